@@ -1,0 +1,22 @@
+/* atomic-file.h - replace a file's contents all at once.
+ *
+ * The data goes to a temporary file in the same directory, is fsync'd, then
+ * renamed over the target and the directory is fsync'd: a reader sees the old
+ * file or the new one, never a mix, even across a crash.
+ */
+#ifndef RDEV_ATOMIC_FILE_H
+#define RDEV_ATOMIC_FILE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Write len bytes to path with the given mode. 0 or -1 with *cause set; on
+ * failure the target is untouched and no temporary file is left behind. */
+int atomic_file_write(const char *path, const void *data, size_t len, mode_t mode,
+    char **cause);
+
+/* Read a whole file (at most max bytes) into a malloc'd NUL-terminated buffer
+ * that the caller frees; *len gets its size. */
+int file_read_all(const char *path, size_t max, char **data, size_t *len, char **cause);
+
+#endif

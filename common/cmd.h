@@ -1,0 +1,48 @@
+/* cmd.h - subcommand tables and dispatch shared by rdev, rdev-agent and
+ * rdev-broker.
+ *
+ * Each program lists its commands in a table of struct cmd_entry (client/cmd.c
+ * and friends). cmd_main() handles the global options (-v, -q, --help,
+ * --version), "help CMD", "CMD --help" and unknown commands, then calls the
+ * command's exec function with argv[0] set to the command name.
+ *
+ * Exit codes scripts can trust (docs/CLI.md):
+ *   0 success, 1 the operation failed, 2 usage error (unknown command or bad
+ *   option), 69 the command is not available in this build yet; `exec`/`shell`
+ *   return the remote command's own status.
+ */
+#ifndef RDEV_CMD_H
+#define RDEV_CMD_H
+
+#define CMD_EXIT_OK 0
+#define CMD_EXIT_FAILURE 1
+#define CMD_EXIT_USAGE 2
+#define CMD_EXIT_UNAVAILABLE 69
+
+struct cmd_entry {
+	const char *name;
+	const char *usage;   /* arguments after the name: "TARGET [-- COMMAND...]" */
+	const char *summary; /* one line for the command list */
+	const char *help;    /* the rest of `CMD --help`: options and details */
+	/* NULL: not built yet; the command says so and exits CMD_EXIT_UNAVAILABLE. */
+	int (*exec)(int argc, char **argv);
+};
+
+struct cmd_program {
+	const char *name;    /* "rdev" */
+	const char *summary; /* one line describing the program */
+	const struct cmd_entry *entries;
+	int nentries;
+};
+
+/* Parse global options, pick the command and run it; returns the exit code. */
+int cmd_main(const struct cmd_program *prog, int argc, char **argv);
+/* Print `PROG CMD --help` text for entry to stdout. */
+void cmd_print_help(const struct cmd_program *prog, const struct cmd_entry *entry);
+/* For use inside a command: report a usage error and return CMD_EXIT_USAGE. */
+int cmd_usage_error(const struct cmd_program *prog, const struct cmd_entry *entry,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* True if argv[1..] contains -h or --help before any "--". */
+int cmd_wants_help(int argc, char **argv);
+
+#endif

@@ -1,0 +1,187 @@
+/* spawn.c - run a program from an argv array and capture its output. */
+#include "spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "error.h"
+#include "xmalloc.h"
+
+extern char **environ;
+
+/* In the child: wire up the pipes and exec. Reports errno on errfd on failure. */
+static void __attribute__((noreturn))
+spawn_child(const char *const argv[], const struct spawn_opts *opts, int in,
+    int out, int err, int errfd)
+{
+	int e;
+
+	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
+		goto fail;
+	signal(SIGPIPE, SIG_DFL);
+	if (opts->cwd != NULL && chdir(opts->cwd) < 0)
+		goto fail;
+	if (opts->env != NULL)
+		execvpe(argv[0], (char *const *)argv, (char *const *)opts->env);
+	else
+		execvp(argv[0], (char *const *)argv);
+fail:
+	e = errno;
+	if (write(errfd, &e, sizeof e) < 0) {
+		/* nothing more we can do */
+	}
+	_exit(127);
+}
+
+static int
+spawn_read_into(int fd, struct buf *b, size_t cap, int *truncated)
+{
+	unsigned char tmp[65536];
+	ssize_t n = read(fd, tmp, sizeof tmp);
+
+	if (n < 0)
+		return (errno == EINTR || errno == EAGAIN) ? 1 : -1;
+	if (n == 0)
+		return 0;
+	if (buf_len(b) + (size_t)n > cap) {
+		*truncated = 1;
+		n = (ssize_t)(cap - buf_len(b));
+	}
+	buf_append(b, tmp, (size_t)n);
+	return 1;
+}
+
+int
+spawn_run(const char *const argv[], const struct spawn_opts *optsp,
+    struct spawn_result *res, char **cause)
+{
+	static const struct spawn_opts defaults;
+	const struct spawn_opts *opts = optsp != NULL ? optsp : &defaults;
+	int inp[2] = { -1, -1 }, outp[2] = { -1, -1 }, errp[2] = { -1, -1 };
+	int execp[2] = { -1, -1 }, status, child_errno = 0, rc = -1;
+	size_t cap = opts->max_output != 0 ? opts->max_output : 64u << 20;
+	size_t written = 0;
+	struct buf *out = buf_new(), *err = buf_new();
+	struct pollfd pfd[3];
+	pid_t pid;
+	ssize_t n;
+
+	memset(res, 0, sizeof *res);
+	if (argv == NULL || argv[0] == NULL) {
+		error_set(cause, "spawn: empty argument vector");
+		goto done;
+	}
+	if (pipe2(inp, O_CLOEXEC) < 0 || pipe2(outp, O_CLOEXEC) < 0 ||
+	    pipe2(errp, O_CLOEXEC) < 0 || pipe2(execp, O_CLOEXEC) < 0) {
+		error_set_errno(cause, errno, "%s: cannot create pipes", argv[0]);
+		goto done;
+	}
+	pid = fork();
+	if (pid < 0) {
+		error_set_errno(cause, errno, "%s: cannot fork", argv[0]);
+		goto done;
+	}
+	if (pid == 0)
+		spawn_child(argv, opts, inp[0], outp[1], errp[1], execp[1]);
+	close(inp[0]);
+	close(outp[1]);
+	close(errp[1]);
+	close(execp[1]);
+	inp[0] = outp[1] = errp[1] = execp[1] = -1;
+	if (opts->stdin_len == 0) {
+		close(inp[1]);
+		inp[1] = -1;
+	} else
+		fcntl(inp[1], F_SETFL, O_NONBLOCK);
+
+	while (outp[0] != -1 || errp[0] != -1 || inp[1] != -1) {
+		pfd[0] = (struct pollfd){ .fd = inp[1], .events = POLLOUT };
+		pfd[1] = (struct pollfd){ .fd = outp[0], .events = POLLIN };
+		pfd[2] = (struct pollfd){ .fd = errp[0], .events = POLLIN };
+		if (poll(pfd, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (inp[1] != -1 && (pfd[0].revents & (POLLOUT | POLLERR | POLLHUP))) {
+			n = write(inp[1], (const char *)opts->stdin_data + written,
+			    opts->stdin_len - written);
+			if (n > 0)
+				written += (size_t)n;
+			/* EPIPE: the child stopped reading; that is its business. */
+			if ((n < 0 && errno != EAGAIN && errno != EINTR) ||
+			    written == opts->stdin_len) {
+				close(inp[1]);
+				inp[1] = -1;
+			}
+		}
+		if (outp[0] != -1 && (pfd[1].revents & (POLLIN | POLLERR | POLLHUP)) &&
+		    spawn_read_into(outp[0], out, cap, &res->truncated) <= 0) {
+			close(outp[0]);
+			outp[0] = -1;
+		}
+		if (errp[0] != -1 && (pfd[2].revents & (POLLIN | POLLERR | POLLHUP)) &&
+		    spawn_read_into(errp[0], err, cap, &res->truncated) <= 0) {
+			close(errp[0]);
+			errp[0] = -1;
+		}
+	}
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			error_set_errno(cause, errno, "%s: waitpid", argv[0]);
+			goto done;
+		}
+	}
+	if (read(execp[0], &child_errno, sizeof child_errno) == sizeof child_errno) {
+		error_set_errno(cause, child_errno, "cannot run %s", argv[0]);
+		goto done;
+	}
+	res->exited = WIFEXITED(status);
+	res->exit_code = res->exited ? WEXITSTATUS(status) : 0;
+	res->term_signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+	res->out = buf_take_string(out, &res->out_len);
+	res->err = buf_take_string(err, &res->err_len);
+	rc = 0;
+done:
+	for (int i = 0; i < 2; i++) {
+		if (inp[i] != -1) close(inp[i]);
+		if (outp[i] != -1) close(outp[i]);
+		if (errp[i] != -1) close(errp[i]);
+		if (execp[i] != -1) close(execp[i]);
+	}
+	buf_free(out);
+	buf_free(err);
+	return rc;
+}
+
+void
+spawn_result_free(struct spawn_result *res)
+{
+	if (res == NULL)
+		return;
+	free(res->out);
+	free(res->err);
+	res->out = res->err = NULL;
+}
+
+int
+spawn_result_status(const struct spawn_result *res)
+{
+	return res->exited ? res->exit_code : 128 + res->term_signal;
+}
+
+char *
+spawn_result_describe(const struct spawn_result *res)
+{
+	if (res->exited)
+		return xasprintf("exited with status %d", res->exit_code);
+	return xasprintf("killed by signal %d (%s)", res->term_signal,
+	    strsignal(res->term_signal));
+}

@@ -1,0 +1,43 @@
+/* spawn.h - run a program from an argv array and capture what it prints.
+ *
+ * No shell is involved: argv[0] is looked up in PATH and argv is passed as is,
+ * so user strings can never be reinterpreted as shell syntax.
+ */
+#ifndef RDEV_SPAWN_H
+#define RDEV_SPAWN_H
+
+#include <stddef.h>
+
+struct spawn_opts {
+	const char *const *env;  /* full environment; NULL inherits ours */
+	const char *cwd;         /* NULL: current directory */
+	const void *stdin_data;  /* written to the child's stdin, then closed */
+	size_t stdin_len;
+	size_t max_output;       /* cap per stream (bytes kept); 0 means 64 MiB */
+};
+
+struct spawn_result {
+	int exited;       /* 1 if the child exited normally */
+	int exit_code;    /* valid when exited */
+	int term_signal;  /* valid when !exited */
+	char *out;        /* captured stdout, NUL-terminated; owned by the result */
+	size_t out_len;
+	char *err;        /* captured stderr, NUL-terminated; owned by the result */
+	size_t err_len;
+	int truncated;    /* 1 if a stream exceeded max_output */
+};
+
+/* Run argv (NULL-terminated) to completion. Returns 0 when the program ran
+ * (whatever its exit status; see res) and -1 with *cause set when it could not
+ * be started (not found, not executable) or I/O failed. The caller frees res
+ * with spawn_result_free(). */
+int spawn_run(const char *const argv[], const struct spawn_opts *opts,
+    struct spawn_result *res, char **cause);
+void spawn_result_free(struct spawn_result *res);
+
+/* The shell-style status: exit code, or 128 + signal number. */
+int spawn_result_status(const struct spawn_result *res);
+/* "exited with status 3" or "killed by signal 9 (Killed)"; caller frees. */
+char *spawn_result_describe(const struct spawn_result *res);
+
+#endif

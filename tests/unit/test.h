@@ -1,0 +1,154 @@
+/* test.h - a tiny unit-test framework (one executable per module).
+ *
+ *   TEST(parses_empty_object) { ... ASSERT_INT_EQ(got, 0); ... }
+ *
+ * Run `./test-jsonc` for all tests, `./test-jsonc NAME...` for some, `--list`
+ * to list them. Assertions print both values and the source line, then end the
+ * current test (the others still run). The program exits non-zero if any test
+ * failed and prints "N passed, N failed" as its last line.
+ */
+#ifndef RDEV_TEST_H
+#define RDEV_TEST_H
+
+#include <inttypes.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef void (*test_fn)(void);
+struct test_entry {
+	const char *name;
+	test_fn fn;
+};
+
+static struct test_entry test_entries[512];
+static int test_count;
+static jmp_buf test_jmp;
+static int test_failed_flag;
+
+static void
+test_register(const char *name, test_fn fn)
+{
+	if (test_count == (int)(sizeof test_entries / sizeof test_entries[0])) {
+		fprintf(stderr, "too many tests\n");
+		exit(2);
+	}
+	test_entries[test_count].name = name;
+	test_entries[test_count].fn = fn;
+	test_count++;
+}
+
+#define TEST(name)                                                         \
+	static void test_##name(void);                                     \
+	__attribute__((constructor)) static void test_register_##name(void) \
+	{                                                                  \
+		test_register(#name, test_##name);                         \
+	}                                                                  \
+	static void test_##name(void)
+
+#define TEST_FAIL(...)                                                     \
+	do {                                                               \
+		fprintf(stderr, "  %s:%d: ", __FILE__, __LINE__);          \
+		fprintf(stderr, __VA_ARGS__);                              \
+		fputc('\n', stderr);                                       \
+		test_failed_flag = 1;                                      \
+		longjmp(test_jmp, 1);                                      \
+	} while (0)
+
+#define ASSERT_TRUE(cond)                                                  \
+	do {                                                               \
+		if (!(cond))                                               \
+			TEST_FAIL("expected true: %s", #cond);             \
+	} while (0)
+#define ASSERT_FALSE(cond)                                                 \
+	do {                                                               \
+		if (cond)                                                  \
+			TEST_FAIL("expected false: %s", #cond);            \
+	} while (0)
+#define ASSERT_INT_EQ(got, want)                                           \
+	do {                                                               \
+		long long g_ = (long long)(got), w_ = (long long)(want);   \
+		if (g_ != w_)                                              \
+			TEST_FAIL("%s == %lld, want %lld", #got, g_, w_);  \
+	} while (0)
+#define ASSERT_INT_NE(got, notwant)                                        \
+	do {                                                               \
+		long long g_ = (long long)(got), w_ = (long long)(notwant);\
+		if (g_ == w_)                                              \
+			TEST_FAIL("%s == %lld, want anything else", #got, g_); \
+	} while (0)
+#define ASSERT_NULL(p)                                                     \
+	do {                                                               \
+		if ((p) != NULL)                                           \
+			TEST_FAIL("%s is not NULL", #p);                   \
+	} while (0)
+#define ASSERT_NOT_NULL(p)                                                 \
+	do {                                                               \
+		if ((p) == NULL)                                           \
+			TEST_FAIL("%s is NULL", #p);                       \
+	} while (0)
+#define ASSERT_STR_EQ(got, want)                                           \
+	do {                                                               \
+		const char *g_ = (got), *w_ = (want);                      \
+		if (g_ == NULL || w_ == NULL || strcmp(g_, w_) != 0)       \
+			TEST_FAIL("%s == \"%s\", want \"%s\"", #got,       \
+			    g_ ? g_ : "(null)", w_ ? w_ : "(null)");       \
+	} while (0)
+#define ASSERT_STR_CONTAINS(got, needle)                                   \
+	do {                                                               \
+		const char *g_ = (got), *n_ = (needle);                    \
+		if (g_ == NULL || strstr(g_, n_) == NULL)                  \
+			TEST_FAIL("%s == \"%s\", want it to contain \"%s\"", \
+			    #got, g_ ? g_ : "(null)", n_);                 \
+	} while (0)
+#define ASSERT_MEM_EQ(got, want, len)                                      \
+	do {                                                               \
+		if (memcmp((got), (want), (len)) != 0)                     \
+			TEST_FAIL("%s differs from %s in its first %zu bytes", \
+			    #got, #want, (size_t)(len));                   \
+	} while (0)
+
+int
+main(int argc, char **argv)
+{
+	int passed = 0, failed = 0, i, j, selected;
+
+	if (argc == 2 && strcmp(argv[1], "--list") == 0) {
+		for (i = 0; i < test_count; i++)
+			printf("%s\n", test_entries[i].name);
+		return 0;
+	}
+	for (j = 1; j < argc; j++) {
+		for (i = 0; i < test_count; i++)
+			if (strcmp(argv[j], test_entries[i].name) == 0)
+				break;
+		if (i == test_count) {
+			fprintf(stderr, "no test named %s (try --list)\n", argv[j]);
+			return 2;
+		}
+	}
+	for (i = 0; i < test_count; i++) {
+		selected = argc == 1;
+		for (j = 1; j < argc; j++)
+			if (strcmp(argv[j], test_entries[i].name) == 0)
+				selected = 1;
+		if (!selected)
+			continue;
+		test_failed_flag = 0;
+		if (setjmp(test_jmp) == 0)
+			test_entries[i].fn();
+		if (test_failed_flag) {
+			printf("FAIL %s\n", test_entries[i].name);
+			failed++;
+		} else {
+			printf("ok   %s\n", test_entries[i].name);
+			passed++;
+		}
+		fflush(stdout);
+	}
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed == 0 ? 0 : 1;
+}
+
+#endif
