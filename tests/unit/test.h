@@ -109,6 +109,17 @@ test_register(const char *name, test_fn fn)
 			    #got, #want, (size_t)(len));                   \
 	} while (0)
 
+/* Run one test; returns 1 if it failed. Kept apart from main() so that
+ * longjmp cannot clobber main's counters. */
+static int
+test_run_one(int i)
+{
+	test_failed_flag = 0;
+	if (setjmp(test_jmp) == 0)
+		test_entries[i].fn();
+	return test_failed_flag;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -135,10 +146,7 @@ main(int argc, char **argv)
 				selected = 1;
 		if (!selected)
 			continue;
-		test_failed_flag = 0;
-		if (setjmp(test_jmp) == 0)
-			test_entries[i].fn();
-		if (test_failed_flag) {
+		if (test_run_one(i)) {
 			printf("FAIL %s\n", test_entries[i].name);
 			failed++;
 		} else {

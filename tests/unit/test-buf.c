@@ -1,0 +1,70 @@
+/* test-buf.c - unit tests for common/buf.c */
+#include "test.h"
+
+#include "buf.h"
+
+TEST(append_and_consume)
+{
+	struct buf *b = buf_new();
+
+	buf_append(b, "hello ", 6);
+	buf_appendf(b, "%s %d", "world", 42);
+	ASSERT_INT_EQ(buf_len(b), 14);
+	ASSERT_MEM_EQ(buf_data(b), "hello world 42", 14);
+	buf_consume(b, 6);
+	ASSERT_INT_EQ(buf_len(b), 8);
+	ASSERT_MEM_EQ(buf_data(b), "world 42", 8);
+	buf_consume(b, 8);
+	ASSERT_INT_EQ(buf_len(b), 0);
+	buf_free(b);
+}
+
+TEST(grows_past_many_reallocations_and_keeps_bytes)
+{
+	struct buf *b = buf_new();
+	unsigned char chunk[1000];
+	size_t i, total = 0;
+
+	for (i = 0; i < 1000; i++) {
+		memset(chunk, (int)(i & 0xff), sizeof chunk);
+		buf_append(b, chunk, sizeof chunk);
+		total += sizeof chunk;
+		if (i % 3 == 0) {
+			/* consume part of the front to exercise compaction */
+			buf_consume(b, 500);
+			total -= 500;
+		}
+	}
+	ASSERT_INT_EQ(buf_len(b), total);
+	/* the last byte is from the last chunk */
+	ASSERT_INT_EQ(buf_data(b)[buf_len(b) - 1], 999 & 0xff);
+	buf_free(b);
+}
+
+TEST(reserve_commit)
+{
+	struct buf *b = buf_new();
+	unsigned char *p = buf_reserve(b, 5);
+
+	memcpy(p, "abcde", 5);
+	buf_commit(b, 3);
+	ASSERT_INT_EQ(buf_len(b), 3);
+	ASSERT_MEM_EQ(buf_data(b), "abc", 3);
+	buf_free(b);
+}
+
+TEST(take_string_empties_buffer)
+{
+	struct buf *b = buf_new();
+	size_t len;
+	char *s;
+
+	buf_append(b, "xyz", 3);
+	s = buf_take_string(b, &len);
+	ASSERT_STR_EQ(s, "xyz");
+	ASSERT_INT_EQ(len, 3);
+	ASSERT_INT_EQ(buf_len(b), 0);
+	free(s);
+	buf_free(b);
+	buf_free(NULL);
+}

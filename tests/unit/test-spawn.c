@@ -1,0 +1,118 @@
+/* test-spawn.c - unit tests for common/spawn.c (runs real programs). */
+#include "test.h"
+
+#include <signal.h>
+
+#include "spawn.h"
+
+TEST(captures_stdout_stderr_and_status)
+{
+	const char *argv[] = { "sh", "-c", "echo out; echo err >&2; exit 3", NULL };
+	struct spawn_result res;
+	char *cause = NULL, *desc;
+
+	ASSERT_INT_EQ(spawn_run(argv, NULL, &res, &cause), 0);
+	ASSERT_STR_EQ(res.out, "out\n");
+	ASSERT_STR_EQ(res.err, "err\n");
+	ASSERT_TRUE(res.exited);
+	ASSERT_INT_EQ(res.exit_code, 3);
+	ASSERT_INT_EQ(spawn_result_status(&res), 3);
+	desc = spawn_result_describe(&res);
+	ASSERT_STR_EQ(desc, "exited with status 3");
+	free(desc);
+	spawn_result_free(&res);
+}
+
+TEST(arguments_are_not_shell_interpreted)
+{
+	const char *argv[] = { "printf", "%s|", "a b", "$(echo no)", "; rm -rf /", "*", NULL };
+	struct spawn_result res;
+
+	ASSERT_INT_EQ(spawn_run(argv, NULL, &res, NULL), 0);
+	ASSERT_STR_EQ(res.out, "a b|$(echo no)|; rm -rf /|*|");
+	spawn_result_free(&res);
+}
+
+TEST(feeds_stdin_larger_than_pipe_buffer)
+{
+	const char *argv[] = { "wc", "-c", NULL };
+	size_t n = 1 << 20;
+	char *data = malloc(n);
+	struct spawn_opts opts = { 0 };
+	struct spawn_result res;
+
+	memset(data, 'x', n);
+	opts.stdin_data = data;
+	opts.stdin_len = n;
+	ASSERT_INT_EQ(spawn_run(argv, &opts, &res, NULL), 0);
+	ASSERT_INT_EQ(atol(res.out), (long)n);
+	spawn_result_free(&res);
+	free(data);
+}
+
+TEST(large_output_on_both_streams_does_not_deadlock)
+{
+	const char *argv[] = { "sh", "-c",
+		"head -c 300000 /dev/zero; head -c 300000 /dev/zero >&2", NULL };
+	struct spawn_result res;
+
+	ASSERT_INT_EQ(spawn_run(argv, NULL, &res, NULL), 0);
+	ASSERT_INT_EQ(res.out_len, 300000);
+	ASSERT_INT_EQ(res.err_len, 300000);
+	spawn_result_free(&res);
+}
+
+TEST(output_cap_truncates)
+{
+	const char *argv[] = { "head", "-c", "10000", "/dev/zero", NULL };
+	struct spawn_opts opts = { 0 };
+	struct spawn_result res;
+
+	opts.max_output = 100;
+	ASSERT_INT_EQ(spawn_run(argv, &opts, &res, NULL), 0);
+	ASSERT_INT_EQ(res.out_len, 100);
+	ASSERT_TRUE(res.truncated);
+	spawn_result_free(&res);
+}
+
+TEST(missing_program_is_an_error_naming_it)
+{
+	const char *argv[] = { "rdev-no-such-program", NULL };
+	struct spawn_result res;
+	char *cause = NULL;
+
+	ASSERT_INT_EQ(spawn_run(argv, NULL, &res, &cause), -1);
+	ASSERT_STR_CONTAINS(cause, "cannot run rdev-no-such-program");
+	ASSERT_STR_CONTAINS(cause, "No such file or directory");
+	free(cause);
+}
+
+TEST(signal_status_is_128_plus_signal)
+{
+	const char *argv[] = { "sh", "-c", "kill -TERM $$", NULL };
+	struct spawn_result res;
+	char *desc;
+
+	ASSERT_INT_EQ(spawn_run(argv, NULL, &res, NULL), 0);
+	ASSERT_FALSE(res.exited);
+	ASSERT_INT_EQ(res.term_signal, SIGTERM);
+	ASSERT_INT_EQ(spawn_result_status(&res), 128 + SIGTERM);
+	desc = spawn_result_describe(&res);
+	ASSERT_STR_CONTAINS(desc, "killed by signal 15");
+	free(desc);
+	spawn_result_free(&res);
+}
+
+TEST(cwd_and_env_are_applied)
+{
+	const char *argv[] = { "sh", "-c", "pwd; echo $RDEV_X", NULL };
+	const char *env[] = { "RDEV_X=42", "PATH=/usr/bin:/bin", NULL };
+	struct spawn_opts opts = { 0 };
+	struct spawn_result res;
+
+	opts.cwd = "/tmp";
+	opts.env = env;
+	ASSERT_INT_EQ(spawn_run(argv, &opts, &res, NULL), 0);
+	ASSERT_STR_EQ(res.out, "/tmp\n42\n");
+	spawn_result_free(&res);
+}
