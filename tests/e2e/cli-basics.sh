@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# cli-basics.sh - every program has --help, --version, and exit codes scripts
+# can trust (unknown command: 2 with a one-line error; not built yet: 69).
+. "$(dirname "$0")/../rig/lib.sh"
+
+for prog in rdev rdev-agent rdev-broker; do
+	bin=$RDEV_BIN_DIR/$prog
+	check "$prog --help prints usage" sh -c "'$bin' --help | grep -q '^usage: $prog'"
+	check "$prog --version" sh -c "'$bin' --version | grep -q '^$prog [0-9]'"
+	set +e
+	err=$("$bin" no-such-command 2>&1 >/dev/null)
+	rc=$?
+	set -e
+	check_eq "$prog unknown command exits 2" "$rc" 2
+	check_eq "$prog unknown command error is one line" "$(printf '%s\n' "$err" | wc -l)" 1
+	check "$prog unknown command names it" sh -c "printf '%s' '$err' | grep -q no-such-command"
+done
+# Each command answers --help (exit 0) with its usage line.
+for c in $("$RDEV_BIN_DIR/rdev" --help | awk '/^commands:/{on=1;next} /^$/{on=0} on{print $1}'); do
+	check "rdev $c --help" sh -c "'$RDEV_BIN_DIR/rdev' $c --help | grep -q '^usage: rdev $c'"
+done
+# A command that is not built yet says so and exits 69, never pretends to work.
+for c in $("$RDEV_BIN_DIR/rdev" --help | awk '/not available yet/{print $1}'); do
+	set +e
+	err=$("$RDEV_BIN_DIR/rdev" "$c" somewhere 2>&1 >/dev/null)
+	rc=$?
+	set -e
+	check_eq "rdev $c (not built yet) exits 69" "$rc" 69
+	check "rdev $c says it is not available" sh -c "printf '%s' '$err' | grep -q 'not available'"
+done
+finish

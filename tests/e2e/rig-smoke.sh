@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# rig-smoke.sh - proves the rig: ssh into a rig host with the test key, and from
+# there run a container from the local base image and read a file back.
+. "$(dirname "$0")/../rig/lib.sh"
+rig_require_docker
+
+name=$(rig_host_name s)
+cfg=$(rig_host "$name")
+
+check_eq "ssh as the host's test user" \
+	"$(ssh -F "$cfg" "$name" id -un)" "rdev-$name"
+
+# A file written on the "remote host" is read back from inside a container
+# started there, through a bind mount.
+token=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+ssh -F "$cfg" "$name" "mkdir -p ~/work && printf %s $token > ~/work/token"
+got=$(ssh -F "$cfg" "$name" \
+	"docker run --rm -v \$HOME/work:/work $RDEV_RIG_IMAGE_BOOKWORM cat /work/token")
+check_eq "container on the ssh host reads the host's file" "$got" "$token"
+
+check_eq "base image is Debian 12" \
+	"$(ssh -F "$cfg" "$name" docker run --rm "$RDEV_RIG_IMAGE_BOOKWORM" cut -d. -f1 /etc/debian_version)" "12"
+check_eq "dev image has user dev with UID 1000" \
+	"$(docker run --rm "$RDEV_RIG_IMAGE_BOOKWORM_DEV" id -u dev)" "1000"
+check "meta image carries a devcontainer.metadata label" \
+	sh -c "docker image inspect --format '{{index .Config.Labels \"devcontainer.metadata\"}}' $RDEV_RIG_IMAGE_BOOKWORM_META | jq -e '.[0].remoteUser == \"dev\"' >/dev/null"
+check_eq "busybox image runs" \
+	"$(docker run --rm "$RDEV_RIG_IMAGE_BUSYBOX" sh -c 'echo $((6*7))')" "42"
+ssh-keygen -q -t ed25519 -N '' -f "$TEST_TMP/other"
+sed "s|IdentityFile .*|IdentityFile $TEST_TMP/other|" "$cfg" >"$TEST_TMP/other_config"
+check "a wrong key is refused by the rig host" \
+	sh -c "! ssh -F '$TEST_TMP/other_config' '$name' true 2>/dev/null"
+check_eq "the reference CLI is installed at the pinned version" \
+	"$("$RDEV_DEVCONTAINER_CLI" --version)" "0.89.0"
+finish

@@ -1,0 +1,94 @@
+# lib.sh - sourced by end-to-end tests (tests/e2e/*.sh): the rig, seen from a test.
+#
+#   . "$RDEV_SOURCE_DIR/tests/rig/lib.sh"
+#   rig_require_docker              # fails the test (not skip) if Docker is unusable
+#   cfg=$(rig_host NAME [--netns])  # an sshd host, stopped when the test exits
+#   rdev ARGS...                    # the built client ($RDEV_BIN_DIR/rdev)
+#   check "what" CMD...             # run CMD; fail the test with "what" if it fails
+#   finish                          # prints "N passed, 0 failed"; exits 0
+#
+# Tests print "ok <what>" per check and exit non-zero on the first failure.
+set -euo pipefail
+
+RDEV_SOURCE_DIR=${RDEV_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+RDEV_BIN_DIR=${RDEV_BIN_DIR:-$RDEV_SOURCE_DIR/build}
+RIG=$RDEV_SOURCE_DIR/tests/rig/rig.sh
+eval "$(bash "$RIG" env)"
+
+TEST_NAME=$(basename "$0" .sh)
+TEST_TMP=$(mktemp -d "/tmp/rdev-e2e-$TEST_NAME.XXXXXX")
+RIG_TEST_HOSTS=()
+CHECKS_PASSED=0
+
+rig_test_cleanup() {
+	local rc=$? h
+	for h in "${RIG_TEST_HOSTS[@]+"${RIG_TEST_HOSTS[@]}"}"; do
+		bash "$RIG" host-stop "$h" || true
+	done
+	if [ "${RDEV_KEEP_TMP:-}" = 1 ]; then
+		echo "kept $TEST_TMP" >&2
+	else
+		rm -rf "$TEST_TMP"
+	fi
+	if [ $rc -ne 0 ]; then
+		echo "FAIL $TEST_NAME (exit $rc)" >&2
+	fi
+	return $rc
+}
+trap rig_test_cleanup EXIT
+
+fail() {
+	echo "FAIL $TEST_NAME: $*" >&2
+	exit 1
+}
+
+rig_require_docker() {
+	if ! timeout 20 docker info >/dev/null 2>&1; then
+		bash "$RIG" docker ||
+			fail "needs a Docker engine and none could be started (see the dockerd log above; run tests/rig/rig.sh up)"
+	fi
+	docker image inspect "$RDEV_RIG_IMAGE_BOOKWORM" >/dev/null 2>&1 ||
+		bash "$RIG" images || fail "the rig's base images could not be built"
+}
+
+# A unique host name for this test process (host names are 1-10 of [a-z0-9]).
+rig_host_name() {
+	printf '%s%04d' "${1:-h}" $(($$ % 10000))
+}
+
+# Start an sshd host for this test; prints its ssh config path.
+rig_host() {
+	local name=$1
+	shift
+	RIG_TEST_HOSTS+=("$name")
+	bash "$RIG" host-start "$name" "$@"
+}
+
+rdev() { "$RDEV_BIN_DIR/rdev" "$@"; }
+rdev_agent() { "$RDEV_BIN_DIR/rdev-agent" "$@"; }
+
+check() {
+	local what=$1
+	shift
+	if "$@"; then
+		echo "ok   $what"
+		CHECKS_PASSED=$((CHECKS_PASSED + 1))
+	else
+		fail "$what (command: $*)"
+	fi
+}
+
+# check_eq WHAT GOT WANT
+check_eq() {
+	if [ "$2" = "$3" ]; then
+		echo "ok   $1"
+		CHECKS_PASSED=$((CHECKS_PASSED + 1))
+	else
+		fail "$1: got '$2', want '$3'"
+	fi
+}
+
+finish() {
+	echo "$CHECKS_PASSED passed, 0 failed"
+	exit 0
+}

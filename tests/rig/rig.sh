@@ -1,0 +1,368 @@
+#!/usr/bin/env bash
+# rig.sh - the real test rig: dockerd, OpenSSH "hosts", local base images and
+# the reference CLI, on this one machine. Every later end-to-end test uses it.
+#
+#   rig.sh up                  deps + docker + images + devcontainer-cli
+#   rig.sh deps                install the Debian packages the rig needs (idempotent)
+#   rig.sh docker              start dockerd unless one answers; wait for `docker info`
+#   rig.sh images              build the local base images (cached)
+#   rig.sh devcontainer-cli    install the pinned @devcontainers/cli (cached)
+#   rig.sh host-start NAME [--netns]
+#                              start an sshd "host" NAME; prints its ssh config path
+#   rig.sh host-stop NAME      stop that host (and its network namespace)
+#   rig.sh host-link NAME up|down
+#                              cut or restore a --netns host's network link
+#   rig.sh down                stop everything the rig started, by pid
+#   rig.sh env                 print shell exports describing the rig
+#
+# State: $RDEV_RIG_DIR (default /var/tmp/rdev-rig): cache/ survives runs
+# (rootfs tarball, npm install); run/ holds what this rig started (pid files).
+# The rig only ever stops processes whose pids it recorded itself.
+set -euo pipefail
+
+RIG_DIR=${RDEV_RIG_DIR:-/var/tmp/rdev-rig}
+RUN_DIR=$RIG_DIR/run
+CACHE_DIR=$RIG_DIR/cache
+# Bump when an image recipe changes, so cached images are rebuilt.
+IMAGE_REV=r1
+IMG_BOOKWORM=rdev-test/bookworm:$IMAGE_REV
+IMG_BOOKWORM_DEV=rdev-test/bookworm-dev:$IMAGE_REV
+IMG_BOOKWORM_META=rdev-test/bookworm-meta:$IMAGE_REV
+IMG_BUSYBOX=rdev-test/busybox:$IMAGE_REV
+DEVCONTAINER_CLI_VERSION=0.89.0
+DEVCONTAINER_CLI=$CACHE_DIR/npm/node_modules/.bin/devcontainer
+
+say() { printf 'rig: %s\n' "$*" >&2; }
+die() { printf 'rig: error: %s\n' "$*" >&2; exit 1; }
+
+rig_deps() {
+	local pkgs=(docker.io docker-compose debootstrap openssh-server openssh-client
+		busybox-static iproute2 jq curl ca-certificates)
+	local missing=() p
+	for p in "${pkgs[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+			missing+=("$p")
+	done
+	command -v node >/dev/null && command -v npm >/dev/null || missing+=(nodejs npm)
+	if [ ${#missing[@]} -gt 0 ]; then
+		say "installing ${missing[*]}"
+		apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			"${missing[@]}" >/dev/null
+	fi
+}
+
+docker_answers() { timeout 20 docker info >/dev/null 2>&1; }
+
+rig_docker() {
+	mkdir -p "$RUN_DIR"
+	if docker_answers; then
+		return 0
+	fi
+	command -v dockerd >/dev/null || die "dockerd is not installed (run: rig.sh deps)"
+	say "starting dockerd (log: $RUN_DIR/dockerd.log)"
+	# containerd is started by dockerd itself when none runs.
+	dockerd --host unix:///var/run/docker.sock >"$RUN_DIR/dockerd.log" 2>&1 &
+	echo $! >"$RUN_DIR/dockerd.pid"
+	local i
+	for i in $(seq 1 120); do
+		if docker_answers; then
+			say "dockerd is up"
+			return 0
+		fi
+		if ! kill -0 "$(cat "$RUN_DIR/dockerd.pid")" 2>/dev/null; then
+			tail -20 "$RUN_DIR/dockerd.log" >&2 || true
+			rm -f "$RUN_DIR/dockerd.pid"
+			die "dockerd exited during startup (log above)"
+		fi
+		sleep 0.5
+	done
+	tail -20 "$RUN_DIR/dockerd.log" >&2 || true
+	die "dockerd did not answer within 60 s (log above)"
+}
+
+image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
+
+debian_mirror() {
+	local m
+	m=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
+	[ -n "$m" ] || m=$(awk '/^deb / && $3 == "bookworm" {print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)
+	echo "${m:-http://deb.debian.org/debian}"
+}
+
+# Build an image from a Dockerfile read on stdin, with the classic builder (no
+# buildx plugin here; the classic builder resolves FROM against local images).
+build_image() {
+	local tag=$1 ctx=$2
+	DOCKER_BUILDKIT=0 docker build -q -t "$tag" -f - "$ctx" >"$ctx.log" 2>&1 ||
+		{ cat "$ctx.log" >&2; rm -f "$ctx.log"; die "docker build of $tag failed"; }
+	rm -f "$ctx.log"
+}
+
+rig_images() {
+	mkdir -p "$CACHE_DIR"
+	if ! image_exists "$IMG_BOOKWORM"; then
+		local tarball=$CACHE_DIR/bookworm-minbase.tar
+		if [ ! -s "$tarball" ]; then
+			local root=$CACHE_DIR/bookworm-root
+			rm -rf "$root"
+			say "debootstrap bookworm minbase (about a minute)"
+			debootstrap --variant=minbase bookworm "$root" "$(debian_mirror)" \
+				>"$CACHE_DIR/debootstrap.log" 2>&1 ||
+				{ tail -20 "$CACHE_DIR/debootstrap.log" >&2; die "debootstrap failed"; }
+			rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
+			tar -C "$root" -cf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball"
+			rm -rf "$root"
+		fi
+		say "importing $IMG_BOOKWORM"
+		docker import -c 'CMD ["/bin/bash"]' "$tarball" "$IMG_BOOKWORM" >/dev/null
+	fi
+	local ctx
+	ctx=$(mktemp -d)
+	if ! image_exists "$IMG_BOOKWORM_DEV"; then
+		say "building $IMG_BOOKWORM_DEV"
+		build_image "$IMG_BOOKWORM_DEV" "$ctx" <<-EOF
+		FROM $IMG_BOOKWORM
+		RUN groupadd -g 1000 dev && useradd -m -u 1000 -g 1000 -s /bin/bash dev
+		EOF
+	fi
+	if ! image_exists "$IMG_BOOKWORM_META"; then
+		say "building $IMG_BOOKWORM_META"
+		build_image "$IMG_BOOKWORM_META" "$ctx" <<-EOF
+		FROM $IMG_BOOKWORM_DEV
+		LABEL devcontainer.metadata='[{"remoteUser":"dev","containerEnv":{"FROM_IMAGE_METADATA":"1"},"postCreateCommand":"echo from-image-metadata","capAdd":["SYS_PTRACE"]}]'
+		EOF
+	fi
+	if ! image_exists "$IMG_BUSYBOX"; then
+		say "importing $IMG_BUSYBOX"
+		local bb=$ctx/bb
+		mkdir -p "$bb/bin" "$bb/tmp" "$bb/etc" "$bb/root"
+		cp /bin/busybox "$bb/bin/busybox"
+		local applet
+		for applet in $("$bb/bin/busybox" --list); do
+			[ "$applet" = busybox ] || ln -sf busybox "$bb/bin/$applet"
+		done
+		printf 'root:x:0:0:root:/root:/bin/sh\n' >"$bb/etc/passwd"
+		printf 'root:x:0:\n' >"$bb/etc/group"
+		chmod 1777 "$bb/tmp"
+		tar -C "$bb" -cf - . | docker import -c 'CMD ["/bin/sh"]' - "$IMG_BUSYBOX" >/dev/null
+	fi
+	rm -rf "$ctx"
+}
+
+rig_devcontainer_cli() {
+	if [ -x "$DEVCONTAINER_CLI" ] &&
+		[ "$("$DEVCONTAINER_CLI" --version 2>/dev/null)" = "$DEVCONTAINER_CLI_VERSION" ]; then
+		return 0
+	fi
+	say "installing @devcontainers/cli@$DEVCONTAINER_CLI_VERSION"
+	mkdir -p "$CACHE_DIR/npm"
+	npm install --silent --no-audit --no-fund --prefix "$CACHE_DIR/npm" \
+		"@devcontainers/cli@$DEVCONTAINER_CLI_VERSION" >/dev/null 2>"$CACHE_DIR/npm.log" ||
+		{ tail -20 "$CACHE_DIR/npm.log" >&2; die "npm install of @devcontainers/cli failed"; }
+	[ "$("$DEVCONTAINER_CLI" --version)" = "$DEVCONTAINER_CLI_VERSION" ] ||
+		die "@devcontainers/cli installed but does not report $DEVCONTAINER_CLI_VERSION"
+}
+
+# The client key every rig host accepts.
+rig_keys() {
+	mkdir -p "$RUN_DIR/keys"
+	chmod 700 "$RUN_DIR/keys"
+	[ -s "$RUN_DIR/keys/id_ed25519" ] ||
+		ssh-keygen -q -t ed25519 -N '' -C rdev-rig -f "$RUN_DIR/keys/id_ed25519"
+}
+
+port_in_use() { ss -Htln "sport = :$1" 2>/dev/null | grep -q .; }
+
+free_port() {
+	local p
+	for _ in $(seq 1 200); do
+		p=$((20000 + RANDOM % 20000))
+		port_in_use "$p" || { echo "$p"; return 0; }
+	done
+	die "no free port found"
+}
+
+valid_name() {
+	[[ $1 =~ ^[a-z][a-z0-9]{0,9}$ ]] || die "host name '$1' must be 1-10 of [a-z0-9], starting with a letter"
+}
+
+# Index of a netns host, for its 10.213.N.0/30 link (project-owned test addresses).
+netns_index() {
+	local f=$RUN_DIR/netns-next idx
+	idx=$(cat "$f" 2>/dev/null || echo 1)
+	echo $((idx + 1)) >"$f"
+	echo $((idx % 250 + 1))
+}
+
+rig_host_start() {
+	local name=${1:?host name} netns=0
+	[ "${2:-}" = --netns ] && netns=1
+	valid_name "$name"
+	local hdir=$RUN_DIR/hosts/$name user=rdev-$name
+	[ ! -e "$hdir/sshd.pid" ] || die "host $name is already running (rig.sh host-stop $name)"
+	rig_keys
+	mkdir -p "$hdir/home"
+	getent group docker >/dev/null || groupadd docker
+	if ! id "$user" >/dev/null 2>&1; then
+		useradd -M -d "$hdir/home" -s /bin/bash -G docker "$user"
+	fi
+	usermod -d "$hdir/home" -p '*' "$user" # '*': no password, but not "locked"
+	chown "$user:" "$hdir/home"
+	chmod 755 "$hdir/home"
+	[ -s "$hdir/ssh_host_ed25519_key" ] ||
+		ssh-keygen -q -t ed25519 -N '' -C "rig-$name" -f "$hdir/ssh_host_ed25519_key"
+	cp "$RUN_DIR/keys/id_ed25519.pub" "$hdir/authorized_keys"
+	mkdir -p /run/sshd
+	chmod 755 /run/sshd
+
+	local addr port exec_prefix=()
+	if [ $netns -eq 1 ]; then
+		local idx ns=rdev-$name
+		idx=$(netns_index)
+		ip netns add "$ns"
+		echo "$ns" >"$hdir/netns"
+		ip link add "rdvh-$name" type veth peer name "rdvn-$name"
+		ip link set "rdvn-$name" netns "$ns"
+		ip addr add "10.213.$idx.1/30" dev "rdvh-$name"
+		ip link set "rdvh-$name" up
+		ip -n "$ns" addr add "10.213.$idx.2/30" dev "rdvn-$name"
+		ip -n "$ns" link set "rdvn-$name" up
+		ip -n "$ns" link set lo up
+		addr=10.213.$idx.2
+		port=22
+		exec_prefix=(ip netns exec "$ns")
+	else
+		addr=127.0.0.1
+		port=$(free_port)
+	fi
+	cat >"$hdir/sshd_config" <<-EOF
+	Port $port
+	ListenAddress $addr
+	HostKey $hdir/ssh_host_ed25519_key
+	PidFile $hdir/sshd.daemon.pid
+	AuthorizedKeysFile $hdir/authorized_keys
+	AllowUsers $user
+	StrictModes no
+	UsePAM no
+	PasswordAuthentication no
+	KbdInteractiveAuthentication no
+	PubkeyAuthentication yes
+	AllowTcpForwarding yes
+	AllowStreamLocalForwarding yes
+	ClientAliveInterval 5
+	MaxSessions 100
+	MaxStartups 100
+	LogLevel VERBOSE
+	Subsystem sftp internal-sftp
+	EOF
+	"${exec_prefix[@]}" /usr/sbin/sshd -D -e -f "$hdir/sshd_config" >"$hdir/sshd.log" 2>&1 &
+	echo $! >"$hdir/sshd.pid"
+	echo "$addr" >"$hdir/addr"
+	echo "$port" >"$hdir/port"
+	echo "$user" >"$hdir/user"
+	# Known hosts and a client config, so tests can `ssh -F $hdir/ssh_config NAME`.
+	local hostpat=$addr
+	[ "$port" = 22 ] || hostpat="[$addr]:$port"
+	printf '%s %s\n' "$hostpat" "$(cut -d' ' -f1,2 "$hdir/ssh_host_ed25519_key.pub")" \
+		>"$hdir/known_hosts"
+	cat >"$hdir/ssh_config" <<-EOF
+	Host $name
+	  HostName $addr
+	  Port $port
+	  User $user
+	  IdentityFile $RUN_DIR/keys/id_ed25519
+	  IdentitiesOnly yes
+	  UserKnownHostsFile $hdir/known_hosts
+	  GlobalKnownHostsFile /dev/null
+	  StrictHostKeyChecking yes
+	  BatchMode yes
+	  LogLevel ERROR
+	EOF
+	local i
+	for i in $(seq 1 100); do
+		if ssh -F "$hdir/ssh_config" -o ConnectTimeout=2 "$name" true 2>/dev/null; then
+			echo "$hdir/ssh_config"
+			return 0
+		fi
+		kill -0 "$(cat "$hdir/sshd.pid")" 2>/dev/null || break
+		sleep 0.1
+	done
+	tail -20 "$hdir/sshd.log" >&2 || true
+	rig_host_stop "$name"
+	die "host $name: sshd did not accept the test key (log above)"
+}
+
+# Kill a pid we recorded, and wait for it to go.
+kill_recorded() {
+	local pidfile=$1 pid
+	[ -s "$pidfile" ] || return 0
+	pid=$(cat "$pidfile")
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -TERM "$pid" 2>/dev/null || true
+		for _ in $(seq 1 100); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$pid" 2>/dev/null || true
+	fi
+	rm -f "$pidfile"
+}
+
+rig_host_stop() {
+	local name=${1:?host name} hdir=$RUN_DIR/hosts/$1
+	[ -d "$hdir" ] || return 0
+	kill_recorded "$hdir/sshd.pid"
+	if [ -s "$hdir/netns" ]; then
+		ip link del "rdvh-$name" 2>/dev/null || true
+		ip netns del "$(cat "$hdir/netns")" 2>/dev/null || true
+		rm -f "$hdir/netns"
+	fi
+}
+
+rig_host_link() {
+	local name=${1:?host name} state=${2:?up or down}
+	[ -s "$RUN_DIR/hosts/$name/netns" ] || die "host $name has no network namespace (start it with --netns)"
+	ip link set "rdvh-$name" "$state"
+}
+
+rig_down() {
+	local h
+	if [ -d "$RUN_DIR/hosts" ]; then
+		for h in "$RUN_DIR"/hosts/*/; do
+			[ -d "$h" ] && rig_host_stop "$(basename "$h")"
+		done
+	fi
+	if [ -s "$RUN_DIR/dockerd.pid" ]; then
+		say "stopping the dockerd this rig started"
+		kill_recorded "$RUN_DIR/dockerd.pid"
+	fi
+}
+
+rig_env() {
+	cat <<-EOF
+	export RDEV_RIG_DIR=$RIG_DIR
+	export RDEV_RIG_IMAGE_BOOKWORM=$IMG_BOOKWORM
+	export RDEV_RIG_IMAGE_BOOKWORM_DEV=$IMG_BOOKWORM_DEV
+	export RDEV_RIG_IMAGE_BOOKWORM_META=$IMG_BOOKWORM_META
+	export RDEV_RIG_IMAGE_BUSYBOX=$IMG_BUSYBOX
+	export RDEV_DEVCONTAINER_CLI=$DEVCONTAINER_CLI
+	export RDEV_RIG_CLIENT_KEY=$RUN_DIR/keys/id_ed25519
+	EOF
+}
+
+cmd=${1:-}
+shift || true
+case $cmd in
+up) rig_deps; rig_docker; rig_images; rig_devcontainer_cli; rig_keys ;;
+deps) rig_deps ;;
+docker) rig_docker ;;
+images) rig_docker; rig_images ;;
+devcontainer-cli) rig_devcontainer_cli ;;
+host-start) rig_host_start "$@" ;;
+host-stop) rig_host_stop "$@" ;;
+host-link) rig_host_link "$@" ;;
+down) rig_down ;;
+env) rig_env ;;
+*) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+esac
