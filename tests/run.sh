@@ -16,6 +16,9 @@ start=$(date +%s)
 
 bash deploy/install-build-deps.sh
 bash tests/rig/rig.sh deps
+# clang + its runtime for the bounded libFuzzer runs
+dpkg-query -W -f='${Status}' clang libclang-rt-14-dev 2>/dev/null | grep -c 'install ok installed' | grep -q 2 ||
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends clang libclang-rt-14-dev >/dev/null
 
 rig_started=0
 cleanup() {
@@ -31,7 +34,8 @@ bash tests/rig/rig.sh up
 run_build() {
 	local kind=$1 dir flags
 	case $kind in
-	normal) dir=build flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DRDEV_SANITIZE=OFF) ;;
+	normal) dir=build flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DRDEV_SANITIZE=OFF
+		-DRDEV_LIBFUZZER=ON -DRDEV_FUZZ_SECONDS="${RDEV_FUZZ_SECONDS:-60}") ;;
 	asan) dir=build-asan flags=(-DCMAKE_BUILD_TYPE=Debug -DRDEV_SANITIZE=ON) ;;
 	*) echo "unknown build kind $kind" >&2; return 2 ;;
 	esac
