@@ -41,7 +41,8 @@ fail:
 }
 
 static int
-spawn_read_into(int fd, struct buf *b, size_t cap, int *truncated)
+spawn_read_into(int fd, int stream, const struct spawn_opts *opts, struct buf *b,
+    size_t cap, int *truncated)
 {
 	unsigned char tmp[65536];
 	ssize_t n = read(fd, tmp, sizeof tmp);
@@ -50,6 +51,8 @@ spawn_read_into(int fd, struct buf *b, size_t cap, int *truncated)
 		return (errno == EINTR || errno == EAGAIN) ? 1 : -1;
 	if (n == 0)
 		return 0;
+	if (opts->on_output != NULL)
+		opts->on_output(opts->on_output_arg, stream, (const char *)tmp, (size_t)n);
 	if (buf_len(b) + (size_t)n > cap) {
 		*truncated = 1;
 		n = (ssize_t)(cap - buf_len(b));
@@ -123,12 +126,12 @@ spawn_run(const char *const argv[], const struct spawn_opts *optsp,
 			}
 		}
 		if (outp[0] != -1 && (pfd[1].revents & (POLLIN | POLLERR | POLLHUP)) &&
-		    spawn_read_into(outp[0], out, cap, &res->truncated) <= 0) {
+		    spawn_read_into(outp[0], 1, opts, out, cap, &res->truncated) <= 0) {
 			close(outp[0]);
 			outp[0] = -1;
 		}
 		if (errp[0] != -1 && (pfd[2].revents & (POLLIN | POLLERR | POLLHUP)) &&
-		    spawn_read_into(errp[0], err, cap, &res->truncated) <= 0) {
+		    spawn_read_into(errp[0], 2, opts, err, cap, &res->truncated) <= 0) {
 			close(errp[0]);
 			errp[0] = -1;
 		}

@@ -14,6 +14,10 @@ struct spawn_opts {
 	const void *stdin_data;  /* written to the child's stdin, then closed */
 	size_t stdin_len;
 	size_t max_output;       /* cap per stream (bytes kept); 0 means 64 MiB */
+	/* Called with each chunk of output as it arrives (stream 1 = stdout,
+	 * 2 = stderr), for progress; the output is still captured. NULL: none. */
+	void (*on_output)(void *arg, int stream, const char *data, size_t len);
+	void *on_output_arg;
 };
 
 struct spawn_result {

@@ -116,3 +116,27 @@ TEST(cwd_and_env_are_applied)
 	ASSERT_STR_EQ(res.out, "/tmp\n42\n");
 	spawn_result_free(&res);
 }
+
+static void
+count_output(void *arg, int stream, const char *data, size_t len)
+{
+	size_t *counts = arg;
+
+	counts[stream] += len;
+}
+
+TEST(on_output_sees_every_byte_as_it_arrives)
+{
+	const char *argv[] = { "sh", "-c", "head -c 100000 /dev/zero; echo e >&2", NULL };
+	struct spawn_opts opts = { 0 };
+	struct spawn_result res;
+	size_t counts[3] = { 0, 0, 0 };
+
+	opts.on_output = count_output;
+	opts.on_output_arg = counts;
+	ASSERT_INT_EQ(spawn_run(argv, &opts, &res, NULL), 0);
+	ASSERT_INT_EQ(counts[1], 100000);
+	ASSERT_INT_EQ(counts[2], 2);
+	ASSERT_INT_EQ(res.out_len, 100000);
+	spawn_result_free(&res);
+}
