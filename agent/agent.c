@@ -6,8 +6,10 @@
 static const struct cmd_entry agent_commands[] = {
 	{ "up", "PATH [--rebuild] [--recreate]",
 	  "create or resume the dev container for the workspace at PATH", NULL, NULL },
-	{ "read-configuration", "PATH [--include-merged-configuration]",
-	  "print the workspace's configuration as JSON", NULL, NULL },
+	{ "read-configuration",
+	  "PATH [--config FILE] [--include-merged-configuration]",
+	  "print the workspace's configuration as JSON",
+	  CMD_READ_CONFIGURATION_HELP, agent_read_configuration_exec },
 	{ "serve", "", "speak the rdev protocol on stdin/stdout (used by the broker)",
 	  NULL, NULL },
 	{ "info", "", "print this host's capacity and environments as JSON", NULL, NULL },

@@ -3,8 +3,12 @@
 #define RDEV_AGENT_H
 
 #include "cmd.h"
+#include "cmd-read-configuration.h"
 
 /* agent.c */
 extern const struct cmd_program agent_program;
+
+/* cmd-read-configuration.c */
+int agent_read_configuration_exec(int argc, char **argv);
 
 #endif

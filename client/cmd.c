@@ -18,8 +18,10 @@ static const struct cmd_entry client_commands[] = {
 	{ "logs", "TARGET", "show the lifecycle log of a dev container", NULL, NULL },
 	{ "stop", "TARGET", "stop the dev container (keeps it)", NULL, NULL },
 	{ "down", "TARGET [--volumes]", "remove the dev container", NULL, NULL },
-	{ "read-configuration", "TARGET [--include-merged-configuration]",
-	  "print the configuration as JSON", NULL, NULL },
+	{ "read-configuration",
+	  "TARGET [--config FILE] [--include-merged-configuration]",
+	  "print the configuration as JSON", CMD_READ_CONFIGURATION_HELP,
+	  cmd_read_configuration_exec },
 	{ "hosts", "add|rm|ls ...", "manage the team's host pool", NULL, NULL },
 };
 

@@ -64,8 +64,8 @@ cmd_wants_help(int argc, char **argv)
 	return 0;
 }
 
-static const struct cmd_entry *
-cmd_find(const struct cmd_program *prog, const char *name)
+const struct cmd_entry *
+cmd_lookup(const struct cmd_program *prog, const char *name)
 {
 	int i;
 
@@ -112,7 +112,7 @@ cmd_main(const struct cmd_program *prog, int argc, char **argv)
 			cmd_print_program_help(prog, stdout);
 			return CMD_EXIT_OK;
 		}
-		if ((entry = cmd_find(prog, argv[i + 1])) == NULL) {
+		if ((entry = cmd_lookup(prog, argv[i + 1])) == NULL) {
 			fprintf(stderr, "%s: unknown command '%s' (see `%s --help`)\n",
 			    prog->name, argv[i + 1], prog->name);
 			return CMD_EXIT_USAGE;
@@ -120,7 +120,7 @@ cmd_main(const struct cmd_program *prog, int argc, char **argv)
 		cmd_print_help(prog, entry);
 		return CMD_EXIT_OK;
 	}
-	if ((entry = cmd_find(prog, argv[i])) == NULL) {
+	if ((entry = cmd_lookup(prog, argv[i])) == NULL) {
 		fprintf(stderr, "%s: unknown command '%s' (see `%s --help`)\n",
 		    prog->name, argv[i], prog->name);
 		return CMD_EXIT_USAGE;

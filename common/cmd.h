@@ -42,6 +42,8 @@ void cmd_print_help(const struct cmd_program *prog, const struct cmd_entry *entr
 /* For use inside a command: report a usage error and return CMD_EXIT_USAGE. */
 int cmd_usage_error(const struct cmd_program *prog, const struct cmd_entry *entry,
     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The entry called name, or NULL. */
+const struct cmd_entry *cmd_lookup(const struct cmd_program *prog, const char *name);
 /* True if argv[1..] contains -h or --help before any "--". */
 int cmd_wants_help(int argc, char **argv);
 

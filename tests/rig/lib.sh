@@ -88,6 +88,22 @@ check_eq() {
 	fi
 }
 
+# eventually WHAT CMD...: CMD succeeds within 15 s (for work that goes on in
+# the background).
+eventually() {
+	local what=$1 i
+	shift
+	for i in $(seq 1 150); do
+		if "$@" 2>/dev/null; then
+			echo "ok   $what"
+			CHECKS_PASSED=$((CHECKS_PASSED + 1))
+			return 0
+		fi
+		sleep 0.1
+	done
+	fail "$what (within 15 s; command: $*)"
+}
+
 finish() {
 	echo "$CHECKS_PASSED passed, 0 failed"
 	exit 0

@@ -1,0 +1,57 @@
+/* config-validate.h - checking a parsed devcontainer.json.
+ *
+ * Decides the orchestration kind and checks that its required properties are
+ * there, then type-checks every property the spec and the devcontainer.json
+ * schema know (including the legacy dockerFile, context, extensions, settings,
+ * appPort, devPort), with errors that name the file, line, column and the
+ * property path:
+ *
+ *   devcontainer.json:7:19: "forwardPorts"[2]: expected a number or
+ *   "host:port" string, got object
+ *
+ * Unknown properties, and properties that the chosen kind ignores, are
+ * warnings, never errors. The first error found is reported.
+ *
+ * Pure: no I/O.
+ */
+#ifndef RDEV_CONFIG_VALIDATE_H
+#define RDEV_CONFIG_VALIDATE_H
+
+#include <stddef.h>
+
+#include "jsonc.h"
+
+enum config_kind {
+	CONFIG_KIND_IMAGE,      /* "image" */
+	CONFIG_KIND_DOCKERFILE, /* "build.dockerfile" or legacy "dockerFile" */
+	CONFIG_KIND_COMPOSE,    /* "dockerComposeFile" + "service" */
+};
+
+/* A list of messages for the user ("devcontainer.json:3:5: unknown property
+ * \"foo\""). Zero-initialise; config_warnings_clear() frees the items. */
+struct config_warnings {
+	char **items;
+	size_t count;
+};
+
+void config_warnings_add(struct config_warnings *w, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void config_warnings_clear(struct config_warnings *w);
+
+/* "image", "dockerfile" or "compose"; a static string. */
+const char *config_kind_name(enum config_kind kind);
+
+/* Decide the kind of a devcontainer.json object, as the reference CLI does:
+ * a Dockerfile (build.dockerfile or dockerFile) first, then image, then
+ * dockerComposeFile. Returns 0 and sets *kind, or -1 if none is set. Does not
+ * check types or required companions (see config_validate()). */
+int config_validate_kind(const cJSON *config, enum config_kind *kind);
+
+/* Validate the document's root object. Returns 0, sets *kind and appends any
+ * warnings to *warnings (if not NULL); or -1 with *cause set (caller frees).
+ * Errors and warnings start with "NAME:LINE:COL: " where NAME is the
+ * document's name. */
+int config_validate(const struct jsonc_doc *doc, enum config_kind *kind,
+    struct config_warnings *warnings, char **cause);
+
+#endif

@@ -1,0 +1,742 @@
+/* config.c - loading a workspace's dev container configuration (see
+ * config.h). */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "buf.h"
+#include "config-discover.h"
+#include "error.h"
+#include "xmalloc.h"
+
+#define CONFIG_MAX_SIZE (16u * 1024 * 1024)
+
+struct config {
+	char *file;
+	char *local_folder;
+	struct jsonc_doc *doc;
+	cJSON *raw;
+	cJSON *object;
+	enum config_kind kind;
+	char *devcontainer_id;
+	struct config_warnings warnings;
+	char *container_folder_raw; /* the raw or default workspaceFolder */
+	struct config_subst_ctx ctx;
+	char *workspace_folder;
+	char *workspace_mount;
+};
+
+/* Read a whole file (up to CONFIG_MAX_SIZE); caller frees. */
+static char *
+config_read_file(const char *path, size_t *len, char **cause)
+{
+	FILE *f;
+	struct buf *b;
+	unsigned char *p;
+	size_t n;
+	char *text;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		error_set_errno(cause, errno, "%s", path);
+		return NULL;
+	}
+	b = buf_new();
+	do {
+		p = buf_reserve(b, 65536);
+		n = fread(p, 1, 65536, f);
+		buf_commit(b, n);
+	} while (n > 0 && buf_len(b) <= CONFIG_MAX_SIZE);
+	if (ferror(f) || buf_len(b) > CONFIG_MAX_SIZE) {
+		if (ferror(f))
+			error_set_errno(cause, errno, "%s", path);
+		else
+			error_set(cause, "%s: larger than %u bytes", path,
+			    CONFIG_MAX_SIZE);
+		fclose(f);
+		buf_free(b);
+		return NULL;
+	}
+	fclose(f);
+	text = buf_take_string(b, len);
+	buf_free(b);
+	return text;
+}
+
+char *
+config_read_text(const char *path, char **cause)
+{
+	size_t len;
+
+	return config_read_file(path, &len, cause);
+}
+
+/* The absolute workspace folder, which must be a directory. */
+static char *
+config_local_folder(const char *arg, char **cause)
+{
+	struct stat sb;
+	char *folder;
+
+	if ((folder = config_discover_resolve(NULL, arg, cause)) == NULL)
+		return NULL;
+	if (stat(folder, &sb) != 0) {
+		error_set_errno(cause, errno, "workspace folder %s", folder);
+		free(folder);
+		return NULL;
+	}
+	if (!S_ISDIR(sb.st_mode)) {
+		error_set(cause, "workspace folder %s: not a directory", folder);
+		free(folder);
+		return NULL;
+	}
+	return folder;
+}
+
+/* Which file to load: --config (relative to cwd) or discovery. */
+static char *
+config_find_file(const struct config_load_opts *opts, const char *local,
+    char **cause)
+{
+	char *file;
+
+	if (opts->config_file != NULL)
+		return config_discover_resolve(NULL, opts->config_file, cause);
+	if (config_discover(local, &file, cause) != 0)
+		return NULL;
+	return file;
+}
+
+static int
+config_parse_file(struct config *cfg, char **cause)
+{
+	char *text;
+	size_t len;
+
+	if ((text = config_read_file(cfg->file, &len, cause)) == NULL)
+		return -1;
+	cfg->doc = jsonc_parse(cfg->file, text, len, cause);
+	free(text);
+	if (cfg->doc == NULL)
+		return -1;
+	return config_validate(cfg->doc, &cfg->kind, &cfg->warnings, cause);
+}
+
+/* The last "/"-separated component of path ("" for "/"). */
+static const char *
+config_basename(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash == NULL ? path : slash + 1;
+}
+
+char *
+config_default_workspace_folder(const char *mount_folder, const char *local)
+{
+	size_t n = strlen(mount_folder);
+	const char *rel = "";
+
+	if (strncmp(local, mount_folder, n) == 0 && (local[n] == '/' ||
+	    local[n] == '\0'))
+		rel = local + n;
+	else if (strcmp(mount_folder, "/") == 0)
+		rel = local;
+	if (*config_basename(mount_folder) == '\0')
+		return xasprintf("/workspaces%s", rel);
+	return xasprintf("/workspaces/%s%s", config_basename(mount_folder), rel);
+}
+
+char *
+config_default_workspace_mount(const char *mount_folder)
+{
+	const char *base = config_basename(mount_folder);
+	const char *sq = strchr(mount_folder, ',') != NULL ? "\"" : "";
+	const char *tq = strchr(base, ',') != NULL ? "\"" : "";
+
+	return xasprintf("type=bind,%ssource=%s%s,%starget=/workspaces%s%s%s",
+	    sq, mount_folder, sq, tq, *base == '\0' ? "" : "/", base, tq);
+}
+
+/* A string property of obj if it is a non-empty string, else NULL. */
+static const char *
+config_nonempty_string(const cJSON *obj, const char *name)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, name);
+
+	if (cJSON_IsString(item) && item->valuestring[0] != '\0')
+		return item->valuestring;
+	return NULL;
+}
+
+/* The workspace folder and mount before substitution, as the reference's
+ * getWorkspaceConfiguration() works them out. */
+static void
+config_workspace_defaults(struct config *cfg, int no_git_root)
+{
+	const char *wsf = config_nonempty_string(cfg->raw, "workspaceFolder");
+	char *mount_folder = NULL;
+
+	if (cfg->kind == CONFIG_KIND_COMPOSE) {
+		cfg->container_folder_raw = xstrdup(wsf != NULL ? wsf : "/");
+		return;
+	}
+	if (!no_git_root)
+		mount_folder = config_discover_git_root(cfg->local_folder);
+	if (mount_folder == NULL)
+		mount_folder = xstrdup(cfg->local_folder);
+	cfg->container_folder_raw = wsf != NULL ? xstrdup(wsf) :
+	    config_default_workspace_folder(mount_folder, cfg->local_folder);
+	if (!cJSON_HasObjectItem(cfg->raw, "workspaceMount"))
+		cfg->workspace_mount = config_default_workspace_mount(mount_folder);
+	free(mount_folder);
+}
+
+/* Substitute the local variables and take the workspace values from the
+ * result, as the reference's readDevContainerConfigFile() does. */
+static int
+config_substitute(struct config *cfg, const struct config_load_opts *opts,
+    char **cause)
+{
+	const cJSON *item;
+
+	cfg->ctx.local_workspace_folder = cfg->local_folder;
+	cfg->ctx.container_workspace_folder = cfg->container_folder_raw;
+	cfg->ctx.devcontainer_id = cfg->devcontainer_id;
+	cfg->ctx.local_env = opts->local_env != NULL ? opts->local_env :
+	    config_env_lookup_process;
+	cfg->ctx.local_env_arg = opts->local_env_arg;
+	cfg->object = config_subst_checked(cfg->raw, &cfg->ctx, cause);
+	if (cfg->object == NULL)
+		return error_prefix(cause, "%s", cfg->file);
+	item = cJSON_GetObjectItemCaseSensitive(cfg->object, "workspaceFolder");
+	cfg->workspace_folder = xstrdup(cJSON_IsString(item) ?
+	    item->valuestring : cfg->container_folder_raw);
+	item = cJSON_GetObjectItemCaseSensitive(cfg->object, "workspaceMount");
+	if (item != NULL) {
+		free(cfg->workspace_mount);
+		cfg->workspace_mount = cJSON_IsString(item) ?
+		    xstrdup(item->valuestring) : NULL;
+	}
+	return 0;
+}
+
+struct config *
+config_load(const struct config_load_opts *opts, char **cause)
+{
+	struct config *cfg = xcalloc(1, sizeof *cfg);
+
+	if ((cfg->local_folder = config_local_folder(opts->workspace_folder,
+	    cause)) == NULL)
+		goto fail;
+	if ((cfg->file = config_find_file(opts, cfg->local_folder, cause)) == NULL)
+		goto fail;
+	if (config_parse_file(cfg, cause) != 0)
+		goto fail;
+	cfg->raw = cJSON_Duplicate(jsonc_doc_root(cfg->doc), 1);
+	if (cfg->raw == NULL)
+		fatal("out of memory");
+	config_update_legacy(cfg->raw);
+	cfg->devcontainer_id = config_devcontainer_id(cfg->local_folder,
+	    cfg->file);
+	config_workspace_defaults(cfg, opts->no_git_root);
+	if (config_substitute(cfg, opts, cause) != 0)
+		goto fail;
+	return cfg;
+fail:
+	config_free(cfg);
+	return NULL;
+}
+
+void
+config_free(struct config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	free(cfg->file);
+	free(cfg->local_folder);
+	jsonc_doc_free(cfg->doc);
+	cJSON_Delete(cfg->raw);
+	cJSON_Delete(cfg->object);
+	free(cfg->devcontainer_id);
+	config_warnings_clear(&cfg->warnings);
+	free(cfg->container_folder_raw);
+	free(cfg->workspace_folder);
+	free(cfg->workspace_mount);
+	free(cfg);
+}
+
+const char *
+config_get_file(const struct config *cfg)
+{
+	return cfg->file;
+}
+
+const char *
+config_get_local_folder(const struct config *cfg)
+{
+	return cfg->local_folder;
+}
+
+const cJSON *
+config_get_object(const struct config *cfg)
+{
+	return cfg->object;
+}
+
+const cJSON *
+config_get_raw(const struct config *cfg)
+{
+	return cfg->raw;
+}
+
+const struct jsonc_doc *
+config_get_doc(const struct config *cfg)
+{
+	return cfg->doc;
+}
+
+enum config_kind
+config_get_kind(const struct config *cfg)
+{
+	return cfg->kind;
+}
+
+const char *
+config_get_devcontainer_id(const struct config *cfg)
+{
+	return cfg->devcontainer_id;
+}
+
+const struct config_warnings *
+config_get_warnings(const struct config *cfg)
+{
+	return &cfg->warnings;
+}
+
+const struct config_subst_ctx *
+config_get_subst_ctx(const struct config *cfg)
+{
+	return &cfg->ctx;
+}
+
+const char *
+config_get_workspace_folder(const struct config *cfg)
+{
+	return cfg->workspace_folder;
+}
+
+const char *
+config_get_workspace_mount(const struct config *cfg)
+{
+	return cfg->workspace_mount;
+}
+
+cJSON *
+config_workspace_json(const struct config *cfg)
+{
+	cJSON *ws = cJSON_CreateObject();
+
+	if (ws == NULL)
+		fatal("out of memory");
+	if (cfg->workspace_folder != NULL)
+		cJSON_AddStringToObject(ws, "workspaceFolder", cfg->workspace_folder);
+	if (cfg->workspace_mount != NULL)
+		cJSON_AddStringToObject(ws, "workspaceMount", cfg->workspace_mount);
+	return ws;
+}
+
+int
+config_override_command(enum config_kind kind, const cJSON *obj)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, "overrideCommand");
+
+	if (cJSON_IsBool(item))
+		return cJSON_IsTrue(item);
+	return kind != CONFIG_KIND_COMPOSE;
+}
+
+int
+config_update_remote_user_uid(const cJSON *obj)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj,
+	    "updateRemoteUserUID");
+
+	return cJSON_IsBool(item) ? cJSON_IsTrue(item) : 1;
+}
+
+const char *
+config_wait_for(const cJSON *obj)
+{
+	const char *s = config_nonempty_string(obj, "waitFor");
+
+	return s != NULL ? s : "updateContentCommand";
+}
+
+const char *
+config_shutdown_action(enum config_kind kind, const cJSON *obj)
+{
+	const char *s = config_nonempty_string(obj, "shutdownAction");
+
+	if (s != NULL)
+		return s;
+	return kind == CONFIG_KIND_COMPOSE ? "stopCompose" : "stopContainer";
+}
+
+/* An object member, created empty if missing or not an object. */
+static cJSON *
+config_child_object(cJSON *parent, const char *name)
+{
+	cJSON *child = cJSON_GetObjectItemCaseSensitive(parent, name);
+
+	if (cJSON_IsObject(child))
+		return child;
+	child = cJSON_CreateObject();
+	if (child == NULL)
+		fatal("out of memory");
+	if (cJSON_HasObjectItem(parent, name))
+		cJSON_ReplaceItemInObjectCaseSensitive(parent, name, child);
+	else
+		cJSON_AddItemToObject(parent, name, child);
+	return child;
+}
+
+/* JavaScript truthiness of a JSON value (missing is falsy). */
+static int
+config_truthy(const cJSON *v)
+{
+	if (v == NULL || cJSON_IsNull(v) || cJSON_IsFalse(v))
+		return 0;
+	if (cJSON_IsNumber(v))
+		return v->valuedouble != 0 && v->valuedouble == v->valuedouble;
+	if (cJSON_IsString(v))
+		return v->valuestring[0] != '\0';
+	return 1;
+}
+
+/* vscode.extensions = (vscode.extensions || []).concat(extensions). */
+static void
+config_legacy_extensions(cJSON *vscode, cJSON *extensions)
+{
+	cJSON *list = cJSON_GetObjectItemCaseSensitive(vscode, "extensions");
+	cJSON *item;
+
+	if (!config_truthy(list)) {
+		cJSON_DeleteItemFromObjectCaseSensitive(vscode, "extensions");
+		list = cJSON_AddArrayToObject(vscode, "extensions");
+	} else if (!cJSON_IsArray(list)) {
+		item = cJSON_DetachItemFromObjectCaseSensitive(vscode, "extensions");
+		list = cJSON_AddArrayToObject(vscode, "extensions");
+		cJSON_AddItemToArray(list, item);
+	}
+	if (cJSON_IsArray(extensions)) {
+		while ((item = cJSON_DetachItemFromArray(extensions, 0)) != NULL)
+			cJSON_AddItemToArray(list, item);
+		cJSON_Delete(extensions);
+	} else
+		cJSON_AddItemToArray(list, extensions);
+}
+
+/* vscode.settings = { ...settings, ...(vscode.settings || {}) }. */
+static void
+config_legacy_settings(cJSON *vscode, cJSON *settings)
+{
+	cJSON *old = cJSON_GetObjectItemCaseSensitive(vscode, "settings");
+	cJSON *item;
+	char *key;
+
+	if (!cJSON_IsObject(settings)) {
+		cJSON_Delete(settings);
+		settings = cJSON_CreateObject();
+	}
+	if (cJSON_IsObject(old)) {
+		/* A key both have keeps its place in settings (JS spread). */
+		while ((item = old->child) != NULL) {
+			cJSON_DetachItemViaPointer(old, item);
+			/* The key is copied: replacing frees item->string. */
+			key = xstrdup(item->string);
+			if (cJSON_HasObjectItem(settings, key))
+				cJSON_ReplaceItemInObjectCaseSensitive(settings,
+				    key, item);
+			else
+				cJSON_AddItemToObject(settings, key, item);
+			free(key);
+		}
+	}
+	/* An existing key keeps its place in vscode. */
+	if (old != NULL)
+		cJSON_ReplaceItemInObjectCaseSensitive(vscode, "settings",
+		    settings);
+	else
+		cJSON_AddItemToObject(vscode, "settings", settings);
+}
+
+void
+config_update_legacy(cJSON *config)
+{
+	cJSON *vscode, *devport;
+
+	if (!config_truthy(cJSON_GetObjectItemCaseSensitive(config, "extensions")) &&
+	    !config_truthy(cJSON_GetObjectItemCaseSensitive(config, "settings")) &&
+	    !cJSON_HasObjectItem(config, "devPort"))
+		return;
+	vscode = config_child_object(config_child_object(config,
+	    "customizations"), "vscode");
+	if (config_truthy(cJSON_GetObjectItemCaseSensitive(config, "extensions")))
+		config_legacy_extensions(vscode,
+		    cJSON_DetachItemFromObjectCaseSensitive(config, "extensions"));
+	if (config_truthy(cJSON_GetObjectItemCaseSensitive(config, "settings")))
+		config_legacy_settings(vscode,
+		    cJSON_DetachItemFromObjectCaseSensitive(config, "settings"));
+	devport = cJSON_GetObjectItemCaseSensitive(config, "devPort");
+	if (devport != NULL && !cJSON_HasObjectItem(vscode, "devPort"))
+		cJSON_AddItemToObject(vscode, "devPort",
+		    cJSON_DetachItemViaPointer(config, devport));
+}
+
+/* A Dockerfile as far as finding the base image needs it. */
+struct config_df_arg {
+	char *name;
+	char *value; /* the default, or NULL */
+};
+struct config_df_stage {
+	char *image;
+	char *label; /* FROM ... AS label, or NULL */
+};
+struct config_df {
+	struct config_df_arg *args; /* ARGs before the first FROM */
+	size_t nargs;
+	struct config_df_stage *stages;
+	size_t nstages;
+	const cJSON *build_args;
+};
+
+/* If p starts with word (any case) and then white space, the text after it. */
+static const char *
+config_df_keyword(const char *p, const char *word)
+{
+	size_t n = strlen(word);
+
+	if (strncasecmp(p, word, n) != 0 || (p[n] != ' ' && p[n] != '\t'))
+		return NULL;
+	return p + n + strspn(p + n, " \t");
+}
+
+/* The next run of non-blank characters of line p, with outer quotes removed. */
+static char *
+config_df_token(const char **p)
+{
+	size_t n = strcspn(*p, " \t\r");
+	const char *s = *p;
+
+	*p += n;
+	*p += strspn(*p, " \t");
+	if (n > 0 && (s[0] == '"' || s[0] == '\'')) {
+		s++;
+		n--;
+	}
+	if (n > 0 && (s[n - 1] == '"' || s[n - 1] == '\''))
+		n--;
+	return xstrndup(s, n);
+}
+
+static void
+config_df_add_stage(struct config_df *df, const char *p)
+{
+	struct config_df_stage *st;
+	const char *as;
+
+	if (strncmp(p, "--platform=", 11) == 0)
+		free(config_df_token(&p));
+	df->stages = xreallocarray(df->stages, df->nstages + 1, sizeof *df->stages);
+	st = &df->stages[df->nstages++];
+	st->image = config_df_token(&p);
+	st->label = (as = config_df_keyword(p, "AS")) != NULL && *as != '\0' ?
+	    config_df_token(&as) : NULL;
+}
+
+static void
+config_df_add_arg(struct config_df *df, const char *p)
+{
+	struct config_df_arg *arg;
+	size_t n = strcspn(p, " \t\r=");
+
+	if (n == 0)
+		return;
+	df->args = xreallocarray(df->args, df->nargs + 1, sizeof *df->args);
+	arg = &df->args[df->nargs++];
+	arg->name = xstrndup(p, n);
+	p += n;
+	p += strspn(p, " =\t");
+	arg->value = *p != '\0' && *p != '\r' ? config_df_token(&p) : NULL;
+}
+
+static void
+config_df_parse(struct config_df *df, const char *text)
+{
+	const char *line = text, *end, *p;
+	char *copy;
+
+	while (*line != '\0') {
+		end = strchr(line, '\n');
+		copy = end != NULL ? xstrndup(line, (size_t)(end - line)) :
+		    xstrdup(line);
+		p = copy + strspn(copy, " \t");
+		if (config_df_keyword(p, "FROM") != NULL)
+			config_df_add_stage(df, config_df_keyword(p, "FROM"));
+		else if (df->nstages == 0 && config_df_keyword(p, "ARG") != NULL)
+			config_df_add_arg(df, config_df_keyword(p, "ARG"));
+		free(copy);
+		line = end != NULL ? end + 1 : line + strlen(line);
+	}
+}
+
+static void
+config_df_free(struct config_df *df)
+{
+	size_t i;
+
+	for (i = 0; i < df->nargs; i++) {
+		free(df->args[i].name);
+		free(df->args[i].value);
+	}
+	for (i = 0; i < df->nstages; i++) {
+		free(df->stages[i].image);
+		free(df->stages[i].label);
+	}
+	free(df->args);
+	free(df->stages);
+}
+
+static char *config_df_replace(const struct config_df *, const char *, size_t);
+
+/* The value of ARG name as seen before argument index before; caller frees. */
+static char *
+config_df_lookup(const struct config_df *df, const char *name, size_t before)
+{
+	const cJSON *given = cJSON_GetObjectItemCaseSensitive(df->build_args, name);
+	size_t i;
+
+	for (i = before; i-- > 0;) {
+		if (strcmp(df->args[i].name, name) != 0)
+			continue;
+		if (cJSON_IsString(given))
+			return config_df_replace(df, given->valuestring, i);
+		if (df->args[i].value != NULL)
+			return config_df_replace(df, df->args[i].value, i);
+	}
+	return xstrdup("");
+}
+
+/* Apply ${VAR:-word} / ${VAR:+word} to value (consumed); caller frees. */
+static char *
+config_df_expression(char *value, char op, const char *word, size_t wlen)
+{
+	int set = value[0] != '\0';
+	char *out;
+	size_t n;
+
+	out = (op == '-') == set ? xstrdup(value) : xstrndup(word, wlen);
+	free(value);
+	n = strlen(out);
+	if (n > 0 && (out[n - 1] == '"' || out[n - 1] == '\''))
+		out[--n] = '\0';
+	if (out[0] == '"' || out[0] == '\'')
+		memmove(out, out + 1, n);
+	return out;
+}
+
+/* Substitute the ARG references in s the way the reference's regular
+ * expression /\$\{?(\w+)(:(-|\+)([^}]+))?\}?/ does. */
+static char *
+config_df_replace(const struct config_df *df, const char *s, size_t before)
+{
+	struct buf *b = buf_new();
+	const char *p = s, *name, *word = NULL;
+	char *key, *value, *out;
+	size_t n, wlen = 0;
+	char op;
+
+	while (*p != '\0') {
+		if (*p != '$') {
+			buf_append(b, p++, 1);
+			continue;
+		}
+		name = p + 1 + (p[1] == '{');
+		n = strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "0123456789_");
+		if (n == 0) {
+			buf_append(b, p++, 1);
+			continue;
+		}
+		p = name + n;
+		op = 0;
+		if (p[0] == ':' && (p[1] == '-' || p[1] == '+') &&
+		    p[2] != '}' && p[2] != '\0') {
+			op = p[1];
+			word = p + 2;
+			wlen = strcspn(word, "}");
+			p = word + wlen;
+		}
+		if (*p == '}')
+			p++;
+		key = xstrndup(name, n);
+		value = config_df_lookup(df, key, before);
+		free(key);
+		if (op != 0)
+			value = config_df_expression(value, op, word, wlen);
+		buf_appendf(b, "%s", value);
+		free(value);
+	}
+	out = buf_take_string(b, NULL);
+	buf_free(b);
+	return out;
+}
+
+static const struct config_df_stage *
+config_df_stage(const struct config_df *df, const char *label)
+{
+	size_t i;
+
+	/* The last stage with the label wins, as in the reference's map. */
+	for (i = df->nstages; i-- > 0;)
+		if (df->stages[i].label != NULL &&
+		    strcmp(df->stages[i].label, label) == 0)
+			return &df->stages[i];
+	return NULL;
+}
+
+char *
+config_dockerfile_base_image(const char *text, const cJSON *build_args,
+    const char *target)
+{
+	struct config_df df;
+	const struct config_df_stage *st;
+	char *image = NULL;
+	size_t hops;
+
+	memset(&df, 0, sizeof df);
+	df.build_args = build_args;
+	config_df_parse(&df, text);
+	if (target != NULL)
+		st = config_df_stage(&df, target);
+	else
+		st = df.nstages > 0 ? &df.stages[df.nstages - 1] : NULL;
+	for (hops = 0; st != NULL && hops <= df.nstages; hops++) {
+		free(image);
+		image = config_df_replace(&df, st->image, df.nargs);
+		if ((st = config_df_stage(&df, image)) == NULL)
+			break;
+	}
+	if (st != NULL) { /* a cycle of stages */
+		free(image);
+		image = NULL;
+	}
+	config_df_free(&df);
+	return image;
+}

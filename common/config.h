@@ -1,0 +1,114 @@
+/* config.h - loading a workspace's dev container configuration.
+ *
+ * The pipeline: find the file (config-discover), read it, parse it (jsonc),
+ * validate it (config-validate), move the legacy extensions/settings/devPort
+ * into customizations.vscode as the reference CLI does, work out the
+ * workspace folder and mount, and substitute the local variables
+ * (config-subst). What comes out is what the reference CLI prints as
+ * "configuration" and "workspace" in `devcontainer read-configuration`.
+ *
+ * Image metadata is not read here (that needs Docker); merge it with
+ * config-merge.h, substituting it with config_get_subst_ctx() first.
+ *
+ * Reads files; no other I/O. The process environment is read only through
+ * the env lookup given in the options (default: the process environment).
+ */
+#ifndef RDEV_CONFIG_H
+#define RDEV_CONFIG_H
+
+#include <cjson/cJSON.h>
+
+#include "config-subst.h"
+#include "config-validate.h"
+#include "jsonc.h"
+
+struct config_load_opts {
+	const char *workspace_folder; /* required; relative paths: to cwd */
+	const char *config_file;      /* --config: overrides discovery; relative to cwd */
+	config_env_lookup local_env;  /* ${localEnv:}; NULL: the process environment */
+	void *local_env_arg;
+	/* Mount the workspace folder itself rather than its git work tree (the
+	 * reference CLI's --mount-workspace-git-root=false). */
+	int no_git_root;
+};
+
+struct config;
+
+/* Load and check the configuration. Returns a new config (free with
+ * config_free()) or NULL with *cause set (caller frees), e.g.
+ * "/w/.devcontainer/devcontainer.json:7:19: \"forwardPorts\"[2]: expected a
+ * number or \"host:port\" string, got object". */
+struct config *config_load(const struct config_load_opts *opts, char **cause);
+void config_free(struct config *cfg);
+
+/* Accessors. Returned pointers are owned by cfg and valid until config_free(). */
+/* The absolute path of the devcontainer.json. */
+const char *config_get_file(const struct config *cfg);
+/* The absolute workspace folder on this host ("local" in the spec). */
+const char *config_get_local_folder(const struct config *cfg);
+/* The configuration: validated, legacy properties moved, variables
+ * substituted (except ${containerEnv:...}). No defaults are added. */
+const cJSON *config_get_object(const struct config *cfg);
+/* The same before substitution. */
+const cJSON *config_get_raw(const struct config *cfg);
+/* The parsed file, to locate values for messages. */
+const struct jsonc_doc *config_get_doc(const struct config *cfg);
+enum config_kind config_get_kind(const struct config *cfg);
+/* The reference CLI's devcontainerId (52 base-32 digits). */
+const char *config_get_devcontainer_id(const struct config *cfg);
+/* Warnings for the user, "FILE:LINE:COL: unknown property \"foo\"". */
+const struct config_warnings *config_get_warnings(const struct config *cfg);
+/* The substitution context of the first (local) pass, for image metadata. */
+const struct config_subst_ctx *config_get_subst_ctx(const struct config *cfg);
+/* The container's workspace folder: workspaceFolder, or the default
+ * (/workspaces/<basename of the mounted folder>[/<subfolder>] for image and
+ * Dockerfile, "/" for Compose). */
+const char *config_get_workspace_folder(const struct config *cfg);
+/* The workspace mount (a --mount string): workspaceMount, or the default bind
+ * mount for image and Dockerfile; NULL for Compose unless set. */
+const char *config_get_workspace_mount(const struct config *cfg);
+
+/* The reference CLI's "workspace" object: {"workspaceFolder", "workspaceMount"}
+ * as it prints them (keys whose value is unset are left out). New object;
+ * the caller frees it with cJSON_Delete(). */
+cJSON *config_workspace_json(const struct config *cfg);
+
+/* Effective values of properties with defaults, read from obj (the
+ * configuration or a merged configuration; NULL: all unset). */
+/* overrideCommand: true for image and Dockerfile, false for Compose. */
+int config_override_command(enum config_kind kind, const cJSON *obj);
+/* updateRemoteUserUID: true. */
+int config_update_remote_user_uid(const cJSON *obj);
+/* waitFor: "updateContentCommand". Borrowed from obj or static. */
+const char *config_wait_for(const cJSON *obj);
+/* shutdownAction: "stopContainer" (image, Dockerfile) or "stopCompose". */
+const char *config_shutdown_action(enum config_kind kind, const cJSON *obj);
+
+/* The default workspaceFolder and workspaceMount for image and Dockerfile
+ * configurations: the host folder mounted is mount_folder (the workspace
+ * folder or its git root), at /workspaces/<basename>; the workspace folder is
+ * the local folder's place below it. Both new strings, caller frees. */
+char *config_default_workspace_folder(const char *mount_folder,
+    const char *local_folder);
+char *config_default_workspace_mount(const char *mount_folder);
+
+/* Move the legacy top-level extensions, settings and devPort into
+ * customizations.vscode, as the reference CLI's updateFromOldProperties does.
+ * Modifies config (an object) in place. */
+void config_update_legacy(cJSON *config);
+
+/* Read a whole text file (at most 16 MiB). Returns a NUL-terminated string
+ * the caller frees, or NULL with *cause set ("PATH: No such file ..."). */
+char *config_read_text(const char *path, char **cause);
+
+/* The image a Dockerfile build starts from, found as the reference CLI's
+ * findBaseImage() does: the FROM of the target stage (or of the last stage
+ * when target is NULL), following "FROM <stage>" to the stage it names, with
+ * $VAR, ${VAR}, ${VAR:-word} and ${VAR:+word} taken from the ARGs before the
+ * first FROM (build_args, an object of strings, overriding their defaults).
+ * One instruction per line (no continuation lines), as in the reference.
+ * Returns a new string (caller frees) or NULL when there is none. Pure. */
+char *config_dockerfile_base_image(const char *text, const cJSON *build_args,
+    const char *target);
+
+#endif

@@ -1,0 +1,226 @@
+/* test-config-discover.c - unit tests for common/config-discover.c (makes
+ * workspaces under a temporary directory). */
+#include "test.h"
+
+#include <sys/stat.h>
+
+#include <unistd.h>
+
+#include "config-discover.h"
+#include "xmalloc.h"
+
+/* A fresh empty directory; caller removes it with rm_rf(). */
+static char *
+make_tmpdir(void)
+{
+	char *dir = xstrdup("/tmp/rdev-test-discover.XXXXXX");
+
+	if (mkdtemp(dir) == NULL)
+		fatal("mkdtemp failed");
+	return dir;
+}
+
+/* Create dir/rel (and its parent directories) holding "{}". */
+static void
+touch(const char *dir, const char *rel)
+{
+	char *path = xasprintf("%s/%s", dir, rel), *p;
+	FILE *f;
+
+	for (p = path + strlen(dir) + 1; (p = strchr(p, '/')) != NULL; p++) {
+		*p = '\0';
+		mkdir(path, 0755);
+		*p = '/';
+	}
+	if ((f = fopen(path, "w")) == NULL)
+		fatal("cannot create %s", path);
+	fputs("{}\n", f);
+	fclose(f);
+	free(path);
+}
+
+static void
+rm_rf(char *dir)
+{
+	char *cmd = xasprintf("rm -rf '%s'", dir);
+
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", dir);
+	free(cmd);
+	free(dir);
+}
+
+/* Discover in dir; returns the found path relative to dir, or the error. */
+static char *
+discover(const char *dir, int *rc)
+{
+	char *file = NULL, *cause = NULL, *rel;
+
+	*rc = config_discover(dir, &file, &cause);
+	if (*rc != 0)
+		return cause;
+	rel = xstrdup(file + strlen(dir) + 1);
+	free(file);
+	return rel;
+}
+
+TEST(devcontainer_folder_first)
+{
+	char *dir = make_tmpdir(), *got;
+	int rc;
+
+	touch(dir, ".devcontainer/devcontainer.json");
+	touch(dir, ".devcontainer.json");
+	touch(dir, ".devcontainer/a/devcontainer.json");
+	touch(dir, ".devcontainer/b/devcontainer.json");
+	got = discover(dir, &rc);
+	ASSERT_INT_EQ(rc, 0);
+	ASSERT_STR_EQ(got, ".devcontainer/devcontainer.json");
+	free(got);
+	rm_rf(dir);
+}
+
+TEST(top_level_file_second)
+{
+	char *dir = make_tmpdir(), *got;
+	int rc;
+
+	touch(dir, ".devcontainer.json");
+	touch(dir, ".devcontainer/a/devcontainer.json");
+	touch(dir, ".devcontainer/b/devcontainer.json");
+	got = discover(dir, &rc);
+	ASSERT_INT_EQ(rc, 0);
+	ASSERT_STR_EQ(got, ".devcontainer.json");
+	free(got);
+	rm_rf(dir);
+}
+
+TEST(single_subfolder_third)
+{
+	char *dir = make_tmpdir(), *got;
+	int rc;
+
+	touch(dir, ".devcontainer/python/devcontainer.json");
+	touch(dir, ".devcontainer/other/notes.json");
+	touch(dir, ".devcontainer/deep/er/devcontainer.json");
+	got = discover(dir, &rc);
+	ASSERT_INT_EQ(rc, 0);
+	ASSERT_STR_EQ(got, ".devcontainer/python/devcontainer.json");
+	free(got);
+	rm_rf(dir);
+}
+
+TEST(several_subfolders_listed_in_order)
+{
+	char *dir = make_tmpdir(), *got, *want;
+	int rc;
+
+	touch(dir, ".devcontainer/node/devcontainer.json");
+	touch(dir, ".devcontainer/go/devcontainer.json");
+	got = discover(dir, &rc);
+	ASSERT_INT_EQ(rc, -1);
+	want = xasprintf("several dev container configurations in %s: "
+	    ".devcontainer/go/devcontainer.json, "
+	    ".devcontainer/node/devcontainer.json; choose one with --config PATH",
+	    dir);
+	ASSERT_STR_EQ(got, want);
+	free(want);
+	free(got);
+	rm_rf(dir);
+}
+
+TEST(none_found_names_the_folder)
+{
+	char *dir = make_tmpdir(), *got, *notfile;
+	int rc;
+
+	touch(dir, ".devcontainer/README.json");
+	notfile = xasprintf("%s/.devcontainer.json", dir);
+	mkdir(notfile, 0755); /* a directory is not a configuration */
+	free(notfile);
+	got = discover(dir, &rc);
+	ASSERT_INT_EQ(rc, -1);
+	ASSERT_STR_CONTAINS(got, "no devcontainer.json in ");
+	ASSERT_STR_CONTAINS(got, dir);
+	ASSERT_STR_CONTAINS(got, ".devcontainer/*/devcontainer.json");
+	free(got);
+	rm_rf(dir);
+}
+
+TEST(missing_folder_is_none_found)
+{
+	int rc;
+	char *got = discover("/nonexistent/rdev-test", &rc);
+
+	ASSERT_INT_EQ(rc, -1);
+	ASSERT_STR_CONTAINS(got, "no devcontainer.json in /nonexistent/rdev-test");
+	free(got);
+}
+
+TEST(resolve_normalises)
+{
+	static const struct {
+		const char *base, *path, *want;
+	} cases[] = {
+		{ "/w", "a/b", "/w/a/b" },
+		{ "/w/", "./a//b/", "/w/a/b" },
+		{ "/w/x", "../y", "/w/y" },
+		{ "/w", "/abs/../p", "/p" },
+		{ "/", ".", "/" },
+		{ "/w", "../../..", "/" },
+		{ "/w", "", "/w" },
+		{ "/w", "a/./b/../c", "/w/a/c" },
+	};
+	size_t i;
+	char *got;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		got = config_discover_resolve(cases[i].base, cases[i].path, NULL);
+		ASSERT_STR_EQ(got, cases[i].want);
+		free(got);
+	}
+}
+
+TEST(resolve_relative_to_cwd)
+{
+	char *cwd = getcwd(NULL, 0), *got, *want;
+
+	got = config_discover_resolve(NULL, "sub/../x", NULL);
+	want = xasprintf("%s/x", strcmp(cwd, "/") == 0 ? "" : cwd);
+	ASSERT_STR_EQ(got, want);
+	free(got);
+	free(want);
+	free(cwd);
+}
+
+TEST(git_root_found_upwards)
+{
+	char *dir = make_tmpdir(), *sub, *got;
+
+	touch(dir, "repo/.git/HEAD");
+	touch(dir, "repo/a/b/file");
+	touch(dir, "wt/.git");  /* worktree: .git is a file */
+	sub = xasprintf("%s/repo/a/b", dir);
+	got = config_discover_git_root(sub);
+	free(sub);
+	sub = xasprintf("%s/repo", dir);
+	ASSERT_STR_EQ(got, sub);
+	free(got);
+	free(sub);
+	sub = xasprintf("%s/wt", dir);
+	got = config_discover_git_root(sub);
+	ASSERT_STR_EQ(got, sub);
+	free(got);
+	free(sub);
+	rm_rf(dir);
+}
+
+TEST(git_root_none)
+{
+	char *dir = make_tmpdir(), *got;
+
+	/* /tmp itself is not expected to be inside a git work tree. */
+	got = config_discover_git_root(dir);
+	ASSERT_NULL(got);
+	rm_rf(dir);
+}

@@ -1,0 +1,428 @@
+/* test-config-validate.c - unit tests for common/config-validate.c. */
+#include "test.h"
+
+#include "config-validate.h"
+#include "jsonc.h"
+#include "xmalloc.h"
+
+struct result {
+	int rc;
+	enum config_kind kind;
+	char *cause;
+	struct config_warnings warnings;
+};
+
+static void
+validate(const char *text, struct result *r)
+{
+	struct jsonc_doc *doc;
+	char *cause = NULL;
+
+	memset(r, 0, sizeof *r);
+	r->kind = (enum config_kind)-1;
+	doc = jsonc_parse("devcontainer.json", text, strlen(text), &cause);
+	if (doc == NULL) {
+		fprintf(stderr, "  bad test JSON: %s\n", cause);
+		free(cause);
+		r->rc = -2;
+		return;
+	}
+	r->rc = config_validate(doc, &r->kind, &r->warnings, &r->cause);
+	jsonc_doc_free(doc);
+}
+
+static void
+result_free(struct result *r)
+{
+	free(r->cause);
+	config_warnings_clear(&r->warnings);
+}
+
+/* The warnings joined with "\n", for assertions; caller frees. */
+static char *
+warnings_text(const struct config_warnings *w)
+{
+	size_t i, len = 1;
+	char *s;
+
+	for (i = 0; i < w->count; i++)
+		len += strlen(w->items[i]) + 1;
+	s = xcalloc(1, len);
+	for (i = 0; i < w->count; i++) {
+		strcat(s, w->items[i]);
+		strcat(s, "\n");
+	}
+	return s;
+}
+
+TEST(kind_image)
+{
+	struct result r;
+
+	validate("{\"image\": \"debian\"}", &r);
+	ASSERT_INT_EQ(r.rc, 0);
+	ASSERT_INT_EQ(r.kind, CONFIG_KIND_IMAGE);
+	ASSERT_INT_EQ(r.warnings.count, 0);
+	ASSERT_STR_EQ(config_kind_name(r.kind), "image");
+	result_free(&r);
+}
+
+TEST(kind_dockerfile_build)
+{
+	struct result r;
+
+	validate("{\"build\": {\"dockerfile\": \"Dockerfile\", \"context\": \"..\"}}",
+	    &r);
+	ASSERT_INT_EQ(r.rc, 0);
+	ASSERT_INT_EQ(r.kind, CONFIG_KIND_DOCKERFILE);
+	ASSERT_STR_EQ(config_kind_name(r.kind), "dockerfile");
+	result_free(&r);
+}
+
+TEST(kind_dockerfile_legacy)
+{
+	struct result r;
+
+	validate("{\"dockerFile\": \"Dockerfile\", \"context\": \".\"}", &r);
+	ASSERT_INT_EQ(r.rc, 0);
+	ASSERT_INT_EQ(r.kind, CONFIG_KIND_DOCKERFILE);
+	ASSERT_INT_EQ(r.warnings.count, 0);
+	result_free(&r);
+}
+
+TEST(kind_compose)
+{
+	struct result r;
+
+	validate("{\"dockerComposeFile\": [\"a.yml\", \"b.yml\"], "
+	    "\"service\": \"app\", \"runServices\": [\"app\", \"db\"]}", &r);
+	ASSERT_INT_EQ(r.rc, 0);
+	ASSERT_INT_EQ(r.kind, CONFIG_KIND_COMPOSE);
+	ASSERT_STR_EQ(config_kind_name(r.kind), "compose");
+	result_free(&r);
+}
+
+TEST(kind_dockerfile_wins_over_image_like_reference)
+{
+	struct result r;
+	char *w;
+
+	validate("{\"image\": \"x\",\n \"build\": {\"dockerfile\": \"D\"}}", &r);
+	ASSERT_INT_EQ(r.rc, 0);
+	ASSERT_INT_EQ(r.kind, CONFIG_KIND_DOCKERFILE);
+	w = warnings_text(&r.warnings);
+	ASSERT_STR_EQ(w, "devcontainer.json:1:2: \"image\" is ignored in a "
+	    "configuration of kind dockerfile\n");
+	free(w);
+	result_free(&r);
+}
+
+TEST(compose_without_service)
+{
+	struct result r;
+
+	validate("{\n  \"dockerComposeFile\": \"docker-compose.yml\"\n}", &r);
+	ASSERT_INT_EQ(r.rc, -1);
+	ASSERT_STR_EQ(r.cause, "devcontainer.json:2:24: \"dockerComposeFile\": "
+	    "\"service\" is missing (it names the container to work in)");
+	result_free(&r);
+}
+
+TEST(no_container_source)
+{
+	struct result r;
+
+	validate("{\"name\": \"x\"}", &r);
+	ASSERT_INT_EQ(r.rc, -1);
+	ASSERT_STR_EQ(r.cause, "devcontainer.json:1:1: configuration: no "
+	    "container to run: set \"image\", \"build\".\"dockerfile\" (or the "
+	    "legacy \"dockerFile\") or \"dockerComposeFile\" with \"service\"");
+	result_free(&r);
+}
+
+TEST(build_without_dockerfile)
+{
+	struct result r;
+
+	validate("{\"build\": {\"context\": \"..\"}}", &r);
+	ASSERT_INT_EQ(r.rc, -1);
+	ASSERT_STR_EQ(r.cause, "devcontainer.json:1:11: \"build\": \"dockerfile\" "
+	    "is missing (and there is no \"image\" or \"dockerComposeFile\")");
+	result_free(&r);
+}
+
+TEST(root_must_be_object)
+{
+	struct result r;
+
+	validate("[1]", &r);
+	ASSERT_INT_EQ(r.rc, -1);
+	ASSERT_STR_EQ(r.cause, "devcontainer.json:1:1: configuration: expected "
+	    "an object, got array");
+	result_free(&r);
+}
+
+TEST(error_names_path_and_location)
+{
+	struct result r;
+
+	validate("{\n"
+	    "  \"image\": \"debian\",\n"
+	    "  \"forwardPorts\": [3000, \"db:5432\", {\"port\": 1}]\n"
+	    "}", &r);
+	ASSERT_INT_EQ(r.rc, -1);
+	ASSERT_STR_EQ(r.cause, "devcontainer.json:3:37: \"forwardPorts\"[2]: "
+	    "expected a number or \"host:port\" string, got object");
+	result_free(&r);
+}
+
+TEST(nested_error_path)
+{
+	struct result r;
+
+	validate("{\"build\": {\"dockerfile\": \"D\", \"args\": {\"A\": 1}}}", &r);
+	ASSERT_INT_EQ(r.rc, -1);
+	ASSERT_STR_EQ(r.cause, "devcontainer.json:1:45: \"build\".\"args\".\"A\": "
+	    "expected a string, got number");
+	result_free(&r);
+}
+
+TEST(unknown_property_is_a_warning)
+{
+	struct result r;
+	char *w;
+
+	validate("{\n  \"image\": \"x\",\n  \"foo\": 1,\n"
+	    "  \"build\": {\"bar\": true},\n"
+	    "  \"portsAttributes\": {\"80\": {\"colour\": \"red\"}}\n}", &r);
+	ASSERT_INT_EQ(r.rc, 0);
+	w = warnings_text(&r.warnings);
+	ASSERT_STR_EQ(w,
+	    "devcontainer.json:3:3: unknown property \"foo\"\n"
+	    "devcontainer.json:4:13: unknown property \"build\".\"bar\"\n"
+	    "devcontainer.json:4:3: \"build\" is ignored in a configuration of "
+	    "kind image\n"
+	    "devcontainer.json:5:30: unknown property "
+	    "\"portsAttributes\".\"80\".\"colour\"\n");
+	free(w);
+	result_free(&r);
+}
+
+TEST(kind_specific_properties_warned)
+{
+	struct result r;
+	char *w;
+
+	validate("{\"dockerComposeFile\": \"c.yml\", \"service\": \"s\", "
+	    "\"appPort\": 80, \"runArgs\": [], \"workspaceMount\": \"\"}", &r);
+	ASSERT_INT_EQ(r.rc, 0);
+	ASSERT_INT_EQ(r.warnings.count, 3);
+	w = warnings_text(&r.warnings);
+	ASSERT_STR_CONTAINS(w, "\"appPort\" is ignored in a configuration of kind compose");
+	ASSERT_STR_CONTAINS(w, "\"runArgs\" is ignored");
+	ASSERT_STR_CONTAINS(w, "\"workspaceMount\" is ignored");
+	free(w);
+	result_free(&r);
+}
+
+TEST(lifecycle_command_forms)
+{
+	static const char *const good[] = {
+		"\"echo hi\"", "[\"echo\", \"hi\"]", "[]",
+		"{\"a\": \"echo a\", \"b\": [\"echo\", \"b\"]}", "{}",
+	};
+	static const struct {
+		const char *value, *want;
+	} bad[] = {
+		{ "1", "\"postCreateCommand\": expected a string, an array of "
+		    "strings or an object of commands, got number" },
+		{ "[\"a\", 2]", "\"postCreateCommand\"[1]: expected a string, got number" },
+		{ "{\"a\": 1}", "\"postCreateCommand\".\"a\": expected a string or "
+		    "an array of strings, got number" },
+		{ "{\"a\": [true]}", "\"postCreateCommand\".\"a\"[0]: expected a "
+		    "string, got boolean" },
+		{ "null", "expected a string, an array of strings or an object of "
+		    "commands, got null" },
+	};
+	struct result r;
+	char *text;
+	size_t i;
+
+	for (i = 0; i < sizeof good / sizeof good[0]; i++) {
+		text = xasprintf("{\"image\": \"x\", \"postCreateCommand\": %s}",
+		    good[i]);
+		validate(text, &r);
+		free(text);
+		if (r.rc != 0)
+			TEST_FAIL("%s: %s", good[i], r.cause);
+		result_free(&r);
+	}
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		text = xasprintf("{\"image\": \"x\", \"postCreateCommand\": %s}",
+		    bad[i].value);
+		validate(text, &r);
+		free(text);
+		ASSERT_INT_EQ(r.rc, -1);
+		ASSERT_STR_CONTAINS(r.cause, bad[i].want);
+		result_free(&r);
+	}
+}
+
+/* Every known property with a value of the wrong type or form. */
+static const struct {
+	const char *prop, *value, *want;
+} bad_values[] = {
+	{ "$schema", "1", "\"$schema\": expected a string, got number" },
+	{ "name", "[]", "\"name\": expected a string, got array" },
+	{ "image", "true", "\"image\": expected a string, got boolean" },
+	{ "build", "\"Dockerfile\"", "\"build\": expected an object, got string" },
+	{ "dockerFile", "{}", "\"dockerFile\": expected a string, got object" },
+	{ "context", "1", "\"context\": expected a string, got number" },
+	{ "dockerComposeFile", "[1]", "\"dockerComposeFile\"[0]: expected a string, got number" },
+	{ "service", "1", "\"service\": expected a string, got number" },
+	{ "runServices", "\"app\"", "\"runServices\": expected an array of strings, got string" },
+	{ "appPort", "{}", "\"appPort\": expected a number, a string or an array, got object" },
+	{ "runArgs", "[\"--init\", 1]", "\"runArgs\"[1]: expected a string, got number" },
+	{ "workspaceMount", "1", "\"workspaceMount\": expected a string, got number" },
+	{ "workspaceFolder", "null", "\"workspaceFolder\": expected a string, got null" },
+	{ "shutdownAction", "\"stopCompose\"", "\"shutdownAction\": expected \"none\" or \"stopContainer\", got \"stopCompose\"" },
+	{ "overrideCommand", "\"yes\"", "\"overrideCommand\": expected a boolean, got string" },
+	{ "features", "[]", "\"features\": expected an object of features, got array" },
+	{ "overrideFeatureInstallOrder", "[1]", "\"overrideFeatureInstallOrder\"[0]: expected a string, got number" },
+	{ "secrets", "{\"T\": \"x\"}", "\"secrets\".\"T\": expected an object, got string" },
+	{ "forwardPorts", "[70000]", "\"forwardPorts\"[0]: expected a port number (0-65535), got 70000" },
+	{ "portsAttributes", "{\"80\": {\"onAutoForward\": \"never\"}}", "\"portsAttributes\".\"80\".\"onAutoForward\": expected \"notify\", \"openBrowser\", \"openBrowserOnce\", \"openPreview\", \"silent\" or \"ignore\", got \"never\"" },
+	{ "otherPortsAttributes", "{\"protocol\": \"ftp\"}", "\"otherPortsAttributes\".\"protocol\": expected \"http\" or \"https\", got \"ftp\"" },
+	{ "updateRemoteUserUID", "1", "\"updateRemoteUserUID\": expected a boolean, got number" },
+	{ "containerEnv", "{\"A\": null}", "\"containerEnv\".\"A\": expected a string, got null" },
+	{ "containerUser", "0", "\"containerUser\": expected a string, got number" },
+	{ "mounts", "[{\"source\": \"a\", \"target\": \"/b\"}]", "\"mounts\"[0]: \"type\" is missing" },
+	{ "init", "\"true\"", "\"init\": expected a boolean, got string" },
+	{ "privileged", "null", "\"privileged\": expected a boolean, got null" },
+	{ "capAdd", "\"SYS_PTRACE\"", "\"capAdd\": expected an array of strings, got string" },
+	{ "securityOpt", "[null]", "\"securityOpt\"[0]: expected a string, got null" },
+	{ "remoteEnv", "{\"A\": 1}", "\"remoteEnv\".\"A\": expected a string or null, got number" },
+	{ "remoteUser", "{}", "\"remoteUser\": expected a string, got object" },
+	{ "initializeCommand", "1", "\"initializeCommand\": expected a string" },
+	{ "onCreateCommand", "true", "\"onCreateCommand\": expected a string" },
+	{ "updateContentCommand", "[1]", "\"updateContentCommand\"[0]: expected a string" },
+	{ "postCreateCommand", "{\"a\": {}}", "\"postCreateCommand\".\"a\": expected a string or an array of strings, got object" },
+	{ "postStartCommand", "null", "\"postStartCommand\": expected a string" },
+	{ "postAttachCommand", "2", "\"postAttachCommand\": expected a string" },
+	{ "waitFor", "\"postAttachCommand\"", "\"waitFor\": expected \"initializeCommand\", \"onCreateCommand\", \"updateContentCommand\", \"postCreateCommand\" or \"postStartCommand\", got \"postAttachCommand\"" },
+	{ "userEnvProbe", "\"bash\"", "\"userEnvProbe\": expected \"none\", \"loginShell\", \"loginInteractiveShell\" or \"interactiveShell\", got \"bash\"" },
+	{ "hostRequirements", "{\"memory\": \"4GB\"}", "\"hostRequirements\".\"memory\": expected a size such as \"4gb\"" },
+	{ "customizations", "[]", "\"customizations\": expected an object, got array" },
+	{ "extensions", "\"ms-python.python\"", "\"extensions\": expected an array of strings, got string" },
+	{ "settings", "[]", "\"settings\": expected an object, got array" },
+	{ "devPort", "80.5", "\"devPort\": expected an integer, got 80.5" },
+};
+
+TEST(every_property_type_checked)
+{
+	struct result r;
+	char *text;
+	size_t i;
+
+	for (i = 0; i < sizeof bad_values / sizeof bad_values[0]; i++) {
+		text = xasprintf("{\"image\": \"x\", \"%s\": %s}",
+		    bad_values[i].prop, bad_values[i].value);
+		if (strcmp(bad_values[i].prop, "image") == 0)
+			text = (free(text), xasprintf("{\"image\": %s}",
+			    bad_values[i].value));
+		validate(text, &r);
+		if (r.rc != -1)
+			TEST_FAIL("%s: accepted", text);
+		if (strstr(r.cause, bad_values[i].want) == NULL)
+			TEST_FAIL("%s: got \"%s\", want \"%s\"", text, r.cause,
+			    bad_values[i].want);
+		free(text);
+		result_free(&r);
+	}
+}
+
+/* The same properties with good values: accepted, no warning for image. */
+static const struct {
+	const char *prop, *value;
+} good_values[] = {
+	{ "$schema", "\"https://x\"" }, { "name", "\"n\"" },
+	{ "workspaceFolder", "\"/w\"" }, { "workspaceMount", "\"type=bind,source=/a,target=/b\"" },
+	{ "appPort", "8080" }, { "appPort", "\"8000:8010\"" }, { "appPort", "[1, \"2:3\"]" },
+	{ "runArgs", "[\"--init\"]" }, { "shutdownAction", "\"none\"" },
+	{ "overrideCommand", "false" },
+	{ "features", "{\"ghcr.io/x/y:1\": {}, \"a\": \"latest\", \"b\": true}" },
+	{ "overrideFeatureInstallOrder", "[\"a\"]" },
+	{ "secrets", "{\"TOKEN\": {\"description\": \"d\", \"documentationUrl\": \"u\"}}" },
+	{ "forwardPorts", "[0, 65535, \"db:5432\", \"localhost:3000\", \"my_svc.x:1\"]" },
+	{ "portsAttributes", "{\"3000\": {\"label\": \"a\", \"onAutoForward\": \"silent\", "
+	    "\"elevateIfNeeded\": true, \"requireLocalPort\": false, \"protocol\": \"https\"}}" },
+	{ "otherPortsAttributes", "{\"onAutoForward\": \"ignore\"}" },
+	{ "updateRemoteUserUID", "true" }, { "containerEnv", "{\"A\": \"1\"}" },
+	{ "containerUser", "\"root\"" },
+	{ "mounts", "[\"type=bind,source=/a,target=/b\", {\"type\": \"volume\", \"source\": \"v\", \"target\": \"/v\"}]" },
+	{ "init", "true" }, { "privileged", "false" }, { "capAdd", "[\"SYS_PTRACE\"]" },
+	{ "securityOpt", "[]" }, { "remoteEnv", "{\"A\": \"x\", \"B\": null}" },
+	{ "remoteUser", "\"vscode\"" }, { "initializeCommand", "\"true\"" },
+	{ "waitFor", "\"onCreateCommand\"" }, { "userEnvProbe", "\"none\"" },
+	{ "hostRequirements", "{\"cpus\": 2, \"memory\": \"4gb\", \"storage\": \"32\", \"gpu\": \"optional\"}" },
+	{ "hostRequirements", "{\"gpu\": {\"cores\": 1, \"memory\": \"1tb\"}}" },
+	{ "hostRequirements", "{\"gpu\": false}" },
+	{ "customizations", "{\"vscode\": {\"extensions\": []}}" },
+	{ "extensions", "[\"a.b\"]" }, { "settings", "{\"a\": 1}" }, { "devPort", "8000" },
+};
+
+TEST(good_values_accepted)
+{
+	struct result r;
+	char *text;
+	size_t i;
+
+	for (i = 0; i < sizeof good_values / sizeof good_values[0]; i++) {
+		text = xasprintf("{\"image\": \"x\", \"%s\": %s}",
+		    good_values[i].prop, good_values[i].value);
+		validate(text, &r);
+		if (r.rc != 0)
+			TEST_FAIL("%s: %s", text, r.cause);
+		if (r.warnings.count != 0)
+			TEST_FAIL("%s: warning %s", text, r.warnings.items[0]);
+		free(text);
+		result_free(&r);
+	}
+}
+
+TEST(mount_type_other_than_bind_or_volume_warned)
+{
+	struct result r;
+
+	validate("{\"image\": \"x\", \"mounts\": [{\"type\": \"tmpfs\", "
+	    "\"target\": \"/t\"}]}", &r);
+	ASSERT_INT_EQ(r.rc, 0);
+	ASSERT_INT_EQ(r.warnings.count, 1);
+	ASSERT_STR_CONTAINS(r.warnings.items[0], "\"mounts\"[0].\"type\": mount "
+	    "type \"tmpfs\" is neither \"bind\" nor \"volume\"");
+	result_free(&r);
+}
+
+TEST(compose_shutdown_action)
+{
+	struct result r;
+
+	validate("{\"dockerComposeFile\": \"c\", \"service\": \"s\", "
+	    "\"shutdownAction\": \"stopContainer\"}", &r);
+	ASSERT_INT_EQ(r.rc, -1);
+	ASSERT_STR_CONTAINS(r.cause, "expected \"none\" or \"stopCompose\", got "
+	    "\"stopContainer\"");
+	result_free(&r);
+}
+
+TEST(warnings_null_is_allowed)
+{
+	struct jsonc_doc *doc;
+	enum config_kind kind;
+	const char *text = "{\"image\": \"x\", \"foo\": 1}";
+
+	doc = jsonc_parse("d.json", text, strlen(text), NULL);
+	ASSERT_NOT_NULL(doc);
+	ASSERT_INT_EQ(config_validate(doc, &kind, NULL, NULL), 0);
+	jsonc_doc_free(doc);
+}
