@@ -91,7 +91,7 @@ rc_is_remote(const char *target)
 cJSON *
 cmd_read_configuration_object(const struct config *cfg, int discovered)
 {
-	cJSON *obj = cJSON_Duplicate(config_get_object(cfg), 1), *uri;
+	cJSON *obj = config_merge_js_copy(config_get_object(cfg)), *uri;
 	const char *file = config_get_file(cfg);
 
 	if (obj == NULL || (uri = cJSON_CreateObject()) == NULL)

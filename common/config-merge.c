@@ -57,7 +57,6 @@ static const char *const config_merge_hooks[][2] = {
 	{ "postAttachCommand", "postAttachCommands" },
 };
 
-static cJSON *config_merge_js_copy(const cJSON *);
 
 /* JavaScript truthiness; NULL stands for undefined. */
 static int
@@ -95,50 +94,53 @@ config_merge_js_index_key(const char *key, unsigned long long *idx)
 
 /* Set obj[key] = val as JavaScript would: an existing key keeps its
  * position, a new index key goes among the index keys in numeric order, any
- * other new key goes last. Takes ownership of val. */
+ * other new key goes last. Takes ownership of val. One pass over obj; the
+ * list is linked by hand because cJSON_InsertItemInArray in Debian's
+ * libcjson 1.7.15-1+deb12u4 fails to insert anywhere but at the front. */
 static void
 config_merge_js_set(cJSON *obj, const char *key, cJSON *val)
 {
-	cJSON *child;
-	unsigned long long idx, other;
-	int pos = 0, count = 0, i;
+	cJSON *child, *before = NULL;
+	unsigned long long idx = 0, other;
 	char *k;
+	int is_index;
 
-	/* key may be val's own name, which cJSON frees on the way. */
-	k = xstrdup(key);
-	cJSON_ArrayForEach(child, obj)
-		count++;
-	if (cJSON_GetObjectItemCaseSensitive(obj, k) != NULL) {
-		if (!cJSON_ReplaceItemInObjectCaseSensitive(obj, k, val))
-			fatal("%s: cannot replace %s", __func__, k);
-	} else {
-		pos = count;
-		if (config_merge_js_index_key(k, &idx)) {
-			pos = 0;
-			cJSON_ArrayForEach(child, obj) {
-				if (!config_merge_js_index_key(child->string,
-				    &other) || other > idx)
-					break;
-				pos++;
-			}
-		}
-		if (!cJSON_AddItemToObject(obj, k, val))
-			fatal("%s: cannot add %s", __func__, k);
-		/* Move the keys that belong after it behind it. (Not
-		 * cJSON_InsertItemInArray: Debian's libcjson 1.7.15-1+deb12u4
-		 * fails to insert anywhere but at the front.) */
-		for (i = pos; i < count; i++) {
-			child = cJSON_GetArrayItem(obj, pos);
-			cJSON_DetachItemViaPointer(obj, child);
-			cJSON_AddItemToArray(obj, child);
-		}
+	is_index = config_merge_js_index_key(key, &idx);
+	cJSON_ArrayForEach(child, obj) {
+		if (child->string != NULL && strcmp(child->string, key) == 0)
+			break;
+		if (is_index && before == NULL &&
+		    (!config_merge_js_index_key(child->string, &other) ||
+		    other > idx))
+			before = child;
 	}
-	free(k);
+	/* key may be val's own name, so copy it before freeing that. */
+	k = xstrdup(key);
+	if (!(val->type & cJSON_StringIsConst))
+		free(val->string);
+	val->string = k;
+	val->type &= ~cJSON_StringIsConst;
+	if (child != NULL) {
+		if (!cJSON_ReplaceItemViaPointer(obj, child, val))
+			fatal("%s: cannot replace %s", __func__, k);
+		return;
+	}
+	if (before == NULL) {
+		if (!cJSON_AddItemToArray(obj, val))
+			fatal("%s: cannot add %s", __func__, k);
+		return;
+	}
+	/* Link val in front of before; the head's prev is the tail. */
+	val->next = before;
+	val->prev = before->prev;
+	if (before == obj->child)
+		obj->child = val;
+	else
+		before->prev->next = val;
+	before->prev = val;
 }
 
-/* Deep copy with JavaScript object semantics (property order, duplicate keys
- * collapsed: last value at the first position). v must not be NULL. */
-static cJSON *
+cJSON *
 config_merge_js_copy(const cJSON *v)
 {
 	const cJSON *child;
@@ -258,6 +260,10 @@ config_merge_js_number(double d)
 		return xstrdup(d < 0 ? "-Infinity" : "Infinity");
 	if (d == 0)
 		return xstrdup("0");
+	/* Integers below 2^53 print exactly, as JavaScript prints them; this
+	 * skips the search for the shortest round-trip digits below. */
+	if (fabs(d) < 9007199254740992.0 && d == floor(d))
+		return xasprintf("%lld", (long long)d);
 	neg = d < 0;
 	if (neg)
 		d = -d;
@@ -582,20 +588,27 @@ config_merge_entry_list(const cJSON *entries, cJSON *extra)
 static cJSON *
 config_merge_pick(const cJSON *obj, const char *const *keys)
 {
-	cJSON *copy, *out, *item;
+	const cJSON *child, *item;
+	cJSON *out;
 
 	out = cJSON_CreateObject();
 	if (out == NULL)
 		fatal("%s: out of memory", __func__);
 	if (!cJSON_IsObject(obj))
 		return out;
-	copy = config_merge_js_copy(obj);
+	/* Copy only what is picked; with duplicate keys the last value is the
+	 * one JavaScript sees. */
 	for (; *keys != NULL; keys++) {
-		item = cJSON_DetachItemFromObjectCaseSensitive(copy, *keys);
+		item = NULL;
+		cJSON_ArrayForEach(child, obj) {
+			if (child->string != NULL &&
+			    strcmp(child->string, *keys) == 0)
+				item = child;
+		}
 		if (item != NULL)
-			config_merge_js_set(out, *keys, item);
+			config_merge_js_set(out, *keys,
+			    config_merge_js_copy(item));
 	}
-	cJSON_Delete(copy);
 	return out;
 }
 
@@ -1081,7 +1094,6 @@ config_metadata_parse(const char *label_value, char **cause)
 {
 	const char *end = NULL;
 	cJSON *root, *out, *entry;
-	int i = 0;
 
 	out = cJSON_CreateArray();
 	if (out == NULL)
@@ -1100,16 +1112,12 @@ config_metadata_parse(const char *label_value, char **cause)
 	if (cJSON_IsObject(root))
 		cJSON_AddItemToArray(out, config_merge_js_copy(root));
 	else if (cJSON_IsArray(root)) {
+		/* Entries that are not objects contribute nothing: the
+		 * reference skips them and merges the others. */
 		cJSON_ArrayForEach(entry, root) {
-			if (!cJSON_IsObject(entry)) {
-				error_set(cause, "image label %s: entry %d is "
-				    "not an object", CONFIG_METADATA_LABEL, i);
-				cJSON_Delete(root);
-				cJSON_Delete(out);
-				return NULL;
-			}
-			cJSON_AddItemToArray(out, config_merge_js_copy(entry));
-			i++;
+			if (cJSON_IsObject(entry))
+				cJSON_AddItemToArray(out,
+				    config_merge_js_copy(entry));
 		}
 	} else {
 		error_set(cause, "image label %s: not a JSON array or object",

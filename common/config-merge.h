@@ -69,8 +69,10 @@
 /* Parse a devcontainer.metadata label value: a JSON array of objects or a
  * single object (which becomes a one-entry array). Returns a new cJSON array
  * (caller frees with cJSON_Delete) or NULL with *cause set ("image label
- * devcontainer.metadata: ..."). An entry that is not an object is an error
- * naming its index. NULL, empty or all-whitespace label -> empty array.
+ * devcontainer.metadata: ..."). Entries that are not objects are left out,
+ * as the reference merges only the object entries (it crashes on a null
+ * entry; rdev leaves that out too). NULL, empty or all-whitespace label ->
+ * empty array.
  * (The reference logs and ignores a bad label; rdev reports it.) */
 cJSON *config_metadata_parse(const char *label_value, char **cause);
 
@@ -112,6 +114,13 @@ cJSON *config_merge(const cJSON *metadata, const cJSON *config);
  * the config's own entry (the reference's mergeConfiguration(config,
  * entries)); config only supplies the other properties of the output. */
 cJSON *config_merge_entries(const cJSON *entries, const cJSON *config);
+
+/* A deep copy of v with JavaScript object semantics, as JSON.stringify prints
+ * a parsed object: keys that are array indices first, in ascending numeric
+ * order, then the others in insertion order; duplicate keys collapsed (last
+ * value at the first position). v must not be NULL. Caller frees with
+ * cJSON_Delete. */
+cJSON *config_merge_js_copy(const cJSON *v);
 
 /* Build the label value to write into a built image: the metadata array
  * (existing object entries + this config's entry, empty objects left out) as

@@ -203,8 +203,11 @@ config_subst_pass_string(const char *s, struct config_subst_run *run,
 
 	while (p < end) {
 		if (p[0] != '$' || p + 1 >= end || p[1] != '{') {
-			buf_append(b, p, 1);
-			p++;
+			/* Copy the run of text up to the next '$' at once. */
+			if ((q = memchr(p + 1, '$', end - p - 1)) == NULL)
+				q = end;
+			buf_append(b, p, q - p);
+			p = q;
 			continue;
 		}
 		for (q = p + 2; q < end && *q != '}'; q++)
@@ -244,6 +247,9 @@ config_subst_run_string(const char *s, struct config_subst_run *run)
 	char *cur = xstrdup(s), *next;
 	int pass;
 
+	/* Every pass only replaces "${...}"; without one there is no work. */
+	if (strstr(s, "${") == NULL)
+		return cur;
 	for (pass = 0; pass < CONFIG_SUBST_NPASSES; pass++) {
 		if (!run->passes[pass])
 			continue;
@@ -262,7 +268,9 @@ config_subst_run_value(const cJSON *value, struct config_subst_run *run)
 	cJSON *copy, *item;
 	char *s;
 
-	if (cJSON_IsString(value)) {
+	if (cJSON_IsString(value) && strstr(value->valuestring, "${") == NULL)
+		copy = cJSON_CreateString(value->valuestring);
+	else if (cJSON_IsString(value)) {
 		s = config_subst_run_string(value->valuestring, run);
 		copy = cJSON_CreateString(s);
 		free(s);

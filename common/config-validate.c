@@ -319,6 +319,16 @@ v_command(struct vctx *v, const cJSON *node, const char *path)
 	    "an object of commands");
 }
 
+/* Whether node is a string that refers to a variable ("${..."): its value is
+ * only known after substitution, so value checks (enums, sizes, "host:port")
+ * accept it, as the reference CLI accepts any value; its type is still
+ * checked. */
+static int
+v_has_variable(const cJSON *node)
+{
+	return cJSON_IsString(node) && strstr(node->valuestring, "${") != NULL;
+}
+
 /* A value that must be one of the strings in values (NULL-terminated). */
 static int
 v_enum(struct vctx *v, const cJSON *node, const char *path,
@@ -329,6 +339,8 @@ v_enum(struct vctx *v, const cJSON *node, const char *path,
 	size_t i;
 	int rc;
 
+	if (v_has_variable(node))
+		return 0;
 	for (i = 0; values[i] != NULL; i++)
 		if (cJSON_IsString(node) && strcmp(node->valuestring, values[i]) == 0)
 			return 0;
@@ -409,7 +421,7 @@ v_forward_port(struct vctx *v, const cJSON *node, const char *path)
 	if (cJSON_IsNumber(node))
 		return v_port_number(v, node, path);
 	if (cJSON_IsString(node)) {
-		if (v_is_host_port(node->valuestring))
+		if (v_is_host_port(node->valuestring) || v_has_variable(node))
 			return 0;
 		return v_bad_value(v, node, path,
 		    "a number or \"host:port\" string");
@@ -542,6 +554,8 @@ v_bytes(struct vctx *v, const cJSON *node, const char *path)
 
 	if (!cJSON_IsString(node))
 		return v_bad_type(v, node, path, "a size string such as \"4gb\"");
+	if (v_has_variable(node))
+		return 0;
 	s = node->valuestring;
 	n = strspn(s, "0123456789");
 	if (n > 0 && (s[n] == '\0' || (strchr("tgmk", s[n]) != NULL &&
@@ -574,7 +588,8 @@ v_gpu(struct vctx *v, const cJSON *node, const char *path)
 	if (cJSON_IsObject(node))
 		return v_members(v, node, path, props,
 		    sizeof props / sizeof props[0], NULL);
-	if (cJSON_IsString(node) && strcmp(node->valuestring, "optional") == 0)
+	if (cJSON_IsString(node) && (strcmp(node->valuestring, "optional") == 0 ||
+	    v_has_variable(node)))
 		return 0;
 	return v_bad_value(v, node, path, "true, false, \"optional\" or an object");
 }

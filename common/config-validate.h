@@ -9,6 +9,10 @@
  *   devcontainer.json:7:19: "forwardPorts"[2]: expected a number or
  *   "host:port" string, got object
  *
+ * A string that refers to a variable ("${...}") passes the value checks
+ * (enums, sizes, "host:port") as written: its value is only known after
+ * substitution. Its type is still checked.
+ *
  * Unknown properties, and properties that the chosen kind ignores, are
  * warnings, never errors. The first error found is reported.
  *

@@ -5,10 +5,12 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "config-discover.h"
@@ -32,40 +34,68 @@ struct config {
 	char *workspace_mount;
 };
 
-/* Read a whole file (up to CONFIG_MAX_SIZE); caller frees. */
+/* Read a whole file (up to CONFIG_MAX_SIZE); caller frees. Sized by fstat()
+ * so a small file costs one small allocation: reading through stdio into
+ * 64 KiB chunks made glibc grow and trim the heap on every load. */
 static char *
 config_read_file(const char *path, size_t *len, char **cause)
 {
-	FILE *f;
-	struct buf *b;
-	unsigned char *p;
-	size_t n;
+	struct stat sb;
 	char *text;
+	size_t size, used = 0, want;
+	ssize_t n;
+	int fd;
 
-	if ((f = fopen(path, "r")) == NULL) {
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
 		error_set_errno(cause, errno, "%s", path);
 		return NULL;
 	}
-	b = buf_new();
-	do {
-		p = buf_reserve(b, 65536);
-		n = fread(p, 1, 65536, f);
-		buf_commit(b, n);
-	} while (n > 0 && buf_len(b) <= CONFIG_MAX_SIZE);
-	if (ferror(f) || buf_len(b) > CONFIG_MAX_SIZE) {
-		if (ferror(f))
-			error_set_errno(cause, errno, "%s", path);
-		else
-			error_set(cause, "%s: larger than %u bytes", path,
-			    CONFIG_MAX_SIZE);
-		fclose(f);
-		buf_free(b);
+	if (fstat(fd, &sb) != 0) {
+		error_set_errno(cause, errno, "%s", path);
+		close(fd);
 		return NULL;
 	}
-	fclose(f);
-	text = buf_take_string(b, len);
-	buf_free(b);
+	/* A regular file is read up to the size fstat() gave, as node's
+	 * readFile() does (no read to see the end); anything else to EOF. */
+	size = 4096;
+	want = (size_t)-1;
+	if (S_ISREG(sb.st_mode) && sb.st_size >= 0 &&
+	    (unsigned long long)sb.st_size <= CONFIG_MAX_SIZE) {
+		want = (size_t)sb.st_size;
+		size = want + 2;
+	}
+	text = xmalloc(size);
+	while (used < want) {
+		if (used + 1 == size) {
+			if (used > CONFIG_MAX_SIZE)
+				break;
+			size *= 2;
+			text = xreallocarray(text, 1, size);
+		}
+		n = read(fd, text + used, size - 1 - used);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			error_set_errno(cause, errno, "%s", path);
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		used += (size_t)n;
+	}
+	if (used > CONFIG_MAX_SIZE) {
+		error_set(cause, "%s: larger than %u bytes", path,
+		    CONFIG_MAX_SIZE);
+		goto fail;
+	}
+	close(fd);
+	text[used] = '\0';
+	*len = used;
 	return text;
+fail:
+	close(fd);
+	free(text);
+	return NULL;
 }
 
 char *

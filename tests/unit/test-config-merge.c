@@ -770,6 +770,25 @@ TEST(merge_js_key_order)
 		      "\"containerEnv\":{},\"portsAttributes\":{}}");
 }
 
+TEST(js_copy_key_order)
+{
+	/* The "configuration" that read-configuration prints is the parsed
+	 * file as JSON.stringify prints it: the reference prints
+	 * {"portsAttributes":{"5678":..,"8000":..}} for a file that lists
+	 * 8000 first (conformance case python-image). */
+	cJSON *in = parse("{\"image\":\"x\",\"portsAttributes\":{\"8000\":"
+	    "{\"label\":\"a\"},\"5678\":{},\"x:1\":[{\"b\":1,\"1\":2}]},"
+	    "\"01\":1,\"7\":true}");
+	cJSON *out = config_merge_js_copy(in);
+
+	keep(out);
+	cJSON_Delete(out);
+	cJSON_Delete(in);
+	ASSERT_STR_EQ(got,
+	    "{\"7\":true,\"image\":\"x\",\"portsAttributes\":{\"5678\":{},"
+	    "\"8000\":{\"label\":\"a\"},\"x:1\":[{\"1\":2,\"b\":1}]},\"01\":1}");
+}
+
 TEST(merge_skips_non_object_entries)
 {
 	ASSERT_STR_EQ(
@@ -1040,12 +1059,13 @@ TEST(parse_label_not_array_or_object)
 
 TEST(parse_label_non_object_entry)
 {
-	ASSERT_STR_EQ(parse_label("[{\"id\":\"a\"},{},\"x\"]"),
-		      "error: image label devcontainer.metadata: entry 2 is not an "
-		      "object");
-	ASSERT_STR_EQ(parse_label("[null]"),
-		      "error: image label devcontainer.metadata: entry 0 is not an "
-		      "object");
+	/* The reference merges the object entries of such a label and skips
+	 * the rest (conformance case meta-mixed-entries); dropping the whole
+	 * label lost its remoteUser and capAdd. */
+	ASSERT_STR_EQ(parse_label("[{\"id\":\"a\"},{},\"x\",3,[],"
+				  "{\"remoteUser\":\"u\"}]"),
+		      "[{\"id\":\"a\"},{},{\"remoteUser\":\"u\"}]");
+	ASSERT_STR_EQ(parse_label("[null]"), "[]");
 }
 
 TEST(parse_label_duplicate_keys)

@@ -390,6 +390,41 @@ TEST(good_values_accepted)
 	}
 }
 
+/* Values that are only known after substitution pass the value checks
+ * (conformance case variables-nested: the reference accepts
+ * "memory": "${localEnv:MEM:2gb}"); their type is still checked. */
+TEST(variables_pass_value_checks)
+{
+	static const char *const ok[] = {
+		"\"hostRequirements\": {\"memory\": \"${localEnv:MEM:2gb}\"}",
+		"\"hostRequirements\": {\"storage\": \"${localEnv:DISK}gb\"}",
+		"\"hostRequirements\": {\"gpu\": \"${localEnv:GPU:optional}\"}",
+		"\"waitFor\": \"${localEnv:WAIT_FOR}\"",
+		"\"userEnvProbe\": \"${localEnv:PROBE:none}\"",
+		"\"forwardPorts\": [\"${localEnv:HOST}:3000\"]",
+	};
+	struct result r;
+	char *text;
+	size_t i;
+
+	for (i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+		text = xasprintf("{\"image\": \"x\", %s}", ok[i]);
+		validate(text, &r);
+		if (r.rc != 0)
+			TEST_FAIL("%s: %s", text, r.cause);
+		free(text);
+		result_free(&r);
+	}
+	/* Not a variable: still checked. Not a string: type still checked. */
+	validate("{\"image\": \"x\", \"waitFor\": \"$HOME\"}", &r);
+	ASSERT_INT_EQ(r.rc, -1);
+	result_free(&r);
+	validate("{\"image\": \"x\", \"hostRequirements\": {\"memory\": 4}}", &r);
+	ASSERT_INT_EQ(r.rc, -1);
+	ASSERT_STR_CONTAINS(r.cause, "expected a size string");
+	result_free(&r);
+}
+
 TEST(mount_type_other_than_bind_or_volume_warned)
 {
 	struct result r;

@@ -1,0 +1,67 @@
+/* agent-cmds.h - commands that act on the dev containers of this host,
+ * shared by rdev-agent and by rdev for local targets. Each takes the calling
+ * program's table entry (for usage messages) and argv with argv[0] the command
+ * name, and returns the exit code (cmd.h).
+ */
+#ifndef RDEV_AGENT_CMDS_H
+#define RDEV_AGENT_CMDS_H
+
+#include "cmd.h"
+
+#define AGENT_CMD_UP_HELP \
+	"Creates the workspace's dev container, or reuses it (starting it when\n" \
+	"stopped), and runs the lifecycle commands up to waitFor; later ones go on\n" \
+	"in the background (see `logs`). Progress goes to stderr; the last line on\n" \
+	"stdout is JSON: {\"outcome\":\"success\",\"containerId\":...,\n" \
+	"\"remoteUser\":...,\"remoteWorkspaceFolder\":...}.\n" \
+	"\n" \
+	"options:\n" \
+	"  --config FILE   use FILE instead of discovering devcontainer.json\n" \
+	"  --rebuild       rebuild the image (no cache) and recreate the container\n" \
+	"  --recreate      remove the container and create it anew\n" \
+	"  --json          no progress output, only the JSON result\n"
+
+/* Arguments of the workspace commands: [PATH] [--config FILE] and, where
+ * allowed, --json, --volumes, -f/--follow, and [--] COMMAND... */
+struct agent_cmd_args {
+	const char *folder;      /* default "." */
+	const char *config_file; /* NULL: discover */
+	int json;
+	int volumes;
+	int follow;
+	char **command;          /* borrowed from argv; NULL if none */
+	int ncommand;
+};
+#define AGENT_ARG_FOLDER 0x01
+#define AGENT_ARG_JSON 0x02
+#define AGENT_ARG_VOLUMES 0x04
+#define AGENT_ARG_FOLLOW 0x08
+#define AGENT_ARG_COMMAND 0x10
+
+/* cmd-args.c: 0, or CMD_EXIT_USAGE after printing the usage error. */
+int agent_cmd_args_parse(const struct cmd_program *prog, const struct cmd_entry *entry,
+    int argc, char **argv, unsigned allowed, struct agent_cmd_args *a);
+
+/* cmd-up.c */
+int agent_cmd_up(const struct cmd_program *prog, const struct cmd_entry *entry, int argc,
+    char **argv);
+
+/* cmd-exec.c: exit status: the command's, or AGENT_EXIT_EXEC_FAILED when it
+ * could not be run (as docker exec's 125). */
+#define AGENT_EXIT_EXEC_FAILED 125
+int agent_cmd_exec(const struct cmd_program *prog, const struct cmd_entry *entry,
+    int argc, char **argv);
+/* cmd-stop.c: stop the workspace's container(s); a missing one is a no-op. */
+int agent_cmd_stop(const struct cmd_program *prog, const struct cmd_entry *entry,
+    int argc, char **argv);
+/* cmd-down.c: remove them (--volumes: and their volumes); missing: no-op. */
+int agent_cmd_down(const struct cmd_program *prog, const struct cmd_entry *entry,
+    int argc, char **argv);
+/* cmd-ls.c: the dev containers on this host. */
+int agent_cmd_ls(const struct cmd_program *prog, const struct cmd_entry *entry,
+    int argc, char **argv);
+/* cmd-logs.c: the background lifecycle log of the workspace's container. */
+int agent_cmd_logs(const struct cmd_program *prog, const struct cmd_entry *entry,
+    int argc, char **argv);
+
+#endif

@@ -1,0 +1,25 @@
+/* agent-state.h - where rdev-agent keeps its per-user state on a host, and the
+ * per-workspace lock that serializes `up`.
+ *
+ * The state directory is $RDEV_STATE_DIR, else $XDG_STATE_HOME/rdev, else
+ * ~/.rdev/state; created 0700. It holds caches (env probe), background
+ * lifecycle logs and lock files. Nothing in it is needed to find a dev
+ * container again: identity lives in Docker labels.
+ */
+#ifndef RDEV_AGENT_STATE_H
+#define RDEV_AGENT_STATE_H
+
+/* The state directory, created if missing. New string (caller frees) or
+ * NULL with *cause. */
+char *agent_state_dir(char **cause);
+
+/* Take the exclusive lock for key (e.g. a devcontainerId) under state_dir,
+ * waiting for another holder to let go; on_wait (may be NULL) is called once
+ * if we have to wait. Returns the lock's fd (pass to agent_lock_release) or
+ * -1 with *cause. The kernel drops the lock if the process dies, so a killed
+ * `up` never leaves a stale lock. */
+int agent_lock_acquire(const char *state_dir, const char *key, void (*on_wait)(void *),
+    void *arg, char **cause);
+void agent_lock_release(int fd);
+
+#endif

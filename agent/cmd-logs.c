@@ -1,0 +1,94 @@
+/* cmd-logs.c - `logs PATH [-f]`: the background lifecycle log of the
+ * workspace's container. */
+#include "agent-cmds.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent-state.h"
+#include "docker.h"
+#include "lifecycle.h"
+#include "workspace.h"
+
+/* Copy fd to stdout; with follow, keep waiting for more while the container
+ * exists (polling, like tail -f). */
+static int
+cmd_logs_copy(int fd, int follow, struct docker *d, const char *id)
+{
+	char buf[65536];
+	ssize_t n;
+	cJSON *info;
+
+	for (;;) {
+		while ((n = read(fd, buf, sizeof buf)) > 0)
+			if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n)
+				return -1;
+		if (n < 0 && errno != EINTR)
+			return -1;
+		if (!follow)
+			return 0;
+		fflush(stdout);
+		info = NULL;
+		if (docker_container_inspect(d, id, &info, NULL) != 0 || info == NULL)
+			return 0;
+		cJSON_Delete(info);
+		usleep(200 * 1000);
+	}
+}
+
+int
+agent_cmd_logs(const struct cmd_program *prog, const struct cmd_entry *entry, int argc,
+    char **argv)
+{
+	struct agent_cmd_args a;
+	struct workspace ws;
+	struct docker *d;
+	char *cause = NULL, *state = NULL, *path = NULL;
+	int rc = CMD_EXIT_FAILURE, fd = -1;
+
+	if (agent_cmd_args_parse(prog, entry, argc, argv, AGENT_ARG_FOLDER | AGENT_ARG_FOLLOW,
+	    &a) != 0)
+		return CMD_EXIT_USAGE;
+	d = docker_new(NULL);
+	if (workspace_open(a.folder, a.config_file, d, &ws, &cause) != 0)
+		goto out;
+	if (ws.container == NULL) {
+		fprintf(stderr, "%s: logs: no dev container for %s (run up first)\n",
+		    prog->name, a.folder);
+		goto out;
+	}
+	if ((state = agent_state_dir(&cause)) == NULL)
+		goto out;
+	path = lifecycle_log_path(state, workspace_container_id(&ws));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		if (errno != ENOENT) {
+			fprintf(stderr, "%s: logs: %s: %s\n", prog->name, path, strerror(errno));
+			goto out;
+		}
+		if (!a.follow) {
+			fprintf(stderr, "%s: no background lifecycle output for this "
+			    "container\n", prog->name);
+			rc = CMD_EXIT_OK;
+			goto out;
+		}
+		while ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			usleep(200 * 1000);
+	}
+	rc = cmd_logs_copy(fd, a.follow, d, workspace_container_id(&ws)) == 0 ?
+	    CMD_EXIT_OK : CMD_EXIT_FAILURE;
+out:
+	if (cause != NULL)
+		fprintf(stderr, "%s: logs: %s\n", prog->name, cause);
+	if (fd >= 0)
+		close(fd);
+	free(cause);
+	free(state);
+	free(path);
+	workspace_clear(&ws);
+	docker_free(d);
+	return rc;
+}

@@ -1,0 +1,73 @@
+/* cmd-up.c - `up PATH`, shared by rdev-agent and rdev (for local targets). */
+#include "agent-cmds.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "up.h"
+#include "xmalloc.h"
+
+static void
+cmd_up_progress(void *arg, const char *data, size_t len)
+{
+	if (fwrite(data, 1, len, stderr) != len) {
+		/* progress is best effort */
+	}
+}
+
+int
+agent_cmd_up(const struct cmd_program *prog, const struct cmd_entry *entry, int argc,
+    char **argv)
+{
+	struct up_opts opts = { 0 };
+	struct up_result res;
+	char *cause = NULL, *text;
+	cJSON *json;
+	int i, quiet = 0;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--rebuild") == 0)
+			opts.rebuild = 1;
+		else if (strcmp(argv[i], "--recreate") == 0)
+			opts.recreate = 1;
+		else if (strcmp(argv[i], "--json") == 0)
+			quiet = 1;
+		else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			opts.config_file = argv[++i];
+		else if (strncmp(argv[i], "--config=", 9) == 0)
+			opts.config_file = argv[i] + 9;
+		else if (argv[i][0] == '-' && argv[i][1] != '\0')
+			return cmd_usage_error(prog, entry, "unknown option %s", argv[i]);
+		else if (opts.workspace_folder == NULL)
+			opts.workspace_folder = argv[i];
+		else
+			return cmd_usage_error(prog, entry, "one workspace only (got %s)",
+			    argv[i]);
+	}
+	if (opts.workspace_folder == NULL)
+		opts.workspace_folder = ".";
+	if (!quiet)
+		opts.progress.fn = cmd_up_progress;
+	if (up_run(&opts, &res, &cause) != 0) {
+		fprintf(stderr, "%s: up: %s\n", prog->name, cause);
+		json = cJSON_CreateObject();
+		cJSON_AddStringToObject(json, "outcome", "error");
+		cJSON_AddStringToObject(json, "message", cause);
+		text = cJSON_PrintUnformatted(json);
+		printf("%s\n", text);
+		free(text);
+		cJSON_Delete(json);
+		free(cause);
+		return CMD_EXIT_FAILURE;
+	}
+	json = up_result_json(&res);
+	text = cJSON_PrintUnformatted(json);
+	printf("%s\n", text);
+	free(text);
+	cJSON_Delete(json);
+	up_result_free(&res);
+	return CMD_EXIT_OK;
+}

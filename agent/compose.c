@@ -1,0 +1,740 @@
+/* compose.c - dev containers from Docker Compose (see compose.h). */
+#include "compose.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent-state.h"
+#include "atomic-file.h"
+#include "compose-override.h"
+#include "config-merge.h"
+#include "config.h"
+#include "docker.h"
+#include "error.h"
+#include "image.h"
+#include "lifecycle.h"
+#include "spawn.h"
+#include "uid-sync.h"
+#include "up.h"
+#include "xmalloc.h"
+
+#define COMPOSE_LABEL_PROJECT "com.docker.compose.project"
+#define COMPOSE_LABEL_SERVICE "com.docker.compose.service"
+#define COMPOSE_LABEL_ONEOFF "com.docker.compose.oneoff"
+#define COMPOSE_OVERRIDE_NAME "docker-compose.rdev.yml"
+
+/* An argv under construction. */
+struct compose_argv {
+	char **v;
+	size_t n;
+};
+
+/* Everything one compose_up() works with. */
+struct compose {
+	const struct config *cfg;
+	struct docker *d;
+	const struct progress *p;
+	int v2;                /* `docker compose` rather than docker-compose */
+	char *version;         /* "1.29.2" */
+	int ver[3];
+	char **files;          /* absolute compose files, NULL-terminated */
+	char *env_file;        /* --env-file, or NULL */
+	cJSON *config;         /* `compose config`, parsed */
+	const cJSON *service_config;
+	const char *service;
+	char *project;
+	char *override;        /* path of our override file, once written */
+};
+
+static void
+compose_argv_add(struct compose_argv *a, const char *s)
+{
+	a->v = xreallocarray(a->v, a->n + 2, sizeof *a->v);
+	a->v[a->n++] = xstrdup(s);
+	a->v[a->n] = NULL;
+}
+
+static void
+compose_argv_free(struct compose_argv *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		free(a->v[i]);
+	free(a->v);
+	a->v = NULL;
+	a->n = 0;
+}
+
+static void
+compose_strv_free(char **v)
+{
+	if (v == NULL)
+		return;
+	for (char **p = v; *p != NULL; p++)
+		free(*p);
+	free(v);
+}
+
+static void
+compose_on_output(void *arg, int stream, const char *data, size_t len)
+{
+	progress_write(arg, data, len);
+}
+
+/* The last lines of what a failed command printed (stderr, else stdout). */
+static char *
+compose_output_tail(const struct spawn_result *res)
+{
+	const char *out = res->err_len > 0 ? res->err : res->out;
+	const char *p = out + strlen(out), *end;
+	int lines = 10;
+
+	while (p > out && (p[-1] == '\n' || p[-1] == ' '))
+		p--;
+	end = p;
+	while (p > out && lines > 0) {
+		p--;
+		if (*p == '\n')
+			lines--;
+	}
+	if (*p == '\n')
+		p++;
+	return xstrndup(p, (size_t)(end - p));
+}
+
+/* "docker compose" or "docker-compose", for messages. */
+static const char *
+compose_cmd_name(const struct compose *c)
+{
+	return c->v2 ? "docker compose" : "docker-compose";
+}
+
+/* Run argv; stream: show its output as progress. *out (may be NULL) gets
+ * stdout. A non-zero exit is an error with the output's tail. */
+static int
+compose_run(struct compose *c, const struct compose_argv *a, const char *what, int stream,
+    char **out, char **cause)
+{
+	struct spawn_opts opts = { 0 };
+	struct spawn_result res;
+	char *tail, *desc;
+	int rc = 0;
+
+	if (stream) {
+		opts.on_output = compose_on_output;
+		opts.on_output_arg = (void *)c->p;
+	}
+	if (spawn_run((const char *const *)a->v, &opts, &res, cause) != 0)
+		return error_prefix(cause, "%s %s", compose_cmd_name(c), what);
+	if (spawn_result_status(&res) != 0) {
+		tail = compose_output_tail(&res);
+		desc = spawn_result_describe(&res);
+		rc = error_set(cause, "`%s %s` %s:\n%s", compose_cmd_name(c), what, desc, tail);
+		free(tail);
+		free(desc);
+	} else if (out != NULL)
+		*out = xstrdup(res.out);
+	spawn_result_free(&res);
+	return rc;
+}
+
+/* Parse "v2.20.2" / "1.29.2, build x" into ver[3]; 0 or -1. */
+static int
+compose_parse_version(const char *s, int ver[3])
+{
+	if (*s == 'v' || *s == 'V')
+		s++;
+	ver[0] = ver[1] = ver[2] = 0;
+	return sscanf(s, "%d.%d.%d", &ver[0], &ver[1], &ver[2]) >= 2 ? 0 : -1;
+}
+
+static int
+compose_version_before(const struct compose *c, int major, int minor, int patch)
+{
+	if (c->ver[0] != major)
+		return c->ver[0] < major;
+	if (c->ver[1] != minor)
+		return c->ver[1] < minor;
+	return c->ver[2] < patch;
+}
+
+/* `docker compose version --short`, else `docker-compose version --short`,
+ * as the reference (0.89.0) tries them. */
+static int
+compose_detect(struct compose *c, char **cause)
+{
+	const char *v2[] = { "docker", "compose", "version", "--short", NULL };
+	const char *v1[] = { "docker-compose", "version", "--short", NULL };
+	struct spawn_result res;
+	char *ignore = NULL;
+	int which;
+
+	for (which = 0; which < 2; which++) {
+		if (spawn_run(which == 0 ? v2 : v1, NULL, &res, &ignore) != 0) {
+			free(ignore);
+			ignore = NULL;
+			continue;
+		}
+		if (spawn_result_status(&res) == 0 && res.out != NULL) {
+			c->version = xstrndup(res.out, strcspn(res.out, "\r\n"));
+			spawn_result_free(&res);
+			c->v2 = which == 0;
+			if (compose_parse_version(c->version, c->ver) != 0) {
+				/* Unknown: assume a current one, as the reference does. */
+				c->ver[0] = 2;
+				c->ver[1] = 99;
+			}
+			return 0;
+		}
+		spawn_result_free(&res);
+	}
+	return error_set(cause, "Docker Compose is not installed on this host: neither "
+	    "`docker compose` nor `docker-compose` works");
+}
+
+/* The start of every compose command line: the CLI, project, files. */
+static void
+compose_argv_base(const struct compose *c, struct compose_argv *a, int project,
+    int override)
+{
+	if (c->v2) {
+		compose_argv_add(a, "docker");
+		compose_argv_add(a, "compose");
+	} else
+		compose_argv_add(a, "docker-compose");
+	if (project) {
+		compose_argv_add(a, "--project-name");
+		compose_argv_add(a, c->project);
+	}
+	for (char **f = c->files; *f != NULL; f++) {
+		compose_argv_add(a, "-f");
+		compose_argv_add(a, *f);
+	}
+	if (c->env_file != NULL) {
+		compose_argv_add(a, "--env-file");
+		compose_argv_add(a, c->env_file);
+	}
+	if (override && c->override != NULL) {
+		compose_argv_add(a, "-f");
+		compose_argv_add(a, c->override);
+	}
+}
+
+/* base joined with rel (absolute rel as is), with "." and ".." removed
+ * lexically, as path.resolve() does. New string. */
+static char *
+compose_path_resolve(const char *base, const char *rel)
+{
+	char *joined = rel[0] == '/' ? xstrdup(rel) : xasprintf("%s/%s", base, rel);
+	char *out = xmalloc(strlen(joined) + 2), *save = NULL, *part;
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (part = strtok_r(joined, "/", &save); part != NULL;
+	    part = strtok_r(NULL, "/", &save)) {
+		if (strcmp(part, ".") == 0)
+			continue;
+		if (strcmp(part, "..") == 0) {
+			while (len > 0 && out[len - 1] != '/')
+				len--;
+			if (len > 0)
+				len--;
+			out[len] = '\0';
+			continue;
+		}
+		len += (size_t)sprintf(out + len, "/%s", part);
+	}
+	if (len == 0)
+		strcpy(out, "/");
+	free(joined);
+	return out;
+}
+
+static char *
+compose_read_optional(const char *path)
+{
+	char *data = NULL, *ignore = NULL;
+	size_t len;
+	struct stat st;
+
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+		return NULL;
+	if (file_read_all(path, 1 << 20, &data, &len, &ignore) != 0) {
+		free(ignore);
+		return NULL;
+	}
+	return data;
+}
+
+/* Split a ':'-separated COMPOSE_FILE list into resolved paths. */
+static char **
+compose_split_files(const char *list, const char *base)
+{
+	char *copy = xstrdup(list), *save = NULL, *f, **out = NULL;
+	size_t n = 0;
+
+	for (f = strtok_r(copy, ":", &save); f != NULL; f = strtok_r(NULL, ":", &save)) {
+		out = xreallocarray(out, n + 2, sizeof *out);
+		out[n++] = compose_path_resolve(base, f);
+		out[n] = NULL;
+	}
+	free(copy);
+	return out;
+}
+
+/* The compose files (the reference's getDockerComposeFilePaths):
+ * dockerComposeFile relative to the devcontainer.json's folder; if it is an
+ * empty list, $COMPOSE_FILE, COMPOSE_FILE= in .env, or docker-compose.yml
+ * (+ docker-compose.override.yml) in the workspace folder, which stands in
+ * for the reference's working directory. */
+static int
+compose_find_files(struct compose *c, char **cause)
+{
+	const cJSON *dcf = cJSON_GetObjectItemCaseSensitive(config_get_object(c->cfg),
+	    "dockerComposeFile"), *e;
+	const char *local = config_get_local_folder(c->cfg), *env;
+	char *dir = xstrdup(config_get_file(c->cfg)), *text, *dotenv, *v, *path;
+	size_t n = 0;
+
+	*strrchr(dir, '/') = '\0';
+	if (cJSON_IsString(dcf)) {
+		c->files = xcalloc(2, sizeof *c->files);
+		c->files[0] = compose_path_resolve(dir, dcf->valuestring);
+	} else if (cJSON_IsArray(dcf) && cJSON_GetArraySize(dcf) > 0) {
+		c->files = xcalloc((size_t)cJSON_GetArraySize(dcf) + 1, sizeof *c->files);
+		cJSON_ArrayForEach(e, dcf) {
+			if (cJSON_IsString(e))
+				c->files[n++] = compose_path_resolve(dir, e->valuestring);
+		}
+	}
+	free(dir);
+	if (c->files != NULL && c->files[0] != NULL)
+		return 0;
+	compose_strv_free(c->files);
+	c->files = NULL;
+	if (!cJSON_IsArray(dcf))
+		return error_set(cause, "%s: \"dockerComposeFile\" is required for a Compose "
+		    "configuration", config_get_file(c->cfg));
+
+	dotenv = xasprintf("%s/.env", local);
+	text = compose_read_optional(dotenv);
+	if (text != NULL)
+		c->env_file = xstrdup(dotenv);
+	free(dotenv);
+	if ((env = getenv("COMPOSE_FILE")) != NULL && *env != '\0')
+		c->files = compose_split_files(env, local);
+	else if (text != NULL) {
+		for (char *line = text; line != NULL && c->files == NULL;
+		    line = strchr(line, '\n') != NULL ? strchr(line, '\n') + 1 : NULL) {
+			if (strncmp(line, "COMPOSE_FILE=", 13) != 0)
+				continue;
+			v = xstrndup(line + 13, strcspn(line + 13, "\r\n"));
+			if (*v != '\0')
+				c->files = compose_split_files(v, local);
+			free(v);
+		}
+	}
+	free(text);
+	if (c->files == NULL) {
+		c->files = xcalloc(3, sizeof *c->files);
+		c->files[0] = xasprintf("%s/docker-compose.yml", local);
+		path = xasprintf("%s/docker-compose.override.yml", local);
+		if ((text = compose_read_optional(path)) != NULL) {
+			c->files[1] = path;
+			free(text);
+		} else
+			free(path);
+	}
+	return 0;
+}
+
+/* `compose config`, parsed: JSON from v2, YAML from v1. */
+static int
+compose_read_config(struct compose *c, char **cause)
+{
+	struct compose_argv a = { 0 };
+	const cJSON *services;
+	char *out = NULL;
+	int rc = -1;
+
+	compose_argv_base(c, &a, 0, 0);
+	if (c->v2) {
+		compose_argv_add(&a, "--profile");
+		compose_argv_add(&a, "*");
+	}
+	compose_argv_add(&a, "config");
+	if (c->v2) {
+		compose_argv_add(&a, "--format");
+		compose_argv_add(&a, "json");
+	}
+	if (compose_run(c, &a, "config", 0, &out, cause) != 0)
+		goto done;
+	c->config = c->v2 ? cJSON_Parse(out) : compose_override_parse_yaml(out, cause);
+	if (c->config == NULL) {
+		if (c->v2)
+			error_set(cause, "cannot parse the output of `docker compose config`");
+		else
+			error_prefix(cause, "the output of `docker-compose config`");
+		goto done;
+	}
+	services = cJSON_GetObjectItemCaseSensitive(c->config, "services");
+	c->service_config = cJSON_GetObjectItemCaseSensitive(services, c->service);
+	if (!cJSON_IsObject(c->service_config)) {
+		error_set(cause, "%s: service \"%s\" (\"service\" in devcontainer.json) is not "
+		    "in the Docker Compose configuration (%s)", config_get_file(c->cfg),
+		    c->service, c->files[0]);
+		goto done;
+	}
+	rc = 0;
+done:
+	free(out);
+	compose_argv_free(&a);
+	return rc;
+}
+
+/* The project name (compose_override_project_name()). */
+static int
+compose_project(struct compose *c, char **cause)
+{
+	struct compose_project_input in = { 0 };
+	const cJSON *name = cJSON_GetObjectItemCaseSensitive(c->config, "name");
+	char *dotenv = xasprintf("%s/.env", config_get_local_folder(c->cfg));
+	char *dotenv_text = compose_read_optional(dotenv), *text, *n;
+	size_t nfiles = 0;
+
+	in.env_name = getenv("COMPOSE_PROJECT_NAME");
+	in.dotenv_text = dotenv_text;
+	in.config_name = cJSON_IsString(name) ? name->valuestring : NULL;
+	if (in.config_name != NULL && strcmp(in.config_name, "devcontainer") == 0) {
+		while (c->files[nfiles] != NULL)
+			nfiles++;
+		for (size_t i = nfiles; i > 0 && !in.name_in_files; i--) {
+			if ((text = compose_read_optional(c->files[i - 1])) == NULL)
+				continue;
+			if ((n = compose_override_file_name(text)) != NULL)
+				in.name_in_files = 1;
+			free(n);
+			free(text);
+		}
+	}
+	in.first_file = c->files[0];
+	in.local_folder = config_get_local_folder(c->cfg);
+	in.new_style = !compose_version_before(c, 1, 21, 0);
+	c->project = compose_override_project_name(&in);
+	free(dotenv_text);
+	free(dotenv);
+	if (*c->project == '\0')
+		return error_set(cause, "no Docker Compose project name can be made from the "
+		    "folder of %s; set COMPOSE_PROJECT_NAME", c->files[0]);
+	return 0;
+}
+
+/* The service's container (not being removed, not a one-off `run`), as an
+ * inspect object in *found, or NULL. */
+static int
+compose_find_container(struct compose *c, cJSON **found, char **cause)
+{
+	char *labels[3];
+	cJSON *list = NULL, *e;
+	const cJSON *state, *id, *oneoff;
+	int rc = 0;
+
+	*found = NULL;
+	labels[0] = xasprintf(COMPOSE_LABEL_PROJECT "=%s", c->project);
+	labels[1] = xasprintf(COMPOSE_LABEL_SERVICE "=%s", c->service);
+	labels[2] = NULL;
+	rc = docker_container_list(c->d, (const char *const *)labels, 1, &list, cause);
+	free(labels[0]);
+	free(labels[1]);
+	if (rc != 0)
+		return -1;
+	cJSON_ArrayForEach(e, list) {
+		state = cJSON_GetObjectItemCaseSensitive(e, "State");
+		if (cJSON_IsString(state) && strcmp(state->valuestring, "removing") == 0)
+			continue;
+		oneoff = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(e,
+		    "Labels"), COMPOSE_LABEL_ONEOFF);
+		if (cJSON_IsString(oneoff) && strcasecmp(oneoff->valuestring, "true") == 0)
+			continue;
+		id = cJSON_GetObjectItemCaseSensitive(e, "Id");
+		if (!cJSON_IsString(id))
+			continue;
+		rc = docker_container_inspect(c->d, id->valuestring, found, cause);
+		break;
+	}
+	cJSON_Delete(list);
+	return rc;
+}
+
+/* Append runServices (+ the service when missing) to a, as the reference. */
+static void
+compose_argv_services(const struct compose *c, struct compose_argv *a)
+{
+	const cJSON *rs = cJSON_GetObjectItemCaseSensitive(config_get_object(c->cfg),
+	    "runServices"), *e;
+	int have = 0, any = 0;
+
+	cJSON_ArrayForEach(e, rs) {
+		if (!cJSON_IsString(e))
+			continue;
+		compose_argv_add(a, e->valuestring);
+		any = 1;
+		have |= strcmp(e->valuestring, c->service) == 0;
+	}
+	if (any && !have)
+		compose_argv_add(a, c->service);
+}
+
+/* The image the service runs: its image:, or what Compose names the image
+ * it builds ("<project>_<service>" before 2.8.0, "-" since). New string. */
+static char *
+compose_service_image(const struct compose *c)
+{
+	const cJSON *img = cJSON_GetObjectItemCaseSensitive(c->service_config, "image");
+
+	if (cJSON_IsString(img) && *img->valuestring != '\0')
+		return xstrdup(img->valuestring);
+	return xasprintf("%s%s%s", c->project,
+	    compose_version_before(c, 2, 8, 0) ? "_" : "-", c->service);
+}
+
+/* Write the override file (atomically, 0600) at its stable place:
+ * <state dir>/compose/<devcontainerId>/docker-compose.rdev.yml. */
+static int
+compose_write_override(struct compose *c, const char *text, char **cause)
+{
+	char *state, *dir, *sub, *path;
+	int rc = -1;
+
+	if ((state = agent_state_dir(cause)) == NULL)
+		return -1;
+	dir = xasprintf("%s/compose", state);
+	sub = xasprintf("%s/%s", dir, config_get_devcontainer_id(c->cfg));
+	path = xasprintf("%s/%s", sub, COMPOSE_OVERRIDE_NAME);
+	if ((mkdir(dir, 0700) != 0 && errno != EEXIST) ||
+	    (mkdir(sub, 0700) != 0 && errno != EEXIST)) {
+		error_set_errno(cause, errno, "%s", sub);
+		goto out;
+	}
+	if (atomic_file_write(path, text, strlen(text), 0600, cause) != 0)
+		goto out;
+	free(c->override);
+	c->override = path;
+	path = NULL;
+	rc = 0;
+out:
+	free(path);
+	free(sub);
+	free(dir);
+	free(state);
+	return rc;
+}
+
+/* Build (unless the container exists), read the image's metadata, build
+ * the UID-sync image, write the override, `up -d`. */
+static int
+compose_start(struct compose *c, const char *config_hash, int have_container, int rebuild,
+    char **cause)
+{
+	const cJSON *obj = config_get_object(c->cfg), *svc_user;
+	struct compose_override_input in = { 0 };
+	struct compose_argv a = { 0 };
+	cJSON *inspect = NULL, *entries = NULL, *subst = NULL, *merged = NULL, *labels = NULL;
+	char *image = NULL, *label = NULL, *uid_image = NULL, *text = NULL, *first = NULL;
+	char *prefix = NULL;
+	const char *user, *image_user;
+	struct stat st;
+	int rc = -1;
+
+	if (!have_container) {
+		compose_argv_base(c, &a, 1, 0);
+		compose_argv_add(&a, "build");
+		if (rebuild)
+			compose_argv_add(&a, "--no-cache");
+		compose_argv_services(c, &a);
+		progress_line(c->p, "Building the images of Compose project %s", c->project);
+		if (compose_run(c, &a, "build", 1, NULL, cause) != 0)
+			goto out;
+		compose_argv_free(&a);
+	}
+
+	image = compose_service_image(c);
+	if (image_ensure(c->d, image, c->p, &inspect, cause) != 0)
+		goto out;
+	if ((entries = image_metadata_entries(inspect, cause)) == NULL) {
+		error_prefix(cause, "image %s", image);
+		goto out;
+	}
+	subst = config_subst(entries, config_get_subst_ctx(c->cfg));
+	merged = config_merge(subst, obj);
+	label = config_metadata_label(subst, obj);
+
+	image_user = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(inspect, "Config"), "User"));
+	svc_user = cJSON_GetObjectItemCaseSensitive(c->service_config, "user");
+	/* The reference's updateRemoteUserUID: remoteUser, else the service's
+	 * user, else the image's. Not for an existing container (it is only
+	 * started, as the reference does). */
+	user = lifecycle_user(merged);
+	if (user == NULL && cJSON_IsString(svc_user) && *svc_user->valuestring != '\0')
+		user = svc_user->valuestring;
+	if (user == NULL)
+		user = image_user;
+	if (!have_container && stat(config_get_local_folder(c->cfg), &st) == 0 &&
+	    uid_sync_wanted(user, st.st_uid, config_update_remote_user_uid(merged))) {
+		progress_line(c->p, "Updating UID/GID of %s to %u:%u", user,
+		    (unsigned)st.st_uid, (unsigned)st.st_gid);
+		if (uid_sync_build(image, user, image_user, st.st_uid, st.st_gid, NULL, NULL,
+		    &uid_image, cause) != 0)
+			goto out;
+	}
+
+	labels = up_labels(c->cfg, config_hash, label);
+	if ((first = compose_read_optional(c->files[0])) != NULL)
+		prefix = compose_override_version_prefix(first);
+	in.service = c->service;
+	in.version_prefix = prefix;
+	in.image = uid_image;
+	in.merged = merged;
+	in.override_command = config_override_command(CONFIG_KIND_COMPOSE, merged);
+	in.workspace_mount = config_get_workspace_mount(c->cfg);
+	in.service_config = c->service_config;
+	in.image_config = cJSON_GetObjectItemCaseSensitive(inspect, "Config");
+	in.labels = labels;
+	if ((text = compose_override_generate(&in, cause)) == NULL) {
+		error_prefix(cause, "%s", config_get_file(c->cfg));
+		goto out;
+	}
+	if (compose_write_override(c, text, cause) != 0)
+		goto out;
+
+	compose_argv_base(c, &a, 1, 1);
+	compose_argv_add(&a, "up");
+	compose_argv_add(&a, "-d");
+	if (have_container)
+		compose_argv_add(&a, "--no-recreate");
+	compose_argv_services(c, &a);
+	progress_line(c->p, "Starting Compose project %s (service %s)", c->project,
+	    c->service);
+	if (compose_run(c, &a, "up", 1, NULL, cause) != 0)
+		goto out;
+	rc = 0;
+out:
+	compose_argv_free(&a);
+	cJSON_Delete(inspect);
+	cJSON_Delete(entries);
+	cJSON_Delete(subst);
+	cJSON_Delete(merged);
+	cJSON_Delete(labels);
+	free(image);
+	free(label);
+	free(uid_image);
+	free(text);
+	free(first);
+	free(prefix);
+	return rc;
+}
+
+/* The merged configuration of a dev container: its metadata label (frozen
+ * at creation) plus the properties that may change (remoteUser,
+ * userEnvProbe, remoteEnv), as the reference's getImageMetadataFromContainer
+ * does for a container with the id labels. */
+static cJSON *
+compose_merged(const struct compose *c, const cJSON *container, char **cause)
+{
+	const cJSON *obj = config_get_object(c->cfg);
+	cJSON *entries, *subst, *merged;
+
+	if ((entries = image_metadata_entries(container, cause)) == NULL)
+		return NULL;
+	subst = config_subst(entries, config_get_subst_ctx(c->cfg));
+	cJSON_AddItemToArray(subst, config_metadata_updateable_from_config(obj));
+	merged = config_merge_entries(subst, obj);
+	cJSON_Delete(entries);
+	cJSON_Delete(subst);
+	return merged;
+}
+
+static int
+compose_running(const cJSON *inspect)
+{
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(inspect, "State");
+
+	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(st, "Running"));
+}
+
+static void
+compose_clear(struct compose *c)
+{
+	free(c->version);
+	compose_strv_free(c->files);
+	free(c->env_file);
+	cJSON_Delete(c->config);
+	free(c->project);
+	free(c->override);
+}
+
+int
+compose_up(const struct config *cfg, struct docker *d, const char *config_hash,
+    int rebuild, int recreate, const struct progress *p, cJSON **container,
+    cJSON **merged, int *created, char **cause)
+{
+	struct compose c = { 0 };
+	const cJSON *svc = cJSON_GetObjectItemCaseSensitive(config_get_object(cfg), "service");
+	cJSON *found = NULL;
+	const char *id;
+	int rc = -1;
+
+	*container = NULL;
+	*merged = NULL;
+	*created = 0;
+	c.cfg = cfg;
+	c.d = d;
+	c.p = p;
+	if (!cJSON_IsString(svc) || *svc->valuestring == '\0')
+		return error_set(cause, "%s: \"service\" is required for a Compose "
+		    "configuration", config_get_file(cfg));
+	c.service = svc->valuestring;
+	if (compose_detect(&c, cause) != 0 || compose_find_files(&c, cause) != 0 ||
+	    compose_read_config(&c, cause) != 0 || compose_project(&c, cause) != 0)
+		goto out;
+	if (compose_find_container(&c, &found, cause) != 0)
+		goto out;
+	if (found != NULL && (rebuild || recreate)) {
+		id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(found, "Id"));
+		progress_line(p, "Removing container %.12s", id);
+		if (docker_container_remove(d, id, 1, 0, cause) != 0)
+			goto out;
+		cJSON_Delete(found);
+		found = NULL;
+	}
+	if (found == NULL || !compose_running(found)) {
+		if (compose_start(&c, config_hash, found != NULL, rebuild, cause) != 0)
+			goto out;
+		*created = found == NULL;
+		cJSON_Delete(found);
+		if (compose_find_container(&c, &found, cause) != 0)
+			goto out;
+		if (found == NULL) {
+			error_set(cause, "`%s up` succeeded, but there is no container for "
+			    "service %s of project %s", compose_cmd_name(&c), c.service,
+			    c.project);
+			goto out;
+		}
+	}
+	if ((*merged = compose_merged(&c, found, cause)) == NULL) {
+		error_prefix(cause, "container %.12s",
+		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(found, "Id")));
+		goto out;
+	}
+	*container = found;
+	found = NULL;
+	rc = 0;
+out:
+	cJSON_Delete(found);
+	compose_clear(&c);
+	return rc;
+}

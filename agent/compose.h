@@ -1,0 +1,52 @@
+/* compose.h - dev containers from Docker Compose (dockerComposeFile + service).
+ *
+ * docker compose (v2 plugin) is preferred, docker-compose (v1) supported, both
+ * through their CLIs with argv arrays, as the reference CLI (0.89.0,
+ * dockerCompose.ts) drives them:
+ *   compose config                 (v2: --profile '*' --format json; v1: YAML)
+ *   compose -p P -f ... build [--no-cache] [runServices + service]
+ *   compose -p P -f ... -f OVERRIDE up -d [--no-recreate] [runServices + service]
+ * The project name P is the reference's (compose-override.h); the service's
+ * container is found by the labels com.docker.compose.project=P and
+ * com.docker.compose.service=S (never by name: v1 and v2 name containers
+ * differently), and P can be read back from that label. The override
+ * (compose-override.h: entrypoint wrapper, labels incl. the metadata label,
+ * containerEnv, mounts, workspaceMount, UID-sync image) is written atomically,
+ * 0600, at a stable path: <agent state dir>/compose/<devcontainerId>/
+ * docker-compose.rdev.yml.
+ *
+ * A running container is reused; a stopped one is started with
+ * `up -d --no-recreate` (no build, no UID sync, as the reference); with
+ * rebuild or recreate the service's container is removed first (only that
+ * one, as the reference's --remove-existing-container), so `up -d` creates
+ * it anew. The image metadata comes from the service's image: its image:
+ * (pulled if missing) or the image Compose built (<project>_<service> before
+ * Compose 2.8.0, <project>-<service> since). The merged configuration is
+ * always read back from the container's devcontainer.metadata label plus the
+ * updateable properties (remoteUser, userEnvProbe, remoteEnv), as the
+ * reference's getImageMetadataFromContainer does.
+ */
+#ifndef RDEV_COMPOSE_H
+#define RDEV_COMPOSE_H
+
+#include <cjson/cJSON.h>
+
+#include "progress.h"
+
+struct config;
+struct docker;
+
+/* Bring the Compose project of cfg up so that its `service` container runs,
+ * creating or reusing it. rebuild: build images without cache and recreate
+ * the service's container; recreate: recreate it. On success *container gets
+ * the service container's inspect object, *merged the merged configuration
+ * (image metadata + cfg; caller frees both) and *created 1 if the container
+ * was created by this call (0 when an existing one was reused or started).
+ * -1 with *cause on failure: a compose command's failure names the command,
+ * its exit status and the last lines of its output. Compose output streams
+ * to p. Expects the workspace lock to be held (up.c). */
+int compose_up(const struct config *cfg, struct docker *d, const char *config_hash,
+    int rebuild, int recreate, const struct progress *p, cJSON **container,
+    cJSON **merged, int *created, char **cause);
+
+#endif

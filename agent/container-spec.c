@@ -1,0 +1,226 @@
+/* container-spec.c - the ContainerCreate body for a dev container. */
+#include "container-spec.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "error.h"
+#include "mount-spec.h"
+#include "run-args.h"
+#include "xmalloc.h"
+
+char *
+container_spec_entrypoint_script(const cJSON *entrypoints)
+{
+	struct buf *b = buf_new();
+	const cJSON *e;
+	char *script;
+	int first = 1;
+
+	buf_appendf(b, "echo Container started\ntrap \"exit 0\" 15\n");
+	cJSON_ArrayForEach(e, entrypoints) {
+		if (!cJSON_IsString(e))
+			continue;
+		buf_appendf(b, "%s%s", first ? "" : "\n", e->valuestring);
+		first = 0;
+	}
+	buf_appendf(b, "\nexec \"$@\"\nwhile sleep 1 & wait $!; do :; done");
+	script = buf_take_string(b, NULL);
+	buf_free(b);
+	return script;
+}
+
+static cJSON *
+host_config(cJSON *body)
+{
+	cJSON *hc = cJSON_GetObjectItemCaseSensitive(body, "HostConfig");
+
+	if (hc == NULL)
+		hc = cJSON_AddObjectToObject(body, "HostConfig");
+	return hc;
+}
+
+static cJSON *
+array_in(cJSON *obj, const char *key)
+{
+	cJSON *a = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	if (a == NULL)
+		a = cJSON_AddArrayToObject(obj, key);
+	return a;
+}
+
+static void
+append_strings(cJSON *to, const cJSON *from)
+{
+	const cJSON *e;
+
+	if (cJSON_IsString(from)) {
+		cJSON_AddItemToArray(to, cJSON_CreateString(from->valuestring));
+		return;
+	}
+	cJSON_ArrayForEach(e, from)
+		if (cJSON_IsString(e))
+			cJSON_AddItemToArray(to, cJSON_CreateString(e->valuestring));
+}
+
+static int
+add_mount(cJSON *mounts, const cJSON *spec, const char *what, char **cause)
+{
+	cJSON *m = mount_spec_to_api(spec, cause);
+
+	if (m == NULL)
+		return error_prefix(cause, "%s", what);
+	cJSON_AddItemToArray(mounts, m);
+	return 0;
+}
+
+/* containerEnv -> Env ["K=V"...], in the configuration's order. */
+static void
+add_env(cJSON *body, const cJSON *container_env)
+{
+	cJSON *env = array_in(body, "Env");
+	const cJSON *e;
+	char *kv;
+
+	cJSON_ArrayForEach(e, container_env) {
+		if (cJSON_IsString(e))
+			kv = xasprintf("%s=%s", e->string, e->valuestring);
+		else if (cJSON_IsNumber(e))
+			kv = xasprintf("%s=%g", e->string, e->valuedouble);
+		else if (cJSON_IsBool(e))
+			kv = xasprintf("%s=%s", e->string, cJSON_IsTrue(e) ? "true" : "false");
+		else
+			continue;
+		cJSON_AddItemToArray(env, cJSON_CreateString(kv));
+		free(kv);
+	}
+}
+
+/* appPort: a number N is published as 127.0.0.1:N:N; a string is a -p spec. */
+static int
+add_app_ports(cJSON *body, const cJSON *config, char **cause)
+{
+	const cJSON *app = cJSON_GetObjectItemCaseSensitive(config, "appPort"), *e;
+	cJSON *args, *one;
+	char *p;
+	int rc;
+
+	if (app == NULL)
+		return 0;
+	args = cJSON_CreateArray();
+	one = cJSON_IsArray(app) ? NULL : (cJSON *)app;
+	for (e = one != NULL ? one : app->child; e != NULL; e = one != NULL ? NULL : e->next) {
+		if (cJSON_IsNumber(e))
+			p = xasprintf("127.0.0.1:%d:%d", e->valueint, e->valueint);
+		else if (cJSON_IsString(e))
+			p = xstrdup(e->valuestring);
+		else
+			continue;
+		cJSON_AddItemToArray(args, cJSON_CreateString("-p"));
+		cJSON_AddItemToArray(args, cJSON_CreateString(p));
+		free(p);
+	}
+	rc = run_args_apply(args, body, NULL, NULL, cause);
+	cJSON_Delete(args);
+	if (rc != 0)
+		return error_prefix(cause, "appPort");
+	return 0;
+}
+
+static void
+add_command(cJSON *body, const struct container_spec_input *in)
+{
+	const cJSON *merged = in->merged, *e;
+	cJSON *entry = cJSON_AddArrayToObject(body, "Entrypoint");
+	cJSON *cmd = cJSON_AddArrayToObject(body, "Cmd");
+	char *script;
+
+	cJSON_AddItemToArray(entry, cJSON_CreateString("/bin/sh"));
+	script = container_spec_entrypoint_script(
+	    cJSON_GetObjectItemCaseSensitive(merged, "entrypoints"));
+	cJSON_AddItemToArray(cmd, cJSON_CreateString("-c"));
+	cJSON_AddItemToArray(cmd, cJSON_CreateString(script));
+	cJSON_AddItemToArray(cmd, cJSON_CreateString("-"));
+	free(script);
+	if (in->override_command || in->image_config == NULL)
+		return;
+	e = cJSON_GetObjectItemCaseSensitive(in->image_config, "Entrypoint");
+	append_strings(cmd, e);
+	e = cJSON_GetObjectItemCaseSensitive(in->image_config, "Cmd");
+	append_strings(cmd, e);
+}
+
+cJSON *
+container_spec_create_body(const struct container_spec_input *in, char **name,
+    char ***warnings, char **cause)
+{
+	cJSON *body = cJSON_CreateObject(), *hc, *mounts, *labels;
+	const cJSON *merged = in->merged, *e, *v;
+	char *what, *mount_cause = NULL;
+	int i = 0;
+
+	if (name != NULL)
+		*name = NULL;
+	if (warnings != NULL)
+		*warnings = NULL;
+	cJSON_AddStringToObject(body, "Image", in->image);
+	labels = cJSON_AddObjectToObject(body, "Labels");
+	cJSON_ArrayForEach(e, in->labels)
+		if (cJSON_IsString(e))
+			cJSON_AddStringToObject(labels, e->string, e->valuestring);
+	add_env(body, cJSON_GetObjectItemCaseSensitive(merged, "containerEnv"));
+	v = cJSON_GetObjectItemCaseSensitive(merged, "containerUser");
+	if (cJSON_IsString(v) && *v->valuestring != '\0')
+		cJSON_AddStringToObject(body, "User", v->valuestring);
+	hc = host_config(body);
+	mounts = cJSON_AddArrayToObject(hc, "Mounts");
+	if (in->workspace_mount != NULL && *in->workspace_mount != '\0') {
+		cJSON *s = cJSON_CreateString(in->workspace_mount);
+		int rc = add_mount(mounts, s, "workspaceMount", &mount_cause);
+		cJSON_Delete(s);
+		if (rc != 0)
+			goto fail;
+	}
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(merged, "mounts")) {
+		what = xasprintf("mounts[%d]", i++);
+		if (add_mount(mounts, e, what, &mount_cause) != 0) {
+			free(what);
+			goto fail;
+		}
+		free(what);
+	}
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(merged, "init")))
+		cJSON_AddTrueToObject(hc, "Init");
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(merged, "privileged")))
+		cJSON_AddTrueToObject(hc, "Privileged");
+	if ((v = cJSON_GetObjectItemCaseSensitive(merged, "capAdd")) != NULL)
+		append_strings(array_in(hc, "CapAdd"), v);
+	if ((v = cJSON_GetObjectItemCaseSensitive(merged, "securityOpt")) != NULL)
+		append_strings(array_in(hc, "SecurityOpt"), v);
+	if (add_app_ports(body, in->config, &mount_cause) != 0)
+		goto fail;
+	v = cJSON_GetObjectItemCaseSensitive(in->config, "runArgs");
+	if (v != NULL && run_args_apply(v, body, name, warnings, &mount_cause) != 0)
+		goto fail;
+	/* Last, as the reference's --entrypoint comes after runArgs: the wrapper
+	 * that runs the entrypoints and keeps the container alive always wins. */
+	cJSON_DeleteItemFromObjectCaseSensitive(body, "Entrypoint");
+	cJSON_DeleteItemFromObjectCaseSensitive(body, "Cmd");
+	add_command(body, in);
+	return body;
+fail:
+	cJSON_Delete(body);
+	if (cause != NULL)
+		*cause = mount_cause;
+	else
+		free(mount_cause);
+	return NULL;
+}
+
+void
+container_spec_warnings_free(char **warnings)
+{
+	run_args_warnings_free(warnings);
+}

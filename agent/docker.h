@@ -1,0 +1,170 @@
+/* docker.h - a small blocking client for the Docker Engine API.
+ *
+ * rdev-agent queries and drives containers through the Engine API on the
+ * daemon's unix socket: structured answers, no process per call. (Image
+ * builds and compose go through the docker CLI elsewhere.) Each request uses
+ * its own connection ("Connection: close"), which keeps the code simple and
+ * costs little on a local socket.
+ *
+ * API version: the first request of a struct docker asks GET /version and
+ * then speaks API 1.41 (Docker Engine 20.10, what rdev is tested against),
+ * or the daemon's minimum version if the daemon no longer accepts 1.41.
+ * A daemon older than 1.41 is refused with a message saying so.
+ *
+ * Timeouts: simple requests fail after DOCKER_TIMEOUT_S seconds without a
+ * byte from the daemon (an inactivity timeout, not a deadline); a stop adds
+ * its own grace period to that; a pull allows DOCKER_PULL_TIMEOUT_S of
+ * silence; a running exec has no timeout at all (a build step may be silent
+ * for as long as it likes).
+ *
+ * Bounds: a response header may hold 64 KiB, a response body 64 MiB (more
+ * is an error, as is anything malformed); a pull's progress stream is read
+ * line by line and may be of any length, its lines up to 1 MiB.
+ *
+ * Errors: every function returns 0 on success or -1 with a message in
+ * *cause (the caller frees it; cause may be NULL). Messages from the daemon
+ * are passed on as "docker: <the daemon's message>"; connection problems
+ * name the socket ("permission denied on /var/run/docker.sock (is the user in
+ * group docker?)").
+ *
+ * Ownership: docker_new() pairs with docker_free(); docker_free(NULL) is a
+ * no-op. Every char * or cJSON * stored through an out parameter is newly
+ * allocated and owned by the caller (free() or cJSON_Delete()); on failure
+ * out parameters are left NULL. Arguments are borrowed for the call only.
+ * A struct docker is not thread-safe; use one per thread.
+ */
+#ifndef RDEV_DOCKER_H
+#define RDEV_DOCKER_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#define DOCKER_DEFAULT_SOCKET "/var/run/docker.sock"
+#define DOCKER_TIMEOUT_S 60
+#define DOCKER_PULL_TIMEOUT_S 600
+
+struct docker;
+
+/* A client for the daemon at socket_path, or, when socket_path is NULL, at
+ * the unix:// path in DOCKER_HOST, or else at /var/run/docker.sock. Nothing
+ * is connected yet; a DOCKER_HOST that is not unix:// (tcp://, ssh://) makes
+ * every request fail with a message saying only unix sockets are supported. */
+struct docker *docker_new(const char *socket_path);
+void docker_free(struct docker *d);
+/* The socket path in use (borrowed, valid until docker_free()); NULL if
+ * DOCKER_HOST named something other than a unix socket. */
+const char *docker_socket_path(const struct docker *d);
+
+/* Low level: send METHOD on PATH (the API path with its query, without the
+ * version prefix, e.g. "/containers/json?all=1"), with body (NULL for none)
+ * as JSON. Returns 0 with the HTTP status in *status and the parsed body in
+ * *response: NULL for an empty body, a cJSON string holding the text for a
+ * body that is not JSON. A non-2xx status is NOT an error here. Returns -1
+ * with *cause when the daemon could not be reached or answered garbage. */
+int docker_request(struct docker *d, const char *method, const char *path,
+		   const cJSON *body, int *status, cJSON **response, char **cause);
+
+/* GET /_ping; *api_version (may be NULL) gets the daemon's newest API
+ * version from the Api-Version header. */
+int docker_ping(struct docker *d, char **api_version, char **cause);
+
+/* Containers (running, or all if all) carrying every one of the labels,
+ * each "key=value" or "key" (any value); labels is NULL-terminated and may
+ * be NULL (no filter). *list gets the daemon's JSON array. */
+int docker_container_list(struct docker *d, const char *const *labels, int all,
+			  cJSON **list, char **cause);
+/* GET /containers/{id}/json. A container that does not exist is not an
+ * error: 0 with *info NULL. */
+int docker_container_inspect(struct docker *d, const char *id_or_name, cJSON **info,
+			     char **cause);
+/* GET /images/{name}/json. An image that does not exist locally is not an
+ * error: 0 with *info NULL. */
+int docker_image_inspect(struct docker *d, const char *image, cJSON **info, char **cause);
+/* Pull image ("name", "name:tag" or "name@digest"; no tag means "latest")
+ * and wait for the pull to end. The daemon's progress stream is read line by
+ * line; an {"error": ...} line fails the pull with that message. Registry
+ * credentials are not sent (public or pre-authenticated registries only). */
+int docker_image_pull(struct docker *d, const char *image, char **cause);
+
+/* POST /containers/create[?name=NAME] with create_body (the Engine API's
+ * container config: Image, Cmd, Labels, HostConfig, ...). *id gets the new
+ * container's id. name may be NULL. */
+int docker_container_create(struct docker *d, const char *name, const cJSON *create_body,
+			    char **id, char **cause);
+/* Start a container; one already running is a success. */
+int docker_container_start(struct docker *d, const char *id, char **cause);
+/* Stop a container, killing it after timeout_s seconds (negative: the
+ * container's own default); one already stopped is a success. */
+int docker_container_stop(struct docker *d, const char *id, int timeout_s, char **cause);
+/* Remove a container (force: even if running; volumes: with its anonymous
+ * volumes). A container that does not exist is an error ("docker: No such
+ * container: ..."). */
+int docker_container_remove(struct docker *d, const char *id, int force, int volumes,
+			    char **cause);
+
+/* What to run with docker_exec(). argv is NULL-terminated and not empty;
+ * user ("name", "uid", "uid:gid"), env ("K=V", NULL-terminated) and workdir
+ * may be NULL (the container's defaults). With stdin_data non-NULL the
+ * process's stdin is those stdin_len bytes then end-of-file; with it NULL,
+ * stdin is not attached (reads see end-of-file at once). No TTY. */
+struct docker_exec_opts {
+	const char *const *argv;
+	const char *user;
+	const char *const *env;
+	const char *workdir;
+	const void *stdin_data;
+	size_t stdin_len;
+	/* For docker_exec_attach() only: a TTY (the stream is then raw, not
+	 * multiplexed) and whether stdin is attached. */
+	int tty;
+	int attach_stdin;
+};
+
+/* Output from a running exec: stream 1 is stdout, 2 stderr; data is
+ * borrowed for the call. Called as the output arrives, in order. */
+typedef void (*docker_output_cb)(void *arg, int stream, const void *data, size_t len);
+
+/* Run a command in a running container and wait for it to end: create the
+ * exec instance, start it on a hijacked connection, write the stdin (if any)
+ * while passing output to cb as it arrives, half-close, read to the end,
+ * then ask for the exit code. cb may be NULL (output discarded). Returns 0
+ * with the command's exit status in *exit_code, or -1 with *cause. As with
+ * docker exec, a command that cannot be run is not an error here: it gives
+ * 126 or 127, with the daemon's explanation ("OCI runtime exec failed: ...")
+ * on stdout. The stdin is written while output is read, so neither side
+ * can block the other; if the command exits without reading all of it, the
+ * rest is dropped. */
+int docker_exec(struct docker *d, const char *container,
+		const struct docker_exec_opts *opts, docker_output_cb cb, void *cb_arg,
+		int *exit_code, char **cause);
+/* docker_exec() collecting stdout in *out and stderr in *err (each may be
+ * NULL to discard it): NUL-terminated, allocated, caller frees; each is
+ * bounded to 64 MiB, beyond which the exec fails. The output may hold NUL
+ * bytes; *out_len and *err_len, when not NULL, get the exact lengths. */
+int docker_exec_capture(struct docker *d, const char *container,
+			const struct docker_exec_opts *opts, char **out, char **err,
+			int *exit_code, char **cause);
+int docker_exec_capture_len(struct docker *d, const char *container,
+			    const struct docker_exec_opts *opts, char **out,
+			    size_t *out_len, char **err, size_t *err_len, int *exit_code,
+			    char **cause);
+
+/* Interactive exec: create the exec and start it on a hijacked connection,
+ * then hand that connection to the caller, who pumps it (stdin to it; from
+ * it, the output: raw with opts->tty, else Docker's multiplexed frames, see
+ * docker-stream.h). *fd gets the connection (caller closes), *exec_id the
+ * exec's id (caller frees), and *early (caller frees with buf_free) the
+ * output bytes that arrived with the response headers. Then
+ * docker_exec_exit() gives the exit code once the stream has ended. */
+struct buf;
+int docker_exec_attach(struct docker *d, const char *container,
+    const struct docker_exec_opts *opts, char **exec_id, int *fd, struct buf **early,
+    char **cause);
+/* Resize an exec's TTY. */
+int docker_exec_resize(struct docker *d, const char *exec_id, unsigned rows,
+    unsigned cols, char **cause);
+/* The exit code of an exec whose stream has ended. */
+int docker_exec_exit(struct docker *d, const char *exec_id, int *exit_code, char **cause);
+
+#endif

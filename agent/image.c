@@ -1,0 +1,266 @@
+/* image.c - pull or build a dev container's image (see image.h). */
+#include "image.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config-merge.h"
+#include "config.h"
+#include "docker.h"
+#include "error.h"
+#include "spawn.h"
+#include "xmalloc.h"
+
+int
+image_ensure(struct docker *d, const char *image, const struct progress *p,
+    cJSON **inspect, char **cause)
+{
+	if (docker_image_inspect(d, image, inspect, cause) != 0)
+		return -1;
+	if (*inspect != NULL)
+		return 0;
+	progress_line(p, "Pulling image %s", image);
+	if (docker_image_pull(d, image, cause) != 0)
+		return error_prefix(cause, "image %s is not here and could not be pulled",
+		    image);
+	if (docker_image_inspect(d, image, inspect, cause) != 0)
+		return -1;
+	if (*inspect == NULL)
+		return error_set(cause, "image %s: pulled, but Docker does not show it", image);
+	return 0;
+}
+
+/* Lowercase [a-z0-9._-] only, for image references. */
+static void
+image_sanitize(char *s)
+{
+	for (; *s != '\0'; s++) {
+		*s = (char)tolower((unsigned char)*s);
+		if (!isalnum((unsigned char)*s) && *s != '.' && *s != '_' && *s != '-')
+			*s = '-';
+	}
+}
+
+char *
+image_build_tag(const struct config *cfg, const char *config_hash)
+{
+	char *folder = xstrdup(config_get_local_folder(cfg)), *base, *tag;
+
+	base = xstrdup(basename(folder));
+	image_sanitize(base);
+	if (strlen(base) > 40)
+		base[40] = '\0';
+	tag = xasprintf("rdev-%s-%.12s:%.12s", *base != '\0' ? base : "workspace",
+	    config_get_devcontainer_id(cfg), config_hash);
+	free(base);
+	free(folder);
+	return tag;
+}
+
+struct image_out {
+	const struct progress *p;
+};
+
+static void
+image_on_output(void *arg, int stream, const char *data, size_t len)
+{
+	progress_write(arg, data, len);
+}
+
+/* The last lines of a failed command's output, for the error message. */
+static char *
+image_output_tail(const struct spawn_result *res)
+{
+	const char *out = res->err_len > 0 ? res->err : res->out;
+	const char *p = out + strlen(out);
+	int lines = 8;
+
+	while (p > out && (p[-1] == '\n' || p[-1] == ' '))
+		p--;
+	while (p > out && lines > 0) {
+		p--;
+		if (*p == '\n')
+			lines--;
+	}
+	return xstrndup(p + (*p == '\n'), strlen(p));
+}
+
+/* Run a docker CLI command, streaming its output to p. */
+static int
+image_run_docker(const char *const *argv, const char *stdin_data, const struct progress *p,
+    const char *what, char **cause)
+{
+	struct spawn_opts opts = { 0 };
+	struct spawn_result res;
+	char *tail, *desc;
+	int rc = 0;
+
+	opts.on_output = image_on_output;
+	opts.on_output_arg = (void *)p;
+	if (stdin_data != NULL) {
+		opts.stdin_data = stdin_data;
+		opts.stdin_len = strlen(stdin_data);
+	}
+	if (spawn_run(argv, &opts, &res, cause) != 0)
+		return error_prefix(cause, "%s", what);
+	if (spawn_result_status(&res) != 0) {
+		tail = image_output_tail(&res);
+		desc = spawn_result_describe(&res);
+		rc = error_set(cause, "%s: docker %s:\n%s", what, desc, tail);
+		free(tail);
+		free(desc);
+	}
+	spawn_result_free(&res);
+	return rc;
+}
+
+/* argv under construction */
+struct image_argv {
+	char **v;
+	int n;
+};
+
+static void
+argv_add(struct image_argv *a, const char *s)
+{
+	a->v = xreallocarray(a->v, (size_t)a->n + 2, sizeof *a->v);
+	a->v[a->n++] = xstrdup(s);
+	a->v[a->n] = NULL;
+}
+
+static void
+argv_free(struct image_argv *a)
+{
+	for (int i = 0; i < a->n; i++)
+		free(a->v[i]);
+	free(a->v);
+}
+
+static const char *
+image_string(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* A path from devcontainer.json, relative to its folder. New string. */
+static char *
+image_config_path(const char *config_dir, const char *path)
+{
+	if (path[0] == '/')
+		return xstrdup(path);
+	return xasprintf("%s/%s", config_dir, path);
+}
+
+int
+image_build_dockerfile(const struct config *cfg, const char *tag, int no_cache,
+    const struct progress *p, char **cause)
+{
+	const cJSON *obj = config_get_object(cfg), *build, *e;
+	const char *dockerfile, *context, *target;
+	char *file_copy = xstrdup(config_get_file(cfg)), *config_dir, *path, *kv;
+	struct image_argv a = { NULL, 0 };
+	int rc;
+
+	config_dir = dirname(file_copy);
+	build = cJSON_GetObjectItemCaseSensitive(obj, "build");
+	dockerfile = image_string(build, "dockerfile");
+	if (dockerfile == NULL)
+		dockerfile = image_string(obj, "dockerFile");
+	context = image_string(build, "context");
+	if (context == NULL)
+		context = image_string(obj, "context");
+	if (context == NULL)
+		context = ".";
+	argv_add(&a, "docker");
+	argv_add(&a, "build");
+	path = image_config_path(config_dir, dockerfile);
+	argv_add(&a, "-f");
+	argv_add(&a, path);
+	free(path);
+	argv_add(&a, "-t");
+	argv_add(&a, tag);
+	if (no_cache)
+		argv_add(&a, "--no-cache");
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(build, "args")) {
+		if (!cJSON_IsString(e))
+			continue;
+		kv = xasprintf("%s=%s", e->string, e->valuestring);
+		argv_add(&a, "--build-arg");
+		argv_add(&a, kv);
+		free(kv);
+	}
+	if ((target = image_string(build, "target")) != NULL) {
+		argv_add(&a, "--target");
+		argv_add(&a, target);
+	}
+	e = cJSON_GetObjectItemCaseSensitive(build, "cacheFrom");
+	if (cJSON_IsString(e)) {
+		argv_add(&a, "--cache-from");
+		argv_add(&a, e->valuestring);
+	} else {
+		const cJSON *c;
+		cJSON_ArrayForEach(c, e) {
+			if (cJSON_IsString(c)) {
+				argv_add(&a, "--cache-from");
+				argv_add(&a, c->valuestring);
+			}
+		}
+	}
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(build, "options"))
+		if (cJSON_IsString(e))
+			argv_add(&a, e->valuestring);
+	path = image_config_path(config_dir, context);
+	argv_add(&a, path);
+	free(path);
+	progress_line(p, "Building image %s from %s", tag, dockerfile);
+	rc = image_run_docker((const char *const *)a.v, NULL, p, "build.dockerfile", cause);
+	argv_free(&a);
+	free(file_copy);
+	return rc;
+}
+
+int
+image_set_metadata_label(const char *tag, const char *label_value,
+    const struct progress *p, char **cause)
+{
+	char dir[] = "/tmp/rdev-label.XXXXXX", *dockerfile, *label;
+	int rc;
+
+	if (mkdtemp(dir) == NULL)
+		return error_set_errno(cause, errno, "cannot create a build directory");
+	dockerfile = xasprintf("FROM %s\n", tag);
+	label = xasprintf("%s=%s", CONFIG_METADATA_LABEL, label_value);
+	{
+		const char *argv[] = { "docker", "build", "-q", "-t", tag, "--label", label,
+			"-f", "-", dir, NULL };
+		rc = image_run_docker(argv, dockerfile, NULL, "writing the image's "
+		    CONFIG_METADATA_LABEL " label", cause);
+	}
+	(void)p;
+	rmdir(dir);
+	free(dockerfile);
+	free(label);
+	return rc;
+}
+
+const char *
+image_label(const cJSON *inspect, const char *name)
+{
+	const cJSON *config = cJSON_GetObjectItemCaseSensitive(inspect, "Config");
+	const cJSON *labels = cJSON_GetObjectItemCaseSensitive(config, "Labels");
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(labels, name);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+cJSON *
+image_metadata_entries(const cJSON *inspect, char **cause)
+{
+	return config_metadata_parse(image_label(inspect, CONFIG_METADATA_LABEL), cause);
+}

@@ -1,0 +1,48 @@
+/* image.h - getting the image a dev container runs: pull a named image, or
+ * build the configuration's Dockerfile, and stamp the merged metadata into a
+ * built image's devcontainer.metadata label.
+ *
+ * Builds go through the docker CLI (argv arrays, no shell); queries through
+ * the Engine API (docker.h).
+ */
+#ifndef RDEV_IMAGE_H
+#define RDEV_IMAGE_H
+
+#include <cjson/cJSON.h>
+
+#include "progress.h"
+
+struct docker;
+struct config;
+
+/* Inspect image, pulling it first when it is not present locally. *inspect
+ * gets the inspect object (caller frees). A failed pull is an error naming
+ * the image with Docker's message. */
+int image_ensure(struct docker *d, const char *image, const struct progress *p,
+    cJSON **inspect, char **cause);
+
+/* The tag rdev gives the image it builds for cfg: derived from the workspace
+ * (basename + devcontainerId) and the configuration hash. Caller frees. */
+char *image_build_tag(const struct config *cfg, const char *config_hash);
+
+/* docker build for a Dockerfile configuration (build.dockerfile/dockerFile,
+ * build.context/context relative to the devcontainer.json's folder,
+ * build.args, build.target, build.cacheFrom, build.options), tagged tag.
+ * no_cache adds --no-cache (for --rebuild). */
+int image_build_dockerfile(const struct config *cfg, const char *tag, int no_cache,
+    const struct progress *p, char **cause);
+
+/* Give image (by tag) the devcontainer.metadata label label_value, keeping
+ * its tag (a one-line build FROM the image). */
+int image_set_metadata_label(const char *tag, const char *label_value,
+    const struct progress *p, char **cause);
+
+/* The devcontainer.metadata entries of an inspected image or container (its
+ * Config.Labels), parsed; an empty array when there is no label. Caller
+ * frees; NULL with *cause for a malformed label. */
+cJSON *image_metadata_entries(const cJSON *inspect, char **cause);
+
+/* A label of an inspected image or container; borrowed, NULL if none. */
+const char *image_label(const cJSON *inspect, const char *name);
+
+#endif

@@ -1,0 +1,227 @@
+/* lifecycle.h - run a dev container's lifecycle commands.
+ *
+ * The five in-container steps run in this order (the spec's "Lifecycle";
+ * the reference CLI's runLifecycleHooks in src/spec-common/injectHeadless.ts):
+ *
+ *   onCreateCommand, updateContentCommand, postCreateCommand  once per container
+ *   postStartCommand                                          once per start
+ *   postAttachCommand                                         on every `up`
+ *
+ * initializeCommand runs on the host, in the workspace folder, before the
+ * image is built (lifecycle_run_initialize()).
+ *
+ * Input: the merged configuration (common/config-merge.h), whose
+ * onCreateCommands ... postAttachCommands arrays hold one element per
+ * contributor (image metadata first, devcontainer.json last). The elements
+ * of one step run one after the other; each is
+ *   - a string: run as `/bin/sh -c STRING`;
+ *   - an array: run as an argv, no shell;
+ *   - an object: its entries (each a string or an array) run IN PARALLEL,
+ *     every output line prefixed "[name] "; the element fails if any entry
+ *     fails, after all of them have ended.
+ * Empty commands ("", "  ", [], {}) and values of other types (null, numbers)
+ * are skipped, as in the reference.
+ *
+ * Execution: docker_exec() as ctx->user, in ctx->workdir, with ctx->env (the
+ * probed user environment overlaid with remoteEnv: see env-probe.h). A
+ * parallel element runs each entry in its own thread with its own struct
+ * docker (own connection to the same socket); calls to the output function
+ * are serialized with a mutex, so it never runs in two threads at once.
+ * Output is passed on line by line as it arrives (stdout and stderr are
+ * split into lines separately; a trailing "\r" is dropped; a last line
+ * without a newline is passed on when the command ends).
+ *
+ * Markers: which steps already ran is recorded inside the container, so it
+ * dies with the container (a recreated container runs everything again) and
+ * any agent process sees it. After a step SUCCEEDS, a file
+ * LIFECYCLE_MARKER_DIR/<stepName> is written as root (uid 0) holding the container's
+ * Created time (the three create steps) or State.StartedAt (postStartCommand).
+ * A create step whose marker holds this container's Created time is skipped;
+ * postStartCommand is skipped when its marker holds the current StartedAt
+ * (so re-running `up` on a running container does not run it again, and a
+ * restart does). A failed step writes no marker and is tried again by the next
+ * `up`. (Unlike the reference, which writes its marker before running the
+ * step and so never retries a failed one.) A step with no commands costs no
+ * exec and writes no marker (for an existing container the commands come
+ * from its own metadata label, frozen at creation, so they cannot appear
+ * later). Markers are read with one exec per lifecycle_run() call.
+ * postAttachCommand has no marker and runs on every call.
+ *
+ * waitFor: lifecycle_run() runs the steps up to and including the waitFor
+ * step (default updateContentCommand; "initializeCommand" means none) and
+ * hands the rest back as "pending", for the caller to run with
+ * lifecycle_run_pending() in a background process whose output goes to the
+ * container's log (lifecycle_log_*()). Note: if `up` runs again while the
+ * background steps of an earlier `up` still run, a create step that has not
+ * finished yet (no marker) runs a second time; the caller should serialize
+ * `up` and the background run per container if that matters.
+ *
+ * Errors: -1 with *cause shaped like
+ *   postCreateCommand failed: `npm install` exited with status 3
+ *   postCreateCommand failed: [db] `mysql -u root` exited with status 1
+ *   initializeCommand failed: `./init.sh` killed by signal 9 (Killed)
+ */
+#ifndef RDEV_LIFECYCLE_H
+#define RDEV_LIFECYCLE_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "buf.h"
+
+struct docker;
+
+#define LIFECYCLE_MARKER_DIR "/var/lib/rdev/lifecycle"
+
+enum lifecycle_step {
+	LIFECYCLE_ON_CREATE,
+	LIFECYCLE_UPDATE_CONTENT,
+	LIFECYCLE_POST_CREATE,
+	LIFECYCLE_POST_START,
+	LIFECYCLE_POST_ATTACH,
+	LIFECYCLE_NSTEPS
+};
+
+/* One line of a command's output (without its newline), for step (e.g.
+ * "postCreateCommand", "initializeCommand"); both borrowed for the call.
+ * Never called from two threads at once. */
+typedef void (*lifecycle_output_fn)(void *arg, const char *step, const char *line);
+
+enum lifecycle_event {
+	LIFECYCLE_EVENT_RUN,     /* detail: the command, "`npm install`" or "[db] `...`" */
+	LIFECYCLE_EVENT_SKIP,    /* detail: why ("already ran in this container") */
+	LIFECYCLE_EVENT_DONE,    /* detail: NULL */
+	LIFECYCLE_EVENT_FAILED   /* detail: the error message */
+};
+/* Progress of the steps, for the caller's display or log; may be NULL.
+ * Called from the calling thread only. */
+typedef void (*lifecycle_event_fn)(void *arg, const char *step, enum lifecycle_event ev,
+    const char *detail);
+
+/* Everything borrowed, for the duration of each call that gets the ctx. */
+struct lifecycle_ctx {
+	struct docker *docker;         /* serial commands and markers */
+	const char *container_id;
+	const char *user;              /* NULL: the container's user */
+	const char *workdir;           /* NULL: the container's working dir */
+	const char *const *env;        /* "K=V", NULL-terminated; NULL: none added */
+	/* Variables to remove (remoteEnv null), NULL-terminated, may be NULL:
+	 * the command is then run through `env -u NAME ...` since an exec's Env
+	 * can only add to the container's environment. */
+	const char *const *unset_env;
+	/* The container's Created time and State.StartedAt, as inspect shows
+	 * them; NULL: lifecycle_run() inspects the container. */
+	const char *created_at;
+	const char *started_at;
+	lifecycle_output_fn out;       /* may be NULL: output discarded */
+	void *out_arg;
+	lifecycle_event_fn event;      /* may be NULL */
+	void *event_arg;
+};
+
+/* The steps not run yet (opaque). */
+struct lifecycle_pending;
+
+/* The step's name as in devcontainer.json ("postCreateCommand") and the key
+ * of its array in the merged configuration ("postCreateCommands"). */
+const char *lifecycle_step_name(enum lifecycle_step step);
+const char *lifecycle_step_merged_key(enum lifecycle_step step);
+
+/* The remote user of a merged configuration: remoteUser, else containerUser,
+ * else NULL (the container's user). Borrowed from merged. */
+const char *lifecycle_user(const cJSON *merged);
+
+/* Run initializeCommand (string, array or object form; NULL or empty: no-op)
+ * on this host in workspace_folder with our environment, streaming its
+ * output. 0, or -1 with *cause ("initializeCommand failed: ..."). */
+int lifecycle_run_initialize(const cJSON *command, const char *workspace_folder,
+    lifecycle_output_fn out, void *out_arg, char **cause);
+
+/* Run the in-container steps up to and including merged's waitFor step.
+ * *pending gets the later steps that have commands (NULL if none), to pass to
+ * lifecycle_run_pending() and then lifecycle_pending_free(); it holds its own
+ * copy of the commands, so merged may be freed. On failure *pending is NULL. */
+int lifecycle_run(const struct lifecycle_ctx *ctx, const cJSON *merged,
+    struct lifecycle_pending **pending, char **cause);
+/* Run the pending steps (markers are checked now), stopping at the first
+ * that fails. pending is not freed. ctx may differ from lifecycle_run()'s
+ * (another process, another struct docker, a log file as output). */
+int lifecycle_run_pending(const struct lifecycle_ctx *ctx, const struct lifecycle_pending *pending,
+    char **cause);
+void lifecycle_pending_free(struct lifecycle_pending *p);
+/* How many steps are pending and the name of the i-th (for messages). */
+size_t lifecycle_pending_count(const struct lifecycle_pending *p);
+const char *lifecycle_pending_step(const struct lifecycle_pending *p, size_t i);
+
+/* The background log of a container: "<state_dir>/lifecycle-<id>.log".
+ * Caller frees. */
+char *lifecycle_log_path(const char *state_dir, const char *container_id);
+struct lifecycle_log;
+/* Open (create, mode 0600) path for appending. NULL with *cause on failure.
+ * lifecycle_log_close(NULL) is a no-op. */
+struct lifecycle_log *lifecycle_log_open(const char *path, char **cause);
+void lifecycle_log_close(struct lifecycle_log *log);
+/* A lifecycle_output_fn (arg: the struct lifecycle_log) appending
+ * "2025-01-02T03:04:05.678Z postCreateCommand: LINE\n" with one write(2) per
+ * line (O_APPEND), so concurrent writers never split a line. */
+void lifecycle_log_output(void *arg, const char *step, const char *line);
+/* A lifecycle_event_fn (arg: the struct lifecycle_log) logging
+ * "postCreateCommand: running `npm install`", "...: skipped (...)",
+ * "...: done", "...: FAILED: <message>". */
+void lifecycle_log_event(void *arg, const char *step, enum lifecycle_event ev,
+    const char *detail);
+
+/* ---- Pure helpers, exposed for the unit tests ---- */
+
+/* One command of a step element. */
+struct lifecycle_cmd {
+	char *name;   /* object entry name; NULL for the string and array forms */
+	char **argv;  /* NULL-terminated; the string form is /bin/sh -c STRING */
+	char *text;   /* the string as written, or the argv joined with spaces */
+};
+
+/* One element of a step: one command, or an object's entries (parallel). */
+struct lifecycle_group {
+	struct lifecycle_cmd *cmds;
+	size_t ncmds;
+	int parallel; /* 1 for the object form */
+};
+
+/* Parse one element (string, array or object). Empty and ill-typed values
+ * give ncmds 0; an array holding a non-string, or an object entry that is
+ * not a string or array, is an error ("postCreateCommand: entry \"db\" is
+ * neither a string nor an array"), with step naming the step. Object
+ * entries that are empty are left out. Clear g with lifecycle_group_clear()
+ * (also after an error). */
+int lifecycle_group_parse(const cJSON *value, const char *step, struct lifecycle_group *g,
+    char **cause);
+void lifecycle_group_clear(struct lifecycle_group *g);
+
+/* The description of a command used in messages: "`npm install`" or
+ * "[db] `mysql -u root`". Caller frees. */
+char *lifecycle_cmd_describe(const struct lifecycle_cmd *cmd);
+/* "STEP failed: DESCRIPTION exited with status N", or with
+ * "killed by signal N (Name)" when !exited. Caller frees. */
+char *lifecycle_failure_message(const char *step, const struct lifecycle_cmd *cmd, int exited,
+    int code);
+
+/* The index of the last step to run in the foreground for a waitFor value:
+ * -1 for "initializeCommand", 0..4 for the five steps; NULL, unknown values
+ * and non-strings mean the default, updateContentCommand (1). */
+int lifecycle_wait_for_last(const cJSON *wait_for);
+
+/* Splits a byte stream into lines, each prefixed with prefix (may be NULL). */
+struct lifecycle_lines {
+	struct buf *buf;
+	char *prefix;
+};
+typedef void (*lifecycle_line_fn)(void *arg, const char *line);
+void lifecycle_lines_init(struct lifecycle_lines *l, const char *prefix);
+/* Pass on every complete line in data (plus what was buffered before). */
+void lifecycle_lines_feed(struct lifecycle_lines *l, const void *data, size_t len,
+    lifecycle_line_fn fn, void *arg);
+/* Pass on a last incomplete line, if any, and free the buffer. */
+void lifecycle_lines_finish(struct lifecycle_lines *l, lifecycle_line_fn fn, void *arg);
+
+#endif

@@ -1,0 +1,52 @@
+/* run-args.h - devcontainer.json `runArgs` (docker run options) applied to a
+ * Docker Engine API ContainerCreate body.
+ *
+ * The reference CLI passes runArgs to `docker run`; rdev talks to the API, so
+ * this module does what the docker CLI (cli/command/container/opts.go, pflag)
+ * does with the same options: "--flag value", "--flag=value", "-e K=V",
+ * "-eK=V", "-e=K=V", combined short booleans ("-it"), booleans with a value
+ * ("--init=false"), repeated flags (lists append, scalars: the last wins).
+ * Fields land where docker puts them: Config fields at the top level of the
+ * body (Env, Labels, User, ...), the rest under "HostConfig", network aliases
+ * under "NetworkingConfig". Fields already in the body are kept: lists are
+ * appended to (HostConfig.CapAdd from capAdd), maps get keys set (Labels),
+ * scalars are replaced. --privileged=false / --init=false do not clear a true
+ * that is already there (in the reference, the configuration's privileged and
+ * init come after runArgs on the command line). As the docker client library
+ * does before sending, HostConfig.CapAdd/CapDrop (including entries already
+ * in the body) are normalized: upper case, "CAP_" prefix, no duplicates,
+ * sorted; and Ulimits are kept one per name, sorted by name.
+ *
+ * Every option is translated, ignored with a reason, or refused: an unknown
+ * option is an error, never silently dropped. Ignored: -d/--detach,
+ * --sig-proxy, -a/--attach, -q/--quiet, --detach-keys, and --rm (with a
+ * warning: a dev container must persist). Refused: options that read files
+ * on the Docker host (--env-file, --label-file, --cidfile, seccomp profile
+ * files), --platform, --pull, the advanced --network syntax, more than one
+ * --network, CDI device names, relative -v sources.
+ *
+ * Pure: no I/O, no globals (-e NAME without a value is passed on as docker
+ * would for a variable its own environment lacks, with a warning).
+ */
+#ifndef RDEV_RUN_ARGS_H
+#define RDEV_RUN_ARGS_H
+
+#include <cjson/cJSON.h>
+
+/* Apply runArgs (a JSON array of strings; NULL is an empty list) to
+ * create_body (an object, modified in place). On success returns 0, *name
+ * gets the last --name value (NULL if none; caller frees) and *warnings a
+ * NULL-terminated array of warnings (NULL if none; free with
+ * run_args_warnings_free). name and warnings may be NULL pointers (the values
+ * are then dropped). On failure returns -1 with *cause naming the entry:
+ * "runArgs[3]: \"--gpus\" is not supported by rdev (supported: ...)",
+ * "runArgs[1]: \"--name\" needs a value", "runArgs[0]: --ulimit: invalid
+ * ulimit type: foo"; create_body may then be partly modified, *name and
+ * *warnings are NULL. */
+int run_args_apply(const cJSON *run_args, cJSON *create_body, char **name, char ***warnings,
+    char **cause);
+
+/* Free a warnings array from run_args_apply; NULL is a no-op. */
+void run_args_warnings_free(char **warnings);
+
+#endif

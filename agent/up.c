@@ -1,0 +1,605 @@
+/* up.c - `up`: turn a workspace into a running, ready dev container. */
+#include "up.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "agent-state.h"
+#include "compose.h"
+#include "config-merge.h"
+#include "config-subst.h"
+#include "config.h"
+#include "container-spec.h"
+#include "docker.h"
+#include "env-probe.h"
+#include "error.h"
+#include "image.h"
+#include "lifecycle.h"
+#include "uid-sync.h"
+#include "xmalloc.h"
+
+#define UP_LABEL_LOCAL_FOLDER "devcontainer.local_folder"
+#define UP_LABEL_CONFIG_FILE "devcontainer.config_file"
+#define UP_LABEL_CONFIG_HASH "dev.rdev.config_hash"
+
+/* Everything one `up` works with; freed by up_state_clear(). */
+struct up_state {
+	const struct up_opts *opts;
+	const struct progress *p;
+	struct config *cfg;
+	struct docker *docker;
+	char *state_dir;
+	char *config_hash;
+	int lock_fd;
+	cJSON *container;  /* inspect of the workspace's container */
+	cJSON *merged;     /* merged configuration */
+	char *remote_user; /* NULL: the container's user */
+};
+
+char **
+up_id_labels(const char *local_folder, const char *config_file)
+{
+	char **labels = xcalloc(3, sizeof *labels);
+
+	labels[0] = xasprintf(UP_LABEL_LOCAL_FOLDER "=%s", local_folder);
+	labels[1] = xasprintf(UP_LABEL_CONFIG_FILE "=%s", config_file);
+	return labels;
+}
+
+static void
+up_strv_free(char **v)
+{
+	if (v == NULL)
+		return;
+	for (char **p = v; *p != NULL; p++)
+		free(*p);
+	free(v);
+}
+
+/* A hash of what the container was made from: the devcontainer.json and,
+ * for a Dockerfile, the Dockerfile. Hex, new string. */
+static char *
+up_config_hash(const struct config *cfg)
+{
+	unsigned char h[16];
+	char hex[33], *text, *dir;
+	crypto_generichash_state st;
+	const cJSON *obj = config_get_object(cfg), *build, *df;
+
+	crypto_generichash_init(&st, NULL, 0, sizeof h);
+	if ((text = config_read_text(config_get_file(cfg), NULL)) != NULL) {
+		crypto_generichash_update(&st, (unsigned char *)text, strlen(text));
+		free(text);
+	}
+	build = cJSON_GetObjectItemCaseSensitive(obj, "build");
+	df = cJSON_GetObjectItemCaseSensitive(build, "dockerfile");
+	if (!cJSON_IsString(df))
+		df = cJSON_GetObjectItemCaseSensitive(obj, "dockerFile");
+	if (cJSON_IsString(df)) {
+		dir = xstrdup(config_get_file(cfg));
+		*strrchr(dir, '/') = '\0';
+		char *path = df->valuestring[0] == '/' ? xstrdup(df->valuestring) :
+		    xasprintf("%s/%s", dir, df->valuestring);
+		if ((text = config_read_text(path, NULL)) != NULL) {
+			crypto_generichash_update(&st, (unsigned char *)text, strlen(text));
+			free(text);
+		}
+		free(path);
+		free(dir);
+	}
+	crypto_generichash_final(&st, h, sizeof h);
+	sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+	return xstrdup(hex);
+}
+
+static void
+up_on_lock_wait(void *arg)
+{
+	progress_line(arg, "Waiting for another `up` of this workspace to finish");
+}
+
+/* The workspace's container (not being removed), or NULL. */
+static int
+up_find_container(struct up_state *s, cJSON **found, char **cause)
+{
+	char **labels = up_id_labels(config_get_local_folder(s->cfg), config_get_file(s->cfg));
+	cJSON *list = NULL, *c;
+	const cJSON *state, *id;
+	int rc;
+
+	*found = NULL;
+	rc = docker_container_list(s->docker, (const char *const *)labels, 1, &list, cause);
+	up_strv_free(labels);
+	if (rc != 0)
+		return -1;
+	cJSON_ArrayForEach(c, list) {
+		state = cJSON_GetObjectItemCaseSensitive(c, "State");
+		if (cJSON_IsString(state) && strcmp(state->valuestring, "removing") == 0)
+			continue;
+		id = cJSON_GetObjectItemCaseSensitive(c, "Id");
+		if (!cJSON_IsString(id))
+			continue;
+		rc = docker_container_inspect(s->docker, id->valuestring, found, cause);
+		break;
+	}
+	cJSON_Delete(list);
+	return rc;
+}
+
+static const char *
+up_json_string(const cJSON *obj, const char *path1, const char *path2)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, path1);
+
+	if (path2 != NULL)
+		v = cJSON_GetObjectItemCaseSensitive(v, path2);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static int
+up_container_running(const cJSON *inspect)
+{
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(inspect, "State");
+
+	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(st, "Running"));
+}
+
+/* Substitute the first-pass variables in image metadata entries. */
+static cJSON *
+up_subst_metadata(const struct up_state *s, const cJSON *entries)
+{
+	return config_subst(entries, config_get_subst_ctx(s->cfg));
+}
+
+/* The owner of the workspace folder: whose UID/GID the remote user gets. */
+static int
+up_workspace_owner(const struct up_state *s, uid_t *uid, gid_t *gid, char **cause)
+{
+	struct stat st;
+
+	if (stat(config_get_local_folder(s->cfg), &st) < 0)
+		return error_set_errno(cause, errno, "%s", config_get_local_folder(s->cfg));
+	*uid = st.st_uid;
+	*gid = st.st_gid;
+	return 0;
+}
+
+cJSON *
+up_labels(const struct config *cfg, const char *config_hash, const char *metadata_label)
+{
+	cJSON *labels = cJSON_CreateObject();
+	struct passwd *pw = getpwuid(getuid());
+	char uid[32];
+
+	cJSON_AddStringToObject(labels, UP_LABEL_LOCAL_FOLDER, config_get_local_folder(cfg));
+	cJSON_AddStringToObject(labels, UP_LABEL_CONFIG_FILE, config_get_file(cfg));
+	cJSON_AddStringToObject(labels, CONFIG_METADATA_LABEL, metadata_label);
+	snprintf(uid, sizeof uid, "%u", (unsigned)getuid());
+	cJSON_AddStringToObject(labels, "dev.rdev.owner_uid", uid);
+	cJSON_AddStringToObject(labels, "dev.rdev.owner_name", pw != NULL ? pw->pw_name : uid);
+	cJSON_AddStringToObject(labels, UP_LABEL_CONFIG_HASH, config_hash);
+	cJSON_AddStringToObject(labels, "dev.rdev.version", RDEV_VERSION);
+	cJSON_AddStringToObject(labels, "dev.rdev.devcontainer_id",
+	    config_get_devcontainer_id(cfg));
+	return labels;
+}
+
+/* Get the image for a new container: *image (new string) and its inspect. */
+static int
+up_prepare_image(struct up_state *s, char **image, cJSON **inspect, char **cause)
+{
+	const cJSON *obj = config_get_object(s->cfg);
+	const char *name;
+	char *tag;
+
+	*image = NULL;
+	*inspect = NULL;
+	if (config_get_kind(s->cfg) == CONFIG_KIND_IMAGE) {
+		name = up_json_string(obj, "image", NULL);
+		if (image_ensure(s->docker, name, s->p, inspect, cause) != 0)
+			return -1;
+		*image = xstrdup(name);
+		return 0;
+	}
+	tag = image_build_tag(s->cfg, s->config_hash);
+	if (image_build_dockerfile(s->cfg, tag, s->opts->rebuild, s->p, cause) != 0 ||
+	    docker_image_inspect(s->docker, tag, inspect, cause) != 0) {
+		free(tag);
+		return -1;
+	}
+	if (*inspect == NULL) {
+		error_set(cause, "image %s: built, but Docker does not show it", tag);
+		free(tag);
+		return -1;
+	}
+	*image = tag;
+	return 0;
+}
+
+/* Create and start a new container; s->container and s->merged are set. */
+static int
+up_create(struct up_state *s, char **cause)
+{
+	const cJSON *obj = config_get_object(s->cfg);
+	struct container_spec_input in = { 0 };
+	cJSON *inspect = NULL, *entries = NULL, *subst = NULL, *labels = NULL, *body = NULL;
+	cJSON *uid_inspect = NULL;
+	char *image = NULL, *label = NULL, *name = NULL, *id = NULL, *uid_image = NULL;
+	char **warnings = NULL;
+	const char *user;
+	uid_t owner_uid = 0;
+	gid_t owner_gid = 0;
+	int rc = -1;
+
+	if (up_prepare_image(s, &image, &inspect, cause) != 0)
+		goto out;
+	if ((entries = image_metadata_entries(inspect, cause)) == NULL) {
+		error_prefix(cause, "image %s", image);
+		goto out;
+	}
+	subst = up_subst_metadata(s, entries);
+	s->merged = config_merge(subst, obj);
+	label = config_metadata_label(subst, obj);
+	if (config_get_kind(s->cfg) == CONFIG_KIND_DOCKERFILE) {
+		/* The built image carries the merged metadata, as the reference's does. */
+		if (image_set_metadata_label(image, label, s->p, cause) != 0)
+			goto out;
+	}
+
+	user = lifecycle_user(s->merged);
+	if (user == NULL)
+		user = up_json_string(inspect, "Config", "User");
+	if (up_workspace_owner(s, &owner_uid, &owner_gid, cause) != 0)
+		goto out;
+	if (uid_sync_wanted(user, owner_uid, config_update_remote_user_uid(s->merged))) {
+		progress_line(s->p, "Updating UID/GID of %s to %u:%u", user,
+		    (unsigned)owner_uid, (unsigned)owner_gid);
+		if (uid_sync_build(image, user, up_json_string(inspect, "Config", "User"),
+		    owner_uid, owner_gid, NULL, NULL, &uid_image, cause) != 0)
+			goto out;
+	}
+
+	labels = up_labels(s->cfg, s->config_hash, label);
+	in.image = uid_image != NULL ? uid_image : image;
+	in.merged = s->merged;
+	in.config = obj;
+	in.workspace_mount = config_get_workspace_mount(s->cfg);
+	in.override_command = config_override_command(config_get_kind(s->cfg), s->merged);
+	in.image_config = cJSON_GetObjectItemCaseSensitive(inspect, "Config");
+	in.labels = labels;
+	if ((body = container_spec_create_body(&in, &name, &warnings, cause)) == NULL)
+		goto out;
+	for (char **w = warnings; w != NULL && *w != NULL; w++)
+		progress_line(s->p, "warning: %s", *w);
+	progress_line(s->p, "Creating container from %s", in.image);
+	if (docker_container_create(s->docker, name, body, &id, cause) != 0)
+		goto out;
+	if (docker_container_start(s->docker, id, cause) != 0) {
+		char *ignore = NULL;
+		/* A container that cannot start is of no use to the next `up`. */
+		docker_container_remove(s->docker, id, 1, 0, &ignore);
+		free(ignore);
+		goto out;
+	}
+	if (docker_container_inspect(s->docker, id, &s->container, cause) != 0)
+		goto out;
+	if (s->container == NULL) {
+		error_set(cause, "container %.12s vanished right after it started", id);
+		goto out;
+	}
+	rc = 0;
+out:
+	container_spec_warnings_free(warnings);
+	cJSON_Delete(inspect);
+	cJSON_Delete(uid_inspect);
+	cJSON_Delete(entries);
+	cJSON_Delete(subst);
+	cJSON_Delete(labels);
+	cJSON_Delete(body);
+	free(image);
+	free(uid_image);
+	free(label);
+	free(name);
+	free(id);
+	return rc;
+}
+
+/* An existing container: its merged configuration comes from its own
+ * metadata label (frozen at creation), as the reference CLI does. */
+static int
+up_reuse(struct up_state *s, int *started, char **cause)
+{
+	const char *hash = image_label(s->container, UP_LABEL_CONFIG_HASH);
+	char *id = xstrdup(up_json_string(s->container, "Id", NULL));
+	int rc = -1;
+
+	if (hash != NULL && strcmp(hash, s->config_hash) != 0)
+		progress_line(s->p, "The configuration changed since container %.12s was "
+		    "created; using it as it is (run up with --rebuild to recreate it)", id);
+	if (up_merged_for_container(s->cfg, s->container, &s->merged, cause) != 0)
+		goto out;
+	*started = 0;
+	if (up_container_running(s->container)) {
+		rc = 0;
+		goto out;
+	}
+	progress_line(s->p, "Starting container %.12s", id);
+	if (docker_container_start(s->docker, id, cause) != 0)
+		goto out;
+	*started = 1;
+	cJSON_Delete(s->container);
+	s->container = NULL;
+	if (docker_container_inspect(s->docker, id, &s->container, cause) != 0)
+		goto out;
+	if (s->container == NULL) {
+		error_set(cause, "container %.12s vanished while starting", id);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(id);
+	return rc;
+}
+
+/* Progress sink for lifecycle output lines: "[step] line". */
+static void
+up_lifecycle_output(void *arg, const char *step, const char *line)
+{
+	progress_line(arg, "%s", line);
+}
+
+static void
+up_lifecycle_event(void *arg, const char *step, enum lifecycle_event ev, const char *detail)
+{
+	if (ev == LIFECYCLE_EVENT_RUN)
+		progress_line(arg, "Running the %s: %s", step, detail);
+}
+
+/* Continue the pending lifecycle steps in a detached process. The child keeps
+ * the workspace lock until it is done, so the next `up` waits for it. */
+static void
+up_background(struct up_state *s, const struct lifecycle_ctx *ctx,
+    struct lifecycle_pending *pending)
+{
+	const char *id = up_json_string(s->container, "Id", NULL);
+	char *path = lifecycle_log_path(s->state_dir, id), *cause = NULL;
+	struct lifecycle_ctx bg = *ctx;
+	struct lifecycle_log *log;
+	pid_t pid;
+	int fd;
+
+	progress_line(s->p, "The remaining lifecycle steps continue in the background "
+	    "(see `rdev logs`): %s", lifecycle_pending_step(pending, 0));
+	pid = fork();
+	if (pid != 0) {
+		free(path);
+		return; /* parent (or fork failure: steps run on the next up) */
+	}
+	if (fork() != 0)
+		_exit(0); /* the grandchild is reparented: no zombie for our caller */
+	setsid();
+	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	log = lifecycle_log_open(path, &cause);
+	bg.docker = docker_new(NULL);
+	bg.out = log != NULL ? lifecycle_log_output : NULL;
+	bg.out_arg = log;
+	bg.event = log != NULL ? lifecycle_log_event : NULL;
+	bg.event_arg = log;
+	lifecycle_run_pending(&bg, pending, &cause);
+	_exit(0);
+}
+
+int
+up_remote_env(struct docker *d, const char *state_dir, const cJSON *container,
+    const cJSON *merged, const char *remote_user, char ***env, char ***unset, char **cause)
+{
+	const cJSON *config = cJSON_GetObjectItemCaseSensitive(container, "Config");
+	const char *id = up_json_string(container, "Id", NULL);
+	const char *probe_kind = up_json_string(merged, "userEnvProbe", NULL);
+	char **probed = NULL, **container_env;
+	int rc = -1;
+
+	*env = *unset = NULL;
+	container_env = env_from_json(cJSON_GetObjectItemCaseSensitive(config, "Env"));
+	if (env_probe_get(d, state_dir, id, remote_user, probe_kind, &probed, cause) == 0 &&
+	    env_probe_apply_remote_env(probed, cJSON_GetObjectItemCaseSensitive(merged,
+	    "remoteEnv"), container_env, env, unset, cause) == 0)
+		rc = 0;
+	env_free(probed);
+	env_free(container_env);
+	return rc;
+}
+
+int
+up_merged_for_container(const struct config *cfg, const cJSON *container, cJSON **merged,
+    char **cause)
+{
+	cJSON *entries;
+
+	*merged = NULL;
+	if ((entries = image_metadata_entries(container, cause)) == NULL)
+		return error_prefix(cause, "container %.12s",
+		    up_json_string(container, "Id", NULL));
+	/* As the reference: the container's frozen metadata, plus the properties
+	 * a configuration may still change (remoteUser, userEnvProbe, remoteEnv). */
+	cJSON_AddItemToArray(entries,
+	    config_metadata_updateable_from_config(config_get_object(cfg)));
+	*merged = config_merge_entries(entries, config_get_object(cfg));
+	cJSON_Delete(entries);
+	return 0;
+}
+
+char *
+up_remote_user(const cJSON *merged, const cJSON *container)
+{
+	const char *user = lifecycle_user(merged);
+
+	if (user == NULL)
+		user = up_json_string(container, "Config", "User");
+	return xstrdup(user != NULL && *user != '\0' ? user : "root");
+}
+
+/* Probe the user's environment and run the lifecycle steps. */
+static int
+up_lifecycle(struct up_state *s, char **cause)
+{
+	struct lifecycle_ctx ctx = { 0 };
+	struct lifecycle_pending *pending = NULL;
+	const char *id = up_json_string(s->container, "Id", NULL);
+	char **env = NULL, **unset = NULL;
+	int rc = -1;
+
+	if (up_remote_env(s->docker, s->state_dir, s->container, s->merged, s->remote_user,
+	    &env, &unset, cause) != 0)
+		goto out;
+	ctx.docker = s->docker;
+	ctx.container_id = id;
+	ctx.user = s->remote_user;
+	ctx.workdir = config_get_workspace_folder(s->cfg);
+	ctx.env = (const char *const *)env;
+	ctx.unset_env = (const char *const *)unset;
+	ctx.created_at = up_json_string(s->container, "Created", NULL);
+	ctx.started_at = up_json_string(s->container, "State", "StartedAt");
+	ctx.out = up_lifecycle_output;
+	ctx.out_arg = (void *)s->p;
+	ctx.event = up_lifecycle_event;
+	ctx.event_arg = (void *)s->p;
+	if (lifecycle_run(&ctx, s->merged, &pending, cause) != 0)
+		goto out;
+	if (pending != NULL && lifecycle_pending_count(pending) > 0)
+		up_background(s, &ctx, pending);
+	rc = 0;
+out:
+	lifecycle_pending_free(pending);
+	env_free(env);
+	env_free(unset);
+	return rc;
+}
+
+static void
+up_state_clear(struct up_state *s)
+{
+	config_free(s->cfg);
+	docker_free(s->docker);
+	free(s->state_dir);
+	free(s->config_hash);
+	agent_lock_release(s->lock_fd);
+	cJSON_Delete(s->container);
+	cJSON_Delete(s->merged);
+	free(s->remote_user);
+}
+
+int
+up_run(const struct up_opts *opts, struct up_result *res, char **cause)
+{
+	struct config_load_opts lo = { 0 };
+	struct up_state s = { 0 };
+	const char *id;
+	char *ignore = NULL;
+	int started = 0, created = 0, rc = -1;
+
+	memset(res, 0, sizeof *res);
+	s.opts = opts;
+	s.p = &opts->progress;
+	s.lock_fd = -1;
+	lo.workspace_folder = opts->workspace_folder;
+	lo.config_file = opts->config_file;
+	if ((s.cfg = config_load(&lo, cause)) == NULL)
+		return -1;
+	for (size_t i = 0; i < config_get_warnings(s.cfg)->count; i++)
+		progress_line(s.p, "warning: %s", config_get_warnings(s.cfg)->items[i]);
+	if ((s.state_dir = agent_state_dir(cause)) == NULL)
+		goto out;
+	s.lock_fd = agent_lock_acquire(s.state_dir, config_get_devcontainer_id(s.cfg),
+	    up_on_lock_wait, (void *)s.p, cause);
+	if (s.lock_fd < 0)
+		goto out;
+	s.docker = docker_new(NULL);
+	s.config_hash = up_config_hash(s.cfg);
+	/* initializeCommand runs on this host on every up, before anything else. */
+	if (lifecycle_run_initialize(cJSON_GetObjectItemCaseSensitive(config_get_object(s.cfg),
+	    "initializeCommand"), config_get_local_folder(s.cfg), up_lifecycle_output,
+	    (void *)s.p, cause) != 0)
+		goto out;
+
+	if (config_get_kind(s.cfg) == CONFIG_KIND_COMPOSE) {
+		if (compose_up(s.cfg, s.docker, s.config_hash, opts->rebuild,
+		    opts->recreate, s.p, &s.container, &s.merged, &created, cause) != 0)
+			goto out;
+		started = created;
+	} else {
+		if (up_find_container(&s, &s.container, cause) != 0)
+			goto out;
+		if (s.container != NULL && (opts->rebuild || opts->recreate)) {
+			id = up_json_string(s.container, "Id", NULL);
+			progress_line(s.p, "Removing container %.12s", id);
+			if (docker_container_remove(s.docker, id, 1, 0, cause) != 0)
+				goto out;
+			cJSON_Delete(s.container);
+			s.container = NULL;
+		}
+		if (s.container == NULL) {
+			if (up_create(&s, cause) != 0)
+				goto out;
+			created = started = 1;
+		} else if (up_reuse(&s, &started, cause) != 0)
+			goto out;
+	}
+
+	s.remote_user = up_remote_user(s.merged, s.container);
+	if (up_lifecycle(&s, cause) != 0)
+		goto out;
+
+	res->outcome = xstrdup("success");
+	res->container_id = xstrdup(up_json_string(s.container, "Id", NULL));
+	res->remote_user = xstrdup(s.remote_user);
+	res->remote_workspace_folder = xstrdup(config_get_workspace_folder(s.cfg));
+	res->created = created;
+	res->started = started;
+	rc = 0;
+out:
+	free(ignore);
+	up_state_clear(&s);
+	return rc;
+}
+
+void
+up_result_free(struct up_result *res)
+{
+	free(res->outcome);
+	free(res->container_id);
+	free(res->remote_user);
+	free(res->remote_workspace_folder);
+	free(res->compose_project);
+	up_strv_free(res->warnings);
+	memset(res, 0, sizeof *res);
+}
+
+cJSON *
+up_result_json(const struct up_result *res)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "outcome", res->outcome);
+	cJSON_AddStringToObject(o, "containerId", res->container_id);
+	if (res->compose_project != NULL)
+		cJSON_AddStringToObject(o, "composeProjectName", res->compose_project);
+	cJSON_AddStringToObject(o, "remoteUser", res->remote_user);
+	cJSON_AddStringToObject(o, "remoteWorkspaceFolder", res->remote_workspace_folder);
+	return o;
+}

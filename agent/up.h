@@ -1,0 +1,76 @@
+/* up.h - `up`: turn a workspace into a running, ready dev container.
+ *
+ * The pipeline (docs/UP.md): load the configuration; take the workspace's
+ * lock; find the workspace's container by its labels; if there is none (or
+ * --rebuild/--recreate): run initializeCommand on this host, get the image
+ * (pull, or docker build + metadata label), merge its metadata, build the
+ * UID-sync image when wanted, create and start the container; if there is one,
+ * start it when stopped. Then the in-container lifecycle steps up to waitFor;
+ * the rest continue in a detached background process that logs to the
+ * container's log (`rdev logs`).
+ */
+#ifndef RDEV_UP_H
+#define RDEV_UP_H
+
+#include <cjson/cJSON.h>
+
+#include "progress.h"
+
+struct up_opts {
+	const char *workspace_folder; /* required */
+	const char *config_file;      /* --config; NULL: discover */
+	int rebuild;                  /* rebuild the image without cache, recreate */
+	int recreate;                 /* remove the container and create it anew */
+	struct progress progress;     /* what the user sees while it works */
+};
+
+struct up_result {
+	char *outcome;                 /* "success" */
+	char *container_id;
+	char *remote_user;
+	char *remote_workspace_folder;
+	char *compose_project;         /* Compose only, else NULL */
+	int created;                   /* 1 if this up created the container */
+	int started;                   /* 1 if this up started it */
+	char **warnings;               /* NULL-terminated or NULL */
+};
+
+/* Bring the workspace's dev container up. 0 and *res filled (free with
+ * up_result_free()), or -1 with *cause: "postCreateCommand failed: `make`
+ * exited with status 2", "devcontainer.json:3:12: ...", "docker: ...". */
+int up_run(const struct up_opts *opts, struct up_result *res, char **cause);
+void up_result_free(struct up_result *res);
+/* The reference CLI's final line: {"outcome":"success","containerId":...,
+ * "remoteUser":...,"remoteWorkspaceFolder":...}. New object, caller frees. */
+cJSON *up_result_json(const struct up_result *res);
+
+/* Labels that tie a container to its workspace (the reference CLI's id
+ * labels): "devcontainer.local_folder=F", "devcontainer.config_file=C" as a
+ * NULL-terminated array of two new strings (free each and the array). */
+char **up_id_labels(const char *local_folder, const char *config_file);
+
+struct config;
+/* The labels every dev container carries: the id labels, the metadata label
+ * (metadata_label: the JSON text of the merged metadata entries), and
+ * dev.rdev.{owner_uid,owner_name,config_hash,version,devcontainer_id}. New
+ * object of strings, caller frees. */
+cJSON *up_labels(const struct config *cfg, const char *config_hash,
+    const char *metadata_label);
+
+struct docker;
+/* The merged configuration of an existing container: its devcontainer.metadata
+ * label plus what cfg may still change (remoteUser, userEnvProbe, remoteEnv),
+ * as the reference CLI does. New object (caller frees) or -1 with *cause. */
+int up_merged_for_container(const struct config *cfg, const cJSON *container,
+    cJSON **merged, char **cause);
+/* The user processes run as: remoteUser, containerUser, the container's user,
+ * or root. New string. */
+char *up_remote_user(const cJSON *merged, const cJSON *container);
+/* The environment of the remote user's processes: the probed user env
+ * (cached per container start in state_dir) with remoteEnv applied; *unset
+ * lists variables remoteEnv removes. Free both with env_free(). */
+int up_remote_env(struct docker *d, const char *state_dir, const cJSON *container,
+    const cJSON *merged, const char *remote_user, char ***env, char ***unset,
+    char **cause);
+
+#endif

@@ -1,0 +1,118 @@
+/* workspace.c - from a workspace folder to its dev container(s). */
+#include "workspace.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "docker.h"
+#include "error.h"
+#include "image.h"
+#include "up.h"
+#include "xmalloc.h"
+
+#define WORKSPACE_COMPOSE_PROJECT_LABEL "com.docker.compose.project"
+
+static const char *
+workspace_json_string(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+int
+workspace_open(const char *folder, const char *config_file, struct docker *d,
+    struct workspace *ws, char **cause)
+{
+	struct config_load_opts lo = { 0 };
+	cJSON *list = NULL, *c;
+	const char *id, *state, *project;
+	char **labels;
+	int rc;
+
+	memset(ws, 0, sizeof *ws);
+	lo.workspace_folder = folder;
+	lo.config_file = config_file;
+	if ((ws->cfg = config_load(&lo, cause)) == NULL)
+		return -1;
+	labels = up_id_labels(config_get_local_folder(ws->cfg), config_get_file(ws->cfg));
+	rc = docker_container_list(d, (const char *const *)labels, 1, &list, cause);
+	free(labels[0]);
+	free(labels[1]);
+	free(labels);
+	if (rc != 0)
+		return -1;
+	cJSON_ArrayForEach(c, list) {
+		state = workspace_json_string(c, "State");
+		id = workspace_json_string(c, "Id");
+		if (id == NULL || (state != NULL && strcmp(state, "removing") == 0))
+			continue;
+		rc = docker_container_inspect(d, id, &ws->container, cause);
+		break;
+	}
+	cJSON_Delete(list);
+	if (rc == 0 && ws->container != NULL &&
+	    (project = image_label(ws->container, WORKSPACE_COMPOSE_PROJECT_LABEL)) != NULL)
+		ws->compose_project = xstrdup(project);
+	return rc;
+}
+
+void
+workspace_clear(struct workspace *ws)
+{
+	config_free(ws->cfg);
+	cJSON_Delete(ws->container);
+	free(ws->compose_project);
+	memset(ws, 0, sizeof *ws);
+}
+
+const char *
+workspace_container_id(const struct workspace *ws)
+{
+	return workspace_json_string(ws->container, "Id");
+}
+
+void
+workspace_ids_free(char **ids)
+{
+	if (ids == NULL)
+		return;
+	for (char **p = ids; *p != NULL; p++)
+		free(*p);
+	free(ids);
+}
+
+int
+workspace_all_containers(const struct workspace *ws, struct docker *d, char ***ids,
+    char **cause)
+{
+	char *label, **out;
+	const char *labels[2];
+	cJSON *list = NULL, *c;
+	size_t n = 0;
+
+	*ids = out = xcalloc(2, sizeof *out);
+	if (ws->container == NULL)
+		return 0;
+	if (ws->compose_project == NULL) {
+		out[0] = xstrdup(workspace_container_id(ws));
+		return 0;
+	}
+	label = xasprintf(WORKSPACE_COMPOSE_PROJECT_LABEL "=%s", ws->compose_project);
+	labels[0] = label;
+	labels[1] = NULL;
+	if (docker_container_list(d, labels, 1, &list, cause) != 0) {
+		free(label);
+		return -1;
+	}
+	free(label);
+	out = xreallocarray(out, (size_t)cJSON_GetArraySize(list) + 1, sizeof *out);
+	cJSON_ArrayForEach(c, list)
+		if (workspace_json_string(c, "Id") != NULL)
+			out[n++] = xstrdup(workspace_json_string(c, "Id"));
+	out[n] = NULL;
+	*ids = out;
+	cJSON_Delete(list);
+	return 0;
+}

@@ -1,0 +1,37 @@
+/* workspace.h - from a workspace folder to its dev container(s).
+ *
+ * The configuration gives the id labels (devcontainer.local_folder,
+ * devcontainer.config_file); Docker gives the container carrying them. For a
+ * Compose workspace the other containers of its project come along
+ * (com.docker.compose.project).
+ */
+#ifndef RDEV_WORKSPACE_H
+#define RDEV_WORKSPACE_H
+
+#include <cjson/cJSON.h>
+
+struct config;
+struct docker;
+
+struct workspace {
+	struct config *cfg;
+	cJSON *container;     /* inspect of the dev container; NULL if none */
+	char *compose_project; /* its Compose project, or NULL */
+};
+
+/* Load the configuration of folder (config_file: --config or NULL) and find
+ * its container. 0 (ws->container may be NULL: no container) or -1 with
+ * *cause. Clear with workspace_clear(). */
+int workspace_open(const char *folder, const char *config_file, struct docker *d,
+    struct workspace *ws, char **cause);
+void workspace_clear(struct workspace *ws);
+/* The container's id (borrowed), or NULL. */
+const char *workspace_container_id(const struct workspace *ws);
+/* Ids of all containers of ws: the dev container and, for Compose, the rest of
+ * its project. New NULL-terminated array (free each and the array); empty when
+ * there is none. */
+int workspace_all_containers(const struct workspace *ws, struct docker *d, char ***ids,
+    char **cause);
+void workspace_ids_free(char **ids);
+
+#endif

@@ -1,0 +1,665 @@
+/* test-lifecycle.c - lifecycle commands and the user env probe against the
+ * real daemon.
+ *
+ * Needs a Docker daemon on /var/run/docker.sock (or DOCKER_HOST) and the rig's
+ * images rdev-test/busybox:r1 and rdev-test/bookworm-dev:r1; fails, not
+ * skips, without them. Each test makes its own containers (markers live in
+ * the container), running `sleep 3600`, labelled rdev.test.lifecycle=<pid>;
+ * those of this run are removed at exit (also after a failed test), those of
+ * earlier runs whose process is gone before the first one is made.
+ */
+#include "test.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "atomic-file.h"
+#include "buf.h"
+#include "docker.h"
+#include "env-probe.h"
+#include "lifecycle.h"
+#include "xmalloc.h"
+
+#define BUSYBOX "rdev-test/busybox:r1"
+#define DEBIAN "rdev-test/bookworm-dev:r1"
+#define TEST_LABEL "rdev.test.lifecycle"
+
+static struct docker *test_docker;
+static char test_label[64]; /* TEST_LABEL=<pid> */
+
+static void
+remove_labelled(struct docker *d, const char *filter, int stale_only)
+{
+	const char *labels[] = { filter, NULL };
+	cJSON *list = NULL, *c, *id, *lab;
+	char *cause = NULL;
+	long pid;
+
+	if (docker_container_list(d, labels, 1, &list, &cause) != 0) {
+		fprintf(stderr, "cleanup: %s\n", cause);
+		free(cause);
+		return;
+	}
+	cJSON_ArrayForEach(c, list) {
+		id = cJSON_GetObjectItemCaseSensitive(c, "Id");
+		lab = cJSON_GetObjectItemCaseSensitive(
+		    cJSON_GetObjectItemCaseSensitive(c, "Labels"), TEST_LABEL);
+		if (!cJSON_IsString(id))
+			continue;
+		if (stale_only) {
+			if (!cJSON_IsString(lab))
+				continue;
+			pid = strtol(lab->valuestring, NULL, 10);
+			if (pid > 0 && (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+				continue;
+		}
+		if (docker_container_remove(d, id->valuestring, 1, 1, &cause) != 0) {
+			fprintf(stderr, "cleanup: %s\n", cause);
+			free(cause);
+			cause = NULL;
+		}
+	}
+	cJSON_Delete(list);
+}
+
+static struct docker *
+docker(void)
+{
+	static char msg[512];
+	char *cause = NULL;
+
+	if (test_docker == NULL) {
+		test_docker = docker_new(NULL);
+		snprintf(test_label, sizeof test_label, "%s=%ld", TEST_LABEL, (long)getpid());
+		if (docker_ping(test_docker, NULL, &cause) != 0) {
+			docker_free(test_docker);
+			test_docker = NULL;
+			snprintf(msg, sizeof msg, "%s", cause);
+			free(cause);
+			TEST_FAIL("Docker is unreachable, this test needs it: %s", msg);
+		}
+		remove_labelled(test_docker, TEST_LABEL, 1);
+	}
+	return test_docker;
+}
+
+__attribute__((destructor)) static void
+cleanup(void)
+{
+	if (test_docker == NULL)
+		return;
+	remove_labelled(test_docker, test_label, 0);
+	docker_free(test_docker);
+	test_docker = NULL;
+}
+
+/* A started container of image running `sleep 3600`, with extra Env
+ * (NULL-terminated, may be NULL). Removed at exit. Static id buffer per call
+ * site is not needed: the caller frees the id. */
+static char *
+container_new(const char *image, const char *const *env)
+{
+	static char msg[512];
+	cJSON *body, *labels, *cmd, *e;
+	char *id = NULL, *cause = NULL;
+	int rc;
+
+	docker();
+	body = cJSON_CreateObject();
+	cJSON_AddStringToObject(body, "Image", image);
+	cmd = cJSON_AddArrayToObject(body, "Cmd");
+	cJSON_AddItemToArray(cmd, cJSON_CreateString("sleep"));
+	cJSON_AddItemToArray(cmd, cJSON_CreateString("3600"));
+	if (env != NULL) {
+		e = cJSON_AddArrayToObject(body, "Env");
+		for (; *env != NULL; env++)
+			cJSON_AddItemToArray(e, cJSON_CreateString(*env));
+	}
+	labels = cJSON_AddObjectToObject(body, "Labels");
+	cJSON_AddStringToObject(labels, TEST_LABEL, strchr(test_label, '=') + 1);
+	rc = docker_container_create(docker(), NULL, body, &id, &cause);
+	cJSON_Delete(body);
+	if (rc == 0 && docker_container_start(docker(), id, &cause) != 0)
+		rc = -1;
+	if (rc != 0) {
+		snprintf(msg, sizeof msg, "%s", cause);
+		free(cause);
+		free(id);
+		TEST_FAIL("container of %s: %s", image, msg);
+	}
+	return id;
+}
+
+static void
+container_restart(const char *id)
+{
+	static char msg[512];
+	char *cause = NULL;
+
+	if (docker_container_stop(docker(), id, 0, &cause) != 0 ||
+	    docker_container_start(docker(), id, &cause) != 0) {
+		snprintf(msg, sizeof msg, "%s", cause);
+		free(cause);
+		TEST_FAIL("restart: %s", msg);
+	}
+}
+
+/* Run a shell script in the container as root; returns its stdout (trailing
+ * newlines removed; the caller frees). */
+static char *
+sh(const char *id, const char *script)
+{
+	static char msg[512];
+	const char *argv[] = { "/bin/sh", "-c", script, NULL };
+	struct docker_exec_opts opts = { argv, "root", NULL, NULL, NULL, 0, 0, 0};
+	char *out = NULL, *cause = NULL;
+	size_t n;
+	int code;
+
+	if (docker_exec_capture(docker(), id, &opts, &out, NULL, &code, &cause) != 0) {
+		snprintf(msg, sizeof msg, "%s", cause);
+		free(cause);
+		TEST_FAIL("exec %s: %s", script, msg);
+	}
+	n = strlen(out);
+	while (n > 0 && out[n - 1] == '\n')
+		out[--n] = '\0';
+	return out;
+}
+
+/* Output and events collected from a lifecycle run. */
+struct collect {
+	struct buf *out;
+	struct buf *events;
+};
+
+static void
+collect_out(void *arg, const char *step, const char *line)
+{
+	struct collect *c = arg;
+
+	buf_appendf(c->out, "%s: %s\n", step, line);
+}
+
+static void
+collect_event(void *arg, const char *step, enum lifecycle_event ev, const char *detail)
+{
+	static const char *const names[] = { "run", "skip", "done", "failed" };
+	struct collect *c = arg;
+
+	buf_appendf(c->events, "%s %s\n", step, names[ev]);
+}
+
+static void
+ctx_init(struct lifecycle_ctx *ctx, struct collect *c, const char *id)
+{
+	memset(ctx, 0, sizeof *ctx);
+	c->out = buf_new();
+	c->events = buf_new();
+	ctx->docker = docker();
+	ctx->container_id = id;
+	ctx->out = collect_out;
+	ctx->out_arg = c;
+	ctx->event = collect_event;
+	ctx->event_arg = c;
+}
+
+static char *
+take(struct buf *b)
+{
+	return buf_take_string(b, NULL);
+}
+
+static void
+collect_free(struct collect *c)
+{
+	buf_free(c->out);
+	buf_free(c->events);
+}
+
+/* lifecycle_run() with merged given as JSON; fails the test on a parse
+ * error. Returns lifecycle_run's result. */
+static int
+run(const struct lifecycle_ctx *ctx, const char *merged_json, struct lifecycle_pending **pending,
+    char **cause)
+{
+	cJSON *m = cJSON_Parse(merged_json);
+	struct lifecycle_pending *p = NULL;
+	int rc;
+
+	if (m == NULL)
+		TEST_FAIL("bad JSON: %s", merged_json);
+	rc = lifecycle_run(ctx, m, pending != NULL ? pending : &p, cause);
+	cJSON_Delete(m);
+	lifecycle_pending_free(p);
+	return rc;
+}
+
+TEST(each_form_runs_in_busybox)
+{
+	struct lifecycle_ctx ctx;
+	struct collect c;
+	char *id = container_new(BUSYBOX, NULL), *cause = NULL, *s;
+
+	ctx_init(&ctx, &c, id);
+	ctx.workdir = "/tmp";
+	if (run(&ctx, "{\"waitFor\": \"postAttachCommand\", \"onCreateCommands\": ["
+	    "\"echo one > f1; echo to-out; echo to-err >&2\","
+	    "[\"sh\", \"-c\", \"echo two > /tmp/f2; echo \\\"$0\\\"\", \"argv0\"],"
+	    "{\"x\": \"echo x > /tmp/fx; printf 'x-partial'\", \"y\": [\"touch\", \"/tmp/fy\"]}"
+	    "]}", NULL, &cause) != 0)
+		TEST_FAIL("run: %s", cause);
+	s = sh(id, "cat /tmp/f1 /tmp/f2 /tmp/fx; ls /tmp/fy");
+	ASSERT_STR_EQ(s, "one\ntwo\nx\n/tmp/fy");
+	free(s);
+	s = take(c.out);
+	ASSERT_STR_CONTAINS(s, "onCreateCommand: to-out\n");
+	ASSERT_STR_CONTAINS(s, "onCreateCommand: to-err\n");
+	ASSERT_STR_CONTAINS(s, "onCreateCommand: argv0\n");
+	ASSERT_STR_CONTAINS(s, "onCreateCommand: [x] x-partial\n");
+	free(s);
+	s = take(c.events);
+	ASSERT_STR_EQ(s, "onCreateCommand run\nonCreateCommand run\nonCreateCommand run\n"
+	    "onCreateCommand run\nonCreateCommand done\n");
+	free(s);
+	collect_free(&c);
+	free(id);
+}
+
+TEST(object_entries_run_concurrently)
+{
+	struct lifecycle_ctx ctx;
+	struct collect c;
+	char *id = container_new(BUSYBOX, NULL), *cause = NULL, *s;
+
+	ctx_init(&ctx, &c, id);
+	/* Each entry waits (5 s at most) for the other's file: only entries
+	 * that run at the same time both succeed. */
+	if (run(&ctx, "{\"waitFor\": \"postAttachCommand\", \"postAttachCommands\": [{"
+	    "\"a\": \"touch /tmp/pa; i=0; while [ ! -e /tmp/pb ]; do sleep 0.1; i=$((i+1));"
+	    " [ $i -gt 50 ] && exit 7; done; echo a-saw-b\","
+	    "\"b\": \"touch /tmp/pb; i=0; while [ ! -e /tmp/pa ]; do sleep 0.1; i=$((i+1));"
+	    " [ $i -gt 50 ] && exit 7; done; echo b-saw-a\"}]}", NULL, &cause) != 0)
+		TEST_FAIL("run: %s", cause);
+	s = take(c.out);
+	ASSERT_STR_CONTAINS(s, "postAttachCommand: [a] a-saw-b\n");
+	ASSERT_STR_CONTAINS(s, "postAttachCommand: [b] b-saw-a\n");
+	free(s);
+	collect_free(&c);
+	free(id);
+}
+
+TEST(failing_entry_fails_the_step)
+{
+	struct lifecycle_ctx ctx;
+	struct collect c;
+	char *id = container_new(BUSYBOX, NULL), *cause = NULL, *s;
+	struct lifecycle_pending *p = NULL;
+
+	ctx_init(&ctx, &c, id);
+	ASSERT_INT_EQ(run(&ctx, "{\"waitFor\": \"postCreateCommand\", \"postCreateCommands\": ["
+	    "{\"ok\": \"sleep 0.3; touch /tmp/ok-ran\", \"bad\": \"echo out; exit 3\"},"
+	    "\"touch /tmp/after\"], \"postStartCommands\": [\"true\"]}", &p, &cause), -1);
+	ASSERT_STR_EQ(cause, "postCreateCommand failed: [bad] `echo out; exit 3` exited with "
+	    "status 3");
+	ASSERT_NULL(p);
+	free(cause);
+	cause = NULL;
+	s = take(c.out);
+	ASSERT_STR_CONTAINS(s, "postCreateCommand: [bad] out\n");
+	free(s);
+	/* The other entry was waited for; the next element did not run. */
+	s = sh(id, "ls /tmp/ok-ran; ls /tmp/after 2>/dev/null; ls " LIFECYCLE_MARKER_DIR
+	    " 2>/dev/null; true");
+	ASSERT_STR_EQ(s, "/tmp/ok-ran");
+	free(s);
+	s = take(c.events);
+	ASSERT_STR_CONTAINS(s, "postCreateCommand failed\n");
+	free(s);
+
+	/* The array form: the argv joined in the message. */
+	ASSERT_INT_EQ(run(&ctx, "{\"onCreateCommands\": [[\"sh\", \"-c\", \"exit 4\"]]}", NULL,
+	    &cause), -1);
+	ASSERT_STR_EQ(cause, "onCreateCommand failed: `sh -c exit 4` exited with status 4");
+	free(cause);
+	collect_free(&c);
+	free(id);
+}
+
+#define COUNTERS_MERGED                                                              \
+	"{\"waitFor\": \"postAttachCommand\","                                       \
+	"\"onCreateCommands\": [\"echo x >> /tmp/n-oncreate\"],"                     \
+	"\"updateContentCommands\": [\"echo x >> /tmp/n-update\"],"                  \
+	"\"postCreateCommands\": [\"echo x >> /tmp/n-postcreate\"],"                 \
+	"\"postStartCommands\": [\"echo x >> /tmp/n-poststart\"],"                   \
+	"\"postAttachCommands\": [\"echo x >> /tmp/n-postattach\"]}"
+#define COUNTERS_SH                                                                  \
+	"for f in oncreate update postcreate poststart postattach; do "              \
+	"printf '%s ' $(wc -l < /tmp/n-$f); done"
+
+TEST(markers_run_create_steps_once_and_post_start_per_start)
+{
+	struct lifecycle_ctx ctx;
+	struct collect c;
+	char *id = container_new(BUSYBOX, NULL), *cause = NULL, *s;
+
+	ctx_init(&ctx, &c, id);
+	if (run(&ctx, COUNTERS_MERGED, NULL, &cause) != 0)
+		TEST_FAIL("run 1: %s", cause);
+	s = sh(id, COUNTERS_SH);
+	ASSERT_STR_EQ(s, "1 1 1 1 1 ");
+	free(s);
+	/* Again on the running container: only postAttach. */
+	if (run(&ctx, COUNTERS_MERGED, NULL, &cause) != 0)
+		TEST_FAIL("run 2: %s", cause);
+	s = sh(id, COUNTERS_SH);
+	ASSERT_STR_EQ(s, "1 1 1 1 2 ");
+	free(s);
+	free(take(c.events));
+	/* After a restart: postStart again (ctx has no times: inspected). */
+	container_restart(id);
+	if (run(&ctx, COUNTERS_MERGED, NULL, &cause) != 0)
+		TEST_FAIL("run 3: %s", cause);
+	s = sh(id, COUNTERS_SH);
+	ASSERT_STR_EQ(s, "1 1 1 2 3 ");
+	free(s);
+	s = take(c.events);
+	ASSERT_STR_EQ(s, "onCreateCommand skip\nupdateContentCommand skip\n"
+	    "postCreateCommand skip\npostStartCommand run\npostStartCommand done\n"
+	    "postAttachCommand run\npostAttachCommand done\n");
+	free(s);
+	/* The markers hold the container's times. */
+	s = sh(id, "cat " LIFECYCLE_MARKER_DIR "/postStartCommand");
+	ASSERT_TRUE(strlen(s) > 20 && s[4] == '-' && s[10] == 'T');
+	free(s);
+	collect_free(&c);
+	free(id);
+}
+
+TEST(failed_post_create_is_retried)
+{
+	static const char merged[] = "{\"waitFor\": \"postCreateCommand\","
+	    "\"onCreateCommands\": [\"echo x >> /tmp/n-oncreate\"],"
+	    "\"postCreateCommands\": [\"[ -e /tmp/allow ] || exit 5; echo x >> /tmp/n-pc\"]}";
+	struct lifecycle_ctx ctx;
+	struct collect c;
+	char *id = container_new(BUSYBOX, NULL), *cause = NULL, *s;
+
+	ctx_init(&ctx, &c, id);
+	ASSERT_INT_EQ(run(&ctx, merged, NULL, &cause), -1);
+	ASSERT_STR_CONTAINS(cause, "exited with status 5");
+	free(cause);
+	cause = NULL;
+	free(sh(id, "touch /tmp/allow"));
+	if (run(&ctx, merged, NULL, &cause) != 0)
+		TEST_FAIL("run 2: %s", cause);
+	if (run(&ctx, merged, NULL, &cause) != 0)
+		TEST_FAIL("run 3: %s", cause);
+	s = sh(id, "wc -l < /tmp/n-oncreate; wc -l < /tmp/n-pc");
+	ASSERT_STR_EQ(s, "1\n1");
+	free(s);
+	collect_free(&c);
+	free(id);
+}
+
+TEST(wait_for_leaves_later_steps_pending)
+{
+	static const char merged[] = "{\"waitFor\": \"onCreateCommand\","
+	    "\"onCreateCommands\": [\"touch /tmp/s-oncreate\"],"
+	    "\"updateContentCommands\": [\"touch /tmp/s-update; echo updating\"],"
+	    "\"postCreateCommands\": [{\"p\": \"touch /tmp/s-postcreate; echo pc-line\"}],"
+	    "\"postStartCommands\": [],"
+	    "\"postAttachCommands\": [\"touch /tmp/s-postattach\"]}";
+	char dir[] = "/tmp/rdev-test-lifecycle.XXXXXX", *path, *data = NULL;
+	struct lifecycle_pending *p = NULL;
+	struct lifecycle_ctx ctx, bg;
+	struct lifecycle_log *log;
+	struct collect c;
+	char *id = container_new(BUSYBOX, NULL), *cause = NULL, *s;
+	size_t len;
+
+	ctx_init(&ctx, &c, id);
+	if (run(&ctx, merged, &p, &cause) != 0)
+		TEST_FAIL("run: %s", cause);
+	s = sh(id, "ls /tmp/s-* 2>/dev/null; true");
+	ASSERT_STR_EQ(s, "/tmp/s-oncreate");
+	free(s);
+	ASSERT_NOT_NULL(p);
+	ASSERT_INT_EQ(lifecycle_pending_count(p), 3);
+	ASSERT_STR_EQ(lifecycle_pending_step(p, 0), "updateContentCommand");
+	ASSERT_STR_EQ(lifecycle_pending_step(p, 1), "postCreateCommand");
+	ASSERT_STR_EQ(lifecycle_pending_step(p, 2), "postAttachCommand");
+
+	/* As up.c's background process does: own client, output to the log. */
+	ASSERT_NOT_NULL(mkdtemp(dir));
+	path = lifecycle_log_path(dir, id);
+	log = lifecycle_log_open(path, &cause);
+	ASSERT_NOT_NULL(log);
+	bg = ctx;
+	bg.docker = docker_new(NULL);
+	bg.out = lifecycle_log_output;
+	bg.out_arg = log;
+	bg.event = lifecycle_log_event;
+	bg.event_arg = log;
+	if (lifecycle_run_pending(&bg, p, &cause) != 0)
+		TEST_FAIL("run pending: %s", cause);
+	docker_free(bg.docker);
+	lifecycle_log_close(log);
+	lifecycle_pending_free(p);
+	p = NULL;
+	s = sh(id, "ls /tmp/s-*");
+	ASSERT_STR_EQ(s, "/tmp/s-oncreate\n/tmp/s-postattach\n/tmp/s-postcreate\n/tmp/s-update");
+	free(s);
+	ASSERT_INT_EQ(file_read_all(path, 1 << 20, &data, &len, &cause), 0);
+	ASSERT_STR_CONTAINS(data, "Z updateContentCommand: running `touch /tmp/s-update; "
+	    "echo updating`\n");
+	ASSERT_STR_CONTAINS(data, "Z updateContentCommand: updating\n");
+	ASSERT_STR_CONTAINS(data, "Z postCreateCommand: [p] pc-line\n");
+	ASSERT_STR_CONTAINS(data, "Z postAttachCommand: done\n");
+	free(data);
+	unlink(path);
+	rmdir(dir);
+	free(path);
+
+	/* Next `up`: the create steps are done, only postAttach is pending. */
+	if (run(&ctx, merged, &p, &cause) != 0)
+		TEST_FAIL("run 2: %s", cause);
+	ASSERT_INT_EQ(lifecycle_pending_count(p), 1);
+	ASSERT_STR_EQ(lifecycle_pending_step(p, 0), "postAttachCommand");
+	lifecycle_pending_free(p);
+
+	/* waitFor initializeCommand: everything pending. */
+	free(sh(id, "rm -rf " LIFECYCLE_MARKER_DIR));
+	if (run(&ctx, "{\"waitFor\": \"initializeCommand\","
+	    "\"onCreateCommands\": [\"true\"], \"postStartCommands\": [\"true\"]}", &p,
+	    &cause) != 0)
+		TEST_FAIL("run 3: %s", cause);
+	ASSERT_INT_EQ(lifecycle_pending_count(p), 2);
+	ASSERT_STR_EQ(lifecycle_pending_step(p, 0), "onCreateCommand");
+	ASSERT_STR_EQ(lifecycle_pending_step(p, 1), "postStartCommand");
+	lifecycle_pending_free(p);
+	collect_free(&c);
+	free(id);
+}
+
+/* Does env hold exactly NAME=VALUE (value NULL: NAME absent)? */
+static void
+assert_env(char **env, const char *name, const char *value)
+{
+	const char *got = env_get(env, name);
+
+	if (value == NULL && got != NULL)
+		TEST_FAIL("%s=%s, want it unset", name, got);
+	if (value != NULL && (got == NULL || strcmp(got, value) != 0))
+		TEST_FAIL("%s=%s, want %s", name, got != NULL ? got : "(unset)", value);
+}
+
+static void
+debian_profiles(const char *id)
+{
+	free(sh(id, "echo 'echo profile-noise; echo x >> /tmp/n-profile; "
+	    "export RDEV_PROFILE_VAR=from-profile' >> /home/dev/.profile; "
+	    "echo 'echo bashrc-noise; export RDEV_BASHRC_VAR=from-bashrc' >> /home/dev/.bashrc"));
+}
+
+TEST(env_probe_kinds_in_debian)
+{
+	char *id = container_new(DEBIAN, NULL), *cause = NULL;
+	char **env = NULL;
+
+	debian_profiles(id);
+	if (env_probe_run(docker(), id, "dev", "loginShell", &env, &cause) != 0)
+		TEST_FAIL("probe: %s", cause);
+	assert_env(env, "RDEV_PROFILE_VAR", "from-profile");
+	assert_env(env, "RDEV_BASHRC_VAR", NULL);
+	assert_env(env, "HOME", "/home/dev");
+	assert_env(env, "USER", NULL);
+	assert_env(env, "PWD", NULL);
+	/* /etc/profile's non-root PATH, merged with the container's (no sbin). */
+	assert_env(env, "PATH", "/usr/local/bin:/usr/bin:/bin:/usr/local/games:/usr/games");
+	env_free(env);
+
+	if (env_probe_run(docker(), id, "dev", "interactiveShell", &env, &cause) != 0)
+		TEST_FAIL("probe: %s", cause);
+	assert_env(env, "RDEV_PROFILE_VAR", NULL);
+	assert_env(env, "RDEV_BASHRC_VAR", "from-bashrc");
+	env_free(env);
+
+	if (env_probe_run(docker(), id, "dev", "loginInteractiveShell", &env, &cause) != 0)
+		TEST_FAIL("probe: %s", cause);
+	assert_env(env, "RDEV_PROFILE_VAR", "from-profile");
+	assert_env(env, "RDEV_BASHRC_VAR", "from-bashrc");
+	env_free(env);
+
+	if (env_probe_run(docker(), id, "dev", "none", &env, &cause) != 0)
+		TEST_FAIL("probe: %s", cause);
+	assert_env(env, "RDEV_PROFILE_VAR", NULL);
+	assert_env(env, "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	env_free(env);
+
+	ASSERT_INT_EQ(env_probe_run(docker(), id, "dev", "fishShell", &env, &cause), -1);
+	ASSERT_STR_EQ(cause, "userEnvProbe: unknown value \"fishShell\"");
+	free(cause);
+	free(id);
+}
+
+TEST(env_probe_in_busybox)
+{
+	char *id = container_new(BUSYBOX, NULL), *cause = NULL;
+	char **env = NULL;
+
+	/* No SHELL, no bash: root's /bin/sh from /etc/passwd, -lic. */
+	if (env_probe_run(docker(), id, NULL, NULL, &env, &cause) != 0)
+		TEST_FAIL("probe: %s", cause);
+	assert_env(env, "HOME", "/root");
+	assert_env(env, "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	env_free(env);
+	free(id);
+}
+
+TEST(env_probe_is_cached_per_start)
+{
+	char dir[] = "/tmp/rdev-test-envprobe.XXXXXX", *id = container_new(DEBIAN, NULL);
+	char *cause = NULL, *s, *path;
+	char **env = NULL;
+	struct stat st;
+
+	debian_profiles(id);
+	ASSERT_NOT_NULL(mkdtemp(dir));
+	if (env_probe_get(docker(), dir, id, "dev", "loginShell", &env, &cause) != 0)
+		TEST_FAIL("probe: %s", cause);
+	assert_env(env, "RDEV_PROFILE_VAR", "from-profile");
+	env_free(env);
+	s = sh(id, "wc -l < /tmp/n-profile");
+	ASSERT_STR_EQ(s, "1");
+	free(s);
+	path = env_probe_cache_path(dir, id);
+	ASSERT_INT_EQ(stat(path, &st), 0);
+	ASSERT_INT_EQ(st.st_mode & 0777, 0600);
+
+	/* Cached: the profile does not run again. */
+	if (env_probe_get(docker(), dir, id, "dev", "loginShell", &env, &cause) != 0)
+		TEST_FAIL("probe: %s", cause);
+	assert_env(env, "RDEV_PROFILE_VAR", "from-profile");
+	env_free(env);
+	s = sh(id, "wc -l < /tmp/n-profile");
+	ASSERT_STR_EQ(s, "1");
+	free(s);
+
+	/* Another user or kind, or a restart, probes again. */
+	if (env_probe_get(docker(), dir, id, "dev", "loginInteractiveShell", &env, &cause) != 0)
+		TEST_FAIL("probe: %s", cause);
+	env_free(env);
+	s = sh(id, "wc -l < /tmp/n-profile");
+	ASSERT_STR_EQ(s, "2");
+	free(s);
+	container_restart(id);
+	if (env_probe_get(docker(), dir, id, "dev", "loginInteractiveShell", &env, &cause) != 0)
+		TEST_FAIL("probe: %s", cause);
+	assert_env(env, "RDEV_BASHRC_VAR", "from-bashrc");
+	env_free(env);
+	s = sh(id, "wc -l < /tmp/n-profile");
+	ASSERT_STR_EQ(s, "3");
+	free(s);
+	unlink(path);
+	free(path);
+	rmdir(dir);
+	free(id);
+}
+
+TEST(user_env_and_remote_env_apply_to_commands)
+{
+	static const char *const cenv[] = { "GONE=1", "KEEP=k", NULL };
+	char *id = container_new(DEBIAN, cenv), *cause = NULL, *s;
+	char **probed = NULL, **container_env = NULL, **env = NULL, **unset = NULL;
+	struct lifecycle_ctx ctx;
+	struct collect c;
+	cJSON *info = NULL, *remote;
+
+	debian_profiles(id);
+	if (docker_container_inspect(docker(), id, &info, &cause) != 0 || info == NULL)
+		TEST_FAIL("inspect: %s", cause);
+	container_env = env_from_json(cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(info, "Config"), "Env"));
+	if (env_probe_run(docker(), id, "dev", "loginInteractiveShell", &probed, &cause) != 0)
+		TEST_FAIL("probe: %s", cause);
+	remote = cJSON_Parse("{\"MY_PATH\": \"${containerEnv:PATH}:/extra\", \"GONE\": null}");
+	if (env_probe_apply_remote_env(probed, remote, container_env, &env, &unset, &cause) != 0)
+		TEST_FAIL("remoteEnv: %s", cause);
+	cJSON_Delete(remote);
+
+	ctx_init(&ctx, &c, id);
+	ctx.user = "dev";
+	ctx.workdir = "/home/dev";
+	ctx.env = (const char *const *)env;
+	ctx.unset_env = (const char *const *)unset;
+	ctx.created_at = cJSON_GetObjectItemCaseSensitive(info, "Created")->valuestring;
+	ctx.started_at = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(info, "State"), "StartedAt")->valuestring;
+	if (run(&ctx, "{\"postCreateCommands\": [\"id -un > /tmp/who; pwd > /tmp/pwd;"
+	    " echo \\\"$MY_PATH\\\" > /tmp/mypath; echo \\\"${GONE-unset}\\\" > /tmp/gone;"
+	    " echo \\\"$KEEP $RDEV_PROFILE_VAR $RDEV_BASHRC_VAR\\\" > /tmp/vars\"],"
+	    "\"waitFor\": \"postCreateCommand\"}", NULL, &cause) != 0)
+		TEST_FAIL("run: %s", cause);
+	s = sh(id, "cat /tmp/who /tmp/pwd /tmp/mypath /tmp/gone /tmp/vars; stat -c %U /tmp/who");
+	ASSERT_STR_EQ(s, "dev\n/home/dev\n"
+	    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/extra\nunset\n"
+	    "k from-profile from-bashrc\ndev");
+	free(s);
+	/* Markers are written as root even though the user is dev. */
+	s = sh(id, "stat -c %U " LIFECYCLE_MARKER_DIR "/postCreateCommand");
+	ASSERT_STR_EQ(s, "root");
+	free(s);
+	collect_free(&c);
+	cJSON_Delete(info);
+	env_free(probed);
+	env_free(container_env);
+	env_free(env);
+	env_free(unset);
+	free(id);
+}

@@ -1,0 +1,380 @@
+/* test-run-args.c - runArgs and mount translations against the real daemon.
+ *
+ * Proves Docker accepts what run-args.c and mount-spec.c build, and that it
+ * stores the same container as `docker create` given the same options: a
+ * container is created both ways and the two inspections are compared field
+ * by field. One translated container is also started, and looked at from
+ * inside.
+ *
+ * Needs a Docker daemon on /var/run/docker.sock (or DOCKER_HOST), the docker
+ * CLI, and the rig's image rdev-test/busybox:r1; fails, not skips, without
+ * them. Every container made here carries the label rdev.test.runargs=<pid>;
+ * those of this run are removed (with their anonymous volumes) at exit, and
+ * those of earlier runs whose process is gone before the first one is made.
+ */
+#include "test.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "docker.h"
+#include "mount-spec.h"
+#include "run-args.h"
+#include "spawn.h"
+
+#define TEST_IMAGE "rdev-test/busybox:r1"
+#define TEST_LABEL "rdev.test.runargs"
+
+static struct docker *test_docker;
+static char test_pid[32];
+static char test_dir[64]; /* a bind source made for this run */
+
+static void
+remove_labelled(struct docker *d, const char *filter, int stale_only)
+{
+	const char *labels[] = { filter, NULL };
+	cJSON *list = NULL, *c, *id, *lab;
+	char *cause = NULL;
+	long pid;
+
+	if (docker_container_list(d, labels, 1, &list, &cause) != 0) {
+		free(cause);
+		return;
+	}
+	cJSON_ArrayForEach(c, list) {
+		id = cJSON_GetObjectItemCaseSensitive(c, "Id");
+		lab = cJSON_GetObjectItemCaseSensitive(
+		    cJSON_GetObjectItemCaseSensitive(c, "Labels"), TEST_LABEL);
+		if (!cJSON_IsString(id))
+			continue;
+		if (stale_only) {
+			if (!cJSON_IsString(lab))
+				continue;
+			pid = strtol(lab->valuestring, NULL, 10);
+			if (pid > 0 && (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+				continue;
+		}
+		if (docker_container_remove(d, id->valuestring, 1, 1, &cause) != 0) {
+			fprintf(stderr, "cleanup: %s\n", cause);
+			free(cause);
+			cause = NULL;
+		}
+	}
+	cJSON_Delete(list);
+}
+
+static struct docker *
+docker(void)
+{
+	static char msg[512];
+	char *cause = NULL;
+
+	if (test_docker == NULL) {
+		test_docker = docker_new(NULL);
+		snprintf(test_pid, sizeof test_pid, "%ld", (long)getpid());
+		if (docker_ping(test_docker, NULL, &cause) != 0) {
+			docker_free(test_docker);
+			test_docker = NULL;
+			snprintf(msg, sizeof msg, "%s", cause);
+			free(cause);
+			TEST_FAIL("Docker is unreachable, this test needs it: %s", msg);
+		}
+		remove_labelled(test_docker, TEST_LABEL, 1);
+	}
+	return test_docker;
+}
+
+__attribute__((destructor)) static void
+cleanup(void)
+{
+	char filter[128];
+
+	if (test_dir[0] != '\0') {
+		char path[128];
+
+		snprintf(path, sizeof path, "%s/x", test_dir);
+		unlink(path);
+		rmdir(test_dir);
+	}
+	if (test_docker == NULL)
+		return;
+	snprintf(filter, sizeof filter, "%s=%s", TEST_LABEL, test_pid);
+	remove_labelled(test_docker, filter, 0);
+	docker_free(test_docker);
+	test_docker = NULL;
+}
+
+/* A directory to bind-mount, made once per run. */
+static const char *
+bind_dir(void)
+{
+	if (test_dir[0] == '\0') {
+		snprintf(test_dir, sizeof test_dir, "/tmp/rdev-test-runargs.XXXXXX");
+		if (mkdtemp(test_dir) == NULL) {
+			test_dir[0] = '\0';
+			TEST_FAIL("mkdtemp: %s", strerror(errno));
+		}
+		chmod(test_dir, 0755);
+	}
+	return test_dir;
+}
+
+/* A labelled create body with runArgs applied; the caller frees both. */
+static cJSON *
+translated(const char *const *args, int nargs, char **name)
+{
+	cJSON *body = cJSON_CreateObject(), *a = cJSON_CreateArray(), *cmd, *labels;
+	char *cause = NULL, **warnings = NULL;
+	int i, rc;
+
+	cJSON_AddStringToObject(body, "Image", TEST_IMAGE);
+	cmd = cJSON_AddArrayToObject(body, "Cmd");
+	cJSON_AddItemToArray(cmd, cJSON_CreateString("sleep"));
+	cJSON_AddItemToArray(cmd, cJSON_CreateString("300"));
+	labels = cJSON_AddObjectToObject(body, "Labels");
+	cJSON_AddStringToObject(labels, TEST_LABEL, test_pid);
+	for (i = 0; i < nargs; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(args[i]));
+	rc = run_args_apply(a, body, name, &warnings, &cause);
+	cJSON_Delete(a);
+	run_args_warnings_free(warnings);
+	if (rc != 0) {
+		cJSON_Delete(body);
+		TEST_FAIL("run_args_apply: %s", cause);
+	}
+	return body;
+}
+
+static cJSON *
+inspect(const char *id)
+{
+	cJSON *info = NULL;
+	char *cause = NULL;
+
+	if (docker_container_inspect(docker(), id, &info, &cause) != 0 || info == NULL)
+		TEST_FAIL("inspect %s: %s", id, cause != NULL ? cause : "not found");
+	return info;
+}
+
+/* The same container made by `docker create ARGS IMAGE sleep 300`; its id. */
+static char *
+cli_create(const char *const *args, int nargs)
+{
+	const char **argv = calloc((size_t)nargs + 8, sizeof *argv);
+	struct spawn_result res;
+	char label[128], *cause = NULL, *id, *nl;
+	int i, n = 0;
+
+	snprintf(label, sizeof label, "%s=%s", TEST_LABEL, test_pid);
+	argv[n++] = "docker";
+	argv[n++] = "create";
+	argv[n++] = "--label";
+	argv[n++] = label;
+	for (i = 0; i < nargs; i++)
+		argv[n++] = args[i];
+	argv[n++] = TEST_IMAGE;
+	argv[n++] = "sleep";
+	argv[n++] = "300";
+	argv[n] = NULL;
+	if (spawn_run(argv, NULL, &res, &cause) != 0) {
+		free(argv);
+		TEST_FAIL("docker create: %s", cause);
+	}
+	free(argv);
+	if (!res.exited || res.exit_code != 0) {
+		fprintf(stderr, "%s", res.err);
+		spawn_result_free(&res);
+		TEST_FAIL("docker create failed");
+	}
+	if ((nl = strchr(res.out, '\n')) != NULL)
+		*nl = '\0';
+	id = strdup(res.out);
+	spawn_result_free(&res);
+	return id;
+}
+
+/* Compare one field of two inspections; both are printed on a difference. */
+static int
+same_field(const cJSON *a, const cJSON *b, const char *section, const char *key)
+{
+	const cJSON *fa, *fb;
+	char *ta, *tb;
+	int same;
+
+	fa = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(a, section), key);
+	fb = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(b, section), key);
+	ta = fa != NULL ? cJSON_PrintUnformatted(fa) : strdup("(absent)");
+	tb = fb != NULL ? cJSON_PrintUnformatted(fb) : strdup("(absent)");
+	same = strcmp(ta, tb) == 0;
+	if (!same)
+		fprintf(stderr, "  %s.%s:\n    docker CLI %s\n    rdev       %s\n", section, key,
+		    ta, tb);
+	free(ta);
+	free(tb);
+	return same;
+}
+
+TEST(same_container_as_docker_create)
+{
+	static const char *host_fields[] = { "Binds", "CapAdd", "CapDrop", "SecurityOpt",
+		"Privileged", "Init", "PortBindings", "ExtraHosts", "Devices", "ShmSize",
+		"Memory", "MemorySwap", "MemoryReservation", "NanoCpus", "CpuShares",
+		"Ulimits", "IpcMode", "PidMode", "UTSMode", "UsernsMode", "Tmpfs", "Sysctls",
+		"Dns", "DnsSearch", "DnsOptions", "GroupAdd", "Mounts", "RestartPolicy",
+		"ReadonlyRootfs", "PidsLimit", "OomScoreAdj", "PublishAllPorts", "LogConfig",
+		"DeviceCgroupRules", "CpusetCpus", "CgroupnsMode", NULL };
+	static const char *config_fields[] = { "Env", "Labels", "User", "WorkingDir",
+		"Hostname", "Domainname", "ExposedPorts", "Tty", "OpenStdin", "StopSignal",
+		"StopTimeout", "Volumes", "Entrypoint", "Cmd", NULL };
+	char bind[256], mount[256];
+	const char *args[] = { "--cap-add", "sys_ptrace", "--cap-add=NET_ADMIN", "--cap-drop",
+		"MKNOD", "--security-opt", "seccomp=unconfined", "--security-opt",
+		"no-new-privileges", "--privileged=false", "--init", "-e", "A=1", "-eB=two words",
+		"-l", "x=y", "--label=z", "-p", "127.0.0.1:18080:80", "-p", "9000/udp", "-p",
+		"127.0.0.1::81", "--expose", "7000-7002", "--add-host", "foo:1.2.3.4",
+		"--add-host=bar=::1", "--device", "/dev/null:/dev/mynull:r", "--shm-size",
+		"128m", "-m", "256m", "--memory-swap", "512m", "--memory-reservation", "64m",
+		"--cpus", "0.5", "-c", "512", "--ulimit", "nofile=1024:2048", "--ulimit",
+		"core=-1", "--ipc", "private", "--pid=host", "--tmpfs",
+		"/scratch:size=1m,mode=1777", "--sysctl", "net.ipv4.ip_forward=1", "--dns",
+		"8.8.8.8", "--dns-search", "example.com", "--dns-option", "ndots:2",
+		"--group-add", "1000", "-v", bind, "-v", "/anon", "--mount", mount, "--mount",
+		"type=tmpfs,dst=/t,tmpfs-size=1m,tmpfs-mode=700", "--mount",
+		"type=volume,dst=/v,volume-nocopy", "--restart", "on-failure:3",
+		"--read-only", "--pids-limit", "100", "--oom-score-adj", "10", "--log-driver",
+		"json-file", "--log-opt", "max-size=1m", "--device-cgroup-rule", "c 1:3 mr",
+		"--cpuset-cpus", "0", "--cgroupns", "private", "-u", "1000:1000", "-w", "/tmp",
+		"-h", "myhost", "--domainname", "example.org", "-t", "--stop-signal", "SIGINT",
+		"--stop-timeout", "5", "--entrypoint", "/bin/sh" };
+	int nargs = (int)(sizeof args / sizeof args[0]), i, ok = 1;
+	char *cli_id, *id = NULL, *cause = NULL, *name = NULL;
+	cJSON *body, *a, *b;
+
+	docker();
+	snprintf(bind, sizeof bind, "%s:/w:ro", bind_dir());
+	snprintf(mount, sizeof mount, "type=bind,\"source=%s\",target=/m,readonly,"
+	    "bind-propagation=rslave", bind_dir());
+	cli_id = cli_create(args, nargs);
+	body = translated(args, nargs, &name);
+	ASSERT_NULL(name);
+	if (docker_container_create(docker(), NULL, body, &id, &cause) != 0) {
+		cJSON_Delete(body);
+		free(cli_id);
+		TEST_FAIL("create: %s", cause);
+	}
+	cJSON_Delete(body);
+	a = inspect(cli_id);
+	b = inspect(id);
+	for (i = 0; host_fields[i] != NULL; i++)
+		ok &= same_field(a, b, "HostConfig", host_fields[i]);
+	for (i = 0; config_fields[i] != NULL; i++)
+		ok &= same_field(a, b, "Config", config_fields[i]);
+	cJSON_Delete(a);
+	cJSON_Delete(b);
+	free(cli_id);
+	free(id);
+	if (!ok)
+		TEST_FAIL("the two containers differ (above)");
+}
+
+TEST(network_and_name)
+{
+	const char *args[] = { "--network", "host", "--name", "" };
+	char name[96], *got = NULL, *id = NULL, *cause = NULL;
+	cJSON *body, *info;
+	const cJSON *hc;
+
+	docker();
+	snprintf(name, sizeof name, "rdev-test-runargs-%s", test_pid);
+	args[3] = name;
+	body = translated(args, 4, &got);
+	ASSERT_STR_EQ(got, name);
+	if (docker_container_create(docker(), got, body, &id, &cause) != 0) {
+		cJSON_Delete(body);
+		free(got);
+		TEST_FAIL("create: %s", cause);
+	}
+	cJSON_Delete(body);
+	free(got);
+	info = inspect(id);
+	free(id);
+	ASSERT_STR_EQ(cJSON_GetObjectItemCaseSensitive(info, "Name")->valuestring + 1, name);
+	hc = cJSON_GetObjectItemCaseSensitive(info, "HostConfig");
+	ASSERT_STR_EQ(cJSON_GetObjectItemCaseSensitive(hc, "NetworkMode")->valuestring, "host");
+	cJSON_Delete(info);
+}
+
+TEST(missing_bind_source_is_the_daemons_error)
+{
+	cJSON *body, *mounts, *m, *spec;
+	char *cause = NULL, *id = NULL;
+	int rc;
+
+	docker();
+	body = translated(NULL, 0, NULL);
+	spec = cJSON_CreateString("type=bind,source=/nonexistent/rdev-test,target=/x");
+	m = mount_spec_to_api(spec, &cause);
+	cJSON_Delete(spec);
+	if (m == NULL) {
+		cJSON_Delete(body);
+		TEST_FAIL("mount: %s", cause);
+	}
+	mounts = cJSON_AddArrayToObject(cJSON_AddObjectToObject(body, "HostConfig"), "Mounts");
+	cJSON_AddItemToArray(mounts, m);
+	rc = docker_container_create(docker(), NULL, body, &id, &cause);
+	cJSON_Delete(body);
+	free(id);
+	ASSERT_INT_EQ(rc, -1);
+	ASSERT_STR_CONTAINS(cause, "bind source path does not exist");
+	free(cause);
+}
+
+TEST(started_container_sees_the_options)
+{
+	char mount[256], *id = NULL, *cause = NULL, *out = NULL, *err = NULL;
+	const char *args[] = { "-e", "A=hello", "-h", "myhost", "--add-host", "foo:1.2.3.4",
+		"--ulimit", "nofile=1024:2048", "--shm-size", "128m", "--tmpfs",
+		"/scratch:size=1m", "-w", "/tmp", "--mount", mount, "--cap-add", "NET_ADMIN",
+		"--init" };
+	const char *argv[] = { "sh", "-c",
+		"echo $A; hostname; grep foo /etc/hosts | tr -s ' \\t' ' '; "
+		"grep 'open files' /proc/1/limits | tr -s ' ' | cut -d' ' -f4,5; pwd; "
+		"df -k /dev/shm | tail -n 1 | tr -s ' ' | cut -d' ' -f2; "
+		"touch /w/x 2>/dev/null && echo rw || echo ro; cat /proc/1/comm", NULL };
+	struct docker_exec_opts opts = { argv, NULL, NULL, NULL, NULL, 0, 0, 0 };
+	cJSON *body;
+	int code, ok;
+
+	docker();
+	snprintf(mount, sizeof mount, "type=bind,src=%s,dst=/w,readonly", bind_dir());
+	body = translated(args, (int)(sizeof args / sizeof args[0]), NULL);
+	if (docker_container_create(docker(), NULL, body, &id, &cause) != 0) {
+		cJSON_Delete(body);
+		TEST_FAIL("create: %s", cause);
+	}
+	cJSON_Delete(body);
+	if (docker_container_start(docker(), id, &cause) != 0) {
+		free(id);
+		TEST_FAIL("start: %s", cause);
+	}
+	if (docker_exec_capture(docker(), id, &opts, &out, &err, &code, &cause) != 0) {
+		free(id);
+		TEST_FAIL("exec: %s", cause);
+	}
+	free(id);
+	free(err);
+	/* Each line of the script, in order: -e, -h, --add-host, --ulimit (soft
+	 * and hard, of pid 1: exec'd processes do not get them), -w, --shm-size
+	 * (KiB), --mount ...,readonly, --init. */
+	ok = code == 0 && strcmp(out, "hello\nmyhost\n1.2.3.4 foo\n1024 2048\n/tmp\n"
+	    "131072\nro\ndocker-init\n") == 0;
+	if (!ok)
+		fprintf(stderr, "  exit %d, output:\n%s", code, out);
+	free(out);
+	ASSERT_TRUE(ok);
+}

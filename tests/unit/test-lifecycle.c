@@ -1,0 +1,510 @@
+/* test-lifecycle.c - the pure parts of agent/lifecycle.c and agent/env-probe.c,
+ * and initializeCommand on this host (no Docker needed). */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "test.h"
+
+#include "atomic-file.h"
+#include "buf.h"
+#include "env-probe.h"
+#include "lifecycle.h"
+#include "xmalloc.h"
+
+static cJSON *
+parse(const char *json)
+{
+	cJSON *v = cJSON_Parse(json);
+
+	if (v == NULL) {
+		fprintf(stderr, "bad test JSON: %s\n", json);
+		abort();
+	}
+	return v;
+}
+
+/* Parse one element of a step; the group must be cleared by the caller. */
+static int
+group(const char *json, struct lifecycle_group *g, char **cause)
+{
+	cJSON *v = parse(json);
+	int rc = lifecycle_group_parse(v, "postCreateCommand", g, cause);
+
+	cJSON_Delete(v);
+	return rc;
+}
+
+TEST(string_form_runs_through_sh)
+{
+	struct lifecycle_group g;
+
+	ASSERT_INT_EQ(group("\"npm install && echo ok\"", &g, NULL), 0);
+	ASSERT_INT_EQ(g.ncmds, 1);
+	ASSERT_INT_EQ(g.parallel, 0);
+	ASSERT_NULL(g.cmds[0].name);
+	ASSERT_STR_EQ(g.cmds[0].argv[0], "/bin/sh");
+	ASSERT_STR_EQ(g.cmds[0].argv[1], "-c");
+	ASSERT_STR_EQ(g.cmds[0].argv[2], "npm install && echo ok");
+	ASSERT_NULL(g.cmds[0].argv[3]);
+	ASSERT_STR_EQ(g.cmds[0].text, "npm install && echo ok");
+	lifecycle_group_clear(&g);
+}
+
+TEST(array_form_is_an_argv)
+{
+	struct lifecycle_group g;
+
+	ASSERT_INT_EQ(group("[\"echo\", \"a b\", \"$HOME\"]", &g, NULL), 0);
+	ASSERT_INT_EQ(g.ncmds, 1);
+	ASSERT_INT_EQ(g.parallel, 0);
+	ASSERT_STR_EQ(g.cmds[0].argv[0], "echo");
+	ASSERT_STR_EQ(g.cmds[0].argv[1], "a b");
+	ASSERT_STR_EQ(g.cmds[0].argv[2], "$HOME");
+	ASSERT_NULL(g.cmds[0].argv[3]);
+	ASSERT_STR_EQ(g.cmds[0].text, "echo a b $HOME");
+	lifecycle_group_clear(&g);
+}
+
+TEST(object_form_is_parallel_named_entries)
+{
+	struct lifecycle_group g;
+
+	ASSERT_INT_EQ(group("{\"server\": \"npm start\", \"db\": [\"mysql\", \"-u\", \"root\"],"
+	    " \"empty\": [], \"blank\": \"\"}", &g, NULL), 0);
+	ASSERT_INT_EQ(g.parallel, 1);
+	/* An empty array entry has nothing to run; an empty string is run by
+	 * the reference (sh -c ""), harmlessly, and kept. */
+	ASSERT_INT_EQ(g.ncmds, 3);
+	ASSERT_STR_EQ(g.cmds[0].name, "server");
+	ASSERT_STR_EQ(g.cmds[0].argv[2], "npm start");
+	ASSERT_STR_EQ(g.cmds[1].name, "db");
+	ASSERT_STR_EQ(g.cmds[1].argv[0], "mysql");
+	ASSERT_STR_EQ(g.cmds[1].text, "mysql -u root");
+	ASSERT_STR_EQ(g.cmds[2].name, "blank");
+	lifecycle_group_clear(&g);
+}
+
+TEST(empty_and_other_values_run_nothing)
+{
+	static const char *const values[] = { "\"\"", "\"  \\n\\t\"", "[]", "{}", "null", "3",
+		"true" };
+	struct lifecycle_group g;
+
+	for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+		ASSERT_INT_EQ(group(values[i], &g, NULL), 0);
+		if (g.ncmds != 0)
+			TEST_FAIL("%s gave %zu commands", values[i], g.ncmds);
+		lifecycle_group_clear(&g);
+	}
+}
+
+TEST(ill_typed_commands_are_errors)
+{
+	struct lifecycle_group g;
+	char *cause = NULL;
+
+	ASSERT_INT_EQ(group("[\"echo\", 3]", &g, &cause), -1);
+	ASSERT_STR_EQ(cause, "postCreateCommand: the command array holds a non-string");
+	lifecycle_group_clear(&g);
+	free(cause);
+	cause = NULL;
+	ASSERT_INT_EQ(group("{\"ok\": \"true\", \"bad\": {\"x\": 1}}", &g, &cause), -1);
+	ASSERT_STR_EQ(cause, "postCreateCommand: entry \"bad\" is neither a string nor an array "
+	    "of strings");
+	lifecycle_group_clear(&g);
+	free(cause);
+}
+
+TEST(failure_message_shapes)
+{
+	struct lifecycle_group g;
+	char *m;
+
+	ASSERT_INT_EQ(group("\"npm install\"", &g, NULL), 0);
+	m = lifecycle_failure_message("postCreateCommand", &g.cmds[0], 1, 3);
+	ASSERT_STR_EQ(m, "postCreateCommand failed: `npm install` exited with status 3");
+	free(m);
+	lifecycle_group_clear(&g);
+
+	ASSERT_INT_EQ(group("[\"make\", \"-j\", \"4\"]", &g, NULL), 0);
+	m = lifecycle_failure_message("onCreateCommand", &g.cmds[0], 1, 2);
+	ASSERT_STR_EQ(m, "onCreateCommand failed: `make -j 4` exited with status 2");
+	free(m);
+	lifecycle_group_clear(&g);
+
+	ASSERT_INT_EQ(group("{\"db\": [\"mysql\", \"-u\", \"root\"]}", &g, NULL), 0);
+	m = lifecycle_failure_message("postStartCommand", &g.cmds[0], 1, 1);
+	ASSERT_STR_EQ(m, "postStartCommand failed: [db] `mysql -u root` exited with status 1");
+	free(m);
+	m = lifecycle_failure_message("initializeCommand", &g.cmds[0], 0, 9);
+	ASSERT_STR_EQ(m, "initializeCommand failed: [db] `mysql -u root` killed by signal 9 "
+	    "(Killed)");
+	free(m);
+	m = lifecycle_cmd_describe(&g.cmds[0]);
+	ASSERT_STR_EQ(m, "[db] `mysql -u root`");
+	free(m);
+	lifecycle_group_clear(&g);
+}
+
+TEST(wait_for_selects_the_last_foreground_step)
+{
+	static const struct {
+		const char *json;
+		int last;
+	} cases[] = {
+		{ "\"initializeCommand\"", -1 },
+		{ "\"onCreateCommand\"", LIFECYCLE_ON_CREATE },
+		{ "\"updateContentCommand\"", LIFECYCLE_UPDATE_CONTENT },
+		{ "\"postCreateCommand\"", LIFECYCLE_POST_CREATE },
+		{ "\"postStartCommand\"", LIFECYCLE_POST_START },
+		{ "\"postAttachCommand\"", LIFECYCLE_POST_ATTACH },
+		{ "\"bogus\"", LIFECYCLE_UPDATE_CONTENT },
+		{ "3", LIFECYCLE_UPDATE_CONTENT },
+		{ "null", LIFECYCLE_UPDATE_CONTENT },
+	};
+	cJSON *v;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		v = parse(cases[i].json);
+		if (lifecycle_wait_for_last(v) != cases[i].last)
+			TEST_FAIL("waitFor %s: %d, want %d", cases[i].json,
+			    lifecycle_wait_for_last(v), cases[i].last);
+		cJSON_Delete(v);
+	}
+	ASSERT_INT_EQ(lifecycle_wait_for_last(NULL), LIFECYCLE_UPDATE_CONTENT);
+}
+
+TEST(step_names_and_merged_keys_in_order)
+{
+	static const char *const names[] = { "onCreateCommand", "updateContentCommand",
+		"postCreateCommand", "postStartCommand", "postAttachCommand" };
+	char key[64];
+
+	for (int i = 0; i < LIFECYCLE_NSTEPS; i++) {
+		ASSERT_STR_EQ(lifecycle_step_name(i), names[i]);
+		snprintf(key, sizeof key, "%ss", names[i]);
+		ASSERT_STR_EQ(lifecycle_step_merged_key(i), key);
+	}
+}
+
+TEST(remote_user_then_container_user)
+{
+	cJSON *m = parse("{\"remoteUser\": \"dev\", \"containerUser\": \"root\"}");
+
+	ASSERT_STR_EQ(lifecycle_user(m), "dev");
+	cJSON_Delete(m);
+	m = parse("{\"remoteUser\": \"\", \"containerUser\": \"app\"}");
+	ASSERT_STR_EQ(lifecycle_user(m), "app");
+	cJSON_Delete(m);
+	m = parse("{}");
+	ASSERT_NULL(lifecycle_user(m));
+	cJSON_Delete(m);
+}
+
+/* Collects emitted lines joined with '|'. */
+static void
+collect_line(void *arg, const char *line)
+{
+	buf_appendf(arg, "%s|", line);
+}
+
+TEST(lines_are_prefixed_and_split_across_chunks)
+{
+	struct lifecycle_lines l;
+	struct buf *b = buf_new();
+	char *s;
+
+	lifecycle_lines_init(&l, "[db] ");
+	lifecycle_lines_feed(&l, "hel", 3, collect_line, b);
+	ASSERT_INT_EQ(buf_len(b), 0);
+	lifecycle_lines_feed(&l, "lo\nwor", 6, collect_line, b);
+	lifecycle_lines_feed(&l, "ld\r\n\nlast", 9, collect_line, b);
+	lifecycle_lines_finish(&l, collect_line, b);
+	s = buf_take_string(b, NULL);
+	ASSERT_STR_EQ(s, "[db] hello|[db] world|[db] |[db] last|");
+	free(s);
+
+	lifecycle_lines_init(&l, NULL);
+	lifecycle_lines_feed(&l, "a\nb\n", 4, collect_line, b);
+	lifecycle_lines_finish(&l, collect_line, b);
+	s = buf_take_string(b, NULL);
+	ASSERT_STR_EQ(s, "a|b|");
+	free(s);
+	buf_free(b);
+}
+
+/* ---- env-probe ---- */
+
+static char *
+env_join(char **env)
+{
+	struct buf *b = buf_new();
+	char *s;
+
+	for (size_t i = 0; env != NULL && env[i] != NULL; i++)
+		buf_appendf(b, "%s;", env[i]);
+	s = buf_take_string(b, NULL);
+	buf_free(b);
+	return s;
+}
+
+TEST(probe_output_between_markers)
+{
+	static const char out[] = "Welcome!\nMARKA=1\0HOME=/home/dev\0PWD=/x\0junk\0A=2\0"
+				  "MARKtrailing noise";
+	char **env, *s;
+
+	env = env_probe_parse(out, sizeof out - 1, "MARK", '\0');
+	ASSERT_NOT_NULL(env);
+	s = env_join(env);
+	/* PWD dropped, "junk" (no '=') dropped, A replaced in place. */
+	ASSERT_STR_EQ(s, "A=2;HOME=/home/dev;");
+	free(s);
+	env_free(env);
+
+	env = env_probe_parse("xMARKA=1\nB=x=y\nMARK", 19, "MARK", '\n');
+	s = env_join(env);
+	ASSERT_STR_EQ(s, "A=1;B=x=y;");
+	free(s);
+	env_free(env);
+
+	ASSERT_NULL(env_probe_parse("MARKMARK", 8, "MARK", '\0'));
+	ASSERT_NULL(env_probe_parse("MARKA=1", 7, "MARK", '\0'));
+	ASSERT_NULL(env_probe_parse("nothing", 7, "MARK", '\0'));
+}
+
+TEST(merge_paths_as_the_reference)
+{
+	char *p;
+
+	p = env_probe_merge_paths("/usr/local/bin:/usr/bin:/bin:/usr/games",
+	    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 0);
+	ASSERT_STR_EQ(p, "/usr/local/bin:/usr/bin:/bin:/usr/games");
+	free(p);
+	p = env_probe_merge_paths("/usr/local/bin:/usr/bin:/bin:/usr/games",
+	    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
+	ASSERT_STR_EQ(p, "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/usr/games");
+	free(p);
+	p = env_probe_merge_paths("/home/u/bin:/usr/bin:/bin", "/opt/x/bin:/usr/bin:/opt/y", 0);
+	ASSERT_STR_EQ(p, "/opt/x/bin:/home/u/bin:/usr/bin:/opt/y:/bin");
+	free(p);
+}
+
+TEST(passwd_shell_by_name_or_uid)
+{
+	static const char pw[] = "root:x:0:0:root:/root:/bin/sh\n"
+				 "dev:x:1000:1000::/home/dev:/bin/bash\n"
+				 "noshell:x:1001:1001::/home/n:\n";
+	char *s;
+
+	s = env_probe_passwd_shell(pw, "dev");
+	ASSERT_STR_EQ(s, "/bin/bash");
+	free(s);
+	s = env_probe_passwd_shell(pw, "1000:1000");
+	ASSERT_STR_EQ(s, "/bin/bash");
+	free(s);
+	s = env_probe_passwd_shell(pw, "root");
+	ASSERT_STR_EQ(s, "/bin/sh");
+	free(s);
+	ASSERT_NULL(env_probe_passwd_shell(pw, "noshell"));
+	ASSERT_NULL(env_probe_passwd_shell(pw, "nobody"));
+}
+
+TEST(probe_kinds_map_to_shell_flags)
+{
+	const char *f;
+
+	ASSERT_INT_EQ(env_probe_shell_flag("loginInteractiveShell", &f), 0);
+	ASSERT_STR_EQ(f, "-lic");
+	ASSERT_INT_EQ(env_probe_shell_flag(NULL, &f), 0);
+	ASSERT_STR_EQ(f, "-lic");
+	ASSERT_INT_EQ(env_probe_shell_flag("loginShell", &f), 0);
+	ASSERT_STR_EQ(f, "-lc");
+	ASSERT_INT_EQ(env_probe_shell_flag("interactiveShell", &f), 0);
+	ASSERT_STR_EQ(f, "-ic");
+	ASSERT_INT_EQ(env_probe_shell_flag("none", &f), 0);
+	ASSERT_NULL(f);
+	ASSERT_INT_EQ(env_probe_shell_flag("zsh", &f), -1);
+}
+
+TEST(remote_env_overlays_resolves_and_unsets)
+{
+	char *probed[] = { "PATH=/usr/bin", "HOME=/home/dev", "SECRET=1", NULL };
+	char *cenv[] = { "PATH=/usr/local/bin:/usr/bin", "LANG=C.UTF-8", NULL };
+	cJSON *re = parse("{\"PATH\": \"${containerEnv:PATH}:/opt/bin\", \"N\": 3, \"B\": true,"
+	    " \"SECRET\": null, \"LANG2\": \"${containerEnv:LANG}\", \"O\": {}}");
+	char **env = NULL, **unset = NULL, *s;
+
+	ASSERT_INT_EQ(env_probe_apply_remote_env(probed, re, cenv, &env, &unset, NULL), 0);
+	s = env_join(env);
+	ASSERT_STR_EQ(s, "PATH=/usr/local/bin:/usr/bin:/opt/bin;HOME=/home/dev;N=3;B=true;"
+	    "LANG2=C.UTF-8;");
+	free(s);
+	s = env_join(unset);
+	ASSERT_STR_EQ(s, "SECRET;");
+	free(s);
+	ASSERT_STR_EQ(env_get(env, "HOME"), "/home/dev");
+	ASSERT_NULL(env_get(env, "SECRET"));
+	env_free(env);
+	env_free(unset);
+	cJSON_Delete(re);
+
+	/* No remoteEnv: a copy of the probed environment. */
+	ASSERT_INT_EQ(env_probe_apply_remote_env(probed, NULL, NULL, &env, &unset, NULL), 0);
+	s = env_join(env);
+	ASSERT_STR_EQ(s, "PATH=/usr/bin;HOME=/home/dev;SECRET=1;");
+	free(s);
+	ASSERT_NULL(unset[0]);
+	env_free(env);
+	env_free(unset);
+}
+
+/* ---- Log and initializeCommand ---- */
+
+TEST(log_lines_are_timestamped_and_appended)
+{
+	char dir[] = "/tmp/rdev-test-lifecycle.XXXXXX", *path, *data = NULL, *cause = NULL;
+	struct lifecycle_log *log;
+	size_t len;
+
+	ASSERT_NOT_NULL(mkdtemp(dir));
+	path = lifecycle_log_path(dir, "abc123");
+	ASSERT_TRUE(strstr(path, "/lifecycle-abc123.log") != NULL);
+	log = lifecycle_log_open(path, &cause);
+	ASSERT_NOT_NULL(log);
+	lifecycle_log_output(log, "postCreateCommand", "hello");
+	lifecycle_log_event(log, "postCreateCommand", LIFECYCLE_EVENT_DONE, NULL);
+	lifecycle_log_close(log);
+	log = lifecycle_log_open(path, &cause);
+	lifecycle_log_event(log, "postStartCommand", LIFECYCLE_EVENT_FAILED, "boom");
+	lifecycle_log_close(log);
+	ASSERT_INT_EQ(file_read_all(path, 1 << 20, &data, &len, &cause), 0);
+	/* "YYYY-MM-DDTHH:MM:SS.mmmZ " is 25 characters. */
+	ASSERT_INT_EQ(data[4], '-');
+	ASSERT_INT_EQ(data[10], 'T');
+	ASSERT_INT_EQ(data[23], 'Z');
+	ASSERT_TRUE(strncmp(data + 25, "postCreateCommand: hello\n", 25) == 0);
+	ASSERT_STR_CONTAINS(data, "Z postCreateCommand: done\n");
+	ASSERT_STR_CONTAINS(data, "Z postStartCommand: FAILED: boom\n");
+	free(data);
+	unlink(path);
+	rmdir(dir);
+	free(path);
+}
+
+struct collected {
+	struct buf *b;
+	int bad_step;
+};
+
+static void
+collect_output(void *arg, const char *step, const char *line)
+{
+	struct collected *c = arg;
+
+	if (strcmp(step, "initializeCommand") != 0)
+		c->bad_step = 1;
+	buf_appendf(c->b, "%s\n", line);
+}
+
+static char *
+run_initialize(const char *json, const char *cwd, int *rc, char **cause)
+{
+	struct collected c = { buf_new(), 0 };
+	cJSON *v = parse(json);
+	char *s;
+
+	*rc = lifecycle_run_initialize(v, cwd, collect_output, &c, cause);
+	cJSON_Delete(v);
+	s = buf_take_string(c.b, NULL);
+	buf_free(c.b);
+	if (c.bad_step)
+		*rc = 99;
+	return s;
+}
+
+TEST(initialize_string_runs_in_workspace_folder)
+{
+	char *out, *cause = NULL;
+	int rc;
+
+	out = run_initialize("\"pwd; echo err >&2; printf partial\"", "/tmp", &rc, &cause);
+	ASSERT_INT_EQ(rc, 0);
+	ASSERT_STR_CONTAINS(out, "/tmp\n");
+	ASSERT_STR_CONTAINS(out, "err\n");
+	ASSERT_STR_CONTAINS(out, "partial\n");
+	free(out);
+}
+
+TEST(initialize_array_has_no_shell)
+{
+	char *out, *cause = NULL;
+	int rc;
+
+	out = run_initialize("[\"echo\", \"$HOME\", \"a  b\"]", NULL, &rc, &cause);
+	ASSERT_INT_EQ(rc, 0);
+	ASSERT_STR_EQ(out, "$HOME a  b\n");
+	free(out);
+}
+
+TEST(initialize_object_runs_in_parallel_with_prefixes)
+{
+	char dir[] = "/tmp/rdev-test-init.XXXXXX", *out, *cause = NULL, *json;
+	int rc;
+
+	ASSERT_NOT_NULL(mkdtemp(dir));
+	/* Each waits for the other's file: only parallel runs can finish. */
+	json = xasprintf("{\"a\": \"touch %s/a; i=0; while [ ! -e %s/b ]; do sleep 0.05; "
+	    "i=$((i+1)); [ $i -gt 100 ] && exit 7; done; echo from a\", "
+	    "\"b\": [\"sh\", \"-c\", \"touch %s/b; i=0; while [ ! -e %s/a ]; do sleep 0.05; "
+	    "i=$((i+1)); [ $i -gt 100 ] && exit 7; done; echo from b\"]}", dir, dir, dir, dir);
+	out = run_initialize(json, NULL, &rc, &cause);
+	free(json);
+	ASSERT_INT_EQ(rc, 0);
+	ASSERT_STR_CONTAINS(out, "[a] from a\n");
+	ASSERT_STR_CONTAINS(out, "[b] from b\n");
+	free(out);
+	free(cause);
+	json = xasprintf("%s/a", dir);
+	unlink(json);
+	free(json);
+	json = xasprintf("%s/b", dir);
+	unlink(json);
+	free(json);
+	rmdir(dir);
+}
+
+TEST(initialize_failure_names_the_command)
+{
+	char *out, *cause = NULL;
+	int rc;
+
+	out = run_initialize("{\"ok\": \"true\", \"bad\": \"echo before; exit 3\"}", NULL, &rc,
+	    &cause);
+	ASSERT_INT_EQ(rc, -1);
+	ASSERT_STR_EQ(cause, "initializeCommand failed: [bad] `echo before; exit 3` exited "
+	    "with status 3");
+	ASSERT_STR_CONTAINS(out, "[bad] before\n");
+	free(out);
+	free(cause);
+	cause = NULL;
+	out = run_initialize("\"kill -9 $$\"", NULL, &rc, &cause);
+	ASSERT_INT_EQ(rc, -1);
+	ASSERT_STR_EQ(cause, "initializeCommand failed: `kill -9 $$` killed by signal 9 (Killed)");
+	free(out);
+	free(cause);
+	cause = NULL;
+	out = run_initialize("[\"/nonexistent/prog\"]", NULL, &rc, &cause);
+	ASSERT_INT_EQ(rc, -1);
+	ASSERT_STR_EQ(cause, "initializeCommand failed: `/nonexistent/prog` exited with status 127");
+	ASSERT_STR_CONTAINS(out, "cannot run /nonexistent/prog");
+	free(out);
+	free(cause);
+	cause = NULL;
+	out = run_initialize("\"   \"", NULL, &rc, &cause);
+	ASSERT_INT_EQ(rc, 0);
+	ASSERT_STR_EQ(out, "");
+	free(out);
+}
