@@ -115,8 +115,10 @@ struct docker_exec_opts {
 	const char *workdir;
 	const void *stdin_data;
 	size_t stdin_len;
-	/* For docker_exec_attach() only: a TTY (the stream is then raw, not
-	 * multiplexed) and whether stdin is attached. */
+	/* tty: for docker_exec_attach() only, a TTY (the stream is then raw,
+	 * not multiplexed). attach_stdin: attach stdin; with docker_exec() and
+	 * no stdin_data it is held open, unwritten, until the process ends, so
+	 * the process sees end-of-file only if we go away. */
 	int tty;
 	int attach_stdin;
 };

@@ -321,7 +321,21 @@ lifecycle_job_output(void *arg, int stream, const void *data, size_t len)
 	lifecycle_lines_feed(&job->lines[stream == 2 ? 1 : 0], data, len, lifecycle_job_line, job);
 }
 
-/* The argv to exec: cmd's, behind `env -u NAME...` when variables must go. */
+/* Runs each lifecycle command in the container: the command (its stdin
+ * /dev/null) is killed when the exec's stdin ends, which happens only when
+ * the agent that started it goes away (the agent holds stdin open and never
+ * writes). So a killed `up` leaves no half-run step behind to finish on its
+ * own and race the retry of the next `up`. POSIX sh: busybox and Debian. */
+static const char lifecycle_watchdog[] =
+    "exec 3<&0\n"
+    "\"$@\" </dev/null & c=$!\n"
+    "{ while read -r _; do :; done; kill -TERM \"$c\" 2>/dev/null; } <&3 & w=$!\n"
+    "wait \"$c\"; s=$?\n"
+    "kill \"$w\" 2>/dev/null\n"
+    "exit \"$s\"\n";
+
+/* The argv to exec: cmd's, behind `env -u NAME...` when variables must go,
+ * all under the watchdog. */
 static const char **
 lifecycle_job_argv(const struct lifecycle_ctx *ctx, const struct lifecycle_cmd *cmd)
 {
@@ -332,7 +346,11 @@ lifecycle_job_argv(const struct lifecycle_ctx *ctx, const struct lifecycle_cmd *
 		nu++;
 	while (cmd->argv[na] != NULL)
 		na++;
-	argv = xcalloc(1 + 2 * nu + na + 1, sizeof *argv);
+	argv = xcalloc(4 + 1 + 2 * nu + na + 1, sizeof *argv);
+	argv[i++] = "/bin/sh";
+	argv[i++] = "-c";
+	argv[i++] = lifecycle_watchdog;
+	argv[i++] = "rdev-lifecycle";
 	if (nu > 0) {
 		argv[i++] = "env";
 		for (size_t j = 0; j < nu; j++) {
@@ -366,6 +384,7 @@ lifecycle_job_run(void *arg)
 	opts.user = ctx->user;
 	opts.env = ctx->env;
 	opts.workdir = ctx->workdir;
+	opts.attach_stdin = 1; /* held open, never written: see lifecycle_watchdog */
 	job->rc = docker_exec(job->docker, ctx->container_id, &opts, lifecycle_job_output, job,
 	    &job->exit_code, &job->cause);
 	lifecycle_lines_finish(&job->lines[0], lifecycle_job_line, job);

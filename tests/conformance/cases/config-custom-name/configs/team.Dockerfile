@@ -1,0 +1,1 @@
+FROM rdev-test/bookworm-meta:r1

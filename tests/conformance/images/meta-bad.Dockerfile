@@ -1,0 +1,3 @@
+# A label that is not JSON: ignored (with a warning), as if absent.
+FROM rdev-test/busybox:r1
+LABEL devcontainer.metadata="[{\"remoteUser\": \"broken\"},"
