@@ -21,6 +21,7 @@
 set -euo pipefail
 
 RIG_DIR=${RDEV_RIG_DIR:-/var/tmp/rdev-rig}
+RIG_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 RUN_DIR=$RIG_DIR/run
 CACHE_DIR=$RIG_DIR/cache
 # Bump when an image recipe changes, so cached images are rebuilt.
@@ -52,43 +53,16 @@ rig_deps() {
 	fi
 }
 
-docker_answers() { timeout 20 docker info >/dev/null 2>&1; }
-
 rig_docker() {
 	mkdir -p "$RUN_DIR"
-	if docker_answers; then
-		return 0
-	fi
-	command -v dockerd >/dev/null || die "dockerd is not installed (run: rig.sh deps)"
-	say "starting dockerd (log: $RUN_DIR/dockerd.log)"
-	# containerd is started by dockerd itself when none runs.
-	dockerd --host unix:///var/run/docker.sock >"$RUN_DIR/dockerd.log" 2>&1 &
-	echo $! >"$RUN_DIR/dockerd.pid"
-	local i
-	for i in $(seq 1 120); do
-		if docker_answers; then
-			say "dockerd is up"
-			return 0
-		fi
-		if ! kill -0 "$(cat "$RUN_DIR/dockerd.pid")" 2>/dev/null; then
-			tail -20 "$RUN_DIR/dockerd.log" >&2 || true
-			rm -f "$RUN_DIR/dockerd.pid"
-			die "dockerd exited during startup (log above)"
-		fi
-		sleep 0.5
-	done
-	tail -20 "$RUN_DIR/dockerd.log" >&2 || true
-	die "dockerd did not answer within 60 s (log above)"
+	# A dockerd the rig starts has its pid recorded, so `down` stops it (and
+	# only it).
+	RDEV_DOCKERD_LOG=$RUN_DIR/dockerd.log \
+		bash "$RIG_SRC/deploy/ensure-docker.sh" "$RUN_DIR/dockerd.pid" ||
+		die "no Docker engine could be started"
 }
 
 image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
-
-debian_mirror() {
-	local m
-	m=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
-	[ -n "$m" ] || m=$(awk '/^deb / && $3 == "bookworm" {print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)
-	echo "${m:-http://deb.debian.org/debian}"
-}
 
 # Build an image from a Dockerfile read on stdin, with the classic builder (no
 # buildx plugin here; the classic builder resolves FROM against local images).
@@ -102,20 +76,10 @@ build_image() {
 rig_images() {
 	mkdir -p "$CACHE_DIR"
 	if ! image_exists "$IMG_BOOKWORM"; then
-		local tarball=$CACHE_DIR/bookworm-minbase.tar
-		if [ ! -s "$tarball" ]; then
-			local root=$CACHE_DIR/bookworm-root
-			rm -rf "$root"
-			say "debootstrap bookworm minbase (about a minute)"
-			debootstrap --variant=minbase bookworm "$root" "$(debian_mirror)" \
-				>"$CACHE_DIR/debootstrap.log" 2>&1 ||
-				{ tail -20 "$CACHE_DIR/debootstrap.log" >&2; die "debootstrap failed"; }
-			rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
-			tar -C "$root" -cf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball"
-			rm -rf "$root"
-		fi
-		say "importing $IMG_BOOKWORM"
-		docker import -c 'CMD ["/bin/bash"]' "$tarball" "$IMG_BOOKWORM" >/dev/null
+		say "building $IMG_BOOKWORM (debootstrap minbase + docker import)"
+		RDEV_NO_PULL=1 RDEV_CACHE_DIR=$CACHE_DIR \
+			bash "$RIG_SRC/deploy/ensure-base-image.sh" "$IMG_BOOKWORM" ||
+			die "could not build $IMG_BOOKWORM"
 	fi
 	local ctx
 	ctx=$(mktemp -d)
