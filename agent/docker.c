@@ -31,7 +31,8 @@
 struct docker {
 	char *socket_path; /* NULL when bad_host is set */
 	char *bad_host;	   /* why DOCKER_HOST cannot be used */
-	char *api_prefix;  /* "/v1.41" once negotiated */
+	char *api_prefix;  /* "/v1.41" once assumed or negotiated */
+	int api_checked;   /* the daemon accepted api_prefix (or it was negotiated) */
 };
 
 /* One connection to the daemon, with its read buffer. */
@@ -417,16 +418,17 @@ docker_parse_version(const char *s, int *major, int *minor)
 	return 0;
 }
 
-/* Pick the API version once per struct docker (see docker.h). */
+/* Pick the API version with GET /version (see docker.h). */
 static int
-docker_negotiate(struct docker *d, char **cause)
+docker_negotiate_version(struct docker *d, char **cause)
 {
 	struct docker_response resp;
 	cJSON *v = NULL, *api, *min;
 	int maj, mnr, min_maj, min_mnr, rc = -1;
 
-	if (d->api_prefix != NULL)
-		return 0;
+	free(d->api_prefix);
+	d->api_prefix = NULL;
+	d->api_checked = 0;
 	if (docker_do(d, "GET", "/version", NULL, DOCKER_TIMEOUT_S * 1000, &resp,
 		      cause) != 0) {
 		docker_response_clear(&resp);
@@ -463,12 +465,52 @@ docker_negotiate(struct docker *d, char **cause)
 		mnr = min_mnr;
 	}
 	d->api_prefix = xasprintf("/v%d.%d", maj, mnr);
+	d->api_checked = 1;
 	log_debug("docker at %s: using API %s", d->socket_path, d->api_prefix + 2);
 	rc = 0;
 out:
 	cJSON_Delete(v);
 	docker_response_clear(&resp);
 	return rc;
+}
+
+/* The API version for a simple request: 1.41 is assumed without asking, as
+ * GET /version is slow (the daemon asks containerd and runc for their
+ * versions: about 40 ms, more than all the other requests of a warm `up`).
+ * A daemon that does not speak 1.41 rejects the first request with a 400
+ * before doing anything; docker_request_timeout() then negotiates and sends
+ * it again. */
+static void
+docker_assume_version(struct docker *d)
+{
+	if (d->api_prefix == NULL)
+		d->api_prefix = xasprintf("/v%d.%d", DOCKER_API_MAJOR, DOCKER_API_MINOR);
+}
+
+/* The API version for a streamed request (a pull, an exec's output), which
+ * cannot simply be sent again: negotiated unless a simple request has
+ * already shown that the daemon accepts it. */
+static int
+docker_negotiate(struct docker *d, char **cause)
+{
+	if (d->api_prefix != NULL && d->api_checked)
+		return 0;
+	return docker_negotiate_version(d, cause);
+}
+
+/* Is resp the daemon's refusal of the API version in the path? Docker
+ * answers 400 "client version 1.41 is too new. Maximum supported API version
+ * is ..." or "... is too old. Minimum supported API version is ...". */
+static int
+docker_version_refused(const struct docker_response *resp)
+{
+	const char *body = (const char *)buf_data(resp->body);
+	size_t len = buf_len(resp->body);
+
+	if (resp->status != 400 || body == NULL)
+		return 0;
+	return memmem(body, len, "client version", 14) != NULL ||
+	    memmem(body, len, "API version", 11) != NULL;
 }
 
 /* Turn a response body into JSON (see docker_request()). */
@@ -525,12 +567,26 @@ docker_request_timeout(struct docker *d, const char *method, const char *path,
 	*response = NULL;
 	if (docker_check_request(method, path, cause) != 0)
 		return -1;
-	if (docker_negotiate(d, cause) != 0)
-		return -1;
+	docker_assume_version(d);
 	if (body != NULL && (text = cJSON_PrintUnformatted(body)) == NULL)
 		fatal("cJSON_PrintUnformatted: out of memory");
 	full = xasprintf("%s%s", d->api_prefix, path);
 	rc = docker_do(d, method, full, text, timeout_ms, &resp, cause);
+	if (rc == 0 && !d->api_checked && docker_version_refused(&resp)) {
+		log_debug("docker at %s: API %s refused, negotiating", d->socket_path,
+			  d->api_prefix + 2);
+		docker_response_clear(&resp);
+		free(full);
+		full = NULL;
+		if (docker_negotiate_version(d, cause) != 0) {
+			cJSON_free(text);
+			return -1;
+		}
+		full = xasprintf("%s%s", d->api_prefix, path);
+		rc = docker_do(d, method, full, text, timeout_ms, &resp, cause);
+	}
+	if (rc == 0)
+		d->api_checked = 1;
 	if (rc == 0) {
 		*status = resp.status;
 		*response = docker_body_json(resp.body);

@@ -6,10 +6,13 @@
  * its own connection ("Connection: close"), which keeps the code simple and
  * costs little on a local socket.
  *
- * API version: the first request of a struct docker asks GET /version and
- * then speaks API 1.41 (Docker Engine 20.10, what rdev is tested against),
- * or the daemon's minimum version if the daemon no longer accepts 1.41.
- * A daemon older than 1.41 is refused with a message saying so.
+ * API version: requests are sent with API 1.41 (Docker Engine 20.10, what
+ * rdev is tested against) without asking first; a daemon that refuses 1.41
+ * answers 400, and rdev then asks GET /version and speaks the daemon's
+ * minimum version if it no longer accepts 1.41, or refuses a daemon older
+ * than 1.41 with a message saying so. Streamed requests (pull, exec output)
+ * cannot be resent, so they negotiate first unless a request has already
+ * succeeded.
  *
  * Timeouts: simple requests fail after DOCKER_TIMEOUT_S seconds without a
  * byte from the daemon (an inactivity timeout, not a deadline); a stop adds

@@ -61,32 +61,10 @@ image_build_tag(const struct config *cfg, const char *config_hash)
 	return tag;
 }
 
-struct image_out {
-	const struct progress *p;
-};
-
 static void
 image_on_output(void *arg, int stream, const char *data, size_t len)
 {
 	progress_write(arg, data, len);
-}
-
-/* The last lines of a failed command's output, for the error message. */
-static char *
-image_output_tail(const struct spawn_result *res)
-{
-	const char *out = res->err_len > 0 ? res->err : res->out;
-	const char *p = out + strlen(out);
-	int lines = 8;
-
-	while (p > out && (p[-1] == '\n' || p[-1] == ' '))
-		p--;
-	while (p > out && lines > 0) {
-		p--;
-		if (*p == '\n')
-			lines--;
-	}
-	return xstrndup(p + (*p == '\n'), strlen(p));
 }
 
 /* Run a docker CLI command, streaming its output to p. */
@@ -108,7 +86,7 @@ image_run_docker(const char *const *argv, const char *stdin_data, const struct p
 	if (spawn_run(argv, &opts, &res, cause) != 0)
 		return error_prefix(cause, "%s", what);
 	if (spawn_result_status(&res) != 0) {
-		tail = image_output_tail(&res);
+		tail = spawn_result_tail(&res, 8);
 		desc = spawn_result_describe(&res);
 		rc = error_set(cause, "%s: docker %s:\n%s", what, desc, tail);
 		free(tail);

@@ -137,22 +137,6 @@ uid_sync_on_output(void *arg, int stream, const char *data, size_t len)
 		o->fn(o->arg, data, len);
 }
 
-/* The last few lines of a build's output, for an error message. */
-static char *
-uid_sync_tail(const char *out, int lines)
-{
-	const char *p = out + strlen(out);
-
-	while (p > out && (p[-1] == '\n' || p[-1] == ' '))
-		p--;
-	while (p > out && lines > 0) {
-		p--;
-		if (*p == '\n')
-			lines--;
-	}
-	return xstrdup(p + (*p == '\n'));
-}
-
 int
 uid_sync_build(const char *base_image, const char *user, const char *image_user,
     uid_t uid, gid_t gid, uid_sync_output_fn out, void *out_arg, char **image,
@@ -196,7 +180,7 @@ uid_sync_build(const char *base_image, const char *user, const char *image_user,
 				tag = NULL;
 				rc = 0;
 			} else {
-				tail = uid_sync_tail(res.err_len > 0 ? res.err : res.out, 6);
+				tail = spawn_result_tail(&res, 6);
 				error_set(cause, "updateRemoteUserUID: docker build of %s "
 				    "failed:\n%s", tag, tail);
 				free(tail);

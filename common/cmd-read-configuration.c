@@ -12,6 +12,7 @@
 #include "error.h"
 #include "log.h"
 #include "spawn.h"
+#include "target.h"
 #include "xmalloc.h"
 
 struct rc_args {
@@ -71,21 +72,6 @@ rc_parse_args(const struct cmd_program *prog, int argc, char **argv,
 	if (a->target == NULL)
 		a->target = ".";
 	return 0;
-}
-
-/* True if target names a remote workspace ([user@]host:path, ssh://..., @pool)
- * rather than a local path. */
-static int
-rc_is_remote(const char *target)
-{
-	const char *colon = strchr(target, ':'), *slash = strchr(target, '/');
-	struct stat sb;
-
-	if (strncmp(target, "ssh://", 6) == 0 || target[0] == '@')
-		return 1;
-	if (colon == NULL || (slash != NULL && slash < colon))
-		return 0;
-	return stat(target, &sb) != 0;
 }
 
 cJSON *
@@ -274,7 +260,7 @@ cmd_read_configuration(const struct cmd_program *prog, int argc, char **argv)
 
 	if ((rc = rc_parse_args(prog, argc, argv, &a)) != 0)
 		return rc;
-	if (rc_is_remote(a.target)) {
+	if (target_is_remote(a.target)) {
 		fprintf(stderr, "%s: %s: remote targets are not available yet\n",
 		    prog->name, a.target);
 		return CMD_EXIT_UNAVAILABLE;

@@ -188,3 +188,20 @@ spawn_result_describe(const struct spawn_result *res)
 	return xasprintf("killed by signal %d (%s)", res->term_signal,
 	    strsignal(res->term_signal));
 }
+
+char *
+spawn_result_tail(const struct spawn_result *res, int lines)
+{
+	const char *out = res->err_len > 0 ? res->err : res->out;
+	const char *p, *end;
+
+	if (out == NULL)
+		return xstrdup("");
+	end = out + strlen(out);
+	while (end > out && (end[-1] == '\n' || end[-1] == ' '))
+		end--;
+	for (p = end; p > out; p--)
+		if (p[-1] == '\n' && --lines == 0)
+			break;
+	return xstrndup(p, (size_t)(end - p));
+}

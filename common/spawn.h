@@ -41,6 +41,9 @@ void spawn_result_free(struct spawn_result *res);
 
 /* The shell-style status: exit code, or 128 + signal number. */
 int spawn_result_status(const struct spawn_result *res);
+/* The last `lines` lines of what the program printed (stderr if it printed
+ * anything there, else stdout), for an error message. New string. */
+char *spawn_result_tail(const struct spawn_result *res, int lines);
 /* "exited with status 3" or "killed by signal 9 (Killed)"; caller frees. */
 char *spawn_result_describe(const struct spawn_result *res);
 

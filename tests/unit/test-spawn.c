@@ -140,3 +140,22 @@ TEST(on_output_sees_every_byte_as_it_arrives)
 	ASSERT_INT_EQ(res.out_len, 100000);
 	spawn_result_free(&res);
 }
+
+TEST(tail_keeps_the_last_lines_of_stderr_else_stdout)
+{
+	const char *argv[] = { "sh", "-c", "printf 'a\\nb\\nc\\nd\\n\\n'", NULL };
+	const char *argv2[] = { "sh", "-c", "echo out; printf 'e1\\ne2\\n' >&2", NULL };
+	struct spawn_result res;
+	char *tail;
+
+	ASSERT_INT_EQ(spawn_run(argv, NULL, &res, NULL), 0);
+	tail = spawn_result_tail(&res, 2);
+	ASSERT_STR_EQ(tail, "c\nd");
+	free(tail);
+	spawn_result_free(&res);
+	ASSERT_INT_EQ(spawn_run(argv2, NULL, &res, NULL), 0);
+	tail = spawn_result_tail(&res, 8);
+	ASSERT_STR_EQ(tail, "e1\ne2");
+	free(tail);
+	spawn_result_free(&res);
+}
