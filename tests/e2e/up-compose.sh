@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# up-compose.sh - `rdev up` of a Docker Compose workspace with two services:
+# runServices limits what starts, the workspace mount comes from rdev's
+# override file, containerEnv/remoteEnv reach exec, lifecycle commands run the
+# right number of times across up / stop / up, and down removes the project.
+. "$(dirname "$0")/../rig/lib.sh"
+rig_require_docker
+export RDEV_STATE_DIR=$TEST_TMP/state
+
+ws=$TEST_TMP/ws-compose
+mkdir -p "$ws/.devcontainer"
+cat >"$ws/.devcontainer/docker-compose.yml" <<YAML
+version: "3"
+services:
+  app:
+    image: $RDEV_RIG_IMAGE_BOOKWORM_DEV
+    command: ["sleep", "infinity"]
+  db:
+    image: $RDEV_RIG_IMAGE_BUSYBOX
+    command: ["sh", "-c", "while true; do sleep 1; done"]
+YAML
+cat >"$ws/.devcontainer/devcontainer.json" <<'JSON'
+{
+  "dockerComposeFile": "docker-compose.yml",
+  "service": "app",
+  "runServices": ["app"],
+  "workspaceFolder": "/workspace",
+  "workspaceMount": "type=bind,source=${localWorkspaceFolder},target=/workspace",
+  "remoteUser": "dev",
+  "updateRemoteUserUID": false,
+  "containerEnv": { "CE": "compose-ce" },
+  "remoteEnv": { "RE": "re-${containerEnv:CE}" },
+  "onCreateCommand": "echo c >> /tmp/create.count",
+  "postCreateCommand": {
+    "a": "touch /tmp/a; for i in $(seq 50); do [ -e /tmp/b ] && exit 0; sleep 0.1; done; exit 1",
+    "b": "touch /tmp/b; for i in $(seq 50); do [ -e /tmp/a ] && exit 0; sleep 0.1; done; exit 1"
+  },
+  "postStartCommand": "echo s >> /tmp/start.count",
+  "waitFor": "postStartCommand"
+}
+JSON
+project=
+cleanup_ws() {
+	[ -z "$project" ] && project=$(docker ps -aq --filter "label=devcontainer.local_folder=$ws" |
+		head -n 1 | xargs -r docker inspect -f '{{index .Config.Labels "com.docker.compose.project"}}')
+	if [ -n "$project" ]; then
+		docker ps -aq --filter "label=com.docker.compose.project=$project" | xargs -r docker rm -f >/dev/null
+		docker network ls -q --filter "label=com.docker.compose.project=$project" | xargs -r docker network rm >/dev/null 2>&1 || true
+	fi
+}
+trap 'cleanup_ws; rig_test_cleanup' EXIT
+
+rdev up "$ws" >"$TEST_TMP/up.json" 2>"$TEST_TMP/up.err" || { cat "$TEST_TMP/up.err"; fail "up failed"; }
+cid=$(jq -r .containerId "$TEST_TMP/up.json")
+project=$(docker inspect -f '{{index .Config.Labels "com.docker.compose.project"}}' "$cid")
+check_eq "the dev container is the app service" \
+	"$(docker inspect -f '{{index .Config.Labels "com.docker.compose.service"}}' "$cid")" app
+check_eq "runServices: db was not started" \
+	"$(docker ps -q --filter "label=com.docker.compose.project=$project" --filter "label=com.docker.compose.service=db" | wc -l)" 0
+check_eq "remoteWorkspaceFolder" "$(jq -r .remoteWorkspaceFolder "$TEST_TMP/up.json")" /workspace
+touch "$ws/made-on-host"
+check "the workspace mount from the override is there" rdev exec "$ws" -- test -e /workspace/made-on-host
+check_eq "exec runs in the workspace folder" "$(rdev exec "$ws" -- pwd)" /workspace
+check_eq "remote user" "$(rdev exec "$ws" -- id -un)" dev
+check_eq "containerEnv in exec" "$(rdev exec "$ws" -- sh -c 'echo $CE')" compose-ce
+check_eq "remoteEnv in exec" "$(rdev exec "$ws" -- sh -c 'echo $RE')" re-compose-ce
+check "parallel postCreate entries ran concurrently" rdev exec "$ws" -- test -e /tmp/a -a -e /tmp/b
+rdev stop "$ws" >/dev/null
+check_eq "stop stops the project" \
+	"$(docker ps -q --filter "label=com.docker.compose.project=$project" | wc -l)" 0
+rdev up "$ws" >"$TEST_TMP/up2.json" 2>/dev/null
+check_eq "up after stop reuses the container" "$(jq -r .containerId "$TEST_TMP/up2.json")" "$cid"
+check_eq "onCreateCommand ran once across up, stop, up" "$(rdev exec "$ws" -- cat /tmp/create.count | wc -l)" 1
+check_eq "postStartCommand ran on each start" "$(rdev exec "$ws" -- cat /tmp/start.count | wc -l)" 2
+# Without runServices, up starts every service.
+sed -i 's/"runServices": \["app"\],//' "$ws/.devcontainer/devcontainer.json"
+rdev up "$ws" --recreate >/dev/null 2>&1
+check_eq "without runServices db runs too" \
+	"$(docker ps -q --filter "label=com.docker.compose.project=$project" --filter "label=com.docker.compose.service=db" | wc -l)" 1
+rdev down "$ws" >/dev/null
+check_eq "down removes the project's containers" \
+	"$(docker ps -aq --filter "label=com.docker.compose.project=$project" | wc -l)" 0
+finish

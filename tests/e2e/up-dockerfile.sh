@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# up-dockerfile.sh - `rdev up` of a Dockerfile workspace (build.args,
+# build.target, build.context), then exec, stop, up: the image is built from
+# the right stage with the args, carries the merged metadata label, the
+# workspace is mounted, containerEnv/remoteEnv reach exec, and the lifecycle
+# commands run the right number of times.
+. "$(dirname "$0")/../rig/lib.sh"
+rig_require_docker
+export RDEV_STATE_DIR=$TEST_TMP/state
+
+ws=$TEST_TMP/ws-dockerfile
+mkdir -p "$ws/.devcontainer" "$ws/ctx"
+echo "from-context" >"$ws/ctx/marker.txt"
+cat >"$ws/.devcontainer/Dockerfile" <<DOCKERFILE
+ARG BASE=$RDEV_RIG_IMAGE_BOOKWORM_DEV
+FROM \$BASE AS base
+ARG GREETING=default
+RUN echo "\$GREETING" > /greeting
+COPY marker.txt /marker.txt
+
+FROM base AS dev
+RUN echo dev-stage > /stage
+
+FROM base AS prod
+RUN echo prod-stage > /stage
+DOCKERFILE
+cat >"$ws/.devcontainer/devcontainer.json" <<'JSON'
+{
+  "build": {
+    "dockerfile": "Dockerfile",
+    "context": "../ctx",
+    "args": { "GREETING": "hello-${localWorkspaceFolderBasename}" },
+    "target": "dev"
+  },
+  "remoteUser": "dev",
+  "updateRemoteUserUID": false,
+  "containerEnv": { "CE": "ce-value" },
+  "remoteEnv": { "RE": "re-${containerEnv:CE}" },
+  "onCreateCommand": "echo c >> /tmp/create.count",
+  "postCreateCommand": { "x": "echo x > /tmp/x", "y": ["sh", "-c", "echo y > /tmp/y"] },
+  "postStartCommand": "echo s >> /tmp/start.count",
+  "waitFor": "postStartCommand"
+}
+JSON
+cleanup_ws() {
+	docker ps -aq --filter "label=devcontainer.local_folder=$ws" | xargs -r docker rm -f >/dev/null
+	docker images --format '{{.Repository}}:{{.Tag}}' | grep '^rdev-ws-dockerfile-' |
+		xargs -r docker rmi -f >/dev/null 2>&1 || true
+}
+trap 'cleanup_ws; rig_test_cleanup' EXIT
+
+rdev up "$ws" >"$TEST_TMP/up.json" 2>"$TEST_TMP/up.err" || { cat "$TEST_TMP/up.err"; fail "up failed"; }
+cid=$(jq -r .containerId "$TEST_TMP/up.json")
+image=$(docker inspect -f '{{.Config.Image}}' "$cid")
+check_eq "build.target chose the dev stage" "$(rdev exec "$ws" -- cat /stage)" dev-stage
+check_eq "build.args (with a variable) reached the build" "$(rdev exec "$ws" -- cat /greeting)" hello-ws-dockerfile
+check_eq "build.context is relative to devcontainer.json" "$(rdev exec "$ws" -- cat /marker.txt)" from-context
+check "the built image carries the devcontainer.metadata label" sh -c \
+	"docker image inspect -f '{{index .Config.Labels \"devcontainer.metadata\"}}' '$image' | jq -e 'map(select(.remoteUser == \"dev\")) | length == 1' >/dev/null"
+check "the workspace is mounted" rdev exec "$ws" -- test -f .devcontainer/Dockerfile
+check_eq "remote user" "$(rdev exec "$ws" -- id -un)" dev
+check_eq "containerEnv in exec" "$(rdev exec "$ws" -- sh -c 'echo $CE')" ce-value
+check_eq "remoteEnv in exec" "$(rdev exec "$ws" -- sh -c 'echo $RE')" re-ce-value
+check_eq "both parallel postCreate entries ran" "$(rdev exec "$ws" -- cat /tmp/x /tmp/y | tr -d '\n')" xy
+rdev stop "$ws" >/dev/null
+rdev up "$ws" >/dev/null 2>&1
+check_eq "same container after stop + up" "$(docker ps -q --no-trunc --filter "label=devcontainer.local_folder=$ws")" "$cid"
+check_eq "onCreateCommand ran once across up, stop, up" "$(rdev exec "$ws" -- cat /tmp/create.count | wc -l)" 1
+check_eq "postStartCommand ran on each start" "$(rdev exec "$ws" -- cat /tmp/start.count | wc -l)" 2
+# --rebuild rebuilds (build cache off) and recreates.
+sed -i 's/"target": "dev"/"target": "prod"/' "$ws/.devcontainer/devcontainer.json"
+rdev up "$ws" --rebuild >"$TEST_TMP/up2.json" 2>/dev/null
+check "--rebuild makes a new container" test "$(jq -r .containerId "$TEST_TMP/up2.json")" != "$cid"
+check_eq "and builds the changed target" "$(rdev exec "$ws" -- cat /stage)" prod-stage
+finish
