@@ -570,7 +570,8 @@ compose_start(struct compose *c, const char *config_hash, int have_container, in
 	}
 	subst = config_subst(entries, config_get_subst_ctx(c->cfg));
 	merged = config_merge(subst, obj);
-	label = config_metadata_label(subst, obj);
+	/* As written: compose_merged() substitutes it again (as the reference). */
+	label = config_metadata_label(entries, config_get_raw(c->cfg));
 
 	image_user = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
 	    cJSON_GetObjectItemCaseSensitive(inspect, "Config"), "User"));

@@ -386,6 +386,25 @@ run_args_cpus(struct run_args *st, const struct run_args_flag *f, const char *v,
 	return 0;
 }
 
+/* Add "KEY=value" (or "KEY") to Env. As the docker CLI does, a variable
+ * already there (from containerEnv or an earlier -e) is replaced where it is:
+ * the container has each variable once, with its last value. */
+static void
+run_args_env_set(cJSON *body, const char *v)
+{
+	cJSON *env = run_args_child(body, "Env", cJSON_Array), *e;
+	size_t klen = strcspn(v, "=");
+
+	cJSON_ArrayForEach(e, env) {
+		if (cJSON_IsString(e) && strncmp(e->valuestring, v, klen) == 0 &&
+		    (e->valuestring[klen] == '=' || e->valuestring[klen] == '\0')) {
+			cJSON_SetValuestring(e, v);
+			return;
+		}
+	}
+	cJSON_AddItemToArray(env, cJSON_CreateString(v));
+}
+
 static int
 run_args_env(struct run_args *st, const struct run_args_flag *f, const char *v,
     char **cause)
@@ -396,7 +415,7 @@ run_args_env(struct run_args *st, const struct run_args_flag *f, const char *v,
 		run_args_warn(st, "runArgs[%d]: -e %s has no value; rdev does not copy "
 		    "variables from its own environment (use containerEnv with "
 		    "${localEnv:%s})", st->index, v, v);
-	run_args_append(st->body, "Env", v);
+	run_args_env_set(st->body, v);
 	return 0;
 }
 

@@ -248,7 +248,9 @@ up_create(struct up_state *s, char **cause)
 	}
 	subst = up_subst_metadata(s, entries);
 	s->merged = config_merge(subst, obj);
-	label = config_metadata_label(subst, obj);
+	/* As the reference: the label holds the entries and the configuration as
+	 * written; whoever reuses the container substitutes them again. */
+	label = config_metadata_label(entries, config_get_raw(s->cfg));
 	if (config_get_kind(s->cfg) == CONFIG_KIND_DOCKERFILE) {
 		/* The built image carries the merged metadata, as the reference's does. */
 		if (image_set_metadata_label(image, label, s->p, cause) != 0)
@@ -429,18 +431,21 @@ int
 up_merged_for_container(const struct config *cfg, const cJSON *container, cJSON **merged,
     char **cause)
 {
-	cJSON *entries;
+	cJSON *entries, *subst;
 
 	*merged = NULL;
 	if ((entries = image_metadata_entries(container, cause)) == NULL)
 		return error_prefix(cause, "container %.12s",
 		    up_json_string(container, "Id", NULL));
-	/* As the reference: the container's frozen metadata, plus the properties
-	 * a configuration may still change (remoteUser, userEnvProbe, remoteEnv). */
-	cJSON_AddItemToArray(entries,
+	/* As the reference: the container's frozen metadata (written before
+	 * substitution), substituted, plus the properties a configuration may
+	 * still change (remoteUser, userEnvProbe, remoteEnv). */
+	subst = config_subst(entries, config_get_subst_ctx(cfg));
+	cJSON_AddItemToArray(subst,
 	    config_metadata_updateable_from_config(config_get_object(cfg)));
-	*merged = config_merge_entries(entries, config_get_object(cfg));
+	*merged = config_merge_entries(subst, config_get_object(cfg));
 	cJSON_Delete(entries);
+	cJSON_Delete(subst);
 	return 0;
 }
 

@@ -46,6 +46,7 @@ echo "reference CLI: $REF ($ref_version)"
 built_images=()
 conformance_cleanup() {
 	local rc=$? img
+	set +e # clean up all there is; `(exit $rc)` below must not end the trap
 	for img in "${built_images[@]+"${built_images[@]}"}"; do
 		docker image rm -f "$img" >/dev/null 2>&1 || true
 	done

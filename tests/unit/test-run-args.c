@@ -108,6 +108,12 @@ TEST(env_and_labels)
 	CHECK("[\"-l\",\"a=b\",\"-l\",\"c\",\"--label\",\"d=e=f\",\"--label=a=z\"]",
 	    "{\"Labels\":{\"a\":\"z\",\"c\":\"\",\"d\":\"e=f\"}}");
 	CHECK("[\"-e\",\"=x\"]", "ERROR: runArgs[0]: -e: invalid environment variable: =x");
+	/* A variable set twice is there once, with its last value, where it
+	 * first was (the docker CLI's Env). */
+	CHECK("[\"-e\",\"Z=1\",\"-e\",\"A=1\",\"-e\",\"ZZ=2\",\"-e\",\"Z=2\",\"-e\",\"A\"]",
+	    "{\"Env\":[\"Z=2\",\"A\",\"ZZ=2\"]}");
+	CHECK_BODY("{\"Env\":[\"K=from-containerEnv\",\"L=1\"]}", "[\"-e\",\"K=from-runArgs\"]",
+	    "{\"Env\":[\"K=from-runArgs\",\"L=1\"]}");
 	CHECK("[\"-l\",\" =x\"]", "ERROR: runArgs[0]: -l: invalid label ' =x': empty name");
 	CHECK("[\"-l\",\"a b=c\"]", "ERROR: runArgs[0]: -l: label 'a b' contains whitespaces");
 }

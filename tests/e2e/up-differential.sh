@@ -1,0 +1,275 @@
+#!/usr/bin/env bash
+# up-differential.sh - `rdev up` against the reference CLI's `devcontainer up`
+# (@devcontainers/cli 0.89.0), on the same Docker engine: for every workspace
+# under tests/differential/cases/, the reference makes its container, which is
+# inspected and removed, then rdev makes its own, which is inspected and
+# removed, and tests/differential/compare.py compares the two (labels, env,
+# user, mounts, working dir, ports, init/privileged/caps, everything else in
+# `docker inspect` that is not random per container). A difference not listed
+# in tests/differential/documented.txt, with its reason in docs/CONFORMANCE.md
+# ("Containers"), fails the test; so does a listed one that no longer shows.
+#
+# The two tools find a workspace's container by the same labels, so the two
+# containers of a case never exist at once. Everything the test makes
+# (containers, Compose networks, named volumes, images built for the
+# workspaces, the images under tests/differential/images/) is removed at the
+# end, on failure too.
+#
+# Environment: RDEV_BIN_DIR, RDEV_DEVCONTAINER_CLI (from the rig),
+# RDEV_DIFF_JOBS (cases run in parallel, default 3), RDEV_DIFF_CASES (a regex:
+# run only matching cases).
+. "$(cd "$(dirname "$0")/.." && pwd)/rig/lib.sh"
+
+diffdir=$RDEV_SOURCE_DIR/tests/differential
+docs=${RDEV_DIFF_DOCS:-$RDEV_SOURCE_DIR/docs/CONFORMANCE.md}
+documented=$diffdir/documented.txt
+RDEV=$RDEV_BIN_DIR/rdev
+[ -x "$RDEV" ] || fail "rdev not found at $RDEV (set RDEV_BIN_DIR)"
+command -v python3 >/dev/null || fail "python3 is needed to compare the containers"
+command -v jq >/dev/null || fail "jq is needed"
+rig_require_docker
+
+REF=${RDEV_DEVCONTAINER_CLI:-}
+if [ -z "$REF" ] || [ ! -x "$REF" ]; then
+	bash "$RIG" devcontainer-cli >&2 || fail "cannot install the reference CLI"
+	eval "$(bash "$RIG" env)"
+	REF=$RDEV_DEVCONTAINER_CLI
+fi
+[ -x "$REF" ] || fail "the reference CLI is not available at '$REF'"
+ref_version=$("$REF" --version 2>/dev/null) || fail "the reference CLI at $REF does not run"
+echo "reference CLI: $REF ($ref_version)"
+
+# Every documented difference has its reason in the Containers section of
+# docs/CONFORMANCE.md.
+[ -f "$docs" ] || fail "$docs is missing"
+section=$(sed -n '/^## Containers (rdev up vs devcontainer up)/,/^## [^C]/p' "$docs")
+[ -n "$section" ] || fail "$docs has no section \"## Containers (rdev up vs devcontainer up)\""
+while read -r _ _ id; do
+	case $id in '' | '#'*) continue ;; esac
+	grep -Eq "^### $id\b" <<<"$section" ||
+		fail "documented.txt names $id, which $docs does not describe (### $id)"
+done < <(grep -v '^[[:space:]]*#' "$documented")
+
+# Workspaces: copies under TEST_TMP, each called rdevdiff-CASE (the images
+# and the Compose project the tools make are named after the folder).
+WS=$TEST_TMP/ws
+OUT=$TEST_TMP/out
+mkdir -p "$WS" "$OUT" "$TEST_TMP/empty" "$TEST_TMP/reftmp"
+export RDEV_STATE_DIR=$TEST_TMP/state
+export RDEV_DIFF_VAR=host-value
+unset RDEV_DIFF_UNSET
+
+cases=()
+for d in "$diffdir"/cases/*/; do
+	name=$(basename "$d")
+	if [ -n "${RDEV_DIFF_CASES:-}" ] && ! [[ $name =~ $RDEV_DIFF_CASES ]]; then
+		continue
+	fi
+	cases+=("$name")
+	cp -r "$d" "$WS/rdevdiff-$name"
+done
+[ ${#cases[@]} -gt 0 ] || fail "no cases"
+# The uid-* cases: a workspace owned by a user that is not in the image.
+for d in "$WS"/rdevdiff-uid-*; do
+	[ -d "$d" ] && chown -R 4329:4329 "$d"
+done
+
+# Everything that could be left behind: containers of the workspaces (by the
+# labels both tools set), their Compose projects, the named volumes of the
+# mounts case, the images built for the workspaces and their UID variants.
+diff_cleanup_case() {
+	local ws=$1 proj ids
+	proj=$(basename "$ws" | tr -cd 'a-z0-9_-')_devcontainer
+	ids=$( {
+		docker ps -aq --filter "label=devcontainer.local_folder=$ws"
+		docker ps -aq --filter "label=com.docker.compose.project=$proj"
+	} | sort -u)
+	if [ -n "$ids" ]; then
+		docker rm -f -v $ids >/dev/null 2>&1 || true
+	fi
+	if [ -e "$ws/.devcontainer/docker-compose.yml" ]; then
+		docker network ls -q --filter "label=com.docker.compose.project=$proj" |
+			xargs -r docker network rm >/dev/null 2>&1 || true
+		docker volume ls -q --filter "label=com.docker.compose.project=$proj" |
+			xargs -r docker volume rm >/dev/null 2>&1 || true
+	fi
+}
+diff_images() {
+	docker images --format '{{.Repository}}:{{.Tag}}' | grep -E \
+	    '^(vsc-rdevdiff-|rdev-rdevdiff-|rdev-uid/(vsc-|rdev-)?rdevdiff-|rdev-uid/rdev-test-bookworm-dev-r1:dev-4329-4329|rdev-test-diff/)' ||
+		true
+}
+diff_cleanup() {
+	local rc=$? ws img vols
+	set +e	# clean up all there is; `(exit $rc)` below must not end the trap
+	for ws in "$WS"/rdevdiff-*; do
+		[ -d "$ws" ] && diff_cleanup_case "$ws"
+	done
+	vols=$(docker volume ls -q | grep '^rdevdiff-' || true)
+	[ -z "$vols" ] || docker volume rm $vols >/dev/null 2>&1 || true
+	# UID images first: they are children of the others.
+	for img in $(diff_images | sort -r); do
+		docker image rm -f "$img" >/dev/null 2>&1 || true
+	done
+	# Untagged stages of the dockerfile case (its Dockerfile labels them).
+	docker images -q --filter dangling=true --filter label=rdev.diff.fixture |
+		xargs -r docker image rm -f >/dev/null 2>&1 || true
+	(exit $rc)
+	rig_test_cleanup
+}
+trap diff_cleanup EXIT
+
+for df in "$diffdir"/images/*.Dockerfile; do
+	img=rdev-test-diff/$(basename "$df" .Dockerfile):1
+	DOCKER_BUILDKIT=0 docker build -q -t "$img" -f "$df" "$TEST_TMP/empty" \
+	    >"$TEST_TMP/build.log" 2>&1 ||
+		{ cat "$TEST_TMP/build.log"; fail "cannot build $img from $df"; }
+done
+
+# What a container's image is, for the comparison: the tools name the images
+# they build differently (the reference's vsc-<folder>-<hash>[-uid], rdev's
+# rdev-<folder>-<id>:<hash> and rdev-uid/<image>:<user>-<uid>-<gid>), so a
+# UID-sync image stands for the image it was made from (its first tagged
+# ancestor), an
+# image built for a workspace for "<image built for the workspace>", and any
+# other image for its id.
+diff_base_image() {
+	local name=$1 id tags
+	case $name in
+	*-uid | *-uid:latest | rdev-uid/*)
+		id=$(docker image inspect -f '{{.Parent}}' "$name" 2>/dev/null) || id=
+		;;
+	*) id=$name ;;
+	esac
+	if [ -z "$id" ]; then
+		echo "$name"	# no parent recorded: leave it as it is
+		return 0
+	fi
+	# Up the chain of the UID-sync build's untagged steps.
+	while tags=$(docker image inspect -f '{{join .RepoTags " "}}' "$id" 2>/dev/null) &&
+	    [ -z "$tags" ]; do
+		id=$(docker image inspect -f '{{.Parent}}' "$id")
+		[ -n "$id" ] || { echo "$name"; return 0; }
+	done
+	case " $tags" in
+	*" vsc-rdevdiff-"* | *" rdev-rdevdiff-"*) echo "<image built for the workspace>" ;;
+	*) docker image inspect -f '{{.Id}}' "$id" 2>/dev/null || echo "$name" ;;
+	esac
+}
+
+# diff_record TOOL CASE UP_JSON: $OUT/CASE.TOOL.json for compare.py, from
+# the containers the tool made.
+diff_record() {
+	local tool=$1 name=$2 up=$3 cid proj user uid img
+	local ws=$WS/rdevdiff-$name containers="{}" bases="{}" c svc
+	cid=$(jq -r '.containerId // empty' <<<"$up")
+	[ -n "$cid" ] || { echo "no containerId in: $up"; return 1; }
+	proj=$(docker inspect -f '{{index .Config.Labels "com.docker.compose.project"}}' "$cid")
+	if [ -n "$proj" ]; then
+		for c in $(docker ps -aq --filter "label=com.docker.compose.project=$proj"); do
+			svc=$(docker inspect -f '{{index .Config.Labels "com.docker.compose.service"}}' "$c")
+			containers=$(jq --arg s "$svc" --argjson i "$(docker inspect "$c")" \
+			    '. + {($s): $i[0]}' <<<"$containers")
+		done
+	else
+		containers=$(jq --argjson i "$(docker inspect "$cid")" '{main: $i[0]}' <<<"{}")
+	fi
+	for img in $(jq -r '.[].Config.Image' <<<"$containers" | sort -u); do
+		bases=$(jq --arg k "$img" --arg v "$(diff_base_image "$img")" '. + {($k): $v}' \
+		    <<<"$bases")
+	done
+	user=$(jq -r '.remoteUser // "root"' <<<"$up")
+	uid=$(docker exec -u root "$cid" id -u "$user" 2>/dev/null) || uid="?"
+	jq -n --argjson up "$up" --arg uid "$uid" --argjson c "$containers" \
+	    --argjson b "$bases" '{up: $up, remoteUid: $uid, containers: $c, baseImages: $b}' \
+	    >"$OUT/$name.$tool.json"
+}
+
+# The named volumes a tool's containers of CASE mounted (per workspace:
+# rdevdiff-<devcontainerId>), removed so that each tool starts without them.
+diff_remove_volumes() {
+	jq -r '.containers[].Mounts[]? | select(.Type == "volume") | .Name' "$1" |
+		grep -v -E '^[0-9a-f]{64}$' | while read -r v; do
+		docker volume rm "$v" >/dev/null 2>&1 || true
+	done
+}
+
+# diff_up TOOL CASE: run one tool's up of the case's workspace, record what
+# it made, remove it.
+diff_up() {
+	local tool=$1 name=$2 ws=$WS/rdevdiff-$2 out=$OUT/$2.$1 up rc t0=$SECONDS
+	if [ "$tool" = ref ]; then
+		# Its temporary files (Compose overrides, build folders) in TEST_TMP.
+		TMPDIR=$TEST_TMP/reftmp "$REF" up --workspace-folder "$ws" >"$out.out" 2>"$out.err"
+	else
+		"$RDEV" up "$ws" >"$out.out" 2>"$out.err"
+	fi
+	rc=$?
+	echo "  $tool: up took $((SECONDS - t0)) s"
+	up=$(tail -1 "$out.out")
+	if [ $rc -ne 0 ] || [ "$(jq -r .outcome <<<"$up" 2>/dev/null)" != success ]; then
+		echo "  $tool: up failed (exit $rc): $up"
+		tail -15 "$out.err" | sed 's/^/    /'
+		diff_cleanup_case "$ws"
+		return 1
+	fi
+	diff_record "$tool" "$name" "$up"
+	rc=$?
+	echo "  $tool: inspected after $((SECONDS - t0)) s"
+	diff_cleanup_case "$ws"
+	[ -f "$out.json" ] && diff_remove_volumes "$out.json"
+	echo "  $tool: removed after $((SECONDS - t0)) s"
+	return $rc
+}
+
+# One case: the reference, then rdev, then the comparison. Prints the diff;
+# the last line is compare.py's summary.
+diff_case() {
+	local name=$1
+	diff_cleanup_case "$WS/rdevdiff-$name"
+	diff_up ref "$name" || return 1
+	diff_up rdev "$name" || return 1
+	python3 "$diffdir/compare.py" "$name" "$OUT/$name.ref.json" "$OUT/$name.rdev.json" \
+	    "$documented"
+}
+
+run_case() {
+	diff_case "$1" >"$OUT/$1.log" 2>&1
+	echo $? >"$OUT/$1.rc"
+}
+
+export -f run_case diff_case diff_up diff_record diff_cleanup_case diff_base_image \
+    diff_remove_volumes
+export WS OUT REF RDEV diffdir documented TEST_TMP
+printf '%s\n' "${cases[@]}" |
+	xargs -P "${RDEV_DIFF_JOBS:-3}" -I{} bash -c 'run_case "$1"' _ {}
+
+ncases=0 nfields=0 ndoc=0 failed=()
+for name in "${cases[@]}"; do
+	out=$OUT/$name
+	ncases=$((ncases + 1))
+	rc=$(cat "$out.rc" 2>/dev/null || echo 1)
+	last=$(tail -1 "$out.log" 2>/dev/null || true)
+	if [[ $last =~ ^fields\ ([0-9]+)\ documented\ ([0-9]+) ]]; then
+		nfields=$((nfields + BASH_REMATCH[1]))
+		ndoc=$((ndoc + BASH_REMATCH[2]))
+	fi
+	if [ "$rc" = 0 ]; then
+		echo "ok   $name ($last)"
+		grep '^  documented' "$out.log" || true
+		CHECKS_PASSED=$((CHECKS_PASSED + 1))
+	else
+		echo "FAIL $name"
+		grep -v '^fields ' "$out.log" || true
+		failed+=("$name")
+	fi
+done
+echo "$ncases cases, $nfields fields compared, $ndoc documented differences," \
+    "${#failed[@]} failed"
+[ ${#failed[@]} -eq 0 ] || fail "cases that differ: ${failed[*]}"
+[ "$ncases" -ge 10 ] || [ -n "${RDEV_DIFF_CASES:-}" ] || fail "only $ncases cases (want 10 or more)"
+leftover=$(docker ps -aq --filter "label=devcontainer.local_folder" | while read -r c; do
+	docker inspect -f '{{index .Config.Labels "devcontainer.local_folder"}}' "$c"
+done | grep -c "^$WS/" || true)
+check_eq "no container of the cases is left" "$leftover" 0
+finish
