@@ -3,6 +3,9 @@
 
 #include "target.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 TEST(local_and_remote_forms)
 {
 	ASSERT_FALSE(target_is_remote("."));
@@ -21,4 +24,203 @@ TEST(existing_local_folder_with_colon_is_local)
 	ASSERT_INT_EQ(system("mkdir -p rdev-test-a:b"), 0);
 	ASSERT_FALSE(target_is_remote("rdev-test-a:b"));
 	ASSERT_INT_EQ(system("rmdir rdev-test-a:b"), 0);
+}
+
+/* Parse text, expecting success; the fields are checked by the caller. */
+static void
+parse_ok(const char *text, struct target *t)
+{
+	char *cause = NULL;
+
+	if (target_parse(text, t, &cause) != 0)
+		TEST_FAIL("target_parse(\"%s\") failed: %s", text, cause);
+}
+
+/* Parse text, expecting failure with a message containing want. */
+static void
+parse_fails(const char *text, const char *want)
+{
+	struct target t;
+	char *cause = NULL;
+
+	if (target_parse(text, &t, &cause) == 0) {
+		target_clear(&t);
+		TEST_FAIL("target_parse(\"%s\") succeeded, want an error", text);
+	}
+	ASSERT_NULL(t.host);
+	ASSERT_NULL(t.path);
+	ASSERT_STR_CONTAINS(cause, want);
+	free(cause);
+}
+
+TEST(parse_scp_forms)
+{
+	struct target t;
+
+	parse_ok("buildbox:~/src/app", &t);
+	ASSERT_INT_EQ(t.kind, TARGET_SSH);
+	ASSERT_NULL(t.user);
+	ASSERT_STR_EQ(t.host, "buildbox");
+	ASSERT_INT_EQ(t.port, 0);
+	ASSERT_STR_EQ(t.path, "~/src/app");
+	target_clear(&t);
+
+	parse_ok("me@build-box.example.com:2222:/srv/app", &t);
+	ASSERT_STR_EQ(t.user, "me");
+	ASSERT_STR_EQ(t.host, "build-box.example.com");
+	ASSERT_INT_EQ(t.port, 2222);
+	ASSERT_STR_EQ(t.path, "/srv/app");
+	target_clear(&t);
+
+	parse_ok("box:~", &t);
+	ASSERT_STR_EQ(t.path, "~");
+	target_clear(&t);
+
+	/* a colon further on belongs to the path */
+	parse_ok("box:src/a:b", &t);
+	ASSERT_INT_EQ(t.port, 0);
+	ASSERT_STR_EQ(t.path, "src/a:b");
+	target_clear(&t);
+
+	/* digits not followed by ':' are a path, not a port */
+	parse_ok("box:2222", &t);
+	ASSERT_INT_EQ(t.port, 0);
+	ASSERT_STR_EQ(t.path, "2222");
+	target_clear(&t);
+
+	parse_ok("box:~/12:x", &t);
+	ASSERT_INT_EQ(t.port, 0);
+	ASSERT_STR_EQ(t.path, "~/12:x");
+	target_clear(&t);
+
+	/* '@' in the path is the path's */
+	parse_ok("me@box:a@b", &t);
+	ASSERT_STR_EQ(t.user, "me");
+	ASSERT_STR_EQ(t.host, "box");
+	ASSERT_STR_EQ(t.path, "a@b");
+	target_clear(&t);
+}
+
+TEST(parse_ipv6)
+{
+	struct target t;
+
+	parse_ok("[::1]:2222:/src", &t);
+	ASSERT_STR_EQ(t.host, "::1");
+	ASSERT_INT_EQ(t.port, 2222);
+	ASSERT_STR_EQ(t.path, "/src");
+	target_clear(&t);
+
+	parse_ok("me@[fe80::1%eth0]:src", &t);
+	ASSERT_STR_EQ(t.user, "me");
+	ASSERT_STR_EQ(t.host, "fe80::1%eth0");
+	ASSERT_INT_EQ(t.port, 0);
+	ASSERT_STR_EQ(t.path, "src");
+	target_clear(&t);
+
+	parse_ok("ssh://me@[2001:db8::2]:22/~/x", &t);
+	ASSERT_STR_EQ(t.host, "2001:db8::2");
+	ASSERT_INT_EQ(t.port, 22);
+	ASSERT_STR_EQ(t.path, "~/x");
+	target_clear(&t);
+
+	parse_fails("[::1:/src", "missing ']'");
+	parse_fails("[::1]x:/src", "unexpected text after");
+	parse_fails("[beef]:/src", "only for IPv6");
+	parse_fails("[box]:/src", "bad IPv6");
+	parse_fails("[::1;rm]:/src", "bad IPv6");
+	parse_fails("::1:/src", "empty host");
+}
+
+TEST(parse_url_forms)
+{
+	struct target t;
+
+	parse_ok("ssh://me@buildbox:2200/src/app", &t);
+	ASSERT_INT_EQ(t.kind, TARGET_SSH);
+	ASSERT_STR_EQ(t.user, "me");
+	ASSERT_STR_EQ(t.host, "buildbox");
+	ASSERT_INT_EQ(t.port, 2200);
+	ASSERT_STR_EQ(t.path, "/src/app");
+	target_clear(&t);
+
+	parse_ok("ssh://buildbox/~", &t);
+	ASSERT_NULL(t.user);
+	ASSERT_INT_EQ(t.port, 0);
+	ASSERT_STR_EQ(t.path, "~");
+	target_clear(&t);
+
+	parse_ok("ssh://buildbox/my%20app", &t);
+	ASSERT_STR_EQ(t.path, "/my app");
+	target_clear(&t);
+
+	parse_fails("ssh://buildbox", "no path");
+	parse_fails("ssh:///src", "empty host");
+	parse_fails("ssh://me@:22/src", "empty host");
+	parse_fails("ssh://@box/src", "empty user");
+	parse_fails("ssh://box:0/src", "1 to 65535");
+	parse_fails("ssh://box:65536/src", "1 to 65535");
+	parse_fails("ssh://box:99999999999999999999/src", "1 to 65535");
+	parse_fails("ssh://box:/src", "empty port");
+	parse_fails("ssh://box:22x/src", "must be a number");
+	parse_fails("ssh://box/a%00b", "bad % escape");
+	parse_fails("ssh://box/a%0ab", "control character");
+	parse_fails("ssh://box/a%zz", "bad % escape");
+	parse_fails("ssh://box/a%4", "bad % escape");
+	parse_fails("ssh://box/x?y", "not allowed");
+}
+
+TEST(parse_local_and_pool)
+{
+	struct target t;
+
+	parse_ok("./app", &t);
+	ASSERT_INT_EQ(t.kind, TARGET_LOCAL);
+	ASSERT_STR_EQ(t.path, "./app");
+	ASSERT_NULL(t.host);
+	target_clear(&t);
+
+	parse_ok("/abs/path:with-colon", &t);
+	ASSERT_INT_EQ(t.kind, TARGET_LOCAL);
+	target_clear(&t);
+
+	parse_ok("@team", &t);
+	ASSERT_INT_EQ(t.kind, TARGET_POOL);
+	ASSERT_STR_EQ(t.pool, "team");
+	target_clear(&t);
+
+	parse_fails("@", "empty pool");
+	parse_fails("@te am", "pool name");
+	parse_fails("", "empty target");
+}
+
+TEST(parse_hostile_input)
+{
+	parse_fails("box:", "empty path");
+	parse_fails(":/src", "empty host");
+	parse_fails("me@:/src", "empty host");
+	parse_fails("@box:/src", "pool name");
+	parse_fails("-oProxyCommand=sh:/src", "may not start with '-'");
+	parse_fails("-x@box:/src", "may not start with '-'");
+	parse_fails("ssh://-oProxyCommand=x/src", "may not start with '-'");
+	parse_fails("box;rm -rf:/src", "bad character in host");
+	parse_fails("b$(id)x:/src", "bad character in host");
+	parse_fails("m'e@box:/src", "bad character in user");
+	parse_fails("box:/src\nrm", "control character");
+	parse_fails("box:/src\x1b[2J", "control character");
+	parse_fails("box:~root/x", "not ~user");
+	parse_fails("box:0:/src", "1 to 65535");
+	parse_fails("box:70000:/src", "1 to 65535");
+}
+
+TEST(clear_is_idempotent)
+{
+	struct target t;
+
+	memset(&t, 0, sizeof t);
+	target_clear(&t);
+	parse_ok("me@box:2:/x", &t);
+	target_clear(&t);
+	target_clear(&t);
+	ASSERT_NULL(t.user);
 }

@@ -1,0 +1,593 @@
+/* ssh-config.c - OpenSSH client config, the parts rdev applies (see ssh-config.h). */
+#include "ssh-config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "buf.h"
+#include "error.h"
+#include "xmalloc.h"
+
+#define SSH_CONFIG_MAX_DEPTH 16
+#define SSH_CONFIG_MAX_ARGS 64
+
+/* Bits of ssh_config_host.seen for first-value-wins options. */
+#define SEEN_IDENTITIES_ONLY 0x01
+#define SEEN_BATCH_MODE      0x02
+#define SEEN_ALIVE_INTERVAL  0x04
+#define SEEN_ALIVE_COUNT     0x08
+#define SEEN_CONNECT_TIMEOUT 0x10
+#define SEEN_STRICT          0x20
+#define SEEN_HOSTNAME        0x40
+#define SEEN_USER            0x80
+
+/* What happens to a keyword. */
+enum ssh_config_kind {
+	KW_LIBSSH,     /* libssh applies it */
+	KW_RDEV,       /* this module reads it */
+	KW_IGNORED,    /* means nothing for rdev (interactive ssh features) */
+	KW_UNSUPPORTED /* would change behaviour, and nobody applies it */
+};
+
+static const struct {
+	const char *name;
+	enum ssh_config_kind kind;
+} ssh_config_keywords[] = {
+	{ "host", KW_RDEV }, { "match", KW_RDEV }, { "include", KW_RDEV },
+	{ "identityfile", KW_RDEV }, { "identitiesonly", KW_RDEV },
+	{ "batchmode", KW_RDEV }, { "serveraliveinterval", KW_RDEV },
+	{ "serveralivecountmax", KW_RDEV }, { "connecttimeout", KW_RDEV },
+	{ "stricthostkeychecking", KW_RDEV }, { "hostname", KW_RDEV },
+	{ "user", KW_RDEV },
+	{ "port", KW_LIBSSH }, { "ciphers", KW_LIBSSH }, { "macs", KW_LIBSSH },
+	{ "compression", KW_LIBSSH }, { "userknownhostsfile", KW_LIBSSH },
+	{ "globalknownhostsfile", KW_LIBSSH }, { "proxycommand", KW_LIBSSH },
+	{ "proxyjump", KW_LIBSSH }, { "bindaddress", KW_LIBSSH },
+	{ "loglevel", KW_LIBSSH }, { "hostkeyalgorithms", KW_LIBSSH },
+	{ "kexalgorithms", KW_LIBSSH }, { "gssapiauthentication", KW_LIBSSH },
+	{ "gssapiserveridentity", KW_LIBSSH },
+	{ "gssapiclientidentity", KW_LIBSSH },
+	{ "gssapidelegatecredentials", KW_LIBSSH },
+	{ "kbdinteractiveauthentication", KW_LIBSSH },
+	{ "challengeresponseauthentication", KW_LIBSSH },
+	{ "passwordauthentication", KW_LIBSSH },
+	{ "pubkeyauthentication", KW_LIBSSH }, { "identityagent", KW_LIBSSH },
+	{ "pubkeyacceptedalgorithms", KW_LIBSSH },
+	{ "pubkeyacceptedkeytypes", KW_LIBSSH }, { "rekeylimit", KW_LIBSSH },
+	{ "tcpkeepalive", KW_IGNORED }, /* rdev always enables TCP keepalive */
+	{ "sendenv", KW_IGNORED }, { "setenv", KW_IGNORED },
+	{ "hashknownhosts", KW_IGNORED }, { "visualhostkey", KW_IGNORED },
+	{ "escapechar", KW_IGNORED }, { "requesttty", KW_IGNORED },
+	{ "controlmaster", KW_IGNORED }, { "controlpath", KW_IGNORED },
+	{ "controlpersist", KW_IGNORED }, { "forwardx11", KW_IGNORED },
+	{ "forwardx11timeout", KW_IGNORED }, { "forwardx11trusted", KW_IGNORED },
+	{ "localcommand", KW_IGNORED }, { "permitlocalcommand", KW_IGNORED },
+	{ "exitonforwardfailure", KW_IGNORED },
+	{ "clearallforwardings", KW_IGNORED }, { "xauthlocation", KW_IGNORED },
+	{ "syslogfacility", KW_IGNORED }, { "updatehostkeys", KW_IGNORED },
+	{ "addkeystoagent", KW_IGNORED }, { "ipqos", KW_IGNORED },
+	{ "logverbose", KW_IGNORED }, { "numberofpasswordprompts", KW_IGNORED },
+	{ "fingerprinthash", KW_IGNORED }, { "kbdinteractivedevices", KW_IGNORED },
+	{ "gatewayports", KW_IGNORED }, { "remotecommand", KW_IGNORED },
+	{ "sessiontype", KW_IGNORED }, { "stdinnull", KW_IGNORED },
+	{ "forkafterauthentication", KW_IGNORED },
+	{ "obscurekeystroketiming", KW_IGNORED },
+	{ "enableescapecommandline", KW_IGNORED }, { "tunnel", KW_IGNORED },
+	{ "tunneldevice", KW_IGNORED }, { "streamlocalbindmask", KW_IGNORED },
+	{ "streamlocalbindunlink", KW_IGNORED }, { "ignoreunknown", KW_IGNORED },
+	{ "protocol", KW_IGNORED }, { "useroaming", KW_IGNORED },
+	{ NULL, KW_UNSUPPORTED }
+};
+
+/* Parsing state shared by a file and its Includes. */
+struct ssh_config_state {
+	struct ssh_config_host *h;
+	const struct ssh_config_ctx *ctx;
+	int active;   /* the current Host/Match block applies */
+	int allow_io; /* follow Include */
+};
+
+static int ssh_config_text(struct ssh_config_state *st, const char *text,
+    const char *filename, int depth, char **cause);
+static int ssh_config_file(struct ssh_config_state *st, const char *path,
+    int depth, char **cause);
+
+void
+ssh_config_host_init(struct ssh_config_host *h)
+{
+	memset(h, 0, sizeof *h);
+	h->server_alive_count_max = 3;
+}
+
+void
+ssh_config_host_clear(struct ssh_config_host *h)
+{
+	size_t i;
+
+	for (i = 0; i < h->n_identity_files; i++)
+		free(h->identity_files[i]);
+	free(h->identity_files);
+	for (i = 0; i < h->n_notes; i++)
+		free(h->notes[i]);
+	free(h->notes);
+	free(h->hostname);
+	free(h->user);
+	memset(h, 0, sizeof *h);
+}
+
+/* Add a note "FILE:LINE: message". */
+static void
+ssh_config_note(struct ssh_config_host *h, const char *file, unsigned int line,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void
+ssh_config_note(struct ssh_config_host *h, const char *file, unsigned int line,
+    const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	h->notes = xreallocarray(h->notes, h->n_notes + 1, sizeof *h->notes);
+	h->notes[h->n_notes++] = xasprintf("%s:%u: %s", file, line, msg);
+	free(msg);
+}
+
+/* OpenSSH's wildcard match (* and ?), case-insensitive. */
+static int
+ssh_config_wildmatch(const char *s, const char *p)
+{
+	for (;;) {
+		if (*p == '\0')
+			return *s == '\0';
+		if (*p == '*') {
+			while (*p == '*')
+				p++;
+			if (*p == '\0')
+				return 1;
+			for (; *s != '\0'; s++) {
+				if (ssh_config_wildmatch(s, p))
+					return 1;
+			}
+			return 0;
+		}
+		if (*s == '\0')
+			return 0;
+		if (*p != '?' && tolower((unsigned char)*p) !=
+		    tolower((unsigned char)*s))
+			return 0;
+		s++;
+		p++;
+	}
+}
+
+/* Match s against a comma-separated pattern list with ! negation: 1 if some
+ * positive pattern matches and no negated one does. */
+static int
+ssh_config_match_list(const char *s, const char *list)
+{
+	char *copy = xstrdup(list), *tok, *save = NULL;
+	int matched = 0;
+
+	for (tok = strtok_r(copy, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		if (tok[0] == '!') {
+			if (ssh_config_wildmatch(s, tok + 1)) {
+				matched = 0;
+				break;
+			}
+		} else if (ssh_config_wildmatch(s, tok))
+			matched = 1;
+	}
+	free(copy);
+	return matched;
+}
+
+char *
+ssh_config_expand(const char *s, const struct ssh_config_ctx *ctx,
+    const char *hostname)
+{
+	struct buf *b = buf_new();
+	const char *v;
+	char *out;
+
+	if (s[0] == '~' && (s[1] == '/' || s[1] == '\0')) {
+		buf_appendf(b, "%s", ctx->home);
+		s++;
+	}
+	for (; *s != '\0'; s++) {
+		if (*s != '%') {
+			buf_append(b, s, 1);
+			continue;
+		}
+		switch (*++s) {
+		case '%': v = "%"; break;
+		case 'd': v = ctx->home; break;
+		case 'h': v = hostname != NULL ? hostname : ctx->host; break;
+		case 'r': v = ctx->remote_user != NULL ? ctx->remote_user :
+		    ctx->local_user; break;
+		case 'u': v = ctx->local_user; break;
+		default:
+			buf_free(b);
+			return NULL;
+		}
+		buf_appendf(b, "%s", v);
+	}
+	out = buf_take_string(b, NULL);
+	buf_free(b);
+	return out;
+}
+
+/* Split a line into arguments as OpenSSH does: the keyword, optional
+ * whitespace and '=', then whitespace-separated arguments where double quotes
+ * group; a '#' starting an argument ends the line. Returns the count, or -1
+ * for an unbalanced quote or too many arguments. The strings point into line,
+ * which is modified. */
+static int
+ssh_config_split(char *line, char **argv, int max)
+{
+	char *p = line, *end;
+	int argc = 0;
+
+	while (isspace((unsigned char)*p))
+		p++;
+	if (*p == '\0' || *p == '#')
+		return 0;
+	argv[argc++] = p;
+	while (*p != '\0' && !isspace((unsigned char)*p) && *p != '=')
+		p++;
+	end = p;
+	while (isspace((unsigned char)*p))
+		p++;
+	if (*p == '=')
+		p++;
+	*end = '\0';
+	for (;;) {
+		while (isspace((unsigned char)*p))
+			p++;
+		if (*p == '\0' || *p == '#')
+			break;
+		if (argc == max)
+			return -1;
+		if (*p == '"') {
+			argv[argc++] = ++p;
+			if ((end = strchr(p, '"')) == NULL)
+				return -1;
+		} else {
+			argv[argc++] = p;
+			for (end = p; *end != '\0' && !isspace((unsigned char)*end);)
+				end++;
+		}
+		p = *end != '\0' ? end + 1 : end;
+		*end = '\0';
+	}
+	return argc;
+}
+
+/* yes/no (and true/false); -1 for anything else. */
+static int
+ssh_config_yesno(const char *s)
+{
+	if (strcasecmp(s, "yes") == 0 || strcasecmp(s, "true") == 0)
+		return 1;
+	if (strcasecmp(s, "no") == 0 || strcasecmp(s, "false") == 0)
+		return 0;
+	return -1;
+}
+
+/* A non-negative integer (seconds); -1 if malformed. */
+static int
+ssh_config_int(const char *s)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < 0 || v > 86400 * 365)
+		return -1;
+	return (int)v;
+}
+
+/* Evaluate a Match line (argv[1..]); unsupported criteria give a note and
+ * make the block not apply for rdev's options. */
+static int
+ssh_config_match(struct ssh_config_state *st, int argc, char **argv,
+    const char *file, unsigned int line, char **cause)
+{
+	const char *crit, *user;
+	int i, result = 1, neg, m;
+
+	if (argc < 2)
+		return error_set(cause, "%s:%u: Match needs criteria", file, line);
+	for (i = 1; i < argc; i++) {
+		crit = argv[i];
+		neg = crit[0] == '!';
+		if (neg)
+			crit++;
+		if (strcasecmp(crit, "all") == 0) {
+			m = 1;
+		} else if (strcasecmp(crit, "canonical") == 0 ||
+		    strcasecmp(crit, "final") == 0) {
+			continue;
+		} else if (i + 1 >= argc) {
+			return error_set(cause, "%s:%u: Match %s needs an argument",
+			    file, line, crit);
+		} else if (strcasecmp(crit, "host") == 0 ||
+		    strcasecmp(crit, "originalhost") == 0) {
+			m = ssh_config_match_list(strcasecmp(crit, "host") == 0 &&
+			    st->h->hostname != NULL ? st->h->hostname : st->ctx->host,
+			    argv[++i]);
+		} else if (strcasecmp(crit, "user") == 0) {
+			user = st->ctx->remote_user != NULL ? st->ctx->remote_user :
+			    st->h->user != NULL ? st->h->user : st->ctx->local_user;
+			m = ssh_config_match_list(user, argv[++i]);
+		} else if (strcasecmp(crit, "localuser") == 0) {
+			m = ssh_config_match_list(st->ctx->local_user, argv[++i]);
+		} else {
+			ssh_config_note(st->h, file, line, "Match %s is not evaluated "
+			    "by rdev; IdentityFile, IdentitiesOnly, BatchMode and "
+			    "ServerAlive* inside this block are not applied", crit);
+			i++;
+			m = 0;
+			neg = 0;
+		}
+		if (neg)
+			m = !m;
+		if (!m)
+			result = 0;
+	}
+	st->active = result;
+	return 0;
+}
+
+/* One config line. */
+static int
+ssh_config_line(struct ssh_config_state *st, char *text, const char *file,
+    unsigned int line, int depth, char **cause)
+{
+	struct ssh_config_host *h = st->h;
+	char *argv[SSH_CONFIG_MAX_ARGS], *path;
+	const char *kw;
+	int argc, i, v;
+	size_t k;
+
+	argc = ssh_config_split(text, argv, SSH_CONFIG_MAX_ARGS);
+	if (argc < 0)
+		return error_set(cause, "%s:%u: unbalanced quote or too many "
+		    "arguments", file, line);
+	if (argc == 0)
+		return 0;
+	kw = argv[0];
+	if (strcasecmp(kw, "host") == 0) {
+		st->active = 0;
+		for (i = 1; i < argc; i++) {
+			if (argv[i][0] == '!' &&
+			    ssh_config_wildmatch(st->ctx->host, argv[i] + 1)) {
+				st->active = 0;
+				break;
+			}
+			if (argv[i][0] != '!' &&
+			    ssh_config_wildmatch(st->ctx->host, argv[i]))
+				st->active = 1;
+		}
+		return 0;
+	}
+	if (strcasecmp(kw, "match") == 0)
+		return ssh_config_match(st, argc, argv, file, line, cause);
+	if (!st->active)
+		return 0;
+	if (argc < 2)
+		return error_set(cause, "%s:%u: %s needs a value", file, line, kw);
+
+	if (strcasecmp(kw, "include") == 0) {
+		if (!st->allow_io) {
+			ssh_config_note(h, file, line, "Include not followed");
+			return 0;
+		}
+		for (i = 1; i < argc; i++) {
+			glob_t g;
+			size_t j;
+
+			if (argv[i][0] == '~' || argv[i][0] == '/')
+				path = ssh_config_expand(argv[i], st->ctx, NULL);
+			else
+				path = xasprintf("%s/.ssh/%s", st->ctx->home, argv[i]);
+			if (path == NULL)
+				return error_set(cause, "%s:%u: bad %%-token in "
+				    "Include", file, line);
+			if (depth >= SSH_CONFIG_MAX_DEPTH) {
+				free(path);
+				return error_set(cause, "%s:%u: Include nested too "
+				    "deeply", file, line);
+			}
+			memset(&g, 0, sizeof g);
+			if (glob(path, 0, NULL, &g) == 0) {
+				for (j = 0; j < g.gl_pathc; j++) {
+					if (ssh_config_file(st, g.gl_pathv[j],
+					    depth + 1, cause) != 0) {
+						globfree(&g);
+						free(path);
+						return -1;
+					}
+				}
+			}
+			globfree(&g);
+			free(path);
+		}
+		return 0;
+	}
+	if (strcasecmp(kw, "identityfile") == 0) {
+		if (strcasecmp(argv[1], "none") == 0)
+			return 0;
+		path = ssh_config_expand(argv[1], st->ctx, h->hostname);
+		if (path == NULL) {
+			ssh_config_note(h, file, line, "IdentityFile %s: unknown "
+			    "%%-token (rdev knows %%d %%h %%r %%u %%%%); ignored",
+			    argv[1]);
+			return 0;
+		}
+		for (k = 0; k < h->n_identity_files; k++) {
+			if (strcmp(h->identity_files[k], path) == 0) {
+				free(path);
+				return 0;
+			}
+		}
+		h->identity_files = xreallocarray(h->identity_files,
+		    h->n_identity_files + 1, sizeof *h->identity_files);
+		h->identity_files[h->n_identity_files++] = path;
+		return 0;
+	}
+#define FIRST(bit) do {				\
+	if (h->seen & (bit))			\
+		return 0;			\
+	h->seen |= (bit);			\
+} while (0)
+	if (strcasecmp(kw, "hostname") == 0) {
+		FIRST(SEEN_HOSTNAME);
+		h->hostname = xstrdup(argv[1]);
+		return 0;
+	}
+	if (strcasecmp(kw, "user") == 0) {
+		FIRST(SEEN_USER);
+		h->user = xstrdup(argv[1]);
+		return 0;
+	}
+	if (strcasecmp(kw, "identitiesonly") == 0 ||
+	    strcasecmp(kw, "batchmode") == 0) {
+		if ((v = ssh_config_yesno(argv[1])) < 0)
+			return error_set(cause, "%s:%u: %s must be yes or no", file,
+			    line, kw);
+		if (strcasecmp(kw, "batchmode") == 0) {
+			FIRST(SEEN_BATCH_MODE);
+			h->batch_mode = v;
+		} else {
+			FIRST(SEEN_IDENTITIES_ONLY);
+			h->identities_only = v;
+		}
+		return 0;
+	}
+	if (strcasecmp(kw, "serveraliveinterval") == 0 ||
+	    strcasecmp(kw, "serveralivecountmax") == 0 ||
+	    strcasecmp(kw, "connecttimeout") == 0) {
+		if (strcasecmp(argv[1], "none") == 0)
+			v = 0;
+		else if ((v = ssh_config_int(argv[1])) < 0)
+			return error_set(cause, "%s:%u: %s must be a number of "
+			    "seconds", file, line, kw);
+		if (strcasecmp(kw, "serveraliveinterval") == 0) {
+			FIRST(SEEN_ALIVE_INTERVAL);
+			h->server_alive_interval = v;
+		} else if (strcasecmp(kw, "serveralivecountmax") == 0) {
+			FIRST(SEEN_ALIVE_COUNT);
+			h->server_alive_count_max = v;
+		} else {
+			FIRST(SEEN_CONNECT_TIMEOUT);
+			h->connect_timeout = v;
+		}
+		return 0;
+	}
+	if (strcasecmp(kw, "stricthostkeychecking") == 0) {
+		FIRST(SEEN_STRICT);
+		if (strcasecmp(argv[1], "no") == 0 ||
+		    strcasecmp(argv[1], "off") == 0 ||
+		    strcasecmp(argv[1], "false") == 0 ||
+		    strcasecmp(argv[1], "accept-new") == 0) {
+			h->strict_host_key_checking_off = 1;
+			ssh_config_note(h, file, line, "StrictHostKeyChecking %s is "
+			    "not honoured: rdev always checks host keys (accept a "
+			    "new host with --accept-new-host-key)", argv[1]);
+		}
+		return 0;
+	}
+#undef FIRST
+	for (k = 0; ssh_config_keywords[k].name != NULL; k++) {
+		if (strcasecmp(kw, ssh_config_keywords[k].name) == 0)
+			break;
+	}
+	if (ssh_config_keywords[k].name == NULL)
+		ssh_config_note(h, file, line, "%s is not supported by rdev "
+		    "(libssh 0.10) and is ignored", kw);
+	return 0;
+}
+
+static int
+ssh_config_text(struct ssh_config_state *st, const char *text,
+    const char *filename, int depth, char **cause)
+{
+	const char *p = text, *nl;
+	char *line;
+	unsigned int n = 0;
+	int rc = 0;
+
+	while (*p != '\0' && rc == 0) {
+		nl = strchr(p, '\n');
+		if (nl == NULL)
+			nl = p + strlen(p);
+		line = xstrndup(p, (size_t)(nl - p));
+		rc = ssh_config_line(st, line, filename, ++n, depth, cause);
+		free(line);
+		p = *nl == '\n' ? nl + 1 : nl;
+	}
+	return rc;
+}
+
+/* Read a file and apply it; a missing file is no error. */
+static int
+ssh_config_file(struct ssh_config_state *st, const char *path, int depth,
+    char **cause)
+{
+	FILE *f;
+	struct buf *b;
+	char chunk[4096], *text;
+	size_t n;
+	int rc;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		if (errno == ENOENT)
+			return 0;
+		return error_set_errno(cause, errno, "%s", path);
+	}
+	b = buf_new();
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		buf_append(b, chunk, n);
+	if (ferror(f)) {
+		rc = error_set_errno(cause, errno, "%s", path);
+		fclose(f);
+		buf_free(b);
+		return rc;
+	}
+	fclose(f);
+	text = buf_take_string(b, &n);
+	buf_free(b);
+	if (strlen(text) != n)
+		rc = error_set(cause, "%s: NUL byte in config file", path);
+	else
+		rc = ssh_config_text(st, text, path, depth, cause);
+	free(text);
+	return rc;
+}
+
+int
+ssh_config_host_parse(struct ssh_config_host *h, const char *text,
+    const char *filename, const struct ssh_config_ctx *ctx, char **cause)
+{
+	struct ssh_config_state st = { h, ctx, 1, 0 };
+
+	return ssh_config_text(&st, text, filename, 0, cause);
+}
+
+int
+ssh_config_host_read(struct ssh_config_host *h, const char *path,
+    const struct ssh_config_ctx *ctx, char **cause)
+{
+	struct ssh_config_state st = { h, ctx, 1, 1 };
+
+	return ssh_config_file(&st, path, 0, cause);
+}

@@ -1,0 +1,73 @@
+/* ssh-config.h - what an OpenSSH client config says for one host, beyond
+ * what libssh applies itself.
+ *
+ * libssh 0.10 (ssh_options_parse_config) applies HostName, Port, User,
+ * ProxyCommand, ProxyJump (by running `ssh -W`), UserKnownHostsFile,
+ * GlobalKnownHostsFile, ConnectTimeout, Ciphers, MACs, KexAlgorithms,
+ * HostKeyAlgorithms, PubkeyAcceptedAlgorithms, Compression, BindAddress,
+ * RekeyLimit, IdentityAgent, LogLevel, the *Authentication switches, Include
+ * and Match (all/host/user/localuser/exec). It ignores the rest, and it keeps
+ * its default identities even when IdentityFile is given. This module reads
+ * the same files with OpenSSH's rules (first value wins, IdentityFile
+ * accumulates, Host patterns with * ? and !) for the options rdev applies
+ * itself (IdentityFile, IdentitiesOnly, BatchMode, ServerAliveInterval,
+ * ServerAliveCountMax, ConnectTimeout) and lists, as notes, the options that
+ * apply to the host but that neither libssh nor rdev honours, so the caller
+ * can warn about them instead of ignoring them silently.
+ *
+ * ssh_config_host_parse is pure (no I/O; Include gives a note);
+ * ssh_config_host_read reads a file and follows Include.
+ */
+#ifndef RDEV_SSH_CONFIG_H
+#define RDEV_SSH_CONFIG_H
+
+#include <stddef.h>
+
+/* Who we are and where we go, for Host/Match and %-expansion. */
+struct ssh_config_ctx {
+	const char *host;        /* the host as typed (alias); required */
+	const char *remote_user; /* user given on the command line, or NULL */
+	const char *local_user;  /* for %u and Match localuser; required */
+	const char *home;        /* for ~ and %d; required */
+};
+
+/* The effective settings; everything is owned by the struct. */
+struct ssh_config_host {
+	char *hostname;              /* HostName (unexpanded), or NULL */
+	char *user;                  /* User, or NULL */
+	char **identity_files;       /* expanded paths, in config order */
+	size_t n_identity_files;
+	int identities_only;         /* 0 or 1 (default 0) */
+	int batch_mode;              /* 0 or 1 (default 0) */
+	int server_alive_interval;   /* seconds; 0 when unset or off */
+	int server_alive_count_max;  /* default 3 */
+	int connect_timeout;         /* seconds; 0 when unset */
+	int strict_host_key_checking_off; /* "no"/"off"/"accept-new" was set */
+	char **notes;                /* "FILE:LINE: ..." per unsupported option */
+	size_t n_notes;
+	/* private: which single-valued options were seen */
+	unsigned int seen;
+};
+
+/* Start h with the defaults. */
+void ssh_config_host_init(struct ssh_config_host *h);
+/* Free what h owns; h may be reused after ssh_config_host_init. */
+void ssh_config_host_clear(struct ssh_config_host *h);
+
+/* Apply the config text (from filename, for messages) to h for ctx. Returns 0,
+ * or -1 with *cause for a malformed line ("FILE:LINE: ..."). */
+int ssh_config_host_parse(struct ssh_config_host *h, const char *text,
+    const char *filename, const struct ssh_config_ctx *ctx, char **cause);
+/* Same for a file, following Include (glob, relative to ~/.ssh); a missing
+ * file is no error (as in OpenSSH). */
+int ssh_config_host_read(struct ssh_config_host *h, const char *path,
+    const struct ssh_config_ctx *ctx, char **cause);
+
+/* Expand ~ and the tokens %d %h %r %u %% in s for ctx; %h is hostname, or
+ * ctx->host when hostname is NULL; %r is the local user when
+ * ctx->remote_user is NULL. Returns a new string (caller frees), or NULL for
+ * an unknown %-token. */
+char *ssh_config_expand(const char *s, const struct ssh_config_ctx *ctx,
+    const char *hostname);
+
+#endif

@@ -1,0 +1,99 @@
+/* ssh-session.h - one connected, verified, authenticated SSH session (libssh).
+ *
+ * rdev_ssh_connect() does, in order:
+ *  1. options: the host alias is looked up in the ssh config (libssh applies
+ *     HostName, Port, User, ProxyCommand, ProxyJump via `ssh -W`, known-hosts
+ *     files, algorithms; rdev applies IdentityFile, IdentitiesOnly, BatchMode,
+ *     ServerAliveInterval/CountMax, ConnectTimeout; see ssh-config.h). Options
+ *     that apply to the host but are honoured by nobody come back as notes
+ *     (rdev_ssh_notes) for the caller to show. user/port in the options win
+ *     over the config, as on the ssh command line.
+ *  2. TCP connect, with TCP keepalive (and TCP_USER_TIMEOUT) set from the
+ *     keepalive interval so that a dead peer is noticed by the kernel even
+ *     when nothing is being sent.
+ *  3. host key check against the user known_hosts file (UserKnownHostsFile,
+ *     or ~/.ssh/known_hosts) and the global one (GlobalKnownHostsFile, or
+ *     /etc/ssh/ssh_known_hosts), hashed entries included; @revoked keys are
+ *     refused. Unknown: refused with the fingerprint and the flag to accept
+ *     it, or, with accept_new_host_key, recorded in the user file. Changed
+ *     (or only a key of another type known): always refused with OpenSSH's
+ *     warning, both fingerprints and the offending file:line; never recorded.
+ *     StrictHostKeyChecking=no in a config is not honoured.
+ *  4. authentication: "none" (servers that allow it), then ssh-agent
+ *     (SSH_AUTH_SOCK or IdentityAgent; skipped with IdentitiesOnly yes since
+ *     libssh 0.10 cannot limit the agent to the listed keys), then identity
+ *     files (IdentityFile, or ~/.ssh/id_rsa, id_ecdsa, id_ed25519 when none is
+ *     given; a key's .pub is offered first so a passphrase is only asked for a
+ *     key the server would accept; the passphrase prompt needs a terminal and
+ *     not batch), then keyboard-interactive and password, only on a terminal
+ *     (/dev/tty) and not in batch mode.
+ *
+ * The session is blocking; the broker can later drive it through
+ * ssh_get_fd(rdev_ssh_session(s)) with libssh's non-blocking calls.
+ */
+#ifndef RDEV_SSH_SESSION_H
+#define RDEV_SSH_SESSION_H
+
+#include <stddef.h>
+
+#include <libssh/libssh.h>
+
+/* How to reach a host; plain data, borrowed for the duration of the call. */
+struct ssh_target_opts {
+	const char *host;             /* alias or address; required */
+	const char *user;             /* NULL: ssh config, then the local user */
+	int port;                     /* 0: ssh config, then 22 */
+	const char *ssh_config_file;  /* NULL: ~/.ssh/config then
+					 /etc/ssh/ssh_config; else only this
+					 file (as ssh -F) */
+	const char *known_hosts_file; /* NULL: UserKnownHostsFile from the
+					 config, then ~/.ssh/known_hosts */
+	int accept_new_host_key;      /* record an unknown host key */
+	int batch;                    /* never prompt (also BatchMode yes) */
+	int keepalive_interval_s;     /* 0: ServerAliveInterval, else 15 */
+	int connect_timeout_s;        /* 0: ConnectTimeout, else 20 */
+};
+
+struct rdev_ssh;
+
+/* Connect, verify and authenticate. Returns the session (free with
+ * rdev_ssh_free), or NULL with *cause set; every message starts with
+ * "host LABEL (ADDRESS:PORT): ". */
+struct rdev_ssh *rdev_ssh_connect(const struct ssh_target_opts *o, char **cause);
+/* Disconnect and free; NULL is a no-op. */
+void rdev_ssh_free(struct rdev_ssh *s);
+
+/* Quote argv into one command string for the remote login shell: each
+ * argument in single quotes (' as '\''), joined by spaces. SSH carries a
+ * command as one string that the remote user's shell parses, so this is the
+ * only safe way to pass arguments. The caller frees the result. */
+char *rdev_ssh_quote_argv(const char *const *argv);
+
+/* Run argv (quoted as above) in a new exec channel, feed it stdin_data (then
+ * EOF) and collect its output. *out and *err (either may be NULL to discard)
+ * are NUL-terminated, owned by the caller; *out_len is the byte count of
+ * *out. *exit_status is the remote exit code, 128 + N when killed by signal
+ * N, or 255 when the server sent none. Returns 0 when the command ran (any
+ * status), -1 with *cause when the session or channel failed. */
+int rdev_ssh_run(struct rdev_ssh *s, const char *const *argv,
+    const void *stdin_data, size_t stdin_len, char **out, size_t *out_len,
+    char **err, int *exit_status, char **cause);
+
+/* Send an SSH-level keepalive and wait (up to the keepalive interval times
+ * ServerAliveCountMax) for the answer. Returns 0 if the peer answered, -1
+ * with *cause if it did not (dead or hung peer: the caller drops the
+ * session). The broker calls this from a timer every keepalive interval. */
+int rdev_ssh_keepalive(struct rdev_ssh *s, char **cause);
+/* The keepalive interval in seconds this session uses. */
+int rdev_ssh_keepalive_interval(const struct rdev_ssh *s);
+
+/* The libssh session, for opening channels; valid until rdev_ssh_free. */
+ssh_session rdev_ssh_session(struct rdev_ssh *s);
+/* "user@host:port" for messages (host as given, e.g. the alias); valid until
+ * rdev_ssh_free. */
+const char *rdev_ssh_host_label(const struct rdev_ssh *s);
+/* Warnings about ssh config options that apply to this host but are not
+ * honoured ("FILE:LINE: ..."); valid until rdev_ssh_free. */
+const char *const *rdev_ssh_notes(const struct rdev_ssh *s, size_t *n);
+
+#endif

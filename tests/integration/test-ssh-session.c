@@ -1,0 +1,602 @@
+/* test-ssh-session.c - the SSH layer against real sshd hosts from the rig.
+ *
+ * Starts its own rig hosts (tests/rig/rig.sh host-start ss<pid>) and stops
+ * them at exit, also when a test fails; fails, not skips, when sshd cannot
+ * be started. An ssh-agent started here is killed by its recorded pid.
+ */
+#include "test.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <dirent.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include "ssh-session.h"
+
+static char host_name[16];
+static char host_dir[512];
+static char tmp_dir[256] = "/tmp/rdev-test-ssh.XXXXXX";
+static int host_started, host_failed;
+static pid_t agent_pid;
+static char rig_dir[256];
+
+static void
+cleanup(void)
+{
+	char cmd[4096];
+
+	if (host_started) {
+		snprintf(cmd, sizeof cmd, "bash %s/tests/rig/rig.sh host-stop %s",
+		    RDEV_SOURCE_DIR, host_name);
+		if (system(cmd) != 0)
+			fprintf(stderr, "cleanup: %s failed\n", cmd);
+	}
+	if (agent_pid > 0)
+		kill(agent_pid, SIGTERM);
+	if (tmp_dir[strlen(tmp_dir) - 1] != 'X') {
+		snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp_dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "cleanup: %s failed\n", cmd);
+	}
+	ssh_finalize();
+}
+
+__attribute__((constructor)) static void
+setup_cleanup(void)
+{
+	atexit(cleanup);
+}
+
+/* Read a file into a new string, or NULL (works for /proc files too). */
+static char *
+slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *s = NULL;
+	size_t len = 0, cap = 0, n;
+
+	if (f == NULL)
+		return NULL;
+	do {
+		if (cap - len < 4096) {
+			cap = cap * 2 + 8192;
+			s = realloc(s, cap);
+		}
+		n = fread(s + len, 1, cap - len - 1, f);
+		len += n;
+	} while (n > 0);
+	s[len] = '\0';
+	fclose(f);
+	return s;
+}
+
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL)
+		TEST_FAIL("cannot write %s", path);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* Start (once) the rig host this test uses. */
+static void
+host(void)
+{
+	char cmd[4096];
+	const char *d = getenv("RDEV_RIG_DIR");
+
+	if (host_failed)
+		TEST_FAIL("sshd host could not be started (see above)");
+	if (host_started)
+		return;
+	snprintf(rig_dir, sizeof rig_dir, "%s", d != NULL ? d : "/var/tmp/rdev-rig");
+	snprintf(host_name, sizeof host_name, "ss%ld", (long)getpid() % 100000000);
+	if (mkdtemp(tmp_dir) == NULL)
+		TEST_FAIL("mkdtemp failed");
+	snprintf(cmd, sizeof cmd, "bash %s/tests/rig/rig.sh host-start %s >/dev/null",
+	    RDEV_SOURCE_DIR, host_name);
+	host_started = 1;
+	if (system(cmd) != 0) {
+		host_failed = 1;
+		TEST_FAIL("this test needs an sshd host and `%s` failed", cmd);
+	}
+	snprintf(host_dir, sizeof host_dir, "%s/run/hosts/%s", rig_dir, host_name);
+}
+
+static int
+host_port(void)
+{
+	char path[600], *s;
+	int port;
+
+	snprintf(path, sizeof path, "%s/port", host_dir);
+	s = slurp(path);
+	port = s != NULL ? atoi(s) : 0;
+	free(s);
+	return port;
+}
+
+/* Options for the rig's own client config of the host. */
+static struct ssh_target_opts
+rig_opts(void)
+{
+	static char cfg[600];
+	struct ssh_target_opts o;
+
+	memset(&o, 0, sizeof o);
+	snprintf(cfg, sizeof cfg, "%s/ssh_config", host_dir);
+	o.host = host_name;
+	o.ssh_config_file = cfg;
+	o.batch = 1;
+	return o;
+}
+
+static struct rdev_ssh *
+connect_ok(const struct ssh_target_opts *o)
+{
+	struct rdev_ssh *s;
+	char *cause = NULL;
+
+	s = rdev_ssh_connect(o, &cause);
+	if (s == NULL)
+		TEST_FAIL("connect failed: %s", cause);
+	return s;
+}
+
+/* Connect expecting failure; returns the message (caller frees). */
+static char *
+connect_fails(const struct ssh_target_opts *o)
+{
+	struct rdev_ssh *s;
+	char *cause = NULL;
+
+	s = rdev_ssh_connect(o, &cause);
+	if (s != NULL) {
+		rdev_ssh_free(s);
+		TEST_FAIL("connect succeeded, want a failure");
+	}
+	ASSERT_NOT_NULL(cause);
+	return cause;
+}
+
+/* Run argv; returns the exit status, output in *out (caller frees). */
+static int
+run(struct rdev_ssh *s, const char *const *argv, const void *in, size_t in_len,
+    char **out, size_t *out_len)
+{
+	char *cause = NULL, *err = NULL;
+	int status = -1;
+
+	if (rdev_ssh_run(s, argv, in, in_len, out, out_len, &err, &status,
+	    &cause) != 0)
+		TEST_FAIL("run %s failed: %s", argv[0], cause);
+	free(err);
+	return status;
+}
+
+/* The SHA256 fingerprint of the host's key, as ssh-keygen -l prints it. */
+static char *
+host_fingerprint(void)
+{
+	char cmd[4096], line[512], *sp;
+	FILE *p;
+
+	snprintf(cmd, sizeof cmd, "ssh-keygen -lf %s/ssh_host_ed25519_key.pub",
+	    host_dir);
+	if ((p = popen(cmd, "r")) == NULL || fgets(line, sizeof line, p) == NULL)
+		TEST_FAIL("ssh-keygen -l failed");
+	pclose(p);
+	sp = strchr(line, ' ') + 1;
+	*strchr(sp, ' ') = '\0';
+	return strdup(sp);
+}
+
+TEST(connect_with_rig_config_and_run)
+{
+	struct ssh_target_opts o;
+	struct rdev_ssh *s;
+	const char *id[] = { "id", "-un", NULL };
+	const char *pr[] = { "printf", "%s|", "a b", "it's", "$HOME", "`x`", NULL };
+	char want[4096], label[512], *out = NULL;
+	size_t n = 0;
+
+	host();
+	o = rig_opts();
+	s = connect_ok(&o);
+	snprintf(label, sizeof label, "rdev-%s@%s:%d", host_name, host_name,
+	    host_port());
+	ASSERT_STR_EQ(rdev_ssh_host_label(s), label);
+	rdev_ssh_notes(s, &n);
+	ASSERT_INT_EQ(n, 0);
+	ASSERT_INT_EQ(run(s, id, NULL, 0, &out, NULL), 0);
+	snprintf(want, sizeof want, "rdev-%s\n", host_name);
+	ASSERT_STR_EQ(out, want);
+	free(out);
+	/* arguments reach the program exactly, whatever they contain */
+	ASSERT_INT_EQ(run(s, pr, NULL, 0, &out, NULL), 0);
+	ASSERT_STR_EQ(out, "a b|it's|$HOME|`x`|");
+	free(out);
+	rdev_ssh_free(s);
+}
+
+TEST(exit_status_and_signal)
+{
+	struct ssh_target_opts o;
+	struct rdev_ssh *s;
+	const char *e3[] = { "sh", "-c", "exit 3", NULL };
+	const char *kill_self[] = { "sh", "-c", "kill -TERM $$", NULL };
+	const char *err_argv[] = { "sh", "-c", "echo oops >&2; exit 1", NULL };
+	char *out = NULL, *err = NULL, *cause = NULL;
+	int status = -1;
+
+	host();
+	o = rig_opts();
+	s = connect_ok(&o);
+	ASSERT_INT_EQ(run(s, e3, NULL, 0, &out, NULL), 3);
+	free(out);
+	ASSERT_INT_EQ(run(s, kill_self, NULL, 0, &out, NULL), 128 + SIGTERM);
+	free(out);
+	ASSERT_INT_EQ(rdev_ssh_run(s, err_argv, NULL, 0, &out, NULL, &err, &status,
+	    &cause), 0);
+	ASSERT_INT_EQ(status, 1);
+	ASSERT_STR_EQ(out, "");
+	ASSERT_STR_EQ(err, "oops\n");
+	free(out);
+	free(err);
+	rdev_ssh_free(s);
+}
+
+TEST(binary_stdin_round_trip)
+{
+	struct ssh_target_opts o;
+	struct rdev_ssh *s;
+	const char *cat[] = { "cat", NULL };
+	size_t len = 1024 * 1024, i, got = 0;
+	unsigned char *data = malloc(len);
+	char *out = NULL;
+	unsigned int x = 12345;
+
+	for (i = 0; i < len; i++) {
+		x = x * 1103515245 + 12345;
+		data[i] = (unsigned char)(x >> 16);
+	}
+	data[0] = 0;
+	host();
+	o = rig_opts();
+	s = connect_ok(&o);
+	ASSERT_INT_EQ(run(s, cat, data, len, &out, &got), 0);
+	ASSERT_INT_EQ(got, len);
+	ASSERT_MEM_EQ(out, data, len);
+	free(out);
+	free(data);
+	rdev_ssh_free(s);
+}
+
+TEST(unknown_host_refused_then_accepted)
+{
+	struct ssh_target_opts o;
+	struct rdev_ssh *s;
+	char kh[512], *msg, *fp, *text, *pub, want[4096];
+
+	host();
+	snprintf(kh, sizeof kh, "%s/known_hosts_empty", tmp_dir);
+	write_file(kh, "");
+	o = rig_opts();
+	o.known_hosts_file = kh;
+	fp = host_fingerprint();
+	msg = connect_fails(&o);
+	snprintf(want, sizeof want, "host %s (127.0.0.1:%d): unknown host key, "
+	    "ED25519 fingerprint %s;", host_name, host_port(), fp);
+	ASSERT_STR_CONTAINS(msg, want);
+	ASSERT_STR_CONTAINS(msg, "run again with --accept-new-host-key");
+	ASSERT_STR_CONTAINS(msg, kh);
+	free(msg);
+	text = slurp(kh);
+	ASSERT_STR_EQ(text, "");
+	free(text);
+
+	o.accept_new_host_key = 1;
+	s = connect_ok(&o);
+	rdev_ssh_free(s);
+	text = slurp(kh);
+	snprintf(want, sizeof want, "%s/ssh_host_ed25519_key.pub", host_dir);
+	pub = slurp(want);
+	*strrchr(pub, ' ') = '\0'; /* drop the comment */
+	ASSERT_STR_CONTAINS(text, pub);
+	snprintf(want, sizeof want, "[127.0.0.1]:%d ssh-ed25519 ", host_port());
+	ASSERT_STR_CONTAINS(text, want);
+	free(text);
+	free(pub);
+
+	o.accept_new_host_key = 0;
+	s = connect_ok(&o);
+	rdev_ssh_free(s);
+	free(fp);
+}
+
+TEST(changed_host_key_always_refused)
+{
+	struct ssh_target_opts o;
+	char kh[512], key[512], cmd[4096], line[4096], *other, *msg, *fp, *before,
+	    *after;
+
+	host();
+	snprintf(key, sizeof key, "%s/other_key", tmp_dir);
+	snprintf(cmd, sizeof cmd, "ssh-keygen -q -t ed25519 -N '' -f %s", key);
+	ASSERT_INT_EQ(system(cmd), 0);
+	snprintf(cmd, sizeof cmd, "%s.pub", key);
+	other = slurp(cmd);
+	ASSERT_NOT_NULL(other);
+	*strrchr(other, ' ') = '\0';
+	snprintf(kh, sizeof kh, "%s/known_hosts_changed", tmp_dir);
+	snprintf(line, sizeof line, "# comment\n[127.0.0.1]:%d %s\n", host_port(),
+	    other);
+	write_file(kh, line);
+	free(other);
+
+	o = rig_opts();
+	o.known_hosts_file = kh;
+	o.accept_new_host_key = 1; /* never overrides a changed key */
+	fp = host_fingerprint();
+	msg = connect_fails(&o);
+	ASSERT_STR_CONTAINS(msg, "WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!");
+	ASSERT_STR_CONTAINS(msg, fp);
+	snprintf(cmd, sizeof cmd, "Offending ED25519 key in %s:2", kh);
+	ASSERT_STR_CONTAINS(msg, cmd);
+	snprintf(cmd, sizeof cmd, "ssh-keygen -f '%s' -R '[127.0.0.1]:%d'", kh,
+	    host_port());
+	ASSERT_STR_CONTAINS(msg, cmd);
+	free(msg);
+	before = strdup(line);
+	after = slurp(kh);
+	ASSERT_STR_EQ(after, before);
+	free(before);
+	free(after);
+	free(fp);
+}
+
+TEST(wrong_identity_names_methods)
+{
+	struct ssh_target_opts o;
+	char key[512], cfg[512], cmd[4096], text[4096], want[4096], *msg;
+
+	host();
+	snprintf(key, sizeof key, "%s/wrong_key", tmp_dir);
+	snprintf(cmd, sizeof cmd, "rm -f %s %s.pub; ssh-keygen -q -t ed25519 -N '' -f %s",
+	    key, key, key);
+	ASSERT_INT_EQ(system(cmd), 0);
+	snprintf(cfg, sizeof cfg, "%s/wrong_config", tmp_dir);
+	snprintf(text, sizeof text, "Host %s\n  HostName 127.0.0.1\n  Port %d\n"
+	    "  User rdev-%s\n  IdentityFile %s\n  IdentityFile %s/missing_key\n"
+	    "  IdentitiesOnly yes\n  UserKnownHostsFile %s/known_hosts\n"
+	    "  ForwardAgent yes\n", host_name, host_port(), host_name, key,
+	    tmp_dir, host_dir);
+	write_file(cfg, text);
+	memset(&o, 0, sizeof o);
+	o.host = host_name;
+	o.ssh_config_file = cfg;
+	o.batch = 1;
+	msg = connect_fails(&o);
+	snprintf(want, sizeof want, "authentication failed as user rdev-%s",
+	    host_name);
+	ASSERT_STR_CONTAINS(msg, want);
+	ASSERT_STR_CONTAINS(msg, "tried: publickey (agent: not used "
+	    "(IdentitiesOnly yes); files: ");
+	snprintf(want, sizeof want, "%s (not accepted), %s/missing_key (missing)",
+	    key, tmp_dir);
+	ASSERT_STR_CONTAINS(msg, want);
+	ASSERT_STR_CONTAINS(msg, "server allows: publickey");
+	free(msg);
+}
+
+TEST(unsupported_options_are_reported)
+{
+	struct ssh_target_opts o;
+	struct rdev_ssh *s;
+	const char *const *notes;
+	char cfg[512], text[4096], want[4096];
+	size_t n;
+
+	host();
+	snprintf(cfg, sizeof cfg, "%s/notes_config", tmp_dir);
+	snprintf(text, sizeof text, "Host %s\n  HostName 127.0.0.1\n  Port %d\n"
+	    "  User rdev-%s\n  IdentityFile %s/run/keys/id_ed25519\n"
+	    "  UserKnownHostsFile %s/known_hosts\n  ForwardAgent yes\n"
+	    "  StrictHostKeyChecking no\n  SendEnv LANG\nHost other\n"
+	    "  CertificateFile /x\n", host_name, host_port(), host_name, rig_dir,
+	    host_dir);
+	write_file(cfg, text);
+	memset(&o, 0, sizeof o);
+	o.host = host_name;
+	o.ssh_config_file = cfg;
+	o.batch = 1;
+	s = connect_ok(&o);
+	notes = rdev_ssh_notes(s, &n);
+	ASSERT_INT_EQ(n, 2);
+	snprintf(want, sizeof want, "%s:7: ForwardAgent is not supported", cfg);
+	ASSERT_STR_CONTAINS(notes[0], want);
+	ASSERT_STR_CONTAINS(notes[1], "StrictHostKeyChecking no is not honoured");
+	rdev_ssh_free(s);
+}
+
+TEST(connection_refused_is_clear)
+{
+	struct ssh_target_opts o;
+	struct sockaddr_in sin;
+	socklen_t slen = sizeof sin;
+	char want[4096], *msg;
+	int fd, port;
+
+	/* a port that was free a moment ago and has no listener */
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ASSERT_INT_EQ(bind(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+	ASSERT_INT_EQ(getsockname(fd, (struct sockaddr *)&sin, &slen), 0);
+	port = ntohs(sin.sin_port);
+	close(fd);
+
+	memset(&o, 0, sizeof o);
+	o.host = "127.0.0.1";
+	o.port = port;
+	o.ssh_config_file = "/dev/null";
+	o.known_hosts_file = "/dev/null";
+	o.batch = 1;
+	msg = connect_fails(&o);
+	snprintf(want, sizeof want, "host 127.0.0.1 (127.0.0.1:%d): cannot "
+	    "connect: ", port);
+	ASSERT_STR_CONTAINS(msg, want);
+	ASSERT_STR_CONTAINS(msg, "Connection refused");
+	free(msg);
+}
+
+/* The parent of pid, from /proc/PID/stat; 0 if unknown. */
+static pid_t
+parent_of(pid_t pid)
+{
+	char path[64], *s, *p;
+	long ppid = 0;
+
+	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+	if ((s = slurp(path)) == NULL)
+		return 0;
+	/* "pid (comm) state ppid ..." and comm may hold spaces */
+	if ((p = strrchr(s, ')')) != NULL)
+		sscanf(p + 1, " %*c %ld", &ppid);
+	free(s);
+	return (pid_t)ppid;
+}
+
+/* The pids of the sshd processes below the listener (the sessions'). */
+static int
+session_pids(pid_t *pids, int max)
+{
+	char path[600], *s;
+	struct dirent *de;
+	pid_t listener, pid, pp;
+	DIR *d;
+	int n = 0, i, changed = 1;
+
+	snprintf(path, sizeof path, "%s/sshd.pid", host_dir);
+	if ((s = slurp(path)) == NULL)
+		return 0;
+	listener = (pid_t)atol(s);
+	free(s);
+	while (changed) {
+		changed = 0;
+		if ((d = opendir("/proc")) == NULL)
+			return n;
+		while ((de = readdir(d)) != NULL && n < max) {
+			pid = (pid_t)atol(de->d_name);
+			if (pid <= 0)
+				continue;
+			for (i = 0; i < n && pids[i] != pid; i++)
+				;
+			if (i < n)
+				continue;
+			pp = parent_of(pid);
+			for (i = 0; i < n && pids[i] != pp; i++)
+				;
+			if (pp == listener || (pp != 0 && i < n)) {
+				pids[n++] = pid;
+				changed = 1;
+			}
+		}
+		closedir(d);
+	}
+	return n;
+}
+
+TEST(keepalive_detects_a_hung_peer)
+{
+	struct ssh_target_opts o;
+	struct rdev_ssh *s;
+	char *cause = NULL;
+	pid_t pids[32];
+	socklen_t len = sizeof(int);
+	int idle = 0, n, i, rc;
+
+	host();
+	o = rig_opts();
+	o.keepalive_interval_s = 1;
+	s = connect_ok(&o);
+	ASSERT_INT_EQ(rdev_ssh_keepalive_interval(s), 1);
+	ASSERT_INT_EQ(getsockopt(ssh_get_fd(rdev_ssh_session(s)), IPPROTO_TCP,
+	    TCP_KEEPIDLE, &idle, &len), 0);
+	ASSERT_INT_EQ(idle, 1);
+	ASSERT_INT_EQ(rdev_ssh_keepalive(s, &cause), 0);
+
+	/* Freeze this session's sshd processes: the peer stops answering. */
+	n = session_pids(pids, 32);
+	ASSERT_TRUE(n > 0);
+	for (i = 0; i < n; i++)
+		kill(pids[i], SIGSTOP);
+	rc = rdev_ssh_keepalive(s, &cause);
+	for (i = 0; i < n; i++)
+		kill(pids[i], SIGCONT);
+	ASSERT_INT_EQ(rc, -1);
+	ASSERT_STR_CONTAINS(cause, "no answer to keepalive");
+	free(cause);
+	rdev_ssh_free(s);
+}
+
+TEST(agent_authentication)
+{
+	struct ssh_target_opts o;
+	struct rdev_ssh *s;
+	const char *id[] = { "id", "-un", NULL };
+	char sock[512], cfg[512], text[4096], cmd[4096], *out = NULL, *p;
+	FILE *f;
+
+	host();
+	snprintf(sock, sizeof sock, "%s/agent.sock", tmp_dir);
+	snprintf(cmd, sizeof cmd, "ssh-agent -s -a %s", sock);
+	if ((f = popen(cmd, "r")) == NULL)
+		TEST_FAIL("cannot run ssh-agent");
+	while (fgets(text, sizeof text, f) != NULL) {
+		if ((p = strstr(text, "SSH_AGENT_PID=")) != NULL)
+			agent_pid = (pid_t)atol(p + 14);
+	}
+	ASSERT_INT_EQ(pclose(f), 0);
+	ASSERT_TRUE(agent_pid > 0);
+	snprintf(cmd, sizeof cmd, "SSH_AUTH_SOCK=%s ssh-add -q %s/run/keys/id_ed25519",
+	    sock, rig_dir);
+	ASSERT_INT_EQ(system(cmd), 0);
+
+	snprintf(cfg, sizeof cfg, "%s/agent_config", tmp_dir);
+	snprintf(text, sizeof text, "Host %s\n  HostName 127.0.0.1\n  Port %d\n"
+	    "  User rdev-%s\n  IdentityFile %s/no_such_key\n"
+	    "  UserKnownHostsFile %s/known_hosts\n", host_name, host_port(),
+	    host_name, tmp_dir, host_dir);
+	write_file(cfg, text);
+	memset(&o, 0, sizeof o);
+	o.host = host_name;
+	o.ssh_config_file = cfg;
+	o.batch = 1;
+
+	setenv("SSH_AUTH_SOCK", sock, 1);
+	s = rdev_ssh_connect(&o, &p);
+	unsetenv("SSH_AUTH_SOCK");
+	if (s == NULL)
+		TEST_FAIL("agent connect failed: %s", p);
+	ASSERT_INT_EQ(run(s, id, NULL, 0, &out, NULL), 0);
+	snprintf(text, sizeof text, "rdev-%s\n", host_name);
+	ASSERT_STR_EQ(out, text);
+	free(out);
+	rdev_ssh_free(s);
+
+	/* the same without the agent fails, and says why */
+	p = connect_fails(&o);
+	ASSERT_STR_CONTAINS(p, "agent: none (SSH_AUTH_SOCK unset)");
+	ASSERT_STR_CONTAINS(p, "no_such_key (missing)");
+	free(p);
+}

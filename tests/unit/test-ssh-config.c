@@ -1,0 +1,133 @@
+/* test-ssh-config.c - unit tests for broker/ssh-config.c (pure parsing) */
+#include "test.h"
+
+#include "ssh-config.h"
+
+static const struct ssh_config_ctx ctx = { "buildbox", NULL, "me", "/home/me" };
+
+/* Parse text for ctx into h, expecting success. */
+static void
+parse(struct ssh_config_host *h, const char *text, const struct ssh_config_ctx *c)
+{
+	char *cause = NULL;
+
+	ssh_config_host_init(h);
+	if (ssh_config_host_parse(h, text, "cfg", c, &cause) != 0)
+		TEST_FAIL("parse failed: %s", cause);
+}
+
+TEST(first_value_wins_identity_files_accumulate)
+{
+	struct ssh_config_host h;
+
+	parse(&h, "Host buildbox\n"
+	    "  IdentityFile ~/.ssh/a\n"
+	    "  IdentitiesOnly=yes\n"
+	    "  ServerAliveInterval 10\n"
+	    "Host *\n"
+	    "  IdentityFile \"%d/keys/%h_%r\"\n"
+	    "  IdentityFile ~/.ssh/a\n"
+	    "  IdentitiesOnly no\n"
+	    "  ServerAliveInterval 99\n"
+	    "  ServerAliveCountMax 5\n"
+	    "  BatchMode yes\n", &ctx);
+	ASSERT_INT_EQ(h.n_identity_files, 2);
+	ASSERT_STR_EQ(h.identity_files[0], "/home/me/.ssh/a");
+	ASSERT_STR_EQ(h.identity_files[1], "/home/me/keys/buildbox_me");
+	ASSERT_INT_EQ(h.identities_only, 1);
+	ASSERT_INT_EQ(h.server_alive_interval, 10);
+	ASSERT_INT_EQ(h.server_alive_count_max, 5);
+	ASSERT_INT_EQ(h.batch_mode, 1);
+	ASSERT_INT_EQ(h.n_notes, 0);
+	ssh_config_host_clear(&h);
+}
+
+TEST(host_patterns_and_negation)
+{
+	struct ssh_config_host h;
+
+	parse(&h, "Host build* !buildbox\n  BatchMode yes\n"
+	    "Host other\n  BatchMode yes\n"
+	    "Host b?ildbox\n  ConnectTimeout 7\n", &ctx);
+	ASSERT_INT_EQ(h.batch_mode, 0);
+	ASSERT_INT_EQ(h.connect_timeout, 7);
+	ssh_config_host_clear(&h);
+}
+
+TEST(match_criteria)
+{
+	struct ssh_config_host h;
+
+	parse(&h, "HostName 10.0.0.5\n"
+	    "Match host 10.0.0.* user me\n  ConnectTimeout 3\n"
+	    "Match originalhost buildbox !localuser root\n  BatchMode yes\n"
+	    "Match exec \"true\"\n  IdentitiesOnly yes\n", &ctx);
+	ASSERT_STR_EQ(h.hostname, "10.0.0.5");
+	ASSERT_INT_EQ(h.connect_timeout, 3);
+	ASSERT_INT_EQ(h.batch_mode, 1);
+	ASSERT_INT_EQ(h.identities_only, 0);
+	ASSERT_INT_EQ(h.n_notes, 1);
+	ASSERT_STR_CONTAINS(h.notes[0], "cfg:6: Match exec is not evaluated");
+	ssh_config_host_clear(&h);
+}
+
+TEST(unsupported_options_give_notes_for_this_host_only)
+{
+	struct ssh_config_host h;
+
+	parse(&h, "# comment\n"
+	    "Host buildbox\n"
+	    "  ForwardAgent yes\n"
+	    "  LocalForward 8080 localhost:80\n"
+	    "  SendEnv LANG\n"
+	    "  ControlMaster auto\n"
+	    "  HostName x\n  Port 2\n  ProxyJump j\n"
+	    "  StrictHostKeyChecking accept-new\n"
+	    "  FrobnicateWidgets yes\n"
+	    "  IdentityFile ~/.ssh/%C\n"
+	    "Host elsewhere\n  CertificateFile /c\n", &ctx);
+	ASSERT_INT_EQ(h.n_notes, 5);
+	ASSERT_STR_EQ(h.notes[0], "cfg:3: ForwardAgent is not supported by rdev "
+	    "(libssh 0.10) and is ignored");
+	ASSERT_STR_CONTAINS(h.notes[1], "cfg:4: LocalForward is not supported");
+	ASSERT_STR_CONTAINS(h.notes[2], "cfg:10: StrictHostKeyChecking accept-new "
+	    "is not honoured");
+	ASSERT_INT_EQ(h.strict_host_key_checking_off, 1);
+	ASSERT_STR_CONTAINS(h.notes[3], "cfg:11: FrobnicateWidgets is not supported");
+	ASSERT_STR_CONTAINS(h.notes[4], "cfg:12: IdentityFile ~/.ssh/%C: unknown");
+	ASSERT_INT_EQ(h.n_identity_files, 0);
+	ssh_config_host_clear(&h);
+}
+
+TEST(malformed_lines)
+{
+	struct ssh_config_host h;
+	char *cause = NULL;
+
+	ssh_config_host_init(&h);
+	ASSERT_INT_EQ(ssh_config_host_parse(&h, "Host x\nHost buildbox\n"
+	    "ServerAliveInterval soon\n", "cfg", &ctx, &cause), -1);
+	ASSERT_STR_EQ(cause, "cfg:3: ServerAliveInterval must be a number of seconds");
+	free(cause);
+	ssh_config_host_clear(&h);
+	ssh_config_host_init(&h);
+	ASSERT_INT_EQ(ssh_config_host_parse(&h, "IdentityFile \"unterminated\n",
+	    "cfg", &ctx, &cause), -1);
+	ASSERT_STR_CONTAINS(cause, "cfg:1: unbalanced quote");
+	free(cause);
+	ssh_config_host_clear(&h);
+}
+
+TEST(expand_tokens)
+{
+	struct ssh_config_ctx c = { "box", "root", "me", "/home/me" };
+	char *s;
+
+	s = ssh_config_expand("~/%u/%r/%h/%%/%d", &c, "10.1.1.1");
+	ASSERT_STR_EQ(s, "/home/me/me/root/10.1.1.1/%//home/me");
+	free(s);
+	ASSERT_NULL(ssh_config_expand("%C", &c, NULL));
+	s = ssh_config_expand("~other/x", &c, NULL);
+	ASSERT_STR_EQ(s, "~other/x");
+	free(s);
+}
