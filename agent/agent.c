@@ -1,6 +1,7 @@
 /* agent.c - rdev-agent's command table and entry point. */
 #include "agent.h"
 #include "agent-cmds.h"
+#include "serve.h"
 
 #include <signal.h>
 
@@ -39,7 +40,10 @@ static const struct cmd_entry agent_commands[] = {
 	{ "logs", "[PATH] [--config FILE] [-f]",
 	  "show the background lifecycle log of the dev container", NULL, agent_logs_exec },
 	{ "serve", "", "speak the rdev protocol on stdin/stdout (used by the broker)",
-	  NULL, NULL },
+	  "Sends HELLO, then answers requests (version, info, read-configuration,\n"
+	  "up, stop, down, ls, logs, exec) until stdin ends; see docs/PROTOCOL.md.\n"
+	  "Meant to run over an SSH exec channel: ssh HOST rdev-agent serve.\n",
+	  serve_cmd },
 	{ "info", "", "print this host's capacity and environments as JSON", NULL, NULL },
 };
 

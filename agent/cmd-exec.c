@@ -16,16 +16,11 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "agent-state.h"
+#include "agent-ops.h"
 #include "buf.h"
-#include "config.h"
 #include "docker-stream.h"
 #include "docker.h"
-#include "env-probe.h"
 #include "error.h"
-#include "up.h"
-#include "workspace.h"
-#include "xmalloc.h"
 
 /* Set by the SIGWINCH handler; the pump loop resizes the remote TTY. The
  * only signal state kept, as a handler can do nothing else safely. */
@@ -161,116 +156,40 @@ out:
 	return rc;
 }
 
-/* argv for the exec: COMMAND, behind `env -u NAME...` when remoteEnv removes
- * variables. New array of borrowed strings (free the array only). */
-static const char **
-cmd_exec_argv(char **command, int ncommand, char *const *unset)
-{
-	size_t nunset = 0, i = 0;
-	const char **argv;
-
-	while (unset != NULL && unset[nunset] != NULL)
-		nunset++;
-	argv = xcalloc((size_t)ncommand + 2 * nunset + 2, sizeof *argv);
-	if (nunset > 0) {
-		argv[i++] = "env";
-		for (size_t k = 0; k < nunset; k++) {
-			argv[i++] = "-u";
-			argv[i++] = unset[k];
-		}
-	}
-	for (int k = 0; k < ncommand; k++)
-		argv[i++] = command[k];
-	argv[i] = NULL;
-	return argv;
-}
-
-/* With a TTY, TERM comes from here. New environment (env_free). */
-static char **
-cmd_exec_env(char *const *env, int tty)
-{
-	const char *term = getenv("TERM");
-	char **out = env_dup(env);
-	size_t n = 0;
-
-	if (!tty || term == NULL)
-		return out;
-	while (out[n] != NULL)
-		n++;
-	out = xreallocarray(out, n + 2, sizeof *out);
-	out[n] = xasprintf("TERM=%s", term);
-	out[n + 1] = NULL;
-	return out;
-}
-
 int
 agent_cmd_exec(const struct cmd_program *prog, const struct cmd_entry *entry, int argc,
     char **argv)
 {
 	struct agent_cmd_args a;
-	struct workspace ws;
-	struct docker_exec_opts opts = { 0 };
+	struct agent_exec *x = NULL;
 	struct termios saved, raw;
-	struct buf *early = NULL;
-	struct docker *d;
-	cJSON *merged = NULL;
-	char *cause = NULL, *state = NULL, *user = NULL, *exec_id = NULL;
-	char **env = NULL, **unset = NULL, **full_env = NULL;
-	const char **xargv = NULL;
-	int rc = AGENT_EXIT_EXEC_FAILED, fd = -1, tty = isatty(0), raw_set = 0, code;
+	char *cause = NULL;
+	int rc = AGENT_EXIT_EXEC_FAILED, tty = isatty(0), raw_set = 0, code;
 
 	if (agent_cmd_args_parse(prog, entry, argc, argv, AGENT_ARG_FOLDER | AGENT_ARG_COMMAND,
 	    &a) != 0)
 		return CMD_EXIT_USAGE;
 	if (a.ncommand == 0)
 		return cmd_usage_error(prog, entry, "no command given");
-	d = docker_new(NULL);
-	if (workspace_open(a.folder, a.config_file, d, &ws, &cause) != 0)
-		goto out;
-	if (ws.container == NULL) {
-		error_set(&cause, "no dev container for %s (run `%s up %s` first)", a.folder,
-		    prog->name, a.folder);
-		goto out;
-	}
-	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(
-	    ws.container, "State"), "Running"))) {
-		error_set(&cause, "the dev container of %s is not running (run `%s up %s`)",
-		    a.folder, prog->name, a.folder);
-		goto out;
-	}
-	if ((state = agent_state_dir(&cause)) == NULL ||
-	    up_merged_for_container(ws.cfg, ws.container, &merged, &cause) != 0)
-		goto out;
-	user = up_remote_user(merged, ws.container);
-	if (up_remote_env(d, state, ws.container, merged, user, &env, &unset, &cause) != 0)
-		goto out;
-	full_env = cmd_exec_env(env, tty);
-	xargv = cmd_exec_argv(a.command, a.ncommand, unset);
-	opts.argv = xargv;
-	opts.user = user;
-	opts.env = (const char *const *)full_env;
-	opts.workdir = config_get_workspace_folder(ws.cfg);
-	opts.tty = tty;
-	opts.attach_stdin = 1;
-	if (docker_exec_attach(d, workspace_container_id(&ws), &opts, &exec_id, &fd, &early,
-	    &cause) != 0)
+	if (agent_exec_start(prog->name, a.folder, a.config_file, a.command, a.ncommand, tty,
+	    getenv("TERM"), &x, &cause) != 0)
 		goto out;
 	if (tty) {
 		signal(SIGWINCH, cmd_exec_on_winch);
-		cmd_exec_resize(d, exec_id);
+		cmd_exec_resize(x->docker, x->exec_id);
 		if (tcgetattr(0, &saved) == 0) {
 			raw = saved;
 			cfmakeraw(&raw);
 			raw_set = tcsetattr(0, TCSANOW, &raw) == 0;
 		}
 	}
-	if (cmd_exec_pump(d, exec_id, fd, tty, early, &cause) != 0)
+	if (cmd_exec_pump(x->docker, x->exec_id, x->fd, tty, x->early, &cause) != 0)
 		goto out;
 	if (raw_set) {
 		tcsetattr(0, TCSANOW, &saved);
 		raw_set = 0;
 	}
-	if (docker_exec_exit(d, exec_id, &code, &cause) != 0)
+	if (agent_exec_exit(x, &code, &cause) != 0)
 		goto out;
 	rc = code;
 out:
@@ -278,19 +197,7 @@ out:
 		tcsetattr(0, TCSANOW, &saved);
 	if (cause != NULL)
 		fprintf(stderr, "%s: exec: %s\n", prog->name, cause);
-	if (fd >= 0)
-		close(fd);
-	buf_free(early);
-	free(xargv);
-	env_free(env);
-	env_free(unset);
-	env_free(full_env);
-	cJSON_Delete(merged);
 	free(cause);
-	free(state);
-	free(user);
-	free(exec_id);
-	workspace_clear(&ws);
-	docker_free(d);
+	agent_exec_free(x);
 	return rc;
 }

@@ -9,10 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "agent-state.h"
+#include "agent-ops.h"
 #include "docker.h"
-#include "lifecycle.h"
-#include "workspace.h"
 
 /* Copy fd to stdout; with follow, keep waiting for more while the container
  * exists (polling, like tail -f). */
@@ -45,25 +43,15 @@ agent_cmd_logs(const struct cmd_program *prog, const struct cmd_entry *entry, in
     char **argv)
 {
 	struct agent_cmd_args a;
-	struct workspace ws;
-	struct docker *d;
-	char *cause = NULL, *state = NULL, *path = NULL;
+	struct docker *d = NULL;
+	char *cause = NULL, *path = NULL, *id = NULL;
 	int rc = CMD_EXIT_FAILURE, fd = -1;
 
 	if (agent_cmd_args_parse(prog, entry, argc, argv, AGENT_ARG_FOLDER | AGENT_ARG_FOLLOW,
 	    &a) != 0)
 		return CMD_EXIT_USAGE;
-	d = docker_new(NULL);
-	if (workspace_open(a.folder, a.config_file, d, &ws, &cause) != 0)
+	if (agent_op_logs_locate(a.folder, a.config_file, &path, &id, &cause) != 0)
 		goto out;
-	if (ws.container == NULL) {
-		fprintf(stderr, "%s: logs: no dev container for %s (run up first)\n",
-		    prog->name, a.folder);
-		goto out;
-	}
-	if ((state = agent_state_dir(&cause)) == NULL)
-		goto out;
-	path = lifecycle_log_path(state, workspace_container_id(&ws));
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
 		if (errno != ENOENT) {
 			fprintf(stderr, "%s: logs: %s: %s\n", prog->name, path, strerror(errno));
@@ -78,17 +66,16 @@ agent_cmd_logs(const struct cmd_program *prog, const struct cmd_entry *entry, in
 		while ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 			usleep(200 * 1000);
 	}
-	rc = cmd_logs_copy(fd, a.follow, d, workspace_container_id(&ws)) == 0 ?
-	    CMD_EXIT_OK : CMD_EXIT_FAILURE;
+	d = docker_new(NULL);
+	rc = cmd_logs_copy(fd, a.follow, d, id) == 0 ? CMD_EXIT_OK : CMD_EXIT_FAILURE;
 out:
 	if (cause != NULL)
 		fprintf(stderr, "%s: logs: %s\n", prog->name, cause);
 	if (fd >= 0)
 		close(fd);
 	free(cause);
-	free(state);
 	free(path);
-	workspace_clear(&ws);
+	free(id);
 	docker_free(d);
 	return rc;
 }

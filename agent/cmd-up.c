@@ -6,8 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent-ops.h"
 #include "error.h"
-#include "up.h"
 #include "xmalloc.h"
 
 static void
@@ -23,7 +23,6 @@ agent_cmd_up(const struct cmd_program *prog, const struct cmd_entry *entry, int 
     char **argv)
 {
 	struct up_opts opts = { 0 };
-	struct up_result res;
 	char *cause = NULL, *text;
 	cJSON *json;
 	int i, quiet = 0;
@@ -51,7 +50,7 @@ agent_cmd_up(const struct cmd_program *prog, const struct cmd_entry *entry, int 
 		opts.workspace_folder = ".";
 	if (!quiet)
 		opts.progress.fn = cmd_up_progress;
-	if (up_run(&opts, &res, &cause) != 0) {
+	if (agent_op_up(&opts, &json, &cause) != 0) {
 		fprintf(stderr, "%s: up: %s\n", prog->name, cause);
 		json = cJSON_CreateObject();
 		cJSON_AddStringToObject(json, "outcome", "error");
@@ -63,11 +62,9 @@ agent_cmd_up(const struct cmd_program *prog, const struct cmd_entry *entry, int 
 		free(cause);
 		return CMD_EXIT_FAILURE;
 	}
-	json = up_result_json(&res);
 	text = cJSON_PrintUnformatted(json);
 	printf("%s\n", text);
 	free(text);
 	cJSON_Delete(json);
-	up_result_free(&res);
 	return CMD_EXIT_OK;
 }

@@ -1,0 +1,522 @@
+/* agent-ops.c - the agent's operations as functions returning JSON, shared by
+ * the command line and `serve` (agent-ops.h). */
+#include "agent-ops.h"
+
+#include <sys/statvfs.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent-state.h"
+#include "buf.h"
+#include "config.h"
+#include "docker.h"
+#include "env-probe.h"
+#include "error.h"
+#include "lifecycle.h"
+#include "spawn.h"
+#include "workspace.h"
+#include "xmalloc.h"
+
+int
+agent_op_up(const struct up_opts *opts, cJSON **result, char **cause)
+{
+	struct up_result res;
+
+	*result = NULL;
+	if (up_run(opts, &res, cause) != 0)
+		return -1;
+	*result = up_result_json(&res);
+	up_result_free(&res);
+	return 0;
+}
+
+/* {"outcome":"success", key: n}. */
+static cJSON *
+agent_op_outcome(const char *key, int n)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o == NULL)
+		fatal("out of memory");
+	cJSON_AddStringToObject(o, "outcome", "success");
+	cJSON_AddNumberToObject(o, key, n);
+	return o;
+}
+
+int
+agent_op_stop(const char *folder, const char *config_file, cJSON **result, char **cause)
+{
+	struct workspace ws;
+	struct docker *d = docker_new(NULL);
+	char **ids = NULL;
+	int rc = -1, n = 0;
+
+	*result = NULL;
+	if (workspace_open(folder, config_file, d, &ws, cause) != 0 ||
+	    workspace_all_containers(&ws, d, &ids, cause) != 0)
+		goto out;
+	for (char **id = ids; *id != NULL; id++, n++)
+		if (docker_container_stop(d, *id, 10, cause) != 0)
+			goto out;
+	*result = agent_op_outcome("stopped", n);
+	rc = 0;
+out:
+	workspace_ids_free(ids);
+	workspace_clear(&ws);
+	docker_free(d);
+	return rc;
+}
+
+/* Remove what Compose made for the project besides containers. */
+static int
+agent_op_down_compose_rest(struct docker *d, const char *project, int volumes,
+    char **cause)
+{
+	char *filter = xasprintf("{\"label\":[\"com.docker.compose.project=%s\"]}", project);
+	char *esc = NULL, *path;
+	cJSON *list = NULL, *e, *vols;
+	int status, rc = 0;
+	const char *kinds[] = { "networks", "volumes" };
+
+	/* The project name is [a-z0-9_-]; the filter only needs URL escaping of
+	 * JSON punctuation. */
+	esc = xmalloc(strlen(filter) * 3 + 1);
+	{
+		char *o = esc;
+		for (const char *p = filter; *p != '\0'; p++) {
+			if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.')
+				*o++ = *p;
+			else
+				o += sprintf(o, "%%%02X", (unsigned char)*p);
+		}
+		*o = '\0';
+	}
+	for (int k = 0; k < (volumes ? 2 : 1) && rc == 0; k++) {
+		path = xasprintf("/%s?filters=%s", kinds[k], esc);
+		list = NULL;
+		rc = docker_request(d, "GET", path, NULL, &status, &list, cause);
+		free(path);
+		if (rc != 0)
+			break;
+		vols = k == 1 ? cJSON_GetObjectItemCaseSensitive(list, "Volumes") : list;
+		cJSON_ArrayForEach(e, vols) {
+			const cJSON *name = cJSON_GetObjectItemCaseSensitive(e,
+			    k == 0 ? "Id" : "Name");
+			cJSON *resp = NULL;
+			if (!cJSON_IsString(name))
+				continue;
+			path = xasprintf("/%s/%s", kinds[k], name->valuestring);
+			rc = docker_request(d, "DELETE", path, NULL, &status, &resp, cause);
+			free(path);
+			cJSON_Delete(resp);
+			if (rc != 0)
+				break;
+		}
+		cJSON_Delete(list);
+	}
+	free(esc);
+	free(filter);
+	return rc;
+}
+
+int
+agent_op_down(const char *folder, const char *config_file, int volumes, cJSON **result,
+    char **cause)
+{
+	struct workspace ws;
+	struct docker *d = docker_new(NULL);
+	char **ids = NULL;
+	int rc = -1, n = 0;
+
+	*result = NULL;
+	if (workspace_open(folder, config_file, d, &ws, cause) != 0 ||
+	    workspace_all_containers(&ws, d, &ids, cause) != 0)
+		goto out;
+	for (char **id = ids; *id != NULL; id++, n++)
+		if (docker_container_remove(d, *id, 1, volumes, cause) != 0)
+			goto out;
+	if (ws.compose_project != NULL &&
+	    agent_op_down_compose_rest(d, ws.compose_project, volumes, cause) != 0)
+		goto out;
+	*result = agent_op_outcome("removed", n);
+	rc = 0;
+out:
+	workspace_ids_free(ids);
+	workspace_clear(&ws);
+	docker_free(d);
+	return rc;
+}
+
+static const char *
+agent_op_label(const cJSON *c, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(c, "Labels"), name);
+
+	return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static const char *
+agent_op_string(const cJSON *c, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(c, name);
+
+	return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+int
+agent_op_ls(cJSON **result, char **cause)
+{
+	const char *labels[] = { "devcontainer.local_folder", NULL };
+	struct docker *d = docker_new(NULL);
+	cJSON *list = NULL, *c, *out, *o;
+	const cJSON *created;
+
+	*result = NULL;
+	if (docker_container_list(d, labels, 1, &list, cause) != 0) {
+		docker_free(d);
+		return -1;
+	}
+	out = cJSON_CreateArray();
+	cJSON_ArrayForEach(c, list) {
+		created = cJSON_GetObjectItemCaseSensitive(c, "Created");
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "containerId", agent_op_string(c, "Id"));
+		cJSON_AddStringToObject(o, "state", agent_op_string(c, "State"));
+		cJSON_AddStringToObject(o, "image", agent_op_string(c, "Image"));
+		cJSON_AddStringToObject(o, "workspace",
+		    agent_op_label(c, "devcontainer.local_folder"));
+		cJSON_AddStringToObject(o, "configFile",
+		    agent_op_label(c, "devcontainer.config_file"));
+		cJSON_AddStringToObject(o, "owner", agent_op_label(c, "dev.rdev.owner_name"));
+		cJSON_AddStringToObject(o, "composeProject",
+		    agent_op_label(c, "com.docker.compose.project"));
+		cJSON_AddNumberToObject(o, "created",
+		    cJSON_IsNumber(created) ? created->valuedouble : 0);
+		cJSON_AddItemToArray(out, o);
+	}
+	cJSON_Delete(list);
+	docker_free(d);
+	*result = out;
+	return 0;
+}
+
+int
+agent_op_logs_locate(const char *folder, const char *config_file, char **path,
+    char **container_id, char **cause)
+{
+	struct workspace ws;
+	struct docker *d = docker_new(NULL);
+	char *state = NULL;
+	int rc = -1;
+
+	*path = *container_id = NULL;
+	if (workspace_open(folder, config_file, d, &ws, cause) != 0)
+		goto out;
+	if (ws.container == NULL) {
+		error_set(cause, "no dev container for %s (run up first)", folder);
+		goto out;
+	}
+	if ((state = agent_state_dir(cause)) == NULL)
+		goto out;
+	*path = lifecycle_log_path(state, workspace_container_id(&ws));
+	*container_id = xstrdup(workspace_container_id(&ws));
+	rc = 0;
+out:
+	free(state);
+	workspace_clear(&ws);
+	docker_free(d);
+	return rc;
+}
+
+int
+agent_op_logs(const char *folder, const char *config_file, size_t max_bytes,
+    cJSON **result, char **cause)
+{
+	char *path, *id, *text;
+	struct buf *b = buf_new();
+	unsigned char *p;
+	ssize_t n;
+	off_t size;
+	int fd, truncated = 0;
+
+	*result = NULL;
+	if (agent_op_logs_locate(folder, config_file, &path, &id, cause) != 0) {
+		buf_free(b);
+		return -1;
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 && errno != ENOENT) {
+		error_set_errno(cause, errno, "%s", path);
+		goto fail;
+	}
+	if (fd >= 0) {
+		size = lseek(fd, 0, SEEK_END);
+		if (size > 0 && (size_t)size > max_bytes) {
+			truncated = 1;
+			lseek(fd, size - (off_t)max_bytes, SEEK_SET);
+		} else
+			lseek(fd, 0, SEEK_SET);
+		for (;;) {
+			p = buf_reserve(b, 65536);
+			if ((n = read(fd, p, 65536)) < 0 && errno == EINTR)
+				continue;
+			if (n < 0) {
+				error_set_errno(cause, errno, "%s", path);
+				close(fd);
+				goto fail;
+			}
+			if (n == 0)
+				break;
+			buf_commit(b, (size_t)n);
+			if (buf_len(b) >= max_bytes)
+				break;
+		}
+		close(fd);
+	}
+	text = buf_take_string(b, NULL);
+	*result = cJSON_CreateObject();
+	cJSON_AddStringToObject(*result, "containerId", id);
+	cJSON_AddStringToObject(*result, "log", text);
+	cJSON_AddBoolToObject(*result, "truncated", truncated);
+	free(text);
+	buf_free(b);
+	free(path);
+	free(id);
+	return 0;
+fail:
+	buf_free(b);
+	free(path);
+	free(id);
+	return -1;
+}
+
+int
+agent_op_info(cJSON **result, char **cause)
+{
+	const char *labels[] = { "devcontainer.local_folder", NULL };
+	struct docker *d = docker_new(NULL);
+	struct statvfs sv;
+	cJSON *o = cJSON_CreateObject(), *version = NULL, *list = NULL;
+	const cJSON *v;
+	char *derr = NULL;
+	double load[3];
+	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+	int status;
+
+	if (o == NULL)
+		fatal("out of memory");
+	cJSON_AddStringToObject(o, "software", "rdev-agent " RDEV_VERSION);
+	cJSON_AddNumberToObject(o, "cpus", (double)sysconf(_SC_NPROCESSORS_ONLN));
+	cJSON_AddNumberToObject(o, "memoryBytes", pages > 0 && psize > 0 ?
+	    (double)pages * (double)psize : 0);
+	if (statvfs("/", &sv) == 0)
+		cJSON_AddNumberToObject(o, "diskFreeBytes",
+		    (double)sv.f_bavail * (double)sv.f_frsize);
+	else
+		cJSON_AddNullToObject(o, "diskFreeBytes");
+	if (getloadavg(load, 1) == 1)
+		cJSON_AddNumberToObject(o, "load1", load[0]);
+	/* Docker trouble is reported in the answer, not as a failure: the host
+	 * facts are still worth having (the broker shows why it is unusable). */
+	if (docker_request(d, "GET", "/version", NULL, &status, &version, &derr) == 0 &&
+	    status == 200 && cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(version,
+	    "Version")))
+		cJSON_AddStringToObject(o, "dockerVersion", v->valuestring);
+	else
+		cJSON_AddNullToObject(o, "dockerVersion");
+	if (derr == NULL && docker_container_list(d, labels, 0, &list, &derr) == 0)
+		cJSON_AddNumberToObject(o, "devContainersRunning", cJSON_GetArraySize(list));
+	else
+		cJSON_AddNullToObject(o, "devContainersRunning");
+	if (derr != NULL)
+		cJSON_AddStringToObject(o, "dockerError", derr);
+	free(derr);
+	cJSON_Delete(version);
+	cJSON_Delete(list);
+	docker_free(d);
+	(void)cause;
+	*result = o;
+	return 0;
+}
+
+int
+agent_op_read_configuration(const char *self, const char *folder, const char *config_file,
+    int merged, cJSON **result, char **cause)
+{
+	const char *argv[8];
+	struct spawn_result res;
+	cJSON *warnings;
+	char *line, *save = NULL, *desc;
+	int i = 0;
+
+	*result = NULL;
+	argv[i++] = self;
+	argv[i++] = "read-configuration";
+	argv[i++] = folder;
+	if (config_file != NULL) {
+		argv[i++] = "--config";
+		argv[i++] = config_file;
+	}
+	if (merged)
+		argv[i++] = "--include-merged-configuration";
+	argv[i] = NULL;
+	if (spawn_run(argv, NULL, &res, cause) != 0)
+		return -1;
+	if (spawn_result_status(&res) != 0) {
+		/* The command's own message: "rdev-agent: FILE:L:C: ..." */
+		line = res.err_len > 0 ? strtok_r(res.err, "\n", &save) : NULL;
+		if (line != NULL && strncmp(line, "rdev-agent: ", 12) == 0)
+			line += 12;
+		desc = spawn_result_describe(&res);
+		if (line != NULL)
+			error_set(cause, "%s", line);
+		else
+			error_set(cause, "read-configuration %s", desc);
+		free(desc);
+		spawn_result_free(&res);
+		return -1;
+	}
+	if ((*result = cJSON_Parse(res.out)) == NULL || !cJSON_IsObject(*result)) {
+		cJSON_Delete(*result);
+		*result = NULL;
+		spawn_result_free(&res);
+		return error_set(cause, "read-configuration printed no JSON object");
+	}
+	warnings = cJSON_AddArrayToObject(*result, "warnings");
+	for (line = res.err_len > 0 ? strtok_r(res.err, "\n", &save) : NULL; line != NULL;
+	    line = strtok_r(NULL, "\n", &save))
+		cJSON_AddItemToArray(warnings, cJSON_CreateString(line));
+	spawn_result_free(&res);
+	return 0;
+}
+
+/* argv for the exec: COMMAND, behind `env -u NAME...` when remoteEnv removes
+ * variables. New array of borrowed strings (free the array only). */
+static const char **
+agent_exec_argv(char *const *command, int ncommand, char *const *unset)
+{
+	size_t nunset = 0, i = 0;
+	const char **argv;
+
+	while (unset != NULL && unset[nunset] != NULL)
+		nunset++;
+	argv = xcalloc((size_t)ncommand + 2 * nunset + 2, sizeof *argv);
+	if (nunset > 0) {
+		argv[i++] = "env";
+		for (size_t k = 0; k < nunset; k++) {
+			argv[i++] = "-u";
+			argv[i++] = unset[k];
+		}
+	}
+	for (int k = 0; k < ncommand; k++)
+		argv[i++] = command[k];
+	argv[i] = NULL;
+	return argv;
+}
+
+/* With a TTY, TERM is the caller's. New environment (env_free). */
+static char **
+agent_exec_env(char *const *env, int tty, const char *term)
+{
+	char **out = env_dup(env);
+	size_t n = 0;
+
+	if (!tty || term == NULL)
+		return out;
+	while (out[n] != NULL)
+		n++;
+	out = xreallocarray(out, n + 2, sizeof *out);
+	out[n] = xasprintf("TERM=%s", term);
+	out[n + 1] = NULL;
+	return out;
+}
+
+int
+agent_exec_start(const char *prog_name, const char *folder, const char *config_file,
+    char *const *command, int ncommand, int tty, const char *term, struct agent_exec **xp,
+    char **cause)
+{
+	struct agent_exec *x = xcalloc(1, sizeof *x);
+	struct workspace ws;
+	struct docker_exec_opts opts = { 0 };
+	cJSON *merged = NULL;
+	char *state = NULL, *user = NULL;
+	char **env = NULL, **unset = NULL, **full_env = NULL;
+	const char **xargv = NULL;
+	int rc = -1;
+
+	*xp = NULL;
+	x->fd = -1;
+	x->tty = tty;
+	x->docker = docker_new(NULL);
+	if (workspace_open(folder, config_file, x->docker, &ws, cause) != 0)
+		goto out;
+	if (ws.container == NULL) {
+		error_set(cause, "no dev container for %s (run `%s up %s` first)", folder,
+		    prog_name, folder);
+		goto out;
+	}
+	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(
+	    ws.container, "State"), "Running"))) {
+		error_set(cause, "the dev container of %s is not running (run `%s up %s`)",
+		    folder, prog_name, folder);
+		goto out;
+	}
+	if ((state = agent_state_dir(cause)) == NULL ||
+	    up_merged_for_container(ws.cfg, ws.container, &merged, cause) != 0)
+		goto out;
+	user = up_remote_user(merged, ws.container);
+	if (up_remote_env(x->docker, state, ws.container, merged, user, &env, &unset,
+	    cause) != 0)
+		goto out;
+	full_env = agent_exec_env(env, tty, term);
+	xargv = agent_exec_argv(command, ncommand, unset);
+	opts.argv = xargv;
+	opts.user = user;
+	opts.env = (const char *const *)full_env;
+	opts.workdir = config_get_workspace_folder(ws.cfg);
+	opts.tty = tty;
+	opts.attach_stdin = 1;
+	if (docker_exec_attach(x->docker, workspace_container_id(&ws), &opts, &x->exec_id,
+	    &x->fd, &x->early, cause) != 0)
+		goto out;
+	*xp = x;
+	x = NULL;
+	rc = 0;
+out:
+	agent_exec_free(x);
+	free(xargv);
+	env_free(env);
+	env_free(unset);
+	env_free(full_env);
+	cJSON_Delete(merged);
+	free(state);
+	free(user);
+	workspace_clear(&ws);
+	return rc;
+}
+
+int
+agent_exec_exit(struct agent_exec *x, int *status, char **cause)
+{
+	return docker_exec_exit(x->docker, x->exec_id, status, cause);
+}
+
+void
+agent_exec_free(struct agent_exec *x)
+{
+	if (x == NULL)
+		return;
+	if (x->fd >= 0)
+		close(x->fd);
+	buf_free(x->early);
+	free(x->exec_id);
+	docker_free(x->docker);
+	free(x);
+}

@@ -1,0 +1,71 @@
+/* agent-ops.h - the agent's operations as functions that return JSON, shared
+ * by the command line (cmd-*.c, which prints) and `serve` (serve.c, which
+ * sends protocol frames). Each returns 0 with a new cJSON object in *result
+ * (the caller frees it with cJSON_Delete()) or -1 with *cause (the caller
+ * frees it). Nothing here prints; progress goes through struct progress.
+ * prog_name ("rdev-agent", "rdev") only names the program in messages that
+ * tell the user what to run ("run `rdev up PATH` first").
+ */
+#ifndef RDEV_AGENT_OPS_H
+#define RDEV_AGENT_OPS_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "up.h"
+
+struct buf;
+struct docker;
+
+/* up: the CLI's --json result, {"outcome":"success","containerId":...}. */
+int agent_op_up(const struct up_opts *opts, cJSON **result, char **cause);
+/* stop: {"outcome":"success","stopped":N}; no container is N = 0. */
+int agent_op_stop(const char *folder, const char *config_file, cJSON **result,
+    char **cause);
+/* down: {"outcome":"success","removed":N}; volumes: also the volumes. */
+int agent_op_down(const char *folder, const char *config_file, int volumes,
+    cJSON **result, char **cause);
+/* ls: an array of {"containerId","state","image","workspace","configFile",
+ * "owner","composeProject","created"}, one per dev container on this host. */
+int agent_op_ls(cJSON **result, char **cause);
+/* The background lifecycle log of the workspace's container: *path (may not
+ * exist yet) and *container_id, both new strings; -1 with *cause "no dev
+ * container for PATH (run up first)" when there is none. */
+int agent_op_logs_locate(const char *folder, const char *config_file, char **path,
+    char **container_id, char **cause);
+/* logs (not following): {"containerId":...,"log":TEXT,"truncated":BOOL};
+ * TEXT is the last max_bytes of the log ("" when there is none yet). */
+int agent_op_logs(const char *folder, const char *config_file, size_t max_bytes,
+    cJSON **result, char **cause);
+/* info: {"cpus":N,"memoryBytes":N,"diskFreeBytes":N (of /),"dockerVersion":S,
+ * "devContainersRunning":N,"software":"rdev-agent 0.1.0"}. */
+int agent_op_info(cJSON **result, char **cause);
+/* read-configuration: the CLI's JSON (common/cmd-read-configuration.c, run
+ * as `self read-configuration` so both print exactly the same), plus
+ * "warnings": the lines the command printed on stderr. self is this
+ * program's path ("/proc/self/exe"). */
+int agent_op_read_configuration(const char *self, const char *folder,
+    const char *config_file, int merged, cJSON **result, char **cause);
+
+/* A started interactive exec in a workspace's dev container (cmd-exec.c and
+ * serve pump it; docker.h's docker_exec_attach() describes fd and early). */
+struct agent_exec {
+	struct docker *docker;
+	char *exec_id;
+	int fd;           /* the hijacked connection; closed by agent_exec_free */
+	struct buf *early; /* output that came with the response headers */
+	int tty;
+};
+/* Start command (ncommand words) as the remote user, with the remote env, in
+ * the workspace folder; term (may be NULL) is TERM for a TTY. 0 and *x (free
+ * with agent_exec_free) or -1 with *cause ("no dev container for PATH (run
+ * `PROG up PATH` first)", "... is not running ..."). */
+int agent_exec_start(const char *prog_name, const char *folder, const char *config_file,
+    char *const *command, int ncommand, int tty, const char *term, struct agent_exec **x,
+    char **cause);
+/* The exit status once the stream has ended. */
+int agent_exec_exit(struct agent_exec *x, int *status, char **cause);
+void agent_exec_free(struct agent_exec *x);
+
+#endif

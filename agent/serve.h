@@ -1,0 +1,29 @@
+/* serve.h - `rdev-agent serve`: the agent's operations as rdev protocol
+ * requests on a byte stream (stdin/stdout of an SSH exec channel), as
+ * docs/PROTOCOL.md ("Operations") describes.
+ *
+ * One process routes frames; each request other than version/resize runs in
+ * a forked worker process that talks frames to the router over a socketpair,
+ * so a long `up` never stalls an `exec`, several execs run at once, and a
+ * crash or fatal() in an operation costs that request only (the router
+ * answers it with an error).
+ */
+#ifndef RDEV_SERVE_H
+#define RDEV_SERVE_H
+
+struct serve_opts {
+	int in_fd;        /* frames from the peer (may equal out_fd: a socket) */
+	int out_fd;       /* frames to the peer */
+	const char *self; /* this program, run as `self read-configuration` */
+};
+
+/* Serve one peer until it goes away (end of in_fd: exit code 0) or breaks
+ * the protocol (a FATAL frame is sent: exit code 1). Running operations are
+ * left to finish on their own; running execs lose their connection. Installs
+ * a SIGCHLD handler while it runs; expects SIGPIPE to be ignored. */
+int serve_run(const struct serve_opts *opts);
+
+/* The "serve" command: serve_run() on stdin/stdout. */
+int serve_cmd(int argc, char **argv);
+
+#endif
