@@ -37,7 +37,7 @@ static const struct cmd_entry agent_commands[] = {
 	  "remove the dev container (--volumes: and its volumes)",
 	  "A workspace without a container is a no-op (exit 0).\n", agent_down_exec },
 	{ "ls", "[--json]", "list the dev containers on this host", NULL, agent_ls_exec },
-	{ "logs", "[PATH] [--config FILE] [-f]",
+	{ "logs", "[PATH] [--config FILE] [-f | --json]",
 	  "show the background lifecycle log of the dev container", NULL, agent_logs_exec },
 	{ "serve", "", "speak the rdev protocol on stdin/stdout (used by the broker)",
 	  "Sends HELLO, then answers requests (version, info, read-configuration,\n"

@@ -47,9 +47,24 @@ agent_cmd_logs(const struct cmd_program *prog, const struct cmd_entry *entry, in
 	char *cause = NULL, *path = NULL, *id = NULL;
 	int rc = CMD_EXIT_FAILURE, fd = -1;
 
-	if (agent_cmd_args_parse(prog, entry, argc, argv, AGENT_ARG_FOLDER | AGENT_ARG_FOLLOW,
-	    &a) != 0)
+	if (agent_cmd_args_parse(prog, entry, argc, argv,
+	    AGENT_ARG_FOLDER | AGENT_ARG_FOLLOW | AGENT_ARG_JSON, &a) != 0)
 		return CMD_EXIT_USAGE;
+	if (a.json) {
+		cJSON *result = NULL;
+		char *text;
+
+		if (a.follow)
+			return cmd_usage_error(prog, entry, "--json and --follow do not mix");
+		if (agent_op_logs(a.folder, a.config_file, 64u << 20, &result, &cause) != 0)
+			goto out;
+		text = cJSON_PrintUnformatted(result);
+		printf("%s\n", text);
+		free(text);
+		cJSON_Delete(result);
+		rc = CMD_EXIT_OK;
+		goto out;
+	}
 	if (agent_op_logs_locate(a.folder, a.config_file, &path, &id, &cause) != 0)
 		goto out;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {

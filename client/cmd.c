@@ -19,7 +19,7 @@ static const struct cmd_entry client_commands[] = {
 	  "forward ports (3000, 8080:3000, 5432:db:5432) to localhost", NULL, NULL },
 	{ "ls", "[--json]", "list your dev containers and forwards", NULL, client_ls_exec },
 	{ "status", "TARGET", "show the state of one dev container", NULL, NULL },
-	{ "logs", "TARGET [--config FILE] [-f]",
+	{ "logs", "TARGET [--config FILE] [-f | --json]",
 	  "show the background lifecycle log of a dev container", NULL, client_logs_exec },
 	{ "stop", "TARGET [--config FILE] [--json]", "stop the dev container (keeps it)",
 	  NULL, client_stop_exec },

@@ -28,8 +28,8 @@ cmd_print_program_help(const struct cmd_program *prog, FILE *f)
 void
 cmd_print_help(const struct cmd_program *prog, const struct cmd_entry *entry)
 {
-	printf("usage: %s %s %s\n\n%s\n", prog->name, entry->name, entry->usage,
-	    entry->summary);
+	printf("usage: %s %s%s%s\n\n%s\n", prog->name, entry->name,
+	    *entry->usage != '\0' ? " " : "", entry->usage, entry->summary);
 	if (entry->help != NULL && *entry->help != '\0')
 		printf("\n%s", entry->help);
 	if (entry->exec == NULL)

@@ -57,6 +57,8 @@ check_eq "remoteEnv resolved \${containerEnv:...}" "$(docker exec "$cid" cat /tm
 check_eq "lifecycle commands run as the remote user" "$(docker exec "$cid" cat /tmp/whoami)" dev
 check "the background step is in the container's log" \
 	grep -q "postAttachCommand" "$RDEV_STATE_DIR/lifecycle-$cid.log"
+check "rdev logs shows it" sh -c "'$RDEV_BIN_DIR/rdev' logs '$ws' | grep -q postAttachCommand"
+check "rdev logs --json carries it" sh -c "'$RDEV_BIN_DIR/rdev' logs '$ws' --json | jq -e '.log | contains(\"postAttachCommand\")' >/dev/null"
 check_eq "UID sync: dev has the workspace owner's UID" "$(docker exec "$cid" id -u dev)" 4321
 docker exec -u dev "$cid" touch /workspaces/ws-image/made-in-container
 check_eq "a file made in the container belongs to the host owner" "$(stat -c %u "$ws/made-in-container")" 4321
