@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "agent-ops.h"
+#include "atomic-file.h"
 #include "buf.h"
 #include "docker-stream.h"
 #include "docker.h"
@@ -33,25 +34,6 @@ cmd_exec_on_winch(int sig)
 	cmd_exec_winch = 1;
 }
 
-static int
-write_all_fd(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Pass output from the exec stream to our stdout/stderr. */
 static int
 cmd_exec_output(struct docker_stream *demux, const unsigned char *data, size_t len,
@@ -62,15 +44,15 @@ cmd_exec_output(struct docker_stream *demux, const unsigned char *data, size_t l
 	int stream, rc;
 
 	if (demux == NULL)
-		return write_all_fd(1, data, len);
+		return fd_write_all(1, data, len);
 	while ((rc = docker_stream_feed(demux, data, len, &used, &stream, &payload, &plen,
 	    cause)) == 1) {
 		data += used;
 		len -= used;
 		if (stream == 1 || stream == 2)
-			write_all_fd(stream, payload, plen);
+			fd_write_all(stream, payload, plen);
 		else if (stream == 3)
-			write_all_fd(2, payload, plen);
+			fd_write_all(2, payload, plen);
 	}
 	return rc;
 }

@@ -19,6 +19,7 @@
 
 #include "agent-cmds.h"
 #include "agent-ops.h"
+#include "atomic-file.h"
 #include "buf.h"
 #include "docker-stream.h"
 #include "docker.h"
@@ -77,25 +78,6 @@ serve_on_sigchld(int sig)
 		/* full: a wake-up is already pending */
 	}
 	errno = saved;
-}
-
-static int
-serve_write_all(int fd, const void *data, size_t len)
-{
-	const unsigned char *p = data;
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 static void
@@ -187,7 +169,7 @@ serve_job_send(struct serve_job *j, enum proto_type type, uint32_t channel, cJSO
 
 	serve_queue_json(b, type, channel, obj);
 	/* A router gone away is not our problem: the work goes on. */
-	serve_write_all(j->sock, buf_data(b), buf_len(b));
+	fd_write_all(j->sock, buf_data(b), buf_len(b));
 	buf_free(b);
 }
 
@@ -198,7 +180,7 @@ serve_job_send_raw(struct serve_job *j, enum proto_type type, uint32_t channel,
 	struct buf *b = buf_new();
 
 	proto_encode(b, type, channel, data, len);
-	serve_write_all(j->sock, buf_data(b), buf_len(b));
+	fd_write_all(j->sock, buf_data(b), buf_len(b));
 	buf_free(b);
 }
 
@@ -208,7 +190,7 @@ serve_job_result(struct serve_job *j, cJSON *result)
 	struct buf *b = buf_new();
 
 	serve_reply_result(b, j->id, result);
-	serve_write_all(j->sock, buf_data(b), buf_len(b));
+	fd_write_all(j->sock, buf_data(b), buf_len(b));
 	buf_free(b);
 }
 

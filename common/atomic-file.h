@@ -15,6 +15,10 @@
 int atomic_file_write(const char *path, const void *data, size_t len, mode_t mode,
     char **cause);
 
+/* Write all len bytes to fd, retrying short writes and EINTR. 0, or -1 with
+ * errno set. */
+int fd_write_all(int fd, const void *data, size_t len);
+
 /* Read a whole file (at most max bytes) into a malloc'd NUL-terminated buffer
  * that the caller frees; *len gets its size. */
 int file_read_all(const char *path, size_t max, char **data, size_t *len, char **cause);
