@@ -198,6 +198,40 @@ cli_create(const char *const *args, int nargs)
 	return id;
 }
 
+static int
+compare_strings(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* The JSON text of a field; string arrays whose order the docker CLI does not
+ * keep (it builds Env and Binds from maps) are sorted first. Caller frees. */
+static char *
+field_text(const cJSON *f, const char *key)
+{
+	const cJSON *e;
+	char **v, *text;
+	cJSON *sorted;
+	int n = 0, i;
+
+	if (f == NULL)
+		return strdup("(absent)");
+	if (!cJSON_IsArray(f) || (strcmp(key, "Env") != 0 && strcmp(key, "Binds") != 0))
+		return cJSON_PrintUnformatted(f);
+	v = calloc((size_t)cJSON_GetArraySize(f) + 1, sizeof *v);
+	cJSON_ArrayForEach(e, f)
+		if (cJSON_IsString(e))
+			v[n++] = e->valuestring;
+	qsort(v, (size_t)n, sizeof *v, compare_strings);
+	sorted = cJSON_CreateArray();
+	for (i = 0; i < n; i++)
+		cJSON_AddItemToArray(sorted, cJSON_CreateString(v[i]));
+	text = cJSON_PrintUnformatted(sorted);
+	cJSON_Delete(sorted);
+	free(v);
+	return text;
+}
+
 /* Compare one field of two inspections; both are printed on a difference. */
 static int
 same_field(const cJSON *a, const cJSON *b, const char *section, const char *key)
@@ -208,8 +242,8 @@ same_field(const cJSON *a, const cJSON *b, const char *section, const char *key)
 
 	fa = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(a, section), key);
 	fb = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(b, section), key);
-	ta = fa != NULL ? cJSON_PrintUnformatted(fa) : strdup("(absent)");
-	tb = fb != NULL ? cJSON_PrintUnformatted(fb) : strdup("(absent)");
+	ta = field_text(fa, key);
+	tb = field_text(fb, key);
 	same = strcmp(ta, tb) == 0;
 	if (!same)
 		fprintf(stderr, "  %s.%s:\n    docker CLI %s\n    rdev       %s\n", section, key,
