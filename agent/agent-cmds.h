@@ -6,7 +6,33 @@
 #ifndef RDEV_AGENT_CMDS_H
 #define RDEV_AGENT_CMDS_H
 
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
 #include "cmd.h"
+
+struct up_opts;
+
+/* Where the workspace commands' operations run: in this process (the local
+ * backend: agent-ops.h) or on a remote host's agent (the client's remote
+ * backend, over the broker). Each returns what agent-ops.h's function of the
+ * same name returns; ctx is the backend's own. The commands print the same
+ * output from either. */
+struct agent_backend {
+	int (*up)(void *ctx, const struct up_opts *opts, cJSON **result, char **cause);
+	int (*stop)(void *ctx, const char *folder, const char *config_file,
+	    cJSON **result, char **cause);
+	int (*down)(void *ctx, const char *folder, const char *config_file, int volumes,
+	    cJSON **result, char **cause);
+	int (*ls)(void *ctx, cJSON **result, char **cause);
+	/* NULL: the command reads the log file itself (local). */
+	int (*logs)(void *ctx, const char *folder, const char *config_file,
+	    size_t max_bytes, cJSON **result, char **cause);
+	void *ctx;
+};
+/* backend.c: agent-ops.h in this process. */
+extern const struct agent_backend agent_backend_local;
 
 #define AGENT_CMD_UP_HELP \
 	"Creates the workspace's dev container, or reuses it (starting it when\n" \
@@ -43,6 +69,8 @@ int agent_cmd_args_parse(const struct cmd_program *prog, const struct cmd_entry 
     int argc, char **argv, unsigned allowed, struct agent_cmd_args *a);
 
 /* cmd-up.c */
+int agent_cmd_up_on(const struct agent_backend *be, const struct cmd_program *prog,
+    const struct cmd_entry *entry, int argc, char **argv);
 int agent_cmd_up(const struct cmd_program *prog, const struct cmd_entry *entry, int argc,
     char **argv);
 
@@ -52,15 +80,23 @@ int agent_cmd_up(const struct cmd_program *prog, const struct cmd_entry *entry, 
 int agent_cmd_exec(const struct cmd_program *prog, const struct cmd_entry *entry,
     int argc, char **argv);
 /* cmd-stop.c: stop the workspace's container(s); a missing one is a no-op. */
+int agent_cmd_stop_on(const struct agent_backend *be, const struct cmd_program *prog,
+    const struct cmd_entry *entry, int argc, char **argv);
 int agent_cmd_stop(const struct cmd_program *prog, const struct cmd_entry *entry,
     int argc, char **argv);
 /* cmd-down.c: remove them (--volumes: and their volumes); missing: no-op. */
+int agent_cmd_down_on(const struct agent_backend *be, const struct cmd_program *prog,
+    const struct cmd_entry *entry, int argc, char **argv);
 int agent_cmd_down(const struct cmd_program *prog, const struct cmd_entry *entry,
     int argc, char **argv);
 /* cmd-ls.c: the dev containers on this host. */
+int agent_cmd_ls_on(const struct agent_backend *be, const struct cmd_program *prog,
+    const struct cmd_entry *entry, int argc, char **argv);
 int agent_cmd_ls(const struct cmd_program *prog, const struct cmd_entry *entry,
     int argc, char **argv);
 /* cmd-logs.c: the background lifecycle log of the workspace's container. */
+int agent_cmd_logs_on(const struct agent_backend *be, const struct cmd_program *prog,
+    const struct cmd_entry *entry, int argc, char **argv);
 int agent_cmd_logs(const struct cmd_program *prog, const struct cmd_entry *entry,
     int argc, char **argv);
 

@@ -9,8 +9,8 @@
 #include "agent-ops.h"
 
 int
-agent_cmd_down(const struct cmd_program *prog, const struct cmd_entry *entry, int argc,
-    char **argv)
+agent_cmd_down_on(const struct agent_backend *be, const struct cmd_program *prog,
+    const struct cmd_entry *entry, int argc, char **argv)
 {
 	struct agent_cmd_args a;
 	cJSON *res;
@@ -20,7 +20,7 @@ agent_cmd_down(const struct cmd_program *prog, const struct cmd_entry *entry, in
 	if (agent_cmd_args_parse(prog, entry, argc, argv,
 	    AGENT_ARG_FOLDER | AGENT_ARG_JSON | AGENT_ARG_VOLUMES, &a) != 0)
 		return CMD_EXIT_USAGE;
-	if (agent_op_down(a.folder, a.config_file, a.volumes, &res, &cause) != 0) {
+	if (be->down(be->ctx, a.folder, a.config_file, a.volumes, &res, &cause) != 0) {
 		fprintf(stderr, "%s: down: %s\n", prog->name, cause);
 		free(cause);
 		return CMD_EXIT_FAILURE;
@@ -33,4 +33,11 @@ agent_cmd_down(const struct cmd_program *prog, const struct cmd_entry *entry, in
 		    prog->name, a.folder);
 	cJSON_Delete(res);
 	return CMD_EXIT_OK;
+}
+
+int
+agent_cmd_down(const struct cmd_program *prog, const struct cmd_entry *entry, int argc,
+    char **argv)
+{
+	return agent_cmd_down_on(&agent_backend_local, prog, entry, argc, argv);
 }

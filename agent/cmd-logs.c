@@ -39,8 +39,8 @@ cmd_logs_copy(int fd, int follow, struct docker *d, const char *id)
 }
 
 int
-agent_cmd_logs(const struct cmd_program *prog, const struct cmd_entry *entry, int argc,
-    char **argv)
+agent_cmd_logs_on(const struct agent_backend *be, const struct cmd_program *prog,
+    const struct cmd_entry *entry, int argc, char **argv)
 {
 	struct agent_cmd_args a;
 	struct docker *d = NULL;
@@ -50,17 +50,32 @@ agent_cmd_logs(const struct cmd_program *prog, const struct cmd_entry *entry, in
 	if (agent_cmd_args_parse(prog, entry, argc, argv,
 	    AGENT_ARG_FOLDER | AGENT_ARG_FOLLOW | AGENT_ARG_JSON, &a) != 0)
 		return CMD_EXIT_USAGE;
-	if (a.json) {
+	if (a.json && a.follow)
+		return cmd_usage_error(prog, entry, "--json and --follow do not mix");
+	if (be->logs != NULL && a.follow) {
+		fprintf(stderr, "%s: logs: --follow is not available for remote targets "
+		    "yet\n", prog->name);
+		return CMD_EXIT_UNAVAILABLE;
+	}
+	if (a.json || be->logs != NULL) {
 		cJSON *result = NULL;
+		const cJSON *log;
 		char *text;
 
-		if (a.follow)
-			return cmd_usage_error(prog, entry, "--json and --follow do not mix");
-		if (agent_op_logs(a.folder, a.config_file, 64u << 20, &result, &cause) != 0)
+		if ((be->logs != NULL ? be->logs(be->ctx, a.folder, a.config_file, 4u << 20,
+		    &result, &cause) : agent_op_logs(a.folder, a.config_file, 64u << 20,
+		    &result, &cause)) != 0)
 			goto out;
-		text = cJSON_PrintUnformatted(result);
-		printf("%s\n", text);
-		free(text);
+		log = cJSON_GetObjectItemCaseSensitive(result, "log");
+		if (a.json) {
+			text = cJSON_PrintUnformatted(result);
+			printf("%s\n", text);
+			free(text);
+		} else if (cJSON_IsString(log) && log->valuestring[0] != '\0')
+			fputs(log->valuestring, stdout);
+		else
+			fprintf(stderr, "%s: no background lifecycle output for this "
+			    "container\n", prog->name);
 		cJSON_Delete(result);
 		rc = CMD_EXIT_OK;
 		goto out;
@@ -93,4 +108,11 @@ out:
 	free(id);
 	docker_free(d);
 	return rc;
+}
+
+int
+agent_cmd_logs(const struct cmd_program *prog, const struct cmd_entry *entry, int argc,
+    char **argv)
+{
+	return agent_cmd_logs_on(&agent_backend_local, prog, entry, argc, argv);
 }

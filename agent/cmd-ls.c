@@ -34,8 +34,8 @@ ls_age(double created, char *out, size_t len)
 }
 
 int
-agent_cmd_ls(const struct cmd_program *prog, const struct cmd_entry *entry, int argc,
-    char **argv)
+agent_cmd_ls_on(const struct agent_backend *be, const struct cmd_program *prog,
+    const struct cmd_entry *entry, int argc, char **argv)
 {
 	struct agent_cmd_args a;
 	cJSON *list, *c;
@@ -44,7 +44,7 @@ agent_cmd_ls(const struct cmd_program *prog, const struct cmd_entry *entry, int 
 
 	if (agent_cmd_args_parse(prog, entry, argc, argv, AGENT_ARG_JSON, &a) != 0)
 		return CMD_EXIT_USAGE;
-	if (agent_op_ls(&list, &cause) != 0) {
+	if (be->ls(be->ctx, &list, &cause) != 0) {
 		fprintf(stderr, "%s: ls: %s\n", prog->name, cause);
 		free(cause);
 		return CMD_EXIT_FAILURE;
@@ -68,4 +68,11 @@ agent_cmd_ls(const struct cmd_program *prog, const struct cmd_entry *entry, int 
 	}
 	cJSON_Delete(list);
 	return CMD_EXIT_OK;
+}
+
+int
+agent_cmd_ls(const struct cmd_program *prog, const struct cmd_entry *entry, int argc,
+    char **argv)
+{
+	return agent_cmd_ls_on(&agent_backend_local, prog, entry, argc, argv);
 }

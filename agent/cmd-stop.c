@@ -7,8 +7,8 @@
 #include "agent-ops.h"
 
 int
-agent_cmd_stop(const struct cmd_program *prog, const struct cmd_entry *entry, int argc,
-    char **argv)
+agent_cmd_stop_on(const struct agent_backend *be, const struct cmd_program *prog,
+    const struct cmd_entry *entry, int argc, char **argv)
 {
 	struct agent_cmd_args a;
 	cJSON *res;
@@ -18,7 +18,7 @@ agent_cmd_stop(const struct cmd_program *prog, const struct cmd_entry *entry, in
 	if (agent_cmd_args_parse(prog, entry, argc, argv, AGENT_ARG_FOLDER | AGENT_ARG_JSON,
 	    &a) != 0)
 		return CMD_EXIT_USAGE;
-	if (agent_op_stop(a.folder, a.config_file, &res, &cause) != 0) {
+	if (be->stop(be->ctx, a.folder, a.config_file, &res, &cause) != 0) {
 		fprintf(stderr, "%s: stop: %s\n", prog->name, cause);
 		free(cause);
 		return CMD_EXIT_FAILURE;
@@ -31,4 +31,11 @@ agent_cmd_stop(const struct cmd_program *prog, const struct cmd_entry *entry, in
 		    a.folder);
 	cJSON_Delete(res);
 	return CMD_EXIT_OK;
+}
+
+int
+agent_cmd_stop(const struct cmd_program *prog, const struct cmd_entry *entry, int argc,
+    char **argv)
+{
+	return agent_cmd_stop_on(&agent_backend_local, prog, entry, argc, argv);
 }

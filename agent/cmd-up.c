@@ -19,8 +19,8 @@ cmd_up_progress(void *arg, const char *data, size_t len)
 }
 
 int
-agent_cmd_up(const struct cmd_program *prog, const struct cmd_entry *entry, int argc,
-    char **argv)
+agent_cmd_up_on(const struct agent_backend *be, const struct cmd_program *prog,
+    const struct cmd_entry *entry, int argc, char **argv)
 {
 	struct up_opts opts = { 0 };
 	char *cause = NULL, *text;
@@ -50,7 +50,7 @@ agent_cmd_up(const struct cmd_program *prog, const struct cmd_entry *entry, int 
 		opts.workspace_folder = ".";
 	if (!quiet)
 		opts.progress.fn = cmd_up_progress;
-	if (agent_op_up(&opts, &json, &cause) != 0) {
+	if (be->up(be->ctx, &opts, &json, &cause) != 0) {
 		fprintf(stderr, "%s: up: %s\n", prog->name, cause);
 		json = cJSON_CreateObject();
 		cJSON_AddStringToObject(json, "outcome", "error");
@@ -67,4 +67,11 @@ agent_cmd_up(const struct cmd_program *prog, const struct cmd_entry *entry, int 
 	free(text);
 	cJSON_Delete(json);
 	return CMD_EXIT_OK;
+}
+
+int
+agent_cmd_up(const struct cmd_program *prog, const struct cmd_entry *entry, int argc,
+    char **argv)
+{
+	return agent_cmd_up_on(&agent_backend_local, prog, entry, argc, argv);
 }

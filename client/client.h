@@ -14,6 +14,7 @@ int cmd_read_configuration_exec(int argc, char **argv);
 /* cmd-workspace.c */
 int client_up_exec(int argc, char **argv);
 int client_exec_exec(int argc, char **argv);
+int client_shell_exec(int argc, char **argv);
 int client_stop_exec(int argc, char **argv);
 int client_down_exec(int argc, char **argv);
 int client_ls_exec(int argc, char **argv);

@@ -1,79 +1,228 @@
-/* cmd-workspace.c - the client's workspace commands (up, exec, stop, down,
- * ls, logs). A local TARGET runs the agent's implementation in this process;
- * a remote one goes through the broker (not built yet: exit 69). */
+/* cmd-workspace.c - the client's workspace commands (up, exec, shell, stop,
+ * down, ls, logs, read-configuration). A local TARGET runs the agent's
+ * implementation in this process; a remote one runs the same command with a
+ * backend that sends each operation to the host's agent through the broker
+ * (remote.h), so both print the same output. */
 #include "client.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "agent-cmds.h"
+#include "remote.h"
 #include "target.h"
+#include "xmalloc.h"
 
-/* The TARGET: the first argument that is not an option (nor an option's
- * value), before any "--". NULL if none. */
-static const char *
-client_target(int argc, char **argv)
+/* Index of the TARGET: the first argument that is not an option (nor an
+ * option's value), before any "--". -1 if none. */
+static int
+client_target_index(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--") == 0)
-			return NULL;
+			return -1;
 		if (strcmp(argv[i], "--config") == 0) {
 			i++;
 			continue;
 		}
 		if (argv[i][0] != '-')
-			return argv[i];
+			return i;
 	}
-	return NULL;
+	return -1;
 }
 
+/* Take the client-only options out of argv (before "--"). */
 static int
-client_workspace_cmd(const char *name,
-    int (*impl)(const struct cmd_program *, const struct cmd_entry *, int, char **),
-    int argc, char **argv)
+client_take_flag(int *argc, char **argv, const char *flag)
 {
-	const char *target = client_target(argc, argv);
+	int i, found = 0;
 
-	if (target != NULL && target_is_remote(target)) {
-		fprintf(stderr, "rdev: %s: remote targets (%s) are not available in this "
-		    "build yet\n", name, target);
-		return CMD_EXIT_UNAVAILABLE;
+	for (i = 1; i < *argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], flag) == 0) {
+			memmove(argv + i, argv + i + 1, (size_t)(*argc - i) * sizeof *argv);
+			(*argc)--;
+			i--;
+			found = 1;
+		}
 	}
-	return impl(&client_program, cmd_lookup(&client_program, name), argc, argv);
+	return found;
+}
+
+/* A remote TARGET in argv: parse it into *t, put its path in its place, and
+ * return 1; 0 when local (or none); -1 after printing a bad target. */
+static int
+client_remote_target(const char *name, int argc, char **argv, struct target *t)
+{
+	int i = client_target_index(argc, argv);
+	char *cause = NULL;
+
+	if (i < 0 || !target_is_remote(argv[i]))
+		return 0;
+	if (target_parse(argv[i], t, &cause) != 0) {
+		fprintf(stderr, "rdev: %s: %s\n", name, cause);
+		free(cause);
+		return -1;
+	}
+	if (t->kind == TARGET_POOL) {
+		fprintf(stderr, "rdev: %s: host pools (%s) are not available in this build "
+		    "yet\n", name, argv[i]);
+		target_clear(t);
+		return -2;
+	}
+	argv[i] = t->path;
+	return 1;
+}
+
+typedef int (*client_cmd_on)(const struct agent_backend *, const struct cmd_program *,
+    const struct cmd_entry *, int, char **);
+
+static int
+client_workspace_cmd(const char *name, client_cmd_on impl, int argc, char **argv)
+{
+	const struct cmd_entry *entry = cmd_lookup(&client_program, name);
+	struct remote_opts ro = { 0, 0 };
+	struct agent_backend be;
+	struct target t;
+	struct remote *r;
+	int rc;
+
+	memset(&t, 0, sizeof t);
+	ro.accept_new_host_key = client_take_flag(&argc, argv, "--accept-new-host-key");
+	ro.quiet = strcmp(name, "ls") == 0;
+	switch (client_remote_target(name, argc, argv, &t)) {
+	case 0:
+		return impl(&agent_backend_local, &client_program, entry, argc, argv);
+	case 1:
+		break;
+	case -2:
+		return CMD_EXIT_UNAVAILABLE;
+	default:
+		return CMD_EXIT_USAGE;
+	}
+	for (int i = 1; i < argc; i++)
+		ro.quiet |= strcmp(argv[i], "--json") == 0;
+	r = remote_new(&t, &ro);
+	remote_backend(r, &be);
+	if (strcmp(name, "ls") == 0) {
+		/* ls takes no folder: drop the target's path. */
+		int i = client_target_index(argc, argv);
+
+		memmove(argv + i, argv + i + 1, (size_t)(argc - i) * sizeof *argv);
+		argc--;
+	}
+	rc = impl(&be, &client_program, entry, argc, argv);
+	remote_free(r);
+	target_clear(&t);
+	return rc;
 }
 
 int
 client_up_exec(int argc, char **argv)
 {
-	return client_workspace_cmd("up", agent_cmd_up, argc, argv);
-}
-
-int
-client_exec_exec(int argc, char **argv)
-{
-	return client_workspace_cmd("exec", agent_cmd_exec, argc, argv);
+	return client_workspace_cmd("up", agent_cmd_up_on, argc, argv);
 }
 
 int
 client_stop_exec(int argc, char **argv)
 {
-	return client_workspace_cmd("stop", agent_cmd_stop, argc, argv);
+	return client_workspace_cmd("stop", agent_cmd_stop_on, argc, argv);
 }
 
 int
 client_down_exec(int argc, char **argv)
 {
-	return client_workspace_cmd("down", agent_cmd_down, argc, argv);
+	return client_workspace_cmd("down", agent_cmd_down_on, argc, argv);
 }
 
 int
 client_ls_exec(int argc, char **argv)
 {
-	return client_workspace_cmd("ls", agent_cmd_ls, argc, argv);
+	return client_workspace_cmd("ls", agent_cmd_ls_on, argc, argv);
 }
 
 int
 client_logs_exec(int argc, char **argv)
 {
-	return client_workspace_cmd("logs", agent_cmd_logs, argc, argv);
+	return client_workspace_cmd("logs", agent_cmd_logs_on, argc, argv);
+}
+
+/* exec (and shell, which is exec of the user's shell). */
+static int
+client_exec_common(const char *name, int argc, char **argv, char *const *shell_cmd,
+    int nshell)
+{
+	const struct cmd_entry *entry = cmd_lookup(&client_program, name);
+	struct remote_opts ro = { 0, 1 };
+	struct agent_cmd_args a;
+	struct target t;
+	struct remote *r;
+	char **local_argv;
+	int rc, i, n;
+
+	memset(&t, 0, sizeof t);
+	ro.accept_new_host_key = client_take_flag(&argc, argv, "--accept-new-host-key");
+	rc = client_remote_target(name, argc, argv, &t);
+	if (rc == -2)
+		return CMD_EXIT_UNAVAILABLE;
+	if (rc < 0)
+		return CMD_EXIT_USAGE;
+	if (agent_cmd_args_parse(&client_program, entry, argc, argv, AGENT_ARG_FOLDER |
+	    (shell_cmd == NULL ? AGENT_ARG_COMMAND : 0), &a) != 0) {
+		target_clear(&t);
+		return CMD_EXIT_USAGE;
+	}
+	if (shell_cmd != NULL) {
+		a.command = (char **)shell_cmd;
+		a.ncommand = nshell;
+	}
+	if (a.ncommand == 0) {
+		target_clear(&t);
+		return cmd_usage_error(&client_program, entry, "no command given");
+	}
+	if (rc == 1) {
+		r = remote_new(&t, &ro);
+		rc = remote_exec(r, "rdev", a.folder, a.config_file, a.command, a.ncommand);
+		remote_free(r);
+		target_clear(&t);
+		return rc;
+	}
+	/* Local: `exec FOLDER [--config F] -- COMMAND...` in this process. */
+	local_argv = xcalloc((size_t)a.ncommand + 6, sizeof *local_argv);
+	n = 0;
+	local_argv[n++] = (char *)"exec";
+	local_argv[n++] = (char *)a.folder;
+	if (a.config_file != NULL) {
+		local_argv[n++] = (char *)"--config";
+		local_argv[n++] = (char *)a.config_file;
+	}
+	local_argv[n++] = (char *)"--";
+	for (i = 0; i < a.ncommand; i++)
+		local_argv[n++] = a.command[i];
+	rc = agent_cmd_exec(&client_program, entry, n, local_argv);
+	free(local_argv);
+	return rc;
+}
+
+int
+client_exec_exec(int argc, char **argv)
+{
+	return client_exec_common("exec", argc, argv, NULL, 0);
+}
+
+/* The remote user's login shell from the container's passwd, else /bin/sh;
+ * run interactively (not as a login shell, which would reset the remote
+ * environment rdev set up). */
+#define CLIENT_SHELL_SCRIPT \
+	"u=$(id -un 2>/dev/null); s=; " \
+	"[ -n \"$u\" ] && s=$(grep \"^$u:\" /etc/passwd 2>/dev/null | cut -d: -f7); " \
+	"[ -n \"$s\" ] && [ -x \"$s\" ] || s=/bin/sh; exec \"$s\""
+
+int
+client_shell_exec(int argc, char **argv)
+{
+	static char *const shell_cmd[] = { (char *)"/bin/sh", (char *)"-c",
+		(char *)CLIENT_SHELL_SCRIPT, NULL };
+
+	return client_exec_common("shell", argc, argv, shell_cmd, 3);
 }

@@ -4,20 +4,38 @@
 
 #include <signal.h>
 
+#define CLIENT_TARGET_HELP \
+	"TARGET is a workspace folder: a local path, [user@]host[:port]:path or\n" \
+	"ssh://[user@]host[:port]/path (~ is the remote user's home; a relative\n" \
+	"path is relative to it). host may be an alias from ~/.ssh/config;\n" \
+	"$RDEV_SSH_CONFIG names another config file (as ssh -F), $RDEV_KNOWN_HOSTS\n" \
+	"another known_hosts file. Remote targets go through the broker\n" \
+	"(rdev-broker), started on demand, which keeps one SSH session per host.\n" \
+	"  --accept-new-host-key   trust and record the key of a host never seen\n" \
+	"                          before (a changed key is always refused)\n"
+
 static const struct cmd_entry client_commands[] = {
 	{ "up", "TARGET [--config FILE] [--rebuild] [--recreate] [--json]",
 	  "create or resume the dev container for TARGET",
-	  "TARGET is a local path ([user@]host[:port]:path and ssh://user@host:port/path\n"
-	  "are not available in this build yet).\n\n" AGENT_CMD_UP_HELP, client_up_exec },
+	  CLIENT_TARGET_HELP "\n" AGENT_CMD_UP_HELP, client_up_exec },
 	{ "exec", "TARGET [--config FILE] [--] COMMAND [ARGS...]",
 	  "run a command in the dev container; exits with its status",
 	  "Runs as the remote user, with the remote environment, in the workspace\n"
-	  "folder. A TTY when stdin is a terminal. Exit status: the command's, or\n"
-	  "125 when it could not be run.\n", client_exec_exec },
-	{ "shell", "TARGET", "open an interactive shell in the dev container", NULL, NULL },
+	  "folder. A TTY when stdin is a terminal (TERM and the window size are\n"
+	  "passed on); otherwise stdin, stdout and stderr are raw byte streams.\n"
+	  "Ctrl-C, SIGTERM and SIGHUP are passed to the command. Exit status: the\n"
+	  "command's (128+N when killed by signal N), or 125 when it could not be\n"
+	  "run or the connection broke.\n\n" CLIENT_TARGET_HELP, client_exec_exec },
+	{ "shell", "TARGET [--config FILE]", "open an interactive shell in the dev container",
+	  "Runs the remote user's shell (from the container's /etc/passwd, else\n"
+	  "/bin/sh) as `exec` would. Exit status: the shell's.\n\n" CLIENT_TARGET_HELP,
+	  client_shell_exec },
 	{ "forward", "TARGET SPEC... | --list | --stop SPEC",
 	  "forward ports (3000, 8080:3000, 5432:db:5432) to localhost", NULL, NULL },
-	{ "ls", "[--json]", "list your dev containers and forwards", NULL, client_ls_exec },
+	{ "ls", "[TARGET] [--json]", "list your dev containers and forwards",
+	  "Without TARGET: the dev containers of this machine's Docker. With a\n"
+	  "remote TARGET (host:path, the path is ignored): those of that host.\n",
+	  client_ls_exec },
 	{ "status", "TARGET", "show the state of one dev container", NULL, NULL },
 	{ "logs", "TARGET [--config FILE] [-f | --json]",
 	  "show the background lifecycle log of a dev container", NULL, client_logs_exec },

@@ -1,0 +1,324 @@
+/* remote-exec.c - `exec` and `shell` on a remote agent (remote.h): the exec
+ * request of docs/PROTOCOL.md, with stdin/stdout/stderr on channels. */
+#include "remote.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "atomic-file.h"
+#include "error.h"
+#include "xmalloc.h"
+
+#define REMOTE_EXEC_CHANNEL 1
+#define REMOTE_EXEC_STDIN_MAX (256u << 10)  /* queued stdin before we stop reading */
+#define REMOTE_EXIT_FAILED 125
+
+/* Set by signal handlers, read by the loop: the only state a handler may
+ * touch. */
+static volatile sig_atomic_t remote_exec_winch;
+static volatile sig_atomic_t remote_exec_signal;
+
+static void
+remote_exec_on_winch(int sig)
+{
+	remote_exec_winch = 1;
+}
+
+static void
+remote_exec_on_signal(int sig)
+{
+	remote_exec_signal = sig;
+}
+
+static const char *
+remote_exec_signal_name(int sig)
+{
+	switch (sig) {
+	case SIGINT: return "INT";
+	case SIGTERM: return "TERM";
+	case SIGHUP: return "HUP";
+	case SIGQUIT: return "QUIT";
+	default: return NULL;
+	}
+}
+
+struct remote_exec {
+	struct remote *r;
+	struct proto_conn *c;
+	int exec_id;
+	int tty;
+	int started;
+	int done;
+	int status;
+	int signals_sent;
+	char *error;
+};
+
+static void
+remote_exec_queue_control(struct remote_exec *x, cJSON *o)
+{
+	if (proto_conn_queue_json(x->c, PROTO_CONTROL, 0, o, NULL) != 0) {
+		/* a few small fields: cannot be too large */
+	}
+	cJSON_Delete(o);
+}
+
+static void
+remote_exec_queue_resize(struct remote_exec *x)
+{
+	struct winsize ws;
+	cJSON *o;
+
+	if (ioctl(0, TIOCGWINSZ, &ws) != 0 || ws.ws_row == 0)
+		return;
+	o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "id", remote_next_id(x->r));
+	cJSON_AddStringToObject(o, "op", "resize");
+	cJSON_AddNumberToObject(o, "channel", REMOTE_EXEC_CHANNEL);
+	cJSON_AddNumberToObject(o, "rows", ws.ws_row);
+	cJSON_AddNumberToObject(o, "cols", ws.ws_col);
+	remote_exec_queue_control(x, o);
+}
+
+static void
+remote_exec_queue_signal(struct remote_exec *x, int sig)
+{
+	const char *name = remote_exec_signal_name(sig);
+	cJSON *o;
+
+	if (name == NULL)
+		return;
+	o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "id", remote_next_id(x->r));
+	cJSON_AddStringToObject(o, "op", "signal");
+	cJSON_AddNumberToObject(o, "channel", REMOTE_EXEC_CHANNEL);
+	cJSON_AddStringToObject(o, "signal", name);
+	remote_exec_queue_control(x, o);
+}
+
+/* Handle one frame from the agent. */
+static void
+remote_exec_frame(struct remote_exec *x, const struct proto_frame *f)
+{
+	const cJSON *id, *ok, *v;
+	cJSON *msg;
+
+	switch (f->type) {
+	case PROTO_DATA:
+		if (f->channel == REMOTE_EXEC_CHANNEL)
+			fd_write_all(1, f->payload, f->len);
+		else if (f->channel == REMOTE_EXEC_CHANNEL + 1)
+			fd_write_all(2, f->payload, f->len);
+		return;
+	case PROTO_EOF:
+		return;
+	case PROTO_CLOSE:
+		if (f->channel != REMOTE_EXEC_CHANNEL)
+			return;
+		x->done = 1;
+		x->status = REMOTE_EXIT_FAILED;
+		if (f->len == 0 || (msg = proto_frame_json(f, NULL)) == NULL)
+			return;
+		v = cJSON_GetObjectItemCaseSensitive(msg, "status");
+		if (cJSON_IsNumber(v))
+			x->status = v->valueint;
+		v = cJSON_GetObjectItemCaseSensitive(msg, "error");
+		if (cJSON_IsString(v))
+			x->error = xstrdup(v->valuestring);
+		cJSON_Delete(msg);
+		return;
+	case PROTO_CONTROL:
+	case PROTO_FATAL:
+		if ((msg = proto_frame_json(f, NULL)) == NULL)
+			return;
+		v = cJSON_GetObjectItemCaseSensitive(msg, "error");
+		if (f->type == PROTO_FATAL) {
+			x->done = 1;
+			x->status = REMOTE_EXIT_FAILED;
+			x->error = xstrdup(cJSON_IsString(v) ? v->valuestring :
+			    "the agent ended the session");
+		} else {
+			id = cJSON_GetObjectItemCaseSensitive(msg, "id");
+			ok = cJSON_GetObjectItemCaseSensitive(msg, "ok");
+			if (cJSON_IsNumber(id) && id->valueint == x->exec_id) {
+				if (cJSON_IsTrue(ok))
+					x->started = 1;
+				else if (ok != NULL) {
+					const cJSON *st = cJSON_GetObjectItemCaseSensitive(msg,
+					    "exitStatus");
+
+					x->done = 1;
+					x->status = cJSON_IsNumber(st) ? st->valueint :
+					    REMOTE_EXIT_FAILED;
+					x->error = xstrdup(cJSON_IsString(v) ? v->valuestring :
+					    "exec failed");
+				}
+			}
+		}
+		cJSON_Delete(msg);
+		return;
+	default:
+		return;
+	}
+}
+
+static void
+remote_exec_install_signals(int tty)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = remote_exec_on_winch;
+	sigaction(SIGWINCH, &sa, NULL);
+	sa.sa_handler = remote_exec_on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	if (!tty) {
+		/* With a TTY, ^C is a byte for the remote terminal. */
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGQUIT, &sa, NULL);
+	}
+}
+
+static int
+remote_exec_loop(struct remote_exec *x, char **cause)
+{
+	struct proto_frame f;
+	struct pollfd pfd[2];
+	unsigned char in[65536];
+	int stdin_open = 1, rc, fd = proto_conn_fd(x->c), sig;
+	ssize_t n;
+
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	while (!x->done) {
+		if (remote_exec_winch) {
+			remote_exec_winch = 0;
+			if (x->tty)
+				remote_exec_queue_resize(x);
+		}
+		if ((sig = remote_exec_signal) != 0) {
+			remote_exec_signal = 0;
+			if (++x->signals_sent > 2) {
+				/* Asked three times: give up on the remote side. */
+				x->status = 128 + sig;
+				return 0;
+			}
+			remote_exec_queue_signal(x, sig);
+		}
+		while ((rc = proto_conn_next(x->c, &f, cause)) == 1 && !x->done)
+			remote_exec_frame(x, &f);
+		if (rc < 0)
+			return -1;
+		if (x->done)
+			break;
+		if (proto_conn_write_some(x->c, cause) != 0)
+			return -1;
+		pfd[0] = (struct pollfd){ .fd = stdin_open &&
+		    proto_conn_pending_out(x->c) < REMOTE_EXEC_STDIN_MAX ? 0 : -1,
+		    .events = POLLIN };
+		pfd[1] = (struct pollfd){ .fd = fd, .events = POLLIN |
+		    (proto_conn_pending_out(x->c) > 0 ? POLLOUT : 0) };
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return error_set_errno(cause, errno, "poll");
+		}
+		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			n = read(0, in, sizeof in);
+			if (n > 0)
+				proto_conn_queue(x->c, PROTO_DATA, REMOTE_EXEC_CHANNEL, in,
+				    (size_t)n);
+			else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+				stdin_open = 0;
+				if (!x->tty)
+					proto_conn_queue(x->c, PROTO_EOF, REMOTE_EXEC_CHANNEL,
+					    NULL, 0);
+			}
+		}
+		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+			rc = proto_conn_read_some(x->c, cause);
+			if (rc < 0)
+				return -1;
+			if (rc == 0) {
+				/* Frames read with the last bytes still count. */
+				while (!x->done && proto_conn_next(x->c, &f, NULL) == 1)
+					remote_exec_frame(x, &f);
+				if (!x->done)
+					return error_set(cause, "the connection to the host was "
+					    "lost");
+			}
+		}
+	}
+	return 0;
+}
+
+int
+remote_exec(struct remote *r, const char *prog_name, const char *folder,
+    const char *config_file, char *const *command, int ncommand)
+{
+	struct remote_exec x;
+	struct termios saved, raw;
+	struct winsize ws;
+	const char *term = getenv("TERM");
+	char *cause = NULL;
+	cJSON *req, *argv;
+	int i, raw_set = 0, rc;
+
+	memset(&x, 0, sizeof x);
+	x.r = r;
+	x.tty = isatty(0);
+	if (remote_connect(r, &cause) != 0) {
+		fprintf(stderr, "%s: exec: %s\n", prog_name, cause);
+		free(cause);
+		return REMOTE_EXIT_FAILED;
+	}
+	x.c = remote_conn(r);
+	x.exec_id = remote_next_id(r);
+	req = cJSON_CreateObject();
+	cJSON_AddNumberToObject(req, "id", x.exec_id);
+	cJSON_AddStringToObject(req, "op", "exec");
+	cJSON_AddStringToObject(req, "workspace", folder);
+	if (config_file != NULL)
+		cJSON_AddStringToObject(req, "config", config_file);
+	argv = cJSON_AddArrayToObject(req, "command");
+	for (i = 0; i < ncommand; i++)
+		cJSON_AddItemToArray(argv, cJSON_CreateString(command[i]));
+	cJSON_AddBoolToObject(req, "tty", x.tty);
+	cJSON_AddNumberToObject(req, "channel", REMOTE_EXEC_CHANNEL);
+	if (x.tty) {
+		cJSON_AddStringToObject(req, "term", term != NULL ? term : "xterm");
+		if (ioctl(0, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0) {
+			cJSON_AddNumberToObject(req, "rows", ws.ws_row);
+			cJSON_AddNumberToObject(req, "cols", ws.ws_col);
+		}
+	}
+	remote_exec_queue_control(&x, req);
+	remote_exec_install_signals(x.tty);
+	if (x.tty && tcgetattr(0, &saved) == 0) {
+		raw = saved;
+		cfmakeraw(&raw);
+		raw_set = tcsetattr(0, TCSANOW, &raw) == 0;
+	}
+	rc = remote_exec_loop(&x, &cause);
+	if (raw_set)
+		tcsetattr(0, TCSANOW, &saved);
+	if (rc != 0) {
+		fprintf(stderr, "%s: exec: %s\n", prog_name, cause);
+		free(cause);
+		free(x.error);
+		return REMOTE_EXIT_FAILED;
+	}
+	if (x.error != NULL)
+		fprintf(stderr, "%s: exec: %s\n", prog_name, x.error);
+	free(x.error);
+	return x.status;
+}

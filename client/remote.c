@@ -1,0 +1,215 @@
+/* remote.c - a remote target's agent through the broker (remote.h). */
+#include "remote.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker-client.h"
+#include "error.h"
+#include "up.h"
+#include "xmalloc.h"
+
+struct remote {
+	struct target t;
+	struct remote_opts o;
+	struct proto_conn *conn;
+	int next_id;
+};
+
+struct remote *
+remote_new(const struct target *t, const struct remote_opts *o)
+{
+	struct remote *r = xcalloc(1, sizeof *r);
+
+	r->t.kind = t->kind;
+	r->t.user = t->user != NULL ? xstrdup(t->user) : NULL;
+	r->t.host = t->host != NULL ? xstrdup(t->host) : NULL;
+	r->t.port = t->port;
+	r->t.path = t->path != NULL ? xstrdup(t->path) : NULL;
+	r->o = *o;
+	r->next_id = 1;
+	return r;
+}
+
+void
+remote_free(struct remote *r)
+{
+	if (r == NULL)
+		return;
+	proto_conn_free(r->conn);
+	target_clear(&r->t);
+	free(r);
+}
+
+struct proto_conn *
+remote_conn(struct remote *r)
+{
+	return r->conn;
+}
+
+int
+remote_next_id(struct remote *r)
+{
+	return r->next_id++;
+}
+
+static void
+remote_on_progress(void *arg, const char *text)
+{
+	const struct progress *p = arg;
+
+	if (p != NULL)
+		progress_write(p, text, strlen(text));
+}
+
+static void
+remote_progress_stderr(void *arg, const char *data, size_t len)
+{
+	if (fwrite(data, 1, len, stderr) != len) {
+		/* best effort */
+	}
+}
+
+/* An absolute path from an environment variable (the broker runs in /). */
+static void
+remote_add_path_env(cJSON *req, const char *field, const char *env)
+{
+	const char *v = getenv(env);
+	char abs[PATH_MAX];
+
+	if (v == NULL || *v == '\0')
+		return;
+	if (realpath(v, abs) != NULL)
+		cJSON_AddStringToObject(req, field, abs);
+	else
+		cJSON_AddStringToObject(req, field, v);
+}
+
+int
+remote_connect(struct remote *r, char **cause)
+{
+	struct progress stderr_progress = { remote_progress_stderr, NULL };
+	cJSON *req, *result = NULL;
+	uint32_t version;
+
+	if (r->conn != NULL)
+		return 0;
+	if (broker_client_connect(1, "rdev " RDEV_VERSION, &r->conn, NULL, cause) != 0)
+		return -1;
+	req = cJSON_CreateObject();
+	cJSON_AddNumberToObject(req, "id", 1);
+	cJSON_AddStringToObject(req, "op", "agent");
+	cJSON_AddStringToObject(req, "host", r->t.host);
+	if (r->t.user != NULL)
+		cJSON_AddStringToObject(req, "user", r->t.user);
+	if (r->t.port != 0)
+		cJSON_AddNumberToObject(req, "port", r->t.port);
+	remote_add_path_env(req, "sshConfig", "RDEV_SSH_CONFIG");
+	remote_add_path_env(req, "knownHosts", "RDEV_KNOWN_HOSTS");
+	cJSON_AddBoolToObject(req, "acceptNewHostKey", r->o.accept_new_host_key);
+	if (proto_conn_request(r->conn, req, remote_on_progress,
+	    r->o.quiet ? NULL : &stderr_progress, &result, NULL, cause) != 0)
+		goto fail;
+	cJSON_Delete(result);
+	/* The connection now reaches the agent. */
+	if (proto_conn_handshake(r->conn, "rdev " RDEV_VERSION, &version, cause) != 0)
+		goto fail;
+	return 0;
+fail:
+	proto_conn_free(r->conn);
+	r->conn = NULL;
+	return -1;
+}
+
+int
+remote_request(struct remote *r, cJSON *request, const struct progress *p,
+    cJSON **result, int *exit_status, char **cause)
+{
+	*result = NULL;
+	if (remote_connect(r, cause) != 0) {
+		cJSON_Delete(request);
+		if (exit_status != NULL)
+			*exit_status = 1;
+		return -1;
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(request, "id");
+	cJSON_AddNumberToObject(request, "id", remote_next_id(r));
+	if (proto_conn_request(r->conn, request, remote_on_progress, (void *)p, result,
+	    exit_status, cause) != 0)
+		return error_prefix(cause, "%s", r->t.host);
+	return 0;
+}
+
+/* --- the backend -------------------------------------------------------- */
+
+static cJSON *
+remote_ws_request(const char *op, const char *folder, const char *config_file)
+{
+	cJSON *req = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(req, "op", op);
+	cJSON_AddStringToObject(req, "workspace", folder);
+	if (config_file != NULL)
+		cJSON_AddStringToObject(req, "config", config_file);
+	return req;
+}
+
+static int
+remote_be_up(void *ctx, const struct up_opts *opts, cJSON **result, char **cause)
+{
+	cJSON *req = remote_ws_request("up", opts->workspace_folder, opts->config_file);
+
+	cJSON_AddBoolToObject(req, "rebuild", opts->rebuild);
+	cJSON_AddBoolToObject(req, "recreate", opts->recreate);
+	return remote_request(ctx, req, &opts->progress, result, NULL, cause);
+}
+
+static int
+remote_be_stop(void *ctx, const char *folder, const char *config_file, cJSON **result,
+    char **cause)
+{
+	return remote_request(ctx, remote_ws_request("stop", folder, config_file), NULL,
+	    result, NULL, cause);
+}
+
+static int
+remote_be_down(void *ctx, const char *folder, const char *config_file, int volumes,
+    cJSON **result, char **cause)
+{
+	cJSON *req = remote_ws_request("down", folder, config_file);
+
+	cJSON_AddBoolToObject(req, "volumes", volumes);
+	return remote_request(ctx, req, NULL, result, NULL, cause);
+}
+
+static int
+remote_be_ls(void *ctx, cJSON **result, char **cause)
+{
+	cJSON *req = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(req, "op", "ls");
+	return remote_request(ctx, req, NULL, result, NULL, cause);
+}
+
+static int
+remote_be_logs(void *ctx, const char *folder, const char *config_file, size_t max_bytes,
+    cJSON **result, char **cause)
+{
+	cJSON *req = remote_ws_request("logs", folder, config_file);
+
+	cJSON_AddNumberToObject(req, "maxBytes", (double)max_bytes);
+	return remote_request(ctx, req, NULL, result, NULL, cause);
+}
+
+void
+remote_backend(struct remote *r, struct agent_backend *be)
+{
+	be->up = remote_be_up;
+	be->stop = remote_be_stop;
+	be->down = remote_be_down;
+	be->ls = remote_be_ls;
+	be->logs = remote_be_logs;
+	be->ctx = r;
+}

@@ -1,0 +1,56 @@
+/* remote.h - a remote target's agent, reached through the broker.
+ *
+ * remote_connect() connects to the user's broker (starting it when none
+ * runs), asks it for an agent on the target's host (the broker connects,
+ * verifies the host key, installs the agent if needed and opens a channel
+ * running `rdev-agent serve`), then does the protocol handshake with that
+ * agent. From then on requests go straight to the agent.
+ *
+ * SSH settings come from the ssh config (as ssh does); $RDEV_SSH_CONFIG
+ * names another config file (as ssh -F) and $RDEV_KNOWN_HOSTS another
+ * known_hosts file.
+ *
+ * Ownership: struct remote owns its connection; the target is copied.
+ */
+#ifndef RDEV_REMOTE_H
+#define RDEV_REMOTE_H
+
+#include <cjson/cJSON.h>
+
+#include "agent-cmds.h"
+#include "progress.h"
+#include "proto-conn.h"
+#include "target.h"
+
+struct remote;
+
+struct remote_opts {
+	int accept_new_host_key;  /* record an unknown host key */
+	int quiet;                /* no "connecting"/"installing" lines */
+};
+
+struct remote *remote_new(const struct target *t, const struct remote_opts *o);
+void remote_free(struct remote *r);
+/* Connect (once; later calls return 0 at once). -1 with *cause. */
+int remote_connect(struct remote *r, char **cause);
+/* The agent connection; valid after remote_connect. */
+struct proto_conn *remote_conn(struct remote *r);
+/* A new request id. */
+int remote_next_id(struct remote *r);
+/* Connect if needed, send request (consumed; "id" is added) and wait for the
+ * response; progress events go to p (may be NULL). See proto_conn_request. */
+int remote_request(struct remote *r, cJSON *request, const struct progress *p,
+    cJSON **result, int *exit_status, char **cause);
+/* A backend for the workspace commands that runs them on r's agent. */
+void remote_backend(struct remote *r, struct agent_backend *be);
+
+/* remote-exec.c: run command (argv) in the workspace's container: stdin,
+ * stdout and stderr streamed (a PTY when stdin is a terminal, with TERM and
+ * window size), SIGINT/SIGTERM/SIGHUP passed on. Returns the command's exit
+ * status (128+N when killed by signal N), or 125 with the reason printed on
+ * stderr as "PROG: exec: ..." when it could not be run or the connection
+ * broke. */
+int remote_exec(struct remote *r, const char *prog_name, const char *folder,
+    const char *config_file, char *const *command, int ncommand);
+
+#endif

@@ -1,0 +1,119 @@
+/* broker-client.c - connecting to the broker (broker-client.h). */
+#include "broker-client.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "runtime-dir.h"
+#include "spawn.h"
+#include "xmalloc.h"
+
+char *
+broker_client_sibling(const char *name)
+{
+	char self[PATH_MAX], *slash, *path;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+
+	if (n > 0) {
+		self[n] = '\0';
+		if ((slash = strrchr(self, '/')) != NULL) {
+			*slash = '\0';
+			path = xasprintf("%s/%s", self, name);
+			if (access(path, X_OK) == 0)
+				return path;
+			free(path);
+		}
+	}
+	return xstrdup(name);
+}
+
+/* 0 connected (*fd), 1 nobody listens, -1 other error. */
+static int
+broker_client_dial(const char *path, int *fd, char **cause)
+{
+	struct sockaddr_un sa;
+	int s;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof sa.sun_path)
+		return error_set(cause, "%s: path too long for a socket", path);
+	strcpy(sa.sun_path, path);
+	if ((s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return error_set_errno(cause, errno, "socket");
+	if (connect(s, (struct sockaddr *)&sa, sizeof sa) != 0) {
+		int e = errno;
+
+		close(s);
+		if (e == ENOENT || e == ECONNREFUSED)
+			return 1;
+		return error_set_errno(cause, e, "%s", path);
+	}
+	*fd = s;
+	return 0;
+}
+
+static int
+broker_client_start(char **cause)
+{
+	char *prog = broker_client_sibling("rdev-broker");
+	const char *argv[] = { prog, "start", NULL };
+	struct spawn_result r;
+	int rc;
+
+	rc = spawn_run(argv, NULL, &r, cause);
+	if (rc == 0 && spawn_result_status(&r) != 0) {
+		char *tail = spawn_result_tail(&r, 3);
+
+		error_set(cause, "could not start the broker (%s start, exit %d): %s", prog,
+		    spawn_result_status(&r), tail);
+		free(tail);
+		rc = -1;
+	}
+	spawn_result_free(&r);
+	free(prog);
+	return rc;
+}
+
+int
+broker_client_connect(int autostart, const char *software, struct proto_conn **c,
+    int *not_running, char **cause)
+{
+	char *path;
+	uint32_t version;
+	int fd = -1, rc;
+
+	if (not_running != NULL)
+		*not_running = 0;
+	if ((path = runtime_dir_file(BROKER_SOCKET_NAME, cause)) == NULL)
+		return -1;
+	rc = broker_client_dial(path, &fd, cause);
+	if (rc == 1 && autostart) {
+		if (broker_client_start(cause) != 0) {
+			free(path);
+			return -1;
+		}
+		rc = broker_client_dial(path, &fd, cause);
+	}
+	if (rc == 1) {
+		if (not_running != NULL)
+			*not_running = 1;
+		error_set(cause, "no broker is running (socket %s)", path);
+	}
+	free(path);
+	if (rc != 0)
+		return -1;
+	*c = proto_conn_new(fd, "the broker");
+	if (proto_conn_handshake(*c, software, &version, cause) != 0) {
+		proto_conn_free(*c);
+		*c = NULL;
+		return -1;
+	}
+	return 0;
+}

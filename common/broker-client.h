@@ -1,0 +1,26 @@
+/* broker-client.h - reaching the user's broker from rdev and rdev-broker.
+ *
+ * The broker listens on RUNTIME/broker.sock (runtime-dir.h). Connecting with
+ * autostart runs `rdev-broker start` (next to the running program, else from
+ * PATH) when no broker answers, then connects again.
+ */
+#ifndef RDEV_BROKER_CLIENT_H
+#define RDEV_BROKER_CLIENT_H
+
+#include "proto-conn.h"
+
+#define BROKER_SOCKET_NAME "broker.sock"
+#define BROKER_LOCK_NAME "broker.lock"
+#define BROKER_LOG_NAME "broker.log"
+
+/* Connect and do the handshake; software names us ("rdev 0.1.0"). 0 and *c,
+ * -1 with *cause; *not_running (may be NULL) is set when no broker answered
+ * (and autostart was off or failed). */
+int broker_client_connect(int autostart, const char *software, struct proto_conn **c,
+    int *not_running, char **cause);
+
+/* The path of a sibling program of the running one (dirname of
+ * /proc/self/exe + name) if it exists, else name for a PATH search. New. */
+char *broker_client_sibling(const char *name);
+
+#endif

@@ -1,0 +1,307 @@
+/* proto-conn.c - a protocol stream over one fd (proto-conn.h). */
+#include "proto-conn.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "error.h"
+#include "xmalloc.h"
+
+struct proto_conn {
+	int fd;
+	char *name;
+	struct buf *in;
+	size_t in_off;  /* bytes of in already handed out */
+	struct buf *out;
+	size_t out_off; /* bytes of out already written */
+};
+
+struct proto_conn *
+proto_conn_new(int fd, const char *name)
+{
+	struct proto_conn *c = xcalloc(1, sizeof *c);
+
+	c->fd = fd;
+	c->name = xstrdup(name);
+	c->in = buf_new();
+	c->out = buf_new();
+	return c;
+}
+
+void
+proto_conn_free(struct proto_conn *c)
+{
+	if (c == NULL)
+		return;
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c->name);
+	buf_free(c->in);
+	buf_free(c->out);
+	free(c);
+}
+
+int
+proto_conn_fd(const struct proto_conn *c)
+{
+	return c->fd;
+}
+
+size_t
+proto_conn_pending_out(const struct proto_conn *c)
+{
+	return buf_len(c->out) - c->out_off;
+}
+
+void
+proto_conn_queue(struct proto_conn *c, enum proto_type type, uint32_t channel,
+    const void *payload, size_t len)
+{
+	proto_encode(c->out, type, channel, payload, len);
+}
+
+int
+proto_conn_queue_json(struct proto_conn *c, enum proto_type type, uint32_t channel,
+    const cJSON *obj, char **cause)
+{
+	return proto_encode_json(c->out, type, channel, obj, cause);
+}
+
+int
+proto_conn_write_some(struct proto_conn *c, char **cause)
+{
+	ssize_t n;
+
+	while (proto_conn_pending_out(c) > 0) {
+		n = send(c->fd, buf_data(c->out) + c->out_off, proto_conn_pending_out(c),
+		    MSG_NOSIGNAL);
+		if (n < 0 && errno == ENOTSOCK)
+			n = write(c->fd, buf_data(c->out) + c->out_off,
+			    proto_conn_pending_out(c));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return 0;
+			return error_set_errno(cause, errno, "writing to %s", c->name);
+		}
+		c->out_off += (size_t)n;
+	}
+	buf_reset(c->out);
+	c->out_off = 0;
+	return 0;
+}
+
+int
+proto_conn_flush(struct proto_conn *c, char **cause)
+{
+	struct pollfd p;
+
+	for (;;) {
+		if (proto_conn_write_some(c, cause) != 0)
+			return -1;
+		if (proto_conn_pending_out(c) == 0)
+			return 0;
+		p = (struct pollfd){ .fd = c->fd, .events = POLLOUT };
+		if (poll(&p, 1, -1) < 0 && errno != EINTR)
+			return error_set_errno(cause, errno, "poll");
+	}
+}
+
+int
+proto_conn_read_some(struct proto_conn *c, char **cause)
+{
+	unsigned char tmp[65536];
+	ssize_t n;
+
+	if (c->in_off > 0 && c->in_off == buf_len(c->in)) {
+		buf_reset(c->in);
+		c->in_off = 0;
+	}
+	for (;;) {
+		n = read(c->fd, tmp, sizeof tmp);
+		if (n < 0 && errno == EINTR)
+			continue;
+		break;
+	}
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return 1;
+		return error_set_errno(cause, errno, "reading from %s", c->name);
+	}
+	if (n == 0)
+		return 0;
+	buf_append(c->in, tmp, (size_t)n);
+	return 1;
+}
+
+int
+proto_conn_next(struct proto_conn *c, struct proto_frame *f, char **cause)
+{
+	size_t used;
+	int rc;
+
+	rc = proto_decode((const unsigned char *)buf_data(c->in) + c->in_off,
+	    buf_len(c->in) - c->in_off, f, &used, cause);
+	if (rc < 0)
+		return error_prefix(cause, "%s", c->name);
+	if (rc == 1)
+		c->in_off += used;
+	else if (c->in_off > 0) {
+		/* Keep the partial frame at the start of the buffer. */
+		buf_consume(c->in, c->in_off);
+		c->in_off = 0;
+	}
+	return rc;
+}
+
+static long long
+proto_conn_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+proto_conn_wait(struct proto_conn *c, struct proto_frame *f, int timeout_ms,
+    char **cause)
+{
+	long long deadline = proto_conn_now_ms() + timeout_ms, left;
+	struct pollfd p;
+	int rc;
+
+	for (;;) {
+		if ((rc = proto_conn_next(c, f, cause)) != 0)
+			return rc;
+		if (proto_conn_flush(c, cause) != 0)
+			return -1;
+		left = timeout_ms < 0 ? -1 : deadline - proto_conn_now_ms();
+		if (timeout_ms >= 0 && left <= 0)
+			return error_set(cause, "%s did not answer within %d s", c->name,
+			    timeout_ms / 1000);
+		p = (struct pollfd){ .fd = c->fd, .events = POLLIN };
+		if (poll(&p, 1, (int)left) < 0) {
+			if (errno == EINTR)
+				continue;
+			return error_set_errno(cause, errno, "poll");
+		}
+		if (p.revents == 0)
+			continue;
+		rc = proto_conn_read_some(c, cause);
+		if (rc < 0)
+			return -1;
+		if (rc == 0) {
+			if (buf_len(c->in) > c->in_off)
+				return error_set(cause, "%s closed the connection in the "
+				    "middle of a message", c->name);
+			error_set(cause, "%s closed the connection", c->name);
+			return 0;
+		}
+	}
+}
+
+int
+proto_conn_handshake(struct proto_conn *c, const char *software, uint32_t *version,
+    char **cause)
+{
+	struct proto_frame f;
+	cJSON *hello = proto_hello_new(software), *peer;
+	const cJSON *err;
+	int rc;
+
+	rc = proto_conn_queue_json(c, PROTO_HELLO, 0, hello, cause);
+	cJSON_Delete(hello);
+	if (rc != 0 || proto_conn_flush(c, cause) != 0)
+		return -1;
+	if ((rc = proto_conn_wait(c, &f, 30000, cause)) != 1)
+		return -1;
+	if ((peer = proto_frame_json(&f, cause)) == NULL)
+		return error_prefix(cause, "%s: bad HELLO", c->name);
+	if (f.type == PROTO_FATAL) {
+		err = cJSON_GetObjectItemCaseSensitive(peer, "error");
+		error_set(cause, "%s: %s", c->name,
+		    cJSON_IsString(err) ? err->valuestring : "refused the session");
+		cJSON_Delete(peer);
+		return -1;
+	}
+	if (f.type != PROTO_HELLO) {
+		cJSON_Delete(peer);
+		return error_set(cause, "%s: expected HELLO, got %s", c->name,
+		    proto_type_name(f.type));
+	}
+	rc = proto_hello_negotiate(peer, version, cause);
+	cJSON_Delete(peer);
+	return rc;
+}
+
+int
+proto_conn_request(struct proto_conn *c, cJSON *request,
+    void (*on_progress)(void *arg, const char *text), void *arg, cJSON **result,
+    int *exit_status, char **cause)
+{
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(request, "id"), *v, *ev;
+	double want = cJSON_IsNumber(id) ? id->valuedouble : -1;
+	struct proto_frame f;
+	cJSON *msg;
+	int rc;
+
+	*result = NULL;
+	if (exit_status != NULL)
+		*exit_status = 1;
+	rc = proto_conn_queue_json(c, PROTO_CONTROL, 0, request, cause);
+	cJSON_Delete(request);
+	if (rc != 0 || proto_conn_flush(c, cause) != 0)
+		return -1;
+	for (;;) {
+		if ((rc = proto_conn_wait(c, &f, -1, cause)) != 1)
+			return -1;
+		if (f.type == PROTO_FATAL || f.type == PROTO_CONTROL) {
+			if ((msg = proto_frame_json(&f, cause)) == NULL)
+				return error_prefix(cause, "%s", c->name);
+		} else
+			return error_set(cause, "%s: unexpected %s frame", c->name,
+			    proto_type_name(f.type));
+		if (f.type == PROTO_FATAL) {
+			v = cJSON_GetObjectItemCaseSensitive(msg, "error");
+			error_set(cause, "%s", cJSON_IsString(v) ? v->valuestring :
+			    "the peer ended the session");
+			cJSON_Delete(msg);
+			return -1;
+		}
+		id = cJSON_GetObjectItemCaseSensitive(msg, "id");
+		if (!cJSON_IsNumber(id) || id->valuedouble != want) {
+			cJSON_Delete(msg);
+			continue;  /* not ours (an event of another request) */
+		}
+		ev = cJSON_GetObjectItemCaseSensitive(msg, "event");
+		if (cJSON_IsString(ev)) {
+			v = cJSON_GetObjectItemCaseSensitive(msg, "text");
+			if (strcmp(ev->valuestring, "progress") == 0 && cJSON_IsString(v) &&
+			    on_progress != NULL)
+				on_progress(arg, v->valuestring);
+			cJSON_Delete(msg);
+			continue;
+		}
+		v = cJSON_GetObjectItemCaseSensitive(msg, "ok");
+		if (cJSON_IsTrue(v)) {
+			*result = cJSON_DetachItemFromObjectCaseSensitive(msg, "result");
+			cJSON_Delete(msg);
+			return 0;
+		}
+		v = cJSON_GetObjectItemCaseSensitive(msg, "exitStatus");
+		if (cJSON_IsNumber(v) && exit_status != NULL)
+			*exit_status = v->valueint;
+		v = cJSON_GetObjectItemCaseSensitive(msg, "error");
+		error_set(cause, "%s", cJSON_IsString(v) ? v->valuestring : "failed");
+		cJSON_Delete(msg);
+		return -1;
+	}
+}

@@ -1,0 +1,69 @@
+/* proto-conn.h - a protocol stream over one file descriptor, for programs
+ * that talk to one peer from a simple loop (the client; tests).
+ *
+ * Frames to send are queued in an output buffer and written by
+ * proto_conn_flush() (blocking) or proto_conn_write_some() (from a poll
+ * loop, the fd non-blocking). Frames received are read into an input buffer
+ * and handed out one at a time by proto_conn_next(). The conn owns neither
+ * the fd's lifetime rules beyond closing it in proto_conn_free().
+ */
+#ifndef RDEV_PROTO_CONN_H
+#define RDEV_PROTO_CONN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "proto.h"
+
+struct proto_conn;
+
+/* Take ownership of fd (closed by proto_conn_free). name is for messages
+ * ("the broker", "host buildbox"). */
+struct proto_conn *proto_conn_new(int fd, const char *name);
+void proto_conn_free(struct proto_conn *c);
+int proto_conn_fd(const struct proto_conn *c);
+/* Bytes queued but not written yet. */
+size_t proto_conn_pending_out(const struct proto_conn *c);
+
+/* Queue a frame. */
+void proto_conn_queue(struct proto_conn *c, enum proto_type type, uint32_t channel,
+    const void *payload, size_t len);
+/* Queue a JSON frame; -1 with *cause if it is too large. */
+int proto_conn_queue_json(struct proto_conn *c, enum proto_type type, uint32_t channel,
+    const cJSON *obj, char **cause);
+/* Write everything queued, waiting as needed (poll if the fd is non-blocking).
+ * -1 with *cause when the peer is gone. */
+int proto_conn_flush(struct proto_conn *c, char **cause);
+/* Write what the fd takes now (fd non-blocking). -1 with *cause on error. */
+int proto_conn_write_some(struct proto_conn *c, char **cause);
+
+/* Read what the fd has now (one read call). Returns 1 if bytes came, 0 at
+ * end of stream, -1 with *cause on error (EAGAIN is 1 with nothing new). */
+int proto_conn_read_some(struct proto_conn *c, char **cause);
+/* The next complete frame already read: 1 and *f (its payload valid until the
+ * next call on c), 0 if none yet, -1 with *cause on a bad frame. */
+int proto_conn_next(struct proto_conn *c, struct proto_frame *f, char **cause);
+/* Wait for the next frame (reading as needed, timeout_ms < 0: forever).
+ * 1 and *f; 0 at end of stream (cause set: "NAME closed the connection");
+ * -1 with *cause (also on timeout). */
+int proto_conn_wait(struct proto_conn *c, struct proto_frame *f, int timeout_ms,
+    char **cause);
+
+/* Send our HELLO (software, e.g. "rdev 0.1.0") and check the peer's. A FATAL
+ * from the peer becomes *cause. 0 and *version, or -1. */
+int proto_conn_handshake(struct proto_conn *c, const char *software, uint32_t *version,
+    char **cause);
+
+#endif
+
+/* Send a request (a CONTROL object with "id" and "op"; consumed) and wait
+ * for its response, passing "progress" events' text to on_progress (may be
+ * NULL). Other frames that arrive meanwhile are a protocol error. Returns 0
+ * with *result (the response's "result", or NULL if it had none; the caller
+ * frees it), or -1 with *cause: the response's "error" (and *exit_status its
+ * "exitStatus", else 1) or what broke. */
+int proto_conn_request(struct proto_conn *c, cJSON *request,
+    void (*on_progress)(void *arg, const char *text), void *arg, cJSON **result,
+    int *exit_status, char **cause);

@@ -1,0 +1,63 @@
+/* runtime-dir.c - the broker's private directory (runtime-dir.h). */
+#include "runtime-dir.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "xmalloc.h"
+
+static int
+runtime_dir_check(const char *dir, char **cause)
+{
+	struct stat st;
+
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return error_set_errno(cause, errno, "%s: cannot create", dir);
+	if (lstat(dir, &st) != 0)
+		return error_set_errno(cause, errno, "%s", dir);
+	if (!S_ISDIR(st.st_mode))
+		return error_set(cause, "%s: not a directory (a symlink or file is "
+		    "refused; remove it)", dir);
+	if (st.st_uid != geteuid())
+		return error_set(cause, "%s: owned by uid %u, not by you (uid %u); "
+		    "refusing to use it", dir, (unsigned)st.st_uid, (unsigned)geteuid());
+	if ((st.st_mode & 077) != 0)
+		return error_set(cause, "%s: mode %03o lets others in; it must be 0700 "
+		    "(chmod 700 %s)", dir, (unsigned)(st.st_mode & 0777), dir);
+	return 0;
+}
+
+char *
+runtime_dir_get(char **cause)
+{
+	const char *env = getenv("RDEV_RUNTIME_DIR"), *xdg = getenv("XDG_RUNTIME_DIR");
+	char *dir;
+
+	if (env != NULL && *env != '\0')
+		dir = xstrdup(env);
+	else if (xdg != NULL && *xdg == '/')
+		dir = xasprintf("%s/rdev", xdg);
+	else
+		dir = xasprintf("/tmp/rdev-%u", (unsigned)geteuid());
+	if (runtime_dir_check(dir, cause) != 0) {
+		free(dir);
+		return NULL;
+	}
+	return dir;
+}
+
+char *
+runtime_dir_file(const char *name, char **cause)
+{
+	char *dir = runtime_dir_get(cause), *path;
+
+	if (dir == NULL)
+		return NULL;
+	path = xasprintf("%s/%s", dir, name);
+	free(dir);
+	return path;
+}

@@ -1,0 +1,16 @@
+/* runtime-dir.h - where the per-user broker keeps its socket and lock.
+ *
+ * The directory is $RDEV_RUNTIME_DIR if set (tests), else
+ * $XDG_RUNTIME_DIR/rdev, else /tmp/rdev-UID. It is created 0700 and must be
+ * a real directory (not a symlink) owned by us with no group or other access;
+ * anything else is refused, since the socket there accepts commands.
+ */
+#ifndef RDEV_RUNTIME_DIR_H
+#define RDEV_RUNTIME_DIR_H
+
+/* The checked directory as a new string, or NULL with *cause. */
+char *runtime_dir_get(char **cause);
+/* A new string "DIR/NAME" for a file in it, or NULL with *cause. */
+char *runtime_dir_file(const char *name, char **cause);
+
+#endif
