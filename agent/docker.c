@@ -1397,6 +1397,24 @@ docker_exec_resize(struct docker *d, const char *exec_id, unsigned rows, unsigne
 }
 
 int
+docker_exec_inspect(struct docker *d, const char *exec_id, cJSON **info, char **cause)
+{
+	char *enc = docker_urlencode(exec_id, ""), *path;
+	int rc;
+
+	*info = NULL;
+	if (*exec_id == '\0') {
+		free(enc);
+		return error_set(cause, "docker: empty exec id");
+	}
+	path = xasprintf("/exec/%s/json", enc);
+	rc = docker_inspect(d, path, info, cause);
+	free(path);
+	free(enc);
+	return rc;
+}
+
+int
 docker_exec_exit(struct docker *d, const char *exec_id, int *exit_code, char **cause)
 {
 	return docker_exec_exit_code(d, exec_id, exit_code, cause);

@@ -169,6 +169,11 @@ int docker_exec_attach(struct docker *d, const char *container,
 /* Resize an exec's TTY. */
 int docker_exec_resize(struct docker *d, const char *exec_id, unsigned rows,
     unsigned cols, char **cause);
+/* GET /exec/{id}/json: the daemon's view of an exec ("Running", "Pid" on
+ * the daemon's host, "ContainerID", "ProcessConfig" with "tty" and "user").
+ * An exec that does not exist is not an error: 0 with *info NULL. */
+int docker_exec_inspect(struct docker *d, const char *exec_id, cJSON **info,
+    char **cause);
 /* The exit code of an exec whose stream has ended. */
 int docker_exec_exit(struct docker *d, const char *exec_id, int *exit_code, char **cause);
 

@@ -24,6 +24,7 @@
 #include "docker-stream.h"
 #include "docker.h"
 #include "error.h"
+#include "exec-signal.h"
 #include "log.h"
 #include "proto.h"
 #include "xmalloc.h"
@@ -34,6 +35,10 @@
 #define SERVE_HIGH_WATER (4u << 20)
 #define SERVE_READ_SIZE 65536
 #define SERVE_LOG_MAX (4u << 20)
+/* When the peer is gone: how long an exec's processes get between SIGHUP and
+ * SIGKILL, and how long the router then waits for its exec workers. */
+#define SERVE_HANGUP_GRACE_MS 2000
+#define SERVE_EXEC_WAIT_MS 10000
 
 enum serve_kind { SERVE_OP, SERVE_EXEC };
 
@@ -50,6 +55,8 @@ struct serve_worker {
 	int closed;        /* exec: its CLOSE went to the peer */
 	int reaped;
 	int status;        /* wait status, once reaped */
+	double *signals;   /* exec: ids of signal requests it has not answered */
+	size_t nsignals;
 	struct buf *in;    /* bytes from the worker, not yet a whole frame */
 	struct buf *out;   /* frames for the worker */
 };
@@ -78,6 +85,12 @@ serve_on_sigchld(int sig)
 		/* full: a wake-up is already pending */
 	}
 	errno = saved;
+}
+
+static void
+serve_on_ignored(int sig)
+{
+	(void)sig;
 }
 
 static void
@@ -278,6 +291,38 @@ serve_exec_output(struct serve_job *j, uint32_t ch, struct docker_stream *demux,
 	return rc;
 }
 
+/* A request the router passed on to this exec: resize (answered by the
+ * router) or signal (answered here, once sent). */
+static void
+serve_exec_control(struct serve_job *j, struct agent_exec *x, const cJSON *msg)
+{
+	const cJSON *rows = cJSON_GetObjectItemCaseSensitive(msg, "rows");
+	const cJSON *cols = cJSON_GetObjectItemCaseSensitive(msg, "cols");
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(msg, "id");
+	const char *op = serve_req_string(msg, "op");
+	struct serve_job sj = *j;
+	char *cause = NULL, *m;
+
+	if (op == NULL || strcmp(op, "signal") != 0) {
+		if (x->tty && cJSON_IsNumber(rows) && cJSON_IsNumber(cols) &&
+		    rows->valueint > 0 && cols->valueint > 0)
+			docker_exec_resize(x->docker, x->exec_id, (unsigned)rows->valueint,
+			    (unsigned)cols->valueint, NULL);
+		return;
+	}
+	sj.id = id;
+	if (exec_signal_send(x->docker, x->exec_id, serve_req_string(msg, "signal"),
+	    &cause) == 0) {
+		serve_job_result(&sj, cJSON_CreateObject());
+		return;
+	}
+	m = xasprintf("signal: %s", cause);
+	log_warn("serve: exec %.12s: %s", x->exec_id, m);
+	serve_job_error(&sj, m, -1);
+	free(m);
+	free(cause);
+}
+
 /* Pump frames from the router (stdin, its end, resizes, a CLOSE) to the exec
  * and its output back, until the output ends. Returns 0, 1 if the router or
  * the peer gave up on the exec, or -1 with *cause. */
@@ -306,8 +351,9 @@ serve_exec_pump(struct serve_job *j, uint32_t ch, struct agent_exec *x, char **c
 				shutdown(x->fd, SHUT_WR);
 			shut = 1;
 		}
-		pfd[0] = (struct pollfd){ .fd = buf_len(pending) < SERVE_HIGH_WATER ?
-		    j->sock : -1, .events = POLLIN };
+		/* Always polled: a router gone away shows as POLLHUP. */
+		pfd[0] = (struct pollfd){ .fd = j->sock,
+		    .events = buf_len(pending) < SERVE_HIGH_WATER ? POLLIN : 0 };
 		pfd[1] = (struct pollfd){ .fd = x->fd,
 		    .events = POLLIN | (buf_len(pending) > 0 ? POLLOUT : 0) };
 		if (poll(pfd, 2, -1) < 0) {
@@ -336,15 +382,7 @@ serve_exec_pump(struct serve_job *j, uint32_t ch, struct agent_exec *x, char **c
 					goto out;
 				} else if (f.type == PROTO_CONTROL &&
 				    (msg = proto_frame_json(&f, NULL)) != NULL) {
-					const cJSON *rows = cJSON_GetObjectItemCaseSensitive(
-					    msg, "rows"), *cols =
-					    cJSON_GetObjectItemCaseSensitive(msg, "cols");
-					if (x->tty && cJSON_IsNumber(rows) &&
-					    cJSON_IsNumber(cols) && rows->valueint > 0 &&
-					    cols->valueint > 0)
-						docker_exec_resize(x->docker, x->exec_id,
-						    (unsigned)rows->valueint,
-						    (unsigned)cols->valueint, NULL);
+					serve_exec_control(j, x, msg);
 					cJSON_Delete(msg);
 				}
 				buf_consume(in, used);
@@ -416,6 +454,12 @@ serve_job_exec(struct serve_job *j, const char *folder, const char *config)
 		docker_exec_resize(x->docker, x->exec_id, (unsigned)rows->valueint,
 		    (unsigned)cols->valueint, NULL);
 	rc = serve_exec_pump(j, ch, x, &cause);
+	if (rc == 1 && exec_signal_hangup(x->docker, x->exec_id, SERVE_HANGUP_GRACE_MS,
+	    &cause) != 0) {
+		log_warn("serve: exec %.12s: hangup: %s", x->exec_id, cause);
+		free(cause);
+		cause = NULL;
+	}
 	close_msg = cJSON_CreateObject();
 	if (rc == 1)
 		cJSON_AddStringToObject(close_msg, "error", "closed by the peer");
@@ -502,6 +546,7 @@ serve_worker_free(struct serve_worker *w)
 		close(w->fd);
 	buf_free(w->in);
 	buf_free(w->out);
+	free(w->signals);
 	free(w->op);
 	free(w);
 }
@@ -510,10 +555,15 @@ static struct serve_worker *
 serve_find_id(struct serve *s, double id)
 {
 	struct serve_worker *w;
+	size_t i;
 
-	TAILQ_FOREACH(w, &s->workers, entry)
+	TAILQ_FOREACH(w, &s->workers, entry) {
 		if (w->id == id && !w->answered)
 			return w;
+		for (i = 0; i < w->nsignals; i++)
+			if (w->signals[i] == id)
+				return w;
+	}
 	return NULL;
 }
 
@@ -537,6 +587,7 @@ serve_spawn(struct serve *s, cJSON *req, const cJSON *id, const char *op,
 {
 	struct serve_worker *w, *o;
 	struct serve_job j;
+	struct sigaction sa;
 	int sv[2], null;
 	pid_t pid;
 
@@ -556,6 +607,18 @@ serve_spawn(struct serve *s, cJSON *req, const cJSON *id, const char *op,
 		/* The worker keeps nothing of the router: not the peer's stream
 		 * (stray output must never corrupt it), not other workers. */
 		signal(SIGCHLD, SIG_DFL);
+		if (kind == SERVE_EXEC) {
+			/* A terminal's hangup or ^C that ends the router must
+			 * not end an exec worker before it has hung up its
+			 * command: it notices the router's end by itself. A
+			 * handler, not SIG_IGN, which programs would inherit. */
+			memset(&sa, 0, sizeof sa);
+			sa.sa_handler = serve_on_ignored;
+			sa.sa_flags = SA_RESTART;
+			sigemptyset(&sa.sa_mask);
+			sigaction(SIGHUP, &sa, NULL);
+			sigaction(SIGINT, &sa, NULL);
+		}
 		close(sv[0]);
 		close(serve_sigpipe[0]);
 		close(serve_sigpipe[1]);
@@ -626,6 +689,34 @@ serve_resize(struct serve *s, const cJSON *req, const cJSON *id)
 	serve_reply_result(s->out, id, r);
 }
 
+/* signal: {"op":"signal","channel":C,"signal":"INT"} goes to the exec's
+ * worker, which answers once it has sent it (exec-signal.h). */
+static void
+serve_signal(struct serve *s, const cJSON *req, const cJSON *id)
+{
+	const cJSON *ch = cJSON_GetObjectItemCaseSensitive(req, "channel");
+	const cJSON *sig = cJSON_GetObjectItemCaseSensitive(req, "signal");
+	struct serve_worker *w = NULL;
+	char *msg;
+
+	if (cJSON_IsNumber(ch))
+		w = serve_find_channel(s, (uint32_t)ch->valuedouble);
+	if (w == NULL || w->channel != (uint32_t)ch->valuedouble || w->fd < 0) {
+		serve_reply_error(s->out, id, "signal: no exec on that channel", -1);
+		return;
+	}
+	if (!cJSON_IsString(sig) || exec_signal_number(sig->valuestring) < 0) {
+		msg = xasprintf("signal: \"signal\" must be one of INT, TERM, HUP, KILL, "
+		    "QUIT, USR1, USR2, WINCH");
+		serve_reply_error(s->out, id, msg, -1);
+		free(msg);
+		return;
+	}
+	w->signals = xreallocarray(w->signals, w->nsignals + 1, sizeof *w->signals);
+	w->signals[w->nsignals++] = id->valuedouble;
+	serve_queue_json(w->out, PROTO_CONTROL, w->channel, (cJSON *)req);
+}
+
 /* A CONTROL frame from the peer: one request. */
 static void
 serve_request(struct serve *s, const struct proto_frame *f)
@@ -663,6 +754,10 @@ serve_request(struct serve *s, const struct proto_frame *f)
 	}
 	if (strcmp(op->valuestring, "resize") == 0) {
 		serve_resize(s, req, id);
+		goto out;
+	}
+	if (strcmp(op->valuestring, "signal") == 0) {
+		serve_signal(s, req, id);
 		goto out;
 	}
 	for (i = 0; serve_worker_ops[i] != NULL; i++)
@@ -762,6 +857,25 @@ serve_peer_frame(struct serve *s, const struct proto_frame *f)
 	}
 }
 
+/* A response m from w: its own final one, or a signal request's. */
+static void
+serve_worker_answered(struct serve_worker *w, const cJSON *m)
+{
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(m, "id");
+	size_t i;
+
+	if (!w->answered) {
+		w->answered = 1;
+		return;
+	}
+	for (i = 0; cJSON_IsNumber(id) && i < w->nsignals; i++) {
+		if (w->signals[i] == id->valuedouble) {
+			w->signals[i] = w->signals[--w->nsignals];
+			return;
+		}
+	}
+}
+
 /* Forward the whole frames that came from w, noting its final answer. */
 static void
 serve_worker_frames(struct serve *s, struct serve_worker *w)
@@ -773,10 +887,11 @@ serve_worker_frames(struct serve *s, struct serve_worker *w)
 	int r;
 
 	while ((r = proto_decode(buf_data(w->in), buf_len(w->in), &f, &used, &cause)) == 1) {
-		if (f.type == PROTO_CONTROL && f.channel == 0 && !w->answered &&
+		if (f.type == PROTO_CONTROL && f.channel == 0 &&
+		    (!w->answered || w->nsignals > 0) &&
 		    (m = proto_frame_json(&f, NULL)) != NULL) {
 			if (cJSON_GetObjectItemCaseSensitive(m, "ok") != NULL)
-				w->answered = 1;
+				serve_worker_answered(w, m);
 			cJSON_Delete(m);
 		} else if (f.type == PROTO_CLOSE && f.channel == w->channel)
 			w->closed = 1;
@@ -826,6 +941,7 @@ serve_worker_finish(struct serve *s, struct serve_worker *w)
 {
 	char *msg;
 	cJSON *o, *idj;
+	size_t i;
 
 	serve_worker_read(s, w, 1);
 	if (WIFSIGNALED(w->status))
@@ -847,6 +963,12 @@ serve_worker_finish(struct serve *s, struct serve_worker *w)
 		cJSON_Delete(o);
 	}
 	free(msg);
+	/* Signals it never got to: the exec did not start, or has ended. */
+	for (i = 0; i < w->nsignals; i++) {
+		idj = cJSON_CreateNumber(w->signals[i]);
+		serve_reply_error(s->out, idj, "signal: the command has ended", -1);
+		cJSON_Delete(idj);
+	}
 	TAILQ_REMOVE(&s->workers, w, entry);
 	serve_worker_free(w);
 }
@@ -943,11 +1065,58 @@ serve_flush_final(int fd, struct buf *out)
 	}
 }
 
+/* The peer is gone. Each worker sees its socket close: an exec worker hangs
+ * up its command (SIGHUP, then SIGKILL) and exits, and we wait for that, a
+ * bounded time; an operation's worker finishes its operation on its own. */
+static void
+serve_end_workers(struct serve *s)
+{
+	struct serve_worker *w, *next;
+	struct pollfd pfd = { .fd = serve_sigpipe[0], .events = POLLIN };
+	int waited = 0, left, status;
+	char c[64];
+
+	TAILQ_FOREACH(w, &s->workers, entry) {
+		if (w->fd >= 0)
+			close(w->fd);
+		w->fd = -1;
+	}
+	for (;;) {
+		left = 0;
+		TAILQ_FOREACH(w, &s->workers, entry) {
+			if (w->kind != SERVE_EXEC || w->reaped)
+				continue;
+			if (waitpid(w->pid, &status, WNOHANG) == 0)
+				left++;
+			else
+				w->reaped = 1;
+		}
+		if (left == 0 || waited >= SERVE_EXEC_WAIT_MS)
+			break;
+		poll(&pfd, 1, 100);
+		while (read(serve_sigpipe[0], c, sizeof c) > 0)
+			continue;
+		waited += 100;
+	}
+	for (w = TAILQ_FIRST(&s->workers); w != NULL; w = next) {
+		next = TAILQ_NEXT(w, entry);
+		if (w->kind == SERVE_EXEC && !w->reaped) {
+			log_warn("serve: exec worker %ld did not end: killed", (long)w->pid);
+			kill(w->pid, SIGKILL);
+			waitpid(w->pid, &status, 0);
+		} else if (w->kind == SERVE_OP)
+			log_info("serve: request %.0f (%s) goes on without the peer",
+			    w->id, w->op);
+		TAILQ_REMOVE(&s->workers, w, entry);
+		serve_worker_free(w);
+	}
+}
+
 int
 serve_run(const struct serve_opts *opts)
 {
 	struct serve s;
-	struct serve_worker *w, *next;
+	struct serve_worker *w;
 	struct sigaction sa, old_sa;
 	struct pollfd *pfd = NULL;
 	size_t npfd, i, busy;
@@ -1026,12 +1195,7 @@ serve_run(const struct serve_opts *opts)
 		rc = 1;
 	serve_flush_final(opts->out_fd, s.out);
 
-	/* Execs lose their connection and end; operations finish on their own. */
-	for (w = TAILQ_FIRST(&s.workers); w != NULL; w = next) {
-		next = TAILQ_NEXT(w, entry);
-		TAILQ_REMOVE(&s.workers, w, entry);
-		serve_worker_free(w);
-	}
+	serve_end_workers(&s);
 	sigaction(SIGCHLD, &old_sa, NULL);
 	close(serve_sigpipe[0]);
 	close(serve_sigpipe[1]);

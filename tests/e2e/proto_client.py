@@ -5,6 +5,8 @@ As a module: Client(argv) starts `argv` (e.g. ssh HOST rdev-agent serve),
 exchanges HELLO, and offers request() and exec(). As a program:
 
   proto_client.py scenario WORKSPACE BUSYBOX_WS -- CMD...   the serve-ssh.sh checks
+  proto_client.py signals WORKSPACE USER -- CMD...           the signal op
+  proto_client.py vanish WORKSPACE BASE kill|close AGENT -- CMD...   a client gone
   proto_client.py raw HEXFILE -- CMD...                      send raw bytes, print frames
 
 It prints "ok   what" per check and exits 1 on the first failure.
@@ -272,6 +274,128 @@ def up_and_leave(ws, argv):
     check("serve ends with status 0 on end of input, an exec running", rc == 0, rc)
 
 
+def signals(ws, user, argv):
+    """The signal op: INT, TERM, KILL reach a command without a TTY (128+N);
+    INT reaches a shell on a TTY; errors for what cannot be signalled. The
+    execs run as user."""
+    c = Client(argv)
+    _, r = c.request("up", workspace=ws)
+    check("up before signalling", r.get("ok"), r)
+    _, out, _, close = c.exec(5, ws, ["id", "-un"])
+    check("execs run as %s" % user, out == user.encode() + b"\n", out)
+    for ch, sig, want in ((10, "INT", 130), (12, "TERM", 143), (14, "KILL", 137)):
+        rid = c.exec_start(ch, ws, ["sleep", "300"])
+        _, r = c.wait(rid)
+        time.sleep(0.3)
+        t = time.time()
+        _, r = c.request("signal", channel=ch, signal=sig)
+        took = time.time() - t
+        out, err, close = c.exec_collect(ch)
+        check("signal %s: answered {} in %.2f s, CLOSE status %d" % (sig, took, want),
+              r.get("ok") and r.get("result") == {} and close.get("status") == want,
+              (r, close))
+    # A shell on a TTY with a trap; its background child is in its group.
+    rid = c.exec_start(20, ws, ["sh", "-c", 'trap "exit 7" INT; echo ready; sleep 300 & wait'],
+                       tty=True)
+    _, r = c.wait(rid)
+    t, ch, payload = c.next_matching(lambda fr: fr[1] == 20 and fr[0] == DATA, timeout=30)
+    _, r = c.request("signal", channel=20, signal="INT")
+    out, err, close = c.exec_collect(20)
+    check("signal INT to a shell on a TTY runs its trap", r.get("ok") and
+          close.get("status") == 7, (payload, out, close))
+    # The stdin of a command without a TTY: a shell that traps TERM and goes on.
+    rid = c.exec_start(22, ws, ["sh", "-c", 'trap "echo got-term" TERM; echo ready; '
+                                'while :; do sleep 0.1; done'])
+    _, r = c.wait(rid)
+    c.next_matching(lambda fr: fr[1] == 22 and fr[0] == DATA, timeout=30)
+    _, r = c.request("signal", channel=22, signal="TERM")
+    t, ch, payload = c.next_matching(lambda fr: fr[1] == 22 and fr[0] == DATA, timeout=30)
+    check("a trapped TERM: the command goes on", r.get("ok") and payload == b"got-term\n",
+          (r, payload))
+    _, r = c.request("signal", channel=22, signal="WINCH")
+    check("WINCH is allowed", r.get("ok"), r)
+    _, r = c.request("signal", channel=22, signal="STOP")
+    check("an unknown signal name is refused", r.get("ok") is False and
+          "INT, TERM" in r.get("error", ""), r)
+    _, r = c.request("signal", channel=23, signal="INT")
+    check("signal on the stderr channel is refused", r.get("ok") is False, r)
+    c.send(CLOSE, 22)
+    out, err, close = c.exec_collect(22)
+    check("CLOSE from the client: the agent's CLOSE says so",
+          close.get("error") == "closed by the peer", close)
+    _, r = c.request("signal", channel=22, signal="INT")
+    check("signal after the exec ended: no exec on that channel", r.get("ok") is False and
+          "no exec" in r.get("error", ""), r)
+    rc = c.close()
+    check("serve ends with status 0", rc == 0, rc)
+
+
+def pgrep(pattern):
+    """Pids of processes on this machine whose command line matches pattern."""
+    p = subprocess.run(["pgrep", "-f", pattern], stdout=subprocess.PIPE, text=True)
+    return [int(x) for x in p.stdout.split()]
+
+
+def vanish(ws, base, how, agent_path, argv):
+    """Start execs of `sleep BASE..BASE+3` (no TTY, a TTY, a shell whose
+    children ignore SIGHUP), then make the client vanish (how: kill = SIGKILL
+    the client-side process, close = CLOSE on each channel); all the sleeps
+    and the run's serve processes must be gone soon after."""
+    base = int(base)
+    serve_pat = "^%s serve$" % agent_path
+    c = Client(argv)
+    _, r = c.request("up", workspace=ws)
+    check("up before vanishing", r.get("ok"), r)
+    execs = ((10, ["sleep", str(base)], False),
+             (20, ["sleep", str(base + 1)], True),
+             (30, ["sh", "-c", "trap '' HUP; sleep %d & sleep %d & wait" % (base + 2, base + 3)],
+              False))
+    for ch, cmd, tty in execs:
+        rid = c.exec_start(ch, ws, cmd, tty=tty)
+        _, r = c.wait(rid)
+        check("exec %s%s runs" % (" ".join(cmd), " (TTY)" if tty else ""), r.get("ok"), r)
+    pat = "^sleep %d|^sleep %d|^sleep %d|^sleep %d" % (base, base + 1, base + 2, base + 3)
+    deadline = time.time() + 10
+    while len(pgrep(pat)) < 4 and time.time() < deadline:
+        time.sleep(0.05)
+    check("4 sleeps run on this machine", len(pgrep(pat)) == 4, pgrep(pat))
+    t0 = time.time()
+    if how == "kill":
+        c.p.kill()
+    else:
+        for ch, _, _ in execs:
+            c.send(CLOSE, ch)
+    # The plain and the TTY sleep die of the SIGHUP; the children that ignore
+    # it get SIGKILL 2 s later.
+    hup_pat = "^sleep %d$|^sleep %d$" % (base, base + 1)
+    first = hup = None
+    while time.time() - t0 < 15:
+        if first is None and not pgrep("^sleep %d$" % base):
+            first = time.time() - t0
+        if hup is None and not pgrep(hup_pat):
+            hup = time.time() - t0
+        if not pgrep(pat) and (how != "kill" or not pgrep(serve_pat)):
+            break
+        time.sleep(0.05)
+    took = time.time() - t0
+    print("measured: %s: plain exec gone after %.2f s, TTY exec after %.2f s, "
+          "everything after %.2f s" % (how, first if first is not None else -1,
+                                       hup if hup is not None else -1, took), flush=True)
+    check("%s: the sleeps with and without a TTY gone within 5 s" % how,
+          hup is not None and hup < 5, pgrep(hup_pat))
+    check("%s: all gone (SIGKILL for what ignores SIGHUP) within 6 s (%.2f s)" % (how, took),
+          not pgrep(pat) and took < 6, pgrep(pat))
+    if how == "kill":
+        check("kill: no serve process of this run left", not pgrep(serve_pat), pgrep(serve_pat))
+    else:
+        for ch, _, _ in execs:
+            out, err, close = c.exec_collect(ch)
+            check("close: channel %d closed by the peer" % ch,
+                  close.get("error") == "closed by the peer", close)
+        rc = c.close()
+        check("serve ends with status 0", rc == 0, rc)
+
+
 def mismatch(argv):
     """A HELLO with versions the agent does not speak gets FATAL."""
     p = subprocess.run(argv, input=frame(HELLO, 0, {"versions": [7, 9], "software": "future"}),
@@ -295,9 +419,14 @@ if __name__ == "__main__":
         scenario(args[1], args[2], cmd)
     elif args[0] == "up-and-leave":
         up_and_leave(args[1], cmd)
+    elif args[0] == "signals":
+        signals(args[1], args[2], cmd)
+    elif args[0] == "vanish":
+        vanish(args[1], args[2], args[3], args[4], cmd)
     elif args[0] == "mismatch":
         mismatch(cmd)
     elif args[0] == "raw":
         raw(args[1], cmd)
     else:
-        sys.exit("usage: proto_client.py scenario WS BUSYBOX_WS | up-and-leave WS | mismatch | raw FILE  -- CMD...")
+        sys.exit("usage: proto_client.py scenario WS BUSYBOX_WS | up-and-leave WS | signals WS USER |"
+                 " vanish WS BASE kill|close AGENT_PATH | mismatch | raw FILE  -- CMD...")

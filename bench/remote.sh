@@ -1,0 +1,260 @@
+#!/usr/bin/env bash
+# remote.sh - remote `exec` / warm `up` latency, agent bundle size and agent
+# peak RSS, against the issue 5 goals (bench/README.md).
+#
+# Starts a rig host (an sshd on loopback whose user is in group docker, the
+# same dockerd), puts a workspace at ~/ws on it (image rdev-test/bookworm-dev:r1,
+# remoteUser dev) and brings its container up, then times side by side, in
+# interleaved rounds (bench/up-exec.sh's time_rounds):
+#
+#   exec:     ssh -F CFG HOST docker exec CID true   (OpenSSH, a new connection each call)
+#             rdev exec HOST:~/ws -- true             (warm broker: one SSH session kept)
+#             devcontainer exec --workspace-folder WS true   (reference CLI, local)
+#   warm up:  rdev up HOST:~/ws  vs  devcontainer up --workspace-folder WS (local)
+#
+# and prints medians, the ratios and the goal checks (exec <= 0.3x ssh,
+# <= 0.15x devcontainer exec; warm up <= 0.1x devcontainer up). Then the
+# agent bundle (deploy/agent-bundle.sh, build/agent-bundle/) size against
+# 2 MB, and the bundled rdev-agent's peak RSS during `up` (GNU time's
+# maximum resident set size, of a creating and of a warm `up` of a local
+# workspace) against 4 MB, next to the published DevPod agent size.
+#
+# The rdev client is pointed at the host with RDEV_SSH_CONFIG=CFG, at a
+# private known_hosts (RDEV_KNOWN_HOSTS; the first, untimed call passes
+# --accept-new-host-key) and at a private broker (XDG_RUNTIME_DIR in the
+# temporary directory; stopped at the end). A client without remote targets
+# exits 69: the rdev rows are then reported as unavailable and the other
+# figures are still measured. Not part of ctest/CI.
+#
+#   bench/remote.sh
+#   RDEV_BENCH_RUNS=20                       rounds per group (default 20)
+#   RDEV_BENCH_BUILD=dir RDEV_BENCH_NO_BUILD=1   use an existing build (and bundle)
+#   RDEV_DEVCONTAINER_CLI=path  RDEV_BENCH_IMAGE=image  RDEV_BENCH_HOST=name
+#
+# Exits 0 even when a goal is missed or rdev's remote targets are missing (a
+# benchmark reports, it does not gate); non-zero only when something else
+# could not be built or run.
+set -euo pipefail
+export LC_ALL=C # $EPOCHREALTIME with a decimal point
+[ "${BASH_VERSINFO[0]}" -ge 5 ] || { echo "needs bash 5 (\$EPOCHREALTIME)" >&2; exit 1; }
+cd "$(dirname "$0")/.."
+src=$(pwd)
+build=${RDEV_BENCH_BUILD:-$src/build-bench}
+runs=${RDEV_BENCH_RUNS:-20}
+image=${RDEV_BENCH_IMAGE:-rdev-test/bookworm-dev:r1}
+ref=${RDEV_DEVCONTAINER_CLI:-/var/tmp/rdev-rig/cache/npm/node_modules/.bin/devcontainer}
+host=${RDEV_BENCH_HOST:-bench$(($$ % 10000))}
+rig=$src/tests/rig/rig.sh
+goal_exec_ssh=0.3 goal_exec_ref=0.15 goal_up_ref=0.1
+goal_bundle_bytes=2000000 goal_rss_kb=3906 # 2 MB, 4 MB (MB = 10^6 bytes; RSS in KiB)
+
+# The timing and statistics helpers of bench/up-exec.sh, taken from it by
+# name (one copy to maintain): each "NAME() {" ... "}" definition is read out
+# of the file and evaluated here.
+bench_import() {
+	local file=$1 name def
+	shift
+	for name in "$@"; do
+		def=$(awk -v n="$name" '
+			!on && index($0, n "() {") == 1 {
+				print; if ($0 ~ /}[[:space:]]*$/) exit; on = 1; next }
+			on { print; if ($0 ~ /^}/) exit }' "$file")
+		[ -n "$def" ] || { echo "bench/remote.sh: no $name() in $file" >&2; exit 1; }
+		eval "$def"
+	done
+}
+bench_import "$src/bench/up-exec.sh" run_cmd time_rounds stats row report median ratio verdict
+
+if [ "${RDEV_BENCH_NO_BUILD:-}" != 1 ]; then
+	echo "=== build (Release, $build; agent bundle) ==="
+	cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release -DRDEV_SANITIZE=OFF >/dev/null
+	cmake --build "$build" -j"$(nproc)" --target rdev rdev-agent rdev-broker >/dev/null
+	bash "$src/deploy/agent-bundle.sh" >/dev/null
+fi
+rdev=$build/rdev
+[ -x "$rdev" ] || { echo "no rdev at $rdev" >&2; exit 1; }
+[ -x "$ref" ] || { echo "reference CLI not found at $ref (set RDEV_DEVCONTAINER_CLI)" >&2; exit 1; }
+docker image inspect "$image" >/dev/null 2>&1 ||
+	{ echo "image $image not found (tests/rig/rig.sh images builds it)" >&2; exit 1; }
+bundle=$(find "$src/build/agent-bundle" -mindepth 1 -maxdepth 1 -type d -name 'rdev-agent-*' 2>/dev/null | sort | tail -n 1)
+
+tmp=$(mktemp -d /tmp/rdev-bench-remote.XXXXXX)
+ws_ref=$tmp/ws-ref
+ws_rss=$tmp/ws-rss
+host_started=0
+export RDEV_STATE_DIR=$tmp/state
+# The client's broker, known_hosts and ssh config: all private to this run.
+rdev_env=(env XDG_RUNTIME_DIR="$tmp/xdg" RDEV_KNOWN_HOSTS="$tmp/known_hosts")
+mkdir -m 700 "$tmp/xdg"
+: >"$tmp/known_hosts"
+cleanup() {
+	local ws
+	for ws in "${ws_host:-}" "$ws_ref" "$ws_rss"; do
+		[ -n "$ws" ] || continue
+		docker ps -aq --filter "label=devcontainer.local_folder=$ws" |
+			xargs -r docker rm -f >/dev/null 2>&1 || true
+	done
+	if [ -x "$build/rdev-broker" ]; then
+		"${rdev_env[@]}" "$build/rdev-broker" stop >/dev/null 2>&1 || true
+	fi
+	[ $host_started -eq 1 ] && bash "$rig" host-stop "$host" || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+echo "=== machine ==="
+echo "date:      $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "cpus:      $(nproc) ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"
+echo "load:      $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min; above $(nproc) the figures are inflated)"
+echo "rdev:      $(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$src" diff --quiet 2>/dev/null || echo ' + local changes')"
+echo "reference: $ref ($("$ref" --version 2>/dev/null || echo '?'))"
+echo "docker:    $(docker version --format '{{.Server.Version}}' 2>/dev/null || echo '?')"
+echo "ssh:       $(ssh -V 2>&1)"
+
+# --- the host and its workspace ------------------------------------------
+host_started=1
+cfg=$(bash "$rig" host-start "$host") || { echo "rig host $host did not start" >&2; exit 1; }
+hdir=$(dirname "$cfg")
+host_user=$(cat "$hdir/user")
+ws_host=$hdir/home/ws
+for ws in "$ws_host" "$ws_ref"; do
+	mkdir -p "$ws"
+	cat >"$ws/.devcontainer.json" <<JSON
+{
+	"image": "$image",
+	"remoteUser": "dev",
+	"updateRemoteUserUID": false
+}
+JSON
+done
+chown -R "$host_user:" "$ws_host"
+echo "host:      $host ($cfg), workspace ~/ws = $ws_host"
+
+echo
+echo "=== first up of each workspace (not timed for the goals) ==="
+# The host shares this machine's dockerd, so the host workspace's container is
+# created here with the local rdev; `rdev up HOST:~/ws` finds it by its
+# labels (the same folder) and is warm from its first call.
+"$rdev" up "$ws_host" --json >"$tmp/up-host.json" 2>"$tmp/up-host.err" ||
+	{ cat "$tmp/up-host.err" >&2; exit 1; }
+"$ref" up --workspace-folder "$ws_ref" >"$tmp/up-ref.json" 2>"$tmp/up-ref.err" ||
+	{ tail -20 "$tmp/up-ref.err" >&2; exit 1; }
+cid=$(jq -r .containerId "$tmp/up-host.json")
+echo "host workspace: container ${cid:0:12}; reference: $(jq -r .containerId "$tmp/up-ref.json" | cut -c1-12)"
+ssh -F "$cfg" "$host" docker exec "$cid" true ||
+	{ echo "ssh $host docker exec does not work" >&2; exit 1; }
+
+# rdev with a remote target: the first call (untimed) accepts the host key
+# and starts the broker.
+have_rdev=1
+rdev_note=
+set +e
+"${rdev_env[@]}" RDEV_SSH_CONFIG="$cfg" "$rdev" up --accept-new-host-key "$host:~/ws" \
+	</dev/null >"$tmp/up-rdev.out" 2>"$tmp/up-rdev.err"
+rc=$?
+set -e
+if [ $rc -ne 0 ]; then
+	have_rdev=0
+	rdev_note="rdev up $host:~/ws exited $rc: $(tail -n 1 "$tmp/up-rdev.err")"
+	[ $rc -eq 69 ] && rdev_note="remote targets are not available in this rdev (exit 69: $(tail -n 1 "$tmp/up-rdev.err"))"
+	echo "rdev:      NOT MEASURED: $rdev_note"
+elif [ "$(tail -n 1 "$tmp/up-rdev.out" | jq -r .containerId 2>/dev/null)" != "$cid" ]; then
+	echo "rdev:      note: rdev up $host:~/ws gave container $(tail -n 1 "$tmp/up-rdev.out" | jq -r .containerId 2>/dev/null | cut -c1-12), not ${cid:0:12}"
+fi
+
+c_ex_ssh() { run_cmd ssh -F "$cfg" "$host" docker exec "$cid" true; }
+c_ex_rdev() { run_cmd "${rdev_env[@]}" RDEV_SSH_CONFIG="$cfg" "$rdev" exec "$host:~/ws" -- true; }
+c_ex_ref() { run_cmd "$ref" exec --workspace-folder "$ws_ref" true; }
+c_up_rdev() { run_cmd "${rdev_env[@]}" RDEV_SSH_CONFIG="$cfg" "$rdev" up "$host:~/ws"; }
+c_up_ref() { run_cmd "$ref" up --workspace-folder "$ws_ref"; }
+
+na_row() { row "$1" "n/a" "" ""; }
+
+echo
+echo "=== exec true ($runs rounds, interleaved) ==="
+ex_fns=(c_ex_ssh c_ex_ref)
+[ $have_rdev -eq 1 ] && ex_fns+=(c_ex_rdev)
+time_rounds "$runs" "${ex_fns[@]}"
+row "" "median ms" "p90 ms" "min ms"
+report "ssh HOST docker exec CID true" c_ex_ssh
+if [ $have_rdev -eq 1 ]; then report "rdev exec HOST:~/ws -- true" c_ex_rdev; else na_row "rdev exec HOST:~/ws -- true"; fi
+report "devcontainer exec --workspace-folder WS true" c_ex_ref
+
+echo
+echo "=== warm up: the container is running ($runs rounds, interleaved) ==="
+up_fns=(c_up_ref)
+[ $have_rdev -eq 1 ] && up_fns+=(c_up_rdev)
+time_rounds "$runs" "${up_fns[@]}"
+row "" "median ms" "p90 ms" "min ms"
+if [ $have_rdev -eq 1 ]; then report "rdev up HOST:~/ws" c_up_rdev; else na_row "rdev up HOST:~/ws"; fi
+report "devcontainer up --workspace-folder WS" c_up_ref
+
+# --- the agent bundle and the agent's memory ------------------------------
+echo
+echo "=== agent bundle and memory ==="
+bundle_bytes= rss_create= rss_warm=
+if [ -n "$bundle" ]; then
+	bundle_bytes=$(du -sb "$bundle" | cut -f1)
+	echo "bundle:    $bundle"
+	echo "           $bundle_bytes bytes ($(du -sk "$bundle" | cut -f1) KiB on disk);" \
+		"rdev-agent $(stat -c %s "$bundle/rdev-agent") bytes;" \
+		"tarball $(stat -c %s "$bundle.tar.gz" 2>/dev/null || echo '?') bytes"
+	mkdir -p "$ws_rss"
+	cat >"$ws_rss/.devcontainer.json" <<JSON
+{
+	"image": "$image",
+	"remoteUser": "dev",
+	"updateRemoteUserUID": false,
+	"postCreateCommand": "true"
+}
+JSON
+	# GNU time's %M: the maximum resident set size in KiB of rdev-agent (and of
+	# any child it waited for).
+	for which in create warm; do
+		if /usr/bin/time -f %M -o "$tmp/rss.$which" "$bundle/rdev-agent" up "$ws_rss" --json \
+			</dev/null >/dev/null 2>"$tmp/rss.$which.err"; then
+			printf -v "rss_$which" '%s' "$(tail -n 1 "$tmp/rss.$which")"
+		else
+			echo "rdev-agent up ($which) failed:" >&2
+			tail -5 "$tmp/rss.$which.err" >&2
+		fi
+	done
+	echo "peak RSS:  rdev-agent up, creating the container: ${rss_create:-?} KiB; warm: ${rss_warm:-?} KiB"
+else
+	echo "no bundle in build/agent-bundle/ (deploy/agent-bundle.sh builds it)"
+fi
+echo "DevPod:    its agent is the devpod binary itself, about 100 MB (maintainer, loft-sh/devpod#1832);"
+echo "           devpod 0.6.15 installs 91.1 MiB (Alpine package); no published RSS figure (bench/README.md)"
+
+# --- goals ---------------------------------------------------------------
+echo
+echo "=== goals (issue 5; ratios of the medians) ==="
+ex_ssh=$(median c_ex_ssh)
+ex_ref=$(median c_ex_ref)
+up_ref=$(median c_up_ref)
+if [ $have_rdev -eq 1 ]; then
+	ex_rdev=$(median c_ex_rdev)
+	up_rdev=$(median c_up_rdev)
+	r1=$(ratio "$ex_rdev" "$ex_ssh")
+	r2=$(ratio "$ex_rdev" "$ex_ref")
+	r3=$(ratio "$up_rdev" "$up_ref")
+	echo "exec,    rdev / ssh docker exec     <= $goal_exec_ssh: $(verdict "$r1" "$goal_exec_ssh")  ($r1: $ex_rdev ms / $ex_ssh ms)"
+	echo "exec,    rdev / devcontainer exec   <= $goal_exec_ref: $(verdict "$r2" "$goal_exec_ref")  ($r2: $ex_rdev ms / $ex_ref ms)"
+	echo "warm up, rdev / devcontainer up     <= $goal_up_ref: $(verdict "$r3" "$goal_up_ref")  ($r3: $up_rdev ms / $up_ref ms)"
+else
+	echo "exec,    rdev / ssh docker exec     <= $goal_exec_ssh: NOT MEASURED (ssh docker exec: $ex_ssh ms)"
+	echo "exec,    rdev / devcontainer exec   <= $goal_exec_ref: NOT MEASURED (devcontainer exec: $ex_ref ms)"
+	echo "warm up, rdev / devcontainer up     <= $goal_up_ref: NOT MEASURED (devcontainer up: $up_ref ms)"
+	echo "         ($rdev_note)"
+fi
+if [ -n "$bundle_bytes" ]; then
+	echo "bundle size <= 2 MB: $([ "$bundle_bytes" -le $goal_bundle_bytes ] && echo PASS || echo FAIL)  ($bundle_bytes bytes; DevPod's agent: about 100 MB)"
+else
+	echo "bundle size <= 2 MB: NOT MEASURED (no bundle)"
+fi
+if [ -n "$rss_create" ] && [ -n "$rss_warm" ]; then
+	peak=$((rss_create > rss_warm ? rss_create : rss_warm))
+	echo "agent peak RSS during up <= 4 MB: $([ "$peak" -le $goal_rss_kb ] && echo PASS || echo FAIL)  ($peak KiB)"
+else
+	echo "agent peak RSS during up <= 4 MB: NOT MEASURED"
+fi
