@@ -4,10 +4,21 @@
 #include <signal.h>
 
 static const struct cmd_entry broker_commands[] = {
-	{ "start", "[--foreground]", "start the broker (the client does this on demand)",
-	  NULL, NULL },
-	{ "status", "", "show sessions, channels and forwards", NULL, NULL },
-	{ "stop", "", "stop the broker cleanly", NULL, NULL },
+	{ "start", "[--foreground] [--idle-timeout SECONDS]",
+	  "start the broker (the client does this on demand)",
+	  "One broker per user. It listens on $XDG_RUNTIME_DIR/rdev/broker.sock (else\n"
+	  "/tmp/rdev-UID/broker.sock; $RDEV_RUNTIME_DIR overrides the folder), logs to\n"
+	  "broker.log there, and keeps one SSH session per host.\n\n"
+	  "options:\n"
+	  "  --foreground          stay attached and log to stderr (debugging)\n"
+	  "  --idle-timeout SECS   close a host session after SECS without clients\n"
+	  "                        (default 600; also $RDEV_BROKER_IDLE_TIMEOUT)\n"
+	  "\nExit 0 also when a broker is already running (unless --foreground).\n",
+	  broker_cmd_start },
+	{ "status", "[--json]", "show sessions, channels and forwards",
+	  "Exit 0 when a broker runs, 3 when none does.\n", broker_cmd_status },
+	{ "stop", "", "stop the broker cleanly (closes its SSH sessions)", NULL,
+	  broker_cmd_stop },
 };
 
 const struct cmd_program broker_program = {

@@ -657,7 +657,7 @@ rdev_ssh_connect(const struct ssh_target_opts *o, char **cause)
 	char *local_user, *user = NULL, *hostname = NULL, *proxy = NULL, *path;
 	unsigned int port = 22;
 	long timeout;
-	int strict = 1, verbosity = SSH_LOG_NOLOG;
+	int strict = 1, nodelay = 1, verbosity = SSH_LOG_NOLOG;
 
 	if (o->host == NULL || *o->host == '\0') {
 		error_set(cause, "no host given");
@@ -720,6 +720,8 @@ rdev_ssh_connect(const struct ssh_target_opts *o, char **cause)
 	if (o->known_hosts_file != NULL)
 		ssh_options_set(s->ss, SSH_OPTIONS_KNOWNHOSTS, o->known_hosts_file);
 	ssh_options_set(s->ss, SSH_OPTIONS_STRICTHOSTKEYCHECK, &strict);
+	/* Requests and keystrokes are small: never wait for Nagle. */
+	ssh_options_set(s->ss, SSH_OPTIONS_NODELAY, &nodelay);
 	timeout = o->connect_timeout_s > 0 ? o->connect_timeout_s :
 	    s->cfg.connect_timeout > 0 ? s->cfg.connect_timeout :
 	    RDEV_SSH_DEFAULT_TIMEOUT;

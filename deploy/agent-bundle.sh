@@ -4,10 +4,20 @@
 # nothing installed by hand.
 #
 #   deploy/agent-bundle.sh [-B BUILDDIR] [-o OUTDIR]
+#   deploy/agent-bundle.sh -p -B BUILDDIR [-o OUTDIR]
 #
 #   BUILDDIR  a Release build made for the bundle (default: build-bundle/ in the
 #             source tree; never a sanitizer build, whatever build/ is)
-#   OUTDIR    where the bundle goes (default: build/agent-bundle/)
+#   OUTDIR    where the bundle goes (default: build/agent-bundle/; with -p:
+#             BUILDDIR/agent-bundle/)
+#   -p        package the rdev-agent already built in BUILDDIR as it is: no
+#             cmake configure, no build (the CMake target `agent-bundle` runs
+#             this, so each build dir has its own bundle for its broker and its
+#             tests). The same relink, rpath and library checks apply. A
+#             sanitizer build is accepted only here: its bundle does not ship
+#             the sanitizer runtime (the host must have it), says
+#             "sanitizer: yes" in MANIFEST, and is for tests on this machine,
+#             never for `make install`.
 #
 # Output (NAME = rdev-agent-<version>-linux-<arch>, arch as `uname -m` says):
 #   OUTDIR/NAME/            the bundle directory
@@ -24,34 +34,49 @@
 #   OUTDIR/NAME.tar.gz      the directory, reproducibly packed (sorted names,
 #                           owner 0, mtime of the last commit, gzip -n)
 #
-# How the broker installs it (over SFTP, in ~/.rdev/agent/):
-#   0. Fast path: `cat ~/.rdev/agent/<version>/bundle.hash` equals the local
-#      bundle.hash: installed, nothing to do.
+# How the broker installs it (broker/agent-install.c; over SFTP, in ~/.rdev/agent/):
+#   0. Fast path, one exec round trip at the start of every broker session:
+#      `uname -sm`, $HOME, ~/.rdev/agent/<version>/bundle.hash and, when that
+#      equals the local bundle.hash, `b2sum -l 256 -c` in that dir against the
+#      broker's own list of hashes (MANIFEST included), so a corrupted file is
+#      found, not only a missing one (rdev-agent-check there when the host has
+#      no b2sum). All good: installed, nothing to do. Another OS or arch:
+#      refused here, before anything is sent.
 #   1. Pre-flight, before uploading anything: `sh -s -- --host-only` on an exec
-#      channel with rdev-agent-check as stdin. Exit 1: the host cannot run the
-#      bundle; show its one stderr line to the user and stop.
+#      channel with rdev-agent-check as stdin (and ~/.rdev/agent writable, free
+#      space). Exit 1: the host cannot run the bundle; show its one stderr line
+#      to the user and stop.
 #   2. Upload the files into ~/.rdev/agent/.<version>.tmp.<random>/ (modes from
-#      the bundle: 0755 for rdev-agent and rdev-agent-check).
+#      the bundle: 0755 for rdev-agent and rdev-agent-check), each checked
+#      against MANIFEST as it is read.
 #   3. `sh ~/.rdev/agent/.<version>.tmp.<random>/rdev-agent-check`: exit 0 and
 #      one "ok" line, or 1 (host cannot run it: message on stderr) or 2 (bundle
-#      damaged in transit: upload again). Remove the temporary dir unless 0.
-#   4. rename(2) it to ~/.rdev/agent/<version> (SFTP posix-rename). A version
-#      dir is never written after the rename, so an agent running from it is
-#      never disturbed. If the rename fails because another broker got there
-#      first, compare bundle.hash and drop the temporary dir when equal.
+#      damaged in transit: upload again, once). Remove the temporary dir unless 0.
+#   4. rename(2) it to ~/.rdev/agent/<version> (SFTP rename, which fails when
+#      the name exists). A version dir is never written after the rename, so an
+#      agent running from it is never disturbed. If the rename fails, look
+#      again (step 0): another broker's good install: drop ours; a damaged or
+#      different one: rename it aside to .<version>.old.<random>, retry, then
+#      remove it. Leftover .tmp/.old dirs older than an hour go at the next
+#      pre-flight.
 #   5. Run ~/.rdev/agent/<version>/rdev-agent serve.
 set -euo pipefail
 
 src=$(cd "$(dirname "$0")/.." && pwd)
 builddir=$src/build-bundle
-outdir=$src/build/agent-bundle
-while getopts B:o: opt; do
+outdir=
+prebuilt=0
+while getopts B:o:p opt; do
 	case $opt in
 	B) builddir=$OPTARG ;;
 	o) outdir=$OPTARG ;;
-	*) echo "usage: agent-bundle.sh [-B BUILDDIR] [-o OUTDIR]" >&2; exit 2 ;;
+	p) prebuilt=1 ;;
+	*) echo "usage: agent-bundle.sh [-p] [-B BUILDDIR] [-o OUTDIR]" >&2; exit 2 ;;
 	esac
 done
+if [ -z "$outdir" ]; then
+	if [ $prebuilt -eq 1 ]; then outdir=$builddir/agent-bundle; else outdir=$src/build/agent-bundle; fi
+fi
 
 die() { echo "agent-bundle: $*" >&2; exit 1; }
 say() { echo "agent-bundle: $*" >&2; }
@@ -69,19 +94,30 @@ is_glibc_lib() {
 	return 1
 }
 needed() { readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p'; }
+# The sanitizer runtimes: only in -p bundles, and never bundled.
+is_sanitizer_lib() {
+	case $1 in lib[alt]san.so.* | libubsan.so.* | libhwasan.so.*) return 0 ;; esac
+	return 1
+}
 
-# 1. A Release build of rdev-agent's objects.
-mkdir -p "$builddir"
-if [ -f "$builddir/CMakeCache.txt" ] &&
-	grep -q '^RDEV_SANITIZE:BOOL=ON' "$builddir/CMakeCache.txt"; then
-	die "$builddir is a sanitizer build; use another -B"
+# 1. A Release build of rdev-agent's objects (with -p: the one already there).
+sanitizer=no
+if [ $prebuilt -eq 1 ]; then
+	[ -x "$builddir/rdev-agent" ] || die "no $builddir/rdev-agent (build it first)"
+	if needed "$builddir/rdev-agent" | grep -qE '^lib(a|ub|t|l)san'; then sanitizer=yes; fi
+else
+	mkdir -p "$builddir"
+	if [ -f "$builddir/CMakeCache.txt" ] &&
+		grep -q '^RDEV_SANITIZE:BOOL=ON' "$builddir/CMakeCache.txt"; then
+		die "$builddir is a sanitizer build; use another -B"
+	fi
+	cmake -S "$src" -B "$builddir" -DCMAKE_BUILD_TYPE=Release -DRDEV_SANITIZE=OFF \
+		-DRDEV_BENCH=OFF >"$builddir/bundle-configure.log" 2>&1 ||
+		{ cat "$builddir/bundle-configure.log" >&2; die "cmake configure failed"; }
+	cmake --build "$builddir" --target rdev-agent -j"$(nproc 2>/dev/null || echo 2)" \
+		>"$builddir/bundle-build.log" 2>&1 ||
+		{ tail -40 "$builddir/bundle-build.log" >&2; die "build failed"; }
 fi
-cmake -S "$src" -B "$builddir" -DCMAKE_BUILD_TYPE=Release -DRDEV_SANITIZE=OFF \
-	-DRDEV_BENCH=OFF >"$builddir/bundle-configure.log" 2>&1 ||
-	{ cat "$builddir/bundle-configure.log" >&2; die "cmake configure failed"; }
-cmake --build "$builddir" --target rdev-agent -j"$(nproc 2>/dev/null || echo 2)" \
-	>"$builddir/bundle-build.log" 2>&1 ||
-	{ tail -40 "$builddir/bundle-build.log" >&2; die "build failed"; }
 
 # 2. Relink it: CMake's own link line, with libsodium's .so swapped for its .a
 #    and the $ORIGIN/lib rpath added.
@@ -105,8 +141,11 @@ link="$link -Wl,--disable-new-dtags -Wl,-rpath,'\$ORIGIN/lib'"
 bin=$builddir/rdev-agent.bundle
 strip --strip-unneeded "$bin"
 
-# 3. Check what came out: no sanitizer, no libsodium.so, the rpath.
-if needed "$bin" | grep -qE '^lib(a|ub|t|l)san'; then die "$bin is a sanitizer build"; fi
+# 3. Check what came out: no sanitizer (unless -p said so), no libsodium.so,
+#    the rpath.
+if [ $sanitizer = no ] && needed "$bin" | grep -qE '^lib(a|ub|t|l)san'; then
+	die "$bin is a sanitizer build"
+fi
 if needed "$bin" | grep -q '^libsodium'; then die "$bin still needs libsodium.so"; fi
 rpath=$(readelf -d "$bin" | sed -n 's/.*(RPATH).*\[\(.*\)\]$/\1/p')
 [ "$rpath" = '$ORIGIN/lib' ] || die "$bin has RPATH '$rpath', want \$ORIGIN/lib"
@@ -127,10 +166,12 @@ install -m 0755 "$bin" "$dir/rdev-agent"
 # 4. Every library it needs that is not glibc's, under its soname.
 for lib in $(needed "$bin"); do
 	is_glibc_lib "$lib" && continue
+	[ $sanitizer = yes ] && is_sanitizer_lib "$lib" && continue
 	path=$(ldd "$bin" | awk -v l="$lib" '$1 == l && $2 == "=>" { print $3 }')
 	[ -f "$path" ] || die "cannot find $lib ($(ldd "$bin" | grep "$lib"))"
 	install -m 0644 "$(readlink -f "$path")" "$dir/lib/$lib"
 	for dep in $(needed "$dir/lib/$lib"); do
+		[ $sanitizer = yes ] && is_sanitizer_lib "$dep" && continue
 		is_glibc_lib "$dep" || die "$lib needs $dep, which is not bundled"
 	done
 done
@@ -146,7 +187,7 @@ for pkg in libcjson1 libsodium23; do
 done
 
 # 5. The glibc it needs: the highest GLIBC_x.y any bundled ELF file asks for.
-glibc_min=$(for f in "$dir/rdev-agent" "$dir"/lib/*; do objdump -T "$f"; done |
+glibc_min=$(for f in "$dir/rdev-agent" "$dir"/lib/*; do if [ -f "$f" ]; then objdump -T "$f"; fi; done |
 	grep -o 'GLIBC_[0-9][0-9.]*' | sed 's/^GLIBC_//' | sort -uV | tail -1)
 [ -n "$glibc_min" ] || die "cannot tell which glibc $bin needs"
 
@@ -238,6 +279,7 @@ chmod 0755 "$dir/rdev-agent-check"
 	echo "interpreter: $interp"
 	echo "glibc-min: $glibc_min"
 	echo "libsodium: static"
+	[ $sanitizer = no ] || echo "sanitizer: yes (runtime not bundled; for tests on the build machine only)"
 	echo "bundled-libs:$(cd "$dir/lib" && ls | sed 's/^/ /' | tr -d '\n')"
 	echo "built-with:$pkgversions"
 	(cd "$dir" && find . -type f ! -name MANIFEST ! -name bundle.hash |

@@ -3,8 +3,9 @@
 # "Quick start"). Run as root on Debian 12; idempotent.
 #
 # Installs the build dependencies, builds rdev and installs rdev, rdev-agent
-# and rdev-broker into /usr/local/bin; makes sure a Docker engine runs (Debian's
-# docker.io); gets the example's base image (pulled, or built locally with
+# and rdev-broker into /usr/local/bin (and the agent bundle the broker uploads
+# to SSH hosts into /usr/local/lib/rdev/agent-bundle/); makes sure a Docker
+# engine runs (Debian's docker.io); gets the example's base image (pulled, or built locally with
 # debootstrap where no registry is reachable); then brings up examples/hello
 # with `rdev up` and runs a command in it with `rdev exec`.
 set -euo pipefail

@@ -1,0 +1,85 @@
+/* agent-install.h - put the rdev-agent bundle on a host (issue 5, item 4).
+ *
+ * A bundle is a directory built by deploy/agent-bundle.sh: rdev-agent, lib/,
+ * rdev-agent-check, licenses/, MANIFEST (version, os, arch, then one BLAKE2b-256
+ * line per file) and bundle.hash (BLAKE2b-256 of MANIFEST, which names the
+ * whole bundle). On a host it lives in ~/.rdev/agent/<version>/, a directory
+ * that is never written after it was renamed into place.
+ *
+ * agent_install_ensure() follows the procedure written at the top of
+ * deploy/agent-bundle.sh:
+ *  - fast path, one exec round trip: `uname -sm`, $HOME, the installed
+ *    bundle.hash and, when it is ours, the installed rdev-agent-check (which
+ *    re-hashes every installed file and runs rdev-agent --version), so a
+ *    corrupted install is found, not only a missing one;
+ *  - otherwise: a host of another OS/arch is refused at once; pre-flight
+ *    (rdev-agent-check --host-only fed on stdin: glibc; ~/.rdev/agent
+ *    writable; free space), SFTP upload into ~/.rdev/agent/.<version>.tmp.<hex>/,
+ *    rdev-agent-check run there (a transit-damaged upload is uploaded once
+ *    more), rename into ~/.rdev/agent/<version>. If that name is taken, the
+ *    installed copy is checked again: good (another broker won the race) and
+ *    ours is dropped, or damaged/different and it is moved aside to
+ *    .<version>.old.<hex> and the rename retried. Leftover .tmp/.old dirs older
+ *    than an hour are removed by the next pre-flight.
+ */
+#ifndef RDEV_AGENT_INSTALL_H
+#define RDEV_AGENT_INSTALL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct rdev_ssh;
+
+/* A local agent bundle, checked: MANIFEST matches bundle.hash and every file
+ * matches its MANIFEST hash. */
+struct agent_bundle;
+
+/* Find the bundle for this machine's arch (NAME = rdev-agent-<RDEV_VERSION>-
+ * linux-<uname -m>): $RDEV_AGENT_BUNDLE (a bundle dir, no fallback) if set;
+ * else <dir of /proc/self/exe>/agent-bundle/NAME (a build dir); else
+ * <exe dir>/../lib/rdev/agent-bundle/NAME (the installed layout). The first
+ * that exists is opened. NULL with *cause naming every place looked at, or
+ * why the bundle found cannot be used. Free with agent_bundle_free. */
+struct agent_bundle *agent_bundle_find(char **cause);
+/* Open and check the bundle in dir (reads and hashes every file, a few ms).
+ * NULL with *cause ("agent bundle DIR: ...") when it is missing or damaged. */
+struct agent_bundle *agent_bundle_open(const char *dir, char **cause);
+/* NULL is a no-op. */
+void agent_bundle_free(struct agent_bundle *b);
+/* The bundle's version, directory, arch and BLAKE2b-256 (64 hex digits);
+ * valid until agent_bundle_free. */
+const char *agent_bundle_version(const struct agent_bundle *b);
+const char *agent_bundle_dir(const struct agent_bundle *b);
+const char *agent_bundle_arch(const struct agent_bundle *b);
+const char *agent_bundle_hash(const struct agent_bundle *b);
+/* Sum of the sizes of the files uploaded. */
+uint64_t agent_bundle_size(const struct agent_bundle *b);
+
+/* Make sure bundle b is installed on the host behind s (see the top of this
+ * file). On success *agent_path is the absolute remote path of rdev-agent
+ * (the caller frees it). progress (may be NULL) gets one-line messages such as
+ * "installing rdev-agent 0.1.0 on HOST (1.4 MB)"; the fast path sends none.
+ * -1 with *cause naming the host and what failed (other OS/arch, glibc too
+ * old, no space, permission, damaged in transit twice, SFTP unavailable...). */
+int agent_install_ensure(struct rdev_ssh *s, const struct agent_bundle *b,
+    char **agent_path, void (*progress)(void *arg, const char *line), void *arg,
+    char **cause);
+
+/* Can the SSH user reach Docker on the host? Runs `AGENT ls --json` (one exec
+ * round trip plus one Docker API call). 0, or -1 with *cause naming the host
+ * and the agent's reason, with a hint (group docker, rootless DOCKER_HOST). */
+int agent_install_check_docker(struct rdev_ssh *s, const char *agent_path,
+    char **cause);
+
+/* For tests only (process-wide; NULL removes them): upload gets each file's
+ * bytes after they were checked against MANIFEST and before they are sent,
+ * and may change them to fake damage in transit; before_rename runs just
+ * before the upload is renamed into place. */
+struct agent_install_test_hooks {
+	void (*upload)(void *arg, const char *name, unsigned char *data, size_t len);
+	void (*before_rename)(void *arg);
+	void *arg;
+};
+void agent_install_set_test_hooks(const struct agent_install_test_hooks *h);
+
+#endif

@@ -1,0 +1,161 @@
+/* cmd-broker.c - `rdev-broker start|status|stop`. */
+#include "broker.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "broker-client.h"
+#include "daemon.h"
+#include "error.h"
+#include "runtime-dir.h"
+#include "xmalloc.h"
+
+#define BROKER_DEFAULT_IDLE_S 600
+
+int
+broker_cmd_start(int argc, char **argv)
+{
+	const struct cmd_entry *e = cmd_lookup(&broker_program, "start");
+	struct broker_daemon_opts o = { 0, BROKER_DEFAULT_IDLE_S };
+	const char *env = getenv("RDEV_BROKER_IDLE_TIMEOUT");
+	char *cause = NULL, *end;
+	int already, i;
+
+	if (env != NULL && *env != '\0')
+		o.idle_timeout_s = (int)strtol(env, NULL, 10);
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--foreground") == 0)
+			o.foreground = 1;
+		else if (strcmp(argv[i], "--idle-timeout") == 0 && i + 1 < argc) {
+			o.idle_timeout_s = (int)strtol(argv[++i], &end, 10);
+			if (*end != '\0' || o.idle_timeout_s < 1)
+				return cmd_usage_error(&broker_program, e,
+				    "--idle-timeout wants seconds (>= 1), not %s", argv[i]);
+		} else
+			return cmd_usage_error(&broker_program, e, "unknown argument %s",
+			    argv[i]);
+	}
+	if (broker_daemon_start(&o, &already, &cause) != 0) {
+		fprintf(stderr, "rdev-broker: start: %s\n", cause);
+		free(cause);
+		return CMD_EXIT_FAILURE;
+	}
+	if (already && o.foreground) {
+		fprintf(stderr, "rdev-broker: start: a broker is already running "
+		    "(rdev-broker stop first)\n");
+		return CMD_EXIT_FAILURE;
+	}
+	return CMD_EXIT_OK;
+}
+
+/* Send one request to the running broker. 1 if none runs. */
+static int
+broker_cmd_request(const char *op, cJSON **result, char **cause)
+{
+	struct proto_conn *c;
+	cJSON *req;
+	int not_running, rc;
+
+	if (broker_client_connect(0, "rdev-broker " RDEV_VERSION, &c, &not_running,
+	    cause) != 0)
+		return not_running ? 1 : -1;
+	req = cJSON_CreateObject();
+	cJSON_AddNumberToObject(req, "id", 1);
+	cJSON_AddStringToObject(req, "op", op);
+	rc = proto_conn_request(c, req, NULL, NULL, result, NULL, cause);
+	proto_conn_free(c);
+	return rc;
+}
+
+int
+broker_cmd_status(int argc, char **argv)
+{
+	const struct cmd_entry *e = cmd_lookup(&broker_program, "status");
+	cJSON *r = NULL, *s;
+	char *cause = NULL, *text;
+	int json = 0, rc, i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = 1;
+		else
+			return cmd_usage_error(&broker_program, e, "unknown argument %s",
+			    argv[i]);
+	}
+	rc = broker_cmd_request("status", &r, &cause);
+	if (rc == 1) {
+		if (json)
+			printf("{\"running\":false}\n");
+		else
+			printf("not running\n");
+		free(cause);
+		return BROKER_EXIT_NOT_RUNNING;
+	}
+	if (rc != 0) {
+		fprintf(stderr, "rdev-broker: status: %s\n", cause);
+		free(cause);
+		return CMD_EXIT_FAILURE;
+	}
+	if (json) {
+		cJSON_AddBoolToObject(r, "running", 1);
+		text = cJSON_PrintUnformatted(r);
+		printf("%s\n", text);
+		free(text);
+		cJSON_Delete(r);
+		return CMD_EXIT_OK;
+	}
+	printf("running: pid %d, up %ds, socket %s\n",
+	    cJSON_GetObjectItemCaseSensitive(r, "pid")->valueint,
+	    cJSON_GetObjectItemCaseSensitive(r, "uptimeSeconds")->valueint,
+	    cJSON_GetObjectItemCaseSensitive(r, "socket")->valuestring);
+	printf("%-32s  %-10s  %7s  %6s  %s\n", "SESSION", "STATE", "CLIENTS", "IDLE",
+	    "ERROR");
+	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(r, "sessions")) {
+		const cJSON *err = cJSON_GetObjectItemCaseSensitive(s, "error");
+
+		printf("%-32s  %-10s  %7d  %5ds  %s\n",
+		    cJSON_GetObjectItemCaseSensitive(s, "host")->valuestring,
+		    cJSON_GetObjectItemCaseSensitive(s, "state")->valuestring,
+		    cJSON_GetObjectItemCaseSensitive(s, "clients")->valueint,
+		    cJSON_GetObjectItemCaseSensitive(s, "idleSeconds")->valueint,
+		    cJSON_IsString(err) ? err->valuestring : "-");
+	}
+	printf("forwards: %d\n",
+	    cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(r, "forwards")));
+	cJSON_Delete(r);
+	return CMD_EXIT_OK;
+}
+
+int
+broker_cmd_stop(int argc, char **argv)
+{
+	const struct cmd_entry *e = cmd_lookup(&broker_program, "stop");
+	cJSON *r = NULL;
+	char *cause = NULL, *path;
+	int rc, i;
+
+	if (argc > 1)
+		return cmd_usage_error(&broker_program, e, "unknown argument %s", argv[1]);
+	rc = broker_cmd_request("stop", &r, &cause);
+	cJSON_Delete(r);
+	if (rc == 1) {
+		printf("not running\n");
+		free(cause);
+		return CMD_EXIT_OK;
+	}
+	if (rc != 0) {
+		fprintf(stderr, "rdev-broker: stop: %s\n", cause);
+		free(cause);
+		return CMD_EXIT_FAILURE;
+	}
+	/* Wait until it has closed its sessions and removed the socket. */
+	path = runtime_dir_file(BROKER_SOCKET_NAME, NULL);
+	for (i = 0; path != NULL && i < 100 && access(path, F_OK) == 0; i++)
+		usleep(50 * 1000);
+	free(path);
+	printf("stopped\n");
+	return CMD_EXIT_OK;
+}

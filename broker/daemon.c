@@ -1,0 +1,525 @@
+/* daemon.c - the broker daemon (daemon.h). */
+#include "daemon.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <libssh/libssh.h>
+
+#include "agent-install.h"
+#include "broker-client.h"
+#include "buf.h"
+#include "error.h"
+#include "host-session.h"
+#include "log.h"
+#include "proto.h"
+#include "runtime-dir.h"
+#include "xmalloc.h"
+
+struct broker_host {
+	char *key;
+	struct host_session *session;
+	struct broker_host *next;
+};
+
+struct broker {
+	struct event_base *base;
+	struct broker_daemon_opts opts;
+	char *socket_path;
+	time_t started;
+	struct agent_bundle *bundle;   /* NULL: bundle_error says why */
+	char *bundle_error;
+	const char *agent_path;        /* $RDEV_BROKER_AGENT_PATH (tests) */
+	struct broker_host *hosts;
+};
+
+/* A client connection until it is handed to a host session. */
+struct broker_conn {
+	struct broker *b;
+	int fd;
+	struct event *ev;
+	struct buf *in;
+	int hello;
+};
+
+static void
+broker_conn_free(struct broker_conn *c, int close_fd)
+{
+	if (c->ev != NULL)
+		event_free(c->ev);
+	if (close_fd)
+		close(c->fd);
+	buf_free(c->in);
+	free(c);
+}
+
+static void
+broker_conn_send(struct broker_conn *c, enum proto_type type, const cJSON *o)
+{
+	struct buf *out = buf_new();
+
+	if (proto_encode_json(out, type, 0, o, NULL) == 0 &&
+	    send(c->fd, buf_data(out), buf_len(out), MSG_NOSIGNAL) < 0)
+		log_debug("client: send: %s", strerror(errno));
+	buf_free(out);
+}
+
+static void
+broker_conn_reply(struct broker_conn *c, int id, cJSON *result, const char *error)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "id", id);
+	cJSON_AddBoolToObject(o, "ok", error == NULL);
+	if (error != NULL)
+		cJSON_AddStringToObject(o, "error", error);
+	else
+		cJSON_AddItemToObject(o, "result", result != NULL ? result :
+		    cJSON_CreateObject());
+	broker_conn_send(c, PROTO_CONTROL, o);
+	cJSON_Delete(o);
+}
+
+/* --- host sessions ------------------------------------------------------ */
+
+static void
+broker_reap(struct broker *b)
+{
+	struct broker_host **hp = &b->hosts, *h;
+
+	while ((h = *hp) != NULL) {
+		if (host_session_ended(h->session)) {
+			*hp = h->next;
+			host_session_free(h->session);
+			free(h->key);
+			free(h);
+		} else
+			hp = &h->next;
+	}
+}
+
+static const char *
+broker_json_string(const cJSON *req, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(req, name);
+
+	return cJSON_IsString(v) && v->valuestring[0] != '\0' ? v->valuestring : NULL;
+}
+
+/* The "agent" request: hand the connection to the host's session. Returns 1
+ * if the connection was handed over, 0 if answered here. */
+static int
+broker_op_agent(struct broker_conn *c, int id, const cJSON *req)
+{
+	struct broker *b = c->b;
+	struct host_session_params p;
+	struct broker_host *h;
+	const cJSON *port = cJSON_GetObjectItemCaseSensitive(req, "port");
+	char *key;
+	int attempt;
+
+	memset(&p, 0, sizeof p);
+	p.ssh.host = broker_json_string(req, "host");
+	p.ssh.user = broker_json_string(req, "user");
+	p.ssh.port = cJSON_IsNumber(port) ? port->valueint : 0;
+	p.ssh.ssh_config_file = broker_json_string(req, "sshConfig");
+	p.ssh.known_hosts_file = broker_json_string(req, "knownHosts");
+	p.ssh.accept_new_host_key = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req,
+	    "acceptNewHostKey"));
+	p.bundle = b->bundle;
+	p.idle_timeout_s = b->opts.idle_timeout_s;
+	p.agent_path = b->agent_path;
+	if (p.ssh.host == NULL) {
+		broker_conn_reply(c, id, NULL, "agent: no host given");
+		return 0;
+	}
+	if (b->bundle == NULL && b->agent_path == NULL) {
+		broker_conn_reply(c, id, NULL, b->bundle_error);
+		return 0;
+	}
+	broker_reap(b);
+	key = host_session_key(&p.ssh);
+	for (attempt = 0; attempt < 2; attempt++) {
+		for (h = b->hosts; h != NULL; h = h->next) {
+			if (strcmp(h->key, key) == 0)
+				break;
+		}
+		if (h == NULL) {
+			h = xcalloc(1, sizeof *h);
+			h->key = xstrdup(key);
+			h->session = host_session_new(&p);
+			h->next = b->hosts;
+			b->hosts = h;
+		}
+		if (host_session_submit(h->session, c->fd, id) == 0) {
+			free(key);
+			return 1;
+		}
+		broker_reap(b);  /* it just ended: make a new one */
+	}
+	free(key);
+	broker_conn_reply(c, id, NULL, "could not start a host session");
+	return 0;
+}
+
+static cJSON *
+broker_status(struct broker *b)
+{
+	cJSON *o = cJSON_CreateObject(), *arr;
+	struct broker_host *h;
+
+	broker_reap(b);
+	cJSON_AddNumberToObject(o, "pid", getpid());
+	cJSON_AddStringToObject(o, "socket", b->socket_path);
+	cJSON_AddNumberToObject(o, "uptimeSeconds", (double)(time(NULL) - b->started));
+	cJSON_AddStringToObject(o, "software", "rdev-broker " RDEV_VERSION);
+	arr = cJSON_AddArrayToObject(o, "sessions");
+	for (h = b->hosts; h != NULL; h = h->next)
+		cJSON_AddItemToArray(arr, host_session_status(h->session));
+	cJSON_AddArrayToObject(o, "forwards");
+	return o;
+}
+
+/* --- client connections ------------------------------------------------- */
+
+/* Handle one frame. Returns 1 to keep the connection, 0 to close it, 2 if it
+ * was handed over. */
+static int
+broker_conn_frame(struct broker_conn *c, const struct proto_frame *f)
+{
+	cJSON *msg, *hello;
+	const cJSON *id, *op;
+	char *cause = NULL;
+	uint32_t version;
+	int rc = 1;
+
+	if ((msg = proto_frame_json(f, &cause)) == NULL) {
+		log_warn("client: %s", cause);
+		free(cause);
+		return 0;
+	}
+	if (!c->hello) {
+		if (f->type != PROTO_HELLO ||
+		    proto_hello_negotiate(msg, &version, &cause) != 0) {
+			cJSON *fatal = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(fatal, "error", cause != NULL ? cause :
+			    "expected HELLO");
+			broker_conn_send(c, PROTO_FATAL, fatal);
+			cJSON_Delete(fatal);
+			free(cause);
+			cJSON_Delete(msg);
+			return 0;
+		}
+		hello = proto_hello_new("rdev-broker " RDEV_VERSION);
+		broker_conn_send(c, PROTO_HELLO, hello);
+		cJSON_Delete(hello);
+		c->hello = 1;
+		cJSON_Delete(msg);
+		return 1;
+	}
+	id = cJSON_GetObjectItemCaseSensitive(msg, "id");
+	op = cJSON_GetObjectItemCaseSensitive(msg, "op");
+	if (f->type != PROTO_CONTROL || !cJSON_IsNumber(id) || !cJSON_IsString(op)) {
+		broker_conn_reply(c, cJSON_IsNumber(id) ? id->valueint : 0, NULL,
+		    "expected a request {\"id\":N,\"op\":...}");
+	} else if (strcmp(op->valuestring, "agent") == 0) {
+		rc = broker_op_agent(c, id->valueint, msg) ? 2 : 1;
+	} else if (strcmp(op->valuestring, "status") == 0) {
+		broker_conn_reply(c, id->valueint, broker_status(c->b), NULL);
+	} else if (strcmp(op->valuestring, "stop") == 0) {
+		log_info("stop requested");
+		broker_conn_reply(c, id->valueint, NULL, NULL);
+		event_base_loopexit(c->b->base, NULL);
+	} else {
+		char *err = xasprintf("unknown operation \"%s\"", op->valuestring);
+
+		broker_conn_reply(c, id->valueint, NULL, err);
+		free(err);
+	}
+	cJSON_Delete(msg);
+	return rc;
+}
+
+static void
+broker_conn_on_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct broker_conn *c = arg;
+	unsigned char tmp[16384];
+	struct proto_frame f;
+	size_t used;
+	char *cause = NULL;
+	ssize_t n;
+	int rc;
+
+	n = read(fd, tmp, sizeof tmp);
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) {
+		broker_conn_free(c, 1);
+		return;
+	}
+	buf_append(c->in, tmp, (size_t)n);
+	for (;;) {
+		rc = proto_decode(buf_data(c->in), buf_len(c->in), &f, &used, &cause);
+		if (rc < 0) {
+			log_warn("client: %s", cause);
+			free(cause);
+			broker_conn_free(c, 1);
+			return;
+		}
+		if (rc == 0)
+			return;
+		rc = broker_conn_frame(c, &f);
+		buf_consume(c->in, used);
+		if (rc == 0) {
+			broker_conn_free(c, 1);
+			return;
+		}
+		if (rc == 2) {
+			/* The host session owns the fd now; it expects a blocking
+			 * fd until it has answered. */
+			fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) & ~O_NONBLOCK);
+			broker_conn_free(c, 0);
+			return;
+		}
+	}
+}
+
+static void
+broker_on_accept(evutil_socket_t lfd, short what, void *arg)
+{
+	struct broker *b = arg;
+	struct broker_conn *c;
+	struct ucred cred;
+	socklen_t len = sizeof cred;
+	int fd;
+
+	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd < 0)
+		return;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
+	    cred.uid != geteuid()) {
+		log_warn("refused a connection from uid %d (pid %d)", (int)cred.uid,
+		    (int)cred.pid);
+		close(fd);
+		return;
+	}
+	c = xcalloc(1, sizeof *c);
+	c->b = b;
+	c->fd = fd;
+	c->in = buf_new();
+	c->ev = event_new(b->base, fd, EV_READ | EV_PERSIST, broker_conn_on_read, c);
+	event_add(c->ev, NULL);
+}
+
+static void
+broker_on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct broker *b = arg;
+
+	log_info("signal %d: stopping", (int)sig);
+	event_base_loopexit(b->base, NULL);
+}
+
+static void
+broker_on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	broker_reap(arg);
+}
+
+/* --- start -------------------------------------------------------------- */
+
+static int
+broker_listen(const char *path, char **cause)
+{
+	struct sockaddr_un sa;
+	int fd;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof sa.sun_path)
+		return error_set(cause, "%s: path too long for a socket", path);
+	strcpy(sa.sun_path, path);
+	/* We hold the lock, so a socket file left here is stale. */
+	unlink(path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0)
+		return error_set_errno(cause, errno, "socket");
+	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || chmod(path, 0600) != 0 ||
+	    listen(fd, 128) != 0) {
+		error_set_errno(cause, errno, "%s", path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void
+broker_serve(struct broker *b, int lfd)
+{
+	struct event *accept_ev, *sigterm, *sigint, *timer;
+	struct timeval tick = { 5, 0 };
+	struct broker_host *h;
+
+	accept_ev = event_new(b->base, lfd, EV_READ | EV_PERSIST, broker_on_accept, b);
+	sigterm = evsignal_new(b->base, SIGTERM, broker_on_signal, b);
+	sigint = evsignal_new(b->base, SIGINT, broker_on_signal, b);
+	timer = event_new(b->base, -1, EV_PERSIST, broker_on_timer, b);
+	event_add(accept_ev, NULL);
+	event_add(sigterm, NULL);
+	event_add(sigint, NULL);
+	event_add(timer, &tick);
+	log_info("listening on %s (pid %d)", b->socket_path, (int)getpid());
+	event_base_dispatch(b->base);
+
+	/* Stop: no new clients, then end every session. */
+	unlink(b->socket_path);
+	close(lfd);
+	for (h = b->hosts; h != NULL; h = h->next)
+		host_session_stop(h->session);
+	while ((h = b->hosts) != NULL) {
+		b->hosts = h->next;
+		host_session_free(h->session);
+		free(h->key);
+		free(h);
+	}
+	event_free(accept_ev);
+	event_free(sigterm);
+	event_free(sigint);
+	event_free(timer);
+	log_info("stopped");
+}
+
+int
+broker_daemon_start(const struct broker_daemon_opts *o, int *already, char **cause)
+{
+	struct broker b;
+	char *lock_path = NULL, *log_path = NULL, ready;
+	int lock_fd = -1, lfd = -1, pipefd[2] = { -1, -1 }, logfd;
+	const char *env;
+	pid_t pid;
+
+	*already = 0;
+	memset(&b, 0, sizeof b);
+	b.opts = *o;
+	if ((lock_path = runtime_dir_file(BROKER_LOCK_NAME, cause)) == NULL)
+		return -1;
+	b.socket_path = runtime_dir_file(BROKER_SOCKET_NAME, cause);
+	log_path = runtime_dir_file(BROKER_LOG_NAME, cause);
+	lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lock_fd < 0) {
+		error_set_errno(cause, errno, "%s", lock_path);
+		goto fail;
+	}
+	if (flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno == EWOULDBLOCK) {
+			/* Running or starting: wait until it answers. */
+			for (int i = 0; i < 100; i++) {
+				if (access(b.socket_path, F_OK) == 0)
+					break;
+				usleep(50 * 1000);
+			}
+			*already = 1;
+			close(lock_fd);
+			free(lock_path);
+			free(log_path);
+			free(b.socket_path);
+			return 0;
+		}
+		error_set_errno(cause, errno, "%s", lock_path);
+		goto fail;
+	}
+	if ((lfd = broker_listen(b.socket_path, cause)) < 0)
+		goto fail;
+	if (!o->foreground) {
+		if (pipe2(pipefd, O_CLOEXEC) != 0) {
+			error_set_errno(cause, errno, "pipe");
+			goto fail;
+		}
+		if ((pid = fork()) < 0) {
+			error_set_errno(cause, errno, "fork");
+			goto fail;
+		}
+		if (pid > 0) {
+			/* The parent: wait until the child is set up. */
+			close(pipefd[1]);
+			close(lfd);
+			close(lock_fd);
+			if (read(pipefd[0], &ready, 1) != 1) {
+				error_set(cause, "the broker exited while starting (see %s)",
+				    log_path);
+				close(pipefd[0]);
+				free(lock_path);
+				free(log_path);
+				free(b.socket_path);
+				return -1;
+			}
+			close(pipefd[0]);
+			free(lock_path);
+			free(log_path);
+			free(b.socket_path);
+			return 0;
+		}
+		close(pipefd[0]);
+		setsid();
+		if (chdir("/") != 0) {
+			/* harmless */
+		}
+		logfd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		int nullfd = open("/dev/null", O_RDWR);
+		dup2(nullfd, 0);
+		dup2(nullfd, 1);
+		dup2(logfd >= 0 ? logfd : nullfd, 2);
+		if (nullfd > 2)
+			close(nullfd);
+		if (logfd > 2)
+			close(logfd);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	ssh_init();
+	b.started = time(NULL);
+	b.base = event_base_new();
+	env = getenv("RDEV_BROKER_AGENT_PATH");
+	b.agent_path = env != NULL && *env == '/' ? env : NULL;
+	if (b.agent_path == NULL &&
+	    (b.bundle = agent_bundle_find(&b.bundle_error)) == NULL)
+		log_warn("%s", b.bundle_error);
+	if (pipefd[1] >= 0) {
+		if (write(pipefd[1], "r", 1) != 1) {
+			/* the parent is gone; serve anyway */
+		}
+		close(pipefd[1]);
+	}
+	broker_serve(&b, lfd);
+	event_base_free(b.base);
+	agent_bundle_free(b.bundle);
+	free(b.bundle_error);
+	close(lock_fd);
+	free(lock_path);
+	free(log_path);
+	free(b.socket_path);
+	ssh_finalize();
+	if (!o->foreground)
+		exit(0);
+	return 0;
+fail:
+	if (lfd >= 0)
+		close(lfd);
+	if (lock_fd >= 0)
+		close(lock_fd);
+	free(lock_path);
+	free(log_path);
+	free(b.socket_path);
+	return -1;
+}

@@ -1,0 +1,62 @@
+/* host-session.h - one SSH session to one host, held by the broker, and the
+ * client connections spliced onto channels of it.
+ *
+ * Each host session runs in its own thread (libssh sessions are blocking and
+ * not shared between threads; a slow connect to one host must not stall the
+ * others). The broker's main thread hands it client connections with
+ * host_session_submit(); the thread connects (once), installs the agent
+ * (once), opens an exec channel running `rdev-agent serve` per client, answers
+ * the client's "agent" request, then copies bytes both ways until either side
+ * ends. Flow control: at most HOST_LINK_BUFFER bytes wait in each direction;
+ * beyond that the side producing them is not read (the SSH window closes, or
+ * the client's socket fills), so memory stays bounded.
+ *
+ * The session closes when it has had no client for the idle timeout, when a
+ * keepalive gets no answer (every client connection on it is then closed, so
+ * clients see a clean end, not a hang), or on host_session_stop().
+ *
+ * Ownership: the broker owns struct host_session; the thread owns the libssh
+ * session, channels and the client fds it was given.
+ */
+#ifndef RDEV_HOST_SESSION_H
+#define RDEV_HOST_SESSION_H
+
+#include <cjson/cJSON.h>
+
+#include "ssh-session.h"
+
+#define HOST_LINK_BUFFER (1u << 20)
+
+struct host_session;
+struct agent_bundle;
+
+/* Where to connect; copied. */
+struct host_session_params {
+	struct ssh_target_opts ssh;  /* accept_new_host_key applies to the first
+					connect only */
+	const struct agent_bundle *bundle; /* borrowed; outlives the session */
+	int idle_timeout_s;
+	const char *agent_path;      /* non-NULL: run this agent (tests), no install */
+};
+
+/* The identity of a session: two requests with the same key share it. */
+char *host_session_key(const struct ssh_target_opts *o);
+
+/* Start the session's thread (it connects when the first client comes). */
+struct host_session *host_session_new(const struct host_session_params *p);
+/* Hand over a client connection whose "agent" request (id) has been read: the
+ * session answers it (progress events, then ok or an error) and splices fd
+ * to a new `rdev-agent serve` channel. Returns 0, or -1 if the session has
+ * ended (the caller makes a new one and submits again); fd is then not taken. */
+int host_session_submit(struct host_session *h, int fd, int request_id);
+/* Has the thread ended (idle, failed, lost)? Then host_session_free. */
+int host_session_ended(struct host_session *h);
+/* Ask the thread to close everything and end; does not wait. */
+void host_session_stop(struct host_session *h);
+/* Stop, wait for the thread, free. */
+void host_session_free(struct host_session *h);
+/* {"host":LABEL,"state":"connecting|connected|closed","clients":N,
+ *  "idleSeconds":N,"error":S|null,"agent":PATH|null} */
+cJSON *host_session_status(struct host_session *h);
+
+#endif

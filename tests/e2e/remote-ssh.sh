@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# remote-ssh.sh - rdev against a real sshd host of the rig, through the real
+# broker, with the agent installed by the broker from the bundle:
+#   up HOST:~/ws; exec exit codes (0, 3, 130), stdout/stderr kept apart, a
+#   100 MB binary stdin round trip, repeated execs on one SSH connection (no
+#   new handshake: sshd logs one login), `shell` through a real terminal
+#   (type, read, resize, exit status), ls/logs/read-configuration/stop/down,
+#   two clients at once, a client killed mid-exec (nothing left running on
+#   the host), the broker killed (the next command starts a new one), host
+#   keys (unknown: refused with the fingerprint; accepted with the flag and
+#   recorded; changed: refused), `rdev-broker status`/`stop`.
+. "$(dirname "$0")/../rig/lib.sh"
+rig_require_docker
+
+name=$(rig_host_name r)
+cfg=$(rig_host "$name")
+hdir=$(dirname "$cfg")
+on_host() { ssh -F "$cfg" "$name" "$@"; }
+home=$(on_host 'echo $HOME')
+export RDEV_RUNTIME_DIR=$TEST_TMP/rt RDEV_SSH_CONFIG=$cfg
+mkdir -m 700 "$RDEV_RUNTIME_DIR"
+broker() { "$RDEV_BIN_DIR/rdev-broker" "$@"; }
+drive=$RDEV_SOURCE_DIR/tests/e2e/pty_drive.py
+
+on_host "mkdir -p ~/ws && printf '%s' '{\"image\": \"$RDEV_RIG_IMAGE_BOOKWORM_DEV\",
+	\"remoteUser\": \"dev\", \"updateRemoteUserUID\": false,
+	\"postStartCommand\": \"echo started-in-background\", \"waitFor\": \"postCreateCommand\"}' \
+	> ~/ws/.devcontainer.json"
+cleanup() {
+	broker stop >/dev/null 2>&1 || true
+	docker ps -aq --filter "label=devcontainer.local_folder=$home/ws" |
+		xargs -r docker rm -f >/dev/null
+	rig_test_cleanup
+}
+trap cleanup EXIT
+logins() { grep -c 'Accepted publickey' "$hdir/sshd.log" || true; }
+
+# --- up, with the agent installed from scratch --------------------------------
+rdev up "$name:~/ws" >"$TEST_TMP/up.out" 2>"$TEST_TMP/up.err" ||
+	{ cat "$TEST_TMP/up.err" >&2; fail "rdev up $name:~/ws failed"; }
+check "up prints success JSON" grep -q '"outcome":"success"' "$TEST_TMP/up.out"
+check "up reports installing the agent" grep -q 'installing rdev-agent' "$TEST_TMP/up.err"
+check "the agent is installed on the host" on_host 'test -x ~/.rdev/agent/*/rdev-agent'
+cid=$(docker ps -q --filter "label=devcontainer.local_folder=$home/ws")
+check "a container labelled with the remote folder runs" test -n "$cid"
+check_eq "broker status: one connected session" \
+	"$(broker status --json | jq -r '.sessions | map(.state) | join(",")')" connected
+
+# --- exec ---------------------------------------------------------------------
+n0=$(logins)
+set +e
+rdev exec "$name:~/ws" -- true; s0=$?
+rdev exec "$name:~/ws" -- sh -c 'echo to-out; echo to-err >&2; exit 3' \
+	>"$TEST_TMP/o" 2>"$TEST_TMP/e"; s3=$?
+rdev exec "$name:~/ws" -- sh -c 'kill -INT $$'; s130=$?
+rdev exec "$name:~/ws" -- no-such-command-xyz 2>"$TEST_TMP/e125"; s127=$?
+set -e
+check_eq "exec: status 0" "$s0" 0
+check_eq "exec: status 3" "$s3" 3
+check_eq "exec: killed by SIGINT is 130" "$s130" 130
+check_eq "exec: stdout alone on stdout" "$(cat "$TEST_TMP/o")" to-out
+check_eq "exec: stderr alone on stderr" "$(cat "$TEST_TMP/e")" to-err
+check "exec: a missing command fails (126/127) with a message" \
+	test "$s127" -ge 126 -a "$s127" -le 127
+check_eq "exec: the user is remoteUser" "$(rdev exec "$name:~/ws" -- id -un)" dev
+check_eq "exec: in the workspace folder" "$(rdev exec "$name:~/ws" -- pwd)" /workspaces/ws
+
+head -c 100000000 /dev/urandom >"$TEST_TMP/big"
+want=$(sha256sum <"$TEST_TMP/big" | cut -d' ' -f1)
+got=$(rdev exec "$name:~/ws" -- cat <"$TEST_TMP/big" | sha256sum | cut -d' ' -f1)
+check_eq "exec: 100 MB of binary stdin comes back unchanged" "$got" "$want"
+rm -f "$TEST_TMP/big"
+check_eq "exec: no new SSH login for repeated commands" "$(logins)" "$n0"
+
+# --- shell through a real terminal -------------------------------------------
+cat >"$TEST_TMP/steps" <<'STEPS'
+expect [$#] $
+sendline PS1='P''S1> '
+expect PS1> $
+sendline echo hi-$((1+2))
+expect hi-3\r\n
+expect PS1> $
+sendline stty size
+expect 24 80\r\n
+expect PS1> $
+sendline echo term=$TERM
+expect term=xterm-256color\r\n
+expect PS1> $
+resize 40 120
+sleep 0.5
+sendline stty size
+expect 40 120\r\n
+expect PS1> $
+sendline exit 7
+exitstatus 7
+STEPS
+check "shell: typed commands, TERM, resize and exit status through a pty" \
+	python3 "$drive" --rows 24 --cols 80 --term xterm-256color --timeout 20 \
+	--steps "$TEST_TMP/steps" -- "$RDEV_BIN_DIR/rdev" shell "$name:~/ws"
+
+# --- the other commands ---------------------------------------------------------
+check "ls HOST lists the container" sh -c \
+	"'$RDEV_BIN_DIR/rdev' ls '$name:~' --json | jq -e >/dev/null --arg c '$cid' 'map(.containerId | startswith(\$c)) | any'"
+eventually "logs shows the background postStartCommand" sh -c \
+	"'$RDEV_BIN_DIR/rdev' logs '$name:~/ws' | grep -q started-in-background"
+check_eq "read-configuration over SSH names the remote file" \
+	"$(rdev read-configuration "$name:~/ws" | jq -r '.configuration.configFilePath.fsPath')" \
+	"$home/ws/.devcontainer.json"
+
+# --- two clients at once --------------------------------------------------------
+rdev exec "$name:~/ws" -- sh -c 'sleep 1; echo first' >"$TEST_TMP/c1" &
+p1=$!
+rdev exec "$name:~/ws" -- sh -c 'sleep 1; echo second' >"$TEST_TMP/c2" &
+p2=$!
+wait $p1 && wait $p2 || fail "two concurrent execs"
+check_eq "two clients at once: first" "$(cat "$TEST_TMP/c1")" first
+check_eq "two clients at once: second" "$(cat "$TEST_TMP/c2")" second
+
+# --- a client killed mid-exec ------------------------------------------------
+"$RDEV_BIN_DIR/rdev" exec "$name:~/ws" -- sleep 3$$ </dev/null &
+pk=$!
+eventually "the long exec runs in the container" sh -c \
+	"docker top $cid -eo pid,args | grep -q '[s]leep 3$$'"
+kill -9 $pk
+wait $pk 2>/dev/null || true
+eventually "after the client is killed nothing of it runs in the container" sh -c \
+	"! docker top $cid -eo pid,args | grep -q '[s]leep 3$$'"
+eventually "and no rdev-agent serve of it stays on the host" sh -c \
+	"test \$(pgrep -u rdev-$name -f 'rdev-agent serve' | wc -l) -eq 0"
+
+# --- the broker killed ------------------------------------------------------------
+pid=$(broker status --json | jq -r .pid)
+kill -9 "$pid"
+check_eq "after the broker was killed, the next exec starts a new one" \
+	"$(rdev exec "$name:~/ws" -- echo again)" again
+check "a new broker runs" test "$(broker status --json | jq -r .pid)" != "$pid"
+
+# --- stop/down ----------------------------------------------------------------
+rdev stop "$name:~/ws" --json >"$TEST_TMP/stop.out"
+check_eq "stop over SSH" "$(jq -r .stopped "$TEST_TMP/stop.out")" 1
+check_eq "the container is stopped" "$(docker inspect -f '{{.State.Running}}' "$cid")" false
+rdev down "$name:~/ws" --json >"$TEST_TMP/down.out"
+check_eq "down over SSH" "$(jq -r .removed "$TEST_TMP/down.out")" 1
+check "the container is gone" sh -c "! docker inspect $cid >/dev/null 2>&1"
+
+# --- host keys --------------------------------------------------------------------
+export RDEV_KNOWN_HOSTS=$TEST_TMP/known_hosts
+: >"$RDEV_KNOWN_HOSTS"
+set +e
+rdev ls "$name:~" >/dev/null 2>"$TEST_TMP/hk1"; rc=$?
+set -e
+check_eq "unknown host key: refused" "$rc" 1
+fp=$(ssh-keygen -lf "$hdir/ssh_host_ed25519_key.pub" | awk '{print $2}')
+check "unknown host key: the message shows the fingerprint" grep -qF "$fp" "$TEST_TMP/hk1"
+check "unknown host key: and the flag that accepts it" \
+	grep -q -- '--accept-new-host-key' "$TEST_TMP/hk1"
+check "accepted with --accept-new-host-key" sh -c "\"$RDEV_BIN_DIR/rdev\" ls \"$name:~\" --accept-new-host-key >/dev/null"
+check "and recorded" test -s "$RDEV_KNOWN_HOSTS"
+broker stop >/dev/null
+# Another key for the same host in the file: the real one is now "changed".
+ssh-keygen -q -t ed25519 -N '' -f "$TEST_TMP/otherkey"
+port=$(cat "$hdir/port")
+echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$TEST_TMP/otherkey.pub")" >"$RDEV_KNOWN_HOSTS"
+set +e
+rdev ls "$name:~" --accept-new-host-key >/dev/null 2>"$TEST_TMP/hk2"; rc=$?
+set -e
+check_eq "changed host key: refused even with the flag" "$rc" 1
+check "changed host key: OpenSSH's warning" grep -qi 'changed\|IDENTIFICATION' "$TEST_TMP/hk2"
+unset RDEV_KNOWN_HOSTS
+
+broker stop >/dev/null
+set +e
+broker status >/dev/null; rc=$?
+set -e
+check_eq "rdev-broker stop: status then says not running (3)" "$rc" 3
+finish

@@ -1,0 +1,883 @@
+/* test-agent-install.c - the agent self-install (broker/agent-install.c)
+ * against a real sshd host from the rig, with real libssh and SFTP.
+ *
+ * Needs the agent bundle of this build dir (the `agent-bundle` target, built
+ * by default: <build>/agent-bundle/rdev-agent-<version>-linux-<arch>/), or
+ * RDEV_AGENT_BUNDLE. Starts its own rig host (ai<pid>) and stops it at exit;
+ * the host's home is a local directory, so the test looks at (and damages)
+ * the installed files directly. Variant bundles (other arch, other build,
+ * damaged) are copies of the real one in a temporary dir.
+ */
+#include "test.h"
+
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+
+#include <dirent.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent-install.h"
+#include "ssh-session.h"
+
+static char host_name[16];
+static char host_dir[512];
+static char host_home[600];
+static char tmp_dir[256] = "/tmp/rdev-test-ai.XXXXXX";
+static char bundle_dir[1024];
+static int host_started, host_failed;
+
+static void
+cleanup(void)
+{
+	char cmd[4096];
+
+	if (host_started) {
+		/* The rig keeps a stopped host's directory; not the agents. */
+		if (host_home[0] != '\0') {
+			snprintf(cmd, sizeof cmd, "rm -rf '%s/.rdev'", host_home);
+			if (system(cmd) != 0)
+				fprintf(stderr, "cleanup: %s failed\n", cmd);
+		}
+		snprintf(cmd, sizeof cmd, "bash %s/tests/rig/rig.sh host-stop %s",
+		    RDEV_SOURCE_DIR, host_name);
+		if (system(cmd) != 0)
+			fprintf(stderr, "cleanup: %s failed\n", cmd);
+	}
+	if (tmp_dir[strlen(tmp_dir) - 1] != 'X') {
+		snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp_dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "cleanup: %s failed\n", cmd);
+	}
+	ssh_finalize();
+}
+
+__attribute__((constructor)) static void
+setup_cleanup(void)
+{
+	atexit(cleanup);
+}
+
+/* Run a shell command built with printf; fail the test if it fails. */
+static void
+sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void
+sh(const char *fmt, ...)
+{
+	char cmd[8192];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof cmd, fmt, ap);
+	va_end(ap);
+	if (system(cmd) != 0)
+		TEST_FAIL("command failed: %s", cmd);
+}
+
+/* First line of a shell command's output (caller frees). */
+static char *
+sh_out(const char *cmd)
+{
+	char line[4096];
+	FILE *p;
+
+	line[0] = '\0';
+	if ((p = popen(cmd, "r")) == NULL)
+		TEST_FAIL("popen %s failed", cmd);
+	if (fgets(line, sizeof line, p) == NULL)
+		line[0] = '\0';
+	pclose(p);
+	line[strcspn(line, "\n")] = '\0';
+	return strdup(line);
+}
+
+/* Start (once) the rig host; locate the bundle. */
+static void
+host(void)
+{
+	char cmd[4096], exe[512], *slash;
+	const char *d = getenv("RDEV_RIG_DIR"), *env;
+	struct utsname u;
+	ssize_t n;
+
+	if (host_failed)
+		TEST_FAIL("sshd host could not be started (see above)");
+	if (host_started)
+		return;
+	if ((env = getenv("RDEV_AGENT_BUNDLE")) != NULL && *env != '\0')
+		snprintf(bundle_dir, sizeof bundle_dir, "%s", env);
+	else {
+		n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+		ASSERT_TRUE(n > 0);
+		exe[n] = '\0';
+		slash = strrchr(exe, '/');
+		*slash = '\0';
+		uname(&u);
+		snprintf(bundle_dir, sizeof bundle_dir,
+		    "%s/../agent-bundle/rdev-agent-%s-linux-%s", exe,
+		    RDEV_VERSION, u.machine);
+	}
+	snprintf(cmd, sizeof cmd, "%s/bundle.hash", bundle_dir);
+	if (access(cmd, R_OK) != 0) {
+		host_failed = 1;
+		TEST_FAIL("no agent bundle at %s: build the agent-bundle target "
+		    "(make agent-bundle) or set RDEV_AGENT_BUNDLE", bundle_dir);
+	}
+	snprintf(host_name, sizeof host_name, "ai%ld", (long)getpid() % 100000000);
+	if (mkdtemp(tmp_dir) == NULL)
+		TEST_FAIL("mkdtemp failed");
+	snprintf(cmd, sizeof cmd, "bash %s/tests/rig/rig.sh host-start %s >/dev/null",
+	    RDEV_SOURCE_DIR, host_name);
+	host_started = 1;
+	if (system(cmd) != 0) {
+		host_failed = 1;
+		TEST_FAIL("this test needs an sshd host and `%s` failed", cmd);
+	}
+	snprintf(host_dir, sizeof host_dir, "%s/run/hosts/%s",
+	    d != NULL ? d : "/var/tmp/rdev-rig", host_name);
+	snprintf(host_home, sizeof host_home, "%s/home", host_dir);
+}
+
+/* Remove what earlier tests installed on the host. */
+static void
+host_reset(void)
+{
+	host();
+	sh("rm -rf '%s/.rdev'", host_home);
+}
+
+static struct rdev_ssh *
+connect_host(void)
+{
+	static char cfg[600];
+	struct ssh_target_opts o;
+	struct rdev_ssh *s;
+	char *cause = NULL;
+
+	memset(&o, 0, sizeof o);
+	snprintf(cfg, sizeof cfg, "%s/ssh_config", host_dir);
+	o.host = host_name;
+	o.ssh_config_file = cfg;
+	o.batch = 1;
+	if ((s = rdev_ssh_connect(&o, &cause)) == NULL)
+		TEST_FAIL("connect failed: %s", cause);
+	return s;
+}
+
+static struct agent_bundle *
+open_bundle(const char *dir)
+{
+	struct agent_bundle *b;
+	char *cause = NULL;
+
+	if ((b = agent_bundle_open(dir, &cause)) == NULL)
+		TEST_FAIL("agent_bundle_open %s: %s", dir, cause);
+	return b;
+}
+
+/* Progress lines, joined by '\n'. */
+static char progress_log[8192];
+
+static void
+progress_cb(void *arg, const char *line)
+{
+	size_t n = strlen(progress_log);
+
+	snprintf(progress_log + n, sizeof progress_log - n, "%s\n", line);
+	if (arg != NULL)
+		fprintf(stderr, "    progress: %s\n", line);
+}
+
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* ensure() that must succeed; returns the agent path (caller frees). */
+static char *
+ensure_ok(struct rdev_ssh *s, const struct agent_bundle *b)
+{
+	char *path = NULL, *cause = NULL;
+
+	progress_log[0] = '\0';
+	if (agent_install_ensure(s, b, &path, progress_cb, "", &cause) != 0)
+		TEST_FAIL("agent_install_ensure: %s", cause);
+	ASSERT_NOT_NULL(path);
+	return path;
+}
+
+/* ensure() that must fail; returns the message (caller frees). */
+static char *
+ensure_fails(struct rdev_ssh *s, const struct agent_bundle *b)
+{
+	char *path = NULL, *cause = NULL;
+
+	progress_log[0] = '\0';
+	if (agent_install_ensure(s, b, &path, progress_cb, "", &cause) == 0)
+		TEST_FAIL("agent_install_ensure succeeded (%s), want a failure", path);
+	ASSERT_NULL(path);
+	ASSERT_NOT_NULL(cause);
+	fprintf(stderr, "    error: %s\n", cause);
+	return cause;
+}
+
+/* The remote rdev-agent runs and prints its version. */
+static void
+assert_agent_runs(struct rdev_ssh *s, const char *path, const char *version)
+{
+	const char *argv[] = { path, "--version", NULL };
+	char *out = NULL, *err = NULL, *cause = NULL, want[128];
+	int status = -1;
+
+	if (rdev_ssh_run(s, argv, NULL, 0, &out, NULL, &err, &status, &cause) != 0)
+		TEST_FAIL("running %s: %s", path, cause);
+	ASSERT_INT_EQ(status, 0);
+	snprintf(want, sizeof want, "rdev-agent %s\n", version);
+	ASSERT_STR_EQ(out, want);
+	free(out);
+	free(err);
+}
+
+/* Entries of ~/.rdev/agent that start with a dot (temporary or moved-aside
+ * dirs), joined by spaces; "" when there are none. */
+static char *
+leftovers(void)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof cmd, "ls -A '%s/.rdev/agent' 2>/dev/null | grep '^\\.' "
+	    "| tr '\\n' ' '", host_home);
+	return sh_out(cmd);
+}
+
+/* The installed copy is byte for byte the bundle. */
+static void
+assert_installed_is(const struct agent_bundle *b)
+{
+	char cmd[2048];
+
+	snprintf(cmd, sizeof cmd, "diff -r '%s' '%s/.rdev/agent/%s'",
+	    agent_bundle_dir(b), host_home, agent_bundle_version(b));
+	if (system(cmd) != 0)
+		TEST_FAIL("the installed copy differs from the bundle: %s", cmd);
+}
+
+/* A copy of the real bundle in the temporary dir, under name. */
+static char *
+bundle_copy(const char *name)
+{
+	char *dir;
+
+	dir = malloc(strlen(tmp_dir) + strlen(name) + 2);
+	sprintf(dir, "%s/%s", tmp_dir, name);
+	sh("rm -rf '%s' && cp -a '%s' '%s'", dir, bundle_dir, dir);
+	return dir;
+}
+
+/* After editing a file of a bundle copy: fix its MANIFEST line (file may be
+ * NULL) and bundle.hash, so that the bundle is consistent again. */
+static void
+bundle_rehash(const char *dir, const char *file)
+{
+	if (file != NULL)
+		sh("cd '%s' && h=$(b2sum -l 256 '%s' | cut -c1-64) && "
+		    "sed -i \"s|^[0-9a-f]\\{64\\}  %s\\$|$h  %s|\" MANIFEST",
+		    dir, file, file, file);
+	sh("cd '%s' && b2sum -l 256 MANIFEST > bundle.hash", dir);
+}
+
+static void
+stat_ok(const char *path, struct stat *sb)
+{
+	if (stat(path, sb) != 0)
+		TEST_FAIL("stat %s failed", path);
+}
+
+TEST(install_from_scratch)
+{
+	struct agent_bundle *b;
+	struct rdev_ssh *s;
+	char want[1024], *path, *left;
+	double t0;
+
+	host_reset();
+	b = open_bundle(bundle_dir);
+	s = connect_host();
+	t0 = now_ms();
+	path = ensure_ok(s, b);
+	fprintf(stderr, "    from-scratch install: %.0f ms (%.2f MB)\n",
+	    now_ms() - t0, (double)agent_bundle_size(b) / 1e6);
+	snprintf(want, sizeof want, "%s/.rdev/agent/%s/rdev-agent", host_home,
+	    agent_bundle_version(b));
+	ASSERT_STR_EQ(path, want);
+	snprintf(want, sizeof want, "installing rdev-agent %s on %s (",
+	    agent_bundle_version(b), rdev_ssh_host_label(s));
+	ASSERT_STR_CONTAINS(progress_log, want);
+	assert_agent_runs(s, path, agent_bundle_version(b));
+	assert_installed_is(b);
+	left = leftovers();
+	ASSERT_STR_EQ(left, "");
+	free(left);
+	free(path);
+	rdev_ssh_free(s);
+	agent_bundle_free(b);
+}
+
+TEST(second_call_takes_the_fast_path)
+{
+	struct agent_bundle *b;
+	struct rdev_ssh *s;
+	struct stat d1, a1, d2, a2;
+	char dir[1024], agent[1100], *path;
+	double t, times[15], tmp;
+	int i, j, n = 15;
+
+	host_reset();
+	b = open_bundle(bundle_dir);
+	s = connect_host();
+	free(ensure_ok(s, b));
+	snprintf(dir, sizeof dir, "%s/.rdev/agent/%s", host_home,
+	    agent_bundle_version(b));
+	snprintf(agent, sizeof agent, "%s/rdev-agent", dir);
+	stat_ok(dir, &d1);
+	stat_ok(agent, &a1);
+	sleep(1); /* so that any rewrite would show in the mtimes */
+	for (i = 0; i < n; i++) {
+		t = now_ms();
+		path = ensure_ok(s, b);
+		times[i] = now_ms() - t;
+		ASSERT_STR_EQ(progress_log, "");
+		free(path);
+	}
+	for (i = 0; i < n; i++)
+		for (j = i + 1; j < n; j++)
+			if (times[j] < times[i]) {
+				tmp = times[i];
+				times[i] = times[j];
+				times[j] = tmp;
+			}
+	fprintf(stderr, "    fast path (one exec round trip): min %.1f ms, "
+	    "median %.1f ms, max %.1f ms over %d calls\n", times[0], times[n / 2],
+	    times[n - 1], n);
+	for (i = 0; i < n; i++) {
+		const char *argv[] = { "true", NULL };
+		char *out = NULL, *cause = NULL;
+		int status;
+
+		t = now_ms();
+		if (rdev_ssh_run(s, argv, NULL, 0, &out, NULL, NULL, &status,
+		    &cause) != 0)
+			TEST_FAIL("true: %s", cause);
+		times[i] = now_ms() - t;
+		free(out);
+	}
+	for (i = 0; i < n; i++)
+		for (j = i + 1; j < n; j++)
+			if (times[j] < times[i]) {
+				tmp = times[i];
+				times[i] = times[j];
+				times[j] = tmp;
+			}
+	fprintf(stderr, "    for comparison, rdev_ssh_run of `true`: min %.1f ms, "
+	    "median %.1f ms\n", times[0], times[n / 2]);
+	stat_ok(dir, &d2);
+	stat_ok(agent, &a2);
+	ASSERT_INT_EQ(d2.st_ino, d1.st_ino);
+	ASSERT_INT_EQ(d2.st_mtime, d1.st_mtime);
+	ASSERT_INT_EQ(a2.st_ino, a1.st_ino);
+	ASSERT_INT_EQ(a2.st_mtime, a1.st_mtime);
+	rdev_ssh_free(s);
+	agent_bundle_free(b);
+}
+
+/* An older version stays where it is; the new one goes next to it. */
+TEST(upgrade_when_the_version_differs)
+{
+	struct agent_bundle *old, *b;
+	struct rdev_ssh *s;
+	char *olddir, *path, *oldpath, want[1024], *left;
+	struct stat o1, o2;
+
+	host_reset();
+	olddir = bundle_copy("old-version");
+	sh("sed -i 's/^version: .*/version: 0.0.9/' '%s/MANIFEST'", olddir);
+	bundle_rehash(olddir, NULL);
+	old = open_bundle(olddir);
+	ASSERT_STR_EQ(agent_bundle_version(old), "0.0.9");
+	b = open_bundle(bundle_dir);
+	s = connect_host();
+	oldpath = ensure_ok(s, old);
+	snprintf(want, sizeof want, "%s/.rdev/agent/0.0.9/rdev-agent", host_home);
+	ASSERT_STR_EQ(oldpath, want);
+	stat_ok(oldpath, &o1);
+
+	path = ensure_ok(s, b);
+	snprintf(want, sizeof want, "installing rdev-agent %s on",
+	    agent_bundle_version(b));
+	ASSERT_STR_CONTAINS(progress_log, want);
+	snprintf(want, sizeof want, "%s/.rdev/agent/%s/rdev-agent", host_home,
+	    agent_bundle_version(b));
+	ASSERT_STR_EQ(path, want);
+	assert_agent_runs(s, path, agent_bundle_version(b));
+	assert_installed_is(b);
+	stat_ok(oldpath, &o2);
+	ASSERT_INT_EQ(o2.st_ino, o1.st_ino); /* an agent may still run from it */
+	left = leftovers();
+	ASSERT_STR_EQ(left, "");
+	free(left);
+	free(path);
+	free(oldpath);
+	free(olddir);
+	rdev_ssh_free(s);
+	agent_bundle_free(b);
+	agent_bundle_free(old);
+}
+
+/* Same version, another build (another bundle hash): replaced. */
+TEST(other_build_of_the_same_version_replaced)
+{
+	struct agent_bundle *other, *b;
+	struct rdev_ssh *s;
+	char *odir, *path, *left, *h;
+	char cmd[1024];
+
+	host_reset();
+	odir = bundle_copy("other-build");
+	sh("sed -i 's/^built-with:.*/built-with: something else/' '%s/MANIFEST'",
+	    odir);
+	bundle_rehash(odir, NULL);
+	other = open_bundle(odir);
+	b = open_bundle(bundle_dir);
+	ASSERT_TRUE(strcmp(agent_bundle_hash(other), agent_bundle_hash(b)) != 0);
+	s = connect_host();
+	free(ensure_ok(s, other));
+	path = ensure_ok(s, b);
+	ASSERT_STR_CONTAINS(progress_log, "the installed copy is a different build");
+	assert_installed_is(b);
+	snprintf(cmd, sizeof cmd, "cut -c1-64 '%s/.rdev/agent/%s/bundle.hash'",
+	    host_home, agent_bundle_version(b));
+	h = sh_out(cmd);
+	ASSERT_STR_EQ(h, agent_bundle_hash(b));
+	free(h);
+	assert_agent_runs(s, path, agent_bundle_version(b));
+	left = leftovers();
+	ASSERT_STR_EQ(left, ""); /* the moved-aside copy is removed */
+	free(left);
+	free(path);
+	free(odir);
+	rdev_ssh_free(s);
+	agent_bundle_free(b);
+	agent_bundle_free(other);
+}
+
+/* A corrupted installed file (bundle.hash still right) is found by the fast
+ * path's rdev-agent-check and the install replaced. */
+TEST(corrupted_installed_file_replaced)
+{
+	static const char *damage[] = {
+		"printf x >> '%s/lib/libcjson.so.1'",
+		"truncate -s 1000 '%s/rdev-agent'",
+		"rm '%s/rdev-agent-check'",
+		"rm '%s/bundle.hash'",
+	};
+	struct agent_bundle *b;
+	struct rdev_ssh *s;
+	char dir[1024], cmd[2048], *path, *left;
+	size_t i;
+
+	host_reset();
+	b = open_bundle(bundle_dir);
+	s = connect_host();
+	free(ensure_ok(s, b));
+	snprintf(dir, sizeof dir, "%s/.rdev/agent/%s", host_home,
+	    agent_bundle_version(b));
+	for (i = 0; i < sizeof damage / sizeof damage[0]; i++) {
+		fprintf(stderr, "    damage: %s\n", damage[i]);
+		snprintf(cmd, sizeof cmd, damage[i], dir);
+		sh("%s", cmd);
+		path = ensure_ok(s, b);
+		ASSERT_STR_CONTAINS(progress_log, "replacing rdev-agent");
+		assert_installed_is(b);
+		assert_agent_runs(s, path, agent_bundle_version(b));
+		left = leftovers();
+		ASSERT_STR_EQ(left, "");
+		free(left);
+		free(path);
+	}
+	rdev_ssh_free(s);
+	agent_bundle_free(b);
+}
+
+TEST(damaged_local_bundle_refused)
+{
+	char *dir, *cause = NULL;
+
+	host();
+	dir = bundle_copy("damaged-lib");
+	sh("printf x >> '%s/lib/libcjson.so.1'", dir);
+	ASSERT_NULL(agent_bundle_open(dir, &cause));
+	ASSERT_STR_CONTAINS(cause, "lib/libcjson.so.1 does not match its hash in MANIFEST");
+	ASSERT_STR_CONTAINS(cause, dir);
+	free(cause);
+	cause = NULL;
+	free(dir);
+
+	dir = bundle_copy("damaged-manifest");
+	sh("sed -i 's/^arch: .*/arch: aarch64/' '%s/MANIFEST'", dir);
+	ASSERT_NULL(agent_bundle_open(dir, &cause));
+	ASSERT_STR_CONTAINS(cause, "MANIFEST does not match bundle.hash");
+	free(cause);
+	cause = NULL;
+	free(dir);
+
+	dir = bundle_copy("missing-file");
+	sh("rm '%s/rdev-agent'", dir);
+	ASSERT_NULL(agent_bundle_open(dir, &cause));
+	ASSERT_STR_CONTAINS(cause, "rdev-agent");
+	free(cause);
+	free(dir);
+}
+
+/* A file changed after the bundle was opened is not uploaded. */
+TEST(bundle_changed_after_open_refused_before_upload)
+{
+	struct agent_bundle *b;
+	struct rdev_ssh *s;
+	char *dir, *cause, cmd[1024], *ls;
+
+	host_reset();
+	dir = bundle_copy("changes");
+	b = open_bundle(dir);
+	sh("printf x >> '%s/rdev-agent'", dir);
+	s = connect_host();
+	cause = ensure_fails(s, b);
+	ASSERT_STR_CONTAINS(cause, "rdev-agent changed since the bundle was opened");
+	free(cause);
+	snprintf(cmd, sizeof cmd, "ls -A '%s/.rdev/agent' | tr '\\n' ' '", host_home);
+	ls = sh_out(cmd);
+	ASSERT_STR_EQ(ls, ""); /* nothing left behind */
+	free(ls);
+	free(dir);
+	rdev_ssh_free(s);
+	agent_bundle_free(b);
+}
+
+static int corrupt_uploads; /* how many uploads of lib/libcjson.so.1 to damage */
+
+static void
+corrupt_hook(void *arg, const char *name, unsigned char *data, size_t len)
+{
+	if (strcmp(name, "lib/libcjson.so.1") == 0 && corrupt_uploads > 0 && len > 0) {
+		corrupt_uploads--;
+		data[len / 2] ^= 0x55;
+	}
+}
+
+/* Damage in transit is found on the host by rdev-agent-check: uploaded once
+ * more; damaged twice: refused, nothing left behind. */
+TEST(corrupted_upload_detected)
+{
+	struct agent_install_test_hooks hooks = { corrupt_hook, NULL, NULL };
+	struct agent_bundle *b;
+	struct rdev_ssh *s;
+	char *path, *cause, *left, cmd[1024], *ls;
+
+	host_reset();
+	b = open_bundle(bundle_dir);
+	s = connect_host();
+	agent_install_set_test_hooks(&hooks);
+
+	corrupt_uploads = 2;
+	cause = ensure_fails(s, b);
+	ASSERT_STR_CONTAINS(cause, "the rdev-agent upload arrived damaged 2 times");
+	ASSERT_STR_CONTAINS(cause, "does not match its hash in MANIFEST");
+	ASSERT_STR_CONTAINS(progress_log, "arrived damaged");
+	free(cause);
+	snprintf(cmd, sizeof cmd, "ls -A '%s/.rdev/agent' | tr '\\n' ' '", host_home);
+	ls = sh_out(cmd);
+	ASSERT_STR_EQ(ls, "");
+	free(ls);
+
+	corrupt_uploads = 1;
+	path = ensure_ok(s, b);
+	ASSERT_INT_EQ(corrupt_uploads, 0);
+	ASSERT_STR_CONTAINS(progress_log, "arrived damaged");
+	ASSERT_STR_CONTAINS(progress_log, "uploading again");
+	assert_installed_is(b);
+	assert_agent_runs(s, path, agent_bundle_version(b));
+	left = leftovers();
+	ASSERT_STR_EQ(left, "");
+	free(left);
+	free(path);
+	agent_install_set_test_hooks(NULL);
+	rdev_ssh_free(s);
+	agent_bundle_free(b);
+}
+
+TEST(host_of_another_arch_refused)
+{
+	struct agent_bundle *b;
+	struct rdev_ssh *s;
+	struct utsname u;
+	char *dir, *cause, want[512], cmd[1024], *ls;
+
+	host_reset();
+	dir = bundle_copy("aarch64");
+	sh("sed -i 's/^arch: .*/arch: aarch64/' '%s/MANIFEST'", dir);
+	bundle_rehash(dir, NULL);
+	b = open_bundle(dir);
+	s = connect_host();
+	cause = ensure_fails(s, b);
+	uname(&u);
+	snprintf(want, sizeof want, "host %s: this host is Linux/%s; the rdev-agent "
+	    "bundle is for Linux/aarch64", rdev_ssh_host_label(s), u.machine);
+	ASSERT_STR_CONTAINS(cause, want);
+	ASSERT_STR_EQ(progress_log, ""); /* refused before anything is sent */
+	free(cause);
+	snprintf(cmd, sizeof cmd, "ls -A '%s/.rdev' 2>&1 | tr '\\n' ' '", host_home);
+	ls = sh_out(cmd);
+	ASSERT_STR_CONTAINS(ls, "No such file");
+	free(ls);
+	free(dir);
+	rdev_ssh_free(s);
+	agent_bundle_free(b);
+}
+
+/* The pre-flight (rdev-agent-check --host-only, before any upload) refuses a
+ * host whose glibc is too old. */
+TEST(host_with_old_glibc_refused_before_upload)
+{
+	struct agent_bundle *b;
+	struct rdev_ssh *s;
+	char *dir, *cause, cmd[1024], *ls;
+
+	host_reset();
+	dir = bundle_copy("glibc99");
+	sh("sed -i 's/^glibc_min=.*/glibc_min=99.1/' '%s/rdev-agent-check'", dir);
+	bundle_rehash(dir, "rdev-agent-check");
+	b = open_bundle(dir);
+	s = connect_host();
+	cause = ensure_fails(s, b);
+	ASSERT_STR_CONTAINS(cause, rdev_ssh_host_label(s));
+	ASSERT_STR_CONTAINS(cause, "cannot run rdev-agent");
+	ASSERT_STR_CONTAINS(cause, "rdev-agent needs glibc >= 99.1");
+	free(cause);
+	snprintf(cmd, sizeof cmd, "ls -A '%s/.rdev/agent' | tr '\\n' ' '", host_home);
+	ls = sh_out(cmd);
+	ASSERT_STR_EQ(ls, ""); /* nothing uploaded */
+	free(ls);
+	free(dir);
+	rdev_ssh_free(s);
+	agent_bundle_free(b);
+}
+
+/* A home the SSH user cannot write to: refused by the pre-flight, naming
+ * the directory. */
+TEST(unwritable_home_refused_before_upload)
+{
+	struct agent_bundle *b;
+	struct rdev_ssh *s;
+	char *cause, want[1024];
+
+	host_reset();
+	b = open_bundle(bundle_dir);
+	s = connect_host();
+	sh("chmod 0555 '%s'", host_home);
+	progress_log[0] = '\0';
+	cause = NULL;
+	{
+		char *path = NULL;
+		int rc = agent_install_ensure(s, b, &path, progress_cb, "", &cause);
+
+		sh("chmod 0755 '%s'", host_home);
+		ASSERT_INT_EQ(rc, -1);
+	}
+	fprintf(stderr, "    error: %s\n", cause);
+	snprintf(want, sizeof want, "host %s: cannot install rdev-agent: cannot "
+	    "create %s/.rdev/agent: Permission denied", rdev_ssh_host_label(s),
+	    host_home);
+	ASSERT_STR_EQ(cause, want);
+	free(cause);
+	rdev_ssh_free(s);
+	agent_bundle_free(b);
+}
+
+/* Racing installers meet at a barrier just before their renames, so both
+ * really upload and one rename finds the name taken. */
+static char barrier_dir[400];
+static int barrier_id, barrier_done;
+
+static void
+barrier_hook(void *arg)
+{
+	char mine[600], other[600];
+	int i;
+
+	if (barrier_done)
+		return;
+	barrier_done = 1;
+	snprintf(mine, sizeof mine, "%s/ready.%d", barrier_dir, barrier_id);
+	snprintf(other, sizeof other, "%s/ready.%d", barrier_dir, 1 - barrier_id);
+	fclose(fopen(mine, "w"));
+	for (i = 0; i < 3000 && access(other, F_OK) != 0; i++)
+		usleep(10000);
+}
+
+/* Child i: connect, ensure, print the path; exit 0 on success. Never returns. */
+static void
+race_child(int id, const struct agent_bundle *b, const char *outfile)
+{
+	struct agent_install_test_hooks hooks = { NULL, barrier_hook, NULL };
+	struct ssh_target_opts o;
+	struct rdev_ssh *s;
+	char cfg[600], *path = NULL, *cause = NULL;
+	FILE *f;
+	int rc;
+
+	barrier_id = id;
+	agent_install_set_test_hooks(&hooks);
+	memset(&o, 0, sizeof o);
+	snprintf(cfg, sizeof cfg, "%s/ssh_config", host_dir);
+	o.host = host_name;
+	o.ssh_config_file = cfg;
+	o.batch = 1;
+	f = fopen(outfile, "w");
+	if ((s = rdev_ssh_connect(&o, &cause)) == NULL) {
+		fprintf(f, "connect: %s\n", cause);
+		fclose(f);
+		_exit(1);
+	}
+	rc = agent_install_ensure(s, b, &path, NULL, NULL, &cause);
+	fprintf(f, "%s\n", rc == 0 ? path : cause);
+	fclose(f);
+	rdev_ssh_free(s);
+	_exit(rc == 0 ? 0 : 1);
+}
+
+static void
+race(const struct agent_bundle *b, const char *tag)
+{
+	char out[2][700], want[1024], cmd[1600], *got;
+	pid_t pid[2];
+	int i, st;
+
+	snprintf(barrier_dir, sizeof barrier_dir, "%s/barrier-%s", tmp_dir, tag);
+	sh("rm -rf '%s' && mkdir '%s'", barrier_dir, barrier_dir);
+	fflush(NULL);
+	for (i = 0; i < 2; i++) {
+		snprintf(out[i], sizeof out[i], "%s/out.%d", barrier_dir, i);
+		if ((pid[i] = fork()) < 0)
+			TEST_FAIL("fork failed");
+		if (pid[i] == 0)
+			race_child(i, b, out[i]);
+	}
+	snprintf(want, sizeof want, "%s/.rdev/agent/%s/rdev-agent", host_home,
+	    agent_bundle_version(b));
+	for (i = 0; i < 2; i++) {
+		if (waitpid(pid[i], &st, 0) != pid[i])
+			TEST_FAIL("waitpid failed");
+		snprintf(cmd, sizeof cmd, "cat '%s'", out[i]);
+		got = sh_out(cmd);
+		fprintf(stderr, "    installer %d: %s\n", i, got);
+		ASSERT_TRUE(WIFEXITED(st));
+		ASSERT_INT_EQ(WEXITSTATUS(st), 0);
+		ASSERT_STR_EQ(got, want);
+		free(got);
+	}
+}
+
+TEST(two_installs_racing_both_succeed)
+{
+	struct agent_bundle *b;
+	struct rdev_ssh *s;
+	char dir[1024], *path, *left;
+
+	host_reset();
+	b = open_bundle(bundle_dir);
+	race(b, "fresh");
+	assert_installed_is(b);
+	left = leftovers();
+	ASSERT_STR_EQ(left, "");
+	free(left);
+
+	/* Both find a damaged install and both replace it. */
+	snprintf(dir, sizeof dir, "%s/.rdev/agent/%s", host_home,
+	    agent_bundle_version(b));
+	sh("printf x >> '%s/rdev-agent'", dir);
+	race(b, "damaged");
+	assert_installed_is(b);
+	left = leftovers();
+	ASSERT_STR_EQ(left, "");
+	free(left);
+
+	s = connect_host();
+	path = ensure_ok(s, b);
+	ASSERT_STR_EQ(progress_log, "");
+	assert_agent_runs(s, path, agent_bundle_version(b));
+	free(path);
+	rdev_ssh_free(s);
+	agent_bundle_free(b);
+}
+
+TEST(docker_reachable_by_the_ssh_user)
+{
+	struct agent_bundle *b;
+	struct rdev_ssh *s;
+	char *path, *cause = NULL, fake[700];
+	double t;
+
+	host_reset();
+	b = open_bundle(bundle_dir);
+	s = connect_host();
+	path = ensure_ok(s, b);
+	t = now_ms();
+	if (agent_install_check_docker(s, path, &cause) != 0)
+		TEST_FAIL("agent_install_check_docker: %s", cause);
+	fprintf(stderr, "    docker check: %.1f ms\n", now_ms() - t);
+	/* A stand-in agent that fails as rdev-agent does without the socket. */
+	snprintf(fake, sizeof fake, "%s/fake-agent", host_home);
+	sh("printf '#!/bin/sh\\necho \"permission denied on /var/run/docker.sock "
+	    "(is the user in group docker?)\" >&2\\nexit 1\\n' > '%s' && chmod 755 '%s'",
+	    fake, fake);
+	ASSERT_INT_EQ(agent_install_check_docker(s, fake, &cause), -1);
+	ASSERT_STR_CONTAINS(cause, rdev_ssh_host_label(s));
+	ASSERT_STR_CONTAINS(cause, "cannot use Docker: permission denied on /var/run/docker.sock");
+	ASSERT_STR_CONTAINS(cause, "group docker");
+	ASSERT_STR_CONTAINS(cause, "rootless");
+	free(cause);
+	sh("rm -f '%s'", fake);
+	free(path);
+	rdev_ssh_free(s);
+	agent_bundle_free(b);
+}
+
+TEST(bundle_find_names_every_place)
+{
+	char *cause = NULL;
+	struct agent_bundle *b;
+
+	host();
+	setenv("RDEV_AGENT_BUNDLE", "/nonexistent/bundle", 1);
+	ASSERT_NULL(agent_bundle_find(&cause));
+	ASSERT_STR_CONTAINS(cause, "RDEV_AGENT_BUNDLE=/nonexistent/bundle");
+	free(cause);
+	cause = NULL;
+	setenv("RDEV_AGENT_BUNDLE", bundle_dir, 1);
+	if ((b = agent_bundle_find(&cause)) == NULL)
+		TEST_FAIL("agent_bundle_find: %s", cause);
+	ASSERT_STR_EQ(agent_bundle_version(b), RDEV_VERSION);
+	ASSERT_TRUE(strlen(agent_bundle_hash(b)) == 64);
+	agent_bundle_free(b);
+	unsetenv("RDEV_AGENT_BUNDLE");
+	/* The test binary lives in <build>/tests/, not next to a bundle. */
+	ASSERT_NULL(agent_bundle_find(&cause));
+	ASSERT_STR_CONTAINS(cause, "/tests/agent-bundle/rdev-agent-");
+	ASSERT_STR_CONTAINS(cause, "/tests/../lib/rdev/agent-bundle/rdev-agent-");
+	free(cause);
+}
