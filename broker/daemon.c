@@ -117,10 +117,11 @@ broker_json_string(const cJSON *req, const char *name)
 	return cJSON_IsString(v) && v->valuestring[0] != '\0' ? v->valuestring : NULL;
 }
 
-/* The "agent" request: hand the connection to the host's session. Returns 1
- * if the connection was handed over, 0 if answered here. */
+/* A request for a host ("agent", "forward", "unforward"): hand the
+ * connection to the host's session. Returns 1 if the connection was handed
+ * over, 0 if answered here. */
 static int
-broker_op_agent(struct broker_conn *c, int id, const cJSON *req)
+broker_op_host(struct broker_conn *c, int id, const cJSON *req, int is_agent)
 {
 	struct broker *b = c->b;
 	struct host_session_params p;
@@ -141,7 +142,7 @@ broker_op_agent(struct broker_conn *c, int id, const cJSON *req)
 	p.idle_timeout_s = b->opts.idle_timeout_s;
 	p.agent_path = b->agent_path;
 	if (p.ssh.host == NULL) {
-		broker_conn_reply(c, id, NULL, "agent: no host given");
+		broker_conn_reply(c, id, NULL, "no host given");
 		return 0;
 	}
 	if (b->bundle == NULL && b->agent_path == NULL) {
@@ -162,7 +163,7 @@ broker_op_agent(struct broker_conn *c, int id, const cJSON *req)
 			h->next = b->hosts;
 			b->hosts = h;
 		}
-		if (host_session_submit(h->session, c->fd, id) == 0) {
+		if (host_session_submit(h->session, c->fd, id, is_agent ? NULL : req) == 0) {
 			free(key);
 			return 1;
 		}
@@ -176,7 +177,7 @@ broker_op_agent(struct broker_conn *c, int id, const cJSON *req)
 static cJSON *
 broker_status(struct broker *b)
 {
-	cJSON *o = cJSON_CreateObject(), *arr;
+	cJSON *o = cJSON_CreateObject(), *arr, *fw;
 	struct broker_host *h;
 
 	broker_reap(b);
@@ -185,9 +186,20 @@ broker_status(struct broker *b)
 	cJSON_AddNumberToObject(o, "uptimeSeconds", (double)(time(NULL) - b->started));
 	cJSON_AddStringToObject(o, "software", "rdev-broker " RDEV_VERSION);
 	arr = cJSON_AddArrayToObject(o, "sessions");
-	for (h = b->hosts; h != NULL; h = h->next)
-		cJSON_AddItemToArray(arr, host_session_status(h->session));
-	cJSON_AddArrayToObject(o, "forwards");
+	fw = cJSON_AddArrayToObject(o, "forwards");
+	for (h = b->hosts; h != NULL; h = h->next) {
+		cJSON *st = host_session_status(h->session), *f;
+		cJSON *list = cJSON_DetachItemFromObjectCaseSensitive(st, "forwards");
+		const cJSON *host = cJSON_GetObjectItemCaseSensitive(st, "host");
+
+		cJSON_AddNumberToObject(st, "forwards", cJSON_GetArraySize(list));
+		while ((f = cJSON_DetachItemFromArray(list, 0)) != NULL) {
+			cJSON_AddStringToObject(f, "host", host->valuestring);
+			cJSON_AddItemToArray(fw, f);
+		}
+		cJSON_Delete(list);
+		cJSON_AddItemToArray(arr, st);
+	}
 	return o;
 }
 
@@ -235,7 +247,10 @@ broker_conn_frame(struct broker_conn *c, const struct proto_frame *f)
 		broker_conn_reply(c, cJSON_IsNumber(id) ? id->valueint : 0, NULL,
 		    "expected a request {\"id\":N,\"op\":...}");
 	} else if (strcmp(op->valuestring, "agent") == 0) {
-		rc = broker_op_agent(c, id->valueint, msg) ? 2 : 1;
+		rc = broker_op_host(c, id->valueint, msg, 1) ? 2 : 1;
+	} else if (strcmp(op->valuestring, "forward") == 0 ||
+	    strcmp(op->valuestring, "unforward") == 0) {
+		rc = broker_op_host(c, id->valueint, msg, 0) ? 2 : 1;
 	} else if (strcmp(op->valuestring, "status") == 0) {
 		broker_conn_reply(c, id->valueint, broker_status(c->b), NULL);
 	} else if (strcmp(op->valuestring, "stop") == 0) {

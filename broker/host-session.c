@@ -3,6 +3,8 @@
 #include "host-session.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -13,7 +15,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "agent-install.h"
+#include "forward.h"
 #include "atomic-file.h"
 #include "buf.h"
 #include "error.h"
@@ -25,15 +30,45 @@
 struct host_job {
 	int fd;
 	int request_id;
+	cJSON *req;          /* forward/unforward: the request; NULL: agent */
 	struct host_job *next;
 };
 
-/* A client spliced to a `rdev-agent serve` channel. */
+#define HOST_FORWARD_BUFFER (256u << 10)
+#define HOST_RELAY_MAGIC "RDEVRLY1"
+
+/* A forward: local listeners and where their connections go. */
+struct host_forward {
+	char *workspace, *config;
+	char *service;        /* NULL: the dev container, through its relay */
+	int port;             /* container/service port */
+	int local_port;
+	char *label;
+	int fd4, fd6;
+	/* Where to connect (from the agent's relay op); redone when stale. */
+	int have_target;
+	char *address;
+	int target_port;      /* the relay's port, or the service port */
+	unsigned char token[32];
+	unsigned long connections;
+	int active;
+	int gone;             /* stopped: drop at the end of this round */
+	struct host_forward *next;
+};
+
+/* A client spliced to a channel: a `rdev-agent serve` channel for rdev
+ * clients, a direct-tcpip channel for forwarded connections. */
 struct host_link {
 	int fd;
 	ssh_channel ch;
 	struct buf *to_ch;   /* read from the client, not yet in the channel */
 	struct buf *to_cli;  /* read from the channel, not yet sent */
+	size_t cap;          /* bound of each buffer */
+	struct host_forward *fwd; /* forwarded connection of this forward */
+	int relay_wait;      /* the relay's status byte is still to come */
+	int cli_eof;         /* forward: the client shut its side */
+	int cli_shut;        /* forward: we shut the client's write side */
+	int ch_shut;         /* forward: we sent EOF on the channel */
 	int ch_eof;
 	int dead;            /* drop at the end of this round */
 	struct host_link *next;
@@ -55,6 +90,7 @@ struct host_session {
 	struct rdev_ssh *ssh;
 	char *agent_path;
 	struct host_link *links;
+	struct host_forward *forwards;  /* changed under lock (status reads) */
 
 	/* Under lock. */
 	struct host_job *jobs;
@@ -145,6 +181,21 @@ host_set_state(struct host_session *h, const char *state, const char *error)
 	pthread_mutex_unlock(&h->lock);
 }
 
+/* Answer a list of jobs with error and close them. */
+static void
+host_fail_job_list(struct host_job *j, const char *error)
+{
+	struct host_job *next;
+
+	for (; j != NULL; j = next) {
+		next = j->next;
+		host_send_error(j->fd, j->request_id, error);
+		close(j->fd);
+		cJSON_Delete(j->req);
+		free(j);
+	}
+}
+
 /* Answer every waiting client with error and close them. */
 static void
 host_fail_jobs(struct host_session *h, const char *error)
@@ -159,6 +210,7 @@ host_fail_jobs(struct host_session *h, const char *error)
 		next = j->next;
 		host_send_error(j->fd, j->request_id, error);
 		close(j->fd);
+		cJSON_Delete(j->req);
 		free(j);
 	}
 }
@@ -199,6 +251,8 @@ host_connect(struct host_session *h, char **cause)
 static void
 host_link_free(struct host_link *l)
 {
+	if (l->fwd != NULL)
+		l->fwd->active--;
 	if (l->ch != NULL) {
 		if (ssh_channel_is_open(l->ch)) {
 			ssh_channel_send_eof(l->ch);
@@ -250,6 +304,7 @@ host_link_open(struct host_session *h, struct host_job *j)
 	l->ch = ch;
 	l->to_ch = buf_new();
 	l->to_cli = buf_new();
+	l->cap = HOST_LINK_BUFFER;
 	fcntl(l->fd, F_SETFL, fcntl(l->fd, F_GETFL) | O_NONBLOCK);
 	l->next = h->links;
 	h->links = l;
@@ -295,8 +350,8 @@ host_link_pump(struct host_session *h, struct host_link *l)
 		buf_consume(l->to_ch, (size_t)n);
 	}
 	/* channel -> client buffer, up to the bound */
-	while (!l->dead && !l->ch_eof && (len = buf_len(l->to_cli)) < HOST_LINK_BUFFER) {
-		room = HOST_LINK_BUFFER - len;
+	while (!l->dead && !l->ch_eof && (len = buf_len(l->to_cli)) < l->cap) {
+		room = l->cap - len;
 		n = ssh_channel_read_nonblocking(l->ch, tmp,
 		    (uint32_t)(room < sizeof tmp ? room : sizeof tmp), 0);
 		if (n == SSH_EOF || (n == 0 && ssh_channel_is_eof(l->ch))) {
@@ -311,6 +366,18 @@ host_link_pump(struct host_session *h, struct host_link *l)
 		}
 		if (n == 0)
 			break;
+		if (l->relay_wait) {
+			/* The relay's answer: 0 connected, else refused. */
+			l->relay_wait = 0;
+			if (tmp[0] != 0) {
+				log_info("%s: forward %d: nothing listens on port %d in the "
+				    "container", h->label, l->fwd->local_port, l->fwd->port);
+				l->dead = 1;
+				break;
+			}
+			buf_append(l->to_cli, tmp + 1, (size_t)n - 1);
+			continue;
+		}
 		buf_append(l->to_cli, tmp, (size_t)n);
 	}
 	/* the agent's stderr: log lines only */
@@ -333,8 +400,27 @@ host_link_pump(struct host_session *h, struct host_link *l)
 		}
 		buf_consume(l->to_cli, (size_t)w);
 	}
-	if (l->ch_eof && buf_len(l->to_cli) == 0)
-		l->dead = 1;
+	if (l->ch_eof && buf_len(l->to_cli) == 0) {
+		if (l->fwd == NULL)
+			l->dead = 1;
+		else {
+			/* Half close towards the client; done once both are. */
+			if (!l->cli_shut) {
+				shutdown(l->fd, SHUT_WR);
+				l->cli_shut = 1;
+			}
+			if (l->cli_eof || ssh_channel_is_closed(l->ch))
+				l->dead = 1;
+		}
+	}
+	if (l->fwd != NULL && l->cli_eof && buf_len(l->to_ch) == 0 && !l->dead &&
+	    !l->ch_eof && ssh_channel_is_open(l->ch) && !l->relay_wait) {
+		/* the client's EOF goes on once its data has */
+		if (!l->ch_shut) {
+			ssh_channel_send_eof(l->ch);
+			l->ch_shut = 1;
+		}
+	}
 }
 
 /* The client sent something (or went away). */
@@ -344,12 +430,16 @@ host_link_read_client(struct host_link *l)
 	unsigned char tmp[65536];
 	ssize_t n;
 
-	while (buf_len(l->to_ch) < HOST_LINK_BUFFER) {
+	while (!l->cli_eof && buf_len(l->to_ch) < l->cap) {
 		n = read(l->fd, tmp, sizeof tmp);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return;
+		if (n == 0 && l->fwd != NULL) {
+			l->cli_eof = 1;  /* half close: the reply may still come */
+			return;
+		}
 		if (n <= 0) {
 			l->dead = 1;  /* the client ended: the channel goes too */
 			return;
@@ -382,6 +472,440 @@ host_close_all_links(struct host_session *h)
 	host_drop_dead_links(h);
 }
 
+/* --- asking the agent (from this thread) --------------------------------- */
+
+/* Run one request on a new `rdev-agent serve` channel and wait for its
+ * response (events are skipped). 0 and *result (may be NULL), or -1. */
+static int
+host_agent_call(struct host_session *h, cJSON *req, cJSON **result, char **cause)
+{
+	ssh_session ss = rdev_ssh_session(h->ssh);
+	const char *argv[] = { h->agent_path, "serve", NULL };
+	struct buf *out = buf_new(), *in = buf_new();
+	unsigned char tmp[16384];
+	struct proto_frame f;
+	cJSON *hello, *msg;
+	const cJSON *v;
+	ssh_channel ch;
+	size_t used;
+	char *cmd;
+	int rc = -1, n, got_hello = 0, r;
+	uint32_t version;
+
+	*result = NULL;
+	ch = ssh_channel_new(ss);
+	cmd = rdev_ssh_quote_argv(argv);
+	if (ch == NULL || ssh_channel_open_session(ch) != SSH_OK ||
+	    ssh_channel_request_exec(ch, cmd) != SSH_OK) {
+		error_set(cause, "%s: cannot run the agent: %s", h->label, ssh_get_error(ss));
+		goto out;
+	}
+	hello = proto_hello_new("rdev-broker " RDEV_VERSION);
+	proto_encode_json(out, PROTO_HELLO, 0, hello, NULL);
+	cJSON_Delete(hello);
+	if (proto_encode_json(out, PROTO_CONTROL, 0, req, cause) != 0)
+		goto out;
+	if (ssh_channel_write(ch, buf_data(out), (uint32_t)buf_len(out)) !=
+	    (int)buf_len(out)) {
+		error_set(cause, "%s: writing to the agent: %s", h->label, ssh_get_error(ss));
+		goto out;
+	}
+	for (;;) {
+		while ((r = proto_decode(buf_data(in), buf_len(in), &f, &used, cause)) == 1) {
+			msg = proto_frame_json(&f, NULL);
+			buf_consume(in, used);
+			if (msg == NULL)
+				continue;
+			if (f.type == PROTO_HELLO && !got_hello) {
+				got_hello = 1;
+				if (proto_hello_negotiate(msg, &version, cause) != 0) {
+					cJSON_Delete(msg);
+					goto out;
+				}
+			} else if (f.type == PROTO_FATAL) {
+				v = cJSON_GetObjectItemCaseSensitive(msg, "error");
+				error_set(cause, "%s: agent: %s", h->label,
+				    cJSON_IsString(v) ? v->valuestring : "fatal error");
+				cJSON_Delete(msg);
+				goto out;
+			} else if (f.type == PROTO_CONTROL &&
+			    cJSON_GetObjectItemCaseSensitive(msg, "ok") != NULL) {
+				v = cJSON_GetObjectItemCaseSensitive(msg, "error");
+				if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(msg, "ok"))) {
+					*result = cJSON_DetachItemFromObjectCaseSensitive(msg,
+					    "result");
+					rc = 0;
+				} else
+					error_set(cause, "%s: %s", h->label,
+					    cJSON_IsString(v) ? v->valuestring : "failed");
+				cJSON_Delete(msg);
+				goto out;
+			}
+			cJSON_Delete(msg);
+		}
+		if (r < 0)
+			goto out;
+		n = ssh_channel_read_timeout(ch, tmp, sizeof tmp, 0, 60000);
+		if (n <= 0) {
+			error_set(cause, "%s: the agent did not answer", h->label);
+			goto out;
+		}
+		buf_append(in, tmp, (size_t)n);
+	}
+out:
+	if (ch != NULL) {
+		if (ssh_channel_is_open(ch)) {
+			ssh_channel_send_eof(ch);
+			ssh_channel_close(ch);
+		}
+		ssh_channel_free(ch);
+	}
+	free(cmd);
+	buf_free(out);
+	buf_free(in);
+	return rc;
+}
+
+/* --- forwards ------------------------------------------------------------ */
+
+static int
+host_hex_decode(const char *hex, unsigned char *out, size_t len)
+{
+	size_t i;
+	unsigned int b;
+
+	if (hex == NULL || strlen(hex) != len * 2)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (sscanf(hex + 2 * i, "%2x", &b) != 1)
+			return -1;
+		out[i] = (unsigned char)b;
+	}
+	return 0;
+}
+
+/* Ask the agent where f's connections go (and start the relay). */
+static int
+host_forward_resolve(struct host_session *h, struct host_forward *f, char **cause)
+{
+	cJSON *req = cJSON_CreateObject(), *res = NULL;
+	const cJSON *addr, *port, *token;
+	int rc;
+
+	cJSON_AddNumberToObject(req, "id", 1);
+	cJSON_AddStringToObject(req, "op", "relay");
+	cJSON_AddStringToObject(req, "workspace", f->workspace);
+	if (f->config != NULL)
+		cJSON_AddStringToObject(req, "config", f->config);
+	if (f->service != NULL)
+		cJSON_AddStringToObject(req, "service", f->service);
+	rc = host_agent_call(h, req, &res, cause);
+	cJSON_Delete(req);
+	if (rc != 0)
+		return -1;
+	addr = cJSON_GetObjectItemCaseSensitive(res, "address");
+	port = cJSON_GetObjectItemCaseSensitive(res, "port");
+	token = cJSON_GetObjectItemCaseSensitive(res, "token");
+	if (!cJSON_IsString(addr) || (f->service == NULL && (!cJSON_IsNumber(port) ||
+	    host_hex_decode(cJSON_IsString(token) ? token->valuestring : NULL, f->token,
+	    sizeof f->token) != 0))) {
+		cJSON_Delete(res);
+		return error_set(cause, "%s: the agent's relay answer is incomplete",
+		    h->label);
+	}
+	free(f->address);
+	f->address = xstrdup(addr->valuestring);
+	f->target_port = f->service == NULL ? port->valueint : f->port;
+	f->have_target = 1;
+	cJSON_Delete(res);
+	return 0;
+}
+
+/* Open the channel for a connection accepted on f. NULL if it cannot be. */
+static ssh_channel
+host_forward_channel(struct host_session *h, struct host_forward *f)
+{
+	ssh_channel ch;
+	char *cause = NULL;
+	int attempt;
+
+	for (attempt = 0; attempt < 2; attempt++) {
+		if (!f->have_target && host_forward_resolve(h, f, &cause) != 0) {
+			log_warn("forward %d: %s", f->local_port, cause);
+			free(cause);
+			return NULL;
+		}
+		ch = ssh_channel_new(rdev_ssh_session(h->ssh));
+		if (ch != NULL && ssh_channel_open_forward(ch, f->address, f->target_port,
+		    "127.0.0.1", f->local_port) == SSH_OK)
+			return ch;
+		log_info("%s: forward %d: cannot reach %s:%d (%s)%s", h->label,
+		    f->local_port, f->address, f->target_port,
+		    ssh_get_error(rdev_ssh_session(h->ssh)), attempt == 0 ?
+		    "; asking the agent again" : "");
+		if (ch != NULL)
+			ssh_channel_free(ch);
+		f->have_target = 0;  /* container restarted, relay gone: ask again */
+	}
+	return NULL;
+}
+
+static void
+host_forward_accept(struct host_session *h, struct host_forward *f, int lfd,
+    int connected)
+{
+	struct host_link *l;
+	ssh_channel ch;
+	int fd, one = 1;
+
+	while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+		if (!connected || (ch = host_forward_channel(h, f)) == NULL) {
+			/* A closed connection, not a hang, while the host is away. */
+			close(fd);
+			continue;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+		l = xcalloc(1, sizeof *l);
+		l->fd = fd;
+		l->ch = ch;
+		l->to_ch = buf_new();
+		l->to_cli = buf_new();
+		l->cap = HOST_FORWARD_BUFFER;
+		l->fwd = f;
+		if (f->service == NULL) {
+			unsigned char hdr[8 + 32 + 3];
+
+			memcpy(hdr, HOST_RELAY_MAGIC, 8);
+			memcpy(hdr + 8, f->token, 32);
+			hdr[40] = 'C';
+			hdr[41] = (unsigned char)(f->port >> 8);
+			hdr[42] = (unsigned char)(f->port & 0xff);
+			buf_append(l->to_ch, hdr, sizeof hdr);
+			l->relay_wait = 1;
+		}
+		f->connections++;
+		f->active++;
+		l->next = h->links;
+		h->links = l;
+	}
+}
+
+static void
+host_forward_free(struct host_forward *f)
+{
+	if (f->fd4 >= 0)
+		close(f->fd4);
+	if (f->fd6 >= 0)
+		close(f->fd6);
+	free(f->workspace);
+	free(f->config);
+	free(f->service);
+	free(f->label);
+	free(f->address);
+	sodium_memzero(f->token, sizeof f->token);
+	free(f);
+}
+
+/* Drop forwards marked gone (and their connections). */
+static void
+host_forward_reap(struct host_session *h)
+{
+	struct host_forward **fp, *f;
+	struct host_link *l;
+	int any = 0;
+
+	for (f = h->forwards; f != NULL; f = f->next)
+		any |= f->gone;
+	if (!any)
+		return;
+	for (l = h->links; l != NULL; l = l->next) {
+		if (l->fwd != NULL && l->fwd->gone)
+			l->dead = 1;
+	}
+	host_drop_dead_links(h);
+	pthread_mutex_lock(&h->lock);
+	fp = &h->forwards;
+	while ((f = *fp) != NULL) {
+		if (f->gone) {
+			*fp = f->next;
+			host_forward_free(f);
+		} else
+			fp = &f->next;
+	}
+	pthread_mutex_unlock(&h->lock);
+}
+
+static const char *
+host_json_str(const cJSON *o, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+
+	return cJSON_IsString(v) && v->valuestring[0] != '\0' ? v->valuestring : NULL;
+}
+
+static cJSON *
+host_forward_json(const struct host_forward *f)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *spec = forward_spec_string(f->local_port, f->service, f->port);
+
+	cJSON_AddStringToObject(o, "spec", spec);
+	free(spec);
+	cJSON_AddNumberToObject(o, "local", f->local_port);
+	cJSON_AddNumberToObject(o, "port", f->port);
+	if (f->service != NULL)
+		cJSON_AddStringToObject(o, "service", f->service);
+	else
+		cJSON_AddNullToObject(o, "service");
+	cJSON_AddStringToObject(o, "workspace", f->workspace);
+	if (f->label != NULL)
+		cJSON_AddStringToObject(o, "label", f->label);
+	cJSON_AddStringToObject(o, "listen", f->fd6 >= 0 ? "127.0.0.1,::1" : "127.0.0.1");
+	cJSON_AddNumberToObject(o, "connections", (double)f->connections);
+	cJSON_AddNumberToObject(o, "active", f->active);
+	return o;
+}
+
+static int
+host_forward_same(const struct host_forward *f, const char *ws, const char *service,
+    int port)
+{
+	return !f->gone && strcmp(f->workspace, ws) == 0 && f->port == port &&
+	    ((f->service == NULL && service == NULL) || (f->service != NULL &&
+	    service != NULL && strcmp(f->service, service) == 0));
+}
+
+/* A "forward" request: {"workspace","config","forwards":[{"local","port",
+ * "service","requireLocal","label"}]} -> {"forwards":[...],"errors":[...]}. */
+static void
+host_forward_add(struct host_session *h, struct host_job *j)
+{
+	const char *ws = host_json_str(j->req, "workspace");
+	const char *config = host_json_str(j->req, "config");
+	const cJSON *e, *list = cJSON_GetObjectItemCaseSensitive(j->req, "forwards");
+	cJSON *resp = cJSON_CreateObject(), *res, *done, *errors;
+	struct host_forward *f, *probe = NULL;
+	char *cause = NULL;
+
+	cJSON_AddNumberToObject(resp, "id", j->request_id);
+	cJSON_AddBoolToObject(resp, "ok", 1);
+	res = cJSON_AddObjectToObject(resp, "result");
+	done = cJSON_AddArrayToObject(res, "forwards");
+	errors = cJSON_AddArrayToObject(res, "errors");
+	cJSON_ArrayForEach(e, list) {
+		const cJSON *lp = cJSON_GetObjectItemCaseSensitive(e, "local");
+		const cJSON *pp = cJSON_GetObjectItemCaseSensitive(e, "port");
+		const char *service = host_json_str(e, "service"), *label =
+		    host_json_str(e, "label");
+		int require = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e,
+		    "requireLocal"));
+		int local = cJSON_IsNumber(lp) ? lp->valueint : 0, bound, fd4, fd6;
+
+		if (ws == NULL || !cJSON_IsNumber(pp)) {
+			cJSON_AddItemToArray(errors, cJSON_CreateString("a forward needs a "
+			    "workspace and a port"));
+			continue;
+		}
+		for (f = h->forwards; f != NULL; f = f->next) {
+			if (host_forward_same(f, ws, service, pp->valueint) &&
+			    (local == 0 || local == f->local_port))
+				break;
+		}
+		if (f == NULL) {
+			if (forward_listen(local != 0 ? local : pp->valueint, require ||
+			    local != 0, &fd4, &fd6, &bound, &cause) != 0) {
+				char *msg = xasprintf("port %d%s%s: %s", pp->valueint,
+				    service != NULL ? " of service " : "",
+				    service != NULL ? service : "", cause);
+
+				cJSON_AddItemToArray(errors, cJSON_CreateString(msg));
+				free(msg);
+				free(cause);
+				cause = NULL;
+				continue;
+			}
+			f = xcalloc(1, sizeof *f);
+			f->workspace = xstrdup(ws);
+			f->config = config != NULL ? xstrdup(config) : NULL;
+			f->service = service != NULL ? xstrdup(service) : NULL;
+			f->port = pp->valueint;
+			f->local_port = bound;
+			f->label = label != NULL ? xstrdup(label) : NULL;
+			f->fd4 = fd4;
+			f->fd6 = fd6;
+			pthread_mutex_lock(&h->lock);
+			f->next = h->forwards;
+			h->forwards = f;
+			pthread_mutex_unlock(&h->lock);
+			log_info("%s: forwarding 127.0.0.1:%d -> %s%s%d", h->label, bound,
+			    service != NULL ? service : "container", ":", f->port);
+		}
+		if (probe == NULL || (probe->service == NULL) != (f->service == NULL))
+			probe = f;
+		cJSON_AddItemToArray(done, host_forward_json(f));
+	}
+	/* Start the relay now, so that a problem shows in `up`'s output and the
+	 * first connection does not wait for it. */
+	for (f = h->forwards; f != NULL; f = f->next) {
+		if (f->have_target || f->gone || ws == NULL || strcmp(f->workspace, ws) != 0)
+			continue;
+		if (host_forward_resolve(h, f, &cause) != 0) {
+			cJSON_AddItemToArray(errors, cJSON_CreateString(cause));
+			free(cause);
+			cause = NULL;
+			break;
+		}
+	}
+	(void)probe;
+	host_send_json(j->fd, PROTO_CONTROL, resp);
+	cJSON_Delete(resp);
+}
+
+/* "unforward": {"workspace"?, "local"?} (neither: all) -> {"stopped":N}. */
+static void
+host_forward_remove(struct host_session *h, struct host_job *j)
+{
+	const char *ws = host_json_str(j->req, "workspace");
+	const cJSON *lp = cJSON_GetObjectItemCaseSensitive(j->req, "local");
+	cJSON *resp = cJSON_CreateObject(), *res;
+	struct host_forward *f;
+	int n = 0;
+
+	for (f = h->forwards; f != NULL; f = f->next) {
+		if (f->gone || (ws != NULL && strcmp(f->workspace, ws) != 0) ||
+		    (cJSON_IsNumber(lp) && lp->valueint != f->local_port))
+			continue;
+		f->gone = 1;
+		n++;
+	}
+	host_forward_reap(h);
+	cJSON_AddNumberToObject(resp, "id", j->request_id);
+	cJSON_AddBoolToObject(resp, "ok", 1);
+	res = cJSON_AddObjectToObject(resp, "result");
+	cJSON_AddNumberToObject(res, "stopped", n);
+	host_send_json(j->fd, PROTO_CONTROL, resp);
+	cJSON_Delete(resp);
+}
+
+/* Run a queued job: an agent client (spliced) or a forward request. */
+static void
+host_run_job(struct host_session *h, struct host_job *j)
+{
+	const char *op = j->req != NULL ? host_json_str(j->req, "op") : NULL;
+
+	if (op == NULL) {
+		host_link_open(h, j);
+		return;
+	}
+	if (strcmp(op, "forward") == 0)
+		host_forward_add(h, j);
+	else
+		host_forward_remove(h, j);
+	close(j->fd);
+	cJSON_Delete(j->req);
+	free(j);
+}
+
 /* --- the thread --------------------------------------------------------- */
 
 /* Take the waiting jobs. Returns 1 if asked to stop. */
@@ -411,7 +935,7 @@ host_maybe_end_idle(struct host_session *h)
 	h->nclients = 0;
 	for (struct host_link *l = h->links; l != NULL; l = l->next)
 		h->nclients++;
-	if (h->nclients > 0 || h->jobs != NULL)
+	if (h->nclients > 0 || h->jobs != NULL || h->forwards != NULL)
 		h->idle_since = time(NULL);
 	else if (time(NULL) - h->idle_since >= h->idle_timeout_s) {
 		h->ended = 1;
@@ -421,7 +945,35 @@ host_maybe_end_idle(struct host_session *h)
 	return end;
 }
 
-static void
+enum host_end { HOST_END_STOP, HOST_END_IDLE, HOST_END_LOST };
+
+/* Add the forwards' listeners to the poll set from index i. */
+static size_t
+host_poll_listeners(struct host_session *h, struct pollfd *pfd, size_t i,
+    struct host_forward **fwd_of)
+{
+	struct host_forward *f;
+
+	for (f = h->forwards; f != NULL; f = f->next) {
+		fwd_of[i] = f;
+		pfd[i++] = (struct pollfd){ .fd = f->fd4, .events = POLLIN };
+		fwd_of[i] = f;
+		pfd[i++] = (struct pollfd){ .fd = f->fd6, .events = POLLIN };
+	}
+	return i;
+}
+
+static size_t
+host_count_listeners(struct host_session *h)
+{
+	size_t n = 0;
+
+	for (struct host_forward *f = h->forwards; f != NULL; f = f->next)
+		n += 2;
+	return n;
+}
+
+static enum host_end
 host_serve(struct host_session *h)
 {
 	int ssh_fd = ssh_get_fd(rdev_ssh_session(h->ssh));
@@ -429,7 +981,9 @@ host_serve(struct host_session *h)
 	struct pollfd *pfd = NULL;
 	struct host_link *l, **byidx = NULL;
 	struct host_job *jobs, *next;
-	size_t n, cap = 0, i;
+	struct host_forward **fwd_of = NULL;
+	size_t n, cap = 0, i, nlinks;
+	enum host_end end = HOST_END_STOP;
 	char *cause = NULL;
 	ssh_event ev = ssh_event_new();
 
@@ -444,19 +998,21 @@ host_serve(struct host_session *h)
 				host_send_error(jobs->fd, jobs->request_id, "the broker is "
 				    "stopping");
 				close(jobs->fd);
+				cJSON_Delete(jobs->req);
 				free(jobs);
 			}
 			break;
 		}
 		for (; jobs != NULL; jobs = next) {
 			next = jobs->next;
-			host_link_open(h, jobs);
+			host_run_job(h, jobs);
 		}
 		for (l = h->links; l != NULL; l = l->next)
 			host_link_pump(h, l);
 		host_drop_dead_links(h);
 		if (host_maybe_end_idle(h)) {
 			log_info("%s: idle for %d s, closing", h->label, h->idle_timeout_s);
+			end = HOST_END_IDLE;
 			break;
 		}
 		if (host_now_ms() - last_rx >= keepalive_ms) {
@@ -465,6 +1021,7 @@ host_serve(struct host_session *h)
 				host_set_state(h, "lost", cause);
 				free(cause);
 				host_close_all_links(h);
+				end = HOST_END_LOST;
 				break;
 			}
 			last_rx = host_now_ms();
@@ -474,16 +1031,20 @@ host_serve(struct host_session *h)
 			host_set_state(h, "lost", "the connection was closed");
 			log_warn("%s: connection closed", h->label);
 			host_close_all_links(h);
+			end = HOST_END_LOST;
 			break;
 		}
 
 		n = 2;
 		for (l = h->links; l != NULL; l = l->next)
 			n++;
+		nlinks = n;
+		n += host_count_listeners(h);
 		if (n > cap) {
 			cap = n * 2;
 			pfd = xreallocarray(pfd, cap, sizeof *pfd);
 			byidx = xreallocarray(byidx, cap, sizeof *byidx);
+			fwd_of = xreallocarray(fwd_of, cap, sizeof *fwd_of);
 		}
 		pfd[0] = (struct pollfd){ .fd = h->wake[0], .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = ssh_fd, .events = POLLIN };
@@ -491,9 +1052,10 @@ host_serve(struct host_session *h)
 		for (l = h->links; l != NULL; l = l->next, i++) {
 			byidx[i] = l;
 			pfd[i] = (struct pollfd){ .fd = l->fd, .events =
-			    (buf_len(l->to_ch) < HOST_LINK_BUFFER ? POLLIN : 0) |
+			    (!l->cli_eof && buf_len(l->to_ch) < l->cap ? POLLIN : 0) |
 			    (buf_len(l->to_cli) > 0 ? POLLOUT : 0) };
 		}
+		host_poll_listeners(h, pfd, nlinks, fwd_of);
 		if (poll(pfd, n, 1000) < 0 && errno != EINTR) {
 			log_error("poll: %s", strerror(errno));
 			break;
@@ -502,16 +1064,89 @@ host_serve(struct host_session *h)
 			last_rx = host_now_ms();
 			ssh_event_dopoll(ev, 0);
 		}
-		for (i = 2; i < n; i++) {
+		for (i = 2; i < nlinks; i++) {
 			if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
 				host_link_read_client(byidx[i]);
+		}
+		for (i = nlinks; i < n; i++) {
+			if (pfd[i].fd >= 0 && (pfd[i].revents & POLLIN))
+				host_forward_accept(h, fwd_of[i], pfd[i].fd, 1);
 		}
 	}
 	free(pfd);
 	free(byidx);
+	free(fwd_of);
 	host_close_all_links(h);
 	ssh_event_remove_session(ev, rdev_ssh_session(h->ssh));
 	ssh_event_free(ev);
+	return end;
+}
+
+/* The session is lost but forwards remain: keep their listeners (closing
+ * what connects meanwhile) and reconnect with capped exponential backoff and
+ * jitter. 0 when connected again, -1 when asked to stop. */
+static int
+host_reconnect(struct host_session *h)
+{
+	long long delay = 1000, until;
+	struct host_forward **fwd_of = NULL;
+	struct host_job *jobs, *next;
+	struct pollfd *pfd = NULL;
+	char *cause = NULL, *state;
+	size_t n, i;
+	int attempt = 0;
+
+	for (;;) {
+		until = host_now_ms() + delay + randombytes_uniform((uint32_t)delay / 2 + 1);
+		while (host_now_ms() < until) {
+			if (host_take_jobs(h, &jobs)) {
+				host_fail_job_list(jobs, "the broker is stopping");
+				free(pfd);
+				free(fwd_of);
+				return -1;
+			}
+			for (; jobs != NULL; jobs = next) {
+				next = jobs->next;
+				jobs->next = NULL;
+				if (jobs->req != NULL)
+					host_run_job(h, jobs);  /* forward changes work offline */
+				else
+					host_fail_job_list(jobs, "the connection to the host was "
+					    "lost; reconnecting (see rdev-broker status)");
+			}
+			n = 1 + host_count_listeners(h);
+			pfd = xreallocarray(pfd, n, sizeof *pfd);
+			fwd_of = xreallocarray(fwd_of, n, sizeof *fwd_of);
+			pfd[0] = (struct pollfd){ .fd = h->wake[0], .events = POLLIN };
+			host_poll_listeners(h, pfd, 1, fwd_of);
+			if (poll(pfd, n, (int)(until - host_now_ms()) > 0 ?
+			    (int)(until - host_now_ms()) : 0) < 0 && errno != EINTR)
+				break;
+			for (i = 1; i < n; i++) {
+				if (pfd[i].fd >= 0 && (pfd[i].revents & POLLIN))
+					host_forward_accept(h, fwd_of[i], pfd[i].fd, 0);
+			}
+		}
+		attempt++;
+		rdev_ssh_free(h->ssh);
+		h->ssh = rdev_ssh_connect(&h->opts, &cause);
+		if (h->ssh != NULL) {
+			for (struct host_forward *f = h->forwards; f != NULL; f = f->next)
+				f->have_target = 0;
+			host_set_state(h, "connected", NULL);
+			log_info("%s: reconnected after %d attempts", h->label, attempt);
+			free(pfd);
+			free(fwd_of);
+			return 0;
+		}
+		state = xasprintf("reconnect attempt %d failed: %s", attempt, cause);
+		log_warn("%s: %s", h->label, state);
+		host_set_state(h, "reconnecting", state);
+		free(state);
+		free(cause);
+		cause = NULL;
+		delay = delay * 2 > 30000 ? 30000 : delay * 2;
+	}
 }
 
 static void *
@@ -544,7 +1179,11 @@ host_session_main(void *arg)
 	}
 	host_set_state(h, "connected", NULL);
 	log_info("%s: connected, agent %s", h->label, h->agent_path);
-	host_serve(h);
+	while (host_serve(h) == HOST_END_LOST && h->forwards != NULL) {
+		host_set_state(h, "reconnecting", "the connection was lost");
+		if (host_reconnect(h) != 0)
+			break;
+	}
 	pthread_mutex_lock(&h->lock);
 	h->ended = 1;
 	if (strcmp(h->state, "connected") == 0)
@@ -601,7 +1240,7 @@ host_wake(struct host_session *h)
 }
 
 int
-host_session_submit(struct host_session *h, int fd, int request_id)
+host_session_submit(struct host_session *h, int fd, int request_id, const cJSON *req)
 {
 	struct host_job *j, **jp;
 
@@ -613,6 +1252,7 @@ host_session_submit(struct host_session *h, int fd, int request_id)
 	j = xcalloc(1, sizeof *j);
 	j->fd = fd;
 	j->request_id = request_id;
+	j->req = req != NULL ? cJSON_Duplicate(req, 1) : NULL;
 	for (jp = &h->jobs; *jp != NULL; jp = &(*jp)->next)
 		;
 	*jp = j;
@@ -650,6 +1290,12 @@ host_session_free(struct host_session *h)
 	host_session_stop(h);
 	pthread_join(h->thread, NULL);
 	host_fail_jobs(h, "the broker is stopping");
+	while (h->forwards != NULL) {
+		struct host_forward *f = h->forwards;
+
+		h->forwards = f->next;
+		host_forward_free(f);
+	}
 	close(h->wake[0]);
 	close(h->wake[1]);
 	pthread_mutex_destroy(&h->lock);
@@ -667,7 +1313,8 @@ host_session_free(struct host_session *h)
 cJSON *
 host_session_status(struct host_session *h)
 {
-	cJSON *o = cJSON_CreateObject();
+	cJSON *o = cJSON_CreateObject(), *fw;
+	struct host_forward *f;
 
 	pthread_mutex_lock(&h->lock);
 	cJSON_AddStringToObject(o, "host", h->label);
@@ -679,6 +1326,11 @@ host_session_status(struct host_session *h)
 		cJSON_AddStringToObject(o, "error", h->error);
 	else
 		cJSON_AddNullToObject(o, "error");
+	fw = cJSON_AddArrayToObject(o, "forwards");
+	for (f = h->forwards; f != NULL; f = f->next) {
+		if (!f->gone)
+			cJSON_AddItemToArray(fw, host_forward_json(f));
+	}
 	pthread_mutex_unlock(&h->lock);
 	return o;
 }

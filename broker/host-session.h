@@ -44,11 +44,16 @@ char *host_session_key(const struct ssh_target_opts *o);
 
 /* Start the session's thread (it connects when the first client comes). */
 struct host_session *host_session_new(const struct host_session_params *p);
-/* Hand over a client connection whose "agent" request (id) has been read: the
- * session answers it (progress events, then ok or an error) and splices fd
- * to a new `rdev-agent serve` channel. Returns 0, or -1 if the session has
+/* Hand over a client connection whose request (id) has been read. req NULL:
+ * an "agent" request: the session answers it (progress events, then ok or an
+ * error) and splices fd to a new `rdev-agent serve` channel. req a "forward"
+ * or "unforward" request (copied): answered, then fd is closed. Forwards keep
+ * the session open (no idle close) and survive a lost connection: their
+ * listeners stay, what connects meanwhile is closed at once, and the session
+ * reconnects with exponential backoff (1 s doubling to 30 s, with jitter). Returns 0, or -1 if the session has
  * ended (the caller makes a new one and submits again); fd is then not taken. */
-int host_session_submit(struct host_session *h, int fd, int request_id);
+int host_session_submit(struct host_session *h, int fd, int request_id,
+    const cJSON *req);
 /* Has the thread ended (idle, failed, lost)? Then host_session_free. */
 int host_session_ended(struct host_session *h);
 /* Ask the thread to close everything and end; does not wait. */

@@ -11,6 +11,17 @@ extern const struct cmd_program client_program;
 /* cmd-read-configuration.c */
 int cmd_read_configuration_exec(int argc, char **argv);
 
+/* cmd-forward.c */
+struct remote;
+int client_forward_exec(int argc, char **argv);
+/* After a remote `up`: forward the workspace's forwardPorts (with
+ * portsAttributes) through the broker; prints the table unless quiet.
+ * 0, or 1 if any failed (printed). */
+int client_forward_ports(struct remote *r, const char *workspace, const char *config,
+    int quiet);
+/* After a remote `down`: stop the workspace's forwards. */
+int client_unforward_workspace(struct remote *r, const char *workspace);
+
 /* cmd-workspace.c */
 int client_up_exec(int argc, char **argv);
 int client_exec_exec(int argc, char **argv);

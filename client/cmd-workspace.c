@@ -74,6 +74,19 @@ client_remote_target(const char *name, int argc, char **argv, struct target *t)
 	return 1;
 }
 
+/* The --config value in argv, or NULL. */
+static const char *
+client_config_arg(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			return argv[i + 1];
+		if (strncmp(argv[i], "--config=", 9) == 0)
+			return argv[i] + 9;
+	}
+	return NULL;
+}
+
 typedef int (*client_cmd_on)(const struct agent_backend *, const struct cmd_program *,
     const struct cmd_entry *, int, char **);
 
@@ -112,6 +125,11 @@ client_workspace_cmd(const char *name, client_cmd_on impl, int argc, char **argv
 		argc--;
 	}
 	rc = impl(&be, &client_program, entry, argc, argv);
+	if (rc == CMD_EXIT_OK && strcmp(name, "up") == 0 &&
+	    client_forward_ports(r, t.path, client_config_arg(argc, argv), ro.quiet) != 0)
+		rc = CMD_EXIT_FAILURE;
+	if (rc == CMD_EXIT_OK && strcmp(name, "down") == 0)
+		client_unforward_workspace(r, t.path);
 	remote_free(r);
 	target_clear(&t);
 	return rc;

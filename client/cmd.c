@@ -30,8 +30,17 @@ static const struct cmd_entry client_commands[] = {
 	  "Runs the remote user's shell (from the container's /etc/passwd, else\n"
 	  "/bin/sh) as `exec` would. Exit status: the shell's.\n\n" CLIENT_TARGET_HELP,
 	  client_shell_exec },
-	{ "forward", "TARGET SPEC... | --list | --stop SPEC",
-	  "forward ports (3000, 8080:3000, 5432:db:5432) to localhost", NULL, NULL },
+	{ "forward", "TARGET SPEC... | TARGET --stop SPEC | TARGET --stop-all | --list [--json]",
+	  "forward ports (3000, 8080:3000, 5432:db:5432) to localhost",
+	  "SPEC: PORT (local PORT, or the next free one, -> container PORT),\n"
+	  "LOCAL:PORT (LOCAL must be free), SERVICE:PORT or LOCAL:SERVICE:PORT (a\n"
+	  "Compose service). Local listeners are on 127.0.0.1 and ::1. A server bound\n"
+	  "to 127.0.0.1 inside the container is reached too (through a small relay\n"
+	  "the agent starts in the container). Forwards live in the broker: they\n"
+	  "outlast this command and survive a dropped connection (the broker\n"
+	  "reconnects); they end with `rdev down`, --stop or `rdev-broker stop`.\n"
+	  "--stop takes the local port as listed.\n\n" CLIENT_TARGET_HELP,
+	  client_forward_exec },
 	{ "ls", "[TARGET] [--json]", "list your dev containers and forwards",
 	  "Without TARGET: the dev containers of this machine's Docker. With a\n"
 	  "remote TARGET (host:path, the path is ignored): those of that host.\n",

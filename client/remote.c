@@ -87,6 +87,51 @@ remote_add_path_env(cJSON *req, const char *field, const char *env)
 		cJSON_AddStringToObject(req, field, v);
 }
 
+/* A broker request about r's host: {"id":1,"op":op,"host",...}. */
+static cJSON *
+remote_host_request(struct remote *r, const char *op)
+{
+	cJSON *req = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(req, "id", 1);
+	cJSON_AddStringToObject(req, "op", op);
+	cJSON_AddStringToObject(req, "host", r->t.host);
+	if (r->t.user != NULL)
+		cJSON_AddStringToObject(req, "user", r->t.user);
+	if (r->t.port != 0)
+		cJSON_AddNumberToObject(req, "port", r->t.port);
+	remote_add_path_env(req, "sshConfig", "RDEV_SSH_CONFIG");
+	remote_add_path_env(req, "knownHosts", "RDEV_KNOWN_HOSTS");
+	cJSON_AddBoolToObject(req, "acceptNewHostKey", r->o.accept_new_host_key);
+	return req;
+}
+
+int
+remote_broker_call(struct remote *r, const char *op, cJSON *fields, cJSON **result,
+    char **cause)
+{
+	struct progress stderr_progress = { remote_progress_stderr, NULL };
+	struct proto_conn *c;
+	cJSON *req = remote_host_request(r, op), *item;
+	int rc;
+
+	*result = NULL;
+	while (fields != NULL && (item = fields->child) != NULL) {
+		cJSON_DetachItemViaPointer(fields, item);
+		cJSON_DeleteItemFromObjectCaseSensitive(req, item->string);
+		cJSON_AddItemToObject(req, item->string, item);
+	}
+	cJSON_Delete(fields);
+	if (broker_client_connect(1, "rdev " RDEV_VERSION, &c, NULL, cause) != 0) {
+		cJSON_Delete(req);
+		return -1;
+	}
+	rc = proto_conn_request(c, req, remote_on_progress,
+	    r->o.quiet ? NULL : &stderr_progress, result, NULL, cause);
+	proto_conn_free(c);
+	return rc;
+}
+
 int
 remote_connect(struct remote *r, char **cause)
 {
@@ -98,17 +143,7 @@ remote_connect(struct remote *r, char **cause)
 		return 0;
 	if (broker_client_connect(1, "rdev " RDEV_VERSION, &r->conn, NULL, cause) != 0)
 		return -1;
-	req = cJSON_CreateObject();
-	cJSON_AddNumberToObject(req, "id", 1);
-	cJSON_AddStringToObject(req, "op", "agent");
-	cJSON_AddStringToObject(req, "host", r->t.host);
-	if (r->t.user != NULL)
-		cJSON_AddStringToObject(req, "user", r->t.user);
-	if (r->t.port != 0)
-		cJSON_AddNumberToObject(req, "port", r->t.port);
-	remote_add_path_env(req, "sshConfig", "RDEV_SSH_CONFIG");
-	remote_add_path_env(req, "knownHosts", "RDEV_KNOWN_HOSTS");
-	cJSON_AddBoolToObject(req, "acceptNewHostKey", r->o.accept_new_host_key);
+	req = remote_host_request(r, "agent");
 	if (proto_conn_request(r->conn, req, remote_on_progress,
 	    r->o.quiet ? NULL : &stderr_progress, &result, NULL, cause) != 0)
 		goto fail;
@@ -212,4 +247,10 @@ remote_backend(struct remote *r, struct agent_backend *be)
 	be->ls = remote_be_ls;
 	be->logs = remote_be_logs;
 	be->ctx = r;
+}
+
+const char *
+remote_host(const struct remote *r)
+{
+	return r->t.host;
 }

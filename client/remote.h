@@ -41,6 +41,14 @@ int remote_next_id(struct remote *r);
  * response; progress events go to p (may be NULL). See proto_conn_request. */
 int remote_request(struct remote *r, cJSON *request, const struct progress *p,
     cJSON **result, int *exit_status, char **cause);
+/* A request to the broker about r's host ("forward", "unforward"), on a
+ * connection of its own: the fields of fields (consumed; may be NULL) are
+ * added to {"op":op,"host":...}. See proto_conn_request. */
+int remote_broker_call(struct remote *r, const char *op, cJSON *fields, cJSON **result,
+    char **cause);
+/* The remote target's host as written. */
+const char *remote_host(const struct remote *r);
+
 /* A backend for the workspace commands that runs them on r's agent. */
 void remote_backend(struct remote *r, struct agent_backend *be);
 

@@ -1,0 +1,322 @@
+/* cmd-forward.c - `rdev forward` and the forwardPorts step of `rdev up`:
+ * forwards live in the broker (forward-spec.h), so they outlast this
+ * process. */
+#include "client.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker-client.h"
+#include "forward-spec.h"
+#include "remote.h"
+#include "target.h"
+#include "xmalloc.h"
+
+/* One requested forward as the broker wants it. */
+static cJSON *
+forward_request_entry(const struct forward_spec *s)
+{
+	cJSON *e = cJSON_CreateObject();
+
+	if (s->local_port != 0)
+		cJSON_AddNumberToObject(e, "local", s->local_port);
+	cJSON_AddNumberToObject(e, "port", s->port);
+	if (s->service != NULL)
+		cJSON_AddStringToObject(e, "service", s->service);
+	if (s->require_local)
+		cJSON_AddBoolToObject(e, "requireLocal", 1);
+	if (s->label != NULL)
+		cJSON_AddStringToObject(e, "label", s->label);
+	return e;
+}
+
+static void
+forward_print_table(FILE *out, const cJSON *forwards, int with_host)
+{
+	const cJSON *f, *svc, *label, *host;
+	char target[300];
+
+	cJSON_ArrayForEach(f, forwards) {
+		svc = cJSON_GetObjectItemCaseSensitive(f, "service");
+		label = cJSON_GetObjectItemCaseSensitive(f, "label");
+		host = cJSON_GetObjectItemCaseSensitive(f, "host");
+		snprintf(target, sizeof target, "%s%s%d", cJSON_IsString(svc) ?
+		    svc->valuestring : "container port ", cJSON_IsString(svc) ? ":" : "",
+		    cJSON_GetObjectItemCaseSensitive(f, "port")->valueint);
+		fprintf(out, "  localhost:%-5d -> %s%s%s%s%s%s\n",
+		    cJSON_GetObjectItemCaseSensitive(f, "local")->valueint, target,
+		    with_host && cJSON_IsString(host) ? " on " : "",
+		    with_host && cJSON_IsString(host) ? host->valuestring : "",
+		    cJSON_IsString(label) ? " (" : "",
+		    cJSON_IsString(label) ? label->valuestring : "",
+		    cJSON_IsString(label) ? ")" : "");
+	}
+}
+
+/* Ask the broker for forwards of workspace on r's host; prints the table
+ * (unless quiet) and the errors. 0, or 1 if any forward failed. */
+static int
+forward_add(struct remote *r, const char *workspace, const char *config, cJSON *list,
+    int quiet)
+{
+	cJSON *fields = cJSON_CreateObject(), *res = NULL;
+	const cJSON *errors, *e;
+	char *cause = NULL;
+	int rc = 0;
+
+	cJSON_AddStringToObject(fields, "workspace", workspace);
+	if (config != NULL)
+		cJSON_AddStringToObject(fields, "config", config);
+	cJSON_AddItemToObject(fields, "forwards", list);
+	if (remote_broker_call(r, "forward", fields, &res, &cause) != 0) {
+		fprintf(stderr, "rdev: forward: %s\n", cause);
+		free(cause);
+		return 1;
+	}
+	if (!quiet && cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(res,
+	    "forwards")) > 0) {
+		fprintf(stderr, "forwarded ports (until `rdev down` or `rdev forward "
+		    "--stop`):\n");
+		forward_print_table(stderr, cJSON_GetObjectItemCaseSensitive(res,
+		    "forwards"), 0);
+	}
+	errors = cJSON_GetObjectItemCaseSensitive(res, "errors");
+	cJSON_ArrayForEach(e, errors) {
+		fprintf(stderr, "rdev: forward: %s\n", e->valuestring);
+		rc = 1;
+	}
+	cJSON_Delete(res);
+	return rc;
+}
+
+/* portsAttributes' entry for port: an exact key or a "FROM-TO" range. */
+static const cJSON *
+forward_port_attributes(const cJSON *merged, int port)
+{
+	const cJSON *pa = cJSON_GetObjectItemCaseSensitive(merged, "portsAttributes"), *a;
+	int from, to;
+
+	cJSON_ArrayForEach(a, pa) {
+		if (sscanf(a->string, "%d-%d", &from, &to) == 2) {
+			if (port >= from && port <= to)
+				return a;
+		} else if (sscanf(a->string, "%d", &from) == 1 && from == port &&
+		    strspn(a->string, "0123456789") == strlen(a->string))
+			return a;
+	}
+	return cJSON_GetObjectItemCaseSensitive(merged, "otherPortsAttributes");
+}
+
+int
+client_forward_ports(struct remote *r, const char *workspace, const char *config,
+    int quiet)
+{
+	cJSON *req = cJSON_CreateObject(), *res = NULL, *list;
+	const cJSON *merged, *fp, *e, *attrs, *v;
+	struct forward_spec s;
+	char *cause = NULL;
+
+	cJSON_AddStringToObject(req, "op", "read-configuration");
+	cJSON_AddStringToObject(req, "workspace", workspace);
+	if (config != NULL)
+		cJSON_AddStringToObject(req, "config", config);
+	cJSON_AddBoolToObject(req, "includeMerged", 1);
+	if (remote_request(r, req, NULL, &res, NULL, &cause) != 0) {
+		fprintf(stderr, "rdev: up: forwardPorts: %s\n", cause);
+		free(cause);
+		return 1;
+	}
+	merged = cJSON_GetObjectItemCaseSensitive(res, "mergedConfiguration");
+	fp = cJSON_GetObjectItemCaseSensitive(merged, "forwardPorts");
+	if (cJSON_GetArraySize(fp) == 0) {
+		cJSON_Delete(res);
+		return 0;
+	}
+	list = cJSON_CreateArray();
+	cJSON_ArrayForEach(e, fp) {
+		memset(&s, 0, sizeof s);
+		if (cJSON_IsNumber(e))
+			s.port = e->valueint;
+		else if (cJSON_IsString(e)) {
+			const char *colon = strrchr(e->valuestring, ':');
+
+			/* "host:port": localhost means the dev container itself */
+			if (colon == NULL || forward_spec_parse(colon + 1, &s, NULL) != 0) {
+				fprintf(stderr, "rdev: up: forwardPorts: '%s' is not PORT or "
+				    "\"service:PORT\"\n", e->valuestring);
+				continue;
+			}
+			if (strncmp(e->valuestring, "localhost:", 10) != 0 &&
+			    strncmp(e->valuestring, "127.0.0.1:", 10) != 0)
+				s.service = xstrndup(e->valuestring,
+				    (size_t)(colon - e->valuestring));
+		} else
+			continue;
+		attrs = forward_port_attributes(merged, s.port);
+		v = cJSON_GetObjectItemCaseSensitive(attrs, "label");
+		if (cJSON_IsString(v))
+			s.label = xstrdup(v->valuestring);
+		s.require_local = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(attrs,
+		    "requireLocalPort"));
+		cJSON_AddItemToArray(list, forward_request_entry(&s));
+		forward_spec_clear(&s);
+	}
+	cJSON_Delete(res);
+	return forward_add(r, workspace, config, list, quiet);
+}
+
+int
+client_unforward_workspace(struct remote *r, const char *workspace)
+{
+	cJSON *fields = cJSON_CreateObject(), *res = NULL;
+	char *cause = NULL;
+	int rc;
+
+	cJSON_AddStringToObject(fields, "workspace", workspace);
+	rc = remote_broker_call(r, "unforward", fields, &res, &cause);
+	free(cause);
+	cJSON_Delete(res);
+	return rc;
+}
+
+static int
+forward_list(int json)
+{
+	struct proto_conn *c;
+	cJSON *req, *res = NULL;
+	char *cause = NULL, *text;
+	int not_running;
+
+	if (broker_client_connect(0, "rdev " RDEV_VERSION, &c, &not_running, &cause) != 0) {
+		free(cause);
+		if (json)
+			printf("[]\n");
+		else
+			fprintf(stderr, "rdev: no forwards (the broker is not running)\n");
+		return not_running ? CMD_EXIT_OK : CMD_EXIT_FAILURE;
+	}
+	req = cJSON_CreateObject();
+	cJSON_AddNumberToObject(req, "id", 1);
+	cJSON_AddStringToObject(req, "op", "status");
+	if (proto_conn_request(c, req, NULL, NULL, &res, NULL, &cause) != 0) {
+		fprintf(stderr, "rdev: forward: %s\n", cause);
+		free(cause);
+		proto_conn_free(c);
+		return CMD_EXIT_FAILURE;
+	}
+	proto_conn_free(c);
+	if (json) {
+		text = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(res,
+		    "forwards"));
+		printf("%s\n", text);
+		free(text);
+	} else
+		forward_print_table(stdout, cJSON_GetObjectItemCaseSensitive(res,
+		    "forwards"), 1);
+	cJSON_Delete(res);
+	return CMD_EXIT_OK;
+}
+
+int
+client_forward_exec(int argc, char **argv)
+{
+	const struct cmd_entry *e = cmd_lookup(&client_program, "forward");
+	struct remote_opts ro = { 0, 0 };
+	const char *target = NULL, *config = NULL, *stop = NULL;
+	struct forward_spec s;
+	struct target t;
+	struct remote *r;
+	cJSON *list, *fields, *res = NULL;
+	char *cause = NULL;
+	int i, rc, list_mode = 0, json = 0, stop_all = 0;
+
+	list = cJSON_CreateArray();
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--list") == 0)
+			list_mode = 1;
+		else if (strcmp(argv[i], "--json") == 0)
+			json = 1;
+		else if (strcmp(argv[i], "--accept-new-host-key") == 0)
+			ro.accept_new_host_key = 1;
+		else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			config = argv[++i];
+		else if (strcmp(argv[i], "--stop") == 0 && i + 1 < argc)
+			stop = argv[++i];
+		else if (strcmp(argv[i], "--stop-all") == 0)
+			stop_all = 1;
+		else if (argv[i][0] == '-') {
+			cJSON_Delete(list);
+			return cmd_usage_error(&client_program, e, "unknown option %s", argv[i]);
+		} else if (target == NULL)
+			target = argv[i];
+		else if (forward_spec_parse(argv[i], &s, &cause) != 0) {
+			cJSON_Delete(list);
+			rc = cmd_usage_error(&client_program, e, "%s", cause);
+			free(cause);
+			return rc;
+		} else {
+			cJSON_AddItemToArray(list, forward_request_entry(&s));
+			forward_spec_clear(&s);
+		}
+	}
+	if (list_mode) {
+		cJSON_Delete(list);
+		return forward_list(json);
+	}
+	if (target == NULL || (cJSON_GetArraySize(list) == 0 && stop == NULL && !stop_all)) {
+		cJSON_Delete(list);
+		return cmd_usage_error(&client_program, e, "TARGET and at least one SPEC "
+		    "(or --stop SPEC, --stop-all, --list)");
+	}
+	if (!target_is_remote(target)) {
+		cJSON_Delete(list);
+		fprintf(stderr, "rdev: forward: local targets need no forwarding yet: the "
+		    "container's address is reachable from this machine\n");
+		return CMD_EXIT_UNAVAILABLE;
+	}
+	if (target_parse(target, &t, &cause) != 0) {
+		cJSON_Delete(list);
+		fprintf(stderr, "rdev: forward: %s\n", cause);
+		free(cause);
+		return CMD_EXIT_USAGE;
+	}
+	r = remote_new(&t, &ro);
+	if (stop != NULL || stop_all) {
+		cJSON_Delete(list);
+		fields = cJSON_CreateObject();
+		cJSON_AddStringToObject(fields, "workspace", t.path);
+		if (stop != NULL) {
+			if (forward_spec_parse(stop, &s, &cause) != 0) {
+				rc = cmd_usage_error(&client_program, e, "%s", cause);
+				free(cause);
+				cJSON_Delete(fields);
+				goto out;
+			}
+			cJSON_AddNumberToObject(fields, "local", s.local_port != 0 ?
+			    s.local_port : s.port);
+			forward_spec_clear(&s);
+		}
+		if (remote_broker_call(r, "unforward", fields, &res, &cause) != 0) {
+			fprintf(stderr, "rdev: forward: %s\n", cause);
+			free(cause);
+			rc = CMD_EXIT_FAILURE;
+			goto out;
+		}
+		i = cJSON_GetObjectItemCaseSensitive(res, "stopped")->valueint;
+		cJSON_Delete(res);
+		if (i == 0) {
+			fprintf(stderr, "rdev: forward: no such forward for %s\n", target);
+			rc = CMD_EXIT_FAILURE;
+		} else {
+			fprintf(stderr, "stopped %d forward%s\n", i, i == 1 ? "" : "s");
+			rc = CMD_EXIT_OK;
+		}
+		goto out;
+	}
+	rc = forward_add(r, t.path, config, list, 0) == 0 ? CMD_EXIT_OK : CMD_EXIT_FAILURE;
+out:
+	remote_free(r);
+	target_clear(&t);
+	return rc;
+}
