@@ -2,6 +2,8 @@
 #ifndef RDEV_CLIENT_H
 #define RDEV_CLIENT_H
 
+#include <stdio.h>
+
 #include "cmd.h"
 #include "cmd-read-configuration.h"
 
@@ -19,6 +21,8 @@ int client_forward_exec(int argc, char **argv);
  * 0, or 1 if any failed (printed). */
 int client_forward_ports(struct remote *r, const char *workspace, const char *config,
     int quiet);
+/* The broker's forwards as a table (nothing when none, or no broker). */
+void client_forward_print_all(FILE *out);
 /* After a remote `down`: stop the workspace's forwards. */
 int client_unforward_workspace(struct remote *r, const char *workspace);
 

@@ -180,40 +180,71 @@ client_unforward_workspace(struct remote *r, const char *workspace)
 	return rc;
 }
 
-static int
-forward_list(int json)
+/* The broker's forwards, or NULL when none runs. */
+static cJSON *
+forward_status(int *failed, char **cause)
 {
 	struct proto_conn *c;
 	cJSON *req, *res = NULL;
-	char *cause = NULL, *text;
 	int not_running;
 
-	if (broker_client_connect(0, "rdev " RDEV_VERSION, &c, &not_running, &cause) != 0) {
-		free(cause);
-		if (json)
-			printf("[]\n");
-		else
-			fprintf(stderr, "rdev: no forwards (the broker is not running)\n");
-		return not_running ? CMD_EXIT_OK : CMD_EXIT_FAILURE;
+	*failed = 0;
+	if (broker_client_connect(0, "rdev " RDEV_VERSION, &c, &not_running, cause) != 0) {
+		*failed = !not_running;
+		return NULL;
 	}
 	req = cJSON_CreateObject();
 	cJSON_AddNumberToObject(req, "id", 1);
 	cJSON_AddStringToObject(req, "op", "status");
-	if (proto_conn_request(c, req, NULL, NULL, &res, NULL, &cause) != 0) {
+	if (proto_conn_request(c, req, NULL, NULL, &res, NULL, cause) != 0)
+		*failed = 1;
+	proto_conn_free(c);
+	return res;
+}
+
+void
+client_forward_print_all(FILE *out)
+{
+	cJSON *res;
+	const cJSON *fw;
+	char *cause = NULL;
+	int failed;
+
+	res = forward_status(&failed, &cause);
+	free(cause);
+	fw = cJSON_GetObjectItemCaseSensitive(res, "forwards");
+	if (cJSON_GetArraySize(fw) > 0) {
+		fprintf(out, "\nFORWARDS\n");
+		forward_print_table(out, fw, 1);
+	}
+	cJSON_Delete(res);
+}
+
+static int
+forward_list(int json)
+{
+	cJSON *res;
+	const cJSON *fw;
+	char *cause = NULL, *text;
+	int failed;
+
+	res = forward_status(&failed, &cause);
+	if (failed) {
 		fprintf(stderr, "rdev: forward: %s\n", cause);
 		free(cause);
-		proto_conn_free(c);
+		cJSON_Delete(res);
 		return CMD_EXIT_FAILURE;
 	}
-	proto_conn_free(c);
+	free(cause);
+	fw = cJSON_GetObjectItemCaseSensitive(res, "forwards");
 	if (json) {
-		text = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(res,
-		    "forwards"));
+		text = fw != NULL ? cJSON_PrintUnformatted(fw) : xstrdup("[]");
 		printf("%s\n", text);
 		free(text);
-	} else
-		forward_print_table(stdout, cJSON_GetObjectItemCaseSensitive(res,
-		    "forwards"), 1);
+	} else if (cJSON_GetArraySize(fw) == 0)
+		fprintf(stderr, "rdev: no forwards\n");
+	else
+		forward_print_table(stdout, fw, 1);
 	cJSON_Delete(res);
 	return CMD_EXIT_OK;
 }

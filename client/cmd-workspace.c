@@ -156,7 +156,15 @@ client_down_exec(int argc, char **argv)
 int
 client_ls_exec(int argc, char **argv)
 {
-	return client_workspace_cmd("ls", agent_cmd_ls_on, argc, argv);
+	int rc, json = 0;
+
+	/* Before the command: it rewrites argv (the target becomes its path). */
+	for (int i = 1; i < argc; i++)
+		json |= strcmp(argv[i], "--json") == 0;
+	rc = client_workspace_cmd("ls", agent_cmd_ls_on, argc, argv);
+	if (rc == CMD_EXIT_OK && !json)
+		client_forward_print_all(stdout);
+	return rc;
 }
 
 int

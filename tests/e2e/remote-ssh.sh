@@ -6,7 +6,8 @@
 #   new handshake: sshd logs one login), `shell` through a real terminal
 #   (type, read, resize, exit status), ls/logs/read-configuration/stop/down,
 #   two clients at once, a client killed mid-exec (nothing left running on
-#   the host), the broker killed (the next command starts a new one), host
+#   the host), `rdev up localhost:PATH` through this machine's sshd, the
+#   broker killed (the next command starts a new one), host
 #   keys (unknown: refused with the fingerprint; accepted with the flag and
 #   recorded; changed: refused), `rdev-broker status`/`stop`.
 . "$(dirname "$0")/../rig/lib.sh"
@@ -127,6 +128,16 @@ eventually "after the client is killed nothing of it runs in the container" sh -
 	"! docker top $cid -eo pid,args | grep -q '[s]leep 3$$'"
 eventually "and no rdev-agent serve of it stays on the host" sh -c \
 	"test \$(pgrep -u rdev-$name -f 'rdev-agent serve' | wc -l) -eq 0"
+
+# --- localhost:PATH: this machine through its own sshd --------------------------
+# A config whose "localhost" is the rig host's sshd on this machine.
+{
+	echo "Host localhost"
+	sed -n 's/^ *\(HostName\|Port\|User\|IdentityFile\|IdentitiesOnly\|UserKnownHostsFile\|GlobalKnownHostsFile\|BatchMode\) /  \1 /p' "$cfg"
+} >"$TEST_TMP/ssh_config_localhost"
+check_eq "localhost:PATH goes through this machine's sshd to the same container" \
+	"$(RDEV_SSH_CONFIG=$TEST_TMP/ssh_config_localhost "$RDEV_BIN_DIR/rdev" up localhost:~/ws \
+	--accept-new-host-key 2>/dev/null | jq -r .containerId)" "$(docker inspect -f '{{.Id}}' "$cid")"
 
 # --- the broker killed ------------------------------------------------------------
 pid=$(broker status --json | jq -r .pid)
