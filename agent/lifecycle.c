@@ -324,12 +324,18 @@ lifecycle_job_output(void *arg, int stream, const void *data, size_t len)
 /* Runs each lifecycle command in the container: the command (its stdin
  * /dev/null) is killed when the exec's stdin ends, which happens only when
  * the agent that started it goes away (the agent holds stdin open and never
- * writes). So a killed `up` leaves no half-run step behind to finish on its
- * own and race the retry of the next `up`. POSIX sh: busybox and Debian. */
+ * writes). So a killed or cancelled `up` leaves no half-run step behind to
+ * finish on its own and race the retry of the next `up`. Killed is the whole
+ * process group, which runc makes the exec's and which the command's
+ * children share (no job control here): SIGTERM, SIGKILL 2 s later; the
+ * watcher ignores the TERM to live for the KILL. Only the command's pid
+ * would leave `sh -c 'a; sleep 300; b'`'s sleep running. POSIX sh: busybox
+ * and Debian. */
 static const char lifecycle_watchdog[] =
     "exec 3<&0\n"
     "\"$@\" </dev/null & c=$!\n"
-    "{ while read -r _; do :; done; kill -TERM \"$c\" 2>/dev/null; } <&3 & w=$!\n"
+    "{ while read -r _; do :; done; trap '' TERM; kill -TERM 0 2>/dev/null;\n"
+    "  sleep 2 2>/dev/null; kill -KILL 0 2>/dev/null; } <&3 & w=$!\n"
     "wait \"$c\"; s=$?\n"
     "kill \"$w\" 2>/dev/null\n"
     "exit \"$s\"\n";

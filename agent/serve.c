@@ -2,6 +2,7 @@
  * one worker process per request (serve.h, docs/PROTOCOL.md). */
 #include "serve.h"
 
+#include <sys/prctl.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agent-cmds.h"
@@ -27,6 +29,7 @@
 #include "exec-signal.h"
 #include "log.h"
 #include "proto.h"
+#include "relay-install.h"
 #include "xmalloc.h"
 
 #define SERVE_SOFTWARE "rdev-agent " RDEV_VERSION
@@ -39,6 +42,14 @@
  * SIGKILL, and how long the router then waits for its exec workers. */
 #define SERVE_HANGUP_GRACE_MS 2000
 #define SERVE_EXEC_WAIT_MS 10000
+/* A cancelled operation's process group gets SIGINT, then SIGKILL this much
+ * later; what is left of it is given up on a little after that. */
+#define SERVE_CANCEL_GRACE_MS 5000
+#define SERVE_CANCEL_GIVE_UP_MS 1000
+/* How often the router looks whether a cancelled group is gone. */
+#define SERVE_CANCEL_TICK_MS 100
+/* What a cancelled operation answers: as a CLI killed by ^C. */
+#define SERVE_CANCEL_STATUS 130
 
 enum serve_kind { SERVE_OP, SERVE_EXEC };
 
@@ -55,6 +66,9 @@ struct serve_worker {
 	int closed;        /* exec: its CLOSE went to the peer */
 	int reaped;
 	int status;        /* wait status, once reaped */
+	int cancelled;     /* op: SIGINT went to its process group */
+	int killed;        /* op: and then SIGKILL */
+	long long kill_at; /* op, cancelled: when SIGKILL goes (serve_now_ms) */
 	double *signals;   /* exec: ids of signal requests it has not answered */
 	size_t nsignals;
 	struct buf *in;    /* bytes from the worker, not yet a whole frame */
@@ -518,7 +532,10 @@ serve_job_run(struct serve_job *j, const char *op)
 		rc = agent_op_logs(folder, config, cJSON_IsNumber(mb) && mb->valuedouble > 0 &&
 		    mb->valuedouble < SERVE_LOG_MAX ? (size_t)mb->valuedouble : SERVE_LOG_MAX,
 		    &result, &cause);
-	} else if (strcmp(op, "read-configuration") == 0)
+	} else if (strcmp(op, "relay") == 0)
+		rc = relay_install_ensure("rdev", folder, config,
+		    serve_req_string(j->req, "service"), &result, &cause);
+	else if (strcmp(op, "read-configuration") == 0)
 		rc = agent_op_read_configuration(j->self, folder, config,
 		    serve_req_bool(j->req, "includeMerged"), &result, &cause);
 	else
@@ -534,7 +551,8 @@ serve_job_run(struct serve_job *j, const char *op)
 /* ---- The router: runs in the serve process. --------------------------- */
 
 static const char *const serve_worker_ops[] = {
-	"info", "read-configuration", "up", "stop", "down", "ls", "logs", "exec", NULL
+	"info", "read-configuration", "up", "stop", "down", "ls", "logs", "exec", "relay",
+	NULL
 };
 
 static void
@@ -589,7 +607,7 @@ serve_spawn(struct serve *s, cJSON *req, const cJSON *id, const char *op,
 	struct serve_job j;
 	struct sigaction sa;
 	int sv[2], null;
-	pid_t pid;
+	pid_t pid, router = getpid();
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
 		serve_reply_error(s->out, id, strerror(errno), kind == SERVE_EXEC ?
@@ -618,6 +636,16 @@ serve_spawn(struct serve *s, cJSON *req, const cJSON *id, const char *op,
 			sigemptyset(&sa.sa_mask);
 			sigaction(SIGHUP, &sa, NULL);
 			sigaction(SIGINT, &sa, NULL);
+		} else {
+			/* An operation is cancelled as a local one is by ^C:
+			 * SIGINT to its process group (serve_cancel), which
+			 * must not be ignored even if serve's was. A router
+			 * that dies without cancelling (killed) cancels too. */
+			setpgid(0, 0);
+			signal(SIGINT, SIG_DFL);
+			signal(SIGTERM, SIG_DFL);
+			if (prctl(PR_SET_PDEATHSIG, SIGINT) == 0 && getppid() != router)
+				_exit(0); /* the router is gone already */
 		}
 		close(sv[0]);
 		close(serve_sigpipe[0]);
@@ -644,6 +672,9 @@ serve_spawn(struct serve *s, cJSON *req, const cJSON *id, const char *op,
 		_exit(0);
 	}
 	close(sv[1]);
+	/* Also here, so that a cancel right away finds the group. */
+	if (kind == SERVE_OP)
+		setpgid(pid, pid);
 	serve_set_nonblock(sv[0]);
 	w = xcalloc(1, sizeof *w);
 	w->kind = kind;
@@ -656,6 +687,103 @@ serve_spawn(struct serve *s, cJSON *req, const cJSON *id, const char *op,
 	w->out = buf_new();
 	TAILQ_INSERT_TAIL(&s->workers, w, entry);
 	log_debug("serve: request %.0f (%s): worker %ld", w->id, op, (long)pid);
+}
+
+static long long
+serve_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Cancel operation w as ^C cancels a local one: SIGINT to its process group
+ * (the worker and what it started), SIGKILL SERVE_CANCEL_GRACE_MS later if
+ * anything is left (serve_cancel_tick). The worker dies before it records a
+ * lifecycle step as done; its docker connections close, and the lifecycle
+ * watchdog in the container ends the step's processes. */
+static void
+serve_cancel(struct serve_worker *w, const char *why)
+{
+	if (w->kind != SERVE_OP || w->cancelled)
+		return;
+	w->cancelled = 1;
+	w->kill_at = serve_now_ms() + SERVE_CANCEL_GRACE_MS;
+	log_info("serve: request %.0f (%s): cancelled (%s): SIGINT to worker %ld",
+	    w->id, w->op, why, (long)w->pid);
+	if (kill(-w->pid, SIGINT) != 0 && errno != ESRCH)
+		log_warn("serve: request %.0f: kill: %s", w->id, strerror(errno));
+}
+
+/* Is a cancelled worker done with: reaped, and its process group empty (or
+ * given up on)? */
+static int
+serve_cancel_done(const struct serve_worker *w, long long now)
+{
+	if (!w->reaped)
+		return 0;
+	if (kill(-w->pid, 0) != 0 && errno == ESRCH)
+		return 1;
+	return now >= w->kill_at + SERVE_CANCEL_GIVE_UP_MS;
+}
+
+/* Send SIGKILL to cancelled groups whose grace is over. Returns the poll
+ * timeout the router needs for its cancels: -1 if there are none. */
+static int
+serve_cancel_tick(struct serve *s)
+{
+	struct serve_worker *w;
+	long long now = serve_now_ms();
+	int timeout = -1;
+
+	TAILQ_FOREACH(w, &s->workers, entry) {
+		if (!w->cancelled)
+			continue;
+		if (!w->killed && now >= w->kill_at) {
+			w->killed = 1;
+			log_warn("serve: request %.0f (%s): still running %d ms after "
+			    "SIGINT: SIGKILL", w->id, w->op, SERVE_CANCEL_GRACE_MS);
+			kill(-w->pid, SIGKILL);
+		}
+		timeout = SERVE_CANCEL_TICK_MS;
+	}
+	return timeout;
+}
+
+/* cancel: {"op":"cancel","request":M} cancels running operation M (see
+ * serve_cancel), which then answers "cancelled"; answered {} at once. */
+static void
+serve_cancel_request(struct serve *s, const cJSON *req, const cJSON *id)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(req, "request");
+	struct serve_worker *w, *found = NULL;
+	char *msg;
+
+	if (!cJSON_IsNumber(m)) {
+		serve_reply_error(s->out, id, "cancel: \"request\" (the id of a running "
+		    "request) is required", -1);
+		return;
+	}
+	TAILQ_FOREACH(w, &s->workers, entry)
+		if (w->id == m->valuedouble &&
+		    (!w->answered || (w->kind == SERVE_EXEC && !w->closed)))
+			found = w;
+	if (found == NULL) {
+		msg = xasprintf("cancel: no request %.0f is running", m->valuedouble);
+		serve_reply_error(s->out, id, msg, -1);
+		free(msg);
+		return;
+	}
+	if (found->kind == SERVE_EXEC) {
+		msg = xasprintf("cancel: request %.0f is an exec: send it a signal or "
+		    "close its channel", m->valuedouble);
+		serve_reply_error(s->out, id, msg, -1);
+		free(msg);
+		return;
+	}
+	serve_cancel(found, "cancel request");
+	serve_reply_result(s->out, id, cJSON_CreateObject());
 }
 
 /* Answer version in the router itself. */
@@ -758,6 +886,10 @@ serve_request(struct serve *s, const struct proto_frame *f)
 	}
 	if (strcmp(op->valuestring, "signal") == 0) {
 		serve_signal(s, req, id);
+		goto out;
+	}
+	if (strcmp(op->valuestring, "cancel") == 0) {
+		serve_cancel_request(s, req, id);
 		goto out;
 	}
 	for (i = 0; serve_worker_ops[i] != NULL; i++)
@@ -944,7 +1076,9 @@ serve_worker_finish(struct serve *s, struct serve_worker *w)
 	size_t i;
 
 	serve_worker_read(s, w, 1);
-	if (WIFSIGNALED(w->status))
+	if (w->cancelled)
+		msg = xstrdup("cancelled");
+	else if (WIFSIGNALED(w->status))
 		msg = xasprintf("%s: the agent's worker was killed by signal %d",
 		    w->op, WTERMSIG(w->status));
 	else
@@ -953,7 +1087,8 @@ serve_worker_finish(struct serve *s, struct serve_worker *w)
 	if (!w->answered) {
 		idj = cJSON_CreateNumber(w->id);
 		serve_reply_error(s->out, idj, msg, w->kind == SERVE_EXEC ?
-		    AGENT_EXIT_EXEC_FAILED : CMD_EXIT_FAILURE);
+		    AGENT_EXIT_EXEC_FAILED : w->cancelled ? SERVE_CANCEL_STATUS :
+		    CMD_EXIT_FAILURE);
 		cJSON_Delete(idj);
 	} else if (w->kind == SERVE_EXEC && !w->closed) {
 		o = cJSON_CreateObject();
@@ -973,10 +1108,25 @@ serve_worker_finish(struct serve *s, struct serve_worker *w)
 	serve_worker_free(w);
 }
 
+/* Finish the workers that have exited; a cancelled one once its process
+ * group is gone too, so that its "cancelled" means nothing of it runs. */
+static void
+serve_finish_exited(struct serve *s)
+{
+	struct serve_worker *w, *next;
+	long long now = serve_now_ms();
+
+	for (w = TAILQ_FIRST(&s->workers); w != NULL; w = next) {
+		next = TAILQ_NEXT(w, entry);
+		if (w->reaped && (!w->cancelled || serve_cancel_done(w, now)))
+			serve_worker_finish(s, w);
+	}
+}
+
 static void
 serve_reap(struct serve *s)
 {
-	struct serve_worker *w, *next;
+	struct serve_worker *w;
 	int status;
 	pid_t pid;
 	char c[64];
@@ -991,11 +1141,7 @@ serve_reap(struct serve *s)
 			}
 		}
 	}
-	for (w = TAILQ_FIRST(&s->workers); w != NULL; w = next) {
-		next = TAILQ_NEXT(w, entry);
-		if (w->reaped)
-			serve_worker_finish(s, w);
-	}
+	serve_finish_exited(s);
 }
 
 /* Read from the peer and act on each whole frame. */
@@ -1066,37 +1212,41 @@ serve_flush_final(int fd, struct buf *out)
 }
 
 /* The peer is gone. Each worker sees its socket close: an exec worker hangs
- * up its command (SIGHUP, then SIGKILL) and exits, and we wait for that, a
- * bounded time; an operation's worker finishes its operation on its own. */
+ * up its command (SIGHUP, then SIGKILL) and exits; each running operation is
+ * cancelled (serve_cancel: SIGINT, SIGKILL 5 s later). We wait for both, a
+ * bounded time. */
 static void
 serve_end_workers(struct serve *s)
 {
 	struct serve_worker *w, *next;
 	struct pollfd pfd = { .fd = serve_sigpipe[0], .events = POLLIN };
-	int waited = 0, left, status;
+	long long now, deadline = serve_now_ms() + SERVE_EXEC_WAIT_MS;
+	int left, status;
 	char c[64];
 
 	TAILQ_FOREACH(w, &s->workers, entry) {
 		if (w->fd >= 0)
 			close(w->fd);
 		w->fd = -1;
+		if (w->kind == SERVE_OP && !w->reaped)
+			serve_cancel(w, "the peer is gone");
 	}
 	for (;;) {
+		serve_cancel_tick(s);
+		now = serve_now_ms();
 		left = 0;
 		TAILQ_FOREACH(w, &s->workers, entry) {
-			if (w->kind != SERVE_EXEC || w->reaped)
-				continue;
-			if (waitpid(w->pid, &status, WNOHANG) == 0)
-				left++;
-			else
+			if (!w->reaped && waitpid(w->pid, &status, WNOHANG) != 0)
 				w->reaped = 1;
+			if (w->kind == SERVE_EXEC ? !w->reaped :
+			    w->cancelled && !serve_cancel_done(w, now))
+				left++;
 		}
-		if (left == 0 || waited >= SERVE_EXEC_WAIT_MS)
+		if (left == 0 || now >= deadline)
 			break;
-		poll(&pfd, 1, 100);
+		poll(&pfd, 1, SERVE_CANCEL_TICK_MS);
 		while (read(serve_sigpipe[0], c, sizeof c) > 0)
 			continue;
-		waited += 100;
 	}
 	for (w = TAILQ_FIRST(&s->workers); w != NULL; w = next) {
 		next = TAILQ_NEXT(w, entry);
@@ -1104,9 +1254,12 @@ serve_end_workers(struct serve *s)
 			log_warn("serve: exec worker %ld did not end: killed", (long)w->pid);
 			kill(w->pid, SIGKILL);
 			waitpid(w->pid, &status, 0);
-		} else if (w->kind == SERVE_OP)
-			log_info("serve: request %.0f (%s) goes on without the peer",
-			    w->id, w->op);
+		} else if (w->kind == SERVE_OP && !w->reaped) {
+			log_warn("serve: request %.0f (%s): worker %ld did not end: killed",
+			    w->id, w->op, (long)w->pid);
+			kill(-w->pid, SIGKILL);
+			waitpid(w->pid, &status, 0);
+		}
 		TAILQ_REMOVE(&s->workers, w, entry);
 		serve_worker_free(w);
 	}
@@ -1120,7 +1273,7 @@ serve_run(const struct serve_opts *opts)
 	struct sigaction sa, old_sa;
 	struct pollfd *pfd = NULL;
 	size_t npfd, i, busy;
-	int in_flags = fcntl(opts->in_fd, F_GETFL), out_flags = fcntl(opts->out_fd, F_GETFL);
+	int timeout, in_flags = fcntl(opts->in_fd, F_GETFL), out_flags = fcntl(opts->out_fd, F_GETFL);
 	int rc = 0;
 	cJSON *hello;
 
@@ -1164,7 +1317,8 @@ serve_run(const struct serve_opts *opts)
 			pfd[i].revents = 0;
 			i++;
 		}
-		if (poll(pfd, npfd + 3, -1) < 0) {
+		timeout = serve_cancel_tick(&s);
+		if (poll(pfd, npfd + 3, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			fatal("serve: poll: %s", strerror(errno));
@@ -1189,6 +1343,8 @@ serve_run(const struct serve_opts *opts)
 		}
 		if (pfd[0].revents != 0)
 			serve_reap(&s);
+		else if (timeout >= 0)
+			serve_finish_exited(&s);
 		serve_flush(opts->out_fd, s.out);
 	}
 	if (s.fatal)

@@ -19,8 +19,10 @@ struct serve_opts {
 
 /* Serve one peer until it goes away (end of in_fd: exit code 0) or breaks
  * the protocol (a FATAL frame is sent: exit code 1). Then running execs are
- * hung up (SIGHUP, SIGKILL 2 s later; exec-signal.h) and waited for, up to
- * 10 s; running operations are left to finish on their own in their worker.
+ * hung up (SIGHUP, SIGKILL 2 s later; exec-signal.h) and running operations
+ * cancelled (SIGINT to the worker's process group, SIGKILL 5 s later; the
+ * "cancel" op does the same for one request), and both waited for, up to
+ * 10 s.
  * Installs a SIGCHLD handler while it runs; expects SIGPIPE to be ignored. */
 int serve_run(const struct serve_opts *opts);
 

@@ -2,14 +2,20 @@
 #include "remote.h"
 
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "broker-client.h"
 #include "error.h"
 #include "up.h"
 #include "xmalloc.h"
+
+/* How long a cancelled request may take to confirm it has stopped (the
+ * agent gives an operation 5 s between SIGINT and SIGKILL). */
+#define REMOTE_CANCEL_WAIT_MS 10000
 
 struct remote {
 	struct target t;
@@ -158,21 +164,90 @@ fail:
 	return -1;
 }
 
+/* The signal (SIGINT/SIGTERM) that interrupted the request we wait for. */
+static volatile sig_atomic_t remote_interrupted;
+
+static void
+remote_on_interrupt(int sig)
+{
+	if (remote_interrupted != 0)
+		_exit(128 + sig); /* the second one: stop waiting for the cancel */
+	remote_interrupted = sig;
+}
+
+/* Request id (op) was interrupted by ^C or SIGTERM: ask the agent to cancel
+ * it, wait (a bounded time, printing its progress) until it has, and exit as
+ * a program killed by that signal would. A second signal exits at once; the
+ * broker then drops the agent's channel, which cancels the request too. */
+static void __attribute__((noreturn))
+remote_cancel(struct remote *r, int id, const char *op, const struct progress *p)
+{
+	int sig = remote_interrupted, status = 0, rc = -1;
+	cJSON *req = cJSON_CreateObject(), *result = NULL;
+	char *cause = NULL;
+
+	cJSON_AddNumberToObject(req, "id", remote_next_id(r));
+	cJSON_AddStringToObject(req, "op", "cancel");
+	cJSON_AddNumberToObject(req, "request", id);
+	if (proto_conn_send_request(r->conn, req, &cause) == 0)
+		rc = proto_conn_response(r->conn, id, remote_on_progress, (void *)p,
+		    REMOTE_CANCEL_WAIT_MS, NULL, &result, &status, &cause);
+	if (rc == 0)
+		fprintf(stderr, "rdev: %s: cancelled, but it had finished on %s already\n",
+		    op, r->t.host);
+	else if (status == 130)
+		fprintf(stderr, "rdev: %s: cancelled\n", op);
+	else
+		fprintf(stderr, "rdev: %s: cancelled (%s: %s)\n", op, r->t.host, cause);
+	cJSON_Delete(result);
+	free(cause);
+	exit(128 + sig);
+}
+
 int
 remote_request(struct remote *r, cJSON *request, const struct progress *p,
     cJSON **result, int *exit_status, char **cause)
 {
+	struct sigaction sa, old_int, old_term;
+	const cJSON *opj = cJSON_GetObjectItemCaseSensitive(request, "op");
+	char *op = xstrdup(cJSON_IsString(opj) ? opj->valuestring : "request");
+	int id, rc;
+
 	*result = NULL;
+	if (exit_status != NULL)
+		*exit_status = 1;
 	if (remote_connect(r, cause) != 0) {
 		cJSON_Delete(request);
-		if (exit_status != NULL)
-			*exit_status = 1;
+		free(op);
 		return -1;
 	}
+	id = remote_next_id(r);
 	cJSON_DeleteItemFromObjectCaseSensitive(request, "id");
-	cJSON_AddNumberToObject(request, "id", remote_next_id(r));
-	if (proto_conn_request(r->conn, request, remote_on_progress, (void *)p, result,
-	    exit_status, cause) != 0)
+	cJSON_AddNumberToObject(request, "id", id);
+	/* While the agent works, ^C and SIGTERM cancel the operation there
+	 * (unless ignored, as in a background job of a script). */
+	remote_interrupted = 0;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = remote_on_interrupt;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, NULL, &old_int);
+	sigaction(SIGTERM, NULL, &old_term);
+	if (old_int.sa_handler != SIG_IGN)
+		sigaction(SIGINT, &sa, NULL);
+	if (old_term.sa_handler != SIG_IGN)
+		sigaction(SIGTERM, &sa, NULL);
+	rc = proto_conn_send_request(r->conn, request, cause);
+	if (rc == 0)
+		rc = proto_conn_response(r->conn, id, remote_on_progress, (void *)p, -1,
+		    &remote_interrupted, result, exit_status, cause);
+	if (rc == -2)
+		remote_cancel(r, id, op, p);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	if (remote_interrupted != 0)
+		raise(remote_interrupted); /* came with the answer: as before */
+	free(op);
+	if (rc != 0)
 		return error_prefix(cause, "%s", r->t.host);
 	return 0;
 }

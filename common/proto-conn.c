@@ -170,11 +170,18 @@ proto_conn_now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int
-proto_conn_wait(struct proto_conn *c, struct proto_frame *f, int timeout_ms,
-    char **cause)
+/* How often a wait with a stop flag looks at it: a signal that comes between
+ * the look and poll() does not interrupt poll(). */
+#define PROTO_CONN_STOP_POLL_MS 100
+
+/* proto_conn_wait until deadline (proto_conn_now_ms; timeout_ms < 0: none,
+ * else what the message says), also ending (-2) once stop (if not NULL) is
+ * non-zero. */
+static int
+proto_conn_wait_until(struct proto_conn *c, struct proto_frame *f, long long deadline,
+    int timeout_ms, const volatile sig_atomic_t *stop, char **cause)
 {
-	long long deadline = proto_conn_now_ms() + timeout_ms, left;
+	long long left;
 	struct pollfd p;
 	int rc;
 
@@ -183,10 +190,14 @@ proto_conn_wait(struct proto_conn *c, struct proto_frame *f, int timeout_ms,
 			return rc;
 		if (proto_conn_flush(c, cause) != 0)
 			return -1;
+		if (stop != NULL && *stop)
+			return -2;
 		left = timeout_ms < 0 ? -1 : deadline - proto_conn_now_ms();
 		if (timeout_ms >= 0 && left <= 0)
 			return error_set(cause, "%s did not answer within %d s", c->name,
 			    timeout_ms / 1000);
+		if (stop != NULL && (left < 0 || left > PROTO_CONN_STOP_POLL_MS))
+			left = PROTO_CONN_STOP_POLL_MS;
 		p = (struct pollfd){ .fd = c->fd, .events = POLLIN };
 		if (poll(&p, 1, (int)left) < 0) {
 			if (errno == EINTR)
@@ -206,6 +217,14 @@ proto_conn_wait(struct proto_conn *c, struct proto_frame *f, int timeout_ms,
 			return 0;
 		}
 	}
+}
+
+int
+proto_conn_wait(struct proto_conn *c, struct proto_frame *f, int timeout_ms,
+    char **cause)
+{
+	return proto_conn_wait_until(c, f, proto_conn_now_ms() + timeout_ms, timeout_ms, NULL,
+	    cause);
 }
 
 int
@@ -243,12 +262,23 @@ proto_conn_handshake(struct proto_conn *c, const char *software, uint32_t *versi
 }
 
 int
-proto_conn_request(struct proto_conn *c, cJSON *request,
-    void (*on_progress)(void *arg, const char *text), void *arg, cJSON **result,
-    int *exit_status, char **cause)
+proto_conn_send_request(struct proto_conn *c, cJSON *request, char **cause)
 {
-	const cJSON *id = cJSON_GetObjectItemCaseSensitive(request, "id"), *v, *ev;
-	double want = cJSON_IsNumber(id) ? id->valuedouble : -1;
+	int rc = proto_conn_queue_json(c, PROTO_CONTROL, 0, request, cause);
+
+	cJSON_Delete(request);
+	if (rc != 0 || proto_conn_flush(c, cause) != 0)
+		return -1;
+	return 0;
+}
+
+int
+proto_conn_response(struct proto_conn *c, double want,
+    void (*on_progress)(void *arg, const char *text), void *arg, int timeout_ms,
+    const volatile sig_atomic_t *stop, cJSON **result, int *exit_status, char **cause)
+{
+	long long deadline = proto_conn_now_ms() + timeout_ms;
+	const cJSON *id, *v, *ev;
 	struct proto_frame f;
 	cJSON *msg;
 	int rc;
@@ -256,13 +286,9 @@ proto_conn_request(struct proto_conn *c, cJSON *request,
 	*result = NULL;
 	if (exit_status != NULL)
 		*exit_status = 1;
-	rc = proto_conn_queue_json(c, PROTO_CONTROL, 0, request, cause);
-	cJSON_Delete(request);
-	if (rc != 0 || proto_conn_flush(c, cause) != 0)
-		return -1;
 	for (;;) {
-		if ((rc = proto_conn_wait(c, &f, -1, cause)) != 1)
-			return -1;
+		if ((rc = proto_conn_wait_until(c, &f, deadline, timeout_ms, stop, cause)) != 1)
+			return rc == -2 ? -2 : -1;
 		if (f.type == PROTO_FATAL || f.type == PROTO_CONTROL) {
 			if ((msg = proto_frame_json(&f, cause)) == NULL)
 				return error_prefix(cause, "%s", c->name);
@@ -279,7 +305,7 @@ proto_conn_request(struct proto_conn *c, cJSON *request,
 		id = cJSON_GetObjectItemCaseSensitive(msg, "id");
 		if (!cJSON_IsNumber(id) || id->valuedouble != want) {
 			cJSON_Delete(msg);
-			continue;  /* not ours (an event of another request) */
+			continue;  /* not ours (another request's event or answer) */
 		}
 		ev = cJSON_GetObjectItemCaseSensitive(msg, "event");
 		if (cJSON_IsString(ev)) {
@@ -304,4 +330,21 @@ proto_conn_request(struct proto_conn *c, cJSON *request,
 		cJSON_Delete(msg);
 		return -1;
 	}
+}
+
+int
+proto_conn_request(struct proto_conn *c, cJSON *request,
+    void (*on_progress)(void *arg, const char *text), void *arg, cJSON **result,
+    int *exit_status, char **cause)
+{
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(request, "id");
+	double want = cJSON_IsNumber(id) ? id->valuedouble : -1;
+
+	*result = NULL;
+	if (exit_status != NULL)
+		*exit_status = 1;
+	if (proto_conn_send_request(c, request, cause) != 0)
+		return -1;
+	return proto_conn_response(c, want, on_progress, arg, -1, NULL, result,
+	    exit_status, cause);
 }

@@ -10,6 +10,7 @@
 #ifndef RDEV_PROTO_CONN_H
 #define RDEV_PROTO_CONN_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -56,14 +57,27 @@ int proto_conn_wait(struct proto_conn *c, struct proto_frame *f, int timeout_ms,
 int proto_conn_handshake(struct proto_conn *c, const char *software, uint32_t *version,
     char **cause);
 
-#endif
-
 /* Send a request (a CONTROL object with "id" and "op"; consumed) and wait
  * for its response, passing "progress" events' text to on_progress (may be
- * NULL). Other frames that arrive meanwhile are a protocol error. Returns 0
- * with *result (the response's "result", or NULL if it had none; the caller
+ * NULL). Frames of other requests that arrive meanwhile are skipped, other
+ * frames are a protocol error. Returns 0 with *result (the response's "result", or NULL if it had none; the caller
  * frees it), or -1 with *cause: the response's "error" (and *exit_status its
  * "exitStatus", else 1) or what broke. */
 int proto_conn_request(struct proto_conn *c, cJSON *request,
     void (*on_progress)(void *arg, const char *text), void *arg, cJSON **result,
     int *exit_status, char **cause);
+
+/* proto_conn_request in two halves, for a caller that may give up waiting
+ * (^C) and send a request meanwhile ("cancel"). Send: queue request
+ * (consumed) and write it; 0, or -1 with *cause. */
+int proto_conn_send_request(struct proto_conn *c, cJSON *request, char **cause);
+/* Wait for the response to request id, as proto_conn_request does, for at
+ * most timeout_ms (< 0: no limit; -1 with *cause when it passes). When stop
+ * is not NULL, returns -2 (nothing in *cause, the request still running) as
+ * soon as *stop is non-zero: set it from a signal handler, installed with or
+ * without SA_RESTART (the wait looks at it at least every 100 ms). */
+int proto_conn_response(struct proto_conn *c, double id,
+    void (*on_progress)(void *arg, const char *text), void *arg, int timeout_ms,
+    const volatile sig_atomic_t *stop, cJSON **result, int *exit_status, char **cause);
+
+#endif

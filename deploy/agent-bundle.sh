@@ -26,6 +26,8 @@
 #                           LD_LIBRARY_PATH cannot swap the bundled library)
 #     lib/libcjson.so.1     copied from the build host (Debian ships no static
 #                           cJSON); any other non-glibc library would go here too
+#     rdev-relay            static (musl), copied into dev containers for
+#                           port forwarding (agent/relay-install.h)
 #     rdev-agent-check      POSIX sh: can this host run the bundle? (below)
 #     licenses/             the Debian copyright files of what is linked in
 #     MANIFEST              "key: value" lines (version, arch, glibc minimum...)
@@ -162,6 +164,15 @@ dir=$outdir/$name
 rm -rf "$dir" "$dir.tar.gz"
 mkdir -p "$dir/lib" "$dir/licenses"
 install -m 0755 "$bin" "$dir/rdev-agent"
+# The port-forwarding relay the agent copies into dev containers
+# (relay/rdev-relay.c, agent/relay-install.h looks for it next to rdev-agent):
+# built with rdev-agent (CMake target rdev-relay), static, no interpreter.
+relay=$builddir/rdev-relay
+[ -x "$relay" ] || die "no $relay (the CMake target rdev-relay builds it)"
+if readelf -l "$relay" | grep -q 'program interpreter' || readelf -d "$relay" 2>/dev/null | grep -q NEEDED; then
+	die "$relay is not a static executable"
+fi
+install -m 0755 "$relay" "$dir/rdev-relay"
 
 # 4. Every library it needs that is not glibc's, under its soname.
 for lib in $(needed "$bin"); do

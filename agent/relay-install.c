@@ -1,0 +1,832 @@
+/* relay-install.c - put rdev-relay into a dev container and keep it running
+ * (relay-install.h). */
+#include "relay-install.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "agent-state.h"
+#include "atomic-file.h"
+#include "buf.h"
+#include "docker-http.h"
+#include "docker.h"
+#include "error.h"
+#include "log.h"
+#include "workspace.h"
+#include "xmalloc.h"
+
+#define RELAY_MAGIC "RDEVRLY1"
+#define RELAY_BINARY_NAME "rdev-relay"
+#define RELAY_BINARY_MAX (16 * 1024 * 1024)
+#define RELAY_PROBE_TIMEOUT_MS 2000
+#define RELAY_START_TIMEOUT_MS 5000
+#define RELAY_DOCKER_TIMEOUT_MS (DOCKER_TIMEOUT_S * 1000)
+#define RELAY_LISTING_MAX (1024 * 1024)
+
+/* The relay binary that ships with this agent, and its hash. */
+struct relay_binary {
+	char *path;
+	char *data;
+	size_t len;
+	char hash[crypto_generichash_BYTES * 2 + 1];
+};
+
+/* What the state directory remembers about the relay in one container. */
+struct relay_state {
+	int port;
+	char token[RELAY_INSTALL_TOKEN_HEX + 1];
+	char hash[crypto_generichash_BYTES * 2 + 1];
+};
+
+static int64_t
+relay_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- tar ------------------------------------------------------------- */
+
+static void
+relay_tar_octal(char *field, size_t size, unsigned long long v)
+{
+	/* size - 1 octal digits and a NUL, as ustar wants. */
+	snprintf(field, size, "%0*llo", (int)size - 1, v);
+}
+
+void
+relay_install_tar(size_t n, const char *const *names, const void *const *data,
+    const size_t *lens, const unsigned *modes, unsigned char **tar, size_t *tar_len)
+{
+	struct buf *b = buf_new();
+	unsigned char hdr[512];
+	unsigned sum;
+	time_t now = time(NULL);
+
+	for (size_t i = 0; i < n; i++) {
+		memset(hdr, 0, sizeof hdr);
+		if (strlen(names[i]) >= 100)
+			fatal("relay_install_tar: name too long: %s", names[i]);
+		memcpy(hdr, names[i], strlen(names[i]));
+		relay_tar_octal((char *)hdr + 100, 8, modes[i] & 07777);
+		relay_tar_octal((char *)hdr + 108, 8, 0);
+		relay_tar_octal((char *)hdr + 116, 8, 0);
+		relay_tar_octal((char *)hdr + 124, 12, lens[i]);
+		relay_tar_octal((char *)hdr + 136, 12, (unsigned long long)now);
+		memset(hdr + 148, ' ', 8);
+		hdr[156] = '0';
+		memcpy(hdr + 257, "ustar", 6);
+		memcpy(hdr + 263, "00", 2);
+		sum = 0;
+		for (size_t k = 0; k < sizeof hdr; k++)
+			sum += hdr[k];
+		snprintf((char *)hdr + 148, 8, "%06o", sum);
+		hdr[155] = ' ';
+		buf_append(b, hdr, sizeof hdr);
+		buf_append(b, data[i], lens[i]);
+		memset(hdr, 0, sizeof hdr);
+		if (lens[i] % 512 != 0)
+			buf_append(b, hdr, 512 - lens[i] % 512);
+	}
+	memset(hdr, 0, sizeof hdr);
+	buf_append(b, hdr, sizeof hdr);
+	buf_append(b, hdr, sizeof hdr);
+	*tar = (unsigned char *)buf_take_string(b, tar_len);
+}
+
+int
+relay_install_untar_first(const unsigned char *tar, size_t tar_len, char **data,
+    size_t *len, char **cause)
+{
+	char field[13];
+	unsigned long long size;
+	char *end;
+	size_t off = 0;
+
+	*data = NULL;
+	*len = 0;
+	while (off + 512 <= tar_len) {
+		const unsigned char *h = tar + off;
+		if (h[0] == '\0')
+			break;
+		memcpy(field, h + 124, 12);
+		field[12] = '\0';
+		errno = 0;
+		size = strtoull(field, &end, 8);
+		if (errno != 0 || end == field)
+			return error_set(cause, "malformed archive from docker");
+		off += 512;
+		if (size > tar_len - off)
+			return error_set(cause, "truncated archive from docker");
+		if (h[156] == '0' || h[156] == '\0') {
+			*data = xmalloc((size_t)size + 1);
+			memcpy(*data, tar + off, (size_t)size);
+			(*data)[size] = '\0';
+			*len = (size_t)size;
+			return 0;
+		}
+		off += ((size_t)size + 511) / 512 * 512;
+	}
+	return error_set(cause, "archive from docker holds no file");
+}
+
+/* ---- raw requests to the Engine API ------------------------------------ */
+
+/* docker.h speaks JSON; the archive endpoints carry tar. One request on its
+ * own connection, unversioned path (the daemon's current API), body of
+ * body_len bytes as application/x-tar (body NULL: none). 0 with the status
+ * and the whole response body in *resp (caller frees), or -1 with *cause. */
+static int
+relay_docker_raw(struct docker *d, const char *method, const char *path,
+    const void *body, size_t body_len, int *status, struct buf **resp, char **cause)
+{
+	struct sockaddr_un sun;
+	struct docker_http *h = NULL;
+	struct docker_http_event ev;
+	struct buf *req = buf_new(), *out = buf_new();
+	const char *sock = docker_socket_path(d);
+	unsigned char rbuf[65536];
+	const unsigned char *p;
+	size_t left, used, rlen = 0, roff = 0;
+	int64_t deadline;
+	ssize_t n;
+	int fd = -1, rc = -1, r, eof = 0;
+	struct pollfd pfd;
+
+	*resp = NULL;
+	if (sock == NULL) {
+		error_set(cause, "docker: only unix:// DOCKER_HOST is supported");
+		goto out;
+	}
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	if (strlen(sock) >= sizeof sun.sun_path) {
+		error_set(cause, "docker socket path too long: %s", sock);
+		goto out;
+	}
+	strcpy(sun.sun_path, sock);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    connect(fd, (struct sockaddr *)&sun, sizeof sun) < 0) {
+		error_set_errno(cause, errno, "cannot connect to Docker at %s", sock);
+		goto out;
+	}
+	buf_appendf(req, "%s %s HTTP/1.1\r\nHost: docker\r\nUser-Agent: rdev-agent/%s\r\n"
+	    "Connection: close\r\n", method, path, RDEV_VERSION);
+	if (body != NULL)
+		buf_appendf(req, "Content-Type: application/x-tar\r\nContent-Length: %zu\r\n",
+		    body_len);
+	buf_appendf(req, "\r\n");
+	if (body != NULL)
+		buf_append(req, body, body_len);
+	if (fd_write_all(fd, buf_data(req), buf_len(req)) != 0) {
+		error_set_errno(cause, errno, "docker at %s", sock);
+		goto out;
+	}
+	h = docker_http_new(method, DOCKER_HTTP_MAX_BODY);
+	deadline = relay_now_ms() + RELAY_DOCKER_TIMEOUT_MS;
+	for (;;) {
+		if (roff == rlen && !eof) {
+			pfd.fd = fd;
+			pfd.events = POLLIN;
+			r = poll(&pfd, 1, (int)(deadline - relay_now_ms() > 0 ?
+			    deadline - relay_now_ms() : 0));
+			if (r == 0) {
+				error_set(cause, "docker at %s: no answer to %s %s", sock,
+				    method, path);
+				goto out;
+			}
+			if (r < 0 && errno == EINTR)
+				continue;
+			if ((n = read(fd, rbuf, sizeof rbuf)) < 0) {
+				if (errno == EINTR)
+					continue;
+				error_set_errno(cause, errno, "docker at %s", sock);
+				goto out;
+			}
+			rlen = (size_t)n;
+			roff = 0;
+			eof = n == 0;
+		}
+		if (roff == rlen && eof)
+			r = docker_http_eof(h, &ev, cause);
+		else {
+			p = rbuf + roff;
+			left = rlen - roff;
+			r = docker_http_feed(h, p, left, &used, &ev, cause);
+			roff += used;
+		}
+		if (r < 0) {
+			error_prefix(cause, "docker at %s", sock);
+			goto out;
+		}
+		if (r == 0)
+			continue;
+		if (ev.type == DOCKER_HTTP_BODY)
+			buf_append(out, ev.data, ev.len);
+		else if (ev.type == DOCKER_HTTP_END)
+			break;
+	}
+	*status = docker_http_status(h);
+	*resp = out;
+	out = NULL;
+	rc = 0;
+out:
+	docker_http_free(h);
+	if (fd >= 0)
+		close(fd);
+	buf_free(req);
+	buf_free(out);
+	return rc;
+}
+
+/* The daemon's message in an error body ({"message":...}), or the status. */
+static int
+relay_docker_error(const char *what, int status, struct buf *body, char **cause)
+{
+	cJSON *j = cJSON_ParseWithLength((const char *)buf_data(body), buf_len(body));
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "message");
+
+	if (cJSON_IsString(m))
+		error_set(cause, "%s: docker: %s", what, m->valuestring);
+	else
+		error_set(cause, "%s: docker answered HTTP %d", what, status);
+	cJSON_Delete(j);
+	return -1;
+}
+
+/* ---- the binary, the state file ---------------------------------------- */
+
+static void
+relay_binary_clear(struct relay_binary *bin)
+{
+	free(bin->path);
+	free(bin->data);
+	memset(bin, 0, sizeof *bin);
+}
+
+/* Load dirname(/proc/self/exe)/rdev-relay and hash it. */
+static int
+relay_binary_load(struct relay_binary *bin, char **cause)
+{
+	char self[PATH_MAX];
+	unsigned char hash[crypto_generichash_BYTES];
+	ssize_t n;
+
+	memset(bin, 0, sizeof *bin);
+	if ((n = readlink("/proc/self/exe", self, sizeof self - 1)) < 0)
+		return error_set_errno(cause, errno, "cannot read /proc/self/exe");
+	self[n] = '\0';
+	bin->path = xasprintf("%s/%s", dirname(self), RELAY_BINARY_NAME);
+	if (file_read_all(bin->path, RELAY_BINARY_MAX, &bin->data, &bin->len, NULL) != 0) {
+		error_set(cause, "relay binary missing: %s (rdev-relay ships next to "
+		    "rdev-agent; reinstall the agent bundle)", bin->path);
+		relay_binary_clear(bin);
+		return -1;
+	}
+	crypto_generichash(hash, sizeof hash, (const unsigned char *)bin->data, bin->len,
+	    NULL, 0);
+	sodium_bin2hex(bin->hash, sizeof bin->hash, hash, sizeof hash);
+	return 0;
+}
+
+static char *
+relay_state_path(const char *state_dir, const char *cid)
+{
+	return xasprintf("%s/relay/%s.json", state_dir, cid);
+}
+
+/* Read the remembered relay of a container: 0 if there is a usable entry. */
+static int
+relay_state_read(const char *state_dir, const char *cid, struct relay_state *st)
+{
+	char *path = relay_state_path(state_dir, cid), *text = NULL;
+	size_t len;
+	cJSON *j = NULL;
+	const cJSON *port, *token, *hash;
+	int rc = -1;
+
+	memset(st, 0, sizeof *st);
+	if (file_read_all(path, 65536, &text, &len, NULL) != 0)
+		goto out;
+	j = cJSON_Parse(text);
+	port = cJSON_GetObjectItemCaseSensitive(j, "port");
+	token = cJSON_GetObjectItemCaseSensitive(j, "token");
+	hash = cJSON_GetObjectItemCaseSensitive(j, "hash");
+	if (!cJSON_IsNumber(port) || port->valueint <= 0 || port->valueint > 65535 ||
+	    !cJSON_IsString(token) || strlen(token->valuestring) != RELAY_INSTALL_TOKEN_HEX ||
+	    !cJSON_IsString(hash) || strlen(hash->valuestring) >= sizeof st->hash)
+		goto out;
+	st->port = port->valueint;
+	strcpy(st->token, token->valuestring);
+	strcpy(st->hash, hash->valuestring);
+	rc = 0;
+out:
+	cJSON_Delete(j);
+	if (text != NULL)
+		sodium_memzero(text, strlen(text));
+	free(text);
+	free(path);
+	return rc;
+}
+
+static int
+relay_state_write(const char *state_dir, const char *cid, const struct relay_state *st,
+    char **cause)
+{
+	char *dir = xasprintf("%s/relay", state_dir), *path, *text;
+	int rc;
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		error_set_errno(cause, errno, "cannot create %s", dir);
+		free(dir);
+		return -1;
+	}
+	free(dir);
+	path = relay_state_path(state_dir, cid);
+	text = xasprintf("{\"port\":%d,\"token\":\"%s\",\"hash\":\"%s\"}\n", st->port,
+	    st->token, st->hash);
+	rc = atomic_file_write(path, text, strlen(text), 0600, cause);
+	sodium_memzero(text, strlen(text));
+	free(text);
+	free(path);
+	return rc;
+}
+
+/* ---- talking to a relay -------------------------------------------------- */
+
+/* Wait for fd to be ready for events until deadline; 0 ready, -1 timeout. */
+static int
+relay_wait(int fd, short events, int64_t deadline)
+{
+	struct pollfd pfd = { .fd = fd, .events = events };
+	int64_t left;
+	int r;
+
+	for (;;) {
+		left = deadline - relay_now_ms();
+		if (left <= 0)
+			return -1;
+		r = poll(&pfd, 1, (int)left);
+		if (r > 0)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -1;
+	}
+}
+
+int
+relay_install_probe(const char *address, int port, const char *token, int timeout_ms,
+    char **listing, char **cause)
+{
+	struct sockaddr_storage ss;
+	socklen_t salen;
+	unsigned char hdr[8 + 32 + 1];
+	int64_t deadline = relay_now_ms() + timeout_ms;
+	struct buf *b = NULL;
+	int fd = -1, err = 0, rc = -1;
+	socklen_t elen = sizeof err;
+	ssize_t n;
+	size_t off = 0;
+
+	if (listing != NULL)
+		*listing = NULL;
+	memset(&ss, 0, sizeof ss);
+	if (inet_pton(AF_INET, address, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
+		((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
+		salen = sizeof(struct sockaddr_in);
+	} else if (inet_pton(AF_INET6, address, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
+		((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)port);
+		salen = sizeof(struct sockaddr_in6);
+	} else
+		return error_set(cause, "relay: bad address %s", address);
+	memcpy(hdr, RELAY_MAGIC, 8);
+	if (strlen(token) != RELAY_INSTALL_TOKEN_HEX ||
+	    sodium_hex2bin(hdr + 8, 32, token, RELAY_INSTALL_TOKEN_HEX, NULL, NULL, NULL) != 0)
+		return error_set(cause, "relay: bad token");
+	hdr[40] = 'L';
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		error_set_errno(cause, errno, "relay: socket");
+		goto out;
+	}
+	if (connect(fd, (struct sockaddr *)&ss, salen) < 0) {
+		if (errno != EINPROGRESS) {
+			error_set_errno(cause, errno, "relay at %s:%d", address, port);
+			goto out;
+		}
+		if (relay_wait(fd, POLLOUT, deadline) != 0) {
+			error_set(cause, "relay at %s:%d: connect timed out", address, port);
+			goto out;
+		}
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0 || err != 0) {
+			error_set_errno(cause, err, "relay at %s:%d", address, port);
+			goto out;
+		}
+	}
+	while (off < sizeof hdr) {
+		n = send(fd, hdr + off, sizeof hdr - off, MSG_NOSIGNAL);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+			if (relay_wait(fd, POLLOUT, deadline) != 0)
+				break;
+			continue;
+		}
+		if (n < 0) {
+			error_set_errno(cause, errno, "relay at %s:%d", address, port);
+			goto out;
+		}
+		off += (size_t)n;
+	}
+	if (off < sizeof hdr) {
+		error_set(cause, "relay at %s:%d: timed out", address, port);
+		goto out;
+	}
+	b = buf_new();
+	for (;;) {
+		unsigned char *p = buf_reserve(b, 4096);
+		n = recv(fd, p, 4096, 0);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+			if (relay_wait(fd, POLLIN, deadline) != 0) {
+				error_set(cause, "relay at %s:%d: no answer", address, port);
+				goto out;
+			}
+			continue;
+		}
+		if (n < 0) {
+			/* A wrong token is answered by a close; a reset means the
+			 * same. */
+			error_set_errno(cause, errno, "relay at %s:%d", address, port);
+			goto out;
+		}
+		if (n == 0)
+			break;
+		buf_commit(b, (size_t)n);
+		if (buf_len(b) > RELAY_LISTING_MAX) {
+			error_set(cause, "relay at %s:%d: listing too long", address, port);
+			goto out;
+		}
+	}
+	/* Every answer ends with a newline, except the empty listing: an
+	 * empty answer cannot be told from a refused token, so accept it (a
+	 * container with no listening port); the connection was accepted and
+	 * closed in order either way. */
+	if (listing != NULL)
+		*listing = buf_take_string(b, NULL);
+	rc = 0;
+out:
+	sodium_memzero(hdr, sizeof hdr);
+	buf_free(b);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/* ---- starting the relay -------------------------------------------------- */
+
+/* The container's address for the broker: "127.0.0.1" with the host's
+ * network, else its IP on its first network that has one (prefer_net: a
+ * network to take first when the container is on it). New string or NULL. */
+static char *
+relay_container_address(const cJSON *info, const cJSON *prefer)
+{
+	const cJSON *mode = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(info, "HostConfig"), "NetworkMode");
+	const cJSON *nets = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(info, "NetworkSettings"), "Networks");
+	const cJSON *n, *ip, *pn;
+
+	if (cJSON_IsString(mode) && strcmp(mode->valuestring, "host") == 0)
+		return xstrdup("127.0.0.1");
+	cJSON_ArrayForEach(pn, prefer) {
+		n = cJSON_GetObjectItemCaseSensitive(nets, pn->string);
+		ip = cJSON_GetObjectItemCaseSensitive(n, "IPAddress");
+		if (cJSON_IsString(ip) && ip->valuestring[0] != '\0')
+			return xstrdup(ip->valuestring);
+	}
+	cJSON_ArrayForEach(n, nets) {
+		ip = cJSON_GetObjectItemCaseSensitive(n, "IPAddress");
+		if (cJSON_IsString(ip) && ip->valuestring[0] != '\0')
+			return xstrdup(ip->valuestring);
+	}
+	return NULL;
+}
+
+/* Upload the binary and an empty port file (so the new port is the first
+ * thing that appears in it). */
+static int
+relay_upload(struct docker *d, const char *cid, const struct relay_binary *bin,
+    char **cause)
+{
+	const char *names[] = { RELAY_INSTALL_PATH + 1, RELAY_INSTALL_PORT_FILE + 1 };
+	const void *data[] = { bin->data, "" };
+	size_t lens[] = { bin->len, 0 };
+	unsigned modes[] = { 0755, 0644 };
+	unsigned char *tar;
+	size_t tar_len;
+	struct buf *resp = NULL;
+	char *path = xasprintf("/containers/%s/archive?path=/", cid);
+	int status, rc;
+
+	relay_install_tar(2, names, data, lens, modes, &tar, &tar_len);
+	rc = relay_docker_raw(d, "PUT", path, tar, tar_len, &status, &resp, cause);
+	if (rc == 0 && status != 200)
+		rc = relay_docker_error("cannot copy rdev-relay into the container", status,
+		    resp, cause);
+	buf_free(resp);
+	free(tar);
+	free(path);
+	return rc;
+}
+
+/* The port in the container's port file: 0 with *port (0 when the file is
+ * still empty), -1 on an error. */
+static int
+relay_read_port(struct docker *d, const char *cid, int *port, char **cause)
+{
+	char *path = xasprintf("/containers/%s/archive?path=%s", cid,
+	    RELAY_INSTALL_PORT_FILE);
+	struct buf *resp = NULL;
+	char *text = NULL, *end;
+	size_t len;
+	long v;
+	int status, rc = -1;
+
+	*port = 0;
+	if (relay_docker_raw(d, "GET", path, NULL, 0, &status, &resp, cause) != 0)
+		goto out;
+	if (status == 404) {
+		rc = 0;
+		goto out;
+	}
+	if (status != 200) {
+		relay_docker_error("cannot read " RELAY_INSTALL_PORT_FILE, status, resp, cause);
+		goto out;
+	}
+	if (relay_install_untar_first(buf_data(resp), buf_len(resp), &text, &len, cause) != 0)
+		goto out;
+	v = strtol(text, &end, 10);
+	if (end != text && *end == '\n' && v > 0 && v <= 65535)
+		*port = (int)v;
+	rc = 0;
+out:
+	free(text);
+	buf_free(resp);
+	free(path);
+	return rc;
+}
+
+/* Start the relay with a detached exec as 0:0. */
+static int
+relay_exec(struct docker *d, const char *cid, const char *token, char **cause)
+{
+	cJSON *body = cJSON_CreateObject(), *cmd, *env, *resp = NULL;
+	const cJSON *id;
+	char *envv = xasprintf("RDEV_RELAY_TOKEN=%s", token), *path = NULL;
+	int status, rc = -1;
+
+	cmd = cJSON_AddArrayToObject(body, "Cmd");
+	cJSON_AddItemToArray(cmd, cJSON_CreateString(RELAY_INSTALL_PATH));
+	cJSON_AddItemToArray(cmd, cJSON_CreateString("--port-file"));
+	cJSON_AddItemToArray(cmd, cJSON_CreateString(RELAY_INSTALL_PORT_FILE));
+	env = cJSON_AddArrayToObject(body, "Env");
+	cJSON_AddItemToArray(env, cJSON_CreateString(envv));
+	/* Numeric: a FROM scratch image has no /etc/passwd to find "root" in. */
+	cJSON_AddStringToObject(body, "User", "0:0");
+	cJSON_AddStringToObject(body, "WorkingDir", "/");
+	cJSON_AddBoolToObject(body, "AttachStdin", 0);
+	cJSON_AddBoolToObject(body, "AttachStdout", 0);
+	cJSON_AddBoolToObject(body, "AttachStderr", 0);
+	path = xasprintf("/containers/%s/exec", cid);
+	if (docker_request(d, "POST", path, body, &status, &resp, cause) != 0)
+		goto out;
+	id = cJSON_GetObjectItemCaseSensitive(resp, "Id");
+	if (status != 201 || !cJSON_IsString(id)) {
+		const cJSON *m = cJSON_GetObjectItemCaseSensitive(resp, "message");
+		error_set(cause, "cannot start rdev-relay: docker: %s",
+		    cJSON_IsString(m) ? m->valuestring : "exec create failed");
+		goto out;
+	}
+	free(path);
+	path = xasprintf("/exec/%s/start", id->valuestring);
+	cJSON_Delete(body);
+	body = cJSON_CreateObject();
+	cJSON_AddBoolToObject(body, "Detach", 1);
+	cJSON_AddBoolToObject(body, "Tty", 0);
+	cJSON_Delete(resp);
+	resp = NULL;
+	if (docker_request(d, "POST", path, body, &status, &resp, cause) != 0)
+		goto out;
+	if (status != 200 && status != 204) {
+		const cJSON *m = cJSON_GetObjectItemCaseSensitive(resp, "message");
+		error_set(cause, "cannot start rdev-relay: docker: %s",
+		    cJSON_IsString(m) ? m->valuestring : "exec start failed");
+		goto out;
+	}
+	rc = 0;
+out:
+	sodium_memzero(envv, strlen(envv));
+	free(envv);
+	/* The request body held the token too. */
+	cJSON_Delete(body);
+	cJSON_Delete(resp);
+	free(path);
+	return rc;
+}
+
+/* Copy the binary in, start a relay with a new token, wait for its port. */
+static int
+relay_start(struct docker *d, const char *cid, const char *address,
+    const struct relay_binary *bin, struct relay_state *st, char **cause)
+{
+	unsigned char raw[RELAY_INSTALL_TOKEN_HEX / 2];
+	int64_t deadline;
+	int port = 0;
+
+	randombytes_buf(raw, sizeof raw);
+	sodium_bin2hex(st->token, sizeof st->token, raw, sizeof raw);
+	sodium_memzero(raw, sizeof raw);
+	strcpy(st->hash, bin->hash);
+	if (relay_upload(d, cid, bin, cause) != 0 || relay_exec(d, cid, st->token, cause) != 0)
+		return -1;
+	deadline = relay_now_ms() + RELAY_START_TIMEOUT_MS;
+	for (;;) {
+		if (relay_read_port(d, cid, &port, cause) != 0)
+			return -1;
+		if (port != 0)
+			break;
+		if (relay_now_ms() >= deadline)
+			return error_set(cause, "rdev-relay did not start in container %.12s "
+			    "(no port in %s after %d s)", cid, RELAY_INSTALL_PORT_FILE,
+			    RELAY_START_TIMEOUT_MS / 1000);
+		usleep(20 * 1000);
+	}
+	st->port = port;
+	log_debug("relay: container %.12s: started on %s:%d", cid, address, port);
+	return 0;
+}
+
+/* ---- the operation ------------------------------------------------------- */
+
+static cJSON *
+relay_result(const char *cid, const char *address, const struct relay_state *st)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o == NULL)
+		fatal("out of memory");
+	cJSON_AddStringToObject(o, "containerId", cid);
+	cJSON_AddStringToObject(o, "address", address);
+	if (st != NULL) {
+		cJSON_AddNumberToObject(o, "port", st->port);
+		cJSON_AddStringToObject(o, "token", st->token);
+	} else {
+		cJSON_AddNullToObject(o, "port");
+		cJSON_AddNullToObject(o, "token");
+	}
+	return o;
+}
+
+/* The Compose service's container and its address on the project network. */
+static int
+relay_service(struct docker *d, const struct workspace *ws, const char *folder,
+    const char *service, cJSON **result, char **cause)
+{
+	char *lp, *ls, *address = NULL;
+	const char *labels[3];
+	cJSON *list = NULL, *info = NULL;
+	const cJSON *c, *id, *prefer;
+	int rc = -1;
+
+	if (ws->compose_project == NULL)
+		return error_set(cause, "%s is not a Compose workspace (no service \"%s\")",
+		    folder, service);
+	lp = xasprintf("com.docker.compose.project=%s", ws->compose_project);
+	ls = xasprintf("com.docker.compose.service=%s", service);
+	labels[0] = lp;
+	labels[1] = ls;
+	labels[2] = NULL;
+	if (docker_container_list(d, labels, 0, &list, cause) != 0)
+		goto out;
+	c = cJSON_GetArrayItem(list, 0);
+	id = cJSON_GetObjectItemCaseSensitive(c, "Id");
+	if (!cJSON_IsString(id)) {
+		error_set(cause, "no running container for service \"%s\" of Compose "
+		    "project %s", service, ws->compose_project);
+		goto out;
+	}
+	if (docker_container_inspect(d, id->valuestring, &info, cause) != 0)
+		goto out;
+	/* The networks of the dev container come first: the project's. */
+	prefer = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(
+	    ws->container, "NetworkSettings"), "Networks");
+	if (info == NULL || (address = relay_container_address(info, prefer)) == NULL) {
+		error_set(cause, "service \"%s\" (container %.12s) has no IP address",
+		    service, id->valuestring);
+		goto out;
+	}
+	*result = relay_result(id->valuestring, address, NULL);
+	rc = 0;
+out:
+	free(address);
+	cJSON_Delete(info);
+	cJSON_Delete(list);
+	free(lp);
+	free(ls);
+	return rc;
+}
+
+int
+relay_install_ensure(const char *prog_name, const char *folder, const char *config_file,
+    const char *service, cJSON **result, char **cause)
+{
+	struct workspace ws;
+	struct docker *d = docker_new(NULL);
+	struct relay_binary bin = { 0 };
+	struct relay_state st;
+	const cJSON *running;
+	char *state_dir = NULL, *address = NULL, *key = NULL, *err = NULL;
+	const char *cid;
+	int lock = -1, rc = -1;
+
+	*result = NULL;
+	memset(&st, 0, sizeof st);
+	if (workspace_open(folder, config_file, d, &ws, cause) != 0)
+		goto out;
+	if (ws.container == NULL) {
+		error_set(cause, "no dev container for %s (run `%s up %s` first)", folder,
+		    prog_name, folder);
+		goto out;
+	}
+	cid = workspace_container_id(&ws);
+	running = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(ws.container, "State"), "Running");
+	if (!cJSON_IsTrue(running)) {
+		error_set(cause, "the dev container %.12s of %s is not running (run `%s up "
+		    "%s`)", cid, folder, prog_name, folder);
+		goto out;
+	}
+	if (service != NULL) {
+		rc = relay_service(d, &ws, folder, service, result, cause);
+		goto out;
+	}
+	if ((address = relay_container_address(ws.container, NULL)) == NULL) {
+		error_set(cause, "the dev container %.12s has no IP address", cid);
+		goto out;
+	}
+	if (relay_binary_load(&bin, cause) != 0 || (state_dir = agent_state_dir(cause)) == NULL)
+		goto out;
+	key = xasprintf("relay-%s", cid);
+	if ((lock = agent_lock_acquire(state_dir, key, NULL, NULL, cause)) < 0)
+		goto out;
+	if (relay_state_read(state_dir, cid, &st) == 0) {
+		if (strcmp(st.hash, bin.hash) != 0)
+			log_info("relay: container %.12s: rdev-relay changed, replacing it", cid);
+		else if (relay_install_probe(address, st.port, st.token,
+		    RELAY_PROBE_TIMEOUT_MS, NULL, &err) == 0) {
+			*result = relay_result(cid, address, &st);
+			rc = 0;
+			goto out;
+		} else {
+			log_info("relay: container %.12s: %s; starting a new one", cid, err);
+			free(err);
+			err = NULL;
+		}
+	}
+	if (relay_start(d, cid, address, &bin, &st, cause) != 0 ||
+	    relay_state_write(state_dir, cid, &st, cause) != 0)
+		goto out;
+	*result = relay_result(cid, address, &st);
+	rc = 0;
+out:
+	if (lock >= 0)
+		agent_lock_release(lock);
+	sodium_memzero(&st, sizeof st);
+	free(key);
+	free(address);
+	free(state_dir);
+	relay_binary_clear(&bin);
+	workspace_clear(&ws);
+	docker_free(d);
+	return rc;
+}

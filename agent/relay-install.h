@@ -1,0 +1,56 @@
+/* relay-install.h - put rdev-relay (relay/rdev-relay.c) into a dev container
+ * and keep one running there, for the `relay` operation of `serve`.
+ *
+ * The relay binary is the one next to this program (dirname of
+ * /proc/self/exe)/rdev-relay, as laid out by the agent bundle and a build
+ * directory. It is copied in with the Engine API's archive upload (no shell
+ * or cat needed in the image, so FROM scratch works) to /.rdev-relay, started
+ * with a detached exec as 0:0 with a fresh random token, and its port read
+ * back from /.rdev-relay.port. The state directory keeps, per container,
+ * relay/<container id>.json = {"port":N,"token":HEX,"hash":BLAKE2B-HEX of the
+ * binary}, so a later call only checks the running relay (one 'L' round trip
+ * with the token) and restarts it when that fails (the container restarted)
+ * or when the agent's binary changed. Calls for one container are serialized
+ * with the state directory's lock "relay-<id>".
+ *
+ * Wire protocol of the relay: docs/PROTOCOL.md, "The container relay".
+ */
+#ifndef RDEV_RELAY_INSTALL_H
+#define RDEV_RELAY_INSTALL_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#define RELAY_INSTALL_PATH "/.rdev-relay"
+#define RELAY_INSTALL_PORT_FILE "/.rdev-relay.port"
+#define RELAY_INSTALL_TOKEN_HEX 64
+
+/* The relay endpoint for the workspace (folder, config_file as for `up`):
+ * without service, ensure rdev-relay runs in the dev container and return
+ * {"containerId","address","port","token"}; with service (a Compose service
+ * of the workspace's project) return {"containerId","address":its IP on the
+ * project's network,"port":null,"token":null}. prog_name names the program in
+ * "run `PROG up PATH` first". 0 and *result (cJSON_Delete) or -1 and *cause. */
+int relay_install_ensure(const char *prog_name, const char *folder,
+    const char *config_file, const char *service, cJSON **result, char **cause);
+
+/* Ask the relay at address:port for its listing ('L') with token (64 hex),
+ * waiting at most timeout_ms for connect and answer. 0 and, if listing is not
+ * NULL, the text in *listing (caller frees); -1 and *cause. */
+int relay_install_probe(const char *address, int port, const char *token,
+    int timeout_ms, char **listing, char **cause);
+
+/* A ustar archive holding the regular files names[i] with contents data[i]
+ * (lens[i] bytes) and mode modes[i], owned by 0:0. Pure; the caller frees
+ * *tar; *tar_len gets its size. */
+void relay_install_tar(size_t n, const char *const *names, const void *const *data,
+    const size_t *lens, const unsigned *modes, unsigned char **tar, size_t *tar_len);
+
+/* The contents of the first regular file in a tar archive: 0 with a new
+ * buffer in *data (NUL-terminated; caller frees) and its size in *len, -1
+ * with *cause when the archive is malformed or holds no file. Pure. */
+int relay_install_untar_first(const unsigned char *tar, size_t tar_len, char **data,
+    size_t *len, char **cause);
+
+#endif

@@ -1,0 +1,918 @@
+/* rdev-relay.c - the in-container relay for port forwarding.
+ *
+ * A tiny static program that rdev-agent copies into a dev container and
+ * starts there (agent/relay-install.c). It lets the broker reach any TCP
+ * server in the container's network namespace, including one bound only to
+ * 127.0.0.1, with one TCP connection per forwarded connection and no
+ * `docker exec` per connection. Wire protocol: docs/PROTOCOL.md, "The
+ * container relay".
+ *
+ *   RDEV_RELAY_TOKEN=<64 hex> rdev-relay --port-file PATH
+ *
+ * Listens on 0.0.0.0:0 (and [::]:0 when IPv6 works), writes the IPv4 port
+ * to PATH (temp + rename) and serves forever: one epoll loop, no threads,
+ * nonblocking sockets, bytes moved with splice() through a 64 KiB pipe per
+ * direction (recv/send through a bounded buffer when out of descriptors).
+ * It exits quietly once PATH names another port (a newer relay took over)
+ * and its last connection has ended.
+ *
+ * Built with musl-gcc -static (or gcc -static): no libc beyond the kernel's
+ * system calls is needed at run time, so it runs in Debian, Alpine and
+ * FROM scratch images alike. It must not use anything from rdev's common/
+ * (that links cJSON, libsodium).
+ */
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RELAY_MAGIC "RDEVRLY1"
+#define RELAY_MAGIC_LEN 8
+#define RELAY_TOKEN_LEN 32
+/* magic + token + command byte (+ u16 port for 'C'). */
+#define RELAY_HDR_L (RELAY_MAGIC_LEN + RELAY_TOKEN_LEN + 1)
+#define RELAY_HDR_C (RELAY_HDR_L + 2)
+#define RELAY_HEADER_TIMEOUT_MS 10000
+/* Bytes held per direction per connection when the writer side is slow. */
+#define RELAY_BUF 65536
+#define RELAY_SUPERSEDE_CHECK_MS 2000
+#define RELAY_ACCEPT_PAUSE_MS 100
+
+enum { REPLY_CONNECTED = 0, REPLY_REFUSED = 1, REPLY_ERROR = 2 };
+
+enum conn_state {
+	CONN_HEADER,     /* reading magic, token, command */
+	CONN_CONNECTING, /* nonblocking connect to the target in progress */
+	CONN_PIPE,       /* copying bytes both ways */
+	CONN_LIST,       /* writing the 'L' answer, then close */
+};
+
+/* One direction of a piped connection: bytes read from fd[from] go to
+ * fd[1 - from]. They move with splice() through a pipe made on the first
+ * bytes (no copy through user space); without a pipe (out of descriptors)
+ * with recv/send, pend then holding what the writer did not take yet
+ * (allocated only while non-empty). Either way len, the bytes held, stays
+ * at most RELAY_BUF. */
+struct dir {
+	int pipe[2];   /* -1 until the first bytes */
+	int nosplice;  /* pipe2() failed: recv/send */
+	int full;      /* the pipe took no more while holding bytes */
+	unsigned char *pend;
+	size_t off, len;
+	int eof;  /* read end-of-file from the source */
+	int done; /* eof seen, everything written, write side shut */
+};
+
+struct conn {
+	int fd[2];           /* 0: the client, 1: the target */
+	unsigned mask[2];    /* epoll interest registered for each fd (0: not registered) */
+	enum conn_state state;
+	unsigned char hdr[RELAY_HDR_C];
+	size_t hlen;
+	int64_t deadline;    /* CONN_HEADER: when to give up */
+	struct dir dir[2];   /* dir[0]: client -> target, dir[1]: target -> client */
+	/* CONN_CONNECTING: the port, and the IPv4 attempt's errno when falling back. */
+	uint16_t port;
+	int v6_attempt;
+	int v4_errno;
+	/* CONN_LIST: the answer and how much of it went out. */
+	char *out;
+	size_t out_len, out_off;
+	/* CONN_HEADER: on the list of connections waiting for their header,
+	 * oldest first; once dead: on the list freed after the loop pass. */
+	struct conn *next, *prev;
+	int dead;
+};
+
+static int relay_epfd = -1;
+static int relay_lfd[2] = { -1, -1 };
+static uint16_t relay_port[2];
+static unsigned char relay_token[RELAY_TOKEN_LEN];
+static struct conn *relay_head, *relay_tail; /* waiting for their header */
+static struct conn *relay_grave;             /* closed, freed after the pass */
+static int relay_nconns;
+static unsigned char relay_scratch[RELAY_BUF];
+
+static int64_t
+relay_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+relay_die(const char *msg)
+{
+	fprintf(stderr, "rdev-relay: %s\n", msg);
+	exit(1);
+}
+
+static int
+relay_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Constant-time comparison of the client's token with ours. */
+static int
+relay_token_ok(const unsigned char *t)
+{
+	unsigned char d = 0;
+
+	for (int i = 0; i < RELAY_TOKEN_LEN; i++)
+		d |= t[i] ^ relay_token[i];
+	return d == 0;
+}
+
+/* Register fd with epoll for mask, or take it out when mask is 0 (so a
+ * hung-up socket we are not reading cannot make the loop spin). */
+static void
+relay_watch(struct conn *c, int side, unsigned mask)
+{
+	struct epoll_event ev;
+	int op;
+
+	if (c->fd[side] < 0 || c->mask[side] == mask)
+		return;
+	ev.events = mask;
+	ev.data.u64 = (uint64_t)(uintptr_t)c | (uint64_t)side;
+	if (mask == 0)
+		op = EPOLL_CTL_DEL;
+	else
+		op = c->mask[side] == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
+	if (epoll_ctl(relay_epfd, op, c->fd[side], &ev) < 0 && op != EPOLL_CTL_DEL)
+		relay_die("epoll_ctl failed");
+	c->mask[side] = mask;
+}
+
+/* Take c off the list of connections waiting for their header. */
+static void
+relay_header_unlink(struct conn *c)
+{
+	if (c->state != CONN_HEADER || c->deadline == 0)
+		return;
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		relay_head = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	else
+		relay_tail = c->prev;
+	c->next = c->prev = NULL;
+	c->deadline = 0;
+}
+
+static void
+relay_conn_close(struct conn *c, int reset)
+{
+	struct linger lg = { 1, 0 };
+
+	if (c->dead)
+		return;
+	for (int s = 0; s < 2; s++) {
+		relay_watch(c, s, 0);
+		if (c->fd[s] >= 0) {
+			if (reset)
+				setsockopt(c->fd[s], SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+			close(c->fd[s]);
+			c->fd[s] = -1;
+		}
+		free(c->dir[s].pend);
+		c->dir[s].pend = NULL;
+		for (int k = 0; k < 2; k++)
+			if (c->dir[s].pipe[k] >= 0) {
+				close(c->dir[s].pipe[k]);
+				c->dir[s].pipe[k] = -1;
+			}
+	}
+	free(c->out);
+	c->out = NULL;
+	c->dead = 1;
+	relay_header_unlink(c);
+	relay_nconns--;
+	/* Freed after this pass of events: a later event may still name it. */
+	c->next = relay_grave;
+	relay_grave = c;
+}
+
+static void
+relay_set_nodelay(int fd)
+{
+	int one = 1;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+/* Recompute the epoll interest of both sockets of a piped connection. */
+static void
+relay_pipe_update(struct conn *c)
+{
+	unsigned m[2] = { 0, 0 };
+
+	for (int from = 0; from < 2; from++) {
+		struct dir *d = &c->dir[from];
+		if (!d->eof && (d->pipe[0] >= 0 ? d->len < RELAY_BUF && !d->full : d->len == 0))
+			m[from] |= EPOLLIN;
+		if (d->len > 0)
+			m[1 - from] |= EPOLLOUT;
+	}
+	relay_watch(c, 0, m[0]);
+	relay_watch(c, 1, m[1]);
+}
+
+/* Write what direction `from` holds; 0, or -1 on a write error. */
+static int
+relay_pipe_flush(struct conn *c, int from)
+{
+	struct dir *d = &c->dir[from];
+	ssize_t n;
+
+	while (d->len > 0 && d->pipe[0] >= 0) {
+		n = splice(d->pipe[0], NULL, c->fd[1 - from], NULL, d->len,
+		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n <= 0)
+			return -1;
+		d->len -= (size_t)n;
+		d->full = 0;
+	}
+	while (d->len > 0) {
+		n = send(c->fd[1 - from], d->pend + d->off, d->len, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n < 0)
+			return -1;
+		d->off += (size_t)n;
+		d->len -= (size_t)n;
+	}
+	free(d->pend);
+	d->pend = NULL;
+	d->off = 0;
+	if (d->eof && !d->done) {
+		shutdown(c->fd[1 - from], SHUT_WR);
+		d->done = 1;
+	}
+	return 0;
+}
+
+/* Move bytes from fd[from] to fd[1-from] until the source has nothing more
+ * or the destination is full (then keep at most RELAY_BUF of it). */
+static int
+relay_pipe_pump(struct conn *c, int from)
+{
+	struct dir *d = &c->dir[from];
+	ssize_t n, w;
+
+	if (d->pipe[0] < 0 && !d->nosplice && pipe2(d->pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
+		d->pipe[0] = d->pipe[1] = -1;
+		d->nosplice = 1;
+	}
+	for (int rounds = 0; rounds < 16 && d->pipe[0] >= 0 && !d->eof &&
+	    d->len < RELAY_BUF; rounds++) {
+		n = splice(c->fd[from], NULL, d->pipe[1], NULL, RELAY_BUF - d->len,
+		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			/* The socket is empty, or the pipe's slots are: only
+			 * the latter can happen while it holds bytes. */
+			if (d->len > 0)
+				d->full = 1;
+			break;
+		}
+		if (n < 0)
+			return -1;
+		if (n == 0) {
+			d->eof = 1;
+			break;
+		}
+		int drained = (size_t)n < RELAY_BUF - d->len; /* most likely */
+		d->len += (size_t)n;
+		if (relay_pipe_flush(c, from) != 0)
+			return -1;
+		if (drained)
+			break;
+	}
+	for (int rounds = 0; d->pipe[0] < 0 && rounds < 16 && !d->eof && d->len == 0; rounds++) {
+		n = recv(c->fd[from], relay_scratch, sizeof relay_scratch, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n < 0)
+			return -1;
+		if (n == 0) {
+			d->eof = 1;
+			break;
+		}
+		w = send(c->fd[1 - from], relay_scratch, (size_t)n, MSG_NOSIGNAL);
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			w = 0;
+		if (w < 0)
+			return -1;
+		if (w < n) {
+			d->pend = malloc((size_t)(n - w));
+			if (d->pend == NULL)
+				return -1;
+			memcpy(d->pend, relay_scratch + w, (size_t)(n - w));
+			d->off = 0;
+			d->len = (size_t)(n - w);
+		}
+		if (n < (ssize_t)sizeof relay_scratch)
+			break;
+	}
+	return relay_pipe_flush(c, from);
+}
+
+static void
+relay_pipe_event(struct conn *c, int side, unsigned events)
+{
+	/* side's readability feeds dir[side]; its writability drains dir[1-side]. */
+	if ((events & EPOLLOUT) && relay_pipe_flush(c, 1 - side) != 0)
+		goto reset;
+	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && relay_pipe_pump(c, side) != 0)
+		goto reset;
+	if (c->dir[0].done && c->dir[1].done) {
+		relay_conn_close(c, 0);
+		return;
+	}
+	relay_pipe_update(c);
+	return;
+reset:
+	relay_conn_close(c, 1);
+}
+
+/* The target connected: answer 0 and start piping. */
+static void
+relay_pipe_start(struct conn *c)
+{
+	unsigned char ok = REPLY_CONNECTED;
+
+	relay_set_nodelay(c->fd[1]);
+	if (send(c->fd[0], &ok, 1, MSG_NOSIGNAL) != 1) {
+		relay_conn_close(c, 1);
+		return;
+	}
+	c->state = CONN_PIPE;
+	relay_pipe_update(c);
+}
+
+static void
+relay_reply_and_close(struct conn *c, unsigned char code)
+{
+	(void)send(c->fd[0], &code, 1, MSG_NOSIGNAL);
+	relay_conn_close(c, 0);
+}
+
+/* Start a nonblocking connect to 127.0.0.1:port (or [::1]:port when v6).
+ * Returns 0 connected, 1 in progress, or -1 with errno. */
+static int
+relay_connect_start(struct conn *c, int v6)
+{
+	struct sockaddr_in sin;
+	struct sockaddr_in6 sin6;
+	struct sockaddr *sa;
+	socklen_t salen;
+	int fd, e;
+
+	if (v6) {
+		memset(&sin6, 0, sizeof sin6);
+		sin6.sin6_family = AF_INET6;
+		sin6.sin6_port = htons(c->port);
+		sin6.sin6_addr = in6addr_loopback;
+		sa = (struct sockaddr *)&sin6;
+		salen = sizeof sin6;
+	} else {
+		memset(&sin, 0, sizeof sin);
+		sin.sin_family = AF_INET;
+		sin.sin_port = htons(c->port);
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		sa = (struct sockaddr *)&sin;
+		salen = sizeof sin;
+	}
+	fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, sa, salen) == 0) {
+		c->fd[1] = fd;
+		return 0;
+	}
+	if (errno == EINPROGRESS) {
+		c->fd[1] = fd;
+		return 1;
+	}
+	e = errno;
+	close(fd);
+	errno = e;
+	return -1;
+}
+
+/* The reply for a connect that failed on IPv4 with e4 and IPv6 with e6. */
+static unsigned char
+relay_connect_code(int e4, int e6)
+{
+	int v6_absent = e6 == EAFNOSUPPORT || e6 == EADDRNOTAVAIL || e6 == ENETUNREACH ||
+	    e6 == ECONNREFUSED;
+
+	return e4 == ECONNREFUSED && v6_absent ? REPLY_REFUSED : REPLY_ERROR;
+}
+
+/* Try IPv4, then IPv6; either finishes the connection's setup or leaves it
+ * CONN_CONNECTING waiting for the socket to become writable. */
+static void
+relay_connect_next(struct conn *c, int err)
+{
+	int r;
+
+	for (;;) {
+		if (c->v6_attempt == 0) {
+			r = relay_connect_start(c, 0);
+		} else if (c->v6_attempt == 1) {
+			c->v4_errno = err;
+			r = relay_connect_start(c, 1);
+		} else {
+			relay_reply_and_close(c, relay_connect_code(c->v4_errno, err));
+			return;
+		}
+		if (r == 0) {
+			relay_pipe_start(c);
+			return;
+		}
+		if (r == 1) {
+			c->state = CONN_CONNECTING;
+			relay_watch(c, 0, 0);
+			relay_watch(c, 1, EPOLLOUT);
+			return;
+		}
+		err = errno;
+		c->v6_attempt++;
+	}
+}
+
+static void
+relay_connect_event(struct conn *c)
+{
+	int err = 0;
+	socklen_t len = sizeof err;
+
+	if (getsockopt(c->fd[1], SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		err = errno;
+	if (err == 0) {
+		relay_pipe_start(c);
+		return;
+	}
+	relay_watch(c, 1, 0);
+	close(c->fd[1]);
+	c->fd[1] = -1;
+	c->v6_attempt++;
+	relay_connect_next(c, err);
+}
+
+/* Append "PORT ADDRESS\n" for each listening socket in one /proc/net file. */
+static void
+relay_list_file(const char *path, int v6, char **out, size_t *len, size_t *cap)
+{
+	char line[512], addr[INET6_ADDRSTRLEN], entry[80];
+	FILE *f = fopen(path, "re");
+	unsigned port, st, w[4];
+	unsigned char raw[16];
+
+	if (f == NULL)
+		return;
+	if (fgets(line, sizeof line, f) == NULL) { /* header line */
+		fclose(f);
+		return;
+	}
+	while (fgets(line, sizeof line, f) != NULL) {
+		int ok;
+		if (v6)
+			ok = sscanf(line, " %*u: %8x%8x%8x%8x:%x %*x:%*x %x", &w[0], &w[1],
+			    &w[2], &w[3], &port, &st) == 6;
+		else
+			ok = sscanf(line, " %*u: %8x:%x %*x:%*x %x", &w[0], &port, &st) == 3;
+		if (!ok || st != 0x0A || port > 65535)
+			continue;
+		/* Our own listeners: the IPv4 one in tcp, the IPv6-only one in
+		 * tcp6. */
+		if (port == relay_port[v6] && relay_lfd[v6] >= 0)
+			continue;
+		/* The kernel prints each 32-bit word of the address as it lies in
+		 * memory, read as a native integer: copying the integers back
+		 * restores the bytes on any endianness. */
+		for (int i = 0; i < (v6 ? 4 : 1); i++) {
+			uint32_t x = w[i];
+			memcpy(raw + 4 * i, &x, 4);
+		}
+		if (inet_ntop(v6 ? AF_INET6 : AF_INET, raw, addr, sizeof addr) == NULL)
+			continue;
+		int n = snprintf(entry, sizeof entry, "%u %s\n", port, addr);
+		if (n <= 0 || (size_t)n >= sizeof entry)
+			continue;
+		/* SO_REUSEPORT listeners show up once per socket: list each once. */
+		int dup = 0;
+		for (char *p = *out; p != NULL && p < *out + *len;) {
+			char *nl = memchr(p, '\n', (size_t)(*out + *len - p));
+			if ((size_t)(nl + 1 - p) == (size_t)n && memcmp(p, entry, (size_t)n) == 0) {
+				dup = 1;
+				break;
+			}
+			p = nl + 1;
+		}
+		if (dup)
+			continue;
+		if (*len + (size_t)n > *cap) {
+			size_t ncap = *cap == 0 ? 4096 : *cap * 2;
+			char *nb = realloc(*out, ncap);
+			if (nb == NULL)
+				break;
+			*out = nb;
+			*cap = ncap;
+		}
+		memcpy(*out + *len, entry, (size_t)n);
+		*len += (size_t)n;
+	}
+	fclose(f);
+}
+
+static void
+relay_list_event(struct conn *c)
+{
+	ssize_t n;
+
+	while (c->out_off < c->out_len) {
+		n = send(c->fd[0], c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			relay_watch(c, 0, EPOLLOUT);
+			return;
+		}
+		if (n < 0) {
+			relay_conn_close(c, 1);
+			return;
+		}
+		c->out_off += (size_t)n;
+	}
+	relay_conn_close(c, 0);
+}
+
+static void
+relay_list_start(struct conn *c)
+{
+	size_t cap = 0;
+
+	c->state = CONN_LIST;
+	relay_list_file("/proc/net/tcp", 0, &c->out, &c->out_len, &cap);
+	relay_list_file("/proc/net/tcp6", 1, &c->out, &c->out_len, &cap);
+	relay_list_event(c);
+}
+
+/* Read the header without reading past it: bytes after it belong to the
+ * target. Bad magic, token or command: close without a word. */
+static void
+relay_header_event(struct conn *c)
+{
+	size_t want;
+	ssize_t n;
+
+	for (;;) {
+		want = c->hlen < RELAY_HDR_L ? RELAY_HDR_L :
+		    c->hdr[RELAY_HDR_L - 1] == 'C' ? RELAY_HDR_C : RELAY_HDR_L;
+		if (c->hlen == want)
+			break;
+		n = recv(c->fd[0], c->hdr + c->hlen, want - c->hlen, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n <= 0) {
+			relay_conn_close(c, 0);
+			return;
+		}
+		c->hlen += (size_t)n;
+		if (c->hlen >= RELAY_MAGIC_LEN &&
+		    memcmp(c->hdr, RELAY_MAGIC, RELAY_MAGIC_LEN) != 0) {
+			relay_conn_close(c, 0);
+			return;
+		}
+	}
+	if (!relay_token_ok(c->hdr + RELAY_MAGIC_LEN)) {
+		relay_conn_close(c, 0);
+		return;
+	}
+	relay_header_unlink(c);
+	switch (c->hdr[RELAY_HDR_L - 1]) {
+	case 'C':
+		c->port = (uint16_t)(c->hdr[RELAY_HDR_L] << 8 | c->hdr[RELAY_HDR_L + 1]);
+		relay_watch(c, 0, 0);
+		relay_connect_next(c, 0);
+		break;
+	case 'L':
+		relay_list_start(c);
+		break;
+	default:
+		relay_conn_close(c, 0);
+		break;
+	}
+}
+
+static int relay_accept_paused;
+static int64_t relay_accept_resume;
+static int relay_superseded;
+
+static void
+relay_listeners_watch(int on)
+{
+	struct epoll_event ev;
+
+	for (int i = 0; i < 2; i++) {
+		if (relay_lfd[i] < 0)
+			continue;
+		ev.events = EPOLLIN;
+		ev.data.u64 = (uint64_t)i; /* 0 or 1: never a conn pointer */
+		epoll_ctl(relay_epfd, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, relay_lfd[i], &ev);
+	}
+}
+
+static void
+relay_accept(int lfd)
+{
+	struct conn *c;
+	int fd;
+
+	for (int i = 0; i < 256; i++) {
+		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM) {
+				/* Out of descriptors: stop accepting for a moment
+				 * rather than spin on a listener we cannot serve. */
+				relay_listeners_watch(0);
+				relay_accept_paused = 1;
+				relay_accept_resume = relay_now_ms() + RELAY_ACCEPT_PAUSE_MS;
+			}
+			return;
+		}
+		c = calloc(1, sizeof *c);
+		if (c == NULL) {
+			close(fd);
+			return;
+		}
+		relay_set_nodelay(fd);
+		c->fd[0] = fd;
+		c->fd[1] = -1;
+		c->dir[0].pipe[0] = c->dir[0].pipe[1] = -1;
+		c->dir[1].pipe[0] = c->dir[1].pipe[1] = -1;
+		c->state = CONN_HEADER;
+		c->deadline = relay_now_ms() + RELAY_HEADER_TIMEOUT_MS;
+		c->prev = relay_tail;
+		if (relay_tail != NULL)
+			relay_tail->next = c;
+		else
+			relay_head = c;
+		relay_tail = c;
+		relay_nconns++;
+		relay_watch(c, 0, EPOLLIN);
+	}
+}
+
+static void
+relay_conn_event(struct conn *c, int side, unsigned events)
+{
+	if (c->dead)
+		return;
+	switch (c->state) {
+	case CONN_HEADER:
+		relay_header_event(c);
+		break;
+	case CONN_CONNECTING:
+		relay_connect_event(c);
+		break;
+	case CONN_PIPE:
+		relay_pipe_event(c, side, events);
+		break;
+	case CONN_LIST:
+		relay_list_event(c);
+		break;
+	}
+}
+
+/* Connections still in CONN_HEADER past their deadline are closed. They are
+ * kept in accept order, so the first ones are the oldest. Returns the ms
+ * until the next deadline, or -1. */
+static int
+relay_expire(int64_t now)
+{
+	int64_t next = -1;
+
+	for (struct conn *c = relay_head, *n; c != NULL; c = n) {
+		n = c->next;
+		if (c->deadline <= now)
+			relay_conn_close(c, 0);
+		else {
+			next = c->deadline - now;
+			break;
+		}
+	}
+	return (int)next;
+}
+
+/* A newer relay writes its own port to the port file: then we stop
+ * listening and exit once our connections are gone. */
+static void
+relay_check_superseded(const char *port_file)
+{
+	char b[16];
+	ssize_t n;
+	int fd;
+
+	if (relay_superseded)
+		return;
+	if ((fd = open(port_file, O_RDONLY | O_CLOEXEC)) < 0)
+		return;
+	n = read(fd, b, sizeof b - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	b[n] = '\0';
+	if (strtoul(b, NULL, 10) == relay_port[0])
+		return;
+	relay_superseded = 1;
+	relay_listeners_watch(0);
+	for (int i = 0; i < 2; i++)
+		if (relay_lfd[i] >= 0) {
+			close(relay_lfd[i]);
+			relay_lfd[i] = -1;
+		}
+}
+
+static int
+relay_listen(int v6, uint16_t *port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	int fd, one = 1;
+
+	memset(&ss, 0, sizeof ss);
+	if (v6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_addr = in6addr_any;
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+		s4->sin_family = AF_INET;
+		s4->sin_addr.s_addr = htonl(INADDR_ANY);
+	}
+	fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (v6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+	if (bind(fd, (struct sockaddr *)&ss, v6 ? sizeof(struct sockaddr_in6) :
+	    sizeof(struct sockaddr_in)) < 0 || listen(fd, 4096) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &len) < 0) {
+		close(fd);
+		return -1;
+	}
+	*port = ntohs(v6 ? ((struct sockaddr_in6 *)&ss)->sin6_port :
+	    ((struct sockaddr_in *)&ss)->sin_port);
+	return fd;
+}
+
+/* Write "PORT\n" to path through a temporary file and rename(). */
+static void
+relay_write_port_file(const char *path)
+{
+	char tmp[4096], text[16];
+	int fd, n;
+
+	if (snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid()) >= (int)sizeof tmp)
+		relay_die("port file path too long");
+	n = snprintf(text, sizeof text, "%u\n", relay_port[0]);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
+		relay_die("cannot create the port file");
+	if (write(fd, text, (size_t)n) != n || close(fd) != 0 || rename(tmp, path) != 0) {
+		unlink(tmp);
+		relay_die("cannot write the port file");
+	}
+}
+
+static void
+relay_usage(void)
+{
+	relay_die("usage: RDEV_RELAY_TOKEN=<64 hex> rdev-relay --port-file PATH");
+}
+
+int
+main(int argc, char **argv)
+{
+	struct epoll_event evs[256];
+	struct rlimit rl;
+	const char *port_file = NULL;
+	char *tok;
+	int64_t now, next_check;
+	int n, timeout, t;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--port-file") == 0 && i + 1 < argc)
+			port_file = argv[++i];
+		else
+			relay_usage();
+	}
+	if (port_file == NULL)
+		relay_usage();
+	tok = getenv("RDEV_RELAY_TOKEN");
+	if (tok == NULL || strlen(tok) != 2 * RELAY_TOKEN_LEN)
+		relay_die("RDEV_RELAY_TOKEN must hold 64 hex digits");
+	for (int i = 0; i < RELAY_TOKEN_LEN; i++) {
+		int hi = relay_hexval(tok[2 * i]), lo = relay_hexval(tok[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			relay_die("RDEV_RELAY_TOKEN must hold 64 hex digits");
+		relay_token[i] = (unsigned char)(hi << 4 | lo);
+	}
+	/* Wipe it where /proc/PID/environ would show it. */
+	memset(tok, '0', strlen(tok));
+
+	signal(SIGPIPE, SIG_IGN);
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if ((relay_lfd[0] = relay_listen(0, &relay_port[0])) < 0)
+		relay_die("cannot listen on 0.0.0.0");
+	relay_lfd[1] = relay_listen(1, &relay_port[1]); /* without IPv6: none */
+	if ((relay_epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
+		relay_die("epoll_create1 failed");
+	relay_listeners_watch(1);
+	relay_write_port_file(port_file);
+
+	next_check = relay_now_ms() + RELAY_SUPERSEDE_CHECK_MS;
+	for (;;) {
+		now = relay_now_ms();
+		timeout = (int)(next_check - now);
+		if ((t = relay_expire(now)) >= 0 && t < timeout)
+			timeout = t;
+		if (relay_accept_paused && relay_accept_resume - now < timeout)
+			timeout = (int)(relay_accept_resume - now);
+		if (timeout < 0)
+			timeout = 0;
+		n = epoll_wait(relay_epfd, evs, (int)(sizeof evs / sizeof evs[0]), timeout);
+		if (n < 0 && errno != EINTR)
+			relay_die("epoll_wait failed");
+		for (int i = 0; i < n; i++) {
+			uint64_t u = evs[i].data.u64;
+			if (u < 2) {
+				if (relay_lfd[u] >= 0)
+					relay_accept(relay_lfd[u]);
+				continue;
+			}
+			relay_conn_event((struct conn *)(uintptr_t)(u & ~(uint64_t)1),
+			    (int)(u & 1), evs[i].events);
+		}
+		while (relay_grave != NULL) {
+			struct conn *c = relay_grave;
+			relay_grave = c->next;
+			free(c);
+		}
+		now = relay_now_ms();
+		if (relay_accept_paused && now >= relay_accept_resume && !relay_superseded) {
+			relay_accept_paused = 0;
+			relay_listeners_watch(1);
+		}
+		if (now >= next_check) {
+			relay_check_superseded(port_file);
+			next_check = now + RELAY_SUPERSEDE_CHECK_MS;
+		}
+		if (relay_superseded && relay_nconns == 0)
+			return 0;
+	}
+}

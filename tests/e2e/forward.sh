@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# forward.sh - port forwarding through the broker on a real sshd host of the
+# rig: forwardPorts after `rdev up HOST:~/ws` reach an HTTP server bound only
+# to 127.0.0.1 in the container (through the relay) and one on 0.0.0.0,
+# payloads checked by hash (a 5 MB file and 1 GB); portsAttributes labels in
+# the table; a Compose service port (db:PORT); requireLocalPort-style
+# conflict -> clear error, a busy port -> the next free one; half-close;
+# 1,000 concurrent connections through one forward; sshd killed: connections
+# are closed at once (no hang), and forwards work again once sshd is back,
+# without user action; --list, --stop, and `down` ends the forwards.
+. "$(dirname "$0")/../rig/lib.sh"
+rig_require_docker
+
+name=$(rig_host_name f)
+cfg=$(rig_host "$name")
+hdir=$(dirname "$cfg")
+on_host() { ssh -F "$cfg" "$name" "$@"; }
+home=$(on_host 'echo $HOME')
+export RDEV_RUNTIME_DIR=$TEST_TMP/rt RDEV_SSH_CONFIG=$cfg
+mkdir -m 700 "$RDEV_RUNTIME_DIR"
+broker() { "$RDEV_BIN_DIR/rdev-broker" "$@"; }
+client=$RDEV_SOURCE_DIR/tests/e2e/forward_client.py
+
+# Ports: a base unlikely to be in use, different per test process.
+base=$((20000 + ($$ % 2000) * 10))
+p_lo=$base p_any=$((base + 1)) p_echo=$((base + 2)) p_busy=$((base + 3))
+
+on_host "mkdir -p ~/ws ~/cws/.devcontainer && cat > ~/ws/.devcontainer.json" <<JSON
+{
+  "image": "$RDEV_RIG_IMAGE_BOOKWORM",
+  "updateRemoteUserUID": false,
+  "forwardPorts": [$p_lo, $p_any, $p_echo],
+  "portsAttributes": { "$p_lo": { "label": "loopback-only" } }
+}
+JSON
+on_host "cat > ~/cws/.devcontainer/docker-compose.yml" <<YAML
+version: "3"
+services:
+  app:
+    image: $RDEV_RIG_IMAGE_BUSYBOX
+    command: ["sh", "-c", "while true; do sleep 1; done"]
+  db:
+    image: $RDEV_RIG_IMAGE_BUSYBOX
+    command: ["sh", "-c", "mkdir -p /www && echo db-answers > /www/q && exec httpd -f -p 5432 -h /www"]
+YAML
+on_host "cat > ~/cws/.devcontainer/devcontainer.json" <<JSON
+{
+  "dockerComposeFile": "docker-compose.yml",
+  "service": "app",
+  "workspaceFolder": "/workspace",
+  "updateRemoteUserUID": false,
+  "forwardPorts": ["db:5432"],
+  "portsAttributes": { "5432": { "label": "database" } }
+}
+JSON
+busy_pid=
+cleanup() {
+	[ -z "$busy_pid" ] || kill "$busy_pid" 2>/dev/null || true
+	broker stop >/dev/null 2>&1 || true
+	docker ps -aq --filter "label=devcontainer.local_folder=$home/ws" |
+		xargs -r docker rm -f >/dev/null
+	local project
+	project=$(docker ps -aq --filter "label=devcontainer.local_folder=$home/cws" | head -n 1 |
+		xargs -r docker inspect -f '{{index .Config.Labels "com.docker.compose.project"}}')
+	if [ -n "$project" ]; then
+		docker ps -aq --filter "label=com.docker.compose.project=$project" | xargs -r docker rm -f >/dev/null
+		docker network ls -q --filter "label=com.docker.compose.project=$project" |
+			xargs -r docker network rm >/dev/null 2>&1 || true
+	fi
+	rig_test_cleanup
+}
+trap cleanup EXIT
+
+rdev up "$name:~/ws" --accept-new-host-key >"$TEST_TMP/up.out" 2>"$TEST_TMP/up.err" ||
+	{ cat "$TEST_TMP/up.err" >&2; fail "rdev up failed"; }
+cid=$(jq -r .containerId "$TEST_TMP/up.out")
+# Servers in the container: busybox httpd on 127.0.0.1 and on 0.0.0.0, and a
+# perl echo server (httpd's listen backlog of 9 is too small for 1,000
+# connections at once).
+docker cp /bin/busybox "$cid:/bin/busybox"
+docker exec "$cid" sh -c "mkdir -p /www && head -c 5000000 /dev/urandom > /www/blob &&
+	busybox httpd -p 127.0.0.1:$p_lo -h /www && busybox httpd -p 0.0.0.0:$p_any -h /www"
+docker exec -d "$cid" perl -MIO::Socket::INET -MIO::Select -e '
+	my $l = IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => $ARGV[0],
+		Listen => 4096, ReuseAddr => 1) or die "listen: $!";
+	my $s = IO::Select->new($l);
+	while (1) { for my $h ($s->can_read) {
+		if ($h == $l) { my $c = $l->accept; $s->add($c) if $c; next }
+		my $n = sysread($h, my $b, 65536);
+		if (!$n) { $s->remove($h); close $h } else { syswrite($h, $b) }
+	} }' "$p_echo"
+check "up prints the forward table with the label" \
+	grep -q "localhost:$p_lo .*container port $p_lo (loopback-only)" "$TEST_TMP/up.err"
+want=$(docker exec "$cid" sha256sum /www/blob | cut -d' ' -f1)
+check_eq "a server bound to 127.0.0.1 in the container answers on localhost" \
+	"$(curl -sf "http://127.0.0.1:$p_lo/blob" | sha256sum | cut -d' ' -f1)" "$want"
+check_eq "a server on 0.0.0.0 too, also on ::1" \
+	"$(curl -sf "http://[::1]:$p_any/blob" | sha256sum | cut -d' ' -f1)" "$want"
+check_eq "half-close: the reply comes after the client shut its write side" \
+	"$(python3 "$client" halfclose "$p_lo" /blob)" "$want"
+
+# --- conflicts ----------------------------------------------------------------
+python3 -c "import socket,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1', $p_busy)); s.listen(); time.sleep(600)" &
+busy_pid=$!
+listening() { ss -ltn | grep -q "127.0.0.1:$1 "; }
+eventually "a local process holds port $p_busy" listening "$p_busy"
+set +e
+rdev forward "$name:~/ws" "$p_busy:$p_any" 2>"$TEST_TMP/req.err"; rc=$?
+set -e
+check_eq "a required local port in use: exit 1" "$rc" 1
+check "and a clear error" grep -q "127.0.0.1:$p_busy is not free" "$TEST_TMP/req.err"
+rdev forward "$name:~/ws" "$p_busy" 2>"$TEST_TMP/next.err" || fail "forward $p_busy"
+check "a busy port that is not required: the next free one, printed" \
+	grep -q "localhost:$((p_busy + 1)) .*container port $p_busy" "$TEST_TMP/next.err"
+rdev forward "$name:~/ws" --stop "$((p_busy + 1))" 2>/dev/null
+kill "$busy_pid"; busy_pid=
+
+# --- many connections, a big transfer -----------------------------------------
+check_eq "1,000 concurrent connections through one forward" \
+	"$(python3 "$client" many "$p_echo" 1000 | tail -1)" 1000
+docker exec "$cid" sh -c 'head -c 1000000000 /dev/urandom > /www/gb'
+want_gb=$(docker exec "$cid" sha256sum /www/gb | cut -d' ' -f1)
+check_eq "1 GB through the forward, hash-checked" \
+	"$(curl -sf "http://127.0.0.1:$p_lo/gb" | sha256sum | cut -d' ' -f1)" "$want_gb"
+docker exec "$cid" rm -f /www/gb
+
+# --- a Compose service ----------------------------------------------------------
+rdev up "$name:~/cws" >"$TEST_TMP/cup.out" 2>"$TEST_TMP/cup.err" ||
+	{ cat "$TEST_TMP/cup.err" >&2; fail "rdev up (compose) failed"; }
+lp=$(sed -n 's/.*localhost:\([0-9]*\) *-> db:5432 (database).*/\1/p' "$TEST_TMP/cup.err")
+check "the compose forward db:5432 is in the table" test -n "$lp"
+check_eq "the db service answers on localhost" "$(curl -sf "http://127.0.0.1:$lp/q")" db-answers
+
+# --- listing ----------------------------------------------------------------------
+check "forward --list shows the forwards" sh -c \
+	"'$RDEV_BIN_DIR/rdev' forward --list --json | jq -e 'map(.local) | index($p_lo) != null' >/dev/null"
+check "broker status lists them" sh -c \
+	"'$RDEV_BIN_DIR/rdev-broker' status --json | jq -e '.forwards | length >= 3' >/dev/null"
+
+# --- sshd killed and back --------------------------------------------------------
+# The listener, and the per-connection sshd (and everything else) of the
+# host's user: the broker's connection breaks as if the host went down.
+spid=$(cat "$hdir/sshd.pid")
+kill "$spid"
+pkill -KILL -u "rdev-$name" || true
+wait_gone() { ! kill -0 "$spid" 2>/dev/null && ! pgrep -u "rdev-$name" >/dev/null; }
+eventually "sshd is gone" wait_gone
+# The broker notices at its next read or keepalive; a new connection meanwhile
+# must be closed, not left hanging.
+start=$(date +%s)
+check_eq "while the host is away a connection is closed, not hung" \
+	"$(python3 "$client" closed "$p_any")" closed
+check "and quickly" test $(($(date +%s) - start)) -le 10
+eventually "broker status shows the session reconnecting" sh -c \
+	"'$RDEV_BIN_DIR/rdev-broker' status --json | jq -e '.sessions[] | select(.state == \"reconnecting\" or .state == \"lost\")' >/dev/null"
+/usr/sbin/sshd -D -e -f "$hdir/sshd_config" >>"$hdir/sshd.log" 2>&1 &
+echo $! >"$hdir/sshd.pid"
+back() { [ "$(curl -sf -m 5 "http://127.0.0.1:$p_lo/blob" | sha256sum | cut -d' ' -f1)" = "$want" ]; }
+for i in $(seq 1 60); do back && break; sleep 1; done
+check "after sshd is back the forward works again without user action" back
+
+# --- stop, down --------------------------------------------------------------------
+rdev forward "$name:~/ws" --stop "$p_any" 2>/dev/null
+check "after --stop the port is closed" sh -c "! curl -sf -m 5 http://127.0.0.1:$p_any/blob >/dev/null"
+rdev down "$name:~/ws" >/dev/null 2>&1
+check "after down the workspace's forwards are gone" sh -c \
+	"! '$RDEV_BIN_DIR/rdev' forward --list --json | jq -e 'map(.local) | index($p_lo) != null' >/dev/null"
+rdev down "$name:~/cws" >/dev/null 2>&1
+finish

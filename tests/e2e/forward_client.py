@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""forward_client.py - TCP clients for tests/e2e/forward.sh (stdlib only).
+
+    forward_client.py halfclose PORT PATH    send an HTTP/1.0 GET, shut the
+                                             write side, read the reply to
+                                             EOF; print the body's sha256
+    forward_client.py many PORT N            N connections to an echo server,
+                                             all open at once, then each sends
+                                             a message of its own and reads it
+                                             back; print how many got theirs
+    forward_client.py closed PORT            connect and read: print "closed"
+                                             if the connection ends (EOF or
+                                             reset) within 10 s, else "hang"
+"""
+import hashlib
+import selectors
+import socket
+import sys
+import time
+
+
+def http_get(port, path):
+    return ("GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n" % path).encode()
+
+
+def body_of(reply):
+    head, _, body = reply.partition(b"\r\n\r\n")
+    return head, body
+
+
+def halfclose(port, path):
+    s = socket.create_connection(("127.0.0.1", port), timeout=60)
+    s.sendall(http_get(port, path))
+    s.shutdown(socket.SHUT_WR)
+    chunks = []
+    while True:
+        b = s.recv(1 << 20)
+        if not b:
+            break
+        chunks.append(b)
+    head, body = body_of(b"".join(chunks))
+    if not head.startswith(b"HTTP/1.") or b" 200 " not in head.split(b"\r\n")[0]:
+        print("bad reply: %r" % head[:100])
+        return 1
+    print(hashlib.sha256(body).hexdigest())
+    return 0
+
+
+def many(port, n):
+    socks = []
+    for _ in range(n):
+        socks.append(socket.create_connection(("127.0.0.1", port), timeout=60))
+    sel = selectors.DefaultSelector()
+    want = {}
+    for i, s in enumerate(socks):
+        msg = ("message %d of %d\n" % (i, n)).encode() * 4
+        s.sendall(msg)
+        s.setblocking(False)
+        want[s] = msg
+        sel.register(s, selectors.EVENT_READ, bytearray())
+    ok = 0
+    deadline = time.time() + 120
+    while sel.get_map() and time.time() < deadline:
+        for key, _ in sel.select(timeout=1):
+            s, got = key.fileobj, key.data
+            try:
+                b = s.recv(65536)
+            except BlockingIOError:
+                continue
+            except OSError:
+                b = b""
+            got += b
+            if len(got) >= len(want[s]) or not b:
+                ok += bytes(got) == want[s]
+                sel.unregister(s)
+                s.close()
+    print(ok)
+    return 0
+
+
+def closed(port):
+    try:
+        s = socket.create_connection(("127.0.0.1", port), timeout=10)
+        s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+        b = s.recv(100)
+        print("closed" if not b else "open")
+    except socket.timeout:
+        print("hang")
+    except OSError:
+        print("closed")
+    return 0
+
+
+def main():
+    mode = sys.argv[1]
+    if mode == "halfclose":
+        return halfclose(int(sys.argv[2]), sys.argv[3])
+    if mode == "many":
+        return many(int(sys.argv[2]), int(sys.argv[3]))
+    if mode == "closed":
+        return closed(int(sys.argv[2]))
+    print(__doc__)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

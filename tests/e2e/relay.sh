@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# relay.sh - the container relay (relay/rdev-relay.c) and the `relay` operation
+# of `rdev-agent serve` (agent/relay-install.c), in a Debian image and in a
+# FROM scratch image (busybox): the op copies the static relay in and starts it;
+# from this machine, through the relay: a server bound only to 127.0.0.1 and
+# one on 0.0.0.0 (50 MB each, hash-checked), half-close both ways, 'L' lists
+# the listening ports, bad token/magic/command closed without a reply, 1,000
+# concurrent connections, the 10 s header timeout; a second op reuses the
+# relay; a changed binary replaces it (the old relay goes away by itself);
+# after `docker restart` a new relay is started; errors name what is missing.
+# The test client is tests/e2e/relay_client.py.
+. "$(dirname "$0")/../rig/lib.sh"
+rig_require_docker
+export RDEV_STATE_DIR=$TEST_TMP/state
+
+client=$RDEV_SOURCE_DIR/tests/e2e/relay_client.py
+agent=("$RDEV_BIN_DIR/rdev-agent" serve)
+wss=()
+echo_pid=
+
+cleanup() {
+	local ws
+	[ -z "$echo_pid" ] || kill "$echo_pid" 2>/dev/null || true
+	for ws in "${wss[@]+"${wss[@]}"}"; do
+		docker ps -aq --filter "label=devcontainer.local_folder=$ws" |
+			xargs -r docker rm -f >/dev/null
+	done
+	rig_test_cleanup
+}
+trap cleanup EXIT
+
+check "rdev-relay is built next to rdev-agent" test -x "$RDEV_BIN_DIR/rdev-relay"
+check "rdev-relay is static (no program interpreter)" \
+	sh -c "! readelf -l '$RDEV_BIN_DIR/rdev-relay' | grep -qi interpreter"
+check "rdev-relay needs no shared library" \
+	sh -c "! readelf -d '$RDEV_BIN_DIR/rdev-relay' 2>/dev/null | grep -q NEEDED"
+echo "info rdev-relay is $(stat -c %s "$RDEV_BIN_DIR/rdev-relay") bytes"
+check "rdev-relay refuses to start without a token" \
+	sh -c "! env -u RDEV_RELAY_TOKEN '$RDEV_BIN_DIR/rdev-relay' --port-file $TEST_TMP/p 2>/dev/null"
+check "rdev-relay refuses a token that is not 64 hex digits" \
+	sh -c "! RDEV_RELAY_TOKEN=abc '$RDEV_BIN_DIR/rdev-relay' --port-file $TEST_TMP/p 2>/dev/null"
+
+# op WS [SERVICE]: the relay op's response JSON.
+op() {
+	python3 "$client" op "$@" -- "${agent[@]}"
+}
+# result RESPONSE: its result object (fails the test unless ok).
+result() {
+	printf '%s' "$1" | jq -e '.ok' >/dev/null || fail "relay op failed: $1"
+	printf '%s' "$1" | jq -c .result
+}
+client_checks() {
+	python3 "$client" checks "$@" | tee "$TEST_TMP/client.out" || fail "relay_client.py checks failed"
+	CHECKS_PASSED=$((CHECKS_PASSED + $(grep -c '^ok ' "$TEST_TMP/client.out")))
+}
+
+# wait_port CID PORT: until something listens on PORT in the container.
+wait_port() {
+	eventually "port $2 listens in the container" sh -c \
+		"grep -q ':$(printf %04X "$2") [0-9A-F:]* 0A ' /proc/$(docker inspect -f '{{.State.Pid}}' "$1")/net/tcp"
+}
+
+# one IMAGE LABEL: the whole scenario in a dev container of IMAGE.
+one() {
+	local image=$1 label=$2 ws cid bb r r2 r3 r4 hash
+	ws=$TEST_TMP/ws-$label
+	wss+=("$ws")
+	mkdir -p "$ws"
+	printf '{"image": "%s", "updateRemoteUserUID": false}\n' "$image" >"$ws/.devcontainer.json"
+	rdev up "$ws" >"$TEST_TMP/up.out" 2>&1 || { cat "$TEST_TMP/up.out"; fail "$label: up failed"; }
+	cid=$(docker ps -q --no-trunc --filter "label=devcontainer.local_folder=$ws")
+	check "$label: the dev container runs" test -n "$cid"
+
+	# The servers, from busybox (the Debian image gets the host's static one).
+	bb=/bin/busybox
+	if ! docker exec "$cid" test -x /bin/busybox 2>/dev/null; then
+		docker cp /bin/busybox "$cid:/busybox" >/dev/null
+		bb=/busybox
+	fi
+	docker exec "$cid" "$bb" sh -c "mkdir -p /srv &&
+		$bb dd if=/dev/urandom of=/srv/big bs=1M count=50 2>/dev/null &&
+		echo 'hello relay' > /srv/small"
+	docker exec "$cid" "$bb" httpd -p 127.0.0.1:7000 -h /srv
+	docker exec "$cid" "$bb" httpd -p 0.0.0.0:7001 -h /srv
+	# The echo server (1,000 connections at once) runs in the container's
+	# network namespace from here: busybox's nc -ll accepts too slowly.
+	nsenter -t "$(docker inspect -f '{{.State.Pid}}' "$cid")" -n \
+		python3 "$client" echo-server 0.0.0.0 7002 &
+	echo_pid=$!
+	wait_port "$cid" 7002
+	hash=$(docker exec "$cid" "$bb" sha256sum /srv/big | cut -d' ' -f1)
+
+	r=$(result "$(op "$ws")")
+	check_eq "$label: the op names the container" "$(printf '%s' "$r" | jq -r .containerId)" "$cid"
+	check_eq "$label: the address is the container's IP" "$(printf '%s' "$r" | jq -r .address)" \
+		"$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$cid")"
+	check "$label: the token is 64 hex digits" sh -c "printf '%s' '$r' | jq -r .token | grep -qxE '[0-9a-f]{64}'"
+	check_eq "$label: the relay wrote its port file" \
+		"$(docker exec "$cid" "$bb" cat /.rdev-relay.port)" "$(printf '%s' "$r" | jq -r .port)"
+	check "$label: the state dir keeps it, 0600" \
+		sh -c "[ \$(stat -c %a '$RDEV_STATE_DIR/relay/$cid.json') = 600 ]"
+	client_checks "$r" 7000 7001 7002 "$hash" $((50 << 20))
+	kill "$echo_pid"
+	wait "$echo_pid" 2>/dev/null || true
+	echo_pid=
+
+	r2=$(result "$(op "$ws")")
+	check_eq "$label: a second op reuses the running relay" "$r2" "$r"
+	check_eq "$label: one relay runs" "$(docker top "$cid" -o pid,args | grep -c '[.]rdev-relay')" 1
+
+	# A different binary on the agent's side (its hash no longer matches):
+	# the op puts the new one in and starts it; the old relay sees its port
+	# file taken over and exits.
+	jq -c '.hash = "0000"' "$RDEV_STATE_DIR/relay/$cid.json" >"$TEST_TMP/st" &&
+		cat "$TEST_TMP/st" >"$RDEV_STATE_DIR/relay/$cid.json"
+	r3=$(result "$(op "$ws")")
+	check "$label: a changed binary gets a new relay" test "$(printf '%s' "$r3" | jq -r .token)" != "$(printf '%s' "$r" | jq -r .token)"
+	check "$label: the new relay answers" python3 "$client" probe "$r3"
+	eventually "$label: the old relay goes away by itself" sh -c "! python3 '$client' probe '$r'"
+	check_eq "$label: one relay runs after the replacement" \
+		"$(docker top "$cid" -o pid,args | grep -c '[.]rdev-relay')" 1
+	check "$label: the new relay's listing leaves out both relays' ports" \
+		sh -c "! python3 '$client' listing '$r3' | grep -qE '^($(printf '%s' "$r" | jq -r .port)|$(printf '%s' "$r3" | jq -r .port)) '"
+
+	docker restart -t 1 "$cid" >/dev/null
+	check "$label: the old relay is gone after docker restart" sh -c "! python3 '$client' probe '$r3'"
+	r4=$(result "$(op "$ws")")
+	check "$label: after a restart the op starts a new relay" \
+		test "$(printf '%s' "$r4" | jq -r .token)" != "$(printf '%s' "$r3" | jq -r .token)"
+	check "$label: and it answers" python3 "$client" probe "$r4"
+	docker exec "$cid" "$bb" httpd -p 127.0.0.1:7000 -h /srv
+	check "$label: a server started after the restart is listed" \
+		sh -c "python3 '$client' listing '$r4' | grep -qx '7000 127.0.0.1'"
+}
+
+one "$RDEV_RIG_IMAGE_BOOKWORM" debian
+one "$RDEV_RIG_IMAGE_BUSYBOX" scratch
+
+# Compose: a service is reached at its own IP on the project network, no relay.
+cws=$TEST_TMP/ws-compose
+mkdir -p "$cws/.devcontainer"
+cat >"$cws/.devcontainer/docker-compose.yml" <<YAML
+services:
+  app:
+    image: $RDEV_RIG_IMAGE_BUSYBOX
+    command: ["sh", "-c", "while true; do sleep 1; done"]
+  db:
+    image: $RDEV_RIG_IMAGE_BUSYBOX
+    command: ["sh", "-c", "echo db-here > /tmp/x && httpd -f -p 5432 -h /tmp"]
+YAML
+printf '{"dockerComposeFile": "docker-compose.yml", "service": "app", "workspaceFolder": "/", "updateRemoteUserUID": false}\n' \
+	>"$cws/.devcontainer/devcontainer.json"
+project=
+cleanup_compose() {
+	if [ -n "$project" ]; then
+		docker ps -aq --filter "label=com.docker.compose.project=$project" | xargs -r docker rm -f >/dev/null
+		docker network ls -q --filter "label=com.docker.compose.project=$project" |
+			xargs -r docker network rm >/dev/null 2>&1 || true
+	fi
+	cleanup
+}
+trap cleanup_compose EXIT
+wss+=("$cws")
+rdev up "$cws" >"$TEST_TMP/up.out" 2>&1 || { cat "$TEST_TMP/up.out"; fail "compose: up failed"; }
+project=$(docker ps -q --filter "label=devcontainer.local_folder=$cws" | head -n 1 |
+	xargs docker inspect -f '{{index .Config.Labels "com.docker.compose.project"}}')
+dbid=$(docker ps -q --no-trunc --filter "label=com.docker.compose.project=$project" \
+	--filter "label=com.docker.compose.service=db")
+r=$(result "$(op "$cws" db)")
+check_eq "compose: the op names the service's container" "$(printf '%s' "$r" | jq -r .containerId)" "$dbid"
+check_eq "compose: the address is its IP on the project network" "$(printf '%s' "$r" | jq -r .address)" \
+	"$(docker inspect -f "{{(index .NetworkSettings.Networks \"${project}_default\").IPAddress}}" "$dbid")"
+check_eq "compose: no relay port" "$(printf '%s' "$r" | jq -c '[.port, .token]')" "[null,null]"
+check "compose: the service answers at that address" \
+	sh -c "curl -sf http://$(printf '%s' "$r" | jq -r .address):5432/x | grep -qx db-here"
+out=$(op "$cws" nosuch)
+check "compose: an unknown service is an error naming it" \
+	sh -c "printf '%s' '$out' | jq -r .error | grep -q 'service \"nosuch\"'"
+out=$(op "$TEST_TMP/ws-scratch" db)
+check "a service of a workspace without Compose is an error" \
+	sh -c "printf '%s' '$out' | jq -r .error | grep -q 'not a Compose workspace'"
+
+# Errors.
+ws=$TEST_TMP/ws-debian
+out=$(op "$TEST_TMP/nothing-here" 2>/dev/null || true)
+mkdir -p "$TEST_TMP/none" && printf '{"image": "%s"}\n' "$RDEV_RIG_IMAGE_BOOKWORM" >"$TEST_TMP/none/.devcontainer.json"
+out=$(op "$TEST_TMP/none")
+check "no container: the op says to run up first" sh -c "printf '%s' '$out' | jq -r .error | grep -q 'run .rdev up'"
+mkdir -p "$TEST_TMP/lone"
+cp "$RDEV_BIN_DIR/rdev-agent" "$TEST_TMP/lone/"
+out=$(python3 "$client" op "$ws" -- "$TEST_TMP/lone/rdev-agent" serve)
+check "no rdev-relay next to the agent: the op says where it looked" \
+	sh -c "printf '%s' '$out' | jq -r .error | grep -qF 'relay binary missing: $TEST_TMP/lone/rdev-relay'"
+docker stop -t 1 "$(docker ps -q --filter "label=devcontainer.local_folder=$ws")" >/dev/null
+out=$(op "$ws")
+check "a stopped container: the op says it is not running" \
+	sh -c "printf '%s' '$out' | jq -r .error | grep -q 'not running'"
+finish

@@ -1,0 +1,236 @@
+#!/usr/bin/env python3
+"""relay_client.py - test client for the container relay (docs/PROTOCOL.md,
+"The container relay") and the `relay` operation of `rdev-agent serve`.
+
+  relay_client.py op WORKSPACE [SERVICE] -- CMD...   run the op, print the response JSON
+  relay_client.py checks RESULT_JSON LOCAL_PORT ANY_PORT ECHO_PORT HASH SIZE
+        the data-path checks against a relay: LOCAL_PORT is an HTTP server bound
+        to 127.0.0.1 serving /big (SIZE bytes, sha256 HASH), ANY_PORT the same
+        on 0.0.0.0, ECHO_PORT an echo server (one process per connection)
+  relay_client.py listing RESULT_JSON                 print the 'L' answer
+  relay_client.py echo-server HOST PORT               an echo server (run it with nsenter
+        in a container's network namespace: busybox's nc -ll accepts too slowly)
+  relay_client.py probe RESULT_JSON                   exit 0 if the relay answers
+
+It prints "ok   what" per check and exits 1 on the first failure.
+"""
+import hashlib
+import json
+import os
+import socket
+import struct
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+MAGIC = b"RDEVRLY1"
+
+
+def check(what, cond, detail=""):
+    if not cond:
+        print("FAIL %s %s" % (what, detail), flush=True)
+        sys.exit(1)
+    print("ok   %s" % what, flush=True)
+
+
+def header(token_hex, cmd, port=None):
+    h = MAGIC + bytes.fromhex(token_hex) + cmd
+    if port is not None:
+        h += struct.pack(">H", port)
+    return h
+
+
+def open_c(r, port, timeout=30):
+    """Connect through the relay to the container's port: (socket, reply byte)."""
+    s = socket.create_connection((r["address"], r["port"]), timeout=timeout)
+    s.sendall(header(r["token"], b"C", port))
+    rep = s.recv(1)
+    return s, (rep[0] if rep else None)
+
+
+def read_all(s):
+    chunks = []
+    while True:
+        d = s.recv(1 << 20)
+        if not d:
+            return b"".join(chunks)
+        chunks.append(d)
+
+
+def listing(r, token=None):
+    s = socket.create_connection((r["address"], r["port"]), timeout=10)
+    s.sendall(header(token or r["token"], b"L"))
+    out = read_all(s)
+    s.close()
+    return out.decode()
+
+
+def http_get(s, path, half_close):
+    s.sendall(b"GET %s HTTP/1.0\r\nHost: x\r\n\r\n" % path.encode())
+    if half_close:
+        s.shutdown(socket.SHUT_WR)
+    data = read_all(s)
+    head, _, body = data.partition(b"\r\n\r\n")
+    return head, body
+
+
+def checks(r, local_port, any_port, echo_port, want_hash, size):
+    lines = listing(r).splitlines()
+    check("'L' lists the server bound to 127.0.0.1", "%d 127.0.0.1" % local_port in lines,
+          repr(lines))
+    check("'L' lists the server bound to 0.0.0.0",
+          "%d 0.0.0.0" % any_port in lines or "%d ::" % any_port in lines, repr(lines))
+    check("'L' leaves out the relay's own port",
+          not any(l.split()[0] == str(r["port"]) for l in lines), repr(lines))
+    check("'L' lines are PORT ADDRESS",
+          all(len(l.split()) == 2 and l.split()[0].isdigit() for l in lines), repr(lines))
+
+    for what, port in (("127.0.0.1", local_port), ("0.0.0.0", any_port)):
+        s, rep = open_c(r, port)
+        check("connect to the server on %s answers 0" % what, rep == 0, repr(rep))
+        t = time.time()
+        head, body = http_get(s, "/big", half_close=False)
+        dt = time.time() - t
+        s.close()
+        check("%d MB from the server on %s arrive intact (busybox httpd: %.0f MB/s)" % (
+            size >> 20, what, len(body) / dt / 1e6),
+            len(body) == size and hashlib.sha256(body).hexdigest() == want_hash,
+            "got %d bytes" % len(body))
+
+    # Half close: the request, then our write side shut; the answer still comes.
+    s, rep = open_c(r, local_port)
+    head, body = http_get(s, "/small", half_close=True)
+    s.close()
+    check("half-close: the reply comes after the client shut its write side",
+          b" 200 " in head.split(b"\r\n")[0] and body == b"hello relay\n", repr(head[:40]))
+
+    # Echo with half close, from the other side: the server sees EOF, replies, closes.
+    s, rep = open_c(r, echo_port)
+    payload = os.urandom(3 << 20)
+    s.sendall(payload)
+    s.shutdown(socket.SHUT_WR)
+    back = read_all(s)
+    s.close()
+    check("echo of 3 MB with half-close comes back whole", back == payload,
+          "%d bytes" % len(back))
+
+    s, rep = open_c(r, 1)
+    check("connect to a closed port answers 1 (refused)", rep == 1, repr(rep))
+    check("and the relay closes the connection", s.recv(1) == b"")
+    s.close()
+
+    # Wrong token, bad magic, unknown command: closed without a byte.
+    bad = "00" * 32 if r["token"] != "00" * 32 else "11" * 32
+    for what, data in (("a wrong token", header(bad, b"C", local_port)),
+                       ("a bad magic", b"RDEVRLY0" + bytes.fromhex(r["token"]) + b"L"),
+                       ("an unknown command", header(r["token"], b"X"))):
+        s = socket.create_connection((r["address"], r["port"]), timeout=10)
+        s.sendall(data)
+        try:
+            got = s.recv(16)
+        except ConnectionResetError:
+            got = b""
+        s.close()
+        check("%s is closed without a reply" % what, got == b"", repr(got))
+
+    # Many at once: all connected before any sends.
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    n = 1000
+    socks = []
+    t = time.time()
+    for i in range(n):
+        s, rep = open_c(r, echo_port, timeout=60)
+        if rep != 0:
+            check("connection %d of %d through one relay" % (i, n), False, repr(rep))
+        socks.append(s)
+    for i, s in enumerate(socks):
+        s.sendall(b"conn %d\n" % i)
+        s.shutdown(socket.SHUT_WR)
+    good = 0
+    for i, s in enumerate(socks):
+        if read_all(s) == b"conn %d\n" % i:
+            good += 1
+        s.close()
+    check("%d concurrent connections through one relay, each echoed (%.1f s)" % (
+        n, time.time() - t), good == n, "%d good" % good)
+
+    # The header must come within 10 s: a silent client is dropped.
+    s = socket.create_connection((r["address"], r["port"]), timeout=20)
+    t = time.time()
+    got = s.recv(1)
+    dt = time.time() - t
+    s.close()
+    check("a client silent for 10 s is closed (after %.1f s)" % dt, got == b"" and 9 <= dt <= 13)
+
+
+def echo_server(host, port):
+    import selectors
+    sel = selectors.DefaultSelector()
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((host, port))
+    ls.listen(4096)
+    ls.setblocking(False)
+    sel.register(ls, selectors.EVENT_READ)
+    while True:
+        for key, _ in sel.select():
+            s = key.fileobj
+            if s is ls:
+                try:
+                    c, _ = ls.accept()
+                except BlockingIOError:
+                    continue
+                c.setblocking(True)
+                sel.register(c, selectors.EVENT_READ)
+                continue
+            try:
+                d = s.recv(1 << 16)
+                if d:
+                    s.sendall(d)
+                    continue
+                s.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+            sel.unregister(s)
+            s.close()
+
+
+def run_op(ws, service, argv):
+    from proto_client import Client
+    c = Client(argv)
+    _, resp = c.request("relay", workspace=ws, config=None, service=service)
+    c.close()
+    print(json.dumps(resp))
+
+
+def main():
+    mode = sys.argv[1]
+    if mode == "op":
+        i = sys.argv.index("--")
+        args = sys.argv[2:i]
+        run_op(args[0], args[1] if len(args) > 1 else None, sys.argv[i + 1:])
+    elif mode == "checks":
+        r = json.loads(sys.argv[2])
+        checks(r, int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), sys.argv[6],
+               int(sys.argv[7]))
+    elif mode == "echo-server":
+        echo_server(sys.argv[2], int(sys.argv[3]))
+    elif mode == "listing":
+        sys.stdout.write(listing(json.loads(sys.argv[2])))
+    elif mode == "probe":
+        # A relay with this token answers a connect to port 1 with 1 (refused).
+        r = json.loads(sys.argv[2])
+        try:
+            s, rep = open_c(r, 1, timeout=5)
+            sys.exit(0 if rep == 1 else 1)
+        except OSError:
+            sys.exit(1)
+    else:
+        sys.exit("unknown mode %s" % mode)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,140 @@
+/* test-relay-install.c - unit tests for the pure parts of agent/relay-install.c:
+ * the tar writer (checked by the system's tar too) and the first-file reader. */
+#include "test.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "relay-install.h"
+#include "xmalloc.h"
+
+/* A tar with the relay and an empty port file, as the agent uploads it. */
+static void
+make_tar(unsigned char **tar, size_t *len, const char *content, size_t clen)
+{
+	const char *names[] = { ".rdev-relay", ".rdev-relay.port" };
+	const void *data[] = { content, "" };
+	size_t lens[] = { clen, 0 };
+	unsigned modes[] = { 0755, 0644 };
+
+	relay_install_tar(2, names, data, lens, modes, tar, len);
+}
+
+TEST(tar_is_blocks_of_512_with_checksums)
+{
+	unsigned char *tar;
+	size_t len;
+	unsigned sum = 0;
+	char want[8];
+
+	make_tar(&tar, &len, "hello", 5);
+	/* header, 1 data block, header, two zero blocks */
+	ASSERT_INT_EQ(len, 5 * 512);
+	ASSERT_STR_EQ((char *)tar, ".rdev-relay");
+	ASSERT_MEM_EQ(tar + 100, "0000755", 7);
+	ASSERT_MEM_EQ(tar + 124, "00000000005", 11);
+	ASSERT_MEM_EQ(tar + 257, "ustar\00000", 8);
+	for (int i = 0; i < 512; i++)
+		sum += (i >= 148 && i < 156) ? ' ' : tar[i];
+	snprintf(want, sizeof want, "%06o", sum);
+	ASSERT_MEM_EQ(tar + 148, want, 6);
+	ASSERT_MEM_EQ(tar + 512, "hello", 5);
+	ASSERT_STR_EQ((char *)tar + 1024, ".rdev-relay.port");
+	free(tar);
+}
+
+TEST(tar_is_read_by_system_tar)
+{
+	char dir[] = "/tmp/rdev-test-relay-XXXXXX", *cmd, *path, *got;
+	unsigned char *tar;
+	size_t len, glen;
+	struct stat st;
+	FILE *f;
+
+	ASSERT_NOT_NULL(mkdtemp(dir));
+	make_tar(&tar, &len, "#!/bin/sh\necho hi\n", 18);
+	path = xasprintf("%s/t.tar", dir);
+	f = fopen(path, "w");
+	ASSERT_NOT_NULL(f);
+	ASSERT_INT_EQ(fwrite(tar, 1, len, f), len);
+	fclose(f);
+	cmd = xasprintf("tar -xf %s -C %s 2>&1", path, dir);
+	ASSERT_INT_EQ(system(cmd), 0);
+	free(cmd);
+	free(path);
+	path = xasprintf("%s/.rdev-relay", dir);
+	ASSERT_INT_EQ(stat(path, &st), 0);
+	ASSERT_INT_EQ(st.st_mode & 0777, 0755);
+	ASSERT_INT_EQ(st.st_size, 18);
+	f = fopen(path, "r");
+	got = xmalloc(64);
+	glen = fread(got, 1, 64, f);
+	fclose(f);
+	ASSERT_MEM_EQ(got, "#!/bin/sh\necho hi\n", 18);
+	ASSERT_INT_EQ(glen, 18);
+	free(got);
+	free(path);
+	path = xasprintf("%s/.rdev-relay.port", dir);
+	ASSERT_INT_EQ(stat(path, &st), 0);
+	ASSERT_INT_EQ(st.st_size, 0);
+	free(path);
+	cmd = xasprintf("rm -rf %s", dir);
+	ASSERT_INT_EQ(system(cmd), 0);
+	free(cmd);
+	free(tar);
+}
+
+TEST(untar_first_gives_the_first_file)
+{
+	unsigned char *tar;
+	size_t len, dlen;
+	char *data = NULL, *cause = NULL;
+
+	make_tar(&tar, &len, "41234\n", 6);
+	ASSERT_INT_EQ(relay_install_untar_first(tar, len, &data, &dlen, &cause), 0);
+	ASSERT_STR_EQ(data, "41234\n");
+	ASSERT_INT_EQ(dlen, 6);
+	free(data);
+	free(tar);
+}
+
+TEST(untar_first_refuses_truncated_and_empty)
+{
+	unsigned char *tar, zeros[1024] = { 0 };
+	size_t len, dlen;
+	char *data = NULL, *cause = NULL;
+
+	make_tar(&tar, &len, "0123456789", 10);
+	/* The size says 10 bytes; only the header is there. */
+	ASSERT_INT_EQ(relay_install_untar_first(tar, 515, &data, &dlen, &cause), -1);
+	ASSERT_STR_CONTAINS(cause, "truncated");
+	free(cause);
+	cause = NULL;
+	ASSERT_NULL(data);
+	ASSERT_INT_EQ(relay_install_untar_first(zeros, sizeof zeros, &data, &dlen, &cause), -1);
+	ASSERT_STR_CONTAINS(cause, "no file");
+	free(cause);
+	cause = NULL;
+	ASSERT_INT_EQ(relay_install_untar_first(tar, 100, &data, &dlen, &cause), -1);
+	free(cause);
+	free(tar);
+}
+
+TEST(untar_first_skips_a_directory)
+{
+	unsigned char tar[2048] = { 0 };
+	size_t dlen;
+	char *data = NULL, *cause = NULL;
+
+	/* A directory entry, then a file of 3 bytes. */
+	memcpy(tar, "d/", 2);
+	memcpy(tar + 124, "00000000000", 11);
+	tar[156] = '5';
+	memcpy(tar + 512, "d/f", 3);
+	memcpy(tar + 512 + 124, "00000000003", 11);
+	tar[512 + 156] = '0';
+	memcpy(tar + 1024, "abc", 3);
+	ASSERT_INT_EQ(relay_install_untar_first(tar, sizeof tar, &data, &dlen, &cause), 0);
+	ASSERT_STR_EQ(data, "abc");
+	free(data);
+}
