@@ -11,14 +11,7 @@
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 
-name=$(rig_host_name f)
-cfg=$(rig_host "$name")
-hdir=$(dirname "$cfg")
-on_host() { ssh -F "$cfg" "$name" "$@"; }
-home=$(on_host 'echo $HOME')
-export RDEV_RUNTIME_DIR=$TEST_TMP/rt RDEV_SSH_CONFIG=$cfg
-mkdir -m 700 "$RDEV_RUNTIME_DIR"
-broker() { "$RDEV_BIN_DIR/rdev-broker" "$@"; }
+rig_remote_host f
 client=$RDEV_SOURCE_DIR/tests/e2e/forward_client.py
 
 # Ports: a base unlikely to be in use, different per test process.

@@ -16,13 +16,7 @@
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 
-name=$(rig_host_name c)
-cfg=$(rig_host "$name")
-on_host() { ssh -F "$cfg" "$name" "$@"; }
-home=$(on_host 'echo $HOME')
-export RDEV_RUNTIME_DIR=$TEST_TMP/rt RDEV_SSH_CONFIG=$cfg
-mkdir -m 700 "$RDEV_RUNTIME_DIR"
-broker() { "$RDEV_BIN_DIR/rdev-broker" "$@"; }
+rig_remote_host c
 
 # postCreateCommand sleeps unless the workspace holds a file "quick"; the
 # sleep is a child of the command's shell (not the exec's process itself).

@@ -13,14 +13,7 @@
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 
-name=$(rig_host_name r)
-cfg=$(rig_host "$name")
-hdir=$(dirname "$cfg")
-on_host() { ssh -F "$cfg" "$name" "$@"; }
-home=$(on_host 'echo $HOME')
-export RDEV_RUNTIME_DIR=$TEST_TMP/rt RDEV_SSH_CONFIG=$cfg
-mkdir -m 700 "$RDEV_RUNTIME_DIR"
-broker() { "$RDEV_BIN_DIR/rdev-broker" "$@"; }
+rig_remote_host r
 drive=$RDEV_SOURCE_DIR/tests/e2e/pty_drive.py
 
 on_host "mkdir -p ~/ws && printf '%s' '{\"image\": \"$RDEV_RIG_IMAGE_BOOKWORM_DEV\",

@@ -3,6 +3,7 @@
 #   . "$RDEV_SOURCE_DIR/tests/rig/lib.sh"
 #   rig_require_docker              # fails the test (not skip) if Docker is unusable
 #   cfg=$(rig_host NAME [--netns])  # an sshd host, stopped when the test exits
+#   rig_remote_host PREFIX          # a host for remote targets (below)
 #   rdev ARGS...                    # the built client ($RDEV_BIN_DIR/rdev)
 #   check "what" CMD...             # run CMD; fail the test with "what" if it fails
 #   finish                          # prints "N passed, 0 failed"; exits 0
@@ -63,6 +64,21 @@ rig_host() {
 	RIG_TEST_HOSTS+=("$name")
 	bash "$RIG" host-start "$name" "$@"
 }
+
+# A host for tests of remote targets: sets name, cfg (its ssh config), hdir
+# (its rig folder) and home (the host user's home), points rdev at the host
+# (RDEV_SSH_CONFIG) and at a broker of this test's own (RDEV_RUNTIME_DIR).
+# on_host CMD runs CMD there; broker ARGS runs rdev-broker.
+rig_remote_host() {
+	name=$(rig_host_name "$1")
+	cfg=$(rig_host "$name")
+	hdir=$(dirname "$cfg")
+	home=$(on_host 'echo $HOME')
+	export RDEV_RUNTIME_DIR=$TEST_TMP/rt RDEV_SSH_CONFIG=$cfg
+	mkdir -m 700 "$RDEV_RUNTIME_DIR"
+}
+on_host() { ssh -F "$cfg" "$name" "$@"; }
+broker() { "$RDEV_BIN_DIR/rdev-broker" "$@"; }
 
 rdev() { "$RDEV_BIN_DIR/rdev" "$@"; }
 rdev_agent() { "$RDEV_BIN_DIR/rdev-agent" "$@"; }
