@@ -362,11 +362,8 @@ broker_listen(const char *path, char **cause)
 	struct sockaddr_un sa;
 	int fd;
 
-	memset(&sa, 0, sizeof sa);
-	sa.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof sa.sun_path)
-		return error_set(cause, "%s: path too long for a socket", path);
-	strcpy(sa.sun_path, path);
+	if (broker_socket_addr(&sa, path, cause) != 0)
+		return -1;
 	/* We hold the lock, so a socket file left here is stale. */
 	unlink(path);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0)

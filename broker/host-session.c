@@ -200,19 +200,13 @@ host_fail_job_list(struct host_job *j, const char *error)
 static void
 host_fail_jobs(struct host_session *h, const char *error)
 {
-	struct host_job *j, *next;
+	struct host_job *j;
 
 	pthread_mutex_lock(&h->lock);
 	j = h->jobs;
 	h->jobs = NULL;
 	pthread_mutex_unlock(&h->lock);
-	for (; j != NULL; j = next) {
-		next = j->next;
-		host_send_error(j->fd, j->request_id, error);
-		close(j->fd);
-		cJSON_Delete(j->req);
-		free(j);
-	}
+	host_fail_job_list(j, error);
 }
 
 /* --- connect and install ------------------------------------------------ */

@@ -33,6 +33,17 @@ broker_client_sibling(const char *name)
 	return xstrdup(name);
 }
 
+int
+broker_socket_addr(struct sockaddr_un *sa, const char *path, char **cause)
+{
+	memset(sa, 0, sizeof *sa);
+	sa->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof sa->sun_path)
+		return error_set(cause, "%s: path too long for a socket", path);
+	strcpy(sa->sun_path, path);
+	return 0;
+}
+
 /* 0 connected (*fd), 1 nobody listens, -1 other error. */
 static int
 broker_client_dial(const char *path, int *fd, char **cause)
@@ -40,11 +51,8 @@ broker_client_dial(const char *path, int *fd, char **cause)
 	struct sockaddr_un sa;
 	int s;
 
-	memset(&sa, 0, sizeof sa);
-	sa.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof sa.sun_path)
-		return error_set(cause, "%s: path too long for a socket", path);
-	strcpy(sa.sun_path, path);
+	if (broker_socket_addr(&sa, path, cause) != 0)
+		return -1;
 	if ((s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
 		return error_set_errno(cause, errno, "socket");
 	if (connect(s, (struct sockaddr *)&sa, sizeof sa) != 0) {

@@ -7,6 +7,8 @@
 #ifndef RDEV_BROKER_CLIENT_H
 #define RDEV_BROKER_CLIENT_H
 
+#include <sys/un.h>
+
 #include "proto-conn.h"
 
 #define BROKER_SOCKET_NAME "broker.sock"
@@ -18,6 +20,9 @@
  * (and autostart was off or failed). */
 int broker_client_connect(int autostart, const char *software, struct proto_conn **c,
     int *not_running, char **cause);
+
+/* Fill *sa for the unix socket path; -1 with *cause if it is too long. */
+int broker_socket_addr(struct sockaddr_un *sa, const char *path, char **cause);
 
 /* The path of a sibling program of the running one (dirname of
  * /proc/self/exe + name) if it exists, else name for a PATH search. New. */

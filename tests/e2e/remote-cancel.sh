@@ -31,13 +31,7 @@ cat >"$TEST_TMP/devcontainer.json" <<JSON
 }
 JSON
 on_host 'mkdir -p ~/ws && cat > ~/ws/.devcontainer.json' <"$TEST_TMP/devcontainer.json"
-cleanup() {
-	broker stop >/dev/null 2>&1 || true
-	docker ps -aq --filter "label=devcontainer.local_folder=$home/ws" |
-		xargs -r docker rm -f >/dev/null
-	rig_test_cleanup
-}
-trap cleanup EXIT
+trap 'rig_remote_cleanup ws' EXIT
 
 container() { docker ps -q --filter "label=devcontainer.local_folder=$home/ws"; }
 # The postCreateCommand's sleep itself (not the shells whose arguments name it).

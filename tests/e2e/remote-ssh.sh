@@ -20,13 +20,7 @@ on_host "mkdir -p ~/ws && printf '%s' '{\"image\": \"$RDEV_RIG_IMAGE_BOOKWORM_DE
 	\"remoteUser\": \"dev\", \"updateRemoteUserUID\": false,
 	\"postStartCommand\": \"echo started-in-background\", \"waitFor\": \"postCreateCommand\"}' \
 	> ~/ws/.devcontainer.json"
-cleanup() {
-	broker stop >/dev/null 2>&1 || true
-	docker ps -aq --filter "label=devcontainer.local_folder=$home/ws" |
-		xargs -r docker rm -f >/dev/null
-	rig_test_cleanup
-}
-trap cleanup EXIT
+trap 'rig_remote_cleanup ws' EXIT
 logins() { grep -c 'Accepted publickey' "$hdir/sshd.log" || true; }
 
 # --- up, with the agent installed from scratch --------------------------------

@@ -79,6 +79,18 @@ rig_remote_host() {
 }
 on_host() { ssh -F "$cfg" "$name" "$@"; }
 broker() { "$RDEV_BIN_DIR/rdev-broker" "$@"; }
+# The exit trap of such a test: stop its broker, remove the containers of the
+# host folders given (relative to the host user's home), then the usual.
+rig_remote_cleanup() {
+	local rc=$? f
+	broker stop >/dev/null 2>&1 || true
+	for f in "$@"; do
+		docker ps -aq --filter "label=devcontainer.local_folder=$home/$f" |
+			xargs -r docker rm -f >/dev/null
+	done
+	(exit $rc)
+	rig_test_cleanup
+}
 
 rdev() { "$RDEV_BIN_DIR/rdev" "$@"; }
 rdev_agent() { "$RDEV_BIN_DIR/rdev-agent" "$@"; }
