@@ -5,7 +5,8 @@
 # payloads checked by hash (a 5 MB file and 1 GB); portsAttributes labels in
 # the table; a Compose service port (db:PORT); requireLocalPort-style
 # conflict -> clear error, a busy port -> the next free one; half-close;
-# 1,000 concurrent connections through one forward; sshd killed: connections
+# 1,000 concurrent connections through one forward; a reader that does not
+# read keeps the broker's memory bounded; sshd killed: connections
 # are closed at once (no hang), and forwards work again once sshd is back,
 # without user action; --list, --stop, and `down` ends the forwards.
 . "$(dirname "$0")/../rig/lib.sh"
@@ -115,6 +116,19 @@ docker exec "$cid" sh -c 'head -c 1000000000 /dev/urandom > /www/gb'
 want_gb=$(docker exec "$cid" sha256sum /www/gb | cut -d' ' -f1)
 check_eq "1 GB through the forward, hash-checked" \
 	"$(curl -sf "http://127.0.0.1:$p_lo/gb" | sha256sum | cut -d' ' -f1)" "$want_gb"
+# Backpressure: a client that asks for the 1 GB and does not read. The broker
+# buffers at most 256 KiB per direction plus the SSH window (about 1.3 MB),
+# so its memory must not grow by more than a few MB.
+rss() { awk '/^VmRSS/ {print $2}' "/proc/$(broker status --json | jq -r .pid)/status"; }
+rss0=$(rss)
+python3 "$client" stall "$p_lo" /gb 8 &
+stall=$!
+sleep 6
+rss1=$(rss)
+wait $stall || true
+echo "broker RSS $rss0 kB before, $rss1 kB with a stalled 1 GB reader"
+check "a reader that does not read: broker memory stays bounded (< 8 MB more)" \
+	test $((rss1 - rss0)) -lt 8192
 docker exec "$cid" rm -f /www/gb
 
 # --- a Compose service ----------------------------------------------------------

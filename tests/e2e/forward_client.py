@@ -8,6 +8,8 @@
                                              all open at once, then each sends
                                              a message of its own and reads it
                                              back; print how many got theirs
+    forward_client.py stall PORT PATH SECS   send a GET of PATH and read
+                                             nothing for SECS seconds
     forward_client.py closed PORT            connect and read: print "closed"
                                              if the connection ends (EOF or
                                              reset) within 10 s, else "hang"
@@ -78,6 +80,15 @@ def many(port, n):
     return 0
 
 
+def stall(port, path, secs):
+    s = socket.create_connection(("127.0.0.1", port), timeout=60)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    s.sendall(http_get(port, path))
+    time.sleep(secs)
+    s.close()
+    return 0
+
+
 def closed(port):
     try:
         s = socket.create_connection(("127.0.0.1", port), timeout=10)
@@ -97,6 +108,8 @@ def main():
         return halfclose(int(sys.argv[2]), sys.argv[3])
     if mode == "many":
         return many(int(sys.argv[2]), int(sys.argv[3]))
+    if mode == "stall":
+        return stall(int(sys.argv[2]), sys.argv[3], float(sys.argv[4]))
     if mode == "closed":
         return closed(int(sys.argv[2]))
     print(__doc__)
