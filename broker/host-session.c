@@ -211,6 +211,68 @@ host_fail_jobs(struct host_session *h, const char *error)
 
 /* --- connect and install ------------------------------------------------ */
 
+#define HOST_ASK_TIMEOUT_MS 120000
+
+/* ssh_target_opts.ask: a passphrase or password prompt while connecting goes
+ * to the first waiting client as a "prompt" event; its "answer" comes back
+ * on the same connection (it sends nothing else while it waits). */
+static int
+host_ask(void *arg, const char *prompt, int echo, char *buf, size_t len)
+{
+	struct host_session *h = arg;
+	struct buf *in = buf_new();
+	unsigned char tmp[4096];
+	struct proto_frame f;
+	struct pollfd p;
+	const cJSON *text;
+	cJSON *o, *msg;
+	size_t used;
+	int fd, id, rc = -1, r;
+	ssize_t n;
+
+	pthread_mutex_lock(&h->lock);
+	fd = h->jobs != NULL ? h->jobs->fd : -1;
+	id = h->jobs != NULL ? h->jobs->request_id : 0;
+	pthread_mutex_unlock(&h->lock);
+	if (fd < 0)
+		goto out;
+	o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "id", id);
+	cJSON_AddStringToObject(o, "event", "prompt");
+	cJSON_AddStringToObject(o, "text", prompt);
+	cJSON_AddBoolToObject(o, "echo", echo);
+	host_send_json(fd, PROTO_CONTROL, o);
+	cJSON_Delete(o);
+	for (;;) {
+		while ((r = proto_decode(buf_data(in), buf_len(in), &f, &used, NULL)) == 1) {
+			msg = f.type == PROTO_CONTROL ? proto_frame_json(&f, NULL) : NULL;
+			buf_consume(in, used);
+			if (msg == NULL)
+				continue;
+			text = cJSON_GetObjectItemCaseSensitive(msg, "text");
+			if (cJSON_IsString(text) && strlen(text->valuestring) < len) {
+				strcpy(buf, text->valuestring);
+				sodium_memzero(text->valuestring, strlen(text->valuestring));
+				rc = 0;
+			}
+			cJSON_Delete(msg);
+			goto out;  /* an answer, or a cancel */
+		}
+		if (r < 0)
+			goto out;
+		p = (struct pollfd){ .fd = fd, .events = POLLIN };
+		if (poll(&p, 1, HOST_ASK_TIMEOUT_MS) <= 0)
+			goto out;
+		if ((n = read(fd, tmp, sizeof tmp)) <= 0)
+			goto out;
+		buf_append(in, tmp, (size_t)n);
+	}
+out:
+	sodium_memzero(tmp, sizeof tmp);
+	buf_free(in);
+	return rc;
+}
+
 static int
 host_connect(struct host_session *h, char **cause)
 {
@@ -1212,7 +1274,9 @@ host_session_new(const struct host_session_params *p)
 	h->opts.ssh_config_file = h->opt_config = host_strdup_or_null(p->ssh.ssh_config_file);
 	h->opts.known_hosts_file = h->opt_known =
 	    host_strdup_or_null(p->ssh.known_hosts_file);
-	h->opts.batch = 1;  /* a daemon has no terminal to prompt on */
+	/* A daemon has no terminal: prompts go to the client (host_ask). */
+	h->opts.ask = host_ask;
+	h->opts.ask_arg = h;
 	h->bundle = p->bundle;
 	h->idle_timeout_s = p->idle_timeout_s;
 	h->fixed_agent = host_strdup_or_null(p->agent_path);

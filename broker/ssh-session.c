@@ -23,6 +23,7 @@
 
 #include "buf.h"
 #include "error.h"
+#include "tty-prompt.h"
 #include "ssh-config.h"
 #include "xmalloc.h"
 
@@ -33,6 +34,10 @@
 
 struct rdev_ssh {
 	ssh_session ss;
+	int (*ask)(void *arg, const char *prompt, int echo, char *buf, size_t len);
+	void *ask_arg;
+	const char *asking_key;  /* the identity file being opened, for prompts */
+	int ask_refused;         /* a passphrase prompt found nobody to answer */
 	char *label;    /* user@alias:port */
 	char *prefix;   /* "host ALIAS (ADDR:PORT)" */
 	char *home;
@@ -112,54 +117,6 @@ rdev_ssh_get_option(ssh_session ss, enum ssh_options_e what)
 	out = xstrdup(v);
 	ssh_string_free_char(v);
 	return out;
-}
-
-/* Read a line from the terminal, without echo unless echo; 0 or -1 (no
- * terminal, or EOF). buf is NUL-terminated without the newline. */
-static int
-rdev_ssh_tty_read(const char *prompt, char *buf, size_t len, int echo)
-{
-	struct termios old, new;
-	int fd, restore = 0;
-	size_t n = 0;
-	ssize_t r;
-	char c;
-
-	if ((fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)) == -1)
-		return -1;
-	if (!echo && tcgetattr(fd, &old) == 0) {
-		new = old;
-		new.c_lflag &= ~(tcflag_t)ECHO;
-		restore = tcsetattr(fd, TCSAFLUSH, &new) == 0;
-	}
-	if (write(fd, prompt, strlen(prompt)) < 0) {
-		/* shown or not, we still read the answer */
-	}
-	while ((r = read(fd, &c, 1)) == 1 && c != '\n' && c != '\r') {
-		if (n + 1 < len)
-			buf[n++] = c;
-	}
-	buf[n] = '\0';
-	if (restore) {
-		tcsetattr(fd, TCSAFLUSH, &old);
-		if (write(fd, "\n", 1) < 0) {
-			/* cosmetic */
-		}
-	}
-	close(fd);
-	return r == 1 ? 0 : -1;
-}
-
-/* Is there a terminal to prompt on? */
-static int
-rdev_ssh_have_tty(void)
-{
-	int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
-
-	if (fd == -1)
-		return 0;
-	close(fd);
-	return 1;
 }
 
 /* --- host key ----------------------------------------------------------- */
@@ -377,7 +334,23 @@ out:
 	return n;
 }
 
-/* libssh's passphrase callback: ask on the terminal unless batch. */
+/* Ask the user: through the caller's ask function, else on the terminal. */
+static int
+rdev_ssh_ask(struct rdev_ssh *s, const char *prompt, char *buf, size_t len, int echo)
+{
+	if (s->ask != NULL)
+		return s->ask(s->ask_arg, prompt, echo, buf, len);
+	return tty_prompt_read(prompt, buf, len, echo);
+}
+
+/* Is there someone to ask? */
+static int
+rdev_ssh_can_ask(struct rdev_ssh *s)
+{
+	return !s->batch && (s->ask != NULL || tty_prompt_available());
+}
+
+/* libssh's passphrase callback: ask unless batch. */
 static int
 rdev_ssh_passphrase_cb(const char *prompt, char *buf, size_t len, int echo,
     int verify, void *userdata)
@@ -388,8 +361,17 @@ rdev_ssh_passphrase_cb(const char *prompt, char *buf, size_t len, int echo,
 
 	if (s->batch || len == 0)
 		return -1;
-	p = xasprintf("%s ", prompt);
-	rc = rdev_ssh_tty_read(p, buf, len, 0);
+	/* As OpenSSH says it (libssh's own prompt is just "Passphrase"). */
+	if (s->asking_key != NULL) {
+		char *t = rdev_ssh_tilde(s->home, s->asking_key);
+
+		p = xasprintf("Enter passphrase for key '%s': ", t);
+		free(t);
+	} else
+		p = xasprintf("%s: ", prompt);
+	rc = rdev_ssh_ask(s, p, buf, len, 0);
+	if (rc != 0)
+		s->ask_refused = 1;
 	free(p);
 	return rc;
 }
@@ -431,11 +413,15 @@ rdev_ssh_auth_one_file(struct rdev_ssh *s, struct rdev_ssh_auth *a,
 		}
 	}
 	free(pubpath);
-	if (ssh_pki_import_privkey_file(path, NULL, rdev_ssh_passphrase_cb, s,
-	    &priv) != SSH_OK) {
-		rdev_ssh_auth_file(s, a, path, s->batch || !rdev_ssh_have_tty() ?
+	s->asking_key = path;
+	rc = ssh_pki_import_privkey_file(path, NULL, rdev_ssh_passphrase_cb, s, &priv);
+	s->asking_key = NULL;
+	if (rc != SSH_OK) {
+		rdev_ssh_auth_file(s, a, path, s->ask_refused || !rdev_ssh_can_ask(s) ?
 		    "(unreadable, or encrypted and no terminal to ask for its "
-		    "passphrase)" : "(unreadable or wrong passphrase)");
+		    "passphrase: run rdev from a terminal, or add the key to "
+		    "ssh-agent with ssh-add)" : "(unreadable or wrong passphrase)");
+		s->ask_refused = 0;
 		return 0;
 	}
 	rc = ssh_userauth_publickey(s->ss, NULL, priv);
@@ -463,19 +449,18 @@ rdev_ssh_auth_kbdint(struct rdev_ssh *s)
 	while (rc == SSH_AUTH_INFO) {
 		name = ssh_userauth_kbdint_getname(s->ss);
 		instr = ssh_userauth_kbdint_getinstruction(s->ss);
-		if ((name && *name) || (instr && *instr)) {
-			int fd = open("/dev/tty", O_WRONLY | O_NOCTTY | O_CLOEXEC);
-			if (fd != -1) {
-				dprintf(fd, "%s%s%s\n", name ? name : "",
-				    name && *name ? "\n" : "", instr ? instr : "");
-				close(fd);
-			}
+		if (s->ask == NULL && ((name && *name) || (instr && *instr))) {
+			char *text = xasprintf("%s%s%s", name ? name : "",
+			    name && *name ? "\n" : "", instr ? instr : "");
+
+			tty_prompt_show(text);
+			free(text);
 		}
 		n = ssh_userauth_kbdint_getnprompts(s->ss);
 		for (i = 0; i < n; i++) {
 			prompt = ssh_userauth_kbdint_getprompt(s->ss, (unsigned)i, &echo);
 			prompt_line = xstrdup(prompt != NULL ? prompt : "");
-			if (rdev_ssh_tty_read(prompt_line, answer, sizeof answer,
+			if (rdev_ssh_ask(s, prompt_line, answer, sizeof answer,
 			    echo) != 0) {
 				free(prompt_line);
 				sodium_memzero(answer, sizeof answer);
@@ -498,7 +483,7 @@ rdev_ssh_auth_password(struct rdev_ssh *s, const char *user, const char *host)
 	int rc;
 
 	prompt = xasprintf("%s@%s's password: ", user, host);
-	rc = rdev_ssh_tty_read(prompt, pw, sizeof pw, 0);
+	rc = rdev_ssh_ask(s, prompt, pw, sizeof pw, 0);
 	free(prompt);
 	if (rc != 0) {
 		sodium_memzero(pw, sizeof pw);
@@ -554,7 +539,7 @@ rdev_ssh_auth(struct rdev_ssh *s, const char *user, const char *hostname,
 		goto out;
 	}
 	methods = ssh_userauth_list(s->ss, NULL);
-	tty = !s->batch && rdev_ssh_have_tty();
+	tty = rdev_ssh_can_ask(s);
 
 	if (methods & SSH_AUTH_METHOD_PUBLICKEY) {
 		if (s->cfg.identities_only)
@@ -740,6 +725,8 @@ rdev_ssh_connect(const struct ssh_target_opts *o, char **cause)
 	    s->cfg.server_alive_interval > 0 ? s->cfg.server_alive_interval :
 	    RDEV_SSH_DEFAULT_KEEPALIVE;
 	s->batch = o->batch || s->cfg.batch_mode;
+	s->ask = o->ask;
+	s->ask_arg = o->ask_arg;
 
 	hostname = rdev_ssh_get_option(s->ss, SSH_OPTIONS_HOST);
 	if (hostname == NULL)

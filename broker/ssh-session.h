@@ -24,9 +24,9 @@
  *     libssh 0.10 cannot limit the agent to the listed keys), then identity
  *     files (IdentityFile, or ~/.ssh/id_rsa, id_ecdsa, id_ed25519 when none is
  *     given; a key's .pub is offered first so a passphrase is only asked for a
- *     key the server would accept; the passphrase prompt needs a terminal and
- *     not batch), then keyboard-interactive and password, only on a terminal
- *     (/dev/tty) and not in batch mode.
+ *     key the server would accept; the passphrase prompt needs someone to ask,
+ *     o->ask or a terminal, and not batch), then keyboard-interactive and
+ *     password, likewise.
  *
  * The session is blocking; the broker can later drive it through
  * ssh_get_fd(rdev_ssh_session(s)) with libssh's non-blocking calls.
@@ -52,6 +52,11 @@ struct ssh_target_opts {
 	int batch;                    /* never prompt (also BatchMode yes) */
 	int keepalive_interval_s;     /* 0: ServerAliveInterval, else 15 */
 	int connect_timeout_s;        /* 0: ConnectTimeout, else 20 */
+	/* Who answers passphrase, password and keyboard-interactive prompts:
+	 * NULL is the terminal (/dev/tty). Returns 0 with the answer in buf
+	 * (NUL-terminated), -1 when nobody can answer. Not asked in batch. */
+	int (*ask)(void *arg, const char *prompt, int echo, char *buf, size_t len);
+	void *ask_arg;
 };
 
 struct rdev_ssh;

@@ -8,8 +8,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "broker-client.h"
 #include "error.h"
+#include "tty-prompt.h"
 #include "up.h"
 #include "xmalloc.h"
 
@@ -93,6 +96,20 @@ remote_add_path_env(cJSON *req, const char *field, const char *env)
 		cJSON_AddStringToObject(req, field, v);
 }
 
+/* The broker asks for an SSH passphrase or password: ask on our terminal. */
+static int
+remote_prompt(void *arg, const char *text, int echo, char **answer)
+{
+	char buf[1024];
+	int rc;
+
+	rc = tty_prompt_read(text, buf, sizeof buf, echo);
+	if (rc == 0)
+		*answer = xstrdup(buf);
+	sodium_memzero(buf, sizeof buf);
+	return rc;
+}
+
 /* A broker request about r's host: {"id":1,"op":op,"host",...}. */
 static cJSON *
 remote_host_request(struct remote *r, const char *op)
@@ -132,6 +149,7 @@ remote_broker_call(struct remote *r, const char *op, cJSON *fields, cJSON **resu
 		cJSON_Delete(req);
 		return -1;
 	}
+	proto_conn_set_prompt(c, remote_prompt, NULL);
 	rc = proto_conn_request(c, req, remote_on_progress,
 	    r->o.quiet ? NULL : &stderr_progress, result, NULL, cause);
 	proto_conn_free(c);
@@ -149,6 +167,7 @@ remote_connect(struct remote *r, char **cause)
 		return 0;
 	if (broker_client_connect(1, "rdev " RDEV_VERSION, &r->conn, NULL, cause) != 0)
 		return -1;
+	proto_conn_set_prompt(r->conn, remote_prompt, NULL);
 	req = remote_host_request(r, "agent");
 	if (proto_conn_request(r->conn, req, remote_on_progress,
 	    r->o.quiet ? NULL : &stderr_progress, &result, NULL, cause) != 0)

@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "buf.h"
 #include "error.h"
 #include "xmalloc.h"
@@ -20,7 +22,47 @@ struct proto_conn {
 	size_t in_off;  /* bytes of in already handed out */
 	struct buf *out;
 	size_t out_off; /* bytes of out already written */
+	int (*prompt)(void *arg, const char *text, int echo, char **answer);
+	void *prompt_arg;
 };
+
+void
+proto_conn_set_prompt(struct proto_conn *c,
+    int (*fn)(void *arg, const char *text, int echo, char **answer), void *arg)
+{
+	c->prompt = fn;
+	c->prompt_arg = arg;
+}
+
+/* Answer a prompt event of request id. */
+static int
+proto_conn_answer_prompt(struct proto_conn *c, double id, const cJSON *msg, char **cause)
+{
+	const cJSON *text = cJSON_GetObjectItemCaseSensitive(msg, "text");
+	cJSON *reply = cJSON_CreateObject();
+	char *answer = NULL;
+	int rc;
+
+	cJSON_AddStringToObject(reply, "op", "answer");
+	cJSON_AddNumberToObject(reply, "id", id);
+	if (c->prompt != NULL && cJSON_IsString(text) && c->prompt(c->prompt_arg,
+	    text->valuestring, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(msg, "echo")),
+	    &answer) == 0) {
+		cJSON_AddStringToObject(reply, "text", answer);
+		sodium_memzero(answer, strlen(answer));
+		free(answer);
+	} else
+		cJSON_AddBoolToObject(reply, "cancel", 1);
+	rc = proto_conn_queue_json(c, PROTO_CONTROL, 0, reply, cause);
+	/* the answer may be a passphrase: wipe the JSON text too */
+	cJSON *t = cJSON_GetObjectItemCaseSensitive(reply, "text");
+	if (cJSON_IsString(t))
+		sodium_memzero(t->valuestring, strlen(t->valuestring));
+	cJSON_Delete(reply);
+	if (rc != 0)
+		return -1;
+	return proto_conn_flush(c, cause);
+}
 
 struct proto_conn *
 proto_conn_new(int fd, const char *name)
@@ -308,6 +350,13 @@ proto_conn_response(struct proto_conn *c, double want,
 			continue;  /* not ours (another request's event or answer) */
 		}
 		ev = cJSON_GetObjectItemCaseSensitive(msg, "event");
+		if (cJSON_IsString(ev) && strcmp(ev->valuestring, "prompt") == 0) {
+			rc = proto_conn_answer_prompt(c, want, msg, cause);
+			cJSON_Delete(msg);
+			if (rc != 0)
+				return -1;
+			continue;
+		}
 		if (cJSON_IsString(ev)) {
 			v = cJSON_GetObjectItemCaseSensitive(msg, "text");
 			if (strcmp(ev->valuestring, "progress") == 0 && cJSON_IsString(v) &&

@@ -52,6 +52,14 @@ int proto_conn_next(struct proto_conn *c, struct proto_frame *f, char **cause);
 int proto_conn_wait(struct proto_conn *c, struct proto_frame *f, int timeout_ms,
     char **cause);
 
+/* Who answers "prompt" events ({"event":"prompt","text":T,"echo":B} while a
+ * request waits, e.g. an SSH passphrase the broker needs): fn returns 0 with
+ * a new string in *answer, or -1 (nobody can answer). The answer goes back
+ * as {"op":"answer","id":ID,"text":...} or {"op":"answer","id":ID,
+ * "cancel":true}. Without a handler every prompt is cancelled. */
+void proto_conn_set_prompt(struct proto_conn *c,
+    int (*fn)(void *arg, const char *text, int echo, char **answer), void *arg);
+
 /* Send our HELLO (software, e.g. "rdev 0.1.0") and check the peer's. A FATAL
  * from the peer becomes *cause. 0 and *version, or -1. */
 int proto_conn_handshake(struct proto_conn *c, const char *software, uint32_t *version,
