@@ -14,7 +14,7 @@
 #
 # and prints medians, the ratios and the goal checks (exec <= 0.3x ssh,
 # <= 0.15x devcontainer exec; warm up <= 0.1x devcontainer up). Then the
-# agent bundle (deploy/agent-bundle.sh, build/agent-bundle/) size against
+# agent bundle (the build dir's agent-bundle/, CMake target agent-bundle) size against
 # 2 MB, and the bundled rdev-agent's peak RSS during `up` (GNU time's
 # maximum resident set size, of a creating and of a warm `up` of a local
 # workspace) against 4 MB, next to the published DevPod agent size.
@@ -68,15 +68,16 @@ bench_import "$src/bench/up-exec.sh" run_cmd time_rounds stats row report median
 if [ "${RDEV_BENCH_NO_BUILD:-}" != 1 ]; then
 	echo "=== build (Release, $build; agent bundle) ==="
 	cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release -DRDEV_SANITIZE=OFF >/dev/null
-	cmake --build "$build" -j"$(nproc)" --target rdev rdev-agent rdev-broker >/dev/null
-	bash "$src/deploy/agent-bundle.sh" >/dev/null
+	cmake --build "$build" -j"$(nproc)" --target rdev rdev-agent rdev-broker agent-bundle >/dev/null
 fi
 rdev=$build/rdev
 [ -x "$rdev" ] || { echo "no rdev at $rdev" >&2; exit 1; }
 [ -x "$ref" ] || { echo "reference CLI not found at $ref (set RDEV_DEVCONTAINER_CLI)" >&2; exit 1; }
 docker image inspect "$image" >/dev/null 2>&1 ||
 	{ echo "image $image not found (tests/rig/rig.sh images builds it)" >&2; exit 1; }
-bundle=$(find "$src/build/agent-bundle" -mindepth 1 -maxdepth 1 -type d -name 'rdev-agent-*' 2>/dev/null | sort | tail -n 1)
+# The build dir's own bundle (CMake target agent-bundle), the one its
+# rdev-broker uploads.
+bundle=$(find "$build/agent-bundle" -mindepth 1 -maxdepth 1 -type d -name 'rdev-agent-*' 2>/dev/null | sort | tail -n 1)
 
 tmp=$(mktemp -d /tmp/rdev-bench-remote.XXXXXX)
 ws_ref=$tmp/ws-ref
@@ -84,7 +85,7 @@ ws_rss=$tmp/ws-rss
 host_started=0
 export RDEV_STATE_DIR=$tmp/state
 # The client's broker, known_hosts and ssh config: all private to this run.
-rdev_env=(env XDG_RUNTIME_DIR="$tmp/xdg" RDEV_KNOWN_HOSTS="$tmp/known_hosts")
+rdev_env=(env -u RDEV_RUNTIME_DIR XDG_RUNTIME_DIR="$tmp/xdg" RDEV_KNOWN_HOSTS="$tmp/known_hosts")
 mkdir -m 700 "$tmp/xdg"
 : >"$tmp/known_hosts"
 cleanup() {
@@ -221,7 +222,7 @@ JSON
 	done
 	echo "peak RSS:  rdev-agent up, creating the container: ${rss_create:-?} KiB; warm: ${rss_warm:-?} KiB"
 else
-	echo "no bundle in build/agent-bundle/ (deploy/agent-bundle.sh builds it)"
+	echo "no bundle in $build/agent-bundle/ (make agent-bundle builds it)"
 fi
 echo "DevPod:    its agent is the devpod binary itself, about 100 MB (maintainer, loft-sh/devpod#1832);"
 echo "           devpod 0.6.15 installs 91.1 MiB (Alpine package); no published RSS figure (bench/README.md)"

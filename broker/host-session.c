@@ -35,6 +35,7 @@ struct host_job {
 };
 
 #define HOST_FORWARD_BUFFER (256u << 10)
+#define HOST_POLL_BUSY_MS 50  /* longest wait while any client is linked */
 #define HOST_RELAY_MAGIC "RDEVRLY1"
 
 /* A forward: local listeners and where their connections go. */
@@ -52,6 +53,7 @@ struct host_forward {
 	unsigned char token[32];
 	unsigned long connections;
 	int active;
+	char *auto_action;    /* auto-forwarded: its onAutoForward, else NULL */
 	int gone;             /* stopped: drop at the end of this round */
 	struct host_forward *next;
 };
@@ -91,6 +93,7 @@ struct host_session {
 	char *agent_path;
 	struct host_link *links;
 	struct host_forward *forwards;  /* changed under lock (status reads) */
+	struct host_auto *autos;
 
 	/* Under lock. */
 	struct host_job *jobs;
@@ -390,10 +393,10 @@ host_link_pump(struct host_session *h, struct host_link *l)
 		win = ssh_channel_window_size(l->ch);
 		if (win == 0)
 			break;
+		/* All the window takes at once: libssh cuts it into packets and
+		 * flushes once, not once per 32 KiB. */
 		if (len > win)
 			len = win;
-		if (len > 32768)
-			len = 32768;
 		n = ssh_channel_write(l->ch, buf_data(l->to_ch), (uint32_t)len);
 		if (n == SSH_ERROR) {
 			log_warn("%s: channel write: %s", h->label,
@@ -757,6 +760,7 @@ host_forward_free(struct host_forward *f)
 	free(f->config);
 	free(f->service);
 	free(f->label);
+	free(f->auto_action);
 	free(f->address);
 	sodium_memzero(f->token, sizeof f->token);
 	free(f);
@@ -817,6 +821,16 @@ host_forward_json(const struct host_forward *f)
 	if (f->label != NULL)
 		cJSON_AddStringToObject(o, "label", f->label);
 	cJSON_AddStringToObject(o, "listen", f->fd6 >= 0 ? "127.0.0.1,::1" : "127.0.0.1");
+	if (f->auto_action != NULL) {
+		cJSON_AddStringToObject(o, "onAutoForward", f->auto_action);
+		if (strcmp(f->auto_action, "openBrowser") == 0 ||
+		    strcmp(f->auto_action, "openBrowserOnce") == 0) {
+			char *url = xasprintf("http://localhost:%d/", f->local_port);
+
+			cJSON_AddStringToObject(o, "url", url);
+			free(url);
+		}
+	}
 	cJSON_AddNumberToObject(o, "connections", (double)f->connections);
 	cJSON_AddNumberToObject(o, "active", f->active);
 	return o;
@@ -831,6 +845,230 @@ host_forward_same(const struct host_forward *f, const char *ws, const char *serv
 	    service != NULL && strcmp(f->service, service) == 0));
 }
 
+/* The forward of ws to [service:]port (at local, or any local port when 0),
+ * made if there is none yet. NULL with *cause when no local port can be had. */
+static struct host_forward *
+host_forward_make(struct host_session *h, const char *ws, const char *config,
+    const char *service, int port, int local, int exact, const char *label, char **cause)
+{
+	struct host_forward *f;
+	int bound, fd4, fd6;
+
+	for (f = h->forwards; f != NULL; f = f->next) {
+		if (host_forward_same(f, ws, service, port) &&
+		    (local == 0 || local == f->local_port))
+			return f;
+	}
+	if (forward_listen(local != 0 ? local : port, exact, &fd4, &fd6, &bound,
+	    cause) != 0) {
+		error_prefix(cause, "port %d%s%s", port, service != NULL ? " of service " : "",
+		    service != NULL ? service : "");
+		return NULL;
+	}
+	f = xcalloc(1, sizeof *f);
+	f->workspace = xstrdup(ws);
+	f->config = config != NULL ? xstrdup(config) : NULL;
+	f->service = service != NULL ? xstrdup(service) : NULL;
+	f->port = port;
+	f->local_port = bound;
+	f->label = label != NULL ? xstrdup(label) : NULL;
+	f->fd4 = fd4;
+	f->fd6 = fd6;
+	pthread_mutex_lock(&h->lock);
+	f->next = h->forwards;
+	h->forwards = f;
+	pthread_mutex_unlock(&h->lock);
+	log_info("%s: forwarding 127.0.0.1:%d -> %s:%d", h->label, bound,
+	    service != NULL ? service : "container", port);
+	return f;
+}
+
+/* --- auto-forward: new listening ports in the container ----------------- */
+
+/* A workspace whose container is watched: every second the relay lists the
+ * listening TCP ports, and new ones are forwarded as portsAttributes'
+ * onAutoForward says (ignore: not; notify, openBrowser, silent...: yes,
+ * and the action is shown with the forward). */
+struct host_auto {
+	char *workspace;
+	char *config;
+	cJSON *attrs;                /* {"portsAttributes","otherPortsAttributes"} */
+	struct host_forward *relay;  /* where the relay is (not a listener) */
+	int *done;                   /* ports seen and handled (or ignored) */
+	size_t ndone;
+	long long next_ms;
+	struct host_auto *next;
+};
+
+static void
+host_auto_free(struct host_auto *a)
+{
+	free(a->workspace);
+	free(a->config);
+	cJSON_Delete(a->attrs);
+	host_forward_free(a->relay);
+	free(a->done);
+	free(a);
+}
+
+static void
+host_auto_add(struct host_session *h, const char *ws, const char *config,
+    const cJSON *attrs)
+{
+	struct host_auto *a;
+
+	for (a = h->autos; a != NULL; a = a->next) {
+		if (strcmp(a->workspace, ws) == 0)
+			return;
+	}
+	a = xcalloc(1, sizeof *a);
+	a->workspace = xstrdup(ws);
+	a->config = config != NULL ? xstrdup(config) : NULL;
+	a->attrs = cJSON_Duplicate(attrs, 1);
+	a->relay = xcalloc(1, sizeof *a->relay);
+	a->relay->fd4 = a->relay->fd6 = -1;
+	a->relay->workspace = xstrdup(ws);
+	a->relay->config = config != NULL ? xstrdup(config) : NULL;
+	a->next = h->autos;
+	h->autos = a;
+	log_info("%s: watching %s for new ports", h->label, ws);
+}
+
+static int
+host_auto_done(struct host_auto *a, int port)
+{
+	for (size_t i = 0; i < a->ndone; i++) {
+		if (a->done[i] == port)
+			return 1;
+	}
+	return 0;
+}
+
+static void
+host_auto_mark(struct host_auto *a, int port)
+{
+	a->done = xreallocarray(a->done, a->ndone + 1, sizeof *a->done);
+	a->done[a->ndone++] = port;
+}
+
+/* Ask the relay for its listing ("PORT ADDRESS" lines); a new string. */
+static char *
+host_auto_listing(struct host_session *h, struct host_auto *a)
+{
+	unsigned char hdr[8 + 32 + 1], tmp[4096];
+	struct buf *b;
+	ssh_channel ch;
+	char *cause = NULL, *out;
+	int n;
+
+	if (!a->relay->have_target && host_forward_resolve(h, a->relay, &cause) != 0) {
+		log_info("%s: auto-forward %s: %s", h->label, a->workspace, cause);
+		free(cause);
+		return NULL;
+	}
+	ch = ssh_channel_new(rdev_ssh_session(h->ssh));
+	if (ch == NULL || ssh_channel_open_forward(ch, a->relay->address,
+	    a->relay->target_port, "127.0.0.1", 0) != SSH_OK) {
+		if (ch != NULL)
+			ssh_channel_free(ch);
+		a->relay->have_target = 0;  /* restarted container: ask again */
+		return NULL;
+	}
+	memcpy(hdr, HOST_RELAY_MAGIC, 8);
+	memcpy(hdr + 8, a->relay->token, 32);
+	hdr[40] = 'L';
+	b = buf_new();
+	if (ssh_channel_write(ch, hdr, sizeof hdr) == (int)sizeof hdr) {
+		while ((n = ssh_channel_read_timeout(ch, tmp, sizeof tmp, 0, 2000)) > 0)
+			buf_append(b, tmp, (size_t)n);
+	}
+	ssh_channel_close(ch);
+	ssh_channel_free(ch);
+	out = buf_take_string(b, NULL);
+	buf_free(b);
+	return out;
+}
+
+static void
+host_auto_scan(struct host_session *h, struct host_auto *a)
+{
+	const cJSON *attrs, *v;
+	struct host_forward *f;
+	char *list, *line, *save = NULL, *cause = NULL;
+	const char *action, *label;
+	int port;
+
+	if ((list = host_auto_listing(h, a)) == NULL)
+		return;
+	for (line = strtok_r(list, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		if (sscanf(line, "%d", &port) != 1 || port < 1 || port > 65535 ||
+		    host_auto_done(a, port))
+			continue;
+		for (f = h->forwards; f != NULL; f = f->next) {
+			if (host_forward_same(f, a->workspace, NULL, port))
+				break;
+		}
+		host_auto_mark(a, port);
+		if (f != NULL)
+			continue;  /* forwarded already (forwardPorts, rdev forward) */
+		attrs = forward_port_attributes(cJSON_GetObjectItemCaseSensitive(a->attrs,
+		    "portsAttributes"), cJSON_GetObjectItemCaseSensitive(a->attrs,
+		    "otherPortsAttributes"), port);
+		v = cJSON_GetObjectItemCaseSensitive(attrs, "onAutoForward");
+		action = cJSON_IsString(v) ? v->valuestring : "notify";
+		if (strcmp(action, "ignore") == 0) {
+			log_info("%s: port %d of %s: onAutoForward is ignore", h->label, port,
+			    a->workspace);
+			continue;
+		}
+		v = cJSON_GetObjectItemCaseSensitive(attrs, "label");
+		label = cJSON_IsString(v) ? v->valuestring : NULL;
+		f = host_forward_make(h, a->workspace, a->config, NULL, port, 0,
+		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(attrs, "requireLocalPort")),
+		    label, &cause);
+		if (f == NULL) {
+			log_warn("%s: auto-forward: %s", h->label, cause);
+			free(cause);
+			cause = NULL;
+			continue;
+		}
+		f->auto_action = xstrdup(action);
+		log_info("%s: auto-forwarded 127.0.0.1:%d -> container port %d (%s)",
+		    h->label, f->local_port, port, action);
+	}
+	free(list);
+}
+
+/* Scan the watched workspaces that are due. */
+static void
+host_auto_tick(struct host_session *h)
+{
+	long long now = host_now_ms();
+
+	for (struct host_auto *a = h->autos; a != NULL; a = a->next) {
+		if (now < a->next_ms)
+			continue;
+		host_auto_scan(h, a);
+		a->next_ms = host_now_ms() + 1000;
+	}
+}
+
+/* Stop watching ws (NULL: all). */
+static void
+host_auto_remove(struct host_session *h, const char *ws)
+{
+	struct host_auto **ap = &h->autos, *a;
+
+	while ((a = *ap) != NULL) {
+		if (ws == NULL || strcmp(a->workspace, ws) == 0) {
+			*ap = a->next;
+			host_auto_free(a);
+		} else
+			ap = &a->next;
+	}
+}
+
 /* A "forward" request: {"workspace","config","forwards":[{"local","port",
  * "service","requireLocal","label"}]} -> {"forwards":[...],"errors":[...]}. */
 static void
@@ -840,7 +1078,7 @@ host_forward_add(struct host_session *h, struct host_job *j)
 	const char *config = host_json_str(j->req, "config");
 	const cJSON *e, *list = cJSON_GetObjectItemCaseSensitive(j->req, "forwards");
 	cJSON *resp = cJSON_CreateObject(), *res, *done, *errors;
-	struct host_forward *f, *probe = NULL;
+	struct host_forward *f;
 	char *cause = NULL;
 
 	cJSON_AddNumberToObject(resp, "id", j->request_id);
@@ -855,49 +1093,20 @@ host_forward_add(struct host_session *h, struct host_job *j)
 		    host_json_str(e, "label");
 		int require = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e,
 		    "requireLocal"));
-		int local = cJSON_IsNumber(lp) ? lp->valueint : 0, bound, fd4, fd6;
+		int local = cJSON_IsNumber(lp) ? lp->valueint : 0;
 
 		if (ws == NULL || !cJSON_IsNumber(pp)) {
 			cJSON_AddItemToArray(errors, cJSON_CreateString("a forward needs a "
 			    "workspace and a port"));
 			continue;
 		}
-		for (f = h->forwards; f != NULL; f = f->next) {
-			if (host_forward_same(f, ws, service, pp->valueint) &&
-			    (local == 0 || local == f->local_port))
-				break;
+		if ((f = host_forward_make(h, ws, config, service, pp->valueint, local,
+		    require || local != 0, label, &cause)) == NULL) {
+			cJSON_AddItemToArray(errors, cJSON_CreateString(cause));
+			free(cause);
+			cause = NULL;
+			continue;
 		}
-		if (f == NULL) {
-			if (forward_listen(local != 0 ? local : pp->valueint, require ||
-			    local != 0, &fd4, &fd6, &bound, &cause) != 0) {
-				char *msg = xasprintf("port %d%s%s: %s", pp->valueint,
-				    service != NULL ? " of service " : "",
-				    service != NULL ? service : "", cause);
-
-				cJSON_AddItemToArray(errors, cJSON_CreateString(msg));
-				free(msg);
-				free(cause);
-				cause = NULL;
-				continue;
-			}
-			f = xcalloc(1, sizeof *f);
-			f->workspace = xstrdup(ws);
-			f->config = config != NULL ? xstrdup(config) : NULL;
-			f->service = service != NULL ? xstrdup(service) : NULL;
-			f->port = pp->valueint;
-			f->local_port = bound;
-			f->label = label != NULL ? xstrdup(label) : NULL;
-			f->fd4 = fd4;
-			f->fd6 = fd6;
-			pthread_mutex_lock(&h->lock);
-			f->next = h->forwards;
-			h->forwards = f;
-			pthread_mutex_unlock(&h->lock);
-			log_info("%s: forwarding 127.0.0.1:%d -> %s%s%d", h->label, bound,
-			    service != NULL ? service : "container", ":", f->port);
-		}
-		if (probe == NULL || (probe->service == NULL) != (f->service == NULL))
-			probe = f;
 		cJSON_AddItemToArray(done, host_forward_json(f));
 	}
 	/* Start the relay now, so that a problem shows in `up`'s output and the
@@ -912,7 +1121,8 @@ host_forward_add(struct host_session *h, struct host_job *j)
 			break;
 		}
 	}
-	(void)probe;
+	if (ws != NULL && cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(j->req, "auto")))
+		host_auto_add(h, ws, config, cJSON_GetObjectItemCaseSensitive(j->req, "auto"));
 	host_send_json(j->fd, PROTO_CONTROL, resp);
 	cJSON_Delete(resp);
 }
@@ -934,6 +1144,8 @@ host_forward_remove(struct host_session *h, struct host_job *j)
 		f->gone = 1;
 		n++;
 	}
+	if (!cJSON_IsNumber(lp))
+		host_auto_remove(h, ws);
 	host_forward_reap(h);
 	cJSON_AddNumberToObject(resp, "id", j->request_id);
 	cJSON_AddBoolToObject(resp, "ok", 1);
@@ -991,7 +1203,7 @@ host_maybe_end_idle(struct host_session *h)
 	h->nclients = 0;
 	for (struct host_link *l = h->links; l != NULL; l = l->next)
 		h->nclients++;
-	if (h->nclients > 0 || h->jobs != NULL || h->forwards != NULL)
+	if (h->nclients > 0 || h->jobs != NULL || h->forwards != NULL || h->autos != NULL)
 		h->idle_since = time(NULL);
 	else if (time(NULL) - h->idle_since >= h->idle_timeout_s) {
 		h->ended = 1;
@@ -1002,6 +1214,23 @@ host_maybe_end_idle(struct host_session *h)
 }
 
 enum host_end { HOST_END_STOP, HOST_END_IDLE, HOST_END_LOST };
+
+/* Does libssh already hold data (or an EOF) for a link that has room for
+ * it? It reads the socket for every channel while serving any one of them,
+ * so such data would not wake poll(): do not wait then. */
+static int
+host_links_pending(struct host_session *h)
+{
+	for (struct host_link *l = h->links; l != NULL; l = l->next) {
+		if (l->dead || l->ch_eof)
+			continue;
+		if (buf_len(l->to_cli) < l->cap && ssh_channel_poll(l->ch, 0) != 0)
+			return 1;
+		if (ssh_channel_poll(l->ch, 1) > 0)
+			return 1;
+	}
+	return 0;
+}
 
 /* Add the forwards' listeners to the poll set from index i. */
 static size_t
@@ -1066,6 +1295,7 @@ host_serve(struct host_session *h)
 		for (l = h->links; l != NULL; l = l->next)
 			host_link_pump(h, l);
 		host_drop_dead_links(h);
+		host_auto_tick(h);
 		if (host_maybe_end_idle(h)) {
 			log_info("%s: idle for %d s, closing", h->label, h->idle_timeout_s);
 			end = HOST_END_IDLE;
@@ -1112,7 +1342,12 @@ host_serve(struct host_session *h)
 			    (buf_len(l->to_cli) > 0 ? POLLOUT : 0) };
 		}
 		host_poll_listeners(h, pfd, nlinks, fwd_of);
-		if (poll(pfd, n, 1000) < 0 && errno != EINTR) {
+		/* Take in what the socket holds first, so that no channel's data
+		 * lands in libssh's buffers after its check; any race left costs at
+		 * most HOST_POLL_BUSY_MS. */
+		ssh_event_dopoll(ev, 0);
+		if (poll(pfd, n, host_links_pending(h) ? 0 : h->links != NULL ?
+		    HOST_POLL_BUSY_MS : 1000) < 0 && errno != EINTR) {
 			log_error("poll: %s", strerror(errno));
 			break;
 		}
@@ -1189,6 +1424,8 @@ host_reconnect(struct host_session *h)
 		if (h->ssh != NULL) {
 			for (struct host_forward *f = h->forwards; f != NULL; f = f->next)
 				f->have_target = 0;
+			for (struct host_auto *a = h->autos; a != NULL; a = a->next)
+				a->relay->have_target = 0;
 			host_set_state(h, "connected", NULL);
 			log_info("%s: reconnected after %d attempts", h->label, attempt);
 			free(pfd);
@@ -1348,6 +1585,7 @@ host_session_free(struct host_session *h)
 	host_session_stop(h);
 	pthread_join(h->thread, NULL);
 	host_fail_jobs(h, "the broker is stopping");
+	host_auto_remove(h, NULL);
 	while (h->forwards != NULL) {
 		struct host_forward *f = h->forwards;
 

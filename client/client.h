@@ -17,10 +17,12 @@ int cmd_read_configuration_exec(int argc, char **argv);
 struct remote;
 int client_forward_exec(int argc, char **argv);
 /* After a remote `up`: forward the workspace's forwardPorts (with
- * portsAttributes) through the broker; prints the table unless quiet.
+ * portsAttributes) through the broker; prints the table unless quiet. With
+ * auto_forward the broker also watches the container for new listening ports
+ * and forwards them as portsAttributes' onAutoForward says.
  * 0, or 1 if any failed (printed). */
 int client_forward_ports(struct remote *r, const char *workspace, const char *config,
-    int quiet);
+    int quiet, int auto_forward);
 /* The broker's forwards as a table (nothing when none, or no broker). */
 void client_forward_print_all(FILE *out);
 /* After a remote `down`: stop the workspace's forwards. */

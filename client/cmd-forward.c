@@ -34,23 +34,29 @@ forward_request_entry(const struct forward_spec *s)
 static void
 forward_print_table(FILE *out, const cJSON *forwards, int with_host)
 {
-	const cJSON *f, *svc, *label, *host;
+	const cJSON *f, *svc, *label, *host, *act, *url;
 	char target[300];
 
 	cJSON_ArrayForEach(f, forwards) {
 		svc = cJSON_GetObjectItemCaseSensitive(f, "service");
 		label = cJSON_GetObjectItemCaseSensitive(f, "label");
 		host = cJSON_GetObjectItemCaseSensitive(f, "host");
+		act = cJSON_GetObjectItemCaseSensitive(f, "onAutoForward");
+		url = cJSON_GetObjectItemCaseSensitive(f, "url");
 		snprintf(target, sizeof target, "%s%s%d", cJSON_IsString(svc) ?
 		    svc->valuestring : "container port ", cJSON_IsString(svc) ? ":" : "",
 		    cJSON_GetObjectItemCaseSensitive(f, "port")->valueint);
-		fprintf(out, "  localhost:%-5d -> %s%s%s%s%s%s\n",
+		fprintf(out, "  localhost:%-5d -> %s%s%s%s%s%s%s%s\n",
 		    cJSON_GetObjectItemCaseSensitive(f, "local")->valueint, target,
 		    with_host && cJSON_IsString(host) ? " on " : "",
 		    with_host && cJSON_IsString(host) ? host->valuestring : "",
 		    cJSON_IsString(label) ? " (" : "",
 		    cJSON_IsString(label) ? label->valuestring : "",
-		    cJSON_IsString(label) ? ")" : "");
+		    cJSON_IsString(label) ? ")" : "",
+		    cJSON_IsString(act) ? " [auto]" : "",
+		    cJSON_IsString(url) ? " " : "");
+		if (cJSON_IsString(url))
+			fprintf(out, "    open %s\n", url->valuestring);
 	}
 }
 
@@ -58,7 +64,7 @@ forward_print_table(FILE *out, const cJSON *forwards, int with_host)
  * (unless quiet) and the errors. 0, or 1 if any forward failed. */
 static int
 forward_add(struct remote *r, const char *workspace, const char *config, cJSON *list,
-    int quiet)
+    cJSON *auto_attrs, int quiet)
 {
 	cJSON *fields = cJSON_CreateObject(), *res = NULL;
 	const cJSON *errors, *e;
@@ -69,11 +75,16 @@ forward_add(struct remote *r, const char *workspace, const char *config, cJSON *
 	if (config != NULL)
 		cJSON_AddStringToObject(fields, "config", config);
 	cJSON_AddItemToObject(fields, "forwards", list);
+	if (auto_attrs != NULL)
+		cJSON_AddItemToObject(fields, "auto", auto_attrs);
 	if (remote_broker_call(r, "forward", fields, &res, &cause) != 0) {
 		fprintf(stderr, "rdev: forward: %s\n", cause);
 		free(cause);
 		return 1;
 	}
+	if (!quiet && auto_attrs != NULL)
+		fprintf(stderr, "watching the container for new listening ports (they are "
+		    "forwarded as they appear; see `rdev forward --list`)\n");
 	if (!quiet && cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(res,
 	    "forwards")) > 0) {
 		fprintf(stderr, "forwarded ports (until `rdev down` or `rdev forward "
@@ -90,30 +101,13 @@ forward_add(struct remote *r, const char *workspace, const char *config, cJSON *
 	return rc;
 }
 
-/* portsAttributes' entry for port: an exact key or a "FROM-TO" range. */
-static const cJSON *
-forward_port_attributes(const cJSON *merged, int port)
-{
-	const cJSON *pa = cJSON_GetObjectItemCaseSensitive(merged, "portsAttributes"), *a;
-	int from, to;
-
-	cJSON_ArrayForEach(a, pa) {
-		if (sscanf(a->string, "%d-%d", &from, &to) == 2) {
-			if (port >= from && port <= to)
-				return a;
-		} else if (sscanf(a->string, "%d", &from) == 1 && from == port &&
-		    strspn(a->string, "0123456789") == strlen(a->string))
-			return a;
-	}
-	return cJSON_GetObjectItemCaseSensitive(merged, "otherPortsAttributes");
-}
-
 int
 client_forward_ports(struct remote *r, const char *workspace, const char *config,
-    int quiet)
+    int quiet, int auto_forward)
 {
 	cJSON *req = cJSON_CreateObject(), *res = NULL, *list;
 	const cJSON *merged, *fp, *e, *attrs, *v;
+	cJSON *auto_attrs = NULL;
 	struct forward_spec s;
 	char *cause = NULL;
 
@@ -129,7 +123,7 @@ client_forward_ports(struct remote *r, const char *workspace, const char *config
 	}
 	merged = cJSON_GetObjectItemCaseSensitive(res, "mergedConfiguration");
 	fp = cJSON_GetObjectItemCaseSensitive(merged, "forwardPorts");
-	if (cJSON_GetArraySize(fp) == 0) {
+	if (cJSON_GetArraySize(fp) == 0 && !auto_forward) {
 		cJSON_Delete(res);
 		return 0;
 	}
@@ -153,7 +147,9 @@ client_forward_ports(struct remote *r, const char *workspace, const char *config
 				    (size_t)(colon - e->valuestring));
 		} else
 			continue;
-		attrs = forward_port_attributes(merged, s.port);
+		attrs = forward_port_attributes(cJSON_GetObjectItemCaseSensitive(merged,
+		    "portsAttributes"), cJSON_GetObjectItemCaseSensitive(merged,
+		    "otherPortsAttributes"), s.port);
 		v = cJSON_GetObjectItemCaseSensitive(attrs, "label");
 		if (cJSON_IsString(v))
 			s.label = xstrdup(v->valuestring);
@@ -162,8 +158,17 @@ client_forward_ports(struct remote *r, const char *workspace, const char *config
 		cJSON_AddItemToArray(list, forward_request_entry(&s));
 		forward_spec_clear(&s);
 	}
+	if (auto_forward) {
+		auto_attrs = cJSON_CreateObject();
+		for (const char *const *k = (const char *const[]){ "portsAttributes",
+		    "otherPortsAttributes", NULL }; *k != NULL; k++) {
+			v = cJSON_GetObjectItemCaseSensitive(merged, *k);
+			if (v != NULL)
+				cJSON_AddItemToObject(auto_attrs, *k, cJSON_Duplicate(v, 1));
+		}
+	}
 	cJSON_Delete(res);
-	return forward_add(r, workspace, config, list, quiet);
+	return forward_add(r, workspace, config, list, auto_attrs, quiet);
 }
 
 int
@@ -260,7 +265,7 @@ client_forward_exec(int argc, char **argv)
 	struct remote *r;
 	cJSON *list, *fields, *res = NULL;
 	char *cause = NULL;
-	int i, rc, list_mode = 0, json = 0, stop_all = 0;
+	int i, rc, list_mode = 0, json = 0, stop_all = 0, auto_forward = 0;
 
 	list = cJSON_CreateArray();
 	for (i = 1; i < argc; i++) {
@@ -276,6 +281,8 @@ client_forward_exec(int argc, char **argv)
 			stop = argv[++i];
 		else if (strcmp(argv[i], "--stop-all") == 0)
 			stop_all = 1;
+		else if (strcmp(argv[i], "--auto") == 0)
+			auto_forward = 1;
 		else if (argv[i][0] == '-') {
 			cJSON_Delete(list);
 			return cmd_usage_error(&client_program, e, "unknown option %s", argv[i]);
@@ -295,7 +302,8 @@ client_forward_exec(int argc, char **argv)
 		cJSON_Delete(list);
 		return forward_list(json);
 	}
-	if (target == NULL || (cJSON_GetArraySize(list) == 0 && stop == NULL && !stop_all)) {
+	if (target == NULL || (cJSON_GetArraySize(list) == 0 && stop == NULL && !stop_all &&
+	    !auto_forward)) {
 		cJSON_Delete(list);
 		return cmd_usage_error(&client_program, e, "TARGET and at least one SPEC "
 		    "(or --stop SPEC, --stop-all, --list)");
@@ -345,7 +353,15 @@ client_forward_exec(int argc, char **argv)
 		}
 		goto out;
 	}
-	rc = forward_add(r, t.path, config, list, 0) == 0 ? CMD_EXIT_OK : CMD_EXIT_FAILURE;
+	if (auto_forward) {
+		/* with the workspace's portsAttributes (onAutoForward, labels) */
+		cJSON_Delete(list);
+		rc = client_forward_ports(r, t.path, config, 0, 1) == 0 ? CMD_EXIT_OK :
+		    CMD_EXIT_FAILURE;
+		goto out;
+	}
+	rc = forward_add(r, t.path, config, list, NULL, 0) == 0 ? CMD_EXIT_OK :
+	    CMD_EXIT_FAILURE;
 out:
 	remote_free(r);
 	target_clear(&t);

@@ -98,11 +98,13 @@ client_workspace_cmd(const char *name, client_cmd_on impl, int argc, char **argv
 	struct agent_backend be;
 	struct target t;
 	struct remote *r;
-	int rc;
+	int rc, auto_forward;
 
 	memset(&t, 0, sizeof t);
 	ro.accept_new_host_key = client_take_flag(&argc, argv, "--accept-new-host-key");
 	ro.quiet = strcmp(name, "ls") == 0;
+	auto_forward = strcmp(name, "up") == 0 &&
+	    client_take_flag(&argc, argv, "--auto-forward");
 	switch (client_remote_target(name, argc, argv, &t)) {
 	case 0:
 		return impl(&agent_backend_local, &client_program, entry, argc, argv);
@@ -126,7 +128,8 @@ client_workspace_cmd(const char *name, client_cmd_on impl, int argc, char **argv
 	}
 	rc = impl(&be, &client_program, entry, argc, argv);
 	if (rc == CMD_EXIT_OK && strcmp(name, "up") == 0 &&
-	    client_forward_ports(r, t.path, client_config_arg(argc, argv), ro.quiet) != 0)
+	    client_forward_ports(r, t.path, client_config_arg(argc, argv), ro.quiet,
+	    auto_forward) != 0)
 		rc = CMD_EXIT_FAILURE;
 	if (rc == CMD_EXIT_OK && strcmp(name, "down") == 0)
 		client_unforward_workspace(r, t.path);

@@ -17,7 +17,10 @@
 static const struct cmd_entry client_commands[] = {
 	{ "up", "TARGET [--config FILE] [--rebuild] [--recreate] [--json]",
 	  "create or resume the dev container for TARGET",
-	  CLIENT_TARGET_HELP "\n" AGENT_CMD_UP_HELP, client_up_exec },
+	  CLIENT_TARGET_HELP "\n" AGENT_CMD_UP_HELP
+	  "  --auto-forward  (remote targets) also forward ports the container\n"
+	  "                  starts listening on later (see `rdev forward --auto`)\n",
+	  client_up_exec },
 	{ "exec", "TARGET [--config FILE] [--] COMMAND [ARGS...]",
 	  "run a command in the dev container; exits with its status",
 	  "Runs as the remote user, with the remote environment, in the workspace\n"
@@ -30,7 +33,7 @@ static const struct cmd_entry client_commands[] = {
 	  "Runs the remote user's shell (from the container's /etc/passwd, else\n"
 	  "/bin/sh) as `exec` would. Exit status: the shell's.\n\n" CLIENT_TARGET_HELP,
 	  client_shell_exec },
-	{ "forward", "TARGET SPEC... | TARGET --stop SPEC | TARGET --stop-all | --list [--json]",
+	{ "forward", "TARGET SPEC... | TARGET --auto | TARGET --stop SPEC | TARGET --stop-all | --list [--json]",
 	  "forward ports (3000, 8080:3000, 5432:db:5432) to localhost",
 	  "SPEC: PORT (local PORT, or the next free one, -> container PORT),\n"
 	  "LOCAL:PORT (LOCAL must be free), SERVICE:PORT or LOCAL:SERVICE:PORT (a\n"
@@ -39,7 +42,10 @@ static const struct cmd_entry client_commands[] = {
 	  "the agent starts in the container). Forwards live in the broker: they\n"
 	  "outlast this command and survive a dropped connection (the broker\n"
 	  "reconnects); they end with `rdev down`, --stop or `rdev-broker stop`.\n"
-	  "--stop takes the local port as listed.\n\n" CLIENT_TARGET_HELP,
+	  "--stop takes the local port as listed. --auto: watch the container for\n"
+	  "new listening TCP ports (every second) and forward them as\n"
+	  "portsAttributes' onAutoForward says (ignore: not; openBrowser: the URL is\n"
+	  "listed; notify, silent: forwarded and listed).\n\n" CLIENT_TARGET_HELP,
 	  client_forward_exec },
 	{ "ls", "[TARGET] [--json]", "list your dev containers and forwards",
 	  "Without TARGET: the dev containers of this machine's Docker. With a\n"

@@ -1,6 +1,7 @@
 /* forward-spec.c - forward specs (forward-spec.h). */
 #include "forward-spec.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,4 +107,24 @@ forward_spec_string(int local_port, const char *service, int port)
 	if (service != NULL)
 		return xasprintf("%d:%s:%d", local_port, service, port);
 	return xasprintf("%d:%d", local_port, port);
+}
+
+const cJSON *
+forward_port_attributes(const cJSON *ports_attributes, const cJSON *other_ports_attributes,
+    int port)
+{
+	const cJSON *a;
+	int from, to;
+
+	cJSON_ArrayForEach(a, ports_attributes) {
+		if (a->string == NULL)
+			continue;
+		if (sscanf(a->string, "%d-%d", &from, &to) == 2) {
+			if (port >= from && port <= to)
+				return a;
+		} else if (strspn(a->string, "0123456789") == strlen(a->string) &&
+		    sscanf(a->string, "%d", &from) == 1 && from == port)
+			return a;
+	}
+	return other_ports_attributes;
 }

@@ -8,7 +8,8 @@
 # 1,000 concurrent connections through one forward; a reader that does not
 # read keeps the broker's memory bounded; sshd killed: connections
 # are closed at once (no hang), and forwards work again once sshd is back,
-# without user action; --list, --stop, and `down` ends the forwards.
+# without user action; --auto forwards new listening ports (onAutoForward
+# openBrowser / ignore); --list, --stop, and `down` ends the forwards.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 
@@ -18,13 +19,16 @@ client=$RDEV_SOURCE_DIR/tests/e2e/forward_client.py
 # Ports: a base unlikely to be in use, different per test process.
 base=$((20000 + ($$ % 2000) * 10))
 p_lo=$base p_any=$((base + 1)) p_echo=$((base + 2)) p_busy=$((base + 3))
+p_auto=$((base + 6)) p_ign=$((base + 7))
 
 on_host "mkdir -p ~/ws ~/cws/.devcontainer && cat > ~/ws/.devcontainer.json" <<JSON
 {
   "image": "$RDEV_RIG_IMAGE_BOOKWORM",
   "updateRemoteUserUID": false,
   "forwardPorts": [$p_lo, $p_any, $p_echo],
-  "portsAttributes": { "$p_lo": { "label": "loopback-only" } }
+  "portsAttributes": { "$p_lo": { "label": "loopback-only" },
+    "$p_auto": { "label": "auto-web", "onAutoForward": "openBrowser" },
+    "$p_ign": { "onAutoForward": "ignore" } }
 }
 JSON
 on_host "cat > ~/cws/.devcontainer/docker-compose.yml" <<YAML
@@ -137,6 +141,19 @@ rdev up "$name:~/cws" >"$TEST_TMP/cup.out" 2>"$TEST_TMP/cup.err" ||
 lp=$(sed -n 's/.*localhost:\([0-9]*\) *-> db:5432 (database).*/\1/p' "$TEST_TMP/cup.err")
 check "the compose forward db:5432 is in the table" test -n "$lp"
 check_eq "the db service answers on localhost" "$(curl -sf "http://127.0.0.1:$lp/q")" db-answers
+
+# --- auto-forward: new listening ports, as onAutoForward says -------------------
+rdev forward "$name:~/ws" --auto 2>"$TEST_TMP/auto.err" || fail "forward --auto"
+docker exec "$cid" sh -c "busybox httpd -p 127.0.0.1:$p_auto -h /www && busybox httpd -p 127.0.0.1:$p_ign -h /www"
+auto_listed() {
+	"$RDEV_BIN_DIR/rdev" forward --list --json |
+		jq -e --argjson p "$p_auto" 'map(select(.port == $p and .onAutoForward == "openBrowser" and .url != null)) | length == 1' >/dev/null
+}
+eventually "a new listening port is forwarded by itself (openBrowser: with its URL)" auto_listed
+check_eq "and answers" "$(curl -sf "http://127.0.0.1:$p_auto/blob" | sha256sum | cut -d' ' -f1)" "$want"
+sleep 2
+check "onAutoForward ignore: that port is not forwarded" sh -c \
+	"! '$RDEV_BIN_DIR/rdev' forward --list --json | jq -e 'map(.port) | index($p_ign) != null' >/dev/null"
 
 # --- listing ----------------------------------------------------------------------
 check "forward --list shows the forwards" sh -c \

@@ -1,0 +1,366 @@
+#!/usr/bin/env bash
+# forward.sh - port forwarding throughput, round-trip latency and broker
+# memory, `rdev forward` next to OpenSSH's `ssh -L`, against the issue 6
+# goals (bench/README.md).
+#
+# Starts a rig host (an sshd on loopback whose user is in group docker, the
+# same dockerd), brings up ~/ws on it with `rdev up HOST:~/ws`, and starts two
+# servers in the container, both bound to 0.0.0.0 (so 127.0.0.1 for the
+# relay, the container address for ssh -L and raw TCP):
+#
+#   a transfer server (perl, one process per connection): "GET N" -> N zero
+#   bytes from a 1 MiB buffer; "PUT N" + bytes -> the count it read
+#   an echo server (perl, select loop)
+#
+# Then the same servers are reached by these paths, all set up at once:
+#
+#   raw          TCP straight to the container address (the ceiling)
+#   ssh          ssh -F CFG -N -L LPORT:CONTAINER_IP:PORT HOST (its default cipher)
+#   ssh-gcm      the same with -c aes128-gcm@openssh.com
+#   rdev         rdev forward HOST:~/ws LPORT:PORT (default: prefers aes128-gcm)
+#   rdev-gcm     the same, RDEV_SSH_CONFIG = a copy of CFG + Ciphers aes128-gcm@openssh.com
+#   rdev-chacha  the same, + Ciphers chacha20-poly1305@openssh.com
+#
+# (each rdev variant has its own ssh config file, so its own SSH session in
+# the one broker) and measures, in interleaved rounds:
+#
+#   1. throughput: download and upload of RDEV_BENCH_FWD_BYTES (default
+#      10^9) per path, RDEV_BENCH_RUNS rounds (default 3); MB/s medians,
+#      ratios; goal rdev >= 1.0x ssh (defaults of each)
+#   2. latency: 1-byte ping-pong with TCP_NODELAY, RDEV_BENCH_RT_ROUNDS
+#      (default 10,000) round trips per path in rotating blocks; p50 and
+#      p99; goal rdev <= 1.1x ssh, both percentiles
+#   3. broker memory: VmRSS of rdev-broker before and with
+#      RDEV_BENCH_IDLE_CONNS (default 1,000) idle connections open through
+#      the rdev forward (each echoed once first); goal <= 16 MB (10^6 bytes)
+#      with them open
+#
+# The broker is private to the run (RDEV_RUNTIME_DIR in the temporary
+# directory; stopped at the end). If the build dir's agent bundle has no
+# rdev-relay yet, the broker runs the build dir's rdev-agent directly
+# (RDEV_BROKER_AGENT_PATH, which finds rdev-relay next to it); the script
+# says so. Not part of ctest/CI.
+#
+#   bench/forward.sh
+#   RDEV_BENCH_BUILD=dir RDEV_BENCH_NO_BUILD=1   use an existing build
+#   RDEV_BENCH_RUNS=3 RDEV_BENCH_FWD_BYTES=1000000000 RDEV_BENCH_RT_ROUNDS=10000
+#   RDEV_BENCH_IDLE_CONNS=1000 RDEV_BENCH_IMAGE=image RDEV_BENCH_HOST=name
+#
+# Exits 0 even when a goal is missed (a benchmark reports, it does not gate);
+# non-zero only when something could not be built or run.
+set -euo pipefail
+export LC_ALL=C
+cd "$(dirname "$0")/.."
+src=$(pwd)
+build=${RDEV_BENCH_BUILD:-$src/build-bench}
+runs=${RDEV_BENCH_RUNS:-3}
+bytes=${RDEV_BENCH_FWD_BYTES:-1000000000}
+rt_rounds=${RDEV_BENCH_RT_ROUNDS:-10000}
+n_idle=${RDEV_BENCH_IDLE_CONNS:-1000}
+image=${RDEV_BENCH_IMAGE:-rdev-test/bookworm-dev:r1}
+host=${RDEV_BENCH_HOST:-fwd$(($$ % 10000))}
+rig=$src/tests/rig/rig.sh
+client=$src/bench/forward_client.py
+goal_tp=1.0 goal_rt=1.1 goal_rss_kb=15625 # 16 MB = 16 * 10^6 bytes, in KiB
+
+if [ "${RDEV_BENCH_NO_BUILD:-}" != 1 ]; then
+	echo "=== build (Release, $build) ==="
+	cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release -DRDEV_SANITIZE=OFF >/dev/null
+	cmake --build "$build" -j"$(nproc)" \
+		--target rdev rdev-agent rdev-broker rdev-relay agent-bundle >/dev/null
+fi
+for f in rdev rdev-broker rdev-agent; do
+	[ -x "$build/$f" ] || { echo "no $f in $build" >&2; exit 1; }
+done
+docker image inspect "$image" >/dev/null 2>&1 ||
+	{ echo "image $image not found (tests/rig/rig.sh images builds it)" >&2; exit 1; }
+rdev() { "$build/rdev" "$@"; }
+broker() { "$build/rdev-broker" "$@"; }
+
+tmp=$(mktemp -d /tmp/rdev-bench-forward.XXXXXX)
+export RDEV_RUNTIME_DIR=$tmp/rt RDEV_STATE_DIR=$tmp/state
+mkdir -m 700 "$RDEV_RUNTIME_DIR"
+agent_note="the agent bundle of $build (uploaded by the broker)"
+bundle=$(find "$build/agent-bundle" -mindepth 1 -maxdepth 1 -type d -name 'rdev-agent-*' 2>/dev/null | sort | tail -n 1)
+if [ -z "${RDEV_BROKER_AGENT_PATH:-}" ] && { [ -z "$bundle" ] || [ ! -e "$bundle/rdev-relay" ]; }; then
+	[ -x "$build/rdev-relay" ] || { echo "no rdev-relay in $build" >&2; exit 1; }
+	export RDEV_BROKER_AGENT_PATH=$build/rdev-agent
+fi
+[ -z "${RDEV_BROKER_AGENT_PATH:-}" ] ||
+	agent_note="RDEV_BROKER_AGENT_PATH=$RDEV_BROKER_AGENT_PATH (run in place on the host; the bundle has no rdev-relay)"
+
+host_started=0 home= ssh_pids=() idle_pid=
+cleanup() {
+	local p
+	for p in "${ssh_pids[@]}" $idle_pid; do kill "$p" 2>/dev/null || true; done
+	broker stop >/dev/null 2>&1 || true
+	if [ -n "$home" ]; then
+		docker ps -aq --filter "label=devcontainer.local_folder=$home/ws" |
+			xargs -r docker rm -f >/dev/null 2>&1 || true
+	fi
+	[ $host_started -eq 1 ] && bash "$rig" host-stop "$host" >/dev/null 2>&1 || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+
+echo "=== machine ==="
+echo "date:      $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "cpus:      $(nproc) ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"
+echo "load:      $(load) (1/5/15 min; above $(nproc) the figures are inflated)"
+echo "rdev:      $(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$src" diff --quiet 2>/dev/null || echo ' + local changes')"
+echo "ssh:       $(ssh -V 2>&1); libssh $(dpkg-query -W -f '${Version}' 'libssh-4' 2>/dev/null || echo '?')"
+echo "agent:     $agent_note"
+
+# --- the host, the workspace, the servers ------------------------------------
+host_started=1
+cfg=$(bash "$rig" host-start "$host") || { echo "rig host $host did not start" >&2; exit 1; }
+export RDEV_SSH_CONFIG=$cfg
+home=$(ssh -F "$cfg" "$host" 'echo $HOME')
+ssh -F "$cfg" "$host" 'mkdir -p ~/ws && cat > ~/ws/.devcontainer.json' <<JSON
+{ "image": "$image", "updateRemoteUserUID": false }
+JSON
+echo "host:      $host ($cfg); ssh's ciphers: $(ssh -G -F "$cfg" "$host" | sed -n 's/^ciphers //p')"
+rdev up "$host:~/ws" --accept-new-host-key </dev/null >"$tmp/up.out" 2>"$tmp/up.err" ||
+	{ cat "$tmp/up.err" >&2; exit 1; }
+cid=$(jq -r .containerId "$tmp/up.out")
+cip=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$cid")
+[ -n "$cip" ] || { echo "container ${cid:0:12} has no address" >&2; exit 1; }
+echo "container: ${cid:0:12} at $cip"
+
+p_xfer=7001 p_echo=7002
+docker exec -i "$cid" sh -c 'cat > /tmp/rdev-bench-xfer.pl' <<'PERL'
+use strict; use IO::Socket::INET;
+$SIG{CHLD} = 'IGNORE';
+my $l = IO::Socket::INET->new(LocalAddr => "0.0.0.0", LocalPort => $ARGV[0],
+	Listen => 128, ReuseAddr => 1) or die "listen: $!";
+my $zeros = "\0" x (1 << 20);
+while (1) {
+	my $c = $l->accept or next;
+	my $pid = fork;
+	if (!defined $pid || $pid) { close $c; next }
+	close $l;
+	my $in = "";
+	while (index($in, "\n") < 0) { sysread($c, $in, 4096, length $in) or exit 0 }
+	my ($cmd, $n) = $in =~ /^(GET|PUT) (\d+)\n/ or exit 1;
+	if ($cmd eq "GET") {
+		while ($n > 0) {
+			my $w = syswrite($c, $zeros, $n < length $zeros ? $n : length $zeros);
+			defined $w or exit 1;
+			$n -= $w;
+		}
+	} else {
+		my $got = length($in) - index($in, "\n") - 1;
+		my $buf;
+		while (my $r = sysread($c, $buf, 1 << 20)) { $got += $r }
+		syswrite($c, "$got\n");
+	}
+	close $c;
+	exit 0;
+}
+PERL
+docker exec -i "$cid" sh -c 'cat > /tmp/rdev-bench-echo.pl' <<'PERL'
+use strict; use IO::Socket::INET; use IO::Select;
+my $l = IO::Socket::INET->new(LocalAddr => "0.0.0.0", LocalPort => $ARGV[0],
+	Listen => 4096, ReuseAddr => 1) or die "listen: $!";
+my $s = IO::Select->new($l);
+while (1) { for my $h ($s->can_read) {
+	if ($h == $l) { my $c = $l->accept; $s->add($c) if $c; next }
+	my $n = sysread($h, my $b, 65536);
+	if (!$n) { $s->remove($h); close $h } else { syswrite($h, $b) }
+} }
+PERL
+docker exec -d "$cid" perl /tmp/rdev-bench-xfer.pl "$p_xfer"
+docker exec -d "$cid" perl /tmp/rdev-bench-echo.pl "$p_echo"
+
+# Wait until TCP address $1 accepts connections.
+wait_tcp() {
+	local i
+	for i in $(seq 1 100); do
+		python3 -c 'import socket,sys; h,_,p=sys.argv[1].rpartition(":"); socket.create_connection((h,int(p)),1).close()' \
+			"$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "nothing listens on $1" >&2
+	return 1
+}
+wait_tcp "$cip:$p_xfer"
+wait_tcp "$cip:$p_echo"
+
+# --- the paths ------------------------------------------------------------
+paths=(raw ssh ssh-gcm rdev rdev-gcm rdev-chacha)
+declare -A ax ae # path -> address of the transfer server, of the echo server
+ax[raw]=$cip:$p_xfer ae[raw]=$cip:$p_echo
+base=$((30000 + ($$ % 1000) * 16))
+port_free() { ! ss -Htln "sport = :$1" | grep -q .; }
+# Set variable $1 to the next free local port from $base on.
+next_port() {
+	while ! port_free "$base"; do base=$((base + 1)); done
+	printf -v "$1" '%s' "$base"
+	base=$((base + 1))
+}
+for p in ssh ssh-gcm; do
+	next_port lx
+	next_port le
+	copt=()
+	[ $p = ssh-gcm ] && copt=(-c aes128-gcm@openssh.com)
+	ssh -F "$cfg" -N -o ExitOnForwardFailure=yes "${copt[@]}" \
+		-L "127.0.0.1:$lx:$cip:$p_xfer" -L "127.0.0.1:$le:$cip:$p_echo" "$host" &
+	ssh_pids+=($!)
+	ax[$p]=127.0.0.1:$lx ae[$p]=127.0.0.1:$le
+done
+for p in rdev rdev-gcm rdev-chacha; do
+	next_port lx
+	next_port le
+	c=$cfg
+	case $p in
+	rdev-gcm) c=$tmp/ssh_config.gcm; { cat "$cfg"; echo "  Ciphers aes128-gcm@openssh.com"; } >"$c" ;;
+	rdev-chacha) c=$tmp/ssh_config.chacha; { cat "$cfg"; echo "  Ciphers chacha20-poly1305@openssh.com"; } >"$c" ;;
+	esac
+	RDEV_SSH_CONFIG=$c rdev forward "$host:~/ws" "$lx:$p_xfer" "$le:$p_echo" \
+		</dev/null >/dev/null 2>"$tmp/fwd.$p.err" ||
+		{ cat "$tmp/fwd.$p.err" >&2; exit 1; }
+	ax[$p]=127.0.0.1:$lx ae[$p]=127.0.0.1:$le
+done
+for p in "${paths[@]}"; do
+	wait_tcp "${ax[$p]}"
+	wait_tcp "${ae[$p]}"
+done
+bpid=$(broker status --json | jq -r .pid)
+[ -n "$bpid" ] && [ -d "/proc/$bpid" ] || { echo "no broker pid (status: $(broker status --json))" >&2; exit 1; }
+echo "paths:     $(for p in "${paths[@]}"; do printf '%s=%s ' "$p" "${ax[$p]}"; done)"
+echo "broker:    pid $bpid, $(broker status --json | jq '.sessions | length') sessions, $(broker status --json | jq '.forwards | length') forwards"
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }'; }
+ge() { awk -v r="$1" -v g="$2" 'BEGIN { print (r >= g ? "PASS" : "FAIL") }'; }
+le() { awk -v r="$1" -v g="$2" 'BEGIN { print (r <= g ? "PASS" : "FAIL") }'; }
+status_kb() { sed -n "s/^$2:[[:space:]]*\([0-9]*\) kB/\1/p" "/proc/$1/status"; }
+
+# --- 3. broker memory with idle connections (first: before any bulk traffic) --
+echo
+echo "=== broker memory: $n_idle idle connections through the rdev forward (load $(load)) ==="
+rss0=$(status_kb "$bpid" VmRSS)
+mkfifo "$tmp/idle.in"
+python3 "$client" idle "${ae[rdev]}" "$n_idle" <"$tmp/idle.in" >"$tmp/idle.out" 2>"$tmp/idle.err" &
+idle_pid=$!
+exec 3>"$tmp/idle.in"
+for i in $(seq 1 6000); do
+	grep -q '^ready' "$tmp/idle.out" 2>/dev/null && break
+	kill -0 "$idle_pid" 2>/dev/null || break
+	sleep 0.1
+done
+grep -q "^ready $n_idle" "$tmp/idle.out" ||
+	{ echo "the idle client did not get $n_idle connections up:" >&2; cat "$tmp/idle.err" >&2; exit 1; }
+sleep 1
+rss1=$(status_kb "$bpid" VmRSS)
+chans=$(broker status --json | jq "[.forwards[] | (.active // 0)] | add" 2>/dev/null || echo "?")
+fds=$(ls "/proc/$bpid/fd" | wc -l)
+idle_s=$(sed -n 's/^ready [0-9]* //p' "$tmp/idle.out")
+exec 3>&-
+wait "$idle_pid" || true
+idle_pid=
+sleep 1
+rss2=$(status_kb "$bpid" VmRSS)
+echo "connections: $n_idle opened, then one echo on each, all at once: done after $idle_s s"
+echo "broker VmRSS before:          $rss0 KiB"
+echo "broker VmRSS with $n_idle open:  $rss1 KiB ($(((rss1 - rss0) * 1024 / n_idle)) bytes per connection; $fds fds; active in broker status: $chans)"
+echo "broker VmRSS after closing:   $rss2 KiB"
+
+# --- 1. throughput ---------------------------------------------------------
+echo
+echo "=== throughput: $bytes bytes per transfer, $runs rounds, interleaved (load $(load)) ==="
+for d in get put; do for p in "${paths[@]}"; do : >"$tmp/tp.$d.$p"; done; done
+n=${#paths[@]}
+for ((r = 0; r < runs; r++)); do
+	for ((i = 0; i < n; i++)); do
+		p=${paths[$(((r + i) % n))]}
+		for d in get put; do
+			python3 "$client" "$d" "${ax[$p]}" "$bytes" >>"$tmp/tp.$d.$p" ||
+				{ echo "transfer $d via $p failed" >&2; exit 1; }
+		done
+	done
+done
+# "MEDIAN MIN MAX" in MB/s (10^6 bytes) of file $1 (lines "BYTES SECONDS").
+tp_stats() {
+	awk '{ print $1 / $2 / 1e6 }' "$1" | sort -g | awk '{ a[NR] = $1 }
+		END { printf "%.1f %.1f %.1f\n", a[int((NR + 1) / 2)], a[1], a[NR] }'
+}
+declare -A tp
+printf '%-12s %-38s %10s %8s %8s %10s %8s %8s\n' path cipher "down MB/s" min max "up MB/s" min max
+for p in "${paths[@]}"; do
+	case $p in
+	raw) ciph="-" ;;
+	ssh) ciph="default: $(ssh -G -F "$cfg" "$host" | sed -n 's/^ciphers \([^,]*\).*/\1/p')" ;;
+	ssh-gcm | rdev-gcm) ciph=aes128-gcm@openssh.com ;;
+	rdev) ciph="default: aes128-gcm@openssh.com" ;;
+	rdev-chacha) ciph=chacha20-poly1305@openssh.com ;;
+	esac
+	read -r gm gmin gmax <<<"$(tp_stats "$tmp/tp.get.$p")"
+	read -r um umin umax <<<"$(tp_stats "$tmp/tp.put.$p")"
+	tp[get.$p]=$gm tp[put.$p]=$um
+	printf '%-12s %-38s %10s %8s %8s %10s %8s %8s\n' "$p" "$ciph" "$gm" "$gmin" "$gmax" "$um" "$umin" "$umax"
+done
+echo "ratios (medians):"
+for d in get put; do
+	dn=download; [ $d = put ] && dn=upload
+	echo "  $dn: rdev/ssh $(ratio "${tp[$d.rdev]}" "${tp[$d.ssh]}")," \
+		"rdev-gcm/ssh-gcm $(ratio "${tp[$d.rdev-gcm]}" "${tp[$d.ssh-gcm]}")," \
+		"rdev-chacha/ssh $(ratio "${tp[$d.rdev-chacha]}" "${tp[$d.ssh]}")," \
+		"rdev/raw $(ratio "${tp[$d.rdev]}" "${tp[$d.raw]}"), ssh/raw $(ratio "${tp[$d.ssh]}" "${tp[$d.raw]}")"
+done
+
+# --- 2. latency -------------------------------------------------------------
+echo
+echo "=== latency: 1-byte ping-pong, $rt_rounds round trips per path, blocks of 500 rotating (load $(load)) ==="
+targets=()
+for p in "${paths[@]}"; do targets+=("$p=${ae[$p]}"); done
+python3 "$client" pingpong "$rt_rounds" 500 500 "${targets[@]}" >"$tmp/rt.out"
+declare -A p50 p99
+printf '%-14s %9s %9s %9s %9s\n' path "p50 us" "p99 us" "mean us" "max us"
+while read -r p a b c m _; do
+	p50[$p]=$a p99[$p]=$b
+	printf '%-14s %9s %9s %9s %9s\n' "$p" "$a" "$b" "$c" "$m"
+done <"$tmp/rt.out"
+
+# --- optional: where the CPU time goes (RDEV_BENCH_PERF=DIR) ---------------
+if [ -n "${RDEV_BENCH_PERF:-}" ]; then
+	mkdir -p "$RDEV_BENCH_PERF"
+	echo
+	echo "=== perf: system-wide profile of one transfer each way, ssh and rdev (load $(load)) ==="
+	for p in ssh rdev; do
+		for d in get put; do
+			f=$RDEV_BENCH_PERF/perf.$p.$d
+			perf record -q -a -g -F 499 -o "$f.data" -- \
+				python3 "$client" "$d" "${ax[$p]}" "$bytes" >"$f.xfer" 2>/dev/null
+			{ perf report -i "$f.data" --stdio --no-children --sort comm -g none 2>/dev/null |
+				grep -E '^ +[0-9.]+%' | head -n 8 || true; } >"$f.comm"
+			{ perf report -i "$f.data" --stdio --no-children --comm rdev-broker \
+				--sort dso,sym -g none 2>/dev/null | grep -E '^ +[0-9.]+%' | head -n 25 || true; } >"$f.broker"
+			echo "--- $p $d: $(awk '{ printf "%.1f MB/s", $1 / $2 / 1e6 }' "$f.xfer"); samples by command:"
+			sed 's/^/    /' "$f.comm"
+		done
+	done
+	echo "(broker symbols: $RDEV_BENCH_PERF/perf.rdev.{get,put}.broker; data: perf.*.data)"
+fi
+
+rss3=$(status_kb "$bpid" VmRSS)
+hwm=$(status_kb "$bpid" VmHWM)
+echo
+echo "broker VmRSS at the end: $rss3 KiB (peak VmHWM $hwm KiB, after all transfers, $(broker status --json | jq '.sessions | length') sessions)"
+
+# --- goals ----------------------------------------------------------------
+echo
+echo "=== goals (issue 6; load $(load)) ==="
+r=$(ratio "${tp[get.rdev]}" "${tp[get.ssh]}")
+echo "throughput down, rdev / ssh -L  >= $goal_tp: $(ge "$r" "$goal_tp")  ($r: ${tp[get.rdev]} / ${tp[get.ssh]} MB/s; raw ${tp[get.raw]})"
+r=$(ratio "${tp[put.rdev]}" "${tp[put.ssh]}")
+echo "throughput up,   rdev / ssh -L  >= $goal_tp: $(ge "$r" "$goal_tp")  ($r: ${tp[put.rdev]} / ${tp[put.ssh]} MB/s; raw ${tp[put.raw]})"
+r=$(ratio "${tp[get.rdev-gcm]}" "${tp[get.ssh-gcm]}")
+echo "  same cipher (aes128-gcm), down: $r; up: $(ratio "${tp[put.rdev-gcm]}" "${tp[put.ssh-gcm]}")  (no goal)"
+r=$(ratio "${tp[get.rdev-chacha]}" "${tp[get.ssh]}")
+echo "  same cipher (chacha20-poly1305, ssh's default), down: $r; up: $(ratio "${tp[put.rdev-chacha]}" "${tp[put.ssh]}")  (no goal)"
+r=$(ratio "${p50[rdev]}" "${p50[ssh]}")
+echo "latency p50, rdev / ssh -L      <= $goal_rt: $(le "$r" "$goal_rt")  ($r: ${p50[rdev]} / ${p50[ssh]} us; raw ${p50[raw]})"
+r=$(ratio "${p99[rdev]}" "${p99[ssh]}")
+echo "latency p99, rdev / ssh -L      <= $goal_rt: $(le "$r" "$goal_rt")  ($r: ${p99[rdev]} / ${p99[ssh]} us; raw ${p99[raw]})"
+echo "broker RSS, $n_idle idle conns   <= 16 MB: $([ "$rss1" -le $goal_rss_kb ] && echo PASS || echo FAIL)  ($rss1 KiB; $rss0 KiB before)"
