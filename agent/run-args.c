@@ -776,6 +776,35 @@ bad:
 /* go-units ParseUlimit: name=soft[:hard]; replaces an earlier one of the
  * same name, as docker's map of ulimits does. */
 static int
+run_args_name_cmp(const void *a, const void *b)
+{
+	const cJSON *na = cJSON_GetObjectItemCaseSensitive(*(cJSON *const *)a, "Name");
+	const cJSON *nb = cJSON_GetObjectItemCaseSensitive(*(cJSON *const *)b, "Name");
+
+	return strcmp(cJSON_IsString(na) ? na->valuestring : "",
+	    cJSON_IsString(nb) ? nb->valuestring : "");
+}
+
+/* Sort an array of {"Name":...} objects by name (stable enough: names are
+ * unique in it). */
+static void
+run_args_sort_by_name(cJSON *list)
+{
+	int n = cJSON_GetArraySize(list), i;
+	cJSON **items;
+
+	if (n < 2)
+		return;
+	items = xcalloc((size_t)n, sizeof *items);
+	for (i = 0; i < n; i++)
+		items[i] = cJSON_DetachItemFromArray(list, 0);
+	qsort(items, (size_t)n, sizeof *items, run_args_name_cmp);
+	for (i = 0; i < n; i++)
+		cJSON_AddItemToArray(list, items[i]);
+	free(items);
+}
+
+static int
 run_args_ulimit(struct run_args *st, const struct run_args_flag *f, const char *v,
     char **cause)
 {
@@ -824,23 +853,22 @@ run_args_ulimit(struct run_args *st, const struct run_args_flag *f, const char *
 	cJSON_AddStringToObject(u, "Name", name);
 	cJSON_AddNumberToObject(u, "Hard", (double)hard);
 	cJSON_AddNumberToObject(u, "Soft", (double)soft);
-	/* Kept sorted by name, one per name, as docker's ulimit map sends them. */
+	/* Kept sorted by name, one per name, as docker's ulimit map sends them.
+	 * (Not with cJSON_InsertItemInArray: cJSON 1.7.15 loses items when it
+	 * follows a delete; the fuzzer found it.) */
 	list = run_args_child(run_args_host(st), "Ulimits", cJSON_Array);
 	i = 0;
 	cJSON_ArrayForEach(e, list) {
 		const cJSON *n = cJSON_GetObjectItemCaseSensitive(e, "Name");
 
-		if (cJSON_IsString(n) && strcmp(n->valuestring, name) >= 0) {
-			if (strcmp(n->valuestring, name) == 0)
-				cJSON_DeleteItemFromArray(list, i);
+		if (cJSON_IsString(n) && strcmp(n->valuestring, name) == 0)
 			break;
-		}
 		i++;
 	}
-	if (i < cJSON_GetArraySize(list))
-		cJSON_InsertItemInArray(list, i, u);
-	else
-		cJSON_AddItemToArray(list, u);
+	if (e != NULL)
+		cJSON_DeleteItemFromArray(list, i);
+	cJSON_AddItemToArray(list, u);
+	run_args_sort_by_name(list);
 	free(name);
 	free(soft_s);
 	return 0;

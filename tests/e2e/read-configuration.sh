@@ -224,8 +224,13 @@ expect bad-syntax 1 "rdev: $tmp/ws/errors/bad-syntax.json:3:" \
 expect unknown-property-warning 0 \
     "rdev: warning: $tmp/ws/workspace/.devcontainer/devcontainer.json:5:2: unknown property \"unknownThing\"" \
     read-configuration "$tmp/ws/workspace"
-expect remote-target 69 "remote targets are not available yet" \
-    read-configuration buildbox:src/app
+# A remote target goes through a broker (a private one here) and SSH; a host
+# that does not resolve is a clear error naming it.
+export RDEV_RUNTIME_DIR=$tmp/rt RDEV_SSH_CONFIG=/dev/null
+mkdir -m 700 "$RDEV_RUNTIME_DIR"
+expect remote-target 1 "host no-such-host.invalid" \
+    read-configuration no-such-host.invalid:src/app
+"$(dirname "$rdev")/rdev-broker" stop >/dev/null 2>&1 || true
 expect bad-option 2 "unknown option --frobnicate" \
     read-configuration "$tmp/ws/image" --frobnicate
 expect help 0 "--include-merged-configuration" read-configuration --help

@@ -301,6 +301,11 @@ TEST(ulimits)
 	    "{\"HostConfig\":{\"Ulimits\":[{\"Name\":\"core\",\"Hard\":-1,\"Soft\":-1},"
 	    "{\"Name\":\"nofile\",\"Hard\":10,\"Soft\":10},"
 	    "{\"Name\":\"stack\",\"Hard\":1,\"Soft\":1}]}}");
+	/* A name given again after another one (cJSON_InsertItemInArray after a
+	 * delete lost "cpu" here and leaked; found by libFuzzer). */
+	CHECK("[\"--ulimit\",\"core=2\",\"--ulimit\",\"cpu=3\",\"--ulimit\",\"core=4\"]",
+	    "{\"HostConfig\":{\"Ulimits\":[{\"Name\":\"core\",\"Hard\":4,\"Soft\":4},"
+	    "{\"Name\":\"cpu\",\"Hard\":3,\"Soft\":3}]}}");
 	CHECK("[\"--ulimit\",\"foo=1\"]", "ERROR: runArgs[0]: --ulimit: invalid ulimit type: foo");
 	CHECK("[\"--ulimit\",\"nofile\"]",
 	    "ERROR: runArgs[0]: --ulimit: invalid ulimit argument: nofile");
