@@ -112,6 +112,7 @@ relay_install_tar(size_t n, const char *const *names, const void *const *data,
 	buf_append(b, hdr, sizeof hdr);
 	buf_append(b, hdr, sizeof hdr);
 	*tar = (unsigned char *)buf_take_string(b, tar_len);
+	buf_free(b);
 }
 
 int

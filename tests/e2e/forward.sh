@@ -131,8 +131,12 @@ sleep 6
 rss1=$(rss)
 wait $stall || true
 echo "broker RSS $rss0 kB before, $rss1 kB with a stalled 1 GB reader"
-check "a reader that does not read: broker memory stays bounded (< 8 MB more)" \
-	test $((rss1 - rss0)) -lt 8192
+# Under AddressSanitizer freed memory sits in its quarantine, so RSS grows
+# with any churn; unbounded buffering would still take hundreds of MB here.
+bound=8192
+ldd "$RDEV_BIN_DIR/rdev-broker" | grep -q libasan && bound=65536
+check "a reader that does not read: broker memory stays bounded (< $((bound / 1024)) MB more)" \
+	test $((rss1 - rss0)) -lt "$bound"
 docker exec "$cid" rm -f /www/gb
 
 # --- a Compose service ----------------------------------------------------------
