@@ -41,15 +41,18 @@ rdev exec "$name:~/ws" -- true; s0=$?
 rdev exec "$name:~/ws" -- sh -c 'echo to-out; echo to-err >&2; exit 3' \
 	>"$TEST_TMP/o" 2>"$TEST_TMP/e"; s3=$?
 rdev exec "$name:~/ws" -- sh -c 'kill -INT $$'; s130=$?
-rdev exec "$name:~/ws" -- no-such-command-xyz 2>"$TEST_TMP/e125"; s127=$?
+rdev exec "$name:~/ws" -- no-such-command-xyz >"$TEST_TMP/e125" 2>&1; s127=$?
 set -e
 check_eq "exec: status 0" "$s0" 0
 check_eq "exec: status 3" "$s3" 3
 check_eq "exec: killed by SIGINT is 130" "$s130" 130
 check_eq "exec: stdout alone on stdout" "$(cat "$TEST_TMP/o")" to-out
 check_eq "exec: stderr alone on stderr" "$(cat "$TEST_TMP/e")" to-err
-check "exec: a missing command fails (126/127) with a message" \
+check "exec: a missing command fails (126/127)" \
 	test "$s127" -ge 126 -a "$s127" -le 127
+# (dockerd sends its "executable file not found" on the exec's stdout stream,
+# as `docker exec` shows it)
+check "exec: and the message names it" grep -q 'no-such-command-xyz.*not found' "$TEST_TMP/e125"
 check_eq "exec: the user is remoteUser" "$(rdev exec "$name:~/ws" -- id -un)" dev
 check_eq "exec: in the workspace folder" "$(rdev exec "$name:~/ws" -- pwd)" /workspaces/ws
 
