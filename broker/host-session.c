@@ -37,6 +37,7 @@ struct host_job {
 #define HOST_FORWARD_BUFFER (256u << 10)
 #define HOST_POLL_BUSY_MS 50  /* longest wait while any client is linked */
 #define HOST_RELAY_MAGIC "RDEVRLY1"
+#define HOST_DIRECT_RETRY_MS 5000
 
 /* A forward: local listeners and where their connections go. */
 struct host_forward {
@@ -51,7 +52,11 @@ struct host_forward {
 	char *address;
 	int target_port;      /* the relay's port, or the service port */
 	unsigned char token[32];
-	unsigned long connections;
+	/* Straight to the container address when the server listens there
+	 * (0.0.0.0, ::, that address), as ssh -L goes; else through the relay,
+	 * which reaches 127.0.0.1. Tried again this long after a refusal. */
+	long long direct_retry_ms;
+	unsigned long connections, direct, relayed;
 	int active;
 	char *auto_action;    /* auto-forwarded: its onAutoForward, else NULL */
 	int gone;             /* stopped: drop at the end of this round */
@@ -680,30 +685,61 @@ host_forward_resolve(struct host_session *h, struct host_forward *f, char **caus
 	return 0;
 }
 
-/* Open the channel for a connection accepted on f. NULL if it cannot be. */
 static ssh_channel
-host_forward_channel(struct host_session *h, struct host_forward *f)
+host_open_forward(struct host_session *h, const char *address, int port, int from_port)
+{
+	ssh_channel ch = ssh_channel_new(rdev_ssh_session(h->ssh));
+
+	if (ch != NULL && ssh_channel_open_forward(ch, address, port, "127.0.0.1",
+	    from_port) == SSH_OK)
+		return ch;
+	if (ch != NULL)
+		ssh_channel_free(ch);
+	return NULL;
+}
+
+/* Open the channel for a connection accepted on f; *relayed says whether it
+ * goes through the relay (its header is still to be sent). NULL if it cannot
+ * be opened. */
+static ssh_channel
+host_forward_channel(struct host_session *h, struct host_forward *f, int *relayed)
 {
 	ssh_channel ch;
 	char *cause = NULL;
 	int attempt;
 
+	*relayed = 0;
 	for (attempt = 0; attempt < 2; attempt++) {
-		if (!f->have_target && host_forward_resolve(h, f, &cause) != 0) {
-			log_warn("forward %d: %s", f->local_port, cause);
-			free(cause);
-			return NULL;
+		if (!f->have_target) {
+			if (host_forward_resolve(h, f, &cause) != 0) {
+				log_warn("forward %d: %s", f->local_port, cause);
+				free(cause);
+				return NULL;
+			}
+			f->direct_retry_ms = 0;
 		}
-		ch = ssh_channel_new(rdev_ssh_session(h->ssh));
-		if (ch != NULL && ssh_channel_open_forward(ch, f->address, f->target_port,
-		    "127.0.0.1", f->local_port) == SSH_OK)
+		if (f->service == NULL && host_now_ms() >= f->direct_retry_ms) {
+			if ((ch = host_open_forward(h, f->address, f->port, f->local_port)) !=
+			    NULL) {
+				f->direct++;
+				return ch;
+			}
+			/* Not listening there (127.0.0.1 only, or not yet): the relay. */
+			f->direct_retry_ms = host_now_ms() + HOST_DIRECT_RETRY_MS;
+		}
+		if ((ch = host_open_forward(h, f->address, f->target_port, f->local_port)) !=
+		    NULL) {
+			if (f->service == NULL) {
+				*relayed = 1;
+				f->relayed++;
+			} else
+				f->direct++;
 			return ch;
+		}
 		log_info("%s: forward %d: cannot reach %s:%d (%s)%s", h->label,
 		    f->local_port, f->address, f->target_port,
 		    ssh_get_error(rdev_ssh_session(h->ssh)), attempt == 0 ?
 		    "; asking the agent again" : "");
-		if (ch != NULL)
-			ssh_channel_free(ch);
 		f->have_target = 0;  /* container restarted, relay gone: ask again */
 	}
 	return NULL;
@@ -715,10 +751,10 @@ host_forward_accept(struct host_session *h, struct host_forward *f, int lfd,
 {
 	struct host_link *l;
 	ssh_channel ch;
-	int fd, one = 1;
+	int fd, one = 1, relayed;
 
 	while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-		if (!connected || (ch = host_forward_channel(h, f)) == NULL) {
+		if (!connected || (ch = host_forward_channel(h, f, &relayed)) == NULL) {
 			/* A closed connection, not a hang, while the host is away. */
 			close(fd);
 			continue;
@@ -731,7 +767,7 @@ host_forward_accept(struct host_session *h, struct host_forward *f, int lfd,
 		l->to_cli = buf_new();
 		l->cap = HOST_FORWARD_BUFFER;
 		l->fwd = f;
-		if (f->service == NULL) {
+		if (relayed) {
 			unsigned char hdr[8 + 32 + 3];
 
 			memcpy(hdr, HOST_RELAY_MAGIC, 8);
@@ -832,6 +868,8 @@ host_forward_json(const struct host_forward *f)
 		}
 	}
 	cJSON_AddNumberToObject(o, "connections", (double)f->connections);
+	cJSON_AddNumberToObject(o, "direct", (double)f->direct);
+	cJSON_AddNumberToObject(o, "relayed", (double)f->relayed);
 	cJSON_AddNumberToObject(o, "active", f->active);
 	return o;
 }
@@ -966,11 +1004,8 @@ host_auto_listing(struct host_session *h, struct host_auto *a)
 		free(cause);
 		return NULL;
 	}
-	ch = ssh_channel_new(rdev_ssh_session(h->ssh));
-	if (ch == NULL || ssh_channel_open_forward(ch, a->relay->address,
-	    a->relay->target_port, "127.0.0.1", 0) != SSH_OK) {
-		if (ch != NULL)
-			ssh_channel_free(ch);
+	ch = host_open_forward(h, a->relay->address, a->relay->target_port, 0);
+	if (ch == NULL) {
 		a->relay->have_target = 0;  /* restarted container: ask again */
 		return NULL;
 	}

@@ -96,6 +96,15 @@ check_eq "a server on 0.0.0.0 too, also on ::1" \
 	"$(curl -sf "http://[::1]:$p_any/blob" | sha256sum | cut -d' ' -f1)" "$want"
 check_eq "half-close: the reply comes after the client shut its write side" \
 	"$(python3 "$client" halfclose "$p_lo" /blob)" "$want"
+check_eq "half-close on the direct path too" \
+	"$(python3 "$client" halfclose "$p_any" /blob)" "$want"
+# The 0.0.0.0 server is reached straight at the container address (as ssh -L
+# goes); the 127.0.0.1 one only through the relay.
+fwd_count() { rdev forward --list --json | jq -r --argjson p "$1" "map(select(.local == \$p))[0].$2"; }
+check_eq "the 0.0.0.0 server's connections went direct" \
+	"$(fwd_count "$p_any" direct)/$(fwd_count "$p_any" relayed)" "2/0"
+check_eq "the 127.0.0.1 server's went through the relay" \
+	"$(fwd_count "$p_lo" direct)/$(fwd_count "$p_lo" relayed)" "0/2"
 
 # --- conflicts ----------------------------------------------------------------
 python3 -c "import socket,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1', $p_busy)); s.listen(); time.sleep(600)" &
