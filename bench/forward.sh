@@ -208,6 +208,9 @@ for p in ssh ssh-gcm; do
 		-L "127.0.0.1:$lx:$cip:$p_xfer" -L "127.0.0.1:$le:$cip:$p_echo" "$host" &
 	ssh_pids+=($!)
 	ax[$p]=127.0.0.1:$lx ae[$p]=127.0.0.1:$le
+	# its ports are taken before the next path looks for free ones
+	wait_tcp "${ax[$p]}"
+	wait_tcp "${ae[$p]}"
 done
 for p in rdev rdev-gcm rdev-chacha; do
 	next_port lx
