@@ -5,8 +5,9 @@
 #
 # Starts a rig host (an sshd on loopback whose user is in group docker, the
 # same dockerd), brings up ~/ws on it with `rdev up HOST:~/ws`, and starts two
-# servers in the container, both bound to 0.0.0.0 (so 127.0.0.1 for the
-# relay, the container address for ssh -L and raw TCP):
+# servers in the container bound to 0.0.0.0 (reached at the container address
+# by ssh -L, raw TCP and rdev, which goes there directly too), and the same two
+# bound to 127.0.0.1 only (which only rdev reaches, through its relay):
 #
 #   a transfer server (perl, one process per connection): "GET N" -> N zero
 #   bytes from a 1 MiB buffer; "PUT N" + bytes -> the count it read
@@ -20,6 +21,8 @@
 #   rdev         rdev forward HOST:~/ws LPORT:PORT (default: prefers aes128-gcm)
 #   rdev-gcm     the same, RDEV_SSH_CONFIG = a copy of CFG + Ciphers aes128-gcm@openssh.com
 #   rdev-chacha  the same, + Ciphers chacha20-poly1305@openssh.com
+#   rdev-relay   rdev (default cipher) to the 127.0.0.1-bound servers, through
+#                the relay in the container (no goal: ssh -L has no such path)
 #
 # (each rdev variant has its own ssh config file, so its own SSH session in
 # the one broker) and measures, in interleaved rounds:
@@ -128,11 +131,11 @@ cip=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}
 [ -n "$cip" ] || { echo "container ${cid:0:12} has no address" >&2; exit 1; }
 echo "container: ${cid:0:12} at $cip"
 
-p_xfer=7001 p_echo=7002
+p_xfer=7001 p_echo=7002 p_xfer_lo=7003 p_echo_lo=7004
 docker exec -i "$cid" sh -c 'cat > /tmp/rdev-bench-xfer.pl' <<'PERL'
 use strict; use IO::Socket::INET;
 $SIG{CHLD} = 'IGNORE';
-my $l = IO::Socket::INET->new(LocalAddr => "0.0.0.0", LocalPort => $ARGV[0],
+my $l = IO::Socket::INET->new(LocalAddr => $ARGV[1], LocalPort => $ARGV[0],
 	Listen => 128, ReuseAddr => 1) or die "listen: $!";
 my $zeros = "\0" x (1 << 20);
 while (1) {
@@ -161,7 +164,7 @@ while (1) {
 PERL
 docker exec -i "$cid" sh -c 'cat > /tmp/rdev-bench-echo.pl' <<'PERL'
 use strict; use IO::Socket::INET; use IO::Select;
-my $l = IO::Socket::INET->new(LocalAddr => "0.0.0.0", LocalPort => $ARGV[0],
+my $l = IO::Socket::INET->new(LocalAddr => $ARGV[1], LocalPort => $ARGV[0],
 	Listen => 4096, ReuseAddr => 1) or die "listen: $!";
 my $s = IO::Select->new($l);
 while (1) { for my $h ($s->can_read) {
@@ -170,8 +173,11 @@ while (1) { for my $h ($s->can_read) {
 	if (!$n) { $s->remove($h); close $h } else { syswrite($h, $b) }
 } }
 PERL
-docker exec -d "$cid" perl /tmp/rdev-bench-xfer.pl "$p_xfer"
-docker exec -d "$cid" perl /tmp/rdev-bench-echo.pl "$p_echo"
+docker exec -d "$cid" perl /tmp/rdev-bench-xfer.pl "$p_xfer" 0.0.0.0
+docker exec -d "$cid" perl /tmp/rdev-bench-echo.pl "$p_echo" 0.0.0.0
+# the same on 127.0.0.1 only: ssh -L cannot reach these, rdev through its relay
+docker exec -d "$cid" perl /tmp/rdev-bench-xfer.pl "$p_xfer_lo" 127.0.0.1
+docker exec -d "$cid" perl /tmp/rdev-bench-echo.pl "$p_echo_lo" 127.0.0.1
 
 # Wait until TCP address $1 accepts connections.
 wait_tcp() {
@@ -188,7 +194,7 @@ wait_tcp "$cip:$p_xfer"
 wait_tcp "$cip:$p_echo"
 
 # --- the paths ------------------------------------------------------------
-paths=(raw ssh ssh-gcm rdev rdev-gcm rdev-chacha)
+paths=(raw ssh ssh-gcm rdev rdev-gcm rdev-chacha rdev-relay)
 declare -A ax ae # path -> address of the transfer server, of the echo server
 ax[raw]=$cip:$p_xfer ae[raw]=$cip:$p_echo
 base=$((30000 + ($$ % 1000) * 16))
@@ -212,15 +218,17 @@ for p in ssh ssh-gcm; do
 	wait_tcp "${ax[$p]}"
 	wait_tcp "${ae[$p]}"
 done
-for p in rdev rdev-gcm rdev-chacha; do
+for p in rdev rdev-gcm rdev-chacha rdev-relay; do
 	next_port lx
 	next_port le
+	px=$p_xfer pe=$p_echo
+	[ $p = rdev-relay ] && px=$p_xfer_lo pe=$p_echo_lo
 	c=$cfg
 	case $p in
 	rdev-gcm) c=$tmp/ssh_config.gcm; { cat "$cfg"; echo "  Ciphers aes128-gcm@openssh.com"; } >"$c" ;;
 	rdev-chacha) c=$tmp/ssh_config.chacha; { cat "$cfg"; echo "  Ciphers chacha20-poly1305@openssh.com"; } >"$c" ;;
 	esac
-	RDEV_SSH_CONFIG=$c rdev forward "$host:~/ws" "$lx:$p_xfer" "$le:$p_echo" \
+	RDEV_SSH_CONFIG=$c rdev forward "$host:~/ws" "$lx:$px" "$le:$pe" \
 		</dev/null >/dev/null 2>"$tmp/fwd.$p.err" ||
 		{ cat "$tmp/fwd.$p.err" >&2; exit 1; }
 	ax[$p]=127.0.0.1:$lx ae[$p]=127.0.0.1:$le
@@ -295,7 +303,7 @@ for p in "${paths[@]}"; do
 	raw) ciph="-" ;;
 	ssh) ciph="default: $(ssh -G -F "$cfg" "$host" | sed -n 's/^ciphers \([^,]*\).*/\1/p')" ;;
 	ssh-gcm | rdev-gcm) ciph=aes128-gcm@openssh.com ;;
-	rdev) ciph="default: aes128-gcm@openssh.com" ;;
+	rdev | rdev-relay) ciph="default: aes128-gcm@openssh.com" ;;
 	rdev-chacha) ciph=chacha20-poly1305@openssh.com ;;
 	esac
 	read -r gm gmin gmax <<<"$(tp_stats "$tmp/tp.get.$p")"
@@ -309,7 +317,8 @@ for d in get put; do
 	echo "  $dn: rdev/ssh $(ratio "${tp[$d.rdev]}" "${tp[$d.ssh]}")," \
 		"rdev-gcm/ssh-gcm $(ratio "${tp[$d.rdev-gcm]}" "${tp[$d.ssh-gcm]}")," \
 		"rdev-chacha/ssh $(ratio "${tp[$d.rdev-chacha]}" "${tp[$d.ssh]}")," \
-		"rdev/raw $(ratio "${tp[$d.rdev]}" "${tp[$d.raw]}"), ssh/raw $(ratio "${tp[$d.ssh]}" "${tp[$d.raw]}")"
+		"rdev/raw $(ratio "${tp[$d.rdev]}" "${tp[$d.raw]}"), ssh/raw $(ratio "${tp[$d.ssh]}" "${tp[$d.raw]}")," \
+		"rdev-relay/ssh $(ratio "${tp[$d.rdev-relay]}" "${tp[$d.ssh]}")"
 done
 
 # --- 2. latency -------------------------------------------------------------
@@ -366,4 +375,8 @@ r=$(ratio "${p50[rdev]}" "${p50[ssh]}")
 echo "latency p50, rdev / ssh -L      <= $goal_rt: $(le "$r" "$goal_rt")  ($r: ${p50[rdev]} / ${p50[ssh]} us; raw ${p50[raw]})"
 r=$(ratio "${p99[rdev]}" "${p99[ssh]}")
 echo "latency p99, rdev / ssh -L      <= $goal_rt: $(le "$r" "$goal_rt")  ($r: ${p99[rdev]} / ${p99[ssh]} us; raw ${p99[raw]})"
+r=$(ratio "${tp[get.rdev-relay]}" "${tp[get.ssh]}")
+echo "  127.0.0.1-bound server through the relay, down: $r; up: $(ratio "${tp[put.rdev-relay]}" "${tp[put.ssh]}");" \
+	"p50 $(ratio "${p50[rdev-relay]}" "${p50[ssh]}"), p99 $(ratio "${p99[rdev-relay]}" "${p99[ssh]}")  (no goal)"
+echo "  routes (rdev forward --list): $(rdev forward --list --json | jq -r 'map("\(.port): \(.direct) direct, \(.relayed) relayed") | unique | join("; ")')"
 echo "broker RSS, $n_idle idle conns   <= 16 MB: $([ "$rss1" -le $goal_rss_kb ] && echo PASS || echo FAIL)  ($rss1 KiB; $rss0 KiB before)"
