@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "docker-http.h"
 #include "docker-stream.h"
 #include "error.h"
@@ -170,11 +171,9 @@ static int
 docker_poll(int fd, short events, int timeout_ms)
 {
 	struct pollfd pfd;
-	struct timespec start, now;
+	long long start = clock_now_ms(), elapsed;
 	int left = timeout_ms, n;
-	long elapsed;
 
-	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (;;) {
 		pfd.fd = fd;
 		pfd.events = events;
@@ -187,9 +186,7 @@ docker_poll(int fd, short events, int timeout_ms)
 		if (errno != EINTR)
 			return -1;
 		if (timeout_ms >= 0) {
-			clock_gettime(CLOCK_MONOTONIC, &now);
-			elapsed = (now.tv_sec - start.tv_sec) * 1000 +
-				  (now.tv_nsec - start.tv_nsec) / 1000000;
+			elapsed = clock_now_ms() - start;
 			if (elapsed >= timeout_ms)
 				return 0;
 			left = timeout_ms - (int)elapsed;

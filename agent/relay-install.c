@@ -26,6 +26,7 @@
 #include "agent-state.h"
 #include "atomic-file.h"
 #include "buf.h"
+#include "clock.h"
 #include "docker-http.h"
 #include "docker.h"
 #include "error.h"
@@ -55,15 +56,6 @@ struct relay_state {
 	char token[RELAY_INSTALL_TOKEN_HEX + 1];
 	char hash[crypto_generichash_BYTES * 2 + 1];
 };
-
-static int64_t
-relay_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- tar ------------------------------------------------------------- */
 
@@ -204,13 +196,13 @@ relay_docker_raw(struct docker *d, const char *method, const char *path,
 		goto out;
 	}
 	h = docker_http_new(method, DOCKER_HTTP_MAX_BODY);
-	deadline = relay_now_ms() + RELAY_DOCKER_TIMEOUT_MS;
+	deadline = clock_now_ms() + RELAY_DOCKER_TIMEOUT_MS;
 	for (;;) {
 		if (roff == rlen && !eof) {
 			pfd.fd = fd;
 			pfd.events = POLLIN;
-			r = poll(&pfd, 1, (int)(deadline - relay_now_ms() > 0 ?
-			    deadline - relay_now_ms() : 0));
+			r = poll(&pfd, 1, (int)(deadline - clock_now_ms() > 0 ?
+			    deadline - clock_now_ms() : 0));
 			if (r == 0) {
 				error_set(cause, "docker at %s: no answer to %s %s", sock,
 				    method, path);
@@ -384,7 +376,7 @@ relay_wait(int fd, short events, int64_t deadline)
 	int r;
 
 	for (;;) {
-		left = deadline - relay_now_ms();
+		left = deadline - clock_now_ms();
 		if (left <= 0)
 			return -1;
 		r = poll(&pfd, 1, (int)left);
@@ -402,7 +394,7 @@ relay_install_probe(const char *address, int port, const char *token, int timeou
 	struct sockaddr_storage ss;
 	socklen_t salen;
 	unsigned char hdr[8 + 32 + 1];
-	int64_t deadline = relay_now_ms() + timeout_ms;
+	int64_t deadline = clock_now_ms() + timeout_ms;
 	struct buf *b = NULL;
 	int fd = -1, err = 0, rc = -1;
 	socklen_t elen = sizeof err;
@@ -670,13 +662,13 @@ relay_start(struct docker *d, const char *cid, const char *address,
 	strcpy(st->hash, bin->hash);
 	if (relay_upload(d, cid, bin, cause) != 0 || relay_exec(d, cid, st->token, cause) != 0)
 		return -1;
-	deadline = relay_now_ms() + RELAY_START_TIMEOUT_MS;
+	deadline = clock_now_ms() + RELAY_START_TIMEOUT_MS;
 	for (;;) {
 		if (relay_read_port(d, cid, &port, cause) != 0)
 			return -1;
 		if (port != 0)
 			break;
-		if (relay_now_ms() >= deadline)
+		if (clock_now_ms() >= deadline)
 			return error_set(cause, "rdev-relay did not start in container %.12s "
 			    "(no port in %s after %d s)", cid, RELAY_INSTALL_PORT_FILE,
 			    RELAY_START_TIMEOUT_MS / 1000);

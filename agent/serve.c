@@ -16,13 +16,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "agent-cmds.h"
 #include "agent-ops.h"
 #include "atomic-file.h"
 #include "buf.h"
+#include "clock.h"
 #include "docker-stream.h"
 #include "docker.h"
 #include "error.h"
@@ -68,7 +68,7 @@ struct serve_worker {
 	int status;        /* wait status, once reaped */
 	int cancelled;     /* op: SIGINT went to its process group */
 	int killed;        /* op: and then SIGKILL */
-	long long kill_at; /* op, cancelled: when SIGKILL goes (serve_now_ms) */
+	long long kill_at; /* op, cancelled: when SIGKILL goes (clock_now_ms) */
 	double *signals;   /* exec: ids of signal requests it has not answered */
 	size_t nsignals;
 	struct buf *in;    /* bytes from the worker, not yet a whole frame */
@@ -689,15 +689,6 @@ serve_spawn(struct serve *s, cJSON *req, const cJSON *id, const char *op,
 	log_debug("serve: request %.0f (%s): worker %ld", w->id, op, (long)pid);
 }
 
-static long long
-serve_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Cancel operation w as ^C cancels a local one: SIGINT to its process group
  * (the worker and what it started), SIGKILL SERVE_CANCEL_GRACE_MS later if
  * anything is left (serve_cancel_tick). The worker dies before it records a
@@ -709,7 +700,7 @@ serve_cancel(struct serve_worker *w, const char *why)
 	if (w->kind != SERVE_OP || w->cancelled)
 		return;
 	w->cancelled = 1;
-	w->kill_at = serve_now_ms() + SERVE_CANCEL_GRACE_MS;
+	w->kill_at = clock_now_ms() + SERVE_CANCEL_GRACE_MS;
 	log_info("serve: request %.0f (%s): cancelled (%s): SIGINT to worker %ld",
 	    w->id, w->op, why, (long)w->pid);
 	if (kill(-w->pid, SIGINT) != 0 && errno != ESRCH)
@@ -734,7 +725,7 @@ static int
 serve_cancel_tick(struct serve *s)
 {
 	struct serve_worker *w;
-	long long now = serve_now_ms();
+	long long now = clock_now_ms();
 	int timeout = -1;
 
 	TAILQ_FOREACH(w, &s->workers, entry) {
@@ -1114,7 +1105,7 @@ static void
 serve_finish_exited(struct serve *s)
 {
 	struct serve_worker *w, *next;
-	long long now = serve_now_ms();
+	long long now = clock_now_ms();
 
 	for (w = TAILQ_FIRST(&s->workers); w != NULL; w = next) {
 		next = TAILQ_NEXT(w, entry);
@@ -1220,7 +1211,7 @@ serve_end_workers(struct serve *s)
 {
 	struct serve_worker *w, *next;
 	struct pollfd pfd = { .fd = serve_sigpipe[0], .events = POLLIN };
-	long long now, deadline = serve_now_ms() + SERVE_EXEC_WAIT_MS;
+	long long now, deadline = clock_now_ms() + SERVE_EXEC_WAIT_MS;
 	int left, status;
 	char c[64];
 
@@ -1233,7 +1224,7 @@ serve_end_workers(struct serve *s)
 	}
 	for (;;) {
 		serve_cancel_tick(s);
-		now = serve_now_ms();
+		now = clock_now_ms();
 		left = 0;
 		TAILQ_FOREACH(w, &s->workers, entry) {
 			if (!w->reaped && waitpid(w->pid, &status, WNOHANG) != 0)

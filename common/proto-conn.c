@@ -6,12 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "error.h"
 #include "xmalloc.h"
 
@@ -203,20 +203,11 @@ proto_conn_next(struct proto_conn *c, struct proto_frame *f, char **cause)
 	return rc;
 }
 
-static long long
-proto_conn_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* How often a wait with a stop flag looks at it: a signal that comes between
  * the look and poll() does not interrupt poll(). */
 #define PROTO_CONN_STOP_POLL_MS 100
 
-/* proto_conn_wait until deadline (proto_conn_now_ms; timeout_ms < 0: none,
+/* proto_conn_wait until deadline (clock_now_ms; timeout_ms < 0: none,
  * else what the message says), also ending (-2) once stop (if not NULL) is
  * non-zero. */
 static int
@@ -234,7 +225,7 @@ proto_conn_wait_until(struct proto_conn *c, struct proto_frame *f, long long dea
 			return -1;
 		if (stop != NULL && *stop)
 			return -2;
-		left = timeout_ms < 0 ? -1 : deadline - proto_conn_now_ms();
+		left = timeout_ms < 0 ? -1 : deadline - clock_now_ms();
 		if (timeout_ms >= 0 && left <= 0)
 			return error_set(cause, "%s did not answer within %d s", c->name,
 			    timeout_ms / 1000);
@@ -265,7 +256,7 @@ int
 proto_conn_wait(struct proto_conn *c, struct proto_frame *f, int timeout_ms,
     char **cause)
 {
-	return proto_conn_wait_until(c, f, proto_conn_now_ms() + timeout_ms, timeout_ms, NULL,
+	return proto_conn_wait_until(c, f, clock_now_ms() + timeout_ms, timeout_ms, NULL,
 	    cause);
 }
 
@@ -319,7 +310,7 @@ proto_conn_response(struct proto_conn *c, double want,
     void (*on_progress)(void *arg, const char *text), void *arg, int timeout_ms,
     const volatile sig_atomic_t *stop, cJSON **result, int *exit_status, char **cause)
 {
-	long long deadline = proto_conn_now_ms() + timeout_ms;
+	long long deadline = clock_now_ms() + timeout_ms;
 	const cJSON *id, *v, *ev;
 	struct proto_frame f;
 	cJSON *msg;

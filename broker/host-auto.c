@@ -1,0 +1,179 @@
+/* host-auto.c - auto-forward: new listening ports in a watched container
+ * are forwarded as its portsAttributes say (host-internal.h). */
+#include "host-internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "clock.h"
+#include "forward.h"
+#include "log.h"
+#include "xmalloc.h"
+
+static void
+host_auto_free(struct host_auto *a)
+{
+	free(a->workspace);
+	free(a->config);
+	cJSON_Delete(a->attrs);
+	host_forward_free(a->relay);
+	free(a->done);
+	free(a);
+}
+
+void
+host_auto_add(struct host_session *h, const char *ws, const char *config,
+    const cJSON *attrs)
+{
+	struct host_auto *a;
+
+	for (a = h->autos; a != NULL; a = a->next) {
+		if (strcmp(a->workspace, ws) == 0)
+			return;
+	}
+	a = xcalloc(1, sizeof *a);
+	a->workspace = xstrdup(ws);
+	a->config = config != NULL ? xstrdup(config) : NULL;
+	a->attrs = cJSON_Duplicate(attrs, 1);
+	a->relay = xcalloc(1, sizeof *a->relay);
+	a->relay->fd4 = a->relay->fd6 = -1;
+	a->relay->workspace = xstrdup(ws);
+	a->relay->config = config != NULL ? xstrdup(config) : NULL;
+	a->next = h->autos;
+	h->autos = a;
+	log_info("%s: watching %s for new ports", h->label, ws);
+}
+
+static int
+host_auto_done(struct host_auto *a, int port)
+{
+	for (size_t i = 0; i < a->ndone; i++) {
+		if (a->done[i] == port)
+			return 1;
+	}
+	return 0;
+}
+
+static void
+host_auto_mark(struct host_auto *a, int port)
+{
+	a->done = xreallocarray(a->done, a->ndone + 1, sizeof *a->done);
+	a->done[a->ndone++] = port;
+}
+
+/* Ask the relay for its listing ("PORT ADDRESS" lines); a new string. */
+static char *
+host_auto_listing(struct host_session *h, struct host_auto *a)
+{
+	unsigned char hdr[8 + 32 + 1], tmp[4096];
+	struct buf *b;
+	ssh_channel ch;
+	char *cause = NULL, *out;
+	int n;
+
+	if (!a->relay->have_target && host_forward_resolve(h, a->relay, &cause) != 0) {
+		log_info("%s: auto-forward %s: %s", h->label, a->workspace, cause);
+		free(cause);
+		return NULL;
+	}
+	ch = host_open_forward(h, a->relay->address, a->relay->target_port, 0);
+	if (ch == NULL) {
+		a->relay->have_target = 0;  /* restarted container: ask again */
+		return NULL;
+	}
+	memcpy(hdr, HOST_RELAY_MAGIC, 8);
+	memcpy(hdr + 8, a->relay->token, 32);
+	hdr[40] = 'L';
+	b = buf_new();
+	if (ssh_channel_write(ch, hdr, sizeof hdr) == (int)sizeof hdr) {
+		while ((n = ssh_channel_read_timeout(ch, tmp, sizeof tmp, 0, 2000)) > 0)
+			buf_append(b, tmp, (size_t)n);
+	}
+	ssh_channel_close(ch);
+	ssh_channel_free(ch);
+	out = buf_take_string(b, NULL);
+	buf_free(b);
+	return out;
+}
+
+static void
+host_auto_scan(struct host_session *h, struct host_auto *a)
+{
+	const cJSON *attrs, *v;
+	struct host_forward *f;
+	char *list, *line, *save = NULL, *cause = NULL;
+	const char *action, *label;
+	int port;
+
+	if ((list = host_auto_listing(h, a)) == NULL)
+		return;
+	for (line = strtok_r(list, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		if (sscanf(line, "%d", &port) != 1 || port < 1 || port > 65535 ||
+		    host_auto_done(a, port))
+			continue;
+		for (f = h->forwards; f != NULL; f = f->next) {
+			if (host_forward_same(f, a->workspace, NULL, port))
+				break;
+		}
+		host_auto_mark(a, port);
+		if (f != NULL)
+			continue;  /* forwarded already (forwardPorts, rdev forward) */
+		attrs = forward_port_attributes(cJSON_GetObjectItemCaseSensitive(a->attrs,
+		    "portsAttributes"), cJSON_GetObjectItemCaseSensitive(a->attrs,
+		    "otherPortsAttributes"), port);
+		v = cJSON_GetObjectItemCaseSensitive(attrs, "onAutoForward");
+		action = cJSON_IsString(v) ? v->valuestring : "notify";
+		if (strcmp(action, "ignore") == 0) {
+			log_info("%s: port %d of %s: onAutoForward is ignore", h->label, port,
+			    a->workspace);
+			continue;
+		}
+		v = cJSON_GetObjectItemCaseSensitive(attrs, "label");
+		label = cJSON_IsString(v) ? v->valuestring : NULL;
+		f = host_forward_make(h, a->workspace, a->config, NULL, port, 0,
+		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(attrs, "requireLocalPort")),
+		    label, &cause);
+		if (f == NULL) {
+			log_warn("%s: auto-forward: %s", h->label, cause);
+			free(cause);
+			cause = NULL;
+			continue;
+		}
+		f->auto_action = xstrdup(action);
+		log_info("%s: auto-forwarded 127.0.0.1:%d -> container port %d (%s)",
+		    h->label, f->local_port, port, action);
+	}
+	free(list);
+}
+
+/* Scan the watched workspaces that are due. */
+void
+host_auto_tick(struct host_session *h)
+{
+	long long now = clock_now_ms();
+
+	for (struct host_auto *a = h->autos; a != NULL; a = a->next) {
+		if (now < a->next_ms)
+			continue;
+		host_auto_scan(h, a);
+		a->next_ms = clock_now_ms() + 1000;
+	}
+}
+
+/* Stop watching ws (NULL: all). */
+void
+host_auto_remove(struct host_session *h, const char *ws)
+{
+	struct host_auto **ap = &h->autos, *a;
+
+	while ((a = *ap) != NULL) {
+		if (ws == NULL || strcmp(a->workspace, ws) == 0) {
+			*ap = a->next;
+			host_auto_free(a);
+		} else
+			ap = &a->next;
+	}
+}

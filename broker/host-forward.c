@@ -1,0 +1,391 @@
+/* host-forward.c - a host session's port forwards: local listeners, where
+ * their connections go (straight to the container or through its relay),
+ * and the "forward" and "unforward" requests (host-internal.h). */
+#include "host-internal.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "buf.h"
+#include "clock.h"
+#include "error.h"
+#include "forward.h"
+#include "log.h"
+#include "xmalloc.h"
+
+#define HOST_FORWARD_BUFFER (256u << 10)
+#define HOST_DIRECT_RETRY_MS 5000
+
+static int
+host_hex_decode(const char *hex, unsigned char *out, size_t len)
+{
+	size_t i;
+	unsigned int b;
+
+	if (hex == NULL || strlen(hex) != len * 2)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (sscanf(hex + 2 * i, "%2x", &b) != 1)
+			return -1;
+		out[i] = (unsigned char)b;
+	}
+	return 0;
+}
+
+/* Ask the agent where f's connections go (and start the relay). */
+int
+host_forward_resolve(struct host_session *h, struct host_forward *f, char **cause)
+{
+	cJSON *req = cJSON_CreateObject(), *res = NULL;
+	const cJSON *addr, *port, *token;
+	int rc;
+
+	cJSON_AddNumberToObject(req, "id", 1);
+	cJSON_AddStringToObject(req, "op", "relay");
+	cJSON_AddStringToObject(req, "workspace", f->workspace);
+	if (f->config != NULL)
+		cJSON_AddStringToObject(req, "config", f->config);
+	if (f->service != NULL)
+		cJSON_AddStringToObject(req, "service", f->service);
+	rc = host_agent_call(h, req, &res, cause);
+	cJSON_Delete(req);
+	if (rc != 0)
+		return -1;
+	addr = cJSON_GetObjectItemCaseSensitive(res, "address");
+	port = cJSON_GetObjectItemCaseSensitive(res, "port");
+	token = cJSON_GetObjectItemCaseSensitive(res, "token");
+	if (!cJSON_IsString(addr) || (f->service == NULL && (!cJSON_IsNumber(port) ||
+	    host_hex_decode(cJSON_IsString(token) ? token->valuestring : NULL, f->token,
+	    sizeof f->token) != 0))) {
+		cJSON_Delete(res);
+		return error_set(cause, "%s: the agent's relay answer is incomplete",
+		    h->label);
+	}
+	free(f->address);
+	f->address = xstrdup(addr->valuestring);
+	f->target_port = f->service == NULL ? port->valueint : f->port;
+	f->have_target = 1;
+	cJSON_Delete(res);
+	return 0;
+}
+
+ssh_channel
+host_open_forward(struct host_session *h, const char *address, int port, int from_port)
+{
+	ssh_channel ch = ssh_channel_new(rdev_ssh_session(h->ssh));
+
+	if (ch != NULL && ssh_channel_open_forward(ch, address, port, "127.0.0.1",
+	    from_port) == SSH_OK)
+		return ch;
+	if (ch != NULL)
+		ssh_channel_free(ch);
+	return NULL;
+}
+
+/* Open the channel for a connection accepted on f; *relayed says whether it
+ * goes through the relay (its header is still to be sent). NULL if it cannot
+ * be opened. */
+static ssh_channel
+host_forward_channel(struct host_session *h, struct host_forward *f, int *relayed)
+{
+	ssh_channel ch;
+	char *cause = NULL;
+	int attempt;
+
+	*relayed = 0;
+	for (attempt = 0; attempt < 2; attempt++) {
+		if (!f->have_target) {
+			if (host_forward_resolve(h, f, &cause) != 0) {
+				log_warn("forward %d: %s", f->local_port, cause);
+				free(cause);
+				return NULL;
+			}
+			f->direct_retry_ms = 0;
+		}
+		if (f->service == NULL && clock_now_ms() >= f->direct_retry_ms) {
+			if ((ch = host_open_forward(h, f->address, f->port, f->local_port)) !=
+			    NULL) {
+				f->direct++;
+				return ch;
+			}
+			/* Not listening there (127.0.0.1 only, or not yet): the relay. */
+			f->direct_retry_ms = clock_now_ms() + HOST_DIRECT_RETRY_MS;
+		}
+		if ((ch = host_open_forward(h, f->address, f->target_port, f->local_port)) !=
+		    NULL) {
+			if (f->service == NULL) {
+				*relayed = 1;
+				f->relayed++;
+			} else
+				f->direct++;
+			return ch;
+		}
+		log_info("%s: forward %d: cannot reach %s:%d (%s)%s", h->label,
+		    f->local_port, f->address, f->target_port,
+		    ssh_get_error(rdev_ssh_session(h->ssh)), attempt == 0 ?
+		    "; asking the agent again" : "");
+		f->have_target = 0;  /* container restarted, relay gone: ask again */
+	}
+	return NULL;
+}
+
+void
+host_forward_accept(struct host_session *h, struct host_forward *f, int lfd,
+    int connected)
+{
+	struct host_link *l;
+	ssh_channel ch;
+	int fd, one = 1, relayed;
+
+	while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+		if (!connected || (ch = host_forward_channel(h, f, &relayed)) == NULL) {
+			/* A closed connection, not a hang, while the host is away. */
+			close(fd);
+			continue;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+		l = xcalloc(1, sizeof *l);
+		l->fd = fd;
+		l->ch = ch;
+		l->to_ch = buf_new();
+		l->to_cli = buf_new();
+		l->cap = HOST_FORWARD_BUFFER;
+		l->fwd = f;
+		if (relayed) {
+			unsigned char hdr[8 + 32 + 3];
+
+			memcpy(hdr, HOST_RELAY_MAGIC, 8);
+			memcpy(hdr + 8, f->token, 32);
+			hdr[40] = 'C';
+			hdr[41] = (unsigned char)(f->port >> 8);
+			hdr[42] = (unsigned char)(f->port & 0xff);
+			buf_append(l->to_ch, hdr, sizeof hdr);
+			l->relay_wait = 1;
+		}
+		f->connections++;
+		f->active++;
+		l->next = h->links;
+		h->links = l;
+	}
+}
+
+void
+host_forward_free(struct host_forward *f)
+{
+	if (f->fd4 >= 0)
+		close(f->fd4);
+	if (f->fd6 >= 0)
+		close(f->fd6);
+	free(f->workspace);
+	free(f->config);
+	free(f->service);
+	free(f->label);
+	free(f->auto_action);
+	free(f->address);
+	sodium_memzero(f->token, sizeof f->token);
+	free(f);
+}
+
+/* Drop forwards marked gone (and their connections). */
+static void
+host_forward_reap(struct host_session *h)
+{
+	struct host_forward **fp, *f;
+	struct host_link *l;
+	int any = 0;
+
+	for (f = h->forwards; f != NULL; f = f->next)
+		any |= f->gone;
+	if (!any)
+		return;
+	for (l = h->links; l != NULL; l = l->next) {
+		if (l->fwd != NULL && l->fwd->gone)
+			l->dead = 1;
+	}
+	host_drop_dead_links(h);
+	pthread_mutex_lock(&h->lock);
+	fp = &h->forwards;
+	while ((f = *fp) != NULL) {
+		if (f->gone) {
+			*fp = f->next;
+			host_forward_free(f);
+		} else
+			fp = &f->next;
+	}
+	pthread_mutex_unlock(&h->lock);
+}
+
+cJSON *
+host_forward_json(const struct host_forward *f)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *spec = forward_spec_string(f->local_port, f->service, f->port);
+
+	cJSON_AddStringToObject(o, "spec", spec);
+	free(spec);
+	cJSON_AddNumberToObject(o, "local", f->local_port);
+	cJSON_AddNumberToObject(o, "port", f->port);
+	if (f->service != NULL)
+		cJSON_AddStringToObject(o, "service", f->service);
+	else
+		cJSON_AddNullToObject(o, "service");
+	cJSON_AddStringToObject(o, "workspace", f->workspace);
+	if (f->label != NULL)
+		cJSON_AddStringToObject(o, "label", f->label);
+	cJSON_AddStringToObject(o, "listen", f->fd6 >= 0 ? "127.0.0.1,::1" : "127.0.0.1");
+	if (f->auto_action != NULL) {
+		cJSON_AddStringToObject(o, "onAutoForward", f->auto_action);
+		if (strcmp(f->auto_action, "openBrowser") == 0 ||
+		    strcmp(f->auto_action, "openBrowserOnce") == 0) {
+			char *url = xasprintf("http://localhost:%d/", f->local_port);
+
+			cJSON_AddStringToObject(o, "url", url);
+			free(url);
+		}
+	}
+	cJSON_AddNumberToObject(o, "connections", (double)f->connections);
+	cJSON_AddNumberToObject(o, "direct", (double)f->direct);
+	cJSON_AddNumberToObject(o, "relayed", (double)f->relayed);
+	cJSON_AddNumberToObject(o, "active", f->active);
+	return o;
+}
+
+int
+host_forward_same(const struct host_forward *f, const char *ws, const char *service,
+    int port)
+{
+	return !f->gone && strcmp(f->workspace, ws) == 0 && f->port == port &&
+	    ((f->service == NULL && service == NULL) || (f->service != NULL &&
+	    service != NULL && strcmp(f->service, service) == 0));
+}
+
+/* The forward of ws to [service:]port (at local, or any local port when 0),
+ * made if there is none yet. NULL with *cause when no local port can be had. */
+struct host_forward *
+host_forward_make(struct host_session *h, const char *ws, const char *config,
+    const char *service, int port, int local, int exact, const char *label, char **cause)
+{
+	struct host_forward *f;
+	int bound, fd4, fd6;
+
+	for (f = h->forwards; f != NULL; f = f->next) {
+		if (host_forward_same(f, ws, service, port) &&
+		    (local == 0 || local == f->local_port))
+			return f;
+	}
+	if (forward_listen(local != 0 ? local : port, exact, &fd4, &fd6, &bound,
+	    cause) != 0) {
+		error_prefix(cause, "port %d%s%s", port, service != NULL ? " of service " : "",
+		    service != NULL ? service : "");
+		return NULL;
+	}
+	f = xcalloc(1, sizeof *f);
+	f->workspace = xstrdup(ws);
+	f->config = config != NULL ? xstrdup(config) : NULL;
+	f->service = service != NULL ? xstrdup(service) : NULL;
+	f->port = port;
+	f->local_port = bound;
+	f->label = label != NULL ? xstrdup(label) : NULL;
+	f->fd4 = fd4;
+	f->fd6 = fd6;
+	pthread_mutex_lock(&h->lock);
+	f->next = h->forwards;
+	h->forwards = f;
+	pthread_mutex_unlock(&h->lock);
+	log_info("%s: forwarding 127.0.0.1:%d -> %s:%d", h->label, bound,
+	    service != NULL ? service : "container", port);
+	return f;
+}
+
+/* A "forward" request: {"workspace","config","forwards":[{"local","port",
+ * "service","requireLocal","label"}]} -> {"forwards":[...],"errors":[...]}. */
+void
+host_forward_add(struct host_session *h, struct host_job *j)
+{
+	const char *ws = host_json_str(j->req, "workspace");
+	const char *config = host_json_str(j->req, "config");
+	const cJSON *e, *list = cJSON_GetObjectItemCaseSensitive(j->req, "forwards");
+	cJSON *resp = cJSON_CreateObject(), *res, *done, *errors;
+	struct host_forward *f;
+	char *cause = NULL;
+
+	cJSON_AddNumberToObject(resp, "id", j->request_id);
+	cJSON_AddBoolToObject(resp, "ok", 1);
+	res = cJSON_AddObjectToObject(resp, "result");
+	done = cJSON_AddArrayToObject(res, "forwards");
+	errors = cJSON_AddArrayToObject(res, "errors");
+	cJSON_ArrayForEach(e, list) {
+		const cJSON *lp = cJSON_GetObjectItemCaseSensitive(e, "local");
+		const cJSON *pp = cJSON_GetObjectItemCaseSensitive(e, "port");
+		const char *service = host_json_str(e, "service"), *label =
+		    host_json_str(e, "label");
+		int require = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e,
+		    "requireLocal"));
+		int local = cJSON_IsNumber(lp) ? lp->valueint : 0;
+
+		if (ws == NULL || !cJSON_IsNumber(pp)) {
+			cJSON_AddItemToArray(errors, cJSON_CreateString("a forward needs a "
+			    "workspace and a port"));
+			continue;
+		}
+		if ((f = host_forward_make(h, ws, config, service, pp->valueint, local,
+		    require || local != 0, label, &cause)) == NULL) {
+			cJSON_AddItemToArray(errors, cJSON_CreateString(cause));
+			free(cause);
+			cause = NULL;
+			continue;
+		}
+		cJSON_AddItemToArray(done, host_forward_json(f));
+	}
+	/* Start the relay now, so that a problem shows in `up`'s output and the
+	 * first connection does not wait for it. */
+	for (f = h->forwards; f != NULL; f = f->next) {
+		if (f->have_target || f->gone || ws == NULL || strcmp(f->workspace, ws) != 0)
+			continue;
+		if (host_forward_resolve(h, f, &cause) != 0) {
+			cJSON_AddItemToArray(errors, cJSON_CreateString(cause));
+			free(cause);
+			cause = NULL;
+			break;
+		}
+	}
+	if (ws != NULL && cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(j->req, "auto")))
+		host_auto_add(h, ws, config, cJSON_GetObjectItemCaseSensitive(j->req, "auto"));
+	host_send_json(j->fd, PROTO_CONTROL, resp);
+	cJSON_Delete(resp);
+}
+
+/* "unforward": {"workspace"?, "local"?} (neither: all) -> {"stopped":N}. */
+void
+host_forward_remove(struct host_session *h, struct host_job *j)
+{
+	const char *ws = host_json_str(j->req, "workspace");
+	const cJSON *lp = cJSON_GetObjectItemCaseSensitive(j->req, "local");
+	cJSON *resp = cJSON_CreateObject(), *res;
+	struct host_forward *f;
+	int n = 0;
+
+	for (f = h->forwards; f != NULL; f = f->next) {
+		if (f->gone || (ws != NULL && strcmp(f->workspace, ws) != 0) ||
+		    (cJSON_IsNumber(lp) && lp->valueint != f->local_port))
+			continue;
+		f->gone = 1;
+		n++;
+	}
+	if (!cJSON_IsNumber(lp))
+		host_auto_remove(h, ws);
+	host_forward_reap(h);
+	cJSON_AddNumberToObject(resp, "id", j->request_id);
+	cJSON_AddBoolToObject(resp, "ok", 1);
+	res = cJSON_AddObjectToObject(resp, "result");
+	cJSON_AddNumberToObject(res, "stopped", n);
+	host_send_json(j->fd, PROTO_CONTROL, resp);
+	cJSON_Delete(resp);
+}

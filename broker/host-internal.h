@@ -1,0 +1,203 @@
+/* host-internal.h - the pieces of a host session, shared by its modules:
+ * host-session.c (the thread, its jobs, the serve loop, reconnect, the public
+ * API of host-session.h), host-link.c (clients spliced to SSH channels),
+ * host-agent.c (one request to the agent), host-forward.c (port forwards)
+ * and host-auto.c (auto-forwarding new container ports).
+ *
+ * Ownership: the broker owns struct host_session (host_session_new/free).
+ * Everything below "Thread-owned" in it, and every link, forward and auto
+ * watch, belongs to the session's thread, and these functions run on that
+ * thread only; host_session_free frees what is left after joining it. The
+ * list of forwards is also changed under the lock, since
+ * host_session_status reads it from the broker's thread.
+ * - A host_job is owned by h->jobs (under the lock) until the thread takes
+ *   it; then whoever it is handed to: host_run_job consumes it (frees it, and
+ *   closes its fd or gives the fd to a link).
+ * - A host_link (on h->links) owns its fd, channel and buffers; its fwd is
+ *   borrowed: a forward's links are dropped before it is freed.
+ * - A host_forward (on h->forwards) owns its listeners and strings; it is
+ *   freed by host_forward_reap once marked gone, or by host_session_free.
+ *   The relay forward of a host_auto is owned by that host_auto and is on no
+ *   list.
+ * - A host_auto (on h->autos) owns its strings, attributes and relay forward.
+ */
+#ifndef RDEV_HOST_INTERNAL_H
+#define RDEV_HOST_INTERNAL_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+#include <libssh/libssh.h>
+
+#include "host-session.h"
+#include "proto.h"
+
+struct buf;
+
+/* A client connection handed over by the broker, not served yet. */
+struct host_job {
+	int fd;
+	int request_id;
+	cJSON *req;          /* forward/unforward: the request; NULL: agent */
+	struct host_job *next;
+};
+
+#define HOST_RELAY_MAGIC "RDEVRLY1"
+
+/* A forward: local listeners and where their connections go. */
+struct host_forward {
+	char *workspace, *config;
+	char *service;        /* NULL: the dev container, through its relay */
+	int port;             /* container/service port */
+	int local_port;
+	char *label;
+	int fd4, fd6;
+	/* Where to connect (from the agent's relay op); redone when stale. */
+	int have_target;
+	char *address;
+	int target_port;      /* the relay's port, or the service port */
+	unsigned char token[32];
+	/* Straight to the container address when the server listens there
+	 * (0.0.0.0, ::, that address), as ssh -L goes; else through the relay,
+	 * which reaches 127.0.0.1. Tried again this long after a refusal. */
+	long long direct_retry_ms;
+	unsigned long connections, direct, relayed;
+	int active;
+	char *auto_action;    /* auto-forwarded: its onAutoForward, else NULL */
+	int gone;             /* stopped: drop at the end of this round */
+	struct host_forward *next;
+};
+
+/* A client spliced to a channel: a `rdev-agent serve` channel for rdev
+ * clients, a direct-tcpip channel for forwarded connections. */
+struct host_link {
+	int fd;
+	ssh_channel ch;
+	struct buf *to_ch;   /* read from the client, not yet in the channel */
+	struct buf *to_cli;  /* read from the channel, not yet sent */
+	size_t cap;          /* bound of each buffer */
+	struct host_forward *fwd; /* forwarded connection of this forward */
+	int relay_wait;      /* the relay's status byte is still to come */
+	int cli_eof;         /* forward: the client shut its side */
+	int cli_shut;        /* forward: we shut the client's write side */
+	int ch_shut;         /* forward: we sent EOF on the channel */
+	int ch_eof;
+	int dead;            /* drop at the end of this round */
+	struct host_link *next;
+};
+
+struct host_session {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	int wake[2];          /* the broker writes a byte to wake the thread */
+
+	/* Copied parameters (the thread reads them without the lock). */
+	struct ssh_target_opts opts;
+	char *opt_host, *opt_user, *opt_config, *opt_known;
+	const struct agent_bundle *bundle;
+	int idle_timeout_s;
+	char *fixed_agent;
+
+	/* Thread-owned. */
+	struct rdev_ssh *ssh;
+	char *agent_path;
+	struct host_link *links;
+	struct host_forward *forwards;  /* changed under lock (status reads) */
+	struct host_auto *autos;
+
+	/* Under lock. */
+	struct host_job *jobs;
+	int stop;
+	int ended;
+	char *label;
+	const char *state;
+	char *error;
+	int nclients;
+	time_t idle_since;
+};
+
+/* A workspace whose container is watched: every second the relay lists the
+ * listening TCP ports, and new ones are forwarded as portsAttributes'
+ * onAutoForward says (ignore: not; notify, openBrowser, silent...: yes,
+ * and the action is shown with the forward). */
+struct host_auto {
+	char *workspace;
+	char *config;
+	cJSON *attrs;                /* {"portsAttributes","otherPortsAttributes"} */
+	struct host_forward *relay;  /* where the relay is (not a listener) */
+	int *done;                   /* ports seen and handled (or ignored) */
+	size_t ndone;
+	long long next_ms;
+	struct host_auto *next;
+};
+
+/* host-session.c */
+/* Send obj as one frame of type to a client whose fd is blocking. */
+void host_send_json(int fd, enum proto_type type, const cJSON *obj);
+/* Answer request id with {"ok":false,"error":error}. */
+void host_send_error(int fd, int id, const char *error);
+/* The string member name of o, borrowed from o; NULL if absent, not a
+ * string or empty. */
+const char *host_json_str(const cJSON *o, const char *name);
+
+/* host-link.c */
+/* Open a `rdev-agent serve` channel for the client of j and answer its
+ * request; j is consumed (its fd goes to the new link, or is closed). */
+void host_link_open(struct host_session *h, struct host_job *j);
+/* Move bytes between the channel and the link's buffers. */
+void host_link_pump(struct host_session *h, struct host_link *l);
+/* The client sent something (or went away). */
+void host_link_read_client(struct host_link *l);
+/* Free the links marked dead. */
+void host_drop_dead_links(struct host_session *h);
+/* Close and free every link. */
+void host_close_all_links(struct host_session *h);
+/* Does libssh already hold data (or an EOF) for a link with room for it? */
+int host_links_pending(struct host_session *h);
+
+/* host-agent.c */
+/* Run one request on a new `rdev-agent serve` channel and wait for its
+ * response. 0 and *result (the caller's to cJSON_Delete; may be NULL), or -1
+ * with *cause. */
+int host_agent_call(struct host_session *h, cJSON *req, cJSON **result, char **cause);
+
+/* host-forward.c */
+/* Ask the agent where f's connections go (and start the relay). 0, or -1
+ * with *cause. */
+int host_forward_resolve(struct host_session *h, struct host_forward *f, char **cause);
+/* A direct-tcpip channel to address:port (the caller's to free), or NULL. */
+ssh_channel host_open_forward(struct host_session *h, const char *address, int port,
+    int from_port);
+/* Take the connections waiting on listener lfd of f: linked when connected,
+ * else closed at once. */
+void host_forward_accept(struct host_session *h, struct host_forward *f, int lfd,
+    int connected);
+/* Close f's listeners and free it. */
+void host_forward_free(struct host_forward *f);
+/* f as JSON for status and forward answers; the caller's to cJSON_Delete. */
+cJSON *host_forward_json(const struct host_forward *f);
+/* Is f (not gone) the forward of ws to [service:]port? */
+int host_forward_same(const struct host_forward *f, const char *ws, const char *service,
+    int port);
+/* The forward of ws to [service:]port (at local, or any local port when 0),
+ * made if there is none yet; borrowed (on h->forwards). NULL with *cause when
+ * no local port can be had. */
+struct host_forward *host_forward_make(struct host_session *h, const char *ws,
+    const char *config, const char *service, int port, int local, int exact,
+    const char *label, char **cause);
+/* Answer a "forward" / "unforward" job; j stays the caller's. */
+void host_forward_add(struct host_session *h, struct host_job *j);
+void host_forward_remove(struct host_session *h, struct host_job *j);
+
+/* host-auto.c */
+/* Watch ws for new listening ports (once per workspace); attrs is copied. */
+void host_auto_add(struct host_session *h, const char *ws, const char *config,
+    const cJSON *attrs);
+/* Scan the watched workspaces that are due. */
+void host_auto_tick(struct host_session *h);
+/* Stop watching ws (NULL: all). */
+void host_auto_remove(struct host_session *h, const char *ws);
+
+#endif
