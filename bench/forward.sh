@@ -48,6 +48,8 @@
 #   RDEV_BENCH_BUILD=dir RDEV_BENCH_NO_BUILD=1   use an existing build
 #   RDEV_BENCH_RUNS=3 RDEV_BENCH_FWD_BYTES=1000000000 RDEV_BENCH_RT_ROUNDS=10000
 #   RDEV_BENCH_IDLE_CONNS=1000 RDEV_BENCH_IMAGE=image RDEV_BENCH_HOST=name
+#   RDEV_BENCH_SYSCALLS=1   also count the broker's system calls per transfer (strace -c)
+#   RDEV_BENCH_PERF=dir     also profile one transfer each way (perf record)
 #
 # Exits 0 even when a goal is missed (a benchmark reports, it does not gate);
 # non-zero only when something could not be built or run.
@@ -333,6 +335,24 @@ while read -r p a b c m _; do
 	p50[$p]=$a p99[$p]=$b
 	printf '%-14s %9s %9s %9s %9s\n' "$p" "$a" "$b" "$c" "$m"
 done <"$tmp/rt.out"
+
+# --- optional: the broker's system calls per transfer (RDEV_BENCH_SYSCALLS=1) --
+if [ -n "${RDEV_BENCH_SYSCALLS:-}" ]; then
+	echo
+	echo "=== broker system calls during one transfer each way via rdev (strace -c; load $(load)) ==="
+	for d in get put; do
+		strace -c -f -p "$bpid" -o "$tmp/strace.$d" 2>/dev/null &
+		spid=$!
+		sleep 1
+		python3 "$client" "$d" "${ax[rdev]}" "$bytes" >"$tmp/strace.$d.xfer"
+		kill -INT "$spid"
+		wait "$spid" 2>/dev/null || true
+		echo "--- $d: $(awk '{ printf "%.1f MB/s", $1 / $2 / 1e6 }' "$tmp/strace.$d.xfer"); calls per MB:" \
+			"$(awk -v mb="$((bytes / 1000000))" '/^ *[0-9.]+ +[0-9.]+ +[0-9]+ +[0-9]+/ && $NF != "total" { n += $4 } END { printf "%.1f", n / mb }' "$tmp/strace.$d")"
+		awk '/^ *[0-9.]+ +[0-9.]+ +[0-9]+ +[0-9]+/ && $NF != "total" { print "    " $NF, $4 }' "$tmp/strace.$d" |
+			sort -k2,2nr | head -n 6
+	done
+fi
 
 # --- optional: where the CPU time goes (RDEV_BENCH_PERF=DIR) ---------------
 if [ -n "${RDEV_BENCH_PERF:-}" ]; then
