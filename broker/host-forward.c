@@ -151,12 +151,7 @@ host_forward_accept(struct host_session *h, struct host_forward *f, int lfd,
 			continue;
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-		l = xcalloc(1, sizeof *l);
-		l->fd = fd;
-		l->ch = ch;
-		l->to_ch = buf_new();
-		l->to_cli = buf_new();
-		l->cap = HOST_FORWARD_BUFFER;
+		l = host_link_new(h, fd, ch, HOST_FORWARD_BUFFER);
 		l->fwd = f;
 		if (relayed) {
 			unsigned char hdr[8 + 32 + 3];
@@ -171,8 +166,6 @@ host_forward_accept(struct host_session *h, struct host_forward *f, int lfd,
 		}
 		f->connections++;
 		f->active++;
-		l->next = h->links;
-		h->links = l;
 	}
 }
 

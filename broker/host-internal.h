@@ -30,6 +30,7 @@
 
 #include <cjson/cJSON.h>
 #include <libssh/libssh.h>
+#include <libssh/callbacks.h>
 
 #include "host-session.h"
 #include "proto.h"
@@ -75,15 +76,20 @@ struct host_forward {
 struct host_link {
 	int fd;
 	ssh_channel ch;
+	struct ssh_channel_callbacks_struct cb;  /* userdata: this link */
+	struct host_session *h;
 	struct buf *to_ch;   /* read from the client, not yet in the channel */
 	struct buf *to_cli;  /* read from the channel, not yet sent */
 	size_t cap;          /* bound of each buffer */
 	struct host_forward *fwd; /* forwarded connection of this forward */
 	int relay_wait;      /* the relay's status byte is still to come */
+	int backlog;         /* libssh holds channel data that did not fit */
+	int remote_eof;      /* the channel's EOF (or close) came */
+	int cli_blocked;     /* the client's socket is full: wait for POLLOUT */
 	int cli_eof;         /* forward: the client shut its side */
 	int cli_shut;        /* forward: we shut the client's write side */
 	int ch_shut;         /* forward: we sent EOF on the channel */
-	int ch_eof;
+	int ch_eof;          /* all of the channel's data is in to_cli */
 	int dead;            /* drop at the end of this round */
 	struct host_link *next;
 };
@@ -102,6 +108,7 @@ struct host_session {
 
 	/* Thread-owned. */
 	struct rdev_ssh *ssh;
+	int kicked;           /* a channel callback ran: serve links before waiting */
 	char *agent_path;
 	struct host_link *links;
 	struct host_forward *forwards;  /* changed under lock (status reads) */
@@ -146,7 +153,13 @@ const char *host_json_str(const cJSON *o, const char *name);
 /* Open a `rdev-agent serve` channel for the client of j and answer its
  * request; j is consumed (its fd goes to the new link, or is closed). */
 void host_link_open(struct host_session *h, struct host_job *j);
-/* Move bytes between the channel and the link's buffers. */
+/* A new link for client fd on channel ch (just opened: its callbacks are set
+ * here, and what came with the open is pulled), at the head of h's list;
+ * owns fd and ch from now on. Borrowed. */
+struct host_link *host_link_new(struct host_session *h, int fd, ssh_channel ch,
+    size_t cap);
+/* Move bytes between the client, the link's buffers and the channel; calls
+ * into libssh only when there is something to move. */
 void host_link_pump(struct host_session *h, struct host_link *l);
 /* The client sent something (or went away). */
 void host_link_read_client(struct host_link *l);
@@ -154,8 +167,9 @@ void host_link_read_client(struct host_link *l);
 void host_drop_dead_links(struct host_session *h);
 /* Close and free every link. */
 void host_close_all_links(struct host_session *h);
-/* Does libssh already hold data (or an EOF) for a link with room for it? */
-int host_links_pending(struct host_session *h);
+/* Set h->kicked when a link's data waited for window and now has some (a
+ * window adjust has no callback). */
+void host_links_check_windows(struct host_session *h);
 
 /* host-agent.c */
 /* Run one request on a new `rdev-agent serve` channel and wait for its

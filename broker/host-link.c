@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -20,6 +21,9 @@ host_link_free(struct host_link *l)
 	if (l->fwd != NULL)
 		l->fwd->active--;
 	if (l->ch != NULL) {
+		/* libssh keeps a freed channel until the peer's close comes, and
+		 * would still run its callbacks on l. */
+		ssh_remove_channel_callbacks(l->ch, &l->cb);
 		if (ssh_channel_is_open(l->ch)) {
 			ssh_channel_send_eof(l->ch);
 			ssh_channel_close(l->ch);
@@ -33,13 +37,103 @@ host_link_free(struct host_link *l)
 	free(l);
 }
 
+/* --- channel callbacks (run inside any libssh call of this thread: they
+ * only fill buffers and set flags) ------------------------------------- */
+
+/* Take channel bytes for l: the relay's status byte first, then as much as
+ * to_cli has room for. The number of bytes taken. */
+static size_t
+host_link_take(struct host_link *l, const unsigned char *data, size_t len)
+{
+	size_t used = 0, room;
+
+	if (l->dead)
+		return len;  /* being dropped: discard */
+	if (l->relay_wait && len > 0) {
+		/* The relay's answer: 0 connected, else refused. */
+		l->relay_wait = 0;
+		used = 1;
+		if (data[0] != 0) {
+			log_info("%s: forward %d: nothing listens on port %d in the container",
+			    l->h->label, l->fwd->local_port, l->fwd->port);
+			l->dead = 1;
+			return len;
+		}
+	}
+	room = buf_len(l->to_cli) < l->cap ? l->cap - buf_len(l->to_cli) : 0;
+	if (room > len - used)
+		room = len - used;
+	buf_append(l->to_cli, data + used, room);
+	used += room;
+	l->backlog = used < len;
+	return used;
+}
+
+static int
+host_link_on_data(ssh_session session, ssh_channel channel, void *data, uint32_t len,
+    int is_stderr, void *userdata)
+{
+	struct host_link *l = userdata;
+	char line[1024];
+
+	(void)session;
+	(void)channel;
+	l->h->kicked = 1;
+	if (is_stderr) {
+		/* the agent's stderr: log lines only */
+		snprintf(line, sizeof line, "%.*s", (int)(len < sizeof line - 1 ? len :
+		    sizeof line - 1), (const char *)data);
+		log_info("%s: agent: %s", l->h->label, line);
+		return (int)len;
+	}
+	return (int)host_link_take(l, data, len);
+}
+
+static void
+host_link_on_eof(ssh_session session, ssh_channel channel, void *userdata)
+{
+	struct host_link *l = userdata;
+
+	(void)session;
+	(void)channel;
+	l->remote_eof = 1;
+	l->h->kicked = 1;
+}
+
+/* A new link for client fd on channel ch (opened, or about to be: callbacks
+ * are set at once), at the head of h's list. */
+struct host_link *
+host_link_new(struct host_session *h, int fd, ssh_channel ch, size_t cap)
+{
+	struct host_link *l = xcalloc(1, sizeof *l);
+
+	l->fd = fd;
+	l->ch = ch;
+	l->h = h;
+	l->to_ch = buf_new();
+	l->to_cli = buf_new();
+	l->cap = cap;
+	/* Data that came with the open is in libssh's buffer, not seen by a
+	 * callback: pull it. */
+	l->backlog = 1;
+	ssh_callbacks_init(&l->cb);
+	l->cb.userdata = l;
+	l->cb.channel_data_function = host_link_on_data;
+	l->cb.channel_eof_function = host_link_on_eof;
+	l->cb.channel_close_function = host_link_on_eof;
+	ssh_set_channel_callbacks(ch, &l->cb);
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	l->next = h->links;
+	h->links = l;
+	return l;
+}
+
 /* Open a `rdev-agent serve` channel for a client and answer its request. */
 void
 host_link_open(struct host_session *h, struct host_job *j)
 {
 	ssh_session ss = rdev_ssh_session(h->ssh);
 	const char *argv[] = { h->agent_path, "serve", NULL };
-	struct host_link *l;
 	ssh_channel ch;
 	char *cmd, *msg;
 	cJSON *o, *res;
@@ -65,15 +159,7 @@ host_link_open(struct host_session *h, struct host_job *j)
 	host_send_json(j->fd, PROTO_CONTROL, o);
 	cJSON_Delete(o);
 
-	l = xcalloc(1, sizeof *l);
-	l->fd = j->fd;
-	l->ch = ch;
-	l->to_ch = buf_new();
-	l->to_cli = buf_new();
-	l->cap = HOST_LINK_BUFFER;
-	fcntl(l->fd, F_SETFL, fcntl(l->fd, F_GETFL) | O_NONBLOCK);
-	l->next = h->links;
-	h->links = l;
+	host_link_new(h, j->fd, ch, HOST_LINK_BUFFER);
 	free(j);
 	return;
 fail:
@@ -86,7 +172,8 @@ fail:
 	free(j);
 }
 
-/* Move bytes between the channel and the link's buffers. */
+/* Move bytes between the client, the link's buffers and the channel. Calls
+ * into libssh only when there is something to move. */
 void
 host_link_pump(struct host_session *h, struct host_link *l)
 {
@@ -115,51 +202,38 @@ host_link_pump(struct host_session *h, struct host_link *l)
 			break;
 		buf_consume(l->to_ch, (size_t)n);
 	}
-	/* channel -> client buffer, up to the bound */
-	while (!l->dead && !l->ch_eof && (len = buf_len(l->to_cli)) < l->cap) {
+	/* what libssh kept for want of room, now that there may be room */
+	while (!l->dead && l->backlog && (len = buf_len(l->to_cli)) < l->cap) {
 		room = l->cap - len;
 		n = ssh_channel_read_nonblocking(l->ch, tmp,
 		    (uint32_t)(room < sizeof tmp ? room : sizeof tmp), 0);
-		if (n == SSH_EOF || (n == 0 && ssh_channel_is_eof(l->ch))) {
-			l->ch_eof = 1;
-			break;
-		}
-		if (n < 0) {
-			log_warn("%s: channel read: %s", h->label,
-			    ssh_get_error(rdev_ssh_session(h->ssh)));
-			l->ch_eof = 1;
-			break;
-		}
-		if (n == 0)
-			break;
-		if (l->relay_wait) {
-			/* The relay's answer: 0 connected, else refused. */
-			l->relay_wait = 0;
-			if (tmp[0] != 0) {
-				log_info("%s: forward %d: nothing listens on port %d in the "
-				    "container", h->label, l->fwd->local_port, l->fwd->port);
-				l->dead = 1;
-				break;
+		if (n <= 0) {
+			l->backlog = 0;
+			if (n == SSH_EOF)
+				l->remote_eof = 1;
+			else if (n < 0) {
+				log_warn("%s: channel read: %s", h->label,
+				    ssh_get_error(rdev_ssh_session(h->ssh)));
+				l->remote_eof = 1;
 			}
-			buf_append(l->to_cli, tmp + 1, (size_t)n - 1);
-			continue;
+			break;
 		}
-		buf_append(l->to_cli, tmp, (size_t)n);
+		if (host_link_take(l, tmp, (size_t)n) != (size_t)n)
+			abort();  /* room was checked */
+		l->backlog = 1;
 	}
-	/* the agent's stderr: log lines only */
-	while (!l->dead && (n = ssh_channel_read_nonblocking(l->ch, tmp, sizeof tmp - 1,
-	    1)) > 0) {
-		tmp[n] = '\0';
-		log_info("%s: agent: %s", h->label, (char *)tmp);
-	}
+	if (l->remote_eof && !l->backlog)
+		l->ch_eof = 1;
 	/* client buffer -> client */
-	while (!l->dead && buf_len(l->to_cli) > 0) {
+	while (!l->dead && !l->cli_blocked && buf_len(l->to_cli) > 0) {
 		ssize_t w = send(l->fd, buf_data(l->to_cli), buf_len(l->to_cli),
 		    MSG_NOSIGNAL);
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			l->cli_blocked = 1;
 			break;
+		}
 		if (w < 0) {
 			l->dead = 1;  /* the client is gone */
 			break;
@@ -238,19 +312,13 @@ host_close_all_links(struct host_session *h)
 	host_drop_dead_links(h);
 }
 
-/* Does libssh already hold data (or an EOF) for a link that has room for
- * it? It reads the socket for every channel while serving any one of them,
- * so such data would not wake poll(): do not wait then. */
-int
-host_links_pending(struct host_session *h)
+/* A window adjust read inside a later link's libssh call has no callback:
+ * a link whose data waited for window and now has some is work to do. */
+void
+host_links_check_windows(struct host_session *h)
 {
-	for (struct host_link *l = h->links; l != NULL; l = l->next) {
-		if (l->dead || l->ch_eof)
-			continue;
-		if (buf_len(l->to_cli) < l->cap && ssh_channel_poll(l->ch, 0) != 0)
-			return 1;
-		if (ssh_channel_poll(l->ch, 1) > 0)
-			return 1;
+	for (struct host_link *l = h->links; l != NULL && !h->kicked; l = l->next) {
+		if (buf_len(l->to_ch) > 0 && ssh_channel_window_size(l->ch) > 0)
+			h->kicked = 1;
 	}
-	return 0;
 }

@@ -23,7 +23,7 @@
 #include "proto.h"
 #include "xmalloc.h"
 
-#define HOST_POLL_BUSY_MS 50  /* longest wait while any client is linked */
+#define HOST_DRAIN_ROUNDS 64  /* socket reads (4 KiB each, libssh) per wake */
 
 char *
 host_session_key(const struct ssh_target_opts *o)
@@ -344,9 +344,11 @@ host_serve(struct host_session *h)
 			next = jobs->next;
 			host_run_job(h, jobs);
 		}
+		h->kicked = 0;
 		for (l = h->links; l != NULL; l = l->next)
 			host_link_pump(h, l);
 		host_drop_dead_links(h);
+		host_links_check_windows(h);
 		host_auto_tick(h);
 		if (host_maybe_end_idle(h)) {
 			log_info("%s: idle for %d s, closing", h->label, h->idle_timeout_s);
@@ -391,23 +393,27 @@ host_serve(struct host_session *h)
 			byidx[i] = l;
 			pfd[i] = (struct pollfd){ .fd = l->fd, .events =
 			    (!l->cli_eof && buf_len(l->to_ch) < l->cap ? POLLIN : 0) |
-			    (buf_len(l->to_cli) > 0 ? POLLOUT : 0) };
+			    (l->cli_blocked ? POLLOUT : 0) };
 		}
 		host_poll_listeners(h, pfd, nlinks, fwd_of);
-		/* Take in what the socket holds first, so that no channel's data
-		 * lands in libssh's buffers after its check; any race left costs at
-		 * most HOST_POLL_BUSY_MS. */
-		ssh_event_dopoll(ev, 0);
-		if (poll(pfd, n, host_links_pending(h) ? 0 : h->links != NULL ?
-		    HOST_POLL_BUSY_MS : 1000) < 0 && errno != EINTR) {
+		/* Channel data reaches the links through callbacks, in whatever
+		 * libssh call reads it; one that ran since the pump means work
+		 * before any wait. */
+		if (poll(pfd, n, h->kicked ? 0 : 1000) < 0 && errno != EINTR) {
 			log_error("poll: %s", strerror(errno));
 			break;
 		}
 		if (pfd[1].revents != 0) {
+			/* libssh reads 4 KiB per call: take what the socket holds. */
 			last_rx = clock_now_ms();
-			ssh_event_dopoll(ev, 0);
+			for (i = 0; i < HOST_DRAIN_ROUNDS; i++) {
+				if (ssh_event_dopoll(ev, 0) != SSH_OK)
+					break;
+			}
 		}
 		for (i = 2; i < nlinks; i++) {
+			if (pfd[i].revents & POLLOUT)
+				byidx[i]->cli_blocked = 0;
 			if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
 				host_link_read_client(byidx[i]);
 		}
