@@ -258,11 +258,13 @@ docker_conn_fill(struct docker_conn *c, int timeout_ms, char **cause)
 	}
 }
 
-/* Send a request line, headers and body. upgrade asks for a hijacked
- * connection (exec start); otherwise the daemon closes after answering. */
+/* Send a request line, headers and body (body_len bytes of content_type;
+ * body NULL: none). upgrade asks for a hijacked connection (exec start);
+ * otherwise the daemon closes after answering. */
 static int
 docker_conn_send(struct docker_conn *c, const char *method, const char *path,
-		 const char *body, int upgrade, int timeout_ms, char **cause)
+		 const char *content_type, const void *body, size_t body_len, int upgrade,
+		 int timeout_ms, char **cause)
 {
 	struct buf *b = buf_new();
 	int rc;
@@ -270,9 +272,8 @@ docker_conn_send(struct docker_conn *c, const char *method, const char *path,
 	buf_appendf(b, "%s %s HTTP/1.1\r\nHost: docker\r\nUser-Agent: rdev-agent/%s\r\n",
 		    method, path, RDEV_VERSION);
 	if (body != NULL)
-		buf_appendf(b,
-			    "Content-Type: application/json\r\nContent-Length: %zu\r\n",
-			    strlen(body));
+		buf_appendf(b, "Content-Type: %s\r\nContent-Length: %zu\r\n",
+			    content_type, body_len);
 	else if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
 		buf_appendf(b, "Content-Length: 0\r\n");
 	if (upgrade)
@@ -281,7 +282,7 @@ docker_conn_send(struct docker_conn *c, const char *method, const char *path,
 		buf_appendf(b, "Connection: close\r\n");
 	buf_appendf(b, "\r\n");
 	if (body != NULL)
-		buf_append(b, body, strlen(body));
+		buf_append(b, body, body_len);
 	rc = docker_conn_write(c, buf_data(b), buf_len(b), timeout_ms, cause);
 	buf_free(b);
 	return rc;
@@ -349,12 +350,13 @@ docker_body_collect_small(void *arg, const unsigned char *data, size_t len, char
 	return 0;
 }
 
-/* Do one simple request on full_path (with any version prefix) and collect
- * the whole response. resp->body is allocated here; free with
- * docker_response_clear(). */
+/* Do one simple request on full_path (with any version prefix), with a body
+ * as for docker_conn_send(), and collect the whole response. resp->body is
+ * allocated here; free with docker_response_clear(). */
 static int
-docker_do(struct docker *d, const char *method, const char *full_path, const char *body,
-	  int timeout_ms, struct docker_response *resp, char **cause)
+docker_do(struct docker *d, const char *method, const char *full_path,
+	  const char *content_type, const void *body, size_t body_len, int timeout_ms,
+	  struct docker_response *resp, char **cause)
 {
 	struct docker_conn *c;
 	struct docker_http *h;
@@ -369,7 +371,8 @@ docker_do(struct docker *d, const char *method, const char *full_path, const cha
 	c->d = d;
 	c->fd = fd;
 	h = docker_http_new(method, DOCKER_HTTP_MAX_BODY);
-	if (docker_conn_send(c, method, full_path, body, 0, timeout_ms, cause) != 0)
+	if (docker_conn_send(c, method, full_path, content_type, body, body_len, 0,
+			     timeout_ms, cause) != 0)
 		goto out;
 	if (docker_conn_response(c, h, 0, timeout_ms, docker_body_collect, resp->body,
 				 cause) != 0)
@@ -426,7 +429,7 @@ docker_negotiate_version(struct docker *d, char **cause)
 	free(d->api_prefix);
 	d->api_prefix = NULL;
 	d->api_checked = 0;
-	if (docker_do(d, "GET", "/version", NULL, DOCKER_TIMEOUT_S * 1000, &resp,
+	if (docker_do(d, "GET", "/version", NULL, NULL, 0, DOCKER_TIMEOUT_S * 1000, &resp,
 		      cause) != 0) {
 		docker_response_clear(&resp);
 		return -1;
@@ -475,7 +478,7 @@ out:
  * GET /version is slow (the daemon asks containerd and runc for their
  * versions: about 40 ms, more than all the other requests of a warm `up`).
  * A daemon that does not speak 1.41 rejects the first request with a 400
- * before doing anything; docker_request_timeout() then negotiates and sends
+ * before doing anything; docker_request_body() then negotiates and sends
  * it again. */
 static void
 docker_assume_version(struct docker *d)
@@ -530,10 +533,11 @@ docker_body_json(struct buf *body)
 	return j;
 }
 
-/* Refuse a method or path that would not make a well-formed request line
- * (or would smuggle headers into it). */
+/* Refuse a method, path or content type that would not make a well-formed
+ * request (or would smuggle headers into it). */
 static int
-docker_check_request(const char *method, const char *path, char **cause)
+docker_check_request(const char *method, const char *path, const char *content_type,
+		     char **cause)
 {
 	const char *p;
 
@@ -547,7 +551,53 @@ docker_check_request(const char *method, const char *path, char **cause)
 			return error_set(
 			    cause, "docker: bad API path \"%s\" (unencoded characters)",
 			    path);
+	if (content_type == NULL)
+		return 0;
+	for (p = content_type; *p != '\0'; p++)
+		if ((unsigned char)*p < ' ' || (unsigned char)*p >= 0x7f)
+			break;
+	if (*content_type == '\0' || *p != '\0')
+		return error_set(cause, "docker: bad content type \"%s\"", content_type);
 	return 0;
+}
+
+/* One simple request on path (without the version prefix) with a body as
+ * for docker_conn_send(), under the assumed API version, negotiated and sent
+ * again if the daemon refuses it (see docker_assume_version()). resp as for
+ * docker_do(), cleared whatever the result. */
+static int
+docker_request_body(struct docker *d, const char *method, const char *path,
+		    const char *content_type, const void *body, size_t body_len,
+		    int timeout_ms, struct docker_response *resp, char **cause)
+{
+	char *full;
+	int rc;
+
+	memset(resp, 0, sizeof *resp);
+	if (docker_check_request(method, path, body != NULL ? content_type : NULL,
+				 cause) != 0)
+		return -1;
+	docker_assume_version(d);
+	full = xasprintf("%s%s", d->api_prefix, path);
+	rc = docker_do(d, method, full, content_type, body, body_len, timeout_ms, resp,
+		       cause);
+	if (rc == 0 && !d->api_checked && docker_version_refused(resp)) {
+		log_debug("docker at %s: API %s refused, negotiating", d->socket_path,
+			  d->api_prefix + 2);
+		docker_response_clear(resp);
+		free(full);
+		if (docker_negotiate_version(d, cause) != 0)
+			return -1;
+		full = xasprintf("%s%s", d->api_prefix, path);
+		rc = docker_do(d, method, full, content_type, body, body_len, timeout_ms,
+			       resp, cause);
+	}
+	if (rc == 0)
+		d->api_checked = 1;
+	else
+		docker_response_clear(resp);
+	free(full);
+	return rc;
 }
 
 /* docker_request() with an inactivity timeout. */
@@ -557,39 +607,21 @@ docker_request_timeout(struct docker *d, const char *method, const char *path,
 		       char **cause)
 {
 	struct docker_response resp;
-	char *text = NULL, *full;
+	char *text = NULL;
 	int rc;
 
 	*status = 0;
 	*response = NULL;
-	if (docker_check_request(method, path, cause) != 0)
-		return -1;
-	docker_assume_version(d);
 	if (body != NULL && (text = cJSON_PrintUnformatted(body)) == NULL)
 		fatal("cJSON_PrintUnformatted: out of memory");
-	full = xasprintf("%s%s", d->api_prefix, path);
-	rc = docker_do(d, method, full, text, timeout_ms, &resp, cause);
-	if (rc == 0 && !d->api_checked && docker_version_refused(&resp)) {
-		log_debug("docker at %s: API %s refused, negotiating", d->socket_path,
-			  d->api_prefix + 2);
-		docker_response_clear(&resp);
-		free(full);
-		full = NULL;
-		if (docker_negotiate_version(d, cause) != 0) {
-			cJSON_free(text);
-			return -1;
-		}
-		full = xasprintf("%s%s", d->api_prefix, path);
-		rc = docker_do(d, method, full, text, timeout_ms, &resp, cause);
-	}
-	if (rc == 0)
-		d->api_checked = 1;
+	rc = docker_request_body(d, method, path, "application/json", text,
+				 text != NULL ? strlen(text) : 0, timeout_ms, &resp,
+				 cause);
 	if (rc == 0) {
 		*status = resp.status;
 		*response = docker_body_json(resp.body);
 	}
 	docker_response_clear(&resp);
-	free(full);
 	cJSON_free(text);
 	return rc;
 }
@@ -600,6 +632,28 @@ docker_request(struct docker *d, const char *method, const char *path, const cJS
 {
 	return docker_request_timeout(d, method, path, body, DOCKER_TIMEOUT_S * 1000,
 				      status, response, cause);
+}
+
+int
+docker_request_raw(struct docker *d, const char *method, const char *path,
+		   const char *content_type, const void *body, size_t body_len,
+		   int *status, char **response, size_t *response_len, char **cause)
+{
+	struct docker_response resp;
+	int rc;
+
+	*status = 0;
+	*response = NULL;
+	if (response_len != NULL)
+		*response_len = 0;
+	rc = docker_request_body(d, method, path, content_type, body, body_len,
+				 DOCKER_TIMEOUT_S * 1000, &resp, cause);
+	if (rc == 0) {
+		*status = resp.status;
+		*response = buf_take_string(resp.body, response_len);
+	}
+	docker_response_clear(&resp);
+	return rc;
 }
 
 /* The error for a non-2xx answer: the daemon's message if it gave one. */
@@ -663,8 +717,8 @@ docker_ping(struct docker *d, char **api_version, char **cause)
 
 	if (api_version != NULL)
 		*api_version = NULL;
-	if (docker_do(d, "GET", "/_ping", NULL, DOCKER_TIMEOUT_S * 1000, &resp, cause) !=
-	    0)
+	if (docker_do(d, "GET", "/_ping", NULL, NULL, 0, DOCKER_TIMEOUT_S * 1000, &resp,
+		      cause) != 0)
 		goto out;
 	if (resp.status != 200) {
 		r = docker_body_json(resp.body);
@@ -871,7 +925,7 @@ docker_image_pull(struct docker *d, const char *image, char **cause)
 	c->d = d;
 	c->fd = fd;
 	h = docker_http_new("POST", 0);
-	if (docker_conn_send(c, "POST", path, NULL, 0, timeout, cause) != 0)
+	if (docker_conn_send(c, "POST", path, NULL, NULL, 0, 0, timeout, cause) != 0)
 		goto out;
 	if (docker_conn_response(c, h, 1, timeout, NULL, NULL, cause) != 0)
 		goto out;
@@ -1107,8 +1161,8 @@ docker_exec_start(struct docker *d, const char *exec_id,
 	c->fd = fd;
 	h = docker_http_new("POST", DOCKER_HTTP_MAX_BODY);
 	path = xasprintf("%s/exec/%s/start", d->api_prefix, exec_id);
-	if (docker_conn_send(c, "POST", path, body, 1, DOCKER_TIMEOUT_S * 1000, cause) !=
-	    0)
+	if (docker_conn_send(c, "POST", path, "application/json", body, strlen(body), 1,
+			     DOCKER_TIMEOUT_S * 1000, cause) != 0)
 		goto out;
 	if (docker_conn_response(c, h, 1, DOCKER_TIMEOUT_S * 1000, NULL, NULL, cause) !=
 	    0)
@@ -1347,7 +1401,8 @@ docker_exec_attach(struct docker *d, const char *container,
 	path = xasprintf("%s/exec/%s/start", d->api_prefix, *exec_id);
 	body = opts->tty ? "{\"Detach\":false,\"Tty\":true}" :
 			   "{\"Detach\":false,\"Tty\":false}";
-	if (docker_conn_send(c, "POST", path, body, 1, DOCKER_TIMEOUT_S * 1000, cause) != 0 ||
+	if (docker_conn_send(c, "POST", path, "application/json", body, strlen(body), 1,
+			     DOCKER_TIMEOUT_S * 1000, cause) != 0 ||
 	    docker_conn_response(c, h, 1, DOCKER_TIMEOUT_S * 1000, NULL, NULL, cause) != 0)
 		goto fail;
 	status = docker_http_status(h);

@@ -67,6 +67,16 @@ const char *docker_socket_path(const struct docker *d);
  * with *cause when the daemon could not be reached or answered garbage. */
 int docker_request(struct docker *d, const char *method, const char *path,
 		   const cJSON *body, int *status, cJSON **response, char **cause);
+/* Low level, for bodies that are not JSON (the archive endpoints carry
+ * tar): as docker_request(), with body_len bytes of body sent as
+ * content_type (body NULL: no body, content_type ignored, may be NULL).
+ * Returns 0 with the HTTP status in *status and the response body exactly as
+ * received in *response (*response_len bytes, plus a NUL not counted; never
+ * NULL on success, caller frees; response_len may be NULL). A non-2xx status
+ * is NOT an error here. Same bounds and timeout as docker_request(). */
+int docker_request_raw(struct docker *d, const char *method, const char *path,
+		       const char *content_type, const void *body, size_t body_len,
+		       int *status, char **response, size_t *response_len, char **cause);
 
 /* GET /_ping; *api_version (may be NULL) gets the daemon's newest API
  * version from the Api-Version header. */

@@ -4,13 +4,11 @@
 
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <poll.h>
@@ -27,7 +25,6 @@
 #include "atomic-file.h"
 #include "buf.h"
 #include "clock.h"
-#include "docker-http.h"
 #include "docker.h"
 #include "error.h"
 #include "log.h"
@@ -39,7 +36,6 @@
 #define RELAY_BINARY_MAX (16 * 1024 * 1024)
 #define RELAY_PROBE_TIMEOUT_MS 2000
 #define RELAY_START_TIMEOUT_MS 5000
-#define RELAY_DOCKER_TIMEOUT_MS (DOCKER_TIMEOUT_S * 1000)
 #define RELAY_LISTING_MAX (1024 * 1024)
 
 /* The relay binary that ships with this agent, and its hash. */
@@ -143,120 +139,14 @@ relay_install_untar_first(const unsigned char *tar, size_t tar_len, char **data,
 	return error_set(cause, "archive from docker holds no file");
 }
 
-/* ---- raw requests to the Engine API ------------------------------------ */
-
-/* docker.h speaks JSON; the archive endpoints carry tar. One request on its
- * own connection, unversioned path (the daemon's current API), body of
- * body_len bytes as application/x-tar (body NULL: none). 0 with the status
- * and the whole response body in *resp (caller frees), or -1 with *cause. */
-static int
-relay_docker_raw(struct docker *d, const char *method, const char *path,
-    const void *body, size_t body_len, int *status, struct buf **resp, char **cause)
-{
-	struct sockaddr_un sun;
-	struct docker_http *h = NULL;
-	struct docker_http_event ev;
-	struct buf *req = buf_new(), *out = buf_new();
-	const char *sock = docker_socket_path(d);
-	unsigned char rbuf[65536];
-	const unsigned char *p;
-	size_t left, used, rlen = 0, roff = 0;
-	int64_t deadline;
-	ssize_t n;
-	int fd = -1, rc = -1, r, eof = 0;
-	struct pollfd pfd;
-
-	*resp = NULL;
-	if (sock == NULL) {
-		error_set(cause, "docker: only unix:// DOCKER_HOST is supported");
-		goto out;
-	}
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	if (strlen(sock) >= sizeof sun.sun_path) {
-		error_set(cause, "docker socket path too long: %s", sock);
-		goto out;
-	}
-	strcpy(sun.sun_path, sock);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
-	    connect(fd, (struct sockaddr *)&sun, sizeof sun) < 0) {
-		error_set_errno(cause, errno, "cannot connect to Docker at %s", sock);
-		goto out;
-	}
-	buf_appendf(req, "%s %s HTTP/1.1\r\nHost: docker\r\nUser-Agent: rdev-agent/%s\r\n"
-	    "Connection: close\r\n", method, path, RDEV_VERSION);
-	if (body != NULL)
-		buf_appendf(req, "Content-Type: application/x-tar\r\nContent-Length: %zu\r\n",
-		    body_len);
-	buf_appendf(req, "\r\n");
-	if (body != NULL)
-		buf_append(req, body, body_len);
-	if (fd_write_all(fd, buf_data(req), buf_len(req)) != 0) {
-		error_set_errno(cause, errno, "docker at %s", sock);
-		goto out;
-	}
-	h = docker_http_new(method, DOCKER_HTTP_MAX_BODY);
-	deadline = clock_now_ms() + RELAY_DOCKER_TIMEOUT_MS;
-	for (;;) {
-		if (roff == rlen && !eof) {
-			pfd.fd = fd;
-			pfd.events = POLLIN;
-			r = poll(&pfd, 1, (int)(deadline - clock_now_ms() > 0 ?
-			    deadline - clock_now_ms() : 0));
-			if (r == 0) {
-				error_set(cause, "docker at %s: no answer to %s %s", sock,
-				    method, path);
-				goto out;
-			}
-			if (r < 0 && errno == EINTR)
-				continue;
-			if ((n = read(fd, rbuf, sizeof rbuf)) < 0) {
-				if (errno == EINTR)
-					continue;
-				error_set_errno(cause, errno, "docker at %s", sock);
-				goto out;
-			}
-			rlen = (size_t)n;
-			roff = 0;
-			eof = n == 0;
-		}
-		if (roff == rlen && eof)
-			r = docker_http_eof(h, &ev, cause);
-		else {
-			p = rbuf + roff;
-			left = rlen - roff;
-			r = docker_http_feed(h, p, left, &used, &ev, cause);
-			roff += used;
-		}
-		if (r < 0) {
-			error_prefix(cause, "docker at %s", sock);
-			goto out;
-		}
-		if (r == 0)
-			continue;
-		if (ev.type == DOCKER_HTTP_BODY)
-			buf_append(out, ev.data, ev.len);
-		else if (ev.type == DOCKER_HTTP_END)
-			break;
-	}
-	*status = docker_http_status(h);
-	*resp = out;
-	out = NULL;
-	rc = 0;
-out:
-	docker_http_free(h);
-	if (fd >= 0)
-		close(fd);
-	buf_free(req);
-	buf_free(out);
-	return rc;
-}
+/* ---- archive requests ------------------------------------------------- */
 
 /* The daemon's message in an error body ({"message":...}), or the status. */
 static int
-relay_docker_error(const char *what, int status, struct buf *body, char **cause)
+relay_docker_error(const char *what, int status, const char *body, size_t len,
+    char **cause)
 {
-	cJSON *j = cJSON_ParseWithLength((const char *)buf_data(body), buf_len(body));
+	cJSON *j = cJSON_ParseWithLength(body, len);
 	const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "message");
 
 	if (cJSON_IsString(m))
@@ -536,17 +426,17 @@ relay_upload(struct docker *d, const char *cid, const struct relay_binary *bin,
 	size_t lens[] = { bin->len, 0 };
 	unsigned modes[] = { 0755, 0644 };
 	unsigned char *tar;
-	size_t tar_len;
-	struct buf *resp = NULL;
-	char *path = xasprintf("/containers/%s/archive?path=/", cid);
+	size_t tar_len, resp_len;
+	char *path = xasprintf("/containers/%s/archive?path=/", cid), *resp = NULL;
 	int status, rc;
 
 	relay_install_tar(2, names, data, lens, modes, &tar, &tar_len);
-	rc = relay_docker_raw(d, "PUT", path, tar, tar_len, &status, &resp, cause);
+	rc = docker_request_raw(d, "PUT", path, "application/x-tar", tar, tar_len, &status,
+	    &resp, &resp_len, cause);
 	if (rc == 0 && status != 200)
 		rc = relay_docker_error("cannot copy rdev-relay into the container", status,
-		    resp, cause);
-	buf_free(resp);
+		    resp, resp_len, cause);
+	free(resp);
 	free(tar);
 	free(path);
 	return rc;
@@ -559,24 +449,26 @@ relay_read_port(struct docker *d, const char *cid, int *port, char **cause)
 {
 	char *path = xasprintf("/containers/%s/archive?path=%s", cid,
 	    RELAY_INSTALL_PORT_FILE);
-	struct buf *resp = NULL;
-	char *text = NULL, *end;
-	size_t len;
+	char *resp = NULL, *text = NULL, *end;
+	size_t resp_len, len;
 	long v;
 	int status, rc = -1;
 
 	*port = 0;
-	if (relay_docker_raw(d, "GET", path, NULL, 0, &status, &resp, cause) != 0)
+	if (docker_request_raw(d, "GET", path, NULL, NULL, 0, &status, &resp, &resp_len,
+	    cause) != 0)
 		goto out;
 	if (status == 404) {
 		rc = 0;
 		goto out;
 	}
 	if (status != 200) {
-		relay_docker_error("cannot read " RELAY_INSTALL_PORT_FILE, status, resp, cause);
+		relay_docker_error("cannot read " RELAY_INSTALL_PORT_FILE, status, resp,
+		    resp_len, cause);
 		goto out;
 	}
-	if (relay_install_untar_first(buf_data(resp), buf_len(resp), &text, &len, cause) != 0)
+	if (relay_install_untar_first((const unsigned char *)resp, resp_len, &text, &len,
+	    cause) != 0)
 		goto out;
 	v = strtol(text, &end, 10);
 	if (end != text && *end == '\n' && v > 0 && v <= 65535)
@@ -584,7 +476,7 @@ relay_read_port(struct docker *d, const char *cid, int *port, char **cause)
 	rc = 0;
 out:
 	free(text);
-	buf_free(resp);
+	free(resp);
 	free(path);
 	return rc;
 }
