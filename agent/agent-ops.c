@@ -31,6 +31,10 @@ agent_op_up(const struct up_opts *opts, cJSON **result, char **cause)
 	if (up_run(opts, &res, cause) != 0)
 		return -1;
 	*result = up_result_json(&res);
+	if (opts->include_ports && res.ports != NULL) {
+		cJSON_AddItemToObject(*result, "ports", res.ports);
+		res.ports = NULL;
+	}
 	up_result_free(&res);
 	return 0;
 }

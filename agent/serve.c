@@ -519,6 +519,7 @@ serve_job_run(struct serve_job *j, const char *op)
 		uo.config_file = config;
 		uo.rebuild = serve_req_bool(j->req, "rebuild");
 		uo.recreate = serve_req_bool(j->req, "recreate");
+		uo.include_ports = serve_req_bool(j->req, "includePorts");
 		uo.progress.fn = serve_job_progress;
 		uo.progress.arg = j;
 		rc = agent_op_up(&uo, &result, &cause);

@@ -509,6 +509,10 @@ up_state_clear(struct up_state *s)
 	free(s->remote_user);
 }
 
+static const char *const up_port_keys[] = {
+	"forwardPorts", "portsAttributes", "otherPortsAttributes",
+};
+
 int
 up_run(const struct up_opts *opts, struct up_result *res, char **cause)
 {
@@ -576,6 +580,13 @@ up_run(const struct up_opts *opts, struct up_result *res, char **cause)
 	res->remote_workspace_folder = xstrdup(config_get_workspace_folder(s.cfg));
 	res->created = created;
 	res->started = started;
+	res->ports = cJSON_CreateObject();
+	for (size_t i = 0; i < sizeof up_port_keys / sizeof up_port_keys[0]; i++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(s.merged, up_port_keys[i]);
+
+		if (v != NULL)
+			cJSON_AddItemToObject(res->ports, up_port_keys[i], cJSON_Duplicate(v, 1));
+	}
 	rc = 0;
 out:
 	free(ignore);
@@ -592,6 +603,7 @@ up_result_free(struct up_result *res)
 	free(res->remote_workspace_folder);
 	free(res->compose_project);
 	up_strv_free(res->warnings);
+	cJSON_Delete(res->ports);
 	memset(res, 0, sizeof *res);
 }
 

@@ -21,6 +21,7 @@ struct up_opts {
 	const char *config_file;      /* --config; NULL: discover */
 	int rebuild;                  /* rebuild the image without cache, recreate */
 	int recreate;                 /* remove the container and create it anew */
+	int include_ports;            /* agent_op_up: add "ports" to the result */
 	struct progress progress;     /* what the user sees while it works */
 };
 
@@ -33,6 +34,10 @@ struct up_result {
 	int created;                   /* 1 if this up created the container */
 	int started;                   /* 1 if this up started it */
 	char **warnings;               /* NULL-terminated or NULL */
+	/* The merged configuration's forwardPorts, portsAttributes and
+	 * otherPortsAttributes (those it has), for the client that forwards
+	 * them: saves it a read-configuration request. */
+	cJSON *ports;
 };
 
 /* Bring the workspace's dev container up. 0 and *res filled (free with

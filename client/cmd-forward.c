@@ -105,23 +105,28 @@ int
 client_forward_ports(struct remote *r, const char *workspace, const char *config,
     int quiet, int auto_forward)
 {
-	cJSON *req = cJSON_CreateObject(), *res = NULL, *list;
+	cJSON *req, *res = NULL, *list;
 	const cJSON *merged, *fp, *e, *attrs, *v;
 	cJSON *auto_attrs = NULL;
 	struct forward_spec s;
 	char *cause = NULL;
 
-	cJSON_AddStringToObject(req, "op", "read-configuration");
-	cJSON_AddStringToObject(req, "workspace", workspace);
-	if (config != NULL)
-		cJSON_AddStringToObject(req, "config", config);
-	cJSON_AddBoolToObject(req, "includeMerged", 1);
-	if (remote_request(r, req, NULL, &res, NULL, &cause) != 0) {
-		fprintf(stderr, "rdev: up: forwardPorts: %s\n", cause);
-		free(cause);
-		return 1;
+	/* up's result brings the ports; else (`forward --auto`, an older agent)
+	 * the merged configuration is asked for. */
+	if ((merged = remote_up_ports(r)) == NULL) {
+		req = cJSON_CreateObject();
+		cJSON_AddStringToObject(req, "op", "read-configuration");
+		cJSON_AddStringToObject(req, "workspace", workspace);
+		if (config != NULL)
+			cJSON_AddStringToObject(req, "config", config);
+		cJSON_AddBoolToObject(req, "includeMerged", 1);
+		if (remote_request(r, req, NULL, &res, NULL, &cause) != 0) {
+			fprintf(stderr, "rdev: up: forwardPorts: %s\n", cause);
+			free(cause);
+			return 1;
+		}
+		merged = cJSON_GetObjectItemCaseSensitive(res, "mergedConfiguration");
 	}
-	merged = cJSON_GetObjectItemCaseSensitive(res, "mergedConfiguration");
 	fp = cJSON_GetObjectItemCaseSensitive(merged, "forwardPorts");
 	if (cJSON_GetArraySize(fp) == 0 && !auto_forward) {
 		cJSON_Delete(res);

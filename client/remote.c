@@ -25,6 +25,7 @@ struct remote {
 	struct remote_opts o;
 	struct proto_conn *conn;
 	int next_id;
+	cJSON *up_ports;  /* "ports" of the last up's result, else NULL */
 };
 
 struct remote *
@@ -48,6 +49,7 @@ remote_free(struct remote *r)
 	if (r == NULL)
 		return;
 	proto_conn_free(r->conn);
+	cJSON_Delete(r->up_ports);
 	target_clear(&r->t);
 	free(r);
 }
@@ -290,9 +292,23 @@ remote_be_up(void *ctx, const struct up_opts *opts, cJSON **result, char **cause
 {
 	cJSON *req = remote_ws_request("up", opts->workspace_folder, opts->config_file);
 
+	struct remote *r = ctx;
+
 	cJSON_AddBoolToObject(req, "rebuild", opts->rebuild);
 	cJSON_AddBoolToObject(req, "recreate", opts->recreate);
-	return remote_request(ctx, req, &opts->progress, result, NULL, cause);
+	cJSON_AddBoolToObject(req, "includePorts", 1);
+	if (remote_request(r, req, &opts->progress, result, NULL, cause) != 0)
+		return -1;
+	/* Kept for the forwardPorts step, not printed with the result. */
+	cJSON_Delete(r->up_ports);
+	r->up_ports = cJSON_DetachItemFromObjectCaseSensitive(*result, "ports");
+	return 0;
+}
+
+const cJSON *
+remote_up_ports(const struct remote *r)
+{
+	return r->up_ports;
 }
 
 static int
