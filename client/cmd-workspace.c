@@ -49,8 +49,9 @@ client_take_flag(int *argc, char **argv, const char *flag)
 	return found;
 }
 
-/* A remote TARGET in argv: parse it into *t, put its path in its place, and
- * return 1; 0 when local (or none); -1 after printing a bad target. */
+/* A remote TARGET in argv: parse it into *t and return 1 (argv is not
+ * changed); 0 when local (or none); -1 after printing a bad target, -2 for a
+ * pool. */
 static int
 client_remote_target(const char *name, int argc, char **argv, struct target *t)
 {
@@ -70,8 +71,26 @@ client_remote_target(const char *name, int argc, char **argv, struct target *t)
 		target_clear(t);
 		return -2;
 	}
-	argv[i] = t->path;
 	return 1;
+}
+
+/* A copy of argv for the command on the remote side: the target's entry is
+ * t's path (borrowed from t), and gone for ls, which takes no folder. The
+ * array is the caller's to free; argv is left as it was. */
+static char **
+client_remote_argv(const char *name, int *argc, char **argv, const struct target *t)
+{
+	char **args = xcalloc((size_t)*argc + 1, sizeof *args);
+	int i = client_target_index(*argc, argv), n = 0;
+
+	for (int k = 0; k < *argc; k++) {
+		if (k != i)
+			args[n++] = argv[k];
+		else if (strcmp(name, "ls") != 0)
+			args[n++] = t->path;
+	}
+	*argc = n;
+	return args;
 }
 
 /* The --config value in argv, or NULL. */
@@ -98,6 +117,7 @@ client_workspace_cmd(const char *name, client_cmd_on impl, int argc, char **argv
 	struct agent_backend be;
 	struct target t;
 	struct remote *r;
+	char **args;
 	int rc, auto_forward;
 
 	memset(&t, 0, sizeof t);
@@ -119,20 +139,15 @@ client_workspace_cmd(const char *name, client_cmd_on impl, int argc, char **argv
 		ro.quiet |= strcmp(argv[i], "--json") == 0;
 	r = remote_new(&t, &ro);
 	remote_backend(r, &be);
-	if (strcmp(name, "ls") == 0) {
-		/* ls takes no folder: drop the target's path. */
-		int i = client_target_index(argc, argv);
-
-		memmove(argv + i, argv + i + 1, (size_t)(argc - i) * sizeof *argv);
-		argc--;
-	}
-	rc = impl(&be, &client_program, entry, argc, argv);
+	args = client_remote_argv(name, &argc, argv, &t);
+	rc = impl(&be, &client_program, entry, argc, args);
 	if (rc == CMD_EXIT_OK && strcmp(name, "up") == 0 &&
-	    client_forward_ports(r, t.path, client_config_arg(argc, argv), ro.quiet,
+	    client_forward_ports(r, t.path, client_config_arg(argc, args), ro.quiet,
 	    auto_forward) != 0)
 		rc = CMD_EXIT_FAILURE;
 	if (rc == CMD_EXIT_OK && strcmp(name, "down") == 0)
 		client_unforward_workspace(r, t.path);
+	free(args);
 	remote_free(r);
 	target_clear(&t);
 	return rc;
@@ -161,8 +176,7 @@ client_ls_exec(int argc, char **argv)
 {
 	int rc, json = 0;
 
-	/* Before the command: it rewrites argv (the target becomes its path). */
-	for (int i = 1; i < argc; i++)
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
 		json |= strcmp(argv[i], "--json") == 0;
 	rc = client_workspace_cmd("ls", agent_cmd_ls_on, argc, argv);
 	if (rc == CMD_EXIT_OK && !json)
@@ -211,7 +225,8 @@ client_exec_common(const char *name, int argc, char **argv, char *const *shell_c
 	}
 	if (rc == 1) {
 		r = remote_new(&t, &ro);
-		rc = remote_exec(r, "rdev", a.folder, a.config_file, a.command, a.ncommand);
+		/* a.folder is the target as written: the host's folder is t's path */
+		rc = remote_exec(r, "rdev", t.path, a.config_file, a.command, a.ncommand);
 		remote_free(r);
 		target_clear(&t);
 		return rc;
