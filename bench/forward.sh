@@ -11,7 +11,7 @@
 #
 #   a transfer server (perl, one process per connection): "GET N" -> N zero
 #   bytes from a 1 MiB buffer; "PUT N" + bytes -> the count it read
-#   an echo server (perl, select loop)
+#   an echo server (tests/rig/echo-server.pl: perl, select loop)
 #
 # Then the same servers are reached by these paths, all set up at once:
 #
@@ -164,17 +164,7 @@ while (1) {
 	exit 0;
 }
 PERL
-docker exec -i "$cid" sh -c 'cat > /tmp/rdev-bench-echo.pl' <<'PERL'
-use strict; use IO::Socket::INET; use IO::Select;
-my $l = IO::Socket::INET->new(LocalAddr => $ARGV[1], LocalPort => $ARGV[0],
-	Listen => 4096, ReuseAddr => 1) or die "listen: $!";
-my $s = IO::Select->new($l);
-while (1) { for my $h ($s->can_read) {
-	if ($h == $l) { my $c = $l->accept; $s->add($c) if $c; next }
-	my $n = sysread($h, my $b, 65536);
-	if (!$n) { $s->remove($h); close $h } else { syswrite($h, $b) }
-} }
-PERL
+docker exec -i "$cid" sh -c 'cat > /tmp/rdev-bench-echo.pl' <"$src/tests/rig/echo-server.pl"
 docker exec -d "$cid" perl /tmp/rdev-bench-xfer.pl "$p_xfer" 0.0.0.0
 docker exec -d "$cid" perl /tmp/rdev-bench-echo.pl "$p_echo" 0.0.0.0
 # the same on 127.0.0.1 only: ssh -L cannot reach these, rdev through its relay

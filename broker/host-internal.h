@@ -122,6 +122,8 @@ struct host_session {
 	const char *state;
 	char *error;
 	int nclients;
+	size_t buffered;      /* bytes in the links' buffers, as of the last round */
+	size_t buffered_peak; /* the most seen since the session started */
 	time_t idle_since;
 };
 

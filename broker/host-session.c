@@ -262,7 +262,8 @@ host_take_jobs(struct host_session *h, struct host_job **jobs)
 	return stop;
 }
 
-/* End the thread if idle with nothing queued. Returns 1 if it ends. */
+/* Count the links and their buffered bytes (for status); end the thread if
+ * idle with nothing queued. Returns 1 if it ends. */
 static int
 host_maybe_end_idle(struct host_session *h)
 {
@@ -270,8 +271,13 @@ host_maybe_end_idle(struct host_session *h)
 
 	pthread_mutex_lock(&h->lock);
 	h->nclients = 0;
-	for (struct host_link *l = h->links; l != NULL; l = l->next)
+	h->buffered = 0;
+	for (struct host_link *l = h->links; l != NULL; l = l->next) {
 		h->nclients++;
+		h->buffered += buf_len(l->to_ch) + buf_len(l->to_cli);
+	}
+	if (h->buffered > h->buffered_peak)
+		h->buffered_peak = h->buffered;
 	if (h->nclients > 0 || h->jobs != NULL || h->forwards != NULL || h->autos != NULL)
 		h->idle_since = time(NULL);
 	else if (time(NULL) - h->idle_since >= h->idle_timeout_s) {
@@ -674,6 +680,8 @@ host_session_status(struct host_session *h)
 	cJSON_AddStringToObject(o, "host", h->label);
 	cJSON_AddStringToObject(o, "state", h->state);
 	cJSON_AddNumberToObject(o, "clients", h->nclients);
+	cJSON_AddNumberToObject(o, "buffered", (double)h->buffered);
+	cJSON_AddNumberToObject(o, "bufferedPeak", (double)h->buffered_peak);
 	cJSON_AddNumberToObject(o, "idleSeconds",
 	    h->nclients > 0 ? 0 : (double)(time(NULL) - h->idle_since));
 	if (h->error != NULL)

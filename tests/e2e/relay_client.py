@@ -6,10 +6,8 @@
   relay_client.py checks RESULT_JSON LOCAL_PORT ANY_PORT ECHO_PORT HASH SIZE
         the data-path checks against a relay: LOCAL_PORT is an HTTP server bound
         to 127.0.0.1 serving /big (SIZE bytes, sha256 HASH), ANY_PORT the same
-        on 0.0.0.0, ECHO_PORT an echo server (one process per connection)
+        on 0.0.0.0, ECHO_PORT an echo server (tests/rig/echo-server.pl)
   relay_client.py listing RESULT_JSON                 print the 'L' answer
-  relay_client.py echo-server HOST PORT               an echo server (run it with nsenter
-        in a container's network namespace: busybox's nc -ll accepts too slowly)
   relay_client.py probe RESULT_JSON                   exit 0 if the relay answers
 
 It prints "ok   what" per check and exits 1 on the first failure.
@@ -166,38 +164,6 @@ def checks(r, local_port, any_port, echo_port, want_hash, size):
     check("a client silent for 10 s is closed (after %.1f s)" % dt, got == b"" and 9 <= dt <= 13)
 
 
-def echo_server(host, port):
-    import selectors
-    sel = selectors.DefaultSelector()
-    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind((host, port))
-    ls.listen(4096)
-    ls.setblocking(False)
-    sel.register(ls, selectors.EVENT_READ)
-    while True:
-        for key, _ in sel.select():
-            s = key.fileobj
-            if s is ls:
-                try:
-                    c, _ = ls.accept()
-                except BlockingIOError:
-                    continue
-                c.setblocking(True)
-                sel.register(c, selectors.EVENT_READ)
-                continue
-            try:
-                d = s.recv(1 << 16)
-                if d:
-                    s.sendall(d)
-                    continue
-                s.shutdown(socket.SHUT_WR)
-            except OSError:
-                pass
-            sel.unregister(s)
-            s.close()
-
-
 def run_op(ws, service, argv):
     from proto_client import Client
     c = Client(argv)
@@ -216,8 +182,6 @@ def main():
         r = json.loads(sys.argv[2])
         checks(r, int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), sys.argv[6],
                int(sys.argv[7]))
-    elif mode == "echo-server":
-        echo_server(sys.argv[2], int(sys.argv[3]))
     elif mode == "listing":
         sys.stdout.write(listing(json.loads(sys.argv[2])))
     elif mode == "probe":

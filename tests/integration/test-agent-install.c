@@ -16,96 +16,41 @@
 #include <sys/wait.h>
 
 #include <dirent.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "agent-install.h"
-#include "ssh-session.h"
+#include "clock.h"
+#include "rig.h"
 
-static char host_name[16];
-static char host_dir[512];
-static char host_home[600];
-static char tmp_dir[256] = "/tmp/rdev-test-ai.XXXXXX";
 static char bundle_dir[1024];
-static int host_started, host_failed;
 
+/* At exit: the rig keeps a stopped host's directory; not the agents. */
 static void
-cleanup(void)
+remove_agents(void)
 {
 	char cmd[4096];
 
-	if (host_started) {
-		/* The rig keeps a stopped host's directory; not the agents. */
-		if (host_home[0] != '\0') {
-			snprintf(cmd, sizeof cmd, "rm -rf '%s/.rdev'", host_home);
-			if (system(cmd) != 0)
-				fprintf(stderr, "cleanup: %s failed\n", cmd);
-		}
-		snprintf(cmd, sizeof cmd, "bash %s/tests/rig/rig.sh host-stop %s",
-		    RDEV_SOURCE_DIR, host_name);
+	if (rig.home[0] != '\0') {
+		snprintf(cmd, sizeof cmd, "rm -rf '%s/.rdev'", rig.home);
 		if (system(cmd) != 0)
 			fprintf(stderr, "cleanup: %s failed\n", cmd);
 	}
-	if (tmp_dir[strlen(tmp_dir) - 1] != 'X') {
-		snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp_dir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "cleanup: %s failed\n", cmd);
-	}
-	ssh_finalize();
 }
 
-__attribute__((constructor)) static void
-setup_cleanup(void)
-{
-	atexit(cleanup);
-}
-
-/* Run a shell command built with printf; fail the test if it fails. */
-static void
-sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void
-sh(const char *fmt, ...)
-{
-	char cmd[8192];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof cmd, fmt, ap);
-	va_end(ap);
-	if (system(cmd) != 0)
-		TEST_FAIL("command failed: %s", cmd);
-}
-
-/* First line of a shell command's output (caller frees). */
-static char *
-sh_out(const char *cmd)
-{
-	char line[4096];
-	FILE *p;
-
-	line[0] = '\0';
-	if ((p = popen(cmd, "r")) == NULL)
-		TEST_FAIL("popen %s failed", cmd);
-	if (fgets(line, sizeof line, p) == NULL)
-		line[0] = '\0';
-	pclose(p);
-	line[strcspn(line, "\n")] = '\0';
-	return strdup(line);
-}
-
-/* Start (once) the rig host; locate the bundle. */
+/* Locate the bundle; start (once) the rig host. */
 static void
 host(void)
 {
-	char cmd[4096], exe[512], *slash;
-	const char *d = getenv("RDEV_RIG_DIR"), *env;
+	char path[1100], exe[512], *slash;
+	const char *env;
 	struct utsname u;
 	ssize_t n;
 
-	if (host_failed)
-		TEST_FAIL("sshd host could not be started (see above)");
-	if (host_started)
+	if (rig.started || rig.failed) {
+		rig_host_start("ai");
 		return;
+	}
+	rig.at_exit = remove_agents;
 	if ((env = getenv("RDEV_AGENT_BUNDLE")) != NULL && *env != '\0')
 		snprintf(bundle_dir, sizeof bundle_dir, "%s", env);
 	else {
@@ -119,25 +64,13 @@ host(void)
 		    "%s/../agent-bundle/rdev-agent-%s-linux-%s", exe,
 		    RDEV_VERSION, u.machine);
 	}
-	snprintf(cmd, sizeof cmd, "%s/bundle.hash", bundle_dir);
-	if (access(cmd, R_OK) != 0) {
-		host_failed = 1;
+	snprintf(path, sizeof path, "%s/bundle.hash", bundle_dir);
+	if (access(path, R_OK) != 0) {
+		rig.failed = 1;
 		TEST_FAIL("no agent bundle at %s: build the agent-bundle target "
 		    "(make agent-bundle) or set RDEV_AGENT_BUNDLE", bundle_dir);
 	}
-	snprintf(host_name, sizeof host_name, "ai%ld", (long)getpid() % 100000000);
-	if (mkdtemp(tmp_dir) == NULL)
-		TEST_FAIL("mkdtemp failed");
-	snprintf(cmd, sizeof cmd, "bash %s/tests/rig/rig.sh host-start %s >/dev/null",
-	    RDEV_SOURCE_DIR, host_name);
-	host_started = 1;
-	if (system(cmd) != 0) {
-		host_failed = 1;
-		TEST_FAIL("this test needs an sshd host and `%s` failed", cmd);
-	}
-	snprintf(host_dir, sizeof host_dir, "%s/run/hosts/%s",
-	    d != NULL ? d : "/var/tmp/rdev-rig", host_name);
-	snprintf(host_home, sizeof host_home, "%s/home", host_dir);
+	rig_host_start("ai");
 }
 
 /* Remove what earlier tests installed on the host. */
@@ -145,25 +78,7 @@ static void
 host_reset(void)
 {
 	host();
-	sh("rm -rf '%s/.rdev'", host_home);
-}
-
-static struct rdev_ssh *
-connect_host(void)
-{
-	static char cfg[600];
-	struct ssh_target_opts o;
-	struct rdev_ssh *s;
-	char *cause = NULL;
-
-	memset(&o, 0, sizeof o);
-	snprintf(cfg, sizeof cfg, "%s/ssh_config", host_dir);
-	o.host = host_name;
-	o.ssh_config_file = cfg;
-	o.batch = 1;
-	if ((s = rdev_ssh_connect(&o, &cause)) == NULL)
-		TEST_FAIL("connect failed: %s", cause);
-	return s;
+	rig_sh("rm -rf '%s/.rdev'", rig.home);
 }
 
 static struct agent_bundle *
@@ -188,15 +103,6 @@ progress_cb(void *arg, const char *line)
 	snprintf(progress_log + n, sizeof progress_log - n, "%s\n", line);
 	if (arg != NULL)
 		fprintf(stderr, "    progress: %s\n", line);
-}
-
-static double
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
 /* ensure() that must succeed; returns the agent path (caller frees). */
@@ -249,11 +155,8 @@ assert_agent_runs(struct rdev_ssh *s, const char *path, const char *version)
 static char *
 leftovers(void)
 {
-	char cmd[1024];
-
-	snprintf(cmd, sizeof cmd, "ls -A '%s/.rdev/agent' 2>/dev/null | grep '^\\.' "
-	    "| tr '\\n' ' '", host_home);
-	return sh_out(cmd);
+	return rig_sh_out("ls -A '%s/.rdev/agent' 2>/dev/null | grep '^\\.' "
+	    "| tr '\\n' ' '", rig.home);
 }
 
 /* The installed copy is byte for byte the bundle. */
@@ -263,7 +166,7 @@ assert_installed_is(const struct agent_bundle *b)
 	char cmd[2048];
 
 	snprintf(cmd, sizeof cmd, "diff -r '%s' '%s/.rdev/agent/%s'",
-	    agent_bundle_dir(b), host_home, agent_bundle_version(b));
+	    agent_bundle_dir(b), rig.home, agent_bundle_version(b));
 	if (system(cmd) != 0)
 		TEST_FAIL("the installed copy differs from the bundle: %s", cmd);
 }
@@ -274,9 +177,9 @@ bundle_copy(const char *name)
 {
 	char *dir;
 
-	dir = malloc(strlen(tmp_dir) + strlen(name) + 2);
-	sprintf(dir, "%s/%s", tmp_dir, name);
-	sh("rm -rf '%s' && cp -a '%s' '%s'", dir, bundle_dir, dir);
+	dir = malloc(strlen(rig.tmp) + strlen(name) + 2);
+	sprintf(dir, "%s/%s", rig.tmp, name);
+	rig_sh("rm -rf '%s' && cp -a '%s' '%s'", dir, bundle_dir, dir);
 	return dir;
 }
 
@@ -286,10 +189,10 @@ static void
 bundle_rehash(const char *dir, const char *file)
 {
 	if (file != NULL)
-		sh("cd '%s' && h=$(b2sum -l 256 '%s' | cut -c1-64) && "
+		rig_sh("cd '%s' && h=$(b2sum -l 256 '%s' | cut -c1-64) && "
 		    "sed -i \"s|^[0-9a-f]\\{64\\}  %s\\$|$h  %s|\" MANIFEST",
 		    dir, file, file, file);
-	sh("cd '%s' && b2sum -l 256 MANIFEST > bundle.hash", dir);
+	rig_sh("cd '%s' && b2sum -l 256 MANIFEST > bundle.hash", dir);
 }
 
 static void
@@ -308,12 +211,12 @@ TEST(install_from_scratch)
 
 	host_reset();
 	b = open_bundle(bundle_dir);
-	s = connect_host();
-	t0 = now_ms();
+	s = rig_connect(NULL);
+	t0 = clock_now_ms();
 	path = ensure_ok(s, b);
 	fprintf(stderr, "    from-scratch install: %.0f ms (%.2f MB)\n",
-	    now_ms() - t0, (double)agent_bundle_size(b) / 1e6);
-	snprintf(want, sizeof want, "%s/.rdev/agent/%s/rdev-agent", host_home,
+	    clock_now_ms() - t0, (double)agent_bundle_size(b) / 1e6);
+	snprintf(want, sizeof want, "%s/.rdev/agent/%s/rdev-agent", rig.home,
 	    agent_bundle_version(b));
 	ASSERT_STR_EQ(path, want);
 	snprintf(want, sizeof want, "installing rdev-agent %s on %s (",
@@ -329,39 +232,41 @@ TEST(install_from_scratch)
 	agent_bundle_free(b);
 }
 
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
 TEST(second_call_takes_the_fast_path)
 {
 	struct agent_bundle *b;
 	struct rdev_ssh *s;
 	struct stat d1, a1, d2, a2;
 	char dir[1024], agent[1100], *path;
-	double t, times[15], tmp;
-	int i, j, n = 15;
+	double t, times[15];
+	int i, n = 15;
 
 	host_reset();
 	b = open_bundle(bundle_dir);
-	s = connect_host();
+	s = rig_connect(NULL);
 	free(ensure_ok(s, b));
-	snprintf(dir, sizeof dir, "%s/.rdev/agent/%s", host_home,
+	snprintf(dir, sizeof dir, "%s/.rdev/agent/%s", rig.home,
 	    agent_bundle_version(b));
 	snprintf(agent, sizeof agent, "%s/rdev-agent", dir);
 	stat_ok(dir, &d1);
 	stat_ok(agent, &a1);
 	sleep(1); /* so that any rewrite would show in the mtimes */
 	for (i = 0; i < n; i++) {
-		t = now_ms();
+		t = clock_now_ms();
 		path = ensure_ok(s, b);
-		times[i] = now_ms() - t;
+		times[i] = clock_now_ms() - t;
 		ASSERT_STR_EQ(progress_log, "");
 		free(path);
 	}
-	for (i = 0; i < n; i++)
-		for (j = i + 1; j < n; j++)
-			if (times[j] < times[i]) {
-				tmp = times[i];
-				times[i] = times[j];
-				times[j] = tmp;
-			}
+	qsort(times, n, sizeof times[0], cmp_double);
 	fprintf(stderr, "    fast path (one exec round trip): min %.1f ms, "
 	    "median %.1f ms, max %.1f ms over %d calls\n", times[0], times[n / 2],
 	    times[n - 1], n);
@@ -370,20 +275,14 @@ TEST(second_call_takes_the_fast_path)
 		char *out = NULL, *cause = NULL;
 		int status;
 
-		t = now_ms();
+		t = clock_now_ms();
 		if (rdev_ssh_run(s, argv, NULL, 0, &out, NULL, NULL, &status,
 		    &cause) != 0)
 			TEST_FAIL("true: %s", cause);
-		times[i] = now_ms() - t;
+		times[i] = clock_now_ms() - t;
 		free(out);
 	}
-	for (i = 0; i < n; i++)
-		for (j = i + 1; j < n; j++)
-			if (times[j] < times[i]) {
-				tmp = times[i];
-				times[i] = times[j];
-				times[j] = tmp;
-			}
+	qsort(times, n, sizeof times[0], cmp_double);
 	fprintf(stderr, "    for comparison, rdev_ssh_run of `true`: min %.1f ms, "
 	    "median %.1f ms\n", times[0], times[n / 2]);
 	stat_ok(dir, &d2);
@@ -406,14 +305,14 @@ TEST(upgrade_when_the_version_differs)
 
 	host_reset();
 	olddir = bundle_copy("old-version");
-	sh("sed -i 's/^version: .*/version: 0.0.9/' '%s/MANIFEST'", olddir);
+	rig_sh("sed -i 's/^version: .*/version: 0.0.9/' '%s/MANIFEST'", olddir);
 	bundle_rehash(olddir, NULL);
 	old = open_bundle(olddir);
 	ASSERT_STR_EQ(agent_bundle_version(old), "0.0.9");
 	b = open_bundle(bundle_dir);
-	s = connect_host();
+	s = rig_connect(NULL);
 	oldpath = ensure_ok(s, old);
-	snprintf(want, sizeof want, "%s/.rdev/agent/0.0.9/rdev-agent", host_home);
+	snprintf(want, sizeof want, "%s/.rdev/agent/0.0.9/rdev-agent", rig.home);
 	ASSERT_STR_EQ(oldpath, want);
 	stat_ok(oldpath, &o1);
 
@@ -421,7 +320,7 @@ TEST(upgrade_when_the_version_differs)
 	snprintf(want, sizeof want, "installing rdev-agent %s on",
 	    agent_bundle_version(b));
 	ASSERT_STR_CONTAINS(progress_log, want);
-	snprintf(want, sizeof want, "%s/.rdev/agent/%s/rdev-agent", host_home,
+	snprintf(want, sizeof want, "%s/.rdev/agent/%s/rdev-agent", rig.home,
 	    agent_bundle_version(b));
 	ASSERT_STR_EQ(path, want);
 	assert_agent_runs(s, path, agent_bundle_version(b));
@@ -445,24 +344,22 @@ TEST(other_build_of_the_same_version_replaced)
 	struct agent_bundle *other, *b;
 	struct rdev_ssh *s;
 	char *odir, *path, *left, *h;
-	char cmd[1024];
 
 	host_reset();
 	odir = bundle_copy("other-build");
-	sh("sed -i 's/^built-with:.*/built-with: something else/' '%s/MANIFEST'",
+	rig_sh("sed -i 's/^built-with:.*/built-with: something else/' '%s/MANIFEST'",
 	    odir);
 	bundle_rehash(odir, NULL);
 	other = open_bundle(odir);
 	b = open_bundle(bundle_dir);
 	ASSERT_TRUE(strcmp(agent_bundle_hash(other), agent_bundle_hash(b)) != 0);
-	s = connect_host();
+	s = rig_connect(NULL);
 	free(ensure_ok(s, other));
 	path = ensure_ok(s, b);
 	ASSERT_STR_CONTAINS(progress_log, "the installed copy is a different build");
 	assert_installed_is(b);
-	snprintf(cmd, sizeof cmd, "cut -c1-64 '%s/.rdev/agent/%s/bundle.hash'",
-	    host_home, agent_bundle_version(b));
-	h = sh_out(cmd);
+	h = rig_sh_out("cut -c1-64 '%s/.rdev/agent/%s/bundle.hash'", rig.home,
+	    agent_bundle_version(b));
 	ASSERT_STR_EQ(h, agent_bundle_hash(b));
 	free(h);
 	assert_agent_runs(s, path, agent_bundle_version(b));
@@ -493,14 +390,14 @@ TEST(corrupted_installed_file_replaced)
 
 	host_reset();
 	b = open_bundle(bundle_dir);
-	s = connect_host();
+	s = rig_connect(NULL);
 	free(ensure_ok(s, b));
-	snprintf(dir, sizeof dir, "%s/.rdev/agent/%s", host_home,
+	snprintf(dir, sizeof dir, "%s/.rdev/agent/%s", rig.home,
 	    agent_bundle_version(b));
 	for (i = 0; i < sizeof damage / sizeof damage[0]; i++) {
 		fprintf(stderr, "    damage: %s\n", damage[i]);
 		snprintf(cmd, sizeof cmd, damage[i], dir);
-		sh("%s", cmd);
+		rig_sh("%s", cmd);
 		path = ensure_ok(s, b);
 		ASSERT_STR_CONTAINS(progress_log, "replacing rdev-agent");
 		assert_installed_is(b);
@@ -520,7 +417,7 @@ TEST(damaged_local_bundle_refused)
 
 	host();
 	dir = bundle_copy("damaged-lib");
-	sh("printf x >> '%s/lib/libcjson.so.1'", dir);
+	rig_sh("printf x >> '%s/lib/libcjson.so.1'", dir);
 	ASSERT_NULL(agent_bundle_open(dir, &cause));
 	ASSERT_STR_CONTAINS(cause, "lib/libcjson.so.1 does not match its hash in MANIFEST");
 	ASSERT_STR_CONTAINS(cause, dir);
@@ -529,7 +426,7 @@ TEST(damaged_local_bundle_refused)
 	free(dir);
 
 	dir = bundle_copy("damaged-manifest");
-	sh("sed -i 's/^arch: .*/arch: aarch64/' '%s/MANIFEST'", dir);
+	rig_sh("sed -i 's/^arch: .*/arch: aarch64/' '%s/MANIFEST'", dir);
 	ASSERT_NULL(agent_bundle_open(dir, &cause));
 	ASSERT_STR_CONTAINS(cause, "MANIFEST does not match bundle.hash");
 	free(cause);
@@ -537,7 +434,7 @@ TEST(damaged_local_bundle_refused)
 	free(dir);
 
 	dir = bundle_copy("missing-file");
-	sh("rm '%s/rdev-agent'", dir);
+	rig_sh("rm '%s/rdev-agent'", dir);
 	ASSERT_NULL(agent_bundle_open(dir, &cause));
 	ASSERT_STR_CONTAINS(cause, "rdev-agent");
 	free(cause);
@@ -549,18 +446,17 @@ TEST(bundle_changed_after_open_refused_before_upload)
 {
 	struct agent_bundle *b;
 	struct rdev_ssh *s;
-	char *dir, *cause, cmd[1024], *ls;
+	char *dir, *cause, *ls;
 
 	host_reset();
 	dir = bundle_copy("changes");
 	b = open_bundle(dir);
-	sh("printf x >> '%s/rdev-agent'", dir);
-	s = connect_host();
+	rig_sh("printf x >> '%s/rdev-agent'", dir);
+	s = rig_connect(NULL);
 	cause = ensure_fails(s, b);
 	ASSERT_STR_CONTAINS(cause, "rdev-agent changed since the bundle was opened");
 	free(cause);
-	snprintf(cmd, sizeof cmd, "ls -A '%s/.rdev/agent' | tr '\\n' ' '", host_home);
-	ls = sh_out(cmd);
+	ls = rig_sh_out("ls -A '%s/.rdev/agent' | tr '\\n' ' '", rig.home);
 	ASSERT_STR_EQ(ls, ""); /* nothing left behind */
 	free(ls);
 	free(dir);
@@ -586,11 +482,11 @@ TEST(corrupted_upload_detected)
 	struct agent_install_test_hooks hooks = { corrupt_hook, NULL, NULL };
 	struct agent_bundle *b;
 	struct rdev_ssh *s;
-	char *path, *cause, *left, cmd[1024], *ls;
+	char *path, *cause, *left, *ls;
 
 	host_reset();
 	b = open_bundle(bundle_dir);
-	s = connect_host();
+	s = rig_connect(NULL);
 	agent_install_set_test_hooks(&hooks);
 
 	corrupt_uploads = 2;
@@ -599,8 +495,7 @@ TEST(corrupted_upload_detected)
 	ASSERT_STR_CONTAINS(cause, "does not match its hash in MANIFEST");
 	ASSERT_STR_CONTAINS(progress_log, "arrived damaged");
 	free(cause);
-	snprintf(cmd, sizeof cmd, "ls -A '%s/.rdev/agent' | tr '\\n' ' '", host_home);
-	ls = sh_out(cmd);
+	ls = rig_sh_out("ls -A '%s/.rdev/agent' | tr '\\n' ' '", rig.home);
 	ASSERT_STR_EQ(ls, "");
 	free(ls);
 
@@ -625,14 +520,14 @@ TEST(host_of_another_arch_refused)
 	struct agent_bundle *b;
 	struct rdev_ssh *s;
 	struct utsname u;
-	char *dir, *cause, want[512], cmd[1024], *ls;
+	char *dir, *cause, want[512], *ls;
 
 	host_reset();
 	dir = bundle_copy("aarch64");
-	sh("sed -i 's/^arch: .*/arch: aarch64/' '%s/MANIFEST'", dir);
+	rig_sh("sed -i 's/^arch: .*/arch: aarch64/' '%s/MANIFEST'", dir);
 	bundle_rehash(dir, NULL);
 	b = open_bundle(dir);
-	s = connect_host();
+	s = rig_connect(NULL);
 	cause = ensure_fails(s, b);
 	uname(&u);
 	snprintf(want, sizeof want, "host %s: this host is Linux/%s; the rdev-agent "
@@ -640,8 +535,7 @@ TEST(host_of_another_arch_refused)
 	ASSERT_STR_CONTAINS(cause, want);
 	ASSERT_STR_EQ(progress_log, ""); /* refused before anything is sent */
 	free(cause);
-	snprintf(cmd, sizeof cmd, "ls -A '%s/.rdev' 2>&1 | tr '\\n' ' '", host_home);
-	ls = sh_out(cmd);
+	ls = rig_sh_out("ls -A '%s/.rdev' 2>&1 | tr '\\n' ' '", rig.home);
 	ASSERT_STR_CONTAINS(ls, "No such file");
 	free(ls);
 	free(dir);
@@ -655,21 +549,20 @@ TEST(host_with_old_glibc_refused_before_upload)
 {
 	struct agent_bundle *b;
 	struct rdev_ssh *s;
-	char *dir, *cause, cmd[1024], *ls;
+	char *dir, *cause, *ls;
 
 	host_reset();
 	dir = bundle_copy("glibc99");
-	sh("sed -i 's/^glibc_min=.*/glibc_min=99.1/' '%s/rdev-agent-check'", dir);
+	rig_sh("sed -i 's/^glibc_min=.*/glibc_min=99.1/' '%s/rdev-agent-check'", dir);
 	bundle_rehash(dir, "rdev-agent-check");
 	b = open_bundle(dir);
-	s = connect_host();
+	s = rig_connect(NULL);
 	cause = ensure_fails(s, b);
 	ASSERT_STR_CONTAINS(cause, rdev_ssh_host_label(s));
 	ASSERT_STR_CONTAINS(cause, "cannot run rdev-agent");
 	ASSERT_STR_CONTAINS(cause, "rdev-agent needs glibc >= 99.1");
 	free(cause);
-	snprintf(cmd, sizeof cmd, "ls -A '%s/.rdev/agent' | tr '\\n' ' '", host_home);
-	ls = sh_out(cmd);
+	ls = rig_sh_out("ls -A '%s/.rdev/agent' | tr '\\n' ' '", rig.home);
 	ASSERT_STR_EQ(ls, ""); /* nothing uploaded */
 	free(ls);
 	free(dir);
@@ -687,21 +580,21 @@ TEST(unwritable_home_refused_before_upload)
 
 	host_reset();
 	b = open_bundle(bundle_dir);
-	s = connect_host();
-	sh("chmod 0555 '%s'", host_home);
+	s = rig_connect(NULL);
+	rig_sh("chmod 0555 '%s'", rig.home);
 	progress_log[0] = '\0';
 	cause = NULL;
 	{
 		char *path = NULL;
 		int rc = agent_install_ensure(s, b, &path, progress_cb, "", &cause);
 
-		sh("chmod 0755 '%s'", host_home);
+		rig_sh("chmod 0755 '%s'", rig.home);
 		ASSERT_INT_EQ(rc, -1);
 	}
 	fprintf(stderr, "    error: %s\n", cause);
 	snprintf(want, sizeof want, "host %s: cannot install rdev-agent: cannot "
 	    "create %s/.rdev/agent: Permission denied", rdev_ssh_host_label(s),
-	    host_home);
+	    rig.home);
 	ASSERT_STR_EQ(cause, want);
 	free(cause);
 	rdev_ssh_free(s);
@@ -734,19 +627,14 @@ static void
 race_child(int id, const struct agent_bundle *b, const char *outfile)
 {
 	struct agent_install_test_hooks hooks = { NULL, barrier_hook, NULL };
-	struct ssh_target_opts o;
+	struct ssh_target_opts o = rig_ssh_opts();
 	struct rdev_ssh *s;
-	char cfg[600], *path = NULL, *cause = NULL;
+	char *path = NULL, *cause = NULL;
 	FILE *f;
 	int rc;
 
 	barrier_id = id;
 	agent_install_set_test_hooks(&hooks);
-	memset(&o, 0, sizeof o);
-	snprintf(cfg, sizeof cfg, "%s/ssh_config", host_dir);
-	o.host = host_name;
-	o.ssh_config_file = cfg;
-	o.batch = 1;
 	f = fopen(outfile, "w");
 	if ((s = rdev_ssh_connect(&o, &cause)) == NULL) {
 		fprintf(f, "connect: %s\n", cause);
@@ -763,12 +651,12 @@ race_child(int id, const struct agent_bundle *b, const char *outfile)
 static void
 race(const struct agent_bundle *b, const char *tag)
 {
-	char out[2][700], want[1024], cmd[1600], *got;
+	char out[2][700], want[1024], *got;
 	pid_t pid[2];
 	int i, st;
 
-	snprintf(barrier_dir, sizeof barrier_dir, "%s/barrier-%s", tmp_dir, tag);
-	sh("rm -rf '%s' && mkdir '%s'", barrier_dir, barrier_dir);
+	snprintf(barrier_dir, sizeof barrier_dir, "%s/barrier-%s", rig.tmp, tag);
+	rig_sh("rm -rf '%s' && mkdir '%s'", barrier_dir, barrier_dir);
 	fflush(NULL);
 	for (i = 0; i < 2; i++) {
 		snprintf(out[i], sizeof out[i], "%s/out.%d", barrier_dir, i);
@@ -777,13 +665,12 @@ race(const struct agent_bundle *b, const char *tag)
 		if (pid[i] == 0)
 			race_child(i, b, out[i]);
 	}
-	snprintf(want, sizeof want, "%s/.rdev/agent/%s/rdev-agent", host_home,
+	snprintf(want, sizeof want, "%s/.rdev/agent/%s/rdev-agent", rig.home,
 	    agent_bundle_version(b));
 	for (i = 0; i < 2; i++) {
 		if (waitpid(pid[i], &st, 0) != pid[i])
 			TEST_FAIL("waitpid failed");
-		snprintf(cmd, sizeof cmd, "cat '%s'", out[i]);
-		got = sh_out(cmd);
+		got = rig_sh_out("cat '%s'", out[i]);
 		fprintf(stderr, "    installer %d: %s\n", i, got);
 		ASSERT_TRUE(WIFEXITED(st));
 		ASSERT_INT_EQ(WEXITSTATUS(st), 0);
@@ -807,16 +694,16 @@ TEST(two_installs_racing_both_succeed)
 	free(left);
 
 	/* Both find a damaged install and both replace it. */
-	snprintf(dir, sizeof dir, "%s/.rdev/agent/%s", host_home,
+	snprintf(dir, sizeof dir, "%s/.rdev/agent/%s", rig.home,
 	    agent_bundle_version(b));
-	sh("printf x >> '%s/rdev-agent'", dir);
+	rig_sh("printf x >> '%s/rdev-agent'", dir);
 	race(b, "damaged");
 	assert_installed_is(b);
 	left = leftovers();
 	ASSERT_STR_EQ(left, "");
 	free(left);
 
-	s = connect_host();
+	s = rig_connect(NULL);
 	path = ensure_ok(s, b);
 	ASSERT_STR_EQ(progress_log, "");
 	assert_agent_runs(s, path, agent_bundle_version(b));
@@ -834,15 +721,15 @@ TEST(docker_reachable_by_the_ssh_user)
 
 	host_reset();
 	b = open_bundle(bundle_dir);
-	s = connect_host();
+	s = rig_connect(NULL);
 	path = ensure_ok(s, b);
-	t = now_ms();
+	t = clock_now_ms();
 	if (agent_install_check_docker(s, path, &cause) != 0)
 		TEST_FAIL("agent_install_check_docker: %s", cause);
-	fprintf(stderr, "    docker check: %.1f ms\n", now_ms() - t);
+	fprintf(stderr, "    docker check: %.1f ms\n", clock_now_ms() - t);
 	/* A stand-in agent that fails as rdev-agent does without the socket. */
-	snprintf(fake, sizeof fake, "%s/fake-agent", host_home);
-	sh("printf '#!/bin/sh\\necho \"permission denied on /var/run/docker.sock "
+	snprintf(fake, sizeof fake, "%s/fake-agent", rig.home);
+	rig_sh("printf '#!/bin/sh\\necho \"permission denied on /var/run/docker.sock "
 	    "(is the user in group docker?)\" >&2\\nexit 1\\n' > '%s' && chmod 755 '%s'",
 	    fake, fake);
 	ASSERT_INT_EQ(agent_install_check_docker(s, fake, &cause), -1);
@@ -851,7 +738,7 @@ TEST(docker_reachable_by_the_ssh_user)
 	ASSERT_STR_CONTAINS(cause, "group docker");
 	ASSERT_STR_CONTAINS(cause, "rootless");
 	free(cause);
-	sh("rm -f '%s'", fake);
+	rig_sh("rm -f '%s'", fake);
 	free(path);
 	rdev_ssh_free(s);
 	agent_bundle_free(b);

@@ -1,8 +1,8 @@
 /* test-ssh-session.c - the SSH layer against real sshd hosts from the rig.
  *
- * Starts its own rig hosts (tests/rig/rig.sh host-start ss<pid>) and stops
- * them at exit, also when a test fails; fails, not skips, when sshd cannot
- * be started. An ssh-agent started here is killed by its recorded pid.
+ * Starts its own rig host (ss<pid>, rig.h) and stops it at exit, also when a
+ * test fails; fails, not skips, when sshd cannot be started. An ssh-agent
+ * started here is killed by its recorded pid.
  */
 #include "test.h"
 
@@ -16,40 +16,15 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include "ssh-session.h"
+#include "rig.h"
 
-static char host_name[16];
-static char host_dir[512];
-static char tmp_dir[256] = "/tmp/rdev-test-ssh.XXXXXX";
-static int host_started, host_failed;
 static pid_t agent_pid;
-static char rig_dir[256];
 
 static void
-cleanup(void)
+kill_agent(void)
 {
-	char cmd[4096];
-
-	if (host_started) {
-		snprintf(cmd, sizeof cmd, "bash %s/tests/rig/rig.sh host-stop %s",
-		    RDEV_SOURCE_DIR, host_name);
-		if (system(cmd) != 0)
-			fprintf(stderr, "cleanup: %s failed\n", cmd);
-	}
 	if (agent_pid > 0)
 		kill(agent_pid, SIGTERM);
-	if (tmp_dir[strlen(tmp_dir) - 1] != 'X') {
-		snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp_dir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "cleanup: %s failed\n", cmd);
-	}
-	ssh_finalize();
-}
-
-__attribute__((constructor)) static void
-setup_cleanup(void)
-{
-	atexit(cleanup);
 }
 
 /* Read a file into a new string, or NULL (works for /proc files too). */
@@ -86,69 +61,17 @@ write_file(const char *path, const char *text)
 	fclose(f);
 }
 
-/* Start (once) the rig host this test uses. */
-static void
-host(void)
-{
-	char cmd[4096];
-	const char *d = getenv("RDEV_RIG_DIR");
-
-	if (host_failed)
-		TEST_FAIL("sshd host could not be started (see above)");
-	if (host_started)
-		return;
-	snprintf(rig_dir, sizeof rig_dir, "%s", d != NULL ? d : "/var/tmp/rdev-rig");
-	snprintf(host_name, sizeof host_name, "ss%ld", (long)getpid() % 100000000);
-	if (mkdtemp(tmp_dir) == NULL)
-		TEST_FAIL("mkdtemp failed");
-	snprintf(cmd, sizeof cmd, "bash %s/tests/rig/rig.sh host-start %s >/dev/null",
-	    RDEV_SOURCE_DIR, host_name);
-	host_started = 1;
-	if (system(cmd) != 0) {
-		host_failed = 1;
-		TEST_FAIL("this test needs an sshd host and `%s` failed", cmd);
-	}
-	snprintf(host_dir, sizeof host_dir, "%s/run/hosts/%s", rig_dir, host_name);
-}
-
 static int
 host_port(void)
 {
 	char path[600], *s;
 	int port;
 
-	snprintf(path, sizeof path, "%s/port", host_dir);
+	snprintf(path, sizeof path, "%s/port", rig.host_dir);
 	s = slurp(path);
 	port = s != NULL ? atoi(s) : 0;
 	free(s);
 	return port;
-}
-
-/* Options for the rig's own client config of the host. */
-static struct ssh_target_opts
-rig_opts(void)
-{
-	static char cfg[600];
-	struct ssh_target_opts o;
-
-	memset(&o, 0, sizeof o);
-	snprintf(cfg, sizeof cfg, "%s/ssh_config", host_dir);
-	o.host = host_name;
-	o.ssh_config_file = cfg;
-	o.batch = 1;
-	return o;
-}
-
-static struct rdev_ssh *
-connect_ok(const struct ssh_target_opts *o)
-{
-	struct rdev_ssh *s;
-	char *cause = NULL;
-
-	s = rdev_ssh_connect(o, &cause);
-	if (s == NULL)
-		TEST_FAIL("connect failed: %s", cause);
-	return s;
 }
 
 /* Connect expecting failure; returns the message (caller frees). */
@@ -186,17 +109,17 @@ run(struct rdev_ssh *s, const char *const *argv, const void *in, size_t in_len,
 static char *
 host_fingerprint(void)
 {
-	char cmd[4096], line[512], *sp;
-	FILE *p;
+	char *line, *sp, *fp;
 
-	snprintf(cmd, sizeof cmd, "ssh-keygen -lf %s/ssh_host_ed25519_key.pub",
-	    host_dir);
-	if ((p = popen(cmd, "r")) == NULL || fgets(line, sizeof line, p) == NULL)
+	line = rig_sh_out("ssh-keygen -lf %s/ssh_host_ed25519_key.pub",
+	    rig.host_dir);
+	if ((sp = strchr(line, ' ')) == NULL || strchr(sp + 1, ' ') == NULL)
 		TEST_FAIL("ssh-keygen -l failed");
-	pclose(p);
-	sp = strchr(line, ' ') + 1;
+	sp++;
 	*strchr(sp, ' ') = '\0';
-	return strdup(sp);
+	fp = strdup(sp);
+	free(line);
+	return fp;
 }
 
 TEST(connect_with_rig_config_and_run)
@@ -208,16 +131,16 @@ TEST(connect_with_rig_config_and_run)
 	char want[4096], label[512], *out = NULL;
 	size_t n = 0;
 
-	host();
-	o = rig_opts();
-	s = connect_ok(&o);
-	snprintf(label, sizeof label, "rdev-%s@%s:%d", host_name, host_name,
+	rig_host_start("ss");
+	o = rig_ssh_opts();
+	s = rig_connect(&o);
+	snprintf(label, sizeof label, "rdev-%s@%s:%d", rig.host, rig.host,
 	    host_port());
 	ASSERT_STR_EQ(rdev_ssh_host_label(s), label);
 	rdev_ssh_notes(s, &n);
 	ASSERT_INT_EQ(n, 0);
 	ASSERT_INT_EQ(run(s, id, NULL, 0, &out, NULL), 0);
-	snprintf(want, sizeof want, "rdev-%s\n", host_name);
+	snprintf(want, sizeof want, "rdev-%s\n", rig.host);
 	ASSERT_STR_EQ(out, want);
 	free(out);
 	/* arguments reach the program exactly, whatever they contain */
@@ -237,9 +160,9 @@ TEST(exit_status_and_signal)
 	char *out = NULL, *err = NULL, *cause = NULL;
 	int status = -1;
 
-	host();
-	o = rig_opts();
-	s = connect_ok(&o);
+	rig_host_start("ss");
+	o = rig_ssh_opts();
+	s = rig_connect(&o);
 	ASSERT_INT_EQ(run(s, e3, NULL, 0, &out, NULL), 3);
 	free(out);
 	ASSERT_INT_EQ(run(s, kill_self, NULL, 0, &out, NULL), 128 + SIGTERM);
@@ -269,9 +192,9 @@ TEST(binary_stdin_round_trip)
 		data[i] = (unsigned char)(x >> 16);
 	}
 	data[0] = 0;
-	host();
-	o = rig_opts();
-	s = connect_ok(&o);
+	rig_host_start("ss");
+	o = rig_ssh_opts();
+	s = rig_connect(&o);
 	ASSERT_INT_EQ(run(s, cat, data, len, &out, &got), 0);
 	ASSERT_INT_EQ(got, len);
 	ASSERT_MEM_EQ(out, data, len);
@@ -286,15 +209,15 @@ TEST(unknown_host_refused_then_accepted)
 	struct rdev_ssh *s;
 	char kh[512], *msg, *fp, *text, *pub, want[4096];
 
-	host();
-	snprintf(kh, sizeof kh, "%s/known_hosts_empty", tmp_dir);
+	rig_host_start("ss");
+	snprintf(kh, sizeof kh, "%s/known_hosts_empty", rig.tmp);
 	write_file(kh, "");
-	o = rig_opts();
+	o = rig_ssh_opts();
 	o.known_hosts_file = kh;
 	fp = host_fingerprint();
 	msg = connect_fails(&o);
 	snprintf(want, sizeof want, "host %s (127.0.0.1:%d): unknown host key, "
-	    "ED25519 fingerprint %s;", host_name, host_port(), fp);
+	    "ED25519 fingerprint %s;", rig.host, host_port(), fp);
 	ASSERT_STR_CONTAINS(msg, want);
 	ASSERT_STR_CONTAINS(msg, "run again with --accept-new-host-key");
 	ASSERT_STR_CONTAINS(msg, kh);
@@ -304,10 +227,10 @@ TEST(unknown_host_refused_then_accepted)
 	free(text);
 
 	o.accept_new_host_key = 1;
-	s = connect_ok(&o);
+	s = rig_connect(&o);
 	rdev_ssh_free(s);
 	text = slurp(kh);
-	snprintf(want, sizeof want, "%s/ssh_host_ed25519_key.pub", host_dir);
+	snprintf(want, sizeof want, "%s/ssh_host_ed25519_key.pub", rig.host_dir);
 	pub = slurp(want);
 	*strrchr(pub, ' ') = '\0'; /* drop the comment */
 	ASSERT_STR_CONTAINS(text, pub);
@@ -317,7 +240,7 @@ TEST(unknown_host_refused_then_accepted)
 	free(pub);
 
 	o.accept_new_host_key = 0;
-	s = connect_ok(&o);
+	s = rig_connect(&o);
 	rdev_ssh_free(s);
 	free(fp);
 }
@@ -328,21 +251,20 @@ TEST(changed_host_key_always_refused)
 	char kh[512], key[512], cmd[4096], line[4096], *other, *msg, *fp, *before,
 	    *after;
 
-	host();
-	snprintf(key, sizeof key, "%s/other_key", tmp_dir);
-	snprintf(cmd, sizeof cmd, "ssh-keygen -q -t ed25519 -N '' -f %s", key);
-	ASSERT_INT_EQ(system(cmd), 0);
+	rig_host_start("ss");
+	snprintf(key, sizeof key, "%s/other_key", rig.tmp);
+	rig_sh("ssh-keygen -q -t ed25519 -N '' -f %s", key);
 	snprintf(cmd, sizeof cmd, "%s.pub", key);
 	other = slurp(cmd);
 	ASSERT_NOT_NULL(other);
 	*strrchr(other, ' ') = '\0';
-	snprintf(kh, sizeof kh, "%s/known_hosts_changed", tmp_dir);
+	snprintf(kh, sizeof kh, "%s/known_hosts_changed", rig.tmp);
 	snprintf(line, sizeof line, "# comment\n[127.0.0.1]:%d %s\n", host_port(),
 	    other);
 	write_file(kh, line);
 	free(other);
 
-	o = rig_opts();
+	o = rig_ssh_opts();
 	o.known_hosts_file = kh;
 	o.accept_new_host_key = 1; /* never overrides a changed key */
 	fp = host_fingerprint();
@@ -366,32 +288,29 @@ TEST(changed_host_key_always_refused)
 TEST(wrong_identity_names_methods)
 {
 	struct ssh_target_opts o;
-	char key[512], cfg[512], cmd[4096], text[4096], want[4096], *msg;
+	char key[512], cfg[512], text[4096], want[4096], *msg;
 
-	host();
-	snprintf(key, sizeof key, "%s/wrong_key", tmp_dir);
-	snprintf(cmd, sizeof cmd, "rm -f %s %s.pub; ssh-keygen -q -t ed25519 -N '' -f %s",
-	    key, key, key);
-	ASSERT_INT_EQ(system(cmd), 0);
-	snprintf(cfg, sizeof cfg, "%s/wrong_config", tmp_dir);
+	rig_host_start("ss");
+	snprintf(key, sizeof key, "%s/wrong_key", rig.tmp);
+	rig_sh("rm -f %s %s.pub; ssh-keygen -q -t ed25519 -N '' -f %s", key, key,
+	    key);
+	snprintf(cfg, sizeof cfg, "%s/wrong_config", rig.tmp);
 	snprintf(text, sizeof text, "Host %s\n  HostName 127.0.0.1\n  Port %d\n"
 	    "  User rdev-%s\n  IdentityFile %s\n  IdentityFile %s/missing_key\n"
 	    "  IdentitiesOnly yes\n  UserKnownHostsFile %s/known_hosts\n"
-	    "  ForwardAgent yes\n", host_name, host_port(), host_name, key,
-	    tmp_dir, host_dir);
+	    "  ForwardAgent yes\n", rig.host, host_port(), rig.host, key,
+	    rig.tmp, rig.host_dir);
 	write_file(cfg, text);
-	memset(&o, 0, sizeof o);
-	o.host = host_name;
+	o = rig_ssh_opts();
 	o.ssh_config_file = cfg;
-	o.batch = 1;
 	msg = connect_fails(&o);
 	snprintf(want, sizeof want, "authentication failed as user rdev-%s",
-	    host_name);
+	    rig.host);
 	ASSERT_STR_CONTAINS(msg, want);
 	ASSERT_STR_CONTAINS(msg, "tried: publickey (agent: not used "
 	    "(IdentitiesOnly yes); files: ");
 	snprintf(want, sizeof want, "%s (not accepted), %s/missing_key (missing)",
-	    key, tmp_dir);
+	    key, rig.tmp);
 	ASSERT_STR_CONTAINS(msg, want);
 	ASSERT_STR_CONTAINS(msg, "server allows: publickey");
 	free(msg);
@@ -405,20 +324,18 @@ TEST(unsupported_options_are_reported)
 	char cfg[512], text[4096], want[4096];
 	size_t n;
 
-	host();
-	snprintf(cfg, sizeof cfg, "%s/notes_config", tmp_dir);
+	rig_host_start("ss");
+	snprintf(cfg, sizeof cfg, "%s/notes_config", rig.tmp);
 	snprintf(text, sizeof text, "Host %s\n  HostName 127.0.0.1\n  Port %d\n"
 	    "  User rdev-%s\n  IdentityFile %s/run/keys/id_ed25519\n"
 	    "  UserKnownHostsFile %s/known_hosts\n  ForwardAgent yes\n"
 	    "  StrictHostKeyChecking no\n  SendEnv LANG\nHost other\n"
-	    "  CertificateFile /x\n", host_name, host_port(), host_name, rig_dir,
-	    host_dir);
+	    "  CertificateFile /x\n", rig.host, host_port(), rig.host, rig.dir,
+	    rig.host_dir);
 	write_file(cfg, text);
-	memset(&o, 0, sizeof o);
-	o.host = host_name;
+	o = rig_ssh_opts();
 	o.ssh_config_file = cfg;
-	o.batch = 1;
-	s = connect_ok(&o);
+	s = rig_connect(&o);
 	notes = rdev_ssh_notes(s, &n);
 	ASSERT_INT_EQ(n, 2);
 	snprintf(want, sizeof want, "%s:7: ForwardAgent is not supported", cfg);
@@ -486,7 +403,7 @@ session_pids(pid_t *pids, int max)
 	DIR *d;
 	int n = 0, i, changed = 1;
 
-	snprintf(path, sizeof path, "%s/sshd.pid", host_dir);
+	snprintf(path, sizeof path, "%s/sshd.pid", rig.host_dir);
 	if ((s = slurp(path)) == NULL)
 		return 0;
 	listener = (pid_t)atol(s);
@@ -525,10 +442,10 @@ TEST(keepalive_detects_a_hung_peer)
 	socklen_t len = sizeof(int);
 	int idle = 0, n, i, rc;
 
-	host();
-	o = rig_opts();
+	rig_host_start("ss");
+	o = rig_ssh_opts();
 	o.keepalive_interval_s = 1;
-	s = connect_ok(&o);
+	s = rig_connect(&o);
 	ASSERT_INT_EQ(rdev_ssh_keepalive_interval(s), 1);
 	ASSERT_INT_EQ(getsockopt(ssh_get_fd(rdev_ssh_session(s)), IPPROTO_TCP,
 	    TCP_KEEPIDLE, &idle, &len), 0);
@@ -557,8 +474,9 @@ TEST(agent_authentication)
 	char sock[512], cfg[512], text[4096], cmd[4096], *out = NULL, *p;
 	FILE *f;
 
-	host();
-	snprintf(sock, sizeof sock, "%s/agent.sock", tmp_dir);
+	rig_host_start("ss");
+	rig.at_exit = kill_agent;
+	snprintf(sock, sizeof sock, "%s/agent.sock", rig.tmp);
 	snprintf(cmd, sizeof cmd, "ssh-agent -s -a %s", sock);
 	if ((f = popen(cmd, "r")) == NULL)
 		TEST_FAIL("cannot run ssh-agent");
@@ -568,20 +486,16 @@ TEST(agent_authentication)
 	}
 	ASSERT_INT_EQ(pclose(f), 0);
 	ASSERT_TRUE(agent_pid > 0);
-	snprintf(cmd, sizeof cmd, "SSH_AUTH_SOCK=%s ssh-add -q %s/run/keys/id_ed25519",
-	    sock, rig_dir);
-	ASSERT_INT_EQ(system(cmd), 0);
+	rig_sh("SSH_AUTH_SOCK=%s ssh-add -q %s/run/keys/id_ed25519", sock, rig.dir);
 
-	snprintf(cfg, sizeof cfg, "%s/agent_config", tmp_dir);
+	snprintf(cfg, sizeof cfg, "%s/agent_config", rig.tmp);
 	snprintf(text, sizeof text, "Host %s\n  HostName 127.0.0.1\n  Port %d\n"
 	    "  User rdev-%s\n  IdentityFile %s/no_such_key\n"
-	    "  UserKnownHostsFile %s/known_hosts\n", host_name, host_port(),
-	    host_name, tmp_dir, host_dir);
+	    "  UserKnownHostsFile %s/known_hosts\n", rig.host, host_port(),
+	    rig.host, rig.tmp, rig.host_dir);
 	write_file(cfg, text);
-	memset(&o, 0, sizeof o);
-	o.host = host_name;
+	o = rig_ssh_opts();
 	o.ssh_config_file = cfg;
-	o.batch = 1;
 
 	setenv("SSH_AUTH_SOCK", sock, 1);
 	s = rdev_ssh_connect(&o, &p);
@@ -589,7 +503,7 @@ TEST(agent_authentication)
 	if (s == NULL)
 		TEST_FAIL("agent connect failed: %s", p);
 	ASSERT_INT_EQ(run(s, id, NULL, 0, &out, NULL), 0);
-	snprintf(text, sizeof text, "rdev-%s\n", host_name);
+	snprintf(text, sizeof text, "rdev-%s\n", rig.host);
 	ASSERT_STR_EQ(out, text);
 	free(out);
 	rdev_ssh_free(s);
