@@ -476,7 +476,8 @@ agent_exec_start(const char *prog_name, const char *folder, const char *config_f
 	    up_merged_for_container(ws.cfg, ws.container, &merged, cause) != 0)
 		goto out;
 	user = up_remote_user(merged, ws.container);
-	if (up_remote_env(x->docker, state, ws.container, merged, user, &env, &unset,
+	/* ws.container: inspected by workspace_open just now */
+	if (up_remote_env(x->docker, state, ws.container, 1, merged, user, &env, &unset,
 	    cause) != 0)
 		goto out;
 	full_env = agent_exec_env(env, tty, term);

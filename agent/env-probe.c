@@ -486,27 +486,41 @@ int
 env_probe_get(struct docker *d, const char *state_dir, const char *container,
     const char *user, const char *probe_kind, char ***env_out, char **cause)
 {
+	const char *flag;
+	cJSON *info = NULL;
+	int rc;
+
+	*env_out = NULL;
+	if (env_probe_shell_flag(probe_kind != NULL ? probe_kind : "loginInteractiveShell",
+	    &flag) != 0)
+		return error_set(cause, "userEnvProbe: unknown value \"%s\"", probe_kind);
+	if (docker_container_inspect(d, container, &info, cause) != 0)
+		return -1;
+	if (info == NULL)
+		return error_set(cause, "container %s not found", container);
+	rc = env_probe_get_inspected(d, state_dir, info, user, probe_kind, env_out, cause);
+	cJSON_Delete(info);
+	return rc;
+}
+
+int
+env_probe_get_inspected(struct docker *d, const char *state_dir, const cJSON *info,
+    const char *user, const char *probe_kind, char ***env_out, char **cause)
+{
 	const cJSON *id, *started;
 	const char *kind = probe_kind != NULL ? probe_kind : "loginInteractiveShell";
 	const char *flag;
 	char *path = NULL, *wcause = NULL, **env;
-	cJSON *info = NULL;
 	int rc = -1;
 
 	*env_out = NULL;
 	if (env_probe_shell_flag(kind, &flag) != 0)
 		return error_set(cause, "userEnvProbe: unknown value \"%s\"", kind);
-	if (docker_container_inspect(d, container, &info, cause) != 0)
-		return -1;
-	if (info == NULL)
-		return error_set(cause, "container %s not found", container);
 	id = cJSON_GetObjectItemCaseSensitive(info, "Id");
 	started = cJSON_GetObjectItemCaseSensitive(
 	    cJSON_GetObjectItemCaseSensitive(info, "State"), "StartedAt");
-	if (!cJSON_IsString(id) || !cJSON_IsString(started)) {
-		error_set(cause, "container %s: inspect has no Id or State.StartedAt", container);
-		goto out;
-	}
+	if (!cJSON_IsString(id) || !cJSON_IsString(started))
+		return error_set(cause, "container: inspect has no Id or State.StartedAt");
 	path = env_probe_cache_path(state_dir, id->valuestring);
 	env = env_probe_cache_read(path, started->valuestring, user != NULL ? user : "", kind);
 	if (env != NULL) {
@@ -527,7 +541,6 @@ env_probe_get(struct docker *d, const char *state_dir, const char *container,
 	rc = 0;
 out:
 	free(path);
-	cJSON_Delete(info);
 	return rc;
 }
 

@@ -53,6 +53,11 @@ int env_probe_run(struct docker *d, const char *container, const char *user,
  * returned). */
 int env_probe_get(struct docker *d, const char *state_dir, const char *container,
     const char *user, const char *probe_kind, char ***env_out, char **cause);
+/* env_probe_get() for a container whose inspect JSON the caller has just
+ * taken (it must be current: its State.StartedAt keys the cache); saves the
+ * second inspect. */
+int env_probe_get_inspected(struct docker *d, const char *state_dir, const cJSON *info,
+    const char *user, const char *probe_kind, char ***env_out, char **cause);
 /* The cache file of a container (full id); caller frees. */
 char *env_probe_cache_path(const char *state_dir, const char *container_id);
 

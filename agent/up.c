@@ -408,7 +408,8 @@ up_background(struct up_state *s, const struct lifecycle_ctx *ctx,
 
 int
 up_remote_env(struct docker *d, const char *state_dir, const cJSON *container,
-    const cJSON *merged, const char *remote_user, char ***env, char ***unset, char **cause)
+    int current, const cJSON *merged, const char *remote_user, char ***env,
+    char ***unset, char **cause)
 {
 	const cJSON *config = cJSON_GetObjectItemCaseSensitive(container, "Config");
 	const char *id = up_json_string(container, "Id", NULL);
@@ -418,7 +419,9 @@ up_remote_env(struct docker *d, const char *state_dir, const cJSON *container,
 
 	*env = *unset = NULL;
 	container_env = env_from_json(cJSON_GetObjectItemCaseSensitive(config, "Env"));
-	if (env_probe_get(d, state_dir, id, remote_user, probe_kind, &probed, cause) == 0 &&
+	if ((current ? env_probe_get_inspected(d, state_dir, container, remote_user,
+	    probe_kind, &probed, cause) : env_probe_get(d, state_dir, id, remote_user,
+	    probe_kind, &probed, cause)) == 0 &&
 	    env_probe_apply_remote_env(probed, cJSON_GetObjectItemCaseSensitive(merged,
 	    "remoteEnv"), container_env, env, unset, cause) == 0)
 		rc = 0;
@@ -469,7 +472,8 @@ up_lifecycle(struct up_state *s, char **cause)
 	char **env = NULL, **unset = NULL;
 	int rc = -1;
 
-	if (up_remote_env(s->docker, s->state_dir, s->container, s->merged, s->remote_user,
+	/* s->container may predate this up's start: inspect again */
+	if (up_remote_env(s->docker, s->state_dir, s->container, 0, s->merged, s->remote_user,
 	    &env, &unset, cause) != 0)
 		goto out;
 	ctx.docker = s->docker;

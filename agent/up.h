@@ -73,9 +73,11 @@ int up_merged_for_container(const struct config *cfg, const cJSON *container,
 char *up_remote_user(const cJSON *merged, const cJSON *container);
 /* The environment of the remote user's processes: the probed user env
  * (cached per container start in state_dir) with remoteEnv applied; *unset
- * lists variables remoteEnv removes. Free both with env_free(). */
+ * lists variables remoteEnv removes. Free both with env_free(). current:
+ * container is an inspect just taken (its State.StartedAt is this start's);
+ * else the container is inspected again. */
 int up_remote_env(struct docker *d, const char *state_dir, const cJSON *container,
-    const cJSON *merged, const char *remote_user, char ***env, char ***unset,
-    char **cause);
+    int current, const cJSON *merged, const char *remote_user, char ***env,
+    char ***unset, char **cause);
 
 #endif

@@ -606,6 +606,30 @@ TEST(env_probe_is_cached_per_start)
 	s = sh(id, "wc -l < /tmp/n-profile");
 	ASSERT_STR_EQ(s, "3");
 	free(s);
+
+	/* With the caller's own (current) inspect: the same cache entry. */
+	{
+		cJSON *info = NULL;
+
+		if (docker_container_inspect(docker(), id, &info, &cause) != 0 || info == NULL)
+			TEST_FAIL("inspect: %s", cause);
+		if (env_probe_get_inspected(docker(), dir, info, "dev",
+		    "loginInteractiveShell", &env, &cause) != 0)
+			TEST_FAIL("probe: %s", cause);
+		assert_env(env, "RDEV_BASHRC_VAR", "from-bashrc");
+		env_free(env);
+		s = sh(id, "wc -l < /tmp/n-profile");
+		ASSERT_STR_EQ(s, "3");
+		free(s);
+		/* an inspect without State.StartedAt is refused, not cached */
+		cJSON_DeleteItemFromObjectCaseSensitive(info, "State");
+		ASSERT_INT_EQ(env_probe_get_inspected(docker(), dir, info, "dev",
+		    "loginInteractiveShell", &env, &cause), -1);
+		ASSERT_STR_CONTAINS(cause, "StartedAt");
+		free(cause);
+		cause = NULL;
+		cJSON_Delete(info);
+	}
 	unlink(path);
 	free(path);
 	rmdir(dir);
