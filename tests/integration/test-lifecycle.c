@@ -562,74 +562,62 @@ TEST(env_probe_in_busybox)
 	free(id);
 }
 
+/* Probe container id for dev with kind through the cache in dir (with the
+ * given inspect, else env_probe_get's own), check var=value (var NULL: no
+ * check) and that the profile has run `runs` times in all. */
+static void
+probe_and_count(const char *id, const char *dir, const cJSON *info, const char *kind,
+    const char *var, const char *value, const char *runs)
+{
+	char **env = NULL, *cause = NULL, *s;
+
+	if ((info != NULL ? env_probe_get_inspected(docker(), dir, info, "dev", kind, &env,
+	    &cause) : env_probe_get(docker(), dir, id, "dev", kind, &env, &cause)) != 0)
+		TEST_FAIL("probe: %s", cause);
+	if (var != NULL)
+		assert_env(env, var, value);
+	env_free(env);
+	s = sh(id, "wc -l < /tmp/n-profile");
+	ASSERT_STR_EQ(s, runs);
+	free(s);
+}
+
 TEST(env_probe_is_cached_per_start)
 {
 	char dir[] = "/tmp/rdev-test-envprobe.XXXXXX", *id = container_new(DEBIAN, NULL);
-	char *cause = NULL, *s, *path;
+	char *cause = NULL, *path;
 	char **env = NULL;
 	struct stat st;
+	cJSON *info = NULL;
 
 	debian_profiles(id);
 	ASSERT_NOT_NULL(mkdtemp(dir));
-	if (env_probe_get(docker(), dir, id, "dev", "loginShell", &env, &cause) != 0)
-		TEST_FAIL("probe: %s", cause);
-	assert_env(env, "RDEV_PROFILE_VAR", "from-profile");
-	env_free(env);
-	s = sh(id, "wc -l < /tmp/n-profile");
-	ASSERT_STR_EQ(s, "1");
-	free(s);
+	probe_and_count(id, dir, NULL, "loginShell", "RDEV_PROFILE_VAR", "from-profile", "1");
 	path = env_probe_cache_path(dir, id);
 	ASSERT_INT_EQ(stat(path, &st), 0);
 	ASSERT_INT_EQ(st.st_mode & 0777, 0600);
 
 	/* Cached: the profile does not run again. */
-	if (env_probe_get(docker(), dir, id, "dev", "loginShell", &env, &cause) != 0)
-		TEST_FAIL("probe: %s", cause);
-	assert_env(env, "RDEV_PROFILE_VAR", "from-profile");
-	env_free(env);
-	s = sh(id, "wc -l < /tmp/n-profile");
-	ASSERT_STR_EQ(s, "1");
-	free(s);
+	probe_and_count(id, dir, NULL, "loginShell", "RDEV_PROFILE_VAR", "from-profile", "1");
 
 	/* Another user or kind, or a restart, probes again. */
-	if (env_probe_get(docker(), dir, id, "dev", "loginInteractiveShell", &env, &cause) != 0)
-		TEST_FAIL("probe: %s", cause);
-	env_free(env);
-	s = sh(id, "wc -l < /tmp/n-profile");
-	ASSERT_STR_EQ(s, "2");
-	free(s);
+	probe_and_count(id, dir, NULL, "loginInteractiveShell", NULL, NULL, "2");
 	container_restart(id);
-	if (env_probe_get(docker(), dir, id, "dev", "loginInteractiveShell", &env, &cause) != 0)
-		TEST_FAIL("probe: %s", cause);
-	assert_env(env, "RDEV_BASHRC_VAR", "from-bashrc");
-	env_free(env);
-	s = sh(id, "wc -l < /tmp/n-profile");
-	ASSERT_STR_EQ(s, "3");
-	free(s);
+	probe_and_count(id, dir, NULL, "loginInteractiveShell", "RDEV_BASHRC_VAR",
+	    "from-bashrc", "3");
 
 	/* With the caller's own (current) inspect: the same cache entry. */
-	{
-		cJSON *info = NULL;
-
-		if (docker_container_inspect(docker(), id, &info, &cause) != 0 || info == NULL)
-			TEST_FAIL("inspect: %s", cause);
-		if (env_probe_get_inspected(docker(), dir, info, "dev",
-		    "loginInteractiveShell", &env, &cause) != 0)
-			TEST_FAIL("probe: %s", cause);
-		assert_env(env, "RDEV_BASHRC_VAR", "from-bashrc");
-		env_free(env);
-		s = sh(id, "wc -l < /tmp/n-profile");
-		ASSERT_STR_EQ(s, "3");
-		free(s);
-		/* an inspect without State.StartedAt is refused, not cached */
-		cJSON_DeleteItemFromObjectCaseSensitive(info, "State");
-		ASSERT_INT_EQ(env_probe_get_inspected(docker(), dir, info, "dev",
-		    "loginInteractiveShell", &env, &cause), -1);
-		ASSERT_STR_CONTAINS(cause, "StartedAt");
-		free(cause);
-		cause = NULL;
-		cJSON_Delete(info);
-	}
+	if (docker_container_inspect(docker(), id, &info, &cause) != 0 || info == NULL)
+		TEST_FAIL("inspect: %s", cause);
+	probe_and_count(id, dir, info, "loginInteractiveShell", "RDEV_BASHRC_VAR",
+	    "from-bashrc", "3");
+	/* an inspect without State.StartedAt is refused, not cached */
+	cJSON_DeleteItemFromObjectCaseSensitive(info, "State");
+	ASSERT_INT_EQ(env_probe_get_inspected(docker(), dir, info, "dev",
+	    "loginInteractiveShell", &env, &cause), -1);
+	ASSERT_STR_CONTAINS(cause, "StartedAt");
+	free(cause);
+	cJSON_Delete(info);
 	unlink(path);
 	free(path);
 	rmdir(dir);
