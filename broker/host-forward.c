@@ -89,71 +89,83 @@ host_open_forward(struct host_session *h, const char *address, int port, int fro
 	return NULL;
 }
 
-/* Open the channel for a connection accepted on f; *relayed says whether it
- * goes through the relay (its header is still to be sent). NULL if it cannot
- * be opened. */
-static ssh_channel
-host_forward_channel(struct host_session *h, struct host_forward *f, int *relayed)
+/* The direct-tcpip open of l's channel, sent or (again) asked about without
+ * waiting: SSH_OK open, SSH_AGAIN not answered yet, SSH_ERROR refused or
+ * not sent. */
+static int
+host_open_nowait(struct host_session *h, struct host_link *l)
 {
+	ssh_session ss = rdev_ssh_session(h->ssh);
+	int rc;
+
+	ssh_set_blocking(ss, 0);
+	rc = ssh_channel_open_forward(l->ch, l->open_address, l->open_port, "127.0.0.1",
+	    l->fwd != NULL ? l->fwd->local_port : 0);
+	ssh_set_blocking(ss, 1);
+	return rc;
+}
+
+/* Send the open of a channel for l: to the container address itself
+ * (direct) or to the relay / the service. 0, or -1 when it cannot be sent
+ * (the agent gave no target). */
+static int
+host_forward_open_start(struct host_session *h, struct host_link *l, int direct)
+{
+	struct host_forward *f = l->fwd;
 	ssh_channel ch;
 	char *cause = NULL;
-	int attempt;
 
-	*relayed = 0;
-	for (attempt = 0; attempt < 2; attempt++) {
-		if (!f->have_target) {
-			if (host_forward_resolve(h, f, &cause) != 0) {
-				log_warn("forward %d: %s", f->local_port, cause);
-				free(cause);
-				return NULL;
-			}
-			f->direct_retry_ms = 0;
+	if (!f->have_target) {
+		if (host_forward_resolve(h, f, &cause) != 0) {
+			log_warn("forward %d: %s", f->local_port, cause);
+			free(cause);
+			return -1;
 		}
-		if (f->service == NULL && clock_now_ms() >= f->direct_retry_ms) {
-			if ((ch = host_open_forward(h, f->address, f->port, f->local_port)) !=
-			    NULL) {
-				f->direct++;
-				return ch;
-			}
-			/* Not listening there (127.0.0.1 only, or not yet): the relay. */
-			f->direct_retry_ms = clock_now_ms() + HOST_DIRECT_RETRY_MS;
-		}
-		if ((ch = host_open_forward(h, f->address, f->target_port, f->local_port)) !=
-		    NULL) {
-			if (f->service == NULL) {
-				*relayed = 1;
-				f->relayed++;
-			} else
-				f->direct++;
-			return ch;
-		}
-		log_info("%s: forward %d: cannot reach %s:%d (%s)%s", h->label,
-		    f->local_port, f->address, f->target_port,
-		    ssh_get_error(rdev_ssh_session(h->ssh)), attempt == 0 ?
-		    "; asking the agent again" : "");
-		f->have_target = 0;  /* container restarted, relay gone: ask again */
+		f->direct_retry_ms = 0;
 	}
-	return NULL;
+	if ((ch = ssh_channel_new(rdev_ssh_session(h->ssh))) == NULL)
+		return -1;
+	host_link_attach(l, ch);
+	free(l->open_address);
+	l->open_address = xstrdup(f->address);
+	l->open_port = direct ? f->port : f->target_port;
+	l->open_direct = direct;
+	l->opening = 1;
+	/* Answered already (open, or refused: then the next way is tried) or
+	 * not: host_forward_open_progress takes it from here. */
+	if (host_open_nowait(h, l) != SSH_AGAIN)
+		host_forward_open_progress(h, l);
+	return 0;
+}
+
+/* Open l's channel the way f's connections go now: direct when due (a
+ * server on the container address), else the relay (or the service). */
+static int
+host_forward_open_next(struct host_session *h, struct host_link *l)
+{
+	struct host_forward *f = l->fwd;
+
+	return host_forward_open_start(h, l, f->service == NULL &&
+	    clock_now_ms() >= f->direct_retry_ms);
 }
 
 void
-host_forward_accept(struct host_session *h, struct host_forward *f, int lfd,
-    int connected)
+host_forward_open_progress(struct host_session *h, struct host_link *l)
 {
-	struct host_link *l;
-	ssh_channel ch;
-	int fd, one = 1, relayed;
+	struct host_forward *f = l->fwd;
+	int rc = host_open_nowait(h, l);
 
-	while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-		if (!connected || (ch = host_forward_channel(h, f, &relayed)) == NULL) {
-			/* A closed connection, not a hang, while the host is away. */
-			close(fd);
-			continue;
+	if (rc == SSH_AGAIN)
+		return;
+	l->opening = 0;
+	if (rc == SSH_OK) {
+		if (l->dead || f == NULL)
+			return;  /* dropped meanwhile: closed with the link */
+		if (l->open_direct || f->service != NULL) {
+			f->direct++;
+			return;
 		}
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-		l = host_link_new(h, fd, ch, HOST_FORWARD_BUFFER);
-		l->fwd = f;
-		if (relayed) {
+		{
 			unsigned char hdr[8 + 32 + 3];
 
 			memcpy(hdr, HOST_RELAY_MAGIC, 8);
@@ -162,10 +174,54 @@ host_forward_accept(struct host_session *h, struct host_forward *f, int lfd,
 			hdr[41] = (unsigned char)(f->port >> 8);
 			hdr[42] = (unsigned char)(f->port & 0xff);
 			buf_append(l->to_ch, hdr, sizeof hdr);
-			l->relay_wait = 1;
 		}
+		l->relay_wait = 1;
+		f->relayed++;
+		return;
+	}
+	host_link_detach(l);
+	if (l->dead || f == NULL)
+		return;
+	if (l->open_direct) {
+		/* Not listening there (127.0.0.1 only, or not yet): the relay. */
+		f->direct_retry_ms = clock_now_ms() + HOST_DIRECT_RETRY_MS;
+		if (host_forward_open_start(h, l, 0) == 0)
+			return;
+	} else {
+		log_info("%s: forward %d: cannot reach %s:%d (%s)%s", h->label,
+		    f->local_port, l->open_address, l->open_port,
+		    ssh_get_error(rdev_ssh_session(h->ssh)), l->open_retried ? "" :
+		    "; asking the agent again");
+		f->have_target = 0;  /* container restarted, relay gone: ask again */
+		if (!l->open_retried) {
+			l->open_retried = 1;
+			if (host_forward_open_next(h, l) == 0)
+				return;
+		}
+	}
+	l->dead = 1;  /* the client sees its connection closed */
+}
+
+void
+host_forward_accept(struct host_session *h, struct host_forward *f, int lfd,
+    int connected)
+{
+	struct host_link *l;
+	int fd, one = 1;
+
+	while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+		if (!connected) {
+			/* A closed connection, not a hang, while the host is away. */
+			close(fd);
+			continue;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+		l = host_link_new(h, fd, NULL, HOST_FORWARD_BUFFER);
+		l->fwd = f;
 		f->connections++;
 		f->active++;
+		if (host_forward_open_next(h, l) != 0)
+			l->dead = 1;
 	}
 }
 
@@ -199,8 +255,14 @@ host_forward_reap(struct host_session *h)
 	if (!any)
 		return;
 	for (l = h->links; l != NULL; l = l->next) {
-		if (l->fwd != NULL && l->fwd->gone)
+		if (l->fwd != NULL && l->fwd->gone) {
 			l->dead = 1;
+			if (l->opening) {
+				/* it outlives f until its open is answered */
+				l->fwd->active--;
+				l->fwd = NULL;
+			}
+		}
 	}
 	host_drop_dead_links(h);
 	pthread_mutex_lock(&h->lock);

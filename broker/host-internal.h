@@ -90,6 +90,13 @@ struct host_link {
 	int cli_shut;        /* forward: we shut the client's write side */
 	int ch_shut;         /* forward: we sent EOF on the channel */
 	int ch_eof;          /* all of the channel's data is in to_cli */
+	/* forward: the channel's open is sent and its answer not in yet (the
+	 * host thread does not wait for it); nothing moves until it is. */
+	int opening;
+	int open_direct;     /* the open goes to the container address itself */
+	int open_retried;    /* the agent was asked again after a failed open */
+	char *open_address;  /* where the open goes (the call is repeated) */
+	int open_port;
 	int dead;            /* drop at the end of this round */
 	struct host_link *next;
 };
@@ -155,11 +162,16 @@ const char *host_json_str(const cJSON *o, const char *name);
 /* Open a `rdev-agent serve` channel for the client of j and answer its
  * request; j is consumed (its fd goes to the new link, or is closed). */
 void host_link_open(struct host_session *h, struct host_job *j);
-/* A new link for client fd on channel ch (just opened: its callbacks are set
- * here, and what came with the open is pulled), at the head of h's list;
- * owns fd and ch from now on. Borrowed. */
+/* A new link for client fd on channel ch (NULL: none yet, see
+ * host_link_attach), at the head of h's list; owns fd and ch from now on.
+ * Borrowed. */
 struct host_link *host_link_new(struct host_session *h, int fd, ssh_channel ch,
     size_t cap);
+/* Give l channel ch (opened, or being opened): its callbacks are set here,
+ * and what came with the open is pulled. */
+void host_link_attach(struct host_link *l, ssh_channel ch);
+/* Drop l's channel (its callbacks first). */
+void host_link_detach(struct host_link *l);
 /* Move bytes between the client, the link's buffers and the channel; calls
  * into libssh only when there is something to move. */
 void host_link_pump(struct host_session *h, struct host_link *l);
@@ -169,9 +181,10 @@ void host_link_read_client(struct host_link *l);
 void host_drop_dead_links(struct host_session *h);
 /* Close and free every link. */
 void host_close_all_links(struct host_session *h);
-/* Set h->kicked when a link's data waited for window and now has some (a
- * window adjust has no callback). */
-void host_links_check_windows(struct host_session *h);
+/* Set h->kicked for work that libssh took in with no callback (a window
+ * adjust for a link whose data waited for one, the answer to an open while
+ * serving another link); returns how many links are still opening. */
+int host_links_check(struct host_session *h);
 
 /* host-agent.c */
 /* Run one request on a new `rdev-agent serve` channel and wait for its
@@ -186,10 +199,14 @@ int host_forward_resolve(struct host_session *h, struct host_forward *f, char **
 /* A direct-tcpip channel to address:port (the caller's to free), or NULL. */
 ssh_channel host_open_forward(struct host_session *h, const char *address, int port,
     int from_port);
-/* Take the connections waiting on listener lfd of f: linked when connected,
- * else closed at once. */
+/* Take the connections waiting on listener lfd of f: linked (their channels'
+ * opens sent, not waited for) when connected, else closed at once. */
 void host_forward_accept(struct host_session *h, struct host_forward *f, int lfd,
     int connected);
+/* Take the answer to an opening link's channel open if it has come: the
+ * link then moves data, or its next way is tried (the relay after a refused
+ * direct open), or it is marked dead. */
+void host_forward_open_progress(struct host_session *h, struct host_link *l);
 /* Close f's listeners and free it. */
 void host_forward_free(struct host_forward *f);
 /* f as JSON for status and forward answers; the caller's to cJSON_Delete. */

@@ -15,25 +15,33 @@
 #include "log.h"
 #include "xmalloc.h"
 
+void
+host_link_detach(struct host_link *l)
+{
+	if (l->ch == NULL)
+		return;
+	/* libssh keeps a freed channel until the peer's close comes, and would
+	 * still run its callbacks on l. */
+	ssh_remove_channel_callbacks(l->ch, &l->cb);
+	if (ssh_channel_is_open(l->ch)) {
+		ssh_channel_send_eof(l->ch);
+		ssh_channel_close(l->ch);
+	}
+	ssh_channel_free(l->ch);
+	l->ch = NULL;
+}
+
 static void
 host_link_free(struct host_link *l)
 {
 	if (l->fwd != NULL)
 		l->fwd->active--;
-	if (l->ch != NULL) {
-		/* libssh keeps a freed channel until the peer's close comes, and
-		 * would still run its callbacks on l. */
-		ssh_remove_channel_callbacks(l->ch, &l->cb);
-		if (ssh_channel_is_open(l->ch)) {
-			ssh_channel_send_eof(l->ch);
-			ssh_channel_close(l->ch);
-		}
-		ssh_channel_free(l->ch);
-	}
+	host_link_detach(l);
 	if (l->fd >= 0)
 		close(l->fd);
 	buf_free(l->to_ch);
 	buf_free(l->to_cli);
+	free(l->open_address);
 	free(l);
 }
 
@@ -108,24 +116,31 @@ host_link_new(struct host_session *h, int fd, ssh_channel ch, size_t cap)
 	struct host_link *l = xcalloc(1, sizeof *l);
 
 	l->fd = fd;
-	l->ch = ch;
 	l->h = h;
 	l->to_ch = buf_new();
 	l->to_cli = buf_new();
 	l->cap = cap;
-	/* Data that came with the open is in libssh's buffer, not seen by a
-	 * callback: pull it. */
-	l->backlog = 1;
 	ssh_callbacks_init(&l->cb);
 	l->cb.userdata = l;
 	l->cb.channel_data_function = host_link_on_data;
 	l->cb.channel_eof_function = host_link_on_eof;
 	l->cb.channel_close_function = host_link_on_eof;
-	ssh_set_channel_callbacks(ch, &l->cb);
+	if (ch != NULL)
+		host_link_attach(l, ch);
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	l->next = h->links;
 	h->links = l;
 	return l;
+}
+
+void
+host_link_attach(struct host_link *l, ssh_channel ch)
+{
+	l->ch = ch;
+	/* Data that came with the open is in libssh's buffer, not seen by a
+	 * callback: pull it. */
+	l->backlog = 1;
+	ssh_set_channel_callbacks(ch, &l->cb);
 }
 
 /* Open a `rdev-agent serve` channel for a client and answer its request. */
@@ -182,6 +197,8 @@ host_link_pump(struct host_session *h, struct host_link *l)
 	size_t len, room;
 	int n;
 
+	if (l->opening || l->ch == NULL)
+		return;  /* nothing moves before the channel is open */
 	/* client -> channel, as far as the peer's window allows */
 	while ((len = buf_len(l->to_ch)) > 0 && !l->dead) {
 		win = ssh_channel_window_size(l->ch);
@@ -294,7 +311,15 @@ host_drop_dead_links(struct host_session *h)
 	struct host_link **lp = &h->links, *l;
 
 	while ((l = *lp) != NULL) {
-		if (l->dead) {
+		if (l->dead && l->opening) {
+			/* An open cannot be taken back: the link goes once its answer
+			 * is in (then its channel is closed); the client goes now. */
+			if (l->fd >= 0) {
+				close(l->fd);
+				l->fd = -1;
+			}
+			lp = &l->next;
+		} else if (l->dead) {
 			*lp = l->next;
 			host_link_free(l);
 		} else
@@ -307,18 +332,29 @@ host_close_all_links(struct host_session *h)
 {
 	struct host_link *l;
 
-	for (l = h->links; l != NULL; l = l->next)
+	for (l = h->links; l != NULL; l = l->next) {
 		l->dead = 1;
+		l->opening = 0;  /* the session goes too */
+	}
 	host_drop_dead_links(h);
 }
 
-/* A window adjust read inside a later link's libssh call has no callback:
- * a link whose data waited for window and now has some is work to do. */
-void
-host_links_check_windows(struct host_session *h)
+/* What libssh read inside a later link's call, with no callback for it: a
+ * window adjust for a link whose data waited for one, the answer to an
+ * open. Sets h->kicked for such work; the number of links still opening. */
+int
+host_links_check(struct host_session *h)
 {
-	for (struct host_link *l = h->links; l != NULL && !h->kicked; l = l->next) {
-		if (buf_len(l->to_ch) > 0 && ssh_channel_window_size(l->ch) > 0)
+	int opening = 0;
+
+	for (struct host_link *l = h->links; l != NULL; l = l->next) {
+		if (l->opening) {
+			opening++;
+			if (ssh_channel_is_open(l->ch))
+				h->kicked = 1;
+		} else if (l->ch != NULL && buf_len(l->to_ch) > 0 &&
+		    ssh_channel_window_size(l->ch) > 0)
 			h->kicked = 1;
 	}
+	return opening;
 }

@@ -24,6 +24,9 @@
 #include "xmalloc.h"
 
 #define HOST_DRAIN_ROUNDS 64  /* socket reads (4 KiB each, libssh) per wake */
+/* Longest wait while a channel open is unanswered: a refusal that libssh
+ * read inside another call shows nowhere else. */
+#define HOST_OPEN_POLL_MS 5
 
 char *
 host_session_key(const struct ssh_target_opts *o)
@@ -326,6 +329,7 @@ host_serve(struct host_session *h)
 	struct host_job *jobs, *next;
 	struct host_forward **fwd_of = NULL;
 	size_t n, cap = 0, i, nlinks;
+	int opening = 0;
 	enum host_end end = HOST_END_STOP;
 	char *cause = NULL;
 	ssh_event ev = ssh_event_new();
@@ -351,11 +355,15 @@ host_serve(struct host_session *h)
 			host_run_job(h, jobs);
 		}
 		h->kicked = 0;
+		for (l = h->links; l != NULL; l = l->next) {
+			if (l->opening)
+				host_forward_open_progress(h, l);
+		}
 		for (l = h->links; l != NULL; l = l->next)
 			host_link_pump(h, l);
 		host_drop_dead_links(h);
-		host_links_check_windows(h);
 		host_auto_tick(h);
+		opening = host_links_check(h);
 		if (host_maybe_end_idle(h)) {
 			log_info("%s: idle for %d s, closing", h->label, h->idle_timeout_s);
 			end = HOST_END_IDLE;
@@ -397,7 +405,8 @@ host_serve(struct host_session *h)
 		i = 2;
 		for (l = h->links; l != NULL; l = l->next, i++) {
 			byidx[i] = l;
-			pfd[i] = (struct pollfd){ .fd = l->fd, .events =
+			/* an opening link's client waits (even its hang-up) */
+			pfd[i] = (struct pollfd){ .fd = l->opening ? -1 : l->fd, .events =
 			    (!l->cli_eof && buf_len(l->to_ch) < l->cap ? POLLIN : 0) |
 			    (l->cli_blocked ? POLLOUT : 0) };
 		}
@@ -405,7 +414,8 @@ host_serve(struct host_session *h)
 		/* Channel data reaches the links through callbacks, in whatever
 		 * libssh call reads it; one that ran since the pump means work
 		 * before any wait. */
-		if (poll(pfd, n, h->kicked ? 0 : 1000) < 0 && errno != EINTR) {
+		if (poll(pfd, n, h->kicked ? 0 : opening > 0 ? HOST_OPEN_POLL_MS : 1000) < 0 &&
+		    errno != EINTR) {
 			log_error("poll: %s", strerror(errno));
 			break;
 		}

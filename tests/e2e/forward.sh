@@ -174,6 +174,30 @@ check "forward --list shows the forwards" sh -c \
 check "broker status lists them" sh -c \
 	"'$RDEV_BIN_DIR/rdev-broker' status --json | jq -e '.forwards | length >= 3' >/dev/null"
 
+# --- an unanswered channel open holds up nothing else -------------------------
+# SYNs to p_hang at the container's address are dropped, so sshd's connect
+# for a connection to that forward (the answer to the broker's channel open)
+# hangs for minutes; the broker does not wait for it.
+p_hang=$((base + 8))
+cpid=$(docker inspect -f '{{.State.Pid}}' "$cid")
+cip=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$cid")
+nsenter -t "$cpid" -n iptables -I INPUT -d "$cip" -p tcp --dport "$p_hang" -j DROP ||
+	fail "cannot add a DROP rule in the container's network namespace"
+rdev forward "$name:~/ws" "$p_hang" 2>/dev/null || fail "forward $p_hang"
+python3 -c "import socket,sys,time; s=socket.create_connection(('127.0.0.1', int(sys.argv[1]))); time.sleep(60)" "$p_hang" &
+hang_pid=$!
+eventually "the broker took the hanging connection" sh -c \
+	"'$RDEV_BIN_DIR/rdev' forward --list --json | jq -e 'map(select(.local == $p_hang))[0].active == 1' >/dev/null"
+check_eq "meanwhile another forward answers" \
+	"$(curl -sf -m 10 "http://127.0.0.1:$p_any/blob" | sha256sum | cut -d' ' -f1)" "$want"
+check_eq "and a new connection to the hanging one's forward waits, not fails" \
+	"$(curl -s -m 2 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$p_hang/" || true)" "000"
+kill "$hang_pid" 2>/dev/null; wait "$hang_pid" 2>/dev/null || true
+rdev forward "$name:~/ws" --stop "$p_hang" 2>/dev/null || fail "forward --stop $p_hang"
+nsenter -t "$cpid" -n iptables -D INPUT -d "$cip" -p tcp --dport "$p_hang" -j DROP
+check_eq "a forward stopped while its opens hang: the broker carries on" \
+	"$(curl -sf -m 10 "http://127.0.0.1:$p_any/blob" | sha256sum | cut -d' ' -f1)" "$want"
+
 # --- sshd killed and back --------------------------------------------------------
 # The listener, and the per-connection sshd (and everything else) of the
 # host's user: the broker's connection breaks as if the host went down.
