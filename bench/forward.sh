@@ -189,7 +189,7 @@ wait_tcp "$cip:$p_echo"
 paths=(raw ssh ssh-gcm rdev rdev-gcm rdev-chacha rdev-relay)
 declare -A ax ae # path -> address of the transfer server, of the echo server
 ax[raw]=$cip:$p_xfer ae[raw]=$cip:$p_echo
-base=$((30000 + ($$ % 1000) * 16))
+base=$((10000 + ($$ % 1000) * 16)) # below the ephemeral range (32768 up)
 port_free() { ! ss -Htln "sport = :$1" | grep -q .; }
 # Set variable $1 to the next free local port from $base on.
 next_port() {

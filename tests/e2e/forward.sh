@@ -17,7 +17,16 @@ rig_remote_host f
 client=$RDEV_SOURCE_DIR/tests/e2e/forward_client.py
 
 # Ports: a base unlikely to be in use, different per test process.
-base=$((20000 + ($$ % 2000) * 10))
+# Below the ephemeral range (32768 up), where an outgoing connection may hold
+# one at any time; and all ten free now (the forwards must get these ports).
+base=$((20000 + ($$ % 1200) * 10))
+ports_free() {
+	local p
+	for p in $(seq "$1" $(($1 + 9))); do
+		! ss -Hatn "sport = :$p" | grep -q . || return 1
+	done
+}
+while ! ports_free "$base"; do base=$((base + 10)); done
 p_lo=$base p_any=$((base + 1)) p_echo=$((base + 2)) p_busy=$((base + 3))
 p_auto=$((base + 6)) p_ign=$((base + 7))
 
@@ -82,6 +91,8 @@ docker exec -i "$cid" sh -c 'cat > /tmp/echo-server.pl' <"$RDEV_SOURCE_DIR/tests
 docker exec -d "$cid" perl /tmp/echo-server.pl "$p_echo" 127.0.0.1
 check "up's JSON result is the reference's (the ports it brought are not printed)" \
 	jq -e 'has("ports") | not' "$TEST_TMP/up.out"
+check "each forwardPorts entry got its own number as the local port" sh -c \
+	"'$RDEV_BIN_DIR/rdev' forward --list --json | jq -e '[.[] | select(.port == $p_lo or .port == $p_any or .port == $p_echo) | select(.local == .port)] | length == 3' >/dev/null"
 check "up prints the forward table with the label" \
 	grep -q "localhost:$p_lo .*container port $p_lo (loopback-only)" "$TEST_TMP/up.err"
 want=$(docker exec "$cid" sha256sum /www/blob | cut -d' ' -f1)
