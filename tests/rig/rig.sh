@@ -136,12 +136,14 @@ rig_keys() {
 		ssh-keygen -q -t ed25519 -N '' -C rdev-rig -f "$RUN_DIR/keys/id_ed25519"
 }
 
-port_in_use() { ss -Htln "sport = :$1" 2>/dev/null | grep -q .; }
+# Any socket on the port (a connection's local port blocks a bind too).
+port_in_use() { ss -Hatn "sport = :$1" 2>/dev/null | grep -q .; }
 
+# Below the ephemeral range (32768 up), where outgoing connections come and go.
 free_port() {
 	local p
 	for _ in $(seq 1 200); do
-		p=$((20000 + RANDOM % 20000))
+		p=$((20000 + RANDOM % 12000))
 		port_in_use "$p" || { echo "$p"; return 0; }
 	done
 	die "no free port found"
