@@ -181,9 +181,10 @@ void host_link_read_client(struct host_link *l);
 void host_drop_dead_links(struct host_session *h);
 /* Close and free every link. */
 void host_close_all_links(struct host_session *h);
-/* Set h->kicked for work that libssh took in with no callback (a window
- * adjust for a link whose data waited for one, the answer to an open while
- * serving another link); returns how many links are still opening. */
+/* Set h->kicked for work left with no event to wake the thread: a window
+ * adjust for a link whose data waited for one, the answer to an open read
+ * while serving another link, data kept in libssh for want of room that now
+ * has room. Returns how many links are still opening. */
 int host_links_check(struct host_session *h);
 
 /* host-agent.c */

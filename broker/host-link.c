@@ -359,6 +359,11 @@ host_links_check(struct host_session *h)
 		} else if (l->ch != NULL && buf_len(l->to_ch) > 0 &&
 		    ssh_channel_window_size(l->ch) > 0)
 			h->kicked = 1;
+		else if (l->ch != NULL && !l->dead && l->backlog &&
+		    buf_len(l->to_cli) < l->cap)
+			/* libssh holds data and the client took what we had (or a
+			 * callback left some): pull it now, not at the next wake-up */
+			h->kicked = 1;
 	}
 	return opening;
 }

@@ -112,6 +112,14 @@ check_eq "the 0.0.0.0 server's connections went direct" \
 check_eq "the 127.0.0.1 server's went through the relay" \
 	"$(fwd_count "$p_lo" direct)/$(fwd_count "$p_lo" relayed)" "0/2"
 
+# A client that reads slower than the data comes (the link's buffer fills and
+# libssh keeps the rest): no stalls waiting for a wake-up (5 MB at 10 MB/s).
+start=$(date +%s%N)
+check_eq "a rate-limited reader gets it all" \
+	"$(curl -sf --limit-rate 10M "http://127.0.0.1:$p_lo/blob" | sha256sum | cut -d' ' -f1)" "$want"
+ms=$((($(date +%s%N) - start) / 1000000))
+check "and without stalls (${ms} ms; 500 at that rate, 2,000 with the 1 s stalls)" test "$ms" -lt 1500
+
 # --- conflicts ----------------------------------------------------------------
 python3 -c "import socket,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1', $p_busy)); s.listen(); time.sleep(600)" &
 busy_pid=$!
