@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -383,12 +384,17 @@ up_background(struct up_state *s, const struct lifecycle_ctx *ctx,
 	    "(see `rdev logs`): %s", lifecycle_pending_step(pending, 0));
 	pid = fork();
 	if (pid != 0) {
+		/* Once the child is gone the grandchild is in its own session:
+		 * whatever then signals our process group (a cancelled op, the
+		 * client gone right after the result) does not reach it. */
+		if (pid > 0)
+			waitpid(pid, NULL, 0);
 		free(path);
 		return; /* parent (or fork failure: steps run on the next up) */
 	}
+	setsid();
 	if (fork() != 0)
 		_exit(0); /* the grandchild is reparented: no zombie for our caller */
-	setsid();
 	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
 		dup2(fd, 0);
 		dup2(fd, 1);
