@@ -3,7 +3,7 @@
 #   . "$RDEV_SOURCE_DIR/tests/rig/lib.sh"
 #   rig_require_docker              # fails the test (not skip) if Docker is unusable
 #   cfg=$(rig_host NAME [--netns])  # an sshd host, stopped when the test exits
-#   rig_remote_host PREFIX          # a host for remote targets (below)
+#   rig_remote_host PREFIX [OPTS]   # a host for remote targets (below; OPTS: rig.sh host-start's)
 #   rdev ARGS...                    # the built client ($RDEV_BIN_DIR/rdev)
 #   check "what" CMD...             # run CMD; fail the test with "what" if it fails
 #   finish                          # prints "N passed, 0 failed"; exits 0
@@ -71,7 +71,8 @@ rig_host() {
 # on_host CMD runs CMD there; broker ARGS runs rdev-broker.
 rig_remote_host() {
 	name=$(rig_host_name "$1")
-	cfg=$(rig_host "$name")
+	shift
+	cfg=$(rig_host "$name" "$@")
 	hdir=$(dirname "$cfg")
 	home=$(on_host 'echo $HOME')
 	export RDEV_RUNTIME_DIR=$TEST_TMP/rt RDEV_SSH_CONFIG=$cfg

@@ -7,8 +7,13 @@
 #   rig.sh docker              start dockerd unless one answers; wait for `docker info`
 #   rig.sh images              build the local base images (cached)
 #   rig.sh devcontainer-cli    install the pinned @devcontainers/cli (cached)
-#   rig.sh host-start NAME [--netns]
-#                              start an sshd "host" NAME; prints its ssh config path
+#   rig.sh host-start NAME [--netns] [--slow-bashrc] [--no-sftp] [--max-sessions N]
+#                              start an sshd "host" NAME; prints its ssh config path.
+#                              Its user's ~/.bashrc appends a line to ~/.rdev-shells
+#                              each time a shell reads it (so tests count the login
+#                              shells sshd started); --slow-bashrc also sleeps 0.3 s
+#                              there (as pyenv/nvm/conda init do); --no-sftp: no sftp
+#                              subsystem; --max-sessions: sshd's MaxSessions (100)
 #   rig.sh host-stop NAME      stop that host (and its network namespace)
 #   rig.sh host-link NAME up|down
 #                              cut or restore a --netns host's network link
@@ -162,8 +167,18 @@ netns_index() {
 }
 
 rig_host_start() {
-	local name=${1:?host name} netns=0
-	[ "${2:-}" = --netns ] && netns=1
+	local name=${1:?host name} netns=0 slow_rc=0 sftp=1 max_sessions=100
+	shift
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--netns) netns=1 ;;
+		--slow-bashrc) slow_rc=1 ;;
+		--no-sftp) sftp=0 ;;
+		--max-sessions) max_sessions=${2:?--max-sessions N}; shift ;;
+		*) die "host-start: unknown option $1" ;;
+		esac
+		shift
+	done
 	valid_name "$name"
 	local hdir=$RUN_DIR/hosts/$name user=rdev-$name
 	[ ! -e "$hdir/sshd.pid" ] || die "host $name is already running (rig.sh host-stop $name)"
@@ -174,7 +189,12 @@ rig_host_start() {
 		useradd -M -d "$hdir/home" -s /bin/bash -G docker "$user"
 	fi
 	usermod -d "$hdir/home" -p '*' "$user" # '*': no password, but not "locked"
-	chown "$user:" "$hdir/home"
+	# Debian's bash reads ~/.bashrc for every command sshd runs: count them.
+	{
+		echo 'echo "$$ $(date +%s.%N)" >>"$HOME/.rdev-shells"'
+		[ $slow_rc -eq 0 ] || echo 'sleep 0.3'
+	} >"$hdir/home/.bashrc"
+	chown "$user:" "$hdir/home" "$hdir/home/.bashrc"
 	chmod 755 "$hdir/home"
 	[ -s "$hdir/ssh_host_ed25519_key" ] ||
 		ssh-keygen -q -t ed25519 -N '' -C "rig-$name" -f "$hdir/ssh_host_ed25519_key"
@@ -217,11 +237,11 @@ rig_host_start() {
 	AllowTcpForwarding yes
 	AllowStreamLocalForwarding yes
 	ClientAliveInterval 5
-	MaxSessions 100
+	MaxSessions $max_sessions
 	MaxStartups 100
 	LogLevel VERBOSE
-	Subsystem sftp internal-sftp
 	EOF
+	[ $sftp -eq 0 ] || echo "Subsystem sftp internal-sftp" >>"$hdir/sshd_config"
 	"${exec_prefix[@]}" /usr/sbin/sshd -D -e -f "$hdir/sshd_config" >"$hdir/sshd.log" 2>&1 &
 	echo $! >"$hdir/sshd.pid"
 	echo "$addr" >"$hdir/addr"
