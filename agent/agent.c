@@ -39,10 +39,15 @@ static const struct cmd_entry agent_commands[] = {
 	{ "ls", "[--json]", "list the dev containers on this host", NULL, agent_ls_exec },
 	{ "logs", "[PATH] [--config FILE] [-f | --json]",
 	  "show the background lifecycle log of the dev container", NULL, agent_logs_exec },
-	{ "serve", "", "speak the rdev protocol on stdin/stdout (used by the broker)",
+	{ "serve", "[--listen ID]", "speak the rdev protocol (used by the broker)",
 	  "Sends HELLO, then answers requests (version, info, read-configuration,\n"
 	  "up, stop, down, ls, logs, exec) until stdin ends; see docs/PROTOCOL.md.\n"
-	  "Meant to run over an SSH exec channel: ssh HOST rdev-agent serve.\n",
+	  "Meant to run over an SSH exec channel: ssh HOST rdev-agent serve.\n"
+	  "\n"
+	  "--listen ID: be the host's long-lived agent instead: listen on the unix\n"
+	  "socket ~/.rdev/run/agent-ID.sock (ID: 8-32 hex digits), serve each\n"
+	  "connection as above, say where on stdout, and stop listening when stdin\n"
+	  "ends.\n",
 	  serve_cmd },
 	{ "info", "", "print this host's capacity and environments as JSON", NULL, NULL },
 };

@@ -30,6 +30,7 @@
 #include "log.h"
 #include "proto.h"
 #include "relay-install.h"
+#include "serve-listen.h"
 #include "xmalloc.h"
 
 #define SERVE_SOFTWARE "rdev-agent " RDEV_VERSION
@@ -99,6 +100,16 @@ serve_on_sigchld(int sig)
 		/* full: a wake-up is already pending */
 	}
 	errno = saved;
+}
+
+/* SIGTERM came (serve_opts.end_on_term): end as when the peer goes. */
+static volatile sig_atomic_t serve_terminated;
+
+static void
+serve_on_sigterm(int sig)
+{
+	serve_terminated = 1;
+	serve_on_sigchld(sig);
 }
 
 static void
@@ -1262,7 +1273,7 @@ serve_run(const struct serve_opts *opts)
 {
 	struct serve s;
 	struct serve_worker *w;
-	struct sigaction sa, old_sa;
+	struct sigaction sa, old_sa, old_term;
 	struct pollfd *pfd = NULL;
 	size_t npfd, i, busy;
 	int timeout, in_flags = fcntl(opts->in_fd, F_GETFL), out_flags = fcntl(opts->out_fd, F_GETFL);
@@ -1281,6 +1292,11 @@ serve_run(const struct serve_opts *opts)
 	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGCHLD, &sa, &old_sa);
+	serve_terminated = 0;
+	if (opts->end_on_term) {
+		sa.sa_handler = serve_on_sigterm;
+		sigaction(SIGTERM, &sa, &old_term);
+	}
 	serve_set_nonblock(opts->in_fd);
 	serve_set_nonblock(opts->out_fd);
 
@@ -1288,7 +1304,7 @@ serve_run(const struct serve_opts *opts)
 	serve_queue_json(s.out, PROTO_HELLO, 0, hello);
 	cJSON_Delete(hello);
 
-	while (!s.in_eof && !s.fatal) {
+	while (!s.in_eof && !s.fatal && !serve_terminated) {
 		npfd = 0;
 		TAILQ_FOREACH(w, &s.workers, entry)
 			npfd++;
@@ -1345,6 +1361,8 @@ serve_run(const struct serve_opts *opts)
 
 	serve_end_workers(&s);
 	sigaction(SIGCHLD, &old_sa, NULL);
+	if (opts->end_on_term)
+		sigaction(SIGTERM, &old_term, NULL);
 	close(serve_sigpipe[0]);
 	close(serve_sigpipe[1]);
 	serve_sigpipe[0] = serve_sigpipe[1] = -1;
@@ -1359,8 +1377,10 @@ serve_run(const struct serve_opts *opts)
 int
 serve_cmd(int argc, char **argv)
 {
-	struct serve_opts o = { 0, 1, "/proc/self/exe" };
+	struct serve_opts o = { 0, 1, "/proc/self/exe", 0 };
 
+	if (argc == 3 && strcmp(argv[1], "--listen") == 0)
+		return serve_listen_run(argv[2]);
 	if (argc > 1) {
 		fprintf(stderr, "rdev-agent: serve: unexpected argument %s\n", argv[1]);
 		return CMD_EXIT_USAGE;

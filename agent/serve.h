@@ -15,6 +15,8 @@ struct serve_opts {
 	int in_fd;        /* frames from the peer (may equal out_fd: a socket) */
 	int out_fd;       /* frames to the peer */
 	const char *self; /* this program, run as `self read-configuration` */
+	int end_on_term;  /* SIGTERM ends the serve as the peer's going does
+			     (a child of serve --listen whose agent died) */
 };
 
 /* Serve one peer until it goes away (end of in_fd: exit code 0) or breaks
@@ -26,7 +28,8 @@ struct serve_opts {
  * Installs a SIGCHLD handler while it runs; expects SIGPIPE to be ignored. */
 int serve_run(const struct serve_opts *opts);
 
-/* The "serve" command: serve_run() on stdin/stdout. */
+/* The "serve" command: serve_run() on stdin/stdout; with --listen ID, the
+ * host's long-lived agent (serve-listen.h). */
 int serve_cmd(int argc, char **argv);
 
 #endif

@@ -1,20 +1,347 @@
-/* host-agent.c - asking the agent, from a host session's thread
- * (host-internal.h). */
+/* host-agent.c - the host's long-lived agent and the channels to it, from a
+ * host session's thread (host-internal.h). */
 #include "host-internal.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "error.h"
+#include "log.h"
+#include "xmalloc.h"
 
-/* Run one request on a new `rdev-agent serve` channel and wait for its
- * response (events are skipped). 0 and *result (may be NULL), or -1. */
+/* How long the agent may take to listen: the user's login shell runs first
+ * (a slow ~/.bashrc), then the agent's own start. */
+#define HOST_AGENT_START_MS 60000
+
+/* --- the agent's control channel ---------------------------------------- */
+
+static int
+host_agent_on_data(ssh_session session, ssh_channel channel, void *data, uint32_t len,
+    int is_stderr, void *userdata)
+{
+	struct host_session *h = userdata;
+	char line[1024];
+
+	(void)session;
+	(void)channel;
+	if (is_stderr) {
+		/* log lines of the agent and of the connections it serves */
+		snprintf(line, sizeof line, "%.*s", (int)(len < sizeof line - 1 ? len :
+		    sizeof line - 1), (const char *)data);
+		line[strcspn(line, "\n")] = '\0';
+		log_info("%s: agent: %s", h->label, line);
+	}
+	return (int)len;  /* nothing else is said on stdout after "listening" */
+}
+
+static void
+host_agent_on_eof(ssh_session session, ssh_channel channel, void *userdata)
+{
+	struct host_session *h = userdata;
+
+	(void)session;
+	(void)channel;
+	h->agent_gone = 1;
+	h->kicked = 1;
+}
+
+/* Read the agent's HELLO and "listening" event from ch. 0 with *socket and
+ * *pid, or -1 with *cause. */
+static int
+host_agent_wait_listening(struct host_session *h, ssh_channel ch, char **socket,
+    long *pid, char **cause)
+{
+	long long deadline = clock_now_ms() + HOST_AGENT_START_MS;
+	struct buf *in = buf_new();
+	unsigned char tmp[4096];
+	struct proto_frame f;
+	const cJSON *v, *p;
+	uint32_t version;
+	size_t used;
+	cJSON *msg;
+	int rc = -1, r, n, got_hello = 0;
+	long long left;
+
+	for (;;) {
+		while ((r = proto_decode(buf_data(in), buf_len(in), &f, &used, cause)) == 1) {
+			msg = proto_frame_json(&f, NULL);
+			buf_consume(in, used);
+			if (msg == NULL)
+				continue;
+			if (f.type == PROTO_HELLO && !got_hello) {
+				got_hello = 1;
+				if (proto_hello_negotiate(msg, &version, cause) != 0) {
+					cJSON_Delete(msg);
+					goto out;
+				}
+			} else if (f.type == PROTO_FATAL) {
+				v = cJSON_GetObjectItemCaseSensitive(msg, "error");
+				error_set(cause, "agent: %s", cJSON_IsString(v) ? v->valuestring :
+				    "fatal error");
+				cJSON_Delete(msg);
+				goto out;
+			} else if (f.type == PROTO_CONTROL) {
+				v = cJSON_GetObjectItemCaseSensitive(msg, "socket");
+				p = cJSON_GetObjectItemCaseSensitive(msg, "pid");
+				if (cJSON_IsString(v) && v->valuestring[0] == '/') {
+					*socket = xstrdup(v->valuestring);
+					*pid = cJSON_IsNumber(p) ? (long)p->valuedouble : 0;
+					rc = 0;
+					cJSON_Delete(msg);
+					goto out;
+				}
+			}
+			cJSON_Delete(msg);
+		}
+		if (r < 0)
+			goto out;
+		left = deadline - clock_now_ms();
+		if (left <= 0) {
+			error_set(cause, "the agent did not start listening within %d s",
+			    HOST_AGENT_START_MS / 1000);
+			goto out;
+		}
+		n = ssh_channel_read_timeout(ch, tmp, sizeof tmp, 0, (int)left);
+		if (n == 0 && ssh_channel_is_eof(ch)) {
+			/* it ended: its stderr says why */
+			n = ssh_channel_read_nonblocking(ch, tmp, sizeof tmp - 1, 1);
+			tmp[n > 0 ? n : 0] = '\0';
+			tmp[strcspn((char *)tmp, "\n")] = '\0';
+			error_set(cause, "the agent ended at start%s%s", n > 0 ? ": " : "",
+			    n > 0 ? (char *)tmp : " (no message)");
+			goto out;
+		}
+		if (n < 0) {
+			error_set(cause, "reading from the agent: %s",
+			    ssh_get_error(rdev_ssh_session(h->ssh)));
+			goto out;
+		}
+		buf_append(in, tmp, (size_t)n);
+	}
+out:
+	buf_free(in);
+	return rc;
+}
+
+int
+host_agent_start(struct host_session *h, char **cause)
+{
+	ssh_session ss = rdev_ssh_session(h->ssh);
+	unsigned char raw[8];
+	char id[sizeof raw * 2 + 1], *cmd, *why = NULL;
+	const char *argv[] = { h->agent_path, "serve", "--listen", id, NULL };
+	ssh_channel ch;
+	long pid = 0;
+
+	host_agent_stop(h);
+	randombytes_buf(raw, sizeof raw);
+	sodium_bin2hex(id, sizeof id, raw, sizeof raw);
+	ch = ssh_channel_new(ss);
+	cmd = rdev_ssh_quote_argv(argv);
+	if (ch == NULL || ssh_channel_open_session(ch) != SSH_OK ||
+	    ssh_channel_request_exec(ch, cmd) != SSH_OK) {
+		error_set(cause, "%s: cannot start the agent: %s", h->label, ssh_get_error(ss));
+		goto fail;
+	}
+	if (host_agent_wait_listening(h, ch, &h->agent_socket, &pid, &why) != 0) {
+		error_set(cause, "%s: cannot start the agent (%s): %s", h->label,
+		    h->agent_path, why);
+		free(why);
+		goto fail;
+	}
+	free(cmd);
+	h->agent_ch = ch;
+	h->agent_gone = 0;
+	ssh_callbacks_init(&h->agent_cb);
+	h->agent_cb.userdata = h;
+	h->agent_cb.channel_data_function = host_agent_on_data;
+	h->agent_cb.channel_eof_function = host_agent_on_eof;
+	h->agent_cb.channel_close_function = host_agent_on_eof;
+	ssh_set_channel_callbacks(ch, &h->agent_cb);
+	pthread_mutex_lock(&h->lock);
+	h->agent_pid = pid;
+	h->agent_starts++;
+	pthread_mutex_unlock(&h->lock);
+	log_info("%s: agent %ld listening on %s", h->label, pid, h->agent_socket);
+	return 0;
+fail:
+	free(cmd);
+	if (ch != NULL) {
+		if (ssh_channel_is_open(ch))
+			ssh_channel_close(ch);
+		ssh_channel_free(ch);
+	}
+	return -1;
+}
+
+void
+host_agent_stop(struct host_session *h)
+{
+	if (h->agent_ch != NULL) {
+		ssh_remove_channel_callbacks(h->agent_ch, &h->agent_cb);
+		if (ssh_channel_is_open(h->agent_ch)) {
+			ssh_channel_send_eof(h->agent_ch);
+			ssh_channel_close(h->agent_ch);
+		}
+		ssh_channel_free(h->agent_ch);
+		h->agent_ch = NULL;
+	}
+	free(h->agent_socket);
+	h->agent_socket = NULL;
+	h->agent_gone = 0;
+	pthread_mutex_lock(&h->lock);
+	h->agent_pid = 0;
+	pthread_mutex_unlock(&h->lock);
+}
+
+void
+host_agent_check(struct host_session *h)
+{
+	char *cause = NULL;
+	long pid;
+
+	if (!h->agent_gone)
+		return;
+	pthread_mutex_lock(&h->lock);
+	pid = h->agent_pid;
+	pthread_mutex_unlock(&h->lock);
+	log_warn("%s: the agent (pid %ld) ended; starting a new one", h->label, pid);
+	host_agent_stop(h);
+	if (host_agent_start(h, &cause) != 0) {
+		/* the next client tries again */
+		log_warn("%s", cause);
+		free(cause);
+	}
+}
+
+/* --- channels to it ----------------------------------------------------- */
+
+/* Did sshd refuse the open as administratively prohibited (forwarding off)?
+ * libssh 0.10 keeps the reason code only in its message. */
+static int
+host_open_prohibited(ssh_session ss)
+{
+	const char *e = ssh_get_error(ss);
+
+	return e != NULL && strstr(e, "error (1)") != NULL;
+}
+
+/* A direct-streamlocal channel to the agent's socket, or NULL (*prohibited
+ * set when sshd forbids them). */
+static ssh_channel
+host_agent_open_streamlocal(struct host_session *h, int *prohibited, char **why)
+{
+	ssh_session ss = rdev_ssh_session(h->ssh);
+	ssh_channel ch = ssh_channel_new(ss);
+
+	*prohibited = 0;
+	if (ch == NULL)
+		return NULL;
+	if (ssh_channel_open_forward_unix(ch, h->agent_socket, "127.0.0.1", 0) == SSH_OK)
+		return ch;
+	*prohibited = host_open_prohibited(ss);
+	free(*why);
+	*why = xstrdup(ssh_get_error(ss));
+	log_info("%s: agent socket %s: %s", h->label, h->agent_socket, *why);
+	ssh_channel_free(ch);
+	return NULL;
+}
+
+/* A `rdev-agent serve` exec channel (the login shell runs each time). */
+static ssh_channel
+host_agent_open_exec(struct host_session *h, char **cause)
+{
+	ssh_session ss = rdev_ssh_session(h->ssh);
+	const char *argv[] = { h->agent_path, "serve", NULL };
+	ssh_channel ch = ssh_channel_new(ss);
+	char *cmd;
+
+	if (ch == NULL || ssh_channel_open_session(ch) != SSH_OK) {
+		error_set(cause, "%s: cannot open a channel: %s", h->label, ssh_get_error(ss));
+		goto fail;
+	}
+	cmd = rdev_ssh_quote_argv(argv);
+	if (ssh_channel_request_exec(ch, cmd) != SSH_OK) {
+		free(cmd);
+		error_set(cause, "%s: cannot run the agent: %s", h->label, ssh_get_error(ss));
+		goto fail;
+	}
+	free(cmd);
+	return ch;
+fail:
+	if (ch != NULL)
+		ssh_channel_free(ch);
+	return NULL;
+}
+
+ssh_channel
+host_agent_open(struct host_session *h, char **cause)
+{
+	ssh_channel ch = NULL;
+	char *why = NULL;
+	int attempt, prohibited = 0, fresh;
+
+	for (attempt = 0; attempt < 2 && !h->streamlocal_denied; attempt++) {
+		fresh = 0;
+		if (h->agent_ch == NULL || h->agent_gone) {
+			if (h->agent_gone || attempt > 0)
+				log_info("%s: starting the agent again", h->label);
+			if (host_agent_start(h, cause) != 0) {
+				free(why);
+				return NULL;
+			}
+			fresh = 1;
+		}
+		if ((ch = host_agent_open_streamlocal(h, &prohibited, &why)) != NULL)
+			goto opened;
+		/* Refused although the agent has just said it listens and its
+		 * channel is still open: sshd does not forward to sockets
+		 * (OpenSSH answers "open failed" then, as for a missing one). */
+		if (prohibited || (fresh && !h->agent_gone && ssh_channel_is_open(h->agent_ch) &&
+		    !ssh_channel_is_eof(h->agent_ch))) {
+			log_warn("%s: sshd refuses to forward to the agent's socket (%s; "
+			    "AllowStreamLocalForwarding?): each request starts its own agent "
+			    "through the login shell (slower)", h->label, why);
+			h->streamlocal_denied = 1;
+			pthread_mutex_lock(&h->lock);
+			h->agent_transport = "exec";
+			pthread_mutex_unlock(&h->lock);
+			host_agent_stop(h);
+			break;
+		}
+		/* Not there: it ended and we have not heard yet. */
+		host_agent_stop(h);
+	}
+	if (!h->streamlocal_denied) {
+		error_set(cause, "%s: cannot reach the agent's socket: %s", h->label,
+		    why != NULL ? why : "no agent");
+		free(why);
+		return NULL;
+	}
+	if ((ch = host_agent_open_exec(h, cause)) == NULL) {
+		free(why);
+		return NULL;
+	}
+opened:
+	free(why);
+	pthread_mutex_lock(&h->lock);
+	h->agent_opens++;
+	pthread_mutex_unlock(&h->lock);
+	return ch;
+}
+
+/* Run one request on a new agent channel and wait for its response (events
+ * are skipped). 0 and *result (may be NULL), or -1. */
 int
 host_agent_call(struct host_session *h, cJSON *req, cJSON **result, char **cause)
 {
 	ssh_session ss = rdev_ssh_session(h->ssh);
-	const char *argv[] = { h->agent_path, "serve", NULL };
 	struct buf *out = buf_new(), *in = buf_new();
 	unsigned char tmp[16384];
 	struct proto_frame f;
@@ -22,18 +349,12 @@ host_agent_call(struct host_session *h, cJSON *req, cJSON **result, char **cause
 	const cJSON *v;
 	ssh_channel ch;
 	size_t used;
-	char *cmd;
 	int rc = -1, n, got_hello = 0, r;
 	uint32_t version;
 
 	*result = NULL;
-	ch = ssh_channel_new(ss);
-	cmd = rdev_ssh_quote_argv(argv);
-	if (ch == NULL || ssh_channel_open_session(ch) != SSH_OK ||
-	    ssh_channel_request_exec(ch, cmd) != SSH_OK) {
-		error_set(cause, "%s: cannot run the agent: %s", h->label, ssh_get_error(ss));
+	if ((ch = host_agent_open(h, cause)) == NULL)
 		goto out;
-	}
 	hello = proto_hello_new("rdev-broker " RDEV_VERSION);
 	proto_encode_json(out, PROTO_HELLO, 0, hello, NULL);
 	cJSON_Delete(hello);
@@ -94,7 +415,6 @@ out:
 		}
 		ssh_channel_free(ch);
 	}
-	free(cmd);
 	buf_free(out);
 	buf_free(in);
 	return rc;

@@ -162,7 +162,9 @@ host_forward_open_progress(struct host_session *h, struct host_link *l)
 		if (l->dead || f == NULL)
 			return;  /* dropped meanwhile: closed with the link */
 		if (l->open_direct || f->service != NULL) {
+			pthread_mutex_lock(&h->lock);
 			f->direct++;
+			pthread_mutex_unlock(&h->lock);
 			return;
 		}
 		{
@@ -176,7 +178,9 @@ host_forward_open_progress(struct host_session *h, struct host_link *l)
 			buf_append(l->to_ch, hdr, sizeof hdr);
 		}
 		l->relay_wait = 1;
+		pthread_mutex_lock(&h->lock);
 		f->relayed++;
+		pthread_mutex_unlock(&h->lock);
 		return;
 	}
 	host_link_detach(l);
@@ -218,8 +222,10 @@ host_forward_accept(struct host_session *h, struct host_forward *f, int lfd,
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 		l = host_link_new(h, fd, NULL, HOST_FORWARD_BUFFER);
 		l->fwd = f;
+		pthread_mutex_lock(&h->lock);
 		f->connections++;
 		f->active++;
+		pthread_mutex_unlock(&h->lock);
 		if (host_forward_open_next(h, l) != 0)
 			l->dead = 1;
 	}
@@ -259,7 +265,9 @@ host_forward_reap(struct host_session *h)
 			l->dead = 1;
 			if (l->opening) {
 				/* it outlives f until its open is answered */
+				pthread_mutex_lock(&h->lock);
 				l->fwd->active--;
+				pthread_mutex_unlock(&h->lock);
 				l->fwd = NULL;
 			}
 		}
@@ -431,7 +439,9 @@ host_forward_remove(struct host_session *h, struct host_job *j)
 		if (f->gone || (ws != NULL && strcmp(f->workspace, ws) != 0) ||
 		    (cJSON_IsNumber(lp) && lp->valueint != f->local_port))
 			continue;
+		pthread_mutex_lock(&h->lock);
 		f->gone = 1;
+		pthread_mutex_unlock(&h->lock);
 		n++;
 	}
 	if (!cJSON_IsNumber(lp))

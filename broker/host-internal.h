@@ -1,15 +1,17 @@
 /* host-internal.h - the pieces of a host session, shared by its modules:
  * host-session.c (the thread, its jobs, the serve loop, reconnect, the public
  * API of host-session.h), host-link.c (clients spliced to SSH channels),
- * host-agent.c (one request to the agent), host-forward.c (port forwards)
+ * host-agent.c (the host's long-lived agent, channels and requests to it),
+ * host-forward.c (port forwards)
  * and host-auto.c (auto-forwarding new container ports).
  *
  * Ownership: the broker owns struct host_session (host_session_new/free).
  * Everything below "Thread-owned" in it, and every link, forward and auto
  * watch, belongs to the session's thread, and these functions run on that
  * thread only; host_session_free frees what is left after joining it. The
- * list of forwards is also changed under the lock, since
- * host_session_status reads it from the broker's thread.
+ * list of forwards, and what host_forward_json shows of each forward (its
+ * counters, gone), are also changed under the lock, since
+ * host_session_status reads them from the broker's thread.
  * - A host_job is owned by h->jobs (under the lock) until the thread takes
  *   it; then whoever it is handed to: host_run_job consumes it (frees it, and
  *   closes its fd or gives the fd to a link).
@@ -71,8 +73,9 @@ struct host_forward {
 	struct host_forward *next;
 };
 
-/* A client spliced to a channel: a `rdev-agent serve` channel for rdev
- * clients, a direct-tcpip channel for forwarded connections. */
+/* A client spliced to a channel: a channel to the host's agent for rdev
+ * clients (host_agent_open), a direct-tcpip channel for forwarded
+ * connections. */
 struct host_link {
 	int fd;
 	ssh_channel ch;
@@ -83,6 +86,13 @@ struct host_link {
 	size_t cap;          /* bound of each buffer */
 	struct host_forward *fwd; /* forwarded connection of this forward */
 	int relay_wait;      /* the relay's status byte is still to come */
+	/* agent link: where the agent's frames are in what reached to_cli (the
+	 * header bytes seen of the current frame, its payload bytes left), so
+	 * that an agent that ends mid-session is told with a FATAL frame */
+	unsigned char frame_hdr[PROTO_HEADER_SIZE];
+	size_t frame_hdr_have;
+	uint32_t frame_left;
+	int fatal_sent;
 	int backlog;         /* libssh holds channel data that did not fit */
 	int remote_eof;      /* the channel's EOF (or close) came */
 	int cli_blocked;     /* the client's socket is full: wait for POLLOUT */
@@ -117,6 +127,17 @@ struct host_session {
 	struct rdev_ssh *ssh;
 	int kicked;           /* a channel callback ran: serve links before waiting */
 	char *agent_path;
+	/* The host's long-lived agent (host-agent.c): `rdev-agent serve
+	 * --listen` on agent_ch (NULL: none running), listening on
+	 * agent_socket; agent_gone once its channel ended. Clients reach it
+	 * with direct-streamlocal channels unless sshd refused one as
+	 * administratively prohibited (streamlocal_denied): then a `rdev-agent
+	 * serve` exec channel per client, as before. */
+	ssh_channel agent_ch;
+	struct ssh_channel_callbacks_struct agent_cb;
+	char *agent_socket;
+	int agent_gone;
+	int streamlocal_denied;
 	struct host_link *links;
 	struct host_forward *forwards;  /* changed under lock (status reads) */
 	struct host_auto *autos;
@@ -131,6 +152,10 @@ struct host_session {
 	int nclients;
 	size_t buffered;      /* bytes in the links' buffers, as of the last round */
 	size_t buffered_peak; /* the most seen since the session started */
+	long agent_pid;       /* the long-lived agent's, 0: none */
+	unsigned agent_starts;
+	unsigned agent_opens; /* client and broker channels to the agent */
+	const char *agent_transport; /* "streamlocal", or "exec" (denied) */
 	time_t idle_since;
 };
 
@@ -159,7 +184,7 @@ void host_send_error(int fd, int id, const char *error);
 const char *host_json_str(const cJSON *o, const char *name);
 
 /* host-link.c */
-/* Open a `rdev-agent serve` channel for the client of j and answer its
+/* Open a channel to the host's agent for the client of j and answer its
  * request; j is consumed (its fd goes to the new link, or is closed). */
 void host_link_open(struct host_session *h, struct host_job *j);
 /* A new link for client fd on channel ch (NULL: none yet, see
@@ -188,9 +213,21 @@ void host_close_all_links(struct host_session *h);
 int host_links_check(struct host_session *h);
 
 /* host-agent.c */
-/* Run one request on a new `rdev-agent serve` channel and wait for its
- * response. 0 and *result (the caller's to cJSON_Delete; may be NULL), or -1
- * with *cause. */
+/* Start the host's long-lived agent and wait (up to a minute: the login
+ * shell runs once here) until it listens. 0, or -1 with *cause. */
+int host_agent_start(struct host_session *h, char **cause);
+/* Close its channel (the agent stops listening and exits; connections it
+ * serves go on until their clients close them). */
+void host_agent_stop(struct host_session *h);
+/* Start a new agent if the last one ended (called each round). */
+void host_agent_check(struct host_session *h);
+/* A new channel speaking the agent protocol (the caller's to free): a
+ * direct-streamlocal channel to the long-lived agent (started again if it
+ * is not there), or where sshd forbids those, a `rdev-agent serve` exec
+ * channel. NULL with *cause. */
+ssh_channel host_agent_open(struct host_session *h, char **cause);
+/* Run one request on a new agent channel and wait for its response. 0 and
+ * *result (the caller's to cJSON_Delete; may be NULL), or -1 with *cause. */
 int host_agent_call(struct host_session *h, cJSON *req, cJSON **result, char **cause);
 
 /* host-forward.c */

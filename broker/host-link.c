@@ -1,6 +1,6 @@
-/* host-link.c - clients spliced to SSH channels: a `rdev-agent serve`
- * channel for rdev clients, a direct-tcpip channel for forwarded
- * connections (host-internal.h). */
+/* host-link.c - clients spliced to SSH channels: a channel to the host's
+ * agent for rdev clients, a direct-tcpip channel for forwarded connections
+ * (host-internal.h). */
 #include "host-internal.h"
 
 #include <errno.h>
@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -34,8 +35,12 @@ host_link_detach(struct host_link *l)
 static void
 host_link_free(struct host_link *l)
 {
-	if (l->fwd != NULL)
+	if (l->fwd != NULL) {
+		/* the status thread reads it */
+		pthread_mutex_lock(&l->h->lock);
 		l->fwd->active--;
+		pthread_mutex_unlock(&l->h->lock);
+	}
 	host_link_detach(l);
 	if (l->fd >= 0)
 		close(l->fd);
@@ -43,6 +48,63 @@ host_link_free(struct host_link *l)
 	buf_free(l->to_cli);
 	free(l->open_address);
 	free(l);
+}
+
+/* Follow the agent's frames through bytes bound for an agent link's client
+ * (host_link_end_agent needs to know whether a frame is cut). */
+static void
+host_link_track_frames(struct host_link *l, const unsigned char *data, size_t len)
+{
+	size_t take;
+
+	if (l->fwd != NULL)
+		return;
+	while (len > 0) {
+		if (l->frame_left > 0) {
+			take = len < l->frame_left ? len : l->frame_left;
+			l->frame_left -= (uint32_t)take;
+		} else {
+			take = PROTO_HEADER_SIZE - l->frame_hdr_have;
+			if (take > len)
+				take = len;
+			memcpy(l->frame_hdr + l->frame_hdr_have, data, take);
+			l->frame_hdr_have += take;
+			if (l->frame_hdr_have == PROTO_HEADER_SIZE) {
+				l->frame_left = (uint32_t)l->frame_hdr[0] << 24 |
+				    (uint32_t)l->frame_hdr[1] << 16 |
+				    (uint32_t)l->frame_hdr[2] << 8 | l->frame_hdr[3];
+				l->frame_hdr_have = 0;
+			}
+		}
+		data += take;
+		len -= take;
+	}
+}
+
+/* The agent's side of an agent link ended while its client was still
+ * there: the agent process serving it died (a client's own end closes the
+ * link first). Tell the client why with a FATAL frame, when the stream is
+ * between frames (else it sees a cut frame and the end). */
+static void
+host_link_end_agent(struct host_link *l)
+{
+	struct buf *b;
+	cJSON *o;
+	char *text;
+
+	l->fatal_sent = 1;
+	if (l->frame_left > 0 || l->frame_hdr_have > 0)
+		return;
+	o = cJSON_CreateObject();
+	text = xasprintf("the agent on %s ended unexpectedly (killed, or it crashed); "
+	    "the next command starts a new one", l->h->label);
+	cJSON_AddStringToObject(o, "error", text);
+	b = buf_new();
+	if (proto_encode_json(b, PROTO_FATAL, 0, o, NULL) == 0)
+		buf_append(l->to_cli, buf_data(b), buf_len(b));
+	buf_free(b);
+	cJSON_Delete(o);
+	free(text);
 }
 
 /* --- channel callbacks (run inside any libssh call of this thread: they
@@ -72,6 +134,7 @@ host_link_take(struct host_link *l, const unsigned char *data, size_t len)
 	if (room > len - used)
 		room = len - used;
 	buf_append(l->to_cli, data + used, room);
+	host_link_track_frames(l, data + used, room);
 	used += room;
 	l->backlog = used < len;
 	return used;
@@ -143,28 +206,22 @@ host_link_attach(struct host_link *l, ssh_channel ch)
 	ssh_set_channel_callbacks(ch, &l->cb);
 }
 
-/* Open a `rdev-agent serve` channel for a client and answer its request. */
+/* Open a channel to the host's agent for a client and answer its request. */
 void
 host_link_open(struct host_session *h, struct host_job *j)
 {
-	ssh_session ss = rdev_ssh_session(h->ssh);
-	const char *argv[] = { h->agent_path, "serve", NULL };
 	ssh_channel ch;
-	char *cmd, *msg;
+	char *msg = NULL;
 	cJSON *o, *res;
 
-	ch = ssh_channel_new(ss);
-	if (ch == NULL || ssh_channel_open_session(ch) != SSH_OK) {
-		msg = xasprintf("%s: cannot open a channel: %s", h->label, ssh_get_error(ss));
-		goto fail;
+	if ((ch = host_agent_open(h, &msg)) == NULL) {
+		log_warn("%s", msg);
+		host_send_error(j->fd, j->request_id, msg);
+		free(msg);
+		close(j->fd);
+		free(j);
+		return;
 	}
-	cmd = rdev_ssh_quote_argv(argv);
-	if (ssh_channel_request_exec(ch, cmd) != SSH_OK) {
-		free(cmd);
-		msg = xasprintf("%s: cannot run the agent: %s", h->label, ssh_get_error(ss));
-		goto fail;
-	}
-	free(cmd);
 	o = cJSON_CreateObject();
 	cJSON_AddNumberToObject(o, "id", j->request_id);
 	cJSON_AddBoolToObject(o, "ok", 1);
@@ -175,15 +232,6 @@ host_link_open(struct host_session *h, struct host_job *j)
 	cJSON_Delete(o);
 
 	host_link_new(h, j->fd, ch, HOST_LINK_BUFFER);
-	free(j);
-	return;
-fail:
-	log_warn("%s", msg);
-	host_send_error(j->fd, j->request_id, msg);
-	free(msg);
-	if (ch != NULL)
-		ssh_channel_free(ch);
-	close(j->fd);
 	free(j);
 }
 
@@ -239,12 +287,16 @@ host_link_pump(struct host_session *h, struct host_link *l)
 		 * callback then took room first: keep the rest anyway (to_cli
 		 * then holds at most one read more than its bound). */
 		used = host_link_take(l, tmp, (size_t)n);
-		if (used < (size_t)n && !l->dead)
+		if (used < (size_t)n && !l->dead) {
 			buf_append(l->to_cli, tmp + used, (size_t)n - used);
+			host_link_track_frames(l, tmp + used, (size_t)n - used);
+		}
 		l->backlog = 1;
 	}
 	if (l->remote_eof && !l->backlog)
 		l->ch_eof = 1;
+	if (l->ch_eof && l->fwd == NULL && !l->fatal_sent && !l->dead)
+		host_link_end_agent(l);
 	/* client buffer -> client */
 	while (!l->dead && !l->cli_blocked && buf_len(l->to_cli) > 0) {
 		ssize_t w = send(l->fd, buf_data(l->to_cli), buf_len(l->to_cli),

@@ -219,12 +219,13 @@ host_connect(struct host_session *h, char **cause)
 		host_progress_all(h, line);
 		free(line);
 	}
-	if (h->fixed_agent != NULL) {
+	if (h->fixed_agent != NULL)
 		h->agent_path = xstrdup(h->fixed_agent);
-		return 0;
-	}
-	return agent_install_ensure(h->ssh, h->bundle, &h->agent_path, host_progress_all, h,
-	    cause);
+	else if (agent_install_ensure(h->ssh, h->bundle, &h->agent_path, host_progress_all,
+	    h, cause) != 0)
+		return -1;
+	/* The one agent of this session: the login shell runs here, once. */
+	return host_agent_start(h, cause);
 }
 
 /* Run a queued job: an agent client (spliced) or a forward request. */
@@ -350,6 +351,7 @@ host_serve(struct host_session *h)
 			}
 			break;
 		}
+		host_agent_check(h);
 		for (; jobs != NULL; jobs = next) {
 			next = jobs->next;
 			host_run_job(h, jobs);
@@ -442,6 +444,7 @@ host_serve(struct host_session *h)
 	free(byidx);
 	free(fwd_of);
 	host_close_all_links(h);
+	host_agent_stop(h);
 	ssh_event_remove_session(ev, rdev_ssh_session(h->ssh));
 	ssh_event_free(ev);
 	return end;
@@ -594,6 +597,7 @@ host_session_new(const struct host_session_params *p)
 	h->label = xasprintf("%s%s%s", p->ssh.user != NULL ? p->ssh.user : "",
 	    p->ssh.user != NULL ? "@" : "", p->ssh.host);
 	h->state = "connecting";
+	h->agent_transport = "streamlocal";
 	h->idle_since = time(NULL);
 	if (pthread_create(&h->thread, NULL, host_session_main, h) != 0)
 		fatal("pthread_create: %s", strerror(errno));
@@ -683,7 +687,7 @@ host_session_free(struct host_session *h)
 cJSON *
 host_session_status(struct host_session *h)
 {
-	cJSON *o = cJSON_CreateObject(), *fw;
+	cJSON *o = cJSON_CreateObject(), *fw, *ag;
 	struct host_forward *f;
 
 	pthread_mutex_lock(&h->lock);
@@ -698,6 +702,14 @@ host_session_status(struct host_session *h)
 		cJSON_AddStringToObject(o, "error", h->error);
 	else
 		cJSON_AddNullToObject(o, "error");
+	ag = cJSON_AddObjectToObject(o, "agent");
+	if (h->agent_pid > 0)
+		cJSON_AddNumberToObject(ag, "pid", (double)h->agent_pid);
+	else
+		cJSON_AddNullToObject(ag, "pid");
+	cJSON_AddNumberToObject(ag, "starts", h->agent_starts);
+	cJSON_AddNumberToObject(ag, "channels", h->agent_opens);
+	cJSON_AddStringToObject(ag, "transport", h->agent_transport);
 	fw = cJSON_AddArrayToObject(o, "forwards");
 	for (f = h->forwards; f != NULL; f = f->next) {
 		if (!f->gone)

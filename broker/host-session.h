@@ -5,9 +5,11 @@
  * not shared between threads; a slow connect to one host must not stall the
  * others). The broker's main thread hands it client connections with
  * host_session_submit(); the thread connects (once), installs the agent
- * (once), opens an exec channel running `rdev-agent serve` per client, answers
- * the client's "agent" request, then copies bytes both ways until either side
- * ends. Flow control: at most HOST_LINK_BUFFER bytes wait in each direction;
+ * (once), starts the host's long-lived agent (once, and again if it dies:
+ * host-agent.c), opens a channel to it per client (direct-streamlocal to its
+ * socket; an exec channel running `rdev-agent serve` where sshd forbids
+ * those), answers the client's "agent" request, then copies bytes both ways
+ * until either side ends. Flow control: at most HOST_LINK_BUFFER bytes wait in each direction;
  * beyond that the side producing them is not read (the SSH window closes, or
  * the client's socket fills), so memory stays bounded.
  *
@@ -46,7 +48,7 @@ char *host_session_key(const struct ssh_target_opts *o);
 struct host_session *host_session_new(const struct host_session_params *p);
 /* Hand over a client connection whose request (id) has been read. req NULL:
  * an "agent" request: the session answers it (progress events, then ok or an
- * error) and splices fd to a new `rdev-agent serve` channel. req a "forward"
+ * error) and splices fd to a new channel to the host's agent. req a "forward"
  * or "unforward" request (copied): answered, then fd is closed. Forwards keep
  * the session open (no idle close) and survive a lost connection: their
  * listeners stay, what connects meanwhile is closed at once, and the session

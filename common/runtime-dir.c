@@ -10,7 +10,7 @@
 #include "error.h"
 #include "xmalloc.h"
 
-static int
+int
 runtime_dir_check(const char *dir, char **cause)
 {
 	struct stat st;

@@ -8,6 +8,9 @@
 #ifndef RDEV_RUNTIME_DIR_H
 #define RDEV_RUNTIME_DIR_H
 
+/* Create dir (0700) if missing and check it as above: 0, or -1 with *cause
+ * naming what is wrong. Also used for the agent's socket folder. */
+int runtime_dir_check(const char *dir, char **cause);
 /* The checked directory as a new string, or NULL with *cause. */
 char *runtime_dir_get(char **cause);
 /* A new string "DIR/NAME" for a file in it, or NULL with *cause. */

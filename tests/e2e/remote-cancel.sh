@@ -42,7 +42,7 @@ napping() {
 		awk -v n="$nap" '$2 == "sleep" && $3 == "sleep" && $4 == n { f = 1 } END { exit !f }'
 }
 not_napping() { ! napping; }
-serves() { pgrep -u "rdev-$name" -f 'rdev-agent serve' | wc -l; }
+serves() { client_serves; }
 now_ms() { date +%s%3N; }
 # up_until_napping: start `rdev up` (the binary itself, so that $! is rdev,
 # with SIGINT not ignored as it would be in a background job) and wait until

@@ -116,8 +116,8 @@ kill -9 $pk
 wait $pk 2>/dev/null || true
 eventually "after the client is killed nothing of it runs in the container" sh -c \
 	"! docker top $cid -eo pid,args | grep -q '[s]leep 3$$'"
-eventually "and no rdev-agent serve of it stays on the host" sh -c \
-	"test \$(pgrep -u rdev-$name -f 'rdev-agent serve' | wc -l) -eq 0"
+eventually "and no rdev-agent serve of it stays on the host" \
+	eval 'test "$(client_serves)" -eq 0'
 
 # --- localhost:PATH: this machine through its own sshd --------------------------
 # A config whose "localhost" is the rig host's sshd on this machine.

@@ -76,9 +76,20 @@ rig_remote_host() {
 	hdir=$(dirname "$cfg")
 	home=$(on_host 'echo $HOME')
 	export RDEV_RUNTIME_DIR=$TEST_TMP/rt RDEV_SSH_CONFIG=$cfg
-	mkdir -m 700 "$RDEV_RUNTIME_DIR"
+	mkdir -p -m 700 "$RDEV_RUNTIME_DIR"
 }
 on_host() { ssh -F "$cfg" "$name" "$@"; }
+# How many `rdev-agent serve` processes on the host serve clients (the
+# session's long-lived agent, `serve --listen`, is not counted).
+client_serves() {
+	local agent
+	agent=$(broker status --json 2>/dev/null |
+		jq -r '[.sessions[].agent.pid // empty | tostring] | join("|")' || true)
+	pgrep -u "rdev-$name" -f 'rdev-agent serve' |
+		{ if [ -n "$agent" ]; then grep -Evx "$agent" || true; else cat; fi; } | wc -l
+}
+# The long-lived agent's pid (rdev-broker status), empty when none runs.
+agent_pid() { broker status --json | jq -r '[.sessions[].agent.pid // empty][0] // empty'; }
 broker() { "$RDEV_BIN_DIR/rdev-broker" "$@"; }
 # The exit trap of such a test: stop its broker, remove the containers of the
 # host folders given (relative to the host user's home), then the usual.

@@ -8,12 +8,15 @@
 #   rig.sh images              build the local base images (cached)
 #   rig.sh devcontainer-cli    install the pinned @devcontainers/cli (cached)
 #   rig.sh host-start NAME [--netns] [--slow-bashrc] [--no-sftp] [--max-sessions N]
+#                          [--no-streamlocal] [--no-forwarding]
 #                              start an sshd "host" NAME; prints its ssh config path.
 #                              Its user's ~/.bashrc appends a line to ~/.rdev-shells
 #                              each time a shell reads it (so tests count the login
 #                              shells sshd started); --slow-bashrc also sleeps 0.3 s
 #                              there (as pyenv/nvm/conda init do); --no-sftp: no sftp
-#                              subsystem; --max-sessions: sshd's MaxSessions (100)
+#                              subsystem; --max-sessions: sshd's MaxSessions (100);
+#                              --no-streamlocal: AllowStreamLocalForwarding no;
+#                              --no-forwarding: that and AllowTcpForwarding no
 #   rig.sh host-stop NAME      stop that host (and its network namespace)
 #   rig.sh host-link NAME up|down
 #                              cut or restore a --netns host's network link
@@ -167,7 +170,7 @@ netns_index() {
 }
 
 rig_host_start() {
-	local name=${1:?host name} netns=0 slow_rc=0 sftp=1 max_sessions=100
+	local name=${1:?host name} netns=0 slow_rc=0 sftp=1 max_sessions=100 tcp_fwd=yes unix_fwd=yes
 	shift
 	while [ $# -gt 0 ]; do
 		case $1 in
@@ -175,6 +178,8 @@ rig_host_start() {
 		--slow-bashrc) slow_rc=1 ;;
 		--no-sftp) sftp=0 ;;
 		--max-sessions) max_sessions=${2:?--max-sessions N}; shift ;;
+		--no-streamlocal) unix_fwd=no ;;
+		--no-forwarding) unix_fwd=no tcp_fwd=no ;;
 		*) die "host-start: unknown option $1" ;;
 		esac
 		shift
@@ -234,8 +239,8 @@ rig_host_start() {
 	PasswordAuthentication no
 	KbdInteractiveAuthentication no
 	PubkeyAuthentication yes
-	AllowTcpForwarding yes
-	AllowStreamLocalForwarding yes
+	AllowTcpForwarding $tcp_fwd
+	AllowStreamLocalForwarding $unix_fwd
 	ClientAliveInterval 5
 	MaxSessions $max_sessions
 	MaxStartups 100

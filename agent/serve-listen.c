@@ -1,0 +1,285 @@
+/* serve-listen.c - `rdev-agent serve --listen ID`: the host's one long-lived
+ * agent, reached per client over a unix socket (serve-listen.h). */
+#include "serve-listen.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "atomic-file.h"
+#include "buf.h"
+#include "cmd.h"
+#include "error.h"
+#include "log.h"
+#include "proto.h"
+#include "runtime-dir.h"
+#include "serve.h"
+#include "xmalloc.h"
+
+#define LISTEN_SOFTWARE "rdev-agent " RDEV_VERSION
+#define LISTEN_BACKLOG 256
+
+/* The self-pipe of SIGCHLD/SIGTERM/SIGHUP: a handler can only write a byte
+ * (and set the one flag below). */
+static int listen_sigpipe[2] = { -1, -1 };
+static volatile sig_atomic_t listen_stop;
+
+static void
+listen_on_signal(int sig)
+{
+	int saved = errno;
+
+	if (sig != SIGCHLD)
+		listen_stop = 1;
+	if (listen_sigpipe[1] >= 0 && write(listen_sigpipe[1], "", 1) < 0) {
+		/* full: a wake-up is pending anyway */
+	}
+	errno = saved;
+}
+
+int
+serve_listen_id_valid(const char *id)
+{
+	size_t n = strlen(id);
+
+	if (n < 8 || n > 32)
+		return 0;
+	return strspn(id, "0123456789abcdef") == n;
+}
+
+char *
+serve_listen_socket_path(const char *id, char **cause)
+{
+	const char *home = getenv("HOME");
+	struct sockaddr_un sa;
+	char *dir = NULL, *top, *path;
+
+	if (home != NULL && *home == '/') {
+		/* ~/.rdev may be the install's (0755); run/ is ours alone. */
+		top = xasprintf("%s/.rdev", home);
+		if (mkdir(top, 0700) != 0 && errno != EEXIST) {
+			error_set_errno(cause, errno, "%s: cannot create", top);
+			free(top);
+			return NULL;
+		}
+		free(top);
+		dir = xasprintf("%s/.rdev/run", home);
+		path = xasprintf("%s/agent-%s.sock", dir, id);
+		if (strlen(path) < sizeof sa.sun_path) {
+			if (runtime_dir_check(dir, cause) != 0) {
+				free(dir);
+				free(path);
+				return NULL;
+			}
+			free(dir);
+			return path;
+		}
+		/* A home too deep for a socket path: the /tmp folder below. */
+		free(dir);
+		free(path);
+	}
+	dir = xasprintf("/tmp/rdev-agent-%u", (unsigned)geteuid());
+	if (runtime_dir_check(dir, cause) != 0) {
+		free(dir);
+		return NULL;
+	}
+	path = xasprintf("%s/agent-%s.sock", dir, id);
+	free(dir);
+	return path;
+}
+
+/* Bind and listen on path (0600); the fd, or -1 with *cause. */
+static int
+listen_bind(const char *path, char **cause)
+{
+	struct sockaddr_un sa;
+	int fd;
+	mode_t old;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof sa.sun_path)
+		return error_set(cause, "%s: path too long for a socket", path);
+	strcpy(sa.sun_path, path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return error_set_errno(cause, errno, "socket");
+	/* The id is new per start: a file there is a dead agent's. */
+	unlink(path);
+	old = umask(0177);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, LISTEN_BACKLOG) != 0) {
+		int e = errno;
+
+		umask(old);
+		close(fd);
+		return error_set_errno(cause, e, "%s", path);
+	}
+	umask(old);
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	return fd;
+}
+
+/* Tell the broker (our stdout) where we listen: HELLO, then the event. */
+static int
+listen_announce(const char *path)
+{
+	struct buf *b = buf_new();
+	cJSON *hello = proto_hello_new(LISTEN_SOFTWARE), *ev = cJSON_CreateObject();
+	int rc;
+
+	cJSON_AddNumberToObject(ev, "id", 0);
+	cJSON_AddStringToObject(ev, "event", "listening");
+	cJSON_AddStringToObject(ev, "socket", path);
+	cJSON_AddNumberToObject(ev, "pid", (double)getpid());
+	proto_encode_json(b, PROTO_HELLO, 0, hello, NULL);
+	proto_encode_json(b, PROTO_CONTROL, 0, ev, NULL);
+	rc = fd_write_all(1, buf_data(b), buf_len(b));
+	cJSON_Delete(hello);
+	cJSON_Delete(ev);
+	buf_free(b);
+	return rc;
+}
+
+/* Serve one connection in a child process; the parent returns at once. */
+static void
+listen_fork_peer(int lfd, int conn)
+{
+	struct serve_opts o = { conn, conn, "/proc/self/exe", 1 };
+	pid_t pid;
+	int null, rc;
+
+	if ((pid = fork()) < 0) {
+		log_warn("listen: fork: %s", strerror(errno));
+		close(conn);
+		return;
+	}
+	if (pid > 0) {
+		close(conn);
+		return;
+	}
+	/* The child: the broker's stdin/stdout are not its to touch. It
+	 * outlives the listening agent (its peer's work goes on); SIGTERM ends
+	 * it as its peer's going does. */
+	signal(SIGCHLD, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	close(lfd);
+	close(listen_sigpipe[0]);
+	close(listen_sigpipe[1]);
+	if ((null = open("/dev/null", O_RDWR)) >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		if (null > 2)
+			close(null);
+	}
+	rc = serve_run(&o);
+	_exit(rc);
+}
+
+/* Take the waiting connections; only our own user's are served. */
+static void
+listen_accept(int lfd)
+{
+	struct ucred cred;
+	socklen_t len;
+	int conn;
+
+	for (;;) {
+		conn = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (conn < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				log_warn("listen: accept: %s", strerror(errno));
+			return;
+		}
+		len = sizeof cred;
+		if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
+		    cred.uid != geteuid()) {
+			log_warn("listen: refused a connection from uid %u",
+			    (unsigned)cred.uid);
+			close(conn);
+			continue;
+		}
+		fcntl(conn, F_SETFL, fcntl(conn, F_GETFL) & ~O_NONBLOCK);
+		listen_fork_peer(lfd, conn);
+	}
+}
+
+int
+serve_listen_run(const char *id)
+{
+	struct sigaction sa;
+	struct pollfd pfd[3];
+	unsigned char tmp[4096];
+	char *cause = NULL, *path;
+	int lfd, status;
+	ssize_t n;
+
+	if (!serve_listen_id_valid(id)) {
+		fprintf(stderr, "rdev-agent: serve: --listen wants 8-32 hex digits, not "
+		    "\"%s\"\n", id);
+		return CMD_EXIT_USAGE;
+	}
+	if ((path = serve_listen_socket_path(id, &cause)) == NULL ||
+	    (lfd = listen_bind(path, &cause)) < 0) {
+		fprintf(stderr, "rdev-agent: serve: %s\n", cause);
+		free(cause);
+		free(path);
+		return 1;
+	}
+	if (pipe2(listen_sigpipe, O_CLOEXEC | O_NONBLOCK) != 0)
+		fatal("listen: pipe: %s", strerror(errno));
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = listen_on_signal;
+	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGCHLD, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	if (listen_announce(path) != 0) {
+		unlink(path);
+		free(path);
+		return 1;
+	}
+	log_debug("listen: %s", path);
+	/* Until the broker's channel (our stdin) ends or we are told to stop;
+	 * what the broker sends on it is ignored. Connections being served go
+	 * on after that: each ends with its peer. */
+	while (!listen_stop) {
+		pfd[0] = (struct pollfd){ .fd = 0, .events = POLLIN };
+		pfd[1] = (struct pollfd){ .fd = lfd, .events = POLLIN };
+		pfd[2] = (struct pollfd){ .fd = listen_sigpipe[0], .events = POLLIN };
+		if (poll(pfd, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			fatal("listen: poll: %s", strerror(errno));
+		}
+		if (pfd[2].revents != 0) {
+			while (read(listen_sigpipe[0], tmp, sizeof tmp) > 0)
+				continue;
+			while (waitpid(-1, &status, WNOHANG) > 0)
+				continue;
+		}
+		if (pfd[1].revents != 0)
+			listen_accept(lfd);
+		if (pfd[0].revents != 0) {
+			n = read(0, tmp, sizeof tmp);
+			if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
+				break;
+		}
+	}
+	close(lfd);
+	unlink(path);
+	free(path);
+	return 0;
+}

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# agent-session.sh - one long-lived agent per host session (issue 11), against
+# real sshd hosts of the rig whose user's ~/.bashrc sleeps 0.3 s and counts the
+# shells sshd starts (~/.rdev-shells), with sshd's default MaxSessions 10:
+#   - after `up`, warm execs start no login shell (the agent's socket is
+#     reached with direct-streamlocal channels), and the broker started the
+#     agent once;
+#   - 50 concurrent `rdev exec`, each with its own output and exit status;
+#   - kill -9 of every rdev-agent serve process during an exec: that exec
+#     fails with 125 and says the agent ended; the next exec works on a new
+#     agent;
+#   - kill -9 of the listening agent alone during an exec: the exec goes on
+#     to its own end (nothing lost), the next exec works on a new agent;
+#   - the agent's socket is 0600 in a 0700 folder;
+#   - a host whose sshd forbids stream-local forwarding: every command still
+#     works, over an exec channel per request (status says "exec").
+. "$(dirname "$0")/../rig/lib.sh"
+rig_require_docker
+
+rig_remote_host a --slow-bashrc --max-sessions 10
+trap 'rig_remote_cleanup ws' EXIT
+on_host "mkdir -p ~/ws && printf '%s' '{\"image\": \"$RDEV_RIG_IMAGE_BOOKWORM_DEV\",
+	\"remoteUser\": \"dev\", \"updateRemoteUserUID\": false}' > ~/ws/.devcontainer.json"
+shells() { wc -l <"$home/.rdev-shells" | tr -d ' '; }  # (read here: the rig host's home is on this machine)
+
+rdev up "$name:~/ws" >"$TEST_TMP/up.out" 2>"$TEST_TMP/up.err" ||
+	{ cat "$TEST_TMP/up.err" >&2; fail "rdev up $name:~/ws failed"; }
+check_eq "the broker started one agent" \
+	"$(broker status --json | jq -r '.sessions[0].agent.starts')" 1
+check_eq "reached over stream-local channels" \
+	"$(broker status --json | jq -r '.sessions[0].agent.transport')" streamlocal
+sock=$(on_host "ls ~/.rdev/run/")
+check "the agent listens on a socket in ~/.rdev/run" test -n "$sock"
+check_eq "the socket folder is 0700" "$(on_host 'stat -c %a ~/.rdev/run')" 700
+check_eq "the socket is 0600" "$(on_host "stat -c %a ~/.rdev/run/$sock")" 600
+
+# --- warm execs pay no login shell ---------------------------------------------
+s0=$(shells)
+for i in 1 2 3 4 5; do
+	check_eq "warm exec $i" "$(rdev exec "$name:~/ws" -- echo "hi-$i")" "hi-$i"
+done
+check_eq "warm execs started no login shell on the host" "$(shells)" "$s0"
+check_eq "nor a new agent" "$(broker status --json | jq -r '.sessions[0].agent.starts')" 1
+
+# --- 50 at once, past sshd's MaxSessions 10 ------------------------------------
+pids=()
+for i in $(seq 1 50); do
+	rdev exec "$name:~/ws" -- sh -c "echo out-$i; echo err-$i >&2; exit $((i % 7))" \
+		>"$TEST_TMP/c$i.out" 2>"$TEST_TMP/c$i.err" &
+	pids+=($!)
+done
+bad=0
+for i in $(seq 1 50); do
+	st=0
+	wait "${pids[$((i - 1))]}" || st=$?
+	if [ "$st" -ne $((i % 7)) ] || [ "$(cat "$TEST_TMP/c$i.out")" != "out-$i" ] ||
+		! grep -qx "err-$i" "$TEST_TMP/c$i.err"; then
+		echo "exec $i: status $st, out '$(cat "$TEST_TMP/c$i.out")', err '$(cat "$TEST_TMP/c$i.err")'" >&2
+		bad=$((bad + 1))
+	fi
+done
+check_eq "50 concurrent execs: each its own output and status" "$bad" 0
+check_eq "and no login shell for any of them" "$(shells)" "$s0"
+
+# --- the agent killed during an exec -------------------------------------------
+rdev exec "$name:~/ws" -- sh -c 'echo started; sleep 30' >"$TEST_TMP/k.out" 2>"$TEST_TMP/k.err" &
+kp=$!
+eventually "the long exec runs" grep -q started "$TEST_TMP/k.out"
+on_host "pkill -KILL -u \$(id -u) -f 'rdev-agent serve'"
+st=0
+wait $kp || st=$?
+check_eq "the exec whose agent was killed exits 125" "$st" 125
+check "and says the agent ended" grep -q 'agent on .* ended unexpectedly' "$TEST_TMP/k.err"
+check_eq "the next exec works" "$(rdev exec "$name:~/ws" -- echo again)" again
+check_eq "on a new agent" "$(broker status --json | jq -r '.sessions[0].agent.starts')" 2
+
+# --- only the listening agent killed: the exec it serves goes on ---------------
+apid=$(agent_pid)
+check "the status names the agent's pid" test -n "$apid"
+rdev exec "$name:~/ws" -- sh -c 'echo started; sleep 2; echo done; exit 4' \
+	>"$TEST_TMP/l.out" 2>"$TEST_TMP/l.err" &
+lp=$!
+eventually "the exec runs" grep -q started "$TEST_TMP/l.out"
+on_host "kill -KILL $apid"
+st=0
+wait $lp || st=$?
+check_eq "the exec served while its agent died ends with its own status" "$st" 4
+check "and all of its output" grep -q done "$TEST_TMP/l.out"
+check_eq "the next exec works" "$(rdev exec "$name:~/ws" -- echo third)" third
+eventually "on a new agent" test "$(broker status --json | jq -r '.sessions[0].agent.starts')" -eq 3
+
+# --- sshd forbids stream-local forwarding ---------------------------------------
+broker stop >/dev/null
+first=$name firstcfg=$cfg firsthome=$home
+rig_remote_host n --no-streamlocal
+trap 'rc=$?; docker ps -aq --filter "label=devcontainer.local_folder=$home/ws" |
+	xargs -r docker rm -f >/dev/null; home=$firsthome; (exit $rc); rig_remote_cleanup ws' EXIT
+on_host "mkdir -p ~/ws && printf '%s' '{\"image\": \"$RDEV_RIG_IMAGE_BOOKWORM_DEV\"}' > ~/ws/.devcontainer.json"
+rdev up "$name:~/ws" >"$TEST_TMP/up2.out" 2>"$TEST_TMP/up2.err" ||
+	{ cat "$TEST_TMP/up2.err" >&2; fail "rdev up on a host without stream-local forwarding failed"; }
+check_eq "no stream-local forwarding: exec works" "$(rdev exec "$name:~/ws" -- echo fine)" fine
+check_eq "over exec channels" "$(broker status --json | jq -r '.sessions[0].agent.transport')" exec
+rdev down "$name:~/ws" >/dev/null
+name=$first cfg=$firstcfg home=$firsthome
+finish
