@@ -30,6 +30,10 @@
 #define AGENT_SFTP_CHUNK 65536
 #define AGENT_UPLOAD_TRIES 2
 #define AGENT_RENAME_TRIES 4
+/* Hex digits of the bundle hash in the install dir's name: 64 bits tell
+ * builds apart, and the path stays short (a unix socket path may be made
+ * next to it, and sun_path has 108 bytes). */
+#define AGENT_DIR_HASH_HEX 16
 
 struct agent_bundle_file {
 	char *name;                          /* relative to the bundle dir */
@@ -44,6 +48,7 @@ struct agent_bundle {
 	char *os;
 	char *arch;
 	char hash_hex[AGENT_HASH_LEN * 2 + 1]; /* of MANIFEST */
+	char *install_name;                    /* <version>-<hash prefix> */
 	struct agent_bundle_file *files;       /* MANIFEST's, then MANIFEST
 						  and bundle.hash */
 	size_t nfiles;
@@ -73,6 +78,7 @@ agent_bundle_free(struct agent_bundle *b)
 	free(b->files);
 	free(b->dir);
 	free(b->version);
+	free(b->install_name);
 	free(b->os);
 	free(b->arch);
 	free(b);
@@ -82,6 +88,12 @@ const char *
 agent_bundle_version(const struct agent_bundle *b)
 {
 	return b->version;
+}
+
+const char *
+agent_bundle_install_name(const struct agent_bundle *b)
+{
+	return b->install_name;
 }
 
 const char *
@@ -321,6 +333,8 @@ agent_bundle_open(const char *dir, char **cause)
 	}
 	if (agent_bundle_parse(b, manifest, cause) != 0)
 		goto fail;
+	b->install_name = xasprintf("%s-%.*s", b->version, AGENT_DIR_HASH_HEX,
+	    b->hash_hex);
 	if (agent_bundle_add(b, "MANIFEST", mhash, cause) != 0 ||
 	    agent_bundle_add(b, "bundle.hash", NULL, cause) != 0)
 		goto fail;
@@ -394,9 +408,10 @@ agent_bundle_find(char **cause)
 /* ------------------------------------------------------------------------ */
 /* The host side. */
 
-/* The fast path: what is on the host. $1 version, $2 our bundle hash, $3 the
- * `b2sum -c` list of our files (MANIFEST included; an argument, not stdin:
- * stdin data then EOF as two small writes costs a Nagle/delayed-ACK wait). When the installed
+/* The fast path: what is on the host. $1 the install dir's name
+ * (<version>-<hash prefix>), $2 our bundle hash, $3 the `b2sum -c` list of
+ * our files (MANIFEST included; an argument, not stdin: stdin data then EOF
+ * as two small writes costs a Nagle/delayed-ACK wait). When the installed
  * bundle.hash is ours, one b2sum re-hashes every installed file against it
  * (rdev-agent-check, which also runs rdev-agent, costs ~10 processes: it is
  * only the fallback for a host without b2sum). Few processes on purpose, as
@@ -427,6 +442,27 @@ static const char agent_probe_script[] =
     "fi\n"
     "printf 'check: %s %s\\n' \"$rc\" \"$(printf '%s' \"$out\" | tr '\\n' ' ')\"\n";
 
+/* Before a new agent process starts: $1 the install dir, $2 our bundle hash,
+ * $3 our `b2sum -c` list. The installed files are checked against the
+ * broker's own hashes (b2sum, when the host has it), so an install whose
+ * MANIFEST was rewritten along with a file is caught too, and only then is
+ * the installed rdev-agent-check run (hashes against MANIFEST, then
+ * rdev-agent --version). Exit 2 and one stderr line: damaged or changed. */
+static const char agent_verify_installed_script[] =
+    "cd \"$1\" 2>/dev/null || { echo \"no directory $1\" >&2; exit 2; }\n"
+    "h=\n"
+    "[ -f bundle.hash ] && read -r h _ <bundle.hash\n"
+    "[ \"$h\" = \"$2\" ] || { printf 'its bundle.hash is %.16s, want %.16s\\n' "
+    "\"${h:-none}\" \"$2\" >&2; exit 2; }\n"
+    "if command -v b2sum >/dev/null 2>&1; then\n"
+    "  out=$(b2sum -l 256 -c --quiet 2>&1 <<EOF\n$3\nEOF\n) || "
+    "{ printf '%s' \"$out\" | tr '\\n' ' ' >&2; exit 2; }\n"
+    "fi\n"
+    "out=$(sh ./rdev-agent-check 2>&1 </dev/null)\n"
+    "rc=$?\n"
+    "[ $rc -eq 0 ] || printf '%s' \"$out\" | tr '\\n' ' ' >&2\n"
+    "exit $rc\n";
+
 /* Pre-flight: $1 KiB needed; stdin is rdev-agent-check. Also removes
  * leftovers of interrupted installs older than an hour. */
 static const char agent_preflight_script[] =
@@ -453,6 +489,25 @@ static const char agent_verify_script[] =
     "[ $rc -eq 0 ] || rm -rf -- \"$1\"\n"
     "printf '%s\\n' \"$out\" | tr '\\n' ' '\n"
     "exit $rc\n";
+
+/* Without SFTP: write stdin to a new file $1 (noclobber, as SFTP's O_EXCL),
+ * then give it mode $2. */
+static const char agent_exec_put_script[] =
+    "set -C\n"
+    "umask 077\n"
+    "cat >\"$1\" && chmod \"$2\" \"$1\"\n";
+
+/* Without SFTP: rename dir $1 to $2, failing (exit 17) when $2 exists, as
+ * SFTP's rename does: plain `mv` would move $1 into an existing $2. `mv -T`
+ * is GNU's; without it (busybox), a check, then mv, then an undo if another
+ * installer made $2 in between. */
+static const char agent_exec_rename_script[] =
+    "mv -T -- \"$1\" \"$2\" 2>/dev/null && exit 0\n"
+    "[ -e \"$2\" ] || [ -L \"$2\" ] && exit 17\n"
+    "[ -d \"$1\" ] || { echo \"no directory $1\" >&2; exit 1; }\n"
+    "mv -- \"$1\" \"$2\" || exit 1\n"
+    "if [ -e \"$2/${1##*/}\" ]; then rm -rf -- \"$2/${1##*/}\"; exit 17; fi\n"
+    "exit 0\n";
 
 struct agent_probe {
 	char *os, *arch, *home, *hash;
@@ -497,17 +552,15 @@ agent_run(struct rdev_ssh *s, const char *const *argv, const char *in,
 	    err, status, cause);
 }
 
-/* The fast-path round trip. */
-static int
-agent_probe(struct rdev_ssh *s, const struct agent_bundle *b,
-    struct agent_probe *p, char **cause)
+/* Our files as a `b2sum -l 256 -c` list (bundle.hash left out: it is
+ * compared on its own). The caller frees it. */
+static char *
+agent_hash_list(const struct agent_bundle *b)
 {
-	char *out, *err, *line, *next, *v, *sp, hex[AGENT_HASH_LEN * 2 + 1], *list;
+	char hex[AGENT_HASH_LEN * 2 + 1], *list;
 	struct buf *lb = buf_new();
 	size_t i;
-	int status, rc;
 
-	agent_probe_clear(p);
 	for (i = 0; i < b->nfiles; i++) {
 		if (strcmp(b->files[i].name, "bundle.hash") == 0)
 			continue;
@@ -517,9 +570,23 @@ agent_probe(struct rdev_ssh *s, const struct agent_bundle *b,
 	}
 	list = buf_take_string(lb, NULL);
 	buf_free(lb);
+	return list;
+}
+
+/* The fast-path round trip. */
+static int
+agent_probe(struct rdev_ssh *s, const struct agent_bundle *b,
+    struct agent_probe *p, char **cause)
+{
+	char *out, *err, *line, *next, *v, *sp, *list;
+	int status, rc;
+
+	agent_probe_clear(p);
+	list = agent_hash_list(b);
 	{
 		const char *argv[] = { "sh", "-c", agent_probe_script,
-			"rdev-agent-probe", b->version, b->hash_hex, list, NULL };
+			"rdev-agent-probe", b->install_name, b->hash_hex, list,
+			NULL };
 
 		rc = agent_run(s, argv, NULL, &out, &err, &status, cause);
 	}
@@ -650,28 +717,198 @@ agent_sftp_strerror(int code)
 	}
 }
 
+/* How the files reach the host: SFTP, or, where sshd has no sftp subsystem,
+ * exec channels (one per file, the path an argument of `sh -c`). */
+struct agent_xfer {
+	struct rdev_ssh *s;
+	sftp_session sftp; /* NULL: exec channels */
+};
+
 static int
-agent_sftp_error(struct rdev_ssh *s, sftp_session sftp, char **cause,
-    const char *what, const char *path)
+agent_sftp_error(struct agent_xfer *x, char **cause, const char *what,
+    const char *path)
 {
 	return error_set(cause, "host %s: SFTP %s %s: %s (%s)",
-	    rdev_ssh_host_label(s), what, path,
-	    agent_sftp_strerror(sftp_get_error(sftp)),
+	    rdev_ssh_host_label(x->s), what, path,
+	    agent_sftp_strerror(sftp_get_error(x->sftp)),
+	    ssh_get_error(rdev_ssh_session(x->s)));
+}
+
+/* Start SFTP; when the host refuses it, fall back to exec channels and say
+ * so. Never fails: a session too broken for SFTP fails the next exec with
+ * its own message. */
+static void
+agent_xfer_open(struct agent_xfer *x, struct rdev_ssh *s,
+    void (*progress)(void *, const char *), void *arg)
+{
+	x->s = s;
+	if ((x->sftp = sftp_new(rdev_ssh_session(s))) != NULL &&
+	    sftp_init(x->sftp) == SSH_OK)
+		return;
+	agent_progress(progress, arg, "no SFTP on %s: uploading over an exec "
+	    "channel (%s)", rdev_ssh_host_label(s),
 	    ssh_get_error(rdev_ssh_session(s)));
+	if (x->sftp != NULL)
+		sftp_free(x->sftp);
+	x->sftp = NULL;
+}
+
+static void
+agent_xfer_close(struct agent_xfer *x)
+{
+	if (x->sftp != NULL)
+		sftp_free(x->sftp);
+	x->sftp = NULL;
+}
+
+/* Run one of the exec-fallback commands with stdin in; 0 on exit 0, else -1
+ * with *cause "host H: WHAT over an exec channel: STDERR (exit N)". */
+static int
+agent_xfer_exec(struct agent_xfer *x, const char *const *argv,
+    const void *in, size_t len, const char *what, char **cause)
+{
+	char *out = NULL, *err = NULL;
+	int st, rc = -1;
+
+	if (rdev_ssh_run(x->s, argv, in, len, &out, NULL, &err, &st,
+	    cause) != 0) {
+		error_prefix(cause, "%s over an exec channel", what);
+		return -1;
+	}
+	if (st == 0)
+		rc = 0;
+	else
+		error_set(cause, "host %s: %s over an exec channel: %s (exit %d)",
+		    rdev_ssh_host_label(x->s), what,
+		    *agent_trim(err) != '\0' ? err : "failed", st);
+	free(out);
+	free(err);
+	return rc;
+}
+
+/* Make the new directory tmp and every subdirectory the bundle's files need,
+ * parents first (one level, lib/ and licenses/, is all a bundle has; deeper
+ * names work too): one SFTP mkdir each, or one `mkdir` exec. */
+static int
+agent_xfer_mkdirs(struct agent_xfer *x, const struct agent_bundle *b,
+    const char *tmp, char **cause)
+{
+	const char **argv, *slash;
+	char *what;
+	size_t i, j, n = 0, max = 6;
+	int seen, rc = 0;
+
+	for (i = 0; i < b->nfiles; i++)
+		for (slash = b->files[i].name; (slash = strchr(slash, '/')) != NULL;
+		    slash++)
+			max++;
+	argv = xcalloc(max, sizeof *argv); /* "mkdir -m 0755 --" dirs NULL */
+	argv[n++] = "mkdir";
+	argv[n++] = "-m";
+	argv[n++] = "0755";
+	argv[n++] = "--";
+	argv[n++] = xstrdup(tmp);
+	for (i = 0; i < b->nfiles; i++) {
+		for (slash = strchr(b->files[i].name, '/'); slash != NULL;
+		    slash = strchr(slash + 1, '/')) {
+			seen = 0;
+			for (j = 0; j < i && !seen; j++)
+				seen = strncmp(b->files[j].name, b->files[i].name,
+				    (size_t)(slash - b->files[i].name) + 1) == 0;
+			if (!seen)
+				argv[n++] = xasprintf("%s/%.*s", tmp,
+				    (int)(slash - b->files[i].name),
+				    b->files[i].name);
+		}
+	}
+	if (x->sftp == NULL) {
+		what = xasprintf("mkdir %s", tmp);
+		rc = agent_xfer_exec(x, argv, NULL, 0, what, cause);
+		free(what);
+	}
+	for (i = 4; i < n && x->sftp != NULL && rc == 0; i++)
+		if (sftp_mkdir(x->sftp, argv[i], 0755) != 0)
+			rc = agent_sftp_error(x, cause, "mkdir", argv[i]);
+	for (i = 4; i < n; i++)
+		free((char *)argv[i]);
+	free(argv);
+	return rc;
+}
+
+/* Write data to the new file remote, with mode. */
+static int
+agent_xfer_put(struct agent_xfer *x, const char *remote, const char *data,
+    size_t len, mode_t mode, char **cause)
+{
+	sftp_file fh;
+	size_t off, n;
+	ssize_t w;
+	char m[16], *what;
+	int rc = -1;
+
+	if (x->sftp == NULL) {
+		const char *argv[] = { "sh", "-c", agent_exec_put_script,
+			"rdev-agent-upload", remote, m, NULL };
+
+		snprintf(m, sizeof m, "%o", (unsigned)mode);
+		what = xasprintf("uploading %s", remote);
+		rc = agent_xfer_exec(x, argv, data, len, what, cause);
+		free(what);
+		return rc;
+	}
+	if ((fh = sftp_open(x->sftp, remote, O_WRONLY | O_CREAT | O_EXCL,
+	    mode)) == NULL)
+		return agent_sftp_error(x, cause, "open", remote);
+	for (off = 0; off < len; off += (size_t)w) {
+		n = len - off < AGENT_SFTP_CHUNK ? len - off : AGENT_SFTP_CHUNK;
+		if ((w = sftp_write(fh, data + off, n)) <= 0) {
+			agent_sftp_error(x, cause, "write", remote);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	if (sftp_close(fh) != 0 && rc == 0)
+		rc = agent_sftp_error(x, cause, "close", remote);
+	return rc;
+}
+
+/* Rename directory from to to; fails when to exists. */
+static int
+agent_xfer_rename(struct agent_xfer *x, const char *from, const char *to,
+    char **cause)
+{
+	char *what;
+	int rc;
+
+	if (x->sftp != NULL) {
+		if (sftp_rename(x->sftp, from, to) == 0)
+			return 0;
+		return error_set(cause, "host %s: SFTP rename %s to %s: %s (%s)",
+		    rdev_ssh_host_label(x->s), from, to,
+		    agent_sftp_strerror(sftp_get_error(x->sftp)),
+		    ssh_get_error(rdev_ssh_session(x->s)));
+	}
+	{
+		const char *argv[] = { "sh", "-c", agent_exec_rename_script,
+			"rdev-agent-rename", from, to, NULL };
+
+		what = xasprintf("rename %s to %s", from, to);
+		rc = agent_xfer_exec(x, argv, NULL, 0, what, cause);
+		free(what);
+	}
+	return rc;
 }
 
 /* Upload one bundle file to tmp/NAME: read it, check it against MANIFEST,
- * write it in chunks. */
+ * send it. */
 static int
-agent_upload_file(struct rdev_ssh *s, sftp_session sftp,
-    const struct agent_bundle *b, const struct agent_bundle_file *f,
-    const char *tmp, char **cause)
+agent_upload_file(struct agent_xfer *x, const struct agent_bundle *b,
+    const struct agent_bundle_file *f, const char *tmp, char **cause)
 {
 	unsigned char got[AGENT_HASH_LEN];
 	char *local, *remote, *data = NULL;
-	size_t len, off, n;
-	sftp_file fh = NULL;
-	ssize_t w;
+	size_t len;
 	int rc = -1;
 
 	local = xasprintf("%s/%s", b->dir, f->name);
@@ -690,80 +927,46 @@ agent_upload_file(struct rdev_ssh *s, sftp_session sftp,
 	if (agent_test_hooks.upload != NULL)
 		agent_test_hooks.upload(agent_test_hooks.arg, f->name,
 		    (unsigned char *)data, len);
-	fh = sftp_open(sftp, remote, O_WRONLY | O_CREAT | O_EXCL, f->mode);
-	if (fh == NULL) {
-		agent_sftp_error(s, sftp, cause, "open", remote);
-		goto out;
-	}
-	for (off = 0; off < len; off += (size_t)w) {
-		n = len - off < AGENT_SFTP_CHUNK ? len - off : AGENT_SFTP_CHUNK;
-		if ((w = sftp_write(fh, data + off, n)) <= 0) {
-			agent_sftp_error(s, sftp, cause, "write", remote);
-			goto out;
-		}
-	}
-	rc = 0;
+	rc = agent_xfer_put(x, remote, data, len, f->mode, cause);
 out:
-	if (fh != NULL && sftp_close(fh) != 0 && rc == 0)
-		rc = agent_sftp_error(s, sftp, cause, "close", remote);
 	free(data);
 	free(local);
 	free(remote);
 	return rc;
 }
 
-/* Create tmp and every directory the bundle's files need, then upload them. */
+/* Create tmp and the directories the bundle's files need, then upload
+ * them. */
 static int
-agent_upload(struct rdev_ssh *s, sftp_session sftp, const struct agent_bundle *b,
+agent_upload(struct agent_xfer *x, const struct agent_bundle *b,
     const char *tmp, char **cause)
 {
-	char *dir, *slash;
-	size_t i, j;
-	int seen;
+	size_t i;
 
-	if (sftp_mkdir(sftp, tmp, 0755) != 0)
-		return agent_sftp_error(s, sftp, cause, "mkdir", tmp);
-	for (i = 0; i < b->nfiles; i++) {
-		/* One level of subdirectories (lib/, licenses/) is all a
-		 * bundle has; deeper names still work, one mkdir per level. */
-		for (slash = strchr(b->files[i].name, '/'); slash != NULL;
-		    slash = strchr(slash + 1, '/')) {
-			seen = 0;
-			for (j = 0; j < i && !seen; j++)
-				seen = strncmp(b->files[j].name, b->files[i].name,
-				    (size_t)(slash - b->files[i].name) + 1) == 0;
-			if (seen)
-				continue;
-			dir = xasprintf("%s/%.*s", tmp,
-			    (int)(slash - b->files[i].name), b->files[i].name);
-			if (sftp_mkdir(sftp, dir, 0755) != 0) {
-				agent_sftp_error(s, sftp, cause, "mkdir", dir);
-				free(dir);
-				return -1;
-			}
-			free(dir);
-		}
-		if (agent_upload_file(s, sftp, b, &b->files[i], tmp, cause) != 0)
+	if (agent_xfer_mkdirs(x, b, tmp, cause) != 0)
+		return -1;
+	for (i = 0; i < b->nfiles; i++)
+		if (agent_upload_file(x, b, &b->files[i], tmp, cause) != 0)
 			return -1;
-	}
 	return 0;
 }
 
 /* Upload into a new temporary dir and check it there, uploading once more if
  * it arrived damaged. On success *tmp_out is the checked dir. */
 static int
-agent_upload_checked(struct rdev_ssh *s, sftp_session sftp,
-    const struct agent_bundle *b, const char *base, char **tmp_out,
-    void (*progress)(void *, const char *), void *arg, char **cause)
+agent_upload_checked(struct agent_xfer *x, const struct agent_bundle *b,
+    const char *base, char **tmp_out, void (*progress)(void *, const char *),
+    void *arg, char **cause)
 {
+	struct rdev_ssh *s = x->s;
 	const char *label = rdev_ssh_host_label(s);
 	char rnd[17], *tmp, *out, *err;
 	int attempt, status;
 
 	for (attempt = 1; attempt <= AGENT_UPLOAD_TRIES; attempt++) {
 		agent_random_hex(rnd);
-		tmp = xasprintf("%s/.%s.tmp.%s", base, b->version, rnd);
-		if (agent_upload(s, sftp, b, tmp, cause) != 0) {
+		tmp = xasprintf("%s/.%s.tmp.%s", base, b->install_name, rnd);
+		if (agent_upload(x, b, tmp, cause) != 0) {
 			agent_remove(s, tmp, NULL);
 			free(tmp);
 			return -1;
@@ -812,26 +1015,27 @@ agent_upload_checked(struct rdev_ssh *s, sftp_session sftp,
 }
 
 /* Rename the checked upload into place, handling a name already taken by a
- * racing broker (good: keep theirs) or by a damaged or different install
- * (move it aside). */
+ * racing broker (good: keep theirs) or by a damaged install (move it
+ * aside). */
 static int
-agent_rename_into_place(struct rdev_ssh *s, sftp_session sftp,
-    const struct agent_bundle *b, const char *base, const char *tmp,
-    const char *final, char **cause)
+agent_rename_into_place(struct agent_xfer *x, const struct agent_bundle *b,
+    const char *base, const char *tmp, const char *final, char **cause)
 {
+	struct rdev_ssh *s = x->s;
 	struct agent_probe p;
-	char rnd[17], *aside = NULL;
-	int try, rc = -1, err;
+	char rnd[17], *aside = NULL, *why = NULL;
+	int try, rc = -1, absent = 0;
 
 	memset(&p, 0, sizeof p);
 	for (try = 0; try < AGENT_RENAME_TRIES; try++) {
 		if (agent_test_hooks.before_rename != NULL)
 			agent_test_hooks.before_rename(agent_test_hooks.arg);
-		if (sftp_rename(sftp, tmp, final) == 0) {
+		free(why);
+		why = NULL;
+		if (agent_xfer_rename(x, tmp, final, &why) == 0) {
 			rc = 0;
 			break;
 		}
-		err = sftp_get_error(sftp);
 		if (agent_probe(s, b, &p, cause) != 0)
 			break;
 		if (agent_probe_good(&p, b)) {
@@ -842,20 +1046,21 @@ agent_rename_into_place(struct rdev_ssh *s, sftp_session sftp,
 			break;
 		}
 		if (!p.present) {
-			error_set(cause, "host %s: SFTP rename %s to %s: %s (%s)",
-			    rdev_ssh_host_label(s), tmp, final,
-			    agent_sftp_strerror(err),
-			    ssh_get_error(rdev_ssh_session(s)));
+			/* A racing broker moved a damaged copy aside between
+			 * our rename and our look: try again, once. */
+			if (absent++ == 0)
+				continue;
+			error_set(cause, "%s", why);
 			break;
 		}
-		/* Damaged or different: move it aside (a racing broker may
-		 * do the same; then the rename is simply tried again). */
+		/* Damaged: move it aside (a racing broker may do the same;
+		 * then the rename is simply tried again). */
 		if (aside != NULL)
 			agent_remove(s, aside, NULL);
 		free(aside);
 		agent_random_hex(rnd);
-		aside = xasprintf("%s/.%s.old.%s", base, b->version, rnd);
-		if (sftp_rename(sftp, final, aside) != 0) {
+		aside = xasprintf("%s/.%s.old.%s", base, b->install_name, rnd);
+		if (agent_xfer_rename(x, final, aside, NULL) != 0) {
 			free(aside);
 			aside = NULL;
 		}
@@ -869,6 +1074,7 @@ agent_rename_into_place(struct rdev_ssh *s, sftp_session sftp,
 	else
 		agent_remove(s, aside, NULL);
 	free(aside);
+	free(why);
 	agent_probe_clear(&p);
 	return rc;
 }
@@ -932,7 +1138,7 @@ agent_install_ensure(struct rdev_ssh *s, const struct agent_bundle *b,
 {
 	const char *label = rdev_ssh_host_label(s);
 	struct agent_probe p;
-	sftp_session sftp = NULL;
+	struct agent_xfer x = { s, NULL };
 	char *base = NULL, *final = NULL, *tmp = NULL, mb[32];
 	int rc = -1;
 
@@ -949,7 +1155,7 @@ agent_install_ensure(struct rdev_ssh *s, const struct agent_bundle *b,
 		goto out;
 	}
 	base = xasprintf("%s/.rdev/agent", p.home);
-	final = xasprintf("%s/%s", base, b->version);
+	final = xasprintf("%s/%s", base, b->install_name);
 	if (agent_probe_good(&p, b)) {
 		rc = 0;
 		goto out;
@@ -960,41 +1166,80 @@ agent_install_ensure(struct rdev_ssh *s, const struct agent_bundle *b,
 		agent_progress(progress, arg, "installing rdev-agent %s on %s (%s)",
 		    b->version, label, mb);
 	else if (p.hash == NULL || strcmp(p.hash, b->hash_hex) != 0)
-		agent_progress(progress, arg, "replacing rdev-agent %s on %s (%s): "
-		    "the installed copy is a different build (bundle %.16s, want "
-		    "%.16s)", b->version, label, mb,
-		    p.hash != NULL && *p.hash != '\0' ? p.hash : "none",
-		    b->hash_hex);
+		agent_progress(progress, arg, "warning: rdev-agent %s on %s was "
+		    "changed or damaged after it was installed (its bundle.hash "
+		    "is %.16s, want %.16s); installing it again (%s)", b->version,
+		    label, p.hash != NULL && *p.hash != '\0' ? p.hash : "none",
+		    b->hash_hex, mb);
 	else
-		agent_progress(progress, arg, "replacing rdev-agent %s on %s (%s): "
-		    "the installed copy is damaged (%s)", b->version, label, mb,
+		agent_progress(progress, arg, "warning: rdev-agent %s on %s was "
+		    "changed or damaged after it was installed (%s); installing "
+		    "it again (%s)", b->version, label,
 		    p.check_out != NULL && *p.check_out != '\0' ? p.check_out :
-		    "rdev-agent-check failed");
+		    "rdev-agent-check failed", mb);
 
 	if (agent_preflight(s, b, cause) != 0)
 		goto out;
-	if ((sftp = sftp_new(rdev_ssh_session(s))) == NULL ||
-	    sftp_init(sftp) != SSH_OK) {
-		error_set(cause, "host %s: cannot start SFTP (is the sftp subsystem "
-		    "enabled in sshd_config?): %s", label,
-		    ssh_get_error(rdev_ssh_session(s)));
+	agent_xfer_open(&x, s, progress, arg);
+	if (agent_upload_checked(&x, b, base, &tmp, progress, arg, cause) != 0)
 		goto out;
-	}
-	if (agent_upload_checked(s, sftp, b, base, &tmp, progress, arg,
-	    cause) != 0)
-		goto out;
-	if (agent_rename_into_place(s, sftp, b, base, tmp, final, cause) != 0)
+	if (agent_rename_into_place(&x, b, base, tmp, final, cause) != 0)
 		goto out;
 	rc = 0;
 out:
 	if (rc == 0)
 		*agent_path = xasprintf("%s/rdev-agent", final);
-	if (sftp != NULL)
-		sftp_free(sftp);
+	agent_xfer_close(&x);
 	free(tmp);
 	free(base);
 	free(final);
 	agent_probe_clear(&p);
+	return rc;
+}
+
+int
+agent_install_verify(struct rdev_ssh *s, const struct agent_bundle *b,
+    const char *agent_path, char **cause)
+{
+	const char *label = rdev_ssh_host_label(s);
+	static const char suffix[] = "/rdev-agent";
+	char *dir, *list, *out, *err;
+	size_t n = strlen(agent_path);
+	int status, rc;
+
+	if (n <= sizeof suffix - 1 ||
+	    strcmp(agent_path + n - (sizeof suffix - 1), suffix) != 0)
+		return error_set(cause, "host %s: %s is not an installed "
+		    "rdev-agent", label, agent_path);
+	dir = xstrndup(agent_path, n - (sizeof suffix - 1));
+	list = agent_hash_list(b);
+	{
+		const char *argv[] = { "sh", "-c", agent_verify_installed_script,
+			"rdev-agent-verify", dir, b->hash_hex, list, NULL };
+
+		rc = agent_run(s, argv, NULL, &out, &err, &status, cause);
+	}
+	free(list);
+	if (rc != 0) {
+		free(dir);
+		return -1;
+	}
+	agent_trim(err);
+	if (status == 0)
+		rc = 0;
+	else if (status == 2)
+		rc = error_set(cause, "host %s: rdev-agent %s in %s was changed or "
+		    "damaged after it was installed: %s", label, b->version, dir,
+		    err);
+	else if (status == 1)
+		rc = error_set(cause, "host %s: cannot run rdev-agent %s: %s",
+		    label, b->version, err);
+	else
+		rc = error_set(cause, "host %s: checking rdev-agent %s in %s "
+		    "failed (exit %d): %s", label, b->version, dir, status, err);
+	free(out);
+	free(err);
+	free(dir);
 	return rc;
 }
 

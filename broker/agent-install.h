@@ -1,26 +1,38 @@
-/* agent-install.h - put the rdev-agent bundle on a host (issue 5, item 4).
+/* agent-install.h - put the rdev-agent bundle on a host (issue 5, item 4;
+ * issue 11: keyed by hash, verified before each start, no SFTP needed).
  *
  * A bundle is a directory built by deploy/agent-bundle.sh: rdev-agent, lib/,
  * rdev-agent-check, licenses/, MANIFEST (version, os, arch, then one BLAKE2b-256
  * line per file) and bundle.hash (BLAKE2b-256 of MANIFEST, which names the
- * whole bundle). On a host it lives in ~/.rdev/agent/<version>/, a directory
- * that is never written after it was renamed into place.
+ * whole bundle). On a host it lives in ~/.rdev/agent/<version>-<hash16>/
+ * (hash16: the first 16 hex digits of bundle.hash), a directory that is never
+ * written after it was renamed into place. Two builds of one version each
+ * have their own directory, so brokers of both can share a host without
+ * replacing each other's agent at every connect; the directories of other
+ * builds and versions are left alone (an agent may be running from them).
  *
  * agent_install_ensure() follows the procedure written at the top of
  * deploy/agent-bundle.sh:
  *  - fast path, one exec round trip: `uname -sm`, $HOME, the installed
- *    bundle.hash and, when it is ours, the installed rdev-agent-check (which
- *    re-hashes every installed file and runs rdev-agent --version), so a
- *    corrupted install is found, not only a missing one;
+ *    bundle.hash of our directory and, when it is ours, every installed file
+ *    re-hashed against the broker's own hashes (b2sum; the installed
+ *    rdev-agent-check on a host without b2sum), so a damaged or tampered
+ *    install is found, not only a missing one, and is replaced before it runs
+ *    (with a "warning: ... changed or damaged" progress line);
  *  - otherwise: a host of another OS/arch is refused at once; pre-flight
  *    (rdev-agent-check --host-only fed on stdin: glibc; ~/.rdev/agent
- *    writable; free space), SFTP upload into ~/.rdev/agent/.<version>.tmp.<hex>/,
+ *    writable; free space), upload into ~/.rdev/agent/.<name>.tmp.<hex>/ over
+ *    SFTP or, when the host's sshd has no sftp subsystem, over one exec
+ *    channel per file (`sh -c 'cat >"$1"' PATH`; a progress line says so),
  *    rdev-agent-check run there (a transit-damaged upload is uploaded once
- *    more), rename into ~/.rdev/agent/<version>. If that name is taken, the
+ *    more), rename into ~/.rdev/agent/<name>. If that name is taken, the
  *    installed copy is checked again: good (another broker won the race) and
- *    ours is dropped, or damaged/different and it is moved aside to
- *    .<version>.old.<hex> and the rename retried. Leftover .tmp/.old dirs older
- *    than an hour are removed by the next pre-flight.
+ *    ours is dropped, or damaged and it is moved aside to .<name>.old.<hex>
+ *    and the rename retried. Leftover .tmp/.old dirs older than an hour are
+ *    removed by the next pre-flight.
+ *
+ * agent_install_verify() re-checks an install just before an agent process
+ * is started from it.
  */
 #ifndef RDEV_AGENT_INSTALL_H
 #define RDEV_AGENT_INSTALL_H
@@ -52,6 +64,9 @@ const char *agent_bundle_version(const struct agent_bundle *b);
 const char *agent_bundle_dir(const struct agent_bundle *b);
 const char *agent_bundle_arch(const struct agent_bundle *b);
 const char *agent_bundle_hash(const struct agent_bundle *b);
+/* The name of its directory on a host, "<version>-<first 16 hex digits of the
+ * hash>"; valid until agent_bundle_free. */
+const char *agent_bundle_install_name(const struct agent_bundle *b);
 /* Sum of the sizes of the files uploaded. */
 uint64_t agent_bundle_size(const struct agent_bundle *b);
 
@@ -60,10 +75,21 @@ uint64_t agent_bundle_size(const struct agent_bundle *b);
  * (the caller frees it). progress (may be NULL) gets one-line messages such as
  * "installing rdev-agent 0.1.0 on HOST (1.4 MB)"; the fast path sends none.
  * -1 with *cause naming the host and what failed (other OS/arch, glibc too
- * old, no space, permission, damaged in transit twice, SFTP unavailable...). */
+ * old, no space, permission, damaged in transit twice...). */
 int agent_install_ensure(struct rdev_ssh *s, const struct agent_bundle *b,
     char **agent_path, void (*progress)(void *arg, const char *line), void *arg,
     char **cause);
+
+/* Is the install of b whose rdev-agent is agent_path (as agent_install_ensure
+ * returned it) still intact? One exec round trip: its bundle.hash must be b's,
+ * every file must match b's hashes (b2sum, where the host has it), then the
+ * installed rdev-agent-check runs (hashes against MANIFEST, rdev-agent
+ * --version). Call it before each start of an agent process. 0, or -1 with
+ * *cause naming the host and the directory: changed or damaged since it was
+ * installed (agent_install_ensure replaces it), cannot run, or the session
+ * failed. */
+int agent_install_verify(struct rdev_ssh *s, const struct agent_bundle *b,
+    const char *agent_path, char **cause);
 
 /* Can the SSH user reach Docker on the host? Runs `AGENT ls --json` (one exec
  * round trip plus one Docker API call). 0, or -1 with *cause naming the host

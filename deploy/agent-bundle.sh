@@ -36,32 +36,38 @@
 #   OUTDIR/NAME.tar.gz      the directory, reproducibly packed (sorted names,
 #                           owner 0, mtime of the last commit, gzip -n)
 #
-# How the broker installs it (broker/agent-install.c; over SFTP, in ~/.rdev/agent/):
+# How the broker installs it (broker/agent-install.c; in ~/.rdev/agent/NAME/,
+# NAME = <version>-<first 16 hex digits of bundle.hash>, so two builds of one
+# version each have their own dir and never replace each other):
 #   0. Fast path, one exec round trip at the start of every broker session:
-#      `uname -sm`, $HOME, ~/.rdev/agent/<version>/bundle.hash and, when that
+#      `uname -sm`, $HOME, ~/.rdev/agent/NAME/bundle.hash and, when that
 #      equals the local bundle.hash, `b2sum -l 256 -c` in that dir against the
-#      broker's own list of hashes (MANIFEST included), so a corrupted file is
-#      found, not only a missing one (rdev-agent-check there when the host has
-#      no b2sum). All good: installed, nothing to do. Another OS or arch:
-#      refused here, before anything is sent.
+#      broker's own list of hashes (MANIFEST included), so a corrupted or
+#      tampered file is found, not only a missing one (rdev-agent-check there
+#      when the host has no b2sum). All good: installed, nothing to do.
+#      Another OS or arch: refused here, before anything is sent.
 #   1. Pre-flight, before uploading anything: `sh -s -- --host-only` on an exec
 #      channel with rdev-agent-check as stdin (and ~/.rdev/agent writable, free
 #      space). Exit 1: the host cannot run the bundle; show its one stderr line
 #      to the user and stop.
-#   2. Upload the files into ~/.rdev/agent/.<version>.tmp.<random>/ (modes from
+#   2. Upload the files into ~/.rdev/agent/.NAME.tmp.<random>/ (modes from
 #      the bundle: 0755 for rdev-agent and rdev-agent-check), each checked
-#      against MANIFEST as it is read.
-#   3. `sh ~/.rdev/agent/.<version>.tmp.<random>/rdev-agent-check`: exit 0 and
+#      against MANIFEST as it is read. Over SFTP; when the host's sshd has no
+#      sftp subsystem, over one exec channel per file (`sh -c 'cat >"$1"'`
+#      with the path as an argument, then chmod).
+#   3. `sh ~/.rdev/agent/.NAME.tmp.<random>/rdev-agent-check`: exit 0 and
 #      one "ok" line, or 1 (host cannot run it: message on stderr) or 2 (bundle
 #      damaged in transit: upload again, once). Remove the temporary dir unless 0.
-#   4. rename(2) it to ~/.rdev/agent/<version> (SFTP rename, which fails when
-#      the name exists). A version dir is never written after the rename, so an
-#      agent running from it is never disturbed. If the rename fails, look
-#      again (step 0): another broker's good install: drop ours; a damaged or
-#      different one: rename it aside to .<version>.old.<random>, retry, then
-#      remove it. Leftover .tmp/.old dirs older than an hour go at the next
-#      pre-flight.
-#   5. Run ~/.rdev/agent/<version>/rdev-agent serve.
+#   4. Rename it to ~/.rdev/agent/NAME (SFTP rename, or `mv -T`, both failing
+#      when the name exists). A NAME dir is never written after the rename, so
+#      an agent running from it is never disturbed. If the rename fails, look
+#      again (step 0): another broker's good install: drop ours; a damaged
+#      one: rename it aside to .NAME.old.<random>, retry, then remove it.
+#      Leftover .tmp/.old dirs older than an hour go at the next pre-flight.
+#      The dirs of other builds and versions are left alone.
+#   5. Before each start of an agent: its bundle.hash and files checked again
+#      against the broker's hashes, then rdev-agent-check run (one exec).
+#      Then ~/.rdev/agent/NAME/rdev-agent serve.
 set -euo pipefail
 
 src=$(cd "$(dirname "$0")/.." && pwd)

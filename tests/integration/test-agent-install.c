@@ -3,10 +3,12 @@
  *
  * Needs the agent bundle of this build dir (the `agent-bundle` target, built
  * by default: <build>/agent-bundle/rdev-agent-<version>-linux-<arch>/), or
- * RDEV_AGENT_BUNDLE. Starts its own rig host (ai<pid>) and stops it at exit;
- * the host's home is a local directory, so the test looks at (and damages)
- * the installed files directly. Variant bundles (other arch, other build,
- * damaged) are copies of the real one in a temporary dir.
+ * RDEV_AGENT_BUNDLE. Starts its own rig host (ai<pid>), and for the tests of
+ * a host without SFTP a second one (an<pid>, `rig.sh host-start --no-sftp`),
+ * and stops them at exit; a host's home is a local directory, so the test
+ * looks at (and damages) the installed files directly. Variant bundles
+ * (other arch, other build, damaged) are copies of the real one in a
+ * temporary dir.
  */
 #include "test.h"
 
@@ -24,7 +26,16 @@
 
 static char bundle_dir[1024];
 
-/* At exit: the rig keeps a stopped host's directory; not the agents. */
+/* The second host, whose sshd has no sftp subsystem (rig.h knows one host). */
+static struct {
+	char name[32];
+	char cfg[700];  /* its ssh_config */
+	char home[700];
+	int started;
+} nosftp;
+
+/* At exit: the rig keeps a stopped host's directory; not the agents. Stop
+ * the second host, which rig.h does not know. */
 static void
 remove_agents(void)
 {
@@ -32,6 +43,12 @@ remove_agents(void)
 
 	if (rig.home[0] != '\0') {
 		snprintf(cmd, sizeof cmd, "rm -rf '%s/.rdev'", rig.home);
+		if (system(cmd) != 0)
+			fprintf(stderr, "cleanup: %s failed\n", cmd);
+	}
+	if (nosftp.started) {
+		snprintf(cmd, sizeof cmd, "rm -rf '%s/.rdev'; bash %s/tests/rig/rig.sh "
+		    "host-stop %s", nosftp.home, RDEV_SOURCE_DIR, nosftp.name);
 		if (system(cmd) != 0)
 			fprintf(stderr, "cleanup: %s failed\n", cmd);
 	}
@@ -79,6 +96,37 @@ host_reset(void)
 {
 	host();
 	rig_sh("rm -rf '%s/.rdev'", rig.home);
+}
+
+/* Start (once) the host without SFTP, with nothing installed on it. */
+static void
+nosftp_reset(void)
+{
+	host();
+	if (!nosftp.started) {
+		snprintf(nosftp.name, sizeof nosftp.name, "an%ld",
+		    (long)getpid() % 100000000);
+		snprintf(nosftp.cfg, sizeof nosftp.cfg, "%s/run/hosts/%s/ssh_config",
+		    rig.dir, nosftp.name);
+		snprintf(nosftp.home, sizeof nosftp.home, "%s/run/hosts/%s/home",
+		    rig.dir, nosftp.name);
+		nosftp.started = 1;
+		rig_sh("bash %s/tests/rig/rig.sh host-start %s --no-sftp >/dev/null",
+		    RDEV_SOURCE_DIR, nosftp.name);
+	}
+	rig_sh("rm -rf '%s/.rdev'", nosftp.home);
+}
+
+static struct ssh_target_opts
+nosftp_opts(void)
+{
+	struct ssh_target_opts o;
+
+	memset(&o, 0, sizeof o);
+	o.host = nosftp.name;
+	o.ssh_config_file = nosftp.cfg;
+	o.batch = 1;
+	return o;
 }
 
 static struct agent_bundle *
@@ -150,25 +198,61 @@ assert_agent_runs(struct rdev_ssh *s, const char *path, const char *version)
 	free(err);
 }
 
-/* Entries of ~/.rdev/agent that start with a dot (temporary or moved-aside
- * dirs), joined by spaces; "" when there are none. */
+/* Entries of home's ~/.rdev/agent that start with a dot (temporary or
+ * moved-aside dirs), joined by spaces; "" when there are none. */
+static char *
+leftovers_in(const char *home)
+{
+	return rig_sh_out("ls -A '%s/.rdev/agent' 2>/dev/null | grep '^\\.' "
+	    "| tr '\\n' ' '", home);
+}
+
 static char *
 leftovers(void)
 {
-	return rig_sh_out("ls -A '%s/.rdev/agent' 2>/dev/null | grep '^\\.' "
-	    "| tr '\\n' ' '", rig.home);
+	return leftovers_in(rig.home);
 }
 
-/* The installed copy is byte for byte the bundle. */
+/* The copy installed under home is byte for byte the bundle. */
 static void
-assert_installed_is(const struct agent_bundle *b)
+assert_installed_in(const char *home, const struct agent_bundle *b)
 {
 	char cmd[2048];
 
 	snprintf(cmd, sizeof cmd, "diff -r '%s' '%s/.rdev/agent/%s'",
-	    agent_bundle_dir(b), rig.home, agent_bundle_version(b));
+	    agent_bundle_dir(b), home, agent_bundle_install_name(b));
 	if (system(cmd) != 0)
 		TEST_FAIL("the installed copy differs from the bundle: %s", cmd);
+}
+
+static void
+assert_installed_is(const struct agent_bundle *b)
+{
+	assert_installed_in(rig.home, b);
+}
+
+/* agent_install_verify() that must succeed. */
+static void
+verify_ok(struct rdev_ssh *s, const struct agent_bundle *b, const char *path)
+{
+	char *cause = NULL;
+
+	if (agent_install_verify(s, b, path, &cause) != 0)
+		TEST_FAIL("agent_install_verify %s: %s", path, cause);
+}
+
+/* agent_install_verify() that must fail; returns the message (caller
+ * frees). */
+static char *
+verify_fails(struct rdev_ssh *s, const struct agent_bundle *b, const char *path)
+{
+	char *cause = NULL;
+
+	if (agent_install_verify(s, b, path, &cause) == 0)
+		TEST_FAIL("agent_install_verify %s succeeded, want a failure", path);
+	ASSERT_NOT_NULL(cause);
+	fprintf(stderr, "    verify: %s\n", cause);
+	return cause;
 }
 
 /* A copy of the real bundle in the temporary dir, under name. */
@@ -216,8 +300,11 @@ TEST(install_from_scratch)
 	path = ensure_ok(s, b);
 	fprintf(stderr, "    from-scratch install: %.0f ms (%.2f MB)\n",
 	    clock_now_ms() - t0, (double)agent_bundle_size(b) / 1e6);
+	snprintf(want, sizeof want, "%s-%.16s", agent_bundle_version(b),
+	    agent_bundle_hash(b));
+	ASSERT_STR_EQ(agent_bundle_install_name(b), want);
 	snprintf(want, sizeof want, "%s/.rdev/agent/%s/rdev-agent", rig.home,
-	    agent_bundle_version(b));
+	    agent_bundle_install_name(b));
 	ASSERT_STR_EQ(path, want);
 	snprintf(want, sizeof want, "installing rdev-agent %s on %s (",
 	    agent_bundle_version(b), rdev_ssh_host_label(s));
@@ -254,7 +341,7 @@ TEST(second_call_takes_the_fast_path)
 	s = rig_connect(NULL);
 	free(ensure_ok(s, b));
 	snprintf(dir, sizeof dir, "%s/.rdev/agent/%s", rig.home,
-	    agent_bundle_version(b));
+	    agent_bundle_install_name(b));
 	snprintf(agent, sizeof agent, "%s/rdev-agent", dir);
 	stat_ok(dir, &d1);
 	stat_ok(agent, &a1);
@@ -312,7 +399,8 @@ TEST(upgrade_when_the_version_differs)
 	b = open_bundle(bundle_dir);
 	s = rig_connect(NULL);
 	oldpath = ensure_ok(s, old);
-	snprintf(want, sizeof want, "%s/.rdev/agent/0.0.9/rdev-agent", rig.home);
+	snprintf(want, sizeof want, "%s/.rdev/agent/0.0.9-%.16s/rdev-agent",
+	    rig.home, agent_bundle_hash(old));
 	ASSERT_STR_EQ(oldpath, want);
 	stat_ok(oldpath, &o1);
 
@@ -321,7 +409,7 @@ TEST(upgrade_when_the_version_differs)
 	    agent_bundle_version(b));
 	ASSERT_STR_CONTAINS(progress_log, want);
 	snprintf(want, sizeof want, "%s/.rdev/agent/%s/rdev-agent", rig.home,
-	    agent_bundle_version(b));
+	    agent_bundle_install_name(b));
 	ASSERT_STR_EQ(path, want);
 	assert_agent_runs(s, path, agent_bundle_version(b));
 	assert_installed_is(b);
@@ -338,12 +426,15 @@ TEST(upgrade_when_the_version_differs)
 	agent_bundle_free(old);
 }
 
-/* Same version, another build (another bundle hash): replaced. */
-TEST(other_build_of_the_same_version_replaced)
+/* Same version, another build (another bundle hash): each has its own
+ * directory, and neither replaces the other (A, then B, then A again does
+ * not upload A again). */
+TEST(two_builds_of_the_same_version_coexist)
 {
 	struct agent_bundle *other, *b;
 	struct rdev_ssh *s;
-	char *odir, *path, *left, *h;
+	struct stat d1, a1, d2, a2;
+	char *odir, *path, *opath, *opath2, *left, *h, agent[1100];
 
 	host_reset();
 	odir = bundle_copy("other-build");
@@ -352,25 +443,138 @@ TEST(other_build_of_the_same_version_replaced)
 	bundle_rehash(odir, NULL);
 	other = open_bundle(odir);
 	b = open_bundle(bundle_dir);
+	ASSERT_STR_EQ(agent_bundle_version(other), agent_bundle_version(b));
 	ASSERT_TRUE(strcmp(agent_bundle_hash(other), agent_bundle_hash(b)) != 0);
+	ASSERT_TRUE(strcmp(agent_bundle_install_name(other),
+	    agent_bundle_install_name(b)) != 0);
 	s = rig_connect(NULL);
-	free(ensure_ok(s, other));
+	opath = ensure_ok(s, other);
+	ASSERT_STR_CONTAINS(progress_log, "installing rdev-agent");
+	snprintf(agent, sizeof agent, "%s/.rdev/agent/%s", rig.home,
+	    agent_bundle_install_name(other));
+	stat_ok(agent, &d1);
+	stat_ok(opath, &a1);
+	sleep(1); /* so that any rewrite would show in the mtimes */
+
 	path = ensure_ok(s, b);
-	ASSERT_STR_CONTAINS(progress_log, "the installed copy is a different build");
+	ASSERT_STR_CONTAINS(progress_log, "installing rdev-agent");
+	ASSERT_TRUE(strcmp(path, opath) != 0);
 	assert_installed_is(b);
+	assert_installed_in(rig.home, other);
+
+	opath2 = ensure_ok(s, other);
+	ASSERT_STR_EQ(progress_log, ""); /* the fast path: nothing uploaded */
+	ASSERT_STR_EQ(opath2, opath);
+	stat_ok(agent, &d2);
+	stat_ok(opath, &a2);
+	ASSERT_INT_EQ(d2.st_ino, d1.st_ino);
+	ASSERT_INT_EQ(a2.st_ino, a1.st_ino);
+	ASSERT_INT_EQ(a2.st_mtime, a1.st_mtime);
+	free(ensure_ok(s, b));
+	ASSERT_STR_EQ(progress_log, "");
+
 	h = rig_sh_out("cut -c1-64 '%s/.rdev/agent/%s/bundle.hash'", rig.home,
-	    agent_bundle_version(b));
+	    agent_bundle_install_name(b));
 	ASSERT_STR_EQ(h, agent_bundle_hash(b));
 	free(h);
 	assert_agent_runs(s, path, agent_bundle_version(b));
+	assert_agent_runs(s, opath, agent_bundle_version(other));
+	verify_ok(s, b, path);
+	verify_ok(s, other, opath);
 	left = leftovers();
-	ASSERT_STR_EQ(left, ""); /* the moved-aside copy is removed */
+	ASSERT_STR_EQ(left, "");
 	free(left);
 	free(path);
+	free(opath);
+	free(opath2);
 	free(odir);
 	rdev_ssh_free(s);
 	agent_bundle_free(b);
 	agent_bundle_free(other);
+}
+
+/* A tampered rdev-agent (its bytes changed after the install) is found by
+ * agent_install_verify and by the next ensure, which installs it again; the
+ * tampered program never runs (it would leave a file behind). Also when the
+ * tamperer rewrote MANIFEST and bundle.hash to match, so that the installed
+ * rdev-agent-check alone would pass. */
+TEST(tampered_agent_detected_and_replaced_before_it_runs)
+{
+	struct agent_bundle *b;
+	struct rdev_ssh *s;
+	char dir[1024], marker[1100], want[2048], *path, *path2, *cause, *left;
+	int round;
+
+	host_reset();
+	b = open_bundle(bundle_dir);
+	s = rig_connect(NULL);
+	path = ensure_ok(s, b);
+	verify_ok(s, b, path);
+	snprintf(dir, sizeof dir, "%s/.rdev/agent/%s", rig.home,
+	    agent_bundle_install_name(b));
+	snprintf(marker, sizeof marker, "%s/tampered-agent-ran", rig.home);
+	for (round = 0; round < 3; round++) {
+		switch (round) {
+		case 0: /* same size, a few bytes in the middle */
+			fprintf(stderr, "    tamper: bytes in the middle\n");
+			rig_sh("cd '%s' && cp rdev-agent /tmp/rdev-agent.$$ && "
+			    "printf TAMPERED | dd of=rdev-agent bs=1 "
+			    "seek=$(($(stat -c %%s rdev-agent) / 2)) conv=notrunc "
+			    "2>/dev/null && ! cmp -s rdev-agent /tmp/rdev-agent.$$; "
+			    "rc=$?; rm -f /tmp/rdev-agent.$$; exit $rc", dir);
+			break;
+		case 1: /* another program that claims the right version */
+			fprintf(stderr, "    tamper: another program\n");
+			rig_sh("printf '#!/bin/sh\\ntouch \"%s\"\\n"
+			    "echo \"rdev-agent %s\"\\n' >'%s/rdev-agent'", marker,
+			    agent_bundle_version(b), dir);
+			break;
+		case 2: /* the same, with MANIFEST and bundle.hash made to match */
+			fprintf(stderr, "    tamper: another program, MANIFEST "
+			    "rewritten\n");
+			rig_sh("printf '#!/bin/sh\\ntouch \"%s\"\\n"
+			    "echo \"rdev-agent %s\"\\n' >'%s/rdev-agent'", marker,
+			    agent_bundle_version(b), dir);
+			bundle_rehash(dir, "rdev-agent");
+			rig_sh("chown --reference='%s' '%s/MANIFEST' '%s/bundle.hash'",
+			    dir, dir, dir);
+			break;
+		}
+		cause = verify_fails(s, b, path);
+		snprintf(want, sizeof want, "host %s: rdev-agent %s in %s was "
+		    "changed or damaged after it was installed: ",
+		    rdev_ssh_host_label(s), agent_bundle_version(b), dir);
+		ASSERT_STR_CONTAINS(cause, want);
+		ASSERT_STR_CONTAINS(cause, round < 2 ? "rdev-agent: FAILED" :
+		    "its bundle.hash is");
+		free(cause);
+
+		path2 = ensure_ok(s, b);
+		snprintf(want, sizeof want, "warning: rdev-agent %s on %s was "
+		    "changed or damaged after it was installed (",
+		    agent_bundle_version(b), rdev_ssh_host_label(s));
+		ASSERT_STR_CONTAINS(progress_log, want);
+		ASSERT_STR_CONTAINS(progress_log, "installing it again");
+		ASSERT_STR_EQ(path2, path);
+		assert_installed_is(b);
+		verify_ok(s, b, path);
+		assert_agent_runs(s, path, agent_bundle_version(b));
+		if (access(marker, F_OK) == 0)
+			TEST_FAIL("the tampered rdev-agent ran (%s exists)", marker);
+		left = leftovers();
+		ASSERT_STR_EQ(left, ""); /* the moved-aside copy is removed */
+		free(left);
+		free(path2);
+	}
+	cause = verify_fails(s, b, "/nonexistent/rdev-agent");
+	ASSERT_STR_CONTAINS(cause, "no directory /nonexistent");
+	free(cause);
+	cause = verify_fails(s, b, "/bin/sh");
+	ASSERT_STR_CONTAINS(cause, "is not an installed rdev-agent");
+	free(cause);
+	free(path);
+	rdev_ssh_free(s);
+	agent_bundle_free(b);
 }
 
 /* A corrupted installed file (bundle.hash still right) is found by the fast
@@ -393,13 +597,14 @@ TEST(corrupted_installed_file_replaced)
 	s = rig_connect(NULL);
 	free(ensure_ok(s, b));
 	snprintf(dir, sizeof dir, "%s/.rdev/agent/%s", rig.home,
-	    agent_bundle_version(b));
+	    agent_bundle_install_name(b));
 	for (i = 0; i < sizeof damage / sizeof damage[0]; i++) {
 		fprintf(stderr, "    damage: %s\n", damage[i]);
 		snprintf(cmd, sizeof cmd, damage[i], dir);
 		rig_sh("%s", cmd);
 		path = ensure_ok(s, b);
-		ASSERT_STR_CONTAINS(progress_log, "replacing rdev-agent");
+		ASSERT_STR_CONTAINS(progress_log, "was changed or damaged after "
+		    "it was installed");
 		assert_installed_is(b);
 		assert_agent_runs(s, path, agent_bundle_version(b));
 		left = leftovers();
@@ -624,10 +829,10 @@ barrier_hook(void *arg)
 
 /* Child i: connect, ensure, print the path; exit 0 on success. Never returns. */
 static void
-race_child(int id, const struct agent_bundle *b, const char *outfile)
+race_child(int id, const struct agent_bundle *b, const struct ssh_target_opts *o,
+    const char *outfile)
 {
 	struct agent_install_test_hooks hooks = { NULL, barrier_hook, NULL };
-	struct ssh_target_opts o = rig_ssh_opts();
 	struct rdev_ssh *s;
 	char *path = NULL, *cause = NULL;
 	FILE *f;
@@ -636,7 +841,7 @@ race_child(int id, const struct agent_bundle *b, const char *outfile)
 	barrier_id = id;
 	agent_install_set_test_hooks(&hooks);
 	f = fopen(outfile, "w");
-	if ((s = rdev_ssh_connect(&o, &cause)) == NULL) {
+	if ((s = rdev_ssh_connect(o, &cause)) == NULL) {
 		fprintf(f, "connect: %s\n", cause);
 		fclose(f);
 		_exit(1);
@@ -648,8 +853,10 @@ race_child(int id, const struct agent_bundle *b, const char *outfile)
 	_exit(rc == 0 ? 0 : 1);
 }
 
+/* Two installers of b race on the host of o, whose home is home. */
 static void
-race(const struct agent_bundle *b, const char *tag)
+race(const struct agent_bundle *b, const struct ssh_target_opts *o,
+    const char *home, const char *tag)
 {
 	char out[2][700], want[1024], *got;
 	pid_t pid[2];
@@ -663,10 +870,10 @@ race(const struct agent_bundle *b, const char *tag)
 		if ((pid[i] = fork()) < 0)
 			TEST_FAIL("fork failed");
 		if (pid[i] == 0)
-			race_child(i, b, out[i]);
+			race_child(i, b, o, out[i]);
 	}
-	snprintf(want, sizeof want, "%s/.rdev/agent/%s/rdev-agent", rig.home,
-	    agent_bundle_version(b));
+	snprintf(want, sizeof want, "%s/.rdev/agent/%s/rdev-agent", home,
+	    agent_bundle_install_name(b));
 	for (i = 0; i < 2; i++) {
 		if (waitpid(pid[i], &st, 0) != pid[i])
 			TEST_FAIL("waitpid failed");
@@ -683,11 +890,13 @@ TEST(two_installs_racing_both_succeed)
 {
 	struct agent_bundle *b;
 	struct rdev_ssh *s;
+	struct ssh_target_opts o;
 	char dir[1024], *path, *left;
 
 	host_reset();
+	o = rig_ssh_opts();
 	b = open_bundle(bundle_dir);
-	race(b, "fresh");
+	race(b, &o, rig.home, "fresh");
 	assert_installed_is(b);
 	left = leftovers();
 	ASSERT_STR_EQ(left, "");
@@ -695,9 +904,9 @@ TEST(two_installs_racing_both_succeed)
 
 	/* Both find a damaged install and both replace it. */
 	snprintf(dir, sizeof dir, "%s/.rdev/agent/%s", rig.home,
-	    agent_bundle_version(b));
+	    agent_bundle_install_name(b));
 	rig_sh("printf x >> '%s/rdev-agent'", dir);
-	race(b, "damaged");
+	race(b, &o, rig.home, "damaged");
 	assert_installed_is(b);
 	left = leftovers();
 	ASSERT_STR_EQ(left, "");
@@ -709,6 +918,102 @@ TEST(two_installs_racing_both_succeed)
 	assert_agent_runs(s, path, agent_bundle_version(b));
 	free(path);
 	rdev_ssh_free(s);
+	agent_bundle_free(b);
+}
+
+/* A host whose sshd has no sftp subsystem gets the agent over exec channels:
+ * the same files and modes, the same check on the host, the fast path next
+ * time; a damaged install is replaced (the rename finds the name taken and
+ * moves the old copy aside, over exec channels too). */
+TEST(host_without_sftp_gets_the_agent)
+{
+	struct agent_bundle *b;
+	struct rdev_ssh *s;
+	struct ssh_target_opts o;
+	struct stat sb;
+	char want[1100], dir[1024], file[1100], *path, *left;
+
+	nosftp_reset();
+	b = open_bundle(bundle_dir);
+	o = nosftp_opts();
+	s = rig_connect(&o);
+	path = ensure_ok(s, b);
+	snprintf(want, sizeof want, "no SFTP on %s: uploading over an exec channel",
+	    rdev_ssh_host_label(s));
+	ASSERT_STR_CONTAINS(progress_log, want);
+	snprintf(want, sizeof want, "installing rdev-agent %s on %s (",
+	    agent_bundle_version(b), rdev_ssh_host_label(s));
+	ASSERT_STR_CONTAINS(progress_log, want);
+	snprintf(dir, sizeof dir, "%s/.rdev/agent/%s", nosftp.home,
+	    agent_bundle_install_name(b));
+	snprintf(want, sizeof want, "%s/rdev-agent", dir);
+	ASSERT_STR_EQ(path, want);
+	assert_installed_in(nosftp.home, b);
+	stat_ok(path, &sb);
+	ASSERT_INT_EQ(sb.st_mode & 07777, 0755);
+	snprintf(file, sizeof file, "%s/MANIFEST", dir);
+	stat_ok(file, &sb);
+	ASSERT_INT_EQ(sb.st_mode & 07777, 0644);
+	snprintf(file, sizeof file, "%s/lib", dir);
+	stat_ok(file, &sb);
+	ASSERT_INT_EQ(sb.st_mode & 07777, 0755);
+	assert_agent_runs(s, path, agent_bundle_version(b));
+	verify_ok(s, b, path);
+	left = leftovers_in(nosftp.home);
+	ASSERT_STR_EQ(left, "");
+	free(left);
+	free(path);
+
+	path = ensure_ok(s, b);
+	ASSERT_STR_EQ(progress_log, "");
+	free(path);
+
+	rig_sh("printf x >> '%s/rdev-agent'", dir);
+	path = ensure_ok(s, b);
+	ASSERT_STR_CONTAINS(progress_log, "was changed or damaged after it was "
+	    "installed");
+	ASSERT_STR_CONTAINS(progress_log, "uploading over an exec channel");
+	assert_installed_in(nosftp.home, b);
+	assert_agent_runs(s, path, agent_bundle_version(b));
+	left = leftovers_in(nosftp.home);
+	ASSERT_STR_EQ(left, ""); /* the moved-aside copy is removed */
+	free(left);
+	free(path);
+	rdev_ssh_free(s);
+	agent_bundle_free(b);
+}
+
+/* Without SFTP, damage in transit is found and uploaded once more, and two
+ * racing installers both succeed (the exec rename refuses a taken name). */
+TEST(host_without_sftp_damaged_upload_and_race)
+{
+	struct agent_install_test_hooks hooks = { corrupt_hook, NULL, NULL };
+	struct agent_bundle *b;
+	struct rdev_ssh *s;
+	struct ssh_target_opts o;
+	char *path, *left;
+
+	nosftp_reset();
+	b = open_bundle(bundle_dir);
+	o = nosftp_opts();
+	s = rig_connect(&o);
+	agent_install_set_test_hooks(&hooks);
+	corrupt_uploads = 1;
+	path = ensure_ok(s, b);
+	agent_install_set_test_hooks(NULL);
+	ASSERT_INT_EQ(corrupt_uploads, 0);
+	ASSERT_STR_CONTAINS(progress_log, "uploading again");
+	assert_installed_in(nosftp.home, b);
+	assert_agent_runs(s, path, agent_bundle_version(b));
+	free(path);
+	rdev_ssh_free(s);
+
+	nosftp_reset();
+	race(b, &o, nosftp.home, "nosftp-fresh");
+	assert_installed_in(nosftp.home, b);
+	left = leftovers_in(nosftp.home);
+	ASSERT_STR_EQ(left, "");
+	free(left);
 	agent_bundle_free(b);
 }
 
