@@ -9,6 +9,7 @@
 
 #include <sodium.h>
 
+#include "agent-install.h"
 #include "buf.h"
 #include "clock.h"
 #include "error.h"
@@ -129,17 +130,47 @@ out:
 	return rc;
 }
 
+/* Before an agent starts again (it died, or the session reconnected), its
+ * install is checked against the bundle once more (the first start follows
+ * agent_install_ensure's own check) and installed again if it changed. */
+static int
+host_agent_reverify(struct host_session *h, char **cause)
+{
+	ssh_session ss = rdev_ssh_session(h->ssh);
+	char *why = NULL, *path = NULL;
+	int rc = 0;
+
+	if (h->ev != NULL)
+		ssh_event_remove_session(h->ev, ss);
+	if (agent_install_verify(h->ssh, h->bundle, h->agent_path, &why) != 0) {
+		log_warn("%s; installing it again", why);
+		free(why);
+		if (agent_install_ensure(h->ssh, h->bundle, &path, NULL, NULL, cause) == 0) {
+			free(h->agent_path);
+			h->agent_path = path;
+		} else
+			rc = -1;
+	}
+	if (h->ev != NULL)
+		ssh_event_add_session(h->ev, ss);
+	return rc;
+}
+
 int
 host_agent_start(struct host_session *h, char **cause)
 {
 	ssh_session ss = rdev_ssh_session(h->ssh);
 	unsigned char raw[8];
 	char id[sizeof raw * 2 + 1], *cmd, *why = NULL;
-	const char *argv[] = { h->agent_path, "serve", "--listen", id, NULL };
+	const char *argv[] = { NULL, "serve", "--listen", id, NULL };
 	ssh_channel ch;
 	long pid = 0;
 
 	host_agent_stop(h);
+	if (h->fixed_agent == NULL && h->agent_starts > 0 &&
+	    host_agent_reverify(h, cause) != 0)
+		return -1;
+	argv[0] = h->agent_path;  /* (the reverify may have replaced it) */
 	randombytes_buf(raw, sizeof raw);
 	sodium_bin2hex(id, sizeof id, raw, sizeof raw);
 	ch = ssh_channel_new(ss);

@@ -126,6 +126,11 @@ struct host_session {
 	/* Thread-owned. */
 	struct rdev_ssh *ssh;
 	int kicked;           /* a channel callback ran: serve links before waiting */
+	/* The serve loop's libssh event holding the session (NULL outside the
+	 * loop). Blocking helpers that poll the session with an event of
+	 * their own (rdev_ssh_run, the install) run with the session taken
+	 * out of it, as at connect time. */
+	ssh_event ev;
 	char *agent_path;
 	/* The host's long-lived agent (host-agent.c): `rdev-agent serve
 	 * --listen` on agent_ch (NULL: none running), listening on

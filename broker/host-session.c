@@ -338,6 +338,7 @@ host_serve(struct host_session *h)
 	/* Lets us process what the server sends while no channel is read
 	 * (keepalive requests, window adjusts): ssh_event_dopoll. */
 	ssh_event_add_session(ev, rdev_ssh_session(h->ssh));
+	h->ev = ev;
 	keepalive_ms = (long long)rdev_ssh_keepalive_interval(h->ssh) * 1000;
 	for (;;) {
 		if (host_take_jobs(h, &jobs)) {
@@ -447,6 +448,7 @@ host_serve(struct host_session *h)
 	host_agent_stop(h);
 	ssh_event_remove_session(ev, rdev_ssh_session(h->ssh));
 	ssh_event_free(ev);
+	h->ev = NULL;
 	return end;
 }
 

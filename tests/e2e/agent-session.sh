@@ -12,6 +12,8 @@
 #   - kill -9 of the listening agent alone during an exec: the exec goes on
 #     to its own end (nothing lost), the next exec works on a new agent;
 #   - the agent's socket is 0600 in a 0700 folder;
+#   - the installed agent binary changed, then the agent killed: the broker
+#     checks the install before it starts a new agent and installs it again;
 #   - a host whose sshd forbids stream-local forwarding: every command still
 #     works, over an exec channel per request (status says "exec").
 . "$(dirname "$0")/../rig/lib.sh"
@@ -88,6 +90,18 @@ check_eq "the exec served while its agent died ends with its own status" "$st" 4
 check "and all of its output" grep -q done "$TEST_TMP/l.out"
 check_eq "the next exec works" "$(rdev exec "$name:~/ws" -- echo third)" third
 eventually "on a new agent" test "$(broker status --json | jq -r '.sessions[0].agent.starts')" -eq 3
+
+# --- the installed agent tampered with, then the agent killed -------------------
+# (a running binary cannot be written: a changed copy is renamed over it)
+on_host 'f=$(ls -d ~/.rdev/agent/*/rdev-agent) && cp "$f" "$f.t" && printf x >>"$f.t" && mv "$f.t" "$f"'
+apid=$(agent_pid)
+on_host "kill -KILL $apid"
+check_eq "after tampering, the next exec works" "$(rdev exec "$name:~/ws" -- echo fourth)" fourth
+bundle_agent=$(ls -d "$RDEV_BIN_DIR"/agent-bundle/rdev-agent-*/rdev-agent | head -n 1)
+check_eq "the tampered agent was replaced before it ran again" \
+	"$(on_host 'sha256sum ~/.rdev/agent/*/rdev-agent' | cut -d' ' -f1)" \
+	"$(sha256sum <"$bundle_agent" | cut -d' ' -f1)"
+check "and the broker said so" grep -q 'changed or damaged' "$RDEV_RUNTIME_DIR/broker.log"
 
 # --- sshd forbids stream-local forwarding ---------------------------------------
 broker stop >/dev/null
