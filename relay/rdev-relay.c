@@ -16,12 +16,23 @@
  * It exits quietly once PATH names another port (a newer relay took over)
  * and its last connection has ended.
  *
+ *   rdev-relay --winsize ROWS COLS COMMAND [ARG...]
+ *
+ * The other job of the same binary (one upload serves both): set the window
+ * size of the terminal on stdin, then execvp() COMMAND, so that a command
+ * started with a TTY sees the client's size on its very first read. The
+ * agent starts TTY execs through it when the Docker daemon cannot take the
+ * size with the exec (API < 1.42; docs/PROTOCOL.md, "exec and its channels").
+ * If COMMAND cannot be run it says why on stderr and exits 127 (not found)
+ * or 126, as a shell would.
+ *
  * Built with musl-gcc -static (or gcc -static): no libc beyond the kernel's
  * system calls is needed at run time, so it runs in Debian, Alpine and
  * FROM scratch images alike. It must not use anything from rdev's common/
  * (that links cJSON, libsodium).
  */
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -38,6 +49,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -829,7 +841,53 @@ relay_write_port_file(const char *path)
 static void
 relay_usage(void)
 {
-	relay_die("usage: RDEV_RELAY_TOKEN=<64 hex> rdev-relay --port-file PATH");
+	relay_die("usage: RDEV_RELAY_TOKEN=<64 hex> rdev-relay --port-file PATH\n"
+	    "       rdev-relay --winsize ROWS COLS COMMAND [ARG...]");
+}
+
+/* A window dimension: 1..65535, decimal. */
+static int
+relay_dimension(const char *s, unsigned short *v)
+{
+	unsigned long n = 0;
+
+	if (*s == '\0' || strlen(s) > 5)
+		return -1;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		n = n * 10 + (unsigned long)(*s - '0');
+	}
+	if (n == 0 || n > 65535)
+		return -1;
+	*v = (unsigned short)n;
+	return 0;
+}
+
+/* --winsize ROWS COLS COMMAND...: size the terminal on stdin, become
+ * COMMAND. Stdin that is no terminal is left alone (there is no size to
+ * set). The size is set by the process itself, before COMMAND runs, as the
+ * exec's pty exists only once the exec has started. */
+static void
+relay_winsize_exec(int argc, char **argv)
+{
+	struct winsize ws;
+	int e;
+
+	memset(&ws, 0, sizeof ws);
+	if (argc < 5 || relay_dimension(argv[2], &ws.ws_row) != 0 ||
+	    relay_dimension(argv[3], &ws.ws_col) != 0)
+		relay_usage();
+	(void)ioctl(0, TIOCSWINSZ, &ws);
+	execvp(argv[4], argv + 4);
+	e = errno;
+	/* The words of runc's message, which names the command the same way. */
+	if (e == ENOENT && strchr(argv[4], '/') == NULL)
+		fprintf(stderr, "rdev: exec: \"%s\": executable file not found in $PATH\n",
+		    argv[4]);
+	else
+		fprintf(stderr, "rdev: exec: \"%s\": %s\n", argv[4], strerror(e));
+	exit(e == ENOENT ? 127 : 126);
 }
 
 int
@@ -842,6 +900,8 @@ main(int argc, char **argv)
 	int64_t now, next_check;
 	int n, timeout, t;
 
+	if (argc > 1 && strcmp(argv[1], "--winsize") == 0)
+		relay_winsize_exec(argc, argv);
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--port-file") == 0 && i + 1 < argc)
 			port_file = argv[++i];
