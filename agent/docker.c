@@ -26,6 +26,9 @@
 /* Bound on one line of a pull's progress stream and on captured output. */
 #define DOCKER_MAX_LINE (1024 * 1024)
 #define DOCKER_MAX_CAPTURE (64 * 1024 * 1024)
+/* The API version of an exec whose TTY gets its size from the start
+ * (ConsoleSize in exec create and start came with 1.42, Docker 23.0). */
+#define DOCKER_CONSOLE_SIZE_API "/v1.42"
 /* Bound on a "systemerr" message in an exec stream. */
 #define DOCKER_MAX_SYSERR 4096
 
@@ -34,6 +37,9 @@ struct docker {
 	char *bad_host;	   /* why DOCKER_HOST cannot be used */
 	char *api_prefix;  /* "/v1.41" once assumed or negotiated */
 	int api_checked;   /* the daemon accepted api_prefix (or it was negotiated) */
+	/* The newest API version the daemon announced (its Api-Version header,
+	 * sent with every answer), 0.0 until an answer came. */
+	int daemon_major, daemon_minor;
 };
 
 /* One connection to the daemon, with its read buffer. */
@@ -54,6 +60,8 @@ struct docker_response {
 
 typedef int (*docker_body_cb)(void *arg, const unsigned char *data, size_t len,
 			      char **cause);
+
+static int docker_parse_version(const char *s, int *major, int *minor);
 
 struct docker *
 docker_new(const char *socket_path)
@@ -361,7 +369,7 @@ docker_do(struct docker *d, const char *method, const char *full_path,
 	struct docker_conn *c;
 	struct docker_http *h;
 	const char *v;
-	int fd, rc = -1;
+	int fd, rc = -1, maj, mnr;
 
 	memset(resp, 0, sizeof *resp);
 	resp->body = buf_new();
@@ -378,8 +386,13 @@ docker_do(struct docker *d, const char *method, const char *full_path,
 				 cause) != 0)
 		goto out;
 	resp->status = docker_http_status(h);
-	if ((v = docker_http_header(h, "Api-Version")) != NULL)
+	if ((v = docker_http_header(h, "Api-Version")) != NULL) {
 		resp->api_version = xstrdup(v);
+		if (docker_parse_version(v, &maj, &mnr) == 0) {
+			d->daemon_major = maj;
+			d->daemon_minor = mnr;
+		}
+	}
 	log_debug("docker: %s %s -> %d", method, full_path, resp->status);
 	rc = 0;
 out:
@@ -563,12 +576,15 @@ docker_check_request(const char *method, const char *path, const char *content_t
 
 /* One simple request on path (without the version prefix) with a body as
  * for docker_conn_send(), under the assumed API version, negotiated and sent
- * again if the daemon refuses it (see docker_assume_version()). resp as for
- * docker_do(), cleared whatever the result. */
+ * again if the daemon refuses it (see docker_assume_version()); or, with
+ * prefix ("/v1.42") not NULL, under that version, for a request that needs
+ * it (the caller knows from docker_api_at_least() that the daemon speaks
+ * it). resp as for docker_do(), cleared whatever the result. */
 static int
-docker_request_body(struct docker *d, const char *method, const char *path,
-		    const char *content_type, const void *body, size_t body_len,
-		    int timeout_ms, struct docker_response *resp, char **cause)
+docker_request_body(struct docker *d, const char *prefix, const char *method,
+		    const char *path, const char *content_type, const void *body,
+		    size_t body_len, int timeout_ms, struct docker_response *resp,
+		    char **cause)
 {
 	char *full;
 	int rc;
@@ -577,6 +593,15 @@ docker_request_body(struct docker *d, const char *method, const char *path,
 	if (docker_check_request(method, path, body != NULL ? content_type : NULL,
 				 cause) != 0)
 		return -1;
+	if (prefix != NULL) {
+		full = xasprintf("%s%s", prefix, path);
+		rc = docker_do(d, method, full, content_type, body, body_len, timeout_ms,
+			       resp, cause);
+		if (rc != 0)
+			docker_response_clear(resp);
+		free(full);
+		return rc;
+	}
 	docker_assume_version(d);
 	full = xasprintf("%s%s", d->api_prefix, path);
 	rc = docker_do(d, method, full, content_type, body, body_len, timeout_ms, resp,
@@ -600,11 +625,12 @@ docker_request_body(struct docker *d, const char *method, const char *path,
 	return rc;
 }
 
-/* docker_request() with an inactivity timeout. */
+/* docker_request() with an inactivity timeout, under prefix as for
+ * docker_request_body(). */
 static int
-docker_request_timeout(struct docker *d, const char *method, const char *path,
-		       const cJSON *body, int timeout_ms, int *status, cJSON **response,
-		       char **cause)
+docker_request_timeout(struct docker *d, const char *prefix, const char *method,
+		       const char *path, const cJSON *body, int timeout_ms, int *status,
+		       cJSON **response, char **cause)
 {
 	struct docker_response resp;
 	char *text = NULL;
@@ -614,7 +640,7 @@ docker_request_timeout(struct docker *d, const char *method, const char *path,
 	*response = NULL;
 	if (body != NULL && (text = cJSON_PrintUnformatted(body)) == NULL)
 		fatal("cJSON_PrintUnformatted: out of memory");
-	rc = docker_request_body(d, method, path, "application/json", text,
+	rc = docker_request_body(d, prefix, method, path, "application/json", text,
 				 text != NULL ? strlen(text) : 0, timeout_ms, &resp,
 				 cause);
 	if (rc == 0) {
@@ -630,7 +656,7 @@ int
 docker_request(struct docker *d, const char *method, const char *path, const cJSON *body,
 	       int *status, cJSON **response, char **cause)
 {
-	return docker_request_timeout(d, method, path, body, DOCKER_TIMEOUT_S * 1000,
+	return docker_request_timeout(d, NULL, method, path, body, DOCKER_TIMEOUT_S * 1000,
 				      status, response, cause);
 }
 
@@ -646,7 +672,7 @@ docker_request_raw(struct docker *d, const char *method, const char *path,
 	*response = NULL;
 	if (response_len != NULL)
 		*response_len = 0;
-	rc = docker_request_body(d, method, path, content_type, body, body_len,
+	rc = docker_request_body(d, NULL, method, path, content_type, body, body_len,
 				 DOCKER_TIMEOUT_S * 1000, &resp, cause);
 	if (rc == 0) {
 		*status = resp.status;
@@ -678,18 +704,20 @@ docker_error(int status, const cJSON *response, char **cause)
 }
 
 /* A request whose success is a 2xx (or one of the extra statuses in ok,
- * 0-terminated). *response (may be NULL) gets the body on success. */
+ * 0-terminated), under prefix as for docker_request_body(). *response (may
+ * be NULL) gets the body on success. */
 static int
-docker_call(struct docker *d, const char *method, const char *path, const cJSON *body,
-	    int timeout_ms, const int *ok, int *status, cJSON **response, char **cause)
+docker_call_at(struct docker *d, const char *prefix, const char *method,
+	       const char *path, const cJSON *body, int timeout_ms, const int *ok,
+	       int *status, cJSON **response, char **cause)
 {
 	cJSON *r;
 	int st, good;
 
 	if (response != NULL)
 		*response = NULL;
-	if (docker_request_timeout(d, method, path, body, timeout_ms, &st, &r, cause) !=
-	    0)
+	if (docker_request_timeout(d, prefix, method, path, body, timeout_ms, &st, &r,
+				   cause) != 0)
 		return -1;
 	if (status != NULL)
 		*status = st;
@@ -706,6 +734,22 @@ docker_call(struct docker *d, const char *method, const char *path, const cJSON 
 	else
 		cJSON_Delete(r);
 	return 0;
+}
+
+/* docker_call_at() under the handle's API version. */
+static int
+docker_call(struct docker *d, const char *method, const char *path, const cJSON *body,
+	    int timeout_ms, const int *ok, int *status, cJSON **response, char **cause)
+{
+	return docker_call_at(d, NULL, method, path, body, timeout_ms, ok, status,
+			      response, cause);
+}
+
+int
+docker_api_at_least(const struct docker *d, int major, int minor)
+{
+	return d->daemon_major > major ||
+	    (d->daemon_major == major && d->daemon_minor >= minor);
 }
 
 int
@@ -1085,12 +1129,19 @@ docker_exec_output(struct docker_exec_run *run, const unsigned char *data, size_
 	return rc;
 }
 
+/* Is the exec's TTY to be sized from the start (ConsoleSize, API 1.42)? */
+static int
+docker_exec_sized(const struct docker_exec_opts *opts)
+{
+	return opts->tty && opts->rows > 0 && opts->cols > 0;
+}
+
 /* Create the exec instance; *exec_id gets its id. */
 static int
 docker_exec_create(struct docker *d, const char *container,
 		   const struct docker_exec_opts *opts, char **exec_id, char **cause)
 {
-	cJSON *body, *cmd, *env, *r, *jid;
+	cJSON *body, *cmd, *env, *r, *jid, *size;
 	const char *const *p;
 	char *enc, *path;
 	int rc;
@@ -1098,6 +1149,9 @@ docker_exec_create(struct docker *d, const char *container,
 	*exec_id = NULL;
 	if (opts->argv == NULL || opts->argv[0] == NULL)
 		return error_set(cause, "docker: exec with an empty command");
+	if (docker_exec_sized(opts) && !docker_api_at_least(d, 1, 42))
+		return error_set(cause, "docker: the daemon takes no exec console size "
+				 "(API 1.42 needed)");
 	if ((body = cJSON_CreateObject()) == NULL)
 		fatal("cJSON: out of memory");
 	cJSON_AddBoolToObject(body, "AttachStdin",
@@ -1117,10 +1171,16 @@ docker_exec_create(struct docker *d, const char *container,
 		cJSON_AddStringToObject(body, "User", opts->user);
 	if (opts->workdir != NULL)
 		cJSON_AddStringToObject(body, "WorkingDir", opts->workdir);
+	if (docker_exec_sized(opts)) {
+		size = cJSON_AddArrayToObject(body, "ConsoleSize");
+		cJSON_AddItemToArray(size, cJSON_CreateNumber(opts->rows));
+		cJSON_AddItemToArray(size, cJSON_CreateNumber(opts->cols));
+	}
 	enc = docker_urlencode(container, "");
 	path = xasprintf("/containers/%s/exec", enc);
-	rc = docker_call(d, "POST", path, body, DOCKER_TIMEOUT_S * 1000, NULL, NULL, &r,
-			 cause);
+	rc = docker_call_at(d, docker_exec_sized(opts) ? DOCKER_CONSOLE_SIZE_API : NULL,
+			    "POST", path, body, DOCKER_TIMEOUT_S * 1000, NULL, NULL, &r,
+			    cause);
 	free(path);
 	free(enc);
 	cJSON_Delete(body);
@@ -1384,7 +1444,7 @@ docker_exec_attach(struct docker *d, const char *container,
 	struct docker_conn *c = NULL;
 	struct docker_http *h = NULL;
 	struct buf *errbody = NULL;
-	char *path = NULL, *body;
+	char *path = NULL, *body = NULL;
 	int cfd = -1, status;
 	cJSON *r;
 
@@ -1398,9 +1458,15 @@ docker_exec_attach(struct docker *d, const char *container,
 	c->d = d;
 	c->fd = cfd;
 	h = docker_http_new("POST", DOCKER_HTTP_MAX_BODY);
-	path = xasprintf("%s/exec/%s/start", d->api_prefix, *exec_id);
-	body = opts->tty ? "{\"Detach\":false,\"Tty\":true}" :
-			   "{\"Detach\":false,\"Tty\":false}";
+	if (docker_exec_sized(opts)) {
+		path = xasprintf("%s/exec/%s/start", DOCKER_CONSOLE_SIZE_API, *exec_id);
+		body = xasprintf("{\"Detach\":false,\"Tty\":true,\"ConsoleSize\":[%u,%u]}",
+				 opts->rows, opts->cols);
+	} else {
+		path = xasprintf("%s/exec/%s/start", d->api_prefix, *exec_id);
+		body = xstrdup(opts->tty ? "{\"Detach\":false,\"Tty\":true}" :
+					   "{\"Detach\":false,\"Tty\":false}");
+	}
 	if (docker_conn_send(c, "POST", path, "application/json", body, strlen(body), 1,
 			     DOCKER_TIMEOUT_S * 1000, cause) != 0 ||
 	    docker_conn_response(c, h, 1, DOCKER_TIMEOUT_S * 1000, NULL, NULL, cause) != 0)
@@ -1419,12 +1485,14 @@ docker_exec_attach(struct docker *d, const char *container,
 	*early = buf_new();
 	buf_append(*early, c->rbuf + c->roff, c->rlen - c->roff);
 	*fd = cfd;
+	free(body);
 	free(path);
 	free(c);
 	docker_http_free(h);
 	return 0;
 fail:
 	buf_free(errbody);
+	free(body);
 	free(path);
 	free(c);
 	docker_http_free(h);

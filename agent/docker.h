@@ -78,6 +78,12 @@ int docker_request_raw(struct docker *d, const char *method, const char *path,
 		       const char *content_type, const void *body, size_t body_len,
 		       int *status, char **response, size_t *response_len, char **cause);
 
+/* Has the daemon announced (in the Api-Version header of an answer on this
+ * handle) that it speaks API major.minor or newer? 0 before any answer. No
+ * request of its own: rdev speaks 1.41 (above), and this says when a request
+ * may use a newer version for a newer feature. */
+int docker_api_at_least(const struct docker *d, int major, int minor);
+
 /* GET /_ping; *api_version (may be NULL) gets the daemon's newest API
  * version from the Api-Version header. */
 int docker_ping(struct docker *d, char **api_version, char **cause);
@@ -134,6 +140,11 @@ struct docker_exec_opts {
 	 * the process sees end-of-file only if we go away. */
 	int tty;
 	int attach_stdin;
+	/* rows, cols: with tty and both > 0, the TTY's size from the start
+	 * (ConsoleSize), so that the command's first read sees it; needs a
+	 * daemon with API 1.42 (docker_api_at_least(d, 1, 42)), else the exec
+	 * fails. 0: the daemon's default (0x0 until docker_exec_resize()). */
+	unsigned rows, cols;
 };
 
 /* Output from a running exec: stream 1 is stdout, 2 stderr; data is

@@ -380,7 +380,7 @@ TEST(started_container_sees_the_options)
 		"grep 'open files' /proc/1/limits | tr -s ' ' | cut -d' ' -f4,5; pwd; "
 		"df -k /dev/shm | tail -n 1 | tr -s ' ' | cut -d' ' -f2; "
 		"touch /w/x 2>/dev/null && echo rw || echo ro; cat /proc/1/comm", NULL };
-	struct docker_exec_opts opts = { argv, NULL, NULL, NULL, NULL, 0, 0, 0 };
+	struct docker_exec_opts opts = { argv, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0};
 	cJSON *body;
 	int code, ok;
 
