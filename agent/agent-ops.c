@@ -18,6 +18,8 @@
 #include "env-probe.h"
 #include "error.h"
 #include "lifecycle.h"
+#include "log.h"
+#include "relay-install.h"
 #include "spawn.h"
 #include "workspace.h"
 #include "xmalloc.h"
@@ -401,16 +403,24 @@ agent_op_read_configuration(const char *self, const char *folder, const char *co
 }
 
 /* argv for the exec: COMMAND, behind `env -u NAME...` when remoteEnv removes
- * variables. New array of borrowed strings (free the array only). */
+ * variables, behind `/.rdev-relay --winsize ROWS COLS` when size is not NULL
+ * (the two numbers). New array of borrowed strings (free the array only). */
 static const char **
-agent_exec_argv(char *const *command, int ncommand, char *const *unset)
+agent_exec_argv(char *const *command, int ncommand, char *const *unset,
+    char *const *size)
 {
 	size_t nunset = 0, i = 0;
 	const char **argv;
 
 	while (unset != NULL && unset[nunset] != NULL)
 		nunset++;
-	argv = xcalloc((size_t)ncommand + 2 * nunset + 2, sizeof *argv);
+	argv = xcalloc((size_t)ncommand + 2 * nunset + 6, sizeof *argv);
+	if (size != NULL) {
+		argv[i++] = RELAY_INSTALL_PATH;
+		argv[i++] = "--winsize";
+		argv[i++] = size[0];
+		argv[i++] = size[1];
+	}
 	if (nunset > 0) {
 		argv[i++] = "env";
 		for (size_t k = 0; k < nunset; k++) {
@@ -422,6 +432,37 @@ agent_exec_argv(char *const *command, int ncommand, char *const *unset)
 		argv[i++] = command[k];
 	argv[i] = NULL;
 	return argv;
+}
+
+/* How a TTY exec gets its size before the command's first read (see
+ * docs/PROTOCOL.md, "exec and its channels"): with the exec itself when the
+ * daemon speaks API 1.42 (ConsoleSize); else through `/.rdev-relay
+ * --winsize`, which sets it and then becomes the command; else (no relay in
+ * the container: say, a read-only filesystem) by a resize right after the
+ * start, which a fast command may miss. */
+enum agent_exec_sizing {
+	AGENT_EXEC_SIZE_NONE,     /* no TTY, or no size given */
+	AGENT_EXEC_SIZE_CONSOLE,  /* ConsoleSize */
+	AGENT_EXEC_SIZE_WRAPPER,  /* /.rdev-relay --winsize */
+	AGENT_EXEC_SIZE_RESIZE,   /* docker_exec_resize() after the start */
+};
+
+static enum agent_exec_sizing
+agent_exec_sizing(struct docker *d, const char *cid, int tty, unsigned rows,
+    unsigned cols)
+{
+	char *cause = NULL;
+
+	if (!tty || rows == 0 || cols == 0 || rows > 65535 || cols > 65535)
+		return AGENT_EXEC_SIZE_NONE;
+	/* workspace_open() has had an answer from the daemon: its version is known. */
+	if (docker_api_at_least(d, 1, 42))
+		return AGENT_EXEC_SIZE_CONSOLE;
+	if (relay_install_binary(d, cid, &cause) == 0)
+		return AGENT_EXEC_SIZE_WRAPPER;
+	log_warn("exec: container %.12s: the TTY is sized after the start: %s", cid, cause);
+	free(cause);
+	return AGENT_EXEC_SIZE_RESIZE;
 }
 
 /* With a TTY, TERM is the caller's. New environment (env_free). */
@@ -443,16 +484,17 @@ agent_exec_env(char *const *env, int tty, const char *term)
 
 int
 agent_exec_start(const char *prog_name, const char *folder, const char *config_file,
-    char *const *command, int ncommand, int tty, const char *term, struct agent_exec **xp,
-    char **cause)
+    char *const *command, int ncommand, int tty, const char *term, unsigned rows,
+    unsigned cols, struct agent_exec **xp, char **cause)
 {
 	struct agent_exec *x = xcalloc(1, sizeof *x);
 	struct workspace ws;
 	struct docker_exec_opts opts = { 0 };
 	cJSON *merged = NULL;
 	char *state = NULL, *user = NULL;
-	char **env = NULL, **unset = NULL, **full_env = NULL;
+	char **env = NULL, **unset = NULL, **full_env = NULL, *size[2] = { NULL, NULL };
 	const char **xargv = NULL;
+	enum agent_exec_sizing sizing;
 	int rc = -1;
 
 	*xp = NULL;
@@ -481,7 +523,17 @@ agent_exec_start(const char *prog_name, const char *folder, const char *config_f
 	    cause) != 0)
 		goto out;
 	full_env = agent_exec_env(env, tty, term);
-	xargv = agent_exec_argv(command, ncommand, unset);
+	sizing = agent_exec_sizing(x->docker, workspace_container_id(&ws), tty, rows, cols);
+	if (sizing == AGENT_EXEC_SIZE_WRAPPER) {
+		size[0] = xasprintf("%u", rows);
+		size[1] = xasprintf("%u", cols);
+	}
+	xargv = agent_exec_argv(command, ncommand, unset,
+	    sizing == AGENT_EXEC_SIZE_WRAPPER ? size : NULL);
+	if (sizing == AGENT_EXEC_SIZE_CONSOLE) {
+		opts.rows = rows;
+		opts.cols = cols;
+	}
 	opts.argv = xargv;
 	opts.user = user;
 	opts.env = (const char *const *)full_env;
@@ -491,12 +543,16 @@ agent_exec_start(const char *prog_name, const char *folder, const char *config_f
 	if (docker_exec_attach(x->docker, workspace_container_id(&ws), &opts, &x->exec_id,
 	    &x->fd, &x->early, cause) != 0)
 		goto out;
+	if (sizing == AGENT_EXEC_SIZE_RESIZE)
+		docker_exec_resize(x->docker, x->exec_id, rows, cols, NULL);
 	*xp = x;
 	x = NULL;
 	rc = 0;
 out:
 	agent_exec_free(x);
 	free(xargv);
+	free(size[0]);
+	free(size[1]);
 	env_free(env);
 	env_free(unset);
 	env_free(full_env);

@@ -58,12 +58,14 @@ struct agent_exec {
 	int tty;
 };
 /* Start command (ncommand words) as the remote user, with the remote env, in
- * the workspace folder; term (may be NULL) is TERM for a TTY. 0 and *x (free
- * with agent_exec_free) or -1 with *cause ("no dev container for PATH (run
- * `PROG up PATH` first)", "... is not running ..."). */
+ * the workspace folder; term (may be NULL) is TERM for a TTY, rows and cols
+ * (0: unknown) its size, which the command sees from its first read on
+ * (docs/PROTOCOL.md, "exec and its channels"). 0 and *x (free with
+ * agent_exec_free) or -1 with *cause ("no dev container for PATH (run `PROG
+ * up PATH` first)", "... is not running ..."). */
 int agent_exec_start(const char *prog_name, const char *folder, const char *config_file,
-    char *const *command, int ncommand, int tty, const char *term, struct agent_exec **x,
-    char **cause);
+    char *const *command, int ncommand, int tty, const char *term, unsigned rows,
+    unsigned cols, struct agent_exec **x, char **cause);
 /* The exit status once the stream has ended. */
 int agent_exec_exit(struct agent_exec *x, int *status, char **cause);
 void agent_exec_free(struct agent_exec *x);

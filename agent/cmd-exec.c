@@ -145,20 +145,29 @@ agent_cmd_exec(const struct cmd_program *prog, const struct cmd_entry *entry, in
 	struct agent_cmd_args a;
 	struct agent_exec *x = NULL;
 	struct termios saved, raw;
+	struct winsize ws;
 	char *cause = NULL;
 	int rc = AGENT_EXIT_EXEC_FAILED, tty = isatty(0), raw_set = 0, code;
+	unsigned rows = 0, cols = 0;
 
 	if (agent_cmd_args_parse(prog, entry, argc, argv, AGENT_ARG_FOLDER | AGENT_ARG_COMMAND,
 	    &a) != 0)
 		return CMD_EXIT_USAGE;
 	if (a.ncommand == 0)
 		return cmd_usage_error(prog, entry, "no command given");
-	if (agent_exec_start(prog->name, a.folder, a.config_file, a.command, a.ncommand, tty,
-	    getenv("TERM"), &x, &cause) != 0)
-		goto out;
+	/* Catch a resize from here on: one before the exec has started is
+	 * applied just after. */
 	if (tty) {
 		signal(SIGWINCH, cmd_exec_on_winch);
-		cmd_exec_resize(x->docker, x->exec_id);
+		if (ioctl(0, TIOCGWINSZ, &ws) == 0) {
+			rows = ws.ws_row;
+			cols = ws.ws_col;
+		}
+	}
+	if (agent_exec_start(prog->name, a.folder, a.config_file, a.command, a.ncommand, tty,
+	    getenv("TERM"), rows, cols, &x, &cause) != 0)
+		goto out;
+	if (tty) {
 		if (tcgetattr(0, &saved) == 0) {
 			raw = saved;
 			cfmakeraw(&raw);

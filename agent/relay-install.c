@@ -232,12 +232,11 @@ out:
 	return rc;
 }
 
+/* Create state_dir/relay if need be. */
 static int
-relay_state_write(const char *state_dir, const char *cid, const struct relay_state *st,
-    char **cause)
+relay_state_mkdir(const char *state_dir, char **cause)
 {
-	char *dir = xasprintf("%s/relay", state_dir), *path, *text;
-	int rc;
+	char *dir = xasprintf("%s/relay", state_dir);
 
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
 		error_set_errno(cause, errno, "cannot create %s", dir);
@@ -245,11 +244,65 @@ relay_state_write(const char *state_dir, const char *cid, const struct relay_sta
 		return -1;
 	}
 	free(dir);
+	return 0;
+}
+
+static int
+relay_state_write(const char *state_dir, const char *cid, const struct relay_state *st,
+    char **cause)
+{
+	char *path, *text;
+	int rc;
+
+	if (relay_state_mkdir(state_dir, cause) != 0)
+		return -1;
 	path = relay_state_path(state_dir, cid);
 	text = xasprintf("{\"port\":%d,\"token\":\"%s\",\"hash\":\"%s\"}\n", st->port,
 	    st->token, st->hash);
 	rc = atomic_file_write(path, text, strlen(text), 0600, cause);
 	sodium_memzero(text, strlen(text));
+	free(text);
+	free(path);
+	return rc;
+}
+
+/* relay/<container id>.bin holds the hash of the binary last copied into
+ * the container (by the relay op or for a TTY exec): the file stays in the
+ * container's filesystem across restarts, and a new container has a new id. */
+static char *
+relay_copied_path(const char *state_dir, const char *cid)
+{
+	return xasprintf("%s/relay/%s.bin", state_dir, cid);
+}
+
+/* Is the binary with hash in the container, by the record? */
+static int
+relay_copied(const char *state_dir, const char *cid, const char *hash)
+{
+	char *path = relay_copied_path(state_dir, cid), *text = NULL;
+	size_t len;
+	int yes;
+
+	yes = file_read_all(path, 1024, &text, &len, NULL) == 0 &&
+	    len == strlen(hash) + 1 && strncmp(text, hash, strlen(hash)) == 0 &&
+	    text[len - 1] == '\n';
+	free(text);
+	free(path);
+	return yes;
+}
+
+static int
+relay_copied_write(const char *state_dir, const char *cid, const char *hash,
+    char **cause)
+{
+	char *path, *text;
+	int rc;
+
+	if (relay_state_mkdir(state_dir, cause) != 0)
+		return -1;
+	path = relay_copied_path(state_dir, cid);
+	text = xasprintf("%s\n", hash);
+	rc = atomic_file_write(path, text, strlen(text), 0600, cause);
 	free(text);
 	free(path);
 	return rc;
@@ -415,11 +468,13 @@ relay_container_address(const cJSON *info, const cJSON *prefer)
 	return NULL;
 }
 
-/* Upload the binary and an empty port file (so the new port is the first
- * thing that appears in it). */
+/* Upload the binary, with (with_port_file) an empty port file (so the new
+ * port is the first thing that appears in it), and record it. Archive
+ * extraction replaces a file (unlink, create), so a running relay or exec
+ * of the old one is not disturbed. */
 static int
-relay_upload(struct docker *d, const char *cid, const struct relay_binary *bin,
-    char **cause)
+relay_upload(struct docker *d, const char *state_dir, const char *cid,
+    const struct relay_binary *bin, int with_port_file, char **cause)
 {
 	const char *names[] = { RELAY_INSTALL_PATH + 1, RELAY_INSTALL_PORT_FILE + 1 };
 	const void *data[] = { bin->data, "" };
@@ -430,12 +485,14 @@ relay_upload(struct docker *d, const char *cid, const struct relay_binary *bin,
 	char *path = xasprintf("/containers/%s/archive?path=/", cid), *resp = NULL;
 	int status, rc;
 
-	relay_install_tar(2, names, data, lens, modes, &tar, &tar_len);
+	relay_install_tar(with_port_file ? 2 : 1, names, data, lens, modes, &tar, &tar_len);
 	rc = docker_request_raw(d, "PUT", path, "application/x-tar", tar, tar_len, &status,
 	    &resp, &resp_len, cause);
 	if (rc == 0 && status != 200)
 		rc = relay_docker_error("cannot copy rdev-relay into the container", status,
 		    resp, resp_len, cause);
+	if (rc == 0)
+		rc = relay_copied_write(state_dir, cid, bin->hash, cause);
 	free(resp);
 	free(tar);
 	free(path);
@@ -541,8 +598,9 @@ out:
 
 /* Copy the binary in, start a relay with a new token, wait for its port. */
 static int
-relay_start(struct docker *d, const char *cid, const char *address,
-    const struct relay_binary *bin, struct relay_state *st, char **cause)
+relay_start(struct docker *d, const char *state_dir, const char *cid,
+    const char *address, const struct relay_binary *bin, struct relay_state *st,
+    char **cause)
 {
 	unsigned char raw[RELAY_INSTALL_TOKEN_HEX / 2];
 	int64_t deadline;
@@ -552,7 +610,8 @@ relay_start(struct docker *d, const char *cid, const char *address,
 	sodium_bin2hex(st->token, sizeof st->token, raw, sizeof raw);
 	sodium_memzero(raw, sizeof raw);
 	strcpy(st->hash, bin->hash);
-	if (relay_upload(d, cid, bin, cause) != 0 || relay_exec(d, cid, st->token, cause) != 0)
+	if (relay_upload(d, state_dir, cid, bin, 1, cause) != 0 ||
+	    relay_exec(d, cid, st->token, cause) != 0)
 		return -1;
 	deadline = clock_now_ms() + RELAY_START_TIMEOUT_MS;
 	for (;;) {
@@ -698,7 +757,7 @@ relay_install_ensure(const char *prog_name, const char *folder, const char *conf
 			err = NULL;
 		}
 	}
-	if (relay_start(d, cid, address, &bin, &st, cause) != 0 ||
+	if (relay_start(d, state_dir, cid, address, &bin, &st, cause) != 0 ||
 	    relay_state_write(state_dir, cid, &st, cause) != 0)
 		goto out;
 	*result = relay_result(cid, address, &st);
@@ -713,5 +772,37 @@ out:
 	relay_binary_clear(&bin);
 	workspace_clear(&ws);
 	docker_free(d);
+	return rc;
+}
+
+int
+relay_install_binary(struct docker *d, const char *cid, char **cause)
+{
+	struct relay_binary bin = { 0 };
+	char *state_dir = NULL, *key = NULL;
+	int lock = -1, rc = -1;
+
+	if (relay_binary_load(&bin, cause) != 0 || (state_dir = agent_state_dir(cause)) == NULL)
+		goto out;
+	if (relay_copied(state_dir, cid, bin.hash)) {
+		rc = 0;
+		goto out;
+	}
+	key = xasprintf("relay-%s", cid);
+	if ((lock = agent_lock_acquire(state_dir, key, NULL, NULL, cause)) < 0)
+		goto out;
+	/* Another process may have copied it while we waited. */
+	if (relay_copied(state_dir, cid, bin.hash))
+		rc = 0;
+	else {
+		log_debug("relay: container %.12s: copying rdev-relay in", cid);
+		rc = relay_upload(d, state_dir, cid, &bin, 0, cause);
+	}
+out:
+	if (lock >= 0)
+		agent_lock_release(lock);
+	free(key);
+	free(state_dir);
+	relay_binary_clear(&bin);
 	return rc;
 }

@@ -11,7 +11,9 @@
  * binary}, so a later call only checks the running relay (one 'L' round trip
  * with the token) and restarts it when that fails (the container restarted)
  * or when the agent's binary changed. Calls for one container are serialized
- * with the state directory's lock "relay-<id>".
+ * with the state directory's lock "relay-<id>". The same binary, run as
+ * `/.rdev-relay --winsize ROWS COLS COMMAND...`, starts TTY execs with their
+ * size set (relay_install_binary()).
  *
  * Wire protocol of the relay: docs/PROTOCOL.md, "The container relay".
  */
@@ -34,6 +36,15 @@
  * "run `PROG up PATH` first". 0 and *result (cJSON_Delete) or -1 and *cause. */
 int relay_install_ensure(const char *prog_name, const char *folder,
     const char *config_file, const char *service, cJSON **result, char **cause);
+
+/* Make sure this agent's rdev-relay is at /.rdev-relay in the (running)
+ * container cid, for `rdev-relay --winsize` (a TTY exec's size from the
+ * start): copied in once per container and binary, remembered in the state
+ * directory as relay/<container id>.bin (the binary's hash), so that later
+ * calls cost a file read and no request. 0, or -1 and *cause (no binary
+ * next to the agent, a read-only container filesystem, ...). */
+struct docker;
+int relay_install_binary(struct docker *d, const char *cid, char **cause);
 
 /* Ask the relay at address:port for its listing ('L') with token (64 hex),
  * waiting at most timeout_ms for connect and answer. 0 and, if listing is not

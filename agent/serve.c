@@ -455,13 +455,19 @@ serve_job_exec(struct serve_job *j, const char *folder, const char *config)
 	struct agent_exec *x = NULL;
 	char **argv, *cause = NULL;
 	int argc = 0, tty = serve_req_bool(j->req, "tty"), rc, status;
+	unsigned size_rows = 0, size_cols = 0;
 	cJSON *r, *close_msg;
 
 	argv = xcalloc((size_t)cJSON_GetArraySize(cmd) + 1, sizeof *argv);
 	cJSON_ArrayForEach(e, cmd)
 		argv[argc++] = e->valuestring;
+	if (tty && cJSON_IsNumber(rows) && cJSON_IsNumber(cols) && rows->valuedouble >= 1 &&
+	    rows->valuedouble <= 65535 && cols->valuedouble >= 1 && cols->valuedouble <= 65535) {
+		size_rows = (unsigned)rows->valuedouble;
+		size_cols = (unsigned)cols->valuedouble;
+	}
 	if (agent_exec_start("rdev-agent", folder, config, argv, argc, tty,
-	    serve_req_string(j->req, "term"), &x, &cause) != 0) {
+	    serve_req_string(j->req, "term"), size_rows, size_cols, &x, &cause) != 0) {
 		serve_job_error(j, cause, AGENT_EXIT_EXEC_FAILED);
 		free(cause);
 		free(argv);
@@ -474,10 +480,6 @@ serve_job_exec(struct serve_job *j, const char *folder, const char *config)
 	cJSON_AddNumberToObject(r, "channel", ch);
 	serve_job_send(j, PROTO_CONTROL, 0, r);
 	cJSON_Delete(r);
-	if (tty && cJSON_IsNumber(rows) && cJSON_IsNumber(cols) && rows->valueint > 0 &&
-	    cols->valueint > 0)
-		docker_exec_resize(x->docker, x->exec_id, (unsigned)rows->valueint,
-		    (unsigned)cols->valueint, NULL);
 	rc = serve_exec_pump(j, ch, x, &cause);
 	if (rc == 1 && exec_signal_hangup(x->docker, x->exec_id, SERVE_HANGUP_GRACE_MS,
 	    &cause) != 0) {

@@ -69,8 +69,5 @@ echo "     (the session took $((($(date +%s%N) - t0) / 1000000)) ms)"
 check "shell: ^D at the prompt ends the shell with status 0" \
 	python3 "$drive" -q --timeout 15 --step 'expect [$#] $' --step 'eof' --step 'exitstatus 0' \
 	-- "$RDEV_BIN_DIR/rdev" exec "$ws" -- sh
-# Not checked: the size seen by a command that asks at once (`rdev exec WS --
-# stty size` prints "0 0" most of the time, as `docker exec -it` does on
-# Docker 20.10): the exec's TTY is resized only after it started (the API
-# takes a size at exec start only from 1.42 on).
+# The size seen by a command that asks at once: tests/e2e/tty-size.sh.
 finish

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# tty-size.sh - a command started with a TTY sees the client's window size on
+# its very first read: `rdev exec WS -- stty size` through a real pty of 37x101
+# (tests/e2e/pty_drive.py) prints "37 101" 20 times out of 20, for a local
+# workspace (a Debian image, and a FROM scratch image with only busybox, whose
+# stty is busybox's) and for a remote one (a rig sshd host, through the
+# broker). On Docker 20.10 (API 1.41, no ConsoleSize) the size used to be set
+# only after the command had started, and a fast command read "0 0". Also: a
+# missing command with a TTY still fails with 126/127 and a message naming
+# it, and an exec without a TTY copies nothing into the container.
+. "$(dirname "$0")/../rig/lib.sh"
+rig_require_docker
+export RDEV_STATE_DIR=$TEST_TMP/state
+drive=$RDEV_SOURCE_DIR/tests/e2e/pty_drive.py
+wss=()
+remote=
+
+cleanup() {
+	local rc=$? ws
+	for ws in "${wss[@]+"${wss[@]}"}"; do
+		docker ps -aq --filter "label=devcontainer.local_folder=$ws" |
+			xargs -r docker rm -f >/dev/null
+	done
+	if [ -n "$remote" ]; then
+		(exit $rc)
+		rig_remote_cleanup ws
+		return
+	fi
+	(exit $rc)
+	rig_test_cleanup
+}
+trap cleanup EXIT
+
+# sizes LABEL TARGET: run `rdev exec TARGET -- stty size` 20 times through a
+# pty of 37 rows, 101 columns; every answer must be exactly "37 101".
+sizes() {
+	local label=$1 target=$2 i
+	: >"$TEST_TMP/sizes"
+	for i in $(seq 20); do
+		python3 "$drive" -q --rows 37 --cols 101 --timeout 60 --log "$TEST_TMP/pty.log" \
+			--step 'expect \r\n' --step 'exitstatus 0' \
+			-- "$RDEV_BIN_DIR/rdev" exec "$target" -- stty size ||
+			fail "$label: run $i of rdev exec $target -- stty size failed"
+		tr -d '\r' <"$TEST_TMP/pty.log" >>"$TEST_TMP/sizes"
+	done
+	echo "     ($label: the answers, counted: $(sort "$TEST_TMP/sizes" | uniq -c | tr -s ' \n' ' '))"
+	check_eq "$label: stty size read 37 101 at once, 20 times of 20" \
+		"$(grep -cx '37 101' "$TEST_TMP/sizes" || true)" 20
+}
+
+# local_ws LABEL IMAGE [USER]: a local workspace of IMAGE, up, in $lws.
+local_ws() {
+	lws=$TEST_TMP/ws-$1
+	wss+=("$lws")
+	mkdir -p "$lws"
+	if [ -n "${3:-}" ]; then
+		printf '{"image": "%s", "remoteUser": "%s", "updateRemoteUserUID": false}\n' \
+			"$2" "$3" >"$lws/.devcontainer.json"
+	else
+		printf '{"image": "%s", "updateRemoteUserUID": false}\n' "$2" >"$lws/.devcontainer.json"
+	fi
+	rdev up "$lws" >"$TEST_TMP/up.out" 2>&1 || { cat "$TEST_TMP/up.out" >&2; fail "$1: up failed"; }
+}
+
+# --- the wrapper itself, on this machine -------------------------------------------
+relay=$RDEV_BIN_DIR/rdev-relay
+check "rdev-relay --winsize sets the terminal's size, then runs the command" \
+	python3 "$drive" -q --rows 5 --cols 7 --step 'expect ^37 101\r\n' --step 'exitstatus 0' \
+	-- "$relay" --winsize 37 101 stty size
+check_eq "rdev-relay --winsize passes the arguments and the exit status on" \
+	"$(set +e; "$relay" --winsize 2 3 sh -c 'echo "$0:$1"; exit 5' a 'b c' </dev/null; echo "=$?")" \
+	"$(printf 'a:b c\n=5')"
+set +e
+"$relay" --winsize 2 3 no-such-command-xyz </dev/null 2>"$TEST_TMP/relay.err"
+rc=$?
+"$relay" --winsize 0 3 true </dev/null 2>/dev/null
+rc_bad=$?
+set -e
+check_eq "rdev-relay --winsize: a missing command exits 127" "$rc" 127
+check "rdev-relay --winsize: and says so" \
+	grep -q '"no-such-command-xyz": executable file not found' "$TEST_TMP/relay.err"
+check "rdev-relay --winsize: a size of 0 is refused" test "$rc_bad" -ne 0
+
+# --- local ------------------------------------------------------------------------
+local_ws debian "$RDEV_RIG_IMAGE_BOOKWORM_DEV" dev
+ws=$lws
+sizes "local, Debian" "$ws"
+
+set +e
+python3 "$drive" -q --rows 37 --cols 101 --timeout 60 --log "$TEST_TMP/pty.log" \
+	-- "$RDEV_BIN_DIR/rdev" exec "$ws" -- no-such-command-xyz
+rc=$?
+set -e
+check "local, TTY: a missing command fails with 126/127 ($rc)" test "$rc" -ge 126 -a "$rc" -le 127
+check "local, TTY: and the message names it" grep -q 'no-such-command-xyz.*not found' "$TEST_TMP/pty.log"
+check_eq "local, TTY: the command runs as the remote user" \
+	"$(python3 "$drive" -q --rows 37 --cols 101 --timeout 60 --log "$TEST_TMP/pty.log" \
+		--step 'expect dev\r\n' -- "$RDEV_BIN_DIR/rdev" exec "$ws" -- id -un >/dev/null &&
+		tr -d '\r' <"$TEST_TMP/pty.log")" dev
+local_ws scratch "$RDEV_RIG_IMAGE_BUSYBOX"
+bws=$lws
+bcid=$(docker ps -q --filter "label=devcontainer.local_folder=$bws")
+rdev exec "$bws" -- true </dev/null
+check "local, no TTY: nothing is copied into the container for it" \
+	sh -c "! docker exec '$bcid' test -e /.rdev-relay"
+sizes "local, FROM scratch busybox" "$bws"
+
+# --- remote ---------------------------------------------------------------------
+rig_remote_host t
+remote=1
+on_host "mkdir -p ~/ws && printf '%s' '{\"image\": \"$RDEV_RIG_IMAGE_BOOKWORM_DEV\",
+	\"remoteUser\": \"dev\", \"updateRemoteUserUID\": false}' > ~/ws/.devcontainer.json"
+rdev up "$name:~/ws" >"$TEST_TMP/up.out" 2>&1 || { cat "$TEST_TMP/up.out" >&2; fail "remote: up failed"; }
+sizes "remote" "$name:~/ws"
+finish
