@@ -1,4 +1,5 @@
-/* test-docker.c - unit tests for docker_request_raw() (agent/docker.c)
+/* test-docker.c - unit tests for docker_request_raw() and an exec's
+ * ConsoleSize (agent/docker.c)
  * against a scripted fake daemon: a child process on a temporary unix socket
  * that answers each connection with the next canned response and keeps the
  * request it got in a file. */
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "atomic-file.h"
+#include "buf.h"
 #include "docker.h"
 #include "xmalloc.h"
 
@@ -288,5 +290,101 @@ TEST(raw_names_the_socket_when_unreachable)
 	ASSERT_STR_CONTAINS(cause, "/nonexistent/docker.sock does not exist");
 	ASSERT_NULL(out);
 	free(cause);
+	docker_free(d);
+}
+
+/* Assert that s starts with prefix (both shown if not). */
+#define ASSERT_STR_PREFIX(s, prefix)                                          \
+	do {                                                                  \
+		if (strncmp((s), (prefix), strlen(prefix)) != 0)              \
+			TEST_FAIL("%s does not start with %s", (s), (prefix));  \
+	} while (0)
+
+/* The fake daemon's answers for a ping, then an exec create and start. */
+#define PING_ANSWER(version)                                                  \
+	"HTTP/1.1 200 OK\r\nApi-Version: " version "\r\nContent-Length: 2\r\n\r\nOK"
+#define EXEC_CREATED                                                          \
+	"HTTP/1.1 201 Created\r\nApi-Version: 1.43\r\nContent-Type: application/json\r\n" \
+	"Content-Length: 11\r\n\r\n{\"Id\":\"e1\"}"
+#define EXEC_STARTED                                                          \
+	"HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\n" \
+	"Connection: Upgrade\r\nUpgrade: tcp\r\n\r\n"
+
+TEST(exec_console_size_goes_with_create_and_start_from_api_1_42)
+{
+	static const char *const resp[] = { PING_ANSWER("1.43"), EXEC_CREATED, EXEC_STARTED };
+	static const char *const argv[] = { "stty", "size", NULL };
+	struct docker_exec_opts opts = { 0 };
+	struct fake fk;
+	struct docker *d;
+	struct buf *early = NULL;
+	char *out = NULL, *cause = NULL, *id = NULL, *req;
+	size_t len;
+	int status, fd = -1;
+
+	fake_start(&fk, resp, 3);
+	d = docker_new(fk.sock);
+	ASSERT_FALSE(docker_api_at_least(d, 1, 42));
+	ASSERT_INT_EQ(docker_request_raw(d, "GET", "/_ping", NULL, NULL, 0, &status, &out,
+	    NULL, &cause), 0);
+	ASSERT_TRUE(docker_api_at_least(d, 1, 42));
+	ASSERT_TRUE(docker_api_at_least(d, 1, 43));
+	ASSERT_FALSE(docker_api_at_least(d, 1, 44));
+	ASSERT_FALSE(docker_api_at_least(d, 2, 0));
+	opts.argv = argv;
+	opts.tty = 1;
+	opts.attach_stdin = 1;
+	opts.rows = 37;
+	opts.cols = 101;
+	ASSERT_INT_EQ(docker_exec_attach(d, "c1", &opts, &id, &fd, &early, &cause), 0);
+	ASSERT_STR_EQ(id, "e1");
+	close(fd);
+	req = fake_request(&fk, 1, &len);
+	ASSERT_NOT_NULL(req);
+	ASSERT_STR_PREFIX(req, "POST /v1.42/containers/c1/exec HTTP/1.1\r\n");
+	ASSERT_STR_CONTAINS(req, "\"Tty\":true");
+	ASSERT_STR_CONTAINS(req, "\"ConsoleSize\":[37,101]");
+	free(req);
+	req = fake_request(&fk, 2, &len);
+	ASSERT_NOT_NULL(req);
+	ASSERT_STR_PREFIX(req, "POST /v1.42/exec/e1/start HTTP/1.1\r\n");
+	ASSERT_STR_CONTAINS(req, "{\"Detach\":false,\"Tty\":true,\"ConsoleSize\":[37,101]}");
+	free(req);
+	ASSERT_INT_EQ(fake_stop(&fk, 3), 0);
+	buf_free(early);
+	free(id);
+	free(out);
+	docker_free(d);
+}
+
+TEST(exec_console_size_is_refused_before_api_1_42)
+{
+	static const char *const resp[] = { PING_ANSWER("1.41") };
+	static const char *const argv[] = { "stty", "size", NULL };
+	struct docker_exec_opts opts = { 0 };
+	struct fake fk;
+	struct docker *d;
+	struct buf *early = NULL;
+	char *out = NULL, *cause = NULL, *id = NULL;
+	int status, fd = -1;
+
+	fake_start(&fk, resp, 1);
+	d = docker_new(fk.sock);
+	ASSERT_INT_EQ(docker_request_raw(d, "GET", "/_ping", NULL, NULL, 0, &status, &out,
+	    NULL, &cause), 0);
+	ASSERT_INT_EQ(fake_stop(&fk, 1), 0);
+	ASSERT_TRUE(docker_api_at_least(d, 1, 41));
+	ASSERT_FALSE(docker_api_at_least(d, 1, 42));
+	opts.argv = argv;
+	opts.tty = 1;
+	opts.rows = 37;
+	opts.cols = 101;
+	/* No request is made (the fake daemon is gone). */
+	ASSERT_INT_EQ(docker_exec_attach(d, "c1", &opts, &id, &fd, &early, &cause), -1);
+	ASSERT_STR_CONTAINS(cause, "API 1.42");
+	ASSERT_NULL(id);
+	ASSERT_INT_EQ(fd, -1);
+	free(cause);
+	free(out);
 	docker_free(d);
 }
