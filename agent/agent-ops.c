@@ -213,9 +213,16 @@ agent_op_ls(cJSON **result, char **cause)
 	return 0;
 }
 
+char *
+agent_up_command(const char *prog_name, const char *folder, const char *config_file)
+{
+	return xasprintf("%s up %s%s%s", prog_name, folder, config_file != NULL ?
+	    " --config " : "", config_file != NULL ? config_file : "");
+}
+
 int
-agent_op_logs_locate(const char *folder, const char *config_file, char **path,
-    char **container_id, char **cause)
+agent_op_logs_locate(const char *folder, const char *config_file, const char *up_cmd,
+    char **path, char **container_id, char **cause)
 {
 	struct workspace ws;
 	struct docker *d = docker_new(NULL);
@@ -226,7 +233,7 @@ agent_op_logs_locate(const char *folder, const char *config_file, char **path,
 	if (workspace_open(folder, config_file, d, &ws, cause) != 0)
 		goto out;
 	if (ws.container == NULL) {
-		error_set(cause, "no dev container for %s (run up first)", folder);
+		error_set(cause, "no dev container for %s (run `%s` first)", folder, up_cmd);
 		goto out;
 	}
 	if ((state = agent_state_dir(cause)) == NULL)
@@ -242,8 +249,8 @@ out:
 }
 
 int
-agent_op_logs(const char *folder, const char *config_file, size_t max_bytes,
-    cJSON **result, char **cause)
+agent_op_logs(const char *folder, const char *config_file, const char *up_cmd,
+    size_t max_bytes, cJSON **result, char **cause)
 {
 	char *path, *id, *text;
 	struct buf *b = buf_new();
@@ -253,7 +260,7 @@ agent_op_logs(const char *folder, const char *config_file, size_t max_bytes,
 	int fd, truncated = 0;
 
 	*result = NULL;
-	if (agent_op_logs_locate(folder, config_file, &path, &id, cause) != 0) {
+	if (agent_op_logs_locate(folder, config_file, up_cmd, &path, &id, cause) != 0) {
 		buf_free(b);
 		return -1;
 	}
@@ -483,7 +490,7 @@ agent_exec_env(char *const *env, int tty, const char *term)
 }
 
 int
-agent_exec_start(const char *prog_name, const char *folder, const char *config_file,
+agent_exec_start(const char *up_cmd, const char *folder, const char *config_file,
     char *const *command, int ncommand, int tty, const char *term, unsigned rows,
     unsigned cols, struct agent_exec **xp, char **cause)
 {
@@ -504,14 +511,13 @@ agent_exec_start(const char *prog_name, const char *folder, const char *config_f
 	if (workspace_open(folder, config_file, x->docker, &ws, cause) != 0)
 		goto out;
 	if (ws.container == NULL) {
-		error_set(cause, "no dev container for %s (run `%s up %s` first)", folder,
-		    prog_name, folder);
+		error_set(cause, "no dev container for %s (run `%s` first)", folder, up_cmd);
 		goto out;
 	}
 	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(
 	    ws.container, "State"), "Running"))) {
-		error_set(cause, "the dev container of %s is not running (run `%s up %s`)",
-		    folder, prog_name, folder);
+		error_set(cause, "the dev container of %s is not running (run `%s`)", folder,
+		    up_cmd);
 		goto out;
 	}
 	if ((state = agent_state_dir(cause)) == NULL ||

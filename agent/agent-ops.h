@@ -3,8 +3,9 @@
  * sends protocol frames). Each returns 0 with a new cJSON object in *result
  * (the caller frees it with cJSON_Delete()) or -1 with *cause (the caller
  * frees it). Nothing here prints; progress goes through struct progress.
- * prog_name ("rdev-agent", "rdev") only names the program in messages that
- * tell the user what to run ("run `rdev up PATH` first").
+ * up_cmd is the command a message tells the user to run when the workspace
+ * has no container ("run `rdev up buildbox:~/app` first"): the command as the
+ * user would type it where they are (agent_up_command() makes the default).
  */
 #ifndef RDEV_AGENT_OPS_H
 #define RDEV_AGENT_OPS_H
@@ -29,15 +30,17 @@ int agent_op_down(const char *folder, const char *config_file, int volumes,
 /* ls: an array of {"containerId","state","image","workspace","configFile",
  * "owner","composeProject","created"}, one per dev container on this host. */
 int agent_op_ls(cJSON **result, char **cause);
+/* "PROG up FOLDER [--config FILE]", for up_cmd; the caller frees. */
+char *agent_up_command(const char *prog_name, const char *folder, const char *config_file);
 /* The background lifecycle log of the workspace's container: *path (may not
  * exist yet) and *container_id, both new strings; -1 with *cause "no dev
- * container for PATH (run up first)" when there is none. */
-int agent_op_logs_locate(const char *folder, const char *config_file, char **path,
-    char **container_id, char **cause);
+ * container for PATH (run `UP_CMD` first)" when there is none. */
+int agent_op_logs_locate(const char *folder, const char *config_file, const char *up_cmd,
+    char **path, char **container_id, char **cause);
 /* logs (not following): {"containerId":...,"log":TEXT,"truncated":BOOL};
  * TEXT is the last max_bytes of the log ("" when there is none yet). */
-int agent_op_logs(const char *folder, const char *config_file, size_t max_bytes,
-    cJSON **result, char **cause);
+int agent_op_logs(const char *folder, const char *config_file, const char *up_cmd,
+    size_t max_bytes, cJSON **result, char **cause);
 /* info: {"cpus":N,"memoryBytes":N,"diskFreeBytes":N (of /),"dockerVersion":S,
  * "devContainersRunning":N,"software":"rdev-agent 0.1.0"}. */
 int agent_op_info(cJSON **result, char **cause);
@@ -61,9 +64,9 @@ struct agent_exec {
  * the workspace folder; term (may be NULL) is TERM for a TTY, rows and cols
  * (0: unknown) its size, which the command sees from its first read on
  * (docs/PROTOCOL.md, "exec and its channels"). 0 and *x (free with
- * agent_exec_free) or -1 with *cause ("no dev container for PATH (run `PROG
- * up PATH` first)", "... is not running ..."). */
-int agent_exec_start(const char *prog_name, const char *folder, const char *config_file,
+ * agent_exec_free) or -1 with *cause ("no dev container for PATH (run
+ * `UP_CMD` first)", "... is not running ..."). */
+int agent_exec_start(const char *up_cmd, const char *folder, const char *config_file,
     char *const *command, int ncommand, int tty, const char *term, unsigned rows,
     unsigned cols, struct agent_exec **x, char **cause);
 /* The exit status once the stream has ended. */

@@ -146,8 +146,8 @@ agent_cmd_exec(const struct cmd_program *prog, const struct cmd_entry *entry, in
 	struct agent_exec *x = NULL;
 	struct termios saved, raw;
 	struct winsize ws;
-	char *cause = NULL;
-	int rc = AGENT_EXIT_EXEC_FAILED, tty = isatty(0), raw_set = 0, code;
+	char *cause = NULL, *up_cmd;
+	int rc = AGENT_EXIT_EXEC_FAILED, tty = isatty(0), raw_set = 0, code, started;
 	unsigned rows = 0, cols = 0;
 
 	if (agent_cmd_args_parse(prog, entry, argc, argv, AGENT_ARG_FOLDER | AGENT_ARG_COMMAND,
@@ -164,8 +164,11 @@ agent_cmd_exec(const struct cmd_program *prog, const struct cmd_entry *entry, in
 			cols = ws.ws_col;
 		}
 	}
-	if (agent_exec_start(prog->name, a.folder, a.config_file, a.command, a.ncommand, tty,
-	    getenv("TERM"), rows, cols, &x, &cause) != 0)
+	up_cmd = agent_up_command(prog->name, a.folder, a.config_file);
+	started = agent_exec_start(up_cmd, a.folder, a.config_file, a.command, a.ncommand,
+	    tty, getenv("TERM"), rows, cols, &x, &cause) == 0;
+	free(up_cmd);
+	if (!started)
 		goto out;
 	if (tty) {
 		if (tcgetattr(0, &saved) == 0) {

@@ -44,7 +44,7 @@ agent_cmd_logs_on(const struct agent_backend *be, const struct cmd_program *prog
 {
 	struct agent_cmd_args a;
 	struct docker *d = NULL;
-	char *cause = NULL, *path = NULL, *id = NULL;
+	char *cause = NULL, *path = NULL, *id = NULL, *up_cmd = NULL;
 	int rc = CMD_EXIT_FAILURE, fd = -1;
 
 	if (agent_cmd_args_parse(prog, entry, argc, argv,
@@ -57,14 +57,15 @@ agent_cmd_logs_on(const struct agent_backend *be, const struct cmd_program *prog
 		    "yet\n", prog->name);
 		return CMD_EXIT_UNAVAILABLE;
 	}
+	up_cmd = agent_up_command(prog->name, a.folder, a.config_file);
 	if (a.json || be->logs != NULL) {
 		cJSON *result = NULL;
 		const cJSON *log;
 		char *text;
 
 		if ((be->logs != NULL ? be->logs(be->ctx, a.folder, a.config_file, 4u << 20,
-		    &result, &cause) : agent_op_logs(a.folder, a.config_file, 64u << 20,
-		    &result, &cause)) != 0)
+		    &result, &cause) : agent_op_logs(a.folder, a.config_file, up_cmd,
+		    64u << 20, &result, &cause)) != 0)
 			goto out;
 		log = cJSON_GetObjectItemCaseSensitive(result, "log");
 		if (a.json) {
@@ -80,7 +81,7 @@ agent_cmd_logs_on(const struct agent_backend *be, const struct cmd_program *prog
 		rc = CMD_EXIT_OK;
 		goto out;
 	}
-	if (agent_op_logs_locate(a.folder, a.config_file, &path, &id, &cause) != 0)
+	if (agent_op_logs_locate(a.folder, a.config_file, up_cmd, &path, &id, &cause) != 0)
 		goto out;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
 		if (errno != ENOENT) {
@@ -106,6 +107,7 @@ out:
 	free(cause);
 	free(path);
 	free(id);
+	free(up_cmd);
 	docker_free(d);
 	return rc;
 }

@@ -701,7 +701,7 @@ out:
 }
 
 int
-relay_install_ensure(const char *prog_name, const char *folder, const char *config_file,
+relay_install_ensure(const char *up_cmd, const char *folder, const char *config_file,
     const char *service, cJSON **result, char **cause)
 {
 	struct workspace ws;
@@ -718,16 +718,15 @@ relay_install_ensure(const char *prog_name, const char *folder, const char *conf
 	if (workspace_open(folder, config_file, d, &ws, cause) != 0)
 		goto out;
 	if (ws.container == NULL) {
-		error_set(cause, "no dev container for %s (run `%s up %s` first)", folder,
-		    prog_name, folder);
+		error_set(cause, "no dev container for %s (run `%s` first)", folder, up_cmd);
 		goto out;
 	}
 	cid = workspace_container_id(&ws);
 	running = cJSON_GetObjectItemCaseSensitive(
 	    cJSON_GetObjectItemCaseSensitive(ws.container, "State"), "Running");
 	if (!cJSON_IsTrue(running)) {
-		error_set(cause, "the dev container %.12s of %s is not running (run `%s up "
-		    "%s`)", cid, folder, prog_name, folder);
+		error_set(cause, "the dev container %.12s of %s is not running (run `%s`)",
+		    cid, folder, up_cmd);
 		goto out;
 	}
 	if (service != NULL) {

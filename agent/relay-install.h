@@ -32,9 +32,10 @@
  * without service, ensure rdev-relay runs in the dev container and return
  * {"containerId","address","port","token"}; with service (a Compose service
  * of the workspace's project) return {"containerId","address":its IP on the
- * project's network,"port":null,"token":null}. prog_name names the program in
- * "run `PROG up PATH` first". 0 and *result (cJSON_Delete) or -1 and *cause. */
-int relay_install_ensure(const char *prog_name, const char *folder,
+ * project's network,"port":null,"token":null}. up_cmd is the command to suggest
+ * in "run `UP_CMD` first" (agent-ops.h). 0 and *result (cJSON_Delete) or -1
+ * and *cause. */
+int relay_install_ensure(const char *up_cmd, const char *folder,
     const char *config_file, const char *service, cJSON **result, char **cause);
 
 /* Make sure this agent's rdev-relay is at /.rdev-relay in the (running)

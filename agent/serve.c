@@ -271,6 +271,20 @@ serve_req_workspace(const cJSON *req, char **cause)
 	return xstrdup(w);
 }
 
+/* The command a "no container" message tells the user to run: the request's
+ * "hint" (the client knows what its user typed, e.g. `rdev up buildbox:~/app`),
+ * else "PROG up FOLDER". New string. */
+static char *
+serve_req_up_cmd(const cJSON *req, const char *prog, const char *folder,
+    const char *config)
+{
+	const char *hint = serve_req_string(req, "hint");
+
+	if (hint != NULL && *hint != '\0')
+		return xstrdup(hint);
+	return agent_up_command(prog, folder, config);
+}
+
 /* Progress from up: one event per chunk. */
 static void
 serve_job_progress(void *arg, const char *data, size_t len)
@@ -453,7 +467,7 @@ serve_job_exec(struct serve_job *j, const char *folder, const char *config)
 	const cJSON *cols = cJSON_GetObjectItemCaseSensitive(j->req, "cols");
 	uint32_t ch = (uint32_t)cJSON_GetObjectItemCaseSensitive(j->req, "channel")->valuedouble;
 	struct agent_exec *x = NULL;
-	char **argv, *cause = NULL;
+	char **argv, *cause = NULL, *up_cmd;
 	int argc = 0, tty = serve_req_bool(j->req, "tty"), rc, status;
 	unsigned size_rows = 0, size_cols = 0;
 	cJSON *r, *close_msg;
@@ -466,14 +480,16 @@ serve_job_exec(struct serve_job *j, const char *folder, const char *config)
 		size_rows = (unsigned)rows->valuedouble;
 		size_cols = (unsigned)cols->valuedouble;
 	}
-	if (agent_exec_start("rdev-agent", folder, config, argv, argc, tty,
-	    serve_req_string(j->req, "term"), size_rows, size_cols, &x, &cause) != 0) {
+	up_cmd = serve_req_up_cmd(j->req, "rdev-agent", folder, config);
+	rc = agent_exec_start(up_cmd, folder, config, argv, argc, tty,
+	    serve_req_string(j->req, "term"), size_rows, size_cols, &x, &cause);
+	free(up_cmd);
+	free(argv);
+	if (rc != 0) {
 		serve_job_error(j, cause, AGENT_EXIT_EXEC_FAILED);
 		free(cause);
-		free(argv);
 		return 1;
 	}
-	free(argv);
 	r = cJSON_CreateObject();
 	cJSON_AddItemToObject(r, "id", cJSON_Duplicate(j->id, 1));
 	cJSON_AddBoolToObject(r, "ok", 1);
@@ -511,6 +527,7 @@ serve_job_run(struct serve_job *j, const char *op)
 	const cJSON *mb;
 	char *folder = NULL, *cause = NULL;
 	const char *config = serve_req_string(j->req, "config");
+	char *up_cmd = NULL;
 	cJSON *result = NULL;
 	int rc = -1;
 
@@ -543,12 +560,16 @@ serve_job_run(struct serve_job *j, const char *op)
 		    &cause);
 	else if (strcmp(op, "logs") == 0) {
 		mb = cJSON_GetObjectItemCaseSensitive(j->req, "maxBytes");
-		rc = agent_op_logs(folder, config, cJSON_IsNumber(mb) && mb->valuedouble > 0 &&
-		    mb->valuedouble < SERVE_LOG_MAX ? (size_t)mb->valuedouble : SERVE_LOG_MAX,
-		    &result, &cause);
-	} else if (strcmp(op, "relay") == 0)
-		rc = relay_install_ensure("rdev", folder, config,
+		up_cmd = serve_req_up_cmd(j->req, "rdev-agent", folder, config);
+		rc = agent_op_logs(folder, config, up_cmd, cJSON_IsNumber(mb) &&
+		    mb->valuedouble > 0 && mb->valuedouble < SERVE_LOG_MAX ?
+		    (size_t)mb->valuedouble : SERVE_LOG_MAX, &result, &cause);
+	} else if (strcmp(op, "relay") == 0) {
+		/* asked by the broker for `rdev forward` */
+		up_cmd = serve_req_up_cmd(j->req, "rdev", folder, config);
+		rc = relay_install_ensure(up_cmd, folder, config,
 		    serve_req_string(j->req, "service"), &result, &cause);
+	}
 	else if (strcmp(op, "read-configuration") == 0)
 		rc = agent_op_read_configuration(j->self, folder, config,
 		    serve_req_bool(j->req, "includeMerged"), &result, &cause);
@@ -559,6 +580,7 @@ serve_job_run(struct serve_job *j, const char *op)
 	else
 		serve_job_error(j, cause, CMD_EXIT_FAILURE);
 	free(cause);
+	free(up_cmd);
 	free(folder);
 }
 

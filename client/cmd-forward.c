@@ -263,7 +263,7 @@ int
 client_forward_exec(int argc, char **argv)
 {
 	const struct cmd_entry *e = cmd_lookup(&client_program, "forward");
-	struct remote_opts ro = { 0, 0 };
+	struct remote_opts ro = { 0, 0, NULL };
 	const char *target = NULL, *config = NULL, *stop = NULL;
 	struct forward_spec s;
 	struct target t;

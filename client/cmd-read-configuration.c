@@ -14,7 +14,7 @@ static int
 client_rc_remote(const char *target_text, int argc, char **argv)
 {
 	const struct cmd_entry *e = cmd_lookup(&client_program, "read-configuration");
-	struct remote_opts ro = { 0, 1 };
+	struct remote_opts ro = { 0, 1, NULL };
 	const char *config = NULL;
 	const cJSON *w;
 	cJSON *req, *res = NULL, *warnings;

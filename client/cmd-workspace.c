@@ -113,7 +113,7 @@ static int
 client_workspace_cmd(const char *name, client_cmd_on impl, int argc, char **argv)
 {
 	const struct cmd_entry *entry = cmd_lookup(&client_program, name);
-	struct remote_opts ro = { 0, 0 };
+	struct remote_opts ro = { 0, 0, NULL };
 	struct agent_backend be;
 	struct target t;
 	struct remote *r;
@@ -137,6 +137,7 @@ client_workspace_cmd(const char *name, client_cmd_on impl, int argc, char **argv
 	}
 	for (int i = 1; i < argc; i++)
 		ro.quiet |= strcmp(argv[i], "--json") == 0;
+	ro.target = argv[client_target_index(argc, argv)];
 	r = remote_new(&t, &ro);
 	remote_backend(r, &be);
 	args = client_remote_argv(name, &argc, argv, &t);
@@ -196,7 +197,7 @@ client_exec_common(const char *name, int argc, char **argv, char *const *shell_c
     int nshell)
 {
 	const struct cmd_entry *entry = cmd_lookup(&client_program, name);
-	struct remote_opts ro = { 0, 1 };
+	struct remote_opts ro = { 0, 1, NULL };
 	struct agent_cmd_args a;
 	struct target t;
 	struct remote *r;
@@ -224,6 +225,7 @@ client_exec_common(const char *name, int argc, char **argv, char *const *shell_c
 		return cmd_usage_error(&client_program, entry, "no command given");
 	}
 	if (rc == 1) {
+		ro.target = argv[client_target_index(argc, argv)];
 		r = remote_new(&t, &ro);
 		/* a.folder is the target as written: the host's folder is t's path */
 		rc = remote_exec(r, "rdev", t.path, a.config_file, a.command, a.ncommand);

@@ -269,7 +269,7 @@ remote_exec(struct remote *r, const char *prog_name, const char *folder,
 	struct termios saved, raw;
 	struct winsize ws;
 	const char *term = getenv("TERM");
-	char *cause = NULL;
+	char *cause = NULL, *hint;
 	cJSON *req, *argv;
 	int i, raw_set = 0, rc;
 
@@ -289,6 +289,9 @@ remote_exec(struct remote *r, const char *prog_name, const char *folder,
 	cJSON_AddStringToObject(req, "workspace", folder);
 	if (config_file != NULL)
 		cJSON_AddStringToObject(req, "config", config_file);
+	if ((hint = remote_up_hint(r, config_file)) != NULL)
+		cJSON_AddStringToObject(req, "hint", hint);
+	free(hint);
 	argv = cJSON_AddArrayToObject(req, "command");
 	for (i = 0; i < ncommand; i++)
 		cJSON_AddItemToArray(argv, cJSON_CreateString(command[i]));

@@ -275,24 +275,37 @@ remote_request(struct remote *r, cJSON *request, const struct progress *p,
 
 /* --- the backend -------------------------------------------------------- */
 
+char *
+remote_up_hint(const struct remote *r, const char *config_file)
+{
+	if (r->o.target == NULL)
+		return NULL;
+	return xasprintf("rdev up %s%s%s", r->o.target, config_file != NULL ?
+	    " --config " : "", config_file != NULL ? config_file : "");
+}
+
 static cJSON *
-remote_ws_request(const char *op, const char *folder, const char *config_file)
+remote_ws_request(struct remote *r, const char *op, const char *folder,
+    const char *config_file)
 {
 	cJSON *req = cJSON_CreateObject();
+	char *hint = remote_up_hint(r, config_file);
 
 	cJSON_AddStringToObject(req, "op", op);
 	cJSON_AddStringToObject(req, "workspace", folder);
 	if (config_file != NULL)
 		cJSON_AddStringToObject(req, "config", config_file);
+	if (hint != NULL)
+		cJSON_AddStringToObject(req, "hint", hint);
+	free(hint);
 	return req;
 }
 
 static int
 remote_be_up(void *ctx, const struct up_opts *opts, cJSON **result, char **cause)
 {
-	cJSON *req = remote_ws_request("up", opts->workspace_folder, opts->config_file);
-
 	struct remote *r = ctx;
+	cJSON *req = remote_ws_request(r, "up", opts->workspace_folder, opts->config_file);
 
 	cJSON_AddBoolToObject(req, "rebuild", opts->rebuild);
 	cJSON_AddBoolToObject(req, "recreate", opts->recreate);
@@ -315,7 +328,7 @@ static int
 remote_be_stop(void *ctx, const char *folder, const char *config_file, cJSON **result,
     char **cause)
 {
-	return remote_request(ctx, remote_ws_request("stop", folder, config_file), NULL,
+	return remote_request(ctx, remote_ws_request(ctx, "stop", folder, config_file), NULL,
 	    result, NULL, cause);
 }
 
@@ -323,7 +336,7 @@ static int
 remote_be_down(void *ctx, const char *folder, const char *config_file, int volumes,
     cJSON **result, char **cause)
 {
-	cJSON *req = remote_ws_request("down", folder, config_file);
+	cJSON *req = remote_ws_request(ctx, "down", folder, config_file);
 
 	cJSON_AddBoolToObject(req, "volumes", volumes);
 	return remote_request(ctx, req, NULL, result, NULL, cause);
@@ -342,7 +355,7 @@ static int
 remote_be_logs(void *ctx, const char *folder, const char *config_file, size_t max_bytes,
     cJSON **result, char **cause)
 {
-	cJSON *req = remote_ws_request("logs", folder, config_file);
+	cJSON *req = remote_ws_request(ctx, "logs", folder, config_file);
 
 	cJSON_AddNumberToObject(req, "maxBytes", (double)max_bytes);
 	return remote_request(ctx, req, NULL, result, NULL, cause);

@@ -27,6 +27,8 @@ struct remote;
 struct remote_opts {
 	int accept_new_host_key;  /* record an unknown host key */
 	int quiet;                /* no "connecting"/"installing" lines */
+	const char *target;       /* the target as the user typed it (for hints;
+				     borrowed, outlives the remote), or NULL */
 };
 
 struct remote *remote_new(const struct target *t, const struct remote_opts *o);
@@ -46,6 +48,10 @@ int remote_request(struct remote *r, cJSON *request, const struct progress *p,
  * added to {"op":op,"host":...}. See proto_conn_request. */
 int remote_broker_call(struct remote *r, const char *op, cJSON *fields, cJSON **result,
     char **cause);
+/* The up command to suggest when the workspace has no container, the target
+ * as typed ("rdev up buildbox:~/app [--config F]"), for a request's "hint";
+ * NULL when the target is not known. The caller frees. */
+char *remote_up_hint(const struct remote *r, const char *config_file);
 /* The remote target's host as written. */
 const char *remote_host(const struct remote *r);
 

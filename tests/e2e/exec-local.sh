@@ -25,6 +25,13 @@ rc=$?
 set -e
 check_eq "exec without a container exits 125" "$rc" 125
 check "and says to run up" grep -q "run \`rdev up" "$TEST_TMP/noc.err"
+set +e
+(cd "$TEST_TMP" && "$RDEV_BIN_DIR/rdev" exec ./ws-exec -- true) 2>"$TEST_TMP/noc2.err"
+(cd "$TEST_TMP" && "$RDEV_BIN_DIR/rdev" logs ./ws-exec) 2>"$TEST_TMP/noc3.err"
+set -e
+check "exec: the hint is the up command for the folder as typed" \
+	grep -qF 'run `rdev up ./ws-exec` first' "$TEST_TMP/noc2.err"
+check "logs: likewise" grep -qF 'run `rdev up ./ws-exec` first' "$TEST_TMP/noc3.err"
 
 rdev up "$ws" --json >"$TEST_TMP/up.json"
 check_eq "up succeeded" "$(jq -r .outcome "$TEST_TMP/up.json")" success

@@ -35,6 +35,17 @@ check_eq "broker status: one connected session" \
 	"$(broker status --json | jq -r '.sessions | map(.state) | join(",")')" connected
 
 # --- exec ---------------------------------------------------------------------
+# A workspace without a container: the hint is the command to run here.
+on_host 'mkdir -p ~/nows && cp ~/ws/.devcontainer.json ~/nows/'
+set +e
+rdev exec "$name:~/nows" -- true 2>"$TEST_TMP/noc.err"; snoc=$?
+rdev logs "$name:~/nows" 2>"$TEST_TMP/noc-logs.err"
+set -e
+check_eq "exec without a container: 125" "$snoc" 125
+check "exec without a container: says to run rdev up with the target as typed" \
+	grep -qF "run \`rdev up $name:~/nows\` first" "$TEST_TMP/noc.err"
+check "logs without a container: likewise" \
+	grep -qF "run \`rdev up $name:~/nows\` first" "$TEST_TMP/noc-logs.err"
 n0=$(logins)
 set +e
 rdev exec "$name:~/ws" -- true; s0=$?
