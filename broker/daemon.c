@@ -138,6 +138,11 @@ broker_op_host(struct broker_conn *c, int id, const cJSON *req, int is_agent)
 	p.ssh.known_hosts_file = broker_json_string(req, "knownHosts");
 	p.ssh.accept_new_host_key = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req,
 	    "acceptNewHostKey"));
+	/* The client's ssh-agent: the broker's own environment may have none,
+	 * or one from a login that has ended. */
+	p.ssh.auth_sock = broker_json_string(req, "authSock");
+	if (p.ssh.auth_sock != NULL && p.ssh.auth_sock[0] != '/')
+		p.ssh.auth_sock = NULL;
 	p.bundle = b->bundle;
 	p.idle_timeout_s = b->opts.idle_timeout_s;
 	p.agent_path = b->agent_path;
@@ -163,6 +168,7 @@ broker_op_host(struct broker_conn *c, int id, const cJSON *req, int is_agent)
 			h->next = b->hosts;
 			b->hosts = h;
 		}
+		host_session_set_auth_sock(h->session, p.ssh.auth_sock);
 		if (host_session_submit(h->session, c->fd, id, is_agent ? NULL : req) == 0) {
 			free(key);
 			return 1;

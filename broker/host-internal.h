@@ -117,8 +117,8 @@ struct host_session {
 	int wake[2];          /* the broker writes a byte to wake the thread */
 
 	/* Copied parameters (the thread reads them without the lock). */
-	struct ssh_target_opts opts;
-	char *opt_host, *opt_user, *opt_config, *opt_known;
+	struct ssh_target_opts opts;  /* auth_sock: opt_auth_sock */
+	char *opt_host, *opt_user, *opt_config, *opt_known, *opt_auth_sock;
 	const struct agent_bundle *bundle;
 	int idle_timeout_s;
 	char *fixed_agent;
@@ -162,6 +162,7 @@ struct host_session {
 	unsigned agent_opens; /* client and broker channels to the agent */
 	const char *agent_transport; /* "streamlocal", or "exec" (denied) */
 	time_t idle_since;
+	char *auth_sock;      /* the latest a client gave, or NULL */
 };
 
 /* A workspace whose container is watched: every second the relay lists the

@@ -198,6 +198,21 @@ out:
 	return rc;
 }
 
+/* Connect with the ssh-agent socket a client gave last (opts.auth_sock). */
+static struct rdev_ssh *
+host_ssh_connect(struct host_session *h, char **cause)
+{
+	pthread_mutex_lock(&h->lock);
+	if (h->auth_sock != NULL && (h->opt_auth_sock == NULL ||
+	    strcmp(h->auth_sock, h->opt_auth_sock) != 0)) {
+		free(h->opt_auth_sock);
+		h->opt_auth_sock = xstrdup(h->auth_sock);
+	}
+	pthread_mutex_unlock(&h->lock);
+	h->opts.auth_sock = h->opt_auth_sock;
+	return rdev_ssh_connect(&h->opts, cause);
+}
+
 static int
 host_connect(struct host_session *h, char **cause)
 {
@@ -205,7 +220,7 @@ host_connect(struct host_session *h, char **cause)
 	size_t i, n;
 
 	host_progress_all(h, "connecting to host");
-	h->ssh = rdev_ssh_connect(&h->opts, cause);
+	h->ssh = host_ssh_connect(h, cause);
 	if (h->ssh == NULL)
 		return -1;
 	pthread_mutex_lock(&h->lock);
@@ -499,7 +514,7 @@ host_reconnect(struct host_session *h)
 		}
 		attempt++;
 		rdev_ssh_free(h->ssh);
-		h->ssh = rdev_ssh_connect(&h->opts, &cause);
+		h->ssh = host_ssh_connect(h, &cause);
 		if (h->ssh != NULL) {
 			for (struct host_forward *f = h->forwards; f != NULL; f = f->next)
 				f->have_target = 0;
@@ -590,6 +605,8 @@ host_session_new(const struct host_session_params *p)
 	h->opts.ssh_config_file = h->opt_config = host_strdup_or_null(p->ssh.ssh_config_file);
 	h->opts.known_hosts_file = h->opt_known =
 	    host_strdup_or_null(p->ssh.known_hosts_file);
+	h->opts.auth_sock = NULL;
+	h->auth_sock = host_strdup_or_null(p->ssh.auth_sock);
 	/* A daemon has no terminal: prompts go to the client (host_ask). */
 	h->opts.ask = host_ask;
 	h->opts.ask_arg = h;
@@ -612,6 +629,17 @@ host_wake(struct host_session *h)
 	if (write(h->wake[1], "x", 1) < 0) {
 		/* full pipe: the thread is awake anyway */
 	}
+}
+
+void
+host_session_set_auth_sock(struct host_session *h, const char *auth_sock)
+{
+	if (auth_sock == NULL)
+		return;
+	pthread_mutex_lock(&h->lock);
+	free(h->auth_sock);
+	h->auth_sock = xstrdup(auth_sock);
+	pthread_mutex_unlock(&h->lock);
 }
 
 int
@@ -679,6 +707,8 @@ host_session_free(struct host_session *h)
 	free(h->opt_user);
 	free(h->opt_config);
 	free(h->opt_known);
+	free(h->opt_auth_sock);
+	free(h->auth_sock);
 	free(h->fixed_agent);
 	free(h->agent_path);
 	free(h->label);

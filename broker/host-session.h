@@ -46,6 +46,9 @@ char *host_session_key(const struct ssh_target_opts *o);
 
 /* Start the session's thread (it connects when the first client comes). */
 struct host_session *host_session_new(const struct host_session_params *p);
+/* The ssh-agent socket a client gave (NULL: none given, no change): the
+ * session's next connect (or reconnect) uses the most recent one. Copied. */
+void host_session_set_auth_sock(struct host_session *h, const char *auth_sock);
 /* Hand over a client connection whose request (id) has been read. req NULL:
  * an "agent" request: the session answers it (progress events, then ok or an
  * error) and splices fd to a new channel to the host's agent. req a "forward"

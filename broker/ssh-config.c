@@ -25,6 +25,7 @@
 #define SEEN_STRICT          0x20
 #define SEEN_HOSTNAME        0x40
 #define SEEN_USER            0x80
+#define SEEN_IDENTITY_AGENT  0x100
 
 /* What happens to a keyword. */
 enum ssh_config_kind {
@@ -43,7 +44,7 @@ static const struct {
 	{ "batchmode", KW_RDEV }, { "serveraliveinterval", KW_RDEV },
 	{ "serveralivecountmax", KW_RDEV }, { "connecttimeout", KW_RDEV },
 	{ "stricthostkeychecking", KW_RDEV }, { "hostname", KW_RDEV },
-	{ "user", KW_RDEV },
+	{ "user", KW_RDEV }, { "identityagent", KW_RDEV },
 	{ "port", KW_LIBSSH }, { "ciphers", KW_LIBSSH }, { "macs", KW_LIBSSH },
 	{ "compression", KW_LIBSSH }, { "userknownhostsfile", KW_LIBSSH },
 	{ "globalknownhostsfile", KW_LIBSSH }, { "proxycommand", KW_LIBSSH },
@@ -56,7 +57,7 @@ static const struct {
 	{ "kbdinteractiveauthentication", KW_LIBSSH },
 	{ "challengeresponseauthentication", KW_LIBSSH },
 	{ "passwordauthentication", KW_LIBSSH },
-	{ "pubkeyauthentication", KW_LIBSSH }, { "identityagent", KW_LIBSSH },
+	{ "pubkeyauthentication", KW_LIBSSH },
 	{ "pubkeyacceptedalgorithms", KW_LIBSSH },
 	{ "pubkeyacceptedkeytypes", KW_LIBSSH }, { "rekeylimit", KW_LIBSSH },
 	{ "tcpkeepalive", KW_IGNORED }, /* rdev always enables TCP keepalive */
@@ -117,6 +118,7 @@ ssh_config_host_clear(struct ssh_config_host *h)
 	free(h->notes);
 	free(h->hostname);
 	free(h->user);
+	free(h->identity_agent);
 	memset(h, 0, sizeof *h);
 }
 
@@ -457,6 +459,29 @@ ssh_config_line(struct ssh_config_state *st, char *text, const char *file,
 	if (strcasecmp(kw, "user") == 0) {
 		FIRST(SEEN_USER);
 		h->user = xstrdup(argv[1]);
+		return 0;
+	}
+	if (strcasecmp(kw, "identityagent") == 0) {
+		FIRST(SEEN_IDENTITY_AGENT);
+		/* OpenSSH: "SSH_AUTH_SOCK" (or "$SSH_AUTH_SOCK") is the
+		 * environment's socket, which for rdev is the client's. */
+		if (strcmp(argv[1], "SSH_AUTH_SOCK") == 0 ||
+		    strcmp(argv[1], "$SSH_AUTH_SOCK") == 0)
+			return 0;
+		if (strcasecmp(argv[1], "none") == 0) {
+			h->identity_agent = xstrdup("none");
+			return 0;
+		}
+		if (argv[1][0] == '$') {
+			ssh_config_note(h, file, line, "IdentityAgent %s: only "
+			    "$SSH_AUTH_SOCK is supported; ignored", argv[1]);
+			return 0;
+		}
+		h->identity_agent = ssh_config_expand(argv[1], st->ctx, h->hostname);
+		if (h->identity_agent == NULL)
+			ssh_config_note(h, file, line, "IdentityAgent %s: unknown "
+			    "%%-token (rdev knows %%d %%h %%r %%u %%%%); ignored",
+			    argv[1]);
 		return 0;
 	}
 	if (strcasecmp(kw, "identitiesonly") == 0 ||

@@ -5,13 +5,13 @@
  * ProxyCommand, ProxyJump (by running `ssh -W`), UserKnownHostsFile,
  * GlobalKnownHostsFile, ConnectTimeout, Ciphers, MACs, KexAlgorithms,
  * HostKeyAlgorithms, PubkeyAcceptedAlgorithms, Compression, BindAddress,
- * RekeyLimit, IdentityAgent, LogLevel, the *Authentication switches, Include
+ * RekeyLimit, LogLevel, the *Authentication switches, Include
  * and Match (all/host/user/localuser/exec). It ignores the rest, and it keeps
  * its default identities even when IdentityFile is given. This module reads
  * the same files with OpenSSH's rules (first value wins, IdentityFile
  * accumulates, Host patterns with * ? and !) for the options rdev applies
- * itself (IdentityFile, IdentitiesOnly, BatchMode, ServerAliveInterval,
- * ServerAliveCountMax, ConnectTimeout) and lists, as notes, the options that
+ * itself (IdentityFile, IdentitiesOnly, IdentityAgent, BatchMode,
+ * ServerAliveInterval, ServerAliveCountMax, ConnectTimeout) and lists, as notes, the options that
  * apply to the host but that neither libssh nor rdev honours, so the caller
  * can warn about them instead of ignoring them silently.
  *
@@ -38,6 +38,9 @@ struct ssh_config_host {
 	char **identity_files;       /* expanded paths, in config order */
 	size_t n_identity_files;
 	int identities_only;         /* 0 or 1 (default 0) */
+	char *identity_agent;        /* IdentityAgent: an expanded path, "none",
+					or NULL when unset or SSH_AUTH_SOCK (the
+					environment's socket) */
 	int batch_mode;              /* 0 or 1 (default 0) */
 	int server_alive_interval;   /* seconds; 0 when unset or off */
 	int server_alive_count_max;  /* default 3 */

@@ -521,11 +521,12 @@ rdev_ssh_methods(int m)
 /* Authenticate as user: agent, identity files, then the terminal. */
 static int
 rdev_ssh_auth(struct rdev_ssh *s, const char *user, const char *hostname,
-    char **cause)
+    const char *auth_sock, char **cause)
 {
 	struct rdev_ssh_auth a = { buf_new(), NULL, 0, 0 };
 	const char *defaults[] = { "id_rsa", "id_ecdsa", "id_ed25519" };
-	const char *sock = getenv("SSH_AUTH_SOCK");
+	const char *sock = s->cfg.identity_agent != NULL ? s->cfg.identity_agent :
+	    auth_sock != NULL ? auth_sock : getenv("SSH_AUTH_SOCK");
 	char *allowed, *files, *path;
 	int rc, methods, n, tty, done = 0;
 	size_t i;
@@ -546,10 +547,15 @@ rdev_ssh_auth(struct rdev_ssh *s, const char *user, const char *hostname,
 			a.agent = xstrdup("agent: not used (IdentitiesOnly yes)");
 		else if (sock == NULL || *sock == '\0')
 			a.agent = xstrdup("agent: none (SSH_AUTH_SOCK unset)");
+		else if (strcmp(sock, "none") == 0)
+			a.agent = xstrdup("agent: none (IdentityAgent none)");
 		else if ((n = rdev_ssh_agent_count(sock)) < 0)
 			a.agent = xasprintf("agent: not reachable at %s", sock);
 		else {
 			a.agent = xasprintf("agent: %d key%s", n, n == 1 ? "" : "s");
+			/* libssh would take $SSH_AUTH_SOCK: the broker's, which
+			 * may be unset or stale; the socket counted is the one. */
+			ssh_options_set(s->ss, SSH_OPTIONS_IDENTITY_AGENT, sock);
 			if (n > 0) {
 				rc = ssh_userauth_agent(s->ss, NULL);
 				if (rc == SSH_AUTH_SUCCESS)
@@ -751,7 +757,7 @@ rdev_ssh_connect(const struct ssh_target_opts *o, char **cause)
 	if (rdev_ssh_verify(s, hostname, (int)port, o->accept_new_host_key,
 	    cause) != 0)
 		goto fail;
-	if (rdev_ssh_auth(s, user, hostname, cause) != 0)
+	if (rdev_ssh_auth(s, user, hostname, o->auth_sock, cause) != 0)
 		goto fail;
 	free(local_user);
 	free(user);

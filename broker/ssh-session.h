@@ -20,8 +20,9 @@
  *     warning, both fingerprints and the offending file:line; never recorded.
  *     StrictHostKeyChecking=no in a config is not honoured.
  *  4. authentication: "none" (servers that allow it), then ssh-agent
- *     (SSH_AUTH_SOCK or IdentityAgent; skipped with IdentitiesOnly yes since
- *     libssh 0.10 cannot limit the agent to the listed keys), then identity
+ *     (IdentityAgent when the config sets it, as in OpenSSH, else auth_sock,
+ *     else $SSH_AUTH_SOCK; skipped with IdentitiesOnly yes since libssh 0.10
+ *     cannot limit the agent to the listed keys), then identity
  *     files (IdentityFile, or ~/.ssh/id_rsa, id_ecdsa, id_ed25519 when none is
  *     given; a key's .pub is offered first so a passphrase is only asked for a
  *     key the server would accept; the passphrase prompt needs someone to ask,
@@ -49,6 +50,8 @@ struct ssh_target_opts {
 	const char *known_hosts_file; /* NULL: UserKnownHostsFile from the
 					 config, then ~/.ssh/known_hosts */
 	int accept_new_host_key;      /* record an unknown host key */
+	const char *auth_sock;        /* the ssh-agent socket (the client's
+					 SSH_AUTH_SOCK); NULL: $SSH_AUTH_SOCK */
 	int batch;                    /* never prompt (also BatchMode yes) */
 	int keepalive_interval_s;     /* 0: ServerAliveInterval, else 15 */
 	int connect_timeout_s;        /* 0: ConnectTimeout, else 20 */

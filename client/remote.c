@@ -98,6 +98,28 @@ remote_add_path_env(cJSON *req, const char *field, const char *env)
 		cJSON_AddStringToObject(req, field, v);
 }
 
+/* Our ssh-agent, as "authSock" (absolute; the broker may have been started
+ * from another login, with another agent or none). Not resolved: a symlink
+ * kept up to date by the user's login stays valid for later reconnects. */
+static void
+remote_add_auth_sock(cJSON *req)
+{
+	const char *v = getenv("SSH_AUTH_SOCK");
+	char cwd[PATH_MAX], *abs;
+
+	if (v == NULL || *v == '\0')
+		return;
+	if (*v == '/') {
+		cJSON_AddStringToObject(req, "authSock", v);
+		return;
+	}
+	if (getcwd(cwd, sizeof cwd) == NULL)
+		return;
+	abs = xasprintf("%s/%s", cwd, v);
+	cJSON_AddStringToObject(req, "authSock", abs);
+	free(abs);
+}
+
 /* The broker asks for an SSH passphrase or password: ask on our terminal. */
 static int
 remote_prompt(void *arg, const char *text, int echo, char **answer)
@@ -127,6 +149,7 @@ remote_host_request(struct remote *r, const char *op)
 		cJSON_AddNumberToObject(req, "port", r->t.port);
 	remote_add_path_env(req, "sshConfig", "RDEV_SSH_CONFIG");
 	remote_add_path_env(req, "knownHosts", "RDEV_KNOWN_HOSTS");
+	remote_add_auth_sock(req);
 	cJSON_AddBoolToObject(req, "acceptNewHostKey", r->o.accept_new_host_key);
 	return req;
 }

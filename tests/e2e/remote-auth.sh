@@ -3,7 +3,9 @@
 # broker (a daemon without a terminal): an identity file with a passphrase
 # and no ssh-agent. The broker sends the passphrase prompt to the client,
 # which asks on its terminal (driven through a real pty by pty_drive.py);
-# with no terminal the command fails with a message naming the key.
+# with no terminal the command fails with a message naming the key. Then a
+# key only in the client's ssh-agent, the broker started with a dead
+# SSH_AUTH_SOCK: the client's socket is used, IdentityAgent still wins.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 rig_remote_host a
@@ -42,4 +44,41 @@ set -e
 check_eq "no terminal to ask on: exit 1" "$rc" 1
 check "and the message names the key and what to do" grep -q "$TEST_TMP/key (.*no terminal.*ssh-add" "$TEST_TMP/err"
 cat "$TEST_TMP/err"
+
+# --- the client's ssh-agent ----------------------------------------------------
+# The key only in an ssh-agent of this test, a config naming no key, and a
+# broker started with a dead SSH_AUTH_SOCK (as after the login that started it
+# ended): the client's SSH_AUTH_SOCK is the one that counts.
+broker stop >/dev/null
+cp "$RDEV_RIG_CLIENT_KEY" "$TEST_TMP/agentkey"
+chmod 600 "$TEST_TMP/agentkey"
+ssh-agent -a "$TEST_TMP/agent.sock" >"$TEST_TMP/agent.env"
+agent_pid=$(sed -n 's/^SSH_AGENT_PID=\([0-9]*\);.*/\1/p' "$TEST_TMP/agent.env")
+trap 'kill "$agent_pid" 2>/dev/null; rig_remote_cleanup' EXIT
+SSH_AUTH_SOCK=$TEST_TMP/agent.sock ssh-add -q "$TEST_TMP/agentkey" 2>/dev/null
+rm "$TEST_TMP/agentkey"
+{
+	echo "Host $name"
+	sed -n 's/^ *\(HostName\|Port\|User\|UserKnownHostsFile\|GlobalKnownHostsFile\|BatchMode\) /  \1 /p' "$cfg"
+} >"$TEST_TMP/ssh_config_agent"
+export RDEV_SSH_CONFIG=$TEST_TMP/ssh_config_agent HOME=$TEST_TMP/home
+mkdir -p "$HOME"
+python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$TEST_TMP/dead.sock"
+SSH_AUTH_SOCK=$TEST_TMP/dead.sock broker start >/dev/null
+
+set +e
+rdev ls "$name:~" </dev/null >/dev/null 2>"$TEST_TMP/noagent.err"; rc=$?
+set -e
+check_eq "no agent in the client: the broker's dead one fails" "$rc" 1
+check "and the message names the socket tried" grep -q "not reachable at $TEST_TMP/dead.sock" "$TEST_TMP/noagent.err"
+check "the client's SSH_AUTH_SOCK: authenticated with the key in its agent" \
+	sh -c "SSH_AUTH_SOCK='$TEST_TMP/agent.sock' '$RDEV_BIN_DIR/rdev' ls '$name:~' </dev/null >/dev/null"
+# IdentityAgent in the config wins, as in OpenSSH.
+{ cat "$TEST_TMP/ssh_config_agent"; echo "  IdentityAgent $TEST_TMP/dead.sock"; } >"$TEST_TMP/ssh_config_ia"
+set +e
+RDEV_SSH_CONFIG=$TEST_TMP/ssh_config_ia SSH_AUTH_SOCK=$TEST_TMP/agent.sock \
+	"$RDEV_BIN_DIR/rdev" ls "$name:~" </dev/null >/dev/null 2>"$TEST_TMP/ia.err"; rc=$?
+set -e
+check_eq "IdentityAgent in the ssh config wins over the client's socket" "$rc" 1
+check "and is the socket tried" grep -q "not reachable at $TEST_TMP/dead.sock" "$TEST_TMP/ia.err"
 finish

@@ -131,3 +131,25 @@ TEST(expand_tokens)
 	ASSERT_STR_EQ(s, "~other/x");
 	free(s);
 }
+
+TEST(identity_agent)
+{
+	struct ssh_config_host h;
+
+	parse(&h, "Host buildbox\n  IdentityAgent ~/.ssh/%h.sock\nHost *\n"
+	    "  IdentityAgent none\n", &ctx);
+	ASSERT_STR_EQ(h.identity_agent, "/home/me/.ssh/buildbox.sock");
+	ssh_config_host_clear(&h);
+	/* SSH_AUTH_SOCK: the environment's (the client's), as if unset; first wins */
+	parse(&h, "IdentityAgent SSH_AUTH_SOCK\nIdentityAgent /x.sock\n", &ctx);
+	ASSERT_NULL(h.identity_agent);
+	ASSERT_INT_EQ(h.n_notes, 0);
+	ssh_config_host_clear(&h);
+	parse(&h, "IdentityAgent none\n", &ctx);
+	ASSERT_STR_EQ(h.identity_agent, "none");
+	ssh_config_host_clear(&h);
+	parse(&h, "IdentityAgent $OTHER\n", &ctx);
+	ASSERT_NULL(h.identity_agent);
+	ASSERT_INT_EQ(h.n_notes, 1);
+	ssh_config_host_clear(&h);
+}
