@@ -362,6 +362,35 @@ broker_on_timer(evutil_socket_t fd, short what, void *arg)
 
 /* --- start -------------------------------------------------------------- */
 
+/* Another process holds the lock: a broker running, starting or exiting
+ * (killed, its socket file left behind). Wait until its socket takes a
+ * connection (1), or until the lock is free and now ours (0: start a new
+ * one); -1 if neither happens within 10 s. */
+static int
+broker_wait_other(int lock_fd, const char *path)
+{
+	struct sockaddr_un sa;
+	char *cause = NULL;
+	int i, fd, up;
+
+	if (broker_socket_addr(&sa, path, &cause) != 0) {
+		free(cause);
+		return -1;
+	}
+	for (i = 0; i < 200; i++) {
+		if (flock(lock_fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0) {
+			up = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+			close(fd);
+			if (up)
+				return 1;
+		}
+		usleep(50 * 1000);
+	}
+	return -1;
+}
+
 static int
 broker_listen(const char *path, char **cause)
 {
@@ -441,22 +470,23 @@ broker_daemon_start(const struct broker_daemon_opts *o, int *already, char **cau
 		goto fail;
 	}
 	if (flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
-		if (errno == EWOULDBLOCK) {
-			/* Running or starting: wait until it answers. */
-			for (int i = 0; i < 100; i++) {
-				if (access(b.socket_path, F_OK) == 0)
-					break;
-				usleep(50 * 1000);
-			}
+		if (errno != EWOULDBLOCK) {
+			error_set_errno(cause, errno, "%s", lock_path);
+			goto fail;
+		}
+		switch (broker_wait_other(lock_fd, b.socket_path)) {
+		case 1:
 			*already = 1;
 			close(lock_fd);
 			free(lock_path);
 			free(log_path);
 			free(b.socket_path);
 			return 0;
+		case -1:
+			error_set(cause, "a broker holds %s but does not answer on %s",
+			    lock_path, b.socket_path);
+			goto fail;
 		}
-		error_set_errno(cause, errno, "%s", lock_path);
-		goto fail;
 	}
 	if ((lfd = broker_listen(b.socket_path, cause)) < 0)
 		goto fail;

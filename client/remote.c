@@ -154,6 +154,22 @@ remote_host_request(struct remote *r, const char *op)
 	return req;
 }
 
+/* A broker that died after our HELLO but before its answer (killed while
+ * we talked to it, as after `kill -9` of a broker whose socket still took the
+ * connection) is replaced once: `rdev-broker start`, then the caller tries
+ * again. Returns 1 to try again (*cause cleared), 0 not. */
+static int
+remote_retry_broker(struct proto_conn *c, int *attempts, char **cause)
+{
+	if (c == NULL || !proto_conn_peer_gone(c) || (*attempts)++ > 0)
+		return 0;
+	free(*cause);
+	*cause = NULL;
+	if (broker_client_start(cause) != 0)
+		return 0;
+	return 1;
+}
+
 int
 remote_broker_call(struct remote *r, const char *op, cJSON *fields, cJSON **result,
     char **cause)
@@ -161,7 +177,7 @@ remote_broker_call(struct remote *r, const char *op, cJSON *fields, cJSON **resu
 	struct progress stderr_progress = { remote_progress_stderr, NULL };
 	struct proto_conn *c;
 	cJSON *req = remote_host_request(r, op), *item;
-	int rc;
+	int rc, attempts = 0;
 
 	*result = NULL;
 	while (fields != NULL && (item = fields->child) != NULL) {
@@ -170,41 +186,63 @@ remote_broker_call(struct remote *r, const char *op, cJSON *fields, cJSON **resu
 		cJSON_AddItemToObject(req, item->string, item);
 	}
 	cJSON_Delete(fields);
-	if (broker_client_connect(1, "rdev " RDEV_VERSION, &c, NULL, cause) != 0) {
-		cJSON_Delete(req);
-		return -1;
+	for (;;) {
+		if (broker_client_connect(1, "rdev " RDEV_VERSION, &c, NULL, cause) != 0) {
+			cJSON_Delete(req);
+			return -1;
+		}
+		proto_conn_set_prompt(c, remote_prompt, NULL);
+		rc = proto_conn_request(c, cJSON_Duplicate(req, 1), remote_on_progress,
+		    r->o.quiet ? NULL : &stderr_progress, result, NULL, cause);
+		if (rc == 0 || !remote_retry_broker(c, &attempts, cause))
+			break;
+		proto_conn_free(c);
 	}
-	proto_conn_set_prompt(c, remote_prompt, NULL);
-	rc = proto_conn_request(c, req, remote_on_progress,
-	    r->o.quiet ? NULL : &stderr_progress, result, NULL, cause);
 	proto_conn_free(c);
+	cJSON_Delete(req);
 	return rc;
 }
 
-int
-remote_connect(struct remote *r, char **cause)
+/* remote_connect, one try; on failure *c is the broken connection (the
+ * caller frees it) or NULL. */
+static int
+remote_connect_once(struct remote *r, struct proto_conn **c, char **cause)
 {
 	struct progress stderr_progress = { remote_progress_stderr, NULL };
 	cJSON *req, *result = NULL;
 	uint32_t version;
 
-	if (r->conn != NULL)
-		return 0;
-	if (broker_client_connect(1, "rdev " RDEV_VERSION, &r->conn, NULL, cause) != 0)
+	if (broker_client_connect(1, "rdev " RDEV_VERSION, c, NULL, cause) != 0)
 		return -1;
-	proto_conn_set_prompt(r->conn, remote_prompt, NULL);
+	proto_conn_set_prompt(*c, remote_prompt, NULL);
 	req = remote_host_request(r, "agent");
-	if (proto_conn_request(r->conn, req, remote_on_progress,
+	if (proto_conn_request(*c, req, remote_on_progress,
 	    r->o.quiet ? NULL : &stderr_progress, &result, NULL, cause) != 0)
-		goto fail;
+		return -1;
 	cJSON_Delete(result);
 	/* The connection now reaches the agent. */
-	if (proto_conn_handshake(r->conn, "rdev " RDEV_VERSION, &version, cause) != 0)
-		goto fail;
-	return 0;
-fail:
-	proto_conn_free(r->conn);
-	r->conn = NULL;
+	return proto_conn_handshake(*c, "rdev " RDEV_VERSION, &version, cause);
+}
+
+int
+remote_connect(struct remote *r, char **cause)
+{
+	struct proto_conn *c = NULL;
+	int attempts = 0;
+
+	if (r->conn != NULL)
+		return 0;
+	for (;;) {
+		if (remote_connect_once(r, &c, cause) == 0) {
+			r->conn = c;
+			return 0;
+		}
+		if (!remote_retry_broker(c, &attempts, cause))
+			break;
+		proto_conn_free(c);
+		c = NULL;
+	}
+	proto_conn_free(c);
 	return -1;
 }
 

@@ -67,7 +67,7 @@ broker_client_dial(const char *path, int *fd, char **cause)
 	return 0;
 }
 
-static int
+int
 broker_client_start(char **cause)
 {
 	char *prog = broker_client_sibling("rdev-broker");
@@ -89,16 +89,16 @@ broker_client_start(char **cause)
 	return rc;
 }
 
-int
-broker_client_connect(int autostart, const char *software, struct proto_conn **c,
+/* One try: 0 connected, -1 failed, -2 failed because the broker closed or
+ * reset the connection before its HELLO. */
+static int
+broker_client_connect_once(int autostart, const char *software, struct proto_conn **c,
     int *not_running, char **cause)
 {
 	char *path;
 	uint32_t version;
 	int fd = -1, rc;
 
-	if (not_running != NULL)
-		*not_running = 0;
 	if ((path = runtime_dir_file(BROKER_SOCKET_NAME, cause)) == NULL)
 		return -1;
 	rc = broker_client_dial(path, &fd, cause);
@@ -119,9 +119,33 @@ broker_client_connect(int autostart, const char *software, struct proto_conn **c
 		return -1;
 	*c = proto_conn_new(fd, "the broker");
 	if (proto_conn_handshake(*c, software, &version, cause) != 0) {
+		rc = proto_conn_peer_gone(*c) ? -2 : -1;
 		proto_conn_free(*c);
 		*c = NULL;
-		return -1;
+		return rc;
 	}
 	return 0;
+}
+
+int
+broker_client_connect(int autostart, const char *software, struct proto_conn **c,
+    int *not_running, char **cause)
+{
+	int rc;
+
+	if (not_running != NULL)
+		*not_running = 0;
+	rc = broker_client_connect_once(autostart, software, c, not_running, cause);
+	if (rc != -2 || !autostart)
+		return rc == 0 ? 0 : -1;
+	/* A broker that is exiting (killed: the socket still took the
+	 * connection), or a socket left by one whose listener is no broker:
+	 * start one (which waits for an exiting broker, and replaces a socket
+	 * whose owner no longer holds the lock) and try once more. */
+	free(*cause);
+	*cause = NULL;
+	if (broker_client_start(cause) != 0)
+		return -1;
+	return broker_client_connect_once(autostart, software, c, not_running, cause) == 0 ?
+	    0 : -1;
 }

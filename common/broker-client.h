@@ -17,9 +17,15 @@
 
 /* Connect and do the handshake; software names us ("rdev 0.1.0"). 0 and *c,
  * -1 with *cause; *not_running (may be NULL) is set when no broker answered
- * (and autostart was off or failed). */
+ * (and autostart was off or failed). With autostart, a broker that closes or
+ * resets the connection before its HELLO (one being killed, or a listener
+ * that is no broker) gets broker_client_start and one more try. */
 int broker_client_connect(int autostart, const char *software, struct proto_conn **c,
     int *not_running, char **cause);
+/* Run `rdev-broker start`: starts a broker unless one runs (it then waits
+ * until that one answers, or starts one once an exiting one is gone), and
+ * replaces a socket file no running broker owns. 0, or -1 with *cause. */
+int broker_client_start(char **cause);
 
 /* Fill *sa for the unix socket path; -1 with *cause if it is too long. */
 int broker_socket_addr(struct sockaddr_un *sa, const char *path, char **cause);

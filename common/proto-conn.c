@@ -24,6 +24,7 @@ struct proto_conn {
 	size_t out_off; /* bytes of out already written */
 	int (*prompt)(void *arg, const char *text, int echo, char **answer);
 	void *prompt_arg;
+	int peer_gone;  /* end of stream, or reset */
 };
 
 void
@@ -95,6 +96,12 @@ proto_conn_fd(const struct proto_conn *c)
 	return c->fd;
 }
 
+int
+proto_conn_peer_gone(const struct proto_conn *c)
+{
+	return c->peer_gone;
+}
+
 size_t
 proto_conn_pending_out(const struct proto_conn *c)
 {
@@ -131,6 +138,7 @@ proto_conn_write_some(struct proto_conn *c, char **cause)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return 0;
+			c->peer_gone |= errno == EPIPE || errno == ECONNRESET;
 			return error_set_errno(cause, errno, "writing to %s", c->name);
 		}
 		c->out_off += (size_t)n;
@@ -175,10 +183,13 @@ proto_conn_read_some(struct proto_conn *c, char **cause)
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			return 1;
+		c->peer_gone |= errno == ECONNRESET;
 		return error_set_errno(cause, errno, "reading from %s", c->name);
 	}
-	if (n == 0)
+	if (n == 0) {
+		c->peer_gone = 1;
 		return 0;
+	}
 	buf_append(c->in, tmp, (size_t)n);
 	return 1;
 }

@@ -25,6 +25,10 @@ struct proto_conn;
 struct proto_conn *proto_conn_new(int fd, const char *name);
 void proto_conn_free(struct proto_conn *c);
 int proto_conn_fd(const struct proto_conn *c);
+/* Has the peer closed or reset the connection (end of stream, ECONNRESET,
+ * EPIPE seen by a read or write)? Then the error of the call that met it
+ * says so, and the caller may try again on a new connection. */
+int proto_conn_peer_gone(const struct proto_conn *c);
 /* Bytes queued but not written yet. */
 size_t proto_conn_pending_out(const struct proto_conn *c);
 

@@ -7,7 +7,8 @@
 #   (type, read, resize, exit status), ls/logs/read-configuration/stop/down,
 #   two clients at once, a client killed mid-exec (nothing left running on
 #   the host), `rdev up localhost:PATH` through this machine's sshd, the
-#   broker killed (the next command starts a new one), host
+#   broker killed (the next command starts a new one; also with its socket
+#   left, and with a listener there that drops connections), host
 #   keys (unknown: refused with the fingerprint; accepted with the flag and
 #   recorded; changed: refused), `rdev-broker status`/`stop`.
 . "$(dirname "$0")/../rig/lib.sh"
@@ -146,6 +147,27 @@ kill -9 "$pid"
 check_eq "after the broker was killed, the next exec starts a new one" \
 	"$(rdev exec "$name:~/ws" -- echo again)" again
 check "a new broker runs" test "$(broker status --json | jq -r .pid)" != "$pid"
+pid=$(broker status --json | jq -r .pid)
+kill -9 "$pid"
+while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+check "a killed broker leaves its socket file" test -S "$RDEV_RUNTIME_DIR/broker.sock"
+check_eq "a stale socket file: the next exec starts a new broker" \
+	"$(rdev exec "$name:~/ws" -- echo again)" again
+# A socket whose listener takes connections and drops them, as a broker being
+# killed does: before the HELLO (close), or after it, before the answer (hello).
+for mode in close hello; do
+	broker stop >/dev/null
+	python3 "$RDEV_SOURCE_DIR/tests/e2e/dying_broker.py" "$RDEV_RUNTIME_DIR/broker.sock" \
+		"$mode" >"$TEST_TMP/dying.$mode" &
+	dpid=$!
+	for _ in $(seq 1 100); do [ -S "$RDEV_RUNTIME_DIR/broker.sock" ] && break; sleep 0.1; done
+	check_eq "a broker socket that drops connections ($mode): exec starts a real broker" \
+		"$(rdev exec "$name:~/ws" -- echo again)" again
+	check "and the client had met the dropping one" grep -q '^conn' "$TEST_TMP/dying.$mode"
+	check "a real broker answers" test "$(broker status --json | jq -r .software)" != null
+	kill "$dpid"
+	wait "$dpid" 2>/dev/null || true
+done
 
 # --- stop/down ----------------------------------------------------------------
 rdev stop "$name:~/ws" --json >"$TEST_TMP/stop.out"
