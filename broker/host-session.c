@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -339,7 +340,7 @@ static enum host_end
 host_serve(struct host_session *h)
 {
 	int ssh_fd = ssh_get_fd(rdev_ssh_session(h->ssh));
-	long long last_rx = clock_now_ms(), keepalive_ms;
+	long long last_rx = clock_now_ms(), keepalive_ms, wait_ms;
 	struct pollfd *pfd = NULL;
 	struct host_link *l, **byidx = NULL;
 	struct host_job *jobs, *next;
@@ -387,6 +388,8 @@ host_serve(struct host_session *h)
 			end = HOST_END_IDLE;
 			break;
 		}
+		if (clock_now_ms() - last_rx >= keepalive_ms && rdev_ssh_peer_acking(h->ssh))
+			last_rx = clock_now_ms();
 		if (clock_now_ms() - last_rx >= keepalive_ms) {
 			if (rdev_ssh_keepalive(h->ssh, &cause) != 0) {
 				log_warn("%s", cause);
@@ -432,8 +435,12 @@ host_serve(struct host_session *h)
 		/* Channel data reaches the links through callbacks, in whatever
 		 * libssh call reads it; one that ran since the pump means work
 		 * before any wait. */
-		if (poll(pfd, n, h->kicked ? 0 : opening > 0 ? HOST_OPEN_POLL_MS : 1000) < 0 &&
-		    errno != EINTR) {
+		/* Wake for the keepalive on time: a silent host is dropped
+		 * within interval x count of its last word. */
+		wait_ms = last_rx + keepalive_ms - clock_now_ms();
+		wait_ms = wait_ms < 0 ? 0 : wait_ms > 1000 ? 1000 : wait_ms;
+		if (poll(pfd, n, h->kicked ? 0 : opening > 0 ? HOST_OPEN_POLL_MS :
+		    (int)wait_ms) < 0 && errno != EINTR) {
 			log_error("poll: %s", strerror(errno));
 			break;
 		}
@@ -467,6 +474,77 @@ host_serve(struct host_session *h)
 	return end;
 }
 
+/* While the session's thread waits in a connect to a host that is away (up
+ * to ConnectTimeout), a helper thread closes what connects to the forwards'
+ * listeners, so a client sees a closed connection at once, not a hang. It
+ * only accepts and closes, on a copy of the listener fds (the thread that
+ * owns them is in the connect meanwhile). */
+struct host_refuser {
+	pthread_t thread;
+	int stop[2];
+	struct pollfd *pfd;
+	size_t n;
+};
+
+static void *
+host_refuser_main(void *arg)
+{
+	struct host_refuser *r = arg;
+	size_t i;
+	int fd;
+
+	for (;;) {
+		if (poll(r->pfd, r->n, -1) < 0 && errno != EINTR)
+			break;
+		if (r->pfd[0].revents != 0)
+			break;
+		for (i = 1; i < r->n; i++) {
+			if (r->pfd[i].revents & POLLIN) {
+				while ((fd = accept4(r->pfd[i].fd, NULL, NULL,
+				    SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0)
+					close(fd);
+			}
+		}
+	}
+	return NULL;
+}
+
+/* Start refusing for h's forwards; 0, or -1 when there is nothing to do (or
+ * no thread could be had: connections then wait, as before). */
+static int
+host_refuser_start(struct host_session *h, struct host_refuser *r)
+{
+	struct host_forward **fwd_of;
+
+	r->n = 1 + host_count_listeners(h);
+	if (r->n == 1 || pipe2(r->stop, O_CLOEXEC) != 0)
+		return -1;
+	r->pfd = xcalloc(r->n, sizeof *r->pfd);
+	fwd_of = xcalloc(r->n, sizeof *fwd_of);
+	r->pfd[0] = (struct pollfd){ .fd = r->stop[0], .events = POLLIN };
+	host_poll_listeners(h, r->pfd, 1, fwd_of);
+	free(fwd_of);
+	if (pthread_create(&r->thread, NULL, host_refuser_main, r) != 0) {
+		close(r->stop[0]);
+		close(r->stop[1]);
+		free(r->pfd);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+host_refuser_stop(struct host_refuser *r)
+{
+	if (write(r->stop[1], "x", 1) < 0) {
+		/* cannot happen on an empty pipe */
+	}
+	pthread_join(r->thread, NULL);
+	close(r->stop[0]);
+	close(r->stop[1]);
+	free(r->pfd);
+}
+
 /* The session is lost but forwards remain: keep their listeners (closing
  * what connects meanwhile) and reconnect with capped exponential backoff and
  * jitter. 0 when connected again, -1 when asked to stop. */
@@ -477,9 +555,10 @@ host_reconnect(struct host_session *h)
 	struct host_forward **fwd_of = NULL;
 	struct host_job *jobs, *next;
 	struct pollfd *pfd = NULL;
+	struct host_refuser refuser;
 	char *cause = NULL, *state;
 	size_t n, i;
-	int attempt = 0;
+	int attempt = 0, refusing;
 
 	for (;;) {
 		until = clock_now_ms() + delay + randombytes_uniform((uint32_t)delay / 2 + 1);
@@ -514,7 +593,10 @@ host_reconnect(struct host_session *h)
 		}
 		attempt++;
 		rdev_ssh_free(h->ssh);
+		refusing = host_refuser_start(h, &refuser) == 0;
 		h->ssh = host_ssh_connect(h, &cause);
+		if (refusing)
+			host_refuser_stop(&refuser);
 		if (h->ssh != NULL) {
 			for (struct host_forward *f = h->forwards; f != NULL; f = f->next)
 				f->have_target = 0;

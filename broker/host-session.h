@@ -15,7 +15,12 @@
  *
  * The session closes when it has had no client for the idle timeout, when a
  * keepalive gets no answer (every client connection on it is then closed, so
- * clients see a clean end, not a hang), or on host_session_stop().
+ * clients see a clean end, not a hang), or on host_session_stop(). The
+ * keepalive goes after one interval in which nothing came (and the host's
+ * TCP acknowledged none of our data), so a silent host is lost interval x
+ * ServerAliveCountMax after it was last heard (9 s by default). While a lost
+ * session reconnects, connections to its forwards are closed at once, also
+ * during the blocking connect (a helper thread accepts and closes them).
  *
  * Ownership: the broker owns struct host_session; the thread owns the libssh
  * session, channels and the client fds it was given.

@@ -27,7 +27,9 @@
 #include "ssh-config.h"
 #include "xmalloc.h"
 
-#define RDEV_SSH_DEFAULT_KEEPALIVE 15
+/* With ServerAliveCountMax's default of 3: a silent host is dropped 9 s
+ * after it was last heard. */
+#define RDEV_SSH_DEFAULT_KEEPALIVE 3
 #define RDEV_SSH_DEFAULT_TIMEOUT 20
 #define RDEV_SSH_CIPHERS "aes128-gcm@openssh.com,aes256-gcm@openssh.com," \
 	"chacha20-poly1305@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr"
@@ -1009,10 +1011,26 @@ out:
 }
 
 int
+rdev_ssh_peer_acking(struct rdev_ssh *s)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof ti;
+	int fd = ssh_get_fd(s->ss);
+
+	/* Bytes in flight and an ACK within the interval: the peer's kernel
+	 * takes our data. A hung peer stops reading, its window closes and
+	 * nothing stays in flight (window probes carry no new data). */
+	memset(&ti, 0, sizeof ti);
+	if (fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0)
+		return 0;
+	return ti.tcpi_unacked > 0 && ti.tcpi_last_ack_recv < (uint32_t)s->keepalive * 1000;
+}
+
+int
 rdev_ssh_keepalive(struct rdev_ssh *s, char **cause)
 {
-	long timeout = (long)s->keepalive *
-	    (s->cfg.server_alive_count_max > 0 ? s->cfg.server_alive_count_max : 3);
+	int count = s->cfg.server_alive_count_max > 1 ? s->cfg.server_alive_count_max : 2;
+	long timeout = (long)s->keepalive * (count - 1);
 	ssh_channel ch;
 	int rc;
 

@@ -53,7 +53,7 @@ struct ssh_target_opts {
 	const char *auth_sock;        /* the ssh-agent socket (the client's
 					 SSH_AUTH_SOCK); NULL: $SSH_AUTH_SOCK */
 	int batch;                    /* never prompt (also BatchMode yes) */
-	int keepalive_interval_s;     /* 0: ServerAliveInterval, else 15 */
+	int keepalive_interval_s;     /* 0: ServerAliveInterval, else 3 */
 	int connect_timeout_s;        /* 0: ConnectTimeout, else 20 */
 	/* Who answers passphrase, password and keyboard-interactive prompts:
 	 * NULL is the terminal (/dev/tty). Returns 0 with the answer in buf
@@ -87,11 +87,20 @@ int rdev_ssh_run(struct rdev_ssh *s, const char *const *argv,
     const void *stdin_data, size_t stdin_len, char **out, size_t *out_len,
     char **err, int *exit_status, char **cause);
 
-/* Send an SSH-level keepalive and wait (up to the keepalive interval times
- * ServerAliveCountMax) for the answer. Returns 0 if the peer answered, -1
- * with *cause if it did not (dead or hung peer: the caller drops the
- * session). The broker calls this from a timer every keepalive interval. */
+/* Send an SSH-level keepalive and wait for the answer, up to the keepalive
+ * interval times (ServerAliveCountMax - 1), at least one interval: the
+ * caller sends it after one interval in which nothing came, so a silent peer
+ * is dropped ServerAliveInterval x ServerAliveCountMax seconds after it was
+ * last heard (9 s by default; OpenSSH's documented figure). Returns 0 if the
+ * peer answered, -1 with *cause if it did not (dead or hung peer: the caller
+ * drops the session). */
 int rdev_ssh_keepalive(struct rdev_ssh *s, char **cause);
+/* Is the peer taking our data (TCP: bytes in flight, acknowledged within the
+ * keepalive interval)? On a link busy sending to the host the host may send
+ * nothing for a while (window adjusts come after 1 MiB or more); a keepalive
+ * then would queue behind that data and time out on a live host. 0 when not,
+ * or not a TCP connection (ProxyCommand). */
+int rdev_ssh_peer_acking(struct rdev_ssh *s);
 /* The keepalive interval in seconds this session uses. */
 int rdev_ssh_keepalive_interval(const struct rdev_ssh *s);
 
