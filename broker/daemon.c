@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -42,6 +43,7 @@ struct broker {
 	char *bundle_error;
 	const char *agent_path;        /* $RDEV_BROKER_AGENT_PATH (tests) */
 	struct broker_host *hosts;
+	LIST_HEAD(, broker_conn) conns; /* freed at stop if still here */
 };
 
 /* A client connection until it is handed to a host session. */
@@ -51,11 +53,13 @@ struct broker_conn {
 	struct event *ev;
 	struct buf *in;
 	int hello;
+	LIST_ENTRY(broker_conn) entry;
 };
 
 static void
 broker_conn_free(struct broker_conn *c, int close_fd)
 {
+	LIST_REMOVE(c, entry);
 	if (c->ev != NULL)
 		event_free(c->ev);
 	if (close_fd)
@@ -341,6 +345,7 @@ broker_on_accept(evutil_socket_t lfd, short what, void *arg)
 	c->b = b;
 	c->fd = fd;
 	c->in = buf_new();
+	LIST_INSERT_HEAD(&b->conns, c, entry);
 	c->ev = event_new(b->base, fd, EV_READ | EV_PERSIST, broker_conn_on_read, c);
 	event_add(c->ev, NULL);
 }
@@ -430,9 +435,12 @@ broker_serve(struct broker *b, int lfd)
 	log_info("listening on %s (pid %d)", b->socket_path, (int)getpid());
 	event_base_dispatch(b->base);
 
-	/* Stop: no new clients, then end every session. */
+	/* Stop: no new clients (the one that asked to stop is still here),
+	 * then end every session. */
 	unlink(b->socket_path);
 	close(lfd);
+	while (!LIST_EMPTY(&b->conns))
+		broker_conn_free(LIST_FIRST(&b->conns), 1);
 	for (h = b->hosts; h != NULL; h = h->next)
 		host_session_stop(h->session);
 	while ((h = b->hosts) != NULL) {
@@ -459,6 +467,7 @@ broker_daemon_start(const struct broker_daemon_opts *o, int *already, char **cau
 
 	*already = 0;
 	memset(&b, 0, sizeof b);
+	LIST_INIT(&b.conns);
 	b.opts = *o;
 	if ((lock_path = runtime_dir_file(BROKER_LOCK_NAME, cause)) == NULL)
 		return -1;
