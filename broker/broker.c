@@ -17,7 +17,12 @@ static const struct cmd_entry broker_commands[] = {
 	  broker_cmd_start },
 	{ "status", "[--json]", "show sessions, channels and forwards",
 	  "Exit 0 when a broker runs, 3 when none does.\n", broker_cmd_status },
-	{ "stop", "", "stop the broker cleanly (closes its SSH sessions)", NULL,
+	{ "stop", "[--forget]", "stop the broker cleanly (closes its SSH sessions)",
+	  "Forwards and auto-forward watches are saved (state.json next to the\n"
+	  "socket) and come back when the next broker starts (the next rdev command\n"
+	  "starts one), as they do after a crash.\n\n"
+	  "options:\n"
+	  "  --forget   forget them instead: the next broker starts with none\n",
 	  broker_cmd_stop },
 };
 

@@ -51,18 +51,21 @@ broker_cmd_start(int argc, char **argv)
 	return CMD_EXIT_OK;
 }
 
-/* Send one request to the running broker. 1 if none runs. */
+/* Send one request to the running broker (fields: more members, taken, or
+ * NULL). 1 if none runs. */
 static int
-broker_cmd_request(const char *op, cJSON **result, char **cause)
+broker_cmd_request(const char *op, cJSON *fields, cJSON **result, char **cause)
 {
 	struct proto_conn *c;
 	cJSON *req;
 	int not_running, rc;
 
 	if (broker_client_connect(0, "rdev-broker " RDEV_VERSION, &c, &not_running,
-	    cause) != 0)
+	    cause) != 0) {
+		cJSON_Delete(fields);
 		return not_running ? 1 : -1;
-	req = cJSON_CreateObject();
+	}
+	req = fields != NULL ? fields : cJSON_CreateObject();
 	cJSON_AddNumberToObject(req, "id", 1);
 	cJSON_AddStringToObject(req, "op", op);
 	rc = proto_conn_request(c, req, NULL, NULL, result, NULL, cause);
@@ -85,7 +88,7 @@ broker_cmd_status(int argc, char **argv)
 			return cmd_usage_error(&broker_program, e, "unknown argument %s",
 			    argv[i]);
 	}
-	rc = broker_cmd_request("status", &r, &cause);
+	rc = broker_cmd_request("status", NULL, &r, &cause);
 	if (rc == 1) {
 		if (json)
 			printf("{\"running\":false}\n");
@@ -125,6 +128,16 @@ broker_cmd_status(int argc, char **argv)
 	}
 	printf("forwards: %d\n",
 	    cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(r, "forwards")));
+	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(r, "forwards")) {
+		const cJSON *err = cJSON_GetObjectItemCaseSensitive(s, "error");
+
+		if (cJSON_IsString(err))
+			printf("  %s of %s on %s: %s\n",
+			    cJSON_GetObjectItemCaseSensitive(s, "spec")->valuestring,
+			    cJSON_GetObjectItemCaseSensitive(s, "workspace")->valuestring,
+			    cJSON_GetObjectItemCaseSensitive(s, "host")->valuestring,
+			    err->valuestring);
+	}
 	cJSON_Delete(r);
 	return CMD_EXIT_OK;
 }
@@ -133,13 +146,20 @@ int
 broker_cmd_stop(int argc, char **argv)
 {
 	const struct cmd_entry *e = cmd_lookup(&broker_program, "stop");
-	cJSON *r = NULL;
+	cJSON *r = NULL, *fields = cJSON_CreateObject();
 	char *cause = NULL, *path;
 	int rc, i;
 
-	if (argc > 1)
-		return cmd_usage_error(&broker_program, e, "unknown argument %s", argv[1]);
-	rc = broker_cmd_request("stop", &r, &cause);
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--forget") == 0)
+			cJSON_AddBoolToObject(fields, "forget", 1);
+		else {
+			cJSON_Delete(fields);
+			return cmd_usage_error(&broker_program, e, "unknown argument %s",
+			    argv[i]);
+		}
+	}
+	rc = broker_cmd_request("stop", fields, &r, &cause);
 	cJSON_Delete(r);
 	if (rc == 1) {
 		printf("not running\n");

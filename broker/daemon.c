@@ -20,6 +20,7 @@
 
 #include "agent-install.h"
 #include "broker-client.h"
+#include "broker-state.h"
 #include "buf.h"
 #include "error.h"
 #include "host-session.h"
@@ -44,6 +45,8 @@ struct broker {
 	const char *agent_path;        /* $RDEV_BROKER_AGENT_PATH (tests) */
 	struct broker_host *hosts;
 	LIST_HEAD(, broker_conn) conns; /* freed at stop if still here */
+	struct broker_state *saved;    /* the forwards and watches, saved */
+	int forget;                    /* stop: and forget what is saved */
 };
 
 /* A client connection until it is handed to a host session. */
@@ -121,6 +124,68 @@ broker_json_string(const cJSON *req, const char *name)
 	return cJSON_IsString(v) && v->valuestring[0] != '\0' ? v->valuestring : NULL;
 }
 
+/* The session parameters named by o (a request, or a saved host entry:
+ * the same members); its strings are borrowed from o. */
+static void
+broker_host_params(struct broker *b, const cJSON *o, struct host_session_params *p)
+{
+	const cJSON *port = cJSON_GetObjectItemCaseSensitive(o, "port");
+
+	memset(p, 0, sizeof *p);
+	p->ssh.host = broker_json_string(o, "host");
+	p->ssh.user = broker_json_string(o, "user");
+	p->ssh.port = cJSON_IsNumber(port) ? port->valueint : 0;
+	p->ssh.ssh_config_file = broker_json_string(o, "sshConfig");
+	p->ssh.known_hosts_file = broker_json_string(o, "knownHosts");
+	p->ssh.accept_new_host_key = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o,
+	    "acceptNewHostKey"));
+	/* The client's ssh-agent: the broker's own environment may have none,
+	 * or one from a login that has ended. */
+	p->ssh.auth_sock = broker_json_string(o, "authSock");
+	if (p->ssh.auth_sock != NULL && p->ssh.auth_sock[0] != '/')
+		p->ssh.auth_sock = NULL;
+	p->bundle = b->bundle;
+	p->idle_timeout_s = b->opts.idle_timeout_s;
+	p->agent_path = b->agent_path;
+	p->saved = b->saved;
+}
+
+static void
+broker_host_add(struct broker *b, const struct host_session_params *p, const char *key)
+{
+	struct broker_host *h = xcalloc(1, sizeof *h);
+
+	h->key = xstrdup(key);
+	h->session = host_session_new(p);
+	h->next = b->hosts;
+	b->hosts = h;
+}
+
+/* Start a session for every saved host entry, which re-creates its forwards
+ * and watches (host-session.h). */
+static void
+broker_restore(struct broker *b)
+{
+	struct host_session_params p;
+	cJSON *hosts = broker_state_snapshot(b->saved);
+	const cJSON *e;
+	char *key;
+
+	cJSON_ArrayForEach(e, hosts) {
+		broker_host_params(b, e, &p);
+		if (b->bundle == NULL && b->agent_path == NULL) {
+			log_warn("host %s: saved forwards not restored: %s", p.ssh.host,
+			    b->bundle_error);
+			continue;
+		}
+		p.restore = e;
+		key = host_session_key(&p.ssh);
+		broker_host_add(b, &p, key);
+		free(key);
+	}
+	cJSON_Delete(hosts);
+}
+
 /* A request for a host ("agent", "forward", "unforward"): hand the
  * connection to the host's session. Returns 1 if the connection was handed
  * over, 0 if answered here. */
@@ -130,26 +195,10 @@ broker_op_host(struct broker_conn *c, int id, const cJSON *req, int is_agent)
 	struct broker *b = c->b;
 	struct host_session_params p;
 	struct broker_host *h;
-	const cJSON *port = cJSON_GetObjectItemCaseSensitive(req, "port");
 	char *key;
 	int attempt;
 
-	memset(&p, 0, sizeof p);
-	p.ssh.host = broker_json_string(req, "host");
-	p.ssh.user = broker_json_string(req, "user");
-	p.ssh.port = cJSON_IsNumber(port) ? port->valueint : 0;
-	p.ssh.ssh_config_file = broker_json_string(req, "sshConfig");
-	p.ssh.known_hosts_file = broker_json_string(req, "knownHosts");
-	p.ssh.accept_new_host_key = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req,
-	    "acceptNewHostKey"));
-	/* The client's ssh-agent: the broker's own environment may have none,
-	 * or one from a login that has ended. */
-	p.ssh.auth_sock = broker_json_string(req, "authSock");
-	if (p.ssh.auth_sock != NULL && p.ssh.auth_sock[0] != '/')
-		p.ssh.auth_sock = NULL;
-	p.bundle = b->bundle;
-	p.idle_timeout_s = b->opts.idle_timeout_s;
-	p.agent_path = b->agent_path;
+	broker_host_params(b, req, &p);
 	if (p.ssh.host == NULL) {
 		broker_conn_reply(c, id, NULL, "no host given");
 		return 0;
@@ -166,11 +215,8 @@ broker_op_host(struct broker_conn *c, int id, const cJSON *req, int is_agent)
 				break;
 		}
 		if (h == NULL) {
-			h = xcalloc(1, sizeof *h);
-			h->key = xstrdup(key);
-			h->session = host_session_new(&p);
-			h->next = b->hosts;
-			b->hosts = h;
+			broker_host_add(b, &p, key);
+			h = b->hosts;
 		}
 		host_session_set_auth_sock(h->session, p.ssh.auth_sock);
 		if (host_session_submit(h->session, c->fd, id, is_agent ? NULL : req) == 0) {
@@ -264,9 +310,11 @@ broker_conn_frame(struct broker_conn *c, const struct proto_frame *f)
 	} else if (strcmp(op->valuestring, "status") == 0) {
 		broker_conn_reply(c, id->valueint, broker_status(c->b), NULL);
 	} else if (strcmp(op->valuestring, "stop") == 0) {
-		log_info("stop requested");
+		c->b->forget = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(msg, "forget"));
+		log_info("stop requested%s", c->b->forget ? " (forget the saved forwards)" : "");
 		broker_conn_reply(c, id->valueint, NULL, NULL);
 		event_base_loopexit(c->b->base, NULL);
+		rc = 0;  /* closed now, not left open (and allocated) at the exit */
 	} else {
 		char *err = xasprintf("unknown operation \"%s\"", op->valuestring);
 
@@ -423,6 +471,7 @@ broker_serve(struct broker *b, int lfd)
 	struct event *accept_ev, *sigterm, *sigint, *timer;
 	struct timeval tick = { 5, 0 };
 	struct broker_host *h;
+	char *cause = NULL;
 
 	accept_ev = event_new(b->base, lfd, EV_READ | EV_PERSIST, broker_on_accept, b);
 	sigterm = evsignal_new(b->base, SIGTERM, broker_on_signal, b);
@@ -435,9 +484,7 @@ broker_serve(struct broker *b, int lfd)
 	log_info("listening on %s (pid %d)", b->socket_path, (int)getpid());
 	event_base_dispatch(b->base);
 
-	/* Stop: no new clients (the one that asked to stop is still here),
-	 * then end every session. */
-	unlink(b->socket_path);
+	/* Stop: no new clients, then end every session. */
 	close(lfd);
 	while (!LIST_EMPTY(&b->conns))
 		broker_conn_free(LIST_FIRST(&b->conns), 1);
@@ -449,6 +496,14 @@ broker_serve(struct broker *b, int lfd)
 		free(h->key);
 		free(h);
 	}
+	/* Not saved on the way out (the sessions' threads save only changes
+	 * they make): the next broker restores what we had. */
+	if (b->forget && broker_state_clear(b->saved, &cause) != 0) {
+		log_warn("%s", cause);
+		free(cause);
+	}
+	/* Last: `rdev-broker stop` waits for this. */
+	unlink(b->socket_path);
 	event_free(accept_ev);
 	event_free(sigterm);
 	event_free(sigint);
@@ -460,7 +515,7 @@ int
 broker_daemon_start(const struct broker_daemon_opts *o, int *already, char **cause)
 {
 	struct broker b;
-	char *lock_path = NULL, *log_path = NULL, ready;
+	char *lock_path = NULL, *log_path = NULL, *state_path = NULL, *warning, ready;
 	int lock_fd = -1, lfd = -1, pipefd[2] = { -1, -1 }, logfd;
 	const char *env;
 	pid_t pid;
@@ -473,6 +528,9 @@ broker_daemon_start(const struct broker_daemon_opts *o, int *already, char **cau
 		return -1;
 	b.socket_path = runtime_dir_file(BROKER_SOCKET_NAME, cause);
 	log_path = runtime_dir_file(BROKER_LOG_NAME, cause);
+	state_path = runtime_dir_file(BROKER_STATE_NAME, cause);
+	if (b.socket_path == NULL || log_path == NULL || state_path == NULL)
+		goto fail;
 	lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (lock_fd < 0) {
 		error_set_errno(cause, errno, "%s", lock_path);
@@ -489,6 +547,7 @@ broker_daemon_start(const struct broker_daemon_opts *o, int *already, char **cau
 			close(lock_fd);
 			free(lock_path);
 			free(log_path);
+			free(state_path);
 			free(b.socket_path);
 			return 0;
 		case -1:
@@ -519,12 +578,14 @@ broker_daemon_start(const struct broker_daemon_opts *o, int *already, char **cau
 				close(pipefd[0]);
 				free(lock_path);
 				free(log_path);
+				free(state_path);
 				free(b.socket_path);
 				return -1;
 			}
 			close(pipefd[0]);
 			free(lock_path);
 			free(log_path);
+			free(state_path);
 			free(b.socket_path);
 			return 0;
 		}
@@ -552,6 +613,12 @@ broker_daemon_start(const struct broker_daemon_opts *o, int *already, char **cau
 	if (b.agent_path == NULL &&
 	    (b.bundle = agent_bundle_find(&b.bundle_error)) == NULL)
 		log_warn("%s", b.bundle_error);
+	b.saved = broker_state_open(state_path, &warning);
+	if (warning != NULL) {
+		log_warn("%s", warning);
+		free(warning);
+	}
+	broker_restore(&b);
 	if (pipefd[1] >= 0) {
 		if (write(pipefd[1], "r", 1) != 1) {
 			/* the parent is gone; serve anyway */
@@ -559,12 +626,14 @@ broker_daemon_start(const struct broker_daemon_opts *o, int *already, char **cau
 		close(pipefd[1]);
 	}
 	broker_serve(&b, lfd);
+	broker_state_free(b.saved);
 	event_base_free(b.base);
 	agent_bundle_free(b.bundle);
 	free(b.bundle_error);
 	close(lock_fd);
 	free(lock_path);
 	free(log_path);
+	free(state_path);
 	free(b.socket_path);
 	ssh_finalize();
 	if (!o->foreground)
@@ -577,6 +646,7 @@ fail:
 		close(lock_fd);
 	free(lock_path);
 	free(log_path);
+	free(state_path);
 	free(b.socket_path);
 	return -1;
 }

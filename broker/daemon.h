@@ -9,7 +9,12 @@
  *           -> progress events, then {"ok":true,"result":{"host","agent"}};
  *           from then on the connection carries the agent's protocol.
  *   status  -> {"pid","socket","uptimeSeconds","sessions":[...],"forwards":[]}
- *   stop    -> {} and the broker ends.
+ *   stop    {"forget"?} -> {} and the broker ends.
+ *
+ * Forwards and auto-forward watches are saved (broker-state.h) as they
+ * change and re-created when the broker starts: one host session per saved
+ * host, connecting at once. A stop keeps them for the next broker unless
+ * "forget" is true.
  */
 #ifndef RDEV_BROKER_DAEMON_H
 #define RDEV_BROKER_DAEMON_H

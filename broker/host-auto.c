@@ -23,7 +23,7 @@ host_auto_free(struct host_auto *a)
 	free(a);
 }
 
-void
+struct host_auto *
 host_auto_add(struct host_session *h, const char *ws, const char *config,
     const cJSON *attrs)
 {
@@ -31,7 +31,7 @@ host_auto_add(struct host_session *h, const char *ws, const char *config,
 
 	for (a = h->autos; a != NULL; a = a->next) {
 		if (strcmp(a->workspace, ws) == 0)
-			return;
+			return a;
 	}
 	a = xcalloc(1, sizeof *a);
 	a->workspace = xstrdup(ws);
@@ -44,6 +44,7 @@ host_auto_add(struct host_session *h, const char *ws, const char *config,
 	a->next = h->autos;
 	h->autos = a;
 	log_info("%s: watching %s for new ports", h->label, ws);
+	return a;
 }
 
 static int
@@ -56,7 +57,7 @@ host_auto_done(struct host_auto *a, int port)
 	return 0;
 }
 
-static void
+void
 host_auto_mark(struct host_auto *a, int port)
 {
 	a->done = xreallocarray(a->done, a->ndone + 1, sizeof *a->done);
@@ -105,7 +106,7 @@ host_auto_scan(struct host_session *h, struct host_auto *a)
 	struct host_forward *f;
 	char *list, *line, *save = NULL, *cause = NULL;
 	const char *action, *label;
-	int port;
+	int port, changed = 0;
 
 	if ((list = host_auto_listing(h, a)) == NULL)
 		return;
@@ -119,6 +120,7 @@ host_auto_scan(struct host_session *h, struct host_auto *a)
 				break;
 		}
 		host_auto_mark(a, port);
+		changed = 1;
 		if (f != NULL)
 			continue;  /* forwarded already (forwardPorts, rdev forward) */
 		attrs = forward_port_attributes(cJSON_GetObjectItemCaseSensitive(a->attrs,
@@ -143,10 +145,14 @@ host_auto_scan(struct host_session *h, struct host_auto *a)
 			continue;
 		}
 		f->auto_action = xstrdup(action);
+		f->require_local = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(attrs,
+		    "requireLocalPort"));
 		log_info("%s: auto-forwarded 127.0.0.1:%d -> container port %d (%s)",
 		    h->label, f->local_port, port, action);
 	}
 	free(list);
+	if (changed)
+		host_state_save(h);
 }
 
 /* Scan the watched workspaces that are due. */

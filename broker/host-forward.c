@@ -405,6 +405,7 @@ host_forward_add(struct host_session *h, struct host_job *j)
 			cause = NULL;
 			continue;
 		}
+		f->require_local |= require;
 		cJSON_AddItemToArray(done, host_forward_json(f));
 	}
 	/* Start the relay now, so that a problem shows in `up`'s output and the
@@ -421,6 +422,7 @@ host_forward_add(struct host_session *h, struct host_job *j)
 	}
 	if (ws != NULL && cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(j->req, "auto")))
 		host_auto_add(h, ws, config, cJSON_GetObjectItemCaseSensitive(j->req, "auto"));
+	host_state_save(h);
 	host_send_json(j->fd, PROTO_CONTROL, resp);
 	cJSON_Delete(resp);
 }
@@ -447,6 +449,8 @@ host_forward_remove(struct host_session *h, struct host_job *j)
 	if (!cJSON_IsNumber(lp))
 		host_auto_remove(h, ws);
 	host_forward_reap(h);
+	n += host_state_forget_errors(h, ws, cJSON_IsNumber(lp) ? lp->valueint : 0);
+	host_state_save(h);
 	cJSON_AddNumberToObject(resp, "id", j->request_id);
 	cJSON_AddBoolToObject(resp, "ok", 1);
 	res = cJSON_AddObjectToObject(resp, "result");

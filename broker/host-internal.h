@@ -2,8 +2,9 @@
  * host-session.c (the thread, its jobs, the serve loop, reconnect, the public
  * API of host-session.h), host-link.c (clients spliced to SSH channels),
  * host-agent.c (the host's long-lived agent, channels and requests to it),
- * host-forward.c (port forwards)
- * and host-auto.c (auto-forwarding new container ports).
+ * host-forward.c (port forwards), host-auto.c (auto-forwarding new container
+ * ports) and host-state.c (saving the forwards and watches, re-creating them
+ * in a new broker).
  *
  * Ownership: the broker owns struct host_session (host_session_new/free).
  * Everything below "Thread-owned" in it, and every link, forward and auto
@@ -22,6 +23,8 @@
  *   The relay forward of a host_auto is owned by that host_auto and is on no
  *   list.
  * - A host_auto (on h->autos) owns its strings, attributes and relay forward.
+ * - h->restore and h->restore_errors (under the lock) are the session's;
+ *   host_session_new re-creates h->restore before the thread starts.
  */
 #ifndef RDEV_HOST_INTERNAL_H
 #define RDEV_HOST_INTERNAL_H
@@ -37,6 +40,7 @@
 #include "host-session.h"
 #include "proto.h"
 
+struct broker_state;
 struct buf;
 
 /* A client connection handed over by the broker, not served yet. */
@@ -55,6 +59,7 @@ struct host_forward {
 	char *service;        /* NULL: the dev container, through its relay */
 	int port;             /* container/service port */
 	int local_port;
+	int require_local;    /* asked for with requireLocal (saved, not used) */
 	char *label;
 	int fd4, fd6;
 	/* Where to connect (from the agent's relay op); redone when stale. */
@@ -122,6 +127,8 @@ struct host_session {
 	const struct agent_bundle *bundle;
 	int idle_timeout_s;
 	char *fixed_agent;
+	struct broker_state *saved;  /* borrowed; NULL: nothing is saved */
+	int restored;         /* made from a saved entry: connect at once */
 
 	/* Thread-owned. */
 	struct rdev_ssh *ssh;
@@ -146,6 +153,7 @@ struct host_session {
 	struct host_link *links;
 	struct host_forward *forwards;  /* changed under lock (status reads) */
 	struct host_auto *autos;
+	cJSON *restore;       /* saved entry to re-create (host_session_new), then NULL */
 
 	/* Under lock. */
 	struct host_job *jobs;
@@ -163,6 +171,7 @@ struct host_session {
 	const char *agent_transport; /* "streamlocal", or "exec" (denied) */
 	time_t idle_since;
 	char *auth_sock;      /* the latest a client gave, or NULL */
+	cJSON *restore_errors;  /* saved forwards not re-created, with "error" */
 };
 
 /* A workspace whose container is watched: every second the relay lists the
@@ -269,12 +278,29 @@ void host_forward_add(struct host_session *h, struct host_job *j);
 void host_forward_remove(struct host_session *h, struct host_job *j);
 
 /* host-auto.c */
-/* Watch ws for new listening ports (once per workspace); attrs is copied. */
-void host_auto_add(struct host_session *h, const char *ws, const char *config,
-    const cJSON *attrs);
+/* Watch ws for new listening ports (once per workspace); attrs is copied.
+ * The watch of ws, borrowed (on h->autos). */
+struct host_auto *host_auto_add(struct host_session *h, const char *ws,
+    const char *config, const cJSON *attrs);
+/* Count port as seen and handled (forwarded or ignored). */
+void host_auto_mark(struct host_auto *a, int port);
 /* Scan the watched workspaces that are due. */
 void host_auto_tick(struct host_session *h);
 /* Stop watching ws (NULL: all). */
 void host_auto_remove(struct host_session *h, const char *ws);
+
+/* host-state.c */
+/* Save this session's forwards and watches (broker-state.h), before the
+ * change is answered: what a client was told is made survives a killed
+ * broker. Failures are logged. */
+void host_state_save(struct host_session *h);
+/* Re-create h->restore (the saved entry of a new session, before its
+ * thread starts) and drop it: the forwards listen again on their local ports
+ * (a port taken meanwhile: logged, kept in h->restore_errors for status, and
+ * left out of the saved entry), their targets resolved at their first
+ * connection; the watches resume. */
+void host_state_restore(struct host_session *h);
+/* Forget the restore errors of ws (NULL: all) at local (0: any); how many. */
+int host_state_forget_errors(struct host_session *h, const char *ws, int local);
 
 #endif

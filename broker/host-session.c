@@ -214,6 +214,18 @@ host_ssh_connect(struct host_session *h, char **cause)
 	return rdev_ssh_connect(&h->opts, cause);
 }
 
+/* Make sure the agent is on the host (h->agent_path). */
+static int
+host_install(struct host_session *h, char **cause)
+{
+	if (h->fixed_agent != NULL) {
+		h->agent_path = xstrdup(h->fixed_agent);
+		return 0;
+	}
+	return agent_install_ensure(h->ssh, h->bundle, &h->agent_path, host_progress_all, h,
+	    cause);
+}
+
 static int
 host_connect(struct host_session *h, char **cause)
 {
@@ -235,10 +247,7 @@ host_connect(struct host_session *h, char **cause)
 		host_progress_all(h, line);
 		free(line);
 	}
-	if (h->fixed_agent != NULL)
-		h->agent_path = xstrdup(h->fixed_agent);
-	else if (agent_install_ensure(h->ssh, h->bundle, &h->agent_path, host_progress_all,
-	    h, cause) != 0)
+	if (host_install(h, cause) != 0)
 		return -1;
 	/* The one agent of this session: the login shell runs here, once. */
 	return host_agent_start(h, cause);
@@ -597,7 +606,8 @@ host_reconnect(struct host_session *h)
 		h->ssh = host_ssh_connect(h, &cause);
 		if (refusing)
 			host_refuser_stop(&refuser);
-		if (h->ssh != NULL) {
+		/* A restored session that never connected has no agent yet. */
+		if (h->ssh != NULL && (h->agent_path != NULL || host_install(h, &cause) == 0)) {
 			for (struct host_forward *f = h->forwards; f != NULL; f = f->next)
 				f->have_target = 0;
 			for (struct host_auto *a = h->autos; a != NULL; a = a->next)
@@ -624,11 +634,13 @@ host_session_main(void *arg)
 	struct host_session *h = arg;
 	char *cause = NULL;
 	struct pollfd p;
+	int connected = 1;
 
-	/* Wait for the first client (submit comes right after new). */
+	/* Wait for the first client (submit comes right after new); a restored
+	 * session connects at once, for its forwards and watches. */
 	for (;;) {
 		pthread_mutex_lock(&h->lock);
-		if (h->jobs != NULL || h->stop) {
+		if (h->jobs != NULL || h->stop || h->restored) {
 			pthread_mutex_unlock(&h->lock);
 			break;
 		}
@@ -636,7 +648,17 @@ host_session_main(void *arg)
 		p = (struct pollfd){ .fd = h->wake[0], .events = POLLIN };
 		poll(&p, 1, 1000);
 	}
-	if (host_connect(h, &cause) != 0) {
+	if (host_connect(h, &cause) == 0) {
+		host_set_state(h, "connected", NULL);
+		log_info("%s: connected, agent %s", h->label, h->agent_path);
+	} else if (h->forwards != NULL || h->autos != NULL) {
+		/* Restored forwards keep their listeners: retry as after a loss. */
+		log_warn("%s", cause);
+		host_set_state(h, "reconnecting", cause);
+		host_fail_jobs(h, cause);
+		free(cause);
+		connected = host_reconnect(h) == 0;
+	} else {
 		log_warn("%s", cause);
 		host_set_state(h, "failed", cause);
 		pthread_mutex_lock(&h->lock);
@@ -646,9 +668,7 @@ host_session_main(void *arg)
 		free(cause);
 		return NULL;
 	}
-	host_set_state(h, "connected", NULL);
-	log_info("%s: connected, agent %s", h->label, h->agent_path);
-	while (host_serve(h) == HOST_END_LOST && h->forwards != NULL) {
+	while (connected && host_serve(h) == HOST_END_LOST && h->forwards != NULL) {
 		host_set_state(h, "reconnecting", "the connection was lost");
 		if (host_reconnect(h) != 0)
 			break;
@@ -695,11 +715,19 @@ host_session_new(const struct host_session_params *p)
 	h->bundle = p->bundle;
 	h->idle_timeout_s = p->idle_timeout_s;
 	h->fixed_agent = host_strdup_or_null(p->agent_path);
+	h->saved = p->saved;
 	h->label = xasprintf("%s%s%s", p->ssh.user != NULL ? p->ssh.user : "",
 	    p->ssh.user != NULL ? "@" : "", p->ssh.host);
 	h->state = "connecting";
 	h->agent_transport = "streamlocal";
 	h->idle_since = time(NULL);
+	if (p->restore != NULL) {
+		/* Before the thread starts (it owns them from then on): the ports
+		 * listen again before the broker says it is ready. */
+		h->restored = 1;
+		h->restore = cJSON_Duplicate(p->restore, 1);
+		host_state_restore(h);
+	}
 	if (pthread_create(&h->thread, NULL, host_session_main, h) != 0)
 		fatal("pthread_create: %s", strerror(errno));
 	return h;
@@ -795,6 +823,8 @@ host_session_free(struct host_session *h)
 	free(h->agent_path);
 	free(h->label);
 	free(h->error);
+	cJSON_Delete(h->restore);
+	cJSON_Delete(h->restore_errors);
 	free(h);
 }
 
@@ -829,6 +859,9 @@ host_session_status(struct host_session *h)
 		if (!f->gone)
 			cJSON_AddItemToArray(fw, host_forward_json(f));
 	}
+	for (const cJSON *e = h->restore_errors != NULL ? h->restore_errors->child : NULL;
+	    e != NULL; e = e->next)
+		cJSON_AddItemToArray(fw, cJSON_Duplicate(e, 1));
 	pthread_mutex_unlock(&h->lock);
 	return o;
 }

@@ -36,6 +36,7 @@
 
 struct host_session;
 struct agent_bundle;
+struct broker_state;
 
 /* Where to connect; copied. */
 struct host_session_params {
@@ -44,6 +45,12 @@ struct host_session_params {
 	const struct agent_bundle *bundle; /* borrowed; outlives the session */
 	int idle_timeout_s;
 	const char *agent_path;      /* non-NULL: run this agent (tests), no install */
+	struct broker_state *saved;  /* where forwards and watches are saved
+					(borrowed; outlives the session), or NULL */
+	const cJSON *restore;        /* a saved host entry (broker-state.h) to
+					re-create, or NULL: its ports listen when
+					host_session_new returns, and the session
+					connects at once, without a client. */
 };
 
 /* The identity of a session: two requests with the same key share it. */
@@ -71,7 +78,9 @@ void host_session_stop(struct host_session *h);
 /* Stop, wait for the thread, free. */
 void host_session_free(struct host_session *h);
 /* {"host":LABEL,"state":"connecting|connected|closed","clients":N,
- *  "idleSeconds":N,"error":S|null,"agent":PATH|null} */
+ *  "idleSeconds":N,"error":S|null,"agent":PATH|null,"forwards":[...]};
+ * a saved forward that could not be re-created is in "forwards" with its
+ * "error". */
 cJSON *host_session_status(struct host_session *h);
 
 #endif

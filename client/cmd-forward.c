@@ -6,10 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "broker-client.h"
 #include "forward-spec.h"
 #include "remote.h"
+#include "runtime-dir.h"
 #include "target.h"
 #include "xmalloc.h"
 
@@ -34,10 +36,11 @@ forward_request_entry(const struct forward_spec *s)
 static void
 forward_print_table(FILE *out, const cJSON *forwards, int with_host)
 {
-	const cJSON *f, *svc, *label, *host, *act, *url;
+	const cJSON *f, *svc, *label, *host, *act, *url, *err;
 	char target[300];
 
 	cJSON_ArrayForEach(f, forwards) {
+		err = cJSON_GetObjectItemCaseSensitive(f, "error");
 		svc = cJSON_GetObjectItemCaseSensitive(f, "service");
 		label = cJSON_GetObjectItemCaseSensitive(f, "label");
 		host = cJSON_GetObjectItemCaseSensitive(f, "host");
@@ -57,6 +60,8 @@ forward_print_table(FILE *out, const cJSON *forwards, int with_host)
 		    cJSON_IsString(url) ? " " : "");
 		if (cJSON_IsString(url))
 			fprintf(out, "    open %s\n", url->valuestring);
+		if (cJSON_IsString(err))
+			fprintf(out, "    %s\n", err->valuestring);
 	}
 }
 
@@ -190,7 +195,20 @@ client_unforward_workspace(struct remote *r, const char *workspace)
 	return rc;
 }
 
-/* The broker's forwards, or NULL when none runs. */
+/* Are forwards saved by a broker that does not run now? Then starting one
+ * brings them back. */
+static int
+forward_saved(void)
+{
+	char *path = runtime_dir_file(BROKER_STATE_NAME, NULL);
+	int saved = path != NULL && access(path, F_OK) == 0;
+
+	free(path);
+	return saved;
+}
+
+/* The broker's forwards, or NULL when none runs (one is started when
+ * forwards are saved: they are restored, and listed). */
 static cJSON *
 forward_status(int *failed, char **cause)
 {
@@ -199,7 +217,8 @@ forward_status(int *failed, char **cause)
 	int not_running;
 
 	*failed = 0;
-	if (broker_client_connect(0, "rdev " RDEV_VERSION, &c, &not_running, cause) != 0) {
+	if (broker_client_connect(forward_saved(), "rdev " RDEV_VERSION, &c, &not_running,
+	    cause) != 0) {
 		*failed = !not_running;
 		return NULL;
 	}

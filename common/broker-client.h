@@ -14,6 +14,9 @@
 #define BROKER_SOCKET_NAME "broker.sock"
 #define BROKER_LOCK_NAME "broker.lock"
 #define BROKER_LOG_NAME "broker.log"
+/* The saved forwards and watches (broker/broker-state.h); there only while
+ * some are saved. */
+#define BROKER_STATE_NAME "state.json"
 
 /* Connect and do the handshake; software names us ("rdev 0.1.0"). 0 and *c,
  * -1 with *cause; *not_running (may be NULL) is set when no broker answered

@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# broker-restore.sh - a killed broker loses nothing: forwards (forwardPorts of
+# `rdev up`, `rdev forward TARGET SPEC`) and `--auto` watches are saved in
+# RUNTIME/state.json and come back when the next broker starts (here started
+# by `rdev forward --list`, which starts one when forwards are saved). After
+# kill -9 the ports answer again and a port opened in the container later is
+# still auto-forwarded; a local port taken while no broker ran is reported
+# (status, --list) and left out; a corrupt state file is moved aside, the
+# broker starts anyway; `rdev-broker stop` keeps the forwards, `stop --forget`
+# drops them; `rdev down` removes the workspace's from the file.
+. "$(dirname "$0")/../rig/lib.sh"
+rig_require_docker
+
+rig_remote_host br
+state=$RDEV_RUNTIME_DIR/state.json
+
+# Ports below the ephemeral range, all free now, different per test process.
+base=$((32000 - ($$ % 1000) * 10))
+ports_free() {
+	local p
+	for p in $(seq "$1" $(($1 + 9))); do
+		! ss -Hatn "sport = :$p" | grep -q . || return 1
+	done
+}
+while ! ports_free "$base"; do base=$((base - 10)); done
+p_fwd=$base p_man=$((base + 1)) l_man=$((base + 2)) p_auto1=$((base + 3))
+p_auto2=$((base + 4))
+
+on_host "mkdir -p ~/ws && cat > ~/ws/.devcontainer.json" <<JSON
+{
+  "image": "$RDEV_RIG_IMAGE_BOOKWORM",
+  "updateRemoteUserUID": false,
+  "forwardPorts": [$p_fwd],
+  "portsAttributes": { "$p_auto1": { "label": "auto-one" } }
+}
+JSON
+busy_pid=
+cleanup() {
+	[ -z "$busy_pid" ] || kill "$busy_pid" 2>/dev/null || true
+	rig_remote_cleanup ws
+}
+trap cleanup EXIT
+
+# echo_ok PORT: a line sent to localhost:PORT comes back.
+echo_ok() {
+	[ "$(python3 - "$1" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
+s.sendall(b"ping\n")
+s.shutdown(socket.SHUT_WR)
+data = b""
+while True:
+    b = s.recv(4096)
+    if not b:
+        break
+    data += b
+print(data.decode().strip())
+PY
+)" = ping ]
+}
+listening() { ss -Hltn "sport = :$1" | grep -q .; }
+listed() { rdev forward --list --json | jq -e "$1" >/dev/null; }
+state_has() { jq -e "$1" "$state" >/dev/null; }
+broker_pid() { broker status --json | jq -r .pid; }
+kill_broker() {
+	local pid
+	pid=$(broker_pid)
+	kill -9 "$pid"
+	while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+}
+
+rdev up "$name:~/ws" --accept-new-host-key >"$TEST_TMP/up.out" 2>"$TEST_TMP/up.err" ||
+	{ cat "$TEST_TMP/up.err" >&2; fail "rdev up failed"; }
+cid=$(jq -r .containerId "$TEST_TMP/up.out")
+docker exec -i "$cid" sh -c 'cat > /tmp/echo-server.pl' <"$RDEV_SOURCE_DIR/tests/rig/echo-server.pl"
+for p in "$p_fwd" "$p_man" "$p_auto1"; do
+	docker exec -d "$cid" perl /tmp/echo-server.pl "$p" 127.0.0.1
+done
+rdev forward "$name:~/ws" "$l_man:$p_man" 2>/dev/null || fail "rdev forward"
+rdev forward "$name:~/ws" --auto 2>/dev/null || fail "rdev forward --auto"
+eventually "the --auto watch forwards a listening port" \
+	listed "map(select(.port == $p_auto1 and .onAutoForward != null)) | length == 1"
+check "forwardPorts' port answers" echo_ok "$p_fwd"
+check "the manual forward answers" echo_ok "$l_man"
+check "the state file is there, 0600" test "$(stat -c %a "$state")" = 600
+check "it holds the forwards and the watch" state_has \
+	"[$p_fwd, $l_man, $p_auto1] - [.hosts[].forwards[].local] == [] and
+	 ([.hosts[].autos[].workspace] | length) == 1"
+
+# --- kill -9: the next rdev command starts a broker that restores them -------
+pid0=$(broker_pid)
+kill_broker
+check "the killed broker's ports are closed" sh -c "! ss -Hltn 'sport = :$l_man' | grep -q ."
+listed "[$p_fwd, $l_man, $p_auto1] - map(.local) == []" ||
+	{ rdev forward --list --json; fail "forward --list after kill -9 does not list the three forwards"; }
+echo "ok   forward --list started a broker, which restored the forwards"
+CHECKS_PASSED=$((CHECKS_PASSED + 1))
+check "a new broker runs" test "$(broker_pid)" != "$pid0"
+check "the manual forward answers again on its local port" echo_ok "$l_man"
+check "forwardPorts' port answers again" echo_ok "$p_fwd"
+check "the auto-forwarded port answers again" echo_ok "$p_auto1"
+check "and is still marked as auto-forwarded" \
+	listed "map(select(.port == $p_auto1 and .label == \"auto-one\" and .onAutoForward == \"notify\")) | length == 1"
+docker exec -d "$cid" perl /tmp/echo-server.pl "$p_auto2" 127.0.0.1
+eventually "the watch is back: a port opened after the restart is auto-forwarded" \
+	listed "map(select(.port == $p_auto2 and .onAutoForward != null)) | length == 1"
+check "and answers" echo_ok "$p_auto2"
+
+# --- a local port taken while no broker ran --------------------------------------
+kill_broker
+python3 -c "import socket,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1', $l_man)); s.listen(); time.sleep(600)" &
+busy_pid=$!
+eventually "another program holds $l_man" listening "$l_man"
+broker start || fail "rdev-broker start"
+check "status reports the forward that could not be restored" sh -c \
+	"'$RDEV_BIN_DIR/rdev-broker' status --json | jq -e '.forwards[] | select(.local == $l_man) | .error | test(\"not restored: .*127.0.0.1:$l_man is not free\")' >/dev/null"
+broker status >"$TEST_TMP/status.txt"
+check "and its text output says so" grep -q "not restored" "$TEST_TMP/status.txt"
+check "the others are restored" echo_ok "$p_fwd"
+check "it is left out of the saved state" state_has \
+	"[.hosts[].forwards[].local] | index($l_man) == null"
+kill "$busy_pid"; busy_pid=
+
+# --- a corrupt state file ----------------------------------------------------------
+kill_broker
+echo '{"version":1,"hosts":[{"host":' >"$state"
+broker start || fail "rdev-broker start with a corrupt state file"
+check "a corrupt state file: the broker runs anyway" test -n "$(broker_pid)"
+check "the file is moved aside" sh -c "ls '$RDEV_RUNTIME_DIR' | grep -q '^state.json.bad-'"
+check "the log says so" grep -q "moved aside to" "$RDEV_RUNTIME_DIR/broker.log"
+check "nothing was restored" listed "length == 0"
+
+# --- rdev-broker stop keeps them; stop --forget drops them --------------------------
+rdev forward "$name:~/ws" "$l_man:$p_man" 2>/dev/null || fail "rdev forward"
+broker stop >/dev/null
+check "after a clean stop the state is kept" test -f "$state"
+broker start || fail "rdev-broker start"
+check "and the next broker restores it" echo_ok "$l_man"
+broker stop --forget >/dev/null
+check "stop --forget removes the state" test ! -e "$state"
+check "the next broker has no forwards" listed "length == 0"
+
+# --- down removes the workspace's forwards from the file ----------------------------
+rdev forward "$name:~/ws" "$l_man:$p_man" 2>/dev/null || fail "rdev forward"
+check "saved again" test -f "$state"
+rdev down "$name:~/ws" >/dev/null 2>&1
+check "after down nothing is saved" test ! -e "$state"
+finish
