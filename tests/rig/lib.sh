@@ -23,7 +23,9 @@ CHECKS_PASSED=0
 
 rig_test_cleanup() {
 	local rc=$? h
-	for h in "${RIG_TEST_HOSTS[@]+"${RIG_TEST_HOSTS[@]}"}"; do
+	# (rig_host usually runs in $(...): the hosts are listed in a file too)
+	for h in "${RIG_TEST_HOSTS[@]+"${RIG_TEST_HOSTS[@]}"}" \
+		$(cat "$TEST_TMP/rig-hosts" 2>/dev/null || true); do
 		bash "$RIG" host-stop "$h" || true
 	done
 	if [ "${RDEV_KEEP_TMP:-}" = 1 ]; then
@@ -62,6 +64,7 @@ rig_host() {
 	local name=$1
 	shift
 	RIG_TEST_HOSTS+=("$name")
+	echo "$name" >>"$TEST_TMP/rig-hosts"
 	bash "$RIG" host-start "$name" "$@"
 }
 
