@@ -114,17 +114,31 @@ broker_cmd_status(int argc, char **argv)
 	    cJSON_GetObjectItemCaseSensitive(r, "pid")->valueint,
 	    cJSON_GetObjectItemCaseSensitive(r, "uptimeSeconds")->valueint,
 	    cJSON_GetObjectItemCaseSensitive(r, "socket")->valuestring);
-	printf("%-32s  %-10s  %7s  %6s  %s\n", "SESSION", "STATE", "CLIENTS", "IDLE",
-	    "ERROR");
+	printf("%-32s  %-10s  %7s  %6s  %-20s  %s\n", "SESSION", "STATE", "CLIENTS", "IDLE",
+	    "AGENT", "ERROR");
 	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(r, "sessions")) {
 		const cJSON *err = cJSON_GetObjectItemCaseSensitive(s, "error");
+		const cJSON *ag = cJSON_GetObjectItemCaseSensitive(s, "agent");
+		const cJSON *pid = cJSON_GetObjectItemCaseSensitive(ag, "pid");
+		const cJSON *tr = cJSON_GetObjectItemCaseSensitive(ag, "transport");
+		const cJSON *starts = cJSON_GetObjectItemCaseSensitive(ag, "starts");
+		char agent[64];
 
-		printf("%-32s  %-10s  %7d  %5ds  %s\n",
+		/* "pid 123 (1 start)", or how requests reach it without one */
+		if (cJSON_IsString(tr) && strcmp(tr->valuestring, "exec") == 0)
+			snprintf(agent, sizeof agent, "one per request");
+		else if (cJSON_IsNumber(pid))
+			snprintf(agent, sizeof agent, "pid %.0f (%d start%s)", pid->valuedouble,
+			    starts != NULL ? starts->valueint : 0,
+			    starts != NULL && starts->valueint == 1 ? "" : "s");
+		else
+			snprintf(agent, sizeof agent, "-");
+		printf("%-32s  %-10s  %7d  %5ds  %-20s  %s\n",
 		    cJSON_GetObjectItemCaseSensitive(s, "host")->valuestring,
 		    cJSON_GetObjectItemCaseSensitive(s, "state")->valuestring,
 		    cJSON_GetObjectItemCaseSensitive(s, "clients")->valueint,
 		    cJSON_GetObjectItemCaseSensitive(s, "idleSeconds")->valueint,
-		    cJSON_IsString(err) ? err->valuestring : "-");
+		    agent, cJSON_IsString(err) ? err->valuestring : "-");
 	}
 	printf("forwards: %d\n",
 	    cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(r, "forwards")));
