@@ -311,6 +311,28 @@ fail:
 	return NULL;
 }
 
+/* A direct-streamlocal open was refused: does sshd forbid them (then every
+ * request goes over an exec channel from now on: h->streamlocal_denied)?
+ * Refused as prohibited, or although the agent has just said it listens
+ * (fresh) and its channel is still open: sshd does not forward to sockets
+ * (OpenSSH answers "open failed" then, as for a missing one). */
+static int
+host_agent_refused(struct host_session *h, int prohibited, int fresh, const char *why)
+{
+	if (!prohibited && !(fresh && !h->agent_gone && h->agent_ch != NULL &&
+	    ssh_channel_is_open(h->agent_ch) && !ssh_channel_is_eof(h->agent_ch)))
+		return 0;
+	log_warn("%s: sshd refuses to forward to the agent's socket (%s; "
+	    "AllowStreamLocalForwarding?): each request starts its own agent "
+	    "through the login shell (slower)", h->label, why);
+	h->streamlocal_denied = 1;
+	pthread_mutex_lock(&h->lock);
+	h->agent_transport = "exec";
+	pthread_mutex_unlock(&h->lock);
+	host_agent_stop(h);
+	return 1;
+}
+
 ssh_channel
 host_agent_open(struct host_session *h, char **cause)
 {
@@ -331,21 +353,8 @@ host_agent_open(struct host_session *h, char **cause)
 		}
 		if ((ch = host_agent_open_streamlocal(h, &prohibited, &why)) != NULL)
 			goto opened;
-		/* Refused although the agent has just said it listens and its
-		 * channel is still open: sshd does not forward to sockets
-		 * (OpenSSH answers "open failed" then, as for a missing one). */
-		if (prohibited || (fresh && !h->agent_gone && ssh_channel_is_open(h->agent_ch) &&
-		    !ssh_channel_is_eof(h->agent_ch))) {
-			log_warn("%s: sshd refuses to forward to the agent's socket (%s; "
-			    "AllowStreamLocalForwarding?): each request starts its own agent "
-			    "through the login shell (slower)", h->label, why);
-			h->streamlocal_denied = 1;
-			pthread_mutex_lock(&h->lock);
-			h->agent_transport = "exec";
-			pthread_mutex_unlock(&h->lock);
-			host_agent_stop(h);
+		if (host_agent_refused(h, prohibited, fresh, why))
 			break;
-		}
 		/* Not there: it ended and we have not heard yet. */
 		host_agent_stop(h);
 	}
@@ -367,86 +376,371 @@ opened:
 	return ch;
 }
 
-/* Run one request on a new agent channel and wait for its response (events
- * are skipped). 0 and *result (may be NULL), or -1. */
-int
-host_agent_call(struct host_session *h, cJSON *req, cJSON **result, char **cause)
-{
-	ssh_session ss = rdev_ssh_session(h->ssh);
-	struct buf *out = buf_new(), *in = buf_new();
-	unsigned char tmp[16384];
-	struct proto_frame f;
-	cJSON *hello, *msg;
-	const cJSON *v;
-	ssh_channel ch;
-	size_t used;
-	int rc = -1, n, got_hello = 0, r;
-	uint32_t version;
+/* --- requests from the broker itself (asynchronous) ---------------------- */
 
-	*result = NULL;
-	if ((ch = host_agent_open(h, cause)) == NULL)
-		goto out;
+/* How long a request may take in all (open, the relay's start...). */
+#define HOST_CALL_TIMEOUT_MS 60000
+/* The most an answer may be. */
+#define HOST_CALL_MAX_ANSWER (1u << 20)
+
+/* One request to the agent: its channel's open is sent without waiting, the
+ * request written once it is open, the answer gathered by the channel's
+ * callbacks; done runs on the host thread when it is in, has failed or its
+ * time is up. On h->calls; freed there once done. */
+struct host_call {
+	struct host_session *h;
+	ssh_channel ch;
+	struct ssh_channel_callbacks_struct cb;  /* userdata: this call */
+	cJSON *req;
+	char *socket;        /* where the open goes (the call is repeated) */
+	struct buf *in;      /* the agent's bytes, not decoded yet */
+	int opening;         /* the open is sent, its answer not in yet */
+	int fresh;           /* the agent was started for this call */
+	int retried;         /* its socket was refused once, agent restarted */
+	int got_hello;
+	int eof;             /* the channel ended */
+	int finished;        /* result / error are final */
+	cJSON *result;
+	char *error;
+	long long deadline;
+	host_call_done_fn done;  /* NULL: forgotten by whoever asked */
+	void *arg;
+	struct host_call *next;
+};
+
+static int
+host_call_on_data(ssh_session session, ssh_channel channel, void *data, uint32_t len,
+    int is_stderr, void *userdata)
+{
+	struct host_call *c = userdata;
+	char line[1024];
+
+	(void)session;
+	(void)channel;
+	c->h->kicked = 1;
+	if (is_stderr) {
+		/* an exec channel's agent (streamlocal_denied): log lines */
+		snprintf(line, sizeof line, "%.*s", (int)(len < sizeof line - 1 ? len :
+		    sizeof line - 1), (const char *)data);
+		line[strcspn(line, "\n")] = '\0';
+		log_info("%s: agent: %s", c->h->label, line);
+	} else if (buf_len(c->in) + len <= HOST_CALL_MAX_ANSWER)
+		buf_append(c->in, data, len);
+	else
+		c->eof = 1;  /* too much: the decode fails on what is there */
+	return (int)len;
+}
+
+static void
+host_call_on_eof(ssh_session session, ssh_channel channel, void *userdata)
+{
+	struct host_call *c = userdata;
+
+	(void)session;
+	(void)channel;
+	c->eof = 1;
+	c->h->kicked = 1;
+}
+
+static void
+host_call_drop_channel(struct host_call *c)
+{
+	if (c->ch == NULL)
+		return;
+	/* libssh keeps a freed channel until the peer's close comes, and
+	 * would still run its callbacks on c */
+	ssh_remove_channel_callbacks(c->ch, &c->cb);
+	if (ssh_channel_is_open(c->ch)) {
+		ssh_channel_send_eof(c->ch);
+		ssh_channel_close(c->ch);
+	}
+	ssh_channel_free(c->ch);
+	c->ch = NULL;
+	c->opening = 0;
+}
+
+static void
+host_call_fail(struct host_call *c, char *error)
+{
+	if (c->finished) {
+		free(error);
+		return;
+	}
+	c->error = error;
+	c->finished = 1;
+	c->h->kicked = 1;  /* done runs in this round */
+}
+
+static void
+host_call_attach(struct host_call *c, ssh_channel ch)
+{
+	c->ch = ch;
+	ssh_set_channel_callbacks(ch, &c->cb);
+}
+
+/* The channel is open: count it, write the HELLO and the request. */
+static void
+host_call_send(struct host_call *c)
+{
+	struct host_session *h = c->h;
+	struct buf *out = buf_new();
+	unsigned char tmp[4096];
+	char *why = NULL;
+	cJSON *hello;
+	int n;
+
 	hello = proto_hello_new("rdev-broker " RDEV_VERSION);
 	proto_encode_json(out, PROTO_HELLO, 0, hello, NULL);
 	cJSON_Delete(hello);
-	if (proto_encode_json(out, PROTO_CONTROL, 0, req, cause) != 0)
-		goto out;
-	if (ssh_channel_write(ch, buf_data(out), (uint32_t)buf_len(out)) !=
-	    (int)buf_len(out)) {
-		error_set(cause, "%s: writing to the agent: %s", h->label, ssh_get_error(ss));
-		goto out;
-	}
-	for (;;) {
-		while ((r = proto_decode(buf_data(in), buf_len(in), &f, &used, cause)) == 1) {
-			msg = proto_frame_json(&f, NULL);
-			buf_consume(in, used);
-			if (msg == NULL)
-				continue;
-			if (f.type == PROTO_HELLO && !got_hello) {
-				got_hello = 1;
-				if (proto_hello_negotiate(msg, &version, cause) != 0) {
-					cJSON_Delete(msg);
-					goto out;
-				}
-			} else if (f.type == PROTO_FATAL) {
-				v = cJSON_GetObjectItemCaseSensitive(msg, "error");
-				error_set(cause, "%s: agent: %s", h->label,
-				    cJSON_IsString(v) ? v->valuestring : "fatal error");
-				cJSON_Delete(msg);
-				goto out;
-			} else if (f.type == PROTO_CONTROL &&
-			    cJSON_GetObjectItemCaseSensitive(msg, "ok") != NULL) {
-				v = cJSON_GetObjectItemCaseSensitive(msg, "error");
-				if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(msg, "ok"))) {
-					*result = cJSON_DetachItemFromObjectCaseSensitive(msg,
-					    "result");
-					rc = 0;
-				} else
-					error_set(cause, "%s: %s", h->label,
-					    cJSON_IsString(v) ? v->valuestring : "failed");
-				cJSON_Delete(msg);
-				goto out;
-			}
-			cJSON_Delete(msg);
-		}
-		if (r < 0)
-			goto out;
-		n = ssh_channel_read_timeout(ch, tmp, sizeof tmp, 0, 60000);
-		if (n <= 0) {
-			error_set(cause, "%s: the agent did not answer", h->label);
-			goto out;
-		}
-		buf_append(in, tmp, (size_t)n);
-	}
-out:
-	if (ch != NULL) {
-		if (ssh_channel_is_open(ch)) {
-			ssh_channel_send_eof(ch);
-			ssh_channel_close(ch);
-		}
-		ssh_channel_free(ch);
-	}
+	if (proto_encode_json(out, PROTO_CONTROL, 0, c->req, &why) != 0)
+		host_call_fail(c, why);
+	else if (ssh_channel_write(c->ch, buf_data(out), (uint32_t)buf_len(out)) !=
+	    (int)buf_len(out))
+		host_call_fail(c, xasprintf("%s: writing to the agent: %s", h->label,
+		    ssh_get_error(rdev_ssh_session(h->ssh))));
 	buf_free(out);
-	buf_free(in);
-	return rc;
+	/* what came before the callbacks were set (an exec channel's open is
+	 * waited for) */
+	while (c->ch != NULL && (n = ssh_channel_read_nonblocking(c->ch, tmp, sizeof tmp,
+	    0)) > 0)
+		buf_append(c->in, tmp, (size_t)n);
+}
+
+static void host_call_open_step(struct host_call *c);
+
+/* Start c's channel: a direct-streamlocal open to the agent's socket, sent
+ * without waiting (the agent started first if none runs: that start waits),
+ * or where sshd forbids those, an exec channel (its open waited for; the
+ * agent's login shell is not). */
+static void
+host_call_begin(struct host_call *c)
+{
+	struct host_session *h = c->h;
+	ssh_channel ch;
+	char *cause = NULL;
+
+	if (h->streamlocal_denied) {
+		if ((ch = host_agent_open(h, &cause)) == NULL) {
+			host_call_fail(c, cause);
+			return;
+		}
+		host_call_attach(c, ch);
+		host_call_send(c);
+		return;
+	}
+	if (h->agent_ch == NULL || h->agent_gone) {
+		if (h->agent_gone || c->retried)
+			log_info("%s: starting the agent again", h->label);
+		if (host_agent_start(h, &cause) != 0) {
+			host_call_fail(c, cause);
+			return;
+		}
+		c->fresh = 1;
+	}
+	if ((ch = ssh_channel_new(rdev_ssh_session(h->ssh))) == NULL) {
+		host_call_fail(c, xasprintf("%s: cannot open a channel: %s", h->label,
+		    ssh_get_error(rdev_ssh_session(h->ssh))));
+		return;
+	}
+	host_call_attach(c, ch);
+	free(c->socket);
+	c->socket = xstrdup(h->agent_socket);
+	c->opening = 1;
+	host_call_open_step(c);
+}
+
+/* Send the open, or ask whether its answer came (libssh repeats the call
+ * until it has), without waiting; then the request, or the next way. */
+static void
+host_call_open_step(struct host_call *c)
+{
+	struct host_session *h = c->h;
+	ssh_session ss = rdev_ssh_session(h->ssh);
+	char *why;
+	int rc, prohibited;
+
+	ssh_set_blocking(ss, 0);
+	rc = ssh_channel_open_forward_unix(c->ch, c->socket, "127.0.0.1", 0);
+	ssh_set_blocking(ss, 1);
+	if (rc == SSH_AGAIN)
+		return;
+	c->opening = 0;
+	if (rc == SSH_OK) {
+		pthread_mutex_lock(&h->lock);
+		h->agent_opens++;
+		pthread_mutex_unlock(&h->lock);
+		host_call_send(c);
+		return;
+	}
+	prohibited = host_open_prohibited(ss);
+	why = xstrdup(ssh_get_error(ss));
+	log_info("%s: agent socket %s: %s", h->label, c->socket, why);
+	host_call_drop_channel(c);
+	if (host_agent_refused(h, prohibited, c->fresh, why) || !c->retried) {
+		/* an exec channel from now on; or the agent ended and we have not
+		 * heard yet: a new one */
+		if (!h->streamlocal_denied)
+			host_agent_stop(h);
+		c->retried = 1;
+		c->fresh = 0;
+		host_call_begin(c);
+	} else
+		host_call_fail(c, xasprintf("%s: cannot reach the agent's socket: %s",
+		    h->label, why));
+	free(why);
+}
+
+/* Decode what the agent said: final once its answer (or an error) is in. */
+static void
+host_call_read(struct host_call *c)
+{
+	struct host_session *h = c->h;
+	struct proto_frame f;
+	const cJSON *v;
+	char *why = NULL;
+	uint32_t version;
+	size_t used;
+	cJSON *msg;
+	int r;
+
+	while ((r = proto_decode(buf_data(c->in), buf_len(c->in), &f, &used, &why)) == 1) {
+		msg = proto_frame_json(&f, NULL);
+		buf_consume(c->in, used);
+		if (msg == NULL)
+			continue;
+		if (f.type == PROTO_HELLO && !c->got_hello) {
+			c->got_hello = 1;
+			if (proto_hello_negotiate(msg, &version, &why) != 0) {
+				cJSON_Delete(msg);
+				host_call_fail(c, why);
+				return;
+			}
+		} else if (f.type == PROTO_FATAL) {
+			v = cJSON_GetObjectItemCaseSensitive(msg, "error");
+			host_call_fail(c, xasprintf("%s: agent: %s", h->label,
+			    cJSON_IsString(v) ? v->valuestring : "fatal error"));
+			cJSON_Delete(msg);
+			return;
+		} else if (f.type == PROTO_CONTROL &&
+		    cJSON_GetObjectItemCaseSensitive(msg, "ok") != NULL) {
+			v = cJSON_GetObjectItemCaseSensitive(msg, "error");
+			if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(msg, "ok"))) {
+				c->result = cJSON_DetachItemFromObjectCaseSensitive(msg,
+				    "result");
+				c->finished = 1;
+			} else
+				host_call_fail(c, xasprintf("%s: %s", h->label,
+				    cJSON_IsString(v) ? v->valuestring : "failed"));
+			cJSON_Delete(msg);
+			return;
+		}
+		cJSON_Delete(msg);
+	}
+	if (r < 0)
+		host_call_fail(c, why);
+	else if (c->eof)
+		host_call_fail(c, xasprintf("%s: the agent ended without an answer",
+		    h->label));
+}
+
+struct host_call *
+host_agent_call_start(struct host_session *h, const cJSON *req, host_call_done_fn done,
+    void *arg)
+{
+	struct host_call *c = xcalloc(1, sizeof *c);
+
+	c->h = h;
+	c->req = cJSON_Duplicate(req, 1);
+	c->in = buf_new();
+	c->done = done;
+	c->arg = arg;
+	c->deadline = clock_now_ms() + HOST_CALL_TIMEOUT_MS;
+	ssh_callbacks_init(&c->cb);
+	c->cb.userdata = c;
+	c->cb.channel_data_function = host_call_on_data;
+	c->cb.channel_eof_function = host_call_on_eof;
+	c->cb.channel_close_function = host_call_on_eof;
+	c->next = h->calls;
+	h->calls = c;
+	if (h->ev == NULL || h->ssh == NULL)
+		host_call_fail(c, xasprintf("%s: not connected", h->label));
+	else
+		host_call_begin(c);
+	h->kicked = 1;
+	return c;
+}
+
+void
+host_agent_call_forget(struct host_call *c)
+{
+	if (c != NULL) {
+		c->done = NULL;
+		c->arg = NULL;
+	}
+}
+
+/* Take c off h->calls, run its done and free it. */
+static void
+host_call_finish(struct host_session *h, struct host_call *c)
+{
+	struct host_call **cp;
+
+	for (cp = &h->calls; *cp != c; cp = &(*cp)->next)
+		;
+	*cp = c->next;
+	host_call_drop_channel(c);
+	if (c->done != NULL)
+		c->done(h, c->arg, c->result, c->error);
+	cJSON_Delete(c->result);
+	cJSON_Delete(c->req);
+	free(c->socket);
+	buf_free(c->in);
+	free(c->error);
+	free(c);
+}
+
+int
+host_agent_calls_progress(struct host_session *h)
+{
+	struct host_call *c;
+	long long now = clock_now_ms();
+	int opening = 0;
+
+again:
+	for (c = h->calls; c != NULL; c = c->next) {
+		if (!c->finished && c->opening)
+			host_call_open_step(c);
+		if (!c->finished && !c->opening && c->ch != NULL)
+			host_call_read(c);
+		if (!c->finished && now >= c->deadline)
+			host_call_fail(c, xasprintf("%s: the agent did not answer within %d s",
+			    h->label, HOST_CALL_TIMEOUT_MS / 1000));
+		if (c->finished) {
+			/* done may start calls of its own: from the top again */
+			host_call_finish(h, c);
+			goto again;
+		}
+	}
+	for (c = h->calls; c != NULL; c = c->next) {
+		if (c->opening) {
+			opening++;
+			if (ssh_channel_is_open(c->ch))
+				h->kicked = 1;  /* the answer came inside another call */
+		}
+	}
+	return opening;
+}
+
+void
+host_agent_calls_end(struct host_session *h, const char *why)
+{
+	struct host_call *c;
+
+	while ((c = h->calls) != NULL) {
+		if (!c->finished) {
+			c->finished = 1;
+			c->error = xasprintf("%s: %s", h->label, why);
+		}
+		host_call_finish(h, c);
+	}
 }

@@ -71,12 +71,12 @@ host_auto_listing(struct host_session *h, struct host_auto *a)
 	unsigned char hdr[8 + 32 + 1], tmp[4096];
 	struct buf *b;
 	ssh_channel ch;
-	char *cause = NULL, *out;
+	char *out;
 	int n;
 
-	if (!a->relay->have_target && host_forward_resolve(h, a->relay, &cause) != 0) {
-		log_info("%s: auto-forward %s: %s", h->label, a->workspace, cause);
-		free(cause);
+	if (!a->relay->have_target) {
+		/* asked without waiting: the next tick lists */
+		host_forward_resolve_start(h, a->relay);
 		return NULL;
 	}
 	ch = host_open_forward(h, a->relay->address, a->relay->target_port, 0);

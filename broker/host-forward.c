@@ -39,14 +39,92 @@ host_hex_decode(const char *hex, unsigned char *out, size_t len)
 	return 0;
 }
 
-/* Ask the agent where f's connections go (and start the relay). */
-int
-host_forward_resolve(struct host_session *h, struct host_forward *f, char **cause)
+/* Take the agent's relay answer for f. 0, or -1 with *cause. */
+static int
+host_forward_take_target(struct host_session *h, struct host_forward *f,
+    const cJSON *res, char **cause)
 {
-	cJSON *req = cJSON_CreateObject(), *res = NULL;
 	const cJSON *addr, *port, *token;
-	int rc;
 
+	addr = cJSON_GetObjectItemCaseSensitive(res, "address");
+	port = cJSON_GetObjectItemCaseSensitive(res, "port");
+	token = cJSON_GetObjectItemCaseSensitive(res, "token");
+	if (!cJSON_IsString(addr) || (f->service == NULL && (!cJSON_IsNumber(port) ||
+	    host_hex_decode(cJSON_IsString(token) ? token->valuestring : NULL, f->token,
+	    sizeof f->token) != 0)))
+		return error_set(cause, "%s: the agent's relay answer is incomplete",
+		    h->label);
+	free(f->address);
+	f->address = xstrdup(addr->valuestring);
+	f->target_port = f->service == NULL ? port->valueint : f->port;
+	f->have_target = 1;
+	f->direct_retry_ms = 0;
+	return 0;
+}
+
+static int host_forward_open_next(struct host_session *h, struct host_link *l);
+
+/* Add error to the parked answers of f's workspace (the first error of each,
+ * as a failed resolve used to stop the request's others). */
+static void
+host_forward_park_error(struct host_session *h, struct host_forward *f, const char *error)
+{
+	cJSON *res, *errors;
+	struct host_job *j;
+
+	for (j = h->parked; j != NULL; j = j->next) {
+		const char *ws = host_json_str(j->req, "workspace");
+
+		if (ws == NULL || strcmp(ws, f->workspace) != 0 ||
+		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j->resp, "resolveFailed")))
+			continue;
+		res = cJSON_GetObjectItemCaseSensitive(j->resp, "result");
+		errors = cJSON_GetObjectItemCaseSensitive(res, "errors");
+		cJSON_AddItemToArray(errors, cJSON_CreateString(error));
+		cJSON_AddTrueToObject(j->resp, "resolveFailed");
+	}
+}
+
+/* The agent's answer to f's relay request (host_call_done_fn). */
+static void
+host_forward_resolved(struct host_session *h, void *arg, const cJSON *result,
+    const char *error)
+{
+	struct host_forward *f = arg;
+	struct host_link *l;
+	char *cause = NULL;
+
+	f->resolving = NULL;
+	if (error != NULL)
+		cause = xstrdup(error);
+	else
+		host_forward_take_target(h, f, result, &cause);
+	if (cause != NULL) {
+		if (f->fd4 >= 0 || f->fd6 >= 0)
+			log_warn("forward %d: %s", f->local_port, cause);
+		else
+			log_info("%s: auto-forward %s: %s", h->label, f->workspace, cause);
+		host_forward_park_error(h, f, cause);
+	}
+	for (l = h->links; l != NULL; l = l->next) {
+		if (l->fwd != f || !l->resolve_wait)
+			continue;
+		l->resolve_wait = 0;
+		if (cause != NULL || l->dead || host_forward_open_next(h, l) != 0)
+			l->dead = 1;  /* the client sees its connection closed */
+	}
+	free(cause);
+	host_forward_parked_check(h);
+}
+
+void
+host_forward_resolve_start(struct host_session *h, struct host_forward *f)
+{
+	cJSON *req;
+
+	if (f->resolving != NULL)
+		return;
+	req = cJSON_CreateObject();
 	cJSON_AddNumberToObject(req, "id", 1);
 	cJSON_AddStringToObject(req, "op", "relay");
 	cJSON_AddStringToObject(req, "workspace", f->workspace);
@@ -54,26 +132,8 @@ host_forward_resolve(struct host_session *h, struct host_forward *f, char **caus
 		cJSON_AddStringToObject(req, "config", f->config);
 	if (f->service != NULL)
 		cJSON_AddStringToObject(req, "service", f->service);
-	rc = host_agent_call(h, req, &res, cause);
+	f->resolving = host_agent_call_start(h, req, host_forward_resolved, f);
 	cJSON_Delete(req);
-	if (rc != 0)
-		return -1;
-	addr = cJSON_GetObjectItemCaseSensitive(res, "address");
-	port = cJSON_GetObjectItemCaseSensitive(res, "port");
-	token = cJSON_GetObjectItemCaseSensitive(res, "token");
-	if (!cJSON_IsString(addr) || (f->service == NULL && (!cJSON_IsNumber(port) ||
-	    host_hex_decode(cJSON_IsString(token) ? token->valuestring : NULL, f->token,
-	    sizeof f->token) != 0))) {
-		cJSON_Delete(res);
-		return error_set(cause, "%s: the agent's relay answer is incomplete",
-		    h->label);
-	}
-	free(f->address);
-	f->address = xstrdup(addr->valuestring);
-	f->target_port = f->service == NULL ? port->valueint : f->port;
-	f->have_target = 1;
-	cJSON_Delete(res);
-	return 0;
 }
 
 ssh_channel
@@ -106,22 +166,19 @@ host_open_nowait(struct host_session *h, struct host_link *l)
 }
 
 /* Send the open of a channel for l: to the container address itself
- * (direct) or to the relay / the service. 0, or -1 when it cannot be sent
- * (the agent gave no target). */
+ * (direct) or to the relay / the service; or when f has no target, wait for
+ * it (the agent is asked, once for all of f's connections). 0, or -1 when
+ * the open cannot be sent. */
 static int
 host_forward_open_start(struct host_session *h, struct host_link *l, int direct)
 {
 	struct host_forward *f = l->fwd;
 	ssh_channel ch;
-	char *cause = NULL;
 
 	if (!f->have_target) {
-		if (host_forward_resolve(h, f, &cause) != 0) {
-			log_warn("forward %d: %s", f->local_port, cause);
-			free(cause);
-			return -1;
-		}
-		f->direct_retry_ms = 0;
+		l->resolve_wait = 1;  /* host_forward_resolved goes on */
+		host_forward_resolve_start(h, f);
+		return 0;
 	}
 	if ((ch = ssh_channel_new(rdev_ssh_session(h->ssh))) == NULL)
 		return -1;
@@ -169,13 +226,19 @@ host_forward_open_progress(struct host_session *h, struct host_link *l)
 		}
 		{
 			unsigned char hdr[8 + 32 + 3];
+			struct buf *b = buf_new();
 
 			memcpy(hdr, HOST_RELAY_MAGIC, 8);
 			memcpy(hdr + 8, f->token, 32);
 			hdr[40] = 'C';
 			hdr[41] = (unsigned char)(f->port >> 8);
 			hdr[42] = (unsigned char)(f->port & 0xff);
-			buf_append(l->to_ch, hdr, sizeof hdr);
+			/* before what the client sent while its target was
+			 * asked for */
+			buf_append(b, hdr, sizeof hdr);
+			buf_append(b, buf_data(l->to_ch), buf_len(l->to_ch));
+			buf_free(l->to_ch);
+			l->to_ch = b;
 		}
 		l->relay_wait = 1;
 		pthread_mutex_lock(&h->lock);
@@ -234,6 +297,7 @@ host_forward_accept(struct host_session *h, struct host_forward *f, int lfd,
 void
 host_forward_free(struct host_forward *f)
 {
+	host_agent_call_forget(f->resolving);
 	if (f->fd4 >= 0)
 		close(f->fd4);
 	if (f->fd6 >= 0)
@@ -283,6 +347,7 @@ host_forward_reap(struct host_session *h)
 			fp = &f->next;
 	}
 	pthread_mutex_unlock(&h->lock);
+	host_forward_parked_check(h);  /* a resolve it waited for is gone */
 }
 
 cJSON *
@@ -409,22 +474,52 @@ host_forward_add(struct host_session *h, struct host_job *j)
 		cJSON_AddItemToArray(done, host_forward_json(f));
 	}
 	/* Start the relay now, so that a problem shows in `up`'s output and the
-	 * first connection does not wait for it. */
-	for (f = h->forwards; f != NULL; f = f->next) {
-		if (f->have_target || f->gone || ws == NULL || strcmp(f->workspace, ws) != 0)
-			continue;
-		if (host_forward_resolve(h, f, &cause) != 0) {
-			cJSON_AddItemToArray(errors, cJSON_CreateString(cause));
-			free(cause);
-			cause = NULL;
-			break;
-		}
+	 * first connection does not wait for it; the answer waits for that
+	 * (parked), the host's other links do not. Offline (reconnecting): at
+	 * the first connection. */
+	for (f = h->forwards; f != NULL && h->ev != NULL; f = f->next) {
+		if (!f->have_target && !f->gone && ws != NULL && strcmp(f->workspace, ws) == 0)
+			host_forward_resolve_start(h, f);
 	}
 	if (ws != NULL && cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(j->req, "auto")))
 		host_auto_add(h, ws, config, cJSON_GetObjectItemCaseSensitive(j->req, "auto"));
 	host_state_save(h);
-	host_send_json(j->fd, PROTO_CONTROL, resp);
-	cJSON_Delete(resp);
+	j->resp = resp;
+	j->next = h->parked;
+	h->parked = j;
+	host_forward_parked_check(h);
+}
+
+/* Is a forward of ws being resolved? */
+static int
+host_forward_resolving(struct host_session *h, const char *ws)
+{
+	for (struct host_forward *f = h->forwards; f != NULL; f = f->next) {
+		if (f->resolving != NULL && !f->gone && ws != NULL &&
+		    strcmp(f->workspace, ws) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+void
+host_forward_parked_check(struct host_session *h)
+{
+	struct host_job **jp = &h->parked, *j;
+
+	while ((j = *jp) != NULL) {
+		if (host_forward_resolving(h, host_json_str(j->req, "workspace"))) {
+			jp = &j->next;
+			continue;
+		}
+		*jp = j->next;
+		cJSON_DeleteItemFromObjectCaseSensitive(j->resp, "resolveFailed");
+		host_send_json(j->fd, PROTO_CONTROL, j->resp);
+		cJSON_Delete(j->resp);
+		close(j->fd);
+		cJSON_Delete(j->req);
+		free(j);
+	}
 }
 
 /* "unforward": {"workspace"?, "local"?} (neither: all) -> {"stopped":N}. */

@@ -18,6 +18,12 @@
  *   closes its fd or gives the fd to a link).
  * - A host_link (on h->links) owns its fd, channel and buffers; its fwd is
  *   borrowed: a forward's links are dropped before it is freed.
+ * - A host_call (on h->calls) owns its channel, request and answer; it is
+ *   freed after its done ran (host_agent_calls_progress, or _end when the
+ *   serve loop ends). Its asker holds it borrowed (f->resolving) and calls
+ *   host_agent_call_forget if it goes first.
+ * - A parked forward job (on h->parked) owns its fd and answer until
+ *   host_forward_parked_check sends it; host_serve's end answers them all.
  * - A host_forward (on h->forwards) owns its listeners and strings; it is
  *   freed by host_forward_reap once marked gone, or by host_session_free.
  *   The relay forward of a host_auto is owned by that host_auto and is on no
@@ -42,12 +48,14 @@
 
 struct broker_state;
 struct buf;
+struct host_call;
 
 /* A client connection handed over by the broker, not served yet. */
 struct host_job {
 	int fd;
 	int request_id;
 	cJSON *req;          /* forward/unforward: the request; NULL: agent */
+	cJSON *resp;         /* a parked forward request: its answer so far */
 	struct host_job *next;
 };
 
@@ -67,6 +75,9 @@ struct host_forward {
 	char *address;
 	int target_port;      /* the relay's port, or the service port */
 	unsigned char token[32];
+	/* The agent is being asked (host_forward_resolve_start; borrowed, see
+	 * host_agent_call_start); NULL: not. */
+	struct host_call *resolving;
 	/* Straight to the container address when the server listens there
 	 * (0.0.0.0, ::, that address), as ssh -L goes; else through the relay,
 	 * which reaches 127.0.0.1. Tried again this long after a refusal. */
@@ -112,6 +123,9 @@ struct host_link {
 	int open_retried;    /* the agent was asked again after a failed open */
 	char *open_address;  /* where the open goes (the call is repeated) */
 	int open_port;
+	/* forward: waits for its forward's target (f->resolving); the
+	 * client's bytes stay queued meanwhile */
+	int resolve_wait;
 	int dead;            /* drop at the end of this round */
 	struct host_link *next;
 };
@@ -150,6 +164,8 @@ struct host_session {
 	char *agent_socket;
 	int agent_gone;
 	int streamlocal_denied;
+	struct host_call *calls;  /* the broker's own requests to the agent */
+	struct host_job *parked;  /* forward requests waiting for resolves */
 	struct host_link *links;
 	struct host_forward *forwards;  /* changed under lock (status reads) */
 	struct host_auto *autos;
@@ -241,14 +257,34 @@ void host_agent_check(struct host_session *h);
  * is not there), or where sshd forbids those, a `rdev-agent serve` exec
  * channel. NULL with *cause. */
 ssh_channel host_agent_open(struct host_session *h, char **cause);
-/* Run one request on a new agent channel and wait for its response. 0 and
- * *result (the caller's to cJSON_Delete; may be NULL), or -1 with *cause. */
-int host_agent_call(struct host_session *h, cJSON *req, cJSON **result, char **cause);
+/* The end of a request to the agent (host_agent_call_start), on the host
+ * thread: result (borrowed, may be NULL) when error is NULL. */
+typedef void (*host_call_done_fn)(struct host_session *h, void *arg,
+    const cJSON *result, const char *error);
+/* Send one request (req is copied) to the agent on a new channel, without
+ * waiting for anything but an agent start (when none runs) or, where sshd
+ * forbids stream-local channels, an exec channel's open. done(h, arg, ...)
+ * runs later from host_agent_calls_progress (never from here), at most 60 s
+ * on. The call is borrowed: valid until its done runs. */
+struct host_call *host_agent_call_start(struct host_session *h, const cJSON *req,
+    host_call_done_fn done, void *arg);
+/* Its asker is going away: done will not run (the call ends by itself). */
+void host_agent_call_forget(struct host_call *c);
+/* Move the calls on (each round): opens answered, answers read, deadlines;
+ * runs the done of those that ended. Returns how many are still opening
+ * (their answers are polled for, as the links'). */
+int host_agent_calls_progress(struct host_session *h);
+/* End every call with error why (the session is going): their done run. */
+void host_agent_calls_end(struct host_session *h, const char *why);
 
 /* host-forward.c */
-/* Ask the agent where f's connections go (and start the relay). 0, or -1
- * with *cause. */
-int host_forward_resolve(struct host_session *h, struct host_forward *f, char **cause);
+/* Ask the agent where f's connections go (and start the relay), unless it
+ * is being asked already; without waiting: when the answer is in, f has its
+ * target (or not: logged) and f's connections waiting for it go on (or are
+ * closed), parked forward requests are answered. */
+void host_forward_resolve_start(struct host_session *h, struct host_forward *f);
+/* Answer the parked forward requests whose resolves have all ended. */
+void host_forward_parked_check(struct host_session *h);
 /* A direct-tcpip channel to address:port (the caller's to free), or NULL. */
 ssh_channel host_open_forward(struct host_session *h, const char *address, int port,
     int from_port);
@@ -273,8 +309,10 @@ int host_forward_same(const struct host_forward *f, const char *ws, const char *
 struct host_forward *host_forward_make(struct host_session *h, const char *ws,
     const char *config, const char *service, int port, int local, int exact,
     const char *label, char **cause);
-/* Answer a "forward" / "unforward" job; j stays the caller's. */
+/* Answer a "forward" job once the resolves it started have ended (it is
+ * parked on h->parked meanwhile); j is consumed (answered, fd closed). */
 void host_forward_add(struct host_session *h, struct host_job *j);
+/* Answer an "unforward" job; j stays the caller's. */
 void host_forward_remove(struct host_session *h, struct host_job *j);
 
 /* host-auto.c */

@@ -263,10 +263,11 @@ host_run_job(struct host_session *h, struct host_job *j)
 		host_link_open(h, j);
 		return;
 	}
-	if (strcmp(op, "forward") == 0)
-		host_forward_add(h, j);
-	else
-		host_forward_remove(h, j);
+	if (strcmp(op, "forward") == 0) {
+		host_forward_add(h, j);  /* answered when its resolves end */
+		return;
+	}
+	host_forward_remove(h, j);
 	close(j->fd);
 	cJSON_Delete(j->req);
 	free(j);
@@ -307,7 +308,8 @@ host_maybe_end_idle(struct host_session *h)
 	}
 	if (h->buffered > h->buffered_peak)
 		h->buffered_peak = h->buffered;
-	if (h->nclients > 0 || h->jobs != NULL || h->forwards != NULL || h->autos != NULL)
+	if (h->nclients > 0 || h->jobs != NULL || h->forwards != NULL || h->autos != NULL ||
+	    h->parked != NULL || h->calls != NULL)
 		h->idle_since = time(NULL);
 	else if (time(NULL) - h->idle_since >= h->idle_timeout_s) {
 		h->ended = 1;
@@ -355,7 +357,7 @@ host_serve(struct host_session *h)
 	struct host_job *jobs, *next;
 	struct host_forward **fwd_of = NULL;
 	size_t n, cap = 0, i, nlinks;
-	int opening = 0;
+	int opening = 0, calls_opening;
 	enum host_end end = HOST_END_STOP;
 	char *cause = NULL;
 	ssh_event ev = ssh_event_new();
@@ -383,6 +385,7 @@ host_serve(struct host_session *h)
 			host_run_job(h, jobs);
 		}
 		h->kicked = 0;
+		calls_opening = host_agent_calls_progress(h);
 		for (l = h->links; l != NULL; l = l->next) {
 			if (l->opening)
 				host_forward_open_progress(h, l);
@@ -391,7 +394,7 @@ host_serve(struct host_session *h)
 			host_link_pump(h, l);
 		host_drop_dead_links(h);
 		host_auto_tick(h);
-		opening = host_links_check(h);
+		opening = host_links_check(h) + calls_opening;
 		if (host_maybe_end_idle(h)) {
 			log_info("%s: idle for %d s, closing", h->label, h->idle_timeout_s);
 			end = HOST_END_IDLE;
@@ -435,8 +438,10 @@ host_serve(struct host_session *h)
 		i = 2;
 		for (l = h->links; l != NULL; l = l->next, i++) {
 			byidx[i] = l;
-			/* an opening link's client waits (even its hang-up) */
-			pfd[i] = (struct pollfd){ .fd = l->opening ? -1 : l->fd, .events =
+			/* an opening link's client waits (even its hang-up), and a
+			 * full one waiting for its target */
+			pfd[i] = (struct pollfd){ .fd = l->opening || (l->resolve_wait &&
+			    buf_len(l->to_ch) >= l->cap) ? -1 : l->fd, .events =
 			    (!l->cli_eof && buf_len(l->to_ch) < l->cap ? POLLIN : 0) |
 			    (l->cli_blocked ? POLLOUT : 0) };
 		}
@@ -475,6 +480,11 @@ host_serve(struct host_session *h)
 	free(pfd);
 	free(byidx);
 	free(fwd_of);
+	/* The broker's requests to the agent fail (forward requests waiting
+	 * for them are answered), then the links go. */
+	host_agent_calls_end(h, end == HOST_END_LOST ? "the connection to the host was "
+	    "lost" : "the host session is ending");
+	host_forward_parked_check(h);
 	host_close_all_links(h);
 	host_agent_stop(h);
 	ssh_event_remove_session(ev, rdev_ssh_session(h->ssh));
@@ -803,6 +813,7 @@ host_session_free(struct host_session *h)
 	host_session_stop(h);
 	pthread_join(h->thread, NULL);
 	host_fail_jobs(h, "the broker is stopping");
+	host_forward_parked_check(h);  /* none: host_serve's end answered them */
 	host_auto_remove(h, NULL);
 	while (h->forwards != NULL) {
 		struct host_forward *f = h->forwards;

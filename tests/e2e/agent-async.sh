@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# agent-async.sh - the host session's thread never waits on the agent
+# (issue 11): with forward A working, the host's long-lived agent is stopped
+# (kill -STOP: a connection to its socket is accepted by the kernel, never
+# served). Then
+#   - `rdev forward HOST:~/ws B` asks the agent where B's connections go and
+#     waits for the answer; meanwhile A still echoes (the old broker waited
+#     for the agent on the host's thread, up to 60 s, and A with it);
+#   - a connection to B made meanwhile waits with its bytes queued;
+#   - kill -CONT: the forward request is answered (ok), and the waiting
+#     connection gets its echo; a forward the agent cannot resolve is
+#     still reported as failed;
+#   - a host whose sshd forbids stream-local forwarding: the broker's
+#     requests go over exec channels, also when the first of a new broker's
+#     session is a forwarded connection's (a saved forward restored).
+. "$(dirname "$0")/../rig/lib.sh"
+rig_require_docker
+
+rig_remote_host aa
+base=$((20000 + ($$ % 1200) * 10 + 5))
+while ss -Hatn "sport = :$base or sport = :$((base + 1)) or sport = :$((base + 2)) or sport = :$((base + 3))" |
+	grep -q .; do
+	base=$((base + 10))
+done
+pa=$base pb=$((base + 1)) pc=$((base + 2)) pd=$((base + 3))
+stopped=
+cleanup() {
+	[ -z "$stopped" ] || on_host "kill -CONT $stopped" 2>/dev/null || true
+	rig_remote_cleanup ws
+}
+trap cleanup EXIT
+on_host "mkdir -p ~/ws && cat > ~/ws/.devcontainer.json" <<JSON
+{ "image": "$RDEV_RIG_IMAGE_BOOKWORM", "updateRemoteUserUID": false, "forwardPorts": [$pa] }
+JSON
+rdev up "$name:~/ws" >"$TEST_TMP/up.out" 2>"$TEST_TMP/up.err" ||
+	{ cat "$TEST_TMP/up.err" >&2; fail "rdev up $name:~/ws failed"; }
+cid=$(jq -r .containerId "$TEST_TMP/up.out")
+docker exec -i "$cid" sh -c 'cat > /tmp/echo-server.pl' <"$RDEV_SOURCE_DIR/tests/rig/echo-server.pl"
+docker exec -d "$cid" perl /tmp/echo-server.pl "$pa" 127.0.0.1
+docker exec -d "$cid" perl /tmp/echo-server.pl "$pb" 127.0.0.1
+
+# echo_once PORT WORD: send WORD and a newline, print what comes back (the
+# 300 s bound only keeps a broken broker from hanging the test).
+echo_once() {
+	python3 - "$1" "$2" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=300)
+s.sendall(sys.argv[2].encode() + b"\n")
+got = b""
+while not got.endswith(b"\n"):
+	d = s.recv(4096)
+	if not d:
+		break
+	got += d
+print(got.decode().strip())
+PY
+}
+eventually "the echo server in the container listens" \
+	sh -c "docker exec $cid perl -MIO::Socket::INET -e 'IO::Socket::INET->new(\"127.0.0.1:$pa\") or exit 1'"
+check_eq "forward A echoes" "$(echo_once "$pa" one)" one
+
+# --- the agent stops answering ---------------------------------------------------
+apid=$(agent_pid)
+check "the session has a long-lived agent" test -n "$apid"
+channels() { broker status --json | jq -r '.sessions[0].agent.channels'; }
+ch0=$(channels)
+on_host "kill -STOP $apid"
+stopped=$apid
+rdev forward "$name:~/ws" "$pb" >"$TEST_TMP/fwd.out" 2>"$TEST_TMP/fwd.err" &
+fpid=$!
+more_channels() { [ "$(channels)" -gt "$ch0" ]; }
+eventually "the broker opened a channel to the stopped agent for B's target" more_channels
+eventually "B listens while its target is asked for" \
+	sh -c "ss -Hltn 'sport = :$pb' | grep -q ."
+echo_once "$pb" waiting >"$TEST_TMP/b.out" 2>"$TEST_TMP/b.err" &
+bpid=$!
+check_eq "forward A still echoes while the agent does not answer" "$(echo_once "$pa" two)" two
+check "and the forward request is still waiting for the agent" kill -0 "$fpid"
+check "as is the connection to B" kill -0 "$bpid"
+check_eq "A again (a new connection, the relay's target known)" "$(echo_once "$pa" three)" three
+check "the forward request still waits" kill -0 "$fpid"
+
+# --- the agent answers again ---------------------------------------------------
+on_host "kill -CONT $apid"
+stopped=
+st=0
+wait "$fpid" || st=$?
+check_eq "the forward request is answered, ok" "$st" 0
+check "it lists B" grep -q "localhost:$pb" "$TEST_TMP/fwd.err"
+wait "$bpid" || true
+check_eq "the connection made to B meanwhile got its echo" "$(cat "$TEST_TMP/b.out")" waiting
+check_eq "B echoes" "$(echo_once "$pb" four)" four
+check_eq "A too" "$(echo_once "$pa" five)" five
+on_host "mkdir -p ~/nows"
+st=0
+rdev forward "$name:~/nows" "$pd" 2>"$TEST_TMP/nows.err" || st=$?
+check_eq "a forward whose target the agent cannot tell (no container) fails" "$st" 1
+check "and says why" grep -q "rdev: forward: .*nows" "$TEST_TMP/nows.err"
+
+# --- sshd forbids stream-local forwarding ---------------------------------------
+broker stop --forget >/dev/null
+docker ps -aq --filter "label=devcontainer.local_folder=$home/ws" | xargs -r docker rm -f >/dev/null
+rig_remote_host an --no-streamlocal
+on_host "mkdir -p ~/ws && cat > ~/ws/.devcontainer.json" <<JSON
+{ "image": "$RDEV_RIG_IMAGE_BOOKWORM", "updateRemoteUserUID": false, "forwardPorts": [$pc] }
+JSON
+rdev up "$name:~/ws" >"$TEST_TMP/up2.out" 2>"$TEST_TMP/up2.err" ||
+	{ cat "$TEST_TMP/up2.err" >&2; fail "rdev up on a host without stream-local forwarding failed"; }
+cid=$(jq -r .containerId "$TEST_TMP/up2.out")
+docker exec -i "$cid" sh -c 'cat > /tmp/echo-server.pl' <"$RDEV_SOURCE_DIR/tests/rig/echo-server.pl"
+docker exec -d "$cid" perl /tmp/echo-server.pl "$pc" 127.0.0.1
+eventually "the echo server in the second container listens" \
+	sh -c "docker exec $cid perl -MIO::Socket::INET -e 'IO::Socket::INET->new(\"127.0.0.1:$pc\") or exit 1'"
+check_eq "no stream-local forwarding: the forward echoes" "$(echo_once "$pc" six)" six
+check_eq "over exec channels" "$(broker status --json | jq -r '.sessions[0].agent.transport')" exec
+broker stop >/dev/null
+check "a new broker restores the forward" sh -c \
+	"'$RDEV_BIN_DIR/rdev' forward --list --json | jq -e 'map(select(.local == $pc)) | length == 1' >/dev/null"
+check_eq "its first connection has its target asked for over an exec channel" \
+	"$(echo_once "$pc" seven)" seven
+check_eq "the session says exec" "$(broker status --json | jq -r '.sessions[0].agent.transport')" exec
+finish
