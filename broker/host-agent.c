@@ -20,6 +20,17 @@
  * (a slow ~/.bashrc), then the agent's own start. */
 #define HOST_AGENT_START_MS 60000
 
+void
+host_log_agent_stderr(struct host_session *h, const void *data, size_t len)
+{
+	char line[1024];
+
+	snprintf(line, sizeof line, "%.*s", (int)(len < sizeof line - 1 ? len :
+	    sizeof line - 1), (const char *)data);
+	line[strcspn(line, "\n")] = '\0';
+	log_info("%s: agent: %s", h->label, line);
+}
+
 /* --- the agent's control channel ---------------------------------------- */
 
 static int
@@ -27,17 +38,11 @@ host_agent_on_data(ssh_session session, ssh_channel channel, void *data, uint32_
     int is_stderr, void *userdata)
 {
 	struct host_session *h = userdata;
-	char line[1024];
 
 	(void)session;
 	(void)channel;
-	if (is_stderr) {
-		/* log lines of the agent and of the connections it serves */
-		snprintf(line, sizeof line, "%.*s", (int)(len < sizeof line - 1 ? len :
-		    sizeof line - 1), (const char *)data);
-		line[strcspn(line, "\n")] = '\0';
-		log_info("%s: agent: %s", h->label, line);
-	}
+	if (is_stderr)  /* the agent's, and the connections' it serves */
+		host_log_agent_stderr(h, data, len);
 	return (int)len;  /* nothing else is said on stdout after "listening" */
 }
 
@@ -413,18 +418,13 @@ host_call_on_data(ssh_session session, ssh_channel channel, void *data, uint32_t
     int is_stderr, void *userdata)
 {
 	struct host_call *c = userdata;
-	char line[1024];
 
 	(void)session;
 	(void)channel;
 	c->h->kicked = 1;
-	if (is_stderr) {
-		/* an exec channel's agent (streamlocal_denied): log lines */
-		snprintf(line, sizeof line, "%.*s", (int)(len < sizeof line - 1 ? len :
-		    sizeof line - 1), (const char *)data);
-		line[strcspn(line, "\n")] = '\0';
-		log_info("%s: agent: %s", c->h->label, line);
-	} else if (buf_len(c->in) + len <= HOST_CALL_MAX_ANSWER)
+	if (is_stderr)  /* an exec channel's agent (streamlocal_denied) */
+		host_log_agent_stderr(c->h, data, len);
+	else if (buf_len(c->in) + len <= HOST_CALL_MAX_ANSWER)
 		buf_append(c->in, data, len);
 	else
 		c->eof = 1;  /* too much: the decode fails on what is there */

@@ -244,6 +244,8 @@ void host_close_all_links(struct host_session *h);
 int host_links_check(struct host_session *h);
 
 /* host-agent.c */
+/* Log an agent's stderr bytes (its log lines) with the host's label. */
+void host_log_agent_stderr(struct host_session *h, const void *data, size_t len);
 /* Start the host's long-lived agent and wait (up to a minute: the login
  * shell runs once here) until it listens. 0, or -1 with *cause. */
 int host_agent_start(struct host_session *h, char **cause);

@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -145,16 +144,13 @@ host_link_on_data(ssh_session session, ssh_channel channel, void *data, uint32_t
     int is_stderr, void *userdata)
 {
 	struct host_link *l = userdata;
-	char line[1024];
 
 	(void)session;
 	(void)channel;
 	l->h->kicked = 1;
 	if (is_stderr) {
-		/* the agent's stderr: log lines only */
-		snprintf(line, sizeof line, "%.*s", (int)(len < sizeof line - 1 ? len :
-		    sizeof line - 1), (const char *)data);
-		log_info("%s: agent: %s", l->h->label, line);
+		/* an exec channel's agent: log lines only */
+		host_log_agent_stderr(l->h, data, len);
 		return (int)len;
 	}
 	return (int)host_link_take(l, data, len);
