@@ -189,7 +189,7 @@ listen_fork_peer(int lfd, int conn)
 static void
 listen_accept(int lfd)
 {
-	struct ucred cred;
+	struct ucred cred = { 0, 0, 0 };
 	socklen_t len;
 	int conn;
 
@@ -210,7 +210,6 @@ listen_accept(int lfd)
 			close(conn);
 			continue;
 		}
-		fcntl(conn, F_SETFL, fcntl(conn, F_GETFL) & ~O_NONBLOCK);
 		listen_fork_peer(lfd, conn);
 	}
 }

@@ -102,7 +102,7 @@ mkdir -m 700 "$tmp/xdg"
 : >"$tmp/known_hosts"
 cleanup() {
 	local ws
-	for ws in "${ws_host:-}" "$ws_ref" "$ws_rss"; do
+	for ws in "${ws_host:-}" "${ws_slow:-}" "$ws_ref" "$ws_rss"; do
 		[ -n "$ws" ] || continue
 		docker ps -aq --filter "label=devcontainer.local_folder=$ws" |
 			xargs -r docker rm -f >/dev/null 2>&1 || true
@@ -138,14 +138,16 @@ ws_slow=$sdir/home/ws
 # One ssh config naming both hosts, for the broker.
 cat "$cfg" "$scfg" >"$tmp/ssh_config"
 p_fwd=$((20000 + $$ % 5000))
+# (only the plain host's workspace forwards p_fwd: one local port, one owner)
 for ws in "$ws_host" "$ws_ref" "$ws_slow"; do
 	mkdir -p "$ws"
+	fwd=
+	[ "$ws" = "$ws_host" ] && fwd=", \"forwardPorts\": [$p_fwd]"
 	cat >"$ws/.devcontainer.json" <<JSON
 {
 	"image": "$image",
 	"remoteUser": "dev",
-	"updateRemoteUserUID": false,
-	"forwardPorts": [$p_fwd]
+	"updateRemoteUserUID": false$fwd
 }
 JSON
 done

@@ -200,13 +200,18 @@ broker_state_load(const char *path, char **warning)
 	*warning = NULL;
 	if (access(path, F_OK) != 0 && errno == ENOENT)
 		return cJSON_CreateArray();
-	if (file_read_all(path, BROKER_STATE_MAX, &text, &len, &cause) == 0) {
-		hosts = broker_state_parse(text, len, &cause);
-		free(text);
-		if (hosts != NULL)
-			return hosts;
-		error_prefix(&cause, "%s", path);
+	if (file_read_all(path, BROKER_STATE_MAX, &text, &len, &cause) != 0) {
+		/* Unreadable now (permissions, I/O, too large): left where it is
+		 * for the next start, not taken for corrupt. */
+		*warning = xasprintf("%s; nothing restored", cause);
+		free(cause);
+		return cJSON_CreateArray();
 	}
+	hosts = broker_state_parse(text, len, &cause);
+	free(text);
+	if (hosts != NULL)
+		return hosts;
+	error_prefix(&cause, "%s", path);
 	localtime_r(&now, &tm);
 	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%S", &tm);
 	aside = xasprintf("%s.bad-%s", path, stamp);

@@ -19,6 +19,9 @@
 /* How long the agent may take to listen: the user's login shell runs first
  * (a slow ~/.bashrc), then the agent's own start. */
 #define HOST_AGENT_START_MS 60000
+/* An agent that ends sooner than this after its start is not started again
+ * at once, only when a command needs one. */
+#define HOST_AGENT_RESTART_MIN_MS 5000
 
 void
 host_log_agent_stderr(struct host_session *h, const void *data, size_t len)
@@ -56,6 +59,28 @@ host_agent_on_eof(ssh_session session, ssh_channel channel, void *userdata)
 	h->agent_gone = 1;
 	h->kicked = 1;
 }
+
+/* The agent exited (sshd reports it when it reaps the process, even while
+ * connections it served, which outlive it, still hold the channel's
+ * stderr open). */
+static void
+host_agent_on_exit(ssh_session session, ssh_channel channel, int status, void *userdata)
+{
+	host_agent_on_eof(session, channel, userdata);
+	(void)status;
+}
+
+static void
+host_agent_on_signal(ssh_session session, ssh_channel channel, const char *signal,
+    int core, const char *errmsg, const char *lang, void *userdata)
+{
+	host_agent_on_eof(session, channel, userdata);
+	(void)signal;
+	(void)core;
+	(void)errmsg;
+	(void)lang;
+}
+
 
 /* Read the agent's HELLO and "listening" event from ch. 0 with *socket and
  * *pid, or -1 with *cause. */
@@ -194,11 +219,14 @@ host_agent_start(struct host_session *h, char **cause)
 	free(cmd);
 	h->agent_ch = ch;
 	h->agent_gone = 0;
+	h->agent_started_ms = clock_now_ms();
 	ssh_callbacks_init(&h->agent_cb);
 	h->agent_cb.userdata = h;
 	h->agent_cb.channel_data_function = host_agent_on_data;
 	h->agent_cb.channel_eof_function = host_agent_on_eof;
 	h->agent_cb.channel_close_function = host_agent_on_eof;
+	h->agent_cb.channel_exit_status_function = host_agent_on_exit;
+	h->agent_cb.channel_exit_signal_function = host_agent_on_signal;
 	ssh_set_channel_callbacks(ch, &h->agent_cb);
 	pthread_mutex_lock(&h->lock);
 	h->agent_pid = pid;
@@ -247,8 +275,15 @@ host_agent_check(struct host_session *h)
 	pthread_mutex_lock(&h->lock);
 	pid = h->agent_pid;
 	pthread_mutex_unlock(&h->lock);
-	log_warn("%s: the agent (pid %ld) ended; starting a new one", h->label, pid);
 	host_agent_stop(h);
+	if (clock_now_ms() - h->agent_started_ms < HOST_AGENT_RESTART_MIN_MS) {
+		/* One that dies right after its start would die again: no loop of
+		 * login shells; the next command that needs it starts it. */
+		log_warn("%s: the agent (pid %ld) ended soon after it started; the next "
+		    "command starts a new one", h->label, pid);
+		return;
+	}
+	log_warn("%s: the agent (pid %ld) ended; starting a new one", h->label, pid);
 	if (host_agent_start(h, &cause) != 0) {
 		/* the next client tries again */
 		log_warn("%s", cause);

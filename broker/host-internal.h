@@ -163,6 +163,7 @@ struct host_session {
 	struct ssh_channel_callbacks_struct agent_cb;
 	char *agent_socket;
 	int agent_gone;
+	long long agent_started_ms;  /* when the running agent said it listens */
 	int streamlocal_denied;
 	struct host_call *calls;  /* the broker's own requests to the agent */
 	struct host_job *parked;  /* forward requests waiting for resolves */

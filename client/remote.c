@@ -10,6 +10,7 @@
 
 #include <sodium.h>
 
+#include "agent-ops.h"
 #include "broker-client.h"
 #include "error.h"
 #include "tty-prompt.h"
@@ -341,8 +342,7 @@ remote_up_hint(const struct remote *r, const char *config_file)
 {
 	if (r->o.target == NULL)
 		return NULL;
-	return xasprintf("rdev up %s%s%s", r->o.target, config_file != NULL ?
-	    " --config " : "", config_file != NULL ? config_file : "");
+	return agent_up_command("rdev", r->o.target, config_file);
 }
 
 static cJSON *

@@ -38,6 +38,7 @@ check_eq "the socket is 0600" "$(on_host "stat -c %a ~/.rdev/run/$sock")" 600
 
 # --- warm execs pay no login shell ---------------------------------------------
 s0=$(shells)
+check "the host counts its login shells (the rig's checks and the agent's start)" test "$s0" -gt 0
 for i in 1 2 3 4 5; do
 	check_eq "warm exec $i" "$(rdev exec "$name:~/ws" -- echo "hi-$i")" "hi-$i"
 done
@@ -79,11 +80,12 @@ check_eq "on a new agent" "$(broker status --json | jq -r '.sessions[0].agent.st
 # --- only the listening agent killed: the exec it serves goes on ---------------
 apid=$(agent_pid)
 check "the status names the agent's pid" test -n "$apid"
-rdev exec "$name:~/ws" -- sh -c 'echo started; sleep 2; echo done; exit 4' \
+rdev exec "$name:~/ws" -- sh -c 'echo started; sleep 6; echo done; exit 4' \
 	>"$TEST_TMP/l.out" 2>"$TEST_TMP/l.err" &
 lp=$!
 eventually "the exec runs" grep -q started "$TEST_TMP/l.out"
-on_host "kill -KILL $apid"
+kill -KILL "$apid"  # (the host's processes are this machine's)
+check "the agent died while the exec ran" sh -c "! grep -q done '$TEST_TMP/l.out'"
 st=0
 wait $lp || st=$?
 check_eq "the exec served while its agent died ends with its own status" "$st" 4

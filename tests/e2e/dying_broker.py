@@ -36,6 +36,7 @@ def main():
     s.bind(path)
     os.chmod(path, 0o600)
     s.listen(16)
+    print("ready", flush=True)
     n = 0
     while True:
         c, _ = s.accept()
