@@ -51,26 +51,4 @@ int agent_op_info(cJSON **result, char **cause);
 int agent_op_read_configuration(const char *self, const char *folder,
     const char *config_file, int merged, cJSON **result, char **cause);
 
-/* A started interactive exec in a workspace's dev container (cmd-exec.c and
- * serve pump it; docker.h's docker_exec_attach() describes fd and early). */
-struct agent_exec {
-	struct docker *docker;
-	char *exec_id;
-	int fd;           /* the hijacked connection; closed by agent_exec_free */
-	struct buf *early; /* output that came with the response headers */
-	int tty;
-};
-/* Start command (ncommand words) as the remote user, with the remote env, in
- * the workspace folder; term (may be NULL) is TERM for a TTY, rows and cols
- * (0: unknown) its size, which the command sees from its first read on
- * (docs/PROTOCOL.md, "exec and its channels"). 0 and *x (free with
- * agent_exec_free) or -1 with *cause ("no dev container for PATH (run
- * `UP_CMD` first)", "... is not running ..."). */
-int agent_exec_start(const char *up_cmd, const char *folder, const char *config_file,
-    char *const *command, int ncommand, int tty, const char *term, unsigned rows,
-    unsigned cols, struct agent_exec **x, char **cause);
-/* The exit status once the stream has ended. */
-int agent_exec_exit(struct agent_exec *x, int *status, char **cause);
-void agent_exec_free(struct agent_exec *x);
-
 #endif

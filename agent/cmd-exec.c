@@ -16,11 +16,10 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "agent-exec.h"
 #include "agent-ops.h"
 #include "atomic-file.h"
 #include "buf.h"
-#include "docker-stream.h"
-#include "docker.h"
 #include "error.h"
 
 /* Set by the SIGWINCH handler; the pump loop resizes the remote TTY. The
@@ -34,64 +33,53 @@ cmd_exec_on_winch(int sig)
 	cmd_exec_winch = 1;
 }
 
-/* Pass output from the exec stream to our stdout/stderr. */
+/* Pass output from the exec to our stdout/stderr. */
 static int
-cmd_exec_output(struct docker_stream *demux, const unsigned char *data, size_t len,
-    char **cause)
+cmd_exec_output(struct agent_exec *x, const unsigned char *data, size_t len, char **cause)
 {
 	const unsigned char *payload;
 	size_t used, plen;
 	int stream, rc;
 
-	if (demux == NULL)
-		return fd_write_all(1, data, len);
-	while ((rc = docker_stream_feed(demux, data, len, &used, &stream, &payload, &plen,
+	while ((rc = agent_exec_output(x, data, len, &used, &stream, &payload, &plen,
 	    cause)) == 1) {
 		data += used;
 		len -= used;
-		if (stream == 1 || stream == 2)
-			fd_write_all(stream, payload, plen);
-		else if (stream == 3)
-			fd_write_all(2, payload, plen);
+		fd_write_all(stream, payload, plen);
 	}
 	return rc;
 }
 
-static void
-cmd_exec_resize(struct docker *d, const char *exec_id)
-{
-	struct winsize ws;
-
-	if (ioctl(0, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0)
-		docker_exec_resize(d, exec_id, ws.ws_row, ws.ws_col, NULL);
-}
-
 /* Pump stdin to the exec and its output to us until the stream ends. The
- * connection is non-blocking and stdin is only read when what was read before
- * has been sent, so a command that writes while we write never deadlocks. */
+ * connection is non-blocking and stdin is only read while little is queued
+ * for the exec, so a command that writes while we write never deadlocks. */
 static int
-cmd_exec_pump(struct docker *d, const char *exec_id, int fd, int tty, struct buf *early,
-    char **cause)
+cmd_exec_pump(struct agent_exec *x, char **cause)
 {
-	struct docker_stream *demux = tty ? NULL : docker_stream_new(DOCKER_STREAM_MAX_FRAME);
-	unsigned char in[65536], out[65536];
-	size_t in_len = 0, in_off = 0;
+	struct buf *out = buf_new();
+	unsigned char in[65536], data[65536];
 	struct pollfd pfd[2];
-	int stdin_open = 1, rc = -1;
+	struct winsize ws;
+	int stdin_open = 1, shut_pending = 0, rc = -1;
 	ssize_t n;
 
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	if (cmd_exec_output(demux, buf_data(early), buf_len(early), cause) != 0)
+	fcntl(x->fd, F_SETFL, fcntl(x->fd, F_GETFL) | O_NONBLOCK);
+	if (cmd_exec_output(x, buf_data(x->early), buf_len(x->early), cause) != 0)
 		goto out;
 	for (;;) {
 		if (cmd_exec_winch) {
 			cmd_exec_winch = 0;
-			cmd_exec_resize(d, exec_id);
+			if (ioctl(0, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0)
+				agent_exec_resize(x, out, ws.ws_row, ws.ws_col);
 		}
-		pfd[0] = (struct pollfd){ .fd = stdin_open && in_len == 0 ? 0 : -1,
+		if (shut_pending && buf_len(out) == 0) {
+			shutdown(x->fd, SHUT_WR);
+			shut_pending = 0;
+		}
+		pfd[0] = (struct pollfd){ .fd = stdin_open && buf_len(out) < sizeof in ? 0 : -1,
 			.events = POLLIN };
-		pfd[1] = (struct pollfd){ .fd = fd,
-			.events = POLLIN | (in_len > 0 ? POLLOUT : 0) };
+		pfd[1] = (struct pollfd){ .fd = x->fd,
+			.events = POLLIN | (buf_len(out) > 0 ? POLLOUT : 0) };
 		if (poll(pfd, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -100,41 +88,38 @@ cmd_exec_pump(struct docker *d, const char *exec_id, int fd, int tty, struct buf
 		}
 		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
 			n = read(0, in, sizeof in);
-			if (n > 0) {
-				in_len = (size_t)n;
-				in_off = 0;
-			} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+			if (n > 0)
+				agent_exec_input(x, out, in, (size_t)n);
+			else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
 				/* End of our input: half-close, keep reading output. */
 				stdin_open = 0;
-				if (!tty)
-					shutdown(fd, SHUT_WR);
+				shut_pending = agent_exec_input_end(x, out);
 			}
 		}
-		if (in_len > 0 && (pfd[1].revents & (POLLOUT | POLLERR | POLLHUP))) {
-			n = send(fd, in + in_off, in_len - in_off, MSG_NOSIGNAL);
-			if (n > 0) {
-				in_off += (size_t)n;
-				if (in_off == in_len)
-					in_len = 0;
-			} else if (n < 0 && errno != EINTR && errno != EAGAIN) {
+		if (buf_len(out) > 0 && (pfd[1].revents & (POLLOUT | POLLERR | POLLHUP))) {
+			n = send(x->fd, buf_data(out), buf_len(out), MSG_NOSIGNAL);
+			if (n > 0)
+				buf_consume(out, (size_t)n);
+			else if (n < 0 && errno != EINTR && errno != EAGAIN) {
 				/* The command stopped reading: drop the rest. */
-				in_len = 0;
+				buf_reset(out);
 				stdin_open = 0;
+				shut_pending = 0;
 			}
 		}
 		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) {
-			n = read(fd, out, sizeof out);
+			n = read(x->fd, data, sizeof data);
 			if (n < 0 && (errno == EINTR || errno == EAGAIN))
 				continue;
 			if (n <= 0)
 				break;
-			if (cmd_exec_output(demux, out, (size_t)n, cause) != 0)
+			if (cmd_exec_output(x, data, (size_t)n, cause) != 0)
 				goto out;
 		}
 	}
-	rc = demux != NULL ? docker_stream_eof(demux, cause) : 0;
+	rc = agent_exec_output_end(x, cause);
 out:
-	docker_stream_free(demux);
+	buf_free(out);
 	return rc;
 }
 
@@ -177,7 +162,7 @@ agent_cmd_exec(const struct cmd_program *prog, const struct cmd_entry *entry, in
 			raw_set = tcsetattr(0, TCSANOW, &raw) == 0;
 		}
 	}
-	if (cmd_exec_pump(x->docker, x->exec_id, x->fd, tty, x->early, &cause) != 0)
+	if (cmd_exec_pump(x, &cause) != 0)
 		goto out;
 	if (raw_set) {
 		tcsetattr(0, TCSANOW, &saved);

@@ -15,6 +15,7 @@ struct docker_stream {
 	size_t have;	  /* header bytes collected */
 	size_t remaining; /* payload bytes still to come of the current frame */
 	int type;	  /* stream type of the current frame */
+	int max_type;	  /* the highest stream type accepted */
 	int failed;
 };
 
@@ -24,7 +25,14 @@ docker_stream_new(size_t max_frame)
 	struct docker_stream *s = xcalloc(1, sizeof *s);
 
 	s->max_frame = max_frame;
+	s->max_type = DOCKER_STREAM_SYSTEMERR;
 	return s;
+}
+
+void
+docker_stream_allow_types(struct docker_stream *s, int max_type)
+{
+	s->max_type = max_type;
 }
 
 void
@@ -40,7 +48,7 @@ docker_stream_header(struct docker_stream *s, char **cause)
 	const unsigned char *h = s->header;
 	uint32_t size;
 
-	if (h[0] > DOCKER_STREAM_SYSTEMERR) {
+	if (h[0] > s->max_type) {
 		s->failed = 1;
 		return error_set(cause, "docker stream: unknown stream type %u", h[0]);
 	}

@@ -32,6 +32,9 @@ struct docker_stream;
 /* A demultiplexer rejecting frames with a payload over max_frame bytes. */
 struct docker_stream *docker_stream_new(size_t max_frame);
 void docker_stream_free(struct docker_stream *s);
+/* Accept stream types up to max_type (other protocols in the same frames,
+ * such as rdev-relay's exec; exec-relay.h). */
+void docker_stream_allow_types(struct docker_stream *s, int max_type);
 
 /* Demultiplex from data[0..len). Returns 1 with a non-empty piece of a frame's
  * payload in *payload (*payload_len bytes) (borrowed: points into data) and its

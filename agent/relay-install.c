@@ -51,6 +51,7 @@ struct relay_state {
 	int port;
 	char token[RELAY_INSTALL_TOKEN_HEX + 1];
 	char hash[crypto_generichash_BYTES * 2 + 1];
+	char started[64]; /* the container's State.StartedAt then ("": unknown) */
 };
 
 /* ---- tar ------------------------------------------------------------- */
@@ -205,7 +206,7 @@ relay_state_read(const char *state_dir, const char *cid, struct relay_state *st)
 	char *path = relay_state_path(state_dir, cid), *text = NULL;
 	size_t len;
 	cJSON *j = NULL;
-	const cJSON *port, *token, *hash;
+	const cJSON *port, *token, *hash, *started;
 	int rc = -1;
 
 	memset(st, 0, sizeof *st);
@@ -215,6 +216,7 @@ relay_state_read(const char *state_dir, const char *cid, struct relay_state *st)
 	port = cJSON_GetObjectItemCaseSensitive(j, "port");
 	token = cJSON_GetObjectItemCaseSensitive(j, "token");
 	hash = cJSON_GetObjectItemCaseSensitive(j, "hash");
+	started = cJSON_GetObjectItemCaseSensitive(j, "started");
 	if (!cJSON_IsNumber(port) || port->valueint <= 0 || port->valueint > 65535 ||
 	    !cJSON_IsString(token) || strlen(token->valuestring) != RELAY_INSTALL_TOKEN_HEX ||
 	    !cJSON_IsString(hash) || strlen(hash->valuestring) >= sizeof st->hash)
@@ -222,6 +224,8 @@ relay_state_read(const char *state_dir, const char *cid, struct relay_state *st)
 	st->port = port->valueint;
 	strcpy(st->token, token->valuestring);
 	strcpy(st->hash, hash->valuestring);
+	if (cJSON_IsString(started) && strlen(started->valuestring) < sizeof st->started)
+		strcpy(st->started, started->valuestring);
 	rc = 0;
 out:
 	cJSON_Delete(j);
@@ -257,8 +261,8 @@ relay_state_write(const char *state_dir, const char *cid, const struct relay_sta
 	if (relay_state_mkdir(state_dir, cause) != 0)
 		return -1;
 	path = relay_state_path(state_dir, cid);
-	text = xasprintf("{\"port\":%d,\"token\":\"%s\",\"hash\":\"%s\"}\n", st->port,
-	    st->token, st->hash);
+	text = xasprintf("{\"port\":%d,\"token\":\"%s\",\"hash\":\"%s\",\"started\":\"%s\"}\n",
+	    st->port, st->token, st->hash, st->started);
 	rc = atomic_file_write(path, text, strlen(text), 0600, cause);
 	sodium_memzero(text, strlen(text));
 	free(text);
@@ -331,21 +335,18 @@ relay_wait(int fd, short events, int64_t deadline)
 }
 
 int
-relay_install_probe(const char *address, int port, const char *token, int timeout_ms,
-    char **listing, char **cause)
+relay_install_connect(const char *address, int port, const char *token, char command,
+    int64_t deadline, int *fdp, char **cause)
 {
 	struct sockaddr_storage ss;
 	socklen_t salen;
 	unsigned char hdr[8 + 32 + 1];
-	int64_t deadline = clock_now_ms() + timeout_ms;
-	struct buf *b = NULL;
 	int fd = -1, err = 0, rc = -1;
 	socklen_t elen = sizeof err;
 	ssize_t n;
 	size_t off = 0;
 
-	if (listing != NULL)
-		*listing = NULL;
+	*fdp = -1;
 	memset(&ss, 0, sizeof ss);
 	if (inet_pton(AF_INET, address, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
 		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
@@ -361,7 +362,7 @@ relay_install_probe(const char *address, int port, const char *token, int timeou
 	if (strlen(token) != RELAY_INSTALL_TOKEN_HEX ||
 	    sodium_hex2bin(hdr + 8, 32, token, RELAY_INSTALL_TOKEN_HEX, NULL, NULL, NULL) != 0)
 		return error_set(cause, "relay: bad token");
-	hdr[40] = 'L';
+	hdr[40] = (unsigned char)command;
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		error_set_errno(cause, errno, "relay: socket");
@@ -398,6 +399,29 @@ relay_install_probe(const char *address, int port, const char *token, int timeou
 		error_set(cause, "relay at %s:%d: timed out", address, port);
 		goto out;
 	}
+	*fdp = fd;
+	fd = -1;
+	rc = 0;
+out:
+	sodium_memzero(hdr, sizeof hdr);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+int
+relay_install_probe(const char *address, int port, const char *token, int timeout_ms,
+    char **listing, char **cause)
+{
+	int64_t deadline = clock_now_ms() + timeout_ms;
+	struct buf *b = NULL;
+	int fd = -1, rc = -1;
+	ssize_t n;
+
+	if (listing != NULL)
+		*listing = NULL;
+	if (relay_install_connect(address, port, token, 'L', deadline, &fd, cause) != 0)
+		return -1;
 	b = buf_new();
 	for (;;) {
 		unsigned char *p = buf_reserve(b, 4096);
@@ -431,7 +455,6 @@ relay_install_probe(const char *address, int port, const char *token, int timeou
 		*listing = buf_take_string(b, NULL);
 	rc = 0;
 out:
-	sodium_memzero(hdr, sizeof hdr);
 	buf_free(b);
 	if (fd >= 0)
 		close(fd);
@@ -701,20 +724,96 @@ out:
 }
 
 int
+relay_install_endpoint(struct docker *d, const cJSON *container, int trust_state,
+    struct relay_endpoint *ep, char **cause)
+{
+	struct relay_binary bin = { 0 };
+	struct relay_state st;
+	const cJSON *idj = cJSON_GetObjectItemCaseSensitive(container, "Id"), *started;
+	char *state_dir = NULL, *key = NULL, *err = NULL;
+	const char *cid = cJSON_IsString(idj) ? idj->valuestring : "";
+	int lock = -1, rc = -1;
+
+	memset(ep, 0, sizeof *ep);
+	memset(&st, 0, sizeof st);
+	if ((ep->address = relay_container_address(container, NULL)) == NULL) {
+		error_set(cause, "the dev container %.12s has no IP address", cid);
+		goto out;
+	}
+	if (relay_binary_load(&bin, cause) != 0 || (state_dir = agent_state_dir(cause)) == NULL)
+		goto out;
+	started = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(
+	    container, "State"), "StartedAt");
+	/* Trusted only for this start of the container: a restarted one has
+	 * no relay, maybe another address (a connect there can take seconds). */
+	if (trust_state && relay_state_read(state_dir, cid, &st) == 0 &&
+	    strcmp(st.hash, bin.hash) == 0 && cJSON_IsString(started) &&
+	    st.started[0] != '\0' && strcmp(st.started, started->valuestring) == 0)
+		goto found;
+	key = xasprintf("relay-%s", cid);
+	if ((lock = agent_lock_acquire(state_dir, key, NULL, NULL, cause)) < 0)
+		goto out;
+	if (relay_state_read(state_dir, cid, &st) == 0) {
+		if (strcmp(st.hash, bin.hash) != 0)
+			log_info("relay: container %.12s: rdev-relay changed, replacing it", cid);
+		else if (relay_install_probe(ep->address, st.port, st.token,
+		    RELAY_PROBE_TIMEOUT_MS, NULL, &err) == 0)
+			goto record;
+		else {
+			log_info("relay: container %.12s: %s; starting a new one", cid, err);
+			free(err);
+			err = NULL;
+		}
+	}
+	if (relay_start(d, state_dir, cid, ep->address, &bin, &st, cause) != 0)
+		goto out;
+	st.started[0] = '\0';
+record:
+	/* (A relay that answered is recorded again only if the start differs.) */
+	if (cJSON_IsString(started) && strlen(started->valuestring) < sizeof st.started &&
+	    strcmp(st.started, started->valuestring) != 0) {
+		strcpy(st.started, started->valuestring);
+		if (relay_state_write(state_dir, cid, &st, cause) != 0)
+			goto out;
+	} else if (st.started[0] == '\0' && relay_state_write(state_dir, cid, &st, cause) != 0)
+		goto out;
+found:
+	ep->port = st.port;
+	memcpy(ep->token, st.token, sizeof ep->token);
+	rc = 0;
+out:
+	if (lock >= 0)
+		agent_lock_release(lock);
+	if (rc != 0)
+		relay_endpoint_clear(ep);
+	sodium_memzero(&st, sizeof st);
+	free(key);
+	free(state_dir);
+	relay_binary_clear(&bin);
+	return rc;
+}
+
+void
+relay_endpoint_clear(struct relay_endpoint *ep)
+{
+	free(ep->address);
+	sodium_memzero(ep, sizeof *ep);
+}
+
+int
 relay_install_ensure(const char *up_cmd, const char *folder, const char *config_file,
     const char *service, cJSON **result, char **cause)
 {
 	struct workspace ws;
 	struct docker *d = docker_new(NULL);
-	struct relay_binary bin = { 0 };
+	struct relay_endpoint ep;
 	struct relay_state st;
 	const cJSON *running;
-	char *state_dir = NULL, *address = NULL, *key = NULL, *err = NULL;
 	const char *cid;
-	int lock = -1, rc = -1;
+	int rc = -1;
 
 	*result = NULL;
-	memset(&st, 0, sizeof st);
+	memset(&ep, 0, sizeof ep);
 	if (workspace_open(folder, config_file, d, &ws, cause) != 0)
 		goto out;
 	if (ws.container == NULL) {
@@ -733,42 +832,16 @@ relay_install_ensure(const char *up_cmd, const char *folder, const char *config_
 		rc = relay_service(d, &ws, folder, service, result, cause);
 		goto out;
 	}
-	if ((address = relay_container_address(ws.container, NULL)) == NULL) {
-		error_set(cause, "the dev container %.12s has no IP address", cid);
+	if (relay_install_endpoint(d, ws.container, 0, &ep, cause) != 0)
 		goto out;
-	}
-	if (relay_binary_load(&bin, cause) != 0 || (state_dir = agent_state_dir(cause)) == NULL)
-		goto out;
-	key = xasprintf("relay-%s", cid);
-	if ((lock = agent_lock_acquire(state_dir, key, NULL, NULL, cause)) < 0)
-		goto out;
-	if (relay_state_read(state_dir, cid, &st) == 0) {
-		if (strcmp(st.hash, bin.hash) != 0)
-			log_info("relay: container %.12s: rdev-relay changed, replacing it", cid);
-		else if (relay_install_probe(address, st.port, st.token,
-		    RELAY_PROBE_TIMEOUT_MS, NULL, &err) == 0) {
-			*result = relay_result(cid, address, &st);
-			rc = 0;
-			goto out;
-		} else {
-			log_info("relay: container %.12s: %s; starting a new one", cid, err);
-			free(err);
-			err = NULL;
-		}
-	}
-	if (relay_start(d, state_dir, cid, address, &bin, &st, cause) != 0 ||
-	    relay_state_write(state_dir, cid, &st, cause) != 0)
-		goto out;
-	*result = relay_result(cid, address, &st);
+	memset(&st, 0, sizeof st);
+	st.port = ep.port;
+	memcpy(st.token, ep.token, sizeof st.token);
+	*result = relay_result(cid, ep.address, &st);
+	sodium_memzero(&st, sizeof st);
 	rc = 0;
 out:
-	if (lock >= 0)
-		agent_lock_release(lock);
-	sodium_memzero(&st, sizeof st);
-	free(key);
-	free(address);
-	free(state_dir);
-	relay_binary_clear(&bin);
+	relay_endpoint_clear(&ep);
 	workspace_clear(&ws);
 	docker_free(d);
 	return rc;

@@ -21,6 +21,7 @@
 #define RDEV_RELAY_INSTALL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <cjson/cJSON.h>
 
@@ -38,14 +39,37 @@
 int relay_install_ensure(const char *up_cmd, const char *folder,
     const char *config_file, const char *service, cJSON **result, char **cause);
 
+/* Where the relay of a running dev container answers. */
+struct relay_endpoint {
+	char *address;
+	int port;
+	char token[RELAY_INSTALL_TOKEN_HEX + 1];
+};
+/* Make sure rdev-relay runs in the dev container (container: its inspect)
+ * and say where: 0 and *ep (relay_endpoint_clear), or -1 and *cause (no IP
+ * address, no relay binary, a read-only filesystem, ...). With trust_state,
+ * a relay the state directory records for this container and binary is
+ * returned without asking it (one file read; the caller copes with a relay
+ * that is gone, then calls again without). */
+struct docker;
+int relay_install_endpoint(struct docker *d, const cJSON *container, int trust_state,
+    struct relay_endpoint *ep, char **cause);
+void relay_endpoint_clear(struct relay_endpoint *ep);
+
 /* Make sure this agent's rdev-relay is at /.rdev-relay in the (running)
  * container cid, for `rdev-relay --winsize` (a TTY exec's size from the
  * start): copied in once per container and binary, remembered in the state
  * directory as relay/<container id>.bin (the binary's hash), so that later
  * calls cost a file read and no request. 0, or -1 and *cause (no binary
  * next to the agent, a read-only container filesystem, ...). */
-struct docker;
 int relay_install_binary(struct docker *d, const char *cid, char **cause);
+
+/* Connect to the relay at address:port and send the header for command
+ * ('L', 'C' without its port, 'X') with token (64 hex), by deadline
+ * (clock_now_ms()). 0 and *fd (non-blocking, close-on-exec), or -1 and
+ * *cause. */
+int relay_install_connect(const char *address, int port, const char *token, char command,
+    int64_t deadline, int *fd, char **cause);
 
 /* Ask the relay at address:port for its listing ('L') with token (64 hex),
  * waiting at most timeout_ms for connect and answer. 0 and, if listing is not

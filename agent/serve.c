@@ -19,11 +19,11 @@
 #include <unistd.h>
 
 #include "agent-cmds.h"
+#include "agent-exec.h"
 #include "agent-ops.h"
 #include "atomic-file.h"
 #include "buf.h"
 #include "clock.h"
-#include "docker-stream.h"
 #include "docker.h"
 #include "error.h"
 #include "exec-signal.h"
@@ -307,33 +307,27 @@ serve_job_progress(void *arg, const char *data, size_t len)
 /* Pass the exec's output to the router: stdout on channel, stderr on
  * channel + 1 (a TTY has only one stream). */
 static int
-serve_exec_output(struct serve_job *j, uint32_t ch, struct docker_stream *demux,
+serve_exec_output(struct serve_job *j, uint32_t ch, struct agent_exec *x,
     const unsigned char *data, size_t len, char **cause)
 {
 	const unsigned char *payload;
 	size_t used, plen;
 	int stream, rc;
 
-	if (demux == NULL) {
-		if (len > 0)
-			serve_job_send_raw(j, PROTO_DATA, ch, data, len);
-		return 0;
-	}
-	while ((rc = docker_stream_feed(demux, data, len, &used, &stream, &payload, &plen,
+	while ((rc = agent_exec_output(x, data, len, &used, &stream, &payload, &plen,
 	    cause)) == 1) {
 		data += used;
 		len -= used;
-		if (plen > 0)
-			serve_job_send_raw(j, PROTO_DATA, stream == 1 ? ch : ch + 1, payload,
-			    plen);
+		serve_job_send_raw(j, PROTO_DATA, stream == 1 ? ch : ch + 1, payload, plen);
 	}
 	return rc;
 }
 
 /* A request the router passed on to this exec: resize (answered by the
- * router) or signal (answered here, once sent). */
+ * router) or signal (answered here, once sent or queued). */
 static void
-serve_exec_control(struct serve_job *j, struct agent_exec *x, const cJSON *msg)
+serve_exec_control(struct serve_job *j, struct agent_exec *x, struct buf *pending,
+    const cJSON *msg)
 {
 	const cJSON *rows = cJSON_GetObjectItemCaseSensitive(msg, "rows");
 	const cJSON *cols = cJSON_GetObjectItemCaseSensitive(msg, "cols");
@@ -343,20 +337,19 @@ serve_exec_control(struct serve_job *j, struct agent_exec *x, const cJSON *msg)
 	char *cause = NULL, *m;
 
 	if (op == NULL || strcmp(op, "signal") != 0) {
-		if (x->tty && cJSON_IsNumber(rows) && cJSON_IsNumber(cols) &&
-		    rows->valueint > 0 && cols->valueint > 0)
-			docker_exec_resize(x->docker, x->exec_id, (unsigned)rows->valueint,
-			    (unsigned)cols->valueint, NULL);
+		if (cJSON_IsNumber(rows) && cJSON_IsNumber(cols) && rows->valueint > 0 &&
+		    cols->valueint > 0)
+			agent_exec_resize(x, pending, (unsigned)rows->valueint,
+			    (unsigned)cols->valueint);
 		return;
 	}
 	sj.id = id;
-	if (exec_signal_send(x->docker, x->exec_id, serve_req_string(msg, "signal"),
-	    &cause) == 0) {
+	if (agent_exec_signal(x, pending, serve_req_string(msg, "signal"), &cause) == 0) {
 		serve_job_result(&sj, cJSON_CreateObject());
 		return;
 	}
 	m = xasprintf("signal: %s", cause);
-	log_warn("serve: exec %.12s: %s", x->exec_id, m);
+	log_warn("serve: exec: %s", m);
 	serve_job_error(&sj, m, -1);
 	free(m);
 	free(cause);
@@ -368,8 +361,6 @@ serve_exec_control(struct serve_job *j, struct agent_exec *x, const cJSON *msg)
 static int
 serve_exec_pump(struct serve_job *j, uint32_t ch, struct agent_exec *x, char **cause)
 {
-	struct docker_stream *demux = x->tty ? NULL :
-	    docker_stream_new(DOCKER_STREAM_MAX_FRAME);
 	struct buf *in = buf_new(), *pending = buf_new();
 	struct proto_frame f;
 	struct pollfd pfd[2];
@@ -377,18 +368,15 @@ serve_exec_pump(struct serve_job *j, uint32_t ch, struct agent_exec *x, char **c
 	size_t used;
 	cJSON *msg;
 	ssize_t n;
-	int rc = -1, stdin_eof = 0, shut = 0, r;
+	int rc = -1, stdin_eof = 0, shut_pending = 0, r;
 
 	serve_set_nonblock(x->fd);
-	if (serve_exec_output(j, ch, demux, buf_data(x->early), buf_len(x->early),
-	    cause) != 0)
+	if (serve_exec_output(j, ch, x, buf_data(x->early), buf_len(x->early), cause) != 0)
 		goto out;
 	for (;;) {
-		if (stdin_eof && buf_len(pending) == 0 && !shut) {
-			/* A TTY has no half close: its end of input is ^D. */
-			if (!x->tty)
-				shutdown(x->fd, SHUT_WR);
-			shut = 1;
+		if (shut_pending && buf_len(pending) == 0) {
+			shutdown(x->fd, SHUT_WR);
+			shut_pending = 0;
 		}
 		/* Always polled: a router gone away shows as POLLHUP. */
 		pfd[0] = (struct pollfd){ .fd = j->sock,
@@ -413,15 +401,16 @@ serve_exec_pump(struct serve_job *j, uint32_t ch, struct agent_exec *x, char **c
 			while ((r = proto_decode(buf_data(in), buf_len(in), &f, &used,
 			    cause)) == 1) {
 				if (f.type == PROTO_DATA && !stdin_eof)
-					buf_append(pending, f.payload, f.len);
-				else if (f.type == PROTO_EOF)
+					agent_exec_input(x, pending, f.payload, f.len);
+				else if (f.type == PROTO_EOF && !stdin_eof) {
 					stdin_eof = 1;
-				else if (f.type == PROTO_CLOSE) {
+					shut_pending = agent_exec_input_end(x, pending);
+				} else if (f.type == PROTO_CLOSE) {
 					rc = 1;
 					goto out;
 				} else if (f.type == PROTO_CONTROL &&
 				    (msg = proto_frame_json(&f, NULL)) != NULL) {
-					serve_exec_control(j, x, msg);
+					serve_exec_control(j, x, pending, msg);
 					cJSON_Delete(msg);
 				}
 				buf_consume(in, used);
@@ -437,6 +426,7 @@ serve_exec_pump(struct serve_job *j, uint32_t ch, struct agent_exec *x, char **c
 				/* The command stopped reading: drop the rest. */
 				buf_reset(pending);
 				stdin_eof = 1;
+				shut_pending = 0;
 			}
 		}
 		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) {
@@ -445,13 +435,12 @@ serve_exec_pump(struct serve_job *j, uint32_t ch, struct agent_exec *x, char **c
 				continue;
 			if (n <= 0)
 				break;
-			if (serve_exec_output(j, ch, demux, data, (size_t)n, cause) != 0)
+			if (serve_exec_output(j, ch, x, data, (size_t)n, cause) != 0)
 				goto out;
 		}
 	}
-	rc = demux != NULL ? docker_stream_eof(demux, cause) : 0;
+	rc = agent_exec_output_end(x, cause);
 out:
-	docker_stream_free(demux);
 	buf_free(in);
 	buf_free(pending);
 	return rc;
@@ -497,9 +486,8 @@ serve_job_exec(struct serve_job *j, const char *folder, const char *config)
 	serve_job_send(j, PROTO_CONTROL, 0, r);
 	cJSON_Delete(r);
 	rc = serve_exec_pump(j, ch, x, &cause);
-	if (rc == 1 && exec_signal_hangup(x->docker, x->exec_id, SERVE_HANGUP_GRACE_MS,
-	    &cause) != 0) {
-		log_warn("serve: exec %.12s: hangup: %s", x->exec_id, cause);
+	if (rc == 1 && agent_exec_hangup(x, SERVE_HANGUP_GRACE_MS, &cause) != 0) {
+		log_warn("serve: exec: hangup: %s", cause);
 		free(cause);
 		cause = NULL;
 	}

@@ -42,6 +42,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -52,6 +53,8 @@
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "relay-exec.h"
 
 #define RELAY_MAGIC "RDEVRLY1"
 #define RELAY_MAGIC_LEN 8
@@ -608,6 +611,45 @@ relay_list_start(struct conn *c)
 	relay_list_event(c);
 }
 
+/* In an exec session's process: close every descriptor of the relay but
+ * keep (and 0-2), so that connections the relay closes are closed. */
+static void
+relay_close_others(int keep)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	int fd;
+
+	if (d == NULL) {
+		for (fd = 3; fd < 65536; fd++)
+			if (fd != keep)
+				close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		fd = atoi(de->d_name);
+		if (fd > 2 && fd != keep && fd != dirfd(d))
+			close(fd);
+	}
+	closedir(d);
+}
+
+/* 'X': the exec session runs in a process of its own (relay-exec.h); the
+ * relay keeps no part of the connection. */
+static void
+relay_exec_start(struct conn *c)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		relay_close_others(c->fd[0]);
+		relay_exec_session(c->fd[0]);
+	}
+	/* Without a process (out of them) the agent sees the connection
+	 * close before any frame, and falls back to a Docker exec. */
+	relay_conn_close(c, 0);
+}
+
 /* Read the header without reading past it: bytes after it belong to the
  * target. Bad magic, token or command: close without a word. */
 static void
@@ -650,6 +692,9 @@ relay_header_event(struct conn *c)
 		break;
 	case 'L':
 		relay_list_start(c);
+		break;
+	case 'X':
+		relay_exec_start(c);
 		break;
 	default:
 		relay_conn_close(c, 0);
@@ -923,6 +968,8 @@ main(int argc, char **argv)
 	memset(tok, '0', strlen(tok));
 
 	signal(SIGPIPE, SIG_IGN);
+	/* Exec sessions' processes are reaped by the kernel. */
+	signal(SIGCHLD, SIG_IGN);
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);

@@ -122,7 +122,7 @@ def checks(r, local_port, any_port, echo_port, want_hash, size):
     bad = "00" * 32 if r["token"] != "00" * 32 else "11" * 32
     for what, data in (("a wrong token", header(bad, b"C", local_port)),
                        ("a bad magic", b"RDEVRLY0" + bytes.fromhex(r["token"]) + b"L"),
-                       ("an unknown command", header(r["token"], b"X"))):
+                       ("an unknown command", header(r["token"], b"Q"))):
         s = socket.create_connection((r["address"], r["port"]), timeout=10)
         s.sendall(data)
         try:

@@ -7,7 +7,9 @@
 # broker). On Docker 20.10 (API 1.41, no ConsoleSize) the size used to be set
 # only after the command had started, and a fast command read "0 0". Also: a
 # missing command with a TTY still fails with 126/127 and a message naming
-# it, and an exec without a TTY copies nothing into the container.
+# it. Execs go through the container's rdev-relay (it sizes the pty before
+# the command starts); the Docker exec path (RDEV_EXEC_VIA=docker) is checked
+# too, and without a TTY it copies nothing into the container.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 export RDEV_STATE_DIR=$TEST_TMP/state
@@ -17,6 +19,7 @@ remote=
 
 cleanup() {
 	local rc=$? ws
+	set +e # (exit $rc) below must not end the trap
 	for ws in "${wss[@]+"${wss[@]}"}"; do
 		docker ps -aq --filter "label=devcontainer.local_folder=$ws" |
 			xargs -r docker rm -f >/dev/null
@@ -85,6 +88,7 @@ check "rdev-relay --winsize: a size of 0 is refused" test "$rc_bad" -ne 0
 local_ws debian "$RDEV_RIG_IMAGE_BOOKWORM_DEV" dev
 ws=$lws
 sizes "local, Debian" "$ws"
+RDEV_EXEC_VIA=docker sizes "local, Debian, through a Docker exec" "$ws"
 
 set +e
 python3 "$drive" -q --rows 37 --cols 101 --timeout 60 --log "$TEST_TMP/pty.log" \
@@ -100,10 +104,14 @@ check_eq "local, TTY: the command runs as the remote user" \
 local_ws scratch "$RDEV_RIG_IMAGE_BUSYBOX"
 bws=$lws
 bcid=$(docker ps -q --filter "label=devcontainer.local_folder=$bws")
-rdev exec "$bws" -- true </dev/null
-check "local, no TTY: nothing is copied into the container for it" \
+RDEV_EXEC_VIA=docker rdev exec "$bws" -- true </dev/null
+check "local, no TTY, through a Docker exec: nothing is copied into the container for it" \
 	sh -c "! docker exec '$bcid' test -e /.rdev-relay"
+rdev exec "$bws" -- true </dev/null
+check "local, no TTY: the exec went through the relay, now in the container" \
+	docker exec "$bcid" test -e /.rdev-relay
 sizes "local, FROM scratch busybox" "$bws"
+RDEV_EXEC_VIA=docker sizes "local, FROM scratch busybox, through a Docker exec" "$bws"
 
 # --- remote ---------------------------------------------------------------------
 rig_remote_host t

@@ -23,6 +23,7 @@ CHECKS_PASSED=0
 
 rig_test_cleanup() {
 	local rc=$? h
+	set +e # (exit $rc) below must not end the trap
 	# (rig_host usually runs in $(...): the hosts are listed in a file too)
 	for h in "${RIG_TEST_HOSTS[@]+"${RIG_TEST_HOSTS[@]}"}" \
 		$(cat "$TEST_TMP/rig-hosts" 2>/dev/null || true); do
@@ -98,6 +99,7 @@ broker() { "$RDEV_BIN_DIR/rdev-broker" "$@"; }
 # host folders given (relative to the host user's home), then the usual.
 rig_remote_cleanup() {
 	local rc=$? f
+	set +e # (exit $rc) below must not end the trap
 	broker stop >/dev/null 2>&1 || true
 	for f in "$@"; do
 		docker ps -aq --filter "label=devcontainer.local_folder=$home/$f" |

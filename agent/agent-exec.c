@@ -1,0 +1,433 @@
+/* agent-exec.c - a command started in a dev container for `exec`, through
+ * the container's relay or a Docker exec (agent-exec.h). */
+#include "agent-exec.h"
+
+#include <sys/socket.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "agent-state.h"
+#include "buf.h"
+#include "config.h"
+#include "docker-stream.h"
+#include "docker.h"
+#include "env-probe.h"
+#include "error.h"
+#include "exec-relay.h"
+#include "exec-signal.h"
+#include "log.h"
+#include "relay-install.h"
+#include "up.h"
+#include "workspace.h"
+#include "xmalloc.h"
+
+/* How long the relay may take to say it started the command. */
+#define AGENT_EXEC_RELAY_TIMEOUT_MS 5000
+
+/* ---- through a Docker exec ------------------------------------------------ */
+
+/* argv for the exec: COMMAND, behind `env -u NAME...` when remoteEnv removes
+ * variables, behind `/.rdev-relay --winsize ROWS COLS` when size is not NULL
+ * (the two numbers). New array of borrowed strings (free the array only). */
+static const char **
+agent_exec_argv(char *const *command, int ncommand, char *const *unset,
+    char *const *size)
+{
+	size_t nunset = 0, i = 0;
+	const char **argv;
+
+	while (unset != NULL && unset[nunset] != NULL)
+		nunset++;
+	argv = xcalloc((size_t)ncommand + 2 * nunset + 6, sizeof *argv);
+	if (size != NULL) {
+		argv[i++] = RELAY_INSTALL_PATH;
+		argv[i++] = "--winsize";
+		argv[i++] = size[0];
+		argv[i++] = size[1];
+	}
+	if (nunset > 0) {
+		argv[i++] = "env";
+		for (size_t k = 0; k < nunset; k++) {
+			argv[i++] = "-u";
+			argv[i++] = unset[k];
+		}
+	}
+	for (int k = 0; k < ncommand; k++)
+		argv[i++] = command[k];
+	argv[i] = NULL;
+	return argv;
+}
+
+/* How a TTY exec gets its size before the command's first read (see
+ * docs/PROTOCOL.md, "exec and its channels"): with the exec itself when the
+ * daemon speaks API 1.42 (ConsoleSize); else through `/.rdev-relay
+ * --winsize`, which sets it and then becomes the command; else (no relay in
+ * the container: say, a read-only filesystem) by a resize right after the
+ * start, which a fast command may miss. */
+enum agent_exec_sizing {
+	AGENT_EXEC_SIZE_NONE,     /* no TTY, or no size given */
+	AGENT_EXEC_SIZE_CONSOLE,  /* ConsoleSize */
+	AGENT_EXEC_SIZE_WRAPPER,  /* /.rdev-relay --winsize */
+	AGENT_EXEC_SIZE_RESIZE,   /* docker_exec_resize() after the start */
+};
+
+static enum agent_exec_sizing
+agent_exec_sizing(struct docker *d, const char *cid, int tty, unsigned rows,
+    unsigned cols)
+{
+	char *cause = NULL;
+
+	if (!tty || rows == 0 || cols == 0 || rows > 65535 || cols > 65535)
+		return AGENT_EXEC_SIZE_NONE;
+	/* workspace_open() has had an answer from the daemon: its version is known. */
+	if (docker_api_at_least(d, 1, 42))
+		return AGENT_EXEC_SIZE_CONSOLE;
+	if (relay_install_binary(d, cid, &cause) == 0)
+		return AGENT_EXEC_SIZE_WRAPPER;
+	log_warn("exec: container %.12s: the TTY is sized after the start: %s", cid, cause);
+	free(cause);
+	return AGENT_EXEC_SIZE_RESIZE;
+}
+
+/* With a TTY, TERM is the caller's. New environment (env_free). */
+static char **
+agent_exec_env(char *const *env, int tty, const char *term)
+{
+	char **out = env_dup(env);
+	size_t n = 0;
+
+	if (!tty || term == NULL)
+		return out;
+	while (out[n] != NULL)
+		n++;
+	out = xreallocarray(out, n + 2, sizeof *out);
+	out[n] = xasprintf("TERM=%s", term);
+	out[n + 1] = NULL;
+	return out;
+}
+
+
+/* What both transports need: the container, the user, the environment. */
+struct agent_exec_plan {
+	const cJSON *container;
+	const char *cid;
+	const char *user;
+	const char *workdir;
+	char **env;   /* the remote env, TERM added for a TTY */
+	char **unset; /* names remoteEnv removes */
+	char *const *command;
+	int ncommand;
+	int tty;
+	unsigned rows, cols;
+};
+
+static int
+agent_exec_docker(struct agent_exec *x, const struct agent_exec_plan *p, char **cause)
+{
+	struct docker_exec_opts opts = { 0 };
+	char *size[2] = { NULL, NULL };
+	const char **xargv;
+	enum agent_exec_sizing sizing;
+	int rc;
+
+	sizing = agent_exec_sizing(x->docker, p->cid, p->tty, p->rows, p->cols);
+	if (sizing == AGENT_EXEC_SIZE_WRAPPER) {
+		size[0] = xasprintf("%u", p->rows);
+		size[1] = xasprintf("%u", p->cols);
+	}
+	xargv = agent_exec_argv(p->command, p->ncommand, p->unset,
+	    sizing == AGENT_EXEC_SIZE_WRAPPER ? size : NULL);
+	if (sizing == AGENT_EXEC_SIZE_CONSOLE) {
+		opts.rows = p->rows;
+		opts.cols = p->cols;
+	}
+	opts.argv = xargv;
+	opts.user = p->user;
+	opts.env = (const char *const *)p->env;
+	opts.workdir = p->workdir;
+	opts.tty = p->tty;
+	opts.attach_stdin = 1;
+	rc = docker_exec_attach(x->docker, p->cid, &opts, &x->exec_id, &x->fd, &x->early,
+	    cause);
+	if (rc == 0 && sizing == AGENT_EXEC_SIZE_RESIZE)
+		docker_exec_resize(x->docker, x->exec_id, p->rows, p->cols, NULL);
+	if (rc == 0 && !p->tty)
+		x->demux = docker_stream_new(DOCKER_STREAM_MAX_FRAME);
+	free(xargv);
+	free(size[0]);
+	free(size[1]);
+	return rc;
+}
+
+/* ---- through the container's relay ---------------------------------------- */
+
+/* 0 started (or failed to start, with the relay's frames in x->early), 1 the
+ * relay could not serve (use a Docker exec; why is logged), -1 *cause. */
+static int
+agent_exec_relay(struct agent_exec *x, const struct agent_exec_plan *p, char **cause)
+{
+	struct relay_endpoint ep;
+	struct exec_relay_req req = { 0 };
+	char **env, *why = NULL;
+	const char *via = getenv("RDEV_EXEC_VIA");
+	char **argv;
+	int rc = 1;
+
+	if (via != NULL && strcmp(via, "docker") == 0)
+		return 1;
+	argv = xcalloc((size_t)p->ncommand + 1, sizeof *argv);
+	for (int i = 0; i < p->ncommand; i++)
+		argv[i] = p->command[i];
+	env = exec_relay_env(p->container, p->tty, p->env, p->unset);
+	req.argv = argv;
+	req.env = env;
+	req.user = p->user;
+	req.workdir = p->workdir;
+	req.tty = p->tty;
+	req.rows = p->rows;
+	req.cols = p->cols;
+	x->early = buf_new();
+	/* The recorded relay first; if it is gone (a restart), a checked or
+	 * new one. */
+	for (int trust = 1; trust >= 0 && rc == 1; trust--) {
+		free(why);
+		why = NULL;
+		if (relay_install_endpoint(x->docker, p->container, trust, &ep, &why) != 0)
+			break;
+		rc = exec_relay_open(ep.address, ep.port, ep.token, &req,
+		    AGENT_EXEC_RELAY_TIMEOUT_MS, &x->fd, x->early, trust ? &why : cause);
+		relay_endpoint_clear(&ep);
+	}
+	if (rc == 1) {
+		log_info("exec: container %.12s: through a Docker exec: %s", p->cid,
+		    why != NULL ? why : "the relay cannot serve");
+		buf_free(x->early);
+		x->early = NULL;
+	} else if (rc == 0) {
+		x->via_relay = 1;
+		x->demux = docker_stream_new(DOCKER_STREAM_MAX_FRAME);
+		docker_stream_allow_types(x->demux, EXEC_RELAY_MAX_TYPE);
+	}
+	free(why);
+	env_free(env);
+	free(argv);
+	return rc;
+}
+
+/* ---- the exec -------------------------------------------------------------- */
+
+int
+agent_exec_start(const char *up_cmd, const char *folder, const char *config_file,
+    char *const *command, int ncommand, int tty, const char *term, unsigned rows,
+    unsigned cols, struct agent_exec **xp, char **cause)
+{
+	struct agent_exec *x = xcalloc(1, sizeof *x);
+	struct agent_exec_plan p = { 0 };
+	struct workspace ws;
+	cJSON *merged = NULL;
+	char *state = NULL, *user = NULL;
+	char **env = NULL;
+	int rc = -1, r;
+
+	*xp = NULL;
+	x->fd = -1;
+	x->tty = tty;
+	x->docker = docker_new(NULL);
+	if (workspace_open(folder, config_file, x->docker, &ws, cause) != 0)
+		goto out;
+	if (ws.container == NULL) {
+		error_set(cause, "no dev container for %s (run `%s` first)", folder, up_cmd);
+		goto out;
+	}
+	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(
+	    ws.container, "State"), "Running"))) {
+		error_set(cause, "the dev container of %s is not running (run `%s`)", folder,
+		    up_cmd);
+		goto out;
+	}
+	if ((state = agent_state_dir(cause)) == NULL ||
+	    up_merged_for_container(ws.cfg, ws.container, &merged, cause) != 0)
+		goto out;
+	user = up_remote_user(merged, ws.container);
+	/* ws.container: inspected by workspace_open just now */
+	if (up_remote_env(x->docker, state, ws.container, 1, merged, user, &env, &p.unset,
+	    cause) != 0)
+		goto out;
+	p.container = ws.container;
+	p.cid = workspace_container_id(&ws);
+	p.user = user;
+	p.workdir = config_get_workspace_folder(ws.cfg);
+	p.env = agent_exec_env(env, tty, term);
+	p.command = command;
+	p.ncommand = ncommand;
+	p.tty = tty;
+	p.rows = rows;
+	p.cols = cols;
+	if ((r = agent_exec_relay(x, &p, cause)) < 0 ||
+	    (r == 1 && agent_exec_docker(x, &p, cause) != 0))
+		goto out;
+	*xp = x;
+	x = NULL;
+	rc = 0;
+out:
+	agent_exec_free(x);
+	env_free(env);
+	env_free(p.unset);
+	env_free(p.env);
+	cJSON_Delete(merged);
+	free(state);
+	free(user);
+	workspace_clear(&ws);
+	return rc;
+}
+
+int
+agent_exec_output(struct agent_exec *x, const unsigned char *data, size_t len,
+    size_t *used, int *stream, const unsigned char **payload, size_t *payload_len,
+    char **cause)
+{
+	size_t n, total = 0;
+	int rc;
+
+	if (x->demux == NULL) {
+		*used = len;
+		*stream = 1;
+		*payload = data;
+		*payload_len = len;
+		return len > 0 ? 1 : 0;
+	}
+	for (;;) {
+		rc = docker_stream_feed(x->demux, data + total, len - total, &n, stream, payload,
+		    payload_len, cause);
+		total += n;
+		*used = total;
+		if (rc != 1)
+			return rc;
+		switch (*stream) {
+		case DOCKER_STREAM_STDOUT:
+		case DOCKER_STREAM_STDERR:
+			break;
+		case DOCKER_STREAM_SYSTEMERR: /* = EXEC_RELAY_MESSAGE */
+			*stream = DOCKER_STREAM_STDERR;
+			break;
+		case EXEC_RELAY_EXIT:
+			for (size_t i = 0; i < *payload_len && x->exit_len < sizeof x->exit_bytes;
+			    i++)
+				x->exit_bytes[x->exit_len++] = (*payload)[i];
+			continue;
+		default:
+			continue; /* stdin echoed back by a daemon; STARTED */
+		}
+		if (x->tty)
+			*stream = DOCKER_STREAM_STDOUT;
+		return 1;
+	}
+}
+
+int
+agent_exec_output_end(struct agent_exec *x, char **cause)
+{
+	return x->demux != NULL ? docker_stream_eof(x->demux, cause) : 0;
+}
+
+void
+agent_exec_input(struct agent_exec *x, struct buf *out, const void *data, size_t len)
+{
+	if (len == 0)
+		return;
+	if (x->via_relay)
+		exec_relay_frame(out, EXEC_RELAY_STDIN, data, len);
+	else
+		buf_append(out, data, len);
+}
+
+int
+agent_exec_input_end(struct agent_exec *x, struct buf *out)
+{
+	if (x->tty)
+		return 0;
+	if (x->via_relay) {
+		exec_relay_frame(out, EXEC_RELAY_STDIN, NULL, 0);
+		return 0;
+	}
+	return 1;
+}
+
+void
+agent_exec_resize(struct agent_exec *x, struct buf *out, unsigned rows, unsigned cols)
+{
+	unsigned char sz[4];
+
+	if (!x->tty || rows == 0 || cols == 0 || rows > 65535 || cols > 65535)
+		return;
+	if (!x->via_relay) {
+		docker_exec_resize(x->docker, x->exec_id, rows, cols, NULL);
+		return;
+	}
+	sz[0] = (unsigned char)(rows >> 8);
+	sz[1] = (unsigned char)rows;
+	sz[2] = (unsigned char)(cols >> 8);
+	sz[3] = (unsigned char)cols;
+	exec_relay_frame(out, EXEC_RELAY_RESIZE, sz, sizeof sz);
+}
+
+int
+agent_exec_signal(struct agent_exec *x, struct buf *out, const char *name, char **cause)
+{
+	int sig = exec_signal_number(name);
+	unsigned char b;
+
+	if (!x->via_relay)
+		return exec_signal_send(x->docker, x->exec_id, name, cause);
+	if (sig <= 0 || sig > 255)
+		return error_set(cause, "unknown signal %s", name != NULL ? name : "(none)");
+	b = (unsigned char)sig;
+	exec_relay_frame(out, EXEC_RELAY_SIGNAL, &b, 1);
+	return 0;
+}
+
+int
+agent_exec_hangup(struct agent_exec *x, int grace_ms, char **cause)
+{
+	if (!x->via_relay)
+		return exec_signal_hangup(x->docker, x->exec_id, grace_ms, cause);
+	/* The relay hangs up when the connection closes (relay-exec.h). */
+	if (x->fd >= 0) {
+		close(x->fd);
+		x->fd = -1;
+	}
+	return 0;
+}
+
+int
+agent_exec_exit(struct agent_exec *x, int *status, char **cause)
+{
+	if (!x->via_relay)
+		return docker_exec_exit(x->docker, x->exec_id, status, cause);
+	if (x->exit_len != sizeof x->exit_bytes)
+		return error_set(cause, "the container's relay ended the exec without its exit "
+		    "status (was it killed?)");
+	*status = (int)((unsigned)x->exit_bytes[0] << 24 | (unsigned)x->exit_bytes[1] << 16 |
+	    (unsigned)x->exit_bytes[2] << 8 | x->exit_bytes[3]);
+	return 0;
+}
+
+void
+agent_exec_free(struct agent_exec *x)
+{
+	if (x == NULL)
+		return;
+	if (x->fd >= 0)
+		close(x->fd);
+	docker_stream_free(x->demux);
+	buf_free(x->early);
+	free(x->exec_id);
+	docker_free(x->docker);
+	free(x);
+}

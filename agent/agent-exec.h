@@ -1,0 +1,77 @@
+/* agent-exec.h - a command started in a workspace's dev container for `exec`
+ * (cmd-exec.c and serve pump it), through one of two transports:
+ *
+ * - the container's rdev-relay (exec-relay.h), the default: one TCP
+ *   connection, a few milliseconds, no Docker exec;
+ * - a Docker exec (docker.h's docker_exec_attach()), when the relay cannot
+ *   serve (no address: `network_mode: none`; a read-only filesystem; no relay
+ *   binary), or when RDEV_EXEC_VIA=docker is set in the agent's environment.
+ *
+ * The pumps do not need to know which: input, its end, resizes and signals
+ * go through the functions below, which queue bytes for fd in the pump's
+ * output buffer or call Docker; output is cut into stdout/stderr pieces by
+ * agent_exec_output(). docs/PROTOCOL.md, "exec and its channels".
+ */
+#ifndef RDEV_AGENT_EXEC_H
+#define RDEV_AGENT_EXEC_H
+
+#include <stddef.h>
+
+struct buf;
+struct docker;
+struct docker_stream;
+
+struct agent_exec {
+	struct docker *docker;
+	char *exec_id;     /* the Docker exec; NULL through the relay */
+	int fd;            /* the connection; closed by agent_exec_free */
+	struct buf *early; /* output that came before the pump (response headers') */
+	int tty;
+	int via_relay;
+	struct docker_stream *demux; /* framed output; NULL: raw (a Docker TTY) */
+	unsigned char exit_bytes[4]; /* relay: the EXIT frame's payload */
+	size_t exit_len;
+};
+
+/* Start command (ncommand words) as the remote user, with the remote env, in
+ * the workspace folder; term (may be NULL) is TERM for a TTY, rows and cols
+ * (0: unknown) its size, which the command sees from its first read on.
+ * 0 and *x (free with agent_exec_free) or -1 with *cause ("no dev container
+ * for PATH (run `UP_CMD` first)", "... is not running ..."). */
+int agent_exec_start(const char *up_cmd, const char *folder, const char *config_file,
+    char *const *command, int ncommand, int tty, const char *term, unsigned rows,
+    unsigned cols, struct agent_exec **x, char **cause);
+
+/* Cut output read from x->fd (and x->early first) into pieces: 1 with a
+ * non-empty piece in *payload (borrowed from data), *stream 1 (stdout) or 2
+ * (stderr; with a TTY everything is 1); 0 when all of data was consumed; -1
+ * with *cause on a malformed stream. *used: bytes consumed, as
+ * docker_stream_feed(). */
+int agent_exec_output(struct agent_exec *x, const unsigned char *data, size_t len,
+    size_t *used, int *stream, const unsigned char **payload, size_t *payload_len,
+    char **cause);
+/* x->fd reached its end: 0 if at a frame boundary, else -1 with *cause. */
+int agent_exec_output_end(struct agent_exec *x, char **cause);
+
+/* Input for the command, queued in out (bytes for x->fd). */
+void agent_exec_input(struct agent_exec *x, struct buf *out, const void *data,
+    size_t len);
+/* The end of the command's input. 1: shut down x->fd's write side once out
+ * has been sent (a Docker exec without TTY); 0: nothing more to do (queued,
+ * or a TTY, whose end of input is ^D). */
+int agent_exec_input_end(struct agent_exec *x, struct buf *out);
+/* A new window size for the TTY (ignored without one). */
+void agent_exec_resize(struct agent_exec *x, struct buf *out, unsigned rows,
+    unsigned cols);
+/* Signal name (exec-signal.h's names) to the command, as a terminal would
+ * reach it. 0, or -1 with *cause. */
+int agent_exec_signal(struct agent_exec *x, struct buf *out, const char *name,
+    char **cause);
+/* The client has gone: SIGHUP to the command, SIGKILL after grace_ms. */
+int agent_exec_hangup(struct agent_exec *x, int grace_ms, char **cause);
+
+/* The exit status once the output has ended. */
+int agent_exec_exit(struct agent_exec *x, int *status, char **cause);
+void agent_exec_free(struct agent_exec *x);
+
+#endif
