@@ -45,7 +45,8 @@ extern const struct agent_backend agent_backend_local;
 	"  --config FILE   use FILE instead of discovering devcontainer.json\n" \
 	"  --rebuild       rebuild the image (no cache) and recreate the container\n" \
 	"  --recreate      remove the container and create it anew\n" \
-	"  --json          no progress output, only the JSON result\n"
+	"  --json          no progress output (warnings still go to stderr), only\n" \
+	"                  the JSON result\n"
 
 /* Arguments of the workspace commands: [PATH] [--config FILE] and, where
  * allowed, --json, --volumes, -f/--follow, and [--] COMMAND... */

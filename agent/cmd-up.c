@@ -18,6 +18,15 @@ cmd_up_progress(void *arg, const char *data, size_t len)
 	}
 }
 
+/* --json: the warnings only. up sends each as one "warning: ..." line of
+ * its own (progress_line(), one event when remote). */
+static void
+cmd_up_warnings(void *arg, const char *data, size_t len)
+{
+	if (len > 9 && strncmp(data, "warning: ", 9) == 0)
+		cmd_up_progress(arg, data, len);
+}
+
 int
 agent_cmd_up_on(const struct agent_backend *be, const struct cmd_program *prog,
     const struct cmd_entry *entry, int argc, char **argv)
@@ -48,8 +57,7 @@ agent_cmd_up_on(const struct agent_backend *be, const struct cmd_program *prog,
 	}
 	if (opts.workspace_folder == NULL)
 		opts.workspace_folder = ".";
-	if (!quiet)
-		opts.progress.fn = cmd_up_progress;
+	opts.progress.fn = quiet ? cmd_up_warnings : cmd_up_progress;
 	if (be->up(be->ctx, &opts, &json, &cause) != 0) {
 		fprintf(stderr, "%s: up: %s\n", prog->name, cause);
 		json = cJSON_CreateObject();

@@ -519,6 +519,22 @@ up_state_clear(struct up_state *s)
 	free(s->remote_user);
 }
 
+/* Refuse, before anything is made, a configuration asking for what up
+ * cannot give yet; warn about what it leaves aside. */
+static int
+up_check_honoured(const struct up_state *s, char **cause)
+{
+	struct config_warnings w = { 0 };
+	int rc;
+
+	rc = config_validate_up(config_get_doc(s->cfg), s->opts->include_ports, &w,
+	    cause);
+	for (size_t i = 0; i < w.count; i++)
+		progress_line(s->p, "warning: %s", w.items[i]);
+	config_warnings_clear(&w);
+	return rc;
+}
+
 static const char *const up_port_keys[] = {
 	"forwardPorts", "portsAttributes", "otherPortsAttributes",
 };
@@ -542,6 +558,8 @@ up_run(const struct up_opts *opts, struct up_result *res, char **cause)
 		return -1;
 	for (size_t i = 0; i < config_get_warnings(s.cfg)->count; i++)
 		progress_line(s.p, "warning: %s", config_get_warnings(s.cfg)->items[i]);
+	if (up_check_honoured(&s, cause) != 0)
+		goto out;
 	if ((s.state_dir = agent_state_dir(cause)) == NULL)
 		goto out;
 	s.lock_fd = agent_lock_acquire(s.state_dir, config_get_devcontainer_id(s.cfg),

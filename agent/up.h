@@ -1,7 +1,9 @@
 /* up.h - `up`: turn a workspace into a running, ready dev container.
  *
- * The pipeline (docs/UP.md): load the configuration; take the workspace's
- * lock; find the workspace's container by its labels; if there is none (or
+ * The pipeline (docs/UP.md): load the configuration; refuse what up cannot
+ * honour yet and warn about what it leaves aside (config_validate_up());
+ * take the workspace's lock; find the workspace's container by its labels;
+ * if there is none (or
  * --rebuild/--recreate): run initializeCommand on this host, get the image
  * (pull, or docker build + metadata label), merge its metadata, build the
  * UID-sync image when wanted, create and start the container; if there is one,
@@ -21,7 +23,10 @@ struct up_opts {
 	const char *config_file;      /* --config; NULL: discover */
 	int rebuild;                  /* rebuild the image without cache, recreate */
 	int recreate;                 /* remove the container and create it anew */
-	int include_ports;            /* agent_op_up: add "ports" to the result */
+	/* The caller forwards the ports (the remote client): agent_op_up adds
+	 * "ports" to the result for it; else forwardPorts are warned about as
+	 * not forwarded. */
+	int include_ports;
 	struct progress progress;     /* what the user sees while it works */
 };
 

@@ -127,6 +127,10 @@ client_workspace_cmd(const char *name, client_cmd_on impl, int argc, char **argv
 	    client_take_flag(&argc, argv, "--auto-forward");
 	switch (client_remote_target(name, argc, argv, &t)) {
 	case 0:
+		if (auto_forward)
+			fprintf(stderr, "warning: --auto-forward: not done: rdev "
+			    "forwards ports for remote targets only yet; from this "
+			    "machine, reach them at the container's address\n");
 		return impl(&agent_backend_local, &client_program, entry, argc, argv);
 	case 1:
 		break;

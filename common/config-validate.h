@@ -58,4 +58,22 @@ int config_validate_kind(const cJSON *config, enum config_kind *kind);
 int config_validate(const struct jsonc_doc *doc, enum config_kind *kind,
     struct config_warnings *warnings, char **cause);
 
+/* What `up` cannot honour yet in a validated document (docs/STATUS.md,
+ * "What up does with each property"). What would make the container differ
+ * from the one asked for is an error: -1 with *cause (caller frees), e.g.
+ * "NAME:3:3: \"features\": Dev Container Features are not supported yet
+ * (./my-feature); remove them or install what they provide in the
+ * Dockerfile" (a non-empty "features"; "hostRequirements"."gpu" other than
+ * false or "optional"). What is harmless to ignore is a warning appended to
+ * *warnings (if not NULL), naming the place and what rdev does instead:
+ * hostRequirements, secrets, shutdownAction other than "none",
+ * overrideFeatureInstallOrder, forwardPorts when the caller does not forward
+ * them (forwards 0), and with forwards set the port attributes rdev's
+ * forwards do not use (elevateIfNeeded, protocol "https", portsAttributes
+ * keys that are not ports or ranges). Looks at devcontainer.json only:
+ * image metadata is not checked (Features in an image are installed
+ * already). Returns 0 otherwise. */
+int config_validate_up(const struct jsonc_doc *doc, int forwards,
+    struct config_warnings *warnings, char **cause);
+
 #endif

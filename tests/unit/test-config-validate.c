@@ -461,3 +461,174 @@ TEST(warnings_null_is_allowed)
 	ASSERT_INT_EQ(config_validate(doc, &kind, NULL, NULL), 0);
 	jsonc_doc_free(doc);
 }
+
+/* config_validate_up() on a document that config_validate() accepts. */
+static void
+validate_up(const char *text, int forwards, struct result *r)
+{
+	struct jsonc_doc *doc;
+	char *cause = NULL;
+
+	memset(r, 0, sizeof *r);
+	doc = jsonc_parse("devcontainer.json", text, strlen(text), &cause);
+	if (doc == NULL || config_validate(doc, &r->kind, NULL, &cause) != 0) {
+		fprintf(stderr, "  bad test config: %s\n", cause);
+		free(cause);
+		jsonc_doc_free(doc);
+		r->rc = -2;
+		return;
+	}
+	r->rc = config_validate_up(doc, forwards, &r->warnings, &r->cause);
+	jsonc_doc_free(doc);
+}
+
+TEST(up_features_are_an_error_naming_the_ids)
+{
+	struct result r;
+
+	validate_up("{\"image\": \"x\",\n"
+	    "  // two features\n"
+	    "  \"features\": {\n"
+	    "    \"./my-feature\": {},\n"
+	    "    \"ghcr.io/devcontainers/features/node:1\": {\"version\": \"20\"}\n"
+	    "  }\n}", 1, &r);
+	ASSERT_INT_EQ(r.rc, -1);
+	ASSERT_STR_EQ(r.cause, "devcontainer.json:3:3: \"features\": Dev Container "
+	    "Features are not supported yet (./my-feature, "
+	    "ghcr.io/devcontainers/features/node:1); remove them or install what "
+	    "they provide in the Dockerfile");
+	result_free(&r);
+}
+
+TEST(up_empty_features_and_plain_config_pass)
+{
+	struct result r;
+
+	validate_up("{\"image\": \"x\", \"features\": {}, \"forwardPorts\": [3000], "
+	    "\"hostRequirements\": {\"gpu\": false}, \"secrets\": {}, "
+	    "\"shutdownAction\": \"none\", \"overrideFeatureInstallOrder\": [], "
+	    "\"portsAttributes\": {\"3000\": {\"label\": \"web\", \"protocol\": "
+	    "\"http\", \"elevateIfNeeded\": false}, \"9000-9100\": {}}, "
+	    "\"customizations\": {\"vscode\": {}}}", 1, &r);
+	ASSERT_INT_EQ(r.rc, 0);
+	ASSERT_INT_EQ(r.warnings.count, 0);
+	result_free(&r);
+}
+
+TEST(up_required_gpu_is_an_error)
+{
+	struct result r;
+
+	validate_up("{\"image\": \"x\", \"hostRequirements\": {\"cpus\": 2,\n"
+	    "  \"gpu\": true}}", 1, &r);
+	ASSERT_INT_EQ(r.rc, -1);
+	ASSERT_STR_EQ(r.cause, "devcontainer.json:2:3: \"hostRequirements\".\"gpu\": "
+	    "GPU access is not supported yet (the container would have no GPU); "
+	    "remove it or make it \"optional\"");
+	result_free(&r);
+	validate_up("{\"image\": \"x\", \"hostRequirements\": {\"gpu\": "
+	    "{\"cores\": 2}}}", 1, &r);
+	ASSERT_INT_EQ(r.rc, -1);
+	result_free(&r);
+}
+
+TEST(up_host_requirements_warned)
+{
+	struct result r;
+	char *w;
+
+	validate_up("{\"image\": \"x\",\n  \"hostRequirements\": {\"cpus\": 2, "
+	    "\"memory\": \"4gb\", \"gpu\": \"optional\"}}", 1, &r);
+	ASSERT_INT_EQ(r.rc, 0);
+	w = warnings_text(&r.warnings);
+	ASSERT_STR_EQ(w, "devcontainer.json:2:3: \"hostRequirements\": not checked "
+	    "(cpus, memory, gpu): rdev uses this host as it is, and the container "
+	    "gets no GPU\n");
+	free(w);
+	result_free(&r);
+}
+
+TEST(up_harmless_properties_warned_once_each)
+{
+	struct result r;
+	char *w;
+
+	validate_up("{\"image\": \"x\",\n"
+	    "\"secrets\": {\"A\": {}, \"B\": {\"description\": \"b\"}},\n"
+	    "\"shutdownAction\": \"stopContainer\",\n"
+	    "\"overrideFeatureInstallOrder\": [\"f\"],\n"
+	    "\"forwardPorts\": [3000]}", 0, &r);
+	ASSERT_INT_EQ(r.rc, 0);
+	w = warnings_text(&r.warnings);
+	ASSERT_STR_EQ(w,
+	    "devcontainer.json:2:1: \"secrets\": not supplied: rdev has no secrets "
+	    "store yet; A, B are not set in the container\n"
+	    "devcontainer.json:3:1: \"shutdownAction\": \"stopContainer\" is not "
+	    "acted on: the container keeps running after `up`, exec and shell until "
+	    "`rdev stop` or `rdev down`\n"
+	    "devcontainer.json:4:1: \"overrideFeatureInstallOrder\": not used: Dev "
+	    "Container Features are not supported yet\n"
+	    "devcontainer.json:5:1: \"forwardPorts\": not forwarded: rdev forwards "
+	    "ports for remote targets only yet; from this machine, reach them at the "
+	    "container's address\n");
+	free(w);
+	result_free(&r);
+}
+
+TEST(up_forward_ports_fine_when_forwarded)
+{
+	struct result r;
+
+	validate_up("{\"image\": \"x\", \"forwardPorts\": [3000, \"db:5432\"]}", 1, &r);
+	ASSERT_INT_EQ(r.rc, 0);
+	ASSERT_INT_EQ(r.warnings.count, 0);
+	result_free(&r);
+}
+
+TEST(up_port_attributes_warned_when_forwarded)
+{
+	struct result r;
+	char *w;
+	const char *text = "{\"image\": \"x\", \"forwardPorts\": [443],\n"
+	    "\"portsAttributes\": {\"443\": {\"protocol\": \"https\",\n"
+	    "  \"elevateIfNeeded\": true}, \".+/server.js\": {\"label\": \"s\"}},\n"
+	    "\"otherPortsAttributes\": {\"protocol\": \"https\"}}";
+
+	validate_up(text, 1, &r);
+	ASSERT_INT_EQ(r.rc, 0);
+	w = warnings_text(&r.warnings);
+	ASSERT_STR_EQ(w,
+	    "devcontainer.json:3:3: \"portsAttributes\".\"443\".\"elevateIfNeeded\": "
+	    "rdev does not elevate: a local port below 1024 is forwarded only if "
+	    "this user may bind it\n"
+	    "devcontainer.json:2:29: \"portsAttributes\".\"443\".\"protocol\": "
+	    "\"https\" is not used: forwards carry the bytes as they are and the "
+	    "URL listed for openBrowser is http://\n"
+	    "devcontainer.json:3:29: \"portsAttributes\".\".+/server.js\": not "
+	    "matched: rdev matches port numbers and ranges (\"3000-3010\"), not "
+	    "process command lines\n"
+	    "devcontainer.json:4:26: \"otherPortsAttributes\".\"protocol\": "
+	    "\"https\" is not used: forwards carry the bytes as they are and the "
+	    "URL listed for openBrowser is http://\n");
+	free(w);
+	result_free(&r);
+	/* Not forwarded at all: one warning, on forwardPorts. */
+	validate_up(text, 0, &r);
+	ASSERT_INT_EQ(r.rc, 0);
+	ASSERT_INT_EQ(r.warnings.count, 1);
+	ASSERT_STR_CONTAINS(r.warnings.items[0], "\"forwardPorts\": not forwarded");
+	result_free(&r);
+}
+
+TEST(up_features_checked_before_the_rest)
+{
+	struct result r;
+
+	validate_up("{\"image\": \"x\", \"shutdownAction\": \"stopContainer\", "
+	    "\"features\": {\"a\": true}}", 0, &r);
+	ASSERT_INT_EQ(r.rc, -1);
+	ASSERT_STR_CONTAINS(r.cause, "\"features\": Dev Container Features are not "
+	    "supported yet (a)");
+	ASSERT_INT_EQ(r.warnings.count, 0);
+	result_free(&r);
+}

@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# up-unsupported.sh - what `rdev up` cannot honour yet is never ignored in
+# silence (docs/STATUS.md): Dev Container Features in devcontainer.json stop
+# `up` before anything is made (no initializeCommand, no container), naming
+# the file, line:col and the Feature ids, while read-configuration still
+# reads the file; properties that are harmless to leave aside (here
+# hostRequirements, shutdownAction, forwardPorts of a local target,
+# --auto-forward) bring the container up with one warning each, with --json
+# too; and Features already in an image (its devcontainer.metadata label) are
+# no reason to fail. The same through a remote target: Features refused,
+# a port attribute the forwards do not use warned about, forwardPorts not.
+. "$(dirname "$0")/../rig/lib.sh"
+rig_require_docker
+export RDEV_STATE_DIR=$TEST_TMP/state
+
+feat=$TEST_TMP/ws-features
+warn=$TEST_TMP/ws-warned
+cleanup_containers() {
+	local ws
+	for ws in "$feat" "$warn"; do
+		docker ps -aq --filter "label=devcontainer.local_folder=$ws" |
+			xargs -r docker rm -f >/dev/null
+	done
+	docker images --format '{{.Repository}}:{{.Tag}}' | grep '^rdev-ws-warned-' |
+		xargs -r docker rmi -f >/dev/null 2>&1 || true
+}
+# The exit trap: set +e, or `(exit $rc)` after a failure would end it before
+# the host and the broker are stopped.
+cleanup() {
+	local rc=$?
+	set +e
+	cleanup_containers
+	(exit $rc)
+	if [ -n "${home:-}" ]; then
+		rig_remote_cleanup rfeat rwarn
+	else
+		rig_test_cleanup
+	fi
+}
+trap cleanup EXIT
+
+containers_of() {
+	docker ps -aq --filter "label=devcontainer.local_folder=$1" | wc -l
+}
+
+# 1. Features in devcontainer.json: an error, nothing made.
+mkdir -p "$feat/.devcontainer"
+cat >"$feat/.devcontainer/devcontainer.json" <<JSON
+{
+  "image": "$RDEV_RIG_IMAGE_BUSYBOX",
+  "initializeCommand": "touch $TEST_TMP/initialize-ran",
+  // not installed by rdev yet
+  "features": {
+    "./my-feature": {},
+    "ghcr.io/devcontainers/features/node:1": { "version": "20" }
+  }
+}
+JSON
+file=$feat/.devcontainer/devcontainer.json
+rc=0
+rdev up "$feat" >"$TEST_TMP/feat.out" 2>"$TEST_TMP/feat.err" || rc=$?
+check_eq "up with features exits 1 (a configuration error)" "$rc" 1
+check "the message names file:line:col of \"features\" and the ids" grep -qF \
+	"$file:5:3: \"features\": Dev Container Features are not supported yet (./my-feature, ghcr.io/devcontainers/features/node:1); remove them or install what they provide in the Dockerfile" \
+	"$TEST_TMP/feat.err"
+check_eq "the JSON result says error" "$(jq -r .outcome "$TEST_TMP/feat.out")" error
+check_eq "no container was created" "$(containers_of "$feat")" 0
+check "initializeCommand did not run" test ! -e "$TEST_TMP/initialize-ran"
+rc=0
+rdev_agent up "$feat" --json >/dev/null 2>"$TEST_TMP/feat-agent.err" || rc=$?
+check_eq "rdev-agent up refuses it too" "$rc" 1
+check "rdev-agent names the place" grep -qF "$file:5:3: \"features\"" "$TEST_TMP/feat-agent.err"
+check_eq "still no container" "$(containers_of "$feat")" 0
+check_eq "read-configuration still reads it" \
+	"$(rdev read-configuration "$feat" | jq -r '.configuration.features | keys | join(",")')" \
+	"./my-feature,ghcr.io/devcontainers/features/node:1"
+
+# 2. Warned properties: the container comes up, each warning once. The image
+# says a Feature is in it; its lifecycle command runs, nothing fails.
+mkdir -p "$warn/.devcontainer"
+cat >"$warn/.devcontainer/Dockerfile" <<DOCKERFILE
+FROM $RDEV_RIG_IMAGE_BUSYBOX
+LABEL devcontainer.metadata='[{"id":"ghcr.io/devcontainers/features/node:1","postCreateCommand":"touch /tmp/from-feature"}]'
+DOCKERFILE
+cat >"$warn/.devcontainer/devcontainer.json" <<'JSON'
+{
+  "build": { "dockerfile": "Dockerfile" },
+  "features": {},
+  "hostRequirements": { "cpus": 1, "memory": "64mb" },
+  "shutdownAction": "stopContainer",
+  "forwardPorts": [3000]
+}
+JSON
+file=$warn/.devcontainer/devcontainer.json
+out=$(rdev up "$warn" --auto-forward 2>"$TEST_TMP/warn.err") || { cat "$TEST_TMP/warn.err"; fail "up with warned properties failed"; }
+cid=$(printf '%s' "$out" | jq -r .containerId)
+check_eq "the container runs" "$(docker inspect -f '{{.State.Running}}' "$cid")" true
+eventually "the image's Feature entry was merged (its postCreateCommand ran)" \
+	docker exec "$cid" test -e /tmp/from-feature
+check_eq "hostRequirements warned once, at its place" \
+	"$(grep -cF "warning: $file:4:3: \"hostRequirements\": not checked (cpus, memory): rdev uses this host as it is" "$TEST_TMP/warn.err")" 1
+check_eq "shutdownAction warned once" \
+	"$(grep -cF "warning: $file:5:3: \"shutdownAction\": \"stopContainer\" is not acted on" "$TEST_TMP/warn.err")" 1
+check_eq "forwardPorts of a local target warned once" \
+	"$(grep -cF "warning: $file:6:3: \"forwardPorts\": not forwarded" "$TEST_TMP/warn.err")" 1
+check_eq "--auto-forward of a local target warned once" \
+	"$(grep -cF "warning: --auto-forward: not done" "$TEST_TMP/warn.err")" 1
+check "an empty \"features\" is not mentioned" sh -c "! grep -q '\"features\"' '$TEST_TMP/warn.err'"
+
+# --json: only the result on stdout, the warnings still on stderr.
+out=$(rdev up "$warn" --json 2>"$TEST_TMP/warn-json.err")
+check_eq "--json reuses the container" "$(printf '%s' "$out" | jq -r .containerId)" "$cid"
+check_eq "--json prints one line of JSON" "$(printf '%s\n' "$out" | wc -l)" 1
+check_eq "--json still warns, once each" \
+	"$(grep -c '^warning: ' "$TEST_TMP/warn-json.err")" 3
+check "--json shows no progress" sh -c "! grep -qv '^warning: ' '$TEST_TMP/warn-json.err'"
+
+# 3. A remote target: the host's agent refuses and warns the same way; its
+# forwardPorts are forwarded, so only the attribute rdev does not use is
+# warned about.
+rig_remote_host u
+on_host 'mkdir -p ~/rfeat ~/rwarn && cat > ~/rfeat/.devcontainer.json' \
+	<"$feat/.devcontainer/devcontainer.json"
+cat >"$TEST_TMP/rwarn.json" <<JSON
+{
+  "image": "$RDEV_RIG_IMAGE_BUSYBOX",
+  "forwardPorts": [3000],
+  "portsAttributes": { "3000": { "protocol": "https" } }
+}
+JSON
+on_host 'cat > ~/rwarn/.devcontainer.json' <"$TEST_TMP/rwarn.json"
+rc=0
+rdev up "$name:~/rfeat" >/dev/null 2>"$TEST_TMP/rfeat.err" || rc=$?
+check_eq "remote up with features exits 1" "$rc" 1
+check "the remote message names the host's file:line:col and the ids" grep -qF \
+	"$home/rfeat/.devcontainer.json:5:3: \"features\": Dev Container Features are not supported yet (./my-feature, ghcr.io/devcontainers/features/node:1)" \
+	"$TEST_TMP/rfeat.err"
+check_eq "no container on the host" \
+	"$(docker ps -aq --filter "label=devcontainer.local_folder=$home/rfeat" | wc -l)" 0
+rdev up "$name:~/rwarn" >/dev/null 2>"$TEST_TMP/rwarn.err" ||
+	{ cat "$TEST_TMP/rwarn.err"; fail "remote up with a warned attribute failed"; }
+check_eq "remote: the unused protocol warned once" "$(grep -cF \
+	"warning: $home/rwarn/.devcontainer.json:4:34: \"portsAttributes\".\"3000\".\"protocol\": \"https\" is not used" \
+	"$TEST_TMP/rwarn.err")" 1
+check "remote: forwardPorts not warned (they are forwarded)" \
+	sh -c "! grep -q 'forwardPorts' '$TEST_TMP/rwarn.err'"
+check "remote: port 3000 is forwarded" grep -q "container port 3000" "$TEST_TMP/rwarn.err"
+finish
