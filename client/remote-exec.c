@@ -253,8 +253,9 @@ remote_exec_loop(struct remote_exec *x, char **cause)
 				while (!x->done && proto_conn_next(x->c, &f, NULL) == 1)
 					remote_exec_frame(x, &f);
 				if (!x->done)
-					return error_set(cause, "the connection to the host was "
-					    "lost");
+					return error_set(cause, "rdev-broker closed the connection "
+					    "before the command ended (stopped or killed?); the "
+					    "command is hung up");
 			}
 		}
 	}
