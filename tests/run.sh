@@ -35,7 +35,7 @@ run_build() {
 	local kind=$1 dir flags
 	case $kind in
 	normal) dir=build flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DRDEV_SANITIZE=OFF
-		-DRDEV_LIBFUZZER=ON -DRDEV_FUZZ_SECONDS="${RDEV_FUZZ_SECONDS:-50}") ;;
+		-DRDEV_LIBFUZZER=ON -DRDEV_FUZZ_SECONDS="${RDEV_FUZZ_SECONDS:-44}") ;;
 	asan) dir=build-asan flags=(-DCMAKE_BUILD_TYPE=Debug -DRDEV_SANITIZE=ON) ;;
 	*) echo "unknown build kind $kind" >&2; return 2 ;;
 	esac
