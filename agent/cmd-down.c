@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "agent-ops.h"
+#include "json-get.h"
 
 int
 agent_cmd_down_on(const struct agent_backend *be, const struct cmd_program *prog,
@@ -15,7 +16,7 @@ agent_cmd_down_on(const struct agent_backend *be, const struct cmd_program *prog
 	struct agent_cmd_args a;
 	cJSON *res;
 	char *cause = NULL;
-	int n;
+	long n;
 
 	if (agent_cmd_args_parse(prog, entry, argc, argv,
 	    AGENT_ARG_FOLDER | AGENT_ARG_JSON | AGENT_ARG_VOLUMES, &a) != 0)
@@ -25,9 +26,13 @@ agent_cmd_down_on(const struct agent_backend *be, const struct cmd_program *prog
 		free(cause);
 		return CMD_EXIT_FAILURE;
 	}
-	n = cJSON_GetObjectItemCaseSensitive(res, "removed")->valueint;
+	if (json_get_int(res, "removed", 0, 1000000, &n) != 0) {
+		fprintf(stderr, "%s: down: the answer has no \"removed\" count\n", prog->name);
+		cJSON_Delete(res);
+		return CMD_EXIT_FAILURE;
+	}
 	if (a.json)
-		printf("{\"outcome\":\"success\",\"removed\":%d}\n", n);
+		printf("{\"outcome\":\"success\",\"removed\":%ld}\n", n);
 	else if (n == 0)
 		fprintf(stderr, "%s: no dev container for %s; nothing to remove\n",
 		    prog->name, a.folder);

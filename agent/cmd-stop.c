@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "agent-ops.h"
+#include "json-get.h"
 
 int
 agent_cmd_stop_on(const struct agent_backend *be, const struct cmd_program *prog,
@@ -13,7 +14,7 @@ agent_cmd_stop_on(const struct agent_backend *be, const struct cmd_program *prog
 	struct agent_cmd_args a;
 	cJSON *res;
 	char *cause = NULL;
-	int n;
+	long n;
 
 	if (agent_cmd_args_parse(prog, entry, argc, argv, AGENT_ARG_FOLDER | AGENT_ARG_JSON,
 	    &a) != 0)
@@ -23,9 +24,13 @@ agent_cmd_stop_on(const struct agent_backend *be, const struct cmd_program *prog
 		free(cause);
 		return CMD_EXIT_FAILURE;
 	}
-	n = cJSON_GetObjectItemCaseSensitive(res, "stopped")->valueint;
+	if (json_get_int(res, "stopped", 0, 1000000, &n) != 0) {
+		fprintf(stderr, "%s: stop: the answer has no \"stopped\" count\n", prog->name);
+		cJSON_Delete(res);
+		return CMD_EXIT_FAILURE;
+	}
 	if (a.json)
-		printf("{\"outcome\":\"success\",\"stopped\":%d}\n", n);
+		printf("{\"outcome\":\"success\",\"stopped\":%ld}\n", n);
 	else if (n == 0)
 		fprintf(stderr, "%s: no dev container for %s; nothing to stop\n", prog->name,
 		    a.folder);

@@ -10,6 +10,7 @@
 
 #include "broker-client.h"
 #include "forward-spec.h"
+#include "json-get.h"
 #include "remote.h"
 #include "runtime-dir.h"
 #include "target.h"
@@ -38,8 +39,14 @@ forward_print_table(FILE *out, const cJSON *forwards, int with_host)
 {
 	const cJSON *f, *svc, *label, *host, *act, *url, *err;
 	char target[300];
+	long port, local;
 
 	cJSON_ArrayForEach(f, forwards) {
+		if (json_get_int(f, "port", 1, 65535, &port) != 0 ||
+		    json_get_int(f, "local", 0, 65535, &local) != 0) {
+			fprintf(out, "  (a forward the broker describes without its ports)\n");
+			continue;
+		}
 		err = cJSON_GetObjectItemCaseSensitive(f, "error");
 		svc = cJSON_GetObjectItemCaseSensitive(f, "service");
 		label = cJSON_GetObjectItemCaseSensitive(f, "label");
@@ -48,9 +55,8 @@ forward_print_table(FILE *out, const cJSON *forwards, int with_host)
 		url = cJSON_GetObjectItemCaseSensitive(f, "url");
 		snprintf(target, sizeof target, "%s%s%d", cJSON_IsString(svc) ?
 		    svc->valuestring : "container port ", cJSON_IsString(svc) ? ":" : "",
-		    cJSON_GetObjectItemCaseSensitive(f, "port")->valueint);
-		fprintf(out, "  localhost:%-5d -> %s%s%s%s%s%s%s%s\n",
-		    cJSON_GetObjectItemCaseSensitive(f, "local")->valueint, target,
+		    (int)port);
+		fprintf(out, "  localhost:%-5ld -> %s%s%s%s%s%s%s%s\n", local, target,
 		    with_host && cJSON_IsString(host) ? " on " : "",
 		    with_host && cJSON_IsString(host) ? host->valuestring : "",
 		    cJSON_IsString(label) ? " (" : "",
@@ -289,6 +295,7 @@ client_forward_exec(int argc, char **argv)
 	struct remote *r;
 	cJSON *list, *fields, *res = NULL;
 	char *cause = NULL;
+	long stopped;
 	int i, rc, list_mode = 0, json = 0, stop_all = 0, auto_forward = 0;
 
 	list = cJSON_CreateArray();
@@ -366,7 +373,14 @@ client_forward_exec(int argc, char **argv)
 			rc = CMD_EXIT_FAILURE;
 			goto out;
 		}
-		i = cJSON_GetObjectItemCaseSensitive(res, "stopped")->valueint;
+		if (json_get_int(res, "stopped", 0, 1000000, &stopped) != 0) {
+			fprintf(stderr, "rdev: forward: the broker's answer has no \"stopped\" "
+			    "count\n");
+			cJSON_Delete(res);
+			rc = CMD_EXIT_FAILURE;
+			goto out;
+		}
+		i = (int)stopped;
 		cJSON_Delete(res);
 		if (i == 0) {
 			fprintf(stderr, "rdev: forward: no such forward for %s\n", target);

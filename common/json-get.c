@@ -1,0 +1,20 @@
+/* json-get.c - read a member of a JSON answer without trusting its shape
+ * (json-get.h). */
+#include "json-get.h"
+
+#include <math.h>
+
+int
+json_get_int(const cJSON *obj, const char *name, long min, long max, long *v)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(obj, name);
+	double d;
+
+	if (!cJSON_IsNumber(m))
+		return -1;
+	d = m->valuedouble;
+	if (!isfinite(d) || d != floor(d) || d < (double)min || d > (double)max)
+		return -1;
+	*v = (long)d;
+	return 0;
+}
