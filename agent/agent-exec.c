@@ -14,6 +14,7 @@
 
 #include "agent-state.h"
 #include "buf.h"
+#include "byte-order.h"
 #include "config.h"
 #include "docker-stream.h"
 #include "docker.h"
@@ -370,10 +371,8 @@ agent_exec_resize(struct agent_exec *x, struct buf *out, unsigned rows, unsigned
 		docker_exec_resize(x->docker, x->exec_id, rows, cols, NULL);
 		return;
 	}
-	sz[0] = (unsigned char)(rows >> 8);
-	sz[1] = (unsigned char)rows;
-	sz[2] = (unsigned char)(cols >> 8);
-	sz[3] = (unsigned char)cols;
+	be_put_u16(sz, (uint16_t)rows);
+	be_put_u16(sz + 2, (uint16_t)cols);
 	exec_relay_frame(out, EXEC_RELAY_RESIZE, sz, sizeof sz);
 }
 
@@ -413,8 +412,7 @@ agent_exec_exit(struct agent_exec *x, int *status, char **cause)
 	if (x->exit_len != sizeof x->exit_bytes)
 		return error_set(cause, "the container's relay ended the exec without its exit "
 		    "status (was it killed?)");
-	*status = (int)((unsigned)x->exit_bytes[0] << 24 | (unsigned)x->exit_bytes[1] << 16 |
-	    (unsigned)x->exit_bytes[2] << 8 | x->exit_bytes[3]);
+	*status = (int)be_get_u32(x->exit_bytes);
 	return 0;
 }
 

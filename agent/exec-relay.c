@@ -13,9 +13,11 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "byte-order.h"
 #include "clock.h"
 #include "env-probe.h"
 #include "error.h"
+#include "fd-wait.h"
 #include "relay-install.h"
 #include "xmalloc.h"
 
@@ -23,15 +25,6 @@
 /* Docker's PATH when the image sets none (as the daemon's exec has it). */
 #define EXEC_RELAY_DEFAULT_PATH \
 	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
-static void
-exec_relay_put_u32(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)(v >> 24);
-	p[1] = (unsigned char)(v >> 16);
-	p[2] = (unsigned char)(v >> 8);
-	p[3] = (unsigned char)v;
-}
 
 static void
 exec_relay_field(struct buf *b, char tag, const char *text)
@@ -64,7 +57,7 @@ exec_relay_encode(struct buf *out, const struct exec_relay_req *r)
 			exec_relay_field(b, 'c', num);
 		}
 	}
-	exec_relay_put_u32(len, (uint32_t)buf_len(b));
+	be_put_u32(len, (uint32_t)buf_len(b));
 	buf_append(out, len, sizeof len);
 	buf_append(out, buf_data(b), buf_len(b));
 	buf_free(b);
@@ -75,7 +68,7 @@ exec_relay_frame(struct buf *out, int type, const void *data, size_t len)
 {
 	unsigned char h[EXEC_RELAY_HDR] = { (unsigned char)type, 0, 0, 0, 0, 0, 0, 0 };
 
-	exec_relay_put_u32(h + 4, (uint32_t)len);
+	be_put_u32(h + 4, (uint32_t)len);
 	buf_append(out, h, sizeof h);
 	if (len > 0)
 		buf_append(out, data, len);
@@ -147,26 +140,6 @@ exec_relay_env(const cJSON *container, int tty, char *const *exec_env, char *con
 	return out;
 }
 
-/* Wait for fd until deadline: 0 ready, -1 timed out. */
-static int
-exec_relay_wait(int fd, short events, int64_t deadline)
-{
-	struct pollfd p = { .fd = fd, .events = events };
-	int64_t left;
-	int r;
-
-	for (;;) {
-		left = deadline - clock_now_ms();
-		if (left <= 0)
-			return -1;
-		r = poll(&p, 1, (int)left);
-		if (r > 0)
-			return 0;
-		if (r < 0 && errno != EINTR)
-			return -1;
-	}
-}
-
 static int
 exec_relay_send_all(int fd, const unsigned char *p, size_t len, int64_t deadline)
 {
@@ -180,7 +153,7 @@ exec_relay_send_all(int fd, const unsigned char *p, size_t len, int64_t deadline
 			continue;
 		}
 		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-			if (exec_relay_wait(fd, POLLOUT, deadline) != 0)
+			if (fd_wait(fd, POLLOUT, deadline) != 0)
 				return -1;
 			continue;
 		}
@@ -214,7 +187,7 @@ exec_relay_open(const char *address, int port, const char *token,
 	for (;;) {
 		if (buf_len(early) >= EXEC_RELAY_HDR) {
 			h = buf_data(early);
-			len = (size_t)h[4] << 24 | (size_t)h[5] << 16 | (size_t)h[6] << 8 | h[7];
+			len = be_get_u32(h + 4);
 			if (h[0] != EXEC_RELAY_STARTED) {
 				rc = 0; /* frames of a start failure */
 				break;
@@ -231,7 +204,7 @@ exec_relay_open(const char *address, int port, const char *token,
 			continue;
 		}
 		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-			if (exec_relay_wait(fd, POLLIN, deadline) == 0)
+			if (fd_wait(fd, POLLIN, deadline) == 0)
 				continue;
 			/* It may have started the command: no second try. */
 			error_set(cause, "relay at %s:%d: no answer to the exec request", address,

@@ -27,6 +27,7 @@
 #include "clock.h"
 #include "docker.h"
 #include "error.h"
+#include "fd-wait.h"
 #include "log.h"
 #include "workspace.h"
 #include "xmalloc.h"
@@ -314,26 +315,6 @@ relay_copied_write(const char *state_dir, const char *cid, const char *hash,
 
 /* ---- talking to a relay -------------------------------------------------- */
 
-/* Wait for fd to be ready for events until deadline; 0 ready, -1 timeout. */
-static int
-relay_wait(int fd, short events, int64_t deadline)
-{
-	struct pollfd pfd = { .fd = fd, .events = events };
-	int64_t left;
-	int r;
-
-	for (;;) {
-		left = deadline - clock_now_ms();
-		if (left <= 0)
-			return -1;
-		r = poll(&pfd, 1, (int)left);
-		if (r > 0)
-			return 0;
-		if (r < 0 && errno != EINTR)
-			return -1;
-	}
-}
-
 int
 relay_install_connect(const char *address, int port, const char *token, char command,
     int64_t deadline, int *fdp, char **cause)
@@ -373,7 +354,7 @@ relay_install_connect(const char *address, int port, const char *token, char com
 			error_set_errno(cause, errno, "relay at %s:%d", address, port);
 			goto out;
 		}
-		if (relay_wait(fd, POLLOUT, deadline) != 0) {
+		if (fd_wait(fd, POLLOUT, deadline) != 0) {
 			error_set(cause, "relay at %s:%d: connect timed out", address, port);
 			goto out;
 		}
@@ -385,7 +366,7 @@ relay_install_connect(const char *address, int port, const char *token, char com
 	while (off < sizeof hdr) {
 		n = send(fd, hdr + off, sizeof hdr - off, MSG_NOSIGNAL);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-			if (relay_wait(fd, POLLOUT, deadline) != 0)
+			if (fd_wait(fd, POLLOUT, deadline) != 0)
 				break;
 			continue;
 		}
@@ -427,7 +408,7 @@ relay_install_probe(const char *address, int port, const char *token, int timeou
 		unsigned char *p = buf_reserve(b, 4096);
 		n = recv(fd, p, 4096, 0);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-			if (relay_wait(fd, POLLIN, deadline) != 0) {
+			if (fd_wait(fd, POLLIN, deadline) != 0) {
 				error_set(cause, "relay at %s:%d: no answer", address, port);
 				goto out;
 			}

@@ -5,36 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "byte-order.h"
 #include "error.h"
 #include "xmalloc.h"
-
-static void
-put_u32(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)(v >> 24);
-	p[1] = (unsigned char)(v >> 16);
-	p[2] = (unsigned char)(v >> 8);
-	p[3] = (unsigned char)v;
-}
-
-static void
-put_u16(unsigned char *p, uint16_t v)
-{
-	p[0] = (unsigned char)(v >> 8);
-	p[1] = (unsigned char)v;
-}
-
-static uint32_t
-get_u32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint16_t
-get_u16(const unsigned char *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
 
 const char *
 proto_type_name(uint16_t type)
@@ -59,10 +32,10 @@ proto_encode(struct buf *out, enum proto_type type, uint32_t channel,
 	if (len > PROTO_MAX_PAYLOAD)
 		fatal("proto_encode: %zu-byte payload exceeds the frame limit", len);
 	h = buf_reserve(out, PROTO_HEADER_SIZE);
-	put_u32(h, (uint32_t)len);
-	put_u16(h + 4, PROTO_MAGIC);
-	put_u16(h + 6, (uint16_t)type);
-	put_u32(h + 8, channel);
+	be_put_u32(h, (uint32_t)len);
+	be_put_u16(h + 4, PROTO_MAGIC);
+	be_put_u16(h + 6, (uint16_t)type);
+	be_put_u32(h + 8, channel);
 	buf_commit(out, PROTO_HEADER_SIZE);
 	buf_append(out, payload, len);
 }
@@ -110,7 +83,7 @@ proto_decode(const unsigned char *data, size_t len, struct proto_frame *frame,
 
 	if (len < 6)
 		goto partial_magic;
-	magic = get_u16(data + 4);
+	magic = be_get_u16(data + 4);
 	if (magic != PROTO_MAGIC) {
 		snip = proto_snippet(data, len);
 		error_set(cause, "not an rdev protocol stream (it starts \"%s\")", snip);
@@ -119,8 +92,8 @@ proto_decode(const unsigned char *data, size_t len, struct proto_frame *frame,
 	}
 	if (len < PROTO_HEADER_SIZE)
 		return 0;
-	plen = get_u32(data);
-	type = get_u16(data + 6);
+	plen = be_get_u32(data);
+	type = be_get_u16(data + 6);
 	if (strcmp(proto_type_name(type), "unknown") == 0)
 		return error_set(cause, "frame of unknown type %u", type);
 	if (plen > PROTO_MAX_PAYLOAD)
@@ -129,7 +102,7 @@ proto_decode(const unsigned char *data, size_t len, struct proto_frame *frame,
 	if (len - PROTO_HEADER_SIZE < plen)
 		return 0;
 	frame->type = type;
-	frame->channel = get_u32(data + 8);
+	frame->channel = be_get_u32(data + 8);
 	frame->payload = data + PROTO_HEADER_SIZE;
 	frame->len = plen;
 	*consumed = PROTO_HEADER_SIZE + plen;

@@ -890,25 +890,6 @@ relay_usage(void)
 	    "       rdev-relay --winsize ROWS COLS COMMAND [ARG...]");
 }
 
-/* A window dimension: 1..65535, decimal. */
-static int
-relay_dimension(const char *s, unsigned short *v)
-{
-	unsigned long n = 0;
-
-	if (*s == '\0' || strlen(s) > 5)
-		return -1;
-	for (; *s != '\0'; s++) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		n = n * 10 + (unsigned long)(*s - '0');
-	}
-	if (n == 0 || n > 65535)
-		return -1;
-	*v = (unsigned short)n;
-	return 0;
-}
-
 /* --winsize ROWS COLS COMMAND...: size the terminal on stdin, become
  * COMMAND. Stdin that is no terminal is left alone (there is no size to
  * set). The size is set by the process itself, before COMMAND runs, as the
@@ -920,8 +901,8 @@ relay_winsize_exec(int argc, char **argv)
 	int e;
 
 	memset(&ws, 0, sizeof ws);
-	if (argc < 5 || relay_dimension(argv[2], &ws.ws_row) != 0 ||
-	    relay_dimension(argv[3], &ws.ws_col) != 0)
+	if (argc < 5 || relay_exec_dimension(argv[2], &ws.ws_row) != 0 ||
+	    relay_exec_dimension(argv[3], &ws.ws_col) != 0)
 		relay_usage();
 	(void)ioctl(0, TIOCSWINSZ, &ws);
 	execvp(argv[4], argv + 4);

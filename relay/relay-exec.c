@@ -1,6 +1,9 @@
 /* relay-exec.c - an exec session inside the dev container (relay-exec.h). */
 #include "relay-exec.h"
 
+/* (header-only, no dependency: the relay links nothing of common/) */
+#include "../common/byte-order.h"
+
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -191,21 +194,6 @@ xq_drain_blocking(struct xq *q, int fd)
 	}
 }
 
-static void
-x_put_u32(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)(v >> 24);
-	p[1] = (unsigned char)(v >> 16);
-	p[2] = (unsigned char)(v >> 8);
-	p[3] = (unsigned char)v;
-}
-
-static uint32_t
-x_get_u32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /* The end of a session: no more frames, and what the agent still sends is
  * read and dropped until it closes (bounded), so that the close is no reset
  * that could destroy the last frames on their way. */
@@ -251,7 +239,7 @@ x_fail(int sock, int status, const char *fmt, ...)
 		n = (int)sizeof msg - 2;
 	msg[n++] = '\n';
 	xq_frame(&q, RELAY_X_MESSAGE, msg, (size_t)n);
-	x_put_u32(st, (uint32_t)status);
+	be_put_u32(st, (uint32_t)status);
 	xq_frame(&q, RELAY_X_EXIT, st, sizeof st);
 	xq_drain_blocking(&q, sock);
 	x_close_exit(sock, status);
@@ -283,8 +271,8 @@ x_read_full(int fd, void *buf, size_t len, int64_t deadline)
 	return 0;
 }
 
-static int
-x_dimension(const char *s, unsigned short *v)
+int
+relay_exec_dimension(const char *s, unsigned short *v)
 {
 	unsigned long n = 0;
 
@@ -336,11 +324,11 @@ x_parse(char *p, size_t len, struct xreq *r)
 			r->tty = 1;
 			break;
 		case 'r':
-			if (x_dimension(v, &r->rows) != 0)
+			if (relay_exec_dimension(v, &r->rows) != 0)
 				return -1;
 			break;
 		case 'c':
-			if (x_dimension(v, &r->cols) != 0)
+			if (relay_exec_dimension(v, &r->cols) != 0)
 				return -1;
 			break;
 		case 'g':
@@ -403,12 +391,13 @@ x_passwd(const char *name, int by_uid, unsigned long uid, struct xuser *u)
 		if (x_fields(line, f, 7) < 7 || x_number(f[2], &vu) != 0 ||
 		    x_number(f[3], &vg) != 0)
 			continue;
-		if (by_uid ? vu != uid : strcmp(f[0], name) != 0)
+		if ((by_uid ? vu != uid : strcmp(f[0], name) != 0) ||
+		    strlen(f[0]) >= sizeof u->name) /* (no user name is that long) */
 			continue;
 		u->uid = (uid_t)vu;
 		u->gid = (gid_t)vg;
 		snprintf(u->home, sizeof u->home, "%s", f[5]);
-		snprintf(u->name, sizeof u->name, "%s", f[0]);
+		memcpy(u->name, f[0], strlen(f[0]) + 1);
 		found = 1;
 	}
 	fclose(fp);
@@ -658,7 +647,7 @@ x_start(struct xsess *s, struct xreq *r)
 		x_fail(s->sock, code >= 1 && code <= 255 ? code : X_EXIT_START_FAILED, "%s",
 		    msg);
 	}
-	x_put_u32(pidb, (uint32_t)s->pid);
+	be_put_u32(pidb, (uint32_t)s->pid);
 	xq_frame(&s->out, RELAY_X_STARTED, pidb, sizeof pidb);
 	if (r->tty) {
 		s->tty_master = master;
@@ -722,7 +711,7 @@ x_frames(struct xsess *s)
 
 	while (xq_size(&s->rx) >= X_HDR) {
 		h = s->rx.p + s->rx.off;
-		len = x_get_u32(h + 4);
+		len = be_get_u32(h + 4);
 		if (h[1] != 0 || h[2] != 0 || h[3] != 0 || len > X_READ * 4)
 			return -1;
 		if (xq_size(&s->rx) < X_HDR + len)
@@ -779,7 +768,7 @@ x_read_output(struct xsess *s, int fd, int type)
 		return -1;
 	h[0] = (unsigned char)type;
 	h[1] = h[2] = h[3] = 0;
-	x_put_u32(h + 4, (uint32_t)n);
+	be_put_u32(h + 4, (uint32_t)n);
 	s->out.len += X_HDR + (size_t)n;
 	return 1;
 }
@@ -813,7 +802,7 @@ x_finish(struct xsess *s)
 		    i == 0 ? RELAY_X_STDOUT : RELAY_X_STDERR) == 1; k++)
 			if (xq_size(&s->out) > X_OUT_HIGH)
 				xq_drain_blocking(&s->out, s->sock);
-	x_put_u32(st, (uint32_t)s->status);
+	be_put_u32(st, (uint32_t)s->status);
 	xq_frame(&s->out, RELAY_X_EXIT, st, sizeof st);
 	xq_drain_blocking(&s->out, s->sock);
 	x_close_exit(s->sock, 0);
@@ -918,7 +907,7 @@ relay_exec_session(int fd)
 	s.in_w = s.out_r = s.err_r = s.tty_master = -1;
 	if (x_read_full(fd, lenb, 4, deadline) != 0)
 		_exit(0);
-	len = x_get_u32(lenb);
+	len = be_get_u32(lenb);
 	if (len == 0 || len > X_REQUEST_MAX)
 		x_fail(fd, X_EXIT_START_FAILED, "rdev-relay: the exec request is %u bytes", len);
 	req = x_alloc(len);

@@ -29,6 +29,9 @@ enum {
 	RELAY_X_STARTED = 7, /* relay -> agent: u32 pid, once the command runs */
 };
 
+/* A window dimension: 1..65535 in decimal. 0 and *v, or -1. */
+int relay_exec_dimension(const char *s, unsigned short *v);
+
 /* Serve the exec session on the connected socket fd (the header has been
  * read), then exit the process. Call in a freshly forked child that holds no
  * other descriptor of the relay. Never returns. */
