@@ -178,8 +178,14 @@ void lifecycle_log_event(void *arg, const char *step, enum lifecycle_event ev,
 struct lifecycle_cmd {
 	char *name;   /* object entry name; NULL for the string and array forms */
 	char **argv;  /* NULL-terminated; the string form is /bin/sh -c STRING */
-	char *text;   /* the string as written, or the argv joined with spaces */
+	char *text;   /* the string as written, or lifecycle_argv_quote(argv) */
 };
+
+/* argv as one would type it to a POSIX shell: the words joined with spaces,
+ * each that holds anything but letters, digits and @%+=:,./_- (or is empty)
+ * in single quotes, a ' in it as '\''. ["sh","-c","sleep 2; echo hi"] is
+ * sh -c 'sleep 2; echo hi'. New string. */
+char *lifecycle_argv_quote(const char *const *argv);
 
 /* One element of a step: one command, or an object's entries (parallel). */
 struct lifecycle_group {

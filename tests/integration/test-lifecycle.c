@@ -322,10 +322,10 @@ TEST(failing_entry_fails_the_step)
 	ASSERT_STR_CONTAINS(s, "postCreateCommand failed\n");
 	free(s);
 
-	/* The array form: the argv joined in the message. */
+	/* The array form: the argv quoted in the message, as a shell needs it. */
 	ASSERT_INT_EQ(run(&ctx, "{\"onCreateCommands\": [[\"sh\", \"-c\", \"exit 4\"]]}", NULL,
 	    &cause), -1);
-	ASSERT_STR_EQ(cause, "onCreateCommand failed: `sh -c exit 4` exited with status 4");
+	ASSERT_STR_EQ(cause, "onCreateCommand failed: `sh -c 'exit 4'` exited with status 4");
 	free(cause);
 	collect_free(&c);
 	free(id);
