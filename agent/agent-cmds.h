@@ -36,8 +36,8 @@ extern const struct agent_backend agent_backend_local;
 
 #define AGENT_CMD_UP_HELP \
 	"Creates the workspace's dev container, or reuses it (starting it when\n" \
-	"stopped), and runs the lifecycle commands up to waitFor; later ones go on\n" \
-	"in the background (see `logs`). Progress goes to stderr; the last line on\n" \
+	"stopped), and runs the lifecycle commands, every one before it returns\n" \
+	"(their output is progress). Progress goes to stderr; the last line on\n" \
 	"stdout is JSON: {\"outcome\":\"success\",\"containerId\":...,\n" \
 	"\"remoteUser\":...,\"remoteWorkspaceFolder\":...}.\n" \
 	"\n" \
@@ -45,6 +45,15 @@ extern const struct agent_backend agent_backend_local;
 	"  --config FILE   use FILE instead of discovering devcontainer.json\n" \
 	"  --rebuild       rebuild the image (no cache) and recreate the container\n" \
 	"  --recreate      remove the container and create it anew\n" \
+	"  --skip-non-blocking-commands\n" \
+	"                  return after the waitFor step (default\n" \
+	"                  updateContentCommand); the later ones continue in the\n" \
+	"                  background (`logs -f` follows them to their end)\n" \
+	"  --skip-post-create\n" \
+	"                  run none of onCreateCommand, updateContentCommand,\n" \
+	"                  postCreateCommand, postStartCommand, postAttachCommand\n" \
+	"  --skip-post-attach\n" \
+	"                  do not run postAttachCommand\n" \
 	"  --json          no progress output (warnings still go to stderr), only\n" \
 	"                  the JSON result\n"
 

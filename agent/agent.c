@@ -19,7 +19,8 @@ static int agent_ls_exec(int, char **);
 static int agent_logs_exec(int, char **);
 
 static const struct cmd_entry agent_commands[] = {
-	{ "up", "[PATH] [--config FILE] [--rebuild] [--recreate] [--json]",
+	{ "up", "[PATH] [--config FILE] [--rebuild] [--recreate] [--skip-non-blocking-commands] "
+	  "[--skip-post-create] [--skip-post-attach] [--json]",
 	  "create or resume the dev container for the workspace at PATH",
 	  AGENT_CMD_UP_HELP, agent_up_exec },
 	{ "read-configuration",

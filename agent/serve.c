@@ -537,6 +537,9 @@ serve_job_run(struct serve_job *j, const char *op)
 		uo.config_file = config;
 		uo.rebuild = serve_req_bool(j->req, "rebuild");
 		uo.recreate = serve_req_bool(j->req, "recreate");
+		uo.skip_non_blocking = serve_req_bool(j->req, "skipNonBlockingCommands");
+		uo.skip_post_create = serve_req_bool(j->req, "skipPostCreate");
+		uo.skip_post_attach = serve_req_bool(j->req, "skipPostAttach");
 		uo.include_ports = serve_req_bool(j->req, "includePorts");
 		uo.progress.fn = serve_job_progress;
 		uo.progress.arg = j;

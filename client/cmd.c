@@ -15,7 +15,8 @@
 	"                          before (a changed key is always refused)\n"
 
 static const struct cmd_entry client_commands[] = {
-	{ "up", "TARGET [--config FILE] [--rebuild] [--recreate] [--json]",
+	{ "up", "TARGET [--config FILE] [--rebuild] [--recreate] [--skip-non-blocking-commands] "
+	  "[--skip-post-create] [--skip-post-attach] [--json]",
 	  "create or resume the dev container for TARGET",
 	  CLIENT_TARGET_HELP "\n" AGENT_CMD_UP_HELP
 	  "  --auto-forward  (remote targets) also forward ports the container\n"

@@ -370,6 +370,9 @@ remote_be_up(void *ctx, const struct up_opts *opts, cJSON **result, char **cause
 
 	cJSON_AddBoolToObject(req, "rebuild", opts->rebuild);
 	cJSON_AddBoolToObject(req, "recreate", opts->recreate);
+	cJSON_AddBoolToObject(req, "skipNonBlockingCommands", opts->skip_non_blocking);
+	cJSON_AddBoolToObject(req, "skipPostCreate", opts->skip_post_create);
+	cJSON_AddBoolToObject(req, "skipPostAttach", opts->skip_post_attach);
 	cJSON_AddBoolToObject(req, "includePorts", 1);
 	if (remote_request(r, req, &opts->progress, result, NULL, cause) != 0)
 		return -1;

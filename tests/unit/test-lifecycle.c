@@ -136,6 +136,38 @@ TEST(quoted_array_commands_round_trip_through_sh)
 	free(text);
 }
 
+TEST(plan_runs_everything_unless_told)
+{
+	static const struct {
+		const char *wait_for;
+		unsigned flags;
+		unsigned steps;
+		int last;
+	} cases[] = {
+		{ "\"onCreateCommand\"", 0, 0x1f, LIFECYCLE_POST_ATTACH },
+		{ NULL, 0, 0x1f, LIFECYCLE_POST_ATTACH },
+		{ NULL, LIFECYCLE_SKIP_NON_BLOCKING, 0x1f, LIFECYCLE_UPDATE_CONTENT },
+		{ "\"postCreateCommand\"", LIFECYCLE_SKIP_NON_BLOCKING, 0x1f,
+		  LIFECYCLE_POST_CREATE },
+		{ "\"initializeCommand\"", LIFECYCLE_SKIP_NON_BLOCKING, 0x1f, -1 },
+		{ NULL, LIFECYCLE_SKIP_POST_ATTACH, 0x0f, LIFECYCLE_POST_ATTACH },
+		{ NULL, LIFECYCLE_SKIP_POST_CREATE, 0, LIFECYCLE_POST_ATTACH },
+		{ "\"postStartCommand\"", LIFECYCLE_SKIP_NON_BLOCKING | LIFECYCLE_SKIP_POST_ATTACH,
+		  0x0f, LIFECYCLE_POST_START },
+	};
+	struct lifecycle_plan plan;
+	cJSON *v;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		v = cases[i].wait_for != NULL ? parse(cases[i].wait_for) : NULL;
+		lifecycle_plan_make(v, cases[i].flags, &plan);
+		if (plan.steps != cases[i].steps || plan.last_foreground != cases[i].last)
+			TEST_FAIL("case %zu: steps %#x last %d, want %#x %d", i, plan.steps,
+			    plan.last_foreground, cases[i].steps, cases[i].last);
+		cJSON_Delete(v);
+	}
+}
+
 TEST(object_form_is_parallel_named_entries)
 {
 	struct lifecycle_group g;
