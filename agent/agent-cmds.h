@@ -26,9 +26,10 @@ struct agent_backend {
 	int (*down)(void *ctx, const char *folder, const char *config_file, int volumes,
 	    cJSON **result, char **cause);
 	int (*ls)(void *ctx, cJSON **result, char **cause);
-	/* NULL: the command reads the log file itself (local). */
+	/* NULL: the command reads the log file itself (local). offset < 0:
+	 * the last max_bytes, else from offset on (agent_op_logs()). */
 	int (*logs)(void *ctx, const char *folder, const char *config_file,
-	    size_t max_bytes, cJSON **result, char **cause);
+	    size_t max_bytes, long long offset, cJSON **result, char **cause);
 	void *ctx;
 };
 /* backend.c: agent-ops.h in this process. */
@@ -56,6 +57,16 @@ extern const struct agent_backend agent_backend_local;
 	"                  do not run postAttachCommand\n" \
 	"  --json          no progress output (warnings still go to stderr), only\n" \
 	"                  the JSON result\n"
+
+#define AGENT_CMD_LOGS_HELP \
+	"The output of the lifecycle steps that `up --skip-non-blocking-commands`\n" \
+	"left to the background.\n" \
+	"\n" \
+	"options:\n" \
+	"  -f, --follow    print it as it grows and end when the background steps\n" \
+	"                  have: exit 0, or 1 when one failed (its message on stderr)\n" \
+	"  --json          {\"containerId\",\"log\",\"truncated\",\"offset\",\"size\",\n" \
+	"                  \"background\":{\"state\":\"none|running|done|failed\",...}}\n"
 
 /* Arguments of the workspace commands: [PATH] [--config FILE] and, where
  * allowed, --json, --volumes, -f/--follow, and [--] COMMAND... */

@@ -512,7 +512,7 @@ static void
 serve_job_run(struct serve_job *j, const char *op)
 {
 	struct up_opts uo = { 0 };
-	const cJSON *mb;
+	const cJSON *mb, *off;
 	char *folder = NULL, *cause = NULL;
 	const char *config = serve_req_string(j->req, "config");
 	char *up_cmd = NULL;
@@ -552,9 +552,12 @@ serve_job_run(struct serve_job *j, const char *op)
 	else if (strcmp(op, "logs") == 0) {
 		mb = cJSON_GetObjectItemCaseSensitive(j->req, "maxBytes");
 		up_cmd = serve_req_up_cmd(j->req, "rdev-agent", folder, config);
+		off = cJSON_GetObjectItemCaseSensitive(j->req, "offset");
 		rc = agent_op_logs(folder, config, up_cmd, cJSON_IsNumber(mb) &&
 		    mb->valuedouble > 0 && mb->valuedouble < SERVE_LOG_MAX ?
-		    (size_t)mb->valuedouble : SERVE_LOG_MAX, &result, &cause);
+		    (size_t)mb->valuedouble : SERVE_LOG_MAX, cJSON_IsNumber(off) &&
+		    off->valuedouble >= 0 && off->valuedouble < 9e15 ?
+		    (long long)off->valuedouble : -1, &result, &cause);
 	} else if (strcmp(op, "relay") == 0) {
 		/* asked by the broker for `rdev forward` */
 		up_cmd = serve_req_up_cmd(j->req, "rdev", folder, config);

@@ -417,11 +417,13 @@ remote_be_ls(void *ctx, cJSON **result, char **cause)
 
 static int
 remote_be_logs(void *ctx, const char *folder, const char *config_file, size_t max_bytes,
-    cJSON **result, char **cause)
+    long long offset, cJSON **result, char **cause)
 {
 	cJSON *req = remote_ws_request(ctx, "logs", folder, config_file);
 
 	cJSON_AddNumberToObject(req, "maxBytes", (double)max_bytes);
+	if (offset >= 0)
+		cJSON_AddNumberToObject(req, "offset", (double)offset);
 	return remote_request(ctx, req, NULL, result, NULL, cause);
 }
 

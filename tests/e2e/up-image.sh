@@ -56,6 +56,7 @@ check "parallel postCreateCommand entries ran concurrently" docker exec "$cid" t
 check_eq "postStartCommand ran once" "$(docker exec "$cid" cat /tmp/start.count)" s
 # postAttachCommand is after waitFor: it runs in the background.
 eventually "postAttachCommand ran in the background" docker exec "$cid" test -s /tmp/remote_x
+check "logs -f follows it to its end" sh -c "timeout 30 '$RDEV_BIN_DIR/rdev' logs -f '$ws' | grep -q 'postAttachCommand: done'"
 check_eq "remoteEnv resolved \${containerEnv:...}" "$(docker exec "$cid" cat /tmp/remote_x)" x-ws-image
 check_eq "lifecycle commands run as the remote user" "$(docker exec "$cid" cat /tmp/whoami)" dev
 check "the background step is in the container's log" \
