@@ -220,6 +220,16 @@ agent_up_command(const char *prog_name, const char *folder, const char *config_f
 	    " --config " : "", config_file != NULL ? config_file : "");
 }
 
+char *
+agent_logs_follow_command(const char *up_cmd)
+{
+	const char *up = strstr(up_cmd, " up ");
+
+	if (up == NULL)
+		return xstrdup("rdev logs -f");
+	return xasprintf("%.*s logs -f %s", (int)(up - up_cmd), up_cmd, up + 4);
+}
+
 int
 agent_op_logs_locate(const char *folder, const char *config_file, const char *up_cmd,
     char **state_dir, char **container_id, char **cause)

@@ -46,6 +46,9 @@ int agent_op_logs_locate(const char *folder, const char *config_file, const char
  * END reaches N, the log is complete. */
 int agent_op_logs(const char *folder, const char *config_file, const char *up_cmd,
     size_t max_bytes, long long offset, cJSON **result, char **cause);
+/* The command that follows the background steps, from up_cmd: "PROG up
+ * REST" gives "PROG logs -f REST". New string. */
+char *agent_logs_follow_command(const char *up_cmd);
 /* info: {"cpus":N,"memoryBytes":N,"diskFreeBytes":N (of /),"dockerVersion":S,
  * "devContainersRunning":N,"software":"rdev-agent 0.1.0"}. */
 int agent_op_info(cJSON **result, char **cause);

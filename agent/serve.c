@@ -483,6 +483,9 @@ serve_job_exec(struct serve_job *j, const char *folder, const char *config)
 	cJSON_AddItemToObject(r, "id", cJSON_Duplicate(j->id, 1));
 	cJSON_AddBoolToObject(r, "ok", 1);
 	cJSON_AddNumberToObject(r, "channel", ch);
+	if (x->notice != NULL)
+		cJSON_AddItemToArray(cJSON_AddArrayToObject(r, "warnings"),
+		    cJSON_CreateString(x->notice));
 	serve_job_send(j, PROTO_CONTROL, 0, r);
 	cJSON_Delete(r);
 	rc = serve_exec_pump(j, ch, x, &cause);
