@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 
 #include "agent-ops.h"
 #include "error.h"
+#include "json-get.h"
 #include "lifecycle.h"
 #include "xmalloc.h"
 
@@ -81,10 +83,11 @@ static int
 cmd_logs_follow_backend(const struct agent_backend *be, const struct agent_cmd_args *a,
     char **failed, char **cause)
 {
-	const cJSON *log, *offset, *size, *bg, *state, *error;
+	const cJSON *log, *bg, *state, *error;
 	long long at = -1;
+	long offset, size;
 	cJSON *result;
-	int done, news;
+	int done, news, known;
 
 	*failed = NULL;
 	for (;;) {
@@ -92,8 +95,8 @@ cmd_logs_follow_backend(const struct agent_backend *be, const struct agent_cmd_a
 		    cause) != 0)
 			return -1;
 		log = cJSON_GetObjectItemCaseSensitive(result, "log");
-		offset = cJSON_GetObjectItemCaseSensitive(result, "offset");
-		size = cJSON_GetObjectItemCaseSensitive(result, "size");
+		known = json_get_int(result, "offset", 0, LONG_MAX, &offset) == 0 &&
+		    json_get_int(result, "size", 0, LONG_MAX, &size) == 0;
 		bg = cJSON_GetObjectItemCaseSensitive(result, "background");
 		state = cJSON_GetObjectItemCaseSensitive(bg, "state");
 		error = cJSON_GetObjectItemCaseSensitive(bg, "error");
@@ -101,11 +104,10 @@ cmd_logs_follow_backend(const struct agent_backend *be, const struct agent_cmd_a
 		if (news)
 			fputs(log->valuestring, stdout);
 		/* An agent that cannot say where it is has nothing to follow. */
-		done = !cJSON_IsNumber(offset) || !cJSON_IsNumber(size) ||
-		    ((!cJSON_IsString(state) || strcmp(state->valuestring, "running") != 0) &&
-		    offset->valuedouble >= size->valuedouble);
-		if (cJSON_IsNumber(offset))
-			at = (long long)offset->valuedouble;
+		done = !known || ((!cJSON_IsString(state) ||
+		    strcmp(state->valuestring, "running") != 0) && offset >= size);
+		if (known)
+			at = offset;
 		if (done && cJSON_IsString(state) && strcmp(state->valuestring, "failed") == 0)
 			*failed = xstrdup(cJSON_IsString(error) ? error->valuestring :
 			    "the background lifecycle steps failed");
