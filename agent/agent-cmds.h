@@ -26,9 +26,10 @@ struct agent_backend {
 	int (*down)(void *ctx, const char *folder, const char *config_file, int volumes,
 	    cJSON **result, char **cause);
 	int (*ls)(void *ctx, cJSON **result, char **cause);
-	/* NULL: the command reads the log file itself (local). */
+	/* NULL: the command reads the log file itself (local). offset < 0:
+	 * the last max_bytes, else from offset on (agent_op_logs()). */
 	int (*logs)(void *ctx, const char *folder, const char *config_file,
-	    size_t max_bytes, cJSON **result, char **cause);
+	    size_t max_bytes, long long offset, cJSON **result, char **cause);
 	void *ctx;
 };
 /* backend.c: agent-ops.h in this process. */
@@ -36,8 +37,8 @@ extern const struct agent_backend agent_backend_local;
 
 #define AGENT_CMD_UP_HELP \
 	"Creates the workspace's dev container, or reuses it (starting it when\n" \
-	"stopped), and runs the lifecycle commands up to waitFor; later ones go on\n" \
-	"in the background (see `logs`). Progress goes to stderr; the last line on\n" \
+	"stopped), and runs the lifecycle commands, every one before it returns\n" \
+	"(their output is progress). Progress goes to stderr; the last line on\n" \
 	"stdout is JSON: {\"outcome\":\"success\",\"containerId\":...,\n" \
 	"\"remoteUser\":...,\"remoteWorkspaceFolder\":...}.\n" \
 	"\n" \
@@ -45,8 +46,27 @@ extern const struct agent_backend agent_backend_local;
 	"  --config FILE   use FILE instead of discovering devcontainer.json\n" \
 	"  --rebuild       rebuild the image (no cache) and recreate the container\n" \
 	"  --recreate      remove the container and create it anew\n" \
+	"  --skip-non-blocking-commands\n" \
+	"                  return after the waitFor step (default\n" \
+	"                  updateContentCommand); the later ones continue in the\n" \
+	"                  background (`logs -f` follows them to their end)\n" \
+	"  --skip-post-create\n" \
+	"                  run none of onCreateCommand, updateContentCommand,\n" \
+	"                  postCreateCommand, postStartCommand, postAttachCommand\n" \
+	"  --skip-post-attach\n" \
+	"                  do not run postAttachCommand\n" \
 	"  --json          no progress output (warnings still go to stderr), only\n" \
 	"                  the JSON result\n"
+
+#define AGENT_CMD_LOGS_HELP \
+	"The output of the lifecycle steps that `up --skip-non-blocking-commands`\n" \
+	"left to the background.\n" \
+	"\n" \
+	"options:\n" \
+	"  -f, --follow    print it as it grows and end when the background steps\n" \
+	"                  have: exit 0, or 1 when one failed (its message on stderr)\n" \
+	"  --json          {\"containerId\",\"log\",\"truncated\",\"offset\",\"size\",\n" \
+	"                  \"background\":{\"state\":\"none|running|done|failed\",...}}\n"
 
 /* Arguments of the workspace commands: [PATH] [--config FILE] and, where
  * allowed, --json, --volumes, -f/--follow, and [--] COMMAND... */

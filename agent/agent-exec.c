@@ -12,6 +12,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "agent-ops.h"
 #include "agent-state.h"
 #include "buf.h"
 #include "byte-order.h"
@@ -22,6 +23,7 @@
 #include "error.h"
 #include "exec-relay.h"
 #include "exec-signal.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "relay-install.h"
 #include "up.h"
@@ -223,6 +225,17 @@ agent_exec_relay(struct agent_exec *x, const struct agent_exec_plan *p, char **c
 
 /* ---- the exec -------------------------------------------------------------- */
 
+/* The background steps still running, if any: a file read, no Docker call. */
+static char *
+agent_exec_notice(const char *state_dir, const char *cid, const char *up_cmd)
+{
+	char *follow = agent_logs_follow_command(up_cmd);
+	char *notice = lifecycle_bg_notice(state_dir, cid, follow);
+
+	free(follow);
+	return notice;
+}
+
 int
 agent_exec_start(const char *up_cmd, const char *folder, const char *config_file,
     char *const *command, int ncommand, int tty, const char *term, unsigned rows,
@@ -262,6 +275,7 @@ agent_exec_start(const char *up_cmd, const char *folder, const char *config_file
 		goto out;
 	p.container = ws.container;
 	p.cid = workspace_container_id(&ws);
+	x->notice = agent_exec_notice(state, p.cid, up_cmd);
 	p.user = user;
 	p.workdir = config_get_workspace_folder(ws.cfg);
 	p.env = agent_exec_env(env, tty, term);
@@ -426,6 +440,7 @@ agent_exec_free(struct agent_exec *x)
 	docker_stream_free(x->demux);
 	buf_free(x->early);
 	free(x->exec_id);
+	free(x->notice);
 	docker_free(x->docker);
 	free(x);
 }

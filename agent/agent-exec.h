@@ -31,6 +31,9 @@ struct agent_exec {
 	struct docker_stream *demux; /* framed output; NULL: raw (a Docker TTY) */
 	unsigned char exit_bytes[4]; /* relay: the EXIT frame's payload */
 	size_t exit_len;
+	/* One line for the user's stderr, or NULL: the background lifecycle
+	 * steps still running (lifecycle_bg_notice()). */
+	char *notice;
 };
 
 /* Start command (ncommand words) as the remote user, with the remote env, in

@@ -220,93 +220,117 @@ agent_up_command(const char *prog_name, const char *folder, const char *config_f
 	    " --config " : "", config_file != NULL ? config_file : "");
 }
 
+char *
+agent_logs_follow_command(const char *up_cmd)
+{
+	const char *up = strstr(up_cmd, " up ");
+
+	if (up == NULL)
+		return xstrdup("rdev logs -f");
+	return xasprintf("%.*s logs -f %s", (int)(up - up_cmd), up_cmd, up + 4);
+}
+
 int
 agent_op_logs_locate(const char *folder, const char *config_file, const char *up_cmd,
-    char **path, char **container_id, char **cause)
+    char **state_dir, char **container_id, char **cause)
 {
 	struct workspace ws;
 	struct docker *d = docker_new(NULL);
-	char *state = NULL;
 	int rc = -1;
 
-	*path = *container_id = NULL;
+	*state_dir = *container_id = NULL;
 	if (workspace_open(folder, config_file, d, &ws, cause) != 0)
 		goto out;
 	if (ws.container == NULL) {
 		error_set(cause, "no dev container for %s (run `%s` first)", folder, up_cmd);
 		goto out;
 	}
-	if ((state = agent_state_dir(cause)) == NULL)
+	if ((*state_dir = agent_state_dir(cause)) == NULL)
 		goto out;
-	*path = lifecycle_log_path(state, workspace_container_id(&ws));
 	*container_id = xstrdup(workspace_container_id(&ws));
 	rc = 0;
 out:
-	free(state);
 	workspace_clear(&ws);
 	docker_free(d);
 	return rc;
 }
 
+/* Read at most max bytes of fd from start on into b. */
+static int
+agent_op_logs_read(int fd, off_t start, size_t max, struct buf *b, const char *path,
+    char **cause)
+{
+	unsigned char *p;
+	size_t want;
+	ssize_t n;
+
+	while (buf_len(b) < max) {
+		want = max - buf_len(b) < 65536 ? max - buf_len(b) : 65536;
+		p = buf_reserve(b, want);
+		n = pread(fd, p, want, start + (off_t)buf_len(b));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return error_set_errno(cause, errno, "%s", path);
+		if (n == 0)
+			break;
+		buf_commit(b, (size_t)n);
+	}
+	return 0;
+}
+
 int
 agent_op_logs(const char *folder, const char *config_file, const char *up_cmd,
-    size_t max_bytes, cJSON **result, char **cause)
+    size_t max_bytes, long long offset, cJSON **result, char **cause)
 {
-	char *path, *id, *text;
+	struct lifecycle_bg_status st = { 0 };
+	char *state = NULL, *id = NULL, *path = NULL, *text;
 	struct buf *b = buf_new();
-	unsigned char *p;
-	ssize_t n;
-	off_t size;
-	int fd, truncated = 0;
+	off_t size = 0, start = 0;
+	int fd = -1, rc = -1;
 
 	*result = NULL;
-	if (agent_op_logs_locate(folder, config_file, up_cmd, &path, &id, cause) != 0) {
-		buf_free(b);
-		return -1;
-	}
+	if (agent_op_logs_locate(folder, config_file, up_cmd, &state, &id, cause) != 0)
+		goto out;
+	/* First: a run that is over has written all of its log. */
+	if (lifecycle_bg_status_read(state, id, &st, cause) != 0)
+		goto out;
+	path = lifecycle_log_path(state, id);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 && errno != ENOENT) {
 		error_set_errno(cause, errno, "%s", path);
-		goto fail;
+		goto out;
 	}
 	if (fd >= 0) {
-		size = lseek(fd, 0, SEEK_END);
-		if (size > 0 && (size_t)size > max_bytes) {
-			truncated = 1;
-			lseek(fd, size - (off_t)max_bytes, SEEK_SET);
-		} else
-			lseek(fd, 0, SEEK_SET);
-		for (;;) {
-			p = buf_reserve(b, 65536);
-			if ((n = read(fd, p, 65536)) < 0 && errno == EINTR)
-				continue;
-			if (n < 0) {
-				error_set_errno(cause, errno, "%s", path);
-				close(fd);
-				goto fail;
-			}
-			if (n == 0)
-				break;
-			buf_commit(b, (size_t)n);
-			if (buf_len(b) >= max_bytes)
-				break;
-		}
-		close(fd);
+		if ((size = lseek(fd, 0, SEEK_END)) < 0)
+			size = 0;
+		if (offset < 0)
+			start = (size_t)size > max_bytes ? size - (off_t)max_bytes : 0;
+		else
+			start = offset < (long long)size ? (off_t)offset : size;
+		if (agent_op_logs_read(fd, start, max_bytes, b, path, cause) != 0)
+			goto out;
 	}
-	text = buf_take_string(b, NULL);
+	if (start + (off_t)buf_len(b) > size)
+		size = start + (off_t)buf_len(b); /* it grew meanwhile */
 	*result = cJSON_CreateObject();
 	cJSON_AddStringToObject(*result, "containerId", id);
+	cJSON_AddNumberToObject(*result, "offset", (double)(start + (off_t)buf_len(b)));
+	cJSON_AddNumberToObject(*result, "size", (double)size);
+	text = buf_take_string(b, NULL);
 	cJSON_AddStringToObject(*result, "log", text);
-	cJSON_AddBoolToObject(*result, "truncated", truncated);
 	free(text);
+	cJSON_AddBoolToObject(*result, "truncated", offset < 0 && start > 0);
+	cJSON_AddItemToObject(*result, "background", lifecycle_bg_status_json(&st));
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	lifecycle_bg_status_clear(&st);
 	buf_free(b);
 	free(path);
+	free(state);
 	free(id);
-	return 0;
-fail:
-	buf_free(b);
-	free(path);
-	free(id);
-	return -1;
+	return rc;
 }
 
 int

@@ -32,15 +32,23 @@ int agent_op_down(const char *folder, const char *config_file, int volumes,
 int agent_op_ls(cJSON **result, char **cause);
 /* "PROG up FOLDER [--config FILE]", for up_cmd; the caller frees. */
 char *agent_up_command(const char *prog_name, const char *folder, const char *config_file);
-/* The background lifecycle log of the workspace's container: *path (may not
- * exist yet) and *container_id, both new strings; -1 with *cause "no dev
- * container for PATH (run `UP_CMD` first)" when there is none. */
+/* The workspace's container and the agent's state directory, where its
+ * background lifecycle log (lifecycle_log_path()) and record are: both new
+ * strings; -1 with *cause "no dev container for PATH (run `UP_CMD` first)"
+ * when there is none. */
 int agent_op_logs_locate(const char *folder, const char *config_file, const char *up_cmd,
-    char **path, char **container_id, char **cause);
-/* logs (not following): {"containerId":...,"log":TEXT,"truncated":BOOL};
- * TEXT is the last max_bytes of the log ("" when there is none yet). */
+    char **state_dir, char **container_id, char **cause);
+/* logs: {"containerId":...,"log":TEXT,"truncated":BOOL,"offset":END,"size":N,
+ * "background":lifecycle_bg_status_json()}. TEXT is the last max_bytes of
+ * the log when offset < 0, else at most max_bytes from byte offset on ("" when
+ * there is none yet); END is the offset just after TEXT, N the log's size.
+ * The background state is read before the log: when it is not "running" and
+ * END reaches N, the log is complete. */
 int agent_op_logs(const char *folder, const char *config_file, const char *up_cmd,
-    size_t max_bytes, cJSON **result, char **cause);
+    size_t max_bytes, long long offset, cJSON **result, char **cause);
+/* The command that follows the background steps, from up_cmd: "PROG up
+ * REST" gives "PROG logs -f REST". New string. */
+char *agent_logs_follow_command(const char *up_cmd);
 /* info: {"cpus":N,"memoryBytes":N,"diskFreeBytes":N (of /),"dockerVersion":S,
  * "devContainersRunning":N,"software":"rdev-agent 0.1.0"}. */
 int agent_op_info(cJSON **result, char **cause);

@@ -19,7 +19,8 @@ static int agent_ls_exec(int, char **);
 static int agent_logs_exec(int, char **);
 
 static const struct cmd_entry agent_commands[] = {
-	{ "up", "[PATH] [--config FILE] [--rebuild] [--recreate] [--json]",
+	{ "up", "[PATH] [--config FILE] [--rebuild] [--recreate] [--skip-non-blocking-commands] "
+	  "[--skip-post-create] [--skip-post-attach] [--json]",
 	  "create or resume the dev container for the workspace at PATH",
 	  AGENT_CMD_UP_HELP, agent_up_exec },
 	{ "read-configuration",
@@ -38,7 +39,8 @@ static const struct cmd_entry agent_commands[] = {
 	  "A workspace without a container is a no-op (exit 0).\n", agent_down_exec },
 	{ "ls", "[--json]", "list the dev containers on this host", NULL, agent_ls_exec },
 	{ "logs", "[PATH] [--config FILE] [-f | --json]",
-	  "show the background lifecycle log of the dev container", NULL, agent_logs_exec },
+	  "show the background lifecycle log of the dev container", AGENT_CMD_LOGS_HELP,
+	  agent_logs_exec },
 	{ "serve", "[--listen ID]", "speak the rdev protocol (used by the broker)",
 	  "Sends HELLO, then answers requests (version, info, read-configuration,\n"
 	  "up, stop, down, ls, logs, exec) until stdin ends; see docs/PROTOCOL.md.\n"

@@ -155,6 +155,8 @@ agent_cmd_exec(const struct cmd_program *prog, const struct cmd_entry *entry, in
 	free(up_cmd);
 	if (!started)
 		goto out;
+	if (x->notice != NULL)
+		fprintf(stderr, "%s: %s\n", prog->name, x->notice);
 	if (tty) {
 		if (tcgetattr(0, &saved) == 0) {
 			raw = saved;

@@ -41,6 +41,12 @@ agent_cmd_up_on(const struct agent_backend *be, const struct cmd_program *prog,
 			opts.rebuild = 1;
 		else if (strcmp(argv[i], "--recreate") == 0)
 			opts.recreate = 1;
+		else if (strcmp(argv[i], "--skip-non-blocking-commands") == 0)
+			opts.skip_non_blocking = 1;
+		else if (strcmp(argv[i], "--skip-post-create") == 0)
+			opts.skip_post_create = 1;
+		else if (strcmp(argv[i], "--skip-post-attach") == 0)
+			opts.skip_post_attach = 1;
 		else if (strcmp(argv[i], "--json") == 0)
 			quiet = 1;
 		else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)

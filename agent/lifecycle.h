@@ -47,14 +47,31 @@
  * later). Markers are read with one exec per lifecycle_run() call.
  * postAttachCommand has no marker and runs on every call.
  *
- * waitFor: lifecycle_run() runs the steps up to and including the waitFor
- * step (default updateContentCommand; "initializeCommand" means none) and
- * hands the rest back as "pending", for the caller to run with
- * lifecycle_run_pending() in a background process whose output goes to the
- * container's log (lifecycle_log_*()). Note: if `up` runs again while the
- * background steps of an earlier `up` still run, a create step that has not
- * finished yet (no marker) runs a second time; the caller should serialize
- * `up` and the background run per container if that matters.
+ * Which steps run, and when (struct lifecycle_plan, from the flags of `up`,
+ * which are the reference CLI's): by default lifecycle_run() runs all five
+ * before it returns, as the reference does. LIFECYCLE_SKIP_NON_BLOCKING: it
+ * runs the steps up to and including the waitFor step (default
+ * updateContentCommand; "initializeCommand" means none) and hands the rest
+ * back as "pending", for the caller to run in a background process
+ * (lifecycle_bg_*(); the reference does not run them at all).
+ * LIFECYCLE_SKIP_POST_CREATE: none of the five (initializeCommand, which is
+ * not lifecycle_run()'s, still runs). LIFECYCLE_SKIP_POST_ATTACH: not
+ * postAttachCommand. Note: if `up` runs again while the background steps of
+ * an earlier `up` still run, a create step that has not finished yet (no
+ * marker) runs a second time; the caller serializes `up` and the background
+ * run per container (agent_lock_acquire()).
+ *
+ * The background run: its output goes to the container's log
+ * "<state_dir>/lifecycle-<id>.log" (lifecycle_log_*()) and its progress to
+ * the container's record "<state_dir>/lifecycle-<id>.state", JSON replaced
+ * atomically as each step starts and ends:
+ *   {"containerId":ID,"state":"running"|"done"|"failed","error":MSG,
+ *    "steps":[{"name":"postCreateCommand","state":"pending"|"running"|
+ *              "done"|"skipped"|"failed"},...]}
+ * Its process holds an exclusive flock(2) on the log while it runs, so a
+ * record still "running" with nobody holding the lock is a run whose
+ * process died (killed, a reboot): readers report it as failed. Readers
+ * (`logs -f`, `exec`) need no Docker call: lifecycle_bg_status_read().
  *
  * Errors: -1 with *cause shaped like
  *   postCreateCommand failed: `npm install` exited with status 3
@@ -123,6 +140,18 @@ struct lifecycle_ctx {
 /* The steps not run yet (opaque). */
 struct lifecycle_pending;
 
+/* Flags of lifecycle_run(): `up`'s --skip-non-blocking-commands,
+ * --skip-post-create, --skip-post-attach. */
+#define LIFECYCLE_SKIP_NON_BLOCKING 0x01
+#define LIFECYCLE_SKIP_POST_CREATE 0x02
+#define LIFECYCLE_SKIP_POST_ATTACH 0x04
+
+/* Which steps lifecycle_run() runs, and which of them before it returns. */
+struct lifecycle_plan {
+	unsigned steps;      /* bit (1u << step) for each step to run */
+	int last_foreground; /* later steps are pending: -1 (none before) .. 4 */
+};
+
 /* The step's name as in devcontainer.json ("postCreateCommand") and the key
  * of its array in the merged configuration ("postCreateCommands"). */
 const char *lifecycle_step_name(enum lifecycle_step step);
@@ -138,11 +167,14 @@ const char *lifecycle_user(const cJSON *merged);
 int lifecycle_run_initialize(const cJSON *command, const char *workspace_folder,
     lifecycle_output_fn out, void *out_arg, char **cause);
 
-/* Run the in-container steps up to and including merged's waitFor step.
- * *pending gets the later steps that have commands (NULL if none), to pass to
- * lifecycle_run_pending() and then lifecycle_pending_free(); it holds its own
- * copy of the commands, so merged may be freed. On failure *pending is NULL. */
-int lifecycle_run(const struct lifecycle_ctx *ctx, const cJSON *merged,
+/* Run the in-container steps flags (LIFECYCLE_SKIP_*) ask for: all of them,
+ * or with LIFECYCLE_SKIP_NON_BLOCKING those up to and including merged's
+ * waitFor step. *pending gets the later steps that have commands and have
+ * not run in this container yet (NULL if none), to pass to
+ * lifecycle_bg_run() or lifecycle_run_pending() and then
+ * lifecycle_pending_free(); it holds its own copy of the commands, so merged
+ * may be freed. On failure *pending is NULL. */
+int lifecycle_run(const struct lifecycle_ctx *ctx, const cJSON *merged, unsigned flags,
     struct lifecycle_pending **pending, char **cause);
 /* Run the pending steps (markers are checked now), stopping at the first
  * that fails. pending is not freed. ctx may differ from lifecycle_run()'s
@@ -153,6 +185,56 @@ void lifecycle_pending_free(struct lifecycle_pending *p);
 /* How many steps are pending and the name of the i-th (for messages). */
 size_t lifecycle_pending_count(const struct lifecycle_pending *p);
 const char *lifecycle_pending_step(const struct lifecycle_pending *p, size_t i);
+/* The pending steps' names for a message, "postCreateCommand,
+ * postStartCommand". Caller frees. */
+char *lifecycle_pending_names(const struct lifecycle_pending *p);
+
+/* ---- The background run (see the top of this file) ---- */
+
+struct lifecycle_bg;
+/* Before the background process is forked: open and lock the container's
+ * log, record pending's steps as not run yet. The lock belongs to the open
+ * log, which the forked process inherits and keeps. NULL with *cause. */
+struct lifecycle_bg *lifecycle_bg_begin(const char *state_dir, const char *container_id,
+    const struct lifecycle_pending *pending, char **cause);
+/* In the background process: run pending with ctx, its output and events
+ * going to the log and the record (ctx's own out and event are not used),
+ * then record how it ended. 0, or -1 when a step failed (recorded). */
+int lifecycle_bg_run(struct lifecycle_bg *bg, const struct lifecycle_ctx *ctx,
+    const struct lifecycle_pending *pending);
+/* Close this process's copy of the log (its lock stays with any process that
+ * still has it open). lifecycle_bg_free(NULL) is a no-op. */
+void lifecycle_bg_free(struct lifecycle_bg *bg);
+/* Drop the record of an earlier run (`up` does, holding the workspace lock,
+ * before its steps: what runs now is the current story). */
+void lifecycle_bg_forget(const char *state_dir, const char *container_id);
+
+enum lifecycle_bg_state {
+	LIFECYCLE_BG_NONE,    /* no background run recorded */
+	LIFECYCLE_BG_RUNNING,
+	LIFECYCLE_BG_DONE,
+	LIFECYCLE_BG_FAILED   /* a step failed, or the process died */
+};
+struct lifecycle_bg_status {
+	enum lifecycle_bg_state state;
+	char **left;  /* RUNNING: the steps not ended yet, in order; NULL-terminated */
+	char *error;  /* FAILED: why */
+};
+/* What the container's background run is doing. 0, or -1 with *cause (an
+ * unreadable record; a missing one is LIFECYCLE_BG_NONE). Clear st with
+ * lifecycle_bg_status_clear() (also after an error). */
+int lifecycle_bg_status_read(const char *state_dir, const char *container_id,
+    struct lifecycle_bg_status *st, char **cause);
+void lifecycle_bg_status_clear(struct lifecycle_bg_status *st);
+/* st as JSON, {"state":"running","steps":[...left],"error":...} ("state":
+ * "none", "running", "done", "failed"). New object, caller frees. */
+cJSON *lifecycle_bg_status_json(const struct lifecycle_bg_status *st);
+/* While the container's background steps run: "postCreateCommand is still
+ * running in the background (see `FOLLOW_CMD`)" ("a and b are ..."), for exec
+ * and shell to show; NULL when none runs (or the record cannot be read). New
+ * string. */
+char *lifecycle_bg_notice(const char *state_dir, const char *container_id,
+    const char *follow_cmd);
 
 /* The background log of a container: "<state_dir>/lifecycle-<id>.log".
  * Caller frees. */
@@ -178,8 +260,17 @@ void lifecycle_log_event(void *arg, const char *step, enum lifecycle_event ev,
 struct lifecycle_cmd {
 	char *name;   /* object entry name; NULL for the string and array forms */
 	char **argv;  /* NULL-terminated; the string form is /bin/sh -c STRING */
-	char *text;   /* the string as written, or the argv joined with spaces */
+	char *text;   /* the string as written, or lifecycle_argv_quote(argv) */
 };
+
+/* argv as one would type it to a POSIX shell: the words joined with spaces,
+ * each that holds anything but letters, digits and @%+=:,./_- (or is empty)
+ * in single quotes, a ' in it as '\''. ["sh","-c","sleep 2; echo hi"] is
+ * sh -c 'sleep 2; echo hi'. New string. */
+char *lifecycle_argv_quote(const char *const *argv);
+
+/* The plan for flags (LIFECYCLE_SKIP_*) and merged's waitFor value. */
+void lifecycle_plan_make(const cJSON *wait_for, unsigned flags, struct lifecycle_plan *plan);
 
 /* One element of a step: one command, or an object's entries (parallel). */
 struct lifecycle_group {

@@ -483,6 +483,9 @@ serve_job_exec(struct serve_job *j, const char *folder, const char *config)
 	cJSON_AddItemToObject(r, "id", cJSON_Duplicate(j->id, 1));
 	cJSON_AddBoolToObject(r, "ok", 1);
 	cJSON_AddNumberToObject(r, "channel", ch);
+	if (x->notice != NULL)
+		cJSON_AddItemToArray(cJSON_AddArrayToObject(r, "warnings"),
+		    cJSON_CreateString(x->notice));
 	serve_job_send(j, PROTO_CONTROL, 0, r);
 	cJSON_Delete(r);
 	rc = serve_exec_pump(j, ch, x, &cause);
@@ -512,7 +515,7 @@ static void
 serve_job_run(struct serve_job *j, const char *op)
 {
 	struct up_opts uo = { 0 };
-	const cJSON *mb;
+	const cJSON *mb, *off;
 	char *folder = NULL, *cause = NULL;
 	const char *config = serve_req_string(j->req, "config");
 	char *up_cmd = NULL;
@@ -537,6 +540,9 @@ serve_job_run(struct serve_job *j, const char *op)
 		uo.config_file = config;
 		uo.rebuild = serve_req_bool(j->req, "rebuild");
 		uo.recreate = serve_req_bool(j->req, "recreate");
+		uo.skip_non_blocking = serve_req_bool(j->req, "skipNonBlockingCommands");
+		uo.skip_post_create = serve_req_bool(j->req, "skipPostCreate");
+		uo.skip_post_attach = serve_req_bool(j->req, "skipPostAttach");
 		uo.include_ports = serve_req_bool(j->req, "includePorts");
 		uo.progress.fn = serve_job_progress;
 		uo.progress.arg = j;
@@ -549,9 +555,12 @@ serve_job_run(struct serve_job *j, const char *op)
 	else if (strcmp(op, "logs") == 0) {
 		mb = cJSON_GetObjectItemCaseSensitive(j->req, "maxBytes");
 		up_cmd = serve_req_up_cmd(j->req, "rdev-agent", folder, config);
+		off = cJSON_GetObjectItemCaseSensitive(j->req, "offset");
 		rc = agent_op_logs(folder, config, up_cmd, cJSON_IsNumber(mb) &&
 		    mb->valuedouble > 0 && mb->valuedouble < SERVE_LOG_MAX ?
-		    (size_t)mb->valuedouble : SERVE_LOG_MAX, &result, &cause);
+		    (size_t)mb->valuedouble : SERVE_LOG_MAX, cJSON_IsNumber(off) &&
+		    off->valuedouble >= 0 && off->valuedouble < 9e15 ?
+		    (long long)off->valuedouble : -1, &result, &cause);
 	} else if (strcmp(op, "relay") == 0) {
 		/* asked by the broker for `rdev forward` */
 		up_cmd = serve_req_up_cmd(j->req, "rdev", folder, config);

@@ -369,28 +369,41 @@ up_lifecycle_event(void *arg, const char *step, enum lifecycle_event ev, const c
 
 /* Continue the pending lifecycle steps in a detached process. The child keeps
  * the workspace lock until it is done, so the next `up` waits for it. */
-static void
+static int
 up_background(struct up_state *s, const struct lifecycle_ctx *ctx,
-    struct lifecycle_pending *pending)
+    struct lifecycle_pending *pending, char **cause)
 {
 	const char *id = up_json_string(s->container, "Id", NULL);
-	char *path = lifecycle_log_path(s->state_dir, id), *cause = NULL;
-	struct lifecycle_ctx bg = *ctx;
-	struct lifecycle_log *log;
+	struct lifecycle_ctx bg_ctx = *ctx;
+	struct lifecycle_bg *bg;
+	char *names, *why = NULL;
 	pid_t pid;
 	int fd;
 
+	if ((bg = lifecycle_bg_begin(s->state_dir, id, pending, &why)) == NULL) {
+		/* Nobody could follow them: better late than unseen. */
+		progress_line(s->p, "warning: cannot run the remaining lifecycle steps in the "
+		    "background (%s): running them now", why);
+		free(why);
+		return lifecycle_run_pending(ctx, pending, cause);
+	}
+	names = lifecycle_pending_names(pending);
 	progress_line(s->p, "The remaining lifecycle steps continue in the background "
-	    "(see `rdev logs`): %s", lifecycle_pending_step(pending, 0));
-	pid = fork();
-	if (pid != 0) {
+	    "(see `rdev logs -f`): %s", names);
+	free(names);
+	if ((pid = fork()) < 0) {
+		lifecycle_bg_free(bg);
+		lifecycle_bg_forget(s->state_dir, id);
+		progress_line(s->p, "warning: fork: %s: running them now", strerror(errno));
+		return lifecycle_run_pending(ctx, pending, cause);
+	}
+	if (pid > 0) {
 		/* Once the child is gone the grandchild is in its own session:
 		 * whatever then signals our process group (a cancelled op, the
 		 * client gone right after the result) does not reach it. */
-		if (pid > 0)
-			waitpid(pid, NULL, 0);
-		free(path);
-		return; /* parent (or fork failure: steps run on the next up) */
+		waitpid(pid, NULL, 0);
+		lifecycle_bg_free(bg); /* the lock stays with the grandchild's copy */
+		return 0;
 	}
 	setsid();
 	if (fork() != 0)
@@ -402,13 +415,8 @@ up_background(struct up_state *s, const struct lifecycle_ctx *ctx,
 		if (fd > 2)
 			close(fd);
 	}
-	log = lifecycle_log_open(path, &cause);
-	bg.docker = docker_new(NULL);
-	bg.out = log != NULL ? lifecycle_log_output : NULL;
-	bg.out_arg = log;
-	bg.event = log != NULL ? lifecycle_log_event : NULL;
-	bg.event_arg = log;
-	lifecycle_run_pending(&bg, pending, &cause);
+	bg_ctx.docker = docker_new(NULL);
+	lifecycle_bg_run(bg, &bg_ctx, pending);
 	_exit(0);
 }
 
@@ -468,6 +476,14 @@ up_remote_user(const cJSON *merged, const cJSON *container)
 	return xstrdup(user != NULL && *user != '\0' ? user : "root");
 }
 
+static unsigned
+up_lifecycle_flags(const struct up_opts *opts)
+{
+	return (opts->skip_non_blocking ? LIFECYCLE_SKIP_NON_BLOCKING : 0) |
+	    (opts->skip_post_create ? LIFECYCLE_SKIP_POST_CREATE : 0) |
+	    (opts->skip_post_attach ? LIFECYCLE_SKIP_POST_ATTACH : 0);
+}
+
 /* Probe the user's environment and run the lifecycle steps. */
 static int
 up_lifecycle(struct up_state *s, char **cause)
@@ -494,10 +510,13 @@ up_lifecycle(struct up_state *s, char **cause)
 	ctx.out_arg = (void *)s->p;
 	ctx.event = up_lifecycle_event;
 	ctx.event_arg = (void *)s->p;
-	if (lifecycle_run(&ctx, s->merged, &pending, cause) != 0)
+	/* We hold the workspace lock: no earlier background run is still going. */
+	lifecycle_bg_forget(s->state_dir, id);
+	if (lifecycle_run(&ctx, s->merged, up_lifecycle_flags(s->opts), &pending, cause) != 0)
 		goto out;
-	if (pending != NULL && lifecycle_pending_count(pending) > 0)
-		up_background(s, &ctx, pending);
+	if (pending != NULL && lifecycle_pending_count(pending) > 0 &&
+	    up_background(s, &ctx, pending, cause) != 0)
+		goto out;
 	rc = 0;
 out:
 	lifecycle_pending_free(pending);

@@ -7,9 +7,11 @@
  * --rebuild/--recreate): run initializeCommand on this host, get the image
  * (pull, or docker build + metadata label), merge its metadata, build the
  * UID-sync image when wanted, create and start the container; if there is one,
- * start it when stopped. Then the in-container lifecycle steps up to waitFor;
- * the rest continue in a detached background process that logs to the
- * container's log (`rdev logs`).
+ * start it when stopped. Then the in-container lifecycle steps, all of them
+ * before up returns (as the reference CLI); with skip_non_blocking those up
+ * to waitFor, and the rest continue in a detached background process that
+ * logs to the container's log (`rdev logs -f`) and records its progress
+ * (lifecycle.h, "The background run").
  */
 #ifndef RDEV_UP_H
 #define RDEV_UP_H
@@ -23,6 +25,12 @@ struct up_opts {
 	const char *config_file;      /* --config; NULL: discover */
 	int rebuild;                  /* rebuild the image without cache, recreate */
 	int recreate;                 /* remove the container and create it anew */
+	/* The reference CLI's lifecycle flags (lifecycle.h's LIFECYCLE_SKIP_*):
+	 * return after waitFor, the rest in the background; run none of the
+	 * five in-container steps; do not run postAttachCommand. */
+	int skip_non_blocking;
+	int skip_post_create;
+	int skip_post_attach;
 	/* The caller forwards the ports (the remote client): agent_op_up adds
 	 * "ports" to the result for it; else forwardPorts are warned about as
 	 * not forwarded. */

@@ -15,7 +15,8 @@
 	"                          before (a changed key is always refused)\n"
 
 static const struct cmd_entry client_commands[] = {
-	{ "up", "TARGET [--config FILE] [--rebuild] [--recreate] [--json]",
+	{ "up", "TARGET [--config FILE] [--rebuild] [--recreate] [--skip-non-blocking-commands] "
+	  "[--skip-post-create] [--skip-post-attach] [--json]",
 	  "create or resume the dev container for TARGET",
 	  CLIENT_TARGET_HELP "\n" AGENT_CMD_UP_HELP
 	  "  --auto-forward  (remote targets) also forward ports the container\n"
@@ -54,7 +55,8 @@ static const struct cmd_entry client_commands[] = {
 	  client_ls_exec },
 	{ "status", "TARGET", "show the state of one dev container", NULL, NULL },
 	{ "logs", "TARGET [--config FILE] [-f | --json]",
-	  "show the background lifecycle log of a dev container", NULL, client_logs_exec },
+	  "show the background lifecycle log of a dev container", AGENT_CMD_LOGS_HELP,
+	  client_logs_exec },
 	{ "stop", "TARGET [--config FILE] [--json]", "stop the dev container (keeps it)",
 	  NULL, client_stop_exec },
 	{ "down", "TARGET [--config FILE] [--volumes] [--json]",

@@ -104,6 +104,19 @@ remote_exec_queue_signal(struct remote_exec *x, int sig)
 	remote_exec_queue_control(x, o);
 }
 
+/* The "warnings" of the exec's answer, one line each on stderr, before the
+ * command's output (the terminal is raw already with a TTY). */
+static void
+remote_exec_warnings(struct remote_exec *x, const cJSON *msg)
+{
+	const cJSON *w;
+
+	cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(msg, "warnings")) {
+		if (cJSON_IsString(w))
+			fprintf(stderr, "rdev: %s%s", w->valuestring, x->tty ? "\r\n" : "\n");
+	}
+}
+
 /* Handle one frame from the agent. */
 static void
 remote_exec_frame(struct remote_exec *x, const struct proto_frame *f)
@@ -149,9 +162,10 @@ remote_exec_frame(struct remote_exec *x, const struct proto_frame *f)
 			id = cJSON_GetObjectItemCaseSensitive(msg, "id");
 			ok = cJSON_GetObjectItemCaseSensitive(msg, "ok");
 			if (cJSON_IsNumber(id) && id->valueint == x->exec_id) {
-				if (cJSON_IsTrue(ok))
+				if (cJSON_IsTrue(ok)) {
 					x->started = 1;
-				else if (ok != NULL) {
+					remote_exec_warnings(x, msg);
+				} else if (ok != NULL) {
 					const cJSON *st = cJSON_GetObjectItemCaseSensitive(msg,
 					    "exitStatus");
 

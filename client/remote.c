@@ -370,6 +370,9 @@ remote_be_up(void *ctx, const struct up_opts *opts, cJSON **result, char **cause
 
 	cJSON_AddBoolToObject(req, "rebuild", opts->rebuild);
 	cJSON_AddBoolToObject(req, "recreate", opts->recreate);
+	cJSON_AddBoolToObject(req, "skipNonBlockingCommands", opts->skip_non_blocking);
+	cJSON_AddBoolToObject(req, "skipPostCreate", opts->skip_post_create);
+	cJSON_AddBoolToObject(req, "skipPostAttach", opts->skip_post_attach);
 	cJSON_AddBoolToObject(req, "includePorts", 1);
 	if (remote_request(r, req, &opts->progress, result, NULL, cause) != 0)
 		return -1;
@@ -414,11 +417,13 @@ remote_be_ls(void *ctx, cJSON **result, char **cause)
 
 static int
 remote_be_logs(void *ctx, const char *folder, const char *config_file, size_t max_bytes,
-    cJSON **result, char **cause)
+    long long offset, cJSON **result, char **cause)
 {
 	cJSON *req = remote_ws_request(ctx, "logs", folder, config_file);
 
 	cJSON_AddNumberToObject(req, "maxBytes", (double)max_bytes);
+	if (offset >= 0)
+		cJSON_AddNumberToObject(req, "offset", (double)offset);
 	return remote_request(ctx, req, NULL, result, NULL, cause);
 }
 

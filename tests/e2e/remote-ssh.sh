@@ -25,7 +25,7 @@ trap 'rig_remote_cleanup ws' EXIT
 logins() { grep -c 'Accepted publickey' "$hdir/sshd.log" || true; }
 
 # --- up, with the agent installed from scratch --------------------------------
-rdev up "$name:~/ws" >"$TEST_TMP/up.out" 2>"$TEST_TMP/up.err" ||
+rdev up "$name:~/ws" --skip-non-blocking-commands >"$TEST_TMP/up.out" 2>"$TEST_TMP/up.err" ||
 	{ cat "$TEST_TMP/up.err" >&2; fail "rdev up $name:~/ws failed"; }
 check "up prints success JSON" grep -q '"outcome":"success"' "$TEST_TMP/up.out"
 check "up reports installing the agent" grep -q 'installing rdev-agent' "$TEST_TMP/up.err"

@@ -225,8 +225,8 @@ collect_free(struct collect *c)
 /* lifecycle_run() with merged given as JSON; fails the test on a parse
  * error. Returns lifecycle_run's result. */
 static int
-run(const struct lifecycle_ctx *ctx, const char *merged_json, struct lifecycle_pending **pending,
-    char **cause)
+run_flags(const struct lifecycle_ctx *ctx, const char *merged_json, unsigned flags,
+    struct lifecycle_pending **pending, char **cause)
 {
 	cJSON *m = cJSON_Parse(merged_json);
 	struct lifecycle_pending *p = NULL;
@@ -234,10 +234,18 @@ run(const struct lifecycle_ctx *ctx, const char *merged_json, struct lifecycle_p
 
 	if (m == NULL)
 		TEST_FAIL("bad JSON: %s", merged_json);
-	rc = lifecycle_run(ctx, m, pending != NULL ? pending : &p, cause);
+	rc = lifecycle_run(ctx, m, flags, pending != NULL ? pending : &p, cause);
 	cJSON_Delete(m);
 	lifecycle_pending_free(p);
 	return rc;
+}
+
+/* As `up --skip-non-blocking-commands`: waitFor decides what is pending. */
+static int
+run(const struct lifecycle_ctx *ctx, const char *merged_json, struct lifecycle_pending **pending,
+    char **cause)
+{
+	return run_flags(ctx, merged_json, LIFECYCLE_SKIP_NON_BLOCKING, pending, cause);
 }
 
 TEST(each_form_runs_in_busybox)
@@ -322,10 +330,10 @@ TEST(failing_entry_fails_the_step)
 	ASSERT_STR_CONTAINS(s, "postCreateCommand failed\n");
 	free(s);
 
-	/* The array form: the argv joined in the message. */
+	/* The array form: the argv quoted in the message, as a shell needs it. */
 	ASSERT_INT_EQ(run(&ctx, "{\"onCreateCommands\": [[\"sh\", \"-c\", \"exit 4\"]]}", NULL,
 	    &cause), -1);
-	ASSERT_STR_EQ(cause, "onCreateCommand failed: `sh -c exit 4` exited with status 4");
+	ASSERT_STR_EQ(cause, "onCreateCommand failed: `sh -c 'exit 4'` exited with status 4");
 	free(cause);
 	collect_free(&c);
 	free(id);
@@ -418,7 +426,8 @@ TEST(wait_for_leaves_later_steps_pending)
 	char dir[] = "/tmp/rdev-test-lifecycle.XXXXXX", *path, *data = NULL;
 	struct lifecycle_pending *p = NULL;
 	struct lifecycle_ctx ctx, bg;
-	struct lifecycle_log *log;
+	struct lifecycle_bg *bgrun;
+	struct lifecycle_bg_status st;
 	struct collect c;
 	char *id = container_new(BUSYBOX, NULL), *cause = NULL, *s;
 	size_t len;
@@ -435,21 +444,34 @@ TEST(wait_for_leaves_later_steps_pending)
 	ASSERT_STR_EQ(lifecycle_pending_step(p, 1), "postCreateCommand");
 	ASSERT_STR_EQ(lifecycle_pending_step(p, 2), "postAttachCommand");
 
-	/* As up.c's background process does: own client, output to the log. */
+	/* As up.c's background process does (in this process here): own
+	 * client, output to the log, progress in the record. */
 	ASSERT_NOT_NULL(mkdtemp(dir));
 	path = lifecycle_log_path(dir, id);
-	log = lifecycle_log_open(path, &cause);
-	ASSERT_NOT_NULL(log);
+	bgrun = lifecycle_bg_begin(dir, id, p, &cause);
+	if (bgrun == NULL)
+		TEST_FAIL("bg begin: %s", cause);
+	/* The record lists them all, and the locked log says its run lives. */
+	ASSERT_INT_EQ(lifecycle_bg_status_read(dir, id, &st, &cause), 0);
+	ASSERT_INT_EQ(st.state, LIFECYCLE_BG_RUNNING);
+	ASSERT_STR_EQ(st.left[0], "updateContentCommand");
+	ASSERT_STR_EQ(st.left[2], "postAttachCommand");
+	ASSERT_NULL(st.left[3]);
+	lifecycle_bg_status_clear(&st);
+	s = lifecycle_bg_notice(dir, id, "rdev logs -f ./ws");
+	ASSERT_STR_EQ(s, "updateContentCommand, postCreateCommand and postAttachCommand are "
+	    "still running in the background (see `rdev logs -f ./ws`)");
+	free(s);
 	bg = ctx;
 	bg.docker = docker_new(NULL);
-	bg.out = lifecycle_log_output;
-	bg.out_arg = log;
-	bg.event = lifecycle_log_event;
-	bg.event_arg = log;
-	if (lifecycle_run_pending(&bg, p, &cause) != 0)
-		TEST_FAIL("run pending: %s", cause);
+	if (lifecycle_bg_run(bgrun, &bg, p) != 0)
+		TEST_FAIL("bg run failed");
 	docker_free(bg.docker);
-	lifecycle_log_close(log);
+	ASSERT_INT_EQ(lifecycle_bg_status_read(dir, id, &st, &cause), 0);
+	ASSERT_INT_EQ(st.state, LIFECYCLE_BG_DONE);
+	lifecycle_bg_status_clear(&st);
+	lifecycle_bg_free(bgrun);
+	ASSERT_NULL(lifecycle_bg_notice(dir, id, "rdev logs -f ./ws"));
 	lifecycle_pending_free(p);
 	p = NULL;
 	s = sh(id, "ls /tmp/s-*");
@@ -462,6 +484,9 @@ TEST(wait_for_leaves_later_steps_pending)
 	ASSERT_STR_CONTAINS(data, "Z postCreateCommand: [p] pc-line\n");
 	ASSERT_STR_CONTAINS(data, "Z postAttachCommand: done\n");
 	free(data);
+	lifecycle_bg_forget(dir, id);
+	ASSERT_INT_EQ(lifecycle_bg_status_read(dir, id, &st, &cause), 0);
+	ASSERT_INT_EQ(st.state, LIFECYCLE_BG_NONE);
 	unlink(path);
 	rmdir(dir);
 	free(path);
@@ -483,6 +508,105 @@ TEST(wait_for_leaves_later_steps_pending)
 	ASSERT_STR_EQ(lifecycle_pending_step(p, 0), "onCreateCommand");
 	ASSERT_STR_EQ(lifecycle_pending_step(p, 1), "postStartCommand");
 	lifecycle_pending_free(p);
+	collect_free(&c);
+	free(id);
+}
+
+TEST(every_step_runs_before_up_returns_unless_asked)
+{
+	struct lifecycle_pending *p = NULL;
+	struct lifecycle_ctx ctx;
+	struct collect c;
+	char *id = container_new(BUSYBOX, NULL), *cause = NULL, *s;
+
+	ctx_init(&ctx, &c, id);
+	/* waitFor matters only with --skip-non-blocking-commands. */
+	if (run_flags(&ctx, "{\"waitFor\": \"onCreateCommand\","
+	    "\"onCreateCommands\": [\"echo x >> /tmp/n-oncreate\"],"
+	    "\"updateContentCommands\": [\"echo x >> /tmp/n-update\"],"
+	    "\"postCreateCommands\": [\"echo x >> /tmp/n-postcreate\"],"
+	    "\"postStartCommands\": [\"echo x >> /tmp/n-poststart\"],"
+	    "\"postAttachCommands\": [\"echo x >> /tmp/n-postattach\"]}", 0, &p, &cause) != 0)
+		TEST_FAIL("run: %s", cause);
+	ASSERT_NULL(p);
+	s = sh(id, COUNTERS_SH);
+	ASSERT_STR_EQ(s, "1 1 1 1 1 ");
+	free(s);
+	/* --skip-post-attach: postAttach neither now nor pending. */
+	if (run_flags(&ctx, COUNTERS_MERGED, LIFECYCLE_SKIP_POST_ATTACH, &p, &cause) != 0)
+		TEST_FAIL("run 2: %s", cause);
+	ASSERT_NULL(p);
+	s = sh(id, COUNTERS_SH);
+	ASSERT_STR_EQ(s, "1 1 1 1 1 ");
+	free(s);
+	free(sh(id, "rm -rf " LIFECYCLE_MARKER_DIR));
+	if (run_flags(&ctx, "{\"waitFor\": \"onCreateCommand\","
+	    "\"postStartCommands\": [\"true\"], \"postAttachCommands\": [\"true\"]}",
+	    LIFECYCLE_SKIP_NON_BLOCKING | LIFECYCLE_SKIP_POST_ATTACH, &p, &cause) != 0)
+		TEST_FAIL("run 3: %s", cause);
+	ASSERT_INT_EQ(lifecycle_pending_count(p), 1);
+	ASSERT_STR_EQ(lifecycle_pending_step(p, 0), "postStartCommand");
+	lifecycle_pending_free(p);
+	p = NULL;
+	/* --skip-post-create: none of the five, not even pending. */
+	free(sh(id, "rm -rf " LIFECYCLE_MARKER_DIR));
+	if (run_flags(&ctx, COUNTERS_MERGED, LIFECYCLE_SKIP_POST_CREATE |
+	    LIFECYCLE_SKIP_NON_BLOCKING, &p, &cause) != 0)
+		TEST_FAIL("run 4: %s", cause);
+	ASSERT_NULL(p);
+	s = sh(id, COUNTERS_SH "; ls " LIFECYCLE_MARKER_DIR " 2>/dev/null; true");
+	ASSERT_STR_EQ(s, "1 1 1 1 1 ");
+	free(s);
+	collect_free(&c);
+	free(id);
+}
+
+TEST(background_failure_and_death_are_recorded)
+{
+	char dir[] = "/tmp/rdev-test-lifecycle.XXXXXX", *path;
+	struct lifecycle_pending *p = NULL;
+	struct lifecycle_bg_status st;
+	struct lifecycle_ctx ctx;
+	struct lifecycle_bg *bg;
+	struct collect c;
+	char *id = container_new(BUSYBOX, NULL), *cause = NULL;
+	cJSON *j;
+
+	ctx_init(&ctx, &c, id);
+	ASSERT_NOT_NULL(mkdtemp(dir));
+	if (run(&ctx, "{\"waitFor\": \"onCreateCommand\","
+	    "\"postCreateCommands\": [[\"sh\", \"-c\", \"exit 3\"]],"
+	    "\"postStartCommands\": [\"true\"]}", &p, &cause) != 0)
+		TEST_FAIL("run: %s", cause);
+	ASSERT_INT_EQ(lifecycle_pending_count(p), 2);
+	if ((bg = lifecycle_bg_begin(dir, id, p, &cause)) == NULL)
+		TEST_FAIL("bg begin: %s", cause);
+	ASSERT_INT_EQ(lifecycle_bg_run(bg, &ctx, p), -1);
+	lifecycle_bg_free(bg);
+	ASSERT_INT_EQ(lifecycle_bg_status_read(dir, id, &st, &cause), 0);
+	ASSERT_INT_EQ(st.state, LIFECYCLE_BG_FAILED);
+	ASSERT_STR_EQ(st.error, "postCreateCommand failed: `sh -c 'exit 3'` exited with "
+	    "status 3");
+	j = lifecycle_bg_status_json(&st);
+	ASSERT_STR_EQ(cJSON_GetObjectItemCaseSensitive(j, "state")->valuestring, "failed");
+	cJSON_Delete(j);
+	lifecycle_bg_status_clear(&st);
+	ASSERT_NULL(lifecycle_bg_notice(dir, id, "x"));
+
+	/* A run whose process is gone (its lock with it) before it ended. */
+	if ((bg = lifecycle_bg_begin(dir, id, p, &cause)) == NULL)
+		TEST_FAIL("bg begin 2: %s", cause);
+	lifecycle_bg_free(bg);
+	ASSERT_INT_EQ(lifecycle_bg_status_read(dir, id, &st, &cause), 0);
+	ASSERT_INT_EQ(st.state, LIFECYCLE_BG_FAILED);
+	ASSERT_STR_CONTAINS(st.error, "stopped before they ended");
+	lifecycle_bg_status_clear(&st);
+	lifecycle_pending_free(p);
+	lifecycle_bg_forget(dir, id);
+	path = lifecycle_log_path(dir, id);
+	unlink(path);
+	free(path);
+	rmdir(dir);
 	collect_free(&c);
 	free(id);
 }

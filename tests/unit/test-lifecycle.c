@@ -63,8 +63,109 @@ TEST(array_form_is_an_argv)
 	ASSERT_STR_EQ(g.cmds[0].argv[1], "a b");
 	ASSERT_STR_EQ(g.cmds[0].argv[2], "$HOME");
 	ASSERT_NULL(g.cmds[0].argv[3]);
-	ASSERT_STR_EQ(g.cmds[0].text, "echo a b $HOME");
+	ASSERT_STR_EQ(g.cmds[0].text, "echo 'a b' '$HOME'");
 	lifecycle_group_clear(&g);
+}
+
+/* lifecycle_argv_quote() of a JSON array of strings. */
+static char *
+quote(const char *json)
+{
+	cJSON *v = parse(json), *e;
+	const char **argv = xcalloc((size_t)cJSON_GetArraySize(v) + 1, sizeof *argv);
+	size_t n = 0;
+	char *s;
+
+	cJSON_ArrayForEach(e, v)
+		argv[n++] = e->valuestring;
+	s = lifecycle_argv_quote(argv);
+	free(argv);
+	cJSON_Delete(v);
+	return s;
+}
+
+TEST(array_commands_are_shown_quoted_as_a_shell_needs)
+{
+	static const struct {
+		const char *json;
+		const char *want;
+	} cases[] = {
+		{ "[\"sh\", \"-c\", \"sleep 2; echo hi\"]", "sh -c 'sleep 2; echo hi'" },
+		{ "[\"make\", \"-j\", \"4\"]", "make -j 4" },
+		{ "[\"npm\", \"run\", \"build:prod\", \"--x=a,b@1%2+3/./_\"]",
+		  "npm run build:prod --x=a,b@1%2+3/./_" },
+		{ "[\"echo\", \"\"]", "echo ''" },
+		{ "[\"echo\", \"it's\"]", "echo 'it'\\''s'" },
+		{ "[\"echo\", \"'\"]", "echo ''\\'''" },
+		{ "[\"ls\", \"~\", \"*.c\", \"a\\tb\", \"$HOME\", \"`id`\", \"a\\\\b\", \"x\\\"y\"]",
+		  "ls '~' '*.c' 'a\tb' '$HOME' '`id`' 'a\\b' 'x\"y'" },
+		{ "[\"echo\", \"caf\\u00e9\", \"a\\nb\"]", "echo 'caf\xc3\xa9' 'a\nb'" },
+		{ "[\"true\"]", "true" },
+		{ "[]", "" },
+	};
+	char *got;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		got = quote(cases[i].json);
+		if (strcmp(got, cases[i].want) != 0)
+			TEST_FAIL("%s: got [%s], want [%s]", cases[i].json, got, cases[i].want);
+		free(got);
+	}
+}
+
+/* What a shell makes of the quoted text is the argv again. */
+TEST(quoted_array_commands_round_trip_through_sh)
+{
+	const char *argv[] = { "printf", "[%s]", "it's", "", "a b", "$HOME", "`id`", "\\",
+		"\"", "~", "*", "a\nb", NULL };
+	char *text = lifecycle_argv_quote(argv), *script, *out = NULL;
+	size_t len;
+	FILE *f;
+
+	script = xasprintf("%s > /tmp/rdev-test-quote.%d", text, (int)getpid());
+	f = popen(script, "w");
+	ASSERT_NOT_NULL(f);
+	ASSERT_INT_EQ(pclose(f), 0);
+	free(script);
+	script = xasprintf("/tmp/rdev-test-quote.%d", (int)getpid());
+	ASSERT_INT_EQ(file_read_all(script, 4096, &out, &len, NULL), 0);
+	ASSERT_STR_EQ(out, "[it's][][a b][$HOME][`id`][\\][\"][~][*][a\nb]");
+	unlink(script);
+	free(script);
+	free(out);
+	free(text);
+}
+
+TEST(plan_runs_everything_unless_told)
+{
+	static const struct {
+		const char *wait_for;
+		unsigned flags;
+		unsigned steps;
+		int last;
+	} cases[] = {
+		{ "\"onCreateCommand\"", 0, 0x1f, LIFECYCLE_POST_ATTACH },
+		{ NULL, 0, 0x1f, LIFECYCLE_POST_ATTACH },
+		{ NULL, LIFECYCLE_SKIP_NON_BLOCKING, 0x1f, LIFECYCLE_UPDATE_CONTENT },
+		{ "\"postCreateCommand\"", LIFECYCLE_SKIP_NON_BLOCKING, 0x1f,
+		  LIFECYCLE_POST_CREATE },
+		{ "\"initializeCommand\"", LIFECYCLE_SKIP_NON_BLOCKING, 0x1f, -1 },
+		{ NULL, LIFECYCLE_SKIP_POST_ATTACH, 0x0f, LIFECYCLE_POST_ATTACH },
+		{ NULL, LIFECYCLE_SKIP_POST_CREATE, 0, LIFECYCLE_POST_ATTACH },
+		{ "\"postStartCommand\"", LIFECYCLE_SKIP_NON_BLOCKING | LIFECYCLE_SKIP_POST_ATTACH,
+		  0x0f, LIFECYCLE_POST_START },
+	};
+	struct lifecycle_plan plan;
+	cJSON *v;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		v = cases[i].wait_for != NULL ? parse(cases[i].wait_for) : NULL;
+		lifecycle_plan_make(v, cases[i].flags, &plan);
+		if (plan.steps != cases[i].steps || plan.last_foreground != cases[i].last)
+			TEST_FAIL("case %zu: steps %#x last %d, want %#x %d", i, plan.steps,
+			    plan.last_foreground, cases[i].steps, cases[i].last);
+		cJSON_Delete(v);
+	}
 }
 
 TEST(object_form_is_parallel_named_entries)

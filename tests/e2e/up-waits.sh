@@ -1,0 +1,191 @@
+#!/usr/bin/env bash
+# up-waits.sh - `up` runs every lifecycle step before it returns, as the
+# reference CLI does (issue 14), on a local and on a remote target:
+#   `rdev up ws --recreate && rdev exec ws -- cat /tmp/ready` (the file a 2 s
+#   postCreateCommand writes) works $RDEV_UP_WAITS_ROUNDS times out of as many
+#   (default 10), and that exec prints nothing on stderr; the progress shows
+#   array commands quoted as a shell needs them;
+#   --skip-non-blocking-commands returns before the slow postCreateCommand
+#   ends (the file is absent right after), says which steps it left (all of
+#   them), exec and shell print one line naming them while they run and none
+#   after, `rdev logs -f` ends with 0 once they have ended (the file is there
+#   then); a failing background step makes `logs -f` exit 1 with its message,
+#   and the foreground `up` fails with it;
+#   --skip-post-create runs none of the in-container steps (initializeCommand
+#   still runs), --skip-post-attach all but postAttachCommand, the same as the
+#   reference CLI's flags on a workspace of its own (local only).
+. "$(dirname "$0")/../rig/lib.sh"
+rig_require_docker
+export RDEV_STATE_DIR=$TEST_TMP/state
+rounds=${RDEV_UP_WAITS_ROUNDS:-10}
+
+# postCreateCommand sleeps (2 s, or what the workspace's file "nap" says),
+# then fails when the workspace holds "fail", else writes /tmp/ready. Arrays,
+# to see them shown quoted.
+pc_argv='sh -c '\''sleep $(cat nap 2>/dev/null || echo 2); if [ -e fail ]; then echo boom >&2; exit 3; fi; echo made > /tmp/ready'\'
+config() {
+	cat <<JSON
+{
+  "image": "$RDEV_RIG_IMAGE_BUSYBOX",
+  "initializeCommand": "echo init >> init.count",
+  "postCreateCommand": ["sh", "-c", "sleep \$(cat nap 2>/dev/null || echo 2); if [ -e fail ]; then echo boom >&2; exit 3; fi; echo made > /tmp/ready"],
+  "postStartCommand": "echo started > /tmp/started",
+  "postAttachCommand": ["sh", "-c", "echo attached >> /tmp/attached"]
+}
+JSON
+}
+
+ws=$TEST_TMP/ws-waits
+refws=$TEST_TMP/ws-waits-ref
+mkdir -p "$ws" "$refws"
+config >"$ws/.devcontainer.json"
+config >"$refws/.devcontainer.json"
+rig_remote_host w
+on_host "mkdir -p ~/ws && cat > ~/ws/.devcontainer.json" <"$ws/.devcontainer.json"
+cleanup() {
+	local rc=$? f
+	for f in "$ws" "$refws"; do
+		docker ps -aq --filter "label=devcontainer.local_folder=$f" | xargs -r docker rm -f >/dev/null
+	done
+	(exit $rc)
+	rig_remote_cleanup ws
+}
+trap cleanup EXIT
+
+# ws_file TARGET put|rm NAME [TEXT]: a file in TARGET's workspace folder.
+ws_file() {
+	case $1 in
+	"$ws")
+		if [ "$2" = put ]; then printf '%s' "${4:-}" >"$ws/$3"; else rm -f "$ws/$3"; fi ;;
+	*)
+		if [ "$2" = put ]; then on_host "printf '%s' '${4:-}' > ~/ws/$3"; else on_host "rm -f ~/ws/$3"; fi ;;
+	esac
+}
+
+# rounds_ok TARGET: how many of $rounds `up --recreate && exec cat /tmp/ready`
+# printed "made" and nothing else (no warning either: nothing runs on).
+rounds_ok() {
+	local t=$1 i ok=0 got
+	for i in $(seq "$rounds"); do
+		got=$(rdev up "$t" --recreate 2>"$TEST_TMP/round.err" >/dev/null &&
+			rdev exec "$t" -- cat /tmp/ready 2>&1) || true
+		if [ "$got" = made ]; then
+			ok=$((ok + 1))
+		else
+			echo "round $i on $t: got '$got'; up said:" >&2
+			cat "$TEST_TMP/round.err" >&2
+		fi
+	done
+	echo "$ok"
+}
+
+# story TARGET WHAT: the checks above on TARGET.
+story() {
+	local t=$1 what=$2 s left
+	check_eq "$what: up && exec cat /tmp/ready, $rounds rounds" "$(rounds_ok "$t")" "$rounds"
+	check "$what: up showed the array command quoted" grep -qF \
+		"Running the postCreateCommand: \`$pc_argv\`" "$TEST_TMP/round.err"
+	check "$what: and its postAttachCommand" grep -qF \
+		"Running the postAttachCommand: \`sh -c 'echo attached >> /tmp/attached'\`" \
+		"$TEST_TMP/round.err"
+
+	# --- the rest in the background --------------------------------------
+	ws_file "$t" put nap 4
+	rdev up "$t" --recreate --skip-non-blocking-commands >/dev/null 2>"$TEST_TMP/bg-up.err" ||
+		{ cat "$TEST_TMP/bg-up.err" >&2; fail "$what: up --skip-non-blocking-commands failed"; }
+	set +e
+	rdev exec "$t" -- cat /tmp/ready >"$TEST_TMP/bg-exec.out" 2>"$TEST_TMP/bg-exec.err"
+	s=$?
+	rdev shell "$t" </dev/null >/dev/null 2>"$TEST_TMP/bg-shell.err"
+	set -e
+	check "$what: up returned before postCreateCommand ended (no /tmp/ready yet)" \
+		test "$s" -ne 0
+	check_eq "$what: up named every step it left" \
+		"$(grep 'in the background' "$TEST_TMP/bg-up.err")" \
+		"The remaining lifecycle steps continue in the background (see \`rdev logs -f\`): postCreateCommand, postStartCommand, postAttachCommand"
+	left="postCreateCommand, postStartCommand and postAttachCommand are still running in the background (see \`rdev logs -f $t\`)"
+	check_eq "$what: exec said once which steps still run" \
+		"$(grep '^rdev: ' "$TEST_TMP/bg-exec.err")" "rdev: $left"
+	check_eq "$what: shell too" "$(grep '^rdev: ' "$TEST_TMP/bg-shell.err")" "rdev: $left"
+	set +e
+	timeout 60 "$RDEV_BIN_DIR/rdev" logs -f "$t" >"$TEST_TMP/bg-logs.out" 2>"$TEST_TMP/bg-logs.err"
+	s=$?
+	set -e
+	check_eq "$what: logs -f ended with 0 once the background steps had" "$s" 0
+	check "$what: logs -f showed them to the end" grep -q 'postAttachCommand: done' \
+		"$TEST_TMP/bg-logs.out"
+	check "$what: the log shows the array command quoted" grep -qF \
+		"postCreateCommand: running \`$pc_argv\`" "$TEST_TMP/bg-logs.out"
+	rdev exec "$t" -- cat /tmp/ready >"$TEST_TMP/after.out" 2>"$TEST_TMP/after.err"
+	check_eq "$what: /tmp/ready is there once logs -f has ended" "$(cat "$TEST_TMP/after.out")" made
+	check "$what: exec says nothing once they have ended" test ! -s "$TEST_TMP/after.err"
+	check_eq "$what: logs --json: the background run is done" \
+		"$(rdev logs "$t" --json | jq -r .background.state)" done
+
+	# --- a failing background step -----------------------------------------
+	ws_file "$t" put nap 1
+	ws_file "$t" put fail
+	rdev up "$t" --recreate --skip-non-blocking-commands >/dev/null 2>&1 ||
+		fail "$what: up --skip-non-blocking-commands (failing later) failed"
+	set +e
+	timeout 60 "$RDEV_BIN_DIR/rdev" logs -f "$t" >"$TEST_TMP/fail-logs.out" 2>"$TEST_TMP/fail-logs.err"
+	s=$?
+	set -e
+	check_eq "$what: logs -f exits 1 when a background step failed" "$s" 1
+	check "$what: and says which" grep -qF "rdev: logs: the background lifecycle steps failed: postCreateCommand failed: \`$pc_argv\` exited with status 3" "$TEST_TMP/fail-logs.err"
+	check "$what: the log has the step's stderr" grep -q 'postCreateCommand: boom' \
+		"$TEST_TMP/fail-logs.out"
+	check_eq "$what: logs --json: failed" \
+		"$(rdev logs "$t" --json | jq -r .background.state)" failed
+	set +e
+	rdev up "$t" >/dev/null 2>"$TEST_TMP/fail-up.err"
+	s=$?
+	set -e
+	check_eq "$what: the foreground up runs it again and fails" "$s" 1
+	check "$what: with the step's message" grep -qF "postCreateCommand failed: \`$pc_argv\` exited with status 3" "$TEST_TMP/fail-up.err"
+	check_eq "$what: a foreground up leaves no background story" \
+		"$(rdev logs "$t" --json | jq -r .background.state)" none
+	ws_file "$t" rm fail
+	ws_file "$t" rm nap
+
+	# --- --skip-post-create, --skip-post-attach --------------------------------
+	rdev up "$t" --recreate --skip-post-create >/dev/null 2>"$TEST_TMP/spc.err" ||
+		fail "$what: up --skip-post-create failed"
+	check "$what: --skip-post-create ran no in-container step" rdev exec "$t" -- \
+		sh -c '! ls /tmp/ready /tmp/started /tmp/attached 2>/dev/null'
+	check "$what: --skip-post-create: nothing said it ran" \
+		sh -c "! grep -q 'Running the' '$TEST_TMP/spc.err'"
+	rdev up "$t" --recreate --skip-post-attach >/dev/null 2>&1 ||
+		fail "$what: up --skip-post-attach failed"
+	check "$what: --skip-post-attach ran the others" rdev exec "$t" -- \
+		test -e /tmp/ready -a -e /tmp/started
+	check "$what: but not postAttachCommand" rdev exec "$t" -- test ! -e /tmp/attached
+	rdev up "$t" >/dev/null 2>&1 || fail "$what: up after --skip-post-attach failed"
+	check_eq "$what: the next up runs postAttachCommand" \
+		"$(rdev exec "$t" -- cat /tmp/attached)" attached
+}
+
+story "$ws" local
+init_before=$(wc -l <"$ws/init.count")
+rdev up "$ws" --recreate --skip-post-create >/dev/null 2>&1
+check_eq "local: --skip-post-create still ran initializeCommand" \
+	"$(wc -l <"$ws/init.count")" $((init_before + 1))
+story "$name:~/ws" remote
+
+# --- the reference's flags, on a workspace of its own ------------------------
+REF=${RDEV_DEVCONTAINER_CLI:-}
+[ -n "$REF" ] && [ -x "$REF" ] || fail "the reference CLI is not available at '$REF'"
+ref_up() {
+	TMPDIR=$TEST_TMP "$REF" up --workspace-folder "$refws" "$@" 2>"$TEST_TMP/ref.err" |
+		tail -n 1 | jq -r .containerId
+}
+cid=$(ref_up --skip-post-create) || fail "reference up --skip-post-create failed"
+check "reference: --skip-post-create ran no in-container step either" \
+	docker exec "$cid" sh -c '! ls /tmp/ready /tmp/started /tmp/attached 2>/dev/null'
+check_eq "reference: and initializeCommand ran, as with rdev" "$(wc -l <"$refws/init.count")" 1
+cid=$(ref_up --remove-existing-container --skip-post-attach) ||
+	fail "reference up --skip-post-attach failed"
+check "reference: --skip-post-attach ran the others" \
+	docker exec "$cid" test -e /tmp/ready -a -e /tmp/started
+check "reference: but not postAttachCommand, as rdev" docker exec "$cid" test ! -e /tmp/attached
+finish
