@@ -19,6 +19,7 @@
 #include "docker.h"
 #include "error.h"
 #include "log.h"
+#include "shell-quote.h"
 #include "xmalloc.h"
 
 static const struct {
@@ -106,49 +107,6 @@ lifecycle_blank(const char *s)
 	return 1;
 }
 
-/* Does word need quotes to reach a POSIX shell as one word, unchanged? The
- * characters that are safe bare are Python's shlex.quote() set. */
-static int
-lifecycle_word_needs_quotes(const char *word)
-{
-	if (*word == '\0')
-		return 1;
-	for (const char *p = word; *p != '\0'; p++)
-		if (strchr("@%+=:,./_-", *p) == NULL && !(*p >= 'a' && *p <= 'z') &&
-		    !(*p >= 'A' && *p <= 'Z') && !(*p >= '0' && *p <= '9'))
-			return 1;
-	return 0;
-}
-
-char *
-lifecycle_argv_quote(const char *const *argv)
-{
-	struct buf *b = buf_new();
-	char *s;
-
-	for (size_t i = 0; argv[i] != NULL; i++) {
-		if (i > 0)
-			buf_append(b, " ", 1);
-		if (!lifecycle_word_needs_quotes(argv[i])) {
-			buf_appendf(b, "%s", argv[i]);
-			continue;
-		}
-		/* '...' keeps everything but ', which ends the quotes, is escaped
-		 * and starts them again: it's -> 'it'\''s' */
-		buf_append(b, "'", 1);
-		for (const char *p = argv[i]; *p != '\0'; p++) {
-			if (*p == '\'')
-				buf_append(b, "'\\''", 4);
-			else
-				buf_append(b, p, 1);
-		}
-		buf_append(b, "'", 1);
-	}
-	s = buf_take_string(b, NULL);
-	buf_free(b);
-	return s;
-}
-
 /* Fill c from a string or array; 0 ok, 1 empty (nothing to run), -1 bad. */
 static int
 lifecycle_cmd_parse(const cJSON *v, struct lifecycle_cmd *c)
@@ -178,7 +136,7 @@ lifecycle_cmd_parse(const cJSON *v, struct lifecycle_cmd *c)
 	n = 0;
 	cJSON_ArrayForEach(e, v)
 		c->argv[n++] = xstrdup(e->valuestring);
-	c->text = lifecycle_argv_quote((const char *const *)c->argv);
+	c->text = shell_quote_argv((const char *const *)c->argv, SHELL_QUOTE_NEEDED);
 	return 0;
 }
 

@@ -260,14 +260,9 @@ void lifecycle_log_event(void *arg, const char *step, enum lifecycle_event ev,
 struct lifecycle_cmd {
 	char *name;   /* object entry name; NULL for the string and array forms */
 	char **argv;  /* NULL-terminated; the string form is /bin/sh -c STRING */
-	char *text;   /* the string as written, or lifecycle_argv_quote(argv) */
+	char *text;   /* the string as written, or shell_quote_argv(argv, SHELL_QUOTE_NEEDED) */
 };
 
-/* argv as one would type it to a POSIX shell: the words joined with spaces,
- * each that holds anything but letters, digits and @%+=:,./_- (or is empty)
- * in single quotes, a ' in it as '\''. ["sh","-c","sleep 2; echo hi"] is
- * sh -c 'sleep 2; echo hi'. New string. */
-char *lifecycle_argv_quote(const char *const *argv);
 
 /* The plan for flags (LIFECYCLE_SKIP_*) and merged's waitFor value. */
 void lifecycle_plan_make(const cJSON *wait_for, unsigned flags, struct lifecycle_plan *plan);

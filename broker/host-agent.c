@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "error.h"
 #include "log.h"
+#include "shell-quote.h"
 #include "xmalloc.h"
 
 /* How long the agent may take to listen: the user's login shell runs first
@@ -204,7 +205,7 @@ host_agent_start(struct host_session *h, char **cause)
 	randombytes_buf(raw, sizeof raw);
 	sodium_bin2hex(id, sizeof id, raw, sizeof raw);
 	ch = ssh_channel_new(ss);
-	cmd = rdev_ssh_quote_argv(argv);
+	cmd = shell_quote_argv(argv, SHELL_QUOTE_ALWAYS);
 	if (ch == NULL || ssh_channel_open_session(ch) != SSH_OK ||
 	    ssh_channel_request_exec(ch, cmd) != SSH_OK) {
 		error_set(cause, "%s: cannot start the agent: %s", h->label, ssh_get_error(ss));
@@ -337,7 +338,7 @@ host_agent_open_exec(struct host_session *h, char **cause)
 		error_set(cause, "%s: cannot open a channel: %s", h->label, ssh_get_error(ss));
 		goto fail;
 	}
-	cmd = rdev_ssh_quote_argv(argv);
+	cmd = shell_quote_argv(argv, SHELL_QUOTE_ALWAYS);
 	if (ssh_channel_request_exec(ch, cmd) != SSH_OK) {
 		free(cmd);
 		error_set(cause, "%s: cannot run the agent: %s", h->label, ssh_get_error(ss));

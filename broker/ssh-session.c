@@ -23,6 +23,7 @@
 
 #include "buf.h"
 #include "error.h"
+#include "shell-quote.h"
 #include "tty-prompt.h"
 #include "ssh-config.h"
 #include "xmalloc.h"
@@ -822,31 +823,6 @@ rdev_ssh_keepalive_interval(const struct rdev_ssh *s)
 
 /* --- running commands --------------------------------------------------- */
 
-char *
-rdev_ssh_quote_argv(const char *const *argv)
-{
-	struct buf *b = buf_new();
-	const char *p;
-	char *out;
-	size_t i;
-
-	for (i = 0; argv[i] != NULL; i++) {
-		if (i > 0)
-			buf_append(b, " ", 1);
-		buf_append(b, "'", 1);
-		for (p = argv[i]; *p != '\0'; p++) {
-			if (*p == '\'')
-				buf_append(b, "'\\''", 4);
-			else
-				buf_append(b, p, 1);
-		}
-		buf_append(b, "'", 1);
-	}
-	out = buf_take_string(b, NULL);
-	buf_free(b);
-	return out;
-}
-
 /* Signal names in exit-signal messages (RFC 4254 6.10), for 128 + N. */
 static int
 rdev_ssh_signal_number(const char *name)
@@ -911,7 +887,7 @@ rdev_ssh_run(struct rdev_ssh *s, const char *const *argv,
 	uint32_t win;
 	int rc = -1, sig = 0, progress, eof_sent = 0, w, status;
 
-	cmd = rdev_ssh_quote_argv(argv);
+	cmd = shell_quote_argv(argv, SHELL_QUOTE_ALWAYS);
 	if ((ch = ssh_channel_new(s->ss)) == NULL ||
 	    ssh_channel_open_session(ch) != SSH_OK) {
 		error_set(cause, "%s: cannot open a session channel: %s",

@@ -71,11 +71,6 @@ struct rdev_ssh *rdev_ssh_connect(const struct ssh_target_opts *o, char **cause)
 /* Disconnect and free; NULL is a no-op. */
 void rdev_ssh_free(struct rdev_ssh *s);
 
-/* Quote argv into one command string for the remote login shell: each
- * argument in single quotes (' as '\''), joined by spaces. SSH carries a
- * command as one string that the remote user's shell parses, so this is the
- * only safe way to pass arguments. The caller frees the result. */
-char *rdev_ssh_quote_argv(const char *const *argv);
 
 /* Run argv (quoted as above) in a new exec channel, feed it stdin_data (then
  * EOF) and collect its output. *out and *err (either may be NULL to discard)

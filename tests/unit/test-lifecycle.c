@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "env-probe.h"
 #include "lifecycle.h"
+#include "shell-quote.h"
 #include "xmalloc.h"
 
 static cJSON *
@@ -67,7 +68,7 @@ TEST(array_form_is_an_argv)
 	lifecycle_group_clear(&g);
 }
 
-/* lifecycle_argv_quote() of a JSON array of strings. */
+/* shell_quote_argv() of a JSON array of strings. */
 static char *
 quote(const char *json)
 {
@@ -78,7 +79,7 @@ quote(const char *json)
 
 	cJSON_ArrayForEach(e, v)
 		argv[n++] = e->valuestring;
-	s = lifecycle_argv_quote(argv);
+	s = shell_quote_argv(argv, SHELL_QUOTE_NEEDED);
 	free(argv);
 	cJSON_Delete(v);
 	return s;
@@ -118,7 +119,7 @@ TEST(quoted_array_commands_round_trip_through_sh)
 {
 	const char *argv[] = { "printf", "[%s]", "it's", "", "a b", "$HOME", "`id`", "\\",
 		"\"", "~", "*", "a\nb", NULL };
-	char *text = lifecycle_argv_quote(argv), *script, *out = NULL;
+	char *text = shell_quote_argv(argv, SHELL_QUOTE_NEEDED), *script, *out = NULL;
 	size_t len;
 	FILE *f;
 

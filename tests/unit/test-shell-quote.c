@@ -1,0 +1,34 @@
+/* test-shell-quote.c - unit tests for common/shell-quote.c (the SSH command
+ * string and the display of array-form lifecycle commands). */
+#include "test.h"
+
+#include <stdlib.h>
+
+#include "shell-quote.h"
+
+TEST(always_quotes_every_word_and_escapes_single_quotes)
+{
+	const char *argv[] = { "/home/u/.rdev/agent/x/rdev-agent", "serve", "it's", "", NULL };
+	char *s = shell_quote_argv(argv, SHELL_QUOTE_ALWAYS);
+
+	ASSERT_STR_EQ(s, "'/home/u/.rdev/agent/x/rdev-agent' 'serve' 'it'\\''s' ''");
+	free(s);
+}
+
+TEST(needed_leaves_safe_words_bare)
+{
+	const char *argv[] = { "sh", "-c", "sleep 2; echo hi", "a=b,c:d@e%f+g", "$HOME", NULL };
+	char *s = shell_quote_argv(argv, SHELL_QUOTE_NEEDED);
+
+	ASSERT_STR_EQ(s, "sh -c 'sleep 2; echo hi' a=b,c:d@e%f+g '$HOME'");
+	free(s);
+}
+
+TEST(empty_argv_is_empty_string)
+{
+	const char *argv[] = { NULL };
+	char *s = shell_quote_argv(argv, SHELL_QUOTE_ALWAYS);
+
+	ASSERT_STR_EQ(s, "");
+	free(s);
+}
