@@ -1,6 +1,6 @@
 /* up.h - `up`: turn a workspace into a running, ready dev container.
  *
- * The pipeline (docs/UP.md): load the configuration; refuse what up cannot
+ * The pipeline (for users: docs/CLI.md, `up`; the op: docs/PROTOCOL.md): load the configuration; refuse what up cannot
  * honour yet and warn about what it leaves aside (config_validate_up());
  * take the workspace's lock; find the workspace's container by its labels;
  * if there is none (or
