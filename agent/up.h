@@ -1,7 +1,7 @@
 /* up.h - `up`: turn a workspace into a running, ready dev container.
  *
- * The pipeline (for users: docs/CLI.md, `up`; the op: docs/PROTOCOL.md): load the configuration; refuse what up cannot
- * honour yet and warn about what it leaves aside (config_validate_up());
+ * The pipeline (for users: docs/CLI.md, `up`; the op: docs/PROTOCOL.md):
+ * load the configuration; refuse what up cannot honour yet and warn about what it leaves aside (config_validate_up());
  * take the workspace's lock; find the workspace's container by its labels;
  * if there is none (or
  * --rebuild/--recreate): run initializeCommand on this host, get the image
