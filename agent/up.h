@@ -1,9 +1,9 @@
 /* up.h - `up`: turn a workspace into a running, ready dev container.
  *
  * The pipeline (for users: docs/CLI.md, `up`; the op: docs/PROTOCOL.md):
- * load the configuration; refuse what up cannot honour yet and warn about what it leaves aside (config_validate_up());
- * take the workspace's lock; find the workspace's container by its labels;
- * if there is none (or
+ * load the configuration; refuse what up cannot honour yet and warn about
+ * what it leaves aside (config_validate_up()); take the workspace's lock;
+ * find the workspace's container by its labels; if there is none (or
  * --rebuild/--recreate): run initializeCommand on this host, get the image
  * (pull, or docker build + metadata label), merge its metadata, build the
  * UID-sync image when wanted, create and start the container; if there is one,
