@@ -22,7 +22,10 @@ env_joined(char **env)
 		buf_append(b, env[i], strlen(env[i]));
 		buf_append(b, "|", 1);
 	}
-	return buf_take_string(b, NULL);
+	char *s = buf_take_string(b, NULL);
+
+	buf_free(b);
+	return s;
 }
 
 static cJSON *
