@@ -298,6 +298,7 @@ void
 host_forward_free(struct host_forward *f)
 {
 	host_agent_call_forget(f->resolving);
+	host_watch_forward_clear(f);
 	if (f->fd4 >= 0)
 		close(f->fd4);
 	if (f->fd6 >= 0)

@@ -48,6 +48,8 @@
 
 struct broker_state;
 struct buf;
+struct event;
+struct event_base;
 struct host_call;
 
 /* A client connection handed over by the broker, not served yet. */
@@ -86,6 +88,10 @@ struct host_forward {
 	int active;
 	char *auto_action;    /* auto-forwarded: its onAutoForward, else NULL */
 	int gone;             /* stopped: drop at the end of this round */
+	/* The listeners' events on the host thread's base (host-watch.c);
+	 * NULL until the first pass after the forward was made. */
+	struct event *ev4, *ev6;
+	struct host_session *owner;
 	struct host_forward *next;
 };
 
@@ -127,6 +133,9 @@ struct host_link {
 	 * client's bytes stay queued meanwhile */
 	int resolve_wait;
 	int dead;            /* drop at the end of this round */
+	/* The client socket's event (host-watch.c) and what it waits for. */
+	struct event *ev;
+	short ev_what;
 	struct host_link *next;
 };
 
@@ -145,6 +154,13 @@ struct host_session {
 	int restored;         /* made from a saved entry: connect at once */
 
 	/* Thread-owned. */
+	/* The thread's libevent base (host-watch.c), from its start to its
+	 * end: the wake pipe, the SSH socket while serving, the links' client
+	 * sockets, the forwards' listeners. */
+	struct event_base *base;
+	struct event *wake_ev, *ssh_ev, *timer_ev;
+	int serving;          /* host_serve runs: listeners link, else refuse */
+	long long last_rx;    /* when the SSH socket last had something */
 	struct rdev_ssh *ssh;
 	int kicked;           /* a channel callback ran: serve links before waiting */
 	/* The serve loop's libssh event holding the session (NULL outside the
@@ -205,6 +221,24 @@ struct host_auto {
 	long long next_ms;
 	struct host_auto *next;
 };
+
+/* host-watch.c: the host thread's event loop (libevent). */
+/* Make the thread's base and its wake event. 0, or -1 with *cause. */
+int host_watch_init(struct host_session *h, char **cause);
+/* Free every event (forwards' listeners too) and the base. */
+void host_watch_free(struct host_session *h);
+/* Watch the SSH socket fd (-1: stop): its data is taken with libssh's
+ * event h->ev and h->last_rx is set. */
+void host_watch_ssh(struct host_session *h, int fd);
+/* One pass of the loop: wait at most timeout_ms (0: only what is ready
+ * now) and run the callbacks of what is ready: client sockets read or
+ * writable again, listeners' connections taken (host_forward_accept, linked
+ * while serving, else closed), SSH data drained. The links' and listeners'
+ * events are brought up to date first. 0, or -1 if libevent failed. */
+int host_watch_pass(struct host_session *h, long long timeout_ms);
+/* Free l's (or f's) events: before it is freed. */
+void host_watch_link_clear(struct host_link *l);
+void host_watch_forward_clear(struct host_forward *f);
 
 /* host-session.c */
 /* Send obj as one frame of type to a client whose fd is blocking. */

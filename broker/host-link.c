@@ -41,6 +41,7 @@ host_link_free(struct host_link *l)
 		pthread_mutex_unlock(&l->h->lock);
 	}
 	host_link_detach(l);
+	host_watch_link_clear(l);
 	if (l->fd >= 0)
 		close(l->fd);
 	buf_free(l->to_ch);

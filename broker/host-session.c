@@ -16,6 +16,8 @@
 
 #include <sodium.h>
 
+#include <event2/event.h>
+
 #include "agent-install.h"
 #include "atomic-file.h"
 #include "buf.h"
@@ -24,7 +26,6 @@
 #include "proto.h"
 #include "xmalloc.h"
 
-#define HOST_DRAIN_ROUNDS 64  /* socket reads (4 KiB each, libssh) per wake */
 /* Longest wait while a channel open is unanswered: a refusal that libssh
  * read inside another call shows nowhere else. */
 #define HOST_OPEN_POLL_MS 5
@@ -275,15 +276,23 @@ host_run_job(struct host_session *h, struct host_job *j)
 
 /* --- the thread --------------------------------------------------------- */
 
+/* Empty the wake pipe (its bytes only wake the thread). */
+static void
+host_drain_wake(struct host_session *h)
+{
+	char c[64];
+
+	while (read(h->wake[0], c, sizeof c) > 0)
+		;
+}
+
 /* Take the waiting jobs. Returns 1 if asked to stop. */
 static int
 host_take_jobs(struct host_session *h, struct host_job **jobs)
 {
-	char c[64];
 	int stop;
 
-	while (read(h->wake[0], c, sizeof c) > 0)
-		;
+	host_drain_wake(h);
 	pthread_mutex_lock(&h->lock);
 	*jobs = h->jobs;
 	h->jobs = NULL;
@@ -321,42 +330,13 @@ host_maybe_end_idle(struct host_session *h)
 
 enum host_end { HOST_END_STOP, HOST_END_IDLE, HOST_END_LOST };
 
-/* Add the forwards' listeners to the poll set from index i. */
-static size_t
-host_poll_listeners(struct host_session *h, struct pollfd *pfd, size_t i,
-    struct host_forward **fwd_of)
-{
-	struct host_forward *f;
-
-	for (f = h->forwards; f != NULL; f = f->next) {
-		fwd_of[i] = f;
-		pfd[i++] = (struct pollfd){ .fd = f->fd4, .events = POLLIN };
-		fwd_of[i] = f;
-		pfd[i++] = (struct pollfd){ .fd = f->fd6, .events = POLLIN };
-	}
-	return i;
-}
-
-static size_t
-host_count_listeners(struct host_session *h)
-{
-	size_t n = 0;
-
-	for (struct host_forward *f = h->forwards; f != NULL; f = f->next)
-		n += 2;
-	return n;
-}
-
 static enum host_end
 host_serve(struct host_session *h)
 {
 	int ssh_fd = ssh_get_fd(rdev_ssh_session(h->ssh));
-	long long last_rx = clock_now_ms(), keepalive_ms, wait_ms;
-	struct pollfd *pfd = NULL;
-	struct host_link *l, **byidx = NULL;
+	long long keepalive_ms, wait_ms;
+	struct host_link *l;
 	struct host_job *jobs, *next;
-	struct host_forward **fwd_of = NULL;
-	size_t n, cap = 0, i, nlinks;
 	int opening = 0, calls_opening;
 	enum host_end end = HOST_END_STOP;
 	char *cause = NULL;
@@ -366,6 +346,9 @@ host_serve(struct host_session *h)
 	 * (keepalive requests, window adjusts): ssh_event_dopoll. */
 	ssh_event_add_session(ev, rdev_ssh_session(h->ssh));
 	h->ev = ev;
+	h->last_rx = clock_now_ms();
+	h->serving = 1;
+	host_watch_ssh(h, ssh_fd);
 	keepalive_ms = (long long)rdev_ssh_keepalive_interval(h->ssh) * 1000;
 	for (;;) {
 		if (host_take_jobs(h, &jobs)) {
@@ -400,9 +383,9 @@ host_serve(struct host_session *h)
 			end = HOST_END_IDLE;
 			break;
 		}
-		if (clock_now_ms() - last_rx >= keepalive_ms && rdev_ssh_peer_acking(h->ssh))
-			last_rx = clock_now_ms();
-		if (clock_now_ms() - last_rx >= keepalive_ms) {
+		if (clock_now_ms() - h->last_rx >= keepalive_ms && rdev_ssh_peer_acking(h->ssh))
+			h->last_rx = clock_now_ms();
+		if (clock_now_ms() - h->last_rx >= keepalive_ms) {
 			if (rdev_ssh_keepalive(h->ssh, &cause) != 0) {
 				log_warn("%s", cause);
 				host_set_state(h, "lost", cause);
@@ -411,7 +394,7 @@ host_serve(struct host_session *h)
 				end = HOST_END_LOST;
 				break;
 			}
-			last_rx = clock_now_ms();
+			h->last_rx = clock_now_ms();
 			continue;  /* the keepalive may have read channel data */
 		}
 		if (!ssh_is_connected(rdev_ssh_session(h->ssh))) {
@@ -422,64 +405,19 @@ host_serve(struct host_session *h)
 			break;
 		}
 
-		n = 2;
-		for (l = h->links; l != NULL; l = l->next)
-			n++;
-		nlinks = n;
-		n += host_count_listeners(h);
-		if (n > cap) {
-			cap = n * 2;
-			pfd = xreallocarray(pfd, cap, sizeof *pfd);
-			byidx = xreallocarray(byidx, cap, sizeof *byidx);
-			fwd_of = xreallocarray(fwd_of, cap, sizeof *fwd_of);
-		}
-		pfd[0] = (struct pollfd){ .fd = h->wake[0], .events = POLLIN };
-		pfd[1] = (struct pollfd){ .fd = ssh_fd, .events = POLLIN };
-		i = 2;
-		for (l = h->links; l != NULL; l = l->next, i++) {
-			byidx[i] = l;
-			/* an opening link's client waits (even its hang-up), and a
-			 * full one waiting for its target */
-			pfd[i] = (struct pollfd){ .fd = l->opening || (l->resolve_wait &&
-			    buf_len(l->to_ch) >= l->cap) ? -1 : l->fd, .events =
-			    (!l->cli_eof && buf_len(l->to_ch) < l->cap ? POLLIN : 0) |
-			    (l->cli_blocked ? POLLOUT : 0) };
-		}
-		host_poll_listeners(h, pfd, nlinks, fwd_of);
 		/* Channel data reaches the links through callbacks, in whatever
 		 * libssh call reads it; one that ran since the pump means work
-		 * before any wait. */
-		/* Wake for the keepalive on time: a silent host is dropped
-		 * within interval x count of its last word. */
-		wait_ms = last_rx + keepalive_ms - clock_now_ms();
+		 * before any wait (kicked). Wake for the keepalive on time: a
+		 * silent host is dropped within interval x count of its last
+		 * word. */
+		wait_ms = h->last_rx + keepalive_ms - clock_now_ms();
 		wait_ms = wait_ms < 0 ? 0 : wait_ms > 1000 ? 1000 : wait_ms;
-		if (poll(pfd, n, h->kicked ? 0 : opening > 0 ? HOST_OPEN_POLL_MS :
-		    (int)wait_ms) < 0 && errno != EINTR) {
-			log_error("poll: %s", strerror(errno));
+		if (host_watch_pass(h, h->kicked ? 0 : opening > 0 ? HOST_OPEN_POLL_MS :
+		    wait_ms) != 0) {
+			log_error("%s: the event loop failed", h->label);
 			break;
 		}
-		if (pfd[1].revents != 0) {
-			/* libssh reads 4 KiB per call: take what the socket holds. */
-			last_rx = clock_now_ms();
-			for (i = 0; i < HOST_DRAIN_ROUNDS; i++) {
-				if (ssh_event_dopoll(ev, 0) != SSH_OK)
-					break;
-			}
-		}
-		for (i = 2; i < nlinks; i++) {
-			if (pfd[i].revents & POLLOUT)
-				byidx[i]->cli_blocked = 0;
-			if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
-				host_link_read_client(byidx[i]);
-		}
-		for (i = nlinks; i < n; i++) {
-			if (pfd[i].fd >= 0 && (pfd[i].revents & POLLIN))
-				host_forward_accept(h, fwd_of[i], pfd[i].fd, 1);
-		}
 	}
-	free(pfd);
-	free(byidx);
-	free(fwd_of);
 	/* The broker's requests to the agent fail (forward requests waiting
 	 * for them are answered), then the links go. */
 	host_agent_calls_end(h, end == HOST_END_LOST ? "the connection to the host was "
@@ -487,6 +425,8 @@ host_serve(struct host_session *h)
 	host_forward_parked_check(h);
 	host_close_all_links(h);
 	host_agent_stop(h);
+	host_watch_ssh(h, -1);
+	h->serving = 0;
 	ssh_event_remove_session(ev, rdev_ssh_session(h->ssh));
 	ssh_event_free(ev);
 	h->ev = NULL;
@@ -501,31 +441,49 @@ host_serve(struct host_session *h)
 struct host_refuser {
 	pthread_t thread;
 	int stop[2];
-	struct pollfd *pfd;
+	struct event_base *base; /* the helper thread's own */
+	struct event **evs;      /* the stop pipe's, then the listeners' */
 	size_t n;
 };
+
+static void
+host_refuser_on_stop(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	event_base_loopbreak(arg);
+}
+
+static void
+host_refuser_on_listener(evutil_socket_t lfd, short what, void *arg)
+{
+	int fd;
+
+	(void)what;
+	(void)arg;
+	while ((fd = accept4((int)lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0)
+		close(fd);
+}
 
 static void *
 host_refuser_main(void *arg)
 {
 	struct host_refuser *r = arg;
-	size_t i;
-	int fd;
 
-	for (;;) {
-		if (poll(r->pfd, r->n, -1) < 0 && errno != EINTR)
-			break;
-		if (r->pfd[0].revents != 0)
-			break;
-		for (i = 1; i < r->n; i++) {
-			if (r->pfd[i].revents & POLLIN) {
-				while ((fd = accept4(r->pfd[i].fd, NULL, NULL,
-				    SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0)
-					close(fd);
-			}
-		}
-	}
+	event_base_dispatch(r->base);
 	return NULL;
+}
+
+static void
+host_refuser_free(struct host_refuser *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (r->evs[i] != NULL)
+			event_free(r->evs[i]);
+	free(r->evs);
+	event_base_free(r->base);
+	close(r->stop[0]);
+	close(r->stop[1]);
 }
 
 /* Start refusing for h's forwards; 0, or -1 when there is nothing to do (or
@@ -533,20 +491,36 @@ host_refuser_main(void *arg)
 static int
 host_refuser_start(struct host_session *h, struct host_refuser *r)
 {
-	struct host_forward **fwd_of;
+	size_t i = 1;
 
-	r->n = 1 + host_count_listeners(h);
+	r->n = 1;
+	for (struct host_forward *f = h->forwards; f != NULL; f = f->next)
+		r->n += (f->fd4 >= 0) + (f->fd6 >= 0);
 	if (r->n == 1 || pipe2(r->stop, O_CLOEXEC) != 0)
 		return -1;
-	r->pfd = xcalloc(r->n, sizeof *r->pfd);
-	fwd_of = xcalloc(r->n, sizeof *fwd_of);
-	r->pfd[0] = (struct pollfd){ .fd = r->stop[0], .events = POLLIN };
-	host_poll_listeners(h, r->pfd, 1, fwd_of);
-	free(fwd_of);
-	if (pthread_create(&r->thread, NULL, host_refuser_main, r) != 0) {
+	if ((r->base = event_base_new()) == NULL) {
 		close(r->stop[0]);
 		close(r->stop[1]);
-		free(r->pfd);
+		return -1;
+	}
+	r->evs = xcalloc(r->n, sizeof *r->evs);
+	r->evs[0] = event_new(r->base, r->stop[0], EV_READ, host_refuser_on_stop, r->base);
+	for (struct host_forward *f = h->forwards; f != NULL; f = f->next) {
+		if (f->fd4 >= 0)
+			r->evs[i++] = event_new(r->base, f->fd4, EV_READ | EV_PERSIST,
+			    host_refuser_on_listener, NULL);
+		if (f->fd6 >= 0)
+			r->evs[i++] = event_new(r->base, f->fd6, EV_READ | EV_PERSIST,
+			    host_refuser_on_listener, NULL);
+	}
+	for (i = 0; i < r->n; i++) {
+		if (r->evs[i] == NULL || event_add(r->evs[i], NULL) != 0) {
+			host_refuser_free(r);
+			return -1;
+		}
+	}
+	if (pthread_create(&r->thread, NULL, host_refuser_main, r) != 0) {
+		host_refuser_free(r);
 		return -1;
 	}
 	return 0;
@@ -559,9 +533,7 @@ host_refuser_stop(struct host_refuser *r)
 		/* cannot happen on an empty pipe */
 	}
 	pthread_join(r->thread, NULL);
-	close(r->stop[0]);
-	close(r->stop[1]);
-	free(r->pfd);
+	host_refuser_free(r);
 }
 
 /* The session is lost but forwards remain: keep their listeners (closing
@@ -571,12 +543,9 @@ static int
 host_reconnect(struct host_session *h)
 {
 	long long delay = 1000, until;
-	struct host_forward **fwd_of = NULL;
 	struct host_job *jobs, *next;
-	struct pollfd *pfd = NULL;
 	struct host_refuser refuser;
 	char *cause = NULL, *state;
-	size_t n, i;
 	int attempt = 0, refusing;
 
 	for (;;) {
@@ -584,8 +553,6 @@ host_reconnect(struct host_session *h)
 		while (clock_now_ms() < until) {
 			if (host_take_jobs(h, &jobs)) {
 				host_fail_job_list(jobs, "the broker is stopping");
-				free(pfd);
-				free(fwd_of);
 				return -1;
 			}
 			for (; jobs != NULL; jobs = next) {
@@ -597,18 +564,9 @@ host_reconnect(struct host_session *h)
 					host_fail_job_list(jobs, "the connection to the host was "
 					    "lost; reconnecting (see rdev-broker status)");
 			}
-			n = 1 + host_count_listeners(h);
-			pfd = xreallocarray(pfd, n, sizeof *pfd);
-			fwd_of = xreallocarray(fwd_of, n, sizeof *fwd_of);
-			pfd[0] = (struct pollfd){ .fd = h->wake[0], .events = POLLIN };
-			host_poll_listeners(h, pfd, 1, fwd_of);
-			if (poll(pfd, n, (int)(until - clock_now_ms()) > 0 ?
-			    (int)(until - clock_now_ms()) : 0) < 0 && errno != EINTR)
+			/* (not serving: the listeners' connections are closed) */
+			if (host_watch_pass(h, until - clock_now_ms()) != 0)
 				break;
-			for (i = 1; i < n; i++) {
-				if (pfd[i].fd >= 0 && (pfd[i].revents & POLLIN))
-					host_forward_accept(h, fwd_of[i], pfd[i].fd, 0);
-			}
 		}
 		attempt++;
 		rdev_ssh_free(h->ssh);
@@ -624,8 +582,6 @@ host_reconnect(struct host_session *h)
 				a->relay->have_target = 0;
 			host_set_state(h, "connected", NULL);
 			log_info("%s: reconnected after %d attempts", h->label, attempt);
-			free(pfd);
-			free(fwd_of);
 			return 0;
 		}
 		state = xasprintf("reconnect attempt %d failed: %s", attempt, cause);
@@ -643,8 +599,18 @@ host_session_main(void *arg)
 {
 	struct host_session *h = arg;
 	char *cause = NULL;
-	struct pollfd p;
 	int connected = 1;
+
+	if (host_watch_init(h, &cause) != 0) {
+		log_error("%s", cause);
+		host_set_state(h, "failed", cause);
+		pthread_mutex_lock(&h->lock);
+		h->ended = 1;
+		pthread_mutex_unlock(&h->lock);
+		host_fail_jobs(h, cause);
+		free(cause);
+		return NULL;
+	}
 
 	/* Wait for the first client (submit comes right after new); a restored
 	 * session connects at once, for its forwards and watches. */
@@ -655,8 +621,8 @@ host_session_main(void *arg)
 			break;
 		}
 		pthread_mutex_unlock(&h->lock);
-		p = (struct pollfd){ .fd = h->wake[0], .events = POLLIN };
-		poll(&p, 1, 1000);
+		host_watch_pass(h, 1000);
+		host_drain_wake(h);
 	}
 	if (host_connect(h, &cause) == 0) {
 		host_set_state(h, "connected", NULL);
@@ -676,6 +642,7 @@ host_session_main(void *arg)
 		pthread_mutex_unlock(&h->lock);
 		host_fail_jobs(h, cause);
 		free(cause);
+		host_watch_free(h);
 		return NULL;
 	}
 	while (connected && host_serve(h) == HOST_END_LOST && h->forwards != NULL) {
@@ -692,6 +659,7 @@ host_session_main(void *arg)
 	host_fail_jobs(h, "the host session ended; try again");
 	rdev_ssh_free(h->ssh);
 	h->ssh = NULL;
+	host_watch_free(h);
 	return NULL;
 }
 

@@ -1,0 +1,214 @@
+/* host-watch.c - the host thread's event loop: libevent drives the wake
+ * pipe, the SSH socket, the links' client sockets and the forwards'
+ * listeners (host-internal.h). The serve loop (host-session.c) runs one pass
+ * at a time and does its round of work (jobs, pumps, checks, keepalive)
+ * between passes; libssh's channel callbacks move channel data inside the
+ * SSH socket's callback. One base per host thread, never shared. */
+#include "host-internal.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "buf.h"
+#include "clock.h"
+#include "error.h"
+#include "log.h"
+
+#define HOST_DRAIN_ROUNDS 64  /* socket reads (4 KiB each, libssh) per wake */
+
+static void
+host_watch_on_wake(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	/* The round after the pass reads the pipe and takes the jobs. */
+}
+
+static void
+host_watch_on_ssh(evutil_socket_t fd, short what, void *arg)
+{
+	struct host_session *h = arg;
+
+	(void)fd;
+	(void)what;
+	h->last_rx = clock_now_ms();
+	/* libssh reads 4 KiB per call: take what the socket holds. */
+	for (int i = 0; i < HOST_DRAIN_ROUNDS && h->ev != NULL; i++) {
+		if (ssh_event_dopoll(h->ev, 0) != SSH_OK)
+			break;
+	}
+}
+
+static void
+host_watch_on_link(evutil_socket_t fd, short what, void *arg)
+{
+	struct host_link *l = arg;
+
+	(void)fd;
+	if (what & EV_WRITE)
+		l->cli_blocked = 0;
+	if (what & EV_READ)
+		host_link_read_client(l);
+}
+
+static void
+host_watch_on_listener(evutil_socket_t fd, short what, void *arg)
+{
+	struct host_forward *f = arg;
+
+	(void)what;
+	host_forward_accept(f->owner, f, (int)fd, f->owner->serving);
+}
+
+int
+host_watch_init(struct host_session *h, char **cause)
+{
+	if ((h->base = event_base_new()) == NULL)
+		return error_set(cause, "%s: cannot make an event base", h->label);
+	h->wake_ev = event_new(h->base, h->wake[0], EV_READ | EV_PERSIST, host_watch_on_wake,
+	    h);
+	h->timer_ev = evtimer_new(h->base, host_watch_on_wake, h);
+	if (h->wake_ev == NULL || h->timer_ev == NULL || event_add(h->wake_ev, NULL) != 0) {
+		host_watch_free(h);
+		return error_set(cause, "%s: cannot watch the wake pipe", h->label);
+	}
+	return 0;
+}
+
+void
+host_watch_link_clear(struct host_link *l)
+{
+	if (l->ev != NULL)
+		event_free(l->ev);
+	l->ev = NULL;
+	l->ev_what = 0;
+}
+
+void
+host_watch_forward_clear(struct host_forward *f)
+{
+	if (f->ev4 != NULL)
+		event_free(f->ev4);
+	if (f->ev6 != NULL)
+		event_free(f->ev6);
+	f->ev4 = f->ev6 = NULL;
+}
+
+void
+host_watch_free(struct host_session *h)
+{
+	for (struct host_link *l = h->links; l != NULL; l = l->next)
+		host_watch_link_clear(l);
+	for (struct host_forward *f = h->forwards; f != NULL; f = f->next)
+		host_watch_forward_clear(f);
+	host_watch_ssh(h, -1);
+	if (h->wake_ev != NULL)
+		event_free(h->wake_ev);
+	if (h->timer_ev != NULL)
+		event_free(h->timer_ev);
+	h->wake_ev = h->timer_ev = NULL;
+	if (h->base != NULL)
+		event_base_free(h->base);
+	h->base = NULL;
+}
+
+void
+host_watch_ssh(struct host_session *h, int fd)
+{
+	if (h->ssh_ev != NULL)
+		event_free(h->ssh_ev);
+	h->ssh_ev = NULL;
+	if (fd < 0 || h->base == NULL)
+		return;
+	h->ssh_ev = event_new(h->base, fd, EV_READ | EV_PERSIST, host_watch_on_ssh, h);
+	if (h->ssh_ev != NULL && event_add(h->ssh_ev, NULL) != 0) {
+		event_free(h->ssh_ev);
+		h->ssh_ev = NULL;
+	}
+	if (h->ssh_ev == NULL)
+		log_error("%s: cannot watch the SSH socket", h->label);
+}
+
+/* What l's client socket is waited for now (see host_link's fields): its
+ * bytes while there is room for them, writability while it is full; nothing
+ * while its channel opens or its target is being asked for with a full
+ * buffer. */
+static short
+host_watch_link_wants(const struct host_link *l)
+{
+	if (l->fd < 0 || l->dead || l->opening ||
+	    (l->resolve_wait && buf_len(l->to_ch) >= l->cap))
+		return 0;
+	return (short)((!l->cli_eof && buf_len(l->to_ch) < l->cap ? EV_READ : 0) |
+	    (l->cli_blocked ? EV_WRITE : 0));
+}
+
+static void
+host_watch_link_update(struct host_session *h, struct host_link *l)
+{
+	short want = host_watch_link_wants(l);
+
+	if (want == l->ev_what && (want == 0 || l->ev != NULL))
+		return;
+	if (l->ev == NULL)
+		l->ev = event_new(h->base, l->fd, want | EV_PERSIST, host_watch_on_link, l);
+	else {
+		event_del(l->ev);
+		event_assign(l->ev, h->base, l->fd, want | EV_PERSIST, host_watch_on_link, l);
+	}
+	l->ev_what = want;
+	if (want != 0 && (l->ev == NULL || event_add(l->ev, NULL) != 0)) {
+		log_error("%s: cannot watch a client socket: dropping it", h->label);
+		l->dead = 1;
+	}
+}
+
+static struct event *
+host_watch_listener(struct host_session *h, struct host_forward *f, int fd)
+{
+	struct event *ev;
+
+	if (fd < 0)
+		return NULL;
+	ev = event_new(h->base, fd, EV_READ | EV_PERSIST, host_watch_on_listener, f);
+	if (ev != NULL && event_add(ev, NULL) != 0) {
+		event_free(ev);
+		ev = NULL;
+	}
+	if (ev == NULL)
+		log_error("%s: cannot watch the listener of localhost:%d", h->label,
+		    f->local_port);
+	return ev;
+}
+
+int
+host_watch_pass(struct host_session *h, long long timeout_ms)
+{
+	struct timeval tv;
+	int rc;
+
+	for (struct host_link *l = h->links; l != NULL; l = l->next)
+		host_watch_link_update(h, l);
+	for (struct host_forward *f = h->forwards; f != NULL; f = f->next) {
+		f->owner = h;
+		if (f->ev4 == NULL && f->fd4 >= 0)
+			f->ev4 = host_watch_listener(h, f, f->fd4);
+		if (f->ev6 == NULL && f->fd6 >= 0)
+			f->ev6 = host_watch_listener(h, f, f->fd6);
+	}
+	if (timeout_ms <= 0)
+		return event_base_loop(h->base, EVLOOP_NONBLOCK) < 0 ? -1 : 0;
+	/* The timer wakes the pass if nothing else does. */
+	tv.tv_sec = (time_t)(timeout_ms / 1000);
+	tv.tv_usec = (suseconds_t)(timeout_ms % 1000) * 1000;
+	if (evtimer_add(h->timer_ev, &tv) != 0)
+		return -1;
+	rc = event_base_loop(h->base, EVLOOP_ONCE);
+	evtimer_del(h->timer_ev);
+	return rc < 0 ? -1 : 0;
+}
