@@ -201,8 +201,11 @@ host_watch_pass(struct host_session *h, long long timeout_ms)
 		if (f->ev6 == NULL && f->fd6 >= 0)
 			f->ev6 = host_watch_listener(h, f, f->fd6);
 	}
+	/* EVLOOP_ONCE in both: with EVLOOP_NONBLOCK alone libevent loops until
+	 * nothing is ready, and a level-triggered event (a writable socket)
+	 * keeps it going for ever. */
 	if (timeout_ms <= 0)
-		return event_base_loop(h->base, EVLOOP_NONBLOCK) < 0 ? -1 : 0;
+		return event_base_loop(h->base, EVLOOP_ONCE | EVLOOP_NONBLOCK) < 0 ? -1 : 0;
 	/* The timer wakes the pass if nothing else does. */
 	tv.tv_sec = (time_t)(timeout_ms / 1000);
 	tv.tv_usec = (suseconds_t)(timeout_ms % 1000) * 1000;
