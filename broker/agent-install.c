@@ -21,6 +21,7 @@
 #include "atomic-file.h"
 #include "buf.h"
 #include "error.h"
+#include "shell-quote.h"
 #include "ssh-session.h"
 #include "xmalloc.h"
 
@@ -448,20 +449,30 @@ static const char agent_probe_script[] =
  * MANIFEST was rewritten along with a file is caught too, and only then is
  * the installed rdev-agent-check run (hashes against MANIFEST, then
  * rdev-agent --version). Exit 2 and one stderr line: damaged or changed. */
-static const char agent_verify_installed_script[] =
-    "cd \"$1\" 2>/dev/null || { echo \"no directory $1\" >&2; exit 2; }\n"
-    "h=\n"
-    "[ -f bundle.hash ] && read -r h _ <bundle.hash\n"
-    "[ \"$h\" = \"$2\" ] || { printf 'its bundle.hash is %.16s, want %.16s\\n' "
-    "\"${h:-none}\" \"$2\" >&2; exit 2; }\n"
-    "if command -v b2sum >/dev/null 2>&1; then\n"
-    "  out=$(b2sum -l 256 -c --quiet 2>&1 <<EOF\n$3\nEOF\n) || "
-    "{ printf '%s' \"$out\" | tr '\\n' ' ' >&2; exit 2; }\n"
-    "fi\n"
-    "out=$(sh ./rdev-agent-check 2>&1 </dev/null)\n"
+#define AGENT_VERIFY_INSTALLED_BODY \
+    "cd \"$1\" 2>/dev/null || { echo \"no directory $1\" >&2; exit 2; }\n" \
+    "h=\n" \
+    "[ -f bundle.hash ] && read -r h _ <bundle.hash\n" \
+    "[ \"$h\" = \"$2\" ] || { printf 'its bundle.hash is %.16s, want %.16s\\n' " \
+    "\"${h:-none}\" \"$2\" >&2; exit 2; }\n" \
+    "if command -v b2sum >/dev/null 2>&1; then\n" \
+    "  out=$(b2sum -l 256 -c --quiet 2>&1 <<EOF\n$3\nEOF\n) || " \
+    "{ printf '%s' \"$out\" | tr '\\n' ' ' >&2; exit 2; }\n" \
+    "fi\n" \
+    "out=$(sh ./rdev-agent-check 2>&1 </dev/null)\n" \
+    "rc=$?\n" \
+    "[ $rc -eq 0 ] || printf '%s' \"$out\" | tr '\\n' ' ' >&2\n" \
+    "exit $rc\n"
+
+static const char agent_verify_installed_script[] = AGENT_VERIFY_INSTALLED_BODY;
+
+/* The same check in a subshell, then the agent serves ($4: --listen's id):
+ * one login shell for both. */
+static const char agent_verify_then_serve_script[] =
+    "(\n" AGENT_VERIFY_INSTALLED_BODY ")\n"
     "rc=$?\n"
-    "[ $rc -eq 0 ] || printf '%s' \"$out\" | tr '\\n' ' ' >&2\n"
-    "exit $rc\n";
+    "[ $rc -eq 0 ] || exit $rc\n"
+    "exec \"$1/rdev-agent\" serve --listen \"$4\"\n";
 
 /* Pre-flight: $1 KiB needed; stdin is rdev-agent-check. Also removes
  * leftovers of interrupted installs older than an hour. */
@@ -1241,6 +1252,33 @@ agent_install_verify(struct rdev_ssh *s, const struct agent_bundle *b,
 	free(err);
 	free(dir);
 	return rc;
+}
+
+char *
+agent_install_serve_command(const struct agent_bundle *b, const char *agent_path,
+    const char *listen_id, int verify)
+{
+	static const char suffix[] = "/rdev-agent";
+	size_t n = strlen(agent_path);
+	char *dir, *list, *cmd;
+
+	if (!verify || n <= sizeof suffix - 1 ||
+	    strcmp(agent_path + n - (sizeof suffix - 1), suffix) != 0) {
+		const char *argv[] = { agent_path, "serve", "--listen", listen_id, NULL };
+
+		return shell_quote_argv(argv, SHELL_QUOTE_ALWAYS);
+	}
+	dir = xstrndup(agent_path, n - (sizeof suffix - 1));
+	list = agent_hash_list(b);
+	{
+		const char *argv[] = { "sh", "-c", agent_verify_then_serve_script,
+			"rdev-agent-verify", dir, b->hash_hex, list, listen_id, NULL };
+
+		cmd = shell_quote_argv(argv, SHELL_QUOTE_ALWAYS);
+	}
+	free(list);
+	free(dir);
+	return cmd;
 }
 
 int

@@ -91,6 +91,14 @@ int agent_install_ensure(struct rdev_ssh *s, const struct agent_bundle *b,
 int agent_install_verify(struct rdev_ssh *s, const struct agent_bundle *b,
     const char *agent_path, char **cause);
 
+/* The command line (for an exec channel; the caller's to free) that starts
+ * the agent installed at agent_path serving with `--listen listen_id`. With
+ * verify, the install is first checked as agent_install_verify does, in the
+ * same login shell: a start that ends with status 2 (one stderr line says
+ * why) found it changed or damaged, and agent_install_ensure replaces it. */
+char *agent_install_serve_command(const struct agent_bundle *b, const char *agent_path,
+    const char *listen_id, int verify);
+
 /* Can the SSH user reach Docker on the host? Runs `AGENT ls --json` (one exec
  * round trip plus one Docker API call). 0, or -1 with *cause naming the host
  * and the agent's reason, with a hint (group docker, rootless DOCKER_HOST). */

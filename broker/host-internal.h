@@ -50,7 +50,25 @@ struct broker_state;
 struct buf;
 struct event;
 struct event_base;
+struct host_agent_start;
 struct host_call;
+
+/* A channel to the host's agent being opened without waiting
+ * (host_agent_opener_step): the agent started first if none runs (or waited
+ * for while it starts), a direct-streamlocal open to its socket, retried
+ * once with a new agent if the socket is refused; where sshd forbids
+ * those, a `rdev-agent serve` exec channel. Zeroed: not begun. */
+enum host_open_step {
+	HOST_OPEN_AGENT, HOST_OPEN_STREAMLOCAL, HOST_OPEN_EXEC, HOST_OPEN_EXEC_REQUEST
+};
+struct host_agent_opener {
+	enum host_open_step step;
+	ssh_channel ch;      /* the open in flight, or NULL */
+	char *socket;        /* where it goes (the call is repeated) */
+	unsigned start_seq;  /* the agent start waited for, 0: none */
+	int fresh;           /* that start was for this open */
+	int retried;         /* the socket was refused once */
+};
 
 /* A client connection handed over by the broker, not served yet. */
 struct host_job {
@@ -96,7 +114,7 @@ struct host_forward {
 };
 
 /* A client spliced to a channel: a channel to the host's agent for rdev
- * clients (host_agent_open), a direct-tcpip channel for forwarded
+ * clients (host_link_open), a direct-tcpip channel for forwarded
  * connections. */
 struct host_link {
 	int fd;
@@ -132,6 +150,10 @@ struct host_link {
 	/* forward: waits for its forward's target (f->resolving); the
 	 * client's bytes stay queued meanwhile */
 	int resolve_wait;
+	/* agent link: its channel being opened (opening set; NULL once open) and
+	 * the id of the client's request, answered then */
+	struct host_agent_opener *agent_open;
+	int request_id;
 	int dead;            /* drop at the end of this round */
 	/* The client socket's event (host-watch.c) and what it waits for. */
 	struct event *ev;
@@ -177,6 +199,12 @@ struct host_session {
 	 * serve` exec channel per client, as before. */
 	ssh_channel agent_ch;
 	struct ssh_channel_callbacks_struct agent_cb;
+	/* A start in progress (NULL: none), not waited for: those who need the
+	 * agent wait for it (host_agent_opener). Each start has its number
+	 * (agent_start_seq); the last one's error, if it failed. */
+	struct host_agent_start *starting;
+	unsigned agent_start_seq;
+	char *agent_start_error;
 	char *agent_socket;
 	int agent_gone;
 	long long agent_started_ms;  /* when the running agent said it listens */
@@ -199,6 +227,7 @@ struct host_session {
 	size_t buffered;      /* bytes in the links' buffers, as of the last round */
 	size_t buffered_peak; /* the most seen since the session started */
 	long agent_pid;       /* the long-lived agent's, 0: none */
+	int agent_starting;   /* a start is under way (h->starting) */
 	unsigned agent_starts;
 	unsigned agent_opens; /* client and broker channels to the agent */
 	const char *agent_transport; /* "streamlocal", or "exec" (denied) */
@@ -250,9 +279,11 @@ void host_send_error(int fd, int id, const char *error);
 const char *host_json_str(const cJSON *o, const char *name);
 
 /* host-link.c */
-/* Open a channel to the host's agent for the client of j and answer its
- * request; j is consumed (its fd goes to the new link, or is closed). */
+/* Link the client of j to the host's agent: a new link whose channel opens
+ * without waiting (host_link_open_progress, each round, answers the
+ * client's request once it is open, or fails it); j is consumed. */
 void host_link_open(struct host_session *h, struct host_job *j);
+void host_link_open_progress(struct host_session *h, struct host_link *l);
 /* A new link for client fd on channel ch (NULL: none yet, see
  * host_link_attach), at the head of h's list; owns fd and ch from now on.
  * Borrowed. */
@@ -282,18 +313,30 @@ int host_links_check(struct host_session *h);
 /* Log an agent's stderr bytes (its log lines) with the host's label. */
 void host_log_agent_stderr(struct host_session *h, const void *data, size_t len);
 /* Start the host's long-lived agent and wait (up to a minute: the login
- * shell runs once here) until it listens. 0, or -1 with *cause. */
+ * shell runs once here) until it listens: at connect time, before serving.
+ * 0, or -1 with *cause. */
 int host_agent_start(struct host_session *h, char **cause);
+/* Begin a start without waiting, unless one is under way: its progress is
+ * made by host_agent_start_step (from host_agent_check, each round). A new
+ * process of an installed bundle checks the install first (in the same
+ * login shell); a damaged one is installed again. 0, or -1 with *cause. */
+int host_agent_start_begin(struct host_session *h, char **cause);
+/* Move a start on. Returns 1 while it waits for an answer that no callback
+ * brings (poll for it, as for the links' opens), else 0. */
+int host_agent_start_step(struct host_session *h);
 /* Close its channel (the agent stops listening and exits; connections it
- * serves go on until their clients close them). */
+ * serves go on until their clients close them); a start under way ends. */
 void host_agent_stop(struct host_session *h);
-/* Start a new agent if the last one ended (called each round). */
+/* Each round: a start's progress; a new agent begun if the last one ended. */
 void host_agent_check(struct host_session *h);
-/* A new channel speaking the agent protocol (the caller's to free): a
- * direct-streamlocal channel to the long-lived agent (started again if it
- * is not there), or where sshd forbids those, a `rdev-agent serve` exec
- * channel. NULL with *cause. */
-ssh_channel host_agent_open(struct host_session *h, char **cause);
+/* Go on opening: 1 with *out (the caller's to free; o is cleared), 0 while
+ * in progress (call again next round), -1 with *cause (o cleared). */
+int host_agent_opener_step(struct host_session *h, struct host_agent_opener *o,
+    ssh_channel *out, char **cause);
+/* Is an open in flight (it cannot be taken back: wait for its answer)? */
+int host_agent_opener_pending(const struct host_agent_opener *o);
+/* Drop o's channel and state (its open's answer is then ignored). */
+void host_agent_opener_clear(struct host_agent_opener *o);
 /* The end of a request to the agent (host_agent_call_start), on the host
  * thread: result (borrowed, may be NULL) when error is NULL. */
 typedef void (*host_call_done_fn)(struct host_session *h, void *arg,

@@ -41,6 +41,10 @@ host_link_free(struct host_link *l)
 		pthread_mutex_unlock(&l->h->lock);
 	}
 	host_link_detach(l);
+	if (l->agent_open != NULL) {
+		host_agent_opener_clear(l->agent_open);
+		free(l->agent_open);
+	}
 	host_watch_link_clear(l);
 	if (l->fd >= 0)
 		close(l->fd);
@@ -203,33 +207,59 @@ host_link_attach(struct host_link *l, ssh_channel ch)
 	ssh_set_channel_callbacks(ch, &l->cb);
 }
 
-/* Open a channel to the host's agent for a client and answer its request. */
+/* A client of the agent: its link waits (its bytes stay in its socket)
+ * while the channel to the agent opens, without waiting for it. */
 void
 host_link_open(struct host_session *h, struct host_job *j)
 {
-	ssh_channel ch;
+	struct host_link *l = host_link_new(h, j->fd, NULL, HOST_LINK_BUFFER);
+
+	l->agent_open = xcalloc(1, sizeof *l->agent_open);
+	l->request_id = j->request_id;
+	l->opening = 1;
+	free(j);
+	host_link_open_progress(h, l);
+}
+
+void
+host_link_open_progress(struct host_session *h, struct host_link *l)
+{
+	ssh_channel ch = NULL;
 	char *msg = NULL;
 	cJSON *o, *res;
+	int rc = host_agent_opener_step(h, l->agent_open, &ch, &msg);
 
-	if ((ch = host_agent_open(h, &msg)) == NULL) {
+	if (rc == 0 && !(l->dead && !host_agent_opener_pending(l->agent_open)))
+		return;  /* (a dead one goes once no open is in flight) */
+	l->opening = 0;
+	host_agent_opener_clear(l->agent_open);
+	free(l->agent_open);
+	l->agent_open = NULL;
+	if (rc < 0) {
 		log_warn("%s", msg);
-		host_send_error(j->fd, j->request_id, msg);
+		if (!l->dead)
+			host_send_error(l->fd, l->request_id, msg);
 		free(msg);
-		close(j->fd);
-		free(j);
+		l->dead = 1;
+		return;
+	}
+	if (l->dead) {
+		if (ch != NULL) {
+			ssh_channel_close(ch);
+			ssh_channel_free(ch);
+		}
 		return;
 	}
 	o = cJSON_CreateObject();
-	cJSON_AddNumberToObject(o, "id", j->request_id);
+	cJSON_AddNumberToObject(o, "id", l->request_id);
 	cJSON_AddBoolToObject(o, "ok", 1);
 	res = cJSON_AddObjectToObject(o, "result");
 	cJSON_AddStringToObject(res, "host", h->label);
 	cJSON_AddStringToObject(res, "agent", h->agent_path);
-	host_send_json(j->fd, PROTO_CONTROL, o);
+	/* ahead of anything the agent says */
+	proto_encode_json(l->to_cli, PROTO_CONTROL, 0, o, NULL);
 	cJSON_Delete(o);
-
-	host_link_new(h, j->fd, ch, HOST_LINK_BUFFER);
-	free(j);
+	host_link_attach(l, ch);
 }
 
 /* Move bytes between the client, the link's buffers and the channel. Calls
@@ -401,7 +431,15 @@ host_links_check(struct host_session *h)
 	int opening = 0;
 
 	for (struct host_link *l = h->links; l != NULL; l = l->next) {
-		if (l->opening) {
+		if (l->opening && l->agent_open != NULL) {
+			/* polled only while its open is in flight (an agent start
+			 * it waits for comes with callbacks) */
+			if (host_agent_opener_pending(l->agent_open)) {
+				opening++;
+				if (ssh_channel_is_open(l->agent_open->ch))
+					h->kicked = 1;
+			}
+		} else if (l->opening) {
 			opening++;
 			if (ssh_channel_is_open(l->ch))
 				h->kicked = 1;

@@ -370,14 +370,16 @@ host_serve(struct host_session *h)
 		h->kicked = 0;
 		calls_opening = host_agent_calls_progress(h);
 		for (l = h->links; l != NULL; l = l->next) {
-			if (l->opening)
+			if (l->opening && l->agent_open != NULL)
+				host_link_open_progress(h, l);
+			else if (l->opening)
 				host_forward_open_progress(h, l);
 		}
 		for (l = h->links; l != NULL; l = l->next)
 			host_link_pump(h, l);
 		host_drop_dead_links(h);
 		host_auto_tick(h);
-		opening = host_links_check(h) + calls_opening;
+		opening = host_links_check(h) + calls_opening + host_agent_start_step(h);
 		if (host_maybe_end_idle(h)) {
 			log_info("%s: idle for %d s, closing", h->label, h->idle_timeout_s);
 			end = HOST_END_IDLE;
@@ -800,6 +802,7 @@ host_session_free(struct host_session *h)
 	free(h->auth_sock);
 	free(h->fixed_agent);
 	free(h->agent_path);
+	free(h->agent_start_error);
 	free(h->label);
 	free(h->error);
 	cJSON_Delete(h->restore);
@@ -831,6 +834,7 @@ host_session_status(struct host_session *h)
 	else
 		cJSON_AddNullToObject(ag, "pid");
 	cJSON_AddNumberToObject(ag, "starts", h->agent_starts);
+	cJSON_AddBoolToObject(ag, "starting", h->agent_starting);
 	cJSON_AddNumberToObject(ag, "channels", h->agent_opens);
 	cJSON_AddStringToObject(ag, "transport", h->agent_transport);
 	fw = cJSON_AddArrayToObject(o, "forwards");

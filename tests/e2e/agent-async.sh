@@ -10,6 +10,8 @@
 #   - kill -CONT: the forward request is answered (ok), and the waiting
 #     connection gets its echo; a forward the agent cannot resolve is
 #     still reported as failed;
+#   - the agent killed while the login shell is slow: forward A echoes while
+#     the broker starts a new agent, and an exec made meanwhile waits for it;
 #   - a host whose sshd forbids stream-local forwarding: the broker's
 #     requests go over exec channels, also when the first of a new broker's
 #     session is a forwarded connection's (a saved forward restored).
@@ -96,6 +98,27 @@ st=0
 rdev forward "$name:~/nows" "$pd" 2>"$TEST_TMP/nows.err" || st=$?
 check_eq "a forward whose target the agent cannot tell (no container) fails" "$st" 1
 check "and says why" grep -q "rdev: forward: .*nows" "$TEST_TMP/nows.err"
+
+# --- a new agent starting does not hold the thread --------------------------------
+# The login shell now takes 6 s (a slow ~/.bashrc); the agent is killed and
+# the broker starts a new one through that shell. Meanwhile forward A echoes,
+# and an exec waits for the new agent and then runs in it.
+on_host "echo 'sleep 6' >> ~/.bashrc"
+starts0=$(broker status --json | jq -r '.sessions[0].agent.starts')
+on_host "kill -9 $(agent_pid)"
+starting() { [ "$(broker status --json | jq -r '.sessions[0].agent.starting')" = true ]; }
+eventually "the broker is starting a new agent (through the slow login shell)" starting
+rdev exec "$name:~/ws" -- echo waited >"$TEST_TMP/exec.out" 2>"$TEST_TMP/exec.err" &
+epid=$!
+check_eq "forward A echoes while the new agent starts" "$(echo_once "$pa" eight)" eight
+check "and that start was still under way (A did not wait for it)" starting
+st=0
+wait "$epid" || st=$?
+check_eq "the exec made meanwhile waited for the new agent, then ran" \
+	"$st $(cat "$TEST_TMP/exec.out")" "0 waited"
+check_eq "one new agent" "$(broker status --json | jq -r '.sessions[0].agent.starts')" \
+	$((starts0 + 1))
+on_host "sed -i '/^sleep 6$/d' ~/.bashrc"
 
 # --- sshd forbids stream-local forwarding ---------------------------------------
 broker stop --forget >/dev/null

@@ -1,0 +1,318 @@
+/* host-call.c - the broker's own requests to the host's agent (relay
+ * lookups, auto-forward listings), asynchronous, from a host session's
+ * thread (host-internal.h): the channel is opened with host_agent_opener,
+ * the request written once it is open, the answer gathered by the
+ * channel's callbacks. */
+#include "host-internal.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "clock.h"
+#include "error.h"
+#include "log.h"
+#include "proto.h"
+#include "xmalloc.h"
+
+/* --- requests from the broker itself (asynchronous) ---------------------- */
+
+/* How long a request may take in all (open, the relay's start...). */
+#define HOST_CALL_TIMEOUT_MS 60000
+/* The most an answer may be. */
+#define HOST_CALL_MAX_ANSWER (1u << 20)
+
+/* One request to the agent: its channel's open is sent without waiting, the
+ * request written once it is open, the answer gathered by the channel's
+ * callbacks; done runs on the host thread when it is in, has failed or its
+ * time is up. On h->calls; freed there once done. */
+struct host_call {
+	struct host_session *h;
+	ssh_channel ch;
+	struct ssh_channel_callbacks_struct cb;  /* userdata: this call */
+	cJSON *req;
+	struct host_agent_opener open;
+	struct buf *in;      /* the agent's bytes, not decoded yet */
+	int opening;         /* its channel is being opened (open) */
+	int got_hello;
+	int eof;             /* the channel ended */
+	int finished;        /* result / error are final */
+	cJSON *result;
+	char *error;
+	long long deadline;
+	host_call_done_fn done;  /* NULL: forgotten by whoever asked */
+	void *arg;
+	struct host_call *next;
+};
+
+static int
+host_call_on_data(ssh_session session, ssh_channel channel, void *data, uint32_t len,
+    int is_stderr, void *userdata)
+{
+	struct host_call *c = userdata;
+
+	(void)session;
+	(void)channel;
+	c->h->kicked = 1;
+	if (is_stderr)  /* an exec channel's agent (streamlocal_denied) */
+		host_log_agent_stderr(c->h, data, len);
+	else if (buf_len(c->in) + len <= HOST_CALL_MAX_ANSWER)
+		buf_append(c->in, data, len);
+	else
+		c->eof = 1;  /* too much: the decode fails on what is there */
+	return (int)len;
+}
+
+static void
+host_call_on_eof(ssh_session session, ssh_channel channel, void *userdata)
+{
+	struct host_call *c = userdata;
+
+	(void)session;
+	(void)channel;
+	c->eof = 1;
+	c->h->kicked = 1;
+}
+
+static void
+host_call_drop_channel(struct host_call *c)
+{
+	if (c->ch == NULL)
+		return;
+	/* libssh keeps a freed channel until the peer's close comes, and
+	 * would still run its callbacks on c */
+	ssh_remove_channel_callbacks(c->ch, &c->cb);
+	if (ssh_channel_is_open(c->ch)) {
+		ssh_channel_send_eof(c->ch);
+		ssh_channel_close(c->ch);
+	}
+	ssh_channel_free(c->ch);
+	c->ch = NULL;
+	c->opening = 0;
+}
+
+static void
+host_call_fail(struct host_call *c, char *error)
+{
+	if (c->finished) {
+		free(error);
+		return;
+	}
+	c->error = error;
+	c->finished = 1;
+	c->h->kicked = 1;  /* done runs in this round */
+}
+
+static void
+host_call_attach(struct host_call *c, ssh_channel ch)
+{
+	c->ch = ch;
+	ssh_set_channel_callbacks(ch, &c->cb);
+}
+
+/* The channel is open: count it, write the HELLO and the request. */
+static void
+host_call_send(struct host_call *c)
+{
+	struct host_session *h = c->h;
+	struct buf *out = buf_new();
+	unsigned char tmp[4096];
+	char *why = NULL;
+	cJSON *hello;
+	int n;
+
+	hello = proto_hello_new("rdev-broker " RDEV_VERSION);
+	proto_encode_json(out, PROTO_HELLO, 0, hello, NULL);
+	cJSON_Delete(hello);
+	if (proto_encode_json(out, PROTO_CONTROL, 0, c->req, &why) != 0)
+		host_call_fail(c, why);
+	else if (ssh_channel_write(c->ch, buf_data(out), (uint32_t)buf_len(out)) !=
+	    (int)buf_len(out))
+		host_call_fail(c, xasprintf("%s: writing to the agent: %s", h->label,
+		    ssh_get_error(rdev_ssh_session(h->ssh))));
+	buf_free(out);
+	/* what came before the callbacks were set (an exec channel's open is
+	 * waited for) */
+	while (c->ch != NULL && (n = ssh_channel_read_nonblocking(c->ch, tmp, sizeof tmp,
+	    0)) > 0)
+		buf_append(c->in, tmp, (size_t)n);
+}
+
+/* Go on opening c's channel (the agent started first if none runs), then
+ * write the request. */
+static void
+host_call_open_step(struct host_call *c)
+{
+	ssh_channel ch = NULL;
+	char *cause = NULL;
+	int rc = host_agent_opener_step(c->h, &c->open, &ch, &cause);
+
+	if (rc == 0)
+		return;
+	c->opening = 0;
+	if (rc < 0) {
+		host_call_fail(c, cause);
+		return;
+	}
+	host_call_attach(c, ch);
+	host_call_send(c);
+}
+
+/* Decode what the agent said: final once its answer (or an error) is in. */
+static void
+host_call_read(struct host_call *c)
+{
+	struct host_session *h = c->h;
+	struct proto_frame f;
+	const cJSON *v;
+	char *why = NULL;
+	uint32_t version;
+	size_t used;
+	cJSON *msg;
+	int r;
+
+	while ((r = proto_decode(buf_data(c->in), buf_len(c->in), &f, &used, &why)) == 1) {
+		msg = proto_frame_json(&f, NULL);
+		buf_consume(c->in, used);
+		if (msg == NULL)
+			continue;
+		if (f.type == PROTO_HELLO && !c->got_hello) {
+			c->got_hello = 1;
+			if (proto_hello_negotiate(msg, &version, &why) != 0) {
+				cJSON_Delete(msg);
+				host_call_fail(c, why);
+				return;
+			}
+		} else if (f.type == PROTO_FATAL) {
+			v = cJSON_GetObjectItemCaseSensitive(msg, "error");
+			host_call_fail(c, xasprintf("%s: agent: %s", h->label,
+			    cJSON_IsString(v) ? v->valuestring : "fatal error"));
+			cJSON_Delete(msg);
+			return;
+		} else if (f.type == PROTO_CONTROL &&
+		    cJSON_GetObjectItemCaseSensitive(msg, "ok") != NULL) {
+			v = cJSON_GetObjectItemCaseSensitive(msg, "error");
+			if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(msg, "ok"))) {
+				c->result = cJSON_DetachItemFromObjectCaseSensitive(msg,
+				    "result");
+				c->finished = 1;
+			} else
+				host_call_fail(c, xasprintf("%s: %s", h->label,
+				    cJSON_IsString(v) ? v->valuestring : "failed"));
+			cJSON_Delete(msg);
+			return;
+		}
+		cJSON_Delete(msg);
+	}
+	if (r < 0)
+		host_call_fail(c, why);
+	else if (c->eof)
+		host_call_fail(c, xasprintf("%s: the agent ended without an answer",
+		    h->label));
+}
+
+struct host_call *
+host_agent_call_start(struct host_session *h, const cJSON *req, host_call_done_fn done,
+    void *arg)
+{
+	struct host_call *c = xcalloc(1, sizeof *c);
+
+	c->h = h;
+	c->req = cJSON_Duplicate(req, 1);
+	c->in = buf_new();
+	c->done = done;
+	c->arg = arg;
+	c->deadline = clock_now_ms() + HOST_CALL_TIMEOUT_MS;
+	ssh_callbacks_init(&c->cb);
+	c->cb.userdata = c;
+	c->cb.channel_data_function = host_call_on_data;
+	c->cb.channel_eof_function = host_call_on_eof;
+	c->cb.channel_close_function = host_call_on_eof;
+	c->next = h->calls;
+	h->calls = c;
+	if (h->ev == NULL || h->ssh == NULL)
+		host_call_fail(c, xasprintf("%s: not connected", h->label));
+	else {
+		c->opening = 1;
+		host_call_open_step(c);
+	}
+	h->kicked = 1;
+	return c;
+}
+
+void
+host_agent_call_forget(struct host_call *c)
+{
+	if (c != NULL) {
+		c->done = NULL;
+		c->arg = NULL;
+	}
+}
+
+/* Take c off h->calls, run its done and free it. */
+static void
+host_call_finish(struct host_session *h, struct host_call *c)
+{
+	struct host_call **cp;
+
+	for (cp = &h->calls; *cp != c; cp = &(*cp)->next)
+		;
+	*cp = c->next;
+	host_call_drop_channel(c);
+	host_agent_opener_clear(&c->open);
+	if (c->done != NULL)
+		c->done(h, c->arg, c->result, c->error);
+	cJSON_Delete(c->result);
+	cJSON_Delete(c->req);
+	buf_free(c->in);
+	free(c->error);
+	free(c);
+}
+
+int
+host_agent_calls_progress(struct host_session *h)
+{
+	struct host_call *c;
+	long long now = clock_now_ms();
+	int opening = 0;
+
+again:
+	for (c = h->calls; c != NULL; c = c->next) {
+		if (!c->finished && c->opening)
+			host_call_open_step(c);
+		if (!c->finished && !c->opening && c->ch != NULL)
+			host_call_read(c);
+		if (!c->finished && now >= c->deadline)
+			host_call_fail(c, xasprintf("%s: the agent did not answer within %d s",
+			    h->label, HOST_CALL_TIMEOUT_MS / 1000));
+		if (c->finished) {
+			/* done may start calls of its own: from the top again */
+			host_call_finish(h, c);
+			goto again;
+		}
+	}
+	for (c = h->calls; c != NULL; c = c->next) {
+		if (c->opening && host_agent_opener_pending(&c->open)) {
+			opening++;
+			if (ssh_channel_is_open(c->open.ch))
+				h->kicked = 1;  /* the answer came inside another call */
+		}
+	}
+	return opening;
+}
+
+void
+host_agent_calls_end(struct host_session *h, const char *why)
+{
+	struct host_call *c;
+
+	while ((c = h->calls) != NULL) {
+		if (!c->finished) {
+			c->finished = 1;
+			c->error = xasprintf("%s: %s", h->label, why);
+		}
+		host_call_finish(h, c);
+	}
+}
