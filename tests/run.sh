@@ -43,9 +43,17 @@ run_build() {
 	cmake -S "$src" -B "$dir" "${flags[@]}" >/dev/null
 	cmake --build "$dir" -j"$(nproc)"
 	echo "=== $kind tests ==="
+	# Tests that use the rig hold its lock (one at a time); the others
+	# (unit, fuzz, libFuzzer at a lower priority) run beside them.
+	local rc=0
 	(cd "$dir" &&
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-		ctest --output-on-failure --timeout 900 ${CTEST_ARGS:-})
+		ctest --output-on-failure --timeout 900 -j"$(nproc)" ${CTEST_ARGS:-}) |
+		tee "$dir/ctest.out" || rc=$?
+	echo "=== $kind: the ten slowest tests ==="
+	sed -nE 's/^.* Test +#[0-9]+: ([^ ]+) .* ([0-9.]+) sec$/\2 \1/p' "$dir/ctest.out" |
+		sort -rn | head -10 | awk '{ printf "%8.1f s  %s\n", $1, $2 }'
+	return $rc
 }
 
 for kind in ${RDEV_BUILDS:-normal asan}; do

@@ -4,16 +4,29 @@
 # checked-in corpus. A crash, leak or sanitizer report fails the run.
 #
 #   tests/fuzz/run-libfuzzer.sh [SECONDS_PER_TARGET]   (default $RDEV_FUZZ_SECONDS or 60)
+#   tests/fuzz/run-libfuzzer.sh --build WORK           the archives only, into WORK
+#   tests/fuzz/run-libfuzzer.sh --run WORK NAME SECONDS  one target (after --build)
 #
+# CTest runs --build once, then each target as its own test (fuzz/libfuzzer/NAME),
+# at a lower CPU priority, alongside the end-to-end tests.
 # Needs clang and libclang-rt (tests/run.sh installs them). New inputs found are
 # written to a scratch directory, not to the checked-in corpus.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
-seconds=${1:-${RDEV_FUZZ_SECONDS:-60}}
+mode=all
+case ${1:-} in
+--build) mode=build work=$2 ;;
+--run) mode=run work=$2 only=$3 seconds=$4 ;;
+*) seconds=${1:-${RDEV_FUZZ_SECONDS:-60}} ;;
+esac
 clang=$(command -v clang || command -v clang-14 || true)
 [ -n "$clang" ] || { echo "run-libfuzzer: clang is not installed (apt-get install clang libclang-rt-14-dev)" >&2; exit 1; }
-work=$(mktemp -d /tmp/rdev-libfuzzer.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+if [ $mode = all ]; then
+	work=$(mktemp -d /tmp/rdev-libfuzzer.XXXXXX)
+	trap 'rm -rf "$work"' EXIT
+else
+	mkdir -p "$work"
+fi
 
 includes=(-I"$src/common" -I"$src/agent" -I"$src/client" -I"$src/broker" -I"$src/tests/fuzz")
 cflags=(-g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
@@ -21,25 +34,35 @@ cflags=(-g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover
 libs=$(pkg-config --libs libcjson libsodium libevent_core libssh)
 
 # One archive per directory (without the files holding main()), so a target
-# pulls in only the modules it uses, as the CMake build does.
-archives=()
-for dir in agent client broker common; do
-	objs=()
-	for c in "$src/$dir"/*.c; do
-		case $c in */client/cmd.c|*/agent/agent.c|*/broker/broker.c) continue ;; esac
-		o=$work/obj-$dir-$(basename "$c" .c).o
-		"$clang" "${cflags[@]}" -c "$c" -o "$o"
-		objs+=("$o")
+# pulls in only the modules it uses, as the CMake build does. Compiled on
+# every core.
+dirs=(agent client broker common)
+if [ $mode != run ]; then
+	rm -f "$work"/obj-*.o
+	for dir in "${dirs[@]}"; do
+		for c in "$src/$dir"/*.c; do
+			case $c in */client/cmd.c|*/agent/agent.c|*/broker/broker.c) continue ;; esac
+			printf '%s\0%s\0' "$work/obj-$dir-$(basename "$c" .c).o" "$c"
+		done
+	done | xargs -0 -n 2 -P "$(nproc)" "$clang" "${cflags[@]}" -c -o 2>&1 |
+		sed 's/^/run-libfuzzer: /' >&2
+	for dir in "${dirs[@]}"; do
+		rm -f "$work/lib$dir.a"
+		set -- "$work"/obj-"$dir"-*.o
+		[ -e "$1" ] && ar rcs "$work/lib$dir.a" "$@"
 	done
-	if [ ${#objs[@]} -gt 0 ]; then
-		ar rcs "$work/lib$dir.a" "${objs[@]}"
-		archives+=("$work/lib$dir.a")
-	fi
+fi
+[ $mode != build ] || exit 0
+archives=()
+for dir in "${dirs[@]}"; do
+	[ ! -e "$work/lib$dir.a" ] || archives+=("$work/lib$dir.a")
 done
 
-failed=0
+failed=0 ran=0
 for target in "$src"/tests/fuzz/fuzz-*.c; do
 	name=$(basename "$target" .c)
+	[ $mode = all ] || [ "$name" = "$only" ] || continue
+	ran=$((ran + 1))
 	bin=$work/$name
 	"$clang" "${cflags[@]}" -fsanitize=fuzzer "$target" "${archives[@]}" $libs -o "$bin"
 	mkdir -p "$work/corpus-$name"
@@ -56,4 +79,5 @@ for target in "$src"/tests/fuzz/fuzz-*.c; do
 		grep -E '^stat::number_of_executed_units|^Done' "$work/$name.log" || true
 	fi
 done
+[ $ran -gt 0 ] || { echo "run-libfuzzer: no fuzz target ${only:-at all}" >&2; exit 1; }
 exit $failed
