@@ -219,10 +219,14 @@ broker_op_host(struct broker_conn *c, int id, const cJSON *req, int is_agent)
 			h = b->hosts;
 		}
 		host_session_set_auth_sock(h->session, p.ssh.auth_sock);
+		/* The host session expects a blocking fd (it sets what it needs
+		 * itself, at once: never change the mode after the hand-over). */
+		fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) & ~O_NONBLOCK);
 		if (host_session_submit(h->session, c->fd, id, is_agent ? NULL : req) == 0) {
 			free(key);
 			return 1;
 		}
+		fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
 		broker_reap(b);  /* it just ended: make a new one */
 	}
 	free(key);
@@ -361,9 +365,8 @@ broker_conn_on_read(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 		if (rc == 2) {
-			/* The host session owns the fd now; it expects a blocking
-			 * fd until it has answered. */
-			fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) & ~O_NONBLOCK);
+			/* The host session owns the fd now (made blocking before the
+			 * hand-over: the session may already have changed it). */
 			broker_conn_free(c, 0);
 			return;
 		}
