@@ -1,6 +1,6 @@
 /* test-run-args.c - runArgs and mount translations against the real daemon.
  *
- * Proves Docker accepts what run-args.c and mount-spec.c build, and that it
+ * Proves Docker accepts what run-args*.c and mount-spec.c build, and that it
  * stores the same container as `docker create` given the same options: a
  * container is created both ways and the two inspections are compared field
  * by field. One translated container is also started, and looked at from

@@ -1,5 +1,6 @@
-/* test-lifecycle.c - the pure parts of agent/lifecycle.c and agent/env-probe.c,
- * and initializeCommand on this host (no Docker needed). */
+/* test-lifecycle.c - the pure parts of the lifecycle modules (agent/lifecycle.c,
+ * lifecycle-parse.c, the log of lifecycle-bg.c) and of agent/env-probe.c, and
+ * initializeCommand on this host (lifecycle-host.c; no Docker needed). */
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,0 +1,212 @@
+/* lifecycle-exec.c - run one element of a lifecycle step in the container:
+ * each command under a watchdog, an object's entries in parallel threads,
+ * their output passed on line by line (lifecycle-internal.h). */
+#include "lifecycle-internal.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "docker.h"
+#include "xmalloc.h"
+
+/* One command in the container, possibly in its own thread. */
+struct lifecycle_job {
+	const struct lifecycle_ctx *ctx;
+	const char *step;
+	const struct lifecycle_cmd *cmd;
+	pthread_mutex_t *lock;
+	struct docker *docker;      /* ctx->docker, or own when in a thread */
+	int own_docker;
+	struct lifecycle_lines lines[2];
+	int rc;
+	int exit_code;
+	char *cause;
+};
+
+static void
+lifecycle_job_line(void *arg, const char *line)
+{
+	struct lifecycle_job *job = arg;
+
+	if (job->ctx->out == NULL)
+		return;
+	pthread_mutex_lock(job->lock);
+	job->ctx->out(job->ctx->out_arg, job->step, line);
+	pthread_mutex_unlock(job->lock);
+}
+
+static void
+lifecycle_job_output(void *arg, int stream, const void *data, size_t len)
+{
+	struct lifecycle_job *job = arg;
+
+	lifecycle_lines_feed(&job->lines[stream == 2 ? 1 : 0], data, len, lifecycle_job_line, job);
+}
+
+/* Runs each lifecycle command in the container: the command (its stdin
+ * /dev/null) is killed when the exec's stdin ends, which happens only when
+ * the agent that started it goes away (the agent holds stdin open and never
+ * writes). So a killed or cancelled `up` leaves no half-run step behind to
+ * finish on its own and race the retry of the next `up`. Killed is the whole
+ * process group, which runc makes the exec's and which the command's
+ * children share (no job control here): SIGTERM, SIGKILL 2 s later; the
+ * watcher ignores the TERM to live for the KILL. Only the command's pid
+ * would leave `sh -c 'a; sleep 300; b'`'s sleep running. POSIX sh: busybox
+ * and Debian. */
+static const char lifecycle_watchdog[] =
+    "exec 3<&0\n"
+    "\"$@\" </dev/null & c=$!\n"
+    "{ while read -r _; do :; done; trap '' TERM; kill -TERM 0 2>/dev/null;\n"
+    "  sleep 2 2>/dev/null; kill -KILL 0 2>/dev/null; } <&3 & w=$!\n"
+    "wait \"$c\"; s=$?\n"
+    "kill \"$w\" 2>/dev/null\n"
+    "exit \"$s\"\n";
+
+/* The argv to exec: cmd's, behind `env -u NAME...` when variables must go,
+ * all under the watchdog. */
+static const char **
+lifecycle_job_argv(const struct lifecycle_ctx *ctx, const struct lifecycle_cmd *cmd)
+{
+	size_t nu = 0, na = 0, i = 0;
+	const char **argv;
+
+	while (ctx->unset_env != NULL && ctx->unset_env[nu] != NULL)
+		nu++;
+	while (cmd->argv[na] != NULL)
+		na++;
+	argv = xcalloc(4 + 1 + 2 * nu + na + 1, sizeof *argv);
+	argv[i++] = "/bin/sh";
+	argv[i++] = "-c";
+	argv[i++] = lifecycle_watchdog;
+	argv[i++] = "rdev-lifecycle";
+	if (nu > 0) {
+		argv[i++] = "env";
+		for (size_t j = 0; j < nu; j++) {
+			argv[i++] = "-u";
+			argv[i++] = ctx->unset_env[j];
+		}
+	}
+	for (size_t j = 0; j < na; j++)
+		argv[i++] = cmd->argv[j];
+	return argv;
+}
+
+static void *
+lifecycle_job_run(void *arg)
+{
+	struct lifecycle_job *job = arg;
+	const struct lifecycle_ctx *ctx = job->ctx;
+	struct docker_exec_opts opts;
+	const char *prefix = NULL;
+	char *pfx = NULL;
+	const char **argv;
+
+	if (job->cmd->name != NULL)
+		prefix = pfx = xasprintf("[%s] ", job->cmd->name);
+	lifecycle_lines_init(&job->lines[0], prefix);
+	lifecycle_lines_init(&job->lines[1], prefix);
+	free(pfx);
+	argv = lifecycle_job_argv(ctx, job->cmd);
+	memset(&opts, 0, sizeof opts);
+	opts.argv = argv;
+	opts.user = ctx->user;
+	opts.env = ctx->env;
+	opts.workdir = ctx->workdir;
+	opts.attach_stdin = 1; /* held open, never written: see lifecycle_watchdog */
+	job->rc = docker_exec(job->docker, ctx->container_id, &opts, lifecycle_job_output, job,
+	    &job->exit_code, &job->cause);
+	lifecycle_lines_finish(&job->lines[0], lifecycle_job_line, job);
+	lifecycle_lines_finish(&job->lines[1], lifecycle_job_line, job);
+	free(argv);
+	return NULL;
+}
+
+/* The error for a job that did not succeed, or NULL if it did. */
+static char *
+lifecycle_job_error(const struct lifecycle_job *job)
+{
+	char *desc, *msg;
+
+	if (job->rc != 0) {
+		desc = lifecycle_cmd_describe(job->cmd);
+		msg = xasprintf("%s failed: %s: %s", job->step, desc, job->cause);
+		free(desc);
+		return msg;
+	}
+	if (job->exit_code != 0)
+		return lifecycle_failure_message(job->step, job->cmd, 1, job->exit_code);
+	return NULL;
+}
+
+void
+lifecycle_event(const struct lifecycle_ctx *ctx, const char *step, enum lifecycle_event ev,
+    const char *detail)
+{
+	if (ctx->event != NULL)
+		ctx->event(ctx->event_arg, step, ev, detail);
+}
+
+/* Run one element of a step: one command, or an object's entries each in
+ * its own thread; all are waited for, the first failing (in the object's
+ * order) is reported. */
+int
+lifecycle_group_run(const struct lifecycle_ctx *ctx, const char *step,
+    const struct lifecycle_group *g, char **cause)
+{
+	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	struct lifecycle_job *jobs;
+	pthread_t *threads;
+	char *desc, *err = NULL;
+	size_t i;
+	int rc = 0;
+
+	jobs = xcalloc(g->ncmds, sizeof *jobs);
+	threads = xcalloc(g->ncmds, sizeof *threads);
+	for (i = 0; i < g->ncmds; i++) {
+		jobs[i].ctx = ctx;
+		jobs[i].step = step;
+		jobs[i].cmd = &g->cmds[i];
+		jobs[i].lock = &lock;
+		desc = lifecycle_cmd_describe(&g->cmds[i]);
+		lifecycle_event(ctx, step, LIFECYCLE_EVENT_RUN, desc);
+		free(desc);
+	}
+	if (!g->parallel || g->ncmds == 1) {
+		for (i = 0; i < g->ncmds; i++) {
+			jobs[i].docker = ctx->docker;
+			lifecycle_job_run(&jobs[i]);
+			if ((err = lifecycle_job_error(&jobs[i])) != NULL)
+				break;
+		}
+	} else {
+		for (i = 0; i < g->ncmds; i++) {
+			jobs[i].docker = docker_new(docker_socket_path(ctx->docker));
+			jobs[i].own_docker = 1;
+			if ((errno = pthread_create(&threads[i], NULL, lifecycle_job_run,
+			    &jobs[i])) != 0)
+				fatal("pthread_create: %s", strerror(errno));
+		}
+		for (i = 0; i < g->ncmds; i++)
+			pthread_join(threads[i], NULL);
+		for (i = 0; i < g->ncmds && err == NULL; i++)
+			err = lifecycle_job_error(&jobs[i]);
+	}
+	if (err != NULL) {
+		if (cause != NULL)
+			*cause = err;
+		else
+			free(err);
+		rc = -1;
+	}
+	for (i = 0; i < g->ncmds; i++) {
+		if (jobs[i].own_docker)
+			docker_free(jobs[i].docker);
+		free(jobs[i].cause);
+	}
+	free(threads);
+	free(jobs);
+	pthread_mutex_destroy(&lock);
+	return rc;
+}

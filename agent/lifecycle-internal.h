@@ -1,0 +1,60 @@
+/* lifecycle-internal.h - the pieces of the in-container steps (lifecycle.h),
+ * shared by their modules: lifecycle.c (the steps, the plan, lifecycle_run
+ * and the pending steps), lifecycle-exec.c (running a step's commands in the
+ * container), lifecycle-marker.c (the markers of the steps that ran) and
+ * lifecycle-parse.c (the pure helpers; it needs the steps' names). The other
+ * modules use lifecycle.h only: lifecycle-host.c (initializeCommand) and
+ * lifecycle-bg.c (the background run, its log and its record).
+ *
+ * Everything borrowed for the call, as in lifecycle.h; a struct
+ * lifecycle_state belongs to the lifecycle_run() or lifecycle_run_pending()
+ * call that made it.
+ */
+#ifndef RDEV_LIFECYCLE_INTERNAL_H
+#define RDEV_LIFECYCLE_INTERNAL_H
+
+#include <cjson/cJSON.h>
+
+#include "lifecycle.h"
+
+/* lifecycle.c: the five steps, in order. */
+struct lifecycle_step_def {
+	const char *name;
+	const char *merged_key;
+	int marker; /* 0 none, 1 Created time, 2 StartedAt */
+};
+extern const struct lifecycle_step_def lifecycle_steps[LIFECYCLE_NSTEPS];
+
+/* What one lifecycle_run() or lifecycle_run_pending() call knows about the
+ * container: its times and its markers, read once. */
+struct lifecycle_state {
+	char *created_at;
+	char *started_at;
+	int markers_read;
+	char *markers[LIFECYCLE_NSTEPS]; /* contents; NULL when absent */
+};
+
+/* lifecycle-exec.c */
+/* Pass an event to ctx->event, if any. */
+void lifecycle_event(const struct lifecycle_ctx *ctx, const char *step, enum lifecycle_event ev,
+    const char *detail);
+/* Run one element of step in the container (see the function). 0, or -1 with
+ * *cause. */
+int lifecycle_group_run(const struct lifecycle_ctx *ctx, const char *step,
+    const struct lifecycle_group *g, char **cause);
+
+/* lifecycle-marker.c */
+/* Start st with ctx's container times (copies); clear frees what st holds. */
+void lifecycle_state_init(const struct lifecycle_ctx *ctx, struct lifecycle_state *st);
+void lifecycle_state_clear(struct lifecycle_state *st);
+/* Make sure st has the container's times and its markers (one inspect if
+ * ctx lacks the times, one exec). 0, or -1 with *cause. */
+int lifecycle_state_load(const struct lifecycle_ctx *ctx, struct lifecycle_state *st,
+    char **cause);
+/* Has step's marker the value of this container (or this start)? st loaded. */
+int lifecycle_marker_done(const struct lifecycle_state *st, enum lifecycle_step step);
+/* Write step's marker in the container and in st. 0, or -1 with *cause. */
+int lifecycle_marker_write(const struct lifecycle_ctx *ctx, struct lifecycle_state *st,
+    enum lifecycle_step step, char **cause);
+
+#endif
