@@ -5,7 +5,6 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -23,20 +22,21 @@
 #define HOST_FORWARD_BUFFER (256u << 10)
 #define HOST_DIRECT_RETRY_MS 5000
 
+/* Decode the relay's token: exactly len * 2 hex digits and nothing else
+ * (sscanf's "%2x" let spaces, signs, "0x" and a lone digit through: " f0b"
+ * was f0 0b, "-10b" ff 0b). sodium_hex2bin stops at the first other
+ * character; the count and end checks make that a failure in every
+ * libsodium version. 0, or -1 (out then undefined). */
 static int
-host_hex_decode(const char *hex, unsigned char *out, size_t len)
+host_forward_hex_decode(const char *hex, unsigned char *out, size_t len)
 {
-	size_t i;
-	unsigned int b;
+	const char *end = NULL;
+	size_t got = 0;
 
-	if (hex == NULL || strlen(hex) != len * 2)
+	if (hex == NULL || strlen(hex) != len * 2 ||
+	    sodium_hex2bin(out, len, hex, len * 2, NULL, &got, &end) != 0)
 		return -1;
-	for (i = 0; i < len; i++) {
-		if (sscanf(hex + 2 * i, "%2x", &b) != 1)
-			return -1;
-		out[i] = (unsigned char)b;
-	}
-	return 0;
+	return got == len && end == hex + len * 2 ? 0 : -1;
 }
 
 /* Take the agent's relay answer for f. 0, or -1 with *cause. */
@@ -50,8 +50,8 @@ host_forward_take_target(struct host_session *h, struct host_forward *f,
 	port = cJSON_GetObjectItemCaseSensitive(res, "port");
 	token = cJSON_GetObjectItemCaseSensitive(res, "token");
 	if (!cJSON_IsString(addr) || (f->service == NULL && (!cJSON_IsNumber(port) ||
-	    host_hex_decode(cJSON_IsString(token) ? token->valuestring : NULL, f->token,
-	    sizeof f->token) != 0)))
+	    host_forward_hex_decode(cJSON_IsString(token) ? token->valuestring : NULL,
+	    f->token, sizeof f->token) != 0)))
 		return error_set(cause, "%s: the agent's relay answer is incomplete",
 		    h->label);
 	free(f->address);

@@ -1,10 +1,12 @@
 /* host-internal.h - the pieces of a host session, shared by its modules:
  * host-session.c (the thread, its jobs, the serve loop, reconnect, the public
- * API of host-session.h), host-link.c (clients spliced to SSH channels),
- * host-agent.c (the host's long-lived agent, channels and requests to it),
- * host-forward.c (port forwards), host-auto.c (auto-forwarding new container
- * ports) and host-state.c (saving the forwards and watches, re-creating them
- * in a new broker).
+ * API of host-session.h), host-client.c (talking to a client before its
+ * splice, prompts relayed to it), host-refuser.c (closing connections to
+ * the forwards during a reconnect), host-link.c (clients spliced to SSH
+ * channels), host-agent.c (the host's long-lived agent, channels and
+ * requests to it), host-forward.c (port forwards), host-auto.c
+ * (auto-forwarding new container ports) and host-state.c (saving the
+ * forwards and watches, re-creating them in a new broker).
  *
  * Ownership: the broker owns struct host_session (host_session_new/free).
  * Everything below "Thread-owned" in it, and every link, forward and auto
@@ -251,6 +253,19 @@ struct host_auto {
 	struct host_auto *next;
 };
 
+/* While the session's thread waits in a connect to a host that is away (up
+ * to ConnectTimeout), a helper thread closes what connects to the forwards'
+ * listeners, so a client sees a closed connection at once, not a hang. It
+ * only accepts and closes, on a copy of the listener fds (the thread that
+ * owns them is in the connect meanwhile). */
+struct host_refuser {
+	pthread_t thread;
+	int stop[2];
+	struct event_base *base; /* the helper thread's own */
+	struct event **evs;      /* the stop pipe's, then the listeners' */
+	size_t n;
+};
+
 /* host-watch.c: the host thread's event loop (libevent). */
 /* Make the thread's base and its wake event. 0, or -1 with *cause. */
 int host_watch_init(struct host_session *h, char **cause);
@@ -269,7 +284,7 @@ int host_watch_pass(struct host_session *h, long long timeout_ms);
 void host_watch_link_clear(struct host_link *l);
 void host_watch_forward_clear(struct host_forward *f);
 
-/* host-session.c */
+/* host-client.c */
 /* Send obj as one frame of type to a client whose fd is blocking. */
 void host_send_json(int fd, enum proto_type type, const cJSON *obj);
 /* Answer request id with {"ok":false,"error":error}. */
@@ -277,6 +292,19 @@ void host_send_error(int fd, int id, const char *error);
 /* The string member name of o, borrowed from o; NULL if absent, not a
  * string or empty. */
 const char *host_json_str(const cJSON *o, const char *name);
+/* A progress line (arg: the host_session) to every client waiting on the
+ * connect and install (h->jobs). */
+void host_progress_all(void *arg, const char *line);
+/* ssh_target_opts.ask (arg: the host_session): the prompt goes to the first
+ * waiting client, whose answer lands in buf. 0, or -1 when none came. */
+int host_ask(void *arg, const char *prompt, int echo, char *buf, size_t len);
+
+/* host-refuser.c */
+/* Start refusing for h's forwards; 0, or -1 when there is nothing to do (or
+ * no thread could be had). */
+int host_refuser_start(struct host_session *h, struct host_refuser *r);
+/* Stop the helper thread and free r's events. */
+void host_refuser_stop(struct host_refuser *r);
 
 /* host-link.c */
 /* Link the client of j to the host's agent: a new link whose channel opens

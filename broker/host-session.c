@@ -6,24 +6,18 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
 
-#include <event2/event.h>
-
 #include "agent-install.h"
-#include "atomic-file.h"
 #include "buf.h"
 #include "clock.h"
 #include "log.h"
-#include "proto.h"
 #include "xmalloc.h"
 
 /* Longest wait while a channel open is unanswered: a refusal that libssh
@@ -38,65 +32,7 @@ host_session_key(const struct ssh_target_opts *o)
 	    o->known_hosts_file != NULL ? o->known_hosts_file : "");
 }
 
-/* --- talking to a client before the splice (its fd is blocking) ---------- */
-
-void
-host_send_json(int fd, enum proto_type type, const cJSON *obj)
-{
-	struct buf *b = buf_new();
-
-	if (proto_encode_json(b, type, 0, obj, NULL) == 0)
-		fd_write_all(fd, buf_data(b), buf_len(b));
-	buf_free(b);
-}
-
-static void
-host_send_progress(int fd, int id, const char *text)
-{
-	cJSON *o = cJSON_CreateObject();
-
-	cJSON_AddNumberToObject(o, "id", id);
-	cJSON_AddStringToObject(o, "event", "progress");
-	cJSON_AddStringToObject(o, "text", text);
-	host_send_json(fd, PROTO_CONTROL, o);
-	cJSON_Delete(o);
-}
-
-void
-host_send_error(int fd, int id, const char *error)
-{
-	cJSON *o = cJSON_CreateObject();
-
-	cJSON_AddNumberToObject(o, "id", id);
-	cJSON_AddBoolToObject(o, "ok", 0);
-	cJSON_AddStringToObject(o, "error", error);
-	host_send_json(fd, PROTO_CONTROL, o);
-	cJSON_Delete(o);
-}
-
-/* The string member name of o; NULL if absent, not a string or empty. */
-const char *
-host_json_str(const cJSON *o, const char *name)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-
-	return cJSON_IsString(v) && v->valuestring[0] != '\0' ? v->valuestring : NULL;
-}
-
-/* Progress for every client waiting on the connect/install. */
-static void
-host_progress_all(void *arg, const char *line)
-{
-	struct host_session *h = arg;
-	struct host_job *j;
-	char *text = xasprintf("%s\n", line);
-
-	pthread_mutex_lock(&h->lock);
-	for (j = h->jobs; j != NULL; j = j->next)
-		host_send_progress(j->fd, j->request_id, text);
-	pthread_mutex_unlock(&h->lock);
-	free(text);
-}
+/* --- the session's state, failing the waiting jobs ---------------------- */
 
 static void
 host_set_state(struct host_session *h, const char *state, const char *error)
@@ -137,68 +73,6 @@ host_fail_jobs(struct host_session *h, const char *error)
 }
 
 /* --- connect and install ------------------------------------------------ */
-
-#define HOST_ASK_TIMEOUT_MS 120000
-
-/* ssh_target_opts.ask: a passphrase or password prompt while connecting goes
- * to the first waiting client as a "prompt" event; its "answer" comes back
- * on the same connection (it sends nothing else while it waits). */
-static int
-host_ask(void *arg, const char *prompt, int echo, char *buf, size_t len)
-{
-	struct host_session *h = arg;
-	struct buf *in = buf_new();
-	unsigned char tmp[4096];
-	struct proto_frame f;
-	struct pollfd p;
-	const cJSON *text;
-	cJSON *o, *msg;
-	size_t used;
-	int fd, id, rc = -1, r;
-	ssize_t n;
-
-	pthread_mutex_lock(&h->lock);
-	fd = h->jobs != NULL ? h->jobs->fd : -1;
-	id = h->jobs != NULL ? h->jobs->request_id : 0;
-	pthread_mutex_unlock(&h->lock);
-	if (fd < 0)
-		goto out;
-	o = cJSON_CreateObject();
-	cJSON_AddNumberToObject(o, "id", id);
-	cJSON_AddStringToObject(o, "event", "prompt");
-	cJSON_AddStringToObject(o, "text", prompt);
-	cJSON_AddBoolToObject(o, "echo", echo);
-	host_send_json(fd, PROTO_CONTROL, o);
-	cJSON_Delete(o);
-	for (;;) {
-		while ((r = proto_decode(buf_data(in), buf_len(in), &f, &used, NULL)) == 1) {
-			msg = f.type == PROTO_CONTROL ? proto_frame_json(&f, NULL) : NULL;
-			buf_consume(in, used);
-			if (msg == NULL)
-				continue;
-			text = cJSON_GetObjectItemCaseSensitive(msg, "text");
-			if (cJSON_IsString(text) && strlen(text->valuestring) < len) {
-				strcpy(buf, text->valuestring);
-				sodium_memzero(text->valuestring, strlen(text->valuestring));
-				rc = 0;
-			}
-			cJSON_Delete(msg);
-			goto out;  /* an answer, or a cancel */
-		}
-		if (r < 0)
-			goto out;
-		p = (struct pollfd){ .fd = fd, .events = POLLIN };
-		if (poll(&p, 1, HOST_ASK_TIMEOUT_MS) <= 0)
-			goto out;
-		if ((n = read(fd, tmp, sizeof tmp)) <= 0)
-			goto out;
-		buf_append(in, tmp, (size_t)n);
-	}
-out:
-	sodium_memzero(tmp, sizeof tmp);
-	buf_free(in);
-	return rc;
-}
 
 /* Connect with the ssh-agent socket a client gave last (opts.auth_sock). */
 static struct rdev_ssh *
@@ -433,109 +307,6 @@ host_serve(struct host_session *h)
 	ssh_event_free(ev);
 	h->ev = NULL;
 	return end;
-}
-
-/* While the session's thread waits in a connect to a host that is away (up
- * to ConnectTimeout), a helper thread closes what connects to the forwards'
- * listeners, so a client sees a closed connection at once, not a hang. It
- * only accepts and closes, on a copy of the listener fds (the thread that
- * owns them is in the connect meanwhile). */
-struct host_refuser {
-	pthread_t thread;
-	int stop[2];
-	struct event_base *base; /* the helper thread's own */
-	struct event **evs;      /* the stop pipe's, then the listeners' */
-	size_t n;
-};
-
-static void
-host_refuser_on_stop(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	event_base_loopbreak(arg);
-}
-
-static void
-host_refuser_on_listener(evutil_socket_t lfd, short what, void *arg)
-{
-	int fd;
-
-	(void)what;
-	(void)arg;
-	while ((fd = accept4((int)lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0)
-		close(fd);
-}
-
-static void *
-host_refuser_main(void *arg)
-{
-	struct host_refuser *r = arg;
-
-	event_base_dispatch(r->base);
-	return NULL;
-}
-
-static void
-host_refuser_free(struct host_refuser *r)
-{
-	for (size_t i = 0; i < r->n; i++)
-		if (r->evs[i] != NULL)
-			event_free(r->evs[i]);
-	free(r->evs);
-	event_base_free(r->base);
-	close(r->stop[0]);
-	close(r->stop[1]);
-}
-
-/* Start refusing for h's forwards; 0, or -1 when there is nothing to do (or
- * no thread could be had: connections then wait, as before). */
-static int
-host_refuser_start(struct host_session *h, struct host_refuser *r)
-{
-	size_t i = 1;
-
-	r->n = 1;
-	for (struct host_forward *f = h->forwards; f != NULL; f = f->next)
-		r->n += (f->fd4 >= 0) + (f->fd6 >= 0);
-	if (r->n == 1 || pipe2(r->stop, O_CLOEXEC) != 0)
-		return -1;
-	if ((r->base = event_base_new()) == NULL) {
-		close(r->stop[0]);
-		close(r->stop[1]);
-		return -1;
-	}
-	r->evs = xcalloc(r->n, sizeof *r->evs);
-	r->evs[0] = event_new(r->base, r->stop[0], EV_READ, host_refuser_on_stop, r->base);
-	for (struct host_forward *f = h->forwards; f != NULL; f = f->next) {
-		if (f->fd4 >= 0)
-			r->evs[i++] = event_new(r->base, f->fd4, EV_READ | EV_PERSIST,
-			    host_refuser_on_listener, NULL);
-		if (f->fd6 >= 0)
-			r->evs[i++] = event_new(r->base, f->fd6, EV_READ | EV_PERSIST,
-			    host_refuser_on_listener, NULL);
-	}
-	for (i = 0; i < r->n; i++) {
-		if (r->evs[i] == NULL || event_add(r->evs[i], NULL) != 0) {
-			host_refuser_free(r);
-			return -1;
-		}
-	}
-	if (pthread_create(&r->thread, NULL, host_refuser_main, r) != 0) {
-		host_refuser_free(r);
-		return -1;
-	}
-	return 0;
-}
-
-static void
-host_refuser_stop(struct host_refuser *r)
-{
-	if (write(r->stop[1], "x", 1) < 0) {
-		/* cannot happen on an empty pipe */
-	}
-	pthread_join(r->thread, NULL);
-	host_refuser_free(r);
 }
 
 /* The session is lost but forwards remain: keep their listeners (closing

@@ -36,7 +36,8 @@
 #   OUTDIR/NAME.tar.gz      the directory, reproducibly packed (sorted names,
 #                           owner 0, mtime of the last commit, gzip -n)
 #
-# How the broker installs it (broker/agent-install.c; in ~/.rdev/agent/NAME/,
+# How the broker installs it (broker/agent-install.c, the files sent by
+# broker/agent-upload.c; in ~/.rdev/agent/NAME/,
 # NAME = <version>-<first 16 hex digits of bundle.hash>, so two builds of one
 # version each have their own dir and never replace each other):
 #   0. Fast path, one exec round trip at the start of every broker session:

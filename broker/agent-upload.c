@@ -1,0 +1,294 @@
+/* agent-upload.c - send the bundle's files to a host: over SFTP, or over one
+ * exec channel per file where sshd has no sftp subsystem; mkdir, put,
+ * rename (agent-install-internal.h). */
+#include "agent-install-internal.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libssh/libssh.h>
+#include <libssh/sftp.h>
+
+#include "atomic-file.h"
+#include "error.h"
+#include "ssh-session.h"
+#include "xmalloc.h"
+
+#define AGENT_FILE_MAX (256 * 1024 * 1024)
+#define AGENT_SFTP_CHUNK 65536
+
+/* Without SFTP: write stdin to a new file $1 (noclobber, as SFTP's O_EXCL),
+ * then give it mode $2. */
+static const char agent_exec_put_script[] =
+    "set -C\n"
+    "umask 077\n"
+    "cat >\"$1\" && chmod \"$2\" \"$1\"\n";
+
+/* Without SFTP: rename dir $1 to $2, failing (exit 17) when $2 exists, as
+ * SFTP's rename does: plain `mv` would move $1 into an existing $2. `mv -T`
+ * is GNU's; without it (busybox), a check, then mv, then an undo if another
+ * installer made $2 in between. */
+static const char agent_exec_rename_script[] =
+    "mv -T -- \"$1\" \"$2\" 2>/dev/null && exit 0\n"
+    "[ -e \"$2\" ] || [ -L \"$2\" ] && exit 17\n"
+    "[ -d \"$1\" ] || { echo \"no directory $1\" >&2; exit 1; }\n"
+    "mv -- \"$1\" \"$2\" || exit 1\n"
+    "if [ -e \"$2/${1##*/}\" ]; then rm -rf -- \"$2/${1##*/}\"; exit 17; fi\n"
+    "exit 0\n";
+
+static const char *
+agent_sftp_strerror(int code)
+{
+	switch (code) {
+	case SSH_FX_OK:
+		return "ok";
+	case SSH_FX_EOF:
+		return "end of file";
+	case SSH_FX_NO_SUCH_FILE:
+		return "no such file or directory";
+	case SSH_FX_PERMISSION_DENIED:
+		return "permission denied";
+	case SSH_FX_FAILURE:
+		return "failure (disk full, or the name exists?)";
+	case SSH_FX_NO_CONNECTION:
+	case SSH_FX_CONNECTION_LOST:
+		return "connection lost";
+	case SSH_FX_FILE_ALREADY_EXISTS:
+		return "already exists";
+	case SSH_FX_WRITE_PROTECT:
+		return "read-only file system";
+	case SSH_FX_NO_MEDIA:
+		return "no media";
+	default:
+		return "error";
+	}
+}
+
+static int
+agent_sftp_error(struct agent_xfer *x, char **cause, const char *what,
+    const char *path)
+{
+	return error_set(cause, "host %s: SFTP %s %s: %s (%s)",
+	    rdev_ssh_host_label(x->s), what, path,
+	    agent_sftp_strerror(sftp_get_error(x->sftp)),
+	    ssh_get_error(rdev_ssh_session(x->s)));
+}
+
+/* Start SFTP; when the host refuses it, fall back to exec channels and say
+ * so. Never fails: a session too broken for SFTP fails the next exec with
+ * its own message. */
+void
+agent_xfer_open(struct agent_xfer *x, struct rdev_ssh *s,
+    void (*progress)(void *, const char *), void *arg)
+{
+	x->s = s;
+	if ((x->sftp = sftp_new(rdev_ssh_session(s))) != NULL &&
+	    sftp_init(x->sftp) == SSH_OK)
+		return;
+	agent_progress(progress, arg, "no SFTP on %s: uploading over an exec "
+	    "channel (%s)", rdev_ssh_host_label(s),
+	    ssh_get_error(rdev_ssh_session(s)));
+	if (x->sftp != NULL)
+		sftp_free(x->sftp);
+	x->sftp = NULL;
+}
+
+void
+agent_xfer_close(struct agent_xfer *x)
+{
+	if (x->sftp != NULL)
+		sftp_free(x->sftp);
+	x->sftp = NULL;
+}
+
+/* Run one of the exec-fallback commands with stdin in; 0 on exit 0, else -1
+ * with *cause "host H: WHAT over an exec channel: STDERR (exit N)". */
+static int
+agent_xfer_exec(struct agent_xfer *x, const char *const *argv,
+    const void *in, size_t len, const char *what, char **cause)
+{
+	char *out = NULL, *err = NULL;
+	int st, rc = -1;
+
+	if (rdev_ssh_run(x->s, argv, in, len, &out, NULL, &err, &st,
+	    cause) != 0) {
+		error_prefix(cause, "%s over an exec channel", what);
+		return -1;
+	}
+	if (st == 0)
+		rc = 0;
+	else
+		error_set(cause, "host %s: %s over an exec channel: %s (exit %d)",
+		    rdev_ssh_host_label(x->s), what,
+		    *agent_trim(err) != '\0' ? err : "failed", st);
+	free(out);
+	free(err);
+	return rc;
+}
+
+/* Make the new directory tmp and every subdirectory the bundle's files need,
+ * parents first (one level, lib/ and licenses/, is all a bundle has; deeper
+ * names work too): one SFTP mkdir each, or one `mkdir` exec. */
+static int
+agent_xfer_mkdirs(struct agent_xfer *x, const struct agent_bundle *b,
+    const char *tmp, char **cause)
+{
+	const char **argv, *slash;
+	char *what;
+	size_t i, j, n = 0, max = 6;
+	int seen, rc = 0;
+
+	for (i = 0; i < b->nfiles; i++)
+		for (slash = b->files[i].name; (slash = strchr(slash, '/')) != NULL;
+		    slash++)
+			max++;
+	argv = xcalloc(max, sizeof *argv); /* "mkdir -m 0755 --" dirs NULL */
+	argv[n++] = "mkdir";
+	argv[n++] = "-m";
+	argv[n++] = "0755";
+	argv[n++] = "--";
+	argv[n++] = xstrdup(tmp);
+	for (i = 0; i < b->nfiles; i++) {
+		for (slash = strchr(b->files[i].name, '/'); slash != NULL;
+		    slash = strchr(slash + 1, '/')) {
+			seen = 0;
+			for (j = 0; j < i && !seen; j++)
+				seen = strncmp(b->files[j].name, b->files[i].name,
+				    (size_t)(slash - b->files[i].name) + 1) == 0;
+			if (!seen)
+				argv[n++] = xasprintf("%s/%.*s", tmp,
+				    (int)(slash - b->files[i].name),
+				    b->files[i].name);
+		}
+	}
+	if (x->sftp == NULL) {
+		what = xasprintf("mkdir %s", tmp);
+		rc = agent_xfer_exec(x, argv, NULL, 0, what, cause);
+		free(what);
+	}
+	for (i = 4; i < n && x->sftp != NULL && rc == 0; i++)
+		if (sftp_mkdir(x->sftp, argv[i], 0755) != 0)
+			rc = agent_sftp_error(x, cause, "mkdir", argv[i]);
+	for (i = 4; i < n; i++)
+		free((char *)argv[i]);
+	free(argv);
+	return rc;
+}
+
+/* Write data to the new file remote, with mode. */
+static int
+agent_xfer_put(struct agent_xfer *x, const char *remote, const char *data,
+    size_t len, mode_t mode, char **cause)
+{
+	sftp_file fh;
+	size_t off, n;
+	ssize_t w;
+	char m[16], *what;
+	int rc = -1;
+
+	if (x->sftp == NULL) {
+		const char *argv[] = { "sh", "-c", agent_exec_put_script,
+			"rdev-agent-upload", remote, m, NULL };
+
+		snprintf(m, sizeof m, "%o", (unsigned)mode);
+		what = xasprintf("uploading %s", remote);
+		rc = agent_xfer_exec(x, argv, data, len, what, cause);
+		free(what);
+		return rc;
+	}
+	if ((fh = sftp_open(x->sftp, remote, O_WRONLY | O_CREAT | O_EXCL,
+	    mode)) == NULL)
+		return agent_sftp_error(x, cause, "open", remote);
+	for (off = 0; off < len; off += (size_t)w) {
+		n = len - off < AGENT_SFTP_CHUNK ? len - off : AGENT_SFTP_CHUNK;
+		if ((w = sftp_write(fh, data + off, n)) <= 0) {
+			agent_sftp_error(x, cause, "write", remote);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	if (sftp_close(fh) != 0 && rc == 0)
+		rc = agent_sftp_error(x, cause, "close", remote);
+	return rc;
+}
+
+/* Rename directory from to to; fails when to exists. */
+int
+agent_xfer_rename(struct agent_xfer *x, const char *from, const char *to,
+    char **cause)
+{
+	char *what;
+	int rc;
+
+	if (x->sftp != NULL) {
+		if (sftp_rename(x->sftp, from, to) == 0)
+			return 0;
+		return error_set(cause, "host %s: SFTP rename %s to %s: %s (%s)",
+		    rdev_ssh_host_label(x->s), from, to,
+		    agent_sftp_strerror(sftp_get_error(x->sftp)),
+		    ssh_get_error(rdev_ssh_session(x->s)));
+	}
+	{
+		const char *argv[] = { "sh", "-c", agent_exec_rename_script,
+			"rdev-agent-rename", from, to, NULL };
+
+		what = xasprintf("rename %s to %s", from, to);
+		rc = agent_xfer_exec(x, argv, NULL, 0, what, cause);
+		free(what);
+	}
+	return rc;
+}
+
+/* Upload one bundle file to tmp/NAME: read it, check it against MANIFEST,
+ * send it. */
+static int
+agent_upload_file(struct agent_xfer *x, const struct agent_bundle *b,
+    const struct agent_bundle_file *f, const char *tmp, char **cause)
+{
+	unsigned char got[AGENT_HASH_LEN];
+	char *local, *remote, *data = NULL;
+	size_t len;
+	int rc = -1;
+
+	local = xasprintf("%s/%s", b->dir, f->name);
+	remote = xasprintf("%s/%s", tmp, f->name);
+	if (file_read_all(local, AGENT_FILE_MAX, &data, &len, cause) != 0) {
+		error_prefix(cause, "agent bundle %s", b->dir);
+		goto out;
+	}
+	agent_hash_mem(data, len, got);
+	if (memcmp(got, f->hash, sizeof got) != 0) {
+		error_set(cause, "agent bundle %s: %s changed since the bundle was "
+		    "opened (does not match its hash in MANIFEST)", b->dir,
+		    f->name);
+		goto out;
+	}
+	if (agent_test_hooks.upload != NULL)
+		agent_test_hooks.upload(agent_test_hooks.arg, f->name,
+		    (unsigned char *)data, len);
+	rc = agent_xfer_put(x, remote, data, len, f->mode, cause);
+out:
+	free(data);
+	free(local);
+	free(remote);
+	return rc;
+}
+
+/* Create tmp and the directories the bundle's files need, then upload
+ * them. */
+int
+agent_upload(struct agent_xfer *x, const struct agent_bundle *b,
+    const char *tmp, char **cause)
+{
+	size_t i;
+
+	if (agent_xfer_mkdirs(x, b, tmp, cause) != 0)
+		return -1;
+	for (i = 0; i < b->nfiles; i++)
+		if (agent_upload_file(x, b, &b->files[i], tmp, cause) != 0)
+			return -1;
+	return 0;
+}

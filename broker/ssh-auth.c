@@ -1,0 +1,348 @@
+/* ssh-auth.c - authenticate an SSH session: none, ssh-agent, identity files,
+ * keyboard-interactive, password, with prompts through the caller or the
+ * terminal, and a failure message that says what was tried (ssh-session.h,
+ * step 4). */
+#include "ssh-session-internal.h"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "buf.h"
+#include "error.h"
+#include "tty-prompt.h"
+#include "xmalloc.h"
+
+/* What authentication tried, for the failure message. */
+struct rdev_ssh_auth {
+	struct buf *files;   /* "~/.ssh/id_ed25519 (not accepted), ..." */
+	char *agent;         /* "agent: 2 keys" */
+	int tried_kbdint, tried_password;
+};
+
+/* Number of keys the agent at sock holds, or -1 if it cannot be asked. */
+static int
+rdev_ssh_agent_count(const char *sock)
+{
+	struct sockaddr_un sun;
+	unsigned char req[5] = { 0, 0, 0, 1, 11 }, hdr[9];
+	struct pollfd pfd;
+	size_t got = 0;
+	ssize_t r;
+	int fd, n = -1;
+
+	if (sock == NULL || *sock == '\0' || strlen(sock) >= sizeof sun.sun_path)
+		return -1;
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, sock, strlen(sock));
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) != 0 ||
+	    write(fd, req, sizeof req) != (ssize_t)sizeof req)
+		goto out;
+	/* length(4) type(1) nkeys(4) */
+	while (got < sizeof hdr) {
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 5000) != 1)
+			goto out;
+		if ((r = read(fd, hdr + got, sizeof hdr - got)) <= 0)
+			goto out;
+		got += (size_t)r;
+	}
+	if (hdr[4] == 12)
+		n = (int)(((unsigned)hdr[5] << 24) | (hdr[6] << 16) | (hdr[7] << 8) |
+		    hdr[8]);
+out:
+	close(fd);
+	return n;
+}
+
+/* Ask the user: through the caller's ask function, else on the terminal. */
+static int
+rdev_ssh_ask(struct rdev_ssh *s, const char *prompt, char *buf, size_t len, int echo)
+{
+	if (s->ask != NULL)
+		return s->ask(s->ask_arg, prompt, echo, buf, len);
+	return tty_prompt_read(prompt, buf, len, echo);
+}
+
+/* Is there someone to ask? */
+static int
+rdev_ssh_can_ask(struct rdev_ssh *s)
+{
+	return !s->batch && (s->ask != NULL || tty_prompt_available());
+}
+
+/* libssh's passphrase callback: ask unless batch. */
+static int
+rdev_ssh_passphrase_cb(const char *prompt, char *buf, size_t len, int echo,
+    int verify, void *userdata)
+{
+	struct rdev_ssh *s = userdata;
+	char *p;
+	int rc;
+
+	if (s->batch || len == 0)
+		return -1;
+	/* As OpenSSH says it (libssh's own prompt is just "Passphrase"). */
+	if (s->asking_key != NULL) {
+		char *t = rdev_ssh_tilde(s->home, s->asking_key);
+
+		p = xasprintf("Enter passphrase for key '%s': ", t);
+		free(t);
+	} else
+		p = xasprintf("%s: ", prompt);
+	rc = rdev_ssh_ask(s, p, buf, len, 0);
+	if (rc != 0)
+		s->ask_refused = 1;
+	free(p);
+	return rc;
+}
+
+/* Note one identity file's outcome. */
+static void
+rdev_ssh_auth_file(struct rdev_ssh *s, struct rdev_ssh_auth *a, const char *path,
+    const char *what)
+{
+	char *t = rdev_ssh_tilde(s->home, path);
+
+	buf_appendf(a->files, "%s%s%s%s", buf_len(a->files) ? ", " : "", t,
+	    *what ? " " : "", what);
+	free(t);
+}
+
+/* Try one identity file: 1 authenticated, 2 partial, 0 not. */
+static int
+rdev_ssh_auth_one_file(struct rdev_ssh *s, struct rdev_ssh_auth *a,
+    const char *path, int is_default)
+{
+	ssh_key pub = NULL, priv = NULL;
+	char *pubpath;
+	int rc;
+
+	if (access(path, F_OK) != 0) {
+		if (!is_default)
+			rdev_ssh_auth_file(s, a, path, "(missing)");
+		return 0;
+	}
+	pubpath = xasprintf("%s.pub", path);
+	if (ssh_pki_import_pubkey_file(pubpath, &pub) == SSH_OK) {
+		rc = ssh_userauth_try_publickey(s->ss, NULL, pub);
+		ssh_key_free(pub);
+		if (rc != SSH_AUTH_SUCCESS) {
+			free(pubpath);
+			rdev_ssh_auth_file(s, a, path, "(not accepted)");
+			return 0;
+		}
+	}
+	free(pubpath);
+	s->asking_key = path;
+	rc = ssh_pki_import_privkey_file(path, NULL, rdev_ssh_passphrase_cb, s, &priv);
+	s->asking_key = NULL;
+	if (rc != SSH_OK) {
+		rdev_ssh_auth_file(s, a, path, s->ask_refused || !rdev_ssh_can_ask(s) ?
+		    "(unreadable, or encrypted and no terminal to ask for its "
+		    "passphrase: run rdev from a terminal, or add the key to "
+		    "ssh-agent with ssh-add)" : "(unreadable or wrong passphrase)");
+		s->ask_refused = 0;
+		return 0;
+	}
+	rc = ssh_userauth_publickey(s->ss, NULL, priv);
+	ssh_key_free(priv);
+	if (rc == SSH_AUTH_SUCCESS)
+		return 1;
+	if (rc == SSH_AUTH_PARTIAL) {
+		rdev_ssh_auth_file(s, a, path, "(accepted, more needed)");
+		return 2;
+	}
+	rdev_ssh_auth_file(s, a, path, "(not accepted)");
+	return 0;
+}
+
+/* Keyboard-interactive on the terminal: 1 authenticated, 0 not. */
+static int
+rdev_ssh_auth_kbdint(struct rdev_ssh *s)
+{
+	char answer[1024], *prompt_line;
+	const char *name, *instr, *prompt;
+	char echo;
+	int rc, n, i;
+
+	rc = ssh_userauth_kbdint(s->ss, NULL, NULL);
+	while (rc == SSH_AUTH_INFO) {
+		name = ssh_userauth_kbdint_getname(s->ss);
+		instr = ssh_userauth_kbdint_getinstruction(s->ss);
+		if (s->ask == NULL && ((name && *name) || (instr && *instr))) {
+			char *text = xasprintf("%s%s%s", name ? name : "",
+			    name && *name ? "\n" : "", instr ? instr : "");
+
+			tty_prompt_show(text);
+			free(text);
+		}
+		n = ssh_userauth_kbdint_getnprompts(s->ss);
+		for (i = 0; i < n; i++) {
+			prompt = ssh_userauth_kbdint_getprompt(s->ss, (unsigned)i, &echo);
+			prompt_line = xstrdup(prompt != NULL ? prompt : "");
+			if (rdev_ssh_ask(s, prompt_line, answer, sizeof answer,
+			    echo) != 0) {
+				free(prompt_line);
+				sodium_memzero(answer, sizeof answer);
+				return 0;
+			}
+			free(prompt_line);
+			ssh_userauth_kbdint_setanswer(s->ss, (unsigned)i, answer);
+			sodium_memzero(answer, sizeof answer);
+		}
+		rc = ssh_userauth_kbdint(s->ss, NULL, NULL);
+	}
+	return rc == SSH_AUTH_SUCCESS;
+}
+
+/* Password on the terminal: 1 authenticated, 0 not. */
+static int
+rdev_ssh_auth_password(struct rdev_ssh *s, const char *user, const char *host)
+{
+	char pw[1024], *prompt;
+	int rc;
+
+	prompt = xasprintf("%s@%s's password: ", user, host);
+	rc = rdev_ssh_ask(s, prompt, pw, sizeof pw, 0);
+	free(prompt);
+	if (rc != 0) {
+		sodium_memzero(pw, sizeof pw);
+		return 0;
+	}
+	rc = ssh_userauth_password(s->ss, NULL, pw);
+	sodium_memzero(pw, sizeof pw);
+	return rc == SSH_AUTH_SUCCESS;
+}
+
+/* "publickey, password" for a method mask; the caller frees. */
+static char *
+rdev_ssh_methods(int m)
+{
+	struct buf *b = buf_new();
+	char *out;
+
+	if (m & SSH_AUTH_METHOD_PUBLICKEY)
+		buf_appendf(b, "%spublickey", buf_len(b) ? ", " : "");
+	if (m & SSH_AUTH_METHOD_INTERACTIVE)
+		buf_appendf(b, "%skeyboard-interactive", buf_len(b) ? ", " : "");
+	if (m & SSH_AUTH_METHOD_PASSWORD)
+		buf_appendf(b, "%spassword", buf_len(b) ? ", " : "");
+	if (m & SSH_AUTH_METHOD_GSSAPI_MIC)
+		buf_appendf(b, "%sgssapi-with-mic", buf_len(b) ? ", " : "");
+	if (m & SSH_AUTH_METHOD_HOSTBASED)
+		buf_appendf(b, "%shostbased", buf_len(b) ? ", " : "");
+	if (buf_len(b) == 0)
+		buf_appendf(b, "none");
+	out = buf_take_string(b, NULL);
+	buf_free(b);
+	return out;
+}
+
+/* Authenticate as user: agent, identity files, then the terminal. */
+int
+rdev_ssh_auth(struct rdev_ssh *s, const char *user, const char *hostname,
+    const char *auth_sock, char **cause)
+{
+	struct rdev_ssh_auth a = { buf_new(), NULL, 0, 0 };
+	const char *defaults[] = { "id_rsa", "id_ecdsa", "id_ed25519" };
+	const char *sock = s->cfg.identity_agent != NULL ? s->cfg.identity_agent :
+	    auth_sock != NULL ? auth_sock : getenv("SSH_AUTH_SOCK");
+	char *allowed, *files, *path;
+	int rc, methods, n, tty, done = 0;
+	size_t i;
+
+	rc = ssh_userauth_none(s->ss, NULL);
+	if (rc == SSH_AUTH_SUCCESS)
+		goto ok;
+	if (rc == SSH_AUTH_ERROR) {
+		error_set(cause, "%s: authentication failed: %s", s->prefix,
+		    ssh_get_error(s->ss));
+		goto out;
+	}
+	methods = ssh_userauth_list(s->ss, NULL);
+	tty = rdev_ssh_can_ask(s);
+
+	if (methods & SSH_AUTH_METHOD_PUBLICKEY) {
+		if (s->cfg.identities_only)
+			a.agent = xstrdup("agent: not used (IdentitiesOnly yes)");
+		else if (sock == NULL || *sock == '\0')
+			a.agent = xstrdup("agent: none (SSH_AUTH_SOCK unset)");
+		else if (strcmp(sock, "none") == 0)
+			a.agent = xstrdup("agent: none (IdentityAgent none)");
+		else if ((n = rdev_ssh_agent_count(sock)) < 0)
+			a.agent = xasprintf("agent: not reachable at %s", sock);
+		else {
+			a.agent = xasprintf("agent: %d key%s", n, n == 1 ? "" : "s");
+			/* libssh would take $SSH_AUTH_SOCK: the broker's, which
+			 * may be unset or stale; the socket counted is the one. */
+			ssh_options_set(s->ss, SSH_OPTIONS_IDENTITY_AGENT, sock);
+			if (n > 0) {
+				rc = ssh_userauth_agent(s->ss, NULL);
+				if (rc == SSH_AUTH_SUCCESS)
+					goto ok;
+				if (rc == SSH_AUTH_PARTIAL)
+					methods = ssh_userauth_list(s->ss, NULL);
+			}
+		}
+		for (i = 0; i < s->cfg.n_identity_files && !done; i++) {
+			rc = rdev_ssh_auth_one_file(s, &a, s->cfg.identity_files[i], 0);
+			if (rc == 1)
+				goto ok;
+			if (rc == 2)
+				methods = ssh_userauth_list(s->ss, NULL);
+		}
+		if (s->cfg.n_identity_files == 0) {
+			for (i = 0; i < sizeof defaults / sizeof defaults[0]; i++) {
+				path = xasprintf("%s/.ssh/%s", s->home, defaults[i]);
+				rc = rdev_ssh_auth_one_file(s, &a, path, 1);
+				free(path);
+				if (rc == 1)
+					goto ok;
+				if (rc == 2)
+					methods = ssh_userauth_list(s->ss, NULL);
+			}
+		}
+	}
+	if ((methods & SSH_AUTH_METHOD_INTERACTIVE) && tty) {
+		a.tried_kbdint = 1;
+		if (rdev_ssh_auth_kbdint(s))
+			goto ok;
+	}
+	if ((methods & SSH_AUTH_METHOD_PASSWORD) && tty) {
+		a.tried_password = 1;
+		if (rdev_ssh_auth_password(s, user, hostname))
+			goto ok;
+	}
+
+	allowed = rdev_ssh_methods(methods);
+	files = buf_take_string(a.files, NULL);
+	error_set(cause, "%s: authentication failed as user %s; tried: "
+	    "publickey (%s; files: %s)%s%s; server allows: %s%s", s->prefix,
+	    user, a.agent != NULL ? a.agent : "agent: not offered by the server",
+	    *files ? files : "none found",
+	    a.tried_kbdint ? ", keyboard-interactive" : "",
+	    a.tried_password ? ", password" : "", allowed,
+	    !tty && (methods & (SSH_AUTH_METHOD_INTERACTIVE |
+	    SSH_AUTH_METHOD_PASSWORD)) ? (s->batch ? " (no prompts in batch "
+	    "mode)" : " (no terminal to ask for a password)") : "");
+	free(files);
+	free(allowed);
+	goto out;
+ok:
+	done = 1;
+out:
+	buf_free(a.files);
+	free(a.agent);
+	return done ? 0 : -1;
+}
