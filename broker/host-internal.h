@@ -3,8 +3,9 @@
  * API of host-session.h), host-client.c (talking to a client before its
  * splice, prompts relayed to it), host-refuser.c (closing connections to
  * the forwards during a reconnect), host-link.c (clients spliced to SSH
- * channels), host-agent.c (the host's long-lived agent, channels and
- * requests to it), host-forward.c (port forwards), host-auto.c
+ * channels), host-agent.c (the host's long-lived agent: its start, channels
+ * to it), host-call.c (the broker's own requests to it), host-watch.c (the
+ * thread's libevent loop), host-forward.c (port forwards), host-auto.c
  * (auto-forwarding new container ports) and host-state.c (saving the
  * forwards and watches, re-creating them in a new broker).
  *
@@ -24,6 +25,10 @@
  *   freed after its done ran (host_agent_calls_progress, or _end when the
  *   serve loop ends). Its asker holds it borrowed (f->resolving) and calls
  *   host_agent_call_forget if it goes first.
+ * - h->starting (an agent start under way) owns its channel until the agent
+ *   listens (the channel becomes h->agent_ch) or the start ends.
+ * - A host_agent_opener owns its channel until the open is answered, then
+ *   hands it to its caller.
  * - A parked forward job (on h->parked) owns its fd and answer until
  *   host_forward_parked_check sends it; host_serve's end answers them all.
  * - A host_forward (on h->forwards) owns its listeners and strings; it is

@@ -367,6 +367,22 @@ host_reconnect(struct host_session *h)
 	}
 }
 
+/* The session cannot go on: say why (cause is taken), fail the waiting
+ * jobs and end the thread. */
+static void *
+host_session_failed(struct host_session *h, char *cause)
+{
+	log_warn("%s", cause);
+	host_set_state(h, "failed", cause);
+	pthread_mutex_lock(&h->lock);
+	h->ended = 1;
+	pthread_mutex_unlock(&h->lock);
+	host_fail_jobs(h, cause);
+	free(cause);
+	host_watch_free(h);
+	return NULL;
+}
+
 static void *
 host_session_main(void *arg)
 {
@@ -374,16 +390,8 @@ host_session_main(void *arg)
 	char *cause = NULL;
 	int connected = 1;
 
-	if (host_watch_init(h, &cause) != 0) {
-		log_error("%s", cause);
-		host_set_state(h, "failed", cause);
-		pthread_mutex_lock(&h->lock);
-		h->ended = 1;
-		pthread_mutex_unlock(&h->lock);
-		host_fail_jobs(h, cause);
-		free(cause);
-		return NULL;
-	}
+	if (host_watch_init(h, &cause) != 0)
+		return host_session_failed(h, cause);
 
 	/* Wait for the first client (submit comes right after new); a restored
 	 * session connects at once, for its forwards and watches. */
@@ -407,17 +415,8 @@ host_session_main(void *arg)
 		host_fail_jobs(h, cause);
 		free(cause);
 		connected = host_reconnect(h) == 0;
-	} else {
-		log_warn("%s", cause);
-		host_set_state(h, "failed", cause);
-		pthread_mutex_lock(&h->lock);
-		h->ended = 1;
-		pthread_mutex_unlock(&h->lock);
-		host_fail_jobs(h, cause);
-		free(cause);
-		host_watch_free(h);
-		return NULL;
-	}
+	} else
+		return host_session_failed(h, cause);
 	while (connected && host_serve(h) == HOST_END_LOST && h->forwards != NULL) {
 		host_set_state(h, "reconnecting", "the connection was lost");
 		if (host_reconnect(h) != 0)
