@@ -1,23 +1,23 @@
 /* config-validate.c - checking a parsed devcontainer.json (see
- * config-validate.h).
+ * config-validate.h): its kind, and the type and value of every property.
  *
  * Each known property has a checker; checkers of compound values call the
  * checkers of their parts with a longer property path ("build"."args"."X",
  * "forwardPorts"[2]). The table follows the devcontainer.json schema of the
  * spec (devContainer.base.schema.json) plus the legacy properties of the
- * VS Code guide.
+ * VS Code guide. How errors and warnings are worded and placed is in
+ * config-validate-report.c; what `up` cannot honour yet, in
+ * config-validate-up.c.
  */
 #include "config-validate.h"
 
 #include <ctype.h>
 #include <math.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
-#include "error.h"
+#include "config-validate-internal.h"
 #include "xmalloc.h"
 
 #define K_IMAGE (1u << CONFIG_KIND_IMAGE)
@@ -26,14 +26,6 @@
 #define K_NONCOMPOSE (K_IMAGE | K_DOCKERFILE)
 #define K_ALL (K_IMAGE | K_DOCKERFILE | K_COMPOSE)
 
-struct vctx {
-	const struct jsonc_doc *doc;
-	int have_kind;
-	enum config_kind kind;
-	struct config_warnings *warnings;
-	char **cause;
-};
-
 typedef int (*v_check)(struct vctx *, const cJSON *, const char *);
 
 struct v_prop {
@@ -41,29 +33,6 @@ struct v_prop {
 	v_check check;
 	unsigned kinds; /* the kinds the property applies to */
 };
-
-void
-config_warnings_add(struct config_warnings *w, const char *fmt, ...)
-{
-	va_list ap;
-
-	w->items = xreallocarray(w->items, w->count + 1, sizeof *w->items);
-	va_start(ap, fmt);
-	w->items[w->count++] = xvasprintf(fmt, ap);
-	va_end(ap);
-}
-
-void
-config_warnings_clear(struct config_warnings *w)
-{
-	size_t i;
-
-	for (i = 0; i < w->count; i++)
-		free(w->items[i]);
-	free(w->items);
-	w->items = NULL;
-	w->count = 0;
-}
 
 const char *
 config_kind_name(enum config_kind kind)
@@ -94,130 +63,6 @@ config_validate_kind(const cJSON *config, enum config_kind *kind)
 	else
 		return -1;
 	return 0;
-}
-
-/* "NAME:LINE:COL" for node's value (or, with key set, for its member name
- * when it has one), or "NAME" if it has no location; caller frees. */
-static char *
-v_where(const struct vctx *v, const cJSON *node, int key)
-{
-	unsigned line, col;
-
-	if (node != NULL && key &&
-	    jsonc_doc_locate_key(v->doc, node, &line, &col) == 0)
-		return xasprintf("%s:%u:%u", jsonc_doc_name(v->doc), line, col);
-	if (node != NULL && jsonc_doc_locate(v->doc, node, &line, &col) == 0)
-		return xasprintf("%s:%u:%u", jsonc_doc_name(v->doc), line, col);
-	return xstrdup(jsonc_doc_name(v->doc));
-}
-
-/* Set *cause to "WHERE: PATH: MSG", WHERE the value's place or (key set)
- * its member name's; returns -1. */
-static int __attribute__((format(printf, 5, 0)))
-v_verror(struct vctx *v, const cJSON *node, int key, const char *path,
-    const char *fmt, va_list ap)
-{
-	char *where, *msg;
-
-	msg = xvasprintf(fmt, ap);
-	where = v_where(v, node, key);
-	error_set(v->cause, "%s: %s: %s", where, path, msg);
-	free(where);
-	free(msg);
-	return -1;
-}
-
-static int __attribute__((format(printf, 4, 5)))
-v_error(struct vctx *v, const cJSON *node, const char *path, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	v_verror(v, node, 0, path, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-/* v_error() at the member name: for a property that is wrong as a whole. */
-static int __attribute__((format(printf, 4, 5)))
-v_error_key(struct vctx *v, const cJSON *node, const char *path, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	v_verror(v, node, 1, path, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-static void __attribute__((format(printf, 3, 4)))
-v_warn(struct vctx *v, const cJSON *node, const char *fmt, ...)
-{
-	va_list ap;
-	char *where, *msg;
-
-	if (v->warnings == NULL)
-		return;
-	va_start(ap, fmt);
-	msg = xvasprintf(fmt, ap);
-	va_end(ap);
-	where = v_where(v, node, 1);
-	config_warnings_add(v->warnings, "%s: %s", where, msg);
-	free(where);
-	free(msg);
-}
-
-/* The JSON type of node, as users know it: "object", "string", ... */
-static const char *
-v_type(const cJSON *node)
-{
-	if (cJSON_IsObject(node))
-		return "object";
-	if (cJSON_IsArray(node))
-		return "array";
-	if (cJSON_IsString(node))
-		return "string";
-	if (cJSON_IsNumber(node))
-		return "number";
-	if (cJSON_IsBool(node))
-		return "boolean";
-	if (cJSON_IsNull(node))
-		return "null";
-	return "invalid value";
-}
-
-/* What a value of the right type but wrong content looked like; caller frees. */
-static char *
-v_show(const cJSON *node)
-{
-	if (cJSON_IsString(node))
-		return xasprintf("\"%s\"", node->valuestring);
-	if (cJSON_IsNumber(node))
-		return xasprintf("%.17g", node->valuedouble);
-	return xstrdup(v_type(node));
-}
-
-static int
-v_bad_value(struct vctx *v, const cJSON *node, const char *path, const char *want)
-{
-	char *shown = v_show(node);
-
-	v_error(v, node, path, "expected %s, got %s", want, shown);
-	free(shown);
-	return -1;
-}
-
-static int
-v_bad_type(struct vctx *v, const cJSON *node, const char *path, const char *want)
-{
-	return v_error(v, node, path, "expected %s, got %s", want, v_type(node));
-}
-
-static char *
-v_member_path(const char *path, const char *key)
-{
-	return path[0] == '\0' ? xasprintf("\"%s\"", key) :
-	    xasprintf("%s.\"%s\"", path, key);
 }
 
 static int
@@ -829,186 +674,5 @@ config_validate(const struct jsonc_doc *doc, enum config_kind *kind,
 	if (v_required(&v, root) != 0)
 		return -1;
 	*kind = v.kind;
-	return 0;
-}
-
-/*
- * What `up` does not honour yet (config_validate_up()). Each check looks at
- * one top-level property of devcontainer.json as written; docs/STATUS.md
- * lists every property and what becomes of it.
- */
-
-/* The member names of an object, ", "-separated, skipping skip (may be
- * NULL); caller frees. */
-static char *
-v_up_names(const cJSON *obj, const char *skip)
-{
-	const cJSON *item;
-	struct buf *b = buf_new();
-	char *s;
-
-	cJSON_ArrayForEach(item, obj) {
-		if (skip != NULL && strcmp(item->string, skip) == 0)
-			continue;
-		buf_appendf(b, "%s%s", buf_len(b) > 0 ? ", " : "", item->string);
-	}
-	s = buf_take_string(b, NULL);
-	buf_free(b);
-	return s;
-}
-
-/* Features would be installed into the image: a container without them is
- * not the one asked for. (Features already in an image come with its
- * devcontainer.metadata label, not from here, and need nothing.) */
-static int
-v_up_features(struct vctx *v, const cJSON *node)
-{
-	char *ids;
-
-	if (!cJSON_IsObject(node) || node->child == NULL)
-		return 0;
-	ids = v_up_names(node, NULL);
-	v_error_key(v, node, "\"features\"", "Dev Container Features are not "
-	    "supported yet (%s); remove them or install what they provide in the "
-	    "Dockerfile", ids);
-	free(ids);
-	return -1;
-}
-
-/* Requirements are not checked on the one host rdev uses; a GPU that is
- * required would be missing from the container, one that is optional may be. */
-static int
-v_up_host_requirements(struct vctx *v, const cJSON *node)
-{
-	const cJSON *gpu = cJSON_GetObjectItemCaseSensitive(node, "gpu");
-	int optional;
-	char *names;
-
-	if (!cJSON_IsObject(node))
-		return 0;
-	optional = cJSON_IsString(gpu) && strcmp(gpu->valuestring, "optional") == 0;
-	if (gpu != NULL && !cJSON_IsFalse(gpu) && !optional)
-		return v_error_key(v, gpu, "\"hostRequirements\".\"gpu\"", "GPU access "
-		    "is not supported yet (the container would have no GPU); remove "
-		    "it or make it \"optional\"");
-	names = v_up_names(node, cJSON_IsFalse(gpu) ? "gpu" : NULL);
-	if (*names != '\0')
-		v_warn(v, node, "\"hostRequirements\": not checked (%s): rdev uses "
-		    "this host as it is%s", names, optional ? ", and the container "
-		    "gets no GPU" : "");
-	free(names);
-	return 0;
-}
-
-static void
-v_up_secrets(struct vctx *v, const cJSON *node)
-{
-	char *names;
-
-	if (!cJSON_IsObject(node) || node->child == NULL)
-		return;
-	names = v_up_names(node, NULL);
-	v_warn(v, node, "\"secrets\": not supplied: rdev has no secrets store yet; "
-	    "%s %s not set in the container", names, node->child->next == NULL ?
-	    "is" : "are");
-	free(names);
-}
-
-/* Tools stop the container when their last window closes; rdev has no
- * such moment. */
-static void
-v_up_shutdown_action(struct vctx *v, const cJSON *node)
-{
-	if (!cJSON_IsString(node) || strcmp(node->valuestring, "none") == 0)
-		return;
-	v_warn(v, node, "\"shutdownAction\": \"%s\" is not acted on: the container "
-	    "keeps running after `up`, exec and shell until `rdev stop` or "
-	    "`rdev down`", node->valuestring);
-}
-
-static void
-v_up_feature_order(struct vctx *v, const cJSON *node)
-{
-	if (cJSON_GetArraySize(node) > 0)
-		v_warn(v, node, "\"overrideFeatureInstallOrder\": not used: Dev "
-		    "Container Features are not supported yet");
-}
-
-/* The attributes of one port (or of the other ports) that rdev's forwards
- * do not act on; path names them. */
-static void
-v_up_port_attributes(struct vctx *v, const cJSON *attrs, const char *path)
-{
-	const cJSON *e = cJSON_GetObjectItemCaseSensitive(attrs, "elevateIfNeeded");
-	const cJSON *p = cJSON_GetObjectItemCaseSensitive(attrs, "protocol");
-
-	if (cJSON_IsTrue(e))
-		v_warn(v, e, "%s.\"elevateIfNeeded\": rdev does not elevate: a local "
-		    "port below 1024 is forwarded only if this user may bind it",
-		    path);
-	if (cJSON_IsString(p) && strcmp(p->valuestring, "https") == 0)
-		v_warn(v, p, "%s.\"protocol\": \"https\" is not used: forwards carry "
-		    "the bytes as they are and the URL listed for openBrowser is "
-		    "http://", path);
-}
-
-static int
-v_up_is_port_key(const char *key)
-{
-	int from, to, n = 0;
-
-	if (strspn(key, "0123456789") == strlen(key) && *key != '\0')
-		return 1;
-	return sscanf(key, "%d-%d%n", &from, &to, &n) == 2 && key[n] == '\0';
-}
-
-static void
-v_up_ports_attributes(struct vctx *v, const cJSON *node)
-{
-	const cJSON *item;
-	char *path;
-
-	cJSON_ArrayForEach(item, node) {
-		path = v_member_path("\"portsAttributes\"", item->string);
-		if (!v_up_is_port_key(item->string))
-			v_warn(v, item, "%s: not matched: rdev matches port numbers "
-			    "and ranges (\"3000-3010\"), not process command lines",
-			    path);
-		v_up_port_attributes(v, item, path);
-		free(path);
-	}
-}
-
-int
-config_validate_up(const struct jsonc_doc *doc, int forwards,
-    struct config_warnings *warnings, char **cause)
-{
-	struct vctx v;
-	const cJSON *root = jsonc_doc_root(doc), *fp;
-
-	memset(&v, 0, sizeof v);
-	v.doc = doc;
-	v.warnings = warnings;
-	v.cause = cause;
-	if (v_up_features(&v, cJSON_GetObjectItemCaseSensitive(root, "features")) != 0 ||
-	    v_up_host_requirements(&v, cJSON_GetObjectItemCaseSensitive(root,
-	    "hostRequirements")) != 0)
-		return -1;
-	v_up_secrets(&v, cJSON_GetObjectItemCaseSensitive(root, "secrets"));
-	v_up_shutdown_action(&v, cJSON_GetObjectItemCaseSensitive(root,
-	    "shutdownAction"));
-	v_up_feature_order(&v, cJSON_GetObjectItemCaseSensitive(root,
-	    "overrideFeatureInstallOrder"));
-	fp = cJSON_GetObjectItemCaseSensitive(root, "forwardPorts");
-	if (!forwards && cJSON_GetArraySize(fp) > 0)
-		v_warn(&v, fp, "\"forwardPorts\": not forwarded: rdev forwards ports "
-		    "for remote targets only yet; from this machine, reach them at "
-		    "the container's address");
-	if (forwards) {
-		v_up_ports_attributes(&v, cJSON_GetObjectItemCaseSensitive(root,
-		    "portsAttributes"));
-		v_up_port_attributes(&v, cJSON_GetObjectItemCaseSensitive(root,
-		    "otherPortsAttributes"), "\"otherPortsAttributes\"");
-	}
 	return 0;
 }

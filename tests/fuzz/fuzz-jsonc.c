@@ -1,4 +1,4 @@
-/* fuzz-jsonc.c - fuzz the JSONC parser (common/jsonc.c).
+/* fuzz-jsonc.c - fuzz the JSONC parser (common/jsonc*.c).
  *
  * Every input must either fail with a "fuzz:LINE:COL: ..." message or parse
  * into a tree whose every node has a position; a parsed tree printed by cJSON

@@ -1,4 +1,4 @@
-/* test-config-validate.c - unit tests for common/config-validate.c. */
+/* test-config-validate.c - unit tests for common/config-validate*.c. */
 #include "test.h"
 
 #include "config-validate.h"

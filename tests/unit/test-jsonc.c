@@ -1,4 +1,4 @@
-/* test-jsonc.c - tests for the JSONC parser (common/jsonc.c). */
+/* test-jsonc.c - tests for the JSONC parser (common/jsonc*.c). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,0 +1,191 @@
+/* config-validate-up.c - what `up` does not honour yet in a validated
+ * devcontainer.json (config_validate_up()): an error where the container
+ * would differ from the one asked for, a warning where ignoring it is
+ * harmless.
+ *
+ * Each check looks at one top-level property of devcontainer.json as
+ * written; docs/STATUS.md lists every property and what becomes of it.
+ */
+#include "config-validate.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "config-validate-internal.h"
+
+/* The member names of an object, ", "-separated, skipping skip (may be
+ * NULL); caller frees. */
+static char *
+v_up_names(const cJSON *obj, const char *skip)
+{
+	const cJSON *item;
+	struct buf *b = buf_new();
+	char *s;
+
+	cJSON_ArrayForEach(item, obj) {
+		if (skip != NULL && strcmp(item->string, skip) == 0)
+			continue;
+		buf_appendf(b, "%s%s", buf_len(b) > 0 ? ", " : "", item->string);
+	}
+	s = buf_take_string(b, NULL);
+	buf_free(b);
+	return s;
+}
+
+/* Features would be installed into the image: a container without them is
+ * not the one asked for. (Features already in an image come with its
+ * devcontainer.metadata label, not from here, and need nothing.) */
+static int
+v_up_features(struct vctx *v, const cJSON *node)
+{
+	char *ids;
+
+	if (!cJSON_IsObject(node) || node->child == NULL)
+		return 0;
+	ids = v_up_names(node, NULL);
+	v_error_key(v, node, "\"features\"", "Dev Container Features are not "
+	    "supported yet (%s); remove them or install what they provide in the "
+	    "Dockerfile", ids);
+	free(ids);
+	return -1;
+}
+
+/* Requirements are not checked on the one host rdev uses; a GPU that is
+ * required would be missing from the container, one that is optional may be. */
+static int
+v_up_host_requirements(struct vctx *v, const cJSON *node)
+{
+	const cJSON *gpu = cJSON_GetObjectItemCaseSensitive(node, "gpu");
+	int optional;
+	char *names;
+
+	if (!cJSON_IsObject(node))
+		return 0;
+	optional = cJSON_IsString(gpu) && strcmp(gpu->valuestring, "optional") == 0;
+	if (gpu != NULL && !cJSON_IsFalse(gpu) && !optional)
+		return v_error_key(v, gpu, "\"hostRequirements\".\"gpu\"", "GPU access "
+		    "is not supported yet (the container would have no GPU); remove "
+		    "it or make it \"optional\"");
+	names = v_up_names(node, cJSON_IsFalse(gpu) ? "gpu" : NULL);
+	if (*names != '\0')
+		v_warn(v, node, "\"hostRequirements\": not checked (%s): rdev uses "
+		    "this host as it is%s", names, optional ? ", and the container "
+		    "gets no GPU" : "");
+	free(names);
+	return 0;
+}
+
+static void
+v_up_secrets(struct vctx *v, const cJSON *node)
+{
+	char *names;
+
+	if (!cJSON_IsObject(node) || node->child == NULL)
+		return;
+	names = v_up_names(node, NULL);
+	v_warn(v, node, "\"secrets\": not supplied: rdev has no secrets store yet; "
+	    "%s %s not set in the container", names, node->child->next == NULL ?
+	    "is" : "are");
+	free(names);
+}
+
+/* Tools stop the container when their last window closes; rdev has no
+ * such moment. */
+static void
+v_up_shutdown_action(struct vctx *v, const cJSON *node)
+{
+	if (!cJSON_IsString(node) || strcmp(node->valuestring, "none") == 0)
+		return;
+	v_warn(v, node, "\"shutdownAction\": \"%s\" is not acted on: the container "
+	    "keeps running after `up`, exec and shell until `rdev stop` or "
+	    "`rdev down`", node->valuestring);
+}
+
+static void
+v_up_feature_order(struct vctx *v, const cJSON *node)
+{
+	if (cJSON_GetArraySize(node) > 0)
+		v_warn(v, node, "\"overrideFeatureInstallOrder\": not used: Dev "
+		    "Container Features are not supported yet");
+}
+
+/* The attributes of one port (or of the other ports) that rdev's forwards
+ * do not act on; path names them. */
+static void
+v_up_port_attributes(struct vctx *v, const cJSON *attrs, const char *path)
+{
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(attrs, "elevateIfNeeded");
+	const cJSON *p = cJSON_GetObjectItemCaseSensitive(attrs, "protocol");
+
+	if (cJSON_IsTrue(e))
+		v_warn(v, e, "%s.\"elevateIfNeeded\": rdev does not elevate: a local "
+		    "port below 1024 is forwarded only if this user may bind it",
+		    path);
+	if (cJSON_IsString(p) && strcmp(p->valuestring, "https") == 0)
+		v_warn(v, p, "%s.\"protocol\": \"https\" is not used: forwards carry "
+		    "the bytes as they are and the URL listed for openBrowser is "
+		    "http://", path);
+}
+
+static int
+v_up_is_port_key(const char *key)
+{
+	int from, to, n = 0;
+
+	if (strspn(key, "0123456789") == strlen(key) && *key != '\0')
+		return 1;
+	return sscanf(key, "%d-%d%n", &from, &to, &n) == 2 && key[n] == '\0';
+}
+
+static void
+v_up_ports_attributes(struct vctx *v, const cJSON *node)
+{
+	const cJSON *item;
+	char *path;
+
+	cJSON_ArrayForEach(item, node) {
+		path = v_member_path("\"portsAttributes\"", item->string);
+		if (!v_up_is_port_key(item->string))
+			v_warn(v, item, "%s: not matched: rdev matches port numbers "
+			    "and ranges (\"3000-3010\"), not process command lines",
+			    path);
+		v_up_port_attributes(v, item, path);
+		free(path);
+	}
+}
+
+int
+config_validate_up(const struct jsonc_doc *doc, int forwards,
+    struct config_warnings *warnings, char **cause)
+{
+	struct vctx v;
+	const cJSON *root = jsonc_doc_root(doc), *fp;
+
+	memset(&v, 0, sizeof v);
+	v.doc = doc;
+	v.warnings = warnings;
+	v.cause = cause;
+	if (v_up_features(&v, cJSON_GetObjectItemCaseSensitive(root, "features")) != 0 ||
+	    v_up_host_requirements(&v, cJSON_GetObjectItemCaseSensitive(root,
+	    "hostRequirements")) != 0)
+		return -1;
+	v_up_secrets(&v, cJSON_GetObjectItemCaseSensitive(root, "secrets"));
+	v_up_shutdown_action(&v, cJSON_GetObjectItemCaseSensitive(root,
+	    "shutdownAction"));
+	v_up_feature_order(&v, cJSON_GetObjectItemCaseSensitive(root,
+	    "overrideFeatureInstallOrder"));
+	fp = cJSON_GetObjectItemCaseSensitive(root, "forwardPorts");
+	if (!forwards && cJSON_GetArraySize(fp) > 0)
+		v_warn(&v, fp, "\"forwardPorts\": not forwarded: rdev forwards ports "
+		    "for remote targets only yet; from this machine, reach them at "
+		    "the container's address");
+	if (forwards) {
+		v_up_ports_attributes(&v, cJSON_GetObjectItemCaseSensitive(root,
+		    "portsAttributes"));
+		v_up_port_attributes(&v, cJSON_GetObjectItemCaseSensitive(root,
+		    "otherPortsAttributes"), "\"otherPortsAttributes\"");
+	}
+	return 0;
+}
