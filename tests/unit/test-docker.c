@@ -1,5 +1,5 @@
 /* test-docker.c - unit tests for docker_request_raw() and an exec's
- * ConsoleSize (agent/docker.c)
+ * ConsoleSize (agent/docker.c, agent/docker-exec.c)
  * against a scripted fake daemon: a child process on a temporary unix socket
  * that answers each connection with the next canned response and keeps the
  * request it got in a file. */

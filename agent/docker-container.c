@@ -1,0 +1,152 @@
+/* docker-container.c - containers through the Docker Engine API: list,
+ * inspect, create, start, stop, remove (docker.h). */
+#include "docker-internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "error.h"
+#include "xmalloc.h"
+
+int
+docker_container_list(struct docker *d, const char *const *labels, int all, cJSON **list,
+		      char **cause)
+{
+	cJSON *filters = NULL, *arr;
+	char *text, *enc, *path;
+	int rc;
+
+	*list = NULL;
+	if (labels != NULL && labels[0] != NULL) {
+		filters = cJSON_CreateObject();
+		arr = cJSON_AddArrayToObject(filters, "label");
+		if (filters == NULL || arr == NULL)
+			fatal("cJSON: out of memory");
+		for (; *labels != NULL; labels++)
+			cJSON_AddItemToArray(arr, cJSON_CreateString(*labels));
+		if ((text = cJSON_PrintUnformatted(filters)) == NULL)
+			fatal("cJSON: out of memory");
+		enc = docker_urlencode(text, "");
+		path = xasprintf("/containers/json?all=%d&filters=%s", all ? 1 : 0, enc);
+		cJSON_free(text);
+		free(enc);
+		cJSON_Delete(filters);
+	} else
+		path = xasprintf("/containers/json?all=%d", all ? 1 : 0);
+	rc = docker_call(d, "GET", path, NULL, DOCKER_TIMEOUT_S * 1000, NULL, NULL, list,
+			 cause);
+	free(path);
+	if (rc == 0 && !cJSON_IsArray(*list)) {
+		cJSON_Delete(*list);
+		*list = NULL;
+		return error_set(cause, "docker: container list is not a JSON array");
+	}
+	return rc;
+}
+
+int
+docker_container_inspect(struct docker *d, const char *id_or_name, cJSON **info,
+			 char **cause)
+{
+	char *enc = docker_urlencode(id_or_name, ""), *path;
+	int rc;
+
+	*info = NULL;
+	if (*id_or_name == '\0') {
+		free(enc);
+		return error_set(cause, "docker: empty container name");
+	}
+	path = xasprintf("/containers/%s/json", enc);
+	rc = docker_inspect(d, path, info, cause);
+	free(path);
+	free(enc);
+	return rc;
+}
+
+int
+docker_container_create(struct docker *d, const char *name, const cJSON *create_body,
+			char **id, char **cause)
+{
+	cJSON *r, *jid;
+	char *enc, *path;
+	int rc;
+
+	*id = NULL;
+	if (name != NULL) {
+		enc = docker_urlencode(name, "");
+		path = xasprintf("/containers/create?name=%s", enc);
+		free(enc);
+	} else
+		path = xstrdup("/containers/create");
+	rc = docker_call(d, "POST", path, create_body, DOCKER_TIMEOUT_S * 1000, NULL,
+			 NULL, &r, cause);
+	free(path);
+	if (rc != 0)
+		return -1;
+	jid = cJSON_GetObjectItemCaseSensitive(r, "Id");
+	if (!cJSON_IsString(jid) || *jid->valuestring == '\0') {
+		cJSON_Delete(r);
+		return error_set(cause, "docker: container create gave no Id");
+	}
+	*id = xstrdup(jid->valuestring);
+	cJSON_Delete(r);
+	return 0;
+}
+
+/* POST /containers/{id}/ACTION[?query]; 304 (nothing to do) is success. */
+static int
+docker_container_action(struct docker *d, const char *id, const char *action,
+			const char *query, int timeout_ms, char **cause)
+{
+	static const int ok[] = {304, 0};
+	char *enc = docker_urlencode(id, ""), *path;
+	int rc;
+
+	path = xasprintf("/containers/%s/%s%s", enc, action, query);
+	rc = docker_call(d, "POST", path, NULL, timeout_ms, ok, NULL, NULL, cause);
+	free(path);
+	free(enc);
+	return rc;
+}
+
+int
+docker_container_start(struct docker *d, const char *id, char **cause)
+{
+	return docker_container_action(d, id, "start", "", DOCKER_TIMEOUT_S * 1000,
+				       cause);
+}
+
+int
+docker_container_stop(struct docker *d, const char *id, int timeout_s, char **cause)
+{
+	char query[32] = "";
+	int wait_s = DOCKER_TIMEOUT_S;
+
+	if (timeout_s >= 0) {
+		snprintf(query, sizeof query, "?t=%d", timeout_s);
+		/* The daemon answers after the grace period at worst. */
+		if (timeout_s < 24 * 3600)
+			wait_s += timeout_s;
+		else
+			wait_s = -1;
+	} else
+		wait_s += 3600; /* the container's StopTimeout; unknown here */
+	return docker_container_action(d, id, "stop", query,
+				       wait_s < 0 ? -1 : wait_s * 1000, cause);
+}
+
+int
+docker_container_remove(struct docker *d, const char *id, int force, int volumes,
+			char **cause)
+{
+	char *enc = docker_urlencode(id, ""), *path;
+	int rc;
+
+	path = xasprintf("/containers/%s?force=%d&v=%d", enc, force ? 1 : 0,
+			 volumes ? 1 : 0);
+	rc = docker_call(d, "DELETE", path, NULL, DOCKER_TIMEOUT_S * 1000, NULL, NULL,
+			 NULL, cause);
+	free(path);
+	free(enc);
+	return rc;
+}
