@@ -1,15 +1,16 @@
-/* serve.c - `rdev-agent serve`: route protocol frames between the peer and
- * one worker process per request (serve.h, docs/PROTOCOL.md). */
+/* serve.c - `rdev-agent serve`: the router, which routes protocol frames
+ * between the peer and one worker process per request (serve.h,
+ * docs/PROTOCOL.md): its loop, the frames it queues, the workers it forks,
+ * cancels and reaps. The peer's frames are read in serve-peer.c, a request
+ * runs in serve-worker.c (serve-internal.h). */
 #include "serve.h"
 
 #include <sys/prctl.h>
-#include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -19,73 +20,13 @@
 #include <unistd.h>
 
 #include "agent-cmds.h"
-#include "agent-exec.h"
-#include "agent-ops.h"
-#include "atomic-file.h"
 #include "buf.h"
 #include "clock.h"
-#include "docker.h"
-#include "error.h"
-#include "exec-signal.h"
 #include "log.h"
 #include "proto.h"
-#include "relay-install.h"
+#include "serve-internal.h"
 #include "serve-listen.h"
 #include "xmalloc.h"
-
-#define SERVE_SOFTWARE "rdev-agent " RDEV_VERSION
-/* Stop reading workers while this much waits for the peer, and stop reading
- * the peer while this much waits for one worker. */
-#define SERVE_HIGH_WATER (4u << 20)
-#define SERVE_READ_SIZE 65536
-#define SERVE_LOG_MAX (4u << 20)
-/* When the peer is gone: how long an exec's processes get between SIGHUP and
- * SIGKILL, and how long the router then waits for its exec workers. */
-#define SERVE_HANGUP_GRACE_MS 2000
-#define SERVE_EXEC_WAIT_MS 10000
-/* A cancelled operation's process group gets SIGINT, then SIGKILL this much
- * later; what is left of it is given up on a little after that. */
-#define SERVE_CANCEL_GRACE_MS 5000
-#define SERVE_CANCEL_GIVE_UP_MS 1000
-/* How often the router looks whether a cancelled group is gone. */
-#define SERVE_CANCEL_TICK_MS 100
-/* What a cancelled operation answers: as a CLI killed by ^C. */
-#define SERVE_CANCEL_STATUS 130
-
-enum serve_kind { SERVE_OP, SERVE_EXEC };
-
-/* One request being worked on by a child process. */
-struct serve_worker {
-	TAILQ_ENTRY(serve_worker) entry;
-	enum serve_kind kind;
-	double id;         /* the request's id */
-	char *op;
-	uint32_t channel;  /* exec: stdout/stdin on channel, stderr on channel + 1 */
-	pid_t pid;
-	int fd;            /* our end of the socketpair; -1 once closed */
-	int answered;      /* its final response went to the peer */
-	int closed;        /* exec: its CLOSE went to the peer */
-	int reaped;
-	int status;        /* wait status, once reaped */
-	int cancelled;     /* op: SIGINT went to its process group */
-	int killed;        /* op: and then SIGKILL */
-	long long kill_at; /* op, cancelled: when SIGKILL goes (clock_now_ms) */
-	double *signals;   /* exec: ids of signal requests it has not answered */
-	size_t nsignals;
-	struct buf *in;    /* bytes from the worker, not yet a whole frame */
-	struct buf *out;   /* frames for the worker */
-};
-TAILQ_HEAD(serve_workers, serve_worker);
-
-struct serve {
-	const struct serve_opts *opts;
-	struct buf *in;    /* bytes from the peer, not yet a whole frame */
-	struct buf *out;   /* frames for the peer */
-	struct serve_workers workers;
-	uint32_t version;  /* negotiated; 0 before the handshake */
-	int in_eof;
-	int fatal;         /* a FATAL is queued: flush it and stop */
-};
 
 /* The SIGCHLD self-pipe: the handler can only write a byte. */
 static int serve_sigpipe[2] = { -1, -1 };
@@ -118,14 +59,14 @@ serve_on_ignored(int sig)
 	(void)sig;
 }
 
-static void
+void
 serve_set_nonblock(int fd)
 {
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 }
 
 /* Queue one JSON frame; a message too big for a frame becomes an error. */
-static void
+void
 serve_queue_json(struct buf *out, enum proto_type type, uint32_t channel, cJSON *obj)
 {
 	char *cause = NULL;
@@ -137,7 +78,7 @@ serve_queue_json(struct buf *out, enum proto_type type, uint32_t channel, cJSON 
 }
 
 /* A response {"id":id,"ok":false,"error":msg[,"exitStatus":status]}. */
-static cJSON *
+cJSON *
 serve_error_response(const cJSON *id, const char *msg, int status)
 {
 	cJSON *r = cJSON_CreateObject();
@@ -155,7 +96,7 @@ serve_error_response(const cJSON *id, const char *msg, int status)
 	return r;
 }
 
-static void
+void
 serve_reply_error(struct buf *out, const cJSON *id, const char *msg, int status)
 {
 	cJSON *r = serve_error_response(id, msg, status);
@@ -164,7 +105,7 @@ serve_reply_error(struct buf *out, const cJSON *id, const char *msg, int status)
 	cJSON_Delete(r);
 }
 
-static void
+void
 serve_reply_result(struct buf *out, const cJSON *id, cJSON *result)
 {
 	cJSON *r = cJSON_CreateObject();
@@ -179,7 +120,7 @@ serve_reply_result(struct buf *out, const cJSON *id, cJSON *result)
 }
 
 /* Queue FATAL {"error":msg}; the loop flushes it and ends with exit code 1. */
-static void
+void
 serve_fatal(struct serve *s, const char *msg)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -191,402 +132,8 @@ serve_fatal(struct serve *s, const char *msg)
 	s->fatal = 1;
 }
 
-/* ---- Workers: run in the child process. ------------------------------- */
-
-struct serve_job {
-	int sock;          /* to the router */
-	const cJSON *req;
-	const cJSON *id;
-	const char *self;
-};
-
-static void
-serve_job_send(struct serve_job *j, enum proto_type type, uint32_t channel, cJSON *obj)
-{
-	struct buf *b = buf_new();
-
-	serve_queue_json(b, type, channel, obj);
-	/* A router gone away is not our problem: the work goes on. */
-	fd_write_all(j->sock, buf_data(b), buf_len(b));
-	buf_free(b);
-}
-
-static void
-serve_job_send_raw(struct serve_job *j, enum proto_type type, uint32_t channel,
-    const void *data, size_t len)
-{
-	struct buf *b = buf_new();
-
-	proto_encode(b, type, channel, data, len);
-	fd_write_all(j->sock, buf_data(b), buf_len(b));
-	buf_free(b);
-}
-
-static void
-serve_job_result(struct serve_job *j, cJSON *result)
-{
-	struct buf *b = buf_new();
-
-	serve_reply_result(b, j->id, result);
-	fd_write_all(j->sock, buf_data(b), buf_len(b));
-	buf_free(b);
-}
-
-static void
-serve_job_error(struct serve_job *j, const char *msg, int status)
-{
-	cJSON *r = serve_error_response(j->id, msg, status);
-
-	serve_job_send(j, PROTO_CONTROL, 0, r);
-	cJSON_Delete(r);
-}
-
-static const char *
-serve_req_string(const cJSON *req, const char *name)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(req, name);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static int
-serve_req_bool(const cJSON *req, const char *name)
-{
-	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, name));
-}
-
-/* The request's workspace folder with a leading "~" made $HOME. New string,
- * or NULL with *cause. */
-static char *
-serve_req_workspace(const cJSON *req, char **cause)
-{
-	const char *w = serve_req_string(req, "workspace"), *home = getenv("HOME");
-
-	if (w == NULL || *w == '\0') {
-		error_set(cause, "\"workspace\" (a folder on this host) is required");
-		return NULL;
-	}
-	if (w[0] == '~' && (w[1] == '/' || w[1] == '\0') && home != NULL)
-		return xasprintf("%s%s", home, w + 1);
-	return xstrdup(w);
-}
-
-/* The command a "no container" message tells the user to run: the request's
- * "hint" (the client knows what its user typed, e.g. `rdev up buildbox:~/app`),
- * else "PROG up FOLDER". New string. */
-static char *
-serve_req_up_cmd(const cJSON *req, const char *prog, const char *folder,
-    const char *config)
-{
-	const char *hint = serve_req_string(req, "hint");
-
-	if (hint != NULL && *hint != '\0')
-		return xstrdup(hint);
-	return agent_up_command(prog, folder, config);
-}
-
-/* Progress from up: one event per chunk. */
-static void
-serve_job_progress(void *arg, const char *data, size_t len)
-{
-	struct serve_job *j = arg;
-	cJSON *ev = cJSON_CreateObject();
-	char *text;
-
-	cJSON_AddItemToObject(ev, "id", cJSON_Duplicate(j->id, 1));
-	cJSON_AddStringToObject(ev, "event", "progress");
-	text = xmalloc(len + 1);
-	memcpy(text, data, len);
-	text[len] = '\0';
-	cJSON_AddStringToObject(ev, "text", text);
-	free(text);
-	serve_job_send(j, PROTO_CONTROL, 0, ev);
-	cJSON_Delete(ev);
-}
-
-/* Pass the exec's output to the router: stdout on channel, stderr on
- * channel + 1 (a TTY has only one stream). */
-static int
-serve_exec_output(struct serve_job *j, uint32_t ch, struct agent_exec *x,
-    const unsigned char *data, size_t len, char **cause)
-{
-	const unsigned char *payload;
-	size_t used, plen;
-	int stream, rc;
-
-	while ((rc = agent_exec_output(x, data, len, &used, &stream, &payload, &plen,
-	    cause)) == 1) {
-		data += used;
-		len -= used;
-		serve_job_send_raw(j, PROTO_DATA, stream == 1 ? ch : ch + 1, payload, plen);
-	}
-	return rc;
-}
-
-/* A request the router passed on to this exec: resize (answered by the
- * router) or signal (answered here, once sent or queued). */
-static void
-serve_exec_control(struct serve_job *j, struct agent_exec *x, struct buf *pending,
-    const cJSON *msg)
-{
-	const cJSON *rows = cJSON_GetObjectItemCaseSensitive(msg, "rows");
-	const cJSON *cols = cJSON_GetObjectItemCaseSensitive(msg, "cols");
-	const cJSON *id = cJSON_GetObjectItemCaseSensitive(msg, "id");
-	const char *op = serve_req_string(msg, "op");
-	struct serve_job sj = *j;
-	char *cause = NULL, *m;
-
-	if (op == NULL || strcmp(op, "signal") != 0) {
-		if (cJSON_IsNumber(rows) && cJSON_IsNumber(cols) && rows->valueint > 0 &&
-		    cols->valueint > 0)
-			agent_exec_resize(x, pending, (unsigned)rows->valueint,
-			    (unsigned)cols->valueint);
-		return;
-	}
-	sj.id = id;
-	if (agent_exec_signal(x, pending, serve_req_string(msg, "signal"), &cause) == 0) {
-		serve_job_result(&sj, cJSON_CreateObject());
-		return;
-	}
-	m = xasprintf("signal: %s", cause);
-	log_warn("serve: exec: %s", m);
-	serve_job_error(&sj, m, -1);
-	free(m);
-	free(cause);
-}
-
-/* Pump frames from the router (stdin, its end, resizes, a CLOSE) to the exec
- * and its output back, until the output ends. Returns 0, 1 if the router or
- * the peer gave up on the exec, or -1 with *cause. */
-static int
-serve_exec_pump(struct serve_job *j, uint32_t ch, struct agent_exec *x, char **cause)
-{
-	struct buf *in = buf_new(), *pending = buf_new();
-	struct proto_frame f;
-	struct pollfd pfd[2];
-	unsigned char *p, data[SERVE_READ_SIZE];
-	size_t used;
-	cJSON *msg;
-	ssize_t n;
-	int rc = -1, stdin_eof = 0, shut_pending = 0, r;
-
-	serve_set_nonblock(x->fd);
-	if (serve_exec_output(j, ch, x, buf_data(x->early), buf_len(x->early), cause) != 0)
-		goto out;
-	for (;;) {
-		if (shut_pending && buf_len(pending) == 0) {
-			shutdown(x->fd, SHUT_WR);
-			shut_pending = 0;
-		}
-		/* Always polled: a router gone away shows as POLLHUP. */
-		pfd[0] = (struct pollfd){ .fd = j->sock,
-		    .events = buf_len(pending) < SERVE_HIGH_WATER ? POLLIN : 0 };
-		pfd[1] = (struct pollfd){ .fd = x->fd,
-		    .events = POLLIN | (buf_len(pending) > 0 ? POLLOUT : 0) };
-		if (poll(pfd, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			error_set_errno(cause, errno, "poll");
-			goto out;
-		}
-		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-			p = buf_reserve(in, SERVE_READ_SIZE);
-			n = read(j->sock, p, SERVE_READ_SIZE);
-			if (n <= 0 && !(n < 0 && (errno == EINTR || errno == EAGAIN))) {
-				rc = 1; /* the router is gone */
-				goto out;
-			}
-			if (n > 0)
-				buf_commit(in, (size_t)n);
-			while ((r = proto_decode(buf_data(in), buf_len(in), &f, &used,
-			    cause)) == 1) {
-				if (f.type == PROTO_DATA && !stdin_eof)
-					agent_exec_input(x, pending, f.payload, f.len);
-				else if (f.type == PROTO_EOF && !stdin_eof) {
-					stdin_eof = 1;
-					shut_pending = agent_exec_input_end(x, pending);
-				} else if (f.type == PROTO_CLOSE) {
-					rc = 1;
-					goto out;
-				} else if (f.type == PROTO_CONTROL &&
-				    (msg = proto_frame_json(&f, NULL)) != NULL) {
-					serve_exec_control(j, x, pending, msg);
-					cJSON_Delete(msg);
-				}
-				buf_consume(in, used);
-			}
-			if (r < 0)
-				goto out;
-		}
-		if (buf_len(pending) > 0 && (pfd[1].revents & (POLLOUT | POLLERR | POLLHUP))) {
-			n = send(x->fd, buf_data(pending), buf_len(pending), MSG_NOSIGNAL);
-			if (n > 0)
-				buf_consume(pending, (size_t)n);
-			else if (n < 0 && errno != EINTR && errno != EAGAIN) {
-				/* The command stopped reading: drop the rest. */
-				buf_reset(pending);
-				stdin_eof = 1;
-				shut_pending = 0;
-			}
-		}
-		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) {
-			n = read(x->fd, data, sizeof data);
-			if (n < 0 && (errno == EINTR || errno == EAGAIN))
-				continue;
-			if (n <= 0)
-				break;
-			if (serve_exec_output(j, ch, x, data, (size_t)n, cause) != 0)
-				goto out;
-		}
-	}
-	rc = agent_exec_output_end(x, cause);
-out:
-	buf_free(in);
-	buf_free(pending);
-	return rc;
-}
-
-/* exec: start the command, answer with the channel, pump, CLOSE with the
- * exit status. */
-static int
-serve_job_exec(struct serve_job *j, const char *folder, const char *config)
-{
-	const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(j->req, "command"), *e;
-	const cJSON *rows = cJSON_GetObjectItemCaseSensitive(j->req, "rows");
-	const cJSON *cols = cJSON_GetObjectItemCaseSensitive(j->req, "cols");
-	uint32_t ch = (uint32_t)cJSON_GetObjectItemCaseSensitive(j->req, "channel")->valuedouble;
-	struct agent_exec *x = NULL;
-	char **argv, *cause = NULL, *up_cmd;
-	int argc = 0, tty = serve_req_bool(j->req, "tty"), rc, status;
-	unsigned size_rows = 0, size_cols = 0;
-	cJSON *r, *close_msg;
-
-	argv = xcalloc((size_t)cJSON_GetArraySize(cmd) + 1, sizeof *argv);
-	cJSON_ArrayForEach(e, cmd)
-		argv[argc++] = e->valuestring;
-	if (tty && cJSON_IsNumber(rows) && cJSON_IsNumber(cols) && rows->valuedouble >= 1 &&
-	    rows->valuedouble <= 65535 && cols->valuedouble >= 1 && cols->valuedouble <= 65535) {
-		size_rows = (unsigned)rows->valuedouble;
-		size_cols = (unsigned)cols->valuedouble;
-	}
-	up_cmd = serve_req_up_cmd(j->req, "rdev-agent", folder, config);
-	rc = agent_exec_start(up_cmd, folder, config, argv, argc, tty,
-	    serve_req_string(j->req, "term"), size_rows, size_cols, &x, &cause);
-	free(up_cmd);
-	free(argv);
-	if (rc != 0) {
-		serve_job_error(j, cause, AGENT_EXIT_EXEC_FAILED);
-		free(cause);
-		return 1;
-	}
-	r = cJSON_CreateObject();
-	cJSON_AddItemToObject(r, "id", cJSON_Duplicate(j->id, 1));
-	cJSON_AddBoolToObject(r, "ok", 1);
-	cJSON_AddNumberToObject(r, "channel", ch);
-	if (x->notice != NULL)
-		cJSON_AddItemToArray(cJSON_AddArrayToObject(r, "warnings"),
-		    cJSON_CreateString(x->notice));
-	serve_job_send(j, PROTO_CONTROL, 0, r);
-	cJSON_Delete(r);
-	rc = serve_exec_pump(j, ch, x, &cause);
-	if (rc == 1 && agent_exec_hangup(x, SERVE_HANGUP_GRACE_MS, &cause) != 0) {
-		log_warn("serve: exec: hangup: %s", cause);
-		free(cause);
-		cause = NULL;
-	}
-	close_msg = cJSON_CreateObject();
-	if (rc == 1)
-		cJSON_AddStringToObject(close_msg, "error", "closed by the peer");
-	else if (rc == 0 && agent_exec_exit(x, &status, &cause) == 0)
-		cJSON_AddNumberToObject(close_msg, "status", status);
-	else {
-		cJSON_AddStringToObject(close_msg, "error", cause);
-		cJSON_AddNumberToObject(close_msg, "status", AGENT_EXIT_EXEC_FAILED);
-	}
-	serve_job_send(j, PROTO_CLOSE, ch, close_msg);
-	cJSON_Delete(close_msg);
-	free(cause);
-	agent_exec_free(x);
-	return 0;
-}
-
-/* Run one request in the worker process; the answer goes to j->sock. */
-static void
-serve_job_run(struct serve_job *j, const char *op)
-{
-	struct up_opts uo = { 0 };
-	const cJSON *mb, *off;
-	char *folder = NULL, *cause = NULL;
-	const char *config = serve_req_string(j->req, "config");
-	char *up_cmd = NULL;
-	cJSON *result = NULL;
-	int rc = -1;
-
-	if (strcmp(op, "info") == 0)
-		rc = agent_op_info(&result, &cause);
-	else if (strcmp(op, "ls") == 0)
-		rc = agent_op_ls(&result, &cause);
-	else if ((folder = serve_req_workspace(j->req, &cause)) == NULL) {
-		serve_job_error(j, cause, strcmp(op, "exec") == 0 ?
-		    AGENT_EXIT_EXEC_FAILED : CMD_EXIT_FAILURE);
-		free(cause);
-		return;
-	} else if (strcmp(op, "exec") == 0) {
-		serve_job_exec(j, folder, config);
-		free(folder);
-		return;
-	} else if (strcmp(op, "up") == 0) {
-		uo.workspace_folder = folder;
-		uo.config_file = config;
-		uo.rebuild = serve_req_bool(j->req, "rebuild");
-		uo.recreate = serve_req_bool(j->req, "recreate");
-		uo.skip_non_blocking = serve_req_bool(j->req, "skipNonBlockingCommands");
-		uo.skip_post_create = serve_req_bool(j->req, "skipPostCreate");
-		uo.skip_post_attach = serve_req_bool(j->req, "skipPostAttach");
-		uo.include_ports = serve_req_bool(j->req, "includePorts");
-		uo.progress.fn = serve_job_progress;
-		uo.progress.arg = j;
-		rc = agent_op_up(&uo, &result, &cause);
-	} else if (strcmp(op, "stop") == 0)
-		rc = agent_op_stop(folder, config, &result, &cause);
-	else if (strcmp(op, "down") == 0)
-		rc = agent_op_down(folder, config, serve_req_bool(j->req, "volumes"), &result,
-		    &cause);
-	else if (strcmp(op, "logs") == 0) {
-		mb = cJSON_GetObjectItemCaseSensitive(j->req, "maxBytes");
-		up_cmd = serve_req_up_cmd(j->req, "rdev-agent", folder, config);
-		off = cJSON_GetObjectItemCaseSensitive(j->req, "offset");
-		rc = agent_op_logs(folder, config, up_cmd, cJSON_IsNumber(mb) &&
-		    mb->valuedouble > 0 && mb->valuedouble < SERVE_LOG_MAX ?
-		    (size_t)mb->valuedouble : SERVE_LOG_MAX, cJSON_IsNumber(off) &&
-		    off->valuedouble >= 0 && off->valuedouble < 9e15 ?
-		    (long long)off->valuedouble : -1, &result, &cause);
-	} else if (strcmp(op, "relay") == 0) {
-		/* asked by the broker for `rdev forward` */
-		up_cmd = serve_req_up_cmd(j->req, "rdev", folder, config);
-		rc = relay_install_ensure(up_cmd, folder, config,
-		    serve_req_string(j->req, "service"), &result, &cause);
-	}
-	else if (strcmp(op, "read-configuration") == 0)
-		rc = agent_op_read_configuration(j->self, folder, config,
-		    serve_req_bool(j->req, "includeMerged"), &result, &cause);
-	else
-		fatal("serve: no worker for op %s", op);
-	if (rc == 0)
-		serve_job_result(j, result);
-	else
-		serve_job_error(j, cause, CMD_EXIT_FAILURE);
-	free(cause);
-	free(up_cmd);
-	free(folder);
-}
-
 /* ---- The router: runs in the serve process. --------------------------- */
 
-static const char *const serve_worker_ops[] = {
-	"info", "read-configuration", "up", "stop", "down", "ls", "logs", "exec", "relay",
-	NULL
-};
 
 static void
 serve_worker_free(struct serve_worker *w)
@@ -602,7 +149,7 @@ serve_worker_free(struct serve_worker *w)
 	free(w);
 }
 
-static struct serve_worker *
+struct serve_worker *
 serve_find_id(struct serve *s, double id)
 {
 	struct serve_worker *w;
@@ -619,7 +166,7 @@ serve_find_id(struct serve *s, double id)
 }
 
 /* The live exec worker whose channel pair holds ch. */
-static struct serve_worker *
+struct serve_worker *
 serve_find_channel(struct serve *s, uint32_t ch)
 {
 	struct serve_worker *w;
@@ -632,7 +179,7 @@ serve_find_channel(struct serve *s, uint32_t ch)
 }
 
 /* Fork the worker for req. The child never returns. */
-static void
+void
 serve_spawn(struct serve *s, cJSON *req, const cJSON *id, const char *op,
     enum serve_kind kind, uint32_t channel)
 {
@@ -727,7 +274,7 @@ serve_spawn(struct serve *s, cJSON *req, const cJSON *id, const char *op,
  * anything is left (serve_cancel_tick). The worker dies before it records a
  * lifecycle step as done; its docker connections close, and the lifecycle
  * watchdog in the container ends the step's processes. */
-static void
+void
 serve_cancel(struct serve_worker *w, const char *why)
 {
 	if (w->kind != SERVE_OP || w->cancelled)
@@ -775,243 +322,6 @@ serve_cancel_tick(struct serve *s)
 	return timeout;
 }
 
-/* cancel: {"op":"cancel","request":M} cancels running operation M (see
- * serve_cancel), which then answers "cancelled"; answered {} at once. */
-static void
-serve_cancel_request(struct serve *s, const cJSON *req, const cJSON *id)
-{
-	const cJSON *m = cJSON_GetObjectItemCaseSensitive(req, "request");
-	struct serve_worker *w, *found = NULL;
-	char *msg;
-
-	if (!cJSON_IsNumber(m)) {
-		serve_reply_error(s->out, id, "cancel: \"request\" (the id of a running "
-		    "request) is required", -1);
-		return;
-	}
-	TAILQ_FOREACH(w, &s->workers, entry)
-		if (w->id == m->valuedouble &&
-		    (!w->answered || (w->kind == SERVE_EXEC && !w->closed)))
-			found = w;
-	if (found == NULL) {
-		msg = xasprintf("cancel: no request %.0f is running", m->valuedouble);
-		serve_reply_error(s->out, id, msg, -1);
-		free(msg);
-		return;
-	}
-	if (found->kind == SERVE_EXEC) {
-		msg = xasprintf("cancel: request %.0f is an exec: send it a signal or "
-		    "close its channel", m->valuedouble);
-		serve_reply_error(s->out, id, msg, -1);
-		free(msg);
-		return;
-	}
-	serve_cancel(found, "cancel request");
-	serve_reply_result(s->out, id, cJSON_CreateObject());
-}
-
-/* Answer version in the router itself. */
-static void
-serve_version(struct serve *s, const cJSON *id)
-{
-	cJSON *r = cJSON_CreateObject();
-
-	cJSON_AddStringToObject(r, "software", SERVE_SOFTWARE);
-	cJSON_AddStringToObject(r, "version", RDEV_VERSION);
-	cJSON_AddNumberToObject(r, "protocol", s->version);
-	serve_reply_result(s->out, id, r);
-}
-
-/* resize: {"op":"resize","channel":C,"rows":R,"cols":C} goes to the exec. */
-static void
-serve_resize(struct serve *s, const cJSON *req, const cJSON *id)
-{
-	const cJSON *ch = cJSON_GetObjectItemCaseSensitive(req, "channel");
-	struct serve_worker *w = NULL;
-	cJSON *r;
-
-	if (cJSON_IsNumber(ch))
-		w = serve_find_channel(s, (uint32_t)ch->valuedouble);
-	if (w == NULL || w->channel != (uint32_t)ch->valuedouble) {
-		serve_reply_error(s->out, id, "resize: no exec on that channel", -1);
-		return;
-	}
-	serve_queue_json(w->out, PROTO_CONTROL, w->channel, (cJSON *)req);
-	r = cJSON_CreateObject();
-	serve_reply_result(s->out, id, r);
-}
-
-/* signal: {"op":"signal","channel":C,"signal":"INT"} goes to the exec's
- * worker, which answers once it has sent it (exec-signal.h). */
-static void
-serve_signal(struct serve *s, const cJSON *req, const cJSON *id)
-{
-	const cJSON *ch = cJSON_GetObjectItemCaseSensitive(req, "channel");
-	const cJSON *sig = cJSON_GetObjectItemCaseSensitive(req, "signal");
-	struct serve_worker *w = NULL;
-	char *msg;
-
-	if (cJSON_IsNumber(ch))
-		w = serve_find_channel(s, (uint32_t)ch->valuedouble);
-	if (w == NULL || w->channel != (uint32_t)ch->valuedouble || w->fd < 0) {
-		serve_reply_error(s->out, id, "signal: no exec on that channel", -1);
-		return;
-	}
-	if (!cJSON_IsString(sig) || exec_signal_number(sig->valuestring) < 0) {
-		msg = xasprintf("signal: \"signal\" must be one of INT, TERM, HUP, KILL, "
-		    "QUIT, USR1, USR2, WINCH");
-		serve_reply_error(s->out, id, msg, -1);
-		free(msg);
-		return;
-	}
-	w->signals = xreallocarray(w->signals, w->nsignals + 1, sizeof *w->signals);
-	w->signals[w->nsignals++] = id->valuedouble;
-	serve_queue_json(w->out, PROTO_CONTROL, w->channel, (cJSON *)req);
-}
-
-/* A CONTROL frame from the peer: one request. */
-static void
-serve_request(struct serve *s, const struct proto_frame *f)
-{
-	const cJSON *id, *op, *ch, *cmd, *e;
-	char *cause = NULL, *msg;
-	cJSON *req;
-	double c;
-	int i;
-
-	if ((req = proto_frame_json(f, &cause)) == NULL) {
-		serve_reply_error(s->out, NULL, cause, -1);
-		free(cause);
-		return;
-	}
-	id = cJSON_GetObjectItemCaseSensitive(req, "id");
-	op = cJSON_GetObjectItemCaseSensitive(req, "op");
-	if (!cJSON_IsNumber(id) || !isfinite(id->valuedouble)) {
-		serve_reply_error(s->out, NULL, "request without a numeric \"id\"", -1);
-		goto out;
-	}
-	if (!cJSON_IsString(op)) {
-		serve_reply_error(s->out, id, "request without an \"op\"", -1);
-		goto out;
-	}
-	if (serve_find_id(s, id->valuedouble) != NULL) {
-		msg = xasprintf("request id %.0f is still in use", id->valuedouble);
-		serve_reply_error(s->out, id, msg, -1);
-		free(msg);
-		goto out;
-	}
-	if (strcmp(op->valuestring, "version") == 0) {
-		serve_version(s, id);
-		goto out;
-	}
-	if (strcmp(op->valuestring, "resize") == 0) {
-		serve_resize(s, req, id);
-		goto out;
-	}
-	if (strcmp(op->valuestring, "signal") == 0) {
-		serve_signal(s, req, id);
-		goto out;
-	}
-	if (strcmp(op->valuestring, "cancel") == 0) {
-		serve_cancel_request(s, req, id);
-		goto out;
-	}
-	for (i = 0; serve_worker_ops[i] != NULL; i++)
-		if (strcmp(op->valuestring, serve_worker_ops[i]) == 0)
-			break;
-	if (serve_worker_ops[i] == NULL) {
-		msg = xasprintf("unknown operation \"%s\"", op->valuestring);
-		serve_reply_error(s->out, id, msg, -1);
-		free(msg);
-		goto out;
-	}
-	if (strcmp(op->valuestring, "exec") != 0) {
-		serve_spawn(s, req, id, op->valuestring, SERVE_OP, 0);
-		goto out;
-	}
-	/* exec: check what the router relies on before starting it. */
-	ch = cJSON_GetObjectItemCaseSensitive(req, "channel");
-	cmd = cJSON_GetObjectItemCaseSensitive(req, "command");
-	c = cJSON_IsNumber(ch) ? ch->valuedouble : 0;
-	if (c < 1 || c >= UINT32_MAX || c != floor(c)) {
-		serve_reply_error(s->out, id, "exec: \"channel\" must be an integer from 1 "
-		    "to 4294967294", AGENT_EXIT_EXEC_FAILED);
-		goto out;
-	}
-	if (serve_find_channel(s, (uint32_t)c) != NULL ||
-	    serve_find_channel(s, (uint32_t)c + 1) != NULL) {
-		msg = xasprintf("exec: channel %.0f or %.0f is in use", c, c + 1);
-		serve_reply_error(s->out, id, msg, AGENT_EXIT_EXEC_FAILED);
-		free(msg);
-		goto out;
-	}
-	if (!cJSON_IsArray(cmd) || cJSON_GetArraySize(cmd) == 0) {
-		serve_reply_error(s->out, id, "exec: \"command\" must be a non-empty array",
-		    AGENT_EXIT_EXEC_FAILED);
-		goto out;
-	}
-	cJSON_ArrayForEach(e, cmd) {
-		if (!cJSON_IsString(e)) {
-			serve_reply_error(s->out, id, "exec: \"command\" must hold strings",
-			    AGENT_EXIT_EXEC_FAILED);
-			goto out;
-		}
-	}
-	serve_spawn(s, req, id, "exec", SERVE_EXEC, (uint32_t)c);
-out:
-	cJSON_Delete(req);
-}
-
-/* One frame from the peer. */
-static void
-serve_peer_frame(struct serve *s, const struct proto_frame *f)
-{
-	struct serve_worker *w;
-	char *cause = NULL, *msg;
-	cJSON *hello;
-
-	if (s->version == 0) {
-		if (f->type != PROTO_HELLO) {
-			msg = xasprintf("expected HELLO first, got %s",
-			    proto_type_name(f->type));
-			serve_fatal(s, msg);
-			free(msg);
-			return;
-		}
-		if ((hello = proto_frame_json(f, &cause)) == NULL ||
-		    proto_hello_negotiate(hello, &s->version, &cause) != 0) {
-			serve_fatal(s, cause);
-			free(cause);
-		}
-		cJSON_Delete(hello);
-		return;
-	}
-	switch (f->type) {
-	case PROTO_HELLO:
-		serve_fatal(s, "HELLO after the handshake");
-		return;
-	case PROTO_FATAL:
-		log_error("serve: the peer ended the session: %.*s", (int)f->len,
-		    (const char *)f->payload);
-		s->fatal = 1;
-		return;
-	case PROTO_CONTROL:
-		if (f->channel == 0) {
-			serve_request(s, f);
-			return;
-		}
-		/* FALLTHROUGH */
-	default:
-		/* Channel traffic goes to the exec owning the channel; traffic for
-		 * a channel already closed is dropped (it crossed our CLOSE). */
-		if ((w = serve_find_channel(s, f->channel)) != NULL && w->fd >= 0 &&
-		    f->channel == w->channel)
-			proto_encode(w->out, f->type, f->channel, f->payload, f->len);
-		else
-			log_debug("serve: %s on channel %u dropped",
-			    proto_type_name(f->type), f->channel);
-	}
-}
 
 /* A response m from w: its own final one, or a signal request's. */
 static void
@@ -1168,37 +478,6 @@ serve_reap(struct serve *s)
 	serve_finish_exited(s);
 }
 
-/* Read from the peer and act on each whole frame. */
-static void
-serve_peer_read(struct serve *s)
-{
-	struct proto_frame f;
-	unsigned char *p;
-	size_t used;
-	ssize_t n;
-	char *cause = NULL;
-	int r;
-
-	p = buf_reserve(s->in, SERVE_READ_SIZE);
-	n = read(s->opts->in_fd, p, SERVE_READ_SIZE);
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return;
-	if (n <= 0) {
-		s->in_eof = 1;
-		return;
-	}
-	buf_commit(s->in, (size_t)n);
-	while (!s->fatal &&
-	    (r = proto_decode(buf_data(s->in), buf_len(s->in), &f, &used, &cause)) != 0) {
-		if (r < 0) {
-			serve_fatal(s, cause);
-			free(cause);
-			return;
-		}
-		serve_peer_frame(s, &f);
-		buf_consume(s->in, used);
-	}
-}
 
 /* Write what we can of out to fd; -1 when the fd is broken. */
 static int
@@ -1408,3 +687,4 @@ serve_cmd(int argc, char **argv)
 	}
 	return serve_run(&o);
 }
+

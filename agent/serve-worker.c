@@ -1,0 +1,403 @@
+/* serve-worker.c - `rdev-agent serve`: one request run in its worker
+ * process, which answers the router over a socketpair; exec starts the
+ * command and pumps its channels (serve-internal.h, docs/PROTOCOL.md). */
+#include "serve-internal.h"
+
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent-cmds.h"
+#include "agent-exec.h"
+#include "agent-ops.h"
+#include "atomic-file.h"
+#include "buf.h"
+#include "error.h"
+#include "log.h"
+#include "relay-install.h"
+#include "xmalloc.h"
+
+static void
+serve_job_send(struct serve_job *j, enum proto_type type, uint32_t channel, cJSON *obj)
+{
+	struct buf *b = buf_new();
+
+	serve_queue_json(b, type, channel, obj);
+	/* A router gone away is not our problem: the work goes on. */
+	fd_write_all(j->sock, buf_data(b), buf_len(b));
+	buf_free(b);
+}
+
+static void
+serve_job_send_raw(struct serve_job *j, enum proto_type type, uint32_t channel,
+    const void *data, size_t len)
+{
+	struct buf *b = buf_new();
+
+	proto_encode(b, type, channel, data, len);
+	fd_write_all(j->sock, buf_data(b), buf_len(b));
+	buf_free(b);
+}
+
+static void
+serve_job_result(struct serve_job *j, cJSON *result)
+{
+	struct buf *b = buf_new();
+
+	serve_reply_result(b, j->id, result);
+	fd_write_all(j->sock, buf_data(b), buf_len(b));
+	buf_free(b);
+}
+
+static void
+serve_job_error(struct serve_job *j, const char *msg, int status)
+{
+	cJSON *r = serve_error_response(j->id, msg, status);
+
+	serve_job_send(j, PROTO_CONTROL, 0, r);
+	cJSON_Delete(r);
+}
+
+static const char *
+serve_req_string(const cJSON *req, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(req, name);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static int
+serve_req_bool(const cJSON *req, const char *name)
+{
+	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, name));
+}
+
+/* The request's workspace folder with a leading "~" made $HOME. New string,
+ * or NULL with *cause. */
+static char *
+serve_req_workspace(const cJSON *req, char **cause)
+{
+	const char *w = serve_req_string(req, "workspace"), *home = getenv("HOME");
+
+	if (w == NULL || *w == '\0') {
+		error_set(cause, "\"workspace\" (a folder on this host) is required");
+		return NULL;
+	}
+	if (w[0] == '~' && (w[1] == '/' || w[1] == '\0') && home != NULL)
+		return xasprintf("%s%s", home, w + 1);
+	return xstrdup(w);
+}
+
+/* The command a "no container" message tells the user to run: the request's
+ * "hint" (the client knows what its user typed, e.g. `rdev up buildbox:~/app`),
+ * else "PROG up FOLDER". New string. */
+static char *
+serve_req_up_cmd(const cJSON *req, const char *prog, const char *folder,
+    const char *config)
+{
+	const char *hint = serve_req_string(req, "hint");
+
+	if (hint != NULL && *hint != '\0')
+		return xstrdup(hint);
+	return agent_up_command(prog, folder, config);
+}
+
+/* Progress from up: one event per chunk. */
+static void
+serve_job_progress(void *arg, const char *data, size_t len)
+{
+	struct serve_job *j = arg;
+	cJSON *ev = cJSON_CreateObject();
+	char *text;
+
+	cJSON_AddItemToObject(ev, "id", cJSON_Duplicate(j->id, 1));
+	cJSON_AddStringToObject(ev, "event", "progress");
+	text = xmalloc(len + 1);
+	memcpy(text, data, len);
+	text[len] = '\0';
+	cJSON_AddStringToObject(ev, "text", text);
+	free(text);
+	serve_job_send(j, PROTO_CONTROL, 0, ev);
+	cJSON_Delete(ev);
+}
+
+/* Pass the exec's output to the router: stdout on channel, stderr on
+ * channel + 1 (a TTY has only one stream). */
+static int
+serve_exec_output(struct serve_job *j, uint32_t ch, struct agent_exec *x,
+    const unsigned char *data, size_t len, char **cause)
+{
+	const unsigned char *payload;
+	size_t used, plen;
+	int stream, rc;
+
+	while ((rc = agent_exec_output(x, data, len, &used, &stream, &payload, &plen,
+	    cause)) == 1) {
+		data += used;
+		len -= used;
+		serve_job_send_raw(j, PROTO_DATA, stream == 1 ? ch : ch + 1, payload, plen);
+	}
+	return rc;
+}
+
+/* A request the router passed on to this exec: resize (answered by the
+ * router) or signal (answered here, once sent or queued). */
+static void
+serve_exec_control(struct serve_job *j, struct agent_exec *x, struct buf *pending,
+    const cJSON *msg)
+{
+	const cJSON *rows = cJSON_GetObjectItemCaseSensitive(msg, "rows");
+	const cJSON *cols = cJSON_GetObjectItemCaseSensitive(msg, "cols");
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(msg, "id");
+	const char *op = serve_req_string(msg, "op");
+	struct serve_job sj = *j;
+	char *cause = NULL, *m;
+
+	if (op == NULL || strcmp(op, "signal") != 0) {
+		if (cJSON_IsNumber(rows) && cJSON_IsNumber(cols) && rows->valueint > 0 &&
+		    cols->valueint > 0)
+			agent_exec_resize(x, pending, (unsigned)rows->valueint,
+			    (unsigned)cols->valueint);
+		return;
+	}
+	sj.id = id;
+	if (agent_exec_signal(x, pending, serve_req_string(msg, "signal"), &cause) == 0) {
+		serve_job_result(&sj, cJSON_CreateObject());
+		return;
+	}
+	m = xasprintf("signal: %s", cause);
+	log_warn("serve: exec: %s", m);
+	serve_job_error(&sj, m, -1);
+	free(m);
+	free(cause);
+}
+
+/* Pump frames from the router (stdin, its end, resizes, a CLOSE) to the exec
+ * and its output back, until the output ends. Returns 0, 1 if the router or
+ * the peer gave up on the exec, or -1 with *cause. */
+static int
+serve_exec_pump(struct serve_job *j, uint32_t ch, struct agent_exec *x, char **cause)
+{
+	struct buf *in = buf_new(), *pending = buf_new();
+	struct proto_frame f;
+	struct pollfd pfd[2];
+	unsigned char *p, data[SERVE_READ_SIZE];
+	size_t used;
+	cJSON *msg;
+	ssize_t n;
+	int rc = -1, stdin_eof = 0, shut_pending = 0, r;
+
+	serve_set_nonblock(x->fd);
+	if (serve_exec_output(j, ch, x, buf_data(x->early), buf_len(x->early), cause) != 0)
+		goto out;
+	for (;;) {
+		if (shut_pending && buf_len(pending) == 0) {
+			shutdown(x->fd, SHUT_WR);
+			shut_pending = 0;
+		}
+		/* Always polled: a router gone away shows as POLLHUP. */
+		pfd[0] = (struct pollfd){ .fd = j->sock,
+		    .events = buf_len(pending) < SERVE_HIGH_WATER ? POLLIN : 0 };
+		pfd[1] = (struct pollfd){ .fd = x->fd,
+		    .events = POLLIN | (buf_len(pending) > 0 ? POLLOUT : 0) };
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			error_set_errno(cause, errno, "poll");
+			goto out;
+		}
+		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			p = buf_reserve(in, SERVE_READ_SIZE);
+			n = read(j->sock, p, SERVE_READ_SIZE);
+			if (n <= 0 && !(n < 0 && (errno == EINTR || errno == EAGAIN))) {
+				rc = 1; /* the router is gone */
+				goto out;
+			}
+			if (n > 0)
+				buf_commit(in, (size_t)n);
+			while ((r = proto_decode(buf_data(in), buf_len(in), &f, &used,
+			    cause)) == 1) {
+				if (f.type == PROTO_DATA && !stdin_eof)
+					agent_exec_input(x, pending, f.payload, f.len);
+				else if (f.type == PROTO_EOF && !stdin_eof) {
+					stdin_eof = 1;
+					shut_pending = agent_exec_input_end(x, pending);
+				} else if (f.type == PROTO_CLOSE) {
+					rc = 1;
+					goto out;
+				} else if (f.type == PROTO_CONTROL &&
+				    (msg = proto_frame_json(&f, NULL)) != NULL) {
+					serve_exec_control(j, x, pending, msg);
+					cJSON_Delete(msg);
+				}
+				buf_consume(in, used);
+			}
+			if (r < 0)
+				goto out;
+		}
+		if (buf_len(pending) > 0 && (pfd[1].revents & (POLLOUT | POLLERR | POLLHUP))) {
+			n = send(x->fd, buf_data(pending), buf_len(pending), MSG_NOSIGNAL);
+			if (n > 0)
+				buf_consume(pending, (size_t)n);
+			else if (n < 0 && errno != EINTR && errno != EAGAIN) {
+				/* The command stopped reading: drop the rest. */
+				buf_reset(pending);
+				stdin_eof = 1;
+				shut_pending = 0;
+			}
+		}
+		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+			n = read(x->fd, data, sizeof data);
+			if (n < 0 && (errno == EINTR || errno == EAGAIN))
+				continue;
+			if (n <= 0)
+				break;
+			if (serve_exec_output(j, ch, x, data, (size_t)n, cause) != 0)
+				goto out;
+		}
+	}
+	rc = agent_exec_output_end(x, cause);
+out:
+	buf_free(in);
+	buf_free(pending);
+	return rc;
+}
+
+/* exec: start the command, answer with the channel, pump, CLOSE with the
+ * exit status. */
+static int
+serve_job_exec(struct serve_job *j, const char *folder, const char *config)
+{
+	const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(j->req, "command"), *e;
+	const cJSON *rows = cJSON_GetObjectItemCaseSensitive(j->req, "rows");
+	const cJSON *cols = cJSON_GetObjectItemCaseSensitive(j->req, "cols");
+	uint32_t ch = (uint32_t)cJSON_GetObjectItemCaseSensitive(j->req, "channel")->valuedouble;
+	struct agent_exec *x = NULL;
+	char **argv, *cause = NULL, *up_cmd;
+	int argc = 0, tty = serve_req_bool(j->req, "tty"), rc, status;
+	unsigned size_rows = 0, size_cols = 0;
+	cJSON *r, *close_msg;
+
+	argv = xcalloc((size_t)cJSON_GetArraySize(cmd) + 1, sizeof *argv);
+	cJSON_ArrayForEach(e, cmd)
+		argv[argc++] = e->valuestring;
+	if (tty && cJSON_IsNumber(rows) && cJSON_IsNumber(cols) && rows->valuedouble >= 1 &&
+	    rows->valuedouble <= 65535 && cols->valuedouble >= 1 && cols->valuedouble <= 65535) {
+		size_rows = (unsigned)rows->valuedouble;
+		size_cols = (unsigned)cols->valuedouble;
+	}
+	up_cmd = serve_req_up_cmd(j->req, "rdev-agent", folder, config);
+	rc = agent_exec_start(up_cmd, folder, config, argv, argc, tty,
+	    serve_req_string(j->req, "term"), size_rows, size_cols, &x, &cause);
+	free(up_cmd);
+	free(argv);
+	if (rc != 0) {
+		serve_job_error(j, cause, AGENT_EXIT_EXEC_FAILED);
+		free(cause);
+		return 1;
+	}
+	r = cJSON_CreateObject();
+	cJSON_AddItemToObject(r, "id", cJSON_Duplicate(j->id, 1));
+	cJSON_AddBoolToObject(r, "ok", 1);
+	cJSON_AddNumberToObject(r, "channel", ch);
+	if (x->notice != NULL)
+		cJSON_AddItemToArray(cJSON_AddArrayToObject(r, "warnings"),
+		    cJSON_CreateString(x->notice));
+	serve_job_send(j, PROTO_CONTROL, 0, r);
+	cJSON_Delete(r);
+	rc = serve_exec_pump(j, ch, x, &cause);
+	if (rc == 1 && agent_exec_hangup(x, SERVE_HANGUP_GRACE_MS, &cause) != 0) {
+		log_warn("serve: exec: hangup: %s", cause);
+		free(cause);
+		cause = NULL;
+	}
+	close_msg = cJSON_CreateObject();
+	if (rc == 1)
+		cJSON_AddStringToObject(close_msg, "error", "closed by the peer");
+	else if (rc == 0 && agent_exec_exit(x, &status, &cause) == 0)
+		cJSON_AddNumberToObject(close_msg, "status", status);
+	else {
+		cJSON_AddStringToObject(close_msg, "error", cause);
+		cJSON_AddNumberToObject(close_msg, "status", AGENT_EXIT_EXEC_FAILED);
+	}
+	serve_job_send(j, PROTO_CLOSE, ch, close_msg);
+	cJSON_Delete(close_msg);
+	free(cause);
+	agent_exec_free(x);
+	return 0;
+}
+
+/* Run one request in the worker process; the answer goes to j->sock. */
+void
+serve_job_run(struct serve_job *j, const char *op)
+{
+	struct up_opts uo = { 0 };
+	const cJSON *mb, *off;
+	char *folder = NULL, *cause = NULL;
+	const char *config = serve_req_string(j->req, "config");
+	char *up_cmd = NULL;
+	cJSON *result = NULL;
+	int rc = -1;
+
+	if (strcmp(op, "info") == 0)
+		rc = agent_op_info(&result, &cause);
+	else if (strcmp(op, "ls") == 0)
+		rc = agent_op_ls(&result, &cause);
+	else if ((folder = serve_req_workspace(j->req, &cause)) == NULL) {
+		serve_job_error(j, cause, strcmp(op, "exec") == 0 ?
+		    AGENT_EXIT_EXEC_FAILED : CMD_EXIT_FAILURE);
+		free(cause);
+		return;
+	} else if (strcmp(op, "exec") == 0) {
+		serve_job_exec(j, folder, config);
+		free(folder);
+		return;
+	} else if (strcmp(op, "up") == 0) {
+		uo.workspace_folder = folder;
+		uo.config_file = config;
+		uo.rebuild = serve_req_bool(j->req, "rebuild");
+		uo.recreate = serve_req_bool(j->req, "recreate");
+		uo.skip_non_blocking = serve_req_bool(j->req, "skipNonBlockingCommands");
+		uo.skip_post_create = serve_req_bool(j->req, "skipPostCreate");
+		uo.skip_post_attach = serve_req_bool(j->req, "skipPostAttach");
+		uo.include_ports = serve_req_bool(j->req, "includePorts");
+		uo.progress.fn = serve_job_progress;
+		uo.progress.arg = j;
+		rc = agent_op_up(&uo, &result, &cause);
+	} else if (strcmp(op, "stop") == 0)
+		rc = agent_op_stop(folder, config, &result, &cause);
+	else if (strcmp(op, "down") == 0)
+		rc = agent_op_down(folder, config, serve_req_bool(j->req, "volumes"), &result,
+		    &cause);
+	else if (strcmp(op, "logs") == 0) {
+		mb = cJSON_GetObjectItemCaseSensitive(j->req, "maxBytes");
+		up_cmd = serve_req_up_cmd(j->req, "rdev-agent", folder, config);
+		off = cJSON_GetObjectItemCaseSensitive(j->req, "offset");
+		rc = agent_op_logs(folder, config, up_cmd, cJSON_IsNumber(mb) &&
+		    mb->valuedouble > 0 && mb->valuedouble < SERVE_LOG_MAX ?
+		    (size_t)mb->valuedouble : SERVE_LOG_MAX, cJSON_IsNumber(off) &&
+		    off->valuedouble >= 0 && off->valuedouble < 9e15 ?
+		    (long long)off->valuedouble : -1, &result, &cause);
+	} else if (strcmp(op, "relay") == 0) {
+		/* asked by the broker for `rdev forward` */
+		up_cmd = serve_req_up_cmd(j->req, "rdev", folder, config);
+		rc = relay_install_ensure(up_cmd, folder, config,
+		    serve_req_string(j->req, "service"), &result, &cause);
+	}
+	else if (strcmp(op, "read-configuration") == 0)
+		rc = agent_op_read_configuration(j->self, folder, config,
+		    serve_req_bool(j->req, "includeMerged"), &result, &cause);
+	else
+		fatal("serve: no worker for op %s", op);
+	if (rc == 0)
+		serve_job_result(j, result);
+	else
+		serve_job_error(j, cause, CMD_EXIT_FAILURE);
+	free(cause);
+	free(up_cmd);
+	free(folder);
+}
