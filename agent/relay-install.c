@@ -1,43 +1,35 @@
 /* relay-install.c - put rdev-relay into a dev container and keep it running
- * (relay-install.h). */
+ * (relay-install.h): the binary, the state directory's record of it, the
+ * upload and the start. The archives are written and read in
+ * relay-install-tar.c, the relay is talked to in relay-install-connect.c. */
 #include "relay-install.h"
 
-#include <sys/socket.h>
 #include <sys/stat.h>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
 
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
-#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
 
 #include "agent-state.h"
 #include "atomic-file.h"
-#include "buf.h"
 #include "clock.h"
 #include "docker.h"
 #include "error.h"
-#include "fd-wait.h"
 #include "log.h"
 #include "workspace.h"
 #include "xmalloc.h"
 
-#define RELAY_MAGIC "RDEVRLY1"
 #define RELAY_BINARY_NAME "rdev-relay"
 #define RELAY_BINARY_MAX (16 * 1024 * 1024)
 #define RELAY_PROBE_TIMEOUT_MS 2000
 #define RELAY_START_TIMEOUT_MS 5000
-#define RELAY_LISTING_MAX (1024 * 1024)
 
 /* The relay binary that ships with this agent, and its hash. */
 struct relay_binary {
@@ -54,92 +46,6 @@ struct relay_state {
 	char hash[crypto_generichash_BYTES * 2 + 1];
 	char started[64]; /* the container's State.StartedAt then ("": unknown) */
 };
-
-/* ---- tar ------------------------------------------------------------- */
-
-static void
-relay_tar_octal(char *field, size_t size, unsigned long long v)
-{
-	/* size - 1 octal digits and a NUL, as ustar wants. */
-	snprintf(field, size, "%0*llo", (int)size - 1, v);
-}
-
-void
-relay_install_tar(size_t n, const char *const *names, const void *const *data,
-    const size_t *lens, const unsigned *modes, unsigned char **tar, size_t *tar_len)
-{
-	struct buf *b = buf_new();
-	unsigned char hdr[512];
-	unsigned sum;
-	time_t now = time(NULL);
-
-	for (size_t i = 0; i < n; i++) {
-		memset(hdr, 0, sizeof hdr);
-		if (strlen(names[i]) >= 100)
-			fatal("relay_install_tar: name too long: %s", names[i]);
-		memcpy(hdr, names[i], strlen(names[i]));
-		relay_tar_octal((char *)hdr + 100, 8, modes[i] & 07777);
-		relay_tar_octal((char *)hdr + 108, 8, 0);
-		relay_tar_octal((char *)hdr + 116, 8, 0);
-		relay_tar_octal((char *)hdr + 124, 12, lens[i]);
-		relay_tar_octal((char *)hdr + 136, 12, (unsigned long long)now);
-		memset(hdr + 148, ' ', 8);
-		hdr[156] = '0';
-		memcpy(hdr + 257, "ustar", 6);
-		memcpy(hdr + 263, "00", 2);
-		sum = 0;
-		for (size_t k = 0; k < sizeof hdr; k++)
-			sum += hdr[k];
-		snprintf((char *)hdr + 148, 8, "%06o", sum);
-		hdr[155] = ' ';
-		buf_append(b, hdr, sizeof hdr);
-		buf_append(b, data[i], lens[i]);
-		memset(hdr, 0, sizeof hdr);
-		if (lens[i] % 512 != 0)
-			buf_append(b, hdr, 512 - lens[i] % 512);
-	}
-	memset(hdr, 0, sizeof hdr);
-	buf_append(b, hdr, sizeof hdr);
-	buf_append(b, hdr, sizeof hdr);
-	*tar = (unsigned char *)buf_take_string(b, tar_len);
-	buf_free(b);
-}
-
-int
-relay_install_untar_first(const unsigned char *tar, size_t tar_len, char **data,
-    size_t *len, char **cause)
-{
-	char field[13];
-	unsigned long long size;
-	char *end;
-	size_t off = 0;
-
-	*data = NULL;
-	*len = 0;
-	while (off + 512 <= tar_len) {
-		const unsigned char *h = tar + off;
-		if (h[0] == '\0')
-			break;
-		memcpy(field, h + 124, 12);
-		field[12] = '\0';
-		errno = 0;
-		size = strtoull(field, &end, 8);
-		if (errno != 0 || end == field)
-			return error_set(cause, "malformed archive from docker");
-		off += 512;
-		if (size > tar_len - off)
-			return error_set(cause, "truncated archive from docker");
-		if (h[156] == '0' || h[156] == '\0') {
-			*data = xmalloc((size_t)size + 1);
-			memcpy(*data, tar + off, (size_t)size);
-			(*data)[size] = '\0';
-			*len = (size_t)size;
-			return 0;
-		}
-		off += ((size_t)size + 511) / 512 * 512;
-	}
-	return error_set(cause, "archive from docker holds no file");
-}
 
 /* ---- archive requests ------------------------------------------------- */
 
@@ -310,135 +216,6 @@ relay_copied_write(const char *state_dir, const char *cid, const char *hash,
 	rc = atomic_file_write(path, text, strlen(text), 0600, cause);
 	free(text);
 	free(path);
-	return rc;
-}
-
-/* ---- talking to a relay -------------------------------------------------- */
-
-int
-relay_install_connect(const char *address, int port, const char *token, char command,
-    int64_t deadline, int *fdp, char **cause)
-{
-	struct sockaddr_storage ss;
-	socklen_t salen;
-	unsigned char hdr[8 + 32 + 1];
-	int fd = -1, err = 0, rc = -1;
-	socklen_t elen = sizeof err;
-	ssize_t n;
-	size_t off = 0;
-
-	*fdp = -1;
-	memset(&ss, 0, sizeof ss);
-	if (inet_pton(AF_INET, address, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
-		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
-		((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
-		salen = sizeof(struct sockaddr_in);
-	} else if (inet_pton(AF_INET6, address, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
-		((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
-		((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)port);
-		salen = sizeof(struct sockaddr_in6);
-	} else
-		return error_set(cause, "relay: bad address %s", address);
-	memcpy(hdr, RELAY_MAGIC, 8);
-	if (strlen(token) != RELAY_INSTALL_TOKEN_HEX ||
-	    sodium_hex2bin(hdr + 8, 32, token, RELAY_INSTALL_TOKEN_HEX, NULL, NULL, NULL) != 0)
-		return error_set(cause, "relay: bad token");
-	hdr[40] = (unsigned char)command;
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		error_set_errno(cause, errno, "relay: socket");
-		goto out;
-	}
-	if (connect(fd, (struct sockaddr *)&ss, salen) < 0) {
-		if (errno != EINPROGRESS) {
-			error_set_errno(cause, errno, "relay at %s:%d", address, port);
-			goto out;
-		}
-		if (fd_wait(fd, POLLOUT, deadline) != 0) {
-			error_set(cause, "relay at %s:%d: connect timed out", address, port);
-			goto out;
-		}
-		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0 || err != 0) {
-			error_set_errno(cause, err, "relay at %s:%d", address, port);
-			goto out;
-		}
-	}
-	while (off < sizeof hdr) {
-		n = send(fd, hdr + off, sizeof hdr - off, MSG_NOSIGNAL);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-			if (fd_wait(fd, POLLOUT, deadline) != 0)
-				break;
-			continue;
-		}
-		if (n < 0) {
-			error_set_errno(cause, errno, "relay at %s:%d", address, port);
-			goto out;
-		}
-		off += (size_t)n;
-	}
-	if (off < sizeof hdr) {
-		error_set(cause, "relay at %s:%d: timed out", address, port);
-		goto out;
-	}
-	*fdp = fd;
-	fd = -1;
-	rc = 0;
-out:
-	sodium_memzero(hdr, sizeof hdr);
-	if (fd >= 0)
-		close(fd);
-	return rc;
-}
-
-int
-relay_install_probe(const char *address, int port, const char *token, int timeout_ms,
-    char **listing, char **cause)
-{
-	int64_t deadline = clock_now_ms() + timeout_ms;
-	struct buf *b = NULL;
-	int fd = -1, rc = -1;
-	ssize_t n;
-
-	if (listing != NULL)
-		*listing = NULL;
-	if (relay_install_connect(address, port, token, 'L', deadline, &fd, cause) != 0)
-		return -1;
-	b = buf_new();
-	for (;;) {
-		unsigned char *p = buf_reserve(b, 4096);
-		n = recv(fd, p, 4096, 0);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-			if (fd_wait(fd, POLLIN, deadline) != 0) {
-				error_set(cause, "relay at %s:%d: no answer", address, port);
-				goto out;
-			}
-			continue;
-		}
-		if (n < 0) {
-			/* A wrong token is answered by a close; a reset means the
-			 * same. */
-			error_set_errno(cause, errno, "relay at %s:%d", address, port);
-			goto out;
-		}
-		if (n == 0)
-			break;
-		buf_commit(b, (size_t)n);
-		if (buf_len(b) > RELAY_LISTING_MAX) {
-			error_set(cause, "relay at %s:%d: listing too long", address, port);
-			goto out;
-		}
-	}
-	/* Every answer ends with a newline, except the empty listing: an
-	 * empty answer cannot be told from a refused token, so accept it (a
-	 * container with no listening port); the connection was accepted and
-	 * closed in order either way. */
-	if (listing != NULL)
-		*listing = buf_take_string(b, NULL);
-	rc = 0;
-out:
-	buf_free(b);
-	if (fd >= 0)
-		close(fd);
 	return rc;
 }
 

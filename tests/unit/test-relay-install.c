@@ -1,5 +1,6 @@
-/* test-relay-install.c - unit tests for the pure parts of agent/relay-install.c:
- * the tar writer (checked by the system's tar too) and the first-file reader. */
+/* test-relay-install.c - unit tests for the pure parts of relay-install.h
+ * (agent/relay-install-tar.c): the tar writer (checked by the system's tar
+ * too) and the first-file reader. */
 #include "test.h"
 
 #include <sys/stat.h>
