@@ -4,6 +4,9 @@
 
 #include <sys/socket.h>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +35,8 @@
 
 /* How long the relay may take to say it started the command. */
 #define AGENT_EXEC_RELAY_TIMEOUT_MS 5000
+/* How much of the exec's output the pump reads at a time. */
+#define AGENT_EXEC_READ_SIZE 65536
 
 /* ---- through a Docker exec ------------------------------------------------ */
 
@@ -443,4 +448,96 @@ agent_exec_free(struct agent_exec *x)
 	free(x->notice);
 	docker_free(x->docker);
 	free(x);
+}
+
+/* ---- the pump -------------------------------------------------------------- */
+
+/* Cut output from x into pieces for the client. */
+static int
+agent_exec_pump_output(const struct agent_exec_client *c, struct agent_exec *x,
+    const unsigned char *data, size_t len, char **cause)
+{
+	const unsigned char *payload;
+	size_t used, plen;
+	int stream, rc;
+
+	while ((rc = agent_exec_output(x, data, len, &used, &stream, &payload, &plen,
+	    cause)) == 1) {
+		data += used;
+		len -= used;
+		c->output(c->arg, stream, payload, plen);
+	}
+	return rc;
+}
+
+void
+agent_exec_pump_input_end(struct agent_exec_pump *p)
+{
+	p->input_done = 1;
+	p->shut_pending = agent_exec_input_end(p->x, p->out);
+}
+
+/* The connection is non-blocking and the client polls its input only while
+ * little is queued for the exec, so a command that writes while we write
+ * never deadlocks. */
+int
+agent_exec_pump_run(struct agent_exec *x, const struct agent_exec_client *c,
+    char **cause)
+{
+	struct agent_exec_pump p = { x, buf_new(), 0, 0 };
+	unsigned char data[AGENT_EXEC_READ_SIZE];
+	struct pollfd pfd[2];
+	ssize_t n;
+	int rc = -1, r;
+
+	fcntl(x->fd, F_SETFL, fcntl(x->fd, F_GETFL) | O_NONBLOCK);
+	if (agent_exec_pump_output(c, x, buf_data(x->early), buf_len(x->early), cause) != 0)
+		goto out;
+	for (;;) {
+		if (c->tick != NULL)
+			c->tick(c->arg, &p);
+		if (p.shut_pending && buf_len(p.out) == 0) {
+			shutdown(x->fd, SHUT_WR);
+			p.shut_pending = 0;
+		}
+		c->poll(c->arg, &p, &pfd[0]);
+		pfd[1] = (struct pollfd){ .fd = x->fd,
+		    .events = POLLIN | (buf_len(p.out) > 0 ? POLLOUT : 0) };
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			error_set_errno(cause, errno, "poll");
+			goto out;
+		}
+		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			if ((r = c->input(c->arg, &p, cause)) != 0) {
+				rc = r;
+				goto out;
+			}
+		}
+		if (buf_len(p.out) > 0 && (pfd[1].revents & (POLLOUT | POLLERR | POLLHUP))) {
+			n = send(x->fd, buf_data(p.out), buf_len(p.out), MSG_NOSIGNAL);
+			if (n > 0)
+				buf_consume(p.out, (size_t)n);
+			else if (n < 0 && errno != EINTR && errno != EAGAIN) {
+				/* The command stopped reading: drop the rest. */
+				buf_reset(p.out);
+				p.input_done = 1;
+				p.shut_pending = 0;
+			}
+		}
+		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+			n = read(x->fd, data, sizeof data);
+			if (n < 0 && (errno == EINTR || errno == EAGAIN))
+				continue;
+			if (n <= 0)
+				break;
+			if (agent_exec_pump_output(c, x, data, (size_t)n, cause) != 0)
+				goto out;
+		}
+	}
+	rc = agent_exec_output_end(x, cause);
+out:
+	buf_free(p.out);
+	return rc;
 }

@@ -1,5 +1,5 @@
 /* agent-exec.h - a command started in a workspace's dev container for `exec`
- * (cmd-exec.c and serve pump it), through one of two transports:
+ * (cmd-exec.c and serve-worker.c pump it), through one of two transports:
  *
  * - the container's rdev-relay (exec-relay.h), the default: one TCP
  *   connection, a few milliseconds, no Docker exec;
@@ -11,6 +11,11 @@
  * go through the functions below, which queue bytes for fd in the pump's
  * output buffer or call Docker; output is cut into stdout/stderr pieces by
  * agent_exec_output(). docs/PROTOCOL.md, "exec and its channels".
+ *
+ * The pump itself is agent_exec_pump_run(): the exec's side of it (queued
+ * bytes written to x->fd, the output read and cut) is here; the client's
+ * side (a terminal in cmd-exec.c, frames from serve's router in
+ * serve-worker.c) is in its callbacks.
  */
 #ifndef RDEV_AGENT_EXEC_H
 #define RDEV_AGENT_EXEC_H
@@ -20,6 +25,7 @@
 struct buf;
 struct docker;
 struct docker_stream;
+struct pollfd;
 
 struct agent_exec {
 	struct docker *docker;
@@ -72,6 +78,39 @@ int agent_exec_signal(struct agent_exec *x, struct buf *out, const char *name,
     char **cause);
 /* The client has gone: SIGHUP to the command, SIGKILL after grace_ms. */
 int agent_exec_hangup(struct agent_exec *x, int grace_ms, char **cause);
+
+/* A pump running between an exec and its client (agent_exec_pump_run()). */
+struct agent_exec_pump {
+	struct agent_exec *x;
+	struct buf *out;  /* bytes queued for x->fd */
+	int input_done;   /* the command gets no more input: it ended, or the
+			     command stopped reading */
+	int shut_pending; /* shut down x->fd's write side once out is empty */
+};
+
+/* The client's side of a pump; arg is passed to each callback. */
+struct agent_exec_client {
+	/* At the start of each pass (may be NULL). */
+	void (*tick)(void *arg, struct agent_exec_pump *p);
+	/* Set *pfd to the client's input to poll: its fd (-1: none) and events. */
+	void (*poll)(void *arg, const struct agent_exec_pump *p, struct pollfd *pfd);
+	/* The input polled has POLLIN, POLLHUP or POLLERR: read it and queue it
+	 * (agent_exec_input(), agent_exec_pump_input_end(), ...). 0; 1 when the
+	 * client gave up on the exec; -1 with *cause. */
+	int (*input)(void *arg, struct agent_exec_pump *p, char **cause);
+	/* A piece of output (borrowed for the call), stream 1 or 2 as
+	 * agent_exec_output() says. */
+	void (*output)(void *arg, int stream, const unsigned char *data, size_t len);
+	void *arg;
+};
+
+/* Pump the client's input to x and x's output (x->early first) to the client
+ * until the output ends. x->fd is made non-blocking. 0; 1 if the client gave
+ * up on the exec (its input callback returned 1); -1 with *cause. */
+int agent_exec_pump_run(struct agent_exec *x, const struct agent_exec_client *c,
+    char **cause);
+/* The end of the client's input: no more is taken, the end is queued. */
+void agent_exec_pump_input_end(struct agent_exec_pump *p);
 
 /* The exit status once the output has ended. */
 int agent_exec_exit(struct agent_exec *x, int *status, char **cause);

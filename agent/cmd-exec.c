@@ -5,14 +5,11 @@
 #include "agent-cmds.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/ioctl.h>
-#include <sys/socket.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -20,7 +17,6 @@
 #include "agent-ops.h"
 #include "atomic-file.h"
 #include "buf.h"
-#include "error.h"
 
 /* Set by the SIGWINCH handler; the pump loop resizes the remote TTY. The
  * only signal state kept, as a handler can do nothing else safely. */
@@ -33,94 +29,67 @@ cmd_exec_on_winch(int sig)
 	cmd_exec_winch = 1;
 }
 
-/* Pass output from the exec to our stdout/stderr. */
-static int
-cmd_exec_output(struct agent_exec *x, const unsigned char *data, size_t len, char **cause)
-{
-	const unsigned char *payload;
-	size_t used, plen;
-	int stream, rc;
+/* The terminal's side of the pump: our stdin, stdout and stderr. */
+struct cmd_exec_term {
+	unsigned char in[65536];
+};
 
-	while ((rc = agent_exec_output(x, data, len, &used, &stream, &payload, &plen,
-	    cause)) == 1) {
-		data += used;
-		len -= used;
-		fd_write_all(stream, payload, plen);
+/* A resize caught since the last pass goes to the remote TTY. */
+static void
+cmd_exec_tick(void *arg, struct agent_exec_pump *p)
+{
+	struct winsize ws;
+
+	if (cmd_exec_winch) {
+		cmd_exec_winch = 0;
+		if (ioctl(0, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0)
+			agent_exec_resize(p->x, p->out, ws.ws_row, ws.ws_col);
 	}
-	return rc;
 }
 
-/* Pump stdin to the exec and its output to us until the stream ends. The
- * connection is non-blocking and stdin is only read while little is queued
- * for the exec, so a command that writes while we write never deadlocks. */
+/* Read stdin while it is open and little is queued for the exec. */
+static void
+cmd_exec_poll(void *arg, const struct agent_exec_pump *p, struct pollfd *pfd)
+{
+	struct cmd_exec_term *t = arg;
+	int fd = !p->input_done && buf_len(p->out) < sizeof t->in ? 0 : -1;
+
+	*pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
+}
+
+/* Our stdin: queue what came, or its end. */
+static int
+cmd_exec_input(void *arg, struct agent_exec_pump *p, char **cause)
+{
+	struct cmd_exec_term *t = arg;
+	ssize_t n;
+
+	n = read(0, t->in, sizeof t->in);
+	if (n > 0)
+		agent_exec_input(p->x, p->out, t->in, (size_t)n);
+	else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+		/* End of our input: half-close, keep reading output. */
+		agent_exec_pump_input_end(p);
+	}
+	return 0;
+}
+
+/* Pass output from the exec to our stdout/stderr. */
+static void
+cmd_exec_output(void *arg, int stream, const unsigned char *data, size_t len)
+{
+	fd_write_all(stream, data, len);
+}
+
+/* Pump stdin to the exec and its output to us until the stream ends. */
 static int
 cmd_exec_pump(struct agent_exec *x, char **cause)
 {
-	struct buf *out = buf_new();
-	unsigned char in[65536], data[65536];
-	struct pollfd pfd[2];
-	struct winsize ws;
-	int stdin_open = 1, shut_pending = 0, rc = -1;
-	ssize_t n;
+	struct cmd_exec_term t;
+	const struct agent_exec_client c = { cmd_exec_tick, cmd_exec_poll, cmd_exec_input,
+		cmd_exec_output, &t };
 
-	fcntl(x->fd, F_SETFL, fcntl(x->fd, F_GETFL) | O_NONBLOCK);
-	if (cmd_exec_output(x, buf_data(x->early), buf_len(x->early), cause) != 0)
-		goto out;
-	for (;;) {
-		if (cmd_exec_winch) {
-			cmd_exec_winch = 0;
-			if (ioctl(0, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0)
-				agent_exec_resize(x, out, ws.ws_row, ws.ws_col);
-		}
-		if (shut_pending && buf_len(out) == 0) {
-			shutdown(x->fd, SHUT_WR);
-			shut_pending = 0;
-		}
-		pfd[0] = (struct pollfd){ .fd = stdin_open && buf_len(out) < sizeof in ? 0 : -1,
-			.events = POLLIN };
-		pfd[1] = (struct pollfd){ .fd = x->fd,
-			.events = POLLIN | (buf_len(out) > 0 ? POLLOUT : 0) };
-		if (poll(pfd, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			error_set_errno(cause, errno, "poll");
-			goto out;
-		}
-		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-			n = read(0, in, sizeof in);
-			if (n > 0)
-				agent_exec_input(x, out, in, (size_t)n);
-			else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
-				/* End of our input: half-close, keep reading output. */
-				stdin_open = 0;
-				shut_pending = agent_exec_input_end(x, out);
-			}
-		}
-		if (buf_len(out) > 0 && (pfd[1].revents & (POLLOUT | POLLERR | POLLHUP))) {
-			n = send(x->fd, buf_data(out), buf_len(out), MSG_NOSIGNAL);
-			if (n > 0)
-				buf_consume(out, (size_t)n);
-			else if (n < 0 && errno != EINTR && errno != EAGAIN) {
-				/* The command stopped reading: drop the rest. */
-				buf_reset(out);
-				stdin_open = 0;
-				shut_pending = 0;
-			}
-		}
-		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) {
-			n = read(x->fd, data, sizeof data);
-			if (n < 0 && (errno == EINTR || errno == EAGAIN))
-				continue;
-			if (n <= 0)
-				break;
-			if (cmd_exec_output(x, data, (size_t)n, cause) != 0)
-				goto out;
-		}
-	}
-	rc = agent_exec_output_end(x, cause);
-out:
-	buf_free(out);
-	return rc;
+	return agent_exec_pump_run(x, &c, cause);
 }
 
 int

@@ -87,7 +87,6 @@ struct serve_job {
 };
 
 /* serve.c */
-void serve_set_nonblock(int fd);
 void serve_queue_json(struct buf *out, enum proto_type type, uint32_t channel,
     cJSON *obj);
 /* A new response object (caller deletes). */

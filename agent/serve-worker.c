@@ -3,8 +3,6 @@
  * command and pumps its channels (serve-internal.h, docs/PROTOCOL.md). */
 #include "serve-internal.h"
 
-#include <sys/socket.h>
-
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -125,23 +123,21 @@ serve_job_progress(void *arg, const char *data, size_t len)
 	cJSON_Delete(ev);
 }
 
+/* The router's side of an exec's pump: frames on the job's socket. */
+struct serve_exec_side {
+	struct serve_job *j;
+	uint32_t ch;
+	struct buf *in; /* bytes from the router, not yet a whole frame */
+};
+
 /* Pass the exec's output to the router: stdout on channel, stderr on
  * channel + 1 (a TTY has only one stream). */
-static int
-serve_exec_output(struct serve_job *j, uint32_t ch, struct agent_exec *x,
-    const unsigned char *data, size_t len, char **cause)
+static void
+serve_exec_output(void *arg, int stream, const unsigned char *data, size_t len)
 {
-	const unsigned char *payload;
-	size_t used, plen;
-	int stream, rc;
+	struct serve_exec_side *e = arg;
 
-	while ((rc = agent_exec_output(x, data, len, &used, &stream, &payload, &plen,
-	    cause)) == 1) {
-		data += used;
-		len -= used;
-		serve_job_send_raw(j, PROTO_DATA, stream == 1 ? ch : ch + 1, payload, plen);
-	}
-	return rc;
+	serve_job_send_raw(e->j, PROTO_DATA, stream == 1 ? e->ch : e->ch + 1, data, len);
 }
 
 /* A request the router passed on to this exec: resize (answered by the
@@ -176,94 +172,64 @@ serve_exec_control(struct serve_job *j, struct agent_exec *x, struct buf *pendin
 	free(cause);
 }
 
-/* Pump frames from the router (stdin, its end, resizes, a CLOSE) to the exec
- * and its output back, until the output ends. Returns 0, 1 if the router or
- * the peer gave up on the exec, or -1 with *cause. */
-static int
-serve_exec_pump(struct serve_job *j, uint32_t ch, struct agent_exec *x, char **cause)
+/* Always polled: a router gone away shows as POLLHUP. */
+static void
+serve_exec_poll(void *arg, const struct agent_exec_pump *p, struct pollfd *pfd)
 {
-	struct buf *in = buf_new(), *pending = buf_new();
+	struct serve_exec_side *e = arg;
+
+	*pfd = (struct pollfd){ .fd = e->j->sock,
+	    .events = buf_len(p->out) < SERVE_HIGH_WATER ? POLLIN : 0 };
+}
+
+/* Frames from the router: stdin, its end, resizes and signals, a CLOSE. */
+static int
+serve_exec_input(void *arg, struct agent_exec_pump *p, char **cause)
+{
+	struct serve_exec_side *e = arg;
 	struct proto_frame f;
-	struct pollfd pfd[2];
-	unsigned char *p, data[SERVE_READ_SIZE];
+	unsigned char *b;
 	size_t used;
 	cJSON *msg;
 	ssize_t n;
-	int rc = -1, stdin_eof = 0, shut_pending = 0, r;
+	int r;
 
-	serve_set_nonblock(x->fd);
-	if (serve_exec_output(j, ch, x, buf_data(x->early), buf_len(x->early), cause) != 0)
-		goto out;
-	for (;;) {
-		if (shut_pending && buf_len(pending) == 0) {
-			shutdown(x->fd, SHUT_WR);
-			shut_pending = 0;
+	b = buf_reserve(e->in, SERVE_READ_SIZE);
+	n = read(e->j->sock, b, SERVE_READ_SIZE);
+	if (n <= 0 && !(n < 0 && (errno == EINTR || errno == EAGAIN)))
+		return 1; /* the router is gone */
+	if (n > 0)
+		buf_commit(e->in, (size_t)n);
+	while ((r = proto_decode(buf_data(e->in), buf_len(e->in), &f, &used, cause)) == 1) {
+		if (f.type == PROTO_DATA && !p->input_done)
+			agent_exec_input(p->x, p->out, f.payload, f.len);
+		else if (f.type == PROTO_EOF && !p->input_done)
+			agent_exec_pump_input_end(p);
+		else if (f.type == PROTO_CLOSE)
+			return 1;
+		else if (f.type == PROTO_CONTROL &&
+		    (msg = proto_frame_json(&f, NULL)) != NULL) {
+			serve_exec_control(e->j, p->x, p->out, msg);
+			cJSON_Delete(msg);
 		}
-		/* Always polled: a router gone away shows as POLLHUP. */
-		pfd[0] = (struct pollfd){ .fd = j->sock,
-		    .events = buf_len(pending) < SERVE_HIGH_WATER ? POLLIN : 0 };
-		pfd[1] = (struct pollfd){ .fd = x->fd,
-		    .events = POLLIN | (buf_len(pending) > 0 ? POLLOUT : 0) };
-		if (poll(pfd, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			error_set_errno(cause, errno, "poll");
-			goto out;
-		}
-		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-			p = buf_reserve(in, SERVE_READ_SIZE);
-			n = read(j->sock, p, SERVE_READ_SIZE);
-			if (n <= 0 && !(n < 0 && (errno == EINTR || errno == EAGAIN))) {
-				rc = 1; /* the router is gone */
-				goto out;
-			}
-			if (n > 0)
-				buf_commit(in, (size_t)n);
-			while ((r = proto_decode(buf_data(in), buf_len(in), &f, &used,
-			    cause)) == 1) {
-				if (f.type == PROTO_DATA && !stdin_eof)
-					agent_exec_input(x, pending, f.payload, f.len);
-				else if (f.type == PROTO_EOF && !stdin_eof) {
-					stdin_eof = 1;
-					shut_pending = agent_exec_input_end(x, pending);
-				} else if (f.type == PROTO_CLOSE) {
-					rc = 1;
-					goto out;
-				} else if (f.type == PROTO_CONTROL &&
-				    (msg = proto_frame_json(&f, NULL)) != NULL) {
-					serve_exec_control(j, x, pending, msg);
-					cJSON_Delete(msg);
-				}
-				buf_consume(in, used);
-			}
-			if (r < 0)
-				goto out;
-		}
-		if (buf_len(pending) > 0 && (pfd[1].revents & (POLLOUT | POLLERR | POLLHUP))) {
-			n = send(x->fd, buf_data(pending), buf_len(pending), MSG_NOSIGNAL);
-			if (n > 0)
-				buf_consume(pending, (size_t)n);
-			else if (n < 0 && errno != EINTR && errno != EAGAIN) {
-				/* The command stopped reading: drop the rest. */
-				buf_reset(pending);
-				stdin_eof = 1;
-				shut_pending = 0;
-			}
-		}
-		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) {
-			n = read(x->fd, data, sizeof data);
-			if (n < 0 && (errno == EINTR || errno == EAGAIN))
-				continue;
-			if (n <= 0)
-				break;
-			if (serve_exec_output(j, ch, x, data, (size_t)n, cause) != 0)
-				goto out;
-		}
+		buf_consume(e->in, used);
 	}
-	rc = agent_exec_output_end(x, cause);
-out:
-	buf_free(in);
-	buf_free(pending);
+	return r < 0 ? -1 : 0;
+}
+
+/* Pump frames from the router to the exec and its output back, until the
+ * output ends. Returns 0, 1 if the router or the peer gave up on the exec,
+ * or -1 with *cause. */
+static int
+serve_exec_pump(struct serve_job *j, uint32_t ch, struct agent_exec *x, char **cause)
+{
+	struct serve_exec_side e = { j, ch, buf_new() };
+	const struct agent_exec_client c = { NULL, serve_exec_poll, serve_exec_input,
+		serve_exec_output, &e };
+	int rc;
+
+	rc = agent_exec_pump_run(x, &c, cause);
+	buf_free(e.in);
 	return rc;
 }
 

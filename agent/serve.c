@@ -59,7 +59,7 @@ serve_on_ignored(int sig)
 	(void)sig;
 }
 
-void
+static void
 serve_set_nonblock(int fd)
 {
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
