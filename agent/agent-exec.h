@@ -1,5 +1,5 @@
 /* agent-exec.h - a command started in a workspace's dev container for `exec`
- * (cmd-exec.c and serve-worker.c pump it), through one of two transports:
+ * (cmd-exec.c and serve-job.c pump it), through one of two transports:
  *
  * - the container's rdev-relay (exec-relay.h), the default: one TCP
  *   connection, a few milliseconds, no Docker exec;
@@ -15,7 +15,7 @@
  * The pump itself is agent_exec_pump_run(): the exec's side of it (queued
  * bytes written to x->fd, the output read and cut) is here; the client's
  * side (a terminal in cmd-exec.c, frames from serve's router in
- * serve-worker.c) is in its callbacks.
+ * serve-job.c) is in its callbacks.
  */
 #ifndef RDEV_AGENT_EXEC_H
 #define RDEV_AGENT_EXEC_H

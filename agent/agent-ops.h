@@ -1,6 +1,6 @@
 /* agent-ops.h - the agent's operations as functions that return JSON, shared
- * by the command line (cmd-*.c, which prints) and `serve` (serve-worker.c,
- * which sends protocol frames). Each returns 0 with a new cJSON object in *result
+ * by the command line (cmd-*.c, which prints) and `serve` (serve-job.c, which
+ * sends protocol frames). Each returns 0 with a new cJSON object in *result
  * (the caller frees it with cJSON_Delete()) or -1 with *cause (the caller
  * frees it). Nothing here prints; progress goes through struct progress.
  * up_cmd is the command a message tells the user to run when the workspace

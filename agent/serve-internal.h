@@ -2,7 +2,7 @@
  * its files: serve.c (the router: the loop, the frames it queues, the worker
  * processes it forks, cancels and reaps), serve-peer.c (the peer's frames:
  * the handshake, requests answered by the router or handed to a worker,
- * channel traffic for execs) and serve-worker.c (a request run in the worker
+ * channel traffic for execs) and serve-job.c (a request run in the worker
  * process, exec and its pump included).
  *
  * Ownership: struct serve and its workers belong to serve_run() (serve.c);
@@ -78,7 +78,7 @@ struct serve {
 	int fatal;         /* a FATAL is queued: flush it and stop */
 };
 
-/* A request in its worker process (serve-worker.c). */
+/* A request in its worker process (serve-job.c). */
 struct serve_job {
 	int sock;          /* to the router */
 	const cJSON *req;
@@ -105,7 +105,7 @@ void serve_cancel(struct serve_worker *w, const char *why);
 /* serve-peer.c */
 void serve_peer_read(struct serve *s);
 
-/* serve-worker.c */
+/* serve-job.c */
 void serve_job_run(struct serve_job *j, const char *op);
 
 #endif

@@ -2,7 +2,7 @@
  * between the peer and one worker process per request (serve.h,
  * docs/PROTOCOL.md): its loop, the frames it queues, the workers it forks,
  * cancels and reaps. The peer's frames are read in serve-peer.c, a request
- * runs in serve-worker.c (serve-internal.h). */
+ * runs in serve-job.c (serve-internal.h). */
 #include "serve.h"
 
 #include <sys/prctl.h>

@@ -1,4 +1,4 @@
-/* serve-worker.c - `rdev-agent serve`: one request run in its worker
+/* serve-job.c - `rdev-agent serve`: one request (a job) run in its worker
  * process, which answers the router over a socketpair; exec starts the
  * command and pumps its channels (serve-internal.h, docs/PROTOCOL.md). */
 #include "serve-internal.h"
