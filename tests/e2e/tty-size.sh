@@ -35,16 +35,26 @@ cleanup() {
 trap cleanup EXIT
 
 # sizes LABEL TARGET: run `rdev exec TARGET -- stty size` 20 times through a
-# pty of 37 rows, 101 columns; every answer must be exactly "37 101".
+# pty of 37 rows, 101 columns, four at a time (each in its own pty; the load
+# makes a late resize more likely to show, not less); every answer must be
+# exactly "37 101".
 sizes() {
-	local label=$1 target=$2 i
+	local label=$1 target=$2 i pids=() st
 	: >"$TEST_TMP/sizes"
 	for i in $(seq 20); do
-		python3 "$drive" -q --rows 37 --cols 101 --timeout 60 --log "$TEST_TMP/pty.log" \
+		python3 "$drive" -q --rows 37 --cols 101 --timeout 60 --log "$TEST_TMP/pty-$i.log" \
 			--step 'expect \r\n' --step 'exitstatus 0' \
-			-- "$RDEV_BIN_DIR/rdev" exec "$target" -- stty size ||
-			fail "$label: run $i of rdev exec $target -- stty size failed"
-		tr -d '\r' <"$TEST_TMP/pty.log" >>"$TEST_TMP/sizes"
+			-- "$RDEV_BIN_DIR/rdev" exec "$target" -- stty size &
+		pids+=($!)
+		if [ $((i % 4)) -eq 0 ]; then
+			for st in "${pids[@]}"; do
+				wait "$st" || fail "$label: a run of rdev exec $target -- stty size failed"
+			done
+			pids=()
+		fi
+	done
+	for i in $(seq 20); do
+		tr -d '\r' <"$TEST_TMP/pty-$i.log" >>"$TEST_TMP/sizes"
 	done
 	echo "     ($label: the answers, counted: $(sort "$TEST_TMP/sizes" | uniq -c | tr -s ' \n' ' '))"
 	check_eq "$label: stty size read 37 101 at once, 20 times of 20" \

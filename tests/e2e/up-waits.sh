@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # up-waits.sh - `up` runs every lifecycle step before it returns, as the
 # reference CLI does (issue 14), on a local and on a remote target:
-#   `rdev up ws --recreate && rdev exec ws -- cat /tmp/ready` (the file a 2 s
+#   `rdev up ws --recreate && rdev exec ws -- cat /tmp/ready` (the file a 1 s
 #   postCreateCommand writes) works $RDEV_UP_WAITS_ROUNDS times out of as many
-#   (default 10), and that exec prints nothing on stderr; the progress shows
+#   (default 5; an up that returned early fails every round: the exec comes
+#   within 0.1 s), and that exec prints nothing on stderr; the progress shows
 #   array commands quoted as a shell needs them;
 #   --skip-non-blocking-commands returns before the slow postCreateCommand
 #   ends (the file is absent right after), says which steps it left (all of
@@ -17,18 +18,18 @@
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 export RDEV_STATE_DIR=$TEST_TMP/state
-rounds=${RDEV_UP_WAITS_ROUNDS:-10}
+rounds=${RDEV_UP_WAITS_ROUNDS:-5}
 
-# postCreateCommand sleeps (2 s, or what the workspace's file "nap" says),
+# postCreateCommand sleeps (1 s, or what the workspace's file "nap" says),
 # then fails when the workspace holds "fail", else writes /tmp/ready. Arrays,
 # to see them shown quoted.
-pc_argv='sh -c '\''sleep $(cat nap 2>/dev/null || echo 2); if [ -e fail ]; then echo boom >&2; exit 3; fi; echo made > /tmp/ready'\'
+pc_argv='sh -c '\''sleep $(cat nap 2>/dev/null || echo 1); if [ -e fail ]; then echo boom >&2; exit 3; fi; echo made > /tmp/ready'\'
 config() {
 	cat <<JSON
 {
   "image": "$RDEV_RIG_IMAGE_BUSYBOX",
   "initializeCommand": "echo init >> init.count",
-  "postCreateCommand": ["sh", "-c", "sleep \$(cat nap 2>/dev/null || echo 2); if [ -e fail ]; then echo boom >&2; exit 3; fi; echo made > /tmp/ready"],
+  "postCreateCommand": ["sh", "-c", "sleep \$(cat nap 2>/dev/null || echo 1); if [ -e fail ]; then echo boom >&2; exit 3; fi; echo made > /tmp/ready"],
   "postStartCommand": "echo started > /tmp/started",
   "postAttachCommand": ["sh", "-c", "echo attached >> /tmp/attached"]
 }
