@@ -1,4 +1,8 @@
-/* rdev-relay.c - the in-container relay for port forwarding.
+/* rdev-relay.c - the in-container relay for port forwarding: main(), the
+ * epoll loop, the listeners, each connection's header, the 'L' listing and
+ * the hand-off of 'X' connections to an exec session. A 'C' connection's
+ * connect is in relay-connect.c, its bytes in relay-pipe.c (relay.h); the
+ * exec session in relay-exec.c.
  *
  * A tiny static program that rdev-agent copies into a dev container and
  * starts there (agent/relay-install.c). It lets the broker reach any TCP
@@ -55,64 +59,11 @@
 #include <unistd.h>
 
 #include "relay-exec.h"
+#include "relay.h"
 
-#define RELAY_MAGIC "RDEVRLY1"
-#define RELAY_MAGIC_LEN 8
-#define RELAY_TOKEN_LEN 32
-/* magic + token + command byte (+ u16 port for 'C'). */
-#define RELAY_HDR_L (RELAY_MAGIC_LEN + RELAY_TOKEN_LEN + 1)
-#define RELAY_HDR_C (RELAY_HDR_L + 2)
 #define RELAY_HEADER_TIMEOUT_MS 10000
-/* Bytes held per direction per connection when the writer side is slow. */
-#define RELAY_BUF 65536
 #define RELAY_SUPERSEDE_CHECK_MS 2000
 #define RELAY_ACCEPT_PAUSE_MS 100
-
-enum { REPLY_CONNECTED = 0, REPLY_REFUSED = 1, REPLY_ERROR = 2 };
-
-enum conn_state {
-	CONN_HEADER,     /* reading magic, token, command */
-	CONN_CONNECTING, /* nonblocking connect to the target in progress */
-	CONN_PIPE,       /* copying bytes both ways */
-	CONN_LIST,       /* writing the 'L' answer, then close */
-};
-
-/* One direction of a piped connection: bytes read from fd[from] go to
- * fd[1 - from]. They move with splice() through a pipe made on the first
- * bytes (no copy through user space); without a pipe (out of descriptors)
- * with recv/send, pend then holding what the writer did not take yet
- * (allocated only while non-empty). Either way len, the bytes held, stays
- * at most RELAY_BUF. */
-struct dir {
-	int pipe[2];   /* -1 until the first bytes */
-	int nosplice;  /* pipe2() failed: recv/send */
-	int full;      /* the pipe took no more while holding bytes */
-	unsigned char *pend;
-	size_t off, len;
-	int eof;  /* read end-of-file from the source */
-	int done; /* eof seen, everything written, write side shut */
-};
-
-struct conn {
-	int fd[2];           /* 0: the client, 1: the target */
-	unsigned mask[2];    /* epoll interest registered for each fd (0: not registered) */
-	enum conn_state state;
-	unsigned char hdr[RELAY_HDR_C];
-	size_t hlen;
-	int64_t deadline;    /* CONN_HEADER: when to give up */
-	struct dir dir[2];   /* dir[0]: client -> target, dir[1]: target -> client */
-	/* CONN_CONNECTING: the port, and the IPv4 attempt's errno when falling back. */
-	uint16_t port;
-	int v6_attempt;
-	int v4_errno;
-	/* CONN_LIST: the answer and how much of it went out. */
-	char *out;
-	size_t out_len, out_off;
-	/* CONN_HEADER: on the list of connections waiting for their header,
-	 * oldest first; once dead: on the list freed after the loop pass. */
-	struct conn *next, *prev;
-	int dead;
-};
 
 static int relay_epfd = -1;
 static int relay_lfd[2] = { -1, -1 };
@@ -121,7 +72,6 @@ static unsigned char relay_token[RELAY_TOKEN_LEN];
 static struct conn *relay_head, *relay_tail; /* waiting for their header */
 static struct conn *relay_grave;             /* closed, freed after the pass */
 static int relay_nconns;
-static unsigned char relay_scratch[RELAY_BUF];
 
 static int64_t
 relay_now_ms(void)
@@ -164,7 +114,7 @@ relay_token_ok(const unsigned char *t)
 
 /* Register fd with epoll for mask, or take it out when mask is 0 (so a
  * hung-up socket we are not reading cannot make the loop spin). */
-static void
+void
 relay_watch(struct conn *c, int side, unsigned mask)
 {
 	struct epoll_event ev;
@@ -201,7 +151,7 @@ relay_header_unlink(struct conn *c)
 	c->deadline = 0;
 }
 
-static void
+void
 relay_conn_close(struct conn *c, int reset)
 {
 	struct linger lg = { 1, 0 };
@@ -234,282 +184,12 @@ relay_conn_close(struct conn *c, int reset)
 	relay_grave = c;
 }
 
-static void
+void
 relay_set_nodelay(int fd)
 {
 	int one = 1;
 
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-}
-
-/* Recompute the epoll interest of both sockets of a piped connection. */
-static void
-relay_pipe_update(struct conn *c)
-{
-	unsigned m[2] = { 0, 0 };
-
-	for (int from = 0; from < 2; from++) {
-		struct dir *d = &c->dir[from];
-		if (!d->eof && (d->pipe[0] >= 0 ? d->len < RELAY_BUF && !d->full : d->len == 0))
-			m[from] |= EPOLLIN;
-		if (d->len > 0)
-			m[1 - from] |= EPOLLOUT;
-	}
-	relay_watch(c, 0, m[0]);
-	relay_watch(c, 1, m[1]);
-}
-
-/* Write what direction `from` holds; 0, or -1 on a write error. */
-static int
-relay_pipe_flush(struct conn *c, int from)
-{
-	struct dir *d = &c->dir[from];
-	ssize_t n;
-
-	while (d->len > 0 && d->pipe[0] >= 0) {
-		n = splice(d->pipe[0], NULL, c->fd[1 - from], NULL, d->len,
-		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return 0;
-		if (n <= 0)
-			return -1;
-		d->len -= (size_t)n;
-		d->full = 0;
-	}
-	while (d->len > 0) {
-		n = send(c->fd[1 - from], d->pend + d->off, d->len, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return 0;
-		if (n < 0)
-			return -1;
-		d->off += (size_t)n;
-		d->len -= (size_t)n;
-	}
-	free(d->pend);
-	d->pend = NULL;
-	d->off = 0;
-	if (d->eof && !d->done) {
-		shutdown(c->fd[1 - from], SHUT_WR);
-		d->done = 1;
-	}
-	return 0;
-}
-
-/* Move bytes from fd[from] to fd[1-from] until the source has nothing more
- * or the destination is full (then keep at most RELAY_BUF of it). */
-static int
-relay_pipe_pump(struct conn *c, int from)
-{
-	struct dir *d = &c->dir[from];
-	ssize_t n, w;
-
-	if (d->pipe[0] < 0 && !d->nosplice && pipe2(d->pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
-		d->pipe[0] = d->pipe[1] = -1;
-		d->nosplice = 1;
-	}
-	for (int rounds = 0; rounds < 16 && d->pipe[0] >= 0 && !d->eof &&
-	    d->len < RELAY_BUF; rounds++) {
-		n = splice(c->fd[from], NULL, d->pipe[1], NULL, RELAY_BUF - d->len,
-		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			/* The socket is empty, or the pipe's slots are: only
-			 * the latter can happen while it holds bytes. */
-			if (d->len > 0)
-				d->full = 1;
-			break;
-		}
-		if (n < 0)
-			return -1;
-		if (n == 0) {
-			d->eof = 1;
-			break;
-		}
-		int drained = (size_t)n < RELAY_BUF - d->len; /* most likely */
-		d->len += (size_t)n;
-		if (relay_pipe_flush(c, from) != 0)
-			return -1;
-		if (drained)
-			break;
-	}
-	for (int rounds = 0; d->pipe[0] < 0 && rounds < 16 && !d->eof && d->len == 0; rounds++) {
-		n = recv(c->fd[from], relay_scratch, sizeof relay_scratch, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			break;
-		if (n < 0)
-			return -1;
-		if (n == 0) {
-			d->eof = 1;
-			break;
-		}
-		w = send(c->fd[1 - from], relay_scratch, (size_t)n, MSG_NOSIGNAL);
-		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-			w = 0;
-		if (w < 0)
-			return -1;
-		if (w < n) {
-			d->pend = malloc((size_t)(n - w));
-			if (d->pend == NULL)
-				return -1;
-			memcpy(d->pend, relay_scratch + w, (size_t)(n - w));
-			d->off = 0;
-			d->len = (size_t)(n - w);
-		}
-		if (n < (ssize_t)sizeof relay_scratch)
-			break;
-	}
-	return relay_pipe_flush(c, from);
-}
-
-static void
-relay_pipe_event(struct conn *c, int side, unsigned events)
-{
-	/* side's readability feeds dir[side]; its writability drains dir[1-side]. */
-	if ((events & EPOLLOUT) && relay_pipe_flush(c, 1 - side) != 0)
-		goto reset;
-	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && relay_pipe_pump(c, side) != 0)
-		goto reset;
-	if (c->dir[0].done && c->dir[1].done) {
-		relay_conn_close(c, 0);
-		return;
-	}
-	relay_pipe_update(c);
-	return;
-reset:
-	relay_conn_close(c, 1);
-}
-
-/* The target connected: answer 0 and start piping. */
-static void
-relay_pipe_start(struct conn *c)
-{
-	unsigned char ok = REPLY_CONNECTED;
-
-	relay_set_nodelay(c->fd[1]);
-	if (send(c->fd[0], &ok, 1, MSG_NOSIGNAL) != 1) {
-		relay_conn_close(c, 1);
-		return;
-	}
-	c->state = CONN_PIPE;
-	relay_pipe_update(c);
-}
-
-static void
-relay_reply_and_close(struct conn *c, unsigned char code)
-{
-	(void)send(c->fd[0], &code, 1, MSG_NOSIGNAL);
-	relay_conn_close(c, 0);
-}
-
-/* Start a nonblocking connect to 127.0.0.1:port (or [::1]:port when v6).
- * Returns 0 connected, 1 in progress, or -1 with errno. */
-static int
-relay_connect_start(struct conn *c, int v6)
-{
-	struct sockaddr_in sin;
-	struct sockaddr_in6 sin6;
-	struct sockaddr *sa;
-	socklen_t salen;
-	int fd, e;
-
-	if (v6) {
-		memset(&sin6, 0, sizeof sin6);
-		sin6.sin6_family = AF_INET6;
-		sin6.sin6_port = htons(c->port);
-		sin6.sin6_addr = in6addr_loopback;
-		sa = (struct sockaddr *)&sin6;
-		salen = sizeof sin6;
-	} else {
-		memset(&sin, 0, sizeof sin);
-		sin.sin_family = AF_INET;
-		sin.sin_port = htons(c->port);
-		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		sa = (struct sockaddr *)&sin;
-		salen = sizeof sin;
-	}
-	fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	if (connect(fd, sa, salen) == 0) {
-		c->fd[1] = fd;
-		return 0;
-	}
-	if (errno == EINPROGRESS) {
-		c->fd[1] = fd;
-		return 1;
-	}
-	e = errno;
-	close(fd);
-	errno = e;
-	return -1;
-}
-
-/* The reply for a connect that failed on IPv4 with e4 and IPv6 with e6. */
-static unsigned char
-relay_connect_code(int e4, int e6)
-{
-	int v6_absent = e6 == EAFNOSUPPORT || e6 == EADDRNOTAVAIL || e6 == ENETUNREACH ||
-	    e6 == ECONNREFUSED;
-
-	return e4 == ECONNREFUSED && v6_absent ? REPLY_REFUSED : REPLY_ERROR;
-}
-
-/* Try IPv4, then IPv6; either finishes the connection's setup or leaves it
- * CONN_CONNECTING waiting for the socket to become writable. */
-static void
-relay_connect_next(struct conn *c, int err)
-{
-	int r;
-
-	for (;;) {
-		if (c->v6_attempt == 0) {
-			r = relay_connect_start(c, 0);
-		} else if (c->v6_attempt == 1) {
-			c->v4_errno = err;
-			r = relay_connect_start(c, 1);
-		} else {
-			relay_reply_and_close(c, relay_connect_code(c->v4_errno, err));
-			return;
-		}
-		if (r == 0) {
-			relay_pipe_start(c);
-			return;
-		}
-		if (r == 1) {
-			c->state = CONN_CONNECTING;
-			relay_watch(c, 0, 0);
-			relay_watch(c, 1, EPOLLOUT);
-			return;
-		}
-		err = errno;
-		c->v6_attempt++;
-	}
-}
-
-static void
-relay_connect_event(struct conn *c)
-{
-	int err = 0;
-	socklen_t len = sizeof err;
-
-	if (getsockopt(c->fd[1], SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-		err = errno;
-	if (err == 0) {
-		relay_pipe_start(c);
-		return;
-	}
-	relay_watch(c, 1, 0);
-	close(c->fd[1]);
-	c->fd[1] = -1;
-	c->v6_attempt++;
-	relay_connect_next(c, err);
 }
 
 /* Append "PORT ADDRESS\n" for each listening socket in one /proc/net file. */

@@ -1,5 +1,6 @@
 /* fuzz-relay-exec.c - fuzz what rdev-relay parses of an exec connection
- * (relay/relay-exec.c): the request's fields and the agent's frames.
+ * (relay/relay-exec.c, relay/relay-exec-pump.c): the request's fields and
+ * the agent's frames.
  *
  * The relay runs as root in the dev container; its input comes only after
  * the 32-byte token, but a parser of network input is fuzzed all the same.
@@ -9,9 +10,14 @@
  * command has ended and that has no TTY, so nothing is signalled or
  * resized: the queues and their bounds are what is checked).
  *
- * The relay's source is included so its static functions can be reached.
+ * The relay's exec session is built from its sources, included so that
+ * their static functions can be reached (the relay is no library: it is
+ * compiled by hand, static, in CMakeLists.txt).
  */
 #include "../../relay/relay-exec.c"
+#include "../../relay/relay-exec-command.c"
+#include "../../relay/relay-exec-pump.c"
+#include "../../relay/relay-exec-user.c"
 
 #include "fuzz.h"
 

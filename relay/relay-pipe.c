@@ -1,0 +1,174 @@
+/* relay-pipe.c - the bytes of a connected 'C' connection of rdev-relay, both
+ * ways: splice() through a pipe per direction, or recv/send through a
+ * bounded buffer when out of descriptors (relay.h, struct dir). */
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "relay.h"
+
+static unsigned char relay_scratch[RELAY_BUF];
+
+/* Recompute the epoll interest of both sockets of a piped connection. */
+static void
+relay_pipe_update(struct conn *c)
+{
+	unsigned m[2] = { 0, 0 };
+
+	for (int from = 0; from < 2; from++) {
+		struct dir *d = &c->dir[from];
+		if (!d->eof && (d->pipe[0] >= 0 ? d->len < RELAY_BUF && !d->full : d->len == 0))
+			m[from] |= EPOLLIN;
+		if (d->len > 0)
+			m[1 - from] |= EPOLLOUT;
+	}
+	relay_watch(c, 0, m[0]);
+	relay_watch(c, 1, m[1]);
+}
+
+/* Write what direction `from` holds; 0, or -1 on a write error. */
+static int
+relay_pipe_flush(struct conn *c, int from)
+{
+	struct dir *d = &c->dir[from];
+	ssize_t n;
+
+	while (d->len > 0 && d->pipe[0] >= 0) {
+		n = splice(d->pipe[0], NULL, c->fd[1 - from], NULL, d->len,
+		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n <= 0)
+			return -1;
+		d->len -= (size_t)n;
+		d->full = 0;
+	}
+	while (d->len > 0) {
+		n = send(c->fd[1 - from], d->pend + d->off, d->len, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n < 0)
+			return -1;
+		d->off += (size_t)n;
+		d->len -= (size_t)n;
+	}
+	free(d->pend);
+	d->pend = NULL;
+	d->off = 0;
+	if (d->eof && !d->done) {
+		shutdown(c->fd[1 - from], SHUT_WR);
+		d->done = 1;
+	}
+	return 0;
+}
+
+/* Move bytes from fd[from] to fd[1-from] until the source has nothing more
+ * or the destination is full (then keep at most RELAY_BUF of it). */
+static int
+relay_pipe_pump(struct conn *c, int from)
+{
+	struct dir *d = &c->dir[from];
+	ssize_t n, w;
+
+	if (d->pipe[0] < 0 && !d->nosplice && pipe2(d->pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
+		d->pipe[0] = d->pipe[1] = -1;
+		d->nosplice = 1;
+	}
+	for (int rounds = 0; rounds < 16 && d->pipe[0] >= 0 && !d->eof &&
+	    d->len < RELAY_BUF; rounds++) {
+		n = splice(c->fd[from], NULL, d->pipe[1], NULL, RELAY_BUF - d->len,
+		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			/* The socket is empty, or the pipe's slots are: only
+			 * the latter can happen while it holds bytes. */
+			if (d->len > 0)
+				d->full = 1;
+			break;
+		}
+		if (n < 0)
+			return -1;
+		if (n == 0) {
+			d->eof = 1;
+			break;
+		}
+		int drained = (size_t)n < RELAY_BUF - d->len; /* most likely */
+		d->len += (size_t)n;
+		if (relay_pipe_flush(c, from) != 0)
+			return -1;
+		if (drained)
+			break;
+	}
+	for (int rounds = 0; d->pipe[0] < 0 && rounds < 16 && !d->eof && d->len == 0; rounds++) {
+		n = recv(c->fd[from], relay_scratch, sizeof relay_scratch, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n < 0)
+			return -1;
+		if (n == 0) {
+			d->eof = 1;
+			break;
+		}
+		w = send(c->fd[1 - from], relay_scratch, (size_t)n, MSG_NOSIGNAL);
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			w = 0;
+		if (w < 0)
+			return -1;
+		if (w < n) {
+			d->pend = malloc((size_t)(n - w));
+			if (d->pend == NULL)
+				return -1;
+			memcpy(d->pend, relay_scratch + w, (size_t)(n - w));
+			d->off = 0;
+			d->len = (size_t)(n - w);
+		}
+		if (n < (ssize_t)sizeof relay_scratch)
+			break;
+	}
+	return relay_pipe_flush(c, from);
+}
+
+void
+relay_pipe_event(struct conn *c, int side, unsigned events)
+{
+	/* side's readability feeds dir[side]; its writability drains dir[1-side]. */
+	if ((events & EPOLLOUT) && relay_pipe_flush(c, 1 - side) != 0)
+		goto reset;
+	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && relay_pipe_pump(c, side) != 0)
+		goto reset;
+	if (c->dir[0].done && c->dir[1].done) {
+		relay_conn_close(c, 0);
+		return;
+	}
+	relay_pipe_update(c);
+	return;
+reset:
+	relay_conn_close(c, 1);
+}
+
+/* The target connected: answer 0 and start piping. */
+void
+relay_pipe_start(struct conn *c)
+{
+	unsigned char ok = REPLY_CONNECTED;
+
+	relay_set_nodelay(c->fd[1]);
+	if (send(c->fd[0], &ok, 1, MSG_NOSIGNAL) != 1) {
+		relay_conn_close(c, 1);
+		return;
+	}
+	c->state = CONN_PIPE;
+	relay_pipe_update(c);
+}

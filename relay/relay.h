@@ -1,0 +1,92 @@
+/* relay.h - the pieces of rdev-relay shared by its files: rdev-relay.c (the
+ * program: its loop, the listeners, a connection's header, the 'L' listing,
+ * handing 'X' connections to an exec session), relay-connect.c (a 'C'
+ * connection's connect to the port in the container) and relay-pipe.c (the
+ * bytes of a connected 'C' connection, both ways). The exec session has its
+ * own header, relay-exec.h.
+ *
+ * A struct conn belongs to rdev-relay.c's loop: relay_conn_close() takes it
+ * off epoll and closes it, and the loop frees it after the pass of events.
+ * Nothing here may use rdev's common/ (rdev-relay.c says why).
+ */
+#ifndef RDEV_RELAY_H
+#define RDEV_RELAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RELAY_MAGIC "RDEVRLY1"
+#define RELAY_MAGIC_LEN 8
+#define RELAY_TOKEN_LEN 32
+/* magic + token + command byte (+ u16 port for 'C'). */
+#define RELAY_HDR_L (RELAY_MAGIC_LEN + RELAY_TOKEN_LEN + 1)
+#define RELAY_HDR_C (RELAY_HDR_L + 2)
+/* Bytes held per direction per connection when the writer side is slow. */
+#define RELAY_BUF 65536
+
+enum { REPLY_CONNECTED = 0, REPLY_REFUSED = 1, REPLY_ERROR = 2 };
+
+enum conn_state {
+	CONN_HEADER,     /* reading magic, token, command */
+	CONN_CONNECTING, /* nonblocking connect to the target in progress */
+	CONN_PIPE,       /* copying bytes both ways */
+	CONN_LIST,       /* writing the 'L' answer, then close */
+};
+
+/* One direction of a piped connection: bytes read from fd[from] go to
+ * fd[1 - from]. They move with splice() through a pipe made on the first
+ * bytes (no copy through user space); without a pipe (out of descriptors)
+ * with recv/send, pend then holding what the writer did not take yet
+ * (allocated only while non-empty). Either way len, the bytes held, stays
+ * at most RELAY_BUF. */
+struct dir {
+	int pipe[2];   /* -1 until the first bytes */
+	int nosplice;  /* pipe2() failed: recv/send */
+	int full;      /* the pipe took no more while holding bytes */
+	unsigned char *pend;
+	size_t off, len;
+	int eof;  /* read end-of-file from the source */
+	int done; /* eof seen, everything written, write side shut */
+};
+
+struct conn {
+	int fd[2];           /* 0: the client, 1: the target */
+	unsigned mask[2];    /* epoll interest registered for each fd (0: not registered) */
+	enum conn_state state;
+	unsigned char hdr[RELAY_HDR_C];
+	size_t hlen;
+	int64_t deadline;    /* CONN_HEADER: when to give up */
+	struct dir dir[2];   /* dir[0]: client -> target, dir[1]: target -> client */
+	/* CONN_CONNECTING: the port, and the IPv4 attempt's errno when falling back. */
+	uint16_t port;
+	int v6_attempt;
+	int v4_errno;
+	/* CONN_LIST: the answer and how much of it went out. */
+	char *out;
+	size_t out_len, out_off;
+	/* CONN_HEADER: on the list of connections waiting for their header,
+	 * oldest first; once dead: on the list freed after the loop pass. */
+	struct conn *next, *prev;
+	int dead;
+};
+
+/* rdev-relay.c */
+/* Register c's socket on side with epoll for mask (0: take it out). */
+void relay_watch(struct conn *c, int side, unsigned mask);
+/* Close c (reset: with an RST); freed after the loop's pass. */
+void relay_conn_close(struct conn *c, int reset);
+void relay_set_nodelay(int fd);
+
+/* relay-connect.c */
+/* Connect c to its port on 127.0.0.1, else [::1]; err: the last attempt's. */
+void relay_connect_next(struct conn *c, int err);
+/* c's nonblocking connect finished (its socket is writable). */
+void relay_connect_event(struct conn *c);
+
+/* relay-pipe.c */
+/* The target connected: answer 0 and start piping. */
+void relay_pipe_start(struct conn *c);
+/* Events on c's socket on side while piping. */
+void relay_pipe_event(struct conn *c, int side, unsigned events);
+
+#endif
