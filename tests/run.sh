@@ -31,21 +31,29 @@ trap cleanup EXIT
 rig_started=1
 bash tests/rig/rig.sh up
 
-run_build() {
+build_dir() { case $1 in normal) echo build ;; asan) echo build-asan ;; esac; }
+
+# build KIND: configure and build it (the libFuzzer runs only in the normal one).
+build() {
 	local kind=$1 dir flags
+	dir=$(build_dir "$kind")
 	case $kind in
-	normal) dir=build flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DRDEV_SANITIZE=OFF
+	normal) flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DRDEV_SANITIZE=OFF
 		-DRDEV_LIBFUZZER=ON -DRDEV_FUZZ_SECONDS="${RDEV_FUZZ_SECONDS:-44}") ;;
-	asan) dir=build-asan flags=(-DCMAKE_BUILD_TYPE=Debug -DRDEV_SANITIZE=ON) ;;
+	asan) flags=(-DCMAKE_BUILD_TYPE=Debug -DRDEV_SANITIZE=ON) ;;
 	*) echo "unknown build kind $kind" >&2; return 2 ;;
 	esac
-	echo "=== $kind build ($dir) ==="
 	cmake -S "$src" -B "$dir" "${flags[@]}" >/dev/null
 	cmake --build "$dir" -j"$(nproc)"
+}
+
+# run_tests KIND: its ctest, then its ten slowest tests. Tests that use the rig
+# hold its lock (one at a time); the others (unit, fuzz replays, one libFuzzer
+# run at a time at a lower priority) run beside them.
+run_tests() {
+	local kind=$1 dir rc=0
+	dir=$(build_dir "$kind")
 	echo "=== $kind tests ==="
-	# Tests that use the rig hold its lock (one at a time); the others
-	# (unit, fuzz, libFuzzer at a lower priority) run beside them.
-	local rc=0
 	(cd "$dir" &&
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		ctest --output-on-failure --timeout 900 -j"$(nproc)" ${CTEST_ARGS:-}) |
@@ -56,6 +64,30 @@ run_build() {
 	return $rc
 }
 
-for kind in ${RDEV_BUILDS:-normal asan}; do
-	run_build "$kind"
+# Each build is made while the previous one's tests run (at a lower priority:
+# the end-to-end tests mostly wait for Docker); its output goes to a log, shown
+# if it fails.
+kinds=(${RDEV_BUILDS:-normal asan})
+echo "=== ${kinds[0]} build ($(build_dir "${kinds[0]}")) ==="
+build "${kinds[0]}"
+for i in "${!kinds[@]}"; do
+	next=${kinds[$((i + 1))]:-}
+	builder=
+	if [ -n "$next" ]; then
+		mkdir -p "$(build_dir "$next")"
+		(build "$next") >"$(build_dir "$next")/build.log" 2>&1 &
+		builder=$!
+		renice -n 10 -p "$builder" >/dev/null || true
+	fi
+	rc=0
+	run_tests "${kinds[$i]}" || rc=$?
+	if [ -n "$builder" ]; then
+		echo "=== $next build ($(build_dir "$next"), made meanwhile) ==="
+		if ! wait "$builder"; then
+			tail -50 "$(build_dir "$next")/build.log"
+			echo "tests/run.sh: the $next build failed (log: $(build_dir "$next")/build.log)" >&2
+			exit 1
+		fi
+	fi
+	[ $rc -eq 0 ] || exit $rc
 done
