@@ -84,7 +84,8 @@ int agent_install_ensure(struct rdev_ssh *s, const struct agent_bundle *b,
  * returned it) still intact? One exec round trip: its bundle.hash must be b's,
  * every file must match b's hashes (b2sum, where the host has it), then the
  * installed rdev-agent-check runs (hashes against MANIFEST, rdev-agent
- * --version). Call it before each start of an agent process. 0, or -1 with
+ * --version). The broker runs the same check in the start's own login shell
+ * (agent_install_serve_command with verify); this call does it alone. 0, or -1 with
  * *cause naming the host and the directory: changed or damaged since it was
  * installed (agent_install_ensure replaces it), cannot run, or the session
  * failed. */

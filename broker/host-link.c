@@ -431,17 +431,13 @@ host_links_check(struct host_session *h)
 	int opening = 0;
 
 	for (struct host_link *l = h->links; l != NULL; l = l->next) {
-		if (l->opening && l->agent_open != NULL) {
-			/* polled only while its open is in flight (an agent start
-			 * it waits for comes with callbacks) */
-			if (host_agent_opener_pending(l->agent_open)) {
-				opening++;
-				if (ssh_channel_is_open(l->agent_open->ch))
-					h->kicked = 1;
-			}
-		} else if (l->opening) {
+		/* an agent link's channel is its opener's while in flight; one
+		 * that waits for an agent start is not polled (callbacks come) */
+		ssh_channel in_flight = l->agent_open != NULL ? l->agent_open->ch : l->ch;
+
+		if (l->opening && in_flight != NULL) {
 			opening++;
-			if (ssh_channel_is_open(l->ch))
+			if (ssh_channel_is_open(in_flight))
 				h->kicked = 1;
 		} else if (l->ch != NULL && buf_len(l->to_ch) > 0 &&
 		    ssh_channel_window_size(l->ch) > 0)

@@ -67,8 +67,11 @@ void host_session_set_auth_sock(struct host_session *h, const char *auth_sock);
  * or "unforward" request (copied): answered, then fd is closed. Forwards keep
  * the session open (no idle close) and survive a lost connection: their
  * listeners stay, what connects meanwhile is closed at once, and the session
- * reconnects with exponential backoff (1 s doubling to 30 s, with jitter). Returns 0, or -1 if the session has
- * ended (the caller makes a new one and submits again); fd is then not taken. */
+ * reconnects with exponential backoff (1 s doubling to 30 s, with jitter).
+ * fd must be blocking, and the caller must not touch it once it is taken: the
+ * session's thread may change its mode at once. Returns 0, or -1 if the
+ * session has ended (the caller makes a new one and submits again); fd is
+ * then not taken. */
 int host_session_submit(struct host_session *h, int fd, int request_id,
     const cJSON *req);
 /* Has the thread ended (idle, failed, lost)? Then host_session_free. */
