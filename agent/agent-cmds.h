@@ -65,18 +65,20 @@ extern const struct agent_backend agent_backend_local;
 	"options:\n" \
 	"  -f, --follow    print it as it grows and end when the background steps\n" \
 	"                  have: exit 0, or 1 when one failed (its message on stderr)\n" \
-	"  --json          {\"containerId\",\"log\",\"truncated\",\"offset\",\"size\",\n" \
-	"                  \"background\":{\"state\":\"none|running|done|failed\",...}}\n"
+	"  --json          " \
+	"{\"containerId\",\"log\",\"truncated\",\"offset\",\"size\",\n" \
+	"                  " \
+	"\"background\":{\"state\":\"none|running|done|failed\",...}}\n"
 
 /* Arguments of the workspace commands: [PATH] [--config FILE] and, where
  * allowed, --json, --volumes, -f/--follow, and [--] COMMAND... */
 struct agent_cmd_args {
-	const char *folder;      /* default "." */
+	const char *folder;	 /* default "." */
 	const char *config_file; /* NULL: discover */
 	int json;
 	int volumes;
 	int follow;
-	char **command;          /* borrowed from argv; NULL if none */
+	char **command; /* borrowed from argv; NULL if none */
 	int ncommand;
 };
 #define AGENT_ARG_FOLDER 0x01
@@ -92,33 +94,33 @@ int agent_cmd_args_parse(const struct cmd_program *prog, const struct cmd_entry 
 /* cmd-up.c */
 int agent_cmd_up_on(const struct agent_backend *be, const struct cmd_program *prog,
     const struct cmd_entry *entry, int argc, char **argv);
-int agent_cmd_up(const struct cmd_program *prog, const struct cmd_entry *entry, int argc,
-    char **argv);
+int agent_cmd_up(
+    const struct cmd_program *prog, const struct cmd_entry *entry, int argc, char **argv);
 
 /* cmd-exec.c: exit status: the command's, or AGENT_EXIT_EXEC_FAILED when it
  * could not be run (as docker exec's 125). */
 #define AGENT_EXIT_EXEC_FAILED 125
-int agent_cmd_exec(const struct cmd_program *prog, const struct cmd_entry *entry,
-    int argc, char **argv);
+int agent_cmd_exec(
+    const struct cmd_program *prog, const struct cmd_entry *entry, int argc, char **argv);
 /* cmd-stop.c: stop the workspace's container(s); a missing one is a no-op. */
 int agent_cmd_stop_on(const struct agent_backend *be, const struct cmd_program *prog,
     const struct cmd_entry *entry, int argc, char **argv);
-int agent_cmd_stop(const struct cmd_program *prog, const struct cmd_entry *entry,
-    int argc, char **argv);
+int agent_cmd_stop(
+    const struct cmd_program *prog, const struct cmd_entry *entry, int argc, char **argv);
 /* cmd-down.c: remove them (--volumes: and their volumes); missing: no-op. */
 int agent_cmd_down_on(const struct agent_backend *be, const struct cmd_program *prog,
     const struct cmd_entry *entry, int argc, char **argv);
-int agent_cmd_down(const struct cmd_program *prog, const struct cmd_entry *entry,
-    int argc, char **argv);
+int agent_cmd_down(
+    const struct cmd_program *prog, const struct cmd_entry *entry, int argc, char **argv);
 /* cmd-ls.c: the dev containers on this host. */
 int agent_cmd_ls_on(const struct agent_backend *be, const struct cmd_program *prog,
     const struct cmd_entry *entry, int argc, char **argv);
-int agent_cmd_ls(const struct cmd_program *prog, const struct cmd_entry *entry,
-    int argc, char **argv);
+int agent_cmd_ls(
+    const struct cmd_program *prog, const struct cmd_entry *entry, int argc, char **argv);
 /* cmd-logs.c: the background lifecycle log of the workspace's container. */
 int agent_cmd_logs_on(const struct agent_backend *be, const struct cmd_program *prog,
     const struct cmd_entry *entry, int argc, char **argv);
-int agent_cmd_logs(const struct cmd_program *prog, const struct cmd_entry *entry,
-    int argc, char **argv);
+int agent_cmd_logs(
+    const struct cmd_program *prog, const struct cmd_entry *entry, int argc, char **argv);
 
 #endif

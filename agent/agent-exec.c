@@ -44,8 +44,7 @@
  * variables, behind `/.rdev-relay --winsize ROWS COLS` when size is not NULL
  * (the two numbers). New array of borrowed strings (free the array only). */
 static const char **
-agent_exec_argv(char *const *command, int ncommand, char *const *unset,
-    char *const *size)
+agent_exec_argv(char *const *command, int ncommand, char *const *unset, char *const *size)
 {
 	size_t nunset = 0, i = 0;
 	const char **argv;
@@ -79,15 +78,15 @@ agent_exec_argv(char *const *command, int ncommand, char *const *unset,
  * the container: say, a read-only filesystem) by a resize right after the
  * start, which a fast command may miss. */
 enum agent_exec_sizing {
-	AGENT_EXEC_SIZE_NONE,     /* no TTY, or no size given */
-	AGENT_EXEC_SIZE_CONSOLE,  /* ConsoleSize */
-	AGENT_EXEC_SIZE_WRAPPER,  /* /.rdev-relay --winsize */
-	AGENT_EXEC_SIZE_RESIZE,   /* docker_exec_resize() after the start */
+	AGENT_EXEC_SIZE_NONE,	 /* no TTY, or no size given */
+	AGENT_EXEC_SIZE_CONSOLE, /* ConsoleSize */
+	AGENT_EXEC_SIZE_WRAPPER, /* /.rdev-relay --winsize */
+	AGENT_EXEC_SIZE_RESIZE,	 /* docker_exec_resize() after the start */
 };
 
 static enum agent_exec_sizing
-agent_exec_sizing(struct docker *d, const char *cid, int tty, unsigned rows,
-    unsigned cols)
+agent_exec_sizing(
+    struct docker *d, const char *cid, int tty, unsigned rows, unsigned cols)
 {
 	char *cause = NULL;
 
@@ -98,7 +97,8 @@ agent_exec_sizing(struct docker *d, const char *cid, int tty, unsigned rows,
 		return AGENT_EXEC_SIZE_CONSOLE;
 	if (relay_install_binary(d, cid, &cause) == 0)
 		return AGENT_EXEC_SIZE_WRAPPER;
-	log_warn("exec: container %.12s: the TTY is sized after the start: %s", cid, cause);
+	log_warn(
+	    "exec: container %.12s: the TTY is sized after the start: %s", cid, cause);
 	free(cause);
 	return AGENT_EXEC_SIZE_RESIZE;
 }
@@ -119,7 +119,6 @@ agent_exec_env(char *const *env, int tty, const char *term)
 	out[n + 1] = NULL;
 	return out;
 }
-
 
 /* What both transports need: the container, the user, the environment. */
 struct agent_exec_plan {
@@ -161,8 +160,8 @@ agent_exec_docker(struct agent_exec *x, const struct agent_exec_plan *p, char **
 	opts.workdir = p->workdir;
 	opts.tty = p->tty;
 	opts.attach_stdin = 1;
-	rc = docker_exec_attach(x->docker, p->cid, &opts, &x->exec_id, &x->fd, &x->early,
-	    cause);
+	rc = docker_exec_attach(
+	    x->docker, p->cid, &opts, &x->exec_id, &x->fd, &x->early, cause);
 	if (rc == 0 && sizing == AGENT_EXEC_SIZE_RESIZE)
 		docker_exec_resize(x->docker, x->exec_id, p->rows, p->cols, NULL);
 	if (rc == 0 && !p->tty)
@@ -206,7 +205,8 @@ agent_exec_relay(struct agent_exec *x, const struct agent_exec_plan *p, char **c
 	for (int trust = 1; trust >= 0 && rc == 1; trust--) {
 		free(why);
 		why = NULL;
-		if (relay_install_endpoint(x->docker, p->container, trust, &ep, &why) != 0)
+		if (relay_install_endpoint(x->docker, p->container, trust, &ep, &why) !=
+		    0)
 			break;
 		rc = exec_relay_open(ep.address, ep.port, ep.token, &req,
 		    AGENT_EXEC_RELAY_TIMEOUT_MS, &x->fd, x->early, trust ? &why : cause);
@@ -261,13 +261,14 @@ agent_exec_start(const char *up_cmd, const char *folder, const char *config_file
 	if (workspace_open(folder, config_file, x->docker, &ws, cause) != 0)
 		goto out;
 	if (ws.container == NULL) {
-		error_set(cause, "no dev container for %s (run `%s` first)", folder, up_cmd);
+		error_set(
+		    cause, "no dev container for %s (run `%s` first)", folder, up_cmd);
 		goto out;
 	}
-	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(
-	    ws.container, "State"), "Running"))) {
-		error_set(cause, "the dev container of %s is not running (run `%s`)", folder,
-		    up_cmd);
+	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(ws.container, "State"), "Running"))) {
+		error_set(cause, "the dev container of %s is not running (run `%s`)",
+		    folder, up_cmd);
 		goto out;
 	}
 	if ((state = agent_state_dir(cause)) == NULL ||
@@ -276,7 +277,7 @@ agent_exec_start(const char *up_cmd, const char *folder, const char *config_file
 	user = up_remote_user(merged, ws.container);
 	/* ws.container: inspected by workspace_open just now */
 	if (up_remote_env(x->docker, state, ws.container, 1, merged, user, &env, &p.unset,
-	    cause) != 0)
+		cause) != 0)
 		goto out;
 	p.container = ws.container;
 	p.cid = workspace_container_id(&ws);
@@ -323,26 +324,24 @@ agent_exec_output(struct agent_exec *x, const unsigned char *data, size_t len,
 		return len > 0 ? 1 : 0;
 	}
 	for (;;) {
-		rc = docker_stream_feed(x->demux, data + total, len - total, &n, stream, payload,
-		    payload_len, cause);
+		rc = docker_stream_feed(x->demux, data + total, len - total, &n, stream,
+		    payload, payload_len, cause);
 		total += n;
 		*used = total;
 		if (rc != 1)
 			return rc;
 		switch (*stream) {
 		case DOCKER_STREAM_STDOUT:
-		case DOCKER_STREAM_STDERR:
-			break;
+		case DOCKER_STREAM_STDERR: break;
 		case DOCKER_STREAM_SYSTEMERR: /* = EXEC_RELAY_MESSAGE */
 			*stream = DOCKER_STREAM_STDERR;
 			break;
 		case EXEC_RELAY_EXIT:
-			for (size_t i = 0; i < *payload_len && x->exit_len < sizeof x->exit_bytes;
-			    i++)
+			for (size_t i = 0;
+			     i < *payload_len && x->exit_len < sizeof x->exit_bytes; i++)
 				x->exit_bytes[x->exit_len++] = (*payload)[i];
 			continue;
-		default:
-			continue; /* stdin echoed back by a daemon; STARTED */
+		default: continue; /* stdin echoed back by a daemon; STARTED */
 		}
 		if (x->tty)
 			*stream = DOCKER_STREAM_STDOUT;
@@ -404,7 +403,8 @@ agent_exec_signal(struct agent_exec *x, struct buf *out, const char *name, char 
 	if (!x->via_relay)
 		return exec_signal_send(x->docker, x->exec_id, name, cause);
 	if (sig <= 0 || sig > 255)
-		return error_set(cause, "unknown signal %s", name != NULL ? name : "(none)");
+		return error_set(
+		    cause, "unknown signal %s", name != NULL ? name : "(none)");
 	b = (unsigned char)sig;
 	exec_relay_frame(out, EXEC_RELAY_SIGNAL, &b, 1);
 	return 0;
@@ -429,7 +429,8 @@ agent_exec_exit(struct agent_exec *x, int *status, char **cause)
 	if (!x->via_relay)
 		return docker_exec_exit(x->docker, x->exec_id, status, cause);
 	if (x->exit_len != sizeof x->exit_bytes)
-		return error_set(cause, "the container's relay ended the exec without its exit "
+		return error_set(cause,
+		    "the container's relay ended the exec without its exit "
 		    "status (was it killed?)");
 	*status = (int)be_get_u32(x->exit_bytes);
 	return 0;
@@ -461,8 +462,8 @@ agent_exec_pump_output(const struct agent_exec_client *c, struct agent_exec *x,
 	size_t used, plen;
 	int stream, rc;
 
-	while ((rc = agent_exec_output(x, data, len, &used, &stream, &payload, &plen,
-	    cause)) == 1) {
+	while ((rc = agent_exec_output(
+		    x, data, len, &used, &stream, &payload, &plen, cause)) == 1) {
 		data += used;
 		len -= used;
 		c->output(c->arg, stream, payload, plen);
@@ -481,8 +482,7 @@ agent_exec_pump_input_end(struct agent_exec_pump *p)
  * little is queued for the exec, so a command that writes while we write
  * never deadlocks. */
 int
-agent_exec_pump_run(struct agent_exec *x, const struct agent_exec_client *c,
-    char **cause)
+agent_exec_pump_run(struct agent_exec *x, const struct agent_exec_client *c, char **cause)
 {
 	struct agent_exec_pump p = { x, buf_new(), 0, 0 };
 	unsigned char data[AGENT_EXEC_READ_SIZE];
@@ -491,7 +491,8 @@ agent_exec_pump_run(struct agent_exec *x, const struct agent_exec_client *c,
 	int rc = -1, r;
 
 	fcntl(x->fd, F_SETFL, fcntl(x->fd, F_GETFL) | O_NONBLOCK);
-	if (agent_exec_pump_output(c, x, buf_data(x->early), buf_len(x->early), cause) != 0)
+	if (agent_exec_pump_output(c, x, buf_data(x->early), buf_len(x->early), cause) !=
+	    0)
 		goto out;
 	for (;;) {
 		if (c->tick != NULL)
@@ -502,7 +503,7 @@ agent_exec_pump_run(struct agent_exec *x, const struct agent_exec_client *c,
 		}
 		c->poll(c->arg, &p, &pfd[0]);
 		pfd[1] = (struct pollfd){ .fd = x->fd,
-		    .events = POLLIN | (buf_len(p.out) > 0 ? POLLOUT : 0) };
+			.events = POLLIN | (buf_len(p.out) > 0 ? POLLOUT : 0) };
 		if (poll(pfd, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -515,7 +516,8 @@ agent_exec_pump_run(struct agent_exec *x, const struct agent_exec_client *c,
 				goto out;
 			}
 		}
-		if (buf_len(p.out) > 0 && (pfd[1].revents & (POLLOUT | POLLERR | POLLHUP))) {
+		if (buf_len(p.out) > 0 &&
+		    (pfd[1].revents & (POLLOUT | POLLERR | POLLHUP))) {
 			n = send(x->fd, buf_data(p.out), buf_len(p.out), MSG_NOSIGNAL);
 			if (n > 0)
 				buf_consume(p.out, (size_t)n);

@@ -29,8 +29,8 @@ struct pollfd;
 
 struct agent_exec {
 	struct docker *docker;
-	char *exec_id;     /* the Docker exec; NULL through the relay */
-	int fd;            /* the connection; closed by agent_exec_free */
+	char *exec_id;	   /* the Docker exec; NULL through the relay */
+	int fd;		   /* the connection; closed by agent_exec_free */
 	struct buf *early; /* output that came before the pump (response headers') */
 	int tty;
 	int via_relay;
@@ -63,19 +63,19 @@ int agent_exec_output(struct agent_exec *x, const unsigned char *data, size_t le
 int agent_exec_output_end(struct agent_exec *x, char **cause);
 
 /* Input for the command, queued in out (bytes for x->fd). */
-void agent_exec_input(struct agent_exec *x, struct buf *out, const void *data,
-    size_t len);
+void agent_exec_input(
+    struct agent_exec *x, struct buf *out, const void *data, size_t len);
 /* The end of the command's input. 1: shut down x->fd's write side once out
  * has been sent (a Docker exec without TTY); 0: nothing more to do (queued,
  * or a TTY, whose end of input is ^D). */
 int agent_exec_input_end(struct agent_exec *x, struct buf *out);
 /* A new window size for the TTY (ignored without one). */
-void agent_exec_resize(struct agent_exec *x, struct buf *out, unsigned rows,
-    unsigned cols);
+void agent_exec_resize(
+    struct agent_exec *x, struct buf *out, unsigned rows, unsigned cols);
 /* Signal name (exec-signal.h's names) to the command, as a terminal would
  * reach it. 0, or -1 with *cause. */
-int agent_exec_signal(struct agent_exec *x, struct buf *out, const char *name,
-    char **cause);
+int agent_exec_signal(
+    struct agent_exec *x, struct buf *out, const char *name, char **cause);
 /* The client has gone: SIGHUP to the command, SIGKILL after grace_ms. */
 int agent_exec_hangup(struct agent_exec *x, int grace_ms, char **cause);
 
@@ -83,7 +83,7 @@ int agent_exec_hangup(struct agent_exec *x, int grace_ms, char **cause);
 struct agent_exec_pump {
 	struct agent_exec *x;
 	struct buf *out;  /* bytes queued for x->fd */
-	int input_done;   /* the command gets no more input: it ended, or the
+	int input_done;	  /* the command gets no more input: it ended, or the
 			     command stopped reading */
 	int shut_pending; /* shut down x->fd's write side once out is empty */
 };
@@ -107,8 +107,8 @@ struct agent_exec_client {
 /* Pump the client's input to x and x's output (x->early first) to the client
  * until the output ends. x->fd is made non-blocking. 0; 1 if the client gave
  * up on the exec (its input callback returned 1); -1 with *cause. */
-int agent_exec_pump_run(struct agent_exec *x, const struct agent_exec_client *c,
-    char **cause);
+int agent_exec_pump_run(
+    struct agent_exec *x, const struct agent_exec_client *c, char **cause);
 /* The end of the client's input: no more is taken, the end is queued. */
 void agent_exec_pump_input_end(struct agent_exec_pump *p);
 

@@ -80,10 +80,11 @@ out:
 
 /* Remove what Compose made for the project besides containers. */
 static int
-agent_op_down_compose_rest(struct docker *d, const char *project, int volumes,
-    char **cause)
+agent_op_down_compose_rest(
+    struct docker *d, const char *project, int volumes, char **cause)
 {
-	char *filter = xasprintf("{\"label\":[\"com.docker.compose.project=%s\"]}", project);
+	char *filter =
+	    xasprintf("{\"label\":[\"com.docker.compose.project=%s\"]}", project);
 	char *esc = NULL, *path;
 	cJSON *list = NULL, *e, *vols;
 	int status, rc = 0;
@@ -96,7 +97,8 @@ agent_op_down_compose_rest(struct docker *d, const char *project, int volumes,
 		char *o = esc;
 		for (const char *p = filter; *p != '\0'; p++) {
 			if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-			    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.')
+			    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' ||
+			    *p == '.')
 				*o++ = *p;
 			else
 				o += sprintf(o, "%%%02X", (unsigned char)*p);
@@ -112,13 +114,14 @@ agent_op_down_compose_rest(struct docker *d, const char *project, int volumes,
 			break;
 		vols = k == 1 ? cJSON_GetObjectItemCaseSensitive(list, "Volumes") : list;
 		cJSON_ArrayForEach(e, vols) {
-			const cJSON *name = cJSON_GetObjectItemCaseSensitive(e,
-			    k == 0 ? "Id" : "Name");
+			const cJSON *name =
+			    cJSON_GetObjectItemCaseSensitive(e, k == 0 ? "Id" : "Name");
 			cJSON *resp = NULL;
 			if (!cJSON_IsString(name))
 				continue;
 			path = xasprintf("/%s/%s", kinds[k], name->valuestring);
-			rc = docker_request(d, "DELETE", path, NULL, &status, &resp, cause);
+			rc = docker_request(
+			    d, "DELETE", path, NULL, &status, &resp, cause);
 			free(path);
 			cJSON_Delete(resp);
 			if (rc != 0)
@@ -196,15 +199,16 @@ agent_op_ls(cJSON **result, char **cause)
 		cJSON_AddStringToObject(o, "containerId", agent_op_string(c, "Id"));
 		cJSON_AddStringToObject(o, "state", agent_op_string(c, "State"));
 		cJSON_AddStringToObject(o, "image", agent_op_string(c, "Image"));
-		cJSON_AddStringToObject(o, "workspace",
-		    agent_op_label(c, "devcontainer.local_folder"));
-		cJSON_AddStringToObject(o, "configFile",
-		    agent_op_label(c, "devcontainer.config_file"));
-		cJSON_AddStringToObject(o, "owner", agent_op_label(c, "dev.rdev.owner_name"));
-		cJSON_AddStringToObject(o, "composeProject",
-		    agent_op_label(c, "com.docker.compose.project"));
-		cJSON_AddNumberToObject(o, "created",
-		    cJSON_IsNumber(created) ? created->valuedouble : 0);
+		cJSON_AddStringToObject(
+		    o, "workspace", agent_op_label(c, "devcontainer.local_folder"));
+		cJSON_AddStringToObject(
+		    o, "configFile", agent_op_label(c, "devcontainer.config_file"));
+		cJSON_AddStringToObject(
+		    o, "owner", agent_op_label(c, "dev.rdev.owner_name"));
+		cJSON_AddStringToObject(
+		    o, "composeProject", agent_op_label(c, "com.docker.compose.project"));
+		cJSON_AddNumberToObject(
+		    o, "created", cJSON_IsNumber(created) ? created->valuedouble : 0);
 		cJSON_AddItemToArray(out, o);
 	}
 	cJSON_Delete(list);
@@ -216,8 +220,9 @@ agent_op_ls(cJSON **result, char **cause)
 char *
 agent_up_command(const char *prog_name, const char *folder, const char *config_file)
 {
-	return xasprintf("%s up %s%s%s", prog_name, folder, config_file != NULL ?
-	    " --config " : "", config_file != NULL ? config_file : "");
+	return xasprintf("%s up %s%s%s", prog_name, folder,
+	    config_file != NULL ? " --config " : "",
+	    config_file != NULL ? config_file : "");
 }
 
 char *
@@ -242,7 +247,8 @@ agent_op_logs_locate(const char *folder, const char *config_file, const char *up
 	if (workspace_open(folder, config_file, d, &ws, cause) != 0)
 		goto out;
 	if (ws.container == NULL) {
-		error_set(cause, "no dev container for %s (run `%s` first)", folder, up_cmd);
+		error_set(
+		    cause, "no dev container for %s (run `%s` first)", folder, up_cmd);
 		goto out;
 	}
 	if ((*state_dir = agent_state_dir(cause)) == NULL)
@@ -257,8 +263,8 @@ out:
 
 /* Read at most max bytes of fd from start on into b. */
 static int
-agent_op_logs_read(int fd, off_t start, size_t max, struct buf *b, const char *path,
-    char **cause)
+agent_op_logs_read(
+    int fd, off_t start, size_t max, struct buf *b, const char *path, char **cause)
 {
 	unsigned char *p;
 	size_t want;
@@ -350,11 +356,11 @@ agent_op_info(cJSON **result, char **cause)
 		fatal("out of memory");
 	cJSON_AddStringToObject(o, "software", "rdev-agent " RDEV_VERSION);
 	cJSON_AddNumberToObject(o, "cpus", (double)sysconf(_SC_NPROCESSORS_ONLN));
-	cJSON_AddNumberToObject(o, "memoryBytes", pages > 0 && psize > 0 ?
-	    (double)pages * (double)psize : 0);
+	cJSON_AddNumberToObject(
+	    o, "memoryBytes", pages > 0 && psize > 0 ? (double)pages * (double)psize : 0);
 	if (statvfs("/", &sv) == 0)
-		cJSON_AddNumberToObject(o, "diskFreeBytes",
-		    (double)sv.f_bavail * (double)sv.f_frsize);
+		cJSON_AddNumberToObject(
+		    o, "diskFreeBytes", (double)sv.f_bavail * (double)sv.f_frsize);
 	else
 		cJSON_AddNullToObject(o, "diskFreeBytes");
 	if (getloadavg(load, 1) == 1)
@@ -362,13 +368,14 @@ agent_op_info(cJSON **result, char **cause)
 	/* Docker trouble is reported in the answer, not as a failure: the host
 	 * facts are still worth having (the broker shows why it is unusable). */
 	if (docker_request(d, "GET", "/version", NULL, &status, &version, &derr) == 0 &&
-	    status == 200 && cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(version,
-	    "Version")))
+	    status == 200 &&
+	    cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(version, "Version")))
 		cJSON_AddStringToObject(o, "dockerVersion", v->valuestring);
 	else
 		cJSON_AddNullToObject(o, "dockerVersion");
 	if (derr == NULL && docker_container_list(d, labels, 0, &list, &derr) == 0)
-		cJSON_AddNumberToObject(o, "devContainersRunning", cJSON_GetArraySize(list));
+		cJSON_AddNumberToObject(
+		    o, "devContainersRunning", cJSON_GetArraySize(list));
 	else
 		cJSON_AddNullToObject(o, "devContainersRunning");
 	if (derr != NULL)
@@ -427,7 +434,7 @@ agent_op_read_configuration(const char *self, const char *folder, const char *co
 	}
 	warnings = cJSON_AddArrayToObject(*result, "warnings");
 	for (line = res.err_len > 0 ? strtok_r(res.err, "\n", &save) : NULL; line != NULL;
-	    line = strtok_r(NULL, "\n", &save))
+	     line = strtok_r(NULL, "\n", &save))
 		cJSON_AddItemToArray(warnings, cJSON_CreateString(line));
 	spawn_result_free(&res);
 	return 0;

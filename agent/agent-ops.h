@@ -22,8 +22,8 @@ struct docker;
 /* up: the CLI's --json result, {"outcome":"success","containerId":...}. */
 int agent_op_up(const struct up_opts *opts, cJSON **result, char **cause);
 /* stop: {"outcome":"success","stopped":N}; no container is N = 0. */
-int agent_op_stop(const char *folder, const char *config_file, cJSON **result,
-    char **cause);
+int agent_op_stop(
+    const char *folder, const char *config_file, cJSON **result, char **cause);
 /* down: {"outcome":"success","removed":N}; volumes: also the volumes. */
 int agent_op_down(const char *folder, const char *config_file, int volumes,
     cJSON **result, char **cause);
@@ -31,7 +31,8 @@ int agent_op_down(const char *folder, const char *config_file, int volumes,
  * "owner","composeProject","created"}, one per dev container on this host. */
 int agent_op_ls(cJSON **result, char **cause);
 /* "PROG up FOLDER [--config FILE]", for up_cmd; the caller frees. */
-char *agent_up_command(const char *prog_name, const char *folder, const char *config_file);
+char *agent_up_command(
+    const char *prog_name, const char *folder, const char *config_file);
 /* The workspace's container and the agent's state directory, where its
  * background lifecycle log (lifecycle_log_path()) and record are: both new
  * strings; -1 with *cause "no dev container for PATH (run `UP_CMD` first)"

@@ -52,7 +52,8 @@ agent_state_dir(char **cause)
 	else if (home != NULL && *home == '/')
 		dir = xasprintf("%s/.rdev/state", home);
 	else {
-		error_set(cause, "cannot find a state directory: set HOME or RDEV_STATE_DIR");
+		error_set(
+		    cause, "cannot find a state directory: set HOME or RDEV_STATE_DIR");
 		return NULL;
 	}
 	if (mkdir_parents(dir, 0700, cause) != 0) {

@@ -5,11 +5,11 @@
 
 #include <signal.h>
 
-#define AGENT_CMD_WRAPPER(fn, name, impl)                                       \
-	static int fn(int argc, char **argv)                                    \
-	{                                                                       \
-		return impl(&agent_program, cmd_lookup(&agent_program, name), argc, \
-		    argv);                                                      \
+#define AGENT_CMD_WRAPPER(fn, name, impl) \
+	static int fn(int argc, char **argv) \
+	{ \
+		return impl( \
+		    &agent_program, cmd_lookup(&agent_program, name), argc, argv); \
 	}
 static int agent_up_exec(int, char **);
 static int agent_exec_exec(int, char **);
@@ -19,38 +19,40 @@ static int agent_ls_exec(int, char **);
 static int agent_logs_exec(int, char **);
 
 static const struct cmd_entry agent_commands[] = {
-	{ "up", "[PATH] [--config FILE] [--rebuild] [--recreate] [--skip-non-blocking-commands] "
-	  "[--skip-post-create] [--skip-post-attach] [--json]",
-	  "create or resume the dev container for the workspace at PATH",
-	  AGENT_CMD_UP_HELP, agent_up_exec },
-	{ "read-configuration",
-	  "PATH [--config FILE] [--include-merged-configuration]",
-	  "print the workspace's configuration as JSON",
-	  CMD_READ_CONFIGURATION_HELP, agent_read_configuration_exec },
+	{ "up",
+	    "[PATH] [--config FILE] [--rebuild] [--recreate] "
+	    "[--skip-non-blocking-commands] "
+	    "[--skip-post-create] [--skip-post-attach] [--json]",
+	    "create or resume the dev container for the workspace at PATH",
+	    AGENT_CMD_UP_HELP, agent_up_exec },
+	{ "read-configuration", "PATH [--config FILE] [--include-merged-configuration]",
+	    "print the workspace's configuration as JSON", CMD_READ_CONFIGURATION_HELP,
+	    agent_read_configuration_exec },
 	{ "exec", "[PATH] [--config FILE] [--] COMMAND [ARGS...]",
-	  "run a command in the dev container; exits with its status",
-	  "Runs as the remote user, with the remote environment, in the workspace\n"
-	  "folder. A TTY when stdin is a terminal. Exit status: the command's, or\n"
-	  "125 when it could not be run.\n", agent_exec_exec },
-	{ "stop", "[PATH] [--config FILE] [--json]",
-	  "stop the dev container (keeps it)", NULL, agent_stop_exec },
+	    "run a command in the dev container; exits with its status",
+	    "Runs as the remote user, with the remote environment, in the workspace\n"
+	    "folder. A TTY when stdin is a terminal. Exit status: the command's, or\n"
+	    "125 when it could not be run.\n",
+	    agent_exec_exec },
+	{ "stop", "[PATH] [--config FILE] [--json]", "stop the dev container (keeps it)",
+	    NULL, agent_stop_exec },
 	{ "down", "[PATH] [--config FILE] [--volumes] [--json]",
-	  "remove the dev container (--volumes: and its volumes)",
-	  "A workspace without a container is a no-op (exit 0).\n", agent_down_exec },
+	    "remove the dev container (--volumes: and its volumes)",
+	    "A workspace without a container is a no-op (exit 0).\n", agent_down_exec },
 	{ "ls", "[--json]", "list the dev containers on this host", NULL, agent_ls_exec },
 	{ "logs", "[PATH] [--config FILE] [-f | --json]",
-	  "show the background lifecycle log of the dev container", AGENT_CMD_LOGS_HELP,
-	  agent_logs_exec },
+	    "show the background lifecycle log of the dev container", AGENT_CMD_LOGS_HELP,
+	    agent_logs_exec },
 	{ "serve", "[--listen ID]", "speak the rdev protocol (used by the broker)",
-	  "Sends HELLO, then answers requests (version, info, read-configuration,\n"
-	  "up, stop, down, ls, logs, exec) until stdin ends; see docs/PROTOCOL.md.\n"
-	  "Meant to run over an SSH exec channel: ssh HOST rdev-agent serve.\n"
-	  "\n"
-	  "--listen ID: be the host's long-lived agent instead: listen on the unix\n"
-	  "socket ~/.rdev/run/agent-ID.sock (ID: 8-32 hex digits), serve each\n"
-	  "connection as above, say where on stdout, and stop listening when stdin\n"
-	  "ends.\n",
-	  serve_cmd },
+	    "Sends HELLO, then answers requests (version, info, read-configuration,\n"
+	    "up, stop, down, ls, logs, exec) until stdin ends; see docs/PROTOCOL.md.\n"
+	    "Meant to run over an SSH exec channel: ssh HOST rdev-agent serve.\n"
+	    "\n"
+	    "--listen ID: be the host's long-lived agent instead: listen on the unix\n"
+	    "socket ~/.rdev/run/agent-ID.sock (ID: 8-32 hex digits), serve each\n"
+	    "connection as above, say where on stdout, and stop listening when stdin\n"
+	    "ends.\n",
+	    serve_cmd },
 	{ "info", "", "print this host's capacity and environments as JSON", NULL, NULL },
 };
 

@@ -11,8 +11,8 @@ backend_local_up(void *ctx, const struct up_opts *opts, cJSON **result, char **c
 }
 
 static int
-backend_local_stop(void *ctx, const char *folder, const char *config_file,
-    cJSON **result, char **cause)
+backend_local_stop(
+    void *ctx, const char *folder, const char *config_file, cJSON **result, char **cause)
 {
 	return agent_op_stop(folder, config_file, result, cause);
 }

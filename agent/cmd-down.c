@@ -19,7 +19,7 @@ agent_cmd_down_on(const struct agent_backend *be, const struct cmd_program *prog
 	long n;
 
 	if (agent_cmd_args_parse(prog, entry, argc, argv,
-	    AGENT_ARG_FOLDER | AGENT_ARG_JSON | AGENT_ARG_VOLUMES, &a) != 0)
+		AGENT_ARG_FOLDER | AGENT_ARG_JSON | AGENT_ARG_VOLUMES, &a) != 0)
 		return CMD_EXIT_USAGE;
 	if (be->down(be->ctx, a.folder, a.config_file, a.volumes, &res, &cause) != 0) {
 		fprintf(stderr, "%s: down: %s\n", prog->name, cause);
@@ -27,7 +27,8 @@ agent_cmd_down_on(const struct agent_backend *be, const struct cmd_program *prog
 		return CMD_EXIT_FAILURE;
 	}
 	if (json_get_int(res, "removed", 0, 1000000, &n) != 0) {
-		fprintf(stderr, "%s: down: the answer has no \"removed\" count\n", prog->name);
+		fprintf(stderr, "%s: down: the answer has no \"removed\" count\n",
+		    prog->name);
 		cJSON_Delete(res);
 		return CMD_EXIT_FAILURE;
 	}
@@ -41,8 +42,8 @@ agent_cmd_down_on(const struct agent_backend *be, const struct cmd_program *prog
 }
 
 int
-agent_cmd_down(const struct cmd_program *prog, const struct cmd_entry *entry, int argc,
-    char **argv)
+agent_cmd_down(
+    const struct cmd_program *prog, const struct cmd_entry *entry, int argc, char **argv)
 {
 	return agent_cmd_down_on(&agent_backend_local, prog, entry, argc, argv);
 }

@@ -93,8 +93,8 @@ cmd_exec_pump(struct agent_exec *x, char **cause)
 }
 
 int
-agent_cmd_exec(const struct cmd_program *prog, const struct cmd_entry *entry, int argc,
-    char **argv)
+agent_cmd_exec(
+    const struct cmd_program *prog, const struct cmd_entry *entry, int argc, char **argv)
 {
 	struct agent_cmd_args a;
 	struct agent_exec *x = NULL;
@@ -104,8 +104,8 @@ agent_cmd_exec(const struct cmd_program *prog, const struct cmd_entry *entry, in
 	int rc = AGENT_EXIT_EXEC_FAILED, tty = isatty(0), raw_set = 0, code, started;
 	unsigned rows = 0, cols = 0;
 
-	if (agent_cmd_args_parse(prog, entry, argc, argv, AGENT_ARG_FOLDER | AGENT_ARG_COMMAND,
-	    &a) != 0)
+	if (agent_cmd_args_parse(
+		prog, entry, argc, argv, AGENT_ARG_FOLDER | AGENT_ARG_COMMAND, &a) != 0)
 		return CMD_EXIT_USAGE;
 	if (a.ncommand == 0)
 		return cmd_usage_error(prog, entry, "no command given");
@@ -120,7 +120,7 @@ agent_cmd_exec(const struct cmd_program *prog, const struct cmd_entry *entry, in
 	}
 	up_cmd = agent_up_command(prog->name, a.folder, a.config_file);
 	started = agent_exec_start(up_cmd, a.folder, a.config_file, a.command, a.ncommand,
-	    tty, getenv("TERM"), rows, cols, &x, &cause) == 0;
+		      tty, getenv("TERM"), rows, cols, &x, &cause) == 0;
 	free(up_cmd);
 	if (!started)
 		goto out;

@@ -58,7 +58,8 @@ cmd_logs_follow_local(const char *state_dir, const char *id, char **failed, char
 		if (st.state == LIFECYCLE_BG_FAILED)
 			*failed = xstrdup(st.error);
 		lifecycle_bg_status_clear(&st);
-		if (fd < 0 && (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 && errno != ENOENT) {
+		if (fd < 0 && (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 &&
+		    errno != ENOENT) {
 			error_set_errno(cause, errno, "%s", path);
 			goto out;
 		}
@@ -92,7 +93,7 @@ cmd_logs_follow_backend(const struct agent_backend *be, const struct agent_cmd_a
 	*failed = NULL;
 	for (;;) {
 		if (be->logs(be->ctx, a->folder, a->config_file, 4u << 20, at, &result,
-		    cause) != 0)
+			cause) != 0)
 			return -1;
 		log = cJSON_GetObjectItemCaseSensitive(result, "log");
 		known = json_get_int(result, "offset", 0, LONG_MAX, &offset) == 0 &&
@@ -104,13 +105,17 @@ cmd_logs_follow_backend(const struct agent_backend *be, const struct agent_cmd_a
 		if (news)
 			fputs(log->valuestring, stdout);
 		/* An agent that cannot say where it is has nothing to follow. */
-		done = !known || ((!cJSON_IsString(state) ||
-		    strcmp(state->valuestring, "running") != 0) && offset >= size);
+		done = !known ||
+		    ((!cJSON_IsString(state) ||
+			 strcmp(state->valuestring, "running") != 0) &&
+			offset >= size);
 		if (known)
 			at = offset;
-		if (done && cJSON_IsString(state) && strcmp(state->valuestring, "failed") == 0)
-			*failed = xstrdup(cJSON_IsString(error) ? error->valuestring :
-			    "the background lifecycle steps failed");
+		if (done && cJSON_IsString(state) &&
+		    strcmp(state->valuestring, "failed") == 0)
+			*failed = xstrdup(cJSON_IsString(error)
+				? error->valuestring
+				: "the background lifecycle steps failed");
 		cJSON_Delete(result);
 		if (done)
 			return 0;
@@ -129,7 +134,7 @@ agent_cmd_logs_on(const struct agent_backend *be, const struct cmd_program *prog
 	int rc = CMD_EXIT_FAILURE;
 
 	if (agent_cmd_args_parse(prog, entry, argc, argv,
-	    AGENT_ARG_FOLDER | AGENT_ARG_FOLLOW | AGENT_ARG_JSON, &a) != 0)
+		AGENT_ARG_FOLDER | AGENT_ARG_FOLLOW | AGENT_ARG_JSON, &a) != 0)
 		return CMD_EXIT_USAGE;
 	if (a.json && a.follow)
 		return cmd_usage_error(prog, entry, "--json and --follow do not mix");
@@ -138,12 +143,14 @@ agent_cmd_logs_on(const struct agent_backend *be, const struct cmd_program *prog
 		if (be->logs != NULL) {
 			if (cmd_logs_follow_backend(be, &a, &failed, &cause) != 0)
 				goto out;
-		} else if (agent_op_logs_locate(a.folder, a.config_file, up_cmd, &state, &id,
-		    &cause) != 0 || cmd_logs_follow_local(state, id, &failed, &cause) != 0)
+		} else if (agent_op_logs_locate(a.folder, a.config_file, up_cmd, &state,
+			       &id, &cause) != 0 ||
+		    cmd_logs_follow_local(state, id, &failed, &cause) != 0)
 			goto out;
 		fflush(stdout);
 		if (failed != NULL)
-			fprintf(stderr, "%s: logs: the background lifecycle steps failed: %s\n",
+			fprintf(stderr,
+			    "%s: logs: the background lifecycle steps failed: %s\n",
 			    prog->name, failed);
 		rc = failed != NULL ? CMD_EXIT_FAILURE : CMD_EXIT_OK;
 		goto out;
@@ -153,9 +160,10 @@ agent_cmd_logs_on(const struct agent_backend *be, const struct cmd_program *prog
 		const cJSON *log;
 		char *text;
 
-		if ((be->logs != NULL ? be->logs(be->ctx, a.folder, a.config_file, 4u << 20, -1,
-		    &result, &cause) : agent_op_logs(a.folder, a.config_file, up_cmd,
-		    64u << 20, -1, &result, &cause)) != 0)
+		if ((be->logs != NULL ? be->logs(be->ctx, a.folder, a.config_file,
+					    4u << 20, -1, &result, &cause)
+				      : agent_op_logs(a.folder, a.config_file, up_cmd,
+					    64u << 20, -1, &result, &cause)) != 0)
 			goto out;
 		log = cJSON_GetObjectItemCaseSensitive(result, "log");
 		if (a.json) {
@@ -165,8 +173,10 @@ agent_cmd_logs_on(const struct agent_backend *be, const struct cmd_program *prog
 		} else if (cJSON_IsString(log) && log->valuestring[0] != '\0')
 			fputs(log->valuestring, stdout);
 		else
-			fprintf(stderr, "%s: no background lifecycle output for this "
-			    "container\n", prog->name);
+			fprintf(stderr,
+			    "%s: no background lifecycle output for this "
+			    "container\n",
+			    prog->name);
 		cJSON_Delete(result);
 		rc = CMD_EXIT_OK;
 	}
@@ -182,8 +192,8 @@ out:
 }
 
 int
-agent_cmd_logs(const struct cmd_program *prog, const struct cmd_entry *entry, int argc,
-    char **argv)
+agent_cmd_logs(
+    const struct cmd_program *prog, const struct cmd_entry *entry, int argc, char **argv)
 {
 	return agent_cmd_logs_on(&agent_backend_local, prog, entry, argc, argv);
 }

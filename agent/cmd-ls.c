@@ -61,18 +61,19 @@ agent_cmd_ls_on(const struct agent_backend *be, const struct cmd_program *prog,
 	    "WORKSPACE");
 	cJSON_ArrayForEach(c, list) {
 		created = cJSON_GetObjectItemCaseSensitive(c, "created");
-		ls_age(cJSON_IsNumber(created) ? created->valuedouble : 0, age, sizeof age);
-		printf("%-12.12s  %-8s  %-5s  %-30.30s  %s\n", ls_string(c, "containerId"),
-		    ls_string(c, "state"), age, ls_string(c, "image"),
-		    ls_string(c, "workspace"));
+		ls_age(
+		    cJSON_IsNumber(created) ? created->valuedouble : 0, age, sizeof age);
+		printf("%-12.12s  %-8s  %-5s  %-30.30s  %s\n",
+		    ls_string(c, "containerId"), ls_string(c, "state"), age,
+		    ls_string(c, "image"), ls_string(c, "workspace"));
 	}
 	cJSON_Delete(list);
 	return CMD_EXIT_OK;
 }
 
 int
-agent_cmd_ls(const struct cmd_program *prog, const struct cmd_entry *entry, int argc,
-    char **argv)
+agent_cmd_ls(
+    const struct cmd_program *prog, const struct cmd_entry *entry, int argc, char **argv)
 {
 	return agent_cmd_ls_on(&agent_backend_local, prog, entry, argc, argv);
 }

@@ -16,8 +16,8 @@ agent_cmd_stop_on(const struct agent_backend *be, const struct cmd_program *prog
 	char *cause = NULL;
 	long n;
 
-	if (agent_cmd_args_parse(prog, entry, argc, argv, AGENT_ARG_FOLDER | AGENT_ARG_JSON,
-	    &a) != 0)
+	if (agent_cmd_args_parse(
+		prog, entry, argc, argv, AGENT_ARG_FOLDER | AGENT_ARG_JSON, &a) != 0)
 		return CMD_EXIT_USAGE;
 	if (be->stop(be->ctx, a.folder, a.config_file, &res, &cause) != 0) {
 		fprintf(stderr, "%s: stop: %s\n", prog->name, cause);
@@ -25,22 +25,23 @@ agent_cmd_stop_on(const struct agent_backend *be, const struct cmd_program *prog
 		return CMD_EXIT_FAILURE;
 	}
 	if (json_get_int(res, "stopped", 0, 1000000, &n) != 0) {
-		fprintf(stderr, "%s: stop: the answer has no \"stopped\" count\n", prog->name);
+		fprintf(stderr, "%s: stop: the answer has no \"stopped\" count\n",
+		    prog->name);
 		cJSON_Delete(res);
 		return CMD_EXIT_FAILURE;
 	}
 	if (a.json)
 		printf("{\"outcome\":\"success\",\"stopped\":%ld}\n", n);
 	else if (n == 0)
-		fprintf(stderr, "%s: no dev container for %s; nothing to stop\n", prog->name,
-		    a.folder);
+		fprintf(stderr, "%s: no dev container for %s; nothing to stop\n",
+		    prog->name, a.folder);
 	cJSON_Delete(res);
 	return CMD_EXIT_OK;
 }
 
 int
-agent_cmd_stop(const struct cmd_program *prog, const struct cmd_entry *entry, int argc,
-    char **argv)
+agent_cmd_stop(
+    const struct cmd_program *prog, const struct cmd_entry *entry, int argc, char **argv)
 {
 	return agent_cmd_stop_on(&agent_backend_local, prog, entry, argc, argv);
 }

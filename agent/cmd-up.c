@@ -58,8 +58,8 @@ agent_cmd_up_on(const struct agent_backend *be, const struct cmd_program *prog,
 		else if (opts.workspace_folder == NULL)
 			opts.workspace_folder = argv[i];
 		else
-			return cmd_usage_error(prog, entry, "one workspace only (got %s)",
-			    argv[i]);
+			return cmd_usage_error(
+			    prog, entry, "one workspace only (got %s)", argv[i]);
 	}
 	if (opts.workspace_folder == NULL)
 		opts.workspace_folder = ".";
@@ -84,8 +84,8 @@ agent_cmd_up_on(const struct agent_backend *be, const struct cmd_program *prog,
 }
 
 int
-agent_cmd_up(const struct cmd_program *prog, const struct cmd_entry *entry, int argc,
-    char **argv)
+agent_cmd_up(
+    const struct cmd_program *prog, const struct cmd_entry *entry, int argc, char **argv)
 {
 	return agent_cmd_up_on(&agent_backend_local, prog, entry, argc, argv);
 }

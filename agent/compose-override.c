@@ -30,24 +30,12 @@ compose_override_quote(struct buf *out, const char *s, int dollar)
 	buf_append(out, "\"", 1);
 	for (p = (const unsigned char *)s; *p != '\0'; p++) {
 		switch (*p) {
-		case '"':
-			buf_append(out, "\\\"", 2);
-			break;
-		case '\\':
-			buf_append(out, "\\\\", 2);
-			break;
-		case '\n':
-			buf_append(out, "\\n", 2);
-			break;
-		case '\t':
-			buf_append(out, "\\t", 2);
-			break;
-		case '\r':
-			buf_append(out, "\\r", 2);
-			break;
-		case '$':
-			buf_append(out, dollar ? "$$" : "$", dollar ? 2 : 1);
-			break;
+		case '"': buf_append(out, "\\\"", 2); break;
+		case '\\': buf_append(out, "\\\\", 2); break;
+		case '\n': buf_append(out, "\\n", 2); break;
+		case '\t': buf_append(out, "\\t", 2); break;
+		case '\r': buf_append(out, "\\r", 2); break;
+		case '$': buf_append(out, dollar ? "$$" : "$", dollar ? 2 : 1); break;
 		default:
 			if (*p < 0x20 || *p == 0x7f)
 				buf_appendf(out, "\\x%02x", *p);
@@ -113,25 +101,29 @@ compose_mount_read(const cJSON *mount, struct compose_mount *m)
 			m->source = xstrdup(v->valuestring);
 		if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(mount, "target")))
 			m->target = xstrdup(v->valuestring);
-		m->readonly = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(mount, "readonly"));
+		m->readonly =
+		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(mount, "readonly"));
 		v = cJSON_GetObjectItemCaseSensitive(mount, "external");
 		m->external = cJSON_IsTrue(v) ||
 		    (cJSON_IsString(v) && compose_flag_true(v->valuestring));
 	} else if (cJSON_IsString(mount)) {
 		copy = xstrdup(mount->valuestring);
 		for (field = strtok_r(copy, ",", &save); field != NULL;
-		    field = strtok_r(NULL, ",", &save)) {
+		     field = strtok_r(NULL, ",", &save)) {
 			if ((eq = strchr(field, '=')) != NULL)
 				*eq++ = '\0';
 			slot = NULL;
 			if (strcmp(field, "type") == 0)
 				slot = &m->type;
-			else if (strcmp(field, "source") == 0 || strcmp(field, "src") == 0)
+			else if (strcmp(field, "source") == 0 ||
+			    strcmp(field, "src") == 0)
 				slot = &m->source;
 			else if (strcmp(field, "target") == 0 ||
-			    strcmp(field, "destination") == 0 || strcmp(field, "dst") == 0)
+			    strcmp(field, "destination") == 0 ||
+			    strcmp(field, "dst") == 0)
 				slot = &m->target;
-			else if (strcmp(field, "readonly") == 0 || strcmp(field, "ro") == 0)
+			else if (strcmp(field, "readonly") == 0 ||
+			    strcmp(field, "ro") == 0)
 				m->readonly = compose_flag_true(eq);
 			else if (strcmp(field, "external") == 0)
 				m->external = eq != NULL && strcmp(eq, "true") == 0;
@@ -244,7 +236,8 @@ compose_append_entrypoint(struct buf *out, const struct compose_override_input *
 	const cJSON *merged = in->merged;
 	cJSON *svc_ep = compose_service_words(in->service_config, "entrypoint");
 	cJSON *svc_cmd = compose_service_words(in->service_config, "command");
-	const cJSON *img_ep = cJSON_GetObjectItemCaseSensitive(in->image_config, "Entrypoint");
+	const cJSON *img_ep =
+	    cJSON_GetObjectItemCaseSensitive(in->image_config, "Entrypoint");
 	const cJSON *img_cmd = cJSON_GetObjectItemCaseSensitive(in->image_config, "Cmd");
 	char *script;
 
@@ -276,8 +269,8 @@ compose_append_entrypoint(struct buf *out, const struct compose_override_input *
 
 /* volumes: of the service, and the named volumes for the top level. */
 static int
-compose_append_volumes(struct buf *out, const struct compose_override_input *in,
-    cJSON *named, char **cause)
+compose_append_volumes(
+    struct buf *out, const struct compose_override_input *in, cJSON *named, char **cause)
 {
 	const cJSON *mounts = cJSON_GetObjectItemCaseSensitive(in->merged, "mounts"), *m;
 	struct compose_mount cm;
@@ -291,10 +284,11 @@ compose_append_volumes(struct buf *out, const struct compose_override_input *in,
 		cJSON_AddItemToArray(all, cJSON_Duplicate(m, 1));
 	cJSON_ArrayForEach(m, all) {
 		if (compose_mount_read(m, &cm) != 0) {
-			text = cJSON_IsString(m) ? xstrdup(m->valuestring) :
-			    cJSON_PrintUnformatted(m);
+			text = cJSON_IsString(m) ? xstrdup(m->valuestring)
+						 : cJSON_PrintUnformatted(m);
 			if (in->workspace_mount != NULL && i == 0)
-				error_set(cause, "workspaceMount \"%s\": no target", text);
+				error_set(
+				    cause, "workspaceMount \"%s\": no target", text);
 			else
 				error_set(cause, "mounts[%d] %s: no target",
 				    i - (in->workspace_mount != NULL), text);
@@ -305,19 +299,21 @@ compose_append_volumes(struct buf *out, const struct compose_override_input *in,
 		if (!any)
 			buf_append(out, "    volumes:\n", 13);
 		any = 1;
-		text = cm.source != NULL ? xasprintf("%s:%s%s", cm.source, cm.target,
-		    cm.readonly ? ":ro" : "") : xstrdup(cm.target);
+		text = cm.source != NULL
+		    ? xasprintf("%s:%s%s", cm.source, cm.target, cm.readonly ? ":ro" : "")
+		    : xstrdup(cm.target);
 		buf_append(out, "      - ", 8);
 		compose_override_quote(out, text, 1);
 		buf_append(out, "\n", 1);
 		free(text);
-		if (cm.type != NULL && strcmp(cm.type, "volume") == 0 && cm.source != NULL) {
+		if (cm.type != NULL && strcmp(cm.type, "volume") == 0 &&
+		    cm.source != NULL) {
 			cJSON *prev = cJSON_GetObjectItemCaseSensitive(named, cm.source);
 			if (prev == NULL)
 				cJSON_AddBoolToObject(named, cm.source, cm.external);
 			else if (cm.external)
-				cJSON_ReplaceItemInObjectCaseSensitive(named, cm.source,
-				    cJSON_CreateTrue());
+				cJSON_ReplaceItemInObjectCaseSensitive(
+				    named, cm.source, cJSON_CreateTrue());
 		}
 		compose_mount_clear(&cm);
 	}
@@ -371,9 +367,10 @@ compose_override_generate(const struct compose_override_input *in, char **cause)
 	}
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(merged, "privileged")))
 		buf_append(out, "    privileged: true\n", 21);
-	compose_append_list(out, "cap_add", cJSON_GetObjectItemCaseSensitive(merged, "capAdd"));
-	compose_append_list(out, "security_opt",
-	    cJSON_GetObjectItemCaseSensitive(merged, "securityOpt"));
+	compose_append_list(
+	    out, "cap_add", cJSON_GetObjectItemCaseSensitive(merged, "capAdd"));
+	compose_append_list(
+	    out, "security_opt", cJSON_GetObjectItemCaseSensitive(merged, "securityOpt"));
 	any = 0;
 	cJSON_ArrayForEach(e, in->labels) {
 		if (e->string == NULL || !cJSON_IsString(e))
@@ -513,7 +510,8 @@ compose_override_project_name(const struct compose_project_input *in)
 	}
 	if (in->config_name != NULL && *in->config_name != '\0' &&
 	    (strcmp(in->config_name, "devcontainer") != 0 || in->name_in_files))
-		return compose_override_project_name_normalize(in->config_name, in->new_style);
+		return compose_override_project_name_normalize(
+		    in->config_name, in->new_style);
 
 	dir = compose_path_clean(in->first_file);
 	if ((slash = strrchr(dir, '/')) != NULL)
@@ -525,8 +523,8 @@ compose_override_project_name(const struct compose_project_input *in)
 		n = compose_override_project_name_normalize(base, in->new_style);
 		free(base);
 	} else
-		n = compose_override_project_name_normalize(compose_basename(dir),
-		    in->new_style);
+		n = compose_override_project_name_normalize(
+		    compose_basename(dir), in->new_style);
 	free(dir);
 	free(local);
 	free(devc);
@@ -557,7 +555,8 @@ compose_override_file_name(const char *text)
 			} else {
 				/* A comment ends a plain value. */
 				for (size_t i = 0; i < len; i++) {
-					if (v[i] == '#' && i > 0 && (v[i - 1] == ' ' || v[i - 1] == '\t')) {
+					if (v[i] == '#' && i > 0 &&
+					    (v[i - 1] == ' ' || v[i - 1] == '\t')) {
 						len = i;
 						break;
 					}
@@ -603,7 +602,8 @@ compose_override_split_words(const char *s)
 				p++;
 		} else if (*p == '"') {
 			for (p++; *p != '\0' && *p != '"'; p++) {
-				if (*p == '\\' && p[1] != '\0' && strchr("$`\"\\\n", p[1]) != NULL)
+				if (*p == '\\' && p[1] != '\0' &&
+				    strchr("$`\"\\\n", p[1]) != NULL)
 					p++;
 				buf_append(w, p, 1);
 			}
@@ -696,8 +696,9 @@ y_colon(const char *s)
 			return -1;
 		while (*p == ' ')
 			p++;
-		return *p == ':' && (p[1] == '\0' || p[1] == ' ' || p[1] == '\t') ?
-		    (int)(p - s) : -1;
+		return *p == ':' && (p[1] == '\0' || p[1] == ' ' || p[1] == '\t')
+		    ? (int)(p - s)
+		    : -1;
 	}
 	if (*s == '[' || *s == '{' || *s == '#')
 		return -1;
@@ -763,7 +764,8 @@ y_unquote(const char *raw, const char **end)
 			p++;
 			switch (*p) {
 			case 'n': buf_append(b, "\n", 1); break;
-			case 't': case '\t': buf_append(b, "\t", 1); break;
+			case 't':
+			case '\t': buf_append(b, "\t", 1); break;
 			case 'r': buf_append(b, "\r", 1); break;
 			case '0': buf_append(b, "", 1); break;
 			case 'a': buf_append(b, "\a", 1); break;
@@ -777,12 +779,18 @@ y_unquote(const char *raw, const char **end)
 				while (p[1] == ' ' || p[1] == '\t')
 					p++;
 				break;
-			case 'x': case 'u': case 'U':
+			case 'x':
+			case 'u':
+			case 'U':
 				n = *p == 'x' ? 2 : *p == 'u' ? 4 : 8;
 				cp = 0;
-				for (int k = 0; k < n && isxdigit((unsigned char)p[1]); k++, p++)
-					cp = cp * 16 + (unsigned long)(isdigit((unsigned char)p[1]) ?
-					    p[1] - '0' : (tolower((unsigned char)p[1]) - 'a' + 10));
+				for (int k = 0; k < n && isxdigit((unsigned char)p[1]);
+				     k++, p++)
+					cp = cp * 16 +
+					    (unsigned long)(isdigit((unsigned char)p[1])
+						    ? p[1] - '0'
+						    : (tolower((unsigned char)p[1]) -
+							  'a' + 10));
 				if (cp < 0x80) {
 					char c = (char)cp;
 					buf_append(b, &c, 1);
@@ -790,18 +798,19 @@ y_unquote(const char *raw, const char **end)
 					buf_appendf(b, "%c%c", (char)(0xc0 | (cp >> 6)),
 					    (char)(0x80 | (cp & 0x3f)));
 				} else if (cp < 0x10000) {
-					buf_appendf(b, "%c%c%c", (char)(0xe0 | (cp >> 12)),
+					buf_appendf(b, "%c%c%c",
+					    (char)(0xe0 | (cp >> 12)),
 					    (char)(0x80 | ((cp >> 6) & 0x3f)),
 					    (char)(0x80 | (cp & 0x3f)));
 				} else {
-					buf_appendf(b, "%c%c%c%c", (char)(0xf0 | (cp >> 18)),
+					buf_appendf(b, "%c%c%c%c",
+					    (char)(0xf0 | (cp >> 18)),
 					    (char)(0x80 | ((cp >> 12) & 0x3f)),
 					    (char)(0x80 | ((cp >> 6) & 0x3f)),
 					    (char)(0x80 | (cp & 0x3f)));
 				}
 				break;
-			default:
-				buf_append(b, p, 1);
+			default: buf_append(b, p, 1);
 			}
 			continue;
 		}
@@ -824,7 +833,8 @@ y_plain_scalar(const char *s, size_t len)
 	}
 	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
 		len--;
-	if (len == 0 || (len == 1 && *s == '~') || (len == 4 && strncmp(s, "null", 4) == 0))
+	if (len == 0 || (len == 1 && *s == '~') ||
+	    (len == 4 && strncmp(s, "null", 4) == 0))
 		return cJSON_CreateNull();
 	if ((len == 4 && (strncmp(s, "true", 4) == 0 || strncmp(s, "True", 4) == 0)) ||
 	    (len == 5 && (strncmp(s, "false", 5) == 0 || strncmp(s, "False", 5) == 0)))
@@ -872,7 +882,8 @@ y_flow(const char **p, int in_map_key, int *bad)
 					item = y_flow(&s, 0, bad);
 				} else
 					item = cJSON_CreateNull();
-				k = cJSON_IsString(key) ? xstrdup(key->valuestring) : xstrdup("");
+				k = cJSON_IsString(key) ? xstrdup(key->valuestring)
+							: xstrdup("");
 				cJSON_AddItemToObject(out, k, item);
 				free(k);
 				cJSON_Delete(key);
@@ -1023,7 +1034,8 @@ y_value(struct yparse *y, const char *rest, int parent, int map_value)
 	{
 		size_t len = strlen(rest);
 		for (size_t k = 1; k < len; k++)
-			if (rest[k] == '#' && (rest[k - 1] == ' ' || rest[k - 1] == '\t')) {
+			if (rest[k] == '#' &&
+			    (rest[k - 1] == ' ' || rest[k - 1] == '\t')) {
 				len = k;
 				break;
 			}
@@ -1070,7 +1082,8 @@ y_seq(struct yparse *y, int ind)
 		rest = ln->s + 1;
 		while (*rest == ' ' || *rest == '\t')
 			rest++;
-		if (*rest != '\0' && *rest != '#' && (y_is_seq_item(rest) || y_colon(rest) >= 0)) {
+		if (*rest != '\0' && *rest != '#' &&
+		    (y_is_seq_item(rest) || y_colon(rest) >= 0)) {
 			/* "- key: value" or "- - x": a collection starting here. */
 			ln->indent = ind + (int)(rest - ln->s);
 			ln->s = rest;
@@ -1105,8 +1118,9 @@ y_map(struct yparse *y, int ind)
 			key = y_unquote(ln->s, NULL);
 		else {
 			key = xstrndup(ln->s, (size_t)colon);
-			for (size_t len = strlen(key); len > 0 && (key[len - 1] == ' ' ||
-			    key[len - 1] == '\t'); len--)
+			for (size_t len = strlen(key);
+			     len > 0 && (key[len - 1] == ' ' || key[len - 1] == '\t');
+			     len--)
 				key[len - 1] = '\0';
 		}
 		val = y_value(y, ln->s + colon + 1, ind, 1);

@@ -24,18 +24,18 @@
 #include <cjson/cJSON.h>
 
 struct compose_override_input {
-	const char *service;         /* the dev container's service */
+	const char *service;	     /* the dev container's service */
 	const char *version_prefix;  /* "version: '3.8'\n\n" or NULL */
-	const char *image;           /* image: to set (UID-sync image); NULL: keep */
-	const cJSON *merged;         /* merged configuration (config-merge.h) */
-	int override_command;        /* config_override_command() */
+	const char *image;	     /* image: to set (UID-sync image); NULL: keep */
+	const cJSON *merged;	     /* merged configuration (config-merge.h) */
+	int override_command;	     /* config_override_command() */
 	const char *workspace_mount; /* --mount string or NULL */
 	/* The service as `compose config` shows it (for entrypoint and command;
 	 * their '$' are already escaped there) and the service image's inspect
 	 * "Config" (Entrypoint, Cmd); both may be NULL. */
 	const cJSON *service_config;
 	const cJSON *image_config;
-	const cJSON *labels;         /* object of string labels; may be NULL */
+	const cJSON *labels; /* object of string labels; may be NULL */
 };
 
 /* The override file's text. New string (caller frees), or NULL with *cause
@@ -59,13 +59,13 @@ char *compose_override_project_name_normalize(const char *name, int new_style);
 
 /* What the project name is derived from, in the reference's order. */
 struct compose_project_input {
-	const char *env_name;     /* $COMPOSE_PROJECT_NAME or NULL */
+	const char *env_name;	  /* $COMPOSE_PROJECT_NAME or NULL */
 	const char *dotenv_text;  /* text of the .env file or NULL */
 	const char *config_name;  /* "name" of `compose config` (v2) or NULL */
-	int name_in_files;        /* 1 if a compose file sets a top-level name */
-	const char *first_file;   /* absolute path of the first compose file */
+	int name_in_files;	  /* 1 if a compose file sets a top-level name */
+	const char *first_file;	  /* absolute path of the first compose file */
 	const char *local_folder; /* the workspace folder on this host */
-	int new_style;            /* see compose_override_project_name_normalize */
+	int new_style;		  /* see compose_override_project_name_normalize */
 };
 
 /* The project name (the reference's getProjectName): $COMPOSE_PROJECT_NAME,

@@ -38,16 +38,16 @@ struct compose {
 	const struct config *cfg;
 	struct docker *d;
 	const struct progress *p;
-	int v2;                /* `docker compose` rather than docker-compose */
-	char *version;         /* "1.29.2" */
+	int v2;	       /* `docker compose` rather than docker-compose */
+	char *version; /* "1.29.2" */
 	int ver[3];
-	char **files;          /* absolute compose files, NULL-terminated */
-	char *env_file;        /* --env-file, or NULL */
-	cJSON *config;         /* `compose config`, parsed */
+	char **files;	/* absolute compose files, NULL-terminated */
+	char *env_file; /* --env-file, or NULL */
+	cJSON *config;	/* `compose config`, parsed */
 	const cJSON *service_config;
 	const char *service;
 	char *project;
-	char *override;        /* path of our override file, once written */
+	char *override; /* path of our override file, once written */
 };
 
 static void
@@ -132,7 +132,8 @@ compose_run(struct compose *c, const struct compose_argv *a, const char *what, i
 	if (spawn_result_status(&res) != 0) {
 		tail = compose_output_tail(&res);
 		desc = spawn_result_describe(&res);
-		rc = error_set(cause, "`%s %s` %s:\n%s", compose_cmd_name(c), what, desc, tail);
+		rc = error_set(
+		    cause, "`%s %s` %s:\n%s", compose_cmd_name(c), what, desc, tail);
 		free(tail);
 		free(desc);
 	} else if (out != NULL)
@@ -183,7 +184,8 @@ compose_detect(struct compose *c, char **cause)
 			spawn_result_free(&res);
 			c->v2 = which == 0;
 			if (compose_parse_version(c->version, c->ver) != 0) {
-				/* Unknown: assume a current one, as the reference does. */
+				/* Unknown: assume a current one, as the reference does.
+				 */
 				c->ver[0] = 2;
 				c->ver[1] = 99;
 			}
@@ -191,14 +193,15 @@ compose_detect(struct compose *c, char **cause)
 		}
 		spawn_result_free(&res);
 	}
-	return error_set(cause, "Docker Compose is not installed on this host: neither "
+	return error_set(cause,
+	    "Docker Compose is not installed on this host: neither "
 	    "`docker compose` nor `docker-compose` works");
 }
 
 /* The start of every compose command line: the CLI, project, files. */
 static void
-compose_argv_base(const struct compose *c, struct compose_argv *a, int project,
-    int override)
+compose_argv_base(
+    const struct compose *c, struct compose_argv *a, int project, int override)
 {
 	if (c->v2) {
 		compose_argv_add(a, "docker");
@@ -234,7 +237,7 @@ compose_path_resolve(const char *base, const char *rel)
 
 	out[0] = '\0';
 	for (part = strtok_r(joined, "/", &save); part != NULL;
-	    part = strtok_r(NULL, "/", &save)) {
+	     part = strtok_r(NULL, "/", &save)) {
 		if (strcmp(part, ".") == 0)
 			continue;
 		if (strcmp(part, "..") == 0) {
@@ -293,8 +296,9 @@ compose_split_files(const char *list, const char *base)
 static int
 compose_find_files(struct compose *c, char **cause)
 {
-	const cJSON *dcf = cJSON_GetObjectItemCaseSensitive(config_get_object(c->cfg),
-	    "dockerComposeFile"), *e;
+	const cJSON *dcf = cJSON_GetObjectItemCaseSensitive(
+			config_get_object(c->cfg), "dockerComposeFile"),
+		    *e;
 	const char *local = config_get_local_folder(c->cfg), *env;
 	char *dir = xstrdup(config_get_file(c->cfg)), *text, *dotenv, *v, *path;
 	size_t n = 0;
@@ -316,8 +320,10 @@ compose_find_files(struct compose *c, char **cause)
 	compose_strv_free(c->files);
 	c->files = NULL;
 	if (!cJSON_IsArray(dcf))
-		return error_set(cause, "%s: \"dockerComposeFile\" is required for a Compose "
-		    "configuration", config_get_file(c->cfg));
+		return error_set(cause,
+		    "%s: \"dockerComposeFile\" is required for a Compose "
+		    "configuration",
+		    config_get_file(c->cfg));
 
 	dotenv = xasprintf("%s/.env", local);
 	text = compose_read_optional(dotenv);
@@ -328,7 +334,7 @@ compose_find_files(struct compose *c, char **cause)
 		c->files = compose_split_files(env, local);
 	else if (text != NULL) {
 		for (char *line = text; line != NULL && c->files == NULL;
-		    line = strchr(line, '\n') != NULL ? strchr(line, '\n') + 1 : NULL) {
+		     line = strchr(line, '\n') != NULL ? strchr(line, '\n') + 1 : NULL) {
 			if (strncmp(line, "COMPOSE_FILE=", 13) != 0)
 				continue;
 			v = xstrndup(line + 13, strcspn(line + 13, "\r\n"));
@@ -375,7 +381,8 @@ compose_read_config(struct compose *c, char **cause)
 	c->config = c->v2 ? cJSON_Parse(out) : compose_override_parse_yaml(out, cause);
 	if (c->config == NULL) {
 		if (c->v2)
-			error_set(cause, "cannot parse the output of `docker compose config`");
+			error_set(
+			    cause, "cannot parse the output of `docker compose config`");
 		else
 			error_prefix(cause, "the output of `docker-compose config`");
 		goto done;
@@ -383,9 +390,10 @@ compose_read_config(struct compose *c, char **cause)
 	services = cJSON_GetObjectItemCaseSensitive(c->config, "services");
 	c->service_config = cJSON_GetObjectItemCaseSensitive(services, c->service);
 	if (!cJSON_IsObject(c->service_config)) {
-		error_set(cause, "%s: service \"%s\" (\"service\" in devcontainer.json) is not "
-		    "in the Docker Compose configuration (%s)", config_get_file(c->cfg),
-		    c->service, c->files[0]);
+		error_set(cause,
+		    "%s: service \"%s\" (\"service\" in devcontainer.json) is not "
+		    "in the Docker Compose configuration (%s)",
+		    config_get_file(c->cfg), c->service, c->files[0]);
 		goto done;
 	}
 	rc = 0;
@@ -427,8 +435,10 @@ compose_project(struct compose *c, char **cause)
 	free(dotenv_text);
 	free(dotenv);
 	if (*c->project == '\0')
-		return error_set(cause, "no Docker Compose project name can be made from the "
-		    "folder of %s; set COMPOSE_PROJECT_NAME", c->files[0]);
+		return error_set(cause,
+		    "no Docker Compose project name can be made from the "
+		    "folder of %s; set COMPOSE_PROJECT_NAME",
+		    c->files[0]);
 	return 0;
 }
 
@@ -455,9 +465,10 @@ compose_find_container(struct compose *c, cJSON **found, char **cause)
 		state = cJSON_GetObjectItemCaseSensitive(e, "State");
 		if (cJSON_IsString(state) && strcmp(state->valuestring, "removing") == 0)
 			continue;
-		oneoff = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(e,
-		    "Labels"), COMPOSE_LABEL_ONEOFF);
-		if (cJSON_IsString(oneoff) && strcasecmp(oneoff->valuestring, "true") == 0)
+		oneoff = cJSON_GetObjectItemCaseSensitive(
+		    cJSON_GetObjectItemCaseSensitive(e, "Labels"), COMPOSE_LABEL_ONEOFF);
+		if (cJSON_IsString(oneoff) &&
+		    strcasecmp(oneoff->valuestring, "true") == 0)
 			continue;
 		id = cJSON_GetObjectItemCaseSensitive(e, "Id");
 		if (!cJSON_IsString(id))
@@ -473,8 +484,9 @@ compose_find_container(struct compose *c, cJSON **found, char **cause)
 static void
 compose_argv_services(const struct compose *c, struct compose_argv *a)
 {
-	const cJSON *rs = cJSON_GetObjectItemCaseSensitive(config_get_object(c->cfg),
-	    "runServices"), *e;
+	const cJSON *rs = cJSON_GetObjectItemCaseSensitive(
+			config_get_object(c->cfg), "runServices"),
+		    *e;
 	int have = 0, any = 0;
 
 	cJSON_ArrayForEach(e, rs) {
@@ -542,7 +554,8 @@ compose_start(struct compose *c, const char *config_hash, int have_container, in
 	const cJSON *obj = config_get_object(c->cfg), *svc_user;
 	struct compose_override_input in = { 0 };
 	struct compose_argv a = { 0 };
-	cJSON *inspect = NULL, *entries = NULL, *subst = NULL, *merged = NULL, *labels = NULL;
+	cJSON *inspect = NULL, *entries = NULL, *subst = NULL, *merged = NULL,
+	      *labels = NULL;
 	char *image = NULL, *label = NULL, *uid_image = NULL, *text = NULL, *first = NULL;
 	char *prefix = NULL;
 	const char *user, *image_user;
@@ -555,7 +568,8 @@ compose_start(struct compose *c, const char *config_hash, int have_container, in
 		if (rebuild)
 			compose_argv_add(&a, "--no-cache");
 		compose_argv_services(c, &a);
-		progress_line(c->p, "Building the images of Compose project %s", c->project);
+		progress_line(
+		    c->p, "Building the images of Compose project %s", c->project);
 		if (compose_run(c, &a, "build", 1, NULL, cause) != 0)
 			goto out;
 		compose_argv_free(&a);
@@ -588,8 +602,8 @@ compose_start(struct compose *c, const char *config_hash, int have_container, in
 	    uid_sync_wanted(user, st.st_uid, config_update_remote_user_uid(merged))) {
 		progress_line(c->p, "Updating UID/GID of %s to %u:%u", user,
 		    (unsigned)st.st_uid, (unsigned)st.st_gid);
-		if (uid_sync_build(image, user, image_user, st.st_uid, st.st_gid, NULL, NULL,
-		    &uid_image, cause) != 0)
+		if (uid_sync_build(image, user, image_user, st.st_uid, st.st_gid, NULL,
+			NULL, &uid_image, cause) != 0)
 			goto out;
 	}
 
@@ -618,8 +632,8 @@ compose_start(struct compose *c, const char *config_hash, int have_container, in
 	if (have_container)
 		compose_argv_add(&a, "--no-recreate");
 	compose_argv_services(c, &a);
-	progress_line(c->p, "Starting Compose project %s (service %s)", c->project,
-	    c->service);
+	progress_line(
+	    c->p, "Starting Compose project %s (service %s)", c->project, c->service);
 	if (compose_run(c, &a, "up", 1, NULL, cause) != 0)
 		goto out;
 	rc = 0;
@@ -684,7 +698,8 @@ compose_up(const struct config *cfg, struct docker *d, const char *config_hash,
     cJSON **merged, int *created, char **cause)
 {
 	struct compose c = { 0 };
-	const cJSON *svc = cJSON_GetObjectItemCaseSensitive(config_get_object(cfg), "service");
+	const cJSON *svc =
+	    cJSON_GetObjectItemCaseSensitive(config_get_object(cfg), "service");
 	cJSON *found = NULL;
 	const char *id;
 	int rc = -1;
@@ -696,8 +711,10 @@ compose_up(const struct config *cfg, struct docker *d, const char *config_hash,
 	c.d = d;
 	c.p = p;
 	if (!cJSON_IsString(svc) || *svc->valuestring == '\0')
-		return error_set(cause, "%s: \"service\" is required for a Compose "
-		    "configuration", config_get_file(cfg));
+		return error_set(cause,
+		    "%s: \"service\" is required for a Compose "
+		    "configuration",
+		    config_get_file(cfg));
 	c.service = svc->valuestring;
 	if (compose_detect(&c, cause) != 0 || compose_find_files(&c, cause) != 0 ||
 	    compose_read_config(&c, cause) != 0 || compose_project(&c, cause) != 0)
@@ -720,9 +737,10 @@ compose_up(const struct config *cfg, struct docker *d, const char *config_hash,
 		if (compose_find_container(&c, &found, cause) != 0)
 			goto out;
 		if (found == NULL) {
-			error_set(cause, "`%s up` succeeded, but there is no container for "
-			    "service %s of project %s", compose_cmd_name(&c), c.service,
-			    c.project);
+			error_set(cause,
+			    "`%s up` succeeded, but there is no container for "
+			    "service %s of project %s",
+			    compose_cmd_name(&c), c.service, c.project);
 			goto out;
 		}
 	}

@@ -90,7 +90,8 @@ add_env(cJSON *body, const cJSON *container_env)
 		else if (cJSON_IsNumber(e))
 			kv = xasprintf("%s=%g", e->string, e->valuedouble);
 		else if (cJSON_IsBool(e))
-			kv = xasprintf("%s=%s", e->string, cJSON_IsTrue(e) ? "true" : "false");
+			kv = xasprintf(
+			    "%s=%s", e->string, cJSON_IsTrue(e) ? "true" : "false");
 		else
 			continue;
 		cJSON_AddItemToArray(env, cJSON_CreateString(kv));
@@ -111,7 +112,8 @@ add_app_ports(cJSON *body, const cJSON *config, char **cause)
 		return 0;
 	args = cJSON_CreateArray();
 	one = cJSON_IsArray(app) ? NULL : (cJSON *)app;
-	for (e = one != NULL ? one : app->child; e != NULL; e = one != NULL ? NULL : e->next) {
+	for (e = one != NULL ? one : app->child; e != NULL;
+	     e = one != NULL ? NULL : e->next) {
 		if (cJSON_IsNumber(e))
 			p = xasprintf("127.0.0.1:%d:%d", e->valueint, e->valueint);
 		else if (cJSON_IsString(e))
@@ -153,8 +155,8 @@ add_command(cJSON *body, const struct container_spec_input *in)
 }
 
 cJSON *
-container_spec_create_body(const struct container_spec_input *in, char **name,
-    char ***warnings, char **cause)
+container_spec_create_body(
+    const struct container_spec_input *in, char **name, char ***warnings, char **cause)
 {
 	cJSON *body = cJSON_CreateObject(), *hc, *mounts, *labels;
 	const cJSON *merged = in->merged, *e, *v;

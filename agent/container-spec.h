@@ -16,13 +16,14 @@
 #include <cjson/cJSON.h>
 
 struct container_spec_input {
-	const char *image;           /* image to run */
-	const cJSON *merged;         /* merged configuration (config-merge.h) */
-	const cJSON *config;         /* the configuration (for runArgs, appPort) */
+	const char *image;	     /* image to run */
+	const cJSON *merged;	     /* merged configuration (config-merge.h) */
+	const cJSON *config;	     /* the configuration (for runArgs, appPort) */
 	const char *workspace_mount; /* --mount string; NULL: none */
-	int override_command;        /* config_override_command() */
-	const cJSON *image_config;   /* the image's inspect "Config" (Entrypoint, Cmd); may be NULL */
-	const cJSON *labels;         /* object of string labels to set */
+	int override_command;	     /* config_override_command() */
+	const cJSON *image_config; /* the image's inspect "Config" (Entrypoint, Cmd); may
+				      be NULL */
+	const cJSON *labels;	   /* object of string labels to set */
 };
 
 /* A new create body (caller frees with cJSON_Delete), or NULL with *cause set
@@ -30,8 +31,8 @@ struct container_spec_input {
  * container name from runArgs --name (NULL if none; caller frees) and
  * *warnings gets warnings (NULL-terminated, free with
  * container_spec_warnings_free(); may be NULL). */
-cJSON *container_spec_create_body(const struct container_spec_input *in, char **name,
-    char ***warnings, char **cause);
+cJSON *container_spec_create_body(
+    const struct container_spec_input *in, char **name, char ***warnings, char **cause);
 void container_spec_warnings_free(char **warnings);
 
 /* The shell script the entrypoint runs (the reference CLI's, byte for byte):

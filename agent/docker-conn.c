@@ -32,8 +32,8 @@ docker_connect(struct docker *d, int *fd, char **cause)
 	memset(&sun, 0, sizeof sun);
 	sun.sun_family = AF_UNIX;
 	if (strlen(d->socket_path) >= sizeof sun.sun_path)
-		return error_set(cause, "docker socket path too long: %s",
-				 d->socket_path);
+		return error_set(
+		    cause, "docker socket path too long: %s", d->socket_path);
 	strcpy(sun.sun_path, d->socket_path);
 	if ((s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
 		return error_set_errno(cause, errno, "socket");
@@ -45,25 +45,23 @@ docker_connect(struct docker *d, int *fd, char **cause)
 		switch (saved) {
 		case EACCES:
 		case EPERM:
-			return error_set(
-			    cause,
+			return error_set(cause,
 			    "permission denied on %s (is the user in group docker?)",
 			    d->socket_path);
 		case ENOENT:
 			return error_set(cause,
-					 "cannot connect to Docker: %s does not exist "
-					 "(is the Docker daemon running?)",
-					 d->socket_path);
+			    "cannot connect to Docker: %s does not exist "
+			    "(is the Docker daemon running?)",
+			    d->socket_path);
 		case ECONNREFUSED:
 			return error_set(cause,
-					 "cannot connect to Docker at %s: connection "
-					 "refused (is the Docker daemon "
-					 "running?)",
-					 d->socket_path);
+			    "cannot connect to Docker at %s: connection "
+			    "refused (is the Docker daemon "
+			    "running?)",
+			    d->socket_path);
 		default:
 			return error_set_errno(cause, saved,
-					       "cannot connect to Docker at %s",
-					       d->socket_path);
+			    "cannot connect to Docker at %s", d->socket_path);
 		}
 	}
 	*fd = s;
@@ -101,8 +99,8 @@ docker_poll(int fd, short events, int timeout_ms)
 
 /* Write all of data, waiting at most timeout_ms for each bit of progress. */
 static int
-docker_conn_write(struct docker_conn *c, const void *data, size_t len, int timeout_ms,
-		  char **cause)
+docker_conn_write(
+    struct docker_conn *c, const void *data, size_t len, int timeout_ms, char **cause)
 {
 	const unsigned char *p = data;
 	ssize_t n;
@@ -111,18 +109,18 @@ docker_conn_write(struct docker_conn *c, const void *data, size_t len, int timeo
 	while (len > 0) {
 		ev = docker_poll(c->fd, POLLOUT, timeout_ms);
 		if (ev < 0)
-			return error_set_errno(cause, errno, "docker at %s: poll",
-					       c->d->socket_path);
+			return error_set_errno(
+			    cause, errno, "docker at %s: poll", c->d->socket_path);
 		if (ev == 0)
-			return error_set(
-			    cause, "docker at %s: not accepting a request within %d s",
+			return error_set(cause,
+			    "docker at %s: not accepting a request within %d s",
 			    c->d->socket_path, timeout_ms / 1000);
 		n = send(c->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0) {
 			if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
 				continue;
-			return error_set_errno(cause, errno, "docker at %s: write",
-					       c->d->socket_path);
+			return error_set_errno(
+			    cause, errno, "docker at %s: write", c->d->socket_path);
 		}
 		p += n;
 		len -= (size_t)n;
@@ -142,17 +140,17 @@ docker_conn_fill(struct docker_conn *c, int timeout_ms, char **cause)
 	for (;;) {
 		ev = docker_poll(c->fd, POLLIN, timeout_ms);
 		if (ev < 0)
-			return error_set_errno(cause, errno, "docker at %s: poll",
-					       c->d->socket_path);
+			return error_set_errno(
+			    cause, errno, "docker at %s: poll", c->d->socket_path);
 		if (ev == 0)
 			return error_set(cause, "docker at %s: no response within %d s",
-					 c->d->socket_path, timeout_ms / 1000);
+			    c->d->socket_path, timeout_ms / 1000);
 		n = recv(c->fd, c->rbuf, sizeof c->rbuf, MSG_DONTWAIT);
 		if (n < 0) {
 			if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
 				continue;
-			return error_set_errno(cause, errno, "docker at %s: read",
-					       c->d->socket_path);
+			return error_set_errno(
+			    cause, errno, "docker at %s: read", c->d->socket_path);
 		}
 		if (n == 0) {
 			c->eof = 1;
@@ -168,17 +166,17 @@ docker_conn_fill(struct docker_conn *c, int timeout_ms, char **cause)
  * otherwise the daemon closes after answering. */
 int
 docker_conn_send(struct docker_conn *c, const char *method, const char *path,
-		 const char *content_type, const void *body, size_t body_len, int upgrade,
-		 int timeout_ms, char **cause)
+    const char *content_type, const void *body, size_t body_len, int upgrade,
+    int timeout_ms, char **cause)
 {
 	struct buf *b = buf_new();
 	int rc;
 
 	buf_appendf(b, "%s %s HTTP/1.1\r\nHost: docker\r\nUser-Agent: rdev-agent/%s\r\n",
-		    method, path, RDEV_VERSION);
+	    method, path, RDEV_VERSION);
 	if (body != NULL)
 		buf_appendf(b, "Content-Type: %s\r\nContent-Length: %zu\r\n",
-			    content_type, body_len);
+		    content_type, body_len);
 	else if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
 		buf_appendf(b, "Content-Length: 0\r\n");
 	if (upgrade)
@@ -197,7 +195,7 @@ docker_conn_send(struct docker_conn *c, const char *method, const char *path,
  * passing body pieces to cb. Bytes read beyond stay in c->rbuf. */
 int
 docker_conn_response(struct docker_conn *c, struct docker_http *h, int stop_at_headers,
-		     int timeout_ms, docker_body_cb cb, void *arg, char **cause)
+    int timeout_ms, docker_body_cb cb, void *arg, char **cause)
 {
 	struct docker_http_event ev;
 	size_t used;
@@ -211,8 +209,8 @@ docker_conn_response(struct docker_conn *c, struct docker_http *h, int stop_at_h
 		if (c->roff == c->rlen && c->eof)
 			rc = docker_http_eof(h, &ev, cause);
 		else {
-			rc = docker_http_feed(h, c->rbuf + c->roff, c->rlen - c->roff,
-					      &used, &ev, cause);
+			rc = docker_http_feed(
+			    h, c->rbuf + c->roff, c->rlen - c->roff, &used, &ev, cause);
 			c->roff += used;
 		}
 		if (rc < 0)
@@ -249,8 +247,8 @@ int
 docker_body_collect_small(void *arg, const unsigned char *data, size_t len, char **cause)
 {
 	if (buf_len(arg) + len > DOCKER_MAX_LINE)
-		return error_set(cause, "docker: error response over %d bytes",
-				 DOCKER_MAX_LINE);
+		return error_set(
+		    cause, "docker: error response over %d bytes", DOCKER_MAX_LINE);
 	buf_append(arg, data, len);
 	return 0;
 }
@@ -260,8 +258,8 @@ docker_body_collect_small(void *arg, const unsigned char *data, size_t len, char
  * allocated here; free with docker_response_clear(). */
 int
 docker_do(struct docker *d, const char *method, const char *full_path,
-	  const char *content_type, const void *body, size_t body_len, int timeout_ms,
-	  struct docker_response *resp, char **cause)
+    const char *content_type, const void *body, size_t body_len, int timeout_ms,
+    struct docker_response *resp, char **cause)
 {
 	struct docker_conn *c;
 	struct docker_http *h;
@@ -277,10 +275,10 @@ docker_do(struct docker *d, const char *method, const char *full_path,
 	c->fd = fd;
 	h = docker_http_new(method, DOCKER_HTTP_MAX_BODY);
 	if (docker_conn_send(c, method, full_path, content_type, body, body_len, 0,
-			     timeout_ms, cause) != 0)
+		timeout_ms, cause) != 0)
 		goto out;
-	if (docker_conn_response(c, h, 0, timeout_ms, docker_body_collect, resp->body,
-				 cause) != 0)
+	if (docker_conn_response(
+		c, h, 0, timeout_ms, docker_body_collect, resp->body, cause) != 0)
 		goto out;
 	resp->status = docker_http_status(h);
 	if ((v = docker_http_header(h, "Api-Version")) != NULL) {

@@ -9,8 +9,8 @@
 #include "xmalloc.h"
 
 int
-docker_container_list(struct docker *d, const char *const *labels, int all, cJSON **list,
-		      char **cause)
+docker_container_list(
+    struct docker *d, const char *const *labels, int all, cJSON **list, char **cause)
 {
 	cJSON *filters = NULL, *arr;
 	char *text, *enc, *path;
@@ -33,8 +33,8 @@ docker_container_list(struct docker *d, const char *const *labels, int all, cJSO
 		cJSON_Delete(filters);
 	} else
 		path = xasprintf("/containers/json?all=%d", all ? 1 : 0);
-	rc = docker_call(d, "GET", path, NULL, DOCKER_TIMEOUT_S * 1000, NULL, NULL, list,
-			 cause);
+	rc = docker_call(
+	    d, "GET", path, NULL, DOCKER_TIMEOUT_S * 1000, NULL, NULL, list, cause);
 	free(path);
 	if (rc == 0 && !cJSON_IsArray(*list)) {
 		cJSON_Delete(*list);
@@ -45,8 +45,8 @@ docker_container_list(struct docker *d, const char *const *labels, int all, cJSO
 }
 
 int
-docker_container_inspect(struct docker *d, const char *id_or_name, cJSON **info,
-			 char **cause)
+docker_container_inspect(
+    struct docker *d, const char *id_or_name, cJSON **info, char **cause)
 {
 	char *enc = docker_urlencode(id_or_name, ""), *path;
 	int rc;
@@ -64,8 +64,8 @@ docker_container_inspect(struct docker *d, const char *id_or_name, cJSON **info,
 }
 
 int
-docker_container_create(struct docker *d, const char *name, const cJSON *create_body,
-			char **id, char **cause)
+docker_container_create(
+    struct docker *d, const char *name, const cJSON *create_body, char **id, char **cause)
 {
 	cJSON *r, *jid;
 	char *enc, *path;
@@ -78,8 +78,8 @@ docker_container_create(struct docker *d, const char *name, const cJSON *create_
 		free(enc);
 	} else
 		path = xstrdup("/containers/create");
-	rc = docker_call(d, "POST", path, create_body, DOCKER_TIMEOUT_S * 1000, NULL,
-			 NULL, &r, cause);
+	rc = docker_call(
+	    d, "POST", path, create_body, DOCKER_TIMEOUT_S * 1000, NULL, NULL, &r, cause);
 	free(path);
 	if (rc != 0)
 		return -1;
@@ -96,9 +96,9 @@ docker_container_create(struct docker *d, const char *name, const cJSON *create_
 /* POST /containers/{id}/ACTION[?query]; 304 (nothing to do) is success. */
 static int
 docker_container_action(struct docker *d, const char *id, const char *action,
-			const char *query, int timeout_ms, char **cause)
+    const char *query, int timeout_ms, char **cause)
 {
-	static const int ok[] = {304, 0};
+	static const int ok[] = { 304, 0 };
 	char *enc = docker_urlencode(id, ""), *path;
 	int rc;
 
@@ -112,8 +112,8 @@ docker_container_action(struct docker *d, const char *id, const char *action,
 int
 docker_container_start(struct docker *d, const char *id, char **cause)
 {
-	return docker_container_action(d, id, "start", "", DOCKER_TIMEOUT_S * 1000,
-				       cause);
+	return docker_container_action(
+	    d, id, "start", "", DOCKER_TIMEOUT_S * 1000, cause);
 }
 
 int
@@ -131,21 +131,21 @@ docker_container_stop(struct docker *d, const char *id, int timeout_s, char **ca
 			wait_s = -1;
 	} else
 		wait_s += 3600; /* the container's StopTimeout; unknown here */
-	return docker_container_action(d, id, "stop", query,
-				       wait_s < 0 ? -1 : wait_s * 1000, cause);
+	return docker_container_action(
+	    d, id, "stop", query, wait_s < 0 ? -1 : wait_s * 1000, cause);
 }
 
 int
-docker_container_remove(struct docker *d, const char *id, int force, int volumes,
-			char **cause)
+docker_container_remove(
+    struct docker *d, const char *id, int force, int volumes, char **cause)
 {
 	char *enc = docker_urlencode(id, ""), *path;
 	int rc;
 
-	path = xasprintf("/containers/%s?force=%d&v=%d", enc, force ? 1 : 0,
-			 volumes ? 1 : 0);
-	rc = docker_call(d, "DELETE", path, NULL, DOCKER_TIMEOUT_S * 1000, NULL, NULL,
-			 NULL, cause);
+	path = xasprintf(
+	    "/containers/%s?force=%d&v=%d", enc, force ? 1 : 0, volumes ? 1 : 0);
+	rc = docker_call(
+	    d, "DELETE", path, NULL, DOCKER_TIMEOUT_S * 1000, NULL, NULL, NULL, cause);
 	free(path);
 	free(enc);
 	return rc;

@@ -36,23 +36,23 @@ struct docker_exec_run {
 
 /* Demultiplex a piece of the hijacked stream and pass it on. */
 static int
-docker_exec_output(struct docker_exec_run *run, const unsigned char *data, size_t len,
-		   char **cause)
+docker_exec_output(
+    struct docker_exec_run *run, const unsigned char *data, size_t len, char **cause)
 {
 	const unsigned char *payload;
 	size_t used, plen;
 	int stream, rc;
 
 	while ((rc = docker_stream_feed(run->demux, data, len, &used, &stream, &payload,
-					&plen, cause)) == 1) {
+		    &plen, cause)) == 1) {
 		data += used;
 		len -= used;
 		if (stream == DOCKER_STREAM_SYSTEMERR) {
 			if (buf_len(run->syserr) + plen <= DOCKER_MAX_SYSERR)
 				buf_append(run->syserr, payload, plen);
 		} else if ((stream == DOCKER_STREAM_STDOUT ||
-			    stream == DOCKER_STREAM_STDERR) &&
-			   run->cb != NULL)
+			       stream == DOCKER_STREAM_STDERR) &&
+		    run->cb != NULL)
 			run->cb(run->cb_arg, stream, payload, plen);
 	}
 	return rc;
@@ -68,7 +68,7 @@ docker_exec_sized(const struct docker_exec_opts *opts)
 /* Create the exec instance; *exec_id gets its id. */
 static int
 docker_exec_create(struct docker *d, const char *container,
-		   const struct docker_exec_opts *opts, char **exec_id, char **cause)
+    const struct docker_exec_opts *opts, char **exec_id, char **cause)
 {
 	cJSON *body, *cmd, *env, *r, *jid, *size;
 	const char *const *p;
@@ -79,12 +79,13 @@ docker_exec_create(struct docker *d, const char *container,
 	if (opts->argv == NULL || opts->argv[0] == NULL)
 		return error_set(cause, "docker: exec with an empty command");
 	if (docker_exec_sized(opts) && !docker_api_at_least(d, 1, 42))
-		return error_set(cause, "docker: the daemon takes no exec console size "
-				 "(API 1.42 needed)");
+		return error_set(cause,
+		    "docker: the daemon takes no exec console size "
+		    "(API 1.42 needed)");
 	if ((body = cJSON_CreateObject()) == NULL)
 		fatal("cJSON: out of memory");
-	cJSON_AddBoolToObject(body, "AttachStdin",
-			      opts->stdin_data != NULL || opts->attach_stdin);
+	cJSON_AddBoolToObject(
+	    body, "AttachStdin", opts->stdin_data != NULL || opts->attach_stdin);
 	cJSON_AddBoolToObject(body, "AttachStdout", 1);
 	cJSON_AddBoolToObject(body, "AttachStderr", 1);
 	cJSON_AddBoolToObject(body, "Tty", opts->tty != 0);
@@ -108,8 +109,7 @@ docker_exec_create(struct docker *d, const char *container,
 	enc = docker_urlencode(container, "");
 	path = xasprintf("/containers/%s/exec", enc);
 	rc = docker_call_at(d, docker_exec_sized(opts) ? DOCKER_CONSOLE_SIZE_API : NULL,
-			    "POST", path, body, DOCKER_TIMEOUT_S * 1000, NULL, NULL, &r,
-			    cause);
+	    "POST", path, body, DOCKER_TIMEOUT_S * 1000, NULL, NULL, &r, cause);
 	free(path);
 	free(enc);
 	cJSON_Delete(body);
@@ -129,8 +129,7 @@ docker_exec_create(struct docker *d, const char *container,
  * the daemon closes the stream. */
 static int
 docker_exec_start(struct docker *d, const char *exec_id,
-		  const struct docker_exec_opts *opts, struct docker_exec_run *run,
-		  char **cause)
+    const struct docker_exec_opts *opts, struct docker_exec_run *run, char **cause)
 {
 	static const char body[] = "{\"Detach\":false,\"Tty\":false}";
 	struct docker_conn *c;
@@ -151,7 +150,7 @@ docker_exec_start(struct docker *d, const char *exec_id,
 	h = docker_http_new("POST", DOCKER_HTTP_MAX_BODY);
 	path = xasprintf("%s/exec/%s/start", d->api_prefix, exec_id);
 	if (docker_conn_send(c, "POST", path, "application/json", body, strlen(body), 1,
-			     DOCKER_TIMEOUT_S * 1000, cause) != 0)
+		DOCKER_TIMEOUT_S * 1000, cause) != 0)
 		goto out;
 	if (docker_conn_response(c, h, 1, DOCKER_TIMEOUT_S * 1000, NULL, NULL, cause) !=
 	    0)
@@ -161,7 +160,7 @@ docker_exec_start(struct docker *d, const char *exec_id,
 	if (status != 101 && status != 200) {
 		errbody = buf_new();
 		if (docker_conn_response(c, h, 0, DOCKER_TIMEOUT_S * 1000,
-					 docker_body_collect, errbody, cause) != 0)
+			docker_body_collect, errbody, cause) != 0)
 			goto out;
 		r = docker_body_json(errbody);
 		docker_error(status, r, cause);
@@ -182,19 +181,19 @@ docker_exec_start(struct docker *d, const char *exec_id,
 	for (;;) {
 		ev = docker_poll(fd, POLLIN | (writing ? POLLOUT : 0), -1);
 		if (ev < 0) {
-			error_set_errno(cause, errno, "docker at %s: poll",
-					d->socket_path);
+			error_set_errno(
+			    cause, errno, "docker at %s: poll", d->socket_path);
 			goto out;
 		}
 		if (writing && (ev & (POLLOUT | POLLERR | POLLHUP))) {
 			n = send(fd, in + in_off, opts->stdin_len - in_off,
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
+			    MSG_NOSIGNAL | MSG_DONTWAIT);
 			if (n < 0 && errno != EINTR && errno != EAGAIN &&
 			    errno != EWOULDBLOCK) {
 				/* The process is gone and the daemon stopped reading:
 				 * not an error, its output and exit code tell. */
 				log_debug("docker: exec %.12s: stdin: %s", exec_id,
-					  strerror(errno));
+				    strerror(errno));
 				writing = 0;
 			} else if (n > 0) {
 				in_off += (size_t)n;
@@ -211,7 +210,7 @@ docker_exec_start(struct docker *d, const char *exec_id,
 				    errno == EWOULDBLOCK)
 					continue;
 				error_set_errno(cause, errno, "docker at %s: exec stream",
-						d->socket_path);
+				    d->socket_path);
 				goto out;
 			}
 			if (n == 0)
@@ -224,7 +223,7 @@ docker_exec_start(struct docker *d, const char *exec_id,
 		goto out;
 	if (buf_len(run->syserr) > 0) {
 		error_set(cause, "docker: %.*s", (int)buf_len(run->syserr),
-			  (const char *)buf_data(run->syserr));
+		    (const char *)buf_data(run->syserr));
 		goto out;
 	}
 	rc = 0;
@@ -242,7 +241,7 @@ out:
 static int
 docker_exec_exit_code(struct docker *d, const char *exec_id, int *exit_code, char **cause)
 {
-	struct timespec ts = {0, 20 * 1000 * 1000};
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
 	cJSON *r, *running, *code;
 	char *path;
 	int tries;
@@ -250,7 +249,7 @@ docker_exec_exit_code(struct docker *d, const char *exec_id, int *exit_code, cha
 	path = xasprintf("/exec/%s/json", exec_id);
 	for (tries = 0;; tries++) {
 		if (docker_call(d, "GET", path, NULL, DOCKER_TIMEOUT_S * 1000, NULL, NULL,
-				&r, cause) != 0) {
+			&r, cause) != 0) {
 			free(path);
 			return -1;
 		}
@@ -265,8 +264,7 @@ docker_exec_exit_code(struct docker *d, const char *exec_id, int *exit_code, cha
 		cJSON_Delete(r);
 		if (tries == 250) {
 			free(path);
-			return error_set(
-			    cause,
+			return error_set(cause,
 			    "docker: exec %.12s: no exit code after its output "
 			    "ended",
 			    exec_id);
@@ -277,7 +275,7 @@ docker_exec_exit_code(struct docker *d, const char *exec_id, int *exit_code, cha
 
 int
 docker_exec(struct docker *d, const char *container, const struct docker_exec_opts *opts,
-	    docker_output_cb cb, void *cb_arg, int *exit_code, char **cause)
+    docker_output_cb cb, void *cb_arg, int *exit_code, char **cause)
 {
 	struct docker_exec_run run;
 	char *exec_id;
@@ -323,10 +321,10 @@ docker_capture_cb(void *arg, int stream, const void *data, size_t len)
 
 int
 docker_exec_capture_len(struct docker *d, const char *container,
-			const struct docker_exec_opts *opts, char **out, size_t *out_len,
-			char **err, size_t *err_len, int *exit_code, char **cause)
+    const struct docker_exec_opts *opts, char **out, size_t *out_len, char **err,
+    size_t *err_len, int *exit_code, char **cause)
 {
-	struct docker_capture cap = {NULL, NULL, 0};
+	struct docker_capture cap = { NULL, NULL, 0 };
 	int rc;
 
 	if (out != NULL) {
@@ -344,7 +342,7 @@ docker_exec_capture_len(struct docker *d, const char *container,
 	rc = docker_exec(d, container, opts, docker_capture_cb, &cap, exit_code, cause);
 	if (rc == 0 && cap.overflow)
 		rc = error_set(cause, "docker: output of %s exceeds %d bytes",
-			       opts->argv[0], DOCKER_MAX_CAPTURE);
+		    opts->argv[0], DOCKER_MAX_CAPTURE);
 	if (rc == 0) {
 		if (out != NULL)
 			*out = buf_take_string(cap.out, out_len);
@@ -358,17 +356,17 @@ docker_exec_capture_len(struct docker *d, const char *container,
 
 int
 docker_exec_capture(struct docker *d, const char *container,
-		    const struct docker_exec_opts *opts, char **out, char **err,
-		    int *exit_code, char **cause)
+    const struct docker_exec_opts *opts, char **out, char **err, int *exit_code,
+    char **cause)
 {
-	return docker_exec_capture_len(d, container, opts, out, NULL, err, NULL,
-				       exit_code, cause);
+	return docker_exec_capture_len(
+	    d, container, opts, out, NULL, err, NULL, exit_code, cause);
 }
 
 int
 docker_exec_attach(struct docker *d, const char *container,
-		   const struct docker_exec_opts *opts, char **exec_id, int *fd,
-		   struct buf **early, char **cause)
+    const struct docker_exec_opts *opts, char **exec_id, int *fd, struct buf **early,
+    char **cause)
 {
 	struct docker_conn *c = NULL;
 	struct docker_http *h = NULL;
@@ -389,22 +387,24 @@ docker_exec_attach(struct docker *d, const char *container,
 	h = docker_http_new("POST", DOCKER_HTTP_MAX_BODY);
 	if (docker_exec_sized(opts)) {
 		path = xasprintf("%s/exec/%s/start", DOCKER_CONSOLE_SIZE_API, *exec_id);
-		body = xasprintf("{\"Detach\":false,\"Tty\":true,\"ConsoleSize\":[%u,%u]}",
-				 opts->rows, opts->cols);
+		body =
+		    xasprintf("{\"Detach\":false,\"Tty\":true,\"ConsoleSize\":[%u,%u]}",
+			opts->rows, opts->cols);
 	} else {
 		path = xasprintf("%s/exec/%s/start", d->api_prefix, *exec_id);
-		body = xstrdup(opts->tty ? "{\"Detach\":false,\"Tty\":true}" :
-					   "{\"Detach\":false,\"Tty\":false}");
+		body = xstrdup(opts->tty ? "{\"Detach\":false,\"Tty\":true}"
+					 : "{\"Detach\":false,\"Tty\":false}");
 	}
 	if (docker_conn_send(c, "POST", path, "application/json", body, strlen(body), 1,
-			     DOCKER_TIMEOUT_S * 1000, cause) != 0 ||
-	    docker_conn_response(c, h, 1, DOCKER_TIMEOUT_S * 1000, NULL, NULL, cause) != 0)
+		DOCKER_TIMEOUT_S * 1000, cause) != 0 ||
+	    docker_conn_response(c, h, 1, DOCKER_TIMEOUT_S * 1000, NULL, NULL, cause) !=
+		0)
 		goto fail;
 	status = docker_http_status(h);
 	if (status != 101 && status != 200) {
 		errbody = buf_new();
 		if (docker_conn_response(c, h, 0, DOCKER_TIMEOUT_S * 1000,
-					 docker_body_collect, errbody, cause) == 0) {
+			docker_body_collect, errbody, cause) == 0) {
 			r = docker_body_json(errbody);
 			docker_error(status, r, cause);
 			cJSON_Delete(r);
@@ -433,14 +433,14 @@ fail:
 }
 
 int
-docker_exec_resize(struct docker *d, const char *exec_id, unsigned rows, unsigned cols,
-		   char **cause)
+docker_exec_resize(
+    struct docker *d, const char *exec_id, unsigned rows, unsigned cols, char **cause)
 {
 	char *path = xasprintf("/exec/%s/resize?h=%u&w=%u", exec_id, rows, cols);
 	int rc;
 
-	rc = docker_call(d, "POST", path, NULL, DOCKER_TIMEOUT_S * 1000, NULL, NULL, NULL,
-			 cause);
+	rc = docker_call(
+	    d, "POST", path, NULL, DOCKER_TIMEOUT_S * 1000, NULL, NULL, NULL, cause);
 	free(path);
 	return rc;
 }

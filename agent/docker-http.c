@@ -146,7 +146,7 @@ docker_http_vchar(unsigned char c)
  * *budget past limit. *used gets the bytes taken. */
 static int
 docker_http_line(struct docker_http *h, const unsigned char *data, size_t len,
-		 size_t *used, size_t *budget, size_t limit)
+    size_t *used, size_t *budget, size_t limit)
 {
 	const unsigned char *lf = memchr(data, '\n', len);
 	size_t take = lf != NULL ? (size_t)(lf - data) + 1 : len, n;
@@ -187,8 +187,8 @@ docker_http_parse_status(struct docker_http *h, const char *s, size_t n, char **
 		return docker_http_fail(h, cause, "malformed HTTP status code%s", "");
 	for (i = 13; i < n; i++)
 		if (!docker_http_vchar((unsigned char)s[i]))
-			return docker_http_fail(h, cause,
-						"malformed HTTP reason phrase%s", "");
+			return docker_http_fail(
+			    h, cause, "malformed HTTP reason phrase%s", "");
 	h->status = (s[9] - '0') * 100 + (s[10] - '0') * 10 + (s[11] - '0');
 	free(h->reason);
 	h->reason = xstrdup(n > 13 ? s + 13 : "");
@@ -198,13 +198,13 @@ docker_http_parse_status(struct docker_http *h, const char *s, size_t n, char **
 /* Split "Name: value" into its trimmed parts (allocated) or fail. */
 static int
 docker_http_parse_field(struct docker_http *h, const char *s, size_t n, char **name,
-			char **value, char **cause)
+    char **value, char **cause)
 {
 	size_t i, start, end;
 
 	if (n != strlen(s))
-		return docker_http_fail(h, cause,
-					"malformed HTTP header field (NUL byte)%s", "");
+		return docker_http_fail(
+		    h, cause, "malformed HTTP header field (NUL byte)%s", "");
 	if (s[0] == ' ' || s[0] == '\t')
 		return docker_http_fail(
 		    h, cause, "malformed HTTP header field (line folding)%s", "");
@@ -218,8 +218,8 @@ docker_http_parse_field(struct docker_http *h, const char *s, size_t n, char **n
 		;
 	for (i = start; i < end; i++)
 		if (!docker_http_vchar((unsigned char)s[i]))
-			return docker_http_fail(h, cause, "malformed HTTP header value%s",
-						"");
+			return docker_http_fail(
+			    h, cause, "malformed HTTP header value%s", "");
 	if (name != NULL) {
 		*name = xstrndup(s, strcspn(s, ":"));
 		*value = xstrndup(s + start, end - start);
@@ -317,9 +317,9 @@ docker_http_headers_done(struct docker_http *h, char **cause)
 	}
 	if (h->max_body != 0 && len > h->max_body) {
 		h->state = DOCKER_HTTP_ST_ERROR;
-		return error_set(
-		    cause, "HTTP response body of %zu bytes exceeds the limit of %zu",
-		    len, h->max_body);
+		return error_set(cause,
+		    "HTTP response body of %zu bytes exceeds the limit of %zu", len,
+		    h->max_body);
 	}
 	h->remaining = len;
 	h->state = len == 0 ? DOCKER_HTTP_ST_END : DOCKER_HTTP_ST_LENGTH;
@@ -345,8 +345,8 @@ docker_http_parse_chunk_size(struct docker_http *h, const char *s, size_t n, cha
 		else
 			break;
 		if (v > (SIZE_MAX >> 4))
-			return docker_http_fail(h, cause, "HTTP chunk size too large%s",
-						"");
+			return docker_http_fail(
+			    h, cause, "HTTP chunk size too large%s", "");
 		v = (v << 4) | (size_t)d;
 	}
 	if (i == 0)
@@ -357,13 +357,12 @@ docker_http_parse_chunk_size(struct docker_http *h, const char *s, size_t n, cha
 		return docker_http_fail(h, cause, "malformed HTTP chunk size%s", "");
 	for (; i < n; i++)
 		if (!docker_http_vchar((unsigned char)s[i]))
-			return docker_http_fail(h, cause,
-						"malformed HTTP chunk extension%s", "");
+			return docker_http_fail(
+			    h, cause, "malformed HTTP chunk extension%s", "");
 	if (h->max_body != 0 && v > h->max_body - h->body_total) {
 		h->state = DOCKER_HTTP_ST_ERROR;
 		return error_set(cause,
-				 "HTTP response body exceeds the limit of %zu bytes",
-				 h->max_body);
+		    "HTTP response body exceeds the limit of %zu bytes", h->max_body);
 	}
 	if (v == 0) {
 		h->header_bytes = 0; /* the trailer budget */
@@ -378,15 +377,14 @@ docker_http_parse_chunk_size(struct docker_http *h, const char *s, size_t n, cha
 /* Hand out up to want bytes of body from the input. */
 static int
 docker_http_body(struct docker_http *h, const unsigned char *data, size_t len,
-		 size_t want, size_t *used, struct docker_http_event *ev, char **cause)
+    size_t want, size_t *used, struct docker_http_event *ev, char **cause)
 {
 	size_t n = len < want ? len : want;
 
 	if (h->max_body != 0 && n > h->max_body - h->body_total) {
 		h->state = DOCKER_HTTP_ST_ERROR;
 		return error_set(cause,
-				 "HTTP response body exceeds the limit of %zu bytes",
-				 h->max_body);
+		    "HTTP response body exceeds the limit of %zu bytes", h->max_body);
 	}
 	h->body_total += n;
 	*used += n;
@@ -398,7 +396,7 @@ docker_http_body(struct docker_http *h, const unsigned char *data, size_t len,
 
 int
 docker_http_feed(struct docker_http *h, const void *data, size_t len, size_t *used,
-		 struct docker_http_event *ev, char **cause)
+    struct docker_http_event *ev, char **cause)
 {
 	const unsigned char *p = data;
 	const char *s;
@@ -422,21 +420,21 @@ docker_http_feed(struct docker_http *h, const void *data, size_t len, size_t *us
 		case DOCKER_HTTP_ST_CHUNK_DATA:
 			if (*used == len)
 				return 0;
-			rc = docker_http_body(h, p + *used, len - *used, h->remaining,
-					      used, ev, cause);
+			rc = docker_http_body(
+			    h, p + *used, len - *used, h->remaining, used, ev, cause);
 			if (rc == 1) {
 				h->remaining -= ev->len;
 				if (h->remaining == 0)
 					h->state = h->state == DOCKER_HTTP_ST_LENGTH
-						       ? DOCKER_HTTP_ST_END
-						       : DOCKER_HTTP_ST_CHUNK_END;
+					    ? DOCKER_HTTP_ST_END
+					    : DOCKER_HTTP_ST_CHUNK_END;
 			}
 			return rc;
 		case DOCKER_HTTP_ST_CLOSE:
 			if (*used == len)
 				return 0;
-			return docker_http_body(h, p + *used, len - *used, len - *used,
-						used, ev, cause);
+			return docker_http_body(
+			    h, p + *used, len - *used, len - *used, used, ev, cause);
 		case DOCKER_HTTP_ST_STATUS:
 		case DOCKER_HTTP_ST_HEADER:
 		case DOCKER_HTTP_ST_TRAILER:
@@ -451,15 +449,15 @@ docker_http_feed(struct docker_http *h, const void *data, size_t len, size_t *us
 			size_t budget = buf_len(h->line);
 
 			rc = docker_http_line(h, p + *used, len - *used, &took, &budget,
-					      DOCKER_HTTP_MAX_CHUNK_LINE);
+			    DOCKER_HTTP_MAX_CHUNK_LINE);
 		} else if (h->state == DOCKER_HTTP_ST_CHUNK_END) {
 			size_t budget = buf_len(h->line);
 
-			rc = docker_http_line(h, p + *used, len - *used, &took, &budget,
-					      2);
+			rc = docker_http_line(
+			    h, p + *used, len - *used, &took, &budget, 2);
 		} else
 			rc = docker_http_line(h, p + *used, len - *used, &took,
-					      &h->header_bytes, DOCKER_HTTP_MAX_HEADER);
+			    &h->header_bytes, DOCKER_HTTP_MAX_HEADER);
 		*used += took;
 		if (rc < 0) {
 			switch (h->state) {
@@ -467,8 +465,7 @@ docker_http_feed(struct docker_http *h, const void *data, size_t len, size_t *us
 				return docker_http_fail(
 				    h, cause, "HTTP chunk-size line too long%s", "");
 			case DOCKER_HTTP_ST_CHUNK_END:
-				return docker_http_fail(
-				    h, cause,
+				return docker_http_fail(h, cause,
 				    "malformed HTTP chunk (no CRLF after the data)%s",
 				    "");
 			case DOCKER_HTTP_ST_TRAILER:
@@ -526,8 +523,7 @@ docker_http_feed(struct docker_http *h, const void *data, size_t len, size_t *us
 			break;
 		case DOCKER_HTTP_ST_CHUNK_END:
 			if (n != 0)
-				return docker_http_fail(
-				    h, cause,
+				return docker_http_fail(h, cause,
 				    "malformed HTTP chunk (no CRLF after the data)%s",
 				    "");
 			h->state = DOCKER_HTTP_ST_CHUNK_SIZE;
@@ -557,14 +553,12 @@ docker_http_eof(struct docker_http *h, struct docker_http_event *ev, char **caus
 			    h, cause, "connection closed before an HTTP response%s", "");
 		/* FALLTHROUGH */
 	case DOCKER_HTTP_ST_HEADER:
-		return docker_http_fail(
-		    h, cause,
+		return docker_http_fail(h, cause,
 		    "connection closed in the middle of the HTTP response header%s", "");
 	case DOCKER_HTTP_ST_ERROR:
 		return error_set(cause, "HTTP parser used after an error");
 	default:
-		return docker_http_fail(
-		    h, cause,
+		return docker_http_fail(h, cause,
 		    "connection closed in the middle of the HTTP response body%s", "");
 	}
 }

@@ -63,7 +63,7 @@ void docker_http_free(struct docker_http *h);
  * event. After DOCKER_HTTP_END, or DOCKER_HTTP_HEADERS of a 101, further
  * calls return 0 and consume nothing. */
 int docker_http_feed(struct docker_http *h, const void *data, size_t len, size_t *used,
-		     struct docker_http_event *ev, char **cause);
+    struct docker_http_event *ev, char **cause);
 /* The peer closed the connection. Returns 1 with a DOCKER_HTTP_END event if
  * that properly ends the response (a body delimited by the close, or the
  * response already ended), or -1 with *cause if the response was cut short. */

@@ -69,8 +69,7 @@ docker_pull_body(void *arg, const unsigned char *data, size_t len, char **cause)
 		n = nl != NULL ? (size_t)(nl - data) : len;
 		if (buf_len(p->line) + n > DOCKER_MAX_LINE)
 			return error_set(cause,
-					 "docker: pull progress line over %d bytes",
-					 DOCKER_MAX_LINE);
+			    "docker: pull progress line over %d bytes", DOCKER_MAX_LINE);
 		buf_append(p->line, data, n);
 		if (nl == NULL)
 			break;
@@ -85,7 +84,7 @@ docker_pull_body(void *arg, const unsigned char *data, size_t len, char **cause)
 int
 docker_image_pull(struct docker *d, const char *image, char **cause)
 {
-	struct docker_pull p = {NULL, NULL};
+	struct docker_pull p = { NULL, NULL };
 	struct docker_conn *c = NULL;
 	struct docker_http *h = NULL;
 	const char *slash, *at, *colon;
@@ -132,7 +131,7 @@ docker_image_pull(struct docker *d, const char *image, char **cause)
 	if (docker_http_status(h) < 200 || docker_http_status(h) > 299) {
 		errbody = buf_new();
 		if (docker_conn_response(c, h, 0, DOCKER_TIMEOUT_S * 1000,
-					 docker_body_collect_small, errbody, cause) != 0)
+			docker_body_collect_small, errbody, cause) != 0)
 			goto out;
 		r = docker_body_json(errbody);
 		docker_error(docker_http_status(h), r, cause);

@@ -51,8 +51,8 @@ struct docker_response {
 	char *api_version; /* the Api-Version header, if any */
 };
 
-typedef int (*docker_body_cb)(void *arg, const unsigned char *data, size_t len,
-			      char **cause);
+typedef int (*docker_body_cb)(
+    void *arg, const unsigned char *data, size_t len, char **cause);
 
 /* docker.c */
 /* A new string (caller frees). */
@@ -65,9 +65,8 @@ int docker_error(int status, const cJSON *response, char **cause);
 int docker_call_at(struct docker *d, const char *prefix, const char *method,
     const char *path, const cJSON *body, int timeout_ms, const int *ok, int *status,
     cJSON **response, char **cause);
-int docker_call(struct docker *d, const char *method, const char *path,
-    const cJSON *body, int timeout_ms, const int *ok, int *status, cJSON **response,
-    char **cause);
+int docker_call(struct docker *d, const char *method, const char *path, const cJSON *body,
+    int timeout_ms, const int *ok, int *status, cJSON **response, char **cause);
 int docker_inspect(struct docker *d, const char *path, cJSON **info, char **cause);
 
 /* docker-conn.c */
@@ -78,10 +77,9 @@ int docker_conn_send(struct docker_conn *c, const char *method, const char *path
     int timeout_ms, char **cause);
 int docker_conn_response(struct docker_conn *c, struct docker_http *h,
     int stop_at_headers, int timeout_ms, docker_body_cb cb, void *arg, char **cause);
-int docker_body_collect(void *arg, const unsigned char *data, size_t len,
-    char **cause);
-int docker_body_collect_small(void *arg, const unsigned char *data, size_t len,
-    char **cause);
+int docker_body_collect(void *arg, const unsigned char *data, size_t len, char **cause);
+int docker_body_collect_small(
+    void *arg, const unsigned char *data, size_t len, char **cause);
 int docker_do(struct docker *d, const char *method, const char *full_path,
     const char *content_type, const void *body, size_t body_len, int timeout_ms,
     struct docker_response *resp, char **cause);

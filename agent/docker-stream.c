@@ -59,8 +59,8 @@ docker_stream_header(struct docker_stream *s, char **cause)
 	size = (uint32_t)h[4] << 24 | (uint32_t)h[5] << 16 | (uint32_t)h[6] << 8 | h[7];
 	if (size > s->max_frame) {
 		s->failed = 1;
-		return error_set(
-		    cause, "docker stream: frame of %lu bytes exceeds the limit of %zu",
+		return error_set(cause,
+		    "docker stream: frame of %lu bytes exceeds the limit of %zu",
 		    (unsigned long)size, s->max_frame);
 	}
 	s->type = h[0];
@@ -71,8 +71,7 @@ docker_stream_header(struct docker_stream *s, char **cause)
 
 int
 docker_stream_feed(struct docker_stream *s, const void *data, size_t len, size_t *used,
-		   int *stream, const unsigned char **payload, size_t *payload_len,
-		   char **cause)
+    int *stream, const unsigned char **payload, size_t *payload_len, char **cause)
 {
 	const unsigned char *p = data;
 	size_t n;

@@ -45,8 +45,8 @@ void docker_stream_allow_types(struct docker_stream *s, int max_type);
  * gets the number of bytes consumed; feed data + *used again after a piece.
  * Empty frames produce no piece. */
 int docker_stream_feed(struct docker_stream *s, const void *data, size_t len,
-		       size_t *used, int *stream, const unsigned char **payload,
-		       size_t *payload_len, char **cause);
+    size_t *used, int *stream, const unsigned char **payload, size_t *payload_len,
+    char **cause);
 /* The stream ended. Returns 0 if it ended between frames, -1 with *cause
  * if in the middle of a header or payload. */
 int docker_stream_eof(const struct docker_stream *s, char **cause);

@@ -109,13 +109,13 @@ docker_negotiate_version(struct docker *d, char **cause)
 	d->api_prefix = NULL;
 	d->api_checked = 0;
 	if (docker_do(d, "GET", "/version", NULL, NULL, 0, DOCKER_TIMEOUT_S * 1000, &resp,
-		      cause) != 0) {
+		cause) != 0) {
 		docker_response_clear(&resp);
 		return -1;
 	}
 	if (resp.status != 200) {
 		error_set(cause, "docker at %s: GET /version answered HTTP %d",
-			  d->socket_path, resp.status);
+		    d->socket_path, resp.status);
 		goto out;
 	}
 	v = cJSON_ParseWithLength((const char *)buf_data(resp.body), buf_len(resp.body));
@@ -124,15 +124,15 @@ docker_negotiate_version(struct docker *d, char **cause)
 	if (!cJSON_IsString(api) ||
 	    docker_parse_version(api->valuestring, &maj, &mnr) != 0) {
 		error_set(cause, "docker at %s: GET /version gave no API version",
-			  d->socket_path);
+		    d->socket_path);
 		goto out;
 	}
 	if (maj < DOCKER_API_MAJOR ||
 	    (maj == DOCKER_API_MAJOR && mnr < DOCKER_API_MINOR)) {
 		error_set(cause,
-			  "docker at %s: API version %d.%d is too old (rdev needs %d.%d, "
-			  "Docker Engine 20.10 or newer)",
-			  d->socket_path, maj, mnr, DOCKER_API_MAJOR, DOCKER_API_MINOR);
+		    "docker at %s: API version %d.%d is too old (rdev needs %d.%d, "
+		    "Docker Engine 20.10 or newer)",
+		    d->socket_path, maj, mnr, DOCKER_API_MAJOR, DOCKER_API_MINOR);
 		goto out;
 	}
 	maj = DOCKER_API_MAJOR;
@@ -215,8 +215,8 @@ docker_body_json(struct buf *body)
 /* Refuse a method, path or content type that would not make a well-formed
  * request (or would smuggle headers into it). */
 static int
-docker_check_request(const char *method, const char *path, const char *content_type,
-		     char **cause)
+docker_check_request(
+    const char *method, const char *path, const char *content_type, char **cause)
 {
 	const char *p;
 
@@ -227,9 +227,8 @@ docker_check_request(const char *method, const char *path, const char *content_t
 		return error_set(cause, "docker: bad API path \"%s\"", path);
 	for (p = path; *p != '\0'; p++)
 		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
-			return error_set(
-			    cause, "docker: bad API path \"%s\" (unencoded characters)",
-			    path);
+			return error_set(cause,
+			    "docker: bad API path \"%s\" (unencoded characters)", path);
 	if (content_type == NULL)
 		return 0;
 	for (p = content_type; *p != '\0'; p++)
@@ -248,21 +247,20 @@ docker_check_request(const char *method, const char *path, const char *content_t
  * it). resp as for docker_do(), cleared whatever the result. */
 static int
 docker_request_body(struct docker *d, const char *prefix, const char *method,
-		    const char *path, const char *content_type, const void *body,
-		    size_t body_len, int timeout_ms, struct docker_response *resp,
-		    char **cause)
+    const char *path, const char *content_type, const void *body, size_t body_len,
+    int timeout_ms, struct docker_response *resp, char **cause)
 {
 	char *full;
 	int rc;
 
 	memset(resp, 0, sizeof *resp);
-	if (docker_check_request(method, path, body != NULL ? content_type : NULL,
-				 cause) != 0)
+	if (docker_check_request(
+		method, path, body != NULL ? content_type : NULL, cause) != 0)
 		return -1;
 	if (prefix != NULL) {
 		full = xasprintf("%s%s", prefix, path);
 		rc = docker_do(d, method, full, content_type, body, body_len, timeout_ms,
-			       resp, cause);
+		    resp, cause);
 		if (rc != 0)
 			docker_response_clear(resp);
 		free(full);
@@ -270,18 +268,18 @@ docker_request_body(struct docker *d, const char *prefix, const char *method,
 	}
 	docker_assume_version(d);
 	full = xasprintf("%s%s", d->api_prefix, path);
-	rc = docker_do(d, method, full, content_type, body, body_len, timeout_ms, resp,
-		       cause);
+	rc = docker_do(
+	    d, method, full, content_type, body, body_len, timeout_ms, resp, cause);
 	if (rc == 0 && !d->api_checked && docker_version_refused(resp)) {
 		log_debug("docker at %s: API %s refused, negotiating", d->socket_path,
-			  d->api_prefix + 2);
+		    d->api_prefix + 2);
 		docker_response_clear(resp);
 		free(full);
 		if (docker_negotiate_version(d, cause) != 0)
 			return -1;
 		full = xasprintf("%s%s", d->api_prefix, path);
 		rc = docker_do(d, method, full, content_type, body, body_len, timeout_ms,
-			       resp, cause);
+		    resp, cause);
 	}
 	if (rc == 0)
 		d->api_checked = 1;
@@ -295,8 +293,8 @@ docker_request_body(struct docker *d, const char *prefix, const char *method,
  * docker_request_body(). */
 static int
 docker_request_timeout(struct docker *d, const char *prefix, const char *method,
-		       const char *path, const cJSON *body, int timeout_ms, int *status,
-		       cJSON **response, char **cause)
+    const char *path, const cJSON *body, int timeout_ms, int *status, cJSON **response,
+    char **cause)
 {
 	struct docker_response resp;
 	char *text = NULL;
@@ -307,8 +305,7 @@ docker_request_timeout(struct docker *d, const char *prefix, const char *method,
 	if (body != NULL && (text = cJSON_PrintUnformatted(body)) == NULL)
 		fatal("cJSON_PrintUnformatted: out of memory");
 	rc = docker_request_body(d, prefix, method, path, "application/json", text,
-				 text != NULL ? strlen(text) : 0, timeout_ms, &resp,
-				 cause);
+	    text != NULL ? strlen(text) : 0, timeout_ms, &resp, cause);
 	if (rc == 0) {
 		*status = resp.status;
 		*response = docker_body_json(resp.body);
@@ -320,16 +317,16 @@ docker_request_timeout(struct docker *d, const char *prefix, const char *method,
 
 int
 docker_request(struct docker *d, const char *method, const char *path, const cJSON *body,
-	       int *status, cJSON **response, char **cause)
+    int *status, cJSON **response, char **cause)
 {
-	return docker_request_timeout(d, NULL, method, path, body, DOCKER_TIMEOUT_S * 1000,
-				      status, response, cause);
+	return docker_request_timeout(d, NULL, method, path, body,
+	    DOCKER_TIMEOUT_S * 1000, status, response, cause);
 }
 
 int
 docker_request_raw(struct docker *d, const char *method, const char *path,
-		   const char *content_type, const void *body, size_t body_len,
-		   int *status, char **response, size_t *response_len, char **cause)
+    const char *content_type, const void *body, size_t body_len, int *status,
+    char **response, size_t *response_len, char **cause)
 {
 	struct docker_response resp;
 	int rc;
@@ -339,7 +336,7 @@ docker_request_raw(struct docker *d, const char *method, const char *path,
 	if (response_len != NULL)
 		*response_len = 0;
 	rc = docker_request_body(d, NULL, method, path, content_type, body, body_len,
-				 DOCKER_TIMEOUT_S * 1000, &resp, cause);
+	    DOCKER_TIMEOUT_S * 1000, &resp, cause);
 	if (rc == 0) {
 		*status = resp.status;
 		*response = buf_take_string(resp.body, response_len);
@@ -363,8 +360,8 @@ docker_error(int status, const cJSON *response, char **cause)
 	if (text == NULL)
 		return error_set(cause, "docker: HTTP %d", status);
 	n = strlen(text);
-	while (n > 0 &&
-	       (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' '))
+	while (
+	    n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' '))
 		n--;
 	return error_set(cause, "docker: %.*s", (int)n, text);
 }
@@ -373,17 +370,17 @@ docker_error(int status, const cJSON *response, char **cause)
  * 0-terminated), under prefix as for docker_request_body(). *response (may
  * be NULL) gets the body on success. */
 int
-docker_call_at(struct docker *d, const char *prefix, const char *method,
-	       const char *path, const cJSON *body, int timeout_ms, const int *ok,
-	       int *status, cJSON **response, char **cause)
+docker_call_at(struct docker *d, const char *prefix, const char *method, const char *path,
+    const cJSON *body, int timeout_ms, const int *ok, int *status, cJSON **response,
+    char **cause)
 {
 	cJSON *r;
 	int st, good;
 
 	if (response != NULL)
 		*response = NULL;
-	if (docker_request_timeout(d, prefix, method, path, body, timeout_ms, &st, &r,
-				   cause) != 0)
+	if (docker_request_timeout(
+		d, prefix, method, path, body, timeout_ms, &st, &r, cause) != 0)
 		return -1;
 	if (status != NULL)
 		*status = st;
@@ -405,10 +402,10 @@ docker_call_at(struct docker *d, const char *prefix, const char *method,
 /* docker_call_at() under the handle's API version. */
 int
 docker_call(struct docker *d, const char *method, const char *path, const cJSON *body,
-	    int timeout_ms, const int *ok, int *status, cJSON **response, char **cause)
+    int timeout_ms, const int *ok, int *status, cJSON **response, char **cause)
 {
-	return docker_call_at(d, NULL, method, path, body, timeout_ms, ok, status,
-			      response, cause);
+	return docker_call_at(
+	    d, NULL, method, path, body, timeout_ms, ok, status, response, cause);
 }
 
 int
@@ -428,7 +425,7 @@ docker_ping(struct docker *d, char **api_version, char **cause)
 	if (api_version != NULL)
 		*api_version = NULL;
 	if (docker_do(d, "GET", "/_ping", NULL, NULL, 0, DOCKER_TIMEOUT_S * 1000, &resp,
-		      cause) != 0)
+		cause) != 0)
 		goto out;
 	if (resp.status != 200) {
 		r = docker_body_json(resp.body);
@@ -448,13 +445,13 @@ out:
 int
 docker_inspect(struct docker *d, const char *path, cJSON **info, char **cause)
 {
-	static const int ok[] = {404, 0};
+	static const int ok[] = { 404, 0 };
 	cJSON *r;
 	int status;
 
 	*info = NULL;
 	if (docker_call(d, "GET", path, NULL, DOCKER_TIMEOUT_S * 1000, ok, &status, &r,
-			cause) != 0)
+		cause) != 0)
 		return -1;
 	if (status == 404) {
 		cJSON_Delete(r);

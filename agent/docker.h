@@ -66,7 +66,7 @@ const char *docker_socket_path(const struct docker *d);
  * body that is not JSON. A non-2xx status is NOT an error here. Returns -1
  * with *cause when the daemon could not be reached or answered garbage. */
 int docker_request(struct docker *d, const char *method, const char *path,
-		   const cJSON *body, int *status, cJSON **response, char **cause);
+    const cJSON *body, int *status, cJSON **response, char **cause);
 /* Low level, for bodies that are not JSON (the archive endpoints carry
  * tar): as docker_request(), with body_len bytes of body sent as
  * content_type (body NULL: no body, content_type ignored, may be NULL).
@@ -75,8 +75,8 @@ int docker_request(struct docker *d, const char *method, const char *path,
  * NULL on success, caller frees; response_len may be NULL). A non-2xx status
  * is NOT an error here. Same bounds and timeout as docker_request(). */
 int docker_request_raw(struct docker *d, const char *method, const char *path,
-		       const char *content_type, const void *body, size_t body_len,
-		       int *status, char **response, size_t *response_len, char **cause);
+    const char *content_type, const void *body, size_t body_len, int *status,
+    char **response, size_t *response_len, char **cause);
 
 /* Has the daemon announced (in the Api-Version header of an answer on this
  * handle) that it speaks API major.minor or newer? 0 before any answer. No
@@ -91,12 +91,12 @@ int docker_ping(struct docker *d, char **api_version, char **cause);
 /* Containers (running, or all if all) carrying every one of the labels,
  * each "key=value" or "key" (any value); labels is NULL-terminated and may
  * be NULL (no filter). *list gets the daemon's JSON array. */
-int docker_container_list(struct docker *d, const char *const *labels, int all,
-			  cJSON **list, char **cause);
+int docker_container_list(
+    struct docker *d, const char *const *labels, int all, cJSON **list, char **cause);
 /* GET /containers/{id}/json. A container that does not exist is not an
  * error: 0 with *info NULL. */
-int docker_container_inspect(struct docker *d, const char *id_or_name, cJSON **info,
-			     char **cause);
+int docker_container_inspect(
+    struct docker *d, const char *id_or_name, cJSON **info, char **cause);
 /* GET /images/{name}/json. An image that does not exist locally is not an
  * error: 0 with *info NULL. */
 int docker_image_inspect(struct docker *d, const char *image, cJSON **info, char **cause);
@@ -110,7 +110,7 @@ int docker_image_pull(struct docker *d, const char *image, char **cause);
  * container config: Image, Cmd, Labels, HostConfig, ...). *id gets the new
  * container's id. name may be NULL. */
 int docker_container_create(struct docker *d, const char *name, const cJSON *create_body,
-			    char **id, char **cause);
+    char **id, char **cause);
 /* Start a container; one already running is a success. */
 int docker_container_start(struct docker *d, const char *id, char **cause);
 /* Stop a container, killing it after timeout_s seconds (negative: the
@@ -119,8 +119,8 @@ int docker_container_stop(struct docker *d, const char *id, int timeout_s, char 
 /* Remove a container (force: even if running; volumes: with its anonymous
  * volumes). A container that does not exist is an error ("docker: No such
  * container: ..."). */
-int docker_container_remove(struct docker *d, const char *id, int force, int volumes,
-			    char **cause);
+int docker_container_remove(
+    struct docker *d, const char *id, int force, int volumes, char **cause);
 
 /* What to run with docker_exec(). argv is NULL-terminated and not empty;
  * user ("name", "uid", "uid:gid"), env ("K=V", NULL-terminated) and workdir
@@ -162,19 +162,18 @@ typedef void (*docker_output_cb)(void *arg, int stream, const void *data, size_t
  * can block the other; if the command exits without reading all of it, the
  * rest is dropped. */
 int docker_exec(struct docker *d, const char *container,
-		const struct docker_exec_opts *opts, docker_output_cb cb, void *cb_arg,
-		int *exit_code, char **cause);
+    const struct docker_exec_opts *opts, docker_output_cb cb, void *cb_arg,
+    int *exit_code, char **cause);
 /* docker_exec() collecting stdout in *out and stderr in *err (each may be
  * NULL to discard it): NUL-terminated, allocated, caller frees; each is
  * bounded to 64 MiB, beyond which the exec fails. The output may hold NUL
  * bytes; *out_len and *err_len, when not NULL, get the exact lengths. */
 int docker_exec_capture(struct docker *d, const char *container,
-			const struct docker_exec_opts *opts, char **out, char **err,
-			int *exit_code, char **cause);
+    const struct docker_exec_opts *opts, char **out, char **err, int *exit_code,
+    char **cause);
 int docker_exec_capture_len(struct docker *d, const char *container,
-			    const struct docker_exec_opts *opts, char **out,
-			    size_t *out_len, char **err, size_t *err_len, int *exit_code,
-			    char **cause);
+    const struct docker_exec_opts *opts, char **out, size_t *out_len, char **err,
+    size_t *err_len, int *exit_code, char **cause);
 
 /* Interactive exec: create the exec and start it on a hijacked connection,
  * then hand that connection to the caller, who pumps it (stdin to it; from
@@ -188,13 +187,13 @@ int docker_exec_attach(struct docker *d, const char *container,
     const struct docker_exec_opts *opts, char **exec_id, int *fd, struct buf **early,
     char **cause);
 /* Resize an exec's TTY. */
-int docker_exec_resize(struct docker *d, const char *exec_id, unsigned rows,
-    unsigned cols, char **cause);
+int docker_exec_resize(
+    struct docker *d, const char *exec_id, unsigned rows, unsigned cols, char **cause);
 /* GET /exec/{id}/json: the daemon's view of an exec ("Running", "Pid" on
  * the daemon's host, "ContainerID", "ProcessConfig" with "tty" and "user").
  * An exec that does not exist is not an error: 0 with *info NULL. */
-int docker_exec_inspect(struct docker *d, const char *exec_id, cJSON **info,
-    char **cause);
+int docker_exec_inspect(
+    struct docker *d, const char *exec_id, cJSON **info, char **cause);
 /* The exit code of an exec whose stream has ended. */
 int docker_exec_exit(struct docker *d, const char *exec_id, int *exit_code, char **cause);
 

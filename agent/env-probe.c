@@ -57,7 +57,8 @@ static ssize_t
 env_find(char *const *env, const char *name, size_t namelen)
 {
 	for (size_t i = 0; env != NULL && env[i] != NULL; i++) {
-		if (env_name_len(env[i]) == namelen && strncmp(env[i], name, namelen) == 0)
+		if (env_name_len(env[i]) == namelen &&
+		    strncmp(env[i], name, namelen) == 0)
 			return (ssize_t)i;
 	}
 	return -1;
@@ -270,8 +271,8 @@ env_probe_shell_flag(const char *probe_kind, const char **flag)
 /* Run the shell with flag and the probe command cmd; the environment found
  * between the markers, or NULL. */
 static char **
-env_probe_exec(struct docker *d, const char *container, const char *user, const char *shell,
-    const char *flag, const char *cmd, char sep)
+env_probe_exec(struct docker *d, const char *container, const char *user,
+    const char *shell, const char *flag, const char *cmd, char sep)
 {
 	unsigned char rnd[16];
 	char mark[64], *script, *out = NULL, *cause = NULL, **env = NULL;
@@ -291,15 +292,17 @@ env_probe_exec(struct docker *d, const char *container, const char *user, const 
 	memset(&opts, 0, sizeof opts);
 	opts.argv = argv;
 	opts.user = user;
-	if (docker_exec_capture_len(d, container, &opts, &out, &out_len, NULL, NULL, &status,
-	    &cause) != 0) {
-		log_debug("container %.12s: userEnvProbe %s %s: %s", container, shell, flag, cause);
+	if (docker_exec_capture_len(
+		d, container, &opts, &out, &out_len, NULL, NULL, &status, &cause) != 0) {
+		log_debug("container %.12s: userEnvProbe %s %s: %s", container, shell,
+		    flag, cause);
 		free(cause);
 	} else {
 		env = env_probe_parse(out, out_len, mark, sep);
 		if (env == NULL)
-			log_debug("container %.12s: userEnvProbe %s %s: exit %d, no output", container,
-			    shell, flag, status);
+			log_debug(
+			    "container %.12s: userEnvProbe %s %s: exit %d, no output",
+			    container, shell, flag, status);
 	}
 	free(out);
 	free(script);
@@ -309,8 +312,8 @@ env_probe_exec(struct docker *d, const char *container, const char *user, const 
 /* The user's login shell: SHELL from the container's env, else /etc/passwd,
  * else /bin/sh. Caller frees. */
 static char *
-env_probe_user_shell(struct docker *d, const char *container, const char *user,
-    char *const *container_env)
+env_probe_user_shell(
+    struct docker *d, const char *container, const char *user, char *const *container_env)
 {
 	static const char *const argv[] = { "cat", "/etc/passwd", NULL };
 	struct docker_exec_opts opts;
@@ -346,8 +349,8 @@ env_probe_is_root(const char *user)
 
 /* The probe against an inspected container. */
 static int
-env_probe_info(struct docker *d, const cJSON *info, const char *user, const char *probe_kind,
-    char ***env_out, char **cause)
+env_probe_info(struct docker *d, const cJSON *info, const char *user,
+    const char *probe_kind, char ***env_out, char **cause)
 {
 	const cJSON *config = cJSON_GetObjectItemCaseSensitive(info, "Config");
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(info, "Id");
@@ -366,16 +369,20 @@ env_probe_info(struct docker *d, const cJSON *info, const char *user, const char
 		*env_out = container_env;
 		return 0;
 	}
-	if ((user == NULL || *user == '\0') && cJSON_IsString(cuser) && *cuser->valuestring != '\0')
+	if ((user == NULL || *user == '\0') && cJSON_IsString(cuser) &&
+	    *cuser->valuestring != '\0')
 		user = cuser->valuestring;
-	shell = env_probe_user_shell(d, container, user != NULL ? user : "root", container_env);
-	env = env_probe_exec(d, container, user, shell, flag, "cat /proc/self/environ", '\0');
+	shell = env_probe_user_shell(
+	    d, container, user != NULL ? user : "root", container_env);
+	env = env_probe_exec(
+	    d, container, user, shell, flag, "cat /proc/self/environ", '\0');
 	if (env == NULL)
 		env = env_probe_exec(d, container, user, shell, flag, "printenv", '\n');
 	free(shell);
 	if (env == NULL) {
 		log_warn("container %.12s: userEnvProbe found no environment; using the "
-		    "container's", container);
+			 "container's",
+		    container);
 		*env_out = container_env;
 		return 0;
 	}
@@ -383,8 +390,8 @@ env_probe_info(struct docker *d, const cJSON *info, const char *user, const char
 	container_path = env_get(container_env, "PATH");
 	if (shell_path != NULL && container_path != NULL) {
 		size_t n = env_count(env);
-		char *merged = env_probe_merge_paths(shell_path, container_path,
-		    env_probe_is_root(user));
+		char *merged = env_probe_merge_paths(
+		    shell_path, container_path, env_probe_is_root(user));
 
 		env_put(&env, &n, xasprintf("PATH=%s", merged));
 		free(merged);
@@ -419,8 +426,8 @@ env_probe_cache_path(const char *state_dir, const char *container_id)
 
 /* The cached environment in path if its key matches; NULL otherwise. */
 static char **
-env_probe_cache_read(const char *path, const char *started_at, const char *user,
-    const char *kind)
+env_probe_cache_read(
+    const char *path, const char *started_at, const char *user, const char *kind)
 {
 	char *data = NULL, *cause = NULL, **env = NULL;
 	const cJSON *k, *e;
@@ -491,14 +498,15 @@ env_probe_get(struct docker *d, const char *state_dir, const char *container,
 	int rc;
 
 	*env_out = NULL;
-	if (env_probe_shell_flag(probe_kind != NULL ? probe_kind : "loginInteractiveShell",
-	    &flag) != 0)
+	if (env_probe_shell_flag(
+		probe_kind != NULL ? probe_kind : "loginInteractiveShell", &flag) != 0)
 		return error_set(cause, "userEnvProbe: unknown value \"%s\"", probe_kind);
 	if (docker_container_inspect(d, container, &info, cause) != 0)
 		return -1;
 	if (info == NULL)
 		return error_set(cause, "container %s not found", container);
-	rc = env_probe_get_inspected(d, state_dir, info, user, probe_kind, env_out, cause);
+	rc =
+	    env_probe_get_inspected(d, state_dir, info, user, probe_kind, env_out, cause);
 	cJSON_Delete(info);
 	return rc;
 }
@@ -520,9 +528,11 @@ env_probe_get_inspected(struct docker *d, const char *state_dir, const cJSON *in
 	started = cJSON_GetObjectItemCaseSensitive(
 	    cJSON_GetObjectItemCaseSensitive(info, "State"), "StartedAt");
 	if (!cJSON_IsString(id) || !cJSON_IsString(started))
-		return error_set(cause, "container: inspect has no Id or State.StartedAt");
+		return error_set(
+		    cause, "container: inspect has no Id or State.StartedAt");
 	path = env_probe_cache_path(state_dir, id->valuestring);
-	env = env_probe_cache_read(path, started->valuestring, user != NULL ? user : "", kind);
+	env = env_probe_cache_read(
+	    path, started->valuestring, user != NULL ? user : "", kind);
 	if (env != NULL) {
 		*env_out = env;
 		rc = 0;
@@ -532,8 +542,8 @@ env_probe_get_inspected(struct docker *d, const char *state_dir, const cJSON *in
 		goto out;
 	if (mkdir(state_dir, 0700) != 0 && errno != EEXIST)
 		log_warn("%s: cannot create: %s", state_dir, strerror(errno));
-	if (env_probe_cache_write(path, started->valuestring, user != NULL ? user : "", kind,
-	    env, &wcause) != 0) {
+	if (env_probe_cache_write(path, started->valuestring, user != NULL ? user : "",
+		kind, env, &wcause) != 0) {
 		log_warn("userEnvProbe cache: %s", wcause);
 		free(wcause);
 	}
@@ -556,7 +566,8 @@ int
 env_probe_apply_remote_env(char *const *probed, const cJSON *remote_env,
     char *const *container_env, char ***env_out, char ***unset_out, char **cause)
 {
-	char **env = env_dup(probed), **unset = xcalloc(1, sizeof *unset), *empty[] = { NULL };
+	char **env = env_dup(probed), **unset = xcalloc(1, sizeof *unset),
+	     *empty[] = { NULL };
 	size_t n = env_count(env), nu = 0;
 	cJSON *resolved = NULL;
 	const cJSON *e;
@@ -574,7 +585,8 @@ env_probe_apply_remote_env(char *const *probed, const cJSON *remote_env,
 	cJSON_ArrayForEach(e, resolved) {
 		char *value = NULL;
 
-		if (e->string == NULL || *e->string == '\0' || strchr(e->string, '=') != NULL)
+		if (e->string == NULL || *e->string == '\0' ||
+		    strchr(e->string, '=') != NULL)
 			continue;
 		if (cJSON_IsNull(e)) {
 			env_remove(env, &n, e->string);
@@ -593,7 +605,8 @@ env_probe_apply_remote_env(char *const *probed, const cJSON *remote_env,
 		for (size_t i = 0; i < nu; i++) {
 			if (strcmp(unset[i], e->string) == 0) {
 				free(unset[i]);
-				memmove(&unset[i], &unset[i + 1], (nu - i) * sizeof *unset);
+				memmove(
+				    &unset[i], &unset[i + 1], (nu - i) * sizeof *unset);
 				nu--;
 				break;
 			}

@@ -180,7 +180,8 @@ exec_relay_open(const char *address, int port, const char *token,
 		goto out;
 	exec_relay_encode(req, r);
 	if (exec_relay_send_all(fd, buf_data(req), buf_len(req), deadline) != 0) {
-		error_set(cause, "relay at %s:%d: the exec request was not taken", address, port);
+		error_set(cause, "relay at %s:%d: the exec request was not taken",
+		    address, port);
 		goto out;
 	}
 	/* The first frame: STARTED, or MESSAGE and EXIT (a start failure). */
@@ -207,12 +208,14 @@ exec_relay_open(const char *address, int port, const char *token,
 			if (fd_wait(fd, POLLIN, deadline) == 0)
 				continue;
 			/* It may have started the command: no second try. */
-			error_set(cause, "relay at %s:%d: no answer to the exec request", address,
-			    port);
+			error_set(cause, "relay at %s:%d: no answer to the exec request",
+			    address, port);
 			rc = -1;
 		} else if (n == 0)
-			error_set(cause, "relay at %s:%d: closed without starting the command "
-			    "(an rdev-relay without exec, or out of processes)", address, port);
+			error_set(cause,
+			    "relay at %s:%d: closed without starting the command "
+			    "(an rdev-relay without exec, or out of processes)",
+			    address, port);
 		else
 			error_set_errno(cause, errno, "relay at %s:%d", address, port);
 		break;

@@ -35,9 +35,9 @@ enum {
 #define EXEC_RELAY_MAX_TYPE 7
 
 struct exec_relay_req {
-	char *const *argv;  /* NULL-terminated, non-empty */
-	char *const *env;   /* NULL-terminated: the whole environment */
-	const char *user;   /* as Docker takes it: name, uid, name:group, uid:gid */
+	char *const *argv; /* NULL-terminated, non-empty */
+	char *const *env;  /* NULL-terminated: the whole environment */
+	const char *user;  /* as Docker takes it: name, uid, name:group, uid:gid */
 	const char *workdir;
 	int tty;
 	unsigned rows, cols; /* the TTY's size; 0: unknown */
@@ -55,8 +55,8 @@ void exec_relay_frame(struct buf *out, int type, const void *data, size_t len);
  * same name in place), without the names in unset (may be NULL). HOME is
  * left to the relay (the user's home from /etc/passwd). New array
  * (env_free). Pure. */
-char **exec_relay_env(const cJSON *container, int tty, char *const *exec_env,
-    char *const *unset);
+char **exec_relay_env(
+    const cJSON *container, int tty, char *const *exec_env, char *const *unset);
 
 /* Connect to the relay at address:port (token: 64 hex), send the request and
  * wait for its first frame. 0 with *fd (non-blocking; the caller closes it)

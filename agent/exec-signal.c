@@ -26,22 +26,20 @@
 static const struct {
 	const char *name;
 	int number;
-} exec_signal_names[] = {
-	{ "INT", SIGINT }, { "TERM", SIGTERM }, { "HUP", SIGHUP }, { "KILL", SIGKILL },
-	{ "QUIT", SIGQUIT }, { "USR1", SIGUSR1 }, { "USR2", SIGUSR2 },
-	{ "WINCH", SIGWINCH }, { NULL, 0 }
-};
+} exec_signal_names[] = { { "INT", SIGINT }, { "TERM", SIGTERM }, { "HUP", SIGHUP },
+	{ "KILL", SIGKILL }, { "QUIT", SIGQUIT }, { "USR1", SIGUSR1 },
+	{ "USR2", SIGUSR2 }, { "WINCH", SIGWINCH }, { NULL, 0 } };
 
 /* What /proc and the daemon say about an exec's process. */
 struct exec_target {
-	char *container;  /* the container's full id */
-	char *user;       /* the exec's user; NULL for the container's default */
+	char *container; /* the container's full id */
+	char *user;	 /* the exec's user; NULL for the container's default */
 	int tty;
-	pid_t host_pid;   /* in our pid namespace */
-	int level;        /* the container's pid namespace: index in NSpid */
-	pid_t pgrp;       /* our namespace, as the rest below */
+	pid_t host_pid; /* in our pid namespace */
+	int level;	/* the container's pid namespace: index in NSpid */
+	pid_t pgrp;	/* our namespace, as the rest below */
 	pid_t sid;
-	pid_t tpgid;      /* the terminal's foreground group, or <= 0 */
+	pid_t tpgid; /* the terminal's foreground group, or <= 0 */
 };
 
 /* Pids inside the container, without repeats. */
@@ -121,7 +119,8 @@ exec_signal_proc_stat(pid_t pid, pid_t *pgrp, pid_t *sid, pid_t *tpgid)
 
 	/* "PID (COMM) S PPID PGRP SID TTY TPGID ...": COMM may hold anything. */
 	if (s != NULL && (p = strrchr(s, ')')) != NULL &&
-	    sscanf(p + 1, " %c %d %d %d %d %d", &state, &ppid, &a, &b, &tty_nr, &c) == 6 &&
+	    sscanf(p + 1, " %c %d %d %d %d %d", &state, &ppid, &a, &b, &tty_nr, &c) ==
+		6 &&
 	    state != 'Z' && state != 'X') {
 		*pgrp = a;
 		*sid = b;
@@ -178,8 +177,8 @@ exec_signal_in_container(pid_t pid, const char *container)
 /* Look the exec up: 1 and *t while it runs, 0 once it has ended, -1 with
  * *cause. */
 static int
-exec_signal_lookup(struct docker *d, const char *exec_id, struct exec_target *t,
-    char **cause)
+exec_signal_lookup(
+    struct docker *d, const char *exec_id, struct exec_target *t, char **cause)
 {
 	const cJSON *pid, *cid, *pc, *user;
 	cJSON *info;
@@ -209,8 +208,10 @@ exec_signal_lookup(struct docker *d, const char *exec_id, struct exec_target *t,
 	if (!cJSON_IsNumber(pid) || pid->valuedouble < 1 || !cJSON_IsString(cid) ||
 	    *cid->valuestring == '\0') {
 		cJSON_Delete(info);
-		return error_set(cause, "docker: exec %.12s: no Pid or ContainerID in its "
-		    "inspect", exec_id);
+		return error_set(cause,
+		    "docker: exec %.12s: no Pid or ContainerID in its "
+		    "inspect",
+		    exec_id);
 	}
 	t->container = xstrdup(cid->valuestring);
 	if (cJSON_IsString(user) && *user->valuestring != '\0')
@@ -230,9 +231,12 @@ exec_signal_lookup(struct docker *d, const char *exec_id, struct exec_target *t,
 			return 0;
 		}
 		cJSON_Delete(info);
-		error_set(cause, "exec %.12s: its process %ld is not visible in this host's "
-		    "/proc as a process of container %.12s (the agent must run on the Docker "
-		    "host, in its pid namespace)", exec_id, (long)t->host_pid, t->container);
+		error_set(cause,
+		    "exec %.12s: its process %ld is not visible in this host's "
+		    "/proc as a process of container %.12s (the agent must run on the "
+		    "Docker "
+		    "host, in its pid namespace)",
+		    exec_id, (long)t->host_pid, t->container);
 		exec_target_clear(t);
 		return -1;
 	}
@@ -243,8 +247,8 @@ exec_signal_lookup(struct docker *d, const char *exec_id, struct exec_target *t,
 /* Add to l (as container pids) the live processes of the container whose
  * process group (or session, when by_session) is id. */
 static void
-exec_signal_collect(const struct exec_target *t, int by_session, pid_t id,
-    struct exec_pids *l)
+exec_signal_collect(
+    const struct exec_target *t, int by_session, pid_t id, struct exec_pids *l)
 {
 	struct dirent *de;
 	pid_t pid, pgrp, sid, tpgid, inner;
@@ -293,7 +297,8 @@ static int
 exec_signal_kill(struct docker *d, const struct exec_target *t, const char *name,
     const struct exec_pids *l, int strict, char **cause)
 {
-	static const char script[] = "s=$1; p=$2; shift 2; "
+	static const char script[] =
+	    "s=$1; p=$2; shift 2; "
 	    "[ \"$p\" = - ] || kill -s \"$s\" \"$p\" || exit; "
 	    "[ $# -eq 0 ] || kill -s \"$s\" \"$@\" 2>/dev/null; exit 0";
 	struct docker_exec_opts opts = { 0 };
@@ -331,7 +336,8 @@ exec_signal_kill(struct docker *d, const struct exec_target *t, const char *name
 		free(out);
 		free(err);
 		out = err = NULL;
-		if (docker_exec_capture(d, t->container, &opts, &out, &err, &code, cause) != 0)
+		if (docker_exec_capture(
+			d, t->container, &opts, &out, &err, &code, cause) != 0)
 			goto done;
 		if (code != 126 && code != 127)
 			break;
@@ -363,7 +369,8 @@ exec_signal_send(struct docker *d, const char *exec_id, const char *name, char *
 	int rc;
 
 	if (exec_signal_number(name) < 0)
-		return error_set(cause, "unknown signal \"%s\"", name != NULL ? name : "");
+		return error_set(
+		    cause, "unknown signal \"%s\"", name != NULL ? name : "");
 	if ((rc = exec_signal_lookup(d, exec_id, &t, cause)) <= 0)
 		return rc < 0 ? -1 : error_set(cause, "the command has ended");
 	if (!exec_signal_targets(&t, &l))

@@ -30,15 +30,14 @@ int exec_signal_number(const char *name);
 
 /* Send signal name to the exec's processes (above). An exec that has
  * already ended is an error ("... has ended"). */
-int exec_signal_send(struct docker *d, const char *exec_id, const char *name,
-    char **cause);
+int exec_signal_send(
+    struct docker *d, const char *exec_id, const char *name, char **cause);
 
 /* The exec's client is gone: send SIGHUP as a terminal hangup would, wait
  * up to grace_ms for the exec to end, then SIGKILL every process left in
  * the exec's session (background children included). An exec that has
  * already ended is not an error. Blocks for up to grace_ms plus a few
  * short execs. */
-int exec_signal_hangup(struct docker *d, const char *exec_id, int grace_ms,
-    char **cause);
+int exec_signal_hangup(struct docker *d, const char *exec_id, int grace_ms, char **cause);
 
 #endif

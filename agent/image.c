@@ -25,12 +25,13 @@ image_ensure(struct docker *d, const char *image, const struct progress *p,
 		return 0;
 	progress_line(p, "Pulling image %s", image);
 	if (docker_image_pull(d, image, cause) != 0)
-		return error_prefix(cause, "image %s is not here and could not be pulled",
-		    image);
+		return error_prefix(
+		    cause, "image %s is not here and could not be pulled", image);
 	if (docker_image_inspect(d, image, inspect, cause) != 0)
 		return -1;
 	if (*inspect == NULL)
-		return error_set(cause, "image %s: pulled, but Docker does not show it", image);
+		return error_set(
+		    cause, "image %s: pulled, but Docker does not show it", image);
 	return 0;
 }
 
@@ -69,8 +70,8 @@ image_on_output(void *arg, int stream, const char *data, size_t len)
 
 /* Run a docker CLI command, streaming its output to p. */
 static int
-image_run_docker(const char *const *argv, const char *stdin_data, const struct progress *p,
-    const char *what, char **cause)
+image_run_docker(const char *const *argv, const char *stdin_data,
+    const struct progress *p, const char *what, char **cause)
 {
 	struct spawn_opts opts = { 0 };
 	struct spawn_result res;
@@ -197,15 +198,16 @@ image_build_dockerfile(const struct config *cfg, const char *tag, int no_cache,
 	argv_add(&a, path);
 	free(path);
 	progress_line(p, "Building image %s from %s", tag, dockerfile);
-	rc = image_run_docker((const char *const *)a.v, NULL, p, "build.dockerfile", cause);
+	rc = image_run_docker(
+	    (const char *const *)a.v, NULL, p, "build.dockerfile", cause);
 	argv_free(&a);
 	free(file_copy);
 	return rc;
 }
 
 int
-image_set_metadata_label(const char *tag, const char *label_value,
-    const struct progress *p, char **cause)
+image_set_metadata_label(
+    const char *tag, const char *label_value, const struct progress *p, char **cause)
 {
 	char dir[] = "/tmp/rdev-label.XXXXXX", *dockerfile, *label;
 	int rc;
@@ -215,10 +217,10 @@ image_set_metadata_label(const char *tag, const char *label_value,
 	dockerfile = xasprintf("FROM %s\n", tag);
 	label = xasprintf("%s=%s", CONFIG_METADATA_LABEL, label_value);
 	{
-		const char *argv[] = { "docker", "build", "-q", "-t", tag, "--label", label,
-			"-f", "-", dir, NULL };
-		rc = image_run_docker(argv, dockerfile, NULL, "writing the image's "
-		    CONFIG_METADATA_LABEL " label", cause);
+		const char *argv[] = { "docker", "build", "-q", "-t", tag, "--label",
+			label, "-f", "-", dir, NULL };
+		rc = image_run_docker(argv, dockerfile, NULL,
+		    "writing the image's " CONFIG_METADATA_LABEL " label", cause);
 	}
 	(void)p;
 	rmdir(dir);

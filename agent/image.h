@@ -34,8 +34,8 @@ int image_build_dockerfile(const struct config *cfg, const char *tag, int no_cac
 
 /* Give image (by tag) the devcontainer.metadata label label_value, keeping
  * its tag (a one-line build FROM the image). */
-int image_set_metadata_label(const char *tag, const char *label_value,
-    const struct progress *p, char **cause);
+int image_set_metadata_label(
+    const char *tag, const char *label_value, const struct progress *p, char **cause);
 
 /* The devcontainer.metadata entries of an inspected image or container (its
  * Config.Labels), parsed; an empty array when there is no label. Caller

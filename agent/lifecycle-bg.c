@@ -87,7 +87,8 @@ lifecycle_log_output(void *arg, const char *step, const char *line)
 }
 
 void
-lifecycle_log_event(void *arg, const char *step, enum lifecycle_event ev, const char *detail)
+lifecycle_log_event(
+    void *arg, const char *step, enum lifecycle_event ev, const char *detail)
 {
 	char *text;
 
@@ -98,12 +99,8 @@ lifecycle_log_event(void *arg, const char *step, enum lifecycle_event ev, const 
 	case LIFECYCLE_EVENT_SKIP:
 		text = xasprintf("skipped (%s)", detail != NULL ? detail : "");
 		break;
-	case LIFECYCLE_EVENT_DONE:
-		text = xstrdup("done");
-		break;
-	default:
-		text = xasprintf("FAILED: %s", detail != NULL ? detail : "");
-		break;
+	case LIFECYCLE_EVENT_DONE: text = xstrdup("done"); break;
+	default: text = xasprintf("FAILED: %s", detail != NULL ? detail : ""); break;
 	}
 	lifecycle_log_line(arg, step, text);
 	free(text);
@@ -213,7 +210,8 @@ fail:
 
 /* A lifecycle_event_fn: the log line, and the step's state in the record. */
 static void
-lifecycle_bg_event(void *arg, const char *step, enum lifecycle_event ev, const char *detail)
+lifecycle_bg_event(
+    void *arg, const char *step, enum lifecycle_event ev, const char *detail)
 {
 	struct lifecycle_bg *bg = arg;
 	const char *want = lifecycle_bg_step_states[ev];
@@ -250,7 +248,8 @@ lifecycle_bg_run(struct lifecycle_bg *bg, const struct lifecycle_ctx *ctx,
 	rc = lifecycle_run_pending(&c, pending, &cause);
 	lifecycle_bg_set(bg->record, "state", rc == 0 ? "done" : "failed");
 	if (rc != 0)
-		lifecycle_bg_set(bg->record, "error", cause != NULL ? cause : "a step failed");
+		lifecycle_bg_set(
+		    bg->record, "error", cause != NULL ? cause : "a step failed");
 	lifecycle_bg_save_or_log(bg);
 	free(cause);
 	return rc;
@@ -296,8 +295,8 @@ lifecycle_bg_locked(const char *state_dir, const char *container_id)
 
 /* The record, or *record NULL when there is none. */
 static int
-lifecycle_bg_record_read(const char *state_dir, const char *container_id, cJSON **record,
-    char **cause)
+lifecycle_bg_record_read(
+    const char *state_dir, const char *container_id, cJSON **record, char **cause)
 {
 	char *path = lifecycle_bg_record_path(state_dir, container_id), *text = NULL;
 	char *err = NULL;
@@ -334,12 +333,13 @@ lifecycle_bg_status_fill(const cJSON *record, struct lifecycle_bg_status *st)
 
 	st->state = LIFECYCLE_BG_FAILED;
 	for (int i = LIFECYCLE_BG_RUNNING; i <= LIFECYCLE_BG_FAILED; i++)
-		if (cJSON_IsString(state) && strcmp(state->valuestring,
-		    lifecycle_bg_state_names[i]) == 0)
+		if (cJSON_IsString(state) &&
+		    strcmp(state->valuestring, lifecycle_bg_state_names[i]) == 0)
 			st->state = i;
 	if (st->state == LIFECYCLE_BG_FAILED)
-		st->error = xstrdup(cJSON_IsString(error) ? error->valuestring :
-		    "the background lifecycle steps failed");
+		st->error = xstrdup(cJSON_IsString(error)
+			? error->valuestring
+			: "the background lifecycle steps failed");
 	if (st->state != LIFECYCLE_BG_RUNNING)
 		return;
 	st->left = xcalloc(LIFECYCLE_NSTEPS + 1, sizeof *st->left);
@@ -348,7 +348,7 @@ lifecycle_bg_status_fill(const cJSON *record, struct lifecycle_bg_status *st)
 		s = cJSON_GetObjectItemCaseSensitive(e, "state");
 		if (count < LIFECYCLE_NSTEPS && cJSON_IsString(n) && cJSON_IsString(s) &&
 		    (strcmp(s->valuestring, "pending") == 0 ||
-		    strcmp(s->valuestring, "running") == 0))
+			strcmp(s->valuestring, "running") == 0))
 			st->left[count++] = xstrdup(n->valuestring);
 	}
 }
@@ -365,12 +365,14 @@ lifecycle_bg_status_read(const char *state_dir, const char *container_id,
 	if (record == NULL)
 		return 0;
 	lifecycle_bg_status_fill(record, st);
-	if (st->state == LIFECYCLE_BG_RUNNING && !lifecycle_bg_locked(state_dir, container_id)) {
+	if (st->state == LIFECYCLE_BG_RUNNING &&
+	    !lifecycle_bg_locked(state_dir, container_id)) {
 		/* Ended just now (the outcome is written before the lock goes),
 		 * or died: read again to tell. */
 		cJSON_Delete(record);
 		lifecycle_bg_status_clear(st);
-		if (lifecycle_bg_record_read(state_dir, container_id, &record, cause) != 0)
+		if (lifecycle_bg_record_read(state_dir, container_id, &record, cause) !=
+		    0)
 			return -1;
 		if (record == NULL)
 			return 0;
@@ -378,8 +380,9 @@ lifecycle_bg_status_read(const char *state_dir, const char *container_id,
 		if (st->state == LIFECYCLE_BG_RUNNING) {
 			lifecycle_bg_status_clear(st);
 			st->state = LIFECYCLE_BG_FAILED;
-			st->error = xstrdup("the background lifecycle steps stopped before they "
-			    "ended (was their process killed?)");
+			st->error =
+			    xstrdup("the background lifecycle steps stopped before they "
+				    "ended (was their process killed?)");
 		}
 	}
 	cJSON_Delete(record);
@@ -413,7 +416,8 @@ lifecycle_bg_status_json(const struct lifecycle_bg_status *st)
 }
 
 char *
-lifecycle_bg_notice(const char *state_dir, const char *container_id, const char *follow_cmd)
+lifecycle_bg_notice(
+    const char *state_dir, const char *container_id, const char *follow_cmd)
 {
 	struct lifecycle_bg_status st;
 	struct buf *b;
@@ -426,7 +430,10 @@ lifecycle_bg_notice(const char *state_dir, const char *container_id, const char 
 			n++;
 		b = buf_new();
 		for (size_t i = 0; i < n; i++)
-			buf_appendf(b, "%s%s", i == 0 ? "" : i + 1 < n ? ", " : " and ",
+			buf_appendf(b, "%s%s",
+			    i == 0	    ? ""
+				: i + 1 < n ? ", "
+					    : " and ",
 			    st.left[i]);
 		buf_appendf(b, " %s still running in the background (see `%s`)",
 		    n > 1 ? "are" : "is", follow_cmd);

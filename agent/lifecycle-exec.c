@@ -17,7 +17,7 @@ struct lifecycle_job {
 	const char *step;
 	const struct lifecycle_cmd *cmd;
 	pthread_mutex_t *lock;
-	struct docker *docker;      /* ctx->docker, or own when in a thread */
+	struct docker *docker; /* ctx->docker, or own when in a thread */
 	int own_docker;
 	struct lifecycle_lines lines[2];
 	int rc;
@@ -42,7 +42,8 @@ lifecycle_job_output(void *arg, int stream, const void *data, size_t len)
 {
 	struct lifecycle_job *job = arg;
 
-	lifecycle_lines_feed(&job->lines[stream == 2 ? 1 : 0], data, len, lifecycle_job_line, job);
+	lifecycle_lines_feed(
+	    &job->lines[stream == 2 ? 1 : 0], data, len, lifecycle_job_line, job);
 }
 
 /* Runs each lifecycle command in the container: the command (its stdin
@@ -115,8 +116,8 @@ lifecycle_job_run(void *arg)
 	opts.env = ctx->env;
 	opts.workdir = ctx->workdir;
 	opts.attach_stdin = 1; /* held open, never written: see lifecycle_watchdog */
-	job->rc = docker_exec(job->docker, ctx->container_id, &opts, lifecycle_job_output, job,
-	    &job->exit_code, &job->cause);
+	job->rc = docker_exec(job->docker, ctx->container_id, &opts, lifecycle_job_output,
+	    job, &job->exit_code, &job->cause);
 	lifecycle_lines_finish(&job->lines[0], lifecycle_job_line, job);
 	lifecycle_lines_finish(&job->lines[1], lifecycle_job_line, job);
 	free(argv);
@@ -141,8 +142,8 @@ lifecycle_job_error(const struct lifecycle_job *job)
 }
 
 void
-lifecycle_event(const struct lifecycle_ctx *ctx, const char *step, enum lifecycle_event ev,
-    const char *detail)
+lifecycle_event(const struct lifecycle_ctx *ctx, const char *step,
+    enum lifecycle_event ev, const char *detail)
 {
 	if (ctx->event != NULL)
 		ctx->event(ctx->event_arg, step, ev, detail);
@@ -184,8 +185,8 @@ lifecycle_group_run(const struct lifecycle_ctx *ctx, const char *step,
 		for (i = 0; i < g->ncmds; i++) {
 			jobs[i].docker = docker_new(docker_socket_path(ctx->docker));
 			jobs[i].own_docker = 1;
-			if ((errno = pthread_create(&threads[i], NULL, lifecycle_job_run,
-			    &jobs[i])) != 0)
+			if ((errno = pthread_create(
+				 &threads[i], NULL, lifecycle_job_run, &jobs[i])) != 0)
 				fatal("pthread_create: %s", strerror(errno));
 		}
 		for (i = 0; i < g->ncmds; i++)

@@ -23,7 +23,7 @@
 struct lifecycle_child {
 	const struct lifecycle_cmd *cmd;
 	pid_t pid;
-	int fds[2];                   /* stdout, stderr read ends; -1 when closed */
+	int fds[2]; /* stdout, stderr read ends; -1 when closed */
 	struct lifecycle_lines lines[2];
 	int status;
 };
@@ -100,7 +100,8 @@ lifecycle_host_group_run(const struct lifecycle_group *g, const char *cwd,
 	for (i = 0; i < g->ncmds; i++) {
 		ch[i].cmd = &g->cmds[i];
 		ch[i].fds[0] = ch[i].fds[1] = -1;
-		pfx = g->cmds[i].name != NULL ? xasprintf("[%s] ", g->cmds[i].name) : NULL;
+		pfx =
+		    g->cmds[i].name != NULL ? xasprintf("[%s] ", g->cmds[i].name) : NULL;
 		lifecycle_lines_init(&ch[i].lines[0], pfx);
 		lifecycle_lines_init(&ch[i].lines[1], pfx);
 		free(pfx);
@@ -113,7 +114,8 @@ lifecycle_host_group_run(const struct lifecycle_group *g, const char *cwd,
 	}
 	while (open_fds > 0) {
 		for (i = 0; i < 2 * started; i++)
-			pfd[i] = (struct pollfd){ .fd = ch[i / 2].fds[i % 2], .events = POLLIN };
+			pfd[i] = (struct pollfd){ .fd = ch[i / 2].fds[i % 2],
+				.events = POLLIN };
 		if (poll(pfd, 2 * started, -1) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -149,11 +151,11 @@ lifecycle_host_group_run(const struct lifecycle_group *g, const char *cwd,
 	for (i = 0; i < started && err == NULL; i++) {
 		s = ch[i].status;
 		if (WIFEXITED(s) && WEXITSTATUS(s) != 0)
-			err = lifecycle_failure_message("initializeCommand", ch[i].cmd, 1,
-			    WEXITSTATUS(s));
+			err = lifecycle_failure_message(
+			    "initializeCommand", ch[i].cmd, 1, WEXITSTATUS(s));
 		else if (WIFSIGNALED(s))
-			err = lifecycle_failure_message("initializeCommand", ch[i].cmd, 0,
-			    WTERMSIG(s));
+			err = lifecycle_failure_message(
+			    "initializeCommand", ch[i].cmd, 0, WTERMSIG(s));
 	}
 	if (err != NULL) {
 		if (cause != NULL)

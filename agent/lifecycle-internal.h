@@ -36,8 +36,8 @@ struct lifecycle_state {
 
 /* lifecycle-exec.c */
 /* Pass an event to ctx->event, if any. */
-void lifecycle_event(const struct lifecycle_ctx *ctx, const char *step, enum lifecycle_event ev,
-    const char *detail);
+void lifecycle_event(const struct lifecycle_ctx *ctx, const char *step,
+    enum lifecycle_event ev, const char *detail);
 /* Run one element of step in the container (see the function). 0, or -1 with
  * *cause. */
 int lifecycle_group_run(const struct lifecycle_ctx *ctx, const char *step,
@@ -49,8 +49,8 @@ void lifecycle_state_init(const struct lifecycle_ctx *ctx, struct lifecycle_stat
 void lifecycle_state_clear(struct lifecycle_state *st);
 /* Make sure st has the container's times and its markers (one inspect if
  * ctx lacks the times, one exec). 0, or -1 with *cause. */
-int lifecycle_state_load(const struct lifecycle_ctx *ctx, struct lifecycle_state *st,
-    char **cause);
+int lifecycle_state_load(
+    const struct lifecycle_ctx *ctx, struct lifecycle_state *st, char **cause);
 /* Has step's marker the value of this container (or this start)? st loaded. */
 int lifecycle_marker_done(const struct lifecycle_state *st, enum lifecycle_step step);
 /* Write step's marker in the container and in st. 0, or -1 with *cause. */

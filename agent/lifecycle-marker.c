@@ -32,8 +32,8 @@ lifecycle_state_clear(struct lifecycle_state *st)
 
 /* Run a small root shell script in the container, capturing stdout. */
 static int
-lifecycle_root_sh(const struct lifecycle_ctx *ctx, const char *script, const char *const *args,
-    char **out, char **cause)
+lifecycle_root_sh(const struct lifecycle_ctx *ctx, const char *script,
+    const char *const *args, char **out, char **cause)
 {
 	const char *argv[8];
 	struct docker_exec_opts opts;
@@ -51,12 +51,13 @@ lifecycle_root_sh(const struct lifecycle_ctx *ctx, const char *script, const cha
 	memset(&opts, 0, sizeof opts);
 	opts.argv = argv;
 	opts.user = "0";
-	if (docker_exec_capture(ctx->docker, ctx->container_id, &opts, out, &err, &status,
-	    cause) != 0)
+	if (docker_exec_capture(
+		ctx->docker, ctx->container_id, &opts, out, &err, &status, cause) != 0)
 		return -1;
 	if (status != 0) {
 		err[strcspn(err, "\n")] = '\0';
-		error_set(cause, "exit status %d%s%s", status, *err != '\0' ? ": " : "", err);
+		error_set(
+		    cause, "exit status %d%s%s", status, *err != '\0' ? ": " : "", err);
 		free(err);
 		if (out != NULL) {
 			free(*out);
@@ -70,12 +71,13 @@ lifecycle_root_sh(const struct lifecycle_ctx *ctx, const char *script, const cha
 
 /* Make sure st has the container's times and its markers. */
 int
-lifecycle_state_load(const struct lifecycle_ctx *ctx, struct lifecycle_state *st, char **cause)
+lifecycle_state_load(
+    const struct lifecycle_ctx *ctx, struct lifecycle_state *st, char **cause)
 {
-	static const char script[] =
-	    "cd " LIFECYCLE_MARKER_DIR " 2>/dev/null || exit 0\n"
-	    "for f in *; do [ -f \"$f\" ] && printf '%s=%s\\n' \"$f\" \"$(cat \"$f\")\"; done\n"
-	    "exit 0\n";
+	static const char script[] = "cd " LIFECYCLE_MARKER_DIR " 2>/dev/null || exit 0\n"
+				     "for f in *; do [ -f \"$f\" ] && printf '%s=%s\\n' "
+				     "\"$f\" \"$(cat \"$f\")\"; done\n"
+				     "exit 0\n";
 	const cJSON *created, *started;
 	cJSON *info = NULL;
 	char *out = NULL, *line, *p, *eq;
@@ -83,17 +85,21 @@ lifecycle_state_load(const struct lifecycle_ctx *ctx, struct lifecycle_state *st
 	if (st->markers_read)
 		return 0;
 	if (st->created_at == NULL || st->started_at == NULL) {
-		if (docker_container_inspect(ctx->docker, ctx->container_id, &info, cause) != 0)
+		if (docker_container_inspect(
+			ctx->docker, ctx->container_id, &info, cause) != 0)
 			return -1;
 		if (info == NULL)
-			return error_set(cause, "container %s not found", ctx->container_id);
+			return error_set(
+			    cause, "container %s not found", ctx->container_id);
 		created = cJSON_GetObjectItemCaseSensitive(info, "Created");
 		started = cJSON_GetObjectItemCaseSensitive(
 		    cJSON_GetObjectItemCaseSensitive(info, "State"), "StartedAt");
 		if (!cJSON_IsString(created) || !cJSON_IsString(started)) {
 			cJSON_Delete(info);
-			return error_set(cause, "container %s: inspect has no Created or "
-			    "State.StartedAt", ctx->container_id);
+			return error_set(cause,
+			    "container %s: inspect has no Created or "
+			    "State.StartedAt",
+			    ctx->container_id);
 		}
 		if (st->created_at == NULL)
 			st->created_at = xstrdup(created->valuestring);
@@ -141,10 +147,12 @@ lifecycle_marker_write(const struct lifecycle_ctx *ctx, struct lifecycle_state *
 	    "mkdir -p \"$1\" && printf '%s\\n' \"$3\" >\"$1/.$2.tmp\" && "
 	    "mv -f \"$1/.$2.tmp\" \"$1/$2\"";
 	const char *value = lifecycle_marker_value(st, step);
-	const char *args[] = { LIFECYCLE_MARKER_DIR, lifecycle_steps[step].name, value, NULL };
+	const char *args[] = { LIFECYCLE_MARKER_DIR, lifecycle_steps[step].name, value,
+		NULL };
 
 	if (lifecycle_root_sh(ctx, script, args, NULL, cause) != 0)
-		return error_prefix(cause, "writing the %s marker", lifecycle_steps[step].name);
+		return error_prefix(
+		    cause, "writing the %s marker", lifecycle_steps[step].name);
 	free(st->markers[step]);
 	st->markers[step] = xstrdup(value);
 	return 0;

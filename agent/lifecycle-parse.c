@@ -82,8 +82,8 @@ lifecycle_group_add(struct lifecycle_group *g)
 }
 
 int
-lifecycle_group_parse(const cJSON *value, const char *step, struct lifecycle_group *g,
-    char **cause)
+lifecycle_group_parse(
+    const cJSON *value, const char *step, struct lifecycle_group *g, char **cause)
 {
 	struct lifecycle_cmd c;
 	const cJSON *e;
@@ -100,7 +100,8 @@ lifecycle_group_parse(const cJSON *value, const char *step, struct lifecycle_gro
 		rc = lifecycle_cmd_parse(value, &c);
 		if (rc < 0) {
 			lifecycle_cmd_clear(&c);
-			return error_set(cause, "%s: the command array holds a non-string", step);
+			return error_set(
+			    cause, "%s: the command array holds a non-string", step);
 		}
 		if (rc == 0)
 			*lifecycle_group_add(g) = c;
@@ -113,8 +114,10 @@ lifecycle_group_parse(const cJSON *value, const char *step, struct lifecycle_gro
 		rc = lifecycle_cmd_parse(e, &c);
 		if (rc < 0) {
 			lifecycle_cmd_clear(&c);
-			return error_set(cause, "%s: entry \"%s\" is neither a string nor an array "
-			    "of strings", step, e->string);
+			return error_set(cause,
+			    "%s: entry \"%s\" is neither a string nor an array "
+			    "of strings",
+			    step, e->string);
 		}
 		if (rc > 0)
 			continue;
@@ -133,16 +136,16 @@ lifecycle_cmd_describe(const struct lifecycle_cmd *cmd)
 }
 
 char *
-lifecycle_failure_message(const char *step, const struct lifecycle_cmd *cmd, int exited,
-    int code)
+lifecycle_failure_message(
+    const char *step, const struct lifecycle_cmd *cmd, int exited, int code)
 {
 	char *desc = lifecycle_cmd_describe(cmd), *msg;
 
 	if (exited)
 		msg = xasprintf("%s failed: %s exited with status %d", step, desc, code);
 	else
-		msg = xasprintf("%s failed: %s killed by signal %d (%s)", step, desc, code,
-		    strsignal(code));
+		msg = xasprintf("%s failed: %s killed by signal %d (%s)", step, desc,
+		    code, strsignal(code));
 	free(desc);
 	return msg;
 }
@@ -209,7 +212,8 @@ lifecycle_lines_finish(struct lifecycle_lines *l, lifecycle_line_fn fn, void *ar
 	if (l->buf == NULL)
 		return;
 	if (buf_len(l->buf) > 0)
-		lifecycle_lines_emit(l, (const char *)buf_data(l->buf), buf_len(l->buf), fn, arg);
+		lifecycle_lines_emit(
+		    l, (const char *)buf_data(l->buf), buf_len(l->buf), fn, arg);
 	buf_free(l->buf);
 	free(l->prefix);
 	l->buf = NULL;

@@ -62,8 +62,8 @@ lifecycle_groups_free(struct lifecycle_group *groups, size_t n)
 /* Parse a step's array (or a single value) into groups; *ncmds gets the
  * number of commands in all. */
 static int
-lifecycle_groups_parse(const cJSON *array, const char *step, struct lifecycle_group **groups,
-    size_t *ngroups, size_t *ncmds, char **cause)
+lifecycle_groups_parse(const cJSON *array, const char *step,
+    struct lifecycle_group **groups, size_t *ngroups, size_t *ncmds, char **cause)
 {
 	const cJSON *e;
 	size_t n = 0;
@@ -102,7 +102,8 @@ lifecycle_step_run(const struct lifecycle_ctx *ctx, struct lifecycle_state *st,
 	int rc = -1;
 
 	if (lifecycle_groups_parse(array, name, &groups, &ngroups, &ncmds, cause) != 0) {
-		lifecycle_event(ctx, name, LIFECYCLE_EVENT_FAILED, cause != NULL ? *cause : NULL);
+		lifecycle_event(
+		    ctx, name, LIFECYCLE_EVENT_FAILED, cause != NULL ? *cause : NULL);
 		goto out;
 	}
 	if (ncmds == 0) {
@@ -117,8 +118,9 @@ lifecycle_step_run(const struct lifecycle_ctx *ctx, struct lifecycle_state *st,
 		}
 		if (lifecycle_marker_done(st, step)) {
 			lifecycle_event(ctx, name, LIFECYCLE_EVENT_SKIP,
-			    lifecycle_steps[step].marker == 1 ? "already ran in this container" :
-			    "already ran since the container started");
+			    lifecycle_steps[step].marker == 1
+				? "already ran in this container"
+				: "already ran since the container started");
 			rc = 0;
 			goto out;
 		}
@@ -132,8 +134,8 @@ lifecycle_step_run(const struct lifecycle_ctx *ctx, struct lifecycle_state *st,
 			goto out;
 		}
 	}
-	if (lifecycle_steps[step].marker != 0 && lifecycle_marker_write(ctx, st, step,
-	    &wcause) != 0) {
+	if (lifecycle_steps[step].marker != 0 &&
+	    lifecycle_marker_write(ctx, st, step, &wcause) != 0) {
 		/* The step did run; the next `up` will run it again. */
 		log_warn("container %.12s: %s", ctx->container_id, wcause);
 		free(wcause);
@@ -186,18 +188,21 @@ lifecycle_run(const struct lifecycle_ctx *ctx, const cJSON *merged, unsigned fla
 
 	*pending = NULL;
 	lifecycle_state_init(ctx, &st);
-	lifecycle_plan_make(cJSON_GetObjectItemCaseSensitive(merged, "waitFor"), flags, &plan);
+	lifecycle_plan_make(
+	    cJSON_GetObjectItemCaseSensitive(merged, "waitFor"), flags, &plan);
 	for (i = 0; i <= plan.last_foreground; i++) {
 		if (!(plan.steps & (1u << i)))
 			continue;
-		array = cJSON_GetObjectItemCaseSensitive(merged, lifecycle_steps[i].merged_key);
+		array = cJSON_GetObjectItemCaseSensitive(
+		    merged, lifecycle_steps[i].merged_key);
 		if (lifecycle_step_run(ctx, &st, i, array, cause) != 0)
 			goto out;
 	}
 	for (; i < LIFECYCLE_NSTEPS; i++) {
 		if (!(plan.steps & (1u << i)))
 			continue;
-		array = cJSON_GetObjectItemCaseSensitive(merged, lifecycle_steps[i].merged_key);
+		array = cJSON_GetObjectItemCaseSensitive(
+		    merged, lifecycle_steps[i].merged_key);
 		if (!lifecycle_has_commands(array, lifecycle_steps[i].name))
 			continue;
 		/* Leave out steps already done, so often no background run is needed. */
@@ -224,8 +229,8 @@ out:
 }
 
 int
-lifecycle_run_pending(const struct lifecycle_ctx *ctx, const struct lifecycle_pending *pending,
-    char **cause)
+lifecycle_run_pending(const struct lifecycle_ctx *ctx,
+    const struct lifecycle_pending *pending, char **cause)
 {
 	struct lifecycle_state st;
 	int rc = 0;
@@ -234,7 +239,8 @@ lifecycle_run_pending(const struct lifecycle_ctx *ctx, const struct lifecycle_pe
 		return 0;
 	lifecycle_state_init(ctx, &st);
 	for (size_t i = 0; i < pending->n && rc == 0; i++)
-		rc = lifecycle_step_run(ctx, &st, pending->steps[i], pending->commands[i], cause);
+		rc = lifecycle_step_run(
+		    ctx, &st, pending->steps[i], pending->commands[i], cause);
 	lifecycle_state_clear(&st);
 	return rc;
 }

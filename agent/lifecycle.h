@@ -106,23 +106,23 @@ enum lifecycle_step {
 typedef void (*lifecycle_output_fn)(void *arg, const char *step, const char *line);
 
 enum lifecycle_event {
-	LIFECYCLE_EVENT_RUN,     /* detail: the command, "`npm install`" or "[db] `...`" */
-	LIFECYCLE_EVENT_SKIP,    /* detail: why ("already ran in this container") */
-	LIFECYCLE_EVENT_DONE,    /* detail: NULL */
-	LIFECYCLE_EVENT_FAILED   /* detail: the error message */
+	LIFECYCLE_EVENT_RUN,   /* detail: the command, "`npm install`" or "[db] `...`" */
+	LIFECYCLE_EVENT_SKIP,  /* detail: why ("already ran in this container") */
+	LIFECYCLE_EVENT_DONE,  /* detail: NULL */
+	LIFECYCLE_EVENT_FAILED /* detail: the error message */
 };
 /* Progress of the steps, for the caller's display or log; may be NULL.
  * Called from the calling thread only. */
-typedef void (*lifecycle_event_fn)(void *arg, const char *step, enum lifecycle_event ev,
-    const char *detail);
+typedef void (*lifecycle_event_fn)(
+    void *arg, const char *step, enum lifecycle_event ev, const char *detail);
 
 /* Everything borrowed, for the duration of each call that gets the ctx. */
 struct lifecycle_ctx {
-	struct docker *docker;         /* serial commands and markers */
+	struct docker *docker; /* serial commands and markers */
 	const char *container_id;
-	const char *user;              /* NULL: the container's user */
-	const char *workdir;           /* NULL: the container's working dir */
-	const char *const *env;        /* "K=V", NULL-terminated; NULL: none added */
+	const char *user;	/* NULL: the container's user */
+	const char *workdir;	/* NULL: the container's working dir */
+	const char *const *env; /* "K=V", NULL-terminated; NULL: none added */
 	/* Variables to remove (remoteEnv null), NULL-terminated, may be NULL:
 	 * the command is then run through `env -u NAME ...` since an exec's Env
 	 * can only add to the container's environment. */
@@ -131,9 +131,9 @@ struct lifecycle_ctx {
 	 * them; NULL: lifecycle_run() inspects the container. */
 	const char *created_at;
 	const char *started_at;
-	lifecycle_output_fn out;       /* may be NULL: output discarded */
+	lifecycle_output_fn out; /* may be NULL: output discarded */
 	void *out_arg;
-	lifecycle_event_fn event;      /* may be NULL */
+	lifecycle_event_fn event; /* may be NULL */
 	void *event_arg;
 };
 
@@ -148,7 +148,7 @@ struct lifecycle_pending;
 
 /* Which steps lifecycle_run() runs, and which of them before it returns. */
 struct lifecycle_plan {
-	unsigned steps;      /* bit (1u << step) for each step to run */
+	unsigned steps;	     /* bit (1u << step) for each step to run */
 	int last_foreground; /* later steps are pending: -1 (none before) .. 4 */
 };
 
@@ -179,8 +179,8 @@ int lifecycle_run(const struct lifecycle_ctx *ctx, const cJSON *merged, unsigned
 /* Run the pending steps (markers are checked now), stopping at the first
  * that fails. pending is not freed. ctx may differ from lifecycle_run()'s
  * (another process, another struct docker, a log file as output). */
-int lifecycle_run_pending(const struct lifecycle_ctx *ctx, const struct lifecycle_pending *pending,
-    char **cause);
+int lifecycle_run_pending(const struct lifecycle_ctx *ctx,
+    const struct lifecycle_pending *pending, char **cause);
 void lifecycle_pending_free(struct lifecycle_pending *p);
 /* How many steps are pending and the name of the i-th (for messages). */
 size_t lifecycle_pending_count(const struct lifecycle_pending *p);
@@ -210,15 +210,15 @@ void lifecycle_bg_free(struct lifecycle_bg *bg);
 void lifecycle_bg_forget(const char *state_dir, const char *container_id);
 
 enum lifecycle_bg_state {
-	LIFECYCLE_BG_NONE,    /* no background run recorded */
+	LIFECYCLE_BG_NONE, /* no background run recorded */
 	LIFECYCLE_BG_RUNNING,
 	LIFECYCLE_BG_DONE,
-	LIFECYCLE_BG_FAILED   /* a step failed, or the process died */
+	LIFECYCLE_BG_FAILED /* a step failed, or the process died */
 };
 struct lifecycle_bg_status {
 	enum lifecycle_bg_state state;
-	char **left;  /* RUNNING: the steps not ended yet, in order; NULL-terminated */
-	char *error;  /* FAILED: why */
+	char **left; /* RUNNING: the steps not ended yet, in order; NULL-terminated */
+	char *error; /* FAILED: why */
 };
 /* What the container's background run is doing. 0, or -1 with *cause (an
  * unreadable record; a missing one is LIFECYCLE_BG_NONE). Clear st with
@@ -233,8 +233,8 @@ cJSON *lifecycle_bg_status_json(const struct lifecycle_bg_status *st);
  * running in the background (see `FOLLOW_CMD`)" ("a and b are ..."), for exec
  * and shell to show; NULL when none runs (or the record cannot be read). New
  * string. */
-char *lifecycle_bg_notice(const char *state_dir, const char *container_id,
-    const char *follow_cmd);
+char *lifecycle_bg_notice(
+    const char *state_dir, const char *container_id, const char *follow_cmd);
 
 /* The background log of a container: "<state_dir>/lifecycle-<id>.log".
  * Caller frees. */
@@ -251,21 +251,22 @@ void lifecycle_log_output(void *arg, const char *step, const char *line);
 /* A lifecycle_event_fn (arg: the struct lifecycle_log) logging
  * "postCreateCommand: running `npm install`", "...: skipped (...)",
  * "...: done", "...: FAILED: <message>". */
-void lifecycle_log_event(void *arg, const char *step, enum lifecycle_event ev,
-    const char *detail);
+void lifecycle_log_event(
+    void *arg, const char *step, enum lifecycle_event ev, const char *detail);
 
 /* ---- Pure helpers, exposed for the unit tests ---- */
 
 /* One command of a step element. */
 struct lifecycle_cmd {
-	char *name;   /* object entry name; NULL for the string and array forms */
-	char **argv;  /* NULL-terminated; the string form is /bin/sh -c STRING */
-	char *text;   /* the string as written, or shell_quote_argv(argv, SHELL_QUOTE_NEEDED) */
+	char *name;  /* object entry name; NULL for the string and array forms */
+	char **argv; /* NULL-terminated; the string form is /bin/sh -c STRING */
+	char *text;  /* the string as written, or shell_quote_argv(argv,
+			SHELL_QUOTE_NEEDED) */
 };
 
-
 /* The plan for flags (LIFECYCLE_SKIP_*) and merged's waitFor value. */
-void lifecycle_plan_make(const cJSON *wait_for, unsigned flags, struct lifecycle_plan *plan);
+void lifecycle_plan_make(
+    const cJSON *wait_for, unsigned flags, struct lifecycle_plan *plan);
 
 /* One element of a step: one command, or an object's entries (parallel). */
 struct lifecycle_group {
@@ -280,8 +281,8 @@ struct lifecycle_group {
  * neither a string nor an array"), with step naming the step. Object
  * entries that are empty are left out. Clear g with lifecycle_group_clear()
  * (also after an error). */
-int lifecycle_group_parse(const cJSON *value, const char *step, struct lifecycle_group *g,
-    char **cause);
+int lifecycle_group_parse(
+    const cJSON *value, const char *step, struct lifecycle_group *g, char **cause);
 void lifecycle_group_clear(struct lifecycle_group *g);
 
 /* The description of a command used in messages: "`npm install`" or
@@ -289,8 +290,8 @@ void lifecycle_group_clear(struct lifecycle_group *g);
 char *lifecycle_cmd_describe(const struct lifecycle_cmd *cmd);
 /* "STEP failed: DESCRIPTION exited with status N", or with
  * "killed by signal N (Name)" when !exited. Caller frees. */
-char *lifecycle_failure_message(const char *step, const struct lifecycle_cmd *cmd, int exited,
-    int code);
+char *lifecycle_failure_message(
+    const char *step, const struct lifecycle_cmd *cmd, int exited, int code);
 
 /* The index of the last step to run in the foreground for a waitFor value:
  * -1 for "initializeCommand", 0..4 for the five steps; NULL, unknown values

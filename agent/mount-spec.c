@@ -20,20 +20,20 @@ struct mount_spec {
 	char *target;
 	int readonly;
 
-	int bind;		/* any bind-* option given */
+	int bind; /* any bind-* option given */
 	char *propagation;
 	int nonrecursive;
 	int ro_nonrecursive;
 	int ro_force_recursive;
 
-	int volume;		/* any volume-* option given */
+	int volume; /* any volume-* option given */
 	int nocopy;
 	cJSON *labels;
 	char *subpath;
 	char *driver_name;
 	cJSON *driver_opts;
 
-	int tmpfs;		/* any tmpfs-* option given */
+	int tmpfs; /* any tmpfs-* option given */
 	int64_t tmpfs_size;
 	uint32_t tmpfs_mode;
 };
@@ -130,7 +130,8 @@ mount_spec_csv(const char *s, char **cause)
 		if (*p == '"') {
 			for (p++;; p++) {
 				if (*p == '\0') {
-					error_set(cause, "missing closing \" in quoted field");
+					error_set(
+					    cause, "missing closing \" in quoted field");
 					goto fail;
 				}
 				if (*p == '\r' && p[1] == '\n')
@@ -148,14 +149,16 @@ mount_spec_csv(const char *s, char **cause)
 			}
 			if (*p != ',' && *p != '\0' && *p != '\n' &&
 			    !(*p == '\r' && p[1] == '\n')) {
-				error_set(cause, "text after the closing \" of a quoted field "
+				error_set(cause,
+				    "text after the closing \" of a quoted field "
 				    "(quote whole fields: \"source=/a,b\")");
 				goto fail;
 			}
 		} else {
 			for (; *p != ',' && *p != '\0' && *p != '\n'; p++) {
 				if (*p == '"') {
-					error_set(cause, "\" inside an unquoted field (quote "
+					error_set(cause,
+					    "\" inside an unquoted field (quote "
 					    "whole fields: \"source=/a,b\")");
 					goto fail;
 				}
@@ -306,8 +309,10 @@ mount_spec_bool(const char *key, const char *val, int *out, char **cause)
 	else if (strcmp(val, "0") == 0 || strcmp(val, "false") == 0)
 		*out = 0;
 	else
-		return error_set(cause, "invalid value \"%s\" for \"%s\" (true, false, 1 "
-		    "or 0)", val, key);
+		return error_set(cause,
+		    "invalid value \"%s\" for \"%s\" (true, false, 1 "
+		    "or 0)",
+		    val, key);
 	return 0;
 }
 
@@ -317,8 +322,10 @@ static int
 mount_spec_check_relative(const char *source, char **cause)
 {
 	if (source != NULL && source[0] == '.')
-		return error_set(cause, "relative source \"%s\" is not supported (use an "
-		    "absolute path, e.g. ${localWorkspaceFolder}/...)", source);
+		return error_set(cause,
+		    "relative source \"%s\" is not supported (use an "
+		    "absolute path, e.g. ${localWorkspaceFolder}/...)",
+		    source);
 	return 0;
 }
 
@@ -393,7 +400,8 @@ mount_spec_field(struct mount_spec *m, const char *field, char **cause)
 		free(m->propagation);
 		m->propagation = mount_spec_lower(val);
 	} else if (strcmp(key, "bind-nonrecursive") == 0) {
-		error_set(cause, "bind-nonrecursive is deprecated, use "
+		error_set(cause,
+		    "bind-nonrecursive is deprecated, use "
 		    "bind-recursive=disabled instead");
 		goto out;
 	} else if (strcmp(key, "bind-recursive") == 0) {
@@ -407,12 +415,15 @@ mount_spec_field(struct mount_spec *m, const char *field, char **cause)
 		else if (strcmp(val, "readonly") == 0)
 			m->ro_force_recursive = 1;
 		else {
-			error_set(cause, "invalid value \"%s\" for \"bind-recursive\" "
-			    "(enabled, disabled, writable or readonly)", val);
+			error_set(cause,
+			    "invalid value \"%s\" for \"bind-recursive\" "
+			    "(enabled, disabled, writable or readonly)",
+			    val);
 			goto out;
 		}
 	} else if (strcmp(key, "bind-create-src") == 0) {
-		error_set(cause, "\"bind-create-src\" is not supported by rdev (create "
+		error_set(cause,
+		    "\"bind-create-src\" is not supported by rdev (create "
 		    "the source directory first, e.g. in initializeCommand)");
 		goto out;
 	} else if (strcmp(key, "volume-subpath") == 0) {
@@ -472,25 +483,30 @@ mount_spec_validate(const struct mount_spec *m, char **cause)
 	if (strcmp(t, "bind") != 0 && strcmp(t, "volume") != 0 && strcmp(t, "tmpfs") != 0)
 		return error_set(cause, "unknown type \"%s\" (bind, volume or tmpfs)", t);
 	if (strcmp(t, "bind") != 0 && m->bind)
-		return error_set(cause, "cannot mix 'bind-*' options with mount type '%s'", t);
+		return error_set(
+		    cause, "cannot mix 'bind-*' options with mount type '%s'", t);
 	if (strcmp(t, "volume") != 0 && m->volume)
-		return error_set(cause, "cannot mix 'volume-*' options with mount type '%s'",
-		    t);
+		return error_set(
+		    cause, "cannot mix 'volume-*' options with mount type '%s'", t);
 	if (strcmp(t, "tmpfs") != 0 && m->tmpfs)
-		return error_set(cause, "cannot mix 'tmpfs-*' options with mount type '%s'",
-		    t);
+		return error_set(
+		    cause, "cannot mix 'tmpfs-*' options with mount type '%s'", t);
 	if (m->ro_nonrecursive && !m->readonly)
-		return error_set(cause, "option 'bind-recursive=writable' requires "
+		return error_set(cause,
+		    "option 'bind-recursive=writable' requires "
 		    "'readonly' to be specified in conjunction");
 	if (m->ro_force_recursive) {
 		if (!m->readonly)
-			return error_set(cause, "option 'bind-recursive=readonly' requires "
+			return error_set(cause,
+			    "option 'bind-recursive=readonly' requires "
 			    "'readonly' to be specified in conjunction");
 		if (m->propagation == NULL || strcmp(m->propagation, "rprivate") != 0)
-			return error_set(cause, "option 'bind-recursive=readonly' requires "
+			return error_set(cause,
+			    "option 'bind-recursive=readonly' requires "
 			    "'bind-propagation=rprivate' to be specified in conjunction");
 		/* The docker client refuses it below API 1.44; rdev speaks 1.41. */
-		return error_set(cause, "option 'bind-recursive=readonly' requires Docker "
+		return error_set(cause,
+		    "option 'bind-recursive=readonly' requires Docker "
 		    "API 1.44 (rdev uses 1.41)");
 	}
 	if (m->target == NULL || *m->target == '\0')
@@ -669,8 +685,8 @@ mount_spec_target(const cJSON *mount)
 	if (!cJSON_IsString(mount))
 		return NULL;
 	memset(&m, 0, sizeof m);
-	if (mount_spec_parse_into(&m, mount->valuestring, NULL) == 0 && m.target != NULL &&
-	    *m.target != '\0') {
+	if (mount_spec_parse_into(&m, mount->valuestring, NULL) == 0 &&
+	    m.target != NULL && *m.target != '\0') {
 		target = m.target;
 		m.target = NULL;
 	}

@@ -43,7 +43,8 @@ relay_install_connect(const char *address, int port, const char *token, char com
 		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
 		((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
 		salen = sizeof(struct sockaddr_in);
-	} else if (inet_pton(AF_INET6, address, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
+	} else if (inet_pton(AF_INET6, address,
+		       &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
 		((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
 		((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)port);
 		salen = sizeof(struct sockaddr_in6);
@@ -51,7 +52,8 @@ relay_install_connect(const char *address, int port, const char *token, char com
 		return error_set(cause, "relay: bad address %s", address);
 	memcpy(hdr, RELAY_MAGIC, 8);
 	if (strlen(token) != RELAY_INSTALL_TOKEN_HEX ||
-	    sodium_hex2bin(hdr + 8, 32, token, RELAY_INSTALL_TOKEN_HEX, NULL, NULL, NULL) != 0)
+	    sodium_hex2bin(
+		hdr + 8, 32, token, RELAY_INSTALL_TOKEN_HEX, NULL, NULL, NULL) != 0)
 		return error_set(cause, "relay: bad token");
 	hdr[40] = (unsigned char)command;
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -65,7 +67,8 @@ relay_install_connect(const char *address, int port, const char *token, char com
 			goto out;
 		}
 		if (fd_wait(fd, POLLOUT, deadline) != 0) {
-			error_set(cause, "relay at %s:%d: connect timed out", address, port);
+			error_set(
+			    cause, "relay at %s:%d: connect timed out", address, port);
 			goto out;
 		}
 		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0 || err != 0) {
@@ -119,7 +122,8 @@ relay_install_probe(const char *address, int port, const char *token, int timeou
 		n = recv(fd, p, 4096, 0);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
 			if (fd_wait(fd, POLLIN, deadline) != 0) {
-				error_set(cause, "relay at %s:%d: no answer", address, port);
+				error_set(
+				    cause, "relay at %s:%d: no answer", address, port);
 				goto out;
 			}
 			continue;
@@ -134,7 +138,8 @@ relay_install_probe(const char *address, int port, const char *token, int timeou
 			break;
 		buf_commit(b, (size_t)n);
 		if (buf_len(b) > RELAY_LISTING_MAX) {
-			error_set(cause, "relay at %s:%d: listing too long", address, port);
+			error_set(
+			    cause, "relay at %s:%d: listing too long", address, port);
 			goto out;
 		}
 	}

@@ -62,8 +62,8 @@ relay_install_tar(size_t n, const char *const *names, const void *const *data,
 }
 
 int
-relay_install_untar_first(const unsigned char *tar, size_t tar_len, char **data,
-    size_t *len, char **cause)
+relay_install_untar_first(
+    const unsigned char *tar, size_t tar_len, char **data, size_t *len, char **cause)
 {
 	char field[13];
 	unsigned long long size;

@@ -51,8 +51,8 @@ struct relay_state {
 
 /* The daemon's message in an error body ({"message":...}), or the status. */
 static int
-relay_docker_error(const char *what, int status, const char *body, size_t len,
-    char **cause)
+relay_docker_error(
+    const char *what, int status, const char *body, size_t len, char **cause)
 {
 	cJSON *j = cJSON_ParseWithLength(body, len);
 	const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "message");
@@ -88,14 +88,17 @@ relay_binary_load(struct relay_binary *bin, char **cause)
 		return error_set_errno(cause, errno, "cannot read /proc/self/exe");
 	self[n] = '\0';
 	bin->path = xasprintf("%s/%s", dirname(self), RELAY_BINARY_NAME);
-	if (file_read_all(bin->path, RELAY_BINARY_MAX, &bin->data, &bin->len, NULL) != 0) {
-		error_set(cause, "relay binary missing: %s (rdev-relay ships next to "
-		    "rdev-agent; reinstall the agent bundle)", bin->path);
+	if (file_read_all(bin->path, RELAY_BINARY_MAX, &bin->data, &bin->len, NULL) !=
+	    0) {
+		error_set(cause,
+		    "relay binary missing: %s (rdev-relay ships next to "
+		    "rdev-agent; reinstall the agent bundle)",
+		    bin->path);
 		relay_binary_clear(bin);
 		return -1;
 	}
-	crypto_generichash(hash, sizeof hash, (const unsigned char *)bin->data, bin->len,
-	    NULL, 0);
+	crypto_generichash(
+	    hash, sizeof hash, (const unsigned char *)bin->data, bin->len, NULL, 0);
 	sodium_bin2hex(bin->hash, sizeof bin->hash, hash, sizeof hash);
 	return 0;
 }
@@ -125,7 +128,8 @@ relay_state_read(const char *state_dir, const char *cid, struct relay_state *st)
 	hash = cJSON_GetObjectItemCaseSensitive(j, "hash");
 	started = cJSON_GetObjectItemCaseSensitive(j, "started");
 	if (!cJSON_IsNumber(port) || port->valueint <= 0 || port->valueint > 65535 ||
-	    !cJSON_IsString(token) || strlen(token->valuestring) != RELAY_INSTALL_TOKEN_HEX ||
+	    !cJSON_IsString(token) ||
+	    strlen(token->valuestring) != RELAY_INSTALL_TOKEN_HEX ||
 	    !cJSON_IsString(hash) || strlen(hash->valuestring) >= sizeof st->hash)
 		goto out;
 	st->port = port->valueint;
@@ -159,8 +163,8 @@ relay_state_mkdir(const char *state_dir, char **cause)
 }
 
 static int
-relay_state_write(const char *state_dir, const char *cid, const struct relay_state *st,
-    char **cause)
+relay_state_write(
+    const char *state_dir, const char *cid, const struct relay_state *st, char **cause)
 {
 	char *path, *text;
 	int rc;
@@ -168,7 +172,8 @@ relay_state_write(const char *state_dir, const char *cid, const struct relay_sta
 	if (relay_state_mkdir(state_dir, cause) != 0)
 		return -1;
 	path = relay_state_path(state_dir, cid);
-	text = xasprintf("{\"port\":%d,\"token\":\"%s\",\"hash\":\"%s\",\"started\":\"%s\"}\n",
+	text = xasprintf(
+	    "{\"port\":%d,\"token\":\"%s\",\"hash\":\"%s\",\"started\":\"%s\"}\n",
 	    st->port, st->token, st->hash, st->started);
 	rc = atomic_file_write(path, text, strlen(text), 0600, cause);
 	sodium_memzero(text, strlen(text));
@@ -203,8 +208,7 @@ relay_copied(const char *state_dir, const char *cid, const char *hash)
 }
 
 static int
-relay_copied_write(const char *state_dir, const char *cid, const char *hash,
-    char **cause)
+relay_copied_write(const char *state_dir, const char *cid, const char *hash, char **cause)
 {
 	char *path, *text;
 	int rc;
@@ -266,12 +270,13 @@ relay_upload(struct docker *d, const char *state_dir, const char *cid,
 	char *path = xasprintf("/containers/%s/archive?path=/", cid), *resp = NULL;
 	int status, rc;
 
-	relay_install_tar(with_port_file ? 2 : 1, names, data, lens, modes, &tar, &tar_len);
-	rc = docker_request_raw(d, "PUT", path, "application/x-tar", tar, tar_len, &status,
-	    &resp, &resp_len, cause);
+	relay_install_tar(
+	    with_port_file ? 2 : 1, names, data, lens, modes, &tar, &tar_len);
+	rc = docker_request_raw(d, "PUT", path, "application/x-tar", tar, tar_len,
+	    &status, &resp, &resp_len, cause);
 	if (rc == 0 && status != 200)
-		rc = relay_docker_error("cannot copy rdev-relay into the container", status,
-		    resp, resp_len, cause);
+		rc = relay_docker_error("cannot copy rdev-relay into the container",
+		    status, resp, resp_len, cause);
 	if (rc == 0)
 		rc = relay_copied_write(state_dir, cid, bin->hash, cause);
 	free(resp);
@@ -285,16 +290,16 @@ relay_upload(struct docker *d, const char *state_dir, const char *cid,
 static int
 relay_read_port(struct docker *d, const char *cid, int *port, char **cause)
 {
-	char *path = xasprintf("/containers/%s/archive?path=%s", cid,
-	    RELAY_INSTALL_PORT_FILE);
+	char *path =
+	    xasprintf("/containers/%s/archive?path=%s", cid, RELAY_INSTALL_PORT_FILE);
 	char *resp = NULL, *text = NULL, *end;
 	size_t resp_len, len;
 	long v;
 	int status, rc = -1;
 
 	*port = 0;
-	if (docker_request_raw(d, "GET", path, NULL, NULL, 0, &status, &resp, &resp_len,
-	    cause) != 0)
+	if (docker_request_raw(
+		d, "GET", path, NULL, NULL, 0, &status, &resp, &resp_len, cause) != 0)
 		goto out;
 	if (status == 404) {
 		rc = 0;
@@ -305,8 +310,8 @@ relay_read_port(struct docker *d, const char *cid, int *port, char **cause)
 		    resp_len, cause);
 		goto out;
 	}
-	if (relay_install_untar_first((const unsigned char *)resp, resp_len, &text, &len,
-	    cause) != 0)
+	if (relay_install_untar_first(
+		(const unsigned char *)resp, resp_len, &text, &len, cause) != 0)
 		goto out;
 	v = strtol(text, &end, 10);
 	if (end != text && *end == '\n' && v > 0 && v <= 65535)
@@ -379,9 +384,8 @@ out:
 
 /* Copy the binary in, start a relay with a new token, wait for its port. */
 static int
-relay_start(struct docker *d, const char *state_dir, const char *cid,
-    const char *address, const struct relay_binary *bin, struct relay_state *st,
-    char **cause)
+relay_start(struct docker *d, const char *state_dir, const char *cid, const char *address,
+    const struct relay_binary *bin, struct relay_state *st, char **cause)
 {
 	unsigned char raw[RELAY_INSTALL_TOKEN_HEX / 2];
 	int64_t deadline;
@@ -401,9 +405,10 @@ relay_start(struct docker *d, const char *state_dir, const char *cid,
 		if (port != 0)
 			break;
 		if (clock_now_ms() >= deadline)
-			return error_set(cause, "rdev-relay did not start in container %.12s "
-			    "(no port in %s after %d s)", cid, RELAY_INSTALL_PORT_FILE,
-			    RELAY_START_TIMEOUT_MS / 1000);
+			return error_set(cause,
+			    "rdev-relay did not start in container %.12s "
+			    "(no port in %s after %d s)",
+			    cid, RELAY_INSTALL_PORT_FILE, RELAY_START_TIMEOUT_MS / 1000);
 		usleep(20 * 1000);
 	}
 	st->port = port;
@@ -444,8 +449,8 @@ relay_service(struct docker *d, const struct workspace *ws, const char *folder,
 	int rc = -1;
 
 	if (ws->compose_project == NULL)
-		return error_set(cause, "%s is not a Compose workspace (no service \"%s\")",
-		    folder, service);
+		return error_set(cause,
+		    "%s is not a Compose workspace (no service \"%s\")", folder, service);
 	lp = xasprintf("com.docker.compose.project=%s", ws->compose_project);
 	ls = xasprintf("com.docker.compose.service=%s", service);
 	labels[0] = lp;
@@ -456,15 +461,18 @@ relay_service(struct docker *d, const struct workspace *ws, const char *folder,
 	c = cJSON_GetArrayItem(list, 0);
 	id = cJSON_GetObjectItemCaseSensitive(c, "Id");
 	if (!cJSON_IsString(id)) {
-		error_set(cause, "no running container for service \"%s\" of Compose "
-		    "project %s", service, ws->compose_project);
+		error_set(cause,
+		    "no running container for service \"%s\" of Compose "
+		    "project %s",
+		    service, ws->compose_project);
 		goto out;
 	}
 	if (docker_container_inspect(d, id->valuestring, &info, cause) != 0)
 		goto out;
 	/* The networks of the dev container come first: the project's. */
-	prefer = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(
-	    ws->container, "NetworkSettings"), "Networks");
+	prefer = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(ws->container, "NetworkSettings"),
+	    "Networks");
 	if (info == NULL || (address = relay_container_address(info, prefer)) == NULL) {
 		error_set(cause, "service \"%s\" (container %.12s) has no IP address",
 		    service, id->valuestring);
@@ -498,10 +506,11 @@ relay_install_endpoint(struct docker *d, const cJSON *container, int trust_state
 		error_set(cause, "the dev container %.12s has no IP address", cid);
 		goto out;
 	}
-	if (relay_binary_load(&bin, cause) != 0 || (state_dir = agent_state_dir(cause)) == NULL)
+	if (relay_binary_load(&bin, cause) != 0 ||
+	    (state_dir = agent_state_dir(cause)) == NULL)
 		goto out;
-	started = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(
-	    container, "State"), "StartedAt");
+	started = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(container, "State"), "StartedAt");
 	/* Trusted only for this start of the container: a restarted one has
 	 * no relay, maybe another address (a connect there can take seconds). */
 	if (trust_state && relay_state_read(state_dir, cid, &st) == 0 &&
@@ -513,12 +522,15 @@ relay_install_endpoint(struct docker *d, const cJSON *container, int trust_state
 		goto out;
 	if (relay_state_read(state_dir, cid, &st) == 0) {
 		if (strcmp(st.hash, bin.hash) != 0)
-			log_info("relay: container %.12s: rdev-relay changed, replacing it", cid);
+			log_info(
+			    "relay: container %.12s: rdev-relay changed, replacing it",
+			    cid);
 		else if (relay_install_probe(ep->address, st.port, st.token,
-		    RELAY_PROBE_TIMEOUT_MS, NULL, &err) == 0)
+			     RELAY_PROBE_TIMEOUT_MS, NULL, &err) == 0)
 			goto record;
 		else {
-			log_info("relay: container %.12s: %s; starting a new one", cid, err);
+			log_info(
+			    "relay: container %.12s: %s; starting a new one", cid, err);
 			free(err);
 			err = NULL;
 		}
@@ -533,7 +545,8 @@ record:
 		strcpy(st.started, started->valuestring);
 		if (relay_state_write(state_dir, cid, &st, cause) != 0)
 			goto out;
-	} else if (st.started[0] == '\0' && relay_state_write(state_dir, cid, &st, cause) != 0)
+	} else if (st.started[0] == '\0' &&
+	    relay_state_write(state_dir, cid, &st, cause) != 0)
 		goto out;
 found:
 	ep->port = st.port;
@@ -575,15 +588,17 @@ relay_install_ensure(const char *up_cmd, const char *folder, const char *config_
 	if (workspace_open(folder, config_file, d, &ws, cause) != 0)
 		goto out;
 	if (ws.container == NULL) {
-		error_set(cause, "no dev container for %s (run `%s` first)", folder, up_cmd);
+		error_set(
+		    cause, "no dev container for %s (run `%s` first)", folder, up_cmd);
 		goto out;
 	}
 	cid = workspace_container_id(&ws);
 	running = cJSON_GetObjectItemCaseSensitive(
 	    cJSON_GetObjectItemCaseSensitive(ws.container, "State"), "Running");
 	if (!cJSON_IsTrue(running)) {
-		error_set(cause, "the dev container %.12s of %s is not running (run `%s`)",
-		    cid, folder, up_cmd);
+		error_set(cause,
+		    "the dev container %.12s of %s is not running (run `%s`)", cid,
+		    folder, up_cmd);
 		goto out;
 	}
 	if (service != NULL) {
@@ -612,7 +627,8 @@ relay_install_binary(struct docker *d, const char *cid, char **cause)
 	char *state_dir = NULL, *key = NULL;
 	int lock = -1, rc = -1;
 
-	if (relay_binary_load(&bin, cause) != 0 || (state_dir = agent_state_dir(cause)) == NULL)
+	if (relay_binary_load(&bin, cause) != 0 ||
+	    (state_dir = agent_state_dir(cause)) == NULL)
 		goto out;
 	if (relay_copied(state_dir, cid, bin.hash)) {
 		rc = 0;

@@ -36,8 +36,8 @@
  * project's network,"port":null,"token":null}. up_cmd is the command to suggest
  * in "run `UP_CMD` first" (agent-ops.h). 0 and *result (cJSON_Delete) or -1
  * and *cause. */
-int relay_install_ensure(const char *up_cmd, const char *folder,
-    const char *config_file, const char *service, cJSON **result, char **cause);
+int relay_install_ensure(const char *up_cmd, const char *folder, const char *config_file,
+    const char *service, cJSON **result, char **cause);
 
 /* Where the relay of a running dev container answers. */
 struct relay_endpoint {
@@ -74,8 +74,8 @@ int relay_install_connect(const char *address, int port, const char *token, char
 /* Ask the relay at address:port for its listing ('L') with token (64 hex),
  * waiting at most timeout_ms for connect and answer. 0 and, if listing is not
  * NULL, the text in *listing (caller frees); -1 and *cause. */
-int relay_install_probe(const char *address, int port, const char *token,
-    int timeout_ms, char **listing, char **cause);
+int relay_install_probe(const char *address, int port, const char *token, int timeout_ms,
+    char **listing, char **cause);
 
 /* A ustar archive holding the regular files names[i] with contents data[i]
  * (lens[i] bytes) and mode modes[i], owned by 0:0. Pure; the caller frees
@@ -86,7 +86,7 @@ void relay_install_tar(size_t n, const char *const *names, const void *const *da
 /* The contents of the first regular file in a tar archive: 0 with a new
  * buffer in *data (NUL-terminated; caller frees) and its size in *len, -1
  * with *cause when the archive is malformed or holds no file. Pure. */
-int relay_install_untar_first(const unsigned char *tar, size_t tar_len, char **data,
-    size_t *len, char **cause);
+int relay_install_untar_first(
+    const unsigned char *tar, size_t tar_len, char **data, size_t *len, char **cause);
 
 #endif

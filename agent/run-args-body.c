@@ -52,8 +52,8 @@ run_args_child(cJSON *parent, const char *key, int type)
 void
 run_args_append(cJSON *parent, const char *key, const char *value)
 {
-	cJSON_AddItemToArray(run_args_child(parent, key, cJSON_Array),
-	    cJSON_CreateString(value));
+	cJSON_AddItemToArray(
+	    run_args_child(parent, key, cJSON_Array), cJSON_CreateString(value));
 }
 
 void
@@ -67,7 +67,8 @@ run_args_warn(struct run_args *st, const char *fmt, ...)
 {
 	va_list ap;
 
-	st->warnings = xreallocarray(st->warnings, st->nwarnings + 2, sizeof *st->warnings);
+	st->warnings =
+	    xreallocarray(st->warnings, st->nwarnings + 2, sizeof *st->warnings);
 	va_start(ap, fmt);
 	st->warnings[st->nwarnings++] = xvasprintf(fmt, ap);
 	va_end(ap);

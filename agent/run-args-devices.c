@@ -30,8 +30,8 @@ run_args_device_mode(const char *mode, size_t len)
 /* --device host[:container][:perms], checked as docker's validateLinuxPath
  * and split as its parseLinuxDevice. */
 int
-run_args_device(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause)
+run_args_device(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause)
 {
 	const char *c1, *c2, *eq, *slash;
 	char *val, *src, *dst = NULL, *perms, *cpath, *clean, *c;
@@ -41,7 +41,8 @@ run_args_device(struct run_args *st, const struct run_args_flag *f, const char *
 	eq = strchr(v, '=');
 	slash = strchr(v, '/');
 	if (eq != NULL && slash != NULL && slash < eq && v[0] != '/')
-		return error_set(cause, "CDI device names are not supported by rdev: %s", v);
+		return error_set(
+		    cause, "CDI device names are not supported by rdev: %s", v);
 	for (c1 = v; *c1 != '\0'; c1++)
 		colons += *c1 == ':';
 	if (colons > 2 || v[0] == ':' || v[0] == '\0')
@@ -100,7 +101,8 @@ run_args_device(struct run_args *st, const struct run_args_flag *f, const char *
 	cJSON_AddStringToObject(d, "PathOnHost", src);
 	cJSON_AddStringToObject(d, "PathInContainer", dst);
 	cJSON_AddStringToObject(d, "CgroupPermissions", perms);
-	cJSON_AddItemToArray(run_args_child(run_args_host(st), "Devices", cJSON_Array), d);
+	cJSON_AddItemToArray(
+	    run_args_child(run_args_host(st), "Devices", cJSON_Array), d);
 	free(src);
 	free(dst);
 	free(perms);
@@ -110,8 +112,8 @@ run_args_device(struct run_args *st, const struct run_args_flag *f, const char *
 
 /* --device-cgroup-rule: ^[acb] ([0-9]+|\*):([0-9]+|\*) [rwm]{1,3}$ */
 int
-run_args_cgroup_rule(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause)
+run_args_cgroup_rule(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause)
 {
 	const char *p = v;
 	int part, n;

@@ -31,32 +31,32 @@ struct run_args {
 	char *name;
 	char **warnings;
 	size_t nwarnings;
-	int index;		/* runArgs index of the option being applied */
-	int rm;			/* --rm given */
-	int restart;		/* --restart given with a policy other than "no" */
-	char *network;		/* --network value */
-	cJSON *aliases;		/* --network-alias values, applied at the end */
-	int log_opts;		/* --log-opt given */
+	int index;		      /* runArgs index of the option being applied */
+	int rm;			      /* --rm given */
+	int restart;		      /* --restart given with a policy other than "no" */
+	char *network;		      /* --network value */
+	cJSON *aliases;		      /* --network-alias values, applied at the end */
+	int log_opts;		      /* --log-opt given */
 	struct run_args_ports *ports; /* index of published/exposed ports */
 };
 
 /* An option's handler: apply value v of option f to st's body. 0, or -1
  * with *cause (without the "runArgs[N]: --flag" prefix, which the caller
  * adds). Booleans come as "1" or "0". */
-typedef int (*run_args_fn)(struct run_args *, const struct run_args_flag *, const char *,
-    char **);
+typedef int (*run_args_fn)(
+    struct run_args *, const struct run_args_flag *, const char *, char **);
 
 enum run_args_kind {
-	RUN_ARGS_VALUE,		/* takes a value */
-	RUN_ARGS_BOOL,		/* "--flag" or "--flag=true|false" */
+	RUN_ARGS_VALUE, /* takes a value */
+	RUN_ARGS_BOOL,	/* "--flag" or "--flag=true|false" */
 };
 
 struct run_args_flag {
-	const char *name;	/* long name, without "--" */
-	char shorthand;		/* or 0 */
+	const char *name; /* long name, without "--" */
+	char shorthand;	  /* or 0 */
 	enum run_args_kind kind;
-	run_args_fn fn;		/* NULL: refused with why */
-	int host;		/* field is in HostConfig (else top level) */
+	run_args_fn fn; /* NULL: refused with why */
+	int host;	/* field is in HostConfig (else top level) */
 	const char *field;
 	const char *why;
 };
@@ -81,89 +81,89 @@ int run_args_ip(const char *s, char *out, size_t len);
 char *run_args_path_clean(const char *path);
 
 /* run-args-opts.c: handlers (run_args_fn) */
-int run_args_string(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause);
-int run_args_list(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause);
-int run_args_bool(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause);
-int run_args_bool_sticky(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause);
-int run_args_int(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause);
-int run_args_bytes(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause);
-int run_args_memory_swap(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause);
-int run_args_swappiness(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause);
-int run_args_cpus(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause);
-int run_args_env(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause);
-int run_args_label(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause);
-int run_args_sysctl(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause);
-int run_args_tmpfs(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause);
-int run_args_log_opt(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause);
-int run_args_log_driver(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause);
-int run_args_security_opt(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause);
-int run_args_ulimit(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause);
-int run_args_name(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause);
-int run_args_entrypoint(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause);
-int run_args_restart(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause);
-int run_args_ns(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause);
-int run_args_userns(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause);
-int run_args_cgroupns(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause);
-int run_args_rm(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause);
-int run_args_attach(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause);
-int run_args_ignore(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause);
+int run_args_string(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause);
+int run_args_list(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause);
+int run_args_bool(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause);
+int run_args_bool_sticky(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause);
+int run_args_int(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause);
+int run_args_bytes(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause);
+int run_args_memory_swap(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause);
+int run_args_swappiness(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause);
+int run_args_cpus(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause);
+int run_args_env(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause);
+int run_args_label(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause);
+int run_args_sysctl(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause);
+int run_args_tmpfs(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause);
+int run_args_log_opt(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause);
+int run_args_log_driver(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause);
+int run_args_security_opt(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause);
+int run_args_ulimit(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause);
+int run_args_name(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause);
+int run_args_entrypoint(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause);
+int run_args_restart(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause);
+int run_args_ns(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause);
+int run_args_userns(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause);
+int run_args_cgroupns(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause);
+int run_args_rm(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause);
+int run_args_attach(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause);
+int run_args_ignore(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause);
 
 /* run-args-net.c: handlers (run_args_fn) */
-int run_args_add_host(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause);
-int run_args_dns(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause);
-int run_args_dns_search(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause);
-int run_args_network(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause);
-int run_args_alias(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause);
+int run_args_add_host(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause);
+int run_args_dns(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause);
+int run_args_dns_search(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause);
+int run_args_network(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause);
+int run_args_alias(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause);
 
 /* run-args-devices.c: handlers (run_args_fn) */
-int run_args_device(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause);
-int run_args_cgroup_rule(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause);
+int run_args_device(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause);
+int run_args_cgroup_rule(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause);
 
 /* run-args-ports.c: handlers (run_args_fn), and freeing st->ports (the
  * index of the body's ports the handlers build; NULL is a no-op). */
-int run_args_publish(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause);
-int run_args_expose(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause);
+int run_args_publish(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause);
+int run_args_expose(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause);
 void run_args_ports_free(struct run_args_ports *p);
 
 /* run-args-volumes.c: handlers (run_args_fn) */
-int run_args_volume(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause);
-int run_args_mount(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause);
+int run_args_volume(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause);
+int run_args_mount(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause);
 
 #endif

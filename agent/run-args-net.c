@@ -11,8 +11,8 @@
 #include "xmalloc.h"
 
 int
-run_args_add_host(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause)
+run_args_add_host(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause)
 {
 	const char *sep = strchr(v, '=');
 	char *k, *ip, *entry, norm[64];
@@ -46,8 +46,8 @@ run_args_add_host(struct run_args *st, const struct run_args_flag *f, const char
 }
 
 int
-run_args_dns(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause)
+run_args_dns(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause)
 {
 	char norm[64], *trimmed;
 	size_t len;
@@ -56,8 +56,9 @@ run_args_dns(struct run_args *st, const struct run_args_flag *f, const char *v,
 	while (*v == ' ' || *v == '\t' || *v == '\n' || *v == '\r')
 		v++;
 	len = strlen(v);
-	while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t' || v[len - 1] == '\n' ||
-	    v[len - 1] == '\r'))
+	while (len > 0 &&
+	    (v[len - 1] == ' ' || v[len - 1] == '\t' || v[len - 1] == '\n' ||
+		v[len - 1] == '\r'))
 		len--;
 	trimmed = xstrndup(v, len);
 	rc = run_args_ip(trimmed, norm, sizeof norm);
@@ -70,8 +71,8 @@ run_args_dns(struct run_args *st, const struct run_args_flag *f, const char *v,
 
 /* docker's ValidateDNSSearch: "." or a domain name (trailing dot dropped). */
 int
-run_args_dns_search(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause)
+run_args_dns_search(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause)
 {
 	const char *p, *label;
 	size_t len;
@@ -113,8 +114,8 @@ ok:
 }
 
 int
-run_args_network(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause)
+run_args_network(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause)
 {
 	const char *p, *eq;
 	int advanced = 0;
@@ -125,15 +126,18 @@ run_args_network(struct run_args *st, const struct run_args_flag *f, const char 
 		    (isalnum((unsigned char)eq[1]) || eq[1] == '_'))
 			advanced = 1;
 	if (advanced)
-		return error_set(cause, "the advanced syntax (name=...,alias=...) is not "
+		return error_set(cause,
+		    "the advanced syntax (name=...,alias=...) is not "
 		    "supported by rdev; use --network NAME and --network-alias");
 	for (p = v; *p == ' ' || *p == '\t'; p++)
 		;
 	if (*p == '\0')
 		return error_set(cause, "no name set for network");
 	if (st->network != NULL && strcmp(st->network, v) != 0)
-		return error_set(cause, "only one network is supported by rdev (already "
-		    "\"%s\")", st->network);
+		return error_set(cause,
+		    "only one network is supported by rdev (already "
+		    "\"%s\")",
+		    st->network);
 	free(st->network);
 	st->network = xstrdup(v);
 	run_args_set(run_args_host(st), "NetworkMode", cJSON_CreateString(v));
@@ -141,8 +145,8 @@ run_args_network(struct run_args *st, const struct run_args_flag *f, const char 
 }
 
 int
-run_args_alias(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause)
+run_args_alias(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause)
 {
 	if (st->aliases == NULL)
 		st->aliases = cJSON_CreateArray();

@@ -17,45 +17,46 @@
 #include "xmalloc.h"
 
 int
-run_args_string(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause)
+run_args_string(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause)
 {
 	run_args_set(run_args_parent(st, f), f->field, cJSON_CreateString(v));
 	return 0;
 }
 
 int
-run_args_list(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause)
+run_args_list(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause)
 {
 	run_args_append(run_args_parent(st, f), f->field, v);
 	return 0;
 }
 
 int
-run_args_bool(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause)
+run_args_bool(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause)
 {
-	run_args_set(run_args_parent(st, f), f->field, cJSON_CreateBool(strcmp(v, "1") == 0));
+	run_args_set(
+	    run_args_parent(st, f), f->field, cJSON_CreateBool(strcmp(v, "1") == 0));
 	return 0;
 }
 
 /* --privileged, --init: false does not clear a true set by the configuration. */
 int
-run_args_bool_sticky(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause)
+run_args_bool_sticky(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause)
 {
 	cJSON *parent = run_args_parent(st, f);
 
-	if (strcmp(v, "1") != 0 && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(parent,
-	    f->field)))
+	if (strcmp(v, "1") != 0 &&
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(parent, f->field)))
 		return 0;
 	return run_args_bool(st, f, v, cause);
 }
 
 int
-run_args_int(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause)
+run_args_int(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause)
 {
 	int64_t n;
 
@@ -66,8 +67,8 @@ run_args_int(struct run_args *st, const struct run_args_flag *f, const char *v,
 }
 
 int
-run_args_bytes(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause)
+run_args_bytes(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause)
 {
 	int64_t n;
 
@@ -78,8 +79,8 @@ run_args_bytes(struct run_args *st, const struct run_args_flag *f, const char *v
 }
 
 int
-run_args_memory_swap(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause)
+run_args_memory_swap(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause)
 {
 	if (strcmp(v, "-1") == 0) {
 		run_args_set(run_args_host(st), f->field, cJSON_CreateNumber(-1));
@@ -89,24 +90,26 @@ run_args_memory_swap(struct run_args *st, const struct run_args_flag *f, const c
 }
 
 int
-run_args_swappiness(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause)
+run_args_swappiness(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause)
 {
 	int64_t n;
 
 	if (run_args_parse_int(v, 0, &n) != 0)
 		return error_set(cause, "invalid number \"%s\"", v);
 	if (n != -1 && (n < 0 || n > 100))
-		return error_set(cause, "invalid value: %lld. Valid memory swappiness range "
-		    "is 0-100", (long long)n);
+		return error_set(cause,
+		    "invalid value: %lld. Valid memory swappiness range "
+		    "is 0-100",
+		    (long long)n);
 	run_args_set(run_args_host(st), f->field, cJSON_CreateNumber((double)n));
 	return 0;
 }
 
 /* --cpus: a decimal number of CPUs as nanoCPUs (docker's ParseCPUs). */
 int
-run_args_cpus(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause)
+run_args_cpus(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause)
 {
 	const char *p = v;
 	int64_t whole = 0, frac = 0, scale = 100000000;
@@ -123,7 +126,8 @@ run_args_cpus(struct run_args *st, const struct run_args_flag *f, const char *v,
 		for (p++; isdigit((unsigned char)*p); p++, digits++) {
 			if (scale == 0) {
 				if (*p != '0')
-					return error_set(cause, "value \"%s\" is too precise", v);
+					return error_set(
+					    cause, "value \"%s\" is too precise", v);
 				continue;
 			}
 			frac += (*p - '0') * scale;
@@ -158,15 +162,17 @@ run_args_env_set(cJSON *body, const char *v)
 }
 
 int
-run_args_env(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause)
+run_args_env(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause)
 {
 	if (v[0] == '=' || v[0] == '\0')
 		return error_set(cause, "invalid environment variable: %s", v);
 	if (strchr(v, '=') == NULL)
-		run_args_warn(st, "runArgs[%d]: -e %s has no value; rdev does not copy "
+		run_args_warn(st,
+		    "runArgs[%d]: -e %s has no value; rdev does not copy "
 		    "variables from its own environment (use containerEnv with "
-		    "${localEnv:%s})", st->index, v, v);
+		    "${localEnv:%s})",
+		    st->index, v, v);
 	run_args_env_set(st->body, v);
 	return 0;
 }
@@ -183,8 +189,8 @@ run_args_kv(cJSON *parent, const char *field, const char *v)
 }
 
 int
-run_args_label(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause)
+run_args_label(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause)
 {
 	const char *eq = strchr(v, '='), *k = v;
 	size_t len = eq != NULL ? (size_t)(eq - v) : strlen(v), i;
@@ -195,18 +201,19 @@ run_args_label(struct run_args *st, const struct run_args_flag *f, const char *v
 		return error_set(cause, "invalid label '%s': empty name", v);
 	for (i = 0; i < len; i++)
 		if (k[i] == ' ' || k[i] == '\t')
-			return error_set(cause, "label '%.*s' contains whitespaces", (int)len, k);
+			return error_set(
+			    cause, "label '%.*s' contains whitespaces", (int)len, k);
 	run_args_kv(st->body, "Labels", v);
 	return 0;
 }
 
 int
-run_args_sysctl(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause)
+run_args_sysctl(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause)
 {
 	static const char *names[] = { "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",
-	    "kernel.sem", "kernel.shmall", "kernel.shmmax", "kernel.shmmni",
-	    "kernel.shm_rmid_forced", NULL };
+		"kernel.sem", "kernel.shmall", "kernel.shmmax", "kernel.shmmni",
+		"kernel.shm_rmid_forced", NULL };
 	const char *eq = strchr(v, '=');
 	char *k;
 	int ok = 0, i;
@@ -228,30 +235,31 @@ run_args_sysctl(struct run_args *st, const struct run_args_flag *f, const char *
 }
 
 int
-run_args_tmpfs(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause)
+run_args_tmpfs(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause)
 {
 	const char *colon = strchr(v, ':');
 	char *path = colon != NULL ? xstrndup(v, (size_t)(colon - v)) : xstrdup(v);
 
-	run_args_map_set(run_args_host(st), "Tmpfs", path, colon != NULL ? colon + 1 : "");
+	run_args_map_set(
+	    run_args_host(st), "Tmpfs", path, colon != NULL ? colon + 1 : "");
 	free(path);
 	return 0;
 }
 
 int
-run_args_log_opt(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause)
+run_args_log_opt(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause)
 {
 	st->log_opts = 1;
-	run_args_kv(run_args_child(run_args_host(st), "LogConfig", cJSON_Object), "Config",
-	    v);
+	run_args_kv(
+	    run_args_child(run_args_host(st), "LogConfig", cJSON_Object), "Config", v);
 	return 0;
 }
 
 int
-run_args_log_driver(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause)
+run_args_log_driver(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause)
 {
 	run_args_set(run_args_child(run_args_host(st), "LogConfig", cJSON_Object), "Type",
 	    cJSON_CreateString(v));
@@ -259,8 +267,8 @@ run_args_log_driver(struct run_args *st, const struct run_args_flag *f, const ch
 }
 
 int
-run_args_security_opt(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause)
+run_args_security_opt(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause)
 {
 	static const char nnp[] = "no-new-privileges";
 	const char *sep = strchr(v, '=');
@@ -275,11 +283,13 @@ run_args_security_opt(struct run_args *st, const struct run_args_flag *f, const 
 	/* "no-new-privileges" is the only option that needs no value. */
 	if ((sep == NULL || sep[1] == '\0') && !is_nnp)
 		return error_set(cause, "invalid --security-opt: \"%s\"", v);
-	if (klen == 7 && strncmp(v, "seccomp", 7) == 0 && strcmp(sep + 1, "builtin") != 0 &&
-	    strcmp(sep + 1, "unconfined") != 0)
-		return error_set(cause, "seccomp profile files are not supported by rdev "
+	if (klen == 7 && strncmp(v, "seccomp", 7) == 0 &&
+	    strcmp(sep + 1, "builtin") != 0 && strcmp(sep + 1, "unconfined") != 0)
+		return error_set(cause,
+		    "seccomp profile files are not supported by rdev "
 		    "(docker would read \"%s\" on the client; use seccomp=unconfined or "
-		    "seccomp=builtin)", sep + 1);
+		    "seccomp=builtin)",
+		    sep + 1);
 	if (strcmp(v, "systempaths=unconfined") == 0) {
 		run_args_set(hc, "MaskedPaths", cJSON_CreateArray());
 		run_args_set(hc, "ReadonlyPaths", cJSON_CreateArray());
@@ -321,12 +331,12 @@ run_args_sort_by_name(cJSON *list)
 }
 
 int
-run_args_ulimit(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause)
+run_args_ulimit(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause)
 {
 	static const char *names[] = { "core", "cpu", "data", "fsize", "locks", "memlock",
-	    "msgqueue", "nice", "nofile", "nproc", "rss", "rtprio", "rttime", "sigpending",
-	    "stack", NULL };
+		"msgqueue", "nice", "nofile", "nproc", "rss", "rtprio", "rttime",
+		"sigpending", "stack", NULL };
 	const char *eq = strchr(v, '='), *colon;
 	char *name, *soft_s;
 	int64_t soft, hard;
@@ -345,7 +355,8 @@ run_args_ulimit(struct run_args *st, const struct run_args_flag *f, const char *
 		return -1;
 	}
 	colon = strchr(eq + 1, ':');
-	soft_s = colon != NULL ? xstrndup(eq + 1, (size_t)(colon - eq - 1)) : xstrdup(eq + 1);
+	soft_s =
+	    colon != NULL ? xstrndup(eq + 1, (size_t)(colon - eq - 1)) : xstrdup(eq + 1);
 	if (run_args_parse_int(soft_s, 10, &soft) != 0 ||
 	    (colon != NULL && run_args_parse_int(colon + 1, 10, &hard) != 0)) {
 		error_set(cause, "invalid ulimit value: %s", v);
@@ -355,13 +366,17 @@ run_args_ulimit(struct run_args *st, const struct run_args_flag *f, const char *
 		hard = soft;
 	if (hard != -1) {
 		if (soft == -1) {
-			error_set(cause, "ulimit soft limit must be less than or equal to hard "
-			    "limit: soft: -1 (unlimited), hard: %lld", (long long)hard);
+			error_set(cause,
+			    "ulimit soft limit must be less than or equal to hard "
+			    "limit: soft: -1 (unlimited), hard: %lld",
+			    (long long)hard);
 			goto fail;
 		}
 		if (soft > hard) {
-			error_set(cause, "ulimit soft limit must be less than or equal to hard "
-			    "limit: %lld > %lld", (long long)soft, (long long)hard);
+			error_set(cause,
+			    "ulimit soft limit must be less than or equal to hard "
+			    "limit: %lld > %lld",
+			    (long long)soft, (long long)hard);
 			goto fail;
 		}
 	}
@@ -395,8 +410,8 @@ fail:
 }
 
 int
-run_args_name(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause)
+run_args_name(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause)
 {
 	free(st->name);
 	st->name = xstrdup(v);
@@ -404,8 +419,8 @@ run_args_name(struct run_args *st, const struct run_args_flag *f, const char *v,
 }
 
 int
-run_args_entrypoint(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause)
+run_args_entrypoint(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause)
 {
 	cJSON *a = cJSON_CreateArray();
 
@@ -415,8 +430,8 @@ run_args_entrypoint(struct run_args *st, const struct run_args_flag *f, const ch
 }
 
 int
-run_args_restart(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause)
+run_args_restart(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause)
 {
 	const char *colon = strchr(v, ':');
 	char *name;
@@ -424,12 +439,14 @@ run_args_restart(struct run_args *st, const struct run_args_flag *f, const char 
 	cJSON *rp;
 
 	if (colon == v)
-		return error_set(cause, "invalid restart policy format: no policy provided "
+		return error_set(cause,
+		    "invalid restart policy format: no policy provided "
 		    "before colon");
 	if (colon != NULL && colon[1] != '\0' &&
 	    (run_args_parse_int(colon + 1, 10, &count) != 0 || count > INT32_MAX ||
-	    count < INT32_MIN))
-		return error_set(cause, "invalid restart policy format: maximum retry count "
+		count < INT32_MIN))
+		return error_set(cause,
+		    "invalid restart policy format: maximum retry count "
 		    "must be an integer");
 	name = colon != NULL ? xstrndup(v, (size_t)(colon - v)) : xstrdup(v);
 	st->restart = *name != '\0' && strcmp(name, "no") != 0;
@@ -443,8 +460,8 @@ run_args_restart(struct run_args *st, const struct run_args_flag *f, const char 
 
 /* --pid: "", host or container:NAME; --uts: "" or host (moby's Valid()). */
 int
-run_args_ns(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause)
+run_args_ns(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause)
 {
 	int pid = strcmp(f->name, "pid") == 0;
 
@@ -455,8 +472,8 @@ run_args_ns(struct run_args *st, const struct run_args_flag *f, const char *v,
 }
 
 int
-run_args_userns(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause)
+run_args_userns(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause)
 {
 	if (*v != '\0' && strcmp(v, "host") != 0)
 		return error_set(cause, "invalid USER mode");
@@ -464,8 +481,8 @@ run_args_userns(struct run_args *st, const struct run_args_flag *f, const char *
 }
 
 int
-run_args_cgroupns(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause)
+run_args_cgroupns(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause)
 {
 	if (*v != '\0' && strcmp(v, "host") != 0 && strcmp(v, "private") != 0)
 		return error_set(cause, "invalid CGROUP mode");
@@ -473,20 +490,20 @@ run_args_cgroupns(struct run_args *st, const struct run_args_flag *f, const char
 }
 
 int
-run_args_rm(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause)
+run_args_rm(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause)
 {
 	if (strcmp(v, "1") != 0)
 		return 0;
 	st->rm = 1;
-	run_args_warn(st, "runArgs[%d]: --rm is ignored: a dev container must persist",
-	    st->index);
+	run_args_warn(
+	    st, "runArgs[%d]: --rm is ignored: a dev container must persist", st->index);
 	return 0;
 }
 
 int
-run_args_attach(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause)
+run_args_attach(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause)
 {
 	if (strcasecmp(v, "stdin") != 0 && strcasecmp(v, "stdout") != 0 &&
 	    strcasecmp(v, "stderr") != 0)
@@ -495,8 +512,8 @@ run_args_attach(struct run_args *st, const struct run_args_flag *f, const char *
 }
 
 int
-run_args_ignore(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause)
+run_args_ignore(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause)
 {
 	return 0;
 }

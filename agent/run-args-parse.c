@@ -73,7 +73,8 @@ int
 run_args_ip(const char *s, char *out, size_t len)
 {
 	unsigned char a[16];
-	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff,
+		0xff };
 
 	if (inet_pton(AF_INET, s, a) == 1)
 		return inet_ntop(AF_INET, a, out, (socklen_t)len) == NULL ? -1 : 0;

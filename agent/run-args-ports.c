@@ -19,7 +19,7 @@ struct run_args_ports {
 	cJSON *exposed;
 	cJSON *bindings;
 	unsigned char is_exposed[RUN_ARGS_PROTOS][65536 / 8];
-	cJSON **lists[RUN_ARGS_PROTOS];	/* port -> PortBindings array */
+	cJSON **lists[RUN_ARGS_PROTOS]; /* port -> PortBindings array */
 };
 
 /* go-connections parsePortRange: "N" or "N-M" (0-65535, M >= N). */
@@ -31,8 +31,9 @@ run_args_port_range(const char *s, int *start, int *end)
 	int64_t n, m;
 	int rc, same;
 
-	if (!isdigit((unsigned char)*s) || (dash != NULL && !isdigit((unsigned char)dash[1])))
-		return -1;	/* digits only: no sign */
+	if (!isdigit((unsigned char)*s) ||
+	    (dash != NULL && !isdigit((unsigned char)dash[1])))
+		return -1; /* digits only: no sign */
 	a = dash != NULL ? xstrndup(s, (size_t)(dash - s)) : xstrdup(s);
 	rc = run_args_parse_int(a, 10, &n);
 	same = dash != NULL && strcmp(a, dash + 1) == 0;
@@ -101,7 +102,8 @@ run_args_ports(struct run_args *st)
 			p->is_exposed[proto][port / 8] |= 1 << (port % 8);
 	/* PortBindings is created when a port is published (not for --expose). */
 	e = cJSON_GetObjectItemCaseSensitive(st->body, "HostConfig");
-	e = cJSON_IsObject(e) ? cJSON_GetObjectItemCaseSensitive(e, "PortBindings") : NULL;
+	e = cJSON_IsObject(e) ? cJSON_GetObjectItemCaseSensitive(e, "PortBindings")
+			      : NULL;
 	if (!cJSON_IsObject(e))
 		return p;
 	p->bindings = e;
@@ -171,7 +173,8 @@ run_args_bind_port(struct run_args *st, int port, const char *proto, const char 
 	char key[32];
 
 	if (p->bindings == NULL)
-		p->bindings = run_args_child(run_args_host(st), "PortBindings", cJSON_Object);
+		p->bindings =
+		    run_args_child(run_args_host(st), "PortBindings", cJSON_Object);
 	if (p->lists[pi] == NULL)
 		p->lists[pi] = xcalloc(65536, sizeof *p->lists[pi]);
 	if ((list = p->lists[pi][port]) == NULL) {
@@ -210,8 +213,10 @@ run_args_publish_long(const char *v, char **cause)
 		if ((next = strchr(field, ',')) != NULL)
 			*next++ = '\0';
 		if ((eq = strchr(field, '=')) == NULL || eq == field) {
-			error_set(cause, "invalid publish opts format (should be name=value "
-			    "but got '%s')", field);
+			error_set(cause,
+			    "invalid publish opts format (should be name=value "
+			    "but got '%s')",
+			    field);
 			free(copy);
 			return NULL;
 		}
@@ -231,8 +236,8 @@ run_args_publish_long(const char *v, char **cause)
 /* -p [ip:][hostPort:]containerPort[/proto] (go-connections ParsePortSpec):
  * ExposedPorts and PortBindings, one binding per port of a range. */
 int
-run_args_publish(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause)
+run_args_publish(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause)
 {
 	char *spec, *ip = NULL, *host = NULL, *cport = NULL, *proto = NULL, *c, *hp;
 	char *last, *prev, norm[64];
@@ -292,8 +297,10 @@ run_args_publish(struct run_args *st, const struct run_args_flag *f, const char 
 			goto out;
 		}
 		if (end - start != hend - hstart && end != start) {
-			error_set(cause, "invalid ranges specified for container and host "
-			    "Ports: %s and %s", cport, host);
+			error_set(cause,
+			    "invalid ranges specified for container and host "
+			    "Ports: %s and %s",
+			    cport, host);
 			goto out;
 		}
 	}
@@ -319,8 +326,8 @@ out:
 }
 
 int
-run_args_expose(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause)
+run_args_expose(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause)
 {
 	char *port, *proto;
 	int start, end, i, rc = -1;

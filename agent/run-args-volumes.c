@@ -15,8 +15,8 @@
  * goes to HostConfig.Binds as written) and an anonymous volume
  * (Config.Volumes). */
 int
-run_args_volume(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause)
+run_args_volume(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause)
 {
 	size_t len = strlen(v), blen = 0, i;
 	char *buf, *source = NULL, *target = NULL;
@@ -35,7 +35,7 @@ run_args_volume(struct run_args *st, const struct run_args_flag *f, const char *
 		char ch = v[i];
 
 		if (ch == ':' && blen == 1 && isalpha((unsigned char)buf[0])) {
-			buf[blen++] = ch;	/* a Windows drive letter */
+			buf[blen++] = ch; /* a Windows drive letter */
 			continue;
 		}
 		if (ch != ':' && ch != '\0') {
@@ -44,7 +44,8 @@ run_args_volume(struct run_args *st, const struct run_args_flag *f, const char *
 		}
 		buf[blen] = '\0';
 		if (blen == 0) {
-			error_set(cause, "invalid spec: %s: empty section between colons", v);
+			error_set(
+			    cause, "invalid spec: %s: empty section between colons", v);
 			goto out;
 		}
 		if (source == NULL && ch == '\0')
@@ -65,8 +66,10 @@ parsed:
 		    cJSON_CreateObject());
 	} else {
 		if (source[0] == '.') {
-			error_set(cause, "relative source \"%s\" is not supported by rdev (use "
-			    "an absolute path, e.g. ${localWorkspaceFolder}/...)", source);
+			error_set(cause,
+			    "relative source \"%s\" is not supported by rdev (use "
+			    "an absolute path, e.g. ${localWorkspaceFolder}/...)",
+			    source);
 			goto out;
 		}
 		binds = run_args_child(run_args_host(st), "Binds", cJSON_Array);
@@ -85,8 +88,8 @@ out:
 }
 
 int
-run_args_mount(struct run_args *st, const struct run_args_flag *f, const char *v,
-    char **cause)
+run_args_mount(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause)
 {
 	cJSON *m = mount_spec_parse(v, cause);
 

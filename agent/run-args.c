@@ -33,7 +33,8 @@ static const struct run_args_flag run_args_flags[] = {
 	{ "detach", 'd', B, run_args_ignore, C, NULL, NULL },
 	{ "detach-keys", 0, V, run_args_ignore, C, NULL, NULL },
 	{ "device", 0, V, run_args_device, H, "Devices", NULL },
-	{ "device-cgroup-rule", 0, V, run_args_cgroup_rule, H, "DeviceCgroupRules", NULL },
+	{ "device-cgroup-rule", 0, V, run_args_cgroup_rule, H, "DeviceCgroupRules",
+	    NULL },
 	{ "dns", 0, V, run_args_dns, H, "Dns", NULL },
 	{ "dns-opt", 0, V, run_args_list, H, "DnsOptions", NULL },
 	{ "dns-option", 0, V, run_args_list, H, "DnsOptions", NULL },
@@ -88,11 +89,13 @@ static const struct run_args_flag run_args_flags[] = {
 	{ "volumes-from", 0, V, run_args_list, H, "VolumesFrom", NULL },
 	{ "workdir", 'w', V, run_args_string, C, "WorkingDir", NULL },
 
-	{ "env-file", 0, V, NULL, C, NULL, "it would read a file on the Docker host; "
+	{ "env-file", 0, V, NULL, C, NULL,
+	    "it would read a file on the Docker host; "
 	    "use containerEnv" },
 	{ "label-file", 0, V, NULL, C, NULL, "it would read a file on the Docker host" },
 	{ "cidfile", 0, V, NULL, C, NULL, "it would write a file on the Docker host" },
-	{ "platform", 0, V, NULL, C, NULL, "the image is pulled or built for the Docker "
+	{ "platform", 0, V, NULL, C, NULL,
+	    "the image is pulled or built for the Docker "
 	    "host's own platform" },
 	{ "pull", 0, V, NULL, C, NULL, "rdev pulls the image itself" },
 	{ NULL, 0, V, NULL, C, NULL, NULL }
@@ -129,11 +132,15 @@ run_args_unknown(struct run_args *st, const char *flag, const char *in, char **c
 	char *list = run_args_supported();
 
 	if (in != NULL)
-		error_set(cause, "runArgs[%d]: \"%s\" (in \"%s\") is not supported by rdev "
-		    "(supported: %s)", st->index, flag, in, list);
+		error_set(cause,
+		    "runArgs[%d]: \"%s\" (in \"%s\") is not supported by rdev "
+		    "(supported: %s)",
+		    st->index, flag, in, list);
 	else
-		error_set(cause, "runArgs[%d]: \"%s\" is not supported by rdev (supported: "
-		    "%s)", st->index, flag, list);
+		error_set(cause,
+		    "runArgs[%d]: \"%s\" is not supported by rdev (supported: "
+		    "%s)",
+		    st->index, flag, list);
 	free(list);
 	return -1;
 }
@@ -147,8 +154,9 @@ run_args_call(struct run_args *st, const struct run_args_flag *f, const char *sh
 	int b;
 
 	if (f->fn == NULL)
-		return error_set(cause, "runArgs[%d]: \"%s\" is not supported by rdev: %s",
-		    st->index, shown, f->why);
+		return error_set(cause,
+		    "runArgs[%d]: \"%s\" is not supported by rdev: %s", st->index, shown,
+		    f->why);
 	if (f->kind == RUN_ARGS_BOOL) {
 		if (run_args_parse_bool(value, &b) != 0)
 			return error_set(cause, "runArgs[%d]: %s: invalid boolean \"%s\"",
@@ -171,7 +179,8 @@ run_args_long(struct run_args *st, const char **argv, int argc, int *i, char **c
 	int rc;
 
 	if (*name == '-' || *name == '=')
-		return error_set(cause, "runArgs[%d]: bad flag syntax: %s", st->index, arg);
+		return error_set(
+		    cause, "runArgs[%d]: bad flag syntax: %s", st->index, arg);
 	shown = xasprintf("--%.*s", (int)len, name);
 	for (f = run_args_flags; f->name != NULL; f++)
 		if (strlen(f->name) == len && strncmp(f->name, name, len) == 0)
@@ -212,7 +221,8 @@ run_args_short(struct run_args *st, const char **argv, int argc, int *i, char **
 			if (f->shorthand == *s)
 				break;
 		if (f->name == NULL)
-			return run_args_unknown(st, shown, strlen(arg) > 2 ? arg : NULL, cause);
+			return run_args_unknown(
+			    st, shown, strlen(arg) > 2 ? arg : NULL, cause);
 		if (strlen(s) > 2 && s[1] == '=') {
 			value = s + 2;
 			s = "";
@@ -226,8 +236,8 @@ run_args_short(struct run_args *st, const char **argv, int argc, int *i, char **
 			value = argv[++*i];
 			s = "";
 		} else
-			return error_set(cause, "runArgs[%d]: \"%s\" needs a value", st->index,
-			    shown);
+			return error_set(
+			    cause, "runArgs[%d]: \"%s\" needs a value", st->index, shown);
 		if ((rc = run_args_call(st, f, shown, value, cause)) != 0)
 			return rc;
 	}
@@ -288,13 +298,15 @@ run_args_finish(struct run_args *st, char **cause)
 	const cJSON *t, *a;
 
 	if (st->rm && st->restart)
-		return error_set(cause, "runArgs: conflicting options: cannot specify both "
+		return error_set(cause,
+		    "runArgs: conflicting options: cannot specify both "
 		    "--restart and --rm");
 	if (st->log_opts) {
 		lc = cJSON_GetObjectItemCaseSensitive(run_args_host(st), "LogConfig");
 		t = cJSON_GetObjectItemCaseSensitive(lc, "Type");
 		if (cJSON_IsString(t) && strcmp(t->valuestring, "none") == 0)
-			return error_set(cause, "runArgs: invalid logging opts for driver none");
+			return error_set(
+			    cause, "runArgs: invalid logging opts for driver none");
 	}
 	hc = cJSON_GetObjectItemCaseSensitive(st->body, "HostConfig");
 	if (cJSON_IsObject(hc)) {
@@ -306,7 +318,8 @@ run_args_finish(struct run_args *st, char **cause)
 	if (strcmp(net, "default") == 0 || strcmp(net, "bridge") == 0 ||
 	    strcmp(net, "host") == 0 || strcmp(net, "none") == 0 ||
 	    strncmp(net, "container:", 10) == 0)
-		return error_set(cause, "runArgs: network-scoped aliases are only supported "
+		return error_set(cause,
+		    "runArgs: network-scoped aliases are only supported "
 		    "for user-defined networks");
 	hc = run_args_child(st->body, "NetworkingConfig", cJSON_Object);
 	hc = run_args_child(hc, "EndpointsConfig", cJSON_Object);
@@ -336,7 +349,8 @@ run_args_apply(const cJSON *run_args, cJSON *create_body, char **name, char ***w
 	memset(&st, 0, sizeof st);
 	st.body = create_body;
 
-	argv = xreallocarray(NULL, (size_t)cJSON_GetArraySize(run_args) + 1, sizeof *argv);
+	argv =
+	    xreallocarray(NULL, (size_t)cJSON_GetArraySize(run_args) + 1, sizeof *argv);
 	cJSON_ArrayForEach(e, run_args) {
 		if (!cJSON_IsString(e)) {
 			error_set(cause, "runArgs[%d]: not a string", argc);
@@ -348,12 +362,15 @@ run_args_apply(const cJSON *run_args, cJSON *create_body, char **name, char ***w
 		st.index = i;
 		rc = -1;
 		if (argv[i][0] != '-' || argv[i][1] == '\0') {
-			error_set(cause, "runArgs[%d]: unexpected argument \"%s\" (runArgs holds "
-			    "docker run options only)", i, argv[i]);
+			error_set(cause,
+			    "runArgs[%d]: unexpected argument \"%s\" (runArgs holds "
+			    "docker run options only)",
+			    i, argv[i]);
 			goto out;
 		}
 		if (strcmp(argv[i], "--") == 0) {
-			error_set(cause, "runArgs[%d]: \"--\" is not supported by rdev", i);
+			error_set(
+			    cause, "runArgs[%d]: \"--\" is not supported by rdev", i);
 			goto out;
 		}
 		if (argv[i][1] == '-')

@@ -43,8 +43,8 @@
  * "runArgs[1]: \"--name\" needs a value", "runArgs[0]: --ulimit: invalid
  * ulimit type: foo"; create_body may then be partly modified, *name and
  * *warnings are NULL. */
-int run_args_apply(const cJSON *run_args, cJSON *create_body, char **name, char ***warnings,
-    char **cause);
+int run_args_apply(const cJSON *run_args, cJSON *create_body, char **name,
+    char ***warnings, char **cause);
 
 /* Free a warnings array from run_args_apply; NULL is a no-op. */
 void run_args_warnings_free(char **warnings);

@@ -49,46 +49,46 @@ enum serve_kind { SERVE_OP, SERVE_EXEC };
 struct serve_worker {
 	TAILQ_ENTRY(serve_worker) entry;
 	enum serve_kind kind;
-	double id;         /* the request's id */
+	double id; /* the request's id */
 	char *op;
-	uint32_t channel;  /* exec: stdout/stdin on channel, stderr on channel + 1 */
+	uint32_t channel; /* exec: stdout/stdin on channel, stderr on channel + 1 */
 	pid_t pid;
-	int fd;            /* our end of the socketpair; -1 once closed */
-	int answered;      /* its final response went to the peer */
-	int closed;        /* exec: its CLOSE went to the peer */
+	int fd;	      /* our end of the socketpair; -1 once closed */
+	int answered; /* its final response went to the peer */
+	int closed;   /* exec: its CLOSE went to the peer */
 	int reaped;
-	int status;        /* wait status, once reaped */
-	int cancelled;     /* op: SIGINT went to its process group */
-	int killed;        /* op: and then SIGKILL */
+	int status;	   /* wait status, once reaped */
+	int cancelled;	   /* op: SIGINT went to its process group */
+	int killed;	   /* op: and then SIGKILL */
 	long long kill_at; /* op, cancelled: when SIGKILL goes (clock_now_ms) */
 	double *signals;   /* exec: ids of signal requests it has not answered */
 	size_t nsignals;
-	struct buf *in;    /* bytes from the worker, not yet a whole frame */
-	struct buf *out;   /* frames for the worker */
+	struct buf *in;	 /* bytes from the worker, not yet a whole frame */
+	struct buf *out; /* frames for the worker */
 };
 TAILQ_HEAD(serve_workers, serve_worker);
 
 struct serve {
 	const struct serve_opts *opts;
-	struct buf *in;    /* bytes from the peer, not yet a whole frame */
-	struct buf *out;   /* frames for the peer */
+	struct buf *in;	 /* bytes from the peer, not yet a whole frame */
+	struct buf *out; /* frames for the peer */
 	struct serve_workers workers;
-	uint32_t version;  /* negotiated; 0 before the handshake */
+	uint32_t version; /* negotiated; 0 before the handshake */
 	int in_eof;
-	int fatal;         /* a FATAL is queued: flush it and stop */
+	int fatal; /* a FATAL is queued: flush it and stop */
 };
 
 /* A request in its worker process (serve-job.c). */
 struct serve_job {
-	int sock;          /* to the router */
+	int sock; /* to the router */
 	const cJSON *req;
 	const cJSON *id;
 	const char *self;
 };
 
 /* serve.c */
-void serve_queue_json(struct buf *out, enum proto_type type, uint32_t channel,
-    cJSON *obj);
+void serve_queue_json(
+    struct buf *out, enum proto_type type, uint32_t channel, cJSON *obj);
 /* A new response object (caller deletes). */
 cJSON *serve_error_response(const cJSON *id, const char *msg, int status);
 void serve_reply_error(struct buf *out, const cJSON *id, const char *msg, int status);

@@ -94,8 +94,8 @@ serve_req_workspace(const cJSON *req, char **cause)
  * "hint" (the client knows what its user typed, e.g. `rdev up buildbox:~/app`),
  * else "PROG up FOLDER". New string. */
 static char *
-serve_req_up_cmd(const cJSON *req, const char *prog, const char *folder,
-    const char *config)
+serve_req_up_cmd(
+    const cJSON *req, const char *prog, const char *folder, const char *config)
 {
 	const char *hint = serve_req_string(req, "hint");
 
@@ -143,8 +143,8 @@ serve_exec_output(void *arg, int stream, const unsigned char *data, size_t len)
 /* A request the router passed on to this exec: resize (answered by the
  * router) or signal (answered here, once sent or queued). */
 static void
-serve_exec_control(struct serve_job *j, struct agent_exec *x, struct buf *pending,
-    const cJSON *msg)
+serve_exec_control(
+    struct serve_job *j, struct agent_exec *x, struct buf *pending, const cJSON *msg)
 {
 	const cJSON *rows = cJSON_GetObjectItemCaseSensitive(msg, "rows");
 	const cJSON *cols = cJSON_GetObjectItemCaseSensitive(msg, "cols");
@@ -179,7 +179,7 @@ serve_exec_poll(void *arg, const struct agent_exec_pump *p, struct pollfd *pfd)
 	struct serve_exec_side *e = arg;
 
 	*pfd = (struct pollfd){ .fd = e->j->sock,
-	    .events = buf_len(p->out) < SERVE_HIGH_WATER ? POLLIN : 0 };
+		.events = buf_len(p->out) < SERVE_HIGH_WATER ? POLLIN : 0 };
 }
 
 /* Frames from the router: stdin, its end, resizes and signals, a CLOSE. */
@@ -200,7 +200,8 @@ serve_exec_input(void *arg, struct agent_exec_pump *p, char **cause)
 		return 1; /* the router is gone */
 	if (n > 0)
 		buf_commit(e->in, (size_t)n);
-	while ((r = proto_decode(buf_data(e->in), buf_len(e->in), &f, &used, cause)) == 1) {
+	while (
+	    (r = proto_decode(buf_data(e->in), buf_len(e->in), &f, &used, cause)) == 1) {
 		if (f.type == PROTO_DATA && !p->input_done)
 			agent_exec_input(p->x, p->out, f.payload, f.len);
 		else if (f.type == PROTO_EOF && !p->input_done)
@@ -241,7 +242,8 @@ serve_job_exec(struct serve_job *j, const char *folder, const char *config)
 	const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(j->req, "command"), *e;
 	const cJSON *rows = cJSON_GetObjectItemCaseSensitive(j->req, "rows");
 	const cJSON *cols = cJSON_GetObjectItemCaseSensitive(j->req, "cols");
-	uint32_t ch = (uint32_t)cJSON_GetObjectItemCaseSensitive(j->req, "channel")->valuedouble;
+	uint32_t ch =
+	    (uint32_t)cJSON_GetObjectItemCaseSensitive(j->req, "channel")->valuedouble;
 	struct agent_exec *x = NULL;
 	char **argv, *cause = NULL, *up_cmd;
 	int argc = 0, tty = serve_req_bool(j->req, "tty"), rc, status;
@@ -251,8 +253,9 @@ serve_job_exec(struct serve_job *j, const char *folder, const char *config)
 	argv = xcalloc((size_t)cJSON_GetArraySize(cmd) + 1, sizeof *argv);
 	cJSON_ArrayForEach(e, cmd)
 		argv[argc++] = e->valuestring;
-	if (tty && cJSON_IsNumber(rows) && cJSON_IsNumber(cols) && rows->valuedouble >= 1 &&
-	    rows->valuedouble <= 65535 && cols->valuedouble >= 1 && cols->valuedouble <= 65535) {
+	if (tty && cJSON_IsNumber(rows) && cJSON_IsNumber(cols) &&
+	    rows->valuedouble >= 1 && rows->valuedouble <= 65535 &&
+	    cols->valuedouble >= 1 && cols->valuedouble <= 65535) {
 		size_rows = (unsigned)rows->valuedouble;
 		size_cols = (unsigned)cols->valuedouble;
 	}
@@ -271,8 +274,8 @@ serve_job_exec(struct serve_job *j, const char *folder, const char *config)
 	cJSON_AddBoolToObject(r, "ok", 1);
 	cJSON_AddNumberToObject(r, "channel", ch);
 	if (x->notice != NULL)
-		cJSON_AddItemToArray(cJSON_AddArrayToObject(r, "warnings"),
-		    cJSON_CreateString(x->notice));
+		cJSON_AddItemToArray(
+		    cJSON_AddArrayToObject(r, "warnings"), cJSON_CreateString(x->notice));
 	serve_job_send(j, PROTO_CONTROL, 0, r);
 	cJSON_Delete(r);
 	rc = serve_exec_pump(j, ch, x, &cause);
@@ -314,8 +317,8 @@ serve_job_run(struct serve_job *j, const char *op)
 	else if (strcmp(op, "ls") == 0)
 		rc = agent_op_ls(&result, &cause);
 	else if ((folder = serve_req_workspace(j->req, &cause)) == NULL) {
-		serve_job_error(j, cause, strcmp(op, "exec") == 0 ?
-		    AGENT_EXIT_EXEC_FAILED : CMD_EXIT_FAILURE);
+		serve_job_error(j, cause,
+		    strcmp(op, "exec") == 0 ? AGENT_EXIT_EXEC_FAILED : CMD_EXIT_FAILURE);
 		free(cause);
 		return;
 	} else if (strcmp(op, "exec") == 0) {
@@ -337,24 +340,28 @@ serve_job_run(struct serve_job *j, const char *op)
 	} else if (strcmp(op, "stop") == 0)
 		rc = agent_op_stop(folder, config, &result, &cause);
 	else if (strcmp(op, "down") == 0)
-		rc = agent_op_down(folder, config, serve_req_bool(j->req, "volumes"), &result,
-		    &cause);
+		rc = agent_op_down(
+		    folder, config, serve_req_bool(j->req, "volumes"), &result, &cause);
 	else if (strcmp(op, "logs") == 0) {
 		mb = cJSON_GetObjectItemCaseSensitive(j->req, "maxBytes");
 		up_cmd = serve_req_up_cmd(j->req, "rdev-agent", folder, config);
 		off = cJSON_GetObjectItemCaseSensitive(j->req, "offset");
-		rc = agent_op_logs(folder, config, up_cmd, cJSON_IsNumber(mb) &&
-		    mb->valuedouble > 0 && mb->valuedouble < SERVE_LOG_MAX ?
-		    (size_t)mb->valuedouble : SERVE_LOG_MAX, cJSON_IsNumber(off) &&
-		    off->valuedouble >= 0 && off->valuedouble < 9e15 ?
-		    (long long)off->valuedouble : -1, &result, &cause);
+		rc = agent_op_logs(folder, config, up_cmd,
+		    cJSON_IsNumber(mb) && mb->valuedouble > 0 &&
+			    mb->valuedouble < SERVE_LOG_MAX
+			? (size_t)mb->valuedouble
+			: SERVE_LOG_MAX,
+		    cJSON_IsNumber(off) && off->valuedouble >= 0 &&
+			    off->valuedouble < 9e15
+			? (long long)off->valuedouble
+			: -1,
+		    &result, &cause);
 	} else if (strcmp(op, "relay") == 0) {
 		/* asked by the broker for `rdev forward` */
 		up_cmd = serve_req_up_cmd(j->req, "rdev", folder, config);
 		rc = relay_install_ensure(up_cmd, folder, config,
 		    serve_req_string(j->req, "service"), &result, &cause);
-	}
-	else if (strcmp(op, "read-configuration") == 0)
+	} else if (strcmp(op, "read-configuration") == 0)
 		rc = agent_op_read_configuration(j->self, folder, config,
 		    serve_req_bool(j->req, "includeMerged"), &result, &cause);
 	else

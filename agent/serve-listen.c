@@ -116,7 +116,8 @@ listen_bind(const char *path, char **cause)
 	/* The id is new per start: a file there is a dead agent's. */
 	unlink(path);
 	old = umask(0177);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, LISTEN_BACKLOG) != 0) {
+	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
+	    listen(fd, LISTEN_BACKLOG) != 0) {
 		int e = errno;
 
 		umask(old);
@@ -225,8 +226,10 @@ serve_listen_run(const char *id)
 	ssize_t n;
 
 	if (!serve_listen_id_valid(id)) {
-		fprintf(stderr, "rdev-agent: serve: --listen wants 8-32 hex digits, not "
-		    "\"%s\"\n", id);
+		fprintf(stderr,
+		    "rdev-agent: serve: --listen wants 8-32 hex digits, not "
+		    "\"%s\"\n",
+		    id);
 		return CMD_EXIT_USAGE;
 	}
 	if ((path = serve_listen_socket_path(id, &cause)) == NULL ||

@@ -16,10 +16,8 @@
 #include "log.h"
 #include "xmalloc.h"
 
-static const char *const serve_worker_ops[] = {
-	"info", "read-configuration", "up", "stop", "down", "ls", "logs", "exec", "relay",
-	NULL
-};
+static const char *const serve_worker_ops[] = { "info", "read-configuration", "up",
+	"stop", "down", "ls", "logs", "exec", "relay", NULL };
 
 /* cancel: {"op":"cancel","request":M} cancels running operation M (see
  * serve_cancel), which then answers "cancelled"; answered {} at once. */
@@ -31,8 +29,10 @@ serve_cancel_request(struct serve *s, const cJSON *req, const cJSON *id)
 	char *msg;
 
 	if (!cJSON_IsNumber(m)) {
-		serve_reply_error(s->out, id, "cancel: \"request\" (the id of a running "
-		    "request) is required", -1);
+		serve_reply_error(s->out, id,
+		    "cancel: \"request\" (the id of a running "
+		    "request) is required",
+		    -1);
 		return;
 	}
 	TAILQ_FOREACH(w, &s->workers, entry)
@@ -47,7 +47,8 @@ serve_cancel_request(struct serve *s, const cJSON *req, const cJSON *id)
 	}
 	if (found->kind == SERVE_EXEC) {
 		msg = xasprintf("cancel: request %.0f is an exec: send it a signal or "
-		    "close its channel", m->valuedouble);
+				"close its channel",
+		    m->valuedouble);
 		serve_reply_error(s->out, id, msg, -1);
 		free(msg);
 		return;
@@ -105,7 +106,7 @@ serve_signal(struct serve *s, const cJSON *req, const cJSON *id)
 	}
 	if (!cJSON_IsString(sig) || exec_signal_number(sig->valuestring) < 0) {
 		msg = xasprintf("signal: \"signal\" must be one of INT, TERM, HUP, KILL, "
-		    "QUIT, USR1, USR2, WINCH");
+				"QUIT, USR1, USR2, WINCH");
 		serve_reply_error(s->out, id, msg, -1);
 		free(msg);
 		return;
@@ -180,8 +181,10 @@ serve_request(struct serve *s, const struct proto_frame *f)
 	cmd = cJSON_GetObjectItemCaseSensitive(req, "command");
 	c = cJSON_IsNumber(ch) ? ch->valuedouble : 0;
 	if (c < 1 || c >= UINT32_MAX || c != floor(c)) {
-		serve_reply_error(s->out, id, "exec: \"channel\" must be an integer from 1 "
-		    "to 4294967294", AGENT_EXIT_EXEC_FAILED);
+		serve_reply_error(s->out, id,
+		    "exec: \"channel\" must be an integer from 1 "
+		    "to 4294967294",
+		    AGENT_EXIT_EXEC_FAILED);
 		goto out;
 	}
 	if (serve_find_channel(s, (uint32_t)c) != NULL ||
@@ -192,13 +195,15 @@ serve_request(struct serve *s, const struct proto_frame *f)
 		goto out;
 	}
 	if (!cJSON_IsArray(cmd) || cJSON_GetArraySize(cmd) == 0) {
-		serve_reply_error(s->out, id, "exec: \"command\" must be a non-empty array",
+		serve_reply_error(s->out, id,
+		    "exec: \"command\" must be a non-empty array",
 		    AGENT_EXIT_EXEC_FAILED);
 		goto out;
 	}
 	cJSON_ArrayForEach(e, cmd) {
 		if (!cJSON_IsString(e)) {
-			serve_reply_error(s->out, id, "exec: \"command\" must hold strings",
+			serve_reply_error(s->out, id,
+			    "exec: \"command\" must hold strings",
 			    AGENT_EXIT_EXEC_FAILED);
 			goto out;
 		}
@@ -218,8 +223,8 @@ serve_peer_frame(struct serve *s, const struct proto_frame *f)
 
 	if (s->version == 0) {
 		if (f->type != PROTO_HELLO) {
-			msg = xasprintf("expected HELLO first, got %s",
-			    proto_type_name(f->type));
+			msg = xasprintf(
+			    "expected HELLO first, got %s", proto_type_name(f->type));
 			serve_fatal(s, msg);
 			free(msg);
 			return;
@@ -233,9 +238,7 @@ serve_peer_frame(struct serve *s, const struct proto_frame *f)
 		return;
 	}
 	switch (f->type) {
-	case PROTO_HELLO:
-		serve_fatal(s, "HELLO after the handshake");
-		return;
+	case PROTO_HELLO: serve_fatal(s, "HELLO after the handshake"); return;
 	case PROTO_FATAL:
 		log_error("serve: the peer ended the session: %.*s", (int)f->len,
 		    (const char *)f->payload);

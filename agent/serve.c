@@ -134,7 +134,6 @@ serve_fatal(struct serve *s, const char *msg)
 
 /* ---- The router: runs in the serve process. --------------------------- */
 
-
 static void
 serve_worker_free(struct serve_worker *w)
 {
@@ -190,15 +189,15 @@ serve_spawn(struct serve *s, cJSON *req, const cJSON *id, const char *op,
 	pid_t pid, router = getpid();
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
-		serve_reply_error(s->out, id, strerror(errno), kind == SERVE_EXEC ?
-		    AGENT_EXIT_EXEC_FAILED : CMD_EXIT_FAILURE);
+		serve_reply_error(s->out, id, strerror(errno),
+		    kind == SERVE_EXEC ? AGENT_EXIT_EXEC_FAILED : CMD_EXIT_FAILURE);
 		return;
 	}
 	if ((pid = fork()) < 0) {
 		close(sv[0]);
 		close(sv[1]);
-		serve_reply_error(s->out, id, strerror(errno), kind == SERVE_EXEC ?
-		    AGENT_EXIT_EXEC_FAILED : CMD_EXIT_FAILURE);
+		serve_reply_error(s->out, id, strerror(errno),
+		    kind == SERVE_EXEC ? AGENT_EXIT_EXEC_FAILED : CMD_EXIT_FAILURE);
 		return;
 	}
 	if (pid == 0) {
@@ -281,8 +280,8 @@ serve_cancel(struct serve_worker *w, const char *why)
 		return;
 	w->cancelled = 1;
 	w->kill_at = clock_now_ms() + SERVE_CANCEL_GRACE_MS;
-	log_info("serve: request %.0f (%s): cancelled (%s): SIGINT to worker %ld",
-	    w->id, w->op, why, (long)w->pid);
+	log_info("serve: request %.0f (%s): cancelled (%s): SIGINT to worker %ld", w->id,
+	    w->op, why, (long)w->pid);
 	if (kill(-w->pid, SIGINT) != 0 && errno != ESRCH)
 		log_warn("serve: request %.0f: kill: %s", w->id, strerror(errno));
 }
@@ -314,14 +313,14 @@ serve_cancel_tick(struct serve *s)
 		if (!w->killed && now >= w->kill_at) {
 			w->killed = 1;
 			log_warn("serve: request %.0f (%s): still running %d ms after "
-			    "SIGINT: SIGKILL", w->id, w->op, SERVE_CANCEL_GRACE_MS);
+				 "SIGINT: SIGKILL",
+			    w->id, w->op, SERVE_CANCEL_GRACE_MS);
 			kill(-w->pid, SIGKILL);
 		}
 		timeout = SERVE_CANCEL_TICK_MS;
 	}
 	return timeout;
 }
-
 
 /* A response m from w: its own final one, or a signal request's. */
 static void
@@ -352,7 +351,8 @@ serve_worker_frames(struct serve *s, struct serve_worker *w)
 	cJSON *m;
 	int r;
 
-	while ((r = proto_decode(buf_data(w->in), buf_len(w->in), &f, &used, &cause)) == 1) {
+	while (
+	    (r = proto_decode(buf_data(w->in), buf_len(w->in), &f, &used, &cause)) == 1) {
 		if (f.type == PROTO_CONTROL && f.channel == 0 &&
 		    (!w->answered || w->nsignals > 0) &&
 		    (m = proto_frame_json(&f, NULL)) != NULL) {
@@ -413,16 +413,18 @@ serve_worker_finish(struct serve *s, struct serve_worker *w)
 	if (w->cancelled)
 		msg = xstrdup("cancelled");
 	else if (WIFSIGNALED(w->status))
-		msg = xasprintf("%s: the agent's worker was killed by signal %d",
-		    w->op, WTERMSIG(w->status));
+		msg = xasprintf("%s: the agent's worker was killed by signal %d", w->op,
+		    WTERMSIG(w->status));
 	else
 		msg = xasprintf("%s: the agent's worker exited with status %d before "
-		    "answering", w->op, WEXITSTATUS(w->status));
+				"answering",
+		    w->op, WEXITSTATUS(w->status));
 	if (!w->answered) {
 		idj = cJSON_CreateNumber(w->id);
-		serve_reply_error(s->out, idj, msg, w->kind == SERVE_EXEC ?
-		    AGENT_EXIT_EXEC_FAILED : w->cancelled ? SERVE_CANCEL_STATUS :
-		    CMD_EXIT_FAILURE);
+		serve_reply_error(s->out, idj, msg,
+		    w->kind == SERVE_EXEC ? AGENT_EXIT_EXEC_FAILED
+			: w->cancelled	  ? SERVE_CANCEL_STATUS
+					  : CMD_EXIT_FAILURE);
 		cJSON_Delete(idj);
 	} else if (w->kind == SERVE_EXEC && !w->closed) {
 		o = cJSON_CreateObject();
@@ -477,7 +479,6 @@ serve_reap(struct serve *s)
 	}
 	serve_finish_exited(s);
 }
-
 
 /* Write what we can of out to fd; -1 when the fd is broken. */
 static int
@@ -541,8 +542,9 @@ serve_end_workers(struct serve *s)
 		TAILQ_FOREACH(w, &s->workers, entry) {
 			if (!w->reaped && waitpid(w->pid, &status, WNOHANG) != 0)
 				w->reaped = 1;
-			if (w->kind == SERVE_EXEC ? !w->reaped :
-			    w->cancelled && !serve_cancel_done(w, now))
+			if (w->kind == SERVE_EXEC
+				? !w->reaped
+				: w->cancelled && !serve_cancel_done(w, now))
 				left++;
 		}
 		if (left == 0 || now >= deadline)
@@ -554,11 +556,13 @@ serve_end_workers(struct serve *s)
 	for (w = TAILQ_FIRST(&s->workers); w != NULL; w = next) {
 		next = TAILQ_NEXT(w, entry);
 		if (w->kind == SERVE_EXEC && !w->reaped) {
-			log_warn("serve: exec worker %ld did not end: killed", (long)w->pid);
+			log_warn(
+			    "serve: exec worker %ld did not end: killed", (long)w->pid);
 			kill(w->pid, SIGKILL);
 			waitpid(w->pid, &status, 0);
 		} else if (w->kind == SERVE_OP && !w->reaped) {
-			log_warn("serve: request %.0f (%s): worker %ld did not end: killed",
+			log_warn(
+			    "serve: request %.0f (%s): worker %ld did not end: killed",
 			    w->id, w->op, (long)w->pid);
 			kill(-w->pid, SIGKILL);
 			waitpid(w->pid, &status, 0);
@@ -576,7 +580,8 @@ serve_run(const struct serve_opts *opts)
 	struct sigaction sa, old_sa, old_term;
 	struct pollfd *pfd = NULL;
 	size_t npfd, i, busy;
-	int timeout, in_flags = fcntl(opts->in_fd, F_GETFL), out_flags = fcntl(opts->out_fd, F_GETFL);
+	int timeout, in_flags = fcntl(opts->in_fd, F_GETFL),
+		     out_flags = fcntl(opts->out_fd, F_GETFL);
 	int rc = 0;
 	cJSON *hello;
 
@@ -614,9 +619,10 @@ serve_run(const struct serve_opts *opts)
 			if (buf_len(w->out) >= SERVE_HIGH_WATER)
 				busy = 1;
 		pfd[0] = (struct pollfd){ .fd = serve_sigpipe[0], .events = POLLIN };
-		pfd[1] = (struct pollfd){ .fd = busy ? -1 : opts->in_fd, .events = POLLIN };
+		pfd[1] =
+		    (struct pollfd){ .fd = busy ? -1 : opts->in_fd, .events = POLLIN };
 		pfd[2] = (struct pollfd){ .fd = buf_len(s.out) > 0 ? opts->out_fd : -1,
-		    .events = POLLOUT };
+			.events = POLLOUT };
 		i = 3;
 		TAILQ_FOREACH(w, &s.workers, entry) {
 			pfd[i].fd = w->fd;
@@ -642,7 +648,8 @@ serve_run(const struct serve_opts *opts)
 			if (i >= npfd + 3)
 				break; /* added during this pass */
 			if (pfd[i].fd == w->fd && w->fd >= 0) {
-				if (pfd[i].revents & POLLOUT && serve_flush(w->fd, w->out) != 0)
+				if (pfd[i].revents & POLLOUT &&
+				    serve_flush(w->fd, w->out) != 0)
 					buf_reset(w->out); /* the worker is gone */
 				if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
 					serve_worker_read(&s, w, 0);
@@ -687,4 +694,3 @@ serve_cmd(int argc, char **argv)
 	}
 	return serve_run(&o);
 }
-

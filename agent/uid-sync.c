@@ -16,69 +16,75 @@
 /* Runs inside the image as root: uid-sync.sh USER NEW_UID NEW_GID. POSIX sh
  * with grep, cut and sed only, so it works on busybox and Debian alike. */
 static const char uid_sync_script[] =
-"#!/bin/sh\n"
-"set -eu\n"
-"user=$1 new_uid=$2 new_gid=$3\n"
-"re=$(printf '%s' \"$user\" | sed 's/\\./\\\\./g')\n"
-"entry=$(grep \"^$re:\" /etc/passwd || true)\n"
-"if [ -z \"$entry\" ]; then\n"
-"  echo \"rdev: user $user is not in /etc/passwd; UID/GID left as they are\"; exit 0\n"
-"fi\n"
-"old_uid=$(echo \"$entry\" | cut -d: -f3)\n"
-"old_gid=$(echo \"$entry\" | cut -d: -f4)\n"
-"home=$(echo \"$entry\" | cut -d: -f6)\n"
-"if [ \"$old_uid\" = \"$new_uid\" ] && [ \"$old_gid\" = \"$new_gid\" ]; then\n"
-"  echo \"rdev: $user already has UID:GID $new_uid:$new_gid\"; exit 0\n"
-"fi\n"
-"# set_field FILE NAME FIELD VALUE: field 3 or 4 of the entry called NAME\n"
-"set_field() {\n"
-"  n=$(printf '%s' \"$2\" | sed 's/\\./\\\\./g')\n"
-"  if [ \"$3\" = 3 ]; then\n"
-"    sed -i \"s/^\\($n:[^:]*:\\)[^:]*/\\1$4/\" \"$1\"\n"
-"  else\n"
-"    sed -i \"s/^\\($n:[^:]*:[^:]*:\\)[^:]*/\\1$4/\" \"$1\"\n"
-"  fi\n"
-"}\n"
-"names_with() { cut -d: -f1,\"$2\" \"$1\" | grep \":$3\\$\" | cut -d: -f1 || true; }\n"
-"if [ \"$old_uid\" != \"$new_uid\" ]; then\n"
-"  for other in $(names_with /etc/passwd 3 \"$new_uid\"); do\n"
-"    [ \"$other\" = \"$user\" ] && continue\n"
-"    echo \"rdev: UID $new_uid belongs to $other in the image; $other gets UID $old_uid\"\n"
-"    set_field /etc/passwd \"$other\" 3 \"$old_uid\"\n"
-"    ohome=$(grep \"^$other:\" /etc/passwd | cut -d: -f6)\n"
-"    [ -n \"$ohome\" ] && [ \"$ohome\" != / ] && [ -d \"$ohome\" ] && chown -R \"$old_uid\" \"$ohome\"\n"
-"  done\n"
-"  set_field /etc/passwd \"$user\" 3 \"$new_uid\"\n"
-"fi\n"
-"if [ \"$old_gid\" != \"$new_gid\" ]; then\n"
-"  in_old=$(names_with /etc/passwd 4 \"$old_gid\")\n"
-"  in_new=$(names_with /etc/passwd 4 \"$new_gid\")\n"
-"  old_group=$(names_with /etc/group 3 \"$old_gid\" | head -n 1)\n"
-"  for g in $(names_with /etc/group 3 \"$new_gid\"); do\n"
-"    [ \"$g\" = \"$old_group\" ] && continue\n"
-"    echo \"rdev: GID $new_gid belongs to group $g in the image; $g gets GID $old_gid\"\n"
-"    set_field /etc/group \"$g\" 3 \"$old_gid\"\n"
-"  done\n"
-"  for u in $in_new; do set_field /etc/passwd \"$u\" 4 \"$old_gid\"; done\n"
-"  [ -n \"$old_group\" ] && set_field /etc/group \"$old_group\" 3 \"$new_gid\"\n"
-"  for u in $in_old; do set_field /etc/passwd \"$u\" 4 \"$new_gid\"; done\n"
-"fi\n"
-"echo \"rdev: $user: UID:GID $old_uid:$old_gid -> $new_uid:$new_gid\"\n"
-"if [ -n \"$home\" ] && [ \"$home\" != / ] && [ -d \"$home\" ]; then\n"
-"  chown -R \"$new_uid:$new_gid\" \"$home\"\n"
-"fi\n";
+    "#!/bin/sh\n"
+    "set -eu\n"
+    "user=$1 new_uid=$2 new_gid=$3\n"
+    "re=$(printf '%s' \"$user\" | sed 's/\\./\\\\./g')\n"
+    "entry=$(grep \"^$re:\" /etc/passwd || true)\n"
+    "if [ -z \"$entry\" ]; then\n"
+    "  echo \"rdev: user $user is not in /etc/passwd; UID/GID left as they are\"; exit "
+    "0\n"
+    "fi\n"
+    "old_uid=$(echo \"$entry\" | cut -d: -f3)\n"
+    "old_gid=$(echo \"$entry\" | cut -d: -f4)\n"
+    "home=$(echo \"$entry\" | cut -d: -f6)\n"
+    "if [ \"$old_uid\" = \"$new_uid\" ] && [ \"$old_gid\" = \"$new_gid\" ]; then\n"
+    "  echo \"rdev: $user already has UID:GID $new_uid:$new_gid\"; exit 0\n"
+    "fi\n"
+    "# set_field FILE NAME FIELD VALUE: field 3 or 4 of the entry called NAME\n"
+    "set_field() {\n"
+    "  n=$(printf '%s' \"$2\" | sed 's/\\./\\\\./g')\n"
+    "  if [ \"$3\" = 3 ]; then\n"
+    "    sed -i \"s/^\\($n:[^:]*:\\)[^:]*/\\1$4/\" \"$1\"\n"
+    "  else\n"
+    "    sed -i \"s/^\\($n:[^:]*:[^:]*:\\)[^:]*/\\1$4/\" \"$1\"\n"
+    "  fi\n"
+    "}\n"
+    "names_with() { cut -d: -f1,\"$2\" \"$1\" | grep \":$3\\$\" | cut -d: -f1 || true; "
+    "}\n"
+    "if [ \"$old_uid\" != \"$new_uid\" ]; then\n"
+    "  for other in $(names_with /etc/passwd 3 \"$new_uid\"); do\n"
+    "    [ \"$other\" = \"$user\" ] && continue\n"
+    "    echo \"rdev: UID $new_uid belongs to $other in the image; $other gets UID "
+    "$old_uid\"\n"
+    "    set_field /etc/passwd \"$other\" 3 \"$old_uid\"\n"
+    "    ohome=$(grep \"^$other:\" /etc/passwd | cut -d: -f6)\n"
+    "    [ -n \"$ohome\" ] && [ \"$ohome\" != / ] && [ -d \"$ohome\" ] && chown -R "
+    "\"$old_uid\" \"$ohome\"\n"
+    "  done\n"
+    "  set_field /etc/passwd \"$user\" 3 \"$new_uid\"\n"
+    "fi\n"
+    "if [ \"$old_gid\" != \"$new_gid\" ]; then\n"
+    "  in_old=$(names_with /etc/passwd 4 \"$old_gid\")\n"
+    "  in_new=$(names_with /etc/passwd 4 \"$new_gid\")\n"
+    "  old_group=$(names_with /etc/group 3 \"$old_gid\" | head -n 1)\n"
+    "  for g in $(names_with /etc/group 3 \"$new_gid\"); do\n"
+    "    [ \"$g\" = \"$old_group\" ] && continue\n"
+    "    echo \"rdev: GID $new_gid belongs to group $g in the image; $g gets GID "
+    "$old_gid\"\n"
+    "    set_field /etc/group \"$g\" 3 \"$old_gid\"\n"
+    "  done\n"
+    "  for u in $in_new; do set_field /etc/passwd \"$u\" 4 \"$old_gid\"; done\n"
+    "  [ -n \"$old_group\" ] && set_field /etc/group \"$old_group\" 3 \"$new_gid\"\n"
+    "  for u in $in_old; do set_field /etc/passwd \"$u\" 4 \"$new_gid\"; done\n"
+    "fi\n"
+    "echo \"rdev: $user: UID:GID $old_uid:$old_gid -> $new_uid:$new_gid\"\n"
+    "if [ -n \"$home\" ] && [ \"$home\" != / ] && [ -d \"$home\" ]; then\n"
+    "  chown -R \"$new_uid:$new_gid\" \"$home\"\n"
+    "fi\n";
 
 static const char uid_sync_dockerfile[] =
-"ARG BASE_IMAGE\n"
-"FROM $BASE_IMAGE\n"
-"USER root\n"
-"COPY uid-sync.sh /tmp/rdev-uid-sync.sh\n"
-"ARG REMOTE_USER\n"
-"ARG NEW_UID\n"
-"ARG NEW_GID\n"
-"RUN [\"/bin/sh\", \"-c\", \"/bin/sh /tmp/rdev-uid-sync.sh \\\"$REMOTE_USER\\\" \\\"$NEW_UID\\\" \\\"$NEW_GID\\\" && rm -f /tmp/rdev-uid-sync.sh\"]\n"
-"ARG IMAGE_USER\n"
-"USER $IMAGE_USER\n";
+    "ARG BASE_IMAGE\n"
+    "FROM $BASE_IMAGE\n"
+    "USER root\n"
+    "COPY uid-sync.sh /tmp/rdev-uid-sync.sh\n"
+    "ARG REMOTE_USER\n"
+    "ARG NEW_UID\n"
+    "ARG NEW_GID\n"
+    "RUN [\"/bin/sh\", \"-c\", \"/bin/sh /tmp/rdev-uid-sync.sh \\\"$REMOTE_USER\\\" "
+    "\\\"$NEW_UID\\\" \\\"$NEW_GID\\\" && rm -f /tmp/rdev-uid-sync.sh\"]\n"
+    "ARG IMAGE_USER\n"
+    "USER $IMAGE_USER\n";
 
 int
 uid_sync_wanted(const char *user, uid_t owner_uid, int update_remote_user_uid)
@@ -150,13 +156,15 @@ uid_sync_build(const char *base_image, const char *user, const char *image_user,
 	int rc = -1;
 
 	if (!uid_sync_valid_user(user))
-		return error_set(cause, "remoteUser \"%s\" is not a user name rdev can "
-		    "update (updateRemoteUserUID)", user);
+		return error_set(cause,
+		    "remoteUser \"%s\" is not a user name rdev can "
+		    "update (updateRemoteUserUID)",
+		    user);
 	if (mkdtemp(dir) == NULL)
 		return error_set_errno(cause, errno, "cannot create a build directory");
 	script = xasprintf("%s/uid-sync.sh", dir);
-	if (atomic_file_write(script, uid_sync_script, sizeof uid_sync_script - 1, 0755,
-	    cause) != 0)
+	if (atomic_file_write(
+		script, uid_sync_script, sizeof uid_sync_script - 1, 0755, cause) != 0)
 		goto out;
 	tag = uid_sync_image_tag(base_image, user, uid, gid);
 	a_base = xasprintf("BASE_IMAGE=%s", base_image);
@@ -167,8 +175,8 @@ uid_sync_build(const char *base_image, const char *user, const char *image_user,
 	    image_user != NULL && *image_user != '\0' ? image_user : "root");
 	{
 		const char *argv[] = { "docker", "build", "-t", tag, "-f", "-",
-			"--build-arg", a_base, "--build-arg", a_user, "--build-arg", a_uid,
-			"--build-arg", a_gid, "--build-arg", a_iuser, dir, NULL };
+			"--build-arg", a_base, "--build-arg", a_user, "--build-arg",
+			a_uid, "--build-arg", a_gid, "--build-arg", a_iuser, dir, NULL };
 
 		opts.stdin_data = uid_sync_dockerfile;
 		opts.stdin_len = sizeof uid_sync_dockerfile - 1;
@@ -181,8 +189,10 @@ uid_sync_build(const char *base_image, const char *user, const char *image_user,
 				rc = 0;
 			} else {
 				tail = spawn_result_tail(&res, 6);
-				error_set(cause, "updateRemoteUserUID: docker build of %s "
-				    "failed:\n%s", tag, tail);
+				error_set(cause,
+				    "updateRemoteUserUID: docker build of %s "
+				    "failed:\n%s",
+				    tag, tail);
 				free(tail);
 			}
 			spawn_result_free(&res);

@@ -42,7 +42,7 @@ struct up_state {
 	char *config_hash;
 	int lock_fd;
 	cJSON *container;  /* inspect of the workspace's container */
-	cJSON *merged;     /* merged configuration */
+	cJSON *merged;	   /* merged configuration */
 	char *remote_user; /* NULL: the container's user */
 };
 
@@ -88,10 +88,12 @@ up_config_hash(const struct config *cfg)
 	if (cJSON_IsString(df)) {
 		dir = xstrdup(config_get_file(cfg));
 		*strrchr(dir, '/') = '\0';
-		char *path = df->valuestring[0] == '/' ? xstrdup(df->valuestring) :
-		    xasprintf("%s/%s", dir, df->valuestring);
+		char *path = df->valuestring[0] == '/'
+		    ? xstrdup(df->valuestring)
+		    : xasprintf("%s/%s", dir, df->valuestring);
 		if ((text = config_read_text(path, NULL)) != NULL) {
-			crypto_generichash_update(&st, (unsigned char *)text, strlen(text));
+			crypto_generichash_update(
+			    &st, (unsigned char *)text, strlen(text));
 			free(text);
 		}
 		free(path);
@@ -112,13 +114,15 @@ up_on_lock_wait(void *arg)
 static int
 up_find_container(struct up_state *s, cJSON **found, char **cause)
 {
-	char **labels = up_id_labels(config_get_local_folder(s->cfg), config_get_file(s->cfg));
+	char **labels =
+	    up_id_labels(config_get_local_folder(s->cfg), config_get_file(s->cfg));
 	cJSON *list = NULL, *c;
 	const cJSON *state, *id;
 	int rc;
 
 	*found = NULL;
-	rc = docker_container_list(s->docker, (const char *const *)labels, 1, &list, cause);
+	rc = docker_container_list(
+	    s->docker, (const char *const *)labels, 1, &list, cause);
 	up_strv_free(labels);
 	if (rc != 0)
 		return -1;
@@ -168,7 +172,8 @@ up_workspace_owner(const struct up_state *s, uid_t *uid, gid_t *gid, char **caus
 	struct stat st;
 
 	if (stat(config_get_local_folder(s->cfg), &st) < 0)
-		return error_set_errno(cause, errno, "%s", config_get_local_folder(s->cfg));
+		return error_set_errno(
+		    cause, errno, "%s", config_get_local_folder(s->cfg));
 	*uid = st.st_uid;
 	*gid = st.st_gid;
 	return 0;
@@ -181,16 +186,18 @@ up_labels(const struct config *cfg, const char *config_hash, const char *metadat
 	struct passwd *pw = getpwuid(getuid());
 	char uid[32];
 
-	cJSON_AddStringToObject(labels, UP_LABEL_LOCAL_FOLDER, config_get_local_folder(cfg));
+	cJSON_AddStringToObject(
+	    labels, UP_LABEL_LOCAL_FOLDER, config_get_local_folder(cfg));
 	cJSON_AddStringToObject(labels, UP_LABEL_CONFIG_FILE, config_get_file(cfg));
 	cJSON_AddStringToObject(labels, CONFIG_METADATA_LABEL, metadata_label);
 	snprintf(uid, sizeof uid, "%u", (unsigned)getuid());
 	cJSON_AddStringToObject(labels, "dev.rdev.owner_uid", uid);
-	cJSON_AddStringToObject(labels, "dev.rdev.owner_name", pw != NULL ? pw->pw_name : uid);
+	cJSON_AddStringToObject(
+	    labels, "dev.rdev.owner_name", pw != NULL ? pw->pw_name : uid);
 	cJSON_AddStringToObject(labels, UP_LABEL_CONFIG_HASH, config_hash);
 	cJSON_AddStringToObject(labels, "dev.rdev.version", RDEV_VERSION);
-	cJSON_AddStringToObject(labels, "dev.rdev.devcontainer_id",
-	    config_get_devcontainer_id(cfg));
+	cJSON_AddStringToObject(
+	    labels, "dev.rdev.devcontainer_id", config_get_devcontainer_id(cfg));
 	return labels;
 }
 
@@ -232,7 +239,8 @@ up_create(struct up_state *s, char **cause)
 {
 	const cJSON *obj = config_get_object(s->cfg);
 	struct container_spec_input in = { 0 };
-	cJSON *inspect = NULL, *entries = NULL, *subst = NULL, *labels = NULL, *body = NULL;
+	cJSON *inspect = NULL, *entries = NULL, *subst = NULL, *labels = NULL,
+	      *body = NULL;
 	cJSON *uid_inspect = NULL;
 	char *image = NULL, *label = NULL, *name = NULL, *id = NULL, *uid_image = NULL;
 	char **warnings = NULL;
@@ -253,7 +261,8 @@ up_create(struct up_state *s, char **cause)
 	 * written; whoever reuses the container substitutes them again. */
 	label = config_metadata_label(entries, config_get_raw(s->cfg));
 	if (config_get_kind(s->cfg) == CONFIG_KIND_DOCKERFILE) {
-		/* The built image carries the merged metadata, as the reference's does. */
+		/* The built image carries the merged metadata, as the reference's does.
+		 */
 		if (image_set_metadata_label(image, label, s->p, cause) != 0)
 			goto out;
 	}
@@ -267,7 +276,7 @@ up_create(struct up_state *s, char **cause)
 		progress_line(s->p, "Updating UID/GID of %s to %u:%u", user,
 		    (unsigned)owner_uid, (unsigned)owner_gid);
 		if (uid_sync_build(image, user, up_json_string(inspect, "Config", "User"),
-		    owner_uid, owner_gid, NULL, NULL, &uid_image, cause) != 0)
+			owner_uid, owner_gid, NULL, NULL, &uid_image, cause) != 0)
 			goto out;
 	}
 
@@ -326,8 +335,10 @@ up_reuse(struct up_state *s, int *started, char **cause)
 	int rc = -1;
 
 	if (hash != NULL && strcmp(hash, s->config_hash) != 0)
-		progress_line(s->p, "The configuration changed since container %.12s was "
-		    "created; using it as it is (run up with --rebuild to recreate it)", id);
+		progress_line(s->p,
+		    "The configuration changed since container %.12s was "
+		    "created; using it as it is (run up with --rebuild to recreate it)",
+		    id);
 	if (up_merged_for_container(s->cfg, s->container, &s->merged, cause) != 0)
 		goto out;
 	*started = 0;
@@ -361,7 +372,8 @@ up_lifecycle_output(void *arg, const char *step, const char *line)
 }
 
 static void
-up_lifecycle_event(void *arg, const char *step, enum lifecycle_event ev, const char *detail)
+up_lifecycle_event(
+    void *arg, const char *step, enum lifecycle_event ev, const char *detail)
 {
 	if (ev == LIFECYCLE_EVENT_RUN)
 		progress_line(arg, "Running the %s: %s", step, detail);
@@ -382,19 +394,24 @@ up_background(struct up_state *s, const struct lifecycle_ctx *ctx,
 
 	if ((bg = lifecycle_bg_begin(s->state_dir, id, pending, &why)) == NULL) {
 		/* Nobody could follow them: better late than unseen. */
-		progress_line(s->p, "warning: cannot run the remaining lifecycle steps in the "
-		    "background (%s): running them now", why);
+		progress_line(s->p,
+		    "warning: cannot run the remaining lifecycle steps in the "
+		    "background (%s): running them now",
+		    why);
 		free(why);
 		return lifecycle_run_pending(ctx, pending, cause);
 	}
 	names = lifecycle_pending_names(pending);
-	progress_line(s->p, "The remaining lifecycle steps continue in the background "
-	    "(see `rdev logs -f`): %s", names);
+	progress_line(s->p,
+	    "The remaining lifecycle steps continue in the background "
+	    "(see `rdev logs -f`): %s",
+	    names);
 	free(names);
 	if ((pid = fork()) < 0) {
 		lifecycle_bg_free(bg);
 		lifecycle_bg_forget(s->state_dir, id);
-		progress_line(s->p, "warning: fork: %s: running them now", strerror(errno));
+		progress_line(
+		    s->p, "warning: fork: %s: running them now", strerror(errno));
 		return lifecycle_run_pending(ctx, pending, cause);
 	}
 	if (pid > 0) {
@@ -422,8 +439,8 @@ up_background(struct up_state *s, const struct lifecycle_ctx *ctx,
 
 int
 up_remote_env(struct docker *d, const char *state_dir, const cJSON *container,
-    int current, const cJSON *merged, const char *remote_user, char ***env,
-    char ***unset, char **cause)
+    int current, const cJSON *merged, const char *remote_user, char ***env, char ***unset,
+    char **cause)
 {
 	const cJSON *config = cJSON_GetObjectItemCaseSensitive(container, "Config");
 	const char *id = up_json_string(container, "Id", NULL);
@@ -434,10 +451,12 @@ up_remote_env(struct docker *d, const char *state_dir, const cJSON *container,
 	*env = *unset = NULL;
 	container_env = env_from_json(cJSON_GetObjectItemCaseSensitive(config, "Env"));
 	if ((current ? env_probe_get_inspected(d, state_dir, container, remote_user,
-	    probe_kind, &probed, cause) : env_probe_get(d, state_dir, id, remote_user,
-	    probe_kind, &probed, cause)) == 0 &&
-	    env_probe_apply_remote_env(probed, cJSON_GetObjectItemCaseSensitive(merged,
-	    "remoteEnv"), container_env, env, unset, cause) == 0)
+			   probe_kind, &probed, cause)
+		     : env_probe_get(d, state_dir, id, remote_user, probe_kind, &probed,
+			   cause)) == 0 &&
+	    env_probe_apply_remote_env(probed,
+		cJSON_GetObjectItemCaseSensitive(merged, "remoteEnv"), container_env, env,
+		unset, cause) == 0)
 		rc = 0;
 	env_free(probed);
 	env_free(container_env);
@@ -445,21 +464,21 @@ up_remote_env(struct docker *d, const char *state_dir, const cJSON *container,
 }
 
 int
-up_merged_for_container(const struct config *cfg, const cJSON *container, cJSON **merged,
-    char **cause)
+up_merged_for_container(
+    const struct config *cfg, const cJSON *container, cJSON **merged, char **cause)
 {
 	cJSON *entries, *subst;
 
 	*merged = NULL;
 	if ((entries = image_metadata_entries(container, cause)) == NULL)
-		return error_prefix(cause, "container %.12s",
-		    up_json_string(container, "Id", NULL));
+		return error_prefix(
+		    cause, "container %.12s", up_json_string(container, "Id", NULL));
 	/* As the reference: the container's frozen metadata (written before
 	 * substitution), substituted, plus the properties a configuration may
 	 * still change (remoteUser, userEnvProbe, remoteEnv). */
 	subst = config_subst(entries, config_get_subst_ctx(cfg));
-	cJSON_AddItemToArray(subst,
-	    config_metadata_updateable_from_config(config_get_object(cfg)));
+	cJSON_AddItemToArray(
+	    subst, config_metadata_updateable_from_config(config_get_object(cfg)));
 	*merged = config_merge_entries(subst, config_get_object(cfg));
 	cJSON_Delete(entries);
 	cJSON_Delete(subst);
@@ -495,8 +514,8 @@ up_lifecycle(struct up_state *s, char **cause)
 	int rc = -1;
 
 	/* s->container may predate this up's start: inspect again */
-	if (up_remote_env(s->docker, s->state_dir, s->container, 0, s->merged, s->remote_user,
-	    &env, &unset, cause) != 0)
+	if (up_remote_env(s->docker, s->state_dir, s->container, 0, s->merged,
+		s->remote_user, &env, &unset, cause) != 0)
 		goto out;
 	ctx.docker = s->docker;
 	ctx.container_id = id;
@@ -512,7 +531,8 @@ up_lifecycle(struct up_state *s, char **cause)
 	ctx.event_arg = (void *)s->p;
 	/* We hold the workspace lock: no earlier background run is still going. */
 	lifecycle_bg_forget(s->state_dir, id);
-	if (lifecycle_run(&ctx, s->merged, up_lifecycle_flags(s->opts), &pending, cause) != 0)
+	if (lifecycle_run(
+		&ctx, s->merged, up_lifecycle_flags(s->opts), &pending, cause) != 0)
 		goto out;
 	if (pending != NULL && lifecycle_pending_count(pending) > 0 &&
 	    up_background(s, &ctx, pending, cause) != 0)
@@ -546,8 +566,8 @@ up_check_honoured(const struct up_state *s, char **cause)
 	struct config_warnings w = { 0 };
 	int rc;
 
-	rc = config_validate_up(config_get_doc(s->cfg), s->opts->include_ports, &w,
-	    cause);
+	rc =
+	    config_validate_up(config_get_doc(s->cfg), s->opts->include_ports, &w, cause);
 	for (size_t i = 0; i < w.count; i++)
 		progress_line(s->p, "warning: %s", w.items[i]);
 	config_warnings_clear(&w);
@@ -555,7 +575,9 @@ up_check_honoured(const struct up_state *s, char **cause)
 }
 
 static const char *const up_port_keys[] = {
-	"forwardPorts", "portsAttributes", "otherPortsAttributes",
+	"forwardPorts",
+	"portsAttributes",
+	"otherPortsAttributes",
 };
 
 int
@@ -588,14 +610,16 @@ up_run(const struct up_opts *opts, struct up_result *res, char **cause)
 	s.docker = docker_new(NULL);
 	s.config_hash = up_config_hash(s.cfg);
 	/* initializeCommand runs on this host on every up, before anything else. */
-	if (lifecycle_run_initialize(cJSON_GetObjectItemCaseSensitive(config_get_object(s.cfg),
-	    "initializeCommand"), config_get_local_folder(s.cfg), up_lifecycle_output,
-	    (void *)s.p, cause) != 0)
+	if (lifecycle_run_initialize(cJSON_GetObjectItemCaseSensitive(
+					 config_get_object(s.cfg), "initializeCommand"),
+		config_get_local_folder(s.cfg), up_lifecycle_output, (void *)s.p,
+		cause) != 0)
 		goto out;
 
 	if (config_get_kind(s.cfg) == CONFIG_KIND_COMPOSE) {
 		if (compose_up(s.cfg, s.docker, s.config_hash, opts->rebuild,
-		    opts->recreate, s.p, &s.container, &s.merged, &created, cause) != 0)
+			opts->recreate, s.p, &s.container, &s.merged, &created,
+			cause) != 0)
 			goto out;
 		started = created;
 	} else {
@@ -629,10 +653,12 @@ up_run(const struct up_opts *opts, struct up_result *res, char **cause)
 	res->started = started;
 	res->ports = cJSON_CreateObject();
 	for (size_t i = 0; i < sizeof up_port_keys / sizeof up_port_keys[0]; i++) {
-		const cJSON *v = cJSON_GetObjectItemCaseSensitive(s.merged, up_port_keys[i]);
+		const cJSON *v =
+		    cJSON_GetObjectItemCaseSensitive(s.merged, up_port_keys[i]);
 
 		if (v != NULL)
-			cJSON_AddItemToObject(res->ports, up_port_keys[i], cJSON_Duplicate(v, 1));
+			cJSON_AddItemToObject(
+			    res->ports, up_port_keys[i], cJSON_Duplicate(v, 1));
 	}
 	rc = 0;
 out:

@@ -23,8 +23,8 @@
 struct up_opts {
 	const char *workspace_folder; /* required */
 	const char *config_file;      /* --config; NULL: discover */
-	int rebuild;                  /* rebuild the image without cache, recreate */
-	int recreate;                 /* remove the container and create it anew */
+	int rebuild;		      /* rebuild the image without cache, recreate */
+	int recreate;		      /* remove the container and create it anew */
 	/* The reference CLI's lifecycle flags (lifecycle.h's LIFECYCLE_SKIP_*):
 	 * return after waitFor, the rest in the background; run none of the
 	 * five in-container steps; do not run postAttachCommand. */
@@ -35,18 +35,18 @@ struct up_opts {
 	 * "ports" to the result for it; else forwardPorts are warned about as
 	 * not forwarded. */
 	int include_ports;
-	struct progress progress;     /* what the user sees while it works */
+	struct progress progress; /* what the user sees while it works */
 };
 
 struct up_result {
-	char *outcome;                 /* "success" */
+	char *outcome; /* "success" */
 	char *container_id;
 	char *remote_user;
 	char *remote_workspace_folder;
-	char *compose_project;         /* Compose only, else NULL */
-	int created;                   /* 1 if this up created the container */
-	int started;                   /* 1 if this up started it */
-	char **warnings;               /* NULL-terminated or NULL */
+	char *compose_project; /* Compose only, else NULL */
+	int created;	       /* 1 if this up created the container */
+	int started;	       /* 1 if this up started it */
+	char **warnings;       /* NULL-terminated or NULL */
 	/* The merged configuration's forwardPorts, portsAttributes and
 	 * otherPortsAttributes (those it has), for the client that forwards
 	 * them: saves it a read-configuration request. */
@@ -72,15 +72,15 @@ struct config;
  * (metadata_label: the JSON text of the merged metadata entries), and
  * dev.rdev.{owner_uid,owner_name,config_hash,version,devcontainer_id}. New
  * object of strings, caller frees. */
-cJSON *up_labels(const struct config *cfg, const char *config_hash,
-    const char *metadata_label);
+cJSON *up_labels(
+    const struct config *cfg, const char *config_hash, const char *metadata_label);
 
 struct docker;
 /* The merged configuration of an existing container: its devcontainer.metadata
  * label plus what cfg may still change (remoteUser, userEnvProbe, remoteEnv),
  * as the reference CLI does. New object (caller frees) or -1 with *cause. */
-int up_merged_for_container(const struct config *cfg, const cJSON *container,
-    cJSON **merged, char **cause);
+int up_merged_for_container(
+    const struct config *cfg, const cJSON *container, cJSON **merged, char **cause);
 /* The user processes run as: remoteUser, containerUser, the container's user,
  * or root. New string. */
 char *up_remote_user(const cJSON *merged, const cJSON *container);
@@ -90,7 +90,7 @@ char *up_remote_user(const cJSON *merged, const cJSON *container);
  * container is an inspect just taken (its State.StartedAt is this start's);
  * else the container is inspected again. */
 int up_remote_env(struct docker *d, const char *state_dir, const cJSON *container,
-    int current, const cJSON *merged, const char *remote_user, char ***env,
-    char ***unset, char **cause);
+    int current, const cJSON *merged, const char *remote_user, char ***env, char ***unset,
+    char **cause);
 
 #endif

@@ -53,7 +53,8 @@ workspace_open(const char *folder, const char *config_file, struct docker *d,
 	}
 	cJSON_Delete(list);
 	if (rc == 0 && ws->container != NULL &&
-	    (project = image_label(ws->container, WORKSPACE_COMPOSE_PROJECT_LABEL)) != NULL)
+	    (project = image_label(ws->container, WORKSPACE_COMPOSE_PROJECT_LABEL)) !=
+		NULL)
 		ws->compose_project = xstrdup(project);
 	return rc;
 }
@@ -84,8 +85,8 @@ workspace_ids_free(char **ids)
 }
 
 int
-workspace_all_containers(const struct workspace *ws, struct docker *d, char ***ids,
-    char **cause)
+workspace_all_containers(
+    const struct workspace *ws, struct docker *d, char ***ids, char **cause)
 {
 	char *label, **out;
 	const char *labels[2];

@@ -15,7 +15,7 @@ struct docker;
 
 struct workspace {
 	struct config *cfg;
-	cJSON *container;     /* inspect of the dev container; NULL if none */
+	cJSON *container;      /* inspect of the dev container; NULL if none */
 	char *compose_project; /* its Compose project, or NULL */
 };
 
@@ -30,8 +30,8 @@ const char *workspace_container_id(const struct workspace *ws);
 /* Ids of all containers of ws: the dev container and, for Compose, the rest of
  * its project. New NULL-terminated array (free each and the array); empty when
  * there is none. */
-int workspace_all_containers(const struct workspace *ws, struct docker *d, char ***ids,
-    char **cause);
+int workspace_all_containers(
+    const struct workspace *ws, struct docker *d, char ***ids, char **cause);
 void workspace_ids_free(char **ids);
 
 #endif

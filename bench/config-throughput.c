@@ -52,18 +52,18 @@ static const char bench_label[] =
     "\"capAdd\":[\"SYS_PTRACE\"]}]";
 
 struct fixture {
-	char		*path;
-	const char	*name;	/* path relative to its root's parent */
-	double		*rates;
-	double		 seconds;
-	double		 cpu_seconds;
-	unsigned long	 iterations;
+	char *path;
+	const char *name; /* path relative to its root's parent */
+	double *rates;
+	double seconds;
+	double cpu_seconds;
+	unsigned long iterations;
 };
 
 struct fixtures {
-	struct fixture	*list;
-	size_t		 count;
-	size_t		 alloc;
+	struct fixture *list;
+	size_t count;
+	size_t alloc;
 };
 
 /* Seconds on clock (CLOCK_MONOTONIC: wall; CLOCK_PROCESS_CPUTIME_ID: CPU). */
@@ -132,8 +132,7 @@ bench_scan(struct fixtures *fx, const char *dir, size_t name_off, int depth)
 	if (bench_is_workspace(dir)) {
 		if (fx->count == fx->alloc) {
 			fx->alloc = fx->alloc == 0 ? 16 : fx->alloc * 2;
-			fx->list = xreallocarray(fx->list, fx->alloc,
-			    sizeof *fx->list);
+			fx->list = xreallocarray(fx->list, fx->alloc, sizeof *fx->list);
 		}
 		f = &fx->list[fx->count++];
 		memset(f, 0, sizeof *f);
@@ -197,7 +196,8 @@ bench_cmp_doubles(const void *a, const void *b)
 static void
 bench_usage(void)
 {
-	fprintf(stderr, "usage: config-throughput [-q] [-r rounds] "
+	fprintf(stderr,
+	    "usage: config-throughput [-q] [-r rounds] "
 	    "[-t seconds] [root ...]\n");
 	exit(2);
 }
@@ -219,9 +219,7 @@ main(int argc, char **argv)
 
 	while ((ch = getopt(argc, argv, "qr:t:")) != -1) {
 		switch (ch) {
-		case 'q':
-			quiet = 1;
-			break;
+		case 'q': quiet = 1; break;
 		case 'r':
 			rounds = (int)strtol(optarg, &end, 10);
 			if (*end != '\0' || rounds < 1 || rounds > 1000)
@@ -232,8 +230,7 @@ main(int argc, char **argv)
 			if (*end != '\0' || budget <= 0)
 				bench_usage();
 			break;
-		default:
-			bench_usage();
+		default: bench_usage();
 		}
 	}
 	argc -= optind;
@@ -245,19 +242,21 @@ main(int argc, char **argv)
 		if (nroots > 0)
 			root = xstrdup(argv[i]);
 		else
-			root = xasprintf("%s/%s", RDEV_SOURCE_DIR, i == 0 ?
-			    "tests/data/config" : "tests/conformance");
+			root = xasprintf("%s/%s", RDEV_SOURCE_DIR,
+			    i == 0 ? "tests/data/config" : "tests/conformance");
 		while (strlen(root) > 1 && root[strlen(root) - 1] == '/')
 			root[strlen(root) - 1] = '\0';
 		slash = strrchr(root, '/');
 		if (!bench_is_dir(root)) {
 			if (nroots > 0)
 				fatal("%s: not a directory", root);
-			fprintf(stderr, "config-throughput: %s: not there, "
-			    "skipped\n", root);
+			fprintf(stderr,
+			    "config-throughput: %s: not there, "
+			    "skipped\n",
+			    root);
 		} else
-			bench_scan(&fx, root, slash == NULL ? 0 :
-			    (size_t)(slash - root) + 1, 3);
+			bench_scan(
+			    &fx, root, slash == NULL ? 0 : (size_t)(slash - root) + 1, 3);
 		free(root);
 	}
 
@@ -282,8 +281,7 @@ main(int argc, char **argv)
 		fatal("no fixture loads");
 
 	share = budget / ok / rounds;
-	printf("%-40s %10s %12s %12s\n", "fixture", "iterations",
-	    "min/s", "median/s");
+	printf("%-40s %10s %12s %12s\n", "fixture", "iterations", "min/s", "median/s");
 	sorted = xcalloc(rounds, sizeof *sorted);
 	for (i = 0; i < fx.count; i++) {
 		f = &fx.list[i];
@@ -298,8 +296,7 @@ main(int argc, char **argv)
 			batch = 16;
 			do {
 				for (; batch > 0; batch--, n++)
-					if (bench_once(f->path, metadata,
-					    &cause) != 0)
+					if (bench_once(f->path, metadata, &cause) != 0)
 						fatal("%s: %s", f->name, cause);
 				t = bench_now(CLOCK_MONOTONIC) - start;
 				batch = 16;
@@ -307,13 +304,12 @@ main(int argc, char **argv)
 			f->rates[r] = n / t;
 			f->iterations += n;
 			f->seconds += t;
-			f->cpu_seconds += bench_now(CLOCK_PROCESS_CPUTIME_ID) -
-			    cpu_start;
+			f->cpu_seconds += bench_now(CLOCK_PROCESS_CPUTIME_ID) - cpu_start;
 		}
 		memcpy(sorted, f->rates, rounds * sizeof *sorted);
 		qsort(sorted, rounds, sizeof *sorted, bench_cmp_doubles);
-		printf("%-40s %10lu %12.0f %12.0f\n", f->name, f->iterations,
-		    sorted[0], sorted[rounds / 2]);
+		printf("%-40s %10lu %12.0f %12.0f\n", f->name, f->iterations, sorted[0],
+		    sorted[rounds / 2]);
 		total_n += f->iterations;
 		total_s += f->seconds;
 		total_cpu += f->cpu_seconds;
@@ -321,14 +317,13 @@ main(int argc, char **argv)
 
 	/* Overall: every fixture had the same time, so this is their mean rate
 	 * weighted by time, not by iterations. */
-	printf("%-40s %10lu %12s %12.0f\n", "overall (iterations / wall time)",
-	    total_n, "", total_n / total_s);
-	printf("%-40s %10s %12s %12.0f\n", "overall (iterations / CPU time)",
-	    "", "", total_n / total_cpu);
+	printf("%-40s %10lu %12s %12.0f\n", "overall (iterations / wall time)", total_n,
+	    "", total_n / total_s);
+	printf("%-40s %10s %12s %12.0f\n", "overall (iterations / CPU time)", "", "",
+	    total_n / total_cpu);
 	printf("RESULT overall_per_sec=%.0f cpu_per_sec=%.0f fixtures=%zu "
-	    "iterations=%lu seconds=%.3f cpu_seconds=%.3f\n",
-	    total_n / total_s, total_n / total_cpu, ok, total_n, total_s,
-	    total_cpu);
+	       "iterations=%lu seconds=%.3f cpu_seconds=%.3f\n",
+	    total_n / total_s, total_n / total_cpu, ok, total_n, total_s, total_cpu);
 
 	for (i = 0; i < fx.count; i++) {
 		free(fx.list[i].path);

@@ -88,7 +88,8 @@ agent_safe_name(const char *name)
 		return 0;
 	for (p = name; *p != '\0'; p++)
 		if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		    "0123456789._+-/", *p) == NULL)
+			   "0123456789._+-/",
+			*p) == NULL)
 			return 0;
 	if (strstr(name, "//") != NULL || name[strlen(name) - 1] == '/')
 		return 0;
@@ -106,8 +107,9 @@ static int
 agent_safe_version(const char *v)
 {
 	return *v != '\0' && *v != '.' && strlen(v) < 64 &&
-	    strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789._+-") == strlen(v);
+	    strspn(v,
+		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		"0123456789._+-") == strlen(v);
 }
 
 void
@@ -118,8 +120,8 @@ agent_hash_mem(const void *data, size_t len, unsigned char out[AGENT_HASH_LEN])
 
 /* Hash a local file; its size in *size. */
 static int
-agent_hash_file(const char *path, unsigned char out[AGENT_HASH_LEN],
-    uint64_t *size, char **cause)
+agent_hash_file(
+    const char *path, unsigned char out[AGENT_HASH_LEN], uint64_t *size, char **cause)
 {
 	crypto_generichash_state st;
 	unsigned char chunk[65536];
@@ -158,8 +160,8 @@ agent_is_hex64(const char *s)
 /* Add a file to the bundle's list, hashing it and comparing with want
  * (NULL: take what it hashes to). */
 static int
-agent_bundle_add(struct agent_bundle *b, const char *name,
-    const unsigned char *want, char **cause)
+agent_bundle_add(
+    struct agent_bundle *b, const char *name, const unsigned char *want, char **cause)
 {
 	struct agent_bundle_file *f;
 	struct stat sb;
@@ -172,8 +174,8 @@ agent_bundle_add(struct agent_bundle *b, const char *name,
 		goto out;
 	}
 	if (!S_ISREG(sb.st_mode)) {
-		error_set(cause, "agent bundle %s: %s is not a regular file",
-		    b->dir, name);
+		error_set(
+		    cause, "agent bundle %s: %s is not a regular file", b->dir, name);
 		goto out;
 	}
 	b->files = xreallocarray(b->files, b->nfiles + 1, sizeof *b->files);
@@ -184,9 +186,11 @@ agent_bundle_add(struct agent_bundle *b, const char *name,
 		goto out;
 	}
 	if (want != NULL && memcmp(want, f->hash, AGENT_HASH_LEN) != 0) {
-		error_set(cause, "agent bundle %s: %s does not match its hash in "
+		error_set(cause,
+		    "agent bundle %s: %s does not match its hash in "
 		    "MANIFEST (damaged bundle; rebuild it with "
-		    "deploy/agent-bundle.sh)", b->dir, name);
+		    "deploy/agent-bundle.sh)",
+		    b->dir, name);
 		goto out;
 	}
 	f->name = xstrdup(name);
@@ -215,10 +219,13 @@ agent_bundle_parse(struct agent_bundle *b, char *manifest, char **cause)
 			v = line + 66;
 			if (!agent_safe_name(v) || strcmp(v, "MANIFEST") == 0 ||
 			    strcmp(v, "bundle.hash") == 0)
-				return error_set(cause, "agent bundle %s: MANIFEST: "
-				    "bad file name '%s'", b->dir, v);
-			if (sodium_hex2bin(want, sizeof want, line, 64, NULL,
-			    &bin_len, NULL) != 0 || bin_len != sizeof want)
+				return error_set(cause,
+				    "agent bundle %s: MANIFEST: "
+				    "bad file name '%s'",
+				    b->dir, v);
+			if (sodium_hex2bin(
+				want, sizeof want, line, 64, NULL, &bin_len, NULL) != 0 ||
+			    bin_len != sizeof want)
 				fatal("hex2bin of checked hex failed");
 			if (agent_bundle_add(b, v, want, cause) != 0)
 				return -1;
@@ -240,17 +247,21 @@ agent_bundle_parse(struct agent_bundle *b, char *manifest, char **cause)
 			b->arch = xstrdup(v);
 	}
 	if (!format_ok)
-		return error_set(cause, "agent bundle %s: MANIFEST is not "
-		    "\"format: rdev-agent-bundle 1\"", b->dir);
-	if (b->version == NULL || !agent_safe_version(b->version))
-		return error_set(cause, "agent bundle %s: MANIFEST has no usable "
-		    "version", b->dir);
-	if (b->os == NULL || b->arch == NULL || !agent_safe_version(b->arch))
-		return error_set(cause, "agent bundle %s: MANIFEST has no os/arch",
+		return error_set(cause,
+		    "agent bundle %s: MANIFEST is not "
+		    "\"format: rdev-agent-bundle 1\"",
 		    b->dir);
+	if (b->version == NULL || !agent_safe_version(b->version))
+		return error_set(cause,
+		    "agent bundle %s: MANIFEST has no usable "
+		    "version",
+		    b->dir);
+	if (b->os == NULL || b->arch == NULL || !agent_safe_version(b->arch))
+		return error_set(
+		    cause, "agent bundle %s: MANIFEST has no os/arch", b->dir);
 	if (!has_agent || !has_check)
-		return error_set(cause, "agent bundle %s: MANIFEST lists no %s",
-		    b->dir, has_agent ? "rdev-agent-check" : "rdev-agent");
+		return error_set(cause, "agent bundle %s: MANIFEST lists no %s", b->dir,
+		    has_agent ? "rdev-agent-check" : "rdev-agent");
 	return 0;
 }
 
@@ -284,15 +295,17 @@ agent_bundle_open(const char *dir, char **cause)
 	sodium_bin2hex(b->hash_hex, sizeof b->hash_hex, mhash, sizeof mhash);
 	if (strcmp(hashfile, "") == 0 || strncmp(hashfile, b->hash_hex, 64) != 0 ||
 	    strcmp(hashfile + 64, "  MANIFEST\n") != 0) {
-		error_set(cause, "agent bundle %s: MANIFEST does not match "
+		error_set(cause,
+		    "agent bundle %s: MANIFEST does not match "
 		    "bundle.hash (damaged bundle; rebuild it with "
-		    "deploy/agent-bundle.sh)", dir);
+		    "deploy/agent-bundle.sh)",
+		    dir);
 		goto fail;
 	}
 	if (agent_bundle_parse(b, manifest, cause) != 0)
 		goto fail;
-	b->install_name = xasprintf("%s-%.*s", b->version, AGENT_DIR_HASH_HEX,
-	    b->hash_hex);
+	b->install_name =
+	    xasprintf("%s-%.*s", b->version, AGENT_DIR_HASH_HEX, b->hash_hex);
 	if (agent_bundle_add(b, "MANIFEST", mhash, cause) != 0 ||
 	    agent_bundle_add(b, "bundle.hash", NULL, cause) != 0)
 		goto fail;
@@ -327,8 +340,10 @@ agent_bundle_find(char **cause)
 		fatal("uname failed");
 	name = xasprintf("rdev-agent-%s-linux-%s", RDEV_VERSION, u.machine);
 	if ((n = readlink("/proc/self/exe", exe, sizeof exe - 1)) <= 0) {
-		error_set_errno(cause, errno, "cannot find the agent bundle %s: "
-		    "readlink /proc/self/exe", name);
+		error_set_errno(cause, errno,
+		    "cannot find the agent bundle %s: "
+		    "readlink /proc/self/exe",
+		    name);
 		free(name);
 		return NULL;
 	}
@@ -341,8 +356,8 @@ agent_bundle_find(char **cause)
 	looked = buf_new();
 	for (i = 0; i < 2; i++) {
 		if (stat(cands[i], &sb) != 0) {
-			buf_appendf(looked, "%s%s (%s)", i > 0 ? ", " : "",
-			    cands[i], strerror(errno));
+			buf_appendf(looked, "%s%s (%s)", i > 0 ? ", " : "", cands[i],
+			    strerror(errno));
 			continue;
 		}
 		b = agent_bundle_open(cands[i], cause);
@@ -350,10 +365,12 @@ agent_bundle_find(char **cause)
 	}
 	if (i == 2) {
 		msg = buf_take_string(looked, NULL);
-		error_set(cause, "no agent bundle %s: RDEV_AGENT_BUNDLE is not set, "
+		error_set(cause,
+		    "no agent bundle %s: RDEV_AGENT_BUNDLE is not set, "
 		    "and looked in %s; build one (make agent-bundle, or "
 		    "deploy/agent-bundle.sh) or set RDEV_AGENT_BUNDLE to a bundle "
-		    "directory", name, msg);
+		    "directory",
+		    name, msg);
 		free(msg);
 	}
 	buf_free(looked);

@@ -23,9 +23,9 @@
 #define AGENT_MANIFEST_MAX (1024 * 1024)
 
 struct agent_bundle_file {
-	char *name;                          /* relative to the bundle dir */
-	unsigned char hash[AGENT_HASH_LEN];  /* BLAKE2b-256 */
-	mode_t mode;                         /* 0755 or 0644 */
+	char *name;			    /* relative to the bundle dir */
+	unsigned char hash[AGENT_HASH_LEN]; /* BLAKE2b-256 */
+	mode_t mode;			    /* 0755 or 0644 */
 	uint64_t size;
 };
 
@@ -35,7 +35,7 @@ struct agent_bundle {
 	char *os;
 	char *arch;
 	char hash_hex[AGENT_HASH_LEN * 2 + 1]; /* of MANIFEST */
-	char *install_name;                    /* <version>-<hash prefix> */
+	char *install_name;		       /* <version>-<hash prefix> */
 	struct agent_bundle_file *files;       /* MANIFEST's, then MANIFEST
 						  and bundle.hash */
 	size_t nfiles;
@@ -60,12 +60,12 @@ void agent_xfer_open(struct agent_xfer *x, struct rdev_ssh *s,
 void agent_xfer_close(struct agent_xfer *x);
 /* Rename remote directory from to to; fails when to exists. 0, or -1 with
  * *cause (may be NULL). */
-int agent_xfer_rename(struct agent_xfer *x, const char *from, const char *to,
-    char **cause);
+int agent_xfer_rename(
+    struct agent_xfer *x, const char *from, const char *to, char **cause);
 /* Create tmp and the directories the bundle's files need, then upload them,
  * each checked against MANIFEST as it is read. 0, or -1 with *cause. */
-int agent_upload(struct agent_xfer *x, const struct agent_bundle *b,
-    const char *tmp, char **cause);
+int agent_upload(
+    struct agent_xfer *x, const struct agent_bundle *b, const char *tmp, char **cause);
 
 /* agent-install.c */
 /* The hooks of agent_install_set_test_hooks (process-wide; tests only). */
@@ -73,7 +73,7 @@ extern struct agent_install_test_hooks agent_test_hooks;
 /* Trim trailing white space in place; returns s. */
 char *agent_trim(char *s);
 /* One line to progress (NULL: none), formatted. */
-void agent_progress(void (*progress)(void *, const char *), void *arg,
-    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void agent_progress(void (*progress)(void *, const char *), void *arg, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -59,7 +59,8 @@ static const char agent_probe_script[] =
     "[ \"$h\" = \"$2\" ] || exit 0\n"
     "cd \"$d\" || exit 0\n"
     "if command -v b2sum >/dev/null 2>&1; then\n"
-    "  out=$(b2sum -l 256 -c --quiet 2>&1 <<EOF\n$3\nEOF\n) && { echo 'check: 0 ok: hashes checked'; exit 0; }\n"
+    "  out=$(b2sum -l 256 -c --quiet 2>&1 <<EOF\n$3\nEOF\n) && { echo 'check: 0 ok: "
+    "hashes checked'; exit 0; }\n"
     "  rc=2\n"
     "else\n"
     "  out=$(sh ./rdev-agent-check 2>&1 </dev/null)\n"
@@ -74,19 +75,19 @@ static const char agent_probe_script[] =
  * the installed rdev-agent-check run (hashes against MANIFEST, then
  * rdev-agent --version). Exit 2 and one stderr line: damaged or changed. */
 #define AGENT_VERIFY_INSTALLED_BODY \
-    "cd \"$1\" 2>/dev/null || { echo \"no directory $1\" >&2; exit 2; }\n" \
-    "h=\n" \
-    "[ -f bundle.hash ] && read -r h _ <bundle.hash\n" \
-    "[ \"$h\" = \"$2\" ] || { printf 'its bundle.hash is %.16s, want %.16s\\n' " \
-    "\"${h:-none}\" \"$2\" >&2; exit 2; }\n" \
-    "if command -v b2sum >/dev/null 2>&1; then\n" \
-    "  out=$(b2sum -l 256 -c --quiet 2>&1 <<EOF\n$3\nEOF\n) || " \
-    "{ printf '%s' \"$out\" | tr '\\n' ' ' >&2; exit 2; }\n" \
-    "fi\n" \
-    "out=$(sh ./rdev-agent-check 2>&1 </dev/null)\n" \
-    "rc=$?\n" \
-    "[ $rc -eq 0 ] || printf '%s' \"$out\" | tr '\\n' ' ' >&2\n" \
-    "exit $rc\n"
+	"cd \"$1\" 2>/dev/null || { echo \"no directory $1\" >&2; exit 2; }\n" \
+	"h=\n" \
+	"[ -f bundle.hash ] && read -r h _ <bundle.hash\n" \
+	"[ \"$h\" = \"$2\" ] || { printf 'its bundle.hash is %.16s, want %.16s\\n' " \
+	"\"${h:-none}\" \"$2\" >&2; exit 2; }\n" \
+	"if command -v b2sum >/dev/null 2>&1; then\n" \
+	"  out=$(b2sum -l 256 -c --quiet 2>&1 <<EOF\n$3\nEOF\n) || " \
+	"{ printf '%s' \"$out\" | tr '\\n' ' ' >&2; exit 2; }\n" \
+	"fi\n" \
+	"out=$(sh ./rdev-agent-check 2>&1 </dev/null)\n" \
+	"rc=$?\n" \
+	"[ $rc -eq 0 ] || printf '%s' \"$out\" | tr '\\n' ' ' >&2\n" \
+	"exit $rc\n"
 
 static const char agent_verify_installed_script[] = AGENT_VERIFY_INSTALLED_BODY;
 
@@ -102,7 +103,8 @@ static const char agent_verify_then_serve_script[] =
  * leftovers of interrupted installs older than an hour. */
 static const char agent_preflight_script[] =
     "d=$HOME/.rdev/agent\n"
-    "err=$(mkdir -p \"$d\" 2>&1) || { echo \"cannot create $d: ${err##*: }\" >&2; exit 3; }\n"
+    "err=$(mkdir -p \"$d\" 2>&1) || { echo \"cannot create $d: ${err##*: }\" >&2; exit "
+    "3; }\n"
     "[ -w \"$d\" ] || { echo \"cannot write to $d (permission denied)\" >&2; exit 3; }\n"
     "sh -s -- --host-only >/dev/null || exit $?\n"
     "find \"$d\" -mindepth 1 -maxdepth 1 \\( -name '.*.tmp.*' -o -name '.*.old.*' \\) "
@@ -118,12 +120,11 @@ static const char agent_preflight_script[] =
     "exit 0\n";
 
 /* Check an upload where it landed ($1); remove it unless it is good. */
-static const char agent_verify_script[] =
-    "out=$(sh \"$1/rdev-agent-check\" 2>&1)\n"
-    "rc=$?\n"
-    "[ $rc -eq 0 ] || rm -rf -- \"$1\"\n"
-    "printf '%s\\n' \"$out\" | tr '\\n' ' '\n"
-    "exit $rc\n";
+static const char agent_verify_script[] = "out=$(sh \"$1/rdev-agent-check\" 2>&1)\n"
+					  "rc=$?\n"
+					  "[ $rc -eq 0 ] || rm -rf -- \"$1\"\n"
+					  "printf '%s\\n' \"$out\" | tr '\\n' ' '\n"
+					  "exit $rc\n";
 
 struct agent_probe {
 	char *os, *arch, *home, *hash;
@@ -158,14 +159,14 @@ agent_trim(char *s)
 /* Run one remote command (argv) with optional stdin; on success *out and *err
  * are owned by the caller. */
 static int
-agent_run(struct rdev_ssh *s, const char *const *argv, const char *in,
-    char **out, char **err, int *status, char **cause)
+agent_run(struct rdev_ssh *s, const char *const *argv, const char *in, char **out,
+    char **err, int *status, char **cause)
 {
 	size_t len;
 
 	*out = *err = NULL;
-	return rdev_ssh_run(s, argv, in, in != NULL ? strlen(in) : 0, out, &len,
-	    err, status, cause);
+	return rdev_ssh_run(
+	    s, argv, in, in != NULL ? strlen(in) : 0, out, &len, err, status, cause);
 }
 
 /* Our files as a `b2sum -l 256 -c` list (bundle.hash left out: it is
@@ -181,8 +182,7 @@ agent_hash_list(const struct agent_bundle *b)
 		if (strcmp(b->files[i].name, "bundle.hash") == 0)
 			continue;
 		sodium_bin2hex(hex, sizeof hex, b->files[i].hash, AGENT_HASH_LEN);
-		buf_appendf(lb, "%s%s  %s", i > 0 ? "\n" : "", hex,
-		    b->files[i].name);
+		buf_appendf(lb, "%s%s  %s", i > 0 ? "\n" : "", hex, b->files[i].name);
 	}
 	list = buf_take_string(lb, NULL);
 	buf_free(lb);
@@ -191,8 +191,8 @@ agent_hash_list(const struct agent_bundle *b)
 
 /* The fast-path round trip. */
 static int
-agent_probe(struct rdev_ssh *s, const struct agent_bundle *b,
-    struct agent_probe *p, char **cause)
+agent_probe(
+    struct rdev_ssh *s, const struct agent_bundle *b, struct agent_probe *p, char **cause)
 {
 	char *out, *err, *line, *next, *v, *sp, *list;
 	int status, rc;
@@ -200,9 +200,8 @@ agent_probe(struct rdev_ssh *s, const struct agent_bundle *b,
 	agent_probe_clear(p);
 	list = agent_hash_list(b);
 	{
-		const char *argv[] = { "sh", "-c", agent_probe_script,
-			"rdev-agent-probe", b->install_name, b->hash_hex, list,
-			NULL };
+		const char *argv[] = { "sh", "-c", agent_probe_script, "rdev-agent-probe",
+			b->install_name, b->hash_hex, list, NULL };
 
 		rc = agent_run(s, argv, NULL, &out, &err, &status, cause);
 	}
@@ -210,8 +209,10 @@ agent_probe(struct rdev_ssh *s, const struct agent_bundle *b,
 	if (rc != 0)
 		return -1;
 	if (status != 0) {
-		error_set(cause, "host %s: probing for rdev-agent failed (exit %d): "
-		    "%s", rdev_ssh_host_label(s), status, agent_trim(err));
+		error_set(cause,
+		    "host %s: probing for rdev-agent failed (exit %d): "
+		    "%s",
+		    rdev_ssh_host_label(s), status, agent_trim(err));
 		free(out);
 		free(err);
 		return -1;
@@ -244,11 +245,15 @@ agent_probe(struct rdev_ssh *s, const struct agent_bundle *b,
 	free(out);
 	free(err);
 	if (p->os == NULL || *p->os == '\0')
-		return error_set(cause, "host %s: `uname -sm` printed nothing "
-		    "(not a POSIX host?)", rdev_ssh_host_label(s));
+		return error_set(cause,
+		    "host %s: `uname -sm` printed nothing "
+		    "(not a POSIX host?)",
+		    rdev_ssh_host_label(s));
 	if (p->home == NULL || p->home[0] != '/')
-		return error_set(cause, "host %s: $HOME is not an absolute path "
-		    "('%s')", rdev_ssh_host_label(s), p->home != NULL ? p->home : "");
+		return error_set(cause,
+		    "host %s: $HOME is not an absolute path "
+		    "('%s')",
+		    rdev_ssh_host_label(s), p->home != NULL ? p->home : "");
 	return 0;
 }
 
@@ -261,8 +266,7 @@ agent_probe_good(const struct agent_probe *p, const struct agent_bundle *b)
 }
 
 void
-agent_progress(void (*progress)(void *, const char *), void *arg,
-    const char *fmt, ...)
+agent_progress(void (*progress)(void *, const char *), void *arg, const char *fmt, ...)
 {
 	va_list ap;
 	char *line;
@@ -305,9 +309,8 @@ agent_remove(struct rdev_ssh *s, const char *a, const char *b2)
 /* Upload into a new temporary dir and check it there, uploading once more if
  * it arrived damaged. On success *tmp_out is the checked dir. */
 static int
-agent_upload_checked(struct agent_xfer *x, const struct agent_bundle *b,
-    const char *base, char **tmp_out, void (*progress)(void *, const char *),
-    void *arg, char **cause)
+agent_upload_checked(struct agent_xfer *x, const struct agent_bundle *b, const char *base,
+    char **tmp_out, void (*progress)(void *, const char *), void *arg, char **cause)
 {
 	struct rdev_ssh *s = x->s;
 	const char *label = rdev_ssh_host_label(s);
@@ -326,8 +329,7 @@ agent_upload_checked(struct agent_xfer *x, const struct agent_bundle *b,
 			const char *argv[] = { "sh", "-c", agent_verify_script,
 				"rdev-agent-verify", tmp, NULL };
 
-			if (agent_run(s, argv, NULL, &out, &err, &status,
-			    cause) != 0) {
+			if (agent_run(s, argv, NULL, &out, &err, &status, cause) != 0) {
 				agent_remove(s, tmp, NULL);
 				free(tmp);
 				return -1;
@@ -342,22 +344,27 @@ agent_upload_checked(struct agent_xfer *x, const struct agent_bundle *b,
 		}
 		free(tmp);
 		if (status == 2 && attempt < AGENT_UPLOAD_TRIES) {
-			agent_progress(progress, arg, "rdev-agent upload to %s "
-			    "arrived damaged (%s); uploading again", label, out);
+			agent_progress(progress, arg,
+			    "rdev-agent upload to %s "
+			    "arrived damaged (%s); uploading again",
+			    label, out);
 			free(out);
 			free(err);
 			continue;
 		}
 		if (status == 2)
-			error_set(cause, "host %s: the rdev-agent upload arrived "
-			    "damaged %d times: %s", label, attempt, out);
+			error_set(cause,
+			    "host %s: the rdev-agent upload arrived "
+			    "damaged %d times: %s",
+			    label, attempt, out);
 		else if (status == 1)
-			error_set(cause, "host %s: cannot run rdev-agent %s: %s",
-			    label, b->version, out);
+			error_set(cause, "host %s: cannot run rdev-agent %s: %s", label,
+			    b->version, out);
 		else
-			error_set(cause, "host %s: checking the uploaded rdev-agent "
-			    "failed (exit %d): %s %s", label, status, out,
-			    agent_trim(err));
+			error_set(cause,
+			    "host %s: checking the uploaded rdev-agent "
+			    "failed (exit %d): %s %s",
+			    label, status, out, agent_trim(err));
 		free(out);
 		free(err);
 		return -1;
@@ -417,7 +424,8 @@ agent_rename_into_place(struct agent_xfer *x, const struct agent_bundle *b,
 		}
 	}
 	if (rc != 0 && try == AGENT_RENAME_TRIES)
-		error_set(cause, "host %s: cannot rename %s into place after %d "
+		error_set(cause,
+		    "host %s: cannot rename %s into place after %d "
 		    "tries (another installer keeps changing it?)",
 		    rdev_ssh_host_label(s), final, try);
 	if (rc != 0)
@@ -440,8 +448,8 @@ agent_preflight(struct rdev_ssh *s, const struct agent_bundle *b, char **cause)
 	int status, rc = -1;
 
 	/* Room for the new copy twice over (one may be moved aside). */
-	snprintf(need, sizeof need, "%llu",
-	    (unsigned long long)(b->size * 2 / 1024 + 1024));
+	snprintf(
+	    need, sizeof need, "%llu", (unsigned long long)(b->size * 2 / 1024 + 1024));
 	path = xasprintf("%s/rdev-agent-check", b->dir);
 	if (file_read_all(path, AGENT_MANIFEST_MAX, &check, &len, cause) != 0) {
 		free(path);
@@ -460,21 +468,20 @@ agent_preflight(struct rdev_ssh *s, const struct agent_bundle *b, char **cause)
 	free(check);
 	agent_trim(err);
 	switch (status) {
-	case 0:
-		rc = 0;
-		break;
+	case 0: rc = 0; break;
 	case 1:
 		error_set(cause, "host %s: cannot run rdev-agent %s: %s", label,
 		    b->version, err);
 		break;
 	case 3:
 	case 4:
-		error_set(cause, "host %s: cannot install rdev-agent: %s", label,
-		    err);
+		error_set(cause, "host %s: cannot install rdev-agent: %s", label, err);
 		break;
 	default:
-		error_set(cause, "host %s: the rdev-agent pre-flight check failed "
-		    "(exit %d): %s", label, status, err);
+		error_set(cause,
+		    "host %s: the rdev-agent pre-flight check failed "
+		    "(exit %d): %s",
+		    label, status, err);
 		break;
 	}
 	free(out);
@@ -483,9 +490,8 @@ agent_preflight(struct rdev_ssh *s, const struct agent_bundle *b, char **cause)
 }
 
 int
-agent_install_ensure(struct rdev_ssh *s, const struct agent_bundle *b,
-    char **agent_path, void (*progress)(void *arg, const char *line), void *arg,
-    char **cause)
+agent_install_ensure(struct rdev_ssh *s, const struct agent_bundle *b, char **agent_path,
+    void (*progress)(void *arg, const char *line), void *arg, char **cause)
 {
 	const char *label = rdev_ssh_host_label(s);
 	struct agent_probe p;
@@ -499,10 +505,11 @@ agent_install_ensure(struct rdev_ssh *s, const struct agent_bundle *b,
 		goto out;
 	if (strcasecmp(p.os, b->os) != 0 || p.arch == NULL ||
 	    strcmp(p.arch, b->arch) != 0) {
-		error_set(cause, "host %s: this host is %s/%s; the rdev-agent "
+		error_set(cause,
+		    "host %s: this host is %s/%s; the rdev-agent "
 		    "bundle is for %s/%s (rdev needs a Linux Docker host of the "
-		    "bundle's architecture)", label, p.os,
-		    p.arch != NULL ? p.arch : "unknown", "Linux", b->arch);
+		    "bundle's architecture)",
+		    label, p.os, p.arch != NULL ? p.arch : "unknown", "Linux", b->arch);
 		goto out;
 	}
 	base = xasprintf("%s/.rdev/agent", p.home);
@@ -517,17 +524,22 @@ agent_install_ensure(struct rdev_ssh *s, const struct agent_bundle *b,
 		agent_progress(progress, arg, "installing rdev-agent %s on %s (%s)",
 		    b->version, label, mb);
 	else if (p.hash == NULL || strcmp(p.hash, b->hash_hex) != 0)
-		agent_progress(progress, arg, "warning: rdev-agent %s on %s was "
+		agent_progress(progress, arg,
+		    "warning: rdev-agent %s on %s was "
 		    "changed or damaged after it was installed (its bundle.hash "
-		    "is %.16s, want %.16s); installing it again (%s)", b->version,
-		    label, p.hash != NULL && *p.hash != '\0' ? p.hash : "none",
-		    b->hash_hex, mb);
+		    "is %.16s, want %.16s); installing it again (%s)",
+		    b->version, label,
+		    p.hash != NULL && *p.hash != '\0' ? p.hash : "none", b->hash_hex, mb);
 	else
-		agent_progress(progress, arg, "warning: rdev-agent %s on %s was "
+		agent_progress(progress, arg,
+		    "warning: rdev-agent %s on %s was "
 		    "changed or damaged after it was installed (%s); installing "
-		    "it again (%s)", b->version, label,
-		    p.check_out != NULL && *p.check_out != '\0' ? p.check_out :
-		    "rdev-agent-check failed", mb);
+		    "it again (%s)",
+		    b->version, label,
+		    p.check_out != NULL && *p.check_out != '\0'
+			? p.check_out
+			: "rdev-agent-check failed",
+		    mb);
 
 	if (agent_preflight(s, b, cause) != 0)
 		goto out;
@@ -560,8 +572,10 @@ agent_install_verify(struct rdev_ssh *s, const struct agent_bundle *b,
 
 	if (n <= sizeof suffix - 1 ||
 	    strcmp(agent_path + n - (sizeof suffix - 1), suffix) != 0)
-		return error_set(cause, "host %s: %s is not an installed "
-		    "rdev-agent", label, agent_path);
+		return error_set(cause,
+		    "host %s: %s is not an installed "
+		    "rdev-agent",
+		    label, agent_path);
 	dir = xstrndup(agent_path, n - (sizeof suffix - 1));
 	list = agent_hash_list(b);
 	{
@@ -579,15 +593,18 @@ agent_install_verify(struct rdev_ssh *s, const struct agent_bundle *b,
 	if (status == 0)
 		rc = 0;
 	else if (status == 2)
-		rc = error_set(cause, "host %s: rdev-agent %s in %s was changed or "
-		    "damaged after it was installed: %s", label, b->version, dir,
-		    err);
+		rc = error_set(cause,
+		    "host %s: rdev-agent %s in %s was changed or "
+		    "damaged after it was installed: %s",
+		    label, b->version, dir, err);
 	else if (status == 1)
-		rc = error_set(cause, "host %s: cannot run rdev-agent %s: %s",
-		    label, b->version, err);
+		rc = error_set(cause, "host %s: cannot run rdev-agent %s: %s", label,
+		    b->version, err);
 	else
-		rc = error_set(cause, "host %s: checking rdev-agent %s in %s "
-		    "failed (exit %d): %s", label, b->version, dir, status, err);
+		rc = error_set(cause,
+		    "host %s: checking rdev-agent %s in %s "
+		    "failed (exit %d): %s",
+		    label, b->version, dir, status, err);
 	free(out);
 	free(err);
 	free(dir);
@@ -622,8 +639,7 @@ agent_install_serve_command(const struct agent_bundle *b, const char *agent_path
 }
 
 int
-agent_install_check_docker(struct rdev_ssh *s, const char *agent_path,
-    char **cause)
+agent_install_check_docker(struct rdev_ssh *s, const char *agent_path, char **cause)
 {
 	const char *argv[] = { agent_path, "ls", "--json", NULL };
 	char *out, *err;
@@ -639,10 +655,12 @@ agent_install_check_docker(struct rdev_ssh *s, const char *agent_path,
 	agent_trim(err);
 	if (strstr(err, "permission denied") != NULL ||
 	    strstr(err, "Permission denied") != NULL)
-		error_set(cause, "host %s: the SSH user cannot use Docker: %s (add "
+		error_set(cause,
+		    "host %s: the SSH user cannot use Docker: %s (add "
 		    "the user to group docker and reconnect, or, for rootless "
 		    "Docker, set DOCKER_HOST=unix://... in the SSH session's "
-		    "environment)", rdev_ssh_host_label(s), err);
+		    "environment)",
+		    rdev_ssh_host_label(s), err);
 	else
 		error_set(cause, "host %s: the SSH user cannot use Docker: %s",
 		    rdev_ssh_host_label(s), *err != '\0' ? err : "rdev-agent ls failed");

@@ -103,8 +103,7 @@ char *agent_install_serve_command(const struct agent_bundle *b, const char *agen
 /* Can the SSH user reach Docker on the host? Runs `AGENT ls --json` (one exec
  * round trip plus one Docker API call). 0, or -1 with *cause naming the host
  * and the agent's reason, with a hint (group docker, rootless DOCKER_HOST). */
-int agent_install_check_docker(struct rdev_ssh *s, const char *agent_path,
-    char **cause);
+int agent_install_check_docker(struct rdev_ssh *s, const char *agent_path, char **cause);
 
 /* For tests only (process-wide; NULL removes them): upload gets each file's
  * bytes after they were checked against MANIFEST and before they are sent,

@@ -21,10 +21,9 @@
 
 /* Without SFTP: write stdin to a new file $1 (noclobber, as SFTP's O_EXCL),
  * then give it mode $2. */
-static const char agent_exec_put_script[] =
-    "set -C\n"
-    "umask 077\n"
-    "cat >\"$1\" && chmod \"$2\" \"$1\"\n";
+static const char agent_exec_put_script[] = "set -C\n"
+					    "umask 077\n"
+					    "cat >\"$1\" && chmod \"$2\" \"$1\"\n";
 
 /* Without SFTP: rename dir $1 to $2, failing (exit 17) when $2 exists, as
  * SFTP's rename does: plain `mv` would move $1 into an existing $2. `mv -T`
@@ -42,37 +41,25 @@ static const char *
 agent_sftp_strerror(int code)
 {
 	switch (code) {
-	case SSH_FX_OK:
-		return "ok";
-	case SSH_FX_EOF:
-		return "end of file";
-	case SSH_FX_NO_SUCH_FILE:
-		return "no such file or directory";
-	case SSH_FX_PERMISSION_DENIED:
-		return "permission denied";
-	case SSH_FX_FAILURE:
-		return "failure (disk full, or the name exists?)";
+	case SSH_FX_OK: return "ok";
+	case SSH_FX_EOF: return "end of file";
+	case SSH_FX_NO_SUCH_FILE: return "no such file or directory";
+	case SSH_FX_PERMISSION_DENIED: return "permission denied";
+	case SSH_FX_FAILURE: return "failure (disk full, or the name exists?)";
 	case SSH_FX_NO_CONNECTION:
-	case SSH_FX_CONNECTION_LOST:
-		return "connection lost";
-	case SSH_FX_FILE_ALREADY_EXISTS:
-		return "already exists";
-	case SSH_FX_WRITE_PROTECT:
-		return "read-only file system";
-	case SSH_FX_NO_MEDIA:
-		return "no media";
-	default:
-		return "error";
+	case SSH_FX_CONNECTION_LOST: return "connection lost";
+	case SSH_FX_FILE_ALREADY_EXISTS: return "already exists";
+	case SSH_FX_WRITE_PROTECT: return "read-only file system";
+	case SSH_FX_NO_MEDIA: return "no media";
+	default: return "error";
 	}
 }
 
 static int
-agent_sftp_error(struct agent_xfer *x, char **cause, const char *what,
-    const char *path)
+agent_sftp_error(struct agent_xfer *x, char **cause, const char *what, const char *path)
 {
-	return error_set(cause, "host %s: SFTP %s %s: %s (%s)",
-	    rdev_ssh_host_label(x->s), what, path,
-	    agent_sftp_strerror(sftp_get_error(x->sftp)),
+	return error_set(cause, "host %s: SFTP %s %s: %s (%s)", rdev_ssh_host_label(x->s),
+	    what, path, agent_sftp_strerror(sftp_get_error(x->sftp)),
 	    ssh_get_error(rdev_ssh_session(x->s)));
 }
 
@@ -87,9 +74,10 @@ agent_xfer_open(struct agent_xfer *x, struct rdev_ssh *s,
 	if ((x->sftp = sftp_new(rdev_ssh_session(s))) != NULL &&
 	    sftp_init(x->sftp) == SSH_OK)
 		return;
-	agent_progress(progress, arg, "no SFTP on %s: uploading over an exec "
-	    "channel (%s)", rdev_ssh_host_label(s),
-	    ssh_get_error(rdev_ssh_session(s)));
+	agent_progress(progress, arg,
+	    "no SFTP on %s: uploading over an exec "
+	    "channel (%s)",
+	    rdev_ssh_host_label(s), ssh_get_error(rdev_ssh_session(s)));
 	if (x->sftp != NULL)
 		sftp_free(x->sftp);
 	x->sftp = NULL;
@@ -106,14 +94,13 @@ agent_xfer_close(struct agent_xfer *x)
 /* Run one of the exec-fallback commands with stdin in; 0 on exit 0, else -1
  * with *cause "host H: WHAT over an exec channel: STDERR (exit N)". */
 static int
-agent_xfer_exec(struct agent_xfer *x, const char *const *argv,
-    const void *in, size_t len, const char *what, char **cause)
+agent_xfer_exec(struct agent_xfer *x, const char *const *argv, const void *in, size_t len,
+    const char *what, char **cause)
 {
 	char *out = NULL, *err = NULL;
 	int st, rc = -1;
 
-	if (rdev_ssh_run(x->s, argv, in, len, &out, NULL, &err, &st,
-	    cause) != 0) {
+	if (rdev_ssh_run(x->s, argv, in, len, &out, NULL, &err, &st, cause) != 0) {
 		error_prefix(cause, "%s over an exec channel", what);
 		return -1;
 	}
@@ -132,8 +119,8 @@ agent_xfer_exec(struct agent_xfer *x, const char *const *argv,
  * parents first (one level, lib/ and licenses/, is all a bundle has; deeper
  * names work too): one SFTP mkdir each, or one `mkdir` exec. */
 static int
-agent_xfer_mkdirs(struct agent_xfer *x, const struct agent_bundle *b,
-    const char *tmp, char **cause)
+agent_xfer_mkdirs(
+    struct agent_xfer *x, const struct agent_bundle *b, const char *tmp, char **cause)
 {
 	const char **argv, *slash;
 	char *what;
@@ -142,7 +129,7 @@ agent_xfer_mkdirs(struct agent_xfer *x, const struct agent_bundle *b,
 
 	for (i = 0; i < b->nfiles; i++)
 		for (slash = b->files[i].name; (slash = strchr(slash, '/')) != NULL;
-		    slash++)
+		     slash++)
 			max++;
 	argv = xcalloc(max, sizeof *argv); /* "mkdir -m 0755 --" dirs NULL */
 	argv[n++] = "mkdir";
@@ -152,15 +139,14 @@ agent_xfer_mkdirs(struct agent_xfer *x, const struct agent_bundle *b,
 	argv[n++] = xstrdup(tmp);
 	for (i = 0; i < b->nfiles; i++) {
 		for (slash = strchr(b->files[i].name, '/'); slash != NULL;
-		    slash = strchr(slash + 1, '/')) {
+		     slash = strchr(slash + 1, '/')) {
 			seen = 0;
 			for (j = 0; j < i && !seen; j++)
 				seen = strncmp(b->files[j].name, b->files[i].name,
-				    (size_t)(slash - b->files[i].name) + 1) == 0;
+					   (size_t)(slash - b->files[i].name) + 1) == 0;
 			if (!seen)
 				argv[n++] = xasprintf("%s/%.*s", tmp,
-				    (int)(slash - b->files[i].name),
-				    b->files[i].name);
+				    (int)(slash - b->files[i].name), b->files[i].name);
 		}
 	}
 	if (x->sftp == NULL) {
@@ -179,8 +165,8 @@ agent_xfer_mkdirs(struct agent_xfer *x, const struct agent_bundle *b,
 
 /* Write data to the new file remote, with mode. */
 static int
-agent_xfer_put(struct agent_xfer *x, const char *remote, const char *data,
-    size_t len, mode_t mode, char **cause)
+agent_xfer_put(struct agent_xfer *x, const char *remote, const char *data, size_t len,
+    mode_t mode, char **cause)
 {
 	sftp_file fh;
 	size_t off, n;
@@ -198,8 +184,7 @@ agent_xfer_put(struct agent_xfer *x, const char *remote, const char *data,
 		free(what);
 		return rc;
 	}
-	if ((fh = sftp_open(x->sftp, remote, O_WRONLY | O_CREAT | O_EXCL,
-	    mode)) == NULL)
+	if ((fh = sftp_open(x->sftp, remote, O_WRONLY | O_CREAT | O_EXCL, mode)) == NULL)
 		return agent_sftp_error(x, cause, "open", remote);
 	for (off = 0; off < len; off += (size_t)w) {
 		n = len - off < AGENT_SFTP_CHUNK ? len - off : AGENT_SFTP_CHUNK;
@@ -217,8 +202,7 @@ out:
 
 /* Rename directory from to to; fails when to exists. */
 int
-agent_xfer_rename(struct agent_xfer *x, const char *from, const char *to,
-    char **cause)
+agent_xfer_rename(struct agent_xfer *x, const char *from, const char *to, char **cause)
 {
 	char *what;
 	int rc;
@@ -261,14 +245,15 @@ agent_upload_file(struct agent_xfer *x, const struct agent_bundle *b,
 	}
 	agent_hash_mem(data, len, got);
 	if (memcmp(got, f->hash, sizeof got) != 0) {
-		error_set(cause, "agent bundle %s: %s changed since the bundle was "
-		    "opened (does not match its hash in MANIFEST)", b->dir,
-		    f->name);
+		error_set(cause,
+		    "agent bundle %s: %s changed since the bundle was "
+		    "opened (does not match its hash in MANIFEST)",
+		    b->dir, f->name);
 		goto out;
 	}
 	if (agent_test_hooks.upload != NULL)
-		agent_test_hooks.upload(agent_test_hooks.arg, f->name,
-		    (unsigned char *)data, len);
+		agent_test_hooks.upload(
+		    agent_test_hooks.arg, f->name, (unsigned char *)data, len);
 	rc = agent_xfer_put(x, remote, data, len, f->mode, cause);
 out:
 	free(data);
@@ -280,8 +265,8 @@ out:
 /* Create tmp and the directories the bundle's files need, then upload
  * them. */
 int
-agent_upload(struct agent_xfer *x, const struct agent_bundle *b,
-    const char *tmp, char **cause)
+agent_upload(
+    struct agent_xfer *x, const struct agent_bundle *b, const char *tmp, char **cause)
 {
 	size_t i;
 

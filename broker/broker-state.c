@@ -18,7 +18,7 @@
 struct broker_state {
 	pthread_mutex_t lock;
 	char *path;
-	cJSON *hosts;   /* under lock */
+	cJSON *hosts; /* under lock */
 };
 
 /* --- checking a file's contents ------------------------------------------ */
@@ -98,7 +98,8 @@ broker_state_check_auto(const cJSON *a, char **cause)
 		return error_set(cause, "seen is not an array");
 	cJSON_ArrayForEach(p, seen) {
 		if (!cJSON_IsNumber(p) || p->valueint < 1 || p->valueint > 65535)
-			return error_set(cause, "seen holds something that is not a port");
+			return error_set(
+			    cause, "seen holds something that is not a port");
 	}
 	return 0;
 }
@@ -106,8 +107,8 @@ broker_state_check_auto(const cJSON *a, char **cause)
 /* Check one list member of host entry h with check; prefixes *cause with
  * "NAME[I]: ". */
 static int
-broker_state_check_list(const cJSON *h, const char *name,
-    int (*check)(const cJSON *, char **), char **cause)
+broker_state_check_list(
+    const cJSON *h, const char *name, int (*check)(const cJSON *, char **), char **cause)
 {
 	const cJSON *list = cJSON_GetObjectItemCaseSensitive(h, name), *e;
 	int i = 0;
@@ -140,7 +141,8 @@ broker_state_check_host(const cJSON *h, char **cause)
 	    !broker_state_optional(h, "sshConfig", broker_state_string) ||
 	    !broker_state_optional(h, "knownHosts", broker_state_string))
 		return error_set(cause, "a member has the wrong type");
-	if (broker_state_check_list(h, "forwards", broker_state_check_forward, cause) != 0 ||
+	if (broker_state_check_list(h, "forwards", broker_state_check_forward, cause) !=
+		0 ||
 	    broker_state_check_list(h, "autos", broker_state_check_auto, cause) != 0)
 		return -1;
 	return 0;
@@ -162,8 +164,8 @@ broker_state_parse(const char *text, size_t len, char **cause)
 		goto bad;
 	}
 	if (broker_state_int(top, "version", 0, 1 << 30) != BROKER_STATE_VERSION) {
-		error_set(cause, "version %d, not %d", broker_state_int(top, "version", 0,
-		    1 << 30), BROKER_STATE_VERSION);
+		error_set(cause, "version %d, not %d",
+		    broker_state_int(top, "version", 0, 1 << 30), BROKER_STATE_VERSION);
 		goto bad;
 	}
 	hosts = cJSON_GetObjectItemCaseSensitive(top, "hosts");
@@ -216,10 +218,13 @@ broker_state_load(const char *path, char **warning)
 	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%S", &tm);
 	aside = xasprintf("%s.bad-%s", path, stamp);
 	if (rename(path, aside) == 0)
-		*warning = xasprintf("%s; moved aside to %s, nothing restored", cause, aside);
+		*warning =
+		    xasprintf("%s; moved aside to %s, nothing restored", cause, aside);
 	else
-		*warning = xasprintf("%s; nothing restored (and it cannot be moved aside: "
-		    "%s)", cause, strerror(errno));
+		*warning =
+		    xasprintf("%s; nothing restored (and it cannot be moved aside: "
+			      "%s)",
+			cause, strerror(errno));
 	free(aside);
 	free(cause);
 	return cJSON_CreateArray();
@@ -270,7 +275,8 @@ broker_state_same_host(const cJSON *a, const cJSON *b)
 	    broker_state_same_string(a, b, "user") &&
 	    broker_state_same_string(a, b, "sshConfig") &&
 	    broker_state_same_string(a, b, "knownHosts") &&
-	    (cJSON_IsNumber(pa) ? pa->valueint : 0) == (cJSON_IsNumber(pb) ? pb->valueint : 0);
+	    (cJSON_IsNumber(pa) ? pa->valueint : 0) ==
+	    (cJSON_IsNumber(pb) ? pb->valueint : 0);
 }
 
 /* --- the store ----------------------------------------------------------- */
@@ -314,7 +320,8 @@ broker_state_put(struct broker_state *s, cJSON *entry, char **cause)
 	cJSON *h;
 	int i = 0, rc, empty;
 
-	empty = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(entry, "forwards")) == 0 &&
+	empty = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(entry, "forwards")) ==
+		0 &&
 	    cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(entry, "autos")) == 0;
 	pthread_mutex_lock(&s->lock);
 	cJSON_ArrayForEach(h, s->hosts) {

@@ -5,25 +5,26 @@
 
 static const struct cmd_entry broker_commands[] = {
 	{ "start", "[--foreground] [--idle-timeout SECONDS]",
-	  "start the broker (the client does this on demand)",
-	  "One broker per user. It listens on $XDG_RUNTIME_DIR/rdev/broker.sock (else\n"
-	  "/tmp/rdev-UID/broker.sock; $RDEV_RUNTIME_DIR overrides the folder), logs to\n"
-	  "broker.log there, and keeps one SSH session per host.\n\n"
-	  "options:\n"
-	  "  --foreground          stay attached and log to stderr (debugging)\n"
-	  "  --idle-timeout SECS   close a host session after SECS without clients\n"
-	  "                        (default 600; also $RDEV_BROKER_IDLE_TIMEOUT)\n"
-	  "\nExit 0 also when a broker is already running (unless --foreground).\n",
-	  broker_cmd_start },
+	    "start the broker (the client does this on demand)",
+	    "One broker per user. It listens on $XDG_RUNTIME_DIR/rdev/broker.sock (else\n"
+	    "/tmp/rdev-UID/broker.sock; $RDEV_RUNTIME_DIR overrides the folder), logs "
+	    "to\n"
+	    "broker.log there, and keeps one SSH session per host.\n\n"
+	    "options:\n"
+	    "  --foreground          stay attached and log to stderr (debugging)\n"
+	    "  --idle-timeout SECS   close a host session after SECS without clients\n"
+	    "                        (default 600; also $RDEV_BROKER_IDLE_TIMEOUT)\n"
+	    "\nExit 0 also when a broker is already running (unless --foreground).\n",
+	    broker_cmd_start },
 	{ "status", "[--json]", "show sessions, channels and forwards",
-	  "Exit 0 when a broker runs, 3 when none does.\n", broker_cmd_status },
+	    "Exit 0 when a broker runs, 3 when none does.\n", broker_cmd_status },
 	{ "stop", "[--forget]", "stop the broker cleanly (closes its SSH sessions)",
-	  "Forwards and auto-forward watches are saved (state.json next to the\n"
-	  "socket) and come back when the next broker starts (the next rdev command\n"
-	  "starts one), as they do after a crash.\n\n"
-	  "options:\n"
-	  "  --forget   forget them instead: the next broker starts with none\n",
-	  broker_cmd_stop },
+	    "Forwards and auto-forward watches are saved (state.json next to the\n"
+	    "socket) and come back when the next broker starts (the next rdev command\n"
+	    "starts one), as they do after a crash.\n\n"
+	    "options:\n"
+	    "  --forget   forget them instead: the next broker starts with none\n",
+	    broker_cmd_stop },
 };
 
 const struct cmd_program broker_program = {

@@ -33,10 +33,11 @@ broker_cmd_start(int argc, char **argv)
 			o.idle_timeout_s = (int)strtol(argv[++i], &end, 10);
 			if (*end != '\0' || o.idle_timeout_s < 1)
 				return cmd_usage_error(&broker_program, e,
-				    "--idle-timeout wants seconds (>= 1), not %s", argv[i]);
+				    "--idle-timeout wants seconds (>= 1), not %s",
+				    argv[i]);
 		} else
-			return cmd_usage_error(&broker_program, e, "unknown argument %s",
-			    argv[i]);
+			return cmd_usage_error(
+			    &broker_program, e, "unknown argument %s", argv[i]);
 	}
 	if (broker_daemon_start(&o, &already, &cause) != 0) {
 		fprintf(stderr, "rdev-broker: start: %s\n", cause);
@@ -44,7 +45,8 @@ broker_cmd_start(int argc, char **argv)
 		return CMD_EXIT_FAILURE;
 	}
 	if (already && o.foreground) {
-		fprintf(stderr, "rdev-broker: start: a broker is already running "
+		fprintf(stderr,
+		    "rdev-broker: start: a broker is already running "
 		    "(rdev-broker stop first)\n");
 		return CMD_EXIT_FAILURE;
 	}
@@ -60,8 +62,8 @@ broker_cmd_request(const char *op, cJSON *fields, cJSON **result, char **cause)
 	cJSON *req;
 	int not_running, rc;
 
-	if (broker_client_connect(0, "rdev-broker " RDEV_VERSION, &c, &not_running,
-	    cause) != 0) {
+	if (broker_client_connect(
+		0, "rdev-broker " RDEV_VERSION, &c, &not_running, cause) != 0) {
 		cJSON_Delete(fields);
 		return not_running ? 1 : -1;
 	}
@@ -85,8 +87,8 @@ broker_cmd_status(int argc, char **argv)
 		if (strcmp(argv[i], "--json") == 0)
 			json = 1;
 		else
-			return cmd_usage_error(&broker_program, e, "unknown argument %s",
-			    argv[i]);
+			return cmd_usage_error(
+			    &broker_program, e, "unknown argument %s", argv[i]);
 	}
 	rc = broker_cmd_request("status", NULL, &r, &cause);
 	if (rc == 1) {
@@ -114,8 +116,8 @@ broker_cmd_status(int argc, char **argv)
 	    cJSON_GetObjectItemCaseSensitive(r, "pid")->valueint,
 	    cJSON_GetObjectItemCaseSensitive(r, "uptimeSeconds")->valueint,
 	    cJSON_GetObjectItemCaseSensitive(r, "socket")->valuestring);
-	printf("%-32s  %-10s  %7s  %6s  %-20s  %s\n", "SESSION", "STATE", "CLIENTS", "IDLE",
-	    "AGENT", "ERROR");
+	printf("%-32s  %-10s  %7s  %6s  %-20s  %s\n", "SESSION", "STATE", "CLIENTS",
+	    "IDLE", "AGENT", "ERROR");
 	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(r, "sessions")) {
 		const cJSON *err = cJSON_GetObjectItemCaseSensitive(s, "error");
 		const cJSON *ag = cJSON_GetObjectItemCaseSensitive(s, "agent");
@@ -128,8 +130,8 @@ broker_cmd_status(int argc, char **argv)
 		if (cJSON_IsString(tr) && strcmp(tr->valuestring, "exec") == 0)
 			snprintf(agent, sizeof agent, "one per request");
 		else if (cJSON_IsNumber(pid))
-			snprintf(agent, sizeof agent, "pid %.0f (%d start%s)", pid->valuedouble,
-			    starts != NULL ? starts->valueint : 0,
+			snprintf(agent, sizeof agent, "pid %.0f (%d start%s)",
+			    pid->valuedouble, starts != NULL ? starts->valueint : 0,
 			    starts != NULL && starts->valueint == 1 ? "" : "s");
 		else
 			snprintf(agent, sizeof agent, "-");
@@ -137,8 +139,8 @@ broker_cmd_status(int argc, char **argv)
 		    cJSON_GetObjectItemCaseSensitive(s, "host")->valuestring,
 		    cJSON_GetObjectItemCaseSensitive(s, "state")->valuestring,
 		    cJSON_GetObjectItemCaseSensitive(s, "clients")->valueint,
-		    cJSON_GetObjectItemCaseSensitive(s, "idleSeconds")->valueint,
-		    agent, cJSON_IsString(err) ? err->valuestring : "-");
+		    cJSON_GetObjectItemCaseSensitive(s, "idleSeconds")->valueint, agent,
+		    cJSON_IsString(err) ? err->valuestring : "-");
 	}
 	printf("forwards: %d\n",
 	    cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(r, "forwards")));
@@ -169,8 +171,8 @@ broker_cmd_stop(int argc, char **argv)
 			cJSON_AddBoolToObject(fields, "forget", 1);
 		else {
 			cJSON_Delete(fields);
-			return cmd_usage_error(&broker_program, e, "unknown argument %s",
-			    argv[i]);
+			return cmd_usage_error(
+			    &broker_program, e, "unknown argument %s", argv[i]);
 		}
 	}
 	rc = broker_cmd_request("stop", fields, &r, &cause);

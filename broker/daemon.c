@@ -40,13 +40,13 @@ struct broker {
 	struct broker_daemon_opts opts;
 	char *socket_path;
 	time_t started;
-	struct agent_bundle *bundle;   /* NULL: bundle_error says why */
+	struct agent_bundle *bundle; /* NULL: bundle_error says why */
 	char *bundle_error;
-	const char *agent_path;        /* $RDEV_BROKER_AGENT_PATH (tests) */
+	const char *agent_path; /* $RDEV_BROKER_AGENT_PATH (tests) */
 	struct broker_host *hosts;
 	LIST_HEAD(, broker_conn) conns; /* freed at stop if still here */
-	struct broker_state *saved;    /* the forwards and watches, saved */
-	int forget;                    /* stop: and forget what is saved */
+	struct broker_state *saved;	/* the forwards and watches, saved */
+	int forget;			/* stop: and forget what is saved */
 };
 
 /* A client connection until it is handed to a host session. */
@@ -92,8 +92,8 @@ broker_conn_reply(struct broker_conn *c, int id, cJSON *result, const char *erro
 	if (error != NULL)
 		cJSON_AddStringToObject(o, "error", error);
 	else
-		cJSON_AddItemToObject(o, "result", result != NULL ? result :
-		    cJSON_CreateObject());
+		cJSON_AddItemToObject(
+		    o, "result", result != NULL ? result : cJSON_CreateObject());
 	broker_conn_send(c, PROTO_CONTROL, o);
 	cJSON_Delete(o);
 }
@@ -137,8 +137,8 @@ broker_host_params(struct broker *b, const cJSON *o, struct host_session_params 
 	p->ssh.port = cJSON_IsNumber(port) ? port->valueint : 0;
 	p->ssh.ssh_config_file = broker_json_string(o, "sshConfig");
 	p->ssh.known_hosts_file = broker_json_string(o, "knownHosts");
-	p->ssh.accept_new_host_key = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o,
-	    "acceptNewHostKey"));
+	p->ssh.accept_new_host_key =
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "acceptNewHostKey"));
 	/* The client's ssh-agent: the broker's own environment may have none,
 	 * or one from a login that has ended. */
 	p->ssh.auth_sock = broker_json_string(o, "authSock");
@@ -222,12 +222,13 @@ broker_op_host(struct broker_conn *c, int id, const cJSON *req, int is_agent)
 		/* The host session expects a blocking fd (it sets what it needs
 		 * itself, at once: never change the mode after the hand-over). */
 		fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) & ~O_NONBLOCK);
-		if (host_session_submit(h->session, c->fd, id, is_agent ? NULL : req) == 0) {
+		if (host_session_submit(h->session, c->fd, id, is_agent ? NULL : req) ==
+		    0) {
 			free(key);
 			return 1;
 		}
 		fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
-		broker_reap(b);  /* it just ended: make a new one */
+		broker_reap(b); /* it just ended: make a new one */
 	}
 	free(key);
 	broker_conn_reply(c, id, NULL, "could not start a host session");
@@ -286,8 +287,8 @@ broker_conn_frame(struct broker_conn *c, const struct proto_frame *f)
 		    proto_hello_negotiate(msg, &version, &cause) != 0) {
 			cJSON *fatal = cJSON_CreateObject();
 
-			cJSON_AddStringToObject(fatal, "error", cause != NULL ? cause :
-			    "expected HELLO");
+			cJSON_AddStringToObject(
+			    fatal, "error", cause != NULL ? cause : "expected HELLO");
 			broker_conn_send(c, PROTO_FATAL, fatal);
 			cJSON_Delete(fatal);
 			free(cause);
@@ -314,11 +315,13 @@ broker_conn_frame(struct broker_conn *c, const struct proto_frame *f)
 	} else if (strcmp(op->valuestring, "status") == 0) {
 		broker_conn_reply(c, id->valueint, broker_status(c->b), NULL);
 	} else if (strcmp(op->valuestring, "stop") == 0) {
-		c->b->forget = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(msg, "forget"));
-		log_info("stop requested%s", c->b->forget ? " (forget the saved forwards)" : "");
+		c->b->forget =
+		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(msg, "forget"));
+		log_info("stop requested%s",
+		    c->b->forget ? " (forget the saved forwards)" : "");
 		broker_conn_reply(c, id->valueint, NULL, NULL);
 		event_base_loopexit(c->b->base, NULL);
-		rc = 0;  /* closed now, not left open (and allocated) at the exit */
+		rc = 0; /* closed now, not left open (and allocated) at the exit */
 	} else {
 		char *err = xasprintf("unknown operation \"%s\"", op->valuestring);
 
@@ -576,7 +579,8 @@ broker_daemon_start(const struct broker_daemon_opts *o, int *already, char **cau
 			close(lfd);
 			close(lock_fd);
 			if (read(pipefd[0], &ready, 1) != 1) {
-				error_set(cause, "the broker exited while starting (see %s)",
+				error_set(cause,
+				    "the broker exited while starting (see %s)",
 				    log_path);
 				close(pipefd[0]);
 				free(lock_path);

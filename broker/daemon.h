@@ -20,8 +20,8 @@
 #define RDEV_BROKER_DAEMON_H
 
 struct broker_daemon_opts {
-	int foreground;      /* stay attached, log to stderr */
-	int idle_timeout_s;  /* close host sessions without clients after this */
+	int foreground;	    /* stay attached, log to stderr */
+	int idle_timeout_s; /* close host sessions without clients after this */
 };
 
 /* `rdev-broker start`: take the lock, bind the socket, detach (unless

@@ -12,7 +12,7 @@
 #include "error.h"
 #include "xmalloc.h"
 
-#define FORWARD_SEARCH 100  /* ports tried after a busy one */
+#define FORWARD_SEARCH 100 /* ports tried after a busy one */
 
 /* Bind one listener; -1 with errno. */
 static int
@@ -71,9 +71,11 @@ forward_listen(int port, int exact, int *fd4, int *fd6, int *bound, char **cause
 		return 0;
 	}
 	if (exact)
-		return error_set(cause, "127.0.0.1:%d is not free (%s); this forward "
+		return error_set(cause,
+		    "127.0.0.1:%d is not free (%s); this forward "
 		    "wants that port only (requireLocalPort, a local port given, or "
-		    "restored)", port, strerror(e));
-	return error_set(cause, "no free local port in %d-%d (%s)", port, p - 1,
-	    strerror(e));
+		    "restored)",
+		    port, strerror(e));
+	return error_set(
+	    cause, "no free local port in %d-%d (%s)", port, p - 1, strerror(e));
 }

@@ -29,8 +29,8 @@ host_log_agent_stderr(struct host_session *h, const void *data, size_t len)
 {
 	char line[1024];
 
-	snprintf(line, sizeof line, "%.*s", (int)(len < sizeof line - 1 ? len :
-	    sizeof line - 1), (const char *)data);
+	snprintf(line, sizeof line, "%.*s",
+	    (int)(len < sizeof line - 1 ? len : sizeof line - 1), (const char *)data);
 	line[strcspn(line, "\n")] = '\0';
 	log_info("%s: agent: %s", h->label, line);
 }
@@ -45,9 +45,9 @@ host_agent_on_data(ssh_session session, ssh_channel channel, void *data, uint32_
 
 	(void)session;
 	(void)channel;
-	if (is_stderr)  /* the agent's, and the connections' it serves */
+	if (is_stderr) /* the agent's, and the connections' it serves */
 		host_log_agent_stderr(h, data, len);
-	return (int)len;  /* nothing else is said on stdout after "listening" */
+	return (int)len; /* nothing else is said on stdout after "listening" */
 }
 
 static void
@@ -82,7 +82,6 @@ host_agent_on_signal(ssh_session session, ssh_channel channel, const char *signa
 	(void)lang;
 }
 
-
 /* --- starting it, without waiting ---------------------------------------- */
 
 /* The start in progress (h->starting): `rdev-agent serve --listen` on an
@@ -91,15 +90,15 @@ host_agent_on_signal(ssh_session session, ssh_channel channel, const char *signa
  * event. */
 struct host_agent_start {
 	ssh_channel ch;
-	struct ssh_channel_callbacks_struct cb;  /* userdata: the session */
+	struct ssh_channel_callbacks_struct cb; /* userdata: the session */
 	enum { START_OPEN, START_EXEC, START_LISTEN } step;
 	char *cmd;
-	int verify;          /* the install is checked first */
-	struct buf *out;     /* its stdout: HELLO, then the "listening" event */
-	char err[512];       /* its stderr's first line */
+	int verify;	 /* the install is checked first */
+	struct buf *out; /* its stdout: HELLO, then the "listening" event */
+	char err[512];	 /* its stderr's first line */
 	int got_hello;
-	int closed;          /* the channel ended (its exit status is in) */
-	int status;          /* exit status, -1 unknown */
+	int closed; /* the channel ended (its exit status is in) */
+	int status; /* exit status, -1 unknown */
 	long long deadline;
 };
 
@@ -184,7 +183,7 @@ host_start_end(struct host_session *h, char *error)
 	if (error != NULL)
 		log_warn("%s", error);
 	host_start_free(h);
-	h->kicked = 1;  /* the callers waiting for it go on in this round */
+	h->kicked = 1; /* the callers waiting for it go on in this round */
 }
 
 /* Begin a start (with the install's check first when verify). 0, or -1
@@ -220,8 +219,9 @@ host_start_begin(struct host_session *h, int verify, char **cause)
 	free(h->agent_start_error);
 	h->agent_start_error = NULL;
 	if ((st->ch = ssh_channel_new(rdev_ssh_session(h->ssh))) == NULL) {
-		host_start_end(h, xasprintf("%s: cannot start the agent: %s", h->label,
-		    ssh_get_error(rdev_ssh_session(h->ssh))));
+		host_start_end(h,
+		    xasprintf("%s: cannot start the agent: %s", h->label,
+			ssh_get_error(rdev_ssh_session(h->ssh))));
 		return error_set(cause, "%s", h->agent_start_error);
 	}
 	host_agent_start_step(h);
@@ -277,8 +277,8 @@ host_start_read(struct host_session *h)
 	cJSON *msg;
 	int r;
 
-	while ((r = proto_decode(buf_data(st->out), buf_len(st->out), &f, &used,
-	    &why)) == 1) {
+	while ((r = proto_decode(buf_data(st->out), buf_len(st->out), &f, &used, &why)) ==
+	    1) {
 		msg = proto_frame_json(&f, NULL);
 		buf_consume(st->out, used);
 		if (msg == NULL)
@@ -289,15 +289,15 @@ host_start_read(struct host_session *h)
 				r = -1;
 		} else if (f.type == PROTO_FATAL) {
 			v = cJSON_GetObjectItemCaseSensitive(msg, "error");
-			why = xasprintf("agent: %s", cJSON_IsString(v) ? v->valuestring :
-			    "fatal error");
+			why = xasprintf("agent: %s",
+			    cJSON_IsString(v) ? v->valuestring : "fatal error");
 			r = -1;
 		} else if (f.type == PROTO_CONTROL) {
 			v = cJSON_GetObjectItemCaseSensitive(msg, "socket");
 			p = cJSON_GetObjectItemCaseSensitive(msg, "pid");
 			if (cJSON_IsString(v) && v->valuestring[0] == '/') {
-				host_start_take(h, v->valuestring, cJSON_IsNumber(p) ?
-				    (long)p->valuedouble : 0);
+				host_start_take(h, v->valuestring,
+				    cJSON_IsNumber(p) ? (long)p->valuedouble : 0);
 				cJSON_Delete(msg);
 				return 1;
 			}
@@ -307,8 +307,9 @@ host_start_read(struct host_session *h)
 			break;
 	}
 	if (r < 0) {
-		host_start_end(h, xasprintf("%s: cannot start the agent (%s): %s", h->label,
-		    h->agent_path, why));
+		host_start_end(h,
+		    xasprintf("%s: cannot start the agent (%s): %s", h->label,
+			h->agent_path, why));
 		free(why);
 		return 1;
 	}
@@ -327,14 +328,16 @@ host_start_ended(struct host_session *h)
 
 	st->err[strcspn(st->err, "\n")] = '\0';
 	if (!(st->verify && st->status == 2)) {
-		host_start_end(h, xasprintf("%s: cannot start the agent (%s): the agent "
-		    "ended at start%s%s", h->label, h->agent_path, st->err[0] != '\0' ?
-		    ": " : " (no message)", st->err));
+		host_start_end(h,
+		    xasprintf("%s: cannot start the agent (%s): the agent "
+			      "ended at start%s%s",
+			h->label, h->agent_path,
+			st->err[0] != '\0' ? ": " : " (no message)", st->err));
 		return;
 	}
 	log_warn("host %s: rdev-agent %s at %s was changed or damaged after it was "
-	    "installed: %s; installing it again", h->label, agent_bundle_version(h->bundle),
-	    h->agent_path, st->err);
+		 "installed: %s; installing it again",
+	    h->label, agent_bundle_version(h->bundle), h->agent_path, st->err);
 	host_start_free(h);
 	if (h->ev != NULL)
 		ssh_event_remove_session(h->ev, ss);
@@ -393,16 +396,17 @@ host_agent_start_step(struct host_session *h)
 	}
 pending:
 	if (clock_now_ms() >= st->deadline) {
-		host_start_end(h, xasprintf("%s: cannot start the agent (%s): it did not "
-		    "start listening within %d s", h->label, h->agent_path,
-		    HOST_AGENT_START_MS / 1000));
+		host_start_end(h,
+		    xasprintf("%s: cannot start the agent (%s): it did not "
+			      "start listening within %d s",
+			h->label, h->agent_path, HOST_AGENT_START_MS / 1000));
 		return 0;
 	}
 	/* the open and the exec request are answered with no callback */
 	return st->step != START_LISTEN;
 failed:
-	host_start_end(h, xasprintf("%s: cannot start the agent: %s", h->label,
-	    ssh_get_error(ss)));
+	host_start_end(
+	    h, xasprintf("%s: cannot start the agent: %s", h->label, ssh_get_error(ss)));
 	return 0;
 }
 
@@ -421,8 +425,9 @@ host_agent_start(struct host_session *h, char **cause)
 	while (h->starting != NULL) {
 		if (ssh_event_dopoll(ev != NULL ? ev : h->ev, 100) == SSH_ERROR &&
 		    !ssh_is_connected(ss)) {
-			host_start_end(h, xasprintf("%s: cannot start the agent: %s", h->label,
-			    ssh_get_error(ss)));
+			host_start_end(h,
+			    xasprintf("%s: cannot start the agent: %s", h->label,
+				ssh_get_error(ss)));
 			break;
 		}
 		host_agent_start_step(h);
@@ -433,8 +438,9 @@ host_agent_start(struct host_session *h, char **cause)
 	}
 	if (h->agent_ch != NULL)
 		return 0;
-	return error_set(cause, "%s", h->agent_start_error != NULL ?
-	    h->agent_start_error : "cannot start the agent");
+	return error_set(cause, "%s",
+	    h->agent_start_error != NULL ? h->agent_start_error
+					 : "cannot start the agent");
 }
 
 void
@@ -474,11 +480,12 @@ host_agent_check(struct host_session *h)
 		/* One that dies right after its start would die again: no loop of
 		 * login shells; the next command that needs it starts it. */
 		log_warn("%s: the agent (pid %ld) ended soon after it started; the next "
-		    "command starts a new one", h->label, pid);
+			 "command starts a new one",
+		    h->label, pid);
 		return;
 	}
 	log_warn("%s: the agent (pid %ld) ended; starting a new one", h->label, pid);
-	host_agent_start_begin(h, NULL);  /* (a failure is logged) */
+	host_agent_start_begin(h, NULL); /* (a failure is logged) */
 }
 
 /* Did sshd refuse the open as administratively prohibited (forwarding off)?
@@ -499,12 +506,14 @@ host_open_prohibited(ssh_session ss)
 static int
 host_agent_refused(struct host_session *h, int prohibited, int fresh, const char *why)
 {
-	if (!prohibited && !(fresh && !h->agent_gone && h->agent_ch != NULL &&
-	    ssh_channel_is_open(h->agent_ch) && !ssh_channel_is_eof(h->agent_ch)))
+	if (!prohibited &&
+	    !(fresh && !h->agent_gone && h->agent_ch != NULL &&
+		ssh_channel_is_open(h->agent_ch) && !ssh_channel_is_eof(h->agent_ch)))
 		return 0;
 	log_warn("%s: sshd refuses to forward to the agent's socket (%s; "
-	    "AllowStreamLocalForwarding?): each request starts its own agent "
-	    "through the login shell (slower)", h->label, why);
+		 "AllowStreamLocalForwarding?): each request starts its own agent "
+		 "through the login shell (slower)",
+	    h->label, why);
 	h->streamlocal_denied = 1;
 	pthread_mutex_lock(&h->lock);
 	h->agent_transport = "exec";
@@ -556,7 +565,8 @@ host_opener_refused(struct host_session *h, struct host_agent_opener *o, char **
 		o->start_seq = 0;
 		o->step = HOST_OPEN_AGENT;
 	} else {
-		error_set(cause, "%s: cannot reach the agent's socket: %s", h->label, why);
+		error_set(
+		    cause, "%s: cannot reach the agent's socket: %s", h->label, why);
 		free(why);
 		return -1;
 	}
@@ -565,8 +575,8 @@ host_opener_refused(struct host_session *h, struct host_agent_opener *o, char **
 }
 
 int
-host_agent_opener_step(struct host_session *h, struct host_agent_opener *o,
-    ssh_channel *out, char **cause)
+host_agent_opener_step(
+    struct host_session *h, struct host_agent_opener *o, ssh_channel *out, char **cause)
 {
 	ssh_session ss = rdev_ssh_session(h->ssh);
 	const char *argv[3];
@@ -580,7 +590,8 @@ host_agent_opener_step(struct host_session *h, struct host_agent_opener *o,
 				o->step = HOST_OPEN_EXEC;
 				continue;
 			}
-			if (h->starting == NULL && h->agent_ch != NULL && !h->agent_gone) {
+			if (h->starting == NULL && h->agent_ch != NULL &&
+			    !h->agent_gone) {
 				free(o->socket);
 				o->socket = xstrdup(h->agent_socket);
 				o->step = HOST_OPEN_STREAMLOCAL;
@@ -588,28 +599,33 @@ host_agent_opener_step(struct host_session *h, struct host_agent_opener *o,
 			}
 			if (h->starting == NULL && o->start_seq != 0 &&
 			    o->start_seq == h->agent_start_seq) {
-				/* the start it waited for failed (or that agent is gone) */
-				error_set(cause, "%s", h->agent_start_error != NULL ?
-				    h->agent_start_error : "the agent ended right after it "
-				    "started");
+				/* the start it waited for failed (or that agent is gone)
+				 */
+				error_set(cause, "%s",
+				    h->agent_start_error != NULL
+					? h->agent_start_error
+					: "the agent ended right after it "
+					  "started");
 				host_agent_opener_clear(o);
 				return -1;
 			}
 			if (h->starting == NULL) {
 				if (h->agent_gone || o->retried)
-					log_info("%s: starting the agent again", h->label);
+					log_info(
+					    "%s: starting the agent again", h->label);
 				host_agent_start_begin(h, NULL);
 			}
 			o->start_seq = h->agent_start_seq;
 			o->fresh = 1;
 			if (h->starting != NULL)
 				return 0;
-			continue;  /* it ended at once */
+			continue; /* it ended at once */
 		case HOST_OPEN_STREAMLOCAL:
 			if (o->ch == NULL && (o->ch = ssh_channel_new(ss)) == NULL)
 				goto no_channel;
 			ssh_set_blocking(ss, 0);
-			rc = ssh_channel_open_forward_unix(o->ch, o->socket, "127.0.0.1", 0);
+			rc = ssh_channel_open_forward_unix(
+			    o->ch, o->socket, "127.0.0.1", 0);
 			ssh_set_blocking(ss, 1);
 			if (rc == SSH_AGAIN)
 				return 0;

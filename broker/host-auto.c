@@ -24,8 +24,8 @@ host_auto_free(struct host_auto *a)
 }
 
 struct host_auto *
-host_auto_add(struct host_session *h, const char *ws, const char *config,
-    const cJSON *attrs)
+host_auto_add(
+    struct host_session *h, const char *ws, const char *config, const cJSON *attrs)
 {
 	struct host_auto *a;
 
@@ -81,7 +81,7 @@ host_auto_listing(struct host_session *h, struct host_auto *a)
 	}
 	ch = host_open_forward(h, a->relay->address, a->relay->target_port, 0);
 	if (ch == NULL) {
-		a->relay->have_target = 0;  /* restarted container: ask again */
+		a->relay->have_target = 0; /* restarted container: ask again */
 		return NULL;
 	}
 	memcpy(hdr, HOST_RELAY_MAGIC, 8);
@@ -111,7 +111,7 @@ host_auto_scan(struct host_session *h, struct host_auto *a)
 	if ((list = host_auto_listing(h, a)) == NULL)
 		return;
 	for (line = strtok_r(list, "\n", &save); line != NULL;
-	    line = strtok_r(NULL, "\n", &save)) {
+	     line = strtok_r(NULL, "\n", &save)) {
 		if (sscanf(line, "%d", &port) != 1 || port < 1 || port > 65535 ||
 		    host_auto_done(a, port))
 			continue;
@@ -122,21 +122,23 @@ host_auto_scan(struct host_session *h, struct host_auto *a)
 		host_auto_mark(a, port);
 		changed = 1;
 		if (f != NULL)
-			continue;  /* forwarded already (forwardPorts, rdev forward) */
-		attrs = forward_port_attributes(cJSON_GetObjectItemCaseSensitive(a->attrs,
-		    "portsAttributes"), cJSON_GetObjectItemCaseSensitive(a->attrs,
-		    "otherPortsAttributes"), port);
+			continue; /* forwarded already (forwardPorts, rdev forward) */
+		attrs = forward_port_attributes(
+		    cJSON_GetObjectItemCaseSensitive(a->attrs, "portsAttributes"),
+		    cJSON_GetObjectItemCaseSensitive(a->attrs, "otherPortsAttributes"),
+		    port);
 		v = cJSON_GetObjectItemCaseSensitive(attrs, "onAutoForward");
 		action = cJSON_IsString(v) ? v->valuestring : "notify";
 		if (strcmp(action, "ignore") == 0) {
-			log_info("%s: port %d of %s: onAutoForward is ignore", h->label, port,
-			    a->workspace);
+			log_info("%s: port %d of %s: onAutoForward is ignore", h->label,
+			    port, a->workspace);
 			continue;
 		}
 		v = cJSON_GetObjectItemCaseSensitive(attrs, "label");
 		label = cJSON_IsString(v) ? v->valuestring : NULL;
 		f = host_forward_make(h, a->workspace, a->config, NULL, port, 0,
-		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(attrs, "requireLocalPort")),
+		    cJSON_IsTrue(
+			cJSON_GetObjectItemCaseSensitive(attrs, "requireLocalPort")),
 		    label, &cause);
 		if (f == NULL) {
 			log_warn("%s: auto-forward: %s", h->label, cause);
@@ -145,8 +147,8 @@ host_auto_scan(struct host_session *h, struct host_auto *a)
 			continue;
 		}
 		f->auto_action = xstrdup(action);
-		f->require_local = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(attrs,
-		    "requireLocalPort"));
+		f->require_local = cJSON_IsTrue(
+		    cJSON_GetObjectItemCaseSensitive(attrs, "requireLocalPort"));
 		log_info("%s: auto-forwarded 127.0.0.1:%d -> container port %d (%s)",
 		    h->label, f->local_port, port, action);
 	}

@@ -31,18 +31,18 @@
 struct host_call {
 	struct host_session *h;
 	ssh_channel ch;
-	struct ssh_channel_callbacks_struct cb;  /* userdata: this call */
+	struct ssh_channel_callbacks_struct cb; /* userdata: this call */
 	cJSON *req;
 	struct host_agent_opener open;
-	struct buf *in;      /* the agent's bytes, not decoded yet */
-	int opening;         /* its channel is being opened (open) */
+	struct buf *in; /* the agent's bytes, not decoded yet */
+	int opening;	/* its channel is being opened (open) */
 	int got_hello;
-	int eof;             /* the channel ended */
-	int finished;        /* result / error are final */
+	int eof;      /* the channel ended */
+	int finished; /* result / error are final */
 	cJSON *result;
 	char *error;
 	long long deadline;
-	host_call_done_fn done;  /* NULL: forgotten by whoever asked */
+	host_call_done_fn done; /* NULL: forgotten by whoever asked */
 	void *arg;
 	struct host_call *next;
 };
@@ -56,12 +56,12 @@ host_call_on_data(ssh_session session, ssh_channel channel, void *data, uint32_t
 	(void)session;
 	(void)channel;
 	c->h->kicked = 1;
-	if (is_stderr)  /* an exec channel's agent (streamlocal_denied) */
+	if (is_stderr) /* an exec channel's agent (streamlocal_denied) */
 		host_log_agent_stderr(c->h, data, len);
 	else if (buf_len(c->in) + len <= HOST_CALL_MAX_ANSWER)
 		buf_append(c->in, data, len);
 	else
-		c->eof = 1;  /* too much: the decode fails on what is there */
+		c->eof = 1; /* too much: the decode fails on what is there */
 	return (int)len;
 }
 
@@ -102,7 +102,7 @@ host_call_fail(struct host_call *c, char *error)
 	}
 	c->error = error;
 	c->finished = 1;
-	c->h->kicked = 1;  /* done runs in this round */
+	c->h->kicked = 1; /* done runs in this round */
 }
 
 static void
@@ -130,13 +130,14 @@ host_call_send(struct host_call *c)
 		host_call_fail(c, why);
 	else if (ssh_channel_write(c->ch, buf_data(out), (uint32_t)buf_len(out)) !=
 	    (int)buf_len(out))
-		host_call_fail(c, xasprintf("%s: writing to the agent: %s", h->label,
-		    ssh_get_error(rdev_ssh_session(h->ssh))));
+		host_call_fail(c,
+		    xasprintf("%s: writing to the agent: %s", h->label,
+			ssh_get_error(rdev_ssh_session(h->ssh))));
 	buf_free(out);
 	/* what came before the callbacks were set (an exec channel's open is
 	 * waited for) */
-	while (c->ch != NULL && (n = ssh_channel_read_nonblocking(c->ch, tmp, sizeof tmp,
-	    0)) > 0)
+	while (c->ch != NULL &&
+	    (n = ssh_channel_read_nonblocking(c->ch, tmp, sizeof tmp, 0)) > 0)
 		buf_append(c->in, tmp, (size_t)n);
 }
 
@@ -173,7 +174,8 @@ host_call_read(struct host_call *c)
 	cJSON *msg;
 	int r;
 
-	while ((r = proto_decode(buf_data(c->in), buf_len(c->in), &f, &used, &why)) == 1) {
+	while (
+	    (r = proto_decode(buf_data(c->in), buf_len(c->in), &f, &used, &why)) == 1) {
 		msg = proto_frame_json(&f, NULL);
 		buf_consume(c->in, used);
 		if (msg == NULL)
@@ -187,20 +189,22 @@ host_call_read(struct host_call *c)
 			}
 		} else if (f.type == PROTO_FATAL) {
 			v = cJSON_GetObjectItemCaseSensitive(msg, "error");
-			host_call_fail(c, xasprintf("%s: agent: %s", h->label,
-			    cJSON_IsString(v) ? v->valuestring : "fatal error"));
+			host_call_fail(c,
+			    xasprintf("%s: agent: %s", h->label,
+				cJSON_IsString(v) ? v->valuestring : "fatal error"));
 			cJSON_Delete(msg);
 			return;
 		} else if (f.type == PROTO_CONTROL &&
 		    cJSON_GetObjectItemCaseSensitive(msg, "ok") != NULL) {
 			v = cJSON_GetObjectItemCaseSensitive(msg, "error");
 			if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(msg, "ok"))) {
-				c->result = cJSON_DetachItemFromObjectCaseSensitive(msg,
-				    "result");
+				c->result = cJSON_DetachItemFromObjectCaseSensitive(
+				    msg, "result");
 				c->finished = 1;
 			} else
-				host_call_fail(c, xasprintf("%s: %s", h->label,
-				    cJSON_IsString(v) ? v->valuestring : "failed"));
+				host_call_fail(c,
+				    xasprintf("%s: %s", h->label,
+					cJSON_IsString(v) ? v->valuestring : "failed"));
 			cJSON_Delete(msg);
 			return;
 		}
@@ -209,13 +213,13 @@ host_call_read(struct host_call *c)
 	if (r < 0)
 		host_call_fail(c, why);
 	else if (c->eof)
-		host_call_fail(c, xasprintf("%s: the agent ended without an answer",
-		    h->label));
+		host_call_fail(
+		    c, xasprintf("%s: the agent ended without an answer", h->label));
 }
 
 struct host_call *
-host_agent_call_start(struct host_session *h, const cJSON *req, host_call_done_fn done,
-    void *arg)
+host_agent_call_start(
+    struct host_session *h, const cJSON *req, host_call_done_fn done, void *arg)
 {
 	struct host_call *c = xcalloc(1, sizeof *c);
 
@@ -285,8 +289,9 @@ again:
 		if (!c->finished && !c->opening && c->ch != NULL)
 			host_call_read(c);
 		if (!c->finished && now >= c->deadline)
-			host_call_fail(c, xasprintf("%s: the agent did not answer within %d s",
-			    h->label, HOST_CALL_TIMEOUT_MS / 1000));
+			host_call_fail(c,
+			    xasprintf("%s: the agent did not answer within %d s",
+				h->label, HOST_CALL_TIMEOUT_MS / 1000));
 		if (c->finished) {
 			/* done may start calls of its own: from the top again */
 			host_call_finish(h, c);
@@ -297,7 +302,7 @@ again:
 		if (c->opening && host_agent_opener_pending(&c->open)) {
 			opening++;
 			if (ssh_channel_is_open(c->open.ch))
-				h->kicked = 1;  /* the answer came inside another call */
+				h->kicked = 1; /* the answer came inside another call */
 		}
 	}
 	return opening;

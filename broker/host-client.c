@@ -107,7 +107,8 @@ host_ask(void *arg, const char *prompt, int echo, char *buf, size_t len)
 	host_send_json(fd, PROTO_CONTROL, o);
 	cJSON_Delete(o);
 	for (;;) {
-		while ((r = proto_decode(buf_data(in), buf_len(in), &f, &used, NULL)) == 1) {
+		while (
+		    (r = proto_decode(buf_data(in), buf_len(in), &f, &used, NULL)) == 1) {
 			msg = f.type == PROTO_CONTROL ? proto_frame_json(&f, NULL) : NULL;
 			buf_consume(in, used);
 			if (msg == NULL)
@@ -115,11 +116,12 @@ host_ask(void *arg, const char *prompt, int echo, char *buf, size_t len)
 			text = cJSON_GetObjectItemCaseSensitive(msg, "text");
 			if (cJSON_IsString(text) && strlen(text->valuestring) < len) {
 				strcpy(buf, text->valuestring);
-				sodium_memzero(text->valuestring, strlen(text->valuestring));
+				sodium_memzero(
+				    text->valuestring, strlen(text->valuestring));
 				rc = 0;
 			}
 			cJSON_Delete(msg);
-			goto out;  /* an answer, or a cancel */
+			goto out; /* an answer, or a cancel */
 		}
 		if (r < 0)
 			goto out;

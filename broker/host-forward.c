@@ -41,19 +41,22 @@ host_forward_hex_decode(const char *hex, unsigned char *out, size_t len)
 
 /* Take the agent's relay answer for f. 0, or -1 with *cause. */
 static int
-host_forward_take_target(struct host_session *h, struct host_forward *f,
-    const cJSON *res, char **cause)
+host_forward_take_target(
+    struct host_session *h, struct host_forward *f, const cJSON *res, char **cause)
 {
 	const cJSON *addr, *port, *token;
 
 	addr = cJSON_GetObjectItemCaseSensitive(res, "address");
 	port = cJSON_GetObjectItemCaseSensitive(res, "port");
 	token = cJSON_GetObjectItemCaseSensitive(res, "token");
-	if (!cJSON_IsString(addr) || (f->service == NULL && (!cJSON_IsNumber(port) ||
-	    host_forward_hex_decode(cJSON_IsString(token) ? token->valuestring : NULL,
-	    f->token, sizeof f->token) != 0)))
-		return error_set(cause, "%s: the agent's relay answer is incomplete",
-		    h->label);
+	if (!cJSON_IsString(addr) ||
+	    (f->service == NULL &&
+		(!cJSON_IsNumber(port) ||
+		    host_forward_hex_decode(
+			cJSON_IsString(token) ? token->valuestring : NULL, f->token,
+			sizeof f->token) != 0)))
+		return error_set(
+		    cause, "%s: the agent's relay answer is incomplete", h->label);
 	free(f->address);
 	f->address = xstrdup(addr->valuestring);
 	f->target_port = f->service == NULL ? port->valueint : f->port;
@@ -76,7 +79,8 @@ host_forward_park_error(struct host_session *h, struct host_forward *f, const ch
 		const char *ws = host_json_str(j->req, "workspace");
 
 		if (ws == NULL || strcmp(ws, f->workspace) != 0 ||
-		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j->resp, "resolveFailed")))
+		    cJSON_IsTrue(
+			cJSON_GetObjectItemCaseSensitive(j->resp, "resolveFailed")))
 			continue;
 		res = cJSON_GetObjectItemCaseSensitive(j->resp, "result");
 		errors = cJSON_GetObjectItemCaseSensitive(res, "errors");
@@ -87,8 +91,8 @@ host_forward_park_error(struct host_session *h, struct host_forward *f, const ch
 
 /* The agent's answer to f's relay request (host_call_done_fn). */
 static void
-host_forward_resolved(struct host_session *h, void *arg, const cJSON *result,
-    const char *error)
+host_forward_resolved(
+    struct host_session *h, void *arg, const cJSON *result, const char *error)
 {
 	struct host_forward *f = arg;
 	struct host_link *l;
@@ -103,7 +107,8 @@ host_forward_resolved(struct host_session *h, void *arg, const cJSON *result,
 		if (f->fd4 >= 0 || f->fd6 >= 0)
 			log_warn("forward %d: %s", f->local_port, cause);
 		else
-			log_info("%s: auto-forward %s: %s", h->label, f->workspace, cause);
+			log_info(
+			    "%s: auto-forward %s: %s", h->label, f->workspace, cause);
 		host_forward_park_error(h, f, cause);
 	}
 	for (l = h->links; l != NULL; l = l->next) {
@@ -111,7 +116,7 @@ host_forward_resolved(struct host_session *h, void *arg, const cJSON *result,
 			continue;
 		l->resolve_wait = 0;
 		if (cause != NULL || l->dead || host_forward_open_next(h, l) != 0)
-			l->dead = 1;  /* the client sees its connection closed */
+			l->dead = 1; /* the client sees its connection closed */
 	}
 	free(cause);
 	host_forward_parked_check(h);
@@ -141,8 +146,8 @@ host_open_forward(struct host_session *h, const char *address, int port, int fro
 {
 	ssh_channel ch = ssh_channel_new(rdev_ssh_session(h->ssh));
 
-	if (ch != NULL && ssh_channel_open_forward(ch, address, port, "127.0.0.1",
-	    from_port) == SSH_OK)
+	if (ch != NULL &&
+	    ssh_channel_open_forward(ch, address, port, "127.0.0.1", from_port) == SSH_OK)
 		return ch;
 	if (ch != NULL)
 		ssh_channel_free(ch);
@@ -176,7 +181,7 @@ host_forward_open_start(struct host_session *h, struct host_link *l, int direct)
 	ssh_channel ch;
 
 	if (!f->have_target) {
-		l->resolve_wait = 1;  /* host_forward_resolved goes on */
+		l->resolve_wait = 1; /* host_forward_resolved goes on */
 		host_forward_resolve_start(h, f);
 		return 0;
 	}
@@ -202,8 +207,8 @@ host_forward_open_next(struct host_session *h, struct host_link *l)
 {
 	struct host_forward *f = l->fwd;
 
-	return host_forward_open_start(h, l, f->service == NULL &&
-	    clock_now_ms() >= f->direct_retry_ms);
+	return host_forward_open_start(
+	    h, l, f->service == NULL && clock_now_ms() >= f->direct_retry_ms);
 }
 
 void
@@ -217,7 +222,7 @@ host_forward_open_progress(struct host_session *h, struct host_link *l)
 	l->opening = 0;
 	if (rc == SSH_OK) {
 		if (l->dead || f == NULL)
-			return;  /* dropped meanwhile: closed with the link */
+			return; /* dropped meanwhile: closed with the link */
 		if (l->open_direct || f->service != NULL) {
 			pthread_mutex_lock(&h->lock);
 			f->direct++;
@@ -257,21 +262,21 @@ host_forward_open_progress(struct host_session *h, struct host_link *l)
 	} else {
 		log_info("%s: forward %d: cannot reach %s:%d (%s)%s", h->label,
 		    f->local_port, l->open_address, l->open_port,
-		    ssh_get_error(rdev_ssh_session(h->ssh)), l->open_retried ? "" :
-		    "; asking the agent again");
-		f->have_target = 0;  /* container restarted, relay gone: ask again */
+		    ssh_get_error(rdev_ssh_session(h->ssh)),
+		    l->open_retried ? "" : "; asking the agent again");
+		f->have_target = 0; /* container restarted, relay gone: ask again */
 		if (!l->open_retried) {
 			l->open_retried = 1;
 			if (host_forward_open_next(h, l) == 0)
 				return;
 		}
 	}
-	l->dead = 1;  /* the client sees its connection closed */
+	l->dead = 1; /* the client sees its connection closed */
 }
 
 void
-host_forward_accept(struct host_session *h, struct host_forward *f, int lfd,
-    int connected)
+host_forward_accept(
+    struct host_session *h, struct host_forward *f, int lfd, int connected)
 {
 	struct host_link *l;
 	int fd, one = 1;
@@ -348,7 +353,7 @@ host_forward_reap(struct host_session *h)
 			fp = &f->next;
 	}
 	pthread_mutex_unlock(&h->lock);
-	host_forward_parked_check(h);  /* a resolve it waited for is gone */
+	host_forward_parked_check(h); /* a resolve it waited for is gone */
 }
 
 cJSON *
@@ -387,12 +392,13 @@ host_forward_json(const struct host_forward *f)
 }
 
 int
-host_forward_same(const struct host_forward *f, const char *ws, const char *service,
-    int port)
+host_forward_same(
+    const struct host_forward *f, const char *ws, const char *service, int port)
 {
 	return !f->gone && strcmp(f->workspace, ws) == 0 && f->port == port &&
-	    ((f->service == NULL && service == NULL) || (f->service != NULL &&
-	    service != NULL && strcmp(f->service, service) == 0));
+	    ((f->service == NULL && service == NULL) ||
+		(f->service != NULL && service != NULL &&
+		    strcmp(f->service, service) == 0));
 }
 
 /* The forward of ws to [service:]port (at local, or any local port when 0),
@@ -409,9 +415,10 @@ host_forward_make(struct host_session *h, const char *ws, const char *config,
 		    (local == 0 || local == f->local_port))
 			return f;
 	}
-	if (forward_listen(local != 0 ? local : port, exact, &fd4, &fd6, &bound,
-	    cause) != 0) {
-		error_prefix(cause, "port %d%s%s", port, service != NULL ? " of service " : "",
+	if (forward_listen(local != 0 ? local : port, exact, &fd4, &fd6, &bound, cause) !=
+	    0) {
+		error_prefix(cause, "port %d%s%s", port,
+		    service != NULL ? " of service " : "",
 		    service != NULL ? service : "");
 		return NULL;
 	}
@@ -453,19 +460,20 @@ host_forward_add(struct host_session *h, struct host_job *j)
 	cJSON_ArrayForEach(e, list) {
 		const cJSON *lp = cJSON_GetObjectItemCaseSensitive(e, "local");
 		const cJSON *pp = cJSON_GetObjectItemCaseSensitive(e, "port");
-		const char *service = host_json_str(e, "service"), *label =
-		    host_json_str(e, "label");
-		int require = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e,
-		    "requireLocal"));
+		const char *service = host_json_str(e, "service"),
+			   *label = host_json_str(e, "label");
+		int require =
+		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "requireLocal"));
 		int local = cJSON_IsNumber(lp) ? lp->valueint : 0;
 
 		if (ws == NULL || !cJSON_IsNumber(pp)) {
-			cJSON_AddItemToArray(errors, cJSON_CreateString("a forward needs a "
-			    "workspace and a port"));
+			cJSON_AddItemToArray(errors,
+			    cJSON_CreateString("a forward needs a "
+					       "workspace and a port"));
 			continue;
 		}
 		if ((f = host_forward_make(h, ws, config, service, pp->valueint, local,
-		    require || local != 0, label, &cause)) == NULL) {
+			 require || local != 0, label, &cause)) == NULL) {
 			cJSON_AddItemToArray(errors, cJSON_CreateString(cause));
 			free(cause);
 			cause = NULL;
@@ -479,11 +487,14 @@ host_forward_add(struct host_session *h, struct host_job *j)
 	 * (parked), the host's other links do not. Offline (reconnecting): at
 	 * the first connection. */
 	for (f = h->forwards; f != NULL && h->ev != NULL; f = f->next) {
-		if (!f->have_target && !f->gone && ws != NULL && strcmp(f->workspace, ws) == 0)
+		if (!f->have_target && !f->gone && ws != NULL &&
+		    strcmp(f->workspace, ws) == 0)
 			host_forward_resolve_start(h, f);
 	}
-	if (ws != NULL && cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(j->req, "auto")))
-		host_auto_add(h, ws, config, cJSON_GetObjectItemCaseSensitive(j->req, "auto"));
+	if (ws != NULL &&
+	    cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(j->req, "auto")))
+		host_auto_add(
+		    h, ws, config, cJSON_GetObjectItemCaseSensitive(j->req, "auto"));
 	host_state_save(h);
 	j->resp = resp;
 	j->next = h->parked;

@@ -66,23 +66,26 @@ struct host_call;
  * once with a new agent if the socket is refused; where sshd forbids
  * those, a `rdev-agent serve` exec channel. Zeroed: not begun. */
 enum host_open_step {
-	HOST_OPEN_AGENT, HOST_OPEN_STREAMLOCAL, HOST_OPEN_EXEC, HOST_OPEN_EXEC_REQUEST
+	HOST_OPEN_AGENT,
+	HOST_OPEN_STREAMLOCAL,
+	HOST_OPEN_EXEC,
+	HOST_OPEN_EXEC_REQUEST
 };
 struct host_agent_opener {
 	enum host_open_step step;
-	ssh_channel ch;      /* the open in flight, or NULL */
-	char *socket;        /* where it goes (the call is repeated) */
-	unsigned start_seq;  /* the agent start waited for, 0: none */
-	int fresh;           /* that start was for this open */
-	int retried;         /* the socket was refused once */
+	ssh_channel ch;	    /* the open in flight, or NULL */
+	char *socket;	    /* where it goes (the call is repeated) */
+	unsigned start_seq; /* the agent start waited for, 0: none */
+	int fresh;	    /* that start was for this open */
+	int retried;	    /* the socket was refused once */
 };
 
 /* A client connection handed over by the broker, not served yet. */
 struct host_job {
 	int fd;
 	int request_id;
-	cJSON *req;          /* forward/unforward: the request; NULL: agent */
-	cJSON *resp;         /* a parked forward request: its answer so far */
+	cJSON *req;  /* forward/unforward: the request; NULL: agent */
+	cJSON *resp; /* a parked forward request: its answer so far */
 	struct host_job *next;
 };
 
@@ -91,16 +94,16 @@ struct host_job {
 /* A forward: local listeners and where their connections go. */
 struct host_forward {
 	char *workspace, *config;
-	char *service;        /* NULL: the dev container, through its relay */
-	int port;             /* container/service port */
+	char *service; /* NULL: the dev container, through its relay */
+	int port;      /* container/service port */
 	int local_port;
-	int require_local;    /* asked for with requireLocal (saved, not used) */
+	int require_local; /* asked for with requireLocal (saved, not used) */
 	char *label;
 	int fd4, fd6;
 	/* Where to connect (from the agent's relay op); redone when stale. */
 	int have_target;
 	char *address;
-	int target_port;      /* the relay's port, or the service port */
+	int target_port; /* the relay's port, or the service port */
 	unsigned char token[32];
 	/* The agent is being asked (host_forward_resolve_start; borrowed, see
 	 * host_agent_call_start); NULL: not. */
@@ -111,8 +114,8 @@ struct host_forward {
 	long long direct_retry_ms;
 	unsigned long connections, direct, relayed;
 	int active;
-	char *auto_action;    /* auto-forwarded: its onAutoForward, else NULL */
-	int gone;             /* stopped: drop at the end of this round */
+	char *auto_action; /* auto-forwarded: its onAutoForward, else NULL */
+	int gone;	   /* stopped: drop at the end of this round */
 	/* The listeners' events on the host thread's base (host-watch.c);
 	 * NULL until the first pass after the forward was made. */
 	struct event *ev4, *ev6;
@@ -126,13 +129,13 @@ struct host_forward {
 struct host_link {
 	int fd;
 	ssh_channel ch;
-	struct ssh_channel_callbacks_struct cb;  /* userdata: this link */
+	struct ssh_channel_callbacks_struct cb; /* userdata: this link */
 	struct host_session *h;
-	struct buf *to_ch;   /* read from the client, not yet in the channel */
-	struct buf *to_cli;  /* read from the channel, not yet sent */
-	size_t cap;          /* bound of each buffer */
+	struct buf *to_ch;	  /* read from the client, not yet in the channel */
+	struct buf *to_cli;	  /* read from the channel, not yet sent */
+	size_t cap;		  /* bound of each buffer */
 	struct host_forward *fwd; /* forwarded connection of this forward */
-	int relay_wait;      /* the relay's status byte is still to come */
+	int relay_wait;		  /* the relay's status byte is still to come */
 	/* agent link: where the agent's frames are in what reached to_cli (the
 	 * header bytes seen of the current frame, its payload bytes left), so
 	 * that an agent that ends mid-session is told with a FATAL frame */
@@ -140,19 +143,19 @@ struct host_link {
 	size_t frame_hdr_have;
 	uint32_t frame_left;
 	int fatal_sent;
-	int backlog;         /* libssh holds channel data that did not fit */
-	int remote_eof;      /* the channel's EOF (or close) came */
-	int cli_blocked;     /* the client's socket is full: wait for POLLOUT */
-	int cli_eof;         /* forward: the client shut its side */
-	int cli_shut;        /* forward: we shut the client's write side */
-	int ch_shut;         /* forward: we sent EOF on the channel */
-	int ch_eof;          /* all of the channel's data is in to_cli */
+	int backlog;	 /* libssh holds channel data that did not fit */
+	int remote_eof;	 /* the channel's EOF (or close) came */
+	int cli_blocked; /* the client's socket is full: wait for POLLOUT */
+	int cli_eof;	 /* forward: the client shut its side */
+	int cli_shut;	 /* forward: we shut the client's write side */
+	int ch_shut;	 /* forward: we sent EOF on the channel */
+	int ch_eof;	 /* all of the channel's data is in to_cli */
 	/* forward: the channel's open is sent and its answer not in yet (the
 	 * host thread does not wait for it); nothing moves until it is. */
 	int opening;
-	int open_direct;     /* the open goes to the container address itself */
-	int open_retried;    /* the agent was asked again after a failed open */
-	char *open_address;  /* where the open goes (the call is repeated) */
+	int open_direct;    /* the open goes to the container address itself */
+	int open_retried;   /* the agent was asked again after a failed open */
+	char *open_address; /* where the open goes (the call is repeated) */
 	int open_port;
 	/* forward: waits for its forward's target (f->resolving); the
 	 * client's bytes stay queued meanwhile */
@@ -161,7 +164,7 @@ struct host_link {
 	 * the id of the client's request, answered then */
 	struct host_agent_opener *agent_open;
 	int request_id;
-	int dead;            /* drop at the end of this round */
+	int dead; /* drop at the end of this round */
 	/* The client socket's event (host-watch.c) and what it waits for. */
 	struct event *ev;
 	short ev_what;
@@ -171,16 +174,16 @@ struct host_link {
 struct host_session {
 	pthread_t thread;
 	pthread_mutex_t lock;
-	int wake[2];          /* the broker writes a byte to wake the thread */
+	int wake[2]; /* the broker writes a byte to wake the thread */
 
 	/* Copied parameters (the thread reads them without the lock). */
-	struct ssh_target_opts opts;  /* auth_sock: opt_auth_sock */
+	struct ssh_target_opts opts; /* auth_sock: opt_auth_sock */
 	char *opt_host, *opt_user, *opt_config, *opt_known, *opt_auth_sock;
 	const struct agent_bundle *bundle;
 	int idle_timeout_s;
 	char *fixed_agent;
-	struct broker_state *saved;  /* borrowed; NULL: nothing is saved */
-	int restored;         /* made from a saved entry: connect at once */
+	struct broker_state *saved; /* borrowed; NULL: nothing is saved */
+	int restored;		    /* made from a saved entry: connect at once */
 
 	/* Thread-owned. */
 	/* The thread's libevent base (host-watch.c), from its start to its
@@ -188,10 +191,10 @@ struct host_session {
 	 * sockets, the forwards' listeners. */
 	struct event_base *base;
 	struct event *wake_ev, *ssh_ev, *timer_ev;
-	int serving;          /* host_serve runs: listeners link, else refuse */
-	long long last_rx;    /* when the SSH socket last had something */
+	int serving;	   /* host_serve runs: listeners link, else refuse */
+	long long last_rx; /* when the SSH socket last had something */
 	struct rdev_ssh *ssh;
-	int kicked;           /* a channel callback ran: serve links before waiting */
+	int kicked; /* a channel callback ran: serve links before waiting */
 	/* The serve loop's libssh event holding the session (NULL outside the
 	 * loop). Blocking helpers that poll the session with an event of
 	 * their own (rdev_ssh_run, the install) run with the session taken
@@ -214,14 +217,14 @@ struct host_session {
 	char *agent_start_error;
 	char *agent_socket;
 	int agent_gone;
-	long long agent_started_ms;  /* when the running agent said it listens */
+	long long agent_started_ms; /* when the running agent said it listens */
 	int streamlocal_denied;
-	struct host_call *calls;  /* the broker's own requests to the agent */
-	struct host_job *parked;  /* forward requests waiting for resolves */
+	struct host_call *calls; /* the broker's own requests to the agent */
+	struct host_job *parked; /* forward requests waiting for resolves */
 	struct host_link *links;
-	struct host_forward *forwards;  /* changed under lock (status reads) */
+	struct host_forward *forwards; /* changed under lock (status reads) */
 	struct host_auto *autos;
-	cJSON *restore;       /* saved entry to re-create (host_session_new), then NULL */
+	cJSON *restore; /* saved entry to re-create (host_session_new), then NULL */
 
 	/* Under lock. */
 	struct host_job *jobs;
@@ -233,14 +236,14 @@ struct host_session {
 	int nclients;
 	size_t buffered;      /* bytes in the links' buffers, as of the last round */
 	size_t buffered_peak; /* the most seen since the session started */
-	long agent_pid;       /* the long-lived agent's, 0: none */
+	long agent_pid;	      /* the long-lived agent's, 0: none */
 	int agent_starting;   /* a start is under way (h->starting) */
 	unsigned agent_starts;
-	unsigned agent_opens; /* client and broker channels to the agent */
+	unsigned agent_opens;	     /* client and broker channels to the agent */
 	const char *agent_transport; /* "streamlocal", or "exec" (denied) */
 	time_t idle_since;
-	char *auth_sock;      /* the latest a client gave, or NULL */
-	cJSON *restore_errors;  /* saved forwards not re-created, with "error" */
+	char *auth_sock;       /* the latest a client gave, or NULL */
+	cJSON *restore_errors; /* saved forwards not re-created, with "error" */
 };
 
 /* A workspace whose container is watched: every second the relay lists the
@@ -250,9 +253,9 @@ struct host_session {
 struct host_auto {
 	char *workspace;
 	char *config;
-	cJSON *attrs;                /* {"portsAttributes","otherPortsAttributes"} */
-	struct host_forward *relay;  /* where the relay is (not a listener) */
-	int *done;                   /* ports seen and handled (or ignored) */
+	cJSON *attrs;		    /* {"portsAttributes","otherPortsAttributes"} */
+	struct host_forward *relay; /* where the relay is (not a listener) */
+	int *done;		    /* ports seen and handled (or ignored) */
 	size_t ndone;
 	long long next_ms;
 	struct host_auto *next;
@@ -267,7 +270,7 @@ struct host_refuser {
 	pthread_t thread;
 	int stop[2];
 	struct event_base *base; /* the helper thread's own */
-	struct event **evs;      /* the stop pipe's, then the listeners' */
+	struct event **evs;	 /* the stop pipe's, then the listeners' */
 	size_t n;
 };
 
@@ -320,8 +323,8 @@ void host_link_open_progress(struct host_session *h, struct host_link *l);
 /* A new link for client fd on channel ch (NULL: none yet, see
  * host_link_attach), at the head of h's list; owns fd and ch from now on.
  * Borrowed. */
-struct host_link *host_link_new(struct host_session *h, int fd, ssh_channel ch,
-    size_t cap);
+struct host_link *host_link_new(
+    struct host_session *h, int fd, ssh_channel ch, size_t cap);
 /* Give l channel ch (opened, or being opened): its callbacks are set here,
  * and what came with the open is pulled. */
 void host_link_attach(struct host_link *l, ssh_channel ch);
@@ -364,23 +367,23 @@ void host_agent_stop(struct host_session *h);
 void host_agent_check(struct host_session *h);
 /* Go on opening: 1 with *out (the caller's to free; o is cleared), 0 while
  * in progress (call again next round), -1 with *cause (o cleared). */
-int host_agent_opener_step(struct host_session *h, struct host_agent_opener *o,
-    ssh_channel *out, char **cause);
+int host_agent_opener_step(
+    struct host_session *h, struct host_agent_opener *o, ssh_channel *out, char **cause);
 /* Is an open in flight (it cannot be taken back: wait for its answer)? */
 int host_agent_opener_pending(const struct host_agent_opener *o);
 /* Drop o's channel and state (its open's answer is then ignored). */
 void host_agent_opener_clear(struct host_agent_opener *o);
 /* The end of a request to the agent (host_agent_call_start), on the host
  * thread: result (borrowed, may be NULL) when error is NULL. */
-typedef void (*host_call_done_fn)(struct host_session *h, void *arg,
-    const cJSON *result, const char *error);
+typedef void (*host_call_done_fn)(
+    struct host_session *h, void *arg, const cJSON *result, const char *error);
 /* Send one request (req is copied) to the agent on a new channel, without
  * waiting for anything but an agent start (when none runs) or, where sshd
  * forbids stream-local channels, an exec channel's open. done(h, arg, ...)
  * runs later from host_agent_calls_progress (never from here), at most 60 s
  * on. The call is borrowed: valid until its done runs. */
-struct host_call *host_agent_call_start(struct host_session *h, const cJSON *req,
-    host_call_done_fn done, void *arg);
+struct host_call *host_agent_call_start(
+    struct host_session *h, const cJSON *req, host_call_done_fn done, void *arg);
 /* Its asker is going away: done will not run (the call ends by itself). */
 void host_agent_call_forget(struct host_call *c);
 /* Move the calls on (each round): opens answered, answers read, deadlines;
@@ -399,12 +402,12 @@ void host_forward_resolve_start(struct host_session *h, struct host_forward *f);
 /* Answer the parked forward requests whose resolves have all ended. */
 void host_forward_parked_check(struct host_session *h);
 /* A direct-tcpip channel to address:port (the caller's to free), or NULL. */
-ssh_channel host_open_forward(struct host_session *h, const char *address, int port,
-    int from_port);
+ssh_channel host_open_forward(
+    struct host_session *h, const char *address, int port, int from_port);
 /* Take the connections waiting on listener lfd of f: linked (their channels'
  * opens sent, not waited for) when connected, else closed at once. */
-void host_forward_accept(struct host_session *h, struct host_forward *f, int lfd,
-    int connected);
+void host_forward_accept(
+    struct host_session *h, struct host_forward *f, int lfd, int connected);
 /* Take the answer to an opening link's channel open if it has come: the
  * link then moves data, or its next way is tried (the relay after a refused
  * direct open), or it is marked dead. */
@@ -414,8 +417,8 @@ void host_forward_free(struct host_forward *f);
 /* f as JSON for status and forward answers; the caller's to cJSON_Delete. */
 cJSON *host_forward_json(const struct host_forward *f);
 /* Is f (not gone) the forward of ws to [service:]port? */
-int host_forward_same(const struct host_forward *f, const char *ws, const char *service,
-    int port);
+int host_forward_same(
+    const struct host_forward *f, const char *ws, const char *service, int port);
 /* The forward of ws to [service:]port (at local, or any local port when 0),
  * made if there is none yet; borrowed (on h->forwards). NULL with *cause when
  * no local port can be had. */
@@ -431,8 +434,8 @@ void host_forward_remove(struct host_session *h, struct host_job *j);
 /* host-auto.c */
 /* Watch ws for new listening ports (once per workspace); attrs is copied.
  * The watch of ws, borrowed (on h->autos). */
-struct host_auto *host_auto_add(struct host_session *h, const char *ws,
-    const char *config, const cJSON *attrs);
+struct host_auto *host_auto_add(
+    struct host_session *h, const char *ws, const char *config, const cJSON *attrs);
 /* Count port as seen and handled (forwarded or ignored). */
 void host_auto_mark(struct host_auto *a, int port);
 /* Scan the watched workspaces that are due. */

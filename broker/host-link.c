@@ -101,7 +101,8 @@ host_link_end_agent(struct host_link *l)
 		return;
 	o = cJSON_CreateObject();
 	text = xasprintf("the agent on %s ended unexpectedly (killed, or it crashed); "
-	    "the next command starts a new one", l->h->label);
+			 "the next command starts a new one",
+	    l->h->label);
 	cJSON_AddStringToObject(o, "error", text);
 	b = buf_new();
 	if (proto_encode_json(b, PROTO_FATAL, 0, o, NULL) == 0)
@@ -122,13 +123,14 @@ host_link_take(struct host_link *l, const unsigned char *data, size_t len)
 	size_t used = 0, room;
 
 	if (l->dead)
-		return len;  /* being dropped: discard */
+		return len; /* being dropped: discard */
 	if (l->relay_wait && len > 0) {
 		/* The relay's answer: 0 connected, else refused. */
 		l->relay_wait = 0;
 		used = 1;
 		if (data[0] != 0) {
-			log_info("%s: forward %d: nothing listens on port %d in the container",
+			log_info(
+			    "%s: forward %d: nothing listens on port %d in the container",
 			    l->h->label, l->fwd->local_port, l->fwd->port);
 			l->dead = 1;
 			return len;
@@ -230,7 +232,7 @@ host_link_open_progress(struct host_session *h, struct host_link *l)
 	int rc = host_agent_opener_step(h, l->agent_open, &ch, &msg);
 
 	if (rc == 0 && !(l->dead && !host_agent_opener_pending(l->agent_open)))
-		return;  /* (a dead one goes once no open is in flight) */
+		return; /* (a dead one goes once no open is in flight) */
 	l->opening = 0;
 	host_agent_opener_clear(l->agent_open);
 	free(l->agent_open);
@@ -273,7 +275,7 @@ host_link_pump(struct host_session *h, struct host_link *l)
 	int n;
 
 	if (l->opening || l->ch == NULL)
-		return;  /* nothing moves before the channel is open */
+		return; /* nothing moves before the channel is open */
 	/* client -> channel, as far as the peer's window allows */
 	while ((len = buf_len(l->to_ch)) > 0 && !l->dead) {
 		win = ssh_channel_window_size(l->ch);
@@ -297,8 +299,8 @@ host_link_pump(struct host_session *h, struct host_link *l)
 	/* what libssh kept for want of room, now that there may be room */
 	while (!l->dead && l->backlog && (len = buf_len(l->to_cli)) < l->cap) {
 		room = l->cap - len;
-		n = ssh_channel_read_nonblocking(l->ch, tmp,
-		    (uint32_t)(room < sizeof tmp ? room : sizeof tmp), 0);
+		n = ssh_channel_read_nonblocking(
+		    l->ch, tmp, (uint32_t)(room < sizeof tmp ? room : sizeof tmp), 0);
 		if (n <= 0) {
 			l->backlog = 0;
 			if (n == SSH_EOF)
@@ -326,8 +328,8 @@ host_link_pump(struct host_session *h, struct host_link *l)
 		host_link_end_agent(l);
 	/* client buffer -> client */
 	while (!l->dead && !l->cli_blocked && buf_len(l->to_cli) > 0) {
-		ssize_t w = send(l->fd, buf_data(l->to_cli), buf_len(l->to_cli),
-		    MSG_NOSIGNAL);
+		ssize_t w =
+		    send(l->fd, buf_data(l->to_cli), buf_len(l->to_cli), MSG_NOSIGNAL);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -335,7 +337,7 @@ host_link_pump(struct host_session *h, struct host_link *l)
 			break;
 		}
 		if (w < 0) {
-			l->dead = 1;  /* the client is gone */
+			l->dead = 1; /* the client is gone */
 			break;
 		}
 		buf_consume(l->to_cli, (size_t)w);
@@ -377,11 +379,11 @@ host_link_read_client(struct host_link *l)
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return;
 		if (n == 0 && l->fwd != NULL) {
-			l->cli_eof = 1;  /* half close: the reply may still come */
+			l->cli_eof = 1; /* half close: the reply may still come */
 			return;
 		}
 		if (n <= 0) {
-			l->dead = 1;  /* the client ended: the channel goes too */
+			l->dead = 1; /* the client ended: the channel goes too */
 			return;
 		}
 		buf_append(l->to_ch, tmp, (size_t)n);
@@ -417,7 +419,7 @@ host_close_all_links(struct host_session *h)
 
 	for (l = h->links; l != NULL; l = l->next) {
 		l->dead = 1;
-		l->opening = 0;  /* the session goes too */
+		l->opening = 0; /* the session goes too */
 	}
 	host_drop_dead_links(h);
 }

@@ -72,7 +72,8 @@ host_refuser_start(struct host_session *h, struct host_refuser *r)
 		return -1;
 	}
 	r->evs = xcalloc(r->n, sizeof *r->evs);
-	r->evs[0] = event_new(r->base, r->stop[0], EV_READ, host_refuser_on_stop, r->base);
+	r->evs[0] =
+	    event_new(r->base, r->stop[0], EV_READ, host_refuser_on_stop, r->base);
 	for (struct host_forward *f = h->forwards; f != NULL; f = f->next) {
 		if (f->fd4 >= 0)
 			r->evs[i++] = event_new(r->base, f->fd4, EV_READ | EV_PERSIST,

@@ -79,8 +79,8 @@ static struct rdev_ssh *
 host_ssh_connect(struct host_session *h, char **cause)
 {
 	pthread_mutex_lock(&h->lock);
-	if (h->auth_sock != NULL && (h->opt_auth_sock == NULL ||
-	    strcmp(h->auth_sock, h->opt_auth_sock) != 0)) {
+	if (h->auth_sock != NULL &&
+	    (h->opt_auth_sock == NULL || strcmp(h->auth_sock, h->opt_auth_sock) != 0)) {
 		free(h->opt_auth_sock);
 		h->opt_auth_sock = xstrdup(h->auth_sock);
 	}
@@ -97,8 +97,8 @@ host_install(struct host_session *h, char **cause)
 		h->agent_path = xstrdup(h->fixed_agent);
 		return 0;
 	}
-	return agent_install_ensure(h->ssh, h->bundle, &h->agent_path, host_progress_all, h,
-	    cause);
+	return agent_install_ensure(
+	    h->ssh, h->bundle, &h->agent_path, host_progress_all, h, cause);
 }
 
 static int
@@ -139,7 +139,7 @@ host_run_job(struct host_session *h, struct host_job *j)
 		return;
 	}
 	if (strcmp(op, "forward") == 0) {
-		host_forward_add(h, j);  /* answered when its resolves end */
+		host_forward_add(h, j); /* answered when its resolves end */
 		return;
 	}
 	host_forward_remove(h, j);
@@ -191,8 +191,8 @@ host_maybe_end_idle(struct host_session *h)
 	}
 	if (h->buffered > h->buffered_peak)
 		h->buffered_peak = h->buffered;
-	if (h->nclients > 0 || h->jobs != NULL || h->forwards != NULL || h->autos != NULL ||
-	    h->parked != NULL || h->calls != NULL)
+	if (h->nclients > 0 || h->jobs != NULL || h->forwards != NULL ||
+	    h->autos != NULL || h->parked != NULL || h->calls != NULL)
 		h->idle_since = time(NULL);
 	else if (time(NULL) - h->idle_since >= h->idle_timeout_s) {
 		h->ended = 1;
@@ -228,7 +228,8 @@ host_serve(struct host_session *h)
 		if (host_take_jobs(h, &jobs)) {
 			for (; jobs != NULL; jobs = next) {
 				next = jobs->next;
-				host_send_error(jobs->fd, jobs->request_id, "the broker is "
+				host_send_error(jobs->fd, jobs->request_id,
+				    "the broker is "
 				    "stopping");
 				close(jobs->fd);
 				cJSON_Delete(jobs->req);
@@ -255,11 +256,13 @@ host_serve(struct host_session *h)
 		host_auto_tick(h);
 		opening = host_links_check(h) + calls_opening + host_agent_start_step(h);
 		if (host_maybe_end_idle(h)) {
-			log_info("%s: idle for %d s, closing", h->label, h->idle_timeout_s);
+			log_info(
+			    "%s: idle for %d s, closing", h->label, h->idle_timeout_s);
 			end = HOST_END_IDLE;
 			break;
 		}
-		if (clock_now_ms() - h->last_rx >= keepalive_ms && rdev_ssh_peer_acking(h->ssh))
+		if (clock_now_ms() - h->last_rx >= keepalive_ms &&
+		    rdev_ssh_peer_acking(h->ssh))
 			h->last_rx = clock_now_ms();
 		if (clock_now_ms() - h->last_rx >= keepalive_ms) {
 			if (rdev_ssh_keepalive(h->ssh, &cause) != 0) {
@@ -271,7 +274,7 @@ host_serve(struct host_session *h)
 				break;
 			}
 			h->last_rx = clock_now_ms();
-			continue;  /* the keepalive may have read channel data */
+			continue; /* the keepalive may have read channel data */
 		}
 		if (!ssh_is_connected(rdev_ssh_session(h->ssh))) {
 			host_set_state(h, "lost", "the connection was closed");
@@ -288,16 +291,20 @@ host_serve(struct host_session *h)
 		 * word. */
 		wait_ms = h->last_rx + keepalive_ms - clock_now_ms();
 		wait_ms = wait_ms < 0 ? 0 : wait_ms > 1000 ? 1000 : wait_ms;
-		if (host_watch_pass(h, h->kicked ? 0 : opening > 0 ? HOST_OPEN_POLL_MS :
-		    wait_ms) != 0) {
+		if (host_watch_pass(h,
+			h->kicked	  ? 0
+			    : opening > 0 ? HOST_OPEN_POLL_MS
+					  : wait_ms) != 0) {
 			log_error("%s: the event loop failed", h->label);
 			break;
 		}
 	}
 	/* The broker's requests to the agent fail (forward requests waiting
 	 * for them are answered), then the links go. */
-	host_agent_calls_end(h, end == HOST_END_LOST ? "the connection to the host was "
-	    "lost" : "the host session is ending");
+	host_agent_calls_end(h,
+	    end == HOST_END_LOST ? "the connection to the host was "
+				   "lost"
+				 : "the host session is ending");
 	host_forward_parked_check(h);
 	host_close_all_links(h);
 	host_agent_stop(h);
@@ -322,7 +329,8 @@ host_reconnect(struct host_session *h)
 	int attempt = 0, refusing;
 
 	for (;;) {
-		until = clock_now_ms() + delay + randombytes_uniform((uint32_t)delay / 2 + 1);
+		until =
+		    clock_now_ms() + delay + randombytes_uniform((uint32_t)delay / 2 + 1);
 		while (clock_now_ms() < until) {
 			if (host_take_jobs(h, &jobs)) {
 				host_fail_job_list(jobs, "the broker is stopping");
@@ -332,10 +340,13 @@ host_reconnect(struct host_session *h)
 				next = jobs->next;
 				jobs->next = NULL;
 				if (jobs->req != NULL)
-					host_run_job(h, jobs);  /* forward changes work offline */
+					host_run_job(
+					    h, jobs); /* forward changes work offline */
 				else
-					host_fail_job_list(jobs, "the connection to the host was "
-					    "lost; reconnecting (see rdev-broker status)");
+					host_fail_job_list(jobs,
+					    "the connection to the host was "
+					    "lost; reconnecting (see rdev-broker "
+					    "status)");
 			}
 			/* (not serving: the listeners' connections are closed) */
 			if (host_watch_pass(h, until - clock_now_ms()) != 0)
@@ -348,7 +359,8 @@ host_reconnect(struct host_session *h)
 		if (refusing)
 			host_refuser_stop(&refuser);
 		/* A restored session that never connected has no agent yet. */
-		if (h->ssh != NULL && (h->agent_path != NULL || host_install(h, &cause) == 0)) {
+		if (h->ssh != NULL &&
+		    (h->agent_path != NULL || host_install(h, &cause) == 0)) {
 			for (struct host_forward *f = h->forwards; f != NULL; f = f->next)
 				f->have_target = 0;
 			for (struct host_auto *a = h->autos; a != NULL; a = a->next)
@@ -454,7 +466,8 @@ host_session_new(const struct host_session_params *p)
 	h->opts = p->ssh;
 	h->opts.host = h->opt_host = xstrdup(p->ssh.host);
 	h->opts.user = h->opt_user = host_strdup_or_null(p->ssh.user);
-	h->opts.ssh_config_file = h->opt_config = host_strdup_or_null(p->ssh.ssh_config_file);
+	h->opts.ssh_config_file = h->opt_config =
+	    host_strdup_or_null(p->ssh.ssh_config_file);
 	h->opts.known_hosts_file = h->opt_known =
 	    host_strdup_or_null(p->ssh.known_hosts_file);
 	h->opts.auth_sock = NULL;
@@ -553,7 +566,7 @@ host_session_free(struct host_session *h)
 	host_session_stop(h);
 	pthread_join(h->thread, NULL);
 	host_fail_jobs(h, "the broker is stopping");
-	host_forward_parked_check(h);  /* none: host_serve's end answered them */
+	host_forward_parked_check(h); /* none: host_serve's end answered them */
 	host_auto_remove(h, NULL);
 	while (h->forwards != NULL) {
 		struct host_forward *f = h->forwards;
@@ -592,8 +605,8 @@ host_session_status(struct host_session *h)
 	cJSON_AddNumberToObject(o, "clients", h->nclients);
 	cJSON_AddNumberToObject(o, "buffered", (double)h->buffered);
 	cJSON_AddNumberToObject(o, "bufferedPeak", (double)h->buffered_peak);
-	cJSON_AddNumberToObject(o, "idleSeconds",
-	    h->nclients > 0 ? 0 : (double)(time(NULL) - h->idle_since));
+	cJSON_AddNumberToObject(
+	    o, "idleSeconds", h->nclients > 0 ? 0 : (double)(time(NULL) - h->idle_since));
 	if (h->error != NULL)
 		cJSON_AddStringToObject(o, "error", h->error);
 	else
@@ -613,7 +626,7 @@ host_session_status(struct host_session *h)
 			cJSON_AddItemToArray(fw, host_forward_json(f));
 	}
 	for (const cJSON *e = h->restore_errors != NULL ? h->restore_errors->child : NULL;
-	    e != NULL; e = e->next)
+	     e != NULL; e = e->next)
 		cJSON_AddItemToArray(fw, cJSON_Duplicate(e, 1));
 	pthread_mutex_unlock(&h->lock);
 	return o;

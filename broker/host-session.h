@@ -9,8 +9,8 @@
  * host-agent.c), opens a channel to it per client (direct-streamlocal to its
  * socket; an exec channel running `rdev-agent serve` where sshd forbids
  * those), answers the client's "agent" request, then copies bytes both ways
- * until either side ends. Flow control: at most HOST_LINK_BUFFER bytes wait in each direction;
- * beyond that the side producing them is not read (the SSH window closes, or
+ * until either side ends. Flow control: at most HOST_LINK_BUFFER bytes wait in each
+ * direction; beyond that the side producing them is not read (the SSH window closes, or
  * the client's socket fills), so memory stays bounded.
  *
  * The session closes when it has had no client for the idle timeout, when a
@@ -40,17 +40,17 @@ struct broker_state;
 
 /* Where to connect; copied. */
 struct host_session_params {
-	struct ssh_target_opts ssh;  /* accept_new_host_key applies to the first
-					connect only */
+	struct ssh_target_opts ssh;	   /* accept_new_host_key applies to the first
+					      connect only */
 	const struct agent_bundle *bundle; /* borrowed; outlives the session */
 	int idle_timeout_s;
-	const char *agent_path;      /* non-NULL: run this agent (tests), no install */
-	struct broker_state *saved;  /* where forwards and watches are saved
-					(borrowed; outlives the session), or NULL */
-	const cJSON *restore;        /* a saved host entry (broker-state.h) to
-					re-create, or NULL: its ports listen when
-					host_session_new returns, and the session
-					connects at once, without a client. */
+	const char *agent_path;	    /* non-NULL: run this agent (tests), no install */
+	struct broker_state *saved; /* where forwards and watches are saved
+				       (borrowed; outlives the session), or NULL */
+	const cJSON *restore;	    /* a saved host entry (broker-state.h) to
+				       re-create, or NULL: its ports listen when
+				       host_session_new returns, and the session
+				       connects at once, without a client. */
 };
 
 /* The identity of a session: two requests with the same key share it. */
@@ -72,8 +72,7 @@ void host_session_set_auth_sock(struct host_session *h, const char *auth_sock);
  * session's thread may change its mode at once. Returns 0, or -1 if the
  * session has ended (the caller makes a new one and submits again); fd is
  * then not taken. */
-int host_session_submit(struct host_session *h, int fd, int request_id,
-    const cJSON *req);
+int host_session_submit(struct host_session *h, int fd, int request_id, const cJSON *req);
 /* Has the thread ended (idle, failed, lost)? Then host_session_free. */
 int host_session_ended(struct host_session *h);
 /* Ask the thread to close everything and end; does not wait. */

@@ -127,8 +127,9 @@ host_state_forget_errors(struct host_session *h, const char *ws, int local)
 	pthread_mutex_lock(&h->lock);
 	while ((o = cJSON_GetArrayItem(h->restore_errors, i)) != NULL) {
 		if ((ws == NULL || strcmp(host_json_str(o, "workspace"), ws) == 0) &&
-		    (local == 0 || cJSON_GetObjectItemCaseSensitive(o, "local")->valueint ==
-		    local)) {
+		    (local == 0 ||
+			cJSON_GetObjectItemCaseSensitive(o, "local")->valueint ==
+			    local)) {
 			cJSON_DeleteItemFromArray(h->restore_errors, i);
 			n++;
 		} else
@@ -165,8 +166,8 @@ host_state_restore(struct host_session *h)
 			failed = 1;
 			continue;
 		}
-		f->require_local = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e,
-		    "requireLocal"));
+		f->require_local =
+		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "requireLocal"));
 		if (host_json_str(e, "onAutoForward") != NULL && f->auto_action == NULL)
 			f->auto_action = xstrdup(host_json_str(e, "onAutoForward"));
 	}
@@ -174,18 +175,18 @@ host_state_restore(struct host_session *h)
 	for (i = cJSON_GetArraySize(list) - 1; i >= 0; i--) {
 		e = cJSON_GetArrayItem(list, i);
 		attrs = cJSON_GetObjectItemCaseSensitive(e, "attributes");
-		a = host_auto_add(h, host_json_str(e, "workspace"), host_json_str(e, "config"),
-		    attrs);
+		a = host_auto_add(
+		    h, host_json_str(e, "workspace"), host_json_str(e, "config"), attrs);
 		seen = cJSON_GetObjectItemCaseSensitive(e, "seen");
 		cJSON_ArrayForEach(p, seen)
 			host_auto_mark(a, p->valueint);
 	}
 	log_info("%s: restored %d forwards and %d watches", h->label,
 	    cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(h->restore, "forwards")) -
-	    (h->restore_errors != NULL ? cJSON_GetArraySize(h->restore_errors) : 0),
+		(h->restore_errors != NULL ? cJSON_GetArraySize(h->restore_errors) : 0),
 	    cJSON_GetArraySize(list));
 	cJSON_Delete(h->restore);
 	h->restore = NULL;
 	if (failed)
-		host_state_save(h);  /* what was left out is not saved again */
+		host_state_save(h); /* what was left out is not saved again */
 }

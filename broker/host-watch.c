@@ -18,7 +18,7 @@
 #include "error.h"
 #include "log.h"
 
-#define HOST_DRAIN_ROUNDS 64  /* socket reads (4 KiB each, libssh) per wake */
+#define HOST_DRAIN_ROUNDS 64 /* socket reads (4 KiB each, libssh) per wake */
 
 static void
 host_watch_on_wake(evutil_socket_t fd, short what, void *arg)
@@ -70,10 +70,11 @@ host_watch_init(struct host_session *h, char **cause)
 {
 	if ((h->base = event_base_new()) == NULL)
 		return error_set(cause, "%s: cannot make an event base", h->label);
-	h->wake_ev = event_new(h->base, h->wake[0], EV_READ | EV_PERSIST, host_watch_on_wake,
-	    h);
+	h->wake_ev =
+	    event_new(h->base, h->wake[0], EV_READ | EV_PERSIST, host_watch_on_wake, h);
 	h->timer_ev = evtimer_new(h->base, host_watch_on_wake, h);
-	if (h->wake_ev == NULL || h->timer_ev == NULL || event_add(h->wake_ev, NULL) != 0) {
+	if (h->wake_ev == NULL || h->timer_ev == NULL ||
+	    event_add(h->wake_ev, NULL) != 0) {
 		host_watch_free(h);
 		return error_set(cause, "%s: cannot watch the wake pipe", h->label);
 	}
@@ -156,10 +157,12 @@ host_watch_link_update(struct host_session *h, struct host_link *l)
 	if (want == l->ev_what && (want == 0 || l->ev != NULL))
 		return;
 	if (l->ev == NULL)
-		l->ev = event_new(h->base, l->fd, want | EV_PERSIST, host_watch_on_link, l);
+		l->ev =
+		    event_new(h->base, l->fd, want | EV_PERSIST, host_watch_on_link, l);
 	else {
 		event_del(l->ev);
-		event_assign(l->ev, h->base, l->fd, want | EV_PERSIST, host_watch_on_link, l);
+		event_assign(
+		    l->ev, h->base, l->fd, want | EV_PERSIST, host_watch_on_link, l);
 	}
 	l->ev_what = want;
 	if (want != 0 && (l->ev == NULL || event_add(l->ev, NULL) != 0)) {
@@ -205,7 +208,8 @@ host_watch_pass(struct host_session *h, long long timeout_ms)
 	 * nothing is ready, and a level-triggered event (a writable socket)
 	 * keeps it going for ever. */
 	if (timeout_ms <= 0)
-		return event_base_loop(h->base, EVLOOP_ONCE | EVLOOP_NONBLOCK) < 0 ? -1 : 0;
+		return event_base_loop(h->base, EVLOOP_ONCE | EVLOOP_NONBLOCK) < 0 ? -1
+										   : 0;
 	/* The timer wakes the pass if nothing else does. */
 	tv.tv_sec = (time_t)(timeout_ms / 1000);
 	tv.tv_usec = (suseconds_t)(timeout_ms % 1000) * 1000;

@@ -21,8 +21,8 @@
 
 /* What authentication tried, for the failure message. */
 struct rdev_ssh_auth {
-	struct buf *files;   /* "~/.ssh/id_ed25519 (not accepted), ..." */
-	char *agent;         /* "agent: 2 keys" */
+	struct buf *files; /* "~/.ssh/id_ed25519 (not accepted), ..." */
+	char *agent;	   /* "agent: 2 keys" */
 	int tried_kbdint, tried_password;
 };
 
@@ -83,8 +83,8 @@ rdev_ssh_can_ask(struct rdev_ssh *s)
 
 /* libssh's passphrase callback: ask unless batch. */
 static int
-rdev_ssh_passphrase_cb(const char *prompt, char *buf, size_t len, int echo,
-    int verify, void *userdata)
+rdev_ssh_passphrase_cb(
+    const char *prompt, char *buf, size_t len, int echo, int verify, void *userdata)
 {
 	struct rdev_ssh *s = userdata;
 	char *p;
@@ -109,8 +109,8 @@ rdev_ssh_passphrase_cb(const char *prompt, char *buf, size_t len, int echo,
 
 /* Note one identity file's outcome. */
 static void
-rdev_ssh_auth_file(struct rdev_ssh *s, struct rdev_ssh_auth *a, const char *path,
-    const char *what)
+rdev_ssh_auth_file(
+    struct rdev_ssh *s, struct rdev_ssh_auth *a, const char *path, const char *what)
 {
 	char *t = rdev_ssh_tilde(s->home, path);
 
@@ -121,8 +121,8 @@ rdev_ssh_auth_file(struct rdev_ssh *s, struct rdev_ssh_auth *a, const char *path
 
 /* Try one identity file: 1 authenticated, 2 partial, 0 not. */
 static int
-rdev_ssh_auth_one_file(struct rdev_ssh *s, struct rdev_ssh_auth *a,
-    const char *path, int is_default)
+rdev_ssh_auth_one_file(
+    struct rdev_ssh *s, struct rdev_ssh_auth *a, const char *path, int is_default)
 {
 	ssh_key pub = NULL, priv = NULL;
 	char *pubpath;
@@ -148,10 +148,12 @@ rdev_ssh_auth_one_file(struct rdev_ssh *s, struct rdev_ssh_auth *a,
 	rc = ssh_pki_import_privkey_file(path, NULL, rdev_ssh_passphrase_cb, s, &priv);
 	s->asking_key = NULL;
 	if (rc != SSH_OK) {
-		rdev_ssh_auth_file(s, a, path, s->ask_refused || !rdev_ssh_can_ask(s) ?
-		    "(unreadable, or encrypted and no terminal to ask for its "
-		    "passphrase: run rdev from a terminal, or add the key to "
-		    "ssh-agent with ssh-add)" : "(unreadable or wrong passphrase)");
+		rdev_ssh_auth_file(s, a, path,
+		    s->ask_refused || !rdev_ssh_can_ask(s)
+			? "(unreadable, or encrypted and no terminal to ask for its "
+			  "passphrase: run rdev from a terminal, or add the key to "
+			  "ssh-agent with ssh-add)"
+			: "(unreadable or wrong passphrase)");
 		s->ask_refused = 0;
 		return 0;
 	}
@@ -191,8 +193,8 @@ rdev_ssh_auth_kbdint(struct rdev_ssh *s)
 		for (i = 0; i < n; i++) {
 			prompt = ssh_userauth_kbdint_getprompt(s->ss, (unsigned)i, &echo);
 			prompt_line = xstrdup(prompt != NULL ? prompt : "");
-			if (rdev_ssh_ask(s, prompt_line, answer, sizeof answer,
-			    echo) != 0) {
+			if (rdev_ssh_ask(s, prompt_line, answer, sizeof answer, echo) !=
+			    0) {
 				free(prompt_line);
 				sodium_memzero(answer, sizeof answer);
 				return 0;
@@ -256,8 +258,9 @@ rdev_ssh_auth(struct rdev_ssh *s, const char *user, const char *hostname,
 {
 	struct rdev_ssh_auth a = { buf_new(), NULL, 0, 0 };
 	const char *defaults[] = { "id_rsa", "id_ecdsa", "id_ed25519" };
-	const char *sock = s->cfg.identity_agent != NULL ? s->cfg.identity_agent :
-	    auth_sock != NULL ? auth_sock : getenv("SSH_AUTH_SOCK");
+	const char *sock = s->cfg.identity_agent != NULL ? s->cfg.identity_agent
+	    : auth_sock != NULL				 ? auth_sock
+							 : getenv("SSH_AUTH_SOCK");
 	char *allowed, *files, *path;
 	int rc, methods, n, tty, done = 0;
 	size_t i;
@@ -327,15 +330,18 @@ rdev_ssh_auth(struct rdev_ssh *s, const char *user, const char *hostname,
 
 	allowed = rdev_ssh_methods(methods);
 	files = buf_take_string(a.files, NULL);
-	error_set(cause, "%s: authentication failed as user %s; tried: "
-	    "publickey (%s; files: %s)%s%s; server allows: %s%s", s->prefix,
-	    user, a.agent != NULL ? a.agent : "agent: not offered by the server",
-	    *files ? files : "none found",
-	    a.tried_kbdint ? ", keyboard-interactive" : "",
+	error_set(cause,
+	    "%s: authentication failed as user %s; tried: "
+	    "publickey (%s; files: %s)%s%s; server allows: %s%s",
+	    s->prefix, user,
+	    a.agent != NULL ? a.agent : "agent: not offered by the server",
+	    *files ? files : "none found", a.tried_kbdint ? ", keyboard-interactive" : "",
 	    a.tried_password ? ", password" : "", allowed,
-	    !tty && (methods & (SSH_AUTH_METHOD_INTERACTIVE |
-	    SSH_AUTH_METHOD_PASSWORD)) ? (s->batch ? " (no prompts in batch "
-	    "mode)" : " (no terminal to ask for a password)") : "");
+	    !tty && (methods & (SSH_AUTH_METHOD_INTERACTIVE | SSH_AUTH_METHOD_PASSWORD))
+		? (s->batch ? " (no prompts in batch "
+			      "mode)"
+			    : " (no terminal to ask for a password)")
+		: "");
 	free(files);
 	free(allowed);
 	goto out;

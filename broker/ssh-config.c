@@ -18,14 +18,14 @@
 
 /* Bits of ssh_config_host.seen for first-value-wins options. */
 #define SEEN_IDENTITIES_ONLY 0x01
-#define SEEN_BATCH_MODE      0x02
-#define SEEN_ALIVE_INTERVAL  0x04
-#define SEEN_ALIVE_COUNT     0x08
+#define SEEN_BATCH_MODE 0x02
+#define SEEN_ALIVE_INTERVAL 0x04
+#define SEEN_ALIVE_COUNT 0x08
 #define SEEN_CONNECT_TIMEOUT 0x10
-#define SEEN_STRICT          0x20
-#define SEEN_HOSTNAME        0x40
-#define SEEN_USER            0x80
-#define SEEN_IDENTITY_AGENT  0x100
+#define SEEN_STRICT 0x20
+#define SEEN_HOSTNAME 0x40
+#define SEEN_USER 0x80
+#define SEEN_IDENTITY_AGENT 0x100
 
 /* What happens to a keyword. */
 enum ssh_config_kind {
@@ -38,26 +38,23 @@ enum ssh_config_kind {
 static const struct {
 	const char *name;
 	enum ssh_config_kind kind;
-} ssh_config_keywords[] = {
-	{ "host", KW_RDEV }, { "match", KW_RDEV }, { "include", KW_RDEV },
-	{ "identityfile", KW_RDEV }, { "identitiesonly", KW_RDEV },
-	{ "batchmode", KW_RDEV }, { "serveraliveinterval", KW_RDEV },
-	{ "serveralivecountmax", KW_RDEV }, { "connecttimeout", KW_RDEV },
-	{ "stricthostkeychecking", KW_RDEV }, { "hostname", KW_RDEV },
-	{ "user", KW_RDEV }, { "identityagent", KW_RDEV },
+} ssh_config_keywords[] = { { "host", KW_RDEV }, { "match", KW_RDEV },
+	{ "include", KW_RDEV }, { "identityfile", KW_RDEV },
+	{ "identitiesonly", KW_RDEV }, { "batchmode", KW_RDEV },
+	{ "serveraliveinterval", KW_RDEV }, { "serveralivecountmax", KW_RDEV },
+	{ "connecttimeout", KW_RDEV }, { "stricthostkeychecking", KW_RDEV },
+	{ "hostname", KW_RDEV }, { "user", KW_RDEV }, { "identityagent", KW_RDEV },
 	{ "port", KW_LIBSSH }, { "ciphers", KW_LIBSSH }, { "macs", KW_LIBSSH },
 	{ "compression", KW_LIBSSH }, { "userknownhostsfile", KW_LIBSSH },
 	{ "globalknownhostsfile", KW_LIBSSH }, { "proxycommand", KW_LIBSSH },
 	{ "proxyjump", KW_LIBSSH }, { "bindaddress", KW_LIBSSH },
 	{ "loglevel", KW_LIBSSH }, { "hostkeyalgorithms", KW_LIBSSH },
 	{ "kexalgorithms", KW_LIBSSH }, { "gssapiauthentication", KW_LIBSSH },
-	{ "gssapiserveridentity", KW_LIBSSH },
-	{ "gssapiclientidentity", KW_LIBSSH },
+	{ "gssapiserveridentity", KW_LIBSSH }, { "gssapiclientidentity", KW_LIBSSH },
 	{ "gssapidelegatecredentials", KW_LIBSSH },
 	{ "kbdinteractiveauthentication", KW_LIBSSH },
 	{ "challengeresponseauthentication", KW_LIBSSH },
-	{ "passwordauthentication", KW_LIBSSH },
-	{ "pubkeyauthentication", KW_LIBSSH },
+	{ "passwordauthentication", KW_LIBSSH }, { "pubkeyauthentication", KW_LIBSSH },
 	{ "pubkeyacceptedalgorithms", KW_LIBSSH },
 	{ "pubkeyacceptedkeytypes", KW_LIBSSH }, { "rekeylimit", KW_LIBSSH },
 	{ "tcpkeepalive", KW_IGNORED }, /* rdev always enables TCP keepalive */
@@ -68,22 +65,20 @@ static const struct {
 	{ "controlpersist", KW_IGNORED }, { "forwardx11", KW_IGNORED },
 	{ "forwardx11timeout", KW_IGNORED }, { "forwardx11trusted", KW_IGNORED },
 	{ "localcommand", KW_IGNORED }, { "permitlocalcommand", KW_IGNORED },
-	{ "exitonforwardfailure", KW_IGNORED },
-	{ "clearallforwardings", KW_IGNORED }, { "xauthlocation", KW_IGNORED },
-	{ "syslogfacility", KW_IGNORED }, { "updatehostkeys", KW_IGNORED },
-	{ "addkeystoagent", KW_IGNORED }, { "ipqos", KW_IGNORED },
-	{ "logverbose", KW_IGNORED }, { "numberofpasswordprompts", KW_IGNORED },
-	{ "fingerprinthash", KW_IGNORED }, { "kbdinteractivedevices", KW_IGNORED },
-	{ "gatewayports", KW_IGNORED }, { "remotecommand", KW_IGNORED },
-	{ "sessiontype", KW_IGNORED }, { "stdinnull", KW_IGNORED },
-	{ "forkafterauthentication", KW_IGNORED },
+	{ "exitonforwardfailure", KW_IGNORED }, { "clearallforwardings", KW_IGNORED },
+	{ "xauthlocation", KW_IGNORED }, { "syslogfacility", KW_IGNORED },
+	{ "updatehostkeys", KW_IGNORED }, { "addkeystoagent", KW_IGNORED },
+	{ "ipqos", KW_IGNORED }, { "logverbose", KW_IGNORED },
+	{ "numberofpasswordprompts", KW_IGNORED }, { "fingerprinthash", KW_IGNORED },
+	{ "kbdinteractivedevices", KW_IGNORED }, { "gatewayports", KW_IGNORED },
+	{ "remotecommand", KW_IGNORED }, { "sessiontype", KW_IGNORED },
+	{ "stdinnull", KW_IGNORED }, { "forkafterauthentication", KW_IGNORED },
 	{ "obscurekeystroketiming", KW_IGNORED },
 	{ "enableescapecommandline", KW_IGNORED }, { "tunnel", KW_IGNORED },
 	{ "tunneldevice", KW_IGNORED }, { "streamlocalbindmask", KW_IGNORED },
 	{ "streamlocalbindunlink", KW_IGNORED }, { "ignoreunknown", KW_IGNORED },
 	{ "protocol", KW_IGNORED }, { "useroaming", KW_IGNORED },
-	{ NULL, KW_UNSUPPORTED }
-};
+	{ NULL, KW_UNSUPPORTED } };
 
 /* Parsing state shared by a file and its Includes. */
 struct ssh_config_state {
@@ -95,8 +90,8 @@ struct ssh_config_state {
 
 static int ssh_config_text(struct ssh_config_state *st, const char *text,
     const char *filename, int depth, char **cause);
-static int ssh_config_file(struct ssh_config_state *st, const char *path,
-    int depth, char **cause);
+static int ssh_config_file(
+    struct ssh_config_state *st, const char *path, int depth, char **cause);
 
 void
 ssh_config_host_init(struct ssh_config_host *h)
@@ -123,12 +118,11 @@ ssh_config_host_clear(struct ssh_config_host *h)
 }
 
 /* Add a note "FILE:LINE: message". */
+static void ssh_config_note(struct ssh_config_host *h, const char *file,
+    unsigned int line, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static void
-ssh_config_note(struct ssh_config_host *h, const char *file, unsigned int line,
-    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static void
-ssh_config_note(struct ssh_config_host *h, const char *file, unsigned int line,
-    const char *fmt, ...)
+ssh_config_note(
+    struct ssh_config_host *h, const char *file, unsigned int line, const char *fmt, ...)
 {
 	va_list ap;
 	char *msg;
@@ -161,8 +155,7 @@ ssh_config_wildmatch(const char *s, const char *p)
 		}
 		if (*s == '\0')
 			return 0;
-		if (*p != '?' && tolower((unsigned char)*p) !=
-		    tolower((unsigned char)*s))
+		if (*p != '?' && tolower((unsigned char)*p) != tolower((unsigned char)*s))
 			return 0;
 		s++;
 		p++;
@@ -178,7 +171,7 @@ ssh_config_match_list(const char *s, const char *list)
 	int matched = 0;
 
 	for (tok = strtok_r(copy, ",", &save); tok != NULL;
-	    tok = strtok_r(NULL, ",", &save)) {
+	     tok = strtok_r(NULL, ",", &save)) {
 		if (tok[0] == '!') {
 			if (ssh_config_wildmatch(s, tok + 1)) {
 				matched = 0;
@@ -192,8 +185,7 @@ ssh_config_match_list(const char *s, const char *list)
 }
 
 char *
-ssh_config_expand(const char *s, const struct ssh_config_ctx *ctx,
-    const char *hostname)
+ssh_config_expand(const char *s, const struct ssh_config_ctx *ctx, const char *hostname)
 {
 	struct buf *b = buf_new();
 	const char *v;
@@ -212,12 +204,11 @@ ssh_config_expand(const char *s, const struct ssh_config_ctx *ctx,
 		case '%': v = "%"; break;
 		case 'd': v = ctx->home; break;
 		case 'h': v = hostname != NULL ? hostname : ctx->host; break;
-		case 'r': v = ctx->remote_user != NULL ? ctx->remote_user :
-		    ctx->local_user; break;
+		case 'r':
+			v = ctx->remote_user != NULL ? ctx->remote_user : ctx->local_user;
+			break;
 		case 'u': v = ctx->local_user; break;
-		default:
-			buf_free(b);
-			return NULL;
+		default: buf_free(b); return NULL;
 		}
 		buf_appendf(b, "%s", v);
 	}
@@ -300,8 +291,8 @@ ssh_config_int(const char *s)
 /* Evaluate a Match line (argv[1..]); unsupported criteria give a note and
  * make the block not apply for rdev's options. */
 static int
-ssh_config_match(struct ssh_config_state *st, int argc, char **argv,
-    const char *file, unsigned int line, char **cause)
+ssh_config_match(struct ssh_config_state *st, int argc, char **argv, const char *file,
+    unsigned int line, char **cause)
 {
 	const char *crit, *user;
 	int i, result = 1, neg, m;
@@ -319,23 +310,28 @@ ssh_config_match(struct ssh_config_state *st, int argc, char **argv,
 		    strcasecmp(crit, "final") == 0) {
 			continue;
 		} else if (i + 1 >= argc) {
-			return error_set(cause, "%s:%u: Match %s needs an argument",
-			    file, line, crit);
+			return error_set(
+			    cause, "%s:%u: Match %s needs an argument", file, line, crit);
 		} else if (strcasecmp(crit, "host") == 0 ||
 		    strcasecmp(crit, "originalhost") == 0) {
-			m = ssh_config_match_list(strcasecmp(crit, "host") == 0 &&
-			    st->h->hostname != NULL ? st->h->hostname : st->ctx->host,
+			m = ssh_config_match_list(
+			    strcasecmp(crit, "host") == 0 && st->h->hostname != NULL
+				? st->h->hostname
+				: st->ctx->host,
 			    argv[++i]);
 		} else if (strcasecmp(crit, "user") == 0) {
-			user = st->ctx->remote_user != NULL ? st->ctx->remote_user :
-			    st->h->user != NULL ? st->h->user : st->ctx->local_user;
+			user = st->ctx->remote_user != NULL ? st->ctx->remote_user
+			    : st->h->user != NULL	    ? st->h->user
+							    : st->ctx->local_user;
 			m = ssh_config_match_list(user, argv[++i]);
 		} else if (strcasecmp(crit, "localuser") == 0) {
 			m = ssh_config_match_list(st->ctx->local_user, argv[++i]);
 		} else {
-			ssh_config_note(st->h, file, line, "Match %s is not evaluated "
+			ssh_config_note(st->h, file, line,
+			    "Match %s is not evaluated "
 			    "by rdev; IdentityFile, IdentitiesOnly, BatchMode and "
-			    "ServerAlive* inside this block are not applied", crit);
+			    "ServerAlive* inside this block are not applied",
+			    crit);
 			i++;
 			m = 0;
 			neg = 0;
@@ -362,8 +358,10 @@ ssh_config_line(struct ssh_config_state *st, char *text, const char *file,
 
 	argc = ssh_config_split(text, argv, SSH_CONFIG_MAX_ARGS);
 	if (argc < 0)
-		return error_set(cause, "%s:%u: unbalanced quote or too many "
-		    "arguments", file, line);
+		return error_set(cause,
+		    "%s:%u: unbalanced quote or too many "
+		    "arguments",
+		    file, line);
 	if (argc == 0)
 		return 0;
 	kw = argv[0];
@@ -402,18 +400,22 @@ ssh_config_line(struct ssh_config_state *st, char *text, const char *file,
 			else
 				path = xasprintf("%s/.ssh/%s", st->ctx->home, argv[i]);
 			if (path == NULL)
-				return error_set(cause, "%s:%u: bad %%-token in "
-				    "Include", file, line);
+				return error_set(cause,
+				    "%s:%u: bad %%-token in "
+				    "Include",
+				    file, line);
 			if (depth >= SSH_CONFIG_MAX_DEPTH) {
 				free(path);
-				return error_set(cause, "%s:%u: Include nested too "
-				    "deeply", file, line);
+				return error_set(cause,
+				    "%s:%u: Include nested too "
+				    "deeply",
+				    file, line);
 			}
 			memset(&g, 0, sizeof g);
 			if (glob(path, 0, NULL, &g) == 0) {
 				for (j = 0; j < g.gl_pathc; j++) {
-					if (ssh_config_file(st, g.gl_pathv[j],
-					    depth + 1, cause) != 0) {
+					if (ssh_config_file(st, g.gl_pathv[j], depth + 1,
+						cause) != 0) {
 						globfree(&g);
 						free(path);
 						return -1;
@@ -430,7 +432,8 @@ ssh_config_line(struct ssh_config_state *st, char *text, const char *file,
 			return 0;
 		path = ssh_config_expand(argv[1], st->ctx, h->hostname);
 		if (path == NULL) {
-			ssh_config_note(h, file, line, "IdentityFile %s: unknown "
+			ssh_config_note(h, file, line,
+			    "IdentityFile %s: unknown "
 			    "%%-token (rdev knows %%d %%h %%r %%u %%%%); ignored",
 			    argv[1]);
 			return 0;
@@ -446,11 +449,12 @@ ssh_config_line(struct ssh_config_state *st, char *text, const char *file,
 		h->identity_files[h->n_identity_files++] = path;
 		return 0;
 	}
-#define FIRST(bit) do {				\
-	if (h->seen & (bit))			\
-		return 0;			\
-	h->seen |= (bit);			\
-} while (0)
+#define FIRST(bit) \
+	do { \
+		if (h->seen & (bit)) \
+			return 0; \
+		h->seen |= (bit); \
+	} while (0)
 	if (strcasecmp(kw, "hostname") == 0) {
 		FIRST(SEEN_HOSTNAME);
 		h->hostname = xstrdup(argv[1]);
@@ -473,22 +477,24 @@ ssh_config_line(struct ssh_config_state *st, char *text, const char *file,
 			return 0;
 		}
 		if (argv[1][0] == '$') {
-			ssh_config_note(h, file, line, "IdentityAgent %s: only "
-			    "$SSH_AUTH_SOCK is supported; ignored", argv[1]);
+			ssh_config_note(h, file, line,
+			    "IdentityAgent %s: only "
+			    "$SSH_AUTH_SOCK is supported; ignored",
+			    argv[1]);
 			return 0;
 		}
 		h->identity_agent = ssh_config_expand(argv[1], st->ctx, h->hostname);
 		if (h->identity_agent == NULL)
-			ssh_config_note(h, file, line, "IdentityAgent %s: unknown "
+			ssh_config_note(h, file, line,
+			    "IdentityAgent %s: unknown "
 			    "%%-token (rdev knows %%d %%h %%r %%u %%%%); ignored",
 			    argv[1]);
 		return 0;
 	}
-	if (strcasecmp(kw, "identitiesonly") == 0 ||
-	    strcasecmp(kw, "batchmode") == 0) {
+	if (strcasecmp(kw, "identitiesonly") == 0 || strcasecmp(kw, "batchmode") == 0) {
 		if ((v = ssh_config_yesno(argv[1])) < 0)
-			return error_set(cause, "%s:%u: %s must be yes or no", file,
-			    line, kw);
+			return error_set(
+			    cause, "%s:%u: %s must be yes or no", file, line, kw);
 		if (strcasecmp(kw, "batchmode") == 0) {
 			FIRST(SEEN_BATCH_MODE);
 			h->batch_mode = v;
@@ -504,8 +510,10 @@ ssh_config_line(struct ssh_config_state *st, char *text, const char *file,
 		if (strcasecmp(argv[1], "none") == 0)
 			v = 0;
 		else if ((v = ssh_config_int(argv[1])) < 0)
-			return error_set(cause, "%s:%u: %s must be a number of "
-			    "seconds", file, line, kw);
+			return error_set(cause,
+			    "%s:%u: %s must be a number of "
+			    "seconds",
+			    file, line, kw);
 		if (strcasecmp(kw, "serveraliveinterval") == 0) {
 			FIRST(SEEN_ALIVE_INTERVAL);
 			h->server_alive_interval = v;
@@ -520,14 +528,15 @@ ssh_config_line(struct ssh_config_state *st, char *text, const char *file,
 	}
 	if (strcasecmp(kw, "stricthostkeychecking") == 0) {
 		FIRST(SEEN_STRICT);
-		if (strcasecmp(argv[1], "no") == 0 ||
-		    strcasecmp(argv[1], "off") == 0 ||
+		if (strcasecmp(argv[1], "no") == 0 || strcasecmp(argv[1], "off") == 0 ||
 		    strcasecmp(argv[1], "false") == 0 ||
 		    strcasecmp(argv[1], "accept-new") == 0) {
 			h->strict_host_key_checking_off = 1;
-			ssh_config_note(h, file, line, "StrictHostKeyChecking %s is "
+			ssh_config_note(h, file, line,
+			    "StrictHostKeyChecking %s is "
 			    "not honoured: rdev always checks host keys (accept a "
-			    "new host with --accept-new-host-key)", argv[1]);
+			    "new host with --accept-new-host-key)",
+			    argv[1]);
 		}
 		return 0;
 	}
@@ -537,14 +546,16 @@ ssh_config_line(struct ssh_config_state *st, char *text, const char *file,
 			break;
 	}
 	if (ssh_config_keywords[k].name == NULL)
-		ssh_config_note(h, file, line, "%s is not supported by rdev "
-		    "(libssh 0.10) and is ignored", kw);
+		ssh_config_note(h, file, line,
+		    "%s is not supported by rdev "
+		    "(libssh 0.10) and is ignored",
+		    kw);
 	return 0;
 }
 
 static int
-ssh_config_text(struct ssh_config_state *st, const char *text,
-    const char *filename, int depth, char **cause)
+ssh_config_text(struct ssh_config_state *st, const char *text, const char *filename,
+    int depth, char **cause)
 {
 	const char *p = text, *nl;
 	char *line;
@@ -565,8 +576,7 @@ ssh_config_text(struct ssh_config_state *st, const char *text,
 
 /* Read a file and apply it; a missing file is no error. */
 static int
-ssh_config_file(struct ssh_config_state *st, const char *path, int depth,
-    char **cause)
+ssh_config_file(struct ssh_config_state *st, const char *path, int depth, char **cause)
 {
 	FILE *f;
 	struct buf *b;
@@ -600,8 +610,8 @@ ssh_config_file(struct ssh_config_state *st, const char *path, int depth,
 }
 
 int
-ssh_config_host_parse(struct ssh_config_host *h, const char *text,
-    const char *filename, const struct ssh_config_ctx *ctx, char **cause)
+ssh_config_host_parse(struct ssh_config_host *h, const char *text, const char *filename,
+    const struct ssh_config_ctx *ctx, char **cause)
 {
 	struct ssh_config_state st = { h, ctx, 1, 0 };
 

@@ -11,8 +11,8 @@
  * the same files with OpenSSH's rules (first value wins, IdentityFile
  * accumulates, Host patterns with * ? and !) for the options rdev applies
  * itself (IdentityFile, IdentitiesOnly, IdentityAgent, BatchMode,
- * ServerAliveInterval, ServerAliveCountMax, ConnectTimeout) and lists, as notes, the options that
- * apply to the host but that neither libssh nor rdev honours, so the caller
+ * ServerAliveInterval, ServerAliveCountMax, ConnectTimeout) and lists, as notes, the
+ * options that apply to the host but that neither libssh nor rdev honours, so the caller
  * can warn about them instead of ignoring them silently.
  *
  * ssh_config_host_parse is pure (no I/O; Include gives a note);
@@ -25,28 +25,28 @@
 
 /* Who we are and where we go, for Host/Match and %-expansion. */
 struct ssh_config_ctx {
-	const char *host;        /* the host as typed (alias); required */
+	const char *host;	 /* the host as typed (alias); required */
 	const char *remote_user; /* user given on the command line, or NULL */
-	const char *local_user;  /* for %u and Match localuser; required */
-	const char *home;        /* for ~ and %d; required */
+	const char *local_user;	 /* for %u and Match localuser; required */
+	const char *home;	 /* for ~ and %d; required */
 };
 
 /* The effective settings; everything is owned by the struct. */
 struct ssh_config_host {
-	char *hostname;              /* HostName (unexpanded), or NULL */
-	char *user;                  /* User, or NULL */
-	char **identity_files;       /* expanded paths, in config order */
+	char *hostname;	       /* HostName (unexpanded), or NULL */
+	char *user;	       /* User, or NULL */
+	char **identity_files; /* expanded paths, in config order */
 	size_t n_identity_files;
-	int identities_only;         /* 0 or 1 (default 0) */
-	char *identity_agent;        /* IdentityAgent: an expanded path, "none",
-					or NULL when unset or SSH_AUTH_SOCK (the
-					environment's socket) */
-	int batch_mode;              /* 0 or 1 (default 0) */
-	int server_alive_interval;   /* seconds; 0 when unset or off */
-	int server_alive_count_max;  /* default 3 */
-	int connect_timeout;         /* seconds; 0 when unset */
+	int identities_only;		  /* 0 or 1 (default 0) */
+	char *identity_agent;		  /* IdentityAgent: an expanded path, "none",
+					     or NULL when unset or SSH_AUTH_SOCK (the
+					     environment's socket) */
+	int batch_mode;			  /* 0 or 1 (default 0) */
+	int server_alive_interval;	  /* seconds; 0 when unset or off */
+	int server_alive_count_max;	  /* default 3 */
+	int connect_timeout;		  /* seconds; 0 when unset */
 	int strict_host_key_checking_off; /* "no"/"off"/"accept-new" was set */
-	char **notes;                /* "FILE:LINE: ..." per unsupported option */
+	char **notes;			  /* "FILE:LINE: ..." per unsupported option */
 	size_t n_notes;
 	/* private: which single-valued options were seen */
 	unsigned int seen;
@@ -70,7 +70,7 @@ int ssh_config_host_read(struct ssh_config_host *h, const char *path,
  * ctx->host when hostname is NULL; %r is the local user when
  * ctx->remote_user is NULL. Returns a new string (caller frees), or NULL for
  * an unknown %-token. */
-char *ssh_config_expand(const char *s, const struct ssh_config_ctx *ctx,
-    const char *hostname);
+char *ssh_config_expand(
+    const char *s, const struct ssh_config_ctx *ctx, const char *hostname);
 
 #endif

@@ -16,18 +16,13 @@ static const char *
 rdev_ssh_key_name(ssh_key key)
 {
 	switch (ssh_key_type(key)) {
-	case SSH_KEYTYPE_ED25519:
-		return "ED25519";
-	case SSH_KEYTYPE_RSA:
-		return "RSA";
+	case SSH_KEYTYPE_ED25519: return "ED25519";
+	case SSH_KEYTYPE_RSA: return "RSA";
 	case SSH_KEYTYPE_ECDSA_P256:
 	case SSH_KEYTYPE_ECDSA_P384:
-	case SSH_KEYTYPE_ECDSA_P521:
-		return "ECDSA";
-	case SSH_KEYTYPE_DSS:
-		return "DSA";
-	default:
-		return ssh_key_type_to_char(ssh_key_type(key));
+	case SSH_KEYTYPE_ECDSA_P521: return "ECDSA";
+	case SSH_KEYTYPE_DSS: return "DSA";
+	default: return ssh_key_type_to_char(ssh_key_type(key));
 	}
 }
 
@@ -39,8 +34,7 @@ rdev_ssh_fingerprint(ssh_key key)
 	size_t len = 0;
 	char *fp, *out;
 
-	if (ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash,
-	    &len) != 0)
+	if (ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash, &len) != 0)
 		return xstrdup("(unknown fingerprint)");
 	fp = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, len);
 	ssh_clean_pubkey_hash(&hash);
@@ -55,16 +49,16 @@ enum rdev_ssh_hk { HK_UNKNOWN, HK_OTHER, HK_CHANGED, HK_OK, HK_REVOKED };
 
 struct rdev_ssh_hk_found {
 	enum rdev_ssh_hk state;
-	char *file;      /* where the offending (or revoking) entry is */
+	char *file; /* where the offending (or revoking) entry is */
 	unsigned int line;
-	char *old_fp;    /* its fingerprint */
+	char *old_fp; /* its fingerprint */
 	const char *old_type;
 };
 
 /* Scan one known_hosts file for hostport; raises found->state. */
 static void
-rdev_ssh_hk_scan(const char *path, const char *hostport, ssh_key key,
-    struct rdev_ssh_hk_found *found)
+rdev_ssh_hk_scan(
+    const char *path, const char *hostport, ssh_key key, struct rdev_ssh_hk_found *found)
 {
 	struct ssh_knownhosts_entry *e;
 	enum rdev_ssh_hk st;
@@ -87,7 +81,8 @@ rdev_ssh_hk_scan(const char *path, const char *hostport, ssh_key key,
 			continue;
 		revoked = 0;
 		if (*p == '@') {
-			if (strncmp(p, "@revoked", 8) != 0 || !isspace((unsigned char)p[8]))
+			if (strncmp(p, "@revoked", 8) != 0 ||
+			    !isspace((unsigned char)p[8]))
 				continue; /* @cert-authority: no certificates here */
 			revoked = 1;
 			for (p += 8; isspace((unsigned char)*p); p++)
@@ -95,7 +90,8 @@ rdev_ssh_hk_scan(const char *path, const char *hostport, ssh_key key,
 		}
 		e = NULL;
 		if (ssh_known_hosts_parse_line(revoked ? NULL : hostport, p, &e) !=
-		    SSH_OK || e == NULL) {
+			SSH_OK ||
+		    e == NULL) {
 			if (e != NULL)
 				ssh_knownhosts_entry_free(e);
 			continue;
@@ -127,8 +123,8 @@ rdev_ssh_hk_scan(const char *path, const char *hostport, ssh_key key,
 
 /* Check the server's key; record it when unknown and accept_new. */
 int
-rdev_ssh_verify(struct rdev_ssh *s, const char *hostname, int port,
-    int accept_new, char **cause)
+rdev_ssh_verify(
+    struct rdev_ssh *s, const char *hostname, int port, int accept_new, char **cause)
 {
 	struct rdev_ssh_hk_found found = { HK_UNKNOWN, NULL, 0, NULL, NULL };
 	ssh_key key = NULL;
@@ -137,8 +133,8 @@ rdev_ssh_verify(struct rdev_ssh *s, const char *hostname, int port,
 	int rc = -1;
 
 	if (ssh_get_server_publickey(s->ss, &key) != SSH_OK)
-		return error_set(cause, "%s: no host key from the server: %s",
-		    s->prefix, ssh_get_error(s->ss));
+		return error_set(cause, "%s: no host key from the server: %s", s->prefix,
+		    ssh_get_error(s->ss));
 	fp = rdev_ssh_fingerprint(key);
 	type = rdev_ssh_key_name(key);
 	if (port == 22)
@@ -151,20 +147,20 @@ rdev_ssh_verify(struct rdev_ssh *s, const char *hostname, int port,
 	global_file = rdev_ssh_get_option(s->ss, SSH_OPTIONS_GLOBAL_KNOWNHOSTS);
 	rdev_ssh_hk_scan(user_file, hostport, key, &found);
 	rdev_ssh_hk_scan(global_file, hostport, key, &found);
-	shown = rdev_ssh_tilde(s->home, user_file != NULL ? user_file :
-	    "~/.ssh/known_hosts");
+	shown =
+	    rdev_ssh_tilde(s->home, user_file != NULL ? user_file : "~/.ssh/known_hosts");
 
 	switch (found.state) {
-	case HK_OK:
-		rc = 0;
-		break;
+	case HK_OK: rc = 0; break;
 	case HK_REVOKED:
-		error_set(cause, "%s: the host key %s %s is marked @revoked in "
-		    "%s:%u; refusing to connect", s->prefix, type, fp, found.file,
-		    found.line);
+		error_set(cause,
+		    "%s: the host key %s %s is marked @revoked in "
+		    "%s:%u; refusing to connect",
+		    s->prefix, type, fp, found.file, found.line);
 		break;
 	case HK_CHANGED:
-		error_set(cause, "%s: host key verification failed\n"
+		error_set(cause,
+		    "%s: host key verification failed\n"
 		    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\n"
 		    "@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\n"
 		    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\n"
@@ -181,27 +177,31 @@ rdev_ssh_verify(struct rdev_ssh *s, const char *hostname, int port,
 		    "  remove with:\n"
 		    "  ssh-keygen -f '%s' -R '%s'\n"
 		    "Host key for %s has changed; rdev always refuses a changed "
-		    "host key.", s->prefix, type, fp, found.old_type, hostport,
-		    found.old_fp, found.old_type, found.file, found.line,
-		    found.file, hostport, hostport);
+		    "host key.",
+		    s->prefix, type, fp, found.old_type, hostport, found.old_fp,
+		    found.old_type, found.file, found.line, found.file, hostport,
+		    hostport);
 		break;
 	case HK_OTHER:
-		error_set(cause, "%s: host key verification failed\n"
+		error_set(cause,
+		    "%s: host key verification failed\n"
 		    "WARNING: the remote host sent a %s key (%s) but only a %s "
 		    "key (%s) is recorded for %s, in %s:%u.\n"
 		    "This may be a man-in-the-middle attack, or the host's keys "
 		    "were replaced. rdev refuses; if you know the new key is "
 		    "right, remove the old one with\n"
 		    "  ssh-keygen -f '%s' -R '%s'\n"
-		    "and connect again with --accept-new-host-key.", s->prefix,
-		    type, fp, found.old_type, found.old_fp, hostport, found.file,
-		    found.line, found.file, hostport);
+		    "and connect again with --accept-new-host-key.",
+		    s->prefix, type, fp, found.old_type, found.old_fp, hostport,
+		    found.file, found.line, found.file, hostport);
 		break;
 	case HK_UNKNOWN:
 		if (!accept_new) {
-			error_set(cause, "%s: unknown host key, %s fingerprint %s; "
+			error_set(cause,
+			    "%s: unknown host key, %s fingerprint %s; "
 			    "to trust it, run again with --accept-new-host-key (it "
-			    "is then recorded in %s)", s->prefix, type, fp, shown);
+			    "is then recorded in %s)",
+			    s->prefix, type, fp, shown);
 			break;
 		}
 		if (ssh_session_update_known_hosts(s->ss) != SSH_OK) {

@@ -20,12 +20,12 @@ struct rdev_ssh {
 	ssh_session ss;
 	int (*ask)(void *arg, const char *prompt, int echo, char *buf, size_t len);
 	void *ask_arg;
-	const char *asking_key;  /* the identity file being opened, for prompts */
-	int ask_refused;         /* a passphrase prompt found nobody to answer */
-	char *label;    /* user@alias:port */
-	char *prefix;   /* "host ALIAS (ADDR:PORT)" */
+	const char *asking_key; /* the identity file being opened, for prompts */
+	int ask_refused;	/* a passphrase prompt found nobody to answer */
+	char *label;		/* user@alias:port */
+	char *prefix;		/* "host ALIAS (ADDR:PORT)" */
 	char *home;
-	int keepalive;  /* seconds */
+	int keepalive; /* seconds */
 	int batch;
 	struct ssh_config_host cfg;
 };
@@ -39,8 +39,8 @@ char *rdev_ssh_get_option(ssh_session ss, enum ssh_options_e what);
 /* ssh-hostkey.c */
 /* Check the server's key of the connected s against the known_hosts files;
  * record it when unknown and accept_new. 0, or -1 with *cause. */
-int rdev_ssh_verify(struct rdev_ssh *s, const char *hostname, int port,
-    int accept_new, char **cause);
+int rdev_ssh_verify(
+    struct rdev_ssh *s, const char *hostname, int port, int accept_new, char **cause);
 
 /* ssh-auth.c */
 /* Authenticate as user: none, the agent (IdentityAgent, else auth_sock,

@@ -29,7 +29,8 @@
  * after it was last heard. */
 #define RDEV_SSH_DEFAULT_KEEPALIVE 3
 #define RDEV_SSH_DEFAULT_TIMEOUT 20
-#define RDEV_SSH_CIPHERS "aes128-gcm@openssh.com,aes256-gcm@openssh.com," \
+#define RDEV_SSH_CIPHERS \
+	"aes128-gcm@openssh.com,aes256-gcm@openssh.com," \
 	"chacha20-poly1305@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr"
 
 /* --- small helpers ------------------------------------------------------ */
@@ -78,8 +79,7 @@ rdev_ssh_tcp_keepalive(struct rdev_ssh *s)
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl);
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
-	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout,
-	    sizeof user_timeout);
+	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout, sizeof user_timeout);
 }
 
 struct rdev_ssh *
@@ -130,8 +130,8 @@ rdev_ssh_connect(const struct ssh_target_opts *o, char **cause)
 	/* The ssh config: libssh's part, then ours from the same files. */
 	if (ssh_options_parse_config(s->ss, o->ssh_config_file) != 0) {
 		error_set(cause, "%s: ssh config %s: %s", s->prefix,
-		    o->ssh_config_file != NULL ? o->ssh_config_file :
-		    "~/.ssh/config", ssh_get_error(s->ss));
+		    o->ssh_config_file != NULL ? o->ssh_config_file : "~/.ssh/config",
+		    ssh_get_error(s->ss));
 		goto fail;
 	}
 	ctx.host = o->host;
@@ -139,8 +139,7 @@ rdev_ssh_connect(const struct ssh_target_opts *o, char **cause)
 	ctx.local_user = local_user;
 	ctx.home = home;
 	if (o->ssh_config_file != NULL) {
-		if (ssh_config_host_read(&s->cfg, o->ssh_config_file, &ctx,
-		    cause) != 0)
+		if (ssh_config_host_read(&s->cfg, o->ssh_config_file, &ctx, cause) != 0)
 			goto fail_prefix;
 	} else {
 		path = xasprintf("%s/.ssh/config", home);
@@ -149,8 +148,8 @@ rdev_ssh_connect(const struct ssh_target_opts *o, char **cause)
 			goto fail_prefix;
 		}
 		free(path);
-		if (ssh_config_host_read(&s->cfg, "/etc/ssh/ssh_config", &ctx,
-		    cause) != 0)
+		if (ssh_config_host_read(&s->cfg, "/etc/ssh/ssh_config", &ctx, cause) !=
+		    0)
 			goto fail_prefix;
 	}
 
@@ -165,13 +164,13 @@ rdev_ssh_connect(const struct ssh_target_opts *o, char **cause)
 	ssh_options_set(s->ss, SSH_OPTIONS_STRICTHOSTKEYCHECK, &strict);
 	/* Requests and keystrokes are small: never wait for Nagle. */
 	ssh_options_set(s->ss, SSH_OPTIONS_NODELAY, &nodelay);
-	timeout = o->connect_timeout_s > 0 ? o->connect_timeout_s :
-	    s->cfg.connect_timeout > 0 ? s->cfg.connect_timeout :
-	    RDEV_SSH_DEFAULT_TIMEOUT;
+	timeout = o->connect_timeout_s > 0 ? o->connect_timeout_s
+	    : s->cfg.connect_timeout > 0   ? s->cfg.connect_timeout
+					   : RDEV_SSH_DEFAULT_TIMEOUT;
 	ssh_options_set(s->ss, SSH_OPTIONS_TIMEOUT, &timeout);
-	s->keepalive = o->keepalive_interval_s > 0 ? o->keepalive_interval_s :
-	    s->cfg.server_alive_interval > 0 ? s->cfg.server_alive_interval :
-	    RDEV_SSH_DEFAULT_KEEPALIVE;
+	s->keepalive = o->keepalive_interval_s > 0 ? o->keepalive_interval_s
+	    : s->cfg.server_alive_interval > 0	   ? s->cfg.server_alive_interval
+						   : RDEV_SSH_DEFAULT_KEEPALIVE;
 	s->batch = o->batch || s->cfg.batch_mode;
 	s->ask = o->ask;
 	s->ask_arg = o->ask_arg;
@@ -186,18 +185,18 @@ rdev_ssh_connect(const struct ssh_target_opts *o, char **cause)
 	proxy = rdev_ssh_get_option(s->ss, SSH_OPTIONS_PROXYCOMMAND);
 	s->label = xasprintf("%s@%s:%u", user, o->host, port);
 	free(s->prefix);
-	s->prefix = xasprintf(strchr(hostname, ':') != NULL ?
-	    "host %s ([%s]:%u%s%s)" : "host %s (%s:%u%s%s)", o->host, hostname,
-	    port, proxy != NULL ? " via " : "", proxy != NULL ? proxy : "");
+	s->prefix = xasprintf(strchr(hostname, ':') != NULL ? "host %s ([%s]:%u%s%s)"
+							    : "host %s (%s:%u%s%s)",
+	    o->host, hostname, port, proxy != NULL ? " via " : "",
+	    proxy != NULL ? proxy : "");
 
 	if (ssh_connect(s->ss) != SSH_OK) {
-		error_set(cause, "%s: cannot connect: %s", s->prefix,
-		    ssh_get_error(s->ss));
+		error_set(
+		    cause, "%s: cannot connect: %s", s->prefix, ssh_get_error(s->ss));
 		goto fail;
 	}
 	rdev_ssh_tcp_keepalive(s);
-	if (rdev_ssh_verify(s, hostname, (int)port, o->accept_new_host_key,
-	    cause) != 0)
+	if (rdev_ssh_verify(s, hostname, (int)port, o->accept_new_host_key, cause) != 0)
 		goto fail;
 	if (rdev_ssh_auth(s, user, hostname, o->auth_sock, cause) != 0)
 		goto fail;
@@ -266,11 +265,22 @@ rdev_ssh_keepalive_interval(const struct rdev_ssh *s)
 static int
 rdev_ssh_signal_number(const char *name)
 {
-	static const struct { const char *name; int sig; } sigs[] = {
-		{ "ABRT", SIGABRT }, { "ALRM", SIGALRM }, { "FPE", SIGFPE },
-		{ "HUP", SIGHUP }, { "ILL", SIGILL }, { "INT", SIGINT },
-		{ "KILL", SIGKILL }, { "PIPE", SIGPIPE }, { "QUIT", SIGQUIT },
-		{ "SEGV", SIGSEGV }, { "TERM", SIGTERM }, { "USR1", SIGUSR1 },
+	static const struct {
+		const char *name;
+		int sig;
+	} sigs[] = {
+		{ "ABRT", SIGABRT },
+		{ "ALRM", SIGALRM },
+		{ "FPE", SIGFPE },
+		{ "HUP", SIGHUP },
+		{ "ILL", SIGILL },
+		{ "INT", SIGINT },
+		{ "KILL", SIGKILL },
+		{ "PIPE", SIGPIPE },
+		{ "QUIT", SIGQUIT },
+		{ "SEGV", SIGSEGV },
+		{ "TERM", SIGTERM },
+		{ "USR1", SIGUSR1 },
 		{ "USR2", SIGUSR2 },
 	};
 	size_t i;
@@ -284,9 +294,8 @@ rdev_ssh_signal_number(const char *name)
 
 /* Channel callback: remember an exit signal. */
 static void
-rdev_ssh_exit_signal_cb(ssh_session session, ssh_channel channel,
-    const char *signal, int core, const char *errmsg, const char *lang,
-    void *userdata)
+rdev_ssh_exit_signal_cb(ssh_session session, ssh_channel channel, const char *signal,
+    int core, const char *errmsg, const char *lang, void *userdata)
 {
 	int *sig = userdata;
 
@@ -302,8 +311,8 @@ rdev_ssh_drain(ssh_channel ch, int is_stderr, struct buf *b, int *progress)
 	char chunk[16384];
 	int r;
 
-	while ((r = ssh_channel_read_nonblocking(ch, chunk, sizeof chunk,
-	    is_stderr)) > 0) {
+	while (
+	    (r = ssh_channel_read_nonblocking(ch, chunk, sizeof chunk, is_stderr)) > 0) {
 		if (b != NULL)
 			buf_append(b, chunk, (size_t)r);
 		*progress = 1;
@@ -312,9 +321,9 @@ rdev_ssh_drain(ssh_channel ch, int is_stderr, struct buf *b, int *progress)
 }
 
 int
-rdev_ssh_run(struct rdev_ssh *s, const char *const *argv,
-    const void *stdin_data, size_t stdin_len, char **out, size_t *out_len,
-    char **err, int *exit_status, char **cause)
+rdev_ssh_run(struct rdev_ssh *s, const char *const *argv, const void *stdin_data,
+    size_t stdin_len, char **out, size_t *out_len, char **err, int *exit_status,
+    char **cause)
 {
 	struct ssh_channel_callbacks_struct cb;
 	ssh_channel ch;
@@ -329,8 +338,8 @@ rdev_ssh_run(struct rdev_ssh *s, const char *const *argv,
 	cmd = shell_quote_argv(argv, SHELL_QUOTE_ALWAYS);
 	if ((ch = ssh_channel_new(s->ss)) == NULL ||
 	    ssh_channel_open_session(ch) != SSH_OK) {
-		error_set(cause, "%s: cannot open a session channel: %s",
-		    s->prefix, ssh_get_error(s->ss));
+		error_set(cause, "%s: cannot open a session channel: %s", s->prefix,
+		    ssh_get_error(s->ss));
 		goto out;
 	}
 	memset(&cb, 0, sizeof cb);
@@ -374,15 +383,16 @@ rdev_ssh_run(struct rdev_ssh *s, const char *const *argv,
 		}
 		if (rdev_ssh_drain(ch, 0, out != NULL ? ob : NULL, &progress) != 0 ||
 		    rdev_ssh_drain(ch, 1, err != NULL ? eb : NULL, &progress) != 0) {
-			error_set(cause, "%s: reading from %s: %s", s->prefix,
-			    argv[0], ssh_get_error(s->ss));
+			error_set(cause, "%s: reading from %s: %s", s->prefix, argv[0],
+			    ssh_get_error(s->ss));
 			goto out;
 		}
 		if (ssh_channel_is_eof(ch) || ssh_channel_is_closed(ch)) {
 			progress = 0;
-			if (rdev_ssh_drain(ch, 0, out != NULL ? ob : NULL,
-			    &progress) != 0 || rdev_ssh_drain(ch, 1, err != NULL ?
-			    eb : NULL, &progress) != 0)
+			if (rdev_ssh_drain(ch, 0, out != NULL ? ob : NULL, &progress) !=
+				0 ||
+			    rdev_ssh_drain(ch, 1, err != NULL ? eb : NULL, &progress) !=
+				0)
 				continue;
 			if (!progress)
 				break;
@@ -438,7 +448,8 @@ rdev_ssh_peer_acking(struct rdev_ssh *s)
 	memset(&ti, 0, sizeof ti);
 	if (fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0)
 		return 0;
-	return ti.tcpi_unacked > 0 && ti.tcpi_last_ack_recv < (uint32_t)s->keepalive * 1000;
+	return ti.tcpi_unacked > 0 &&
+	    ti.tcpi_last_ack_recv < (uint32_t)s->keepalive * 1000;
 }
 
 int
@@ -465,9 +476,12 @@ rdev_ssh_keepalive(struct rdev_ssh *s, char **cause)
 	if (rc == SSH_OK)
 		ssh_channel_close(ch);
 	ssh_channel_free(ch);
-	if (rc == SSH_OK || (rc == SSH_ERROR && ssh_is_connected(s->ss) &&
-	    ssh_get_error_code(s->ss) == SSH_REQUEST_DENIED))
+	if (rc == SSH_OK ||
+	    (rc == SSH_ERROR && ssh_is_connected(s->ss) &&
+		ssh_get_error_code(s->ss) == SSH_REQUEST_DENIED))
 		return 0;
-	return error_set(cause, "%s: no answer to keepalive within %ld s (peer "
-	    "dead or hung): %s", s->prefix, timeout, ssh_get_error(s->ss));
+	return error_set(cause,
+	    "%s: no answer to keepalive within %ld s (peer "
+	    "dead or hung): %s",
+	    s->prefix, timeout, ssh_get_error(s->ss));
 }

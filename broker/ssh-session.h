@@ -41,20 +41,20 @@
 
 /* How to reach a host; plain data, borrowed for the duration of the call. */
 struct ssh_target_opts {
-	const char *host;             /* alias or address; required */
-	const char *user;             /* NULL: ssh config, then the local user */
-	int port;                     /* 0: ssh config, then 22 */
+	const char *host;	      /* alias or address; required */
+	const char *user;	      /* NULL: ssh config, then the local user */
+	int port;		      /* 0: ssh config, then 22 */
 	const char *ssh_config_file;  /* NULL: ~/.ssh/config then
 					 /etc/ssh/ssh_config; else only this
 					 file (as ssh -F) */
 	const char *known_hosts_file; /* NULL: UserKnownHostsFile from the
 					 config, then ~/.ssh/known_hosts */
 	int accept_new_host_key;      /* record an unknown host key */
-	const char *auth_sock;        /* the ssh-agent socket (the client's
+	const char *auth_sock;	      /* the ssh-agent socket (the client's
 					 SSH_AUTH_SOCK); NULL: $SSH_AUTH_SOCK */
-	int batch;                    /* never prompt (also BatchMode yes) */
+	int batch;		      /* never prompt (also BatchMode yes) */
 	int keepalive_interval_s;     /* 0: ServerAliveInterval, else 3 */
-	int connect_timeout_s;        /* 0: ConnectTimeout, else 20 */
+	int connect_timeout_s;	      /* 0: ConnectTimeout, else 20 */
 	/* Who answers passphrase, password and keyboard-interactive prompts:
 	 * NULL is the terminal (/dev/tty). Returns 0 with the answer in buf
 	 * (NUL-terminated), -1 when nobody can answer. Not asked in batch. */
@@ -71,16 +71,15 @@ struct rdev_ssh *rdev_ssh_connect(const struct ssh_target_opts *o, char **cause)
 /* Disconnect and free; NULL is a no-op. */
 void rdev_ssh_free(struct rdev_ssh *s);
 
-
 /* Run argv (quoted as above) in a new exec channel, feed it stdin_data (then
  * EOF) and collect its output. *out and *err (either may be NULL to discard)
  * are NUL-terminated, owned by the caller; *out_len is the byte count of
  * *out. *exit_status is the remote exit code, 128 + N when killed by signal
  * N, or 255 when the server sent none. Returns 0 when the command ran (any
  * status), -1 with *cause when the session or channel failed. */
-int rdev_ssh_run(struct rdev_ssh *s, const char *const *argv,
-    const void *stdin_data, size_t stdin_len, char **out, size_t *out_len,
-    char **err, int *exit_status, char **cause);
+int rdev_ssh_run(struct rdev_ssh *s, const char *const *argv, const void *stdin_data,
+    size_t stdin_len, char **out, size_t *out_len, char **err, int *exit_status,
+    char **cause);
 
 /* Send an SSH-level keepalive and wait for the answer, up to the keepalive
  * interval times (ServerAliveCountMax - 1), at least one interval: the

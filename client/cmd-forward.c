@@ -44,7 +44,8 @@ forward_print_table(FILE *out, const cJSON *forwards, int with_host)
 	cJSON_ArrayForEach(f, forwards) {
 		if (json_get_int(f, "port", 1, 65535, &port) != 0 ||
 		    json_get_int(f, "local", 0, 65535, &local) != 0) {
-			fprintf(out, "  (a forward the broker describes without its ports)\n");
+			fprintf(out,
+			    "  (a forward the broker describes without its ports)\n");
 			continue;
 		}
 		err = cJSON_GetObjectItemCaseSensitive(f, "error");
@@ -53,17 +54,16 @@ forward_print_table(FILE *out, const cJSON *forwards, int with_host)
 		host = cJSON_GetObjectItemCaseSensitive(f, "host");
 		act = cJSON_GetObjectItemCaseSensitive(f, "onAutoForward");
 		url = cJSON_GetObjectItemCaseSensitive(f, "url");
-		snprintf(target, sizeof target, "%s%s%d", cJSON_IsString(svc) ?
-		    svc->valuestring : "container port ", cJSON_IsString(svc) ? ":" : "",
-		    (int)port);
+		snprintf(target, sizeof target, "%s%s%d",
+		    cJSON_IsString(svc) ? svc->valuestring : "container port ",
+		    cJSON_IsString(svc) ? ":" : "", (int)port);
 		fprintf(out, "  localhost:%-5ld -> %s%s%s%s%s%s%s%s\n", local, target,
 		    with_host && cJSON_IsString(host) ? " on " : "",
 		    with_host && cJSON_IsString(host) ? host->valuestring : "",
 		    cJSON_IsString(label) ? " (" : "",
 		    cJSON_IsString(label) ? label->valuestring : "",
 		    cJSON_IsString(label) ? ")" : "",
-		    cJSON_IsString(act) ? " [auto]" : "",
-		    cJSON_IsString(url) ? " " : "");
+		    cJSON_IsString(act) ? " [auto]" : "", cJSON_IsString(url) ? " " : "");
 		if (cJSON_IsString(url))
 			fprintf(out, "    open %s\n", url->valuestring);
 		if (cJSON_IsString(err))
@@ -94,14 +94,16 @@ forward_add(struct remote *r, const char *workspace, const char *config, cJSON *
 		return 1;
 	}
 	if (!quiet && auto_attrs != NULL)
-		fprintf(stderr, "watching the container for new listening ports (they are "
+		fprintf(stderr,
+		    "watching the container for new listening ports (they are "
 		    "forwarded as they appear; see `rdev forward --list`)\n");
-	if (!quiet && cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(res,
-	    "forwards")) > 0) {
-		fprintf(stderr, "forwarded ports (until `rdev down` or `rdev forward "
+	if (!quiet &&
+	    cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(res, "forwards")) > 0) {
+		fprintf(stderr,
+		    "forwarded ports (until `rdev down` or `rdev forward "
 		    "--stop`):\n");
-		forward_print_table(stderr, cJSON_GetObjectItemCaseSensitive(res,
-		    "forwards"), 0);
+		forward_print_table(
+		    stderr, cJSON_GetObjectItemCaseSensitive(res, "forwards"), 0);
 	}
 	errors = cJSON_GetObjectItemCaseSensitive(res, "errors");
 	cJSON_ArrayForEach(e, errors) {
@@ -152,35 +154,41 @@ client_forward_ports(struct remote *r, const char *workspace, const char *config
 			const char *colon = strrchr(e->valuestring, ':');
 
 			/* "host:port": localhost means the dev container itself */
-			if (colon == NULL || forward_spec_parse(colon + 1, &s, NULL) != 0) {
-				fprintf(stderr, "rdev: up: forwardPorts: '%s' is not PORT or "
-				    "\"service:PORT\"\n", e->valuestring);
+			if (colon == NULL ||
+			    forward_spec_parse(colon + 1, &s, NULL) != 0) {
+				fprintf(stderr,
+				    "rdev: up: forwardPorts: '%s' is not PORT or "
+				    "\"service:PORT\"\n",
+				    e->valuestring);
 				continue;
 			}
 			if (strncmp(e->valuestring, "localhost:", 10) != 0 &&
 			    strncmp(e->valuestring, "127.0.0.1:", 10) != 0)
-				s.service = xstrndup(e->valuestring,
-				    (size_t)(colon - e->valuestring));
+				s.service = xstrndup(
+				    e->valuestring, (size_t)(colon - e->valuestring));
 		} else
 			continue;
-		attrs = forward_port_attributes(cJSON_GetObjectItemCaseSensitive(merged,
-		    "portsAttributes"), cJSON_GetObjectItemCaseSensitive(merged,
-		    "otherPortsAttributes"), s.port);
+		attrs = forward_port_attributes(
+		    cJSON_GetObjectItemCaseSensitive(merged, "portsAttributes"),
+		    cJSON_GetObjectItemCaseSensitive(merged, "otherPortsAttributes"),
+		    s.port);
 		v = cJSON_GetObjectItemCaseSensitive(attrs, "label");
 		if (cJSON_IsString(v))
 			s.label = xstrdup(v->valuestring);
-		s.require_local = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(attrs,
-		    "requireLocalPort"));
+		s.require_local = cJSON_IsTrue(
+		    cJSON_GetObjectItemCaseSensitive(attrs, "requireLocalPort"));
 		cJSON_AddItemToArray(list, forward_request_entry(&s));
 		forward_spec_clear(&s);
 	}
 	if (auto_forward) {
 		auto_attrs = cJSON_CreateObject();
 		for (const char *const *k = (const char *const[]){ "portsAttributes",
-		    "otherPortsAttributes", NULL }; *k != NULL; k++) {
+			 "otherPortsAttributes", NULL };
+		     *k != NULL; k++) {
 			v = cJSON_GetObjectItemCaseSensitive(merged, *k);
 			if (v != NULL)
-				cJSON_AddItemToObject(auto_attrs, *k, cJSON_Duplicate(v, 1));
+				cJSON_AddItemToObject(
+				    auto_attrs, *k, cJSON_Duplicate(v, 1));
 		}
 	}
 	cJSON_Delete(res);
@@ -223,8 +231,8 @@ forward_status(int *failed, char **cause)
 	int not_running;
 
 	*failed = 0;
-	if (broker_client_connect(forward_saved(), "rdev " RDEV_VERSION, &c, &not_running,
-	    cause) != 0) {
+	if (broker_client_connect(
+		forward_saved(), "rdev " RDEV_VERSION, &c, &not_running, cause) != 0) {
 		*failed = !not_running;
 		return NULL;
 	}
@@ -316,7 +324,8 @@ client_forward_exec(int argc, char **argv)
 			auto_forward = 1;
 		else if (argv[i][0] == '-') {
 			cJSON_Delete(list);
-			return cmd_usage_error(&client_program, e, "unknown option %s", argv[i]);
+			return cmd_usage_error(
+			    &client_program, e, "unknown option %s", argv[i]);
 		} else if (target == NULL)
 			target = argv[i];
 		else if (forward_spec_parse(argv[i], &s, &cause) != 0) {
@@ -333,15 +342,18 @@ client_forward_exec(int argc, char **argv)
 		cJSON_Delete(list);
 		return forward_list(json);
 	}
-	if (target == NULL || (cJSON_GetArraySize(list) == 0 && stop == NULL && !stop_all &&
-	    !auto_forward)) {
+	if (target == NULL ||
+	    (cJSON_GetArraySize(list) == 0 && stop == NULL && !stop_all &&
+		!auto_forward)) {
 		cJSON_Delete(list);
-		return cmd_usage_error(&client_program, e, "TARGET and at least one SPEC "
+		return cmd_usage_error(&client_program, e,
+		    "TARGET and at least one SPEC "
 		    "(or --stop SPEC, --stop-all, --list)");
 	}
 	if (!target_is_remote(target)) {
 		cJSON_Delete(list);
-		fprintf(stderr, "rdev: forward: local targets need no forwarding yet: the "
+		fprintf(stderr,
+		    "rdev: forward: local targets need no forwarding yet: the "
 		    "container's address is reachable from this machine\n");
 		return CMD_EXIT_UNAVAILABLE;
 	}
@@ -363,8 +375,8 @@ client_forward_exec(int argc, char **argv)
 				cJSON_Delete(fields);
 				goto out;
 			}
-			cJSON_AddNumberToObject(fields, "local", s.local_port != 0 ?
-			    s.local_port : s.port);
+			cJSON_AddNumberToObject(
+			    fields, "local", s.local_port != 0 ? s.local_port : s.port);
 			forward_spec_clear(&s);
 		}
 		if (remote_broker_call(r, "unforward", fields, &res, &cause) != 0) {
@@ -374,7 +386,8 @@ client_forward_exec(int argc, char **argv)
 			goto out;
 		}
 		if (json_get_int(res, "stopped", 0, 1000000, &stopped) != 0) {
-			fprintf(stderr, "rdev: forward: the broker's answer has no \"stopped\" "
+			fprintf(stderr,
+			    "rdev: forward: the broker's answer has no \"stopped\" "
 			    "count\n");
 			cJSON_Delete(res);
 			rc = CMD_EXIT_FAILURE;
@@ -383,7 +396,8 @@ client_forward_exec(int argc, char **argv)
 		i = (int)stopped;
 		cJSON_Delete(res);
 		if (i == 0) {
-			fprintf(stderr, "rdev: forward: no such forward for %s\n", target);
+			fprintf(
+			    stderr, "rdev: forward: no such forward for %s\n", target);
 			rc = CMD_EXIT_FAILURE;
 		} else {
 			fprintf(stderr, "stopped %d forward%s\n", i, i == 1 ? "" : "s");
@@ -394,12 +408,13 @@ client_forward_exec(int argc, char **argv)
 	if (auto_forward) {
 		/* with the workspace's portsAttributes (onAutoForward, labels) */
 		cJSON_Delete(list);
-		rc = client_forward_ports(r, t.path, config, 0, 1) == 0 ? CMD_EXIT_OK :
-		    CMD_EXIT_FAILURE;
+		rc = client_forward_ports(r, t.path, config, 0, 1) == 0
+		    ? CMD_EXIT_OK
+		    : CMD_EXIT_FAILURE;
 		goto out;
 	}
-	rc = forward_add(r, t.path, config, list, NULL, 0) == 0 ? CMD_EXIT_OK :
-	    CMD_EXIT_FAILURE;
+	rc = forward_add(r, t.path, config, list, NULL, 0) == 0 ? CMD_EXIT_OK
+								: CMD_EXIT_FAILURE;
 out:
 	remote_free(r);
 	target_clear(&t);

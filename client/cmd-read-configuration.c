@@ -35,8 +35,10 @@ client_rc_remote(const char *target_text, int argc, char **argv)
 		else if (strcmp(argv[i], "--workspace-folder") == 0 && i + 1 < argc)
 			i++;
 		else if (argv[i] != target_text)
-			return cmd_usage_error(&client_program, e, "%s is not available with a "
-			    "remote target", argv[i]);
+			return cmd_usage_error(&client_program, e,
+			    "%s is not available with a "
+			    "remote target",
+			    argv[i]);
 	}
 	if (target_parse(target_text, &t, &cause) != 0) {
 		fprintf(stderr, "rdev: read-configuration: %s\n", cause);

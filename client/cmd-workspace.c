@@ -40,7 +40,8 @@ client_take_flag(int *argc, char **argv, const char *flag)
 
 	for (i = 1; i < *argc && strcmp(argv[i], "--") != 0; i++) {
 		if (strcmp(argv[i], flag) == 0) {
-			memmove(argv + i, argv + i + 1, (size_t)(*argc - i) * sizeof *argv);
+			memmove(
+			    argv + i, argv + i + 1, (size_t)(*argc - i) * sizeof *argv);
 			(*argc)--;
 			i--;
 			found = 1;
@@ -66,8 +67,10 @@ client_remote_target(const char *name, int argc, char **argv, struct target *t)
 		return -1;
 	}
 	if (t->kind == TARGET_POOL) {
-		fprintf(stderr, "rdev: %s: host pools (%s) are not available in this build "
-		    "yet\n", name, argv[i]);
+		fprintf(stderr,
+		    "rdev: %s: host pools (%s) are not available in this build "
+		    "yet\n",
+		    name, argv[i]);
 		target_clear(t);
 		return -2;
 	}
@@ -123,21 +126,19 @@ client_workspace_cmd(const char *name, client_cmd_on impl, int argc, char **argv
 	memset(&t, 0, sizeof t);
 	ro.accept_new_host_key = client_take_flag(&argc, argv, "--accept-new-host-key");
 	ro.quiet = strcmp(name, "ls") == 0;
-	auto_forward = strcmp(name, "up") == 0 &&
-	    client_take_flag(&argc, argv, "--auto-forward");
+	auto_forward =
+	    strcmp(name, "up") == 0 && client_take_flag(&argc, argv, "--auto-forward");
 	switch (client_remote_target(name, argc, argv, &t)) {
 	case 0:
 		if (auto_forward)
-			fprintf(stderr, "warning: --auto-forward: not done: rdev "
+			fprintf(stderr,
+			    "warning: --auto-forward: not done: rdev "
 			    "forwards ports for remote targets only yet; from this "
 			    "machine, reach them at the container's address\n");
 		return impl(&agent_backend_local, &client_program, entry, argc, argv);
-	case 1:
-		break;
-	case -2:
-		return CMD_EXIT_UNAVAILABLE;
-	default:
-		return CMD_EXIT_USAGE;
+	case 1: break;
+	case -2: return CMD_EXIT_UNAVAILABLE;
+	default: return CMD_EXIT_USAGE;
 	}
 	for (int i = 1; i < argc; i++)
 		ro.quiet |= strcmp(argv[i], "--json") == 0;
@@ -147,8 +148,8 @@ client_workspace_cmd(const char *name, client_cmd_on impl, int argc, char **argv
 	args = client_remote_argv(name, &argc, argv, &t);
 	rc = impl(&be, &client_program, entry, argc, args);
 	if (rc == CMD_EXIT_OK && strcmp(name, "up") == 0 &&
-	    client_forward_ports(r, t.path, client_config_arg(argc, args), ro.quiet,
-	    auto_forward) != 0)
+	    client_forward_ports(
+		r, t.path, client_config_arg(argc, args), ro.quiet, auto_forward) != 0)
 		rc = CMD_EXIT_FAILURE;
 	if (rc == CMD_EXIT_OK && strcmp(name, "down") == 0)
 		client_unforward_workspace(r, t.path);
@@ -197,8 +198,8 @@ client_logs_exec(int argc, char **argv)
 
 /* exec (and shell, which is exec of the user's shell). */
 static int
-client_exec_common(const char *name, int argc, char **argv, char *const *shell_cmd,
-    int nshell)
+client_exec_common(
+    const char *name, int argc, char **argv, char *const *shell_cmd, int nshell)
 {
 	const struct cmd_entry *entry = cmd_lookup(&client_program, name);
 	struct remote_opts ro = { 0, 1, NULL };
@@ -215,8 +216,9 @@ client_exec_common(const char *name, int argc, char **argv, char *const *shell_c
 		return CMD_EXIT_UNAVAILABLE;
 	if (rc < 0)
 		return CMD_EXIT_USAGE;
-	if (agent_cmd_args_parse(&client_program, entry, argc, argv, AGENT_ARG_FOLDER |
-	    (shell_cmd == NULL ? AGENT_ARG_COMMAND : 0), &a) != 0) {
+	if (agent_cmd_args_parse(&client_program, entry, argc, argv,
+		AGENT_ARG_FOLDER | (shell_cmd == NULL ? AGENT_ARG_COMMAND : 0),
+		&a) != 0) {
 		target_clear(&t);
 		return CMD_EXIT_USAGE;
 	}

@@ -18,7 +18,7 @@
 #include "xmalloc.h"
 
 #define REMOTE_EXEC_CHANNEL 1
-#define REMOTE_EXEC_STDIN_MAX (256u << 10)  /* queued stdin before we stop reading */
+#define REMOTE_EXEC_STDIN_MAX (256u << 10) /* queued stdin before we stop reading */
 #define REMOTE_EXIT_FAILED 125
 
 /* Set by signal handlers, read by the loop: the only state a handler may
@@ -113,7 +113,8 @@ remote_exec_warnings(struct remote_exec *x, const cJSON *msg)
 
 	cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(msg, "warnings")) {
 		if (cJSON_IsString(w))
-			fprintf(stderr, "rdev: %s%s", w->valuestring, x->tty ? "\r\n" : "\n");
+			fprintf(
+			    stderr, "rdev: %s%s", w->valuestring, x->tty ? "\r\n" : "\n");
 	}
 }
 
@@ -131,8 +132,7 @@ remote_exec_frame(struct remote_exec *x, const struct proto_frame *f)
 		else if (f->channel == REMOTE_EXEC_CHANNEL + 1)
 			fd_write_all(2, f->payload, f->len);
 		return;
-	case PROTO_EOF:
-		return;
+	case PROTO_EOF: return;
 	case PROTO_CLOSE:
 		if (f->channel != REMOTE_EXEC_CHANNEL)
 			return;
@@ -156,8 +156,9 @@ remote_exec_frame(struct remote_exec *x, const struct proto_frame *f)
 		if (f->type == PROTO_FATAL) {
 			x->done = 1;
 			x->status = REMOTE_EXIT_FAILED;
-			x->error = xstrdup(cJSON_IsString(v) ? v->valuestring :
-			    "the agent ended the session");
+			x->error =
+			    xstrdup(cJSON_IsString(v) ? v->valuestring
+						      : "the agent ended the session");
 		} else {
 			id = cJSON_GetObjectItemCaseSensitive(msg, "id");
 			ok = cJSON_GetObjectItemCaseSensitive(msg, "ok");
@@ -166,21 +167,23 @@ remote_exec_frame(struct remote_exec *x, const struct proto_frame *f)
 					x->started = 1;
 					remote_exec_warnings(x, msg);
 				} else if (ok != NULL) {
-					const cJSON *st = cJSON_GetObjectItemCaseSensitive(msg,
-					    "exitStatus");
+					const cJSON *st =
+					    cJSON_GetObjectItemCaseSensitive(
+						msg, "exitStatus");
 
 					x->done = 1;
-					x->status = cJSON_IsNumber(st) ? st->valueint :
-					    REMOTE_EXIT_FAILED;
-					x->error = xstrdup(cJSON_IsString(v) ? v->valuestring :
-					    "exec failed");
+					x->status = cJSON_IsNumber(st)
+					    ? st->valueint
+					    : REMOTE_EXIT_FAILED;
+					x->error =
+					    xstrdup(cJSON_IsString(v) ? v->valuestring
+								      : "exec failed");
 				}
 			}
 		}
 		cJSON_Delete(msg);
 		return;
-	default:
-		return;
+	default: return;
 	}
 }
 
@@ -237,10 +240,13 @@ remote_exec_loop(struct remote_exec *x, char **cause)
 		if (proto_conn_write_some(x->c, cause) != 0)
 			return -1;
 		pfd[0] = (struct pollfd){ .fd = stdin_open &&
-		    proto_conn_pending_out(x->c) < REMOTE_EXEC_STDIN_MAX ? 0 : -1,
-		    .events = POLLIN };
-		pfd[1] = (struct pollfd){ .fd = fd, .events = POLLIN |
-		    (proto_conn_pending_out(x->c) > 0 ? POLLOUT : 0) };
+				proto_conn_pending_out(x->c) < REMOTE_EXEC_STDIN_MAX
+			    ? 0
+			    : -1,
+			.events = POLLIN };
+		pfd[1] = (struct pollfd){ .fd = fd,
+			.events =
+			    POLLIN | (proto_conn_pending_out(x->c) > 0 ? POLLOUT : 0) };
 		if (poll(pfd, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -249,13 +255,13 @@ remote_exec_loop(struct remote_exec *x, char **cause)
 		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
 			n = read(0, in, sizeof in);
 			if (n > 0)
-				proto_conn_queue(x->c, PROTO_DATA, REMOTE_EXEC_CHANNEL, in,
-				    (size_t)n);
+				proto_conn_queue(
+				    x->c, PROTO_DATA, REMOTE_EXEC_CHANNEL, in, (size_t)n);
 			else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
 				stdin_open = 0;
 				if (!x->tty)
-					proto_conn_queue(x->c, PROTO_EOF, REMOTE_EXEC_CHANNEL,
-					    NULL, 0);
+					proto_conn_queue(x->c, PROTO_EOF,
+					    REMOTE_EXEC_CHANNEL, NULL, 0);
 			}
 		}
 		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) {
@@ -267,8 +273,10 @@ remote_exec_loop(struct remote_exec *x, char **cause)
 				while (!x->done && proto_conn_next(x->c, &f, NULL) == 1)
 					remote_exec_frame(x, &f);
 				if (!x->done)
-					return error_set(cause, "rdev-broker closed the connection "
-					    "before the command ended (stopped or killed?); the "
+					return error_set(cause,
+					    "rdev-broker closed the connection "
+					    "before the command ended (stopped or "
+					    "killed?); the "
 					    "command is hung up");
 			}
 		}

@@ -26,7 +26,7 @@ struct remote {
 	struct remote_opts o;
 	struct proto_conn *conn;
 	int next_id;
-	cJSON *up_ports;  /* "ports" of the last up's result, else NULL */
+	cJSON *up_ports; /* "ports" of the last up's result, else NULL */
 };
 
 struct remote *
@@ -172,8 +172,8 @@ remote_retry_broker(struct proto_conn *c, int *attempts, char **cause)
 }
 
 int
-remote_broker_call(struct remote *r, const char *op, cJSON *fields, cJSON **result,
-    char **cause)
+remote_broker_call(
+    struct remote *r, const char *op, cJSON *fields, cJSON **result, char **cause)
 {
 	struct progress stderr_progress = { remote_progress_stderr, NULL };
 	struct proto_conn *c;
@@ -188,7 +188,8 @@ remote_broker_call(struct remote *r, const char *op, cJSON *fields, cJSON **resu
 	}
 	cJSON_Delete(fields);
 	for (;;) {
-		if (broker_client_connect(1, "rdev " RDEV_VERSION, &c, NULL, cause) != 0) {
+		if (broker_client_connect(1, "rdev " RDEV_VERSION, &c, NULL, cause) !=
+		    0) {
 			cJSON_Delete(req);
 			return -1;
 		}
@@ -218,7 +219,7 @@ remote_connect_once(struct remote *r, struct proto_conn **c, char **cause)
 	proto_conn_set_prompt(*c, remote_prompt, NULL);
 	req = remote_host_request(r, "agent");
 	if (proto_conn_request(*c, req, remote_on_progress,
-	    r->o.quiet ? NULL : &stderr_progress, &result, NULL, cause) != 0)
+		r->o.quiet ? NULL : &stderr_progress, &result, NULL, cause) != 0)
 		return -1;
 	cJSON_Delete(result);
 	/* The connection now reaches the agent. */
@@ -276,8 +277,9 @@ remote_cancel(struct remote *r, int id, const char *op, const struct progress *p
 		rc = proto_conn_response(r->conn, id, remote_on_progress, (void *)p,
 		    REMOTE_CANCEL_WAIT_MS, NULL, &result, &status, &cause);
 	if (rc == 0)
-		fprintf(stderr, "rdev: %s: cancelled, but it had finished on %s already\n",
-		    op, r->t.host);
+		fprintf(stderr,
+		    "rdev: %s: cancelled, but it had finished on %s already\n", op,
+		    r->t.host);
 	else if (status == 130)
 		fprintf(stderr, "rdev: %s: cancelled\n", op);
 	else
@@ -288,8 +290,8 @@ remote_cancel(struct remote *r, int id, const char *op, const struct progress *p
 }
 
 int
-remote_request(struct remote *r, cJSON *request, const struct progress *p,
-    cJSON **result, int *exit_status, char **cause)
+remote_request(struct remote *r, cJSON *request, const struct progress *p, cJSON **result,
+    int *exit_status, char **cause)
 {
 	struct sigaction sa, old_int, old_term;
 	const cJSON *opj = cJSON_GetObjectItemCaseSensitive(request, "op");
@@ -346,8 +348,8 @@ remote_up_hint(const struct remote *r, const char *config_file)
 }
 
 static cJSON *
-remote_ws_request(struct remote *r, const char *op, const char *folder,
-    const char *config_file)
+remote_ws_request(
+    struct remote *r, const char *op, const char *folder, const char *config_file)
 {
 	cJSON *req = cJSON_CreateObject();
 	char *hint = remote_up_hint(r, config_file);
@@ -366,7 +368,8 @@ static int
 remote_be_up(void *ctx, const struct up_opts *opts, cJSON **result, char **cause)
 {
 	struct remote *r = ctx;
-	cJSON *req = remote_ws_request(r, "up", opts->workspace_folder, opts->config_file);
+	cJSON *req =
+	    remote_ws_request(r, "up", opts->workspace_folder, opts->config_file);
 
 	cJSON_AddBoolToObject(req, "rebuild", opts->rebuild);
 	cJSON_AddBoolToObject(req, "recreate", opts->recreate);
@@ -389,11 +392,11 @@ remote_up_ports(const struct remote *r)
 }
 
 static int
-remote_be_stop(void *ctx, const char *folder, const char *config_file, cJSON **result,
-    char **cause)
+remote_be_stop(
+    void *ctx, const char *folder, const char *config_file, cJSON **result, char **cause)
 {
-	return remote_request(ctx, remote_ws_request(ctx, "stop", folder, config_file), NULL,
-	    result, NULL, cause);
+	return remote_request(ctx, remote_ws_request(ctx, "stop", folder, config_file),
+	    NULL, result, NULL, cause);
 }
 
 static int

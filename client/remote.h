@@ -25,10 +25,10 @@
 struct remote;
 
 struct remote_opts {
-	int accept_new_host_key;  /* record an unknown host key */
-	int quiet;                /* no "connecting"/"installing" lines */
-	const char *target;       /* the target as the user typed it (for hints;
-				     borrowed, outlives the remote), or NULL */
+	int accept_new_host_key; /* record an unknown host key */
+	int quiet;		 /* no "connecting"/"installing" lines */
+	const char *target;	 /* the target as the user typed it (for hints;
+				    borrowed, outlives the remote), or NULL */
 };
 
 struct remote *remote_new(const struct target *t, const struct remote_opts *o);
@@ -46,8 +46,8 @@ int remote_request(struct remote *r, cJSON *request, const struct progress *p,
 /* A request to the broker about r's host ("forward", "unforward"), on a
  * connection of its own: the fields of fields (consumed; may be NULL) are
  * added to {"op":op,"host":...}. See proto_conn_request. */
-int remote_broker_call(struct remote *r, const char *op, cJSON *fields, cJSON **result,
-    char **cause);
+int remote_broker_call(
+    struct remote *r, const char *op, cJSON *fields, cJSON **result, char **cause);
 /* The up command to suggest when the workspace has no container, the target
  * as typed ("rdev up buildbox:~/app [--config F]"), for a request's "hint";
  * NULL when the target is not known. The caller frees. */

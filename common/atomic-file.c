@@ -33,8 +33,8 @@ fd_write_all(int fd, const void *data, size_t len)
 }
 
 int
-atomic_file_write(const char *path, const void *data, size_t len, mode_t mode,
-    char **cause)
+atomic_file_write(
+    const char *path, const void *data, size_t len, mode_t mode, char **cause)
 {
 	char *tmp = xasprintf("%s.tmp.XXXXXX", path), *dircopy = NULL;
 	int fd, dfd, e;
@@ -102,7 +102,8 @@ file_read_all(const char *path, size_t max, char **data, size_t *len, char **cau
 		if (size > max) {
 			close(fd);
 			free(p);
-			return error_set(cause, "%s: file is larger than %zu bytes", path, max);
+			return error_set(
+			    cause, "%s: file is larger than %zu bytes", path, max);
 		}
 	}
 	close(fd);

@@ -12,8 +12,8 @@
 
 /* Write len bytes to path with the given mode. 0 or -1 with *cause set; on
  * failure the target is untouched and no temporary file is left behind. */
-int atomic_file_write(const char *path, const void *data, size_t len, mode_t mode,
-    char **cause);
+int atomic_file_write(
+    const char *path, const void *data, size_t len, mode_t mode, char **cause);
 
 /* Write all len bytes to fd, retrying short writes and EINTR. 0, or -1 with
  * errno set. */

@@ -79,8 +79,8 @@ broker_client_start(char **cause)
 	if (rc == 0 && spawn_result_status(&r) != 0) {
 		char *tail = spawn_result_tail(&r, 3);
 
-		error_set(cause, "could not start the broker (%s start, exit %d): %s", prog,
-		    spawn_result_status(&r), tail);
+		error_set(cause, "could not start the broker (%s start, exit %d): %s",
+		    prog, spawn_result_status(&r), tail);
 		free(tail);
 		rc = -1;
 	}
@@ -146,6 +146,7 @@ broker_client_connect(int autostart, const char *software, struct proto_conn **c
 	*cause = NULL;
 	if (broker_client_start(cause) != 0)
 		return -1;
-	return broker_client_connect_once(autostart, software, c, not_running, cause) == 0 ?
-	    0 : -1;
+	return broker_client_connect_once(autostart, software, c, not_running, cause) == 0
+	    ? 0
+	    : -1;
 }

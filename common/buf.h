@@ -18,7 +18,8 @@ const unsigned char *buf_data(const struct buf *b);
 size_t buf_len(const struct buf *b);
 void buf_append(struct buf *b, const void *data, size_t len);
 /* Append a formatted string (no NUL). */
-void buf_appendf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_appendf(struct buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* Reserve len writable bytes at the end and return them; follow with buf_commit(). */
 unsigned char *buf_reserve(struct buf *b, size_t len);
 void buf_commit(struct buf *b, size_t len);

@@ -35,8 +35,7 @@ rc_entry(const struct cmd_program *prog)
 
 /* Parse argv; returns 0 or an exit code (after printing a usage error). */
 static int
-rc_parse_args(const struct cmd_program *prog, int argc, char **argv,
-    struct rc_args *a)
+rc_parse_args(const struct cmd_program *prog, int argc, char **argv, struct rc_args *a)
 {
 	const struct cmd_entry *entry = rc_entry(prog);
 	int i;
@@ -50,20 +49,19 @@ rc_parse_args(const struct cmd_program *prog, int argc, char **argv,
 		else if (strcmp(argv[i], "--config") == 0 ||
 		    strcmp(argv[i], "--workspace-folder") == 0) {
 			if (i + 1 == argc)
-				return cmd_usage_error(prog, entry,
-				    "%s needs an argument", argv[i]);
+				return cmd_usage_error(
+				    prog, entry, "%s needs an argument", argv[i]);
 			if (argv[i][2] == 'c')
 				a->config_file = argv[++i];
 			else if (a->target != NULL)
-				return cmd_usage_error(prog, entry,
-				    "only one workspace folder");
+				return cmd_usage_error(
+				    prog, entry, "only one workspace folder");
 			else
 				a->target = argv[++i];
 		} else if (strncmp(argv[i], "--config=", 9) == 0)
 			a->config_file = argv[i] + 9;
 		else if (argv[i][0] == '-' && argv[i][1] != '\0')
-			return cmd_usage_error(prog, entry, "unknown option %s",
-			    argv[i]);
+			return cmd_usage_error(prog, entry, "unknown option %s", argv[i]);
 		else if (a->target != NULL)
 			return cmd_usage_error(prog, entry, "only one PATH");
 		else
@@ -85,8 +83,7 @@ cmd_read_configuration_object(const struct config *cfg, int discovered)
 	cJSON_AddNumberToObject(uri, "$mid", 1);
 	cJSON_AddStringToObject(uri, "fsPath", file);
 	cJSON_AddStringToObject(uri, "path", file);
-	cJSON_AddStringToObject(uri, "scheme", discovered ? "vscode-fileHost" :
-	    "file");
+	cJSON_AddStringToObject(uri, "scheme", discovered ? "vscode-fileHost" : "file");
 	cJSON_DeleteItemFromObjectCaseSensitive(obj, "configFilePath");
 	cJSON_AddItemToObject(obj, "configFilePath", uri);
 	return obj;
@@ -148,8 +145,9 @@ rc_dockerfile_path(const struct config *cfg)
 static char *
 rc_dockerfile_base(const struct config *cfg)
 {
-	const cJSON *build = cJSON_GetObjectItemCaseSensitive(
-	    config_get_object(cfg), "build"), *target;
+	const cJSON *build =
+			cJSON_GetObjectItemCaseSensitive(config_get_object(cfg), "build"),
+		    *target;
 	char *path = rc_dockerfile_path(cfg), *text, *image = NULL, *cause = NULL;
 	if (path == NULL)
 		return NULL;
@@ -165,7 +163,8 @@ rc_dockerfile_base(const struct config *cfg)
 	    cJSON_IsString(target) ? target->valuestring : NULL);
 	if (image == NULL)
 		log_warn("%s: no FROM instruction; merged without image "
-		    "metadata", path);
+			 "metadata",
+		    path);
 	free(text);
 	free(path);
 	return image;
@@ -181,14 +180,13 @@ rc_metadata_image(const struct config *cfg)
 
 	switch (config_get_kind(cfg)) {
 	case CONFIG_KIND_IMAGE:
-		image = cJSON_GetObjectItemCaseSensitive(config_get_object(cfg),
-		    "image");
+		image = cJSON_GetObjectItemCaseSensitive(config_get_object(cfg), "image");
 		return cJSON_IsString(image) ? xstrdup(image->valuestring) : NULL;
-	case CONFIG_KIND_DOCKERFILE:
-		return rc_dockerfile_base(cfg);
+	case CONFIG_KIND_DOCKERFILE: return rc_dockerfile_base(cfg);
 	case CONFIG_KIND_COMPOSE:
 		log_warn("%s: the image of a Compose service is not inspected "
-		    "yet; merged without image metadata", config_get_file(cfg));
+			 "yet; merged without image metadata",
+		    config_get_file(cfg));
 		return NULL;
 	}
 	return NULL;
@@ -215,8 +213,7 @@ rc_image_metadata(const struct config *cfg)
 	entries = config_metadata_parse(label, &cause);
 	free(label);
 	if (entries == NULL) {
-		log_warn("image %s: %s; merged without image metadata", image,
-		    cause);
+		log_warn("image %s: %s; merged without image metadata", image, cause);
 		free(cause);
 		free(image);
 		return cJSON_CreateArray();
@@ -239,8 +236,8 @@ rc_build_output(const struct config *cfg, const struct rc_args *a)
 	cJSON_AddItemToObject(out, "workspace", config_workspace_json(cfg));
 	if (a->merged) {
 		meta = rc_image_metadata(cfg);
-		cJSON_AddItemToObject(out, "mergedConfiguration",
-		    config_merge(meta, conf));
+		cJSON_AddItemToObject(
+		    out, "mergedConfiguration", config_merge(meta, conf));
 		cJSON_Delete(meta);
 	}
 	return out;

@@ -12,17 +12,19 @@ cmd_print_program_help(const struct cmd_program *prog, FILE *f)
 {
 	int i;
 
-	fprintf(f, "usage: %s [-v|-q] COMMAND [ARGS...]\n\n%s\n\ncommands:\n",
-	    prog->name, prog->summary);
+	fprintf(f, "usage: %s [-v|-q] COMMAND [ARGS...]\n\n%s\n\ncommands:\n", prog->name,
+	    prog->summary);
 	for (i = 0; i < prog->nentries; i++)
 		fprintf(f, "  %-20s %s%s\n", prog->entries[i].name,
 		    prog->entries[i].summary,
 		    prog->entries[i].exec == NULL ? " (not available yet)" : "");
-	fprintf(f, "\nglobal options:\n"
+	fprintf(f,
+	    "\nglobal options:\n"
 	    "  -v, --verbose        more output (repeat for debug)\n"
 	    "  -q, --quiet          errors only\n"
 	    "  -h, --help           this help; `%s COMMAND --help` for a command\n"
-	    "  --version            print the version\n", prog->name);
+	    "  --version            print the version\n",
+	    prog->name);
 }
 
 void
@@ -37,8 +39,8 @@ cmd_print_help(const struct cmd_program *prog, const struct cmd_entry *entry)
 }
 
 int
-cmd_usage_error(const struct cmd_program *prog, const struct cmd_entry *entry,
-    const char *fmt, ...)
+cmd_usage_error(
+    const struct cmd_program *prog, const struct cmd_entry *entry, const char *fmt, ...)
 {
 	va_list ap;
 

@@ -57,7 +57,8 @@ config_discover_resolve(const char *base, const char *path, char **cause)
 
 	if (path[0] != '/' && base == NULL) {
 		if ((cwd = getcwd(NULL, 0)) == NULL) {
-			error_set_errno(cause, errno, "cannot read the current directory");
+			error_set_errno(
+			    cause, errno, "cannot read the current directory");
 			return NULL;
 		}
 		base = cwd;
@@ -136,12 +137,14 @@ config_discover_several(const char *ws, char **names, size_t n, char **cause)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		buf_appendf(b, "%s.devcontainer/%s/devcontainer.json",
-		    i == 0 ? "" : ", ", names[i]);
+		buf_appendf(b, "%s.devcontainer/%s/devcontainer.json", i == 0 ? "" : ", ",
+		    names[i]);
 	list = buf_take_string(b, NULL);
 	buf_free(b);
-	error_set(cause, "several dev container configurations in %s: %s; "
-	    "choose one with --config PATH", ws, list);
+	error_set(cause,
+	    "several dev container configurations in %s: %s; "
+	    "choose one with --config PATH",
+	    ws, list);
 	free(list);
 	return -1;
 }
@@ -150,7 +153,8 @@ int
 config_discover(const char *ws, char **config_file, char **cause)
 {
 	static const char *const fixed[] = {
-		"/.devcontainer/devcontainer.json", "/.devcontainer.json",
+		"/.devcontainer/devcontainer.json",
+		"/.devcontainer.json",
 	};
 	char *path, *dir, **names;
 	size_t i, n;
@@ -172,9 +176,11 @@ config_discover(const char *ws, char **config_file, char **cause)
 	else if (n > 1)
 		config_discover_several(ws, names, n, cause);
 	else
-		error_set(cause, "no devcontainer.json in %s (looked for "
+		error_set(cause,
+		    "no devcontainer.json in %s (looked for "
 		    ".devcontainer/devcontainer.json, .devcontainer.json and "
-		    ".devcontainer/*/devcontainer.json)", ws);
+		    ".devcontainer/*/devcontainer.json)",
+		    ws);
 	config_discover_free_names(names, n);
 	free(dir);
 	return n == 1 ? 0 : -1;
@@ -188,8 +194,8 @@ config_discover_git_root(const char *folder)
 
 	for (;;) {
 		dotgit = xasprintf("%s/.git", strcmp(dir, "/") == 0 ? "" : dir);
-		if (lstat(dotgit, &sb) == 0 && (S_ISDIR(sb.st_mode) ||
-		    S_ISREG(sb.st_mode))) {
+		if (lstat(dotgit, &sb) == 0 &&
+		    (S_ISDIR(sb.st_mode) || S_ISREG(sb.st_mode))) {
 			free(dotgit);
 			return dir;
 		}

@@ -71,8 +71,7 @@ config_merge_js_set(cJSON *obj, const char *key, cJSON *val)
 		if (child->string != NULL && strcmp(child->string, key) == 0)
 			break;
 		if (is_index && before == NULL &&
-		    (!config_merge_js_index_key(child->string, &other) ||
-		    other > idx))
+		    (!config_merge_js_index_key(child->string, &other) || other > idx))
 			before = child;
 	}
 	/* key may be val's own name, so copy it before freeing that. */
@@ -111,8 +110,8 @@ config_merge_js_copy(const cJSON *v)
 		out = cJSON_CreateObject();
 		cJSON_ArrayForEach(child, v) {
 			if (child->string != NULL)
-				config_merge_js_set(out, child->string,
-				    config_merge_js_copy(child));
+				config_merge_js_set(
+				    out, child->string, config_merge_js_copy(child));
 		}
 	} else if (cJSON_IsArray(v)) {
 		out = cJSON_CreateArray();
@@ -152,8 +151,7 @@ config_merge_js_props(const cJSON *v)
 		/* One property per character (code point; JavaScript would
 		 * split characters outside the BMP in two). */
 		out = cJSON_CreateObject();
-		for (cp = (const unsigned char *)v->valuestring; *cp != '\0';
-		    cp += len) {
+		for (cp = (const unsigned char *)v->valuestring; *cp != '\0'; cp += len) {
 			len = 1;
 			while (cp[len] != '\0' && (cp[len] & 0xc0) == 0x80)
 				len++;
@@ -184,7 +182,7 @@ config_merge_js_same(const cJSON *a, const cJSON *b)
 	if (cJSON_IsNumber(a))
 		return a->valuedouble == b->valuedouble ||
 		    (isnan(a->valuedouble) && isnan(b->valuedouble));
-	return 1;	/* true, false, null */
+	return 1; /* true, false, null */
 }
 
 /* Number.prototype.toString(): the shortest digits that round-trip, in

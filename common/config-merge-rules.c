@@ -32,8 +32,10 @@ config_merge_parse_bytes(const cJSON *v)
 		char unit;
 		double factor;
 	} units[] = {
-		{ 't', 1099511627776.0 }, { 'g', 1073741824.0 },
-		{ 'm', 1048576.0 }, { 'k', 1024.0 },
+		{ 't', 1099511627776.0 },
+		{ 'g', 1073741824.0 },
+		{ 'm', 1048576.0 },
+		{ 'k', 1024.0 },
 	};
 	char *s, *cp;
 	double n = 0, factor = 1;
@@ -137,8 +139,7 @@ config_merge_dedupe(cJSON *array)
 		next = item->next;
 		for (prev = array->child; prev != item; prev = prev->next) {
 			if (config_merge_js_same(prev, item)) {
-				cJSON_Delete(cJSON_DetachItemViaPointer(array,
-				    item));
+				cJSON_Delete(cJSON_DetachItemViaPointer(array, item));
 				break;
 			}
 		}
@@ -197,14 +198,12 @@ config_merge_customizations(const cJSON *list)
 
 	out = cJSON_CreateObject();
 	cJSON_ArrayForEach(entry, list) {
-		props = config_merge_js_props(config_merge_get(entry,
-		    "customizations"));
+		props = config_merge_js_props(config_merge_get(entry, "customizations"));
 		if (props == NULL)
 			continue;
 		while ((item = props->child) != NULL) {
 			cJSON_DetachItemViaPointer(props, item);
-			values = cJSON_GetObjectItemCaseSensitive(out,
-			    item->string);
+			values = cJSON_GetObjectItemCaseSensitive(out, item->string);
 			if (values == NULL) {
 				values = cJSON_CreateArray();
 				config_merge_js_set(out, item->string, values);
@@ -244,12 +243,10 @@ config_merge_mount_target(const char *mount)
 			target = NULL;
 			have = eq != NULL;
 			if (have) {
-				vend = memchr(eq + 1, '=',
-				    (size_t)(end - eq - 1));
+				vend = memchr(eq + 1, '=', (size_t)(end - eq - 1));
 				if (vend == NULL)
 					vend = end;
-				target = xstrndup(eq + 1,
-				    (size_t)(vend - eq - 1));
+				target = xstrndup(eq + 1, (size_t)(vend - eq - 1));
 			}
 		}
 		free(key);
@@ -283,8 +280,7 @@ config_merge_mounts(const cJSON *list)
 	i = 0;
 	for (item = all->child; item != NULL; item = item->next, i++) {
 		if (cJSON_IsString(item))
-			targets[i] = config_merge_mount_target(
-			    item->valuestring);
+			targets[i] = config_merge_mount_target(item->valuestring);
 		else if (cJSON_IsObject(item)) {
 			t = cJSON_GetObjectItemCaseSensitive(item, "target");
 			if (t != NULL)
@@ -297,8 +293,7 @@ config_merge_mounts(const cJSON *list)
 		item = cJSON_GetArrayItem(all, i);
 		dup = cJSON_IsNull(item);
 		j = i + 1;
-		for (prev = item->next; prev != NULL && !dup;
-		    prev = prev->next, j++) {
+		for (prev = item->next; prev != NULL && !dup; prev = prev->next, j++) {
 			if (!cJSON_IsNull(prev) &&
 			    config_merge_js_same(targets[i], targets[j]))
 				dup = 1;
@@ -384,8 +379,8 @@ config_merge_forward_ports(const cJSON *list)
 		if (!cJSON_IsString(item) ||
 		    !config_merge_localhost_port(item->valuestring, &off))
 			continue;
-		port = cJSON_CreateNumber(off < 0 ? NAN :
-		    config_merge_js_parse_int(item->valuestring + off));
+		port = cJSON_CreateNumber(
+		    off < 0 ? NAN : config_merge_js_parse_int(item->valuestring + off));
 		cJSON_ReplaceItemInArray(all, i, port);
 		item = port;
 	}
@@ -416,14 +411,15 @@ config_merge_gpu(cJSON *a, const cJSON *b)
 		return a;
 	ao = cJSON_IsObject(a) ? a : NULL;
 	bo = cJSON_IsObject(b) ? b : NULL;
-	cores = config_merge_js_max(
-	    config_merge_js_truthy(config_merge_get(ao, "cores")) ?
-	    config_merge_js_to_number(config_merge_get(ao, "cores")) : 0,
-	    config_merge_js_truthy(config_merge_get(bo, "cores")) ?
-	    config_merge_js_to_number(config_merge_get(bo, "cores")) : 0);
-	memory = config_merge_js_max(
-	    config_merge_parse_bytes(config_merge_get(ao, "memory")),
-	    config_merge_parse_bytes(config_merge_get(bo, "memory")));
+	cores = config_merge_js_max(config_merge_js_truthy(config_merge_get(ao, "cores"))
+		? config_merge_js_to_number(config_merge_get(ao, "cores"))
+		: 0,
+	    config_merge_js_truthy(config_merge_get(bo, "cores"))
+		? config_merge_js_to_number(config_merge_get(bo, "cores"))
+		: 0);
+	memory =
+	    config_merge_js_max(config_merge_parse_bytes(config_merge_get(ao, "memory")),
+		config_merge_parse_bytes(config_merge_get(bo, "memory")));
 	out = cJSON_CreateObject();
 	if (cores != 0 && !isnan(cores))
 		cJSON_AddNumberToObject(out, "cores", cores);
@@ -448,12 +444,12 @@ config_merge_host_requirements(const cJSON *list)
 	cJSON_ArrayForEach(entry, list) {
 		hr = config_merge_get(entry, "hostRequirements");
 		cpu = config_merge_get(hr, "cpus");
-		cpus = config_merge_js_max(cpus, config_merge_js_truthy(cpu) ?
-		    config_merge_js_to_number(cpu) : 0);
-		memory = config_merge_js_max(memory,
-		    config_merge_parse_bytes(config_merge_get(hr, "memory")));
-		storage = config_merge_js_max(storage,
-		    config_merge_parse_bytes(config_merge_get(hr, "storage")));
+		cpus = config_merge_js_max(cpus,
+		    config_merge_js_truthy(cpu) ? config_merge_js_to_number(cpu) : 0);
+		memory = config_merge_js_max(
+		    memory, config_merge_parse_bytes(config_merge_get(hr, "memory")));
+		storage = config_merge_js_max(
+		    storage, config_merge_parse_bytes(config_merge_get(hr, "storage")));
 		gpu = config_merge_gpu(gpu, config_merge_get(hr, "gpu"));
 	}
 	/* With no entries cpus, memory and storage stay -Infinity, which is

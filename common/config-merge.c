@@ -17,34 +17,28 @@
 #include "xmalloc.h"
 
 /* Properties a devcontainer.json contributes (pickConfigProperties). */
-static const char *const config_merge_pick_config[] = {
-	"onCreateCommand", "updateContentCommand", "postCreateCommand",
-	"postStartCommand", "postAttachCommand", "waitFor", "customizations",
-	"mounts", "containerEnv", "containerUser", "init", "privileged",
-	"capAdd", "securityOpt", "remoteUser", "userEnvProbe", "remoteEnv",
-	"overrideCommand", "portsAttributes", "otherPortsAttributes",
-	"forwardPorts", "shutdownAction", "updateRemoteUserUID",
-	"hostRequirements", NULL
-};
+static const char *const config_merge_pick_config[] = { "onCreateCommand",
+	"updateContentCommand", "postCreateCommand", "postStartCommand",
+	"postAttachCommand", "waitFor", "customizations", "mounts", "containerEnv",
+	"containerUser", "init", "privileged", "capAdd", "securityOpt", "remoteUser",
+	"userEnvProbe", "remoteEnv", "overrideCommand", "portsAttributes",
+	"otherPortsAttributes", "forwardPorts", "shutdownAction", "updateRemoteUserUID",
+	"hostRequirements", NULL };
 
 /* Properties kept up to date on an existing container. */
-static const char *const config_merge_pick_updateable[] = {
-	"remoteUser", "userEnvProbe", "remoteEnv", NULL
-};
+static const char *const config_merge_pick_updateable[] = { "remoteUser", "userEnvProbe",
+	"remoteEnv", NULL };
 
 /* Properties a feature contributes (pickFeatureProperties). */
-static const char *const config_merge_pick_feature[] = {
-	"onCreateCommand", "updateContentCommand", "postCreateCommand",
-	"postStartCommand", "postAttachCommand", "init", "privileged",
-	"capAdd", "securityOpt", "entrypoint", "mounts", "customizations", NULL
-};
+static const char *const config_merge_pick_feature[] = { "onCreateCommand",
+	"updateContentCommand", "postCreateCommand", "postStartCommand",
+	"postAttachCommand", "init", "privileged", "capAdd", "securityOpt", "entrypoint",
+	"mounts", "customizations", NULL };
 
 /* Config properties the merged output replaces (replaceProperties). */
-static const char *const config_merge_replaced[] = {
-	"customizations", "entrypoint", "onCreateCommand",
-	"updateContentCommand", "postCreateCommand", "postStartCommand",
-	"postAttachCommand", "shutdownAction", NULL
-};
+static const char *const config_merge_replaced[] = { "customizations", "entrypoint",
+	"onCreateCommand", "updateContentCommand", "postCreateCommand",
+	"postStartCommand", "postAttachCommand", "shutdownAction", NULL };
 
 /* The lifecycle hooks and the merged arrays they become. */
 static const char *const config_merge_hooks[][2] = {
@@ -108,13 +102,11 @@ config_merge_pick(const cJSON *obj, const char *const *keys)
 	for (; *keys != NULL; keys++) {
 		item = NULL;
 		cJSON_ArrayForEach(child, obj) {
-			if (child->string != NULL &&
-			    strcmp(child->string, *keys) == 0)
+			if (child->string != NULL && strcmp(child->string, *keys) == 0)
 				item = child;
 		}
 		if (item != NULL)
-			config_merge_js_set(out, *keys,
-			    config_merge_js_copy(item));
+			config_merge_js_set(out, *keys, config_merge_js_copy(item));
 	}
 	return out;
 }
@@ -133,50 +125,38 @@ config_merge_list(const cJSON *list, const cJSON *config)
 	if (out == NULL)
 		fatal("%s: out of memory", __func__);
 	for (i = 0; config_merge_replaced[i] != NULL; i++)
-		cJSON_DeleteItemFromObjectCaseSensitive(out,
-		    config_merge_replaced[i]);
+		cJSON_DeleteItemFromObjectCaseSensitive(out, config_merge_replaced[i]);
 
 	config_merge_put(out, "init", config_merge_any(list, "init"));
-	config_merge_put(out, "privileged",
-	    config_merge_any(list, "privileged"));
+	config_merge_put(out, "privileged", config_merge_any(list, "privileged"));
 	config_merge_put(out, "capAdd", config_merge_union(list, "capAdd"));
-	config_merge_put(out, "securityOpt",
-	    config_merge_union(list, "securityOpt"));
-	config_merge_put(out, "entrypoints",
-	    config_merge_collect(list, "entrypoint", 0));
+	config_merge_put(out, "securityOpt", config_merge_union(list, "securityOpt"));
+	config_merge_put(out, "entrypoints", config_merge_collect(list, "entrypoint", 0));
 	config_merge_put(out, "mounts", config_merge_mounts(list));
-	config_merge_put(out, "customizations",
-	    config_merge_customizations(list));
-	for (i = 0; i < sizeof config_merge_hooks /
-	    sizeof config_merge_hooks[0]; i++) {
+	config_merge_put(out, "customizations", config_merge_customizations(list));
+	for (i = 0; i < sizeof config_merge_hooks / sizeof config_merge_hooks[0]; i++) {
 		config_merge_put(out, config_merge_hooks[i][1],
 		    config_merge_collect(list, config_merge_hooks[i][0], 1));
 	}
 	config_merge_put(out, "waitFor", config_merge_last(list, "waitFor", 0));
-	config_merge_put(out, "remoteUser",
-	    config_merge_last(list, "remoteUser", 0));
-	config_merge_put(out, "containerUser",
-	    config_merge_last(list, "containerUser", 0));
-	config_merge_put(out, "userEnvProbe",
-	    config_merge_last(list, "userEnvProbe", 0));
-	config_merge_put(out, "remoteEnv",
-	    config_merge_assign(list, "remoteEnv"));
-	config_merge_put(out, "containerEnv",
-	    config_merge_assign(list, "containerEnv"));
-	config_merge_put(out, "overrideCommand",
-	    config_merge_last(list, "overrideCommand", 1));
-	config_merge_put(out, "portsAttributes",
-	    config_merge_assign(list, "portsAttributes"));
+	config_merge_put(out, "remoteUser", config_merge_last(list, "remoteUser", 0));
+	config_merge_put(
+	    out, "containerUser", config_merge_last(list, "containerUser", 0));
+	config_merge_put(out, "userEnvProbe", config_merge_last(list, "userEnvProbe", 0));
+	config_merge_put(out, "remoteEnv", config_merge_assign(list, "remoteEnv"));
+	config_merge_put(out, "containerEnv", config_merge_assign(list, "containerEnv"));
+	config_merge_put(
+	    out, "overrideCommand", config_merge_last(list, "overrideCommand", 1));
+	config_merge_put(
+	    out, "portsAttributes", config_merge_assign(list, "portsAttributes"));
 	config_merge_put(out, "otherPortsAttributes",
 	    config_merge_last(list, "otherPortsAttributes", 0));
-	config_merge_put(out, "forwardPorts",
-	    config_merge_forward_ports(list));
-	config_merge_put(out, "shutdownAction",
-	    config_merge_last(list, "shutdownAction", 0));
+	config_merge_put(out, "forwardPorts", config_merge_forward_ports(list));
+	config_merge_put(
+	    out, "shutdownAction", config_merge_last(list, "shutdownAction", 0));
 	config_merge_put(out, "updateRemoteUserUID",
 	    config_merge_last(list, "updateRemoteUserUID", 1));
-	config_merge_put(out, "hostRequirements",
-	    config_merge_host_requirements(list));
+	config_merge_put(out, "hostRequirements", config_merge_host_requirements(list));
 	return out;
 }
 
@@ -189,8 +169,7 @@ config_metadata_parse(const char *label_value, char **cause)
 	out = cJSON_CreateArray();
 	if (out == NULL)
 		fatal("%s: out of memory", __func__);
-	if (label_value == NULL ||
-	    *config_merge_js_skip_space(label_value) == '\0')
+	if (label_value == NULL || *config_merge_js_skip_space(label_value) == '\0')
 		return out;
 	root = cJSON_ParseWithOpts(label_value, &end, 1);
 	if (root == NULL) {
@@ -207,8 +186,7 @@ config_metadata_parse(const char *label_value, char **cause)
 		 * reference skips them and merges the others. */
 		cJSON_ArrayForEach(entry, root) {
 			if (cJSON_IsObject(entry))
-				cJSON_AddItemToArray(out,
-				    config_merge_js_copy(entry));
+				cJSON_AddItemToArray(out, config_merge_js_copy(entry));
 		}
 	} else {
 		error_set(cause, "image label %s: not a JSON array or object",
@@ -268,8 +246,7 @@ config_merge(const cJSON *metadata, const cJSON *config)
 {
 	cJSON *list, *out;
 
-	list = config_merge_entry_list(metadata,
-	    config_metadata_from_config(config));
+	list = config_merge_entry_list(metadata, config_metadata_from_config(config));
 	out = config_merge_list(list, config);
 	cJSON_Delete(list);
 	return out;
@@ -283,8 +260,7 @@ config_metadata_label(const cJSON *metadata, const cJSON *config)
 	cJSON *list;
 	char *s;
 
-	list = config_merge_entry_list(metadata,
-	    config_metadata_from_config(config));
+	list = config_merge_entry_list(metadata, config_metadata_from_config(config));
 	if (list->child == NULL) {
 		cJSON_Delete(list);
 		return xstrdup("[]");

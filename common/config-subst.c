@@ -103,21 +103,21 @@ config_subst_basename(struct buf *b, const char *path)
 /* Record the first error of a pass. */
 static void
 config_subst_error(struct config_subst_run *run, enum config_subst_pass pass,
-		   const struct config_subst_var *v)
+    const struct config_subst_var *v)
 {
 	if (run->error[pass] != NULL)
 		return;
 	run->error[pass] = xasprintf("'%.*s' can not be resolved because no "
 				     "environment variable name is given",
-				     (int)v->match_len, v->match);
+	    (int)v->match_len, v->match);
 }
 
 /* The reference's lookupValue(): the variable ARG0 if set, else the default
  * ARG1, else "". Without ARG0 it is an error and the match is kept. */
 static void
 config_subst_lookup(struct buf *b, struct config_subst_run *run,
-		    enum config_subst_pass pass, const struct config_subst_var *v,
-		    config_env_lookup lookup, void *arg)
+    enum config_subst_pass pass, const struct config_subst_var *v,
+    config_env_lookup lookup, void *arg)
 {
 	char *name, *dflt;
 	const char *value = NULL;
@@ -143,22 +143,22 @@ config_subst_lookup(struct buf *b, struct config_subst_run *run,
 /* Append the replacement for one variable in one pass. */
 static void
 config_subst_replace(struct buf *b, struct config_subst_run *run,
-		     enum config_subst_pass pass, const struct config_subst_var *v)
+    enum config_subst_pass pass, const struct config_subst_var *v)
 {
 	const char *folder;
 
 	switch (pass) {
 	case CONFIG_SUBST_LOCAL:
 		if (config_subst_is(v, "env") || config_subst_is(v, "localEnv")) {
-			config_subst_lookup(b, run, pass, v, run->local_env,
-					    run->local_env_arg);
+			config_subst_lookup(
+			    b, run, pass, v, run->local_env, run->local_env_arg);
 			return;
 		}
 		if (config_subst_is(v, "localWorkspaceFolder") ||
 		    config_subst_is(v, "localWorkspaceFolderBasename"))
 			folder = run->local_workspace_folder;
 		else if (config_subst_is(v, "containerWorkspaceFolder") ||
-			 config_subst_is(v, "containerWorkspaceFolderBasename"))
+		    config_subst_is(v, "containerWorkspaceFolderBasename"))
 			folder = run->container_workspace_folder;
 		else
 			break;
@@ -180,8 +180,8 @@ config_subst_replace(struct buf *b, struct config_subst_run *run,
 		break;
 	case CONFIG_SUBST_CONTAINER:
 		if (config_subst_is(v, "containerEnv")) {
-			config_subst_lookup(b, run, pass, v, run->container_env,
-					    run->container_env_arg);
+			config_subst_lookup(
+			    b, run, pass, v, run->container_env, run->container_env_arg);
 			return;
 		}
 		break;
@@ -193,8 +193,8 @@ config_subst_replace(struct buf *b, struct config_subst_run *run,
 /* One pass over one string: every /\$\{(.*?)\}/g match, left to right, is
  * replaced. Returns a new string the caller frees. */
 static char *
-config_subst_pass_string(const char *s, struct config_subst_run *run,
-			 enum config_subst_pass pass)
+config_subst_pass_string(
+    const char *s, struct config_subst_run *run, enum config_subst_pass pass)
 {
 	struct buf *b = buf_new();
 	struct config_subst_var v;
@@ -277,8 +277,7 @@ config_subst_run_value(const cJSON *value, struct config_subst_run *run)
 	} else if (cJSON_IsArray(value)) {
 		if ((copy = cJSON_CreateArray()) == NULL)
 			fatal("out of memory");
-		cJSON_ArrayForEach(child, value)
-		{
+		cJSON_ArrayForEach(child, value) {
 			item = config_subst_run_value(child, run);
 			if (!cJSON_AddItemToArray(copy, item))
 				fatal("out of memory");
@@ -286,8 +285,7 @@ config_subst_run_value(const cJSON *value, struct config_subst_run *run)
 	} else if (cJSON_IsObject(value)) {
 		if ((copy = cJSON_CreateObject()) == NULL)
 			fatal("out of memory");
-		cJSON_ArrayForEach(child, value)
-		{
+		cJSON_ArrayForEach(child, value) {
 			item = config_subst_run_value(child, run);
 			if (!cJSON_AddItemToObject(copy, child->string, item))
 				fatal("out of memory");
@@ -372,7 +370,7 @@ config_subst_checked(const cJSON *value, const struct config_subst_ctx *ctx, cha
 
 cJSON *
 config_subst_container(const cJSON *value, config_env_lookup container_env,
-		       void *container_env_arg, char **cause)
+    void *container_env_arg, char **cause)
 {
 	struct config_subst_run run;
 	cJSON *copy;

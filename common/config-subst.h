@@ -59,15 +59,15 @@ cJSON *config_subst(const cJSON *value, const struct config_subst_ctx *ctx);
  * string holds a variable the reference rejects, e.g.
  * "'${localEnv}' can not be resolved because no environment variable name is
  * given" (the caller may prefix the config file's name). */
-cJSON *config_subst_checked(const cJSON *value, const struct config_subst_ctx *ctx,
-			    char **cause);
+cJSON *config_subst_checked(
+    const cJSON *value, const struct config_subst_ctx *ctx, char **cause);
 /* Only the reference's container pass (containerSubstitute): resolves
  * ${containerEnv:...} and nothing else. For a second pass over the result of
  * a first config_subst() without re-running the local pass on values that
  * came from variables. Returns NULL with *cause set as config_subst_checked().
  * Caller frees with cJSON_Delete. */
 cJSON *config_subst_container(const cJSON *value, config_env_lookup container_env,
-			      void *container_env_arg, char **cause);
+    void *container_env_arg, char **cause);
 /* One string, as config_subst(); caller frees. */
 char *config_subst_string(const char *s, const struct config_subst_ctx *ctx);
 /* The reference CLI's devcontainerId for this workspace folder and config file

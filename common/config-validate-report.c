@@ -41,8 +41,7 @@ v_where(const struct vctx *v, const cJSON *node, int key)
 {
 	unsigned line, col;
 
-	if (node != NULL && key &&
-	    jsonc_doc_locate_key(v->doc, node, &line, &col) == 0)
+	if (node != NULL && key && jsonc_doc_locate_key(v->doc, node, &line, &col) == 0)
 		return xasprintf("%s:%u:%u", jsonc_doc_name(v->doc), line, col);
 	if (node != NULL && jsonc_doc_locate(v->doc, node, &line, &col) == 0)
 		return xasprintf("%s:%u:%u", jsonc_doc_name(v->doc), line, col);
@@ -51,9 +50,8 @@ v_where(const struct vctx *v, const cJSON *node, int key)
 
 /* Set *cause to "WHERE: PATH: MSG", WHERE the value's place or (key set)
  * its member name's; returns -1. */
-static int __attribute__((format(printf, 5, 0)))
-v_verror(struct vctx *v, const cJSON *node, int key, const char *path,
-    const char *fmt, va_list ap)
+static int __attribute__((format(printf, 5, 0))) v_verror(struct vctx *v,
+    const cJSON *node, int key, const char *path, const char *fmt, va_list ap)
 {
 	char *where, *msg;
 
@@ -154,6 +152,6 @@ v_bad_type(struct vctx *v, const cJSON *node, const char *path, const char *want
 char *
 v_member_path(const char *path, const char *key)
 {
-	return path[0] == '\0' ? xasprintf("\"%s\"", key) :
-	    xasprintf("%s.\"%s\"", path, key);
+	return path[0] == '\0' ? xasprintf("\"%s\"", key)
+			       : xasprintf("%s.\"%s\"", path, key);
 }

@@ -45,9 +45,11 @@ v_up_features(struct vctx *v, const cJSON *node)
 	if (!cJSON_IsObject(node) || node->child == NULL)
 		return 0;
 	ids = v_up_names(node, NULL);
-	v_error_key(v, node, "\"features\"", "Dev Container Features are not "
+	v_error_key(v, node, "\"features\"",
+	    "Dev Container Features are not "
 	    "supported yet (%s); remove them or install what they provide in the "
-	    "Dockerfile", ids);
+	    "Dockerfile",
+	    ids);
 	free(ids);
 	return -1;
 }
@@ -65,14 +67,19 @@ v_up_host_requirements(struct vctx *v, const cJSON *node)
 		return 0;
 	optional = cJSON_IsString(gpu) && strcmp(gpu->valuestring, "optional") == 0;
 	if (gpu != NULL && !cJSON_IsFalse(gpu) && !optional)
-		return v_error_key(v, gpu, "\"hostRequirements\".\"gpu\"", "GPU access "
+		return v_error_key(v, gpu, "\"hostRequirements\".\"gpu\"",
+		    "GPU access "
 		    "is not supported yet (the container would have no GPU); remove "
 		    "it or make it \"optional\"");
 	names = v_up_names(node, cJSON_IsFalse(gpu) ? "gpu" : NULL);
 	if (*names != '\0')
-		v_warn(v, node, "\"hostRequirements\": not checked (%s): rdev uses "
-		    "this host as it is%s", names, optional ? ", and the container "
-		    "gets no GPU" : "");
+		v_warn(v, node,
+		    "\"hostRequirements\": not checked (%s): rdev uses "
+		    "this host as it is%s",
+		    names,
+		    optional ? ", and the container "
+			       "gets no GPU"
+			     : "");
 	free(names);
 	return 0;
 }
@@ -85,9 +92,10 @@ v_up_secrets(struct vctx *v, const cJSON *node)
 	if (!cJSON_IsObject(node) || node->child == NULL)
 		return;
 	names = v_up_names(node, NULL);
-	v_warn(v, node, "\"secrets\": not supplied: rdev has no secrets store yet; "
-	    "%s %s not set in the container", names, node->child->next == NULL ?
-	    "is" : "are");
+	v_warn(v, node,
+	    "\"secrets\": not supplied: rdev has no secrets store yet; "
+	    "%s %s not set in the container",
+	    names, node->child->next == NULL ? "is" : "are");
 	free(names);
 }
 
@@ -98,16 +106,19 @@ v_up_shutdown_action(struct vctx *v, const cJSON *node)
 {
 	if (!cJSON_IsString(node) || strcmp(node->valuestring, "none") == 0)
 		return;
-	v_warn(v, node, "\"shutdownAction\": \"%s\" is not acted on: the container "
+	v_warn(v, node,
+	    "\"shutdownAction\": \"%s\" is not acted on: the container "
 	    "keeps running after `up`, exec and shell until `rdev stop` or "
-	    "`rdev down`", node->valuestring);
+	    "`rdev down`",
+	    node->valuestring);
 }
 
 static void
 v_up_feature_order(struct vctx *v, const cJSON *node)
 {
 	if (cJSON_GetArraySize(node) > 0)
-		v_warn(v, node, "\"overrideFeatureInstallOrder\": not used: Dev "
+		v_warn(v, node,
+		    "\"overrideFeatureInstallOrder\": not used: Dev "
 		    "Container Features are not supported yet");
 }
 
@@ -120,13 +131,16 @@ v_up_port_attributes(struct vctx *v, const cJSON *attrs, const char *path)
 	const cJSON *p = cJSON_GetObjectItemCaseSensitive(attrs, "protocol");
 
 	if (cJSON_IsTrue(e))
-		v_warn(v, e, "%s.\"elevateIfNeeded\": rdev does not elevate: a local "
+		v_warn(v, e,
+		    "%s.\"elevateIfNeeded\": rdev does not elevate: a local "
 		    "port below 1024 is forwarded only if this user may bind it",
 		    path);
 	if (cJSON_IsString(p) && strcmp(p->valuestring, "https") == 0)
-		v_warn(v, p, "%s.\"protocol\": \"https\" is not used: forwards carry "
+		v_warn(v, p,
+		    "%s.\"protocol\": \"https\" is not used: forwards carry "
 		    "the bytes as they are and the URL listed for openBrowser is "
-		    "http://", path);
+		    "http://",
+		    path);
 }
 
 static int
@@ -148,7 +162,8 @@ v_up_ports_attributes(struct vctx *v, const cJSON *node)
 	cJSON_ArrayForEach(item, node) {
 		path = v_member_path("\"portsAttributes\"", item->string);
 		if (!v_up_is_port_key(item->string))
-			v_warn(v, item, "%s: not matched: rdev matches port numbers "
+			v_warn(v, item,
+			    "%s: not matched: rdev matches port numbers "
 			    "and ranges (\"3000-3010\"), not process command lines",
 			    path);
 		v_up_port_attributes(v, item, path);
@@ -168,24 +183,26 @@ config_validate_up(const struct jsonc_doc *doc, int forwards,
 	v.warnings = warnings;
 	v.cause = cause;
 	if (v_up_features(&v, cJSON_GetObjectItemCaseSensitive(root, "features")) != 0 ||
-	    v_up_host_requirements(&v, cJSON_GetObjectItemCaseSensitive(root,
-	    "hostRequirements")) != 0)
+	    v_up_host_requirements(
+		&v, cJSON_GetObjectItemCaseSensitive(root, "hostRequirements")) != 0)
 		return -1;
 	v_up_secrets(&v, cJSON_GetObjectItemCaseSensitive(root, "secrets"));
-	v_up_shutdown_action(&v, cJSON_GetObjectItemCaseSensitive(root,
-	    "shutdownAction"));
-	v_up_feature_order(&v, cJSON_GetObjectItemCaseSensitive(root,
-	    "overrideFeatureInstallOrder"));
+	v_up_shutdown_action(
+	    &v, cJSON_GetObjectItemCaseSensitive(root, "shutdownAction"));
+	v_up_feature_order(
+	    &v, cJSON_GetObjectItemCaseSensitive(root, "overrideFeatureInstallOrder"));
 	fp = cJSON_GetObjectItemCaseSensitive(root, "forwardPorts");
 	if (!forwards && cJSON_GetArraySize(fp) > 0)
-		v_warn(&v, fp, "\"forwardPorts\": not forwarded: rdev forwards ports "
+		v_warn(&v, fp,
+		    "\"forwardPorts\": not forwarded: rdev forwards ports "
 		    "for remote targets only yet; from this machine, reach them at "
 		    "the container's address");
 	if (forwards) {
-		v_up_ports_attributes(&v, cJSON_GetObjectItemCaseSensitive(root,
-		    "portsAttributes"));
-		v_up_port_attributes(&v, cJSON_GetObjectItemCaseSensitive(root,
-		    "otherPortsAttributes"), "\"otherPortsAttributes\"");
+		v_up_ports_attributes(
+		    &v, cJSON_GetObjectItemCaseSensitive(root, "portsAttributes"));
+		v_up_port_attributes(&v,
+		    cJSON_GetObjectItemCaseSensitive(root, "otherPortsAttributes"),
+		    "\"otherPortsAttributes\"");
 	}
 	return 0;
 }

@@ -38,12 +38,9 @@ const char *
 config_kind_name(enum config_kind kind)
 {
 	switch (kind) {
-	case CONFIG_KIND_IMAGE:
-		return "image";
-	case CONFIG_KIND_DOCKERFILE:
-		return "dockerfile";
-	case CONFIG_KIND_COMPOSE:
-		return "compose";
+	case CONFIG_KIND_IMAGE: return "image";
+	case CONFIG_KIND_DOCKERFILE: return "dockerfile";
+	case CONFIG_KIND_COMPOSE: return "compose";
 	}
 	return "unknown";
 }
@@ -135,8 +132,7 @@ v_string_or_array(struct vctx *v, const cJSON *node, const char *path)
 	if (cJSON_IsString(node))
 		return 0;
 	if (!cJSON_IsArray(node))
-		return v_bad_type(v, node, path,
-		    "a string or an array of strings");
+		return v_bad_type(v, node, path, "a string or an array of strings");
 	return v_each(v, node, path, v_string);
 }
 
@@ -171,8 +167,7 @@ v_command_part(struct vctx *v, const cJSON *node, const char *path)
 	if (cJSON_IsString(node))
 		return 0;
 	if (!cJSON_IsArray(node))
-		return v_bad_type(v, node, path,
-		    "a string or an array of strings");
+		return v_bad_type(v, node, path, "a string or an array of strings");
 	return v_each(v, node, path, v_string);
 }
 
@@ -183,7 +178,8 @@ v_command(struct vctx *v, const cJSON *node, const char *path)
 		return v_each(v, node, path, v_command_part);
 	if (cJSON_IsString(node) || cJSON_IsArray(node))
 		return v_command_part(v, node, path);
-	return v_bad_type(v, node, path, "a string, an array of strings or "
+	return v_bad_type(v, node, path,
+	    "a string, an array of strings or "
 	    "an object of commands");
 }
 
@@ -199,8 +195,7 @@ v_has_variable(const cJSON *node)
 
 /* A value that must be one of the strings in values (NULL-terminated). */
 static int
-v_enum(struct vctx *v, const cJSON *node, const char *path,
-    const char *const *values)
+v_enum(struct vctx *v, const cJSON *node, const char *path, const char *const *values)
 {
 	struct buf *b;
 	char *want;
@@ -214,8 +209,11 @@ v_enum(struct vctx *v, const cJSON *node, const char *path,
 			return 0;
 	b = buf_new();
 	for (i = 0; values[i] != NULL; i++)
-		buf_appendf(b, "%s\"%s\"", i == 0 ? "" :
-		    values[i + 1] == NULL ? " or " : ", ", values[i]);
+		buf_appendf(b, "%s\"%s\"",
+		    i == 0			? ""
+			: values[i + 1] == NULL ? " or "
+						: ", ",
+		    values[i]);
 	want = buf_take_string(b, NULL);
 	buf_free(b);
 	rc = v_bad_value(v, node, path, want);
@@ -226,9 +224,8 @@ v_enum(struct vctx *v, const cJSON *node, const char *path,
 static int
 v_wait_for(struct vctx *v, const cJSON *node, const char *path)
 {
-	static const char *const values[] = { "initializeCommand",
-		"onCreateCommand", "updateContentCommand", "postCreateCommand",
-		"postStartCommand", NULL };
+	static const char *const values[] = { "initializeCommand", "onCreateCommand",
+		"updateContentCommand", "postCreateCommand", "postStartCommand", NULL };
 
 	return v_enum(v, node, path, values);
 }
@@ -247,13 +244,11 @@ v_shutdown_action(struct vctx *v, const cJSON *node, const char *path)
 {
 	static const char *const single[] = { "none", "stopContainer", NULL };
 	static const char *const compose[] = { "none", "stopCompose", NULL };
-	static const char *const any[] = { "none", "stopContainer",
-		"stopCompose", NULL };
+	static const char *const any[] = { "none", "stopContainer", "stopCompose", NULL };
 
 	if (!v->have_kind)
 		return v_enum(v, node, path, any);
-	return v_enum(v, node, path,
-	    v->kind == CONFIG_KIND_COMPOSE ? compose : single);
+	return v_enum(v, node, path, v->kind == CONFIG_KIND_COMPOSE ? compose : single);
 }
 
 /* "host:port" with a service or host name and a port of 1-5 digits. */
@@ -262,8 +257,7 @@ v_is_host_port(const char *s)
 {
 	const char *colon = strrchr(s, ':'), *p;
 
-	if (colon == NULL || colon == s || colon[1] == '\0' ||
-	    strlen(colon + 1) > 5)
+	if (colon == NULL || colon == s || colon[1] == '\0' || strlen(colon + 1) > 5)
 		return 0;
 	for (p = s; p < colon; p++)
 		if (!isalnum((unsigned char)*p) && strchr("-_.", *p) == NULL)
@@ -277,8 +271,7 @@ v_is_host_port(const char *s)
 static int
 v_port_number(struct vctx *v, const cJSON *node, const char *path)
 {
-	if (!v_is_integer(node) || node->valuedouble < 0 ||
-	    node->valuedouble > 65535)
+	if (!v_is_integer(node) || node->valuedouble < 0 || node->valuedouble > 65535)
 		return v_bad_value(v, node, path, "a port number (0-65535)");
 	return 0;
 }
@@ -291,8 +284,7 @@ v_forward_port(struct vctx *v, const cJSON *node, const char *path)
 	if (cJSON_IsString(node)) {
 		if (v_is_host_port(node->valuestring) || v_has_variable(node))
 			return 0;
-		return v_bad_value(v, node, path,
-		    "a number or \"host:port\" string");
+		return v_bad_value(v, node, path, "a number or \"host:port\" string");
 	}
 	return v_bad_type(v, node, path, "a number or \"host:port\" string");
 }
@@ -328,8 +320,8 @@ v_app_port(struct vctx *v, const cJSON *node, const char *path)
 /* Check the members of an object against a table; unknown ones are warned
  * about. required lists members that must be present (NULL-terminated). */
 static int
-v_members(struct vctx *v, const cJSON *node, const char *path,
-    const struct v_prop *props, size_t nprops, const char *const *required)
+v_members(struct vctx *v, const cJSON *node, const char *path, const struct v_prop *props,
+    size_t nprops, const char *const *required)
 {
 	const cJSON *item;
 	char *sub;
@@ -354,8 +346,7 @@ v_members(struct vctx *v, const cJSON *node, const char *path,
 	}
 	for (i = 0; required != NULL && required[i] != NULL; i++)
 		if (!cJSON_HasObjectItem(node, required[i]))
-			return v_error(v, node, path, "\"%s\" is missing",
-			    required[i]);
+			return v_error(v, node, path, "\"%s\" is missing", required[i]);
 	return 0;
 }
 
@@ -366,8 +357,10 @@ v_mount_type(struct vctx *v, const cJSON *node, const char *path)
 		return v_bad_type(v, node, path, "\"bind\" or \"volume\"");
 	if (strcmp(node->valuestring, "bind") != 0 &&
 	    strcmp(node->valuestring, "volume") != 0)
-		v_warn(v, node, "%s: mount type \"%s\" is neither \"bind\" nor "
-		    "\"volume\"", path, node->valuestring);
+		v_warn(v, node,
+		    "%s: mount type \"%s\" is neither \"bind\" nor "
+		    "\"volume\"",
+		    path, node->valuestring);
 	return 0;
 }
 
@@ -385,8 +378,7 @@ v_mount(struct vctx *v, const cJSON *node, const char *path)
 		return 0;
 	if (!cJSON_IsObject(node))
 		return v_bad_type(v, node, path, "a mount string or object");
-	return v_members(v, node, path, props, sizeof props / sizeof props[0],
-	    required);
+	return v_members(v, node, path, props, sizeof props / sizeof props[0], required);
 }
 
 static int
@@ -409,8 +401,7 @@ v_build(struct vctx *v, const cJSON *node, const char *path)
 		{ "options", v_string_array, K_ALL },
 	};
 
-	return v_members(v, node, path, props, sizeof props / sizeof props[0],
-	    NULL);
+	return v_members(v, node, path, props, sizeof props / sizeof props[0], NULL);
 }
 
 /* "4gb", "512mb", "1073741824": digits and an optional kb/mb/gb/tb unit. */
@@ -426,10 +417,13 @@ v_bytes(struct vctx *v, const cJSON *node, const char *path)
 		return 0;
 	s = node->valuestring;
 	n = strspn(s, "0123456789");
-	if (n > 0 && (s[n] == '\0' || (strchr("tgmk", s[n]) != NULL &&
-	    s[n] != '\0' && s[n + 1] == 'b' && s[n + 2] == '\0')))
+	if (n > 0 &&
+	    (s[n] == '\0' ||
+		(strchr("tgmk", s[n]) != NULL && s[n] != '\0' && s[n + 1] == 'b' &&
+		    s[n + 2] == '\0')))
 		return 0;
-	return v_bad_value(v, node, path, "a size such as \"4gb\" "
+	return v_bad_value(v, node, path,
+	    "a size such as \"4gb\" "
 	    "(digits, then optionally kb, mb, gb or tb)");
 }
 
@@ -437,9 +431,9 @@ static int
 v_count(struct vctx *v, const cJSON *node, const char *path)
 {
 	if (!v_is_integer(node) || node->valuedouble < 1)
-		return cJSON_IsNumber(node) ?
-		    v_bad_value(v, node, path, "an integer of at least 1") :
-		    v_bad_type(v, node, path, "an integer of at least 1");
+		return cJSON_IsNumber(node)
+		    ? v_bad_value(v, node, path, "an integer of at least 1")
+		    : v_bad_type(v, node, path, "an integer of at least 1");
 	return 0;
 }
 
@@ -454,10 +448,10 @@ v_gpu(struct vctx *v, const cJSON *node, const char *path)
 	if (cJSON_IsBool(node))
 		return 0;
 	if (cJSON_IsObject(node))
-		return v_members(v, node, path, props,
-		    sizeof props / sizeof props[0], NULL);
-	if (cJSON_IsString(node) && (strcmp(node->valuestring, "optional") == 0 ||
-	    v_has_variable(node)))
+		return v_members(
+		    v, node, path, props, sizeof props / sizeof props[0], NULL);
+	if (cJSON_IsString(node) &&
+	    (strcmp(node->valuestring, "optional") == 0 || v_has_variable(node)))
 		return 0;
 	return v_bad_value(v, node, path, "true, false, \"optional\" or an object");
 }
@@ -472,15 +466,14 @@ v_host_requirements(struct vctx *v, const cJSON *node, const char *path)
 		{ "gpu", v_gpu, K_ALL },
 	};
 
-	return v_members(v, node, path, props, sizeof props / sizeof props[0],
-	    NULL);
+	return v_members(v, node, path, props, sizeof props / sizeof props[0], NULL);
 }
 
 static int
 v_on_auto_forward(struct vctx *v, const cJSON *node, const char *path)
 {
-	static const char *const values[] = { "notify", "openBrowser",
-		"openBrowserOnce", "openPreview", "silent", "ignore", NULL };
+	static const char *const values[] = { "notify", "openBrowser", "openBrowserOnce",
+		"openPreview", "silent", "ignore", NULL };
 
 	return v_enum(v, node, path, values);
 }
@@ -504,8 +497,7 @@ v_port_attributes(struct vctx *v, const cJSON *node, const char *path)
 		{ "protocol", v_protocol, K_ALL },
 	};
 
-	return v_members(v, node, path, props, sizeof props / sizeof props[0],
-	    NULL);
+	return v_members(v, node, path, props, sizeof props / sizeof props[0], NULL);
 }
 
 static int
@@ -521,7 +513,8 @@ v_feature_options(struct vctx *v, const cJSON *node, const char *path)
 {
 	if (cJSON_IsString(node) || cJSON_IsBool(node) || cJSON_IsObject(node))
 		return 0;
-	return v_bad_type(v, node, path, "a string, a boolean or an object of "
+	return v_bad_type(v, node, path,
+	    "a string, a boolean or an object of "
 	    "options");
 }
 
@@ -541,8 +534,7 @@ v_secret(struct vctx *v, const cJSON *node, const char *path)
 		{ "documentationUrl", v_string, K_ALL },
 	};
 
-	return v_members(v, node, path, props, sizeof props / sizeof props[0],
-	    NULL);
+	return v_members(v, node, path, props, sizeof props / sizeof props[0], NULL);
 }
 
 static int
@@ -555,50 +547,38 @@ v_secrets(struct vctx *v, const cJSON *node, const char *path)
 
 /* Every top-level property of devcontainer.json and the kinds it applies to. */
 static const struct v_prop v_top[] = {
-	{ "$schema", v_string, K_ALL },
-	{ "name", v_string, K_ALL },
-	{ "image", v_string, K_IMAGE },
-	{ "build", v_build, K_DOCKERFILE },
-	{ "dockerFile", v_string, K_DOCKERFILE },
-	{ "context", v_string, K_DOCKERFILE },
+	{ "$schema", v_string, K_ALL }, { "name", v_string, K_ALL },
+	{ "image", v_string, K_IMAGE }, { "build", v_build, K_DOCKERFILE },
+	{ "dockerFile", v_string, K_DOCKERFILE }, { "context", v_string, K_DOCKERFILE },
 	{ "dockerComposeFile", v_string_or_array, K_COMPOSE },
-	{ "service", v_string, K_COMPOSE },
-	{ "runServices", v_string_array, K_COMPOSE },
+	{ "service", v_string, K_COMPOSE }, { "runServices", v_string_array, K_COMPOSE },
 	{ "appPort", v_app_port, K_NONCOMPOSE },
 	{ "runArgs", v_string_array, K_NONCOMPOSE },
 	{ "workspaceMount", v_string, K_NONCOMPOSE },
 	{ "workspaceFolder", v_string, K_ALL },
 	{ "shutdownAction", v_shutdown_action, K_ALL },
-	{ "overrideCommand", v_bool, K_ALL },
-	{ "features", v_features, K_ALL },
+	{ "overrideCommand", v_bool, K_ALL }, { "features", v_features, K_ALL },
 	{ "overrideFeatureInstallOrder", v_string_array, K_ALL },
-	{ "secrets", v_secrets, K_ALL },
-	{ "forwardPorts", v_forward_ports, K_ALL },
+	{ "secrets", v_secrets, K_ALL }, { "forwardPorts", v_forward_ports, K_ALL },
 	{ "portsAttributes", v_ports_attributes, K_ALL },
 	{ "otherPortsAttributes", v_port_attributes, K_ALL },
-	{ "updateRemoteUserUID", v_bool, K_ALL },
-	{ "containerEnv", v_string_map, K_ALL },
-	{ "containerUser", v_string, K_ALL },
-	{ "mounts", v_mounts, K_ALL },
-	{ "init", v_bool, K_ALL },
-	{ "privileged", v_bool, K_ALL },
-	{ "capAdd", v_string_array, K_ALL },
-	{ "securityOpt", v_string_array, K_ALL },
-	{ "remoteEnv", v_env_map, K_ALL },
-	{ "remoteUser", v_string, K_ALL },
+	{ "updateRemoteUserUID", v_bool, K_ALL }, { "containerEnv", v_string_map, K_ALL },
+	{ "containerUser", v_string, K_ALL }, { "mounts", v_mounts, K_ALL },
+	{ "init", v_bool, K_ALL }, { "privileged", v_bool, K_ALL },
+	{ "capAdd", v_string_array, K_ALL }, { "securityOpt", v_string_array, K_ALL },
+	{ "remoteEnv", v_env_map, K_ALL }, { "remoteUser", v_string, K_ALL },
 	{ "initializeCommand", v_command, K_ALL },
 	{ "onCreateCommand", v_command, K_ALL },
 	{ "updateContentCommand", v_command, K_ALL },
 	{ "postCreateCommand", v_command, K_ALL },
 	{ "postStartCommand", v_command, K_ALL },
-	{ "postAttachCommand", v_command, K_ALL },
-	{ "waitFor", v_wait_for, K_ALL },
+	{ "postAttachCommand", v_command, K_ALL }, { "waitFor", v_wait_for, K_ALL },
 	{ "userEnvProbe", v_user_env_probe, K_ALL },
 	{ "hostRequirements", v_host_requirements, K_ALL },
 	{ "customizations", v_object, K_ALL },
-	{ "extensions", v_string_array, K_ALL },   /* legacy: customizations.vscode */
-	{ "settings", v_object, K_ALL },           /* legacy: customizations.vscode */
-	{ "devPort", v_integer, K_ALL },           /* legacy: customizations.vscode */
+	{ "extensions", v_string_array, K_ALL }, /* legacy: customizations.vscode */
+	{ "settings", v_object, K_ALL },	 /* legacy: customizations.vscode */
+	{ "devPort", v_integer, K_ALL },	 /* legacy: customizations.vscode */
 };
 
 static const struct v_prop *
@@ -624,8 +604,8 @@ v_top_member(struct vctx *v, const cJSON *item)
 		v_warn(v, item, "unknown property %s", path);
 	else if ((rc = prop->check(v, item, path)) == 0 && v->have_kind &&
 	    (prop->kinds & (1u << v->kind)) == 0)
-		v_warn(v, item, "%s is ignored in a configuration of kind %s",
-		    path, config_kind_name(v->kind));
+		v_warn(v, item, "%s is ignored in a configuration of kind %s", path,
+		    config_kind_name(v->kind));
 	free(path);
 	return rc;
 }
@@ -638,17 +618,20 @@ v_required(struct vctx *v, const cJSON *root)
 
 	if (!v->have_kind) {
 		if (cJSON_IsObject(build))
-			return v_error(v, build, "\"build\"", "\"dockerfile\" is "
+			return v_error(v, build, "\"build\"",
+			    "\"dockerfile\" is "
 			    "missing (and there is no \"image\" or "
 			    "\"dockerComposeFile\")");
-		return v_error(v, root, "configuration", "no container to run: "
+		return v_error(v, root, "configuration",
+		    "no container to run: "
 		    "set \"image\", \"build\".\"dockerfile\" (or the legacy "
 		    "\"dockerFile\") or \"dockerComposeFile\" with \"service\"");
 	}
-	if (v->kind == CONFIG_KIND_COMPOSE &&
-	    !cJSON_HasObjectItem(root, "service"))
-		return v_error(v, cJSON_GetObjectItemCaseSensitive(root,
-		    "dockerComposeFile"), "\"dockerComposeFile\"", "\"service\" is "
+	if (v->kind == CONFIG_KIND_COMPOSE && !cJSON_HasObjectItem(root, "service"))
+		return v_error(v,
+		    cJSON_GetObjectItemCaseSensitive(root, "dockerComposeFile"),
+		    "\"dockerComposeFile\"",
+		    "\"service\" is "
 		    "missing (it names the container to work in)");
 	return 0;
 }

@@ -26,9 +26,9 @@
 #include "jsonc.h"
 
 enum config_kind {
-	CONFIG_KIND_IMAGE,      /* "image" */
+	CONFIG_KIND_IMAGE,	/* "image" */
 	CONFIG_KIND_DOCKERFILE, /* "build.dockerfile" or legacy "dockerFile" */
-	CONFIG_KIND_COMPOSE,    /* "dockerComposeFile" + "service" */
+	CONFIG_KIND_COMPOSE,	/* "dockerComposeFile" + "service" */
 };
 
 /* A list of messages for the user ("devcontainer.json:3:5: unknown property

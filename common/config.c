@@ -84,8 +84,7 @@ config_read_file(const char *path, size_t *len, char **cause)
 		used += (size_t)n;
 	}
 	if (used > CONFIG_MAX_SIZE) {
-		error_set(cause, "%s: larger than %u bytes", path,
-		    CONFIG_MAX_SIZE);
+		error_set(cause, "%s: larger than %u bytes", path, CONFIG_MAX_SIZE);
 		goto fail;
 	}
 	close(fd);
@@ -130,8 +129,7 @@ config_local_folder(const char *arg, char **cause)
 
 /* Which file to load: --config (relative to cwd) or discovery. */
 static char *
-config_find_file(const struct config_load_opts *opts, const char *local,
-    char **cause)
+config_find_file(const struct config_load_opts *opts, const char *local, char **cause)
 {
 	char *file;
 
@@ -172,8 +170,7 @@ config_default_workspace_folder(const char *mount_folder, const char *local)
 	size_t n = strlen(mount_folder);
 	const char *rel = "";
 
-	if (strncmp(local, mount_folder, n) == 0 && (local[n] == '/' ||
-	    local[n] == '\0'))
+	if (strncmp(local, mount_folder, n) == 0 && (local[n] == '/' || local[n] == '\0'))
 		rel = local + n;
 	else if (strcmp(mount_folder, "/") == 0)
 		rel = local;
@@ -189,8 +186,8 @@ config_default_workspace_mount(const char *mount_folder)
 	const char *sq = strchr(mount_folder, ',') != NULL ? "\"" : "";
 	const char *tq = strchr(base, ',') != NULL ? "\"" : "";
 
-	return xasprintf("type=bind,%ssource=%s%s,%starget=/workspaces%s%s%s",
-	    sq, mount_folder, sq, tq, *base == '\0' ? "" : "/", base, tq);
+	return xasprintf("type=bind,%ssource=%s%s,%starget=/workspaces%s%s%s", sq,
+	    mount_folder, sq, tq, *base == '\0' ? "" : "/", base, tq);
 }
 
 /* A string property of obj if it is a non-empty string, else NULL. */
@@ -220,8 +217,9 @@ config_workspace_defaults(struct config *cfg, int no_git_root)
 		mount_folder = config_discover_git_root(cfg->local_folder);
 	if (mount_folder == NULL)
 		mount_folder = xstrdup(cfg->local_folder);
-	cfg->container_folder_raw = wsf != NULL ? xstrdup(wsf) :
-	    config_default_workspace_folder(mount_folder, cfg->local_folder);
+	cfg->container_folder_raw = wsf != NULL
+	    ? xstrdup(wsf)
+	    : config_default_workspace_folder(mount_folder, cfg->local_folder);
 	if (!cJSON_HasObjectItem(cfg->raw, "workspaceMount"))
 		cfg->workspace_mount = config_default_workspace_mount(mount_folder);
 	free(mount_folder);
@@ -230,28 +228,27 @@ config_workspace_defaults(struct config *cfg, int no_git_root)
 /* Substitute the local variables and take the workspace values from the
  * result, as the reference's readDevContainerConfigFile() does. */
 static int
-config_substitute(struct config *cfg, const struct config_load_opts *opts,
-    char **cause)
+config_substitute(struct config *cfg, const struct config_load_opts *opts, char **cause)
 {
 	const cJSON *item;
 
 	cfg->ctx.local_workspace_folder = cfg->local_folder;
 	cfg->ctx.container_workspace_folder = cfg->container_folder_raw;
 	cfg->ctx.devcontainer_id = cfg->devcontainer_id;
-	cfg->ctx.local_env = opts->local_env != NULL ? opts->local_env :
-	    config_env_lookup_process;
+	cfg->ctx.local_env =
+	    opts->local_env != NULL ? opts->local_env : config_env_lookup_process;
 	cfg->ctx.local_env_arg = opts->local_env_arg;
 	cfg->object = config_subst_checked(cfg->raw, &cfg->ctx, cause);
 	if (cfg->object == NULL)
 		return error_prefix(cause, "%s", cfg->file);
 	item = cJSON_GetObjectItemCaseSensitive(cfg->object, "workspaceFolder");
-	cfg->workspace_folder = xstrdup(cJSON_IsString(item) ?
-	    item->valuestring : cfg->container_folder_raw);
+	cfg->workspace_folder =
+	    xstrdup(cJSON_IsString(item) ? item->valuestring : cfg->container_folder_raw);
 	item = cJSON_GetObjectItemCaseSensitive(cfg->object, "workspaceMount");
 	if (item != NULL) {
 		free(cfg->workspace_mount);
-		cfg->workspace_mount = cJSON_IsString(item) ?
-		    xstrdup(item->valuestring) : NULL;
+		cfg->workspace_mount =
+		    cJSON_IsString(item) ? xstrdup(item->valuestring) : NULL;
 	}
 	return 0;
 }
@@ -261,8 +258,8 @@ config_load(const struct config_load_opts *opts, char **cause)
 {
 	struct config *cfg = xcalloc(1, sizeof *cfg);
 
-	if ((cfg->local_folder = config_local_folder(opts->workspace_folder,
-	    cause)) == NULL)
+	if ((cfg->local_folder = config_local_folder(opts->workspace_folder, cause)) ==
+	    NULL)
 		goto fail;
 	if ((cfg->file = config_find_file(opts, cfg->local_folder, cause)) == NULL)
 		goto fail;
@@ -272,8 +269,7 @@ config_load(const struct config_load_opts *opts, char **cause)
 	if (cfg->raw == NULL)
 		fatal("out of memory");
 	config_update_legacy(cfg->raw);
-	cfg->devcontainer_id = config_devcontainer_id(cfg->local_folder,
-	    cfg->file);
+	cfg->devcontainer_id = config_devcontainer_id(cfg->local_folder, cfg->file);
 	config_workspace_defaults(cfg, opts->no_git_root);
 	if (config_substitute(cfg, opts, cause) != 0)
 		goto fail;
@@ -394,8 +390,7 @@ config_override_command(enum config_kind kind, const cJSON *obj)
 int
 config_update_remote_user_uid(const cJSON *obj)
 {
-	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj,
-	    "updateRemoteUserUID");
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, "updateRemoteUserUID");
 
 	return cJSON_IsBool(item) ? cJSON_IsTrue(item) : 1;
 }
@@ -491,8 +486,8 @@ config_legacy_settings(cJSON *vscode, cJSON *settings)
 			/* The key is copied: replacing frees item->string. */
 			key = xstrdup(item->string);
 			if (cJSON_HasObjectItem(settings, key))
-				cJSON_ReplaceItemInObjectCaseSensitive(settings,
-				    key, item);
+				cJSON_ReplaceItemInObjectCaseSensitive(
+				    settings, key, item);
 			else
 				cJSON_AddItemToObject(settings, key, item);
 			free(key);
@@ -500,8 +495,7 @@ config_legacy_settings(cJSON *vscode, cJSON *settings)
 	}
 	/* An existing key keeps its place in vscode. */
 	if (old != NULL)
-		cJSON_ReplaceItemInObjectCaseSensitive(vscode, "settings",
-		    settings);
+		cJSON_ReplaceItemInObjectCaseSensitive(vscode, "settings", settings);
 	else
 		cJSON_AddItemToObject(vscode, "settings", settings);
 }
@@ -515,18 +509,18 @@ config_update_legacy(cJSON *config)
 	    !config_truthy(cJSON_GetObjectItemCaseSensitive(config, "settings")) &&
 	    !cJSON_HasObjectItem(config, "devPort"))
 		return;
-	vscode = config_child_object(config_child_object(config,
-	    "customizations"), "vscode");
+	vscode =
+	    config_child_object(config_child_object(config, "customizations"), "vscode");
 	if (config_truthy(cJSON_GetObjectItemCaseSensitive(config, "extensions")))
 		config_legacy_extensions(vscode,
 		    cJSON_DetachItemFromObjectCaseSensitive(config, "extensions"));
 	if (config_truthy(cJSON_GetObjectItemCaseSensitive(config, "settings")))
-		config_legacy_settings(vscode,
-		    cJSON_DetachItemFromObjectCaseSensitive(config, "settings"));
+		config_legacy_settings(
+		    vscode, cJSON_DetachItemFromObjectCaseSensitive(config, "settings"));
 	devport = cJSON_GetObjectItemCaseSensitive(config, "devPort");
 	if (devport != NULL && !cJSON_HasObjectItem(vscode, "devPort"))
-		cJSON_AddItemToObject(vscode, "devPort",
-		    cJSON_DetachItemViaPointer(config, devport));
+		cJSON_AddItemToObject(
+		    vscode, "devPort", cJSON_DetachItemViaPointer(config, devport));
 }
 
 /* A Dockerfile as far as finding the base image needs it. */
@@ -586,8 +580,9 @@ config_df_add_stage(struct config_df *df, const char *p)
 	df->stages = xreallocarray(df->stages, df->nstages + 1, sizeof *df->stages);
 	st = &df->stages[df->nstages++];
 	st->image = config_df_token(&p);
-	st->label = (as = config_df_keyword(p, "AS")) != NULL && *as != '\0' ?
-	    config_df_token(&as) : NULL;
+	st->label = (as = config_df_keyword(p, "AS")) != NULL && *as != '\0'
+	    ? config_df_token(&as)
+	    : NULL;
 }
 
 static void
@@ -614,8 +609,7 @@ config_df_parse(struct config_df *df, const char *text)
 
 	while (*line != '\0') {
 		end = strchr(line, '\n');
-		copy = end != NULL ? xstrndup(line, (size_t)(end - line)) :
-		    xstrdup(line);
+		copy = end != NULL ? xstrndup(line, (size_t)(end - line)) : xstrdup(line);
 		p = copy + strspn(copy, " \t");
 		if (config_df_keyword(p, "FROM") != NULL)
 			config_df_add_stage(df, config_df_keyword(p, "FROM"));
@@ -698,7 +692,8 @@ config_df_replace(const struct config_df *df, const char *s, size_t before)
 			continue;
 		}
 		name = p + 1 + (p[1] == '{');
-		n = strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		n = strspn(name,
+		    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 		    "0123456789_");
 		if (n == 0) {
 			buf_append(b, p++, 1);
@@ -706,8 +701,8 @@ config_df_replace(const struct config_df *df, const char *s, size_t before)
 		}
 		p = name + n;
 		op = 0;
-		if (p[0] == ':' && (p[1] == '-' || p[1] == '+') &&
-		    p[2] != '}' && p[2] != '\0') {
+		if (p[0] == ':' && (p[1] == '-' || p[1] == '+') && p[2] != '}' &&
+		    p[2] != '\0') {
 			op = p[1];
 			word = p + 2;
 			wlen = strcspn(word, "}");
@@ -742,8 +737,8 @@ config_df_stage(const struct config_df *df, const char *label)
 }
 
 char *
-config_dockerfile_base_image(const char *text, const cJSON *build_args,
-    const char *target)
+config_dockerfile_base_image(
+    const char *text, const cJSON *build_args, const char *target)
 {
 	struct config_df df;
 	const struct config_df_stage *st;

@@ -88,8 +88,7 @@ const char *config_shutdown_action(enum config_kind kind, const cJSON *obj);
  * configurations: the host folder mounted is mount_folder (the workspace
  * folder or its git root), at /workspaces/<basename>; the workspace folder is
  * the local folder's place below it. Both new strings, caller frees. */
-char *config_default_workspace_folder(const char *mount_folder,
-    const char *local_folder);
+char *config_default_workspace_folder(const char *mount_folder, const char *local_folder);
 char *config_default_workspace_mount(const char *mount_folder);
 
 /* Move the legacy top-level extensions, settings and devPort into
@@ -108,7 +107,7 @@ char *config_read_text(const char *path, char **cause);
  * first FROM (build_args, an object of strings, overriding their defaults).
  * One instruction per line (no continuation lines), as in the reference.
  * Returns a new string (caller frees) or NULL when there is none. Pure. */
-char *config_dockerfile_base_image(const char *text, const cJSON *build_args,
-    const char *target);
+char *config_dockerfile_base_image(
+    const char *text, const cJSON *build_args, const char *target);
 
 #endif

@@ -18,6 +18,7 @@ int error_set(char **cause, const char *fmt, ...) __attribute__((format(printf, 
 int error_set_errno(char **cause, int errnum, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Prefix an existing *cause with "PREFIX: " (formatted); returns -1. */
-int error_prefix(char **cause, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int error_prefix(char **cause, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -30,7 +30,7 @@ forward_service_ok(const char *s)
 		return 0;
 	for (; *s != '\0'; s++) {
 		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		    (*s >= '0' && *s <= '9') || *s == '-' || *s == '_' || *s == '.'))
+			(*s >= '0' && *s <= '9') || *s == '-' || *s == '_' || *s == '.'))
 			return 0;
 	}
 	return 1;
@@ -52,8 +52,10 @@ forward_spec_parse(const char *text, struct forward_spec *s, char **cause)
 		p = colon + 1;
 	}
 	if (n > 3 || strchr(p, ':') != NULL) {
-		error_set(cause, "forward spec '%s': too many ':' (PORT, LOCAL:PORT, "
-		    "SERVICE:PORT or LOCAL:SERVICE:PORT)", text);
+		error_set(cause,
+		    "forward spec '%s': too many ':' (PORT, LOCAL:PORT, "
+		    "SERVICE:PORT or LOCAL:SERVICE:PORT)",
+		    text);
 		goto out;
 	}
 	if (forward_parse_port(parts[n - 1], &s->port) != 0) {
@@ -67,19 +69,21 @@ forward_spec_parse(const char *text, struct forward_spec *s, char **cause)
 		else if (forward_service_ok(parts[0]))
 			s->service = xstrdup(parts[0]);
 		else {
-			error_set(cause, "forward spec '%s': '%s' is neither a local port "
-			    "nor a service name", text, parts[0]);
+			error_set(cause,
+			    "forward spec '%s': '%s' is neither a local port "
+			    "nor a service name",
+			    text, parts[0]);
 			goto out;
 		}
 	} else if (n == 3) {
 		if (forward_parse_port(parts[0], &s->local_port) != 0) {
-			error_set(cause, "forward spec '%s': '%s' is not a local port", text,
-			    parts[0]);
+			error_set(cause, "forward spec '%s': '%s' is not a local port",
+			    text, parts[0]);
 			goto out;
 		}
 		if (!forward_service_ok(parts[1])) {
-			error_set(cause, "forward spec '%s': '%s' is not a service name", text,
-			    parts[1]);
+			error_set(cause, "forward spec '%s': '%s' is not a service name",
+			    text, parts[1]);
 			goto out;
 		}
 		s->require_local = 1;
@@ -110,8 +114,8 @@ forward_spec_string(int local_port, const char *service, int port)
 }
 
 const cJSON *
-forward_port_attributes(const cJSON *ports_attributes, const cJSON *other_ports_attributes,
-    int port)
+forward_port_attributes(
+    const cJSON *ports_attributes, const cJSON *other_ports_attributes, int port)
 {
 	const cJSON *a;
 	int from, to;

@@ -44,7 +44,7 @@ jsonc_pos_slot(const struct jsonc_doc *doc, const cJSON *node)
  * right size, is much faster for big files than a growing hash table. */
 void
 jsonc_pos_add(struct parser *p, const cJSON *node, unsigned line, unsigned col,
-	      unsigned kline, unsigned kcol)
+    unsigned kline, unsigned kcol)
 {
 	struct jsonc_pos *e;
 
@@ -158,8 +158,8 @@ jsonc_doc_find(const struct jsonc_doc *doc, const cJSON *node)
 }
 
 int
-jsonc_doc_locate(const struct jsonc_doc *doc, const cJSON *node, unsigned *line,
-		 unsigned *col)
+jsonc_doc_locate(
+    const struct jsonc_doc *doc, const cJSON *node, unsigned *line, unsigned *col)
 {
 	const struct jsonc_pos *e = jsonc_doc_find(doc, node);
 
@@ -171,8 +171,8 @@ jsonc_doc_locate(const struct jsonc_doc *doc, const cJSON *node, unsigned *line,
 }
 
 int
-jsonc_doc_locate_key(const struct jsonc_doc *doc, const cJSON *node, unsigned *line,
-		     unsigned *col)
+jsonc_doc_locate_key(
+    const struct jsonc_doc *doc, const cJSON *node, unsigned *line, unsigned *col)
 {
 	const struct jsonc_pos *e = jsonc_doc_find(doc, node);
 

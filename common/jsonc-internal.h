@@ -66,7 +66,7 @@ struct parser {
 /* jsonc-doc.c */
 /* Remember where node (and, for a member, its name) started, in p->vec. */
 void jsonc_pos_add(struct parser *p, const cJSON *node, unsigned line, unsigned col,
-		   unsigned kline, unsigned kcol);
+    unsigned kline, unsigned kcol);
 /* Build the document's table from the positions gathered while parsing. */
 void jsonc_pos_index(struct jsonc_doc *doc, const struct jsonc_pos *vec, size_t n);
 /* Forget a whole subtree (about to be freed). */

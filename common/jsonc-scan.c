@@ -113,12 +113,12 @@ jsonc_utf8_error(struct parser *p, enum utf8_status st, size_t n)
 	if (st == UTF8_BAD_LEAD)
 		return jsonc_error(p, "invalid UTF-8 byte 0x%02x", s[0]);
 	for (i = 0; i < n && i < 4; i++) {
-		off += (size_t)snprintf(bytes + off, sizeof bytes - off, "%s0x%02x",
-					i == 0 ? "" : " ", s[i]);
+		off += (size_t)snprintf(
+		    bytes + off, sizeof bytes - off, "%s0x%02x", i == 0 ? "" : " ", s[i]);
 	}
 	if (st == UTF8_TRUNCATED)
-		return jsonc_error(p, "truncated UTF-8 sequence %s at end of file",
-				   bytes);
+		return jsonc_error(
+		    p, "truncated UTF-8 sequence %s at end of file", bytes);
 	return jsonc_error(p, "invalid UTF-8 sequence %s", bytes);
 }
 

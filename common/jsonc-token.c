@@ -128,12 +128,12 @@ jsonc_escape(struct parser *p, unsigned sline, unsigned scol)
 			    p->s[p->pos + 7] == 'u')
 				lo = jsonc_hex4(p, p->pos + 8);
 			if (lo < 0xDC00 || lo > 0xDFFF) {
-				return jsonc_error(p, "lone surrogate \\u%04lX in string",
-						   hi);
+				return jsonc_error(
+				    p, "lone surrogate \\u%04lX in string", hi);
 			}
-			jsonc_scratch_add_cp(p, 0x10000 +
-						    (((unsigned)hi - 0xD800) << 10) +
-						    ((unsigned)lo - 0xDC00));
+			jsonc_scratch_add_cp(p,
+			    0x10000 + (((unsigned)hi - 0xD800) << 10) +
+				((unsigned)lo - 0xDC00));
 			p->pos += 12;
 			return 0;
 		}
@@ -203,8 +203,8 @@ static int
 jsonc_is_word_char(unsigned char c)
 {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-	       (c >= 'A' && c <= 'Z') || c == '_' || c == '$' || c == '.' || c == '+' ||
-	       c == '-';
+	    (c >= 'A' && c <= 'Z') || c == '_' || c == '$' || c == '.' || c == '+' ||
+	    c == '-';
 }
 
 /* Length of the number at s (JSON grammar) if it is exactly n bytes, else 0. */
@@ -294,8 +294,7 @@ int __attribute__((noinline)) jsonc_number(struct parser *p, cJSON **out)
 		else if (n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
 			why = " (hexadecimal is not allowed)";
 		else if ((n > 1 && s[0] == '0' && s[1] >= '0' && s[1] <= '9') ||
-			 (n > 2 && s[0] == '-' && s[1] == '0' && s[2] >= '0' &&
-			  s[2] <= '9'))
+		    (n > 2 && s[0] == '-' && s[1] == '0' && s[2] >= '0' && s[2] <= '9'))
 			why = " (leading zeros are not allowed)";
 		if (n > 40)
 			return jsonc_error(p, "invalid number %.40s...%s", s, why);
@@ -341,21 +340,22 @@ jsonc_word(struct parser *p, const struct value_ctx *ctx, cJSON **out)
 	else if (n == 4 && memcmp(s, "null", 4) == 0)
 		*out = cJSON_CreateNull();
 	else {
-		if ((n == 4 && (strncasecmp(s, "true", 4) == 0 ||
-				strncasecmp(s, "null", 4) == 0)) ||
+		if ((n == 4 &&
+			(strncasecmp(s, "true", 4) == 0 ||
+			    strncasecmp(s, "null", 4) == 0)) ||
 		    (n == 5 && strncasecmp(s, "false", 5) == 0))
 			hint = " (true, false and null are lowercase)";
 		else if ((n == 3 && memcmp(s, "NaN", 3) == 0) ||
-			 (n == 8 && memcmp(s, "Infinity", 8) == 0) ||
-			 (n == 9 && memcmp(s, "undefined", 9) == 0))
+		    (n == 8 && memcmp(s, "Infinity", 8) == 0) ||
+		    (n == 9 && memcmp(s, "undefined", 9) == 0))
 			hint = " (not allowed in JSON)";
 		jsonc_where(ctx, where, sizeof where);
 		if (n > 40) {
-			return jsonc_error(p, "expected a value%s, found %.40s...%s",
-					   where, s, hint);
+			return jsonc_error(
+			    p, "expected a value%s, found %.40s...%s", where, s, hint);
 		}
-		return jsonc_error(p, "expected a value%s, found %.*s%s", where, (int)n,
-				   s, hint);
+		return jsonc_error(
+		    p, "expected a value%s, found %.*s%s", where, (int)n, s, hint);
 	}
 	if (*out == NULL)
 		fatal("jsonc: out of memory");
@@ -385,5 +385,5 @@ jsonc_unexpected(struct parser *p, const struct value_ctx *ctx)
 	jsonc_describe(p, what, sizeof what);
 	jsonc_where(ctx, where, sizeof where);
 	return jsonc_error(p, "expected a value%s, found %s%s", where, what,
-			   p->s[p->pos] == '\'' ? " (strings need double quotes)" : "");
+	    p->s[p->pos] == '\'' ? " (strings need double quotes)" : "");
 }

@@ -110,8 +110,8 @@ jsonc_bury(struct parser *p, struct jsonc_doc *doc)
 /* Append item (whose ->string is set) to obj, or replace an earlier member of
  * the same name, keeping the first one's place. */
 static void
-jsonc_object_add(struct parser *p, cJSON *obj, struct keyset *ks, size_t *count,
-		 cJSON *item)
+jsonc_object_add(
+    struct parser *p, cJSON *obj, struct keyset *ks, size_t *count, cJSON *item)
 {
 	cJSON *old = NULL, *c;
 	size_t slot = 0;
@@ -151,9 +151,9 @@ static int
 jsonc_eof_in(struct parser *p, int object, unsigned oline, unsigned ocol)
 {
 	return jsonc_error(p,
-			   "unexpected end of file, expected '%c' to close "
-			   "the %s opened at %u:%u",
-			   object ? '}' : ']', object ? "object" : "array", oline, ocol);
+	    "unexpected end of file, expected '%c' to close "
+	    "the %s opened at %u:%u",
+	    object ? '}' : ']', object ? "object" : "array", oline, ocol);
 }
 
 /* Parse an object at p->pos ('{') holding depth levels including itself. */
@@ -161,7 +161,7 @@ static int
 jsonc_object(struct parser *p, unsigned depth, cJSON *obj)
 {
 	unsigned oline = p->line, ocol = jsonc_col(p);
-	struct keyset ks = {NULL, 0, 0};
+	struct keyset ks = { NULL, 0, 0 };
 	struct value_ctx ctx;
 	size_t count = 0, klen;
 	char *key = NULL;
@@ -182,8 +182,8 @@ jsonc_object(struct parser *p, unsigned depth, cJSON *obj)
 		}
 		if (p->s[p->pos] != '"') {
 			if (jsonc_bad_byte(p) == 0)
-				jsonc_error(p,
-					    "expected a property name in double quotes");
+				jsonc_error(
+				    p, "expected a property name in double quotes");
 			goto fail;
 		}
 		ctx.kline = p->line;
@@ -204,8 +204,8 @@ jsonc_object(struct parser *p, unsigned depth, cJSON *obj)
 		}
 		if (p->s[p->pos] != ':') {
 			if (jsonc_bad_byte(p) == 0)
-				jsonc_error_key(p, "expected ':' after property name",
-						key);
+				jsonc_error_key(
+				    p, "expected ':' after property name", key);
 			goto fail;
 		}
 		p->pos++;
@@ -237,8 +237,8 @@ jsonc_object(struct parser *p, unsigned depth, cJSON *obj)
 			break;
 		}
 		if (jsonc_bad_byte(p) == 0) {
-			jsonc_error_key(p, "expected ',' or '}' after property",
-					item->string);
+			jsonc_error_key(
+			    p, "expected ',' or '}' after property", item->string);
 		}
 		goto fail;
 	}
@@ -256,7 +256,7 @@ static int
 jsonc_array(struct parser *p, unsigned depth, cJSON *arr)
 {
 	unsigned oline = p->line, ocol = jsonc_col(p);
-	struct value_ctx ctx = {NULL, 0, 0};
+	struct value_ctx ctx = { NULL, 0, 0 };
 	cJSON *item;
 
 	p->pos++;
@@ -310,8 +310,8 @@ jsonc_value(struct parser *p, unsigned depth, const struct value_ctx *ctx, cJSON
 	*out = NULL;
 	if (c == '{' || c == '[') {
 		if (depth >= JSONC_MAX_DEPTH) {
-			return jsonc_error(p, "nesting deeper than %d levels",
-					   JSONC_MAX_DEPTH);
+			return jsonc_error(
+			    p, "nesting deeper than %d levels", JSONC_MAX_DEPTH);
 		}
 		node = c == '{' ? cJSON_CreateObject() : cJSON_CreateArray();
 		if (node == NULL)
@@ -337,7 +337,7 @@ jsonc_value(struct parser *p, unsigned depth, const struct value_ctx *ctx, cJSON
 		if (jsonc_number(p, &node) != 0)
 			return -1;
 	} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
-		   c == '$') {
+	    c == '$') {
 		if (jsonc_word(p, ctx, &node) != 0)
 			return -1;
 	} else

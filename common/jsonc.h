@@ -40,8 +40,8 @@ struct jsonc_doc;
  * or NULL with *cause set (the caller frees *cause). The top-level value may be
  * of any type; callers that need an object check
  * cJSON_IsObject(jsonc_doc_root()). */
-struct jsonc_doc *jsonc_parse(const char *name, const char *text, size_t len,
-			      char **cause);
+struct jsonc_doc *jsonc_parse(
+    const char *name, const char *text, size_t len, char **cause);
 /* Free the document and its tree; jsonc_doc_free(NULL) is a no-op. */
 void jsonc_doc_free(struct jsonc_doc *doc);
 
@@ -55,12 +55,12 @@ const char *jsonc_doc_name(const struct jsonc_doc *doc);
 /* Where a value of this document's tree started (for an object member: its
  * value, not its name). Returns 0 and sets *line and *col, or -1 if node is
  * not part of the tree (e.g. added later). */
-int jsonc_doc_locate(const struct jsonc_doc *doc, const cJSON *node, unsigned *line,
-		     unsigned *col);
+int jsonc_doc_locate(
+    const struct jsonc_doc *doc, const cJSON *node, unsigned *line, unsigned *col);
 /* Where the name of an object member started (its opening quote). Returns 0
  * and sets *line and *col, or -1 if node is not an object member parsed from
  * this document (the root, an array element, or a node added later). */
-int jsonc_doc_locate_key(const struct jsonc_doc *doc, const cJSON *node, unsigned *line,
-			 unsigned *col);
+int jsonc_doc_locate_key(
+    const struct jsonc_doc *doc, const cJSON *node, unsigned *line, unsigned *col);
 
 #endif

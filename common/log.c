@@ -47,13 +47,13 @@ log_vwrite(enum log_level level, const char *fmt, va_list ap)
 	fprintf(stderr, "%s: %s: %s\n", log_progname, names[level], line);
 }
 
-#define LOG_FN(fn, lvl)                     \
-	void fn(const char *fmt, ...)       \
-	{                                   \
-		va_list ap;                 \
-		va_start(ap, fmt);          \
-		log_vwrite(lvl, fmt, ap);   \
-		va_end(ap);                 \
+#define LOG_FN(fn, lvl) \
+	void fn(const char *fmt, ...) \
+	{ \
+		va_list ap; \
+		va_start(ap, fmt); \
+		log_vwrite(lvl, fmt, ap); \
+		va_end(ap); \
 	}
 LOG_FN(log_error, LOG_ERROR)
 LOG_FN(log_warn, LOG_WARN)

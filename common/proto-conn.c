@@ -19,12 +19,12 @@ struct proto_conn {
 	int fd;
 	char *name;
 	struct buf *in;
-	size_t in_off;  /* bytes of in already handed out */
+	size_t in_off; /* bytes of in already handed out */
 	struct buf *out;
 	size_t out_off; /* bytes of out already written */
 	int (*prompt)(void *arg, const char *text, int echo, char **answer);
 	void *prompt_arg;
-	int peer_gone;  /* end of stream, or reset */
+	int peer_gone; /* end of stream, or reset */
 };
 
 void
@@ -46,9 +46,10 @@ proto_conn_answer_prompt(struct proto_conn *c, double id, const cJSON *msg, char
 
 	cJSON_AddStringToObject(reply, "op", "answer");
 	cJSON_AddNumberToObject(reply, "id", id);
-	if (c->prompt != NULL && cJSON_IsString(text) && c->prompt(c->prompt_arg,
-	    text->valuestring, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(msg, "echo")),
-	    &answer) == 0) {
+	if (c->prompt != NULL && cJSON_IsString(text) &&
+	    c->prompt(c->prompt_arg, text->valuestring,
+		cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(msg, "echo")),
+		&answer) == 0) {
 		cJSON_AddStringToObject(reply, "text", answer);
 		sodium_memzero(answer, strlen(answer));
 		free(answer);
@@ -255,8 +256,10 @@ proto_conn_wait_until(struct proto_conn *c, struct proto_frame *f, long long dea
 			return -1;
 		if (rc == 0) {
 			if (buf_len(c->in) > c->in_off)
-				return error_set(cause, "%s closed the connection in the "
-				    "middle of a message", c->name);
+				return error_set(cause,
+				    "%s closed the connection in the "
+				    "middle of a message",
+				    c->name);
 			error_set(cause, "%s closed the connection", c->name);
 			return 0;
 		}
@@ -264,16 +267,15 @@ proto_conn_wait_until(struct proto_conn *c, struct proto_frame *f, long long dea
 }
 
 int
-proto_conn_wait(struct proto_conn *c, struct proto_frame *f, int timeout_ms,
-    char **cause)
+proto_conn_wait(struct proto_conn *c, struct proto_frame *f, int timeout_ms, char **cause)
 {
-	return proto_conn_wait_until(c, f, clock_now_ms() + timeout_ms, timeout_ms, NULL,
-	    cause);
+	return proto_conn_wait_until(
+	    c, f, clock_now_ms() + timeout_ms, timeout_ms, NULL, cause);
 }
 
 int
-proto_conn_handshake(struct proto_conn *c, const char *software, uint32_t *version,
-    char **cause)
+proto_conn_handshake(
+    struct proto_conn *c, const char *software, uint32_t *version, char **cause)
 {
 	struct proto_frame f;
 	cJSON *hello = proto_hello_new(software), *peer;
@@ -331,7 +333,8 @@ proto_conn_response(struct proto_conn *c, double want,
 	if (exit_status != NULL)
 		*exit_status = 1;
 	for (;;) {
-		if ((rc = proto_conn_wait_until(c, &f, deadline, timeout_ms, stop, cause)) != 1)
+		if ((rc = proto_conn_wait_until(
+			 c, &f, deadline, timeout_ms, stop, cause)) != 1)
 			return rc == -2 ? -2 : -1;
 		if (f.type == PROTO_FATAL || f.type == PROTO_CONTROL) {
 			if ((msg = proto_frame_json(&f, cause)) == NULL)
@@ -341,15 +344,16 @@ proto_conn_response(struct proto_conn *c, double want,
 			    proto_type_name(f.type));
 		if (f.type == PROTO_FATAL) {
 			v = cJSON_GetObjectItemCaseSensitive(msg, "error");
-			error_set(cause, "%s", cJSON_IsString(v) ? v->valuestring :
-			    "the peer ended the session");
+			error_set(cause, "%s",
+			    cJSON_IsString(v) ? v->valuestring
+					      : "the peer ended the session");
 			cJSON_Delete(msg);
 			return -1;
 		}
 		id = cJSON_GetObjectItemCaseSensitive(msg, "id");
 		if (!cJSON_IsNumber(id) || id->valuedouble != want) {
 			cJSON_Delete(msg);
-			continue;  /* not ours (another request's event or answer) */
+			continue; /* not ours (another request's event or answer) */
 		}
 		ev = cJSON_GetObjectItemCaseSensitive(msg, "event");
 		if (cJSON_IsString(ev) && strcmp(ev->valuestring, "prompt") == 0) {
@@ -361,8 +365,8 @@ proto_conn_response(struct proto_conn *c, double want,
 		}
 		if (cJSON_IsString(ev)) {
 			v = cJSON_GetObjectItemCaseSensitive(msg, "text");
-			if (strcmp(ev->valuestring, "progress") == 0 && cJSON_IsString(v) &&
-			    on_progress != NULL)
+			if (strcmp(ev->valuestring, "progress") == 0 &&
+			    cJSON_IsString(v) && on_progress != NULL)
 				on_progress(arg, v->valuestring);
 			cJSON_Delete(msg);
 			continue;
@@ -396,6 +400,6 @@ proto_conn_request(struct proto_conn *c, cJSON *request,
 		*exit_status = 1;
 	if (proto_conn_send_request(c, request, cause) != 0)
 		return -1;
-	return proto_conn_response(c, want, on_progress, arg, -1, NULL, result,
-	    exit_status, cause);
+	return proto_conn_response(
+	    c, want, on_progress, arg, -1, NULL, result, exit_status, cause);
 }

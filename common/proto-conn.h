@@ -53,8 +53,8 @@ int proto_conn_next(struct proto_conn *c, struct proto_frame *f, char **cause);
 /* Wait for the next frame (reading as needed, timeout_ms < 0: forever).
  * 1 and *f; 0 at end of stream (cause set: "NAME closed the connection");
  * -1 with *cause (also on timeout). */
-int proto_conn_wait(struct proto_conn *c, struct proto_frame *f, int timeout_ms,
-    char **cause);
+int proto_conn_wait(
+    struct proto_conn *c, struct proto_frame *f, int timeout_ms, char **cause);
 
 /* Who answers "prompt" events ({"event":"prompt","text":T,"echo":B} while a
  * request waits, e.g. an SSH passphrase the broker needs): fn returns 0 with
@@ -66,15 +66,15 @@ void proto_conn_set_prompt(struct proto_conn *c,
 
 /* Send our HELLO (software, e.g. "rdev 0.1.0") and check the peer's. A FATAL
  * from the peer becomes *cause. 0 and *version, or -1. */
-int proto_conn_handshake(struct proto_conn *c, const char *software, uint32_t *version,
-    char **cause);
+int proto_conn_handshake(
+    struct proto_conn *c, const char *software, uint32_t *version, char **cause);
 
 /* Send a request (a CONTROL object with "id" and "op"; consumed) and wait
  * for its response, passing "progress" events' text to on_progress (may be
  * NULL). Frames of other requests that arrive meanwhile are skipped, other
- * frames are a protocol error. Returns 0 with *result (the response's "result", or NULL if it had none; the caller
- * frees it), or -1 with *cause: the response's "error" (and *exit_status its
- * "exitStatus", else 1) or what broke. */
+ * frames are a protocol error. Returns 0 with *result (the response's "result", or NULL
+ * if it had none; the caller frees it), or -1 with *cause: the response's "error" (and
+ * *exit_status its "exitStatus", else 1) or what broke. */
 int proto_conn_request(struct proto_conn *c, cJSON *request,
     void (*on_progress)(void *arg, const char *text), void *arg, cJSON **result,
     int *exit_status, char **cause);

@@ -24,8 +24,8 @@ proto_type_name(uint16_t type)
 }
 
 void
-proto_encode(struct buf *out, enum proto_type type, uint32_t channel,
-    const void *payload, size_t len)
+proto_encode(struct buf *out, enum proto_type type, uint32_t channel, const void *payload,
+    size_t len)
 {
 	unsigned char *h;
 
@@ -52,7 +52,8 @@ proto_encode_json(struct buf *out, enum proto_type type, uint32_t channel,
 	len = strlen(text);
 	if (len > PROTO_MAX_PAYLOAD) {
 		free(text);
-		return error_set(cause, "%s message of %zu bytes exceeds the %u-byte limit",
+		return error_set(cause,
+		    "%s message of %zu bytes exceeds the %u-byte limit",
 		    proto_type_name((uint16_t)type), len, PROTO_MAX_PAYLOAD);
 	}
 	proto_encode(out, type, channel, text, len);
@@ -159,12 +160,13 @@ proto_hello_negotiate(const cJSON *peer, uint32_t *version, char **cause)
 	if (!cJSON_IsArray(versions) || cJSON_GetArraySize(versions) != 2 ||
 	    !cJSON_IsNumber(lo = cJSON_GetArrayItem(versions, 0)) ||
 	    !cJSON_IsNumber(hi = cJSON_GetArrayItem(versions, 1)))
-		return error_set(cause, "HELLO from %s has no valid \"versions\" range",
-		    name);
+		return error_set(
+		    cause, "HELLO from %s has no valid \"versions\" range", name);
 	min = lo->valuedouble;
 	max = hi->valuedouble;
 	if (min > max || min < 1 || max > 65535)
-		return error_set(cause, "HELLO from %s has an invalid version range", name);
+		return error_set(
+		    cause, "HELLO from %s has an invalid version range", name);
 	if (max < PROTO_MIN_VERSION || min > PROTO_VERSION)
 		return error_set(cause,
 		    "protocol version mismatch: this rdev speaks %d..%d, %s speaks "

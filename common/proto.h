@@ -29,8 +29,8 @@
 
 #include "buf.h"
 
-#define PROTO_VERSION 1          /* the newest version this build speaks */
-#define PROTO_MIN_VERSION 1      /* the oldest version this build accepts */
+#define PROTO_VERSION 1	    /* the newest version this build speaks */
+#define PROTO_MIN_VERSION 1 /* the oldest version this build accepts */
 #define PROTO_MAGIC 0x5244u
 #define PROTO_HEADER_SIZE 12
 #define PROTO_MAX_PAYLOAD (16u << 20)
@@ -44,8 +44,9 @@ enum proto_type {
 	PROTO_FATAL = 2,    /* JSON {"error":"..."}: the sender is closing the session */
 	PROTO_CONTROL = 16, /* JSON {"id":N, "op":"...", ...} request/response/event */
 	PROTO_DATA = 64,    /* raw bytes for the channel */
-	PROTO_EOF = 65,     /* no more DATA from the sender on this channel (half close) */
-	PROTO_CLOSE = 66,   /* channel closed; optional JSON {"status":N} or {"error":"..."} */
+	PROTO_EOF = 65, /* no more DATA from the sender on this channel (half close) */
+	PROTO_CLOSE =
+	    66, /* channel closed; optional JSON {"status":N} or {"error":"..."} */
 };
 
 struct proto_frame {

@@ -20,14 +20,20 @@ runtime_dir_check(const char *dir, char **cause)
 	if (lstat(dir, &st) != 0)
 		return error_set_errno(cause, errno, "%s", dir);
 	if (!S_ISDIR(st.st_mode))
-		return error_set(cause, "%s: not a directory (a symlink or file is "
-		    "refused; remove it)", dir);
+		return error_set(cause,
+		    "%s: not a directory (a symlink or file is "
+		    "refused; remove it)",
+		    dir);
 	if (st.st_uid != geteuid())
-		return error_set(cause, "%s: owned by uid %u, not by you (uid %u); "
-		    "refusing to use it", dir, (unsigned)st.st_uid, (unsigned)geteuid());
+		return error_set(cause,
+		    "%s: owned by uid %u, not by you (uid %u); "
+		    "refusing to use it",
+		    dir, (unsigned)st.st_uid, (unsigned)geteuid());
 	if ((st.st_mode & 077) != 0)
-		return error_set(cause, "%s: mode %03o lets others in; it must be 0700 "
-		    "(chmod 700 %s)", dir, (unsigned)(st.st_mode & 0777), dir);
+		return error_set(cause,
+		    "%s: mode %03o lets others in; it must be 0700 "
+		    "(chmod 700 %s)",
+		    dir, (unsigned)(st.st_mode & 0777), dir);
 	return 0;
 }
 

@@ -6,7 +6,8 @@
 #define RDEV_SHELL_QUOTE_H
 
 enum shell_quote_mode {
-	SHELL_QUOTE_NEEDED, /* only words with characters outside shlex.quote()'s safe set */
+	SHELL_QUOTE_NEEDED, /* only words with characters outside shlex.quote()'s safe set
+			     */
 	SHELL_QUOTE_ALWAYS, /* every word (any login shell: sh, bash, csh, fish) */
 };
 

@@ -17,9 +17,8 @@
 extern char **environ;
 
 /* In the child: wire up the pipes and exec. Reports errno on errfd on failure. */
-static void __attribute__((noreturn))
-spawn_child(const char *const argv[], const struct spawn_opts *opts, int in,
-    int out, int err, int errfd)
+static void __attribute__((noreturn)) spawn_child(const char *const argv[],
+    const struct spawn_opts *opts, int in, int out, int err, int errfd)
 {
 	int e;
 
@@ -52,7 +51,8 @@ spawn_read_into(int fd, int stream, const struct spawn_opts *opts, struct buf *b
 	if (n == 0)
 		return 0;
 	if (opts->on_output != NULL)
-		opts->on_output(opts->on_output_arg, stream, (const char *)tmp, (size_t)n);
+		opts->on_output(
+		    opts->on_output_arg, stream, (const char *)tmp, (size_t)n);
 	if (buf_len(b) + (size_t)n > cap) {
 		*truncated = 1;
 		n = (ssize_t)(cap - buf_len(b));
@@ -154,10 +154,14 @@ spawn_run(const char *const argv[], const struct spawn_opts *optsp,
 	rc = 0;
 done:
 	for (int i = 0; i < 2; i++) {
-		if (inp[i] != -1) close(inp[i]);
-		if (outp[i] != -1) close(outp[i]);
-		if (errp[i] != -1) close(errp[i]);
-		if (execp[i] != -1) close(execp[i]);
+		if (inp[i] != -1)
+			close(inp[i]);
+		if (outp[i] != -1)
+			close(outp[i]);
+		if (errp[i] != -1)
+			close(errp[i]);
+		if (execp[i] != -1)
+			close(execp[i]);
 	}
 	buf_free(out);
 	buf_free(err);
@@ -185,8 +189,8 @@ spawn_result_describe(const struct spawn_result *res)
 {
 	if (res->exited)
 		return xasprintf("exited with status %d", res->exit_code);
-	return xasprintf("killed by signal %d (%s)", res->term_signal,
-	    strsignal(res->term_signal));
+	return xasprintf(
+	    "killed by signal %d (%s)", res->term_signal, strsignal(res->term_signal));
 }
 
 char *

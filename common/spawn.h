@@ -9,11 +9,11 @@
 #include <stddef.h>
 
 struct spawn_opts {
-	const char *const *env;  /* full environment; NULL inherits ours */
-	const char *cwd;         /* NULL: current directory */
-	const void *stdin_data;  /* written to the child's stdin, then closed */
+	const char *const *env; /* full environment; NULL inherits ours */
+	const char *cwd;	/* NULL: current directory */
+	const void *stdin_data; /* written to the child's stdin, then closed */
 	size_t stdin_len;
-	size_t max_output;       /* cap per stream (bytes kept); 0 means 64 MiB */
+	size_t max_output; /* cap per stream (bytes kept); 0 means 64 MiB */
 	/* Called with each chunk of output as it arrives (stream 1 = stdout,
 	 * 2 = stderr), for progress; the output is still captured. NULL: none. */
 	void (*on_output)(void *arg, int stream, const char *data, size_t len);
@@ -21,14 +21,14 @@ struct spawn_opts {
 };
 
 struct spawn_result {
-	int exited;       /* 1 if the child exited normally */
-	int exit_code;    /* valid when exited */
-	int term_signal;  /* valid when !exited */
-	char *out;        /* captured stdout, NUL-terminated; owned by the result */
+	int exited;	 /* 1 if the child exited normally */
+	int exit_code;	 /* valid when exited */
+	int term_signal; /* valid when !exited */
+	char *out;	 /* captured stdout, NUL-terminated; owned by the result */
 	size_t out_len;
-	char *err;        /* captured stderr, NUL-terminated; owned by the result */
+	char *err; /* captured stderr, NUL-terminated; owned by the result */
 	size_t err_len;
-	int truncated;    /* 1 if a stream exceeded max_output */
+	int truncated; /* 1 if a stream exceeded max_output */
 };
 
 /* Run argv (NULL-terminated) to completion. Returns 0 when the program ran

@@ -54,11 +54,14 @@ target_check_user(const char *text, const char *s, size_t len, char **cause)
 	if (len > TARGET_MAX_USER)
 		return error_set(cause, "target '%s': user name too long", text);
 	if (s[0] == '-')
-		return error_set(cause, "target '%s': user name may not start with '-'", text);
+		return error_set(
+		    cause, "target '%s': user name may not start with '-'", text);
 	for (i = 0; i < len; i++) {
 		if (!target_name_char((unsigned char)s[i]))
-			return error_set(cause, "target '%s': bad character in user "
-			    "name (allowed: letters, digits, '.', '_', '-')", text);
+			return error_set(cause,
+			    "target '%s': bad character in user "
+			    "name (allowed: letters, digits, '.', '_', '-')",
+			    text);
 	}
 	return 0;
 }
@@ -66,8 +69,8 @@ target_check_user(const char *text, const char *s, size_t len, char **cause)
 /* Check a host: a name, or an IPv6 address (bracketed in the input; bracketed
  * is 1 then and s/len exclude the brackets). */
 static int
-target_check_host(const char *text, const char *s, size_t len, int bracketed,
-    char **cause)
+target_check_host(
+    const char *text, const char *s, size_t len, int bracketed, char **cause)
 {
 	size_t i;
 	int c, zone = 0;
@@ -86,27 +89,32 @@ target_check_host(const char *text, const char *s, size_t len, int bracketed,
 				zone = 1;
 				continue;
 			}
-			if (zone ? target_name_char(c) :
-			    (isascii(c) && (isxdigit(c) || c == ':' || c == '.')))
+			if (zone ? target_name_char(c)
+				 : (isascii(c) && (isxdigit(c) || c == ':' || c == '.')))
 				continue;
-			return error_set(cause, "target '%s': bad IPv6 address in "
-			    "brackets", text);
+			return error_set(cause,
+			    "target '%s': bad IPv6 address in "
+			    "brackets",
+			    text);
 		}
 		if (!target_name_char(c))
-			return error_set(cause, "target '%s': bad character in host "
+			return error_set(cause,
+			    "target '%s': bad character in host "
 			    "(allowed: letters, digits, '.', '_', '-'; an IPv6 "
-			    "address goes in brackets)", text);
+			    "address goes in brackets)",
+			    text);
 	}
 	if (bracketed && memchr(s, ':', len) == NULL)
-		return error_set(cause, "target '%s': brackets are only for IPv6 "
-		    "addresses", text);
+		return error_set(cause,
+		    "target '%s': brackets are only for IPv6 "
+		    "addresses",
+		    text);
 	return 0;
 }
 
 /* Check a port (len digits at s) and store it in *port. */
 static int
-target_check_port(const char *text, const char *s, size_t len, int *port,
-    char **cause)
+target_check_port(const char *text, const char *s, size_t len, int *port, char **cause)
 {
 	size_t i;
 	long v = 0;
@@ -115,7 +123,8 @@ target_check_port(const char *text, const char *s, size_t len, int *port,
 		return error_set(cause, "target '%s': empty port", text);
 	for (i = 0; i < len; i++) {
 		if (!isdigit((unsigned char)s[i]))
-			return error_set(cause, "target '%s': port must be a number", text);
+			return error_set(
+			    cause, "target '%s': port must be a number", text);
 		v = v * 10 + (s[i] - '0');
 		if (v > 65535)
 			break;
@@ -133,18 +142,24 @@ target_check_path(const char *text, const char *path, int remote, char **cause)
 	const char *p;
 
 	if (*path == '\0')
-		return error_set(cause, "target '%s': empty path (use ~ for the home "
-		    "folder)", text);
+		return error_set(cause,
+		    "target '%s': empty path (use ~ for the home "
+		    "folder)",
+		    text);
 	if (strlen(path) > TARGET_MAX_PATH)
 		return error_set(cause, "target '%s': path too long", text);
 	for (p = path; *p != '\0'; p++) {
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			return error_set(cause, "target '%s': control character in "
-			    "path", text);
+			return error_set(cause,
+			    "target '%s': control character in "
+			    "path",
+			    text);
 	}
 	if (remote && path[0] == '~' && path[1] != '\0' && path[1] != '/')
-		return error_set(cause, "target '%s': only ~ and ~/... are "
-		    "supported, not ~user", text);
+		return error_set(cause,
+		    "target '%s': only ~ and ~/... are "
+		    "supported, not ~user",
+		    text);
 	return 0;
 }
 
@@ -184,10 +199,12 @@ target_unescape(const char *s, size_t len)
 			free(out);
 			return NULL;
 		}
-		hi = isdigit((unsigned char)s[i + 1]) ? s[i + 1] - '0' :
-		    (tolower((unsigned char)s[i + 1]) - 'a' + 10);
-		lo = isdigit((unsigned char)s[i + 2]) ? s[i + 2] - '0' :
-		    (tolower((unsigned char)s[i + 2]) - 'a' + 10);
+		hi = isdigit((unsigned char)s[i + 1])
+		    ? s[i + 1] - '0'
+		    : (tolower((unsigned char)s[i + 1]) - 'a' + 10);
+		lo = isdigit((unsigned char)s[i + 2])
+		    ? s[i + 2] - '0'
+		    : (tolower((unsigned char)s[i + 2]) - 'a' + 10);
 		if (hi == 0 && lo == 0) {
 			free(out);
 			return NULL;
@@ -205,8 +222,8 @@ target_unescape(const char *s, size_t len)
  * (the URL form decodes %XX in the user).
  */
 static int
-target_parse_authority(const char *text, const char *s, size_t len, int url,
-    struct target *t, char **cause)
+target_parse_authority(
+    const char *text, const char *s, size_t len, int url, struct target *t, char **cause)
 {
 	const char *at = NULL, *host, *end = s + len, *p, *close;
 	size_t hlen;
@@ -220,8 +237,10 @@ target_parse_authority(const char *text, const char *s, size_t len, int url,
 		if (url) {
 			t->user = target_unescape(s, (size_t)(at - s));
 			if (t->user == NULL)
-				return error_set(cause, "target '%s': bad %% escape "
-				    "in user name", text);
+				return error_set(cause,
+				    "target '%s': bad %% escape "
+				    "in user name",
+				    text);
 		} else
 			t->user = xstrndup(s, (size_t)(at - s));
 		if (target_check_user(text, t->user, strlen(t->user), cause) != 0)
@@ -233,8 +252,10 @@ target_parse_authority(const char *text, const char *s, size_t len, int url,
 	if (host < end && *host == '[') {
 		close = memchr(host, ']', (size_t)(end - host));
 		if (close == NULL)
-			return error_set(cause, "target '%s': missing ']' after IPv6 "
-			    "address", text);
+			return error_set(cause,
+			    "target '%s': missing ']' after IPv6 "
+			    "address",
+			    text);
 		bracketed = 1;
 		p = close + 1;
 		hlen = (size_t)(close - host - 1);
@@ -250,10 +271,12 @@ target_parse_authority(const char *text, const char *s, size_t len, int url,
 	t->host = xstrndup(host, hlen);
 	if (p < end) {
 		if (*p != ':')
-			return error_set(cause, "target '%s': unexpected text after "
-			    "']'", text);
-		if (target_check_port(text, p + 1, (size_t)(end - p - 1), &t->port,
-		    cause) != 0)
+			return error_set(cause,
+			    "target '%s': unexpected text after "
+			    "']'",
+			    text);
+		if (target_check_port(
+			text, p + 1, (size_t)(end - p - 1), &t->port, cause) != 0)
 			return -1;
 	}
 	return 0;
@@ -268,11 +291,15 @@ target_parse_url(const char *text, struct target *t, char **cause)
 	/* The authority ends at the first '/' that is not inside brackets. */
 	slash = target_scan(s, '/');
 	if (slash == NULL)
-		return error_set(cause, "target '%s': no path after the host (add "
-		    "/~ for the home folder)", text);
+		return error_set(cause,
+		    "target '%s': no path after the host (add "
+		    "/~ for the home folder)",
+		    text);
 	if (strpbrk(s, "?#") != NULL)
-		return error_set(cause, "target '%s': '?' and '#' are not allowed in "
-		    "an ssh:// target", text);
+		return error_set(cause,
+		    "target '%s': '?' and '#' are not allowed in "
+		    "an ssh:// target",
+		    text);
 	if (target_parse_authority(text, s, (size_t)(slash - s), 1, t, cause) != 0)
 		return -1;
 	t->path = target_unescape(slash, strlen(slash));
@@ -295,8 +322,10 @@ target_parse_scp(const char *text, struct target *t, char **cause)
 	/* The host ends at the first ':' outside brackets. */
 	colon = target_scan(s, ':');
 	if (colon == NULL && strchr(s, '[') != NULL && strchr(s, ']') == NULL)
-		return error_set(cause, "target '%s': missing ']' after IPv6 "
-		    "address", text);
+		return error_set(cause,
+		    "target '%s': missing ']' after IPv6 "
+		    "address",
+		    text);
 	if (colon == NULL)
 		return error_set(cause, "target '%s': expected host:path", text);
 	alen = (size_t)(colon - s);
@@ -336,8 +365,10 @@ target_parse(const char *text, struct target *t, char **cause)
 			return error_set(cause, "target '@': empty pool name");
 		for (p = text + 1; *p != '\0'; p++) {
 			if (!target_name_char((unsigned char)*p))
-				return error_set(cause, "target '%s': bad character in "
-				    "pool name", text);
+				return error_set(cause,
+				    "target '%s': bad character in "
+				    "pool name",
+				    text);
 		}
 		t->pool = xstrdup(text + 1);
 		return 0;

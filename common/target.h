@@ -39,11 +39,11 @@ enum target_kind {
 /* A parsed TARGET; all strings owned by the struct (target_clear frees). */
 struct target {
 	enum target_kind kind;
-	char *user;  /* TARGET_SSH: NULL when not given (ssh config / local user) */
-	char *host;  /* TARGET_SSH: alias, name or address (no brackets) */
-	int port;    /* TARGET_SSH: 0 when not given (ssh config / 22) */
-	char *path;  /* TARGET_LOCAL, TARGET_SSH: never NULL or empty */
-	char *pool;  /* TARGET_POOL: the pool name without '@' */
+	char *user; /* TARGET_SSH: NULL when not given (ssh config / local user) */
+	char *host; /* TARGET_SSH: alias, name or address (no brackets) */
+	int port;   /* TARGET_SSH: 0 when not given (ssh config / 22) */
+	char *path; /* TARGET_LOCAL, TARGET_SSH: never NULL or empty */
+	char *pool; /* TARGET_POOL: the pool name without '@' */
 };
 
 /* Parse text into *t (which need not be initialised). Returns 0, or -1 with

@@ -70,7 +70,7 @@ static int relay_lfd[2] = { -1, -1 };
 static uint16_t relay_port[2];
 static unsigned char relay_token[RELAY_TOKEN_LEN];
 static struct conn *relay_head, *relay_tail; /* waiting for their header */
-static struct conn *relay_grave;             /* closed, freed after the pass */
+static struct conn *relay_grave;	     /* closed, freed after the pass */
 static int relay_nconns;
 
 static int64_t
@@ -162,7 +162,8 @@ relay_conn_close(struct conn *c, int reset)
 		relay_watch(c, s, 0);
 		if (c->fd[s] >= 0) {
 			if (reset)
-				setsockopt(c->fd[s], SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+				setsockopt(
+				    c->fd[s], SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
 			close(c->fd[s]);
 			c->fd[s] = -1;
 		}
@@ -210,10 +211,11 @@ relay_list_file(const char *path, int v6, char **out, size_t *len, size_t *cap)
 	while (fgets(line, sizeof line, f) != NULL) {
 		int ok;
 		if (v6)
-			ok = sscanf(line, " %*u: %8x%8x%8x%8x:%x %*x:%*x %x", &w[0], &w[1],
-			    &w[2], &w[3], &port, &st) == 6;
+			ok = sscanf(line, " %*u: %8x%8x%8x%8x:%x %*x:%*x %x", &w[0],
+				 &w[1], &w[2], &w[3], &port, &st) == 6;
 		else
-			ok = sscanf(line, " %*u: %8x:%x %*x:%*x %x", &w[0], &port, &st) == 3;
+			ok = sscanf(line, " %*u: %8x:%x %*x:%*x %x", &w[0], &port, &st) ==
+			    3;
 		if (!ok || st != 0x0A || port > 65535)
 			continue;
 		/* Our own listeners: the IPv4 one in tcp, the IPv6-only one in
@@ -236,7 +238,8 @@ relay_list_file(const char *path, int v6, char **out, size_t *len, size_t *cap)
 		int dup = 0;
 		for (char *p = *out; p != NULL && p < *out + *len;) {
 			char *nl = memchr(p, '\n', (size_t)(*out + *len - p));
-			if ((size_t)(nl + 1 - p) == (size_t)n && memcmp(p, entry, (size_t)n) == 0) {
+			if ((size_t)(nl + 1 - p) == (size_t)n &&
+			    memcmp(p, entry, (size_t)n) == 0) {
 				dup = 1;
 				break;
 			}
@@ -264,7 +267,8 @@ relay_list_event(struct conn *c)
 	ssize_t n;
 
 	while (c->out_off < c->out_len) {
-		n = send(c->fd[0], c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+		n = send(
+		    c->fd[0], c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -339,8 +343,9 @@ relay_header_event(struct conn *c)
 	ssize_t n;
 
 	for (;;) {
-		want = c->hlen < RELAY_HDR_L ? RELAY_HDR_L :
-		    c->hdr[RELAY_HDR_L - 1] == 'C' ? RELAY_HDR_C : RELAY_HDR_L;
+		want = c->hlen < RELAY_HDR_L	     ? RELAY_HDR_L
+		    : c->hdr[RELAY_HDR_L - 1] == 'C' ? RELAY_HDR_C
+						     : RELAY_HDR_L;
 		if (c->hlen == want)
 			break;
 		n = recv(c->fd[0], c->hdr + c->hlen, want - c->hlen, 0);
@@ -370,15 +375,9 @@ relay_header_event(struct conn *c)
 		relay_watch(c, 0, 0);
 		relay_connect_next(c, 0);
 		break;
-	case 'L':
-		relay_list_start(c);
-		break;
-	case 'X':
-		relay_exec_start(c);
-		break;
-	default:
-		relay_conn_close(c, 0);
-		break;
+	case 'L': relay_list_start(c); break;
+	case 'X': relay_exec_start(c); break;
+	default: relay_conn_close(c, 0); break;
 	}
 }
 
@@ -396,7 +395,8 @@ relay_listeners_watch(int on)
 			continue;
 		ev.events = EPOLLIN;
 		ev.data.u64 = (uint64_t)i; /* 0 or 1: never a conn pointer */
-		epoll_ctl(relay_epfd, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, relay_lfd[i], &ev);
+		epoll_ctl(
+		    relay_epfd, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, relay_lfd[i], &ev);
 	}
 }
 
@@ -415,7 +415,8 @@ relay_accept(int lfd)
 				 * rather than spin on a listener we cannot serve. */
 				relay_listeners_watch(0);
 				relay_accept_paused = 1;
-				relay_accept_resume = relay_now_ms() + RELAY_ACCEPT_PAUSE_MS;
+				relay_accept_resume =
+				    relay_now_ms() + RELAY_ACCEPT_PAUSE_MS;
 			}
 			return;
 		}
@@ -448,18 +449,10 @@ relay_conn_event(struct conn *c, int side, unsigned events)
 	if (c->dead)
 		return;
 	switch (c->state) {
-	case CONN_HEADER:
-		relay_header_event(c);
-		break;
-	case CONN_CONNECTING:
-		relay_connect_event(c);
-		break;
-	case CONN_PIPE:
-		relay_pipe_event(c, side, events);
-		break;
-	case CONN_LIST:
-		relay_list_event(c);
-		break;
+	case CONN_HEADER: relay_header_event(c); break;
+	case CONN_CONNECTING: relay_connect_event(c); break;
+	case CONN_PIPE: relay_pipe_event(c, side, events); break;
+	case CONN_LIST: relay_list_event(c); break;
 	}
 }
 
@@ -529,19 +522,20 @@ relay_listen(int v6, uint16_t *port)
 		s4->sin_family = AF_INET;
 		s4->sin_addr.s_addr = htonl(INADDR_ANY);
 	}
-	fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(
+	    v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
 	if (v6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-	if (bind(fd, (struct sockaddr *)&ss, v6 ? sizeof(struct sockaddr_in6) :
-	    sizeof(struct sockaddr_in)) < 0 || listen(fd, 4096) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&ss, &len) < 0) {
+	if (bind(fd, (struct sockaddr *)&ss,
+		v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in)) < 0 ||
+	    listen(fd, 4096) < 0 || getsockname(fd, (struct sockaddr *)&ss, &len) < 0) {
 		close(fd);
 		return -1;
 	}
-	*port = ntohs(v6 ? ((struct sockaddr_in6 *)&ss)->sin6_port :
-	    ((struct sockaddr_in *)&ss)->sin_port);
+	*port = ntohs(v6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+			 : ((struct sockaddr_in *)&ss)->sin_port);
 	return fd;
 }
 
@@ -552,7 +546,8 @@ relay_write_port_file(const char *path)
 	char tmp[4096], text[16];
 	int fd, n;
 
-	if (snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid()) >= (int)sizeof tmp)
+	if (snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid()) >=
+	    (int)sizeof tmp)
 		relay_die("port file path too long");
 	n = snprintf(text, sizeof text, "%u\n", relay_port[0]);
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
@@ -567,7 +562,7 @@ static void
 relay_usage(void)
 {
 	relay_die("usage: RDEV_RELAY_TOKEN=<64 hex> rdev-relay --port-file PATH\n"
-	    "       rdev-relay --winsize ROWS COLS COMMAND [ARG...]");
+		  "       rdev-relay --winsize ROWS COLS COMMAND [ARG...]");
 }
 
 /* --winsize ROWS COLS COMMAND...: size the terminal on stdin, become
@@ -589,8 +584,8 @@ relay_winsize_exec(int argc, char **argv)
 	e = errno;
 	/* The words of runc's message, which names the command the same way. */
 	if (e == ENOENT && strchr(argv[4], '/') == NULL)
-		fprintf(stderr, "rdev: exec: \"%s\": executable file not found in $PATH\n",
-		    argv[4]);
+		fprintf(stderr,
+		    "rdev: exec: \"%s\": executable file not found in $PATH\n", argv[4]);
 	else
 		fprintf(stderr, "rdev: exec: \"%s\": %s\n", argv[4], strerror(e));
 	exit(e == ENOENT ? 127 : 126);
@@ -653,7 +648,8 @@ main(int argc, char **argv)
 			timeout = (int)(relay_accept_resume - now);
 		if (timeout < 0)
 			timeout = 0;
-		n = epoll_wait(relay_epfd, evs, (int)(sizeof evs / sizeof evs[0]), timeout);
+		n = epoll_wait(
+		    relay_epfd, evs, (int)(sizeof evs / sizeof evs[0]), timeout);
 		if (n < 0 && errno != EINTR)
 			relay_die("epoll_wait failed");
 		for (int i = 0; i < n; i++) {
@@ -672,7 +668,8 @@ main(int argc, char **argv)
 			free(c);
 		}
 		now = relay_now_ms();
-		if (relay_accept_paused && now >= relay_accept_resume && !relay_superseded) {
+		if (relay_accept_paused && now >= relay_accept_resume &&
+		    !relay_superseded) {
 			relay_accept_paused = 0;
 			relay_listeners_watch(1);
 		}

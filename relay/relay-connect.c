@@ -47,7 +47,8 @@ relay_connect_start(struct conn *c, int v6)
 		sa = (struct sockaddr *)&sin;
 		salen = sizeof sin;
 	}
-	fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(
+	    v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
 	if (connect(fd, sa, salen) == 0) {

@@ -59,9 +59,8 @@ x_pty(const struct xreq *r, char *slave_path, size_t len)
 
 /* In the command's process: become the user in a new session, then the
  * command. Failures go to report (close-on-exec) as "status message". */
-static void __attribute__((noreturn))
-x_child(const struct xreq *r, const struct xuser *u, const char *slave_path,
-    int fds[3], int report)
+static void __attribute__((noreturn)) x_child(const struct xreq *r, const struct xuser *u,
+    const char *slave_path, int fds[3], int report)
 {
 	char msg[1024];
 	sigset_t none;
@@ -75,8 +74,8 @@ x_child(const struct xreq *r, const struct xuser *u, const char *slave_path,
 	if (slave_path != NULL) {
 		if ((slave = open(slave_path, O_RDWR)) < 0) {
 			e = errno;
-			snprintf(msg, sizeof msg, "126 cannot open the terminal %s: %s", slave_path,
-			    strerror(e));
+			snprintf(msg, sizeof msg, "126 cannot open the terminal %s: %s",
+			    slave_path, strerror(e));
 			goto fail;
 		}
 		(void)ioctl(slave, TIOCSCTTY, 0);
@@ -95,22 +94,23 @@ x_child(const struct xreq *r, const struct xuser *u, const char *slave_path,
 	if (setgroups((size_t)u->ngroups, u->groups) != 0 || setgid(u->gid) != 0 ||
 	    setuid(u->uid) != 0) {
 		e = errno;
-		snprintf(msg, sizeof msg, "126 cannot become user %u:%u: %s", (unsigned)u->uid,
-		    (unsigned)u->gid, strerror(e));
+		snprintf(msg, sizeof msg, "126 cannot become user %u:%u: %s",
+		    (unsigned)u->uid, (unsigned)u->gid, strerror(e));
 		goto fail;
 	}
-	if (!cwd_done && r->workdir != NULL && *r->workdir != '\0' && chdir(r->workdir) != 0) {
+	if (!cwd_done && r->workdir != NULL && *r->workdir != '\0' &&
+	    chdir(r->workdir) != 0) {
 		e = errno;
-		snprintf(msg, sizeof msg, "126 chdir to cwd (\"%s\") failed: %s", r->workdir,
-		    strerror(e));
+		snprintf(msg, sizeof msg, "126 chdir to cwd (\"%s\") failed: %s",
+		    r->workdir, strerror(e));
 		goto fail;
 	}
 	environ = r->env;
 	execvp(r->argv[0], r->argv);
 	e = errno;
 	if (e == ENOENT && strchr(r->argv[0], '/') == NULL)
-		snprintf(msg, sizeof msg, "127 exec: \"%s\": executable file not found in $PATH",
-		    r->argv[0]);
+		snprintf(msg, sizeof msg,
+		    "127 exec: \"%s\": executable file not found in $PATH", r->argv[0]);
 	else
 		snprintf(msg, sizeof msg, "%d exec: \"%s\": %s", e == ENOENT ? 127 : 126,
 		    r->argv[0], strerror(e));
@@ -145,8 +145,8 @@ x_start(struct xsess *s, struct xreq *r)
 	}
 	if (r->tty) {
 		if ((master = x_pty(r, slave_path, sizeof slave_path)) < 0)
-			x_fail(s->sock, X_EXIT_START_FAILED, "cannot open a terminal (/dev/ptmx): %s",
-			    strerror(errno));
+			x_fail(s->sock, X_EXIT_START_FAILED,
+			    "cannot open a terminal (/dev/ptmx): %s", strerror(errno));
 	} else if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0 ||
 	    pipe2(errp, O_CLOEXEC) != 0)
 		x_fail(s->sock, X_EXIT_START_FAILED, "pipe: %s", strerror(errno));
@@ -175,12 +175,12 @@ x_start(struct xsess *s, struct xreq *r)
 	if (n > 0) {
 		err[n] = '\0';
 		code = atoi(err);
-		snprintf(msg, sizeof msg, "rdev: %s", strchr(err, ' ') != NULL ?
-		    strchr(err, ' ') + 1 : err);
+		snprintf(msg, sizeof msg, "rdev: %s",
+		    strchr(err, ' ') != NULL ? strchr(err, ' ') + 1 : err);
 		while (waitpid(s->pid, NULL, 0) < 0 && errno == EINTR)
 			continue;
-		x_fail(s->sock, code >= 1 && code <= 255 ? code : X_EXIT_START_FAILED, "%s",
-		    msg);
+		x_fail(s->sock, code >= 1 && code <= 255 ? code : X_EXIT_START_FAILED,
+		    "%s", msg);
 	}
 	be_put_u32(pidb, (uint32_t)s->pid);
 	xq_frame(&s->out, RELAY_X_STARTED, pidb, sizeof pidb);

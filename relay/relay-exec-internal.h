@@ -65,9 +65,9 @@ struct xuser {
 /* The running session. */
 struct xsess {
 	int sock;
-	int in_w;         /* the command's stdin (pipe or pty master), -1 once closed */
+	int in_w;	  /* the command's stdin (pipe or pty master), -1 once closed */
 	int out_r, err_r; /* its stdout/stderr (a TTY: the master, err_r -1) */
-	int tty_master;   /* -1 without a TTY */
+	int tty_master;	  /* -1 without a TTY */
 	pid_t pid;
 	int exited, status;
 	struct xq out, in, rx;

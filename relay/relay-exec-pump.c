@@ -34,8 +34,7 @@ x_signal(struct xsess *s, int sig)
 
 /* The agent went away before the command ended: hang up, as sshd would,
  * and kill what is left after the grace period. */
-static void __attribute__((noreturn))
-x_hangup(struct xsess *s, int grace_ms)
+static void __attribute__((noreturn)) x_hangup(struct xsess *s, int grace_ms)
 {
 	int64_t deadline = x_now_ms() + grace_ms;
 	struct timespec ts = { 0, 50 * 1000000L };
@@ -83,8 +82,10 @@ x_frames(struct xsess *s)
 			if (len == 4 && s->tty_master >= 0) {
 				struct winsize ws;
 				memset(&ws, 0, sizeof ws);
-				ws.ws_row = (unsigned short)(h[X_HDR] << 8 | h[X_HDR + 1]);
-				ws.ws_col = (unsigned short)(h[X_HDR + 2] << 8 | h[X_HDR + 3]);
+				ws.ws_row =
+				    (unsigned short)(h[X_HDR] << 8 | h[X_HDR + 1]);
+				ws.ws_col =
+				    (unsigned short)(h[X_HDR + 2] << 8 | h[X_HDR + 3]);
 				if (ws.ws_row > 0 && ws.ws_col > 0)
 					(void)ioctl(s->tty_master, TIOCSWINSZ, &ws);
 			}
@@ -94,8 +95,7 @@ x_frames(struct xsess *s)
 			if (sig > 0 && sig < NSIG && !s->exited)
 				x_signal(s, sig);
 			break;
-		default:
-			return -1;
+		default: return -1;
 		}
 		s->rx.off += X_HDR + len;
 	}
@@ -138,21 +138,23 @@ x_reap(struct xsess *s)
 	if (p != s->pid)
 		return;
 	s->exited = 1;
-	s->status = WIFEXITED(st) ? WEXITSTATUS(st) :
-	    WIFSIGNALED(st) ? 128 + WTERMSIG(st) : X_EXIT_START_FAILED;
+	s->status = WIFEXITED(st) ? WEXITSTATUS(st)
+	    : WIFSIGNALED(st)	  ? 128 + WTERMSIG(st)
+				  : X_EXIT_START_FAILED;
 }
 
 /* After the command's end: what its output still holds, then the status. */
-static void __attribute__((noreturn))
-x_finish(struct xsess *s)
+static void __attribute__((noreturn)) x_finish(struct xsess *s)
 {
 	unsigned char st[4];
 	int fds[2] = { s->out_r, s->err_r };
 
 	/* Bounded: a process left behind may keep writing. */
 	for (int i = 0; i < 2; i++)
-		for (int k = 0; k < X_FINISH_READS && fds[i] >= 0 && x_read_output(s, fds[i],
-		    i == 0 ? RELAY_X_STDOUT : RELAY_X_STDERR) == 1; k++)
+		for (int k = 0; k < X_FINISH_READS && fds[i] >= 0 &&
+		     x_read_output(s, fds[i], i == 0 ? RELAY_X_STDOUT : RELAY_X_STDERR) ==
+			 1;
+		     k++)
 			if (xq_size(&s->out) > X_OUT_HIGH)
 				xq_drain_blocking(&s->out, s->sock);
 	be_put_u32(st, (uint32_t)s->status);
@@ -161,8 +163,7 @@ x_finish(struct xsess *s)
 	x_close_exit(s->sock, 0);
 }
 
-void __attribute__((noreturn))
-x_loop(struct xsess *s, int grace_ms)
+void __attribute__((noreturn)) x_loop(struct xsess *s, int grace_ms)
 {
 	struct pollfd p[5];
 	int n, r, in_closed = 0;
@@ -176,23 +177,25 @@ x_loop(struct xsess *s, int grace_ms)
 			 * process it left behind may keep them open. */
 			x_finish(s);
 		}
-		if (s->in_eof && xq_size(&s->in) == 0 && !in_closed && s->tty_master < 0 &&
-		    s->in_w >= 0) {
+		if (s->in_eof && xq_size(&s->in) == 0 && !in_closed &&
+		    s->tty_master < 0 && s->in_w >= 0) {
 			close(s->in_w);
 			s->in_w = -1;
 			in_closed = 1;
 		}
 		n = 0;
-		p[n++] = (struct pollfd){ .fd = s->sock, .events =
-		    (xq_size(&s->in) < X_IN_HIGH ? POLLIN : 0) |
-		    (xq_size(&s->out) > 0 ? POLLOUT : 0) };
+		p[n++] = (struct pollfd){ .fd = s->sock,
+			.events = (xq_size(&s->in) < X_IN_HIGH ? POLLIN : 0) |
+			    (xq_size(&s->out) > 0 ? POLLOUT : 0) };
 		p[n++] = (struct pollfd){ .fd = s->sigchld_r, .events = POLLIN };
-		p[n++] = (struct pollfd){ .fd = xq_size(&s->out) < X_OUT_HIGH ? s->out_r : -1,
-		    .events = POLLIN };
-		p[n++] = (struct pollfd){ .fd = xq_size(&s->out) < X_OUT_HIGH ? s->err_r : -1,
-		    .events = POLLIN };
+		p[n++] =
+		    (struct pollfd){ .fd = xq_size(&s->out) < X_OUT_HIGH ? s->out_r : -1,
+			    .events = POLLIN };
+		p[n++] =
+		    (struct pollfd){ .fd = xq_size(&s->out) < X_OUT_HIGH ? s->err_r : -1,
+			    .events = POLLIN };
 		p[n++] = (struct pollfd){ .fd = xq_size(&s->in) > 0 ? s->in_w : -1,
-		    .events = POLLOUT };
+			.events = POLLOUT };
 		if (poll(p, (nfds_t)n, -1) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -219,7 +222,8 @@ x_loop(struct xsess *s, int grace_ms)
 		for (int i = 2; i <= 3; i++) {
 			if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
 				continue;
-			r = x_read_output(s, p[i].fd, i == 2 ? RELAY_X_STDOUT : RELAY_X_STDERR);
+			r = x_read_output(
+			    s, p[i].fd, i == 2 ? RELAY_X_STDOUT : RELAY_X_STDERR);
 			if (r < 0) {
 				/* End of that stream (a TTY's master: the
 				 * slave's last holder is gone). */

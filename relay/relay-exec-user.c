@@ -99,7 +99,8 @@ x_groups(const char *group, gid_t *gid, struct xuser *u)
 			}
 			continue;
 		}
-		for (m = strtok_r(f[3], ",", &save); m != NULL; m = strtok_r(NULL, ",", &save))
+		for (m = strtok_r(f[3], ",", &save); m != NULL;
+		     m = strtok_r(NULL, ",", &save))
 			if (u->name[0] != '\0' && strcmp(m, u->name) == 0)
 				x_add_group(u, (gid_t)vg);
 	}
@@ -126,8 +127,10 @@ x_user(const char *spec, struct xuser *u, char *err, size_t errlen)
 			u->gid = 0;
 		}
 	} else if (!x_passwd(us, 0, 0, u)) {
-		snprintf(err, errlen, "unable to find user %s: no matching entries in passwd "
-		    "file", us);
+		snprintf(err, errlen,
+		    "unable to find user %s: no matching entries in passwd "
+		    "file",
+		    us);
 		return -1;
 	}
 	if (gs != NULL && *gs != '\0') {
@@ -136,8 +139,10 @@ x_user(const char *spec, struct xuser *u, char *err, size_t errlen)
 		else if (x_groups(gs, &g, u))
 			u->gid = g;
 		else {
-			snprintf(err, errlen, "unable to find group %s: no matching entries in "
-			    "group file", gs);
+			snprintf(err, errlen,
+			    "unable to find group %s: no matching entries in "
+			    "group file",
+			    gs);
 			return -1;
 		}
 	}

@@ -109,8 +109,8 @@ xq_flush(struct xq *q, int fd, int is_sock)
 	ssize_t n;
 
 	while (xq_size(q) > 0) {
-		n = is_sock ? send(fd, q->p + q->off, xq_size(q), MSG_NOSIGNAL) :
-		    write(fd, q->p + q->off, xq_size(q));
+		n = is_sock ? send(fd, q->p + q->off, xq_size(q), MSG_NOSIGNAL)
+			    : write(fd, q->p + q->off, xq_size(q));
 		if (n > 0) {
 			q->off += (size_t)n;
 			continue;
@@ -133,7 +133,8 @@ xq_drain_blocking(struct xq *q, int fd)
 	while (xq_size(q) > 0) {
 		if (xq_flush(q, fd, 1) != 0)
 			return;
-		if (xq_size(q) > 0 && poll(&p, 1, X_REQUEST_TIMEOUT_MS) <= 0 && errno != EINTR)
+		if (xq_size(q) > 0 && poll(&p, 1, X_REQUEST_TIMEOUT_MS) <= 0 &&
+		    errno != EINTR)
 			return;
 	}
 }
@@ -141,8 +142,7 @@ xq_drain_blocking(struct xq *q, int fd)
 /* The end of a session: no more frames, and what the agent still sends is
  * read and dropped until it closes (bounded), so that the close is no reset
  * that could destroy the last frames on their way. */
-void __attribute__((noreturn))
-x_close_exit(int sock, int status)
+void __attribute__((noreturn)) x_close_exit(int sock, int status)
 {
 	struct pollfd p = { .fd = sock, .events = POLLIN };
 	int64_t deadline = x_now_ms() + X_HANGUP_GRACE_MS;
@@ -246,23 +246,15 @@ x_parse(char *p, size_t len, struct xreq *r)
 	for (f = p; f < end; f += strlen(f) + 1) {
 		v = f + 1;
 		switch (*f) {
-		case 'a':
-			r->argv[r->nargv++] = v;
-			break;
+		case 'a': r->argv[r->nargv++] = v; break;
 		case 'e':
 			if (strchr(v, '=') == NULL || *v == '=')
 				return -1;
 			r->env[r->nenv++] = v;
 			break;
-		case 'u':
-			r->user = v;
-			break;
-		case 'w':
-			r->workdir = v;
-			break;
-		case 't':
-			r->tty = 1;
-			break;
+		case 'u': r->user = v; break;
+		case 'w': r->workdir = v; break;
+		case 't': r->tty = 1; break;
 		case 'r':
 			if (relay_exec_dimension(v, &r->rows) != 0)
 				return -1;
@@ -276,8 +268,7 @@ x_parse(char *p, size_t len, struct xreq *r)
 			if (r->grace_ms < 0 || r->grace_ms > 60000)
 				return -1;
 			break;
-		default:
-			return -1; /* a field this relay does not know */
+		default: return -1; /* a field this relay does not know */
 		}
 	}
 	r->argv[r->nargv] = NULL;
@@ -305,7 +296,8 @@ relay_exec_session(int fd)
 		_exit(0);
 	len = be_get_u32(lenb);
 	if (len == 0 || len > X_REQUEST_MAX)
-		x_fail(fd, X_EXIT_START_FAILED, "rdev-relay: the exec request is %u bytes", len);
+		x_fail(fd, X_EXIT_START_FAILED,
+		    "rdev-relay: the exec request is %u bytes", len);
 	req = x_alloc(len);
 	if (x_read_full(fd, req, len, deadline) != 0)
 		_exit(0);

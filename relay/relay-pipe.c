@@ -22,7 +22,8 @@ relay_pipe_update(struct conn *c)
 
 	for (int from = 0; from < 2; from++) {
 		struct dir *d = &c->dir[from];
-		if (!d->eof && (d->pipe[0] >= 0 ? d->len < RELAY_BUF && !d->full : d->len == 0))
+		if (!d->eof &&
+		    (d->pipe[0] >= 0 ? d->len < RELAY_BUF && !d->full : d->len == 0))
 			m[from] |= EPOLLIN;
 		if (d->len > 0)
 			m[1 - from] |= EPOLLOUT;
@@ -79,12 +80,13 @@ relay_pipe_pump(struct conn *c, int from)
 	struct dir *d = &c->dir[from];
 	ssize_t n, w;
 
-	if (d->pipe[0] < 0 && !d->nosplice && pipe2(d->pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
+	if (d->pipe[0] < 0 && !d->nosplice &&
+	    pipe2(d->pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
 		d->pipe[0] = d->pipe[1] = -1;
 		d->nosplice = 1;
 	}
-	for (int rounds = 0; rounds < 16 && d->pipe[0] >= 0 && !d->eof &&
-	    d->len < RELAY_BUF; rounds++) {
+	for (int rounds = 0;
+	     rounds < 16 && d->pipe[0] >= 0 && !d->eof && d->len < RELAY_BUF; rounds++) {
 		n = splice(c->fd[from], NULL, d->pipe[1], NULL, RELAY_BUF - d->len,
 		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 		if (n < 0 && errno == EINTR)
@@ -109,7 +111,8 @@ relay_pipe_pump(struct conn *c, int from)
 		if (drained)
 			break;
 	}
-	for (int rounds = 0; d->pipe[0] < 0 && rounds < 16 && !d->eof && d->len == 0; rounds++) {
+	for (int rounds = 0; d->pipe[0] < 0 && rounds < 16 && !d->eof && d->len == 0;
+	     rounds++) {
 		n = recv(c->fd[from], relay_scratch, sizeof relay_scratch, 0);
 		if (n < 0 && errno == EINTR)
 			continue;

@@ -27,10 +27,10 @@
 enum { REPLY_CONNECTED = 0, REPLY_REFUSED = 1, REPLY_ERROR = 2 };
 
 enum conn_state {
-	CONN_HEADER,     /* reading magic, token, command */
+	CONN_HEADER,	 /* reading magic, token, command */
 	CONN_CONNECTING, /* nonblocking connect to the target in progress */
-	CONN_PIPE,       /* copying bytes both ways */
-	CONN_LIST,       /* writing the 'L' answer, then close */
+	CONN_PIPE,	 /* copying bytes both ways */
+	CONN_LIST,	 /* writing the 'L' answer, then close */
 };
 
 /* One direction of a piped connection: bytes read from fd[from] go to
@@ -40,9 +40,9 @@ enum conn_state {
  * (allocated only while non-empty). Either way len, the bytes held, stays
  * at most RELAY_BUF. */
 struct dir {
-	int pipe[2];   /* -1 until the first bytes */
-	int nosplice;  /* pipe2() failed: recv/send */
-	int full;      /* the pipe took no more while holding bytes */
+	int pipe[2];  /* -1 until the first bytes */
+	int nosplice; /* pipe2() failed: recv/send */
+	int full;     /* the pipe took no more while holding bytes */
 	unsigned char *pend;
 	size_t off, len;
 	int eof;  /* read end-of-file from the source */
@@ -50,13 +50,13 @@ struct dir {
 };
 
 struct conn {
-	int fd[2];           /* 0: the client, 1: the target */
-	unsigned mask[2];    /* epoll interest registered for each fd (0: not registered) */
+	int fd[2];	  /* 0: the client, 1: the target */
+	unsigned mask[2]; /* epoll interest registered for each fd (0: not registered) */
 	enum conn_state state;
 	unsigned char hdr[RELAY_HDR_C];
 	size_t hlen;
-	int64_t deadline;    /* CONN_HEADER: when to give up */
-	struct dir dir[2];   /* dir[0]: client -> target, dir[1]: target -> client */
+	int64_t deadline;  /* CONN_HEADER: when to give up */
+	struct dir dir[2]; /* dir[0]: client -> target, dir[1]: target -> client */
 	/* CONN_CONNECTING: the port, and the IPv4 attempt's errno when falling back. */
 	uint16_t port;
 	int v6_attempt;

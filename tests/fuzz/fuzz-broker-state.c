@@ -24,7 +24,8 @@ check_entries(const cJSON *hosts)
 		if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(h, "host")))
 			abort();
 		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(h, "forwards")) {
-			if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(e, "workspace")))
+			if (!cJSON_IsString(
+				cJSON_GetObjectItemCaseSensitive(e, "workspace")))
 				abort();
 			v = cJSON_GetObjectItemCaseSensitive(e, "port");
 			if (!cJSON_IsNumber(v) || v->valueint < 1 || v->valueint > 65535)
@@ -34,7 +35,8 @@ check_entries(const cJSON *hosts)
 				abort();
 		}
 		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(h, "autos")) {
-			if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(e, "workspace")))
+			if (!cJSON_IsString(
+				cJSON_GetObjectItemCaseSensitive(e, "workspace")))
 				abort();
 		}
 	}

@@ -32,8 +32,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(cause);
 	cause = NULL;
 	if (entries != NULL) {
-		const cJSON *config = doc != NULL && cJSON_IsObject(jsonc_doc_root(doc)) ?
-		    jsonc_doc_root(doc) : NULL;
+		const cJSON *config = doc != NULL && cJSON_IsObject(jsonc_doc_root(doc))
+		    ? jsonc_doc_root(doc)
+		    : NULL;
 		merged = config_merge(entries, config);
 		cJSON_Delete(merged);
 		merged = config_merge_entries(entries, config);

@@ -23,7 +23,7 @@ fuzz_stream(const uint8_t *data, size_t size, size_t step)
 		end = size - off > step ? off + step : size;
 		while (off < end) {
 			rc = docker_stream_feed(s, data + off, end - off, &used, &stream,
-						&payload, &plen, &cause);
+			    &payload, &plen, &cause);
 			if (used > end - off)
 				abort();
 			off += used;
@@ -73,8 +73,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while (off < size) {
 		end = size - off > step ? off + step : size;
 		while (off < end) {
-			rc = docker_http_feed(h, data + off, end - off, &used, &ev,
-					      &cause);
+			rc = docker_http_feed(
+			    h, data + off, end - off, &used, &ev, &cause);
 			if (used > end - off)
 				abort();
 			off += used;

@@ -17,7 +17,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while ((rc = proto_decode(data + off, size - off, &f, &used, &cause)) == 1) {
 		if (used < PROTO_HEADER_SIZE || used > size - off)
 			abort();
-		if (f.type == PROTO_HELLO || f.type == PROTO_CONTROL || f.type == PROTO_CLOSE) {
+		if (f.type == PROTO_HELLO || f.type == PROTO_CONTROL ||
+		    f.type == PROTO_CLOSE) {
 			obj = proto_frame_json(&f, &cause);
 			if (obj != NULL) {
 				if (proto_hello_negotiate(obj, &v, &cause) == 0 &&

@@ -66,7 +66,8 @@ fuzz_mount(const cJSON *m)
 		/* A mount that translates has a target, and the same one. */
 		const cJSON *t = cJSON_GetObjectItemCaseSensitive(api, "Target");
 
-		if (!cJSON_IsString(t) || target == NULL || strcmp(t->valuestring, target) != 0)
+		if (!cJSON_IsString(t) || target == NULL ||
+		    strcmp(t->valuestring, target) != 0)
 			abort();
 	}
 	free(target);

@@ -35,8 +35,8 @@ check_target(const struct target *t)
 		if (t->host == NULL || t->host[0] == '\0' || t->host[0] == '-' ||
 		    has_control(t->host))
 			abort();
-		if (t->user != NULL && (t->user[0] == '\0' || t->user[0] == '-' ||
-		    has_control(t->user)))
+		if (t->user != NULL &&
+		    (t->user[0] == '\0' || t->user[0] == '-' || has_control(t->user)))
 			abort();
 		if (t->port < 0 || t->port > 65535)
 			abort();
@@ -47,8 +47,7 @@ check_target(const struct target *t)
 		if (t->pool == NULL)
 			abort();
 		break;
-	default:
-		abort();
+	default: abort();
 	}
 }
 

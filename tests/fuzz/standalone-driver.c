@@ -114,13 +114,12 @@ mutate(const struct input *in, const struct input *other, unsigned char *out, si
 			if (len > 0)
 				out[pos] ^= (unsigned char)(1u << (rng() % 8));
 			break;
-		case 1: /* truncate */
-			len = pos;
-			break;
+		case 1: /* truncate */ len = pos; break;
 		case 2: /* insert a structural byte */
 			if (len < cap) {
 				memmove(out + pos + 1, out + pos, len - pos);
-				out[pos] = (unsigned char)tokens[rng() % (sizeof tokens - 1)];
+				out[pos] =
+				    (unsigned char)tokens[rng() % (sizeof tokens - 1)];
 				len++;
 			}
 			break;
@@ -132,7 +131,8 @@ mutate(const struct input *in, const struct input *other, unsigned char *out, si
 			break;
 		case 4: /* splice the tail of another input */
 			if (other->len > 0) {
-				size_t from = rng() % other->len, take = other->len - from;
+				size_t from = rng() % other->len,
+				       take = other->len - from;
 				if (pos + take > cap)
 					take = cap - pos;
 				memcpy(out + pos, other->data + from, take);

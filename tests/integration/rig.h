@@ -23,13 +23,13 @@
 #define RIG_FN __attribute__((unused)) static
 
 static struct {
-	char host[16];      /* the host's name: prefix + pid */
-	char dir[256];      /* $RDEV_RIG_DIR, default /var/tmp/rdev-rig */
-	char host_dir[512]; /* <dir>/run/hosts/<host>: port, keys, ssh_config */
-	char home[600];     /* <host_dir>/home, the SSH user's home */
-	char tmp[256];      /* a private temporary dir, removed at exit */
-	int started;        /* host-start was run: host-stop at exit */
-	int failed;         /* a test may set it when a prerequisite is missing */
+	char host[16];	       /* the host's name: prefix + pid */
+	char dir[256];	       /* $RDEV_RIG_DIR, default /var/tmp/rdev-rig */
+	char host_dir[512];    /* <dir>/run/hosts/<host>: port, keys, ssh_config */
+	char home[600];	       /* <host_dir>/home, the SSH user's home */
+	char tmp[256];	       /* a private temporary dir, removed at exit */
+	int started;	       /* host-start was run: host-stop at exit */
+	int failed;	       /* a test may set it when a prerequisite is missing */
 	void (*at_exit)(void); /* the test's own cleanup, before host-stop */
 } rig;
 
@@ -75,8 +75,7 @@ rig_host_start(const char *prefix)
 	if (rig.started)
 		return;
 	snprintf(rig.dir, sizeof rig.dir, "%s", d != NULL ? d : "/var/tmp/rdev-rig");
-	snprintf(rig.host, sizeof rig.host, "%s%ld", prefix,
-	    (long)getpid() % 100000000);
+	snprintf(rig.host, sizeof rig.host, "%s%ld", prefix, (long)getpid() % 100000000);
 	snprintf(rig.tmp, sizeof rig.tmp, "/tmp/rdev-test-%s.XXXXXX", prefix);
 	if (mkdtemp(rig.tmp) == NULL) {
 		rig.tmp[0] = '\0';
@@ -89,8 +88,7 @@ rig_host_start(const char *prefix)
 		rig.failed = 1;
 		TEST_FAIL("this test needs an sshd host and `%s` failed", cmd);
 	}
-	snprintf(rig.host_dir, sizeof rig.host_dir, "%s/run/hosts/%s", rig.dir,
-	    rig.host);
+	snprintf(rig.host_dir, sizeof rig.host_dir, "%s/run/hosts/%s", rig.dir, rig.host);
 	snprintf(rig.home, sizeof rig.home, "%s/home", rig.host_dir);
 }
 

@@ -29,7 +29,7 @@ static char bundle_dir[1024];
 /* The second host, whose sshd has no sftp subsystem (rig.h knows one host). */
 static struct {
 	char name[32];
-	char cfg[700];  /* its ssh_config */
+	char cfg[700]; /* its ssh_config */
 	char home[700];
 	int started;
 } nosftp;
@@ -47,8 +47,10 @@ remove_agents(void)
 			fprintf(stderr, "cleanup: %s failed\n", cmd);
 	}
 	if (nosftp.started) {
-		snprintf(cmd, sizeof cmd, "rm -rf '%s/.rdev'; bash %s/tests/rig/rig.sh "
-		    "host-stop %s", nosftp.home, RDEV_SOURCE_DIR, nosftp.name);
+		snprintf(cmd, sizeof cmd,
+		    "rm -rf '%s/.rdev'; bash %s/tests/rig/rig.sh "
+		    "host-stop %s",
+		    nosftp.home, RDEV_SOURCE_DIR, nosftp.name);
 		if (system(cmd) != 0)
 			fprintf(stderr, "cleanup: %s failed\n", cmd);
 	}
@@ -78,14 +80,15 @@ host(void)
 		*slash = '\0';
 		uname(&u);
 		snprintf(bundle_dir, sizeof bundle_dir,
-		    "%s/../agent-bundle/rdev-agent-%s-linux-%s", exe,
-		    RDEV_VERSION, u.machine);
+		    "%s/../agent-bundle/rdev-agent-%s-linux-%s", exe, RDEV_VERSION,
+		    u.machine);
 	}
 	snprintf(path, sizeof path, "%s/bundle.hash", bundle_dir);
 	if (access(path, R_OK) != 0) {
 		rig.failed = 1;
 		TEST_FAIL("no agent bundle at %s: build the agent-bundle target "
-		    "(make agent-bundle) or set RDEV_AGENT_BUNDLE", bundle_dir);
+			  "(make agent-bundle) or set RDEV_AGENT_BUNDLE",
+		    bundle_dir);
 	}
 	rig_host_start("ai");
 }
@@ -104,12 +107,12 @@ nosftp_reset(void)
 {
 	host();
 	if (!nosftp.started) {
-		snprintf(nosftp.name, sizeof nosftp.name, "an%ld",
-		    (long)getpid() % 100000000);
+		snprintf(
+		    nosftp.name, sizeof nosftp.name, "an%ld", (long)getpid() % 100000000);
 		snprintf(nosftp.cfg, sizeof nosftp.cfg, "%s/run/hosts/%s/ssh_config",
 		    rig.dir, nosftp.name);
-		snprintf(nosftp.home, sizeof nosftp.home, "%s/run/hosts/%s/home",
-		    rig.dir, nosftp.name);
+		snprintf(nosftp.home, sizeof nosftp.home, "%s/run/hosts/%s/home", rig.dir,
+		    nosftp.name);
 		nosftp.started = 1;
 		rig_sh("bash %s/tests/rig/rig.sh host-start %s --no-sftp >/dev/null",
 		    RDEV_SOURCE_DIR, nosftp.name);
@@ -204,7 +207,8 @@ static char *
 leftovers_in(const char *home)
 {
 	return rig_sh_out("ls -A '%s/.rdev/agent' 2>/dev/null | grep '^\\.' "
-	    "| tr '\\n' ' '", home);
+			  "| tr '\\n' ' '",
+	    home);
 }
 
 static char *
@@ -219,8 +223,8 @@ assert_installed_in(const char *home, const struct agent_bundle *b)
 {
 	char cmd[2048];
 
-	snprintf(cmd, sizeof cmd, "diff -r '%s' '%s/.rdev/agent/%s'",
-	    agent_bundle_dir(b), home, agent_bundle_install_name(b));
+	snprintf(cmd, sizeof cmd, "diff -r '%s' '%s/.rdev/agent/%s'", agent_bundle_dir(b),
+	    home, agent_bundle_install_name(b));
 	if (system(cmd) != 0)
 		TEST_FAIL("the installed copy differs from the bundle: %s", cmd);
 }
@@ -274,7 +278,7 @@ bundle_rehash(const char *dir, const char *file)
 {
 	if (file != NULL)
 		rig_sh("cd '%s' && h=$(b2sum -l 256 '%s' | cut -c1-64) && "
-		    "sed -i \"s|^[0-9a-f]\\{64\\}  %s\\$|$h  %s|\" MANIFEST",
+		       "sed -i \"s|^[0-9a-f]\\{64\\}  %s\\$|$h  %s|\" MANIFEST",
 		    dir, file, file, file);
 	rig_sh("cd '%s' && b2sum -l 256 MANIFEST > bundle.hash", dir);
 }
@@ -300,8 +304,8 @@ TEST(install_from_scratch)
 	path = ensure_ok(s, b);
 	fprintf(stderr, "    from-scratch install: %.0f ms (%.2f MB)\n",
 	    clock_now_ms() - t0, (double)agent_bundle_size(b) / 1e6);
-	snprintf(want, sizeof want, "%s-%.16s", agent_bundle_version(b),
-	    agent_bundle_hash(b));
+	snprintf(
+	    want, sizeof want, "%s-%.16s", agent_bundle_version(b), agent_bundle_hash(b));
 	ASSERT_STR_EQ(agent_bundle_install_name(b), want);
 	snprintf(want, sizeof want, "%s/.rdev/agent/%s/rdev-agent", rig.home,
 	    agent_bundle_install_name(b));
@@ -340,8 +344,8 @@ TEST(second_call_takes_the_fast_path)
 	b = open_bundle(bundle_dir);
 	s = rig_connect(NULL);
 	free(ensure_ok(s, b));
-	snprintf(dir, sizeof dir, "%s/.rdev/agent/%s", rig.home,
-	    agent_bundle_install_name(b));
+	snprintf(
+	    dir, sizeof dir, "%s/.rdev/agent/%s", rig.home, agent_bundle_install_name(b));
 	snprintf(agent, sizeof agent, "%s/rdev-agent", dir);
 	stat_ok(dir, &d1);
 	stat_ok(agent, &a1);
@@ -354,24 +358,27 @@ TEST(second_call_takes_the_fast_path)
 		free(path);
 	}
 	qsort(times, n, sizeof times[0], cmp_double);
-	fprintf(stderr, "    fast path (one exec round trip): min %.1f ms, "
-	    "median %.1f ms, max %.1f ms over %d calls\n", times[0], times[n / 2],
-	    times[n - 1], n);
+	fprintf(stderr,
+	    "    fast path (one exec round trip): min %.1f ms, "
+	    "median %.1f ms, max %.1f ms over %d calls\n",
+	    times[0], times[n / 2], times[n - 1], n);
 	for (i = 0; i < n; i++) {
 		const char *argv[] = { "true", NULL };
 		char *out = NULL, *cause = NULL;
 		int status;
 
 		t = clock_now_ms();
-		if (rdev_ssh_run(s, argv, NULL, 0, &out, NULL, NULL, &status,
-		    &cause) != 0)
+		if (rdev_ssh_run(s, argv, NULL, 0, &out, NULL, NULL, &status, &cause) !=
+		    0)
 			TEST_FAIL("true: %s", cause);
 		times[i] = clock_now_ms() - t;
 		free(out);
 	}
 	qsort(times, n, sizeof times[0], cmp_double);
-	fprintf(stderr, "    for comparison, rdev_ssh_run of `true`: min %.1f ms, "
-	    "median %.1f ms\n", times[0], times[n / 2]);
+	fprintf(stderr,
+	    "    for comparison, rdev_ssh_run of `true`: min %.1f ms, "
+	    "median %.1f ms\n",
+	    times[0], times[n / 2]);
 	stat_ok(dir, &d2);
 	stat_ok(agent, &a2);
 	ASSERT_INT_EQ(d2.st_ino, d1.st_ino);
@@ -399,14 +406,14 @@ TEST(upgrade_when_the_version_differs)
 	b = open_bundle(bundle_dir);
 	s = rig_connect(NULL);
 	oldpath = ensure_ok(s, old);
-	snprintf(want, sizeof want, "%s/.rdev/agent/0.0.9-%.16s/rdev-agent",
-	    rig.home, agent_bundle_hash(old));
+	snprintf(want, sizeof want, "%s/.rdev/agent/0.0.9-%.16s/rdev-agent", rig.home,
+	    agent_bundle_hash(old));
 	ASSERT_STR_EQ(oldpath, want);
 	stat_ok(oldpath, &o1);
 
 	path = ensure_ok(s, b);
-	snprintf(want, sizeof want, "installing rdev-agent %s on",
-	    agent_bundle_version(b));
+	snprintf(
+	    want, sizeof want, "installing rdev-agent %s on", agent_bundle_version(b));
 	ASSERT_STR_CONTAINS(progress_log, want);
 	snprintf(want, sizeof want, "%s/.rdev/agent/%s/rdev-agent", rig.home,
 	    agent_bundle_install_name(b));
@@ -438,15 +445,15 @@ TEST(two_builds_of_the_same_version_coexist)
 
 	host_reset();
 	odir = bundle_copy("other-build");
-	rig_sh("sed -i 's/^built-with:.*/built-with: something else/' '%s/MANIFEST'",
-	    odir);
+	rig_sh(
+	    "sed -i 's/^built-with:.*/built-with: something else/' '%s/MANIFEST'", odir);
 	bundle_rehash(odir, NULL);
 	other = open_bundle(odir);
 	b = open_bundle(bundle_dir);
 	ASSERT_STR_EQ(agent_bundle_version(other), agent_bundle_version(b));
 	ASSERT_TRUE(strcmp(agent_bundle_hash(other), agent_bundle_hash(b)) != 0);
-	ASSERT_TRUE(strcmp(agent_bundle_install_name(other),
-	    agent_bundle_install_name(b)) != 0);
+	ASSERT_TRUE(
+	    strcmp(agent_bundle_install_name(other), agent_bundle_install_name(b)) != 0);
 	s = rig_connect(NULL);
 	opath = ensure_ok(s, other);
 	ASSERT_STR_CONTAINS(progress_log, "installing rdev-agent");
@@ -510,47 +517,51 @@ TEST(tampered_agent_detected_and_replaced_before_it_runs)
 	s = rig_connect(NULL);
 	path = ensure_ok(s, b);
 	verify_ok(s, b, path);
-	snprintf(dir, sizeof dir, "%s/.rdev/agent/%s", rig.home,
-	    agent_bundle_install_name(b));
+	snprintf(
+	    dir, sizeof dir, "%s/.rdev/agent/%s", rig.home, agent_bundle_install_name(b));
 	snprintf(marker, sizeof marker, "%s/tampered-agent-ran", rig.home);
 	for (round = 0; round < 3; round++) {
 		switch (round) {
 		case 0: /* same size, a few bytes in the middle */
 			fprintf(stderr, "    tamper: bytes in the middle\n");
 			rig_sh("cd '%s' && cp rdev-agent /tmp/rdev-agent.$$ && "
-			    "printf TAMPERED | dd of=rdev-agent bs=1 "
-			    "seek=$(($(stat -c %%s rdev-agent) / 2)) conv=notrunc "
-			    "2>/dev/null && ! cmp -s rdev-agent /tmp/rdev-agent.$$; "
-			    "rc=$?; rm -f /tmp/rdev-agent.$$; exit $rc", dir);
+			       "printf TAMPERED | dd of=rdev-agent bs=1 "
+			       "seek=$(($(stat -c %%s rdev-agent) / 2)) conv=notrunc "
+			       "2>/dev/null && ! cmp -s rdev-agent /tmp/rdev-agent.$$; "
+			       "rc=$?; rm -f /tmp/rdev-agent.$$; exit $rc",
+			    dir);
 			break;
 		case 1: /* another program that claims the right version */
 			fprintf(stderr, "    tamper: another program\n");
 			rig_sh("printf '#!/bin/sh\\ntouch \"%s\"\\n"
-			    "echo \"rdev-agent %s\"\\n' >'%s/rdev-agent'", marker,
-			    agent_bundle_version(b), dir);
+			       "echo \"rdev-agent %s\"\\n' >'%s/rdev-agent'",
+			    marker, agent_bundle_version(b), dir);
 			break;
 		case 2: /* the same, with MANIFEST and bundle.hash made to match */
-			fprintf(stderr, "    tamper: another program, MANIFEST "
+			fprintf(stderr,
+			    "    tamper: another program, MANIFEST "
 			    "rewritten\n");
 			rig_sh("printf '#!/bin/sh\\ntouch \"%s\"\\n"
-			    "echo \"rdev-agent %s\"\\n' >'%s/rdev-agent'", marker,
-			    agent_bundle_version(b), dir);
+			       "echo \"rdev-agent %s\"\\n' >'%s/rdev-agent'",
+			    marker, agent_bundle_version(b), dir);
 			bundle_rehash(dir, "rdev-agent");
 			rig_sh("chown --reference='%s' '%s/MANIFEST' '%s/bundle.hash'",
 			    dir, dir, dir);
 			break;
 		}
 		cause = verify_fails(s, b, path);
-		snprintf(want, sizeof want, "host %s: rdev-agent %s in %s was "
+		snprintf(want, sizeof want,
+		    "host %s: rdev-agent %s in %s was "
 		    "changed or damaged after it was installed: ",
 		    rdev_ssh_host_label(s), agent_bundle_version(b), dir);
 		ASSERT_STR_CONTAINS(cause, want);
-		ASSERT_STR_CONTAINS(cause, round < 2 ? "rdev-agent: FAILED" :
-		    "its bundle.hash is");
+		ASSERT_STR_CONTAINS(
+		    cause, round < 2 ? "rdev-agent: FAILED" : "its bundle.hash is");
 		free(cause);
 
 		path2 = ensure_ok(s, b);
-		snprintf(want, sizeof want, "warning: rdev-agent %s on %s was "
+		snprintf(want, sizeof want,
+		    "warning: rdev-agent %s on %s was "
 		    "changed or damaged after it was installed (",
 		    agent_bundle_version(b), rdev_ssh_host_label(s));
 		ASSERT_STR_CONTAINS(progress_log, want);
@@ -596,14 +607,15 @@ TEST(corrupted_installed_file_replaced)
 	b = open_bundle(bundle_dir);
 	s = rig_connect(NULL);
 	free(ensure_ok(s, b));
-	snprintf(dir, sizeof dir, "%s/.rdev/agent/%s", rig.home,
-	    agent_bundle_install_name(b));
+	snprintf(
+	    dir, sizeof dir, "%s/.rdev/agent/%s", rig.home, agent_bundle_install_name(b));
 	for (i = 0; i < sizeof damage / sizeof damage[0]; i++) {
 		fprintf(stderr, "    damage: %s\n", damage[i]);
 		snprintf(cmd, sizeof cmd, damage[i], dir);
 		rig_sh("%s", cmd);
 		path = ensure_ok(s, b);
-		ASSERT_STR_CONTAINS(progress_log, "was changed or damaged after "
+		ASSERT_STR_CONTAINS(progress_log,
+		    "was changed or damaged after "
 		    "it was installed");
 		assert_installed_is(b);
 		assert_agent_runs(s, path, agent_bundle_version(b));
@@ -624,7 +636,8 @@ TEST(damaged_local_bundle_refused)
 	dir = bundle_copy("damaged-lib");
 	rig_sh("printf x >> '%s/lib/libcjson.so.1'", dir);
 	ASSERT_NULL(agent_bundle_open(dir, &cause));
-	ASSERT_STR_CONTAINS(cause, "lib/libcjson.so.1 does not match its hash in MANIFEST");
+	ASSERT_STR_CONTAINS(
+	    cause, "lib/libcjson.so.1 does not match its hash in MANIFEST");
 	ASSERT_STR_CONTAINS(cause, dir);
 	free(cause);
 	cause = NULL;
@@ -735,8 +748,10 @@ TEST(host_of_another_arch_refused)
 	s = rig_connect(NULL);
 	cause = ensure_fails(s, b);
 	uname(&u);
-	snprintf(want, sizeof want, "host %s: this host is Linux/%s; the rdev-agent "
-	    "bundle is for Linux/aarch64", rdev_ssh_host_label(s), u.machine);
+	snprintf(want, sizeof want,
+	    "host %s: this host is Linux/%s; the rdev-agent "
+	    "bundle is for Linux/aarch64",
+	    rdev_ssh_host_label(s), u.machine);
 	ASSERT_STR_CONTAINS(cause, want);
 	ASSERT_STR_EQ(progress_log, ""); /* refused before anything is sent */
 	free(cause);
@@ -797,9 +812,10 @@ TEST(unwritable_home_refused_before_upload)
 		ASSERT_INT_EQ(rc, -1);
 	}
 	fprintf(stderr, "    error: %s\n", cause);
-	snprintf(want, sizeof want, "host %s: cannot install rdev-agent: cannot "
-	    "create %s/.rdev/agent: Permission denied", rdev_ssh_host_label(s),
-	    rig.home);
+	snprintf(want, sizeof want,
+	    "host %s: cannot install rdev-agent: cannot "
+	    "create %s/.rdev/agent: Permission denied",
+	    rdev_ssh_host_label(s), rig.home);
 	ASSERT_STR_EQ(cause, want);
 	free(cause);
 	rdev_ssh_free(s);
@@ -855,8 +871,8 @@ race_child(int id, const struct agent_bundle *b, const struct ssh_target_opts *o
 
 /* Two installers of b race on the host of o, whose home is home. */
 static void
-race(const struct agent_bundle *b, const struct ssh_target_opts *o,
-    const char *home, const char *tag)
+race(const struct agent_bundle *b, const struct ssh_target_opts *o, const char *home,
+    const char *tag)
 {
 	char out[2][700], want[1024], *got;
 	pid_t pid[2];
@@ -903,8 +919,8 @@ TEST(two_installs_racing_both_succeed)
 	free(left);
 
 	/* Both find a damaged install and both replace it. */
-	snprintf(dir, sizeof dir, "%s/.rdev/agent/%s", rig.home,
-	    agent_bundle_install_name(b));
+	snprintf(
+	    dir, sizeof dir, "%s/.rdev/agent/%s", rig.home, agent_bundle_install_name(b));
 	rig_sh("printf x >> '%s/rdev-agent'", dir);
 	race(b, &o, rig.home, "damaged");
 	assert_installed_is(b);
@@ -970,7 +986,8 @@ TEST(host_without_sftp_gets_the_agent)
 
 	rig_sh("printf x >> '%s/rdev-agent'", dir);
 	path = ensure_ok(s, b);
-	ASSERT_STR_CONTAINS(progress_log, "was changed or damaged after it was "
+	ASSERT_STR_CONTAINS(progress_log,
+	    "was changed or damaged after it was "
 	    "installed");
 	ASSERT_STR_CONTAINS(progress_log, "uploading over an exec channel");
 	assert_installed_in(nosftp.home, b);
@@ -1034,12 +1051,14 @@ TEST(docker_reachable_by_the_ssh_user)
 	fprintf(stderr, "    docker check: %.1f ms\n", clock_now_ms() - t);
 	/* A stand-in agent that fails as rdev-agent does without the socket. */
 	snprintf(fake, sizeof fake, "%s/fake-agent", rig.home);
-	rig_sh("printf '#!/bin/sh\\necho \"permission denied on /var/run/docker.sock "
+	rig_sh(
+	    "printf '#!/bin/sh\\necho \"permission denied on /var/run/docker.sock "
 	    "(is the user in group docker?)\" >&2\\nexit 1\\n' > '%s' && chmod 755 '%s'",
 	    fake, fake);
 	ASSERT_INT_EQ(agent_install_check_docker(s, fake, &cause), -1);
 	ASSERT_STR_CONTAINS(cause, rdev_ssh_host_label(s));
-	ASSERT_STR_CONTAINS(cause, "cannot use Docker: permission denied on /var/run/docker.sock");
+	ASSERT_STR_CONTAINS(
+	    cause, "cannot use Docker: permission denied on /var/run/docker.sock");
 	ASSERT_STR_CONTAINS(cause, "group docker");
 	ASSERT_STR_CONTAINS(cause, "rootless");
 	free(cause);

@@ -45,17 +45,17 @@ cleanup(void)
 {
 	for (int i = 0; i < 8; i++) {
 		if (cleanup_project[i] != NULL) {
-			char *file = xasprintf("%s/.devcontainer/docker-compose.yml",
-			    cleanup_ws[i]);
+			char *file = xasprintf(
+			    "%s/.devcontainer/docker-compose.yml", cleanup_ws[i]);
 			const char *down[] = { "docker-compose", "--project-name",
-				cleanup_project[i], "-f", file, "down", "-v", "--remove-orphans",
-				"-t", "1", NULL };
+				cleanup_project[i], "-f", file, "down", "-v",
+				"--remove-orphans", "-t", "1", NULL };
 			run_quiet(down);
 			free(file);
 		}
 		if (cleanup_image[i] != NULL) {
-			const char *rmi[] = { "docker", "image", "rm", "-f", cleanup_image[i],
-				NULL };
+			const char *rmi[] = { "docker", "image", "rm", "-f",
+				cleanup_image[i], NULL };
 			run_quiet(rmi);
 		}
 		if (cleanup_ws[i] != NULL) {
@@ -87,7 +87,8 @@ require_docker(void)
 	const char *argv[] = { "docker", "info", NULL };
 
 	if (run_quiet(argv) != 0)
-		TEST_FAIL("the Docker engine is not reachable (start the rig: tests/rig/rig.sh up)");
+		TEST_FAIL("the Docker engine is not reachable (start the rig: "
+			  "tests/rig/rig.sh up)");
 	if (state_dir == NULL) {
 		char tmpl[] = "/tmp/rdev-compose-state-XXXXXX";
 		if (mkdtemp(tmpl) == NULL)
@@ -146,8 +147,8 @@ make_workspace(int run_services)
 		if (at == NULL)
 			TEST_FAIL("fixture devcontainer.json changed");
 		at += strlen("\"service\": \"app\",");
-		json = xasprintf("%.*s\n\t\"runServices\": [\"app\"],%s", (int)(at - text), text,
-		    at);
+		json = xasprintf(
+		    "%.*s\n\t\"runServices\": [\"app\"],%s", (int)(at - text), text, at);
 		free(text);
 		text = json;
 	}
@@ -199,7 +200,7 @@ compose_up_ok(struct config *cfg, struct docker *d, int recreate, struct up *u)
 
 	up_clear(u);
 	if (compose_up(cfg, d, "hash1", 0, recreate, &p, &u->container, &u->merged,
-	    &u->created, &cause) != 0)
+		&u->created, &cause) != 0)
 		TEST_FAIL("compose_up: %s", cause);
 	u->id = cJSON_GetStringValue(cJSON_GetObjectItem(u->container, "Id"));
 	if (u->id == NULL)
@@ -243,13 +244,14 @@ exec_out(struct docker *d, const char *id, const char *user, const char *cmd)
 static const char *
 label(const cJSON *inspect, const char *name)
 {
-	return cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(
-	    cJSON_GetObjectItem(inspect, "Config"), "Labels"), name));
+	return cJSON_GetStringValue(cJSON_GetObjectItem(
+	    cJSON_GetObjectItem(cJSON_GetObjectItem(inspect, "Config"), "Labels"), name));
 }
 
 /* How many containers (all states) service has in project. */
 static int
-service_containers(struct docker *d, const char *project, const char *service, int running)
+service_containers(
+    struct docker *d, const char *project, const char *service, int running)
 {
 	char *l[3];
 	cJSON *list = NULL, *e;
@@ -293,9 +295,11 @@ TEST(run_services_mount_env_labels_reuse_recreate)
 	ASSERT_STR_EQ(label(u.container, "com.docker.compose.project"), project);
 	ASSERT_STR_EQ(label(u.container, "com.docker.compose.service"), "app");
 	ASSERT_STR_EQ(label(u.container, "devcontainer.local_folder"), ws);
-	ASSERT_STR_EQ(label(u.container, "devcontainer.config_file"), config_get_file(cfg));
+	ASSERT_STR_EQ(
+	    label(u.container, "devcontainer.config_file"), config_get_file(cfg));
 	ASSERT_NOT_NULL(label(u.container, "devcontainer.metadata"));
-	ASSERT_STR_EQ(cJSON_GetStringValue(cJSON_GetObjectItem(u.merged, "remoteUser")), "dev");
+	ASSERT_STR_EQ(
+	    cJSON_GetStringValue(cJSON_GetObjectItem(u.merged, "remoteUser")), "dev");
 	/* runServices: only app runs. */
 	ASSERT_INT_EQ(service_containers(d, project, "app", 1), 1);
 	ASSERT_INT_EQ(service_containers(d, project, "db", 0), 0);
@@ -310,16 +314,19 @@ TEST(run_services_mount_env_labels_reuse_recreate)
 	free(got);
 	/* containerEnv, with $, quotes, colon and # kept; the compose file's own
 	 * environment and command still apply (overrideCommand is false). */
-	got = exec_out(d, u.id, "root", "printenv RDEV_COMPOSE_TEST; printenv FROM_COMPOSE;"
+	got = exec_out(d, u.id, "root",
+	    "printenv RDEV_COMPOSE_TEST; printenv FROM_COMPOSE;"
 	    " tr '\\0' ' ' < /proc/1/cmdline");
 	/* The wrapper exec'd the service's command. */
 	ASSERT_STR_EQ(got, "a $dollar: \"quoted\" #x\nyes\nsleep infinity ");
 	free(got);
 	cfgj = cJSON_GetObjectItem(u.container, "Config");
-	ASSERT_STR_CONTAINS(cJSON_GetStringValue(cJSON_GetArrayItem(cJSON_GetObjectItem(cfgj,
-	    "Entrypoint"), 2)), "echo Container started\n");
-	ASSERT_STR_EQ(cJSON_GetStringValue(cJSON_GetArrayItem(cJSON_GetObjectItem(cfgj, "Cmd"),
-	    1)), "infinity");
+	ASSERT_STR_CONTAINS(cJSON_GetStringValue(cJSON_GetArrayItem(
+				cJSON_GetObjectItem(cfgj, "Entrypoint"), 2)),
+	    "echo Container started\n");
+	ASSERT_STR_EQ(
+	    cJSON_GetStringValue(cJSON_GetArrayItem(cJSON_GetObjectItem(cfgj, "Cmd"), 1)),
+	    "infinity");
 	/* The override file: stable place, 0600. */
 	path = xasprintf("%s/compose/%s/docker-compose.rdev.yml", state_dir,
 	    config_get_devcontainer_id(cfg));
@@ -383,8 +390,8 @@ TEST(all_services_start_stopped_is_restarted_uid_synced)
 	compose_up_ok(cfg, d, 0, &u);
 	ASSERT_INT_EQ(u.created, 0);
 	ASSERT_STR_EQ(u.id, first_id);
-	ASSERT_TRUE(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(u.container, "State"),
-	    "Running")));
+	ASSERT_TRUE(cJSON_IsTrue(
+	    cJSON_GetObjectItem(cJSON_GetObjectItem(u.container, "State"), "Running")));
 	free(first_id);
 
 	up_clear(&u);

@@ -29,7 +29,7 @@ static char test_label[64]; /* TEST_LABEL=<pid> */
 static void
 remove_labelled(struct docker *d, const char *filter, int stale_only)
 {
-	const char *labels[] = {filter, NULL};
+	const char *labels[] = { filter, NULL };
 	cJSON *list = NULL, *c, *id, *lab;
 	char *cause = NULL;
 	long pid;
@@ -38,8 +38,7 @@ remove_labelled(struct docker *d, const char *filter, int stale_only)
 		free(cause);
 		return;
 	}
-	cJSON_ArrayForEach(c, list)
-	{
+	cJSON_ArrayForEach(c, list) {
 		id = cJSON_GetObjectItemCaseSensitive(c, "Id");
 		lab = cJSON_GetObjectItemCaseSensitive(
 		    cJSON_GetObjectItemCaseSensitive(c, "Labels"), TEST_LABEL);
@@ -70,8 +69,8 @@ docker(void)
 
 	if (test_docker == NULL) {
 		test_docker = docker_new(NULL);
-		snprintf(test_label, sizeof test_label, "%s=%ld", TEST_LABEL,
-			 (long)getpid());
+		snprintf(
+		    test_label, sizeof test_label, "%s=%ld", TEST_LABEL, (long)getpid());
 		if (docker_ping(test_docker, NULL, &cause) != 0) {
 			docker_free(test_docker);
 			test_docker = NULL;
@@ -144,12 +143,12 @@ static int
 run(const char *container, const char *const *argv, const void *in, size_t in_len,
     char **out, size_t *out_len, char **err)
 {
-	struct docker_exec_opts opts = {argv, NULL, NULL, NULL, in, in_len, 0, 0, 0, 0};
+	struct docker_exec_opts opts = { argv, NULL, NULL, NULL, in, in_len, 0, 0, 0, 0 };
 	char *cause = NULL;
 	int code;
 
-	if (docker_exec_capture_len(docker(), container, &opts, out, out_len, err, NULL,
-				    &code, &cause) != 0)
+	if (docker_exec_capture_len(
+		docker(), container, &opts, out, out_len, err, NULL, &code, &cause) != 0)
 		TEST_FAIL("exec %s: %s", argv[0], cause);
 	return code;
 }
@@ -195,8 +194,7 @@ TEST(docker_host)
 	d = docker_new(NULL);
 	ASSERT_NULL(docker_socket_path(d));
 	ASSERT_INT_EQ(docker_ping(d, NULL, &cause), -1);
-	ASSERT_STR_EQ(
-	    cause,
+	ASSERT_STR_EQ(cause,
 	    "DOCKER_HOST=tcp://127.0.0.1:2375: only unix:// sockets are supported");
 	free(cause);
 	docker_free(d);
@@ -223,7 +221,7 @@ TEST(raw_request)
 	int status;
 
 	if (docker_request(docker(), "GET", "/containers/json?all=1", NULL, &status, &r,
-			   &cause) != 0)
+		&cause) != 0)
 		TEST_FAIL("%s", cause);
 	ASSERT_INT_EQ(status, 200);
 	ASSERT_TRUE(cJSON_IsArray(r));
@@ -231,15 +229,15 @@ TEST(raw_request)
 
 	/* A non-2xx status is not an error at this level. */
 	if (docker_request(docker(), "GET", "/containers/rdev-no-such-container/json",
-			   NULL, &status, &r, &cause) != 0)
+		NULL, &status, &r, &cause) != 0)
 		TEST_FAIL("%s", cause);
 	ASSERT_INT_EQ(status, 404);
 	ASSERT_TRUE(cJSON_IsString(cJSON_GetObjectItem(r, "message")));
 	cJSON_Delete(r);
 
 	/* A text body comes back as a JSON string. */
-	if (docker_request(docker(), "GET", "/no-such-endpoint", NULL, &status, &r,
-			   &cause) != 0)
+	if (docker_request(
+		docker(), "GET", "/no-such-endpoint", NULL, &status, &r, &cause) != 0)
 		TEST_FAIL("%s", cause);
 	ASSERT_INT_EQ(status, 404);
 	ASSERT_NOT_NULL(r);
@@ -251,10 +249,10 @@ TEST(raw_request)
 	ASSERT_STR_CONTAINS(cause, "bad API path");
 	free(cause);
 	cause = NULL;
-	ASSERT_INT_EQ(docker_request(docker(), "GET",
-				     "/containers/json HTTP/1.1\r\nX-A: b", NULL, &status,
-				     &r, &cause),
-		      -1);
+	ASSERT_INT_EQ(
+	    docker_request(docker(), "GET", "/containers/json HTTP/1.1\r\nX-A: b", NULL,
+		&status, &r, &cause),
+	    -1);
 	ASSERT_STR_CONTAINS(cause, "unencoded");
 	free(cause);
 	cause = NULL;
@@ -295,8 +293,8 @@ TEST(pull_missing_image_gives_daemon_message)
 
 	/* The same pull by hand: the message must be the daemon's own. */
 	if (docker_request(docker(), "POST",
-			   "/images/create?fromImage=rdev-test%2Fno-such-image&tag=r1",
-			   NULL, &status, &r, NULL) == 0 &&
+		"/images/create?fromImage=rdev-test%2Fno-such-image&tag=r1", NULL,
+		&status, &r, NULL) == 0 &&
 	    (m = cJSON_GetObjectItemCaseSensitive(r, "message")) != NULL &&
 	    cJSON_IsString(m)) {
 		ASSERT_STR_EQ(cause + 8, m->valuestring);
@@ -306,8 +304,7 @@ TEST(pull_missing_image_gives_daemon_message)
 
 	cause = NULL;
 	ASSERT_INT_EQ(
-	    docker_image_pull(
-		docker(),
+	    docker_image_pull(docker(),
 		"localhost:1/rdev-test/none@sha256:"
 		"0000000000000000000000000000000000000000000000000000000000000000",
 		&cause),
@@ -318,9 +315,9 @@ TEST(pull_missing_image_gives_daemon_message)
 
 TEST(container_lifecycle)
 {
-	const char *mine[] = {test_label, "rdev.test.role=lifecycle", NULL};
-	const char *other[] = {test_label, "rdev.test.role=nobody", NULL};
-	const char *keyonly[] = {"rdev.test.role", NULL};
+	const char *mine[] = { test_label, "rdev.test.role=lifecycle", NULL };
+	const char *other[] = { test_label, "rdev.test.role=nobody", NULL };
+	const char *keyonly[] = { "rdev.test.role", NULL };
 	cJSON *list = NULL, *info = NULL, *c, *jid;
 	char *id, *cause = NULL;
 	int found;
@@ -354,9 +351,9 @@ TEST(container_lifecycle)
 	if (docker_container_list(docker(), keyonly, 1, &list, &cause) != 0)
 		TEST_FAIL("list: %s", cause);
 	found = 0;
-	cJSON_ArrayForEach(
-	    c, list) if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(c, "Id")), id) ==
-			 0) found = 1;
+	cJSON_ArrayForEach(c, list)
+		if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(c, "Id")), id) == 0)
+			found = 1;
 	ASSERT_TRUE(found);
 	cJSON_Delete(list);
 
@@ -423,8 +420,9 @@ TEST(container_errors)
 
 	/* Not running: exec is refused with the daemon's message. */
 	{
-		const char *argv[] = {"true", NULL};
-		struct docker_exec_opts opts = {argv, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0};
+		const char *argv[] = { "true", NULL };
+		struct docker_exec_opts opts = { argv, NULL, NULL, NULL, NULL, 0, 0, 0, 0,
+			0 };
 		int code;
 
 		ASSERT_INT_EQ(
@@ -433,16 +431,16 @@ TEST(container_errors)
 		free(cause);
 		cause = NULL;
 		ASSERT_INT_EQ(docker_exec(docker(), "rdev-no-such-container", &opts, NULL,
-					  NULL, &code, &cause),
-			      -1);
-		ASSERT_STR_CONTAINS(cause,
-				    "docker: No such container: rdev-no-such-container");
+				  NULL, &code, &cause),
+		    -1);
+		ASSERT_STR_CONTAINS(
+		    cause, "docker: No such container: rdev-no-such-container");
 		free(cause);
 		cause = NULL;
 	}
 
-	ASSERT_INT_EQ(docker_container_start(docker(), "rdev-no-such-container", &cause),
-		      -1);
+	ASSERT_INT_EQ(
+	    docker_container_start(docker(), "rdev-no-such-container", &cause), -1);
 	ASSERT_STR_CONTAINS(cause, "docker: No such container");
 	free(cause);
 	container_done(id);
@@ -450,7 +448,7 @@ TEST(container_errors)
 
 TEST(exec_exit_code_and_streams)
 {
-	const char *argv[] = {"sh", "-c", "echo out; echo err >&2; exit 7", NULL};
+	const char *argv[] = { "sh", "-c", "echo out; echo err >&2; exit 7", NULL };
 	char *id = container_new("exec", NULL, 1), *out, *err;
 	int code;
 
@@ -482,10 +480,10 @@ order_cb(void *arg, int stream, const void *data, size_t len)
 
 TEST(exec_streams_as_it_runs)
 {
-	const char *argv[] = {"sh", "-c",
-			      "echo a; sleep 0.3; echo b >&2; sleep 0.3; echo c", NULL};
-	struct docker_exec_opts opts = {argv, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0};
-	struct order o = {"", 0, 0};
+	const char *argv[] = { "sh", "-c",
+		"echo a; sleep 0.3; echo b >&2; sleep 0.3; echo c", NULL };
+	struct docker_exec_opts opts = { argv, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0 };
+	struct order o = { "", 0, 0 };
 	char *id = container_new("exec", NULL, 1), *cause = NULL;
 	int code;
 
@@ -498,9 +496,10 @@ TEST(exec_streams_as_it_runs)
 
 TEST(exec_options)
 {
-	const char *argv[] = {"sh", "-c", "id -u; echo \"$FOO/$BAR\"; pwd", NULL};
-	const char *env[] = {"FOO=bar baz", "BAR=", NULL};
-	struct docker_exec_opts opts = {argv, "1000:1000", env, "/tmp", NULL, 0, 0, 0, 0, 0};
+	const char *argv[] = { "sh", "-c", "id -u; echo \"$FOO/$BAR\"; pwd", NULL };
+	const char *env[] = { "FOO=bar baz", "BAR=", NULL };
+	struct docker_exec_opts opts = { argv, "1000:1000", env, "/tmp", NULL, 0, 0, 0, 0,
+		0 };
 	char *id = container_new("exec", NULL, 1), *out, *err, *cause = NULL;
 	int code;
 
@@ -516,8 +515,8 @@ TEST(exec_options)
 
 TEST(exec_missing_command)
 {
-	const char *argv[] = {"/no/such/command", NULL};
-	struct docker_exec_opts opts = {argv, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0};
+	const char *argv[] = { "/no/such/command", NULL };
+	struct docker_exec_opts opts = { argv, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0 };
 	char *id = container_new("exec", NULL, 1), *out = NULL, *err = NULL,
 	     *cause = NULL;
 	int code = 0, rc;
@@ -530,7 +529,7 @@ TEST(exec_missing_command)
 	ASSERT_INT_EQ(rc, 0);
 	ASSERT_TRUE(code == 126 || code == 127);
 	ASSERT_TRUE(strstr(out, "/no/such/command") != NULL ||
-		    strstr(err, "/no/such/command") != NULL);
+	    strstr(err, "/no/such/command") != NULL);
 	free(out);
 	free(err);
 	free(cause);
@@ -539,7 +538,7 @@ TEST(exec_missing_command)
 
 TEST(exec_stdin_1mib)
 {
-	const char *argv[] = {"wc", "-c", NULL};
+	const char *argv[] = { "wc", "-c", NULL };
 	size_t len = 1024 * 1024;
 	char *in = malloc(len), *id = container_new("exec", NULL, 1), *out, *err;
 	int code;
@@ -556,7 +555,7 @@ TEST(exec_stdin_1mib)
 
 TEST(exec_stdin_empty_and_absent)
 {
-	const char *argv[] = {"cat", NULL};
+	const char *argv[] = { "cat", NULL };
 	char *id = container_new("exec", NULL, 1), *out, *err;
 	size_t out_len = 99;
 	int code;
@@ -578,7 +577,7 @@ TEST(exec_stdin_empty_and_absent)
 
 TEST(exec_binary_roundtrip)
 {
-	const char *argv[] = {"cat", NULL};
+	const char *argv[] = { "cat", NULL };
 	unsigned char in[256];
 	char *id = container_new("exec", NULL, 1), *out, *err;
 	size_t out_len, i;
@@ -600,7 +599,7 @@ TEST(exec_large_roundtrip_both_ways)
 {
 	/* More than any socket buffer holds, in both directions at once: a
 	 * client that wrote all stdin before reading would deadlock. */
-	const char *argv[] = {"sh", "-c", "cat; cat /dev/null >&2", NULL};
+	const char *argv[] = { "sh", "-c", "cat; cat /dev/null >&2", NULL };
 	size_t len = 8 * 1024 * 1024, i, out_len;
 	unsigned char *in = malloc(len);
 	char *id = container_new("exec", NULL, 1), *out, *err;
@@ -624,7 +623,7 @@ TEST(exec_large_roundtrip_both_ways)
 TEST(exec_stdin_unread)
 {
 	/* The command exits without reading its 4 MiB of stdin. */
-	const char *argv[] = {"sh", "-c", "exit 3", NULL};
+	const char *argv[] = { "sh", "-c", "exit 3", NULL };
 	size_t len = 4 * 1024 * 1024;
 	char *in = calloc(1, len), *id = container_new("exec", NULL, 1), *out, *err;
 	int code;

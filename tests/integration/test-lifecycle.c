@@ -75,7 +75,8 @@ docker(void)
 
 	if (test_docker == NULL) {
 		test_docker = docker_new(NULL);
-		snprintf(test_label, sizeof test_label, "%s=%ld", TEST_LABEL, (long)getpid());
+		snprintf(
+		    test_label, sizeof test_label, "%s=%ld", TEST_LABEL, (long)getpid());
 		if (docker_ping(test_docker, NULL, &cause) != 0) {
 			docker_free(test_docker);
 			test_docker = NULL;
@@ -156,7 +157,7 @@ sh(const char *id, const char *script)
 {
 	static char msg[512];
 	const char *argv[] = { "/bin/sh", "-c", script, NULL };
-	struct docker_exec_opts opts = { argv, "root", NULL, NULL, NULL, 0, 0, 0, 0, 0};
+	struct docker_exec_opts opts = { argv, "root", NULL, NULL, NULL, 0, 0, 0, 0, 0 };
 	char *out = NULL, *cause = NULL;
 	size_t n;
 	int code;
@@ -242,8 +243,8 @@ run_flags(const struct lifecycle_ctx *ctx, const char *merged_json, unsigned fla
 
 /* As `up --skip-non-blocking-commands`: waitFor decides what is pending. */
 static int
-run(const struct lifecycle_ctx *ctx, const char *merged_json, struct lifecycle_pending **pending,
-    char **cause)
+run(const struct lifecycle_ctx *ctx, const char *merged_json,
+    struct lifecycle_pending **pending, char **cause)
 {
 	return run_flags(ctx, merged_json, LIFECYCLE_SKIP_NON_BLOCKING, pending, cause);
 }
@@ -256,11 +257,14 @@ TEST(each_form_runs_in_busybox)
 
 	ctx_init(&ctx, &c, id);
 	ctx.workdir = "/tmp";
-	if (run(&ctx, "{\"waitFor\": \"postAttachCommand\", \"onCreateCommands\": ["
-	    "\"echo one > f1; echo to-out; echo to-err >&2\","
-	    "[\"sh\", \"-c\", \"echo two > /tmp/f2; echo \\\"$0\\\"\", \"argv0\"],"
-	    "{\"x\": \"echo x > /tmp/fx; printf 'x-partial'\", \"y\": [\"touch\", \"/tmp/fy\"]}"
-	    "]}", NULL, &cause) != 0)
+	if (run(&ctx,
+		"{\"waitFor\": \"postAttachCommand\", \"onCreateCommands\": ["
+		"\"echo one > f1; echo to-out; echo to-err >&2\","
+		"[\"sh\", \"-c\", \"echo two > /tmp/f2; echo \\\"$0\\\"\", \"argv0\"],"
+		"{\"x\": \"echo x > /tmp/fx; printf 'x-partial'\", \"y\": [\"touch\", "
+		"\"/tmp/fy\"]}"
+		"]}",
+		NULL, &cause) != 0)
 		TEST_FAIL("run: %s", cause);
 	s = sh(id, "cat /tmp/f1 /tmp/f2 /tmp/fx; ls /tmp/fy");
 	ASSERT_STR_EQ(s, "one\ntwo\nx\n/tmp/fy");
@@ -272,7 +276,8 @@ TEST(each_form_runs_in_busybox)
 	ASSERT_STR_CONTAINS(s, "onCreateCommand: [x] x-partial\n");
 	free(s);
 	s = take(c.events);
-	ASSERT_STR_EQ(s, "onCreateCommand run\nonCreateCommand run\nonCreateCommand run\n"
+	ASSERT_STR_EQ(s,
+	    "onCreateCommand run\nonCreateCommand run\nonCreateCommand run\n"
 	    "onCreateCommand run\nonCreateCommand done\n");
 	free(s);
 	collect_free(&c);
@@ -288,11 +293,15 @@ TEST(object_entries_run_concurrently)
 	ctx_init(&ctx, &c, id);
 	/* Each entry waits (5 s at most) for the other's file: only entries
 	 * that run at the same time both succeed. */
-	if (run(&ctx, "{\"waitFor\": \"postAttachCommand\", \"postAttachCommands\": [{"
-	    "\"a\": \"touch /tmp/pa; i=0; while [ ! -e /tmp/pb ]; do sleep 0.1; i=$((i+1));"
-	    " [ $i -gt 50 ] && exit 7; done; echo a-saw-b\","
-	    "\"b\": \"touch /tmp/pb; i=0; while [ ! -e /tmp/pa ]; do sleep 0.1; i=$((i+1));"
-	    " [ $i -gt 50 ] && exit 7; done; echo b-saw-a\"}]}", NULL, &cause) != 0)
+	if (run(&ctx,
+		"{\"waitFor\": \"postAttachCommand\", \"postAttachCommands\": [{"
+		"\"a\": \"touch /tmp/pa; i=0; while [ ! -e /tmp/pb ]; do sleep 0.1; "
+		"i=$((i+1));"
+		" [ $i -gt 50 ] && exit 7; done; echo a-saw-b\","
+		"\"b\": \"touch /tmp/pb; i=0; while [ ! -e /tmp/pa ]; do sleep 0.1; "
+		"i=$((i+1));"
+		" [ $i -gt 50 ] && exit 7; done; echo b-saw-a\"}]}",
+		NULL, &cause) != 0)
 		TEST_FAIL("run: %s", cause);
 	s = take(c.out);
 	ASSERT_STR_CONTAINS(s, "postAttachCommand: [a] a-saw-b\n");
@@ -310,10 +319,15 @@ TEST(failing_entry_fails_the_step)
 	struct lifecycle_pending *p = NULL;
 
 	ctx_init(&ctx, &c, id);
-	ASSERT_INT_EQ(run(&ctx, "{\"waitFor\": \"postCreateCommand\", \"postCreateCommands\": ["
-	    "{\"ok\": \"sleep 0.3; touch /tmp/ok-ran\", \"bad\": \"echo out; exit 3\"},"
-	    "\"touch /tmp/after\"], \"postStartCommands\": [\"true\"]}", &p, &cause), -1);
-	ASSERT_STR_EQ(cause, "postCreateCommand failed: [bad] `echo out; exit 3` exited with "
+	ASSERT_INT_EQ(run(&ctx,
+			  "{\"waitFor\": \"postCreateCommand\", \"postCreateCommands\": ["
+			  "{\"ok\": \"sleep 0.3; touch /tmp/ok-ran\", \"bad\": \"echo "
+			  "out; exit 3\"},"
+			  "\"touch /tmp/after\"], \"postStartCommands\": [\"true\"]}",
+			  &p, &cause),
+	    -1);
+	ASSERT_STR_EQ(cause,
+	    "postCreateCommand failed: [bad] `echo out; exit 3` exited with "
 	    "status 3");
 	ASSERT_NULL(p);
 	free(cause);
@@ -322,7 +336,8 @@ TEST(failing_entry_fails_the_step)
 	ASSERT_STR_CONTAINS(s, "postCreateCommand: [bad] out\n");
 	free(s);
 	/* The other entry was waited for; the next element did not run. */
-	s = sh(id, "ls /tmp/ok-ran; ls /tmp/after 2>/dev/null; ls " LIFECYCLE_MARKER_DIR
+	s = sh(id,
+	    "ls /tmp/ok-ran; ls /tmp/after 2>/dev/null; ls " LIFECYCLE_MARKER_DIR
 	    " 2>/dev/null; true");
 	ASSERT_STR_EQ(s, "/tmp/ok-ran");
 	free(s);
@@ -331,23 +346,25 @@ TEST(failing_entry_fails_the_step)
 	free(s);
 
 	/* The array form: the argv quoted in the message, as a shell needs it. */
-	ASSERT_INT_EQ(run(&ctx, "{\"onCreateCommands\": [[\"sh\", \"-c\", \"exit 4\"]]}", NULL,
-	    &cause), -1);
-	ASSERT_STR_EQ(cause, "onCreateCommand failed: `sh -c 'exit 4'` exited with status 4");
+	ASSERT_INT_EQ(run(&ctx, "{\"onCreateCommands\": [[\"sh\", \"-c\", \"exit 4\"]]}",
+			  NULL, &cause),
+	    -1);
+	ASSERT_STR_EQ(
+	    cause, "onCreateCommand failed: `sh -c 'exit 4'` exited with status 4");
 	free(cause);
 	collect_free(&c);
 	free(id);
 }
 
-#define COUNTERS_MERGED                                                              \
-	"{\"waitFor\": \"postAttachCommand\","                                       \
-	"\"onCreateCommands\": [\"echo x >> /tmp/n-oncreate\"],"                     \
-	"\"updateContentCommands\": [\"echo x >> /tmp/n-update\"],"                  \
-	"\"postCreateCommands\": [\"echo x >> /tmp/n-postcreate\"],"                 \
-	"\"postStartCommands\": [\"echo x >> /tmp/n-poststart\"],"                   \
+#define COUNTERS_MERGED \
+	"{\"waitFor\": \"postAttachCommand\"," \
+	"\"onCreateCommands\": [\"echo x >> /tmp/n-oncreate\"]," \
+	"\"updateContentCommands\": [\"echo x >> /tmp/n-update\"]," \
+	"\"postCreateCommands\": [\"echo x >> /tmp/n-postcreate\"]," \
+	"\"postStartCommands\": [\"echo x >> /tmp/n-poststart\"]," \
 	"\"postAttachCommands\": [\"echo x >> /tmp/n-postattach\"]}"
-#define COUNTERS_SH                                                                  \
-	"for f in oncreate update postcreate poststart postattach; do "              \
+#define COUNTERS_SH \
+	"for f in oncreate update postcreate poststart postattach; do " \
 	"printf '%s ' $(wc -l < /tmp/n-$f); done"
 
 TEST(markers_run_create_steps_once_and_post_start_per_start)
@@ -377,7 +394,8 @@ TEST(markers_run_create_steps_once_and_post_start_per_start)
 	ASSERT_STR_EQ(s, "1 1 1 2 3 ");
 	free(s);
 	s = take(c.events);
-	ASSERT_STR_EQ(s, "onCreateCommand skip\nupdateContentCommand skip\n"
+	ASSERT_STR_EQ(s,
+	    "onCreateCommand skip\nupdateContentCommand skip\n"
 	    "postCreateCommand skip\npostStartCommand run\npostStartCommand done\n"
 	    "postAttachCommand run\npostAttachCommand done\n");
 	free(s);
@@ -391,9 +409,11 @@ TEST(markers_run_create_steps_once_and_post_start_per_start)
 
 TEST(failed_post_create_is_retried)
 {
-	static const char merged[] = "{\"waitFor\": \"postCreateCommand\","
+	static const char merged[] =
+	    "{\"waitFor\": \"postCreateCommand\","
 	    "\"onCreateCommands\": [\"echo x >> /tmp/n-oncreate\"],"
-	    "\"postCreateCommands\": [\"[ -e /tmp/allow ] || exit 5; echo x >> /tmp/n-pc\"]}";
+	    "\"postCreateCommands\": [\"[ -e /tmp/allow ] || exit 5; echo x >> "
+	    "/tmp/n-pc\"]}";
 	struct lifecycle_ctx ctx;
 	struct collect c;
 	char *id = container_new(BUSYBOX, NULL), *cause = NULL, *s;
@@ -417,10 +437,12 @@ TEST(failed_post_create_is_retried)
 
 TEST(wait_for_leaves_later_steps_pending)
 {
-	static const char merged[] = "{\"waitFor\": \"onCreateCommand\","
+	static const char merged[] =
+	    "{\"waitFor\": \"onCreateCommand\","
 	    "\"onCreateCommands\": [\"touch /tmp/s-oncreate\"],"
 	    "\"updateContentCommands\": [\"touch /tmp/s-update; echo updating\"],"
-	    "\"postCreateCommands\": [{\"p\": \"touch /tmp/s-postcreate; echo pc-line\"}],"
+	    "\"postCreateCommands\": [{\"p\": \"touch /tmp/s-postcreate; echo "
+	    "pc-line\"}],"
 	    "\"postStartCommands\": [],"
 	    "\"postAttachCommands\": [\"touch /tmp/s-postattach\"]}";
 	char dir[] = "/tmp/rdev-test-lifecycle.XXXXXX", *path, *data = NULL;
@@ -459,7 +481,8 @@ TEST(wait_for_leaves_later_steps_pending)
 	ASSERT_NULL(st.left[3]);
 	lifecycle_bg_status_clear(&st);
 	s = lifecycle_bg_notice(dir, id, "rdev logs -f ./ws");
-	ASSERT_STR_EQ(s, "updateContentCommand, postCreateCommand and postAttachCommand are "
+	ASSERT_STR_EQ(s,
+	    "updateContentCommand, postCreateCommand and postAttachCommand are "
 	    "still running in the background (see `rdev logs -f ./ws`)");
 	free(s);
 	bg = ctx;
@@ -475,10 +498,12 @@ TEST(wait_for_leaves_later_steps_pending)
 	lifecycle_pending_free(p);
 	p = NULL;
 	s = sh(id, "ls /tmp/s-*");
-	ASSERT_STR_EQ(s, "/tmp/s-oncreate\n/tmp/s-postattach\n/tmp/s-postcreate\n/tmp/s-update");
+	ASSERT_STR_EQ(
+	    s, "/tmp/s-oncreate\n/tmp/s-postattach\n/tmp/s-postcreate\n/tmp/s-update");
 	free(s);
 	ASSERT_INT_EQ(file_read_all(path, 1 << 20, &data, &len, &cause), 0);
-	ASSERT_STR_CONTAINS(data, "Z updateContentCommand: running `touch /tmp/s-update; "
+	ASSERT_STR_CONTAINS(data,
+	    "Z updateContentCommand: running `touch /tmp/s-update; "
 	    "echo updating`\n");
 	ASSERT_STR_CONTAINS(data, "Z updateContentCommand: updating\n");
 	ASSERT_STR_CONTAINS(data, "Z postCreateCommand: [p] pc-line\n");
@@ -500,9 +525,10 @@ TEST(wait_for_leaves_later_steps_pending)
 
 	/* waitFor initializeCommand: everything pending. */
 	free(sh(id, "rm -rf " LIFECYCLE_MARKER_DIR));
-	if (run(&ctx, "{\"waitFor\": \"initializeCommand\","
-	    "\"onCreateCommands\": [\"true\"], \"postStartCommands\": [\"true\"]}", &p,
-	    &cause) != 0)
+	if (run(&ctx,
+		"{\"waitFor\": \"initializeCommand\","
+		"\"onCreateCommands\": [\"true\"], \"postStartCommands\": [\"true\"]}",
+		&p, &cause) != 0)
 		TEST_FAIL("run 3: %s", cause);
 	ASSERT_INT_EQ(lifecycle_pending_count(p), 2);
 	ASSERT_STR_EQ(lifecycle_pending_step(p, 0), "onCreateCommand");
@@ -521,12 +547,14 @@ TEST(every_step_runs_before_up_returns_unless_asked)
 
 	ctx_init(&ctx, &c, id);
 	/* waitFor matters only with --skip-non-blocking-commands. */
-	if (run_flags(&ctx, "{\"waitFor\": \"onCreateCommand\","
-	    "\"onCreateCommands\": [\"echo x >> /tmp/n-oncreate\"],"
-	    "\"updateContentCommands\": [\"echo x >> /tmp/n-update\"],"
-	    "\"postCreateCommands\": [\"echo x >> /tmp/n-postcreate\"],"
-	    "\"postStartCommands\": [\"echo x >> /tmp/n-poststart\"],"
-	    "\"postAttachCommands\": [\"echo x >> /tmp/n-postattach\"]}", 0, &p, &cause) != 0)
+	if (run_flags(&ctx,
+		"{\"waitFor\": \"onCreateCommand\","
+		"\"onCreateCommands\": [\"echo x >> /tmp/n-oncreate\"],"
+		"\"updateContentCommands\": [\"echo x >> /tmp/n-update\"],"
+		"\"postCreateCommands\": [\"echo x >> /tmp/n-postcreate\"],"
+		"\"postStartCommands\": [\"echo x >> /tmp/n-poststart\"],"
+		"\"postAttachCommands\": [\"echo x >> /tmp/n-postattach\"]}",
+		0, &p, &cause) != 0)
 		TEST_FAIL("run: %s", cause);
 	ASSERT_NULL(p);
 	s = sh(id, COUNTERS_SH);
@@ -540,9 +568,11 @@ TEST(every_step_runs_before_up_returns_unless_asked)
 	ASSERT_STR_EQ(s, "1 1 1 1 1 ");
 	free(s);
 	free(sh(id, "rm -rf " LIFECYCLE_MARKER_DIR));
-	if (run_flags(&ctx, "{\"waitFor\": \"onCreateCommand\","
-	    "\"postStartCommands\": [\"true\"], \"postAttachCommands\": [\"true\"]}",
-	    LIFECYCLE_SKIP_NON_BLOCKING | LIFECYCLE_SKIP_POST_ATTACH, &p, &cause) != 0)
+	if (run_flags(&ctx,
+		"{\"waitFor\": \"onCreateCommand\","
+		"\"postStartCommands\": [\"true\"], \"postAttachCommands\": [\"true\"]}",
+		LIFECYCLE_SKIP_NON_BLOCKING | LIFECYCLE_SKIP_POST_ATTACH, &p,
+		&cause) != 0)
 		TEST_FAIL("run 3: %s", cause);
 	ASSERT_INT_EQ(lifecycle_pending_count(p), 1);
 	ASSERT_STR_EQ(lifecycle_pending_step(p, 0), "postStartCommand");
@@ -550,8 +580,9 @@ TEST(every_step_runs_before_up_returns_unless_asked)
 	p = NULL;
 	/* --skip-post-create: none of the five, not even pending. */
 	free(sh(id, "rm -rf " LIFECYCLE_MARKER_DIR));
-	if (run_flags(&ctx, COUNTERS_MERGED, LIFECYCLE_SKIP_POST_CREATE |
-	    LIFECYCLE_SKIP_NON_BLOCKING, &p, &cause) != 0)
+	if (run_flags(&ctx, COUNTERS_MERGED,
+		LIFECYCLE_SKIP_POST_CREATE | LIFECYCLE_SKIP_NON_BLOCKING, &p,
+		&cause) != 0)
 		TEST_FAIL("run 4: %s", cause);
 	ASSERT_NULL(p);
 	s = sh(id, COUNTERS_SH "; ls " LIFECYCLE_MARKER_DIR " 2>/dev/null; true");
@@ -574,9 +605,11 @@ TEST(background_failure_and_death_are_recorded)
 
 	ctx_init(&ctx, &c, id);
 	ASSERT_NOT_NULL(mkdtemp(dir));
-	if (run(&ctx, "{\"waitFor\": \"onCreateCommand\","
-	    "\"postCreateCommands\": [[\"sh\", \"-c\", \"exit 3\"]],"
-	    "\"postStartCommands\": [\"true\"]}", &p, &cause) != 0)
+	if (run(&ctx,
+		"{\"waitFor\": \"onCreateCommand\","
+		"\"postCreateCommands\": [[\"sh\", \"-c\", \"exit 3\"]],"
+		"\"postStartCommands\": [\"true\"]}",
+		&p, &cause) != 0)
 		TEST_FAIL("run: %s", cause);
 	ASSERT_INT_EQ(lifecycle_pending_count(p), 2);
 	if ((bg = lifecycle_bg_begin(dir, id, p, &cause)) == NULL)
@@ -585,10 +618,12 @@ TEST(background_failure_and_death_are_recorded)
 	lifecycle_bg_free(bg);
 	ASSERT_INT_EQ(lifecycle_bg_status_read(dir, id, &st, &cause), 0);
 	ASSERT_INT_EQ(st.state, LIFECYCLE_BG_FAILED);
-	ASSERT_STR_EQ(st.error, "postCreateCommand failed: `sh -c 'exit 3'` exited with "
+	ASSERT_STR_EQ(st.error,
+	    "postCreateCommand failed: `sh -c 'exit 3'` exited with "
 	    "status 3");
 	j = lifecycle_bg_status_json(&st);
-	ASSERT_STR_EQ(cJSON_GetObjectItemCaseSensitive(j, "state")->valuestring, "failed");
+	ASSERT_STR_EQ(
+	    cJSON_GetObjectItemCaseSensitive(j, "state")->valuestring, "failed");
 	cJSON_Delete(j);
 	lifecycle_bg_status_clear(&st);
 	ASSERT_NULL(lifecycle_bg_notice(dir, id, "x"));
@@ -626,9 +661,11 @@ assert_env(char **env, const char *name, const char *value)
 static void
 debian_profiles(const char *id)
 {
-	free(sh(id, "echo 'echo profile-noise; echo x >> /tmp/n-profile; "
+	free(sh(id,
+	    "echo 'echo profile-noise; echo x >> /tmp/n-profile; "
 	    "export RDEV_PROFILE_VAR=from-profile' >> /home/dev/.profile; "
-	    "echo 'echo bashrc-noise; export RDEV_BASHRC_VAR=from-bashrc' >> /home/dev/.bashrc"));
+	    "echo 'echo bashrc-noise; export RDEV_BASHRC_VAR=from-bashrc' >> "
+	    "/home/dev/.bashrc"));
 }
 
 TEST(env_probe_kinds_in_debian)
@@ -645,7 +682,8 @@ TEST(env_probe_kinds_in_debian)
 	assert_env(env, "USER", NULL);
 	assert_env(env, "PWD", NULL);
 	/* /etc/profile's non-root PATH, merged with the container's (no sbin). */
-	assert_env(env, "PATH", "/usr/local/bin:/usr/bin:/bin:/usr/local/games:/usr/games");
+	assert_env(
+	    env, "PATH", "/usr/local/bin:/usr/bin:/bin:/usr/local/games:/usr/games");
 	env_free(env);
 
 	if (env_probe_run(docker(), id, "dev", "interactiveShell", &env, &cause) != 0)
@@ -654,7 +692,8 @@ TEST(env_probe_kinds_in_debian)
 	assert_env(env, "RDEV_BASHRC_VAR", "from-bashrc");
 	env_free(env);
 
-	if (env_probe_run(docker(), id, "dev", "loginInteractiveShell", &env, &cause) != 0)
+	if (env_probe_run(docker(), id, "dev", "loginInteractiveShell", &env, &cause) !=
+	    0)
 		TEST_FAIL("probe: %s", cause);
 	assert_env(env, "RDEV_PROFILE_VAR", "from-profile");
 	assert_env(env, "RDEV_BASHRC_VAR", "from-bashrc");
@@ -663,7 +702,8 @@ TEST(env_probe_kinds_in_debian)
 	if (env_probe_run(docker(), id, "dev", "none", &env, &cause) != 0)
 		TEST_FAIL("probe: %s", cause);
 	assert_env(env, "RDEV_PROFILE_VAR", NULL);
-	assert_env(env, "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	assert_env(
+	    env, "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
 	env_free(env);
 
 	ASSERT_INT_EQ(env_probe_run(docker(), id, "dev", "fishShell", &env, &cause), -1);
@@ -681,7 +721,8 @@ TEST(env_probe_in_busybox)
 	if (env_probe_run(docker(), id, NULL, NULL, &env, &cause) != 0)
 		TEST_FAIL("probe: %s", cause);
 	assert_env(env, "HOME", "/root");
-	assert_env(env, "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	assert_env(
+	    env, "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
 	env_free(env);
 	free(id);
 }
@@ -695,8 +736,10 @@ probe_and_count(const char *id, const char *dir, const cJSON *info, const char *
 {
 	char **env = NULL, *cause = NULL, *s;
 
-	if ((info != NULL ? env_probe_get_inspected(docker(), dir, info, "dev", kind, &env,
-	    &cause) : env_probe_get(docker(), dir, id, "dev", kind, &env, &cause)) != 0)
+	if ((info != NULL
+		    ? env_probe_get_inspected(
+			  docker(), dir, info, "dev", kind, &env, &cause)
+		    : env_probe_get(docker(), dir, id, "dev", kind, &env, &cause)) != 0)
 		TEST_FAIL("probe: %s", cause);
 	if (var != NULL)
 		assert_env(env, var, value);
@@ -716,13 +759,15 @@ TEST(env_probe_is_cached_per_start)
 
 	debian_profiles(id);
 	ASSERT_NOT_NULL(mkdtemp(dir));
-	probe_and_count(id, dir, NULL, "loginShell", "RDEV_PROFILE_VAR", "from-profile", "1");
+	probe_and_count(
+	    id, dir, NULL, "loginShell", "RDEV_PROFILE_VAR", "from-profile", "1");
 	path = env_probe_cache_path(dir, id);
 	ASSERT_INT_EQ(stat(path, &st), 0);
 	ASSERT_INT_EQ(st.st_mode & 0777, 0600);
 
 	/* Cached: the profile does not run again. */
-	probe_and_count(id, dir, NULL, "loginShell", "RDEV_PROFILE_VAR", "from-profile", "1");
+	probe_and_count(
+	    id, dir, NULL, "loginShell", "RDEV_PROFILE_VAR", "from-profile", "1");
 
 	/* Another user or kind, or a restart, probes again. */
 	probe_and_count(id, dir, NULL, "loginInteractiveShell", NULL, NULL, "2");
@@ -738,7 +783,8 @@ TEST(env_probe_is_cached_per_start)
 	/* an inspect without State.StartedAt is refused, not cached */
 	cJSON_DeleteItemFromObjectCaseSensitive(info, "State");
 	ASSERT_INT_EQ(env_probe_get_inspected(docker(), dir, info, "dev",
-	    "loginInteractiveShell", &env, &cause), -1);
+			  "loginInteractiveShell", &env, &cause),
+	    -1);
 	ASSERT_STR_CONTAINS(cause, "StartedAt");
 	free(cause);
 	cJSON_Delete(info);
@@ -762,10 +808,13 @@ TEST(user_env_and_remote_env_apply_to_commands)
 		TEST_FAIL("inspect: %s", cause);
 	container_env = env_from_json(cJSON_GetObjectItemCaseSensitive(
 	    cJSON_GetObjectItemCaseSensitive(info, "Config"), "Env"));
-	if (env_probe_run(docker(), id, "dev", "loginInteractiveShell", &probed, &cause) != 0)
+	if (env_probe_run(
+		docker(), id, "dev", "loginInteractiveShell", &probed, &cause) != 0)
 		TEST_FAIL("probe: %s", cause);
-	remote = cJSON_Parse("{\"MY_PATH\": \"${containerEnv:PATH}:/extra\", \"GONE\": null}");
-	if (env_probe_apply_remote_env(probed, remote, container_env, &env, &unset, &cause) != 0)
+	remote =
+	    cJSON_Parse("{\"MY_PATH\": \"${containerEnv:PATH}:/extra\", \"GONE\": null}");
+	if (env_probe_apply_remote_env(
+		probed, remote, container_env, &env, &unset, &cause) != 0)
 		TEST_FAIL("remoteEnv: %s", cause);
 	cJSON_Delete(remote);
 
@@ -776,14 +825,20 @@ TEST(user_env_and_remote_env_apply_to_commands)
 	ctx.unset_env = (const char *const *)unset;
 	ctx.created_at = cJSON_GetObjectItemCaseSensitive(info, "Created")->valuestring;
 	ctx.started_at = cJSON_GetObjectItemCaseSensitive(
-	    cJSON_GetObjectItemCaseSensitive(info, "State"), "StartedAt")->valuestring;
-	if (run(&ctx, "{\"postCreateCommands\": [\"id -un > /tmp/who; pwd > /tmp/pwd;"
-	    " echo \\\"$MY_PATH\\\" > /tmp/mypath; echo \\\"${GONE-unset}\\\" > /tmp/gone;"
-	    " echo \\\"$KEEP $RDEV_PROFILE_VAR $RDEV_BASHRC_VAR\\\" > /tmp/vars\"],"
-	    "\"waitFor\": \"postCreateCommand\"}", NULL, &cause) != 0)
+	    cJSON_GetObjectItemCaseSensitive(info, "State"), "StartedAt")
+			     ->valuestring;
+	if (run(&ctx,
+		"{\"postCreateCommands\": [\"id -un > /tmp/who; pwd > /tmp/pwd;"
+		" echo \\\"$MY_PATH\\\" > /tmp/mypath; echo \\\"${GONE-unset}\\\" > "
+		"/tmp/gone;"
+		" echo \\\"$KEEP $RDEV_PROFILE_VAR $RDEV_BASHRC_VAR\\\" > /tmp/vars\"],"
+		"\"waitFor\": \"postCreateCommand\"}",
+		NULL, &cause) != 0)
 		TEST_FAIL("run: %s", cause);
-	s = sh(id, "cat /tmp/who /tmp/pwd /tmp/mypath /tmp/gone /tmp/vars; stat -c %U /tmp/who");
-	ASSERT_STR_EQ(s, "dev\n/home/dev\n"
+	s = sh(id,
+	    "cat /tmp/who /tmp/pwd /tmp/mypath /tmp/gone /tmp/vars; stat -c %U /tmp/who");
+	ASSERT_STR_EQ(s,
+	    "dev\n/home/dev\n"
 	    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/extra\nunset\n"
 	    "k from-profile from-bashrc\ndev");
 	free(s);

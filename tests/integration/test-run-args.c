@@ -240,14 +240,16 @@ same_field(const cJSON *a, const cJSON *b, const char *section, const char *key)
 	char *ta, *tb;
 	int same;
 
-	fa = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(a, section), key);
-	fb = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(b, section), key);
+	fa = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(a, section), key);
+	fb = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(b, section), key);
 	ta = field_text(fa, key);
 	tb = field_text(fb, key);
 	same = strcmp(ta, tb) == 0;
 	if (!same)
-		fprintf(stderr, "  %s.%s:\n    docker CLI %s\n    rdev       %s\n", section, key,
-		    ta, tb);
+		fprintf(stderr, "  %s.%s:\n    docker CLI %s\n    rdev       %s\n",
+		    section, key, ta, tb);
 	free(ta);
 	free(tb);
 	return same;
@@ -258,32 +260,35 @@ TEST(same_container_as_docker_create)
 	static const char *host_fields[] = { "Binds", "CapAdd", "CapDrop", "SecurityOpt",
 		"Privileged", "Init", "PortBindings", "ExtraHosts", "Devices", "ShmSize",
 		"Memory", "MemorySwap", "MemoryReservation", "NanoCpus", "CpuShares",
-		"Ulimits", "IpcMode", "PidMode", "UTSMode", "UsernsMode", "Tmpfs", "Sysctls",
-		"Dns", "DnsSearch", "DnsOptions", "GroupAdd", "Mounts", "RestartPolicy",
-		"ReadonlyRootfs", "PidsLimit", "OomScoreAdj", "PublishAllPorts", "LogConfig",
-		"DeviceCgroupRules", "CpusetCpus", "CgroupnsMode", NULL };
+		"Ulimits", "IpcMode", "PidMode", "UTSMode", "UsernsMode", "Tmpfs",
+		"Sysctls", "Dns", "DnsSearch", "DnsOptions", "GroupAdd", "Mounts",
+		"RestartPolicy", "ReadonlyRootfs", "PidsLimit", "OomScoreAdj",
+		"PublishAllPorts", "LogConfig", "DeviceCgroupRules", "CpusetCpus",
+		"CgroupnsMode", NULL };
 	static const char *config_fields[] = { "Env", "Labels", "User", "WorkingDir",
-		"Hostname", "Domainname", "ExposedPorts", "Tty", "OpenStdin", "StopSignal",
-		"StopTimeout", "Volumes", "Entrypoint", "Cmd", NULL };
+		"Hostname", "Domainname", "ExposedPorts", "Tty", "OpenStdin",
+		"StopSignal", "StopTimeout", "Volumes", "Entrypoint", "Cmd", NULL };
 	char bind[256], mount[256];
-	const char *args[] = { "--cap-add", "sys_ptrace", "--cap-add=NET_ADMIN", "--cap-drop",
-		"MKNOD", "--security-opt", "seccomp=unconfined", "--security-opt",
-		"no-new-privileges", "--privileged=false", "--init", "-e", "A=1", "-eB=two words",
-		"-l", "x=y", "--label=z", "-p", "127.0.0.1:18080:80", "-p", "9000/udp", "-p",
-		"127.0.0.1::81", "--expose", "7000-7002", "--add-host", "foo:1.2.3.4",
-		"--add-host=bar=::1", "--device", "/dev/null:/dev/mynull:r", "--shm-size",
-		"128m", "-m", "256m", "--memory-swap", "512m", "--memory-reservation", "64m",
-		"--cpus", "0.5", "-c", "512", "--ulimit", "nofile=1024:2048", "--ulimit",
-		"core=-1", "--ipc", "private", "--pid=host", "--tmpfs",
-		"/scratch:size=1m,mode=1777", "--sysctl", "net.ipv4.ip_forward=1", "--dns",
-		"8.8.8.8", "--dns-search", "example.com", "--dns-option", "ndots:2",
-		"--group-add", "1000", "-v", bind, "-v", "/anon", "--mount", mount, "--mount",
+	const char *args[] = { "--cap-add", "sys_ptrace", "--cap-add=NET_ADMIN",
+		"--cap-drop", "MKNOD", "--security-opt", "seccomp=unconfined",
+		"--security-opt", "no-new-privileges", "--privileged=false", "--init",
+		"-e", "A=1", "-eB=two words", "-l", "x=y", "--label=z", "-p",
+		"127.0.0.1:18080:80", "-p", "9000/udp", "-p", "127.0.0.1::81", "--expose",
+		"7000-7002", "--add-host", "foo:1.2.3.4", "--add-host=bar=::1",
+		"--device", "/dev/null:/dev/mynull:r", "--shm-size", "128m", "-m", "256m",
+		"--memory-swap", "512m", "--memory-reservation", "64m", "--cpus", "0.5",
+		"-c", "512", "--ulimit", "nofile=1024:2048", "--ulimit", "core=-1",
+		"--ipc", "private", "--pid=host", "--tmpfs", "/scratch:size=1m,mode=1777",
+		"--sysctl", "net.ipv4.ip_forward=1", "--dns", "8.8.8.8", "--dns-search",
+		"example.com", "--dns-option", "ndots:2", "--group-add", "1000", "-v",
+		bind, "-v", "/anon", "--mount", mount, "--mount",
 		"type=tmpfs,dst=/t,tmpfs-size=1m,tmpfs-mode=700", "--mount",
 		"type=volume,dst=/v,volume-nocopy", "--restart", "on-failure:3",
-		"--read-only", "--pids-limit", "100", "--oom-score-adj", "10", "--log-driver",
-		"json-file", "--log-opt", "max-size=1m", "--device-cgroup-rule", "c 1:3 mr",
-		"--cpuset-cpus", "0", "--cgroupns", "private", "-u", "1000:1000", "-w", "/tmp",
-		"-h", "myhost", "--domainname", "example.org", "-t", "--stop-signal", "SIGINT",
+		"--read-only", "--pids-limit", "100", "--oom-score-adj", "10",
+		"--log-driver", "json-file", "--log-opt", "max-size=1m",
+		"--device-cgroup-rule", "c 1:3 mr", "--cpuset-cpus", "0", "--cgroupns",
+		"private", "-u", "1000:1000", "-w", "/tmp", "-h", "myhost",
+		"--domainname", "example.org", "-t", "--stop-signal", "SIGINT",
 		"--stop-timeout", "5", "--entrypoint", "/bin/sh" };
 	int nargs = (int)(sizeof args / sizeof args[0]), i, ok = 1;
 	char *cli_id, *id = NULL, *cause = NULL, *name = NULL;
@@ -291,8 +296,10 @@ TEST(same_container_as_docker_create)
 
 	docker();
 	snprintf(bind, sizeof bind, "%s:/w:ro", bind_dir());
-	snprintf(mount, sizeof mount, "type=bind,\"source=%s\",target=/m,readonly,"
-	    "bind-propagation=rslave", bind_dir());
+	snprintf(mount, sizeof mount,
+	    "type=bind,\"source=%s\",target=/m,readonly,"
+	    "bind-propagation=rslave",
+	    bind_dir());
 	cli_id = cli_create(args, nargs);
 	body = translated(args, nargs, &name);
 	ASSERT_NULL(name);
@@ -337,9 +344,11 @@ TEST(network_and_name)
 	free(got);
 	info = inspect(id);
 	free(id);
-	ASSERT_STR_EQ(cJSON_GetObjectItemCaseSensitive(info, "Name")->valuestring + 1, name);
+	ASSERT_STR_EQ(
+	    cJSON_GetObjectItemCaseSensitive(info, "Name")->valuestring + 1, name);
 	hc = cJSON_GetObjectItemCaseSensitive(info, "HostConfig");
-	ASSERT_STR_EQ(cJSON_GetObjectItemCaseSensitive(hc, "NetworkMode")->valuestring, "host");
+	ASSERT_STR_EQ(
+	    cJSON_GetObjectItemCaseSensitive(hc, "NetworkMode")->valuestring, "host");
 	cJSON_Delete(info);
 }
 
@@ -358,7 +367,8 @@ TEST(missing_bind_source_is_the_daemons_error)
 		cJSON_Delete(body);
 		TEST_FAIL("mount: %s", cause);
 	}
-	mounts = cJSON_AddArrayToObject(cJSON_AddObjectToObject(body, "HostConfig"), "Mounts");
+	mounts =
+	    cJSON_AddArrayToObject(cJSON_AddObjectToObject(body, "HostConfig"), "Mounts");
 	cJSON_AddItemToArray(mounts, m);
 	rc = docker_container_create(docker(), NULL, body, &id, &cause);
 	cJSON_Delete(body);
@@ -371,16 +381,17 @@ TEST(missing_bind_source_is_the_daemons_error)
 TEST(started_container_sees_the_options)
 {
 	char mount[256], *id = NULL, *cause = NULL, *out = NULL, *err = NULL;
-	const char *args[] = { "-e", "A=hello", "-h", "myhost", "--add-host", "foo:1.2.3.4",
-		"--ulimit", "nofile=1024:2048", "--shm-size", "128m", "--tmpfs",
-		"/scratch:size=1m", "-w", "/tmp", "--mount", mount, "--cap-add", "NET_ADMIN",
-		"--init" };
+	const char *args[] = { "-e", "A=hello", "-h", "myhost", "--add-host",
+		"foo:1.2.3.4", "--ulimit", "nofile=1024:2048", "--shm-size", "128m",
+		"--tmpfs", "/scratch:size=1m", "-w", "/tmp", "--mount", mount,
+		"--cap-add", "NET_ADMIN", "--init" };
 	const char *argv[] = { "sh", "-c",
 		"echo $A; hostname; grep foo /etc/hosts | tr -s ' \\t' ' '; "
 		"grep 'open files' /proc/1/limits | tr -s ' ' | cut -d' ' -f4,5; pwd; "
 		"df -k /dev/shm | tail -n 1 | tr -s ' ' | cut -d' ' -f2; "
-		"touch /w/x 2>/dev/null && echo rw || echo ro; cat /proc/1/comm", NULL };
-	struct docker_exec_opts opts = { argv, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0};
+		"touch /w/x 2>/dev/null && echo rw || echo ro; cat /proc/1/comm",
+		NULL };
+	struct docker_exec_opts opts = { argv, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0 };
 	cJSON *body;
 	int code, ok;
 
@@ -405,8 +416,10 @@ TEST(started_container_sees_the_options)
 	/* Each line of the script, in order: -e, -h, --add-host, --ulimit (soft
 	 * and hard, of pid 1: exec'd processes do not get them), -w, --shm-size
 	 * (KiB), --mount ...,readonly, --init. */
-	ok = code == 0 && strcmp(out, "hello\nmyhost\n1.2.3.4 foo\n1024 2048\n/tmp\n"
-	    "131072\nro\ndocker-init\n") == 0;
+	ok = code == 0 &&
+	    strcmp(out,
+		"hello\nmyhost\n1.2.3.4 foo\n1024 2048\n/tmp\n"
+		"131072\nro\ndocker-init\n") == 0;
 	if (!ok)
 		fprintf(stderr, "  exit %d, output:\n%s", code, out);
 	free(out);

@@ -40,7 +40,7 @@ struct msg {
 	uint32_t channel;
 	char *payload; /* NUL-terminated */
 	size_t len;
-	cJSON *json;   /* parsed for HELLO/FATAL/CONTROL/CLOSE with a payload */
+	cJSON *json; /* parsed for HELLO/FATAL/CONTROL/CLOSE with a payload */
 };
 
 static void
@@ -196,9 +196,11 @@ TEST(handshake_then_version)
 	peer_send(&p, PROTO_CONTROL, 0, "{\"id\":1,\"op\":\"version\"}");
 	ASSERT_INT_EQ(peer_response(&p, 1, &m), 0);
 	ASSERT_TRUE(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m.json, "ok")));
-	ASSERT_STR_EQ(jstr(cJSON_GetObjectItemCaseSensitive(m.json, "result"), "software"),
+	ASSERT_STR_EQ(
+	    jstr(cJSON_GetObjectItemCaseSensitive(m.json, "result"), "software"),
 	    "rdev-agent " RDEV_VERSION);
-	ASSERT_INT_EQ(jint(cJSON_GetObjectItemCaseSensitive(m.json, "result"), "protocol"), 1);
+	ASSERT_INT_EQ(
+	    jint(cJSON_GetObjectItemCaseSensitive(m.json, "result"), "protocol"), 1);
 	msg_clear(&m);
 	ASSERT_INT_EQ(peer_finish(&p), 0);
 }
@@ -315,7 +317,8 @@ TEST(bad_requests_get_errors_and_serve_goes_on)
 	ASSERT_INT_EQ(jint(m.json, "exitStatus"), 125);
 	msg_clear(&m);
 	peer_send(&p, PROTO_CONTROL, 0,
-	    "{\"id\":5,\"op\":\"exec\",\"workspace\":\"/x\",\"command\":\"true\",\"channel\":2}");
+	    "{\"id\":5,\"op\":\"exec\",\"workspace\":\"/"
+	    "x\",\"command\":\"true\",\"channel\":2}");
 	ASSERT_INT_EQ(peer_response(&p, 5, &m), 0);
 	ASSERT_STR_CONTAINS(jstr(m.json, "error"), "non-empty array");
 	msg_clear(&m);
@@ -368,8 +371,8 @@ up_busybox(struct peer *p, char *dir)
 		msg_clear(&m);
 	}
 	if (events > 0 && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m.json, "ok")))
-		id = xstrdup(jstr(cJSON_GetObjectItemCaseSensitive(m.json, "result"),
-		    "containerId"));
+		id = xstrdup(jstr(
+		    cJSON_GetObjectItemCaseSensitive(m.json, "result"), "containerId"));
 	else
 		fprintf(stderr, "up: %s (%d events)\n", m.payload, events);
 	msg_clear(&m);
@@ -409,19 +412,20 @@ TEST(two_execs_at_once_with_stdin_and_status)
 	/* Each command waits for the other's file: they must run at once.
 	 * Stdin goes out before the answers (the client may pipeline). */
 	for (i = 0; i < 2; i++) {
-		req = xasprintf("{\"id\":%d,\"op\":\"exec\",\"workspace\":\"%s\","
+		req = xasprintf(
+		    "{\"id\":%d,\"op\":\"exec\",\"workspace\":\"%s\","
 		    "\"channel\":%d,\"command\":[\"sh\",\"-c\",\"touch /tmp/%c; "
 		    "while [ ! -e /tmp/%c ]; do sleep 0.1; done; tr a-z A-Z; "
-		    "echo err%d >&2; exit %d\"]}", 10 + i, dir, 2 + 2 * i, 'a' + i,
-		    'b' - i, i, 40 + i);
+		    "echo err%d >&2; exit %d\"]}",
+		    10 + i, dir, 2 + 2 * i, 'a' + i, 'b' - i, i, 40 + i);
 		peer_send(&p, PROTO_CONTROL, 0, req);
 		free(req);
 		peer_send(&p, PROTO_DATA, 2 + 2 * i, i == 0 ? "first" : "second");
 		peer_send(&p, PROTO_EOF, 2 + 2 * i, NULL);
 	}
 	while (closes < 2 && peer_next(&p, &m) == 0) {
-		if (m.type == PROTO_CONTROL && cJSON_IsTrue(
-		    cJSON_GetObjectItemCaseSensitive(m.json, "ok")))
+		if (m.type == PROTO_CONTROL &&
+		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m.json, "ok")))
 			answered++;
 		else if (m.type == PROTO_DATA && (m.channel == 2 || m.channel == 4))
 			buf_append(out[m.channel / 2 - 1], m.payload, m.len);
@@ -437,7 +441,8 @@ TEST(two_execs_at_once_with_stdin_and_status)
 	peer_send(&p, PROTO_CONTROL, 0, req);
 	free(req);
 	ASSERT_INT_EQ(peer_response(&p, 21, &m), 0);
-	ASSERT_INT_EQ(jint(cJSON_GetObjectItemCaseSensitive(m.json, "result"), "removed"), 1);
+	ASSERT_INT_EQ(
+	    jint(cJSON_GetObjectItemCaseSensitive(m.json, "result"), "removed"), 1);
 	msg_clear(&m);
 	ASSERT_INT_EQ(peer_finish(&p), 0);
 	remove_container(cid, dir);

@@ -98,8 +98,7 @@ run(struct rdev_ssh *s, const char *const *argv, const void *in, size_t in_len,
 	char *cause = NULL, *err = NULL;
 	int status = -1;
 
-	if (rdev_ssh_run(s, argv, in, in_len, out, out_len, &err, &status,
-	    &cause) != 0)
+	if (rdev_ssh_run(s, argv, in, in_len, out, out_len, &err, &status, &cause) != 0)
 		TEST_FAIL("run %s failed: %s", argv[0], cause);
 	free(err);
 	return status;
@@ -111,8 +110,7 @@ host_fingerprint(void)
 {
 	char *line, *sp, *fp;
 
-	line = rig_sh_out("ssh-keygen -lf %s/ssh_host_ed25519_key.pub",
-	    rig.host_dir);
+	line = rig_sh_out("ssh-keygen -lf %s/ssh_host_ed25519_key.pub", rig.host_dir);
 	if ((sp = strchr(line, ' ')) == NULL || strchr(sp + 1, ' ') == NULL)
 		TEST_FAIL("ssh-keygen -l failed");
 	sp++;
@@ -134,8 +132,7 @@ TEST(connect_with_rig_config_and_run)
 	rig_host_start("ss");
 	o = rig_ssh_opts();
 	s = rig_connect(&o);
-	snprintf(label, sizeof label, "rdev-%s@%s:%d", rig.host, rig.host,
-	    host_port());
+	snprintf(label, sizeof label, "rdev-%s@%s:%d", rig.host, rig.host, host_port());
 	ASSERT_STR_EQ(rdev_ssh_host_label(s), label);
 	rdev_ssh_notes(s, &n);
 	ASSERT_INT_EQ(n, 0);
@@ -167,8 +164,8 @@ TEST(exit_status_and_signal)
 	free(out);
 	ASSERT_INT_EQ(run(s, kill_self, NULL, 0, &out, NULL), 128 + SIGTERM);
 	free(out);
-	ASSERT_INT_EQ(rdev_ssh_run(s, err_argv, NULL, 0, &out, NULL, &err, &status,
-	    &cause), 0);
+	ASSERT_INT_EQ(
+	    rdev_ssh_run(s, err_argv, NULL, 0, &out, NULL, &err, &status, &cause), 0);
 	ASSERT_INT_EQ(status, 1);
 	ASSERT_STR_EQ(out, "");
 	ASSERT_STR_EQ(err, "oops\n");
@@ -216,8 +213,10 @@ TEST(unknown_host_refused_then_accepted)
 	o.known_hosts_file = kh;
 	fp = host_fingerprint();
 	msg = connect_fails(&o);
-	snprintf(want, sizeof want, "host %s (127.0.0.1:%d): unknown host key, "
-	    "ED25519 fingerprint %s;", rig.host, host_port(), fp);
+	snprintf(want, sizeof want,
+	    "host %s (127.0.0.1:%d): unknown host key, "
+	    "ED25519 fingerprint %s;",
+	    rig.host, host_port(), fp);
 	ASSERT_STR_CONTAINS(msg, want);
 	ASSERT_STR_CONTAINS(msg, "run again with --accept-new-host-key");
 	ASSERT_STR_CONTAINS(msg, kh);
@@ -248,8 +247,7 @@ TEST(unknown_host_refused_then_accepted)
 TEST(changed_host_key_always_refused)
 {
 	struct ssh_target_opts o;
-	char kh[512], key[512], cmd[4096], line[4096], *other, *msg, *fp, *before,
-	    *after;
+	char kh[512], key[512], cmd[4096], line[4096], *other, *msg, *fp, *before, *after;
 
 	rig_host_start("ss");
 	snprintf(key, sizeof key, "%s/other_key", rig.tmp);
@@ -259,8 +257,7 @@ TEST(changed_host_key_always_refused)
 	ASSERT_NOT_NULL(other);
 	*strrchr(other, ' ') = '\0';
 	snprintf(kh, sizeof kh, "%s/known_hosts_changed", rig.tmp);
-	snprintf(line, sizeof line, "# comment\n[127.0.0.1]:%d %s\n", host_port(),
-	    other);
+	snprintf(line, sizeof line, "# comment\n[127.0.0.1]:%d %s\n", host_port(), other);
 	write_file(kh, line);
 	free(other);
 
@@ -273,8 +270,8 @@ TEST(changed_host_key_always_refused)
 	ASSERT_STR_CONTAINS(msg, fp);
 	snprintf(cmd, sizeof cmd, "Offending ED25519 key in %s:2", kh);
 	ASSERT_STR_CONTAINS(msg, cmd);
-	snprintf(cmd, sizeof cmd, "ssh-keygen -f '%s' -R '[127.0.0.1]:%d'", kh,
-	    host_port());
+	snprintf(
+	    cmd, sizeof cmd, "ssh-keygen -f '%s' -R '[127.0.0.1]:%d'", kh, host_port());
 	ASSERT_STR_CONTAINS(msg, cmd);
 	free(msg);
 	before = strdup(line);
@@ -292,25 +289,25 @@ TEST(wrong_identity_names_methods)
 
 	rig_host_start("ss");
 	snprintf(key, sizeof key, "%s/wrong_key", rig.tmp);
-	rig_sh("rm -f %s %s.pub; ssh-keygen -q -t ed25519 -N '' -f %s", key, key,
-	    key);
+	rig_sh("rm -f %s %s.pub; ssh-keygen -q -t ed25519 -N '' -f %s", key, key, key);
 	snprintf(cfg, sizeof cfg, "%s/wrong_config", rig.tmp);
-	snprintf(text, sizeof text, "Host %s\n  HostName 127.0.0.1\n  Port %d\n"
+	snprintf(text, sizeof text,
+	    "Host %s\n  HostName 127.0.0.1\n  Port %d\n"
 	    "  User rdev-%s\n  IdentityFile %s\n  IdentityFile %s/missing_key\n"
 	    "  IdentitiesOnly yes\n  UserKnownHostsFile %s/known_hosts\n"
-	    "  ForwardAgent yes\n", rig.host, host_port(), rig.host, key,
-	    rig.tmp, rig.host_dir);
+	    "  ForwardAgent yes\n",
+	    rig.host, host_port(), rig.host, key, rig.tmp, rig.host_dir);
 	write_file(cfg, text);
 	o = rig_ssh_opts();
 	o.ssh_config_file = cfg;
 	msg = connect_fails(&o);
-	snprintf(want, sizeof want, "authentication failed as user rdev-%s",
-	    rig.host);
+	snprintf(want, sizeof want, "authentication failed as user rdev-%s", rig.host);
 	ASSERT_STR_CONTAINS(msg, want);
-	ASSERT_STR_CONTAINS(msg, "tried: publickey (agent: not used "
+	ASSERT_STR_CONTAINS(msg,
+	    "tried: publickey (agent: not used "
 	    "(IdentitiesOnly yes); files: ");
-	snprintf(want, sizeof want, "%s (not accepted), %s/missing_key (missing)",
-	    key, rig.tmp);
+	snprintf(want, sizeof want, "%s (not accepted), %s/missing_key (missing)", key,
+	    rig.tmp);
 	ASSERT_STR_CONTAINS(msg, want);
 	ASSERT_STR_CONTAINS(msg, "server allows: publickey");
 	free(msg);
@@ -326,12 +323,13 @@ TEST(unsupported_options_are_reported)
 
 	rig_host_start("ss");
 	snprintf(cfg, sizeof cfg, "%s/notes_config", rig.tmp);
-	snprintf(text, sizeof text, "Host %s\n  HostName 127.0.0.1\n  Port %d\n"
+	snprintf(text, sizeof text,
+	    "Host %s\n  HostName 127.0.0.1\n  Port %d\n"
 	    "  User rdev-%s\n  IdentityFile %s/run/keys/id_ed25519\n"
 	    "  UserKnownHostsFile %s/known_hosts\n  ForwardAgent yes\n"
 	    "  StrictHostKeyChecking no\n  SendEnv LANG\nHost other\n"
-	    "  CertificateFile /x\n", rig.host, host_port(), rig.host, rig.dir,
-	    rig.host_dir);
+	    "  CertificateFile /x\n",
+	    rig.host, host_port(), rig.host, rig.dir, rig.host_dir);
 	write_file(cfg, text);
 	o = rig_ssh_opts();
 	o.ssh_config_file = cfg;
@@ -369,8 +367,10 @@ TEST(connection_refused_is_clear)
 	o.known_hosts_file = "/dev/null";
 	o.batch = 1;
 	msg = connect_fails(&o);
-	snprintf(want, sizeof want, "host 127.0.0.1 (127.0.0.1:%d): cannot "
-	    "connect: ", port);
+	snprintf(want, sizeof want,
+	    "host 127.0.0.1 (127.0.0.1:%d): cannot "
+	    "connect: ",
+	    port);
 	ASSERT_STR_CONTAINS(msg, want);
 	ASSERT_STR_CONTAINS(msg, "Connection refused");
 	free(msg);
@@ -448,7 +448,8 @@ TEST(keepalive_detects_a_hung_peer)
 	s = rig_connect(&o);
 	ASSERT_INT_EQ(rdev_ssh_keepalive_interval(s), 1);
 	ASSERT_INT_EQ(getsockopt(ssh_get_fd(rdev_ssh_session(s)), IPPROTO_TCP,
-	    TCP_KEEPIDLE, &idle, &len), 0);
+			  TCP_KEEPIDLE, &idle, &len),
+	    0);
 	ASSERT_INT_EQ(idle, 1);
 	ASSERT_INT_EQ(rdev_ssh_keepalive(s, &cause), 0);
 
@@ -489,10 +490,11 @@ TEST(agent_authentication)
 	rig_sh("SSH_AUTH_SOCK=%s ssh-add -q %s/run/keys/id_ed25519", sock, rig.dir);
 
 	snprintf(cfg, sizeof cfg, "%s/agent_config", rig.tmp);
-	snprintf(text, sizeof text, "Host %s\n  HostName 127.0.0.1\n  Port %d\n"
+	snprintf(text, sizeof text,
+	    "Host %s\n  HostName 127.0.0.1\n  Port %d\n"
 	    "  User rdev-%s\n  IdentityFile %s/no_such_key\n"
-	    "  UserKnownHostsFile %s/known_hosts\n", rig.host, host_port(),
-	    rig.host, rig.tmp, rig.host_dir);
+	    "  UserKnownHostsFile %s/known_hosts\n",
+	    rig.host, host_port(), rig.host, rig.tmp, rig.host_dir);
 	write_file(cfg, text);
 	o = rig_ssh_opts();
 	o.ssh_config_file = cfg;

@@ -12,13 +12,14 @@
 static char *
 run_in(const char *image, const char *cmd)
 {
-	const char *argv[] = { "docker", "run", "--rm", "--user", "root", image, "sh", "-c",
-		cmd, NULL };
+	const char *argv[] = { "docker", "run", "--rm", "--user", "root", image, "sh",
+		"-c", cmd, NULL };
 	struct spawn_result res;
 	char *out;
 
 	if (spawn_run(argv, NULL, &res, NULL) != 0 || spawn_result_status(&res) != 0) {
-		fprintf(stderr, "docker run failed: %s\n", res.err != NULL ? res.err : "");
+		fprintf(
+		    stderr, "docker run failed: %s\n", res.err != NULL ? res.err : "");
 		spawn_result_free(&res);
 		return xstrdup("(failed)");
 	}
@@ -49,7 +50,8 @@ require_docker(void)
 	if (ok)
 		spawn_result_free(&res);
 	if (!ok)
-		TEST_FAIL("the Docker engine is not reachable (start the rig: tests/rig/rig.sh up)");
+		TEST_FAIL("the Docker engine is not reachable (start the rig: "
+			  "tests/rig/rig.sh up)");
 }
 
 TEST(wanted_only_for_non_root_users_and_owners)
@@ -75,9 +77,12 @@ TEST(user_gets_new_uid_gid_and_home_ownership)
 	char *image = NULL, *cause = NULL, *got;
 
 	require_docker();
-	if (uid_sync_build(DEV_IMAGE, "dev", "", 1234, 1235, NULL, NULL, &image, &cause) != 0)
+	if (uid_sync_build(
+		DEV_IMAGE, "dev", "", 1234, 1235, NULL, NULL, &image, &cause) != 0)
 		TEST_FAIL("uid_sync_build: %s", cause);
-	got = run_in(image, "echo $(id -u dev):$(id -g dev):$(stat -c %u:%g /home/dev):$(getent group dev | cut -d: -f3)");
+	got = run_in(image,
+	    "echo $(id -u dev):$(id -g dev):$(stat -c %u:%g /home/dev):$(getent group "
+	    "dev | cut -d: -f3)");
 	ASSERT_STR_EQ(got, "1234:1235:1234:1235:1235");
 	free(got);
 	remove_image(image);
@@ -90,9 +95,12 @@ TEST(taken_uid_and_gid_are_swapped_not_given_up)
 
 	require_docker();
 	/* UID 1 and GID 1 belong to daemon in Debian. */
-	if (uid_sync_build(DEV_IMAGE, "dev", "dev", 1, 1, NULL, NULL, &image, &cause) != 0)
+	if (uid_sync_build(DEV_IMAGE, "dev", "dev", 1, 1, NULL, NULL, &image, &cause) !=
+	    0)
 		TEST_FAIL("uid_sync_build: %s", cause);
-	got = run_in(image, "echo $(id -u dev):$(id -g dev):$(id -u daemon):$(getent group daemon | cut -d: -f3):$(getent group dev | cut -d: -f3)");
+	got = run_in(image,
+	    "echo $(id -u dev):$(id -g dev):$(id -u daemon):$(getent group daemon | cut "
+	    "-d: -f3):$(getent group dev | cut -d: -f3)");
 	ASSERT_STR_EQ(got, "1:1:1000:1000:1");
 	free(got);
 	remove_image(image);
@@ -104,8 +112,8 @@ TEST(works_on_busybox_and_unknown_user_is_left_alone)
 	char *image = NULL, *cause = NULL, *got;
 
 	require_docker();
-	if (uid_sync_build(BUSYBOX_IMAGE, "nobody-here", "", 1234, 1234, NULL, NULL, &image,
-	    &cause) != 0)
+	if (uid_sync_build(BUSYBOX_IMAGE, "nobody-here", "", 1234, 1234, NULL, NULL,
+		&image, &cause) != 0)
 		TEST_FAIL("uid_sync_build: %s", cause);
 	got = run_in(image, "grep -c . /etc/passwd");
 	ASSERT_STR_EQ(got, "1");
@@ -118,8 +126,9 @@ TEST(hostile_user_name_is_refused)
 {
 	char *image = NULL, *cause = NULL;
 
-	ASSERT_INT_EQ(uid_sync_build(DEV_IMAGE, "dev/;rm -rf /", "", 1, 1, NULL, NULL, &image,
-	    &cause), -1);
+	ASSERT_INT_EQ(uid_sync_build(DEV_IMAGE, "dev/;rm -rf /", "", 1, 1, NULL, NULL,
+			  &image, &cause),
+	    -1);
 	ASSERT_STR_CONTAINS(cause, "is not a user name");
 	free(cause);
 }

@@ -20,9 +20,9 @@
 struct client {
 	const unsigned char *data; /* input, sent in pieces */
 	size_t len, off;
-	int ready_fd;		   /* always readable: stands for the input */
-	int give_up;		   /* input returns 1 at once */
-	struct buf *got[3];	   /* output by stream */
+	int ready_fd;	    /* always readable: stands for the input */
+	int give_up;	    /* input returns 1 at once */
+	struct buf *got[3]; /* output by stream */
 	int inputs;
 };
 
@@ -31,8 +31,10 @@ client_poll(void *arg, const struct agent_exec_pump *p, struct pollfd *pfd)
 {
 	struct client *c = arg;
 
-	*pfd = (struct pollfd){ .fd = !p->input_done && buf_len(p->out) < 65536 ?
-	    c->ready_fd : -1, .events = POLLIN };
+	*pfd =
+	    (struct pollfd){ .fd = !p->input_done && buf_len(p->out) < 65536 ? c->ready_fd
+									     : -1,
+		    .events = POLLIN };
 }
 
 static int
@@ -116,8 +118,8 @@ pump_init(struct pump *p, const unsigned char *data, size_t len, int multiplexed
 	p->c.ready_fd = open("/dev/zero", O_RDONLY | O_CLOEXEC);
 	for (int i = 0; i < 3; i++)
 		p->c.got[i] = buf_new();
-	p->cb = (struct agent_exec_client){ NULL, client_poll, client_input, client_output,
-		&p->c };
+	p->cb = (struct agent_exec_client){ NULL, client_poll, client_input,
+		client_output, &p->c };
 	p->x = exec_new(multiplexed, &p->peer);
 }
 
@@ -152,7 +154,8 @@ TEST(pump_echoes_a_megabyte_both_ways_at_once)
 	ASSERT_NULL(p.cause);
 	ASSERT_INT_EQ(buf_len(p.c.got[1]), len + 6);
 	ASSERT_MEM_EQ(buf_data(p.c.got[1]), "early:", 6);
-	ASSERT_TRUE(memcmp((const unsigned char *)buf_data(p.c.got[1]) + 6, data, len) == 0);
+	ASSERT_TRUE(
+	    memcmp((const unsigned char *)buf_data(p.c.got[1]) + 6, data, len) == 0);
 	ASSERT_INT_EQ(buf_len(p.c.got[2]), 0);
 	ASSERT_INT_EQ(waitpid(pid, &st, 0), pid);
 	ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
@@ -163,8 +166,28 @@ TEST(pump_echoes_a_megabyte_both_ways_at_once)
 TEST(pump_splits_multiplexed_output_by_stream)
 {
 	static const unsigned char frames[] = {
-		2, 0, 0, 0, 0, 0, 0, 3, 'e', 'r', 'r',
-		1, 0, 0, 0, 0, 0, 0, 3, 'o', 'u', 't',
+		2,
+		0,
+		0,
+		0,
+		0,
+		0,
+		0,
+		3,
+		'e',
+		'r',
+		'r',
+		1,
+		0,
+		0,
+		0,
+		0,
+		0,
+		0,
+		3,
+		'o',
+		'u',
+		't',
 	};
 	struct pump p;
 

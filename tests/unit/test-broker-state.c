@@ -63,8 +63,9 @@ host_entry(const char *host, int port, int local)
 	au = cJSON_AddArrayToObject(h, "autos");
 	a = cJSON_CreateObject();
 	cJSON_AddStringToObject(a, "workspace", "~/ws");
-	cJSON_AddItemToObject(a, "attributes", cJSON_Parse("{\"portsAttributes\":"
-	    "{\"3000\":{\"onAutoForward\":\"ignore\"}}}"));
+	cJSON_AddItemToObject(a, "attributes",
+	    cJSON_Parse("{\"portsAttributes\":"
+			"{\"3000\":{\"onAutoForward\":\"ignore\"}}}"));
 	seen = cJSON_AddArrayToObject(a, "seen");
 	cJSON_AddItemToArray(seen, cJSON_CreateNumber(3000));
 	cJSON_AddItemToArray(au, a);
@@ -89,7 +90,7 @@ TEST(round_trip_keeps_everything)
 	cJSON_Delete(back);
 	cJSON_Delete(hosts);
 	left = take_entry_and_remove(dir, "state.json");
-	ASSERT_STR_EQ(left, "state.json");  /* and no temporary file */
+	ASSERT_STR_EQ(left, "state.json"); /* and no temporary file */
 	free(left);
 	free(path);
 	free(dir);
@@ -146,13 +147,15 @@ TEST(corrupt_file_is_moved_aside)
 TEST(wrong_shape_is_moved_aside)
 {
 	check_moved_aside("{\"version\":1,\"hosts\":[{\"host\":\"a\",\"forwards\":"
-	    "[{\"workspace\":\"~/ws\",\"port\":70000,\"local\":1}]}]}",
+			  "[{\"workspace\":\"~/ws\",\"port\":70000,\"local\":1}]}]}",
 	    "hosts[0]: forwards[0]: port is not 1-65535");
 	check_moved_aside("{\"version\":2,\"hosts\":[]}", "version 2, not 1");
 	check_moved_aside("[]", "no version");
-	check_moved_aside("{\"version\":1,\"hosts\":[{\"user\":\"x\"}]}", "hosts[0]: no host");
+	check_moved_aside(
+	    "{\"version\":1,\"hosts\":[{\"user\":\"x\"}]}", "hosts[0]: no host");
 	check_moved_aside("{\"version\":1,\"hosts\":[{\"host\":\"a\",\"autos\":"
-	    "[{\"workspace\":\"w\",\"seen\":[\"x\"]}]}]}", "autos[0]: seen holds");
+			  "[{\"workspace\":\"w\",\"seen\":[\"x\"]}]}]}",
+	    "autos[0]: seen holds");
 }
 
 TEST(put_replaces_the_hosts_entry_and_empty_removes_the_file)
@@ -176,8 +179,13 @@ TEST(put_replaces_the_hosts_entry_and_empty_removes_the_file)
 	ASSERT_NULL(warning);
 	snap = broker_state_snapshot(s);
 	ASSERT_INT_EQ(cJSON_GetArraySize(snap), 2);
-	ASSERT_INT_EQ(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(
-	    cJSON_GetArrayItem(snap, 0), "forwards"), 0), "local")->valueint, 1003);
+	ASSERT_INT_EQ(
+	    cJSON_GetObjectItem(
+		cJSON_GetArrayItem(
+		    cJSON_GetObjectItem(cJSON_GetArrayItem(snap, 0), "forwards"), 0),
+		"local")
+		->valueint,
+	    1003);
 	cJSON_Delete(snap);
 
 	/* a host with nothing left goes; the file goes with the last */
@@ -202,10 +210,11 @@ TEST(put_replaces_the_hosts_entry_and_empty_removes_the_file)
 TEST(same_host_compares_the_session_parameters)
 {
 	cJSON *a = cJSON_Parse("{\"host\":\"h\",\"user\":\"u\",\"port\":22}");
-	cJSON *b = cJSON_Parse("{\"host\":\"h\",\"user\":\"u\",\"port\":22,\"forwards\":[]}");
+	cJSON *b =
+	    cJSON_Parse("{\"host\":\"h\",\"user\":\"u\",\"port\":22,\"forwards\":[]}");
 	cJSON *c = cJSON_Parse("{\"host\":\"h\",\"user\":\"u\"}");
 	cJSON *d = cJSON_Parse("{\"host\":\"h\",\"user\":\"u\",\"port\":22,"
-	    "\"knownHosts\":\"/k\"}");
+			       "\"knownHosts\":\"/k\"}");
 
 	ASSERT_TRUE(broker_state_same_host(a, b));
 	ASSERT_FALSE(broker_state_same_host(a, c));

@@ -34,7 +34,8 @@ generate(const char *merged, const char *service, const char *image_config,
 {
 	struct compose_override_input in = { 0 };
 	cJSON *m = json(merged), *s = service ? json(service) : NULL;
-	cJSON *ic = image_config ? json(image_config) : NULL, *l = labels ? json(labels) : NULL;
+	cJSON *ic = image_config ? json(image_config) : NULL,
+	      *l = labels ? json(labels) : NULL;
 	char *cause = NULL, *out;
 
 	in.service = "app";
@@ -85,8 +86,10 @@ TEST(override_full_text_keeps_service_command)
 	ASSERT_STR_EQ(got,
 	    "services:\n"
 	    "  \"app\":\n"
-	    "    entrypoint: [\"/bin/sh\", \"-c\", \"echo Container started\\ntrap \\\"exit 0\\\" 15\\n"
-	    "/init.sh $$X\\nexec \\\"$$@\\\"\\nwhile sleep 1 & wait $$!; do :; done\", \"-\", "
+	    "    entrypoint: [\"/bin/sh\", \"-c\", \"echo Container started\\ntrap "
+	    "\\\"exit 0\\\" 15\\n"
+	    "/init.sh $$X\\nexec \\\"$$@\\\"\\nwhile sleep 1 & wait $$!; do :; done\", "
+	    "\"-\", "
 	    "\"/docker-entrypoint.sh\"]\n"
 	    "    init: true\n"
 	    "    user: \"dev\"\n"
@@ -120,7 +123,8 @@ TEST(override_image_cmd_used_when_service_has_neither)
 	    "{\"Entrypoint\":[\"/ep\",\"$A\"],\"Cmd\":[\"echo\",\"$B\"]}", NULL, NULL, 0);
 
 	ASSERT_NOT_NULL(got);
-	ASSERT_STR_CONTAINS(got, "\"-\", \"/ep\", \"$$A\"]\n    command: [\"echo\", \"$$B\"]\n");
+	ASSERT_STR_CONTAINS(
+	    got, "\"-\", \"/ep\", \"$$A\"]\n    command: [\"echo\", \"$$B\"]\n");
 	free(got);
 }
 
@@ -131,17 +135,21 @@ TEST(override_service_entrypoint_string_is_split_and_image_cmd_ignored)
 	    "{\"Entrypoint\":[\"/x\"],\"Cmd\":[\"y\"]}", NULL, NULL, 0);
 
 	ASSERT_NOT_NULL(got);
-	ASSERT_STR_CONTAINS(got, "\"-\", \"/e.sh\", \"a b\", \"$$HOME\"]\n    command: []\n");
+	ASSERT_STR_CONTAINS(
+	    got, "\"-\", \"/e.sh\", \"a b\", \"$$HOME\"]\n    command: []\n");
 	free(got);
 }
 
 TEST(override_env_values_are_escaped)
 {
-	char *got = generate("{\"containerEnv\":{\"Q\":\"it's \\\"x\\\"\",\"D\":\"$HOME/${X}\","
-	    "\"N\":\"a\\nb\",\"C\":\"k: v # c\"}}", NULL, NULL, NULL, NULL, 0);
+	char *got =
+	    generate("{\"containerEnv\":{\"Q\":\"it's \\\"x\\\"\",\"D\":\"$HOME/${X}\","
+		     "\"N\":\"a\\nb\",\"C\":\"k: v # c\"}}",
+		NULL, NULL, NULL, NULL, 0);
 
 	ASSERT_NOT_NULL(got);
-	ASSERT_STR_CONTAINS(got, "    environment:\n"
+	ASSERT_STR_CONTAINS(got,
+	    "    environment:\n"
 	    "      - \"Q=it's \\\"x\\\"\"\n"
 	    "      - \"D=$$HOME/$${X}\"\n"
 	    "      - \"N=a\\nb\"\n"
@@ -152,11 +160,13 @@ TEST(override_env_values_are_escaped)
 TEST(override_labels_escape_metadata_json)
 {
 	char *got = generate("{}", NULL, NULL,
-	    "{\"devcontainer.metadata\":\"[{\\\"remoteEnv\\\":{\\\"P\\\":\\\"${containerEnv:PATH}\\\"}}]\"}",
+	    "{\"devcontainer.metadata\":\"[{\\\"remoteEnv\\\":{\\\"P\\\":\\\"${"
+	    "containerEnv:PATH}\\\"}}]\"}",
 	    NULL, 0);
 
 	ASSERT_NOT_NULL(got);
-	ASSERT_STR_CONTAINS(got, "    labels:\n      - \"devcontainer.metadata=[{\\\"remoteEnv\\\":"
+	ASSERT_STR_CONTAINS(got,
+	    "    labels:\n      - \"devcontainer.metadata=[{\\\"remoteEnv\\\":"
 	    "{\\\"P\\\":\\\"$${containerEnv:PATH}\\\"}}]\"\n");
 	free(got);
 }
@@ -164,14 +174,17 @@ TEST(override_labels_escape_metadata_json)
 TEST(override_volumes_and_named_volumes)
 {
 	char *got = generate("{\"mounts\":[\"source=cache,target=/cache,type=volume\","
-	    "\"type=bind,source=/etc/x,target=/x,readonly\","
-	    "{\"type\":\"volume\",\"source\":\"ext\",\"target\":\"/e\",\"external\":true},"
-	    "\"type=tmpfs,target=/tmp/t\","
-	    "\"type=volume,source=cache,target=/cache2\"]}", NULL, NULL, NULL,
+			     "\"type=bind,source=/etc/x,target=/x,readonly\","
+			     "{\"type\":\"volume\",\"source\":\"ext\",\"target\":\"/"
+			     "e\",\"external\":true},"
+			     "\"type=tmpfs,target=/tmp/t\","
+			     "\"type=volume,source=cache,target=/cache2\"]}",
+	    NULL, NULL, NULL,
 	    "type=bind,source=/home/u/w,target=/workspace,consistency=cached", 0);
 
 	ASSERT_NOT_NULL(got);
-	ASSERT_STR_CONTAINS(got, "    volumes:\n"
+	ASSERT_STR_CONTAINS(got,
+	    "    volumes:\n"
 	    "      - \"/home/u/w:/workspace\"\n"
 	    "      - \"cache:/cache\"\n"
 	    "      - \"/etc/x:/x:ro\"\n"
@@ -211,8 +224,10 @@ TEST(override_version_prefix_and_image)
 	in.image = "rdev-uid-x:1";
 	got = compose_override_generate(&in, &cause);
 	ASSERT_NOT_NULL(got);
-	ASSERT_TRUE(strncmp(got, "version: '3.8'\n\nservices:\n  \"my app\":\n"
-	    "    image: \"rdev-uid-x:1\"\n    entrypoint: [", 80) == 0);
+	ASSERT_TRUE(strncmp(got,
+			"version: '3.8'\n\nservices:\n  \"my app\":\n"
+			"    image: \"rdev-uid-x:1\"\n    entrypoint: [",
+			80) == 0);
 	free(got);
 	cJSON_Delete(m);
 }
@@ -220,7 +235,8 @@ TEST(override_version_prefix_and_image)
 TEST(override_round_trips_through_yaml_reader)
 {
 	char *got = generate("{\"entrypoints\":[\"echo \\\"a: b\\\" 'c'\"],"
-	    "\"containerEnv\":{\"K\":\"x\\n  y: 'z'\"}}", NULL, NULL, NULL, NULL, 1);
+			     "\"containerEnv\":{\"K\":\"x\\n  y: 'z'\"}}",
+	    NULL, NULL, NULL, NULL, 1);
 	cJSON *y, *svc, *ep, *env;
 	char *cause = NULL;
 
@@ -232,7 +248,8 @@ TEST(override_round_trips_through_yaml_reader)
 	ep = cJSON_GetObjectItem(svc, "entrypoint");
 	ASSERT_INT_EQ(cJSON_GetArraySize(ep), 4);
 	ASSERT_STR_EQ(cJSON_GetArrayItem(ep, 2)->valuestring,
-	    "echo Container started\ntrap \"exit 0\" 15\necho \"a: b\" 'c'\nexec \"$$@\"\n"
+	    "echo Container started\ntrap \"exit 0\" 15\necho \"a: b\" 'c'\nexec "
+	    "\"$$@\"\n"
 	    "while sleep 1 & wait $$!; do :; done");
 	env = cJSON_GetObjectItem(svc, "environment");
 	ASSERT_STR_EQ(cJSON_GetArrayItem(env, 0)->valuestring, "K=x\n  y: 'z'");
@@ -310,7 +327,8 @@ TEST(project_name_order)
 
 TEST(file_name)
 {
-	char *n = compose_override_file_name("version: '3'\nname: \"my-proj\"\nservices:\n");
+	char *n =
+	    compose_override_file_name("version: '3'\nname: \"my-proj\"\nservices:\n");
 
 	ASSERT_STR_EQ(n, "my-proj");
 	free(n);
@@ -322,10 +340,12 @@ TEST(file_name)
 
 TEST(split_words)
 {
-	cJSON *w = compose_override_split_words("  sh -c 'echo \"a b\"' \"x\\\"y\" a\\ b $$HOME ");
+	cJSON *w = compose_override_split_words(
+	    "  sh -c 'echo \"a b\"' \"x\\\"y\" a\\ b $$HOME ");
 	char *s = cJSON_PrintUnformatted(w);
 
-	ASSERT_STR_EQ(s, "[\"sh\",\"-c\",\"echo \\\"a b\\\"\",\"x\\\"y\",\"a b\",\"$$HOME\"]");
+	ASSERT_STR_EQ(
+	    s, "[\"sh\",\"-c\",\"echo \\\"a b\\\"\",\"x\\\"y\",\"a b\",\"$$HOME\"]");
 	free(s);
 	cJSON_Delete(w);
 }
@@ -349,16 +369,22 @@ TEST(yaml_reads_docker_compose_v1_config)
 		TEST_FAIL("parse: %s", cause);
 	app = cJSON_GetObjectItem(cJSON_GetObjectItem(y, "services"), "app");
 	s = cJSON_PrintUnformatted(cJSON_GetObjectItem(app, "entrypoint"));
-	ASSERT_STR_EQ(s, "[\"/bin/sh\",\"-c\",\"echo 'a: b' \\\"$$HOME\\\" && exec \\\"$$@\\\"\",\"-\"]");
+	ASSERT_STR_EQ(s,
+	    "[\"/bin/sh\",\"-c\",\"echo 'a: b' \\\"$$HOME\\\" && exec "
+	    "\\\"$$@\\\"\",\"-\"]");
 	free(s);
 	s = cJSON_PrintUnformatted(cJSON_GetObjectItem(app, "environment"));
-	ASSERT_STR_EQ(s, "{\"A\":\"x: y\",\"E\":null,\"LONG\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa bbbbbbbbbbbbbbbbbbbbbbbbbbbbbb cccccccccccccccccccccccccccccc dddd\","
+	ASSERT_STR_EQ(s,
+	    "{\"A\":\"x: y\",\"E\":null,\"LONG\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa "
+	    "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbb cccccccccccccccccccccccccccccc dddd\","
 	    "\"NL\":\"line1\\nline2\"}");
 	free(s);
 	ASSERT_STR_EQ(cJSON_GetObjectItem(app, "command")->valuestring, "sleep infinity");
-	s = cJSON_PrintUnformatted(cJSON_GetObjectItem(cJSON_GetObjectItem(
-	    cJSON_GetObjectItem(y, "services"), "db"), "build"));
-	ASSERT_STR_EQ(s, "{\"args\":{\"X\":\"1\"},\"context\":\"/tmp/cz\",\"dockerfile\":\"Dockerfile.db\"}");
+	s = cJSON_PrintUnformatted(cJSON_GetObjectItem(
+	    cJSON_GetObjectItem(cJSON_GetObjectItem(y, "services"), "db"), "build"));
+	ASSERT_STR_EQ(s,
+	    "{\"args\":{\"X\":\"1\"},\"context\":\"/tmp/"
+	    "cz\",\"dockerfile\":\"Dockerfile.db\"}");
 	free(s);
 	s = cJSON_PrintUnformatted(cJSON_GetObjectItem(y, "volumes"));
 	ASSERT_STR_EQ(s, "{\"data\":{},\"ext\":{\"external\":true,\"name\":\"ext\"}}");
@@ -369,34 +395,36 @@ TEST(yaml_reads_docker_compose_v1_config)
 TEST(yaml_scalars_and_collections)
 {
 	char *cause = NULL, *s;
-	cJSON *y = compose_override_parse_yaml(
-	    "---\n"
-	    "a: \"x\\ty \\u00e9\\\n"
-	    "   z\"\n"
-	    "b: 'one\n"
-	    "\n"
-	    "  two'\n"
-	    "c: |\n"
-	    "  l1\n"
-	    "    l2\n"
-	    "d: >-\n"
-	    "  f1\n"
-	    "  f2\n"
-	    "e: [1, \"two\", [3]]\n"
-	    "f: {k: v, 'q': \"w\"}\n"
-	    "g:\n"
-	    "- - n1\n"
-	    "  - n2\n"
-	    "- k: v  # comment\n"
-	    "  k2: ~\n"
-	    "h: http://x:80/y\n"
-	    "'quoted key': 1\n", &cause);
+	cJSON *y = compose_override_parse_yaml("---\n"
+					       "a: \"x\\ty \\u00e9\\\n"
+					       "   z\"\n"
+					       "b: 'one\n"
+					       "\n"
+					       "  two'\n"
+					       "c: |\n"
+					       "  l1\n"
+					       "    l2\n"
+					       "d: >-\n"
+					       "  f1\n"
+					       "  f2\n"
+					       "e: [1, \"two\", [3]]\n"
+					       "f: {k: v, 'q': \"w\"}\n"
+					       "g:\n"
+					       "- - n1\n"
+					       "  - n2\n"
+					       "- k: v  # comment\n"
+					       "  k2: ~\n"
+					       "h: http://x:80/y\n"
+					       "'quoted key': 1\n",
+	    &cause);
 
 	if (y == NULL)
 		TEST_FAIL("parse: %s", cause);
 	s = cJSON_PrintUnformatted(y);
-	ASSERT_STR_EQ(s, "{\"a\":\"x\\ty éz\",\"b\":\"one\\ntwo\",\"c\":\"l1\\n  l2\\n\","
-	    "\"d\":\"f1 f2\",\"e\":[\"1\",\"two\",[\"3\"]],\"f\":{\"k\":\"v\",\"q\":\"w\"},"
+	ASSERT_STR_EQ(s,
+	    "{\"a\":\"x\\ty éz\",\"b\":\"one\\ntwo\",\"c\":\"l1\\n  l2\\n\","
+	    "\"d\":\"f1 "
+	    "f2\",\"e\":[\"1\",\"two\",[\"3\"]],\"f\":{\"k\":\"v\",\"q\":\"w\"},"
 	    "\"g\":[[\"n1\",\"n2\"],{\"k\":\"v\",\"k2\":null}],\"h\":\"http://x:80/y\","
 	    "\"quoted key\":\"1\"}");
 	free(s);

@@ -119,7 +119,8 @@ TEST(several_subfolders_listed_in_order)
 	touch(dir, ".devcontainer/go/devcontainer.json");
 	got = discover(dir, &rc);
 	ASSERT_INT_EQ(rc, -1);
-	want = xasprintf("several dev container configurations in %s: "
+	want = xasprintf(
+	    "several dev container configurations in %s: "
 	    ".devcontainer/go/devcontainer.json, "
 	    ".devcontainer/node/devcontainer.json; choose one with --config PATH",
 	    dir);
@@ -199,7 +200,7 @@ TEST(git_root_found_upwards)
 
 	touch(dir, "repo/.git/HEAD");
 	touch(dir, "repo/a/b/file");
-	touch(dir, "wt/.git");  /* worktree: .git is a file */
+	touch(dir, "wt/.git"); /* worktree: .git is a file */
 	sub = xasprintf("%s/repo/a/b", dir);
 	got = config_discover_git_root(sub);
 	free(sub);

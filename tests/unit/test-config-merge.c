@@ -116,18 +116,18 @@ parse_label(const char *value)
 TEST(merge_id_not_merged)
 {
 	ASSERT_STR_EQ(merged("[{\"id\":\"ghcr.io/x/node:1\",\"init\":true}]",
-			     "{\"image\":\"i\"}", "id"),
-		      "(absent)");
+			  "{\"image\":\"i\"}", "id"),
+	    "(absent)");
 	ASSERT_STR_EQ(merged("[{\"id\":\"ghcr.io/x/node:1\",\"init\":true}]",
-			     "{\"image\":\"i\"}", "init"),
-		      "true");
+			  "{\"image\":\"i\"}", "init"),
+	    "true");
 }
 
 TEST(merge_init_any_true)
 {
 	ASSERT_STR_EQ(merged("[{\"init\":false},{\"init\":true}]",
-			     "{\"image\":\"i\",\"init\":false}", "init"),
-		      "true");
+			  "{\"image\":\"i\",\"init\":false}", "init"),
+	    "true");
 	ASSERT_STR_EQ(merged("[{\"init\":false}]", "{\"init\":false}", "init"), "false");
 	ASSERT_STR_EQ(merged(NULL, "{\"image\":\"i\",\"init\":true}", "init"), "true");
 	/* Always present, false when nobody says. */
@@ -137,8 +137,8 @@ TEST(merge_init_any_true)
 TEST(merge_privileged_any_true)
 {
 	ASSERT_STR_EQ(merged("[{\"privileged\":true},{\"privileged\":false}]",
-			     "{\"privileged\":false}", "privileged"),
-		      "true");
+			  "{\"privileged\":false}", "privileged"),
+	    "true");
 	ASSERT_STR_EQ(
 	    merged("[{\"privileged\":false}]", "{\"image\":\"i\"}", "privileged"),
 	    "false");
@@ -149,21 +149,20 @@ TEST(merge_capadd_union)
 {
 	ASSERT_STR_EQ(merged("[{\"capAdd\":[\"SYS_PTRACE\",\"NET_ADMIN\"]},"
 			     "{\"capAdd\":[\"NET_ADMIN\"]}]",
-			     "{\"capAdd\":[\"SYS_PTRACE\",\"SYS_ADMIN\"]}", "capAdd"),
-		      "[\"SYS_PTRACE\",\"NET_ADMIN\",\"SYS_ADMIN\"]");
+			  "{\"capAdd\":[\"SYS_PTRACE\",\"SYS_ADMIN\"]}", "capAdd"),
+	    "[\"SYS_PTRACE\",\"NET_ADMIN\",\"SYS_ADMIN\"]");
 	/* Nothing to add: no key, even if the config had an empty list. */
-	ASSERT_STR_EQ(merged(NULL, "{\"image\":\"i\",\"capAdd\":[]}", "capAdd"),
-		      "(absent)");
+	ASSERT_STR_EQ(
+	    merged(NULL, "{\"image\":\"i\",\"capAdd\":[]}", "capAdd"), "(absent)");
 }
 
 TEST(merge_securityopt_union)
 {
-	ASSERT_STR_EQ(
-	    merged("[{\"securityOpt\":[\"seccomp=unconfined\"]},"
-		   "{\"securityOpt\":[\"apparmor=unconfined\","
-		   "\"seccomp=unconfined\"]}]",
-		   "{\"securityOpt\":[\"label=disable\",\"apparmor=unconfined\"]}",
-		   "securityOpt"),
+	ASSERT_STR_EQ(merged("[{\"securityOpt\":[\"seccomp=unconfined\"]},"
+			     "{\"securityOpt\":[\"apparmor=unconfined\","
+			     "\"seccomp=unconfined\"]}]",
+			  "{\"securityOpt\":[\"label=disable\",\"apparmor=unconfined\"]}",
+			  "securityOpt"),
 	    "[\"seccomp=unconfined\",\"apparmor=unconfined\","
 	    "\"label=disable\"]");
 	ASSERT_STR_EQ(merged(NULL, "{\"image\":\"i\"}", "securityOpt"), "(absent)");
@@ -175,7 +174,7 @@ TEST(merge_entrypoint_collected)
 			 "{\"id\":\"f\",\"entrypoint\":\"/b.sh\"}]";
 
 	ASSERT_STR_EQ(merged(md, "{\"entrypoint\":\"/c.sh\"}", "entrypoints"),
-		      "[\"/a.sh\",\"/b.sh\"]");
+	    "[\"/a.sh\",\"/b.sh\"]");
 	/* devcontainer.json's own entrypoint is not image metadata and the
 	 * property is replaced by entrypoints. */
 	ASSERT_STR_EQ(merged(md, "{\"entrypoint\":\"/c.sh\"}", "entrypoint"), "(absent)");
@@ -191,14 +190,14 @@ TEST(merge_mounts_last_source_wins_per_target)
 	    merged("[{\"mounts\":[\"source=v1,target=/data,"
 		   "type=volume\",\"type=bind,src=/x,dst=/y\"]},{\"mounts\":"
 		   "[{\"source\":\"v2\",\"target\":\"/data\",\"type\":\"volume\"}]}]",
-		   "{\"mounts\":[\"source=/h,destination=/y,type=bind\","
-		   "\"source=c,target=/c,type=volume\"]}",
-		   "mounts"),
+		"{\"mounts\":[\"source=/h,destination=/y,type=bind\","
+		"\"source=c,target=/c,type=volume\"]}",
+		"mounts"),
 	    "[{\"source\":\"v2\",\"target\":\"/data\",\"type\":\"volume\"},"
 	    "\"source=/h,destination=/y,type=bind\","
 	    "\"source=c,target=/c,type=volume\"]");
-	ASSERT_STR_EQ(merged(NULL, "{\"image\":\"i\",\"mounts\":[]}", "mounts"),
-		      "(absent)");
+	ASSERT_STR_EQ(
+	    merged(NULL, "{\"image\":\"i\",\"mounts\":[]}", "mounts"), "(absent)");
 }
 
 TEST(merge_mounts_keep_original_form)
@@ -213,7 +212,7 @@ TEST(merge_mounts_keep_original_form)
 		   "\"type\":\"volume\"}]},"
 		   "{\"mounts\":[{\"source\":\"source5\",\"target\":\"target3\","
 		   "\"type\":\"volume\"}]}]",
-		   "{\"image\":\"i\"}", "mounts"),
+		"{\"image\":\"i\"}", "mounts"),
 	    "[\"source=source2,target=target2,type=volume\","
 	    "{\"source\":\"source4\",\"target\":\"target1\",\"type\":\"volume\"},"
 	    "{\"source\":\"source5\",\"target\":\"target3\",\"type\":\"volume\"}]");
@@ -227,9 +226,9 @@ check_hook(const char *hook, const char *hooks)
 	char md[512], cfg[256], want[256];
 
 	snprintf(md, sizeof md,
-		 "[{\"%s\":\"a\"},{\"%s\":\"\"},"
-		 "{\"id\":\"f\",\"%s\":[\"b\",\"c\"]}]",
-		 hook, hook, hook);
+	    "[{\"%s\":\"a\"},{\"%s\":\"\"},"
+	    "{\"id\":\"f\",\"%s\":[\"b\",\"c\"]}]",
+	    hook, hook, hook);
 	snprintf(cfg, sizeof cfg, "{\"image\":\"i\",\"%s\":{\"x\":\"d\"}}", hook);
 	snprintf(want, sizeof want, "[\"a\",[\"b\",\"c\"],{\"x\":\"d\"}]");
 	ASSERT_STR_EQ(merged(md, cfg, hooks), want);
@@ -269,8 +268,8 @@ TEST(merge_lifecycle_commands_collected_in_order)
 	ASSERT_STR_EQ(merged("[{\"postCreateCommand\":\"base\"},"
 			     "{\"id\":\"f1\",\"postCreateCommand\":\"f1\"},"
 			     "{\"id\":\"f2\",\"postCreateCommand\":\"f2\"}]",
-			     "{\"postCreateCommand\":\"mine\"}", "postCreateCommands"),
-		      "[\"base\",\"f1\",\"f2\",\"mine\"]");
+			  "{\"postCreateCommand\":\"mine\"}", "postCreateCommands"),
+	    "[\"base\",\"f1\",\"f2\",\"mine\"]");
 }
 
 TEST(merge_lifecycle_forms_kept_distinct)
@@ -282,31 +281,31 @@ TEST(merge_lifecycle_forms_kept_distinct)
 			    "\"c\"],\"postCreateCommand\":{\"p\":\"x\",\"q\":[\"y\","
 			    "\"z\"]},\"postStartCommand\":\"s1\","
 			    "\"postAttachCommand\":null}]",
-			    "{\"image\":\"foo\",\"onCreateCommand\":[\"a\"],"
-			    "\"updateContentCommand\":\"b c\","
-			    "\"postCreateCommand\":{\"p\":\"x\"},"
-			    "\"postStartCommand\":\"s1\","
-			    "\"postAttachCommand\":{\"10\":\"x\",\"2\":\"y\"},"
-			    "\"waitFor\":\"postCreateCommand\","
-			    "\"initializeCommand\":\"echo init\"}"),
-		      "{\"image\":\"foo\",\"waitFor\":\"postCreateCommand\","
-		      "\"initializeCommand\":\"echo init\",\"init\":false,"
-		      "\"privileged\":false,\"onCreateCommands\":[\"a\",[\"a\"]],"
-		      "\"updateContentCommands\":[[\"b\",\"c\"],\"b c\"],"
-		      "\"postCreateCommands\":[{\"p\":\"x\",\"q\":[\"y\",\"z\"]},"
-		      "{\"p\":\"x\"}],\"postStartCommands\":[\"s1\",\"s1\"],"
-		      "\"postAttachCommands\":[{\"2\":\"y\",\"10\":\"x\"}],"
-		      "\"remoteEnv\":{},\"containerEnv\":{},\"portsAttributes\":{}}");
+			  "{\"image\":\"foo\",\"onCreateCommand\":[\"a\"],"
+			  "\"updateContentCommand\":\"b c\","
+			  "\"postCreateCommand\":{\"p\":\"x\"},"
+			  "\"postStartCommand\":\"s1\","
+			  "\"postAttachCommand\":{\"10\":\"x\",\"2\":\"y\"},"
+			  "\"waitFor\":\"postCreateCommand\","
+			  "\"initializeCommand\":\"echo init\"}"),
+	    "{\"image\":\"foo\",\"waitFor\":\"postCreateCommand\","
+	    "\"initializeCommand\":\"echo init\",\"init\":false,"
+	    "\"privileged\":false,\"onCreateCommands\":[\"a\",[\"a\"]],"
+	    "\"updateContentCommands\":[[\"b\",\"c\"],\"b c\"],"
+	    "\"postCreateCommands\":[{\"p\":\"x\",\"q\":[\"y\",\"z\"]},"
+	    "{\"p\":\"x\"}],\"postStartCommands\":[\"s1\",\"s1\"],"
+	    "\"postAttachCommands\":[{\"2\":\"y\",\"10\":\"x\"}],"
+	    "\"remoteEnv\":{},\"containerEnv\":{},\"portsAttributes\":{}}");
 }
 
 TEST(merge_wait_for_last_wins)
 {
 	ASSERT_STR_EQ(merged("[{\"waitFor\":\"postCreateCommand\"}]", "{\"image\":\"i\"}",
-			     "waitFor"),
-		      "\"postCreateCommand\"");
+			  "waitFor"),
+	    "\"postCreateCommand\"");
 	ASSERT_STR_EQ(merged("[{\"waitFor\":\"postCreateCommand\"}]",
-			     "{\"waitFor\":\"onCreateCommand\"}", "waitFor"),
-		      "\"onCreateCommand\"");
+			  "{\"waitFor\":\"onCreateCommand\"}", "waitFor"),
+	    "\"onCreateCommand\"");
 	ASSERT_STR_EQ(merged(NULL, "{\"image\":\"i\"}", "waitFor"), "(absent)");
 }
 
@@ -318,9 +317,9 @@ TEST(merge_customizations)
 	    merged("[{\"customizations\":{\"vscode\":"
 		   "{\"extensions\":[\"a\"]},\"codespaces\":{}}},"
 		   "{\"customizations\":{\"vscode\":{\"extensions\":[\"b\"]}}}]",
-		   "{\"customizations\":{\"vscode\":{\"settings\":{\"x\":1}},"
-		   "\"jetbrains\":{\"p\":2}}}",
-		   "customizations"),
+		"{\"customizations\":{\"vscode\":{\"settings\":{\"x\":1}},"
+		"\"jetbrains\":{\"p\":2}}}",
+		"customizations"),
 	    "{\"vscode\":[{\"extensions\":[\"a\"]},{\"extensions\":[\"b\"]},"
 	    "{\"settings\":{\"x\":1}}],\"codespaces\":[{}],"
 	    "\"jetbrains\":[{\"p\":2}]}");
@@ -343,34 +342,34 @@ TEST(merge_remote_user_last_wins)
 	    merged("[{\"remoteUser\":\"vscode\"}]", "{\"image\":\"i\"}", "remoteUser"),
 	    "\"vscode\"");
 	ASSERT_STR_EQ(merged("[{\"remoteUser\":\"vscode\"}]", "{\"remoteUser\":\"me\"}",
-			     "remoteUser"),
-		      "\"me\"");
+			  "remoteUser"),
+	    "\"me\"");
 	/* The config's key keeps its position, with the image's value. */
 	ASSERT_STR_EQ(merge("[{\"remoteUser\":\"vscode\"}]",
-			    "{\"image\":\"i\",\"remoteUser\":\"\",\"name\":\"n\"}"),
-		      "{\"image\":\"i\",\"remoteUser\":\"vscode\",\"name\":\"n\","
-		      "\"init\":false,\"privileged\":false,\"onCreateCommands\":[],"
-		      "\"updateContentCommands\":[],\"postCreateCommands\":[],"
-		      "\"postStartCommands\":[],\"postAttachCommands\":[],"
-		      "\"remoteEnv\":{},\"containerEnv\":{},\"portsAttributes\":{}}");
+			  "{\"image\":\"i\",\"remoteUser\":\"\",\"name\":\"n\"}"),
+	    "{\"image\":\"i\",\"remoteUser\":\"vscode\",\"name\":\"n\","
+	    "\"init\":false,\"privileged\":false,\"onCreateCommands\":[],"
+	    "\"updateContentCommands\":[],\"postCreateCommands\":[],"
+	    "\"postStartCommands\":[],\"postAttachCommands\":[],"
+	    "\"remoteEnv\":{},\"containerEnv\":{},\"portsAttributes\":{}}");
 }
 
 TEST(merge_user_env_probe_last_wins)
 {
 	ASSERT_STR_EQ(merged("[{\"userEnvProbe\":\"loginShell\"}]",
-			     "{\"userEnvProbe\":\"none\"}", "userEnvProbe"),
-		      "\"none\"");
+			  "{\"userEnvProbe\":\"none\"}", "userEnvProbe"),
+	    "\"none\"");
 	ASSERT_STR_EQ(merged("[{\"userEnvProbe\":\"loginShell\"}]", "{\"image\":\"i\"}",
-			     "userEnvProbe"),
-		      "\"loginShell\"");
+			  "userEnvProbe"),
+	    "\"loginShell\"");
 }
 
 TEST(merge_remote_env_per_variable_last_wins)
 {
 	ASSERT_STR_EQ(merged("[{\"remoteEnv\":{\"A\":\"1\",\"B\":\"1\","
 			     "\"C\":\"1\"}},{\"remoteEnv\":{\"A\":\"2\",\"B\":\"2\"}}]",
-			     "{\"remoteEnv\":{\"A\":\"3\",\"C\":null}}", "remoteEnv"),
-		      "{\"A\":\"3\",\"B\":\"2\",\"C\":null}");
+			  "{\"remoteEnv\":{\"A\":\"3\",\"C\":null}}", "remoteEnv"),
+	    "{\"A\":\"3\",\"B\":\"2\",\"C\":null}");
 	ASSERT_STR_EQ(merged(NULL, "{\"image\":\"i\"}", "remoteEnv"), "{}");
 }
 
@@ -378,8 +377,8 @@ TEST(merge_container_env_per_variable_last_wins)
 {
 	ASSERT_STR_EQ(merged("[{\"containerEnv\":{\"PATH\":\"/a\","
 			     "\"X\":\"1\"}},{\"containerEnv\":{\"Y\":\"2\"}}]",
-			     "{\"containerEnv\":{\"X\":\"3\"}}", "containerEnv"),
-		      "{\"PATH\":\"/a\",\"X\":\"3\",\"Y\":\"2\"}");
+			  "{\"containerEnv\":{\"X\":\"3\"}}", "containerEnv"),
+	    "{\"PATH\":\"/a\",\"X\":\"3\",\"Y\":\"2\"}");
 	ASSERT_STR_EQ(merged(NULL, "{\"image\":\"i\"}", "containerEnv"), "{}");
 }
 
@@ -387,10 +386,10 @@ TEST(merge_override_command_last_wins)
 {
 	/* The last boolean wins, false included. */
 	ASSERT_STR_EQ(merged("[{\"overrideCommand\":true}]",
-			     "{\"overrideCommand\":false}", "overrideCommand"),
-		      "false");
-	ASSERT_STR_EQ(merged("[{\"overrideCommand\":false}]", "{}", "overrideCommand"),
-		      "false");
+			  "{\"overrideCommand\":false}", "overrideCommand"),
+	    "false");
+	ASSERT_STR_EQ(
+	    merged("[{\"overrideCommand\":false}]", "{}", "overrideCommand"), "false");
 	ASSERT_STR_EQ(merged(NULL, "{\"image\":\"i\"}", "overrideCommand"), "(absent)");
 }
 
@@ -401,9 +400,9 @@ TEST(merge_ports_attributes_per_port_last_wins)
 	ASSERT_STR_EQ(
 	    merged("[{\"portsAttributes\":{\"8080\":{\"label\":"
 		   "\"a\",\"onAutoForward\":\"notify\"},\"3000\":{\"label\":\"b\"}}}]",
-		   "{\"portsAttributes\":{\"db\":{\"label\":\"d\"},\"8080\":{\"label\":"
-		   "\"c\"}}}",
-		   "portsAttributes"),
+		"{\"portsAttributes\":{\"db\":{\"label\":\"d\"},\"8080\":{\"label\":"
+		"\"c\"}}}",
+		"portsAttributes"),
 	    "{\"3000\":{\"label\":\"b\"},\"8080\":{\"label\":\"c\"},"
 	    "\"db\":{\"label\":\"d\"}}");
 	ASSERT_STR_EQ(merged(NULL, "{\"image\":\"i\"}", "portsAttributes"), "{}");
@@ -414,56 +413,55 @@ TEST(merge_other_ports_attributes_last_wins)
 	/* The whole object, not per attribute. */
 	ASSERT_STR_EQ(merged("[{\"otherPortsAttributes\":{\"onAutoForward\":"
 			     "\"silent\",\"label\":\"x\"}}]",
-			     "{\"otherPortsAttributes\":{\"onAutoForward\":\"ignore\"}}",
-			     "otherPortsAttributes"),
-		      "{\"onAutoForward\":\"ignore\"}");
+			  "{\"otherPortsAttributes\":{\"onAutoForward\":\"ignore\"}}",
+			  "otherPortsAttributes"),
+	    "{\"onAutoForward\":\"ignore\"}");
 	ASSERT_STR_EQ(merged("[{\"otherPortsAttributes\":{\"label\":\"x\"}}]", "{}",
-			     "otherPortsAttributes"),
-		      "{\"label\":\"x\"}");
+			  "otherPortsAttributes"),
+	    "{\"label\":\"x\"}");
 }
 
 TEST(merge_forward_ports_union)
 {
 	/* 3000 and "localhost:3000" are one port; first position kept;
 	 * "localhost:N" comes out as N; other hosts stay strings. */
-	ASSERT_STR_EQ(
-	    merged("[{\"forwardPorts\":[3000,\"localhost:4000\","
-		   "\"db:5432\"]}]",
-		   "{\"forwardPorts\":[\"localhost:3000\",4000,8080,\"db:5432\"]}",
-		   "forwardPorts"),
+	ASSERT_STR_EQ(merged("[{\"forwardPorts\":[3000,\"localhost:4000\","
+			     "\"db:5432\"]}]",
+			  "{\"forwardPorts\":[\"localhost:3000\",4000,8080,\"db:5432\"]}",
+			  "forwardPorts"),
 	    "[3000,4000,\"db:5432\",8080]");
 	/* The string "3000" is not the number 3000 (reference). */
 	ASSERT_STR_EQ(merged(NULL,
-			     "{\"forwardPorts\":[3000,\"3000\","
-			     "\"localhost:3000\"]}",
-			     "forwardPorts"),
-		      "[3000,\"3000\"]");
+			  "{\"forwardPorts\":[3000,\"3000\","
+			  "\"localhost:3000\"]}",
+			  "forwardPorts"),
+	    "[3000,\"3000\"]");
 	ASSERT_STR_EQ(merged(NULL, "{\"forwardPorts\":[]}", "forwardPorts"), "(absent)");
 }
 
 TEST(merge_shutdown_action_last_wins)
 {
 	ASSERT_STR_EQ(merged("[{\"shutdownAction\":\"none\"}]",
-			     "{\"shutdownAction\":\"stopContainer\"}", "shutdownAction"),
-		      "\"stopContainer\"");
+			  "{\"shutdownAction\":\"stopContainer\"}", "shutdownAction"),
+	    "\"stopContainer\"");
 	/* It is one of the replaced properties: it moves to the end. */
 	ASSERT_STR_EQ(merge("[{\"shutdownAction\":\"none\"}]",
-			    "{\"shutdownAction\":\"stopContainer\",\"image\":\"i\"}"),
-		      "{\"image\":\"i\",\"init\":false,\"privileged\":false,"
-		      "\"onCreateCommands\":[],\"updateContentCommands\":[],"
-		      "\"postCreateCommands\":[],\"postStartCommands\":[],"
-		      "\"postAttachCommands\":[],\"remoteEnv\":{},\"containerEnv\":{},"
-		      "\"portsAttributes\":{},\"shutdownAction\":\"stopContainer\"}");
+			  "{\"shutdownAction\":\"stopContainer\",\"image\":\"i\"}"),
+	    "{\"image\":\"i\",\"init\":false,\"privileged\":false,"
+	    "\"onCreateCommands\":[],\"updateContentCommands\":[],"
+	    "\"postCreateCommands\":[],\"postStartCommands\":[],"
+	    "\"postAttachCommands\":[],\"remoteEnv\":{},\"containerEnv\":{},"
+	    "\"portsAttributes\":{},\"shutdownAction\":\"stopContainer\"}");
 }
 
 TEST(merge_update_remote_user_uid_last_wins)
 {
 	ASSERT_STR_EQ(merged("[{\"updateRemoteUserUID\":false}]",
-			     "{\"updateRemoteUserUID\":true}", "updateRemoteUserUID"),
-		      "true");
+			  "{\"updateRemoteUserUID\":true}", "updateRemoteUserUID"),
+	    "true");
 	ASSERT_STR_EQ(merged("[{\"updateRemoteUserUID\":true}]",
-			     "{\"updateRemoteUserUID\":false}", "updateRemoteUserUID"),
-		      "false");
+			  "{\"updateRemoteUserUID\":false}", "updateRemoteUserUID"),
+	    "false");
 	ASSERT_STR_EQ(
 	    merged("[{\"updateRemoteUserUID\":true}]", "{}", "updateRemoteUserUID"),
 	    "true");
@@ -473,43 +471,43 @@ TEST(merge_host_requirements_max_cpus)
 {
 	ASSERT_STR_EQ(merged("[{\"hostRequirements\":{\"cpus\":4}},"
 			     "{\"hostRequirements\":{\"cpus\":2}}]",
-			     "{\"hostRequirements\":{\"cpus\":1}}", "hostRequirements"),
-		      "{\"cpus\":4}");
+			  "{\"hostRequirements\":{\"cpus\":1}}", "hostRequirements"),
+	    "{\"cpus\":4}");
 }
 
 TEST(merge_host_requirements_max_memory)
 {
 	/* Compared in bytes, output as a decimal string of bytes. */
-	ASSERT_STR_EQ(merged("[{\"hostRequirements\":{\"memory\":\"8gb\"}}]",
-			     "{\"hostRequirements\":{\"memory\":\"4gb\"}}",
-			     "hostRequirements"),
-		      "{\"cpus\":0,\"memory\":\"8589934592\"}");
-	ASSERT_STR_EQ(merged("[{\"hostRequirements\":{\"memory\":\"4gb\"}}]",
-			     "{\"hostRequirements\":{\"memory\":\"6144mb\"}}",
-			     "hostRequirements"),
-		      "{\"cpus\":0,\"memory\":\"6442450944\"}");
-	ASSERT_STR_EQ(merged("[{\"hostRequirements\":{\"memory\":\"1tb\"}}]",
-			     "{\"hostRequirements\":{\"memory\":\"3000000000\"}}",
-			     "hostRequirements"),
-		      "{\"cpus\":0,\"memory\":\"1099511627776\"}");
-	ASSERT_STR_EQ(merged("[{\"hostRequirements\":{\"memory\":\"512kb\"}}]",
-			     "{\"hostRequirements\":{\"memory\":\"100\"}}",
-			     "hostRequirements"),
-		      "{\"cpus\":0,\"memory\":\"524288\"}");
+	ASSERT_STR_EQ(
+	    merged("[{\"hostRequirements\":{\"memory\":\"8gb\"}}]",
+		"{\"hostRequirements\":{\"memory\":\"4gb\"}}", "hostRequirements"),
+	    "{\"cpus\":0,\"memory\":\"8589934592\"}");
+	ASSERT_STR_EQ(
+	    merged("[{\"hostRequirements\":{\"memory\":\"4gb\"}}]",
+		"{\"hostRequirements\":{\"memory\":\"6144mb\"}}", "hostRequirements"),
+	    "{\"cpus\":0,\"memory\":\"6442450944\"}");
+	ASSERT_STR_EQ(
+	    merged("[{\"hostRequirements\":{\"memory\":\"1tb\"}}]",
+		"{\"hostRequirements\":{\"memory\":\"3000000000\"}}", "hostRequirements"),
+	    "{\"cpus\":0,\"memory\":\"1099511627776\"}");
+	ASSERT_STR_EQ(
+	    merged("[{\"hostRequirements\":{\"memory\":\"512kb\"}}]",
+		"{\"hostRequirements\":{\"memory\":\"100\"}}", "hostRequirements"),
+	    "{\"cpus\":0,\"memory\":\"524288\"}");
 	/* Units are lowercase only; "16GB" counts as nothing. */
-	ASSERT_STR_EQ(merged("[{\"hostRequirements\":{\"memory\":\"16GB\"}}]",
-			     "{\"hostRequirements\":{\"memory\":\"4gb\"}}",
-			     "hostRequirements"),
-		      "{\"cpus\":0,\"memory\":\"4294967296\"}");
+	ASSERT_STR_EQ(
+	    merged("[{\"hostRequirements\":{\"memory\":\"16GB\"}}]",
+		"{\"hostRequirements\":{\"memory\":\"4gb\"}}", "hostRequirements"),
+	    "{\"cpus\":0,\"memory\":\"4294967296\"}");
 }
 
 TEST(merge_host_requirements_max_storage)
 {
-	ASSERT_STR_EQ(merged("[{\"hostRequirements\":{\"storage\":\"32gb\","
-			     "\"cpus\":2}}]",
-			     "{\"hostRequirements\":{\"storage\":\"1tb\"}}",
-			     "hostRequirements"),
-		      "{\"cpus\":2,\"storage\":\"1099511627776\"}");
+	ASSERT_STR_EQ(
+	    merged("[{\"hostRequirements\":{\"storage\":\"32gb\","
+		   "\"cpus\":2}}]",
+		"{\"hostRequirements\":{\"storage\":\"1tb\"}}", "hostRequirements"),
+	    "{\"cpus\":2,\"storage\":\"1099511627776\"}");
 }
 
 TEST(merge_host_requirements_gpu)
@@ -519,33 +517,33 @@ TEST(merge_host_requirements_gpu)
 	ASSERT_STR_EQ(
 	    merged("[{\"hostRequirements\":{\"gpu\":true}}]", cfg, "hostRequirements"),
 	    "{\"cpus\":0,\"gpu\":true}");
-	ASSERT_STR_EQ(merged("[{\"hostRequirements\":{\"gpu\":\"optional\"}},"
-			     "{\"hostRequirements\":{\"gpu\":false}}]",
-			     "{\"hostRequirements\":{\"gpu\":\"optional\"}}",
-			     "hostRequirements"),
-		      "{\"cpus\":0,\"gpu\":\"optional\"}");
+	ASSERT_STR_EQ(
+	    merged("[{\"hostRequirements\":{\"gpu\":\"optional\"}},"
+		   "{\"hostRequirements\":{\"gpu\":false}}]",
+		"{\"hostRequirements\":{\"gpu\":\"optional\"}}", "hostRequirements"),
+	    "{\"cpus\":0,\"gpu\":\"optional\"}");
 	ASSERT_STR_EQ(merged("[{\"hostRequirements\":{\"gpu\":false}}]",
-			     "{\"hostRequirements\":{\"gpu\":true}}", "hostRequirements"),
-		      "{\"cpus\":0,\"gpu\":true}");
+			  "{\"hostRequirements\":{\"gpu\":true}}", "hostRequirements"),
+	    "{\"cpus\":0,\"gpu\":true}");
 	/* true with "optional" (or true twice) becomes an empty object. */
-	ASSERT_STR_EQ(merged("[{\"hostRequirements\":{\"gpu\":true}}]",
-			     "{\"hostRequirements\":{\"gpu\":\"optional\"}}",
-			     "hostRequirements"),
-		      "{\"cpus\":0,\"gpu\":{}}");
+	ASSERT_STR_EQ(
+	    merged("[{\"hostRequirements\":{\"gpu\":true}}]",
+		"{\"hostRequirements\":{\"gpu\":\"optional\"}}", "hostRequirements"),
+	    "{\"cpus\":0,\"gpu\":{}}");
 	/* Objects: max cores, max memory in bytes. */
 	ASSERT_STR_EQ(
 	    merged("[{\"hostRequirements\":{\"gpu\":{\"cores\":2,"
 		   "\"memory\":\"4gb\"}}},{\"hostRequirements\":{\"gpu\":"
 		   "{\"cores\":8}}},{\"hostRequirements\":{\"gpu\":\"optional\"}}]",
-		   cfg, "hostRequirements"),
+		cfg, "hostRequirements"),
 	    "{\"cpus\":0,\"gpu\":{\"cores\":8,\"memory\":\"4294967296\"}}");
 	/* The reference's own test. */
-	ASSERT_STR_EQ(merged("[{\"hostRequirements\":{\"gpu\":true}},"
-			     "{\"hostRequirements\":{\"gpu\":{\"cores\":4}}},"
-			     "{\"hostRequirements\":{\"gpu\":{\"memory\":\"8gb\"}}}]",
-			     "{\"hostRequirements\":{\"gpu\":\"optional\"}}",
-			     "hostRequirements"),
-		      "{\"cpus\":0,\"gpu\":{\"cores\":4,\"memory\":\"8589934592\"}}");
+	ASSERT_STR_EQ(
+	    merged("[{\"hostRequirements\":{\"gpu\":true}},"
+		   "{\"hostRequirements\":{\"gpu\":{\"cores\":4}}},"
+		   "{\"hostRequirements\":{\"gpu\":{\"memory\":\"8gb\"}}}]",
+		"{\"hostRequirements\":{\"gpu\":\"optional\"}}", "hostRequirements"),
+	    "{\"cpus\":0,\"gpu\":{\"cores\":4,\"memory\":\"8589934592\"}}");
 }
 
 TEST(merge_host_requirements_absent)
@@ -559,11 +557,9 @@ TEST(merge_host_requirements_no_entries_quirk)
 {
 	/* reference: with no metadata at all, Math.max() of nothing is
 	 * -Infinity and leaks into the output. */
-	ASSERT_STR_EQ(
-	    merged(NULL, "{\"image\":\"i\"}", "hostRequirements"),
+	ASSERT_STR_EQ(merged(NULL, "{\"image\":\"i\"}", "hostRequirements"),
 	    "{\"cpus\":null,\"memory\":\"-Infinity\",\"storage\":\"-Infinity\"}");
-	ASSERT_STR_EQ(
-	    merged("[{}]", "{\"image\":\"i\"}", "hostRequirements"),
+	ASSERT_STR_EQ(merged("[{}]", "{\"image\":\"i\"}", "hostRequirements"),
 	    "{\"cpus\":null,\"memory\":\"-Infinity\",\"storage\":\"-Infinity\"}");
 }
 
@@ -572,15 +568,15 @@ TEST(merge_other_last_wins)
 	/* Properties outside the table (image, workspaceFolder, runArgs...)
 	 * come from the config, unchanged and in place. */
 	ASSERT_STR_EQ(merge("[{\"remoteUser\":\"vscode\"}]",
-			    "{\"name\":\"n\",\"image\":\"i\",\"workspaceFolder\":\"/w\","
-			    "\"runArgs\":[\"--x\"],\"features\":{}}"),
-		      "{\"name\":\"n\",\"image\":\"i\",\"workspaceFolder\":\"/w\","
-		      "\"runArgs\":[\"--x\"],\"features\":{},\"init\":false,"
-		      "\"privileged\":false,\"onCreateCommands\":[],"
-		      "\"updateContentCommands\":[],\"postCreateCommands\":[],"
-		      "\"postStartCommands\":[],\"postAttachCommands\":[],"
-		      "\"remoteUser\":\"vscode\",\"remoteEnv\":{},\"containerEnv\":{},"
-		      "\"portsAttributes\":{}}");
+			  "{\"name\":\"n\",\"image\":\"i\",\"workspaceFolder\":\"/w\","
+			  "\"runArgs\":[\"--x\"],\"features\":{}}"),
+	    "{\"name\":\"n\",\"image\":\"i\",\"workspaceFolder\":\"/w\","
+	    "\"runArgs\":[\"--x\"],\"features\":{},\"init\":false,"
+	    "\"privileged\":false,\"onCreateCommands\":[],"
+	    "\"updateContentCommands\":[],\"postCreateCommands\":[],"
+	    "\"postStartCommands\":[],\"postAttachCommands\":[],"
+	    "\"remoteUser\":\"vscode\",\"remoteEnv\":{},\"containerEnv\":{},"
+	    "\"portsAttributes\":{}}");
 }
 
 /* --- Whole outputs compared with the reference. --- */
@@ -588,13 +584,13 @@ TEST(merge_other_last_wins)
 TEST(merge_reference_no_metadata)
 {
 	ASSERT_STR_EQ(merge(NULL, "{\"image\":\"foo\"}"),
-		      "{\"image\":\"foo\",\"init\":false,\"privileged\":false,"
-		      "\"onCreateCommands\":[],\"updateContentCommands\":[],"
-		      "\"postCreateCommands\":[],\"postStartCommands\":[],"
-		      "\"postAttachCommands\":[],\"remoteEnv\":{},"
-		      "\"containerEnv\":{},\"portsAttributes\":{},"
-		      "\"hostRequirements\":{\"cpus\":null,"
-		      "\"memory\":\"-Infinity\",\"storage\":\"-Infinity\"}}");
+	    "{\"image\":\"foo\",\"init\":false,\"privileged\":false,"
+	    "\"onCreateCommands\":[],\"updateContentCommands\":[],"
+	    "\"postCreateCommands\":[],\"postStartCommands\":[],"
+	    "\"postAttachCommands\":[],\"remoteEnv\":{},"
+	    "\"containerEnv\":{},\"portsAttributes\":{},"
+	    "\"hostRequirements\":{\"cpus\":null,"
+	    "\"memory\":\"-Infinity\",\"storage\":\"-Infinity\"}}");
 }
 
 TEST(merge_reference_all_rows)
@@ -623,42 +619,42 @@ TEST(merge_reference_all_rows)
 			    "\"hostRequirements\":{\"cpus\":4,\"memory\":\"8gb\","
 			    "\"storage\":\"32gb\",\"gpu\":\"optional\"},"
 			    "\"containerEnv\":{\"C\":\"3\"}}]",
-			    "{\"image\":\"foo\",\"remoteUser\":\"\","
-			    "\"remoteEnv\":{\"B\":\"x\",\"Z\":null},"
-			    "\"forwardPorts\":[\"localhost:3000\",4000,8080],"
-			    "\"portsAttributes\":{\"3000\":{\"label\":\"z\"},\"a\":{}},"
-			    "\"postCreateCommand\":\"npm i\","
-			    "\"hostRequirements\":{\"memory\":\"6144mb\"},"
-			    "\"overrideCommand\":false,\"shutdownAction\":\"none\","
-			    "\"init\":false,\"entrypoint\":\"ignored\","
-			    "\"capAdd\":[\"X\"],\"userEnvProbe\":\"loginShell\","
-			    "\"containerUser\":\"u\",\"updateRemoteUserUID\":true,"
-			    "\"otherPortsAttributes\":{\"onAutoForward\":\"silent\"}}"),
-		      "{\"image\":\"foo\",\"remoteUser\":\"vscode\","
-		      "\"remoteEnv\":{\"A\":\"1\",\"B\":\"x\",\"Z\":null},"
-		      "\"forwardPorts\":[3000,4000,\"db:5432\",8080],"
-		      "\"portsAttributes\":{\"3000\":{\"label\":\"z\"},"
-		      "\"8080\":{\"label\":\"x\"},\"a\":{}},"
-		      "\"hostRequirements\":{\"cpus\":4,\"memory\":\"8589934592\","
-		      "\"storage\":\"34359738368\",\"gpu\":{}},"
-		      "\"overrideCommand\":false,\"init\":true,"
-		      "\"capAdd\":[\"SYS_PTRACE\",\"NET_ADMIN\",\"X\"],"
-		      "\"userEnvProbe\":\"loginShell\",\"containerUser\":\"u\","
-		      "\"updateRemoteUserUID\":true,"
-		      "\"otherPortsAttributes\":{\"onAutoForward\":\"silent\"},"
-		      "\"privileged\":false,"
-		      "\"securityOpt\":[\"seccomp=unconfined\"],"
-		      "\"entrypoints\":[\"/base.sh\",\"/feat.sh\"],"
-		      "\"mounts\":[\"type=bind,src=/x,dst=/y\",{\"source\":\"v2\","
-		      "\"target\":\"/data\",\"type\":\"volume\"}],"
-		      "\"customizations\":{\"vscode\":[{\"extensions\":[\"a\"]},"
-		      "{\"extensions\":[\"b\"]}],\"codespaces\":[{}]},"
-		      "\"onCreateCommands\":[\"echo base\",{\"x\":\"echo x\","
-		      "\"y\":[\"echo\",\"y\"]}],\"updateContentCommands\":[],"
-		      "\"postCreateCommands\":[[\"a\",\"b\"],\"npm i\"],"
-		      "\"postStartCommands\":[],\"postAttachCommands\":[],"
-		      "\"waitFor\":\"onCreateCommand\","
-		      "\"containerEnv\":{\"C\":\"3\"},\"shutdownAction\":\"none\"}");
+			  "{\"image\":\"foo\",\"remoteUser\":\"\","
+			  "\"remoteEnv\":{\"B\":\"x\",\"Z\":null},"
+			  "\"forwardPorts\":[\"localhost:3000\",4000,8080],"
+			  "\"portsAttributes\":{\"3000\":{\"label\":\"z\"},\"a\":{}},"
+			  "\"postCreateCommand\":\"npm i\","
+			  "\"hostRequirements\":{\"memory\":\"6144mb\"},"
+			  "\"overrideCommand\":false,\"shutdownAction\":\"none\","
+			  "\"init\":false,\"entrypoint\":\"ignored\","
+			  "\"capAdd\":[\"X\"],\"userEnvProbe\":\"loginShell\","
+			  "\"containerUser\":\"u\",\"updateRemoteUserUID\":true,"
+			  "\"otherPortsAttributes\":{\"onAutoForward\":\"silent\"}}"),
+	    "{\"image\":\"foo\",\"remoteUser\":\"vscode\","
+	    "\"remoteEnv\":{\"A\":\"1\",\"B\":\"x\",\"Z\":null},"
+	    "\"forwardPorts\":[3000,4000,\"db:5432\",8080],"
+	    "\"portsAttributes\":{\"3000\":{\"label\":\"z\"},"
+	    "\"8080\":{\"label\":\"x\"},\"a\":{}},"
+	    "\"hostRequirements\":{\"cpus\":4,\"memory\":\"8589934592\","
+	    "\"storage\":\"34359738368\",\"gpu\":{}},"
+	    "\"overrideCommand\":false,\"init\":true,"
+	    "\"capAdd\":[\"SYS_PTRACE\",\"NET_ADMIN\",\"X\"],"
+	    "\"userEnvProbe\":\"loginShell\",\"containerUser\":\"u\","
+	    "\"updateRemoteUserUID\":true,"
+	    "\"otherPortsAttributes\":{\"onAutoForward\":\"silent\"},"
+	    "\"privileged\":false,"
+	    "\"securityOpt\":[\"seccomp=unconfined\"],"
+	    "\"entrypoints\":[\"/base.sh\",\"/feat.sh\"],"
+	    "\"mounts\":[\"type=bind,src=/x,dst=/y\",{\"source\":\"v2\","
+	    "\"target\":\"/data\",\"type\":\"volume\"}],"
+	    "\"customizations\":{\"vscode\":[{\"extensions\":[\"a\"]},"
+	    "{\"extensions\":[\"b\"]}],\"codespaces\":[{}]},"
+	    "\"onCreateCommands\":[\"echo base\",{\"x\":\"echo x\","
+	    "\"y\":[\"echo\",\"y\"]}],\"updateContentCommands\":[],"
+	    "\"postCreateCommands\":[[\"a\",\"b\"],\"npm i\"],"
+	    "\"postStartCommands\":[],\"postAttachCommands\":[],"
+	    "\"waitFor\":\"onCreateCommand\","
+	    "\"containerEnv\":{\"C\":\"3\"},\"shutdownAction\":\"none\"}");
 }
 
 TEST(merge_reference_ill_typed_values)
@@ -687,23 +683,23 @@ TEST(merge_reference_ill_typed_values)
 			    "\"9\":{},\"b\":1,\"1\":2,\"01\":3,\"4294967295\":4,"
 			    "\"4294967294\":5},\"waitFor\":\"\","
 			    "\"overrideCommand\":\"true\",\"updateRemoteUserUID\":null}]",
-			    "{\"image\":\"foo\",\"forwardPorts\":[],\"capAdd\":[],"
-			    "\"mounts\":[],\"z\":1,\"10\":2,\"a\":3,\"2\":4}"),
-		      "{\"2\":4,\"10\":2,\"image\":\"foo\",\"forwardPorts\":[3000,"
-		      "3000,null,16,1,null,null],\"capAdd\":[\"SYS_ADMIN\"],"
-		      "\"mounts\":[\"target=/a,source=b\",\"dst=/c,target\","
-		      "\"destination=/d=e,x\"],\"z\":1,\"a\":3,\"init\":true,"
-		      "\"privileged\":false,\"securityOpt\":[\"a\",1,true,null,"
-		      "{\"x\":1},{\"x\":1}],\"customizations\":{\"0\":[\"a\"],"
-		      "\"1\":[\"b\"]},\"onCreateCommands\":[],"
-		      "\"updateContentCommands\":[{}],\"postCreateCommands\":[],"
-		      "\"postStartCommands\":[],\"postAttachCommands\":[[]],"
-		      "\"remoteEnv\":{\"0\":\"p\",\"1\":\"q\"},"
-		      "\"containerEnv\":{\"0\":\"x\",\"1\":\"y\"},"
-		      "\"portsAttributes\":{\"1\":2,\"9\":{},\"10\":{},"
-		      "\"4294967294\":5,\"b\":1,\"01\":3,\"4294967295\":4},"
-		      "\"hostRequirements\":{\"cpus\":3,\"storage\":\"4096\","
-		      "\"gpu\":{\"cores\":4,\"memory\":\"1073741824\"}}}");
+			  "{\"image\":\"foo\",\"forwardPorts\":[],\"capAdd\":[],"
+			  "\"mounts\":[],\"z\":1,\"10\":2,\"a\":3,\"2\":4}"),
+	    "{\"2\":4,\"10\":2,\"image\":\"foo\",\"forwardPorts\":[3000,"
+	    "3000,null,16,1,null,null],\"capAdd\":[\"SYS_ADMIN\"],"
+	    "\"mounts\":[\"target=/a,source=b\",\"dst=/c,target\","
+	    "\"destination=/d=e,x\"],\"z\":1,\"a\":3,\"init\":true,"
+	    "\"privileged\":false,\"securityOpt\":[\"a\",1,true,null,"
+	    "{\"x\":1},{\"x\":1}],\"customizations\":{\"0\":[\"a\"],"
+	    "\"1\":[\"b\"]},\"onCreateCommands\":[],"
+	    "\"updateContentCommands\":[{}],\"postCreateCommands\":[],"
+	    "\"postStartCommands\":[],\"postAttachCommands\":[[]],"
+	    "\"remoteEnv\":{\"0\":\"p\",\"1\":\"q\"},"
+	    "\"containerEnv\":{\"0\":\"x\",\"1\":\"y\"},"
+	    "\"portsAttributes\":{\"1\":2,\"9\":{},\"10\":{},"
+	    "\"4294967294\":5,\"b\":1,\"01\":3,\"4294967295\":4},"
+	    "\"hostRequirements\":{\"cpus\":3,\"storage\":\"4096\","
+	    "\"gpu\":{\"cores\":4,\"memory\":\"1073741824\"}}}");
 }
 
 TEST(merge_reference_feature)
@@ -728,31 +724,32 @@ TEST(merge_reference_feature)
 	keep(out);
 	cJSON_Delete(out);
 	ASSERT_STR_EQ(got,
-		      "{\"image\":\"foo\",\"features\":{\"./myfeat\":{}},"
-		      "\"remoteUser\":\"me\",\"init\":true,\"privileged\":false,"
-		      "\"capAdd\":[\"SYS_PTRACE\"],\"securityOpt\":[\"s\"],"
-		      "\"entrypoints\":[\"/f.sh\"],\"mounts\":[{\"source\":\"fv\","
-		      "\"target\":\"/fv\",\"type\":\"volume\"}],"
-		      "\"customizations\":{\"vscode\":[{\"extensions\":[\"f\"]}]},"
-		      "\"onCreateCommands\":[[\"a\",\"b\"]],"
-		      "\"updateContentCommands\":[],"
-		      "\"postCreateCommands\":[\"echo feat\"],"
-		      "\"postStartCommands\":[],\"postAttachCommands\":[],"
-		      "\"remoteEnv\":{},\"containerEnv\":{},\"portsAttributes\":{}}");
+	    "{\"image\":\"foo\",\"features\":{\"./myfeat\":{}},"
+	    "\"remoteUser\":\"me\",\"init\":true,\"privileged\":false,"
+	    "\"capAdd\":[\"SYS_PTRACE\"],\"securityOpt\":[\"s\"],"
+	    "\"entrypoints\":[\"/f.sh\"],\"mounts\":[{\"source\":\"fv\","
+	    "\"target\":\"/fv\",\"type\":\"volume\"}],"
+	    "\"customizations\":{\"vscode\":[{\"extensions\":[\"f\"]}]},"
+	    "\"onCreateCommands\":[[\"a\",\"b\"]],"
+	    "\"updateContentCommands\":[],"
+	    "\"postCreateCommands\":[\"echo feat\"],"
+	    "\"postStartCommands\":[],\"postAttachCommands\":[],"
+	    "\"remoteEnv\":{},\"containerEnv\":{},\"portsAttributes\":{}}");
 	s = config_metadata_label(md, config);
 	snprintf(got, sizeof got, "%s", s);
 	free(s);
 	cJSON_Delete(md);
 	cJSON_Delete(feature);
 	cJSON_Delete(config);
-	ASSERT_STR_EQ(got, "[ {\"id\":\"./myfeat\",\"onCreateCommand\":[\"a\",\"b\"],"
-			   "\"postCreateCommand\":\"echo feat\",\"init\":true,"
-			   "\"privileged\":false,\"capAdd\":[\"SYS_PTRACE\"],"
-			   "\"securityOpt\":[\"s\"],\"entrypoint\":\"/f.sh\","
-			   "\"mounts\":[{\"source\":\"fv\",\"target\":\"/fv\","
-			   "\"type\":\"volume\"}],"
-			   "\"customizations\":{\"vscode\":{\"extensions\":[\"f\"]}}},"
-			   " {\"remoteUser\":\"me\"} ]");
+	ASSERT_STR_EQ(got,
+	    "[ {\"id\":\"./myfeat\",\"onCreateCommand\":[\"a\",\"b\"],"
+	    "\"postCreateCommand\":\"echo feat\",\"init\":true,"
+	    "\"privileged\":false,\"capAdd\":[\"SYS_PTRACE\"],"
+	    "\"securityOpt\":[\"s\"],\"entrypoint\":\"/f.sh\","
+	    "\"mounts\":[{\"source\":\"fv\",\"target\":\"/fv\","
+	    "\"type\":\"volume\"}],"
+	    "\"customizations\":{\"vscode\":{\"extensions\":[\"f\"]}}},"
+	    " {\"remoteUser\":\"me\"} ]");
 }
 
 /* --- Entry handling and object semantics. --- */
@@ -761,13 +758,14 @@ TEST(merge_js_key_order)
 {
 	/* Integer-like keys first, ascending; duplicates collapse to the
 	 * last value at the first position (JSON.parse + JSON.stringify). */
-	ASSERT_STR_EQ(merge(NULL, "{\"b\":1,\"10\":2,\"a\":3,\"2\":4,"
-				  "\"b\":5,\"remoteEnv\":{\"X\":\"1\",\"X\":\"2\"}}"),
-		      "{\"2\":4,\"10\":2,\"b\":5,\"a\":3,\"remoteEnv\":{\"X\":\"2\"},"
-		      "\"init\":false,\"privileged\":false,\"onCreateCommands\":[],"
-		      "\"updateContentCommands\":[],\"postCreateCommands\":[],"
-		      "\"postStartCommands\":[],\"postAttachCommands\":[],"
-		      "\"containerEnv\":{},\"portsAttributes\":{}}");
+	ASSERT_STR_EQ(merge(NULL,
+			  "{\"b\":1,\"10\":2,\"a\":3,\"2\":4,"
+			  "\"b\":5,\"remoteEnv\":{\"X\":\"1\",\"X\":\"2\"}}"),
+	    "{\"2\":4,\"10\":2,\"b\":5,\"a\":3,\"remoteEnv\":{\"X\":\"2\"},"
+	    "\"init\":false,\"privileged\":false,\"onCreateCommands\":[],"
+	    "\"updateContentCommands\":[],\"postCreateCommands\":[],"
+	    "\"postStartCommands\":[],\"postAttachCommands\":[],"
+	    "\"containerEnv\":{},\"portsAttributes\":{}}");
 }
 
 TEST(js_copy_key_order)
@@ -777,8 +775,8 @@ TEST(js_copy_key_order)
 	 * {"portsAttributes":{"5678":..,"8000":..}} for a file that lists
 	 * 8000 first (conformance case python-image). */
 	cJSON *in = parse("{\"image\":\"x\",\"portsAttributes\":{\"8000\":"
-	    "{\"label\":\"a\"},\"5678\":{},\"x:1\":[{\"b\":1,\"1\":2}]},"
-	    "\"01\":1,\"7\":true}");
+			  "{\"label\":\"a\"},\"5678\":{},\"x:1\":[{\"b\":1,\"1\":2}]},"
+			  "\"01\":1,\"7\":true}");
 	cJSON *out = config_merge_js_copy(in);
 
 	keep(out);
@@ -844,12 +842,12 @@ TEST(merge_entries_without_config_entry)
 	cJSON_Delete(md);
 	cJSON_Delete(cfg);
 	ASSERT_STR_EQ(got,
-		      "{\"remoteUser\":\"b\",\"capAdd\":[\"X\"],"
-		      "\"remoteEnv\":{\"E\":\"1\"},\"init\":false,\"privileged\":false,"
-		      "\"onCreateCommands\":[],\"updateContentCommands\":[],"
-		      "\"postCreateCommands\":[],\"postStartCommands\":[],"
-		      "\"postAttachCommands\":[],\"containerEnv\":{},"
-		      "\"portsAttributes\":{}}");
+	    "{\"remoteUser\":\"b\",\"capAdd\":[\"X\"],"
+	    "\"remoteEnv\":{\"E\":\"1\"},\"init\":false,\"privileged\":false,"
+	    "\"onCreateCommands\":[],\"updateContentCommands\":[],"
+	    "\"postCreateCommands\":[],\"postStartCommands\":[],"
+	    "\"postAttachCommands\":[],\"containerEnv\":{},"
+	    "\"portsAttributes\":{}}");
 }
 
 TEST(metadata_from_config_picks_properties)
@@ -865,8 +863,9 @@ TEST(metadata_from_config_picks_properties)
 	cJSON_Delete(cfg);
 	/* The reference's pick order; present keys even when null; no
 	 * entrypoint, image, name or features. */
-	ASSERT_STR_EQ(got, "{\"onCreateCommand\":\"o\",\"init\":null,"
-			   "\"remoteUser\":\"u\",\"hostRequirements\":{\"cpus\":2}}");
+	ASSERT_STR_EQ(got,
+	    "{\"onCreateCommand\":\"o\",\"init\":null,"
+	    "\"remoteUser\":\"u\",\"hostRequirements\":{\"cpus\":2}}");
 }
 
 TEST(metadata_updateable_from_config)
@@ -879,8 +878,9 @@ TEST(metadata_updateable_from_config)
 	keep(entry);
 	cJSON_Delete(entry);
 	cJSON_Delete(cfg);
-	ASSERT_STR_EQ(got, "{\"remoteUser\":\"u\",\"userEnvProbe\":\"none\","
-			   "\"remoteEnv\":{\"A\":\"1\"}}");
+	ASSERT_STR_EQ(got,
+	    "{\"remoteUser\":\"u\",\"userEnvProbe\":\"none\","
+	    "\"remoteEnv\":{\"A\":\"1\"}}");
 }
 
 TEST(metadata_from_feature)
@@ -895,14 +895,15 @@ TEST(metadata_from_feature)
 	cJSON_Delete(entry);
 	/* containerEnv goes into the Dockerfile, not the metadata. */
 	ASSERT_STR_EQ(got,
-		      "{\"id\":\"ghcr.io/x/node:1\","
-		      "\"postStartCommand\":\"s\",\"init\":true,\"entrypoint\":\"/e\"}");
+	    "{\"id\":\"ghcr.io/x/node:1\","
+	    "\"postStartCommand\":\"s\",\"init\":true,\"entrypoint\":\"/e\"}");
 	entry = config_metadata_from_feature(f, NULL);
 	keep(entry);
 	cJSON_Delete(entry);
 	cJSON_Delete(f);
-	ASSERT_STR_EQ(got, "{\"postStartCommand\":\"s\",\"init\":true,"
-			   "\"entrypoint\":\"/e\"}");
+	ASSERT_STR_EQ(got,
+	    "{\"postStartCommand\":\"s\",\"init\":true,"
+	    "\"entrypoint\":\"/e\"}");
 }
 
 /* --- The label. --- */
@@ -933,62 +934,62 @@ TEST(label_reference_format)
 			    "\"hostRequirements\":{\"cpus\":4,\"memory\":\"8gb\","
 			    "\"storage\":\"32gb\",\"gpu\":\"optional\"},"
 			    "\"containerEnv\":{\"C\":\"3\"}}]",
-			    "{\"image\":\"foo\",\"remoteUser\":\"\","
-			    "\"remoteEnv\":{\"B\":\"x\",\"Z\":null},"
-			    "\"forwardPorts\":[\"localhost:3000\",4000,8080],"
-			    "\"portsAttributes\":{\"3000\":{\"label\":\"z\"},\"a\":{}},"
-			    "\"postCreateCommand\":\"npm i\","
-			    "\"hostRequirements\":{\"memory\":\"6144mb\"},"
-			    "\"overrideCommand\":false,\"shutdownAction\":\"none\","
-			    "\"init\":false,\"entrypoint\":\"ignored\","
-			    "\"capAdd\":[\"X\"],\"userEnvProbe\":\"loginShell\","
-			    "\"containerUser\":\"u\",\"updateRemoteUserUID\":true,"
-			    "\"otherPortsAttributes\":{\"onAutoForward\":\"silent\"}}"),
-		      "[ {\"id\":\"base\",\"init\":true,"
-		      "\"capAdd\":[\"SYS_PTRACE\"],\"mounts\":[\"source=v1,"
-		      "target=/data,type=volume\",\"type=bind,src=/x,dst=/y\"],"
-		      "\"customizations\":{\"vscode\":{\"extensions\":[\"a\"]}},"
-		      "\"onCreateCommand\":\"echo base\","
-		      "\"postCreateCommand\":[\"a\",\"b\"],"
-		      "\"remoteEnv\":{\"A\":\"1\",\"B\":\"2\"},"
-		      "\"forwardPorts\":[3000,\"localhost:4000\",\"db:5432\"],"
-		      "\"portsAttributes\":{\"3000\":{\"label\":\"y\"},"
-		      "\"8080\":{\"label\":\"x\"}},"
-		      "\"hostRequirements\":{\"cpus\":2,\"memory\":\"4gb\","
-		      "\"gpu\":true},\"entrypoint\":\"/base.sh\","
-		      "\"remoteUser\":\"vscode\",\"waitFor\":\"onCreateCommand\"},"
-		      " {\"id\":\"feat\",\"privileged\":false,"
-		      "\"capAdd\":[\"SYS_PTRACE\",\"NET_ADMIN\"],"
-		      "\"securityOpt\":[\"seccomp=unconfined\"],"
-		      "\"mounts\":[{\"source\":\"v2\",\"target\":\"/data\","
-		      "\"type\":\"volume\"}],"
-		      "\"customizations\":{\"vscode\":{\"extensions\":[\"b\"]},"
-		      "\"codespaces\":{}},\"onCreateCommand\":{\"x\":\"echo x\","
-		      "\"y\":[\"echo\",\"y\"]},\"entrypoint\":\"/feat.sh\","
-		      "\"hostRequirements\":{\"cpus\":4,\"memory\":\"8gb\","
-		      "\"storage\":\"32gb\",\"gpu\":\"optional\"},"
-		      "\"containerEnv\":{\"C\":\"3\"}},"
-		      " {\"postCreateCommand\":\"npm i\",\"containerUser\":\"u\","
-		      "\"init\":false,\"capAdd\":[\"X\"],\"remoteUser\":\"\","
-		      "\"userEnvProbe\":\"loginShell\",\"remoteEnv\":{\"B\":\"x\","
-		      "\"Z\":null},\"overrideCommand\":false,"
-		      "\"portsAttributes\":{\"3000\":{\"label\":\"z\"},\"a\":{}},"
-		      "\"otherPortsAttributes\":{\"onAutoForward\":\"silent\"},"
-		      "\"forwardPorts\":[\"localhost:3000\",4000,8080],"
-		      "\"shutdownAction\":\"none\",\"updateRemoteUserUID\":true,"
-		      "\"hostRequirements\":{\"memory\":\"6144mb\"}} ]");
+			  "{\"image\":\"foo\",\"remoteUser\":\"\","
+			  "\"remoteEnv\":{\"B\":\"x\",\"Z\":null},"
+			  "\"forwardPorts\":[\"localhost:3000\",4000,8080],"
+			  "\"portsAttributes\":{\"3000\":{\"label\":\"z\"},\"a\":{}},"
+			  "\"postCreateCommand\":\"npm i\","
+			  "\"hostRequirements\":{\"memory\":\"6144mb\"},"
+			  "\"overrideCommand\":false,\"shutdownAction\":\"none\","
+			  "\"init\":false,\"entrypoint\":\"ignored\","
+			  "\"capAdd\":[\"X\"],\"userEnvProbe\":\"loginShell\","
+			  "\"containerUser\":\"u\",\"updateRemoteUserUID\":true,"
+			  "\"otherPortsAttributes\":{\"onAutoForward\":\"silent\"}}"),
+	    "[ {\"id\":\"base\",\"init\":true,"
+	    "\"capAdd\":[\"SYS_PTRACE\"],\"mounts\":[\"source=v1,"
+	    "target=/data,type=volume\",\"type=bind,src=/x,dst=/y\"],"
+	    "\"customizations\":{\"vscode\":{\"extensions\":[\"a\"]}},"
+	    "\"onCreateCommand\":\"echo base\","
+	    "\"postCreateCommand\":[\"a\",\"b\"],"
+	    "\"remoteEnv\":{\"A\":\"1\",\"B\":\"2\"},"
+	    "\"forwardPorts\":[3000,\"localhost:4000\",\"db:5432\"],"
+	    "\"portsAttributes\":{\"3000\":{\"label\":\"y\"},"
+	    "\"8080\":{\"label\":\"x\"}},"
+	    "\"hostRequirements\":{\"cpus\":2,\"memory\":\"4gb\","
+	    "\"gpu\":true},\"entrypoint\":\"/base.sh\","
+	    "\"remoteUser\":\"vscode\",\"waitFor\":\"onCreateCommand\"},"
+	    " {\"id\":\"feat\",\"privileged\":false,"
+	    "\"capAdd\":[\"SYS_PTRACE\",\"NET_ADMIN\"],"
+	    "\"securityOpt\":[\"seccomp=unconfined\"],"
+	    "\"mounts\":[{\"source\":\"v2\",\"target\":\"/data\","
+	    "\"type\":\"volume\"}],"
+	    "\"customizations\":{\"vscode\":{\"extensions\":[\"b\"]},"
+	    "\"codespaces\":{}},\"onCreateCommand\":{\"x\":\"echo x\","
+	    "\"y\":[\"echo\",\"y\"]},\"entrypoint\":\"/feat.sh\","
+	    "\"hostRequirements\":{\"cpus\":4,\"memory\":\"8gb\","
+	    "\"storage\":\"32gb\",\"gpu\":\"optional\"},"
+	    "\"containerEnv\":{\"C\":\"3\"}},"
+	    " {\"postCreateCommand\":\"npm i\",\"containerUser\":\"u\","
+	    "\"init\":false,\"capAdd\":[\"X\"],\"remoteUser\":\"\","
+	    "\"userEnvProbe\":\"loginShell\",\"remoteEnv\":{\"B\":\"x\","
+	    "\"Z\":null},\"overrideCommand\":false,"
+	    "\"portsAttributes\":{\"3000\":{\"label\":\"z\"},\"a\":{}},"
+	    "\"otherPortsAttributes\":{\"onAutoForward\":\"silent\"},"
+	    "\"forwardPorts\":[\"localhost:3000\",4000,8080],"
+	    "\"shutdownAction\":\"none\",\"updateRemoteUserUID\":true,"
+	    "\"hostRequirements\":{\"memory\":\"6144mb\"}} ]");
 }
 
 TEST(label_single_entry)
 {
 	ASSERT_STR_EQ(label(NULL, "{\"image\":\"i\",\"remoteUser\":\"u\"}"),
-		      "[ {\"remoteUser\":\"u\"} ]");
+	    "[ {\"remoteUser\":\"u\"} ]");
 }
 
 TEST(label_skips_empty_entries)
 {
-	ASSERT_STR_EQ(label("[{},{\"id\":\"a\"},{}]", "{\"image\":\"i\"}"),
-		      "[ {\"id\":\"a\"} ]");
+	ASSERT_STR_EQ(
+	    label("[{},{\"id\":\"a\"},{}]", "{\"image\":\"i\"}"), "[ {\"id\":\"a\"} ]");
 	ASSERT_STR_EQ(label(NULL, "{\"image\":\"i\"}"), "[]");
 	ASSERT_STR_EQ(label(NULL, NULL), "[]");
 }
@@ -1001,17 +1002,18 @@ TEST(label_round_trips)
 	/* Quotes, backslashes and dollars survive (no Dockerfile escaping
 	 * in the value itself). */
 	label("[{\"id\":\"f\",\"init\":true}]",
-	      "{\"image\":\"i\",\"postCreateCommand\":[\"a\",\"b c\"],"
-	      "\"remoteEnv\":{\"X\":\"$Y \\\"q\\\" \\\\\"}}");
+	    "{\"image\":\"i\",\"postCreateCommand\":[\"a\",\"b c\"],"
+	    "\"remoteEnv\":{\"X\":\"$Y \\\"q\\\" \\\\\"}}");
 	md = config_metadata_parse(got, &cause);
 	ASSERT_NOT_NULL(md);
 	again = config_metadata_label(md, NULL);
 	cJSON_Delete(md);
 	snprintf(got, sizeof got, "%s", again);
 	free(again);
-	ASSERT_STR_EQ(got, "[ {\"id\":\"f\",\"init\":true}, "
-			   "{\"postCreateCommand\":[\"a\",\"b c\"],"
-			   "\"remoteEnv\":{\"X\":\"$Y \\\"q\\\" \\\\\"}} ]");
+	ASSERT_STR_EQ(got,
+	    "[ {\"id\":\"f\",\"init\":true}, "
+	    "{\"postCreateCommand\":[\"a\",\"b c\"],"
+	    "\"remoteEnv\":{\"X\":\"$Y \\\"q\\\" \\\\\"}} ]");
 }
 
 /* --- Parsing the label. --- */
@@ -1019,13 +1021,13 @@ TEST(label_round_trips)
 TEST(parse_label_array)
 {
 	ASSERT_STR_EQ(parse_label("[ {\"id\":\"a\"}, {\"remoteUser\":\"u\"} ]"),
-		      "[{\"id\":\"a\"},{\"remoteUser\":\"u\"}]");
+	    "[{\"id\":\"a\"},{\"remoteUser\":\"u\"}]");
 }
 
 TEST(parse_label_single_object)
 {
 	ASSERT_STR_EQ(parse_label("{ \"postCreateCommand\": \"touch /x\" }"),
-		      "[{\"postCreateCommand\":\"touch /x\"}]");
+	    "[{\"postCreateCommand\":\"touch /x\"}]");
 }
 
 TEST(parse_label_empty)
@@ -1039,22 +1041,22 @@ TEST(parse_label_empty)
 TEST(parse_label_garbage)
 {
 	ASSERT_STR_EQ(parse_label("[{\"id\":"),
-		      "error: image label devcontainer.metadata: invalid JSON at "
-		      "offset 7");
+	    "error: image label devcontainer.metadata: invalid JSON at "
+	    "offset 7");
 	ASSERT_STR_CONTAINS(parse_label("not json"),
-			    "error: image label devcontainer.metadata: invalid JSON");
+	    "error: image label devcontainer.metadata: invalid JSON");
 	ASSERT_STR_CONTAINS(parse_label("[{}] trailing"),
-			    "error: image label devcontainer.metadata: invalid JSON");
+	    "error: image label devcontainer.metadata: invalid JSON");
 }
 
 TEST(parse_label_not_array_or_object)
 {
 	ASSERT_STR_EQ(parse_label("42"),
-		      "error: image label "
-		      "devcontainer.metadata: not a JSON array or object");
+	    "error: image label "
+	    "devcontainer.metadata: not a JSON array or object");
 	ASSERT_STR_EQ(parse_label("null"),
-		      "error: image label "
-		      "devcontainer.metadata: not a JSON array or object");
+	    "error: image label "
+	    "devcontainer.metadata: not a JSON array or object");
 }
 
 TEST(parse_label_non_object_entry)
@@ -1064,7 +1066,7 @@ TEST(parse_label_non_object_entry)
 	 * label lost its remoteUser and capAdd. */
 	ASSERT_STR_EQ(parse_label("[{\"id\":\"a\"},{},\"x\",3,[],"
 				  "{\"remoteUser\":\"u\"}]"),
-		      "[{\"id\":\"a\"},{},{\"remoteUser\":\"u\"}]");
+	    "[{\"id\":\"a\"},{},{\"remoteUser\":\"u\"}]");
 	ASSERT_STR_EQ(parse_label("[null]"), "[]");
 }
 
@@ -1073,5 +1075,5 @@ TEST(parse_label_duplicate_keys)
 	/* JSON.parse semantics: the last value, at the first position. */
 	ASSERT_STR_EQ(parse_label("[{\"remoteUser\":\"a\",\"init\":true,"
 				  "\"remoteUser\":\"b\"}]"),
-		      "[{\"remoteUser\":\"b\",\"init\":true}]");
+	    "[{\"remoteUser\":\"b\",\"init\":true}]");
 }

@@ -48,11 +48,11 @@ static struct config_subst_ctx
 test_ctx(void)
 {
 	struct config_subst_ctx ctx = {
-	    .local_workspace_folder = "/tmp/csubst/ws1",
-	    .container_workspace_folder = "/w/${localWorkspaceFolderBasename}/",
-	    .devcontainer_id = "0luqc0fn023bijq1lgfsga81q0no3o3nu6a8hvfbkjaa9qh61kd0",
-	    .local_env = test_lookup,
-	    .local_env_arg = test_local_env,
+		.local_workspace_folder = "/tmp/csubst/ws1",
+		.container_workspace_folder = "/w/${localWorkspaceFolderBasename}/",
+		.devcontainer_id = "0luqc0fn023bijq1lgfsga81q0no3o3nu6a8hvfbkjaa9qh61kd0",
+		.local_env = test_lookup,
+		.local_env_arg = test_local_env,
 	};
 	return ctx;
 }
@@ -68,15 +68,15 @@ test_ctx2(void)
 }
 
 /* Substitute one string with ctx and compare; frees the result. */
-#define ASSERT_SUBST(ctxp, in, want)                                                     \
-	do {                                                                             \
-		char *got_ = config_subst_string((in), (ctxp));                          \
-		int ok_ = strcmp(got_, (want)) == 0;                                     \
-		if (!ok_) {                                                              \
-			fprintf(stderr, "  subst(\"%s\")\n", (in));                      \
-			ASSERT_STR_EQ(got_, (want));                                     \
-		}                                                                        \
-		free(got_);                                                              \
+#define ASSERT_SUBST(ctxp, in, want) \
+	do { \
+		char *got_ = config_subst_string((in), (ctxp)); \
+		int ok_ = strcmp(got_, (want)) == 0; \
+		if (!ok_) { \
+			fprintf(stderr, "  subst(\"%s\")\n", (in)); \
+			ASSERT_STR_EQ(got_, (want)); \
+		} \
+		free(got_); \
 	} while (0)
 
 /* Substitute JSON text and compare unformatted output. */
@@ -95,15 +95,15 @@ test_subst_json(const char *in, const struct config_subst_ctx *ctx)
 	return s;
 }
 
-#define ASSERT_SUBST_JSON(ctxp, in, want)                                                \
-	do {                                                                             \
-		char *got_ = test_subst_json((in), (ctxp));                              \
-		int ok_ = got_ != NULL && strcmp(got_, (want)) == 0;                     \
-		if (!ok_) {                                                              \
-			fprintf(stderr, "  subst(%s)\n", (in));                          \
-			ASSERT_STR_EQ(got_, (want));                                     \
-		}                                                                        \
-		free(got_);                                                              \
+#define ASSERT_SUBST_JSON(ctxp, in, want) \
+	do { \
+		char *got_ = test_subst_json((in), (ctxp)); \
+		int ok_ = got_ != NULL && strcmp(got_, (want)) == 0; \
+		if (!ok_) { \
+			fprintf(stderr, "  subst(%s)\n", (in)); \
+			ASSERT_STR_EQ(got_, (want)); \
+		} \
+		free(got_); \
 	} while (0)
 
 TEST(local_env_and_env_alias)
@@ -112,8 +112,8 @@ TEST(local_env_and_env_alias)
 
 	ASSERT_SUBST(&ctx, "${localEnv:HOME}", "/home/tester");
 	ASSERT_SUBST(&ctx, "${env:HOME}", "/home/tester");
-	ASSERT_SUBST(&ctx, "a${localEnv:HOME}b${env:HOME}c",
-		     "a/home/testerb/home/testerc");
+	ASSERT_SUBST(
+	    &ctx, "a${localEnv:HOME}b${env:HOME}c", "a/home/testerb/home/testerc");
 	ASSERT_SUBST(&ctx, "${localEnv:COLON}", "a:b");
 	/* Set but empty wins over the default. */
 	ASSERT_SUBST(&ctx, "[${localEnv:EMPTY:dflt}]", "[]");
@@ -158,7 +158,7 @@ TEST(process_env_lookup)
 	setenv("RDEV_TEST_SUBST", "from-process", 1);
 	unsetenv("RDEV_TEST_SUBST_UNSET");
 	ASSERT_SUBST(&ctx, "${localEnv:RDEV_TEST_SUBST}|${env:RDEV_TEST_SUBST_UNSET:x}",
-		     "from-process|x");
+	    "from-process|x");
 	ASSERT_NULL(config_env_lookup_process(NULL, ""));
 	unsetenv("RDEV_TEST_SUBST");
 }
@@ -171,8 +171,8 @@ TEST(workspace_folders)
 	ASSERT_SUBST(&ctx, "${localWorkspaceFolderBasename}", "ws1");
 	/* The raw workspaceFolder is itself substituted first (reference "I"). */
 	ASSERT_SUBST(&ctx,
-		     "${containerWorkspaceFolder}|${containerWorkspaceFolderBasename}",
-		     "/w/ws1/|ws1");
+	    "${containerWorkspaceFolder}|${containerWorkspaceFolderBasename}",
+	    "/w/ws1/|ws1");
 	/* Arguments are ignored for these. */
 	ASSERT_SUBST(&ctx, "${localWorkspaceFolderBasename:x}", "ws1");
 }
@@ -184,10 +184,10 @@ TEST(workspace_folders_unknown_left_as_written)
 	ctx.local_workspace_folder = NULL;
 	ctx.container_workspace_folder = NULL;
 	ASSERT_SUBST(&ctx, "${localWorkspaceFolder}${localWorkspaceFolderBasename}",
-		     "${localWorkspaceFolder}${localWorkspaceFolderBasename}");
+	    "${localWorkspaceFolder}${localWorkspaceFolderBasename}");
 	ASSERT_SUBST(&ctx,
-		     "${containerWorkspaceFolder}${containerWorkspaceFolderBasename}",
-		     "${containerWorkspaceFolder}${containerWorkspaceFolderBasename}");
+	    "${containerWorkspaceFolder}${containerWorkspaceFolderBasename}",
+	    "${containerWorkspaceFolder}${containerWorkspaceFolderBasename}");
 }
 
 TEST(container_workspace_folder_refers_to_raw_self)
@@ -197,12 +197,11 @@ TEST(container_workspace_folder_refers_to_raw_self)
 	/* While resolving the raw value, ${containerWorkspaceFolder} stands for
 	 * the raw value (the reference's context is updated only afterwards). */
 	ctx.container_workspace_folder = "/x${containerWorkspaceFolder}";
-	ASSERT_SUBST(&ctx, "${containerWorkspaceFolder}",
-		     "/x/x${containerWorkspaceFolder}");
+	ASSERT_SUBST(
+	    &ctx, "${containerWorkspaceFolder}", "/x/x${containerWorkspaceFolder}");
 	ctx.container_workspace_folder = "";
 	ASSERT_SUBST(&ctx,
-		     "[${containerWorkspaceFolder}|${containerWorkspaceFolderBasename}]",
-		     "[|]");
+	    "[${containerWorkspaceFolder}|${containerWorkspaceFolderBasename}]", "[|]");
 }
 
 TEST(basename_edge_cases)
@@ -218,8 +217,8 @@ TEST(basename_edge_cases)
 	ctx.local_workspace_folder = "//";
 	ASSERT_SUBST(&ctx, "[${localWorkspaceFolderBasename}]", "[]");
 	ctx.local_workspace_folder = "";
-	ASSERT_SUBST(&ctx, "[${localWorkspaceFolderBasename}|${localWorkspaceFolder}]",
-		     "[|]");
+	ASSERT_SUBST(
+	    &ctx, "[${localWorkspaceFolderBasename}|${localWorkspaceFolder}]", "[|]");
 	ctx.local_workspace_folder = "rel";
 	ASSERT_SUBST(&ctx, "${localWorkspaceFolderBasename}", "rel");
 	ctx.local_workspace_folder = "/with space/ws 2";
@@ -236,10 +235,10 @@ TEST(devcontainer_id)
 	struct config_subst_ctx ctx = test_ctx();
 
 	ASSERT_SUBST(&ctx, "${devcontainerId}",
-		     "0luqc0fn023bijq1lgfsga81q0no3o3nu6a8hvfbkjaa9qh61kd0");
+	    "0luqc0fn023bijq1lgfsga81q0no3o3nu6a8hvfbkjaa9qh61kd0");
 	/* Arguments are ignored (reference "P"). */
 	ASSERT_SUBST(&ctx, "${devcontainerId:x}",
-		     "0luqc0fn023bijq1lgfsga81q0no3o3nu6a8hvfbkjaa9qh61kd0");
+	    "0luqc0fn023bijq1lgfsga81q0no3o3nu6a8hvfbkjaa9qh61kd0");
 	ctx.devcontainer_id = NULL;
 	ASSERT_SUBST(&ctx, "${devcontainerId}", "${devcontainerId}");
 	ctx.devcontainer_id = "";
@@ -280,13 +279,13 @@ TEST(dollar_and_brace_edge_cases)
 	ASSERT_SUBST(&ctx, "${x\n${localEnv:HOME}}", "${x\n/home/tester}");
 	ASSERT_SUBST(&ctx, "${x\r${localEnv:HOME}}", "${x\r/home/tester}");
 	/* U+2028 and U+2029 end a match too (reference "C"). */
-	ASSERT_SUBST(&ctx, "${x\xe2\x80\xa8${localEnv:HOME}}",
-		     "${x\xe2\x80\xa8/home/tester}");
-	ASSERT_SUBST(&ctx, "${x\xe2\x80\xa9${localEnv:HOME}}",
-		     "${x\xe2\x80\xa9/home/tester}");
+	ASSERT_SUBST(
+	    &ctx, "${x\xe2\x80\xa8${localEnv:HOME}}", "${x\xe2\x80\xa8/home/tester}");
+	ASSERT_SUBST(
+	    &ctx, "${x\xe2\x80\xa9${localEnv:HOME}}", "${x\xe2\x80\xa9/home/tester}");
 	/* Other non-ASCII text does not. */
-	ASSERT_SUBST(&ctx, "${x\xe2\x80\xaa${localEnv:HOME}}",
-		     "${x\xe2\x80\xaa${localEnv:HOME}}");
+	ASSERT_SUBST(
+	    &ctx, "${x\xe2\x80\xaa${localEnv:HOME}}", "${x\xe2\x80\xaa${localEnv:HOME}}");
 	ASSERT_SUBST(&ctx, "${localEnv:NOPE:\xc3\xa9}", "\xc3\xa9");
 	/* A value is not substituted again in the same pass. */
 	ASSERT_SUBST(&ctx, "${localEnv:NESTED}", "${localEnv:HOME}");
@@ -325,15 +324,13 @@ TEST(passes_run_in_reference_order)
 	char *cause = NULL, *s;
 
 	/* Reference "A" of ws5: a local value is seen by later passes. */
-	ASSERT_SUBST(
-	    &ctx, "${localEnv:LATER}",
+	ASSERT_SUBST(&ctx, "${localEnv:LATER}",
 	    "0luqc0fn023bijq1lgfsga81q0no3o3nu6a8hvfbkjaa9qh61kd0|container-one");
 	/* First pass, then the container pass alone over its result. */
 	ctx = test_ctx();
 	v = cJSON_CreateString("${localEnv:LATER} ${containerEnv:CE1}");
 	pass1 = config_subst(v, &ctx);
-	ASSERT_STR_EQ(
-	    pass1->valuestring,
+	ASSERT_STR_EQ(pass1->valuestring,
 	    "0luqc0fn023bijq1lgfsga81q0no3o3nu6a8hvfbkjaa9qh61kd0|${containerEnv:CE1} "
 	    "${containerEnv:CE1}");
 	pass2 = config_subst_container(pass1, test_lookup, test_container_env, &cause);
@@ -342,9 +339,9 @@ TEST(passes_run_in_reference_order)
 	cJSON_Delete(v);
 	cJSON_Delete(pass1);
 	cJSON_Delete(pass2);
-	ASSERT_STR_EQ(
-	    s, "0luqc0fn023bijq1lgfsga81q0no3o3nu6a8hvfbkjaa9qh61kd0|container-one "
-	       "container-one");
+	ASSERT_STR_EQ(s,
+	    "0luqc0fn023bijq1lgfsga81q0no3o3nu6a8hvfbkjaa9qh61kd0|container-one "
+	    "container-one");
 	free(s);
 }
 
@@ -369,22 +366,24 @@ TEST(missing_variable_name)
 
 	/* Unchecked: left as written, the rest substituted. */
 	ASSERT_SUBST(&ctx, "${localEnv}|${env}|${containerEnv}|${localEnv:HOME}",
-		     "${localEnv}|${env}|${containerEnv}|/home/tester");
+	    "${localEnv}|${env}|${containerEnv}|/home/tester");
 
 	v = cJSON_Parse("{\"a\":[\"ok\",\"x${containerEnv}\"],\"b\":\"y${env}\"}");
 	ASSERT_NOT_NULL(v);
 	out = config_subst_checked(v, &ctx, &cause);
 	ASSERT_NULL(out);
 	/* The local pass fails first in the reference, even for a later value. */
-	ASSERT_STR_EQ(cause, "'${env}' can not be resolved because no environment "
-			     "variable name is given");
+	ASSERT_STR_EQ(cause,
+	    "'${env}' can not be resolved because no environment "
+	    "variable name is given");
 	free(cause);
 	cause = NULL;
 
 	out = config_subst_container(v, test_lookup, test_container_env, &cause);
 	ASSERT_NULL(out);
-	ASSERT_STR_EQ(cause, "'${containerEnv}' can not be resolved because no "
-			     "environment variable name is given");
+	ASSERT_STR_EQ(cause,
+	    "'${containerEnv}' can not be resolved because no "
+	    "environment variable name is given");
 	free(cause);
 	cause = NULL;
 	cJSON_Delete(v);
@@ -406,8 +405,7 @@ TEST(nested_values_and_keys)
 
 	/* Keys are not substituted (reference: the remoteEnv key
 	 * "${localWorkspaceFolderBasename}" stays). */
-	ASSERT_SUBST_JSON(
-	    &ctx,
+	ASSERT_SUBST_JSON(&ctx,
 	    "{\"${localWorkspaceFolderBasename}\":\"${localWorkspaceFolderBasename}\","
 	    "\"a\":[\"${localEnv:HOME}\",[\"${env:HOME}\"],{\"${env:HOME}\":\"${env:HOME}"
 	    "\"}],"
@@ -425,8 +423,8 @@ TEST(non_string_values_untouched)
 
 	/* Reference "mounts": [1, true, null, "${localWorkspaceFolder}"]. */
 	ASSERT_SUBST_JSON(&ctx,
-			  "[1,true,null,\"${localWorkspaceFolder}\",false,2.5,-3,{},[]]",
-			  "[1,true,null,\"/tmp/csubst/ws1\",false,2.5,-3,{},[]]");
+	    "[1,true,null,\"${localWorkspaceFolder}\",false,2.5,-3,{},[]]",
+	    "[1,true,null,\"/tmp/csubst/ws1\",false,2.5,-3,{},[]]");
 	ASSERT_SUBST_JSON(&ctx, "42", "42");
 	ASSERT_SUBST_JSON(&ctx, "\"${localEnv:HOME}\"", "\"/home/tester\"");
 }
@@ -452,11 +450,10 @@ TEST(copy_is_deep)
 TEST(reference_configuration)
 {
 	struct config_subst_ctx ctx = test_ctx2();
-	static const char *home_only[] = {"HOME", "/home/tester", NULL};
+	static const char *home_only[] = { "HOME", "/home/tester", NULL };
 
 	ctx.local_env_arg = home_only;
-	ASSERT_SUBST_JSON(
-	    &ctx,
+	ASSERT_SUBST_JSON(&ctx,
 	    "{\"image\":\"alpine\",\"containerEnv\":{\"ID\":\"${devcontainerId}\"},"
 	    "\"remoteEnv\":{\"A\":\"${containerEnv:CE1}\",\"B\":\"${containerEnv:NOPE:"
 	    "dflt}\","
@@ -483,15 +480,15 @@ TEST(reference_configuration)
 	    "ws1\"]}");
 }
 
-#define ASSERT_ID(folder, config, want)                                                  \
-	do {                                                                             \
-		char *id_ = config_devcontainer_id((folder), (config));                  \
-		int ok_ = strcmp(id_, (want)) == 0;                                      \
-		if (!ok_) {                                                              \
-			fprintf(stderr, "  id(%s, %s)\n", (folder), (config));           \
-			ASSERT_STR_EQ(id_, (want));                                      \
-		}                                                                        \
-		free(id_);                                                               \
+#define ASSERT_ID(folder, config, want) \
+	do { \
+		char *id_ = config_devcontainer_id((folder), (config)); \
+		int ok_ = strcmp(id_, (want)) == 0; \
+		if (!ok_) { \
+			fprintf(stderr, "  id(%s, %s)\n", (folder), (config)); \
+			ASSERT_STR_EQ(id_, (want)); \
+		} \
+		free(id_); \
 	} while (0)
 
 /* Reference vectors: devcontainer read-configuration --workspace-folder DIR
@@ -499,21 +496,21 @@ TEST(reference_configuration)
 TEST(devcontainer_id_reference_vectors)
 {
 	ASSERT_ID("/tmp/csubst/ws1", "/tmp/csubst/ws1/.devcontainer/devcontainer.json",
-		  "0luqc0fn023bijq1lgfsga81q0no3o3nu6a8hvfbkjaa9qh61kd0");
+	    "0luqc0fn023bijq1lgfsga81q0no3o3nu6a8hvfbkjaa9qh61kd0");
 	ASSERT_ID("/tmp/csubst/ws 2", "/tmp/csubst/ws 2/.devcontainer/devcontainer.json",
-		  "04fc2v4rrqdq9lv1d67d7bb6jgqc0ufgb7ju3n7keqf2s7euot2v");
+	    "04fc2v4rrqdq9lv1d67d7bb6jgqc0ufgb7ju3n7keqf2s7euot2v");
 	ASSERT_ID("/tmp/csubst/ws3", "/tmp/csubst/ws3/.devcontainer.json",
-		  "0o58rmdd4u0oet88iuu1vhko9n27t3o5nn5ifh4kre2vdf1dgdga");
+	    "0o58rmdd4u0oet88iuu1vhko9n27t3o5nn5ifh4kre2vdf1dgdga");
 	/* Top digit 1 (hash >= 2^255). */
 	ASSERT_ID("/tmp/csubst/ws5", "/tmp/csubst/ws5/.devcontainer.json",
-		  "126fddu1gu1dvn77b5vj96tsle8lcc375re47o12uim5fh5ea7mc");
+	    "126fddu1gu1dvn77b5vj96tsle8lcc375re47o12uim5fh5ea7mc");
 	/* Hash < 2^246: three leading zeros from the padding. */
 	ASSERT_ID("/tmp/csubst/p287", "/tmp/csubst/p287/.devcontainer.json",
-		  "000oj3ol6lje4mah7kg7ol16me6d7jk2tjmkgehr7pu913v8kbac");
+	    "000oj3ol6lje4mah7kg7ol16me6d7jk2tjmkgehr7pu913v8kbac");
 	/* JSON escaping of '"', '\\', tab and U+0001; UTF-8 copied as is. */
 	ASSERT_ID("/tmp/csubst/q\"b\\s \xc3\xa9\t\001x",
-		  "/tmp/csubst/q\"b\\s \xc3\xa9\t\001x/.devcontainer/devcontainer.json",
-		  "0j0jb0i6b3ao76r6f769di2reheu6u6u782jlu90nc1tptj4153s");
+	    "/tmp/csubst/q\"b\\s \xc3\xa9\t\001x/.devcontainer/devcontainer.json",
+	    "0j0jb0i6b3ao76r6f769di2reheu6u6u782jlu90nc1tptj4153s");
 }
 
 /* Vectors from node's JSON.stringify + crypto + BigInt, as the reference
@@ -525,7 +522,7 @@ TEST(devcontainer_id_node_vectors)
 	ASSERT_ID("/", "//x", "05pb2l2fd83o67dne784350bfjrfg3bdmljeqag64re0v8sro3r9");
 	ASSERT_ID("/a", "/a/x", "041uqag810sada2umu2oie107q4ceihfcbsd0r37bq2d621trsjd");
 	ASSERT_ID("\xe2\x80\xa8", "\xe2\x80\xa8/x",
-		  "1e5ibijj0ep9j06dgmivq5pcgib51361tpkgc4b9m9il6r5vauml");
+	    "1e5ibijj0ep9j06dgmivq5pcgib51361tpkgc4b9m9il6r5vauml");
 	id = config_devcontainer_id("/a", "/b");
 	ASSERT_INT_EQ(strlen(id), 52);
 	ASSERT_INT_EQ(strspn(id, "0123456789abcdefghijklmnopqrstuv"), 52);

@@ -19,7 +19,7 @@ validate(const char *text, struct result *r)
 	char *cause = NULL;
 
 	memset(r, 0, sizeof *r);
-	r->kind = (enum config_kind)-1;
+	r->kind = (enum config_kind) - 1;
 	doc = jsonc_parse("devcontainer.json", text, strlen(text), &cause);
 	if (doc == NULL) {
 		fprintf(stderr, "  bad test JSON: %s\n", cause);
@@ -71,8 +71,8 @@ TEST(kind_dockerfile_build)
 {
 	struct result r;
 
-	validate("{\"build\": {\"dockerfile\": \"Dockerfile\", \"context\": \"..\"}}",
-	    &r);
+	validate(
+	    "{\"build\": {\"dockerfile\": \"Dockerfile\", \"context\": \"..\"}}", &r);
 	ASSERT_INT_EQ(r.rc, 0);
 	ASSERT_INT_EQ(r.kind, CONFIG_KIND_DOCKERFILE);
 	ASSERT_STR_EQ(config_kind_name(r.kind), "dockerfile");
@@ -95,7 +95,8 @@ TEST(kind_compose)
 	struct result r;
 
 	validate("{\"dockerComposeFile\": [\"a.yml\", \"b.yml\"], "
-	    "\"service\": \"app\", \"runServices\": [\"app\", \"db\"]}", &r);
+		 "\"service\": \"app\", \"runServices\": [\"app\", \"db\"]}",
+	    &r);
 	ASSERT_INT_EQ(r.rc, 0);
 	ASSERT_INT_EQ(r.kind, CONFIG_KIND_COMPOSE);
 	ASSERT_STR_EQ(config_kind_name(r.kind), "compose");
@@ -111,7 +112,8 @@ TEST(kind_dockerfile_wins_over_image_like_reference)
 	ASSERT_INT_EQ(r.rc, 0);
 	ASSERT_INT_EQ(r.kind, CONFIG_KIND_DOCKERFILE);
 	w = warnings_text(&r.warnings);
-	ASSERT_STR_EQ(w, "devcontainer.json:1:2: \"image\" is ignored in a "
+	ASSERT_STR_EQ(w,
+	    "devcontainer.json:1:2: \"image\" is ignored in a "
 	    "configuration of kind dockerfile\n");
 	free(w);
 	result_free(&r);
@@ -123,7 +125,8 @@ TEST(compose_without_service)
 
 	validate("{\n  \"dockerComposeFile\": \"docker-compose.yml\"\n}", &r);
 	ASSERT_INT_EQ(r.rc, -1);
-	ASSERT_STR_EQ(r.cause, "devcontainer.json:2:24: \"dockerComposeFile\": "
+	ASSERT_STR_EQ(r.cause,
+	    "devcontainer.json:2:24: \"dockerComposeFile\": "
 	    "\"service\" is missing (it names the container to work in)");
 	result_free(&r);
 }
@@ -134,7 +137,8 @@ TEST(no_container_source)
 
 	validate("{\"name\": \"x\"}", &r);
 	ASSERT_INT_EQ(r.rc, -1);
-	ASSERT_STR_EQ(r.cause, "devcontainer.json:1:1: configuration: no "
+	ASSERT_STR_EQ(r.cause,
+	    "devcontainer.json:1:1: configuration: no "
 	    "container to run: set \"image\", \"build\".\"dockerfile\" (or the "
 	    "legacy \"dockerFile\") or \"dockerComposeFile\" with \"service\"");
 	result_free(&r);
@@ -146,7 +150,8 @@ TEST(build_without_dockerfile)
 
 	validate("{\"build\": {\"context\": \"..\"}}", &r);
 	ASSERT_INT_EQ(r.rc, -1);
-	ASSERT_STR_EQ(r.cause, "devcontainer.json:1:11: \"build\": \"dockerfile\" "
+	ASSERT_STR_EQ(r.cause,
+	    "devcontainer.json:1:11: \"build\": \"dockerfile\" "
 	    "is missing (and there is no \"image\" or \"dockerComposeFile\")");
 	result_free(&r);
 }
@@ -157,7 +162,8 @@ TEST(root_must_be_object)
 
 	validate("[1]", &r);
 	ASSERT_INT_EQ(r.rc, -1);
-	ASSERT_STR_EQ(r.cause, "devcontainer.json:1:1: configuration: expected "
+	ASSERT_STR_EQ(r.cause,
+	    "devcontainer.json:1:1: configuration: expected "
 	    "an object, got array");
 	result_free(&r);
 }
@@ -167,11 +173,13 @@ TEST(error_names_path_and_location)
 	struct result r;
 
 	validate("{\n"
-	    "  \"image\": \"debian\",\n"
-	    "  \"forwardPorts\": [3000, \"db:5432\", {\"port\": 1}]\n"
-	    "}", &r);
+		 "  \"image\": \"debian\",\n"
+		 "  \"forwardPorts\": [3000, \"db:5432\", {\"port\": 1}]\n"
+		 "}",
+	    &r);
 	ASSERT_INT_EQ(r.rc, -1);
-	ASSERT_STR_EQ(r.cause, "devcontainer.json:3:37: \"forwardPorts\"[2]: "
+	ASSERT_STR_EQ(r.cause,
+	    "devcontainer.json:3:37: \"forwardPorts\"[2]: "
 	    "expected a number or \"host:port\" string, got object");
 	result_free(&r);
 }
@@ -182,7 +190,8 @@ TEST(nested_error_path)
 
 	validate("{\"build\": {\"dockerfile\": \"D\", \"args\": {\"A\": 1}}}", &r);
 	ASSERT_INT_EQ(r.rc, -1);
-	ASSERT_STR_EQ(r.cause, "devcontainer.json:1:45: \"build\".\"args\".\"A\": "
+	ASSERT_STR_EQ(r.cause,
+	    "devcontainer.json:1:45: \"build\".\"args\".\"A\": "
 	    "expected a string, got number");
 	result_free(&r);
 }
@@ -193,8 +202,9 @@ TEST(unknown_property_is_a_warning)
 	char *w;
 
 	validate("{\n  \"image\": \"x\",\n  \"foo\": 1,\n"
-	    "  \"build\": {\"bar\": true},\n"
-	    "  \"portsAttributes\": {\"80\": {\"colour\": \"red\"}}\n}", &r);
+		 "  \"build\": {\"bar\": true},\n"
+		 "  \"portsAttributes\": {\"80\": {\"colour\": \"red\"}}\n}",
+	    &r);
 	ASSERT_INT_EQ(r.rc, 0);
 	w = warnings_text(&r.warnings);
 	ASSERT_STR_EQ(w,
@@ -214,11 +224,13 @@ TEST(kind_specific_properties_warned)
 	char *w;
 
 	validate("{\"dockerComposeFile\": \"c.yml\", \"service\": \"s\", "
-	    "\"appPort\": 80, \"runArgs\": [], \"workspaceMount\": \"\"}", &r);
+		 "\"appPort\": 80, \"runArgs\": [], \"workspaceMount\": \"\"}",
+	    &r);
 	ASSERT_INT_EQ(r.rc, 0);
 	ASSERT_INT_EQ(r.warnings.count, 3);
 	w = warnings_text(&r.warnings);
-	ASSERT_STR_CONTAINS(w, "\"appPort\" is ignored in a configuration of kind compose");
+	ASSERT_STR_CONTAINS(
+	    w, "\"appPort\" is ignored in a configuration of kind compose");
 	ASSERT_STR_CONTAINS(w, "\"runArgs\" is ignored");
 	ASSERT_STR_CONTAINS(w, "\"workspaceMount\" is ignored");
 	free(w);
@@ -228,20 +240,28 @@ TEST(kind_specific_properties_warned)
 TEST(lifecycle_command_forms)
 {
 	static const char *const good[] = {
-		"\"echo hi\"", "[\"echo\", \"hi\"]", "[]",
-		"{\"a\": \"echo a\", \"b\": [\"echo\", \"b\"]}", "{}",
+		"\"echo hi\"",
+		"[\"echo\", \"hi\"]",
+		"[]",
+		"{\"a\": \"echo a\", \"b\": [\"echo\", \"b\"]}",
+		"{}",
 	};
 	static const struct {
 		const char *value, *want;
 	} bad[] = {
-		{ "1", "\"postCreateCommand\": expected a string, an array of "
+		{ "1",
+		    "\"postCreateCommand\": expected a string, an array of "
 		    "strings or an object of commands, got number" },
-		{ "[\"a\", 2]", "\"postCreateCommand\"[1]: expected a string, got number" },
-		{ "{\"a\": 1}", "\"postCreateCommand\".\"a\": expected a string or "
+		{ "[\"a\", 2]",
+		    "\"postCreateCommand\"[1]: expected a string, got number" },
+		{ "{\"a\": 1}",
+		    "\"postCreateCommand\".\"a\": expected a string or "
 		    "an array of strings, got number" },
-		{ "{\"a\": [true]}", "\"postCreateCommand\".\"a\"[0]: expected a "
+		{ "{\"a\": [true]}",
+		    "\"postCreateCommand\".\"a\"[0]: expected a "
 		    "string, got boolean" },
-		{ "null", "expected a string, an array of strings or an object of "
+		{ "null",
+		    "expected a string, an array of strings or an object of "
 		    "commands, got null" },
 	};
 	struct result r;
@@ -249,8 +269,8 @@ TEST(lifecycle_command_forms)
 	size_t i;
 
 	for (i = 0; i < sizeof good / sizeof good[0]; i++) {
-		text = xasprintf("{\"image\": \"x\", \"postCreateCommand\": %s}",
-		    good[i]);
+		text =
+		    xasprintf("{\"image\": \"x\", \"postCreateCommand\": %s}", good[i]);
 		validate(text, &r);
 		free(text);
 		if (r.rc != 0)
@@ -258,8 +278,8 @@ TEST(lifecycle_command_forms)
 		result_free(&r);
 	}
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		text = xasprintf("{\"image\": \"x\", \"postCreateCommand\": %s}",
-		    bad[i].value);
+		text = xasprintf(
+		    "{\"image\": \"x\", \"postCreateCommand\": %s}", bad[i].value);
 		validate(text, &r);
 		free(text);
 		ASSERT_INT_EQ(r.rc, -1);
@@ -278,42 +298,71 @@ static const struct {
 	{ "build", "\"Dockerfile\"", "\"build\": expected an object, got string" },
 	{ "dockerFile", "{}", "\"dockerFile\": expected a string, got object" },
 	{ "context", "1", "\"context\": expected a string, got number" },
-	{ "dockerComposeFile", "[1]", "\"dockerComposeFile\"[0]: expected a string, got number" },
+	{ "dockerComposeFile", "[1]",
+	    "\"dockerComposeFile\"[0]: expected a string, got number" },
 	{ "service", "1", "\"service\": expected a string, got number" },
-	{ "runServices", "\"app\"", "\"runServices\": expected an array of strings, got string" },
-	{ "appPort", "{}", "\"appPort\": expected a number, a string or an array, got object" },
+	{ "runServices", "\"app\"",
+	    "\"runServices\": expected an array of strings, got string" },
+	{ "appPort", "{}",
+	    "\"appPort\": expected a number, a string or an array, got object" },
 	{ "runArgs", "[\"--init\", 1]", "\"runArgs\"[1]: expected a string, got number" },
 	{ "workspaceMount", "1", "\"workspaceMount\": expected a string, got number" },
 	{ "workspaceFolder", "null", "\"workspaceFolder\": expected a string, got null" },
-	{ "shutdownAction", "\"stopCompose\"", "\"shutdownAction\": expected \"none\" or \"stopContainer\", got \"stopCompose\"" },
-	{ "overrideCommand", "\"yes\"", "\"overrideCommand\": expected a boolean, got string" },
+	{ "shutdownAction", "\"stopCompose\"",
+	    "\"shutdownAction\": expected \"none\" or \"stopContainer\", got "
+	    "\"stopCompose\"" },
+	{ "overrideCommand", "\"yes\"",
+	    "\"overrideCommand\": expected a boolean, got string" },
 	{ "features", "[]", "\"features\": expected an object of features, got array" },
-	{ "overrideFeatureInstallOrder", "[1]", "\"overrideFeatureInstallOrder\"[0]: expected a string, got number" },
-	{ "secrets", "{\"T\": \"x\"}", "\"secrets\".\"T\": expected an object, got string" },
-	{ "forwardPorts", "[70000]", "\"forwardPorts\"[0]: expected a port number (0-65535), got 70000" },
-	{ "portsAttributes", "{\"80\": {\"onAutoForward\": \"never\"}}", "\"portsAttributes\".\"80\".\"onAutoForward\": expected \"notify\", \"openBrowser\", \"openBrowserOnce\", \"openPreview\", \"silent\" or \"ignore\", got \"never\"" },
-	{ "otherPortsAttributes", "{\"protocol\": \"ftp\"}", "\"otherPortsAttributes\".\"protocol\": expected \"http\" or \"https\", got \"ftp\"" },
-	{ "updateRemoteUserUID", "1", "\"updateRemoteUserUID\": expected a boolean, got number" },
-	{ "containerEnv", "{\"A\": null}", "\"containerEnv\".\"A\": expected a string, got null" },
+	{ "overrideFeatureInstallOrder", "[1]",
+	    "\"overrideFeatureInstallOrder\"[0]: expected a string, got number" },
+	{ "secrets", "{\"T\": \"x\"}",
+	    "\"secrets\".\"T\": expected an object, got string" },
+	{ "forwardPorts", "[70000]",
+	    "\"forwardPorts\"[0]: expected a port number (0-65535), got 70000" },
+	{ "portsAttributes", "{\"80\": {\"onAutoForward\": \"never\"}}",
+	    "\"portsAttributes\".\"80\".\"onAutoForward\": expected \"notify\", "
+	    "\"openBrowser\", \"openBrowserOnce\", \"openPreview\", \"silent\" or "
+	    "\"ignore\", got \"never\"" },
+	{ "otherPortsAttributes", "{\"protocol\": \"ftp\"}",
+	    "\"otherPortsAttributes\".\"protocol\": expected \"http\" or \"https\", got "
+	    "\"ftp\"" },
+	{ "updateRemoteUserUID", "1",
+	    "\"updateRemoteUserUID\": expected a boolean, got number" },
+	{ "containerEnv", "{\"A\": null}",
+	    "\"containerEnv\".\"A\": expected a string, got null" },
 	{ "containerUser", "0", "\"containerUser\": expected a string, got number" },
-	{ "mounts", "[{\"source\": \"a\", \"target\": \"/b\"}]", "\"mounts\"[0]: \"type\" is missing" },
+	{ "mounts", "[{\"source\": \"a\", \"target\": \"/b\"}]",
+	    "\"mounts\"[0]: \"type\" is missing" },
 	{ "init", "\"true\"", "\"init\": expected a boolean, got string" },
 	{ "privileged", "null", "\"privileged\": expected a boolean, got null" },
-	{ "capAdd", "\"SYS_PTRACE\"", "\"capAdd\": expected an array of strings, got string" },
+	{ "capAdd", "\"SYS_PTRACE\"",
+	    "\"capAdd\": expected an array of strings, got string" },
 	{ "securityOpt", "[null]", "\"securityOpt\"[0]: expected a string, got null" },
-	{ "remoteEnv", "{\"A\": 1}", "\"remoteEnv\".\"A\": expected a string or null, got number" },
+	{ "remoteEnv", "{\"A\": 1}",
+	    "\"remoteEnv\".\"A\": expected a string or null, got number" },
 	{ "remoteUser", "{}", "\"remoteUser\": expected a string, got object" },
 	{ "initializeCommand", "1", "\"initializeCommand\": expected a string" },
 	{ "onCreateCommand", "true", "\"onCreateCommand\": expected a string" },
-	{ "updateContentCommand", "[1]", "\"updateContentCommand\"[0]: expected a string" },
-	{ "postCreateCommand", "{\"a\": {}}", "\"postCreateCommand\".\"a\": expected a string or an array of strings, got object" },
+	{ "updateContentCommand", "[1]",
+	    "\"updateContentCommand\"[0]: expected a string" },
+	{ "postCreateCommand", "{\"a\": {}}",
+	    "\"postCreateCommand\".\"a\": expected a string or an array of strings, got "
+	    "object" },
 	{ "postStartCommand", "null", "\"postStartCommand\": expected a string" },
 	{ "postAttachCommand", "2", "\"postAttachCommand\": expected a string" },
-	{ "waitFor", "\"postAttachCommand\"", "\"waitFor\": expected \"initializeCommand\", \"onCreateCommand\", \"updateContentCommand\", \"postCreateCommand\" or \"postStartCommand\", got \"postAttachCommand\"" },
-	{ "userEnvProbe", "\"bash\"", "\"userEnvProbe\": expected \"none\", \"loginShell\", \"loginInteractiveShell\" or \"interactiveShell\", got \"bash\"" },
-	{ "hostRequirements", "{\"memory\": \"4GB\"}", "\"hostRequirements\".\"memory\": expected a size such as \"4gb\"" },
+	{ "waitFor", "\"postAttachCommand\"",
+	    "\"waitFor\": expected \"initializeCommand\", \"onCreateCommand\", "
+	    "\"updateContentCommand\", \"postCreateCommand\" or \"postStartCommand\", "
+	    "got \"postAttachCommand\"" },
+	{ "userEnvProbe", "\"bash\"",
+	    "\"userEnvProbe\": expected \"none\", \"loginShell\", "
+	    "\"loginInteractiveShell\" or \"interactiveShell\", got \"bash\"" },
+	{ "hostRequirements", "{\"memory\": \"4GB\"}",
+	    "\"hostRequirements\".\"memory\": expected a size such as \"4gb\"" },
 	{ "customizations", "[]", "\"customizations\": expected an object, got array" },
-	{ "extensions", "\"ms-python.python\"", "\"extensions\": expected an array of strings, got string" },
+	{ "extensions", "\"ms-python.python\"",
+	    "\"extensions\": expected an array of strings, got string" },
 	{ "settings", "[]", "\"settings\": expected an object, got array" },
 	{ "devPort", "80.5", "\"devPort\": expected an integer, got 80.5" },
 };
@@ -325,11 +374,11 @@ TEST(every_property_type_checked)
 	size_t i;
 
 	for (i = 0; i < sizeof bad_values / sizeof bad_values[0]; i++) {
-		text = xasprintf("{\"image\": \"x\", \"%s\": %s}",
-		    bad_values[i].prop, bad_values[i].value);
+		text = xasprintf("{\"image\": \"x\", \"%s\": %s}", bad_values[i].prop,
+		    bad_values[i].value);
 		if (strcmp(bad_values[i].prop, "image") == 0)
-			text = (free(text), xasprintf("{\"image\": %s}",
-			    bad_values[i].value));
+			text = (free(text),
+			    xasprintf("{\"image\": %s}", bad_values[i].value));
 		validate(text, &r);
 		if (r.rc != -1)
 			TEST_FAIL("%s: accepted", text);
@@ -345,30 +394,50 @@ TEST(every_property_type_checked)
 static const struct {
 	const char *prop, *value;
 } good_values[] = {
-	{ "$schema", "\"https://x\"" }, { "name", "\"n\"" },
-	{ "workspaceFolder", "\"/w\"" }, { "workspaceMount", "\"type=bind,source=/a,target=/b\"" },
-	{ "appPort", "8080" }, { "appPort", "\"8000:8010\"" }, { "appPort", "[1, \"2:3\"]" },
-	{ "runArgs", "[\"--init\"]" }, { "shutdownAction", "\"none\"" },
+	{ "$schema", "\"https://x\"" },
+	{ "name", "\"n\"" },
+	{ "workspaceFolder", "\"/w\"" },
+	{ "workspaceMount", "\"type=bind,source=/a,target=/b\"" },
+	{ "appPort", "8080" },
+	{ "appPort", "\"8000:8010\"" },
+	{ "appPort", "[1, \"2:3\"]" },
+	{ "runArgs", "[\"--init\"]" },
+	{ "shutdownAction", "\"none\"" },
 	{ "overrideCommand", "false" },
 	{ "features", "{\"ghcr.io/x/y:1\": {}, \"a\": \"latest\", \"b\": true}" },
 	{ "overrideFeatureInstallOrder", "[\"a\"]" },
-	{ "secrets", "{\"TOKEN\": {\"description\": \"d\", \"documentationUrl\": \"u\"}}" },
+	{ "secrets",
+	    "{\"TOKEN\": {\"description\": \"d\", \"documentationUrl\": \"u\"}}" },
 	{ "forwardPorts", "[0, 65535, \"db:5432\", \"localhost:3000\", \"my_svc.x:1\"]" },
-	{ "portsAttributes", "{\"3000\": {\"label\": \"a\", \"onAutoForward\": \"silent\", "
-	    "\"elevateIfNeeded\": true, \"requireLocalPort\": false, \"protocol\": \"https\"}}" },
+	{ "portsAttributes",
+	    "{\"3000\": {\"label\": \"a\", \"onAutoForward\": \"silent\", "
+	    "\"elevateIfNeeded\": true, \"requireLocalPort\": false, \"protocol\": "
+	    "\"https\"}}" },
 	{ "otherPortsAttributes", "{\"onAutoForward\": \"ignore\"}" },
-	{ "updateRemoteUserUID", "true" }, { "containerEnv", "{\"A\": \"1\"}" },
+	{ "updateRemoteUserUID", "true" },
+	{ "containerEnv", "{\"A\": \"1\"}" },
 	{ "containerUser", "\"root\"" },
-	{ "mounts", "[\"type=bind,source=/a,target=/b\", {\"type\": \"volume\", \"source\": \"v\", \"target\": \"/v\"}]" },
-	{ "init", "true" }, { "privileged", "false" }, { "capAdd", "[\"SYS_PTRACE\"]" },
-	{ "securityOpt", "[]" }, { "remoteEnv", "{\"A\": \"x\", \"B\": null}" },
-	{ "remoteUser", "\"vscode\"" }, { "initializeCommand", "\"true\"" },
-	{ "waitFor", "\"onCreateCommand\"" }, { "userEnvProbe", "\"none\"" },
-	{ "hostRequirements", "{\"cpus\": 2, \"memory\": \"4gb\", \"storage\": \"32\", \"gpu\": \"optional\"}" },
+	{ "mounts",
+	    "[\"type=bind,source=/a,target=/b\", {\"type\": \"volume\", \"source\": "
+	    "\"v\", \"target\": \"/v\"}]" },
+	{ "init", "true" },
+	{ "privileged", "false" },
+	{ "capAdd", "[\"SYS_PTRACE\"]" },
+	{ "securityOpt", "[]" },
+	{ "remoteEnv", "{\"A\": \"x\", \"B\": null}" },
+	{ "remoteUser", "\"vscode\"" },
+	{ "initializeCommand", "\"true\"" },
+	{ "waitFor", "\"onCreateCommand\"" },
+	{ "userEnvProbe", "\"none\"" },
+	{ "hostRequirements",
+	    "{\"cpus\": 2, \"memory\": \"4gb\", \"storage\": \"32\", \"gpu\": "
+	    "\"optional\"}" },
 	{ "hostRequirements", "{\"gpu\": {\"cores\": 1, \"memory\": \"1tb\"}}" },
 	{ "hostRequirements", "{\"gpu\": false}" },
 	{ "customizations", "{\"vscode\": {\"extensions\": []}}" },
-	{ "extensions", "[\"a.b\"]" }, { "settings", "{\"a\": 1}" }, { "devPort", "8000" },
+	{ "extensions", "[\"a.b\"]" },
+	{ "settings", "{\"a\": 1}" },
+	{ "devPort", "8000" },
 };
 
 TEST(good_values_accepted)
@@ -378,8 +447,8 @@ TEST(good_values_accepted)
 	size_t i;
 
 	for (i = 0; i < sizeof good_values / sizeof good_values[0]; i++) {
-		text = xasprintf("{\"image\": \"x\", \"%s\": %s}",
-		    good_values[i].prop, good_values[i].value);
+		text = xasprintf("{\"image\": \"x\", \"%s\": %s}", good_values[i].prop,
+		    good_values[i].value);
 		validate(text, &r);
 		if (r.rc != 0)
 			TEST_FAIL("%s: %s", text, r.cause);
@@ -430,10 +499,12 @@ TEST(mount_type_other_than_bind_or_volume_warned)
 	struct result r;
 
 	validate("{\"image\": \"x\", \"mounts\": [{\"type\": \"tmpfs\", "
-	    "\"target\": \"/t\"}]}", &r);
+		 "\"target\": \"/t\"}]}",
+	    &r);
 	ASSERT_INT_EQ(r.rc, 0);
 	ASSERT_INT_EQ(r.warnings.count, 1);
-	ASSERT_STR_CONTAINS(r.warnings.items[0], "\"mounts\"[0].\"type\": mount "
+	ASSERT_STR_CONTAINS(r.warnings.items[0],
+	    "\"mounts\"[0].\"type\": mount "
 	    "type \"tmpfs\" is neither \"bind\" nor \"volume\"");
 	result_free(&r);
 }
@@ -443,9 +514,11 @@ TEST(compose_shutdown_action)
 	struct result r;
 
 	validate("{\"dockerComposeFile\": \"c\", \"service\": \"s\", "
-	    "\"shutdownAction\": \"stopContainer\"}", &r);
+		 "\"shutdownAction\": \"stopContainer\"}",
+	    &r);
 	ASSERT_INT_EQ(r.rc, -1);
-	ASSERT_STR_CONTAINS(r.cause, "expected \"none\" or \"stopCompose\", got "
+	ASSERT_STR_CONTAINS(r.cause,
+	    "expected \"none\" or \"stopCompose\", got "
 	    "\"stopContainer\"");
 	result_free(&r);
 }
@@ -486,14 +559,17 @@ TEST(up_features_are_an_error_naming_the_ids)
 {
 	struct result r;
 
-	validate_up("{\"image\": \"x\",\n"
+	validate_up(
+	    "{\"image\": \"x\",\n"
 	    "  // two features\n"
 	    "  \"features\": {\n"
 	    "    \"./my-feature\": {},\n"
 	    "    \"ghcr.io/devcontainers/features/node:1\": {\"version\": \"20\"}\n"
-	    "  }\n}", 1, &r);
+	    "  }\n}",
+	    1, &r);
 	ASSERT_INT_EQ(r.rc, -1);
-	ASSERT_STR_EQ(r.cause, "devcontainer.json:3:3: \"features\": Dev Container "
+	ASSERT_STR_EQ(r.cause,
+	    "devcontainer.json:3:3: \"features\": Dev Container "
 	    "Features are not supported yet (./my-feature, "
 	    "ghcr.io/devcontainers/features/node:1); remove them or install what "
 	    "they provide in the Dockerfile");
@@ -505,11 +581,12 @@ TEST(up_empty_features_and_plain_config_pass)
 	struct result r;
 
 	validate_up("{\"image\": \"x\", \"features\": {}, \"forwardPorts\": [3000], "
-	    "\"hostRequirements\": {\"gpu\": false}, \"secrets\": {}, "
-	    "\"shutdownAction\": \"none\", \"overrideFeatureInstallOrder\": [], "
-	    "\"portsAttributes\": {\"3000\": {\"label\": \"web\", \"protocol\": "
-	    "\"http\", \"elevateIfNeeded\": false}, \"9000-9100\": {}}, "
-	    "\"customizations\": {\"vscode\": {}}}", 1, &r);
+		    "\"hostRequirements\": {\"gpu\": false}, \"secrets\": {}, "
+		    "\"shutdownAction\": \"none\", \"overrideFeatureInstallOrder\": [], "
+		    "\"portsAttributes\": {\"3000\": {\"label\": \"web\", \"protocol\": "
+		    "\"http\", \"elevateIfNeeded\": false}, \"9000-9100\": {}}, "
+		    "\"customizations\": {\"vscode\": {}}}",
+	    1, &r);
 	ASSERT_INT_EQ(r.rc, 0);
 	ASSERT_INT_EQ(r.warnings.count, 0);
 	result_free(&r);
@@ -520,14 +597,17 @@ TEST(up_required_gpu_is_an_error)
 	struct result r;
 
 	validate_up("{\"image\": \"x\", \"hostRequirements\": {\"cpus\": 2,\n"
-	    "  \"gpu\": true}}", 1, &r);
+		    "  \"gpu\": true}}",
+	    1, &r);
 	ASSERT_INT_EQ(r.rc, -1);
-	ASSERT_STR_EQ(r.cause, "devcontainer.json:2:3: \"hostRequirements\".\"gpu\": "
+	ASSERT_STR_EQ(r.cause,
+	    "devcontainer.json:2:3: \"hostRequirements\".\"gpu\": "
 	    "GPU access is not supported yet (the container would have no GPU); "
 	    "remove it or make it \"optional\"");
 	result_free(&r);
 	validate_up("{\"image\": \"x\", \"hostRequirements\": {\"gpu\": "
-	    "{\"cores\": 2}}}", 1, &r);
+		    "{\"cores\": 2}}}",
+	    1, &r);
 	ASSERT_INT_EQ(r.rc, -1);
 	result_free(&r);
 }
@@ -538,10 +618,12 @@ TEST(up_host_requirements_warned)
 	char *w;
 
 	validate_up("{\"image\": \"x\",\n  \"hostRequirements\": {\"cpus\": 2, "
-	    "\"memory\": \"4gb\", \"gpu\": \"optional\"}}", 1, &r);
+		    "\"memory\": \"4gb\", \"gpu\": \"optional\"}}",
+	    1, &r);
 	ASSERT_INT_EQ(r.rc, 0);
 	w = warnings_text(&r.warnings);
-	ASSERT_STR_EQ(w, "devcontainer.json:2:3: \"hostRequirements\": not checked "
+	ASSERT_STR_EQ(w,
+	    "devcontainer.json:2:3: \"hostRequirements\": not checked "
 	    "(cpus, memory, gpu): rdev uses this host as it is, and the container "
 	    "gets no GPU\n");
 	free(w);
@@ -554,10 +636,11 @@ TEST(up_harmless_properties_warned_once_each)
 	char *w;
 
 	validate_up("{\"image\": \"x\",\n"
-	    "\"secrets\": {\"A\": {}, \"B\": {\"description\": \"b\"}},\n"
-	    "\"shutdownAction\": \"stopContainer\",\n"
-	    "\"overrideFeatureInstallOrder\": [\"f\"],\n"
-	    "\"forwardPorts\": [3000]}", 0, &r);
+		    "\"secrets\": {\"A\": {}, \"B\": {\"description\": \"b\"}},\n"
+		    "\"shutdownAction\": \"stopContainer\",\n"
+		    "\"overrideFeatureInstallOrder\": [\"f\"],\n"
+		    "\"forwardPorts\": [3000]}",
+	    0, &r);
 	ASSERT_INT_EQ(r.rc, 0);
 	w = warnings_text(&r.warnings);
 	ASSERT_STR_EQ(w,
@@ -589,7 +672,8 @@ TEST(up_port_attributes_warned_when_forwarded)
 {
 	struct result r;
 	char *w;
-	const char *text = "{\"image\": \"x\", \"forwardPorts\": [443],\n"
+	const char *text =
+	    "{\"image\": \"x\", \"forwardPorts\": [443],\n"
 	    "\"portsAttributes\": {\"443\": {\"protocol\": \"https\",\n"
 	    "  \"elevateIfNeeded\": true}, \".+/server.js\": {\"label\": \"s\"}},\n"
 	    "\"otherPortsAttributes\": {\"protocol\": \"https\"}}";
@@ -625,9 +709,11 @@ TEST(up_features_checked_before_the_rest)
 	struct result r;
 
 	validate_up("{\"image\": \"x\", \"shutdownAction\": \"stopContainer\", "
-	    "\"features\": {\"a\": true}}", 0, &r);
+		    "\"features\": {\"a\": true}}",
+	    0, &r);
 	ASSERT_INT_EQ(r.rc, -1);
-	ASSERT_STR_CONTAINS(r.cause, "\"features\": Dev Container Features are not "
+	ASSERT_STR_CONTAINS(r.cause,
+	    "\"features\": Dev Container Features are not "
 	    "supported yet (a)");
 	ASSERT_INT_EQ(r.warnings.count, 0);
 	result_free(&r);

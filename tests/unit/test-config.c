@@ -41,7 +41,7 @@ get_string(const cJSON *obj, const char *path)
 	static char value[1024];
 
 	for (part = strtok_r(copy, ".", &save); part != NULL;
-	    part = strtok_r(NULL, ".", &save))
+	     part = strtok_r(NULL, ".", &save))
 		item = cJSON_GetObjectItemCaseSensitive(item, part);
 	free(copy);
 	if (!cJSON_IsString(item))
@@ -70,15 +70,15 @@ TEST(image_fixture)
 	ASSERT_INT_EQ(config_get_kind(cfg), CONFIG_KIND_IMAGE);
 	ASSERT_TRUE(config_get_local_folder(cfg)[0] == '/');
 	ASSERT_TRUE(ends_with(config_get_local_folder(cfg), "/config/image"));
-	want = xasprintf("%s/.devcontainer/devcontainer.json",
-	    config_get_local_folder(cfg));
+	want =
+	    xasprintf("%s/.devcontainer/devcontainer.json", config_get_local_folder(cfg));
 	ASSERT_STR_EQ(config_get_file(cfg), want);
 	free(want);
-	ASSERT_STR_EQ(get_string(config_get_object(cfg), "image"),
-	    "rdev-test-config/meta:1");
+	ASSERT_STR_EQ(
+	    get_string(config_get_object(cfg), "image"), "rdev-test-config/meta:1");
 	ASSERT_STR_EQ(config_get_workspace_folder(cfg), "/workspaces/image");
-	want = xasprintf("type=bind,source=%s,target=/workspaces/image",
-	    config_get_local_folder(cfg));
+	want = xasprintf(
+	    "type=bind,source=%s,target=/workspaces/image", config_get_local_folder(cfg));
 	ASSERT_STR_EQ(config_get_workspace_mount(cfg), want);
 	free(want);
 	/* ${containerEnv:...} waits for the container. */
@@ -103,8 +103,8 @@ TEST(variables_fixture)
 	local = config_get_local_folder(cfg);
 	ASSERT_TRUE(ends_with(config_get_file(cfg), "/variables/.devcontainer.json"));
 	ASSERT_STR_EQ(get_string(obj, "name"), "variables-hello");
-	ASSERT_STR_EQ(get_string(obj, "containerEnv.ID"),
-	    config_get_devcontainer_id(cfg));
+	ASSERT_STR_EQ(
+	    get_string(obj, "containerEnv.ID"), config_get_devcontainer_id(cfg));
 	ASSERT_STR_EQ(get_string(obj, "containerEnv.WITH_DEFAULT"), "fallback");
 	ASSERT_STR_EQ(get_string(obj, "containerEnv.SET"), "hello");
 	ASSERT_STR_EQ(get_string(obj, "containerEnv.ENV_ALIAS"), "hello");
@@ -119,8 +119,8 @@ TEST(variables_fixture)
 	ASSERT_STR_EQ(config_get_workspace_mount(cfg), want);
 	free(want);
 	/* The raw configuration keeps the variables. */
-	ASSERT_STR_EQ(get_string(config_get_raw(cfg), "containerEnv.ID"),
-	    "${devcontainerId}");
+	ASSERT_STR_EQ(
+	    get_string(config_get_raw(cfg), "containerEnv.ID"), "${devcontainerId}");
 	config_free(cfg);
 }
 
@@ -141,10 +141,10 @@ TEST(compose_fixture_and_defaults)
 	ASSERT_STR_EQ(text, "{\"workspaceFolder\":\"/src/compose\"}");
 	free(text);
 	cJSON_Delete(ws);
-	ASSERT_INT_EQ(config_override_command(CONFIG_KIND_COMPOSE,
-	    config_get_object(cfg)), 0);
-	ASSERT_STR_EQ(config_shutdown_action(CONFIG_KIND_COMPOSE,
-	    config_get_object(cfg)), "stopCompose");
+	ASSERT_INT_EQ(
+	    config_override_command(CONFIG_KIND_COMPOSE, config_get_object(cfg)), 0);
+	ASSERT_STR_EQ(config_shutdown_action(CONFIG_KIND_COMPOSE, config_get_object(cfg)),
+	    "stopCompose");
 	config_free(cfg);
 }
 
@@ -170,15 +170,16 @@ TEST(dockerfile_fixture)
 	if (cfg == NULL)
 		TEST_FAIL("%s", cause);
 	ASSERT_INT_EQ(config_get_kind(cfg), CONFIG_KIND_DOCKERFILE);
-	ASSERT_STR_EQ(get_string(config_get_object(cfg), "build.args.VARIANT"),
-	    "bookworm");
+	ASSERT_STR_EQ(
+	    get_string(config_get_object(cfg), "build.args.VARIANT"), "bookworm");
 	ASSERT_STR_EQ(get_string(config_get_object(cfg), "onCreateCommand"),
 	    "echo created in /workspaces/dockerfile");
-	ASSERT_INT_EQ(config_override_command(CONFIG_KIND_DOCKERFILE,
-	    config_get_object(cfg)), 0);
+	ASSERT_INT_EQ(
+	    config_override_command(CONFIG_KIND_DOCKERFILE, config_get_object(cfg)), 0);
 	ASSERT_INT_EQ(config_update_remote_user_uid(config_get_object(cfg)), 0);
-	ASSERT_STR_EQ(config_shutdown_action(CONFIG_KIND_DOCKERFILE,
-	    config_get_object(cfg)), "none");
+	ASSERT_STR_EQ(
+	    config_shutdown_action(CONFIG_KIND_DOCKERFILE, config_get_object(cfg)),
+	    "none");
 	config_free(cfg);
 }
 
@@ -192,7 +193,8 @@ TEST(legacy_fixture_moves_vscode_properties)
 		TEST_FAIL("%s", cause);
 	ASSERT_INT_EQ(config_get_kind(cfg), CONFIG_KIND_DOCKERFILE);
 	text = cJSON_PrintUnformatted(config_get_object(cfg));
-	ASSERT_STR_EQ(text, "{\"name\":\"legacy\",\"dockerFile\":\"Dockerfile\","
+	ASSERT_STR_EQ(text,
+	    "{\"name\":\"legacy\",\"dockerFile\":\"Dockerfile\","
 	    "\"context\":\".\",\"appPort\":[8000,\"8001:8001\"],"
 	    "\"customizations\":{\"vscode\":{\"settings\":"
 	    "{\"terminal.integrated.shell.linux\":\"/bin/bash\",\"editor.tabSize\":4},"
@@ -210,10 +212,11 @@ TEST(comments_fixture)
 	cfg = load(FIXTURE("comments"), NULL, &cause);
 	if (cfg == NULL)
 		TEST_FAIL("%s", cause);
-	ASSERT_STR_EQ(get_string(config_get_object(cfg), "containerEnv.B"),
-	    "//not a comment");
-	ASSERT_INT_EQ(cJSON_GetArraySize(cJSON_GetObjectItem(
-	    config_get_object(cfg), "forwardPorts")), 2);
+	ASSERT_STR_EQ(
+	    get_string(config_get_object(cfg), "containerEnv.B"), "//not a comment");
+	ASSERT_INT_EQ(cJSON_GetArraySize(
+			  cJSON_GetObjectItem(config_get_object(cfg), "forwardPorts")),
+	    2);
 	config_free(cfg);
 }
 
@@ -225,8 +228,7 @@ TEST(both_fixture_takes_devcontainer_folder)
 	cfg = load(FIXTURE("both"), NULL, &cause);
 	if (cfg == NULL)
 		TEST_FAIL("%s", cause);
-	ASSERT_STR_EQ(get_string(config_get_object(cfg), "name"),
-	    "inside .devcontainer");
+	ASSERT_STR_EQ(get_string(config_get_object(cfg), "name"), "inside .devcontainer");
 	config_free(cfg);
 }
 
@@ -238,15 +240,18 @@ TEST(subfolder_and_multiple_fixtures)
 	cfg = load(FIXTURE("subfolder"), NULL, &cause);
 	if (cfg == NULL)
 		TEST_FAIL("%s", cause);
-	ASSERT_TRUE(ends_with(config_get_file(cfg),
-	    "/subfolder/.devcontainer/python/devcontainer.json"));
+	ASSERT_TRUE(ends_with(
+	    config_get_file(cfg), "/subfolder/.devcontainer/python/devcontainer.json"));
 	config_free(cfg);
 	ASSERT_NULL(load(FIXTURE("multiple"), NULL, &cause));
-	ASSERT_STR_CONTAINS(cause, ".devcontainer/go/devcontainer.json, "
+	ASSERT_STR_CONTAINS(cause,
+	    ".devcontainer/go/devcontainer.json, "
 	    ".devcontainer/node/devcontainer.json; choose one with --config PATH");
 	free(cause);
-	cfg = load(FIXTURE("multiple"), FIXTURE("multiple/.devcontainer/node/"
-	    "devcontainer.json"), &cause);
+	cfg = load(FIXTURE("multiple"),
+	    FIXTURE("multiple/.devcontainer/node/"
+		    "devcontainer.json"),
+	    &cause);
 	if (cfg == NULL)
 		TEST_FAIL("%s", cause);
 	ASSERT_STR_EQ(get_string(config_get_object(cfg), "name"), "node");
@@ -264,7 +269,8 @@ TEST(workspace_fixture_warns_unknown_property)
 		TEST_FAIL("%s", cause);
 	w = config_get_warnings(cfg);
 	ASSERT_INT_EQ(w->count, 1);
-	ASSERT_TRUE(ends_with(w->items[0], "/workspace/.devcontainer/"
+	ASSERT_TRUE(ends_with(w->items[0],
+	    "/workspace/.devcontainer/"
 	    "devcontainer.json:5:2: unknown property \"unknownThing\""));
 	ASSERT_STR_EQ(config_get_workspace_folder(cfg), "/code");
 	config_free(cfg);
@@ -287,7 +293,8 @@ TEST(errors_name_the_file)
 	ASSERT_STR_CONTAINS(cause, "/config/errors/bad-syntax.json:3:");
 	free(cause);
 	ASSERT_NULL(load(FIXTURE("image"), FIXTURE("errors/bad-type.json"), &cause));
-	ASSERT_STR_CONTAINS(cause, "/config/errors/bad-type.json:3:22: "
+	ASSERT_STR_CONTAINS(cause,
+	    "/config/errors/bad-type.json:3:22: "
 	    "\"forwardPorts\"[1]: expected a number or \"host:port\" string, got object");
 	free(cause);
 	ASSERT_NULL(load(FIXTURE("image"), FIXTURE("errors/no-var-name.json"), &cause));
@@ -305,10 +312,8 @@ TEST(defaults_when_unset)
 	ASSERT_INT_EQ(config_override_command(CONFIG_KIND_COMPOSE, empty), 0);
 	ASSERT_INT_EQ(config_update_remote_user_uid(empty), 1);
 	ASSERT_STR_EQ(config_wait_for(empty), "updateContentCommand");
-	ASSERT_STR_EQ(config_shutdown_action(CONFIG_KIND_IMAGE, empty),
-	    "stopContainer");
-	ASSERT_STR_EQ(config_shutdown_action(CONFIG_KIND_COMPOSE, NULL),
-	    "stopCompose");
+	ASSERT_STR_EQ(config_shutdown_action(CONFIG_KIND_IMAGE, empty), "stopContainer");
+	ASSERT_STR_EQ(config_shutdown_action(CONFIG_KIND_COMPOSE, NULL), "stopCompose");
 	cJSON_AddBoolToObject(empty, "overrideCommand", 1);
 	cJSON_AddStringToObject(empty, "waitFor", "postCreateCommand");
 	ASSERT_INT_EQ(config_override_command(CONFIG_KIND_COMPOSE, empty), 1);
@@ -375,14 +380,15 @@ TEST(update_legacy_cases)
 		{ "{\"image\":\"x\"}", "{\"image\":\"x\"}" },
 		{ "{\"extensions\":[\"a\"],\"customizations\":{\"vscode\":"
 		  "{\"extensions\":[\"b\"]}}}",
-		  "{\"customizations\":{\"vscode\":{\"extensions\":[\"b\",\"a\"]}}}" },
+		    "{\"customizations\":{\"vscode\":{\"extensions\":[\"b\",\"a\"]}}}" },
 		{ "{\"settings\":{\"a\":1,\"b\":2},\"customizations\":{\"vscode\":"
 		  "{\"settings\":{\"b\":3}}}}",
-		  "{\"customizations\":{\"vscode\":{\"settings\":{\"a\":1,\"b\":3}}}}" },
+		    "{\"customizations\":{\"vscode\":{\"settings\":{\"a\":1,\"b\":3}}}"
+		    "}" },
 		{ "{\"devPort\":1,\"customizations\":{\"vscode\":{\"devPort\":2}}}",
-		  "{\"devPort\":1,\"customizations\":{\"vscode\":{\"devPort\":2}}}" },
+		    "{\"devPort\":1,\"customizations\":{\"vscode\":{\"devPort\":2}}}" },
 		{ "{\"devPort\":1,\"x\":true}",
-		  "{\"x\":true,\"customizations\":{\"vscode\":{\"devPort\":1}}}" },
+		    "{\"x\":true,\"customizations\":{\"vscode\":{\"devPort\":1}}}" },
 	};
 	cJSON *obj;
 	char *text;
@@ -404,8 +410,8 @@ TEST(dockerfile_base_image_cases)
 		const char *text, *args, *target, *want;
 	} cases[] = {
 		{ "FROM debian:12\n", NULL, NULL, "debian:12" },
-		{ "from --platform=linux/amd64 \"alpine\" as build\nRUN x\n",
-		  NULL, NULL, "alpine" },
+		{ "from --platform=linux/amd64 \"alpine\" as build\nRUN x\n", NULL, NULL,
+		    "alpine" },
 		{ "FROM a AS one\nFROM b AS two\nFROM one\n", NULL, NULL, "a" },
 		{ "FROM a AS one\nFROM b AS two\nFROM c\n", NULL, "two", "b" },
 		{ "ARG V=12\nFROM debian:$V\n", NULL, NULL, "debian:12" },
@@ -424,8 +430,7 @@ TEST(dockerfile_base_image_cases)
 
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		args = cases[i].args != NULL ? cJSON_Parse(cases[i].args) : NULL;
-		got = config_dockerfile_base_image(cases[i].text, args,
-		    cases[i].target);
+		got = config_dockerfile_base_image(cases[i].text, args, cases[i].target);
 		if (cases[i].want == NULL && got != NULL)
 			TEST_FAIL("case %zu: got %s, want none", i, got);
 		if (cases[i].want != NULL)

@@ -33,7 +33,7 @@ result_clear(struct result *r)
  * then signal EOF if eof and nothing ended the response. */
 static void
 parse_cuts(const char *method, const void *data, size_t len, const size_t *cuts,
-	   size_t ncuts, size_t max_body, int eof, struct result *r)
+    size_t ncuts, size_t max_body, int eof, struct result *r)
 {
 	struct docker_http *h = docker_http_new(method, max_body);
 	struct docker_http_event ev;
@@ -49,8 +49,8 @@ parse_cuts(const char *method, const void *data, size_t len, const size_t *cuts,
 		end = i < ncuts ? cuts[i] : len;
 		off = start;
 		for (;;) {
-			rc = docker_http_feed(h, p + off, end - off, &used, &ev,
-					      &r->cause);
+			rc = docker_http_feed(
+			    h, p + off, end - off, &used, &ev, &r->cause);
 			if (used > end - off)
 				TEST_FAIL("used %zu > %zu", used, end - off);
 			off += used;
@@ -62,7 +62,7 @@ parse_cuts(const char *method, const void *data, size_t len, const size_t *cuts,
 			if (rc == 0) {
 				if (off != end && !docker_http_upgraded(h))
 					TEST_FAIL("feed returned 0 with %zu bytes left",
-						  end - off);
+					    end - off);
 				break;
 			}
 			if (ev.type == DOCKER_HTTP_HEADERS) {
@@ -113,8 +113,8 @@ parse_cuts(const char *method, const void *data, size_t len, const size_t *cuts,
 }
 
 static void
-parse_whole(const char *method, const char *data, size_t max_body, int eof,
-	    struct result *r)
+parse_whole(
+    const char *method, const char *data, size_t max_body, int eof, struct result *r)
 {
 	parse_cuts(method, data, strlen(data), NULL, 0, max_body, eof, r);
 }
@@ -123,15 +123,15 @@ parse_whole(const char *method, const char *data, size_t max_body, int eof,
  * must give want_body and want_status (and, if want_cause, an error). */
 static void
 check_every_split(const char *data, size_t len, int eof, int want_rc, int want_status,
-		  const char *want_body, size_t want_consumed, const char *want_cause)
+    const char *want_body, size_t want_consumed, const char *want_cause)
 {
 	struct result r;
 	size_t k, *cuts;
 
 	for (k = 0; k <= len + 1; k++) {
 		if (k <= len)
-			parse_cuts("GET", data, len, &k, 1, DOCKER_HTTP_MAX_BODY, eof,
-				   &r);
+			parse_cuts(
+			    "GET", data, len, &k, 1, DOCKER_HTTP_MAX_BODY, eof, &r);
 		else {
 			/* One byte at a time. */
 			size_t i;
@@ -139,13 +139,13 @@ check_every_split(const char *data, size_t len, int eof, int want_rc, int want_s
 			cuts = malloc(len * sizeof *cuts);
 			for (i = 0; i < len; i++)
 				cuts[i] = i;
-			parse_cuts("GET", data, len, cuts, len, DOCKER_HTTP_MAX_BODY, eof,
-				   &r);
+			parse_cuts(
+			    "GET", data, len, cuts, len, DOCKER_HTTP_MAX_BODY, eof, &r);
 			free(cuts);
 		}
 		if (r.rc != want_rc) {
 			fprintf(stderr, "  split at %zu: rc %d (%s)\n", k, r.rc,
-				r.cause ? r.cause : "");
+			    r.cause ? r.cause : "");
 			result_clear(&r);
 			TEST_FAIL("rc differs");
 		}
@@ -153,16 +153,16 @@ check_every_split(const char *data, size_t len, int eof, int want_rc, int want_s
 			if (r.status != want_status || strcmp(r.body, want_body) != 0 ||
 			    r.consumed != want_consumed) {
 				fprintf(stderr,
-					"  split at %zu: status %d body \"%s\" consumed "
-					"%zu\n",
-					k, r.status, r.body, r.consumed);
+				    "  split at %zu: status %d body \"%s\" consumed "
+				    "%zu\n",
+				    k, r.status, r.body, r.consumed);
 				result_clear(&r);
 				TEST_FAIL("result differs");
 			}
 		} else if (want_cause != NULL &&
-			   (r.cause == NULL || strstr(r.cause, want_cause) == NULL)) {
+		    (r.cause == NULL || strstr(r.cause, want_cause) == NULL)) {
 			fprintf(stderr, "  split at %zu: cause \"%s\"\n", k,
-				r.cause ? r.cause : "");
+			    r.cause ? r.cause : "");
 			result_clear(&r);
 			TEST_FAIL("cause differs");
 		}
@@ -195,7 +195,7 @@ TEST(content_length_every_split)
 				   "{\"message\":\"no such x\"}\n\r\n";
 
 	check_every_split(resp, strlen(resp), 0, 0, 404,
-			  "{\"message\":\"no such x\"}\n\r\n", strlen(resp), NULL);
+	    "{\"message\":\"no such x\"}\n\r\n", strlen(resp), NULL);
 }
 
 TEST(content_length_leaves_following_bytes)
@@ -216,7 +216,7 @@ TEST(content_length_zero)
 	struct result r;
 
 	parse_whole("POST", "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n",
-		    DOCKER_HTTP_MAX_BODY, 0, &r);
+	    DOCKER_HTTP_MAX_BODY, 0, &r);
 	ASSERT_INT_EQ(r.rc, 0);
 	ASSERT_INT_EQ(r.status, 201);
 	ASSERT_INT_EQ(r.body_len, 0);
@@ -232,7 +232,7 @@ TEST(chunked_with_extensions_and_trailers)
 	    "0;last\r\nX-Trailer: yes\r\nX-Other: 1\r\n\r\nNEXT";
 
 	check_every_split(resp, strlen(resp), 0, 0, 200, "hello world0123456789",
-			  strlen(resp) - 4, NULL);
+	    strlen(resp) - 4, NULL);
 }
 
 TEST(chunked_docker_style)
@@ -245,9 +245,9 @@ TEST(chunked_docker_style)
 	    "19\r\n{\"error\":\"no such host\"}\n\r\n0\r\n\r\n";
 
 	check_every_split(resp, strlen(resp), 0, 0, 200,
-			  "{\"status\":\"Pulling from "
-			  "library/debian\"}\r\n{\"error\":\"no such host\"}\n",
-			  strlen(resp), NULL);
+	    "{\"status\":\"Pulling from "
+	    "library/debian\"}\r\n{\"error\":\"no such host\"}\n",
+	    strlen(resp), NULL);
 }
 
 TEST(chunked_uppercase_hex_and_bare_lf)
@@ -255,9 +255,9 @@ TEST(chunked_uppercase_hex_and_bare_lf)
 	struct result r;
 
 	parse_whole("GET",
-		    "HTTP/1.1 200 OK\nTransfer-Encoding: Chunked\n\n"
-		    "1F\n0123456789abcdef0123456789abcde\n0\n\n",
-		    DOCKER_HTTP_MAX_BODY, 0, &r);
+	    "HTTP/1.1 200 OK\nTransfer-Encoding: Chunked\n\n"
+	    "1F\n0123456789abcdef0123456789abcde\n0\n\n",
+	    DOCKER_HTTP_MAX_BODY, 0, &r);
 	ASSERT_INT_EQ(r.rc, 0);
 	ASSERT_STR_EQ(r.body, "0123456789abcdef0123456789abcde");
 	result_clear(&r);
@@ -268,9 +268,9 @@ TEST(transfer_encoding_wins_over_content_length)
 	struct result r;
 
 	parse_whole("GET",
-		    "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n"
-		    "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
-		    DOCKER_HTTP_MAX_BODY, 0, &r);
+	    "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+	    DOCKER_HTTP_MAX_BODY, 0, &r);
 	ASSERT_INT_EQ(r.rc, 0);
 	ASSERT_STR_EQ(r.body, "abc");
 	result_clear(&r);
@@ -282,8 +282,8 @@ TEST(body_until_close)
 	    "HTTP/1.1 200 OK\r\nContent-Type: "
 	    "application/vnd.docker.raw-stream\r\n\r\nraw bytes\r\n\x01\x02";
 
-	check_every_split(resp, strlen(resp), 1, 0, 200, "raw bytes\r\n\x01\x02",
-			  strlen(resp), NULL);
+	check_every_split(
+	    resp, strlen(resp), 1, 0, 200, "raw bytes\r\n\x01\x02", strlen(resp), NULL);
 }
 
 TEST(body_until_close_with_other_coding)
@@ -291,9 +291,9 @@ TEST(body_until_close_with_other_coding)
 	struct result r;
 
 	parse_whole("GET",
-		    "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nContent-Length: 1\r\n"
-		    "\r\nabc",
-		    DOCKER_HTTP_MAX_BODY, 1, &r);
+	    "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nContent-Length: 1\r\n"
+	    "\r\nabc",
+	    DOCKER_HTTP_MAX_BODY, 1, &r);
 	ASSERT_INT_EQ(r.rc, 0);
 	ASSERT_STR_EQ(r.body, "abc");
 	result_clear(&r);
@@ -303,8 +303,8 @@ TEST(truncated_body_is_an_error)
 {
 	static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc";
 
-	check_every_split(resp, strlen(resp), 1, -1, 0, NULL, 0,
-			  "middle of the HTTP response body");
+	check_every_split(
+	    resp, strlen(resp), 1, -1, 0, NULL, 0, "middle of the HTTP response body");
 }
 
 TEST(truncated_chunked_is_an_error)
@@ -312,8 +312,8 @@ TEST(truncated_chunked_is_an_error)
 	static const char resp[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
 				   "3\r\nabc\r\n";
 
-	check_every_split(resp, strlen(resp), 1, -1, 0, NULL, 0,
-			  "middle of the HTTP response body");
+	check_every_split(
+	    resp, strlen(resp), 1, -1, 0, NULL, 0, "middle of the HTTP response body");
 }
 
 TEST(truncated_header_is_an_error)
@@ -338,23 +338,23 @@ TEST(no_body_statuses)
 	struct result r;
 
 	parse_whole("POST", "HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\nNEXT!",
-		    DOCKER_HTTP_MAX_BODY, 0, &r);
+	    DOCKER_HTTP_MAX_BODY, 0, &r);
 	ASSERT_INT_EQ(r.rc, 0);
 	ASSERT_INT_EQ(r.status, 204);
 	ASSERT_INT_EQ(r.body_len, 0);
-	ASSERT_INT_EQ(r.consumed,
-		      strlen("HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n"));
+	ASSERT_INT_EQ(
+	    r.consumed, strlen("HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n"));
 	result_clear(&r);
 
-	parse_whole("POST", "HTTP/1.1 304 Not Modified\r\n\r\n", DOCKER_HTTP_MAX_BODY, 0,
-		    &r);
+	parse_whole(
+	    "POST", "HTTP/1.1 304 Not Modified\r\n\r\n", DOCKER_HTTP_MAX_BODY, 0, &r);
 	ASSERT_INT_EQ(r.rc, 0);
 	ASSERT_INT_EQ(r.status, 304);
 	ASSERT_INT_EQ(r.end_events, 1);
 	result_clear(&r);
 
 	parse_whole("HEAD", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n",
-		    DOCKER_HTTP_MAX_BODY, 0, &r);
+	    DOCKER_HTTP_MAX_BODY, 0, &r);
 	ASSERT_INT_EQ(r.rc, 0);
 	ASSERT_INT_EQ(r.end_events, 1);
 	ASSERT_INT_EQ(r.body_len, 0);
@@ -391,8 +391,8 @@ TEST(upgrade_101)
 	char *cause = NULL;
 
 	for (k = 0; k <= sizeof resp - 1; k++) {
-		parse_cuts("POST", resp, sizeof resp - 1, &k, 1, DOCKER_HTTP_MAX_BODY, 0,
-			   &r);
+		parse_cuts(
+		    "POST", resp, sizeof resp - 1, &k, 1, DOCKER_HTTP_MAX_BODY, 0, &r);
 		ASSERT_INT_EQ(r.rc, 0);
 		ASSERT_INT_EQ(r.status, 101);
 		ASSERT_TRUE(r.upgraded);
@@ -443,7 +443,7 @@ TEST(status_line_without_reason)
 	struct result r;
 
 	parse_whole("GET", "HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n",
-		    DOCKER_HTTP_MAX_BODY, 0, &r);
+	    DOCKER_HTTP_MAX_BODY, 0, &r);
 	ASSERT_INT_EQ(r.rc, 0);
 	ASSERT_INT_EQ(r.status, 200);
 	ASSERT_STR_EQ(r.reason, "");
@@ -453,14 +453,22 @@ TEST(status_line_without_reason)
 TEST(malformed_status_lines)
 {
 	static const char *bad[] = {
-	    "HTTP/2 200 OK\r\n\r\n",	 "HTTP/2.0 200 OK\r\n\r\n",
-	    "http/1.1 200 OK\r\n\r\n",	 "ICY 200 OK\r\n\r\n",
-	    "HTTP/1.1 20 OK\r\n\r\n",	 "HTTP/1.1 2000 OK\r\n\r\n",
-	    "HTTP/1.1 200OK\r\n\r\n",	 "HTTP/1.1 099 Low\r\n\r\n",
-	    "HTTP/1.1  200 OK\r\n\r\n",	 "HTTP/1.x 200 OK\r\n\r\n",
-	    "HTTP/1.1 2a0 OK\r\n\r\n",	 "HTTP/1.1 200 O\x01K\r\n\r\n",
-	    "HTTP/1.1 200 OK\r\r\n\r\n", "\r\nHTTP/1.1 200 OK\r\n\r\n",
-	    "HTTP/1.1\r\n\r\n",		 NULL,
+		"HTTP/2 200 OK\r\n\r\n",
+		"HTTP/2.0 200 OK\r\n\r\n",
+		"http/1.1 200 OK\r\n\r\n",
+		"ICY 200 OK\r\n\r\n",
+		"HTTP/1.1 20 OK\r\n\r\n",
+		"HTTP/1.1 2000 OK\r\n\r\n",
+		"HTTP/1.1 200OK\r\n\r\n",
+		"HTTP/1.1 099 Low\r\n\r\n",
+		"HTTP/1.1  200 OK\r\n\r\n",
+		"HTTP/1.x 200 OK\r\n\r\n",
+		"HTTP/1.1 2a0 OK\r\n\r\n",
+		"HTTP/1.1 200 O\x01K\r\n\r\n",
+		"HTTP/1.1 200 OK\r\r\n\r\n",
+		"\r\nHTTP/1.1 200 OK\r\n\r\n",
+		"HTTP/1.1\r\n\r\n",
+		NULL,
 	};
 	struct result r;
 	int i;
@@ -483,20 +491,20 @@ TEST(malformed_status_lines)
 TEST(malformed_headers)
 {
 	static const char *bad[] = {
-	    "HTTP/1.1 200 OK\r\nNo-Colon\r\n\r\n",
-	    "HTTP/1.1 200 OK\r\nSpace Before: x\r\n\r\n",
-	    "HTTP/1.1 200 OK\r\nName : x\r\n\r\n",
-	    "HTTP/1.1 200 OK\r\n: empty name\r\n\r\n",
-	    "HTTP/1.1 200 OK\r\nA: b\r\n folded\r\n\r\n",
-	    "HTTP/1.1 200 OK\r\nA: b\x7f\r\n\r\n",
-	    "HTTP/1.1 200 OK\r\nA: b\rc\r\n\r\n",
-	    "HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\n",
-	    "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
-	    "HTTP/1.1 200 OK\r\nContent-Length: 1 2\r\n\r\n",
-	    "HTTP/1.1 200 OK\r\nContent-Length:\r\n\r\n",
-	    "HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999999999\r\n\r\n",
-	    "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
-	    NULL,
+		"HTTP/1.1 200 OK\r\nNo-Colon\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nSpace Before: x\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nName : x\r\n\r\n",
+		"HTTP/1.1 200 OK\r\n: empty name\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nA: b\r\n folded\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nA: b\x7f\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nA: b\rc\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: 1 2\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length:\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999999999\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
+		NULL,
 	};
 	struct result r;
 	int i;
@@ -509,8 +517,8 @@ TEST(malformed_headers)
 	}
 	/* The same Content-Length twice is fine. */
 	parse_whole("GET",
-		    "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nab",
-		    0, 0, &r);
+	    "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nab", 0, 0,
+	    &r);
 	ASSERT_INT_EQ(r.rc, 0);
 	ASSERT_STR_EQ(r.body, "ab");
 	result_clear(&r);
@@ -524,17 +532,17 @@ TEST(malformed_headers)
 TEST(malformed_chunks)
 {
 	static const char *bad[] = {
-	    "zz\r\nabc\r\n0\r\n\r\n",
-	    "\r\nabc\r\n0\r\n\r\n",
-	    "3\r\nabcX\r\n0\r\n\r\n",
-	    "3\r\nabc\r\r\n0\r\n\r\n",
-	    "3 x\r\nabc\r\n0\r\n\r\n",
-	    "-3\r\nabc\r\n0\r\n\r\n",
-	    "10000000000000000\r\n",
-	    "fffffffffffffffff\r\n",
-	    "3;\x01\r\nabc\r\n0\r\n\r\n",
-	    "3\r\nabc\r\n0\r\nbad trailer\r\n\r\n",
-	    NULL,
+		"zz\r\nabc\r\n0\r\n\r\n",
+		"\r\nabc\r\n0\r\n\r\n",
+		"3\r\nabcX\r\n0\r\n\r\n",
+		"3\r\nabc\r\r\n0\r\n\r\n",
+		"3 x\r\nabc\r\n0\r\n\r\n",
+		"-3\r\nabc\r\n0\r\n\r\n",
+		"10000000000000000\r\n",
+		"fffffffffffffffff\r\n",
+		"3;\x01\r\nabc\r\n0\r\n\r\n",
+		"3\r\nabc\r\n0\r\nbad trailer\r\n\r\n",
+		NULL,
 	};
 	char resp[256];
 	struct result r;
@@ -542,8 +550,7 @@ TEST(malformed_chunks)
 
 	for (i = 0; bad[i] != NULL; i++) {
 		snprintf(resp, sizeof resp,
-			 "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n%s",
-			 bad[i]);
+		    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n%s", bad[i]);
 		parse_whole("GET", resp, 0, 1, &r);
 		if (r.rc != -1 || r.cause == NULL)
 			TEST_FAIL("accepted \"%s\"", bad[i]);
@@ -636,21 +643,21 @@ TEST(body_limit)
 {
 	struct result r;
 
-	parse_whole("GET", "HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nhello world", 10,
-		    0, &r);
+	parse_whole(
+	    "GET", "HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nhello world", 10, 0, &r);
 	ASSERT_INT_EQ(r.rc, -1);
 	ASSERT_STR_CONTAINS(r.cause, "exceeds the limit");
 	result_clear(&r);
 
-	parse_whole("GET", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhelloworld", 10,
-		    0, &r);
+	parse_whole(
+	    "GET", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhelloworld", 10, 0, &r);
 	ASSERT_INT_EQ(r.rc, 0);
 	result_clear(&r);
 
 	parse_whole("GET",
-		    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-		    "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
-		    10, 0, &r);
+	    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	    "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
+	    10, 0, &r);
 	ASSERT_INT_EQ(r.rc, -1);
 	ASSERT_STR_CONTAINS(r.cause, "exceeds the limit");
 	ASSERT_STR_EQ(r.body, "hello");
@@ -663,7 +670,7 @@ TEST(body_limit)
 
 	/* A huge Content-Length fails at once, before any body arrives. */
 	parse_whole("GET", "HTTP/1.1 200 OK\r\nContent-Length: 1000000000000\r\n\r\n",
-		    DOCKER_HTTP_MAX_BODY, 0, &r);
+	    DOCKER_HTTP_MAX_BODY, 0, &r);
 	ASSERT_INT_EQ(r.rc, -1);
 	ASSERT_STR_CONTAINS(r.cause, "exceeds the limit");
 	result_clear(&r);
@@ -680,8 +687,8 @@ TEST(used_after_error)
 	ASSERT_NOT_NULL(cause);
 	free(cause);
 	cause = NULL;
-	ASSERT_INT_EQ(docker_http_feed(h, "HTTP/1.1 200 OK\r\n", 17, &used, &ev, &cause),
-		      -1);
+	ASSERT_INT_EQ(
+	    docker_http_feed(h, "HTTP/1.1 200 OK\r\n", 17, &used, &ev, &cause), -1);
 	ASSERT_INT_EQ(used, 0);
 	free(cause);
 	cause = NULL;

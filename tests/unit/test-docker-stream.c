@@ -8,14 +8,9 @@
 static void
 frame(struct buf *b, int type, const void *payload, size_t len)
 {
-	unsigned char h[8] = {(unsigned char)type,
-			      0,
-			      0,
-			      0,
-			      (unsigned char)(len >> 24),
-			      (unsigned char)(len >> 16),
-			      (unsigned char)(len >> 8),
-			      (unsigned char)len};
+	unsigned char h[8] = { (unsigned char)type, 0, 0, 0, (unsigned char)(len >> 24),
+		(unsigned char)(len >> 16), (unsigned char)(len >> 8),
+		(unsigned char)len };
 
 	buf_append(b, h, sizeof h);
 	buf_append(b, payload, len);
@@ -44,7 +39,7 @@ demuxed_clear(struct demuxed *d)
 /* Demultiplex data fed in pieces cut at the sorted offsets in cuts. */
 static void
 demux(const unsigned char *data, size_t len, const size_t *cuts, size_t ncuts,
-      size_t max_frame, struct demuxed *d)
+    size_t max_frame, struct demuxed *d)
 {
 	struct docker_stream *s = docker_stream_new(max_frame);
 	const unsigned char *payload;
@@ -62,7 +57,7 @@ demux(const unsigned char *data, size_t len, const size_t *cuts, size_t ncuts,
 		end = i < ncuts ? cuts[i] : len;
 		for (off = start;;) {
 			rc = docker_stream_feed(s, data + off, end - off, &used, &stream,
-						&payload, &plen, &d->cause);
+			    &payload, &plen, &d->cause);
 			if (used > end - off)
 				TEST_FAIL("used %zu > %zu", used, end - off);
 			off += used;
@@ -155,21 +150,21 @@ TEST(systemerr_and_stdin_types)
 	frame(b, 3, "oci runtime error", 17);
 	frame(b, 0, "in", 2);
 	ASSERT_INT_EQ(docker_stream_feed(s, buf_data(b), buf_len(b), &used, &stream,
-					 &payload, &plen, &cause),
-		      1);
+			  &payload, &plen, &cause),
+	    1);
 	ASSERT_INT_EQ(stream, DOCKER_STREAM_SYSTEMERR);
 	ASSERT_INT_EQ(plen, 17);
 	ASSERT_INT_EQ(used, 25);
 	buf_consume(b, used);
 	ASSERT_INT_EQ(docker_stream_feed(s, buf_data(b), buf_len(b), &used, &stream,
-					 &payload, &plen, &cause),
-		      1);
+			  &payload, &plen, &cause),
+	    1);
 	ASSERT_INT_EQ(stream, DOCKER_STREAM_STDIN);
 	ASSERT_MEM_EQ(payload, "in", 2);
 	buf_consume(b, used);
 	ASSERT_INT_EQ(docker_stream_feed(s, buf_data(b), buf_len(b), &used, &stream,
-					 &payload, &plen, &cause),
-		      0);
+			  &payload, &plen, &cause),
+	    0);
 	ASSERT_INT_EQ(docker_stream_eof(s, &cause), 0);
 	docker_stream_free(s);
 	buf_free(b);
@@ -200,7 +195,7 @@ TEST(oversize_frame)
 
 	/* A 4 GiB - 1 size from the wire. */
 	demux((const unsigned char *)"\x01\0\0\0\xff\xff\xff\xff", 8, NULL, 0,
-	      DOCKER_STREAM_MAX_FRAME, &d);
+	    DOCKER_STREAM_MAX_FRAME, &d);
 	ASSERT_INT_EQ(d.rc, -1);
 	ASSERT_STR_CONTAINS(d.cause, "exceeds the limit");
 	demuxed_clear(&d);
@@ -234,13 +229,13 @@ TEST(malformed_headers)
 	/* Unusable after an error. */
 	s = docker_stream_new(100);
 	ASSERT_INT_EQ(docker_stream_feed(s, "\x09\0\0\0\0\0\0\0", 8, &used, &stream,
-					 &payload, &plen, &cause),
-		      -1);
+			  &payload, &plen, &cause),
+	    -1);
 	free(cause);
 	cause = NULL;
 	ASSERT_INT_EQ(docker_stream_feed(s, "\x01\0\0\0\0\0\0\0", 8, &used, &stream,
-					 &payload, &plen, &cause),
-		      -1);
+			  &payload, &plen, &cause),
+	    -1);
 	ASSERT_INT_EQ(used, 0);
 	free(cause);
 	docker_stream_free(s);
@@ -253,7 +248,7 @@ TEST(eof_mid_frame)
 
 	demux((const unsigned char *)"\x01\0\0\0\0\0\0\x05"
 				     "abc",
-	      11, NULL, 0, 100, &d);
+	    11, NULL, 0, 100, &d);
 	ASSERT_INT_EQ(d.rc, -1);
 	ASSERT_STR_CONTAINS(d.cause, "middle of a frame");
 	ASSERT_INT_EQ(buf_len(d.out), 3);

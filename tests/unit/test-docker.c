@@ -151,7 +151,9 @@ assert_tar_request(struct fake *fk, size_t i, const char *line)
 
 TEST(raw_put_sends_body_as_its_content_type)
 {
-	static const char *const resp[] = { "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n" };
+	static const char *const resp[] = {
+		"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+	};
 	struct fake fk;
 	struct docker *d;
 	char *out = NULL, *cause = NULL;
@@ -161,12 +163,15 @@ TEST(raw_put_sends_body_as_its_content_type)
 	fake_start(&fk, resp, 1);
 	d = docker_new(fk.sock);
 	ASSERT_INT_EQ(docker_request_raw(d, "PUT", "/containers/abc/archive?path=/",
-	    "application/x-tar", tar_body, sizeof tar_body, &status, &out, &out_len, &cause), 0);
+			  "application/x-tar", tar_body, sizeof tar_body, &status, &out,
+			  &out_len, &cause),
+	    0);
 	ASSERT_INT_EQ(status, 200);
 	ASSERT_NOT_NULL(out);
 	ASSERT_INT_EQ(out_len, 0);
 	ASSERT_STR_EQ(out, "");
-	assert_tar_request(&fk, 0, "PUT /v1.41/containers/abc/archive?path=/ HTTP/1.1\r\n");
+	assert_tar_request(
+	    &fk, 0, "PUT /v1.41/containers/abc/archive?path=/ HTTP/1.1\r\n");
 	ASSERT_INT_EQ(fake_stop(&fk, 1), 0);
 	free(out);
 	docker_free(d);
@@ -188,15 +193,18 @@ TEST(raw_get_gives_chunked_binary_body_exactly)
 
 	fake_start(&fk, script, 1);
 	d = docker_new(fk.sock);
-	ASSERT_INT_EQ(docker_request_raw(d, "GET", "/containers/abc/archive?path=/f", NULL,
-	    NULL, 0, &status, &out, &out_len, &cause), 0);
+	ASSERT_INT_EQ(docker_request_raw(d, "GET", "/containers/abc/archive?path=/f",
+			  NULL, NULL, 0, &status, &out, &out_len, &cause),
+	    0);
 	ASSERT_INT_EQ(status, 200);
 	ASSERT_INT_EQ(out_len, 7);
 	ASSERT_MEM_EQ(out, "ab\r\n\xff\x01z", 7);
 	ASSERT_INT_EQ(out[7], '\0');
 	req = fake_request(&fk, 0, &req_len);
 	ASSERT_NOT_NULL(req);
-	ASSERT_INT_EQ(strncmp(req, "GET /v1.41/containers/abc/archive?path=/f HTTP/1.1\r\n", 52), 0);
+	ASSERT_INT_EQ(
+	    strncmp(req, "GET /v1.41/containers/abc/archive?path=/f HTTP/1.1\r\n", 52),
+	    0);
 	ASSERT_TRUE(strstr(req, "Content-Type") == NULL);
 	ASSERT_TRUE(strstr(req, "Content-Length") == NULL);
 	ASSERT_INT_EQ(fake_stop(&fk, 1), 0);
@@ -209,7 +217,8 @@ TEST(raw_error_status_is_not_an_error)
 {
 	static const char *const resp[] = {
 		"HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\n"
-		"Content-Length: 46\r\n\r\n{\"message\":\"Could not find the file /f in x\"}\n"
+		"Content-Length: 46\r\n\r\n{\"message\":\"Could not find the file /f in "
+		"x\"}\n"
 	};
 	struct fake fk;
 	struct docker *d;
@@ -219,8 +228,9 @@ TEST(raw_error_status_is_not_an_error)
 
 	fake_start(&fk, resp, 1);
 	d = docker_new(fk.sock);
-	ASSERT_INT_EQ(docker_request_raw(d, "GET", "/containers/x/archive?path=/f", NULL, NULL,
-	    0, &status, &out, &out_len, &cause), 0);
+	ASSERT_INT_EQ(docker_request_raw(d, "GET", "/containers/x/archive?path=/f", NULL,
+			  NULL, 0, &status, &out, &out_len, &cause),
+	    0);
 	ASSERT_INT_EQ(status, 404);
 	ASSERT_INT_EQ(out_len, 46);
 	ASSERT_STR_EQ(out, "{\"message\":\"Could not find the file /f in x\"}\n");
@@ -233,7 +243,8 @@ TEST(raw_body_is_sent_again_after_version_negotiation)
 {
 	static const char *const resp[] = {
 		"HTTP/1.1 400 Bad Request\r\nContent-Length: 91\r\n\r\n"
-		"{\"message\":\"client version 1.41 is too old. Minimum supported API version "
+		"{\"message\":\"client version 1.41 is too old. Minimum supported API "
+		"version "
 		"is 1.44, please\"}",
 		"HTTP/1.1 200 OK\r\nContent-Length: 44\r\n\r\n"
 		"{\"ApiVersion\":\"1.45\",\"MinAPIVersion\":\"1.44\"}",
@@ -250,13 +261,16 @@ TEST(raw_body_is_sent_again_after_version_negotiation)
 	fake_start(&fk, resp, 3);
 	d = docker_new(fk.sock);
 	ASSERT_INT_EQ(docker_request_raw(d, "PUT", "/containers/abc/archive?path=/",
-	    "application/x-tar", tar_body, sizeof tar_body, &status, &out, &out_len, &cause), 0);
+			  "application/x-tar", tar_body, sizeof tar_body, &status, &out,
+			  &out_len, &cause),
+	    0);
 	ASSERT_INT_EQ(status, 200);
 	req = fake_request(&fk, 1, &req_len);
 	ASSERT_NOT_NULL(req);
 	ASSERT_INT_EQ(strncmp(req, "GET /version HTTP/1.1\r\n", 23), 0);
 	free(req);
-	assert_tar_request(&fk, 2, "PUT /v1.44/containers/abc/archive?path=/ HTTP/1.1\r\n");
+	assert_tar_request(
+	    &fk, 2, "PUT /v1.44/containers/abc/archive?path=/ HTTP/1.1\r\n");
 	ASSERT_INT_EQ(fake_stop(&fk, 3), 0);
 	free(out);
 	docker_free(d);
@@ -269,8 +283,9 @@ TEST(raw_refuses_a_content_type_that_smuggles_headers)
 	size_t out_len = 5;
 	int status = 7;
 
-	ASSERT_INT_EQ(docker_request_raw(d, "PUT", "/x", "a/b\r\nX-Evil: 1", "", 0, &status,
-	    &out, &out_len, &cause), -1);
+	ASSERT_INT_EQ(docker_request_raw(d, "PUT", "/x", "a/b\r\nX-Evil: 1", "", 0,
+			  &status, &out, &out_len, &cause),
+	    -1);
 	ASSERT_STR_CONTAINS(cause, "bad content type");
 	ASSERT_NULL(out);
 	ASSERT_INT_EQ(out_len, 0);
@@ -285,8 +300,9 @@ TEST(raw_names_the_socket_when_unreachable)
 	char *out = NULL, *cause = NULL;
 	int status;
 
-	ASSERT_INT_EQ(docker_request_raw(d, "GET", "/x", NULL, NULL, 0, &status, &out, NULL,
-	    &cause), -1);
+	ASSERT_INT_EQ(docker_request_raw(
+			  d, "GET", "/x", NULL, NULL, 0, &status, &out, NULL, &cause),
+	    -1);
 	ASSERT_STR_CONTAINS(cause, "/nonexistent/docker.sock does not exist");
 	ASSERT_NULL(out);
 	free(cause);
@@ -294,25 +310,27 @@ TEST(raw_names_the_socket_when_unreachable)
 }
 
 /* Assert that s starts with prefix (both shown if not). */
-#define ASSERT_STR_PREFIX(s, prefix)                                          \
-	do {                                                                  \
-		if (strncmp((s), (prefix), strlen(prefix)) != 0)              \
-			TEST_FAIL("%s does not start with %s", (s), (prefix));  \
+#define ASSERT_STR_PREFIX(s, prefix) \
+	do { \
+		if (strncmp((s), (prefix), strlen(prefix)) != 0) \
+			TEST_FAIL("%s does not start with %s", (s), (prefix)); \
 	} while (0)
 
 /* The fake daemon's answers for a ping, then an exec create and start. */
-#define PING_ANSWER(version)                                                  \
+#define PING_ANSWER(version) \
 	"HTTP/1.1 200 OK\r\nApi-Version: " version "\r\nContent-Length: 2\r\n\r\nOK"
-#define EXEC_CREATED                                                          \
-	"HTTP/1.1 201 Created\r\nApi-Version: 1.43\r\nContent-Type: application/json\r\n" \
+#define EXEC_CREATED \
+	"HTTP/1.1 201 Created\r\nApi-Version: 1.43\r\nContent-Type: " \
+	"application/json\r\n" \
 	"Content-Length: 11\r\n\r\n{\"Id\":\"e1\"}"
-#define EXEC_STARTED                                                          \
+#define EXEC_STARTED \
 	"HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\n" \
 	"Connection: Upgrade\r\nUpgrade: tcp\r\n\r\n"
 
 TEST(exec_console_size_goes_with_create_and_start_from_api_1_42)
 {
-	static const char *const resp[] = { PING_ANSWER("1.43"), EXEC_CREATED, EXEC_STARTED };
+	static const char *const resp[] = { PING_ANSWER("1.43"), EXEC_CREATED,
+		EXEC_STARTED };
 	static const char *const argv[] = { "stty", "size", NULL };
 	struct docker_exec_opts opts = { 0 };
 	struct fake fk;
@@ -325,8 +343,9 @@ TEST(exec_console_size_goes_with_create_and_start_from_api_1_42)
 	fake_start(&fk, resp, 3);
 	d = docker_new(fk.sock);
 	ASSERT_FALSE(docker_api_at_least(d, 1, 42));
-	ASSERT_INT_EQ(docker_request_raw(d, "GET", "/_ping", NULL, NULL, 0, &status, &out,
-	    NULL, &cause), 0);
+	ASSERT_INT_EQ(docker_request_raw(
+			  d, "GET", "/_ping", NULL, NULL, 0, &status, &out, NULL, &cause),
+	    0);
 	ASSERT_TRUE(docker_api_at_least(d, 1, 42));
 	ASSERT_TRUE(docker_api_at_least(d, 1, 43));
 	ASSERT_FALSE(docker_api_at_least(d, 1, 44));
@@ -348,7 +367,8 @@ TEST(exec_console_size_goes_with_create_and_start_from_api_1_42)
 	req = fake_request(&fk, 2, &len);
 	ASSERT_NOT_NULL(req);
 	ASSERT_STR_PREFIX(req, "POST /v1.42/exec/e1/start HTTP/1.1\r\n");
-	ASSERT_STR_CONTAINS(req, "{\"Detach\":false,\"Tty\":true,\"ConsoleSize\":[37,101]}");
+	ASSERT_STR_CONTAINS(
+	    req, "{\"Detach\":false,\"Tty\":true,\"ConsoleSize\":[37,101]}");
 	free(req);
 	ASSERT_INT_EQ(fake_stop(&fk, 3), 0);
 	buf_free(early);
@@ -370,8 +390,9 @@ TEST(exec_console_size_is_refused_before_api_1_42)
 
 	fake_start(&fk, resp, 1);
 	d = docker_new(fk.sock);
-	ASSERT_INT_EQ(docker_request_raw(d, "GET", "/_ping", NULL, NULL, 0, &status, &out,
-	    NULL, &cause), 0);
+	ASSERT_INT_EQ(docker_request_raw(
+			  d, "GET", "/_ping", NULL, NULL, 0, &status, &out, NULL, &cause),
+	    0);
 	ASSERT_INT_EQ(fake_stop(&fk, 1), 0);
 	ASSERT_TRUE(docker_api_at_least(d, 1, 41));
 	ASSERT_FALSE(docker_api_at_least(d, 1, 42));

@@ -31,8 +31,8 @@ env_joined(char **env)
 static cJSON *
 container(const char *env_json, const char *hostname)
 {
-	char *text = xasprintf("{\"Config\":{\"Env\":%s,\"Hostname\":\"%s\"}}", env_json,
-	    hostname);
+	char *text = xasprintf(
+	    "{\"Config\":{\"Env\":%s,\"Hostname\":\"%s\"}}", env_json, hostname);
 	cJSON *c = cJSON_Parse(text);
 
 	free(text);
@@ -59,7 +59,8 @@ TEST(env_default_path_without_tty_no_term)
 	char **env = exec_relay_env(c, 0, NULL, NULL);
 	char *s = env_joined(env);
 
-	ASSERT_STR_EQ(s, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin|"
+	ASSERT_STR_EQ(s,
+	    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin|"
 	    "HOSTNAME=h|");
 	free(s);
 	env_free(env);
@@ -74,7 +75,8 @@ TEST(env_exec_env_overrides_and_unset_removes)
 	char **env = exec_relay_env(c, 1, exec_env, unset);
 	char *s = env_joined(env);
 
-	ASSERT_STR_EQ(s, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin|"
+	ASSERT_STR_EQ(s,
+	    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin|"
 	    "TERM=screen|A=1|B=two|D=4=x|");
 	free(s);
 	env_free(env);
@@ -88,7 +90,8 @@ TEST(env_prefix_names_are_not_the_same_variable)
 	char **env = exec_relay_env(c, 0, NULL, unset);
 	char *s = env_joined(env);
 
-	ASSERT_STR_EQ(s, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin|"
+	ASSERT_STR_EQ(s,
+	    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin|"
 	    "PATHX=1|PAT=2|");
 	free(s);
 	env_free(env);
@@ -99,8 +102,13 @@ TEST(request_fields_are_tagged_and_nul_terminated)
 {
 	char *argv[] = { "sh", "-c", "a b", NULL };
 	char *env[] = { "X=1", NULL };
-	struct exec_relay_req r = { .argv = argv, .env = env, .user = "dev:extra",
-		.workdir = "/w", .tty = 1, .rows = 37, .cols = 101 };
+	struct exec_relay_req r = { .argv = argv,
+		.env = env,
+		.user = "dev:extra",
+		.workdir = "/w",
+		.tty = 1,
+		.rows = 37,
+		.cols = 101 };
 	static const char want[] = "ash\0a-c\0aa b\0eX=1\0udev:extra\0w/w\0t\0r37\0c101";
 	struct buf *b = buf_new();
 	const unsigned char *p;
@@ -140,4 +148,3 @@ TEST(frames_have_dockers_header)
 	ASSERT_MEM_EQ(buf_data(b) + 9, end, 8);
 	buf_free(b);
 }
-

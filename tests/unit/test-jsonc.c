@@ -43,11 +43,11 @@ err_len(const char *text, size_t len)
 #define ERR(lit) err_len((lit), sizeof(lit) - 1)
 
 /* Assert that lit fails with exactly want. */
-#define ASSERT_PARSE_ERR(lit, want)                                                      \
-	do {                                                                             \
-		char *e_ = ERR(lit);                                                     \
-		ASSERT_STR_EQ(e_, (want));                                               \
-		free(e_);                                                                \
+#define ASSERT_PARSE_ERR(lit, want) \
+	do { \
+		char *e_ = ERR(lit); \
+		ASSERT_STR_EQ(e_, (want)); \
+		free(e_); \
 	} while (0)
 
 /* Print a tree compactly for comparisons; the caller frees. */
@@ -61,29 +61,29 @@ print(const cJSON *node)
 	return s;
 }
 
-#define ASSERT_PARSES_TO(lit, want)                                                      \
-	do {                                                                             \
-		struct jsonc_doc *d_ = OK(lit);                                          \
-		char *p_ = print(jsonc_doc_root(d_));                                    \
-		ASSERT_STR_EQ(p_, (want));                                               \
-		free(p_);                                                                \
-		jsonc_doc_free(d_);                                                      \
+#define ASSERT_PARSES_TO(lit, want) \
+	do { \
+		struct jsonc_doc *d_ = OK(lit); \
+		char *p_ = print(jsonc_doc_root(d_)); \
+		ASSERT_STR_EQ(p_, (want)); \
+		free(p_); \
+		jsonc_doc_free(d_); \
 	} while (0)
 
-#define ASSERT_AT(doc, node, wline, wcol)                                                \
-	do {                                                                             \
-		unsigned l_ = 0, c_ = 0;                                                 \
-		ASSERT_INT_EQ(jsonc_doc_locate((doc), (node), &l_, &c_), 0);             \
-		ASSERT_INT_EQ(l_, (wline));                                              \
-		ASSERT_INT_EQ(c_, (wcol));                                               \
+#define ASSERT_AT(doc, node, wline, wcol) \
+	do { \
+		unsigned l_ = 0, c_ = 0; \
+		ASSERT_INT_EQ(jsonc_doc_locate((doc), (node), &l_, &c_), 0); \
+		ASSERT_INT_EQ(l_, (wline)); \
+		ASSERT_INT_EQ(c_, (wcol)); \
 	} while (0)
 
-#define ASSERT_KEY_AT(doc, node, wline, wcol)                                            \
-	do {                                                                             \
-		unsigned l_ = 0, c_ = 0;                                                 \
-		ASSERT_INT_EQ(jsonc_doc_locate_key((doc), (node), &l_, &c_), 0);         \
-		ASSERT_INT_EQ(l_, (wline));                                              \
-		ASSERT_INT_EQ(c_, (wcol));                                               \
+#define ASSERT_KEY_AT(doc, node, wline, wcol) \
+	do { \
+		unsigned l_ = 0, c_ = 0; \
+		ASSERT_INT_EQ(jsonc_doc_locate_key((doc), (node), &l_, &c_), 0); \
+		ASSERT_INT_EQ(l_, (wline)); \
+		ASSERT_INT_EQ(c_, (wcol)); \
 	} while (0)
 
 TEST(parses_all_value_types)
@@ -119,15 +119,15 @@ TEST(line_comments)
 
 TEST(lone_cr_ends_a_line_comment)
 {
-	ASSERT_PARSE_ERR("[1 // x\r2]",
-			 "t:2:1: expected ',' or ']' after an array element");
+	ASSERT_PARSE_ERR(
+	    "[1 // x\r2]", "t:2:1: expected ',' or ']' after an array element");
 }
 
 TEST(block_comments_between_every_token)
 {
 	ASSERT_PARSES_TO("/*0*/{/*1*/\"a\"/*2*/:/*3*/1/*4*/,/*5*/\"b\"/**/:"
 			 "[/*6*/2/*7*/,/*8*/]/*9*/}/* end */",
-			 "{\"a\":1,\"b\":[2]}");
+	    "{\"a\":1,\"b\":[2]}");
 	ASSERT_PARSES_TO("/* multi\n * line ** / \n */ 7 /***/", "7");
 	ASSERT_PARSES_TO("1/* a */// b\n/* c */", "1");
 }
@@ -139,8 +139,8 @@ TEST(comment_markers_inside_strings)
 	       "\"glob\": \"src/*.c\", \"end\": \"*/\", \"k//\": \"/*\"}");
 	cJSON *root = jsonc_doc_root(doc);
 
-	ASSERT_STR_EQ(cJSON_GetObjectItem(root, "url")->valuestring,
-		      "http://example.com//x");
+	ASSERT_STR_EQ(
+	    cJSON_GetObjectItem(root, "url")->valuestring, "http://example.com//x");
 	ASSERT_STR_EQ(cJSON_GetObjectItem(root, "glob")->valuestring, "src/*.c");
 	ASSERT_STR_EQ(cJSON_GetObjectItem(root, "end")->valuestring, "*/");
 	ASSERT_STR_EQ(cJSON_GetObjectItem(root, "k//")->valuestring, "/*");
@@ -156,23 +156,23 @@ TEST(unterminated_block_comment_points_at_its_start)
 
 TEST(lone_slash_is_an_error)
 {
-	ASSERT_PARSE_ERR("{\"a\": 1 / 2}",
-			 "t:1:9: expected ',' or '}' after property \"a\"");
+	ASSERT_PARSE_ERR(
+	    "{\"a\": 1 / 2}", "t:1:9: expected ',' or '}' after property \"a\"");
 	ASSERT_PARSE_ERR("/", "t:1:1: expected a value, found '/'");
 	ASSERT_PARSE_ERR("1 /", "t:1:3: unexpected text after the top-level value");
 }
 
 TEST(trailing_commas)
 {
-	ASSERT_PARSES_TO("{\"a\": [1, 2,], \"b\": {\"c\": 1,},}",
-			 "{\"a\":[1,2],\"b\":{\"c\":1}}");
+	ASSERT_PARSES_TO(
+	    "{\"a\": [1, 2,], \"b\": {\"c\": 1,},}", "{\"a\":[1,2],\"b\":{\"c\":1}}");
 	ASSERT_PARSES_TO("[{},[],]", "[{},[]]");
 	ASSERT_PARSES_TO("[1 /* c */ , // c\n ]", "[1]");
 	ASSERT_PARSE_ERR("[,]", "t:1:2: expected a value in the array, found ','");
 	ASSERT_PARSE_ERR("[1,,]", "t:1:4: expected a value in the array, found ','");
 	ASSERT_PARSE_ERR("{,}", "t:1:2: expected a property name in double quotes");
-	ASSERT_PARSE_ERR("{\"a\":1,,}",
-			 "t:1:8: expected a property name in double quotes");
+	ASSERT_PARSE_ERR(
+	    "{\"a\":1,,}", "t:1:8: expected a property name in double quotes");
 }
 
 TEST(bom_is_skipped)
@@ -182,14 +182,14 @@ TEST(bom_is_skipped)
 	ASSERT_AT(doc, jsonc_doc_root(doc), 1, 1);
 	ASSERT_AT(doc, cJSON_GetObjectItem(jsonc_doc_root(doc), "a"), 1, 7);
 	jsonc_doc_free(doc);
-	ASSERT_PARSE_ERR("\xEF\xBB\xBF{x",
-			 "t:1:2: expected a property name in double quotes");
+	ASSERT_PARSE_ERR(
+	    "\xEF\xBB\xBF{x", "t:1:2: expected a property name in double quotes");
 	/* Only at the start. */
 	ASSERT_PARSE_ERR("[1,\xEF\xBB\xBF]",
-			 "t:1:4: expected a value in the array, found character U+FEFF");
+	    "t:1:4: expected a value in the array, found character U+FEFF");
 	ASSERT_PARSE_ERR("\xEF\xBB\xBF", "t:1:1: empty file");
-	ASSERT_PARSE_ERR("\xFF\xFE{\0}\0",
-			 "t:1:1: file is encoded as UTF-16, expected UTF-8");
+	ASSERT_PARSE_ERR(
+	    "\xFF\xFE{\0}\0", "t:1:1: file is encoded as UTF-16, expected UTF-8");
 }
 
 TEST(valid_utf8_is_kept)
@@ -199,7 +199,7 @@ TEST(valid_utf8_is_kept)
 	       "\xF4\x8F\xBF\xBF\"] // \xC3\xA9\xE2\x82\xAC\n/* \xF0\x9F\x98\x80 */");
 
 	ASSERT_STR_EQ(cJSON_GetArrayItem(jsonc_doc_root(doc), 0)->valuestring,
-		      "h\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80 \xF4\x8F\xBF\xBF");
+	    "h\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80 \xF4\x8F\xBF\xBF");
 	jsonc_doc_free(doc);
 }
 
@@ -212,21 +212,21 @@ TEST(invalid_utf8)
 	ASSERT_PARSE_ERR("\"\xC0\xAF\"", "t:1:2: invalid UTF-8 byte 0xc0");
 	ASSERT_PARSE_ERR("\"\xC1\xBF\"", "t:1:2: invalid UTF-8 byte 0xc1");
 	ASSERT_PARSE_ERR("\"\xE0\x80\xAF\"", "t:1:2: invalid UTF-8 sequence 0xe0 0x80");
-	ASSERT_PARSE_ERR("\"\xF0\x80\x80\xAF\"",
-			 "t:1:2: invalid UTF-8 sequence 0xf0 0x80");
+	ASSERT_PARSE_ERR(
+	    "\"\xF0\x80\x80\xAF\"", "t:1:2: invalid UTF-8 sequence 0xf0 0x80");
 	/* UTF-16 surrogates encoded as UTF-8 (CESU-8). */
 	ASSERT_PARSE_ERR("\"\xED\xA0\x80\"", "t:1:2: invalid UTF-8 sequence 0xed 0xa0");
 	ASSERT_PARSE_ERR("\"\xED\xBF\xBF\"", "t:1:2: invalid UTF-8 sequence 0xed 0xbf");
 	/* Above U+10FFFF. */
-	ASSERT_PARSE_ERR("\"\xF4\x90\x80\x80\"",
-			 "t:1:2: invalid UTF-8 sequence 0xf4 0x90");
+	ASSERT_PARSE_ERR(
+	    "\"\xF4\x90\x80\x80\"", "t:1:2: invalid UTF-8 sequence 0xf4 0x90");
 	ASSERT_PARSE_ERR("\"\xF5\x80\x80\x80\"", "t:1:2: invalid UTF-8 byte 0xf5");
 	/* Truncated sequences. */
-	ASSERT_PARSE_ERR("\"ab\xE2\x82\"",
-			 "t:1:4: invalid UTF-8 sequence 0xe2 0x82 0x22");
+	ASSERT_PARSE_ERR(
+	    "\"ab\xE2\x82\"", "t:1:4: invalid UTF-8 sequence 0xe2 0x82 0x22");
 	ASSERT_PARSE_ERR("\"\xC3", "t:1:2: truncated UTF-8 sequence 0xc3 at end of file");
-	ASSERT_PARSE_ERR("1 // \xE2\x82",
-			 "t:1:6: truncated UTF-8 sequence 0xe2 0x82 at end of file");
+	ASSERT_PARSE_ERR(
+	    "1 // \xE2\x82", "t:1:6: truncated UTF-8 sequence 0xe2 0x82 at end of file");
 	/* In comments too. */
 	ASSERT_PARSE_ERR("// \xFF\n1", "t:1:4: invalid UTF-8 byte 0xff");
 	ASSERT_PARSE_ERR("/*\n\xC3\xA9\xFE*/1", "t:2:2: invalid UTF-8 byte 0xfe");
@@ -308,8 +308,7 @@ make_big(size_t want, size_t *len, size_t *count)
 
 	n += (size_t)sprintf(s + n, "// generated\n[\n");
 	while (n < want) {
-		n += (size_t)sprintf(
-		    s + n,
+		n += (size_t)sprintf(s + n,
 		    "  {\"id\": %zu, \"name\": \"item "
 		    "%zu\", \"tags\": [\"a\", \"b\"], /* c */ \"nested\": "
 		    "{\"x\": 1.5e3, \"ok\": true}},\n",
@@ -346,9 +345,9 @@ TEST(parses_50mb)
 
 		ASSERT_NULL(jsonc_parse("t", text, len - 2, &cause));
 		snprintf(want, sizeof want,
-			 "t:%zu:1: unexpected end of file, "
-			 "expected ']' to close the array opened at 2:1",
-			 count + 3);
+		    "t:%zu:1: unexpected end of file, "
+		    "expected ']' to close the array opened at 2:1",
+		    count + 3);
 		ASSERT_STR_EQ(cause, want);
 		free(cause);
 	}
@@ -432,8 +431,9 @@ TEST(deep_nesting)
 
 	s = repeat("{\"k\":", 511, "[", "", 0);
 	ASSERT_NULL(jsonc_parse("t", s, strlen(s), &cause));
-	ASSERT_STR_EQ(cause, "t:1:2557: unexpected end of file, expected ']' "
-			     "to close the array opened at 1:2556");
+	ASSERT_STR_EQ(cause,
+	    "t:1:2557: unexpected end of file, expected ']' "
+	    "to close the array opened at 1:2556");
 	free(cause);
 	free(s);
 	s = repeat("{\"k\":", 512, "[]", "}", 512);
@@ -446,9 +446,9 @@ TEST(deep_nesting)
 TEST(error_messages)
 {
 	ASSERT_PARSE_ERR("{\n  \"image\": \"x\"\n  \"features\": {}\n}",
-			 "t:3:3: expected ',' or '}' after property \"image\"");
-	ASSERT_PARSE_ERR("{image: 1}",
-			 "t:1:2: expected a property name in double quotes");
+	    "t:3:3: expected ',' or '}' after property \"image\"");
+	ASSERT_PARSE_ERR(
+	    "{image: 1}", "t:1:2: expected a property name in double quotes");
 	ASSERT_PARSE_ERR("{'a': 1}", "t:1:2: expected a property name in double quotes");
 	ASSERT_PARSE_ERR("{\"a\" 1}", "t:1:6: expected ':' after property name \"a\"");
 	ASSERT_PARSE_ERR("{\"a\": \"abc", "t:1:7: unterminated string");
@@ -457,37 +457,39 @@ TEST(error_messages)
 	ASSERT_PARSE_ERR("{\"a\": \"x\\", "t:1:7: unterminated string");
 	ASSERT_PARSE_ERR("{\"a\": \"\xFF\"}", "t:1:8: invalid UTF-8 byte 0xff");
 	ASSERT_PARSE_ERR("\n\n{\n  \"a\": 1\n",
-			 "t:5:1: unexpected end of file, "
-			 "expected '}' to close the object opened at 3:1");
+	    "t:5:1: unexpected end of file, "
+	    "expected '}' to close the object opened at 3:1");
 	ASSERT_PARSE_ERR("{\"a\": [1,\n",
-			 "t:2:1: unexpected end of file, "
-			 "expected ']' to close the array opened at 1:7");
-	ASSERT_PARSE_ERR("{\"a\"", "t:1:5: unexpected end of file, "
-				   "expected '}' to close the object opened at 1:1");
-	ASSERT_PARSE_ERR("{\"a\":", "t:1:6: unexpected end of file, "
-				    "expected '}' to close the object opened at 1:1");
+	    "t:2:1: unexpected end of file, "
+	    "expected ']' to close the array opened at 1:7");
+	ASSERT_PARSE_ERR("{\"a\"",
+	    "t:1:5: unexpected end of file, "
+	    "expected '}' to close the object opened at 1:1");
+	ASSERT_PARSE_ERR("{\"a\":",
+	    "t:1:6: unexpected end of file, "
+	    "expected '}' to close the object opened at 1:1");
 	ASSERT_PARSE_ERR("{} x", "t:1:4: unexpected text after the top-level value");
 	ASSERT_PARSE_ERR("{}}", "t:1:3: unexpected text after the top-level value");
 	ASSERT_PARSE_ERR("[1 2]", "t:1:4: expected ',' or ']' after an array element");
-	ASSERT_PARSE_ERR("{\"a\": }",
-			 "t:1:7: expected a value for property \"a\", found '}'");
-	ASSERT_PARSE_ERR("{\"image\": ubuntu}",
-			 "t:1:11: expected a value for "
-			 "property \"image\", found ubuntu (strings need double quotes)");
-	ASSERT_PARSE_ERR("{\"a\": 'x'}",
-			 "t:1:7: expected a value for property "
-			 "\"a\", found \"'\" (strings need double quotes)");
-	ASSERT_PARSE_ERR("[True]", "t:1:2: expected a value in the array, found "
-				   "True (true, false and null are lowercase)");
-	ASSERT_PARSE_ERR("]", "t:1:1: expected a value, found ']'");
-	ASSERT_PARSE_ERR("[\"a\t\"]",
-			 "t:1:4: unescaped control character U+0009 in string");
 	ASSERT_PARSE_ERR(
-	    "[\x01]",
+	    "{\"a\": }", "t:1:7: expected a value for property \"a\", found '}'");
+	ASSERT_PARSE_ERR("{\"image\": ubuntu}",
+	    "t:1:11: expected a value for "
+	    "property \"image\", found ubuntu (strings need double quotes)");
+	ASSERT_PARSE_ERR("{\"a\": 'x'}",
+	    "t:1:7: expected a value for property "
+	    "\"a\", found \"'\" (strings need double quotes)");
+	ASSERT_PARSE_ERR("[True]",
+	    "t:1:2: expected a value in the array, found "
+	    "True (true, false and null are lowercase)");
+	ASSERT_PARSE_ERR("]", "t:1:1: expected a value, found ']'");
+	ASSERT_PARSE_ERR(
+	    "[\"a\t\"]", "t:1:4: unescaped control character U+0009 in string");
+	ASSERT_PARSE_ERR("[\x01]",
 	    "t:1:2: expected a value in the array, found control character U+0001");
 	ASSERT_PARSE_ERR("\xC2\xA0{}", "t:1:1: expected a value, found character U+00A0");
-	ASSERT_PARSE_ERR("{\"a\\\"b\": 1 2}",
-			 "t:1:12: expected ',' or '}' after property \"a\\\"b\"");
+	ASSERT_PARSE_ERR(
+	    "{\"a\\\"b\": 1 2}", "t:1:12: expected ',' or '}' after property \"a\\\"b\"");
 }
 
 TEST(error_messages_quote_long_names)
@@ -497,9 +499,9 @@ TEST(error_messages_quote_long_names)
 
 	/* Cut before the first é, which would not fit whole. */
 	ASSERT_STR_EQ(e,
-		      "t:1:90: expected ',' or '}' after property \""
-		      "01234567890123456789012345678901234567890123456789012345678901234"
-		      "567890123456789...\"");
+	    "t:1:90: expected ',' or '}' after property \""
+	    "01234567890123456789012345678901234567890123456789012345678901234"
+	    "567890123456789...\"");
 	free(e);
 	e = ERR("{\"\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3"
 		"\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9"
@@ -519,13 +521,12 @@ TEST(error_messages_quote_long_names)
 TEST(columns_count_characters)
 {
 	/* é is 2 bytes, € 3, 😀 4; each is one column. A tab is one column. */
-	ASSERT_PARSE_ERR(
-	    "{\"\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80\":\tx}",
+	ASSERT_PARSE_ERR("{\"\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80\":\tx}",
 	    "t:1:9: expected a value for property \"\xC3\xA9\xE2\x82\xAC\xF0\x9F"
 	    "\x98\x80\", found x (strings need double quotes)");
 	ASSERT_PARSE_ERR("// \xE2\x82\xAC\xE2\x82\xAC\n/* \xF0\x9F\x98\x80\n"
 			 "\xF0\x9F\x98\x80 */ [1,\t\xC3\xA9]",
-			 "t:3:10: expected a value in the array, found character U+00E9");
+	    "t:3:10: expected a value in the array, found character U+00E9");
 }
 
 TEST(line_endings)
@@ -594,14 +595,14 @@ TEST(duplicate_keys_keep_the_last_value)
 	cJSON *root, *a;
 	char *s;
 
-	ASSERT_PARSES_TO("{\"a\": 1, \"b\": 2, \"a\": {\"x\": 3}}",
-			 "{\"a\":{\"x\":3},\"b\":2}");
+	ASSERT_PARSES_TO(
+	    "{\"a\": 1, \"b\": 2, \"a\": {\"x\": 3}}", "{\"a\":{\"x\":3},\"b\":2}");
 	ASSERT_PARSES_TO("{\"a\": 1, \"a\": 2}", "{\"a\":2}");
 	/* Replacing the last member, then appending after it. */
-	ASSERT_PARSES_TO("{\"a\": 1, \"b\": 2, \"b\": 3, \"c\": 4}",
-			 "{\"a\":1,\"b\":3,\"c\":4}");
+	ASSERT_PARSES_TO(
+	    "{\"a\": 1, \"b\": 2, \"b\": 3, \"c\": 4}", "{\"a\":1,\"b\":3,\"c\":4}");
 	ASSERT_PARSES_TO("{\"a\": 1, \"b\": 2, \"a\": 3, \"c\": 4, \"a\": 5}",
-			 "{\"a\":5,\"b\":2,\"c\":4}");
+	    "{\"a\":5,\"b\":2,\"c\":4}");
 	/* Names differing only in case are different. */
 	ASSERT_PARSES_TO("{\"a\": 1, \"A\": 2}", "{\"a\":1,\"A\":2}");
 
@@ -635,8 +636,8 @@ TEST(duplicate_keys_in_large_objects)
 		n +=
 		    (size_t)snprintf(text + n, sizeof text - n, "\"k%d\": [%d],\n", i, i);
 	for (i = 99; i >= 0; i--)
-		n += (size_t)snprintf(text + n, sizeof text - n, "\"k%d\": %d,\n", i,
-				      i * 10);
+		n += (size_t)snprintf(
+		    text + n, sizeof text - n, "\"k%d\": %d,\n", i, i * 10);
 	n += (size_t)snprintf(text + n, sizeof text - n, "\"last\": 1}");
 	doc = ok_len(text, n);
 	root = jsonc_doc_root(doc);
@@ -663,23 +664,9 @@ TEST(numbers)
 	       "2.5e-3, 123456789012345, 12345678901234567890, 1e400, -1e400, "
 	       "1e-400, 9007199254740993, 0.1]");
 	cJSON *r = jsonc_doc_root(doc);
-	double want[] = {0,
-			 0,
-			 1,
-			 -1,
-			 42,
-			 1.5,
-			 -0.25,
-			 1000,
-			 100,
-			 0.0025,
-			 123456789012345.0,
-			 12345678901234567890.0,
-			 HUGE_VAL,
-			 -HUGE_VAL,
-			 0,
-			 9007199254740992.0,
-			 0.1};
+	double want[] = { 0, 0, 1, -1, 42, 1.5, -0.25, 1000, 100, 0.0025,
+		123456789012345.0, 12345678901234567890.0, HUGE_VAL, -HUGE_VAL, 0,
+		9007199254740992.0, 0.1 };
 	size_t i;
 
 	ASSERT_INT_EQ(cJSON_GetArraySize(r), sizeof want / sizeof want[0]);
@@ -695,13 +682,13 @@ TEST(numbers)
 
 TEST(invalid_numbers)
 {
-	ASSERT_PARSE_ERR("01",
-			 "t:1:1: invalid number 01 (leading zeros are not allowed)");
-	ASSERT_PARSE_ERR("[-01]",
-			 "t:1:2: invalid number -01 (leading zeros are not allowed)");
+	ASSERT_PARSE_ERR(
+	    "01", "t:1:1: invalid number 01 (leading zeros are not allowed)");
+	ASSERT_PARSE_ERR(
+	    "[-01]", "t:1:2: invalid number -01 (leading zeros are not allowed)");
 	ASSERT_PARSE_ERR("+1", "t:1:1: invalid number +1 (a leading '+' is not allowed)");
-	ASSERT_PARSE_ERR("0x1F",
-			 "t:1:1: invalid number 0x1F (hexadecimal is not allowed)");
+	ASSERT_PARSE_ERR(
+	    "0x1F", "t:1:1: invalid number 0x1F (hexadecimal is not allowed)");
 	ASSERT_PARSE_ERR(".5", "t:1:1: invalid number .5");
 	ASSERT_PARSE_ERR("1.", "t:1:1: invalid number 1.");
 	ASSERT_PARSE_ERR("1.e3", "t:1:1: invalid number 1.e3");
@@ -711,14 +698,12 @@ TEST(invalid_numbers)
 	ASSERT_PARSE_ERR("- 1", "t:1:1: invalid number -");
 	ASSERT_PARSE_ERR("1.2.3", "t:1:1: invalid number 1.2.3");
 	ASSERT_PARSE_ERR("-Infinity", "t:1:1: invalid number -Infinity");
-	ASSERT_PARSE_ERR("NaN",
-			 "t:1:1: expected a value, found NaN (not allowed in JSON)");
 	ASSERT_PARSE_ERR(
-	    "[Infinity]",
+	    "NaN", "t:1:1: expected a value, found NaN (not allowed in JSON)");
+	ASSERT_PARSE_ERR("[Infinity]",
 	    "t:1:2: expected a value in the array, found Infinity (not allowed in JSON)");
 	ASSERT_PARSE_ERR("{\"n\": 1_000}", "t:1:7: invalid number 1_000");
-	ASSERT_PARSE_ERR(
-	    "[12345678901234567890123456789012345678901234567890x]",
+	ASSERT_PARSE_ERR("[12345678901234567890123456789012345678901234567890x]",
 	    "t:1:2: invalid number 1234567890123456789012345678901234567890...");
 }
 
@@ -735,8 +720,9 @@ TEST(escapes)
 	ASSERT_STR_EQ(cJSON_GetArrayItem(r, 2)->valuestring, "\xF0\x9F\x98\x80");
 	ASSERT_STR_EQ(cJSON_GetArrayItem(r, 3)->valuestring, "\xF0\x9F\x98\x80x");
 	ASSERT_STR_EQ(cJSON_GetArrayItem(r, 4)->valuestring, "A\x7F");
-	ASSERT_STR_EQ(cJSON_GetArrayItem(r, 5)->valuestring, "a\x01"
-							     "b");
+	ASSERT_STR_EQ(cJSON_GetArrayItem(r, 5)->valuestring,
+	    "a\x01"
+	    "b");
 	ASSERT_STR_EQ(cJSON_GetArrayItem(r, 6)->valuestring, "\xEF\xBF\xBF");
 	ASSERT_STR_EQ(cJSON_GetArrayItem(r, 7)->valuestring, "\xF4\x8F\xBF\xBF");
 	jsonc_doc_free(doc);
@@ -750,17 +736,17 @@ TEST(escapes)
 TEST(invalid_escapes)
 {
 	ASSERT_PARSE_ERR("\"\\uD800\"", "t:1:2: lone surrogate \\uD800 in string");
-	ASSERT_PARSE_ERR("\"x\\uD800\\u0041\"",
-			 "t:1:3: lone surrogate \\uD800 in string");
+	ASSERT_PARSE_ERR(
+	    "\"x\\uD800\\u0041\"", "t:1:3: lone surrogate \\uD800 in string");
 	ASSERT_PARSE_ERR("\"\\uD800\\uD800\"", "t:1:2: lone surrogate \\uD800 in string");
 	ASSERT_PARSE_ERR("\"\\udc00\"", "t:1:2: lone surrogate \\uDC00 in string");
 	ASSERT_PARSE_ERR("\"\\uD800\\n\"", "t:1:2: lone surrogate \\uD800 in string");
 	ASSERT_PARSE_ERR("\"\\uD800\\", "t:1:2: lone surrogate \\uD800 in string");
 	ASSERT_PARSE_ERR("\"\\u0000\"", "t:1:2: \\u0000 (NUL) is not allowed in strings");
-	ASSERT_PARSE_ERR("\"\\u12G4\"",
-			 "t:1:2: invalid \\u escape in string, expected 4 hex digits");
-	ASSERT_PARSE_ERR("\"\\u12",
-			 "t:1:2: invalid \\u escape in string, expected 4 hex digits");
+	ASSERT_PARSE_ERR(
+	    "\"\\u12G4\"", "t:1:2: invalid \\u escape in string, expected 4 hex digits");
+	ASSERT_PARSE_ERR(
+	    "\"\\u12", "t:1:2: invalid \\u escape in string, expected 4 hex digits");
 	ASSERT_PARSE_ERR("\"\\x41\"", "t:1:2: invalid escape \\x in string");
 	ASSERT_PARSE_ERR("\"\\'\"", "t:1:2: invalid escape \\' in string");
 	ASSERT_PARSE_ERR("\"\\\xC3\xA9\"", "t:1:2: invalid escape in string");
@@ -771,14 +757,15 @@ TEST(words)
 {
 	ASSERT_PARSE_ERR(
 	    "nul", "t:1:1: expected a value, found nul (strings need double quotes)");
-	ASSERT_PARSE_ERR(
-	    "truefalse",
+	ASSERT_PARSE_ERR("truefalse",
 	    "t:1:1: expected a value, found truefalse (strings need double quotes)");
-	ASSERT_PARSE_ERR("true false",
-			 "t:1:6: unexpected text after the top-level value");
-	ASSERT_PARSE_ERR("[NULL]", "t:1:2: expected a value in the array, found NULL "
-				   "(true, false and null are lowercase)");
-	ASSERT_PARSE_ERR("[undefined]", "t:1:2: expected a value in the array, found "
-					"undefined (not allowed in JSON)");
+	ASSERT_PARSE_ERR(
+	    "true false", "t:1:6: unexpected text after the top-level value");
+	ASSERT_PARSE_ERR("[NULL]",
+	    "t:1:2: expected a value in the array, found NULL "
+	    "(true, false and null are lowercase)");
+	ASSERT_PARSE_ERR("[undefined]",
+	    "t:1:2: expected a value in the array, found "
+	    "undefined (not allowed in JSON)");
 	ASSERT_PARSES_TO("[true,false,null]", "[true,false,null]");
 }

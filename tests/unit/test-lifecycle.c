@@ -95,12 +95,13 @@ TEST(array_commands_are_shown_quoted_as_a_shell_needs)
 		{ "[\"sh\", \"-c\", \"sleep 2; echo hi\"]", "sh -c 'sleep 2; echo hi'" },
 		{ "[\"make\", \"-j\", \"4\"]", "make -j 4" },
 		{ "[\"npm\", \"run\", \"build:prod\", \"--x=a,b@1%2+3/./_\"]",
-		  "npm run build:prod --x=a,b@1%2+3/./_" },
+		    "npm run build:prod --x=a,b@1%2+3/./_" },
 		{ "[\"echo\", \"\"]", "echo ''" },
 		{ "[\"echo\", \"it's\"]", "echo 'it'\\''s'" },
 		{ "[\"echo\", \"'\"]", "echo ''\\'''" },
-		{ "[\"ls\", \"~\", \"*.c\", \"a\\tb\", \"$HOME\", \"`id`\", \"a\\\\b\", \"x\\\"y\"]",
-		  "ls '~' '*.c' 'a\tb' '$HOME' '`id`' 'a\\b' 'x\"y'" },
+		{ "[\"ls\", \"~\", \"*.c\", \"a\\tb\", \"$HOME\", \"`id`\", \"a\\\\b\", "
+		  "\"x\\\"y\"]",
+		    "ls '~' '*.c' 'a\tb' '$HOME' '`id`' 'a\\b' 'x\"y'" },
 		{ "[\"echo\", \"caf\\u00e9\", \"a\\nb\"]", "echo 'caf\xc3\xa9' 'a\nb'" },
 		{ "[\"true\"]", "true" },
 		{ "[]", "" },
@@ -110,7 +111,8 @@ TEST(array_commands_are_shown_quoted_as_a_shell_needs)
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		got = quote(cases[i].json);
 		if (strcmp(got, cases[i].want) != 0)
-			TEST_FAIL("%s: got [%s], want [%s]", cases[i].json, got, cases[i].want);
+			TEST_FAIL(
+			    "%s: got [%s], want [%s]", cases[i].json, got, cases[i].want);
 		free(got);
 	}
 }
@@ -150,12 +152,13 @@ TEST(plan_runs_everything_unless_told)
 		{ NULL, 0, 0x1f, LIFECYCLE_POST_ATTACH },
 		{ NULL, LIFECYCLE_SKIP_NON_BLOCKING, 0x1f, LIFECYCLE_UPDATE_CONTENT },
 		{ "\"postCreateCommand\"", LIFECYCLE_SKIP_NON_BLOCKING, 0x1f,
-		  LIFECYCLE_POST_CREATE },
+		    LIFECYCLE_POST_CREATE },
 		{ "\"initializeCommand\"", LIFECYCLE_SKIP_NON_BLOCKING, 0x1f, -1 },
 		{ NULL, LIFECYCLE_SKIP_POST_ATTACH, 0x0f, LIFECYCLE_POST_ATTACH },
 		{ NULL, LIFECYCLE_SKIP_POST_CREATE, 0, LIFECYCLE_POST_ATTACH },
-		{ "\"postStartCommand\"", LIFECYCLE_SKIP_NON_BLOCKING | LIFECYCLE_SKIP_POST_ATTACH,
-		  0x0f, LIFECYCLE_POST_START },
+		{ "\"postStartCommand\"",
+		    LIFECYCLE_SKIP_NON_BLOCKING | LIFECYCLE_SKIP_POST_ATTACH, 0x0f,
+		    LIFECYCLE_POST_START },
 	};
 	struct lifecycle_plan plan;
 	cJSON *v;
@@ -164,8 +167,9 @@ TEST(plan_runs_everything_unless_told)
 		v = cases[i].wait_for != NULL ? parse(cases[i].wait_for) : NULL;
 		lifecycle_plan_make(v, cases[i].flags, &plan);
 		if (plan.steps != cases[i].steps || plan.last_foreground != cases[i].last)
-			TEST_FAIL("case %zu: steps %#x last %d, want %#x %d", i, plan.steps,
-			    plan.last_foreground, cases[i].steps, cases[i].last);
+			TEST_FAIL("case %zu: steps %#x last %d, want %#x %d", i,
+			    plan.steps, plan.last_foreground, cases[i].steps,
+			    cases[i].last);
 		cJSON_Delete(v);
 	}
 }
@@ -174,8 +178,11 @@ TEST(object_form_is_parallel_named_entries)
 {
 	struct lifecycle_group g;
 
-	ASSERT_INT_EQ(group("{\"server\": \"npm start\", \"db\": [\"mysql\", \"-u\", \"root\"],"
-	    " \"empty\": [], \"blank\": \"\"}", &g, NULL), 0);
+	ASSERT_INT_EQ(
+	    group("{\"server\": \"npm start\", \"db\": [\"mysql\", \"-u\", \"root\"],"
+		  " \"empty\": [], \"blank\": \"\"}",
+		&g, NULL),
+	    0);
 	ASSERT_INT_EQ(g.parallel, 1);
 	/* An empty array entry has nothing to run; an empty string is run by
 	 * the reference (sh -c ""), harmlessly, and kept. */
@@ -191,8 +198,8 @@ TEST(object_form_is_parallel_named_entries)
 
 TEST(empty_and_other_values_run_nothing)
 {
-	static const char *const values[] = { "\"\"", "\"  \\n\\t\"", "[]", "{}", "null", "3",
-		"true" };
+	static const char *const values[] = { "\"\"", "\"  \\n\\t\"", "[]", "{}", "null",
+		"3", "true" };
 	struct lifecycle_group g;
 
 	for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
@@ -214,7 +221,8 @@ TEST(ill_typed_commands_are_errors)
 	free(cause);
 	cause = NULL;
 	ASSERT_INT_EQ(group("{\"ok\": \"true\", \"bad\": {\"x\": 1}}", &g, &cause), -1);
-	ASSERT_STR_EQ(cause, "postCreateCommand: entry \"bad\" is neither a string nor an array "
+	ASSERT_STR_EQ(cause,
+	    "postCreateCommand: entry \"bad\" is neither a string nor an array "
 	    "of strings");
 	lifecycle_group_clear(&g);
 	free(cause);
@@ -239,10 +247,12 @@ TEST(failure_message_shapes)
 
 	ASSERT_INT_EQ(group("{\"db\": [\"mysql\", \"-u\", \"root\"]}", &g, NULL), 0);
 	m = lifecycle_failure_message("postStartCommand", &g.cmds[0], 1, 1);
-	ASSERT_STR_EQ(m, "postStartCommand failed: [db] `mysql -u root` exited with status 1");
+	ASSERT_STR_EQ(
+	    m, "postStartCommand failed: [db] `mysql -u root` exited with status 1");
 	free(m);
 	m = lifecycle_failure_message("initializeCommand", &g.cmds[0], 0, 9);
-	ASSERT_STR_EQ(m, "initializeCommand failed: [db] `mysql -u root` killed by signal 9 "
+	ASSERT_STR_EQ(m,
+	    "initializeCommand failed: [db] `mysql -u root` killed by signal 9 "
 	    "(Killed)");
 	free(m);
 	m = lifecycle_cmd_describe(&g.cmds[0]);
@@ -388,9 +398,11 @@ TEST(merge_paths_as_the_reference)
 	free(p);
 	p = env_probe_merge_paths("/usr/local/bin:/usr/bin:/bin:/usr/games",
 	    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
-	ASSERT_STR_EQ(p, "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/usr/games");
+	ASSERT_STR_EQ(
+	    p, "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/usr/games");
 	free(p);
-	p = env_probe_merge_paths("/home/u/bin:/usr/bin:/bin", "/opt/x/bin:/usr/bin:/opt/y", 0);
+	p = env_probe_merge_paths(
+	    "/home/u/bin:/usr/bin:/bin", "/opt/x/bin:/usr/bin:/opt/y", 0);
 	ASSERT_STR_EQ(p, "/opt/x/bin:/home/u/bin:/usr/bin:/opt/y:/bin");
 	free(p);
 }
@@ -436,13 +448,16 @@ TEST(remote_env_overlays_resolves_and_unsets)
 {
 	char *probed[] = { "PATH=/usr/bin", "HOME=/home/dev", "SECRET=1", NULL };
 	char *cenv[] = { "PATH=/usr/local/bin:/usr/bin", "LANG=C.UTF-8", NULL };
-	cJSON *re = parse("{\"PATH\": \"${containerEnv:PATH}:/opt/bin\", \"N\": 3, \"B\": true,"
-	    " \"SECRET\": null, \"LANG2\": \"${containerEnv:LANG}\", \"O\": {}}");
+	cJSON *re =
+	    parse("{\"PATH\": \"${containerEnv:PATH}:/opt/bin\", \"N\": 3, \"B\": true,"
+		  " \"SECRET\": null, \"LANG2\": \"${containerEnv:LANG}\", \"O\": {}}");
 	char **env = NULL, **unset = NULL, *s;
 
-	ASSERT_INT_EQ(env_probe_apply_remote_env(probed, re, cenv, &env, &unset, NULL), 0);
+	ASSERT_INT_EQ(
+	    env_probe_apply_remote_env(probed, re, cenv, &env, &unset, NULL), 0);
 	s = env_join(env);
-	ASSERT_STR_EQ(s, "PATH=/usr/local/bin:/usr/bin:/opt/bin;HOME=/home/dev;N=3;B=true;"
+	ASSERT_STR_EQ(s,
+	    "PATH=/usr/local/bin:/usr/bin:/opt/bin;HOME=/home/dev;N=3;B=true;"
 	    "LANG2=C.UTF-8;");
 	free(s);
 	s = env_join(unset);
@@ -455,7 +470,8 @@ TEST(remote_env_overlays_resolves_and_unsets)
 	cJSON_Delete(re);
 
 	/* No remoteEnv: a copy of the probed environment. */
-	ASSERT_INT_EQ(env_probe_apply_remote_env(probed, NULL, NULL, &env, &unset, NULL), 0);
+	ASSERT_INT_EQ(
+	    env_probe_apply_remote_env(probed, NULL, NULL, &env, &unset, NULL), 0);
 	s = env_join(env);
 	ASSERT_STR_EQ(s, "PATH=/usr/bin;HOME=/home/dev;SECRET=1;");
 	free(s);
@@ -468,7 +484,8 @@ TEST(remote_env_overlays_resolves_and_unsets)
 
 TEST(log_lines_are_timestamped_and_appended)
 {
-	char dir[] = "/tmp/rdev-test-lifecycle.XXXXXX", *path, *data = NULL, *cause = NULL;
+	char dir[] = "/tmp/rdev-test-lifecycle.XXXXXX", *path, *data = NULL,
+	     *cause = NULL;
 	struct lifecycle_log *log;
 	size_t len;
 
@@ -533,7 +550,8 @@ TEST(initialize_string_runs_in_workspace_folder)
 	char *out, *cause = NULL;
 	int rc;
 
-	out = run_initialize("\"pwd; echo err >&2; printf partial\"", "/tmp", &rc, &cause);
+	out =
+	    run_initialize("\"pwd; echo err >&2; printf partial\"", "/tmp", &rc, &cause);
 	ASSERT_INT_EQ(rc, 0);
 	ASSERT_STR_CONTAINS(out, "/tmp\n");
 	ASSERT_STR_CONTAINS(out, "err\n");
@@ -560,9 +578,11 @@ TEST(initialize_object_runs_in_parallel_with_prefixes)
 	ASSERT_NOT_NULL(mkdtemp(dir));
 	/* Each waits for the other's file: only parallel runs can finish. */
 	json = xasprintf("{\"a\": \"touch %s/a; i=0; while [ ! -e %s/b ]; do sleep 0.05; "
-	    "i=$((i+1)); [ $i -gt 100 ] && exit 7; done; echo from a\", "
-	    "\"b\": [\"sh\", \"-c\", \"touch %s/b; i=0; while [ ! -e %s/a ]; do sleep 0.05; "
-	    "i=$((i+1)); [ $i -gt 100 ] && exit 7; done; echo from b\"]}", dir, dir, dir, dir);
+			 "i=$((i+1)); [ $i -gt 100 ] && exit 7; done; echo from a\", "
+			 "\"b\": [\"sh\", \"-c\", \"touch %s/b; i=0; while [ ! -e %s/a "
+			 "]; do sleep 0.05; "
+			 "i=$((i+1)); [ $i -gt 100 ] && exit 7; done; echo from b\"]}",
+	    dir, dir, dir, dir);
 	out = run_initialize(json, NULL, &rc, &cause);
 	free(json);
 	ASSERT_INT_EQ(rc, 0);
@@ -584,10 +604,11 @@ TEST(initialize_failure_names_the_command)
 	char *out, *cause = NULL;
 	int rc;
 
-	out = run_initialize("{\"ok\": \"true\", \"bad\": \"echo before; exit 3\"}", NULL, &rc,
-	    &cause);
+	out = run_initialize(
+	    "{\"ok\": \"true\", \"bad\": \"echo before; exit 3\"}", NULL, &rc, &cause);
 	ASSERT_INT_EQ(rc, -1);
-	ASSERT_STR_EQ(cause, "initializeCommand failed: [bad] `echo before; exit 3` exited "
+	ASSERT_STR_EQ(cause,
+	    "initializeCommand failed: [bad] `echo before; exit 3` exited "
 	    "with status 3");
 	ASSERT_STR_CONTAINS(out, "[bad] before\n");
 	free(out);
@@ -595,13 +616,15 @@ TEST(initialize_failure_names_the_command)
 	cause = NULL;
 	out = run_initialize("\"kill -9 $$\"", NULL, &rc, &cause);
 	ASSERT_INT_EQ(rc, -1);
-	ASSERT_STR_EQ(cause, "initializeCommand failed: `kill -9 $$` killed by signal 9 (Killed)");
+	ASSERT_STR_EQ(
+	    cause, "initializeCommand failed: `kill -9 $$` killed by signal 9 (Killed)");
 	free(out);
 	free(cause);
 	cause = NULL;
 	out = run_initialize("[\"/nonexistent/prog\"]", NULL, &rc, &cause);
 	ASSERT_INT_EQ(rc, -1);
-	ASSERT_STR_EQ(cause, "initializeCommand failed: `/nonexistent/prog` exited with status 127");
+	ASSERT_STR_EQ(cause,
+	    "initializeCommand failed: `/nonexistent/prog` exited with status 127");
 	ASSERT_STR_CONTAINS(out, "cannot run /nonexistent/prog");
 	free(out);
 	free(cause);

@@ -47,30 +47,30 @@ mount_json(const char *json)
 	return out;
 }
 
-#define CHECK_MOUNT(s, want)                                               \
-	do {                                                               \
-		char *got_ = mount_str(s);                                 \
-		int ok_ = strcmp(got_, (want)) == 0;                       \
-		if (!ok_) {                                                \
+#define CHECK_MOUNT(s, want) \
+	do { \
+		char *got_ = mount_str(s); \
+		int ok_ = strcmp(got_, (want)) == 0; \
+		if (!ok_) { \
 			fprintf(stderr, "  %s:%d: mount %s\n    got  %s\n    want %s\n", \
-			    __FILE__, __LINE__, s, got_, want);            \
-			free(got_);                                        \
-			TEST_FAIL("mount differs");                        \
-		}                                                          \
-		free(got_);                                                \
+			    __FILE__, __LINE__, s, got_, want); \
+			free(got_); \
+			TEST_FAIL("mount differs"); \
+		} \
+		free(got_); \
 	} while (0)
 
-#define CHECK_JSON(j, want)                                                \
-	do {                                                               \
-		char *got_ = mount_json(j);                                \
-		int ok_ = strcmp(got_, (want)) == 0;                       \
-		if (!ok_) {                                                \
+#define CHECK_JSON(j, want) \
+	do { \
+		char *got_ = mount_json(j); \
+		int ok_ = strcmp(got_, (want)) == 0; \
+		if (!ok_) { \
 			fprintf(stderr, "  %s:%d: mount %s\n    got  %s\n    want %s\n", \
-			    __FILE__, __LINE__, j, got_, want);            \
-			free(got_);                                        \
-			TEST_FAIL("mount differs");                        \
-		}                                                          \
-		free(got_);                                                \
+			    __FILE__, __LINE__, j, got_, want); \
+			free(got_); \
+			TEST_FAIL("mount differs"); \
+		} \
+		free(got_); \
 	} while (0)
 
 TEST(bind_basic)
@@ -130,24 +130,29 @@ TEST(bind_options)
 	    "\"BindOptions\":{\"ReadOnlyNonRecursive\":true}}");
 	CHECK_MOUNT("type=bind,src=/a,dst=/b,bind-recursive=writable",
 	    "ERROR: mount \"type=bind,src=/a,dst=/b,bind-recursive=writable\": option "
-	    "'bind-recursive=writable' requires 'readonly' to be specified in conjunction");
+	    "'bind-recursive=writable' requires 'readonly' to be specified in "
+	    "conjunction");
 	CHECK_MOUNT("type=bind,src=/a,dst=/b,bind-recursive=readonly,ro",
 	    "ERROR: mount \"type=bind,src=/a,dst=/b,bind-recursive=readonly,ro\": option "
 	    "'bind-recursive=readonly' requires 'bind-propagation=rprivate' to be "
 	    "specified in conjunction");
 	CHECK_MOUNT("type=bind,src=/a,dst=/b,bind-recursive=readonly,ro,"
-	    "bind-propagation=rprivate",
+		    "bind-propagation=rprivate",
 	    "ERROR: mount \"type=bind,src=/a,dst=/b,bind-recursive=readonly,ro,"
-	    "bind-propagation=rprivate\": option 'bind-recursive=readonly' requires Docker "
+	    "bind-propagation=rprivate\": option 'bind-recursive=readonly' requires "
+	    "Docker "
 	    "API 1.44 (rdev uses 1.41)");
 	CHECK_MOUNT("type=bind,src=/a,dst=/b,bind-recursive=maybe",
-	    "ERROR: mount \"type=bind,src=/a,dst=/b,bind-recursive=maybe\": invalid value "
+	    "ERROR: mount \"type=bind,src=/a,dst=/b,bind-recursive=maybe\": invalid "
+	    "value "
 	    "\"maybe\" for \"bind-recursive\" (enabled, disabled, writable or readonly)");
 	CHECK_MOUNT("type=bind,src=/a,dst=/b,bind-nonrecursive",
-	    "ERROR: mount \"type=bind,src=/a,dst=/b,bind-nonrecursive\": bind-nonrecursive "
+	    "ERROR: mount \"type=bind,src=/a,dst=/b,bind-nonrecursive\": "
+	    "bind-nonrecursive "
 	    "is deprecated, use bind-recursive=disabled instead");
 	CHECK_MOUNT("type=bind,src=/a,dst=/b,bind-create-src",
-	    "ERROR: mount \"type=bind,src=/a,dst=/b,bind-create-src\": \"bind-create-src\" "
+	    "ERROR: mount \"type=bind,src=/a,dst=/b,bind-create-src\": "
+	    "\"bind-create-src\" "
 	    "is not supported by rdev (create the source directory first, e.g. in "
 	    "initializeCommand)");
 }
@@ -158,9 +163,10 @@ TEST(volume_options)
 	    "{\"Type\":\"volume\",\"Source\":\"v\",\"Target\":\"/d\","
 	    "\"VolumeOptions\":{\"NoCopy\":true,\"DriverConfig\":{}}}");
 	CHECK_MOUNT("type=volume,src=v,dst=/d,volume-nocopy=false",
-	    "{\"Type\":\"volume\",\"Source\":\"v\",\"Target\":\"/d\",\"VolumeOptions\":{\"DriverConfig\":{}}}");
+	    "{\"Type\":\"volume\",\"Source\":\"v\",\"Target\":\"/"
+	    "d\",\"VolumeOptions\":{\"DriverConfig\":{}}}");
 	CHECK_MOUNT("type=volume,src=v,dst=/d,volume-driver=local,volume-opt=type=nfs,"
-	    "volume-opt=o=addr=1.2.3.4,volume-label=a=b,volume-label=c",
+		    "volume-opt=o=addr=1.2.3.4,volume-label=a=b,volume-label=c",
 	    "{\"Type\":\"volume\",\"Source\":\"v\",\"Target\":\"/d\",\"VolumeOptions\":{"
 	    "\"Labels\":{\"a\":\"b\",\"c\":\"\"},\"DriverConfig\":{\"Name\":\"local\","
 	    "\"Options\":{\"type\":\"nfs\",\"o\":\"addr=1.2.3.4\"}}}}");
@@ -176,10 +182,12 @@ TEST(volume_options)
 TEST(tmpfs_options)
 {
 	CHECK_MOUNT("type=tmpfs,target=/t,tmpfs-size=64m,tmpfs-mode=1770",
-	    "{\"Type\":\"tmpfs\",\"Target\":\"/t\",\"TmpfsOptions\":{\"SizeBytes\":67108864,"
+	    "{\"Type\":\"tmpfs\",\"Target\":\"/"
+	    "t\",\"TmpfsOptions\":{\"SizeBytes\":67108864,"
 	    "\"Mode\":1016}}");
 	CHECK_MOUNT("type=tmpfs,target=/t,tmpfs-size=1.5k",
-	    "{\"Type\":\"tmpfs\",\"Target\":\"/t\",\"TmpfsOptions\":{\"SizeBytes\":1536}}");
+	    "{\"Type\":\"tmpfs\",\"Target\":\"/"
+	    "t\",\"TmpfsOptions\":{\"SizeBytes\":1536}}");
 	CHECK_MOUNT("type=tmpfs,target=/t,tmpfs-size=12x",
 	    "ERROR: mount \"type=tmpfs,target=/t,tmpfs-size=12x\": invalid value for "
 	    "tmpfs-size: 12x");
@@ -187,19 +195,23 @@ TEST(tmpfs_options)
 	    "ERROR: mount \"type=tmpfs,target=/t,tmpfs-mode=0789\": invalid value for "
 	    "tmpfs-mode: 0789");
 	CHECK_MOUNT("type=tmpfs,src=/x,target=/t",
-	    "ERROR: mount \"type=tmpfs,src=/x,target=/t\": a tmpfs mount takes no source");
+	    "ERROR: mount \"type=tmpfs,src=/x,target=/t\": a tmpfs mount takes no "
+	    "source");
 }
 
 TEST(mixing_options)
 {
 	CHECK_MOUNT("type=volume,src=v,dst=/d,bind-propagation=shared",
-	    "ERROR: mount \"type=volume,src=v,dst=/d,bind-propagation=shared\": cannot mix "
+	    "ERROR: mount \"type=volume,src=v,dst=/d,bind-propagation=shared\": cannot "
+	    "mix "
 	    "'bind-*' options with mount type 'volume'");
 	CHECK_MOUNT("type=bind,src=/a,dst=/d,volume-nocopy",
-	    "ERROR: mount \"type=bind,src=/a,dst=/d,volume-nocopy\": cannot mix 'volume-*' "
+	    "ERROR: mount \"type=bind,src=/a,dst=/d,volume-nocopy\": cannot mix "
+	    "'volume-*' "
 	    "options with mount type 'bind'");
 	CHECK_MOUNT("type=bind,src=/a,dst=/d,tmpfs-size=1m",
-	    "ERROR: mount \"type=bind,src=/a,dst=/d,tmpfs-size=1m\": cannot mix 'tmpfs-*' "
+	    "ERROR: mount \"type=bind,src=/a,dst=/d,tmpfs-size=1m\": cannot mix "
+	    "'tmpfs-*' "
 	    "options with mount type 'bind'");
 }
 
@@ -214,7 +226,8 @@ TEST(quoted_fields)
 	    "ERROR: mount \"type=bind,source=\"/a\",target=/c\": \" inside an unquoted "
 	    "field (quote whole fields: \"source=/a,b\")");
 	CHECK_MOUNT("type=bind,\"source=/a\"x,target=/c",
-	    "ERROR: mount \"type=bind,\"source=/a\"x,target=/c\": text after the closing \" "
+	    "ERROR: mount \"type=bind,\"source=/a\"x,target=/c\": text after the closing "
+	    "\" "
 	    "of a quoted field (quote whole fields: \"source=/a,b\")");
 	CHECK_MOUNT("type=bind,\"source=/a",
 	    "ERROR: mount \"type=bind,\"source=/a\": missing closing \" in quoted field");
@@ -226,9 +239,11 @@ TEST(whitespace)
 	CHECK_MOUNT("  type=bind,src=/a,dst=/b \n",
 	    "{\"Type\":\"bind\",\"Source\":\"/a\",\"Target\":\"/b\"}");
 	CHECK_MOUNT("type=bind, src=/a,dst=/b",
-	    "ERROR: mount \"type=bind, src=/a,dst=/b\": key \" src\" has spaces around it");
+	    "ERROR: mount \"type=bind, src=/a,dst=/b\": key \" src\" has spaces around "
+	    "it");
 	CHECK_MOUNT("type=bind,src= /a,dst=/b",
-	    "ERROR: mount \"type=bind,src= /a,dst=/b\": value of \"src\" has spaces around it");
+	    "ERROR: mount \"type=bind,src= /a,dst=/b\": value of \"src\" has spaces "
+	    "around it");
 	CHECK_MOUNT("type=bind,src=/a\n,dst=/b",
 	    "ERROR: mount \"type=bind,src=/a\n,dst=/b\": line break in mount string");
 	CHECK_MOUNT("   ", "ERROR: mount \"   \": value is empty");
@@ -243,14 +258,16 @@ TEST(field_errors)
 	CHECK_MOUNT("type=bind,src,dst=/b",
 	    "ERROR: mount \"type=bind,src,dst=/b\": \"src\" needs a value (src=...)");
 	CHECK_MOUNT("type=bind,src=/a,dst=/b,",
-	    "ERROR: mount \"type=bind,src=/a,dst=/b,\": empty field (expected key=value)");
+	    "ERROR: mount \"type=bind,src=/a,dst=/b,\": empty field (expected "
+	    "key=value)");
 	CHECK_MOUNT("type=,src=/a,dst=/b",
 	    "ERROR: mount \"type=,src=/a,dst=/b\": empty value for \"type\"");
 	CHECK_MOUNT("type=npipe,src=/a,dst=/b",
 	    "ERROR: mount \"type=npipe,src=/a,dst=/b\": unknown type \"npipe\" (bind, "
 	    "volume or tmpfs)");
 	CHECK_MOUNT("type=bind,src=/a,dst=/b,image-subpath=x",
-	    "ERROR: mount \"type=bind,src=/a,dst=/b,image-subpath=x\": \"image-subpath\" is "
+	    "ERROR: mount \"type=bind,src=/a,dst=/b,image-subpath=x\": \"image-subpath\" "
+	    "is "
 	    "not supported by rdev");
 }
 
@@ -265,10 +282,12 @@ TEST(required_fields)
 TEST(relative_source_refused)
 {
 	CHECK_MOUNT("type=bind,source=./data,target=/d",
-	    "ERROR: mount \"type=bind,source=./data,target=/d\": relative source \"./data\" "
+	    "ERROR: mount \"type=bind,source=./data,target=/d\": relative source "
+	    "\"./data\" "
 	    "is not supported (use an absolute path, e.g. ${localWorkspaceFolder}/...)");
 	CHECK_JSON("{\"type\":\"bind\",\"source\":\"../x\",\"target\":\"/d\"}",
-	    "ERROR: mount {\"type\":\"bind\",\"source\":\"../x\",\"target\":\"/d\"}: relative "
+	    "ERROR: mount {\"type\":\"bind\",\"source\":\"../x\",\"target\":\"/d\"}: "
+	    "relative "
 	    "source \"../x\" is not supported (use an absolute path, e.g. "
 	    "${localWorkspaceFolder}/...)");
 }
@@ -284,7 +303,7 @@ TEST(object_form)
 	CHECK_JSON("{\"type\":\"bind\",\"source\":\"/a,b\",\"target\":\"/c\"}",
 	    "{\"Type\":\"bind\",\"Source\":\"/a,b\",\"Target\":\"/c\"}");
 	CHECK_JSON("{\"type\":\"Volume\",\"source\":\"cache\",\"target\":\"/c\","
-	    "\"external\":true}",
+		   "\"external\":true}",
 	    "{\"Type\":\"volume\",\"Source\":\"cache\",\"Target\":\"/c\"}");
 	CHECK_JSON("{\"type\":\"volume\",\"target\":\"/c\"}",
 	    "{\"Type\":\"volume\",\"Target\":\"/c\"}");
@@ -295,10 +314,12 @@ TEST(object_form)
 	CHECK_JSON("{\"source\":\"/a\",\"target\":\"/b\"}",
 	    "ERROR: mount {\"source\":\"/a\",\"target\":\"/b\"}: type is required");
 	CHECK_JSON("{\"type\":\"bind\",\"source\":1,\"target\":\"/b\"}",
-	    "ERROR: mount {\"type\":\"bind\",\"source\":1,\"target\":\"/b\"}: \"source\" is "
+	    "ERROR: mount {\"type\":\"bind\",\"source\":1,\"target\":\"/b\"}: \"source\" "
+	    "is "
 	    "not a string");
 	CHECK_JSON("{\"type\":\"bind\",\"target\":\"/b\"}",
-	    "ERROR: mount {\"type\":\"bind\",\"target\":\"/b\"}: source is required for a "
+	    "ERROR: mount {\"type\":\"bind\",\"target\":\"/b\"}: source is required for "
+	    "a "
 	    "bind mount");
 	CHECK_JSON("42", "ERROR: mount is neither a string nor an object");
 }
@@ -319,7 +340,7 @@ TEST(target_of_mounts)
 		{ "{\"type\":\"volume\",\"source\":\"v\",\"target\":\"/t\"}", "/t" },
 	};
 	const char *none[] = { "\"type=bind,source=/a\"", "\"foo=1,target=/b\"", "{}",
-	    "{\"target\":1}", "[]", "\"\"" };
+		"{\"target\":1}", "[]", "\"\"" };
 	size_t i;
 	cJSON *v;
 	char *t;
@@ -356,13 +377,25 @@ TEST(parse_bytes)
 		const char *s;
 		long long want;
 	} ok[] = {
-		{ "0", 0 }, { "512", 512 }, { "512b", 512 }, { "512B", 512 }, { "1k", 1024 },
-		{ "1K", 1024 }, { "1kb", 1024 }, { "1KiB", 1024 }, { "64m", 67108864 },
-		{ "1.5g", 1610612736 }, { "2 GiB", 2147483648LL }, { "1t", 1099511627776LL },
-		{ "1p", 1125899906842624LL }, { "1.9", 1 }, { ".5k", 512 }, { "1 ", 1 },
+		{ "0", 0 },
+		{ "512", 512 },
+		{ "512b", 512 },
+		{ "512B", 512 },
+		{ "1k", 1024 },
+		{ "1K", 1024 },
+		{ "1kb", 1024 },
+		{ "1KiB", 1024 },
+		{ "64m", 67108864 },
+		{ "1.5g", 1610612736 },
+		{ "2 GiB", 2147483648LL },
+		{ "1t", 1099511627776LL },
+		{ "1p", 1125899906842624LL },
+		{ "1.9", 1 },
+		{ ".5k", 512 },
+		{ "1 ", 1 },
 	};
 	const char *bad[] = { "", "m", "-1m", "12x", "1kk", "1kbb", "1kib2", "1..2m",
-	    "abc", "1e", "9000p", "0x10" };
+		"abc", "1e", "9000p", "0x10" };
 	int64_t n;
 	char *cause;
 	size_t i;
@@ -375,7 +408,8 @@ TEST(parse_bytes)
 			TEST_FAIL("parse failed");
 		}
 		if (n != ok[i].want)
-			TEST_FAIL("%s: got %lld want %lld", ok[i].s, (long long)n, ok[i].want);
+			TEST_FAIL(
+			    "%s: got %lld want %lld", ok[i].s, (long long)n, ok[i].want);
 	}
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		cause = NULL;

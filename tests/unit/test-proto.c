@@ -27,7 +27,8 @@ TEST(encode_decode_roundtrip_data)
 TEST(header_layout_is_big_endian)
 {
 	struct buf *b = buf_new();
-	const unsigned char want[] = { 0, 0, 0, 2, 0x52, 0x44, 0, 64, 0, 0, 1, 2, 'h', 'i' };
+	const unsigned char want[] = { 0, 0, 0, 2, 0x52, 0x44, 0, 64, 0, 0, 1, 2, 'h',
+		'i' };
 
 	proto_encode(b, PROTO_DATA, 0x0102, "hi", 2);
 	ASSERT_INT_EQ(buf_len(b), sizeof want);
@@ -76,7 +77,8 @@ TEST(non_rdev_stream_is_rejected_with_snippet)
 	char *cause = NULL;
 
 	ASSERT_INT_EQ(proto_decode((const unsigned char *)banner, strlen(banner), &f,
-	    &used, &cause), -1);
+			  &used, &cause),
+	    -1);
 	ASSERT_STR_CONTAINS(cause, "not an rdev protocol stream");
 	ASSERT_STR_CONTAINS(cause, "Welcome to Debian");
 	free(cause);
@@ -84,7 +86,8 @@ TEST(non_rdev_stream_is_rejected_with_snippet)
 
 TEST(oversize_and_unknown_type_are_rejected)
 {
-	unsigned char h[PROTO_HEADER_SIZE] = { 0x7f, 0xff, 0xff, 0xff, 0x52, 0x44, 0, 64, 0, 0, 0, 1 };
+	unsigned char h[PROTO_HEADER_SIZE] = { 0x7f, 0xff, 0xff, 0xff, 0x52, 0x44, 0, 64,
+		0, 0, 0, 1 };
 	struct proto_frame f;
 	size_t used;
 	char *cause = NULL;
@@ -144,7 +147,8 @@ TEST(handshake_picks_highest_common_version)
 
 TEST(handshake_mismatch_names_both_sides)
 {
-	cJSON *hello = cJSON_Parse("{\"versions\":[7,9],\"software\":\"rdev-agent 3.0\"}");
+	cJSON *hello =
+	    cJSON_Parse("{\"versions\":[7,9],\"software\":\"rdev-agent 3.0\"}");
 	char *cause = NULL;
 	uint32_t v;
 

@@ -112,7 +112,8 @@ TEST(untar_first_refuses_truncated_and_empty)
 	free(cause);
 	cause = NULL;
 	ASSERT_NULL(data);
-	ASSERT_INT_EQ(relay_install_untar_first(zeros, sizeof zeros, &data, &dlen, &cause), -1);
+	ASSERT_INT_EQ(
+	    relay_install_untar_first(zeros, sizeof zeros, &data, &dlen, &cause), -1);
 	ASSERT_STR_CONTAINS(cause, "no file");
 	free(cause);
 	cause = NULL;
@@ -135,7 +136,8 @@ TEST(untar_first_skips_a_directory)
 	memcpy(tar + 512 + 124, "00000000003", 11);
 	tar[512 + 156] = '0';
 	memcpy(tar + 1024, "abc", 3);
-	ASSERT_INT_EQ(relay_install_untar_first(tar, sizeof tar, &data, &dlen, &cause), 0);
+	ASSERT_INT_EQ(
+	    relay_install_untar_first(tar, sizeof tar, &data, &dlen, &cause), 0);
 	ASSERT_STR_EQ(data, "abc");
 	free(data);
 }

@@ -11,7 +11,7 @@
 #include "test.h"
 
 struct result {
-	char *body;	/* compact JSON, or "ERROR: cause" */
+	char *body; /* compact JSON, or "ERROR: cause" */
 	char *name;
 	char **warnings;
 };
@@ -54,17 +54,18 @@ apply(const char *body, const char *args, struct result *r)
 	cJSON_Delete(a);
 }
 
-#define CHECK_BODY(body_, args_, want_)                                    \
-	do {                                                               \
-		struct result r_;                                          \
-		apply(body_, args_, &r_);                                  \
-		if (strcmp(r_.body, (want_)) != 0) {                       \
-			fprintf(stderr, "  %s:%d: runArgs %s\n    got  %s\n    want %s\n", \
-			    __FILE__, __LINE__, args_, r_.body, want_);    \
-			result_free(&r_);                                  \
-			TEST_FAIL("body differs");                         \
-		}                                                          \
-		result_free(&r_);                                          \
+#define CHECK_BODY(body_, args_, want_) \
+	do { \
+		struct result r_; \
+		apply(body_, args_, &r_); \
+		if (strcmp(r_.body, (want_)) != 0) { \
+			fprintf(stderr, \
+			    "  %s:%d: runArgs %s\n    got  %s\n    want %s\n", __FILE__, \
+			    __LINE__, args_, r_.body, want_); \
+			result_free(&r_); \
+			TEST_FAIL("body differs"); \
+		} \
+		result_free(&r_); \
 	} while (0)
 /* runArgs on an empty body. */
 #define CHECK(args_, want_) CHECK_BODY("{}", args_, want_)
@@ -72,12 +73,14 @@ apply(const char *body, const char *args, struct result *r)
 TEST(security_flags)
 {
 	CHECK("[\"--cap-add\",\"sys_ptrace\",\"--cap-add=NET_ADMIN\",\"--cap-add\","
-	    "\"CAP_SYS_PTRACE\",\"--cap-drop\",\"all\"]",
+	      "\"CAP_SYS_PTRACE\",\"--cap-drop\",\"all\"]",
 	    "{\"HostConfig\":{\"CapAdd\":[\"CAP_NET_ADMIN\",\"CAP_SYS_PTRACE\"],"
 	    "\"CapDrop\":[\"ALL\"]}}");
-	CHECK("[\"--security-opt\",\"seccomp=unconfined\",\"--security-opt=apparmor:unconfined\","
-	    "\"--security-opt\",\"no-new-privileges\"]",
-	    "{\"HostConfig\":{\"SecurityOpt\":[\"seccomp=unconfined\",\"apparmor:unconfined\","
+	CHECK("[\"--security-opt\",\"seccomp=unconfined\",\"--security-opt=apparmor:"
+	      "unconfined\","
+	      "\"--security-opt\",\"no-new-privileges\"]",
+	    "{\"HostConfig\":{\"SecurityOpt\":[\"seccomp=unconfined\",\"apparmor:"
+	    "unconfined\","
 	    "\"no-new-privileges\"]}}");
 	CHECK("[\"--security-opt\",\"systempaths=unconfined\"]",
 	    "{\"HostConfig\":{\"MaskedPaths\":[],\"ReadonlyPaths\":[]}}");
@@ -85,7 +88,8 @@ TEST(security_flags)
 	    "{\"HostConfig\":{\"Privileged\":true,\"Init\":true}}");
 	CHECK("[\"--init=false\"]", "{\"HostConfig\":{\"Init\":false}}");
 	CHECK("[\"--userns\",\"host\",\"--group-add\",\"audio\",\"--group-add=1000\"]",
-	    "{\"HostConfig\":{\"UsernsMode\":\"host\",\"GroupAdd\":[\"audio\",\"1000\"]}}");
+	    "{\"HostConfig\":{\"UsernsMode\":\"host\",\"GroupAdd\":[\"audio\",\"1000\"]}"
+	    "}");
 }
 
 TEST(security_errors)
@@ -93,10 +97,12 @@ TEST(security_errors)
 	CHECK("[\"--security-opt\",\"foo\"]",
 	    "ERROR: runArgs[0]: --security-opt: invalid --security-opt: \"foo\"");
 	CHECK("[\"--security-opt\",\"seccomp=/etc/profile.json\"]",
-	    "ERROR: runArgs[0]: --security-opt: seccomp profile files are not supported by "
+	    "ERROR: runArgs[0]: --security-opt: seccomp profile files are not supported "
+	    "by "
 	    "rdev (docker would read \"/etc/profile.json\" on the client; use "
 	    "seccomp=unconfined or seccomp=builtin)");
-	CHECK("[\"--userns\",\"private\"]", "ERROR: runArgs[0]: --userns: invalid USER mode");
+	CHECK("[\"--userns\",\"private\"]",
+	    "ERROR: runArgs[0]: --userns: invalid USER mode");
 	CHECK("[\"--privileged=maybe\"]",
 	    "ERROR: runArgs[0]: --privileged: invalid boolean \"maybe\"");
 }
@@ -107,15 +113,19 @@ TEST(env_and_labels)
 	    "{\"Env\":[\"A=1\",\"B=2\",\"C=3\",\"D=\",\"E=x y\"]}");
 	CHECK("[\"-l\",\"a=b\",\"-l\",\"c\",\"--label\",\"d=e=f\",\"--label=a=z\"]",
 	    "{\"Labels\":{\"a\":\"z\",\"c\":\"\",\"d\":\"e=f\"}}");
-	CHECK("[\"-e\",\"=x\"]", "ERROR: runArgs[0]: -e: invalid environment variable: =x");
+	CHECK(
+	    "[\"-e\",\"=x\"]", "ERROR: runArgs[0]: -e: invalid environment variable: =x");
 	/* A variable set twice is there once, with its last value, where it
 	 * first was (the docker CLI's Env). */
-	CHECK("[\"-e\",\"Z=1\",\"-e\",\"A=1\",\"-e\",\"ZZ=2\",\"-e\",\"Z=2\",\"-e\",\"A\"]",
+	CHECK(
+	    "[\"-e\",\"Z=1\",\"-e\",\"A=1\",\"-e\",\"ZZ=2\",\"-e\",\"Z=2\",\"-e\",\"A\"]",
 	    "{\"Env\":[\"Z=2\",\"A\",\"ZZ=2\"]}");
-	CHECK_BODY("{\"Env\":[\"K=from-containerEnv\",\"L=1\"]}", "[\"-e\",\"K=from-runArgs\"]",
-	    "{\"Env\":[\"K=from-runArgs\",\"L=1\"]}");
-	CHECK("[\"-l\",\" =x\"]", "ERROR: runArgs[0]: -l: invalid label ' =x': empty name");
-	CHECK("[\"-l\",\"a b=c\"]", "ERROR: runArgs[0]: -l: label 'a b' contains whitespaces");
+	CHECK_BODY("{\"Env\":[\"K=from-containerEnv\",\"L=1\"]}",
+	    "[\"-e\",\"K=from-runArgs\"]", "{\"Env\":[\"K=from-runArgs\",\"L=1\"]}");
+	CHECK(
+	    "[\"-l\",\" =x\"]", "ERROR: runArgs[0]: -l: invalid label ' =x': empty name");
+	CHECK("[\"-l\",\"a b=c\"]",
+	    "ERROR: runArgs[0]: -l: label 'a b' contains whitespaces");
 }
 
 TEST(env_without_value_warns)
@@ -125,8 +135,10 @@ TEST(env_without_value_warns)
 	apply("{}", "[\"-e\",\"HOME\"]", &r);
 	ASSERT_STR_EQ(r.body, "{\"Env\":[\"HOME\"]}");
 	ASSERT_NOT_NULL(r.warnings);
-	ASSERT_STR_EQ(r.warnings[0], "runArgs[0]: -e HOME has no value; rdev does not copy "
-	    "variables from its own environment (use containerEnv with ${localEnv:HOME})");
+	ASSERT_STR_EQ(r.warnings[0],
+	    "runArgs[0]: -e HOME has no value; rdev does not copy "
+	    "variables from its own environment (use containerEnv with "
+	    "${localEnv:HOME})");
 	ASSERT_NULL(r.warnings[1]);
 	result_free(&r);
 }
@@ -145,12 +157,15 @@ TEST(network)
 	CHECK("[\"--network\",\"a\",\"--network\",\"a\"]",
 	    "{\"HostConfig\":{\"NetworkMode\":\"a\"}}");
 	CHECK("[\"--network\",\"a\",\"--network\",\"b\"]",
-	    "ERROR: runArgs[2]: --network: only one network is supported by rdev (already "
+	    "ERROR: runArgs[2]: --network: only one network is supported by rdev "
+	    "(already "
 	    "\"a\")");
 	CHECK("[\"--network\",\"name=foo,alias=bar\"]",
-	    "ERROR: runArgs[0]: --network: the advanced syntax (name=...,alias=...) is not "
+	    "ERROR: runArgs[0]: --network: the advanced syntax (name=...,alias=...) is "
+	    "not "
 	    "supported by rdev; use --network NAME and --network-alias");
-	CHECK("[\"--network=\"]", "ERROR: runArgs[0]: --network: no name set for network");
+	CHECK(
+	    "[\"--network=\"]", "ERROR: runArgs[0]: --network: no name set for network");
 	CHECK("[\"--network-alias\",\"x\"]",
 	    "ERROR: runArgs: network-scoped aliases are only supported for user-defined "
 	    "networks");
@@ -158,7 +173,7 @@ TEST(network)
 	    "ERROR: runArgs: network-scoped aliases are only supported for user-defined "
 	    "networks");
 	CHECK("[\"--add-host\",\"foo:1.2.3.4\",\"--add-host\",\"bar=::1\",\"--add-host\","
-	    "\"baz=[::2]\",\"--add-host=gw:host-gateway\"]",
+	      "\"baz=[::2]\",\"--add-host=gw:host-gateway\"]",
 	    "{\"HostConfig\":{\"ExtraHosts\":[\"foo:1.2.3.4\",\"bar:::1\",\"baz:::2\","
 	    "\"gw:host-gateway\"]}}");
 	CHECK("[\"--add-host\",\"foo\"]",
@@ -169,11 +184,14 @@ TEST(network)
 
 TEST(dns)
 {
-	CHECK("[\"--dns\",\"8.8.8.8\",\"--dns\",\"2001:DB8::1\",\"--dns\",\" ::ffff:1.2.3.4 \","
-	    "\"--dns-search\",\"example.com\",\"--dns-search\",\".\",\"--dns-search\","
-	    "\"foo.bar.\",\"--dns-option\",\"ndots:2\",\"--dns-opt\",\"rotate\"]",
-	    "{\"HostConfig\":{\"Dns\":[\"8.8.8.8\",\"2001:db8::1\",\"1.2.3.4\"],\"DnsSearch\":"
-	    "[\"example.com\",\".\",\"foo.bar\"],\"DnsOptions\":[\"ndots:2\",\"rotate\"]}}");
+	CHECK("[\"--dns\",\"8.8.8.8\",\"--dns\",\"2001:DB8::1\",\"--dns\",\" "
+	      "::ffff:1.2.3.4 \","
+	      "\"--dns-search\",\"example.com\",\"--dns-search\",\".\",\"--dns-search\","
+	      "\"foo.bar.\",\"--dns-option\",\"ndots:2\",\"--dns-opt\",\"rotate\"]",
+	    "{\"HostConfig\":{\"Dns\":[\"8.8.8.8\",\"2001:db8::1\",\"1.2.3.4\"],"
+	    "\"DnsSearch\":"
+	    "[\"example.com\",\".\",\"foo.bar\"],\"DnsOptions\":[\"ndots:2\",\"rotate\"]}"
+	    "}");
 	CHECK("[\"--dns\",\"1.2.3\"]",
 	    "ERROR: runArgs[0]: --dns: IP address is not correctly formatted: 1.2.3");
 	CHECK("[\"--dns-search\",\"-bad.com\"]",
@@ -200,9 +218,11 @@ TEST(name)
 
 TEST(volumes)
 {
-	CHECK("[\"-v\",\"/a:/b\",\"-v\",\"/c:/d:ro,z\",\"--volume\",\"vol:/e\",\"-v\",\"/anon\","
-	    "\"-v\",\"/a:/b\",\"--volume=~/x:/y\"]",
-	    "{\"HostConfig\":{\"Binds\":[\"/a:/b\",\"/c:/d:ro,z\",\"vol:/e\",\"~/x:/y\"]},"
+	CHECK("[\"-v\",\"/a:/b\",\"-v\",\"/c:/d:ro,z\",\"--volume\",\"vol:/e\",\"-v\",\"/"
+	      "anon\","
+	      "\"-v\",\"/a:/b\",\"--volume=~/x:/y\"]",
+	    "{\"HostConfig\":{\"Binds\":[\"/a:/b\",\"/c:/d:ro,z\",\"vol:/e\",\"~/x:/"
+	    "y\"]},"
 	    "\"Volumes\":{\"/anon\":{}}}");
 	/* A one-letter source is a Windows drive to docker: an anonymous volume. */
 	CHECK("[\"-v\",\"a:/b\"]", "{\"Volumes\":{\"a:/b\":{}}}");
@@ -211,9 +231,11 @@ TEST(volumes)
 	CHECK("[\"-v\",\"/a::/b\"]",
 	    "ERROR: runArgs[0]: -v: invalid spec: /a::/b: empty section between colons");
 	CHECK("[\"-v\",\"./src:/src\"]",
-	    "ERROR: runArgs[0]: -v: relative source \"./src\" is not supported by rdev (use "
+	    "ERROR: runArgs[0]: -v: relative source \"./src\" is not supported by rdev "
+	    "(use "
 	    "an absolute path, e.g. ${localWorkspaceFolder}/...)");
-	CHECK("[\"--volume=\"]", "ERROR: runArgs[0]: --volume: invalid empty volume spec");
+	CHECK(
+	    "[\"--volume=\"]", "ERROR: runArgs[0]: --volume: invalid empty volume spec");
 	/* pflag reads "-v=" as the value "=" (a one-character anonymous volume). */
 	CHECK("[\"-v=\"]", "{\"Volumes\":{\"=\":{}}}");
 	CHECK("[\"--volumes-from\",\"other:ro\"]",
@@ -223,23 +245,28 @@ TEST(volumes)
 TEST(mounts)
 {
 	CHECK("[\"--mount\",\"type=bind,src=/a,dst=/b,ro\",\"--mount=type=tmpfs,dst=/t,"
-	    "tmpfs-size=1m,tmpfs-mode=700\",\"--mount\",\"type=volume,src=v,dst=/v,"
-	    "volume-nocopy,volume-opt=a=b,volume-driver=local\"]",
-	    "{\"HostConfig\":{\"Mounts\":[{\"Type\":\"bind\",\"Source\":\"/a\",\"Target\":\"/b\","
+	      "tmpfs-size=1m,tmpfs-mode=700\",\"--mount\",\"type=volume,src=v,dst=/v,"
+	      "volume-nocopy,volume-opt=a=b,volume-driver=local\"]",
+	    "{\"HostConfig\":{\"Mounts\":[{\"Type\":\"bind\",\"Source\":\"/"
+	    "a\",\"Target\":\"/b\","
 	    "\"ReadOnly\":true},{\"Type\":\"tmpfs\",\"Target\":\"/t\",\"TmpfsOptions\":{"
 	    "\"SizeBytes\":1048576,\"Mode\":448}},{\"Type\":\"volume\",\"Source\":\"v\","
-	    "\"Target\":\"/v\",\"VolumeOptions\":{\"NoCopy\":true,\"DriverConfig\":{\"Name\":"
+	    "\"Target\":\"/"
+	    "v\",\"VolumeOptions\":{\"NoCopy\":true,\"DriverConfig\":{\"Name\":"
 	    "\"local\",\"Options\":{\"a\":\"b\"}}}}]}}");
 	CHECK("[\"--mount\",\"type=bind,src=/a\"]",
 	    "ERROR: runArgs[0]: --mount: mount \"type=bind,src=/a\": target is required");
-	CHECK("[\"--tmpfs\",\"/run\",\"--tmpfs\",\"/tmp:rw,size=64m\",\"--tmpfs=/run:ro\"]",
+	CHECK(
+	    "[\"--tmpfs\",\"/run\",\"--tmpfs\",\"/tmp:rw,size=64m\",\"--tmpfs=/run:ro\"]",
 	    "{\"HostConfig\":{\"Tmpfs\":{\"/run\":\"ro\",\"/tmp\":\"rw,size=64m\"}}}");
 }
 
 TEST(devices)
 {
-	CHECK("[\"--device\",\"/dev/fuse\",\"--device\",\"/dev/sda:/dev/xvda:r\",\"--device\","
-	    "\"/dev/sdb:rw\",\"--device=/dev/sdc:/dev/x/../y\",\"--device\",\"/dev/./a//b/\"]",
+	CHECK("[\"--device\",\"/dev/fuse\",\"--device\",\"/dev/sda:/dev/"
+	      "xvda:r\",\"--device\","
+	      "\"/dev/sdb:rw\",\"--device=/dev/sdc:/dev/x/../y\",\"--device\",\"/dev/./a/"
+	      "/b/\"]",
 	    "{\"HostConfig\":{\"Devices\":["
 	    "{\"PathOnHost\":\"/dev/fuse\",\"PathInContainer\":\"/dev/fuse\","
 	    "\"CgroupPermissions\":\"rwm\"},"
@@ -251,7 +278,8 @@ TEST(devices)
 	    "\"CgroupPermissions\":\"rwm\"},"
 	    "{\"PathOnHost\":\"/dev/a/b\",\"PathInContainer\":\"/dev/a/b\","
 	    "\"CgroupPermissions\":\"rwm\"}]}}");
-	CHECK("[\"--device\",\"rel\"]", "ERROR: runArgs[0]: --device: rel is not an absolute path");
+	CHECK("[\"--device\",\"rel\"]",
+	    "ERROR: runArgs[0]: --device: rel is not an absolute path");
 	CHECK("[\"--device\",\"/dev/a:/dev/b:rwx\"]",
 	    "ERROR: runArgs[0]: --device: bad mode specified: rwx");
 	CHECK("[\"--device\",\"/a:/b:r:w\"]",
@@ -259,29 +287,41 @@ TEST(devices)
 	CHECK("[\"--device\",\"nvidia.com/gpu=all\"]",
 	    "ERROR: runArgs[0]: --device: CDI device names are not supported by rdev: "
 	    "nvidia.com/gpu=all");
-	CHECK("[\"--device-cgroup-rule\",\"c 1:3 mr\",\"--device-cgroup-rule=a *:* rwm\"]",
+	CHECK(
+	    "[\"--device-cgroup-rule\",\"c 1:3 mr\",\"--device-cgroup-rule=a *:* rwm\"]",
 	    "{\"HostConfig\":{\"DeviceCgroupRules\":[\"c 1:3 mr\",\"a *:* rwm\"]}}");
 	CHECK("[\"--device-cgroup-rule\",\"x 1:2 r\"]",
-	    "ERROR: runArgs[0]: --device-cgroup-rule: invalid device cgroup format 'x 1:2 r'");
+	    "ERROR: runArgs[0]: --device-cgroup-rule: invalid device cgroup format 'x "
+	    "1:2 r'");
 }
 
 TEST(resources)
 {
-	CHECK("[\"--shm-size\",\"1g\",\"-m\",\"512m\",\"--memory-swap\",\"-1\",\"--cpus\",\"1.5\","
-	    "\"--cpu-shares\",\"512\",\"--memory-reservation\",\"100m\"]",
-	    "{\"HostConfig\":{\"ShmSize\":1073741824,\"Memory\":536870912,\"MemorySwap\":-1,"
-	    "\"NanoCpus\":1500000000,\"CpuShares\":512,\"MemoryReservation\":104857600}}");
-	CHECK("[\"--memory-swap=1g\",\"--cpus\",\".001\",\"-c\",\"0x10\",\"--memory=64\"]",
-	    "{\"HostConfig\":{\"MemorySwap\":1073741824,\"NanoCpus\":1000000,\"CpuShares\":16,"
+	CHECK("[\"--shm-size\",\"1g\",\"-m\",\"512m\",\"--memory-swap\",\"-1\",\"--"
+	      "cpus\",\"1.5\","
+	      "\"--cpu-shares\",\"512\",\"--memory-reservation\",\"100m\"]",
+	    "{\"HostConfig\":{\"ShmSize\":1073741824,\"Memory\":536870912,\"MemorySwap\":"
+	    "-1,"
+	    "\"NanoCpus\":1500000000,\"CpuShares\":512,\"MemoryReservation\":104857600}"
+	    "}");
+	CHECK(
+	    "[\"--memory-swap=1g\",\"--cpus\",\".001\",\"-c\",\"0x10\",\"--memory=64\"]",
+	    "{\"HostConfig\":{\"MemorySwap\":1073741824,\"NanoCpus\":1000000,"
+	    "\"CpuShares\":16,"
 	    "\"Memory\":64}}");
-	CHECK("[\"--pids-limit\",\"100\",\"--cpuset-cpus\",\"0-1\",\"--cpuset-mems\",\"0\","
-	    "\"--cpu-period\",\"100000\",\"--cpu-quota\",\"50000\",\"--memory-swappiness\","
+	CHECK(
+	    "[\"--pids-limit\",\"100\",\"--cpuset-cpus\",\"0-1\",\"--cpuset-mems\",\"0\","
+	    "\"--cpu-period\",\"100000\",\"--cpu-quota\",\"50000\",\"--memory-"
+	    "swappiness\","
 	    "\"10\",\"--oom-score-adj\",\"-100\",\"--oom-kill-disable\",\"--read-only\"]",
-	    "{\"HostConfig\":{\"PidsLimit\":100,\"CpusetCpus\":\"0-1\",\"CpusetMems\":\"0\","
+	    "{\"HostConfig\":{\"PidsLimit\":100,\"CpusetCpus\":\"0-1\",\"CpusetMems\":"
+	    "\"0\","
 	    "\"CpuPeriod\":100000,\"CpuQuota\":50000,\"MemorySwappiness\":10,"
 	    "\"OomScoreAdj\":-100,\"OomKillDisable\":true,\"ReadonlyRootfs\":true}}");
-	CHECK("[\"--shm-size\",\"64x\"]", "ERROR: runArgs[0]: --shm-size: invalid suffix: 'x'");
-	CHECK("[\"--shm-size\",\"-1\"]", "ERROR: runArgs[0]: --shm-size: invalid size: '-1'");
+	CHECK("[\"--shm-size\",\"64x\"]",
+	    "ERROR: runArgs[0]: --shm-size: invalid suffix: 'x'");
+	CHECK("[\"--shm-size\",\"-1\"]",
+	    "ERROR: runArgs[0]: --shm-size: invalid size: '-1'");
 	CHECK("[\"--cpus\",\"abc\"]",
 	    "ERROR: runArgs[0]: --cpus: failed to parse abc as a rational number");
 	CHECK("[\"--cpus\",\"0.0000000001\"]",
@@ -297,7 +337,7 @@ TEST(ulimits)
 {
 	/* One per name, sorted by name, as docker sends them. */
 	CHECK("[\"--ulimit\",\"nofile=1024:2048\",\"--ulimit\",\"core=-1\",\"--ulimit\","
-	    "\"nofile=10\",\"--ulimit=stack=1\"]",
+	      "\"nofile=10\",\"--ulimit=stack=1\"]",
 	    "{\"HostConfig\":{\"Ulimits\":[{\"Name\":\"core\",\"Hard\":-1,\"Soft\":-1},"
 	    "{\"Name\":\"nofile\",\"Hard\":10,\"Soft\":10},"
 	    "{\"Name\":\"stack\",\"Hard\":1,\"Soft\":1}]}}");
@@ -306,14 +346,17 @@ TEST(ulimits)
 	CHECK("[\"--ulimit\",\"core=2\",\"--ulimit\",\"cpu=3\",\"--ulimit\",\"core=4\"]",
 	    "{\"HostConfig\":{\"Ulimits\":[{\"Name\":\"core\",\"Hard\":4,\"Soft\":4},"
 	    "{\"Name\":\"cpu\",\"Hard\":3,\"Soft\":3}]}}");
-	CHECK("[\"--ulimit\",\"foo=1\"]", "ERROR: runArgs[0]: --ulimit: invalid ulimit type: foo");
+	CHECK("[\"--ulimit\",\"foo=1\"]",
+	    "ERROR: runArgs[0]: --ulimit: invalid ulimit type: foo");
 	CHECK("[\"--ulimit\",\"nofile\"]",
 	    "ERROR: runArgs[0]: --ulimit: invalid ulimit argument: nofile");
 	CHECK("[\"--ulimit\",\"nofile=2:1\"]",
-	    "ERROR: runArgs[0]: --ulimit: ulimit soft limit must be less than or equal to "
+	    "ERROR: runArgs[0]: --ulimit: ulimit soft limit must be less than or equal "
+	    "to "
 	    "hard limit: 2 > 1");
 	CHECK("[\"--ulimit\",\"nofile=-1:5\"]",
-	    "ERROR: runArgs[0]: --ulimit: ulimit soft limit must be less than or equal to "
+	    "ERROR: runArgs[0]: --ulimit: ulimit soft limit must be less than or equal "
+	    "to "
 	    "hard limit: soft: -1 (unlimited), hard: 5");
 	CHECK("[\"--ulimit\",\"nofile=x\"]",
 	    "ERROR: runArgs[0]: --ulimit: invalid ulimit value: nofile=x");
@@ -322,8 +365,9 @@ TEST(ulimits)
 TEST(publish)
 {
 	CHECK("[\"-p\",\"127.0.0.1:8080-8081:80-81/udp\",\"-p\",\"9000\",\"--publish\","
-	    "\"[::1]::22\",\"-p=8000-8010:5000\",\"-p\",\"published=1234,target=80\"]",
-	    "{\"ExposedPorts\":{\"80/udp\":{},\"81/udp\":{},\"9000/tcp\":{},\"22/tcp\":{},"
+	      "\"[::1]::22\",\"-p=8000-8010:5000\",\"-p\",\"published=1234,target=80\"]",
+	    "{\"ExposedPorts\":{\"80/udp\":{},\"81/udp\":{},\"9000/tcp\":{},\"22/"
+	    "tcp\":{},"
 	    "\"5000/tcp\":{},\"80/tcp\":{}},\"HostConfig\":{\"PortBindings\":{"
 	    "\"80/udp\":[{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"8080\"}],"
 	    "\"81/udp\":[{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"8081\"}],"
@@ -333,25 +377,34 @@ TEST(publish)
 	    "\"80/tcp\":[{\"HostIp\":\"\",\"HostPort\":\"1234\"}]}}}");
 	/* The same port twice: two bindings. */
 	CHECK("[\"-p\",\"80:80\",\"-p\",\"8080:80/TCP\"]",
-	    "{\"ExposedPorts\":{\"80/tcp\":{}},\"HostConfig\":{\"PortBindings\":{\"80/tcp\":["
-	    "{\"HostIp\":\"\",\"HostPort\":\"80\"},{\"HostIp\":\"\",\"HostPort\":\"8080\"}]}}}");
-	CHECK("[\"-P\",\"--expose\",\"80\",\"--expose=53/udp\",\"--expose\",\"3000-3001\"]",
+	    "{\"ExposedPorts\":{\"80/tcp\":{}},\"HostConfig\":{\"PortBindings\":{\"80/"
+	    "tcp\":["
+	    "{\"HostIp\":\"\",\"HostPort\":\"80\"},{\"HostIp\":\"\",\"HostPort\":"
+	    "\"8080\"}]}}}");
+	CHECK(
+	    "[\"-P\",\"--expose\",\"80\",\"--expose=53/udp\",\"--expose\",\"3000-3001\"]",
 	    "{\"HostConfig\":{\"PublishAllPorts\":true},\"ExposedPorts\":{\"80/tcp\":{},"
 	    "\"53/udp\":{},\"3000/tcp\":{},\"3001/tcp\":{}}}");
 	CHECK("[\"-p\",\"70000:80\"]", "ERROR: runArgs[0]: -p: invalid hostPort: 70000");
 	CHECK("[\"-p\",\"80/xyz\"]", "ERROR: runArgs[0]: -p: invalid proto: xyz");
-	CHECK("[\"-p\",\"1.2.3:80:80\"]", "ERROR: runArgs[0]: -p: invalid IP address: 1.2.3");
+	CHECK("[\"-p\",\"1.2.3:80:80\"]",
+	    "ERROR: runArgs[0]: -p: invalid IP address: 1.2.3");
 	CHECK("[\"-p\",\"8000-8001:80-82\"]",
-	    "ERROR: runArgs[0]: -p: invalid ranges specified for container and host Ports: "
+	    "ERROR: runArgs[0]: -p: invalid ranges specified for container and host "
+	    "Ports: "
 	    "80-82 and 8000-8001");
 	CHECK("[\"-p\",\"80:\"]", "ERROR: runArgs[0]: -p: no port specified: 80:<empty>");
-	CHECK("[\"-p\",\"90-80\"]", "ERROR: runArgs[0]: -p: invalid containerPort: 90-80");
+	CHECK(
+	    "[\"-p\",\"90-80\"]", "ERROR: runArgs[0]: -p: invalid containerPort: 90-80");
 	CHECK("[\"-p\",\"+80\"]", "ERROR: runArgs[0]: -p: invalid containerPort: +80");
-	CHECK("[\"-p\",\"80-+90\"]", "ERROR: runArgs[0]: -p: invalid containerPort: 80-+90");
-	CHECK("[\"-p\",\"080\"]", "{\"ExposedPorts\":{\"80/tcp\":{}},\"HostConfig\":{"
+	CHECK("[\"-p\",\"80-+90\"]",
+	    "ERROR: runArgs[0]: -p: invalid containerPort: 80-+90");
+	CHECK("[\"-p\",\"080\"]",
+	    "{\"ExposedPorts\":{\"80/tcp\":{}},\"HostConfig\":{"
 	    "\"PortBindings\":{\"80/tcp\":[{\"HostIp\":\"\",\"HostPort\":\"\"}]}}}");
 	CHECK("[\"-p\",\"published=80,,target=80\"]",
-	    "ERROR: runArgs[0]: -p: invalid publish opts format (should be name=value but "
+	    "ERROR: runArgs[0]: -p: invalid publish opts format (should be name=value "
+	    "but "
 	    "got '')");
 	CHECK("[\"--expose\",\"abc\"]",
 	    "ERROR: runArgs[0]: --expose: invalid range format for --expose: abc");
@@ -360,38 +413,50 @@ TEST(publish)
 TEST(config_fields)
 {
 	CHECK("[\"-u\",\"1000:1000\",\"-h\",\"myhost\",\"-w\",\"/src\",\"--entrypoint\","
-	    "\"/bin/bash\",\"--domainname=ex.com\",\"--user=dev\"]",
-	    "{\"User\":\"dev\",\"Hostname\":\"myhost\",\"WorkingDir\":\"/src\",\"Entrypoint\":"
+	      "\"/bin/bash\",\"--domainname=ex.com\",\"--user=dev\"]",
+	    "{\"User\":\"dev\",\"Hostname\":\"myhost\",\"WorkingDir\":\"/"
+	    "src\",\"Entrypoint\":"
 	    "[\"/bin/bash\"],\"Domainname\":\"ex.com\"}");
 	CHECK("[\"--entrypoint=\"]", "{\"Entrypoint\":[\"\"]}");
 	CHECK("[\"--stop-signal\",\"SIGINT\",\"--stop-timeout\",\"30\"]",
 	    "{\"StopSignal\":\"SIGINT\",\"StopTimeout\":30}");
 	CHECK("[\"-t\",\"-i\"]", "{\"Tty\":true,\"OpenStdin\":true}");
-	CHECK("[\"--tty=false\",\"--interactive=0\"]", "{\"Tty\":false,\"OpenStdin\":false}");
+	CHECK("[\"--tty=false\",\"--interactive=0\"]",
+	    "{\"Tty\":false,\"OpenStdin\":false}");
 }
 
 TEST(host_config_fields)
 {
 	CHECK("[\"--ipc\",\"host\",\"--pid\",\"host\",\"--uts\",\"host\",\"--cgroupns\","
-	    "\"private\",\"--runtime\",\"runc\",\"--cgroup-parent\",\"foo\"]",
-	    "{\"HostConfig\":{\"IpcMode\":\"host\",\"PidMode\":\"host\",\"UTSMode\":\"host\","
-	    "\"CgroupnsMode\":\"private\",\"Runtime\":\"runc\",\"CgroupParent\":\"foo\"}}");
-	CHECK("[\"--pid=container:db\"]", "{\"HostConfig\":{\"PidMode\":\"container:db\"}}");
+	      "\"private\",\"--runtime\",\"runc\",\"--cgroup-parent\",\"foo\"]",
+	    "{\"HostConfig\":{\"IpcMode\":\"host\",\"PidMode\":\"host\",\"UTSMode\":"
+	    "\"host\","
+	    "\"CgroupnsMode\":\"private\",\"Runtime\":\"runc\",\"CgroupParent\":\"foo\"}"
+	    "}");
+	CHECK("[\"--pid=container:db\"]",
+	    "{\"HostConfig\":{\"PidMode\":\"container:db\"}}");
 	CHECK("[\"--pid\",\"container:\"]", "ERROR: runArgs[0]: --pid: invalid PID mode");
-	CHECK("[\"--pid\",\"container:a:b\"]", "{\"HostConfig\":{\"PidMode\":\"container:a:b\"}}");
+	CHECK("[\"--pid\",\"container:a:b\"]",
+	    "{\"HostConfig\":{\"PidMode\":\"container:a:b\"}}");
 	CHECK("[\"--pid\",\"host:x\"]", "ERROR: runArgs[0]: --pid: invalid PID mode");
 	CHECK("[\"--uts\",\"bar\"]", "ERROR: runArgs[0]: --uts: invalid UTS mode");
-	CHECK("[\"--uts\",\"container:x\"]", "ERROR: runArgs[0]: --uts: invalid UTS mode");
+	CHECK(
+	    "[\"--uts\",\"container:x\"]", "ERROR: runArgs[0]: --uts: invalid UTS mode");
 	CHECK("[\"--userns=host:x\"]", "ERROR: runArgs[0]: --userns: invalid USER mode");
-	CHECK("[\"--cgroupns\",\"x\"]", "ERROR: runArgs[0]: --cgroupns: invalid CGROUP mode");
-	CHECK("[\"--sysctl\",\"net.ipv4.ip_forward=1\",\"--sysctl\",\"kernel.shmmax=100\"]",
-	    "{\"HostConfig\":{\"Sysctls\":{\"net.ipv4.ip_forward\":\"1\",\"kernel.shmmax\":"
+	CHECK("[\"--cgroupns\",\"x\"]",
+	    "ERROR: runArgs[0]: --cgroupns: invalid CGROUP mode");
+	CHECK(
+	    "[\"--sysctl\",\"net.ipv4.ip_forward=1\",\"--sysctl\",\"kernel.shmmax=100\"]",
+	    "{\"HostConfig\":{\"Sysctls\":{\"net.ipv4.ip_forward\":\"1\",\"kernel."
+	    "shmmax\":"
 	    "\"100\"}}}");
 	CHECK("[\"--sysctl\",\"kernel.foo=1\"]",
 	    "ERROR: runArgs[0]: --sysctl: sysctl 'kernel.foo=1' is not allowed");
-	CHECK("[\"--log-driver\",\"json-file\",\"--log-opt\",\"max-size=10m\",\"--log-opt\","
-	    "\"max-file=3\"]",
-	    "{\"HostConfig\":{\"LogConfig\":{\"Type\":\"json-file\",\"Config\":{\"max-size\":"
+	CHECK("[\"--log-driver\",\"json-file\",\"--log-opt\",\"max-size=10m\",\"--log-"
+	      "opt\","
+	      "\"max-file=3\"]",
+	    "{\"HostConfig\":{\"LogConfig\":{\"Type\":\"json-file\",\"Config\":{\"max-"
+	    "size\":"
 	    "\"10m\",\"max-file\":\"3\"}}}}");
 	CHECK("[\"--log-driver\",\"none\",\"--log-opt\",\"a=b\"]",
 	    "ERROR: runArgs: invalid logging opts for driver none");
@@ -400,7 +465,8 @@ TEST(host_config_fields)
 TEST(restart)
 {
 	CHECK("[\"--restart\",\"always\"]",
-	    "{\"HostConfig\":{\"RestartPolicy\":{\"Name\":\"always\",\"MaximumRetryCount\":0}}}");
+	    "{\"HostConfig\":{\"RestartPolicy\":{\"Name\":\"always\","
+	    "\"MaximumRetryCount\":0}}}");
 	CHECK("[\"--restart=on-failure:3\"]",
 	    "{\"HostConfig\":{\"RestartPolicy\":{\"Name\":\"on-failure\","
 	    "\"MaximumRetryCount\":3}}}");
@@ -408,23 +474,29 @@ TEST(restart)
 	    "ERROR: runArgs[0]: --restart: invalid restart policy format: maximum retry "
 	    "count must be an integer");
 	CHECK("[\"--restart\",\":3\"]",
-	    "ERROR: runArgs[0]: --restart: invalid restart policy format: no policy provided "
+	    "ERROR: runArgs[0]: --restart: invalid restart policy format: no policy "
+	    "provided "
 	    "before colon");
 	CHECK("[\"--rm\",\"--restart\",\"always\"]",
-	    "ERROR: runArgs: conflicting options: cannot specify both --restart and --rm");
+	    "ERROR: runArgs: conflicting options: cannot specify both --restart and "
+	    "--rm");
 	CHECK("[\"--rm\",\"--restart\",\"no\"]",
-	    "{\"HostConfig\":{\"RestartPolicy\":{\"Name\":\"no\",\"MaximumRetryCount\":0}}}");
+	    "{\"HostConfig\":{\"RestartPolicy\":{\"Name\":\"no\",\"MaximumRetryCount\":0}"
+	    "}}");
 }
 
 TEST(ignored_flags)
 {
 	struct result r;
 
-	apply("{}", "[\"--rm\",\"-d\",\"--detach=true\",\"--sig-proxy=false\",\"-a\",\"stdout\","
-	    "\"--attach=STDERR\",\"-q\",\"--detach-keys\",\"ctrl-x\",\"--rm=false\"]", &r);
+	apply("{}",
+	    "[\"--rm\",\"-d\",\"--detach=true\",\"--sig-proxy=false\",\"-a\",\"stdout\","
+	    "\"--attach=STDERR\",\"-q\",\"--detach-keys\",\"ctrl-x\",\"--rm=false\"]",
+	    &r);
 	ASSERT_STR_EQ(r.body, "{}");
 	ASSERT_NOT_NULL(r.warnings);
-	ASSERT_STR_EQ(r.warnings[0], "runArgs[0]: --rm is ignored: a dev container must persist");
+	ASSERT_STR_EQ(
+	    r.warnings[0], "runArgs[0]: --rm is ignored: a dev container must persist");
 	ASSERT_NULL(r.warnings[1]);
 	result_free(&r);
 	CHECK("[\"-a\",\"stdfoo\"]",
@@ -437,18 +509,23 @@ TEST(short_forms)
 	CHECK("[\"-it\"]", "{\"OpenStdin\":true,\"Tty\":true}");
 	CHECK("[\"-itd\"]", "{\"OpenStdin\":true,\"Tty\":true}");
 	CHECK("[\"-iteA=1\"]", "{\"OpenStdin\":true,\"Tty\":true,\"Env\":[\"A=1\"]}");
-	CHECK("[\"-ite\",\"A=1\"]", "{\"OpenStdin\":true,\"Tty\":true,\"Env\":[\"A=1\"]}");
+	CHECK(
+	    "[\"-ite\",\"A=1\"]", "{\"OpenStdin\":true,\"Tty\":true,\"Env\":[\"A=1\"]}");
 	CHECK("[\"-t=false\"]", "{\"Tty\":false}");
 	/* A value flag's next argument is taken even if it looks like an option. */
 	CHECK("[\"-e\",\"-x\"]", "{\"Env\":[\"-x\"]}");
 	CHECK("[\"--hostname\",\"--init\"]", "{\"Hostname\":\"--init\"}");
 	CHECK("[\"-itx\"]",
-	    "ERROR: runArgs[0]: \"-x\" (in \"-itx\") is not supported by rdev (supported: "
-	    "--add-host, --attach (-a), --cap-add, --cap-drop, --cgroup-parent, --cgroupns, "
+	    "ERROR: runArgs[0]: \"-x\" (in \"-itx\") is not supported by rdev "
+	    "(supported: "
+	    "--add-host, --attach (-a), --cap-add, --cap-drop, --cgroup-parent, "
+	    "--cgroupns, "
 	    "--cpu-period, --cpu-quota, --cpu-shares (-c), --cpus, --cpuset-cpus, "
-	    "--cpuset-mems, --detach (-d), --detach-keys, --device, --device-cgroup-rule, "
+	    "--cpuset-mems, --detach (-d), --detach-keys, --device, "
+	    "--device-cgroup-rule, "
 	    "--dns, --dns-opt, --dns-option, --dns-search, --domainname, --entrypoint, "
-	    "--env (-e), --expose, --group-add, --hostname (-h), --init, --interactive (-i), "
+	    "--env (-e), --expose, --group-add, --hostname (-h), --init, --interactive "
+	    "(-i), "
 	    "--ipc, --label (-l), --log-driver, --log-opt, --memory (-m), "
 	    "--memory-reservation, --memory-swap, --memory-swappiness, --mount, --name, "
 	    "--net, --net-alias, --network, --network-alias, --oom-kill-disable, "
@@ -463,33 +540,41 @@ TEST(unsupported_and_malformed)
 {
 	struct result r;
 
-	apply("{}", "[\"--init\",\"--privileged\",\"--cap-add\",\"X\",\"--gpus\",\"all\"]", &r);
-	ASSERT_STR_CONTAINS(r.body, "ERROR: runArgs[4]: \"--gpus\" is not supported by rdev "
+	apply("{}",
+	    "[\"--init\",\"--privileged\",\"--cap-add\",\"X\",\"--gpus\",\"all\"]", &r);
+	ASSERT_STR_CONTAINS(r.body,
+	    "ERROR: runArgs[4]: \"--gpus\" is not supported by rdev "
 	    "(supported: --add-host, --attach (-a), --cap-add,");
 	ASSERT_NULL(r.name);
 	ASSERT_NULL(r.warnings);
 	result_free(&r);
 	apply("{}", "[\"--gpus=all\"]", &r);
-	ASSERT_STR_CONTAINS(r.body, "ERROR: runArgs[0]: \"--gpus\" is not supported by rdev");
+	ASSERT_STR_CONTAINS(
+	    r.body, "ERROR: runArgs[0]: \"--gpus\" is not supported by rdev");
 	result_free(&r);
 	apply("{}", "[\"-x\"]", &r);
 	ASSERT_STR_CONTAINS(r.body, "ERROR: runArgs[0]: \"-x\" is not supported by rdev");
 	result_free(&r);
 
 	CHECK("[\"--env-file\",\".devcontainer/dev.env\"]",
-	    "ERROR: runArgs[0]: \"--env-file\" is not supported by rdev: it would read a file "
+	    "ERROR: runArgs[0]: \"--env-file\" is not supported by rdev: it would read a "
+	    "file "
 	    "on the Docker host; use containerEnv");
 	CHECK("[\"--label-file=l\"]",
-	    "ERROR: runArgs[0]: \"--label-file\" is not supported by rdev: it would read a "
+	    "ERROR: runArgs[0]: \"--label-file\" is not supported by rdev: it would read "
+	    "a "
 	    "file on the Docker host");
 	CHECK("[\"--platform\",\"linux/arm64\"]",
-	    "ERROR: runArgs[0]: \"--platform\" is not supported by rdev: the image is pulled "
+	    "ERROR: runArgs[0]: \"--platform\" is not supported by rdev: the image is "
+	    "pulled "
 	    "or built for the Docker host's own platform");
 	CHECK("[\"--pull\",\"always\"]",
-	    "ERROR: runArgs[0]: \"--pull\" is not supported by rdev: rdev pulls the image "
+	    "ERROR: runArgs[0]: \"--pull\" is not supported by rdev: rdev pulls the "
+	    "image "
 	    "itself");
 	CHECK("[\"--cidfile\",\"/tmp/x\"]",
-	    "ERROR: runArgs[0]: \"--cidfile\" is not supported by rdev: it would write a file "
+	    "ERROR: runArgs[0]: \"--cidfile\" is not supported by rdev: it would write a "
+	    "file "
 	    "on the Docker host");
 
 	CHECK("[\"--init\",\"--name\"]", "ERROR: runArgs[1]: \"--name\" needs a value");
@@ -499,7 +584,8 @@ TEST(unsupported_and_malformed)
 	    "ERROR: runArgs[1]: unexpected argument \"ubuntu\" (runArgs holds docker run "
 	    "options only)");
 	CHECK("[\"-\"]",
-	    "ERROR: runArgs[0]: unexpected argument \"-\" (runArgs holds docker run options "
+	    "ERROR: runArgs[0]: unexpected argument \"-\" (runArgs holds docker run "
+	    "options "
 	    "only)");
 	CHECK("[\"--\"]", "ERROR: runArgs[0]: \"--\" is not supported by rdev");
 	CHECK("[\"---init\"]", "ERROR: runArgs[0]: bad flag syntax: ---init");
@@ -519,27 +605,37 @@ TEST(appends_to_existing_fields)
 {
 	/* Lists grow (caps normalized, deduplicated and sorted as the docker
 	 * client does), maps get keys set, scalars are replaced. */
-	CHECK_BODY("{\"Image\":\"img\",\"Env\":[\"A=1\"],\"Labels\":{\"x\":\"1\",\"y\":\"2\"},"
-	    "\"User\":\"root\",\"HostConfig\":{\"CapAdd\":[\"SYS_PTRACE\"],\"SecurityOpt\":["
-	    "\"seccomp=unconfined\"],\"Mounts\":[{\"Type\":\"volume\",\"Target\":\"/v\"}],"
+	CHECK_BODY(
+	    "{\"Image\":\"img\",\"Env\":[\"A=1\"],\"Labels\":{\"x\":\"1\",\"y\":\"2\"},"
+	    "\"User\":\"root\",\"HostConfig\":{\"CapAdd\":[\"SYS_PTRACE\"],"
+	    "\"SecurityOpt\":["
+	    "\"seccomp=unconfined\"],\"Mounts\":[{\"Type\":\"volume\",\"Target\":\"/"
+	    "v\"}],"
 	    "\"Privileged\":true,\"Init\":true}}",
-	    "[\"--cap-add\",\"NET_ADMIN\",\"--cap-add\",\"sys_ptrace\",\"-e\",\"B=2\",\"-l\","
+	    "[\"--cap-add\",\"NET_ADMIN\",\"--cap-add\",\"sys_ptrace\",\"-e\",\"B=2\",\"-"
+	    "l\","
 	    "\"x=9\",\"-u\",\"dev\",\"--security-opt\",\"label=disable\",\"--mount\","
 	    "\"type=tmpfs,dst=/t\",\"--privileged=false\",\"--init=false\"]",
-	    "{\"Image\":\"img\",\"Env\":[\"A=1\",\"B=2\"],\"Labels\":{\"x\":\"9\",\"y\":\"2\"},"
-	    "\"User\":\"dev\",\"HostConfig\":{\"CapAdd\":[\"CAP_NET_ADMIN\",\"CAP_SYS_PTRACE\"],"
-	    "\"SecurityOpt\":[\"seccomp=unconfined\",\"label=disable\"],\"Mounts\":[{\"Type\":"
+	    "{\"Image\":\"img\",\"Env\":[\"A=1\",\"B=2\"],\"Labels\":{\"x\":\"9\",\"y\":"
+	    "\"2\"},"
+	    "\"User\":\"dev\",\"HostConfig\":{\"CapAdd\":[\"CAP_NET_ADMIN\",\"CAP_SYS_"
+	    "PTRACE\"],"
+	    "\"SecurityOpt\":[\"seccomp=unconfined\",\"label=disable\"],\"Mounts\":[{"
+	    "\"Type\":"
 	    "\"volume\",\"Target\":\"/v\"},{\"Type\":\"tmpfs\",\"Target\":\"/t\"}],"
 	    "\"Privileged\":true,\"Init\":true}}");
 	/* Port bindings for a port already published add a binding. */
 	CHECK_BODY("{\"ExposedPorts\":{\"80/tcp\":{}},\"HostConfig\":{\"PortBindings\":{"
-	    "\"80/tcp\":[{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"80\"}]}}}",
+		   "\"80/tcp\":[{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"80\"}]}}}",
 	    "[\"-p\",\"8080:80\"]",
-	    "{\"ExposedPorts\":{\"80/tcp\":{}},\"HostConfig\":{\"PortBindings\":{\"80/tcp\":["
-	    "{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"80\"},{\"HostIp\":\"\",\"HostPort\":"
+	    "{\"ExposedPorts\":{\"80/tcp\":{}},\"HostConfig\":{\"PortBindings\":{\"80/"
+	    "tcp\":["
+	    "{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"80\"},{\"HostIp\":\"\","
+	    "\"HostPort\":"
 	    "\"8080\"}]}}}");
 	/* A ulimit already there is replaced by name; others keep their order. */
-	CHECK_BODY("{\"HostConfig\":{\"Ulimits\":[{\"Name\":\"nofile\",\"Hard\":1,\"Soft\":1}]}}",
+	CHECK_BODY("{\"HostConfig\":{\"Ulimits\":[{\"Name\":\"nofile\",\"Hard\":1,"
+		   "\"Soft\":1}]}}",
 	    "[\"--ulimit\",\"nofile=5\",\"--ulimit\",\"core=0\"]",
 	    "{\"HostConfig\":{\"Ulimits\":[{\"Name\":\"core\",\"Hard\":0,\"Soft\":0},"
 	    "{\"Name\":\"nofile\",\"Hard\":5,\"Soft\":5}]}}");
@@ -547,7 +643,8 @@ TEST(appends_to_existing_fields)
 	CHECK_BODY("{\"HostConfig\":{\"CapAdd\":[\"sys_admin\",\"SYS_ADMIN\"]}}", "[]",
 	    "{\"HostConfig\":{\"CapAdd\":[\"CAP_SYS_ADMIN\"]}}");
 	/* A HostConfig that is not an object is replaced. */
-	CHECK_BODY("{\"HostConfig\":7}", "[\"--init\"]", "{\"HostConfig\":{\"Init\":true}}");
+	CHECK_BODY(
+	    "{\"HostConfig\":7}", "[\"--init\"]", "{\"HostConfig\":{\"Init\":true}}");
 	/* A list field of the wrong type is replaced. */
 	CHECK_BODY("{\"Env\":\"A=1\"}", "[\"-e\",\"B=2\"]", "{\"Env\":[\"B=2\"]}");
 }
@@ -562,7 +659,8 @@ TEST(null_output_pointers)
 	s = cJSON_PrintUnformatted(body);
 	ASSERT_STR_EQ(s, "{\"HostConfig\":{\"Init\":true}}");
 	free(s);
-	ASSERT_INT_EQ(run_args_apply(cJSON_GetArrayItem(args, 1), body, NULL, NULL, NULL), -1);
+	ASSERT_INT_EQ(
+	    run_args_apply(cJSON_GetArrayItem(args, 1), body, NULL, NULL, NULL), -1);
 	cJSON_Delete(args);
 	cJSON_Delete(body);
 }
@@ -570,23 +668,28 @@ TEST(null_output_pointers)
 TEST(large_port_ranges)
 {
 	/* 65536 ports twice over: linear, each port exposed once, bound twice. */
-	cJSON *args = cJSON_Parse("[\"-p\",\"0-65535:0-65535/udp\",\"--expose\",\"0-65535/udp\","
-	    "\"-p\",\"0-65535/udp\"]");
-	cJSON *body = cJSON_Parse("{\"ExposedPorts\":{\"80/udp\":{},\"x\":{}},\"HostConfig\":{"
-	    "\"PortBindings\":{\"81/udp\":7,\"82/udp\":[{\"HostIp\":\"\",\"HostPort\":\"1\"}]}}}");
+	cJSON *args =
+	    cJSON_Parse("[\"-p\",\"0-65535:0-65535/udp\",\"--expose\",\"0-65535/udp\","
+			"\"-p\",\"0-65535/udp\"]");
+	cJSON *body =
+	    cJSON_Parse("{\"ExposedPorts\":{\"80/udp\":{},\"x\":{}},\"HostConfig\":{"
+			"\"PortBindings\":{\"81/udp\":7,\"82/"
+			"udp\":[{\"HostIp\":\"\",\"HostPort\":\"1\"}]}}}");
 	const cJSON *exposed, *bindings, *list;
 	char *cause = NULL;
 
 	ASSERT_INT_EQ(run_args_apply(args, body, NULL, NULL, &cause), 0);
 	exposed = cJSON_GetObjectItemCaseSensitive(body, "ExposedPorts");
-	ASSERT_INT_EQ(cJSON_GetArraySize(exposed), 65537);	/* + "x" */
-	bindings = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(body,
-	    "HostConfig"), "PortBindings");
+	ASSERT_INT_EQ(cJSON_GetArraySize(exposed), 65537); /* + "x" */
+	bindings = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(body, "HostConfig"), "PortBindings");
 	ASSERT_INT_EQ(cJSON_GetArraySize(bindings), 65536);
 	list = cJSON_GetObjectItemCaseSensitive(bindings, "82/udp");
 	ASSERT_INT_EQ(cJSON_GetArraySize(list), 3);
-	ASSERT_STR_EQ(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(list, 1),
-	    "HostPort")->valuestring, "82");
+	ASSERT_STR_EQ(
+	    cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(list, 1), "HostPort")
+		->valuestring,
+	    "82");
 	/* The malformed 81/udp (not a list) was dropped for a new list. */
 	list = cJSON_GetObjectItemCaseSensitive(bindings, "81/udp");
 	ASSERT_INT_EQ(cJSON_GetArraySize(list), 2);

@@ -8,7 +8,8 @@
 
 TEST(always_quotes_every_word_and_escapes_single_quotes)
 {
-	const char *argv[] = { "/home/u/.rdev/agent/x/rdev-agent", "serve", "it's", "", NULL };
+	const char *argv[] = { "/home/u/.rdev/agent/x/rdev-agent", "serve", "it's", "",
+		NULL };
 	char *s = shell_quote_argv(argv, SHELL_QUOTE_ALWAYS);
 
 	ASSERT_STR_EQ(s, "'/home/u/.rdev/agent/x/rdev-agent' 'serve' 'it'\\''s' ''");
@@ -17,7 +18,8 @@ TEST(always_quotes_every_word_and_escapes_single_quotes)
 
 TEST(needed_leaves_safe_words_bare)
 {
-	const char *argv[] = { "sh", "-c", "sleep 2; echo hi", "a=b,c:d@e%f+g", "$HOME", NULL };
+	const char *argv[] = { "sh", "-c", "sleep 2; echo hi", "a=b,c:d@e%f+g", "$HOME",
+		NULL };
 	char *s = shell_quote_argv(argv, SHELL_QUOTE_NEEDED);
 
 	ASSERT_STR_EQ(s, "sh -c 'sleep 2; echo hi' a=b,c:d@e%f+g '$HOME'");

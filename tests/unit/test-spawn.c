@@ -25,7 +25,8 @@ TEST(captures_stdout_stderr_and_status)
 
 TEST(arguments_are_not_shell_interpreted)
 {
-	const char *argv[] = { "printf", "%s|", "a b", "$(echo no)", "; rm -rf /", "*", NULL };
+	const char *argv[] = { "printf", "%s|", "a b", "$(echo no)", "; rm -rf /", "*",
+		NULL };
 	struct spawn_result res;
 
 	ASSERT_INT_EQ(spawn_run(argv, NULL, &res, NULL), 0);

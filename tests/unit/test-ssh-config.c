@@ -20,7 +20,8 @@ TEST(first_value_wins_identity_files_accumulate)
 {
 	struct ssh_config_host h;
 
-	parse(&h, "Host buildbox\n"
+	parse(&h,
+	    "Host buildbox\n"
 	    "  IdentityFile ~/.ssh/a\n"
 	    "  IdentitiesOnly=yes\n"
 	    "  ServerAliveInterval 10\n"
@@ -30,7 +31,8 @@ TEST(first_value_wins_identity_files_accumulate)
 	    "  IdentitiesOnly no\n"
 	    "  ServerAliveInterval 99\n"
 	    "  ServerAliveCountMax 5\n"
-	    "  BatchMode yes\n", &ctx);
+	    "  BatchMode yes\n",
+	    &ctx);
 	ASSERT_INT_EQ(h.n_identity_files, 2);
 	ASSERT_STR_EQ(h.identity_files[0], "/home/me/.ssh/a");
 	ASSERT_STR_EQ(h.identity_files[1], "/home/me/keys/buildbox_me");
@@ -46,9 +48,11 @@ TEST(host_patterns_and_negation)
 {
 	struct ssh_config_host h;
 
-	parse(&h, "Host build* !buildbox\n  BatchMode yes\n"
+	parse(&h,
+	    "Host build* !buildbox\n  BatchMode yes\n"
 	    "Host other\n  BatchMode yes\n"
-	    "Host b?ildbox\n  ConnectTimeout 7\n", &ctx);
+	    "Host b?ildbox\n  ConnectTimeout 7\n",
+	    &ctx);
 	ASSERT_INT_EQ(h.batch_mode, 0);
 	ASSERT_INT_EQ(h.connect_timeout, 7);
 	ssh_config_host_clear(&h);
@@ -58,10 +62,12 @@ TEST(match_criteria)
 {
 	struct ssh_config_host h;
 
-	parse(&h, "HostName 10.0.0.5\n"
+	parse(&h,
+	    "HostName 10.0.0.5\n"
 	    "Match host 10.0.0.* user me\n  ConnectTimeout 3\n"
 	    "Match originalhost buildbox !localuser root\n  BatchMode yes\n"
-	    "Match exec \"true\"\n  IdentitiesOnly yes\n", &ctx);
+	    "Match exec \"true\"\n  IdentitiesOnly yes\n",
+	    &ctx);
 	ASSERT_STR_EQ(h.hostname, "10.0.0.5");
 	ASSERT_INT_EQ(h.connect_timeout, 3);
 	ASSERT_INT_EQ(h.batch_mode, 1);
@@ -75,7 +81,8 @@ TEST(unsupported_options_give_notes_for_this_host_only)
 {
 	struct ssh_config_host h;
 
-	parse(&h, "# comment\n"
+	parse(&h,
+	    "# comment\n"
 	    "Host buildbox\n"
 	    "  ForwardAgent yes\n"
 	    "  LocalForward 8080 localhost:80\n"
@@ -85,12 +92,15 @@ TEST(unsupported_options_give_notes_for_this_host_only)
 	    "  StrictHostKeyChecking accept-new\n"
 	    "  FrobnicateWidgets yes\n"
 	    "  IdentityFile ~/.ssh/%C\n"
-	    "Host elsewhere\n  CertificateFile /c\n", &ctx);
+	    "Host elsewhere\n  CertificateFile /c\n",
+	    &ctx);
 	ASSERT_INT_EQ(h.n_notes, 5);
-	ASSERT_STR_EQ(h.notes[0], "cfg:3: ForwardAgent is not supported by rdev "
+	ASSERT_STR_EQ(h.notes[0],
+	    "cfg:3: ForwardAgent is not supported by rdev "
 	    "(libssh 0.10) and is ignored");
 	ASSERT_STR_CONTAINS(h.notes[1], "cfg:4: LocalForward is not supported");
-	ASSERT_STR_CONTAINS(h.notes[2], "cfg:10: StrictHostKeyChecking accept-new "
+	ASSERT_STR_CONTAINS(h.notes[2],
+	    "cfg:10: StrictHostKeyChecking accept-new "
 	    "is not honoured");
 	ASSERT_INT_EQ(h.strict_host_key_checking_off, 1);
 	ASSERT_STR_CONTAINS(h.notes[3], "cfg:11: FrobnicateWidgets is not supported");
@@ -105,14 +115,18 @@ TEST(malformed_lines)
 	char *cause = NULL;
 
 	ssh_config_host_init(&h);
-	ASSERT_INT_EQ(ssh_config_host_parse(&h, "Host x\nHost buildbox\n"
-	    "ServerAliveInterval soon\n", "cfg", &ctx, &cause), -1);
+	ASSERT_INT_EQ(ssh_config_host_parse(&h,
+			  "Host x\nHost buildbox\n"
+			  "ServerAliveInterval soon\n",
+			  "cfg", &ctx, &cause),
+	    -1);
 	ASSERT_STR_EQ(cause, "cfg:3: ServerAliveInterval must be a number of seconds");
 	free(cause);
 	ssh_config_host_clear(&h);
 	ssh_config_host_init(&h);
-	ASSERT_INT_EQ(ssh_config_host_parse(&h, "IdentityFile \"unterminated\n",
-	    "cfg", &ctx, &cause), -1);
+	ASSERT_INT_EQ(ssh_config_host_parse(
+			  &h, "IdentityFile \"unterminated\n", "cfg", &ctx, &cause),
+	    -1);
 	ASSERT_STR_CONTAINS(cause, "cfg:1: unbalanced quote");
 	free(cause);
 	ssh_config_host_clear(&h);
@@ -136,8 +150,10 @@ TEST(identity_agent)
 {
 	struct ssh_config_host h;
 
-	parse(&h, "Host buildbox\n  IdentityAgent ~/.ssh/%h.sock\nHost *\n"
-	    "  IdentityAgent none\n", &ctx);
+	parse(&h,
+	    "Host buildbox\n  IdentityAgent ~/.ssh/%h.sock\nHost *\n"
+	    "  IdentityAgent none\n",
+	    &ctx);
 	ASSERT_STR_EQ(h.identity_agent, "/home/me/.ssh/buildbox.sock");
 	ssh_config_host_clear(&h);
 	/* SSH_AUTH_SOCK: the environment's (the client's), as if unset; first wins */

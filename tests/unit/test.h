@@ -39,74 +39,74 @@ test_register(const char *name, test_fn fn)
 	test_count++;
 }
 
-#define TEST(name)                                                         \
-	static void test_##name(void);                                     \
+#define TEST(name) \
+	static void test_##name(void); \
 	__attribute__((constructor)) static void test_register_##name(void) \
-	{                                                                  \
-		test_register(#name, test_##name);                         \
-	}                                                                  \
+	{ \
+		test_register(#name, test_##name); \
+	} \
 	static void test_##name(void)
 
-#define TEST_FAIL(...)                                                     \
-	do {                                                               \
-		fprintf(stderr, "  %s:%d: ", __FILE__, __LINE__);          \
-		fprintf(stderr, __VA_ARGS__);                              \
-		fputc('\n', stderr);                                       \
-		test_failed_flag = 1;                                      \
-		longjmp(test_jmp, 1);                                      \
+#define TEST_FAIL(...) \
+	do { \
+		fprintf(stderr, "  %s:%d: ", __FILE__, __LINE__); \
+		fprintf(stderr, __VA_ARGS__); \
+		fputc('\n', stderr); \
+		test_failed_flag = 1; \
+		longjmp(test_jmp, 1); \
 	} while (0)
 
-#define ASSERT_TRUE(cond)                                                  \
-	do {                                                               \
-		if (!(cond))                                               \
-			TEST_FAIL("expected true: %s", #cond);             \
+#define ASSERT_TRUE(cond) \
+	do { \
+		if (!(cond)) \
+			TEST_FAIL("expected true: %s", #cond); \
 	} while (0)
-#define ASSERT_FALSE(cond)                                                 \
-	do {                                                               \
-		if (cond)                                                  \
-			TEST_FAIL("expected false: %s", #cond);            \
+#define ASSERT_FALSE(cond) \
+	do { \
+		if (cond) \
+			TEST_FAIL("expected false: %s", #cond); \
 	} while (0)
-#define ASSERT_INT_EQ(got, want)                                           \
-	do {                                                               \
-		long long g_ = (long long)(got), w_ = (long long)(want);   \
-		if (g_ != w_)                                              \
-			TEST_FAIL("%s == %lld, want %lld", #got, g_, w_);  \
+#define ASSERT_INT_EQ(got, want) \
+	do { \
+		long long g_ = (long long)(got), w_ = (long long)(want); \
+		if (g_ != w_) \
+			TEST_FAIL("%s == %lld, want %lld", #got, g_, w_); \
 	} while (0)
-#define ASSERT_INT_NE(got, notwant)                                        \
-	do {                                                               \
-		long long g_ = (long long)(got), w_ = (long long)(notwant);\
-		if (g_ == w_)                                              \
+#define ASSERT_INT_NE(got, notwant) \
+	do { \
+		long long g_ = (long long)(got), w_ = (long long)(notwant); \
+		if (g_ == w_) \
 			TEST_FAIL("%s == %lld, want anything else", #got, g_); \
 	} while (0)
-#define ASSERT_NULL(p)                                                     \
-	do {                                                               \
-		if ((p) != NULL)                                           \
-			TEST_FAIL("%s is not NULL", #p);                   \
+#define ASSERT_NULL(p) \
+	do { \
+		if ((p) != NULL) \
+			TEST_FAIL("%s is not NULL", #p); \
 	} while (0)
-#define ASSERT_NOT_NULL(p)                                                 \
-	do {                                                               \
-		if ((p) == NULL)                                           \
-			TEST_FAIL("%s is NULL", #p);                       \
+#define ASSERT_NOT_NULL(p) \
+	do { \
+		if ((p) == NULL) \
+			TEST_FAIL("%s is NULL", #p); \
 	} while (0)
-#define ASSERT_STR_EQ(got, want)                                           \
-	do {                                                               \
-		const char *g_ = (got), *w_ = (want);                      \
-		if (g_ == NULL || w_ == NULL || strcmp(g_, w_) != 0)       \
-			TEST_FAIL("%s == \"%s\", want \"%s\"", #got,       \
-			    g_ ? g_ : "(null)", w_ ? w_ : "(null)");       \
+#define ASSERT_STR_EQ(got, want) \
+	do { \
+		const char *g_ = (got), *w_ = (want); \
+		if (g_ == NULL || w_ == NULL || strcmp(g_, w_) != 0) \
+			TEST_FAIL("%s == \"%s\", want \"%s\"", #got, g_ ? g_ : "(null)", \
+			    w_ ? w_ : "(null)"); \
 	} while (0)
-#define ASSERT_STR_CONTAINS(got, needle)                                   \
-	do {                                                               \
-		const char *g_ = (got), *n_ = (needle);                    \
-		if (g_ == NULL || strstr(g_, n_) == NULL)                  \
-			TEST_FAIL("%s == \"%s\", want it to contain \"%s\"", \
-			    #got, g_ ? g_ : "(null)", n_);                 \
+#define ASSERT_STR_CONTAINS(got, needle) \
+	do { \
+		const char *g_ = (got), *n_ = (needle); \
+		if (g_ == NULL || strstr(g_, n_) == NULL) \
+			TEST_FAIL("%s == \"%s\", want it to contain \"%s\"", #got, \
+			    g_ ? g_ : "(null)", n_); \
 	} while (0)
-#define ASSERT_MEM_EQ(got, want, len)                                      \
-	do {                                                               \
-		if (memcmp((got), (want), (len)) != 0)                     \
-			TEST_FAIL("%s differs from %s in its first %zu bytes", \
-			    #got, #want, (size_t)(len));                   \
+#define ASSERT_MEM_EQ(got, want, len) \
+	do { \
+		if (memcmp((got), (want), (len)) != 0) \
+			TEST_FAIL("%s differs from %s in its first %zu bytes", #got, \
+			    #want, (size_t)(len)); \
 	} while (0)
 
 /* Run one test; returns 1 if it failed. Kept apart from main() so that
