@@ -16,9 +16,9 @@ start=$(date +%s)
 
 bash deploy/install-build-deps.sh
 bash tests/rig/rig.sh deps
-# clang + its runtime for the bounded libFuzzer runs
-dpkg-query -W -f='${Status}' clang libclang-rt-14-dev 2>/dev/null | grep -c 'install ok installed' | grep -q 2 ||
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends clang libclang-rt-14-dev >/dev/null
+# clang + its runtime for the bounded libFuzzer runs; clang-format for the format test
+dpkg-query -W -f='${Status}' clang libclang-rt-14-dev clang-format 2>/dev/null | grep -c 'install ok installed' | grep -q 3 ||
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends clang libclang-rt-14-dev clang-format >/dev/null
 
 rig_started=0
 cleanup() {
