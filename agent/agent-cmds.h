@@ -1,7 +1,8 @@
-/* agent-cmds.h - commands that act on the dev containers of this host,
- * shared by rdev-agent and by rdev for local targets. Each takes the calling
- * program's table entry (for usage messages) and argv with argv[0] the command
- * name, and returns the exit code (cmd.h).
+/* agent-cmds.h - the workspace commands (parse argv, build a request, run it
+ * through a backend, print), shared by rdev-agent (on the local backend) and
+ * rdev (local or remote: client/cmd-<name>.c picks the backend). Each takes
+ * the calling program's table entry (for usage messages) and argv with
+ * argv[0] the command name, and returns the exit code (cmd.h).
  */
 #ifndef RDEV_AGENT_CMDS_H
 #define RDEV_AGENT_CMDS_H
@@ -12,28 +13,32 @@
 
 #include "cmd.h"
 
-struct up_opts;
+struct progress;
 
 /* Where the workspace commands' operations run: in this process (the local
- * backend: agent-ops.h) or on a remote host's agent (the client's remote
- * backend, over the broker). Each returns what agent-ops.h's function of the
- * same name returns; ctx is the backend's own. The commands print the same
- * output from either. */
+ * backend, backend.c: the table of agent-ops.h) or on a remote host's agent
+ * (the client's remote backend, over the broker). The commands build the
+ * same requests and print the same output from either. */
 struct agent_backend {
-	int (*up)(void *ctx, const struct up_opts *opts, cJSON **result, char **cause);
-	int (*stop)(void *ctx, const char *folder, const char *config_file,
-	    cJSON **result, char **cause);
-	int (*down)(void *ctx, const char *folder, const char *config_file, int volumes,
-	    cJSON **result, char **cause);
-	int (*ls)(void *ctx, cJSON **result, char **cause);
-	/* NULL: the command reads the log file itself (local). offset < 0:
-	 * the last max_bytes, else from offset on (agent_op_logs()). */
-	int (*logs)(void *ctx, const char *folder, const char *config_file,
-	    size_t max_bytes, long long offset, cJSON **result, char **cause);
+	/* Run request req (consumed: {"op":NAME,...}, agent-ops.h) and return
+	 * its result; progress to p (may be NULL). 0, or -1 with *cause. */
+	int (*call)(void *ctx, cJSON *req, const struct progress *p, cJSON **result,
+	    char **cause);
+	/* Run command in the workspace's container, streamed to and from this
+	 * process's stdin, stdout and stderr (a TTY when stdin is one): its exit
+	 * status, or AGENT_EXIT_EXEC_FAILED after printing why on stderr as
+	 * "PROG: exec: ...". */
+	int (*exec)(void *ctx, const char *prog_name, const char *folder,
+	    const char *config_file, char *const *command, int ncommand);
 	void *ctx;
 };
 /* backend.c: agent-ops.h in this process. */
 extern const struct agent_backend agent_backend_local;
+
+/* A request for op on folder: {"op","workspace","config" (when given),
+ * "hint":"PROG up FOLDER [--config FILE]"}. New object (cmd-args.c). */
+cJSON *agent_cmd_request(
+    const char *prog_name, const char *op, const char *folder, const char *config_file);
 
 #define AGENT_CMD_UP_HELP \
 	"Creates the workspace's dev container, or reuses it (starting it when\n" \
@@ -91,36 +96,35 @@ struct agent_cmd_args {
 int agent_cmd_args_parse(const struct cmd_program *prog, const struct cmd_entry *entry,
     int argc, char **argv, unsigned allowed, struct agent_cmd_args *a);
 
-/* cmd-up.c */
-int agent_cmd_up_on(const struct agent_backend *be, const struct cmd_program *prog,
-    const struct cmd_entry *entry, int argc, char **argv);
-int agent_cmd_up(
-    const struct cmd_program *prog, const struct cmd_entry *entry, int argc, char **argv);
-
+/* The commands: each parses argv (argv[0] its name), runs through be and
+ * prints; returns the exit code. prog and entry are for usage messages.
+ * cmd-up.c: ports, when not NULL, gets the "ports" of the answer (the merged
+ * forwardPorts and portsAttributes: the remote client forwards them), NULL
+ * when there are none. */
+int agent_cmd_up(const struct agent_backend *be, const struct cmd_program *prog,
+    const struct cmd_entry *entry, int argc, char **argv, cJSON **ports);
 /* cmd-exec.c: exit status: the command's, or AGENT_EXIT_EXEC_FAILED when it
  * could not be run (as docker exec's 125). */
 #define AGENT_EXIT_EXEC_FAILED 125
-int agent_cmd_exec(
-    const struct cmd_program *prog, const struct cmd_entry *entry, int argc, char **argv);
+int agent_cmd_exec(const struct agent_backend *be, const struct cmd_program *prog,
+    const struct cmd_entry *entry, int argc, char **argv);
+/* The local backend's exec: on this host's Docker. */
+int agent_exec_local(const char *prog_name, const char *folder, const char *config_file,
+    char *const *command, int ncommand);
 /* cmd-stop.c: stop the workspace's container(s); a missing one is a no-op. */
-int agent_cmd_stop_on(const struct agent_backend *be, const struct cmd_program *prog,
+int agent_cmd_stop(const struct agent_backend *be, const struct cmd_program *prog,
     const struct cmd_entry *entry, int argc, char **argv);
-int agent_cmd_stop(
-    const struct cmd_program *prog, const struct cmd_entry *entry, int argc, char **argv);
 /* cmd-down.c: remove them (--volumes: and their volumes); missing: no-op. */
-int agent_cmd_down_on(const struct agent_backend *be, const struct cmd_program *prog,
+int agent_cmd_down(const struct agent_backend *be, const struct cmd_program *prog,
     const struct cmd_entry *entry, int argc, char **argv);
-int agent_cmd_down(
-    const struct cmd_program *prog, const struct cmd_entry *entry, int argc, char **argv);
 /* cmd-ls.c: the dev containers on this host. */
-int agent_cmd_ls_on(const struct agent_backend *be, const struct cmd_program *prog,
+int agent_cmd_ls(const struct agent_backend *be, const struct cmd_program *prog,
     const struct cmd_entry *entry, int argc, char **argv);
-int agent_cmd_ls(
-    const struct cmd_program *prog, const struct cmd_entry *entry, int argc, char **argv);
 /* cmd-logs.c: the background lifecycle log of the workspace's container. */
-int agent_cmd_logs_on(const struct agent_backend *be, const struct cmd_program *prog,
+int agent_cmd_logs(const struct agent_backend *be, const struct cmd_program *prog,
     const struct cmd_entry *entry, int argc, char **argv);
-int agent_cmd_logs(
+/* cmd-read-configuration.c: the configuration as JSON. */
+int agent_cmd_read_configuration(const struct agent_backend *be,
     const struct cmd_program *prog, const struct cmd_entry *entry, int argc, char **argv);
 
 #endif

@@ -1,11 +1,18 @@
-/* agent-ops.h - the agent's operations as functions that return JSON, shared
- * by the command line (cmd-*.c, which prints) and `serve` (serve-job.c, which
- * sends protocol frames). Each returns 0 with a new cJSON object in *result
- * (the caller frees it with cJSON_Delete()) or -1 with *cause (the caller
- * frees it). Nothing here prints; progress goes through struct progress.
- * up_cmd is the command a message tells the user to run when the workspace
- * has no container ("run `rdev up buildbox:~/app` first"): the command as the
- * user would type it where they are (agent_up_command() makes the default).
+/* agent-ops.h - the agent's operations: one table (ops.c), one row per
+ * operation, each row's handler in its own op-<name>.c. `rdev-agent serve`
+ * answers a request by its row (serve-peer.c checks the name, serve-job.c
+ * runs the handler in a worker); the local backend (backend.c) runs the same
+ * handler in-process, so a local target and a remote one are served the same
+ * way. A request is the JSON object docs/PROTOCOL.md describes:
+ * {"op":NAME, "workspace":FOLDER, "config":FILE, "hint":UP_CMD, ...}.
+ *
+ * A handler returns 0 with a new cJSON value in *result (the caller frees
+ * it) or -1 with *cause (the caller frees it). Nothing here prints;
+ * progress goes through the request's struct progress.
+ *
+ * Adding an operation: write op-<name>.c with its handler and its row
+ * (`const struct agent_op agent_op_<name>`), declare the row below and list
+ * it in ops.c. docs/DEVELOPING.md has the whole recipe.
  */
 #ifndef RDEV_AGENT_OPS_H
 #define RDEV_AGENT_OPS_H
@@ -14,50 +21,72 @@
 
 #include <cjson/cJSON.h>
 
-#include "up.h"
+#include "progress.h"
 
-struct buf;
-struct docker;
+/* One request as a handler sees it. */
+struct agent_op_req {
+	const cJSON *json;		 /* the request as sent (borrowed) */
+	const char *workspace;		 /* "workspace", a leading ~ made $HOME;
+					    NULL for an op without AGENT_OP_WORKSPACE */
+	const char *config;		 /* "config", or NULL */
+	const char *prog_name;		 /* who serves it: "rdev-agent", "rdev" */
+	const struct progress *progress; /* never NULL (may discard) */
+};
 
-/* up: the CLI's --json result, {"outcome":"success","containerId":...}. */
-int agent_op_up(const struct up_opts *opts, cJSON **result, char **cause);
-/* stop: {"outcome":"success","stopped":N}; no container is N = 0. */
-int agent_op_stop(
-    const char *folder, const char *config_file, cJSON **result, char **cause);
-/* down: {"outcome":"success","removed":N}; volumes: also the volumes. */
-int agent_op_down(const char *folder, const char *config_file, int volumes,
+/* The request's "workspace" with a leading "~" made $HOME. New string, or
+ * NULL with *cause when there is none. */
+char *agent_op_workspace(const cJSON *json, char **cause);
+/* The request's string field name, or NULL. */
+const char *agent_op_req_string(const struct agent_op_req *r, const char *name);
+/* The request's boolean field name (absent: 0). */
+int agent_op_req_bool(const struct agent_op_req *r, const char *name);
+/* The command a "no container" message tells the user to run: the request's
+ * "hint" (the client knows what its user typed, e.g. `rdev up buildbox:~/app`),
+ * else "PROG up FOLDER [--config FILE]". New string. */
+char *agent_op_req_up_cmd(const struct agent_op_req *r, const char *prog);
+
+#define AGENT_OP_WORKSPACE 0x01 /* "workspace" is required */
+#define AGENT_OP_STREAM 0x02	/* answered on a channel (exec): serve only */
+
+struct agent_op {
+	const char *name;
+	unsigned flags;
+	/* NULL for AGENT_OP_STREAM rows (serve-job.c streams them). */
+	int (*run)(const struct agent_op_req *r, cJSON **result, char **cause);
+	const char *summary; /* one line for `rdev-agent serve --help` */
+};
+
+/* The table: every row, NULL-terminated (ops.c). */
+extern const struct agent_op *const agent_ops[];
+/* The row named name, or NULL. */
+const struct agent_op *agent_op_find(const char *name);
+/* Run request json (borrowed) by its row, in this process: the local
+ * backend's way. An unknown op, a stream op or a missing workspace is -1
+ * with *cause. */
+int agent_op_call(const cJSON *json, const char *prog_name, const struct progress *p,
     cJSON **result, char **cause);
-/* ls: an array of {"containerId","state","image","workspace","configFile",
- * "owner","composeProject","created"}, one per dev container on this host. */
-int agent_op_ls(cJSON **result, char **cause);
-/* "PROG up FOLDER [--config FILE]", for up_cmd; the caller frees. */
+
+/* The rows (op-<name>.c). */
+extern const struct agent_op agent_op_info;		  /* host facts */
+extern const struct agent_op agent_op_read_configuration; /* the configuration */
+extern const struct agent_op agent_op_up;		  /* create or resume */
+extern const struct agent_op agent_op_stop;		  /* stop, keep */
+extern const struct agent_op agent_op_down;		  /* remove */
+extern const struct agent_op agent_op_ls;		  /* the dev containers */
+extern const struct agent_op agent_op_logs;		  /* background log */
+extern const struct agent_op agent_op_status;		  /* one environment's state */
+extern const struct agent_op agent_op_exec;		  /* a command (stream) */
+extern const struct agent_op agent_op_relay;		  /* the port relay */
+
+/* Helpers the rows share. */
+
+/* "PROG up FOLDER [--config FILE]"; the caller frees. */
 char *agent_up_command(
     const char *prog_name, const char *folder, const char *config_file);
-/* The workspace's container and the agent's state directory, where its
- * background lifecycle log (lifecycle_log_path()) and record are: both new
- * strings; -1 with *cause "no dev container for PATH (run `UP_CMD` first)"
- * when there is none. */
-int agent_op_logs_locate(const char *folder, const char *config_file, const char *up_cmd,
-    char **state_dir, char **container_id, char **cause);
-/* logs: {"containerId":...,"log":TEXT,"truncated":BOOL,"offset":END,"size":N,
- * "background":lifecycle_bg_status_json()}. TEXT is the last max_bytes of
- * the log when offset < 0, else at most max_bytes from byte offset on ("" when
- * there is none yet); END is the offset just after TEXT, N the log's size.
- * The background state is read before the log: when it is not "running" and
- * END reaches N, the log is complete. */
-int agent_op_logs(const char *folder, const char *config_file, const char *up_cmd,
-    size_t max_bytes, long long offset, cJSON **result, char **cause);
 /* The command that follows the background steps, from up_cmd: "PROG up
  * REST" gives "PROG logs -f REST". New string. */
 char *agent_logs_follow_command(const char *up_cmd);
-/* info: {"cpus":N,"memoryBytes":N,"diskFreeBytes":N (of /),"dockerVersion":S,
- * "devContainersRunning":N,"software":"rdev-agent 0.1.0"}. */
-int agent_op_info(cJSON **result, char **cause);
-/* read-configuration: the CLI's JSON (common/cmd-read-configuration.c, run
- * as `self read-configuration` so both print exactly the same), plus
- * "warnings": the lines the command printed on stderr. self is this
- * program's path ("/proc/self/exe"). */
-int agent_op_read_configuration(const char *self, const char *folder,
-    const char *config_file, int merged, cJSON **result, char **cause);
+/* {"outcome":"success", key: n}. */
+cJSON *agent_op_outcome(const char *key, int n);
 
 #endif

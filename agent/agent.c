@@ -4,19 +4,27 @@
 #include "serve.h"
 
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 
+#include "read-configuration.h"
+
+/* rdev-agent's workspace commands: the shared ones (agent-cmds.h) on the
+ * local backend. */
 #define AGENT_CMD_WRAPPER(fn, name, impl) \
 	static int fn(int argc, char **argv) \
 	{ \
-		return impl( \
-		    &agent_program, cmd_lookup(&agent_program, name), argc, argv); \
+		return impl(&agent_backend_local, &agent_program, \
+		    cmd_lookup(&agent_program, name), argc, argv); \
 	}
 static int agent_up_exec(int, char **);
+static int agent_read_configuration_exec(int, char **);
 static int agent_exec_exec(int, char **);
 static int agent_stop_exec(int, char **);
 static int agent_down_exec(int, char **);
 static int agent_ls_exec(int, char **);
 static int agent_logs_exec(int, char **);
+static int agent_info_exec(int, char **);
 
 static const struct cmd_entry agent_commands[] = {
 	{ "up",
@@ -44,8 +52,9 @@ static const struct cmd_entry agent_commands[] = {
 	    "show the background lifecycle log of the dev container", AGENT_CMD_LOGS_HELP,
 	    agent_logs_exec },
 	{ "serve", "[--listen ID]", "speak the rdev protocol (used by the broker)",
-	    "Sends HELLO, then answers requests (version, info, read-configuration,\n"
-	    "up, stop, down, ls, logs, exec) until stdin ends; see docs/PROTOCOL.md.\n"
+	    "Sends HELLO, then answers requests until stdin ends: version, resize,\n"
+	    "signal, cancel and the operations " AGENT_SERVE_OPS "\n"
+	    "(docs/PROTOCOL.md).\n"
 	    "Meant to run over an SSH exec channel: ssh HOST rdev-agent serve.\n"
 	    "\n"
 	    "--listen ID: be the host's long-lived agent instead: listen on the unix\n"
@@ -53,17 +62,64 @@ static const struct cmd_entry agent_commands[] = {
 	    "connection as above, say where on stdout, and stop listening when stdin\n"
 	    "ends.\n",
 	    serve_cmd },
-	{ "info", "", "print this host's capacity and environments as JSON", NULL, NULL },
+	{ "info", "", "print this host's capacity and environments as JSON", NULL,
+	    agent_info_exec },
+};
+
+_Static_assert(sizeof agent_commands / sizeof agent_commands[0] == 9,
+    "agent_command_list lists every entry");
+static const struct cmd_entry *const agent_command_list[] = {
+	&agent_commands[0],
+	&agent_commands[1],
+	&agent_commands[2],
+	&agent_commands[3],
+	&agent_commands[4],
+	&agent_commands[5],
+	&agent_commands[6],
+	&agent_commands[7],
+	&agent_commands[8],
+	NULL,
 };
 
 const struct cmd_program agent_program = {
 	"rdev-agent",
 	"The rdev agent: runs dev containers on this Docker host.",
-	agent_commands,
-	sizeof agent_commands / sizeof agent_commands[0],
+	agent_command_list,
 };
 
-AGENT_CMD_WRAPPER(agent_up_exec, "up", agent_cmd_up)
+static int
+agent_cmd_up_here(const struct agent_backend *be, const struct cmd_program *prog,
+    const struct cmd_entry *entry, int argc, char **argv)
+{
+	return agent_cmd_up(be, prog, entry, argc, argv, NULL);
+}
+
+/* `info`: the "info" operation's answer. */
+static int
+agent_info_exec(int argc, char **argv)
+{
+	cJSON *req = cJSON_CreateObject(), *res = NULL;
+	char *cause = NULL, *text;
+
+	if (argc > 1)
+		return cmd_usage_error(&agent_program, cmd_lookup(&agent_program, "info"),
+		    "unexpected argument %s", argv[1]);
+	cJSON_AddStringToObject(req, "op", "info");
+	if (agent_backend_local.call(NULL, req, NULL, &res, &cause) != 0) {
+		fprintf(stderr, "rdev-agent: info: %s\n", cause);
+		free(cause);
+		return CMD_EXIT_FAILURE;
+	}
+	text = cJSON_PrintUnformatted(res);
+	printf("%s\n", text);
+	free(text);
+	cJSON_Delete(res);
+	return CMD_EXIT_OK;
+}
+
+AGENT_CMD_WRAPPER(agent_up_exec, "up", agent_cmd_up_here)
+AGENT_CMD_WRAPPER(
+    agent_read_configuration_exec, "read-configuration", agent_cmd_read_configuration)
 AGENT_CMD_WRAPPER(agent_exec_exec, "exec", agent_cmd_exec)
 AGENT_CMD_WRAPPER(agent_stop_exec, "stop", agent_cmd_stop)
 AGENT_CMD_WRAPPER(agent_down_exec, "down", agent_cmd_down)

@@ -3,12 +3,14 @@
 #define RDEV_AGENT_H
 
 #include "cmd.h"
-#include "cmd-read-configuration.h"
 
 /* agent.c */
 extern const struct cmd_program agent_program;
 
-/* cmd-read-configuration.c */
-int agent_read_configuration_exec(int argc, char **argv);
+/* The operations `serve` answers, for its help: every row of agent_ops[]
+ * (agent-ops.h; test-agent-ops checks the list). */
+#define AGENT_SERVE_OPS \
+	"info, read-configuration, up,\n" \
+	"stop, down, ls, logs, status, exec (on a channel) and relay"
 
 #endif

@@ -1,40 +1,29 @@
 /* backend.c - the local backend of the workspace commands (agent-cmds.h):
- * agent-ops.h in this process. */
+ * each request runs by the table of agent-ops.h in this process, exec on
+ * this host's Docker. */
 #include "agent-cmds.h"
 
 #include "agent-ops.h"
 
 static int
-backend_local_up(void *ctx, const struct up_opts *opts, cJSON **result, char **cause)
+backend_local_call(
+    void *ctx, cJSON *req, const struct progress *p, cJSON **result, char **cause)
 {
-	return agent_op_up(opts, result, cause);
+	int rc = agent_op_call(req, "rdev", p, result, cause);
+
+	cJSON_Delete(req);
+	return rc;
 }
 
 static int
-backend_local_stop(
-    void *ctx, const char *folder, const char *config_file, cJSON **result, char **cause)
+backend_local_exec(void *ctx, const char *prog_name, const char *folder,
+    const char *config_file, char *const *command, int ncommand)
 {
-	return agent_op_stop(folder, config_file, result, cause);
-}
-
-static int
-backend_local_down(void *ctx, const char *folder, const char *config_file, int volumes,
-    cJSON **result, char **cause)
-{
-	return agent_op_down(folder, config_file, volumes, result, cause);
-}
-
-static int
-backend_local_ls(void *ctx, cJSON **result, char **cause)
-{
-	return agent_op_ls(result, cause);
+	return agent_exec_local(prog_name, folder, config_file, command, ncommand);
 }
 
 const struct agent_backend agent_backend_local = {
-	backend_local_up,
-	backend_local_stop,
-	backend_local_down,
-	backend_local_ls,
-	NULL,
+	backend_local_call,
+	backend_local_exec,
 	NULL,
 };

@@ -1,7 +1,12 @@
-/* cmd-args.c - the arguments the workspace commands share (agent-cmds.h). */
+/* cmd-args.c - the arguments and the request the workspace commands share
+ * (agent-cmds.h). */
 #include "agent-cmds.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+#include "agent-ops.h"
+#include "xmalloc.h"
 
 int
 agent_cmd_args_parse(const struct cmd_program *prog, const struct cmd_entry *entry,
@@ -42,4 +47,22 @@ agent_cmd_args_parse(const struct cmd_program *prog, const struct cmd_entry *ent
 	if (a->folder == NULL && (allowed & AGENT_ARG_FOLDER))
 		a->folder = ".";
 	return 0;
+}
+
+cJSON *
+agent_cmd_request(
+    const char *prog_name, const char *op, const char *folder, const char *config_file)
+{
+	cJSON *req = cJSON_CreateObject();
+	char *hint = agent_up_command(prog_name, folder, config_file);
+
+	if (req == NULL)
+		fatal("out of memory");
+	cJSON_AddStringToObject(req, "op", op);
+	cJSON_AddStringToObject(req, "workspace", folder);
+	if (config_file != NULL)
+		cJSON_AddStringToObject(req, "config", config_file);
+	cJSON_AddStringToObject(req, "hint", hint);
+	free(hint);
+	return req;
 }

@@ -10,18 +10,20 @@
 #include "json-get.h"
 
 int
-agent_cmd_down_on(const struct agent_backend *be, const struct cmd_program *prog,
+agent_cmd_down(const struct agent_backend *be, const struct cmd_program *prog,
     const struct cmd_entry *entry, int argc, char **argv)
 {
 	struct agent_cmd_args a;
-	cJSON *res;
+	cJSON *res, *req;
 	char *cause = NULL;
 	long n;
 
 	if (agent_cmd_args_parse(prog, entry, argc, argv,
 		AGENT_ARG_FOLDER | AGENT_ARG_JSON | AGENT_ARG_VOLUMES, &a) != 0)
 		return CMD_EXIT_USAGE;
-	if (be->down(be->ctx, a.folder, a.config_file, a.volumes, &res, &cause) != 0) {
+	req = agent_cmd_request(prog->name, "down", a.folder, a.config_file);
+	cJSON_AddBoolToObject(req, "volumes", a.volumes);
+	if (be->call(be->ctx, req, NULL, &res, &cause) != 0) {
 		fprintf(stderr, "%s: down: %s\n", prog->name, cause);
 		free(cause);
 		return CMD_EXIT_FAILURE;
@@ -39,11 +41,4 @@ agent_cmd_down_on(const struct agent_backend *be, const struct cmd_program *prog
 		    prog->name, a.folder);
 	cJSON_Delete(res);
 	return CMD_EXIT_OK;
-}
-
-int
-agent_cmd_down(
-    const struct cmd_program *prog, const struct cmd_entry *entry, int argc, char **argv)
-{
-	return agent_cmd_down_on(&agent_backend_local, prog, entry, argc, argv);
 }

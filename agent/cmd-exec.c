@@ -93,10 +93,24 @@ cmd_exec_pump(struct agent_exec *x, char **cause)
 }
 
 int
-agent_cmd_exec(
-    const struct cmd_program *prog, const struct cmd_entry *entry, int argc, char **argv)
+agent_cmd_exec(const struct agent_backend *be, const struct cmd_program *prog,
+    const struct cmd_entry *entry, int argc, char **argv)
 {
 	struct agent_cmd_args a;
+
+	if (agent_cmd_args_parse(
+		prog, entry, argc, argv, AGENT_ARG_FOLDER | AGENT_ARG_COMMAND, &a) != 0)
+		return CMD_EXIT_USAGE;
+	if (a.ncommand == 0)
+		return cmd_usage_error(prog, entry, "no command given");
+	return be->exec(
+	    be->ctx, prog->name, a.folder, a.config_file, a.command, a.ncommand);
+}
+
+int
+agent_exec_local(const char *prog_name, const char *folder, const char *config_file,
+    char *const *command, int ncommand)
+{
 	struct agent_exec *x = NULL;
 	struct termios saved, raw;
 	struct winsize ws;
@@ -104,11 +118,6 @@ agent_cmd_exec(
 	int rc = AGENT_EXIT_EXEC_FAILED, tty = isatty(0), raw_set = 0, code, started;
 	unsigned rows = 0, cols = 0;
 
-	if (agent_cmd_args_parse(
-		prog, entry, argc, argv, AGENT_ARG_FOLDER | AGENT_ARG_COMMAND, &a) != 0)
-		return CMD_EXIT_USAGE;
-	if (a.ncommand == 0)
-		return cmd_usage_error(prog, entry, "no command given");
 	/* Catch a resize from here on: one before the exec has started is
 	 * applied just after. */
 	if (tty) {
@@ -118,14 +127,14 @@ agent_cmd_exec(
 			cols = ws.ws_col;
 		}
 	}
-	up_cmd = agent_up_command(prog->name, a.folder, a.config_file);
-	started = agent_exec_start(up_cmd, a.folder, a.config_file, a.command, a.ncommand,
-		      tty, getenv("TERM"), rows, cols, &x, &cause) == 0;
+	up_cmd = agent_up_command(prog_name, folder, config_file);
+	started = agent_exec_start(up_cmd, folder, config_file, command, ncommand, tty,
+		      getenv("TERM"), rows, cols, &x, &cause) == 0;
 	free(up_cmd);
 	if (!started)
 		goto out;
 	if (x->notice != NULL)
-		fprintf(stderr, "%s: %s\n", prog->name, x->notice);
+		fprintf(stderr, "%s: %s\n", prog_name, x->notice);
 	if (tty) {
 		if (tcgetattr(0, &saved) == 0) {
 			raw = saved;
@@ -146,7 +155,7 @@ out:
 	if (raw_set)
 		tcsetattr(0, TCSANOW, &saved);
 	if (cause != NULL)
-		fprintf(stderr, "%s: exec: %s\n", prog->name, cause);
+		fprintf(stderr, "%s: exec: %s\n", prog_name, cause);
 	free(cause);
 	agent_exec_free(x);
 	return rc;

@@ -16,73 +16,29 @@
 #include "lifecycle.h"
 #include "xmalloc.h"
 
-/* How often -f looks for news: the local file, the remote agent. */
-#define CMD_LOGS_POLL_LOCAL_US (200 * 1000)
-#define CMD_LOGS_POLL_REMOTE_US (500 * 1000)
+/* How often -f asks for news when there were none. */
+#define CMD_LOGS_POLL_US (300 * 1000)
+/* The most one answer carries (the agent's limit too). */
+#define CMD_LOGS_CHUNK (4u << 20)
 
-/* Copy fd from where it is to its end on stdout. */
+/* The log from offset on (offset < 0: its last CMD_LOGS_CHUNK bytes). */
 static int
-cmd_logs_copy(int fd, const char *path, char **cause)
+cmd_logs_ask(const struct agent_backend *be, const struct cmd_program *prog,
+    const struct agent_cmd_args *a, long long offset, cJSON **result, char **cause)
 {
-	char buf[65536];
-	ssize_t n;
+	cJSON *req = agent_cmd_request(prog->name, "logs", a->folder, a->config_file);
 
-	for (;;) {
-		n = read(fd, buf, sizeof buf);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return error_set_errno(cause, errno, "%s", path);
-		if (n == 0)
-			return 0;
-		if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n)
-			return error_set_errno(cause, errno, "stdout");
-	}
+	cJSON_AddNumberToObject(req, "maxBytes", CMD_LOGS_CHUNK);
+	if (offset >= 0)
+		cJSON_AddNumberToObject(req, "offset", (double)offset);
+	return be->call(be->ctx, req, NULL, result, cause);
 }
 
-/* -f on this host: print the log as it grows until the background run has
- * ended; *failed gets its error if it failed. 0, or -1 with *cause. */
+/* -f: ask for what the log gained, until the background run has ended and
+ * all of it is here. */
 static int
-cmd_logs_follow_local(const char *state_dir, const char *id, char **failed, char **cause)
-{
-	struct lifecycle_bg_status st;
-	char *path = lifecycle_log_path(state_dir, id);
-	int fd = -1, rc = -1, running;
-
-	*failed = NULL;
-	for (;;) {
-		/* The state first: a run that has ended has written its log. */
-		if (lifecycle_bg_status_read(state_dir, id, &st, cause) != 0)
-			goto out;
-		running = st.state == LIFECYCLE_BG_RUNNING;
-		if (st.state == LIFECYCLE_BG_FAILED)
-			*failed = xstrdup(st.error);
-		lifecycle_bg_status_clear(&st);
-		if (fd < 0 && (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 &&
-		    errno != ENOENT) {
-			error_set_errno(cause, errno, "%s", path);
-			goto out;
-		}
-		if (fd >= 0 && cmd_logs_copy(fd, path, cause) != 0)
-			goto out;
-		if (!running)
-			break;
-		fflush(stdout);
-		usleep(CMD_LOGS_POLL_LOCAL_US);
-	}
-	rc = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	free(path);
-	return rc;
-}
-
-/* -f through a backend (a remote agent): ask for what the log gained, until
- * the background run has ended and all of it is here. */
-static int
-cmd_logs_follow_backend(const struct agent_backend *be, const struct agent_cmd_args *a,
-    char **failed, char **cause)
+cmd_logs_follow(const struct agent_backend *be, const struct cmd_program *prog,
+    const struct agent_cmd_args *a, char **failed, char **cause)
 {
 	const cJSON *log, *bg, *state, *error;
 	long long at = -1;
@@ -92,8 +48,7 @@ cmd_logs_follow_backend(const struct agent_backend *be, const struct agent_cmd_a
 
 	*failed = NULL;
 	for (;;) {
-		if (be->logs(be->ctx, a->folder, a->config_file, 4u << 20, at, &result,
-			cause) != 0)
+		if (cmd_logs_ask(be, prog, a, at, &result, cause) != 0)
 			return -1;
 		log = cJSON_GetObjectItemCaseSensitive(result, "log");
 		known = json_get_int(result, "offset", 0, LONG_MAX, &offset) == 0 &&
@@ -121,16 +76,16 @@ cmd_logs_follow_backend(const struct agent_backend *be, const struct agent_cmd_a
 			return 0;
 		fflush(stdout);
 		if (!news)
-			usleep(CMD_LOGS_POLL_REMOTE_US);
+			usleep(CMD_LOGS_POLL_US);
 	}
 }
 
 int
-agent_cmd_logs_on(const struct agent_backend *be, const struct cmd_program *prog,
+agent_cmd_logs(const struct agent_backend *be, const struct cmd_program *prog,
     const struct cmd_entry *entry, int argc, char **argv)
 {
 	struct agent_cmd_args a;
-	char *cause = NULL, *state = NULL, *id = NULL, *up_cmd = NULL, *failed = NULL;
+	char *cause = NULL, *failed = NULL;
 	int rc = CMD_EXIT_FAILURE;
 
 	if (agent_cmd_args_parse(prog, entry, argc, argv,
@@ -138,14 +93,8 @@ agent_cmd_logs_on(const struct agent_backend *be, const struct cmd_program *prog
 		return CMD_EXIT_USAGE;
 	if (a.json && a.follow)
 		return cmd_usage_error(prog, entry, "--json and --follow do not mix");
-	up_cmd = agent_up_command(prog->name, a.folder, a.config_file);
 	if (a.follow) {
-		if (be->logs != NULL) {
-			if (cmd_logs_follow_backend(be, &a, &failed, &cause) != 0)
-				goto out;
-		} else if (agent_op_logs_locate(a.folder, a.config_file, up_cmd, &state,
-			       &id, &cause) != 0 ||
-		    cmd_logs_follow_local(state, id, &failed, &cause) != 0)
+		if (cmd_logs_follow(be, prog, &a, &failed, &cause) != 0)
 			goto out;
 		fflush(stdout);
 		if (failed != NULL)
@@ -160,10 +109,7 @@ agent_cmd_logs_on(const struct agent_backend *be, const struct cmd_program *prog
 		const cJSON *log;
 		char *text;
 
-		if ((be->logs != NULL ? be->logs(be->ctx, a.folder, a.config_file,
-					    4u << 20, -1, &result, &cause)
-				      : agent_op_logs(a.folder, a.config_file, up_cmd,
-					    64u << 20, -1, &result, &cause)) != 0)
+		if (cmd_logs_ask(be, prog, &a, -1, &result, &cause) != 0)
 			goto out;
 		log = cJSON_GetObjectItemCaseSensitive(result, "log");
 		if (a.json) {
@@ -185,15 +131,5 @@ out:
 		fprintf(stderr, "%s: logs: %s\n", prog->name, cause);
 	free(cause);
 	free(failed);
-	free(state);
-	free(id);
-	free(up_cmd);
 	return rc;
-}
-
-int
-agent_cmd_logs(
-    const struct cmd_program *prog, const struct cmd_entry *entry, int argc, char **argv)
-{
-	return agent_cmd_logs_on(&agent_backend_local, prog, entry, argc, argv);
 }

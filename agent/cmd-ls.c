@@ -34,17 +34,19 @@ ls_age(double created, char *out, size_t len)
 }
 
 int
-agent_cmd_ls_on(const struct agent_backend *be, const struct cmd_program *prog,
+agent_cmd_ls(const struct agent_backend *be, const struct cmd_program *prog,
     const struct cmd_entry *entry, int argc, char **argv)
 {
 	struct agent_cmd_args a;
-	cJSON *list, *c;
+	cJSON *list, *c, *req;
 	char *cause = NULL, *text, age[32];
 	const cJSON *created;
 
 	if (agent_cmd_args_parse(prog, entry, argc, argv, AGENT_ARG_JSON, &a) != 0)
 		return CMD_EXIT_USAGE;
-	if (be->ls(be->ctx, &list, &cause) != 0) {
+	req = cJSON_CreateObject();
+	cJSON_AddStringToObject(req, "op", "ls");
+	if (be->call(be->ctx, req, NULL, &list, &cause) != 0) {
 		fprintf(stderr, "%s: ls: %s\n", prog->name, cause);
 		free(cause);
 		return CMD_EXIT_FAILURE;
@@ -69,11 +71,4 @@ agent_cmd_ls_on(const struct agent_backend *be, const struct cmd_program *prog,
 	}
 	cJSON_Delete(list);
 	return CMD_EXIT_OK;
-}
-
-int
-agent_cmd_ls(
-    const struct cmd_program *prog, const struct cmd_entry *entry, int argc, char **argv)
-{
-	return agent_cmd_ls_on(&agent_backend_local, prog, entry, argc, argv);
 }

@@ -1,10 +1,97 @@
-/* cmd-read-configuration.c - `rdev-agent read-configuration`: print a
- * workspace's configuration as JSON (common/cmd-read-configuration.c does the
- * work). */
-#include "agent.h"
+/* cmd-read-configuration.c - `read-configuration PATH [--config FILE]
+ * [--include-merged-configuration] [--no-mount-workspace-git-root]`: print
+ * the workspace's configuration as one line of JSON in the shape of the
+ * reference CLI's `devcontainer read-configuration` (the "read-configuration"
+ * operation, op-read-configuration.c, through a backend); its warnings go to
+ * stderr as "PROG: warning: ...", an error as "PROG: FILE:LINE:COL: ..." (exit
+ * 1). Shared by rdev-agent and rdev. */
+#include "agent-cmds.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "xmalloc.h"
+
+struct rc_args {
+	const char *folder;
+	const char *config_file;
+	int merged;
+	int no_git_root;
+};
+
+/* Parse argv; returns 0 or an exit code (after printing a usage error). */
+static int
+rc_parse_args(const struct cmd_program *prog, const struct cmd_entry *entry, int argc,
+    char **argv, struct rc_args *a)
+{
+	int i;
+
+	memset(a, 0, sizeof *a);
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--include-merged-configuration") == 0)
+			a->merged = 1;
+		else if (strcmp(argv[i], "--no-mount-workspace-git-root") == 0)
+			a->no_git_root = 1;
+		else if (strcmp(argv[i], "--config") == 0 ||
+		    strcmp(argv[i], "--workspace-folder") == 0) {
+			if (i + 1 == argc)
+				return cmd_usage_error(
+				    prog, entry, "%s needs an argument", argv[i]);
+			if (argv[i][2] == 'c')
+				a->config_file = argv[++i];
+			else if (a->folder != NULL)
+				return cmd_usage_error(
+				    prog, entry, "only one workspace folder");
+			else
+				a->folder = argv[++i];
+		} else if (strncmp(argv[i], "--config=", 9) == 0)
+			a->config_file = argv[i] + 9;
+		else if (argv[i][0] == '-' && argv[i][1] != '\0')
+			return cmd_usage_error(prog, entry, "unknown option %s", argv[i]);
+		else if (a->folder != NULL)
+			return cmd_usage_error(prog, entry, "only one PATH");
+		else
+			a->folder = argv[i];
+	}
+	if (a->folder == NULL)
+		a->folder = ".";
+	return 0;
+}
 
 int
-agent_read_configuration_exec(int argc, char **argv)
+agent_cmd_read_configuration(const struct agent_backend *be,
+    const struct cmd_program *prog, const struct cmd_entry *entry, int argc, char **argv)
 {
-	return cmd_read_configuration(&agent_program, argc, argv);
+	struct rc_args a;
+	cJSON *req, *res = NULL, *warnings;
+	const cJSON *w;
+	char *cause = NULL, *text;
+	int rc;
+
+	if ((rc = rc_parse_args(prog, entry, argc, argv, &a)) != 0)
+		return rc;
+	req =
+	    agent_cmd_request(prog->name, "read-configuration", a.folder, a.config_file);
+	cJSON_AddBoolToObject(req, "includeMerged", a.merged);
+	if (a.no_git_root)
+		cJSON_AddBoolToObject(req, "noGitRoot", 1);
+	if (be->call(be->ctx, req, NULL, &res, &cause) != 0) {
+		fprintf(stderr, "%s: %s\n", prog->name, cause);
+		free(cause);
+		return CMD_EXIT_FAILURE;
+	}
+	warnings = cJSON_DetachItemFromObjectCaseSensitive(res, "warnings");
+	cJSON_ArrayForEach(w, warnings) {
+		if (cJSON_IsString(w))
+			log_warn("%s", w->valuestring);
+	}
+	cJSON_Delete(warnings);
+	if ((text = cJSON_PrintUnformatted(res)) == NULL)
+		fatal("out of memory");
+	printf("%s\n", text);
+	free(text);
+	cJSON_Delete(res);
+	return fflush(stdout) == 0 ? CMD_EXIT_OK : CMD_EXIT_FAILURE;
 }

@@ -8,7 +8,7 @@
 #include "json-get.h"
 
 int
-agent_cmd_stop_on(const struct agent_backend *be, const struct cmd_program *prog,
+agent_cmd_stop(const struct agent_backend *be, const struct cmd_program *prog,
     const struct cmd_entry *entry, int argc, char **argv)
 {
 	struct agent_cmd_args a;
@@ -19,7 +19,9 @@ agent_cmd_stop_on(const struct agent_backend *be, const struct cmd_program *prog
 	if (agent_cmd_args_parse(
 		prog, entry, argc, argv, AGENT_ARG_FOLDER | AGENT_ARG_JSON, &a) != 0)
 		return CMD_EXIT_USAGE;
-	if (be->stop(be->ctx, a.folder, a.config_file, &res, &cause) != 0) {
+	if (be->call(be->ctx,
+		agent_cmd_request(prog->name, "stop", a.folder, a.config_file), NULL,
+		&res, &cause) != 0) {
 		fprintf(stderr, "%s: stop: %s\n", prog->name, cause);
 		free(cause);
 		return CMD_EXIT_FAILURE;
@@ -37,11 +39,4 @@ agent_cmd_stop_on(const struct agent_backend *be, const struct cmd_program *prog
 		    prog->name, a.folder);
 	cJSON_Delete(res);
 	return CMD_EXIT_OK;
-}
-
-int
-agent_cmd_stop(
-    const struct cmd_program *prog, const struct cmd_entry *entry, int argc, char **argv)
-{
-	return agent_cmd_stop_on(&agent_backend_local, prog, entry, argc, argv);
 }

@@ -1,4 +1,6 @@
-/* cmd-up.c - `up PATH`, shared by rdev-agent and rdev (for local targets). */
+/* cmd-up.c - `up PATH`: parse, build the "up" request, run it through a
+ * backend (agent-cmds.h: this host or a remote agent) and print the result;
+ * shared by rdev-agent and rdev. */
 #include "agent-cmds.h"
 
 #include <stdio.h>
@@ -7,6 +9,8 @@
 #include <unistd.h>
 
 #include "agent-ops.h"
+#include "progress.h"
+#include "up.h"
 #include "error.h"
 #include "xmalloc.h"
 
@@ -28,12 +32,13 @@ cmd_up_warnings(void *arg, const char *data, size_t len)
 }
 
 int
-agent_cmd_up_on(const struct agent_backend *be, const struct cmd_program *prog,
-    const struct cmd_entry *entry, int argc, char **argv)
+agent_cmd_up(const struct agent_backend *be, const struct cmd_program *prog,
+    const struct cmd_entry *entry, int argc, char **argv, cJSON **ports)
 {
 	struct up_opts opts = { 0 };
+	struct progress progress;
 	char *cause = NULL, *text;
-	cJSON *json;
+	cJSON *json, *req;
 	int i, quiet = 0;
 
 	for (i = 1; i < argc; i++) {
@@ -63,8 +68,19 @@ agent_cmd_up_on(const struct agent_backend *be, const struct cmd_program *prog,
 	}
 	if (opts.workspace_folder == NULL)
 		opts.workspace_folder = ".";
-	opts.progress.fn = quiet ? cmd_up_warnings : cmd_up_progress;
-	if (be->up(be->ctx, &opts, &json, &cause) != 0) {
+	progress.fn = quiet ? cmd_up_warnings : cmd_up_progress;
+	progress.arg = NULL;
+	req =
+	    agent_cmd_request(prog->name, "up", opts.workspace_folder, opts.config_file);
+	cJSON_AddBoolToObject(req, "rebuild", opts.rebuild);
+	cJSON_AddBoolToObject(req, "recreate", opts.recreate);
+	cJSON_AddBoolToObject(req, "skipNonBlockingCommands", opts.skip_non_blocking);
+	cJSON_AddBoolToObject(req, "skipPostCreate", opts.skip_post_create);
+	cJSON_AddBoolToObject(req, "skipPostAttach", opts.skip_post_attach);
+	cJSON_AddBoolToObject(req, "includePorts", ports != NULL);
+	if (ports != NULL)
+		*ports = NULL;
+	if (be->call(be->ctx, req, &progress, &json, &cause) != 0) {
 		fprintf(stderr, "%s: up: %s\n", prog->name, cause);
 		json = cJSON_CreateObject();
 		cJSON_AddStringToObject(json, "outcome", "error");
@@ -76,16 +92,12 @@ agent_cmd_up_on(const struct agent_backend *be, const struct cmd_program *prog,
 		free(cause);
 		return CMD_EXIT_FAILURE;
 	}
+	/* Kept for the forwardPorts step, not printed with the result. */
+	if (ports != NULL)
+		*ports = cJSON_DetachItemFromObjectCaseSensitive(json, "ports");
 	text = cJSON_PrintUnformatted(json);
 	printf("%s\n", text);
 	free(text);
 	cJSON_Delete(json);
 	return CMD_EXIT_OK;
-}
-
-int
-agent_cmd_up(
-    const struct cmd_program *prog, const struct cmd_entry *entry, int argc, char **argv)
-{
-	return agent_cmd_up_on(&agent_backend_local, prog, entry, argc, argv);
 }

@@ -157,3 +157,23 @@ lifecycle_marker_write(const struct lifecycle_ctx *ctx, struct lifecycle_state *
 	st->markers[step] = xstrdup(value);
 	return 0;
 }
+
+int
+lifecycle_markers_read(struct docker *d, const char *container_id, const char *created_at,
+    const char *started_at, int done[LIFECYCLE_NSTEPS], char **cause)
+{
+	struct lifecycle_ctx ctx = { 0 };
+	struct lifecycle_state st;
+	int rc;
+
+	ctx.docker = d;
+	ctx.container_id = container_id;
+	ctx.created_at = created_at;
+	ctx.started_at = started_at;
+	lifecycle_state_init(&ctx, &st);
+	rc = lifecycle_state_load(&ctx, &st, cause);
+	for (int i = 0; i < LIFECYCLE_NSTEPS; i++)
+		done[i] = rc == 0 && lifecycle_marker_done(&st, (enum lifecycle_step)i);
+	lifecycle_state_clear(&st);
+	return rc;
+}

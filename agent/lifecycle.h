@@ -236,6 +236,15 @@ cJSON *lifecycle_bg_status_json(const struct lifecycle_bg_status *st);
 char *lifecycle_bg_notice(
     const char *state_dir, const char *container_id, const char *follow_cmd);
 
+/* Which steps the markers in the running container say have run for it
+ * (postStartCommand: for this start): done[step] 1 or 0; postAttachCommand
+ * leaves no marker (it runs at every attach): always 0. created_at and
+ * started_at as inspect shows them (NULL: inspected). One exec. 0, or -1 with
+ * *cause. */
+int lifecycle_markers_read(struct docker *d, const char *container_id,
+    const char *created_at, const char *started_at, int done[LIFECYCLE_NSTEPS],
+    char **cause);
+
 /* The background log of a container: "<state_dir>/lifecycle-<id>.log".
  * Caller frees. */
 char *lifecycle_log_path(const char *state_dir, const char *container_id);

@@ -29,7 +29,6 @@ struct buf;
  * the peer while this much waits for one worker. */
 #define SERVE_HIGH_WATER (4u << 20)
 #define SERVE_READ_SIZE 65536
-#define SERVE_LOG_MAX (4u << 20)
 /* When the peer is gone: how long an exec's processes get between SIGHUP and
  * SIGKILL, and how long the router then waits for its exec workers. */
 #define SERVE_HANGUP_GRACE_MS 2000
@@ -83,7 +82,6 @@ struct serve_job {
 	int sock; /* to the router */
 	const cJSON *req;
 	const cJSON *id;
-	const char *self;
 };
 
 /* serve.c */

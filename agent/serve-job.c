@@ -16,7 +16,6 @@
 #include "buf.h"
 #include "error.h"
 #include "log.h"
-#include "relay-install.h"
 #include "xmalloc.h"
 
 static void
@@ -72,36 +71,6 @@ static int
 serve_req_bool(const cJSON *req, const char *name)
 {
 	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, name));
-}
-
-/* The request's workspace folder with a leading "~" made $HOME. New string,
- * or NULL with *cause. */
-static char *
-serve_req_workspace(const cJSON *req, char **cause)
-{
-	const char *w = serve_req_string(req, "workspace"), *home = getenv("HOME");
-
-	if (w == NULL || *w == '\0') {
-		error_set(cause, "\"workspace\" (a folder on this host) is required");
-		return NULL;
-	}
-	if (w[0] == '~' && (w[1] == '/' || w[1] == '\0') && home != NULL)
-		return xasprintf("%s%s", home, w + 1);
-	return xstrdup(w);
-}
-
-/* The command a "no container" message tells the user to run: the request's
- * "hint" (the client knows what its user typed, e.g. `rdev up buildbox:~/app`),
- * else "PROG up FOLDER". New string. */
-static char *
-serve_req_up_cmd(
-    const cJSON *req, const char *prog, const char *folder, const char *config)
-{
-	const char *hint = serve_req_string(req, "hint");
-
-	if (hint != NULL && *hint != '\0')
-		return xstrdup(hint);
-	return agent_up_command(prog, folder, config);
 }
 
 /* Progress from up: one event per chunk. */
@@ -259,7 +228,9 @@ serve_job_exec(struct serve_job *j, const char *folder, const char *config)
 		size_rows = (unsigned)rows->valuedouble;
 		size_cols = (unsigned)cols->valuedouble;
 	}
-	up_cmd = serve_req_up_cmd(j->req, "rdev-agent", folder, config);
+	up_cmd = agent_op_req_up_cmd(
+	    &(struct agent_op_req){ j->req, folder, config, "rdev-agent", NULL },
+	    "rdev-agent");
 	rc = agent_exec_start(up_cmd, folder, config, argv, argc, tty,
 	    serve_req_string(j->req, "term"), size_rows, size_cols, &x, &cause);
 	free(up_cmd);
@@ -300,77 +271,32 @@ serve_job_exec(struct serve_job *j, const char *folder, const char *config)
 	return 0;
 }
 
-/* Run one request in the worker process; the answer goes to j->sock. */
+/* Run one request in the worker process by its row (agent-ops.h); the
+ * answer goes to j->sock. */
 void
 serve_job_run(struct serve_job *j, const char *op)
 {
-	struct up_opts uo = { 0 };
-	const cJSON *mb, *off;
+	const struct agent_op *row = agent_op_find(op);
+	const struct progress progress = { serve_job_progress, j };
 	char *folder = NULL, *cause = NULL;
-	const char *config = serve_req_string(j->req, "config");
-	char *up_cmd = NULL;
 	cJSON *result = NULL;
-	int rc = -1;
+	int rc;
 
-	if (strcmp(op, "info") == 0)
-		rc = agent_op_info(&result, &cause);
-	else if (strcmp(op, "ls") == 0)
-		rc = agent_op_ls(&result, &cause);
-	else if ((folder = serve_req_workspace(j->req, &cause)) == NULL) {
-		serve_job_error(j, cause,
-		    strcmp(op, "exec") == 0 ? AGENT_EXIT_EXEC_FAILED : CMD_EXIT_FAILURE);
+	if (row == NULL)
+		fatal("serve: no worker for op %s", op);
+	if (row->flags & AGENT_OP_STREAM) {
+		if ((folder = agent_op_workspace(j->req, &cause)) == NULL)
+			serve_job_error(j, cause, AGENT_EXIT_EXEC_FAILED);
+		else
+			serve_job_exec(j, folder, serve_req_string(j->req, "config"));
 		free(cause);
-		return;
-	} else if (strcmp(op, "exec") == 0) {
-		serve_job_exec(j, folder, config);
 		free(folder);
 		return;
-	} else if (strcmp(op, "up") == 0) {
-		uo.workspace_folder = folder;
-		uo.config_file = config;
-		uo.rebuild = serve_req_bool(j->req, "rebuild");
-		uo.recreate = serve_req_bool(j->req, "recreate");
-		uo.skip_non_blocking = serve_req_bool(j->req, "skipNonBlockingCommands");
-		uo.skip_post_create = serve_req_bool(j->req, "skipPostCreate");
-		uo.skip_post_attach = serve_req_bool(j->req, "skipPostAttach");
-		uo.include_ports = serve_req_bool(j->req, "includePorts");
-		uo.progress.fn = serve_job_progress;
-		uo.progress.arg = j;
-		rc = agent_op_up(&uo, &result, &cause);
-	} else if (strcmp(op, "stop") == 0)
-		rc = agent_op_stop(folder, config, &result, &cause);
-	else if (strcmp(op, "down") == 0)
-		rc = agent_op_down(
-		    folder, config, serve_req_bool(j->req, "volumes"), &result, &cause);
-	else if (strcmp(op, "logs") == 0) {
-		mb = cJSON_GetObjectItemCaseSensitive(j->req, "maxBytes");
-		up_cmd = serve_req_up_cmd(j->req, "rdev-agent", folder, config);
-		off = cJSON_GetObjectItemCaseSensitive(j->req, "offset");
-		rc = agent_op_logs(folder, config, up_cmd,
-		    cJSON_IsNumber(mb) && mb->valuedouble > 0 &&
-			    mb->valuedouble < SERVE_LOG_MAX
-			? (size_t)mb->valuedouble
-			: SERVE_LOG_MAX,
-		    cJSON_IsNumber(off) && off->valuedouble >= 0 &&
-			    off->valuedouble < 9e15
-			? (long long)off->valuedouble
-			: -1,
-		    &result, &cause);
-	} else if (strcmp(op, "relay") == 0) {
-		/* asked by the broker for `rdev forward` */
-		up_cmd = serve_req_up_cmd(j->req, "rdev", folder, config);
-		rc = relay_install_ensure(up_cmd, folder, config,
-		    serve_req_string(j->req, "service"), &result, &cause);
-	} else if (strcmp(op, "read-configuration") == 0)
-		rc = agent_op_read_configuration(j->self, folder, config,
-		    serve_req_bool(j->req, "includeMerged"), &result, &cause);
-	else
-		fatal("serve: no worker for op %s", op);
+	}
+	rc = agent_op_call(j->req, "rdev-agent", &progress, &result, &cause);
 	if (rc == 0)
 		serve_job_result(j, result);
 	else
 		serve_job_error(j, cause, CMD_EXIT_FAILURE);
 	free(cause);
-	free(up_cmd);
-	free(folder);
 }

@@ -154,7 +154,7 @@ listen_announce(const char *path)
 static void
 listen_fork_peer(int lfd, int conn)
 {
-	struct serve_opts o = { conn, conn, "/proc/self/exe", 1 };
+	struct serve_opts o = { conn, conn, 1 };
 	pid_t pid;
 	int null, rc;
 

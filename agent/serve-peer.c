@@ -13,11 +13,9 @@
 #include "agent-cmds.h"
 #include "buf.h"
 #include "exec-signal.h"
+#include "agent-ops.h"
 #include "log.h"
 #include "xmalloc.h"
-
-static const char *const serve_worker_ops[] = { "info", "read-configuration", "up",
-	"stop", "down", "ls", "logs", "exec", "relay", NULL };
 
 /* cancel: {"op":"cancel","request":M} cancels running operation M (see
  * serve_cancel), which then answers "cancelled"; answered {} at once. */
@@ -123,8 +121,8 @@ serve_request(struct serve *s, const struct proto_frame *f)
 	const cJSON *id, *op, *ch, *cmd, *e;
 	char *cause = NULL, *msg;
 	cJSON *req;
+	const struct agent_op *row;
 	double c;
-	int i;
 
 	if ((req = proto_frame_json(f, &cause)) == NULL) {
 		serve_reply_error(s->out, NULL, cause, -1);
@@ -163,16 +161,13 @@ serve_request(struct serve *s, const struct proto_frame *f)
 		serve_cancel_request(s, req, id);
 		goto out;
 	}
-	for (i = 0; serve_worker_ops[i] != NULL; i++)
-		if (strcmp(op->valuestring, serve_worker_ops[i]) == 0)
-			break;
-	if (serve_worker_ops[i] == NULL) {
+	if ((row = agent_op_find(op->valuestring)) == NULL) {
 		msg = xasprintf("unknown operation \"%s\"", op->valuestring);
 		serve_reply_error(s->out, id, msg, -1);
 		free(msg);
 		goto out;
 	}
-	if (strcmp(op->valuestring, "exec") != 0) {
+	if (!(row->flags & AGENT_OP_STREAM)) {
 		serve_spawn(s, req, id, op->valuestring, SERVE_OP, 0);
 		goto out;
 	}

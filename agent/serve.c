@@ -245,7 +245,6 @@ serve_spawn(struct serve *s, cJSON *req, const cJSON *id, const char *op,
 		j.sock = sv[1];
 		j.req = req;
 		j.id = id;
-		j.self = s->opts->self;
 		serve_job_run(&j, op);
 		fflush(stderr);
 		_exit(0);
@@ -684,7 +683,7 @@ serve_run(const struct serve_opts *opts)
 int
 serve_cmd(int argc, char **argv)
 {
-	struct serve_opts o = { 0, 1, "/proc/self/exe", 0 };
+	struct serve_opts o = { 0, 1, 0 };
 
 	if (argc == 3 && strcmp(argv[1], "--listen") == 0)
 		return serve_listen_run(argv[2]);

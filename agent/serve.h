@@ -12,11 +12,10 @@
 #define RDEV_SERVE_H
 
 struct serve_opts {
-	int in_fd;	  /* frames from the peer (may equal out_fd: a socket) */
-	int out_fd;	  /* frames to the peer */
-	const char *self; /* this program, run as `self read-configuration` */
-	int end_on_term;  /* SIGTERM ends the serve as the peer's going does
-			     (a child of serve --listen whose agent died) */
+	int in_fd;	 /* frames from the peer (may equal out_fd: a socket) */
+	int out_fd;	 /* frames to the peer */
+	int end_on_term; /* SIGTERM ends the serve as the peer's going does
+			    (a child of serve --listen whose agent died) */
 };
 
 /* Serve one peer until it goes away (end of in_fd: exit code 0) or breaks

@@ -27,11 +27,19 @@ static const struct cmd_entry broker_commands[] = {
 	    broker_cmd_stop },
 };
 
+_Static_assert(sizeof broker_commands / sizeof broker_commands[0] == 3,
+    "broker_command_list lists every entry");
+static const struct cmd_entry *const broker_command_list[] = {
+	&broker_commands[0],
+	&broker_commands[1],
+	&broker_commands[2],
+	NULL,
+};
+
 const struct cmd_program broker_program = {
 	"rdev-broker",
 	"The rdev broker: holds SSH sessions, port forwards and the host pool.",
-	broker_commands,
-	sizeof broker_commands / sizeof broker_commands[0],
+	broker_command_list,
 };
 
 int

@@ -1,40 +1,88 @@
-/* client.h - the rdev command-line client. */
+/* client.h - the rdev command-line client: one cmd-<name>.c per command,
+ * each defining its table entry (cmd_<name>_entry, listed in cmd.c). */
 #ifndef RDEV_CLIENT_H
 #define RDEV_CLIENT_H
 
 #include <stdio.h>
 
+#include <cjson/cJSON.h>
+
+#include "agent-cmds.h"
 #include "cmd.h"
-#include "cmd-read-configuration.h"
+#include "target.h"
 
 /* cmd.c */
 extern const struct cmd_program client_program;
 
-/* cmd-read-configuration.c */
-int cmd_read_configuration_exec(int argc, char **argv);
+/* The commands (cmd-<name>.c). */
+extern const struct cmd_entry cmd_up_entry;
+extern const struct cmd_entry cmd_exec_entry;
+extern const struct cmd_entry cmd_shell_entry;
+extern const struct cmd_entry cmd_forward_entry;
+extern const struct cmd_entry cmd_ls_entry;
+extern const struct cmd_entry cmd_status_entry;
+extern const struct cmd_entry cmd_logs_entry;
+extern const struct cmd_entry cmd_stop_entry;
+extern const struct cmd_entry cmd_down_entry;
+extern const struct cmd_entry cmd_read_configuration_entry;
+extern const struct cmd_entry cmd_hosts_entry;
+
+/* What every workspace command's --help says about TARGET. */
+#define CLIENT_TARGET_HELP \
+	"TARGET is a workspace folder: a local path, [user@]host[:port]:path or\n" \
+	"ssh://[user@]host[:port]/path (~ is the remote user's home; a relative\n" \
+	"path is relative to it). host may be an alias from ~/.ssh/config;\n" \
+	"$RDEV_SSH_CONFIG names another config file (as ssh -F), $RDEV_KNOWN_HOSTS\n" \
+	"another known_hosts file. Remote targets go through the broker\n" \
+	"(rdev-broker), started on demand, which keeps one SSH session per host.\n" \
+	"  --accept-new-host-key   trust and record the key of a host never seen\n" \
+	"                          before (a changed key is always refused)\n"
+
+/* workspace-target.c: a command's TARGET and the backend that serves it. */
+struct remote;
+struct client_target {
+	struct agent_backend be; /* local, or the remote host's agent */
+	struct remote *remote;	 /* NULL when local */
+	struct target t;	 /* remote: the parsed target */
+	/* The command's arguments for be: a remote TARGET replaced by the
+	 * host's folder (or dropped: CLIENT_TARGET_NO_FOLDER); without
+	 * --accept-new-host-key. NULL-terminated. */
+	char **argv;
+	int argc;
+};
+#define CLIENT_TARGET_QUIET 0x01     /* no "connecting" lines (--json: too) */
+#define CLIENT_TARGET_NO_FOLDER 0x02 /* the command takes no folder (ls) */
+/* Find name's TARGET in argv (the value of --workspace-folder, else the
+ * first non-option) and open its backend. CMD_EXIT_OK, or the exit code
+ * after printing why not (a bad target, a pool). Close with
+ * client_target_close() either way. */
+int client_target_open(
+    const char *name, int argc, char **argv, unsigned flags, struct client_target *ct);
+void client_target_close(struct client_target *ct);
+/* Take every flag out of argv (before "--"); 1 if there was one. */
+int client_take_flag(int *argc, char **argv, const char *flag);
+/* Is flag in argv (before "--")? */
+int client_has_flag(int argc, char **argv, const char *flag);
+/* The --config value in argv, or NULL. */
+const char *client_config_arg(int argc, char **argv);
 
 /* cmd-forward.c */
-struct remote;
-int client_forward_exec(int argc, char **argv);
 /* After a remote `up`: forward the workspace's forwardPorts (with
- * portsAttributes) through the broker; prints the table unless quiet. With
- * auto_forward the broker also watches the container for new listening ports
- * and forwards them as portsAttributes' onAutoForward says.
- * 0, or 1 if any failed (printed). */
+ * portsAttributes) through the broker; prints the table unless quiet. ports:
+ * the merged forwardPorts and portsAttributes as up answered them (NULL:
+ * asked for). With auto_forward the broker also watches the container for
+ * new listening ports and forwards them as portsAttributes' onAutoForward
+ * says. 0, or 1 if any failed (printed). */
 int client_forward_ports(struct remote *r, const char *workspace, const char *config,
-    int quiet, int auto_forward);
+    int quiet, int auto_forward, const cJSON *ports);
+/* forwards (broker "forward" entries) as a table; with_host: "on HOST". */
+void client_forward_print_table(FILE *out, const cJSON *forwards, int with_host);
 /* The broker's forwards as a table (nothing when none, or no broker). */
 void client_forward_print_all(FILE *out);
+/* The broker's forwards of workspace on r's host: a JSON array (new), or
+ * NULL when no broker runs. */
+cJSON *client_forward_list_workspace(struct remote *r, const char *workspace);
 /* After a remote `down`: stop the workspace's forwards. */
 int client_unforward_workspace(struct remote *r, const char *workspace);
-
-/* cmd-workspace.c */
-int client_up_exec(int argc, char **argv);
-int client_exec_exec(int argc, char **argv);
-int client_shell_exec(int argc, char **argv);
-int client_stop_exec(int argc, char **argv);
-int client_down_exec(int argc, char **argv);
-int client_ls_exec(int argc, char **argv);
-int client_logs_exec(int argc, char **argv);
 
 #endif

@@ -34,8 +34,8 @@ forward_request_entry(const struct forward_spec *s)
 	return e;
 }
 
-static void
-forward_print_table(FILE *out, const cJSON *forwards, int with_host)
+void
+client_forward_print_table(FILE *out, const cJSON *forwards, int with_host)
 {
 	const cJSON *f, *svc, *label, *host, *act, *url, *err;
 	char target[300];
@@ -102,7 +102,7 @@ forward_add(struct remote *r, const char *workspace, const char *config, cJSON *
 		fprintf(stderr,
 		    "forwarded ports (until `rdev down` or `rdev forward "
 		    "--stop`):\n");
-		forward_print_table(
+		client_forward_print_table(
 		    stderr, cJSON_GetObjectItemCaseSensitive(res, "forwards"), 0);
 	}
 	errors = cJSON_GetObjectItemCaseSensitive(res, "errors");
@@ -116,7 +116,7 @@ forward_add(struct remote *r, const char *workspace, const char *config, cJSON *
 
 int
 client_forward_ports(struct remote *r, const char *workspace, const char *config,
-    int quiet, int auto_forward)
+    int quiet, int auto_forward, const cJSON *ports)
 {
 	cJSON *req, *res = NULL, *list;
 	const cJSON *merged, *fp, *e, *attrs, *v;
@@ -126,7 +126,7 @@ client_forward_ports(struct remote *r, const char *workspace, const char *config
 
 	/* up's result brings the ports; else (`forward --auto`, an older agent)
 	 * the merged configuration is asked for. */
-	if ((merged = remote_up_ports(r)) == NULL) {
+	if ((merged = ports) == NULL) {
 		req = cJSON_CreateObject();
 		cJSON_AddStringToObject(req, "op", "read-configuration");
 		cJSON_AddStringToObject(req, "workspace", workspace);
@@ -258,9 +258,35 @@ client_forward_print_all(FILE *out)
 	fw = cJSON_GetObjectItemCaseSensitive(res, "forwards");
 	if (cJSON_GetArraySize(fw) > 0) {
 		fprintf(out, "\nFORWARDS\n");
-		forward_print_table(out, fw, 1);
+		client_forward_print_table(out, fw, 1);
 	}
 	cJSON_Delete(res);
+}
+
+cJSON *
+client_forward_list_workspace(struct remote *r, const char *workspace)
+{
+	cJSON *res, *out;
+	const cJSON *f, *ws, *host;
+	char *cause = NULL;
+	int failed;
+
+	res = forward_status(&failed, &cause);
+	free(cause);
+	if (res == NULL)
+		return NULL;
+	out = cJSON_CreateArray();
+	cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(res, "forwards")) {
+		ws = cJSON_GetObjectItemCaseSensitive(f, "workspace");
+		host = cJSON_GetObjectItemCaseSensitive(f, "host");
+		/* The broker names a host by its label ("user@host:port"). */
+		if (cJSON_IsString(ws) && strcmp(ws->valuestring, workspace) == 0 &&
+		    cJSON_IsString(host) &&
+		    strstr(host->valuestring, remote_host(r)) != NULL)
+			cJSON_AddItemToArray(out, cJSON_Duplicate(f, 1));
+	}
+	cJSON_Delete(res);
+	return out;
 }
 
 static int
@@ -287,15 +313,15 @@ forward_list(int json)
 	} else if (cJSON_GetArraySize(fw) == 0)
 		fprintf(stderr, "rdev: no forwards\n");
 	else
-		forward_print_table(stdout, fw, 1);
+		client_forward_print_table(stdout, fw, 1);
 	cJSON_Delete(res);
 	return CMD_EXIT_OK;
 }
 
-int
-client_forward_exec(int argc, char **argv)
+static int
+cmd_forward_exec(int argc, char **argv)
 {
-	const struct cmd_entry *e = cmd_lookup(&client_program, "forward");
+	const struct cmd_entry *e = &cmd_forward_entry;
 	struct remote_opts ro = { 0, 0, NULL };
 	const char *target = NULL, *config = NULL, *stop = NULL;
 	struct forward_spec s;
@@ -408,7 +434,7 @@ client_forward_exec(int argc, char **argv)
 	if (auto_forward) {
 		/* with the workspace's portsAttributes (onAutoForward, labels) */
 		cJSON_Delete(list);
-		rc = client_forward_ports(r, t.path, config, 0, 1) == 0
+		rc = client_forward_ports(r, t.path, config, 0, 1, NULL) == 0
 		    ? CMD_EXIT_OK
 		    : CMD_EXIT_FAILURE;
 		goto out;
@@ -420,3 +446,21 @@ out:
 	target_clear(&t);
 	return rc;
 }
+
+const struct cmd_entry cmd_forward_entry = { "forward",
+	"TARGET SPEC... | TARGET --auto | TARGET --stop SPEC | TARGET --stop-all | "
+	"--list [--json]",
+	"forward ports (3000, 8080:3000, 5432:db:5432) to localhost",
+	"SPEC: PORT (local PORT, or the next free one, -> container PORT),\n"
+	"LOCAL:PORT (LOCAL must be free), SERVICE:PORT or LOCAL:SERVICE:PORT (a\n"
+	"Compose service). Local listeners are on 127.0.0.1 and ::1. A server bound\n"
+	"to 127.0.0.1 inside the container is reached too (through a small relay\n"
+	"the agent starts in the container). Forwards live in the broker: they\n"
+	"outlast this command, survive a dropped connection (the broker\n"
+	"reconnects) and a restarted broker (they are saved); they end with\n"
+	"`rdev down`, --stop or `rdev-broker stop --forget`.\n"
+	"--stop takes the local port as listed. --auto: watch the container for\n"
+	"new listening TCP ports (every second) and forward them as\n"
+	"portsAttributes' onAutoForward says (ignore: not; openBrowser: the URL is\n"
+	"listed; notify, silent: forwarded and listed).\n\n" CLIENT_TARGET_HELP,
+	cmd_forward_exec };

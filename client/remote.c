@@ -11,10 +11,10 @@
 #include <sodium.h>
 
 #include "agent-ops.h"
+#include "progress.h"
 #include "broker-client.h"
 #include "error.h"
 #include "tty-prompt.h"
-#include "up.h"
 #include "xmalloc.h"
 
 /* How long a cancelled request may take to confirm it has stopped (the
@@ -26,7 +26,6 @@ struct remote {
 	struct remote_opts o;
 	struct proto_conn *conn;
 	int next_id;
-	cJSON *up_ports; /* "ports" of the last up's result, else NULL */
 };
 
 struct remote *
@@ -50,7 +49,6 @@ remote_free(struct remote *r)
 	if (r == NULL)
 		return;
 	proto_conn_free(r->conn);
-	cJSON_Delete(r->up_ports);
 	target_clear(&r->t);
 	free(r);
 }
@@ -347,97 +345,36 @@ remote_up_hint(const struct remote *r, const char *config_file)
 	return agent_up_command("rdev", r->o.target, config_file);
 }
 
-static cJSON *
-remote_ws_request(
-    struct remote *r, const char *op, const char *folder, const char *config_file)
+/* The backend's call: the request as the commands made it, with the hint
+ * naming the target as the user typed it. */
+static int
+remote_be_call(
+    void *ctx, cJSON *req, const struct progress *p, cJSON **result, char **cause)
 {
-	cJSON *req = cJSON_CreateObject();
-	char *hint = remote_up_hint(r, config_file);
+	const cJSON *config = cJSON_GetObjectItemCaseSensitive(req, "config");
+	char *hint =
+	    remote_up_hint(ctx, cJSON_IsString(config) ? config->valuestring : NULL);
 
-	cJSON_AddStringToObject(req, "op", op);
-	cJSON_AddStringToObject(req, "workspace", folder);
-	if (config_file != NULL)
-		cJSON_AddStringToObject(req, "config", config_file);
-	if (hint != NULL)
+	if (hint != NULL && cJSON_GetObjectItemCaseSensitive(req, "workspace") != NULL) {
+		cJSON_DeleteItemFromObjectCaseSensitive(req, "hint");
 		cJSON_AddStringToObject(req, "hint", hint);
+	}
 	free(hint);
-	return req;
+	return remote_request(ctx, req, p, result, NULL, cause);
 }
 
 static int
-remote_be_up(void *ctx, const struct up_opts *opts, cJSON **result, char **cause)
+remote_be_exec(void *ctx, const char *prog_name, const char *folder,
+    const char *config_file, char *const *command, int ncommand)
 {
-	struct remote *r = ctx;
-	cJSON *req =
-	    remote_ws_request(r, "up", opts->workspace_folder, opts->config_file);
-
-	cJSON_AddBoolToObject(req, "rebuild", opts->rebuild);
-	cJSON_AddBoolToObject(req, "recreate", opts->recreate);
-	cJSON_AddBoolToObject(req, "skipNonBlockingCommands", opts->skip_non_blocking);
-	cJSON_AddBoolToObject(req, "skipPostCreate", opts->skip_post_create);
-	cJSON_AddBoolToObject(req, "skipPostAttach", opts->skip_post_attach);
-	cJSON_AddBoolToObject(req, "includePorts", 1);
-	if (remote_request(r, req, &opts->progress, result, NULL, cause) != 0)
-		return -1;
-	/* Kept for the forwardPorts step, not printed with the result. */
-	cJSON_Delete(r->up_ports);
-	r->up_ports = cJSON_DetachItemFromObjectCaseSensitive(*result, "ports");
-	return 0;
-}
-
-const cJSON *
-remote_up_ports(const struct remote *r)
-{
-	return r->up_ports;
-}
-
-static int
-remote_be_stop(
-    void *ctx, const char *folder, const char *config_file, cJSON **result, char **cause)
-{
-	return remote_request(ctx, remote_ws_request(ctx, "stop", folder, config_file),
-	    NULL, result, NULL, cause);
-}
-
-static int
-remote_be_down(void *ctx, const char *folder, const char *config_file, int volumes,
-    cJSON **result, char **cause)
-{
-	cJSON *req = remote_ws_request(ctx, "down", folder, config_file);
-
-	cJSON_AddBoolToObject(req, "volumes", volumes);
-	return remote_request(ctx, req, NULL, result, NULL, cause);
-}
-
-static int
-remote_be_ls(void *ctx, cJSON **result, char **cause)
-{
-	cJSON *req = cJSON_CreateObject();
-
-	cJSON_AddStringToObject(req, "op", "ls");
-	return remote_request(ctx, req, NULL, result, NULL, cause);
-}
-
-static int
-remote_be_logs(void *ctx, const char *folder, const char *config_file, size_t max_bytes,
-    long long offset, cJSON **result, char **cause)
-{
-	cJSON *req = remote_ws_request(ctx, "logs", folder, config_file);
-
-	cJSON_AddNumberToObject(req, "maxBytes", (double)max_bytes);
-	if (offset >= 0)
-		cJSON_AddNumberToObject(req, "offset", (double)offset);
-	return remote_request(ctx, req, NULL, result, NULL, cause);
+	return remote_exec(ctx, prog_name, folder, config_file, command, ncommand);
 }
 
 void
 remote_backend(struct remote *r, struct agent_backend *be)
 {
-	be->up = remote_be_up;
-	be->stop = remote_be_stop;
-	be->down = remote_be_down;
-	be->ls = remote_be_ls;
-	be->logs = remote_be_logs;
+	be->call = remote_be_call;
+	be->exec = remote_be_exec;
 	be->ctx = r;
 }
 

@@ -55,12 +55,9 @@ char *remote_up_hint(const struct remote *r, const char *config_file);
 /* The remote target's host as written. */
 const char *remote_host(const struct remote *r);
 
-/* A backend for the workspace commands that runs them on r's agent. */
+/* A backend for the workspace commands that runs them on r's agent
+ * (agent-cmds.h); the hint of each request names the target as typed. */
 void remote_backend(struct remote *r, struct agent_backend *be);
-/* The merged configuration's forwardPorts, portsAttributes and
- * otherPortsAttributes as the last `up` through r's backend returned them
- * (borrowed; NULL before an up, or from an agent that did not send them). */
-const cJSON *remote_up_ports(const struct remote *r);
 
 /* remote-exec.c: run command (argv) in the workspace's container: stdin,
  * stdout and stderr streamed (a PTY when stdin is a terminal, with TERM and

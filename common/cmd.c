@@ -14,10 +14,10 @@ cmd_print_program_help(const struct cmd_program *prog, FILE *f)
 
 	fprintf(f, "usage: %s [-v|-q] COMMAND [ARGS...]\n\n%s\n\ncommands:\n", prog->name,
 	    prog->summary);
-	for (i = 0; i < prog->nentries; i++)
-		fprintf(f, "  %-20s %s%s\n", prog->entries[i].name,
-		    prog->entries[i].summary,
-		    prog->entries[i].exec == NULL ? " (not available yet)" : "");
+	for (i = 0; prog->entries[i] != NULL; i++)
+		fprintf(f, "  %-20s %s%s\n", prog->entries[i]->name,
+		    prog->entries[i]->summary,
+		    prog->entries[i]->exec == NULL ? " (not available yet)" : "");
 	fprintf(f,
 	    "\nglobal options:\n"
 	    "  -v, --verbose        more output (repeat for debug)\n"
@@ -71,9 +71,9 @@ cmd_lookup(const struct cmd_program *prog, const char *name)
 {
 	int i;
 
-	for (i = 0; i < prog->nentries; i++)
-		if (strcmp(prog->entries[i].name, name) == 0)
-			return &prog->entries[i];
+	for (i = 0; prog->entries[i] != NULL; i++)
+		if (strcmp(prog->entries[i]->name, name) == 0)
+			return prog->entries[i];
 	return NULL;
 }
 

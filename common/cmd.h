@@ -31,8 +31,9 @@ struct cmd_entry {
 struct cmd_program {
 	const char *name;    /* "rdev" */
 	const char *summary; /* one line describing the program */
-	const struct cmd_entry *entries;
-	int nentries;
+	/* The commands in the order help lists them; NULL-terminated. Each
+	 * command's entry lives in its own file (as tmux's cmd-*.c). */
+	const struct cmd_entry *const *entries;
 };
 
 /* Parse global options, pick the command and run it; returns the exit code. */

@@ -2,10 +2,6 @@
  * on one end of a socketpair, the test speaking frames on the other. Protocol
  * robustness needs no Docker; the exec tests bring a busybox workspace up on
  * the real engine.
- *
- * read-configuration is not driven here (it runs `self read-configuration`,
- * which in this process would be the test binary); tests/e2e/serve-ssh.sh
- * covers it through the real rdev-agent.
  */
 #include "test.h"
 
@@ -63,7 +59,6 @@ peer_start(struct peer *p)
 	if ((p->pid = fork()) == 0) {
 		close(sv[0]);
 		o.in_fd = o.out_fd = sv[1];
-		o.self = "/proc/self/exe";
 		signal(SIGPIPE, SIG_IGN);
 		exit(serve_run(&o));
 	}

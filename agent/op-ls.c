@@ -1,0 +1,64 @@
+/* op-ls.c - the "ls" operation: the dev containers on this host, an array
+ * of {"containerId","state","image","workspace","configFile","owner",
+ * "composeProject","created"}. */
+#include "agent-ops.h"
+
+#include "docker.h"
+
+static const char *
+op_ls_label(const cJSON *c, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(c, "Labels"), name);
+
+	return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static const char *
+op_ls_string(const cJSON *c, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(c, name);
+
+	return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static int
+op_ls_run(const struct agent_op_req *r, cJSON **result, char **cause)
+{
+	const char *labels[] = { "devcontainer.local_folder", NULL };
+	struct docker *d = docker_new(NULL);
+	cJSON *list = NULL, *c, *out, *o;
+	const cJSON *created;
+
+	*result = NULL;
+	if (docker_container_list(d, labels, 1, &list, cause) != 0) {
+		docker_free(d);
+		return -1;
+	}
+	out = cJSON_CreateArray();
+	cJSON_ArrayForEach(c, list) {
+		created = cJSON_GetObjectItemCaseSensitive(c, "Created");
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "containerId", op_ls_string(c, "Id"));
+		cJSON_AddStringToObject(o, "state", op_ls_string(c, "State"));
+		cJSON_AddStringToObject(o, "image", op_ls_string(c, "Image"));
+		cJSON_AddStringToObject(
+		    o, "workspace", op_ls_label(c, "devcontainer.local_folder"));
+		cJSON_AddStringToObject(
+		    o, "configFile", op_ls_label(c, "devcontainer.config_file"));
+		cJSON_AddStringToObject(
+		    o, "owner", op_ls_label(c, "dev.rdev.owner_name"));
+		cJSON_AddStringToObject(
+		    o, "composeProject", op_ls_label(c, "com.docker.compose.project"));
+		cJSON_AddNumberToObject(
+		    o, "created", cJSON_IsNumber(created) ? created->valuedouble : 0);
+		cJSON_AddItemToArray(out, o);
+	}
+	cJSON_Delete(list);
+	docker_free(d);
+	*result = out;
+	return 0;
+}
+
+const struct agent_op agent_op_ls = { "ls", 0, op_ls_run,
+	"list the dev containers on this host" };

@@ -1,0 +1,23 @@
+/* op-relay.c - the "relay" operation, asked by the broker for `rdev
+ * forward`: make sure the port relay runs in the workspace's container (or
+ * Compose "service"'s) and answer how to reach it (relay-install.h). */
+#include "agent-ops.h"
+
+#include <stdlib.h>
+
+#include "relay-install.h"
+
+static int
+op_relay_run(const struct agent_op_req *r, cJSON **result, char **cause)
+{
+	char *up_cmd = agent_op_req_up_cmd(r, "rdev");
+	int rc;
+
+	rc = relay_install_ensure(up_cmd, r->workspace, r->config,
+	    agent_op_req_string(r, "service"), result, cause);
+	free(up_cmd);
+	return rc;
+}
+
+const struct agent_op agent_op_relay = { "relay", AGENT_OP_WORKSPACE, op_relay_run,
+	"start the port relay in the container (for `rdev forward`)" };

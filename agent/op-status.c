@@ -1,0 +1,138 @@
+/* op-status.c - the "status" operation: the state of one workspace's dev
+ * container. Answers {"state":"running"|"stopped"|"absent", and when not
+ * absent "containerId","image","created","started" (RFC 3339, as Docker
+ * says), "composeProject" (or null), "steps":[{"name":"onCreateCommand",
+ * "state":"done"|"running"|"failed"|"not run"|"not recorded"}, ... the five
+ * in order] (only while it runs: the record is inside the container),
+ * "background":lifecycle_bg_status_json()}. A step is "done" when its marker
+ * says it ran for this container (postStartCommand: for this start),
+ * "running" or "failed" as the background run says; postAttachCommand leaves
+ * no marker (it runs at every attach): "not recorded" unless the background
+ * run has it. */
+#include "agent-ops.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent-state.h"
+#include "docker.h"
+#include "error.h"
+#include "lifecycle.h"
+#include "workspace.h"
+#include "xmalloc.h"
+
+/* Is name in the NULL-terminated list (may be NULL)? Its index, else -1. */
+static int
+op_status_index(char *const *list, const char *name)
+{
+	for (int i = 0; list != NULL && list[i] != NULL; i++)
+		if (strcmp(list[i], name) == 0)
+			return i;
+	return -1;
+}
+
+/* One step's state from its marker and the background run. */
+static const char *
+op_status_step(enum lifecycle_step step, int done, const struct lifecycle_bg_status *bg)
+{
+	int left = op_status_index(bg->left, lifecycle_step_name(step));
+
+	if (done)
+		return "done";
+	if (left >= 0 && bg->state == LIFECYCLE_BG_RUNNING)
+		return left == 0 ? "running" : "not run";
+	if (left >= 0 && bg->state == LIFECYCLE_BG_FAILED)
+		return left == 0 ? "failed" : "not run";
+	return step == LIFECYCLE_POST_ATTACH ? "not recorded" : "not run";
+}
+
+static cJSON *
+op_status_steps(struct docker *d, const char *id, const char *created,
+    const char *started, const struct lifecycle_bg_status *bg, char **cause)
+{
+	int done[LIFECYCLE_NSTEPS];
+	cJSON *steps, *s;
+
+	if (lifecycle_markers_read(d, id, created, started, done, cause) != 0)
+		return NULL;
+	steps = cJSON_CreateArray();
+	for (int i = 0; i < LIFECYCLE_NSTEPS; i++) {
+		s = cJSON_CreateObject();
+		cJSON_AddStringToObject(
+		    s, "name", lifecycle_step_name((enum lifecycle_step)i));
+		cJSON_AddStringToObject(
+		    s, "state", op_status_step((enum lifecycle_step)i, done[i], bg));
+		cJSON_AddItemToArray(steps, s);
+	}
+	return steps;
+}
+
+static const char *
+op_status_string(const cJSON *obj, const char *a, const char *b)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, a);
+
+	if (b != NULL)
+		v = cJSON_GetObjectItemCaseSensitive(v, b);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static int
+op_status_run(const struct agent_op_req *r, cJSON **result, char **cause)
+{
+	struct lifecycle_bg_status bg = { 0 };
+	struct workspace ws;
+	struct docker *d = docker_new(NULL);
+	const char *id, *created, *started;
+	char *state_dir = NULL;
+	cJSON *o = NULL, *steps;
+	int running, rc = -1;
+
+	*result = NULL;
+	if (workspace_open(r->workspace, r->config, d, &ws, cause) != 0)
+		goto out;
+	o = cJSON_CreateObject();
+	if (ws.container == NULL) {
+		cJSON_AddStringToObject(o, "state", "absent");
+		goto done;
+	}
+	id = workspace_container_id(&ws);
+	running = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(ws.container, "State"), "Running"));
+	created = op_status_string(ws.container, "Created", NULL);
+	started = op_status_string(ws.container, "State", "StartedAt");
+	cJSON_AddStringToObject(o, "state", running ? "running" : "stopped");
+	cJSON_AddStringToObject(o, "containerId", id);
+	cJSON_AddStringToObject(
+	    o, "image", op_status_string(ws.container, "Config", "Image"));
+	cJSON_AddStringToObject(o, "created", created != NULL ? created : "");
+	cJSON_AddStringToObject(o, "started", started != NULL ? started : "");
+	if (ws.compose_project != NULL)
+		cJSON_AddStringToObject(o, "composeProject", ws.compose_project);
+	else
+		cJSON_AddNullToObject(o, "composeProject");
+	if ((state_dir = agent_state_dir(cause)) == NULL ||
+	    lifecycle_bg_status_read(state_dir, id, &bg, cause) != 0)
+		goto out;
+	if (running) {
+		if ((steps = op_status_steps(d, id, created, started, &bg, cause)) ==
+		    NULL)
+			goto out;
+		cJSON_AddItemToObject(o, "steps", steps);
+	}
+	cJSON_AddItemToObject(o, "background", lifecycle_bg_status_json(&bg));
+done:
+	*result = o;
+	o = NULL;
+	rc = 0;
+out:
+	cJSON_Delete(o);
+	lifecycle_bg_status_clear(&bg);
+	free(state_dir);
+	workspace_clear(&ws);
+	docker_free(d);
+	return rc;
+}
+
+const struct agent_op agent_op_status = { "status", AGENT_OP_WORKSPACE, op_status_run,
+	"the state of the workspace's dev container and its lifecycle steps" };

@@ -1,0 +1,33 @@
+/* op-stop.c - the "stop" operation: stop the workspace's container(s) and
+ * keep them. Answers {"outcome":"success","stopped":N}; no container is N = 0. */
+#include "agent-ops.h"
+
+#include "docker.h"
+#include "workspace.h"
+
+static int
+op_stop_run(const struct agent_op_req *r, cJSON **result, char **cause)
+{
+	struct workspace ws;
+	struct docker *d = docker_new(NULL);
+	char **ids = NULL;
+	int rc = -1, n = 0;
+
+	*result = NULL;
+	if (workspace_open(r->workspace, r->config, d, &ws, cause) != 0 ||
+	    workspace_all_containers(&ws, d, &ids, cause) != 0)
+		goto out;
+	for (char **id = ids; *id != NULL; id++, n++)
+		if (docker_container_stop(d, *id, 10, cause) != 0)
+			goto out;
+	*result = agent_op_outcome("stopped", n);
+	rc = 0;
+out:
+	workspace_ids_free(ids);
+	workspace_clear(&ws);
+	docker_free(d);
+	return rc;
+}
+
+const struct agent_op agent_op_stop = { "stop", AGENT_OP_WORKSPACE, op_stop_run,
+	"stop the dev container (keeps it)" };

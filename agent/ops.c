@@ -1,0 +1,134 @@
+/* ops.c - the table of the agent's operations and the in-process way of
+ * running a request by it (agent-ops.h). */
+#include "agent-ops.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "xmalloc.h"
+
+const struct agent_op *const agent_ops[] = {
+	&agent_op_info,
+	&agent_op_read_configuration,
+	&agent_op_up,
+	&agent_op_stop,
+	&agent_op_down,
+	&agent_op_ls,
+	&agent_op_logs,
+	&agent_op_status,
+	&agent_op_exec,
+	&agent_op_relay,
+	NULL,
+};
+
+const struct agent_op *
+agent_op_find(const char *name)
+{
+	for (const struct agent_op *const *op = agent_ops; *op != NULL; op++)
+		if (strcmp((*op)->name, name) == 0)
+			return *op;
+	return NULL;
+}
+
+const char *
+agent_op_req_string(const struct agent_op_req *r, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(r->json, name);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+int
+agent_op_req_bool(const struct agent_op_req *r, const char *name)
+{
+	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r->json, name));
+}
+
+char *
+agent_op_req_up_cmd(const struct agent_op_req *r, const char *prog)
+{
+	const char *hint = agent_op_req_string(r, "hint");
+
+	if (hint != NULL && *hint != '\0')
+		return xstrdup(hint);
+	return agent_up_command(
+	    prog, r->workspace != NULL ? r->workspace : ".", r->config);
+}
+
+char *
+agent_op_workspace(const cJSON *json, char **cause)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(json, "workspace");
+	const char *home = getenv("HOME"), *w;
+
+	if (!cJSON_IsString(v) || v->valuestring[0] == '\0') {
+		error_set(cause, "\"workspace\" (a folder on this host) is required");
+		return NULL;
+	}
+	w = v->valuestring;
+	if (w[0] == '~' && (w[1] == '/' || w[1] == '\0') && home != NULL)
+		return xasprintf("%s%s", home, w + 1);
+	return xstrdup(w);
+}
+
+static void
+agent_op_discard(void *arg, const char *data, size_t len)
+{
+}
+
+int
+agent_op_call(const cJSON *json, const char *prog_name, const struct progress *p,
+    cJSON **result, char **cause)
+{
+	static const struct progress discard = { agent_op_discard, NULL };
+	const cJSON *name = cJSON_GetObjectItemCaseSensitive(json, "op");
+	const struct agent_op *op;
+	struct agent_op_req r = { json, NULL, NULL, prog_name, p != NULL ? p : &discard };
+	char *workspace = NULL;
+	int rc;
+
+	*result = NULL;
+	if (!cJSON_IsString(name))
+		return error_set(cause, "request without an \"op\"");
+	if ((op = agent_op_find(name->valuestring)) == NULL || op->run == NULL)
+		return error_set(cause, "unknown op \"%s\"", name->valuestring);
+	if ((op->flags & AGENT_OP_WORKSPACE) &&
+	    (workspace = agent_op_workspace(json, cause)) == NULL)
+		return -1;
+	r.workspace = workspace;
+	r.config = agent_op_req_string(&r, "config");
+	rc = op->run(&r, result, cause);
+	free(workspace);
+	return rc;
+}
+
+char *
+agent_up_command(const char *prog_name, const char *folder, const char *config_file)
+{
+	return xasprintf("%s up %s%s%s", prog_name, folder,
+	    config_file != NULL ? " --config " : "",
+	    config_file != NULL ? config_file : "");
+}
+
+char *
+agent_logs_follow_command(const char *up_cmd)
+{
+	const char *up = strstr(up_cmd, " up ");
+
+	if (up == NULL)
+		return xstrdup("rdev logs -f");
+	return xasprintf("%.*s logs -f %s", (int)(up - up_cmd), up_cmd, up + 4);
+}
+
+cJSON *
+agent_op_outcome(const char *key, int n)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o == NULL)
+		fatal("out of memory");
+	cJSON_AddStringToObject(o, "outcome", "success");
+	cJSON_AddNumberToObject(o, key, n);
+	return o;
+}

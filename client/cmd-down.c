@@ -1,0 +1,25 @@
+/* cmd-down.c - `rdev down TARGET`: remove the dev container (the shared
+ * command, agent-cmds.h, on TARGET's backend); for a remote TARGET then stop
+ * the workspace's forwards. */
+#include "client.h"
+
+static int
+cmd_down_exec(int argc, char **argv)
+{
+	struct client_target ct;
+	int rc;
+
+	if ((rc = client_target_open("down", argc, argv, 0, &ct)) == CMD_EXIT_OK)
+		rc = agent_cmd_down(
+		    &ct.be, &client_program, &cmd_down_entry, ct.argc, ct.argv);
+	if (rc == CMD_EXIT_OK && ct.remote != NULL)
+		client_unforward_workspace(ct.remote, ct.t.path);
+	client_target_close(&ct);
+	return rc;
+}
+
+const struct cmd_entry cmd_down_entry = { "down",
+	"TARGET [--config FILE] [--volumes] [--json]",
+	"remove the dev container (--volumes: and its volumes)",
+	"A workspace without a container is a no-op (exit 0).\n\n" CLIENT_TARGET_HELP,
+	cmd_down_exec };

@@ -1,0 +1,28 @@
+/* cmd-exec.c - `rdev exec TARGET [--] COMMAND...`: run a command in the dev
+ * container (the shared command, agent-cmds.h, on TARGET's backend). */
+#include "client.h"
+
+static int
+cmd_exec_exec(int argc, char **argv)
+{
+	struct client_target ct;
+	int rc;
+
+	if ((rc = client_target_open("exec", argc, argv, CLIENT_TARGET_QUIET, &ct)) ==
+	    CMD_EXIT_OK)
+		rc = agent_cmd_exec(
+		    &ct.be, &client_program, &cmd_exec_entry, ct.argc, ct.argv);
+	client_target_close(&ct);
+	return rc;
+}
+
+const struct cmd_entry cmd_exec_entry = { "exec",
+	"TARGET [--config FILE] [--] COMMAND [ARGS...]",
+	"run a command in the dev container; exits with its status",
+	"Runs as the remote user, with the remote environment, in the workspace\n"
+	"folder. A TTY when stdin is a terminal (TERM and the window size are\n"
+	"passed on); otherwise stdin, stdout and stderr are raw byte streams.\n"
+	"Ctrl-C, SIGTERM and SIGHUP are passed to the command. Exit status: the\n"
+	"command's (128+N when killed by signal N), or 125 when it could not be\n"
+	"run or the connection broke.\n\n" CLIENT_TARGET_HELP,
+	cmd_exec_exec };

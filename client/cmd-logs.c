@@ -1,0 +1,20 @@
+/* cmd-logs.c - `rdev logs TARGET [-f]`: the background lifecycle log (the
+ * shared command, agent-cmds.h, on TARGET's backend). */
+#include "client.h"
+
+static int
+cmd_logs_exec(int argc, char **argv)
+{
+	struct client_target ct;
+	int rc;
+
+	if ((rc = client_target_open("logs", argc, argv, 0, &ct)) == CMD_EXIT_OK)
+		rc = agent_cmd_logs(
+		    &ct.be, &client_program, &cmd_logs_entry, ct.argc, ct.argv);
+	client_target_close(&ct);
+	return rc;
+}
+
+const struct cmd_entry cmd_logs_entry = { "logs", "TARGET [--config FILE] [-f | --json]",
+	"show the background lifecycle log of a dev container", AGENT_CMD_LOGS_HELP,
+	cmd_logs_exec };

@@ -1,0 +1,26 @@
+/* cmd-ls.c - `rdev ls [TARGET]`: the dev containers of this machine's
+ * Docker or of TARGET's host (the shared command, agent-cmds.h), then the
+ * broker's forwards. */
+#include "client.h"
+
+static int
+cmd_ls_exec(int argc, char **argv)
+{
+	struct client_target ct;
+	int rc;
+
+	if ((rc = client_target_open("ls", argc, argv,
+		 CLIENT_TARGET_QUIET | CLIENT_TARGET_NO_FOLDER, &ct)) == CMD_EXIT_OK)
+		rc = agent_cmd_ls(
+		    &ct.be, &client_program, &cmd_ls_entry, ct.argc, ct.argv);
+	if (rc == CMD_EXIT_OK && !client_has_flag(ct.argc, ct.argv, "--json"))
+		client_forward_print_all(stdout);
+	client_target_close(&ct);
+	return rc;
+}
+
+const struct cmd_entry cmd_ls_entry = { "ls", "[TARGET] [--json]",
+	"list your dev containers and forwards",
+	"Without TARGET: the dev containers of this machine's Docker. With a\n"
+	"remote TARGET (host:path, the path is ignored): those of that host.\n",
+	cmd_ls_exec };

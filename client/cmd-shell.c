@@ -1,0 +1,39 @@
+/* cmd-shell.c - `rdev shell TARGET`: the remote user's shell in the dev
+ * container, run as `exec` runs a command. */
+#include "client.h"
+
+/* The remote user's login shell from the container's passwd, else /bin/sh;
+ * run interactively (not as a login shell, which would reset the remote
+ * environment rdev set up). */
+#define CMD_SHELL_SCRIPT \
+	"u=$(id -un 2>/dev/null); s=; " \
+	"[ -n \"$u\" ] && s=$(grep \"^$u:\" /etc/passwd 2>/dev/null | cut -d: -f7); " \
+	"[ -n \"$s\" ] && [ -x \"$s\" ] || s=/bin/sh; exec \"$s\""
+
+static int
+cmd_shell_exec(int argc, char **argv)
+{
+	static char *const shell_cmd[] = { (char *)"/bin/sh", (char *)"-c",
+		(char *)CMD_SHELL_SCRIPT, NULL };
+	struct client_target ct;
+	struct agent_cmd_args a;
+	int rc;
+
+	if ((rc = client_target_open("shell", argc, argv, CLIENT_TARGET_QUIET, &ct)) ==
+	    CMD_EXIT_OK) {
+		if (agent_cmd_args_parse(&client_program, &cmd_shell_entry, ct.argc,
+			ct.argv, AGENT_ARG_FOLDER, &a) != 0)
+			rc = CMD_EXIT_USAGE;
+		else
+			rc = ct.be.exec(ct.be.ctx, client_program.name, a.folder,
+			    a.config_file, shell_cmd, 3);
+	}
+	client_target_close(&ct);
+	return rc;
+}
+
+const struct cmd_entry cmd_shell_entry = { "shell", "TARGET [--config FILE]",
+	"open an interactive shell in the dev container",
+	"Runs the remote user's shell (from the container's /etc/passwd, else\n"
+	"/bin/sh) as `exec` would. Exit status: the shell's.\n\n" CLIENT_TARGET_HELP,
+	cmd_shell_exec };

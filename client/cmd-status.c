@@ -1,0 +1,115 @@
+/* cmd-status.c - `rdev status TARGET [--json]`: the state of one dev
+ * container (the "status" operation, agent/op-status.c, on TARGET's backend),
+ * its host and, for a remote TARGET, its forwards from the broker. */
+#include "client.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "remote.h"
+
+static const char *
+cmd_status_string(const cJSON *o, const char *name, const char *none)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+
+	return cJSON_IsString(v) ? v->valuestring : none;
+}
+
+/* The answer as text. */
+static void
+cmd_status_print(const cJSON *st, const char *folder)
+{
+	const cJSON *steps = cJSON_GetObjectItemCaseSensitive(st, "steps"), *s;
+	const cJSON *bg = cJSON_GetObjectItemCaseSensitive(st, "background");
+	const cJSON *fw = cJSON_GetObjectItemCaseSensitive(st, "forwards");
+	const char *state = cmd_status_string(st, "state", "?");
+	const char *bgstate = cmd_status_string(bg, "state", "none");
+
+	printf("workspace   %s\n", folder);
+	printf("host        %s\n", cmd_status_string(st, "host", "this machine"));
+	printf("state       %s\n", state);
+	if (strcmp(state, "absent") == 0)
+		return;
+	printf("container   %.12s\n", cmd_status_string(st, "containerId", ""));
+	printf("image       %s\n", cmd_status_string(st, "image", ""));
+	printf("created     %s\n", cmd_status_string(st, "created", ""));
+	printf("started     %s\n", cmd_status_string(st, "started", ""));
+	if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(st, "composeProject")))
+		printf("compose     %s\n", cmd_status_string(st, "composeProject", ""));
+	if (steps != NULL) {
+		printf("lifecycle\n");
+		cJSON_ArrayForEach(s, steps)
+			printf("  %-22s %s\n", cmd_status_string(s, "name", "?"),
+			    cmd_status_string(s, "state", "?"));
+	} else
+		printf("lifecycle   (recorded in the container: start it to see)\n");
+	if (strcmp(bgstate, "failed") == 0)
+		printf("background  failed: %s\n", cmd_status_string(bg, "error", ""));
+	else
+		printf("background  %s\n", bgstate);
+	if (cJSON_GetArraySize(fw) > 0) {
+		printf("forwards\n");
+		client_forward_print_table(stdout, fw, 0);
+	}
+}
+
+static int
+cmd_status_exec(int argc, char **argv)
+{
+	struct client_target ct;
+	struct agent_cmd_args a;
+	cJSON *res = NULL, *fw;
+	char *cause = NULL, *text;
+	int rc;
+
+	if ((rc = client_target_open("status", argc, argv, CLIENT_TARGET_QUIET, &ct)) !=
+	    CMD_EXIT_OK)
+		goto out;
+	if (agent_cmd_args_parse(&client_program, &cmd_status_entry, ct.argc, ct.argv,
+		AGENT_ARG_FOLDER | AGENT_ARG_JSON, &a) != 0) {
+		rc = CMD_EXIT_USAGE;
+		goto out;
+	}
+	if (ct.be.call(ct.be.ctx,
+		agent_cmd_request(client_program.name, "status", a.folder, a.config_file),
+		NULL, &res, &cause) != 0) {
+		fprintf(stderr, "rdev: status: %s\n", cause);
+		rc = CMD_EXIT_FAILURE;
+		goto out;
+	}
+	if (ct.remote != NULL) {
+		cJSON_AddStringToObject(res, "host", remote_host(ct.remote));
+		if ((fw = client_forward_list_workspace(ct.remote, ct.t.path)) == NULL)
+			fw = cJSON_CreateArray();
+		cJSON_AddItemToObject(res, "forwards", fw);
+	} else
+		cJSON_AddNullToObject(res, "host");
+	if (a.json) {
+		text = cJSON_PrintUnformatted(res);
+		printf("%s\n", text);
+		free(text);
+	} else
+		cmd_status_print(res, a.folder);
+	rc = CMD_EXIT_OK;
+out:
+	free(cause);
+	cJSON_Delete(res);
+	client_target_close(&ct);
+	return rc;
+}
+
+const struct cmd_entry cmd_status_entry = { "status", "TARGET [--config FILE] [--json]",
+	"show the state of one dev container",
+	"Prints the container's state (running, stopped or absent: exit 0 for\n"
+	"each), id, image, created and started times, each lifecycle step's state\n"
+	"(done, running, failed, not run; postAttachCommand, which runs at every\n"
+	"attach, is \"not recorded\" unless the background run has it), the\n"
+	"background run's state, the host and the forwards.\n"
+	"\n"
+	"options:\n"
+	"  --json   {\"state\",\"containerId\",\"image\",\"created\",\"started\",\n"
+	"           \"composeProject\",\"steps\":[{\"name\",\"state\"}],\"background\",\n"
+	"           \"host\",\"forwards\"}\n\n" CLIENT_TARGET_HELP,
+	cmd_status_exec };

@@ -1,0 +1,19 @@
+/* cmd-stop.c - `rdev stop TARGET`: stop the dev container, keep it (the
+ * shared command, agent-cmds.h, on TARGET's backend). */
+#include "client.h"
+
+static int
+cmd_stop_exec(int argc, char **argv)
+{
+	struct client_target ct;
+	int rc;
+
+	if ((rc = client_target_open("stop", argc, argv, 0, &ct)) == CMD_EXIT_OK)
+		rc = agent_cmd_stop(
+		    &ct.be, &client_program, &cmd_stop_entry, ct.argc, ct.argv);
+	client_target_close(&ct);
+	return rc;
+}
+
+const struct cmd_entry cmd_stop_entry = { "stop", "TARGET [--config FILE] [--json]",
+	"stop the dev container (keeps it)", CLIENT_TARGET_HELP, cmd_stop_exec };

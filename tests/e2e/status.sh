@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# status.sh - `rdev status` on a local and a remote workspace: absent, running
+# (the lifecycle steps done; a slow postStartCommand "running" while up left it
+# to the background), stopped, absent again after down; exit 0 for each state;
+# the remote one names its host and lists its forwards; a bad target is a
+# usage error.
+. "$(dirname "$0")/../rig/lib.sh"
+rig_require_docker
+export RDEV_STATE_DIR=$TEST_TMP/state
+
+# --- local --------------------------------------------------------------------
+ws=$TEST_TMP/ws-status
+mkdir -p "$ws"
+cat >"$ws/.devcontainer.json" <<JSON
+{
+  "image": "$RDEV_RIG_IMAGE_BOOKWORM_DEV",
+  "updateRemoteUserUID": false,
+  "onCreateCommand": "true",
+  "postCreateCommand": "true",
+  "postStartCommand": "sleep 4",
+  "waitFor": "postCreateCommand"
+}
+JSON
+rig_remote_host s
+on_host "mkdir -p ~/rws && printf '%s' '{\"image\": \"$RDEV_RIG_IMAGE_BOOKWORM_DEV\",
+	\"updateRemoteUserUID\": false, \"forwardPorts\": [7]}' > ~/rws/.devcontainer.json"
+trap 'docker ps -aq --filter "label=devcontainer.local_folder=$ws" | xargs -r docker rm -f >/dev/null; rig_remote_cleanup rws' EXIT
+
+st() { rdev status "$@" --json; }
+check_eq "absent before up" "$(st "$ws" | jq -r .state)" absent
+check "text form says absent" sh -c "'$RDEV_BIN_DIR/rdev' status '$ws' | grep -qE '^state +absent$'"
+
+rdev up "$ws" --skip-non-blocking-commands --json >"$TEST_TMP/up.json"
+cid=$(jq -r .containerId "$TEST_TMP/up.json")
+st "$ws" >"$TEST_TMP/s1.json"
+check_eq "running after up" "$(jq -r .state "$TEST_TMP/s1.json")" running
+check_eq "the container id" "$(jq -r .containerId "$TEST_TMP/s1.json")" "$cid"
+check_eq "its image" "$(jq -r .image "$TEST_TMP/s1.json")" "$RDEV_RIG_IMAGE_BOOKWORM_DEV"
+check "created and started times" jq -e '(.created | test("^20")) and (.started | test("^20"))' "$TEST_TMP/s1.json" >/dev/null
+check_eq "onCreateCommand done" "$(jq -r '.steps[] | select(.name == "onCreateCommand") | .state' "$TEST_TMP/s1.json")" done
+check_eq "postCreateCommand done" "$(jq -r '.steps[] | select(.name == "postCreateCommand") | .state' "$TEST_TMP/s1.json")" done
+check_eq "the slow postStartCommand is running in the background" \
+	"$(jq -r '.steps[] | select(.name == "postStartCommand") | .state' "$TEST_TMP/s1.json")" running
+check_eq "the background run is running" "$(jq -r .background.state "$TEST_TMP/s1.json")" running
+check_eq "a local target has no host" "$(jq -r .host "$TEST_TMP/s1.json")" null
+rdev logs -f "$ws" >/dev/null
+check_eq "postStartCommand done once the background run ended" \
+	"$(st "$ws" | jq -r '.steps[] | select(.name == "postStartCommand") | .state')" done
+check "text form lists the steps" sh -c "'$RDEV_BIN_DIR/rdev' status '$ws' | grep -qE '^  postCreateCommand +done$'"
+
+rdev stop "$ws" >/dev/null
+st "$ws" >"$TEST_TMP/s2.json"
+check_eq "stopped after stop" "$(jq -r .state "$TEST_TMP/s2.json")" stopped
+check "no steps while stopped (they are recorded inside)" jq -e 'has("steps") | not' "$TEST_TMP/s2.json" >/dev/null
+rdev down "$ws" >/dev/null
+check_eq "absent after down" "$(st "$ws" | jq -r .state)" absent
+
+set +e
+rdev status "$ws" --bogus 2>"$TEST_TMP/bad.err"
+rc=$?
+set -e
+check_eq "an unknown option is a usage error" "$rc" 2
+
+# --- remote -------------------------------------------------------------------
+check_eq "remote: absent before up" "$(st "$name:~/rws" | jq -r .state)" absent
+rdev up "$name:~/rws" --json >/dev/null 2>"$TEST_TMP/rup.err" ||
+	{ cat "$TEST_TMP/rup.err" >&2; fail "rdev up $name:~/rws failed"; }
+st "$name:~/rws" >"$TEST_TMP/r1.json"
+check_eq "remote: running" "$(jq -r .state "$TEST_TMP/r1.json")" running
+check_eq "remote: names its host" "$(jq -r .host "$TEST_TMP/r1.json")" "$name"
+check_eq "remote: lists its forward of port 7" "$(jq -r '.forwards | map(.port) | join(",")' "$TEST_TMP/r1.json")" 7
+check "remote: text form shows the forward" sh -c "'$RDEV_BIN_DIR/rdev' status '$name:~/rws' | grep -q 'container port 7'"
+rdev down "$name:~/rws" >/dev/null
+check_eq "remote: absent after down" "$(st "$name:~/rws" | jq -r .state)" absent
+finish
