@@ -66,6 +66,9 @@ int client_has_flag(int argc, char **argv, const char *flag);
 /* The --config value in argv, or NULL. */
 const char *client_config_arg(int argc, char **argv);
 
+/* cmd-status.c: a status answer (plus "host", "forwards") as text. */
+void client_status_print(const cJSON *st, const char *folder);
+
 /* cmd-forward.c */
 /* After a remote `up`: forward the workspace's forwardPorts (with
  * portsAttributes) through the broker; prints the table unless quiet. ports:

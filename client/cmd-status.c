@@ -17,9 +17,8 @@ cmd_status_string(const cJSON *o, const char *name, const char *none)
 	return cJSON_IsString(v) ? v->valuestring : none;
 }
 
-/* The answer as text. */
-static void
-cmd_status_print(const cJSON *st, const char *folder)
+void
+client_status_print(const cJSON *st, const char *folder)
 {
 	const cJSON *steps = cJSON_GetObjectItemCaseSensitive(st, "steps"), *s;
 	const cJSON *bg = cJSON_GetObjectItemCaseSensitive(st, "background");
@@ -91,7 +90,7 @@ cmd_status_exec(int argc, char **argv)
 		printf("%s\n", text);
 		free(text);
 	} else
-		cmd_status_print(res, a.folder);
+		client_status_print(res, a.folder);
 	rc = CMD_EXIT_OK;
 out:
 	free(cause);

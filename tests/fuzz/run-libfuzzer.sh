@@ -41,7 +41,7 @@ if [ $mode != run ]; then
 	rm -f "$work"/obj-*.o
 	for dir in "${dirs[@]}"; do
 		for c in "$src/$dir"/*.c; do
-			case $c in */client/cmd.c|*/agent/agent.c|*/broker/broker.c) continue ;; esac
+			case $c in */client/main.c|*/agent/agent.c|*/broker/broker.c) continue ;; esac
 			printf '%s\0%s\0' "$work/obj-$dir-$(basename "$c" .c).o" "$c"
 		done
 	done | xargs -0 -n 2 -P "$(nproc)" "$clang" "${cflags[@]}" -c -o 2>&1 |
