@@ -21,7 +21,15 @@ ls_string(const cJSON *c, const char *name)
 static void
 ls_age(double created, char *out, size_t len)
 {
-	double s = difftime(time(NULL), (time_t)created);
+	double s;
+
+	/* The agent's number: anything (a broken agent's answer must not
+	 * overflow the conversion). */
+	if (!(created >= 0 && created < 1e15)) {
+		snprintf(out, len, "?");
+		return;
+	}
+	s = difftime(time(NULL), (time_t)created);
 
 	if (s < 120)
 		snprintf(out, len, "%.0fs", s);

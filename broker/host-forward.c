@@ -39,27 +39,43 @@ host_forward_hex_decode(const char *hex, unsigned char *out, size_t len)
 	return got == len && end == hex + len * 2 ? 0 : -1;
 }
 
+int
+host_forward_parse_relay(const cJSON *res, int service, char **address, int *port,
+    unsigned char token[HOST_RELAY_TOKEN_LEN])
+{
+	const cJSON *addr = cJSON_GetObjectItemCaseSensitive(res, "address");
+	const cJSON *p = cJSON_GetObjectItemCaseSensitive(res, "port");
+	const cJSON *tok = cJSON_GetObjectItemCaseSensitive(res, "token");
+
+	*address = NULL;
+	if (!cJSON_IsString(addr) || addr->valuestring[0] == '\0')
+		return -1;
+	if (!service &&
+	    (!cJSON_IsNumber(p) || p->valuedouble < 1 || p->valuedouble > 65535 ||
+		p->valuedouble != (int)p->valuedouble ||
+		host_forward_hex_decode(cJSON_IsString(tok) ? tok->valuestring : NULL,
+		    token, HOST_RELAY_TOKEN_LEN) != 0))
+		return -1;
+	*address = xstrdup(addr->valuestring);
+	*port = service ? 0 : (int)p->valuedouble;
+	return 0;
+}
+
 /* Take the agent's relay answer for f. 0, or -1 with *cause. */
 static int
 host_forward_take_target(
     struct host_session *h, struct host_forward *f, const cJSON *res, char **cause)
 {
-	const cJSON *addr, *port, *token;
+	char *address;
+	int port;
 
-	addr = cJSON_GetObjectItemCaseSensitive(res, "address");
-	port = cJSON_GetObjectItemCaseSensitive(res, "port");
-	token = cJSON_GetObjectItemCaseSensitive(res, "token");
-	if (!cJSON_IsString(addr) ||
-	    (f->service == NULL &&
-		(!cJSON_IsNumber(port) ||
-		    host_forward_hex_decode(
-			cJSON_IsString(token) ? token->valuestring : NULL, f->token,
-			sizeof f->token) != 0)))
+	if (host_forward_parse_relay(
+		res, f->service != NULL, &address, &port, f->token) != 0)
 		return error_set(
 		    cause, "%s: the agent's relay answer is incomplete", h->label);
 	free(f->address);
-	f->address = xstrdup(addr->valuestring);
-	f->target_port = f->service == NULL ? port->valueint : f->port;
+	f->address = address;
+	f->target_port = f->service == NULL ? port : f->port;
 	f->have_target = 1;
 	f->direct_retry_ms = 0;
 	return 0;

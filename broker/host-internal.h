@@ -90,6 +90,7 @@ struct host_job {
 };
 
 #define HOST_RELAY_MAGIC "RDEVRLY1"
+#define HOST_RELAY_TOKEN_LEN 32
 
 /* A forward: local listeners and where their connections go. */
 struct host_forward {
@@ -104,7 +105,7 @@ struct host_forward {
 	int have_target;
 	char *address;
 	int target_port; /* the relay's port, or the service port */
-	unsigned char token[32];
+	unsigned char token[HOST_RELAY_TOKEN_LEN];
 	/* The agent is being asked (host_forward_resolve_start; borrowed, see
 	 * host_agent_call_start); NULL: not. */
 	struct host_call *resolving;
@@ -416,6 +417,12 @@ void host_forward_open_progress(struct host_session *h, struct host_link *l);
 void host_forward_free(struct host_forward *f);
 /* f as JSON for status and forward answers; the caller's to cJSON_Delete. */
 cJSON *host_forward_json(const struct host_forward *f);
+/* The agent's answer to a "relay" request: "address" (a new string in
+ * *address), "port" (1-65535) and "token" (64 hex digits, into token) of the
+ * container's relay; for a Compose service only "address" (*port 0). 0, or
+ * -1 (nothing set) when the answer lacks one or has it wrong. */
+int host_forward_parse_relay(const cJSON *res, int service, char **address, int *port,
+    unsigned char token[HOST_RELAY_TOKEN_LEN]);
 /* Is f (not gone) the forward of ws to [service:]port? */
 int host_forward_same(
     const struct host_forward *f, const char *ws, const char *service, int port);

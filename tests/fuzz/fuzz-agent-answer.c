@@ -2,12 +2,13 @@
  * a hostile or broken agent must not crash the client.
  *
  * The first byte picks a command (up, stop, down, ls, logs, logs --json,
- * read-configuration, status's printer); the rest is the answer a backend
+ * read-configuration, status's printer) or the broker's reader of a "relay"
+ * answer (for a container, for a Compose service); the rest is the answer a backend
  * gives it: JSON text, or, when the second byte is '!', an error with that
  * text as the cause. The command runs through a backend whose call returns
  * that (agent-cmds.h: the same path a remote agent's answer takes), with its
  * output thrown away. Any exit code is fine; a crash or a sanitizer report is
- * not.
+ * not; a relay answer taken must have a port in 1..65535 (0 for a service).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "agent-cmds.h"
 #include "client.h"
 #include "fuzz.h"
+#include "host-internal.h"
 #include "xmalloc.h"
 
 struct answer {
@@ -72,7 +74,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (size < 1)
 		return 0;
-	which = data[0] % 8;
+	which = data[0] % 10;
 	a.error = size > 1 && data[1] == '!';
 	text = xmalloc(size);
 	memcpy(text, data + 1 + a.error, size - 1 - (size_t)a.error);
@@ -92,6 +94,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		agent_cmd_logs(&be, &prog, &entry, 3, argv);
 		break;
 	case 6: agent_cmd_read_configuration(&be, &prog, &entry, 2, argv); break;
+	case 8:
+	case 9: {
+		unsigned char token[HOST_RELAY_TOKEN_LEN];
+		char *address = NULL;
+		int port = -1;
+
+		if ((st = cJSON_Parse(text)) != NULL &&
+		    host_forward_parse_relay(st, which == 9, &address, &port, token) ==
+			0 &&
+		    (address == NULL ||
+			(which == 8 ? port < 1 || port > 65535 : port != 0)))
+			abort();
+		free(address);
+		cJSON_Delete(st);
+		break;
+	}
 	case 7:
 		if ((st = cJSON_Parse(text)) != NULL)
 			client_status_print(st, "/ws");

@@ -36,7 +36,7 @@ libs=$(pkg-config --libs libcjson libsodium libevent_core libssh)
 # One archive per directory (without the files holding main()), so a target
 # pulls in only the modules it uses, as the CMake build does. Compiled on
 # every core.
-dirs=(agent client broker common)
+dirs=(client broker agent common) # each before what it uses (client uses agent)
 if [ $mode != run ]; then
 	rm -f "$work"/obj-*.o
 	for dir in "${dirs[@]}"; do
