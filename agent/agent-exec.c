@@ -258,13 +258,9 @@ agent_exec_start(const char *up_cmd, const char *folder, const char *config_file
 	x->fd = -1;
 	x->tty = tty;
 	x->docker = docker_new(NULL);
-	if (workspace_open(folder, config_file, x->docker, &ws, cause) != 0)
+	if (workspace_open_existing(folder, config_file, up_cmd, x->docker, &ws, cause) !=
+	    0)
 		goto out;
-	if (ws.container == NULL) {
-		error_set(
-		    cause, "no dev container for %s (run `%s` first)", folder, up_cmd);
-		goto out;
-	}
 	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
 		cJSON_GetObjectItemCaseSensitive(ws.container, "State"), "Running"))) {
 		error_set(cause, "the dev container of %s is not running (run `%s`)",

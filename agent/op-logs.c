@@ -37,13 +37,8 @@ op_logs_locate(const char *folder, const char *config_file, const char *up_cmd,
 	int rc = -1;
 
 	*state_dir = *container_id = NULL;
-	if (workspace_open(folder, config_file, d, &ws, cause) != 0)
+	if (workspace_open_existing(folder, config_file, up_cmd, d, &ws, cause) != 0)
 		goto out;
-	if (ws.container == NULL) {
-		error_set(
-		    cause, "no dev container for %s (run `%s` first)", folder, up_cmd);
-		goto out;
-	}
 	if ((*state_dir = agent_state_dir(cause)) == NULL)
 		goto out;
 	*container_id = xstrdup(workspace_container_id(&ws));

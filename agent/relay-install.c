@@ -585,13 +585,8 @@ relay_install_ensure(const char *up_cmd, const char *folder, const char *config_
 
 	*result = NULL;
 	memset(&ep, 0, sizeof ep);
-	if (workspace_open(folder, config_file, d, &ws, cause) != 0)
+	if (workspace_open_existing(folder, config_file, up_cmd, d, &ws, cause) != 0)
 		goto out;
-	if (ws.container == NULL) {
-		error_set(
-		    cause, "no dev container for %s (run `%s` first)", folder, up_cmd);
-		goto out;
-	}
 	cid = workspace_container_id(&ws);
 	running = cJSON_GetObjectItemCaseSensitive(
 	    cJSON_GetObjectItemCaseSensitive(ws.container, "State"), "Running");

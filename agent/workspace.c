@@ -59,6 +59,18 @@ workspace_open(const char *folder, const char *config_file, struct docker *d,
 	return rc;
 }
 
+int
+workspace_open_existing(const char *folder, const char *config_file, const char *up_cmd,
+    struct docker *d, struct workspace *ws, char **cause)
+{
+	if (workspace_open(folder, config_file, d, ws, cause) != 0)
+		return -1;
+	if (ws->container == NULL)
+		return error_set(
+		    cause, "no dev container for %s (run `%s` first)", folder, up_cmd);
+	return 0;
+}
+
 void
 workspace_clear(struct workspace *ws)
 {

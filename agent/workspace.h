@@ -25,6 +25,10 @@ struct workspace {
 int workspace_open(const char *folder, const char *config_file, struct docker *d,
     struct workspace *ws, char **cause);
 void workspace_clear(struct workspace *ws);
+/* workspace_open() for a command that needs the container: no container is
+ * -1 with *cause "no dev container for FOLDER (run `UP_CMD` first)". */
+int workspace_open_existing(const char *folder, const char *config_file,
+    const char *up_cmd, struct docker *d, struct workspace *ws, char **cause);
 /* The container's id (borrowed), or NULL. */
 const char *workspace_container_id(const struct workspace *ws);
 /* Ids of all containers of ws: the dev container and, for Compose, the rest of
