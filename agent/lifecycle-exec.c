@@ -1,6 +1,8 @@
-/* lifecycle-exec.c - run one element of a lifecycle step in the container:
- * each command under a watchdog, an object's entries in parallel threads,
- * their output passed on line by line (lifecycle-internal.h). */
+/* lifecycle-exec.c - run one element of a lifecycle step: in the container
+ * each command under a watchdog, on this host (initializeCommand, a context
+ * without a container) through common/spawn.c; an object's entries in
+ * parallel threads, their output passed on line by line
+ * (lifecycle-internal.h). */
 #include "lifecycle-internal.h"
 
 #include <errno.h>
@@ -9,6 +11,7 @@
 #include <string.h>
 
 #include "docker.h"
+#include "spawn.h"
 #include "xmalloc.h"
 
 /* One command in the container, possibly in its own thread. */
@@ -22,6 +25,7 @@ struct lifecycle_job {
 	struct lifecycle_lines lines[2];
 	int rc;
 	int exit_code;
+	int term_signal; /* on this host: killed by it (0: exited) */
 	char *cause;
 };
 
@@ -94,6 +98,41 @@ lifecycle_job_argv(const struct lifecycle_ctx *ctx, const struct lifecycle_cmd *
 	return argv;
 }
 
+static void
+lifecycle_job_spawn_output(void *arg, int stream, const char *data, size_t len)
+{
+	lifecycle_job_output(arg, stream, data, len);
+}
+
+/* A command on this host, in ctx's workdir, its stdin at end of file. One
+ * that cannot be run exits 127 with "cannot run ..." among its output, as
+ * under a shell. */
+static void
+lifecycle_job_spawn(struct lifecycle_job *job)
+{
+	struct spawn_opts opts = { 0 };
+	struct spawn_result res;
+	char *cause = NULL, *line;
+
+	opts.cwd = job->ctx->workdir;
+	opts.max_output = 1; /* streamed, not kept */
+	opts.on_output = lifecycle_job_spawn_output;
+	opts.on_output_arg = job;
+	if (spawn_run((const char *const *)job->cmd->argv, &opts, &res, &cause) != 0) {
+		line = xasprintf("%s\n", cause);
+		lifecycle_job_output(job, 2, line, strlen(line));
+		free(line);
+		free(cause);
+		job->exit_code = 127;
+		return;
+	}
+	if (res.exited)
+		job->exit_code = res.exit_code;
+	else
+		job->term_signal = res.term_signal;
+	spawn_result_free(&res);
+}
+
 static void *
 lifecycle_job_run(void *arg)
 {
@@ -109,6 +148,10 @@ lifecycle_job_run(void *arg)
 	lifecycle_lines_init(&job->lines[0], prefix);
 	lifecycle_lines_init(&job->lines[1], prefix);
 	free(pfx);
+	if (ctx->container_id == NULL) {
+		lifecycle_job_spawn(job);
+		goto out;
+	}
 	argv = lifecycle_job_argv(ctx, job->cmd);
 	memset(&opts, 0, sizeof opts);
 	opts.argv = argv;
@@ -118,9 +161,10 @@ lifecycle_job_run(void *arg)
 	opts.attach_stdin = 1; /* held open, never written: see lifecycle_watchdog */
 	job->rc = docker_exec(job->docker, ctx->container_id, &opts, lifecycle_job_output,
 	    job, &job->exit_code, &job->cause);
+	free(argv);
+out:
 	lifecycle_lines_finish(&job->lines[0], lifecycle_job_line, job);
 	lifecycle_lines_finish(&job->lines[1], lifecycle_job_line, job);
-	free(argv);
 	return NULL;
 }
 
@@ -136,6 +180,9 @@ lifecycle_job_error(const struct lifecycle_job *job)
 		free(desc);
 		return msg;
 	}
+	if (job->term_signal != 0)
+		return lifecycle_failure_message(
+		    job->step, job->cmd, 0, job->term_signal);
 	if (job->exit_code != 0)
 		return lifecycle_failure_message(job->step, job->cmd, 1, job->exit_code);
 	return NULL;
@@ -183,8 +230,11 @@ lifecycle_group_run(const struct lifecycle_ctx *ctx, const char *step,
 		}
 	} else {
 		for (i = 0; i < g->ncmds; i++) {
-			jobs[i].docker = docker_new(docker_socket_path(ctx->docker));
-			jobs[i].own_docker = 1;
+			if (ctx->docker != NULL) {
+				jobs[i].docker =
+				    docker_new(docker_socket_path(ctx->docker));
+				jobs[i].own_docker = 1;
+			}
 			if ((errno = pthread_create(
 				 &threads[i], NULL, lifecycle_job_run, &jobs[i])) != 0)
 				fatal("pthread_create: %s", strerror(errno));
