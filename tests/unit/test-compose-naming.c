@@ -14,47 +14,40 @@ TEST(normalize)
 	free(n);
 }
 
+/* compose_naming_project(in) must be want. */
+static void
+check_project(const struct compose_naming_input *in, const char *want)
+{
+	char *n = compose_naming_project(in);
+
+	ASSERT_STR_EQ(n, want);
+	free(n);
+}
+
 TEST(project_name_order)
 {
 	struct compose_naming_input in = { 0 };
-	char *n;
 
 	in.first_file = "/home/u/My Work/.devcontainer/docker-compose.yml";
 	in.local_folder = "/home/u/My Work/";
 	in.new_style = 1;
-	n = compose_naming_project(&in);
-	ASSERT_STR_EQ(n, "mywork_devcontainer");
-	free(n);
+	check_project(&in, "mywork_devcontainer");
 
 	in.first_file = "/home/u/My Work/docker-compose.yml";
-	n = compose_naming_project(&in);
-	ASSERT_STR_EQ(n, "mywork");
-	free(n);
+	check_project(&in, "mywork");
 
 	in.config_name = "devcontainer"; /* v2's default: not a chosen name */
-	n = compose_naming_project(&in);
-	ASSERT_STR_EQ(n, "mywork");
-	free(n);
+	check_project(&in, "mywork");
 	in.name_in_files = 1;
-	n = compose_naming_project(&in);
-	ASSERT_STR_EQ(n, "devcontainer");
-	free(n);
+	check_project(&in, "devcontainer");
 	in.config_name = "Chosen.Name";
-	n = compose_naming_project(&in);
-	ASSERT_STR_EQ(n, "chosenname");
-	free(n);
+	check_project(&in, "chosenname");
 
 	in.dotenv_text = "A=1\nCOMPOSE_PROJECT_NAME= From_Env \nB=2\n";
-	n = compose_naming_project(&in);
-	ASSERT_STR_EQ(n, "from_env");
-	free(n);
+	check_project(&in, "from_env");
 
 	in.env_name = "!!!"; /* nothing left: falls through */
-	n = compose_naming_project(&in);
-	ASSERT_STR_EQ(n, "from_env");
-	free(n);
+	check_project(&in, "from_env");
 	in.env_name = "Proc-Env";
-	n = compose_naming_project(&in);
-	ASSERT_STR_EQ(n, "proc-env");
-	free(n);
+	check_project(&in, "proc-env");
 }
