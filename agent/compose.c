@@ -10,7 +10,9 @@
 
 #include "agent-state.h"
 #include "atomic-file.h"
+#include "compose-naming.h"
 #include "compose-override.h"
+#include "compose-yaml.h"
 #include "config-merge.h"
 #include "config.h"
 #include "docker.h"
@@ -25,7 +27,7 @@
 #define COMPOSE_LABEL_PROJECT "com.docker.compose.project"
 #define COMPOSE_LABEL_SERVICE "com.docker.compose.service"
 #define COMPOSE_LABEL_ONEOFF "com.docker.compose.oneoff"
-#define COMPOSE_OVERRIDE_NAME "docker-compose.rdev.yml"
+#define COMPOSE_OVERRIDE_NAME "docker-compose.rdev.json"
 
 /* An argv under construction. */
 struct compose_argv {
@@ -378,13 +380,13 @@ compose_read_config(struct compose *c, char **cause)
 	}
 	if (compose_run(c, &a, "config", 0, &out, cause) != 0)
 		goto done;
-	c->config = c->v2 ? cJSON_Parse(out) : compose_override_parse_yaml(out, cause);
+	c->config = c->v2 ? cJSON_Parse(out)
+			  : compose_yaml_parse("`docker-compose config` output", out,
+				strlen(out), cause);
 	if (c->config == NULL) {
 		if (c->v2)
 			error_set(
 			    cause, "cannot parse the output of `docker compose config`");
-		else
-			error_prefix(cause, "the output of `docker-compose config`");
 		goto done;
 	}
 	services = cJSON_GetObjectItemCaseSensitive(c->config, "services");
@@ -403,14 +405,36 @@ done:
 	return rc;
 }
 
-/* The project name (compose_override_project_name()). */
+/* A compose file's top-level string (its "name" or "version"), or NULL when
+ * it has none or cannot be read or parsed (then `compose config` has
+ * already said what is wrong with it). New string. */
+static char *
+compose_file_key(const char *path, const char *key)
+{
+	char *text = compose_read_optional(path), *ignore = NULL, *out = NULL;
+	cJSON *tree;
+	const cJSON *v;
+
+	if (text == NULL)
+		return NULL;
+	if ((tree = compose_yaml_parse(path, text, strlen(text), &ignore)) == NULL)
+		free(ignore);
+	v = cJSON_GetObjectItemCaseSensitive(tree, key);
+	if (cJSON_IsString(v) && *v->valuestring != '\0')
+		out = xstrdup(v->valuestring);
+	cJSON_Delete(tree);
+	free(text);
+	return out;
+}
+
+/* The project name (compose_naming_project()). */
 static int
 compose_project(struct compose *c, char **cause)
 {
-	struct compose_project_input in = { 0 };
+	struct compose_naming_input in = { 0 };
 	const cJSON *name = cJSON_GetObjectItemCaseSensitive(c->config, "name");
 	char *dotenv = xasprintf("%s/.env", config_get_local_folder(c->cfg));
-	char *dotenv_text = compose_read_optional(dotenv), *text, *n;
+	char *dotenv_text = compose_read_optional(dotenv), *n;
 	size_t nfiles = 0;
 
 	in.env_name = getenv("COMPOSE_PROJECT_NAME");
@@ -420,18 +444,15 @@ compose_project(struct compose *c, char **cause)
 		while (c->files[nfiles] != NULL)
 			nfiles++;
 		for (size_t i = nfiles; i > 0 && !in.name_in_files; i--) {
-			if ((text = compose_read_optional(c->files[i - 1])) == NULL)
-				continue;
-			if ((n = compose_override_file_name(text)) != NULL)
-				in.name_in_files = 1;
+			n = compose_file_key(c->files[i - 1], "name");
+			in.name_in_files = n != NULL;
 			free(n);
-			free(text);
 		}
 	}
 	in.first_file = c->files[0];
 	in.local_folder = config_get_local_folder(c->cfg);
 	in.new_style = !compose_version_before(c, 1, 21, 0);
-	c->project = compose_override_project_name(&in);
+	c->project = compose_naming_project(&in);
 	free(dotenv_text);
 	free(dotenv);
 	if (*c->project == '\0')
@@ -514,7 +535,7 @@ compose_service_image(const struct compose *c)
 }
 
 /* Write the override file (atomically, 0600) at its stable place:
- * <state dir>/compose/<devcontainerId>/docker-compose.rdev.yml. */
+ * <state dir>/compose/<devcontainerId>/docker-compose.rdev.json. */
 static int
 compose_write_override(struct compose *c, const char *text, char **cause)
 {
@@ -556,8 +577,8 @@ compose_start(struct compose *c, const char *config_hash, int have_container, in
 	struct compose_argv a = { 0 };
 	cJSON *inspect = NULL, *entries = NULL, *subst = NULL, *merged = NULL,
 	      *labels = NULL;
-	char *image = NULL, *label = NULL, *uid_image = NULL, *text = NULL, *first = NULL;
-	char *prefix = NULL;
+	char *image = NULL, *label = NULL, *uid_image = NULL, *text = NULL;
+	char *version = NULL;
 	const char *user, *image_user;
 	struct stat st;
 	int rc = -1;
@@ -608,10 +629,9 @@ compose_start(struct compose *c, const char *config_hash, int have_container, in
 	}
 
 	labels = up_labels(c->cfg, config_hash, label);
-	if ((first = compose_read_optional(c->files[0])) != NULL)
-		prefix = compose_override_version_prefix(first);
+	version = compose_file_key(c->files[0], "version");
 	in.service = c->service;
-	in.version_prefix = prefix;
+	in.version = version;
 	in.image = uid_image;
 	in.merged = merged;
 	in.override_command = config_override_command(CONFIG_KIND_COMPOSE, merged);
@@ -648,8 +668,7 @@ out:
 	free(label);
 	free(uid_image);
 	free(text);
-	free(first);
-	free(prefix);
+	free(version);
 	return rc;
 }
 

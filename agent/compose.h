@@ -6,14 +6,16 @@
  *   compose config                 (v2: --profile '*' --format json; v1: YAML)
  *   compose -p P -f ... build [--no-cache] [runServices + service]
  *   compose -p P -f ... -f OVERRIDE up -d [--no-recreate] [runServices + service]
- * The project name P is the reference's (compose-override.h); the service's
+ * The project name P is the reference's (compose-naming.h); the service's
  * container is found by the labels com.docker.compose.project=P and
  * com.docker.compose.service=S (never by name: v1 and v2 name containers
  * differently), and P can be read back from that label. The override
  * (compose-override.h: entrypoint wrapper, labels incl. the metadata label,
  * containerEnv, mounts, workspaceMount, UID-sync image) is written atomically,
  * 0600, at a stable path: <agent state dir>/compose/<devcontainerId>/
- * docker-compose.rdev.yml.
+ * docker-compose.rdev.json (JSON, which Compose reads as YAML). v1's YAML
+ * and the compose files' own "name" and "version" are read with libyaml
+ * (compose-yaml.h).
  *
  * A running container is reused; a stopped one is started with
  * `up -d --no-recreate` (no build, no UID sync, as the reference); with

@@ -26,6 +26,8 @@
 #                           LD_LIBRARY_PATH cannot swap the bundled library)
 #     lib/libcjson.so.1     copied from the build host (Debian ships no static
 #                           cJSON); any other non-glibc library would go here too
+#     lib/libyaml-0.so.2    likewise (libyaml: the agent reads docker-compose
+#                           v1's YAML with it, agent/compose-yaml.c)
 #     rdev-relay            static (musl), copied into dev containers for
 #                           port forwarding (agent/relay-install.h)
 #     rdev-agent-check      POSIX sh: can this host run the bundle? (below)
@@ -196,7 +198,7 @@ done
 
 # Licences of what is copied or linked in, from the Debian packages.
 pkgversions=
-for pkg in libcjson1 libsodium23; do
+for pkg in libcjson1 libsodium23 libyaml-0-2; do
 	if [ -f "/usr/share/doc/$pkg/copyright" ]; then
 		install -m 0644 "/usr/share/doc/$pkg/copyright" "$dir/licenses/$pkg.copyright"
 	fi

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # install-build-deps.sh - the Debian packages rdev builds with (idempotent).
 set -euo pipefail
-pkgs=(build-essential cmake pkg-config libssh-dev libevent-dev libcjson-dev libsodium-dev
+pkgs=(build-essential cmake pkg-config libssh-dev libevent-dev libcjson-dev libsodium-dev libyaml-dev
 	musl-tools) # musl-tools: the static rdev-relay (relay/), tens of KB
 missing=()
 for p in "${pkgs[@]}"; do

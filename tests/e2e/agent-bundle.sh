@@ -5,9 +5,9 @@
 #
 # Builds the bundle (Release build in build-bundle/, output in the test's
 # temporary dir), checks its layout, linking and hashes, then runs it in
-# containers: rdev-test/bookworm (minbase, no libcjson, no libsodium) must run
-# it from the bundle's lib/; rdev-test/busybox (no glibc) and a faked uname or
-# old glibc must be refused by rdev-agent-check.
+# containers: rdev-test/bookworm (minbase: no libcjson, libsodium or libyaml)
+# must run it from the bundle's lib/; rdev-test/busybox (no glibc) and a faked
+# uname or old glibc must be refused by rdev-agent-check.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 
@@ -18,7 +18,7 @@ version=$("$RDEV_BIN_DIR/rdev-agent" --version | awk '{ print $2 }')
 name=rdev-agent-$version-linux-$(uname -m)
 check_eq "bundle directory name" "$dir" "$TEST_TMP/out/$name"
 check "tarball $name.tar.gz" test -s "$TEST_TMP/out/$name.tar.gz"
-for f in rdev-agent rdev-agent-check lib/libcjson.so.1 MANIFEST bundle.hash; do
+for f in rdev-agent rdev-agent-check lib/libcjson.so.1 lib/libyaml-0.so.2 MANIFEST bundle.hash; do
 	check "bundle has $f" test -f "$dir/$f"
 done
 check "rdev-agent and rdev-agent-check are executable" \
@@ -28,13 +28,14 @@ check "rdev-agent and rdev-agent-check are executable" \
 dyn=$(readelf -d "$dir/rdev-agent")
 check "RPATH is \$ORIGIN/lib" sh -c 'printf "%s\n" "$1" | grep -q "(RPATH).*\[\$ORIGIN/lib\]"' _ "$dyn"
 check "needs libcjson.so.1" sh -c 'printf "%s\n" "$1" | grep -q "(NEEDED).*\[libcjson.so.1\]"' _ "$dyn"
+check "needs libyaml-0.so.2" sh -c 'printf "%s\n" "$1" | grep -q "(NEEDED).*\[libyaml-0.so.2\]"' _ "$dyn"
 check "libsodium is linked statically (no NEEDED libsodium)" \
 	sh -c '! printf "%s\n" "$1" | grep -q "(NEEDED).*libsodium"' _ "$dyn"
 check "not a sanitizer build" sh -c '! printf "%s\n" "$1" | grep -qE "(NEEDED).*lib(a|ub|t)san" &&
 	! objdump -T "$2" | grep -q __asan' _ "$dyn" "$dir/rdev-agent"
-check "only libcjson.so.1 and glibc are needed" sh -c '
+check "only libcjson.so.1, libyaml-0.so.2 and glibc are needed" sh -c '
 	printf "%s\n" "$1" | sed -n "s/.*(NEEDED).*\[\(.*\)\]$/\1/p" |
-	grep -vxE "libcjson\.so\.1|libc\.so\.6|libm\.so\.6|libpthread\.so\.0" | grep -q . && exit 1 || exit 0' _ "$dyn"
+	grep -vxE "libcjson\.so\.1|libyaml-0\.so\.2|libc\.so\.6|libm\.so\.6|libpthread\.so\.0" | grep -q . && exit 1 || exit 0' _ "$dyn"
 
 # --- MANIFEST and hashes ------------------------------------------------------
 glibc=$(for f in "$dir/rdev-agent" "$dir"/lib/*; do objdump -T "$f"; done |
@@ -85,11 +86,13 @@ EOF
 drun() {
 	docker run --rm --network none -v "$dir:$adir:ro" -v "$TEST_TMP/ws:/src/ws:ro" "$@"
 }
-check "the image has no libcjson and no libsodium" \
-	drun "$img" sh -c '! ls /usr/lib/*/libcjson* /usr/lib/*/libsodium* /lib/*/libcjson* 2>/dev/null | grep -q .'
+check "the image has no libcjson, no libsodium and no libyaml" \
+	drun "$img" sh -c '! ls /usr/lib/*/libcjson* /usr/lib/*/libsodium* /usr/lib/*/libyaml* /lib/*/libcjson* /lib/*/libyaml* 2>/dev/null | grep -q .'
 ldd_out=$(drun "$img" ldd "$adir/rdev-agent" 2>&1) || fail "ldd in $img: $ldd_out"
 check "ldd in $img: libcjson.so.1 from the bundle's lib/" \
 	sh -c 'printf "%s\n" "$1" | grep -qE "libcjson\.so\.1 => $2/(\./)?lib/libcjson\.so\.1 "' _ "$ldd_out" "$adir"
+check "ldd in $img: libyaml-0.so.2 from the bundle's lib/" \
+	sh -c 'printf "%s\n" "$1" | grep -qE "libyaml-0\.so\.2 => $2/(\./)?lib/libyaml-0\.so\.2 "' _ "$ldd_out" "$adir"
 check "ldd in $img: nothing not found" sh -c '! printf "%s\n" "$1" | grep -q "not found"' _ "$ldd_out"
 check_eq "rdev-agent --version in $img (uid 1000)" \
 	"$(drun -u 1000:1000 "$img" "$adir/rdev-agent" --version)" "rdev-agent $version"

@@ -35,20 +35,6 @@ check_tree(const struct jsonc_doc *doc, const cJSON *node, int member)
 	return nonfinite;
 }
 
-/* A message must read "fuzz:LINE:COL: TEXT" with LINE, COL >= 1. */
-static void
-check_cause(const char *cause)
-{
-	unsigned line, col;
-	int n = 0;
-
-	if (cause == NULL)
-		abort();
-	if (sscanf(cause, "fuzz:%u:%u: %n", &line, &col, &n) != 2 || n == 0 ||
-	    line == 0 || col == 0 || cause[n] == '\0')
-		abort();
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -58,7 +44,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	doc = jsonc_parse("fuzz", (const char *)data, size, &cause);
 	if (doc == NULL) {
-		check_cause(cause);
+		fuzz_check_cause(cause);
 		free(cause);
 		return 0;
 	}

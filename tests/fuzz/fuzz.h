@@ -9,7 +9,24 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Abort unless a parser's error reads "fuzz:LINE:COL: TEXT" with LINE, COL
+ * >= 1 (the targets parse under the name "fuzz"). */
+static inline void
+fuzz_check_cause(const char *cause)
+{
+	unsigned line, col;
+	int n = 0;
+
+	if (cause == NULL)
+		abort();
+	if (sscanf(cause, "fuzz:%u:%u: %n", &line, &col, &n) != 2 || n == 0 ||
+	    line == 0 || col == 0 || cause[n] == '\0')
+		abort();
+}
 
 #endif

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "atomic-file.h"
-#include "compose-override.h"
+#include "compose-naming.h"
 #include "compose.h"
 #include "config.h"
 #include "docker.h"
@@ -129,7 +129,7 @@ make_workspace(int run_services)
 		TEST_FAIL("too many workspaces");
 	cleanup_ws[slot] = xstrdup(ws);
 	base = xasprintf("%s_devcontainer", basename(tmpl));
-	project = compose_override_project_name_normalize(base, 1);
+	project = compose_naming_normalize(base, 1);
 	free(base);
 	cleanup_project[slot] = project;
 
@@ -320,6 +320,10 @@ TEST(run_services_mount_env_labels_reuse_recreate)
 	/* The wrapper exec'd the service's command. */
 	ASSERT_STR_EQ(got, "a $dollar: \"quoted\" #x\nyes\nsleep infinity ");
 	free(got);
+	got = exec_out(d, u.id, "root", "printenv RDEV_COMPOSE_ODD");
+	ASSERT_STR_EQ(
+	    got, "t\tdel\x7f nel\xc2\x85 ls\xe2\x80\xa8 \xc3\xa9 \\ 'q' {a: [b]} $$");
+	free(got);
 	cfgj = cJSON_GetObjectItem(u.container, "Config");
 	ASSERT_STR_CONTAINS(cJSON_GetStringValue(cJSON_GetArrayItem(
 				cJSON_GetObjectItem(cfgj, "Entrypoint"), 2)),
@@ -328,7 +332,7 @@ TEST(run_services_mount_env_labels_reuse_recreate)
 	    cJSON_GetStringValue(cJSON_GetArrayItem(cJSON_GetObjectItem(cfgj, "Cmd"), 1)),
 	    "infinity");
 	/* The override file: stable place, 0600. */
-	path = xasprintf("%s/compose/%s/docker-compose.rdev.yml", state_dir,
+	path = xasprintf("%s/compose/%s/docker-compose.rdev.json", state_dir,
 	    config_get_devcontainer_id(cfg));
 	ASSERT_INT_EQ(stat(path, &st), 0);
 	ASSERT_INT_EQ(st.st_mode & 0777, 0600);
