@@ -1,4 +1,4 @@
-/* agent-ops.h - the agent's operations: one table (ops.c), one row per
+/* agent-ops.h - the agent's operations: one table (agent-ops.c), one row per
  * operation, each row's handler in its own op-<name>.c. `rdev-agent serve`
  * answers a request by its row (serve-peer.c checks the name, serve-job.c
  * runs the handler in a worker); the local backend (backend.c) runs the same
@@ -12,7 +12,7 @@
  *
  * Adding an operation: write op-<name>.c with its handler and its row
  * (`const struct agent_op agent_op_<name>`), declare the row below and list
- * it in ops.c. docs/DEVELOPING.md has the whole recipe.
+ * it in agent-ops.c. docs/DEVELOPING.md has the whole recipe.
  */
 #ifndef RDEV_AGENT_OPS_H
 #define RDEV_AGENT_OPS_H
@@ -56,7 +56,7 @@ struct agent_op {
 	const char *summary; /* one line for `rdev-agent serve --help` */
 };
 
-/* The table: every row, NULL-terminated (ops.c). */
+/* The table: every row, NULL-terminated (agent-ops.c). */
 extern const struct agent_op *const agent_ops[];
 /* The row named name, or NULL. */
 const struct agent_op *agent_op_find(const char *name);

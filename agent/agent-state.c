@@ -14,7 +14,7 @@
 
 /* mkdir -p with mode for the directories we create. */
 static int
-mkdir_parents(const char *path, mode_t mode, char **cause)
+agent_state_mkdir_parents(const char *path, mode_t mode, char **cause)
 {
 	char *p = xstrdup(path), *s;
 
@@ -56,7 +56,7 @@ agent_state_dir(char **cause)
 		    cause, "cannot find a state directory: set HOME or RDEV_STATE_DIR");
 		return NULL;
 	}
-	if (mkdir_parents(dir, 0700, cause) != 0) {
+	if (agent_state_mkdir_parents(dir, 0700, cause) != 0) {
 		free(dir);
 		return NULL;
 	}
@@ -70,7 +70,7 @@ agent_lock_acquire(const char *state_dir, const char *key, void (*on_wait)(void 
 	char *dir = xasprintf("%s/locks", state_dir), *path;
 	int fd;
 
-	if (mkdir_parents(dir, 0700, cause) != 0) {
+	if (agent_state_mkdir_parents(dir, 0700, cause) != 0) {
 		free(dir);
 		return -1;
 	}

@@ -10,7 +10,7 @@
 #include "xmalloc.h"
 
 static const char *
-ls_string(const cJSON *c, const char *name)
+cmd_ls_string(const cJSON *c, const char *name)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(c, name);
 
@@ -19,7 +19,7 @@ ls_string(const cJSON *c, const char *name)
 
 /* "3m", "2h", "5d" since a Unix time. */
 static void
-ls_age(double created, char *out, size_t len)
+cmd_ls_age(double created, char *out, size_t len)
 {
 	double s;
 
@@ -71,11 +71,11 @@ agent_cmd_ls(const struct agent_backend *be, const struct cmd_program *prog,
 	    "WORKSPACE");
 	cJSON_ArrayForEach(c, list) {
 		created = cJSON_GetObjectItemCaseSensitive(c, "created");
-		ls_age(
+		cmd_ls_age(
 		    cJSON_IsNumber(created) ? created->valuedouble : 0, age, sizeof age);
 		printf("%-12.12s  %-8s  %-5s  %-30.30s  %s\n",
-		    ls_string(c, "containerId"), ls_string(c, "state"), age,
-		    ls_string(c, "image"), ls_string(c, "workspace"));
+		    cmd_ls_string(c, "containerId"), cmd_ls_string(c, "state"), age,
+		    cmd_ls_string(c, "image"), cmd_ls_string(c, "workspace"));
 	}
 	cJSON_Delete(list);
 	return CMD_EXIT_OK;

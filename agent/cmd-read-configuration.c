@@ -14,7 +14,7 @@
 #include "log.h"
 #include "xmalloc.h"
 
-struct rc_args {
+struct cmd_read_configuration_args {
 	const char *folder;
 	const char *config_file;
 	int merged;
@@ -23,8 +23,9 @@ struct rc_args {
 
 /* Parse argv; returns 0 or an exit code (after printing a usage error). */
 static int
-rc_parse_args(const struct cmd_program *prog, const struct cmd_entry *entry, int argc,
-    char **argv, struct rc_args *a)
+cmd_read_configuration_parse(const struct cmd_program *prog,
+    const struct cmd_entry *entry, int argc, char **argv,
+    struct cmd_read_configuration_args *a)
 {
 	int i;
 
@@ -64,13 +65,13 @@ int
 agent_cmd_read_configuration(const struct agent_backend *be,
     const struct cmd_program *prog, const struct cmd_entry *entry, int argc, char **argv)
 {
-	struct rc_args a;
+	struct cmd_read_configuration_args a;
 	cJSON *req, *res = NULL, *warnings;
 	const cJSON *w;
 	char *cause = NULL, *text;
 	int rc;
 
-	if ((rc = rc_parse_args(prog, entry, argc, argv, &a)) != 0)
+	if ((rc = cmd_read_configuration_parse(prog, entry, argc, argv, &a)) != 0)
 		return rc;
 	req =
 	    agent_cmd_request(prog->name, "read-configuration", a.folder, a.config_file);

@@ -32,7 +32,7 @@ container_spec_entrypoint_script(const cJSON *entrypoints)
 }
 
 static cJSON *
-host_config(cJSON *body)
+container_spec_host_config(cJSON *body)
 {
 	cJSON *hc = cJSON_GetObjectItemCaseSensitive(body, "HostConfig");
 
@@ -52,7 +52,7 @@ array_in(cJSON *obj, const char *key)
 }
 
 static void
-append_strings(cJSON *to, const cJSON *from)
+container_spec_append_strings(cJSON *to, const cJSON *from)
 {
 	const cJSON *e;
 
@@ -66,7 +66,7 @@ append_strings(cJSON *to, const cJSON *from)
 }
 
 static int
-add_mount(cJSON *mounts, const cJSON *spec, const char *what, char **cause)
+container_spec_add_mount(cJSON *mounts, const cJSON *spec, const char *what, char **cause)
 {
 	cJSON *m = mount_spec_to_api(spec, cause);
 
@@ -78,7 +78,7 @@ add_mount(cJSON *mounts, const cJSON *spec, const char *what, char **cause)
 
 /* containerEnv -> Env ["K=V"...], in the configuration's order. */
 static void
-add_env(cJSON *body, const cJSON *container_env)
+container_spec_add_env(cJSON *body, const cJSON *container_env)
 {
 	cJSON *env = array_in(body, "Env");
 	const cJSON *e;
@@ -101,7 +101,7 @@ add_env(cJSON *body, const cJSON *container_env)
 
 /* appPort: a number N is published as 127.0.0.1:N:N; a string is a -p spec. */
 static int
-add_app_ports(cJSON *body, const cJSON *config, char **cause)
+container_spec_add_app_ports(cJSON *body, const cJSON *config, char **cause)
 {
 	const cJSON *app = cJSON_GetObjectItemCaseSensitive(config, "appPort"), *e;
 	cJSON *args, *one;
@@ -132,7 +132,7 @@ add_app_ports(cJSON *body, const cJSON *config, char **cause)
 }
 
 static void
-add_command(cJSON *body, const struct container_spec_input *in)
+container_spec_add_command(cJSON *body, const struct container_spec_input *in)
 {
 	const cJSON *merged = in->merged, *e;
 	cJSON *entry = cJSON_AddArrayToObject(body, "Entrypoint");
@@ -149,9 +149,9 @@ add_command(cJSON *body, const struct container_spec_input *in)
 	if (in->override_command || in->image_config == NULL)
 		return;
 	e = cJSON_GetObjectItemCaseSensitive(in->image_config, "Entrypoint");
-	append_strings(cmd, e);
+	container_spec_append_strings(cmd, e);
 	e = cJSON_GetObjectItemCaseSensitive(in->image_config, "Cmd");
-	append_strings(cmd, e);
+	container_spec_append_strings(cmd, e);
 }
 
 cJSON *
@@ -172,22 +172,24 @@ container_spec_create_body(
 	cJSON_ArrayForEach(e, in->labels)
 		if (cJSON_IsString(e))
 			cJSON_AddStringToObject(labels, e->string, e->valuestring);
-	add_env(body, cJSON_GetObjectItemCaseSensitive(merged, "containerEnv"));
+	container_spec_add_env(
+	    body, cJSON_GetObjectItemCaseSensitive(merged, "containerEnv"));
 	v = cJSON_GetObjectItemCaseSensitive(merged, "containerUser");
 	if (cJSON_IsString(v) && *v->valuestring != '\0')
 		cJSON_AddStringToObject(body, "User", v->valuestring);
-	hc = host_config(body);
+	hc = container_spec_host_config(body);
 	mounts = cJSON_AddArrayToObject(hc, "Mounts");
 	if (in->workspace_mount != NULL && *in->workspace_mount != '\0') {
 		cJSON *s = cJSON_CreateString(in->workspace_mount);
-		int rc = add_mount(mounts, s, "workspaceMount", &mount_cause);
+		int rc =
+		    container_spec_add_mount(mounts, s, "workspaceMount", &mount_cause);
 		cJSON_Delete(s);
 		if (rc != 0)
 			goto fail;
 	}
 	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(merged, "mounts")) {
 		what = xasprintf("mounts[%d]", i++);
-		if (add_mount(mounts, e, what, &mount_cause) != 0) {
+		if (container_spec_add_mount(mounts, e, what, &mount_cause) != 0) {
 			free(what);
 			goto fail;
 		}
@@ -198,10 +200,10 @@ container_spec_create_body(
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(merged, "privileged")))
 		cJSON_AddTrueToObject(hc, "Privileged");
 	if ((v = cJSON_GetObjectItemCaseSensitive(merged, "capAdd")) != NULL)
-		append_strings(array_in(hc, "CapAdd"), v);
+		container_spec_append_strings(array_in(hc, "CapAdd"), v);
 	if ((v = cJSON_GetObjectItemCaseSensitive(merged, "securityOpt")) != NULL)
-		append_strings(array_in(hc, "SecurityOpt"), v);
-	if (add_app_ports(body, in->config, &mount_cause) != 0)
+		container_spec_append_strings(array_in(hc, "SecurityOpt"), v);
+	if (container_spec_add_app_ports(body, in->config, &mount_cause) != 0)
 		goto fail;
 	v = cJSON_GetObjectItemCaseSensitive(in->config, "runArgs");
 	if (v != NULL && run_args_apply(v, body, name, warnings, &mount_cause) != 0)
@@ -210,7 +212,7 @@ container_spec_create_body(
 	 * that runs the entrypoints and keeps the container alive always wins. */
 	cJSON_DeleteItemFromObjectCaseSensitive(body, "Entrypoint");
 	cJSON_DeleteItemFromObjectCaseSensitive(body, "Cmd");
-	add_command(body, in);
+	container_spec_add_command(body, in);
 	return body;
 fail:
 	cJSON_Delete(body);

@@ -104,7 +104,7 @@ struct image_argv {
 };
 
 static void
-argv_add(struct image_argv *a, const char *s)
+image_argv_add(struct image_argv *a, const char *s)
 {
 	a->v = xreallocarray(a->v, (size_t)a->n + 2, sizeof *a->v);
 	a->v[a->n++] = xstrdup(s);
@@ -112,7 +112,7 @@ argv_add(struct image_argv *a, const char *s)
 }
 
 static void
-argv_free(struct image_argv *a)
+image_argv_free(struct image_argv *a)
 {
 	for (int i = 0; i < a->n; i++)
 		free(a->v[i]);
@@ -156,51 +156,51 @@ image_build_dockerfile(const struct config *cfg, const char *tag, int no_cache,
 		context = image_string(obj, "context");
 	if (context == NULL)
 		context = ".";
-	argv_add(&a, "docker");
-	argv_add(&a, "build");
+	image_argv_add(&a, "docker");
+	image_argv_add(&a, "build");
 	path = image_config_path(config_dir, dockerfile);
-	argv_add(&a, "-f");
-	argv_add(&a, path);
+	image_argv_add(&a, "-f");
+	image_argv_add(&a, path);
 	free(path);
-	argv_add(&a, "-t");
-	argv_add(&a, tag);
+	image_argv_add(&a, "-t");
+	image_argv_add(&a, tag);
 	if (no_cache)
-		argv_add(&a, "--no-cache");
+		image_argv_add(&a, "--no-cache");
 	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(build, "args")) {
 		if (!cJSON_IsString(e))
 			continue;
 		kv = xasprintf("%s=%s", e->string, e->valuestring);
-		argv_add(&a, "--build-arg");
-		argv_add(&a, kv);
+		image_argv_add(&a, "--build-arg");
+		image_argv_add(&a, kv);
 		free(kv);
 	}
 	if ((target = image_string(build, "target")) != NULL) {
-		argv_add(&a, "--target");
-		argv_add(&a, target);
+		image_argv_add(&a, "--target");
+		image_argv_add(&a, target);
 	}
 	e = cJSON_GetObjectItemCaseSensitive(build, "cacheFrom");
 	if (cJSON_IsString(e)) {
-		argv_add(&a, "--cache-from");
-		argv_add(&a, e->valuestring);
+		image_argv_add(&a, "--cache-from");
+		image_argv_add(&a, e->valuestring);
 	} else {
 		const cJSON *c;
 		cJSON_ArrayForEach(c, e) {
 			if (cJSON_IsString(c)) {
-				argv_add(&a, "--cache-from");
-				argv_add(&a, c->valuestring);
+				image_argv_add(&a, "--cache-from");
+				image_argv_add(&a, c->valuestring);
 			}
 		}
 	}
 	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(build, "options"))
 		if (cJSON_IsString(e))
-			argv_add(&a, e->valuestring);
+			image_argv_add(&a, e->valuestring);
 	path = image_config_path(config_dir, context);
-	argv_add(&a, path);
+	image_argv_add(&a, path);
 	free(path);
 	progress_line(p, "Building image %s from %s", tag, dockerfile);
 	rc = image_run_docker(
 	    (const char *const *)a.v, NULL, p, "build.dockerfile", cause);
-	argv_free(&a);
+	image_argv_free(&a);
 	free(file_copy);
 	return rc;
 }

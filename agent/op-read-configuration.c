@@ -22,7 +22,7 @@
 
 /* A warning for the user: one more string in warnings. */
 static void __attribute__((format(printf, 2, 3)))
-rcfg_warn(cJSON *warnings, const char *fmt, ...)
+op_read_configuration_warn(cJSON *warnings, const char *fmt, ...)
 {
 	va_list ap;
 	char *text;
@@ -56,7 +56,7 @@ read_configuration_object(const struct config *cfg, int discovered)
  * Returns the label (caller frees; NULL if the image has none) or sets
  * *failed and returns NULL with *cause set when it cannot be read. */
 static char *
-rcfg_image_label(const char *image, int *failed, char **cause)
+op_read_configuration_image_label(const char *image, int *failed, char **cause)
 {
 	struct docker *d = docker_new(NULL);
 	cJSON *info = NULL;
@@ -87,7 +87,7 @@ rcfg_image_label(const char *image, int *failed, char **cause)
 /* The Dockerfile's path: build.dockerfile or dockerFile, relative to the
  * folder of devcontainer.json. Caller frees. */
 static char *
-rcfg_dockerfile_path(const struct config *cfg)
+op_read_configuration_dockerfile_path(const struct config *cfg)
 {
 	const cJSON *obj = config_get_object(cfg), *build, *name;
 	const char *file = config_get_file(cfg), *slash = strrchr(file, '/');
@@ -105,16 +105,18 @@ rcfg_dockerfile_path(const struct config *cfg)
 
 /* The base image of a Dockerfile configuration, or NULL after a warning. */
 static char *
-rcfg_dockerfile_base(const struct config *cfg, cJSON *warnings)
+op_read_configuration_dockerfile_base(const struct config *cfg, cJSON *warnings)
 {
 	const cJSON *build =
 			cJSON_GetObjectItemCaseSensitive(config_get_object(cfg), "build"),
 		    *target;
-	char *path = rcfg_dockerfile_path(cfg), *text, *image = NULL, *cause = NULL;
+	char *path = op_read_configuration_dockerfile_path(cfg), *text, *image = NULL,
+	     *cause = NULL;
 	if (path == NULL)
 		return NULL;
 	if ((text = config_read_text(path, &cause)) == NULL) {
-		rcfg_warn(warnings, "%s; merged without image metadata", cause);
+		op_read_configuration_warn(
+		    warnings, "%s; merged without image metadata", cause);
 		free(cause);
 		free(path);
 		return NULL;
@@ -124,7 +126,7 @@ rcfg_dockerfile_base(const struct config *cfg, cJSON *warnings)
 	    cJSON_GetObjectItemCaseSensitive(build, "args"),
 	    cJSON_IsString(target) ? target->valuestring : NULL);
 	if (image == NULL)
-		rcfg_warn(warnings,
+		op_read_configuration_warn(warnings,
 		    "%s: no FROM instruction; merged without image "
 		    "metadata",
 		    path);
@@ -137,7 +139,7 @@ rcfg_dockerfile_base(const struct config *cfg, cJSON *warnings)
  * none or rdev does not find it for this kind of configuration yet. Caller
  * frees. */
 static char *
-rcfg_metadata_image(const struct config *cfg, cJSON *warnings)
+op_read_configuration_metadata_image(const struct config *cfg, cJSON *warnings)
 {
 	const cJSON *image;
 
@@ -145,9 +147,10 @@ rcfg_metadata_image(const struct config *cfg, cJSON *warnings)
 	case CONFIG_KIND_IMAGE:
 		image = cJSON_GetObjectItemCaseSensitive(config_get_object(cfg), "image");
 		return cJSON_IsString(image) ? xstrdup(image->valuestring) : NULL;
-	case CONFIG_KIND_DOCKERFILE: return rcfg_dockerfile_base(cfg, warnings);
+	case CONFIG_KIND_DOCKERFILE:
+		return op_read_configuration_dockerfile_base(cfg, warnings);
 	case CONFIG_KIND_COMPOSE:
-		rcfg_warn(warnings,
+		op_read_configuration_warn(warnings,
 		    "%s: the image of a Compose service is not inspected "
 		    "yet; merged without image metadata",
 		    config_get_file(cfg));
@@ -159,17 +162,19 @@ rcfg_metadata_image(const struct config *cfg, cJSON *warnings)
 /* The image metadata entries, substituted like the configuration; an empty
  * array (after a warning) when they cannot be read. */
 static cJSON *
-rcfg_image_metadata(const struct config *cfg, cJSON *warnings)
+op_read_configuration_image_metadata(const struct config *cfg, cJSON *warnings)
 {
-	char *image = rcfg_metadata_image(cfg, warnings), *label, *cause = NULL;
+	char *image = op_read_configuration_metadata_image(cfg, warnings), *label,
+	     *cause = NULL;
 	cJSON *entries, *substituted;
 	int failed;
 
 	if (image == NULL)
 		return cJSON_CreateArray();
-	label = rcfg_image_label(image, &failed, &cause);
+	label = op_read_configuration_image_label(image, &failed, &cause);
 	if (failed) {
-		rcfg_warn(warnings, "%s; merged without image metadata", cause);
+		op_read_configuration_warn(
+		    warnings, "%s; merged without image metadata", cause);
 		free(cause);
 		free(image);
 		return cJSON_CreateArray();
@@ -177,8 +182,8 @@ rcfg_image_metadata(const struct config *cfg, cJSON *warnings)
 	entries = config_metadata_parse(label, &cause);
 	free(label);
 	if (entries == NULL) {
-		rcfg_warn(warnings, "image %s: %s; merged without image metadata", image,
-		    cause);
+		op_read_configuration_warn(warnings,
+		    "image %s: %s; merged without image metadata", image, cause);
 		free(cause);
 		free(image);
 		return cJSON_CreateArray();
@@ -215,7 +220,7 @@ op_read_configuration_run(const struct agent_op_req *r, cJSON **result, char **c
 	cJSON_AddItemToObject(out, "configuration", conf);
 	cJSON_AddItemToObject(out, "workspace", config_workspace_json(cfg));
 	if (agent_op_req_bool(r, "includeMerged")) {
-		meta = rcfg_image_metadata(cfg, warnings);
+		meta = op_read_configuration_image_metadata(cfg, warnings);
 		cJSON_AddItemToObject(
 		    out, "mergedConfiguration", config_merge(meta, conf));
 		cJSON_Delete(meta);

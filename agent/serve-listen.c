@@ -32,15 +32,15 @@
 /* The self-pipe of SIGCHLD/SIGTERM/SIGHUP: a handler can only write a byte
  * (and set the one flag below). */
 static int listen_sigpipe[2] = { -1, -1 };
-static volatile sig_atomic_t listen_stop;
+static volatile sig_atomic_t serve_listen_stop;
 
 static void
-listen_on_signal(int sig)
+serve_listen_on_signal(int sig)
 {
 	int saved = errno;
 
 	if (sig != SIGCHLD)
-		listen_stop = 1;
+		serve_listen_stop = 1;
 	if (listen_sigpipe[1] >= 0 && write(listen_sigpipe[1], "", 1) < 0) {
 		/* full: a wake-up is pending anyway */
 	}
@@ -100,7 +100,7 @@ serve_listen_socket_path(const char *id, char **cause)
 
 /* Bind and listen on path (0600); the fd, or -1 with *cause. */
 static int
-listen_bind(const char *path, char **cause)
+serve_listen_bind(const char *path, char **cause)
 {
 	struct sockaddr_un sa;
 	int fd;
@@ -131,7 +131,7 @@ listen_bind(const char *path, char **cause)
 
 /* Tell the broker (our stdout) where we listen: HELLO, then the event. */
 static int
-listen_announce(const char *path)
+serve_listen_announce(const char *path)
 {
 	struct buf *b = buf_new();
 	cJSON *hello = proto_hello_new(LISTEN_SOFTWARE), *ev = cJSON_CreateObject();
@@ -152,7 +152,7 @@ listen_announce(const char *path)
 
 /* Serve one connection in a child process; the parent returns at once. */
 static void
-listen_fork_peer(int lfd, int conn)
+serve_listen_fork_peer(int lfd, int conn)
 {
 	struct serve_opts o = { conn, conn, 1 };
 	pid_t pid;
@@ -188,7 +188,7 @@ listen_fork_peer(int lfd, int conn)
 
 /* Take the waiting connections; only our own user's are served. */
 static void
-listen_accept(int lfd)
+serve_listen_accept(int lfd)
 {
 	struct ucred cred = { 0, 0, 0 };
 	socklen_t len;
@@ -211,7 +211,7 @@ listen_accept(int lfd)
 			close(conn);
 			continue;
 		}
-		listen_fork_peer(lfd, conn);
+		serve_listen_fork_peer(lfd, conn);
 	}
 }
 
@@ -233,7 +233,7 @@ serve_listen_run(const char *id)
 		return CMD_EXIT_USAGE;
 	}
 	if ((path = serve_listen_socket_path(id, &cause)) == NULL ||
-	    (lfd = listen_bind(path, &cause)) < 0) {
+	    (lfd = serve_listen_bind(path, &cause)) < 0) {
 		fprintf(stderr, "rdev-agent: serve: %s\n", cause);
 		free(cause);
 		free(path);
@@ -242,13 +242,13 @@ serve_listen_run(const char *id)
 	if (pipe2(listen_sigpipe, O_CLOEXEC | O_NONBLOCK) != 0)
 		fatal("listen: pipe: %s", strerror(errno));
 	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = listen_on_signal;
+	sa.sa_handler = serve_listen_on_signal;
 	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGCHLD, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	if (listen_announce(path) != 0) {
+	if (serve_listen_announce(path) != 0) {
 		unlink(path);
 		free(path);
 		return 1;
@@ -257,7 +257,7 @@ serve_listen_run(const char *id)
 	/* Until the broker's channel (our stdin) ends or we are told to stop;
 	 * what the broker sends on it is ignored. Connections being served go
 	 * on after that: each ends with its peer. */
-	while (!listen_stop) {
+	while (!serve_listen_stop) {
 		pfd[0] = (struct pollfd){ .fd = 0, .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = lfd, .events = POLLIN };
 		pfd[2] = (struct pollfd){ .fd = listen_sigpipe[0], .events = POLLIN };
@@ -273,7 +273,7 @@ serve_listen_run(const char *id)
 				continue;
 		}
 		if (pfd[1].revents != 0)
-			listen_accept(lfd);
+			serve_listen_accept(lfd);
 		if (pfd[0].revents != 0) {
 			n = read(0, tmp, sizeof tmp);
 			if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))

@@ -74,7 +74,7 @@ client_forward_print_table(FILE *out, const cJSON *forwards, int with_host)
 /* Ask the broker for forwards of workspace on r's host; prints the table
  * (unless quiet) and the errors. 0, or 1 if any forward failed. */
 static int
-forward_add(struct remote *r, const char *workspace, const char *config, cJSON *list,
+cmd_forward_add(struct remote *r, const char *workspace, const char *config, cJSON *list,
     cJSON *auto_attrs, int quiet)
 {
 	cJSON *fields = cJSON_CreateObject(), *res = NULL;
@@ -192,7 +192,7 @@ client_forward_ports(struct remote *r, const char *workspace, const char *config
 		}
 	}
 	cJSON_Delete(res);
-	return forward_add(r, workspace, config, list, auto_attrs, quiet);
+	return cmd_forward_add(r, workspace, config, list, auto_attrs, quiet);
 }
 
 int
@@ -212,7 +212,7 @@ client_unforward_workspace(struct remote *r, const char *workspace)
 /* Are forwards saved by a broker that does not run now? Then starting one
  * brings them back. */
 static int
-forward_saved(void)
+cmd_forward_saved(void)
 {
 	char *path = runtime_dir_file(BROKER_STATE_NAME, NULL);
 	int saved = path != NULL && access(path, F_OK) == 0;
@@ -224,15 +224,15 @@ forward_saved(void)
 /* The broker's forwards, or NULL when none runs (one is started when
  * forwards are saved: they are restored, and listed). */
 static cJSON *
-forward_status(int *failed, char **cause)
+cmd_forward_status(int *failed, char **cause)
 {
 	struct proto_conn *c;
 	cJSON *req, *res = NULL;
 	int not_running;
 
 	*failed = 0;
-	if (broker_client_connect(
-		forward_saved(), "rdev " RDEV_VERSION, &c, &not_running, cause) != 0) {
+	if (broker_client_connect(cmd_forward_saved(), "rdev " RDEV_VERSION, &c,
+		&not_running, cause) != 0) {
 		*failed = !not_running;
 		return NULL;
 	}
@@ -253,7 +253,7 @@ client_forward_print_all(FILE *out)
 	char *cause = NULL;
 	int failed;
 
-	res = forward_status(&failed, &cause);
+	res = cmd_forward_status(&failed, &cause);
 	free(cause);
 	fw = cJSON_GetObjectItemCaseSensitive(res, "forwards");
 	if (cJSON_GetArraySize(fw) > 0) {
@@ -271,7 +271,7 @@ client_forward_list_workspace(struct remote *r, const char *workspace)
 	char *cause = NULL;
 	int failed;
 
-	res = forward_status(&failed, &cause);
+	res = cmd_forward_status(&failed, &cause);
 	free(cause);
 	if (res == NULL)
 		return NULL;
@@ -290,14 +290,14 @@ client_forward_list_workspace(struct remote *r, const char *workspace)
 }
 
 static int
-forward_list(int json)
+cmd_forward_list(int json)
 {
 	cJSON *res;
 	const cJSON *fw;
 	char *cause = NULL, *text;
 	int failed;
 
-	res = forward_status(&failed, &cause);
+	res = cmd_forward_status(&failed, &cause);
 	if (failed) {
 		fprintf(stderr, "rdev: forward: %s\n", cause);
 		free(cause);
@@ -366,7 +366,7 @@ cmd_forward_exec(int argc, char **argv)
 	}
 	if (list_mode) {
 		cJSON_Delete(list);
-		return forward_list(json);
+		return cmd_forward_list(json);
 	}
 	if (target == NULL ||
 	    (cJSON_GetArraySize(list) == 0 && stop == NULL && !stop_all &&
@@ -439,8 +439,8 @@ cmd_forward_exec(int argc, char **argv)
 		    : CMD_EXIT_FAILURE;
 		goto out;
 	}
-	rc = forward_add(r, t.path, config, list, NULL, 0) == 0 ? CMD_EXIT_OK
-								: CMD_EXIT_FAILURE;
+	rc = cmd_forward_add(r, t.path, config, list, NULL, 0) == 0 ? CMD_EXIT_OK
+								    : CMD_EXIT_FAILURE;
 out:
 	remote_free(r);
 	target_clear(&t);

@@ -1,4 +1,4 @@
-/* test-agent-ops.c - unit tests for agent/ops.c (the table of operations and
+/* test-agent-ops.c - unit tests for agent/agent-ops.c (the table of operations and
  * running a request by it) and the client's command entries. */
 #include "test.h"
 

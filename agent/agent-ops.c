@@ -1,4 +1,4 @@
-/* ops.c - the table of the agent's operations and the in-process way of
+/* agent-ops.c - the table of the agent's operations and the in-process way of
  * running a request by it (agent-ops.h). */
 #include "agent-ops.h"
 
