@@ -44,7 +44,7 @@ struct host_call {
 	long long deadline;
 	host_call_done_fn done; /* NULL: forgotten by whoever asked */
 	void *arg;
-	struct host_call *next;
+	LIST_ENTRY(host_call) entry; /* on h->calls */
 };
 
 static int
@@ -234,8 +234,7 @@ host_agent_call_start(
 	c->cb.channel_data_function = host_call_on_data;
 	c->cb.channel_eof_function = host_call_on_eof;
 	c->cb.channel_close_function = host_call_on_eof;
-	c->next = h->calls;
-	h->calls = c;
+	LIST_INSERT_HEAD(&h->calls, c, entry);
 	if (h->ev == NULL || h->ssh == NULL)
 		host_call_fail(c, xasprintf("%s: not connected", h->label));
 	else {
@@ -259,11 +258,7 @@ host_agent_call_forget(struct host_call *c)
 static void
 host_call_finish(struct host_session *h, struct host_call *c)
 {
-	struct host_call **cp;
-
-	for (cp = &h->calls; *cp != c; cp = &(*cp)->next)
-		;
-	*cp = c->next;
+	LIST_REMOVE(c, entry);
 	host_call_drop_channel(c);
 	host_agent_opener_clear(&c->open);
 	if (c->done != NULL)
@@ -283,7 +278,7 @@ host_agent_calls_progress(struct host_session *h)
 	int opening = 0;
 
 again:
-	for (c = h->calls; c != NULL; c = c->next) {
+	LIST_FOREACH(c, &h->calls, entry) {
 		if (!c->finished && c->opening)
 			host_call_open_step(c);
 		if (!c->finished && !c->opening && c->ch != NULL)
@@ -298,7 +293,7 @@ again:
 			goto again;
 		}
 	}
-	for (c = h->calls; c != NULL; c = c->next) {
+	LIST_FOREACH(c, &h->calls, entry) {
 		if (c->opening && host_agent_opener_pending(&c->open)) {
 			opening++;
 			if (ssh_channel_is_open(c->open.ch))
@@ -313,7 +308,7 @@ host_agent_calls_end(struct host_session *h, const char *why)
 {
 	struct host_call *c;
 
-	while ((c = h->calls) != NULL) {
+	while ((c = LIST_FIRST(&h->calls)) != NULL) {
 		if (!c->finished) {
 			c->finished = 1;
 			c->error = xasprintf("%s: %s", h->label, why);

@@ -75,7 +75,7 @@ host_forward_park_error(struct host_session *h, struct host_forward *f, const ch
 	cJSON *res, *errors;
 	struct host_job *j;
 
-	for (j = h->parked; j != NULL; j = j->next) {
+	TAILQ_FOREACH(j, &h->parked, entry) {
 		const char *ws = host_json_str(j->req, "workspace");
 
 		if (ws == NULL || strcmp(ws, f->workspace) != 0 ||
@@ -111,7 +111,7 @@ host_forward_resolved(
 			    "%s: auto-forward %s: %s", h->label, f->workspace, cause);
 		host_forward_park_error(h, f, cause);
 	}
-	for (l = h->links; l != NULL; l = l->next) {
+	LIST_FOREACH(l, &h->links, entry) {
 		if (l->fwd != f || !l->resolve_wait)
 			continue;
 		l->resolve_wait = 0;
@@ -322,15 +322,15 @@ host_forward_free(struct host_forward *f)
 static void
 host_forward_reap(struct host_session *h)
 {
-	struct host_forward **fp, *f;
+	struct host_forward *f, *next;
 	struct host_link *l;
 	int any = 0;
 
-	for (f = h->forwards; f != NULL; f = f->next)
+	LIST_FOREACH(f, &h->forwards, entry)
 		any |= f->gone;
 	if (!any)
 		return;
-	for (l = h->links; l != NULL; l = l->next) {
+	LIST_FOREACH(l, &h->links, entry) {
 		if (l->fwd != NULL && l->fwd->gone) {
 			l->dead = 1;
 			if (l->opening) {
@@ -344,13 +344,12 @@ host_forward_reap(struct host_session *h)
 	}
 	host_drop_dead_links(h);
 	pthread_mutex_lock(&h->lock);
-	fp = &h->forwards;
-	while ((f = *fp) != NULL) {
+	for (f = LIST_FIRST(&h->forwards); f != NULL; f = next) {
+		next = LIST_NEXT(f, entry);
 		if (f->gone) {
-			*fp = f->next;
+			LIST_REMOVE(f, entry);
 			host_forward_free(f);
-		} else
-			fp = &f->next;
+		}
 	}
 	pthread_mutex_unlock(&h->lock);
 	host_forward_parked_check(h); /* a resolve it waited for is gone */
@@ -410,7 +409,7 @@ host_forward_make(struct host_session *h, const char *ws, const char *config,
 	struct host_forward *f;
 	int bound, fd4, fd6;
 
-	for (f = h->forwards; f != NULL; f = f->next) {
+	LIST_FOREACH(f, &h->forwards, entry) {
 		if (host_forward_same(f, ws, service, port) &&
 		    (local == 0 || local == f->local_port))
 			return f;
@@ -432,8 +431,7 @@ host_forward_make(struct host_session *h, const char *ws, const char *config,
 	f->fd4 = fd4;
 	f->fd6 = fd6;
 	pthread_mutex_lock(&h->lock);
-	f->next = h->forwards;
-	h->forwards = f;
+	LIST_INSERT_HEAD(&h->forwards, f, entry);
 	pthread_mutex_unlock(&h->lock);
 	log_info("%s: forwarding 127.0.0.1:%d -> %s:%d", h->label, bound,
 	    service != NULL ? service : "container", port);
@@ -486,8 +484,8 @@ host_forward_add(struct host_session *h, struct host_job *j)
 	 * first connection does not wait for it; the answer waits for that
 	 * (parked), the host's other links do not. Offline (reconnecting): at
 	 * the first connection. */
-	for (f = h->forwards; f != NULL && h->ev != NULL; f = f->next) {
-		if (!f->have_target && !f->gone && ws != NULL &&
+	LIST_FOREACH(f, &h->forwards, entry) {
+		if (h->ev != NULL && !f->have_target && !f->gone && ws != NULL &&
 		    strcmp(f->workspace, ws) == 0)
 			host_forward_resolve_start(h, f);
 	}
@@ -497,8 +495,7 @@ host_forward_add(struct host_session *h, struct host_job *j)
 		    h, ws, config, cJSON_GetObjectItemCaseSensitive(j->req, "auto"));
 	host_state_save(h);
 	j->resp = resp;
-	j->next = h->parked;
-	h->parked = j;
+	TAILQ_INSERT_HEAD(&h->parked, j, entry);
 	host_forward_parked_check(h);
 }
 
@@ -506,7 +503,9 @@ host_forward_add(struct host_session *h, struct host_job *j)
 static int
 host_forward_resolving(struct host_session *h, const char *ws)
 {
-	for (struct host_forward *f = h->forwards; f != NULL; f = f->next) {
+	struct host_forward *f;
+
+	LIST_FOREACH(f, &h->forwards, entry) {
 		if (f->resolving != NULL && !f->gone && ws != NULL &&
 		    strcmp(f->workspace, ws) == 0)
 			return 1;
@@ -517,14 +516,13 @@ host_forward_resolving(struct host_session *h, const char *ws)
 void
 host_forward_parked_check(struct host_session *h)
 {
-	struct host_job **jp = &h->parked, *j;
+	struct host_job *j, *next;
 
-	while ((j = *jp) != NULL) {
-		if (host_forward_resolving(h, host_json_str(j->req, "workspace"))) {
-			jp = &j->next;
+	for (j = TAILQ_FIRST(&h->parked); j != NULL; j = next) {
+		next = TAILQ_NEXT(j, entry);
+		if (host_forward_resolving(h, host_json_str(j->req, "workspace")))
 			continue;
-		}
-		*jp = j->next;
+		TAILQ_REMOVE(&h->parked, j, entry);
 		cJSON_DeleteItemFromObjectCaseSensitive(j->resp, "resolveFailed");
 		host_send_json(j->fd, PROTO_CONTROL, j->resp);
 		cJSON_Delete(j->resp);
@@ -544,7 +542,7 @@ host_forward_remove(struct host_session *h, struct host_job *j)
 	struct host_forward *f;
 	int n = 0;
 
-	for (f = h->forwards; f != NULL; f = f->next) {
+	LIST_FOREACH(f, &h->forwards, entry) {
 		if (f->gone || (ws != NULL && strcmp(f->workspace, ws) != 0) ||
 		    (cJSON_IsNumber(lp) && lp->valueint != f->local_port))
 			continue;

@@ -42,6 +42,8 @@
 #ifndef RDEV_HOST_INTERNAL_H
 #define RDEV_HOST_INTERNAL_H
 
+#include <sys/queue.h>
+
 #include <pthread.h>
 #include <stddef.h>
 #include <time.h>
@@ -84,10 +86,11 @@ struct host_agent_opener {
 struct host_job {
 	int fd;
 	int request_id;
-	cJSON *req;  /* forward/unforward: the request; NULL: agent */
-	cJSON *resp; /* a parked forward request: its answer so far */
-	struct host_job *next;
+	cJSON *req;		     /* forward/unforward: the request; NULL: agent */
+	cJSON *resp;		     /* a parked forward request: its answer so far */
+	TAILQ_ENTRY(host_job) entry; /* on h->jobs, h->parked or a taken list */
 };
+TAILQ_HEAD(host_jobs, host_job);
 
 #define HOST_RELAY_MAGIC "RDEVRLY1"
 
@@ -120,8 +123,9 @@ struct host_forward {
 	 * NULL until the first pass after the forward was made. */
 	struct event *ev4, *ev6;
 	struct host_session *owner;
-	struct host_forward *next;
+	LIST_ENTRY(host_forward) entry; /* on h->forwards */
 };
+LIST_HEAD(host_forwards, host_forward);
 
 /* A client spliced to a channel: a channel to the host's agent for rdev
  * clients (host_link_open), a direct-tcpip channel for forwarded
@@ -168,8 +172,11 @@ struct host_link {
 	/* The client socket's event (host-watch.c) and what it waits for. */
 	struct event *ev;
 	short ev_what;
-	struct host_link *next;
+	LIST_ENTRY(host_link) entry; /* on h->links */
 };
+LIST_HEAD(host_links, host_link);
+LIST_HEAD(host_calls, host_call);
+LIST_HEAD(host_autos, host_auto);
 
 struct host_session {
 	pthread_t thread;
@@ -219,15 +226,15 @@ struct host_session {
 	int agent_gone;
 	long long agent_started_ms; /* when the running agent said it listens */
 	int streamlocal_denied;
-	struct host_call *calls; /* the broker's own requests to the agent */
-	struct host_job *parked; /* forward requests waiting for resolves */
-	struct host_link *links;
-	struct host_forward *forwards; /* changed under lock (status reads) */
-	struct host_auto *autos;
+	struct host_calls calls; /* the broker's own requests to the agent */
+	struct host_jobs parked; /* forward requests waiting for resolves */
+	struct host_links links;
+	struct host_forwards forwards; /* changed under lock (status reads) */
+	struct host_autos autos;
 	cJSON *restore; /* saved entry to re-create (host_session_new), then NULL */
 
 	/* Under lock. */
-	struct host_job *jobs;
+	struct host_jobs jobs;
 	int stop;
 	int ended;
 	char *label;
@@ -258,7 +265,7 @@ struct host_auto {
 	int *done;		    /* ports seen and handled (or ignored) */
 	size_t ndone;
 	long long next_ms;
-	struct host_auto *next;
+	LIST_ENTRY(host_auto) entry; /* on h->autos */
 };
 
 /* While the session's thread waits in a connect to a host that is away (up

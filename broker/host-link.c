@@ -194,8 +194,7 @@ host_link_new(struct host_session *h, int fd, ssh_channel ch, size_t cap)
 	if (ch != NULL)
 		host_link_attach(l, ch);
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	l->next = h->links;
-	h->links = l;
+	LIST_INSERT_HEAD(&h->links, l, entry);
 	return l;
 }
 
@@ -393,9 +392,10 @@ host_link_read_client(struct host_link *l)
 void
 host_drop_dead_links(struct host_session *h)
 {
-	struct host_link **lp = &h->links, *l;
+	struct host_link *l, *next;
 
-	while ((l = *lp) != NULL) {
+	for (l = LIST_FIRST(&h->links); l != NULL; l = next) {
+		next = LIST_NEXT(l, entry);
 		if (l->dead && l->opening) {
 			/* An open cannot be taken back: the link goes once its answer
 			 * is in (then its channel is closed); the client goes now. */
@@ -403,12 +403,10 @@ host_drop_dead_links(struct host_session *h)
 				close(l->fd);
 				l->fd = -1;
 			}
-			lp = &l->next;
 		} else if (l->dead) {
-			*lp = l->next;
+			LIST_REMOVE(l, entry);
 			host_link_free(l);
-		} else
-			lp = &l->next;
+		}
 	}
 }
 
@@ -417,7 +415,7 @@ host_close_all_links(struct host_session *h)
 {
 	struct host_link *l;
 
-	for (l = h->links; l != NULL; l = l->next) {
+	LIST_FOREACH(l, &h->links, entry) {
 		l->dead = 1;
 		l->opening = 0; /* the session goes too */
 	}
@@ -430,9 +428,10 @@ host_close_all_links(struct host_session *h)
 int
 host_links_check(struct host_session *h)
 {
+	struct host_link *l;
 	int opening = 0;
 
-	for (struct host_link *l = h->links; l != NULL; l = l->next) {
+	LIST_FOREACH(l, &h->links, entry) {
 		/* an agent link's channel is its opener's while in flight; one
 		 * that waits for an agent start is not polled (callbacks come) */
 		ssh_channel in_flight = l->agent_open != NULL ? l->agent_open->ch : l->ch;

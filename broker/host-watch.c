@@ -103,9 +103,12 @@ host_watch_forward_clear(struct host_forward *f)
 void
 host_watch_free(struct host_session *h)
 {
-	for (struct host_link *l = h->links; l != NULL; l = l->next)
+	struct host_link *l;
+	struct host_forward *f;
+
+	LIST_FOREACH(l, &h->links, entry)
 		host_watch_link_clear(l);
-	for (struct host_forward *f = h->forwards; f != NULL; f = f->next)
+	LIST_FOREACH(f, &h->forwards, entry)
 		host_watch_forward_clear(f);
 	host_watch_ssh(h, -1);
 	if (h->wake_ev != NULL)
@@ -192,12 +195,14 @@ host_watch_listener(struct host_session *h, struct host_forward *f, int fd)
 int
 host_watch_pass(struct host_session *h, long long timeout_ms)
 {
+	struct host_link *l;
+	struct host_forward *f;
 	struct timeval tv;
 	int rc;
 
-	for (struct host_link *l = h->links; l != NULL; l = l->next)
+	LIST_FOREACH(l, &h->links, entry)
 		host_watch_link_update(h, l);
-	for (struct host_forward *f = h->forwards; f != NULL; f = f->next) {
+	LIST_FOREACH(f, &h->forwards, entry) {
 		f->owner = h;
 		if (f->ev4 == NULL && f->fd4 >= 0)
 			f->ev4 = host_watch_listener(h, f, f->fd4);
