@@ -112,11 +112,10 @@ host_forward_resolved(
 		host_forward_park_error(h, f, cause);
 	}
 	LIST_FOREACH(l, &h->links, entry) {
-		if (l->fwd != f || !l->resolve_wait)
+		if (l->fwd != f || l->state != HOST_LINK_RESOLVING)
 			continue;
-		l->resolve_wait = 0;
-		if (cause != NULL || l->dead || host_forward_open_next(h, l) != 0)
-			l->dead = 1; /* the client sees its connection closed */
+		if (cause != NULL || host_forward_open_next(h, l) != 0)
+			host_link_kill(l); /* the client sees its connection closed */
 	}
 	free(cause);
 	host_forward_parked_check(h);
@@ -181,7 +180,8 @@ host_forward_open_start(struct host_session *h, struct host_link *l, int direct)
 	ssh_channel ch;
 
 	if (!f->have_target) {
-		l->resolve_wait = 1; /* host_forward_resolved goes on */
+		/* host_forward_resolved goes on */
+		host_link_set_state(l, HOST_LINK_RESOLVING);
 		host_forward_resolve_start(h, f);
 		return 0;
 	}
@@ -192,7 +192,7 @@ host_forward_open_start(struct host_session *h, struct host_link *l, int direct)
 	l->open_address = xstrdup(f->address);
 	l->open_port = direct ? f->port : f->target_port;
 	l->open_direct = direct;
-	l->opening = 1;
+	host_link_set_state(l, HOST_LINK_OPENING);
 	/* Answered already (open, or refused: then the next way is tried) or
 	 * not: host_forward_open_progress takes it from here. */
 	if (host_open_nowait(h, l) != SSH_AGAIN)
@@ -219,14 +219,17 @@ host_forward_open_progress(struct host_session *h, struct host_link *l)
 
 	if (rc == SSH_AGAIN)
 		return;
-	l->opening = 0;
 	if (rc == SSH_OK) {
-		if (l->dead || f == NULL)
-			return; /* dropped meanwhile: closed with the link */
+		if (host_link_dead(l) || f == NULL) {
+			/* dropped meanwhile: closed with the link */
+			host_link_set_state(l, HOST_LINK_DEAD);
+			return;
+		}
 		if (l->open_direct || f->service != NULL) {
 			pthread_mutex_lock(&h->lock);
 			f->direct++;
 			pthread_mutex_unlock(&h->lock);
+			host_link_set_state(l, HOST_LINK_OPEN);
 			return;
 		}
 		{
@@ -245,15 +248,17 @@ host_forward_open_progress(struct host_session *h, struct host_link *l)
 			buf_free(l->to_ch);
 			l->to_ch = b;
 		}
-		l->relay_wait = 1;
+		host_link_set_state(l, HOST_LINK_RELAY);
 		pthread_mutex_lock(&h->lock);
 		f->relayed++;
 		pthread_mutex_unlock(&h->lock);
 		return;
 	}
 	host_link_detach(l);
-	if (l->dead || f == NULL)
+	if (host_link_dead(l) || f == NULL) {
+		host_link_set_state(l, HOST_LINK_DEAD);
 		return;
+	}
 	if (l->open_direct) {
 		/* Not listening there (127.0.0.1 only, or not yet): the relay. */
 		f->direct_retry_ms = clock_now_ms() + HOST_DIRECT_RETRY_MS;
@@ -271,7 +276,8 @@ host_forward_open_progress(struct host_session *h, struct host_link *l)
 				return;
 		}
 	}
-	l->dead = 1; /* the client sees its connection closed */
+	/* the client sees its connection closed */
+	host_link_set_state(l, HOST_LINK_DEAD);
 }
 
 void
@@ -295,7 +301,7 @@ host_forward_accept(
 		f->active++;
 		pthread_mutex_unlock(&h->lock);
 		if (host_forward_open_next(h, l) != 0)
-			l->dead = 1;
+			host_link_kill(l);
 	}
 }
 
@@ -332,8 +338,8 @@ host_forward_reap(struct host_session *h)
 		return;
 	LIST_FOREACH(l, &h->links, entry) {
 		if (l->fwd != NULL && l->fwd->gone) {
-			l->dead = 1;
-			if (l->opening) {
+			host_link_kill(l);
+			if (l->state == HOST_LINK_DYING) {
 				/* it outlives f until its open is answered */
 				pthread_mutex_lock(&h->lock);
 				l->fwd->active--;

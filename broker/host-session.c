@@ -34,11 +34,57 @@ host_session_key(const struct ssh_target_opts *o)
 
 /* --- the session's state, failing the waiting jobs ---------------------- */
 
+static const char *
+host_state_name(enum host_state s)
+{
+	switch (s) {
+	case HOST_CONNECTING: return "connecting";
+	case HOST_CONNECTED: return "connected";
+	case HOST_LOST: return "lost";
+	case HOST_RECONNECTING: return "reconnecting";
+	case HOST_FAILED: return "failed";
+	case HOST_CLOSED: return "closed";
+	}
+	return "?";
+}
+
+/* May a session go from one state to the other (host_state's table)? */
+static int
+host_state_may(enum host_state from, enum host_state to)
+{
+	switch (from) {
+	case HOST_CONNECTING:
+		return to == HOST_CONNECTED || to == HOST_RECONNECTING ||
+		    to == HOST_FAILED;
+	case HOST_CONNECTED: return to == HOST_LOST || to == HOST_CLOSED;
+	case HOST_LOST: return to == HOST_RECONNECTING;
+	case HOST_RECONNECTING: return to == HOST_RECONNECTING || to == HOST_CONNECTED;
+	case HOST_FAILED:
+	case HOST_CLOSED: return 0;
+	}
+	return 0;
+}
+
+/* Change the session's state, with the lock held (status reads it). */
 static void
-host_set_state(struct host_session *h, const char *state, const char *error)
+host_state_change(struct host_session *h, enum host_state state)
+{
+	if (!host_state_may(h->state, state))
+		fatal("%s: %s -> %s is not a transition", h->label,
+		    host_state_name(h->state), host_state_name(state));
+	if (h->state != state)
+		log_debug("%s: %s -> %s", h->label, host_state_name(h->state),
+		    host_state_name(state));
+	h->state = state;
+}
+
+/* Change the session's state and what it says (error, copied; NULL:
+ * nothing). */
+static void
+host_set_state(struct host_session *h, enum host_state state, const char *error)
 {
 	pthread_mutex_lock(&h->lock);
-	h->state = state;
+	host_state_change(h, state);
 	free(h->error);
 	h->error = error != NULL ? xstrdup(error) : NULL;
 	pthread_mutex_unlock(&h->lock);
@@ -245,9 +291,9 @@ host_serve(struct host_session *h)
 		h->kicked = 0;
 		calls_opening = host_agent_calls_progress(h);
 		LIST_FOREACH(l, &h->links, entry) {
-			if (l->opening && l->agent_open != NULL)
+			if (host_link_opening(l) && l->agent_open != NULL)
 				host_link_open_progress(h, l);
-			else if (l->opening)
+			else if (host_link_opening(l))
 				host_forward_open_progress(h, l);
 		}
 		LIST_FOREACH(l, &h->links, entry)
@@ -267,7 +313,7 @@ host_serve(struct host_session *h)
 		if (clock_now_ms() - h->last_rx >= keepalive_ms) {
 			if (rdev_ssh_keepalive(h->ssh, &cause) != 0) {
 				log_warn("%s", cause);
-				host_set_state(h, "lost", cause);
+				host_set_state(h, HOST_LOST, cause);
 				free(cause);
 				host_close_all_links(h);
 				end = HOST_END_LOST;
@@ -277,7 +323,7 @@ host_serve(struct host_session *h)
 			continue; /* the keepalive may have read channel data */
 		}
 		if (!ssh_is_connected(rdev_ssh_session(h->ssh))) {
-			host_set_state(h, "lost", "the connection was closed");
+			host_set_state(h, HOST_LOST, "the connection was closed");
 			log_warn("%s: connection closed", h->label);
 			host_close_all_links(h);
 			end = HOST_END_LOST;
@@ -367,13 +413,13 @@ host_reconnect(struct host_session *h)
 				f->have_target = 0;
 			LIST_FOREACH(a, &h->autos, entry)
 				a->relay->have_target = 0;
-			host_set_state(h, "connected", NULL);
+			host_set_state(h, HOST_CONNECTED, NULL);
 			log_info("%s: reconnected after %d attempts", h->label, attempt);
 			return 0;
 		}
 		state = xasprintf("reconnect attempt %d failed: %s", attempt, cause);
 		log_warn("%s: %s", h->label, state);
-		host_set_state(h, "reconnecting", state);
+		host_set_state(h, HOST_RECONNECTING, state);
 		free(state);
 		free(cause);
 		cause = NULL;
@@ -387,7 +433,7 @@ static void *
 host_session_failed(struct host_session *h, char *cause)
 {
 	log_warn("%s", cause);
-	host_set_state(h, "failed", cause);
+	host_set_state(h, HOST_FAILED, cause);
 	pthread_mutex_lock(&h->lock);
 	h->ended = 1;
 	pthread_mutex_unlock(&h->lock);
@@ -420,26 +466,26 @@ host_session_main(void *arg)
 		host_drain_wake(h);
 	}
 	if (host_connect(h, &cause) == 0) {
-		host_set_state(h, "connected", NULL);
+		host_set_state(h, HOST_CONNECTED, NULL);
 		log_info("%s: connected, agent %s", h->label, h->agent_path);
 	} else if (!LIST_EMPTY(&h->forwards) || !LIST_EMPTY(&h->autos)) {
 		/* Restored forwards keep their listeners: retry as after a loss. */
 		log_warn("%s", cause);
-		host_set_state(h, "reconnecting", cause);
+		host_set_state(h, HOST_RECONNECTING, cause);
 		host_fail_jobs(h, cause);
 		free(cause);
 		connected = host_reconnect(h) == 0;
 	} else
 		return host_session_failed(h, cause);
 	while (connected && host_serve(h) == HOST_END_LOST && !LIST_EMPTY(&h->forwards)) {
-		host_set_state(h, "reconnecting", "the connection was lost");
+		host_set_state(h, HOST_RECONNECTING, "the connection was lost");
 		if (host_reconnect(h) != 0)
 			break;
 	}
 	pthread_mutex_lock(&h->lock);
 	h->ended = 1;
-	if (strcmp(h->state, "connected") == 0)
-		h->state = "closed";
+	if (h->state == HOST_CONNECTED)
+		host_state_change(h, HOST_CLOSED);
 	pthread_mutex_unlock(&h->lock);
 	/* Clients that came while we were ending. */
 	host_fail_jobs(h, "the host session ended; try again");
@@ -489,7 +535,7 @@ host_session_new(const struct host_session_params *p)
 	h->saved = p->saved;
 	h->label = xasprintf("%s%s%s", p->ssh.user != NULL ? p->ssh.user : "",
 	    p->ssh.user != NULL ? "@" : "", p->ssh.host);
-	h->state = "connecting";
+	h->state = HOST_CONNECTING;
 	h->agent_transport = "streamlocal";
 	h->idle_since = time(NULL);
 	if (p->restore != NULL) {
@@ -607,7 +653,7 @@ host_session_status(struct host_session *h)
 
 	pthread_mutex_lock(&h->lock);
 	cJSON_AddStringToObject(o, "host", h->label);
-	cJSON_AddStringToObject(o, "state", h->state);
+	cJSON_AddStringToObject(o, "state", host_state_name(h->state));
 	cJSON_AddNumberToObject(o, "clients", h->nclients);
 	cJSON_AddNumberToObject(o, "buffered", (double)h->buffered);
 	cJSON_AddNumberToObject(o, "bufferedPeak", (double)h->buffered_peak);
