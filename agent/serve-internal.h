@@ -44,6 +44,11 @@ struct buf;
 
 enum serve_kind { SERVE_OP, SERVE_EXEC };
 
+/* An operation's cancel, as ^C cancels a local one (serve_cancel): not
+ * cancelled; SIGINT sent to its process group; SIGKILL sent too, its grace
+ * over (serve_cancel_tick). Only forward, one step at a time. */
+enum serve_cancel_state { SERVE_CANCEL_NONE, SERVE_CANCEL_INT, SERVE_CANCEL_KILL };
+
 /* One request being worked on by a child process. */
 struct serve_worker {
 	TAILQ_ENTRY(serve_worker) entry;
@@ -56,9 +61,8 @@ struct serve_worker {
 	int answered; /* its final response went to the peer */
 	int closed;   /* exec: its CLOSE went to the peer */
 	int reaped;
-	int status;	   /* wait status, once reaped */
-	int cancelled;	   /* op: SIGINT went to its process group */
-	int killed;	   /* op: and then SIGKILL */
+	int status;			/* wait status, once reaped */
+	enum serve_cancel_state cancel; /* op */
 	long long kill_at; /* op, cancelled: when SIGKILL goes (clock_now_ms) */
 	double *signals;   /* exec: ids of signal requests it has not answered */
 	size_t nsignals;

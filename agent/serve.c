@@ -267,6 +267,40 @@ serve_spawn(struct serve *s, cJSON *req, const cJSON *id, const char *op,
 	log_debug("serve: request %.0f (%s): worker %ld", w->id, op, (long)pid);
 }
 
+/* Has w been cancelled (serve_cancel)? */
+static int
+serve_cancelled(const struct serve_worker *w)
+{
+	return w->cancel != SERVE_CANCEL_NONE;
+}
+
+/* Move w's cancel one step on (serve_cancel_state), sending its signal to
+ * the worker's process group; why is said with the SIGINT. */
+static void
+serve_cancel_set(struct serve_worker *w, enum serve_cancel_state to, const char *why)
+{
+	if (to != w->cancel + 1)
+		fatal("serve: request %.0f: cancel step %d -> %d", w->id, (int)w->cancel,
+		    (int)to);
+	w->cancel = to;
+	switch (to) {
+	case SERVE_CANCEL_INT:
+		w->kill_at = clock_now_ms() + SERVE_CANCEL_GRACE_MS;
+		log_info("serve: request %.0f (%s): cancelled (%s): SIGINT to worker %ld",
+		    w->id, w->op, why, (long)w->pid);
+		if (kill(-w->pid, SIGINT) != 0 && errno != ESRCH)
+			log_warn("serve: request %.0f: kill: %s", w->id, strerror(errno));
+		break;
+	case SERVE_CANCEL_KILL:
+		log_warn("serve: request %.0f (%s): still running %d ms after SIGINT: "
+			 "SIGKILL",
+		    w->id, w->op, SERVE_CANCEL_GRACE_MS);
+		kill(-w->pid, SIGKILL);
+		break;
+	case SERVE_CANCEL_NONE: break;
+	}
+}
+
 /* Cancel operation w as ^C cancels a local one: SIGINT to its process group
  * (the worker and what it started), SIGKILL SERVE_CANCEL_GRACE_MS later if
  * anything is left (serve_cancel_tick). The worker dies before it records a
@@ -275,14 +309,9 @@ serve_spawn(struct serve *s, cJSON *req, const cJSON *id, const char *op,
 void
 serve_cancel(struct serve_worker *w, const char *why)
 {
-	if (w->kind != SERVE_OP || w->cancelled)
+	if (w->kind != SERVE_OP || serve_cancelled(w))
 		return;
-	w->cancelled = 1;
-	w->kill_at = clock_now_ms() + SERVE_CANCEL_GRACE_MS;
-	log_info("serve: request %.0f (%s): cancelled (%s): SIGINT to worker %ld", w->id,
-	    w->op, why, (long)w->pid);
-	if (kill(-w->pid, SIGINT) != 0 && errno != ESRCH)
-		log_warn("serve: request %.0f: kill: %s", w->id, strerror(errno));
+	serve_cancel_set(w, SERVE_CANCEL_INT, why);
 }
 
 /* Is a cancelled worker done with: reaped, and its process group empty (or
@@ -307,15 +336,10 @@ serve_cancel_tick(struct serve *s)
 	int timeout = -1;
 
 	TAILQ_FOREACH(w, &s->workers, entry) {
-		if (!w->cancelled)
+		if (!serve_cancelled(w))
 			continue;
-		if (!w->killed && now >= w->kill_at) {
-			w->killed = 1;
-			log_warn("serve: request %.0f (%s): still running %d ms after "
-				 "SIGINT: SIGKILL",
-			    w->id, w->op, SERVE_CANCEL_GRACE_MS);
-			kill(-w->pid, SIGKILL);
-		}
+		if (w->cancel == SERVE_CANCEL_INT && now >= w->kill_at)
+			serve_cancel_set(w, SERVE_CANCEL_KILL, NULL);
 		timeout = SERVE_CANCEL_TICK_MS;
 	}
 	return timeout;
@@ -409,7 +433,7 @@ serve_worker_finish(struct serve *s, struct serve_worker *w)
 	size_t i;
 
 	serve_worker_read(s, w, 1);
-	if (w->cancelled)
+	if (serve_cancelled(w))
 		msg = xstrdup("cancelled");
 	else if (WIFSIGNALED(w->status))
 		msg = xasprintf("%s: the agent's worker was killed by signal %d", w->op,
@@ -421,9 +445,9 @@ serve_worker_finish(struct serve *s, struct serve_worker *w)
 	if (!w->answered) {
 		idj = cJSON_CreateNumber(w->id);
 		serve_reply_error(s->out, idj, msg,
-		    w->kind == SERVE_EXEC ? AGENT_EXIT_EXEC_FAILED
-			: w->cancelled	  ? SERVE_CANCEL_STATUS
-					  : CMD_EXIT_FAILURE);
+		    w->kind == SERVE_EXEC    ? AGENT_EXIT_EXEC_FAILED
+			: serve_cancelled(w) ? SERVE_CANCEL_STATUS
+					     : CMD_EXIT_FAILURE);
 		cJSON_Delete(idj);
 	} else if (w->kind == SERVE_EXEC && !w->closed) {
 		o = cJSON_CreateObject();
@@ -453,7 +477,7 @@ serve_finish_exited(struct serve *s)
 
 	for (w = TAILQ_FIRST(&s->workers); w != NULL; w = next) {
 		next = TAILQ_NEXT(w, entry);
-		if (w->reaped && (!w->cancelled || serve_cancel_done(w, now)))
+		if (w->reaped && (!serve_cancelled(w) || serve_cancel_done(w, now)))
 			serve_worker_finish(s, w);
 	}
 }
@@ -543,7 +567,7 @@ serve_end_workers(struct serve *s)
 				w->reaped = 1;
 			if (w->kind == SERVE_EXEC
 				? !w->reaped
-				: w->cancelled && !serve_cancel_done(w, now))
+				: serve_cancelled(w) && !serve_cancel_done(w, now))
 				left++;
 		}
 		if (left == 0 || now >= deadline)

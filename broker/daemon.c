@@ -32,7 +32,7 @@
 struct broker_host {
 	char *key;
 	struct host_session *session;
-	struct broker_host *next;
+	LIST_ENTRY(broker_host) entry;
 };
 
 struct broker {
@@ -43,7 +43,7 @@ struct broker {
 	struct agent_bundle *bundle; /* NULL: bundle_error says why */
 	char *bundle_error;
 	const char *agent_path; /* $RDEV_BROKER_AGENT_PATH (tests) */
-	struct broker_host *hosts;
+	LIST_HEAD(, broker_host) hosts;
 	LIST_HEAD(, broker_conn) conns; /* freed at stop if still here */
 	struct broker_state *saved;	/* the forwards and watches, saved */
 	int forget;			/* stop: and forget what is saved */
@@ -101,18 +101,23 @@ broker_conn_reply(struct broker_conn *c, int id, cJSON *result, const char *erro
 /* --- host sessions ------------------------------------------------------ */
 
 static void
+broker_host_free(struct broker_host *h)
+{
+	LIST_REMOVE(h, entry);
+	host_session_free(h->session);
+	free(h->key);
+	free(h);
+}
+
+static void
 broker_reap(struct broker *b)
 {
-	struct broker_host **hp = &b->hosts, *h;
+	struct broker_host *h, *next;
 
-	while ((h = *hp) != NULL) {
-		if (host_session_ended(h->session)) {
-			*hp = h->next;
-			host_session_free(h->session);
-			free(h->key);
-			free(h);
-		} else
-			hp = &h->next;
+	for (h = LIST_FIRST(&b->hosts); h != NULL; h = next) {
+		next = LIST_NEXT(h, entry);
+		if (host_session_ended(h->session))
+			broker_host_free(h);
 	}
 }
 
@@ -157,8 +162,7 @@ broker_host_add(struct broker *b, const struct host_session_params *p, const cha
 
 	h->key = xstrdup(key);
 	h->session = host_session_new(p);
-	h->next = b->hosts;
-	b->hosts = h;
+	LIST_INSERT_HEAD(&b->hosts, h, entry);
 }
 
 /* Start a session for every saved host entry, which re-creates its forwards
@@ -210,13 +214,13 @@ broker_op_host(struct broker_conn *c, int id, const cJSON *req, int is_agent)
 	broker_reap(b);
 	key = host_session_key(&p.ssh);
 	for (attempt = 0; attempt < 2; attempt++) {
-		for (h = b->hosts; h != NULL; h = h->next) {
+		LIST_FOREACH(h, &b->hosts, entry) {
 			if (strcmp(h->key, key) == 0)
 				break;
 		}
 		if (h == NULL) {
 			broker_host_add(b, &p, key);
-			h = b->hosts;
+			h = LIST_FIRST(&b->hosts);
 		}
 		host_session_set_auth_sock(h->session, p.ssh.auth_sock);
 		/* The host session expects a blocking fd (it sets what it needs
@@ -248,7 +252,7 @@ broker_status(struct broker *b)
 	cJSON_AddStringToObject(o, "software", "rdev-broker " RDEV_VERSION);
 	arr = cJSON_AddArrayToObject(o, "sessions");
 	fw = cJSON_AddArrayToObject(o, "forwards");
-	for (h = b->hosts; h != NULL; h = h->next) {
+	LIST_FOREACH(h, &b->hosts, entry) {
 		cJSON *st = host_session_status(h->session), *f;
 		cJSON *list = cJSON_DetachItemFromObjectCaseSensitive(st, "forwards");
 		const cJSON *host = cJSON_GetObjectItemCaseSensitive(st, "host");
@@ -494,14 +498,10 @@ broker_serve(struct broker *b, int lfd)
 	close(lfd);
 	while (!LIST_EMPTY(&b->conns))
 		broker_conn_free(LIST_FIRST(&b->conns), 1);
-	for (h = b->hosts; h != NULL; h = h->next)
+	LIST_FOREACH(h, &b->hosts, entry)
 		host_session_stop(h->session);
-	while ((h = b->hosts) != NULL) {
-		b->hosts = h->next;
-		host_session_free(h->session);
-		free(h->key);
-		free(h);
-	}
+	while (!LIST_EMPTY(&b->hosts))
+		broker_host_free(LIST_FIRST(&b->hosts));
 	/* Not saved on the way out (the sessions' threads save only changes
 	 * they make): the next broker restores what we had. */
 	if (b->forget && broker_state_clear(b->saved, &cause) != 0) {
@@ -528,6 +528,7 @@ broker_daemon_start(const struct broker_daemon_opts *o, int *already, char **cau
 
 	*already = 0;
 	memset(&b, 0, sizeof b);
+	LIST_INIT(&b.hosts);
 	LIST_INIT(&b.conns);
 	b.opts = *o;
 	if ((lock_path = runtime_dir_file(BROKER_LOCK_NAME, cause)) == NULL)

@@ -29,7 +29,7 @@ host_auto_add(
 {
 	struct host_auto *a;
 
-	for (a = h->autos; a != NULL; a = a->next) {
+	LIST_FOREACH(a, &h->autos, entry) {
 		if (strcmp(a->workspace, ws) == 0)
 			return a;
 	}
@@ -41,8 +41,7 @@ host_auto_add(
 	a->relay->fd4 = a->relay->fd6 = -1;
 	a->relay->workspace = xstrdup(ws);
 	a->relay->config = config != NULL ? xstrdup(config) : NULL;
-	a->next = h->autos;
-	h->autos = a;
+	LIST_INSERT_HEAD(&h->autos, a, entry);
 	log_info("%s: watching %s for new ports", h->label, ws);
 	return a;
 }
@@ -115,7 +114,7 @@ host_auto_scan(struct host_session *h, struct host_auto *a)
 		if (sscanf(line, "%d", &port) != 1 || port < 1 || port > 65535 ||
 		    host_auto_done(a, port))
 			continue;
-		for (f = h->forwards; f != NULL; f = f->next) {
+		LIST_FOREACH(f, &h->forwards, entry) {
 			if (host_forward_same(f, a->workspace, NULL, port))
 				break;
 		}
@@ -162,8 +161,9 @@ void
 host_auto_tick(struct host_session *h)
 {
 	long long now = clock_now_ms();
+	struct host_auto *a;
 
-	for (struct host_auto *a = h->autos; a != NULL; a = a->next) {
+	LIST_FOREACH(a, &h->autos, entry) {
 		if (now < a->next_ms)
 			continue;
 		host_auto_scan(h, a);
@@ -175,13 +175,13 @@ host_auto_tick(struct host_session *h)
 void
 host_auto_remove(struct host_session *h, const char *ws)
 {
-	struct host_auto **ap = &h->autos, *a;
+	struct host_auto *a, *next;
 
-	while ((a = *ap) != NULL) {
+	for (a = LIST_FIRST(&h->autos); a != NULL; a = next) {
+		next = LIST_NEXT(a, entry);
 		if (ws == NULL || strcmp(a->workspace, ws) == 0) {
-			*ap = a->next;
+			LIST_REMOVE(a, entry);
 			host_auto_free(a);
-		} else
-			ap = &a->next;
+		}
 	}
 }

@@ -24,28 +24,58 @@
 /* The most an answer may be. */
 #define HOST_CALL_MAX_ANSWER (1u << 20)
 
+/* A call's life (host_call_set_state): opening (its channel, the agent
+ * started first if none runs) -> asking (the request is written, the answer
+ * awaited) -> done (result or error final: done runs and the call is freed
+ * in this round). Either of the first two may go to done at once. */
+enum host_call_state { HOST_CALL_OPENING, HOST_CALL_ASKING, HOST_CALL_DONE };
+
 /* One request to the agent: its channel's open is sent without waiting, the
  * request written once it is open, the answer gathered by the channel's
  * callbacks; done runs on the host thread when it is in, has failed or its
  * time is up. On h->calls; freed there once done. */
 struct host_call {
+	unsigned id; /* for the log: the session's calls are numbered from 1 */
+	enum host_call_state state;
 	struct host_session *h;
 	ssh_channel ch;
 	struct ssh_channel_callbacks_struct cb; /* userdata: this call */
 	cJSON *req;
 	struct host_agent_opener open;
 	struct buf *in; /* the agent's bytes, not decoded yet */
-	int opening;	/* its channel is being opened (open) */
 	int got_hello;
-	int eof;      /* the channel ended */
-	int finished; /* result / error are final */
+	int eof; /* the channel ended */
 	cJSON *result;
 	char *error;
 	long long deadline;
 	host_call_done_fn done; /* NULL: forgotten by whoever asked */
 	void *arg;
-	struct host_call *next;
+	LIST_ENTRY(host_call) entry; /* on h->calls */
 };
+
+static const char *
+host_call_state_name(enum host_call_state s)
+{
+	switch (s) {
+	case HOST_CALL_OPENING: return "opening";
+	case HOST_CALL_ASKING: return "asking";
+	case HOST_CALL_DONE: return "done";
+	}
+	return "?";
+}
+
+/* Move c on to state to: only forward (opening -> asking -> done, or
+ * opening -> done); anything else is a broken invariant. */
+static void
+host_call_set_state(struct host_call *c, enum host_call_state to)
+{
+	if (to <= c->state)
+		fatal("%s: call %u: %s -> %s is not a transition", c->h->label, c->id,
+		    host_call_state_name(c->state), host_call_state_name(to));
+	log_debug("%s: call %u: %s -> %s", c->h->label, c->id,
+	    host_call_state_name(c->state), host_call_state_name(to));
+	c->state = to;
+}
 
 static int
 host_call_on_data(ssh_session session, ssh_channel channel, void *data, uint32_t len,
@@ -90,18 +120,17 @@ host_call_drop_channel(struct host_call *c)
 	}
 	ssh_channel_free(c->ch);
 	c->ch = NULL;
-	c->opening = 0;
 }
 
 static void
 host_call_fail(struct host_call *c, char *error)
 {
-	if (c->finished) {
+	if (c->state == HOST_CALL_DONE) {
 		free(error);
 		return;
 	}
 	c->error = error;
-	c->finished = 1;
+	host_call_set_state(c, HOST_CALL_DONE);
 	c->h->kicked = 1; /* done runs in this round */
 }
 
@@ -152,12 +181,12 @@ host_call_open_step(struct host_call *c)
 
 	if (rc == 0)
 		return;
-	c->opening = 0;
 	if (rc < 0) {
 		host_call_fail(c, cause);
 		return;
 	}
 	host_call_attach(c, ch);
+	host_call_set_state(c, HOST_CALL_ASKING);
 	host_call_send(c);
 }
 
@@ -200,7 +229,7 @@ host_call_read(struct host_call *c)
 			if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(msg, "ok"))) {
 				c->result = cJSON_DetachItemFromObjectCaseSensitive(
 				    msg, "result");
-				c->finished = 1;
+				host_call_set_state(c, HOST_CALL_DONE);
 			} else
 				host_call_fail(c,
 				    xasprintf("%s: %s", h->label,
@@ -223,6 +252,8 @@ host_agent_call_start(
 {
 	struct host_call *c = xcalloc(1, sizeof *c);
 
+	c->id = ++h->call_seq;
+	c->state = HOST_CALL_OPENING;
 	c->h = h;
 	c->req = cJSON_Duplicate(req, 1);
 	c->in = buf_new();
@@ -234,14 +265,11 @@ host_agent_call_start(
 	c->cb.channel_data_function = host_call_on_data;
 	c->cb.channel_eof_function = host_call_on_eof;
 	c->cb.channel_close_function = host_call_on_eof;
-	c->next = h->calls;
-	h->calls = c;
+	LIST_INSERT_HEAD(&h->calls, c, entry);
 	if (h->ev == NULL || h->ssh == NULL)
 		host_call_fail(c, xasprintf("%s: not connected", h->label));
-	else {
-		c->opening = 1;
+	else
 		host_call_open_step(c);
-	}
 	h->kicked = 1;
 	return c;
 }
@@ -259,11 +287,7 @@ host_agent_call_forget(struct host_call *c)
 static void
 host_call_finish(struct host_session *h, struct host_call *c)
 {
-	struct host_call **cp;
-
-	for (cp = &h->calls; *cp != c; cp = &(*cp)->next)
-		;
-	*cp = c->next;
+	LIST_REMOVE(c, entry);
 	host_call_drop_channel(c);
 	host_agent_opener_clear(&c->open);
 	if (c->done != NULL)
@@ -283,23 +307,24 @@ host_agent_calls_progress(struct host_session *h)
 	int opening = 0;
 
 again:
-	for (c = h->calls; c != NULL; c = c->next) {
-		if (!c->finished && c->opening)
+	LIST_FOREACH(c, &h->calls, entry) {
+		if (c->state == HOST_CALL_OPENING)
 			host_call_open_step(c);
-		if (!c->finished && !c->opening && c->ch != NULL)
+		if (c->state == HOST_CALL_ASKING && c->ch != NULL)
 			host_call_read(c);
-		if (!c->finished && now >= c->deadline)
+		if (c->state != HOST_CALL_DONE && now >= c->deadline)
 			host_call_fail(c,
 			    xasprintf("%s: the agent did not answer within %d s",
 				h->label, HOST_CALL_TIMEOUT_MS / 1000));
-		if (c->finished) {
+		if (c->state == HOST_CALL_DONE) {
 			/* done may start calls of its own: from the top again */
 			host_call_finish(h, c);
 			goto again;
 		}
 	}
-	for (c = h->calls; c != NULL; c = c->next) {
-		if (c->opening && host_agent_opener_pending(&c->open)) {
+	LIST_FOREACH(c, &h->calls, entry) {
+		if (c->state == HOST_CALL_OPENING &&
+		    host_agent_opener_pending(&c->open)) {
 			opening++;
 			if (ssh_channel_is_open(c->open.ch))
 				h->kicked = 1; /* the answer came inside another call */
@@ -313,10 +338,10 @@ host_agent_calls_end(struct host_session *h, const char *why)
 {
 	struct host_call *c;
 
-	while ((c = h->calls) != NULL) {
-		if (!c->finished) {
-			c->finished = 1;
+	while ((c = LIST_FIRST(&h->calls)) != NULL) {
+		if (c->state != HOST_CALL_DONE) {
 			c->error = xasprintf("%s: %s", h->label, why);
+			host_call_set_state(c, HOST_CALL_DONE);
 		}
 		host_call_finish(h, c);
 	}

@@ -70,7 +70,7 @@ host_progress_all(void *arg, const char *line)
 	char *text = xasprintf("%s\n", line);
 
 	pthread_mutex_lock(&h->lock);
-	for (j = h->jobs; j != NULL; j = j->next)
+	TAILQ_FOREACH(j, &h->jobs, entry)
 		host_send_progress(j->fd, j->request_id, text);
 	pthread_mutex_unlock(&h->lock);
 	free(text);
@@ -94,8 +94,8 @@ host_ask(void *arg, const char *prompt, int echo, char *buf, size_t len)
 	ssize_t n;
 
 	pthread_mutex_lock(&h->lock);
-	fd = h->jobs != NULL ? h->jobs->fd : -1;
-	id = h->jobs != NULL ? h->jobs->request_id : 0;
+	fd = !TAILQ_EMPTY(&h->jobs) ? TAILQ_FIRST(&h->jobs)->fd : -1;
+	id = !TAILQ_EMPTY(&h->jobs) ? TAILQ_FIRST(&h->jobs)->request_id : 0;
 	pthread_mutex_unlock(&h->lock);
 	if (fd < 0)
 		goto out;

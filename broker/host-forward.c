@@ -91,7 +91,7 @@ host_forward_park_error(struct host_session *h, struct host_forward *f, const ch
 	cJSON *res, *errors;
 	struct host_job *j;
 
-	for (j = h->parked; j != NULL; j = j->next) {
+	TAILQ_FOREACH(j, &h->parked, entry) {
 		const char *ws = host_json_str(j->req, "workspace");
 
 		if (ws == NULL || strcmp(ws, f->workspace) != 0 ||
@@ -127,12 +127,11 @@ host_forward_resolved(
 			    "%s: auto-forward %s: %s", h->label, f->workspace, cause);
 		host_forward_park_error(h, f, cause);
 	}
-	for (l = h->links; l != NULL; l = l->next) {
-		if (l->fwd != f || !l->resolve_wait)
+	LIST_FOREACH(l, &h->links, entry) {
+		if (l->fwd != f || l->state != HOST_LINK_RESOLVING)
 			continue;
-		l->resolve_wait = 0;
-		if (cause != NULL || l->dead || host_forward_open_next(h, l) != 0)
-			l->dead = 1; /* the client sees its connection closed */
+		if (cause != NULL || host_forward_open_next(h, l) != 0)
+			host_link_kill(l); /* the client sees its connection closed */
 	}
 	free(cause);
 	host_forward_parked_check(h);
@@ -197,7 +196,8 @@ host_forward_open_start(struct host_session *h, struct host_link *l, int direct)
 	ssh_channel ch;
 
 	if (!f->have_target) {
-		l->resolve_wait = 1; /* host_forward_resolved goes on */
+		/* host_forward_resolved goes on */
+		host_link_set_state(l, HOST_LINK_RESOLVING);
 		host_forward_resolve_start(h, f);
 		return 0;
 	}
@@ -208,7 +208,7 @@ host_forward_open_start(struct host_session *h, struct host_link *l, int direct)
 	l->open_address = xstrdup(f->address);
 	l->open_port = direct ? f->port : f->target_port;
 	l->open_direct = direct;
-	l->opening = 1;
+	host_link_set_state(l, HOST_LINK_OPENING);
 	/* Answered already (open, or refused: then the next way is tried) or
 	 * not: host_forward_open_progress takes it from here. */
 	if (host_open_nowait(h, l) != SSH_AGAIN)
@@ -235,14 +235,17 @@ host_forward_open_progress(struct host_session *h, struct host_link *l)
 
 	if (rc == SSH_AGAIN)
 		return;
-	l->opening = 0;
 	if (rc == SSH_OK) {
-		if (l->dead || f == NULL)
-			return; /* dropped meanwhile: closed with the link */
+		if (host_link_dead(l) || f == NULL) {
+			/* dropped meanwhile: closed with the link */
+			host_link_set_state(l, HOST_LINK_DEAD);
+			return;
+		}
 		if (l->open_direct || f->service != NULL) {
 			pthread_mutex_lock(&h->lock);
 			f->direct++;
 			pthread_mutex_unlock(&h->lock);
+			host_link_set_state(l, HOST_LINK_OPEN);
 			return;
 		}
 		{
@@ -261,15 +264,17 @@ host_forward_open_progress(struct host_session *h, struct host_link *l)
 			buf_free(l->to_ch);
 			l->to_ch = b;
 		}
-		l->relay_wait = 1;
+		host_link_set_state(l, HOST_LINK_RELAY);
 		pthread_mutex_lock(&h->lock);
 		f->relayed++;
 		pthread_mutex_unlock(&h->lock);
 		return;
 	}
 	host_link_detach(l);
-	if (l->dead || f == NULL)
+	if (host_link_dead(l) || f == NULL) {
+		host_link_set_state(l, HOST_LINK_DEAD);
 		return;
+	}
 	if (l->open_direct) {
 		/* Not listening there (127.0.0.1 only, or not yet): the relay. */
 		f->direct_retry_ms = clock_now_ms() + HOST_DIRECT_RETRY_MS;
@@ -287,7 +292,8 @@ host_forward_open_progress(struct host_session *h, struct host_link *l)
 				return;
 		}
 	}
-	l->dead = 1; /* the client sees its connection closed */
+	/* the client sees its connection closed */
+	host_link_set_state(l, HOST_LINK_DEAD);
 }
 
 void
@@ -311,7 +317,7 @@ host_forward_accept(
 		f->active++;
 		pthread_mutex_unlock(&h->lock);
 		if (host_forward_open_next(h, l) != 0)
-			l->dead = 1;
+			host_link_kill(l);
 	}
 }
 
@@ -338,18 +344,18 @@ host_forward_free(struct host_forward *f)
 static void
 host_forward_reap(struct host_session *h)
 {
-	struct host_forward **fp, *f;
+	struct host_forward *f, *next;
 	struct host_link *l;
 	int any = 0;
 
-	for (f = h->forwards; f != NULL; f = f->next)
+	LIST_FOREACH(f, &h->forwards, entry)
 		any |= f->gone;
 	if (!any)
 		return;
-	for (l = h->links; l != NULL; l = l->next) {
+	LIST_FOREACH(l, &h->links, entry) {
 		if (l->fwd != NULL && l->fwd->gone) {
-			l->dead = 1;
-			if (l->opening) {
+			host_link_kill(l);
+			if (l->state == HOST_LINK_DYING) {
 				/* it outlives f until its open is answered */
 				pthread_mutex_lock(&h->lock);
 				l->fwd->active--;
@@ -360,13 +366,12 @@ host_forward_reap(struct host_session *h)
 	}
 	host_drop_dead_links(h);
 	pthread_mutex_lock(&h->lock);
-	fp = &h->forwards;
-	while ((f = *fp) != NULL) {
+	for (f = LIST_FIRST(&h->forwards); f != NULL; f = next) {
+		next = LIST_NEXT(f, entry);
 		if (f->gone) {
-			*fp = f->next;
+			LIST_REMOVE(f, entry);
 			host_forward_free(f);
-		} else
-			fp = &f->next;
+		}
 	}
 	pthread_mutex_unlock(&h->lock);
 	host_forward_parked_check(h); /* a resolve it waited for is gone */
@@ -426,7 +431,7 @@ host_forward_make(struct host_session *h, const char *ws, const char *config,
 	struct host_forward *f;
 	int bound, fd4, fd6;
 
-	for (f = h->forwards; f != NULL; f = f->next) {
+	LIST_FOREACH(f, &h->forwards, entry) {
 		if (host_forward_same(f, ws, service, port) &&
 		    (local == 0 || local == f->local_port))
 			return f;
@@ -448,8 +453,7 @@ host_forward_make(struct host_session *h, const char *ws, const char *config,
 	f->fd4 = fd4;
 	f->fd6 = fd6;
 	pthread_mutex_lock(&h->lock);
-	f->next = h->forwards;
-	h->forwards = f;
+	LIST_INSERT_HEAD(&h->forwards, f, entry);
 	pthread_mutex_unlock(&h->lock);
 	log_info("%s: forwarding 127.0.0.1:%d -> %s:%d", h->label, bound,
 	    service != NULL ? service : "container", port);
@@ -502,8 +506,8 @@ host_forward_add(struct host_session *h, struct host_job *j)
 	 * first connection does not wait for it; the answer waits for that
 	 * (parked), the host's other links do not. Offline (reconnecting): at
 	 * the first connection. */
-	for (f = h->forwards; f != NULL && h->ev != NULL; f = f->next) {
-		if (!f->have_target && !f->gone && ws != NULL &&
+	LIST_FOREACH(f, &h->forwards, entry) {
+		if (h->ev != NULL && !f->have_target && !f->gone && ws != NULL &&
 		    strcmp(f->workspace, ws) == 0)
 			host_forward_resolve_start(h, f);
 	}
@@ -513,8 +517,7 @@ host_forward_add(struct host_session *h, struct host_job *j)
 		    h, ws, config, cJSON_GetObjectItemCaseSensitive(j->req, "auto"));
 	host_state_save(h);
 	j->resp = resp;
-	j->next = h->parked;
-	h->parked = j;
+	TAILQ_INSERT_HEAD(&h->parked, j, entry);
 	host_forward_parked_check(h);
 }
 
@@ -522,7 +525,9 @@ host_forward_add(struct host_session *h, struct host_job *j)
 static int
 host_forward_resolving(struct host_session *h, const char *ws)
 {
-	for (struct host_forward *f = h->forwards; f != NULL; f = f->next) {
+	struct host_forward *f;
+
+	LIST_FOREACH(f, &h->forwards, entry) {
 		if (f->resolving != NULL && !f->gone && ws != NULL &&
 		    strcmp(f->workspace, ws) == 0)
 			return 1;
@@ -533,14 +538,13 @@ host_forward_resolving(struct host_session *h, const char *ws)
 void
 host_forward_parked_check(struct host_session *h)
 {
-	struct host_job **jp = &h->parked, *j;
+	struct host_job *j, *next;
 
-	while ((j = *jp) != NULL) {
-		if (host_forward_resolving(h, host_json_str(j->req, "workspace"))) {
-			jp = &j->next;
+	for (j = TAILQ_FIRST(&h->parked); j != NULL; j = next) {
+		next = TAILQ_NEXT(j, entry);
+		if (host_forward_resolving(h, host_json_str(j->req, "workspace")))
 			continue;
-		}
-		*jp = j->next;
+		TAILQ_REMOVE(&h->parked, j, entry);
 		cJSON_DeleteItemFromObjectCaseSensitive(j->resp, "resolveFailed");
 		host_send_json(j->fd, PROTO_CONTROL, j->resp);
 		cJSON_Delete(j->resp);
@@ -560,7 +564,7 @@ host_forward_remove(struct host_session *h, struct host_job *j)
 	struct host_forward *f;
 	int n = 0;
 
-	for (f = h->forwards; f != NULL; f = f->next) {
+	LIST_FOREACH(f, &h->forwards, entry) {
 		if (f->gone || (ws != NULL && strcmp(f->workspace, ws) != 0) ||
 		    (cJSON_IsNumber(lp) && lp->valueint != f->local_port))
 			continue;

@@ -42,6 +42,8 @@
 #ifndef RDEV_HOST_INTERNAL_H
 #define RDEV_HOST_INTERNAL_H
 
+#include <sys/queue.h>
+
 #include <pthread.h>
 #include <stddef.h>
 #include <time.h>
@@ -84,10 +86,11 @@ struct host_agent_opener {
 struct host_job {
 	int fd;
 	int request_id;
-	cJSON *req;  /* forward/unforward: the request; NULL: agent */
-	cJSON *resp; /* a parked forward request: its answer so far */
-	struct host_job *next;
+	cJSON *req;		     /* forward/unforward: the request; NULL: agent */
+	cJSON *resp;		     /* a parked forward request: its answer so far */
+	TAILQ_ENTRY(host_job) entry; /* on h->jobs, h->parked or a taken list */
 };
+TAILQ_HEAD(host_jobs, host_job);
 
 #define HOST_RELAY_MAGIC "RDEVRLY1"
 #define HOST_RELAY_TOKEN_LEN 32
@@ -121,13 +124,85 @@ struct host_forward {
 	 * NULL until the first pass after the forward was made. */
 	struct event *ev4, *ev6;
 	struct host_session *owner;
-	struct host_forward *next;
+	LIST_ENTRY(host_forward) entry; /* on h->forwards */
+};
+LIST_HEAD(host_forwards, host_forward);
+
+/* A session's connection, as status shows it; every change goes through
+ * host_set_state (host-session.c), which refuses one not listed here:
+ *
+ *   connecting   -> connected, reconnecting (restored forwards), failed
+ *   connected    -> lost, closed
+ *   lost         -> reconnecting (forwards remain)
+ *   reconnecting -> reconnecting (another attempt failed), connected
+ *
+ * failed, closed, and lost without forwards, are the end of it (ended). */
+enum host_state {
+	HOST_CONNECTING,
+	HOST_CONNECTED,
+	HOST_LOST,
+	HOST_RECONNECTING,
+	HOST_FAILED,
+	HOST_CLOSED,
+};
+
+/* A link's life. Every change goes through host_link_set_state, which logs
+ * it ("link 7: opening -> open", at debug level) and takes only these (any
+ * other is a broken invariant: fatal):
+ *
+ *   new       -> resolving, opening, open, dead
+ *   resolving -> opening, dead
+ *   opening   -> resolving, opening (another way), relay, open, dying, dead
+ *   relay     -> open, dead
+ *   open      -> dead
+ *   dying     -> dead
+ *
+ * resolving: a forwarded connection waits for its forward's target
+ * (f->resolving); the client's bytes stay queued meanwhile. opening: its
+ * channel's open is sent and its answer not in yet (an agent link's open
+ * may wait for an agent start first); the host thread does not wait for it,
+ * and nothing moves until it is answered. A refused direct open is tried
+ * again through the relay; a refused relay once more after asking the agent
+ * again (resolving). relay: open to the container's relay, whose status
+ * byte is still to come (the client's bytes go meanwhile). dying: dead
+ * while its open is in flight, which cannot be taken back: the client is
+ * closed at once, the link goes once the answer is in. dead: dropped at the
+ * end of this round. An agent link goes new -> opening -> open. */
+enum host_link_state {
+	HOST_LINK_NEW,
+	HOST_LINK_RESOLVING,
+	HOST_LINK_OPENING,
+	HOST_LINK_RELAY,
+	HOST_LINK_OPEN,
+	HOST_LINK_DYING,
+	HOST_LINK_DEAD,
+};
+
+/* The two directions of a link end apart (a forwarded connection's TCP half
+ * close), each through its states in order, as OpenSSH's nchan.c keeps a
+ * channel's input and output states. */
+enum host_link_up { /* client -> channel */
+	HOST_LINK_UP_OPEN,
+	HOST_LINK_UP_EOF,    /* forward: the client shut its side */
+	HOST_LINK_UP_CLOSED, /* forward: and, its bytes sent, EOF went on the channel */
+};
+enum host_link_down { /* channel -> client */
+	HOST_LINK_DOWN_OPEN,
+	HOST_LINK_DOWN_EOF, /* the channel's EOF (or close) came */
+	/* and libssh holds no more: all is in to_cli (an agent link's client is
+	 * told the agent ended, host_link_end_agent) */
+	HOST_LINK_DOWN_DRAIN,
+	HOST_LINK_DOWN_CLOSED, /* forward: to_cli sent, the client's write side shut */
 };
 
 /* A client spliced to a channel: a channel to the host's agent for rdev
  * clients (host_link_open), a direct-tcpip channel for forwarded
  * connections. */
 struct host_link {
+	unsigned id; /* for the log: the session's links are numbered from 1 */
+	enum host_link_state state;
+	enum host_link_up up;
+	enum host_link_down down;
 	int fd;
 	ssh_channel ch;
 	struct ssh_channel_callbacks_struct cb; /* userdata: this link */
@@ -136,41 +211,30 @@ struct host_link {
 	struct buf *to_cli;	  /* read from the channel, not yet sent */
 	size_t cap;		  /* bound of each buffer */
 	struct host_forward *fwd; /* forwarded connection of this forward */
-	int relay_wait;		  /* the relay's status byte is still to come */
 	/* agent link: where the agent's frames are in what reached to_cli (the
 	 * header bytes seen of the current frame, its payload bytes left), so
 	 * that an agent that ends mid-session is told with a FATAL frame */
 	unsigned char frame_hdr[PROTO_HEADER_SIZE];
 	size_t frame_hdr_have;
 	uint32_t frame_left;
-	int fatal_sent;
-	int backlog;	 /* libssh holds channel data that did not fit */
-	int remote_eof;	 /* the channel's EOF (or close) came */
-	int cli_blocked; /* the client's socket is full: wait for POLLOUT */
-	int cli_eof;	 /* forward: the client shut its side */
-	int cli_shut;	 /* forward: we shut the client's write side */
-	int ch_shut;	 /* forward: we sent EOF on the channel */
-	int ch_eof;	 /* all of the channel's data is in to_cli */
-	/* forward: the channel's open is sent and its answer not in yet (the
-	 * host thread does not wait for it); nothing moves until it is. */
-	int opening;
+	int backlog;	    /* libssh holds channel data that did not fit */
+	int cli_blocked;    /* the client's socket is full: wait for POLLOUT */
 	int open_direct;    /* the open goes to the container address itself */
 	int open_retried;   /* the agent was asked again after a failed open */
 	char *open_address; /* where the open goes (the call is repeated) */
 	int open_port;
-	/* forward: waits for its forward's target (f->resolving); the
-	 * client's bytes stay queued meanwhile */
-	int resolve_wait;
-	/* agent link: its channel being opened (opening set; NULL once open) and
-	 * the id of the client's request, answered then */
+	/* agent link: its channel being opened (NULL once open) and the id of
+	 * the client's request, answered then */
 	struct host_agent_opener *agent_open;
 	int request_id;
-	int dead; /* drop at the end of this round */
 	/* The client socket's event (host-watch.c) and what it waits for. */
 	struct event *ev;
 	short ev_what;
-	struct host_link *next;
+	LIST_ENTRY(host_link) entry; /* on h->links */
 };
+LIST_HEAD(host_links, host_link);
+LIST_HEAD(host_calls, host_call);
+LIST_HEAD(host_autos, host_auto);
 
 struct host_session {
 	pthread_t thread;
@@ -195,7 +259,9 @@ struct host_session {
 	int serving;	   /* host_serve runs: listeners link, else refuse */
 	long long last_rx; /* when the SSH socket last had something */
 	struct rdev_ssh *ssh;
-	int kicked; /* a channel callback ran: serve links before waiting */
+	int kicked;	   /* a channel callback ran: serve links before waiting */
+	unsigned link_seq; /* the last link's id */
+	unsigned call_seq; /* the last call's id */
 	/* The serve loop's libssh event holding the session (NULL outside the
 	 * loop). Blocking helpers that poll the session with an event of
 	 * their own (rdev_ssh_run, the install) run with the session taken
@@ -220,20 +286,20 @@ struct host_session {
 	int agent_gone;
 	long long agent_started_ms; /* when the running agent said it listens */
 	int streamlocal_denied;
-	struct host_call *calls; /* the broker's own requests to the agent */
-	struct host_job *parked; /* forward requests waiting for resolves */
-	struct host_link *links;
-	struct host_forward *forwards; /* changed under lock (status reads) */
-	struct host_auto *autos;
+	struct host_calls calls; /* the broker's own requests to the agent */
+	struct host_jobs parked; /* forward requests waiting for resolves */
+	struct host_links links;
+	struct host_forwards forwards; /* changed under lock (status reads) */
+	struct host_autos autos;
 	cJSON *restore; /* saved entry to re-create (host_session_new), then NULL */
 
 	/* Under lock. */
-	struct host_job *jobs;
+	struct host_jobs jobs;
 	int stop;
 	int ended;
 	char *label;
-	const char *state;
-	char *error;
+	enum host_state state;
+	char *error; /* what the state's last change said, or NULL */
 	int nclients;
 	size_t buffered;      /* bytes in the links' buffers, as of the last round */
 	size_t buffered_peak; /* the most seen since the session started */
@@ -259,7 +325,7 @@ struct host_auto {
 	int *done;		    /* ports seen and handled (or ignored) */
 	size_t ndone;
 	long long next_ms;
-	struct host_auto *next;
+	LIST_ENTRY(host_auto) entry; /* on h->autos */
 };
 
 /* While the session's thread waits in a connect to a host that is away (up
@@ -326,6 +392,13 @@ void host_link_open_progress(struct host_session *h, struct host_link *l);
  * Borrowed. */
 struct host_link *host_link_new(
     struct host_session *h, int fd, ssh_channel ch, size_t cap);
+/* Move l to state to (host_link_state's diagram; the same state: nothing). */
+void host_link_set_state(struct host_link *l, enum host_link_state to);
+/* l is done with: dead, or dying while its open is in flight. */
+void host_link_kill(struct host_link *l);
+/* Is l dead or dying? Is its open in flight (opening or dying)? */
+int host_link_dead(const struct host_link *l);
+int host_link_opening(const struct host_link *l);
 /* Give l channel ch (opened, or being opened): its callbacks are set here,
  * and what came with the open is pulled. */
 void host_link_attach(struct host_link *l, ssh_channel ch);

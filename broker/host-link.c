@@ -15,6 +15,131 @@
 #include "log.h"
 #include "xmalloc.h"
 
+static const char *
+host_link_state_name(enum host_link_state s)
+{
+	switch (s) {
+	case HOST_LINK_NEW: return "new";
+	case HOST_LINK_RESOLVING: return "resolving";
+	case HOST_LINK_OPENING: return "opening";
+	case HOST_LINK_RELAY: return "relay";
+	case HOST_LINK_OPEN: return "open";
+	case HOST_LINK_DYING: return "dying";
+	case HOST_LINK_DEAD: return "dead";
+	}
+	return "?";
+}
+
+static const char *
+host_link_up_name(enum host_link_up s)
+{
+	switch (s) {
+	case HOST_LINK_UP_OPEN: return "open";
+	case HOST_LINK_UP_EOF: return "eof";
+	case HOST_LINK_UP_CLOSED: return "closed";
+	}
+	return "?";
+}
+
+static const char *
+host_link_down_name(enum host_link_down s)
+{
+	switch (s) {
+	case HOST_LINK_DOWN_OPEN: return "open";
+	case HOST_LINK_DOWN_EOF: return "eof";
+	case HOST_LINK_DOWN_DRAIN: return "drain";
+	case HOST_LINK_DOWN_CLOSED: return "closed";
+	}
+	return "?";
+}
+
+/* May a link go from one state to the other (host_link_state's table)? */
+static int
+host_link_may(enum host_link_state from, enum host_link_state to)
+{
+	switch (from) {
+	case HOST_LINK_NEW:
+		return to == HOST_LINK_RESOLVING || to == HOST_LINK_OPENING ||
+		    to == HOST_LINK_OPEN || to == HOST_LINK_DEAD;
+	case HOST_LINK_RESOLVING: return to == HOST_LINK_OPENING || to == HOST_LINK_DEAD;
+	case HOST_LINK_OPENING: return to != HOST_LINK_NEW;
+	case HOST_LINK_RELAY: return to == HOST_LINK_OPEN || to == HOST_LINK_DEAD;
+	case HOST_LINK_OPEN:
+	case HOST_LINK_DYING: return to == HOST_LINK_DEAD;
+	case HOST_LINK_DEAD: return 0;
+	}
+	return 0;
+}
+
+void
+host_link_set_state(struct host_link *l, enum host_link_state to)
+{
+	if (l->state == to)
+		return;
+	if (!host_link_may(l->state, to))
+		fatal("%s: link %u: %s -> %s is not a transition", l->h->label, l->id,
+		    host_link_state_name(l->state), host_link_state_name(to));
+	log_debug("%s: link %u: %s -> %s", l->h->label, l->id,
+	    host_link_state_name(l->state), host_link_state_name(to));
+	l->state = to;
+}
+
+void
+host_link_kill(struct host_link *l)
+{
+	switch (l->state) {
+	case HOST_LINK_OPENING: host_link_set_state(l, HOST_LINK_DYING); break;
+	case HOST_LINK_DYING:
+	case HOST_LINK_DEAD: break;
+	default: host_link_set_state(l, HOST_LINK_DEAD); break;
+	}
+}
+
+int
+host_link_dead(const struct host_link *l)
+{
+	return l->state == HOST_LINK_DYING || l->state == HOST_LINK_DEAD;
+}
+
+int
+host_link_opening(const struct host_link *l)
+{
+	return l->state == HOST_LINK_OPENING || l->state == HOST_LINK_DYING;
+}
+
+/* The client -> channel direction goes one step on (host_link_up). */
+static void
+host_link_set_up(struct host_link *l, enum host_link_up to)
+{
+	if (to != l->up + 1)
+		fatal("%s: link %u: client -> channel: %s -> %s is not a transition",
+		    l->h->label, l->id, host_link_up_name(l->up), host_link_up_name(to));
+	log_debug("%s: link %u: client -> channel: %s -> %s", l->h->label, l->id,
+	    host_link_up_name(l->up), host_link_up_name(to));
+	l->up = to;
+}
+
+/* The channel -> client direction goes one step on (host_link_down). */
+static void
+host_link_set_down(struct host_link *l, enum host_link_down to)
+{
+	if (to != l->down + 1)
+		fatal("%s: link %u: channel -> client: %s -> %s is not a transition",
+		    l->h->label, l->id, host_link_down_name(l->down),
+		    host_link_down_name(to));
+	log_debug("%s: link %u: channel -> client: %s -> %s", l->h->label, l->id,
+	    host_link_down_name(l->down), host_link_down_name(to));
+	l->down = to;
+}
+
+/* The channel's EOF or close came (or its read failed). */
+static void
+host_link_remote_eof(struct host_link *l)
+{
+	if (l->down == HOST_LINK_DOWN_OPEN)
+		host_link_set_down(l, HOST_LINK_DOWN_EOF);
+}
+
 void
 host_link_detach(struct host_link *l)
 {
@@ -96,7 +221,6 @@ host_link_end_agent(struct host_link *l)
 	cJSON *o;
 	char *text;
 
-	l->fatal_sent = 1;
 	if (l->frame_left > 0 || l->frame_hdr_have > 0)
 		return;
 	o = cJSON_CreateObject();
@@ -122,19 +246,19 @@ host_link_take(struct host_link *l, const unsigned char *data, size_t len)
 {
 	size_t used = 0, room;
 
-	if (l->dead)
+	if (host_link_dead(l))
 		return len; /* being dropped: discard */
-	if (l->relay_wait && len > 0) {
+	if (l->state == HOST_LINK_RELAY && len > 0) {
 		/* The relay's answer: 0 connected, else refused. */
-		l->relay_wait = 0;
 		used = 1;
 		if (data[0] != 0) {
 			log_info(
 			    "%s: forward %d: nothing listens on port %d in the container",
 			    l->h->label, l->fwd->local_port, l->fwd->port);
-			l->dead = 1;
+			host_link_set_state(l, HOST_LINK_DEAD);
 			return len;
 		}
+		host_link_set_state(l, HOST_LINK_OPEN);
 	}
 	room = buf_len(l->to_cli) < l->cap ? l->cap - buf_len(l->to_cli) : 0;
 	if (room > len - used)
@@ -170,7 +294,7 @@ host_link_on_eof(ssh_session session, ssh_channel channel, void *userdata)
 
 	(void)session;
 	(void)channel;
-	l->remote_eof = 1;
+	host_link_remote_eof(l);
 	l->h->kicked = 1;
 }
 
@@ -181,6 +305,7 @@ host_link_new(struct host_session *h, int fd, ssh_channel ch, size_t cap)
 {
 	struct host_link *l = xcalloc(1, sizeof *l);
 
+	l->id = ++h->link_seq;
 	l->fd = fd;
 	l->h = h;
 	l->to_ch = buf_new();
@@ -191,11 +316,12 @@ host_link_new(struct host_session *h, int fd, ssh_channel ch, size_t cap)
 	l->cb.channel_data_function = host_link_on_data;
 	l->cb.channel_eof_function = host_link_on_eof;
 	l->cb.channel_close_function = host_link_on_eof;
-	if (ch != NULL)
+	if (ch != NULL) {
 		host_link_attach(l, ch);
+		host_link_set_state(l, HOST_LINK_OPEN);
+	}
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	l->next = h->links;
-	h->links = l;
+	LIST_INSERT_HEAD(&h->links, l, entry);
 	return l;
 }
 
@@ -218,7 +344,7 @@ host_link_open(struct host_session *h, struct host_job *j)
 
 	l->agent_open = xcalloc(1, sizeof *l->agent_open);
 	l->request_id = j->request_id;
-	l->opening = 1;
+	host_link_set_state(l, HOST_LINK_OPENING);
 	free(j);
 	host_link_open_progress(h, l);
 }
@@ -229,27 +355,28 @@ host_link_open_progress(struct host_session *h, struct host_link *l)
 	ssh_channel ch = NULL;
 	char *msg = NULL;
 	cJSON *o, *res;
-	int rc = host_agent_opener_step(h, l->agent_open, &ch, &msg);
+	int rc = host_agent_opener_step(h, l->agent_open, &ch, &msg), dying;
 
-	if (rc == 0 && !(l->dead && !host_agent_opener_pending(l->agent_open)))
-		return; /* (a dead one goes once no open is in flight) */
-	l->opening = 0;
+	dying = l->state == HOST_LINK_DYING;
+	if (rc == 0 && !(dying && !host_agent_opener_pending(l->agent_open)))
+		return; /* (a dying one goes once no open is in flight) */
 	host_agent_opener_clear(l->agent_open);
 	free(l->agent_open);
 	l->agent_open = NULL;
 	if (rc < 0) {
 		log_warn("%s", msg);
-		if (!l->dead)
+		if (!dying)
 			host_send_error(l->fd, l->request_id, msg);
 		free(msg);
-		l->dead = 1;
+		host_link_set_state(l, HOST_LINK_DEAD);
 		return;
 	}
-	if (l->dead) {
+	if (dying) {
 		if (ch != NULL) {
 			ssh_channel_close(ch);
 			ssh_channel_free(ch);
 		}
+		host_link_set_state(l, HOST_LINK_DEAD);
 		return;
 	}
 	o = cJSON_CreateObject();
@@ -262,6 +389,7 @@ host_link_open_progress(struct host_session *h, struct host_link *l)
 	proto_encode_json(l->to_cli, PROTO_CONTROL, 0, o, NULL);
 	cJSON_Delete(o);
 	host_link_attach(l, ch);
+	host_link_set_state(l, HOST_LINK_OPEN);
 }
 
 /* Move bytes between the client, the link's buffers and the channel. Calls
@@ -274,10 +402,10 @@ host_link_pump(struct host_session *h, struct host_link *l)
 	size_t len, room, used;
 	int n;
 
-	if (l->opening || l->ch == NULL)
+	if (host_link_opening(l) || l->ch == NULL)
 		return; /* nothing moves before the channel is open */
 	/* client -> channel, as far as the peer's window allows */
-	while ((len = buf_len(l->to_ch)) > 0 && !l->dead) {
+	while ((len = buf_len(l->to_ch)) > 0 && !host_link_dead(l)) {
 		win = ssh_channel_window_size(l->ch);
 		if (win == 0)
 			break;
@@ -289,7 +417,7 @@ host_link_pump(struct host_session *h, struct host_link *l)
 		if (n == SSH_ERROR) {
 			log_warn("%s: channel write: %s", h->label,
 			    ssh_get_error(rdev_ssh_session(h->ssh)));
-			l->dead = 1;
+			host_link_kill(l);
 			break;
 		}
 		if (n <= 0)
@@ -297,18 +425,18 @@ host_link_pump(struct host_session *h, struct host_link *l)
 		buf_consume(l->to_ch, (size_t)n);
 	}
 	/* what libssh kept for want of room, now that there may be room */
-	while (!l->dead && l->backlog && (len = buf_len(l->to_cli)) < l->cap) {
+	while (!host_link_dead(l) && l->backlog && (len = buf_len(l->to_cli)) < l->cap) {
 		room = l->cap - len;
 		n = ssh_channel_read_nonblocking(
 		    l->ch, tmp, (uint32_t)(room < sizeof tmp ? room : sizeof tmp), 0);
 		if (n <= 0) {
 			l->backlog = 0;
 			if (n == SSH_EOF)
-				l->remote_eof = 1;
+				host_link_remote_eof(l);
 			else if (n < 0) {
 				log_warn("%s: channel read: %s", h->label,
 				    ssh_get_error(rdev_ssh_session(h->ssh)));
-				l->remote_eof = 1;
+				host_link_remote_eof(l);
 			}
 			break;
 		}
@@ -316,18 +444,19 @@ host_link_pump(struct host_session *h, struct host_link *l)
 		 * callback then took room first: keep the rest anyway (to_cli
 		 * then holds at most one read more than its bound). */
 		used = host_link_take(l, tmp, (size_t)n);
-		if (used < (size_t)n && !l->dead) {
+		if (used < (size_t)n && !host_link_dead(l)) {
 			buf_append(l->to_cli, tmp + used, (size_t)n - used);
 			host_link_track_frames(l, tmp + used, (size_t)n - used);
 		}
 		l->backlog = 1;
 	}
-	if (l->remote_eof && !l->backlog)
-		l->ch_eof = 1;
-	if (l->ch_eof && l->fwd == NULL && !l->fatal_sent && !l->dead)
-		host_link_end_agent(l);
+	if (l->down == HOST_LINK_DOWN_EOF && !l->backlog) {
+		host_link_set_down(l, HOST_LINK_DOWN_DRAIN);
+		if (l->fwd == NULL && !host_link_dead(l))
+			host_link_end_agent(l);
+	}
 	/* client buffer -> client */
-	while (!l->dead && !l->cli_blocked && buf_len(l->to_cli) > 0) {
+	while (!host_link_dead(l) && !l->cli_blocked && buf_len(l->to_cli) > 0) {
 		ssize_t w =
 		    send(l->fd, buf_data(l->to_cli), buf_len(l->to_cli), MSG_NOSIGNAL);
 		if (w < 0 && errno == EINTR)
@@ -337,31 +466,30 @@ host_link_pump(struct host_session *h, struct host_link *l)
 			break;
 		}
 		if (w < 0) {
-			l->dead = 1; /* the client is gone */
+			host_link_kill(l); /* the client is gone */
 			break;
 		}
 		buf_consume(l->to_cli, (size_t)w);
 	}
-	if (l->ch_eof && buf_len(l->to_cli) == 0) {
+	if (l->down >= HOST_LINK_DOWN_DRAIN && buf_len(l->to_cli) == 0) {
 		if (l->fwd == NULL)
-			l->dead = 1;
+			host_link_kill(l);
 		else {
 			/* Half close towards the client; done once both are. */
-			if (!l->cli_shut) {
+			if (l->down == HOST_LINK_DOWN_DRAIN) {
 				shutdown(l->fd, SHUT_WR);
-				l->cli_shut = 1;
+				host_link_set_down(l, HOST_LINK_DOWN_CLOSED);
 			}
-			if (l->cli_eof || ssh_channel_is_closed(l->ch))
-				l->dead = 1;
+			if (l->up != HOST_LINK_UP_OPEN || ssh_channel_is_closed(l->ch))
+				host_link_kill(l);
 		}
 	}
-	if (l->fwd != NULL && l->cli_eof && buf_len(l->to_ch) == 0 && !l->dead &&
-	    !l->ch_eof && ssh_channel_is_open(l->ch) && !l->relay_wait) {
+	if (l->fwd != NULL && l->up == HOST_LINK_UP_EOF && buf_len(l->to_ch) == 0 &&
+	    !host_link_dead(l) && l->down < HOST_LINK_DOWN_DRAIN &&
+	    ssh_channel_is_open(l->ch) && l->state != HOST_LINK_RELAY) {
 		/* the client's EOF goes on once its data has */
-		if (!l->ch_shut) {
-			ssh_channel_send_eof(l->ch);
-			l->ch_shut = 1;
-		}
+		ssh_channel_send_eof(l->ch);
+		host_link_set_up(l, HOST_LINK_UP_CLOSED);
 	}
 }
 
@@ -372,18 +500,19 @@ host_link_read_client(struct host_link *l)
 	unsigned char tmp[65536];
 	ssize_t n;
 
-	while (!l->cli_eof && buf_len(l->to_ch) < l->cap) {
+	while (l->up == HOST_LINK_UP_OPEN && buf_len(l->to_ch) < l->cap) {
 		n = read(l->fd, tmp, sizeof tmp);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return;
 		if (n == 0 && l->fwd != NULL) {
-			l->cli_eof = 1; /* half close: the reply may still come */
+			/* half close: the reply may still come */
+			host_link_set_up(l, HOST_LINK_UP_EOF);
 			return;
 		}
 		if (n <= 0) {
-			l->dead = 1; /* the client ended: the channel goes too */
+			host_link_kill(l); /* the client ended: the channel goes too */
 			return;
 		}
 		buf_append(l->to_ch, tmp, (size_t)n);
@@ -393,22 +522,21 @@ host_link_read_client(struct host_link *l)
 void
 host_drop_dead_links(struct host_session *h)
 {
-	struct host_link **lp = &h->links, *l;
+	struct host_link *l, *next;
 
-	while ((l = *lp) != NULL) {
-		if (l->dead && l->opening) {
+	for (l = LIST_FIRST(&h->links); l != NULL; l = next) {
+		next = LIST_NEXT(l, entry);
+		if (l->state == HOST_LINK_DYING) {
 			/* An open cannot be taken back: the link goes once its answer
 			 * is in (then its channel is closed); the client goes now. */
 			if (l->fd >= 0) {
 				close(l->fd);
 				l->fd = -1;
 			}
-			lp = &l->next;
-		} else if (l->dead) {
-			*lp = l->next;
+		} else if (l->state == HOST_LINK_DEAD) {
+			LIST_REMOVE(l, entry);
 			host_link_free(l);
-		} else
-			lp = &l->next;
+		}
 	}
 }
 
@@ -417,10 +545,9 @@ host_close_all_links(struct host_session *h)
 {
 	struct host_link *l;
 
-	for (l = h->links; l != NULL; l = l->next) {
-		l->dead = 1;
-		l->opening = 0; /* the session goes too */
-	}
+	/* (not dying: the session goes too, and with it the opens) */
+	LIST_FOREACH(l, &h->links, entry)
+		host_link_set_state(l, HOST_LINK_DEAD);
 	host_drop_dead_links(h);
 }
 
@@ -430,21 +557,22 @@ host_close_all_links(struct host_session *h)
 int
 host_links_check(struct host_session *h)
 {
+	struct host_link *l;
 	int opening = 0;
 
-	for (struct host_link *l = h->links; l != NULL; l = l->next) {
+	LIST_FOREACH(l, &h->links, entry) {
 		/* an agent link's channel is its opener's while in flight; one
 		 * that waits for an agent start is not polled (callbacks come) */
 		ssh_channel in_flight = l->agent_open != NULL ? l->agent_open->ch : l->ch;
 
-		if (l->opening && in_flight != NULL) {
+		if (host_link_opening(l) && in_flight != NULL) {
 			opening++;
 			if (ssh_channel_is_open(in_flight))
 				h->kicked = 1;
 		} else if (l->ch != NULL && buf_len(l->to_ch) > 0 &&
 		    ssh_channel_window_size(l->ch) > 0)
 			h->kicked = 1;
-		else if (l->ch != NULL && !l->dead && l->backlog &&
+		else if (l->ch != NULL && !host_link_dead(l) && l->backlog &&
 		    buf_len(l->to_cli) < l->cap)
 			/* libssh holds data and the client took what we had (or a
 			 * callback left some): pull it now, not at the next wake-up */

@@ -59,10 +59,11 @@ host_refuser_free(struct host_refuser *r)
 int
 host_refuser_start(struct host_session *h, struct host_refuser *r)
 {
+	struct host_forward *f;
 	size_t i = 1;
 
 	r->n = 1;
-	for (struct host_forward *f = h->forwards; f != NULL; f = f->next)
+	LIST_FOREACH(f, &h->forwards, entry)
 		r->n += (f->fd4 >= 0) + (f->fd6 >= 0);
 	if (r->n == 1 || pipe2(r->stop, O_CLOEXEC) != 0)
 		return -1;
@@ -74,7 +75,7 @@ host_refuser_start(struct host_session *h, struct host_refuser *r)
 	r->evs = xcalloc(r->n, sizeof *r->evs);
 	r->evs[0] =
 	    event_new(r->base, r->stop[0], EV_READ, host_refuser_on_stop, r->base);
-	for (struct host_forward *f = h->forwards; f != NULL; f = f->next) {
+	LIST_FOREACH(f, &h->forwards, entry) {
 		if (f->fd4 >= 0)
 			r->evs[i++] = event_new(r->base, f->fd4, EV_READ | EV_PERSIST,
 			    host_refuser_on_listener, NULL);

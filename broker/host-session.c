@@ -34,28 +34,81 @@ host_session_key(const struct ssh_target_opts *o)
 
 /* --- the session's state, failing the waiting jobs ---------------------- */
 
+static const char *
+host_state_name(enum host_state s)
+{
+	switch (s) {
+	case HOST_CONNECTING: return "connecting";
+	case HOST_CONNECTED: return "connected";
+	case HOST_LOST: return "lost";
+	case HOST_RECONNECTING: return "reconnecting";
+	case HOST_FAILED: return "failed";
+	case HOST_CLOSED: return "closed";
+	}
+	return "?";
+}
+
+/* May a session go from one state to the other (host_state's table)? */
+static int
+host_state_may(enum host_state from, enum host_state to)
+{
+	switch (from) {
+	case HOST_CONNECTING:
+		return to == HOST_CONNECTED || to == HOST_RECONNECTING ||
+		    to == HOST_FAILED;
+	case HOST_CONNECTED: return to == HOST_LOST || to == HOST_CLOSED;
+	case HOST_LOST: return to == HOST_RECONNECTING;
+	case HOST_RECONNECTING: return to == HOST_RECONNECTING || to == HOST_CONNECTED;
+	case HOST_FAILED:
+	case HOST_CLOSED: return 0;
+	}
+	return 0;
+}
+
+/* Change the session's state, with the lock held (status reads it). */
 static void
-host_set_state(struct host_session *h, const char *state, const char *error)
+host_state_change(struct host_session *h, enum host_state state)
+{
+	if (!host_state_may(h->state, state))
+		fatal("%s: %s -> %s is not a transition", h->label,
+		    host_state_name(h->state), host_state_name(state));
+	if (h->state != state)
+		log_debug("%s: %s -> %s", h->label, host_state_name(h->state),
+		    host_state_name(state));
+	h->state = state;
+}
+
+/* Change the session's state and what it says (error, copied; NULL:
+ * nothing). */
+static void
+host_set_state(struct host_session *h, enum host_state state, const char *error)
 {
 	pthread_mutex_lock(&h->lock);
-	h->state = state;
+	host_state_change(h, state);
 	free(h->error);
 	h->error = error != NULL ? xstrdup(error) : NULL;
 	pthread_mutex_unlock(&h->lock);
 }
 
-/* Answer a list of jobs with error and close them. */
+/* Answer a job (on no list) with error, close and free it. */
 static void
-host_fail_job_list(struct host_job *j, const char *error)
+host_fail_job(struct host_job *j, const char *error)
 {
-	struct host_job *next;
+	host_send_error(j->fd, j->request_id, error);
+	close(j->fd);
+	cJSON_Delete(j->req);
+	free(j);
+}
 
-	for (; j != NULL; j = next) {
-		next = j->next;
-		host_send_error(j->fd, j->request_id, error);
-		close(j->fd);
-		cJSON_Delete(j->req);
-		free(j);
+/* Answer a list of jobs with error and close them; the list is left empty. */
+static void
+host_fail_job_list(struct host_jobs *list, const char *error)
+{
+	struct host_job *j;
+
+	while ((j = TAILQ_FIRST(list)) != NULL) {
+		TAILQ_REMOVE(list, j, entry);
+		host_fail_job(j, error);
 	}
 }
 
@@ -63,13 +116,12 @@ host_fail_job_list(struct host_job *j, const char *error)
 static void
 host_fail_jobs(struct host_session *h, const char *error)
 {
-	struct host_job *j;
+	struct host_jobs jobs = TAILQ_HEAD_INITIALIZER(jobs);
 
 	pthread_mutex_lock(&h->lock);
-	j = h->jobs;
-	h->jobs = NULL;
+	TAILQ_CONCAT(&jobs, &h->jobs, entry);
 	pthread_mutex_unlock(&h->lock);
-	host_fail_job_list(j, error);
+	host_fail_job_list(&jobs, error);
 }
 
 /* --- connect and install ------------------------------------------------ */
@@ -160,16 +212,16 @@ host_drain_wake(struct host_session *h)
 		;
 }
 
-/* Take the waiting jobs. Returns 1 if asked to stop. */
+/* Take the waiting jobs into jobs (empty before). Returns 1 if asked to
+ * stop. */
 static int
-host_take_jobs(struct host_session *h, struct host_job **jobs)
+host_take_jobs(struct host_session *h, struct host_jobs *jobs)
 {
 	int stop;
 
 	host_drain_wake(h);
 	pthread_mutex_lock(&h->lock);
-	*jobs = h->jobs;
-	h->jobs = NULL;
+	TAILQ_CONCAT(jobs, &h->jobs, entry);
 	stop = h->stop;
 	pthread_mutex_unlock(&h->lock);
 	return stop;
@@ -180,19 +232,20 @@ host_take_jobs(struct host_session *h, struct host_job **jobs)
 static int
 host_maybe_end_idle(struct host_session *h)
 {
+	struct host_link *l;
 	int end = 0;
 
 	pthread_mutex_lock(&h->lock);
 	h->nclients = 0;
 	h->buffered = 0;
-	for (struct host_link *l = h->links; l != NULL; l = l->next) {
+	LIST_FOREACH(l, &h->links, entry) {
 		h->nclients++;
 		h->buffered += buf_len(l->to_ch) + buf_len(l->to_cli);
 	}
 	if (h->buffered > h->buffered_peak)
 		h->buffered_peak = h->buffered;
-	if (h->nclients > 0 || h->jobs != NULL || h->forwards != NULL ||
-	    h->autos != NULL || h->parked != NULL || h->calls != NULL)
+	if (h->nclients > 0 || !TAILQ_EMPTY(&h->jobs) || !LIST_EMPTY(&h->forwards) ||
+	    !LIST_EMPTY(&h->autos) || !TAILQ_EMPTY(&h->parked) || !LIST_EMPTY(&h->calls))
 		h->idle_since = time(NULL);
 	else if (time(NULL) - h->idle_since >= h->idle_timeout_s) {
 		h->ended = 1;
@@ -210,7 +263,8 @@ host_serve(struct host_session *h)
 	int ssh_fd = ssh_get_fd(rdev_ssh_session(h->ssh));
 	long long keepalive_ms, wait_ms;
 	struct host_link *l;
-	struct host_job *jobs, *next;
+	struct host_jobs jobs = TAILQ_HEAD_INITIALIZER(jobs);
+	struct host_job *j;
 	int opening = 0, calls_opening;
 	enum host_end end = HOST_END_STOP;
 	char *cause = NULL;
@@ -226,31 +280,23 @@ host_serve(struct host_session *h)
 	keepalive_ms = (long long)rdev_ssh_keepalive_interval(h->ssh) * 1000;
 	for (;;) {
 		if (host_take_jobs(h, &jobs)) {
-			for (; jobs != NULL; jobs = next) {
-				next = jobs->next;
-				host_send_error(jobs->fd, jobs->request_id,
-				    "the broker is "
-				    "stopping");
-				close(jobs->fd);
-				cJSON_Delete(jobs->req);
-				free(jobs);
-			}
+			host_fail_job_list(&jobs, "the broker is stopping");
 			break;
 		}
 		host_agent_check(h);
-		for (; jobs != NULL; jobs = next) {
-			next = jobs->next;
-			host_run_job(h, jobs);
+		while ((j = TAILQ_FIRST(&jobs)) != NULL) {
+			TAILQ_REMOVE(&jobs, j, entry);
+			host_run_job(h, j);
 		}
 		h->kicked = 0;
 		calls_opening = host_agent_calls_progress(h);
-		for (l = h->links; l != NULL; l = l->next) {
-			if (l->opening && l->agent_open != NULL)
+		LIST_FOREACH(l, &h->links, entry) {
+			if (host_link_opening(l) && l->agent_open != NULL)
 				host_link_open_progress(h, l);
-			else if (l->opening)
+			else if (host_link_opening(l))
 				host_forward_open_progress(h, l);
 		}
-		for (l = h->links; l != NULL; l = l->next)
+		LIST_FOREACH(l, &h->links, entry)
 			host_link_pump(h, l);
 		host_drop_dead_links(h);
 		host_auto_tick(h);
@@ -267,7 +313,7 @@ host_serve(struct host_session *h)
 		if (clock_now_ms() - h->last_rx >= keepalive_ms) {
 			if (rdev_ssh_keepalive(h->ssh, &cause) != 0) {
 				log_warn("%s", cause);
-				host_set_state(h, "lost", cause);
+				host_set_state(h, HOST_LOST, cause);
 				free(cause);
 				host_close_all_links(h);
 				end = HOST_END_LOST;
@@ -277,7 +323,7 @@ host_serve(struct host_session *h)
 			continue; /* the keepalive may have read channel data */
 		}
 		if (!ssh_is_connected(rdev_ssh_session(h->ssh))) {
-			host_set_state(h, "lost", "the connection was closed");
+			host_set_state(h, HOST_LOST, "the connection was closed");
 			log_warn("%s: connection closed", h->label);
 			host_close_all_links(h);
 			end = HOST_END_LOST;
@@ -323,7 +369,10 @@ static int
 host_reconnect(struct host_session *h)
 {
 	long long delay = 1000, until;
-	struct host_job *jobs, *next;
+	struct host_jobs jobs = TAILQ_HEAD_INITIALIZER(jobs);
+	struct host_job *j;
+	struct host_forward *f;
+	struct host_auto *a;
 	struct host_refuser refuser;
 	char *cause = NULL, *state;
 	int attempt = 0, refusing;
@@ -333,17 +382,16 @@ host_reconnect(struct host_session *h)
 		    clock_now_ms() + delay + randombytes_uniform((uint32_t)delay / 2 + 1);
 		while (clock_now_ms() < until) {
 			if (host_take_jobs(h, &jobs)) {
-				host_fail_job_list(jobs, "the broker is stopping");
+				host_fail_job_list(&jobs, "the broker is stopping");
 				return -1;
 			}
-			for (; jobs != NULL; jobs = next) {
-				next = jobs->next;
-				jobs->next = NULL;
-				if (jobs->req != NULL)
-					host_run_job(
-					    h, jobs); /* forward changes work offline */
+			while ((j = TAILQ_FIRST(&jobs)) != NULL) {
+				TAILQ_REMOVE(&jobs, j, entry);
+				/* forward changes work offline */
+				if (j->req != NULL)
+					host_run_job(h, j);
 				else
-					host_fail_job_list(jobs,
+					host_fail_job(j,
 					    "the connection to the host was "
 					    "lost; reconnecting (see rdev-broker "
 					    "status)");
@@ -361,17 +409,17 @@ host_reconnect(struct host_session *h)
 		/* A restored session that never connected has no agent yet. */
 		if (h->ssh != NULL &&
 		    (h->agent_path != NULL || host_install(h, &cause) == 0)) {
-			for (struct host_forward *f = h->forwards; f != NULL; f = f->next)
+			LIST_FOREACH(f, &h->forwards, entry)
 				f->have_target = 0;
-			for (struct host_auto *a = h->autos; a != NULL; a = a->next)
+			LIST_FOREACH(a, &h->autos, entry)
 				a->relay->have_target = 0;
-			host_set_state(h, "connected", NULL);
+			host_set_state(h, HOST_CONNECTED, NULL);
 			log_info("%s: reconnected after %d attempts", h->label, attempt);
 			return 0;
 		}
 		state = xasprintf("reconnect attempt %d failed: %s", attempt, cause);
 		log_warn("%s: %s", h->label, state);
-		host_set_state(h, "reconnecting", state);
+		host_set_state(h, HOST_RECONNECTING, state);
 		free(state);
 		free(cause);
 		cause = NULL;
@@ -385,7 +433,7 @@ static void *
 host_session_failed(struct host_session *h, char *cause)
 {
 	log_warn("%s", cause);
-	host_set_state(h, "failed", cause);
+	host_set_state(h, HOST_FAILED, cause);
 	pthread_mutex_lock(&h->lock);
 	h->ended = 1;
 	pthread_mutex_unlock(&h->lock);
@@ -409,7 +457,7 @@ host_session_main(void *arg)
 	 * session connects at once, for its forwards and watches. */
 	for (;;) {
 		pthread_mutex_lock(&h->lock);
-		if (h->jobs != NULL || h->stop || h->restored) {
+		if (!TAILQ_EMPTY(&h->jobs) || h->stop || h->restored) {
 			pthread_mutex_unlock(&h->lock);
 			break;
 		}
@@ -418,26 +466,26 @@ host_session_main(void *arg)
 		host_drain_wake(h);
 	}
 	if (host_connect(h, &cause) == 0) {
-		host_set_state(h, "connected", NULL);
+		host_set_state(h, HOST_CONNECTED, NULL);
 		log_info("%s: connected, agent %s", h->label, h->agent_path);
-	} else if (h->forwards != NULL || h->autos != NULL) {
+	} else if (!LIST_EMPTY(&h->forwards) || !LIST_EMPTY(&h->autos)) {
 		/* Restored forwards keep their listeners: retry as after a loss. */
 		log_warn("%s", cause);
-		host_set_state(h, "reconnecting", cause);
+		host_set_state(h, HOST_RECONNECTING, cause);
 		host_fail_jobs(h, cause);
 		free(cause);
 		connected = host_reconnect(h) == 0;
 	} else
 		return host_session_failed(h, cause);
-	while (connected && host_serve(h) == HOST_END_LOST && h->forwards != NULL) {
-		host_set_state(h, "reconnecting", "the connection was lost");
+	while (connected && host_serve(h) == HOST_END_LOST && !LIST_EMPTY(&h->forwards)) {
+		host_set_state(h, HOST_RECONNECTING, "the connection was lost");
 		if (host_reconnect(h) != 0)
 			break;
 	}
 	pthread_mutex_lock(&h->lock);
 	h->ended = 1;
-	if (strcmp(h->state, "connected") == 0)
-		h->state = "closed";
+	if (h->state == HOST_CONNECTED)
+		host_state_change(h, HOST_CLOSED);
 	pthread_mutex_unlock(&h->lock);
 	/* Clients that came while we were ending. */
 	host_fail_jobs(h, "the host session ended; try again");
@@ -461,6 +509,12 @@ host_session_new(const struct host_session_params *p)
 	struct host_session *h = xcalloc(1, sizeof *h);
 
 	pthread_mutex_init(&h->lock, NULL);
+	TAILQ_INIT(&h->jobs);
+	TAILQ_INIT(&h->parked);
+	LIST_INIT(&h->calls);
+	LIST_INIT(&h->links);
+	LIST_INIT(&h->forwards);
+	LIST_INIT(&h->autos);
 	if (pipe2(h->wake, O_NONBLOCK | O_CLOEXEC) != 0)
 		fatal("pipe: %s", strerror(errno));
 	h->opts = p->ssh;
@@ -481,7 +535,7 @@ host_session_new(const struct host_session_params *p)
 	h->saved = p->saved;
 	h->label = xasprintf("%s%s%s", p->ssh.user != NULL ? p->ssh.user : "",
 	    p->ssh.user != NULL ? "@" : "", p->ssh.host);
-	h->state = "connecting";
+	h->state = HOST_CONNECTING;
 	h->agent_transport = "streamlocal";
 	h->idle_since = time(NULL);
 	if (p->restore != NULL) {
@@ -518,7 +572,7 @@ host_session_set_auth_sock(struct host_session *h, const char *auth_sock)
 int
 host_session_submit(struct host_session *h, int fd, int request_id, const cJSON *req)
 {
-	struct host_job *j, **jp;
+	struct host_job *j;
 
 	pthread_mutex_lock(&h->lock);
 	if (h->ended || h->stop) {
@@ -529,9 +583,7 @@ host_session_submit(struct host_session *h, int fd, int request_id, const cJSON 
 	j->fd = fd;
 	j->request_id = request_id;
 	j->req = req != NULL ? cJSON_Duplicate(req, 1) : NULL;
-	for (jp = &h->jobs; *jp != NULL; jp = &(*jp)->next)
-		;
-	*jp = j;
+	TAILQ_INSERT_TAIL(&h->jobs, j, entry);
 	h->idle_since = time(NULL);
 	pthread_mutex_unlock(&h->lock);
 	host_wake(h);
@@ -561,6 +613,8 @@ host_session_stop(struct host_session *h)
 void
 host_session_free(struct host_session *h)
 {
+	struct host_forward *f;
+
 	if (h == NULL)
 		return;
 	host_session_stop(h);
@@ -568,10 +622,8 @@ host_session_free(struct host_session *h)
 	host_fail_jobs(h, "the broker is stopping");
 	host_forward_parked_check(h); /* none: host_serve's end answered them */
 	host_auto_remove(h, NULL);
-	while (h->forwards != NULL) {
-		struct host_forward *f = h->forwards;
-
-		h->forwards = f->next;
+	while ((f = LIST_FIRST(&h->forwards)) != NULL) {
+		LIST_REMOVE(f, entry);
 		host_forward_free(f);
 	}
 	close(h->wake[0]);
@@ -601,7 +653,7 @@ host_session_status(struct host_session *h)
 
 	pthread_mutex_lock(&h->lock);
 	cJSON_AddStringToObject(o, "host", h->label);
-	cJSON_AddStringToObject(o, "state", h->state);
+	cJSON_AddStringToObject(o, "state", host_state_name(h->state));
 	cJSON_AddNumberToObject(o, "clients", h->nclients);
 	cJSON_AddNumberToObject(o, "buffered", (double)h->buffered);
 	cJSON_AddNumberToObject(o, "bufferedPeak", (double)h->buffered_peak);
@@ -621,7 +673,7 @@ host_session_status(struct host_session *h)
 	cJSON_AddNumberToObject(ag, "channels", h->agent_opens);
 	cJSON_AddStringToObject(ag, "transport", h->agent_transport);
 	fw = cJSON_AddArrayToObject(o, "forwards");
-	for (f = h->forwards; f != NULL; f = f->next) {
+	LIST_FOREACH(f, &h->forwards, entry) {
 		if (!f->gone)
 			cJSON_AddItemToArray(fw, host_forward_json(f));
 	}

@@ -79,8 +79,9 @@ int host_session_ended(struct host_session *h);
 void host_session_stop(struct host_session *h);
 /* Stop, wait for the thread, free. */
 void host_session_free(struct host_session *h);
-/* {"host":LABEL,"state":"connecting|connected|closed","clients":N,
- *  "idleSeconds":N,"error":S|null,"agent":PATH|null,"forwards":[...]};
+/* {"host":LABEL,"state":"connecting|connected|lost|reconnecting|failed|closed",
+ *  "clients":N,"idleSeconds":N,"error":S|null,"agent":PATH|null,
+ *  "forwards":[...]};
  * a saved forward that could not be re-created is in "forwards" with its
  * "error". */
 cJSON *host_session_status(struct host_session *h);

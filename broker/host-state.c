@@ -57,6 +57,8 @@ static cJSON *
 host_state_entry(struct host_session *h)
 {
 	cJSON *e = cJSON_CreateObject(), *fw, *au;
+	struct host_forward *f;
+	struct host_auto *a;
 
 	cJSON_AddStringToObject(e, "host", h->opts.host);
 	host_state_add_string(e, "user", h->opts.user);
@@ -65,12 +67,12 @@ host_state_entry(struct host_session *h)
 	host_state_add_string(e, "sshConfig", h->opts.ssh_config_file);
 	host_state_add_string(e, "knownHosts", h->opts.known_hosts_file);
 	fw = cJSON_AddArrayToObject(e, "forwards");
-	for (struct host_forward *f = h->forwards; f != NULL; f = f->next) {
+	LIST_FOREACH(f, &h->forwards, entry) {
 		if (!f->gone)
 			cJSON_AddItemToArray(fw, host_state_forward(f));
 	}
 	au = cJSON_AddArrayToObject(e, "autos");
-	for (struct host_auto *a = h->autos; a != NULL; a = a->next)
+	LIST_FOREACH(a, &h->autos, entry)
 		cJSON_AddItemToArray(au, host_state_auto(a));
 	return e;
 }

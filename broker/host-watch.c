@@ -103,9 +103,12 @@ host_watch_forward_clear(struct host_forward *f)
 void
 host_watch_free(struct host_session *h)
 {
-	for (struct host_link *l = h->links; l != NULL; l = l->next)
+	struct host_link *l;
+	struct host_forward *f;
+
+	LIST_FOREACH(l, &h->links, entry)
 		host_watch_link_clear(l);
-	for (struct host_forward *f = h->forwards; f != NULL; f = f->next)
+	LIST_FOREACH(f, &h->forwards, entry)
 		host_watch_forward_clear(f);
 	host_watch_ssh(h, -1);
 	if (h->wake_ev != NULL)
@@ -142,11 +145,25 @@ host_watch_ssh(struct host_session *h, int fd)
 static short
 host_watch_link_wants(const struct host_link *l)
 {
-	if (l->fd < 0 || l->dead || l->opening ||
-	    (l->resolve_wait && buf_len(l->to_ch) >= l->cap))
+	short want = 0;
+
+	if (l->fd < 0)
 		return 0;
-	return (short)((!l->cli_eof && buf_len(l->to_ch) < l->cap ? EV_READ : 0) |
-	    (l->cli_blocked ? EV_WRITE : 0));
+	switch (l->state) {
+	case HOST_LINK_OPENING:
+	case HOST_LINK_DYING:
+	case HOST_LINK_DEAD: return 0;
+	case HOST_LINK_RESOLVING:
+		if (buf_len(l->to_ch) >= l->cap)
+			return 0;
+		break;
+	default: break;
+	}
+	if (l->up == HOST_LINK_UP_OPEN && buf_len(l->to_ch) < l->cap)
+		want |= EV_READ;
+	if (l->cli_blocked)
+		want |= EV_WRITE;
+	return want;
 }
 
 static void
@@ -167,7 +184,7 @@ host_watch_link_update(struct host_session *h, struct host_link *l)
 	l->ev_what = want;
 	if (want != 0 && (l->ev == NULL || event_add(l->ev, NULL) != 0)) {
 		log_error("%s: cannot watch a client socket: dropping it", h->label);
-		l->dead = 1;
+		host_link_kill(l);
 	}
 }
 
@@ -192,12 +209,14 @@ host_watch_listener(struct host_session *h, struct host_forward *f, int fd)
 int
 host_watch_pass(struct host_session *h, long long timeout_ms)
 {
+	struct host_link *l;
+	struct host_forward *f;
 	struct timeval tv;
 	int rc;
 
-	for (struct host_link *l = h->links; l != NULL; l = l->next)
+	LIST_FOREACH(l, &h->links, entry)
 		host_watch_link_update(h, l);
-	for (struct host_forward *f = h->forwards; f != NULL; f = f->next) {
+	LIST_FOREACH(f, &h->forwards, entry) {
 		f->owner = h;
 		if (f->ev4 == NULL && f->fd4 >= 0)
 			f->ev4 = host_watch_listener(h, f, f->fd4);

@@ -11,12 +11,12 @@
 #include "compose.h"
 #include "config.h"
 #include "docker.h"
+#include "rig.h"
 #include "spawn.h"
 #include "uid-sync.h"
 #include "xmalloc.h"
 
 #define FIXTURE RDEV_TEST_DATA "/compose/two-services"
-#define DEV_IMAGE "rdev-test/bookworm-dev:r1"
 
 /* What the tests created, removed at the start of each test and at exit
  * (a failed assertion leaves a test early). */
@@ -81,14 +81,13 @@ cleanup_at_exit(void)
 	}
 }
 
-static void
+/* The rig's engine, a state dir for this run, and nothing left of an earlier
+ * test. */
+static struct docker *
 require_docker(void)
 {
-	const char *argv[] = { "docker", "info", NULL };
+	struct docker *d = rig_docker();
 
-	if (run_quiet(argv) != 0)
-		TEST_FAIL("the Docker engine is not reachable (start the rig: "
-			  "tests/rig/rig.sh up)");
 	if (state_dir == NULL) {
 		char tmpl[] = "/tmp/rdev-compose-state-XXXXXX";
 		if (mkdtemp(tmpl) == NULL)
@@ -97,6 +96,7 @@ require_docker(void)
 		setenv("RDEV_STATE_DIR", state_dir, 1);
 	}
 	cleanup();
+	return d;
 }
 
 static char *
@@ -284,11 +284,10 @@ TEST(run_services_mount_env_labels_reuse_recreate)
 	const cJSON *cfgj;
 	struct stat st;
 
-	require_docker();
+	d = require_docker();
 	ws = make_workspace(1);
 	project = project_of(ws);
 	cfg = load(ws);
-	d = docker_new(NULL);
 
 	compose_up_ok(cfg, d, 0, &u);
 	ASSERT_INT_EQ(u.created, 1);
@@ -352,7 +351,6 @@ TEST(run_services_mount_env_labels_reuse_recreate)
 	free(first_id);
 
 	up_clear(&u);
-	docker_free(d);
 	config_free(cfg);
 	free(ws);
 	cleanup();
@@ -367,7 +365,7 @@ TEST(all_services_start_stopped_is_restarted_uid_synced)
 	const char *project;
 	int slot;
 
-	require_docker();
+	d = require_docker();
 	ws = make_workspace(0);
 	project = project_of(ws);
 	/* Owned by someone else than dev (1000): the UID-sync image is used. */
@@ -375,9 +373,8 @@ TEST(all_services_start_stopped_is_restarted_uid_synced)
 		TEST_FAIL("chown failed");
 	for (slot = 0; slot < 8 && strcmp(cleanup_ws[slot], ws) != 0; slot++)
 		;
-	cleanup_image[slot] = uid_sync_image_tag(DEV_IMAGE, "dev", 1234, 1235);
+	cleanup_image[slot] = uid_sync_image_tag(RIG_DEV_IMAGE, "dev", 1234, 1235);
 	cfg = load(ws);
-	d = docker_new(NULL);
 
 	compose_up_ok(cfg, d, 0, &u);
 	ASSERT_INT_EQ(u.created, 1);
@@ -399,7 +396,6 @@ TEST(all_services_start_stopped_is_restarted_uid_synced)
 	free(first_id);
 
 	up_clear(&u);
-	docker_free(d);
 	config_free(cfg);
 	free(ws);
 	cleanup();
@@ -413,7 +409,7 @@ TEST(unknown_service_is_reported)
 	char *ws, *path, *text, *at, *cause = NULL;
 	int created;
 
-	require_docker();
+	d = require_docker();
 	ws = make_workspace(0);
 	path = xasprintf("%s/.devcontainer/devcontainer.json", ws);
 	text = read_fixture("devcontainer.json");
@@ -424,12 +420,10 @@ TEST(unknown_service_is_reported)
 	free(text);
 	free(path);
 	cfg = load(ws);
-	d = docker_new(NULL);
 	ASSERT_INT_EQ(compose_up(cfg, d, "h", 0, 0, NULL, &c, &m, &created, &cause), -1);
 	ASSERT_STR_CONTAINS(cause, "service \"zzz\"");
 	ASSERT_NULL(c);
 	free(cause);
-	docker_free(d);
 	config_free(cfg);
 	free(ws);
 	cleanup();

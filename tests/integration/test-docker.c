@@ -1,141 +1,26 @@
 /* test-docker.c - the Docker Engine API client against the real daemon.
  *
- * Needs a Docker daemon on /var/run/docker.sock (or DOCKER_HOST) with the
- * rig's local image rdev-test/busybox:r1; fails, not skips, without them.
- * Every container made here carries the label rdev.test.docker=<pid>; those
- * of this run are removed at exit, and those of earlier runs whose process
- * is gone are removed before the first container is made.
+ * Needs the rig's Docker engine and its image rdev-test/busybox:r1; fails,
+ * not skips, without them. The containers made here are rig.h's: removed at
+ * exit (rig_docker()).
  */
 #include "test.h"
 
-#include <errno.h>
-#include <signal.h>
-#include <sys/types.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
 
 #include "docker.h"
+#include "rig.h"
 
-#define TEST_IMAGE "rdev-test/busybox:r1"
-#define TEST_LABEL "rdev.test.docker"
 #define MISSING_IMAGE "rdev-test/no-such-image:r1"
 
-static struct docker *test_docker;
-static char test_label[64]; /* TEST_LABEL=<pid> */
-
-/* Remove every container with this label filter ("k=v" or "k"); when stale_only,
- * only those whose TEST_LABEL names a process that is gone. */
-static void
-remove_labelled(struct docker *d, const char *filter, int stale_only)
-{
-	const char *labels[] = { filter, NULL };
-	cJSON *list = NULL, *c, *id, *lab;
-	char *cause = NULL;
-	long pid;
-
-	if (docker_container_list(d, labels, 1, &list, &cause) != 0) {
-		free(cause);
-		return;
-	}
-	cJSON_ArrayForEach(c, list) {
-		id = cJSON_GetObjectItemCaseSensitive(c, "Id");
-		lab = cJSON_GetObjectItemCaseSensitive(
-		    cJSON_GetObjectItemCaseSensitive(c, "Labels"), TEST_LABEL);
-		if (!cJSON_IsString(id))
-			continue;
-		if (stale_only) {
-			if (!cJSON_IsString(lab))
-				continue;
-			pid = strtol(lab->valuestring, NULL, 10);
-			if (pid > 0 && (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
-				continue;
-		}
-		if (docker_container_remove(d, id->valuestring, 1, 1, &cause) != 0) {
-			fprintf(stderr, "cleanup: %s\n", cause);
-			free(cause);
-			cause = NULL;
-		}
-	}
-	cJSON_Delete(list);
-}
-
-/* The client, and a check that the daemon answers at all. */
-static struct docker *
-docker(void)
-{
-	static char msg[512];
-	char *cause = NULL;
-
-	if (test_docker == NULL) {
-		test_docker = docker_new(NULL);
-		snprintf(
-		    test_label, sizeof test_label, "%s=%ld", TEST_LABEL, (long)getpid());
-		if (docker_ping(test_docker, NULL, &cause) != 0) {
-			docker_free(test_docker);
-			test_docker = NULL;
-			snprintf(msg, sizeof msg, "%s", cause);
-			free(cause);
-			TEST_FAIL("Docker is unreachable, this test needs it: %s", msg);
-		}
-		remove_labelled(test_docker, TEST_LABEL, 1);
-	}
-	return test_docker;
-}
-
-__attribute__((destructor)) static void
-cleanup(void)
-{
-	if (test_docker == NULL)
-		return;
-	remove_labelled(test_docker, test_label, 0);
-	docker_free(test_docker);
-	test_docker = NULL;
-}
-
-/* Create (and, if start, start) a labelled busybox container running
- * "sleep 300". The caller frees the id. */
+/* A started (if start) busybox container of this run with
+ * rdev.test.role=role. The caller frees the id. */
 static char *
 container_new(const char *role, const char *name, int start)
 {
-	cJSON *body, *labels, *cmd;
-	char *id = NULL, *cause = NULL;
-	const char *eq;
-	int rc;
-
-	docker(); /* sets test_label */
-	eq = strchr(test_label, '=');
-	body = cJSON_CreateObject();
-	cJSON_AddStringToObject(body, "Image", TEST_IMAGE);
-	cmd = cJSON_AddArrayToObject(body, "Cmd");
-	cJSON_AddItemToArray(cmd, cJSON_CreateString("sleep"));
-	cJSON_AddItemToArray(cmd, cJSON_CreateString("300"));
-	labels = cJSON_AddObjectToObject(body, "Labels");
-	cJSON_AddStringToObject(labels, TEST_LABEL, eq + 1);
-	cJSON_AddStringToObject(labels, "rdev.test.role", role);
-	rc = docker_container_create(docker(), name, body, &id, &cause);
-	cJSON_Delete(body);
-	if (rc != 0)
-		TEST_FAIL("create: %s", cause);
-	if (start && docker_container_start(docker(), id, &cause) != 0) {
-		free(id);
-		TEST_FAIL("start: %s", cause);
-	}
-	return id;
-}
-
-/* Remove a container made by container_new() and free its id. (A test
- * that fails before this leaves it to the cleanup at exit.) */
-static void
-container_done(char *id)
-{
-	char *cause = NULL;
-
-	if (docker_container_remove(docker(), id, 1, 1, &cause) != 0) {
-		free(id);
-		TEST_FAIL("remove: %s", cause);
-	}
-	free(id);
+	return rig_container_create(rig_container_body(RIG_BUSYBOX, role), name, start);
 }
 
 /* Run argv in container with stdin; the caller frees *out and *err. */
@@ -147,8 +32,8 @@ run(const char *container, const char *const *argv, const void *in, size_t in_le
 	char *cause = NULL;
 	int code;
 
-	if (docker_exec_capture_len(
-		docker(), container, &opts, out, out_len, err, NULL, &code, &cause) != 0)
+	if (docker_exec_capture_len(rig_docker(), container, &opts, out, out_len, err,
+		NULL, &code, &cause) != 0)
 		TEST_FAIL("exec %s: %s", argv[0], cause);
 	return code;
 }
@@ -157,8 +42,7 @@ TEST(ping)
 {
 	char *version = NULL, *cause = NULL;
 
-	docker();
-	if (docker_ping(test_docker, &version, &cause) != 0)
+	if (docker_ping(rig_docker(), &version, &cause) != 0)
 		TEST_FAIL("ping: %s", cause);
 	ASSERT_NOT_NULL(version);
 	ASSERT_TRUE(strncmp(version, "1.", 2) == 0);
@@ -220,15 +104,15 @@ TEST(raw_request)
 	char *cause = NULL;
 	int status;
 
-	if (docker_request(docker(), "GET", "/containers/json?all=1", NULL, &status, &r,
-		&cause) != 0)
+	if (docker_request(rig_docker(), "GET", "/containers/json?all=1", NULL, &status,
+		&r, &cause) != 0)
 		TEST_FAIL("%s", cause);
 	ASSERT_INT_EQ(status, 200);
 	ASSERT_TRUE(cJSON_IsArray(r));
 	cJSON_Delete(r);
 
 	/* A non-2xx status is not an error at this level. */
-	if (docker_request(docker(), "GET", "/containers/rdev-no-such-container/json",
+	if (docker_request(rig_docker(), "GET", "/containers/rdev-no-such-container/json",
 		NULL, &status, &r, &cause) != 0)
 		TEST_FAIL("%s", cause);
 	ASSERT_INT_EQ(status, 404);
@@ -237,27 +121,28 @@ TEST(raw_request)
 
 	/* A text body comes back as a JSON string. */
 	if (docker_request(
-		docker(), "GET", "/no-such-endpoint", NULL, &status, &r, &cause) != 0)
+		rig_docker(), "GET", "/no-such-endpoint", NULL, &status, &r, &cause) != 0)
 		TEST_FAIL("%s", cause);
 	ASSERT_INT_EQ(status, 404);
 	ASSERT_NOT_NULL(r);
 	cJSON_Delete(r);
 
-	ASSERT_INT_EQ(
-	    docker_request(docker(), "GET", "containers/json", NULL, &status, &r, &cause),
+	ASSERT_INT_EQ(docker_request(rig_docker(), "GET", "containers/json", NULL,
+			  &status, &r, &cause),
 	    -1);
 	ASSERT_STR_CONTAINS(cause, "bad API path");
 	free(cause);
 	cause = NULL;
 	ASSERT_INT_EQ(
-	    docker_request(docker(), "GET", "/containers/json HTTP/1.1\r\nX-A: b", NULL,
-		&status, &r, &cause),
+	    docker_request(rig_docker(), "GET", "/containers/json HTTP/1.1\r\nX-A: b",
+		NULL, &status, &r, &cause),
 	    -1);
 	ASSERT_STR_CONTAINS(cause, "unencoded");
 	free(cause);
 	cause = NULL;
 	ASSERT_INT_EQ(
-	    docker_request(docker(), "get /x", "/_ping", NULL, &status, &r, &cause), -1);
+	    docker_request(rig_docker(), "get /x", "/_ping", NULL, &status, &r, &cause),
+	    -1);
 	ASSERT_STR_CONTAINS(cause, "bad HTTP method");
 	free(cause);
 }
@@ -267,7 +152,7 @@ TEST(image_inspect)
 	cJSON *info = NULL, *id;
 	char *cause = NULL;
 
-	if (docker_image_inspect(docker(), TEST_IMAGE, &info, &cause) != 0)
+	if (docker_image_inspect(rig_docker(), RIG_BUSYBOX, &info, &cause) != 0)
 		TEST_FAIL("%s", cause);
 	ASSERT_NOT_NULL(info);
 	id = cJSON_GetObjectItemCaseSensitive(info, "Id");
@@ -275,7 +160,7 @@ TEST(image_inspect)
 	cJSON_Delete(info);
 
 	info = (cJSON *)1;
-	if (docker_image_inspect(docker(), MISSING_IMAGE, &info, &cause) != 0)
+	if (docker_image_inspect(rig_docker(), MISSING_IMAGE, &info, &cause) != 0)
 		TEST_FAIL("%s", cause);
 	ASSERT_NULL(info);
 }
@@ -286,13 +171,13 @@ TEST(pull_missing_image_gives_daemon_message)
 	char *cause = NULL;
 	int status;
 
-	ASSERT_INT_EQ(docker_image_pull(docker(), MISSING_IMAGE, &cause), -1);
+	ASSERT_INT_EQ(docker_image_pull(rig_docker(), MISSING_IMAGE, &cause), -1);
 	ASSERT_NOT_NULL(cause);
 	fprintf(stderr, "  (pull said: %s)\n", cause);
 	ASSERT_TRUE(strncmp(cause, "docker: ", 8) == 0 && strlen(cause) > 20);
 
 	/* The same pull by hand: the message must be the daemon's own. */
-	if (docker_request(docker(), "POST",
+	if (docker_request(rig_docker(), "POST",
 		"/images/create?fromImage=rdev-test%2Fno-such-image&tag=r1", NULL,
 		&status, &r, NULL) == 0 &&
 	    (m = cJSON_GetObjectItemCaseSensitive(r, "message")) != NULL &&
@@ -304,7 +189,7 @@ TEST(pull_missing_image_gives_daemon_message)
 
 	cause = NULL;
 	ASSERT_INT_EQ(
-	    docker_image_pull(docker(),
+	    docker_image_pull(rig_docker(),
 		"localhost:1/rdev-test/none@sha256:"
 		"0000000000000000000000000000000000000000000000000000000000000000",
 		&cause),
@@ -315,40 +200,40 @@ TEST(pull_missing_image_gives_daemon_message)
 
 TEST(container_lifecycle)
 {
-	const char *mine[] = { test_label, "rdev.test.role=lifecycle", NULL };
-	const char *other[] = { test_label, "rdev.test.role=nobody", NULL };
+	const char *mine[] = { rig.label, "rdev.test.role=lifecycle", NULL };
+	const char *other[] = { rig.label, "rdev.test.role=nobody", NULL };
 	const char *keyonly[] = { "rdev.test.role", NULL };
 	cJSON *list = NULL, *info = NULL, *c, *jid;
 	char *id, *cause = NULL;
 	int found;
 
 	id = container_new("lifecycle", NULL, 0);
-	if (docker_container_start(docker(), id, &cause) != 0)
+	if (docker_container_start(rig_docker(), id, &cause) != 0)
 		TEST_FAIL("start: %s", cause);
 	/* Already started: success (304). */
-	if (docker_container_start(docker(), id, &cause) != 0)
+	if (docker_container_start(rig_docker(), id, &cause) != 0)
 		TEST_FAIL("second start: %s", cause);
 
-	if (docker_container_inspect(docker(), id, &info, &cause) != 0)
+	if (docker_container_inspect(rig_docker(), id, &info, &cause) != 0)
 		TEST_FAIL("inspect: %s", cause);
 	ASSERT_NOT_NULL(info);
 	ASSERT_TRUE(cJSON_IsTrue(
 	    cJSON_GetObjectItem(cJSON_GetObjectItem(info, "State"), "Running")));
 	cJSON_Delete(info);
 
-	if (docker_container_list(docker(), mine, 0, &list, &cause) != 0)
+	if (docker_container_list(rig_docker(), mine, 0, &list, &cause) != 0)
 		TEST_FAIL("list: %s", cause);
 	ASSERT_INT_EQ(cJSON_GetArraySize(list), 1);
 	jid = cJSON_GetObjectItem(cJSON_GetArrayItem(list, 0), "Id");
 	ASSERT_STR_EQ(cJSON_GetStringValue(jid), id);
 	cJSON_Delete(list);
 
-	if (docker_container_list(docker(), other, 1, &list, &cause) != 0)
+	if (docker_container_list(rig_docker(), other, 1, &list, &cause) != 0)
 		TEST_FAIL("list: %s", cause);
 	ASSERT_INT_EQ(cJSON_GetArraySize(list), 0);
 	cJSON_Delete(list);
 
-	if (docker_container_list(docker(), keyonly, 1, &list, &cause) != 0)
+	if (docker_container_list(rig_docker(), keyonly, 1, &list, &cause) != 0)
 		TEST_FAIL("list: %s", cause);
 	found = 0;
 	cJSON_ArrayForEach(c, list)
@@ -357,34 +242,34 @@ TEST(container_lifecycle)
 	ASSERT_TRUE(found);
 	cJSON_Delete(list);
 
-	if (docker_container_stop(docker(), id, 1, &cause) != 0)
+	if (docker_container_stop(rig_docker(), id, 1, &cause) != 0)
 		TEST_FAIL("stop: %s", cause);
-	if (docker_container_inspect(docker(), id, &info, &cause) != 0)
+	if (docker_container_inspect(rig_docker(), id, &info, &cause) != 0)
 		TEST_FAIL("inspect: %s", cause);
 	ASSERT_FALSE(cJSON_IsTrue(
 	    cJSON_GetObjectItem(cJSON_GetObjectItem(info, "State"), "Running")));
 	cJSON_Delete(info);
 	/* Already stopped: success (304). */
-	if (docker_container_stop(docker(), id, 1, &cause) != 0)
+	if (docker_container_stop(rig_docker(), id, 1, &cause) != 0)
 		TEST_FAIL("second stop: %s", cause);
 
 	/* A stopped container is listed only with all. */
-	if (docker_container_list(docker(), mine, 0, &list, &cause) != 0)
+	if (docker_container_list(rig_docker(), mine, 0, &list, &cause) != 0)
 		TEST_FAIL("list: %s", cause);
 	ASSERT_INT_EQ(cJSON_GetArraySize(list), 0);
 	cJSON_Delete(list);
-	if (docker_container_list(docker(), mine, 1, &list, &cause) != 0)
+	if (docker_container_list(rig_docker(), mine, 1, &list, &cause) != 0)
 		TEST_FAIL("list: %s", cause);
 	ASSERT_INT_EQ(cJSON_GetArraySize(list), 1);
 	cJSON_Delete(list);
 
-	if (docker_container_remove(docker(), id, 0, 1, &cause) != 0)
+	if (docker_container_remove(rig_docker(), id, 0, 1, &cause) != 0)
 		TEST_FAIL("remove: %s", cause);
 	info = (cJSON *)1;
-	if (docker_container_inspect(docker(), id, &info, &cause) != 0)
+	if (docker_container_inspect(rig_docker(), id, &info, &cause) != 0)
 		TEST_FAIL("inspect: %s", cause);
 	ASSERT_NULL(info);
-	ASSERT_INT_EQ(docker_container_remove(docker(), id, 1, 1, &cause), -1);
+	ASSERT_INT_EQ(docker_container_remove(rig_docker(), id, 1, 1, &cause), -1);
 	ASSERT_STR_CONTAINS(cause, "docker: ");
 	ASSERT_STR_CONTAINS(cause, "No such container");
 	free(cause);
@@ -394,11 +279,12 @@ TEST(container_lifecycle)
 TEST(container_errors)
 {
 	cJSON *body = cJSON_CreateObject();
-	char *id = NULL, *id2, *cause = NULL, name[64];
+	char *id = NULL, *id2 = NULL, *cause = NULL;
+	const char *name = rig_docker_name("docker");
 	int rc;
 
 	cJSON_AddStringToObject(body, "Image", MISSING_IMAGE);
-	rc = docker_container_create(docker(), NULL, body, &id, &cause);
+	rc = docker_container_create(rig_docker(), NULL, body, &id, &cause);
 	cJSON_Delete(body);
 	ASSERT_INT_EQ(rc, -1);
 	ASSERT_NULL(id);
@@ -406,12 +292,11 @@ TEST(container_errors)
 	free(cause);
 	cause = NULL;
 
-	snprintf(name, sizeof name, "rdev-test-docker-%ld", (long)getpid());
 	id = container_new("named", name, 0);
-	body = cJSON_CreateObject();
-	cJSON_AddStringToObject(body, "Image", TEST_IMAGE);
-	rc = docker_container_create(docker(), name, body, &id2, &cause);
+	body = rig_container_body(RIG_BUSYBOX, NULL);
+	rc = docker_container_create(rig_docker(), name, body, &id2, &cause);
 	cJSON_Delete(body);
+	free(id2);
 	ASSERT_INT_EQ(rc, -1);
 	ASSERT_STR_CONTAINS(cause, "docker: ");
 	ASSERT_STR_CONTAINS(cause, "is already in use");
@@ -426,12 +311,13 @@ TEST(container_errors)
 		int code;
 
 		ASSERT_INT_EQ(
-		    docker_exec(docker(), name, &opts, NULL, NULL, &code, &cause), -1);
+		    docker_exec(rig_docker(), name, &opts, NULL, NULL, &code, &cause),
+		    -1);
 		ASSERT_STR_CONTAINS(cause, "is not running");
 		free(cause);
 		cause = NULL;
-		ASSERT_INT_EQ(docker_exec(docker(), "rdev-no-such-container", &opts, NULL,
-				  NULL, &code, &cause),
+		ASSERT_INT_EQ(docker_exec(rig_docker(), "rdev-no-such-container", &opts,
+				  NULL, NULL, &code, &cause),
 		    -1);
 		ASSERT_STR_CONTAINS(
 		    cause, "docker: No such container: rdev-no-such-container");
@@ -440,10 +326,10 @@ TEST(container_errors)
 	}
 
 	ASSERT_INT_EQ(
-	    docker_container_start(docker(), "rdev-no-such-container", &cause), -1);
+	    docker_container_start(rig_docker(), "rdev-no-such-container", &cause), -1);
 	ASSERT_STR_CONTAINS(cause, "docker: No such container");
 	free(cause);
-	container_done(id);
+	rig_container_remove(id);
 }
 
 TEST(exec_exit_code_and_streams)
@@ -458,7 +344,7 @@ TEST(exec_exit_code_and_streams)
 	ASSERT_STR_EQ(err, "err\n");
 	free(out);
 	free(err);
-	container_done(id);
+	rig_container_remove(id);
 }
 
 struct order {
@@ -487,11 +373,11 @@ TEST(exec_streams_as_it_runs)
 	char *id = container_new("exec", NULL, 1), *cause = NULL;
 	int code;
 
-	if (docker_exec(docker(), id, &opts, order_cb, &o, &code, &cause) != 0)
+	if (docker_exec(rig_docker(), id, &opts, order_cb, &o, &code, &cause) != 0)
 		TEST_FAIL("%s", cause);
 	ASSERT_INT_EQ(code, 0);
 	ASSERT_STR_EQ(o.seq, "121");
-	container_done(id);
+	rig_container_remove(id);
 }
 
 TEST(exec_options)
@@ -503,14 +389,14 @@ TEST(exec_options)
 	char *id = container_new("exec", NULL, 1), *out, *err, *cause = NULL;
 	int code;
 
-	if (docker_exec_capture(docker(), id, &opts, &out, &err, &code, &cause) != 0)
+	if (docker_exec_capture(rig_docker(), id, &opts, &out, &err, &code, &cause) != 0)
 		TEST_FAIL("%s", cause);
 	ASSERT_INT_EQ(code, 0);
 	ASSERT_STR_EQ(out, "1000\nbar baz/\n/tmp\n");
 	ASSERT_STR_EQ(err, "");
 	free(out);
 	free(err);
-	container_done(id);
+	rig_container_remove(id);
 }
 
 TEST(exec_missing_command)
@@ -521,7 +407,7 @@ TEST(exec_missing_command)
 	     *cause = NULL;
 	int code = 0, rc;
 
-	rc = docker_exec_capture(docker(), id, &opts, &out, &err, &code, &cause);
+	rc = docker_exec_capture(rig_docker(), id, &opts, &out, &err, &code, &cause);
 	if (rc != 0)
 		TEST_FAIL("%s", cause);
 	/* As with docker exec: 126 (or 127), and the daemon's message on the
@@ -533,7 +419,7 @@ TEST(exec_missing_command)
 	free(out);
 	free(err);
 	free(cause);
-	container_done(id);
+	rig_container_remove(id);
 }
 
 TEST(exec_stdin_1mib)
@@ -550,7 +436,7 @@ TEST(exec_stdin_1mib)
 	free(out);
 	free(err);
 	free(in);
-	container_done(id);
+	rig_container_remove(id);
 }
 
 TEST(exec_stdin_empty_and_absent)
@@ -572,7 +458,7 @@ TEST(exec_stdin_empty_and_absent)
 	ASSERT_INT_EQ(out_len, 0);
 	free(out);
 	free(err);
-	container_done(id);
+	rig_container_remove(id);
 }
 
 TEST(exec_binary_roundtrip)
@@ -592,7 +478,7 @@ TEST(exec_binary_roundtrip)
 	ASSERT_STR_EQ(err, "");
 	free(out);
 	free(err);
-	container_done(id);
+	rig_container_remove(id);
 }
 
 TEST(exec_large_roundtrip_both_ways)
@@ -617,7 +503,7 @@ TEST(exec_large_roundtrip_both_ways)
 	free(out);
 	free(err);
 	free(in);
-	container_done(id);
+	rig_container_remove(id);
 }
 
 TEST(exec_stdin_unread)
@@ -633,5 +519,5 @@ TEST(exec_stdin_unread)
 	free(out);
 	free(err);
 	free(in);
-	container_done(id);
+	rig_container_remove(id);
 }

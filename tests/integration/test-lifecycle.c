@@ -1,17 +1,13 @@
 /* test-lifecycle.c - lifecycle commands and the user env probe against the
  * real daemon.
  *
- * Needs a Docker daemon on /var/run/docker.sock (or DOCKER_HOST) and the rig's
- * images rdev-test/busybox:r1 and rdev-test/bookworm-dev:r1; fails, not
- * skips, without them. Each test makes its own containers (markers live in
- * the container), running `sleep 3600`, labelled rdev.test.lifecycle=<pid>;
- * those of this run are removed at exit (also after a failed test), those of
- * earlier runs whose process is gone before the first one is made.
+ * Needs the rig's Docker engine and its images rdev-test/busybox:r1 and
+ * rdev-test/bookworm-dev:r1; fails, not skips, without them. Each test makes
+ * its own containers (markers live in the container), rig.h's: removed at
+ * exit, also after a failed test.
  */
 #include "test.h"
 
-#include <errno.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -23,117 +19,22 @@
 #include "docker.h"
 #include "env-probe.h"
 #include "lifecycle.h"
+#include "rig.h"
 #include "xmalloc.h"
 
-#define BUSYBOX "rdev-test/busybox:r1"
-#define DEBIAN "rdev-test/bookworm-dev:r1"
-#define TEST_LABEL "rdev.test.lifecycle"
-
-static struct docker *test_docker;
-static char test_label[64]; /* TEST_LABEL=<pid> */
-
-static void
-remove_labelled(struct docker *d, const char *filter, int stale_only)
-{
-	const char *labels[] = { filter, NULL };
-	cJSON *list = NULL, *c, *id, *lab;
-	char *cause = NULL;
-	long pid;
-
-	if (docker_container_list(d, labels, 1, &list, &cause) != 0) {
-		fprintf(stderr, "cleanup: %s\n", cause);
-		free(cause);
-		return;
-	}
-	cJSON_ArrayForEach(c, list) {
-		id = cJSON_GetObjectItemCaseSensitive(c, "Id");
-		lab = cJSON_GetObjectItemCaseSensitive(
-		    cJSON_GetObjectItemCaseSensitive(c, "Labels"), TEST_LABEL);
-		if (!cJSON_IsString(id))
-			continue;
-		if (stale_only) {
-			if (!cJSON_IsString(lab))
-				continue;
-			pid = strtol(lab->valuestring, NULL, 10);
-			if (pid > 0 && (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
-				continue;
-		}
-		if (docker_container_remove(d, id->valuestring, 1, 1, &cause) != 0) {
-			fprintf(stderr, "cleanup: %s\n", cause);
-			free(cause);
-			cause = NULL;
-		}
-	}
-	cJSON_Delete(list);
-}
-
-static struct docker *
-docker(void)
-{
-	static char msg[512];
-	char *cause = NULL;
-
-	if (test_docker == NULL) {
-		test_docker = docker_new(NULL);
-		snprintf(
-		    test_label, sizeof test_label, "%s=%ld", TEST_LABEL, (long)getpid());
-		if (docker_ping(test_docker, NULL, &cause) != 0) {
-			docker_free(test_docker);
-			test_docker = NULL;
-			snprintf(msg, sizeof msg, "%s", cause);
-			free(cause);
-			TEST_FAIL("Docker is unreachable, this test needs it: %s", msg);
-		}
-		remove_labelled(test_docker, TEST_LABEL, 1);
-	}
-	return test_docker;
-}
-
-__attribute__((destructor)) static void
-cleanup(void)
-{
-	if (test_docker == NULL)
-		return;
-	remove_labelled(test_docker, test_label, 0);
-	docker_free(test_docker);
-	test_docker = NULL;
-}
-
-/* A started container of image running `sleep 3600`, with extra Env
- * (NULL-terminated, may be NULL). Removed at exit. Static id buffer per call
- * site is not needed: the caller frees the id. */
+/* A started container of image of this run, with extra Env (NULL-terminated,
+ * may be NULL). The caller frees the id. */
 static char *
 container_new(const char *image, const char *const *env)
 {
-	static char msg[512];
-	cJSON *body, *labels, *cmd, *e;
-	char *id = NULL, *cause = NULL;
-	int rc;
+	cJSON *body = rig_container_body(image, NULL), *e;
 
-	docker();
-	body = cJSON_CreateObject();
-	cJSON_AddStringToObject(body, "Image", image);
-	cmd = cJSON_AddArrayToObject(body, "Cmd");
-	cJSON_AddItemToArray(cmd, cJSON_CreateString("sleep"));
-	cJSON_AddItemToArray(cmd, cJSON_CreateString("3600"));
 	if (env != NULL) {
 		e = cJSON_AddArrayToObject(body, "Env");
 		for (; *env != NULL; env++)
 			cJSON_AddItemToArray(e, cJSON_CreateString(*env));
 	}
-	labels = cJSON_AddObjectToObject(body, "Labels");
-	cJSON_AddStringToObject(labels, TEST_LABEL, strchr(test_label, '=') + 1);
-	rc = docker_container_create(docker(), NULL, body, &id, &cause);
-	cJSON_Delete(body);
-	if (rc == 0 && docker_container_start(docker(), id, &cause) != 0)
-		rc = -1;
-	if (rc != 0) {
-		snprintf(msg, sizeof msg, "%s", cause);
-		free(cause);
-		free(id);
-		TEST_FAIL("container of %s: %s", image, msg);
-	}
-	return id;
+	return rig_container_create(body, NULL, 1);
 }
 
 static void
@@ -142,8 +43,8 @@ container_restart(const char *id)
 	static char msg[512];
 	char *cause = NULL;
 
-	if (docker_container_stop(docker(), id, 0, &cause) != 0 ||
-	    docker_container_start(docker(), id, &cause) != 0) {
+	if (docker_container_stop(rig_docker(), id, 0, &cause) != 0 ||
+	    docker_container_start(rig_docker(), id, &cause) != 0) {
 		snprintf(msg, sizeof msg, "%s", cause);
 		free(cause);
 		TEST_FAIL("restart: %s", msg);
@@ -162,7 +63,8 @@ sh(const char *id, const char *script)
 	size_t n;
 	int code;
 
-	if (docker_exec_capture(docker(), id, &opts, &out, NULL, &code, &cause) != 0) {
+	if (docker_exec_capture(rig_docker(), id, &opts, &out, NULL, &code, &cause) !=
+	    0) {
 		snprintf(msg, sizeof msg, "%s", cause);
 		free(cause);
 		TEST_FAIL("exec %s: %s", script, msg);
@@ -202,7 +104,7 @@ ctx_init(struct lifecycle_ctx *ctx, struct collect *c, const char *id)
 	memset(ctx, 0, sizeof *ctx);
 	c->out = buf_new();
 	c->events = buf_new();
-	ctx->docker = docker();
+	ctx->docker = rig_docker();
 	ctx->container_id = id;
 	ctx->out = collect_out;
 	ctx->out_arg = c;
@@ -253,7 +155,7 @@ TEST(each_form_runs_in_busybox)
 {
 	struct lifecycle_ctx ctx;
 	struct collect c;
-	char *id = container_new(BUSYBOX, NULL), *cause = NULL, *s;
+	char *id = container_new(RIG_BUSYBOX, NULL), *cause = NULL, *s;
 
 	ctx_init(&ctx, &c, id);
 	ctx.workdir = "/tmp";
@@ -288,7 +190,7 @@ TEST(object_entries_run_concurrently)
 {
 	struct lifecycle_ctx ctx;
 	struct collect c;
-	char *id = container_new(BUSYBOX, NULL), *cause = NULL, *s;
+	char *id = container_new(RIG_BUSYBOX, NULL), *cause = NULL, *s;
 
 	ctx_init(&ctx, &c, id);
 	/* Each entry waits (5 s at most) for the other's file: only entries
@@ -315,7 +217,7 @@ TEST(failing_entry_fails_the_step)
 {
 	struct lifecycle_ctx ctx;
 	struct collect c;
-	char *id = container_new(BUSYBOX, NULL), *cause = NULL, *s;
+	char *id = container_new(RIG_BUSYBOX, NULL), *cause = NULL, *s;
 	struct lifecycle_pending *p = NULL;
 
 	ctx_init(&ctx, &c, id);
@@ -371,7 +273,7 @@ TEST(markers_run_create_steps_once_and_post_start_per_start)
 {
 	struct lifecycle_ctx ctx;
 	struct collect c;
-	char *id = container_new(BUSYBOX, NULL), *cause = NULL, *s;
+	char *id = container_new(RIG_BUSYBOX, NULL), *cause = NULL, *s;
 
 	ctx_init(&ctx, &c, id);
 	if (run(&ctx, COUNTERS_MERGED, NULL, &cause) != 0)
@@ -416,7 +318,7 @@ TEST(failed_post_create_is_retried)
 	    "/tmp/n-pc\"]}";
 	struct lifecycle_ctx ctx;
 	struct collect c;
-	char *id = container_new(BUSYBOX, NULL), *cause = NULL, *s;
+	char *id = container_new(RIG_BUSYBOX, NULL), *cause = NULL, *s;
 
 	ctx_init(&ctx, &c, id);
 	ASSERT_INT_EQ(run(&ctx, merged, NULL, &cause), -1);
@@ -451,7 +353,7 @@ TEST(wait_for_leaves_later_steps_pending)
 	struct lifecycle_bg *bgrun;
 	struct lifecycle_bg_status st;
 	struct collect c;
-	char *id = container_new(BUSYBOX, NULL), *cause = NULL, *s;
+	char *id = container_new(RIG_BUSYBOX, NULL), *cause = NULL, *s;
 	size_t len;
 
 	ctx_init(&ctx, &c, id);
@@ -543,7 +445,7 @@ TEST(every_step_runs_before_up_returns_unless_asked)
 	struct lifecycle_pending *p = NULL;
 	struct lifecycle_ctx ctx;
 	struct collect c;
-	char *id = container_new(BUSYBOX, NULL), *cause = NULL, *s;
+	char *id = container_new(RIG_BUSYBOX, NULL), *cause = NULL, *s;
 
 	ctx_init(&ctx, &c, id);
 	/* waitFor matters only with --skip-non-blocking-commands. */
@@ -600,7 +502,7 @@ TEST(background_failure_and_death_are_recorded)
 	struct lifecycle_ctx ctx;
 	struct lifecycle_bg *bg;
 	struct collect c;
-	char *id = container_new(BUSYBOX, NULL), *cause = NULL;
+	char *id = container_new(RIG_BUSYBOX, NULL), *cause = NULL;
 	cJSON *j;
 
 	ctx_init(&ctx, &c, id);
@@ -670,11 +572,11 @@ debian_profiles(const char *id)
 
 TEST(env_probe_kinds_in_debian)
 {
-	char *id = container_new(DEBIAN, NULL), *cause = NULL;
+	char *id = container_new(RIG_DEV_IMAGE, NULL), *cause = NULL;
 	char **env = NULL;
 
 	debian_profiles(id);
-	if (env_probe_run(docker(), id, "dev", "loginShell", &env, &cause) != 0)
+	if (env_probe_run(rig_docker(), id, "dev", "loginShell", &env, &cause) != 0)
 		TEST_FAIL("probe: %s", cause);
 	assert_env(env, "RDEV_PROFILE_VAR", "from-profile");
 	assert_env(env, "RDEV_BASHRC_VAR", NULL);
@@ -686,27 +588,28 @@ TEST(env_probe_kinds_in_debian)
 	    env, "PATH", "/usr/local/bin:/usr/bin:/bin:/usr/local/games:/usr/games");
 	env_free(env);
 
-	if (env_probe_run(docker(), id, "dev", "interactiveShell", &env, &cause) != 0)
+	if (env_probe_run(rig_docker(), id, "dev", "interactiveShell", &env, &cause) != 0)
 		TEST_FAIL("probe: %s", cause);
 	assert_env(env, "RDEV_PROFILE_VAR", NULL);
 	assert_env(env, "RDEV_BASHRC_VAR", "from-bashrc");
 	env_free(env);
 
-	if (env_probe_run(docker(), id, "dev", "loginInteractiveShell", &env, &cause) !=
-	    0)
+	if (env_probe_run(
+		rig_docker(), id, "dev", "loginInteractiveShell", &env, &cause) != 0)
 		TEST_FAIL("probe: %s", cause);
 	assert_env(env, "RDEV_PROFILE_VAR", "from-profile");
 	assert_env(env, "RDEV_BASHRC_VAR", "from-bashrc");
 	env_free(env);
 
-	if (env_probe_run(docker(), id, "dev", "none", &env, &cause) != 0)
+	if (env_probe_run(rig_docker(), id, "dev", "none", &env, &cause) != 0)
 		TEST_FAIL("probe: %s", cause);
 	assert_env(env, "RDEV_PROFILE_VAR", NULL);
 	assert_env(
 	    env, "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
 	env_free(env);
 
-	ASSERT_INT_EQ(env_probe_run(docker(), id, "dev", "fishShell", &env, &cause), -1);
+	ASSERT_INT_EQ(
+	    env_probe_run(rig_docker(), id, "dev", "fishShell", &env, &cause), -1);
 	ASSERT_STR_EQ(cause, "userEnvProbe: unknown value \"fishShell\"");
 	free(cause);
 	free(id);
@@ -714,11 +617,11 @@ TEST(env_probe_kinds_in_debian)
 
 TEST(env_probe_in_busybox)
 {
-	char *id = container_new(BUSYBOX, NULL), *cause = NULL;
+	char *id = container_new(RIG_BUSYBOX, NULL), *cause = NULL;
 	char **env = NULL;
 
 	/* No SHELL, no bash: root's /bin/sh from /etc/passwd, -lic. */
-	if (env_probe_run(docker(), id, NULL, NULL, &env, &cause) != 0)
+	if (env_probe_run(rig_docker(), id, NULL, NULL, &env, &cause) != 0)
 		TEST_FAIL("probe: %s", cause);
 	assert_env(env, "HOME", "/root");
 	assert_env(
@@ -736,10 +639,10 @@ probe_and_count(const char *id, const char *dir, const cJSON *info, const char *
 {
 	char **env = NULL, *cause = NULL, *s;
 
-	if ((info != NULL
-		    ? env_probe_get_inspected(
-			  docker(), dir, info, "dev", kind, &env, &cause)
-		    : env_probe_get(docker(), dir, id, "dev", kind, &env, &cause)) != 0)
+	if ((info != NULL ? env_probe_get_inspected(
+				rig_docker(), dir, info, "dev", kind, &env, &cause)
+			  : env_probe_get(
+				rig_docker(), dir, id, "dev", kind, &env, &cause)) != 0)
 		TEST_FAIL("probe: %s", cause);
 	if (var != NULL)
 		assert_env(env, var, value);
@@ -751,7 +654,8 @@ probe_and_count(const char *id, const char *dir, const cJSON *info, const char *
 
 TEST(env_probe_is_cached_per_start)
 {
-	char dir[] = "/tmp/rdev-test-envprobe.XXXXXX", *id = container_new(DEBIAN, NULL);
+	char dir[] = "/tmp/rdev-test-envprobe.XXXXXX",
+	     *id = container_new(RIG_DEV_IMAGE, NULL);
 	char *cause = NULL, *path;
 	char **env = NULL;
 	struct stat st;
@@ -776,13 +680,14 @@ TEST(env_probe_is_cached_per_start)
 	    "from-bashrc", "3");
 
 	/* With the caller's own (current) inspect: the same cache entry. */
-	if (docker_container_inspect(docker(), id, &info, &cause) != 0 || info == NULL)
+	if (docker_container_inspect(rig_docker(), id, &info, &cause) != 0 ||
+	    info == NULL)
 		TEST_FAIL("inspect: %s", cause);
 	probe_and_count(id, dir, info, "loginInteractiveShell", "RDEV_BASHRC_VAR",
 	    "from-bashrc", "3");
 	/* an inspect without State.StartedAt is refused, not cached */
 	cJSON_DeleteItemFromObjectCaseSensitive(info, "State");
-	ASSERT_INT_EQ(env_probe_get_inspected(docker(), dir, info, "dev",
+	ASSERT_INT_EQ(env_probe_get_inspected(rig_docker(), dir, info, "dev",
 			  "loginInteractiveShell", &env, &cause),
 	    -1);
 	ASSERT_STR_CONTAINS(cause, "StartedAt");
@@ -797,19 +702,20 @@ TEST(env_probe_is_cached_per_start)
 TEST(user_env_and_remote_env_apply_to_commands)
 {
 	static const char *const cenv[] = { "GONE=1", "KEEP=k", NULL };
-	char *id = container_new(DEBIAN, cenv), *cause = NULL, *s;
+	char *id = container_new(RIG_DEV_IMAGE, cenv), *cause = NULL, *s;
 	char **probed = NULL, **container_env = NULL, **env = NULL, **unset = NULL;
 	struct lifecycle_ctx ctx;
 	struct collect c;
 	cJSON *info = NULL, *remote;
 
 	debian_profiles(id);
-	if (docker_container_inspect(docker(), id, &info, &cause) != 0 || info == NULL)
+	if (docker_container_inspect(rig_docker(), id, &info, &cause) != 0 ||
+	    info == NULL)
 		TEST_FAIL("inspect: %s", cause);
 	container_env = env_from_json(cJSON_GetObjectItemCaseSensitive(
 	    cJSON_GetObjectItemCaseSensitive(info, "Config"), "Env"));
 	if (env_probe_run(
-		docker(), id, "dev", "loginInteractiveShell", &probed, &cause) != 0)
+		rig_docker(), id, "dev", "loginInteractiveShell", &probed, &cause) != 0)
 		TEST_FAIL("probe: %s", cause);
 	remote =
 	    cJSON_Parse("{\"MY_PATH\": \"${containerEnv:PATH}:/extra\", \"GONE\": null}");

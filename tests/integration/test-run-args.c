@@ -6,16 +6,14 @@
  * by field. One translated container is also started, and looked at from
  * inside.
  *
- * Needs a Docker daemon on /var/run/docker.sock (or DOCKER_HOST), the docker
- * CLI, and the rig's image rdev-test/busybox:r1; fails, not skips, without
- * them. Every container made here carries the label rdev.test.runargs=<pid>;
- * those of this run are removed (with their anonymous volumes) at exit, and
- * those of earlier runs whose process is gone before the first one is made.
+ * Needs the rig's Docker engine, the docker CLI, and the rig's image
+ * rdev-test/busybox:r1; fails, not skips, without them. The containers made
+ * here are rig.h's (the CLI's too, with its label): removed with their
+ * anonymous volumes at exit.
  */
 #include "test.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -24,89 +22,22 @@
 
 #include "docker.h"
 #include "mount-spec.h"
+#include "rig.h"
 #include "run-args.h"
 #include "spawn.h"
 
-#define TEST_IMAGE "rdev-test/busybox:r1"
-#define TEST_LABEL "rdev.test.runargs"
-
-static struct docker *test_docker;
-static char test_pid[32];
 static char test_dir[64]; /* a bind source made for this run */
-
-static void
-remove_labelled(struct docker *d, const char *filter, int stale_only)
-{
-	const char *labels[] = { filter, NULL };
-	cJSON *list = NULL, *c, *id, *lab;
-	char *cause = NULL;
-	long pid;
-
-	if (docker_container_list(d, labels, 1, &list, &cause) != 0) {
-		free(cause);
-		return;
-	}
-	cJSON_ArrayForEach(c, list) {
-		id = cJSON_GetObjectItemCaseSensitive(c, "Id");
-		lab = cJSON_GetObjectItemCaseSensitive(
-		    cJSON_GetObjectItemCaseSensitive(c, "Labels"), TEST_LABEL);
-		if (!cJSON_IsString(id))
-			continue;
-		if (stale_only) {
-			if (!cJSON_IsString(lab))
-				continue;
-			pid = strtol(lab->valuestring, NULL, 10);
-			if (pid > 0 && (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
-				continue;
-		}
-		if (docker_container_remove(d, id->valuestring, 1, 1, &cause) != 0) {
-			fprintf(stderr, "cleanup: %s\n", cause);
-			free(cause);
-			cause = NULL;
-		}
-	}
-	cJSON_Delete(list);
-}
-
-static struct docker *
-docker(void)
-{
-	static char msg[512];
-	char *cause = NULL;
-
-	if (test_docker == NULL) {
-		test_docker = docker_new(NULL);
-		snprintf(test_pid, sizeof test_pid, "%ld", (long)getpid());
-		if (docker_ping(test_docker, NULL, &cause) != 0) {
-			docker_free(test_docker);
-			test_docker = NULL;
-			snprintf(msg, sizeof msg, "%s", cause);
-			free(cause);
-			TEST_FAIL("Docker is unreachable, this test needs it: %s", msg);
-		}
-		remove_labelled(test_docker, TEST_LABEL, 1);
-	}
-	return test_docker;
-}
 
 __attribute__((destructor)) static void
 cleanup(void)
 {
-	char filter[128];
+	char path[128];
 
-	if (test_dir[0] != '\0') {
-		char path[128];
-
-		snprintf(path, sizeof path, "%s/x", test_dir);
-		unlink(path);
-		rmdir(test_dir);
-	}
-	if (test_docker == NULL)
+	if (test_dir[0] == '\0')
 		return;
-	snprintf(filter, sizeof filter, "%s=%s", TEST_LABEL, test_pid);
-	remove_labelled(test_docker, filter, 0);
-	docker_free(test_docker);
-	test_docker = NULL;
+	snprintf(path, sizeof path, "%s/x", test_dir);
+	unlink(path);
+	rmdir(test_dir);
 }
 
 /* A directory to bind-mount, made once per run. */
@@ -128,16 +59,10 @@ bind_dir(void)
 static cJSON *
 translated(const char *const *args, int nargs, char **name)
 {
-	cJSON *body = cJSON_CreateObject(), *a = cJSON_CreateArray(), *cmd, *labels;
+	cJSON *body = rig_container_body(RIG_BUSYBOX, NULL), *a = cJSON_CreateArray();
 	char *cause = NULL, **warnings = NULL;
 	int i, rc;
 
-	cJSON_AddStringToObject(body, "Image", TEST_IMAGE);
-	cmd = cJSON_AddArrayToObject(body, "Cmd");
-	cJSON_AddItemToArray(cmd, cJSON_CreateString("sleep"));
-	cJSON_AddItemToArray(cmd, cJSON_CreateString("300"));
-	labels = cJSON_AddObjectToObject(body, "Labels");
-	cJSON_AddStringToObject(labels, TEST_LABEL, test_pid);
 	for (i = 0; i < nargs; i++)
 		cJSON_AddItemToArray(a, cJSON_CreateString(args[i]));
 	rc = run_args_apply(a, body, name, &warnings, &cause);
@@ -156,30 +81,32 @@ inspect(const char *id)
 	cJSON *info = NULL;
 	char *cause = NULL;
 
-	if (docker_container_inspect(docker(), id, &info, &cause) != 0 || info == NULL)
+	if (docker_container_inspect(rig_docker(), id, &info, &cause) != 0 ||
+	    info == NULL)
 		TEST_FAIL("inspect %s: %s", id, cause != NULL ? cause : "not found");
 	return info;
 }
 
-/* The same container made by `docker create ARGS IMAGE sleep 300`; its id. */
+/* The same container made by `docker create --label RIG.LABEL ARGS IMAGE
+ * CMD...`, as rig_container_body() makes it; its id. */
 static char *
 cli_create(const char *const *args, int nargs)
 {
-	const char **argv = calloc((size_t)nargs + 8, sizeof *argv);
+	const char **argv = calloc((size_t)nargs + 16, sizeof *argv);
 	struct spawn_result res;
-	char label[128], *cause = NULL, *id, *nl;
+	char *cause = NULL, *id, *nl;
 	int i, n = 0;
 
-	snprintf(label, sizeof label, "%s=%s", TEST_LABEL, test_pid);
+	rig_docker(); /* sets rig.label */
 	argv[n++] = "docker";
 	argv[n++] = "create";
 	argv[n++] = "--label";
-	argv[n++] = label;
+	argv[n++] = rig.label;
 	for (i = 0; i < nargs; i++)
 		argv[n++] = args[i];
-	argv[n++] = TEST_IMAGE;
-	argv[n++] = "sleep";
-	argv[n++] = "300";
+	argv[n++] = RIG_BUSYBOX;
+	for (i = 0; rig_container_cmd[i] != NULL; i++)
+		argv[n++] = rig_container_cmd[i];
 	argv[n] = NULL;
 	if (spawn_run(argv, NULL, &res, &cause) != 0) {
 		free(argv);
@@ -294,7 +221,7 @@ TEST(same_container_as_docker_create)
 	char *cli_id, *id = NULL, *cause = NULL, *name = NULL;
 	cJSON *body, *a, *b;
 
-	docker();
+	rig_docker();
 	snprintf(bind, sizeof bind, "%s:/w:ro", bind_dir());
 	snprintf(mount, sizeof mount,
 	    "type=bind,\"source=%s\",target=/m,readonly,"
@@ -303,7 +230,7 @@ TEST(same_container_as_docker_create)
 	cli_id = cli_create(args, nargs);
 	body = translated(args, nargs, &name);
 	ASSERT_NULL(name);
-	if (docker_container_create(docker(), NULL, body, &id, &cause) != 0) {
+	if (docker_container_create(rig_docker(), NULL, body, &id, &cause) != 0) {
 		cJSON_Delete(body);
 		free(cli_id);
 		TEST_FAIL("create: %s", cause);
@@ -325,17 +252,15 @@ TEST(same_container_as_docker_create)
 
 TEST(network_and_name)
 {
-	const char *args[] = { "--network", "host", "--name", "" };
-	char name[96], *got = NULL, *id = NULL, *cause = NULL;
+	const char *name = rig_docker_name("runargs");
+	const char *args[] = { "--network", "host", "--name", name };
+	char *got = NULL, *id = NULL, *cause = NULL;
 	cJSON *body, *info;
 	const cJSON *hc;
 
-	docker();
-	snprintf(name, sizeof name, "rdev-test-runargs-%s", test_pid);
-	args[3] = name;
 	body = translated(args, 4, &got);
 	ASSERT_STR_EQ(got, name);
-	if (docker_container_create(docker(), got, body, &id, &cause) != 0) {
+	if (docker_container_create(rig_docker(), got, body, &id, &cause) != 0) {
 		cJSON_Delete(body);
 		free(got);
 		TEST_FAIL("create: %s", cause);
@@ -358,7 +283,7 @@ TEST(missing_bind_source_is_the_daemons_error)
 	char *cause = NULL, *id = NULL;
 	int rc;
 
-	docker();
+	rig_docker();
 	body = translated(NULL, 0, NULL);
 	spec = cJSON_CreateString("type=bind,source=/nonexistent/rdev-test,target=/x");
 	m = mount_spec_to_api(spec, &cause);
@@ -370,7 +295,7 @@ TEST(missing_bind_source_is_the_daemons_error)
 	mounts =
 	    cJSON_AddArrayToObject(cJSON_AddObjectToObject(body, "HostConfig"), "Mounts");
 	cJSON_AddItemToArray(mounts, m);
-	rc = docker_container_create(docker(), NULL, body, &id, &cause);
+	rc = docker_container_create(rig_docker(), NULL, body, &id, &cause);
 	cJSON_Delete(body);
 	free(id);
 	ASSERT_INT_EQ(rc, -1);
@@ -395,19 +320,20 @@ TEST(started_container_sees_the_options)
 	cJSON *body;
 	int code, ok;
 
-	docker();
+	rig_docker();
 	snprintf(mount, sizeof mount, "type=bind,src=%s,dst=/w,readonly", bind_dir());
 	body = translated(args, (int)(sizeof args / sizeof args[0]), NULL);
-	if (docker_container_create(docker(), NULL, body, &id, &cause) != 0) {
+	if (docker_container_create(rig_docker(), NULL, body, &id, &cause) != 0) {
 		cJSON_Delete(body);
 		TEST_FAIL("create: %s", cause);
 	}
 	cJSON_Delete(body);
-	if (docker_container_start(docker(), id, &cause) != 0) {
+	if (docker_container_start(rig_docker(), id, &cause) != 0) {
 		free(id);
 		TEST_FAIL("start: %s", cause);
 	}
-	if (docker_exec_capture(docker(), id, &opts, &out, &err, &code, &cause) != 0) {
+	if (docker_exec_capture(rig_docker(), id, &opts, &out, &err, &code, &cause) !=
+	    0) {
 		free(id);
 		TEST_FAIL("exec: %s", cause);
 	}

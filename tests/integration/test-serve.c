@@ -19,11 +19,10 @@
 
 #include "buf.h"
 #include "proto.h"
+#include "rig.h"
 #include "serve.h"
 #include "spawn.h"
 #include "xmalloc.h"
-
-#define BUSYBOX_IMAGE "rdev-test/busybox:r1"
 
 struct peer {
 	int fd;
@@ -350,7 +349,7 @@ up_busybox(struct peer *p, char *dir)
 		return NULL;
 	path = xasprintf("%s/.devcontainer.json", dir);
 	f = fopen(path, "w");
-	fprintf(f, "{\"image\":\"%s\",\"updateRemoteUserUID\":false}\n", BUSYBOX_IMAGE);
+	fprintf(f, "{\"image\":\"%s\",\"updateRemoteUserUID\":false}\n", RIG_BUSYBOX);
 	fclose(f);
 	free(path);
 	req = xasprintf("{\"id\":1,\"op\":\"up\",\"workspace\":\"%s\"}", dir);
@@ -374,15 +373,19 @@ up_busybox(struct peer *p, char *dir)
 	return id;
 }
 
+/* Remove what up_busybox() made: the container (if id is not NULL) and the
+ * folder. */
 static void
 remove_container(const char *id, const char *dir)
 {
-	const char *argv[] = { "docker", "rm", "-f", id, NULL };
 	const char *rm[] = { "rm", "-rf", dir, NULL };
 	struct spawn_result res;
+	char *cause = NULL;
 
-	if (id != NULL && spawn_run(argv, NULL, &res, NULL) == 0)
-		spawn_result_free(&res);
+	if (id != NULL && docker_container_remove(rig_docker(), id, 1, 1, &cause) != 0) {
+		fprintf(stderr, "cleanup: %s\n", cause);
+		free(cause);
+	}
 	if (spawn_run(rm, NULL, &res, NULL) == 0)
 		spawn_result_free(&res);
 }
@@ -395,6 +398,7 @@ TEST(two_execs_at_once_with_stdin_and_status)
 	struct peer p;
 	struct msg m;
 
+	rig_docker();
 	setenv("RDEV_STATE_DIR", "/tmp/rdev-test-serve-state", 1);
 	mkdir("/tmp/rdev-test-serve-state", 0700);
 	ASSERT_TRUE(peer_hello(&p));

@@ -1,12 +1,10 @@
 /* test-uid-sync.c - updateRemoteUserUID images on the real Docker engine. */
 #include "test.h"
 
+#include "rig.h"
 #include "spawn.h"
 #include "uid-sync.h"
 #include "xmalloc.h"
-
-#define DEV_IMAGE "rdev-test/bookworm-dev:r1"
-#define BUSYBOX_IMAGE "rdev-test/busybox:r1"
 
 /* stdout of `docker run --rm IMAGE ARGS...`, trimmed; caller frees. */
 static char *
@@ -39,21 +37,6 @@ remove_image(const char *tag)
 		spawn_result_free(&res);
 }
 
-static void
-require_docker(void)
-{
-	const char *argv[] = { "docker", "info", NULL };
-	struct spawn_result res;
-	int ok;
-
-	ok = spawn_run(argv, NULL, &res, NULL) == 0 && spawn_result_status(&res) == 0;
-	if (ok)
-		spawn_result_free(&res);
-	if (!ok)
-		TEST_FAIL("the Docker engine is not reachable (start the rig: "
-			  "tests/rig/rig.sh up)");
-}
-
 TEST(wanted_only_for_non_root_users_and_owners)
 {
 	ASSERT_TRUE(uid_sync_wanted("dev", 1001, 1));
@@ -76,9 +59,9 @@ TEST(user_gets_new_uid_gid_and_home_ownership)
 {
 	char *image = NULL, *cause = NULL, *got;
 
-	require_docker();
+	rig_docker();
 	if (uid_sync_build(
-		DEV_IMAGE, "dev", "", 1234, 1235, NULL, NULL, &image, &cause) != 0)
+		RIG_DEV_IMAGE, "dev", "", 1234, 1235, NULL, NULL, &image, &cause) != 0)
 		TEST_FAIL("uid_sync_build: %s", cause);
 	got = run_in(image,
 	    "echo $(id -u dev):$(id -g dev):$(stat -c %u:%g /home/dev):$(getent group "
@@ -93,10 +76,10 @@ TEST(taken_uid_and_gid_are_swapped_not_given_up)
 {
 	char *image = NULL, *cause = NULL, *got;
 
-	require_docker();
+	rig_docker();
 	/* UID 1 and GID 1 belong to daemon in Debian. */
-	if (uid_sync_build(DEV_IMAGE, "dev", "dev", 1, 1, NULL, NULL, &image, &cause) !=
-	    0)
+	if (uid_sync_build(
+		RIG_DEV_IMAGE, "dev", "dev", 1, 1, NULL, NULL, &image, &cause) != 0)
 		TEST_FAIL("uid_sync_build: %s", cause);
 	got = run_in(image,
 	    "echo $(id -u dev):$(id -g dev):$(id -u daemon):$(getent group daemon | cut "
@@ -111,9 +94,9 @@ TEST(works_on_busybox_and_unknown_user_is_left_alone)
 {
 	char *image = NULL, *cause = NULL, *got;
 
-	require_docker();
-	if (uid_sync_build(BUSYBOX_IMAGE, "nobody-here", "", 1234, 1234, NULL, NULL,
-		&image, &cause) != 0)
+	rig_docker();
+	if (uid_sync_build(RIG_BUSYBOX, "nobody-here", "", 1234, 1234, NULL, NULL, &image,
+		&cause) != 0)
 		TEST_FAIL("uid_sync_build: %s", cause);
 	got = run_in(image, "grep -c . /etc/passwd");
 	ASSERT_STR_EQ(got, "1");
@@ -126,7 +109,7 @@ TEST(hostile_user_name_is_refused)
 {
 	char *image = NULL, *cause = NULL;
 
-	ASSERT_INT_EQ(uid_sync_build(DEV_IMAGE, "dev/;rm -rf /", "", 1, 1, NULL, NULL,
+	ASSERT_INT_EQ(uid_sync_build(RIG_DEV_IMAGE, "dev/;rm -rf /", "", 1, 1, NULL, NULL,
 			  &image, &cause),
 	    -1);
 	ASSERT_STR_CONTAINS(cause, "is not a user name");
