@@ -397,10 +397,14 @@ TEST(two_execs_at_once_with_stdin_and_status)
 	int status[2] = { -1, -1 }, answered = 0, closes = 0, i;
 	struct peer p;
 	struct msg m;
+	char *state;
 
 	rig_docker();
-	setenv("RDEV_STATE_DIR", "/tmp/rdev-test-serve-state", 1);
-	mkdir("/tmp/rdev-test-serve-state", 0700);
+	/* This run's own state folder: another run may share the machine. */
+	state = xasprintf("/tmp/rdev-test-serve-state-%ld", (long)getpid());
+	mkdir(state, 0700);
+	setenv("RDEV_STATE_DIR", state, 1);
+	free(state);
 	ASSERT_TRUE(peer_hello(&p));
 	cid = up_busybox(&p, dir);
 	if (cid == NULL) {
