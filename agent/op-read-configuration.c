@@ -16,8 +16,11 @@
 #include "config-merge.h"
 #include "config.h"
 #include "docker.h"
+#include "env-probe.h"
 #include "error.h"
+#include "image.h"
 #include "read-configuration.h"
+#include "workspace.h"
 #include "xmalloc.h"
 
 /* A warning for the user: one more string in warnings. */
@@ -36,10 +39,9 @@ op_read_configuration_warn(cJSON *warnings, const char *fmt, ...)
 }
 
 cJSON *
-read_configuration_object(const struct config *cfg, int discovered)
+read_configuration_object(const cJSON *configuration, const char *file, int discovered)
 {
-	cJSON *obj = config_merge_js_copy(config_get_object(cfg)), *uri;
-	const char *file = config_get_file(cfg);
+	cJSON *obj = config_merge_js_copy(configuration), *uri;
 
 	if (obj == NULL || (uri = cJSON_CreateObject()) == NULL)
 		fatal("out of memory");
@@ -194,19 +196,162 @@ op_read_configuration_image_metadata(const struct config *cfg, cJSON *warnings)
 	return substituted;
 }
 
+/* The workspace's container, as the reference looks for it on every
+ * read-configuration; NULL when there is none, or (after a warning) when
+ * Docker cannot be asked. */
+static cJSON *
+op_read_configuration_container(const struct config *cfg, cJSON *warnings)
+{
+	struct docker *d = docker_new(NULL);
+	cJSON *container = NULL;
+	char *cause = NULL;
+
+	if (workspace_find_container(d, cfg, &container, &cause) != 0) {
+		op_read_configuration_warn(warnings,
+		    "cannot look for the workspace's container (%s); "
+		    "${devcontainerId} and ${containerEnv:...} are left as written",
+		    cause);
+		free(cause);
+	}
+	docker_free(d);
+	return container;
+}
+
+static const char *
+op_read_configuration_env_lookup(void *arg, const char *name)
+{
+	return env_get(arg, name);
+}
+
+/* The container's passes over the configuration (the reference's
+ * beforeContainerSubstitute() and containerSubstitute() with the container's
+ * Config.Env), into *conf; 0 or -1 with *cause. */
+static int
+op_read_configuration_subst_container(
+    const struct config *cfg, char **container_env, cJSON **conf, char **cause)
+{
+	cJSON *subst;
+
+	subst = config_subst_late(config_get_object(cfg), config_get_devcontainer_id(cfg),
+	    op_read_configuration_env_lookup, container_env, cause);
+	if (subst == NULL)
+		return error_prefix(cause, "%s", config_get_file(cfg));
+	*conf = subst;
+	return 0;
+}
+
+/* The merged configuration with a container, as the reference's
+ * read-configuration makes it: the container's metadata label (frozen at
+ * creation) substituted by every pass, plus the properties a configuration
+ * may still change (a container without the label: the configuration's own
+ * entry); then the container pass once more over all of it (the reference
+ * runs it twice). conf is the "configuration" printed. NULL with *cause. */
+static cJSON *
+op_read_configuration_merged_for_container(const struct config *cfg,
+    const cJSON *container, char **container_env, const cJSON *conf, char **cause)
+{
+	struct config_subst_ctx ctx = *config_get_subst_ctx(cfg);
+	cJSON *entries, *subst, *again, *merged;
+
+	if (image_label(container, CONFIG_METADATA_LABEL) == NULL) {
+		subst = cJSON_CreateArray();
+		cJSON_AddItemToArray(subst, config_metadata_from_config(conf));
+	} else {
+		if ((entries = image_metadata_entries(container, cause)) == NULL)
+			return NULL;
+		ctx.devcontainer_id = config_get_devcontainer_id(cfg);
+		ctx.container_env = op_read_configuration_env_lookup;
+		ctx.container_env_arg = container_env;
+		subst = config_subst_checked(entries, &ctx, cause);
+		cJSON_Delete(entries);
+		if (subst == NULL)
+			return NULL;
+		cJSON_AddItemToArray(subst, config_metadata_updateable_from_config(conf));
+	}
+	again = config_subst_late(
+	    subst, NULL, op_read_configuration_env_lookup, container_env, cause);
+	cJSON_Delete(subst);
+	if (again == NULL)
+		return NULL;
+	merged = config_merge_entries(again, conf);
+	cJSON_Delete(again);
+	return merged;
+}
+
+/* "configuration" and (with merged) "mergedConfiguration" into out when the
+ * workspace has a container: every variable substituted. */
+static int
+op_read_configuration_with_container(const struct config *cfg, const cJSON *container,
+    int merged, int discovered, cJSON *out, char **cause)
+{
+	char **env = env_from_json(cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(container, "Config"), "Env"));
+	cJSON *subst = NULL, *conf = NULL, *m = NULL;
+	int rc = -1;
+
+	if (op_read_configuration_subst_container(cfg, env, &subst, cause) != 0)
+		goto out;
+	conf = read_configuration_object(subst, config_get_file(cfg), discovered);
+	if (merged &&
+	    (m = op_read_configuration_merged_for_container(
+		 cfg, container, env, conf, cause)) == NULL) {
+		error_prefix(cause, "container %.12s",
+		    cJSON_GetStringValue(
+			cJSON_GetObjectItemCaseSensitive(container, "Id")));
+		goto out;
+	}
+	cJSON_AddItemToObject(out, "configuration", conf);
+	conf = NULL;
+	cJSON_AddItemToObject(out, "workspace", config_workspace_json(cfg));
+	if (m != NULL)
+		cJSON_AddItemToObject(out, "mergedConfiguration", m);
+	rc = 0;
+out:
+	cJSON_Delete(subst);
+	cJSON_Delete(conf);
+	env_free(env);
+	return rc;
+}
+
+/* The same without a container: ${devcontainerId} and ${containerEnv:...}
+ * stay as written, and the image's label is merged. */
+static void
+op_read_configuration_without_container(
+    const struct config *cfg, int merged, int discovered, cJSON *warnings, cJSON *out)
+{
+	cJSON *conf, *meta;
+
+	conf = read_configuration_object(
+	    config_get_object(cfg), config_get_file(cfg), discovered);
+	cJSON_AddItemToObject(out, "configuration", conf);
+	cJSON_AddItemToObject(out, "workspace", config_workspace_json(cfg));
+	if (merged) {
+		meta = op_read_configuration_image_metadata(cfg, warnings);
+		cJSON_AddItemToObject(
+		    out, "mergedConfiguration", config_merge(meta, conf));
+		cJSON_Delete(meta);
+	}
+}
+
+/* As the reference: variables that need a container (${devcontainerId},
+ * ${containerEnv:...}) are substituted only when the workspace has one, in
+ * any state; then the merged configuration starts from the container's
+ * metadata label rather than the image's. */
 static int
 op_read_configuration_run(const struct agent_op_req *r, cJSON **result, char **cause)
 {
 	struct config_load_opts opts;
 	const struct config_warnings *w;
 	struct config *cfg;
-	cJSON *out, *conf, *meta, *warnings;
+	cJSON *out, *warnings, *container;
+	int merged = agent_op_req_bool(r, "includeMerged"), rc = 0;
 
 	*result = NULL;
 	memset(&opts, 0, sizeof opts);
 	opts.workspace_folder = r->workspace;
 	opts.config_file = r->config;
 	opts.no_git_root = agent_op_req_bool(r, "noGitRoot");
+	opts.keep_devcontainer_id = 1;
 	if ((cfg = config_load(&opts, cause)) == NULL)
 		return -1;
 	out = cJSON_CreateObject();
@@ -216,17 +361,20 @@ op_read_configuration_run(const struct agent_op_req *r, cJSON **result, char **c
 	w = config_get_warnings(cfg);
 	for (size_t i = 0; i < w->count; i++)
 		cJSON_AddItemToArray(warnings, cJSON_CreateString(w->items[i]));
-	conf = read_configuration_object(cfg, r->config == NULL);
-	cJSON_AddItemToObject(out, "configuration", conf);
-	cJSON_AddItemToObject(out, "workspace", config_workspace_json(cfg));
-	if (agent_op_req_bool(r, "includeMerged")) {
-		meta = op_read_configuration_image_metadata(cfg, warnings);
-		cJSON_AddItemToObject(
-		    out, "mergedConfiguration", config_merge(meta, conf));
-		cJSON_Delete(meta);
+	if ((container = op_read_configuration_container(cfg, warnings)) != NULL)
+		rc = op_read_configuration_with_container(
+		    cfg, container, merged, r->config == NULL, out, cause);
+	else
+		op_read_configuration_without_container(
+		    cfg, merged, r->config == NULL, warnings, out);
+	cJSON_Delete(container);
+	config_free(cfg);
+	if (rc != 0) {
+		cJSON_Delete(out);
+		cJSON_Delete(warnings);
+		return -1;
 	}
 	cJSON_AddItemToObject(out, "warnings", warnings);
-	config_free(cfg);
 	*result = out;
 	return 0;
 }

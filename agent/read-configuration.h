@@ -20,13 +20,16 @@
 	"  --no-mount-workspace-git-root   mount PATH itself, not its git work tree\n" \
 	"\n" \
 	"The output matches `devcontainer read-configuration` of the reference\n" \
-	"CLI where both print the same thing.\n"
+	"CLI where both print the same thing. As there, ${devcontainerId} and\n" \
+	"${containerEnv:...} are substituted once the workspace has a container\n" \
+	"(running or stopped), and left as written before.\n"
 
-/* The "configuration" object as the reference CLI prints it: the
- * configuration plus "configFilePath" (a vscode-uri object whose scheme is
- * "vscode-fileHost" for a discovered file and "file" for one given with
- * --config, as in the reference). New object; caller frees with
- * cJSON_Delete(). */
-cJSON *read_configuration_object(const struct config *cfg, int discovered);
+/* The "configuration" object as the reference CLI prints it: configuration
+ * (the substituted configuration) plus "configFilePath" for file (a
+ * vscode-uri object whose scheme is "vscode-fileHost" for a discovered file
+ * and "file" for one given with --config, as in the reference). New object;
+ * caller frees with cJSON_Delete(). */
+cJSON *read_configuration_object(
+    const cJSON *configuration, const char *file, int discovered);
 
 #endif

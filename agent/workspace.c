@@ -22,21 +22,16 @@ workspace_json_string(const cJSON *obj, const char *key)
 }
 
 int
-workspace_open(const char *folder, const char *config_file, struct docker *d,
-    struct workspace *ws, char **cause)
+workspace_find_container(
+    struct docker *d, const struct config *cfg, cJSON **container, char **cause)
 {
-	struct config_load_opts lo = { 0 };
 	cJSON *list = NULL, *c;
-	const char *id, *state, *project;
+	const char *id, *state;
 	char **labels;
 	int rc;
 
-	memset(ws, 0, sizeof *ws);
-	lo.workspace_folder = folder;
-	lo.config_file = config_file;
-	if ((ws->cfg = config_load(&lo, cause)) == NULL)
-		return -1;
-	labels = up_id_labels(config_get_local_folder(ws->cfg), config_get_file(ws->cfg));
+	*container = NULL;
+	labels = up_id_labels(config_get_local_folder(cfg), config_get_file(cfg));
 	rc = docker_container_list(d, (const char *const *)labels, 1, &list, cause);
 	free(labels[0]);
 	free(labels[1]);
@@ -48,15 +43,32 @@ workspace_open(const char *folder, const char *config_file, struct docker *d,
 		id = workspace_json_string(c, "Id");
 		if (id == NULL || (state != NULL && strcmp(state, "removing") == 0))
 			continue;
-		rc = docker_container_inspect(d, id, &ws->container, cause);
+		rc = docker_container_inspect(d, id, container, cause);
 		break;
 	}
 	cJSON_Delete(list);
-	if (rc == 0 && ws->container != NULL &&
+	return rc;
+}
+
+int
+workspace_open(const char *folder, const char *config_file, struct docker *d,
+    struct workspace *ws, char **cause)
+{
+	struct config_load_opts lo = { 0 };
+	const char *project;
+
+	memset(ws, 0, sizeof *ws);
+	lo.workspace_folder = folder;
+	lo.config_file = config_file;
+	if ((ws->cfg = config_load(&lo, cause)) == NULL)
+		return -1;
+	if (workspace_find_container(d, ws->cfg, &ws->container, cause) != 0)
+		return -1;
+	if (ws->container != NULL &&
 	    (project = image_label(ws->container, WORKSPACE_COMPOSE_PROJECT_LABEL)) !=
 		NULL)
 		ws->compose_project = xstrdup(project);
-	return rc;
+	return 0;
 }
 
 int

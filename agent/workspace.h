@@ -25,6 +25,11 @@ struct workspace {
 int workspace_open(const char *folder, const char *config_file, struct docker *d,
     struct workspace *ws, char **cause);
 void workspace_clear(struct workspace *ws);
+/* The container of cfg's workspace, found by its id labels in any state but
+ * "removing", as the reference's findDevContainer() does: 0 with *container
+ * its inspect (caller frees) or NULL when there is none, or -1 with *cause. */
+int workspace_find_container(
+    struct docker *d, const struct config *cfg, cJSON **container, char **cause);
 /* workspace_open() for a command that needs the container: no container is
  * -1 with *cause "no dev container for FOLDER (run `UP_CMD` first)". */
 int workspace_open_existing(const char *folder, const char *config_file,

@@ -369,17 +369,19 @@ config_subst_checked(const cJSON *value, const struct config_subst_ctx *ctx, cha
 }
 
 cJSON *
-config_subst_container(const cJSON *value, config_env_lookup container_env,
-    void *container_env_arg, char **cause)
+config_subst_late(const cJSON *value, const char *devcontainer_id,
+    config_env_lookup container_env, void *container_env_arg, char **cause)
 {
 	struct config_subst_run run;
 	cJSON *copy;
 	char *error;
 
 	memset(&run, 0, sizeof run);
+	run.devcontainer_id = devcontainer_id;
 	run.container_env = container_env;
 	run.container_env_arg = container_env_arg;
-	run.passes[CONFIG_SUBST_CONTAINER] = 1;
+	run.passes[CONFIG_SUBST_ID] = devcontainer_id != NULL;
+	run.passes[CONFIG_SUBST_CONTAINER] = container_env != NULL;
 	copy = config_subst_run_value(value, &run);
 	if ((error = config_subst_run_done(&run, NULL)) != NULL) {
 		cJSON_Delete(copy);
@@ -388,6 +390,13 @@ config_subst_container(const cJSON *value, config_env_lookup container_env,
 		return NULL;
 	}
 	return copy;
+}
+
+cJSON *
+config_subst_container(const cJSON *value, config_env_lookup container_env,
+    void *container_env_arg, char **cause)
+{
+	return config_subst_late(value, NULL, container_env, container_env_arg, cause);
 }
 
 char *

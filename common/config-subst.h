@@ -68,6 +68,14 @@ cJSON *config_subst_checked(
  * Caller frees with cJSON_Delete. */
 cJSON *config_subst_container(const cJSON *value, config_env_lookup container_env,
     void *container_env_arg, char **cause);
+/* The reference's passes that need a container, over the result of a
+ * config_subst() whose context had no id: ${devcontainerId} (when
+ * devcontainer_id is not NULL: beforeContainerSubstitute()), then
+ * ${containerEnv:...} (when container_env is not NULL: containerSubstitute()).
+ * NULL with *cause set as config_subst_checked(). Caller frees with
+ * cJSON_Delete. */
+cJSON *config_subst_late(const cJSON *value, const char *devcontainer_id,
+    config_env_lookup container_env, void *container_env_arg, char **cause);
 /* One string, as config_subst(); caller frees. */
 char *config_subst_string(const char *s, const struct config_subst_ctx *ctx);
 /* The reference CLI's devcontainerId for this workspace folder and config file

@@ -234,7 +234,8 @@ config_substitute(struct config *cfg, const struct config_load_opts *opts, char 
 
 	cfg->ctx.local_workspace_folder = cfg->local_folder;
 	cfg->ctx.container_workspace_folder = cfg->container_folder_raw;
-	cfg->ctx.devcontainer_id = cfg->devcontainer_id;
+	cfg->ctx.devcontainer_id =
+	    opts->keep_devcontainer_id ? NULL : cfg->devcontainer_id;
 	cfg->ctx.local_env =
 	    opts->local_env != NULL ? opts->local_env : config_env_lookup_process;
 	cfg->ctx.local_env_arg = opts->local_env_arg;

@@ -30,6 +30,10 @@ struct config_load_opts {
 	/* Mount the workspace folder itself rather than its git work tree (the
 	 * reference CLI's --mount-workspace-git-root=false). */
 	int no_git_root;
+	/* Leave ${devcontainerId} as written (config_get_object() and the
+	 * substitution context), as the reference's read-configuration does
+	 * until a container exists; config_get_devcontainer_id() still has it. */
+	int keep_devcontainer_id;
 };
 
 struct config;

@@ -7,7 +7,11 @@
 #       --include-merged-configuration
 # field by field (tests/conformance/compare.py). Any difference not listed,
 # with its reason, in docs/CONFORMANCE.md fails the test; the per-case,
-# per-field diff is printed.
+# per-field diff is printed. A "plain" case is compared without
+# --include-merged-configuration too; a "container=running|stopped" case has
+# a container, made by the reference's `up` before the comparison (both
+# tools then substitute ${devcontainerId} and ${containerEnv:...}) and
+# removed after it.
 #
 # Needs Docker (the reference inspects images for their devcontainer.metadata
 # label and looks for an existing container) and the reference CLI: without
@@ -29,6 +33,7 @@ RDEV=$RDEV_BIN_DIR/rdev
 [ -x "$RDEV" ] || fail "rdev not found at $RDEV (set RDEV_BIN_DIR)"
 [ -f "$docs" ] || fail "$docs is missing"
 command -v python3 >/dev/null || fail "python3 is needed to compare outputs"
+command -v jq >/dev/null || fail "jq is needed"
 
 rig_require_docker
 
@@ -47,6 +52,11 @@ built_images=()
 conformance_cleanup() {
 	local rc=$? img
 	set +e # clean up all there is; `(exit $rc)` below must not end the trap
+	# Containers of the container=... cases first: they use the images.
+	docker ps -a --filter label=devcontainer.local_folder --format \
+	    '{{.ID}} {{.Label "devcontainer.local_folder"}}' |
+		awk -v p="$TEST_TMP/" 'index($2, p) == 1 { print $1 }' |
+		xargs -r docker rm -f -v >/dev/null 2>&1
 	for img in "${built_images[@]+"${built_images[@]}"}"; do
 		docker image rm -f "$img" >/dev/null 2>&1 || true
 	done
@@ -68,7 +78,7 @@ echo "built ${#built_images[@]} images"
 
 # Workspaces: copies outside any git work tree (the tests may run inside
 # one), so that each case decides whether it is in a repository.
-mkdir -p "$TEST_TMP/ws" "$TEST_TMP/out"
+mkdir -p "$TEST_TMP/ws" "$TEST_TMP/out" "$TEST_TMP/reftmp"
 cp -r "$conf/cases/." "$TEST_TMP/ws/"
 
 # The environment both tools see (${localEnv:...} cases).
@@ -76,13 +86,65 @@ export CONF_USER=alice
 export CONF_EMPTY=
 export CONF_SPACES='two words "quoted" \back'
 export CONF_PORT=8123
+# shellcheck disable=SC2016 # a variable for the tools to substitute
+export CONF_ID_REF='${devcontainerId}'
 unset CONF_UNSET
 
+# compare_outputs NAME MODE WS ARG EXTRA...: both tools' read-configuration
+# of WS (given as ARG, from inside WS), with --include-merged-configuration
+# when MODE is "merged"; writes out/NAME.MODE.{rdev,ref}.{json,err} and
+# prints the comparison (its last line "fields N documented D failed F");
+# returns 1 for an undocumented difference.
+compare_outputs() {
+	local name=$1 mode=$2 ws=$3 wsarg=$4 out=$TEST_TMP/out/$1.$2 merged=() rc refrc
+	shift 4
+	[ "$mode" = merged ] && merged=(--include-merged-configuration)
+	(cd "$ws" && "$RDEV" read-configuration "$wsarg" "$@" "${merged[@]+"${merged[@]}"}") \
+	    >"$out.rdev.json" 2>"$out.rdev.err"
+	rc=$?
+	(cd "$ws" && "$REF" read-configuration --workspace-folder "$wsarg" "$@" \
+	    "${merged[@]+"${merged[@]}"}") >"$out.ref.json" 2>"$out.ref.err"
+	refrc=$?
+	if [ $rc -ne 0 ] || [ $refrc -ne 0 ]; then
+		echo "  DIFF ($mode) exit status: rdev $rc, reference $refrc"
+		sed 's/^/  rdev: /' "$out.rdev.err"
+		tail -5 "$out.ref.err" | sed 's/^/  reference: /'
+		echo "fields 1 documented 0 failed 1"
+		return 1
+	fi
+	if [ "$mode" = merged ]; then
+		python3 "$conf/compare.py" "$name" "$out.rdev.json" "$out.ref.json" "$ws" "$docs"
+		return
+	fi
+	python3 "$conf/compare.py" "$name" "$out.rdev.json" "$out.ref.json" "$ws" "$docs" |
+		sed "s/^  \(DIFF\|documented\|STALE\)/  \1 ($mode)/"
+	return "${PIPESTATUS[0]}"
+}
+
+# The container of a "container=STATE" case, made by the reference's `up`
+# (so that both tools see the same one) and stopped for STATE "stopped".
+make_container() {
+	local ws=$1 state=$2 log=$3 cid
+	TMPDIR=$TEST_TMP/reftmp "$REF" up --workspace-folder "$ws" >"$log" 2>&1 ||
+		{ tail -5 "$log"; return 1; }
+	cid=$(tail -1 "$log" | jq -r '.containerId // empty')
+	[ -n "$cid" ] || { tail -5 "$log"; return 1; }
+	[ "$state" = running ] || docker stop -t 1 "$cid" >/dev/null
+}
+
+remove_containers() {
+	docker ps -aq --filter "label=devcontainer.local_folder=$1" |
+		xargs -r docker rm -f -v >/dev/null 2>&1 || true
+}
+
 # One case: NAME, options from cases.txt. Writes out/NAME.{log,rc}; the last
-# line of the log is compare.py's "fields N documented D failed F".
+# line of the log is "fields N documented D failed F", summed over the
+# comparisons made (with --include-merged-configuration, and without it for
+# "plain").
 run_case() {
 	local name=$1 root=$TEST_TMP/ws/$1 ws opts=() o extra=() out=$TEST_TMP/out/$1
-	local rejects='' rejecter='' wsarg='' rc refrc
+	local rejects='' rejecter='' wsarg='' rc refrc modes=(merged) container='' m
+	local nf=0 nd=0 nfail=0 status=0
 	ws=$root
 	read -r -a opts <<<"$(awk -v n="$name" '$1 == n { $1 = ""; print }' "$conf/cases.txt")"
 	for o in "${opts[@]+"${opts[@]}"}"; do
@@ -95,6 +157,8 @@ run_case() {
 			;;
 		relative) wsarg=. ;;
 		trailing-slash) wsarg=slash ;;
+		plain) modes+=(plain) ;;
+		container=running | container=stopped) container=${o#container=} ;;
 		rdev-rejects=* | ref-rejects=*)
 			rejecter=${o%%-*}
 			rejects=${o#*=}
@@ -114,14 +178,14 @@ run_case() {
 		fi
 		;;
 	esac
-	(cd "$ws" && "$RDEV" read-configuration "$wsarg" "${extra[@]+"${extra[@]}"}" \
-	    --include-merged-configuration) >"$out.rdev.json" 2>"$out.rdev.err"
-	rc=$?
-	(cd "$ws" && "$REF" read-configuration --workspace-folder "$wsarg" \
-	    "${extra[@]+"${extra[@]}"}" --include-merged-configuration) \
-	    >"$out.ref.json" 2>"$out.ref.err"
-	refrc=$?
 	if [ -n "$rejects" ]; then
+		(cd "$ws" && "$RDEV" read-configuration "$wsarg" "${extra[@]+"${extra[@]}"}" \
+		    --include-merged-configuration) >"$out.rdev.json" 2>"$out.rdev.err"
+		rc=$?
+		(cd "$ws" && "$REF" read-configuration --workspace-folder "$wsarg" \
+		    "${extra[@]+"${extra[@]}"}" --include-merged-configuration) \
+		    >"$out.ref.json" 2>"$out.ref.err"
+		refrc=$?
 		# A documented case where one tool refuses what the other accepts.
 		if ! grep -Eq "^#+ *$rejects\b" "$docs"; then
 			echo "  documented difference $rejects is not described in $docs" >"$out.log"
@@ -145,20 +209,28 @@ run_case() {
 		fi
 		return
 	fi
-	if [ $rc -ne 0 ] || [ $refrc -ne 0 ]; then
-		{
-			echo "  DIFF exit status: rdev $rc, reference $refrc"
-			sed 's/^/  rdev: /' "$out.rdev.err"
-			tail -5 "$out.ref.err" | sed 's/^/  reference: /'
-			echo "fields 1 documented 0 failed 1"
-		} >"$out.log"
+	: >"$out.log"
+	if [ -n "$container" ] && ! make_container "$ws" "$container" "$out.up.log" >>"$out.log"; then
+		remove_containers "$ws"
+		{ echo "  the reference's up failed"; echo "fields 1 documented 0 failed 1"; } >>"$out.log"
 		echo 1 >"$out.rc"
 		return
 	fi
-	python3 "$conf/compare.py" "$name" "$out.rdev.json" "$out.ref.json" "$ws" \
-	    "$docs" >"$out.log" 2>&1
-	echo $? >"$out.rc"
+	for m in "${modes[@]}"; do
+		compare_outputs "$name" "$m" "$ws" "$wsarg" "${extra[@]+"${extra[@]}"}" \
+		    >"$out.$m.log" 2>&1 || status=1
+		grep -v '^fields ' "$out.$m.log" >>"$out.log"
+		if [[ $(tail -1 "$out.$m.log") =~ ^fields\ ([0-9]+)\ documented\ ([0-9]+)\ failed\ ([0-9]+) ]]; then
+			nf=$((nf + BASH_REMATCH[1]))
+			nd=$((nd + BASH_REMATCH[2]))
+			nfail=$((nfail + BASH_REMATCH[3]))
+		fi
+	done
+	[ -z "$container" ] || remove_containers "$ws"
+	echo "fields $nf documented $nd failed $nfail" >>"$out.log"
+	echo "$status" >"$out.rc"
 }
+export -f compare_outputs make_container remove_containers
 export -f run_case
 export TEST_TMP RDEV REF conf docs
 

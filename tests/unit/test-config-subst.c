@@ -358,6 +358,43 @@ TEST(container_pass_alone_leaves_local_variables)
 	cJSON_Delete(out);
 }
 
+TEST(late_passes_after_a_first_pass_without_id)
+{
+	struct config_subst_ctx ctx = test_ctx();
+	cJSON *v, *pass1, *out;
+	char *cause = NULL;
+
+	/* read-configuration: the first pass without an id leaves it, and a
+	 * local value holding it, as written... */
+	ctx.devcontainer_id = NULL;
+	v = cJSON_CreateString("${localEnv:LATER} ${devcontainerId:x} ${localEnv:HOME}");
+	pass1 = config_subst(v, &ctx);
+	ASSERT_STR_EQ(pass1->valuestring,
+	    "${devcontainerId}|${containerEnv:CE1} ${devcontainerId:x} /home/tester");
+	/* ...until a container exists: then the id pass, then the container
+	 * pass, as the reference's beforeContainerSubstitute and
+	 * containerSubstitute. */
+	out = config_subst_late(pass1,
+	    "0luqc0fn023bijq1lgfsga81q0no3o3nu6a8hvfbkjaa9qh61kd0", test_lookup,
+	    test_container_env, &cause);
+	ASSERT_NOT_NULL(out);
+	ASSERT_STR_EQ(out->valuestring,
+	    "0luqc0fn023bijq1lgfsga81q0no3o3nu6a8hvfbkjaa9qh61kd0|container-one "
+	    "0luqc0fn023bijq1lgfsga81q0no3o3nu6a8hvfbkjaa9qh61kd0 /home/tester");
+	cJSON_Delete(out);
+	/* No id: only the container pass. */
+	out = config_subst_late(pass1, NULL, test_lookup, test_container_env, &cause);
+	ASSERT_STR_EQ(out->valuestring,
+	    "${devcontainerId}|container-one ${devcontainerId:x} /home/tester");
+	cJSON_Delete(out);
+	/* No container environment: only the id pass. */
+	out = config_subst_late(pass1, "id", NULL, NULL, &cause);
+	ASSERT_STR_EQ(out->valuestring, "id|${containerEnv:CE1} id /home/tester");
+	cJSON_Delete(out);
+	cJSON_Delete(pass1);
+	cJSON_Delete(v);
+}
+
 TEST(missing_variable_name)
 {
 	struct config_subst_ctx ctx = test_ctx2();

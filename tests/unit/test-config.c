@@ -124,6 +124,29 @@ TEST(variables_fixture)
 	config_free(cfg);
 }
 
+TEST(keep_devcontainer_id_leaves_it_as_written)
+{
+	struct config_load_opts opts;
+	struct config *cfg;
+	char *cause = NULL;
+
+	memset(&opts, 0, sizeof opts);
+	opts.workspace_folder = FIXTURE("variables");
+	opts.local_env = test_env;
+	opts.no_git_root = 1;
+	opts.keep_devcontainer_id = 1;
+	if ((cfg = config_load(&opts, &cause)) == NULL)
+		TEST_FAIL("%s", cause);
+	/* As the reference's read-configuration before a container exists. */
+	ASSERT_STR_EQ(
+	    get_string(config_get_object(cfg), "containerEnv.ID"), "${devcontainerId}");
+	ASSERT_NULL(config_get_subst_ctx(cfg)->devcontainer_id);
+	ASSERT_INT_EQ(strlen(config_get_devcontainer_id(cfg)), 52);
+	/* The local variables are substituted all the same. */
+	ASSERT_STR_EQ(get_string(config_get_object(cfg), "containerEnv.SET"), "hello");
+	config_free(cfg);
+}
+
 TEST(compose_fixture_and_defaults)
 {
 	struct config *cfg;
