@@ -347,6 +347,70 @@ env_probe_is_root(const char *user)
 	return (n == 4 && strncmp(user, "root", 4) == 0) || (n == 1 && user[0] == '0');
 }
 
+/* The reference's patchEtcEnvironment() and patchEtcProfile() as one script
+ * (run as root): each once per container, behind the reference's own marker
+ * files, so that a container either tool has set up is not patched again.
+ * stdin is what goes to /etc/environment. Exits 0 when /etc/profile is
+ * patched, now or before. */
+static const char env_probe_patch_script[] =
+    "m=/var/devcontainer\n"
+    "mark() { test ! -f \"$m/$1\" && (set -o noclobber && mkdir -p \"$m\" && "
+    "{ > \"$m/$1\"; } 2>/dev/null); }\n"
+    "if mark .patchEtcEnvironmentMarker; then cat >> /etc/environment; fi\n"
+    "if mark .patchEtcProfileMarker; then\n"
+    "  sed -i -E 's/((^|\\s)PATH=)([^\\$]*)$/\\1${PATH:-\\3}/g' /etc/profile || true\n"
+    "fi\n"
+    "test -f \"$m/.patchEtcProfileMarker\"\n";
+
+/* What the reference appends to /etc/environment: a line break, then
+ * K="V" per variable, each after a line break of its own. Caller frees. */
+static char *
+env_probe_etc_environment(char *const *container_env)
+{
+	struct buf *b = buf_new();
+	const char *eq;
+	char *s;
+
+	for (char *const *e = container_env; e != NULL && *e != NULL; e++) {
+		eq = strchr(*e, '=');
+		buf_appendf(b, "\n%.*s=\"%s\"", (int)(eq - *e), *e, eq + 1);
+	}
+	buf_append(b, "\n", 1);
+	s = buf_take_string(b, NULL);
+	buf_free(b);
+	return s;
+}
+
+/* Make a login shell keep the container's PATH, as the reference's `up`
+ * does before it probes: Debian's /etc/profile sets PATH outright (for users
+ * other than root without the sbin folders, with the games ones); patched,
+ * it sets PATH only when there is none. Returns whether /etc/profile is
+ * patched; if it cannot be, the caller merges the PATHs instead. */
+static int
+env_probe_patch_system(
+    struct docker *d, const char *container, char *const *container_env)
+{
+	const char *argv[] = { "/bin/sh", "-c", env_probe_patch_script, NULL };
+	struct docker_exec_opts opts;
+	char *input = env_probe_etc_environment(container_env), *cause = NULL;
+	int status = -1;
+
+	memset(&opts, 0, sizeof opts);
+	opts.argv = argv;
+	opts.user = "0";
+	opts.stdin_data = input;
+	opts.stdin_len = strlen(input);
+	if (docker_exec_capture(d, container, &opts, NULL, NULL, &status, &cause) != 0) {
+		log_debug("container %.12s: patching /etc/profile: %s", container, cause);
+		free(cause);
+	} else if (status != 0)
+		log_debug("container %.12s: /etc/profile not patched (exit %d); "
+			  "merging the PATHs instead",
+		    container, status);
+	free(input);
+	return status == 0;
+}
+
 /* The probe against an inspected container. */
 static int
 env_probe_info(struct docker *d, const cJSON *info, const char *user,
@@ -357,6 +421,7 @@ env_probe_info(struct docker *d, const cJSON *info, const char *user,
 	const cJSON *cuser = cJSON_GetObjectItemCaseSensitive(config, "User");
 	const char *flag, *container, *shell_path, *container_path;
 	char **container_env, **env, *shell;
+	int patched;
 
 	*env_out = NULL;
 	if (env_probe_shell_flag(probe_kind, &flag) != 0)
@@ -365,6 +430,7 @@ env_probe_info(struct docker *d, const cJSON *info, const char *user,
 		return error_set(cause, "container inspect: no Id");
 	container = id->valuestring;
 	container_env = env_from_json(cJSON_GetObjectItemCaseSensitive(config, "Env"));
+	patched = env_probe_patch_system(d, container, container_env);
 	if (flag == NULL) {
 		*env_out = container_env;
 		return 0;
@@ -386,9 +452,10 @@ env_probe_info(struct docker *d, const cJSON *info, const char *user,
 		*env_out = container_env;
 		return 0;
 	}
+	/* The reference merges only where it could not patch /etc/profile. */
 	shell_path = env_get(env, "PATH");
 	container_path = env_get(container_env, "PATH");
-	if (shell_path != NULL && container_path != NULL) {
+	if (!patched && shell_path != NULL && container_path != NULL) {
 		size_t n = env_count(env);
 		char *merged = env_probe_merge_paths(
 		    shell_path, container_path, env_probe_is_root(user));

@@ -18,10 +18,17 @@
  *   separated), the marker again; output outside the markers (motd, echo in
  *   .bashrc, job-control warnings) is ignored. If nothing came between the
  *   markers, `printenv` (newline separated) is tried instead.
- * - PWD is dropped. PATH is merged with the container's PATH as the
- *   reference's mergePaths() does (container entries missing from the
- *   shell's PATH are put back next to their neighbours; /sbin entries only
- *   for root), since rdev does not patch /etc/profile, which resets PATH.
+ * - First, once per container, /etc/environment and /etc/profile are
+ *   patched as the reference's `up` does (patchEtcEnvironment,
+ *   patchEtcProfile, behind its markers in /var/devcontainer): the
+ *   container's environment is appended to /etc/environment, and
+ *   /etc/profile's "PATH=..." lines become "PATH=${PATH:-...}", so a login
+ *   shell keeps the container's PATH (Debian's sets one without the sbin
+ *   folders for users other than root, and with the games folders).
+ * - PWD is dropped. Only when /etc/profile could not be patched, PATH is
+ *   merged with the container's PATH as the reference's mergePaths() does
+ *   (container entries missing from the shell's PATH are put back next to
+ *   their neighbours; /sbin entries only for root).
  * - A probe that fails (shell missing, nothing printed) is not an error: the
  *   result is then the container's Config.Env, as a fallback.
  *

@@ -10,7 +10,11 @@ one case:
      "remoteUid": "<id -u of the remote user in the container>",
      "containers": {"<service, or 'main'>": <docker inspect of it>, ...},
      "baseImages": {"<Config.Image>": "<what it stands for: an image id,
-                    or a placeholder for an image built for the workspace>"}}
+                    or a placeholder for an image built for the workspace>"},
+     "inside": {"<path in the container>": "<its content>", ...}}
+
+("inside": the files the case's inside.txt names, e.g. what its lifecycle
+commands wrote.)
 
 Both are normalised (normalise() below: what is random per container, or
 describes how the client attached rather than the container, or is the same
@@ -159,6 +163,7 @@ def normalise_doc(doc):
     return {
         "up": up,
         "remoteUid": doc.get("remoteUid"),
+        "inside": doc.get("inside") or {},
         "containers": {name: normalise(c, bases)
                        for name, c in sorted((doc.get("containers") or {}).items())},
     }

@@ -157,6 +157,20 @@ diff_base_image() {
 	esac
 }
 
+# diff_inside CID LIST: {PATH: content} of the files in the container that
+# LIST (the case's inside.txt, one path a line; none: {}) names, such as
+# what its lifecycle commands wrote; "(missing)" for one that is not there.
+diff_inside() {
+	local cid=$1 list=$2 out="{}" path text
+	[ -f "$list" ] || { echo "$out"; return 0; }
+	while read -r path; do
+		[ -n "$path" ] || continue
+		text=$(docker exec -u root "$cid" cat "$path" 2>/dev/null) || text="(missing)"
+		out=$(jq --arg k "$path" --arg v "$text" '. + {($k): $v}' <<<"$out")
+	done <"$list"
+	echo "$out"
+}
+
 # diff_record TOOL CASE UP_JSON: $OUT/CASE.TOOL.json for compare.py, from
 # the containers the tool made.
 diff_record() {
@@ -181,7 +195,8 @@ diff_record() {
 	user=$(jq -r '.remoteUser // "root"' <<<"$up")
 	uid=$(docker exec -u root "$cid" id -u "$user" 2>/dev/null) || uid="?"
 	jq -n --argjson up "$up" --arg uid "$uid" --argjson c "$containers" \
-	    --argjson b "$bases" '{up: $up, remoteUid: $uid, containers: $c, baseImages: $b}' \
+	    --argjson b "$bases" --argjson i "$(diff_inside "$cid" "$ws/inside.txt")" \
+	    '{up: $up, remoteUid: $uid, containers: $c, baseImages: $b, inside: $i}' \
 	    >"$OUT/$name.$tool.json"
 }
 
@@ -239,7 +254,7 @@ run_case() {
 }
 
 export -f run_case diff_case diff_up diff_record diff_cleanup_case diff_base_image \
-    diff_remove_volumes
+    diff_remove_volumes diff_inside
 export WS OUT REF RDEV diffdir documented TEST_TMP
 printf '%s\n' "${cases[@]}" |
 	xargs -P "${RDEV_DIFF_JOBS:-3}" -I{} bash -c 'run_case "$1"' _ {}

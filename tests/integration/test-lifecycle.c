@@ -572,7 +572,7 @@ debian_profiles(const char *id)
 
 TEST(env_probe_kinds_in_debian)
 {
-	char *id = container_new(RIG_DEV_IMAGE, NULL), *cause = NULL;
+	char *id = container_new(RIG_DEV_IMAGE, NULL), *cause = NULL, *s;
 	char **env = NULL;
 
 	debian_profiles(id);
@@ -583,10 +583,18 @@ TEST(env_probe_kinds_in_debian)
 	assert_env(env, "HOME", "/home/dev");
 	assert_env(env, "USER", NULL);
 	assert_env(env, "PWD", NULL);
-	/* /etc/profile's non-root PATH, merged with the container's (no sbin). */
+	/* The container's PATH: /etc/profile, patched as the reference's up
+	 * patches it, keeps the one the shell was given. */
 	assert_env(
-	    env, "PATH", "/usr/local/bin:/usr/bin:/bin:/usr/local/games:/usr/games");
+	    env, "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
 	env_free(env);
+	s = sh(id,
+	    "grep -c 'PATH=${PATH:-' /etc/profile; tail -c +1 /etc/environment; "
+	    "ls -A /var/devcontainer");
+	ASSERT_STR_EQ(s,
+	    "2\n\nPATH=\"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\"\n"
+	    ".patchEtcEnvironmentMarker\n.patchEtcProfileMarker");
+	free(s);
 
 	if (env_probe_run(rig_docker(), id, "dev", "interactiveShell", &env, &cause) != 0)
 		TEST_FAIL("probe: %s", cause);
@@ -612,6 +620,29 @@ TEST(env_probe_kinds_in_debian)
 	    env_probe_run(rig_docker(), id, "dev", "fishShell", &env, &cause), -1);
 	ASSERT_STR_EQ(cause, "userEnvProbe: unknown value \"fishShell\"");
 	free(cause);
+	free(id);
+}
+
+TEST(env_probe_merges_paths_when_profile_cannot_be_patched)
+{
+	char *id = container_new(RIG_DEV_IMAGE, NULL), *cause = NULL, *s;
+	char **env = NULL;
+
+	/* No folder for the markers: nothing is patched, twice. */
+	free(sh(id, "touch /var/devcontainer"));
+	for (int i = 0; i < 2; i++) {
+		if (env_probe_run(rig_docker(), id, "dev", "loginShell", &env, &cause) !=
+		    0)
+			TEST_FAIL("probe: %s", cause);
+		/* /etc/profile's PATH for users other than root, merged with the
+		 * container's as the reference's mergePaths() (no sbin). */
+		assert_env(env, "PATH",
+		    "/usr/local/bin:/usr/bin:/bin:/usr/local/games:/usr/games");
+		env_free(env);
+	}
+	s = sh(id, "grep -c 'PATH=${PATH:-' /etc/profile; wc -c < /etc/environment");
+	ASSERT_STR_EQ(s, "0\n0");
+	free(s);
 	free(id);
 }
 
