@@ -1,5 +1,6 @@
 /* docker-container.c - containers through the Docker Engine API: list,
- * inspect, create, start, stop, remove (docker.h). */
+ * inspect, create, start, stop, remove; and the removal of a volume
+ * (docker.h). */
 #include "docker-internal.h"
 
 #include <stdio.h>
@@ -9,21 +10,21 @@
 #include "xmalloc.h"
 
 int
-docker_container_list(
-    struct docker *d, const char *const *labels, int all, cJSON **list, char **cause)
+docker_container_list_by(struct docker *d, const char *key, const char *const *values,
+    int all, cJSON **list, char **cause)
 {
 	cJSON *filters = NULL, *arr;
 	char *text, *enc, *path;
 	int rc;
 
 	*list = NULL;
-	if (labels != NULL && labels[0] != NULL) {
+	if (values != NULL && values[0] != NULL) {
 		filters = cJSON_CreateObject();
-		arr = cJSON_AddArrayToObject(filters, "label");
+		arr = cJSON_AddArrayToObject(filters, key);
 		if (filters == NULL || arr == NULL)
 			fatal("cJSON: out of memory");
-		for (; *labels != NULL; labels++)
-			cJSON_AddItemToArray(arr, cJSON_CreateString(*labels));
+		for (; *values != NULL; values++)
+			cJSON_AddItemToArray(arr, cJSON_CreateString(*values));
 		if ((text = cJSON_PrintUnformatted(filters)) == NULL)
 			fatal("cJSON: out of memory");
 		enc = docker_urlencode(text, "");
@@ -42,6 +43,13 @@ docker_container_list(
 		return error_set(cause, "docker: container list is not a JSON array");
 	}
 	return rc;
+}
+
+int
+docker_container_list(
+    struct docker *d, const char *const *labels, int all, cJSON **list, char **cause)
+{
+	return docker_container_list_by(d, "label", labels, all, list, cause);
 }
 
 int
@@ -149,4 +157,10 @@ docker_container_remove(
 	free(path);
 	free(enc);
 	return rc;
+}
+
+int
+docker_volume_remove(struct docker *d, const char *name, int *removed, char **cause)
+{
+	return docker_delete(d, "volume", name, "", removed, cause);
 }

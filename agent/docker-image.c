@@ -1,5 +1,5 @@
-/* docker-image.c - images through the Docker Engine API: inspect, and pull
- * with its progress stream read line by line (docker.h). */
+/* docker-image.c - images through the Docker Engine API: inspect, remove,
+ * and pull with its progress stream read line by line (docker.h). */
 #include "docker-internal.h"
 
 #include <stdlib.h>
@@ -28,6 +28,12 @@ docker_image_inspect(struct docker *d, const char *image, cJSON **info, char **c
 	free(path);
 	free(enc);
 	return rc;
+}
+
+int
+docker_image_remove(struct docker *d, const char *image, int *removed, char **cause)
+{
+	return docker_delete(d, "image", image, "/:@", removed, cause);
 }
 
 /* State of a pull's progress stream. */

@@ -1,9 +1,10 @@
 /* docker-internal.h - the pieces of the Docker client (docker.h) shared by
  * its files: docker.c (the handle, the API version, simple requests and
  * their errors), docker-conn.c (one connection to the daemon: connect, send
- * a request, read the response), docker-container.c (containers),
- * docker-image.c (image inspect and pull) and docker-exec.c (execs). Only
- * these files include it; everyone else uses docker.h.
+ * a request, read the response), docker-container.c (containers, and
+ * removing a volume), docker-image.c (image inspect, remove and pull) and
+ * docker-exec.c (execs). Only these files include it; everyone else uses
+ * docker.h.
  *
  * Ownership as in docker.h: a struct docker_conn belongs to the function
  * that made it (it closes the fd and frees it), a struct docker_response's
@@ -68,6 +69,10 @@ int docker_call_at(struct docker *d, const char *prefix, const char *method,
 int docker_call(struct docker *d, const char *method, const char *path, const cJSON *body,
     int timeout_ms, const int *ok, int *status, cJSON **response, char **cause);
 int docker_inspect(struct docker *d, const char *path, cJSON **info, char **cause);
+/* DELETE /KINDs/NAME (kind "image" or "volume"; keep: the characters NAME
+ * keeps unencoded); 404 is *removed 0, not an error. */
+int docker_delete(struct docker *d, const char *kind, const char *name, const char *keep,
+    int *removed, char **cause);
 
 /* docker-conn.c */
 int docker_connect(struct docker *d, int *fd, char **cause);

@@ -399,6 +399,28 @@ docker_call_at(struct docker *d, const char *prefix, const char *method, const c
 	return 0;
 }
 
+int
+docker_delete(struct docker *d, const char *kind, const char *name, const char *keep,
+    int *removed, char **cause)
+{
+	static const int ok[] = { 404, 0 };
+	char *enc, *path;
+	int rc, status = 0;
+
+	*removed = 0;
+	if (*name == '\0')
+		return error_set(cause, "docker: empty %s name", kind);
+	enc = docker_urlencode(name, keep);
+	path = xasprintf("/%ss/%s", kind, enc);
+	rc = docker_call(
+	    d, "DELETE", path, NULL, DOCKER_TIMEOUT_S * 1000, ok, &status, NULL, cause);
+	free(path);
+	free(enc);
+	if (rc == 0)
+		*removed = status != 404;
+	return rc;
+}
+
 /* docker_call_at() under the handle's API version. */
 int
 docker_call(struct docker *d, const char *method, const char *path, const cJSON *body,

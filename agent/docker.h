@@ -93,6 +93,12 @@ int docker_ping(struct docker *d, char **api_version, char **cause);
  * be NULL (no filter). *list gets the daemon's JSON array. */
 int docker_container_list(
     struct docker *d, const char *const *labels, int all, cJSON **list, char **cause);
+/* Containers (running, or all if all) matching the filter key ("label",
+ * "volume", "ancestor", ...) with values (NULL-terminated; NULL or empty: no
+ * filter), as the daemon reads a filter: a container needs every label, but
+ * any one of the volumes. *list gets the daemon's JSON array. */
+int docker_container_list_by(struct docker *d, const char *key, const char *const *values,
+    int all, cJSON **list, char **cause);
 /* GET /containers/{id}/json. A container that does not exist is not an
  * error: 0 with *info NULL. */
 int docker_container_inspect(
@@ -100,6 +106,11 @@ int docker_container_inspect(
 /* GET /images/{name}/json. An image that does not exist locally is not an
  * error: 0 with *info NULL. */
 int docker_image_inspect(struct docker *d, const char *image, cJSON **info, char **cause);
+/* DELETE /images/{image}, not forced: as `docker rmi`, its untagged parents
+ * go too. *removed is 0 when there is no such image (not an error); an image
+ * a container uses or another image builds on is an error (the daemon's
+ * "conflict: unable to delete ..."). */
+int docker_image_remove(struct docker *d, const char *image, int *removed, char **cause);
 /* Pull image ("name", "name:tag" or "name@digest"; no tag means "latest")
  * and wait for the pull to end. The daemon's progress stream is read line by
  * line; an {"error": ...} line fails the pull with that message. Registry
@@ -121,6 +132,11 @@ int docker_container_stop(struct docker *d, const char *id, int timeout_s, char 
  * container: ..."). */
 int docker_container_remove(
     struct docker *d, const char *id, int force, int volumes, char **cause);
+
+/* DELETE /volumes/{name}. *removed is 0 when there is no such volume (not
+ * an error); one a container uses is an error ("docker: remove NAME: volume
+ * is in use - [...]"). */
+int docker_volume_remove(struct docker *d, const char *name, int *removed, char **cause);
 
 /* What to run with docker_exec(). argv is NULL-terminated and not empty;
  * user ("name", "uid", "uid:gid"), env ("K=V", NULL-terminated) and workdir
