@@ -1,6 +1,8 @@
 /* cmd-down.c - `down PATH [--volumes]`: remove the workspace's container(s).
- * Named volumes are kept unless --volumes; for Compose the project's networks
- * go too. A workspace with no container is a clean no-op. */
+ * Named volumes are kept unless --volumes: then those the configuration's
+ * mounts name go too, unless another container uses them (each one kept is
+ * named on stderr, with why); for Compose the project's networks go too. A
+ * workspace with no container is a clean no-op. */
 #include "agent-cmds.h"
 
 #include <stdio.h>
@@ -8,6 +10,64 @@
 
 #include "agent-ops.h"
 #include "json-get.h"
+#include "xmalloc.h"
+
+/* Say which named volumes down kept, and why: "PROG: kept volume NAME:
+ * REASON" on stderr. */
+static void
+agent_cmd_down_kept(const struct cmd_program *prog, const cJSON *res)
+{
+	const cJSON *k, *name, *reason;
+
+	cJSON_ArrayForEach(k, cJSON_GetObjectItemCaseSensitive(res, "keptVolumes")) {
+		name = cJSON_GetObjectItemCaseSensitive(k, "name");
+		reason = cJSON_GetObjectItemCaseSensitive(k, "reason");
+		if (cJSON_IsString(name))
+			fprintf(stderr, "%s: kept volume %s: %s\n", prog->name,
+			    name->valuestring,
+			    cJSON_IsString(reason) ? reason->valuestring : "?");
+	}
+}
+
+/* The --json line: outcome, removed and, with --volumes, the volumes
+ * (strings only: the answer is the agent's). */
+static void
+agent_cmd_down_json(const cJSON *res, long n)
+{
+	const cJSON *removed = cJSON_GetObjectItemCaseSensitive(res, "removedVolumes");
+	const cJSON *kept = cJSON_GetObjectItemCaseSensitive(res, "keptVolumes");
+	const cJSON *e, *name, *reason;
+	cJSON *out = cJSON_CreateObject(), *list, *k;
+	char *text;
+
+	cJSON_AddStringToObject(out, "outcome", "success");
+	cJSON_AddNumberToObject(out, "removed", (double)n);
+	if (removed != NULL) {
+		list = cJSON_AddArrayToObject(out, "removedVolumes");
+		cJSON_ArrayForEach(e, removed)
+			if (cJSON_IsString(e))
+				cJSON_AddItemToArray(
+				    list, cJSON_CreateString(e->valuestring));
+	}
+	if (kept != NULL) {
+		list = cJSON_AddArrayToObject(out, "keptVolumes");
+		cJSON_ArrayForEach(e, kept) {
+			name = cJSON_GetObjectItemCaseSensitive(e, "name");
+			reason = cJSON_GetObjectItemCaseSensitive(e, "reason");
+			if (!cJSON_IsString(name) || !cJSON_IsString(reason))
+				continue;
+			k = cJSON_CreateObject();
+			cJSON_AddStringToObject(k, "name", name->valuestring);
+			cJSON_AddStringToObject(k, "reason", reason->valuestring);
+			cJSON_AddItemToArray(list, k);
+		}
+	}
+	if ((text = cJSON_PrintUnformatted(out)) == NULL)
+		fatal("out of memory");
+	printf("%s\n", text);
+	free(text);
+	cJSON_Delete(out);
+}
 
 int
 agent_cmd_down(const struct agent_backend *be, const struct cmd_program *prog,
@@ -35,10 +95,13 @@ agent_cmd_down(const struct agent_backend *be, const struct cmd_program *prog,
 		return CMD_EXIT_FAILURE;
 	}
 	if (a.json)
-		printf("{\"outcome\":\"success\",\"removed\":%ld}\n", n);
-	else if (n == 0)
+		agent_cmd_down_json(res, n);
+	else if (n == 0 &&
+	    cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(res, "removedVolumes")) ==
+		0)
 		fprintf(stderr, "%s: no dev container for %s; nothing to remove\n",
 		    prog->name, a.folder);
+	agent_cmd_down_kept(prog, res);
 	cJSON_Delete(res);
 	return CMD_EXIT_OK;
 }

@@ -1,13 +1,22 @@
 /* op-down.c - the "down" operation: remove the workspace's container(s)
- * and what Compose made for the project ("volumes": true, their volumes too).
- * Answers {"outcome":"success","removed":N}; no container is N = 0. */
+ * and what Compose made for the project ("volumes": true, their volumes too,
+ * and the named volumes of the configuration's mounts that no other
+ * container uses). Answers {"outcome":"success","removed":N}; no container
+ * is N = 0. With "volumes", also "removedVolumes" (names) and "keptVolumes"
+ * ([{"name","reason"}]: used by another container, or Docker's refusal). */
 #include "agent-ops.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
+#include "config.h"
 #include "docker.h"
+#include "error.h"
+#include "log.h"
+#include "mount-spec.h"
+#include "up.h"
 #include "workspace.h"
 #include "xmalloc.h"
 
@@ -66,18 +75,144 @@ op_down_compose_rest(struct docker *d, const char *project, int volumes, char **
 	return rc;
 }
 
+/* Add the named volumes of mounts (a "mounts" array) to names, each once. */
+static void
+op_down_mount_volumes(const cJSON *mounts, cJSON *names)
+{
+	const cJSON *m, *type, *source, *n;
+	cJSON *api;
+	int seen;
+
+	cJSON_ArrayForEach(m, mounts) {
+		if ((api = mount_spec_to_api(m, NULL)) == NULL)
+			continue;
+		type = cJSON_GetObjectItemCaseSensitive(api, "Type");
+		source = cJSON_GetObjectItemCaseSensitive(api, "Source");
+		if (cJSON_IsString(type) && strcmp(type->valuestring, "volume") == 0 &&
+		    cJSON_IsString(source) && *source->valuestring != '\0') {
+			seen = 0;
+			cJSON_ArrayForEach(n, names)
+				seen |= strcmp(n->valuestring, source->valuestring) == 0;
+			if (!seen)
+				cJSON_AddItemToArray(
+				    names, cJSON_CreateString(source->valuestring));
+		}
+		cJSON_Delete(api);
+	}
+}
+
+/* The named volumes of the configuration's mounts: those the container was
+ * made with (its metadata label, with the image's mounts) and those the
+ * configuration has now. A new array of strings. */
+static cJSON *
+op_down_volume_names(const struct workspace *ws)
+{
+	cJSON *names = cJSON_CreateArray(), *merged = NULL;
+	char *cause = NULL;
+
+	if (ws->container != NULL) {
+		if (up_merged_for_container(ws->cfg, ws->container, &merged, &cause) == 0)
+			op_down_mount_volumes(
+			    cJSON_GetObjectItemCaseSensitive(merged, "mounts"), names);
+		else {
+			log_warn("down: container %.12s: %s", workspace_container_id(ws),
+			    cause);
+			free(cause);
+		}
+		cJSON_Delete(merged);
+	}
+	op_down_mount_volumes(
+	    cJSON_GetObjectItemCaseSensitive(config_get_object(ws->cfg), "mounts"),
+	    names);
+	return names;
+}
+
+/* A container of a list answer by name ("/name" without the slash), else
+ * by id. Borrowed. */
+static const char *
+op_down_container_name(const cJSON *c)
+{
+	const cJSON *name =
+	    cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(c, "Names"), 0);
+	const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "Id"));
+
+	if (cJSON_IsString(name))
+		return name->valuestring + (name->valuestring[0] == '/');
+	return id != NULL ? id : "?";
+}
+
+/* Why volume name must stay: *why gets "used by containers a, b" (new
+ * string), or NULL when no container, running or not, mounts it. */
+static int
+op_down_volume_users(struct docker *d, const char *name, char **why, char **cause)
+{
+	const char *values[] = { name, NULL };
+	const cJSON *c;
+	cJSON *list = NULL;
+	struct buf *b;
+
+	*why = NULL;
+	if (docker_container_list_by(d, "volume", values, 1, &list, cause) != 0)
+		return -1;
+	if (cJSON_GetArraySize(list) > 0) {
+		b = buf_new();
+		buf_appendf(
+		    b, "used by container%s", cJSON_GetArraySize(list) > 1 ? "s" : "");
+		cJSON_ArrayForEach(c, list)
+			buf_appendf(b, "%s %s", c == list->child ? "" : ",",
+			    op_down_container_name(c));
+		*why = buf_take_string(b, NULL);
+		buf_free(b);
+	}
+	cJSON_Delete(list);
+	return 0;
+}
+
+/* Remove the volumes named in names that no container uses (the removed
+ * ones into removed); the others into kept as {"name","reason"}. */
+static void
+op_down_volumes(struct docker *d, const cJSON *names, cJSON *removed, cJSON *kept)
+{
+	const cJSON *n;
+	char *why, *cause = NULL;
+	cJSON *k;
+	int gone;
+
+	cJSON_ArrayForEach(n, names) {
+		if (op_down_volume_users(d, n->valuestring, &why, &cause) == 0 &&
+		    why == NULL &&
+		    docker_volume_remove(d, n->valuestring, &gone, &cause) == 0) {
+			if (gone)
+				cJSON_AddItemToArray(
+				    removed, cJSON_CreateString(n->valuestring));
+			continue;
+		}
+		k = cJSON_CreateObject();
+		cJSON_AddStringToObject(k, "name", n->valuestring);
+		cJSON_AddStringToObject(k, "reason", why != NULL ? why : cause);
+		cJSON_AddItemToArray(kept, k);
+		free(why);
+		free(cause);
+		cause = NULL;
+	}
+}
+
 static int
 op_down_run(const struct agent_op_req *r, cJSON **result, char **cause)
 {
 	struct workspace ws;
 	struct docker *d = docker_new(NULL);
 	char **ids = NULL;
+	cJSON *names = NULL, *removed, *kept;
 	int rc = -1, n = 0, volumes = agent_op_req_bool(r, "volumes");
 
 	*result = NULL;
 	if (workspace_open(r->workspace, r->config, d, &ws, cause) != 0 ||
 	    workspace_all_containers(&ws, d, &ids, cause) != 0)
 		goto out;
+	/* Read before the container goes: it knows the mounts it was made with. */
+	if (volumes)
+		names = op_down_volume_names(&ws);
 	for (char **id = ids; *id != NULL; id++, n++)
 		if (docker_container_remove(d, *id, 1, volumes, cause) != 0)
 			goto out;
@@ -85,8 +220,14 @@ op_down_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	    op_down_compose_rest(d, ws.compose_project, volumes, cause) != 0)
 		goto out;
 	*result = agent_op_outcome("removed", n);
+	if (volumes) {
+		removed = cJSON_AddArrayToObject(*result, "removedVolumes");
+		kept = cJSON_AddArrayToObject(*result, "keptVolumes");
+		op_down_volumes(d, names, removed, kept);
+	}
 	rc = 0;
 out:
+	cJSON_Delete(names);
 	workspace_ids_free(ids);
 	workspace_clear(&ws);
 	docker_free(d);
