@@ -76,13 +76,14 @@ cJSON *agent_cmd_request(
 	"\"background\":{\"state\":\"none|running|done|failed\",...}}\n"
 
 /* Arguments of the workspace commands: [PATH] [--config FILE] and, where
- * allowed, --json, --volumes, -f/--follow, and [--] COMMAND... */
+ * allowed, --json, --volumes, -f/--follow, --all, and [--] COMMAND... */
 struct agent_cmd_args {
 	const char *folder;	 /* default "." */
 	const char *config_file; /* NULL: discover */
 	int json;
 	int volumes;
 	int follow;
+	int all;
 	char **command; /* borrowed from argv; NULL if none */
 	int ncommand;
 };
@@ -91,6 +92,7 @@ struct agent_cmd_args {
 #define AGENT_ARG_VOLUMES 0x04
 #define AGENT_ARG_FOLLOW 0x08
 #define AGENT_ARG_COMMAND 0x10
+#define AGENT_ARG_ALL 0x20
 
 /* cmd-args.c: 0, or CMD_EXIT_USAGE after printing the usage error. */
 int agent_cmd_args_parse(const struct cmd_program *prog, const struct cmd_entry *entry,
@@ -117,7 +119,7 @@ int agent_cmd_stop(const struct agent_backend *be, const struct cmd_program *pro
 /* cmd-down.c: remove them (--volumes: and their volumes); missing: no-op. */
 int agent_cmd_down(const struct agent_backend *be, const struct cmd_program *prog,
     const struct cmd_entry *entry, int argc, char **argv);
-/* cmd-ls.c: the dev containers on this host. */
+/* cmd-ls.c: the caller's dev containers on this host (--all: everyone's). */
 int agent_cmd_ls(const struct agent_backend *be, const struct cmd_program *prog,
     const struct cmd_entry *entry, int argc, char **argv);
 /* cmd-logs.c: the background lifecycle log of the workspace's container. */

@@ -47,7 +47,13 @@ static const struct cmd_entry agent_commands[] = {
 	{ "down", "[PATH] [--config FILE] [--volumes] [--json]",
 	    "remove the dev container (--volumes: and its volumes)",
 	    "A workspace without a container is a no-op (exit 0).\n", agent_down_exec },
-	{ "ls", "[--json]", "list the dev containers on this host", NULL, agent_ls_exec },
+	{ "ls", "[--all] [--json]", "list your dev containers on this host",
+	    "Your dev containers: those whose owner label names your user, or, made\n"
+	    "by another tool, whose workspace folder you own.\n\n"
+	    "options:\n"
+	    "  --all   everyone's, with their owner\n"
+	    "  --json  an array of objects\n",
+	    agent_ls_exec },
 	{ "logs", "[PATH] [--config FILE] [-f | --json]",
 	    "show the background lifecycle log of the dev container", AGENT_CMD_LOGS_HELP,
 	    agent_logs_exec },

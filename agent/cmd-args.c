@@ -22,6 +22,8 @@ agent_cmd_args_parse(const struct cmd_program *prog, const struct cmd_entry *ent
 			a->json = 1;
 		else if (strcmp(s, "--volumes") == 0 && (allowed & AGENT_ARG_VOLUMES))
 			a->volumes = 1;
+		else if (strcmp(s, "--all") == 0 && (allowed & AGENT_ARG_ALL))
+			a->all = 1;
 		else if ((strcmp(s, "-f") == 0 || strcmp(s, "--follow") == 0) &&
 		    (allowed & AGENT_ARG_FOLLOW))
 			a->follow = 1;

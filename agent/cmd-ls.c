@@ -1,5 +1,6 @@
-/* cmd-ls.c - `ls`: the dev containers on this host, with their state,
- * workspace, image and age (--json: an array of objects). */
+/* cmd-ls.c - `ls [--all]`: the caller's dev containers on this host
+ * (--all: everyone's, with an OWNER column), with their state, workspace,
+ * image and age (--json: an array of objects). */
 #include "agent-cmds.h"
 
 #include <stdio.h>
@@ -41,19 +42,48 @@ cmd_ls_age(double created, char *out, size_t len)
 		snprintf(out, len, "%.0fd", s / 86400);
 }
 
+/* The table; with all, an OWNER column ("?" for a container without the
+ * owner label). */
+static void
+cmd_ls_print(const cJSON *list, int all)
+{
+	const cJSON *c, *created;
+	const char *owner;
+	char age[32];
+
+	printf("%-12s  %-8s  %-5s  ", "CONTAINER", "STATE", "AGE");
+	if (all)
+		printf("%-12s  ", "OWNER");
+	printf("%-30s  %s\n", "IMAGE", "WORKSPACE");
+	cJSON_ArrayForEach(c, list) {
+		created = cJSON_GetObjectItemCaseSensitive(c, "created");
+		cmd_ls_age(
+		    cJSON_IsNumber(created) ? created->valuedouble : 0, age, sizeof age);
+		printf("%-12.12s  %-8s  %-5s  ", cmd_ls_string(c, "containerId"),
+		    cmd_ls_string(c, "state"), age);
+		owner = cmd_ls_string(c, "owner");
+		if (all)
+			printf("%-12.12s  ", *owner != '\0' ? owner : "?");
+		printf("%-30.30s  %s\n", cmd_ls_string(c, "image"),
+		    cmd_ls_string(c, "workspace"));
+	}
+}
+
 int
 agent_cmd_ls(const struct agent_backend *be, const struct cmd_program *prog,
     const struct cmd_entry *entry, int argc, char **argv)
 {
 	struct agent_cmd_args a;
-	cJSON *list, *c, *req;
-	char *cause = NULL, *text, age[32];
-	const cJSON *created;
+	cJSON *list, *req;
+	char *cause = NULL, *text;
 
-	if (agent_cmd_args_parse(prog, entry, argc, argv, AGENT_ARG_JSON, &a) != 0)
+	if (agent_cmd_args_parse(
+		prog, entry, argc, argv, AGENT_ARG_JSON | AGENT_ARG_ALL, &a) != 0)
 		return CMD_EXIT_USAGE;
 	req = cJSON_CreateObject();
 	cJSON_AddStringToObject(req, "op", "ls");
+	if (a.all)
+		cJSON_AddBoolToObject(req, "all", 1);
 	if (be->call(be->ctx, req, NULL, &list, &cause) != 0) {
 		fprintf(stderr, "%s: ls: %s\n", prog->name, cause);
 		free(cause);
@@ -67,16 +97,7 @@ agent_cmd_ls(const struct agent_backend *be, const struct cmd_program *prog,
 		cJSON_Delete(list);
 		return CMD_EXIT_OK;
 	}
-	printf("%-12s  %-8s  %-5s  %-30s  %s\n", "CONTAINER", "STATE", "AGE", "IMAGE",
-	    "WORKSPACE");
-	cJSON_ArrayForEach(c, list) {
-		created = cJSON_GetObjectItemCaseSensitive(c, "created");
-		cmd_ls_age(
-		    cJSON_IsNumber(created) ? created->valuedouble : 0, age, sizeof age);
-		printf("%-12.12s  %-8s  %-5s  %-30.30s  %s\n",
-		    cmd_ls_string(c, "containerId"), cmd_ls_string(c, "state"), age,
-		    cmd_ls_string(c, "image"), cmd_ls_string(c, "workspace"));
-	}
+	cmd_ls_print(list, a.all);
 	cJSON_Delete(list);
 	return CMD_EXIT_OK;
 }

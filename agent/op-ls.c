@@ -1,7 +1,16 @@
-/* op-ls.c - the "ls" operation: the dev containers on this host, an array
- * of {"containerId","state","image","workspace","configFile","owner",
- * "composeProject","created"}. */
+/* op-ls.c - the "ls" operation: the caller's dev containers on this host
+ * ("all": true, everyone's), an array of {"containerId","state","image",
+ * "workspace","configFile","owner","composeProject","created"}. The caller
+ * is this agent's user: a container is theirs when its dev.rdev.owner_uid
+ * label says so, or, without the label (another tool made it), when they
+ * own its workspace folder. */
 #include "agent-ops.h"
+
+#include <sys/stat.h>
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "docker.h"
 
@@ -22,6 +31,22 @@ op_ls_string(const cJSON *c, const char *name)
 	return cJSON_IsString(v) ? v->valuestring : "";
 }
 
+/* Is the container (a list entry) uid's? */
+static int
+op_ls_owned_by(const cJSON *c, uid_t uid)
+{
+	const char *owner = op_ls_label(c, "dev.rdev.owner_uid"), *folder;
+	char want[32];
+	struct stat st;
+
+	if (*owner != '\0') {
+		snprintf(want, sizeof want, "%u", (unsigned)uid);
+		return strcmp(owner, want) == 0;
+	}
+	folder = op_ls_label(c, "devcontainer.local_folder");
+	return *folder == '/' && stat(folder, &st) == 0 && st.st_uid == uid;
+}
+
 static int
 op_ls_run(const struct agent_op_req *r, cJSON **result, char **cause)
 {
@@ -29,6 +54,7 @@ op_ls_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	struct docker *d = docker_new(NULL);
 	cJSON *list = NULL, *c, *out, *o;
 	const cJSON *created;
+	int all = agent_op_req_bool(r, "all");
 
 	*result = NULL;
 	if (docker_container_list(d, labels, 1, &list, cause) != 0) {
@@ -37,6 +63,8 @@ op_ls_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	}
 	out = cJSON_CreateArray();
 	cJSON_ArrayForEach(c, list) {
+		if (!all && !op_ls_owned_by(c, getuid()))
+			continue;
 		created = cJSON_GetObjectItemCaseSensitive(c, "Created");
 		o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "containerId", op_ls_string(c, "Id"));
@@ -61,4 +89,4 @@ op_ls_run(const struct agent_op_req *r, cJSON **result, char **cause)
 }
 
 const struct agent_op agent_op_ls = { "ls", 0, op_ls_run,
-	"list the dev containers on this host" };
+	"list your dev containers on this host (\"all\": everyone's)" };

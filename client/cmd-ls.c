@@ -19,8 +19,14 @@ cmd_ls_exec(int argc, char **argv)
 	return rc;
 }
 
-const struct cmd_entry cmd_ls_entry = { "ls", "[TARGET] [--json]",
+const struct cmd_entry cmd_ls_entry = { "ls", "[TARGET] [--all] [--json]",
 	"list your dev containers and forwards",
-	"Without TARGET: the dev containers of this machine's Docker. With a\n"
-	"remote TARGET (host:path, the path is ignored): those of that host.\n",
+	"Without TARGET: your dev containers on this machine's Docker. With a\n"
+	"remote TARGET (host:path, the path is ignored): yours on that host (as\n"
+	"the user rdev logs in as there). Yours: those whose owner label names\n"
+	"that user, or, made by another tool, whose workspace folder it owns.\n"
+	"\n"
+	"options:\n"
+	"  --all   everyone's dev containers, with their owner\n"
+	"  --json  an array of objects, no forwards\n",
 	cmd_ls_exec };

@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
 # exec-local.sh - `rdev up/exec/stop/down/ls/logs` on a local workspace: exit
 # statuses propagated exactly, streams kept apart, binary-safe stdin, the
-# remote user/env/cwd applied, a TTY when stdin is a terminal, clean no-ops.
+# remote user/env/cwd applied, a TTY when stdin is a terminal, clean no-ops;
+# `ls` shows the caller's containers only (by the owner label, or for one
+# another tool made, by who owns its workspace folder), `ls --all` everyone's
+# with their owner; `down --volumes` removes the named volumes of the
+# configuration's mounts but keeps (and names, with why) one another
+# container uses.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 export RDEV_STATE_DIR=$TEST_TMP/state
 
 ws=$TEST_TMP/ws-exec
+# A volume another container uses too (unique per run).
+shared=rdev-e2e-shared-$(basename "$TEST_TMP" | tr -cd 'A-Za-z0-9')
 mkdir -p "$ws"
 cat >"$ws/.devcontainer.json" <<JSON
 {
@@ -14,10 +21,25 @@ cat >"$ws/.devcontainer.json" <<JSON
   "remoteUser": "dev",
   "containerEnv": { "CE": "container-env" },
   "remoteEnv": { "RE": "remote-\${containerEnv:CE}", "HOSTNAME": null },
+  "mounts": [
+    "source=rdev-e2e-\${devcontainerId},target=/cache,type=volume",
+    { "type": "volume", "source": "$shared", "target": "/shared" },
+    "type=tmpfs,target=/scratch"
+  ],
   "updateRemoteUserUID": false
 }
 JSON
-trap 'docker ps -aq --filter "label=devcontainer.local_folder=$ws" | xargs -r docker rm -f >/dev/null; rig_test_cleanup' EXIT
+others=()
+exec_local_cleanup() {
+	local rc=$?
+	docker ps -aq --filter "label=devcontainer.local_folder=$ws" | xargs -r docker rm -f -v >/dev/null
+	[ ${#others[@]} -eq 0 ] || docker rm -f "${others[@]}" >/dev/null 2>&1
+	docker volume ls -q | grep -E "^(rdev-e2e-[0-9a-v]{52}|$shared)\$" |
+		xargs -r docker volume rm >/dev/null 2>&1
+	(exit $rc)
+	rig_test_cleanup
+}
+trap exec_local_cleanup EXIT
 
 set +e
 rdev exec "$ws" -- true 2>"$TEST_TMP/noc.err"
@@ -67,6 +89,32 @@ check "TERM is passed into the TTY" sh -c "printf '%s' '$tty_out' | grep -qx xte
 check_eq "without a terminal there is no TTY" "$(rdev exec "$ws" -- sh -c 'tty || true' </dev/null)" "not a tty"
 
 check "ls lists the container" sh -c "'$RDEV_BIN_DIR/rdev' ls --json | jq -e --arg ws '$ws' 'map(select(.workspace == \$ws)) | length == 1' >/dev/null"
+
+# Other users' dev containers (labels are the truth), and ones another tool
+# made (no owner label: whoever owns the workspace folder).
+mkdir -p "$TEST_TMP/theirs" "$TEST_TMP/mine"
+chown 4343:4343 "$TEST_TMP/theirs"
+other() { # NAME FOLDER [LABEL...]: a created (not started) container
+	local name=$1-$(basename "$TEST_TMP" | tr -cd 'A-Za-z0-9') folder=$2 l args=()
+	shift 2
+	for l in "$@"; do args+=(--label "$l"); done
+	docker create --name "$name" --label "devcontainer.local_folder=$folder" \
+	    "${args[@]+"${args[@]}"}" "$RDEV_RIG_IMAGE_BUSYBOX" true >/dev/null
+	others+=("$name")
+}
+other someone "$TEST_TMP/someone" dev.rdev.owner_uid=4242 dev.rdev.owner_name=someone
+other theirs "$TEST_TMP/theirs"
+other mine "$TEST_TMP/mine"
+rdev ls --json >"$TEST_TMP/ls.json"
+rdev ls --all --json >"$TEST_TMP/ls-all.json"
+in_ls() { jq -r --arg p "$TEST_TMP/" '[.[] | select(.workspace | startswith($p)) | .workspace | sub(".*/"; "")] | sort | join(" ")' "$1"; }
+check_eq "ls: the caller's own (the owner label; no label: the folder's owner)" \
+	"$(in_ls "$TEST_TMP/ls.json")" "mine ws-exec"
+check_eq "ls --all: everyone's" "$(in_ls "$TEST_TMP/ls-all.json")" "mine someone theirs ws-exec"
+check_eq "ls --all names the owner" \
+	"$(jq -r --arg w "$TEST_TMP/someone" '.[] | select(.workspace == $w) | .owner' "$TEST_TMP/ls-all.json")" someone
+check "ls --all shows an OWNER column" sh -c "'$RDEV_BIN_DIR/rdev' ls --all | grep -E '^[0-9a-f]{12} +created +[^ ]+ +someone '"
+check "ls without --all does not" sh -c "! '$RDEV_BIN_DIR/rdev' ls | grep -q '$TEST_TMP/someone'"
 rdev stop "$ws" --json >/dev/null
 check_eq "stop stops it" "$(docker inspect -f '{{.State.Running}}' "$(jq -r .containerId "$TEST_TMP/up.json")")" false
 set +e
@@ -75,6 +123,25 @@ rc=$?
 set -e
 check_eq "exec on a stopped container exits 125" "$rc" 125
 check "and says it is not running" grep -q "not running" "$TEST_TMP/stopped.err"
-check_eq "down removes it" "$(rdev down "$ws" --json | jq -r .removed)" 1
+
+# down --volumes: the volumes of the configuration's mounts go, unless
+# another container uses one.
+id_volume=rdev-e2e-$(docker inspect -f '{{index .Config.Labels "dev.rdev.devcontainer_id"}}' \
+    "$(jq -r .containerId "$TEST_TMP/up.json")")
+check "up made the named volumes" docker volume inspect "$id_volume" "$shared"
+user=user-$(basename "$TEST_TMP" | tr -cd 'A-Za-z0-9')
+docker create --name "$user" -v "$shared:/s" "$RDEV_RIG_IMAGE_BUSYBOX" true >/dev/null
+others+=("$user")
+rdev down "$ws" --volumes --json >"$TEST_TMP/down.json" 2>"$TEST_TMP/down.err"
+check_eq "down --volumes removes the container" "$(jq -r .removed "$TEST_TMP/down.json")" 1
+check_eq "and the volume no other container uses" \
+	"$(jq -c .removedVolumes "$TEST_TMP/down.json")" "[\"$id_volume\"]"
+check_eq "and keeps the one another container uses, saying why" \
+	"$(jq -c .keptVolumes "$TEST_TMP/down.json")" \
+	"[{\"name\":\"$shared\",\"reason\":\"used by container $user\"}]"
+check_eq "on stderr too" "$(cat "$TEST_TMP/down.err")" \
+	"rdev: kept volume $shared: used by container $user"
+check "the removed one is gone" sh -c "! docker volume inspect '$id_volume' >/dev/null 2>&1"
+check "the kept one is there" docker volume inspect "$shared"
 check_eq "down again is a no-op" "$(rdev down "$ws" --json | jq -r .removed)" 0
 finish
