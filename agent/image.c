@@ -12,6 +12,7 @@
 #include "config.h"
 #include "docker.h"
 #include "error.h"
+#include "log.h"
 #include "spawn.h"
 #include "xmalloc.h"
 
@@ -243,4 +244,115 @@ cJSON *
 image_metadata_entries(const cJSON *inspect, char **cause)
 {
 	return config_metadata_parse(image_label(inspect, CONFIG_METADATA_LABEL), cause);
+}
+
+/* Add the image under ref (a tag or an id) to ids, unless absent or there. */
+static void
+image_replaced_add(struct docker *d, const char *ref, cJSON *ids)
+{
+	cJSON *info = NULL;
+	const cJSON *e;
+	const char *id;
+	char *cause = NULL;
+
+	if (ref == NULL || *ref == '\0')
+		return;
+	if (docker_image_inspect(d, ref, &info, &cause) != 0) {
+		log_debug("image %s: %s", ref, cause);
+		free(cause);
+		return;
+	}
+	if ((id = image_string(info, "Id")) != NULL) {
+		cJSON_ArrayForEach(e, ids)
+			if (strcmp(e->valuestring, id) == 0)
+				id = NULL;
+		if (id != NULL)
+			cJSON_AddItemToArray(ids, cJSON_CreateString(id));
+	}
+	cJSON_Delete(info);
+}
+
+cJSON *
+image_replaced_find(struct docker *d, const cJSON *container, const char *build_tag)
+{
+	cJSON *ids = cJSON_CreateArray();
+
+	if (ids == NULL)
+		fatal("out of memory");
+	image_replaced_add(d, image_string(container, "Image"), ids);
+	image_replaced_add(d, build_tag, ids);
+	return ids;
+}
+
+/* Who uses image id: "container NAME" (new string), or NULL for nobody. */
+static char *
+image_replaced_user(const cJSON *containers, const char *id)
+{
+	const cJSON *c, *name;
+
+	cJSON_ArrayForEach(c, containers) {
+		if (image_string(c, "ImageID") == NULL ||
+		    strcmp(image_string(c, "ImageID"), id) != 0)
+			continue;
+		name =
+		    cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(c, "Names"), 0);
+		return xasprintf("container %s",
+		    cJSON_IsString(name)
+			? name->valuestring + (name->valuestring[0] == '/')
+			: image_string(c, "Id"));
+	}
+	return NULL;
+}
+
+/* Remove one replaced image if it is dangling and unused. */
+static void
+image_replaced_remove_one(
+    struct docker *d, const cJSON *containers, const char *id, const struct progress *p)
+{
+	cJSON *info = NULL;
+	char *cause = NULL, *user;
+	int removed;
+
+	if (docker_image_inspect(d, id, &info, &cause) != 0 || info == NULL) {
+		free(cause);
+		return; /* gone already (with a child removed before it) */
+	}
+	/* Still tagged: the rebuild did not take its name (a changed
+	 * configuration builds under a new tag), or someone else named it. */
+	if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(info, "RepoTags")) > 0) {
+		cJSON_Delete(info);
+		return;
+	}
+	cJSON_Delete(info);
+	if ((user = image_replaced_user(containers, id)) != NULL) {
+		progress_line(p, "Kept image %.19s (replaced): used by %s", id, user);
+		free(user);
+		return;
+	}
+	if (docker_image_remove(d, id, &removed, &cause) != 0) {
+		/* e.g. an image built on it: a layer of another image */
+		log_debug("image %.19s: %s", id, cause);
+		free(cause);
+	} else if (removed)
+		progress_line(p, "Removed image %.19s (replaced, no longer used)", id);
+}
+
+void
+image_replaced_remove(struct docker *d, const cJSON *ids, const struct progress *p)
+{
+	cJSON *containers = NULL;
+	const cJSON *id;
+	char *cause = NULL;
+
+	if (cJSON_GetArraySize(ids) == 0)
+		return;
+	if (docker_container_list(d, NULL, 1, &containers, &cause) != 0) {
+		progress_line(
+		    p, "warning: the images this up replaced are kept: %s", cause);
+		free(cause);
+		return;
+	}
+	cJSON_ArrayForEach(id, ids)
+		image_replaced_remove_one(d, containers, id->valuestring, p);
+	cJSON_Delete(containers);
 }

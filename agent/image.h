@@ -45,4 +45,18 @@ cJSON *image_metadata_entries(const cJSON *inspect, char **cause);
 /* A label of an inspected image or container; borrowed, NULL if none. */
 const char *image_label(const cJSON *inspect, const char *name);
 
+/* The images a container replaced by `up --rebuild` or `--recreate` was
+ * made from: its image and, for a Dockerfile configuration, the image now
+ * under build_tag (the tag it was built as; may be NULL). Read before the
+ * rebuild moves the tags. A new array of image ids (strings); the caller
+ * frees it with cJSON_Delete(). */
+cJSON *image_replaced_find(
+    struct docker *d, const cJSON *container, const char *build_tag);
+/* Once the new container runs: remove those of ids that the rebuild left
+ * dangling (no tag any more) and no container uses, with their untagged
+ * parents, as `docker rmi` does. Says on p what it removed, and which it
+ * kept because a container uses it; an image others build on stays quietly.
+ * Nothing here fails the up. */
+void image_replaced_remove(struct docker *d, const cJSON *ids, const struct progress *p);
+
 #endif

@@ -574,6 +574,22 @@ up_check_honoured(const struct up_state *s, char **cause)
 	return rc;
 }
 
+/* The images the container about to be replaced was made from (image.h):
+ * for a Dockerfile, the tag it was built as comes from its config hash. */
+static cJSON *
+up_replaced_images(const struct up_state *s)
+{
+	const char *hash = image_label(s->container, UP_LABEL_CONFIG_HASH);
+	char *tag = NULL;
+	cJSON *ids;
+
+	if (config_get_kind(s->cfg) == CONFIG_KIND_DOCKERFILE && hash != NULL)
+		tag = image_build_tag(s->cfg, hash);
+	ids = image_replaced_find(s->docker, s->container, tag);
+	free(tag);
+	return ids;
+}
+
 static const char *const up_port_keys[] = {
 	"forwardPorts",
 	"portsAttributes",
@@ -587,6 +603,7 @@ up_run(const struct up_opts *opts, struct up_result *res, char **cause)
 	struct up_state s = { 0 };
 	const char *id;
 	char *ignore = NULL;
+	cJSON *replaced = NULL;
 	int started = 0, created = 0, rc = -1;
 
 	memset(res, 0, sizeof *res);
@@ -626,6 +643,7 @@ up_run(const struct up_opts *opts, struct up_result *res, char **cause)
 		if (up_find_container(&s, &s.container, cause) != 0)
 			goto out;
 		if (s.container != NULL && (opts->rebuild || opts->recreate)) {
+			replaced = up_replaced_images(&s);
 			id = up_json_string(s.container, "Id", NULL);
 			progress_line(s.p, "Removing container %.12s", id);
 			if (docker_container_remove(s.docker, id, 1, 0, cause) != 0)
@@ -637,6 +655,7 @@ up_run(const struct up_opts *opts, struct up_result *res, char **cause)
 			if (up_create(&s, cause) != 0)
 				goto out;
 			created = started = 1;
+			image_replaced_remove(s.docker, replaced, s.p);
 		} else if (up_reuse(&s, &started, cause) != 0)
 			goto out;
 	}
@@ -663,6 +682,7 @@ up_run(const struct up_opts *opts, struct up_result *res, char **cause)
 	rc = 0;
 out:
 	free(ignore);
+	cJSON_Delete(replaced);
 	up_state_clear(&s);
 	return rc;
 }

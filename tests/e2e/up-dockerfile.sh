@@ -3,7 +3,9 @@
 # build.target, build.context), then exec, stop, up: the image is built from
 # the right stage with the args, carries the merged metadata label, the
 # workspace is mounted, containerEnv/remoteEnv reach exec, and the lifecycle
-# commands run the right number of times.
+# commands run the right number of times; `up --rebuild` removes the images
+# it replaced (the UID-sync image, the labelled build) once nothing uses
+# them, and keeps, saying so, one a container still uses.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 export RDEV_STATE_DIR=$TEST_TMP/state
@@ -33,7 +35,6 @@ cat >"$ws/.devcontainer/devcontainer.json" <<'JSON'
     "target": "dev"
   },
   "remoteUser": "dev",
-  "updateRemoteUserUID": false,
   "containerEnv": { "CE": "ce-value" },
   "remoteEnv": { "RE": "re-${containerEnv:CE}" },
   "onCreateCommand": "echo c >> /tmp/create.count",
@@ -42,9 +43,17 @@ cat >"$ws/.devcontainer/devcontainer.json" <<'JSON'
   "waitFor": "postStartCommand"
 }
 JSON
+# The workspace's owner is not in the image: the remote user gets its UID
+# (a UID-sync image built on the labelled one).
+chown -R 4331:4331 "$ws"
+keeper=keeper-$(basename "$TEST_TMP" | tr -cd 'A-Za-z0-9')
+kept_image=
 cleanup_ws() {
 	docker ps -aq --filter "label=devcontainer.local_folder=$ws" | xargs -r docker rm -f >/dev/null
-	docker images --format '{{.Repository}}:{{.Tag}}' | grep '^rdev-ws-dockerfile-' |
+	docker rm -f "$keeper" >/dev/null 2>&1
+	[ -z "$kept_image" ] || docker rmi -f "$kept_image" >/dev/null 2>&1
+	docker images --format '{{.Repository}}:{{.Tag}}' |
+		grep -E '^(rdev-uid/)?rdev-ws-dockerfile-' |
 		xargs -r docker rmi -f >/dev/null 2>&1 || true
 }
 trap 'cleanup_ws; rig_test_cleanup' EXIT
@@ -67,6 +76,42 @@ rdev up "$ws" >/dev/null 2>&1
 check_eq "same container after stop + up" "$(docker ps -q --no-trunc --filter "label=devcontainer.local_folder=$ws")" "$cid"
 check_eq "onCreateCommand ran once across up, stop, up" "$(rdev exec "$ws" -- cat /tmp/create.count | wc -l)" 1
 check_eq "postStartCommand ran on each start" "$(rdev exec "$ws" -- cat /tmp/start.count | wc -l)" 2
+check_eq "the remote user has the workspace owner's UID" "$(rdev exec "$ws" -- id -u)" 4331
+
+# --rebuild of the same configuration: the new build takes the old images'
+# tags; those left dangling go once the new container runs, unless in use.
+# images_of CID: its image's id and the labelled build's (the UID-sync
+# image's base).
+images_of() {
+	local uid_image
+	uid_image=$(docker inspect -f '{{.Image}}' "$1")
+	echo "$uid_image $(docker image inspect -f '{{.Id}}' \
+	    "$(docker images --format '{{.Repository}}:{{.Tag}}' | grep '^rdev-ws-dockerfile-')")"
+}
+read -r old_uid old_build <<<"$(images_of "$cid")"
+docker create --name "$keeper" "$old_uid" true >/dev/null
+kept_image=$old_uid
+rdev up "$ws" --rebuild >"$TEST_TMP/up-r1.json" 2>"$TEST_TMP/up-r1.err" ||
+	{ cat "$TEST_TMP/up-r1.err"; fail "up --rebuild failed"; }
+cid=$(jq -r .containerId "$TEST_TMP/up-r1.json")
+check "--rebuild keeps the replaced UID-sync image a container uses" \
+	docker image inspect "$old_uid"
+check "and says so" grep -qF "Kept image ${old_uid:0:19} (replaced): used by container $keeper" \
+	"$TEST_TMP/up-r1.err"
+docker rm -f "$keeper" >/dev/null
+read -r old_uid old_build <<<"$(images_of "$cid")"
+rdev up "$ws" --rebuild >"$TEST_TMP/up-r2.json" 2>"$TEST_TMP/up-r2.err" ||
+	{ cat "$TEST_TMP/up-r2.err"; fail "up --rebuild failed"; }
+cid=$(jq -r .containerId "$TEST_TMP/up-r2.json")
+read -r new_uid new_build <<<"$(images_of "$cid")"
+check "the rebuild made new images" test "$new_uid $new_build" != "$old_uid $old_build"
+check "--rebuild removes the replaced UID-sync image nothing uses" \
+	sh -c "! docker image inspect '$old_uid' >/dev/null 2>&1"
+check "and the replaced labelled build" sh -c "! docker image inspect '$old_build' >/dev/null 2>&1"
+check "and says so" grep -qF "Removed image ${old_uid:0:19} (replaced, no longer used)" \
+	"$TEST_TMP/up-r2.err"
+check_eq "the new container runs" "$(rdev exec "$ws" -- cat /stage)" dev-stage
+
 # --rebuild rebuilds (build cache off) and recreates.
 sed -i 's/"target": "dev"/"target": "prod"/' "$ws/.devcontainer/devcontainer.json"
 rdev up "$ws" --rebuild >"$TEST_TMP/up2.json" 2>/dev/null
