@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "error.h"
+#include "secrets.h"
 #include "xmalloc.h"
 
 struct proto_conn {
@@ -312,6 +313,7 @@ proto_conn_send_request(struct proto_conn *c, cJSON *request, char **cause)
 {
 	int rc = proto_conn_queue_json(c, PROTO_CONTROL, 0, request, cause);
 
+	secrets_request_wipe(request);
 	cJSON_Delete(request);
 	if (rc != 0 || proto_conn_flush(c, cause) != 0)
 		return -1;

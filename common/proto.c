@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "byte-order.h"
 #include "error.h"
 #include "xmalloc.h"
@@ -57,6 +59,8 @@ proto_encode_json(struct buf *out, enum proto_type type, uint32_t channel,
 		    proto_type_name((uint16_t)type), len, PROTO_MAX_PAYLOAD);
 	}
 	proto_encode(out, type, channel, text, len);
+	/* A request may carry secrets (secrets.h): no copy is left behind. */
+	sodium_memzero(text, len);
 	free(text);
 	return 0;
 }
