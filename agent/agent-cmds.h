@@ -14,6 +14,19 @@
 #include "cmd.h"
 
 struct progress;
+struct secrets;
+
+/* What `exec` (and `shell`) run: command in folder's dev container, with
+ * the reference's --remote-env and --secrets-file (secrets.h) on top of the
+ * remote environment. All borrowed. */
+struct agent_exec_req {
+	const char *folder;
+	const char *config_file; /* NULL: discover */
+	char *const *command;
+	int ncommand;
+	const cJSON *remote_env;       /* {NAME: VALUE}, or NULL */
+	const struct secrets *secrets; /* or NULL */
+};
 
 /* Where the workspace commands' operations run: in this process (the local
  * backend, backend.c: the table of agent-ops.h) or on a remote host's agent
@@ -28,8 +41,7 @@ struct agent_backend {
 	 * process's stdin, stdout and stderr (a TTY when stdin is one): its exit
 	 * status, or AGENT_EXIT_EXEC_FAILED after printing why on stderr as
 	 * "PROG: exec: ...". */
-	int (*exec)(void *ctx, const char *prog_name, const char *folder,
-	    const char *config_file, char *const *command, int ncommand);
+	int (*exec)(void *ctx, const char *prog_name, const struct agent_exec_req *req);
 	void *ctx;
 };
 /* backend.c: agent-ops.h in this process. */
@@ -75,8 +87,11 @@ cJSON *agent_cmd_request(
 	"                  " \
 	"\"background\":{\"state\":\"none|running|done|failed\",...}}\n"
 
-/* Arguments of the workspace commands: [PATH] [--config FILE] and, where
- * allowed, --json, --volumes, -f/--follow, --all, and [--] COMMAND... */
+/* Arguments of the workspace commands: [PATH] or --workspace-folder PATH,
+ * [--config FILE] and, where allowed, --json, --volumes, -f/--follow, --all,
+ * exec's --remote-env NAME=VALUE and --secrets-file FILE, and [--]
+ * COMMAND... Options that take a value take it as the next argument or
+ * after '=' (--config=FILE), as the reference CLI's do. */
 struct agent_cmd_args {
 	const char *folder;	 /* default "." */
 	const char *config_file; /* NULL: discover */
@@ -86,6 +101,8 @@ struct agent_cmd_args {
 	int all;
 	char **command; /* borrowed from argv; NULL if none */
 	int ncommand;
+	const char *secrets_file; /* --secrets-file, or NULL */
+	cJSON *remote_env;	  /* --remote-env: {NAME: VALUE}, or NULL */
 };
 #define AGENT_ARG_FOLDER 0x01
 #define AGENT_ARG_JSON 0x02
@@ -93,10 +110,23 @@ struct agent_cmd_args {
 #define AGENT_ARG_FOLLOW 0x08
 #define AGENT_ARG_COMMAND 0x10
 #define AGENT_ARG_ALL 0x20
+#define AGENT_ARG_EXEC_ENV 0x40 /* --remote-env, --secrets-file */
 
 /* cmd-args.c: 0, or CMD_EXIT_USAGE after printing the usage error. */
 int agent_cmd_args_parse(const struct cmd_program *prog, const struct cmd_entry *entry,
     int argc, char **argv, unsigned allowed, struct agent_cmd_args *a);
+/* Free what parsing allocated (remote_env). */
+void agent_cmd_args_clear(struct agent_cmd_args *a);
+/* Is arg an option that takes its value as the next argument ("--config")?
+ * For finding TARGET among a command's arguments. */
+int agent_cmd_option_takes_value(const char *arg);
+/* Is argv[*i] option name ("--mount")? 0 no; 1 yes, *value is its value
+ * ("--mount=V", or the next argument: *i is advanced); -1 it is, but the
+ * value is missing. */
+int agent_cmd_option(int argc, char **argv, int *i, const char *name, const char **value);
+/* Add "NAME=VALUE" (--remote-env) to the object remote_env; a name given
+ * again replaces its value. -1 when arg has no name before an '='. */
+int agent_cmd_remote_env_add(cJSON *remote_env, const char *arg);
 
 /* The commands: each parses argv (argv[0] its name), runs through be and
  * prints; returns the exit code. prog and entry are for usage messages.
@@ -111,8 +141,7 @@ int agent_cmd_up(const struct agent_backend *be, const struct cmd_program *prog,
 int agent_cmd_exec(const struct agent_backend *be, const struct cmd_program *prog,
     const struct cmd_entry *entry, int argc, char **argv);
 /* The local backend's exec: on this host's Docker. */
-int agent_exec_local(const char *prog_name, const char *folder, const char *config_file,
-    char *const *command, int ncommand);
+int agent_exec_local(const char *prog_name, const struct agent_exec_req *req);
 /* cmd-stop.c: stop the workspace's container(s); a missing one is a no-op. */
 int agent_cmd_stop(const struct agent_backend *be, const struct cmd_program *prog,
     const struct cmd_entry *entry, int argc, char **argv);

@@ -15,6 +15,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "agent-cmds.h"
 #include "agent-ops.h"
 #include "agent-state.h"
 #include "buf.h"
@@ -29,6 +30,7 @@
 #include "lifecycle.h"
 #include "log.h"
 #include "relay-install.h"
+#include "secrets.h"
 #include "up.h"
 #include "workspace.h"
 #include "xmalloc.h"
@@ -223,7 +225,7 @@ agent_exec_relay(struct agent_exec *x, const struct agent_exec_plan *p, char **c
 		docker_stream_allow_types(x->demux, EXEC_RELAY_MAX_TYPE);
 	}
 	free(why);
-	env_free(env);
+	secrets_env_free(env);
 	free(argv);
 	return rc;
 }
@@ -242,9 +244,8 @@ agent_exec_notice(const char *state_dir, const char *cid, const char *up_cmd)
 }
 
 int
-agent_exec_start(const char *up_cmd, const char *folder, const char *config_file,
-    char *const *command, int ncommand, int tty, const char *term, unsigned rows,
-    unsigned cols, struct agent_exec **xp, char **cause)
+agent_exec_start(const char *up_cmd, const struct agent_exec_req *req, int tty,
+    const char *term, unsigned rows, unsigned cols, struct agent_exec **xp, char **cause)
 {
 	struct agent_exec *x = xcalloc(1, sizeof *x);
 	struct agent_exec_plan p = { 0 };
@@ -258,13 +259,13 @@ agent_exec_start(const char *up_cmd, const char *folder, const char *config_file
 	x->fd = -1;
 	x->tty = tty;
 	x->docker = docker_new(NULL);
-	if (workspace_open_existing(folder, config_file, up_cmd, x->docker, &ws, cause) !=
-	    0)
+	if (workspace_open_existing(
+		req->folder, req->config_file, up_cmd, x->docker, &ws, cause) != 0)
 		goto out;
 	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
 		cJSON_GetObjectItemCaseSensitive(ws.container, "State"), "Running"))) {
 		error_set(cause, "the dev container of %s is not running (run `%s`)",
-		    folder, up_cmd);
+		    req->folder, up_cmd);
 		goto out;
 	}
 	if ((state = agent_state_dir(cause)) == NULL ||
@@ -272,17 +273,18 @@ agent_exec_start(const char *up_cmd, const char *folder, const char *config_file
 		goto out;
 	user = up_remote_user(merged, ws.container);
 	/* ws.container: inspected by workspace_open just now */
-	if (up_remote_env(x->docker, state, ws.container, 1, merged, user, &env, &p.unset,
-		cause) != 0)
+	if (up_remote_env(x->docker, state, ws.container, 1, merged, req->remote_env,
+		user, &env, &p.unset, cause) != 0)
 		goto out;
+	secrets_env_apply(req->secrets, &env, p.unset);
 	p.container = ws.container;
 	p.cid = workspace_container_id(&ws);
 	x->notice = agent_exec_notice(state, p.cid, up_cmd);
 	p.user = user;
 	p.workdir = config_get_workspace_folder(ws.cfg);
 	p.env = agent_exec_env(env, tty, term);
-	p.command = command;
-	p.ncommand = ncommand;
+	p.command = req->command;
+	p.ncommand = req->ncommand;
 	p.tty = tty;
 	p.rows = rows;
 	p.cols = cols;
@@ -294,9 +296,9 @@ agent_exec_start(const char *up_cmd, const char *folder, const char *config_file
 	rc = 0;
 out:
 	agent_exec_free(x);
-	env_free(env);
+	secrets_env_free(env);
 	env_free(p.unset);
-	env_free(p.env);
+	secrets_env_free(p.env);
 	cJSON_Delete(merged);
 	free(state);
 	free(user);

@@ -42,14 +42,15 @@ struct agent_exec {
 	char *notice;
 };
 
-/* Start command (ncommand words) as the remote user, with the remote env, in
- * the workspace folder; term (may be NULL) is TERM for a TTY, rows and cols
+struct agent_exec_req;
+/* Start req's command as the remote user, with the remote env (req's
+ * remote_env and secrets on top, as for the lifecycle commands), in the
+ * workspace folder; term (may be NULL) is TERM for a TTY, rows and cols
  * (0: unknown) its size, which the command sees from its first read on.
  * 0 and *x (free with agent_exec_free) or -1 with *cause ("no dev container
  * for PATH (run `UP_CMD` first)", "... is not running ..."). */
-int agent_exec_start(const char *up_cmd, const char *folder, const char *config_file,
-    char *const *command, int ncommand, int tty, const char *term, unsigned rows,
-    unsigned cols, struct agent_exec **x, char **cause);
+int agent_exec_start(const char *up_cmd, const struct agent_exec_req *req, int tty,
+    const char *term, unsigned rows, unsigned cols, struct agent_exec **x, char **cause);
 
 /* Cut output read from x->fd (and x->early first) into pieces: 1 with a
  * non-empty piece in *payload (borrowed from data), *stream 1 (stdout) or 2

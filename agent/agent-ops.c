@@ -81,7 +81,7 @@ int
 agent_op_call(const cJSON *json, const char *prog_name, const struct progress *p,
     cJSON **result, char **cause)
 {
-	static const struct progress discard = { agent_op_discard, NULL };
+	static const struct progress discard = { .fn = agent_op_discard };
 	const cJSON *name = cJSON_GetObjectItemCaseSensitive(json, "op");
 	const struct agent_op *op;
 	struct agent_op_req r = { json, NULL, NULL, prog_name, p != NULL ? p : &discard };

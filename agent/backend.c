@@ -4,6 +4,7 @@
 #include "agent-cmds.h"
 
 #include "agent-ops.h"
+#include "secrets.h"
 
 static int
 backend_local_call(
@@ -11,15 +12,15 @@ backend_local_call(
 {
 	int rc = agent_op_call(req, "rdev", p, result, cause);
 
+	secrets_request_wipe(req);
 	cJSON_Delete(req);
 	return rc;
 }
 
 static int
-backend_local_exec(void *ctx, const char *prog_name, const char *folder,
-    const char *config_file, char *const *command, int ncommand)
+backend_local_exec(void *ctx, const char *prog_name, const struct agent_exec_req *req)
 {
-	return agent_exec_local(prog_name, folder, config_file, command, ncommand);
+	return agent_exec_local(prog_name, req);
 }
 
 const struct agent_backend agent_backend_local = {

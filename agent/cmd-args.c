@@ -8,17 +8,144 @@
 #include "agent-ops.h"
 #include "xmalloc.h"
 
+/* The options that take a value, as the reference CLI's: "--name VALUE" or
+ * "--name=VALUE". */
+static const char *const agent_cmd_value_options[] = {
+	"--config",
+	"--workspace-folder",
+	"--secrets-file",
+	"--remote-env",
+	"--mount",
+	"--override-config",
+	"--id-label",
+	"--cache-from",
+	"--log-format",
+	NULL,
+};
+
+int
+agent_cmd_option_takes_value(const char *arg)
+{
+	for (const char *const *o = agent_cmd_value_options; *o != NULL; o++)
+		if (strcmp(arg, *o) == 0)
+			return 1;
+	return 0;
+}
+
+int
+agent_cmd_option(int argc, char **argv, int *i, const char *name, const char **value)
+{
+	size_t n = strlen(name);
+
+	if (strncmp(argv[*i], name, n) != 0)
+		return 0;
+	if (argv[*i][n] == '=') {
+		*value = argv[*i] + n + 1;
+		return 1;
+	}
+	if (argv[*i][n] != '\0')
+		return 0;
+	if (*i + 1 >= argc)
+		return -1;
+	*value = argv[++*i];
+	return 1;
+}
+
+int
+agent_cmd_remote_env_add(cJSON *remote_env, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	char *name;
+
+	/* The reference's /.+=.*\/: a name before the first '=' (an '=' at the
+	 * start would make the name begin there, which no variable can). */
+	if (eq == NULL || eq == arg)
+		return -1;
+	name = xstrndup(arg, (size_t)(eq - arg));
+	/* A name given twice: the last value, as the reference's envListToObj. */
+	cJSON_DeleteItemFromObjectCaseSensitive(remote_env, name);
+	cJSON_AddStringToObject(remote_env, name, eq + 1);
+	free(name);
+	return 0;
+}
+
+void
+agent_cmd_args_clear(struct agent_cmd_args *a)
+{
+	cJSON_Delete(a->remote_env);
+	a->remote_env = NULL;
+}
+
+/* Message of a bad option value, in *msg (static or from argv). */
+static int
+agent_cmd_args_bad(const char **msg, const char *text)
+{
+	*msg = text;
+	return -1;
+}
+
+/* An option with a value at argv[*i] that a allows: 1 taken (*i past its
+ * value), 0 not one of them, -1 with *msg. */
+static int
+agent_cmd_args_value(int argc, char **argv, int *i, unsigned allowed,
+    struct agent_cmd_args *a, const char **msg)
+{
+	const char *v;
+	int r;
+
+	if ((r = agent_cmd_option(argc, argv, i, "--config", &v)) != 0) {
+		if (r < 0)
+			return agent_cmd_args_bad(msg, "--config needs a FILE");
+		a->config_file = v;
+		return 1;
+	}
+	if ((allowed & AGENT_ARG_FOLDER) &&
+	    (r = agent_cmd_option(argc, argv, i, "--workspace-folder", &v)) != 0) {
+		if (r < 0)
+			return agent_cmd_args_bad(msg, "--workspace-folder needs a PATH");
+		if (a->folder != NULL)
+			return agent_cmd_args_bad(msg,
+			    "one workspace only (a TARGET or "
+			    "--workspace-folder)");
+		a->folder = v;
+		return 1;
+	}
+	if (!(allowed & AGENT_ARG_EXEC_ENV))
+		return 0;
+	if ((r = agent_cmd_option(argc, argv, i, "--secrets-file", &v)) != 0) {
+		if (r < 0)
+			return agent_cmd_args_bad(msg, "--secrets-file needs a FILE");
+		a->secrets_file = v;
+		return 1;
+	}
+	if ((r = agent_cmd_option(argc, argv, i, "--remote-env", &v)) != 0) {
+		if (a->remote_env == NULL)
+			a->remote_env = cJSON_CreateObject();
+		if (r < 0 || agent_cmd_remote_env_add(a->remote_env, v) != 0)
+			return agent_cmd_args_bad(msg, "--remote-env must be NAME=VALUE");
+		return 1;
+	}
+	return 0;
+}
+
 int
 agent_cmd_args_parse(const struct cmd_program *prog, const struct cmd_entry *entry,
     int argc, char **argv, unsigned allowed, struct agent_cmd_args *a)
 {
-	int i;
+	const char *v = NULL;
+	int i, r;
 
 	memset(a, 0, sizeof *a);
 	for (i = 1; i < argc; i++) {
 		const char *s = argv[i];
 
-		if (strcmp(s, "--json") == 0 && (allowed & AGENT_ARG_JSON))
+		if (s[0] == '-' && s[1] == '-' &&
+		    (r = agent_cmd_args_value(argc, argv, &i, allowed, a, &v)) != 0) {
+			if (r < 0) {
+				agent_cmd_args_clear(a);
+				return cmd_usage_error(prog, entry, "%s", v);
+			}
+		} else if (strcmp(s, "--json") == 0 && (allowed & AGENT_ARG_JSON))
 			a->json = 1;
 		else if (strcmp(s, "--volumes") == 0 && (allowed & AGENT_ARG_VOLUMES))
 			a->volumes = 1;
@@ -27,24 +154,23 @@ agent_cmd_args_parse(const struct cmd_program *prog, const struct cmd_entry *ent
 		else if ((strcmp(s, "-f") == 0 || strcmp(s, "--follow") == 0) &&
 		    (allowed & AGENT_ARG_FOLLOW))
 			a->follow = 1;
-		else if (strcmp(s, "--config") == 0 && i + 1 < argc)
-			a->config_file = argv[++i];
-		else if (strncmp(s, "--config=", 9) == 0)
-			a->config_file = s + 9;
 		else if (strcmp(s, "--") == 0 && (allowed & AGENT_ARG_COMMAND)) {
 			a->command = argv + i + 1;
 			a->ncommand = argc - i - 1;
 			break;
-		} else if (s[0] == '-' && s[1] != '\0')
+		} else if (s[0] == '-' && s[1] != '\0') {
+			agent_cmd_args_clear(a);
 			return cmd_usage_error(prog, entry, "unknown option %s", s);
-		else if (a->folder == NULL && (allowed & AGENT_ARG_FOLDER))
+		} else if (a->folder == NULL && (allowed & AGENT_ARG_FOLDER))
 			a->folder = s;
 		else if (allowed & AGENT_ARG_COMMAND) {
 			a->command = argv + i;
 			a->ncommand = argc - i;
 			break;
-		} else
+		} else {
+			agent_cmd_args_clear(a);
 			return cmd_usage_error(prog, entry, "unexpected argument %s", s);
+		}
 	}
 	if (a->folder == NULL && (allowed & AGENT_ARG_FOLDER))
 		a->folder = ".";

@@ -17,6 +17,7 @@
 #include "agent-ops.h"
 #include "atomic-file.h"
 #include "buf.h"
+#include "secrets.h"
 
 /* Set by the SIGWINCH handler; the pump loop resizes the remote TTY. The
  * only signal state kept, as a handler can do nothing else safely. */
@@ -97,19 +98,40 @@ agent_cmd_exec(const struct agent_backend *be, const struct cmd_program *prog,
     const struct cmd_entry *entry, int argc, char **argv)
 {
 	struct agent_cmd_args a;
+	struct agent_exec_req req = { 0 };
+	struct secrets *secrets = NULL;
+	char *cause = NULL;
+	int rc;
 
-	if (agent_cmd_args_parse(
-		prog, entry, argc, argv, AGENT_ARG_FOLDER | AGENT_ARG_COMMAND, &a) != 0)
+	if (agent_cmd_args_parse(prog, entry, argc, argv,
+		AGENT_ARG_FOLDER | AGENT_ARG_COMMAND | AGENT_ARG_EXEC_ENV, &a) != 0)
 		return CMD_EXIT_USAGE;
-	if (a.ncommand == 0)
+	if (a.ncommand == 0) {
+		agent_cmd_args_clear(&a);
 		return cmd_usage_error(prog, entry, "no command given");
-	return be->exec(
-	    be->ctx, prog->name, a.folder, a.config_file, a.command, a.ncommand);
+	}
+	/* Read here, where the user is: the values travel in the request. */
+	if (a.secrets_file != NULL &&
+	    secrets_read_file(a.secrets_file, &secrets, &cause) != 0) {
+		fprintf(stderr, "%s: exec: %s\n", prog->name, cause);
+		free(cause);
+		agent_cmd_args_clear(&a);
+		return AGENT_EXIT_EXEC_FAILED;
+	}
+	req.folder = a.folder;
+	req.config_file = a.config_file;
+	req.command = a.command;
+	req.ncommand = a.ncommand;
+	req.remote_env = a.remote_env;
+	req.secrets = secrets;
+	rc = be->exec(be->ctx, prog->name, &req);
+	secrets_free(secrets);
+	agent_cmd_args_clear(&a);
+	return rc;
 }
 
 int
-agent_exec_local(const char *prog_name, const char *folder, const char *config_file,
-    char *const *command, int ncommand)
+agent_exec_local(const char *prog_name, const struct agent_exec_req *req)
 {
 	struct agent_exec *x = NULL;
 	struct termios saved, raw;
@@ -127,9 +149,9 @@ agent_exec_local(const char *prog_name, const char *folder, const char *config_f
 			cols = ws.ws_col;
 		}
 	}
-	up_cmd = agent_up_command(prog_name, folder, config_file);
-	started = agent_exec_start(up_cmd, folder, config_file, command, ncommand, tty,
-		      getenv("TERM"), rows, cols, &x, &cause) == 0;
+	up_cmd = agent_up_command(prog_name, req->folder, req->config_file);
+	started = agent_exec_start(
+		      up_cmd, req, tty, getenv("TERM"), rows, cols, &x, &cause) == 0;
 	free(up_cmd);
 	if (!started)
 		goto out;
@@ -154,6 +176,7 @@ agent_exec_local(const char *prog_name, const char *folder, const char *config_f
 out:
 	if (raw_set)
 		tcsetattr(0, TCSANOW, &saved);
+	secrets_mask_inplace(req->secrets, &cause);
 	if (cause != NULL)
 		fprintf(stderr, "%s: exec: %s\n", prog_name, cause);
 	free(cause);

@@ -10,9 +10,32 @@
 
 #include "agent-ops.h"
 #include "progress.h"
+#include "secrets.h"
 #include "up.h"
 #include "error.h"
 #include "xmalloc.h"
+
+/* What the command line asks for, before it becomes the request. */
+struct cmd_up_args {
+	const char *folder;
+	const char *config_file;
+	const char *secrets_file;
+	const char *override_config;
+	int rebuild, recreate, skip_non_blocking, skip_post_create, skip_post_attach;
+	int build_no_cache;
+	int quiet;					     /* --json */
+	int log_json;					     /* --log-format json */
+	cJSON *remote_env, *mounts, *id_labels, *cache_from; /* NULL: none given */
+};
+
+static void
+cmd_up_args_clear(struct cmd_up_args *a)
+{
+	cJSON_Delete(a->remote_env);
+	cJSON_Delete(a->mounts);
+	cJSON_Delete(a->id_labels);
+	cJSON_Delete(a->cache_from);
+}
 
 static void
 cmd_up_progress(void *arg, const char *data, size_t len)
@@ -23,74 +46,286 @@ cmd_up_progress(void *arg, const char *data, size_t len)
 }
 
 /* --json: the warnings only. up sends each as one "warning: ..." line of
- * its own (progress_line(), one event when remote). */
+ * its own (progress_line(), one event when remote), or as the text of one
+ * JSON log line with --log-format json. */
 static void
 cmd_up_warnings(void *arg, const char *data, size_t len)
 {
-	if (len > 9 && strncmp(data, "warning: ", 9) == 0)
+	static const char json_warning[] = "\"text\":\"warning: ";
+
+	if ((len > 9 && strncmp(data, "warning: ", 9) == 0) ||
+	    (len > 0 && data[0] == '{' &&
+		memmem(data, len, json_warning, sizeof json_warning - 1) != NULL))
 		cmd_up_progress(arg, data, len);
+}
+
+/* s as the reference's --mount takes it:
+ * type=(bind|volume),source=S,target=T[,external=(true|false)], S and T
+ * without commas. {"type","source","target","external"}, or NULL. */
+static cJSON *
+cmd_up_mount(const char *s)
+{
+	static const char *const keys[] = { "type=", "source=", "target=", "external=" };
+	char *copy = xstrdup(s), *rest = copy, *field, *vals[4] = { NULL };
+	size_t k = 0;
+	cJSON *m = NULL;
+
+	while ((field = strsep(&rest, ",")) != NULL) {
+		if (k == 4 || strncmp(field, keys[k], strlen(keys[k])) != 0)
+			goto out;
+		vals[k] = field + strlen(keys[k]);
+		k++;
+	}
+	if (k < 3 || (strcmp(vals[0], "bind") != 0 && strcmp(vals[0], "volume") != 0) ||
+	    *vals[1] == '\0' || *vals[2] == '\0' ||
+	    (k == 4 && strcmp(vals[3], "true") != 0 && strcmp(vals[3], "false") != 0))
+		goto out;
+	m = cJSON_CreateObject();
+	cJSON_AddStringToObject(m, "type", vals[0]);
+	cJSON_AddStringToObject(m, "source", vals[1]);
+	cJSON_AddStringToObject(m, "target", vals[2]);
+	cJSON_AddBoolToObject(m, "external", k == 4 && strcmp(vals[3], "true") == 0);
+out:
+	free(copy);
+	return m;
+}
+
+/* The reference's /.+=.+/ for --id-label: an '=' with something on both
+ * sides. */
+static int
+cmd_up_id_label_ok(const char *s)
+{
+	const char *eq = strchr(s + (*s != '\0'), '=');
+
+	for (; eq != NULL; eq = strchr(eq + 1, '='))
+		if (eq[1] != '\0')
+			return 1;
+	return 0;
+}
+
+/* Append s to the array *list (created when NULL). */
+static void
+cmd_up_list_add(cJSON **list, cJSON *item)
+{
+	if (*list == NULL)
+		*list = cJSON_CreateArray();
+	cJSON_AddItemToArray(*list, item);
+}
+
+/* The options of up that take a value. */
+static const char *const cmd_up_value_options[] = {
+	"--config",
+	"--workspace-folder",
+	"--secrets-file",
+	"--override-config",
+	"--remote-env",
+	"--mount",
+	"--id-label",
+	"--cache-from",
+	"--log-format",
+	NULL,
+};
+
+/* Take value v of option name into *a. 0, or -1 with *msg. */
+static int
+cmd_up_take(struct cmd_up_args *a, const char *name, const char *v, const char **msg)
+{
+	cJSON *m;
+
+	if (strcmp(name, "--config") == 0)
+		a->config_file = v;
+	else if (strcmp(name, "--workspace-folder") == 0) {
+		if (a->folder != NULL)
+			return *msg =
+				   "one workspace only (a TARGET or --workspace-folder)",
+			       -1;
+		a->folder = v;
+	} else if (strcmp(name, "--secrets-file") == 0)
+		a->secrets_file = v;
+	else if (strcmp(name, "--override-config") == 0)
+		a->override_config = v;
+	else if (strcmp(name, "--remote-env") == 0) {
+		if (a->remote_env == NULL)
+			a->remote_env = cJSON_CreateObject();
+		if (agent_cmd_remote_env_add(a->remote_env, v) != 0)
+			return *msg = "--remote-env must be NAME=VALUE", -1;
+	} else if (strcmp(name, "--mount") == 0) {
+		if ((m = cmd_up_mount(v)) == NULL)
+			return *msg =
+				   "--mount must be type=<bind|volume>,source=<source>,"
+				   "target=<target>[,external=<true|false>]",
+			       -1;
+		cmd_up_list_add(&a->mounts, m);
+	} else if (strcmp(name, "--id-label") == 0) {
+		if (!cmd_up_id_label_ok(v))
+			return *msg = "--id-label must be NAME=VALUE", -1;
+		cmd_up_list_add(&a->id_labels, cJSON_CreateString(v));
+	} else if (strcmp(name, "--cache-from") == 0)
+		cmd_up_list_add(&a->cache_from, cJSON_CreateString(v));
+	else if (strcmp(name, "--log-format") == 0) {
+		if (strcmp(v, "text") != 0 && strcmp(v, "json") != 0)
+			return *msg = "--log-format must be text or json", -1;
+		a->log_json = strcmp(v, "json") == 0;
+	}
+	return 0;
+}
+
+/* One option with a value at argv[*i]: 1 taken (*i past its value), 0 not
+ * one of up's, -1 with *msg for the usage error. */
+static int
+cmd_up_value(int argc, char **argv, int *i, struct cmd_up_args *a, const char **msg)
+{
+	const char *const *o;
+	const char *v = NULL;
+	int r = 0;
+
+	for (o = cmd_up_value_options; *o != NULL; o++)
+		if ((r = agent_cmd_option(argc, argv, i, *o, &v)) != 0)
+			break;
+	if (*o == NULL)
+		return 0;
+	if (r < 0) {
+		*msg = *o;
+		return -2;
+	}
+	return cmd_up_take(a, *o, v, msg) == 0 ? 1 : -1;
+}
+
+/* Parse argv into *a (cleared with cmd_up_args_clear() either way). 0, or
+ * CMD_EXIT_USAGE after printing why. */
+static int
+cmd_up_parse(const struct cmd_program *prog, const struct cmd_entry *entry, int argc,
+    char **argv, struct cmd_up_args *a)
+{
+	const char *msg = NULL;
+	int i, r;
+
+	memset(a, 0, sizeof *a);
+	for (i = 1; i < argc; i++) {
+		if (strncmp(argv[i], "--", 2) == 0 &&
+		    (r = cmd_up_value(argc, argv, &i, a, &msg)) != 0) {
+			if (r == -2)
+				return cmd_usage_error(
+				    prog, entry, "%s needs a value", msg);
+			if (r < 0)
+				return cmd_usage_error(prog, entry, "%s", msg);
+		} else if (strcmp(argv[i], "--rebuild") == 0)
+			a->rebuild = 1;
+		else if (strcmp(argv[i], "--recreate") == 0)
+			a->recreate = 1;
+		else if (strcmp(argv[i], "--skip-non-blocking-commands") == 0)
+			a->skip_non_blocking = 1;
+		else if (strcmp(argv[i], "--skip-post-create") == 0)
+			a->skip_post_create = 1;
+		else if (strcmp(argv[i], "--skip-post-attach") == 0)
+			a->skip_post_attach = 1;
+		else if (strcmp(argv[i], "--build-no-cache") == 0)
+			a->build_no_cache = 1;
+		else if (strcmp(argv[i], "--json") == 0)
+			a->quiet = 1;
+		else if (argv[i][0] == '-' && argv[i][1] != '\0')
+			return cmd_usage_error(prog, entry, "unknown option %s", argv[i]);
+		else if (a->folder == NULL)
+			a->folder = argv[i];
+		else
+			return cmd_usage_error(
+			    prog, entry, "one workspace only (got %s)", argv[i]);
+	}
+	if (a->folder == NULL)
+		a->folder = ".";
+	return 0;
+}
+
+/* Add to req what is given of the reference's flags. */
+static void
+cmd_up_request_fields(cJSON *req, struct cmd_up_args *a)
+{
+	cJSON_AddBoolToObject(req, "rebuild", a->rebuild);
+	cJSON_AddBoolToObject(req, "recreate", a->recreate);
+	cJSON_AddBoolToObject(req, "skipNonBlockingCommands", a->skip_non_blocking);
+	cJSON_AddBoolToObject(req, "skipPostCreate", a->skip_post_create);
+	cJSON_AddBoolToObject(req, "skipPostAttach", a->skip_post_attach);
+	if (a->build_no_cache)
+		cJSON_AddTrueToObject(req, "buildNoCache");
+	if (a->override_config != NULL)
+		cJSON_AddStringToObject(req, "overrideConfig", a->override_config);
+	if (a->log_json)
+		cJSON_AddStringToObject(req, "logFormat", "json");
+	/* Handed over to the request. */
+	if (a->remote_env != NULL)
+		cJSON_AddItemToObject(req, "remoteEnv", a->remote_env);
+	if (a->mounts != NULL)
+		cJSON_AddItemToObject(req, "mounts", a->mounts);
+	if (a->id_labels != NULL)
+		cJSON_AddItemToObject(req, "idLabels", a->id_labels);
+	if (a->cache_from != NULL)
+		cJSON_AddItemToObject(req, "cacheFrom", a->cache_from);
+	a->remote_env = a->mounts = a->id_labels = a->cache_from = NULL;
+}
+
+/* The failure of up: "PROG: up: CAUSE" on stderr (one JSON log line with
+ * --log-format json) and {"outcome":"error","message":CAUSE} on stdout. */
+static int
+cmd_up_failed(const struct cmd_program *prog, const struct cmd_up_args *a,
+    const struct secrets *secrets, char *cause)
+{
+	struct progress p = { .fn = cmd_up_progress };
+	cJSON *json;
+	char *text, *msg;
+
+	secrets_mask_inplace(secrets, &cause);
+	msg = xasprintf("%s: up: %s", prog->name, cause);
+	if (a->log_json)
+		progress_json_text(&p, msg);
+	else
+		fprintf(stderr, "%s\n", msg);
+	free(msg);
+	json = cJSON_CreateObject();
+	cJSON_AddStringToObject(json, "outcome", "error");
+	cJSON_AddStringToObject(json, "message", cause);
+	text = cJSON_PrintUnformatted(json);
+	printf("%s\n", text);
+	free(text);
+	cJSON_Delete(json);
+	free(cause);
+	return CMD_EXIT_FAILURE;
 }
 
 int
 agent_cmd_up(const struct agent_backend *be, const struct cmd_program *prog,
     const struct cmd_entry *entry, int argc, char **argv, cJSON **ports)
 {
-	struct up_opts opts = { 0 };
-	struct progress progress;
+	struct cmd_up_args a;
+	struct secrets *secrets = NULL;
+	struct progress progress = { 0 };
 	char *cause = NULL, *text;
 	cJSON *json, *req;
-	int i, quiet = 0;
+	int rc;
 
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--rebuild") == 0)
-			opts.rebuild = 1;
-		else if (strcmp(argv[i], "--recreate") == 0)
-			opts.recreate = 1;
-		else if (strcmp(argv[i], "--skip-non-blocking-commands") == 0)
-			opts.skip_non_blocking = 1;
-		else if (strcmp(argv[i], "--skip-post-create") == 0)
-			opts.skip_post_create = 1;
-		else if (strcmp(argv[i], "--skip-post-attach") == 0)
-			opts.skip_post_attach = 1;
-		else if (strcmp(argv[i], "--json") == 0)
-			quiet = 1;
-		else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
-			opts.config_file = argv[++i];
-		else if (strncmp(argv[i], "--config=", 9) == 0)
-			opts.config_file = argv[i] + 9;
-		else if (argv[i][0] == '-' && argv[i][1] != '\0')
-			return cmd_usage_error(prog, entry, "unknown option %s", argv[i]);
-		else if (opts.workspace_folder == NULL)
-			opts.workspace_folder = argv[i];
-		else
-			return cmd_usage_error(
-			    prog, entry, "one workspace only (got %s)", argv[i]);
-	}
-	if (opts.workspace_folder == NULL)
-		opts.workspace_folder = ".";
-	progress.fn = quiet ? cmd_up_warnings : cmd_up_progress;
-	progress.arg = NULL;
-	req =
-	    agent_cmd_request(prog->name, "up", opts.workspace_folder, opts.config_file);
-	cJSON_AddBoolToObject(req, "rebuild", opts.rebuild);
-	cJSON_AddBoolToObject(req, "recreate", opts.recreate);
-	cJSON_AddBoolToObject(req, "skipNonBlockingCommands", opts.skip_non_blocking);
-	cJSON_AddBoolToObject(req, "skipPostCreate", opts.skip_post_create);
-	cJSON_AddBoolToObject(req, "skipPostAttach", opts.skip_post_attach);
-	cJSON_AddBoolToObject(req, "includePorts", ports != NULL);
 	if (ports != NULL)
 		*ports = NULL;
-	if (be->call(be->ctx, req, &progress, &json, &cause) != 0) {
-		fprintf(stderr, "%s: up: %s\n", prog->name, cause);
-		json = cJSON_CreateObject();
-		cJSON_AddStringToObject(json, "outcome", "error");
-		cJSON_AddStringToObject(json, "message", cause);
-		text = cJSON_PrintUnformatted(json);
-		printf("%s\n", text);
-		free(text);
-		cJSON_Delete(json);
-		free(cause);
-		return CMD_EXIT_FAILURE;
+	if ((rc = cmd_up_parse(prog, entry, argc, argv, &a)) != 0) {
+		cmd_up_args_clear(&a);
+		return rc;
+	}
+	/* Read here, where the user is: the values travel in the request. */
+	if (a.secrets_file != NULL &&
+	    secrets_read_file(a.secrets_file, &secrets, &cause) != 0) {
+		rc = cmd_up_failed(prog, &a, NULL, cause);
+		cmd_up_args_clear(&a);
+		return rc;
+	}
+	progress.fn = a.quiet ? cmd_up_warnings : cmd_up_progress;
+	progress.arg = NULL;
+	req = agent_cmd_request(prog->name, "up", a.folder, a.config_file);
+	cmd_up_request_fields(req, &a);
+	if (secrets != NULL)
+		cJSON_AddItemToObject(req, "secrets", secrets_to_json(secrets));
+	cJSON_AddBoolToObject(req, "includePorts", ports != NULL);
+	rc = be->call(be->ctx, req, &progress, &json, &cause);
+	if (rc != 0) {
+		rc = cmd_up_failed(prog, &a, secrets, cause);
+		goto out;
 	}
 	/* Kept for the forwardPorts step, not printed with the result. */
 	if (ports != NULL)
@@ -99,5 +334,9 @@ agent_cmd_up(const struct agent_backend *be, const struct cmd_program *prog,
 	printf("%s\n", text);
 	free(text);
 	cJSON_Delete(json);
-	return CMD_EXIT_OK;
+	rc = CMD_EXIT_OK;
+out:
+	secrets_free(secrets);
+	cmd_up_args_clear(&a);
+	return rc;
 }

@@ -310,6 +310,8 @@ compose_override_volumes(
 		cJSON_AddItemToArray(all, cJSON_CreateString(in->workspace_mount));
 	cJSON_ArrayForEach(m, mounts)
 		cJSON_AddItemToArray(all, cJSON_Duplicate(m, 1));
+	cJSON_ArrayForEach(m, in->extra_mounts)
+		cJSON_AddItemToArray(all, cJSON_Duplicate(m, 1));
 	cJSON_ArrayForEach(m, all) {
 		if (compose_override_mount_read(m, &cm) != 0) {
 			text = cJSON_IsString(m) ? xstrdup(m->valuestring)

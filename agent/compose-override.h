@@ -37,6 +37,9 @@ struct compose_override_input {
 	const cJSON *service_config;
 	const cJSON *image_config;
 	const cJSON *labels; /* object of string labels; may be NULL */
+	/* The reference's --mount: [{"type","source","target","external"}],
+	 * after the merged mounts; may be NULL. */
+	const cJSON *extra_mounts;
 };
 
 /* The override file's text (compose_override_print()). New string (caller

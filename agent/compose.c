@@ -28,6 +28,7 @@
 #define COMPOSE_LABEL_SERVICE "com.docker.compose.service"
 #define COMPOSE_LABEL_ONEOFF "com.docker.compose.oneoff"
 #define COMPOSE_OVERRIDE_NAME "docker-compose.rdev.json"
+#define COMPOSE_BUILD_OVERRIDE_NAME "docker-compose.rdev-build.json"
 
 /* An argv under construction. */
 struct compose_argv {
@@ -39,6 +40,7 @@ struct compose_argv {
 struct compose {
 	const struct config *cfg;
 	struct docker *d;
+	const struct up_opts *opts;
 	const struct progress *p;
 	int v2;	       /* `docker compose` rather than docker-compose */
 	char *version; /* "1.29.2" */
@@ -49,7 +51,8 @@ struct compose {
 	const cJSON *service_config;
 	const char *service;
 	char *project;
-	char *override; /* path of our override file, once written */
+	char *override;	      /* path of our override file, once written */
+	char *build_override; /* the build's (--cache-from), or NULL */
 };
 
 static void
@@ -534,10 +537,11 @@ compose_service_image(const struct compose *c)
 	    compose_version_before(c, 2, 8, 0) ? "_" : "-", c->service);
 }
 
-/* Write the override file (atomically, 0600) at its stable place:
- * <state dir>/compose/<devcontainerId>/docker-compose.rdev.json. */
+/* Write an override file (atomically, 0600) at its stable place:
+ * <state dir>/compose/<devcontainerId>/NAME; *where gets its path. */
 static int
-compose_write_override(struct compose *c, const char *text, char **cause)
+compose_write_file(
+    struct compose *c, const char *name, const char *text, char **where, char **cause)
 {
 	char *state, *dir, *sub, *path;
 	int rc = -1;
@@ -546,7 +550,7 @@ compose_write_override(struct compose *c, const char *text, char **cause)
 		return -1;
 	dir = xasprintf("%s/compose", state);
 	sub = xasprintf("%s/%s", dir, config_get_devcontainer_id(c->cfg));
-	path = xasprintf("%s/%s", sub, COMPOSE_OVERRIDE_NAME);
+	path = xasprintf("%s/%s", sub, name);
 	if ((mkdir(dir, 0700) != 0 && errno != EEXIST) ||
 	    (mkdir(sub, 0700) != 0 && errno != EEXIST)) {
 		error_set_errno(cause, errno, "%s", sub);
@@ -554,8 +558,8 @@ compose_write_override(struct compose *c, const char *text, char **cause)
 	}
 	if (atomic_file_write(path, text, strlen(text), 0600, cause) != 0)
 		goto out;
-	free(c->override);
-	c->override = path;
+	free(*where);
+	*where = path;
 	path = NULL;
 	rc = 0;
 out:
@@ -566,11 +570,45 @@ out:
 	return rc;
 }
 
+/* The override of the build for --cache-from, as the reference's: the
+ * service's build gets the images as cache_from (Compose adds them to its
+ * own). Only for a service that is built. 0 (c->build_override set, or left
+ * NULL), or -1 with *cause. */
+static int
+compose_build_override(struct compose *c, char **cause)
+{
+	const cJSON *e;
+	cJSON *root, *svc, *list;
+	char *text, *version;
+	int rc;
+
+	if (c->opts->cache_from == NULL ||
+	    cJSON_GetObjectItemCaseSensitive(c->service_config, "build") == NULL)
+		return 0;
+	root = cJSON_CreateObject();
+	if ((version = compose_file_key(c->files[0], "version")) != NULL)
+		cJSON_AddStringToObject(root, "version", version);
+	svc = cJSON_AddObjectToObject(
+	    cJSON_AddObjectToObject(root, "services"), c->service);
+	list =
+	    cJSON_AddArrayToObject(cJSON_AddObjectToObject(svc, "build"), "cache_from");
+	cJSON_ArrayForEach(e, c->opts->cache_from)
+		if (cJSON_IsString(e))
+			cJSON_AddItemToArray(list, cJSON_CreateString(e->valuestring));
+	text = compose_override_print(root);
+	rc = compose_write_file(
+	    c, COMPOSE_BUILD_OVERRIDE_NAME, text, &c->build_override, cause);
+	free(text);
+	free(version);
+	cJSON_Delete(root);
+	return rc;
+}
+
 /* Build (unless the container exists), read the image's metadata, build
  * the UID-sync image, write the override, `up -d`. */
 static int
-compose_start(struct compose *c, const char *config_hash, int have_container, int rebuild,
-    char **cause)
+compose_start(
+    struct compose *c, const char *config_hash, int have_container, char **cause)
 {
 	const cJSON *obj = config_get_object(c->cfg), *svc_user;
 	struct compose_override_input in = { 0 };
@@ -584,9 +622,16 @@ compose_start(struct compose *c, const char *config_hash, int have_container, in
 	int rc = -1;
 
 	if (!have_container) {
+		if (!c->opts->rebuild && !c->opts->build_no_cache &&
+		    compose_build_override(c, cause) != 0)
+			goto out;
 		compose_argv_base(c, &a, 1, 0);
+		if (c->build_override != NULL) {
+			compose_argv_add(&a, "-f");
+			compose_argv_add(&a, c->build_override);
+		}
 		compose_argv_add(&a, "build");
-		if (rebuild)
+		if (c->opts->rebuild || c->opts->build_no_cache)
 			compose_argv_add(&a, "--no-cache");
 		compose_argv_services(c, &a);
 		progress_line(
@@ -639,11 +684,12 @@ compose_start(struct compose *c, const char *config_hash, int have_container, in
 	in.service_config = c->service_config;
 	in.image_config = cJSON_GetObjectItemCaseSensitive(inspect, "Config");
 	in.labels = labels;
+	in.extra_mounts = c->opts->mounts;
 	if ((text = compose_override_generate(&in, cause)) == NULL) {
 		error_prefix(cause, "%s", config_get_file(c->cfg));
 		goto out;
 	}
-	if (compose_write_override(c, text, cause) != 0)
+	if (compose_write_file(c, COMPOSE_OVERRIDE_NAME, text, &c->override, cause) != 0)
 		goto out;
 
 	compose_argv_base(c, &a, 1, 1);
@@ -709,13 +755,15 @@ compose_clear(struct compose *c)
 	cJSON_Delete(c->config);
 	free(c->project);
 	free(c->override);
+	free(c->build_override);
 }
 
 int
 compose_up(const struct config *cfg, struct docker *d, const char *config_hash,
-    int rebuild, int recreate, const struct progress *p, cJSON **container,
-    cJSON **merged, int *created, char **cause)
+    const struct up_opts *opts, cJSON **container, cJSON **merged, int *created,
+    char **cause)
 {
+	const struct progress *p = &opts->progress;
 	struct compose c = { 0 };
 	const cJSON *svc =
 	    cJSON_GetObjectItemCaseSensitive(config_get_object(cfg), "service");
@@ -728,6 +776,7 @@ compose_up(const struct config *cfg, struct docker *d, const char *config_hash,
 	*created = 0;
 	c.cfg = cfg;
 	c.d = d;
+	c.opts = opts;
 	c.p = p;
 	if (!cJSON_IsString(svc) || *svc->valuestring == '\0')
 		return error_set(cause,
@@ -740,7 +789,7 @@ compose_up(const struct config *cfg, struct docker *d, const char *config_hash,
 		goto out;
 	if (compose_find_container(&c, &found, cause) != 0)
 		goto out;
-	if (found != NULL && (rebuild || recreate)) {
+	if (found != NULL && (opts->rebuild || opts->recreate)) {
 		id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(found, "Id"));
 		progress_line(p, "Removing container %.12s", id);
 		if (docker_container_remove(d, id, 1, 0, cause) != 0)
@@ -749,7 +798,7 @@ compose_up(const struct config *cfg, struct docker *d, const char *config_hash,
 		found = NULL;
 	}
 	if (found == NULL || !compose_running(found)) {
-		if (compose_start(&c, config_hash, found != NULL, rebuild, cause) != 0)
+		if (compose_start(&c, config_hash, found != NULL, cause) != 0)
 			goto out;
 		*created = found == NULL;
 		cJSON_Delete(found);

@@ -4,7 +4,7 @@
  * through their CLIs with argv arrays, as the reference CLI (0.89.0,
  * dockerCompose.ts) drives them:
  *   compose config                 (v2: --profile '*' --format json; v1: YAML)
- *   compose -p P -f ... build [--no-cache] [runServices + service]
+ *   compose -p P -f ... [-f BUILD] build [--no-cache] [runServices + service]
  *   compose -p P -f ... -f OVERRIDE up -d [--no-recreate] [runServices + service]
  * The project name P is the reference's (compose-naming.h); the service's
  * container is found by the labels com.docker.compose.project=P and
@@ -13,7 +13,8 @@
  * (compose-override.h: entrypoint wrapper, labels incl. the metadata label,
  * containerEnv, mounts, workspaceMount, UID-sync image) is written atomically,
  * 0600, at a stable path: <agent state dir>/compose/<devcontainerId>/
- * docker-compose.rdev.json (JSON, which Compose reads as YAML). v1's YAML
+ * docker-compose.rdev.json (JSON, which Compose reads as YAML); BUILD, the
+ * build's --cache-from, as docker-compose.rdev-build.json beside it. v1's YAML
  * and the compose files' own "name" and "version" are read with libyaml
  * (compose-yaml.h).
  *
@@ -38,17 +39,21 @@
 struct config;
 struct docker;
 
+struct up_opts;
 /* Bring the Compose project of cfg up so that its `service` container runs,
- * creating or reusing it. rebuild: build images without cache and recreate
- * the service's container; recreate: recreate it. On success *container gets
- * the service container's inspect object, *merged the merged configuration
- * (image metadata + cfg; caller frees both) and *created 1 if the container
- * was created by this call (0 when an existing one was reused or started).
- * -1 with *cause on failure: a compose command's failure names the command,
- * its exit status and the last lines of its output. Compose output streams
- * to p. Expects the workspace lock to be held (up.c). */
+ * creating or reusing it, as opts say (up.h): rebuild builds the images
+ * without cache and recreates the service's container, recreate recreates
+ * it; build_no_cache builds without cache; cache_from is given to the
+ * service's build (an override file of its own); mounts are added to the
+ * service's volumes; progress goes to opts->progress. On success *container
+ * gets the service container's inspect object, *merged the merged
+ * configuration (image metadata + cfg; caller frees both) and *created 1 if
+ * the container was created by this call (0 when an existing one was reused
+ * or started). -1 with *cause on failure: a compose command's failure names
+ * the command, its exit status and the last lines of its output. Expects
+ * the workspace lock to be held (up.c). */
 int compose_up(const struct config *cfg, struct docker *d, const char *config_hash,
-    int rebuild, int recreate, const struct progress *p, cJSON **container,
-    cJSON **merged, int *created, char **cause);
+    const struct up_opts *opts, cJSON **container, cJSON **merged, int *created,
+    char **cause);
 
 #endif

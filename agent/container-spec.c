@@ -76,6 +76,29 @@ container_spec_add_mount(cJSON *mounts, const cJSON *spec, const char *what, cha
 	return 0;
 }
 
+/* The --mount ones, after the merged mounts as the reference's
+ * additionalMounts: "external" only means something to Compose. */
+static int
+container_spec_add_extra_mounts(cJSON *mounts, const cJSON *extra, char **cause)
+{
+	const cJSON *e;
+	cJSON *spec;
+	char *what;
+	int i = 0, rc;
+
+	cJSON_ArrayForEach(e, extra) {
+		spec = cJSON_Duplicate(e, 1);
+		cJSON_DeleteItemFromObjectCaseSensitive(spec, "external");
+		what = xasprintf("--mount[%d]", i++);
+		rc = container_spec_add_mount(mounts, spec, what, cause);
+		free(what);
+		cJSON_Delete(spec);
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* containerEnv -> Env ["K=V"...], in the configuration's order. */
 static void
 container_spec_add_env(cJSON *body, const cJSON *container_env)
@@ -195,6 +218,8 @@ container_spec_create_body(
 		}
 		free(what);
 	}
+	if (container_spec_add_extra_mounts(mounts, in->extra_mounts, &mount_cause) != 0)
+		goto fail;
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(merged, "init")))
 		cJSON_AddTrueToObject(hc, "Init");
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(merged, "privileged")))

@@ -24,6 +24,10 @@ struct container_spec_input {
 	const cJSON *image_config; /* the image's inspect "Config" (Entrypoint, Cmd); may
 				      be NULL */
 	const cJSON *labels;	   /* object of string labels to set */
+	/* The reference's --mount: [{"type","source","target","external"}]
+	 * mounted after the merged mounts ("external" is for Compose only);
+	 * may be NULL. */
+	const cJSON *extra_mounts;
 };
 
 /* A new create body (caller frees with cJSON_Delete), or NULL with *cause set

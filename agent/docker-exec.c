@@ -18,6 +18,7 @@
 #include "docker-stream.h"
 #include "error.h"
 #include "log.h"
+#include "secrets.h"
 #include "xmalloc.h"
 
 /* The API version of an exec whose TTY gets its size from the start
@@ -112,6 +113,8 @@ docker_exec_create(struct docker *d, const char *container,
 	    "POST", path, body, DOCKER_TIMEOUT_S * 1000, NULL, NULL, &r, cause);
 	free(path);
 	free(enc);
+	/* The environment may hold secrets (secrets.h). */
+	secrets_json_wipe(cJSON_GetObjectItemCaseSensitive(body, "Env"));
 	cJSON_Delete(body);
 	if (rc != 0)
 		return -1;

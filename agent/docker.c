@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "buf.h"
 #include "docker-internal.h"
 #include "error.h"
@@ -311,6 +313,9 @@ docker_request_timeout(struct docker *d, const char *prefix, const char *method,
 		*response = docker_body_json(resp.body);
 	}
 	docker_response_clear(&resp);
+	/* An exec's Env may hold secrets (secrets.h). */
+	if (text != NULL)
+		sodium_memzero(text, strlen(text));
 	cJSON_free(text);
 	return rc;
 }

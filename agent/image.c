@@ -137,9 +137,35 @@ image_config_path(const char *config_dir, const char *path)
 	return xasprintf("%s/%s", config_dir, path);
 }
 
+/* The --cache-from arguments: cache_from's images, then build.cacheFrom
+ * (a string or an array). */
+static void
+image_cache_from(struct image_argv *a, const cJSON *cache_from, const cJSON *build)
+{
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(build, "cacheFrom"), *c;
+
+	cJSON_ArrayForEach(c, cache_from) {
+		if (cJSON_IsString(c)) {
+			image_argv_add(a, "--cache-from");
+			image_argv_add(a, c->valuestring);
+		}
+	}
+	if (cJSON_IsString(e)) {
+		image_argv_add(a, "--cache-from");
+		image_argv_add(a, e->valuestring);
+		return;
+	}
+	cJSON_ArrayForEach(c, e) {
+		if (cJSON_IsString(c)) {
+			image_argv_add(a, "--cache-from");
+			image_argv_add(a, c->valuestring);
+		}
+	}
+}
+
 int
 image_build_dockerfile(const struct config *cfg, const char *tag, int no_cache,
-    const struct progress *p, char **cause)
+    const cJSON *cache_from, const struct progress *p, char **cause)
 {
 	const cJSON *obj = config_get_object(cfg), *build, *e;
 	const char *dockerfile, *context, *target;
@@ -165,8 +191,17 @@ image_build_dockerfile(const struct config *cfg, const char *tag, int no_cache,
 	free(path);
 	image_argv_add(&a, "-t");
 	image_argv_add(&a, tag);
+	if ((target = image_string(build, "target")) != NULL) {
+		image_argv_add(&a, "--target");
+		image_argv_add(&a, target);
+	}
+	/* As the reference without BuildKit: no cache, or the caches given.
+	 * (It adds --pull to --no-cache only when it builds with BuildKit,
+	 * which rdev does not drive.) */
 	if (no_cache)
 		image_argv_add(&a, "--no-cache");
+	else
+		image_cache_from(&a, cache_from, build);
 	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(build, "args")) {
 		if (!cJSON_IsString(e))
 			continue;
@@ -174,23 +209,6 @@ image_build_dockerfile(const struct config *cfg, const char *tag, int no_cache,
 		image_argv_add(&a, "--build-arg");
 		image_argv_add(&a, kv);
 		free(kv);
-	}
-	if ((target = image_string(build, "target")) != NULL) {
-		image_argv_add(&a, "--target");
-		image_argv_add(&a, target);
-	}
-	e = cJSON_GetObjectItemCaseSensitive(build, "cacheFrom");
-	if (cJSON_IsString(e)) {
-		image_argv_add(&a, "--cache-from");
-		image_argv_add(&a, e->valuestring);
-	} else {
-		const cJSON *c;
-		cJSON_ArrayForEach(c, e) {
-			if (cJSON_IsString(c)) {
-				image_argv_add(&a, "--cache-from");
-				image_argv_add(&a, c->valuestring);
-			}
-		}
 	}
 	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(build, "options"))
 		if (cJSON_IsString(e))

@@ -27,10 +27,12 @@ char *image_build_tag(const struct config *cfg, const char *config_hash);
 
 /* docker build for a Dockerfile configuration (build.dockerfile/dockerFile,
  * build.context/context relative to the devcontainer.json's folder,
- * build.args, build.target, build.cacheFrom, build.options), tagged tag.
- * no_cache adds --no-cache (for --rebuild). */
+ * build.args, build.target, build.options), tagged tag, as the reference
+ * builds it without BuildKit: no_cache (--rebuild, --build-no-cache) adds
+ * --no-cache; otherwise cache_from (--cache-from: an array of images, may
+ * be NULL) and then build.cacheFrom give --cache-from. */
 int image_build_dockerfile(const struct config *cfg, const char *tag, int no_cache,
-    const struct progress *p, char **cause);
+    const cJSON *cache_from, const struct progress *p, char **cause);
 
 /* Give image (by tag) the devcontainer.metadata label label_value, keeping
  * its tag (a one-line build FROM the image). */

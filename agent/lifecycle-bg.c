@@ -15,12 +15,14 @@
 #include "buf.h"
 #include "error.h"
 #include "log.h"
+#include "secrets.h"
 #include "xmalloc.h"
 
 /* ---- The background log ---- */
 
 struct lifecycle_log {
 	int fd;
+	const struct secrets *mask; /* values never to write (secrets.h) */
 };
 
 char *
@@ -60,14 +62,16 @@ lifecycle_log_line(struct lifecycle_log *log, const char *step, const char *text
 {
 	struct timespec ts;
 	struct tm tm;
-	char stamp[32], *line;
+	char stamp[32], *line, *masked;
 	size_t len, off = 0;
 	ssize_t n;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-	line = xasprintf("%s.%03ldZ %s: %s\n", stamp, ts.tv_nsec / 1000000, step, text);
+	masked = secrets_mask(log->mask, text);
+	line = xasprintf("%s.%03ldZ %s: %s\n", stamp, ts.tv_nsec / 1000000, step, masked);
+	free(masked);
 	len = strlen(line);
 	while (off < len) {
 		n = write(log->fd, line + off, len - off);
@@ -241,11 +245,13 @@ lifecycle_bg_run(struct lifecycle_bg *bg, const struct lifecycle_ctx *ctx,
 	char *cause = NULL;
 	int rc;
 
+	bg->log->mask = ctx->mask;
 	c.out = lifecycle_log_output;
 	c.out_arg = bg->log;
 	c.event = lifecycle_bg_event;
 	c.event_arg = bg;
 	rc = lifecycle_run_pending(&c, pending, &cause);
+	secrets_mask_inplace(ctx->mask, &cause);
 	lifecycle_bg_set(bg->record, "state", rc == 0 ? "done" : "failed");
 	if (rc != 0)
 		lifecycle_bg_set(

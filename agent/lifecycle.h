@@ -88,6 +88,7 @@
 #include "buf.h"
 
 struct docker;
+struct secrets;
 
 #define LIFECYCLE_MARKER_DIR "/var/lib/rdev/lifecycle"
 
@@ -135,6 +136,9 @@ struct lifecycle_ctx {
 	void *out_arg;
 	lifecycle_event_fn event; /* may be NULL */
 	void *event_arg;
+	/* Values (--secrets-file's, which env may hold) that the background
+	 * run masks in the log and record it writes; NULL: none. */
+	const struct secrets *mask;
 };
 
 /* The steps not run yet (opaque). */

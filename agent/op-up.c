@@ -1,16 +1,102 @@
 /* op-up.c - the "up" operation: create or resume the workspace's dev
  * container and run its lifecycle steps (up.h). Answers the CLI's --json
  * result, {"outcome":"success","containerId":...}, with "ports" (the merged
- * forwardPorts and portsAttributes) when "includePorts" is true. */
+ * forwardPorts and portsAttributes) when "includePorts" is true. The
+ * request's fields are docs/PROTOCOL.md's ("up"). */
 #include "agent-ops.h"
 
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "secrets.h"
 #include "up.h"
+
+/* Is v an array of strings (or absent)? */
+static int
+op_up_strings(const cJSON *v)
+{
+	const cJSON *e;
+
+	if (v == NULL)
+		return 1;
+	if (!cJSON_IsArray(v))
+		return 0;
+	cJSON_ArrayForEach(e, v)
+		if (!cJSON_IsString(e))
+			return 0;
+	return 1;
+}
+
+/* Is v an array of the --mount objects the client sends (or absent)? */
+static int
+op_up_mounts(const cJSON *v)
+{
+	const cJSON *e, *type, *source, *target;
+
+	if (v == NULL)
+		return 1;
+	if (!cJSON_IsArray(v))
+		return 0;
+	cJSON_ArrayForEach(e, v) {
+		type = cJSON_GetObjectItemCaseSensitive(e, "type");
+		source = cJSON_GetObjectItemCaseSensitive(e, "source");
+		target = cJSON_GetObjectItemCaseSensitive(e, "target");
+		if (!cJSON_IsString(type) || !cJSON_IsString(source) ||
+		    !cJSON_IsString(target) || *source->valuestring == '\0' ||
+		    *target->valuestring == '\0' ||
+		    (strcmp(type->valuestring, "bind") != 0 &&
+			strcmp(type->valuestring, "volume") != 0))
+			return 0;
+	}
+	return 1;
+}
+
+/* The reference's flags from the request into opts (opts->secrets is new:
+ * the caller frees it). 0, or -1 with *cause naming the field. */
+static int
+op_up_flags(const struct agent_op_req *r, struct up_opts *opts, char **cause)
+{
+	const cJSON *remote_env = cJSON_GetObjectItemCaseSensitive(r->json, "remoteEnv");
+	const char *log_format = agent_op_req_string(r, "logFormat");
+	struct secrets *check = NULL;
+
+	opts->mounts = cJSON_GetObjectItemCaseSensitive(r->json, "mounts");
+	opts->id_labels = cJSON_GetObjectItemCaseSensitive(r->json, "idLabels");
+	opts->cache_from = cJSON_GetObjectItemCaseSensitive(r->json, "cacheFrom");
+	opts->override_config = agent_op_req_string(r, "overrideConfig");
+	opts->build_no_cache = agent_op_req_bool(r, "buildNoCache");
+	if (remote_env != NULL && secrets_from_json(remote_env, &check, NULL) != 0)
+		return error_set(cause, "\"remoteEnv\": expected an object of strings");
+	secrets_free(check);
+	opts->remote_env = remote_env;
+	if (!op_up_mounts(opts->mounts))
+		return error_set(cause,
+		    "\"mounts\": expected an array of "
+		    "{\"type\":\"bind\"|\"volume\",\"source\",\"target\"}");
+	if (!op_up_strings(opts->id_labels) || !op_up_strings(opts->cache_from))
+		return error_set(cause,
+		    "\"idLabels\" and \"cacheFrom\": expected arrays "
+		    "of strings");
+	if (log_format != NULL && strcmp(log_format, "json") != 0 &&
+	    strcmp(log_format, "text") != 0)
+		return error_set(cause, "\"logFormat\": expected \"text\" or \"json\"");
+	opts->progress.json = log_format != NULL && strcmp(log_format, "json") == 0;
+	if (secrets_from_json(cJSON_GetObjectItemCaseSensitive(r->json, "secrets"),
+		&opts->secrets, cause) != 0)
+		return -1;
+	/* From here on the values live in opts->secrets only: the background
+	 * process up may fork keeps no other copy of them. */
+	secrets_request_wipe((cJSON *)r->json);
+	return 0;
+}
 
 static int
 op_up_run(const struct agent_op_req *r, cJSON **result, char **cause)
 {
 	struct up_opts opts = { 0 };
 	struct up_result res;
+	int rc = -1;
 
 	opts.workspace_folder = r->workspace;
 	opts.config_file = r->config;
@@ -22,15 +108,23 @@ op_up_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	opts.include_ports = agent_op_req_bool(r, "includePorts");
 	opts.progress = *r->progress;
 	*result = NULL;
-	if (up_run(&opts, &res, cause) != 0)
-		return -1;
+	if (op_up_flags(r, &opts, cause) != 0)
+		goto out;
+	opts.progress.mask = opts.secrets;
+	if (up_run(&opts, &res, cause) != 0) {
+		secrets_mask_inplace(opts.secrets, cause);
+		goto out;
+	}
 	*result = up_result_json(&res);
 	if (opts.include_ports && res.ports != NULL) {
 		cJSON_AddItemToObject(*result, "ports", res.ports);
 		res.ports = NULL;
 	}
 	up_result_free(&res);
-	return 0;
+	rc = 0;
+out:
+	secrets_free(opts.secrets);
+	return rc;
 }
 
 const struct agent_op agent_op_up = { "up", AGENT_OP_WORKSPACE, op_up_run,

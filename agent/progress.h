@@ -1,20 +1,49 @@
 /* progress.h - where long agent operations send what the user should see
  * (build output, lifecycle output, "Creating container..."). The sink gets
  * raw text chunks; lines end with '\n'. A NULL fn discards everything.
+ *
+ * Two things a request may ask of its sink (op-up.c sets them):
+ * - mask: every secret value (secrets.h) is replaced by "********" before
+ *   anything reaches fn;
+ * - json: each line becomes one line of the reference CLI's
+ *   --log-format json (its createJSONLog, spec-utils/log.ts):
+ *     {"type":"text","level":3,"timestamp":MS,"text":"..."}       messages
+ *     {"type":"raw","level":3,"timestamp":MS,"text":"...\n",
+ *      "channel":"postCreate"}                                    command output
+ *     {"type":"progress","name":"Running postCreateCommand...",
+ *      "status":"running"|"succeeded"|"failed","stepDetail":"...",
+ *      "channel":"postCreate"}                                    lifecycle steps
+ *   (MS: milliseconds since the epoch). Text-mode sinks get none of the
+ *   "progress" lines (progress_step() is then a no-op).
  */
 #ifndef RDEV_PROGRESS_H
 #define RDEV_PROGRESS_H
 
 #include <stddef.h>
 
+struct secrets;
+
 struct progress {
 	void (*fn)(void *arg, const char *data, size_t len);
 	void *arg;
+	int json;		    /* --log-format json */
+	const struct secrets *mask; /* NULL: nothing to mask */
 };
 
+/* Raw output (a build's): as it comes in text mode, a "raw" line in json. */
 void progress_write(const struct progress *p, const char *data, size_t len);
-/* One formatted line; a '\n' is added. */
+/* One formatted line; a '\n' is added ("text" in json). */
 void progress_line(const struct progress *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* One line of a lifecycle command's output (without its '\n'): the line in
+ * text mode, a "raw" line on channel "postCreate" in json. */
+void progress_output(const struct progress *p, const char *line);
+/* A lifecycle step's state in json ("Running STEP...", status, detail may
+ * be NULL); nothing in text mode. */
+void progress_step(
+    const struct progress *p, const char *step, const char *status, const char *detail);
+/* text as one "text" JSON log line to p->fn, whatever p->json says (for the
+ * client's own messages under --log-format json). */
+void progress_json_text(const struct progress *p, const char *text);
 
 #endif

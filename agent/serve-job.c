@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "error.h"
 #include "log.h"
+#include "secrets.h"
 #include "xmalloc.h"
 
 static void
@@ -214,11 +215,19 @@ serve_job_exec(struct serve_job *j, const char *folder, const char *config)
 	uint32_t ch =
 	    (uint32_t)cJSON_GetObjectItemCaseSensitive(j->req, "channel")->valuedouble;
 	struct agent_exec *x = NULL;
+	struct agent_exec_req req = { 0 };
+	struct secrets *secrets = NULL;
 	char **argv, *cause = NULL, *up_cmd;
 	int argc = 0, tty = serve_req_bool(j->req, "tty"), rc, status;
 	unsigned size_rows = 0, size_cols = 0;
 	cJSON *r, *close_msg;
 
+	if (secrets_from_json(cJSON_GetObjectItemCaseSensitive(j->req, "secrets"),
+		&secrets, &cause) != 0) {
+		serve_job_error(j, cause, AGENT_EXIT_EXEC_FAILED);
+		free(cause);
+		return 1;
+	}
 	argv = xcalloc((size_t)cJSON_GetArraySize(cmd) + 1, sizeof *argv);
 	cJSON_ArrayForEach(e, cmd)
 		argv[argc++] = e->valuestring;
@@ -231,12 +240,20 @@ serve_job_exec(struct serve_job *j, const char *folder, const char *config)
 	up_cmd = agent_op_req_up_cmd(
 	    &(struct agent_op_req){ j->req, folder, config, "rdev-agent", NULL },
 	    "rdev-agent");
-	rc = agent_exec_start(up_cmd, folder, config, argv, argc, tty,
-	    serve_req_string(j->req, "term"), size_rows, size_cols, &x, &cause);
+	req.folder = folder;
+	req.config_file = config;
+	req.command = argv;
+	req.ncommand = argc;
+	req.remote_env = cJSON_GetObjectItemCaseSensitive(j->req, "remoteEnv");
+	req.secrets = secrets;
+	rc = agent_exec_start(up_cmd, &req, tty, serve_req_string(j->req, "term"),
+	    size_rows, size_cols, &x, &cause);
 	free(up_cmd);
 	free(argv);
 	if (rc != 0) {
+		secrets_mask_inplace(secrets, &cause);
 		serve_job_error(j, cause, AGENT_EXIT_EXEC_FAILED);
+		secrets_free(secrets);
 		free(cause);
 		return 1;
 	}
@@ -261,6 +278,7 @@ serve_job_exec(struct serve_job *j, const char *folder, const char *config)
 	else if (rc == 0 && agent_exec_exit(x, &status, &cause) == 0)
 		cJSON_AddNumberToObject(close_msg, "status", status);
 	else {
+		secrets_mask_inplace(secrets, &cause);
 		cJSON_AddStringToObject(close_msg, "error", cause);
 		cJSON_AddNumberToObject(close_msg, "status", AGENT_EXIT_EXEC_FAILED);
 	}
@@ -268,6 +286,7 @@ serve_job_exec(struct serve_job *j, const char *folder, const char *config)
 	cJSON_Delete(close_msg);
 	free(cause);
 	agent_exec_free(x);
+	secrets_free(secrets);
 	return 0;
 }
 
@@ -277,7 +296,7 @@ void
 serve_job_run(struct serve_job *j, const char *op)
 {
 	const struct agent_op *row = agent_op_find(op);
-	const struct progress progress = { serve_job_progress, j };
+	const struct progress progress = { .fn = serve_job_progress, .arg = j };
 	char *folder = NULL, *cause = NULL;
 	cJSON *result = NULL;
 	int rc;

@@ -15,6 +15,7 @@
 #include "exec-signal.h"
 #include "agent-ops.h"
 #include "log.h"
+#include "secrets.h"
 #include "xmalloc.h"
 
 /* cancel: {"op":"cancel","request":M} cancels running operation M (see
@@ -205,6 +206,7 @@ serve_request(struct serve *s, const struct proto_frame *f)
 	}
 	serve_spawn(s, req, id, "exec", SERVE_EXEC, (uint32_t)c);
 out:
+	secrets_request_wipe(req);
 	cJSON_Delete(req);
 }
 

@@ -23,6 +23,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "log.h"
+#include "secrets.h"
 #include "proto.h"
 #include "serve-internal.h"
 #include "serve-listen.h"
@@ -246,6 +247,7 @@ serve_spawn(struct serve *s, cJSON *req, const cJSON *id, const char *op,
 		j.req = req;
 		j.id = id;
 		serve_job_run(&j, op);
+		secrets_request_wipe(req);
 		fflush(stderr);
 		_exit(0);
 	}

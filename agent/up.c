@@ -25,11 +25,10 @@
 #include "error.h"
 #include "image.h"
 #include "lifecycle.h"
+#include "secrets.h"
 #include "uid-sync.h"
 #include "xmalloc.h"
 
-#define UP_LABEL_LOCAL_FOLDER "devcontainer.local_folder"
-#define UP_LABEL_CONFIG_FILE "devcontainer.config_file"
 #define UP_LABEL_CONFIG_HASH "dev.rdev.config_hash"
 
 /* Everything one `up` works with; freed by up_state_clear(). */
@@ -45,16 +44,6 @@ struct up_state {
 	cJSON *merged;	   /* merged configuration */
 	char *remote_user; /* NULL: the container's user */
 };
-
-char **
-up_id_labels(const char *local_folder, const char *config_file)
-{
-	char **labels = xcalloc(3, sizeof *labels);
-
-	labels[0] = xasprintf(UP_LABEL_LOCAL_FOLDER "=%s", local_folder);
-	labels[1] = xasprintf(UP_LABEL_CONFIG_FILE "=%s", config_file);
-	return labels;
-}
 
 static void
 up_strv_free(char **v)
@@ -77,7 +66,7 @@ up_config_hash(const struct config *cfg)
 	const cJSON *obj = config_get_object(cfg), *build, *df;
 
 	crypto_generichash_init(&st, NULL, 0, sizeof h);
-	if ((text = config_read_text(config_get_file(cfg), NULL)) != NULL) {
+	if ((text = config_read_text(config_get_source_file(cfg), NULL)) != NULL) {
 		crypto_generichash_update(&st, (unsigned char *)text, strlen(text));
 		free(text);
 	}
@@ -114,16 +103,13 @@ up_on_lock_wait(void *arg)
 static int
 up_find_container(struct up_state *s, cJSON **found, char **cause)
 {
-	char **labels =
-	    up_id_labels(config_get_local_folder(s->cfg), config_get_file(s->cfg));
 	cJSON *list = NULL, *c;
 	const cJSON *state, *id;
 	int rc;
 
 	*found = NULL;
-	rc = docker_container_list(
-	    s->docker, (const char *const *)labels, 1, &list, cause);
-	up_strv_free(labels);
+	rc = docker_container_list(s->docker,
+	    (const char *const *)config_get_id_labels(s->cfg), 1, &list, cause);
 	if (rc != 0)
 		return -1;
 	cJSON_ArrayForEach(c, list) {
@@ -184,11 +170,18 @@ up_labels(const struct config *cfg, const char *config_hash, const char *metadat
 {
 	cJSON *labels = cJSON_CreateObject();
 	struct passwd *pw = getpwuid(getuid());
-	char uid[32];
+	char uid[32], *name;
+	const char *eq;
 
-	cJSON_AddStringToObject(
-	    labels, UP_LABEL_LOCAL_FOLDER, config_get_local_folder(cfg));
-	cJSON_AddStringToObject(labels, UP_LABEL_CONFIG_FILE, config_get_file(cfg));
+	/* As the reference: the id labels (--id-label's replace the default
+	 * two), a later NAME winning. */
+	for (char *const *l = config_get_id_labels(cfg); *l != NULL; l++) {
+		eq = strchr(*l, '=');
+		name = xstrndup(*l, eq != NULL ? (size_t)(eq - *l) : strlen(*l));
+		cJSON_DeleteItemFromObjectCaseSensitive(labels, name);
+		cJSON_AddStringToObject(labels, name, eq != NULL ? eq + 1 : "");
+		free(name);
+	}
 	cJSON_AddStringToObject(labels, CONFIG_METADATA_LABEL, metadata_label);
 	snprintf(uid, sizeof uid, "%u", (unsigned)getuid());
 	cJSON_AddStringToObject(labels, "dev.rdev.owner_uid", uid);
@@ -219,7 +212,9 @@ up_prepare_image(struct up_state *s, char **image, cJSON **inspect, char **cause
 		return 0;
 	}
 	tag = image_build_tag(s->cfg, s->config_hash);
-	if (image_build_dockerfile(s->cfg, tag, s->opts->rebuild, s->p, cause) != 0 ||
+	if (image_build_dockerfile(s->cfg, tag,
+		s->opts->rebuild || s->opts->build_no_cache, s->opts->cache_from, s->p,
+		cause) != 0 ||
 	    docker_image_inspect(s->docker, tag, inspect, cause) != 0) {
 		free(tag);
 		return -1;
@@ -288,6 +283,7 @@ up_create(struct up_state *s, char **cause)
 	in.override_command = config_override_command(config_get_kind(s->cfg), s->merged);
 	in.image_config = cJSON_GetObjectItemCaseSensitive(inspect, "Config");
 	in.labels = labels;
+	in.extra_mounts = s->opts->mounts;
 	if ((body = container_spec_create_body(&in, &name, &warnings, cause)) == NULL)
 		goto out;
 	for (char **w = warnings; w != NULL && *w != NULL; w++)
@@ -364,26 +360,53 @@ out:
 	return rc;
 }
 
-/* Progress sink for lifecycle output lines: "[step] line". */
+/* Progress sink for lifecycle output lines. */
 static void
 up_lifecycle_output(void *arg, const char *step, const char *line)
 {
-	progress_line(arg, "%s", line);
+	progress_output(arg, line);
 }
 
+/* The command of a description, "`CMD`" or "[NAME] `CMD`"
+ * (lifecycle_cmd_describe()), as the reference's stepDetail shows it. New
+ * string. */
+static char *
+up_step_detail(const char *detail)
+{
+	const char *open = strchr(detail, '`'), *close = strrchr(detail, '`');
+
+	if (open == NULL || close == open)
+		return xstrdup(detail);
+	return xstrndup(open + 1, (size_t)(close - open - 1));
+}
+
+/* The steps as progress: a line as each command starts and, for
+ * --log-format json, the reference's "progress" lines. */
 static void
 up_lifecycle_event(
     void *arg, const char *step, enum lifecycle_event ev, const char *detail)
 {
-	if (ev == LIFECYCLE_EVENT_RUN)
+	char *cmd;
+
+	switch (ev) {
+	case LIFECYCLE_EVENT_RUN:
 		progress_line(arg, "Running the %s: %s", step, detail);
+		cmd = up_step_detail(detail);
+		progress_step(arg, step, "running", cmd);
+		free(cmd);
+		break;
+	case LIFECYCLE_EVENT_DONE: progress_step(arg, step, "succeeded", NULL); break;
+	case LIFECYCLE_EVENT_FAILED: progress_step(arg, step, "failed", NULL); break;
+	case LIFECYCLE_EVENT_SKIP: break;
+	}
 }
 
 /* Continue the pending lifecycle steps in a detached process. The child keeps
- * the workspace lock until it is done, so the next `up` waits for it. */
+ * the workspace lock until it is done, so the next `up` waits for it; it
+ * wipes env (ctx's, which may hold secrets) and the secrets when done. */
 static int
 up_background(struct up_state *s, const struct lifecycle_ctx *ctx,
-    struct lifecycle_pending *pending, char **cause)
+    struct lifecycle_pending *pending, char **env, char **cause)
 {
 	const char *id = up_json_string(s->container, "Id", NULL);
 	struct lifecycle_ctx bg_ctx = *ctx;
@@ -434,30 +457,43 @@ up_background(struct up_state *s, const struct lifecycle_ctx *ctx,
 	}
 	bg_ctx.docker = docker_new(NULL);
 	lifecycle_bg_run(bg, &bg_ctx, pending);
+	secrets_env_free(env);
+	secrets_free(s->opts->secrets);
 	_exit(0);
 }
 
 int
 up_remote_env(struct docker *d, const char *state_dir, const cJSON *container,
-    int current, const cJSON *merged, const char *remote_user, char ***env, char ***unset,
-    char **cause)
+    int current, const cJSON *merged, const cJSON *cli_remote_env,
+    const char *remote_user, char ***env, char ***unset, char **cause)
 {
 	const cJSON *config = cJSON_GetObjectItemCaseSensitive(container, "Config");
 	const char *id = up_json_string(container, "Id", NULL);
 	const char *probe_kind = up_json_string(merged, "userEnvProbe", NULL);
+	struct secrets *cli = NULL;
 	char **probed = NULL, **container_env;
 	int rc = -1;
 
 	*env = *unset = NULL;
 	container_env = env_from_json(cJSON_GetObjectItemCaseSensitive(config, "Env"));
+	/* --remote-env is a plain NAME=VALUE overlay, as secrets are: the same
+	 * code puts it on the probed env (secrets.h). */
+	if (secrets_from_json(cli_remote_env, &cli, cause) != 0) {
+		error_prefix(cause, "--remote-env");
+		goto out;
+	}
 	if ((current ? env_probe_get_inspected(d, state_dir, container, remote_user,
 			   probe_kind, &probed, cause)
 		     : env_probe_get(d, state_dir, id, remote_user, probe_kind, &probed,
-			   cause)) == 0 &&
-	    env_probe_apply_remote_env(probed,
+			   cause)) != 0)
+		goto out;
+	secrets_env_apply(cli, &probed, NULL);
+	if (env_probe_apply_remote_env(probed,
 		cJSON_GetObjectItemCaseSensitive(merged, "remoteEnv"), container_env, env,
 		unset, cause) == 0)
 		rc = 0;
+out:
+	secrets_free(cli);
 	env_free(probed);
 	env_free(container_env);
 	return rc;
@@ -515,8 +551,12 @@ up_lifecycle(struct up_state *s, char **cause)
 
 	/* s->container may predate this up's start: inspect again */
 	if (up_remote_env(s->docker, s->state_dir, s->container, 0, s->merged,
-		s->remote_user, &env, &unset, cause) != 0)
+		s->opts->remote_env, s->remote_user, &env, &unset, cause) != 0)
 		goto out;
+	/* The reference's { ...remoteEnv, ...secrets }: never in the probe's
+	 * cache, only in the commands' environment. */
+	secrets_env_apply(s->opts->secrets, &env, unset);
+	ctx.mask = s->opts->secrets;
 	ctx.docker = s->docker;
 	ctx.container_id = id;
 	ctx.user = s->remote_user;
@@ -535,12 +575,12 @@ up_lifecycle(struct up_state *s, char **cause)
 		&ctx, s->merged, up_lifecycle_flags(s->opts), &pending, cause) != 0)
 		goto out;
 	if (pending != NULL && lifecycle_pending_count(pending) > 0 &&
-	    up_background(s, &ctx, pending, cause) != 0)
+	    up_background(s, &ctx, pending, env, cause) != 0)
 		goto out;
 	rc = 0;
 out:
 	lifecycle_pending_free(pending);
-	env_free(env);
+	secrets_env_free(env);
 	env_free(unset);
 	return rc;
 }
@@ -612,6 +652,8 @@ up_run(const struct up_opts *opts, struct up_result *res, char **cause)
 	s.lock_fd = -1;
 	lo.workspace_folder = opts->workspace_folder;
 	lo.config_file = opts->config_file;
+	lo.override_config = opts->override_config;
+	lo.id_labels = opts->id_labels;
 	if ((s.cfg = config_load(&lo, cause)) == NULL)
 		return -1;
 	for (size_t i = 0; i < config_get_warnings(s.cfg)->count; i++)
@@ -634,9 +676,8 @@ up_run(const struct up_opts *opts, struct up_result *res, char **cause)
 		goto out;
 
 	if (config_get_kind(s.cfg) == CONFIG_KIND_COMPOSE) {
-		if (compose_up(s.cfg, s.docker, s.config_hash, opts->rebuild,
-			opts->recreate, s.p, &s.container, &s.merged, &created,
-			cause) != 0)
+		if (compose_up(s.cfg, s.docker, s.config_hash, opts, &s.container,
+			&s.merged, &created, cause) != 0)
 			goto out;
 		started = created;
 	} else {

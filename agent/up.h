@@ -20,6 +20,8 @@
 
 #include "progress.h"
 
+struct secrets;
+
 struct up_opts {
 	const char *workspace_folder; /* required */
 	const char *config_file;      /* --config; NULL: discover */
@@ -35,7 +37,18 @@ struct up_opts {
 	 * "ports" to the result for it; else forwardPorts are warned about as
 	 * not forwarded. */
 	int include_ports;
-	struct progress progress; /* what the user sees while it works */
+	/* The reference CLI's other flags (docs/CLI.md, `up`), as the request
+	 * carries them (docs/PROTOCOL.md); each NULL or 0 when not given: */
+	const cJSON *remote_env;     /* --remote-env: {NAME: VALUE} */
+	struct secrets *secrets;     /* --secrets-file (owned by the caller) */
+	const cJSON *mounts;	     /* --mount: [{type,source,target,external}] */
+	const char *override_config; /* --override-config FILE */
+	const cJSON *id_labels;	     /* --id-label: ["NAME=VALUE", ...] */
+	int build_no_cache;	     /* --build-no-cache */
+	const cJSON *cache_from;     /* --cache-from: [IMAGE, ...] */
+	/* What the user sees while it works (progress.json: --log-format
+	 * json; progress.mask: the secrets). */
+	struct progress progress;
 };
 
 struct up_result {
@@ -62,13 +75,9 @@ void up_result_free(struct up_result *res);
  * "remoteUser":...,"remoteWorkspaceFolder":...}. New object, caller frees. */
 cJSON *up_result_json(const struct up_result *res);
 
-/* Labels that tie a container to its workspace (the reference CLI's id
- * labels): "devcontainer.local_folder=F", "devcontainer.config_file=C" as a
- * NULL-terminated array of two new strings (free each and the array). */
-char **up_id_labels(const char *local_folder, const char *config_file);
-
 struct config;
-/* The labels every dev container carries: the id labels, the metadata label
+/* The labels every dev container carries: the id labels
+ * (config_get_id_labels()), the metadata label
  * (metadata_label: the JSON text of the merged metadata entries), and
  * dev.rdev.{owner_uid,owner_name,config_hash,version,devcontainer_id}. New
  * object of strings, caller frees. */
@@ -84,13 +93,15 @@ int up_merged_for_container(
 /* The user processes run as: remoteUser, containerUser, the container's user,
  * or root. New string. */
 char *up_remote_user(const cJSON *merged, const cJSON *container);
-/* The environment of the remote user's processes: the probed user env
- * (cached per container start in state_dir) with remoteEnv applied; *unset
- * lists variables remoteEnv removes. Free both with env_free(). current:
- * container is an inspect just taken (its State.StartedAt is this start's);
- * else the container is inspected again. */
+/* The environment of the remote user's processes, as the reference's
+ * probeRemoteEnv() makes it: the probed user env (cached per container start
+ * in state_dir), then cli_remote_env (--remote-env: {NAME: VALUE}, may be
+ * NULL), then the merged remoteEnv; *unset lists variables remoteEnv
+ * removes. Free both with env_free(). current: container is an inspect just
+ * taken (its State.StartedAt is this start's); else the container is
+ * inspected again. */
 int up_remote_env(struct docker *d, const char *state_dir, const cJSON *container,
-    int current, const cJSON *merged, const char *remote_user, char ***env, char ***unset,
-    char **cause);
+    int current, const cJSON *merged, const cJSON *cli_remote_env,
+    const char *remote_user, char ***env, char ***unset, char **cause);
 
 #endif

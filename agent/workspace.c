@@ -27,15 +27,11 @@ workspace_find_container(
 {
 	cJSON *list = NULL, *c;
 	const char *id, *state;
-	char **labels;
 	int rc;
 
 	*container = NULL;
-	labels = up_id_labels(config_get_local_folder(cfg), config_get_file(cfg));
-	rc = docker_container_list(d, (const char *const *)labels, 1, &list, cause);
-	free(labels[0]);
-	free(labels[1]);
-	free(labels);
+	rc = docker_container_list(
+	    d, (const char *const *)config_get_id_labels(cfg), 1, &list, cause);
 	if (rc != 0)
 		return -1;
 	cJSON_ArrayForEach(c, list) {

@@ -63,6 +63,8 @@ void client_target_close(struct client_target *ct);
 int client_take_flag(int *argc, char **argv, const char *flag);
 /* Is flag in argv (before "--")? */
 int client_has_flag(int argc, char **argv, const char *flag);
+/* Does argv ask for --log-format json? */
+int client_log_json(int argc, char **argv);
 /* The --config value in argv, or NULL. */
 const char *client_config_arg(int argc, char **argv);
 

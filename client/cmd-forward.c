@@ -322,7 +322,7 @@ static int
 cmd_forward_exec(int argc, char **argv)
 {
 	const struct cmd_entry *e = &cmd_forward_entry;
-	struct remote_opts ro = { 0, 0, NULL };
+	struct remote_opts ro = { 0 };
 	const char *target = NULL, *config = NULL, *stop = NULL;
 	struct forward_spec s;
 	struct target t;

@@ -17,6 +17,7 @@ cmd_shell_exec(int argc, char **argv)
 		(char *)CMD_SHELL_SCRIPT, NULL };
 	struct client_target ct;
 	struct agent_cmd_args a;
+	struct agent_exec_req req = { 0 };
 	int rc;
 
 	if ((rc = client_target_open("shell", argc, argv, CLIENT_TARGET_QUIET, &ct)) ==
@@ -24,9 +25,13 @@ cmd_shell_exec(int argc, char **argv)
 		if (agent_cmd_args_parse(&client_program, &cmd_shell_entry, ct.argc,
 			ct.argv, AGENT_ARG_FOLDER, &a) != 0)
 			rc = CMD_EXIT_USAGE;
-		else
-			rc = ct.be.exec(ct.be.ctx, client_program.name, a.folder,
-			    a.config_file, shell_cmd, 3);
+		else {
+			req.folder = a.folder;
+			req.config_file = a.config_file;
+			req.command = shell_cmd;
+			req.ncommand = 3;
+			rc = ct.be.exec(ct.be.ctx, client_program.name, &req);
+		}
 	}
 	client_target_close(&ct);
 	return rc;

@@ -32,7 +32,9 @@ cmd_up_exec(int argc, char **argv)
 	if (rc == CMD_EXIT_OK &&
 	    client_forward_ports(ct.remote, ct.t.path,
 		client_config_arg(ct.argc, ct.argv),
-		client_has_flag(ct.argc, ct.argv, "--json"), auto_forward, ports) != 0)
+		client_has_flag(ct.argc, ct.argv, "--json") ||
+		    client_log_json(ct.argc, ct.argv),
+		auto_forward, ports) != 0)
 		rc = CMD_EXIT_FAILURE;
 out:
 	cJSON_Delete(ports);

@@ -15,6 +15,7 @@
 
 #include "atomic-file.h"
 #include "error.h"
+#include "secrets.h"
 #include "xmalloc.h"
 
 #define REMOTE_EXEC_CHANNEL 1
@@ -68,6 +69,7 @@ remote_exec_queue_control(struct remote_exec *x, cJSON *o)
 	if (proto_conn_queue_json(x->c, PROTO_CONTROL, 0, o, NULL) != 0) {
 		/* a few small fields: cannot be too large */
 	}
+	secrets_request_wipe(o);
 	cJSON_Delete(o);
 }
 
@@ -285,8 +287,7 @@ remote_exec_loop(struct remote_exec *x, char **cause)
 }
 
 int
-remote_exec(struct remote *r, const char *prog_name, const char *folder,
-    const char *config_file, char *const *command, int ncommand)
+remote_exec(struct remote *r, const char *prog_name, const struct agent_exec_req *er)
 {
 	struct remote_exec x;
 	struct termios saved, raw;
@@ -309,15 +310,20 @@ remote_exec(struct remote *r, const char *prog_name, const char *folder,
 	req = cJSON_CreateObject();
 	cJSON_AddNumberToObject(req, "id", x.exec_id);
 	cJSON_AddStringToObject(req, "op", "exec");
-	cJSON_AddStringToObject(req, "workspace", folder);
-	if (config_file != NULL)
-		cJSON_AddStringToObject(req, "config", config_file);
-	if ((hint = remote_up_hint(r, config_file)) != NULL)
+	cJSON_AddStringToObject(req, "workspace", er->folder);
+	if (er->config_file != NULL)
+		cJSON_AddStringToObject(req, "config", er->config_file);
+	if ((hint = remote_up_hint(r, er->config_file)) != NULL)
 		cJSON_AddStringToObject(req, "hint", hint);
 	free(hint);
 	argv = cJSON_AddArrayToObject(req, "command");
-	for (i = 0; i < ncommand; i++)
-		cJSON_AddItemToArray(argv, cJSON_CreateString(command[i]));
+	for (i = 0; i < er->ncommand; i++)
+		cJSON_AddItemToArray(argv, cJSON_CreateString(er->command[i]));
+	if (er->remote_env != NULL)
+		cJSON_AddItemToObject(
+		    req, "remoteEnv", cJSON_Duplicate(er->remote_env, 1));
+	if (er->secrets != NULL)
+		cJSON_AddItemToObject(req, "secrets", secrets_to_json(er->secrets));
 	cJSON_AddBoolToObject(req, "tty", x.tty);
 	cJSON_AddNumberToObject(req, "channel", REMOTE_EXEC_CHANNEL);
 	if (x.tty) {
@@ -343,6 +349,7 @@ remote_exec(struct remote *r, const char *prog_name, const char *folder,
 		free(x.error);
 		return REMOTE_EXIT_FAILED;
 	}
+	secrets_mask_inplace(er->secrets, &x.error);
 	if (x.error != NULL)
 		fprintf(stderr, "%s: exec: %s\n", prog_name, x.error);
 	free(x.error);

@@ -173,7 +173,8 @@ int
 remote_broker_call(
     struct remote *r, const char *op, cJSON *fields, cJSON **result, char **cause)
 {
-	struct progress stderr_progress = { remote_progress_stderr, NULL };
+	struct progress stderr_progress = { .fn = remote_progress_stderr,
+		.json = r->o.json_log };
 	struct proto_conn *c;
 	cJSON *req = remote_host_request(r, op), *item;
 	int rc, attempts = 0;
@@ -208,7 +209,8 @@ remote_broker_call(
 static int
 remote_connect_once(struct remote *r, struct proto_conn **c, char **cause)
 {
-	struct progress stderr_progress = { remote_progress_stderr, NULL };
+	struct progress stderr_progress = { .fn = remote_progress_stderr,
+		.json = r->o.json_log };
 	cJSON *req, *result = NULL;
 	uint32_t version;
 
@@ -364,10 +366,9 @@ remote_be_call(
 }
 
 static int
-remote_be_exec(void *ctx, const char *prog_name, const char *folder,
-    const char *config_file, char *const *command, int ncommand)
+remote_be_exec(void *ctx, const char *prog_name, const struct agent_exec_req *req)
 {
-	return remote_exec(ctx, prog_name, folder, config_file, command, ncommand);
+	return remote_exec(ctx, prog_name, req);
 }
 
 void

@@ -27,6 +27,7 @@ struct remote;
 struct remote_opts {
 	int accept_new_host_key; /* record an unknown host key */
 	int quiet;		 /* no "connecting"/"installing" lines */
+	int json_log;		 /* those lines as --log-format json's */
 	const char *target;	 /* the target as the user typed it (for hints;
 				    borrowed, outlives the remote), or NULL */
 };
@@ -59,13 +60,14 @@ const char *remote_host(const struct remote *r);
  * (agent-cmds.h); the hint of each request names the target as typed. */
 void remote_backend(struct remote *r, struct agent_backend *be);
 
-/* remote-exec.c: run command (argv) in the workspace's container: stdin,
+/* remote-exec.c: run req's command in the workspace's container (its
+ * remote_env and secrets go in the request): stdin,
  * stdout and stderr streamed (a PTY when stdin is a terminal, with TERM and
  * window size), SIGINT/SIGTERM/SIGHUP passed on. Returns the command's exit
  * status (128+N when killed by signal N), or 125 with the reason printed on
  * stderr as "PROG: exec: ..." when it could not be run or the connection
  * broke. */
-int remote_exec(struct remote *r, const char *prog_name, const char *folder,
-    const char *config_file, char *const *command, int ncommand);
+int remote_exec(
+    struct remote *r, const char *prog_name, const struct agent_exec_req *req);
 
 #endif

@@ -12,8 +12,8 @@
 #include "xmalloc.h"
 
 /* Index of the TARGET: the value of --workspace-folder, else the first
- * argument that is not an option (nor an option's value), before any "--".
- * -1 if none. */
+ * argument that is neither an option nor an option's value, before any
+ * "--". -1 if none. */
 static int
 client_target_index(int argc, char **argv)
 {
@@ -24,7 +24,7 @@ client_target_index(int argc, char **argv)
 			break;
 		if (strcmp(argv[i], "--workspace-folder") == 0 && i + 1 < argc)
 			return i + 1;
-		if (strcmp(argv[i], "--config") == 0) {
+		if (agent_cmd_option_takes_value(argv[i])) {
 			i++;
 			continue;
 		}
@@ -32,6 +32,26 @@ client_target_index(int argc, char **argv)
 			first = i;
 	}
 	return first;
+}
+
+/* argv with "--workspace-folder=PATH" split in two (so that a remote PATH
+ * can be replaced by the host's folder). New array of borrowed strings. */
+static char **
+client_target_split(int argc, char **argv, int *nargc)
+{
+	static char wf[] = "--workspace-folder";
+	char **out = xcalloc((size_t)argc * 2 + 1, sizeof *out);
+	int n = 0;
+
+	for (int i = 0; i < argc; i++) {
+		if (strncmp(argv[i], "--workspace-folder=", sizeof wf) == 0) {
+			out[n++] = wf;
+			out[n++] = argv[i] + sizeof wf;
+		} else
+			out[n++] = argv[i];
+	}
+	*nargc = n;
+	return out;
 }
 
 int
@@ -61,6 +81,17 @@ client_config_arg(int argc, char **argv)
 			return argv[i] + 9;
 	}
 	return NULL;
+}
+
+int
+client_log_json(int argc, char **argv)
+{
+	const char *v;
+
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (agent_cmd_option(argc, argv, &i, "--log-format", &v) > 0)
+			return strcmp(v, "json") == 0;
+	return 0;
 }
 
 int
@@ -99,14 +130,14 @@ int
 client_target_open(
     const char *name, int argc, char **argv, unsigned flags, struct client_target *ct)
 {
-	struct remote_opts ro = { 0, 0, NULL };
+	struct remote_opts ro = { 0 };
 	int i, n, rc;
 
 	memset(ct, 0, sizeof *ct);
 	ro.accept_new_host_key = client_take_flag(&argc, argv, "--accept-new-host-key");
-	ct->argc = argc;
-	ct->argv = xcalloc((size_t)argc + 1, sizeof *ct->argv);
-	memcpy(ct->argv, argv, (size_t)argc * sizeof *argv);
+	ct->argv = client_target_split(argc, argv, &ct->argc);
+	argc = ct->argc;
+	argv = ct->argv;
 	i = client_target_index(argc, argv);
 	if (i < 0 || !target_is_remote(argv[i])) {
 		ct->be = agent_backend_local;
@@ -117,6 +148,7 @@ client_target_open(
 		return rc;
 	}
 	ro.quiet = (flags & CLIENT_TARGET_QUIET) || client_has_flag(argc, argv, "--json");
+	ro.json_log = client_log_json(argc, argv);
 	ro.target = argv[i];
 	ct->remote = remote_new(&ct->t, &ro);
 	remote_backend(ct->remote, &ct->be);

@@ -411,6 +411,17 @@ config_subst_string(const char *s, const struct config_subst_ctx *ctx)
 	return out;
 }
 
+/* Order of label names (the text before '='), as JavaScript's sort() of
+ * ASCII keys. */
+static int
+config_subst_label_cmp(const char *a, const char *b)
+{
+	size_t la = strcspn(a, "="), lb = strcspn(b, "=");
+	int c = strncmp(a, b, la < lb ? la : lb);
+
+	return c != 0 ? c : (la > lb) - (la < lb);
+}
+
 /* Append s as JSON.stringify() writes a string (quotes included): only '"',
  * '\\' and control characters are escaped; other bytes are copied. */
 static void
@@ -439,22 +450,79 @@ config_subst_json_string(struct buf *b, const char *s)
 	buf_append(b, "\"", 1);
 }
 
+/* The labels' NAME=VALUE pairs as the reference's envListToObj() makes them
+ * (split at the first '=', a later NAME replacing an earlier one), sorted by
+ * name. New NULL-terminated array of borrowed strings. */
+static const char **
+config_subst_label_order(char *const *labels)
+{
+	size_t n = 0, k = 0, len;
+	const char **v, *t;
+
+	while (labels[n] != NULL)
+		n++;
+	v = xcalloc(n + 1, sizeof *v);
+	for (size_t i = 0; i < n; i++) {
+		int later = 0;
+
+		len = strcspn(labels[i], "=");
+		for (size_t j = i + 1; j < n; j++)
+			later |= strcspn(labels[j], "=") == len &&
+			    strncmp(labels[j], labels[i], len) == 0;
+		if (!later)
+			v[k++] = labels[i];
+	}
+	for (size_t i = 1; i < k; i++)
+		for (size_t j = i; j > 0 && config_subst_label_cmp(v[j], v[j - 1]) < 0;
+		     j--) {
+			t = v[j];
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+	return v;
+}
+
 char *
 config_devcontainer_id(const char *local_workspace_folder, const char *config_file)
+{
+	char *labels[3], *id;
+
+	labels[0] = xasprintf("devcontainer.local_folder=%s", local_workspace_folder);
+	labels[1] = xasprintf("devcontainer.config_file=%s", config_file);
+	labels[2] = NULL;
+	id = config_devcontainer_id_labels(labels);
+	free(labels[0]);
+	free(labels[1]);
+	return id;
+}
+
+char *
+config_devcontainer_id_labels(char *const *labels)
 {
 	static const char digits[] = "0123456789abcdefghijklmnopqrstuv";
 	unsigned char hash[crypto_hash_sha256_BYTES];
 	struct buf *b = buf_new();
-	char *id;
+	const char **order = config_subst_label_order(labels), *eq;
+	char *id, *name;
 	size_t len, bit;
 	int i, j, digit;
 
-	/* The id labels with their keys sorted, as JSON.stringify writes them. */
-	buf_append(b, "{\"devcontainer.config_file\":", 28);
-	config_subst_json_string(b, config_file);
-	buf_append(b, ",\"devcontainer.local_folder\":", 29);
-	config_subst_json_string(b, local_workspace_folder);
+	/* The labels as an object with its keys sorted, as JSON.stringify
+	 * writes it. */
+	buf_append(b, "{", 1);
+	for (size_t k = 0; order[k] != NULL; k++) {
+		eq = strchr(order[k], '=');
+		name = eq != NULL ? xstrndup(order[k], (size_t)(eq - order[k]))
+				  : xstrdup(order[k]);
+		if (k > 0)
+			buf_append(b, ",", 1);
+		config_subst_json_string(b, name);
+		buf_append(b, ":", 1);
+		config_subst_json_string(b, eq != NULL ? eq + 1 : "");
+		free(name);
+	}
 	buf_append(b, "}", 1);
+	free(order);
 	if (sodium_init() < 0)
 		fatal("sodium_init failed");
 	crypto_hash_sha256(hash, buf_data(b), buf_len(b));

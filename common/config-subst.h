@@ -84,6 +84,10 @@ char *config_subst_string(const char *s, const struct config_subst_ctx *ctx);
  * sha256 of the JSON {"devcontainer.config_file":...,"devcontainer.local_folder":...}
  * as a base-32 number (0-9a-v), zero-padded to 52 characters. Caller frees. */
 char *config_devcontainer_id(const char *local_workspace_folder, const char *config_file);
+/* The same for any id labels ("NAME=VALUE", NULL-terminated; the reference's
+ * --id-label), as its devcontainerIdForLabels() hashes them: names sorted, a
+ * name given twice with its last value. Caller frees. */
+char *config_devcontainer_id_labels(char *const *labels);
 /* Convenience lookup over the process environment (arg unused). */
 const char *config_env_lookup_process(void *arg, const char *name);
 

@@ -9,6 +9,7 @@
 
 #include "config-validate-internal.h"
 #include "error.h"
+#include "json-get.h"
 #include "xmalloc.h"
 
 void
@@ -103,25 +104,6 @@ v_warn(struct vctx *v, const cJSON *node, const char *fmt, ...)
 	free(msg);
 }
 
-/* The JSON type of node, as users know it: "object", "string", ... */
-static const char *
-v_type(const cJSON *node)
-{
-	if (cJSON_IsObject(node))
-		return "object";
-	if (cJSON_IsArray(node))
-		return "array";
-	if (cJSON_IsString(node))
-		return "string";
-	if (cJSON_IsNumber(node))
-		return "number";
-	if (cJSON_IsBool(node))
-		return "boolean";
-	if (cJSON_IsNull(node))
-		return "null";
-	return "invalid value";
-}
-
 /* What a value of the right type but wrong content looked like; caller frees. */
 static char *
 v_show(const cJSON *node)
@@ -130,7 +112,7 @@ v_show(const cJSON *node)
 		return xasprintf("\"%s\"", node->valuestring);
 	if (cJSON_IsNumber(node))
 		return xasprintf("%.17g", node->valuedouble);
-	return xstrdup(v_type(node));
+	return xstrdup(json_type_name(node));
 }
 
 int
@@ -146,7 +128,7 @@ v_bad_value(struct vctx *v, const cJSON *node, const char *path, const char *wan
 int
 v_bad_type(struct vctx *v, const cJSON *node, const char *path, const char *want)
 {
-	return v_error(v, node, path, "expected %s, got %s", want, v_type(node));
+	return v_error(v, node, path, "expected %s, got %s", want, json_type_name(node));
 }
 
 char *

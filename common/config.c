@@ -21,6 +21,9 @@
 
 struct config {
 	char *file;
+	char *source_file; /* --override-config, or NULL */
+	char **id_labels;
+	int id_labels_given;
 	char *local_folder;
 	struct jsonc_doc *doc;
 	cJSON *raw;
@@ -127,28 +130,57 @@ config_local_folder(const char *arg, char **cause)
 	return folder;
 }
 
-/* Which file to load: --config (relative to cwd) or discovery. */
+/* Which file is the configuration: --config (relative to cwd) or
+ * discovery; with --override-config, a workspace without one has the
+ * reference's default path. */
 static char *
 config_find_file(const struct config_load_opts *opts, const char *local, char **cause)
 {
-	char *file;
+	char *file, *ignore = NULL;
 
 	if (opts->config_file != NULL)
 		return config_discover_resolve(NULL, opts->config_file, cause);
-	if (config_discover(local, &file, cause) != 0)
-		return NULL;
-	return file;
+	if (opts->override_config == NULL) {
+		if (config_discover(local, &file, cause) != 0)
+			return NULL;
+		return file;
+	}
+	if (config_discover(local, &file, &ignore) == 0)
+		return file;
+	free(ignore);
+	return xasprintf(
+	    "%s/.devcontainer/devcontainer.json", strcmp(local, "/") == 0 ? "" : local);
+}
+
+/* The id labels: --id-label's, else the default two. */
+static void
+config_set_id_labels(struct config *cfg, const cJSON *given)
+{
+	const cJSON *e;
+	size_t n = 0;
+
+	cfg->id_labels = xcalloc((size_t)cJSON_GetArraySize(given) + 3, sizeof(char *));
+	cJSON_ArrayForEach(e, given)
+		if (cJSON_IsString(e))
+			cfg->id_labels[n++] = xstrdup(e->valuestring);
+	if (n > 0) {
+		cfg->id_labels_given = 1;
+		return;
+	}
+	cfg->id_labels[0] = xasprintf("devcontainer.local_folder=%s", cfg->local_folder);
+	cfg->id_labels[1] = xasprintf("devcontainer.config_file=%s", cfg->file);
 }
 
 static int
 config_parse_file(struct config *cfg, char **cause)
 {
+	const char *from = cfg->source_file != NULL ? cfg->source_file : cfg->file;
 	char *text;
 	size_t len;
 
-	if ((text = config_read_file(cfg->file, &len, cause)) == NULL)
+	if ((text = config_read_file(from, &len, cause)) == NULL)
 		return -1;
-	cfg->doc = jsonc_parse(cfg->file, text, len, cause);
+	cfg->doc = jsonc_parse(from, text, len, cause);
 	free(text);
 	if (cfg->doc == NULL)
 		return -1;
@@ -241,7 +273,7 @@ config_substitute(struct config *cfg, const struct config_load_opts *opts, char 
 	cfg->ctx.local_env_arg = opts->local_env_arg;
 	cfg->object = config_subst_checked(cfg->raw, &cfg->ctx, cause);
 	if (cfg->object == NULL)
-		return error_prefix(cause, "%s", cfg->file);
+		return error_prefix(cause, "%s", config_get_source_file(cfg));
 	item = cJSON_GetObjectItemCaseSensitive(cfg->object, "workspaceFolder");
 	cfg->workspace_folder =
 	    xstrdup(cJSON_IsString(item) ? item->valuestring : cfg->container_folder_raw);
@@ -264,13 +296,18 @@ config_load(const struct config_load_opts *opts, char **cause)
 		goto fail;
 	if ((cfg->file = config_find_file(opts, cfg->local_folder, cause)) == NULL)
 		goto fail;
+	if (opts->override_config != NULL &&
+	    (cfg->source_file =
+		    config_discover_resolve(NULL, opts->override_config, cause)) == NULL)
+		goto fail;
 	if (config_parse_file(cfg, cause) != 0)
 		goto fail;
 	cfg->raw = cJSON_Duplicate(jsonc_doc_root(cfg->doc), 1);
 	if (cfg->raw == NULL)
 		fatal("out of memory");
 	config_update_legacy(cfg->raw);
-	cfg->devcontainer_id = config_devcontainer_id(cfg->local_folder, cfg->file);
+	config_set_id_labels(cfg, opts->id_labels);
+	cfg->devcontainer_id = config_devcontainer_id_labels(cfg->id_labels);
 	config_workspace_defaults(cfg, opts->no_git_root);
 	if (config_substitute(cfg, opts, cause) != 0)
 		goto fail;
@@ -286,6 +323,10 @@ config_free(struct config *cfg)
 	if (cfg == NULL)
 		return;
 	free(cfg->file);
+	free(cfg->source_file);
+	for (size_t i = 0; cfg->id_labels != NULL && cfg->id_labels[i] != NULL; i++)
+		free(cfg->id_labels[i]);
+	free(cfg->id_labels);
 	free(cfg->local_folder);
 	jsonc_doc_free(cfg->doc);
 	cJSON_Delete(cfg->raw);
@@ -302,6 +343,24 @@ const char *
 config_get_file(const struct config *cfg)
 {
 	return cfg->file;
+}
+
+const char *
+config_get_source_file(const struct config *cfg)
+{
+	return cfg->source_file != NULL ? cfg->source_file : cfg->file;
+}
+
+char *const *
+config_get_id_labels(const struct config *cfg)
+{
+	return cfg->id_labels;
+}
+
+int
+config_id_labels_given(const struct config *cfg)
+{
+	return cfg->id_labels_given;
 }
 
 const char *

@@ -34,6 +34,15 @@ struct config_load_opts {
 	 * substitution context), as the reference's read-configuration does
 	 * until a container exists; config_get_devcontainer_id() still has it. */
 	int keep_devcontainer_id;
+	/* --override-config: read the configuration from this file (relative:
+	 * to cwd) instead. The configuration file stays the one found (or
+	 * config_file; or <folder>/.devcontainer/devcontainer.json when there
+	 * is none): its path labels the container and relative paths in the
+	 * configuration are taken from its folder, as the reference does. */
+	const char *override_config;
+	/* --id-label: "NAME=VALUE" strings (an array; NULL: the default
+	 * devcontainer.local_folder and devcontainer.config_file). */
+	const cJSON *id_labels;
 };
 
 struct config;
@@ -58,8 +67,18 @@ const cJSON *config_get_raw(const struct config *cfg);
 /* The parsed file, to locate values for messages. */
 const struct jsonc_doc *config_get_doc(const struct config *cfg);
 enum config_kind config_get_kind(const struct config *cfg);
-/* The reference CLI's devcontainerId (52 base-32 digits). */
+/* The reference CLI's devcontainerId (52 base-32 digits), from the id
+ * labels. */
 const char *config_get_devcontainer_id(const struct config *cfg);
+/* The labels that identify the workspace's container: "NAME=VALUE",
+ * NULL-terminated; devcontainer.local_folder=<folder> and
+ * devcontainer.config_file=<file> unless --id-label gave others. */
+char *const *config_get_id_labels(const struct config *cfg);
+/* Were the id labels given (--id-label) rather than the defaults? */
+int config_id_labels_given(const struct config *cfg);
+/* The file the configuration was read from: --override-config's, else
+ * config_get_file(). */
+const char *config_get_source_file(const struct config *cfg);
 /* Warnings for the user, "FILE:LINE:COL: unknown property \"foo\"". */
 const struct config_warnings *config_get_warnings(const struct config *cfg);
 /* The substitution context of the first (local) pass, for image metadata. */

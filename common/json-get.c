@@ -18,3 +18,21 @@ json_get_int(const cJSON *obj, const char *name, long min, long max, long *v)
 	*v = (long)d;
 	return 0;
 }
+
+const char *
+json_type_name(const cJSON *v)
+{
+	if (cJSON_IsObject(v))
+		return "object";
+	if (cJSON_IsArray(v))
+		return "array";
+	if (cJSON_IsString(v))
+		return "string";
+	if (cJSON_IsNumber(v))
+		return "number";
+	if (cJSON_IsBool(v))
+		return "boolean";
+	if (cJSON_IsNull(v))
+		return "null";
+	return "invalid value";
+}

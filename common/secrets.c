@@ -13,6 +13,7 @@
 
 #include "buf.h"
 #include "error.h"
+#include "json-get.h"
 #include "jsonc.h"
 #include "xmalloc.h"
 
@@ -63,22 +64,6 @@ secrets_count(const struct secrets *s)
 	return s == NULL ? 0 : s->n;
 }
 
-static const char *
-secrets_json_type(const cJSON *v)
-{
-	if (cJSON_IsObject(v))
-		return "object";
-	if (cJSON_IsArray(v))
-		return "array";
-	if (cJSON_IsNumber(v))
-		return "number";
-	if (cJSON_IsBool(v))
-		return "boolean";
-	if (cJSON_IsNull(v))
-		return "null";
-	return "string";
-}
-
 /* A name the environment can hold: not empty, no '=', no NUL. */
 static int
 secrets_name_ok(const char *name)
@@ -114,7 +99,7 @@ secrets_from_object(const cJSON *obj, const struct jsonc_doc *doc, const char *w
 			    pos, e->string != NULL ? e->string : "");
 		else
 			error_set(cause, "%s: secret \"%s\": expected a string, got %s",
-			    pos, e->string, secrets_json_type(e));
+			    pos, e->string, json_type_name(e));
 		free(pos);
 		secrets_free(s);
 		return -1;
@@ -198,7 +183,7 @@ secrets_read_file(const char *path, struct secrets **out, char **cause)
 	root = jsonc_doc_root(doc);
 	if (!cJSON_IsObject(root))
 		error_set(cause, "%s:1:1: expected a JSON object of strings, got %s",
-		    path, secrets_json_type(root));
+		    path, json_type_name(root));
 	else
 		rc = secrets_from_object(root, doc, path, out, cause);
 	secrets_json_wipe(jsonc_doc_root(doc));
@@ -215,7 +200,7 @@ secrets_from_json(const cJSON *obj, struct secrets **out, char **cause)
 	if (!cJSON_IsObject(obj))
 		return error_set(cause,
 		    "\"secrets\": expected an object of strings, got %s",
-		    secrets_json_type(obj));
+		    json_type_name(obj));
 	return secrets_from_object(obj, NULL, "\"secrets\"", out, cause);
 }
 

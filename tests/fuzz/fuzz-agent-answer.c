@@ -44,8 +44,7 @@ fake_call(void *ctx, cJSON *req, const struct progress *p, cJSON **result, char 
 }
 
 static int
-fake_exec(void *ctx, const char *prog_name, const char *folder, const char *config_file,
-    char *const *command, int ncommand)
+fake_exec(void *ctx, const char *prog_name, const struct agent_exec_req *req)
 {
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include "rig.h"
 #include "spawn.h"
 #include "uid-sync.h"
+#include "up.h"
 #include "xmalloc.h"
 
 #define FIXTURE RDEV_TEST_DATA "/compose/two-services"
@@ -195,12 +196,14 @@ up_clear(struct up *u)
 static void
 compose_up_ok(struct config *cfg, struct docker *d, int recreate, struct up *u)
 {
-	struct progress p = { progress_fn, NULL };
+	struct up_opts opts = { 0 };
 	char *cause = NULL;
 
+	opts.progress.fn = progress_fn;
+	opts.recreate = recreate;
 	up_clear(u);
-	if (compose_up(cfg, d, "hash1", 0, recreate, &p, &u->container, &u->merged,
-		&u->created, &cause) != 0)
+	if (compose_up(cfg, d, "hash1", &opts, &u->container, &u->merged, &u->created,
+		&cause) != 0)
 		TEST_FAIL("compose_up: %s", cause);
 	u->id = cJSON_GetStringValue(cJSON_GetObjectItem(u->container, "Id"));
 	if (u->id == NULL)
@@ -420,7 +423,9 @@ TEST(unknown_service_is_reported)
 	free(text);
 	free(path);
 	cfg = load(ws);
-	ASSERT_INT_EQ(compose_up(cfg, d, "h", 0, 0, NULL, &c, &m, &created, &cause), -1);
+	ASSERT_INT_EQ(
+	    compose_up(cfg, d, "h", &(struct up_opts){ 0 }, &c, &m, &created, &cause),
+	    -1);
 	ASSERT_STR_CONTAINS(cause, "service \"zzz\"");
 	ASSERT_NULL(c);
 	free(cause);
