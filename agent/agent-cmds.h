@@ -52,6 +52,14 @@ extern const struct agent_backend agent_backend_local;
 cJSON *agent_cmd_request(
     const char *prog_name, const char *op, const char *folder, const char *config_file);
 
+/* up's options after TARGET or PATH, for its usage line. */
+#define AGENT_CMD_UP_USAGE \
+	"[--config FILE] [--rebuild] [--recreate] [--skip-non-blocking-commands] " \
+	"[--skip-post-create] [--skip-post-attach] [--secrets-file FILE] " \
+	"[--remote-env NAME=VALUE]... [--mount MOUNT]... [--override-config FILE] " \
+	"[--workspace-folder PATH] [--id-label NAME=VALUE]... [--build-no-cache] " \
+	"[--cache-from IMAGE]... [--log-format text|json] [--json]"
+
 #define AGENT_CMD_UP_HELP \
 	"Creates the workspace's dev container, or reuses it (starting it when\n" \
 	"stopped), and runs the lifecycle commands, every one before it returns\n" \
@@ -59,10 +67,35 @@ cJSON *agent_cmd_request(
 	"stdout is JSON: {\"outcome\":\"success\",\"containerId\":...,\n" \
 	"\"remoteUser\":...,\"remoteWorkspaceFolder\":...}.\n" \
 	"\n" \
-	"options:\n" \
+	"options (the reference CLI's, `devcontainer up`, where it has them):\n" \
 	"  --config FILE   use FILE instead of discovering devcontainer.json\n" \
+	"  --workspace-folder PATH\n" \
+	"                  the workspace, instead of the TARGET argument\n" \
+	"  --override-config FILE\n" \
+	"                  read the configuration from FILE instead (a path where\n" \
+	"                  the workspace is, as --config); the workspace's\n" \
+	"                  devcontainer.json (which need not exist) still names it\n" \
 	"  --rebuild       rebuild the image (no cache) and recreate the container\n" \
 	"  --recreate      remove the container and create it anew\n" \
+	"  --build-no-cache\n" \
+	"                  build the image with --no-cache (when there is no\n" \
+	"                  container yet)\n" \
+	"  --cache-from IMAGE\n" \
+	"                  also use IMAGE as a build cache (repeatable)\n" \
+	"  --id-label NAME=VALUE\n" \
+	"                  label the container with these instead of\n" \
+	"                  devcontainer.local_folder and devcontainer.config_file,\n" \
+	"                  and find it by them (repeatable; give the same to the\n" \
+	"                  next up)\n" \
+	"  --mount type=bind|volume,source=SRC,target=DST[,external=true|false]\n" \
+	"                  mount this too (repeatable)\n" \
+	"  --remote-env NAME=VALUE\n" \
+	"                  set NAME for the lifecycle commands (repeatable;\n" \
+	"                  devcontainer.json's remoteEnv wins)\n" \
+	"  --secrets-file FILE\n" \
+	"                  a JSON object of strings, read here: each becomes an\n" \
+	"                  environment variable of the lifecycle commands; never\n" \
+	"                  stored, shown as ******** in all output\n" \
 	"  --skip-non-blocking-commands\n" \
 	"                  return after the waitFor step (default\n" \
 	"                  updateContentCommand); the later ones continue in the\n" \
@@ -72,8 +105,30 @@ cJSON *agent_cmd_request(
 	"                  postCreateCommand, postStartCommand, postAttachCommand\n" \
 	"  --skip-post-attach\n" \
 	"                  do not run postAttachCommand\n" \
+	"  --log-format text|json\n" \
+	"                  json: progress as the reference's JSON log lines\n" \
+	"                  ({\"type\":\"text\"|\"raw\"|\"progress\",...}, one a line)\n" \
 	"  --json          no progress output (warnings still go to stderr), only\n" \
 	"                  the JSON result\n"
+
+/* exec's options after TARGET or PATH, and what --help says of them. */
+#define AGENT_CMD_EXEC_USAGE \
+	"[--config FILE] [--workspace-folder PATH] [--remote-env NAME=VALUE]... " \
+	"[--secrets-file FILE] [--] COMMAND [ARGS...]"
+#define AGENT_CMD_EXEC_OPTIONS \
+	"options:\n" \
+	"  --config FILE   use FILE instead of discovering devcontainer.json\n" \
+	"  --workspace-folder PATH\n" \
+	"                  the workspace, instead of the TARGET argument\n" \
+	"  --remote-env NAME=VALUE\n" \
+	"                  set NAME for the command (repeatable; devcontainer.json's\n" \
+	"                  remoteEnv wins), as the reference's exec does\n" \
+	"  --secrets-file FILE\n" \
+	"                  a JSON object of strings, read here: each becomes an\n" \
+	"                  environment variable of the command, as for up's\n" \
+	"                  lifecycle commands (the reference's exec has no such\n" \
+	"                  option); never stored, masked in rdev's messages (not\n" \
+	"                  in the command's own output)\n"
 
 #define AGENT_CMD_LOGS_HELP \
 	"The output of the lifecycle steps that `up --skip-non-blocking-commands`\n" \

@@ -27,20 +27,17 @@ static int agent_logs_exec(int, char **);
 static int agent_info_exec(int, char **);
 
 static const struct cmd_entry agent_commands[] = {
-	{ "up",
-	    "[PATH] [--config FILE] [--rebuild] [--recreate] "
-	    "[--skip-non-blocking-commands] "
-	    "[--skip-post-create] [--skip-post-attach] [--json]",
+	{ "up", "[PATH] " AGENT_CMD_UP_USAGE,
 	    "create or resume the dev container for the workspace at PATH",
 	    AGENT_CMD_UP_HELP, agent_up_exec },
 	{ "read-configuration", "PATH [--config FILE] [--include-merged-configuration]",
 	    "print the workspace's configuration as JSON", CMD_READ_CONFIGURATION_HELP,
 	    agent_read_configuration_exec },
-	{ "exec", "[PATH] [--config FILE] [--] COMMAND [ARGS...]",
+	{ "exec", "[PATH] " AGENT_CMD_EXEC_USAGE,
 	    "run a command in the dev container; exits with its status",
 	    "Runs as the remote user, with the remote environment, in the workspace\n"
 	    "folder. A TTY when stdin is a terminal. Exit status: the command's, or\n"
-	    "125 when it could not be run.\n",
+	    "125 when it could not be run.\n\n" AGENT_CMD_EXEC_OPTIONS,
 	    agent_exec_exec },
 	{ "stop", "[PATH] [--config FILE] [--json]", "stop the dev container (keeps it)",
 	    NULL, agent_stop_exec },

@@ -43,9 +43,7 @@ out:
 }
 
 const struct cmd_entry cmd_up_entry = { "up",
-	"TARGET [--config FILE] [--rebuild] [--recreate] "
-	"[--skip-non-blocking-commands] "
-	"[--skip-post-create] [--skip-post-attach] [--json]",
+	"TARGET " AGENT_CMD_UP_USAGE " [--auto-forward]",
 	"create or resume the dev container for TARGET",
 	CLIENT_TARGET_HELP
 	"\n" AGENT_CMD_UP_HELP
