@@ -1,0 +1,302 @@
+#!/usr/bin/env bash
+# up-flags.sh - the reference CLI's flags of `up` and `exec` (issue 14), rdev
+# against `devcontainer` 0.89.0 on the same workspace, on a local target and
+# on a remote one (the reference runs here, on the remote user's folder: the
+# rig's hosts share this machine's Docker):
+#   up --secrets-file --remote-env (twice) --mount (a volume and a bind)
+#   --log-format json [--workspace-folder]: what postCreateCommand saw
+#   ($FOO from --remote-env, $BAR where remoteEnv wins over --remote-env, a
+#   hash of the secret), the container's mounts, the JSON log lines (every
+#   line JSON; the reference's "progress" lines for postCreateCommand; its
+#   output a "raw" line on channel postCreate, the secret masked);
+#   exec --remote-env; rdev's exec --secrets-file (the reference's exec has
+#   none: the command sees the secret as the lifecycle commands do);
+#   up --override-config (no devcontainer.json) --id-label (twice): the
+#   labels, ${devcontainerId} and the container found again by them;
+#   up --build-no-cache and --cache-from: a Dockerfile step runs again (the
+#   classic builder takes only the images --cache-from names), plain up
+#   reuses it;
+#   unknown flags and malformed values exit 2.
+# Secrets: a random value (with a space and a quote) is searched for after up
+# and exec, in docker inspect, every file under the agent's and the broker's
+# state folders (RDEV_STATE_DIR, RDEV_RUNTIME_DIR, the host's ~/.rdev and its
+# sshd's folder), the client's output and `rdev logs` (of a run whose steps
+# went to the background): never found.
+. "$(dirname "$0")/../rig/lib.sh"
+rig_require_docker
+command -v jq >/dev/null || fail "jq is needed"
+export RDEV_STATE_DIR=$TEST_TMP/state
+REF=${RDEV_DEVCONTAINER_CLI:-}
+[ -n "$REF" ] && [ -x "$REF" ] || fail "the reference CLI is not installed (tests/rig/rig.sh up)"
+
+tag=rdevflags$$
+secret="s3cr3t-$(od -An -tx8 -N12 /dev/urandom | tr -d ' \n') it's"
+secret_sha=$(printf '%s' "$secret" | sha256sum | cut -c1-64)
+jq -n --arg s "$secret" '{MYSECRET: $s, OTHER: "x"}' >"$TEST_TMP/secrets.json"
+mkdir -p "$TEST_TMP/reftmp" "$TEST_TMP/bindsrc" "$TEST_TMP/out"
+vol=$tag-vol
+
+# Workspace A: postCreateCommand writes what it saw into out/ (writable by
+# the remote user dev) and prints the secret, to be masked.
+config_a() {
+	jq -n --arg img "$RDEV_RIG_IMAGE_BOOKWORM_DEV" '{
+	  image: $img, remoteUser: "dev", updateRemoteUserUID: false,
+	  remoteEnv: {BAR: "from-config"},
+	  postCreateCommand: "o=${containerWorkspaceFolder}/out; printf %s \"$FOO\" > $o/foo; printf %s \"$BAR\" > $o/bar; printf %s \"$MYSECRET\" | sha256sum | cut -c1-64 > $o/secret; echo \"created $MYSECRET\""
+	}'
+}
+# Workspace B: no devcontainer.json, the configuration from an override.
+config_b() {
+	jq -n --arg img "$RDEV_RIG_IMAGE_BUSYBOX" '{image: $img,
+	  containerEnv: {DCID: "${devcontainerId}"}}'
+}
+# Workspace C: a Dockerfile whose RUN step leaves its time.
+dockerfile_c='FROM '$RDEV_RIG_IMAGE_BOOKWORM'
+RUN date +%s%N > /built
+'
+make_ws() { # DIR: the three workspaces under DIR (an existing folder)
+	mkdir -p "$1/$tag-a/out" "$1/$tag-b" "$1/$tag-c/.devcontainer"
+	chmod 777 "$1/$tag-a/out"
+	config_a >"$1/$tag-a/.devcontainer.json"
+	printf '%s' "$dockerfile_c" >"$1/$tag-c/.devcontainer/Dockerfile"
+	echo '{"build": {"dockerfile": "Dockerfile"}}' >"$1/$tag-c/.devcontainer/devcontainer.json"
+}
+make_ws "$TEST_TMP"
+config_b >"$TEST_TMP/override-b.json"
+
+rig_remote_host f
+on_host "mkdir -p ~/ws" >/dev/null
+on_host "cat > ~/ws/override-b.json" <"$TEST_TMP/override-b.json"
+# The remote workspaces: made as the host's user, then filled by root here
+# (the host is this machine).
+make_ws "$home/ws"
+chown -R "rdev-$name:" "$home/ws"
+
+cleanup() {
+	local rc=$? f img
+	set +e
+	for f in "$TEST_TMP" "$home/ws"; do
+		rm_ws_container "$f/$tag-a"
+		rm_ws_container "$f/$tag-c"
+	done
+	docker ps -aq --filter "label=rdevflags.case=$tag" | xargs -r docker rm -f >/dev/null
+	docker volume rm "$vol" >/dev/null 2>&1
+	for img in $(docker images --format '{{.Repository}}:{{.Tag}}' | grep -E "^(vsc-|rdev-)$tag-"); do
+		docker image rm -f "$img" >/dev/null 2>&1
+	done
+	(exit $rc)
+	rig_remote_cleanup
+}
+trap cleanup EXIT
+
+ref() { TMPDIR=$TEST_TMP/reftmp "$REF" "$@"; }
+# The container of workspace folder F.
+cid_of() { docker ps -q --no-trunc --filter "label=devcontainer.local_folder=$1" | head -1; }
+rm_ws_container() { docker ps -aq --filter "label=devcontainer.local_folder=$1" | xargs -r docker rm -f >/dev/null; }
+# Never found: fail when the secret is in any of the files given.
+no_secret() {
+	local what=$1 hits
+	shift
+	hits=$(grep -rlF -- "$secret" "$@" 2>/dev/null || true)
+	check_eq "the secret is nowhere in $what" "$hits" ""
+}
+# The mounts beside the workspace's, comparable across tools.
+mounts_of() {
+	docker inspect "$1" | jq -c '[.[0].Mounts[] | select(.Destination | startswith("/workspaces") | not) |
+	  {Type, Destination, Name: (if .Type == "volume" then .Name else null end),
+	   Source: (if .Type == "bind" then .Source else null end)}] | sort_by(.Destination)'
+}
+
+# --- up with secrets, remote env, mounts, JSON log ------------------------------
+
+# up_a TOOL DIR TARGET OUT: the up of workspace A with the flags, by the
+# reference (TARGET ignored) or rdev; records out/*, the mounts, the logs
+# under OUT.* (the container stays: the caller removes it).
+up_a() {
+	local tool=$1 dir=$2 target=$3 out=$4 cid
+	rm -f "$dir/$tag-a/out/"*
+	local flags=(--secrets-file "$TEST_TMP/secrets.json" --remote-env FOO=from-cli
+		--remote-env BAR=from-cli --mount "type=volume,source=$vol,target=/vol"
+		--mount "type=bind,source=$TEST_TMP/bindsrc,target=/bindmnt" --log-format json)
+	if [ "$tool" = ref ]; then
+		ref up --workspace-folder "$dir/$tag-a" "${flags[@]}" >"$out.out" 2>"$out.err" ||
+			{ tail -5 "$out.err"; fail "ref: up failed"; }
+	else
+		rdev up "${flags[@]}" --workspace-folder "$target" >"$out.out" 2>"$out.err" ||
+			{ tail -5 "$out.err"; fail "rdev: up $target failed"; }
+	fi
+	cid=$(tail -1 "$out.out" | jq -r .containerId)
+	[ "$cid" = "$(cid_of "$dir/$tag-a")" ] || fail "$tool: no container for $dir/$tag-a"
+	for f in foo bar secret; do cat "$dir/$tag-a/out/$f" >"$out.$f"; done
+	mounts_of "$cid" >"$out.mounts"
+	docker inspect "$cid" >"$out.inspect"
+}
+
+# JSON-log checks of one tool's stderr.
+json_log_checks() {
+	local who=$1 err=$2
+	check "$who: every stderr line is a JSON object" \
+	    jq -es 'all(type == "object")' "$err"
+	check "$who: JSON log lines have the reference's types" \
+	    jq -es 'all(.[]; .type as $t | ["text","raw","start","stop","progress"] | index($t))' "$err"
+	check "$who: progress running/succeeded for postCreateCommand" \
+	    jq -es '[.[] | select(.type == "progress" and .name == "Running postCreateCommand...") | .status] |
+	      index("running") != null and index("succeeded") != null' "$err"
+	check "$who: the command's output is a raw line on channel postCreate, masked" \
+	    jq -es 'any(.[]; .type == "raw" and .channel == "postCreate" and (.text | test("created \\*{8}")))' "$err"
+	check "$who: text lines carry level and timestamp" \
+	    jq -es 'all(.[] | select(.type == "text"); (.level | type) == "number" and (.timestamp | type) == "number")' "$err"
+}
+
+compare_a() { # WHERE REF_OUT RDEV_OUT
+	local where=$1 r=$2 d=$3
+	check_eq "$where: --remote-env reaches postCreateCommand (as the reference)" "$(cat "$d.foo")" "$(cat "$r.foo")"
+	check_eq "$where: ... and was from-cli" "$(cat "$d.foo")" from-cli
+	check_eq "$where: remoteEnv wins over --remote-env (as the reference)" "$(cat "$d.bar")" "$(cat "$r.bar")"
+	check_eq "$where: ... from-config" "$(cat "$d.bar")" from-config
+	check_eq "$where: the secret reached postCreateCommand (as the reference)" "$(cat "$d.secret")" "$(cat "$r.secret")"
+	check_eq "$where: ... its hash" "$(cat "$d.secret")" "$secret_sha"
+	check_eq "$where: --mount: the same mounts as the reference" "$(cat "$d.mounts")" "$(cat "$r.mounts")"
+	check "$where: ... a volume and a bind" jq -e 'length == 2' "$d.mounts"
+	json_log_checks "$where: ref" "$r.err"
+	json_log_checks "$where: rdev" "$d.err"
+	no_secret "$where: rdev's output, docker inspect" "$d.out" "$d.err" "$d.inspect"
+	no_secret "$where: the reference's log (it masks too)" "$r.err"
+}
+
+# exec_and_background WHERE TARGET DIR OUT: rdev's exec --remote-env
+# (compared with the reference's, in OUT.x.ref) and --secrets-file, then an
+# up whose steps go to the background and its `rdev logs`, on workspace A
+# (TARGET, the folder DIR/$tag-a); the secret is then searched for in what
+# they printed and in docker inspect.
+exec_and_background() {
+	local where=$1 target=$2 dir=$3 out=$4
+	rdev exec --workspace-folder "$target" --remote-env X=ex sh -c 'echo "$X:$FOO:$BAR"' \
+	    >"$out.x.rdev" 2>"$out.x.err"
+	check_eq "$where: exec --remote-env (as the reference's exec)" "$(cat "$out.x.rdev")" "$(cat "$out.x.ref")"
+	check_eq "$where: ... X set, FOO not kept from up, BAR from remoteEnv" "$(cat "$out.x.rdev")" "ex::from-config"
+	rdev exec "$target" --secrets-file "$TEST_TMP/secrets.json" -- \
+	    sh -c 'printf %s "$MYSECRET" | sha256sum | cut -c1-64' >"$out.s.rdev" 2>>"$out.x.err"
+	check_eq "$where: exec --secrets-file: the command sees the secret" "$(cat "$out.s.rdev")" "$secret_sha"
+	rdev up "$target" --recreate --skip-non-blocking-commands \
+	    --secrets-file "$TEST_TMP/secrets.json" >"$out.bg.out" 2>"$out.bg.err"
+	rdev logs -f "$target" >"$out.bg.logs" 2>&1
+	check "$where: rdev logs shows the masked line" grep -q 'created \*\*\*\*\*\*\*\*' "$out.bg.logs"
+	check_eq "$where: ... and the background step saw the secret" "$(cat "$dir/$tag-a/out/secret")" "$secret_sha"
+	docker inspect "$(cid_of "$dir/$tag-a")" >"$out.bg.inspect"
+	no_secret "$where: exec's, up's and logs' output, docker inspect" "$out.x.rdev" \
+	    "$out.x.err" "$out.s.rdev" "$out.bg.out" "$out.bg.err" "$out.bg.logs" "$out.bg.inspect"
+	rm_ws_container "$dir/$tag-a"
+}
+
+# flags_case WHERE DIR TARGET OUT: workspace A (DIR/$tag-a, rdev's TARGET)
+# by the reference (up, exec --remote-env), then by rdev, compared.
+flags_case() {
+	local where=$1 dir=$2 target=$3 out=$4
+	up_a ref "$dir" "" "$out.a.ref"
+	ref exec --workspace-folder "$dir/$tag-a" --remote-env X=ex sh -c 'echo "$X:$FOO:$BAR"' \
+	    >"$out.x.ref" 2>/dev/null || fail "ref: exec in $dir/$tag-a failed"
+	rm_ws_container "$dir/$tag-a"
+	up_a rdev "$dir" "$target" "$out.a.rdev"
+	compare_a "$where" "$out.a.ref" "$out.a.rdev"
+	exec_and_background "$where" "$target" "$dir" "$out"
+}
+
+flags_case local "$TEST_TMP" "$TEST_TMP/$tag-a" "$TEST_TMP/out/l"
+no_secret "local: the agent's state" "$RDEV_STATE_DIR"
+# Remote: the reference here on the host's folder, rdev through SSH.
+flags_case remote "$home/ws" "$name:~/ws/$tag-a" "$TEST_TMP/out/r"
+no_secret "remote: the broker's folder (state.json, broker.log), the host's ~/.rdev and sshd folder" \
+    "$RDEV_RUNTIME_DIR" "$home/.rdev" "$hdir"
+
+# --- --override-config and --id-label -------------------------------------------
+
+# up_b TOOL FOLDER TARGET OVERRIDE OUT: up twice with the flags; OUT gets the
+# labels, DCID and whether the second up found the first's container.
+up_b() {
+	local tool=$1 dir=$2 target=$3 ov=$4 out=$5 id1 id2 i
+	local flags=(--override-config "$ov" --id-label "rdevflags.case=$tag" --id-label rdevflags.other=y)
+	for i in 1 2; do
+		if [ "$tool" = ref ]; then
+			ref up --workspace-folder "$dir" "${flags[@]}" >"$out.$i" 2>"$out.err" ||
+				{ tail -5 "$out.err"; fail "ref: up (B) failed"; }
+		else
+			rdev up "$target" "${flags[@]}" >"$out.$i" 2>"$out.err" ||
+				{ tail -5 "$out.err"; fail "rdev: up $target (B) failed"; }
+		fi
+	done
+	id1=$(tail -1 "$out.1" | jq -r .containerId)
+	id2=$(tail -1 "$out.2" | jq -r .containerId)
+	docker inspect "$id1" | jq -c '.[0].Config.Labels | with_entries(select(.key | startswith("dev.rdev.") | not)) |
+	  del(."devcontainer.metadata")' >"$out.labels"
+	docker inspect "$id1" | jq -r '.[0].Config.Env[] | select(startswith("DCID="))' >"$out.dcid"
+	[ "$id1" = "$id2" ] && echo same >"$out.reuse" || echo different >"$out.reuse"
+	docker rm -f "$id1" >/dev/null
+}
+compare_b() {
+	local where=$1 r=$2 d=$3
+	check_eq "$where: --id-label: the same labels as the reference (no local_folder/config_file)" \
+	    "$(cat "$d.labels")" "$(cat "$r.labels")"
+	check_eq "$where: ... the labels given" "$(jq -r '."rdevflags.case"' "$d.labels")" "$tag"
+	check_eq "$where: \${devcontainerId} from the id labels, as the reference" "$(cat "$d.dcid")" "$(cat "$r.dcid")"
+	check_eq "$where: up again finds the container by them (as the reference)" "$(cat "$d.reuse")" "$(cat "$r.reuse")"
+	check_eq "$where: ... the same one" "$(cat "$d.reuse")" same
+}
+up_b ref "$TEST_TMP/$tag-b" "" "$TEST_TMP/override-b.json" "$TEST_TMP/out/lb.ref"
+up_b rdev "$TEST_TMP/$tag-b" "$TEST_TMP/$tag-b" "$TEST_TMP/override-b.json" "$TEST_TMP/out/lb.rdev"
+compare_b "local" "$TEST_TMP/out/lb.ref" "$TEST_TMP/out/lb.rdev"
+up_b ref "$home/ws/$tag-b" "" "$home/ws/override-b.json" "$TEST_TMP/out/rb.ref"
+up_b rdev "$home/ws/$tag-b" "$name:~/ws/$tag-b" "$home/ws/override-b.json" "$TEST_TMP/out/rb.rdev"
+compare_b "remote (--override-config: a path on the host)" "$TEST_TMP/out/rb.ref" "$TEST_TMP/out/rb.rdev"
+
+# --- --build-no-cache and --cache-from ------------------------------------------
+
+# built TOOL DIR TARGET [FLAGS...]: up workspace C, print /built, remove the
+# container.
+built() {
+	local tool=$1 dir=$2 target=$3 cid
+	shift 3
+	if [ "$tool" = ref ]; then
+		ref up --workspace-folder "$dir/$tag-c" "$@" >"$TEST_TMP/out/c.out" 2>"$TEST_TMP/out/c.err"
+	else
+		rdev up "$target" "$@" >"$TEST_TMP/out/c.out" 2>"$TEST_TMP/out/c.err"
+	fi || { tail -5 "$TEST_TMP/out/c.err" >&2; fail "$tool: up (C) $* failed"; }
+	cid=$(tail -1 "$TEST_TMP/out/c.out" | jq -r .containerId)
+	docker exec "$cid" cat /built
+	docker rm -f "$cid" >/dev/null
+}
+# build_cases TOOL DIR TARGET: "reused rebuilt rebuilt" when plain up reuses
+# the step, --build-no-cache and --cache-from run it again.
+build_cases() {
+	local b0 b1 b2 b3
+	b0=$(built "$@")
+	b1=$(built "$@")
+	b2=$(built "$@" --build-no-cache)
+	b3=$(built "$@" --cache-from "none.invalid/$tag:1")
+	echo "$([ "$b1" = "$b0" ] && echo reused || echo rebuilt)" \
+	    "$([ "$b2" != "$b1" ] && echo rebuilt || echo reused)" \
+	    "$([ "$b3" != "$b2" ] && echo rebuilt || echo reused)"
+}
+ref_builds=$(build_cases ref "$TEST_TMP" "")
+check_eq "the reference: plain up reuses the step, --build-no-cache and --cache-from run it" \
+    "$ref_builds" "reused rebuilt rebuilt"
+check_eq "local: the same with rdev" "$(build_cases rdev "$TEST_TMP" "$TEST_TMP/$tag-c")" "$ref_builds"
+check_eq "remote: the same with rdev" "$(build_cases rdev "$home/ws" "$name:~/ws/$tag-c")" "$ref_builds"
+
+# --- usage errors ---------------------------------------------------------------
+usage_rc() { set +e; rdev "$@" >/dev/null 2>"$TEST_TMP/out/usage.err"; echo $?; set -e; }
+check_eq "up: an unknown flag exits 2" "$(usage_rc up "$TEST_TMP/$tag-a" --no-such-flag)" 2
+check "up: ... with the usage hint" grep -q 'rdev up --help' "$TEST_TMP/out/usage.err"
+check_eq "up: --mount of another form exits 2" "$(usage_rc up "$TEST_TMP/$tag-a" --mount type=tmpfs,target=/x)" 2
+check_eq "up: --id-label without a value exits 2" "$(usage_rc up "$TEST_TMP/$tag-a" --id-label name=)" 2
+check_eq "up: --log-format xml exits 2" "$(usage_rc up "$TEST_TMP/$tag-a" --log-format xml)" 2
+check_eq "exec: --remote-env without = exits 2" "$(usage_rc exec "$TEST_TMP/$tag-a" --remote-env X -- true)" 2
+check_eq "exec: an unknown flag exits 2" "$(usage_rc exec "$TEST_TMP/$tag-a" --no-such-flag -- true)" 2
+echo '{"A": 1}' >"$TEST_TMP/bad-secrets.json"
+set +e
+rdev up "$TEST_TMP/$tag-a" --secrets-file "$TEST_TMP/bad-secrets.json" >/dev/null 2>"$TEST_TMP/out/bad.err"
+rc=$?
+set -e
+check_eq "up: a secrets file that is not an object of strings fails" "$rc" 1
+check "... naming the file, line and column" grep -qF "$TEST_TMP/bad-secrets.json:1:7: secret \"A\": expected a string, got number" "$TEST_TMP/out/bad.err"
+finish
