@@ -93,9 +93,10 @@ v_up_secrets(struct vctx *v, const cJSON *node)
 		return;
 	names = v_up_names(node, NULL);
 	v_warn(v, node,
-	    "\"secrets\": not supplied: rdev has no secrets store yet; "
-	    "%s %s not set in the container",
-	    names, node->child->next == NULL ? "is" : "are");
+	    "\"secrets\": not supplied: rdev has no secrets store; "
+	    "%s %s set only when --secrets-file gives %s",
+	    names, node->child->next == NULL ? "is" : "are",
+	    node->child->next == NULL ? "it" : "them");
 	free(names);
 }
 

@@ -645,7 +645,7 @@ TEST(up_harmless_properties_warned_once_each)
 	w = warnings_text(&r.warnings);
 	ASSERT_STR_EQ(w,
 	    "devcontainer.json:2:1: \"secrets\": not supplied: rdev has no secrets "
-	    "store yet; A, B are not set in the container\n"
+	    "store; A, B are set only when --secrets-file gives them\n"
 	    "devcontainer.json:3:1: \"shutdownAction\": \"stopContainer\" is not "
 	    "acted on: the container keeps running after `up`, exec and shell until "
 	    "`rdev stop` or `rdev down`\n"
