@@ -14,7 +14,9 @@
 # either the test FAILS, it does not skip. The images the cases use are built
 # here from tests/conformance/images/NAME.Dockerfile (classic builder, FROM
 # the rig's local images, no registry) as rdev-test-conformance/NAME:1, and
-# removed at the end.
+# kept, like the rig's images: another run of this test (another build's, on
+# the same Docker engine) may be using them (a rebuild from the cache gives
+# the same image).
 #
 # Per-case options: tests/conformance/cases.txt ("NAME key=value ...").
 # Environment: RDEV_BIN_DIR, RDEV_SOURCE_DIR, RDEV_DEVCONTAINER_CLI (from the
@@ -42,19 +44,8 @@ fi
 ref_version=$("$REF" --version 2>/dev/null) || fail "the reference CLI at $REF does not run"
 echo "reference CLI: $REF ($ref_version)"
 
-# Images. Removed on exit, with everything else.
+# Images (kept: see above).
 built_images=()
-conformance_cleanup() {
-	local rc=$? img
-	set +e # clean up all there is; `(exit $rc)` below must not end the trap
-	for img in "${built_images[@]+"${built_images[@]}"}"; do
-		docker image rm -f "$img" >/dev/null 2>&1 || true
-	done
-	(exit $rc)
-	rig_test_cleanup
-}
-trap conformance_cleanup EXIT
-
 mkdir -p "$TEST_TMP/empty"
 for df in "$conf"/images/*.Dockerfile; do
 	name=$(basename "$df" .Dockerfile)

@@ -26,7 +26,6 @@ rdev=${RDEV_BIN_DIR:-/work/main/build}/rdev
 [ -x "$rdev" ] || rdev=/work/main/build/rdev
 rig=${RDEV_RIG_DIR:-/var/tmp/rdev-rig}
 failures=0
-created_images=()
 
 fail() {
 	echo "FAIL: $*"
@@ -34,14 +33,14 @@ fail() {
 }
 
 tmp=$(mktemp -d /tmp/rdev-e2e-readconf.XXXXXX)
-cleanup() {
-	local img
-	for img in "${created_images[@]}"; do
-		docker image rm -f "$img" >/dev/null 2>&1
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+trap 'rm -rf "$tmp"' EXIT
+# The python3 interpreter itself, not a pyenv shim (a second a start; see
+# tests/rig/lib.sh).
+if [ -x "${RDEV_PYTHON:-}" ]; then
+	mkdir -p "$tmp/bin"
+	ln -s "$RDEV_PYTHON" "$tmp/bin/python3"
+	PATH=$tmp/bin:$PATH
+fi
 
 if [ ! -x "$rdev" ]; then
 	echo "rdev not found at $rdev (set RDEV_BIN_DIR)"
@@ -73,6 +72,8 @@ merged=()
 if docker info >/dev/null 2>&1; then
 	docker_mode=real
 	merged=(--include-merged-configuration)
+	# The images are kept, as the rig's are (another run of this test may be
+	# using them): change a name's tag when what it is made of changes.
 	make_image() { # NAME [LABEL-LINE]
 		docker image inspect "$1" >/dev/null 2>&1 && return 0
 		mkdir -p "$tmp/empty"
@@ -81,7 +82,6 @@ if docker info >/dev/null 2>&1; then
 		else
 			tar -C "$tmp/empty" -c . | docker import - "$1" >/dev/null
 		fi || return 1
-		created_images+=("$1")
 	}
 	label=$(python3 - <<'EOF'
 import json
