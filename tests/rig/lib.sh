@@ -115,15 +115,17 @@ rig_remote_host() {
 	export RDEV_SSH_CONFIG=$cfg
 }
 on_host() { ssh -F "$cfg" "$name" "$@"; }
-# How many `rdev-agent serve` processes on the host serve clients (the
-# session's long-lived agent, `serve --listen`, is not counted).
-client_serves() {
+# The pids of the `rdev-agent serve` processes on the host that serve
+# clients (the session's long-lived agent, `serve --listen`, is not one), and
+# how many there are.
+client_serve_pids() {
 	local agent
 	agent=$(broker status --json 2>/dev/null |
 		jq -r '[.sessions[].agent.pid // empty | tostring] | join("|")' || true)
 	pgrep -u "rdev-$name" -f 'rdev-agent serve' |
-		{ if [ -n "$agent" ]; then grep -Evx "$agent" || true; else cat; fi; } | wc -l
+		{ if [ -n "$agent" ]; then grep -Evx "$agent" || true; else cat; fi; }
 }
+client_serves() { client_serve_pids | wc -l; }
 # The long-lived agent's pid (rdev-broker status), empty when none runs.
 agent_pid() { broker status --json | jq -r '[.sessions[].agent.pid // empty][0] // empty'; }
 broker() { "$RDEV_BIN_DIR/rdev-broker" "$@"; }
