@@ -26,6 +26,7 @@ rdev=${RDEV_BIN_DIR:-/work/main/build}/rdev
 [ -x "$rdev" ] || rdev=/work/main/build/rdev
 rig=${RDEV_RIG_DIR:-/var/tmp/rdev-rig}
 failures=0
+created_images=()
 
 fail() {
 	echo "FAIL: $*"
@@ -33,7 +34,14 @@ fail() {
 }
 
 tmp=$(mktemp -d /tmp/rdev-e2e-readconf.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
+cleanup() {
+	local img
+	for img in "${created_images[@]}"; do
+		docker image rm -f "$img" >/dev/null 2>&1
+	done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
 # The python3 interpreter itself, not a pyenv shim (a second a start; see
 # tests/rig/lib.sh).
 if [ -x "${RDEV_PYTHON:-}" ]; then
@@ -65,6 +73,12 @@ fi
 # does rdev).
 mkdir -p "$tmp/ws"
 cp -r "$src/tests/data/config/." "$tmp/ws/"
+# The fixtures' images are rdev-test-config/NAME:1; the copies name this
+# run's, :r<pid> (another run of this test, another build's on the same
+# Docker engine, makes and removes its own).
+tag=r$$
+grep -rlZ 'rdev-test-config/[a-z0-9-]*:1\b' "$tmp/ws" |
+	xargs -0 -r sed -i "s#\\(rdev-test-config/[a-z0-9-]*\\):1\\b#\\1:$tag#g"
 
 # Docker: real daemon, or a stub for the reference.
 ref_args=()
@@ -72,16 +86,14 @@ merged=()
 if docker info >/dev/null 2>&1; then
 	docker_mode=real
 	merged=(--include-merged-configuration)
-	# The images are kept, as the rig's are (another run of this test may be
-	# using them): change a name's tag when what it is made of changes.
 	make_image() { # NAME [LABEL-LINE]
-		docker image inspect "$1" >/dev/null 2>&1 && return 0
 		mkdir -p "$tmp/empty"
 		if [ $# -gt 1 ]; then
 			tar -C "$tmp/empty" -c . | docker import --change "$2" - "$1" >/dev/null
 		else
 			tar -C "$tmp/empty" -c . | docker import - "$1" >/dev/null
 		fi || return 1
+		created_images+=("$1")
 	}
 	label=$(python3 - <<'EOF'
 import json
@@ -93,8 +105,9 @@ s = json.dumps(meta, separators=(",", ":"))
 print('LABEL devcontainer.metadata="%s"' % s.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$"))
 EOF
 )
-	make_image rdev-test-config/meta:1 "$label" || fail "cannot create image rdev-test-config/meta:1"
-	make_image rdev-test-config/plain:1 || fail "cannot create image rdev-test-config/plain:1"
+	make_image "rdev-test-config/meta:$tag" "$label" ||
+		fail "cannot create image rdev-test-config/meta:$tag"
+	make_image "rdev-test-config/plain:$tag" || fail "cannot create image rdev-test-config/plain:$tag"
 else
 	docker_mode=stub
 	mkdir -p "$tmp/stub"

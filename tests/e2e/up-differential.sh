@@ -12,9 +12,9 @@
 # The two tools find a workspace's container by the same labels, so the two
 # containers of a case never exist at once. Everything the test makes
 # (containers, Compose networks, named volumes, images built for the
-# workspaces) is removed at the end, on failure too; the images under
-# tests/differential/images/ are kept, as the rig's are (another run of this
-# test may be using them).
+# workspaces, the images under tests/differential/images/, built as
+# rdev-test-diff/NAME:r<pid>, the tag the cases' copies name) is removed at
+# the end, on failure too.
 #
 # Environment: RDEV_BIN_DIR, RDEV_DEVCONTAINER_CLI (from the rig),
 # RDEV_DIFF_JOBS (cases run in parallel, default 3), RDEV_DIFF_CASES (a regex:
@@ -75,6 +75,9 @@ for d in "$diffdir"/cases/*/; do
 	cases+=("$name")
 	cp -r "$d" "$WS/$P-$name"
 done
+# The copies name this run's images of tests/differential/images/.
+grep -rlZ 'rdev-test-diff/[a-z0-9-]*:1\b' "$WS" |
+	xargs -0 -r sed -i "s#\\(rdev-test-diff/[a-z0-9-]*\\):1\\b#\\1:r$$#g"
 [ ${#cases[@]} -gt 0 ] || fail "no cases"
 # The uid-* cases: a workspace owned by a user that is not in the image.
 for d in "$WS/$P"-uid-*; do
@@ -103,7 +106,7 @@ diff_cleanup_case() {
 }
 diff_images() {
 	docker images --format '{{.Repository}}:{{.Tag}}' | grep -E \
-	    "^(vsc-$P-|rdev-$P-|rdev-uid/(vsc-|rdev-)?$P-|rdev-uid/rdev-test-bookworm-dev-r1:dev-$WS_UID-$WS_UID)" ||
+	    "^(vsc-$P-|rdev-$P-|rdev-uid/(vsc-|rdev-)?$P-|rdev-uid/rdev-test-bookworm-dev-r1:dev-$WS_UID-$WS_UID|rdev-test-diff/.*:r$$\$)" ||
 		true
 }
 diff_cleanup() {
@@ -127,7 +130,7 @@ diff_cleanup() {
 trap diff_cleanup EXIT
 
 for df in "$diffdir"/images/*.Dockerfile; do
-	img=rdev-test-diff/$(basename "$df" .Dockerfile):1
+	img=rdev-test-diff/$(basename "$df" .Dockerfile):r$$
 	DOCKER_BUILDKIT=0 docker build -q -t "$img" -f "$df" "$TEST_TMP/empty" \
 	    >"$TEST_TMP/build.log" 2>&1 ||
 		{ cat "$TEST_TMP/build.log"; fail "cannot build $img from $df"; }
