@@ -48,15 +48,18 @@ build() {
 }
 
 # run_tests KIND: its ctest, then its ten slowest tests. Tests that use the rig
-# hold its lock (one at a time); the others (unit, fuzz replays, one libFuzzer
-# run at a time at a lower priority) run beside them.
+# take one of its slots (the ctest resource "rig", rig-resources.json in the
+# build dir: two at a time); the others (unit, fuzz replays, one libFuzzer run
+# at a time at a lower priority) run beside them, in one more ctest job: the
+# rig's tests mostly wait for Docker.
 run_tests() {
 	local kind=$1 dir rc=0
 	dir=$(build_dir "$kind")
 	echo "=== $kind tests ==="
 	(cd "$dir" &&
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-		ctest --output-on-failure --timeout 900 -j"$(nproc)" ${CTEST_ARGS:-}) |
+		ctest --output-on-failure --timeout 900 -j"$(($(nproc) + 1))" \
+			--resource-spec-file rig-resources.json ${CTEST_ARGS:-}) |
 		tee "$dir/ctest.out" || rc=$?
 	echo "=== $kind: the ten slowest tests ==="
 	sed -nE 's/^.* Test +#[0-9]+: ([^ ]+) .* ([0-9.]+) sec$/\2 \1/p' "$dir/ctest.out" |

@@ -19,11 +19,7 @@
 rig_require_docker
 
 rig_remote_host aa
-base=$((20000 + ($$ % 1200) * 10 + 5))
-while ss -Hatn "sport = :$base or sport = :$((base + 1)) or sport = :$((base + 2)) or sport = :$((base + 3))" |
-	grep -q .; do
-	base=$((base + 10))
-done
+base=$(rig_ports 4)
 pa=$base pb=$((base + 1)) pc=$((base + 2)) pd=$((base + 3))
 stopped=
 cleanup() {

@@ -14,15 +14,8 @@ rig_require_docker
 rig_remote_host br
 state=$RDEV_RUNTIME_DIR/state.json
 
-# Ports below the ephemeral range, all free now, different per test process.
-base=$((32000 - ($$ % 1000) * 10))
-ports_free() {
-	local p
-	for p in $(seq "$1" $(($1 + 9))); do
-		! ss -Hatn "sport = :$p" | grep -q . || return 1
-	done
-}
-while ! ports_free "$base"; do base=$((base - 10)); done
+# Ports: five free ones, this test's.
+base=$(rig_ports 5)
 p_fwd=$base p_man=$((base + 1)) l_man=$((base + 2)) p_auto1=$((base + 3))
 p_auto2=$((base + 4))
 

@@ -17,8 +17,10 @@
 # label and looks for an existing container) and the reference CLI: without
 # either the test FAILS, it does not skip. The images the cases use are built
 # here from tests/conformance/images/NAME.Dockerfile (classic builder, FROM
-# the rig's local images, no registry) as rdev-test-conformance/NAME:1, and
-# removed at the end.
+# the rig's local images, no registry) as rdev-test-conformance/NAME:r<pid>
+# (the cases' copies name that tag instead of :1: another run of this test,
+# another build's on the same Docker engine, has its own), and removed at the
+# end.
 #
 # Per-case options: tests/conformance/cases.txt ("NAME key=value ...").
 # Environment: RDEV_BIN_DIR, RDEV_SOURCE_DIR, RDEV_DEVCONTAINER_CLI (from the
@@ -47,7 +49,9 @@ fi
 ref_version=$("$REF" --version 2>/dev/null) || fail "the reference CLI at $REF does not run"
 echo "reference CLI: $REF ($ref_version)"
 
-# Images. Removed on exit, with everything else.
+# Images, this run's (see above), built at the same time. Removed on exit,
+# with everything else.
+tag=r$$
 built_images=()
 conformance_cleanup() {
 	local rc=$? img
@@ -66,20 +70,33 @@ conformance_cleanup() {
 trap conformance_cleanup EXIT
 
 mkdir -p "$TEST_TMP/empty"
+builds=()
 for df in "$conf"/images/*.Dockerfile; do
 	name=$(basename "$df" .Dockerfile)
-	img=rdev-test-conformance/$name:1
+	img=rdev-test-conformance/$name:$tag
 	built_images+=("$img")
 	DOCKER_BUILDKIT=0 docker build -q -t "$img" -f "$df" "$TEST_TMP/empty" \
-	    >"$TEST_TMP/build-$name.log" 2>&1 ||
-		{ cat "$TEST_TMP/build-$name.log"; fail "cannot build $img from $df"; }
+	    >"$TEST_TMP/build-$name.log" 2>&1 &
+	builds+=("$!:$name")
+done
+for b in "${builds[@]}"; do
+	wait "${b%%:*}" ||
+		{ cat "$TEST_TMP/build-${b#*:}.log"; fail "cannot build the image of ${b#*:}.Dockerfile"; }
 done
 echo "built ${#built_images[@]} images"
 
 # Workspaces: copies outside any git work tree (the tests may run inside
-# one), so that each case decides whether it is in a repository.
+# one), so that each case decides whether it is in a repository; they name
+# this run's images (".../NAME:1": a Dockerfile may spell the repository
+# with an ARG).
 mkdir -p "$TEST_TMP/ws" "$TEST_TMP/out" "$TEST_TMP/reftmp"
 cp -r "$conf/cases/." "$TEST_TMP/ws/"
+retag=()
+for img in "${built_images[@]}"; do
+	img=${img%:*}
+	retag+=(-e "s#/${img#*/}:1\\b#/${img#*/}:$tag#g")
+done
+grep -rlZ ':1\b' "$TEST_TMP/ws" | xargs -0 -r sed -i "${retag[@]}"
 
 # The environment both tools see (${localEnv:...} cases).
 export CONF_USER=alice

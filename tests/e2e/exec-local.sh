@@ -81,9 +81,13 @@ got=$(rdev exec "$ws" -- cat <"$TEST_TMP/blob" | sha256sum | cut -d' ' -f1)
 check_eq "20 MB of binary stdin round-trips through cat" "$got" "$want"
 check_eq "stdin end-of-file reaches the command" "$(printf 'a\nb\n' | rdev exec "$ws" -- wc -l)" 2
 
-# A terminal on stdin gets a TTY in the container (script(1) provides one).
-tty_out=$(TERM=xterm-256color script -qec "$RDEV_BIN_DIR/rdev exec $ws -- sh -c 'tty; echo \$TERM'" /dev/null </dev/null | tr -d '\r')
-# (script(1) echoes a NUL as "^@" when its own stdin ends; docker exec -it too.)
+# A terminal on stdin gets a TTY in the container (tests/e2e/pty_drive.py
+# provides one; script(1) with stdin at its end typed a NUL into it, which
+# showed as "^@" wherever the command's output was when it came).
+python3 "$RDEV_SOURCE_DIR/tests/e2e/pty_drive.py" -q --term xterm-256color --timeout 30 \
+	--log "$TEST_TMP/tty.log" --step 'exitstatus 0' -- \
+	"$RDEV_BIN_DIR/rdev" exec "$ws" -- sh -c 'tty; echo $TERM' || fail "exec with a TTY failed"
+tty_out=$(tr -d '\r' <"$TEST_TMP/tty.log")
 check "a terminal gets a TTY" sh -c "printf '%s' '$tty_out' | grep -q '/dev/pts/'"
 check "TERM is passed into the TTY" sh -c "printf '%s' '$tty_out' | grep -qx xterm-256color"
 check_eq "without a terminal there is no TTY" "$(rdev exec "$ws" -- sh -c 'tty || true' </dev/null)" "not a tty"

@@ -16,21 +16,14 @@ rig_require_docker
 rig_remote_host f
 client=$RDEV_SOURCE_DIR/tests/e2e/forward_client.py
 
-# Ports: a base unlikely to be in use, different per test process.
-# Below the ephemeral range (32768 up), where an outgoing connection may hold
-# one at any time; and all ten free now (the forwards must get these ports).
-base=$((20000 + ($$ % 1200) * 10))
-ports_free() {
-	local p
-	for p in $(seq "$1" $(($1 + 9))); do
-		! ss -Hatn "sport = :$p" | grep -q . || return 1
-	done
-}
-while ! ports_free "$base"; do base=$((base + 10)); done
+# Ports: ten free ones, this test's (the forwards must get these numbers).
+base=$(rig_ports 10)
 p_lo=$base p_any=$((base + 1)) p_echo=$((base + 2)) p_busy=$((base + 3))
 p_auto=$((base + 6)) p_ign=$((base + 7))
 
-on_host "mkdir -p ~/ws ~/cws/.devcontainer && cat > ~/ws/.devcontainer.json" <<JSON
+# The Compose workspace's folder names its project: one of this test's own.
+cws=cws$$
+on_host "mkdir -p ~/ws ~/$cws/.devcontainer && cat > ~/ws/.devcontainer.json" <<JSON
 {
   "image": "$RDEV_RIG_IMAGE_BOOKWORM",
   "updateRemoteUserUID": false,
@@ -40,7 +33,7 @@ on_host "mkdir -p ~/ws ~/cws/.devcontainer && cat > ~/ws/.devcontainer.json" <<J
     "$p_ign": { "onAutoForward": "ignore" } }
 }
 JSON
-on_host "cat > ~/cws/.devcontainer/docker-compose.yml" <<YAML
+on_host "cat > ~/$cws/.devcontainer/docker-compose.yml" <<YAML
 version: "3"
 services:
   app:
@@ -50,7 +43,7 @@ services:
     image: $RDEV_RIG_IMAGE_BUSYBOX
     command: ["sh", "-c", "mkdir -p /www && echo db-answers > /www/q && exec httpd -f -p 5432 -h /www"]
 YAML
-on_host "cat > ~/cws/.devcontainer/devcontainer.json" <<JSON
+on_host "cat > ~/$cws/.devcontainer/devcontainer.json" <<JSON
 {
   "dockerComposeFile": "docker-compose.yml",
   "service": "app",
@@ -67,7 +60,7 @@ cleanup() {
 	docker ps -aq --filter "label=devcontainer.local_folder=$home/ws" |
 		xargs -r docker rm -f >/dev/null
 	local project
-	project=$(docker ps -aq --filter "label=devcontainer.local_folder=$home/cws" | head -n 1 |
+	project=$(docker ps -aq --filter "label=devcontainer.local_folder=$home/$cws" | head -n 1 |
 		xargs -r docker inspect -f '{{index .Config.Labels "com.docker.compose.project"}}')
 	if [ -n "$project" ]; then
 		docker ps -aq --filter "label=com.docker.compose.project=$project" | xargs -r docker rm -f >/dev/null
@@ -114,11 +107,20 @@ check_eq "the 127.0.0.1 server's went through the relay" \
 
 # A client that reads slower than the data comes (the link's buffer fills and
 # libssh keeps the rest): no stalls waiting for a wake-up (5 MB at 10 MB/s).
-start=$(date +%s%N)
-check_eq "a rate-limited reader gets it all" \
-	"$(curl -sf --limit-rate 10M "http://127.0.0.1:$p_lo/blob" | sha256sum | cut -d' ' -f1)" "$want"
-ms=$((($(date +%s%N) - start) / 1000000))
-check "and without stalls (${ms} ms; 500 at that rate, 2,000 with the 1 s stalls)" test "$ms" -lt 1500
+# The best of up to three tries: the stalls came every time, while a machine
+# busy with other tests may slow down one try.
+tries=()
+for _ in 1 2 3; do
+	start=$(date +%s%N)
+	got=$(curl -sf --limit-rate 10M "http://127.0.0.1:$p_lo/blob" | sha256sum | cut -d' ' -f1)
+	ms=$((($(date +%s%N) - start) / 1000000))
+	check_eq "a rate-limited reader gets it all" "$got" "$want"
+	tries+=("$ms")
+	[ "$ms" -ge 1500 ] || break
+done
+best=$(printf '%s\n' "${tries[@]}" | sort -n | head -n 1)
+check "and without stalls (${tries[*]} ms; 500 at that rate, 2,000 with the 1 s stalls)" \
+	test "$best" -lt 1500
 
 # --- conflicts ----------------------------------------------------------------
 python3 -c "import socket,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1', $p_busy)); s.listen(); time.sleep(600)" &
@@ -168,7 +170,7 @@ check "a reader that does not read: broker memory stays bounded (< $((bound / 10
 docker exec "$cid" rm -f /www/gb
 
 # --- a Compose service ----------------------------------------------------------
-rdev up "$name:~/cws" >"$TEST_TMP/cup.out" 2>"$TEST_TMP/cup.err" ||
+rdev up "$name:~/$cws" >"$TEST_TMP/cup.out" 2>"$TEST_TMP/cup.err" ||
 	{ cat "$TEST_TMP/cup.err" >&2; fail "rdev up (compose) failed"; }
 lp=$(sed -n 's/.*localhost:\([0-9]*\) *-> db:5432 (database).*/\1/p' "$TEST_TMP/cup.err")
 check "the compose forward db:5432 is in the table" test -n "$lp"
@@ -245,5 +247,5 @@ check "after --stop the port is closed" sh -c "! curl -sf -m 5 http://127.0.0.1:
 rdev down "$name:~/ws" >/dev/null 2>&1
 check "after down the workspace's forwards are gone" sh -c \
 	"! '$RDEV_BIN_DIR/rdev' forward --list --json | jq -e 'map(.local) | index($p_lo) != null' >/dev/null"
-rdev down "$name:~/cws" >/dev/null 2>&1
+rdev down "$name:~/$cws" >/dev/null 2>&1
 finish

@@ -40,6 +40,13 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
+# The python3 interpreter itself, not a pyenv shim (a second a start; see
+# tests/rig/lib.sh).
+if [ -x "${RDEV_PYTHON:-}" ]; then
+	mkdir -p "$tmp/bin"
+	ln -s "$RDEV_PYTHON" "$tmp/bin/python3"
+	PATH=$tmp/bin:$PATH
+fi
 
 if [ ! -x "$rdev" ]; then
 	echo "rdev not found at $rdev (set RDEV_BIN_DIR)"
@@ -64,6 +71,12 @@ fi
 # does rdev).
 mkdir -p "$tmp/ws"
 cp -r "$src/tests/data/config/." "$tmp/ws/"
+# The fixtures' images are rdev-test-config/NAME:1; the copies name this
+# run's, :r<pid> (another run of this test, another build's on the same
+# Docker engine, makes and removes its own).
+tag=r$$
+grep -rlZ 'rdev-test-config/[a-z0-9-]*:1\b' "$tmp/ws" |
+	xargs -0 -r sed -i "s#\\(rdev-test-config/[a-z0-9-]*\\):1\\b#\\1:$tag#g"
 
 # Docker: real daemon, or a stub for the reference.
 ref_args=()
@@ -72,7 +85,6 @@ if docker info >/dev/null 2>&1; then
 	docker_mode=real
 	merged=(--include-merged-configuration)
 	make_image() { # NAME [LABEL-LINE]
-		docker image inspect "$1" >/dev/null 2>&1 && return 0
 		mkdir -p "$tmp/empty"
 		if [ $# -gt 1 ]; then
 			tar -C "$tmp/empty" -c . | docker import --change "$2" - "$1" >/dev/null
@@ -91,8 +103,9 @@ s = json.dumps(meta, separators=(",", ":"))
 print('LABEL devcontainer.metadata="%s"' % s.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$"))
 EOF
 )
-	make_image rdev-test-config/meta:1 "$label" || fail "cannot create image rdev-test-config/meta:1"
-	make_image rdev-test-config/plain:1 || fail "cannot create image rdev-test-config/plain:1"
+	make_image "rdev-test-config/meta:$tag" "$label" ||
+		fail "cannot create image rdev-test-config/meta:$tag"
+	make_image "rdev-test-config/plain:$tag" || fail "cannot create image rdev-test-config/plain:$tag"
 else
 	docker_mode=stub
 	mkdir -p "$tmp/stub"

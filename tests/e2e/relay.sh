@@ -138,7 +138,8 @@ one "$RDEV_RIG_IMAGE_BOOKWORM" debian
 one "$RDEV_RIG_IMAGE_BUSYBOX" scratch
 
 # Compose: a service is reached at its own IP on the project network, no relay.
-cws=$TEST_TMP/ws-compose
+# (The folder's name is the project's: this test's own.)
+cws=$TEST_TMP/relay-compose-$$
 mkdir -p "$cws/.devcontainer"
 cat >"$cws/.devcontainer/docker-compose.yml" <<YAML
 services:

@@ -8,7 +8,8 @@
 #   (b) SIGKILL to rdev: the broker drops the agent's channel, `serve` sees
 #       the end of its input and cancels the `up`: the sleep is gone within
 #       10 s and no `rdev-agent serve` stays on the host; the same for two
-#       SIGINTs at once (rdev exits 130 at once without waiting);
+#       SIGINTs (the second while rdev waits for the cancel's answer: it
+#       exits 130 at once, without waiting);
 #   (c) the protocol itself (tests/e2e/proto_client.py on `rdev-agent serve`
 #       over ssh): {"op":"cancel","request":M} answers {} and M answers
 #       {"ok":false,"error":"cancelled","exitStatus":130}; errors for a request
@@ -31,7 +32,8 @@ cat >"$TEST_TMP/devcontainer.json" <<JSON
 }
 JSON
 on_host 'mkdir -p ~/ws && cat > ~/ws/.devcontainer.json' <"$TEST_TMP/devcontainer.json"
-trap 'rig_remote_cleanup ws' EXIT
+stopped=
+trap '[ -z "$stopped" ] || kill -CONT $stopped 2>/dev/null; rig_remote_cleanup ws' EXIT
 
 container() { docker ps -q --filter "label=devcontainer.local_folder=$home/ws"; }
 # The postCreateCommand's sleep itself (not the shells whose arguments name it).
@@ -128,15 +130,30 @@ check_eq "SIGKILL: the next up ran postCreateCommand again, to the end" \
 rdev down "$name:~/ws" >/dev/null
 on_host 'rm ~/ws/quick'
 up_until_napping up5
-t0=$(now_ms)
+# The serve processes of the up are stopped first, so that the cancel the
+# first SIGINT sends gets no answer: rdev still waits for it (up to 10 s) when
+# the second comes. (Else a quick answer could end rdev between the two
+# signals, or two signals pending at once would be one.)
+stopped=$(client_serve_pids | tr '\n' ' ')
+[ -n "$stopped" ] || fail "two SIGINTs: no serve process of the up found"
+kill -STOP $stopped
+# sigint_pending: rdev has not run its handler for the first SIGINT yet.
+sigint_pending() { [ $((0x$(awk '/^ShdPnd:/ { print $2 }' "/proc/$pid/status") & 2)) -ne 0 ]; }
 kill -INT "$pid"
+for _ in $(seq 1 500); do sigint_pending || break; sleep 0.01; done
+kill -0 "$pid" 2>/dev/null || fail "two SIGINTs: rdev ended after the first, its cancel unanswered"
+t0=$(now_ms)
 kill -INT "$pid"
 set +e
 wait "$pid"
 rc=$?
 set -e
-echo "     two SIGINTs -> rdev exited after $(($(now_ms) - t0)) ms"
+t=$(($(now_ms) - t0))
+kill -CONT $stopped
+stopped=
+echo "     two SIGINTs -> rdev exited ${t} ms after the second"
 check_eq "two SIGINTs: rdev exits 130" "$rc" 130
+check "two SIGINTs: at once, without waiting for the cancel's answer (10 s)" test "$t" -lt 5000
 gone_within "two SIGINTs: the sleep in the container is gone (serve cancelled the up)" 10000
 eventually "two SIGINTs: no rdev-agent serve stays on the host" test "$(serves)" -eq 0
 

@@ -16,8 +16,7 @@ on_host "mkdir -p ~/ws && printf '%s' '{\"image\": \"$RDEV_RIG_IMAGE_BOOKWORM\",
 # (rig_remote_host's host is started in a subshell, so stopped here)
 trap 'rc=$?; bash "$RIG" host-stop "$name" || true; (exit $rc); rig_remote_cleanup ws' EXIT
 
-port=$((20000 + ($$ % 1200) * 10))
-while ss -Hatn "sport = :$port" | grep -q .; do port=$((port + 1)); done
+port=$(rig_ports 1)
 
 rdev up "$name:~/ws" >/dev/null 2>"$TEST_TMP/up.err" ||
 	{ cat "$TEST_TMP/up.err" >&2; fail "rdev up $name:~/ws failed"; }

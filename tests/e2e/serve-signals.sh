@@ -50,7 +50,9 @@ client() {
 client signals "~/$run/bb" root -- "${agent[@]}"
 client signals "~/$run/dev" dev -- "${agent[@]}"
 
-base=$((4000 + $$ % 1000 * 4))
+# The execs sleep BASE..BASE+23 seconds, numbers of this test's own (they are
+# looked for among all of this machine's processes).
+base=$((1000000 + $$ * 30))
 # The ssh client killed: the connection drops.
 client vanish "~/$run/bb" "$base" kill "$agent_path" -- "${agent[@]}"
 # Only the channel closed, the connection stays (as the broker's session).

@@ -7,7 +7,8 @@
 rig_require_docker
 export RDEV_STATE_DIR=$TEST_TMP/state
 
-ws=$TEST_TMP/ws-compose
+# The folder's name is the Compose project's: this test's own.
+ws=$TEST_TMP/ws-compose-$$
 mkdir -p "$ws/.devcontainer"
 cat >"$ws/.devcontainer/docker-compose.yml" <<YAML
 version: "3"

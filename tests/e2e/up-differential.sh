@@ -12,8 +12,9 @@
 # The two tools find a workspace's container by the same labels, so the two
 # containers of a case never exist at once. Everything the test makes
 # (containers, Compose networks, named volumes, images built for the
-# workspaces, the images under tests/differential/images/) is removed at the
-# end, on failure too.
+# workspaces, the images under tests/differential/images/, built as
+# rdev-test-diff/NAME:r<pid>, the tag the cases' copies name) is removed at
+# the end, on failure too.
 #
 # Environment: RDEV_BIN_DIR, RDEV_DEVCONTAINER_CLI (from the rig),
 # RDEV_DIFF_JOBS (cases run in parallel, default 3), RDEV_DIFF_CASES (a regex:
@@ -50,9 +51,15 @@ while read -r _ _ id; do
 		fail "documented.txt names $id, which $docs does not describe (### $id)"
 done < <(grep -v '^[[:space:]]*#' "$documented")
 
-# Workspaces: copies under TEST_TMP, each called rdevdiff-CASE (the images
-# and the Compose project the tools make are named after the folder).
+# Workspaces: copies under TEST_TMP, each called rdevdiff<pid>-CASE (the
+# images and the Compose project the tools make are named after the folder:
+# the pid keeps them apart from those of another run of this test, another
+# build's, on the same Docker engine).
 WS=$TEST_TMP/ws
+P=rdevdiff$$
+# The owner of the uid-* cases' workspaces: a user that is not in the image
+# (the UID-sync image rdev makes is named after it: this run's own too).
+WS_UID=$((20000 + $$ % 40000))
 OUT=$TEST_TMP/out
 mkdir -p "$WS" "$OUT" "$TEST_TMP/empty" "$TEST_TMP/reftmp"
 export RDEV_STATE_DIR=$TEST_TMP/state
@@ -66,12 +73,15 @@ for d in "$diffdir"/cases/*/; do
 		continue
 	fi
 	cases+=("$name")
-	cp -r "$d" "$WS/rdevdiff-$name"
+	cp -r "$d" "$WS/$P-$name"
 done
+# The copies name this run's images of tests/differential/images/.
+grep -rlZ 'rdev-test-diff/[a-z0-9-]*:1\b' "$WS" |
+	xargs -0 -r sed -i "s#\\(rdev-test-diff/[a-z0-9-]*\\):1\\b#\\1:r$$#g"
 [ ${#cases[@]} -gt 0 ] || fail "no cases"
 # The uid-* cases: a workspace owned by a user that is not in the image.
-for d in "$WS"/rdevdiff-uid-*; do
-	[ -d "$d" ] && chown -R 4329:4329 "$d"
+for d in "$WS/$P"-uid-*; do
+	[ -d "$d" ] && chown -R "$WS_UID:$WS_UID" "$d"
 done
 
 # Everything that could be left behind: containers of the workspaces (by the
@@ -96,13 +106,13 @@ diff_cleanup_case() {
 }
 diff_images() {
 	docker images --format '{{.Repository}}:{{.Tag}}' | grep -E \
-	    '^(vsc-rdevdiff-|rdev-rdevdiff-|rdev-uid/(vsc-|rdev-)?rdevdiff-|rdev-uid/rdev-test-bookworm-dev-r1:dev-4329-4329|rdev-test-diff/)' ||
+	    "^(vsc-$P-|rdev-$P-|rdev-uid/(vsc-|rdev-)?$P-|rdev-uid/rdev-test-bookworm-dev-r1:dev-$WS_UID-$WS_UID|rdev-test-diff/.*:r$$\$)" ||
 		true
 }
 diff_cleanup() {
 	local rc=$? ws img vols
 	set +e	# clean up all there is; `(exit $rc)` below must not end the trap
-	for ws in "$WS"/rdevdiff-*; do
+	for ws in "$WS/$P"-*; do
 		[ -d "$ws" ] && diff_cleanup_case "$ws"
 	done
 	vols=$(docker volume ls -q | grep '^rdevdiff-' || true)
@@ -120,7 +130,7 @@ diff_cleanup() {
 trap diff_cleanup EXIT
 
 for df in "$diffdir"/images/*.Dockerfile; do
-	img=rdev-test-diff/$(basename "$df" .Dockerfile):1
+	img=rdev-test-diff/$(basename "$df" .Dockerfile):r$$
 	DOCKER_BUILDKIT=0 docker build -q -t "$img" -f "$df" "$TEST_TMP/empty" \
 	    >"$TEST_TMP/build.log" 2>&1 ||
 		{ cat "$TEST_TMP/build.log"; fail "cannot build $img from $df"; }
@@ -152,7 +162,7 @@ diff_base_image() {
 		[ -n "$id" ] || { echo "$name"; return 0; }
 	done
 	case " $tags" in
-	*" vsc-rdevdiff-"* | *" rdev-rdevdiff-"*) echo "<image built for the workspace>" ;;
+	*" vsc-$P-"* | *" rdev-$P-"*) echo "<image built for the workspace>" ;;
 	*) docker image inspect -f '{{.Id}}' "$id" 2>/dev/null || echo "$name" ;;
 	esac
 }
@@ -175,7 +185,7 @@ diff_inside() {
 # the containers the tool made.
 diff_record() {
 	local tool=$1 name=$2 up=$3 cid proj user uid img
-	local ws=$WS/rdevdiff-$name containers="{}" bases="{}" c svc
+	local ws=$WS/$P-$name containers="{}" bases="{}" c svc
 	cid=$(jq -r '.containerId // empty' <<<"$up")
 	[ -n "$cid" ] || { echo "no containerId in: $up"; return 1; }
 	proj=$(docker inspect -f '{{index .Config.Labels "com.docker.compose.project"}}' "$cid")
@@ -212,7 +222,7 @@ diff_remove_volumes() {
 # diff_up TOOL CASE: run one tool's up of the case's workspace, record what
 # it made, remove it.
 diff_up() {
-	local tool=$1 name=$2 ws=$WS/rdevdiff-$2 out=$OUT/$2.$1 up rc t0=$SECONDS
+	local tool=$1 name=$2 ws=$WS/$P-$2 out=$OUT/$2.$1 up rc t0=$SECONDS
 	if [ "$tool" = ref ]; then
 		# Its temporary files (Compose overrides, build folders) in TEST_TMP.
 		TMPDIR=$TEST_TMP/reftmp "$REF" up --workspace-folder "$ws" >"$out.out" 2>"$out.err"
@@ -241,7 +251,7 @@ diff_up() {
 # the last line is compare.py's summary.
 diff_case() {
 	local name=$1
-	diff_cleanup_case "$WS/rdevdiff-$name"
+	diff_cleanup_case "$WS/$P-$name"
 	diff_up ref "$name" || return 1
 	diff_up rdev "$name" || return 1
 	python3 "$diffdir/compare.py" "$name" "$OUT/$name.ref.json" "$OUT/$name.rdev.json" \
@@ -255,7 +265,7 @@ run_case() {
 
 export -f run_case diff_case diff_up diff_record diff_cleanup_case diff_base_image \
     diff_remove_volumes diff_inside
-export WS OUT REF RDEV diffdir documented TEST_TMP
+export WS P OUT REF RDEV diffdir documented TEST_TMP
 printf '%s\n' "${cases[@]}" |
 	xargs -P "${RDEV_DIFF_JOBS:-3}" -I{} bash -c 'run_case "$1"' _ {}
 

@@ -10,7 +10,8 @@
 rig_require_docker
 export RDEV_STATE_DIR=$TEST_TMP/state
 
-ws=$TEST_TMP/ws-dockerfile
+# The folder's name is the built image's (rdev-<name>-<id>): this test's own.
+ws=$TEST_TMP/ws-dockerfile-$$
 mkdir -p "$ws/.devcontainer" "$ws/ctx"
 echo "from-context" >"$ws/ctx/marker.txt"
 cat >"$ws/.devcontainer/Dockerfile" <<DOCKERFILE
@@ -53,7 +54,7 @@ cleanup_ws() {
 	docker rm -f "$keeper" >/dev/null 2>&1
 	[ -z "$kept_image" ] || docker rmi -f "$kept_image" >/dev/null 2>&1
 	docker images --format '{{.Repository}}:{{.Tag}}' |
-		grep -E '^(rdev-uid/)?rdev-ws-dockerfile-' |
+		grep -E "^(rdev-uid/)?rdev-ws-dockerfile-$$-" |
 		xargs -r docker rmi -f >/dev/null 2>&1 || true
 }
 trap 'cleanup_ws; rig_test_cleanup' EXIT
@@ -62,7 +63,7 @@ rdev up "$ws" >"$TEST_TMP/up.json" 2>"$TEST_TMP/up.err" || { cat "$TEST_TMP/up.e
 cid=$(jq -r .containerId "$TEST_TMP/up.json")
 image=$(docker inspect -f '{{.Config.Image}}' "$cid")
 check_eq "build.target chose the dev stage" "$(rdev exec "$ws" -- cat /stage)" dev-stage
-check_eq "build.args (with a variable) reached the build" "$(rdev exec "$ws" -- cat /greeting)" hello-ws-dockerfile
+check_eq "build.args (with a variable) reached the build" "$(rdev exec "$ws" -- cat /greeting)" "hello-ws-dockerfile-$$"
 check_eq "build.context is relative to devcontainer.json" "$(rdev exec "$ws" -- cat /marker.txt)" from-context
 check "the built image carries the devcontainer.metadata label" sh -c \
 	"docker image inspect -f '{{index .Config.Labels \"devcontainer.metadata\"}}' '$image' | jq -e 'map(select(.remoteUser == \"dev\")) | length == 1' >/dev/null"

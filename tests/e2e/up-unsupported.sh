@@ -14,14 +14,15 @@ rig_require_docker
 export RDEV_STATE_DIR=$TEST_TMP/state
 
 feat=$TEST_TMP/ws-features
-warn=$TEST_TMP/ws-warned
+# (the folder's name is the built image's, rdev-<name>-<id>: this test's own)
+warn=$TEST_TMP/ws-warned-$$
 cleanup_containers() {
 	local ws
 	for ws in "$feat" "$warn"; do
 		docker ps -aq --filter "label=devcontainer.local_folder=$ws" |
 			xargs -r docker rm -f >/dev/null
 	done
-	docker images --format '{{.Repository}}:{{.Tag}}' | grep '^rdev-ws-warned-' |
+	docker images --format '{{.Repository}}:{{.Tag}}' | grep "^rdev-ws-warned-$$-" |
 		xargs -r docker rmi -f >/dev/null 2>&1 || true
 }
 # The exit trap: set +e, or `(exit $rc)` after a failure would end it before

@@ -15,10 +15,13 @@
 #   --skip-post-create runs none of the in-container steps (initializeCommand
 #   still runs), --skip-post-attach all but postAttachCommand, the same as the
 #   reference CLI's flags on a workspace of its own (local only).
+# The local and the remote target's checks run at the same time (they mostly
+# wait for lifecycle steps), each with its own output.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 export RDEV_STATE_DIR=$TEST_TMP/state
 rounds=${RDEV_UP_WAITS_ROUNDS:-5}
+bg_pids=()
 
 # postCreateCommand sleeps (1 s, or what the workspace's file "nap" says),
 # then fails when the workspace holds "fail", else writes /tmp/ready. Arrays,
@@ -44,7 +47,12 @@ config >"$refws/.devcontainer.json"
 rig_remote_host w
 on_host "mkdir -p ~/ws && cat > ~/ws/.devcontainer.json" <"$ws/.devcontainer.json"
 cleanup() {
-	local rc=$? f
+	local rc=$? f e
+	# (the stories in the background, when the test ends early)
+	for e in "${bg_pids[@]+"${bg_pids[@]}"}"; do
+		kill "${e#*=}" 2>/dev/null || true
+		wait "${e#*=}" 2>/dev/null || true
+	done
 	for f in "$ws" "$refws"; do
 		docker ps -aq --filter "label=devcontainer.local_folder=$f" | xargs -r docker rm -f >/dev/null
 	done
@@ -63,63 +71,65 @@ ws_file() {
 	esac
 }
 
-# rounds_ok TARGET: how many of $rounds `up --recreate && exec cat /tmp/ready`
-# printed "made" and nothing else (no warning either: nothing runs on).
+# rounds_ok TARGET DIR: how many of $rounds `up --recreate && exec cat
+# /tmp/ready` printed "made" and nothing else (no warning either: nothing runs
+# on); the last up's stderr in DIR/round.err.
 rounds_ok() {
-	local t=$1 i ok=0 got
+	local t=$1 d=$2 i ok=0 got
 	for i in $(seq "$rounds"); do
-		got=$(rdev up "$t" --recreate 2>"$TEST_TMP/round.err" >/dev/null &&
+		got=$(rdev up "$t" --recreate 2>"$d/round.err" >/dev/null &&
 			rdev exec "$t" -- cat /tmp/ready 2>&1) || true
 		if [ "$got" = made ]; then
 			ok=$((ok + 1))
 		else
 			echo "round $i on $t: got '$got'; up said:" >&2
-			cat "$TEST_TMP/round.err" >&2
+			cat "$d/round.err" >&2
 		fi
 	done
 	echo "$ok"
 }
 
-# story TARGET WHAT: the checks above on TARGET.
+# story TARGET WHAT: the checks above on TARGET (its files in $TEST_TMP/WHAT).
 story() {
-	local t=$1 what=$2 s left
-	check_eq "$what: up && exec cat /tmp/ready, $rounds rounds" "$(rounds_ok "$t")" "$rounds"
+	local t=$1 what=$2 d=$TEST_TMP/$2 s left
+	mkdir -p "$d"
+	check_eq "$what: up && exec cat /tmp/ready, $rounds rounds" "$(rounds_ok "$t" "$d")" "$rounds"
 	check "$what: up showed the array command quoted" grep -qF \
-		"Running the postCreateCommand: \`$pc_argv\`" "$TEST_TMP/round.err"
+		"Running the postCreateCommand: \`$pc_argv\`" "$d/round.err"
 	check "$what: and its postAttachCommand" grep -qF \
 		"Running the postAttachCommand: \`sh -c 'echo attached >> /tmp/attached'\`" \
-		"$TEST_TMP/round.err"
+		"$d/round.err"
 
 	# --- the rest in the background --------------------------------------
 	ws_file "$t" put nap 4
-	rdev up "$t" --recreate --skip-non-blocking-commands >/dev/null 2>"$TEST_TMP/bg-up.err" ||
-		{ cat "$TEST_TMP/bg-up.err" >&2; fail "$what: up --skip-non-blocking-commands failed"; }
+	rdev up "$t" --recreate --skip-non-blocking-commands >/dev/null 2>"$d/bg-up.err" ||
+		{ cat "$d/bg-up.err" >&2; fail "$what: up --skip-non-blocking-commands failed"; }
 	set +e
-	rdev exec "$t" -- cat /tmp/ready >"$TEST_TMP/bg-exec.out" 2>"$TEST_TMP/bg-exec.err"
+	rdev exec "$t" -- cat /tmp/ready >"$d/bg-exec.out" 2>"$d/bg-exec.err"
 	s=$?
-	rdev shell "$t" </dev/null >/dev/null 2>"$TEST_TMP/bg-shell.err"
+	rdev shell "$t" </dev/null >/dev/null 2>"$d/bg-shell.err"
 	set -e
 	check "$what: up returned before postCreateCommand ended (no /tmp/ready yet)" \
 		test "$s" -ne 0
 	check_eq "$what: up named every step it left" \
-		"$(grep 'in the background' "$TEST_TMP/bg-up.err")" \
+		"$(grep 'in the background' "$d/bg-up.err")" \
 		"The remaining lifecycle steps continue in the background (see \`rdev logs -f\`): postCreateCommand, postStartCommand, postAttachCommand"
 	left="postCreateCommand, postStartCommand and postAttachCommand are still running in the background (see \`rdev logs -f $t\`)"
 	check_eq "$what: exec said once which steps still run" \
-		"$(grep '^rdev: ' "$TEST_TMP/bg-exec.err")" "rdev: $left"
-	check_eq "$what: shell too" "$(grep '^rdev: ' "$TEST_TMP/bg-shell.err")" "rdev: $left"
+		"$(grep '^rdev: ' "$d/bg-exec.err")" "rdev: $left"
+	check_eq "$what: shell too" "$(grep '^rdev: ' "$d/bg-shell.err")" "rdev: $left"
 	set +e
-	timeout 60 "$RDEV_BIN_DIR/rdev" logs -f "$t" >"$TEST_TMP/bg-logs.out" 2>"$TEST_TMP/bg-logs.err"
+	timeout 60 "$RDEV_BIN_DIR/rdev" logs -f "$t" >"$d/bg-logs.out" 2>"$d/bg-logs.err"
 	s=$?
 	set -e
 	check_eq "$what: logs -f ended with 0 once the background steps had" "$s" 0
 	check "$what: logs -f showed them to the end" grep -q 'postAttachCommand: done' \
-		"$TEST_TMP/bg-logs.out"
+		"$d/bg-logs.out"
 	check "$what: the log shows the array command quoted" grep -qF \
-		"postCreateCommand: running \`$pc_argv\`" "$TEST_TMP/bg-logs.out"
-	rdev exec "$t" -- cat /tmp/ready >"$TEST_TMP/after.out" 2>"$TEST_TMP/after.err"
-	check_eq "$what: /tmp/ready is there once logs -f has ended" "$(cat "$TEST_TMP/after.out")" made
-	check "$what: exec says nothing once they have ended" test ! -s "$TEST_TMP/after.err"
+		"postCreateCommand: running \`$pc_argv\`" "$d/bg-logs.out"
+	rdev exec "$t" -- cat /tmp/ready >"$d/after.out" 2>"$d/after.err"
+	check_eq "$what: /tmp/ready is there once logs -f has ended" "$(cat "$d/after.out")" made
+	check "$what: exec says nothing once they have ended" test ! -s "$d/after.err"
 	check_eq "$what: logs --json: the background run is done" \
 		"$(rdev logs "$t" --json | jq -r .background.state)" done
 
@@ -129,33 +139,33 @@ story() {
 	rdev up "$t" --recreate --skip-non-blocking-commands >/dev/null 2>&1 ||
 		fail "$what: up --skip-non-blocking-commands (failing later) failed"
 	set +e
-	timeout 60 "$RDEV_BIN_DIR/rdev" logs -f "$t" >"$TEST_TMP/fail-logs.out" 2>"$TEST_TMP/fail-logs.err"
+	timeout 60 "$RDEV_BIN_DIR/rdev" logs -f "$t" >"$d/fail-logs.out" 2>"$d/fail-logs.err"
 	s=$?
 	set -e
 	check_eq "$what: logs -f exits 1 when a background step failed" "$s" 1
-	check "$what: and says which" grep -qF "rdev: logs: the background lifecycle steps failed: postCreateCommand failed: \`$pc_argv\` exited with status 3" "$TEST_TMP/fail-logs.err"
+	check "$what: and says which" grep -qF "rdev: logs: the background lifecycle steps failed: postCreateCommand failed: \`$pc_argv\` exited with status 3" "$d/fail-logs.err"
 	check "$what: the log has the step's stderr" grep -q 'postCreateCommand: boom' \
-		"$TEST_TMP/fail-logs.out"
+		"$d/fail-logs.out"
 	check_eq "$what: logs --json: failed" \
 		"$(rdev logs "$t" --json | jq -r .background.state)" failed
 	set +e
-	rdev up "$t" >/dev/null 2>"$TEST_TMP/fail-up.err"
+	rdev up "$t" >/dev/null 2>"$d/fail-up.err"
 	s=$?
 	set -e
 	check_eq "$what: the foreground up runs it again and fails" "$s" 1
-	check "$what: with the step's message" grep -qF "postCreateCommand failed: \`$pc_argv\` exited with status 3" "$TEST_TMP/fail-up.err"
+	check "$what: with the step's message" grep -qF "postCreateCommand failed: \`$pc_argv\` exited with status 3" "$d/fail-up.err"
 	check_eq "$what: a foreground up leaves no background story" \
 		"$(rdev logs "$t" --json | jq -r .background.state)" none
 	ws_file "$t" rm fail
 	ws_file "$t" rm nap
 
 	# --- --skip-post-create, --skip-post-attach --------------------------------
-	rdev up "$t" --recreate --skip-post-create >/dev/null 2>"$TEST_TMP/spc.err" ||
+	rdev up "$t" --recreate --skip-post-create >/dev/null 2>"$d/spc.err" ||
 		fail "$what: up --skip-post-create failed"
 	check "$what: --skip-post-create ran no in-container step" rdev exec "$t" -- \
 		sh -c '! ls /tmp/ready /tmp/started /tmp/attached 2>/dev/null'
 	check "$what: --skip-post-create: nothing said it ran" \
-		sh -c "! grep -q 'Running the' '$TEST_TMP/spc.err'"
+		sh -c "! grep -q 'Running the' '$d/spc.err'"
 	rdev up "$t" --recreate --skip-post-attach >/dev/null 2>&1 ||
 		fail "$what: up --skip-post-attach failed"
 	check "$what: --skip-post-attach ran the others" rdev exec "$t" -- \
@@ -166,12 +176,39 @@ story() {
 		"$(rdev exec "$t" -- cat /tmp/attached)" attached
 }
 
-story "$ws" local
-init_before=$(wc -l <"$ws/init.count")
-rdev up "$ws" --recreate --skip-post-create >/dev/null 2>&1
-check_eq "local: --skip-post-create still ran initializeCommand" \
-	"$(wc -l <"$ws/init.count")" $((init_before + 1))
-story "$name:~/ws" remote
+# in_background NAME CMD...: run CMD, checks and all, in the background, its
+# output in $TEST_TMP/NAME.out; then background_end waits for them, shows
+# their output, counts their checks and fails if one of them did.
+in_background() {
+	local n=$1
+	shift
+	("$@") >"$TEST_TMP/$n.out" 2>&1 &
+	bg_pids+=("$n=$!")
+}
+background_end() {
+	local e n failed=
+	for e in "${bg_pids[@]}"; do
+		n=${e%%=*}
+		wait "${e#*=}" || failed+=" $n"
+		cat "$TEST_TMP/$n.out"
+		CHECKS_PASSED=$((CHECKS_PASSED + $(grep -c '^ok ' "$TEST_TMP/$n.out" || true)))
+	done
+	bg_pids=()
+	[ -z "$failed" ] || fail "failed:$failed (above)"
+}
+
+local_story() {
+	local init_before
+	story "$ws" local
+	init_before=$(wc -l <"$ws/init.count")
+	rdev up "$ws" --recreate --skip-post-create >/dev/null 2>&1
+	check_eq "local: --skip-post-create still ran initializeCommand" \
+		"$(wc -l <"$ws/init.count")" $((init_before + 1))
+}
+# The local and the remote story at once: each mostly waits for its
+# container's lifecycle steps, and they share nothing but the engine.
+in_background local local_story
+in_background remote story "$name:~/ws" remote
 
 # --- the reference's flags, on a workspace of its own ------------------------
 REF=${RDEV_DEVCONTAINER_CLI:-}
@@ -189,4 +226,5 @@ cid=$(ref_up --remove-existing-container --skip-post-attach) ||
 check "reference: --skip-post-attach ran the others" \
 	docker exec "$cid" test -e /tmp/ready -a -e /tmp/started
 check "reference: but not postAttachCommand, as rdev" docker exec "$cid" test ! -e /tmp/attached
+background_end
 finish

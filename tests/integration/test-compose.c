@@ -366,17 +366,21 @@ TEST(all_services_start_stopped_is_restarted_uid_synced)
 	struct up u = { 0 };
 	char *ws, *got, *first_id, *cause = NULL;
 	const char *project;
+	/* The UID-sync image is named after the UIDs: this process's own, as
+	 * another test may make and remove such an image meanwhile. */
+	uid_t uid = 20000 + (uid_t)getpid() % 40000;
+	char want[64];
 	int slot;
 
 	d = require_docker();
 	ws = make_workspace(0);
 	project = project_of(ws);
 	/* Owned by someone else than dev (1000): the UID-sync image is used. */
-	if (chown(ws, 1234, 1235) != 0)
+	if (chown(ws, uid, uid + 1) != 0)
 		TEST_FAIL("chown failed");
 	for (slot = 0; slot < 8 && strcmp(cleanup_ws[slot], ws) != 0; slot++)
 		;
-	cleanup_image[slot] = uid_sync_image_tag(RIG_DEV_IMAGE, "dev", 1234, 1235);
+	cleanup_image[slot] = uid_sync_image_tag(RIG_DEV_IMAGE, "dev", uid, uid + 1);
 	cfg = load(ws);
 
 	compose_up_ok(cfg, d, 0, &u);
@@ -384,7 +388,8 @@ TEST(all_services_start_stopped_is_restarted_uid_synced)
 	ASSERT_INT_EQ(service_containers(d, project, "app", 1), 1);
 	ASSERT_INT_EQ(service_containers(d, project, "db", 1), 1);
 	got = exec_out(d, u.id, "root", "id -u dev; id -g dev");
-	ASSERT_STR_EQ(got, "1234\n1235");
+	snprintf(want, sizeof want, "%u\n%u", (unsigned)uid, (unsigned)uid + 1);
+	ASSERT_STR_EQ(got, want);
 	free(got);
 
 	/* Stopped: started again, not recreated. */

@@ -376,9 +376,9 @@ up_busybox(struct peer *p, char *dir)
 /* Remove what up_busybox() made: the container (if id is not NULL) and the
  * folder. */
 static void
-remove_container(const char *id, const char *dir)
+remove_container(const char *id, const char *dir, const char *state)
 {
-	const char *rm[] = { "rm", "-rf", dir, NULL };
+	const char *rm[] = { "rm", "-rf", dir, state, NULL };
 	struct spawn_result res;
 	char *cause = NULL;
 
@@ -392,24 +392,23 @@ remove_container(const char *id, const char *dir)
 
 TEST(two_execs_at_once_with_stdin_and_status)
 {
-	char dir[] = "/tmp/rdev-test-serve.XXXXXX", *cid, *req;
+	char dir[] = "/tmp/rdev-test-serve.XXXXXX", *cid, *req, state[64];
 	struct buf *out[2] = { buf_new(), buf_new() }, *err = buf_new();
 	int status[2] = { -1, -1 }, answered = 0, closes = 0, i;
 	struct peer p;
 	struct msg m;
-	char *state;
 
 	rig_docker();
-	/* This run's own state folder: another run may share the machine. */
-	state = xasprintf("/tmp/rdev-test-serve-state-%ld", (long)getpid());
-	mkdir(state, 0700);
+	/* A state folder of this process's own (another test-serve may run
+	 * meanwhile), removed with the workspace. */
+	snprintf(state, sizeof state, "/tmp/rdev-test-serve-state.%ld", (long)getpid());
 	setenv("RDEV_STATE_DIR", state, 1);
-	free(state);
+	mkdir(state, 0700);
 	ASSERT_TRUE(peer_hello(&p));
 	cid = up_busybox(&p, dir);
 	if (cid == NULL) {
 		peer_finish(&p);
-		remove_container(NULL, dir);
+		remove_container(NULL, dir, state);
 		TEST_FAIL("up of the busybox workspace failed");
 	}
 	/* Each command waits for the other's file: they must run at once.
@@ -448,7 +447,7 @@ TEST(two_execs_at_once_with_stdin_and_status)
 	    jint(cJSON_GetObjectItemCaseSensitive(m.json, "result"), "removed"), 1);
 	msg_clear(&m);
 	ASSERT_INT_EQ(peer_finish(&p), 0);
-	remove_container(cid, dir);
+	remove_container(cid, dir, state);
 	free(cid);
 	ASSERT_INT_EQ(answered, 2);
 	ASSERT_INT_EQ(status[0], 40);

@@ -1,6 +1,8 @@
 /* test-uid-sync.c - updateRemoteUserUID images on the real Docker engine. */
 #include "test.h"
 
+#include <unistd.h>
+
 #include "rig.h"
 #include "spawn.h"
 #include "uid-sync.h"
@@ -55,18 +57,28 @@ TEST(tag_is_a_valid_lowercase_reference)
 	free(tag);
 }
 
+/* A UID for the images of this process (they are named after it; another
+ * test may make and remove one of the same UIDs meanwhile). */
+static uid_t
+own_uid(void)
+{
+	return 20000 + (uid_t)getpid() % 40000;
+}
+
 TEST(user_gets_new_uid_gid_and_home_ownership)
 {
-	char *image = NULL, *cause = NULL, *got;
+	char *image = NULL, *cause = NULL, *got, want[128];
+	unsigned u = (unsigned)own_uid();
 
 	rig_docker();
 	if (uid_sync_build(
-		RIG_DEV_IMAGE, "dev", "", 1234, 1235, NULL, NULL, &image, &cause) != 0)
+		RIG_DEV_IMAGE, "dev", "", u, u + 1, NULL, NULL, &image, &cause) != 0)
 		TEST_FAIL("uid_sync_build: %s", cause);
 	got = run_in(image,
 	    "echo $(id -u dev):$(id -g dev):$(stat -c %u:%g /home/dev):$(getent group "
 	    "dev | cut -d: -f3)");
-	ASSERT_STR_EQ(got, "1234:1235:1234:1235:1235");
+	snprintf(want, sizeof want, "%u:%u:%u:%u:%u", u, u + 1, u, u + 1, u + 1);
+	ASSERT_STR_EQ(got, want);
 	free(got);
 	remove_image(image);
 	free(image);
@@ -95,8 +107,8 @@ TEST(works_on_busybox_and_unknown_user_is_left_alone)
 	char *image = NULL, *cause = NULL, *got;
 
 	rig_docker();
-	if (uid_sync_build(RIG_BUSYBOX, "nobody-here", "", 1234, 1234, NULL, NULL, &image,
-		&cause) != 0)
+	if (uid_sync_build(RIG_BUSYBOX, "nobody-here", "", own_uid(), own_uid(), NULL,
+		NULL, &image, &cause) != 0)
 		TEST_FAIL("uid_sync_build: %s", cause);
 	got = run_in(image, "grep -c . /etc/passwd");
 	ASSERT_STR_EQ(got, "1");

@@ -4,11 +4,17 @@
 #   rig_require_docker              # fails the test (not skip) if Docker is unusable
 #   cfg=$(rig_host NAME [--netns])  # an sshd host, stopped when the test exits
 #   rig_remote_host PREFIX [OPTS]   # a host for remote targets (below; OPTS: rig.sh host-start's)
+#   base=$(rig_ports N)             # N consecutive free local ports, this test's until it exits
 #   rdev ARGS...                    # the built client ($RDEV_BIN_DIR/rdev)
 #   check "what" CMD...             # run CMD; fail the test with "what" if it fails
 #   finish                          # prints "N passed, 0 failed"; exits 0
 #
 # Tests print "ok <what>" per check and exit non-zero on the first failure.
+#
+# Tests run two at a time (tests/CMakeLists.txt), and other builds' tests may
+# run on the same Docker engine: a test names what it makes after its own pid
+# or TEST_TMP, takes ports from rig_ports, and gets its own rdev state and
+# runtime folders (RDEV_STATE_DIR, RDEV_RUNTIME_DIR: its own broker).
 set -euo pipefail
 
 RDEV_SOURCE_DIR=${RDEV_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
@@ -20,6 +26,22 @@ TEST_NAME=$(basename "$0" .sh)
 TEST_TMP=$(mktemp -d "/tmp/rdev-e2e-$TEST_NAME.XXXXXX")
 RIG_TEST_HOSTS=()
 CHECKS_PASSED=0
+export RDEV_STATE_DIR=$TEST_TMP/state RDEV_RUNTIME_DIR=$TEST_TMP/rt
+mkdir -p -m 700 "$RDEV_RUNTIME_DIR"
+
+# python3 through a pyenv shim takes about a second to start, and the tests
+# start it hundreds of times: the interpreter it resolves to (RDEV_PYTHON,
+# found by CMake) goes first on PATH as python3.
+rig_python() {
+	local py=${RDEV_PYTHON:-}
+	if [ -z "$py" ] || [ ! -x "$py" ]; then
+		py=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null) || return 0
+	fi
+	mkdir -p "$TEST_TMP/bin"
+	ln -sf "$py" "$TEST_TMP/bin/python3"
+	export PATH=$TEST_TMP/bin:$PATH RDEV_PYTHON=$py
+}
+rig_python
 
 rig_test_cleanup() {
 	local rc=$? h
@@ -29,6 +51,10 @@ rig_test_cleanup() {
 		$(cat "$TEST_TMP/rig-hosts" 2>/dev/null || true); do
 		bash "$RIG" host-stop "$h" || true
 	done
+	# A broker this test's commands started (its socket is in TEST_TMP).
+	[ ! -S "$RDEV_RUNTIME_DIR/broker.sock" ] ||
+		"$RDEV_BIN_DIR/rdev-broker" stop >/dev/null 2>&1 || true
+	bash "$RIG" ports-release $$ || true
 	if [ "${RDEV_KEEP_TMP:-}" = 1 ]; then
 		echo "kept $TEST_TMP" >&2
 	else
@@ -55,9 +81,16 @@ rig_require_docker() {
 		bash "$RIG" images || fail "the rig's base images could not be built"
 }
 
-# A unique host name for this test process (host names are 1-10 of [a-z0-9]).
+# A host name of this test process: PREFIX (1-3 letters) and its pid, so that
+# no test running at the same time has it (host names are 1-10 of [a-z0-9]).
 rig_host_name() {
-	printf '%s%04d' "${1:-h}" $(($$ % 10000))
+	printf '%s%d' "${1:-h}" $$
+}
+
+# The first of N consecutive local ports, free now and reserved for this test
+# (other tests' rig_ports and rig hosts leave them alone) until it exits.
+rig_ports() {
+	bash "$RIG" ports "$1" $$
 }
 
 # Start an sshd host for this test; prints its ssh config path.
@@ -79,19 +112,20 @@ rig_remote_host() {
 	cfg=$(rig_host "$name" "$@")
 	hdir=$(dirname "$cfg")
 	home=$(on_host 'echo $HOME')
-	export RDEV_RUNTIME_DIR=$TEST_TMP/rt RDEV_SSH_CONFIG=$cfg
-	mkdir -p -m 700 "$RDEV_RUNTIME_DIR"
+	export RDEV_SSH_CONFIG=$cfg
 }
 on_host() { ssh -F "$cfg" "$name" "$@"; }
-# How many `rdev-agent serve` processes on the host serve clients (the
-# session's long-lived agent, `serve --listen`, is not counted).
-client_serves() {
+# The pids of the `rdev-agent serve` processes on the host that serve
+# clients (the session's long-lived agent, `serve --listen`, is not one), and
+# how many there are.
+client_serve_pids() {
 	local agent
 	agent=$(broker status --json 2>/dev/null |
 		jq -r '[.sessions[].agent.pid // empty | tostring] | join("|")' || true)
 	pgrep -u "rdev-$name" -f 'rdev-agent serve' |
-		{ if [ -n "$agent" ]; then grep -Evx "$agent" || true; else cat; fi; } | wc -l
+		{ if [ -n "$agent" ]; then grep -Evx "$agent" || true; else cat; fi; }
 }
+client_serves() { client_serve_pids | wc -l; }
 # The long-lived agent's pid (rdev-broker status), empty when none runs.
 agent_pid() { broker status --json | jq -r '[.sessions[].agent.pid // empty][0] // empty'; }
 broker() { "$RDEV_BIN_DIR/rdev-broker" "$@"; }

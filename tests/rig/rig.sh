@@ -20,12 +20,20 @@
 #   rig.sh host-stop NAME      stop that host (and its network namespace)
 #   rig.sh host-link NAME up|down
 #                              cut or restore a --netns host's network link
+#   rig.sh ports N PID         reserve N consecutive free loopback ports for the
+#                              process PID (a test); prints the first. Reserved
+#                              while PID lives, or until `ports-release PID`
+#   rig.sh ports-release PID   drop the reservations of PID
 #   rig.sh down                stop everything the rig started, by pid
 #   rig.sh env                 print shell exports describing the rig
 #
 # State: $RDEV_RIG_DIR (default /var/tmp/rdev-rig): cache/ survives runs
 # (rootfs tarball, npm install); run/ holds what this rig started (pid files).
 # The rig only ever stops processes whose pids it recorded itself.
+#
+# Tests run two at a time (tests/CMakeLists.txt): what they share here (host
+# users, netns link numbers, port reservations in run/ports/) changes under
+# run/lock, one rig.sh at a time.
 set -euo pipefail
 
 RIG_DIR=${RDEV_RIG_DIR:-/var/tmp/rdev-rig}
@@ -144,29 +152,107 @@ rig_keys() {
 		ssh-keygen -q -t ed25519 -N '' -C rdev-rig -f "$RUN_DIR/keys/id_ed25519"
 }
 
+# Run "$@" holding run/lock: one rig.sh at a time changes what concurrent
+# tests share (users, netns numbers, port reservations). In a subshell: its
+# output is the way back.
+with_rig_lock() {
+	mkdir -p "$RUN_DIR"
+	(
+		flock -w 60 9 || die "run/lock: held for 60 s"
+		"$@"
+	) 9>>"$RUN_DIR/lock"
+}
+
 # Any socket on the port (a connection's local port blocks a bind too).
 port_in_use() { ss -Hatn "sport = :$1" 2>/dev/null | grep -q .; }
 
-# Below the ephemeral range (32768 up), where outgoing connections come and go.
-free_port() {
-	local p
-	for _ in $(seq 1 200); do
-		p=$((20000 + RANDOM % 12000))
-		port_in_use "$p" || { echo "$p"; return 0; }
-	done
-	die "no free port found"
+# Reserved: run/ports/PORT names a process that still runs.
+port_reserved() {
+	local pid
+	pid=$(cat "$RUN_DIR/ports/$1" 2>/dev/null) || return 1
+	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
 }
+
+# The first of N consecutive ports, all free and unreserved, now reserved for
+# process PID (call with the lock held). Below the ephemeral range (32768 up),
+# where outgoing connections come and go.
+reserve_ports() {
+	local n=$1 owner=$2 base p ok
+	mkdir -p "$RUN_DIR/ports"
+	for _ in $(seq 1 200); do
+		base=$((20000 + RANDOM % (12000 - n)))
+		ok=1
+		for p in $(seq "$base" $((base + n - 1))); do
+			if port_reserved "$p" || port_in_use "$p"; then
+				ok=0
+				break
+			fi
+		done
+		[ $ok -eq 1 ] || continue
+		for p in $(seq "$base" $((base + n - 1))); do
+			echo "$owner" >"$RUN_DIR/ports/$p"
+		done
+		echo "$base"
+		return 0
+	done
+	die "no $n free consecutive ports found"
+}
+
+rig_ports() {
+	local n=${1:?how many ports} owner=${2:?owner pid}
+	[[ $n =~ ^[1-9][0-9]?$ && $owner =~ ^[1-9][0-9]*$ ]] ||
+		die "ports: want a count (1-99) and a pid"
+	with_rig_lock reserve_ports "$n" "$owner"
+}
+
+# Drop PID's reservations, and any whose process is gone.
+rig_ports_release() {
+	local owner=${1:?owner pid} f pid
+	[ -d "$RUN_DIR/ports" ] || return 0
+	for f in "$RUN_DIR"/ports/*; do
+		[ -e "$f" ] || continue
+		pid=$(cat "$f" 2>/dev/null) || continue
+		if [ "$pid" = "$owner" ] || ! kill -0 "$pid" 2>/dev/null; then
+			rm -f "$f"
+		fi
+	done
+}
+
+# A port for an sshd host, reserved for this rig.sh until its sshd listens.
+free_port() { with_rig_lock reserve_ports 1 $$; }
 
 valid_name() {
 	[[ $1 =~ ^[a-z][a-z0-9]{0,9}$ ]] || die "host name '$1' must be 1-10 of [a-z0-9], starting with a letter"
 }
 
-# Index of a netns host, for its 10.213.N.0/30 link (project-owned test addresses).
-netns_index() {
-	local f=$RUN_DIR/netns-next idx
+# Index of a netns host, for its 10.213.N.0/30 link (project-owned test
+# addresses); one not in use by a running host (call with the lock held).
+netns_index_next() {
+	local f=$RUN_DIR/netns-next idx i
 	idx=$(cat "$f" 2>/dev/null || echo 1)
-	echo $((idx + 1)) >"$f"
-	echo $((idx % 250 + 1))
+	for _ in $(seq 1 250); do
+		i=$((idx % 250 + 1))
+		idx=$((idx + 1))
+		ip -o addr show to "10.213.$i.0/30" 2>/dev/null | grep -q . || break
+	done
+	echo "$idx" >"$f"
+	echo "$i"
+}
+netns_index() { with_rig_lock netns_index_next; }
+
+# The key, the docker group and the user of host NAME, with a new empty home
+# (a name comes back when a pid does: nothing of an earlier host's
+# ~/.rdev or workspaces stays). Call with the lock held.
+host_user() {
+	local name=$1 hdir=$RUN_DIR/hosts/$1 user=rdev-$1
+	rig_keys
+	rm -rf "$hdir/home"
+	mkdir -p "$hdir/home"
+	getent group docker >/dev/null || groupadd docker
+	if ! id "$user" >/dev/null 2>&1; then
+		useradd -M -d "$hdir/home" -s /bin/bash -G docker "$user"
+	fi
+	usermod -d "$hdir/home" -p '*' "$user" # '*': no password, but not "locked"
 }
 
 rig_host_start() {
@@ -186,14 +272,11 @@ rig_host_start() {
 	done
 	valid_name "$name"
 	local hdir=$RUN_DIR/hosts/$name user=rdev-$name
-	[ ! -e "$hdir/sshd.pid" ] || die "host $name is already running (rig.sh host-stop $name)"
-	rig_keys
-	mkdir -p "$hdir/home"
-	getent group docker >/dev/null || groupadd docker
-	if ! id "$user" >/dev/null 2>&1; then
-		useradd -M -d "$hdir/home" -s /bin/bash -G docker "$user"
-	fi
-	usermod -d "$hdir/home" -p '*' "$user" # '*': no password, but not "locked"
+	# (a pid file left by a test that was killed is not a running host)
+	! kill -0 "$(cat "$hdir/sshd.pid" 2>/dev/null || echo none)" 2>/dev/null ||
+		die "host $name is already running (rig.sh host-stop $name)"
+	rig_host_stop "$name"
+	with_rig_lock host_user "$name"
 	# Debian's bash reads ~/.bashrc for every command sshd runs: count them.
 	{
 		echo 'echo "$$ $(date +%s.%N)" >>"$HOME/.rdev-shells"'
@@ -249,6 +332,8 @@ rig_host_start() {
 	[ $sftp -eq 0 ] || echo "Subsystem sftp internal-sftp" >>"$hdir/sshd_config"
 	"${exec_prefix[@]}" /usr/sbin/sshd -D -e -f "$hdir/sshd_config" >"$hdir/sshd.log" 2>&1 &
 	echo $! >"$hdir/sshd.pid"
+	# The port stays reserved while this sshd runs (its listener shows too).
+	[ $netns -eq 1 ] || echo $! >"$RUN_DIR/ports/$port"
 	echo "$addr" >"$hdir/addr"
 	echo "$port" >"$hdir/port"
 	echo "$user" >"$hdir/user"
@@ -353,7 +438,9 @@ devcontainer-cli) rig_devcontainer_cli ;;
 host-start) rig_host_start "$@" ;;
 host-stop) rig_host_stop "$@" ;;
 host-link) rig_host_link "$@" ;;
+ports) rig_ports "$@" ;;
+ports-release) rig_ports_release "$@" ;;
 down) rig_down ;;
 env) rig_env ;;
-*) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+*) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac
