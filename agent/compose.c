@@ -21,7 +21,8 @@
 #include "lifecycle.h"
 #include "spawn.h"
 #include "uid-sync.h"
-#include "up.h"
+#include "labels.h"
+#include "up-opts.h"
 #include "xmalloc.h"
 
 #define COMPOSE_LABEL_PROJECT "com.docker.compose.project"
@@ -673,7 +674,7 @@ compose_start(
 			goto out;
 	}
 
-	labels = up_labels(c->cfg, config_hash, label);
+	labels = labels_make(c->cfg, config_hash, label);
 	version = compose_file_key(c->files[0], "version");
 	in.service = c->service;
 	in.version = version;

@@ -1,5 +1,6 @@
 /* up.c - `up`: turn a workspace into a running, ready dev container. */
 #include "up.h"
+#include "labels.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,8 +29,6 @@
 #include "secrets.h"
 #include "uid-sync.h"
 #include "xmalloc.h"
-
-#define UP_LABEL_CONFIG_HASH "dev.rdev.config_hash"
 
 /* Everything one `up` works with; freed by up_state_clear(). */
 struct up_state {
@@ -165,35 +164,6 @@ up_workspace_owner(const struct up_state *s, uid_t *uid, gid_t *gid, char **caus
 	return 0;
 }
 
-cJSON *
-up_labels(const struct config *cfg, const char *config_hash, const char *metadata_label)
-{
-	cJSON *labels = cJSON_CreateObject();
-	struct passwd *pw = getpwuid(getuid());
-	char uid[32], *name;
-	const char *eq;
-
-	/* As the reference: the id labels (--id-label's replace the default
-	 * two), a later NAME winning. */
-	for (char *const *l = config_get_id_labels(cfg); *l != NULL; l++) {
-		eq = strchr(*l, '=');
-		name = xstrndup(*l, eq != NULL ? (size_t)(eq - *l) : strlen(*l));
-		cJSON_DeleteItemFromObjectCaseSensitive(labels, name);
-		cJSON_AddStringToObject(labels, name, eq != NULL ? eq + 1 : "");
-		free(name);
-	}
-	cJSON_AddStringToObject(labels, CONFIG_METADATA_LABEL, metadata_label);
-	snprintf(uid, sizeof uid, "%u", (unsigned)getuid());
-	cJSON_AddStringToObject(labels, "dev.rdev.owner_uid", uid);
-	cJSON_AddStringToObject(
-	    labels, "dev.rdev.owner_name", pw != NULL ? pw->pw_name : uid);
-	cJSON_AddStringToObject(labels, UP_LABEL_CONFIG_HASH, config_hash);
-	cJSON_AddStringToObject(labels, "dev.rdev.version", RDEV_VERSION);
-	cJSON_AddStringToObject(
-	    labels, "dev.rdev.devcontainer_id", config_get_devcontainer_id(cfg));
-	return labels;
-}
-
 /* Get the image for a new container: *image (new string) and its inspect. */
 static int
 up_prepare_image(struct up_state *s, char **image, cJSON **inspect, char **cause)
@@ -275,7 +245,7 @@ up_create(struct up_state *s, char **cause)
 			goto out;
 	}
 
-	labels = up_labels(s->cfg, s->config_hash, label);
+	labels = labels_make(s->cfg, s->config_hash, label);
 	in.image = uid_image != NULL ? uid_image : image;
 	in.merged = s->merged;
 	in.config = obj;
@@ -326,7 +296,7 @@ out:
 static int
 up_reuse(struct up_state *s, int *started, char **cause)
 {
-	const char *hash = image_label(s->container, UP_LABEL_CONFIG_HASH);
+	const char *hash = image_label(s->container, LABELS_CONFIG_HASH);
 	char *id = xstrdup(up_json_string(s->container, "Id", NULL));
 	int rc = -1;
 
@@ -619,7 +589,7 @@ up_check_honoured(const struct up_state *s, char **cause)
 static cJSON *
 up_replaced_images(const struct up_state *s)
 {
-	const char *hash = image_label(s->container, UP_LABEL_CONFIG_HASH);
+	const char *hash = image_label(s->container, LABELS_CONFIG_HASH);
 	char *tag = NULL;
 	cJSON *ids;
 

@@ -19,37 +19,7 @@
 #include <cjson/cJSON.h>
 
 #include "progress.h"
-
-struct secrets;
-
-struct up_opts {
-	const char *workspace_folder; /* required */
-	const char *config_file;      /* --config; NULL: discover */
-	int rebuild;		      /* rebuild the image without cache, recreate */
-	int recreate;		      /* remove the container and create it anew */
-	/* The reference CLI's lifecycle flags (lifecycle.h's LIFECYCLE_SKIP_*):
-	 * return after waitFor, the rest in the background; run none of the
-	 * five in-container steps; do not run postAttachCommand. */
-	int skip_non_blocking;
-	int skip_post_create;
-	int skip_post_attach;
-	/* The caller forwards the ports (the remote client): agent_op_up adds
-	 * "ports" to the result for it; else forwardPorts are warned about as
-	 * not forwarded. */
-	int include_ports;
-	/* The reference CLI's other flags (docs/CLI.md, `up`), as the request
-	 * carries them (docs/PROTOCOL.md); each NULL or 0 when not given: */
-	const cJSON *remote_env;     /* --remote-env: {NAME: VALUE} */
-	struct secrets *secrets;     /* --secrets-file (owned by the caller) */
-	const cJSON *mounts;	     /* --mount: [{type,source,target,external}] */
-	const char *override_config; /* --override-config FILE */
-	const cJSON *id_labels;	     /* --id-label: ["NAME=VALUE", ...] */
-	int build_no_cache;	     /* --build-no-cache */
-	const cJSON *cache_from;     /* --cache-from: [IMAGE, ...] */
-	/* What the user sees while it works (progress.json: --log-format
-	 * json; progress.mask: the secrets). */
-	struct progress progress;
-};
+#include "up-opts.h"
 
 struct up_result {
 	char *outcome; /* "success" */
@@ -76,14 +46,6 @@ void up_result_free(struct up_result *res);
 cJSON *up_result_json(const struct up_result *res);
 
 struct config;
-/* The labels every dev container carries: the id labels
- * (config_get_id_labels()), the metadata label
- * (metadata_label: the JSON text of the merged metadata entries), and
- * dev.rdev.{owner_uid,owner_name,config_hash,version,devcontainer_id}. New
- * object of strings, caller frees. */
-cJSON *up_labels(
-    const struct config *cfg, const char *config_hash, const char *metadata_label);
-
 struct docker;
 /* The merged configuration of an existing container: its devcontainer.metadata
  * label plus what cfg may still change (remoteUser, userEnvProbe, remoteEnv),

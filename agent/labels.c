@@ -1,0 +1,41 @@
+/* labels.c - the labels every dev container carries (labels.h). */
+#include "labels.h"
+
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config-merge.h"
+#include "config.h"
+#include "xmalloc.h"
+
+cJSON *
+labels_make(const struct config *cfg, const char *config_hash, const char *metadata_label)
+{
+	cJSON *labels = cJSON_CreateObject();
+	struct passwd *pw = getpwuid(getuid());
+	char uid[32], *name;
+	const char *eq;
+
+	/* As the reference: the id labels (--id-label's replace the default
+	 * two), a later NAME winning. */
+	for (char *const *l = config_get_id_labels(cfg); *l != NULL; l++) {
+		eq = strchr(*l, '=');
+		name = xstrndup(*l, eq != NULL ? (size_t)(eq - *l) : strlen(*l));
+		cJSON_DeleteItemFromObjectCaseSensitive(labels, name);
+		cJSON_AddStringToObject(labels, name, eq != NULL ? eq + 1 : "");
+		free(name);
+	}
+	cJSON_AddStringToObject(labels, CONFIG_METADATA_LABEL, metadata_label);
+	snprintf(uid, sizeof uid, "%u", (unsigned)getuid());
+	cJSON_AddStringToObject(labels, "dev.rdev.owner_uid", uid);
+	cJSON_AddStringToObject(
+	    labels, "dev.rdev.owner_name", pw != NULL ? pw->pw_name : uid);
+	cJSON_AddStringToObject(labels, LABELS_CONFIG_HASH, config_hash);
+	cJSON_AddStringToObject(labels, "dev.rdev.version", RDEV_VERSION);
+	cJSON_AddStringToObject(
+	    labels, "dev.rdev.devcontainer_id", config_get_devcontainer_id(cfg));
+	return labels;
+}

@@ -1,0 +1,21 @@
+/* labels.h - the labels every dev container carries (labels.c), made the
+ * same way by `up` for an image or Dockerfile (up.c) and for Compose
+ * (compose.c). */
+#ifndef RDEV_LABELS_H
+#define RDEV_LABELS_H
+
+#include <cjson/cJSON.h>
+
+struct config;
+
+/* The label holding the hash of the configuration a container was made from. */
+#define LABELS_CONFIG_HASH "dev.rdev.config_hash"
+
+/* The id labels (config_get_id_labels(): --id-label's replace the default
+ * two), the metadata label (metadata_label: the JSON text of the merged
+ * metadata entries), and dev.rdev.{owner_uid,owner_name,config_hash,version,
+ * devcontainer_id}. New object of strings, caller frees. */
+cJSON *labels_make(
+    const struct config *cfg, const char *config_hash, const char *metadata_label);
+
+#endif

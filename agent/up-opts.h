@@ -1,0 +1,42 @@
+/* up-opts.h - what `up` is asked to do (struct up_opts): the options of
+ * up_run() (up.h) and of the Compose path (compose.h), apart so that compose.c
+ * does not depend on up.c. */
+#ifndef RDEV_UP_OPTS_H
+#define RDEV_UP_OPTS_H
+
+#include <cjson/cJSON.h>
+
+#include "progress.h"
+
+struct secrets;
+
+struct up_opts {
+	const char *workspace_folder; /* required */
+	const char *config_file;      /* --config; NULL: discover */
+	int rebuild;		      /* rebuild the image without cache, recreate */
+	int recreate;		      /* remove the container and create it anew */
+	/* The reference CLI's lifecycle flags (lifecycle.h's LIFECYCLE_SKIP_*):
+	 * return after waitFor, the rest in the background; run none of the
+	 * five in-container steps; do not run postAttachCommand. */
+	int skip_non_blocking;
+	int skip_post_create;
+	int skip_post_attach;
+	/* The caller forwards the ports (the remote client): agent_op_up adds
+	 * "ports" to the result for it; else forwardPorts are warned about as
+	 * not forwarded. */
+	int include_ports;
+	/* The reference CLI's other flags (docs/CLI.md, `up`), as the request
+	 * carries them (docs/PROTOCOL.md); each NULL or 0 when not given: */
+	const cJSON *remote_env;     /* --remote-env: {NAME: VALUE} */
+	struct secrets *secrets;     /* --secrets-file (owned by the caller) */
+	const cJSON *mounts;	     /* --mount: [{type,source,target,external}] */
+	const char *override_config; /* --override-config FILE */
+	const cJSON *id_labels;	     /* --id-label: ["NAME=VALUE", ...] */
+	int build_no_cache;	     /* --build-no-cache */
+	const cJSON *cache_from;     /* --cache-from: [IMAGE, ...] */
+	/* What the user sees while it works (progress.json: --log-format
+	 * json; progress.mask: the secrets). */
+	struct progress progress;
+};
+
+#endif
