@@ -66,7 +66,13 @@ forward_spec_parse(const char *text, struct forward_spec *s, char **cause)
 	if (n == 2) {
 		if (forward_parse_port(parts[0], &s->local_port) == 0)
 			s->require_local = 1;
-		else if (forward_service_ok(parts[0]))
+		else if (parts[0][strspn(parts[0], "0123456789")] == '\0') {
+			/* all digits: a local port out of range, not a service */
+			error_set(cause,
+			    "forward spec '%s': '%s' is not a local port (1-65535)", text,
+			    parts[0]);
+			goto out;
+		} else if (forward_service_ok(parts[0]))
 			s->service = xstrdup(parts[0]);
 		else {
 			error_set(cause,

@@ -1,0 +1,98 @@
+/* test-container-spec.c - unit tests for agent/container-spec.c: the create
+ * body made from a merged configuration (pure: no Docker). */
+#include "test.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "container-spec.h"
+
+/* The body for merged and config (JSON texts); *cause on failure. */
+static cJSON *
+body_for(const char *merged_text, const char *config_text, char ***warnings, char **cause)
+{
+	cJSON *merged = cJSON_Parse(merged_text), *config = cJSON_Parse(config_text);
+	cJSON *labels = cJSON_Parse("{\"devcontainer.local_folder\":\"/w\"}"), *body;
+	struct container_spec_input in;
+	char *name = NULL;
+
+	ASSERT_NOT_NULL(merged);
+	ASSERT_NOT_NULL(config);
+	memset(&in, 0, sizeof in);
+	in.image = "img:1";
+	in.merged = merged;
+	in.config = config;
+	in.workspace_mount = "type=bind,source=/w,target=/workspaces/w";
+	in.override_command = 1;
+	in.labels = labels;
+	*cause = NULL;
+	body = container_spec_create_body(&in, &name, warnings, cause);
+	free(name);
+	cJSON_Delete(merged);
+	cJSON_Delete(config);
+	cJSON_Delete(labels);
+	return body;
+}
+
+static const cJSON *
+get(const cJSON *o, const char *a, const char *b)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, a);
+
+	return b != NULL ? cJSON_GetObjectItemCaseSensitive(v, b) : v;
+}
+
+/* Does node, printed, hold needle? */
+static int
+printed_has(const cJSON *node, const char *needle)
+{
+	char *text = cJSON_PrintUnformatted(node);
+	int has = text != NULL && strstr(text, needle) != NULL;
+
+	free(text);
+	return has;
+}
+
+TEST(image_labels_env_and_host_config)
+{
+	char **warnings = NULL, *cause;
+	cJSON *body = body_for("{\"containerEnv\":{\"A\":\"1\"},\"privileged\":true,"
+			       "\"capAdd\":[\"SYS_PTRACE\"],\"init\":true}",
+	    "{}", &warnings, &cause);
+
+	if (body == NULL)
+		TEST_FAIL("%s", cause);
+	ASSERT_STR_EQ(get(body, "Image", NULL)->valuestring, "img:1");
+	ASSERT_STR_EQ(
+	    get(body, "Labels", "devcontainer.local_folder")->valuestring, "/w");
+	ASSERT_TRUE(printed_has(get(body, "Env", NULL), "\"A=1\""));
+	ASSERT_TRUE(cJSON_IsTrue(get(get(body, "HostConfig", NULL), "Privileged", NULL)));
+	ASSERT_TRUE(cJSON_IsTrue(get(get(body, "HostConfig", NULL), "Init", NULL)));
+	ASSERT_TRUE(printed_has(get(body, "HostConfig", "CapAdd"), "SYS_PTRACE"));
+	container_spec_warnings_free(warnings);
+	cJSON_Delete(body);
+}
+
+TEST(bad_run_args_name_the_property)
+{
+	char **warnings = NULL, *cause;
+	cJSON *body =
+	    body_for("{}", "{\"runArgs\":[\"--no-such-flag\"]}", &warnings, &cause);
+
+	ASSERT_NULL(body);
+	ASSERT_STR_CONTAINS(cause, "runArgs[0]");
+	free(cause);
+	container_spec_warnings_free(warnings);
+}
+
+TEST(entrypoint_script_runs_entrypoints_then_sleeps)
+{
+	cJSON *eps = cJSON_Parse("[\"/usr/local/bin/start.sh\"]");
+	char *s = container_spec_entrypoint_script(eps);
+
+	ASSERT_STR_CONTAINS(s, "echo Container started");
+	ASSERT_STR_CONTAINS(s, "/usr/local/bin/start.sh");
+	ASSERT_STR_CONTAINS(s, "sleep");
+	free(s);
+	cJSON_Delete(eps);
+}

@@ -1,0 +1,140 @@
+/* test-proto-conn.c - unit tests for common/proto-conn.c: frames through a
+ * socketpair, a request's progress and answer, an error answer, a peer gone. */
+#include "test.h"
+
+#include <sys/socket.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proto-conn.h"
+
+static void
+pair(struct proto_conn **a, struct proto_conn **b)
+{
+	int sv[2];
+
+	ASSERT_INT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	*a = proto_conn_new(sv[0], "peer a");
+	*b = proto_conn_new(sv[1], "peer b");
+}
+
+/* Queue text as a CONTROL frame on c and write it. */
+static void
+send_json(struct proto_conn *c, const char *text)
+{
+	cJSON *o = cJSON_Parse(text);
+	char *cause = NULL;
+
+	ASSERT_NOT_NULL(o);
+	ASSERT_INT_EQ(proto_conn_queue_json(c, PROTO_CONTROL, 0, o, &cause), 0);
+	cJSON_Delete(o);
+	if (proto_conn_flush(c, &cause) != 0)
+		TEST_FAIL("flush: %s", cause);
+}
+
+TEST(frames_round_trip)
+{
+	struct proto_conn *a, *b;
+	struct proto_frame f;
+	char *cause = NULL;
+
+	pair(&a, &b);
+	send_json(a, "{\"x\":1}");
+	proto_conn_queue(a, PROTO_DATA, 7, "abc", 3);
+	ASSERT_INT_EQ(proto_conn_flush(a, &cause), 0);
+	ASSERT_INT_EQ((int)proto_conn_pending_out(a), 0);
+	ASSERT_INT_EQ(proto_conn_wait(b, &f, 2000, &cause), 1);
+	ASSERT_INT_EQ(f.type, PROTO_CONTROL);
+	ASSERT_INT_EQ((int)f.len, 7);
+	ASSERT_MEM_EQ(f.payload, "{\"x\":1}", 7);
+	ASSERT_INT_EQ(proto_conn_wait(b, &f, 2000, &cause), 1);
+	ASSERT_INT_EQ(f.type, PROTO_DATA);
+	ASSERT_INT_EQ((int)f.channel, 7);
+	ASSERT_MEM_EQ(f.payload, "abc", 3);
+	proto_conn_free(a);
+	proto_conn_free(b);
+}
+
+static void
+on_progress(void *arg, const char *text)
+{
+	char **seen = arg;
+
+	free(*seen);
+	*seen = strdup(text);
+}
+
+TEST(request_gets_progress_then_its_answer)
+{
+	struct proto_conn *a, *b;
+	cJSON *req = cJSON_Parse("{\"id\":1,\"op\":\"up\"}"), *res = NULL;
+	char *cause = NULL, *seen = NULL;
+
+	pair(&a, &b);
+	/* The answers wait in the socket before the request is even sent; one
+	 * for another request is skipped. */
+	send_json(b, "{\"id\":9,\"ok\":true,\"result\":{\"other\":1}}");
+	send_json(b, "{\"id\":1,\"event\":\"progress\",\"text\":\"building\"}");
+	send_json(b, "{\"id\":1,\"ok\":true,\"result\":{\"containerId\":\"c1\"}}");
+	if (proto_conn_request(a, req, on_progress, &seen, &res, NULL, &cause) != 0)
+		TEST_FAIL("request: %s", cause);
+	ASSERT_STR_EQ(seen, "building");
+	ASSERT_STR_EQ(
+	    cJSON_GetObjectItemCaseSensitive(res, "containerId")->valuestring, "c1");
+	cJSON_Delete(res);
+	free(seen);
+	proto_conn_free(a);
+	proto_conn_free(b);
+}
+
+TEST(error_answer_is_the_cause_and_status)
+{
+	struct proto_conn *a, *b;
+	cJSON *req = cJSON_Parse("{\"id\":2,\"op\":\"stop\"}"), *res = NULL;
+	char *cause = NULL;
+	int status = 0;
+
+	pair(&a, &b);
+	send_json(
+	    b, "{\"id\":2,\"ok\":false,\"error\":\"no dev container\",\"exitStatus\":7}");
+	ASSERT_INT_EQ(proto_conn_request(a, req, NULL, NULL, &res, &status, &cause), -1);
+	ASSERT_STR_CONTAINS(cause, "no dev container");
+	ASSERT_INT_EQ(status, 7);
+	ASSERT_NULL(res);
+	free(cause);
+	proto_conn_free(a);
+	proto_conn_free(b);
+}
+
+TEST(peer_gone_is_said)
+{
+	struct proto_conn *a, *b;
+	struct proto_frame f;
+	char *cause = NULL;
+
+	pair(&a, &b);
+	proto_conn_free(b);
+	ASSERT_INT_EQ(proto_conn_wait(a, &f, 2000, &cause), 0);
+	ASSERT_STR_CONTAINS(cause, "peer a");
+	ASSERT_TRUE(proto_conn_peer_gone(a));
+	free(cause);
+	proto_conn_free(a);
+}
+
+TEST(garbage_is_an_error_not_a_crash)
+{
+	struct proto_conn *a, *b;
+	struct proto_frame f;
+	char *cause = NULL;
+	const char junk[] = "this is not a frame header at all............";
+
+	pair(&a, &b);
+	ASSERT_INT_EQ((int)write(proto_conn_fd(b), junk, sizeof junk), (int)sizeof junk);
+	ASSERT_INT_EQ(proto_conn_wait(a, &f, 2000, &cause), -1);
+	ASSERT_NOT_NULL(cause);
+	free(cause);
+	proto_conn_free(a);
+	proto_conn_free(b);
+}
