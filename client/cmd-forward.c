@@ -263,6 +263,23 @@ client_forward_print_all(FILE *out)
 	cJSON_Delete(res);
 }
 
+/* Does the broker's label of a host ("[user@]host" before it connects,
+ * "user@host:port" after) name host? ("h1" is not "h10".) */
+static int
+cmd_forward_label_is_host(const char *label, const char *host)
+{
+	const char *at = strrchr(label, '@'), *rest;
+	size_t n = strlen(host);
+
+	label = at != NULL ? at + 1 : label;
+	if (strncmp(label, host, n) != 0)
+		return 0;
+	rest = label + n;
+	return *rest == '\0' ||
+	    (*rest == ':' && rest[1] != '\0' &&
+		rest[1 + strspn(rest + 1, "0123456789")] == '\0');
+}
+
 cJSON *
 client_forward_list_workspace(struct remote *r, const char *workspace)
 {
@@ -279,10 +296,9 @@ client_forward_list_workspace(struct remote *r, const char *workspace)
 	cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(res, "forwards")) {
 		ws = cJSON_GetObjectItemCaseSensitive(f, "workspace");
 		host = cJSON_GetObjectItemCaseSensitive(f, "host");
-		/* The broker names a host by its label ("user@host:port"). */
 		if (cJSON_IsString(ws) && strcmp(ws->valuestring, workspace) == 0 &&
 		    cJSON_IsString(host) &&
-		    strstr(host->valuestring, remote_host(r)) != NULL)
+		    cmd_forward_label_is_host(host->valuestring, remote_host(r)))
 			cJSON_AddItemToArray(out, cJSON_Duplicate(f, 1));
 	}
 	cJSON_Delete(res);
