@@ -2,13 +2,14 @@
  * container. Answers {"state":"running"|"stopped"|"absent", and when not
  * absent "containerId","image","created","started" (RFC 3339, as Docker
  * says), "composeProject" (or null), "steps":[{"name":"onCreateCommand",
- * "state":"done"|"running"|"failed"|"not run"|"not recorded"}, ... the five
+ * "state":"done"|"running"|"failed"|"not run"|"not recorded"|"no command"}, ... the five
  * in order] (only while it runs: the record is inside the container),
  * "background":lifecycle_bg_status_json()}. A step is "done" when its marker
  * says it ran for this container (postStartCommand: for this start),
  * "running" or "failed" as the background run says; postAttachCommand leaves
  * no marker (it runs at every attach): "not recorded" unless the background
- * run has it. */
+ * run has it; a step the merged configuration has no command for is "no
+ * command". */
 #include "agent-ops.h"
 
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include "docker.h"
 #include "error.h"
 #include "lifecycle.h"
+#include "up.h"
 #include "workspace.h"
 #include "xmalloc.h"
 
@@ -31,12 +33,17 @@ op_status_index(char *const *list, const char *name)
 	return -1;
 }
 
-/* One step's state from its marker and the background run. */
+/* One step's state from the merged configuration (has it a command?), its
+ * marker and the background run. */
 static const char *
-op_status_step(enum lifecycle_step step, int done, const struct lifecycle_bg_status *bg)
+op_status_step(enum lifecycle_step step, const cJSON *merged, int done,
+    const struct lifecycle_bg_status *bg)
 {
 	int left = op_status_index(bg->left, lifecycle_step_name(step));
 
+	if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
+		merged, lifecycle_step_merged_key(step))) == 0)
+		return "no command";
 	if (done)
 		return "done";
 	if (left >= 0 && bg->state == LIFECYCLE_BG_RUNNING)
@@ -47,23 +54,28 @@ op_status_step(enum lifecycle_step step, int done, const struct lifecycle_bg_sta
 }
 
 static cJSON *
-op_status_steps(struct docker *d, const char *id, const char *created,
+op_status_steps(struct docker *d, const struct workspace *ws, const char *created,
     const char *started, const struct lifecycle_bg_status *bg, char **cause)
 {
 	int done[LIFECYCLE_NSTEPS];
-	cJSON *steps, *s;
+	cJSON *steps, *s, *merged = NULL;
 
-	if (lifecycle_markers_read(d, id, created, started, done, cause) != 0)
+	if (up_merged_for_container(ws->cfg, ws->container, &merged, cause) != 0 ||
+	    lifecycle_markers_read(
+		d, workspace_container_id(ws), created, started, done, cause) != 0) {
+		cJSON_Delete(merged);
 		return NULL;
+	}
 	steps = cJSON_CreateArray();
 	for (int i = 0; i < LIFECYCLE_NSTEPS; i++) {
 		s = cJSON_CreateObject();
 		cJSON_AddStringToObject(
 		    s, "name", lifecycle_step_name((enum lifecycle_step)i));
-		cJSON_AddStringToObject(
-		    s, "state", op_status_step((enum lifecycle_step)i, done[i], bg));
+		cJSON_AddStringToObject(s, "state",
+		    op_status_step((enum lifecycle_step)i, merged, done[i], bg));
 		cJSON_AddItemToArray(steps, s);
 	}
+	cJSON_Delete(merged);
 	return steps;
 }
 
@@ -115,7 +127,7 @@ op_status_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	    lifecycle_bg_status_read(state_dir, id, &bg, cause) != 0)
 		goto out;
 	if (running) {
-		if ((steps = op_status_steps(d, id, created, started, &bg, cause)) ==
+		if ((steps = op_status_steps(d, &ws, created, started, &bg, cause)) ==
 		    NULL)
 			goto out;
 		cJSON_AddItemToObject(o, "steps", steps);

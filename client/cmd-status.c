@@ -103,8 +103,9 @@ const struct cmd_entry cmd_status_entry = { "status", "TARGET [--config FILE] [-
 	"show the state of one dev container",
 	"Prints the container's state (running, stopped or absent: exit 0 for\n"
 	"each), id, image, created and started times, each lifecycle step's state\n"
-	"(done, running, failed, not run; postAttachCommand, which runs at every\n"
-	"attach, is \"not recorded\" unless the background run has it), the\n"
+	"(done, running, failed, not run, no command; postAttachCommand, which\n"
+	"runs at every attach, is \"not recorded\" unless the background run has\n"
+	"it), the\n"
 	"background run's state, the host and the forwards.\n"
 	"\n"
 	"options:\n"

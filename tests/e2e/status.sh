@@ -39,6 +39,8 @@ check_eq "its image" "$(jq -r .image "$TEST_TMP/s1.json")" "$RDEV_RIG_IMAGE_BOOK
 check "created and started times" jq -e '(.created | test("^20")) and (.started | test("^20"))' "$TEST_TMP/s1.json" >/dev/null
 check_eq "onCreateCommand done" "$(jq -r '.steps[] | select(.name == "onCreateCommand") | .state' "$TEST_TMP/s1.json")" done
 check_eq "postCreateCommand done" "$(jq -r '.steps[] | select(.name == "postCreateCommand") | .state' "$TEST_TMP/s1.json")" done
+check_eq "a step without a command says so" \
+	"$(jq -r '.steps[] | select(.name == "updateContentCommand") | .state' "$TEST_TMP/s1.json")" "no command"
 check_eq "the slow postStartCommand is running in the background" \
 	"$(jq -r '.steps[] | select(.name == "postStartCommand") | .state' "$TEST_TMP/s1.json")" running
 check_eq "the background run is running" "$(jq -r .background.state "$TEST_TMP/s1.json")" running
@@ -67,6 +69,8 @@ rdev up "$name:~/rws" --json >/dev/null 2>"$TEST_TMP/rup.err" ||
 	{ cat "$TEST_TMP/rup.err" >&2; fail "rdev up $name:~/rws failed"; }
 st "$name:~/rws" >"$TEST_TMP/r1.json"
 check_eq "remote: running" "$(jq -r .state "$TEST_TMP/r1.json")" running
+check_eq "remote: no lifecycle commands, each says so" \
+	"$(jq -r '[.steps[].state] | unique | join(",")' "$TEST_TMP/r1.json")" "no command"
 check_eq "remote: names its host" "$(jq -r .host "$TEST_TMP/r1.json")" "$name"
 check_eq "remote: lists its forward of port 7" "$(jq -r '.forwards | map(.port) | join(",")' "$TEST_TMP/r1.json")" 7
 check "remote: text form shows the forward" sh -c "'$RDEV_BIN_DIR/rdev' status '$name:~/rws' | grep -q 'container port 7'"
