@@ -35,6 +35,55 @@ host_log_agent_stderr(struct host_session *h, const void *data, size_t len)
 	log_info("%s: agent: %s", h->label, line);
 }
 
+/* --- its state ------------------------------------------------------------ */
+
+static const char *
+host_agent_state_name(enum host_agent_state s)
+{
+	switch (s) {
+	case HOST_AGENT_NONE: return "none";
+	case HOST_AGENT_STARTING: return "starting";
+	case HOST_AGENT_LISTENING: return "listening";
+	case HOST_AGENT_GONE: return "gone";
+	}
+	return "?";
+}
+
+/* May the agent's state go from -> to (host-internal.h lists them)? */
+static int
+host_agent_may(enum host_agent_state from, enum host_agent_state to)
+{
+	switch (from) {
+	case HOST_AGENT_NONE: return to == HOST_AGENT_STARTING;
+	case HOST_AGENT_STARTING:
+		return to == HOST_AGENT_LISTENING || to == HOST_AGENT_NONE;
+	case HOST_AGENT_LISTENING: return to == HOST_AGENT_GONE || to == HOST_AGENT_NONE;
+	case HOST_AGENT_GONE: return to == HOST_AGENT_NONE;
+	}
+	return 0;
+}
+
+static void
+host_agent_set_state(struct host_session *h, enum host_agent_state to)
+{
+	if (h->agent_state == to)
+		return;
+	if (!host_agent_may(h->agent_state, to))
+		fatal("%s: agent: %s -> %s is not a transition", h->label,
+		    host_agent_state_name(h->agent_state), host_agent_state_name(to));
+	log_debug("%s: agent: %s -> %s", h->label, host_agent_state_name(h->agent_state),
+	    host_agent_state_name(to));
+	pthread_mutex_lock(&h->lock);
+	h->agent_state = to;
+	pthread_mutex_unlock(&h->lock);
+}
+
+const char *
+host_agent_state_label(const struct host_session *h)
+{
+	return host_agent_state_name(h->agent_state);
+}
+
 /* --- the agent's control channel ---------------------------------------- */
 
 static int
@@ -57,7 +106,8 @@ host_agent_on_eof(ssh_session session, ssh_channel channel, void *userdata)
 
 	(void)session;
 	(void)channel;
-	h->agent_gone = 1;
+	if (h->agent_state == HOST_AGENT_LISTENING) /* (eof, close, exit: any first) */
+		host_agent_set_state(h, HOST_AGENT_GONE);
 	h->kicked = 1;
 }
 
@@ -159,9 +209,8 @@ host_start_free(struct host_session *h)
 
 	if (st == NULL)
 		return;
-	pthread_mutex_lock(&h->lock);
-	h->agent_starting = 0;
-	pthread_mutex_unlock(&h->lock);
+	if (h->agent_state == HOST_AGENT_STARTING) /* (not taken) */
+		host_agent_set_state(h, HOST_AGENT_NONE);
 	if (st->ch != NULL) {
 		ssh_remove_channel_callbacks(st->ch, &st->cb);
 		if (ssh_channel_is_open(st->ch))
@@ -195,7 +244,7 @@ host_start_begin(struct host_session *h, int verify, char **cause)
 	unsigned char raw[8];
 	char id[sizeof raw * 2 + 1];
 
-	if (h->starting != NULL)
+	if (h->agent_state == HOST_AGENT_STARTING)
 		return 0;
 	host_agent_stop(h);
 	st = xcalloc(1, sizeof *st);
@@ -212,9 +261,7 @@ host_start_begin(struct host_session *h, int verify, char **cause)
 	st->cb.channel_close_function = host_start_on_close;
 	st->cb.channel_exit_status_function = host_start_on_exit;
 	h->starting = st;
-	pthread_mutex_lock(&h->lock);
-	h->agent_starting = 1;
-	pthread_mutex_unlock(&h->lock);
+	host_agent_set_state(h, HOST_AGENT_STARTING);
 	h->agent_start_seq++;
 	free(h->agent_start_error);
 	h->agent_start_error = NULL;
@@ -245,7 +292,7 @@ host_start_take(struct host_session *h, const char *socket, long pid)
 	h->agent_ch = st->ch;
 	st->ch = NULL;
 	h->agent_socket = xstrdup(socket);
-	h->agent_gone = 0;
+	host_agent_set_state(h, HOST_AGENT_LISTENING);
 	h->agent_started_ms = clock_now_ms();
 	ssh_callbacks_init(&h->agent_cb);
 	h->agent_cb.userdata = h;
@@ -422,7 +469,7 @@ host_agent_start(struct host_session *h, char **cause)
 		ev = ssh_event_new();
 		ssh_event_add_session(ev, ss);
 	}
-	while (h->starting != NULL) {
+	while (h->agent_state == HOST_AGENT_STARTING) {
 		if (ssh_event_dopoll(ev != NULL ? ev : h->ev, 100) == SSH_ERROR &&
 		    !ssh_is_connected(ss)) {
 			host_start_end(h,
@@ -436,7 +483,7 @@ host_agent_start(struct host_session *h, char **cause)
 		ssh_event_remove_session(ev, ss);
 		ssh_event_free(ev);
 	}
-	if (h->agent_ch != NULL)
+	if (h->agent_state == HOST_AGENT_LISTENING)
 		return 0;
 	return error_set(cause, "%s",
 	    h->agent_start_error != NULL ? h->agent_start_error
@@ -458,7 +505,7 @@ host_agent_stop(struct host_session *h)
 	}
 	free(h->agent_socket);
 	h->agent_socket = NULL;
-	h->agent_gone = 0;
+	host_agent_set_state(h, HOST_AGENT_NONE);
 	pthread_mutex_lock(&h->lock);
 	h->agent_pid = 0;
 	pthread_mutex_unlock(&h->lock);
@@ -470,7 +517,7 @@ host_agent_check(struct host_session *h)
 	long pid;
 
 	host_agent_start_step(h);
-	if (!h->agent_gone)
+	if (h->agent_state != HOST_AGENT_GONE)
 		return;
 	pthread_mutex_lock(&h->lock);
 	pid = h->agent_pid;
@@ -507,7 +554,7 @@ static int
 host_agent_refused(struct host_session *h, int prohibited, int fresh, const char *why)
 {
 	if (!prohibited &&
-	    !(fresh && !h->agent_gone && h->agent_ch != NULL &&
+	    !(fresh && h->agent_state == HOST_AGENT_LISTENING &&
 		ssh_channel_is_open(h->agent_ch) && !ssh_channel_is_eof(h->agent_ch)))
 		return 0;
 	log_warn("%s: sshd refuses to forward to the agent's socket (%s; "
@@ -558,7 +605,7 @@ host_opener_refused(struct host_session *h, struct host_agent_opener *o, char **
 	if (host_agent_refused(h, prohibited, o->fresh, why)) {
 		o->step = HOST_OPEN_EXEC;
 	} else if (!o->retried) {
-		if (h->starting == NULL)
+		if (h->agent_state != HOST_AGENT_STARTING)
 			host_agent_stop(h);
 		o->retried = 1;
 		o->fresh = 0;
@@ -590,14 +637,13 @@ host_agent_opener_step(
 				o->step = HOST_OPEN_EXEC;
 				continue;
 			}
-			if (h->starting == NULL && h->agent_ch != NULL &&
-			    !h->agent_gone) {
+			if (h->agent_state == HOST_AGENT_LISTENING) {
 				free(o->socket);
 				o->socket = xstrdup(h->agent_socket);
 				o->step = HOST_OPEN_STREAMLOCAL;
 				continue;
 			}
-			if (h->starting == NULL && o->start_seq != 0 &&
+			if (h->agent_state != HOST_AGENT_STARTING && o->start_seq != 0 &&
 			    o->start_seq == h->agent_start_seq) {
 				/* the start it waited for failed (or that agent is gone)
 				 */
@@ -609,15 +655,15 @@ host_agent_opener_step(
 				host_agent_opener_clear(o);
 				return -1;
 			}
-			if (h->starting == NULL) {
-				if (h->agent_gone || o->retried)
+			if (h->agent_state != HOST_AGENT_STARTING) {
+				if (h->agent_state == HOST_AGENT_GONE || o->retried)
 					log_info(
 					    "%s: starting the agent again", h->label);
 				host_agent_start_begin(h, NULL);
 			}
 			o->start_seq = h->agent_start_seq;
 			o->fresh = 1;
-			if (h->starting != NULL)
+			if (h->agent_state == HOST_AGENT_STARTING)
 				return 0;
 			continue; /* it ended at once */
 		case HOST_OPEN_STREAMLOCAL:

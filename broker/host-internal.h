@@ -146,6 +146,24 @@ enum host_state {
 	HOST_CLOSED,
 };
 
+/* The host's long-lived agent, as the host thread sees it. Every change
+ * goes through host_agent_set_state (host-agent.c), under the lock (status
+ * reads it), which takes only these (any other is fatal):
+ *
+ *   none      -> starting
+ *   starting  -> listening, none (the start failed or was stopped)
+ *   listening -> gone (its channel ended), none (stopped)
+ *   gone      -> none (stopped; host_agent_check may start a new one)
+ *
+ * starting: h->starting is the start under way (and agent_ch NULL);
+ * listening and gone: agent_ch and agent_socket are the agent's. */
+enum host_agent_state {
+	HOST_AGENT_NONE,
+	HOST_AGENT_STARTING,
+	HOST_AGENT_LISTENING,
+	HOST_AGENT_GONE,
+};
+
 /* A link's life. Every change goes through host_link_set_state, which logs
  * it ("link 7: opening -> open", at debug level) and takes only these (any
  * other is a broken invariant: fatal):
@@ -269,8 +287,8 @@ struct host_session {
 	ssh_event ev;
 	char *agent_path;
 	/* The host's long-lived agent (host-agent.c): `rdev-agent serve
-	 * --listen` on agent_ch (NULL: none running), listening on
-	 * agent_socket; agent_gone once its channel ended. Clients reach it
+	 * --listen` on agent_ch, listening on agent_socket (agent_state says
+	 * which of these are set). Clients reach it
 	 * with direct-streamlocal channels unless sshd refused one as
 	 * administratively prohibited (streamlocal_denied): then a `rdev-agent
 	 * serve` exec channel per client, as before. */
@@ -283,7 +301,6 @@ struct host_session {
 	unsigned agent_start_seq;
 	char *agent_start_error;
 	char *agent_socket;
-	int agent_gone;
 	long long agent_started_ms; /* when the running agent said it listens */
 	int streamlocal_denied;
 	struct host_calls calls; /* the broker's own requests to the agent */
@@ -304,7 +321,7 @@ struct host_session {
 	size_t buffered;      /* bytes in the links' buffers, as of the last round */
 	size_t buffered_peak; /* the most seen since the session started */
 	long agent_pid;	      /* the long-lived agent's, 0: none */
-	int agent_starting;   /* a start is under way (h->starting) */
+	enum host_agent_state agent_state; /* the host thread reads it unlocked */
 	unsigned agent_starts;
 	unsigned agent_opens;	     /* client and broker channels to the agent */
 	const char *agent_transport; /* "streamlocal", or "exec" (denied) */
@@ -439,6 +456,10 @@ int host_agent_start_step(struct host_session *h);
 void host_agent_stop(struct host_session *h);
 /* Each round: a start's progress; a new agent begun if the last one ended. */
 void host_agent_check(struct host_session *h);
+
+/* The agent's state by name ("none", "starting", "listening", "gone"),
+ * for status (under the lock). */
+const char *host_agent_state_label(const struct host_session *h);
 /* Go on opening: 1 with *out (the caller's to free; o is cleared), 0 while
  * in progress (call again next round), -1 with *cause (o cleared). */
 int host_agent_opener_step(

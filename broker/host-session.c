@@ -669,7 +669,8 @@ host_session_status(struct host_session *h)
 	else
 		cJSON_AddNullToObject(ag, "pid");
 	cJSON_AddNumberToObject(ag, "starts", h->agent_starts);
-	cJSON_AddBoolToObject(ag, "starting", h->agent_starting);
+	cJSON_AddBoolToObject(ag, "starting", h->agent_state == HOST_AGENT_STARTING);
+	cJSON_AddStringToObject(ag, "state", host_agent_state_label(h));
 	cJSON_AddNumberToObject(ag, "channels", h->agent_opens);
 	cJSON_AddStringToObject(ag, "transport", h->agent_transport);
 	fw = cJSON_AddArrayToObject(o, "forwards");

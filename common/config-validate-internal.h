@@ -3,8 +3,8 @@
  * config-validate-up.c (what `up` cannot honour yet) and
  * config-validate-report.c (errors and warnings).
  *
- * The v_ prefix is the module's short one, kept from before the split (the
- * functions do not carry their files' names).
+ * Each function carries its file's name: config_validate_report_* are
+ * config-validate-report.c's, config_validate_up_* config-validate-up.c's.
  */
 #ifndef RDEV_CONFIG_VALIDATE_INTERNAL_H
 #define RDEV_CONFIG_VALIDATE_INTERNAL_H
@@ -13,7 +13,7 @@
 
 /* One validation: the document (borrowed), the kind if known, where warnings
  * go (may be NULL) and where the error goes. */
-struct vctx {
+struct config_validate_ctx {
 	const struct jsonc_doc *doc;
 	int have_kind;
 	enum config_kind kind;
@@ -25,19 +25,21 @@ struct vctx {
  * (WHERE is "NAME:LINE:COL" of node, or "NAME" if it has no position) and
  * returns -1; warnings go to v->warnings, if any. */
 /* An error placed at node's value. */
-int v_error(struct vctx *v, const cJSON *node, const char *path, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+int config_validate_report_error(struct config_validate_ctx *v, const cJSON *node,
+    const char *path, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* An error placed at node's member name: for a property wrong as a whole. */
-int v_error_key(struct vctx *v, const cJSON *node, const char *path, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+int config_validate_report_error_key(struct config_validate_ctx *v, const cJSON *node,
+    const char *path, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* A warning "WHERE: MSG", placed at node's member name. */
-void v_warn(struct vctx *v, const cJSON *node, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+void config_validate_report_warn(struct config_validate_ctx *v, const cJSON *node,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* "expected WANT, got VALUE" (a string or number shown as it is). */
-int v_bad_value(struct vctx *v, const cJSON *node, const char *path, const char *want);
+int config_validate_report_bad_value(
+    struct config_validate_ctx *v, const cJSON *node, const char *path, const char *want);
 /* "expected WANT, got TYPE". */
-int v_bad_type(struct vctx *v, const cJSON *node, const char *path, const char *want);
+int config_validate_report_bad_type(
+    struct config_validate_ctx *v, const cJSON *node, const char *path, const char *want);
 /* The path of member key under path ("\"key\"" at the top); caller frees. */
-char *v_member_path(const char *path, const char *key);
+char *config_validate_report_member_path(const char *path, const char *key);
 
 #endif

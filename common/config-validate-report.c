@@ -38,7 +38,8 @@ config_warnings_clear(struct config_warnings *w)
 /* "NAME:LINE:COL" for node's value (or, with key set, for its member name
  * when it has one), or "NAME" if it has no location; caller frees. */
 static char *
-v_where(const struct vctx *v, const cJSON *node, int key)
+config_validate_report_where(
+    const struct config_validate_ctx *v, const cJSON *node, int key)
 {
 	unsigned line, col;
 
@@ -51,13 +52,14 @@ v_where(const struct vctx *v, const cJSON *node, int key)
 
 /* Set *cause to "WHERE: PATH: MSG", WHERE the value's place or (key set)
  * its member name's; returns -1. */
-static int __attribute__((format(printf, 5, 0))) v_verror(struct vctx *v,
-    const cJSON *node, int key, const char *path, const char *fmt, va_list ap)
+static int __attribute__((format(printf, 5, 0)))
+config_validate_report_verror(struct config_validate_ctx *v, const cJSON *node, int key,
+    const char *path, const char *fmt, va_list ap)
 {
 	char *where, *msg;
 
 	msg = xvasprintf(fmt, ap);
-	where = v_where(v, node, key);
+	where = config_validate_report_where(v, node, key);
 	error_set(v->cause, "%s: %s: %s", where, path, msg);
 	free(where);
 	free(msg);
@@ -65,30 +67,33 @@ static int __attribute__((format(printf, 5, 0))) v_verror(struct vctx *v,
 }
 
 int __attribute__((format(printf, 4, 5)))
-v_error(struct vctx *v, const cJSON *node, const char *path, const char *fmt, ...)
+config_validate_report_error(struct config_validate_ctx *v, const cJSON *node,
+    const char *path, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	v_verror(v, node, 0, path, fmt, ap);
+	config_validate_report_verror(v, node, 0, path, fmt, ap);
 	va_end(ap);
 	return -1;
 }
 
-/* v_error() at the member name: for a property that is wrong as a whole. */
+/* config_validate_report_error() at the member name: for a property that is wrong as a
+ * whole. */
 int __attribute__((format(printf, 4, 5)))
-v_error_key(struct vctx *v, const cJSON *node, const char *path, const char *fmt, ...)
+config_validate_report_error_key(struct config_validate_ctx *v, const cJSON *node,
+    const char *path, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	v_verror(v, node, 1, path, fmt, ap);
+	config_validate_report_verror(v, node, 1, path, fmt, ap);
 	va_end(ap);
 	return -1;
 }
 
-void __attribute__((format(printf, 3, 4)))
-v_warn(struct vctx *v, const cJSON *node, const char *fmt, ...)
+void __attribute__((format(printf, 3, 4))) config_validate_report_warn(
+    struct config_validate_ctx *v, const cJSON *node, const char *fmt, ...)
 {
 	va_list ap;
 	char *where, *msg;
@@ -98,7 +103,7 @@ v_warn(struct vctx *v, const cJSON *node, const char *fmt, ...)
 	va_start(ap, fmt);
 	msg = xvasprintf(fmt, ap);
 	va_end(ap);
-	where = v_where(v, node, 1);
+	where = config_validate_report_where(v, node, 1);
 	config_warnings_add(v->warnings, "%s: %s", where, msg);
 	free(where);
 	free(msg);
@@ -106,7 +111,7 @@ v_warn(struct vctx *v, const cJSON *node, const char *fmt, ...)
 
 /* What a value of the right type but wrong content looked like; caller frees. */
 static char *
-v_show(const cJSON *node)
+config_validate_report_show(const cJSON *node)
 {
 	if (cJSON_IsString(node))
 		return xasprintf("\"%s\"", node->valuestring);
@@ -116,23 +121,26 @@ v_show(const cJSON *node)
 }
 
 int
-v_bad_value(struct vctx *v, const cJSON *node, const char *path, const char *want)
+config_validate_report_bad_value(
+    struct config_validate_ctx *v, const cJSON *node, const char *path, const char *want)
 {
-	char *shown = v_show(node);
+	char *shown = config_validate_report_show(node);
 
-	v_error(v, node, path, "expected %s, got %s", want, shown);
+	config_validate_report_error(v, node, path, "expected %s, got %s", want, shown);
 	free(shown);
 	return -1;
 }
 
 int
-v_bad_type(struct vctx *v, const cJSON *node, const char *path, const char *want)
+config_validate_report_bad_type(
+    struct config_validate_ctx *v, const cJSON *node, const char *path, const char *want)
 {
-	return v_error(v, node, path, "expected %s, got %s", want, json_type_name(node));
+	return config_validate_report_error(
+	    v, node, path, "expected %s, got %s", want, json_type_name(node));
 }
 
 char *
-v_member_path(const char *path, const char *key)
+config_validate_report_member_path(const char *path, const char *key)
 {
 	return path[0] == '\0' ? xasprintf("\"%s\"", key)
 			       : xasprintf("%s.\"%s\"", path, key);

@@ -18,7 +18,7 @@
 /* The member names of an object, ", "-separated, skipping skip (may be
  * NULL); caller frees. */
 static char *
-v_up_names(const cJSON *obj, const char *skip)
+config_validate_up_names(const cJSON *obj, const char *skip)
 {
 	const cJSON *item;
 	struct buf *b = buf_new();
@@ -38,14 +38,14 @@ v_up_names(const cJSON *obj, const char *skip)
  * not the one asked for. (Features already in an image come with its
  * devcontainer.metadata label, not from here, and need nothing.) */
 static int
-v_up_features(struct vctx *v, const cJSON *node)
+config_validate_up_features(struct config_validate_ctx *v, const cJSON *node)
 {
 	char *ids;
 
 	if (!cJSON_IsObject(node) || node->child == NULL)
 		return 0;
-	ids = v_up_names(node, NULL);
-	v_error_key(v, node, "\"features\"",
+	ids = config_validate_up_names(node, NULL);
+	config_validate_report_error_key(v, node, "\"features\"",
 	    "Dev Container Features are not "
 	    "supported yet (%s); remove them or install what they provide in the "
 	    "Dockerfile",
@@ -57,7 +57,7 @@ v_up_features(struct vctx *v, const cJSON *node)
 /* Requirements are not checked on the one host rdev uses; a GPU that is
  * required would be missing from the container, one that is optional may be. */
 static int
-v_up_host_requirements(struct vctx *v, const cJSON *node)
+config_validate_up_host_requirements(struct config_validate_ctx *v, const cJSON *node)
 {
 	const cJSON *gpu = cJSON_GetObjectItemCaseSensitive(node, "gpu");
 	int optional;
@@ -67,13 +67,14 @@ v_up_host_requirements(struct vctx *v, const cJSON *node)
 		return 0;
 	optional = cJSON_IsString(gpu) && strcmp(gpu->valuestring, "optional") == 0;
 	if (gpu != NULL && !cJSON_IsFalse(gpu) && !optional)
-		return v_error_key(v, gpu, "\"hostRequirements\".\"gpu\"",
+		return config_validate_report_error_key(v, gpu,
+		    "\"hostRequirements\".\"gpu\"",
 		    "GPU access "
 		    "is not supported yet (the container would have no GPU); remove "
 		    "it or make it \"optional\"");
-	names = v_up_names(node, cJSON_IsFalse(gpu) ? "gpu" : NULL);
+	names = config_validate_up_names(node, cJSON_IsFalse(gpu) ? "gpu" : NULL);
 	if (*names != '\0')
-		v_warn(v, node,
+		config_validate_report_warn(v, node,
 		    "\"hostRequirements\": not checked (%s): rdev uses "
 		    "this host as it is%s",
 		    names,
@@ -85,14 +86,14 @@ v_up_host_requirements(struct vctx *v, const cJSON *node)
 }
 
 static void
-v_up_secrets(struct vctx *v, const cJSON *node)
+config_validate_up_secrets(struct config_validate_ctx *v, const cJSON *node)
 {
 	char *names;
 
 	if (!cJSON_IsObject(node) || node->child == NULL)
 		return;
-	names = v_up_names(node, NULL);
-	v_warn(v, node,
+	names = config_validate_up_names(node, NULL);
+	config_validate_report_warn(v, node,
 	    "\"secrets\": not supplied: rdev has no secrets store; "
 	    "%s %s set only when --secrets-file gives %s",
 	    names, node->child->next == NULL ? "is" : "are",
@@ -103,11 +104,11 @@ v_up_secrets(struct vctx *v, const cJSON *node)
 /* Tools stop the container when their last window closes; rdev has no
  * such moment. */
 static void
-v_up_shutdown_action(struct vctx *v, const cJSON *node)
+config_validate_up_shutdown_action(struct config_validate_ctx *v, const cJSON *node)
 {
 	if (!cJSON_IsString(node) || strcmp(node->valuestring, "none") == 0)
 		return;
-	v_warn(v, node,
+	config_validate_report_warn(v, node,
 	    "\"shutdownAction\": \"%s\" is not acted on: the container "
 	    "keeps running after `up`, exec and shell until `rdev stop` or "
 	    "`rdev down`",
@@ -115,10 +116,10 @@ v_up_shutdown_action(struct vctx *v, const cJSON *node)
 }
 
 static void
-v_up_feature_order(struct vctx *v, const cJSON *node)
+config_validate_up_feature_order(struct config_validate_ctx *v, const cJSON *node)
 {
 	if (cJSON_GetArraySize(node) > 0)
-		v_warn(v, node,
+		config_validate_report_warn(v, node,
 		    "\"overrideFeatureInstallOrder\": not used: Dev "
 		    "Container Features are not supported yet");
 }
@@ -126,18 +127,19 @@ v_up_feature_order(struct vctx *v, const cJSON *node)
 /* The attributes of one port (or of the other ports) that rdev's forwards
  * do not act on; path names them. */
 static void
-v_up_port_attributes(struct vctx *v, const cJSON *attrs, const char *path)
+config_validate_up_port_attributes(
+    struct config_validate_ctx *v, const cJSON *attrs, const char *path)
 {
 	const cJSON *e = cJSON_GetObjectItemCaseSensitive(attrs, "elevateIfNeeded");
 	const cJSON *p = cJSON_GetObjectItemCaseSensitive(attrs, "protocol");
 
 	if (cJSON_IsTrue(e))
-		v_warn(v, e,
+		config_validate_report_warn(v, e,
 		    "%s.\"elevateIfNeeded\": rdev does not elevate: a local "
 		    "port below 1024 is forwarded only if this user may bind it",
 		    path);
 	if (cJSON_IsString(p) && strcmp(p->valuestring, "https") == 0)
-		v_warn(v, p,
+		config_validate_report_warn(v, p,
 		    "%s.\"protocol\": \"https\" is not used: forwards carry "
 		    "the bytes as they are and the URL listed for openBrowser is "
 		    "http://",
@@ -145,7 +147,7 @@ v_up_port_attributes(struct vctx *v, const cJSON *attrs, const char *path)
 }
 
 static int
-v_up_is_port_key(const char *key)
+config_validate_up_is_port_key(const char *key)
 {
 	int from, to, n = 0;
 
@@ -155,19 +157,20 @@ v_up_is_port_key(const char *key)
 }
 
 static void
-v_up_ports_attributes(struct vctx *v, const cJSON *node)
+config_validate_up_ports_attributes(struct config_validate_ctx *v, const cJSON *node)
 {
 	const cJSON *item;
 	char *path;
 
 	cJSON_ArrayForEach(item, node) {
-		path = v_member_path("\"portsAttributes\"", item->string);
-		if (!v_up_is_port_key(item->string))
-			v_warn(v, item,
+		path = config_validate_report_member_path(
+		    "\"portsAttributes\"", item->string);
+		if (!config_validate_up_is_port_key(item->string))
+			config_validate_report_warn(v, item,
 			    "%s: not matched: rdev matches port numbers "
 			    "and ranges (\"3000-3010\"), not process command lines",
 			    path);
-		v_up_port_attributes(v, item, path);
+		config_validate_up_port_attributes(v, item, path);
 		free(path);
 	}
 }
@@ -176,32 +179,33 @@ int
 config_validate_up(const struct jsonc_doc *doc, int forwards,
     struct config_warnings *warnings, char **cause)
 {
-	struct vctx v;
+	struct config_validate_ctx v;
 	const cJSON *root = jsonc_doc_root(doc), *fp;
 
 	memset(&v, 0, sizeof v);
 	v.doc = doc;
 	v.warnings = warnings;
 	v.cause = cause;
-	if (v_up_features(&v, cJSON_GetObjectItemCaseSensitive(root, "features")) != 0 ||
-	    v_up_host_requirements(
+	if (config_validate_up_features(
+		&v, cJSON_GetObjectItemCaseSensitive(root, "features")) != 0 ||
+	    config_validate_up_host_requirements(
 		&v, cJSON_GetObjectItemCaseSensitive(root, "hostRequirements")) != 0)
 		return -1;
-	v_up_secrets(&v, cJSON_GetObjectItemCaseSensitive(root, "secrets"));
-	v_up_shutdown_action(
+	config_validate_up_secrets(&v, cJSON_GetObjectItemCaseSensitive(root, "secrets"));
+	config_validate_up_shutdown_action(
 	    &v, cJSON_GetObjectItemCaseSensitive(root, "shutdownAction"));
-	v_up_feature_order(
+	config_validate_up_feature_order(
 	    &v, cJSON_GetObjectItemCaseSensitive(root, "overrideFeatureInstallOrder"));
 	fp = cJSON_GetObjectItemCaseSensitive(root, "forwardPorts");
 	if (!forwards && cJSON_GetArraySize(fp) > 0)
-		v_warn(&v, fp,
+		config_validate_report_warn(&v, fp,
 		    "\"forwardPorts\": not forwarded: rdev forwards ports "
 		    "for remote targets only yet; from this machine, reach them at "
 		    "the container's address");
 	if (forwards) {
-		v_up_ports_attributes(
+		config_validate_up_ports_attributes(
 		    &v, cJSON_GetObjectItemCaseSensitive(root, "portsAttributes"));
-		v_up_port_attributes(&v,
+		config_validate_up_port_attributes(&v,
 		    cJSON_GetObjectItemCaseSensitive(root, "otherPortsAttributes"),
 		    "\"otherPortsAttributes\"");
 	}

@@ -26,11 +26,12 @@
 #define K_NONCOMPOSE (K_IMAGE | K_DOCKERFILE)
 #define K_ALL (K_IMAGE | K_DOCKERFILE | K_COMPOSE)
 
-typedef int (*v_check)(struct vctx *, const cJSON *, const char *);
+typedef int (*config_validate_check)(
+    struct config_validate_ctx *, const cJSON *, const char *);
 
-struct v_prop {
+struct config_validate_prop {
 	const char *name;
-	v_check check;
+	config_validate_check check;
 	unsigned kinds; /* the kinds the property applies to */
 };
 
@@ -63,43 +64,51 @@ config_validate_kind(const cJSON *config, enum config_kind *kind)
 }
 
 static int
-v_is_integer(const cJSON *node)
+config_validate_is_integer(const cJSON *node)
 {
 	return cJSON_IsNumber(node) && isfinite(node->valuedouble) &&
 	    floor(node->valuedouble) == node->valuedouble;
 }
 
 static int
-v_string(struct vctx *v, const cJSON *node, const char *path)
+config_validate_string(struct config_validate_ctx *v, const cJSON *node, const char *path)
 {
-	return cJSON_IsString(node) ? 0 : v_bad_type(v, node, path, "a string");
+	return cJSON_IsString(node)
+	    ? 0
+	    : config_validate_report_bad_type(v, node, path, "a string");
 }
 
 static int
-v_bool(struct vctx *v, const cJSON *node, const char *path)
+config_validate_bool(struct config_validate_ctx *v, const cJSON *node, const char *path)
 {
-	return cJSON_IsBool(node) ? 0 : v_bad_type(v, node, path, "a boolean");
+	return cJSON_IsBool(node)
+	    ? 0
+	    : config_validate_report_bad_type(v, node, path, "a boolean");
 }
 
 static int
-v_object(struct vctx *v, const cJSON *node, const char *path)
+config_validate_object(struct config_validate_ctx *v, const cJSON *node, const char *path)
 {
-	return cJSON_IsObject(node) ? 0 : v_bad_type(v, node, path, "an object");
+	return cJSON_IsObject(node)
+	    ? 0
+	    : config_validate_report_bad_type(v, node, path, "an object");
 }
 
 static int
-v_integer(struct vctx *v, const cJSON *node, const char *path)
+config_validate_integer(
+    struct config_validate_ctx *v, const cJSON *node, const char *path)
 {
 	if (!cJSON_IsNumber(node))
-		return v_bad_type(v, node, path, "an integer");
-	if (!v_is_integer(node))
-		return v_bad_value(v, node, path, "an integer");
+		return config_validate_report_bad_type(v, node, path, "an integer");
+	if (!config_validate_is_integer(node))
+		return config_validate_report_bad_value(v, node, path, "an integer");
 	return 0;
 }
 
 /* Check every element of an array (or member of an object) with check. */
 static int
-v_each(struct vctx *v, const cJSON *node, const char *path, v_check check)
+config_validate_each(struct config_validate_ctx *v, const cJSON *node, const char *path,
+    config_validate_check check)
 {
 	const cJSON *item;
 	char *sub;
@@ -109,7 +118,7 @@ v_each(struct vctx *v, const cJSON *node, const char *path, v_check check)
 		if (cJSON_IsArray(node))
 			sub = xasprintf("%s[%d]", path, i++);
 		else
-			sub = v_member_path(path, item->string);
+			sub = config_validate_report_member_path(path, item->string);
 		rc = check(v, item, sub);
 		free(sub);
 		if (rc != 0)
@@ -119,66 +128,78 @@ v_each(struct vctx *v, const cJSON *node, const char *path, v_check check)
 }
 
 static int
-v_string_array(struct vctx *v, const cJSON *node, const char *path)
+config_validate_string_array(
+    struct config_validate_ctx *v, const cJSON *node, const char *path)
 {
 	if (!cJSON_IsArray(node))
-		return v_bad_type(v, node, path, "an array of strings");
-	return v_each(v, node, path, v_string);
+		return config_validate_report_bad_type(
+		    v, node, path, "an array of strings");
+	return config_validate_each(v, node, path, config_validate_string);
 }
 
 static int
-v_string_or_array(struct vctx *v, const cJSON *node, const char *path)
+config_validate_string_or_array(
+    struct config_validate_ctx *v, const cJSON *node, const char *path)
 {
 	if (cJSON_IsString(node))
 		return 0;
 	if (!cJSON_IsArray(node))
-		return v_bad_type(v, node, path, "a string or an array of strings");
-	return v_each(v, node, path, v_string);
+		return config_validate_report_bad_type(
+		    v, node, path, "a string or an array of strings");
+	return config_validate_each(v, node, path, config_validate_string);
 }
 
 static int
-v_string_map(struct vctx *v, const cJSON *node, const char *path)
+config_validate_string_map(
+    struct config_validate_ctx *v, const cJSON *node, const char *path)
 {
 	if (!cJSON_IsObject(node))
-		return v_bad_type(v, node, path, "an object of strings");
-	return v_each(v, node, path, v_string);
+		return config_validate_report_bad_type(
+		    v, node, path, "an object of strings");
+	return config_validate_each(v, node, path, config_validate_string);
 }
 
 static int
-v_string_or_null(struct vctx *v, const cJSON *node, const char *path)
+config_validate_string_or_null(
+    struct config_validate_ctx *v, const cJSON *node, const char *path)
 {
 	if (cJSON_IsString(node) || cJSON_IsNull(node))
 		return 0;
-	return v_bad_type(v, node, path, "a string or null");
+	return config_validate_report_bad_type(v, node, path, "a string or null");
 }
 
 static int
-v_env_map(struct vctx *v, const cJSON *node, const char *path)
+config_validate_env_map(
+    struct config_validate_ctx *v, const cJSON *node, const char *path)
 {
 	if (!cJSON_IsObject(node))
-		return v_bad_type(v, node, path, "an object of strings");
-	return v_each(v, node, path, v_string_or_null);
+		return config_validate_report_bad_type(
+		    v, node, path, "an object of strings");
+	return config_validate_each(v, node, path, config_validate_string_or_null);
 }
 
 /* One entry of a lifecycle command object: a string or an array of strings. */
 static int
-v_command_part(struct vctx *v, const cJSON *node, const char *path)
+config_validate_command_part(
+    struct config_validate_ctx *v, const cJSON *node, const char *path)
 {
 	if (cJSON_IsString(node))
 		return 0;
 	if (!cJSON_IsArray(node))
-		return v_bad_type(v, node, path, "a string or an array of strings");
-	return v_each(v, node, path, v_string);
+		return config_validate_report_bad_type(
+		    v, node, path, "a string or an array of strings");
+	return config_validate_each(v, node, path, config_validate_string);
 }
 
 static int
-v_command(struct vctx *v, const cJSON *node, const char *path)
+config_validate_command(
+    struct config_validate_ctx *v, const cJSON *node, const char *path)
 {
 	if (cJSON_IsObject(node))
-		return v_each(v, node, path, v_command_part);
+		return config_validate_each(v, node, path, config_validate_command_part);
 	if (cJSON_IsString(node) || cJSON_IsArray(node))
-		return v_command_part(v, node, path);
-	return v_bad_type(v, node, path,
+		return config_validate_command_part(v, node, path);
+	return config_validate_report_bad_type(v, node, path,
 	    "a string, an array of strings or "
 	    "an object of commands");
 }
@@ -188,21 +209,22 @@ v_command(struct vctx *v, const cJSON *node, const char *path)
  * accept it, as the reference CLI accepts any value; its type is still
  * checked. */
 static int
-v_has_variable(const cJSON *node)
+config_validate_has_variable(const cJSON *node)
 {
 	return cJSON_IsString(node) && strstr(node->valuestring, "${") != NULL;
 }
 
 /* A value that must be one of the strings in values (NULL-terminated). */
 static int
-v_enum(struct vctx *v, const cJSON *node, const char *path, const char *const *values)
+config_validate_enum(struct config_validate_ctx *v, const cJSON *node, const char *path,
+    const char *const *values)
 {
 	struct buf *b;
 	char *want;
 	size_t i;
 	int rc;
 
-	if (v_has_variable(node))
+	if (config_validate_has_variable(node))
 		return 0;
 	for (i = 0; values[i] != NULL; i++)
 		if (cJSON_IsString(node) && strcmp(node->valuestring, values[i]) == 0)
@@ -216,44 +238,48 @@ v_enum(struct vctx *v, const cJSON *node, const char *path, const char *const *v
 		    values[i]);
 	want = buf_take_string(b, NULL);
 	buf_free(b);
-	rc = v_bad_value(v, node, path, want);
+	rc = config_validate_report_bad_value(v, node, path, want);
 	free(want);
 	return rc;
 }
 
 static int
-v_wait_for(struct vctx *v, const cJSON *node, const char *path)
+config_validate_wait_for(
+    struct config_validate_ctx *v, const cJSON *node, const char *path)
 {
 	static const char *const values[] = { "initializeCommand", "onCreateCommand",
 		"updateContentCommand", "postCreateCommand", "postStartCommand", NULL };
 
-	return v_enum(v, node, path, values);
+	return config_validate_enum(v, node, path, values);
 }
 
 static int
-v_user_env_probe(struct vctx *v, const cJSON *node, const char *path)
+config_validate_user_env_probe(
+    struct config_validate_ctx *v, const cJSON *node, const char *path)
 {
 	static const char *const values[] = { "none", "loginShell",
 		"loginInteractiveShell", "interactiveShell", NULL };
 
-	return v_enum(v, node, path, values);
+	return config_validate_enum(v, node, path, values);
 }
 
 static int
-v_shutdown_action(struct vctx *v, const cJSON *node, const char *path)
+config_validate_shutdown_action(
+    struct config_validate_ctx *v, const cJSON *node, const char *path)
 {
 	static const char *const single[] = { "none", "stopContainer", NULL };
 	static const char *const compose[] = { "none", "stopCompose", NULL };
 	static const char *const any[] = { "none", "stopContainer", "stopCompose", NULL };
 
 	if (!v->have_kind)
-		return v_enum(v, node, path, any);
-	return v_enum(v, node, path, v->kind == CONFIG_KIND_COMPOSE ? compose : single);
+		return config_validate_enum(v, node, path, any);
+	return config_validate_enum(
+	    v, node, path, v->kind == CONFIG_KIND_COMPOSE ? compose : single);
 }
 
 /* "host:port" with a service or host name and a port of 1-5 digits. */
 static int
-v_is_host_port(const char *s)
+config_validate_is_host_port(const char *s)
 {
 	const char *colon = strrchr(s, ':'), *p;
 
@@ -269,59 +295,72 @@ v_is_host_port(const char *s)
 }
 
 static int
-v_port_number(struct vctx *v, const cJSON *node, const char *path)
+config_validate_port_number(
+    struct config_validate_ctx *v, const cJSON *node, const char *path)
 {
-	if (!v_is_integer(node) || node->valuedouble < 0 || node->valuedouble > 65535)
-		return v_bad_value(v, node, path, "a port number (0-65535)");
+	if (!config_validate_is_integer(node) || node->valuedouble < 0 ||
+	    node->valuedouble > 65535)
+		return config_validate_report_bad_value(
+		    v, node, path, "a port number (0-65535)");
 	return 0;
 }
 
 static int
-v_forward_port(struct vctx *v, const cJSON *node, const char *path)
+config_validate_forward_port(
+    struct config_validate_ctx *v, const cJSON *node, const char *path)
 {
 	if (cJSON_IsNumber(node))
-		return v_port_number(v, node, path);
+		return config_validate_port_number(v, node, path);
 	if (cJSON_IsString(node)) {
-		if (v_is_host_port(node->valuestring) || v_has_variable(node))
+		if (config_validate_is_host_port(node->valuestring) ||
+		    config_validate_has_variable(node))
 			return 0;
-		return v_bad_value(v, node, path, "a number or \"host:port\" string");
+		return config_validate_report_bad_value(
+		    v, node, path, "a number or \"host:port\" string");
 	}
-	return v_bad_type(v, node, path, "a number or \"host:port\" string");
+	return config_validate_report_bad_type(
+	    v, node, path, "a number or \"host:port\" string");
 }
 
 static int
-v_forward_ports(struct vctx *v, const cJSON *node, const char *path)
+config_validate_forward_ports(
+    struct config_validate_ctx *v, const cJSON *node, const char *path)
 {
 	if (!cJSON_IsArray(node))
-		return v_bad_type(v, node, path, "an array of ports");
-	return v_each(v, node, path, v_forward_port);
+		return config_validate_report_bad_type(
+		    v, node, path, "an array of ports");
+	return config_validate_each(v, node, path, config_validate_forward_port);
 }
 
 static int
-v_app_port_item(struct vctx *v, const cJSON *node, const char *path)
+config_validate_app_port_item(
+    struct config_validate_ctx *v, const cJSON *node, const char *path)
 {
 	if (cJSON_IsNumber(node))
-		return v_port_number(v, node, path);
+		return config_validate_port_number(v, node, path);
 	if (cJSON_IsString(node))
 		return 0;
-	return v_bad_type(v, node, path, "a number or a string");
+	return config_validate_report_bad_type(v, node, path, "a number or a string");
 }
 
 static int
-v_app_port(struct vctx *v, const cJSON *node, const char *path)
+config_validate_app_port(
+    struct config_validate_ctx *v, const cJSON *node, const char *path)
 {
 	if (cJSON_IsArray(node))
-		return v_each(v, node, path, v_app_port_item);
+		return config_validate_each(v, node, path, config_validate_app_port_item);
 	if (cJSON_IsNumber(node) || cJSON_IsString(node))
-		return v_app_port_item(v, node, path);
-	return v_bad_type(v, node, path, "a number, a string or an array");
+		return config_validate_app_port_item(v, node, path);
+	return config_validate_report_bad_type(
+	    v, node, path, "a number, a string or an array");
 }
 
 /* Check the members of an object against a table; unknown ones are warned
  * about. required lists members that must be present (NULL-terminated). */
 static int
-v_members(struct vctx *v, const cJSON *node, const char *path, const struct v_prop *props,
-    size_t nprops, const char *const *required)
+config_validate_members(struct config_validate_ctx *v, const cJSON *node,
+    const char *path, const struct config_validate_prop *props, size_t nprops,
+    const char *const *required)
 {
 	const cJSON *item;
 	char *sub;
@@ -329,14 +368,14 @@ v_members(struct vctx *v, const cJSON *node, const char *path, const struct v_pr
 	int rc;
 
 	if (!cJSON_IsObject(node))
-		return v_bad_type(v, node, path, "an object");
+		return config_validate_report_bad_type(v, node, path, "an object");
 	cJSON_ArrayForEach(item, node) {
-		sub = v_member_path(path, item->string);
+		sub = config_validate_report_member_path(path, item->string);
 		for (i = 0; i < nprops; i++)
 			if (strcmp(props[i].name, item->string) == 0)
 				break;
 		if (i == nprops) {
-			v_warn(v, item, "unknown property %s", sub);
+			config_validate_report_warn(v, item, "unknown property %s", sub);
 			rc = 0;
 		} else
 			rc = props[i].check(v, item, sub);
@@ -346,18 +385,21 @@ v_members(struct vctx *v, const cJSON *node, const char *path, const struct v_pr
 	}
 	for (i = 0; required != NULL && required[i] != NULL; i++)
 		if (!cJSON_HasObjectItem(node, required[i]))
-			return v_error(v, node, path, "\"%s\" is missing", required[i]);
+			return config_validate_report_error(
+			    v, node, path, "\"%s\" is missing", required[i]);
 	return 0;
 }
 
 static int
-v_mount_type(struct vctx *v, const cJSON *node, const char *path)
+config_validate_mount_type(
+    struct config_validate_ctx *v, const cJSON *node, const char *path)
 {
 	if (!cJSON_IsString(node))
-		return v_bad_type(v, node, path, "\"bind\" or \"volume\"");
+		return config_validate_report_bad_type(
+		    v, node, path, "\"bind\" or \"volume\"");
 	if (strcmp(node->valuestring, "bind") != 0 &&
 	    strcmp(node->valuestring, "volume") != 0)
-		v_warn(v, node,
+		config_validate_report_warn(v, node,
 		    "%s: mount type \"%s\" is neither \"bind\" nor "
 		    "\"volume\"",
 		    path, node->valuestring);
@@ -365,55 +407,60 @@ v_mount_type(struct vctx *v, const cJSON *node, const char *path)
 }
 
 static int
-v_mount(struct vctx *v, const cJSON *node, const char *path)
+config_validate_mount(struct config_validate_ctx *v, const cJSON *node, const char *path)
 {
-	static const struct v_prop props[] = {
-		{ "type", v_mount_type, K_ALL },
-		{ "source", v_string, K_ALL },
-		{ "target", v_string, K_ALL },
+	static const struct config_validate_prop props[] = {
+		{ "type", config_validate_mount_type, K_ALL },
+		{ "source", config_validate_string, K_ALL },
+		{ "target", config_validate_string, K_ALL },
 	};
 	static const char *const required[] = { "type", "target", NULL };
 
 	if (cJSON_IsString(node))
 		return 0;
 	if (!cJSON_IsObject(node))
-		return v_bad_type(v, node, path, "a mount string or object");
-	return v_members(v, node, path, props, sizeof props / sizeof props[0], required);
+		return config_validate_report_bad_type(
+		    v, node, path, "a mount string or object");
+	return config_validate_members(
+	    v, node, path, props, sizeof props / sizeof props[0], required);
 }
 
 static int
-v_mounts(struct vctx *v, const cJSON *node, const char *path)
+config_validate_mounts(struct config_validate_ctx *v, const cJSON *node, const char *path)
 {
 	if (!cJSON_IsArray(node))
-		return v_bad_type(v, node, path, "an array of mounts");
-	return v_each(v, node, path, v_mount);
+		return config_validate_report_bad_type(
+		    v, node, path, "an array of mounts");
+	return config_validate_each(v, node, path, config_validate_mount);
 }
 
 static int
-v_build(struct vctx *v, const cJSON *node, const char *path)
+config_validate_build(struct config_validate_ctx *v, const cJSON *node, const char *path)
 {
-	static const struct v_prop props[] = {
-		{ "dockerfile", v_string, K_ALL },
-		{ "context", v_string, K_ALL },
-		{ "target", v_string, K_ALL },
-		{ "args", v_string_map, K_ALL },
-		{ "cacheFrom", v_string_or_array, K_ALL },
-		{ "options", v_string_array, K_ALL },
+	static const struct config_validate_prop props[] = {
+		{ "dockerfile", config_validate_string, K_ALL },
+		{ "context", config_validate_string, K_ALL },
+		{ "target", config_validate_string, K_ALL },
+		{ "args", config_validate_string_map, K_ALL },
+		{ "cacheFrom", config_validate_string_or_array, K_ALL },
+		{ "options", config_validate_string_array, K_ALL },
 	};
 
-	return v_members(v, node, path, props, sizeof props / sizeof props[0], NULL);
+	return config_validate_members(
+	    v, node, path, props, sizeof props / sizeof props[0], NULL);
 }
 
 /* "4gb", "512mb", "1073741824": digits and an optional kb/mb/gb/tb unit. */
 static int
-v_bytes(struct vctx *v, const cJSON *node, const char *path)
+config_validate_bytes(struct config_validate_ctx *v, const cJSON *node, const char *path)
 {
 	const char *s;
 	size_t n;
 
 	if (!cJSON_IsString(node))
-		return v_bad_type(v, node, path, "a size string such as \"4gb\"");
-	if (v_has_variable(node))
+		return config_validate_report_bad_type(
+		    v, node, path, "a size string such as \"4gb\"");
+	if (config_validate_has_variable(node))
 		return 0;
 	s = node->valuestring;
 	n = strspn(s, "0123456789");
@@ -422,189 +469,220 @@ v_bytes(struct vctx *v, const cJSON *node, const char *path)
 		(strchr("tgmk", s[n]) != NULL && s[n] != '\0' && s[n + 1] == 'b' &&
 		    s[n + 2] == '\0')))
 		return 0;
-	return v_bad_value(v, node, path,
+	return config_validate_report_bad_value(v, node, path,
 	    "a size such as \"4gb\" "
 	    "(digits, then optionally kb, mb, gb or tb)");
 }
 
 static int
-v_count(struct vctx *v, const cJSON *node, const char *path)
+config_validate_count(struct config_validate_ctx *v, const cJSON *node, const char *path)
 {
-	if (!v_is_integer(node) || node->valuedouble < 1)
-		return cJSON_IsNumber(node)
-		    ? v_bad_value(v, node, path, "an integer of at least 1")
-		    : v_bad_type(v, node, path, "an integer of at least 1");
+	if (!config_validate_is_integer(node) || node->valuedouble < 1)
+		return cJSON_IsNumber(node) ? config_validate_report_bad_value(v, node,
+						  path, "an integer of at least 1")
+					    : config_validate_report_bad_type(v, node,
+						  path, "an integer of at least 1");
 	return 0;
 }
 
 static int
-v_gpu(struct vctx *v, const cJSON *node, const char *path)
+config_validate_gpu(struct config_validate_ctx *v, const cJSON *node, const char *path)
 {
-	static const struct v_prop props[] = {
-		{ "cores", v_count, K_ALL },
-		{ "memory", v_bytes, K_ALL },
+	static const struct config_validate_prop props[] = {
+		{ "cores", config_validate_count, K_ALL },
+		{ "memory", config_validate_bytes, K_ALL },
 	};
 
 	if (cJSON_IsBool(node))
 		return 0;
 	if (cJSON_IsObject(node))
-		return v_members(
+		return config_validate_members(
 		    v, node, path, props, sizeof props / sizeof props[0], NULL);
 	if (cJSON_IsString(node) &&
-	    (strcmp(node->valuestring, "optional") == 0 || v_has_variable(node)))
+	    (strcmp(node->valuestring, "optional") == 0 ||
+		config_validate_has_variable(node)))
 		return 0;
-	return v_bad_value(v, node, path, "true, false, \"optional\" or an object");
+	return config_validate_report_bad_value(
+	    v, node, path, "true, false, \"optional\" or an object");
 }
 
 static int
-v_host_requirements(struct vctx *v, const cJSON *node, const char *path)
+config_validate_host_requirements(
+    struct config_validate_ctx *v, const cJSON *node, const char *path)
 {
-	static const struct v_prop props[] = {
-		{ "cpus", v_count, K_ALL },
-		{ "memory", v_bytes, K_ALL },
-		{ "storage", v_bytes, K_ALL },
-		{ "gpu", v_gpu, K_ALL },
+	static const struct config_validate_prop props[] = {
+		{ "cpus", config_validate_count, K_ALL },
+		{ "memory", config_validate_bytes, K_ALL },
+		{ "storage", config_validate_bytes, K_ALL },
+		{ "gpu", config_validate_gpu, K_ALL },
 	};
 
-	return v_members(v, node, path, props, sizeof props / sizeof props[0], NULL);
+	return config_validate_members(
+	    v, node, path, props, sizeof props / sizeof props[0], NULL);
 }
 
 static int
-v_on_auto_forward(struct vctx *v, const cJSON *node, const char *path)
+config_validate_on_auto_forward(
+    struct config_validate_ctx *v, const cJSON *node, const char *path)
 {
 	static const char *const values[] = { "notify", "openBrowser", "openBrowserOnce",
 		"openPreview", "silent", "ignore", NULL };
 
-	return v_enum(v, node, path, values);
+	return config_validate_enum(v, node, path, values);
 }
 
 static int
-v_protocol(struct vctx *v, const cJSON *node, const char *path)
+config_validate_protocol(
+    struct config_validate_ctx *v, const cJSON *node, const char *path)
 {
 	static const char *const values[] = { "http", "https", NULL };
 
-	return v_enum(v, node, path, values);
+	return config_validate_enum(v, node, path, values);
 }
 
 static int
-v_port_attributes(struct vctx *v, const cJSON *node, const char *path)
+config_validate_port_attributes(
+    struct config_validate_ctx *v, const cJSON *node, const char *path)
 {
-	static const struct v_prop props[] = {
-		{ "onAutoForward", v_on_auto_forward, K_ALL },
-		{ "elevateIfNeeded", v_bool, K_ALL },
-		{ "label", v_string, K_ALL },
-		{ "requireLocalPort", v_bool, K_ALL },
-		{ "protocol", v_protocol, K_ALL },
+	static const struct config_validate_prop props[] = {
+		{ "onAutoForward", config_validate_on_auto_forward, K_ALL },
+		{ "elevateIfNeeded", config_validate_bool, K_ALL },
+		{ "label", config_validate_string, K_ALL },
+		{ "requireLocalPort", config_validate_bool, K_ALL },
+		{ "protocol", config_validate_protocol, K_ALL },
 	};
 
-	return v_members(v, node, path, props, sizeof props / sizeof props[0], NULL);
+	return config_validate_members(
+	    v, node, path, props, sizeof props / sizeof props[0], NULL);
 }
 
 static int
-v_ports_attributes(struct vctx *v, const cJSON *node, const char *path)
+config_validate_ports_attributes(
+    struct config_validate_ctx *v, const cJSON *node, const char *path)
 {
 	if (!cJSON_IsObject(node))
-		return v_bad_type(v, node, path, "an object of port attributes");
-	return v_each(v, node, path, v_port_attributes);
+		return config_validate_report_bad_type(
+		    v, node, path, "an object of port attributes");
+	return config_validate_each(v, node, path, config_validate_port_attributes);
 }
 
 static int
-v_feature_options(struct vctx *v, const cJSON *node, const char *path)
+config_validate_feature_options(
+    struct config_validate_ctx *v, const cJSON *node, const char *path)
 {
 	if (cJSON_IsString(node) || cJSON_IsBool(node) || cJSON_IsObject(node))
 		return 0;
-	return v_bad_type(v, node, path,
+	return config_validate_report_bad_type(v, node, path,
 	    "a string, a boolean or an object of "
 	    "options");
 }
 
 static int
-v_features(struct vctx *v, const cJSON *node, const char *path)
+config_validate_features(
+    struct config_validate_ctx *v, const cJSON *node, const char *path)
 {
 	if (!cJSON_IsObject(node))
-		return v_bad_type(v, node, path, "an object of features");
-	return v_each(v, node, path, v_feature_options);
+		return config_validate_report_bad_type(
+		    v, node, path, "an object of features");
+	return config_validate_each(v, node, path, config_validate_feature_options);
 }
 
 static int
-v_secret(struct vctx *v, const cJSON *node, const char *path)
+config_validate_secret(struct config_validate_ctx *v, const cJSON *node, const char *path)
 {
-	static const struct v_prop props[] = {
-		{ "description", v_string, K_ALL },
-		{ "documentationUrl", v_string, K_ALL },
+	static const struct config_validate_prop props[] = {
+		{ "description", config_validate_string, K_ALL },
+		{ "documentationUrl", config_validate_string, K_ALL },
 	};
 
-	return v_members(v, node, path, props, sizeof props / sizeof props[0], NULL);
+	return config_validate_members(
+	    v, node, path, props, sizeof props / sizeof props[0], NULL);
 }
 
 static int
-v_secrets(struct vctx *v, const cJSON *node, const char *path)
+config_validate_secrets(
+    struct config_validate_ctx *v, const cJSON *node, const char *path)
 {
 	if (!cJSON_IsObject(node))
-		return v_bad_type(v, node, path, "an object of secrets");
-	return v_each(v, node, path, v_secret);
+		return config_validate_report_bad_type(
+		    v, node, path, "an object of secrets");
+	return config_validate_each(v, node, path, config_validate_secret);
 }
 
 /* Every top-level property of devcontainer.json and the kinds it applies to. */
-static const struct v_prop v_top[] = {
-	{ "$schema", v_string, K_ALL }, { "name", v_string, K_ALL },
-	{ "image", v_string, K_IMAGE }, { "build", v_build, K_DOCKERFILE },
-	{ "dockerFile", v_string, K_DOCKERFILE }, { "context", v_string, K_DOCKERFILE },
-	{ "dockerComposeFile", v_string_or_array, K_COMPOSE },
-	{ "service", v_string, K_COMPOSE }, { "runServices", v_string_array, K_COMPOSE },
-	{ "appPort", v_app_port, K_NONCOMPOSE },
-	{ "runArgs", v_string_array, K_NONCOMPOSE },
-	{ "workspaceMount", v_string, K_NONCOMPOSE },
-	{ "workspaceFolder", v_string, K_ALL },
-	{ "shutdownAction", v_shutdown_action, K_ALL },
-	{ "overrideCommand", v_bool, K_ALL }, { "features", v_features, K_ALL },
-	{ "overrideFeatureInstallOrder", v_string_array, K_ALL },
-	{ "secrets", v_secrets, K_ALL }, { "forwardPorts", v_forward_ports, K_ALL },
-	{ "portsAttributes", v_ports_attributes, K_ALL },
-	{ "otherPortsAttributes", v_port_attributes, K_ALL },
-	{ "updateRemoteUserUID", v_bool, K_ALL }, { "containerEnv", v_string_map, K_ALL },
-	{ "containerUser", v_string, K_ALL }, { "mounts", v_mounts, K_ALL },
-	{ "init", v_bool, K_ALL }, { "privileged", v_bool, K_ALL },
-	{ "capAdd", v_string_array, K_ALL }, { "securityOpt", v_string_array, K_ALL },
-	{ "remoteEnv", v_env_map, K_ALL }, { "remoteUser", v_string, K_ALL },
-	{ "initializeCommand", v_command, K_ALL },
-	{ "onCreateCommand", v_command, K_ALL },
-	{ "updateContentCommand", v_command, K_ALL },
-	{ "postCreateCommand", v_command, K_ALL },
-	{ "postStartCommand", v_command, K_ALL },
-	{ "postAttachCommand", v_command, K_ALL }, { "waitFor", v_wait_for, K_ALL },
-	{ "userEnvProbe", v_user_env_probe, K_ALL },
-	{ "hostRequirements", v_host_requirements, K_ALL },
-	{ "customizations", v_object, K_ALL },
-	{ "extensions", v_string_array, K_ALL }, /* legacy: customizations.vscode */
-	{ "settings", v_object, K_ALL },	 /* legacy: customizations.vscode */
-	{ "devPort", v_integer, K_ALL },	 /* legacy: customizations.vscode */
+static const struct config_validate_prop config_validate_top[] = {
+	{ "$schema", config_validate_string, K_ALL },
+	{ "name", config_validate_string, K_ALL },
+	{ "image", config_validate_string, K_IMAGE },
+	{ "build", config_validate_build, K_DOCKERFILE },
+	{ "dockerFile", config_validate_string, K_DOCKERFILE },
+	{ "context", config_validate_string, K_DOCKERFILE },
+	{ "dockerComposeFile", config_validate_string_or_array, K_COMPOSE },
+	{ "service", config_validate_string, K_COMPOSE },
+	{ "runServices", config_validate_string_array, K_COMPOSE },
+	{ "appPort", config_validate_app_port, K_NONCOMPOSE },
+	{ "runArgs", config_validate_string_array, K_NONCOMPOSE },
+	{ "workspaceMount", config_validate_string, K_NONCOMPOSE },
+	{ "workspaceFolder", config_validate_string, K_ALL },
+	{ "shutdownAction", config_validate_shutdown_action, K_ALL },
+	{ "overrideCommand", config_validate_bool, K_ALL },
+	{ "features", config_validate_features, K_ALL },
+	{ "overrideFeatureInstallOrder", config_validate_string_array, K_ALL },
+	{ "secrets", config_validate_secrets, K_ALL },
+	{ "forwardPorts", config_validate_forward_ports, K_ALL },
+	{ "portsAttributes", config_validate_ports_attributes, K_ALL },
+	{ "otherPortsAttributes", config_validate_port_attributes, K_ALL },
+	{ "updateRemoteUserUID", config_validate_bool, K_ALL },
+	{ "containerEnv", config_validate_string_map, K_ALL },
+	{ "containerUser", config_validate_string, K_ALL },
+	{ "mounts", config_validate_mounts, K_ALL },
+	{ "init", config_validate_bool, K_ALL },
+	{ "privileged", config_validate_bool, K_ALL },
+	{ "capAdd", config_validate_string_array, K_ALL },
+	{ "securityOpt", config_validate_string_array, K_ALL },
+	{ "remoteEnv", config_validate_env_map, K_ALL },
+	{ "remoteUser", config_validate_string, K_ALL },
+	{ "initializeCommand", config_validate_command, K_ALL },
+	{ "onCreateCommand", config_validate_command, K_ALL },
+	{ "updateContentCommand", config_validate_command, K_ALL },
+	{ "postCreateCommand", config_validate_command, K_ALL },
+	{ "postStartCommand", config_validate_command, K_ALL },
+	{ "postAttachCommand", config_validate_command, K_ALL },
+	{ "waitFor", config_validate_wait_for, K_ALL },
+	{ "userEnvProbe", config_validate_user_env_probe, K_ALL },
+	{ "hostRequirements", config_validate_host_requirements, K_ALL },
+	{ "customizations", config_validate_object, K_ALL },
+	{ "extensions", config_validate_string_array,
+	    K_ALL },				       /* legacy: customizations.vscode */
+	{ "settings", config_validate_object, K_ALL }, /* legacy: customizations.vscode */
+	{ "devPort", config_validate_integer, K_ALL }, /* legacy: customizations.vscode */
 };
 
-static const struct v_prop *
-v_top_find(const char *name)
+static const struct config_validate_prop *
+config_validate_top_find(const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof v_top / sizeof v_top[0]; i++)
-		if (strcmp(v_top[i].name, name) == 0)
-			return &v_top[i];
+	for (i = 0; i < sizeof config_validate_top / sizeof config_validate_top[0]; i++)
+		if (strcmp(config_validate_top[i].name, name) == 0)
+			return &config_validate_top[i];
 	return NULL;
 }
 
 /* Type-check one top-level property and warn if the kind ignores it. */
 static int
-v_top_member(struct vctx *v, const cJSON *item)
+config_validate_top_member(struct config_validate_ctx *v, const cJSON *item)
 {
-	const struct v_prop *prop = v_top_find(item->string);
-	char *path = v_member_path("", item->string);
+	const struct config_validate_prop *prop = config_validate_top_find(item->string);
+	char *path = config_validate_report_member_path("", item->string);
 	int rc = 0;
 
 	if (prop == NULL)
-		v_warn(v, item, "unknown property %s", path);
+		config_validate_report_warn(v, item, "unknown property %s", path);
 	else if ((rc = prop->check(v, item, path)) == 0 && v->have_kind &&
 	    (prop->kinds & (1u << v->kind)) == 0)
-		v_warn(v, item, "%s is ignored in a configuration of kind %s", path,
+		config_validate_report_warn(v, item,
+		    "%s is ignored in a configuration of kind %s", path,
 		    config_kind_name(v->kind));
 	free(path);
 	return rc;
@@ -612,23 +690,23 @@ v_top_member(struct vctx *v, const cJSON *item)
 
 /* The orchestration's required companions. */
 static int
-v_required(struct vctx *v, const cJSON *root)
+config_validate_required(struct config_validate_ctx *v, const cJSON *root)
 {
 	const cJSON *build = cJSON_GetObjectItemCaseSensitive(root, "build");
 
 	if (!v->have_kind) {
 		if (cJSON_IsObject(build))
-			return v_error(v, build, "\"build\"",
+			return config_validate_report_error(v, build, "\"build\"",
 			    "\"dockerfile\" is "
 			    "missing (and there is no \"image\" or "
 			    "\"dockerComposeFile\")");
-		return v_error(v, root, "configuration",
+		return config_validate_report_error(v, root, "configuration",
 		    "no container to run: "
 		    "set \"image\", \"build\".\"dockerfile\" (or the legacy "
 		    "\"dockerFile\") or \"dockerComposeFile\" with \"service\"");
 	}
 	if (v->kind == CONFIG_KIND_COMPOSE && !cJSON_HasObjectItem(root, "service"))
-		return v_error(v,
+		return config_validate_report_error(v,
 		    cJSON_GetObjectItemCaseSensitive(root, "dockerComposeFile"),
 		    "\"dockerComposeFile\"",
 		    "\"service\" is "
@@ -640,7 +718,7 @@ int
 config_validate(const struct jsonc_doc *doc, enum config_kind *kind,
     struct config_warnings *warnings, char **cause)
 {
-	struct vctx v;
+	struct config_validate_ctx v;
 	const cJSON *root = jsonc_doc_root(doc), *item;
 
 	memset(&v, 0, sizeof v);
@@ -648,13 +726,14 @@ config_validate(const struct jsonc_doc *doc, enum config_kind *kind,
 	v.warnings = warnings;
 	v.cause = cause;
 	if (!cJSON_IsObject(root))
-		return v_bad_type(&v, root, "configuration", "an object");
+		return config_validate_report_bad_type(
+		    &v, root, "configuration", "an object");
 	v.have_kind = config_validate_kind(root, &v.kind) == 0;
 	cJSON_ArrayForEach(item, root) {
-		if (v_top_member(&v, item) != 0)
+		if (config_validate_top_member(&v, item) != 0)
 			return -1;
 	}
-	if (v_required(&v, root) != 0)
+	if (config_validate_required(&v, root) != 0)
 		return -1;
 	*kind = v.kind;
 	return 0;
