@@ -19,6 +19,7 @@
 #include "error.h"
 #include "image.h"
 #include "lifecycle.h"
+#include "log.h"
 #include "spawn.h"
 #include "uid-sync.h"
 #include "labels.h"
@@ -605,6 +606,35 @@ compose_build_override(struct compose *c, char **cause)
 	return rc;
 }
 
+/* The images the project's containers were made from, and the service's
+ * image as tagged now: what a --rebuild replaces (image.h removes those left
+ * dangling and unused once the project is up again). */
+static cJSON *
+compose_replaced_images(struct compose *c)
+{
+	char *labels[2], *image = compose_service_image(c), *cause = NULL;
+	cJSON *ids = image_replaced_find(c->d, NULL, image), *list = NULL, *more;
+	const cJSON *e, *id;
+
+	labels[0] = xasprintf(COMPOSE_LABEL_PROJECT "=%s", c->project);
+	labels[1] = NULL;
+	if (docker_container_list(c->d, (const char *const *)labels, 1, &list, &cause) !=
+	    0) {
+		log_debug("project %s: %s", c->project, cause);
+		free(cause);
+	}
+	cJSON_ArrayForEach(e, list) {
+		more = image_replaced_find(c->d, e, NULL);
+		cJSON_ArrayForEach(id, more)
+			cJSON_AddItemToArray(ids, cJSON_CreateString(id->valuestring));
+		cJSON_Delete(more);
+	}
+	cJSON_Delete(list);
+	free(labels[0]);
+	free(image);
+	return ids;
+}
+
 /* Build (unless the container exists), read the image's metadata, build
  * the UID-sync image, write the override, `up -d`. */
 static int
@@ -768,7 +798,7 @@ compose_up(const struct config *cfg, struct docker *d, const char *config_hash,
 	struct compose c = { 0 };
 	const cJSON *svc =
 	    cJSON_GetObjectItemCaseSensitive(config_get_object(cfg), "service");
-	cJSON *found = NULL;
+	cJSON *found = NULL, *replaced = NULL;
 	const char *id;
 	int rc = -1;
 
@@ -791,6 +821,7 @@ compose_up(const struct config *cfg, struct docker *d, const char *config_hash,
 	if (compose_find_container(&c, &found, cause) != 0)
 		goto out;
 	if (found != NULL && (opts->rebuild || opts->recreate)) {
+		replaced = compose_replaced_images(&c);
 		id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(found, "Id"));
 		progress_line(p, "Removing container %.12s", id);
 		if (docker_container_remove(d, id, 1, 0, cause) != 0)
@@ -801,6 +832,7 @@ compose_up(const struct config *cfg, struct docker *d, const char *config_hash,
 	if (found == NULL || !compose_running(found)) {
 		if (compose_start(&c, config_hash, found != NULL, cause) != 0)
 			goto out;
+		image_replaced_remove(d, replaced, p);
 		*created = found == NULL;
 		cJSON_Delete(found);
 		if (compose_find_container(&c, &found, cause) != 0)
@@ -823,6 +855,7 @@ compose_up(const struct config *cfg, struct docker *d, const char *config_hash,
 	rc = 0;
 out:
 	cJSON_Delete(found);
+	cJSON_Delete(replaced);
 	compose_clear(&c);
 	return rc;
 }

@@ -2,7 +2,8 @@
 # up-compose.sh - `rdev up` of a Docker Compose workspace with two services:
 # runServices limits what starts, the workspace mount comes from rdev's
 # override file, containerEnv/remoteEnv reach exec, lifecycle commands run the
-# right number of times across up / stop / up, and down removes the project.
+# right number of times across up / stop / up, down removes the project, and
+# --rebuild of a built service removes the image it replaced.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 export RDEV_STATE_DIR=$TEST_TMP/state
@@ -81,4 +82,17 @@ check_eq "without runServices db runs too" \
 rdev down "$ws" >/dev/null
 check_eq "down removes the project's containers" \
 	"$(docker ps -aq --filter "label=com.docker.compose.project=$project" | wc -l)" 0
+# A service Compose builds: --rebuild builds it again (no cache) under the
+# same tag, and the image it replaced, dangling and unused, is removed.
+printf 'FROM %s\nRUN date +%%s%%N > /built\n' "$RDEV_RIG_IMAGE_BOOKWORM_DEV" >"$ws/.devcontainer/Dockerfile"
+sed -i "s|    image: $RDEV_RIG_IMAGE_BOOKWORM_DEV|    build: .|" "$ws/.devcontainer/docker-compose.yml"
+rdev up "$ws" >"$TEST_TMP/up-b1.json" 2>"$TEST_TMP/up-b1.err" || { cat "$TEST_TMP/up-b1.err"; fail "up of a built service failed"; }
+old_image=$(docker inspect -f '{{.Image}}' "$(jq -r .containerId "$TEST_TMP/up-b1.json")")
+rdev up "$ws" --rebuild >"$TEST_TMP/up-b2.json" 2>"$TEST_TMP/up-b2.err" || { cat "$TEST_TMP/up-b2.err"; fail "up --rebuild failed"; }
+new_image=$(docker inspect -f '{{.Image}}' "$(jq -r .containerId "$TEST_TMP/up-b2.json")")
+check "--rebuild built a new image" test "$new_image" != "$old_image"
+check "--rebuild removes the service image it replaced" sh -c "! docker image inspect '$old_image' >/dev/null 2>&1"
+check "and says so" grep -qF "Removed image ${old_image:0:19} (replaced, no longer used)" "$TEST_TMP/up-b2.err"
+rdev down "$ws" >/dev/null
+docker image rm -f "$new_image" >/dev/null 2>&1 || true
 finish
