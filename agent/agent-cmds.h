@@ -26,6 +26,7 @@ struct agent_exec_req {
 	int ncommand;
 	const cJSON *remote_env;       /* {NAME: VALUE}, or NULL */
 	const struct secrets *secrets; /* or NULL */
+	const cJSON *id_labels;	       /* ["NAME=VALUE", ...] (--id-label), or NULL */
 };
 
 /* Where the workspace commands' operations run: in this process (the local
@@ -111,10 +112,19 @@ cJSON *agent_cmd_request(
 	"  --json          no progress output (warnings still go to stderr), only\n" \
 	"                  the JSON result\n"
 
+/* The workspace commands' --id-label (exec, shell, stop, down, logs,
+ * status, read-configuration): find the container as `up --id-label` made
+ * it. */
+#define AGENT_CMD_ID_LABEL_USAGE "[--id-label NAME=VALUE]..."
+#define AGENT_CMD_ID_LABEL_HELP \
+	"  --id-label NAME=VALUE\n" \
+	"                  find the container by these labels (repeatable) instead\n" \
+	"                  of the workspace folder's, as `up --id-label` made it\n"
+
 /* exec's options after TARGET or PATH, and what --help says of them. */
 #define AGENT_CMD_EXEC_USAGE \
 	"[--config FILE] [--workspace-folder PATH] [--remote-env NAME=VALUE]... " \
-	"[--secrets-file FILE] [--] COMMAND [ARGS...]"
+	"[--secrets-file FILE] " AGENT_CMD_ID_LABEL_USAGE " [--] COMMAND [ARGS...]"
 #define AGENT_CMD_EXEC_OPTIONS \
 	"options:\n" \
 	"  --config FILE   use FILE instead of discovering devcontainer.json\n" \
@@ -128,7 +138,7 @@ cJSON *agent_cmd_request(
 	"                  environment variable of the command, as for up's\n" \
 	"                  lifecycle commands (the reference's exec has no such\n" \
 	"                  option); never stored, masked in rdev's messages (not\n" \
-	"                  in the command's own output)\n"
+	"                  in the command's own output)\n" AGENT_CMD_ID_LABEL_HELP
 
 #define AGENT_CMD_LOGS_HELP \
 	"The output of the lifecycle steps that `up --skip-non-blocking-commands`\n" \
@@ -140,7 +150,8 @@ cJSON *agent_cmd_request(
 	"  --json          " \
 	"{\"containerId\",\"log\",\"truncated\",\"offset\",\"size\",\n" \
 	"                  " \
-	"\"background\":{\"state\":\"none|running|done|failed\",...}}\n"
+	"\"background\":{\"state\":\"none|running|done|failed\",...}}" \
+	"\n" AGENT_CMD_ID_LABEL_HELP
 
 /* Arguments of the workspace commands: [PATH] or --workspace-folder PATH,
  * [--config FILE] and, where allowed, --json, --volumes, -f/--follow, --all,
@@ -158,6 +169,7 @@ struct agent_cmd_args {
 	int ncommand;
 	const char *secrets_file; /* --secrets-file, or NULL */
 	cJSON *remote_env;	  /* --remote-env: {NAME: VALUE}, or NULL */
+	cJSON *id_labels;	  /* --id-label: ["NAME=VALUE", ...], or NULL */
 };
 #define AGENT_ARG_FOLDER 0x01
 #define AGENT_ARG_JSON 0x02
@@ -166,12 +178,20 @@ struct agent_cmd_args {
 #define AGENT_ARG_COMMAND 0x10
 #define AGENT_ARG_ALL 0x20
 #define AGENT_ARG_EXEC_ENV 0x40 /* --remote-env, --secrets-file */
+#define AGENT_ARG_ID_LABEL 0x80 /* --id-label: find the container by these */
 
 /* cmd-args.c: 0, or CMD_EXIT_USAGE after printing the usage error. */
 int agent_cmd_args_parse(const struct cmd_program *prog, const struct cmd_entry *entry,
     int argc, char **argv, unsigned allowed, struct agent_cmd_args *a);
-/* Free what parsing allocated (remote_env). */
+/* Free what parsing allocated (remote_env, id_labels). */
 void agent_cmd_args_clear(struct agent_cmd_args *a);
+/* The request for op on a's workspace (agent_cmd_request), with its
+ * --id-label's ("idLabels"). */
+cJSON *agent_cmd_args_request(
+    const char *prog_name, const char *op, const struct agent_cmd_args *a);
+/* Is s an --id-label value (the reference's /.+=.+/: an '=' with something
+ * on both sides)? */
+int agent_cmd_id_label_ok(const char *s);
 /* Is arg an option that takes its value as the next argument ("--config")?
  * For finding TARGET among a command's arguments. */
 int agent_cmd_option_takes_value(const char *arg);

@@ -259,8 +259,8 @@ agent_exec_start(const char *up_cmd, const struct agent_exec_req *req, int tty,
 	x->fd = -1;
 	x->tty = tty;
 	x->docker = docker_new(NULL);
-	if (workspace_open_existing(
-		req->folder, req->config_file, up_cmd, x->docker, &ws, cause) != 0)
+	if (workspace_open_existing(req->folder, req->config_file, req->id_labels, up_cmd,
+		x->docker, &ws, cause) != 0)
 		goto out;
 	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
 		cJSON_GetObjectItemCaseSensitive(ws.container, "State"), "Running"))) {

@@ -2,6 +2,8 @@
  * running a request by it (agent-ops.h). */
 #include "agent-ops.h"
 
+#include "agent-cmds.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,6 +74,26 @@ agent_op_workspace(const cJSON *json, char **cause)
 	return xstrdup(w);
 }
 
+int
+agent_op_id_labels(const cJSON *json, const cJSON **labels, char **cause)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(json, "idLabels"), *e;
+
+	*labels = NULL;
+	if (v == NULL)
+		return 0;
+	if (!cJSON_IsArray(v))
+		return error_set(
+		    cause, "\"idLabels\": expected an array of \"NAME=VALUE\"");
+	cJSON_ArrayForEach(e, v) {
+		if (!cJSON_IsString(e) || !agent_cmd_id_label_ok(e->valuestring))
+			return error_set(
+			    cause, "\"idLabels\": expected an array of \"NAME=VALUE\"");
+	}
+	*labels = v;
+	return 0;
+}
+
 static void
 agent_op_discard(void *arg, const char *data, size_t len)
 {
@@ -84,7 +106,8 @@ agent_op_call(const cJSON *json, const char *prog_name, const struct progress *p
 	static const struct progress discard = { .fn = agent_op_discard };
 	const cJSON *name = cJSON_GetObjectItemCaseSensitive(json, "op");
 	const struct agent_op *op;
-	struct agent_op_req r = { json, NULL, NULL, prog_name, p != NULL ? p : &discard };
+	struct agent_op_req r = { json, NULL, NULL, prog_name, p != NULL ? p : &discard,
+		NULL };
 	char *workspace = NULL;
 	int rc;
 
@@ -98,6 +121,11 @@ agent_op_call(const cJSON *json, const char *prog_name, const struct progress *p
 		return -1;
 	r.workspace = workspace;
 	r.config = agent_op_req_string(&r, "config");
+	if ((op->flags & AGENT_OP_WORKSPACE) &&
+	    agent_op_id_labels(json, &r.id_labels, cause) != 0) {
+		free(workspace);
+		return -1;
+	}
 	rc = op->run(&r, result, cause);
 	free(workspace);
 	return rc;

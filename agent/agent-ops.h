@@ -31,11 +31,15 @@ struct agent_op_req {
 	const char *config;		 /* "config", or NULL */
 	const char *prog_name;		 /* who serves it: "rdev-agent", "rdev" */
 	const struct progress *progress; /* never NULL (may discard) */
+	const cJSON *id_labels; /* "idLabels" (checked: ["NAME=VALUE", ...]), or NULL */
 };
 
 /* The request's "workspace" with a leading "~" made $HOME. New string, or
  * NULL with *cause when there is none. */
 char *agent_op_workspace(const cJSON *json, char **cause);
+/* The request's "idLabels" into *labels (borrowed; NULL when absent). 0, or
+ * -1 with *cause when it is not an array of "NAME=VALUE". */
+int agent_op_id_labels(const cJSON *json, const cJSON **labels, char **cause);
 /* The request's string field name, or NULL. */
 const char *agent_op_req_string(const struct agent_op_req *r, const char *name);
 /* The request's boolean field name (absent: 0). */

@@ -30,7 +30,9 @@ static const struct cmd_entry agent_commands[] = {
 	{ "up", "[PATH] " AGENT_CMD_UP_USAGE,
 	    "create or resume the dev container for the workspace at PATH",
 	    AGENT_CMD_UP_HELP, agent_up_exec },
-	{ "read-configuration", "PATH [--config FILE] [--include-merged-configuration]",
+	{ "read-configuration",
+	    "PATH [--config FILE] "
+	    "[--include-merged-configuration] " AGENT_CMD_ID_LABEL_USAGE,
 	    "print the workspace's configuration as JSON", CMD_READ_CONFIGURATION_HELP,
 	    agent_read_configuration_exec },
 	{ "exec", "[PATH] " AGENT_CMD_EXEC_USAGE,
@@ -39,11 +41,14 @@ static const struct cmd_entry agent_commands[] = {
 	    "folder. A TTY when stdin is a terminal. Exit status: the command's, or\n"
 	    "125 when it could not be run.\n\n" AGENT_CMD_EXEC_OPTIONS,
 	    agent_exec_exec },
-	{ "stop", "[PATH] [--config FILE] [--json]", "stop the dev container (keeps it)",
-	    NULL, agent_stop_exec },
-	{ "down", "[PATH] [--config FILE] [--volumes] [--json]",
+	{ "stop", "[PATH] [--config FILE] [--json] " AGENT_CMD_ID_LABEL_USAGE,
+	    "stop the dev container (keeps it)", "options:\n" AGENT_CMD_ID_LABEL_HELP,
+	    agent_stop_exec },
+	{ "down", "[PATH] [--config FILE] [--volumes] [--json] " AGENT_CMD_ID_LABEL_USAGE,
 	    "remove the dev container (--volumes: and its volumes)",
-	    "A workspace without a container is a no-op (exit 0).\n", agent_down_exec },
+	    "A workspace without a container is a no-op (exit "
+	    "0).\n\noptions:\n" AGENT_CMD_ID_LABEL_HELP,
+	    agent_down_exec },
 	{ "ls", "[--all] [--json]", "list your dev containers on this host",
 	    "Your dev containers: those whose owner label names your user, or, made\n"
 	    "by another tool, whose workspace folder you own.\n\n"
@@ -51,7 +56,7 @@ static const struct cmd_entry agent_commands[] = {
 	    "  --all   everyone's, with their owner\n"
 	    "  --json  an array of objects\n",
 	    agent_ls_exec },
-	{ "logs", "[PATH] [--config FILE] [-f | --json]",
+	{ "logs", "[PATH] [--config FILE] [-f | --json] " AGENT_CMD_ID_LABEL_USAGE,
 	    "show the background lifecycle log of the dev container", AGENT_CMD_LOGS_HELP,
 	    agent_logs_exec },
 	{ "serve", "[--listen ID]", "speak the rdev protocol (used by the broker)",

@@ -74,6 +74,19 @@ agent_cmd_args_clear(struct agent_cmd_args *a)
 {
 	cJSON_Delete(a->remote_env);
 	a->remote_env = NULL;
+	cJSON_Delete(a->id_labels);
+	a->id_labels = NULL;
+}
+
+int
+agent_cmd_id_label_ok(const char *s)
+{
+	const char *eq = strchr(s + (*s != '\0'), '=');
+
+	for (; eq != NULL; eq = strchr(eq + 1, '='))
+		if (eq[1] != '\0')
+			return 1;
+	return 0;
 }
 
 /* Message of a bad option value, in *msg (static or from argv). */
@@ -108,6 +121,15 @@ agent_cmd_args_value(int argc, char **argv, int *i, unsigned allowed,
 			    "one workspace only (a TARGET or "
 			    "--workspace-folder)");
 		a->folder = v;
+		return 1;
+	}
+	if ((allowed & AGENT_ARG_ID_LABEL) &&
+	    (r = agent_cmd_option(argc, argv, i, "--id-label", &v)) != 0) {
+		if (r < 0 || !agent_cmd_id_label_ok(v))
+			return agent_cmd_args_bad(msg, "--id-label must be NAME=VALUE");
+		if (a->id_labels == NULL)
+			a->id_labels = cJSON_CreateArray();
+		cJSON_AddItemToArray(a->id_labels, cJSON_CreateString(v));
 		return 1;
 	}
 	if (!(allowed & AGENT_ARG_EXEC_ENV))
@@ -192,5 +214,16 @@ agent_cmd_request(
 		cJSON_AddStringToObject(req, "config", config_file);
 	cJSON_AddStringToObject(req, "hint", hint);
 	free(hint);
+	return req;
+}
+
+cJSON *
+agent_cmd_args_request(
+    const char *prog_name, const char *op, const struct agent_cmd_args *a)
+{
+	cJSON *req = agent_cmd_request(prog_name, op, a->folder, a->config_file);
+
+	if (a->id_labels != NULL)
+		cJSON_AddItemToObject(req, "idLabels", cJSON_Duplicate(a->id_labels, 1));
 	return req;
 }

@@ -79,9 +79,12 @@ agent_cmd_down(const struct agent_backend *be, const struct cmd_program *prog,
 	long n;
 
 	if (agent_cmd_args_parse(prog, entry, argc, argv,
-		AGENT_ARG_FOLDER | AGENT_ARG_JSON | AGENT_ARG_VOLUMES, &a) != 0)
+		AGENT_ARG_FOLDER | AGENT_ARG_JSON | AGENT_ARG_VOLUMES |
+		    AGENT_ARG_ID_LABEL,
+		&a) != 0)
 		return CMD_EXIT_USAGE;
-	req = agent_cmd_request(prog->name, "down", a.folder, a.config_file);
+	req = agent_cmd_args_request(prog->name, "down", &a);
+	agent_cmd_args_clear(&a);
 	cJSON_AddBoolToObject(req, "volumes", a.volumes);
 	if (be->call(be->ctx, req, NULL, &res, &cause) != 0) {
 		fprintf(stderr, "%s: down: %s\n", prog->name, cause);

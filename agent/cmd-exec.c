@@ -104,7 +104,9 @@ agent_cmd_exec(const struct agent_backend *be, const struct cmd_program *prog,
 	int rc;
 
 	if (agent_cmd_args_parse(prog, entry, argc, argv,
-		AGENT_ARG_FOLDER | AGENT_ARG_COMMAND | AGENT_ARG_EXEC_ENV, &a) != 0)
+		AGENT_ARG_FOLDER | AGENT_ARG_COMMAND | AGENT_ARG_EXEC_ENV |
+		    AGENT_ARG_ID_LABEL,
+		&a) != 0)
 		return CMD_EXIT_USAGE;
 	if (a.ncommand == 0) {
 		agent_cmd_args_clear(&a);
@@ -123,6 +125,7 @@ agent_cmd_exec(const struct agent_backend *be, const struct cmd_program *prog,
 	req.command = a.command;
 	req.ncommand = a.ncommand;
 	req.remote_env = a.remote_env;
+	req.id_labels = a.id_labels;
 	req.secrets = secrets;
 	rc = be->exec(be->ctx, prog->name, &req);
 	secrets_free(secrets);

@@ -26,7 +26,7 @@ static int
 cmd_logs_ask(const struct agent_backend *be, const struct cmd_program *prog,
     const struct agent_cmd_args *a, long long offset, cJSON **result, char **cause)
 {
-	cJSON *req = agent_cmd_request(prog->name, "logs", a->folder, a->config_file);
+	cJSON *req = agent_cmd_args_request(prog->name, "logs", a);
 
 	cJSON_AddNumberToObject(req, "maxBytes", CMD_LOGS_CHUNK);
 	if (offset >= 0)
@@ -89,10 +89,13 @@ agent_cmd_logs(const struct agent_backend *be, const struct cmd_program *prog,
 	int rc = CMD_EXIT_FAILURE;
 
 	if (agent_cmd_args_parse(prog, entry, argc, argv,
-		AGENT_ARG_FOLDER | AGENT_ARG_FOLLOW | AGENT_ARG_JSON, &a) != 0)
+		AGENT_ARG_FOLDER | AGENT_ARG_FOLLOW | AGENT_ARG_JSON | AGENT_ARG_ID_LABEL,
+		&a) != 0)
 		return CMD_EXIT_USAGE;
-	if (a.json && a.follow)
+	if (a.json && a.follow) {
+		agent_cmd_args_clear(&a);
 		return cmd_usage_error(prog, entry, "--json and --follow do not mix");
+	}
 	if (a.follow) {
 		if (cmd_logs_follow(be, prog, &a, &failed, &cause) != 0)
 			goto out;

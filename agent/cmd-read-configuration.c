@@ -19,6 +19,7 @@ struct cmd_read_configuration_args {
 	const char *config_file;
 	int merged;
 	int no_git_root;
+	cJSON *id_labels; /* --id-label's, or NULL */
 };
 
 /* Parse argv; returns 0 or an exit code (after printing a usage error). */
@@ -27,11 +28,19 @@ cmd_read_configuration_parse(const struct cmd_program *prog,
     const struct cmd_entry *entry, int argc, char **argv,
     struct cmd_read_configuration_args *a)
 {
-	int i;
+	const char *v;
+	int i, r;
 
 	memset(a, 0, sizeof *a);
 	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--include-merged-configuration") == 0)
+		if ((r = agent_cmd_option(argc, argv, &i, "--id-label", &v)) != 0) {
+			if (r < 0 || !agent_cmd_id_label_ok(v))
+				return cmd_usage_error(
+				    prog, entry, "--id-label must be NAME=VALUE");
+			if (a->id_labels == NULL)
+				a->id_labels = cJSON_CreateArray();
+			cJSON_AddItemToArray(a->id_labels, cJSON_CreateString(v));
+		} else if (strcmp(argv[i], "--include-merged-configuration") == 0)
 			a->merged = 1;
 		else if (strcmp(argv[i], "--no-mount-workspace-git-root") == 0)
 			a->no_git_root = 1;
@@ -71,10 +80,14 @@ agent_cmd_read_configuration(const struct agent_backend *be,
 	char *cause = NULL, *text;
 	int rc;
 
-	if ((rc = cmd_read_configuration_parse(prog, entry, argc, argv, &a)) != 0)
+	if ((rc = cmd_read_configuration_parse(prog, entry, argc, argv, &a)) != 0) {
+		cJSON_Delete(a.id_labels);
 		return rc;
+	}
 	req =
 	    agent_cmd_request(prog->name, "read-configuration", a.folder, a.config_file);
+	if (a.id_labels != NULL)
+		cJSON_AddItemToObject(req, "idLabels", a.id_labels);
 	cJSON_AddBoolToObject(req, "includeMerged", a.merged);
 	if (a.no_git_root)
 		cJSON_AddBoolToObject(req, "noGitRoot", 1);

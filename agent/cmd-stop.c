@@ -15,13 +15,15 @@ agent_cmd_stop(const struct agent_backend *be, const struct cmd_program *prog,
 	cJSON *res;
 	char *cause = NULL;
 	long n;
+	int rc;
 
-	if (agent_cmd_args_parse(
-		prog, entry, argc, argv, AGENT_ARG_FOLDER | AGENT_ARG_JSON, &a) != 0)
+	if (agent_cmd_args_parse(prog, entry, argc, argv,
+		AGENT_ARG_FOLDER | AGENT_ARG_JSON | AGENT_ARG_ID_LABEL, &a) != 0)
 		return CMD_EXIT_USAGE;
-	if (be->call(be->ctx,
-		agent_cmd_request(prog->name, "stop", a.folder, a.config_file), NULL,
-		&res, &cause) != 0) {
+	rc = be->call(
+	    be->ctx, agent_cmd_args_request(prog->name, "stop", &a), NULL, &res, &cause);
+	agent_cmd_args_clear(&a);
+	if (rc != 0) {
 		fprintf(stderr, "%s: stop: %s\n", prog->name, cause);
 		free(cause);
 		return CMD_EXIT_FAILURE;

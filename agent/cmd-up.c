@@ -90,19 +90,6 @@ out:
 	return m;
 }
 
-/* The reference's /.+=.+/ for --id-label: an '=' with something on both
- * sides. */
-static int
-cmd_up_id_label_ok(const char *s)
-{
-	const char *eq = strchr(s + (*s != '\0'), '=');
-
-	for (; eq != NULL; eq = strchr(eq + 1, '='))
-		if (eq[1] != '\0')
-			return 1;
-	return 0;
-}
-
 /* Append s to the array *list (created when NULL). */
 static void
 cmd_up_list_add(cJSON **list, cJSON *item)
@@ -157,7 +144,7 @@ cmd_up_take(struct cmd_up_args *a, const char *name, const char *v, const char *
 			       -1;
 		cmd_up_list_add(&a->mounts, m);
 	} else if (strcmp(name, "--id-label") == 0) {
-		if (!cmd_up_id_label_ok(v))
+		if (!agent_cmd_id_label_ok(v))
 			return *msg = "--id-label must be NAME=VALUE", -1;
 		cmd_up_list_add(&a->id_labels, cJSON_CreateString(v));
 	} else if (strcmp(name, "--cache-from") == 0)

@@ -207,7 +207,7 @@ op_down_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	int rc = -1, n = 0, volumes = agent_op_req_bool(r, "volumes");
 
 	*result = NULL;
-	if (workspace_open(r->workspace, r->config, d, &ws, cause) != 0 ||
+	if (workspace_open(r->workspace, r->config, r->id_labels, d, &ws, cause) != 0 ||
 	    workspace_all_containers(&ws, d, &ids, cause) != 0)
 		goto out;
 	/* Read before the container goes: it knows the mounts it was made with. */

@@ -24,20 +24,21 @@
 /* The most one answer carries (a frame holds 16 MB). */
 #define OP_LOGS_MAX (4u << 20)
 
-/* The workspace's container and the agent's state directory, where its
+/* r's workspace's container and the agent's state directory, where its
  * background lifecycle log (lifecycle_log_path()) and record are: both new
  * strings; -1 with *cause "no dev container for PATH (run `UP_CMD` first)"
  * when there is none. */
 static int
-op_logs_locate(const char *folder, const char *config_file, const char *up_cmd,
-    char **state_dir, char **container_id, char **cause)
+op_logs_locate(const struct agent_op_req *r, const char *up_cmd, char **state_dir,
+    char **container_id, char **cause)
 {
 	struct workspace ws;
 	struct docker *d = docker_new(NULL);
 	int rc = -1;
 
 	*state_dir = *container_id = NULL;
-	if (workspace_open_existing(folder, config_file, up_cmd, d, &ws, cause) != 0)
+	if (workspace_open_existing(
+		r->workspace, r->config, r->id_labels, up_cmd, d, &ws, cause) != 0)
 		goto out;
 	if ((*state_dir = agent_state_dir(cause)) == NULL)
 		goto out;
@@ -94,7 +95,7 @@ op_logs_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	char *up_cmd = agent_op_req_up_cmd(r, r->prog_name);
 
 	*result = NULL;
-	if (op_logs_locate(r->workspace, r->config, up_cmd, &state, &id, cause) != 0)
+	if (op_logs_locate(r, up_cmd, &state, &id, cause) != 0)
 		goto out;
 	/* First: a run that is over has written all of its log. */
 	if (lifecycle_bg_status_read(state, id, &st, cause) != 0)

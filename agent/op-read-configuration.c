@@ -350,6 +350,7 @@ op_read_configuration_run(const struct agent_op_req *r, cJSON **result, char **c
 	memset(&opts, 0, sizeof opts);
 	opts.workspace_folder = r->workspace;
 	opts.config_file = r->config;
+	opts.id_labels = r->id_labels;
 	opts.no_git_root = agent_op_req_bool(r, "noGitRoot");
 	opts.keep_devcontainer_id = 1;
 	if ((cfg = config_load(&opts, cause)) == NULL)

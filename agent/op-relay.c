@@ -13,7 +13,7 @@ op_relay_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	char *up_cmd = agent_op_req_up_cmd(r, "rdev");
 	int rc;
 
-	rc = relay_install_ensure(up_cmd, r->workspace, r->config,
+	rc = relay_install_ensure(up_cmd, r->workspace, r->config, r->id_labels,
 	    agent_op_req_string(r, "service"), result, cause);
 	free(up_cmd);
 	return rc;

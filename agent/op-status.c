@@ -101,7 +101,7 @@ op_status_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	int running, rc = -1;
 
 	*result = NULL;
-	if (workspace_open(r->workspace, r->config, d, &ws, cause) != 0)
+	if (workspace_open(r->workspace, r->config, r->id_labels, d, &ws, cause) != 0)
 		goto out;
 	o = cJSON_CreateObject();
 	if (ws.container == NULL) {

@@ -14,7 +14,7 @@ op_stop_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	int rc = -1, n = 0;
 
 	*result = NULL;
-	if (workspace_open(r->workspace, r->config, d, &ws, cause) != 0 ||
+	if (workspace_open(r->workspace, r->config, r->id_labels, d, &ws, cause) != 0 ||
 	    workspace_all_containers(&ws, d, &ids, cause) != 0)
 		goto out;
 	for (char **id = ids; *id != NULL; id++, n++)

@@ -18,6 +18,9 @@
 	"  --include-merged-configuration  also print the configuration merged\n" \
 	"                                  with the image's devcontainer.metadata\n" \
 	"  --no-mount-workspace-git-root   mount PATH itself, not its git work tree\n" \
+	"  --id-label NAME=VALUE           find the container by these labels\n" \
+	"                                  (repeatable), as `up --id-label` made\n" \
+	"                                  it; they make ${devcontainerId} too\n" \
 	"\n" \
 	"The output matches `devcontainer read-configuration` of the reference\n" \
 	"CLI where both print the same thing. As there, ${devcontainerId} and\n" \

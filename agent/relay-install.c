@@ -573,7 +573,7 @@ relay_endpoint_clear(struct relay_endpoint *ep)
 
 int
 relay_install_ensure(const char *up_cmd, const char *folder, const char *config_file,
-    const char *service, cJSON **result, char **cause)
+    const cJSON *id_labels, const char *service, cJSON **result, char **cause)
 {
 	struct workspace ws;
 	struct docker *d = docker_new(NULL);
@@ -585,7 +585,8 @@ relay_install_ensure(const char *up_cmd, const char *folder, const char *config_
 
 	*result = NULL;
 	memset(&ep, 0, sizeof ep);
-	if (workspace_open_existing(folder, config_file, up_cmd, d, &ws, cause) != 0)
+	if (workspace_open_existing(
+		folder, config_file, id_labels, up_cmd, d, &ws, cause) != 0)
 		goto out;
 	cid = workspace_container_id(&ws);
 	running = cJSON_GetObjectItemCaseSensitive(

@@ -37,7 +37,7 @@
  * in "run `UP_CMD` first" (agent-ops.h). 0 and *result (cJSON_Delete) or -1
  * and *cause. */
 int relay_install_ensure(const char *up_cmd, const char *folder, const char *config_file,
-    const char *service, cJSON **result, char **cause);
+    const cJSON *id_labels, const char *service, cJSON **result, char **cause);
 
 /* Where the relay of a running dev container answers. */
 struct relay_endpoint {

@@ -238,13 +238,21 @@ serve_job_exec(struct serve_job *j, const char *folder, const char *config)
 		size_cols = (unsigned)cols->valuedouble;
 	}
 	up_cmd = agent_op_req_up_cmd(
-	    &(struct agent_op_req){ j->req, folder, config, "rdev-agent", NULL },
+	    &(struct agent_op_req){ j->req, folder, config, "rdev-agent", NULL, NULL },
 	    "rdev-agent");
 	req.folder = folder;
 	req.config_file = config;
 	req.command = argv;
 	req.ncommand = argc;
 	req.remote_env = cJSON_GetObjectItemCaseSensitive(j->req, "remoteEnv");
+	if (agent_op_id_labels(j->req, &req.id_labels, &cause) != 0) {
+		serve_job_error(j, cause, AGENT_EXIT_EXEC_FAILED);
+		secrets_free(secrets);
+		free(cause);
+		free(up_cmd);
+		free(argv);
+		return 1;
+	}
 	req.secrets = secrets;
 	rc = agent_exec_start(up_cmd, &req, tty, serve_req_string(j->req, "term"),
 	    size_rows, size_cols, &x, &cause);

@@ -47,8 +47,8 @@ workspace_find_container(
 }
 
 int
-workspace_open(const char *folder, const char *config_file, struct docker *d,
-    struct workspace *ws, char **cause)
+workspace_open(const char *folder, const char *config_file, const cJSON *id_labels,
+    struct docker *d, struct workspace *ws, char **cause)
 {
 	struct config_load_opts lo = { 0 };
 	const char *project;
@@ -56,6 +56,7 @@ workspace_open(const char *folder, const char *config_file, struct docker *d,
 	memset(ws, 0, sizeof *ws);
 	lo.workspace_folder = folder;
 	lo.config_file = config_file;
+	lo.id_labels = id_labels;
 	if ((ws->cfg = config_load(&lo, cause)) == NULL)
 		return -1;
 	if (workspace_find_container(d, ws->cfg, &ws->container, cause) != 0)
@@ -68,10 +69,11 @@ workspace_open(const char *folder, const char *config_file, struct docker *d,
 }
 
 int
-workspace_open_existing(const char *folder, const char *config_file, const char *up_cmd,
-    struct docker *d, struct workspace *ws, char **cause)
+workspace_open_existing(const char *folder, const char *config_file,
+    const cJSON *id_labels, const char *up_cmd, struct docker *d, struct workspace *ws,
+    char **cause)
 {
-	if (workspace_open(folder, config_file, d, ws, cause) != 0)
+	if (workspace_open(folder, config_file, id_labels, d, ws, cause) != 0)
 		return -1;
 	if (ws->container == NULL)
 		return error_set(

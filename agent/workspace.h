@@ -20,10 +20,11 @@ struct workspace {
 };
 
 /* Load the configuration of folder (config_file: --config or NULL) and find
- * its container. 0 (ws->container may be NULL: no container) or -1 with
- * *cause. Clear with workspace_clear(). */
-int workspace_open(const char *folder, const char *config_file, struct docker *d,
-    struct workspace *ws, char **cause);
+ * its container by its id labels (id_labels: --id-label's ["NAME=VALUE",
+ * ...], which replace the default ones, or NULL). 0 (ws->container may be NULL: no
+ * container) or -1 with *cause. Clear with workspace_clear(). */
+int workspace_open(const char *folder, const char *config_file, const cJSON *id_labels,
+    struct docker *d, struct workspace *ws, char **cause);
 void workspace_clear(struct workspace *ws);
 /* The container of cfg's workspace, found by its id labels in any state but
  * "removing", as the reference's findDevContainer() does: 0 with *container
@@ -33,7 +34,8 @@ int workspace_find_container(
 /* workspace_open() for a command that needs the container: no container is
  * -1 with *cause "no dev container for FOLDER (run `UP_CMD` first)". */
 int workspace_open_existing(const char *folder, const char *config_file,
-    const char *up_cmd, struct docker *d, struct workspace *ws, char **cause);
+    const cJSON *id_labels, const char *up_cmd, struct docker *d, struct workspace *ws,
+    char **cause);
 /* The container's id (borrowed), or NULL. */
 const char *workspace_container_id(const struct workspace *ws);
 /* Ids of all containers of ws: the dev container and, for Compose, the rest of

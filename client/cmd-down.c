@@ -19,7 +19,8 @@ cmd_down_exec(int argc, char **argv)
 }
 
 const struct cmd_entry cmd_down_entry = { "down",
-	"TARGET [--config FILE] [--volumes] [--json]",
+	"TARGET [--config FILE] [--volumes] [--json] " AGENT_CMD_ID_LABEL_USAGE,
 	"remove the dev container (--volumes: and its volumes)",
-	"A workspace without a container is a no-op (exit 0).\n\n" CLIENT_TARGET_HELP,
+	"A workspace without a container is a no-op (exit "
+	"0).\n\noptions:\n" AGENT_CMD_ID_LABEL_HELP "\n" CLIENT_TARGET_HELP,
 	cmd_down_exec };

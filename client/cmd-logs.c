@@ -15,6 +15,7 @@ cmd_logs_exec(int argc, char **argv)
 	return rc;
 }
 
-const struct cmd_entry cmd_logs_entry = { "logs", "TARGET [--config FILE] [-f | --json]",
+const struct cmd_entry cmd_logs_entry = { "logs",
+	"TARGET [--config FILE] [-f | --json] " AGENT_CMD_ID_LABEL_USAGE,
 	"show the background lifecycle log of a dev container", AGENT_CMD_LOGS_HELP,
 	cmd_logs_exec };

@@ -20,6 +20,7 @@ cmd_read_configuration_exec(int argc, char **argv)
 }
 
 const struct cmd_entry cmd_read_configuration_entry = { "read-configuration",
-	"TARGET [--config FILE] [--include-merged-configuration]",
+	"TARGET [--config FILE] "
+	"[--include-merged-configuration] " AGENT_CMD_ID_LABEL_USAGE,
 	"print the configuration as JSON", CMD_READ_CONFIGURATION_HELP,
 	cmd_read_configuration_exec };

@@ -23,22 +23,26 @@ cmd_shell_exec(int argc, char **argv)
 	if ((rc = client_target_open("shell", argc, argv, CLIENT_TARGET_QUIET, &ct)) ==
 	    CMD_EXIT_OK) {
 		if (agent_cmd_args_parse(&client_program, &cmd_shell_entry, ct.argc,
-			ct.argv, AGENT_ARG_FOLDER, &a) != 0)
+			ct.argv, AGENT_ARG_FOLDER | AGENT_ARG_ID_LABEL, &a) != 0)
 			rc = CMD_EXIT_USAGE;
 		else {
 			req.folder = a.folder;
 			req.config_file = a.config_file;
+			req.id_labels = a.id_labels;
 			req.command = shell_cmd;
 			req.ncommand = 3;
 			rc = ct.be.exec(ct.be.ctx, client_program.name, &req);
+			agent_cmd_args_clear(&a);
 		}
 	}
 	client_target_close(&ct);
 	return rc;
 }
 
-const struct cmd_entry cmd_shell_entry = { "shell", "TARGET [--config FILE]",
+const struct cmd_entry cmd_shell_entry = { "shell",
+	"TARGET [--config FILE] " AGENT_CMD_ID_LABEL_USAGE,
 	"open an interactive shell in the dev container",
 	"Runs the remote user's shell (from the container's /etc/passwd, else\n"
-	"/bin/sh) as `exec` would. Exit status: the shell's.\n\n" CLIENT_TARGET_HELP,
+	"/bin/sh) as `exec` would. Exit status: the "
+	"shell's.\n\noptions:\n" AGENT_CMD_ID_LABEL_HELP "\n" CLIENT_TARGET_HELP,
 	cmd_shell_exec };

@@ -67,13 +67,15 @@ cmd_status_exec(int argc, char **argv)
 	    CMD_EXIT_OK)
 		goto out;
 	if (agent_cmd_args_parse(&client_program, &cmd_status_entry, ct.argc, ct.argv,
-		AGENT_ARG_FOLDER | AGENT_ARG_JSON, &a) != 0) {
+		AGENT_ARG_FOLDER | AGENT_ARG_JSON | AGENT_ARG_ID_LABEL, &a) != 0) {
 		rc = CMD_EXIT_USAGE;
 		goto out;
 	}
-	if (ct.be.call(ct.be.ctx,
-		agent_cmd_request(client_program.name, "status", a.folder, a.config_file),
-		NULL, &res, &cause) != 0) {
+	rc = ct.be.call(ct.be.ctx,
+	    agent_cmd_args_request(client_program.name, "status", &a), NULL, &res,
+	    &cause);
+	agent_cmd_args_clear(&a);
+	if (rc != 0) {
 		fprintf(stderr, "rdev: status: %s\n", cause);
 		rc = CMD_EXIT_FAILURE;
 		goto out;
@@ -99,7 +101,8 @@ out:
 	return rc;
 }
 
-const struct cmd_entry cmd_status_entry = { "status", "TARGET [--config FILE] [--json]",
+const struct cmd_entry cmd_status_entry = { "status",
+	"TARGET [--config FILE] [--json] " AGENT_CMD_ID_LABEL_USAGE,
 	"show the state of one dev container",
 	"Prints the container's state (running, stopped or absent: exit 0 for\n"
 	"each), id, image, created and started times, each lifecycle step's state\n"
@@ -111,5 +114,6 @@ const struct cmd_entry cmd_status_entry = { "status", "TARGET [--config FILE] [-
 	"options:\n"
 	"  --json   {\"state\",\"containerId\",\"image\",\"created\",\"started\",\n"
 	"           \"composeProject\",\"steps\":[{\"name\",\"state\"}],\"background\",\n"
-	"           \"host\",\"forwards\"}\n\n" CLIENT_TARGET_HELP,
+	"           \"host\",\"forwards\"}\n" AGENT_CMD_ID_LABEL_HELP
+	"\n" CLIENT_TARGET_HELP,
 	cmd_status_exec };

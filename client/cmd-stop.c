@@ -15,5 +15,7 @@ cmd_stop_exec(int argc, char **argv)
 	return rc;
 }
 
-const struct cmd_entry cmd_stop_entry = { "stop", "TARGET [--config FILE] [--json]",
-	"stop the dev container (keeps it)", CLIENT_TARGET_HELP, cmd_stop_exec };
+const struct cmd_entry cmd_stop_entry = { "stop",
+	"TARGET [--config FILE] [--json] " AGENT_CMD_ID_LABEL_USAGE,
+	"stop the dev container (keeps it)",
+	"options:\n" AGENT_CMD_ID_LABEL_HELP "\n" CLIENT_TARGET_HELP, cmd_stop_exec };

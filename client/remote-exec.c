@@ -319,6 +319,8 @@ remote_exec(struct remote *r, const char *prog_name, const struct agent_exec_req
 	argv = cJSON_AddArrayToObject(req, "command");
 	for (i = 0; i < er->ncommand; i++)
 		cJSON_AddItemToArray(argv, cJSON_CreateString(er->command[i]));
+	if (er->id_labels != NULL)
+		cJSON_AddItemToObject(req, "idLabels", cJSON_Duplicate(er->id_labels, 1));
 	if (er->remote_env != NULL)
 		cJSON_AddItemToObject(
 		    req, "remoteEnv", cJSON_Duplicate(er->remote_env, 1));

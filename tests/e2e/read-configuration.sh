@@ -77,6 +77,8 @@ cp -r "$src/tests/data/config/." "$tmp/ws/"
 tag=r$$
 grep -rlZ 'rdev-test-config/[a-z0-9-]*:1\b' "$tmp/ws" |
 	xargs -0 -r sed -i "s#\\(rdev-test-config/[a-z0-9-]*\\):1\\b#\\1:$tag#g"
+# (and the Dockerfile's ${REGISTRY}/meta:1, which names it through an ARG)
+sed -i "s#\\(}/[a-z0-9-]*\\):1\\b#\\1:$tag#g" "$tmp/ws/dockerfile/.devcontainer/Dockerfile"
 
 # Docker: real daemon, or a stub for the reference.
 ref_args=()

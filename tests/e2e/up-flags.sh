@@ -12,7 +12,8 @@
 #   exec --remote-env; rdev's exec --secrets-file (the reference's exec has
 #   none: the command sees the secret as the lifecycle commands do);
 #   up --override-config (no devcontainer.json) --id-label (twice): the
-#   labels, ${devcontainerId} and the container found again by them;
+#   labels, ${devcontainerId} and the container found again by them (by
+#   up, and by exec as the reference's; status, stop and down);
 #   up --build-no-cache and --cache-from: a Dockerfile step runs again (the
 #   classic builder takes only the images --cache-from names), plain up
 #   reuses it;
@@ -227,11 +228,27 @@ up_b() {
 	done
 	id1=$(tail -1 "$out.1" | jq -r .containerId)
 	id2=$(tail -1 "$out.2" | jq -r .containerId)
+	echo "$id1" >"$out.id1"
 	docker inspect "$id1" | jq -c '.[0].Config.Labels | with_entries(select(.key | startswith("dev.rdev.") | not)) |
 	  del(."devcontainer.metadata")' >"$out.labels"
 	docker inspect "$id1" | jq -r '.[0].Config.Env[] | select(startswith("DCID="))' >"$out.dcid"
 	[ "$id1" = "$id2" ] && echo same >"$out.reuse" || echo different >"$out.reuse"
-	docker rm -f "$id1" >/dev/null
+	# The other commands find it by the id labels too: exec as the
+	# reference's; rdev's status, stop and down.
+	if [ "$tool" = ref ]; then
+		ref exec --workspace-folder "$dir" --config "$ov" "${flags[@]:2}" -- cat /etc/hostname \
+		    >"$out.exec" 2>"$out.err" || echo failed >"$out.exec"
+	else
+		rdev exec "$target" --config "$ov" "${flags[@]:2}" -- cat /etc/hostname \
+		    >"$out.exec" 2>"$out.err" || echo failed >"$out.exec"
+		rdev status "$target" --config "$ov" "${flags[@]:2}" --json | jq -r .containerId >"$out.status"
+		rdev stop "$target" --config "$ov" "${flags[@]:2}" >/dev/null 2>&1
+		docker inspect -f '{{.State.Running}}' "$id1" >"$out.stopped"
+		rdev down "$target" --config "$ov" "${flags[@]:2}" >/dev/null 2>&1
+		docker inspect "$id1" >/dev/null 2>&1 && echo kept >"$out.down" || echo removed >"$out.down"
+	fi
+	[ "$(cat "$out.exec")" = "${id1:0:12}" ] && echo yes >"$out.found" || echo no >"$out.found"
+	docker rm -f "$id1" >/dev/null 2>&1 || true
 }
 compare_b() {
 	local where=$1 r=$2 d=$3
@@ -241,6 +258,11 @@ compare_b() {
 	check_eq "$where: \${devcontainerId} from the id labels, as the reference" "$(cat "$d.dcid")" "$(cat "$r.dcid")"
 	check_eq "$where: up again finds the container by them (as the reference)" "$(cat "$d.reuse")" "$(cat "$r.reuse")"
 	check_eq "$where: ... the same one" "$(cat "$d.reuse")" same
+	check_eq "$where: exec --id-label finds it, as the reference's" "$(cat "$d.found")" "$(cat "$r.found")"
+	check_eq "$where: ... in the container up made" "$(cat "$d.found")" yes
+	check_eq "$where: status --id-label shows it" "$(cat "$d.status")" "$(cat "$d.id1")"
+	check_eq "$where: stop --id-label stops it" "$(cat "$d.stopped")" false
+	check_eq "$where: down --id-label removes it" "$(cat "$d.down")" removed
 }
 up_b ref "$TEST_TMP/$tag-b" "" "$TEST_TMP/override-b.json" "$TEST_TMP/out/lb.ref"
 up_b rdev "$TEST_TMP/$tag-b" "$TEST_TMP/$tag-b" "$TEST_TMP/override-b.json" "$TEST_TMP/out/lb.rdev"

@@ -100,7 +100,8 @@ TEST(read_configuration_in_process)
 TEST(up_cmd_from_hint_or_default)
 {
 	cJSON *req = cJSON_Parse("{\"op\":\"logs\",\"hint\":\"rdev up box:~/app\"}");
-	struct agent_op_req r = { req, "/home/u/app", "c.json", "rdev-agent", NULL };
+	struct agent_op_req r = { req, "/home/u/app", "c.json", "rdev-agent", NULL,
+		NULL };
 	char *s;
 
 	s = agent_op_req_up_cmd(&r, "rdev-agent");
