@@ -179,6 +179,12 @@ int agent_cmd_option_takes_value(const char *arg);
  * ("--mount=V", or the next argument: *i is advanced); -1 it is, but the
  * value is missing. */
 int agent_cmd_option(int argc, char **argv, int *i, const char *name, const char **value);
+/* The failure of a command that answers in JSON (up, build), as the
+ * reference CLI's: "PROG: OP: CAUSE" on stderr (one JSON log line when
+ * log_json: --log-format json) and {"outcome":"error","message":CAUSE} on
+ * stdout. Frees cause; returns CMD_EXIT_FAILURE. */
+int agent_cmd_failed(
+    const struct cmd_program *prog, const char *op, int log_json, char *cause);
 /* Add "NAME=VALUE" (--remote-env) to the object remote_env; a name given
  * again replaces its value. -1 when arg has no name before an '='. */
 int agent_cmd_remote_env_add(cJSON *remote_env, const char *arg);

@@ -12,6 +12,7 @@ const struct agent_op *const agent_ops[] = {
 	&agent_op_info,
 	&agent_op_read_configuration,
 	&agent_op_up,
+	&agent_op_build,
 	&agent_op_stop,
 	&agent_op_down,
 	&agent_op_ls,

@@ -70,6 +70,7 @@ int agent_op_call(const cJSON *json, const char *prog_name, const struct progres
 extern const struct agent_op agent_op_info;		  /* host facts */
 extern const struct agent_op agent_op_read_configuration; /* the configuration */
 extern const struct agent_op agent_op_up;		  /* create or resume */
+extern const struct agent_op agent_op_build;		  /* the image, no container */
 extern const struct agent_op agent_op_stop;		  /* stop, keep */
 extern const struct agent_op agent_op_down;		  /* remove */
 extern const struct agent_op agent_op_ls;		  /* the dev containers */

@@ -2,10 +2,12 @@
  * (agent-cmds.h). */
 #include "agent-cmds.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agent-ops.h"
+#include "progress.h"
 #include "xmalloc.h"
 
 /* The options that take a value, as the reference CLI's: "--name VALUE" or
@@ -20,6 +22,7 @@ static const char *const agent_cmd_value_options[] = {
 	"--id-label",
 	"--cache-from",
 	"--log-format",
+	"--image-name",
 	NULL,
 };
 
@@ -193,4 +196,37 @@ agent_cmd_request(
 	cJSON_AddStringToObject(req, "hint", hint);
 	free(hint);
 	return req;
+}
+
+static void
+agent_cmd_stderr(void *arg, const char *data, size_t len)
+{
+	if (fwrite(data, 1, len, stderr) != len) {
+		/* nowhere left to say it */
+	}
+}
+
+int
+agent_cmd_failed(
+    const struct cmd_program *prog, const char *op, int log_json, char *cause)
+{
+	struct progress p = { .fn = agent_cmd_stderr };
+	cJSON *json;
+	char *text, *msg;
+
+	msg = xasprintf("%s: %s: %s", prog->name, op, cause);
+	if (log_json)
+		progress_json_text(&p, msg);
+	else
+		fprintf(stderr, "%s\n", msg);
+	free(msg);
+	json = cJSON_CreateObject();
+	cJSON_AddStringToObject(json, "outcome", "error");
+	cJSON_AddStringToObject(json, "message", cause);
+	text = cJSON_PrintUnformatted(json);
+	printf("%s\n", text);
+	free(text);
+	cJSON_Delete(json);
+	free(cause);
+	return CMD_EXIT_FAILURE;
 }

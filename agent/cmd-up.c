@@ -263,32 +263,13 @@ cmd_up_request_fields(cJSON *req, struct cmd_up_args *a)
 	a->remote_env = a->mounts = a->id_labels = a->cache_from = NULL;
 }
 
-/* The failure of up: "PROG: up: CAUSE" on stderr (one JSON log line with
- * --log-format json) and {"outcome":"error","message":CAUSE} on stdout. */
+/* The failure of up: agent_cmd_failed(), its secrets masked. */
 static int
 cmd_up_failed(const struct cmd_program *prog, const struct cmd_up_args *a,
     const struct secrets *secrets, char *cause)
 {
-	struct progress p = { .fn = cmd_up_progress };
-	cJSON *json;
-	char *text, *msg;
-
 	secrets_mask_inplace(secrets, &cause);
-	msg = xasprintf("%s: up: %s", prog->name, cause);
-	if (a->log_json)
-		progress_json_text(&p, msg);
-	else
-		fprintf(stderr, "%s\n", msg);
-	free(msg);
-	json = cJSON_CreateObject();
-	cJSON_AddStringToObject(json, "outcome", "error");
-	cJSON_AddStringToObject(json, "message", cause);
-	text = cJSON_PrintUnformatted(json);
-	printf("%s\n", text);
-	free(text);
-	cJSON_Delete(json);
-	free(cause);
-	return CMD_EXIT_FAILURE;
+	return agent_cmd_failed(prog, "up", a->log_json, cause);
 }
 
 int
