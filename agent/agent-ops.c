@@ -46,6 +46,32 @@ agent_op_req_bool(const struct agent_op_req *r, const char *name)
 	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r->json, name));
 }
 
+int
+agent_op_req_strings(const struct agent_op_req *r, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(r->json, name), *e;
+
+	if (v == NULL)
+		return 1;
+	if (!cJSON_IsArray(v))
+		return 0;
+	cJSON_ArrayForEach(e, v)
+		if (!cJSON_IsString(e))
+			return 0;
+	return 1;
+}
+
+int
+agent_op_req_log_format(const struct agent_op_req *r, struct progress *p, char **cause)
+{
+	const char *f = agent_op_req_string(r, "logFormat");
+
+	if (f != NULL && strcmp(f, "json") != 0 && strcmp(f, "text") != 0)
+		return error_set(cause, "\"logFormat\": expected \"text\" or \"json\"");
+	p->json = f != NULL && strcmp(f, "json") == 0;
+	return 0;
+}
+
 char *
 agent_op_req_up_cmd(const struct agent_op_req *r, const char *prog)
 {

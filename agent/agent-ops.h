@@ -40,6 +40,12 @@ char *agent_op_workspace(const cJSON *json, char **cause);
 const char *agent_op_req_string(const struct agent_op_req *r, const char *name);
 /* The request's boolean field name (absent: 0). */
 int agent_op_req_bool(const struct agent_op_req *r, const char *name);
+/* Is the request's field name an array of strings, or absent? */
+int agent_op_req_strings(const struct agent_op_req *r, const char *name);
+/* The request's "logFormat" ("text", "json" or absent) as p->json. 0, or -1
+ * with *cause for another value. */
+int agent_op_req_log_format(
+    const struct agent_op_req *r, struct progress *p, char **cause);
 /* The command a "no container" message tells the user to run: the request's
  * "hint" (the client knows what its user typed, e.g. `rdev up buildbox:~/app`),
  * else "PROG up FOLDER [--config FILE]". New string. */

@@ -198,19 +198,27 @@ agent_cmd_request(
 	return req;
 }
 
-static void
-agent_cmd_stderr(void *arg, const char *data, size_t len)
+void
+agent_cmd_progress_stderr(void *arg, const char *data, size_t len)
 {
 	if (fwrite(data, 1, len, stderr) != len) {
-		/* nowhere left to say it */
+		/* progress is best effort */
 	}
+}
+
+void
+agent_cmd_list_add(cJSON **list, cJSON *item)
+{
+	if (*list == NULL)
+		*list = cJSON_CreateArray();
+	cJSON_AddItemToArray(*list, item);
 }
 
 int
 agent_cmd_failed(
     const struct cmd_program *prog, const char *op, int log_json, char *cause)
 {
-	struct progress p = { .fn = agent_cmd_stderr };
+	struct progress p = { .fn = agent_cmd_progress_stderr };
 	cJSON *json;
 	char *text, *msg;
 

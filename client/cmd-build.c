@@ -26,22 +26,6 @@ cmd_build_args_clear(struct cmd_build_args *a)
 	cJSON_Delete(a->cache_from);
 }
 
-static void
-cmd_build_progress(void *arg, const char *data, size_t len)
-{
-	if (fwrite(data, 1, len, stderr) != len) {
-		/* progress is best effort */
-	}
-}
-
-static void
-cmd_build_list_add(cJSON **list, const char *s)
-{
-	if (*list == NULL)
-		*list = cJSON_CreateArray();
-	cJSON_AddItemToArray(*list, cJSON_CreateString(s));
-}
-
 /* Option argv[*i] with its value into *a: 1 taken, 0 not one of these, -1
  * with *msg. */
 static int
@@ -69,9 +53,9 @@ cmd_build_value(int argc, char **argv, int *i, struct cmd_build_args *a, const c
 	} else if (k == 1)
 		a->config_file = v;
 	else if (k == 2)
-		cmd_build_list_add(&a->image_names, v);
+		agent_cmd_list_add(&a->image_names, cJSON_CreateString(v));
 	else if (k == 3)
-		cmd_build_list_add(&a->cache_from, v);
+		agent_cmd_list_add(&a->cache_from, cJSON_CreateString(v));
 	else if (strcmp(v, "text") == 0 || strcmp(v, "json") == 0)
 		a->log_json = strcmp(v, "json") == 0;
 	else {
@@ -119,7 +103,7 @@ cmd_build_parse(int argc, char **argv, struct cmd_build_args *a)
 static int
 cmd_build_exec(int argc, char **argv)
 {
-	struct progress progress = { .fn = cmd_build_progress };
+	struct progress progress = { .fn = agent_cmd_progress_stderr };
 	struct client_target ct;
 	struct cmd_build_args a = { 0 };
 	cJSON *req, *res = NULL;
