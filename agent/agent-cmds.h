@@ -199,6 +199,17 @@ int agent_cmd_option_takes_value(const char *arg);
  * ("--mount=V", or the next argument: *i is advanced); -1 it is, but the
  * value is missing. */
 int agent_cmd_option(int argc, char **argv, int *i, const char *name, const char **value);
+/* The failure of a command that answers in JSON (up, build), as the
+ * reference CLI's: "PROG: OP: CAUSE" on stderr (one JSON log line when
+ * log_json: --log-format json) and {"outcome":"error","message":CAUSE} on
+ * stdout. Frees cause; returns CMD_EXIT_FAILURE. */
+int agent_cmd_failed(
+    const struct cmd_program *prog, const char *op, int log_json, char *cause);
+/* A struct progress sink that writes to stderr (arg unused). */
+void agent_cmd_progress_stderr(void *arg, const char *data, size_t len);
+/* Append item (consumed) to the array *list, created when NULL: a
+ * repeatable option's values. */
+void agent_cmd_list_add(cJSON **list, cJSON *item);
 /* Add "NAME=VALUE" (--remote-env) to the object remote_env; a name given
  * again replaces its value. -1 when arg has no name before an '='. */
 int agent_cmd_remote_env_add(cJSON *remote_env, const char *arg);

@@ -14,6 +14,7 @@ const struct agent_op *const agent_ops[] = {
 	&agent_op_info,
 	&agent_op_read_configuration,
 	&agent_op_up,
+	&agent_op_build,
 	&agent_op_stop,
 	&agent_op_down,
 	&agent_op_ls,
@@ -45,6 +46,32 @@ int
 agent_op_req_bool(const struct agent_op_req *r, const char *name)
 {
 	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r->json, name));
+}
+
+int
+agent_op_req_strings(const struct agent_op_req *r, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(r->json, name), *e;
+
+	if (v == NULL)
+		return 1;
+	if (!cJSON_IsArray(v))
+		return 0;
+	cJSON_ArrayForEach(e, v)
+		if (!cJSON_IsString(e))
+			return 0;
+	return 1;
+}
+
+int
+agent_op_req_log_format(const struct agent_op_req *r, struct progress *p, char **cause)
+{
+	const char *f = agent_op_req_string(r, "logFormat");
+
+	if (f != NULL && strcmp(f, "json") != 0 && strcmp(f, "text") != 0)
+		return error_set(cause, "\"logFormat\": expected \"text\" or \"json\"");
+	p->json = f != NULL && strcmp(f, "json") == 0;
+	return 0;
 }
 
 char *

@@ -44,6 +44,12 @@ int agent_op_id_labels(const cJSON *json, const cJSON **labels, char **cause);
 const char *agent_op_req_string(const struct agent_op_req *r, const char *name);
 /* The request's boolean field name (absent: 0). */
 int agent_op_req_bool(const struct agent_op_req *r, const char *name);
+/* Is the request's field name an array of strings, or absent? */
+int agent_op_req_strings(const struct agent_op_req *r, const char *name);
+/* The request's "logFormat" ("text", "json" or absent) as p->json. 0, or -1
+ * with *cause for another value. */
+int agent_op_req_log_format(
+    const struct agent_op_req *r, struct progress *p, char **cause);
 /* The command a "no container" message tells the user to run: the request's
  * "hint" (the client knows what its user typed, e.g. `rdev up buildbox:~/app`),
  * else "PROG up FOLDER [--config FILE]". New string. */
@@ -74,6 +80,7 @@ int agent_op_call(const cJSON *json, const char *prog_name, const struct progres
 extern const struct agent_op agent_op_info;		  /* host facts */
 extern const struct agent_op agent_op_read_configuration; /* the configuration */
 extern const struct agent_op agent_op_up;		  /* create or resume */
+extern const struct agent_op agent_op_build;		  /* the image, no container */
 extern const struct agent_op agent_op_stop;		  /* stop, keep */
 extern const struct agent_op agent_op_down;		  /* remove */
 extern const struct agent_op agent_op_ls;		  /* the dev containers */

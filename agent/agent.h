@@ -10,7 +10,7 @@ extern const struct cmd_program agent_program;
 /* The operations `serve` answers, for its help: every row of agent_ops[]
  * (agent-ops.h; test-agent-ops checks the list). */
 #define AGENT_SERVE_OPS \
-	"info, read-configuration, up,\n" \
+	"info, read-configuration, up, build,\n" \
 	"stop, down, ls, logs, status, exec (on a channel) and relay"
 
 #endif

@@ -2,10 +2,12 @@
  * (agent-cmds.h). */
 #include "agent-cmds.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agent-ops.h"
+#include "progress.h"
 #include "xmalloc.h"
 
 /* The options that take a value, as the reference CLI's: "--name VALUE" or
@@ -20,6 +22,7 @@ static const char *const agent_cmd_value_options[] = {
 	"--id-label",
 	"--cache-from",
 	"--log-format",
+	"--image-name",
 	NULL,
 };
 
@@ -226,4 +229,45 @@ agent_cmd_args_request(
 	if (a->id_labels != NULL)
 		cJSON_AddItemToObject(req, "idLabels", cJSON_Duplicate(a->id_labels, 1));
 	return req;
+}
+
+void
+agent_cmd_progress_stderr(void *arg, const char *data, size_t len)
+{
+	if (fwrite(data, 1, len, stderr) != len) {
+		/* progress is best effort */
+	}
+}
+
+void
+agent_cmd_list_add(cJSON **list, cJSON *item)
+{
+	if (*list == NULL)
+		*list = cJSON_CreateArray();
+	cJSON_AddItemToArray(*list, item);
+}
+
+int
+agent_cmd_failed(
+    const struct cmd_program *prog, const char *op, int log_json, char *cause)
+{
+	struct progress p = { .fn = agent_cmd_progress_stderr };
+	cJSON *json;
+	char *text, *msg;
+
+	msg = xasprintf("%s: %s: %s", prog->name, op, cause);
+	if (log_json)
+		progress_json_text(&p, msg);
+	else
+		fprintf(stderr, "%s\n", msg);
+	free(msg);
+	json = cJSON_CreateObject();
+	cJSON_AddStringToObject(json, "outcome", "error");
+	cJSON_AddStringToObject(json, "message", cause);
+	text = cJSON_PrintUnformatted(json);
+	printf("%s\n", text);
+	free(text);
+	cJSON_Delete(json);
+	free(cause);
+	return CMD_EXIT_FAILURE;
 }

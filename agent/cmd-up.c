@@ -37,14 +37,6 @@ cmd_up_args_clear(struct cmd_up_args *a)
 	cJSON_Delete(a->cache_from);
 }
 
-static void
-cmd_up_progress(void *arg, const char *data, size_t len)
-{
-	if (fwrite(data, 1, len, stderr) != len) {
-		/* progress is best effort */
-	}
-}
-
 /* --json: the warnings only. up sends each as one "warning: ..." line of
  * its own (progress_line(), one event when remote), or as the text of one
  * JSON log line with --log-format json. */
@@ -56,7 +48,7 @@ cmd_up_warnings(void *arg, const char *data, size_t len)
 	if ((len > 9 && strncmp(data, "warning: ", 9) == 0) ||
 	    (len > 0 && data[0] == '{' &&
 		memmem(data, len, json_warning, sizeof json_warning - 1) != NULL))
-		cmd_up_progress(arg, data, len);
+		agent_cmd_progress_stderr(arg, data, len);
 }
 
 /* s as the reference's --mount takes it:
@@ -88,15 +80,6 @@ cmd_up_mount(const char *s)
 out:
 	free(copy);
 	return m;
-}
-
-/* Append s to the array *list (created when NULL). */
-static void
-cmd_up_list_add(cJSON **list, cJSON *item)
-{
-	if (*list == NULL)
-		*list = cJSON_CreateArray();
-	cJSON_AddItemToArray(*list, item);
 }
 
 /* The options of up that take a value. */
@@ -142,13 +125,13 @@ cmd_up_take(struct cmd_up_args *a, const char *name, const char *v, const char *
 				   "--mount must be type=<bind|volume>,source=<source>,"
 				   "target=<target>[,external=<true|false>]",
 			       -1;
-		cmd_up_list_add(&a->mounts, m);
+		agent_cmd_list_add(&a->mounts, m);
 	} else if (strcmp(name, "--id-label") == 0) {
 		if (!agent_cmd_id_label_ok(v))
 			return *msg = "--id-label must be NAME=VALUE", -1;
-		cmd_up_list_add(&a->id_labels, cJSON_CreateString(v));
+		agent_cmd_list_add(&a->id_labels, cJSON_CreateString(v));
 	} else if (strcmp(name, "--cache-from") == 0)
-		cmd_up_list_add(&a->cache_from, cJSON_CreateString(v));
+		agent_cmd_list_add(&a->cache_from, cJSON_CreateString(v));
 	else if (strcmp(name, "--log-format") == 0) {
 		if (strcmp(v, "text") != 0 && strcmp(v, "json") != 0)
 			return *msg = "--log-format must be text or json", -1;
@@ -250,32 +233,13 @@ cmd_up_request_fields(cJSON *req, struct cmd_up_args *a)
 	a->remote_env = a->mounts = a->id_labels = a->cache_from = NULL;
 }
 
-/* The failure of up: "PROG: up: CAUSE" on stderr (one JSON log line with
- * --log-format json) and {"outcome":"error","message":CAUSE} on stdout. */
+/* The failure of up: agent_cmd_failed(), its secrets masked. */
 static int
 cmd_up_failed(const struct cmd_program *prog, const struct cmd_up_args *a,
     const struct secrets *secrets, char *cause)
 {
-	struct progress p = { .fn = cmd_up_progress };
-	cJSON *json;
-	char *text, *msg;
-
 	secrets_mask_inplace(secrets, &cause);
-	msg = xasprintf("%s: up: %s", prog->name, cause);
-	if (a->log_json)
-		progress_json_text(&p, msg);
-	else
-		fprintf(stderr, "%s\n", msg);
-	free(msg);
-	json = cJSON_CreateObject();
-	cJSON_AddStringToObject(json, "outcome", "error");
-	cJSON_AddStringToObject(json, "message", cause);
-	text = cJSON_PrintUnformatted(json);
-	printf("%s\n", text);
-	free(text);
-	cJSON_Delete(json);
-	free(cause);
-	return CMD_EXIT_FAILURE;
+	return agent_cmd_failed(prog, "up", a->log_json, cause);
 }
 
 int
@@ -302,7 +266,7 @@ agent_cmd_up(const struct agent_backend *be, const struct cmd_program *prog,
 		cmd_up_args_clear(&a);
 		return rc;
 	}
-	progress.fn = a.quiet ? cmd_up_warnings : cmd_up_progress;
+	progress.fn = a.quiet ? cmd_up_warnings : agent_cmd_progress_stderr;
 	progress.arg = NULL;
 	req = agent_cmd_request(prog->name, "up", a.folder, a.config_file);
 	cmd_up_request_fields(req, &a);

@@ -635,6 +635,35 @@ compose_replaced_images(struct compose *c)
 	return ids;
 }
 
+/* `compose build` of the services up starts (runServices and the service),
+ * or of the service alone (only_service: as the reference's build). */
+static int
+compose_build(struct compose *c, int only_service, char **cause)
+{
+	struct compose_argv a = { 0 };
+	int rc;
+
+	if (!c->opts->rebuild && !c->opts->build_no_cache &&
+	    compose_build_override(c, cause) != 0)
+		return -1;
+	compose_argv_base(c, &a, 1, 0);
+	if (c->build_override != NULL) {
+		compose_argv_add(&a, "-f");
+		compose_argv_add(&a, c->build_override);
+	}
+	compose_argv_add(&a, "build");
+	if (c->opts->rebuild || c->opts->build_no_cache)
+		compose_argv_add(&a, "--no-cache");
+	if (only_service)
+		compose_argv_add(&a, c->service);
+	else
+		compose_argv_services(c, &a);
+	progress_line(c->p, "Building the images of Compose project %s", c->project);
+	rc = compose_run(c, &a, "build", 1, NULL, cause);
+	compose_argv_free(&a);
+	return rc;
+}
+
 /* Build (unless the container exists), read the image's metadata, build
  * the UID-sync image, write the override, `up -d`. */
 static int
@@ -652,25 +681,8 @@ compose_start(
 	struct stat st;
 	int rc = -1;
 
-	if (!have_container) {
-		if (!c->opts->rebuild && !c->opts->build_no_cache &&
-		    compose_build_override(c, cause) != 0)
-			goto out;
-		compose_argv_base(c, &a, 1, 0);
-		if (c->build_override != NULL) {
-			compose_argv_add(&a, "-f");
-			compose_argv_add(&a, c->build_override);
-		}
-		compose_argv_add(&a, "build");
-		if (c->opts->rebuild || c->opts->build_no_cache)
-			compose_argv_add(&a, "--no-cache");
-		compose_argv_services(c, &a);
-		progress_line(
-		    c->p, "Building the images of Compose project %s", c->project);
-		if (compose_run(c, &a, "build", 1, NULL, cause) != 0)
-			goto out;
-		compose_argv_free(&a);
-	}
+	if (!have_container && compose_build(c, 0, cause) != 0)
+		goto out;
 
 	image = compose_service_image(c);
 	if (image_ensure(c->d, image, c->p, &inspect, cause) != 0)
@@ -789,6 +801,52 @@ compose_clear(struct compose *c)
 	free(c->build_override);
 }
 
+/* Set c up for cfg's service: the Compose CLI, the files, their
+ * configuration, the project name. 0, or -1 with *cause; c is cleared with
+ * compose_clear() either way. */
+static int
+compose_open(struct compose *c, const struct config *cfg, struct docker *d,
+    const struct up_opts *opts, char **cause)
+{
+	const cJSON *svc =
+	    cJSON_GetObjectItemCaseSensitive(config_get_object(cfg), "service");
+
+	memset(c, 0, sizeof *c);
+	c->cfg = cfg;
+	c->d = d;
+	c->opts = opts;
+	c->p = &opts->progress;
+	if (!cJSON_IsString(svc) || *svc->valuestring == '\0')
+		return error_set(cause,
+		    "%s: \"service\" is required for a Compose "
+		    "configuration",
+		    config_get_file(cfg));
+	c->service = svc->valuestring;
+	if (compose_detect(c, cause) != 0 || compose_find_files(c, cause) != 0 ||
+	    compose_read_config(c, cause) != 0 || compose_project(c, cause) != 0)
+		return -1;
+	return 0;
+}
+
+int
+compose_build_image(const struct config *cfg, struct docker *d,
+    const struct up_opts *opts, char **image, cJSON **inspect, char **cause)
+{
+	struct compose c;
+	int rc = -1;
+
+	*image = NULL;
+	*inspect = NULL;
+	if (compose_open(&c, cfg, d, opts, cause) != 0 ||
+	    compose_build(&c, 1, cause) != 0)
+		goto out;
+	*image = compose_service_image(&c);
+	rc = image_ensure(d, *image, c.p, inspect, cause);
+out:
+	compose_clear(&c);
+	return rc;
+}
+
 int
 compose_up(const struct config *cfg, struct docker *d, const char *config_hash,
     const struct up_opts *opts, cJSON **container, cJSON **merged, int *created,
@@ -796,8 +854,6 @@ compose_up(const struct config *cfg, struct docker *d, const char *config_hash,
 {
 	const struct progress *p = &opts->progress;
 	struct compose c = { 0 };
-	const cJSON *svc =
-	    cJSON_GetObjectItemCaseSensitive(config_get_object(cfg), "service");
 	cJSON *found = NULL, *replaced = NULL;
 	const char *id;
 	int rc = -1;
@@ -805,18 +861,7 @@ compose_up(const struct config *cfg, struct docker *d, const char *config_hash,
 	*container = NULL;
 	*merged = NULL;
 	*created = 0;
-	c.cfg = cfg;
-	c.d = d;
-	c.opts = opts;
-	c.p = p;
-	if (!cJSON_IsString(svc) || *svc->valuestring == '\0')
-		return error_set(cause,
-		    "%s: \"service\" is required for a Compose "
-		    "configuration",
-		    config_get_file(cfg));
-	c.service = svc->valuestring;
-	if (compose_detect(&c, cause) != 0 || compose_find_files(&c, cause) != 0 ||
-	    compose_read_config(&c, cause) != 0 || compose_project(&c, cause) != 0)
+	if (compose_open(&c, cfg, d, opts, cause) != 0)
 		goto out;
 	if (compose_find_container(&c, &found, cause) != 0)
 		goto out;

@@ -56,4 +56,12 @@ int compose_up(const struct config *cfg, struct docker *d, const char *config_ha
     const struct up_opts *opts, cJSON **container, cJSON **merged, int *created,
     char **cause);
 
+/* The image of cfg's service as `build` makes it, without a container:
+ * `compose build` of the service (opts: build_no_cache, cache_from), then
+ * its image (Compose's name for what it built, or its image:, pulled when
+ * missing). *image (new string) and *inspect (caller frees), or -1 with
+ * *cause. Expects the workspace lock to be held. */
+int compose_build_image(const struct config *cfg, struct docker *d,
+    const struct up_opts *opts, char **image, cJSON **inspect, char **cause);
+
 #endif

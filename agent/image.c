@@ -225,23 +225,33 @@ image_build_dockerfile(const struct config *cfg, const char *tag, int no_cache,
 }
 
 int
-image_set_metadata_label(
-    const char *tag, const char *label_value, const struct progress *p, char **cause)
+image_set_metadata_label(const char *from, const char *const *tags,
+    const char *label_value, const struct progress *p, char **cause)
 {
 	char dir[] = "/tmp/rdev-label.XXXXXX", *dockerfile, *label;
+	struct image_argv a = { NULL, 0 };
 	int rc;
 
 	if (mkdtemp(dir) == NULL)
 		return error_set_errno(cause, errno, "cannot create a build directory");
-	dockerfile = xasprintf("FROM %s\n", tag);
+	dockerfile = xasprintf("FROM %s\n", from);
 	label = xasprintf("%s=%s", CONFIG_METADATA_LABEL, label_value);
-	{
-		const char *argv[] = { "docker", "build", "-q", "-t", tag, "--label",
-			label, "-f", "-", dir, NULL };
-		rc = image_run_docker(argv, dockerfile, NULL,
-		    "writing the image's " CONFIG_METADATA_LABEL " label", cause);
+	image_argv_add(&a, "docker");
+	image_argv_add(&a, "build");
+	image_argv_add(&a, "-q");
+	for (; *tags != NULL; tags++) {
+		image_argv_add(&a, "-t");
+		image_argv_add(&a, *tags);
 	}
+	image_argv_add(&a, "--label");
+	image_argv_add(&a, label);
+	image_argv_add(&a, "-f");
+	image_argv_add(&a, "-");
+	image_argv_add(&a, dir);
+	rc = image_run_docker((const char *const *)a.v, dockerfile, NULL,
+	    "writing the image's " CONFIG_METADATA_LABEL " label", cause);
 	(void)p;
+	image_argv_free(&a);
 	rmdir(dir);
 	free(dockerfile);
 	free(label);

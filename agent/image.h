@@ -34,10 +34,13 @@ char *image_build_tag(const struct config *cfg, const char *config_hash);
 int image_build_dockerfile(const struct config *cfg, const char *tag, int no_cache,
     const cJSON *cache_from, const struct progress *p, char **cause);
 
-/* Give image (by tag) the devcontainer.metadata label label_value, keeping
- * its tag (a one-line build FROM the image). */
-int image_set_metadata_label(
-    const char *tag, const char *label_value, const struct progress *p, char **cause);
+/* Give image from (a tag or an id) the devcontainer.metadata label
+ * label_value, as a one-line build FROM it tagged each of tags
+ * (NULL-terminated, at least one; from itself keeps its tag when it is
+ * one of them). The same from and label give the same image again (the
+ * build's cache). */
+int image_set_metadata_label(const char *from, const char *const *tags,
+    const char *label_value, const struct progress *p, char **cause);
 
 /* The devcontainer.metadata entries of an inspected image or container (its
  * Config.Labels), parsed; an empty array when there is no label. Caller

@@ -12,22 +12,6 @@
 #include "secrets.h"
 #include "up.h"
 
-/* Is v an array of strings (or absent)? */
-static int
-op_up_strings(const cJSON *v)
-{
-	const cJSON *e;
-
-	if (v == NULL)
-		return 1;
-	if (!cJSON_IsArray(v))
-		return 0;
-	cJSON_ArrayForEach(e, v)
-		if (!cJSON_IsString(e))
-			return 0;
-	return 1;
-}
-
 /* Is v an array of the --mount objects the client sends (or absent)? */
 static int
 op_up_mounts(const cJSON *v)
@@ -58,7 +42,6 @@ static int
 op_up_flags(const struct agent_op_req *r, struct up_opts *opts, char **cause)
 {
 	const cJSON *remote_env = cJSON_GetObjectItemCaseSensitive(r->json, "remoteEnv");
-	const char *log_format = agent_op_req_string(r, "logFormat");
 	struct secrets *check = NULL;
 
 	opts->mounts = cJSON_GetObjectItemCaseSensitive(r->json, "mounts");
@@ -74,14 +57,12 @@ op_up_flags(const struct agent_op_req *r, struct up_opts *opts, char **cause)
 		return error_set(cause,
 		    "\"mounts\": expected an array of "
 		    "{\"type\":\"bind\"|\"volume\",\"source\",\"target\"}");
-	if (!op_up_strings(opts->id_labels) || !op_up_strings(opts->cache_from))
+	if (!agent_op_req_strings(r, "idLabels") || !agent_op_req_strings(r, "cacheFrom"))
 		return error_set(cause,
 		    "\"idLabels\" and \"cacheFrom\": expected arrays "
 		    "of strings");
-	if (log_format != NULL && strcmp(log_format, "json") != 0 &&
-	    strcmp(log_format, "text") != 0)
-		return error_set(cause, "\"logFormat\": expected \"text\" or \"json\"");
-	opts->progress.json = log_format != NULL && strcmp(log_format, "json") == 0;
+	if (agent_op_req_log_format(r, &opts->progress, cause) != 0)
+		return -1;
 	if (secrets_from_json(cJSON_GetObjectItemCaseSensitive(r->json, "secrets"),
 		&opts->secrets, cause) != 0)
 		return -1;

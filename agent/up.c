@@ -164,38 +164,77 @@ up_workspace_owner(const struct up_state *s, uid_t *uid, gid_t *gid, char **caus
 	return 0;
 }
 
-/* Get the image for a new container: *image (new string) and its inspect. */
+/* The image of a new container (up_prepare_image()). */
+struct up_image {
+	char *name;	/* the configuration's image, or the tag rdev built */
+	cJSON *inspect; /* its inspect as pulled or built, before the label */
+	cJSON *entries; /* its devcontainer.metadata entries */
+	char *label;	/* the label the container gets: entries + configuration */
+};
+
+static void
+up_image_clear(struct up_image *img)
+{
+	free(img->name);
+	cJSON_Delete(img->inspect);
+	cJSON_Delete(img->entries);
+	free(img->label);
+	memset(img, 0, sizeof *img);
+}
+
+/* Get the image for a new container into *img (cleared with
+ * up_image_clear() either way): pull the configuration's image, or build
+ * the Dockerfile as the tag image_build_tag() names and give the built image
+ * the metadata label, tagged names too (NULL-terminated, may be NULL: the
+ * build's --image-name); for Compose (build only: up starts the project
+ * instead) build the service's image. */
 static int
-up_prepare_image(struct up_state *s, char **image, cJSON **inspect, char **cause)
+up_prepare_image(
+    struct up_state *s, const char *const *names, struct up_image *img, char **cause)
 {
 	const cJSON *obj = config_get_object(s->cfg);
-	const char *name;
-	char *tag;
+	const char **tags;
+	size_t n = 0;
+	int rc;
 
-	*image = NULL;
-	*inspect = NULL;
-	if (config_get_kind(s->cfg) == CONFIG_KIND_IMAGE) {
-		name = up_json_string(obj, "image", NULL);
-		if (image_ensure(s->docker, name, s->p, inspect, cause) != 0)
+	memset(img, 0, sizeof *img);
+	if (config_get_kind(s->cfg) == CONFIG_KIND_COMPOSE) {
+		if (compose_build_image(s->cfg, s->docker, s->opts, &img->name,
+			&img->inspect, cause) != 0)
 			return -1;
-		*image = xstrdup(name);
+	} else if (config_get_kind(s->cfg) == CONFIG_KIND_IMAGE) {
+		img->name = xstrdup(up_json_string(obj, "image", NULL));
+		if (image_ensure(s->docker, img->name, s->p, &img->inspect, cause) != 0)
+			return -1;
+	} else {
+		img->name = image_build_tag(s->cfg, s->config_hash);
+		if (image_build_dockerfile(s->cfg, img->name,
+			s->opts->rebuild || s->opts->build_no_cache, s->opts->cache_from,
+			s->p, cause) != 0 ||
+		    docker_image_inspect(s->docker, img->name, &img->inspect, cause) != 0)
+			return -1;
+		if (img->inspect == NULL)
+			return error_set(cause,
+			    "image %s: built, but Docker does not show it", img->name);
+	}
+	if ((img->entries = image_metadata_entries(img->inspect, cause)) == NULL)
+		return error_prefix(cause, "image %s", img->name);
+	/* As the reference: the label holds the entries and the configuration as
+	 * written; whoever reuses the container substitutes them again. */
+	img->label = config_metadata_label(img->entries, config_get_raw(s->cfg));
+	if (config_get_kind(s->cfg) != CONFIG_KIND_DOCKERFILE)
 		return 0;
-	}
-	tag = image_build_tag(s->cfg, s->config_hash);
-	if (image_build_dockerfile(s->cfg, tag,
-		s->opts->rebuild || s->opts->build_no_cache, s->opts->cache_from, s->p,
-		cause) != 0 ||
-	    docker_image_inspect(s->docker, tag, inspect, cause) != 0) {
-		free(tag);
-		return -1;
-	}
-	if (*inspect == NULL) {
-		error_set(cause, "image %s: built, but Docker does not show it", tag);
-		free(tag);
-		return -1;
-	}
-	*image = tag;
-	return 0;
+	/* The built image carries the merged metadata, as the reference's does. */
+	while (names != NULL && names[n] != NULL)
+		n++;
+	tags = xreallocarray(NULL, n + 2, sizeof *tags);
+	tags[0] = img->name;
+	for (size_t i = 0; i < n; i++)
+		tags[i + 1] = names[i];
+	tags[n + 1] = NULL;
+	rc = image_set_metadata_label(img->name, tags, img->label, s->p, cause);
+	free(tags);
+	return rc;
 }
 
 /* Create and start a new container; s->container and s->merged are set. */
@@ -204,54 +243,41 @@ up_create(struct up_state *s, char **cause)
 {
 	const cJSON *obj = config_get_object(s->cfg);
 	struct container_spec_input in = { 0 };
-	cJSON *inspect = NULL, *entries = NULL, *subst = NULL, *labels = NULL,
-	      *body = NULL;
-	cJSON *uid_inspect = NULL;
-	char *image = NULL, *label = NULL, *name = NULL, *id = NULL, *uid_image = NULL;
+	struct up_image img;
+	cJSON *subst = NULL, *labels = NULL, *body = NULL;
+	char *name = NULL, *id = NULL, *uid_image = NULL;
 	char **warnings = NULL;
 	const char *user;
 	uid_t owner_uid = 0;
 	gid_t owner_gid = 0;
 	int rc = -1;
 
-	if (up_prepare_image(s, &image, &inspect, cause) != 0)
+	if (up_prepare_image(s, NULL, &img, cause) != 0)
 		goto out;
-	if ((entries = image_metadata_entries(inspect, cause)) == NULL) {
-		error_prefix(cause, "image %s", image);
-		goto out;
-	}
-	subst = up_subst_metadata(s, entries);
+	subst = up_subst_metadata(s, img.entries);
 	s->merged = config_merge(subst, obj);
-	/* As the reference: the label holds the entries and the configuration as
-	 * written; whoever reuses the container substitutes them again. */
-	label = config_metadata_label(entries, config_get_raw(s->cfg));
-	if (config_get_kind(s->cfg) == CONFIG_KIND_DOCKERFILE) {
-		/* The built image carries the merged metadata, as the reference's does.
-		 */
-		if (image_set_metadata_label(image, label, s->p, cause) != 0)
-			goto out;
-	}
 
 	user = lifecycle_user(s->merged);
 	if (user == NULL)
-		user = up_json_string(inspect, "Config", "User");
+		user = up_json_string(img.inspect, "Config", "User");
 	if (up_workspace_owner(s, &owner_uid, &owner_gid, cause) != 0)
 		goto out;
 	if (uid_sync_wanted(user, owner_uid, config_update_remote_user_uid(s->merged))) {
 		progress_line(s->p, "Updating UID/GID of %s to %u:%u", user,
 		    (unsigned)owner_uid, (unsigned)owner_gid);
-		if (uid_sync_build(image, user, up_json_string(inspect, "Config", "User"),
-			owner_uid, owner_gid, NULL, NULL, &uid_image, cause) != 0)
+		if (uid_sync_build(img.name, user,
+			up_json_string(img.inspect, "Config", "User"), owner_uid,
+			owner_gid, NULL, NULL, &uid_image, cause) != 0)
 			goto out;
 	}
 
-	labels = labels_make(s->cfg, s->config_hash, label);
-	in.image = uid_image != NULL ? uid_image : image;
+	labels = labels_make(s->cfg, s->config_hash, img.label);
+	in.image = uid_image != NULL ? uid_image : img.name;
 	in.merged = s->merged;
 	in.config = obj;
 	in.workspace_mount = config_get_workspace_mount(s->cfg);
 	in.override_command = config_override_command(config_get_kind(s->cfg), s->merged);
-	in.image_config = cJSON_GetObjectItemCaseSensitive(inspect, "Config");
+	in.image_config = cJSON_GetObjectItemCaseSensitive(img.inspect, "Config");
 	in.labels = labels;
 	in.extra_mounts = s->opts->mounts;
 	if ((body = container_spec_create_body(&in, &name, &warnings, cause)) == NULL)
@@ -277,15 +303,11 @@ up_create(struct up_state *s, char **cause)
 	rc = 0;
 out:
 	container_spec_warnings_free(warnings);
-	cJSON_Delete(inspect);
-	cJSON_Delete(uid_inspect);
-	cJSON_Delete(entries);
+	up_image_clear(&img);
 	cJSON_Delete(subst);
 	cJSON_Delete(labels);
 	cJSON_Delete(body);
-	free(image);
 	free(uid_image);
-	free(label);
 	free(name);
 	free(id);
 	return rc;
@@ -569,19 +591,55 @@ up_state_clear(struct up_state *s)
 }
 
 /* Refuse, before anything is made, a configuration asking for what up
- * cannot give yet; warn about what it leaves aside. */
+ * cannot give yet; warn about what it leaves aside. A build looks only at
+ * what would change the image. */
 static int
-up_check_honoured(const struct up_state *s, char **cause)
+up_check_honoured(const struct up_state *s, int build, char **cause)
 {
 	struct config_warnings w = { 0 };
 	int rc;
 
+	if (build)
+		return config_validate_up_build(config_get_doc(s->cfg), cause);
 	rc =
 	    config_validate_up(config_get_doc(s->cfg), s->opts->include_ports, &w, cause);
 	for (size_t i = 0; i < w.count; i++)
 		progress_line(s->p, "warning: %s", w.items[i]);
 	config_warnings_clear(&w);
 	return rc;
+}
+
+/* What up and build begin with: load the configuration (its warnings to
+ * progress), check it, take the workspace's lock, hash it. 0, or -1 with
+ * *cause; s is cleared with up_state_clear() either way. */
+static int
+up_open(struct up_state *s, const struct up_opts *opts, int build, char **cause)
+{
+	struct config_load_opts lo = { 0 };
+
+	memset(s, 0, sizeof *s);
+	s->opts = opts;
+	s->p = &opts->progress;
+	s->lock_fd = -1;
+	lo.workspace_folder = opts->workspace_folder;
+	lo.config_file = opts->config_file;
+	lo.override_config = opts->override_config;
+	lo.id_labels = opts->id_labels;
+	if ((s->cfg = config_load(&lo, cause)) == NULL)
+		return -1;
+	for (size_t i = 0; i < config_get_warnings(s->cfg)->count; i++)
+		progress_line(s->p, "warning: %s", config_get_warnings(s->cfg)->items[i]);
+	if (up_check_honoured(s, build, cause) != 0)
+		return -1;
+	if ((s->state_dir = agent_state_dir(cause)) == NULL)
+		return -1;
+	s->lock_fd = agent_lock_acquire(s->state_dir, config_get_devcontainer_id(s->cfg),
+	    up_on_lock_wait, (void *)s->p, cause);
+	if (s->lock_fd < 0)
+		return -1;
+	s->docker = docker_new(NULL);
+	s->config_hash = up_config_hash(s->cfg);
+	return 0;
 }
 
 /* The images the container about to be replaced was made from (image.h):
@@ -609,35 +667,15 @@ static const char *const up_port_keys[] = {
 int
 up_run(const struct up_opts *opts, struct up_result *res, char **cause)
 {
-	struct config_load_opts lo = { 0 };
-	struct up_state s = { 0 };
+	struct up_state s;
 	const char *id;
 	char *ignore = NULL;
 	cJSON *replaced = NULL;
 	int started = 0, created = 0, rc = -1;
 
 	memset(res, 0, sizeof *res);
-	s.opts = opts;
-	s.p = &opts->progress;
-	s.lock_fd = -1;
-	lo.workspace_folder = opts->workspace_folder;
-	lo.config_file = opts->config_file;
-	lo.override_config = opts->override_config;
-	lo.id_labels = opts->id_labels;
-	if ((s.cfg = config_load(&lo, cause)) == NULL)
-		return -1;
-	for (size_t i = 0; i < config_get_warnings(s.cfg)->count; i++)
-		progress_line(s.p, "warning: %s", config_get_warnings(s.cfg)->items[i]);
-	if (up_check_honoured(&s, cause) != 0)
+	if (up_open(&s, opts, 0, cause) != 0)
 		goto out;
-	if ((s.state_dir = agent_state_dir(cause)) == NULL)
-		goto out;
-	s.lock_fd = agent_lock_acquire(s.state_dir, config_get_devcontainer_id(s.cfg),
-	    up_on_lock_wait, (void *)s.p, cause);
-	if (s.lock_fd < 0)
-		goto out;
-	s.docker = docker_new(NULL);
-	s.config_hash = up_config_hash(s.cfg);
 	/* initializeCommand runs on this host on every up, before anything else. */
 	if (lifecycle_run_initialize(cJSON_GetObjectItemCaseSensitive(
 					 config_get_object(s.cfg), "initializeCommand"),
@@ -723,4 +761,65 @@ up_result_json(const struct up_result *res)
 	cJSON_AddStringToObject(o, "remoteUser", res->remote_user);
 	cJSON_AddStringToObject(o, "remoteWorkspaceFolder", res->remote_workspace_folder);
 	return o;
+}
+
+/* The strings of array v (borrowed), NULL-terminated; NULL for none. The
+ * caller frees the array. */
+static const char **
+up_strv_borrow(const cJSON *v)
+{
+	const char **strv;
+	const cJSON *e;
+	size_t n = 0;
+
+	if (cJSON_GetArraySize(v) == 0)
+		return NULL;
+	strv = xreallocarray(NULL, (size_t)cJSON_GetArraySize(v) + 1, sizeof *strv);
+	cJSON_ArrayForEach(e, v)
+		if (cJSON_IsString(e))
+			strv[n++] = e->valuestring;
+	strv[n] = NULL;
+	return strv;
+}
+
+int
+up_build(
+    const struct up_opts *opts, const cJSON *image_names, cJSON **result, char **cause)
+{
+	struct up_state s;
+	struct up_image img = { 0 };
+	const char **names = up_strv_borrow(image_names), *tag[2] = { NULL, NULL };
+	const char *const *out;
+	cJSON *list;
+	int rc = -1;
+
+	*result = NULL;
+	if (up_open(&s, opts, 1, cause) != 0 ||
+	    up_prepare_image(&s, (const char *const *)names, &img, cause) != 0)
+		goto out;
+	/* The names it is known by: those asked for, else the tag up builds a
+	 * Dockerfile as (it finds this image there), for an image or Compose
+	 * configuration the same tag for the labelled image. */
+	tag[0] = image_build_tag(s.cfg, s.config_hash);
+	out = names != NULL ? (const char *const *)names : tag;
+	if (config_get_kind(s.cfg) != CONFIG_KIND_DOCKERFILE) {
+		/* As the reference's build: the metadata goes into an image
+		 * of its own (up puts it on the container instead). */
+		progress_line(s.p, "Writing the %s label into an image from %s",
+		    CONFIG_METADATA_LABEL, img.name);
+		if (image_set_metadata_label(img.name, out, img.label, s.p, cause) != 0)
+			goto out;
+	}
+	*result = cJSON_CreateObject();
+	cJSON_AddStringToObject(*result, "outcome", "success");
+	list = cJSON_AddArrayToObject(*result, "imageName");
+	for (; *out != NULL; out++)
+		cJSON_AddItemToArray(list, cJSON_CreateString(*out));
+	rc = 0;
+out:
+	free((char *)tag[0]);
+	free(names);
+	up_image_clear(&img);
+	up_state_clear(&s);
+	return rc;
 }

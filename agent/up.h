@@ -45,6 +45,20 @@ void up_result_free(struct up_result *res);
  * "remoteUser":...,"remoteWorkspaceFolder":...}. New object, caller frees. */
 cJSON *up_result_json(const struct up_result *res);
 
+/* `build`: the image up would create the container from, with its
+ * devcontainer.metadata label, and no container, as the reference CLI's
+ * build: a Dockerfile built as up builds it (the same tag, the same steps:
+ * the next up's build is all cache and gives this image), an image pulled,
+ * a Compose service's image built; the last two get the label in an image
+ * of their own (up puts it on the container). opts: workspace_folder,
+ * config_file, build_no_cache, cache_from, progress. image_names (an array
+ * of strings, or NULL) tag the result too. *result is the reference's
+ * answer, {"outcome":"success","imageName":[...]} (the names given, else
+ * rdev's tag; caller frees), or -1 with *cause ("Features are not supported
+ * yet", docker's message). */
+int up_build(
+    const struct up_opts *opts, const cJSON *image_names, cJSON **result, char **cause);
+
 struct config;
 struct docker;
 /* The merged configuration of an existing container: its devcontainer.metadata

@@ -211,3 +211,15 @@ config_validate_up(const struct jsonc_doc *doc, int forwards,
 	}
 	return 0;
 }
+
+int
+config_validate_up_build(const struct jsonc_doc *doc, char **cause)
+{
+	struct config_validate_ctx v;
+
+	memset(&v, 0, sizeof v);
+	v.doc = doc;
+	v.cause = cause;
+	return config_validate_up_features(
+	    &v, cJSON_GetObjectItemCaseSensitive(jsonc_doc_root(doc), "features"));
+}

@@ -75,5 +75,10 @@ int config_validate(const struct jsonc_doc *doc, enum config_kind *kind,
  * already). Returns 0 otherwise. */
 int config_validate_up(const struct jsonc_doc *doc, int forwards,
     struct config_warnings *warnings, char **cause);
+/* What `build` cannot honour yet: only what would change the image, a
+ * non-empty "features" (the error config_validate_up() gives, for `build`); what
+ * concerns the container alone (hostRequirements, ports, ...) is not
+ * looked at. 0, or -1 with *cause (caller frees). */
+int config_validate_up_build(const struct jsonc_doc *doc, char **cause);
 
 #endif

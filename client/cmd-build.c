@@ -1,0 +1,170 @@
+/* cmd-build.c - `rdev build TARGET`: build the image of TARGET's dev
+ * container, with its devcontainer.metadata label, and no container (the
+ * "build" operation, agent/op-build.c, on TARGET's backend), as the
+ * reference CLI's `devcontainer build`; the next `up` runs that image. */
+#include "client.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "progress.h"
+
+/* What the command line asks for. */
+struct cmd_build_args {
+	const char *folder;
+	const char *config_file;
+	int no_cache;
+	int log_json;
+	cJSON *image_names, *cache_from; /* NULL: none given */
+};
+
+static void
+cmd_build_args_clear(struct cmd_build_args *a)
+{
+	cJSON_Delete(a->image_names);
+	cJSON_Delete(a->cache_from);
+}
+
+/* Option argv[*i] with its value into *a: 1 taken, 0 not one of these, -1
+ * with *msg. */
+static int
+cmd_build_value(int argc, char **argv, int *i, struct cmd_build_args *a, const char **msg)
+{
+	static const char *const names[] = { "--workspace-folder", "--config",
+		"--image-name", "--cache-from", "--log-format", NULL };
+	const char *v = NULL;
+	int k, r = 0;
+
+	for (k = 0; names[k] != NULL; k++)
+		if ((r = agent_cmd_option(argc, argv, i, names[k], &v)) != 0)
+			break;
+	if (names[k] == NULL)
+		return 0;
+	*msg = names[k];
+	if (r < 0 || *v == '\0')
+		return -1;
+	if (k == 0) {
+		if (a->folder != NULL) {
+			*msg = "one workspace only (a TARGET or --workspace-folder)";
+			return -1;
+		}
+		a->folder = v;
+	} else if (k == 1)
+		a->config_file = v;
+	else if (k == 2)
+		agent_cmd_list_add(&a->image_names, cJSON_CreateString(v));
+	else if (k == 3)
+		agent_cmd_list_add(&a->cache_from, cJSON_CreateString(v));
+	else if (strcmp(v, "text") == 0 || strcmp(v, "json") == 0)
+		a->log_json = strcmp(v, "json") == 0;
+	else {
+		*msg = "--log-format must be text or json";
+		return -1;
+	}
+	return 1;
+}
+
+/* Parse argv into *a (cleared with cmd_build_args_clear() either way). 0,
+ * or CMD_EXIT_USAGE after printing why. */
+static int
+cmd_build_parse(int argc, char **argv, struct cmd_build_args *a)
+{
+	const char *msg = NULL;
+	int i, r;
+
+	memset(a, 0, sizeof *a);
+	for (i = 1; i < argc; i++) {
+		if (strncmp(argv[i], "--", 2) == 0 &&
+		    (r = cmd_build_value(argc, argv, &i, a, &msg)) != 0) {
+			if (r < 0 && strncmp(msg, "--", 2) == 0 &&
+			    strchr(msg, ' ') == NULL)
+				return cmd_usage_error(&client_program, &cmd_build_entry,
+				    "%s needs a value", msg);
+			if (r < 0)
+				return cmd_usage_error(
+				    &client_program, &cmd_build_entry, "%s", msg);
+		} else if (strcmp(argv[i], "--no-cache") == 0)
+			a->no_cache = 1;
+		else if (argv[i][0] == '-' && argv[i][1] != '\0')
+			return cmd_usage_error(&client_program, &cmd_build_entry,
+			    "unknown option %s", argv[i]);
+		else if (a->folder == NULL)
+			a->folder = argv[i];
+		else
+			return cmd_usage_error(&client_program, &cmd_build_entry,
+			    "one workspace only (got %s)", argv[i]);
+	}
+	if (a->folder == NULL)
+		a->folder = ".";
+	return 0;
+}
+
+static int
+cmd_build_exec(int argc, char **argv)
+{
+	struct progress progress = { .fn = agent_cmd_progress_stderr };
+	struct client_target ct;
+	struct cmd_build_args a = { 0 };
+	cJSON *req, *res = NULL;
+	char *cause = NULL, *text;
+	int rc;
+
+	if ((rc = client_target_open("build", argc, argv, 0, &ct)) != CMD_EXIT_OK)
+		goto out;
+	if ((rc = cmd_build_parse(ct.argc, ct.argv, &a)) != 0)
+		goto out;
+	req = agent_cmd_request(client_program.name, "build", a.folder, a.config_file);
+	if (a.no_cache)
+		cJSON_AddTrueToObject(req, "noCache");
+	if (a.log_json)
+		cJSON_AddStringToObject(req, "logFormat", "json");
+	/* Handed over to the request. */
+	if (a.image_names != NULL)
+		cJSON_AddItemToObject(req, "imageNames", a.image_names);
+	if (a.cache_from != NULL)
+		cJSON_AddItemToObject(req, "cacheFrom", a.cache_from);
+	a.image_names = a.cache_from = NULL;
+	if (ct.be.call(ct.be.ctx, req, &progress, &res, &cause) != 0) {
+		rc = agent_cmd_failed(&client_program, "build", a.log_json, cause);
+		goto out;
+	}
+	text = cJSON_PrintUnformatted(res);
+	printf("%s\n", text);
+	free(text);
+	rc = CMD_EXIT_OK;
+out:
+	cJSON_Delete(res);
+	cmd_build_args_clear(&a);
+	client_target_close(&ct);
+	return rc;
+}
+
+const struct cmd_entry cmd_build_entry = { "build",
+	"TARGET [--config FILE] [--workspace-folder PATH] [--image-name NAME]... "
+	"[--no-cache] [--cache-from IMAGE]... [--log-format text|json]",
+	"build the dev container's image, without a container",
+	"Builds the image `up` would create TARGET's dev container from, with its\n"
+	"devcontainer.metadata label, as the reference CLI's `devcontainer build`:\n"
+	"a Dockerfile is built as up builds it (the next up finds the image and\n"
+	"its build is all cache); an image is pulled (when missing), a Docker\n"
+	"Compose service's image built (or pulled), and either gets the label in\n"
+	"an image of its own (up puts it on the container instead). Dev\n"
+	"Container Features are not supported yet: a configuration with any is\n"
+	"an error. Progress goes to stderr; stdout gets one JSON line:\n"
+	"{\"outcome\":\"success\",\"imageName\":[NAME...]} (the --image-name\n"
+	"names, else rdev's own tag), or {\"outcome\":\"error\",\"message\":...}.\n"
+	"\n"
+	"options (the reference CLI's):\n"
+	"  --config FILE   use FILE instead of discovering devcontainer.json\n"
+	"  --workspace-folder PATH\n"
+	"                  the workspace, instead of the TARGET argument\n"
+	"  --image-name NAME\n"
+	"                  tag the image NAME too (repeatable)\n"
+	"  --no-cache      build with --no-cache\n"
+	"  --cache-from IMAGE\n"
+	"                  also use IMAGE as a build cache (repeatable)\n"
+	"  --log-format text|json\n"
+	"                  json: progress as the reference's JSON log lines\n"
+	"\n" CLIENT_TARGET_HELP,
+	cmd_build_exec };

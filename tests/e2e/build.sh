@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# build.sh - `rdev build` on a local and a remote workspace: the image gets
+# the devcontainer.metadata label up would give it, every --image-name tags
+# it, no container is made, and the next `up` runs that very image (same
+# id: its build is all cache); the answer and the labels are the reference
+# CLI's (`devcontainer build`) for the same workspace, for a Dockerfile, an
+# image and a Compose configuration; Features fail loudly (exit 1, the
+# JSON error on stdout), an unknown option is a usage error (exit 2).
+. "$(dirname "$0")/../rig/lib.sh"
+rig_require_docker
+export RDEV_STATE_DIR=$TEST_TMP/state
+REF=${RDEV_DEVCONTAINER_CLI:?the reference CLI (rig.sh env)}
+
+# Names of this test's own: the folders' names are the built images' and
+# the Compose project's (rdev-<name>-<id>, <name>_devcontainer_app).
+tag=rdevb$$
+ws=$TEST_TMP/ws-build-$$
+imgws=$TEST_TMP/ws-bimg-$$
+cws=$TEST_TMP/ws-bcmp-$$
+mkdir -p "$ws/.devcontainer" "$imgws" "$cws/.devcontainer"
+cat >"$ws/.devcontainer/Dockerfile" <<DOCKERFILE
+FROM $RDEV_RIG_IMAGE_BOOKWORM_DEV
+RUN echo built-$$ > /built
+DOCKERFILE
+cat >"$ws/.devcontainer/devcontainer.json" <<'JSON'
+{
+  "build": { "dockerfile": "Dockerfile" },
+  "remoteUser": "dev",
+  "updateRemoteUserUID": false,
+  "containerEnv": { "CE": "ce-${localWorkspaceFolderBasename}" },
+  "postCreateCommand": "true"
+}
+JSON
+cat >"$imgws/.devcontainer.json" <<JSON
+{ "image": "$RDEV_RIG_IMAGE_BOOKWORM_DEV", "remoteUser": "dev", "containerEnv": { "A": "1" } }
+JSON
+cp "$ws/.devcontainer/Dockerfile" "$cws/.devcontainer/Dockerfile"
+cat >"$cws/.devcontainer/docker-compose.yml" <<'YAML'
+version: "3"
+services:
+  app:
+    build: { context: ., dockerfile: Dockerfile }
+    command: ["sleep", "infinity"]
+YAML
+cat >"$cws/.devcontainer/devcontainer.json" <<'JSON'
+{ "dockerComposeFile": "docker-compose.yml", "service": "app",
+  "workspaceFolder": "/workspace", "remoteUser": "dev" }
+JSON
+
+rig_remote_host b
+on_host "mkdir -p ~/rbws/.devcontainer"
+on_host "cat > ~/rbws/.devcontainer/Dockerfile" <"$ws/.devcontainer/Dockerfile"
+on_host "cat > ~/rbws/.devcontainer/devcontainer.json" <"$ws/.devcontainer/devcontainer.json"
+cleanup_build() {
+	local f
+	for f in "$ws" "$imgws" "$cws" "$home/rbws"; do
+		docker ps -aq --filter "label=devcontainer.local_folder=$f" | xargs -r docker rm -f >/dev/null
+	done
+	docker images --format '{{.Repository}}:{{.Tag}}' |
+		grep -E "^($tag|ref$tag|rdev-ws-(build|bimg)-$$-|ws-bcmp-${$}_devcontainer_app:)" |
+		xargs -r docker rmi -f >/dev/null 2>&1
+	cat "$TEST_TMP/remote-tags" 2>/dev/null | xargs -r docker rmi -f >/dev/null 2>&1
+	return 0
+}
+trap 'cleanup_build; rig_remote_cleanup rbws' EXIT
+
+image_id() { docker image inspect -f '{{.Id}}' "$1"; }
+meta() { docker image inspect -f '{{index .Config.Labels "devcontainer.metadata"}}' "$1" | jq -cS .; }
+containers_of() { docker ps -aq --filter "label=devcontainer.local_folder=$1" | wc -l; }
+
+# --- local: a Dockerfile ------------------------------------------------------
+rdev build "$ws" --image-name "$tag:a" --image-name="$tag:b" >"$TEST_TMP/b1.json" 2>"$TEST_TMP/b1.err" ||
+	{ cat "$TEST_TMP/b1.err" >&2; fail "rdev build $ws failed"; }
+check_eq "the answer names the --image-name tags" "$(cat "$TEST_TMP/b1.json")" \
+	"{\"outcome\":\"success\",\"imageName\":[\"$tag:a\",\"$tag:b\"]}"
+check "progress went to stderr" grep -q "Building image" "$TEST_TMP/b1.err"
+id=$(image_id "$tag:a")
+check_eq "both names are the one image" "$(image_id "$tag:b")" "$id"
+check_eq "the image has the Dockerfile's layer" \
+	"$(docker run --rm "$tag:a" cat /built)" "built-$$"
+check_eq "its metadata label: the configuration as written" \
+	"$(meta "$tag:a" | jq -c '.[-1]')" \
+	'{"containerEnv":{"CE":"ce-${localWorkspaceFolderBasename}"},"postCreateCommand":"true","remoteUser":"dev","updateRemoteUserUID":false}'
+check_eq "no container was created" "$(containers_of "$ws")" 0
+
+rdev build --workspace-folder "$ws" >"$TEST_TMP/b2.json" 2>/dev/null
+own=$(jq -r '.imageName[0]' "$TEST_TMP/b2.json")
+check "without --image-name: rdev's own tag" grep -q "^rdev-ws-build-$$-" <<<"$own"
+check_eq "built again: the same image (cache)" "$(image_id "$own")" "$id"
+
+rdev up "$ws" --json >"$TEST_TMP/up.json" 2>"$TEST_TMP/up.err" ||
+	{ cat "$TEST_TMP/up.err" >&2; fail "rdev up $ws failed"; }
+cid=$(jq -r .containerId "$TEST_TMP/up.json")
+check_eq "up runs the built image" "$(docker inspect -f '{{.Image}}' "$cid")" "$id"
+check_eq "up made no other image under the tag" "$(image_id "$own")" "$id"
+check_eq "the container's label is the image's" \
+	"$(docker inspect -f '{{index .Config.Labels "devcontainer.metadata"}}' "$cid" | jq -cS .)" \
+	"$(meta "$id")"
+rdev down "$ws" >/dev/null
+
+# --- the reference's build of the same workspaces ----------------------------
+"$REF" build --workspace-folder "$ws" --image-name "ref$tag:df" >"$TEST_TMP/ref.json" 2>"$TEST_TMP/ref.err" ||
+	{ tail -20 "$TEST_TMP/ref.err" >&2; fail "the reference's build failed"; }
+check_eq "the reference's answer, but for its ociAuthDiagnostics" \
+	"$(jq -c 'del(.ociAuthDiagnostics) | .imageName = ["X"]' "$TEST_TMP/ref.json")" \
+	"$(jq -c '.imageName = ["X"]' "$TEST_TMP/b1.json")"
+check_eq "Dockerfile: the reference's metadata label" "$(meta "ref$tag:df")" "$(meta "$id")"
+
+rdev build "$imgws" --image-name "$tag:img" >"$TEST_TMP/bi.json" 2>/dev/null
+"$REF" build --workspace-folder "$imgws" --image-name "ref$tag:img" >/dev/null 2>&1
+check_eq "image: the answer" "$(jq -r '.imageName | join(",")' "$TEST_TMP/bi.json")" "$tag:img"
+check_eq "image: the reference's metadata label" "$(meta "ref$tag:img")" "$(meta "$tag:img")"
+check "image: the label is on an image of its own" \
+	test "$(image_id "$tag:img")" != "$(image_id "$RDEV_RIG_IMAGE_BOOKWORM_DEV")"
+check_eq "image: no container" "$(containers_of "$imgws")" 0
+
+rdev build "$cws" --image-name "$tag:cmp" >"$TEST_TMP/bc.json" 2>"$TEST_TMP/bc.err" ||
+	{ cat "$TEST_TMP/bc.err" >&2; fail "rdev build $cws failed"; }
+"$REF" build --workspace-folder "$cws" --image-name "ref$tag:cmp" >/dev/null 2>&1
+check_eq "Compose: the reference's metadata label" "$(meta "ref$tag:cmp")" "$(meta "$tag:cmp")"
+check_eq "Compose: the service's layer" "$(docker run --rm "$tag:cmp" cat /built)" "built-$$"
+check_eq "Compose: no container" "$(containers_of "$cws")" 0
+
+# --- what build refuses -------------------------------------------------------
+mkdir -p "$TEST_TMP/feat"
+echo '{ "image": "'"$RDEV_RIG_IMAGE_BOOKWORM_DEV"'", "features": { "ghcr.io/x/y:1": {} } }' \
+	>"$TEST_TMP/feat/.devcontainer.json"
+set +e
+rdev build "$TEST_TMP/feat" --image-name "$tag:feat" >"$TEST_TMP/f.json" 2>"$TEST_TMP/f.err"
+rc=$?
+rdev build "$ws" --push >/dev/null 2>"$TEST_TMP/u.err"
+urc=$?
+set -e
+check_eq "Features: exit 1" "$rc" 1
+check_eq "Features: the JSON error" "$(jq -r .outcome "$TEST_TMP/f.json")" error
+check "Features: the message names them" grep -q 'Features are not supported yet (ghcr.io/x/y:1)' "$TEST_TMP/f.err"
+check "Features: nothing tagged" sh -c "! docker image inspect '$tag:feat' >/dev/null 2>&1"
+check_eq "an unknown option is a usage error" "$urc" 2
+check "it is named" grep -q "unknown option --push" "$TEST_TMP/u.err"
+
+# --- remote -------------------------------------------------------------------
+rdev build "$name:~/rbws" --image-name "$tag:remote" >"$TEST_TMP/rb.json" 2>"$TEST_TMP/rb.err" ||
+	{ cat "$TEST_TMP/rb.err" >&2; fail "rdev build $name:~/rbws failed"; }
+check_eq "remote: the answer" "$(cat "$TEST_TMP/rb.json")" \
+	"{\"outcome\":\"success\",\"imageName\":[\"$tag:remote\"]}"
+rdev build "$name:~/rbws" >"$TEST_TMP/rb2.json" 2>/dev/null
+rtag=$(jq -r '.imageName[0]' "$TEST_TMP/rb2.json")
+echo "$rtag" >"$TEST_TMP/remote-tags"
+check "remote: rdev's own tag" grep -q "^rdev-rbws-" <<<"$rtag"
+rid=$(on_host docker image inspect -f '{{.Id}}' "$tag:remote")
+check_eq "remote: both names are the one image" "$(on_host docker image inspect -f '{{.Id}}' "$rtag")" "$rid"
+check_eq "remote: its metadata label" \
+	"$(on_host docker image inspect -f "'{{index .Config.Labels \"devcontainer.metadata\"}}'" "$tag:remote" | jq -c '.[-1].remoteUser')" '"dev"'
+check_eq "remote: no container" "$(on_host docker ps -aq --filter "label=devcontainer.local_folder=$home/rbws" | wc -l)" 0
+rdev up "$name:~/rbws" --json >"$TEST_TMP/rup.json" 2>"$TEST_TMP/rup.err" ||
+	{ cat "$TEST_TMP/rup.err" >&2; fail "rdev up $name:~/rbws failed"; }
+rcid=$(jq -r .containerId "$TEST_TMP/rup.json")
+check_eq "remote: up runs the built image" "$(on_host docker inspect -f '{{.Image}}' "$rcid")" "$rid"
+rdev down "$name:~/rbws" >/dev/null
+finish
