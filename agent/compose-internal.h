@@ -1,0 +1,72 @@
+/* compose-internal.h - what the files of agent/compose.c's job share:
+ * compose.c (the CLI, the build and `up`: compose.h) and compose-files.c
+ * (the compose files, `compose config` and the project name).
+ *
+ * Ownership: a struct compose borrows cfg, d, opts and p from its caller
+ * (compose_open) and owns the rest (compose_clear frees it). */
+#ifndef RDEV_COMPOSE_INTERNAL_H
+#define RDEV_COMPOSE_INTERNAL_H
+
+#include <cjson/cJSON.h>
+
+struct config;
+struct docker;
+struct progress;
+struct up_opts;
+
+/* An argv under construction. */
+struct compose_argv {
+	char **v;
+	size_t n;
+};
+
+/* Everything one compose_up() works with. */
+struct compose {
+	const struct config *cfg;
+	struct docker *d;
+	const struct up_opts *opts;
+	const struct progress *p;
+	int v2;	       /* `docker compose` rather than docker-compose */
+	char *version; /* "1.29.2" */
+	int ver[3];
+	char **files;	/* absolute compose files, NULL-terminated */
+	char *env_file; /* --env-file, or NULL */
+	cJSON *config;	/* `compose config`, parsed */
+	const cJSON *service_config;
+	const char *service;
+	char *project;
+	char *override;	      /* path of our override file, once written */
+	char *build_override; /* the build's (--cache-from), or NULL */
+};
+
+/* compose.c */
+void compose_argv_add(struct compose_argv *a, const char *s);
+void compose_argv_free(struct compose_argv *a);
+/* Free a NULL-terminated array of strings (NULL: nothing). */
+void compose_strv_free(char **v);
+/* "docker compose" or "docker-compose", for messages. */
+const char *compose_cmd_name(const struct compose *c);
+/* Run argv; stream: show its output as progress. *out (may be NULL) gets
+ * stdout. A non-zero exit is an error with the output's tail. */
+int compose_run(struct compose *c, const struct compose_argv *a, const char *what,
+    int stream, char **out, char **cause);
+/* Is the Compose found older than major.minor.patch? */
+int compose_version_before(const struct compose *c, int major, int minor, int patch);
+/* The start of every compose command line: the CLI, with the project
+ * (project) and the files, and the override file (override). */
+void compose_argv_base(
+    const struct compose *c, struct compose_argv *a, int project, int override);
+
+/* compose-files.c */
+/* c->files (and c->env_file) as the reference's getDockerComposeFilePaths
+ * finds them. 0, or -1 with *cause naming what is missing. */
+int compose_files_find(struct compose *c, char **cause);
+/* c->config and c->service_config: `compose config`, parsed. */
+int compose_files_read_config(struct compose *c, char **cause);
+/* A compose file's top-level string key ("name", "version"), or NULL. New
+ * string. */
+char *compose_files_key(const char *path, const char *key);
+/* c->project: the project name (compose_naming_project()). */
+int compose_files_project(struct compose *c, char **cause);
+
+#endif
