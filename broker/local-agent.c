@@ -33,8 +33,9 @@ struct local_call {
 	int id;
 	struct local_host *lh;
 	struct event *timer; /* its deadline, or its end made due */
+	int ended;	     /* result or error is final: done runs in the next pass */
 	cJSON *result;
-	char *error; /* set: ended */
+	char *error;
 	local_call_done_fn done;
 	void *arg;
 	LIST_ENTRY(local_call) entry;
@@ -84,22 +85,24 @@ local_call_on_timer(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (c->error == NULL && c->result == NULL)
+	if (!c->ended)
 		c->error = xasprintf(
 		    "the local agent did not answer within %d s", LOCAL_CALL_TIMEOUT_S);
 	local_call_finish(c);
 }
 
-/* End c with error (taken) or its result, from the loop's next pass. */
+/* End c with error (taken; NULL: its result is in), from the loop's next
+ * pass. */
 static void
 local_call_end(struct local_call *c, char *error)
 {
 	struct timeval now = { 0, 0 };
 
-	if (c->error != NULL || c->result != NULL) {
+	if (c->ended) {
 		free(error);
 		return;
 	}
+	c->ended = 1;
 	c->error = error;
 	evtimer_add(c->timer, &now);
 }
@@ -115,10 +118,8 @@ local_agent_lost(struct local_host *lh, const char *why)
 	int i;
 
 	log_warn("%s: the local agent: %s", LOCAL_HOST_LABEL, why);
-	LIST_FOREACH(c, &a->pending, entry) {
-		if (c->error == NULL && c->result == NULL)
-			local_call_end(c, xasprintf("the local agent: %s", why));
-	}
+	LIST_FOREACH(c, &a->pending, entry)
+		local_call_end(c, xasprintf("the local agent: %s", why));
 	if (a->bev != NULL) {
 		bufferevent_free(a->bev);
 		a->bev = NULL;
@@ -165,8 +166,7 @@ local_agent_frame(struct local_host *lh, const struct proto_frame *f, char **why
 	    cJSON_GetObjectItemCaseSensitive(msg, "ok") != NULL &&
 	    cJSON_IsNumber(id = cJSON_GetObjectItemCaseSensitive(msg, "id"))) {
 		LIST_FOREACH(c, &a->pending, entry) {
-			if (c->id != id->valueint || c->error != NULL ||
-			    c->result != NULL)
+			if (c->id != id->valueint || c->ended)
 				continue;
 			err = cJSON_GetObjectItemCaseSensitive(msg, "error");
 			if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(msg, "ok"))) {
