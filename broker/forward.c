@@ -2,15 +2,19 @@
  * and save it, and the relay's answer and header (forward.h). */
 #include "forward.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <sodium.h>
 
+#include "atomic-file.h"
+#include "buf.h"
 #include "clock.h"
 #include "error.h"
 #include "log.h"
+#include "proto.h"
 #include "xmalloc.h"
 
 static char *
@@ -258,6 +262,65 @@ forward_answer_new(int id, cJSON **done, cJSON **errors)
 	*done = cJSON_AddArrayToObject(res, "forwards");
 	*errors = cJSON_AddArrayToObject(res, "errors");
 	return resp;
+}
+
+void
+forward_park(struct forward_parked_list *list, int fd, const char *ws, cJSON *resp)
+{
+	struct forward_parked *p = xcalloc(1, sizeof *p);
+
+	p->fd = fd;
+	p->workspace = xstrdup(ws);
+	p->resp = resp;
+	TAILQ_INSERT_TAIL(list, p, entry);
+}
+
+void
+forward_parked_error(struct forward_parked_list *list, const char *ws, const char *error)
+{
+	struct forward_parked *p;
+	cJSON *res;
+
+	TAILQ_FOREACH(p, list, entry) {
+		if (p->failed || strcmp(p->workspace, ws) != 0)
+			continue;
+		res = cJSON_GetObjectItemCaseSensitive(p->resp, "result");
+		cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(res, "errors"),
+		    cJSON_CreateString(error));
+		p->failed = 1;
+	}
+}
+
+void
+forward_answer_send(int fd, const cJSON *resp)
+{
+	struct buf *b = buf_new();
+
+	/* a small answer: written at once, whatever the fd's mode was */
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	if (proto_encode_json(b, PROTO_CONTROL, 0, resp, NULL) == 0 &&
+	    fd_write_all(fd, buf_data(b), buf_len(b)) != 0)
+		log_debug("a client left before its forward answer");
+	buf_free(b);
+	close(fd);
+}
+
+void
+forward_parked_answer(struct forward_parked_list *list,
+    int (*waiting)(void *arg, const char *ws), void *arg)
+{
+	struct forward_parked *p, *next;
+
+	for (p = TAILQ_FIRST(list); p != NULL; p = next) {
+		next = TAILQ_NEXT(p, entry);
+		if (waiting != NULL && waiting(arg, p->workspace))
+			continue;
+		TAILQ_REMOVE(list, p, entry);
+		forward_answer_send(p->fd, p->resp);
+		cJSON_Delete(p->resp);
+		free(p->workspace);
+		free(p);
+	}
 }
 
 cJSON *

@@ -20,6 +20,8 @@
 #ifndef RDEV_FORWARD_H
 #define RDEV_FORWARD_H
 
+#include <sys/queue.h>
+
 #include <stddef.h>
 
 #include <cjson/cJSON.h>
@@ -109,6 +111,30 @@ void forward_request_make(
 /* A "forward" request's answer {"id","ok":true,"result":{"forwards":[],
  * "errors":[]}}, with *done and *errors borrowed from it. */
 cJSON *forward_answer_new(int id, cJSON **done, cJSON **errors);
+/* A "forward" request waiting for the resolves of its workspace's
+ * forwards (so that their errors are in its answer): its client's
+ * connection and its answer so far, both owned until it is answered. */
+struct forward_parked {
+	int fd;
+	char *workspace;
+	cJSON *resp;
+	int failed; /* an error of a resolve is in resp already */
+	TAILQ_ENTRY(forward_parked) entry;
+};
+TAILQ_HEAD(forward_parked_list, forward_parked);
+/* Send resp on a request's connection fd and close it. */
+void forward_answer_send(int fd, const cJSON *resp);
+/* Park the answer resp (taken) to the request on fd (taken) about ws. */
+void forward_park(struct forward_parked_list *list, int fd, const char *ws, cJSON *resp);
+/* A resolve of a forward of ws failed: error goes into each parked answer
+ * about ws that has none yet (as a failed resolve stopped the others). */
+void forward_parked_error(
+    struct forward_parked_list *list, const char *ws, const char *error);
+/* Send the parked answers whose workspace waits for no resolve (waiting
+ * says; arg is its) and close their connections; every one when waiting is
+ * NULL. */
+void forward_parked_answer(struct forward_parked_list *list,
+    int (*waiting)(void *arg, const char *ws), void *arg);
 /* An "unforward" request's answer {"id","ok":true,"result":{"stopped":n}}. */
 cJSON *forward_stopped_answer(int id, int n);
 /* Re-create a saved host entry's "forwards" with make at their own local

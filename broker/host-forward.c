@@ -32,28 +32,6 @@ host_forward_take_target(
 
 static int host_forward_open_next(struct host_session *h, struct host_link *l);
 
-/* Add error to the parked answers of f's workspace (the first error of each,
- * as a failed resolve used to stop the request's others). */
-static void
-host_forward_park_error(struct host_session *h, struct host_forward *f, const char *error)
-{
-	cJSON *res, *errors;
-	struct host_job *j;
-
-	TAILQ_FOREACH(j, &h->parked, entry) {
-		const char *ws = host_json_str(j->req, "workspace");
-
-		if (ws == NULL || strcmp(ws, f->fw.workspace) != 0 ||
-		    cJSON_IsTrue(
-			cJSON_GetObjectItemCaseSensitive(j->resp, "resolveFailed")))
-			continue;
-		res = cJSON_GetObjectItemCaseSensitive(j->resp, "result");
-		errors = cJSON_GetObjectItemCaseSensitive(res, "errors");
-		cJSON_AddItemToArray(errors, cJSON_CreateString(error));
-		cJSON_AddTrueToObject(j->resp, "resolveFailed");
-	}
-}
-
 /* The agent's answer to f's relay request (host_call_done_fn). */
 static void
 host_forward_resolved(
@@ -74,7 +52,7 @@ host_forward_resolved(
 		else
 			log_info(
 			    "%s: auto-forward %s: %s", h->label, f->fw.workspace, cause);
-		host_forward_park_error(h, f, cause);
+		forward_parked_error(&h->parked, f->fw.workspace, cause);
 	}
 	LIST_FOREACH(l, &h->links, entry) {
 		if (l->fwd != f || l->state != HOST_LINK_RESOLVING)
@@ -374,19 +352,26 @@ host_forward_add(struct host_session *h, struct host_job *j)
 		host_auto_add(
 		    h, ws, config, cJSON_GetObjectItemCaseSensitive(j->req, "auto"));
 	host_state_save(h);
-	j->resp = resp;
-	TAILQ_INSERT_HEAD(&h->parked, j, entry);
+	if (ws != NULL)
+		forward_park(&h->parked, j->fd, ws, resp);
+	else {
+		forward_answer_send(j->fd, resp);
+		cJSON_Delete(resp);
+	}
+	cJSON_Delete(j->req);
+	free(j);
 	host_forward_parked_check(h);
 }
 
-/* Is a forward of ws being resolved? */
+/* Is a forward of ws being resolved (arg: the session)? */
 static int
-host_forward_resolving(struct host_session *h, const char *ws)
+host_forward_resolving(void *arg, const char *ws)
 {
+	struct host_session *h = arg;
 	struct host_forward *f;
 
 	LIST_FOREACH(f, &h->forwards, entry) {
-		if (f->resolving != NULL && !f->fw.gone && ws != NULL &&
+		if (f->resolving != NULL && !f->fw.gone &&
 		    strcmp(f->fw.workspace, ws) == 0)
 			return 1;
 	}
@@ -396,20 +381,7 @@ host_forward_resolving(struct host_session *h, const char *ws)
 void
 host_forward_parked_check(struct host_session *h)
 {
-	struct host_job *j, *next;
-
-	for (j = TAILQ_FIRST(&h->parked); j != NULL; j = next) {
-		next = TAILQ_NEXT(j, entry);
-		if (host_forward_resolving(h, host_json_str(j->req, "workspace")))
-			continue;
-		TAILQ_REMOVE(&h->parked, j, entry);
-		cJSON_DeleteItemFromObjectCaseSensitive(j->resp, "resolveFailed");
-		host_send_json(j->fd, PROTO_CONTROL, j->resp);
-		cJSON_Delete(j->resp);
-		close(j->fd);
-		cJSON_Delete(j->req);
-		free(j);
-	}
+	forward_parked_answer(&h->parked, host_forward_resolving, h);
 }
 
 /* "unforward": {"workspace"?, "local"?} (neither: all) -> {"stopped":N}. */

@@ -29,8 +29,9 @@
  *   listens (the channel becomes h->agent_ch) or the start ends.
  * - A host_agent_opener owns its channel until the open is answered, then
  *   hands it to its caller.
- * - A parked forward job (on h->parked) owns its fd and answer until
- *   host_forward_parked_check sends it; host_serve's end answers them all.
+ * - A parked forward request (on h->parked, forward.h) owns its fd and
+ *   answer until host_forward_parked_check sends it; host_serve's end
+ *   answers them all.
  * - A host_forward (on h->forwards) owns its listeners and strings; it is
  *   freed by host_forward_reap once marked gone, or by host_session_free.
  *   The relay forward of a host_auto is owned by that host_auto and is on no
@@ -88,7 +89,6 @@ struct host_job {
 	int fd;
 	int request_id;
 	cJSON *req;		     /* forward/unforward: the request; NULL: agent */
-	cJSON *resp;		     /* a parked forward request: its answer so far */
 	TAILQ_ENTRY(host_job) entry; /* on h->jobs, h->parked or a taken list */
 };
 TAILQ_HEAD(host_jobs, host_job);
@@ -283,8 +283,8 @@ struct host_session {
 	char *agent_socket;
 	long long agent_started_ms; /* when the running agent said it listens */
 	int streamlocal_denied;
-	struct host_calls calls; /* the broker's own requests to the agent */
-	struct host_jobs parked; /* forward requests waiting for resolves */
+	struct host_calls calls;	   /* the broker's own requests to the agent */
+	struct forward_parked_list parked; /* forward requests waiting for resolves */
 	struct host_links links;
 	struct host_forwards forwards; /* changed under lock (status reads) */
 	struct host_autos autos;

@@ -6,19 +6,14 @@
 
 #include <sys/socket.h>
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
-#include "atomic-file.h"
 #include "broker-state.h"
-#include "buf.h"
 #include "log.h"
-#include "proto.h"
 #include "xmalloc.h"
 
 /* The string member name of o; NULL if absent, not a string or empty. */
@@ -36,21 +31,6 @@ local_host_is_for(const cJSON *o)
 	const char *engine = local_json_str(o, "engine");
 
 	return engine != NULL && strcmp(engine, "local") == 0;
-}
-
-/* Send o on a request's connection and close it. */
-static void
-local_answer(int fd, const cJSON *o)
-{
-	struct buf *b = buf_new();
-
-	/* (a small answer; the connection was the daemon's, nonblocking) */
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-	if (proto_encode_json(b, PROTO_CONTROL, 0, o, NULL) == 0 &&
-	    fd_write_all(fd, buf_data(b), buf_len(b)) != 0)
-		log_debug("%s: a client left before its answer", LOCAL_HOST_LABEL);
-	buf_free(b);
-	close(fd);
 }
 
 /* --- saving ------------------------------------------------------------- */
@@ -147,10 +127,11 @@ local_forward_make(void *arg, const char *ws, const char *config,
 	return &f->fw;
 }
 
-/* Is a forward of ws being resolved? */
+/* Is a forward of ws being resolved (arg: the local host)? */
 static int
-local_forward_resolving(struct local_host *lh, const char *ws)
+local_forward_resolving(void *arg, const char *ws)
 {
+	struct local_host *lh = arg;
 	struct local_forward *f;
 
 	LIST_FOREACH(f, &lh->forwards, entry) {
@@ -165,18 +146,7 @@ local_forward_resolving(struct local_host *lh, const char *ws)
 static void
 local_parked_check(struct local_host *lh)
 {
-	struct local_job *j, *next;
-
-	for (j = TAILQ_FIRST(&lh->parked); j != NULL; j = next) {
-		next = TAILQ_NEXT(j, entry);
-		if (local_forward_resolving(lh, local_json_str(j->req, "workspace")))
-			continue;
-		TAILQ_REMOVE(&lh->parked, j, entry);
-		local_answer(j->fd, j->resp);
-		cJSON_Delete(j->resp);
-		cJSON_Delete(j->req);
-		free(j);
-	}
+	forward_parked_answer(&lh->parked, local_forward_resolving, lh);
 }
 
 /* The agent's answer to f's relay request (local_call_done_fn). */
@@ -186,7 +156,6 @@ local_forward_resolved(void *arg, const cJSON *result, const char *error)
 	struct local_forward *f = arg;
 	struct local_host *lh = f->lh;
 	struct local_link *l, *next;
-	struct local_job *j;
 	char *cause = NULL;
 
 	f->resolving = NULL;
@@ -197,19 +166,7 @@ local_forward_resolved(void *arg, const cJSON *result, const char *error)
 		    "%s: the agent's relay answer is incomplete", LOCAL_HOST_LABEL);
 	if (cause != NULL) {
 		log_warn("forward %d: %s", f->fw.local_port, cause);
-		/* the first error of each parked request of f's workspace */
-		TAILQ_FOREACH(j, &lh->parked, entry) {
-			cJSON *res = cJSON_GetObjectItemCaseSensitive(j->resp, "result");
-
-			if (j->failed ||
-			    strcmp(local_json_str(j->req, "workspace"),
-				f->fw.workspace) != 0)
-				continue;
-			cJSON_AddItemToArray(
-			    cJSON_GetObjectItemCaseSensitive(res, "errors"),
-			    cJSON_CreateString(cause));
-			j->failed = 1;
-		}
+		forward_parked_error(&lh->parked, f->fw.workspace, cause);
 	}
 	for (l = LIST_FIRST(&lh->links); l != NULL; l = next) {
 		next = LIST_NEXT(l, entry);
@@ -245,13 +202,9 @@ static void
 local_host_forward(struct local_host *lh, int fd, int id, const cJSON *req)
 {
 	const char *ws = local_json_str(req, "workspace");
-	struct local_job *j = xcalloc(1, sizeof *j);
 	struct local_forward *f;
-	cJSON *done, *errors;
+	cJSON *done, *errors, *resp = forward_answer_new(id, &done, &errors);
 
-	j->fd = fd;
-	j->req = cJSON_Duplicate(req, 1);
-	j->resp = forward_answer_new(id, &done, &errors);
 	forward_request_make(req, local_forward_make, lh, done, errors);
 	if (cJSON_GetObjectItemCaseSensitive(req, "auto") != NULL)
 		cJSON_AddItemToArray(errors,
@@ -266,14 +219,7 @@ local_host_forward(struct local_host *lh, int fd, int id, const cJSON *req)
 			local_forward_resolve(f);
 	}
 	local_host_save(lh);
-	if (ws == NULL) {
-		local_answer(fd, j->resp);
-		cJSON_Delete(j->resp);
-		cJSON_Delete(j->req);
-		free(j);
-		return;
-	}
-	TAILQ_INSERT_TAIL(&lh->parked, j, entry);
+	forward_park(&lh->parked, fd, ws != NULL ? ws : "", resp);
 	local_parked_check(lh);
 }
 
@@ -314,7 +260,7 @@ local_host_unforward(struct local_host *lh, int fd, int id, const cJSON *req)
 	n += forward_errors_forget(lh->restore_errors, ws, local);
 	local_host_save(lh);
 	resp = forward_stopped_answer(id, n);
-	local_answer(fd, resp);
+	forward_answer_send(fd, resp);
 	cJSON_Delete(resp);
 	local_parked_check(lh); /* a resolve it waited for is gone */
 }
@@ -384,19 +330,13 @@ local_host_free(struct local_host *lh)
 {
 	struct local_forward *f;
 	struct local_link *l;
-	struct local_job *j;
 
 	if (lh == NULL)
 		return;
 	while ((l = LIST_FIRST(&lh->links)) != NULL)
 		local_link_free(l);
-	while ((j = TAILQ_FIRST(&lh->parked)) != NULL) {
-		TAILQ_REMOVE(&lh->parked, j, entry);
-		close(j->fd);
-		cJSON_Delete(j->resp);
-		cJSON_Delete(j->req);
-		free(j);
-	}
+	/* (their resolves end with the agent: answered as they are) */
+	forward_parked_answer(&lh->parked, NULL, NULL);
 	while ((f = LIST_FIRST(&lh->forwards)) != NULL) {
 		LIST_REMOVE(f, entry);
 		local_forward_free(f);

@@ -75,16 +75,6 @@ struct local_link {
 };
 LIST_HEAD(local_links, local_link);
 
-/* A "forward" request waiting for its forwards' resolves. */
-struct local_job {
-	int fd;
-	cJSON *req;
-	cJSON *resp;
-	int failed; /* an error was added to resp already */
-	TAILQ_ENTRY(local_job) entry;
-};
-TAILQ_HEAD(local_jobs, local_job);
-
 struct local_host {
 	struct event_base *base;
 	char *agent_path; /* NULL: agent_error */
@@ -93,9 +83,9 @@ struct local_host {
 	struct local_agent *agent;
 	struct local_forwards forwards;
 	struct local_links links;
-	struct local_jobs parked;
-	cJSON *restore_errors; /* saved forwards not re-created, or NULL */
-	struct event *reap_ev; /* frees dead links and gone forwards */
+	struct forward_parked_list parked; /* forward requests waiting */
+	cJSON *restore_errors;		   /* saved forwards not re-created, or NULL */
+	struct event *reap_ev;		   /* frees dead links and gone forwards */
 	unsigned link_seq;
 	size_t buffered_peak;
 };
