@@ -138,6 +138,7 @@ broker_state_check_host(const cJSON *h, char **cause)
 	    broker_state_int(h, "port", 0, 65535) < 0)
 		return error_set(cause, "port is not 0-65535");
 	if (!broker_state_optional(h, "user", broker_state_string) ||
+	    !broker_state_optional(h, "engine", broker_state_string) ||
 	    !broker_state_optional(h, "sshConfig", broker_state_string) ||
 	    !broker_state_optional(h, "knownHosts", broker_state_string))
 		return error_set(cause, "a member has the wrong type");
@@ -272,6 +273,7 @@ broker_state_same_host(const cJSON *a, const cJSON *b)
 	const cJSON *pb = cJSON_GetObjectItemCaseSensitive(b, "port");
 
 	return broker_state_same_string(a, b, "host") &&
+	    broker_state_same_string(a, b, "engine") &&
 	    broker_state_same_string(a, b, "user") &&
 	    broker_state_same_string(a, b, "sshConfig") &&
 	    broker_state_same_string(a, b, "knownHosts") &&

@@ -9,13 +9,15 @@
  * logout, for $XDG_RUNTIME_DIR) forgets it, as it forgets the broker.
  *
  *   {"version":1,"hosts":[{"host":H,"user":U,"port":P,"sshConfig":F,
- *     "knownHosts":F,
+ *     "knownHosts":F,"engine":"local",
  *     "forwards":[{"workspace","config","service","port","local",
  *                  "requireLocal","label","onAutoForward"}],
  *     "autos":[{"workspace","config","attributes":{...},"seen":[PORT...]}]}]}
  *
  * A host entry carries what a "forward" request names its session by (not
- * acceptNewHostKey: the key is in known_hosts by then). user, port,
+ * acceptNewHostKey: the key is in known_hosts by then); "engine":"local"
+ * marks the entry of this machine's Docker engine (local-host.h: host
+ * "local", no SSH; absent for an SSH host). user, port, engine,
  * sshConfig, knownHosts, config, service, label and onAutoForward may be
  * absent; port 0 means "as ssh_config says".
  *
@@ -48,7 +50,7 @@ cJSON *broker_state_load(const char *path, char **warning);
 int broker_state_write(const char *path, const cJSON *hosts, char **cause);
 
 /* Is a the same host session as b (host, user, port, sshConfig,
- * knownHosts)? */
+ * knownHosts, engine)? */
 int broker_state_same_host(const cJSON *a, const cJSON *b);
 
 /* The store: what is saved at path, loaded now (broker_state_load; *warning

@@ -24,6 +24,7 @@
 #include "buf.h"
 #include "error.h"
 #include "host-session.h"
+#include "local-host.h"
 #include "log.h"
 #include "proto.h"
 #include "runtime-dir.h"
@@ -46,6 +47,7 @@ struct broker {
 	LIST_HEAD(, broker_host) hosts;
 	LIST_HEAD(, broker_conn) conns; /* freed at stop if still here */
 	struct broker_state *saved;	/* the forwards and watches, saved */
+	struct local_host *local;	/* forwards on this machine's engine */
 	int forget;			/* stop: and forget what is saved */
 };
 
@@ -165,6 +167,21 @@ broker_host_add(struct broker *b, const struct host_session_params *p, const cha
 	LIST_INSERT_HEAD(&b->hosts, h, entry);
 }
 
+/* The local host, with the rdev-agent of the bundle (or the one named for
+ * tests) to ask where its forwards go. */
+static void
+broker_local_new(struct broker *b)
+{
+	char *agent = NULL;
+
+	if (b->bundle != NULL)
+		agent = xasprintf("%s/rdev-agent", agent_bundle_dir(b->bundle));
+	else if (b->agent_path != NULL)
+		agent = xstrdup(b->agent_path);
+	b->local = local_host_new(b->base, agent, b->bundle_error, b->saved);
+	free(agent);
+}
+
 /* Start a session for every saved host entry, which re-creates its forwards
  * and watches (host-session.h). */
 static void
@@ -176,6 +193,10 @@ broker_restore(struct broker *b)
 	char *key;
 
 	cJSON_ArrayForEach(e, hosts) {
+		if (local_host_is_for(e)) {
+			local_host_restore(b->local, e);
+			continue;
+		}
 		broker_host_params(b, e, &p);
 		if (b->bundle == NULL && b->agent_path == NULL) {
 			log_warn("host %s: saved forwards not restored: %s", p.ssh.host,
@@ -239,10 +260,27 @@ broker_op_host(struct broker_conn *c, int id, const cJSON *req, int is_agent)
 	return 0;
 }
 
+/* Add a session's status st (taken) to sessions, its forwards (with their
+ * "host") to forwards. */
+static void
+broker_status_add(cJSON *sessions, cJSON *forwards, cJSON *st)
+{
+	cJSON *list = cJSON_DetachItemFromObjectCaseSensitive(st, "forwards"), *f;
+	const cJSON *host = cJSON_GetObjectItemCaseSensitive(st, "host");
+
+	cJSON_AddNumberToObject(st, "forwards", cJSON_GetArraySize(list));
+	while ((f = cJSON_DetachItemFromArray(list, 0)) != NULL) {
+		cJSON_AddStringToObject(f, "host", host->valuestring);
+		cJSON_AddItemToArray(forwards, f);
+	}
+	cJSON_Delete(list);
+	cJSON_AddItemToArray(sessions, st);
+}
+
 static cJSON *
 broker_status(struct broker *b)
 {
-	cJSON *o = cJSON_CreateObject(), *arr, *fw;
+	cJSON *o = cJSON_CreateObject(), *arr, *fw, *st;
 	struct broker_host *h;
 
 	broker_reap(b);
@@ -252,19 +290,10 @@ broker_status(struct broker *b)
 	cJSON_AddStringToObject(o, "software", "rdev-broker " RDEV_VERSION);
 	arr = cJSON_AddArrayToObject(o, "sessions");
 	fw = cJSON_AddArrayToObject(o, "forwards");
-	LIST_FOREACH(h, &b->hosts, entry) {
-		cJSON *st = host_session_status(h->session), *f;
-		cJSON *list = cJSON_DetachItemFromObjectCaseSensitive(st, "forwards");
-		const cJSON *host = cJSON_GetObjectItemCaseSensitive(st, "host");
-
-		cJSON_AddNumberToObject(st, "forwards", cJSON_GetArraySize(list));
-		while ((f = cJSON_DetachItemFromArray(list, 0)) != NULL) {
-			cJSON_AddStringToObject(f, "host", host->valuestring);
-			cJSON_AddItemToArray(fw, f);
-		}
-		cJSON_Delete(list);
-		cJSON_AddItemToArray(arr, st);
-	}
+	LIST_FOREACH(h, &b->hosts, entry)
+		broker_status_add(arr, fw, host_session_status(h->session));
+	if ((st = local_host_status(b->local)) != NULL)
+		broker_status_add(arr, fw, st);
 	return o;
 }
 
@@ -313,6 +342,12 @@ broker_conn_frame(struct broker_conn *c, const struct proto_frame *f)
 		    "expected a request {\"id\":N,\"op\":...}");
 	} else if (strcmp(op->valuestring, "agent") == 0) {
 		rc = broker_op_host(c, id->valueint, msg, 1) ? 2 : 1;
+	} else if ((strcmp(op->valuestring, "forward") == 0 ||
+		       strcmp(op->valuestring, "unforward") == 0) &&
+	    local_host_is_for(msg)) {
+		/* this machine's engine: answered on this thread, no SSH */
+		local_host_request(c->b->local, c->fd, id->valueint, msg);
+		rc = 2;
 	} else if (strcmp(op->valuestring, "forward") == 0 ||
 	    strcmp(op->valuestring, "unforward") == 0) {
 		rc = broker_op_host(c, id->valueint, msg, 0) ? 2 : 1;
@@ -420,7 +455,10 @@ broker_on_signal(evutil_socket_t sig, short what, void *arg)
 static void
 broker_on_timer(evutil_socket_t fd, short what, void *arg)
 {
-	broker_reap(arg);
+	struct broker *b = arg;
+
+	broker_reap(b);
+	local_host_tick(b->local);
 }
 
 /* --- start -------------------------------------------------------------- */
@@ -502,6 +540,8 @@ broker_serve(struct broker *b, int lfd)
 		host_session_stop(h->session);
 	while (!LIST_EMPTY(&b->hosts))
 		broker_host_free(LIST_FIRST(&b->hosts));
+	local_host_free(b->local);
+	b->local = NULL;
 	/* Not saved on the way out (the sessions' threads save only changes
 	 * they make): the next broker restores what we had. */
 	if (b->forget && broker_state_clear(b->saved, &cause) != 0) {
@@ -626,6 +666,7 @@ broker_daemon_start(const struct broker_daemon_opts *o, int *already, char **cau
 		log_warn("%s", warning);
 		free(warning);
 	}
+	broker_local_new(&b);
 	broker_restore(&b);
 	if (pipefd[1] >= 0) {
 		if (write(pipefd[1], "r", 1) != 1) {

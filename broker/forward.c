@@ -1,81 +1,442 @@
-/* forward.c - forward specs and local listeners (forward.h). */
+/* forward.c - a port forward's data as both kinds of host keep it, show it
+ * and save it, and the relay's answer and header (forward.h). */
 #include "forward.h"
 
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
+#include "atomic-file.h"
+#include "buf.h"
+#include "clock.h"
 #include "error.h"
+#include "log.h"
+#include "proto.h"
 #include "xmalloc.h"
 
-#define FORWARD_SEARCH 100 /* ports tried after a busy one */
-
-/* Bind one listener; -1 with errno. */
-static int
-forward_bind(int family, int port)
+static char *
+forward_strdup(const char *s)
 {
-	struct sockaddr_in sin;
-	struct sockaddr_in6 sin6;
-	int fd, one = 1, rc;
+	return s != NULL ? xstrdup(s) : NULL;
+}
 
-	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	if (family == AF_INET) {
-		memset(&sin, 0, sizeof sin);
-		sin.sin_family = AF_INET;
-		sin.sin_port = htons((uint16_t)port);
-		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		rc = bind(fd, (struct sockaddr *)&sin, sizeof sin);
-	} else {
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-		memset(&sin6, 0, sizeof sin6);
-		sin6.sin6_family = AF_INET6;
-		sin6.sin6_port = htons((uint16_t)port);
-		sin6.sin6_addr = in6addr_loopback;
-		rc = bind(fd, (struct sockaddr *)&sin6, sizeof sin6);
-	}
-	if (rc != 0 || listen(fd, 1024) != 0) {
-		int e = errno;
+/* The string member name of o; NULL if absent, not a string or empty. */
+static const char *
+forward_json_str(const cJSON *o, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
 
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	return fd;
+	return cJSON_IsString(v) && v->valuestring[0] != '\0' ? v->valuestring : NULL;
+}
+
+static void
+forward_add_string(cJSON *o, const char *name, const char *value)
+{
+	if (value != NULL)
+		cJSON_AddStringToObject(o, name, value);
+}
+
+void
+forward_init(struct forward *fw, const char *ws, const char *config)
+{
+	memset(fw, 0, sizeof *fw);
+	fw->workspace = xstrdup(ws);
+	fw->config = forward_strdup(config);
+	fw->fd4 = fw->fd6 = -1;
 }
 
 int
-forward_listen(int port, int exact, int *fd4, int *fd6, int *bound, char **cause)
+forward_open(struct forward *fw, const char *ws, const char *config,
+    const struct forward_spec *s, int exact, char **cause)
 {
-	int p, tries = exact ? 1 : FORWARD_SEARCH, e = 0;
+	int fd4, fd6, bound;
 
-	for (p = port; p <= 65535 && tries-- > 0; p++) {
-		if ((*fd4 = forward_bind(AF_INET, p)) < 0) {
-			e = errno;
-			continue;
-		}
-		*fd6 = forward_bind(AF_INET6, p);
-		if (*fd6 < 0 && errno == EADDRINUSE) {
-			/* ::1 taken by someone else: not this port either. */
-			e = errno;
-			close(*fd4);
-			continue;
-		}
-		*bound = p;
-		return 0;
+	if (forward_listen(s->local_port != 0 ? s->local_port : s->port, exact, &fd4,
+		&fd6, &bound, cause) != 0) {
+		error_prefix(cause, "port %d%s%s", s->port,
+		    s->service != NULL ? " of service " : "",
+		    s->service != NULL ? s->service : "");
+		return -1;
 	}
-	if (exact)
-		return error_set(cause,
-		    "127.0.0.1:%d is not free (%s); this forward "
-		    "wants that port only (requireLocalPort, a local port given, or "
-		    "restored)",
-		    port, strerror(e));
-	return error_set(
-	    cause, "no free local port in %d-%d (%s)", port, p - 1, strerror(e));
+	forward_init(fw, ws, config);
+	fw->service = forward_strdup(s->service);
+	fw->port = s->port;
+	fw->local_port = bound;
+	fw->label = forward_strdup(s->label);
+	fw->fd4 = fd4;
+	fw->fd6 = fd6;
+	return 0;
+}
+
+void
+forward_clear(struct forward *fw)
+{
+	if (fw->fd4 >= 0)
+		close(fw->fd4);
+	if (fw->fd6 >= 0)
+		close(fw->fd6);
+	free(fw->workspace);
+	free(fw->config);
+	free(fw->service);
+	free(fw->label);
+	free(fw->auto_action);
+	free(fw->address);
+	sodium_memzero(fw->token, sizeof fw->token);
+	memset(fw, 0, sizeof *fw);
+	fw->fd4 = fw->fd6 = -1;
+}
+
+int
+forward_same(const struct forward *fw, const char *ws, const char *service, int port)
+{
+	return !fw->gone && strcmp(fw->workspace, ws) == 0 && fw->port == port &&
+	    ((fw->service == NULL && service == NULL) ||
+		(fw->service != NULL && service != NULL &&
+		    strcmp(fw->service, service) == 0));
+}
+
+int
+forward_stopped_by(const struct forward *fw, const char *ws, int local)
+{
+	return !fw->gone && (ws == NULL || strcmp(fw->workspace, ws) == 0) &&
+	    (local == 0 || local == fw->local_port);
+}
+
+/* The members a listed forward and a restore error share. */
+static cJSON *
+forward_json_head(int local, const char *service, int port, const char *ws)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *spec = forward_spec_string(local, service, port);
+
+	cJSON_AddStringToObject(o, "spec", spec);
+	free(spec);
+	cJSON_AddNumberToObject(o, "local", local);
+	cJSON_AddNumberToObject(o, "port", port);
+	if (service != NULL)
+		cJSON_AddStringToObject(o, "service", service);
+	else
+		cJSON_AddNullToObject(o, "service");
+	cJSON_AddStringToObject(o, "workspace", ws);
+	return o;
+}
+
+cJSON *
+forward_json(const struct forward *fw)
+{
+	cJSON *o =
+	    forward_json_head(fw->local_port, fw->service, fw->port, fw->workspace);
+
+	forward_add_string(o, "label", fw->label);
+	cJSON_AddStringToObject(
+	    o, "listen", fw->fd6 >= 0 ? "127.0.0.1,::1" : "127.0.0.1");
+	if (fw->auto_action != NULL) {
+		cJSON_AddStringToObject(o, "onAutoForward", fw->auto_action);
+		if (strcmp(fw->auto_action, "openBrowser") == 0 ||
+		    strcmp(fw->auto_action, "openBrowserOnce") == 0) {
+			char *url = xasprintf("http://localhost:%d/", fw->local_port);
+
+			cJSON_AddStringToObject(o, "url", url);
+			free(url);
+		}
+	}
+	cJSON_AddNumberToObject(o, "connections", (double)fw->connections);
+	cJSON_AddNumberToObject(o, "direct", (double)fw->direct);
+	cJSON_AddNumberToObject(o, "relayed", (double)fw->relayed);
+	cJSON_AddNumberToObject(o, "active", fw->active);
+	return o;
+}
+
+cJSON *
+forward_saved_json(const struct forward *fw)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "workspace", fw->workspace);
+	forward_add_string(o, "config", fw->config);
+	forward_add_string(o, "service", fw->service);
+	cJSON_AddNumberToObject(o, "port", fw->port);
+	cJSON_AddNumberToObject(o, "local", fw->local_port);
+	if (fw->require_local)
+		cJSON_AddBoolToObject(o, "requireLocal", 1);
+	forward_add_string(o, "label", fw->label);
+	forward_add_string(o, "onAutoForward", fw->auto_action);
+	return o;
+}
+
+/* --- the relay ------------------------------------------------------------ */
+
+/* Decode the relay's token: exactly len * 2 hex digits and nothing else
+ * (sscanf's "%2x" let spaces, signs, "0x" and a lone digit through: " f0b"
+ * was f0 0b, "-10b" ff 0b). sodium_hex2bin stops at the first other
+ * character; the count and end checks make that a failure in every
+ * libsodium version. 0, or -1 (out then undefined). */
+static int
+forward_hex_decode(const char *hex, unsigned char *out, size_t len)
+{
+	const char *end = NULL;
+	size_t got = 0;
+
+	if (hex == NULL || strlen(hex) != len * 2 ||
+	    sodium_hex2bin(out, len, hex, len * 2, NULL, &got, &end) != 0)
+		return -1;
+	return got == len && end == hex + len * 2 ? 0 : -1;
+}
+
+int
+forward_relay_parse(const cJSON *res, int service, char **address, int *port,
+    unsigned char token[FORWARD_RELAY_TOKEN_LEN])
+{
+	const cJSON *addr = cJSON_GetObjectItemCaseSensitive(res, "address");
+	const cJSON *p = cJSON_GetObjectItemCaseSensitive(res, "port");
+	const cJSON *tok = cJSON_GetObjectItemCaseSensitive(res, "token");
+
+	*address = NULL;
+	if (!cJSON_IsString(addr) || addr->valuestring[0] == '\0')
+		return -1;
+	if (!service &&
+	    (!cJSON_IsNumber(p) || p->valuedouble < 1 || p->valuedouble > 65535 ||
+		p->valuedouble != (int)p->valuedouble ||
+		forward_hex_decode(cJSON_IsString(tok) ? tok->valuestring : NULL, token,
+		    FORWARD_RELAY_TOKEN_LEN) != 0))
+		return -1;
+	*address = xstrdup(addr->valuestring);
+	*port = service ? 0 : (int)p->valuedouble;
+	return 0;
+}
+
+int
+forward_take_target(struct forward *fw, const cJSON *res)
+{
+	unsigned char token[FORWARD_RELAY_TOKEN_LEN];
+	char *address;
+	int port;
+
+	if (forward_relay_parse(res, fw->service != NULL, &address, &port, token) != 0)
+		return -1;
+	free(fw->address);
+	fw->address = address;
+	memcpy(fw->token, token, sizeof token);
+	sodium_memzero(token, sizeof token);
+	fw->target_port = fw->service == NULL ? port : fw->port;
+	fw->have_target = 1;
+	fw->direct_retry_ms = 0;
+	return 0;
+}
+
+size_t
+forward_relay_header(const unsigned char token[FORWARD_RELAY_TOKEN_LEN], char cmd,
+    int port, unsigned char out[FORWARD_RELAY_HEADER_MAX])
+{
+	size_t n = 8 + FORWARD_RELAY_TOKEN_LEN;
+
+	memcpy(out, FORWARD_RELAY_MAGIC, 8);
+	memcpy(out + 8, token, FORWARD_RELAY_TOKEN_LEN);
+	out[n++] = (unsigned char)cmd;
+	if (cmd == 'C') {
+		out[n++] = (unsigned char)(port >> 8);
+		out[n++] = (unsigned char)(port & 0xff);
+	}
+	return n;
+}
+
+int
+forward_direct_due(const struct forward *fw)
+{
+	return fw->service == NULL && clock_now_ms() >= fw->direct_retry_ms;
+}
+
+/* --- requests and restores ------------------------------------------------- */
+
+cJSON *
+forward_answer_new(int id, cJSON **done, cJSON **errors)
+{
+	cJSON *resp = cJSON_CreateObject(), *res;
+
+	cJSON_AddNumberToObject(resp, "id", id);
+	cJSON_AddBoolToObject(resp, "ok", 1);
+	res = cJSON_AddObjectToObject(resp, "result");
+	*done = cJSON_AddArrayToObject(res, "forwards");
+	*errors = cJSON_AddArrayToObject(res, "errors");
+	return resp;
+}
+
+void
+forward_park(struct forward_parked_list *list, int fd, const char *ws, cJSON *resp)
+{
+	struct forward_parked *p = xcalloc(1, sizeof *p);
+
+	p->fd = fd;
+	p->workspace = xstrdup(ws);
+	p->resp = resp;
+	TAILQ_INSERT_TAIL(list, p, entry);
+}
+
+void
+forward_parked_error(struct forward_parked_list *list, const char *ws, const char *error)
+{
+	struct forward_parked *p;
+	cJSON *res;
+
+	TAILQ_FOREACH(p, list, entry) {
+		if (p->failed || strcmp(p->workspace, ws) != 0)
+			continue;
+		res = cJSON_GetObjectItemCaseSensitive(p->resp, "result");
+		cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(res, "errors"),
+		    cJSON_CreateString(error));
+		p->failed = 1;
+	}
+}
+
+void
+forward_answer_send(int fd, const cJSON *resp)
+{
+	struct buf *b = buf_new();
+
+	/* a small answer: written at once, whatever the fd's mode was */
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	if (proto_encode_json(b, PROTO_CONTROL, 0, resp, NULL) == 0 &&
+	    fd_write_all(fd, buf_data(b), buf_len(b)) != 0)
+		log_debug("a client left before its forward answer");
+	buf_free(b);
+	close(fd);
+}
+
+void
+forward_parked_answer(struct forward_parked_list *list,
+    int (*waiting)(void *arg, const char *ws), void *arg)
+{
+	struct forward_parked *p, *next;
+
+	for (p = TAILQ_FIRST(list); p != NULL; p = next) {
+		next = TAILQ_NEXT(p, entry);
+		if (waiting != NULL && waiting(arg, p->workspace))
+			continue;
+		TAILQ_REMOVE(list, p, entry);
+		forward_answer_send(p->fd, p->resp);
+		cJSON_Delete(p->resp);
+		free(p->workspace);
+		free(p);
+	}
+}
+
+cJSON *
+forward_stopped_answer(int id, int n)
+{
+	cJSON *resp = cJSON_CreateObject(), *res;
+
+	cJSON_AddNumberToObject(resp, "id", id);
+	cJSON_AddBoolToObject(resp, "ok", 1);
+	res = cJSON_AddObjectToObject(resp, "result");
+	cJSON_AddNumberToObject(res, "stopped", n);
+	return resp;
+}
+
+void
+forward_request_make(
+    const cJSON *req, forward_make_fn make, void *arg, cJSON *done, cJSON *errors)
+{
+	const char *ws = forward_json_str(req, "workspace");
+	const char *config = forward_json_str(req, "config");
+	const cJSON *e;
+	struct forward_spec s;
+	struct forward *fw;
+	char *cause = NULL;
+
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(req, "forwards")) {
+		const cJSON *lp = cJSON_GetObjectItemCaseSensitive(e, "local");
+		const cJSON *pp = cJSON_GetObjectItemCaseSensitive(e, "port");
+
+		if (ws == NULL || !cJSON_IsNumber(pp)) {
+			cJSON_AddItemToArray(errors,
+			    cJSON_CreateString("a forward needs a workspace and a port"));
+			continue;
+		}
+		memset(&s, 0, sizeof s);
+		s.local_port = cJSON_IsNumber(lp) ? lp->valueint : 0;
+		s.port = pp->valueint;
+		s.service = (char *)forward_json_str(e, "service");
+		s.label = (char *)forward_json_str(e, "label");
+		s.require_local =
+		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "requireLocal"));
+		fw = make(
+		    arg, ws, config, &s, s.require_local || s.local_port != 0, &cause);
+		if (fw == NULL) {
+			cJSON_AddItemToArray(errors, cJSON_CreateString(cause));
+			free(cause);
+			cause = NULL;
+			continue;
+		}
+		fw->require_local |= s.require_local;
+		cJSON_AddItemToArray(done, forward_json(fw));
+	}
+}
+
+int
+forward_restore(
+    const cJSON *list, const char *label, forward_make_fn make, void *arg, cJSON **errors)
+{
+	const cJSON *e;
+	struct forward_spec s;
+	struct forward *fw;
+	char *cause = NULL, *text;
+	cJSON *o;
+	int i, failed = 0;
+
+	for (i = cJSON_GetArraySize(list) - 1; i >= 0; i--) {
+		e = cJSON_GetArrayItem(list, i);
+		memset(&s, 0, sizeof s);
+		s.port = cJSON_GetObjectItemCaseSensitive(e, "port")->valueint;
+		s.local_port = cJSON_GetObjectItemCaseSensitive(e, "local")->valueint;
+		s.service = (char *)forward_json_str(e, "service");
+		s.label = (char *)forward_json_str(e, "label");
+		fw = make(arg, forward_json_str(e, "workspace"),
+		    forward_json_str(e, "config"), &s, 1, &cause);
+		if (fw != NULL) {
+			fw->require_local = cJSON_IsTrue(
+			    cJSON_GetObjectItemCaseSensitive(e, "requireLocal"));
+			if (forward_json_str(e, "onAutoForward") != NULL &&
+			    fw->auto_action == NULL)
+				fw->auto_action =
+				    xstrdup(forward_json_str(e, "onAutoForward"));
+			continue;
+		}
+		log_warn("%s: saved forward of %s not restored: %s", label,
+		    forward_json_str(e, "workspace"), cause);
+		o = forward_json_head(
+		    s.local_port, s.service, s.port, forward_json_str(e, "workspace"));
+		forward_add_string(o, "label", s.label);
+		text = xasprintf("not restored: %s", cause);
+		cJSON_AddStringToObject(o, "error", text);
+		free(text);
+		free(cause);
+		cause = NULL;
+		if (*errors == NULL)
+			*errors = cJSON_CreateArray();
+		cJSON_AddItemToArray(*errors, o);
+		failed++;
+	}
+	return failed;
+}
+
+int
+forward_errors_forget(cJSON *errors, const char *ws, int local)
+{
+	const cJSON *o;
+	int i = 0, n = 0;
+
+	while ((o = cJSON_GetArrayItem(errors, i)) != NULL) {
+		if ((ws == NULL || strcmp(forward_json_str(o, "workspace"), ws) == 0) &&
+		    (local == 0 ||
+			cJSON_GetObjectItemCaseSensitive(o, "local")->valueint ==
+			    local)) {
+			cJSON_DeleteItemFromArray(errors, i);
+			n++;
+		} else
+			i++;
+	}
+	return n;
 }

@@ -1,16 +1,151 @@
-/* forward.h - the broker's local listeners for port forwards (specs:
- * forward-spec.h). A container port is reached through the relay inside the
- * container (so a server bound to 127.0.0.1 there works); a Compose service
- * port directly at the service container's address on its network.
- * Listeners: 127.0.0.1 and, when the machine has IPv6, ::1, on one port. */
+/* forward.h - a port forward as both kinds of broker host keep it: an SSH
+ * host's (host-forward.c) and this machine's Docker engine's
+ * (local-forward.c). The plain data (spec, listeners, where its connections
+ * go, counters) and what both do with it alike: listen (forward-listen.c),
+ * show and save it, read the agent's "relay" answer, write the relay's
+ * header, make the forwards of a "forward" request and re-create saved ones
+ * (forward.c). What moves the bytes is each host's own.
+ *
+ * A container port is reached straight at the container's address when the
+ * server listens there (0.0.0.0, ::, that address), else through the relay
+ * inside the container (a server bound to 127.0.0.1 there works); a Compose
+ * service port directly at the service container's address on its network.
+ * Listeners: 127.0.0.1 and, when the machine has IPv6, ::1, on one port.
+ *
+ * Ownership: a struct forward is embedded in its host's object, filled by
+ * forward_open (or forward_init: no listeners) and emptied by forward_clear,
+ * which closes its listeners and frees its strings. Functions returning
+ * cJSON give a new value the caller deletes.
+ */
 #ifndef RDEV_FORWARD_H
 #define RDEV_FORWARD_H
 
+#include <sys/queue.h>
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
 #include "forward-spec.h"
 
+#define FORWARD_RELAY_MAGIC "RDEVRLY1"
+#define FORWARD_RELAY_TOKEN_LEN 32
+/* magic, token, command, and the port for 'C' (docs/PROTOCOL.md) */
+#define FORWARD_RELAY_HEADER_MAX (8 + FORWARD_RELAY_TOKEN_LEN + 3)
+/* A refused direct connection: the relay for this long, then direct again. */
+#define FORWARD_DIRECT_RETRY_MS 5000
+/* The most a forwarded connection holds per direction. */
+#define FORWARD_CONN_BUFFER (256u << 10)
+
+struct forward {
+	char *workspace, *config;
+	char *service; /* NULL: the dev container, through its relay */
+	int port;      /* container/service port */
+	int local_port;
+	int require_local; /* asked for with requireLocal (saved, not used) */
+	char *label;
+	char *auto_action; /* auto-forwarded: its onAutoForward, else NULL */
+	int fd4, fd6;	   /* listeners; -1: none */
+	/* Where to connect (from the agent's relay op); redone when stale. */
+	int have_target;
+	char *address;
+	int target_port; /* the relay's port, or the service port */
+	unsigned char token[FORWARD_RELAY_TOKEN_LEN];
+	/* Tried direct again at this time after a refusal (clock_now_ms). */
+	long long direct_retry_ms;
+	unsigned long connections, direct, relayed;
+	int active;
+	int gone; /* stopped: dropped by its host */
+};
+
+/* forward-listen.c */
 /* Bind listeners on 127.0.0.1 and ::1 (if available) at port, or at the
  * first free port from port up (unless exact). 0 with fds (fd6 may be -1)
  * and *bound, or -1 with *cause ("127.0.0.1:3000 is in use"). */
 int forward_listen(int port, int exact, int *fd4, int *fd6, int *bound, char **cause);
+
+/* forward.c */
+/* Fill fw for ws (config may be NULL) with no listeners and no target. */
+void forward_init(struct forward *fw, const char *ws, const char *config);
+/* Fill fw as the forward s of ws and listen: at s->local_port, or from
+ * s->port up (exact: that port only). 0, or -1 with *cause naming the port
+ * (fw then holds nothing). */
+int forward_open(struct forward *fw, const char *ws, const char *config,
+    const struct forward_spec *s, int exact, char **cause);
+/* Close fw's listeners, free its strings, wipe its token. */
+void forward_clear(struct forward *fw);
+/* Is fw (not gone) the forward of ws to [service:]port? */
+int forward_same(const struct forward *fw, const char *ws, const char *service, int port);
+/* Does an "unforward" of ws (NULL: any) at local (0: any) stop fw? */
+int forward_stopped_by(const struct forward *fw, const char *ws, int local);
+/* fw as status and forward answers show it. */
+cJSON *forward_json(const struct forward *fw);
+/* fw as it is saved (broker-state.h). */
+cJSON *forward_saved_json(const struct forward *fw);
+
+/* The agent's answer to a "relay" request: "address" (a new string in
+ * *address), "port" (1-65535) and "token" (64 hex digits, into token) of the
+ * container's relay; for a Compose service only "address" (*port 0). 0, or
+ * -1 (nothing set) when the answer lacks one or has it wrong. */
+int forward_relay_parse(const cJSON *res, int service, char **address, int *port,
+    unsigned char token[FORWARD_RELAY_TOKEN_LEN]);
+/* Take the relay answer res as fw's target. 0, or -1 (fw unchanged). */
+int forward_take_target(struct forward *fw, const cJSON *res);
+/* The relay's header for command cmd ('C' with port, 'L', 'X') into out;
+ * its length. */
+size_t forward_relay_header(const unsigned char token[FORWARD_RELAY_TOKEN_LEN], char cmd,
+    int port, unsigned char out[FORWARD_RELAY_HEADER_MAX]);
+/* Should fw's next connection go straight to the container address? */
+int forward_direct_due(const struct forward *fw);
+
+/* A host's way of making the forward s of ws (its list, its lock): the
+ * forward there already or a new one (borrowed), or NULL with *cause. */
+typedef struct forward *(*forward_make_fn)(void *arg, const char *ws, const char *config,
+    const struct forward_spec *s, int exact, char **cause);
+/* The forwards of a "forward" request ({"workspace","config","forwards":
+ * [{"local","port","service","requireLocal","label"}]}) made with make:
+ * each made (or there already) into done as forward_json, each that could
+ * not be into errors. */
+void forward_request_make(
+    const cJSON *req, forward_make_fn make, void *arg, cJSON *done, cJSON *errors);
+/* A "forward" request's answer {"id","ok":true,"result":{"forwards":[],
+ * "errors":[]}}, with *done and *errors borrowed from it. */
+cJSON *forward_answer_new(int id, cJSON **done, cJSON **errors);
+/* A "forward" request waiting for the resolves of its workspace's
+ * forwards (so that their errors are in its answer): its client's
+ * connection and its answer so far, both owned until it is answered. */
+struct forward_parked {
+	int fd;
+	char *workspace;
+	cJSON *resp;
+	int failed; /* an error of a resolve is in resp already */
+	TAILQ_ENTRY(forward_parked) entry;
+};
+TAILQ_HEAD(forward_parked_list, forward_parked);
+/* Send resp on a request's connection fd and close it. */
+void forward_answer_send(int fd, const cJSON *resp);
+/* Park the answer resp (taken) to the request on fd (taken) about ws. */
+void forward_park(struct forward_parked_list *list, int fd, const char *ws, cJSON *resp);
+/* A resolve of a forward of ws failed: error goes into each parked answer
+ * about ws that has none yet (as a failed resolve stopped the others). */
+void forward_parked_error(
+    struct forward_parked_list *list, const char *ws, const char *error);
+/* Send the parked answers whose workspace waits for no resolve (waiting
+ * says; arg is its) and close their connections; every one when waiting is
+ * NULL. */
+void forward_parked_answer(struct forward_parked_list *list,
+    int (*waiting)(void *arg, const char *ws), void *arg);
+/* An "unforward" request's answer {"id","ok":true,"result":{"stopped":n}}. */
+cJSON *forward_stopped_answer(int id, int n);
+/* Re-create a saved host entry's "forwards" with make at their own local
+ * ports, last first (each goes to the head of its host's list, as it was
+ * made); each that cannot be is logged (naming label) and added to
+ * *errors (an array made when needed) as status shows it, with its
+ * "error". How many failed. */
+int forward_restore(const cJSON *list, const char *label, forward_make_fn make, void *arg,
+    cJSON **errors);
+/* Remove the entries of ws (NULL: all) at local (0: any) from errors (a
+ * restore's, may be NULL); how many. */
+int forward_errors_forget(cJSON *errors, const char *ws, int local);
 
 #endif

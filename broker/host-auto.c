@@ -38,9 +38,7 @@ host_auto_add(
 	a->config = config != NULL ? xstrdup(config) : NULL;
 	a->attrs = cJSON_Duplicate(attrs, 1);
 	a->relay = xcalloc(1, sizeof *a->relay);
-	a->relay->fd4 = a->relay->fd6 = -1;
-	a->relay->workspace = xstrdup(ws);
-	a->relay->config = config != NULL ? xstrdup(config) : NULL;
+	forward_init(&a->relay->fw, ws, config);
 	LIST_INSERT_HEAD(&h->autos, a, entry);
 	log_info("%s: watching %s for new ports", h->label, ws);
 	return a;
@@ -67,27 +65,26 @@ host_auto_mark(struct host_auto *a, int port)
 static char *
 host_auto_listing(struct host_session *h, struct host_auto *a)
 {
-	unsigned char hdr[8 + 32 + 1], tmp[4096];
+	unsigned char hdr[FORWARD_RELAY_HEADER_MAX], tmp[4096];
 	struct buf *b;
 	ssh_channel ch;
+	size_t len;
 	char *out;
 	int n;
 
-	if (!a->relay->have_target) {
+	if (!a->relay->fw.have_target) {
 		/* asked without waiting: the next tick lists */
 		host_forward_resolve_start(h, a->relay);
 		return NULL;
 	}
-	ch = host_open_forward(h, a->relay->address, a->relay->target_port, 0);
+	ch = host_open_forward(h, a->relay->fw.address, a->relay->fw.target_port, 0);
 	if (ch == NULL) {
-		a->relay->have_target = 0; /* restarted container: ask again */
+		a->relay->fw.have_target = 0; /* restarted container: ask again */
 		return NULL;
 	}
-	memcpy(hdr, HOST_RELAY_MAGIC, 8);
-	memcpy(hdr + 8, a->relay->token, 32);
-	hdr[40] = 'L';
+	len = forward_relay_header(a->relay->fw.token, 'L', 0, hdr);
 	b = buf_new();
-	if (ssh_channel_write(ch, hdr, sizeof hdr) == (int)sizeof hdr) {
+	if (ssh_channel_write(ch, hdr, (uint32_t)len) == (int)len) {
 		while ((n = ssh_channel_read_timeout(ch, tmp, sizeof tmp, 0, 2000)) > 0)
 			buf_append(b, tmp, (size_t)n);
 	}
@@ -115,7 +112,7 @@ host_auto_scan(struct host_session *h, struct host_auto *a)
 		    host_auto_done(a, port))
 			continue;
 		LIST_FOREACH(f, &h->forwards, entry) {
-			if (host_forward_same(f, a->workspace, NULL, port))
+			if (forward_same(&f->fw, a->workspace, NULL, port))
 				break;
 		}
 		host_auto_mark(a, port);
@@ -145,11 +142,11 @@ host_auto_scan(struct host_session *h, struct host_auto *a)
 			cause = NULL;
 			continue;
 		}
-		f->auto_action = xstrdup(action);
-		f->require_local = cJSON_IsTrue(
+		f->fw.auto_action = xstrdup(action);
+		f->fw.require_local = cJSON_IsTrue(
 		    cJSON_GetObjectItemCaseSensitive(attrs, "requireLocalPort"));
 		log_info("%s: auto-forwarded 127.0.0.1:%d -> container port %d (%s)",
-		    h->label, f->local_port, port, action);
+		    h->label, f->fw.local_port, port, action);
 	}
 	free(list);
 	if (changed)

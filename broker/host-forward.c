@@ -19,91 +19,18 @@
 #include "log.h"
 #include "xmalloc.h"
 
-#define HOST_FORWARD_BUFFER (256u << 10)
-#define HOST_DIRECT_RETRY_MS 5000
-
-/* Decode the relay's token: exactly len * 2 hex digits and nothing else
- * (sscanf's "%2x" let spaces, signs, "0x" and a lone digit through: " f0b"
- * was f0 0b, "-10b" ff 0b). sodium_hex2bin stops at the first other
- * character; the count and end checks make that a failure in every
- * libsodium version. 0, or -1 (out then undefined). */
-static int
-host_forward_hex_decode(const char *hex, unsigned char *out, size_t len)
-{
-	const char *end = NULL;
-	size_t got = 0;
-
-	if (hex == NULL || strlen(hex) != len * 2 ||
-	    sodium_hex2bin(out, len, hex, len * 2, NULL, &got, &end) != 0)
-		return -1;
-	return got == len && end == hex + len * 2 ? 0 : -1;
-}
-
-int
-host_forward_parse_relay(const cJSON *res, int service, char **address, int *port,
-    unsigned char token[HOST_RELAY_TOKEN_LEN])
-{
-	const cJSON *addr = cJSON_GetObjectItemCaseSensitive(res, "address");
-	const cJSON *p = cJSON_GetObjectItemCaseSensitive(res, "port");
-	const cJSON *tok = cJSON_GetObjectItemCaseSensitive(res, "token");
-
-	*address = NULL;
-	if (!cJSON_IsString(addr) || addr->valuestring[0] == '\0')
-		return -1;
-	if (!service &&
-	    (!cJSON_IsNumber(p) || p->valuedouble < 1 || p->valuedouble > 65535 ||
-		p->valuedouble != (int)p->valuedouble ||
-		host_forward_hex_decode(cJSON_IsString(tok) ? tok->valuestring : NULL,
-		    token, HOST_RELAY_TOKEN_LEN) != 0))
-		return -1;
-	*address = xstrdup(addr->valuestring);
-	*port = service ? 0 : (int)p->valuedouble;
-	return 0;
-}
-
 /* Take the agent's relay answer for f. 0, or -1 with *cause. */
 static int
 host_forward_take_target(
     struct host_session *h, struct host_forward *f, const cJSON *res, char **cause)
 {
-	char *address;
-	int port;
-
-	if (host_forward_parse_relay(
-		res, f->service != NULL, &address, &port, f->token) != 0)
+	if (forward_take_target(&f->fw, res) != 0)
 		return error_set(
 		    cause, "%s: the agent's relay answer is incomplete", h->label);
-	free(f->address);
-	f->address = address;
-	f->target_port = f->service == NULL ? port : f->port;
-	f->have_target = 1;
-	f->direct_retry_ms = 0;
 	return 0;
 }
 
 static int host_forward_open_next(struct host_session *h, struct host_link *l);
-
-/* Add error to the parked answers of f's workspace (the first error of each,
- * as a failed resolve used to stop the request's others). */
-static void
-host_forward_park_error(struct host_session *h, struct host_forward *f, const char *error)
-{
-	cJSON *res, *errors;
-	struct host_job *j;
-
-	TAILQ_FOREACH(j, &h->parked, entry) {
-		const char *ws = host_json_str(j->req, "workspace");
-
-		if (ws == NULL || strcmp(ws, f->workspace) != 0 ||
-		    cJSON_IsTrue(
-			cJSON_GetObjectItemCaseSensitive(j->resp, "resolveFailed")))
-			continue;
-		res = cJSON_GetObjectItemCaseSensitive(j->resp, "result");
-		errors = cJSON_GetObjectItemCaseSensitive(res, "errors");
-		cJSON_AddItemToArray(errors, cJSON_CreateString(error));
-		cJSON_AddTrueToObject(j->resp, "resolveFailed");
-	}
-}
 
 /* The agent's answer to f's relay request (host_call_done_fn). */
 static void
@@ -120,12 +47,12 @@ host_forward_resolved(
 	else
 		host_forward_take_target(h, f, result, &cause);
 	if (cause != NULL) {
-		if (f->fd4 >= 0 || f->fd6 >= 0)
-			log_warn("forward %d: %s", f->local_port, cause);
+		if (f->fw.fd4 >= 0 || f->fw.fd6 >= 0)
+			log_warn("forward %d: %s", f->fw.local_port, cause);
 		else
 			log_info(
-			    "%s: auto-forward %s: %s", h->label, f->workspace, cause);
-		host_forward_park_error(h, f, cause);
+			    "%s: auto-forward %s: %s", h->label, f->fw.workspace, cause);
+		forward_parked_error(&h->parked, f->fw.workspace, cause);
 	}
 	LIST_FOREACH(l, &h->links, entry) {
 		if (l->fwd != f || l->state != HOST_LINK_RESOLVING)
@@ -147,11 +74,11 @@ host_forward_resolve_start(struct host_session *h, struct host_forward *f)
 	req = cJSON_CreateObject();
 	cJSON_AddNumberToObject(req, "id", 1);
 	cJSON_AddStringToObject(req, "op", "relay");
-	cJSON_AddStringToObject(req, "workspace", f->workspace);
-	if (f->config != NULL)
-		cJSON_AddStringToObject(req, "config", f->config);
-	if (f->service != NULL)
-		cJSON_AddStringToObject(req, "service", f->service);
+	cJSON_AddStringToObject(req, "workspace", f->fw.workspace);
+	if (f->fw.config != NULL)
+		cJSON_AddStringToObject(req, "config", f->fw.config);
+	if (f->fw.service != NULL)
+		cJSON_AddStringToObject(req, "service", f->fw.service);
 	f->resolving = host_agent_call_start(h, req, host_forward_resolved, f);
 	cJSON_Delete(req);
 }
@@ -180,7 +107,7 @@ host_open_nowait(struct host_session *h, struct host_link *l)
 
 	ssh_set_blocking(ss, 0);
 	rc = ssh_channel_open_forward(l->ch, l->open_address, l->open_port, "127.0.0.1",
-	    l->fwd != NULL ? l->fwd->local_port : 0);
+	    l->fwd != NULL ? l->fwd->fw.local_port : 0);
 	ssh_set_blocking(ss, 1);
 	return rc;
 }
@@ -195,7 +122,7 @@ host_forward_open_start(struct host_session *h, struct host_link *l, int direct)
 	struct host_forward *f = l->fwd;
 	ssh_channel ch;
 
-	if (!f->have_target) {
+	if (!f->fw.have_target) {
 		/* host_forward_resolved goes on */
 		host_link_set_state(l, HOST_LINK_RESOLVING);
 		host_forward_resolve_start(h, f);
@@ -205,8 +132,8 @@ host_forward_open_start(struct host_session *h, struct host_link *l, int direct)
 		return -1;
 	host_link_attach(l, ch);
 	free(l->open_address);
-	l->open_address = xstrdup(f->address);
-	l->open_port = direct ? f->port : f->target_port;
+	l->open_address = xstrdup(f->fw.address);
+	l->open_port = direct ? f->fw.port : f->fw.target_port;
 	l->open_direct = direct;
 	host_link_set_state(l, HOST_LINK_OPENING);
 	/* Answered already (open, or refused: then the next way is tried) or
@@ -223,8 +150,7 @@ host_forward_open_next(struct host_session *h, struct host_link *l)
 {
 	struct host_forward *f = l->fwd;
 
-	return host_forward_open_start(
-	    h, l, f->service == NULL && clock_now_ms() >= f->direct_retry_ms);
+	return host_forward_open_start(h, l, forward_direct_due(&f->fw));
 }
 
 void
@@ -241,32 +167,29 @@ host_forward_open_progress(struct host_session *h, struct host_link *l)
 			host_link_set_state(l, HOST_LINK_DEAD);
 			return;
 		}
-		if (l->open_direct || f->service != NULL) {
+		if (l->open_direct || f->fw.service != NULL) {
 			pthread_mutex_lock(&h->lock);
-			f->direct++;
+			f->fw.direct++;
 			pthread_mutex_unlock(&h->lock);
 			host_link_set_state(l, HOST_LINK_OPEN);
 			return;
 		}
 		{
-			unsigned char hdr[8 + 32 + 3];
+			unsigned char hdr[FORWARD_RELAY_HEADER_MAX];
+			size_t n =
+			    forward_relay_header(f->fw.token, 'C', f->fw.port, hdr);
 			struct buf *b = buf_new();
 
-			memcpy(hdr, HOST_RELAY_MAGIC, 8);
-			memcpy(hdr + 8, f->token, 32);
-			hdr[40] = 'C';
-			hdr[41] = (unsigned char)(f->port >> 8);
-			hdr[42] = (unsigned char)(f->port & 0xff);
 			/* before what the client sent while its target was
 			 * asked for */
-			buf_append(b, hdr, sizeof hdr);
+			buf_append(b, hdr, n);
 			buf_append(b, buf_data(l->to_ch), buf_len(l->to_ch));
 			buf_free(l->to_ch);
 			l->to_ch = b;
 		}
 		host_link_set_state(l, HOST_LINK_RELAY);
 		pthread_mutex_lock(&h->lock);
-		f->relayed++;
+		f->fw.relayed++;
 		pthread_mutex_unlock(&h->lock);
 		return;
 	}
@@ -277,15 +200,15 @@ host_forward_open_progress(struct host_session *h, struct host_link *l)
 	}
 	if (l->open_direct) {
 		/* Not listening there (127.0.0.1 only, or not yet): the relay. */
-		f->direct_retry_ms = clock_now_ms() + HOST_DIRECT_RETRY_MS;
+		f->fw.direct_retry_ms = clock_now_ms() + FORWARD_DIRECT_RETRY_MS;
 		if (host_forward_open_start(h, l, 0) == 0)
 			return;
 	} else {
 		log_info("%s: forward %d: cannot reach %s:%d (%s)%s", h->label,
-		    f->local_port, l->open_address, l->open_port,
+		    f->fw.local_port, l->open_address, l->open_port,
 		    ssh_get_error(rdev_ssh_session(h->ssh)),
 		    l->open_retried ? "" : "; asking the agent again");
-		f->have_target = 0; /* container restarted, relay gone: ask again */
+		f->fw.have_target = 0; /* container restarted, relay gone: ask again */
 		if (!l->open_retried) {
 			l->open_retried = 1;
 			if (host_forward_open_next(h, l) == 0)
@@ -310,11 +233,11 @@ host_forward_accept(
 			continue;
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-		l = host_link_new(h, fd, NULL, HOST_FORWARD_BUFFER);
+		l = host_link_new(h, fd, NULL, FORWARD_CONN_BUFFER);
 		l->fwd = f;
 		pthread_mutex_lock(&h->lock);
-		f->connections++;
-		f->active++;
+		f->fw.connections++;
+		f->fw.active++;
 		pthread_mutex_unlock(&h->lock);
 		if (host_forward_open_next(h, l) != 0)
 			host_link_kill(l);
@@ -324,19 +247,11 @@ host_forward_accept(
 void
 host_forward_free(struct host_forward *f)
 {
+	if (f == NULL)
+		return;
 	host_agent_call_forget(f->resolving);
 	host_watch_forward_clear(f);
-	if (f->fd4 >= 0)
-		close(f->fd4);
-	if (f->fd6 >= 0)
-		close(f->fd6);
-	free(f->workspace);
-	free(f->config);
-	free(f->service);
-	free(f->label);
-	free(f->auto_action);
-	free(f->address);
-	sodium_memzero(f->token, sizeof f->token);
+	forward_clear(&f->fw);
 	free(f);
 }
 
@@ -349,16 +264,16 @@ host_forward_reap(struct host_session *h)
 	int any = 0;
 
 	LIST_FOREACH(f, &h->forwards, entry)
-		any |= f->gone;
+		any |= f->fw.gone;
 	if (!any)
 		return;
 	LIST_FOREACH(l, &h->links, entry) {
-		if (l->fwd != NULL && l->fwd->gone) {
+		if (l->fwd != NULL && l->fwd->fw.gone) {
 			host_link_kill(l);
 			if (l->state == HOST_LINK_DYING) {
 				/* it outlives f until its open is answered */
 				pthread_mutex_lock(&h->lock);
-				l->fwd->active--;
+				l->fwd->fw.active--;
 				pthread_mutex_unlock(&h->lock);
 				l->fwd = NULL;
 			}
@@ -368,7 +283,7 @@ host_forward_reap(struct host_session *h)
 	pthread_mutex_lock(&h->lock);
 	for (f = LIST_FIRST(&h->forwards); f != NULL; f = next) {
 		next = LIST_NEXT(f, entry);
-		if (f->gone) {
+		if (f->fw.gone) {
 			LIST_REMOVE(f, entry);
 			host_forward_free(f);
 		}
@@ -377,85 +292,37 @@ host_forward_reap(struct host_session *h)
 	host_forward_parked_check(h); /* a resolve it waited for is gone */
 }
 
-cJSON *
-host_forward_json(const struct host_forward *f)
+struct forward *
+host_forward_make_fn(void *arg, const char *ws, const char *config,
+    const struct forward_spec *s, int exact, char **cause)
 {
-	cJSON *o = cJSON_CreateObject();
-	char *spec = forward_spec_string(f->local_port, f->service, f->port);
+	struct host_forward *f = host_forward_make(
+	    arg, ws, config, s->service, s->port, s->local_port, exact, s->label, cause);
 
-	cJSON_AddStringToObject(o, "spec", spec);
-	free(spec);
-	cJSON_AddNumberToObject(o, "local", f->local_port);
-	cJSON_AddNumberToObject(o, "port", f->port);
-	if (f->service != NULL)
-		cJSON_AddStringToObject(o, "service", f->service);
-	else
-		cJSON_AddNullToObject(o, "service");
-	cJSON_AddStringToObject(o, "workspace", f->workspace);
-	if (f->label != NULL)
-		cJSON_AddStringToObject(o, "label", f->label);
-	cJSON_AddStringToObject(o, "listen", f->fd6 >= 0 ? "127.0.0.1,::1" : "127.0.0.1");
-	if (f->auto_action != NULL) {
-		cJSON_AddStringToObject(o, "onAutoForward", f->auto_action);
-		if (strcmp(f->auto_action, "openBrowser") == 0 ||
-		    strcmp(f->auto_action, "openBrowserOnce") == 0) {
-			char *url = xasprintf("http://localhost:%d/", f->local_port);
-
-			cJSON_AddStringToObject(o, "url", url);
-			free(url);
-		}
-	}
-	cJSON_AddNumberToObject(o, "connections", (double)f->connections);
-	cJSON_AddNumberToObject(o, "direct", (double)f->direct);
-	cJSON_AddNumberToObject(o, "relayed", (double)f->relayed);
-	cJSON_AddNumberToObject(o, "active", f->active);
-	return o;
+	return f != NULL ? &f->fw : NULL;
 }
 
-int
-host_forward_same(
-    const struct host_forward *f, const char *ws, const char *service, int port)
-{
-	return !f->gone && strcmp(f->workspace, ws) == 0 && f->port == port &&
-	    ((f->service == NULL && service == NULL) ||
-		(f->service != NULL && service != NULL &&
-		    strcmp(f->service, service) == 0));
-}
-
-/* The forward of ws to [service:]port (at local, or any local port when 0),
- * made if there is none yet. NULL with *cause when no local port can be had. */
 struct host_forward *
 host_forward_make(struct host_session *h, const char *ws, const char *config,
     const char *service, int port, int local, int exact, const char *label, char **cause)
 {
+	struct forward_spec s = { local, 0, (char *)service, port, (char *)label };
 	struct host_forward *f;
-	int bound, fd4, fd6;
 
 	LIST_FOREACH(f, &h->forwards, entry) {
-		if (host_forward_same(f, ws, service, port) &&
-		    (local == 0 || local == f->local_port))
+		if (forward_same(&f->fw, ws, service, port) &&
+		    (local == 0 || local == f->fw.local_port))
 			return f;
 	}
-	if (forward_listen(local != 0 ? local : port, exact, &fd4, &fd6, &bound, cause) !=
-	    0) {
-		error_prefix(cause, "port %d%s%s", port,
-		    service != NULL ? " of service " : "",
-		    service != NULL ? service : "");
+	f = xcalloc(1, sizeof *f);
+	if (forward_open(&f->fw, ws, config, &s, exact, cause) != 0) {
+		free(f);
 		return NULL;
 	}
-	f = xcalloc(1, sizeof *f);
-	f->workspace = xstrdup(ws);
-	f->config = config != NULL ? xstrdup(config) : NULL;
-	f->service = service != NULL ? xstrdup(service) : NULL;
-	f->port = port;
-	f->local_port = bound;
-	f->label = label != NULL ? xstrdup(label) : NULL;
-	f->fd4 = fd4;
-	f->fd6 = fd6;
 	pthread_mutex_lock(&h->lock);
 	LIST_INSERT_HEAD(&h->forwards, f, entry);
 	pthread_mutex_unlock(&h->lock);
-	log_info("%s: forwarding 127.0.0.1:%d -> %s:%d", h->label, bound,
+	log_info("%s: forwarding 127.0.0.1:%d -> %s:%d", h->label, f->fw.local_port,
 	    service != NULL ? service : "container", port);
 	return f;
 }
@@ -467,48 +334,17 @@ host_forward_add(struct host_session *h, struct host_job *j)
 {
 	const char *ws = host_json_str(j->req, "workspace");
 	const char *config = host_json_str(j->req, "config");
-	const cJSON *e, *list = cJSON_GetObjectItemCaseSensitive(j->req, "forwards");
-	cJSON *resp = cJSON_CreateObject(), *res, *done, *errors;
+	cJSON *done, *errors, *resp = forward_answer_new(j->request_id, &done, &errors);
 	struct host_forward *f;
-	char *cause = NULL;
 
-	cJSON_AddNumberToObject(resp, "id", j->request_id);
-	cJSON_AddBoolToObject(resp, "ok", 1);
-	res = cJSON_AddObjectToObject(resp, "result");
-	done = cJSON_AddArrayToObject(res, "forwards");
-	errors = cJSON_AddArrayToObject(res, "errors");
-	cJSON_ArrayForEach(e, list) {
-		const cJSON *lp = cJSON_GetObjectItemCaseSensitive(e, "local");
-		const cJSON *pp = cJSON_GetObjectItemCaseSensitive(e, "port");
-		const char *service = host_json_str(e, "service"),
-			   *label = host_json_str(e, "label");
-		int require =
-		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "requireLocal"));
-		int local = cJSON_IsNumber(lp) ? lp->valueint : 0;
-
-		if (ws == NULL || !cJSON_IsNumber(pp)) {
-			cJSON_AddItemToArray(errors,
-			    cJSON_CreateString("a forward needs a "
-					       "workspace and a port"));
-			continue;
-		}
-		if ((f = host_forward_make(h, ws, config, service, pp->valueint, local,
-			 require || local != 0, label, &cause)) == NULL) {
-			cJSON_AddItemToArray(errors, cJSON_CreateString(cause));
-			free(cause);
-			cause = NULL;
-			continue;
-		}
-		f->require_local |= require;
-		cJSON_AddItemToArray(done, host_forward_json(f));
-	}
+	forward_request_make(j->req, host_forward_make_fn, h, done, errors);
 	/* Start the relay now, so that a problem shows in `up`'s output and the
 	 * first connection does not wait for it; the answer waits for that
 	 * (parked), the host's other links do not. Offline (reconnecting): at
 	 * the first connection. */
 	LIST_FOREACH(f, &h->forwards, entry) {
-		if (h->ev != NULL && !f->have_target && !f->gone && ws != NULL &&
-		    strcmp(f->workspace, ws) == 0)
+		if (h->ev != NULL && !f->fw.have_target && !f->fw.gone && ws != NULL &&
+		    strcmp(f->fw.workspace, ws) == 0)
 			host_forward_resolve_start(h, f);
 	}
 	if (ws != NULL &&
@@ -516,20 +352,27 @@ host_forward_add(struct host_session *h, struct host_job *j)
 		host_auto_add(
 		    h, ws, config, cJSON_GetObjectItemCaseSensitive(j->req, "auto"));
 	host_state_save(h);
-	j->resp = resp;
-	TAILQ_INSERT_HEAD(&h->parked, j, entry);
+	if (ws != NULL)
+		forward_park(&h->parked, j->fd, ws, resp);
+	else {
+		forward_answer_send(j->fd, resp);
+		cJSON_Delete(resp);
+	}
+	cJSON_Delete(j->req);
+	free(j);
 	host_forward_parked_check(h);
 }
 
-/* Is a forward of ws being resolved? */
+/* Is a forward of ws being resolved (arg: the session)? */
 static int
-host_forward_resolving(struct host_session *h, const char *ws)
+host_forward_resolving(void *arg, const char *ws)
 {
+	struct host_session *h = arg;
 	struct host_forward *f;
 
 	LIST_FOREACH(f, &h->forwards, entry) {
-		if (f->resolving != NULL && !f->gone && ws != NULL &&
-		    strcmp(f->workspace, ws) == 0)
+		if (f->resolving != NULL && !f->fw.gone &&
+		    strcmp(f->fw.workspace, ws) == 0)
 			return 1;
 	}
 	return 0;
@@ -538,20 +381,7 @@ host_forward_resolving(struct host_session *h, const char *ws)
 void
 host_forward_parked_check(struct host_session *h)
 {
-	struct host_job *j, *next;
-
-	for (j = TAILQ_FIRST(&h->parked); j != NULL; j = next) {
-		next = TAILQ_NEXT(j, entry);
-		if (host_forward_resolving(h, host_json_str(j->req, "workspace")))
-			continue;
-		TAILQ_REMOVE(&h->parked, j, entry);
-		cJSON_DeleteItemFromObjectCaseSensitive(j->resp, "resolveFailed");
-		host_send_json(j->fd, PROTO_CONTROL, j->resp);
-		cJSON_Delete(j->resp);
-		close(j->fd);
-		cJSON_Delete(j->req);
-		free(j);
-	}
+	forward_parked_answer(&h->parked, host_forward_resolving, h);
 }
 
 /* "unforward": {"workspace"?, "local"?} (neither: all) -> {"stopped":N}. */
@@ -560,28 +390,24 @@ host_forward_remove(struct host_session *h, struct host_job *j)
 {
 	const char *ws = host_json_str(j->req, "workspace");
 	const cJSON *lp = cJSON_GetObjectItemCaseSensitive(j->req, "local");
-	cJSON *resp = cJSON_CreateObject(), *res;
+	int local = cJSON_IsNumber(lp) ? lp->valueint : 0, n = 0;
 	struct host_forward *f;
-	int n = 0;
+	cJSON *resp;
 
 	LIST_FOREACH(f, &h->forwards, entry) {
-		if (f->gone || (ws != NULL && strcmp(f->workspace, ws) != 0) ||
-		    (cJSON_IsNumber(lp) && lp->valueint != f->local_port))
+		if (!forward_stopped_by(&f->fw, ws, local))
 			continue;
 		pthread_mutex_lock(&h->lock);
-		f->gone = 1;
+		f->fw.gone = 1;
 		pthread_mutex_unlock(&h->lock);
 		n++;
 	}
 	if (!cJSON_IsNumber(lp))
 		host_auto_remove(h, ws);
 	host_forward_reap(h);
-	n += host_state_forget_errors(h, ws, cJSON_IsNumber(lp) ? lp->valueint : 0);
+	n += host_state_forget_errors(h, ws, local);
 	host_state_save(h);
-	cJSON_AddNumberToObject(resp, "id", j->request_id);
-	cJSON_AddBoolToObject(resp, "ok", 1);
-	res = cJSON_AddObjectToObject(resp, "result");
-	cJSON_AddNumberToObject(res, "stopped", n);
+	resp = forward_stopped_answer(j->request_id, n);
 	host_send_json(j->fd, PROTO_CONTROL, resp);
 	cJSON_Delete(resp);
 }

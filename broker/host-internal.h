@@ -13,7 +13,7 @@
  * Everything below "Thread-owned" in it, and every link, forward and auto
  * watch, belongs to the session's thread, and these functions run on that
  * thread only; host_session_free frees what is left after joining it. The
- * list of forwards, and what host_forward_json shows of each forward (its
+ * list of forwards, and what forward_json shows of each forward (its
  * counters, gone), are also changed under the lock, since
  * host_session_status reads them from the broker's thread.
  * - A host_job is owned by h->jobs (under the lock) until the thread takes
@@ -29,8 +29,9 @@
  *   listens (the channel becomes h->agent_ch) or the start ends.
  * - A host_agent_opener owns its channel until the open is answered, then
  *   hands it to its caller.
- * - A parked forward job (on h->parked) owns its fd and answer until
- *   host_forward_parked_check sends it; host_serve's end answers them all.
+ * - A parked forward request (on h->parked, forward.h) owns its fd and
+ *   answer until host_forward_parked_check sends it; host_serve's end
+ *   answers them all.
  * - A host_forward (on h->forwards) owns its listeners and strings; it is
  *   freed by host_forward_reap once marked gone, or by host_session_free.
  *   The relay forward of a host_auto is owned by that host_auto and is on no
@@ -52,6 +53,7 @@
 #include <libssh/libssh.h>
 #include <libssh/callbacks.h>
 
+#include "forward.h"
 #include "host-session.h"
 #include "proto.h"
 
@@ -87,39 +89,17 @@ struct host_job {
 	int fd;
 	int request_id;
 	cJSON *req;		     /* forward/unforward: the request; NULL: agent */
-	cJSON *resp;		     /* a parked forward request: its answer so far */
 	TAILQ_ENTRY(host_job) entry; /* on h->jobs, h->parked or a taken list */
 };
 TAILQ_HEAD(host_jobs, host_job);
 
-#define HOST_RELAY_MAGIC "RDEVRLY1"
-#define HOST_RELAY_TOKEN_LEN 32
-
-/* A forward: local listeners and where their connections go. */
+/* A forward of an SSH host: the forward (forward.h) and what this host
+ * needs of it. */
 struct host_forward {
-	char *workspace, *config;
-	char *service; /* NULL: the dev container, through its relay */
-	int port;      /* container/service port */
-	int local_port;
-	int require_local; /* asked for with requireLocal (saved, not used) */
-	char *label;
-	int fd4, fd6;
-	/* Where to connect (from the agent's relay op); redone when stale. */
-	int have_target;
-	char *address;
-	int target_port; /* the relay's port, or the service port */
-	unsigned char token[HOST_RELAY_TOKEN_LEN];
+	struct forward fw;
 	/* The agent is being asked (host_forward_resolve_start; borrowed, see
 	 * host_agent_call_start); NULL: not. */
 	struct host_call *resolving;
-	/* Straight to the container address when the server listens there
-	 * (0.0.0.0, ::, that address), as ssh -L goes; else through the relay,
-	 * which reaches 127.0.0.1. Tried again this long after a refusal. */
-	long long direct_retry_ms;
-	unsigned long connections, direct, relayed;
-	int active;
-	char *auto_action; /* auto-forwarded: its onAutoForward, else NULL */
-	int gone;	   /* stopped: drop at the end of this round */
 	/* The listeners' events on the host thread's base (host-watch.c);
 	 * NULL until the first pass after the forward was made. */
 	struct event *ev4, *ev6;
@@ -303,8 +283,8 @@ struct host_session {
 	char *agent_socket;
 	long long agent_started_ms; /* when the running agent said it listens */
 	int streamlocal_denied;
-	struct host_calls calls; /* the broker's own requests to the agent */
-	struct host_jobs parked; /* forward requests waiting for resolves */
+	struct host_calls calls;	   /* the broker's own requests to the agent */
+	struct forward_parked_list parked; /* forward requests waiting for resolves */
 	struct host_links links;
 	struct host_forwards forwards; /* changed under lock (status reads) */
 	struct host_autos autos;
@@ -507,25 +487,17 @@ void host_forward_accept(
  * link then moves data, or its next way is tried (the relay after a refused
  * direct open), or it is marked dead. */
 void host_forward_open_progress(struct host_session *h, struct host_link *l);
-/* Close f's listeners and free it. */
+/* Close f's listeners and free it (NULL: nothing). */
 void host_forward_free(struct host_forward *f);
-/* f as JSON for status and forward answers; the caller's to cJSON_Delete. */
-cJSON *host_forward_json(const struct host_forward *f);
-/* The agent's answer to a "relay" request: "address" (a new string in
- * *address), "port" (1-65535) and "token" (64 hex digits, into token) of the
- * container's relay; for a Compose service only "address" (*port 0). 0, or
- * -1 (nothing set) when the answer lacks one or has it wrong. */
-int host_forward_parse_relay(const cJSON *res, int service, char **address, int *port,
-    unsigned char token[HOST_RELAY_TOKEN_LEN]);
-/* Is f (not gone) the forward of ws to [service:]port? */
-int host_forward_same(
-    const struct host_forward *f, const char *ws, const char *service, int port);
 /* The forward of ws to [service:]port (at local, or any local port when 0),
  * made if there is none yet; borrowed (on h->forwards). NULL with *cause when
  * no local port can be had. */
 struct host_forward *host_forward_make(struct host_session *h, const char *ws,
     const char *config, const char *service, int port, int local, int exact,
     const char *label, char **cause);
+/* host_forward_make as a forward_make_fn (arg: the session). */
+struct forward *host_forward_make_fn(void *arg, const char *ws, const char *config,
+    const struct forward_spec *s, int exact, char **cause);
 /* Answer a "forward" job once the resolves it started have ended (it is
  * parked on h->parked meanwhile); j is consumed (answered, fd closed). */
 void host_forward_add(struct host_session *h, struct host_job *j);

@@ -162,7 +162,7 @@ host_link_free(struct host_link *l)
 	if (l->fwd != NULL) {
 		/* the status thread reads it */
 		pthread_mutex_lock(&l->h->lock);
-		l->fwd->active--;
+		l->fwd->fw.active--;
 		pthread_mutex_unlock(&l->h->lock);
 	}
 	host_link_detach(l);
@@ -254,7 +254,7 @@ host_link_take(struct host_link *l, const unsigned char *data, size_t len)
 		if (data[0] != 0) {
 			log_info(
 			    "%s: forward %d: nothing listens on port %d in the container",
-			    l->h->label, l->fwd->local_port, l->fwd->port);
+			    l->h->label, l->fwd->fw.local_port, l->fwd->fw.port);
 			host_link_set_state(l, HOST_LINK_DEAD);
 			return len;
 		}

@@ -64,7 +64,7 @@ host_refuser_start(struct host_session *h, struct host_refuser *r)
 
 	r->n = 1;
 	LIST_FOREACH(f, &h->forwards, entry)
-		r->n += (f->fd4 >= 0) + (f->fd6 >= 0);
+		r->n += (f->fw.fd4 >= 0) + (f->fw.fd6 >= 0);
 	if (r->n == 1 || pipe2(r->stop, O_CLOEXEC) != 0)
 		return -1;
 	if ((r->base = event_base_new()) == NULL) {
@@ -76,11 +76,11 @@ host_refuser_start(struct host_session *h, struct host_refuser *r)
 	r->evs[0] =
 	    event_new(r->base, r->stop[0], EV_READ, host_refuser_on_stop, r->base);
 	LIST_FOREACH(f, &h->forwards, entry) {
-		if (f->fd4 >= 0)
-			r->evs[i++] = event_new(r->base, f->fd4, EV_READ | EV_PERSIST,
+		if (f->fw.fd4 >= 0)
+			r->evs[i++] = event_new(r->base, f->fw.fd4, EV_READ | EV_PERSIST,
 			    host_refuser_on_listener, NULL);
-		if (f->fd6 >= 0)
-			r->evs[i++] = event_new(r->base, f->fd6, EV_READ | EV_PERSIST,
+		if (f->fw.fd6 >= 0)
+			r->evs[i++] = event_new(r->base, f->fw.fd6, EV_READ | EV_PERSIST,
 			    host_refuser_on_listener, NULL);
 	}
 	for (i = 0; i < r->n; i++) {

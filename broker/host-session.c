@@ -410,9 +410,9 @@ host_reconnect(struct host_session *h)
 		if (h->ssh != NULL &&
 		    (h->agent_path != NULL || host_install(h, &cause) == 0)) {
 			LIST_FOREACH(f, &h->forwards, entry)
-				f->have_target = 0;
+				f->fw.have_target = 0;
 			LIST_FOREACH(a, &h->autos, entry)
-				a->relay->have_target = 0;
+				a->relay->fw.have_target = 0;
 			host_set_state(h, HOST_CONNECTED, NULL);
 			log_info("%s: reconnected after %d attempts", h->label, attempt);
 			return 0;
@@ -675,8 +675,8 @@ host_session_status(struct host_session *h)
 	cJSON_AddStringToObject(ag, "transport", h->agent_transport);
 	fw = cJSON_AddArrayToObject(o, "forwards");
 	LIST_FOREACH(f, &h->forwards, entry) {
-		if (!f->gone)
-			cJSON_AddItemToArray(fw, host_forward_json(f));
+		if (!f->fw.gone)
+			cJSON_AddItemToArray(fw, forward_json(&f->fw));
 	}
 	for (const cJSON *e = h->restore_errors != NULL ? h->restore_errors->child : NULL;
 	     e != NULL; e = e->next)

@@ -202,7 +202,7 @@ host_watch_listener(struct host_session *h, struct host_forward *f, int fd)
 	}
 	if (ev == NULL)
 		log_error("%s: cannot watch the listener of localhost:%d", h->label,
-		    f->local_port);
+		    f->fw.local_port);
 	return ev;
 }
 
@@ -218,10 +218,10 @@ host_watch_pass(struct host_session *h, long long timeout_ms)
 		host_watch_link_update(h, l);
 	LIST_FOREACH(f, &h->forwards, entry) {
 		f->owner = h;
-		if (f->ev4 == NULL && f->fd4 >= 0)
-			f->ev4 = host_watch_listener(h, f, f->fd4);
-		if (f->ev6 == NULL && f->fd6 >= 0)
-			f->ev6 = host_watch_listener(h, f, f->fd6);
+		if (f->ev4 == NULL && f->fw.fd4 >= 0)
+			f->ev4 = host_watch_listener(h, f, f->fw.fd4);
+		if (f->ev6 == NULL && f->fw.fd6 >= 0)
+			f->ev6 = host_watch_listener(h, f, f->fw.fd6);
 	}
 	/* EVLOOP_ONCE in both: with EVLOOP_NONBLOCK alone libevent loops until
 	 * nothing is ready, and a level-triggered event (a writable socket)

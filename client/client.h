@@ -45,12 +45,17 @@ struct client_target {
 	struct agent_backend be; /* local, or the remote host's agent */
 	struct remote *remote;	 /* NULL when local */
 	struct target t;	 /* remote: the parsed target */
+	/* local: the workspace folder, absolute (config_discover_resolve), as
+	 * the broker names the workspace's forwards; NULL when remote */
+	char *local_folder;
 	/* The command's arguments for be: a remote TARGET replaced by the
 	 * host's folder (or dropped: CLIENT_TARGET_NO_FOLDER); without
 	 * --accept-new-host-key. NULL-terminated. */
 	char **argv;
 	int argc;
 };
+/* The broker's name of this machine's Docker engine (broker/local-host.h). */
+#define CLIENT_LOCAL_HOST "local"
 #define CLIENT_TARGET_QUIET 0x01     /* no "connecting" lines (--json: too) */
 #define CLIENT_TARGET_NO_FOLDER 0x02 /* the command takes no folder (ls) */
 /* Find name's TARGET in argv (the value of --workspace-folder, else the
@@ -72,23 +77,28 @@ const char *client_config_arg(int argc, char **argv);
 /* cmd-status.c: a status answer (plus "host", "forwards") as text. */
 void client_status_print(const cJSON *st, const char *folder);
 
-/* cmd-forward.c */
-/* After a remote `up`: forward the workspace's forwardPorts (with
- * portsAttributes) through the broker; prints the table unless quiet. ports:
- * the merged forwardPorts and portsAttributes as up answered them (NULL:
- * asked for). With auto_forward the broker also watches the container for
+/* cmd-forward.c. r is the workspace's remote host, or NULL for this
+ * machine's Docker engine (the broker's "local" host; workspace then
+ * absolute). */
+/* After `up`: forward the workspace's forwardPorts (with portsAttributes)
+ * through the broker; prints the table unless quiet. ports: the merged
+ * forwardPorts and portsAttributes as up answered them (NULL: asked for
+ * through be). With auto_forward the broker also watches the container for
  * new listening ports and forwards them as portsAttributes' onAutoForward
- * says. 0, or 1 if any failed (printed). */
-int client_forward_ports(struct remote *r, const char *workspace, const char *config,
-    int quiet, int auto_forward, const cJSON *ports);
+ * says (remote hosts only: an error for a local one). 0, or 1 if any failed
+ * (printed). */
+int client_forward_ports(const struct agent_backend *be, struct remote *r,
+    const char *workspace, const char *config, int quiet, int auto_forward,
+    const cJSON *ports);
 /* forwards (broker "forward" entries) as a table; with_host: "on HOST". */
 void client_forward_print_table(FILE *out, const cJSON *forwards, int with_host);
 /* The broker's forwards as a table (nothing when none, or no broker). */
 void client_forward_print_all(FILE *out);
-/* The broker's forwards of workspace on r's host: a JSON array (new), or
- * NULL when no broker runs. */
+/* The broker's forwards of workspace on r's host (NULL: the local host): a
+ * JSON array (new), or NULL when no broker runs. */
 cJSON *client_forward_list_workspace(struct remote *r, const char *workspace);
-/* After a remote `down`: stop the workspace's forwards. */
+/* After `down`: stop the workspace's forwards (for a local workspace only
+ * when a broker has forwards saved: none is started for nothing). */
 int client_unforward_workspace(struct remote *r, const char *workspace);
 
 #endif

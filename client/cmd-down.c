@@ -1,6 +1,6 @@
 /* cmd-down.c - `rdev down TARGET`: remove the dev container (the shared
- * command, agent-cmds.h, on TARGET's backend); for a remote TARGET then stop
- * the workspace's forwards. */
+ * command, agent-cmds.h, on TARGET's backend), then stop the workspace's
+ * forwards in the broker. */
 #include "client.h"
 
 static int
@@ -12,8 +12,9 @@ cmd_down_exec(int argc, char **argv)
 	if ((rc = client_target_open("down", argc, argv, 0, &ct)) == CMD_EXIT_OK)
 		rc = agent_cmd_down(
 		    &ct.be, &client_program, &cmd_down_entry, ct.argc, ct.argv);
-	if (rc == CMD_EXIT_OK && ct.remote != NULL)
-		client_unforward_workspace(ct.remote, ct.t.path);
+	if (rc == CMD_EXIT_OK && (ct.remote != NULL || ct.local_folder != NULL))
+		client_unforward_workspace(
+		    ct.remote, ct.remote != NULL ? ct.t.path : ct.local_folder);
 	client_target_close(&ct);
 	return rc;
 }

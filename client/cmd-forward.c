@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "broker-client.h"
+#include "config-discover.h"
 #include "forward-spec.h"
 #include "json-get.h"
 #include "remote.h"
@@ -115,8 +116,9 @@ cmd_forward_add(struct remote *r, const char *workspace, const char *config, cJS
 }
 
 int
-client_forward_ports(struct remote *r, const char *workspace, const char *config,
-    int quiet, int auto_forward, const cJSON *ports)
+client_forward_ports(const struct agent_backend *be, struct remote *r,
+    const char *workspace, const char *config, int quiet, int auto_forward,
+    const cJSON *ports)
 {
 	cJSON *req, *res = NULL, *list;
 	const cJSON *merged, *fp, *e, *attrs, *v;
@@ -127,13 +129,10 @@ client_forward_ports(struct remote *r, const char *workspace, const char *config
 	/* up's result brings the ports; else (`forward --auto`, an older agent)
 	 * the merged configuration is asked for. */
 	if ((merged = ports) == NULL) {
-		req = cJSON_CreateObject();
-		cJSON_AddStringToObject(req, "op", "read-configuration");
-		cJSON_AddStringToObject(req, "workspace", workspace);
-		if (config != NULL)
-			cJSON_AddStringToObject(req, "config", config);
+		req = agent_cmd_request(
+		    client_program.name, "read-configuration", workspace, config);
 		cJSON_AddBoolToObject(req, "includeMerged", 1);
-		if (remote_request(r, req, NULL, &res, NULL, &cause) != 0) {
+		if (be->call(be->ctx, req, NULL, &res, &cause) != 0) {
 			fprintf(stderr, "rdev: up: forwardPorts: %s\n", cause);
 			free(cause);
 			return 1;
@@ -195,13 +194,19 @@ client_forward_ports(struct remote *r, const char *workspace, const char *config
 	return cmd_forward_add(r, workspace, config, list, auto_attrs, quiet);
 }
 
+/* Are forwards saved by a broker (running or not)? */
+static int cmd_forward_saved(void);
+
 int
 client_unforward_workspace(struct remote *r, const char *workspace)
 {
-	cJSON *fields = cJSON_CreateObject(), *res = NULL;
+	cJSON *fields, *res = NULL;
 	char *cause = NULL;
 	int rc;
 
+	if (r == NULL && !cmd_forward_saved())
+		return 0; /* no forwards anywhere: no broker started for nothing */
+	fields = cJSON_CreateObject();
 	cJSON_AddStringToObject(fields, "workspace", workspace);
 	rc = remote_broker_call(r, "unforward", fields, &res, &cause);
 	free(cause);
@@ -209,8 +214,8 @@ client_unforward_workspace(struct remote *r, const char *workspace)
 	return rc;
 }
 
-/* Are forwards saved by a broker that does not run now? Then starting one
- * brings them back. */
+/* Are forwards saved (a broker that does not run now brings them back when
+ * one starts)? */
 static int
 cmd_forward_saved(void)
 {
@@ -298,7 +303,9 @@ client_forward_list_workspace(struct remote *r, const char *workspace)
 		host = cJSON_GetObjectItemCaseSensitive(f, "host");
 		if (cJSON_IsString(ws) && strcmp(ws->valuestring, workspace) == 0 &&
 		    cJSON_IsString(host) &&
-		    cmd_forward_label_is_host(host->valuestring, remote_host(r)))
+		    (r != NULL
+			    ? cmd_forward_label_is_host(host->valuestring, remote_host(r))
+			    : strcmp(host->valuestring, CLIENT_LOCAL_HOST) == 0))
 			cJSON_AddItemToArray(out, cJSON_Duplicate(f, 1));
 	}
 	cJSON_Delete(res);
@@ -339,7 +346,9 @@ cmd_forward_exec(int argc, char **argv)
 {
 	const struct cmd_entry *e = &cmd_forward_entry;
 	struct remote_opts ro = { 0 };
-	const char *target = NULL, *config = NULL, *stop = NULL;
+	const char *target = NULL, *config = NULL, *stop = NULL, *workspace;
+	char *local_ws = NULL, *local_config = NULL;
+	struct agent_backend be;
 	struct forward_spec s;
 	struct target t;
 	struct remote *r;
@@ -392,24 +401,47 @@ cmd_forward_exec(int argc, char **argv)
 		    "TARGET and at least one SPEC "
 		    "(or --stop SPEC, --stop-all, --list)");
 	}
+	memset(&t, 0, sizeof t);
 	if (!target_is_remote(target)) {
-		cJSON_Delete(list);
-		fprintf(stderr,
-		    "rdev: forward: local targets need no forwarding yet: the "
-		    "container's address is reachable from this machine\n");
-		return CMD_EXIT_UNAVAILABLE;
+		/* this machine's engine: the broker's local host, no SSH */
+		if (auto_forward) {
+			cJSON_Delete(list);
+			fprintf(stderr,
+			    "rdev: forward: --auto is not available for local "
+			    "targets yet: forward the ports by number (rdev forward "
+			    "%s PORT)\n",
+			    target);
+			return CMD_EXIT_UNAVAILABLE;
+		}
+		if ((local_ws = config_discover_resolve(NULL, target, &cause)) == NULL ||
+		    (config != NULL &&
+			(local_config = config_discover_resolve(NULL, config, &cause)) ==
+			    NULL)) {
+			cJSON_Delete(list);
+			fprintf(stderr, "rdev: forward: %s\n", cause);
+			free(cause);
+			free(local_ws);
+			return CMD_EXIT_FAILURE;
+		}
+		workspace = local_ws;
+		config = local_config;
+		r = NULL;
+		be = agent_backend_local;
+	} else {
+		if (target_parse(target, &t, &cause) != 0) {
+			cJSON_Delete(list);
+			fprintf(stderr, "rdev: forward: %s\n", cause);
+			free(cause);
+			return CMD_EXIT_USAGE;
+		}
+		r = remote_new(&t, &ro);
+		remote_backend(r, &be);
+		workspace = t.path;
 	}
-	if (target_parse(target, &t, &cause) != 0) {
-		cJSON_Delete(list);
-		fprintf(stderr, "rdev: forward: %s\n", cause);
-		free(cause);
-		return CMD_EXIT_USAGE;
-	}
-	r = remote_new(&t, &ro);
 	if (stop != NULL || stop_all) {
 		cJSON_Delete(list);
 		fields = cJSON_CreateObject();
-		cJSON_AddStringToObject(fields, "workspace", t.path);
+		cJSON_AddStringToObject(fields, "workspace", workspace);
 		if (stop != NULL) {
 			if (forward_spec_parse(stop, &s, &cause) != 0) {
 				rc = cmd_usage_error(&client_program, e, "%s", cause);
@@ -450,16 +482,18 @@ cmd_forward_exec(int argc, char **argv)
 	if (auto_forward) {
 		/* with the workspace's portsAttributes (onAutoForward, labels) */
 		cJSON_Delete(list);
-		rc = client_forward_ports(r, t.path, config, 0, 1, NULL) == 0
+		rc = client_forward_ports(&be, r, workspace, config, 0, 1, NULL) == 0
 		    ? CMD_EXIT_OK
 		    : CMD_EXIT_FAILURE;
 		goto out;
 	}
-	rc = cmd_forward_add(r, t.path, config, list, NULL, 0) == 0 ? CMD_EXIT_OK
-								    : CMD_EXIT_FAILURE;
+	rc = cmd_forward_add(r, workspace, config, list, NULL, 0) == 0 ? CMD_EXIT_OK
+								       : CMD_EXIT_FAILURE;
 out:
 	remote_free(r);
 	target_clear(&t);
+	free(local_ws);
+	free(local_config);
 	return rc;
 }
 
@@ -471,7 +505,9 @@ const struct cmd_entry cmd_forward_entry = { "forward",
 	"LOCAL:PORT (LOCAL must be free), SERVICE:PORT or LOCAL:SERVICE:PORT (a\n"
 	"Compose service). Local listeners are on 127.0.0.1 and ::1. A server bound\n"
 	"to 127.0.0.1 inside the container is reached too (through a small relay\n"
-	"the agent starts in the container). Forwards live in the broker: they\n"
+	"the agent starts in the container). A local TARGET (this machine's\n"
+	"Docker engine) is forwarded by the broker too, with no SSH (--auto:\n"
+	"remote targets only, yet). Forwards live in the broker: they\n"
 	"outlast this command, survive a dropped connection (the broker\n"
 	"reconnects) and a restarted broker (they are saved); they end with\n"
 	"`rdev down`, --stop or `rdev-broker stop --forget`.\n"

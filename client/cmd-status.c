@@ -1,6 +1,6 @@
 /* cmd-status.c - `rdev status TARGET [--json]`: the state of one dev
  * container (the "status" operation, agent/op-status.c, on TARGET's backend),
- * its host and, for a remote TARGET, its forwards from the broker. */
+ * its host and its forwards from the broker. */
 #include "client.h"
 
 #include <stdio.h>
@@ -85,8 +85,14 @@ cmd_status_exec(int argc, char **argv)
 		if ((fw = client_forward_list_workspace(ct.remote, ct.t.path)) == NULL)
 			fw = cJSON_CreateArray();
 		cJSON_AddItemToObject(res, "forwards", fw);
-	} else
+	} else {
 		cJSON_AddNullToObject(res, "host");
+		/* the broker's local host, when a broker runs */
+		if (ct.local_folder == NULL ||
+		    (fw = client_forward_list_workspace(NULL, ct.local_folder)) == NULL)
+			fw = cJSON_CreateArray();
+		cJSON_AddItemToObject(res, "forwards", fw);
+	}
 	if (a.json) {
 		text = cJSON_PrintUnformatted(res);
 		printf("%s\n", text);

@@ -1,11 +1,14 @@
 /* cmd-up.c - `rdev up TARGET`: create or resume the dev container (the
- * shared command, agent-cmds.h, on TARGET's backend); for a remote TARGET
- * then forward its forwardPorts through the broker. */
+ * shared command, agent-cmds.h, on TARGET's backend), then forward its
+ * forwardPorts through the broker (a remote TARGET's host, or the broker's
+ * local host for this machine's engine). */
 #include "client.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "config-discover.h"
 #include "remote.h"
 
 static int
@@ -13,30 +16,42 @@ cmd_up_exec(int argc, char **argv)
 {
 	struct client_target ct;
 	cJSON *ports = NULL;
+	const char *config, *workspace;
+	char *local_config = NULL, *cause = NULL;
 	int rc, auto_forward = client_take_flag(&argc, argv, "--auto-forward");
 
 	if ((rc = client_target_open("up", argc, argv, 0, &ct)) != CMD_EXIT_OK)
 		goto out;
-	if (ct.remote == NULL) {
-		if (auto_forward)
-			fprintf(stderr,
-			    "warning: --auto-forward: not done: rdev "
-			    "forwards ports for remote targets only yet; from this "
-			    "machine, reach them at the container's address\n");
-		rc = agent_cmd_up(
-		    &ct.be, &client_program, &cmd_up_entry, ct.argc, ct.argv, NULL);
-		goto out;
+	if (ct.remote == NULL && auto_forward) {
+		fprintf(stderr,
+		    "warning: --auto-forward: not done: rdev auto-forwards ports "
+		    "for remote targets only yet; forwardPorts are forwarded, and "
+		    "`rdev forward TARGET PORT` adds more\n");
+		auto_forward = 0;
 	}
 	rc = agent_cmd_up(
 	    &ct.be, &client_program, &cmd_up_entry, ct.argc, ct.argv, &ports);
-	if (rc == CMD_EXIT_OK &&
-	    client_forward_ports(ct.remote, ct.t.path,
-		client_config_arg(ct.argc, ct.argv),
+	if (rc != CMD_EXIT_OK)
+		goto out;
+	config = client_config_arg(ct.argc, ct.argv);
+	workspace = ct.remote != NULL ? ct.t.path : ct.local_folder;
+	/* the broker runs elsewhere (in /): a local --config as an absolute path */
+	if (ct.remote == NULL && config != NULL &&
+	    (config = local_config = config_discover_resolve(NULL, config, &cause)) ==
+		NULL) {
+		fprintf(stderr, "rdev: up: forwardPorts: %s\n", cause);
+		rc = CMD_EXIT_FAILURE;
+		goto out;
+	}
+	if (workspace != NULL &&
+	    client_forward_ports(&ct.be, ct.remote, workspace, config,
 		client_has_flag(ct.argc, ct.argv, "--json") ||
 		    client_log_json(ct.argc, ct.argv),
 		auto_forward, ports) != 0)
 		rc = CMD_EXIT_FAILURE;
 out:
+	free(cause);
+	free(local_config);
 	cJSON_Delete(ports);
 	client_target_close(&ct);
 	return rc;

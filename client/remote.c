@@ -133,7 +133,8 @@ remote_prompt(void *arg, const char *text, int echo, char **answer)
 	return rc;
 }
 
-/* A broker request about r's host: {"id":1,"op":op,"host",...}. */
+/* A broker request about r's host: {"id":1,"op":op,"host",...}; r NULL:
+ * about this machine's engine, {"id":1,"op":op,"engine":"local"}. */
 static cJSON *
 remote_host_request(struct remote *r, const char *op)
 {
@@ -141,6 +142,10 @@ remote_host_request(struct remote *r, const char *op)
 
 	cJSON_AddNumberToObject(req, "id", 1);
 	cJSON_AddStringToObject(req, "op", op);
+	if (r == NULL) {
+		cJSON_AddStringToObject(req, "engine", "local");
+		return req;
+	}
 	cJSON_AddStringToObject(req, "host", r->t.host);
 	if (r->t.user != NULL)
 		cJSON_AddStringToObject(req, "user", r->t.user);
@@ -174,7 +179,7 @@ remote_broker_call(
     struct remote *r, const char *op, cJSON *fields, cJSON **result, char **cause)
 {
 	struct progress stderr_progress = { .fn = remote_progress_stderr,
-		.json = r->o.json_log };
+		.json = r != NULL && r->o.json_log };
 	struct proto_conn *c;
 	cJSON *req = remote_host_request(r, op), *item;
 	int rc, attempts = 0;
@@ -194,7 +199,8 @@ remote_broker_call(
 		}
 		proto_conn_set_prompt(c, remote_prompt, NULL);
 		rc = proto_conn_request(c, cJSON_Duplicate(req, 1), remote_on_progress,
-		    r->o.quiet ? NULL : &stderr_progress, result, NULL, cause);
+		    r != NULL && r->o.quiet ? NULL : &stderr_progress, result, NULL,
+		    cause);
 		if (rc == 0 || !remote_retry_broker(c, &attempts, cause))
 			break;
 		proto_conn_free(c);

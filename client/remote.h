@@ -46,7 +46,9 @@ int remote_request(struct remote *r, cJSON *request, const struct progress *p,
     cJSON **result, int *exit_status, char **cause);
 /* A request to the broker about r's host ("forward", "unforward"), on a
  * connection of its own: the fields of fields (consumed; may be NULL) are
- * added to {"op":op,"host":...}. See proto_conn_request. */
+ * added to {"op":op,"host":...}. r NULL: about this machine's Docker engine
+ * (the broker's local host, {"op":op,"engine":"local"}). See
+ * proto_conn_request. */
 int remote_broker_call(
     struct remote *r, const char *op, cJSON *fields, cJSON **result, char **cause);
 /* The up command to suggest when the workspace has no container, the target

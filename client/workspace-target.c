@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config-discover.h"
 #include "remote.h"
 #include "xmalloc.h"
 
@@ -140,7 +141,13 @@ client_target_open(
 	argv = ct->argv;
 	i = client_target_index(argc, argv);
 	if (i < 0 || !target_is_remote(argv[i])) {
+		char *cause = NULL;
+
 		ct->be = agent_backend_local;
+		/* (a folder that cannot be resolved: the command says why) */
+		ct->local_folder =
+		    config_discover_resolve(NULL, i < 0 ? "." : argv[i], &cause);
+		free(cause);
 		return CMD_EXIT_OK;
 	}
 	if ((rc = client_remote_target(name, argv[i], &ct->t)) != 0) {
@@ -170,6 +177,7 @@ client_target_close(struct client_target *ct)
 {
 	remote_free(ct->remote);
 	target_clear(&ct->t);
+	free(ct->local_folder);
 	free(ct->argv);
 	memset(ct, 0, sizeof *ct);
 }

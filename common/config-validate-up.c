@@ -199,9 +199,9 @@ config_validate_up(const struct jsonc_doc *doc, int forwards,
 	fp = cJSON_GetObjectItemCaseSensitive(root, "forwardPorts");
 	if (!forwards && cJSON_GetArraySize(fp) > 0)
 		config_validate_report_warn(&v, fp,
-		    "\"forwardPorts\": not forwarded: rdev forwards ports "
-		    "for remote targets only yet; from this machine, reach them at "
-		    "the container's address");
+		    "\"forwardPorts\": not forwarded: rdev-agent does not "
+		    "forward ports (`rdev up` does); from this machine, reach them "
+		    "at the container's address");
 	if (forwards) {
 		config_validate_up_ports_attributes(
 		    &v, cJSON_GetObjectItemCaseSensitive(root, "portsAttributes"));

@@ -17,6 +17,7 @@
 #include "agent-cmds.h"
 #include "client.h"
 #include "fuzz.h"
+#include "forward.h"
 #include "host-internal.h"
 #include "xmalloc.h"
 
@@ -95,13 +96,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 6: agent_cmd_read_configuration(&be, &prog, &entry, 2, argv); break;
 	case 8:
 	case 9: {
-		unsigned char token[HOST_RELAY_TOKEN_LEN];
+		unsigned char token[FORWARD_RELAY_TOKEN_LEN];
 		char *address = NULL;
 		int port = -1;
 
 		if ((st = cJSON_Parse(text)) != NULL &&
-		    host_forward_parse_relay(st, which == 9, &address, &port, token) ==
-			0 &&
+		    forward_relay_parse(st, which == 9, &address, &port, token) == 0 &&
 		    (address == NULL ||
 			(which == 8 ? port < 1 || port > 65535 : port != 0)))
 			abort();

@@ -651,8 +651,8 @@ TEST(up_harmless_properties_warned_once_each)
 	    "`rdev stop` or `rdev down`\n"
 	    "devcontainer.json:4:1: \"overrideFeatureInstallOrder\": not used: Dev "
 	    "Container Features are not supported yet\n"
-	    "devcontainer.json:5:1: \"forwardPorts\": not forwarded: rdev forwards "
-	    "ports for remote targets only yet; from this machine, reach them at the "
+	    "devcontainer.json:5:1: \"forwardPorts\": not forwarded: rdev-agent does "
+	    "not forward ports (`rdev up` does); from this machine, reach them at the "
 	    "container's address\n");
 	free(w);
 	result_free(&r);

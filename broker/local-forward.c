@@ -1,0 +1,411 @@
+/* local-forward.c - the broker's local host (local-host.h): its forwards,
+ * the "forward" and "unforward" requests, where the forwards go (the local
+ * agent's "relay" answer), saving and restoring them, and status
+ * (local-internal.h). */
+#include "local-internal.h"
+
+#include <sys/socket.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "broker-state.h"
+#include "log.h"
+#include "xmalloc.h"
+
+/* The string member name of o; NULL if absent, not a string or empty. */
+static const char *
+local_json_str(const cJSON *o, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+
+	return cJSON_IsString(v) && v->valuestring[0] != '\0' ? v->valuestring : NULL;
+}
+
+int
+local_host_is_for(const cJSON *o)
+{
+	const char *engine = local_json_str(o, "engine");
+
+	return engine != NULL && strcmp(engine, "local") == 0;
+}
+
+/* --- saving ------------------------------------------------------------- */
+
+/* Save the forwards (broker-state.h) before the change is answered. */
+static void
+local_host_save(struct local_host *lh)
+{
+	struct local_forward *f;
+	cJSON *e, *fw;
+	char *cause = NULL;
+
+	if (lh->saved == NULL)
+		return;
+	e = cJSON_CreateObject();
+	cJSON_AddStringToObject(e, "host", LOCAL_HOST_LABEL);
+	cJSON_AddStringToObject(e, "engine", "local");
+	fw = cJSON_AddArrayToObject(e, "forwards");
+	LIST_FOREACH(f, &lh->forwards, entry) {
+		if (!f->fw.gone)
+			cJSON_AddItemToArray(fw, forward_saved_json(&f->fw));
+	}
+	cJSON_AddArrayToObject(e, "autos");
+	if (broker_state_put(lh->saved, e, &cause) != 0) {
+		log_warn("%s: saving the forwards: %s", LOCAL_HOST_LABEL, cause);
+		free(cause);
+	}
+}
+
+/* --- forwards ----------------------------------------------------------- */
+
+static void
+local_forward_on_accept(evutil_socket_t lfd, short what, void *arg)
+{
+	struct local_forward *f = arg;
+	int fd;
+
+	(void)what;
+	while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0)
+		local_link_new(f, fd);
+}
+
+static struct event *
+local_forward_watch(struct local_forward *f, int fd)
+{
+	struct event *ev;
+
+	if (fd < 0)
+		return NULL;
+	ev = event_new(f->lh->base, fd, EV_READ | EV_PERSIST, local_forward_on_accept, f);
+	if (ev == NULL || event_add(ev, NULL) != 0)
+		fatal("%s: cannot watch the listener of localhost:%d", LOCAL_HOST_LABEL,
+		    f->fw.local_port);
+	return ev;
+}
+
+static void
+local_forward_free(struct local_forward *f)
+{
+	local_agent_forget(f->resolving);
+	if (f->ev4 != NULL)
+		event_free(f->ev4);
+	if (f->ev6 != NULL)
+		event_free(f->ev6);
+	forward_clear(&f->fw);
+	free(f);
+}
+
+/* The forward of ws to s, made if there is none yet (forward_make_fn; arg:
+ * the local host). */
+static struct forward *
+local_forward_make(void *arg, const char *ws, const char *config,
+    const struct forward_spec *s, int exact, char **cause)
+{
+	struct local_host *lh = arg;
+	struct local_forward *f;
+
+	LIST_FOREACH(f, &lh->forwards, entry) {
+		if (forward_same(&f->fw, ws, s->service, s->port) &&
+		    (s->local_port == 0 || s->local_port == f->fw.local_port))
+			return &f->fw;
+	}
+	f = xcalloc(1, sizeof *f);
+	if (forward_open(&f->fw, ws, config, s, exact, cause) != 0) {
+		free(f);
+		return NULL;
+	}
+	f->lh = lh;
+	f->ev4 = local_forward_watch(f, f->fw.fd4);
+	f->ev6 = local_forward_watch(f, f->fw.fd6);
+	LIST_INSERT_HEAD(&lh->forwards, f, entry);
+	log_info("%s: forwarding 127.0.0.1:%d -> %s:%d", LOCAL_HOST_LABEL,
+	    f->fw.local_port, s->service != NULL ? s->service : "container", s->port);
+	return &f->fw;
+}
+
+/* Is a forward of ws being resolved (arg: the local host)? */
+static int
+local_forward_resolving(void *arg, const char *ws)
+{
+	struct local_host *lh = arg;
+	struct local_forward *f;
+
+	LIST_FOREACH(f, &lh->forwards, entry) {
+		if (f->resolving != NULL && !f->fw.gone &&
+		    strcmp(f->fw.workspace, ws) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Answer the parked requests whose resolves have all ended. */
+static void
+local_parked_check(struct local_host *lh)
+{
+	forward_parked_answer(&lh->parked, local_forward_resolving, lh);
+}
+
+/* The agent's answer to f's relay request (local_call_done_fn). */
+static void
+local_forward_resolved(void *arg, const cJSON *result, const char *error)
+{
+	struct local_forward *f = arg;
+	struct local_host *lh = f->lh;
+	struct local_link *l, *next;
+	char *cause = NULL;
+
+	f->resolving = NULL;
+	if (error != NULL)
+		cause = xasprintf("%s: %s", LOCAL_HOST_LABEL, error);
+	else if (forward_take_target(&f->fw, result) != 0)
+		cause = xasprintf(
+		    "%s: the agent's relay answer is incomplete", LOCAL_HOST_LABEL);
+	if (cause != NULL) {
+		log_warn("forward %d: %s", f->fw.local_port, cause);
+		forward_parked_error(&lh->parked, f->fw.workspace, cause);
+	}
+	for (l = LIST_FIRST(&lh->links); l != NULL; l = next) {
+		next = LIST_NEXT(l, entry);
+		if (l->f == f && l->state == LOCAL_LINK_RESOLVING)
+			local_link_resolved(l, cause == NULL);
+	}
+	free(cause);
+	local_parked_check(lh);
+}
+
+void
+local_forward_resolve(struct local_forward *f)
+{
+	cJSON *req;
+
+	if (f->resolving != NULL)
+		return;
+	req = cJSON_CreateObject();
+	cJSON_AddStringToObject(req, "op", "relay");
+	cJSON_AddStringToObject(req, "workspace", f->fw.workspace);
+	if (f->fw.config != NULL)
+		cJSON_AddStringToObject(req, "config", f->fw.config);
+	if (f->fw.service != NULL)
+		cJSON_AddStringToObject(req, "service", f->fw.service);
+	f->resolving = local_agent_call(f->lh, req, local_forward_resolved, f);
+	cJSON_Delete(req);
+}
+
+/* --- requests ----------------------------------------------------------- */
+
+/* "forward": answered once the resolves it started have ended. */
+static void
+local_host_forward(struct local_host *lh, int fd, int id, const cJSON *req)
+{
+	const char *ws = local_json_str(req, "workspace");
+	struct local_forward *f;
+	cJSON *done, *errors, *resp = forward_answer_new(id, &done, &errors);
+
+	forward_request_make(req, local_forward_make, lh, done, errors);
+	if (cJSON_GetObjectItemCaseSensitive(req, "auto") != NULL)
+		cJSON_AddItemToArray(errors,
+		    cJSON_CreateString("auto-forward (--auto) is not available for "
+				       "local targets yet: forward ports by number "
+				       "(rdev forward ./ws PORT)"));
+	/* The relay is started now, so that a problem shows in `up`'s output
+	 * and the first connection does not wait for it. */
+	LIST_FOREACH(f, &lh->forwards, entry) {
+		if (ws != NULL && !f->fw.have_target && !f->fw.gone &&
+		    strcmp(f->fw.workspace, ws) == 0)
+			local_forward_resolve(f);
+	}
+	local_host_save(lh);
+	forward_park(&lh->parked, fd, ws != NULL ? ws : "", resp);
+	local_parked_check(lh);
+}
+
+/* "unforward": {"workspace"?, "local"?} (neither: all) -> {"stopped":N}. */
+static void
+local_host_unforward(struct local_host *lh, int fd, int id, const cJSON *req)
+{
+	const char *ws = local_json_str(req, "workspace");
+	const cJSON *lp = cJSON_GetObjectItemCaseSensitive(req, "local");
+	int local = cJSON_IsNumber(lp) ? lp->valueint : 0, n = 0;
+	struct local_forward *f;
+	struct local_link *l;
+	cJSON *resp;
+
+	LIST_FOREACH(f, &lh->forwards, entry) {
+		if (!forward_stopped_by(&f->fw, ws, local))
+			continue;
+		f->fw.gone = 1;
+		log_info("%s: stopped forwarding 127.0.0.1:%d", LOCAL_HOST_LABEL,
+		    f->fw.local_port);
+		/* the port is free when the answer comes */
+		if (f->ev4 != NULL)
+			event_del(f->ev4);
+		if (f->ev6 != NULL)
+			event_del(f->ev6);
+		if (f->fw.fd4 >= 0)
+			close(f->fw.fd4);
+		if (f->fw.fd6 >= 0)
+			close(f->fw.fd6);
+		f->fw.fd4 = f->fw.fd6 = -1;
+		n++;
+	}
+	LIST_FOREACH(l, &lh->links, entry) {
+		if (l->f != NULL && l->f->fw.gone)
+			local_link_kill(l);
+	}
+	local_host_reap_soon(lh);
+	n += forward_errors_forget(lh->restore_errors, ws, local);
+	local_host_save(lh);
+	resp = forward_stopped_answer(id, n);
+	forward_answer_send(fd, resp);
+	cJSON_Delete(resp);
+	local_parked_check(lh); /* a resolve it waited for is gone */
+}
+
+void
+local_host_request(struct local_host *lh, int fd, int id, const cJSON *req)
+{
+	const char *op = local_json_str(req, "op");
+
+	if (op != NULL && strcmp(op, "forward") == 0)
+		local_host_forward(lh, fd, id, req);
+	else
+		local_host_unforward(lh, fd, id, req);
+}
+
+/* --- the host ----------------------------------------------------------- */
+
+/* Free dead links and gone forwards (a forward's links first). */
+static void
+local_host_on_reap(evutil_socket_t fd, short what, void *arg)
+{
+	struct local_host *lh = arg;
+	struct local_forward *f, *fnext;
+	struct local_link *l, *lnext;
+
+	(void)fd;
+	(void)what;
+	for (l = LIST_FIRST(&lh->links); l != NULL; l = lnext) {
+		lnext = LIST_NEXT(l, entry);
+		if (l->state == LOCAL_LINK_DEAD)
+			local_link_free(l);
+	}
+	for (f = LIST_FIRST(&lh->forwards); f != NULL; f = fnext) {
+		fnext = LIST_NEXT(f, entry);
+		if (f->fw.gone) {
+			LIST_REMOVE(f, entry);
+			local_forward_free(f);
+		}
+	}
+}
+
+void
+local_host_reap_soon(struct local_host *lh)
+{
+	event_active(lh->reap_ev, 0, 0);
+}
+
+struct local_host *
+local_host_new(struct event_base *base, const char *agent, const char *agent_error,
+    struct broker_state *saved)
+{
+	struct local_host *lh = xcalloc(1, sizeof *lh);
+
+	lh->base = base;
+	lh->agent_path = agent != NULL ? xstrdup(agent) : NULL;
+	lh->agent_error = agent_error != NULL ? xstrdup(agent_error) : NULL;
+	lh->saved = saved;
+	LIST_INIT(&lh->forwards);
+	LIST_INIT(&lh->links);
+	TAILQ_INIT(&lh->parked);
+	lh->reap_ev = event_new(base, -1, 0, local_host_on_reap, lh);
+	return lh;
+}
+
+void
+local_host_free(struct local_host *lh)
+{
+	struct local_forward *f;
+	struct local_link *l;
+
+	if (lh == NULL)
+		return;
+	while ((l = LIST_FIRST(&lh->links)) != NULL)
+		local_link_free(l);
+	/* (their resolves end with the agent: answered as they are) */
+	forward_parked_answer(&lh->parked, NULL, NULL);
+	while ((f = LIST_FIRST(&lh->forwards)) != NULL) {
+		LIST_REMOVE(f, entry);
+		local_forward_free(f);
+	}
+	local_agent_free(lh);
+	event_free(lh->reap_ev);
+	cJSON_Delete(lh->restore_errors);
+	free(lh->agent_path);
+	free(lh->agent_error);
+	free(lh);
+}
+
+void
+local_host_restore(struct local_host *lh, const cJSON *entry)
+{
+	int failed = forward_restore(cJSON_GetObjectItemCaseSensitive(entry, "forwards"),
+	    LOCAL_HOST_LABEL, local_forward_make, lh, &lh->restore_errors);
+
+	log_info("%s: restored %d forwards", LOCAL_HOST_LABEL,
+	    cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(entry, "forwards")) -
+		failed);
+	if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(entry, "autos")) > 0)
+		log_warn("%s: saved auto-forward watches are not restored (not "
+			 "available for local targets)",
+		    LOCAL_HOST_LABEL);
+	if (failed)
+		local_host_save(lh); /* what was left out is not saved again */
+}
+
+cJSON *
+local_host_status(struct local_host *lh)
+{
+	struct local_forward *f;
+	struct local_link *l;
+	cJSON *o, *fw;
+	size_t buffered = 0;
+	int clients = 0;
+
+	if (LIST_EMPTY(&lh->forwards) && cJSON_GetArraySize(lh->restore_errors) == 0)
+		return NULL;
+	LIST_FOREACH(l, &lh->links, entry) {
+		clients++;
+		buffered += local_link_buffered(l);
+	}
+	if (buffered > lh->buffered_peak)
+		lh->buffered_peak = buffered;
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "host", LOCAL_HOST_LABEL);
+	cJSON_AddStringToObject(o, "state", "connected");
+	cJSON_AddNumberToObject(o, "clients", clients);
+	cJSON_AddNumberToObject(o, "buffered", (double)buffered);
+	cJSON_AddNumberToObject(o, "bufferedPeak", (double)lh->buffered_peak);
+	cJSON_AddNumberToObject(o, "idleSeconds", 0);
+	cJSON_AddNullToObject(o, "error");
+	cJSON_AddItemToObject(o, "agent", local_agent_status(lh));
+	fw = cJSON_AddArrayToObject(o, "forwards");
+	LIST_FOREACH(f, &lh->forwards, entry) {
+		if (!f->fw.gone)
+			cJSON_AddItemToArray(fw, forward_json(&f->fw));
+	}
+	for (const cJSON *e = lh->restore_errors != NULL ? lh->restore_errors->child
+							 : NULL;
+	     e != NULL; e = e->next)
+		cJSON_AddItemToArray(fw, cJSON_Duplicate(e, 1));
+	return o;
+}
+
+void
+local_host_tick(struct local_host *lh)
+{
+	local_agent_reap(lh);
+}

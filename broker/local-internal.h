@@ -1,0 +1,132 @@
+/* local-internal.h - the pieces of the broker's local host (local-host.h),
+ * shared by its modules: local-forward.c (the host, its forwards and the
+ * requests), local-link.c (forwarded connections) and local-agent.c (the
+ * local rdev-agent child and the requests made to it). Everything runs on
+ * the broker's main event base.
+ *
+ * Ownership: the struct local_host owns its forwards (lh->forwards), links
+ * (lh->links), parked requests (lh->parked) and agent. A link's forward is
+ * borrowed: a forward's links are killed before it is freed. A local_call is
+ * owned by the agent; whoever asked holds it borrowed (f->resolving) until
+ * its done runs, or forgets it (local_agent_forget) when it goes first.
+ * Dead links and gone forwards are freed by the reap event after the
+ * callback that killed them has returned.
+ */
+#ifndef RDEV_LOCAL_INTERNAL_H
+#define RDEV_LOCAL_INTERNAL_H
+
+#include <sys/queue.h>
+
+#include <cjson/cJSON.h>
+
+#include "forward.h"
+#include "local-host.h"
+
+struct bufferevent;
+struct event;
+struct local_agent;
+struct local_call;
+
+/* A forward of the local host: the forward (forward.h), its listeners'
+ * events and the agent call asking where it goes. */
+struct local_forward {
+	struct forward fw;
+	struct local_host *lh;
+	struct event *ev4, *ev6;
+	struct local_call *resolving; /* borrowed; NULL: not being asked */
+	LIST_ENTRY(local_forward) entry;
+};
+LIST_HEAD(local_forwards, local_forward);
+
+/* A forwarded connection's life; every change goes through
+ * local_link_set_state, which logs it and takes only these:
+ *
+ *   resolving  -> connecting, dead
+ *   connecting -> connecting (the relay after a refused direct connect),
+ *                 resolving (asked again after a refused relay), relay,
+ *                 open, dead
+ *   relay      -> open, dead
+ *   open       -> dead
+ *
+ * resolving: its forward has no target yet (the agent is asked); the
+ * client's bytes wait in its buffer. connecting: a TCP connect to the
+ * container's address (direct) or its relay. relay: connected to the relay,
+ * its header sent, its status byte still to come. dead: freed by the reap. */
+enum local_link_state {
+	LOCAL_LINK_RESOLVING,
+	LOCAL_LINK_CONNECTING,
+	LOCAL_LINK_RELAY,
+	LOCAL_LINK_OPEN,
+	LOCAL_LINK_DEAD,
+};
+
+struct local_link {
+	unsigned id;
+	enum local_link_state state;
+	struct local_host *lh;
+	struct local_forward *f;
+	struct bufferevent *cli; /* the local client */
+	struct bufferevent *up;	 /* the container (or its relay); NULL: none */
+	int direct;		 /* up goes to the container address itself */
+	int retried;		 /* the agent was asked again after a refusal */
+	int cli_eof, up_eof;	 /* that side ended its sending */
+	int cli_shut, up_shut;	 /* and its end was passed on (SHUT_WR) */
+	LIST_ENTRY(local_link) entry;
+};
+LIST_HEAD(local_links, local_link);
+
+struct local_host {
+	struct event_base *base;
+	char *agent_path; /* NULL: agent_error */
+	char *agent_error;
+	struct broker_state *saved;
+	struct local_agent *agent;
+	struct local_forwards forwards;
+	struct local_links links;
+	struct forward_parked_list parked; /* forward requests waiting */
+	cJSON *restore_errors;		   /* saved forwards not re-created, or NULL */
+	struct event *reap_ev;		   /* frees dead links and gone forwards */
+	unsigned link_seq;
+	size_t buffered_peak;
+};
+
+/* local-forward.c */
+/* Ask the agent where f's connections go, unless it is being asked; the
+ * answer (later) moves f's waiting links on and answers parked requests. */
+void local_forward_resolve(struct local_forward *f);
+/* Free dead links and gone forwards after this callback (lh->reap_ev). */
+void local_host_reap_soon(struct local_host *lh);
+
+/* local-link.c */
+/* A new connection from the client fd to f, moving on as far as it can. */
+void local_link_new(struct local_forward *f, int fd);
+/* Go on with l now that its forward's resolve has ended (ok: it has its
+ * target): connect, or kill it. */
+void local_link_resolved(struct local_link *l, int ok);
+/* Mark l dead (its sockets stop at once; freed by the reap). */
+void local_link_kill(struct local_link *l);
+/* Free l (a dead one, from the reap; or every one, at the end). */
+void local_link_free(struct local_link *l);
+/* Bytes held in l's buffers. */
+size_t local_link_buffered(const struct local_link *l);
+
+/* local-agent.c */
+/* The end of a request to the agent: result (borrowed, may be NULL) when
+ * error is NULL. Runs from the event loop, never from local_agent_call. */
+typedef void (*local_call_done_fn)(void *arg, const cJSON *result, const char *error);
+/* Send req (copied; its "id" is replaced) to the local agent, started when
+ * none runs. done(arg, ...) runs within 60 s. The call is borrowed: valid
+ * until its done runs. */
+struct local_call *local_agent_call(
+    struct local_host *lh, const cJSON *req, local_call_done_fn done, void *arg);
+/* The asker is going away: done will not run. NULL: nothing. */
+void local_agent_forget(struct local_call *c);
+/* The agent as status shows it ({"pid","starts","starting","state",
+ * "channels","transport"}). */
+cJSON *local_agent_status(struct local_host *lh);
+/* Reap an agent process that ended (waitpid, not waiting). */
+void local_agent_reap(struct local_host *lh);
+/* Stop the agent (its socket closed: it ends) and fail its calls. */
+void local_agent_free(struct local_host *lh);
+
+#endif

@@ -1,0 +1,351 @@
+/* local-link.c - a connection to a local host's forward, carried by plain
+ * TCP to the container (local-internal.h): straight to the container's
+ * address when the server listens there, else through the container's relay
+ * (its header, then its status byte); bytes copied both ways with at most
+ * FORWARD_CONN_BUFFER held per direction (the side producing more is not
+ * read meanwhile), half closes passed on. */
+#include "local-internal.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "clock.h"
+#include "log.h"
+#include "xmalloc.h"
+
+#define LOCAL_CONNECT_TIMEOUT_S 10
+
+static const char *
+local_link_state_name(enum local_link_state s)
+{
+	switch (s) {
+	case LOCAL_LINK_RESOLVING: return "resolving";
+	case LOCAL_LINK_CONNECTING: return "connecting";
+	case LOCAL_LINK_RELAY: return "relay";
+	case LOCAL_LINK_OPEN: return "open";
+	case LOCAL_LINK_DEAD: return "dead";
+	}
+	return "?";
+}
+
+/* May a link go from one state to the other (local_link_state's table)? */
+static int
+local_link_may(enum local_link_state from, enum local_link_state to)
+{
+	switch (from) {
+	case LOCAL_LINK_RESOLVING:
+		return to == LOCAL_LINK_CONNECTING || to == LOCAL_LINK_DEAD;
+	case LOCAL_LINK_CONNECTING: return 1;
+	case LOCAL_LINK_RELAY: return to == LOCAL_LINK_OPEN || to == LOCAL_LINK_DEAD;
+	case LOCAL_LINK_OPEN: return to == LOCAL_LINK_DEAD;
+	case LOCAL_LINK_DEAD: return 0;
+	}
+	return 0;
+}
+
+static void
+local_link_set_state(struct local_link *l, enum local_link_state to)
+{
+	if (l->state == to && to != LOCAL_LINK_CONNECTING)
+		return;
+	if (!local_link_may(l->state, to))
+		fatal("%s: link %u: %s -> %s is not a transition", LOCAL_HOST_LABEL,
+		    l->id, local_link_state_name(l->state), local_link_state_name(to));
+	log_debug("%s: link %u: %s -> %s", LOCAL_HOST_LABEL, l->id,
+	    local_link_state_name(l->state), local_link_state_name(to));
+	l->state = to;
+}
+
+void
+local_link_kill(struct local_link *l)
+{
+	if (l->state == LOCAL_LINK_DEAD)
+		return;
+	local_link_set_state(l, LOCAL_LINK_DEAD);
+	bufferevent_disable(l->cli, EV_READ | EV_WRITE);
+	if (l->up != NULL)
+		bufferevent_disable(l->up, EV_READ | EV_WRITE);
+	local_host_reap_soon(l->lh);
+}
+
+void
+local_link_free(struct local_link *l)
+{
+	LIST_REMOVE(l, entry);
+	if (l->f != NULL)
+		l->f->fw.active--;
+	bufferevent_free(l->cli);
+	if (l->up != NULL)
+		bufferevent_free(l->up);
+	free(l);
+}
+
+size_t
+local_link_buffered(const struct local_link *l)
+{
+	size_t n = evbuffer_get_length(bufferevent_get_input(l->cli)) +
+	    evbuffer_get_length(bufferevent_get_output(l->cli));
+
+	if (l->up != NULL)
+		n += evbuffer_get_length(bufferevent_get_input(l->up)) +
+		    evbuffer_get_length(bufferevent_get_output(l->up));
+	return n;
+}
+
+static void
+local_link_nodelay(struct bufferevent *bev)
+{
+	int one = 1;
+
+	setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+/* --- moving bytes --------------------------------------------------------- */
+
+/* Move what from holds into to's output, as far as to's bound allows; stop
+ * reading from while to is full (its write callback reads again). When
+ * from's sender has ended and all is passed on, shut to's write side. */
+static void
+local_link_move(struct local_link *l, struct bufferevent *from, struct bufferevent *to,
+    int from_eof, int *to_shut)
+{
+	struct evbuffer *out = bufferevent_get_output(to);
+	size_t have = evbuffer_get_length(out);
+
+	if (have < FORWARD_CONN_BUFFER)
+		evbuffer_remove_buffer(
+		    bufferevent_get_input(from), out, FORWARD_CONN_BUFFER - have);
+	if (evbuffer_get_length(out) >= FORWARD_CONN_BUFFER)
+		bufferevent_disable(from, EV_READ);
+	else if (!from_eof)
+		bufferevent_enable(from, EV_READ);
+	if (from_eof && !*to_shut &&
+	    evbuffer_get_length(bufferevent_get_input(from)) == 0 &&
+	    evbuffer_get_length(out) == 0) {
+		shutdown(bufferevent_getfd(to), SHUT_WR);
+		*to_shut = 1;
+	}
+}
+
+/* Move both ways; end l once both directions have ended. */
+static void
+local_link_pump(struct local_link *l)
+{
+	if (l->state == LOCAL_LINK_DEAD || l->up == NULL)
+		return;
+	if (l->state == LOCAL_LINK_OPEN || l->state == LOCAL_LINK_RELAY)
+		local_link_move(l, l->cli, l->up, l->cli_eof, &l->up_shut);
+	if (l->state == LOCAL_LINK_OPEN)
+		local_link_move(l, l->up, l->cli, l->up_eof, &l->cli_shut);
+	if (l->up_shut && l->cli_shut)
+		local_link_kill(l);
+}
+
+static void
+local_link_on_read(struct bufferevent *bev, void *arg)
+{
+	struct local_link *l = arg;
+	unsigned char status;
+
+	if (l->state == LOCAL_LINK_DEAD)
+		return;
+	if (bev == l->up && l->state == LOCAL_LINK_RELAY) {
+		/* The relay's answer: 0 connected, else refused. */
+		if (bufferevent_read(bev, &status, 1) != 1)
+			return;
+		if (status != 0) {
+			log_info("%s: forward %d: nothing listens on port %d in the "
+				 "container",
+			    LOCAL_HOST_LABEL, l->f->fw.local_port, l->f->fw.port);
+			local_link_kill(l);
+			return;
+		}
+		local_link_set_state(l, LOCAL_LINK_OPEN);
+	}
+	local_link_pump(l);
+}
+
+static void
+local_link_on_write(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	local_link_pump(arg);
+}
+
+static void local_link_connect(struct local_link *l);
+
+/* The client's socket ended or failed. */
+static void
+local_link_on_cli_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct local_link *l = arg;
+
+	(void)bev;
+	if (l->state == LOCAL_LINK_DEAD)
+		return;
+	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR)) {
+		l->cli_eof = 1; /* half close: the reply may still come */
+		local_link_pump(l);
+		return;
+	}
+	local_link_kill(l);
+}
+
+/* The container side connected, ended or failed. */
+static void
+local_link_on_up_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct local_link *l = arg;
+	struct forward *fw = &l->f->fw;
+	unsigned char hdr[FORWARD_RELAY_HEADER_MAX];
+
+	(void)bev;
+	if (l->state == LOCAL_LINK_DEAD)
+		return;
+	if ((what & BEV_EVENT_CONNECTED) != 0) {
+		local_link_nodelay(l->up);
+		bufferevent_set_timeouts(l->up, NULL, NULL);
+		bufferevent_enable(l->up, EV_READ);
+		if (l->direct || fw->service != NULL) {
+			fw->direct++;
+			local_link_set_state(l, LOCAL_LINK_OPEN);
+		} else {
+			/* ahead of what the client sent meanwhile */
+			bufferevent_write(l->up, hdr,
+			    forward_relay_header(fw->token, 'C', fw->port, hdr));
+			fw->relayed++;
+			local_link_set_state(l, LOCAL_LINK_RELAY);
+		}
+		local_link_pump(l);
+		return;
+	}
+	if (l->state == LOCAL_LINK_OPEN && (what & BEV_EVENT_EOF) &&
+	    !(what & BEV_EVENT_ERROR)) {
+		l->up_eof = 1;
+		local_link_pump(l);
+		return;
+	}
+	if (l->state != LOCAL_LINK_CONNECTING) {
+		local_link_kill(l); /* a reset, or the relay closed before its byte */
+		return;
+	}
+	bufferevent_free(l->up);
+	l->up = NULL;
+	if (l->direct) {
+		/* Not listening there (127.0.0.1 only, or not yet): the relay. */
+		fw->direct_retry_ms = clock_now_ms() + FORWARD_DIRECT_RETRY_MS;
+		local_link_connect(l);
+		return;
+	}
+	log_info("%s: forward %d: cannot reach %s:%d%s", LOCAL_HOST_LABEL, fw->local_port,
+	    fw->address, fw->target_port, l->retried ? "" : "; asking the agent again");
+	fw->have_target = 0; /* container restarted, relay gone: ask again */
+	if (l->retried) {
+		local_link_kill(l);
+		return;
+	}
+	l->retried = 1;
+	local_link_connect(l);
+}
+
+/* address:port as a socket address. 0, or -1. */
+static int
+local_link_addr(const char *address, int port, struct sockaddr_storage *ss, int *len)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof *ss);
+	if (inet_pton(AF_INET, address, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		*len = sizeof *sin;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, address, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		*len = sizeof *sin6;
+		return 0;
+	}
+	return -1;
+}
+
+/* Connect l the way its forward's connections go now: direct when due,
+ * else the relay (or the service); without a target, wait for it (the
+ * agent is asked, once for all of the forward's connections). */
+static void
+local_link_connect(struct local_link *l)
+{
+	struct forward *fw = &l->f->fw;
+	struct timeval timeout = { LOCAL_CONNECT_TIMEOUT_S, 0 };
+	struct sockaddr_storage ss;
+	int len, port;
+
+	if (!fw->have_target) {
+		local_link_set_state(l, LOCAL_LINK_RESOLVING);
+		local_forward_resolve(l->f);
+		return;
+	}
+	l->direct = forward_direct_due(fw);
+	port = l->direct ? fw->port : fw->target_port;
+	if (local_link_addr(fw->address, port, &ss, &len) != 0) {
+		log_warn("%s: forward %d: the container address %s is not an IP "
+			 "address",
+		    LOCAL_HOST_LABEL, fw->local_port, fw->address);
+		local_link_kill(l);
+		return;
+	}
+	local_link_set_state(l, LOCAL_LINK_CONNECTING);
+	l->up = bufferevent_socket_new(l->lh->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	bufferevent_setcb(
+	    l->up, local_link_on_read, local_link_on_write, local_link_on_up_event, l);
+	bufferevent_setwatermark(l->up, EV_READ, 0, FORWARD_CONN_BUFFER);
+	bufferevent_set_timeouts(l->up, NULL, &timeout);
+	/* (a refusal may be reported at once: the event callback goes on) */
+	if (bufferevent_socket_connect(l->up, (struct sockaddr *)&ss, len) != 0 &&
+	    l->up != NULL && l->state == LOCAL_LINK_CONNECTING)
+		local_link_on_up_event(l->up, BEV_EVENT_ERROR, l);
+}
+
+void
+local_link_resolved(struct local_link *l, int ok)
+{
+	if (!ok) {
+		local_link_kill(l); /* the client sees its connection closed */
+		return;
+	}
+	local_link_connect(l);
+}
+
+void
+local_link_new(struct local_forward *f, int fd)
+{
+	struct local_host *lh = f->lh;
+	struct local_link *l = xcalloc(1, sizeof *l);
+
+	l->id = ++lh->link_seq;
+	l->lh = lh;
+	l->f = f;
+	l->state = LOCAL_LINK_CONNECTING;
+	l->cli = bufferevent_socket_new(lh->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	local_link_nodelay(l->cli);
+	bufferevent_setcb(
+	    l->cli, local_link_on_read, local_link_on_write, local_link_on_cli_event, l);
+	/* the client's bytes wait (bounded) while the container side opens */
+	bufferevent_setwatermark(l->cli, EV_READ, 0, FORWARD_CONN_BUFFER);
+	bufferevent_enable(l->cli, EV_READ);
+	LIST_INSERT_HEAD(&lh->links, l, entry);
+	f->fw.connections++;
+	f->fw.active++;
+	local_link_connect(l);
+}

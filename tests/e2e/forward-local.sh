@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# forward-local.sh - port forwarding for a LOCAL target (this machine's
+# Docker engine, no SSH), through the broker's local host: `rdev up ./ws`
+# forwards forwardPorts (a server on 0.0.0.0 reached direct, one bound to
+# 127.0.0.1 only reached through the relay), prints the table with labels;
+# `rdev forward ./ws PORT` adds one; `--list --json` shows them with host
+# "local", and so do `rdev status` and `rdev-broker status`; a broker killed
+# with -9 is replaced and the forwards answer again; a bad spec and a taken
+# required port give clear errors naming the port; --auto is a clear error;
+# `rdev forward --stop` and `rdev down` end them (the ports stop listening).
+. "$(dirname "$0")/../rig/lib.sh"
+rig_require_docker
+
+base=$(rig_ports 6)
+p_any=$base p_lo=$((base + 1)) p_add=$((base + 2)) p_busy=$((base + 3))
+ws=$TEST_TMP/ws
+mkdir -p "$ws"
+cat >"$ws/.devcontainer.json" <<JSON
+{
+  "image": "$RDEV_RIG_IMAGE_BUSYBOX",
+  "forwardPorts": [$p_any, $p_lo],
+  "portsAttributes": { "$p_any": { "label": "any-web" },
+    "$p_lo": { "label": "loopback-only" } }
+}
+JSON
+busy_pid=
+cleanup() {
+	[ -z "$busy_pid" ] || kill "$busy_pid" 2>/dev/null || true
+	docker ps -aq --filter "label=devcontainer.local_folder=$ws" | xargs -r docker rm -f >/dev/null
+	rig_test_cleanup
+}
+trap cleanup EXIT
+
+rdev up "$ws" >"$TEST_TMP/up.out" 2>"$TEST_TMP/up.err" ||
+	{ cat "$TEST_TMP/up.err" >&2; fail "rdev up failed"; }
+cid=$(jq -r .containerId "$TEST_TMP/up.out")
+docker exec "$cid" sh -c "mkdir -p /www && echo any-answers > /www/q && echo lo-answers > /www/l &&
+	httpd -p 0.0.0.0:$p_any -h /www && httpd -p 127.0.0.1:$p_lo -h /www"
+check "up prints the forward table with the labels" sh -c \
+	"grep -q 'forwarded ports' '$TEST_TMP/up.err' &&
+	 grep -q 'localhost:$p_any .*container port $p_any (any-web)' '$TEST_TMP/up.err' &&
+	 grep -q 'localhost:$p_lo .*container port $p_lo (loopback-only)' '$TEST_TMP/up.err'"
+check "and no 'not forwarded' warning" sh -c "! grep -q 'not forwarded' '$TEST_TMP/up.err'"
+check_eq "a server on 0.0.0.0 in the container answers on localhost" \
+	"$(curl -sf --max-time 20 "http://127.0.0.1:$p_any/q")" any-answers
+check_eq "a server bound to 127.0.0.1 in the container answers (the relay)" \
+	"$(curl -sf --max-time 20 "http://127.0.0.1:$p_lo/l")" lo-answers
+check_eq "also on ::1" "$(curl -sf --max-time 20 "http://[::1]:$p_lo/l")" lo-answers
+list() { rdev forward --list --json; }
+fwd() { list | jq -r --argjson p "$1" "map(select(.local == \$p))[0].$2"; }
+check_eq "the 0.0.0.0 server's connection went direct" "$(fwd "$p_any" direct)/$(fwd "$p_any" relayed)" 1/0
+check_eq "the 127.0.0.1 server's through the relay" "$(fwd "$p_lo" direct)/$(fwd "$p_lo" relayed)" 0/2
+check_eq "--list --json names the local host" "$(fwd "$p_any" host)/$(fwd "$p_lo" host)" local/local
+check_eq "and the workspace" "$(fwd "$p_any" workspace)" "$ws"
+
+rdev forward "$ws" "$p_add:$p_lo" 2>"$TEST_TMP/add.err" || { cat "$TEST_TMP/add.err"; fail "forward $p_add"; }
+check "rdev forward ./ws adds one and prints it" grep -q "localhost:$p_add .*container port $p_lo" "$TEST_TMP/add.err"
+check_eq "it answers" "$(curl -sf --max-time 20 "http://127.0.0.1:$p_add/l")" lo-answers
+check_eq "rdev status shows the workspace's forwards" \
+	"$(rdev status "$ws" --json | jq -c '[.forwards[].local] | sort')" "[$p_any,$p_lo,$p_add]"
+check "rdev-broker status shows the local host" sh -c \
+	"'$RDEV_BIN_DIR/rdev-broker' status | grep -q '^local .*connected'"
+
+# --- errors ------------------------------------------------------------------
+python3 -c "import socket,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1', $p_busy)); s.listen(); time.sleep(600)" &
+busy_pid=$!
+eventually "a local process holds port $p_busy" sh -c "ss -ltn | grep -q '127.0.0.1:$p_busy '"
+set +e
+rdev forward "$ws" "$p_busy:$p_any" 2>"$TEST_TMP/req.err"; rc=$?
+rdev forward "$ws" "1:2:3:4" 2>"$TEST_TMP/bad.err"; rc_bad=$?
+rdev forward "$ws" --auto 2>"$TEST_TMP/auto.err"; rc_auto=$?
+set -e
+check_eq "a required local port in use: exit 1" "$rc" 1
+check "and a clear error naming the port" grep -q "port $p_any: 127.0.0.1:$p_busy is not free" "$TEST_TMP/req.err"
+check_eq "a bad spec: exit 2" "$rc_bad" 2
+check "and it is named" grep -q "forward spec '1:2:3:4'" "$TEST_TMP/bad.err"
+check_eq "--auto for a local target: exit 69" "$rc_auto" 69
+check "and says why" grep -q "not available for local targets" "$TEST_TMP/auto.err"
+kill "$busy_pid"; busy_pid=
+
+# --- a killed broker ---------------------------------------------------------
+pid=$("$RDEV_BIN_DIR/rdev-broker" status --json | jq .pid)
+kill -9 "$pid"
+check_eq "the next command starts a broker that restores them" \
+	"$(list | jq -c '[.[] | select(.host == "local") | .local] | sort')" "[$p_any,$p_lo,$p_add]"
+check "a new broker" test "$("$RDEV_BIN_DIR/rdev-broker" status --json | jq .pid)" != "$pid"
+check_eq "the 0.0.0.0 server answers again" "$(curl -sf --max-time 20 "http://127.0.0.1:$p_any/q")" any-answers
+check_eq "the 127.0.0.1 server too" "$(curl -sf --max-time 20 "http://127.0.0.1:$p_lo/l")" lo-answers
+
+# --- a restarted container: a new address and relay, asked again ---------------
+docker restart -t 1 "$cid" >/dev/null
+docker exec "$cid" sh -c "httpd -p 0.0.0.0:$p_any -h /www && httpd -p 127.0.0.1:$p_lo -h /www"
+check_eq "after a container restart the relay is asked for again" \
+	"$(curl -sf --max-time 30 "http://127.0.0.1:$p_lo/l")" lo-answers
+
+# --- stop, down ----------------------------------------------------------------
+rdev forward "$ws" --stop "$p_add" 2>/dev/null
+check "--stop frees its port" sh -c "! ss -ltn | grep -q '127.0.0.1:$p_add '"
+rdev down "$ws" >/dev/null 2>&1 || fail "down"
+check "down ends the workspace's forwards (the ports no longer listen)" sh -c \
+	"! ss -ltn | grep -qE '127.0.0.1:($p_any|$p_lo) '"
+check_eq "and none are listed" "$(list | jq length)" 0
+finish
