@@ -48,6 +48,27 @@ forward_init(struct forward *fw, const char *ws, const char *config)
 	fw->fd4 = fw->fd6 = -1;
 }
 
+void
+forward_set_id_labels(struct forward *fw, const cJSON *id_labels)
+{
+	cJSON_Delete(fw->id_labels);
+	fw->id_labels = cJSON_IsArray(id_labels) ? cJSON_Duplicate(id_labels, 1) : NULL;
+}
+
+cJSON *
+forward_relay_request(const struct forward *fw)
+{
+	cJSON *req = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(req, "op", "relay");
+	cJSON_AddStringToObject(req, "workspace", fw->workspace);
+	forward_add_string(req, "config", fw->config);
+	if (fw->id_labels != NULL)
+		cJSON_AddItemToObject(req, "idLabels", cJSON_Duplicate(fw->id_labels, 1));
+	forward_add_string(req, "service", fw->service);
+	return req;
+}
+
 int
 forward_open(struct forward *fw, const char *ws, const char *config,
     const struct forward_spec *s, int exact, char **cause)
@@ -80,6 +101,7 @@ forward_clear(struct forward *fw)
 		close(fw->fd6);
 	free(fw->workspace);
 	free(fw->config);
+	cJSON_Delete(fw->id_labels);
 	free(fw->service);
 	free(fw->label);
 	free(fw->auto_action);
@@ -157,6 +179,8 @@ forward_saved_json(const struct forward *fw)
 
 	cJSON_AddStringToObject(o, "workspace", fw->workspace);
 	forward_add_string(o, "config", fw->config);
+	if (fw->id_labels != NULL)
+		cJSON_AddItemToObject(o, "idLabels", cJSON_Duplicate(fw->id_labels, 1));
 	forward_add_string(o, "service", fw->service);
 	cJSON_AddNumberToObject(o, "port", fw->port);
 	cJSON_AddNumberToObject(o, "local", fw->local_port);
@@ -371,6 +395,8 @@ forward_request_make(
 			continue;
 		}
 		fw->require_local |= s.require_local;
+		forward_set_id_labels(
+		    fw, cJSON_GetObjectItemCaseSensitive(req, "idLabels"));
 		cJSON_AddItemToArray(done, forward_json(fw));
 	}
 }
@@ -398,6 +424,8 @@ forward_restore(
 		if (fw != NULL) {
 			fw->require_local = cJSON_IsTrue(
 			    cJSON_GetObjectItemCaseSensitive(e, "requireLocal"));
+			forward_set_id_labels(
+			    fw, cJSON_GetObjectItemCaseSensitive(e, "idLabels"));
 			if (forward_json_str(e, "onAutoForward") != NULL &&
 			    fw->auto_action == NULL)
 				fw->auto_action =

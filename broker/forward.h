@@ -39,8 +39,9 @@
 
 struct forward {
 	char *workspace, *config;
-	char *service; /* NULL: the dev container, through its relay */
-	int port;      /* container/service port */
+	cJSON *id_labels; /* the workspace's --id-label's (["NAME=VALUE"]), or NULL */
+	char *service;	  /* NULL: the dev container, through its relay */
+	int port;	  /* container/service port */
 	int local_port;
 	int require_local; /* asked for with requireLocal (saved, not used) */
 	char *label;
@@ -65,6 +66,12 @@ struct forward {
 int forward_listen(int port, int exact, int *fd4, int *fd6, int *bound, char **cause);
 
 /* forward.c */
+/* fw's workspace is found by these id labels (the request's "idLabels",
+ * copied; NULL or not an array: the default ones). */
+void forward_set_id_labels(struct forward *fw, const cJSON *id_labels);
+/* The agent's "relay" request for fw: {"op":"relay","workspace","config",
+ * "idLabels","service"}. New object. */
+cJSON *forward_relay_request(const struct forward *fw);
 /* Fill fw for ws (config may be NULL) with no listeners and no target. */
 void forward_init(struct forward *fw, const char *ws, const char *config);
 /* Fill fw as the forward s of ws and listen: at s->local_port, or from

@@ -143,6 +143,7 @@ host_auto_scan(struct host_session *h, struct host_auto *a)
 			continue;
 		}
 		f->fw.auto_action = xstrdup(action);
+		forward_set_id_labels(&f->fw, a->relay->fw.id_labels);
 		f->fw.require_local = cJSON_IsTrue(
 		    cJSON_GetObjectItemCaseSensitive(attrs, "requireLocalPort"));
 		log_info("%s: auto-forwarded 127.0.0.1:%d -> container port %d (%s)",

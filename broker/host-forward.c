@@ -71,14 +71,8 @@ host_forward_resolve_start(struct host_session *h, struct host_forward *f)
 
 	if (f->resolving != NULL)
 		return;
-	req = cJSON_CreateObject();
+	req = forward_relay_request(&f->fw);
 	cJSON_AddNumberToObject(req, "id", 1);
-	cJSON_AddStringToObject(req, "op", "relay");
-	cJSON_AddStringToObject(req, "workspace", f->fw.workspace);
-	if (f->fw.config != NULL)
-		cJSON_AddStringToObject(req, "config", f->fw.config);
-	if (f->fw.service != NULL)
-		cJSON_AddStringToObject(req, "service", f->fw.service);
 	f->resolving = host_agent_call_start(h, req, host_forward_resolved, f);
 	cJSON_Delete(req);
 }
@@ -349,8 +343,11 @@ host_forward_add(struct host_session *h, struct host_job *j)
 	}
 	if (ws != NULL &&
 	    cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(j->req, "auto")))
-		host_auto_add(
-		    h, ws, config, cJSON_GetObjectItemCaseSensitive(j->req, "auto"));
+		forward_set_id_labels(
+		    &host_auto_add(
+			h, ws, config, cJSON_GetObjectItemCaseSensitive(j->req, "auto"))
+			 ->relay->fw,
+		    cJSON_GetObjectItemCaseSensitive(j->req, "idLabels"));
 	host_state_save(h);
 	if (ws != NULL)
 		forward_park(&h->parked, j->fd, ws, resp);

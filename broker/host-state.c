@@ -28,6 +28,9 @@ host_state_auto(const struct host_auto *a)
 	host_state_add_string(o, "config", a->config);
 	if (cJSON_IsObject(a->attrs))
 		cJSON_AddItemToObject(o, "attributes", cJSON_Duplicate(a->attrs, 1));
+	if (a->relay->fw.id_labels != NULL)
+		cJSON_AddItemToObject(
+		    o, "idLabels", cJSON_Duplicate(a->relay->fw.id_labels, 1));
 	seen = cJSON_AddArrayToObject(o, "seen");
 	for (size_t i = 0; i < a->ndone; i++)
 		cJSON_AddItemToArray(seen, cJSON_CreateNumber(a->done[i]));
@@ -102,6 +105,8 @@ host_state_restore(struct host_session *h)
 		attrs = cJSON_GetObjectItemCaseSensitive(e, "attributes");
 		a = host_auto_add(
 		    h, host_json_str(e, "workspace"), host_json_str(e, "config"), attrs);
+		forward_set_id_labels(
+		    &a->relay->fw, cJSON_GetObjectItemCaseSensitive(e, "idLabels"));
 		seen = cJSON_GetObjectItemCaseSensitive(e, "seen");
 		cJSON_ArrayForEach(p, seen)
 			host_auto_mark(a, p->valueint);

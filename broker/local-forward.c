@@ -184,13 +184,7 @@ local_forward_resolve(struct local_forward *f)
 
 	if (f->resolving != NULL)
 		return;
-	req = cJSON_CreateObject();
-	cJSON_AddStringToObject(req, "op", "relay");
-	cJSON_AddStringToObject(req, "workspace", f->fw.workspace);
-	if (f->fw.config != NULL)
-		cJSON_AddStringToObject(req, "config", f->fw.config);
-	if (f->fw.service != NULL)
-		cJSON_AddStringToObject(req, "service", f->fw.service);
+	req = forward_relay_request(&f->fw);
 	f->resolving = local_agent_call(f->lh, req, local_forward_resolved, f);
 	cJSON_Delete(req);
 }

@@ -69,6 +69,9 @@ void client_target_close(struct client_target *ct);
 int client_take_flag(int *argc, char **argv, const char *flag);
 /* Is flag in argv (before "--")? */
 int client_has_flag(int argc, char **argv, const char *flag);
+/* Every --id-label's value in argv (before "--"): a new array, or NULL
+ * when none. */
+cJSON *client_id_labels_arg(int argc, char **argv);
 /* Does argv ask for --log-format json? */
 int client_log_json(int argc, char **argv);
 /* The --config value in argv, or NULL. */
@@ -83,13 +86,14 @@ void client_status_print(const cJSON *st, const char *folder);
 /* After `up`: forward the workspace's forwardPorts (with portsAttributes)
  * through the broker; prints the table unless quiet. ports: the merged
  * forwardPorts and portsAttributes as up answered them (NULL: asked for
- * through be). With auto_forward the broker also watches the container for
+ * through be). id_labels: the workspace's --id-label's (NULL: none). With
+ * auto_forward the broker also watches the container for
  * new listening ports and forwards them as portsAttributes' onAutoForward
  * says (remote hosts only: an error for a local one). 0, or 1 if any failed
  * (printed). */
 int client_forward_ports(const struct agent_backend *be, struct remote *r,
-    const char *workspace, const char *config, int quiet, int auto_forward,
-    const cJSON *ports);
+    const char *workspace, const char *config, const cJSON *id_labels, int quiet,
+    int auto_forward, const cJSON *ports);
 /* forwards (broker "forward" entries) as a table; with_host: "on HOST". */
 void client_forward_print_table(FILE *out, const cJSON *forwards, int with_host);
 /* The broker's forwards as a table (nothing when none, or no broker). */

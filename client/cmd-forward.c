@@ -75,8 +75,8 @@ client_forward_print_table(FILE *out, const cJSON *forwards, int with_host)
 /* Ask the broker for forwards of workspace on r's host; prints the table
  * (unless quiet) and the errors. 0, or 1 if any forward failed. */
 static int
-cmd_forward_add(struct remote *r, const char *workspace, const char *config, cJSON *list,
-    cJSON *auto_attrs, int quiet)
+cmd_forward_add(struct remote *r, const char *workspace, const char *config,
+    const cJSON *id_labels, cJSON *list, cJSON *auto_attrs, int quiet)
 {
 	cJSON *fields = cJSON_CreateObject(), *res = NULL;
 	const cJSON *errors, *e;
@@ -86,6 +86,8 @@ cmd_forward_add(struct remote *r, const char *workspace, const char *config, cJS
 	cJSON_AddStringToObject(fields, "workspace", workspace);
 	if (config != NULL)
 		cJSON_AddStringToObject(fields, "config", config);
+	if (id_labels != NULL)
+		cJSON_AddItemToObject(fields, "idLabels", cJSON_Duplicate(id_labels, 1));
 	cJSON_AddItemToObject(fields, "forwards", list);
 	if (auto_attrs != NULL)
 		cJSON_AddItemToObject(fields, "auto", auto_attrs);
@@ -117,8 +119,8 @@ cmd_forward_add(struct remote *r, const char *workspace, const char *config, cJS
 
 int
 client_forward_ports(const struct agent_backend *be, struct remote *r,
-    const char *workspace, const char *config, int quiet, int auto_forward,
-    const cJSON *ports)
+    const char *workspace, const char *config, const cJSON *id_labels, int quiet,
+    int auto_forward, const cJSON *ports)
 {
 	cJSON *req, *res = NULL, *list;
 	const cJSON *merged, *fp, *e, *attrs, *v;
@@ -132,6 +134,9 @@ client_forward_ports(const struct agent_backend *be, struct remote *r,
 		req = agent_cmd_request(
 		    client_program.name, "read-configuration", workspace, config);
 		cJSON_AddBoolToObject(req, "includeMerged", 1);
+		if (id_labels != NULL)
+			cJSON_AddItemToObject(
+			    req, "idLabels", cJSON_Duplicate(id_labels, 1));
 		if (be->call(be->ctx, req, NULL, &res, &cause) != 0) {
 			fprintf(stderr, "rdev: up: forwardPorts: %s\n", cause);
 			free(cause);
@@ -191,7 +196,7 @@ client_forward_ports(const struct agent_backend *be, struct remote *r,
 		}
 	}
 	cJSON_Delete(res);
-	return cmd_forward_add(r, workspace, config, list, auto_attrs, quiet);
+	return cmd_forward_add(r, workspace, config, id_labels, list, auto_attrs, quiet);
 }
 
 /* Are forwards saved by a broker (running or not)? */
@@ -352,7 +357,7 @@ cmd_forward_exec(int argc, char **argv)
 	struct forward_spec s;
 	struct target t;
 	struct remote *r;
-	cJSON *list, *fields, *res = NULL;
+	cJSON *list, *fields, *res = NULL, *id_labels = NULL;
 	char *cause = NULL;
 	long stopped;
 	int i, rc, list_mode = 0, json = 0, stop_all = 0, auto_forward = 0;
@@ -371,16 +376,21 @@ cmd_forward_exec(int argc, char **argv)
 			stop = argv[++i];
 		else if (strcmp(argv[i], "--stop-all") == 0)
 			stop_all = 1;
+		else if (strcmp(argv[i], "--id-label") == 0 && i + 1 < argc &&
+		    agent_cmd_id_label_ok(argv[i + 1]))
+			agent_cmd_list_add(&id_labels, cJSON_CreateString(argv[++i]));
 		else if (strcmp(argv[i], "--auto") == 0)
 			auto_forward = 1;
 		else if (argv[i][0] == '-') {
 			cJSON_Delete(list);
+			cJSON_Delete(id_labels);
 			return cmd_usage_error(
 			    &client_program, e, "unknown option %s", argv[i]);
 		} else if (target == NULL)
 			target = argv[i];
 		else if (forward_spec_parse(argv[i], &s, &cause) != 0) {
 			cJSON_Delete(list);
+			cJSON_Delete(id_labels);
 			rc = cmd_usage_error(&client_program, e, "%s", cause);
 			free(cause);
 			return rc;
@@ -391,12 +401,14 @@ cmd_forward_exec(int argc, char **argv)
 	}
 	if (list_mode) {
 		cJSON_Delete(list);
+		cJSON_Delete(id_labels);
 		return cmd_forward_list(json);
 	}
 	if (target == NULL ||
 	    (cJSON_GetArraySize(list) == 0 && stop == NULL && !stop_all &&
 		!auto_forward)) {
 		cJSON_Delete(list);
+		cJSON_Delete(id_labels);
 		return cmd_usage_error(&client_program, e,
 		    "TARGET and at least one SPEC "
 		    "(or --stop SPEC, --stop-all, --list)");
@@ -406,6 +418,7 @@ cmd_forward_exec(int argc, char **argv)
 		/* this machine's engine: the broker's local host, no SSH */
 		if (auto_forward) {
 			cJSON_Delete(list);
+			cJSON_Delete(id_labels);
 			fprintf(stderr,
 			    "rdev: forward: --auto is not available for local "
 			    "targets yet: forward the ports by number (rdev forward "
@@ -418,6 +431,7 @@ cmd_forward_exec(int argc, char **argv)
 			(local_config = config_discover_resolve(NULL, config, &cause)) ==
 			    NULL)) {
 			cJSON_Delete(list);
+			cJSON_Delete(id_labels);
 			fprintf(stderr, "rdev: forward: %s\n", cause);
 			free(cause);
 			free(local_ws);
@@ -430,6 +444,7 @@ cmd_forward_exec(int argc, char **argv)
 	} else {
 		if (target_parse(target, &t, &cause) != 0) {
 			cJSON_Delete(list);
+			cJSON_Delete(id_labels);
 			fprintf(stderr, "rdev: forward: %s\n", cause);
 			free(cause);
 			return CMD_EXIT_USAGE;
@@ -482,16 +497,19 @@ cmd_forward_exec(int argc, char **argv)
 	if (auto_forward) {
 		/* with the workspace's portsAttributes (onAutoForward, labels) */
 		cJSON_Delete(list);
-		rc = client_forward_ports(&be, r, workspace, config, 0, 1, NULL) == 0
+		rc = client_forward_ports(
+			 &be, r, workspace, config, id_labels, 0, 1, NULL) == 0
 		    ? CMD_EXIT_OK
 		    : CMD_EXIT_FAILURE;
 		goto out;
 	}
-	rc = cmd_forward_add(r, workspace, config, list, NULL, 0) == 0 ? CMD_EXIT_OK
-								       : CMD_EXIT_FAILURE;
+	rc = cmd_forward_add(r, workspace, config, id_labels, list, NULL, 0) == 0
+	    ? CMD_EXIT_OK
+	    : CMD_EXIT_FAILURE;
 out:
 	remote_free(r);
 	target_clear(&t);
+	cJSON_Delete(id_labels);
 	free(local_ws);
 	free(local_config);
 	return rc;
@@ -499,7 +517,7 @@ out:
 
 const struct cmd_entry cmd_forward_entry = { "forward",
 	"TARGET SPEC... | TARGET --auto | TARGET --stop SPEC | TARGET --stop-all | "
-	"--list [--json]",
+	"--list [--json]  (with TARGET: [--config FILE] " AGENT_CMD_ID_LABEL_USAGE ")",
 	"forward ports (3000, 8080:3000, 5432:db:5432) to localhost",
 	"SPEC: PORT (local PORT, or the next free one, -> container PORT),\n"
 	"LOCAL:PORT (LOCAL must be free), SERVICE:PORT or LOCAL:SERVICE:PORT (a\n"
@@ -514,5 +532,6 @@ const struct cmd_entry cmd_forward_entry = { "forward",
 	"--stop takes the local port as listed. --auto: watch the container for\n"
 	"new listening TCP ports (every second) and forward them as\n"
 	"portsAttributes' onAutoForward says (ignore: not; openBrowser: the URL is\n"
-	"listed; notify, silent: forwarded and listed).\n\n" CLIENT_TARGET_HELP,
+	"listed; notify, silent: forwarded and "
+	"listed).\n\noptions:\n" AGENT_CMD_ID_LABEL_HELP "\n" CLIENT_TARGET_HELP,
 	cmd_forward_exec };

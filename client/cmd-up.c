@@ -15,7 +15,7 @@ static int
 cmd_up_exec(int argc, char **argv)
 {
 	struct client_target ct;
-	cJSON *ports = NULL;
+	cJSON *ports = NULL, *id_labels = NULL;
 	const char *config, *workspace;
 	char *local_config = NULL, *cause = NULL;
 	int rc, auto_forward = client_take_flag(&argc, argv, "--auto-forward");
@@ -43,8 +43,9 @@ cmd_up_exec(int argc, char **argv)
 		rc = CMD_EXIT_FAILURE;
 		goto out;
 	}
+	id_labels = client_id_labels_arg(ct.argc, ct.argv);
 	if (workspace != NULL &&
-	    client_forward_ports(&ct.be, ct.remote, workspace, config,
+	    client_forward_ports(&ct.be, ct.remote, workspace, config, id_labels,
 		client_has_flag(ct.argc, ct.argv, "--json") ||
 		    client_log_json(ct.argc, ct.argv),
 		auto_forward, ports) != 0)
@@ -53,6 +54,7 @@ out:
 	free(cause);
 	free(local_config);
 	cJSON_Delete(ports);
+	cJSON_Delete(id_labels);
 	client_target_close(&ct);
 	return rc;
 }

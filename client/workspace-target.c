@@ -84,6 +84,19 @@ client_config_arg(int argc, char **argv)
 	return NULL;
 }
 
+cJSON *
+client_id_labels_arg(int argc, char **argv)
+{
+	cJSON *labels = NULL;
+	const char *v;
+
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (agent_cmd_option(argc, argv, &i, "--id-label", &v) > 0)
+			agent_cmd_list_add(&labels, cJSON_CreateString(v));
+	}
+	return labels;
+}
+
 int
 client_log_json(int argc, char **argv)
 {

@@ -7,12 +7,15 @@
 # "local", and so do `rdev status` and `rdev-broker status`; a broker killed
 # with -9 is replaced and the forwards answer again; a bad spec and a taken
 # required port give clear errors naming the port; --auto is a clear error;
-# `rdev forward --stop` and `rdev down` end them (the ports stop listening).
+# `rdev forward --stop` and `rdev down` end them (the ports stop listening);
+# a container made with `up --id-label` has its forwardPorts forwarded too
+# (the broker asks the agent with those labels), and `down --id-label` ends
+# them.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 
 base=$(rig_ports 6)
-p_any=$base p_lo=$((base + 1)) p_add=$((base + 2)) p_busy=$((base + 3))
+p_any=$base p_lo=$((base + 1)) p_add=$((base + 2)) p_busy=$((base + 3)) p_id=$((base + 4))
 ws=$TEST_TMP/ws
 mkdir -p "$ws"
 cat >"$ws/.devcontainer.json" <<JSON
@@ -27,6 +30,7 @@ busy_pid=
 cleanup() {
 	[ -z "$busy_pid" ] || kill "$busy_pid" 2>/dev/null || true
 	docker ps -aq --filter "label=devcontainer.local_folder=$ws" | xargs -r docker rm -f >/dev/null
+	docker ps -aq --filter "label=rdevfwd.case=$$" | xargs -r docker rm -f >/dev/null
 	rig_test_cleanup
 }
 trap cleanup EXIT
@@ -100,4 +104,17 @@ rdev down "$ws" >/dev/null 2>&1 || fail "down"
 check "down ends the workspace's forwards (the ports no longer listen)" sh -c \
 	"! ss -ltn | grep -qE '127.0.0.1:($p_any|$p_lo) '"
 check_eq "and none are listed" "$(list | jq length)" 0
+# --- a container found by --id-label ------------------------------------------
+ws2=$TEST_TMP/ws-id
+mkdir -p "$ws2"
+sed "s/\"forwardPorts\": \[$p_any, $p_lo\]/\"forwardPorts\": [$p_id]/" "$ws/.devcontainer.json" >"$ws2/.devcontainer.json"
+rdev up "$ws2" --id-label "rdevfwd.case=$$" >"$TEST_TMP/up2.out" 2>"$TEST_TMP/up2.err" ||
+	{ cat "$TEST_TMP/up2.err" >&2; fail "rdev up --id-label failed"; }
+docker exec "$(jq -r .containerId "$TEST_TMP/up2.out")" sh -c \
+	"mkdir -p /www && echo id-answers > /www/i && httpd -p 127.0.0.1:$p_id -h /www"
+check_eq "up --id-label: its forwardPorts answer (the relay, found by the labels)" \
+	"$(curl -sf --max-time 20 "http://127.0.0.1:$p_id/i")" id-answers
+rdev down "$ws2" --id-label "rdevfwd.case=$$" >/dev/null 2>&1 || fail "down --id-label"
+check "down --id-label removes the container" sh -c "[ -z \"\$(docker ps -aq --filter label=rdevfwd.case=$$)\" ]"
+check "and ends its forward" sh -c "! ss -ltn | grep -q '127.0.0.1:$p_id '"
 finish
