@@ -155,4 +155,43 @@ int forward_restore(const cJSON *list, const char *label, forward_make_fn make, 
  * restore's, may be NULL); how many. */
 int forward_errors_forget(cJSON *errors, const char *ws, int local);
 
+/* An auto-forward watch (`rdev forward --auto`, `up --auto-forward`): a
+ * workspace's container, listed every second through its relay, whose new
+ * listening ports are forwarded as portsAttributes' onAutoForward says. What
+ * both kinds of host keep of it (forward-auto.c); how the listing is fetched
+ * is theirs. */
+struct forward_auto {
+	char *workspace, *config;
+	cJSON *attrs; /* {"portsAttributes","otherPortsAttributes"} */
+	int *done;    /* ports seen and handled (or ignored) */
+	size_t ndone;
+	long long next_ms; /* the next listing is due then (clock_now_ms) */
+};
+/* A new port an auto-forward watch found, and how to forward it. */
+struct forward_auto_port {
+	int port;
+	const char *action; /* onAutoForward (not "ignore") */
+	const char *label;  /* portsAttributes' label, or NULL */
+	int require_local;
+};
+
+/* forward-auto.c */
+void forward_auto_init(
+    struct forward_auto *a, const char *ws, const char *config, const cJSON *attrs);
+void forward_auto_clear(struct forward_auto *a);
+/* Port was seen (and handled): not again. */
+void forward_auto_mark(struct forward_auto *a, int port);
+/* a as saved ({"workspace","config","attributes","idLabels","seen"});
+ * id_labels: the workspace's (may be NULL). New object. */
+cJSON *forward_auto_saved_json(const struct forward_auto *a, const cJSON *id_labels);
+/* The saved entry's "seen" ports marked in a. */
+void forward_auto_restore_seen(struct forward_auto *a, const cJSON *saved);
+/* Take the relay's listing ("PORT ADDRESS" lines): each port not seen
+ * before is marked, then skipped when exists(arg, port) says it is forwarded
+ * already or its onAutoForward is "ignore" (logged, naming label), else
+ * given to add(arg, ...). 1 when a port was marked (save the watch), else 0. */
+int forward_auto_take_listing(struct forward_auto *a, char *listing, const char *label,
+    int (*exists)(void *arg, int port),
+    void (*add)(void *arg, const struct forward_auto_port *p), void *arg);
+
 #endif

@@ -15,11 +15,8 @@
 static void
 host_auto_free(struct host_auto *a)
 {
-	free(a->workspace);
-	free(a->config);
-	cJSON_Delete(a->attrs);
+	forward_auto_clear(&a->fa);
 	host_forward_free(a->relay);
-	free(a->done);
 	free(a);
 }
 
@@ -30,35 +27,16 @@ host_auto_add(
 	struct host_auto *a;
 
 	LIST_FOREACH(a, &h->autos, entry) {
-		if (strcmp(a->workspace, ws) == 0)
+		if (strcmp(a->fa.workspace, ws) == 0)
 			return a;
 	}
 	a = xcalloc(1, sizeof *a);
-	a->workspace = xstrdup(ws);
-	a->config = config != NULL ? xstrdup(config) : NULL;
-	a->attrs = cJSON_Duplicate(attrs, 1);
+	forward_auto_init(&a->fa, ws, config, attrs);
 	a->relay = xcalloc(1, sizeof *a->relay);
 	forward_init(&a->relay->fw, ws, config);
 	LIST_INSERT_HEAD(&h->autos, a, entry);
 	log_info("%s: watching %s for new ports", h->label, ws);
 	return a;
-}
-
-static int
-host_auto_done(struct host_auto *a, int port)
-{
-	for (size_t i = 0; i < a->ndone; i++) {
-		if (a->done[i] == port)
-			return 1;
-	}
-	return 0;
-}
-
-void
-host_auto_mark(struct host_auto *a, int port)
-{
-	a->done = xreallocarray(a->done, a->ndone + 1, sizeof *a->done);
-	a->done[a->ndone++] = port;
 }
 
 /* Ask the relay for its listing ("PORT ADDRESS" lines); a new string. */
@@ -95,63 +73,58 @@ host_auto_listing(struct host_session *h, struct host_auto *a)
 	return out;
 }
 
+/* What forward_auto_take_listing asks of a host session (arg). */
+struct host_auto_scan {
+	struct host_session *h;
+	struct host_auto *a;
+};
+
+static int
+host_auto_exists(void *arg, int port)
+{
+	struct host_auto_scan *sc = arg;
+	struct host_forward *f;
+
+	LIST_FOREACH(f, &sc->h->forwards, entry) {
+		if (forward_same(&f->fw, sc->a->fa.workspace, NULL, port))
+			return 1;
+	}
+	return 0;
+}
+
+static void
+host_auto_forward(void *arg, const struct forward_auto_port *p)
+{
+	struct host_auto_scan *sc = arg;
+	struct host_forward *f;
+	char *cause = NULL;
+
+	f = host_forward_make(sc->h, sc->a->fa.workspace, sc->a->fa.config, NULL, p->port,
+	    0, p->require_local, p->label, &cause);
+	if (f == NULL) {
+		log_warn("%s: auto-forward: %s", sc->h->label, cause);
+		free(cause);
+		return;
+	}
+	f->fw.auto_action = xstrdup(p->action);
+	forward_set_id_labels(&f->fw, sc->a->relay->fw.id_labels);
+	f->fw.require_local = p->require_local;
+	log_info("%s: auto-forwarded 127.0.0.1:%d -> container port %d (%s)",
+	    sc->h->label, f->fw.local_port, p->port, p->action);
+}
+
 static void
 host_auto_scan(struct host_session *h, struct host_auto *a)
 {
-	const cJSON *attrs, *v;
-	struct host_forward *f;
-	char *list, *line, *save = NULL, *cause = NULL;
-	const char *action, *label;
-	int port, changed = 0;
+	struct host_auto_scan sc = { h, a };
+	char *list;
 
 	if ((list = host_auto_listing(h, a)) == NULL)
 		return;
-	for (line = strtok_r(list, "\n", &save); line != NULL;
-	     line = strtok_r(NULL, "\n", &save)) {
-		if (sscanf(line, "%d", &port) != 1 || port < 1 || port > 65535 ||
-		    host_auto_done(a, port))
-			continue;
-		LIST_FOREACH(f, &h->forwards, entry) {
-			if (forward_same(&f->fw, a->workspace, NULL, port))
-				break;
-		}
-		host_auto_mark(a, port);
-		changed = 1;
-		if (f != NULL)
-			continue; /* forwarded already (forwardPorts, rdev forward) */
-		attrs = forward_port_attributes(
-		    cJSON_GetObjectItemCaseSensitive(a->attrs, "portsAttributes"),
-		    cJSON_GetObjectItemCaseSensitive(a->attrs, "otherPortsAttributes"),
-		    port);
-		v = cJSON_GetObjectItemCaseSensitive(attrs, "onAutoForward");
-		action = cJSON_IsString(v) ? v->valuestring : "notify";
-		if (strcmp(action, "ignore") == 0) {
-			log_info("%s: port %d of %s: onAutoForward is ignore", h->label,
-			    port, a->workspace);
-			continue;
-		}
-		v = cJSON_GetObjectItemCaseSensitive(attrs, "label");
-		label = cJSON_IsString(v) ? v->valuestring : NULL;
-		f = host_forward_make(h, a->workspace, a->config, NULL, port, 0,
-		    cJSON_IsTrue(
-			cJSON_GetObjectItemCaseSensitive(attrs, "requireLocalPort")),
-		    label, &cause);
-		if (f == NULL) {
-			log_warn("%s: auto-forward: %s", h->label, cause);
-			free(cause);
-			cause = NULL;
-			continue;
-		}
-		f->fw.auto_action = xstrdup(action);
-		forward_set_id_labels(&f->fw, a->relay->fw.id_labels);
-		f->fw.require_local = cJSON_IsTrue(
-		    cJSON_GetObjectItemCaseSensitive(attrs, "requireLocalPort"));
-		log_info("%s: auto-forwarded 127.0.0.1:%d -> container port %d (%s)",
-		    h->label, f->fw.local_port, port, action);
-	}
-	free(list);
-	if (changed)
+	if (forward_auto_take_listing(
+		&a->fa, list, h->label, host_auto_exists, host_auto_forward, &sc))
 		host_state_save(h);
+	free(list);
 }
 
 /* Scan the watched workspaces that are due. */
@@ -162,10 +135,10 @@ host_auto_tick(struct host_session *h)
 	struct host_auto *a;
 
 	LIST_FOREACH(a, &h->autos, entry) {
-		if (now < a->next_ms)
+		if (now < a->fa.next_ms)
 			continue;
 		host_auto_scan(h, a);
-		a->next_ms = clock_now_ms() + 1000;
+		a->fa.next_ms = clock_now_ms() + 1000;
 	}
 }
 
@@ -177,7 +150,7 @@ host_auto_remove(struct host_session *h, const char *ws)
 
 	for (a = LIST_FIRST(&h->autos); a != NULL; a = next) {
 		next = LIST_NEXT(a, entry);
-		if (ws == NULL || strcmp(a->workspace, ws) == 0) {
+		if (ws == NULL || strcmp(a->fa.workspace, ws) == 0) {
 			LIST_REMOVE(a, entry);
 			host_auto_free(a);
 		}

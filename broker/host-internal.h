@@ -315,13 +315,8 @@ struct host_session {
  * onAutoForward says (ignore: not; notify, openBrowser, silent...: yes,
  * and the action is shown with the forward). */
 struct host_auto {
-	char *workspace;
-	char *config;
-	cJSON *attrs;		    /* {"portsAttributes","otherPortsAttributes"} */
-	struct host_forward *relay; /* where the relay is (not a listener) */
-	int *done;		    /* ports seen and handled (or ignored) */
-	size_t ndone;
-	long long next_ms;
+	struct forward_auto fa;	     /* the watch (forward.h) */
+	struct host_forward *relay;  /* where the relay is (not a listener) */
 	LIST_ENTRY(host_auto) entry; /* on h->autos */
 };
 
@@ -509,8 +504,6 @@ void host_forward_remove(struct host_session *h, struct host_job *j);
  * The watch of ws, borrowed (on h->autos). */
 struct host_auto *host_auto_add(
     struct host_session *h, const char *ws, const char *config, const cJSON *attrs);
-/* Count port as seen and handled (forwarded or ignored). */
-void host_auto_mark(struct host_auto *a, int port);
 /* Scan the watched workspaces that are due. */
 void host_auto_tick(struct host_session *h);
 /* Stop watching ws (NULL: all). */

@@ -18,25 +18,6 @@ host_state_add_string(cJSON *o, const char *name, const char *value)
 		cJSON_AddStringToObject(o, name, value);
 }
 
-/* a as a saved watch. */
-static cJSON *
-host_state_auto(const struct host_auto *a)
-{
-	cJSON *o = cJSON_CreateObject(), *seen;
-
-	cJSON_AddStringToObject(o, "workspace", a->workspace);
-	host_state_add_string(o, "config", a->config);
-	if (cJSON_IsObject(a->attrs))
-		cJSON_AddItemToObject(o, "attributes", cJSON_Duplicate(a->attrs, 1));
-	if (a->relay->fw.id_labels != NULL)
-		cJSON_AddItemToObject(
-		    o, "idLabels", cJSON_Duplicate(a->relay->fw.id_labels, 1));
-	seen = cJSON_AddArrayToObject(o, "seen");
-	for (size_t i = 0; i < a->ndone; i++)
-		cJSON_AddItemToArray(seen, cJSON_CreateNumber(a->done[i]));
-	return o;
-}
-
 /* The session's host entry: its parameters, forwards and watches. */
 static cJSON *
 host_state_entry(struct host_session *h)
@@ -58,7 +39,8 @@ host_state_entry(struct host_session *h)
 	}
 	au = cJSON_AddArrayToObject(e, "autos");
 	LIST_FOREACH(a, &h->autos, entry)
-		cJSON_AddItemToArray(au, host_state_auto(a));
+		cJSON_AddItemToArray(
+		    au, forward_auto_saved_json(&a->fa, a->relay->fw.id_labels));
 	return e;
 }
 
@@ -89,7 +71,7 @@ host_state_forget_errors(struct host_session *h, const char *ws, int local)
 void
 host_state_restore(struct host_session *h)
 {
-	const cJSON *list, *e, *seen, *p, *attrs;
+	const cJSON *list, *e, *attrs;
 	struct host_auto *a;
 	cJSON *errors = NULL;
 	int i, failed;
@@ -107,9 +89,7 @@ host_state_restore(struct host_session *h)
 		    h, host_json_str(e, "workspace"), host_json_str(e, "config"), attrs);
 		forward_set_id_labels(
 		    &a->relay->fw, cJSON_GetObjectItemCaseSensitive(e, "idLabels"));
-		seen = cJSON_GetObjectItemCaseSensitive(e, "seen");
-		cJSON_ArrayForEach(p, seen)
-			host_auto_mark(a, p->valueint);
+		forward_auto_restore_seen(&a->fa, e);
 	}
 	log_info("%s: restored %d forwards and %d watches", h->label,
 	    cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(h->restore, "forwards")) -

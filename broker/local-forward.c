@@ -35,8 +35,7 @@ local_host_is_for(const cJSON *o)
 
 /* --- saving ------------------------------------------------------------- */
 
-/* Save the forwards (broker-state.h) before the change is answered. */
-static void
+void
 local_host_save(struct local_host *lh)
 {
 	struct local_forward *f;
@@ -53,7 +52,7 @@ local_host_save(struct local_host *lh)
 		if (!f->fw.gone)
 			cJSON_AddItemToArray(fw, forward_saved_json(&f->fw));
 	}
-	cJSON_AddArrayToObject(e, "autos");
+	local_auto_save(lh, cJSON_AddArrayToObject(e, "autos"));
 	if (broker_state_put(lh->saved, e, &cause) != 0) {
 		log_warn("%s: saving the forwards: %s", LOCAL_HOST_LABEL, cause);
 		free(cause);
@@ -87,7 +86,7 @@ local_forward_watch(struct local_forward *f, int fd)
 	return ev;
 }
 
-static void
+void
 local_forward_free(struct local_forward *f)
 {
 	local_agent_forget(f->resolving);
@@ -99,9 +98,7 @@ local_forward_free(struct local_forward *f)
 	free(f);
 }
 
-/* The forward of ws to s, made if there is none yet (forward_make_fn; arg:
- * the local host). */
-static struct forward *
+struct forward *
 local_forward_make(void *arg, const char *ws, const char *config,
     const struct forward_spec *s, int exact, char **cause)
 {
@@ -200,11 +197,10 @@ local_host_forward(struct local_host *lh, int fd, int id, const cJSON *req)
 	cJSON *done, *errors, *resp = forward_answer_new(id, &done, &errors);
 
 	forward_request_make(req, local_forward_make, lh, done, errors);
-	if (cJSON_GetObjectItemCaseSensitive(req, "auto") != NULL)
-		cJSON_AddItemToArray(errors,
-		    cJSON_CreateString("auto-forward (--auto) is not available for "
-				       "local targets yet: forward ports by number "
-				       "(rdev forward ./ws PORT)"));
+	if (ws != NULL && cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(req, "auto")))
+		local_auto_add(lh, ws, local_json_str(req, "config"),
+		    cJSON_GetObjectItemCaseSensitive(req, "auto"),
+		    cJSON_GetObjectItemCaseSensitive(req, "idLabels"));
 	/* The relay is started now, so that a problem shows in `up`'s output
 	 * and the first connection does not wait for it. */
 	LIST_FOREACH(f, &lh->forwards, entry) {
@@ -251,6 +247,8 @@ local_host_unforward(struct local_host *lh, int fd, int id, const cJSON *req)
 			local_link_kill(l);
 	}
 	local_host_reap_soon(lh);
+	if (local == 0)
+		local_auto_remove(lh, ws);
 	n += forward_errors_forget(lh->restore_errors, ws, local);
 	local_host_save(lh);
 	resp = forward_stopped_answer(id, n);
@@ -314,6 +312,7 @@ local_host_new(struct event_base *base, const char *agent, const char *agent_err
 	lh->saved = saved;
 	LIST_INIT(&lh->forwards);
 	LIST_INIT(&lh->links);
+	LIST_INIT(&lh->autos);
 	TAILQ_INIT(&lh->parked);
 	lh->reap_ev = event_new(base, -1, 0, local_host_on_reap, lh);
 	return lh;
@@ -335,6 +334,7 @@ local_host_free(struct local_host *lh)
 		LIST_REMOVE(f, entry);
 		local_forward_free(f);
 	}
+	local_auto_remove(lh, NULL);
 	local_agent_free(lh);
 	event_free(lh->reap_ev);
 	cJSON_Delete(lh->restore_errors);
@@ -352,10 +352,7 @@ local_host_restore(struct local_host *lh, const cJSON *entry)
 	log_info("%s: restored %d forwards", LOCAL_HOST_LABEL,
 	    cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(entry, "forwards")) -
 		failed);
-	if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(entry, "autos")) > 0)
-		log_warn("%s: saved auto-forward watches are not restored (not "
-			 "available for local targets)",
-		    LOCAL_HOST_LABEL);
+	local_auto_restore(lh, cJSON_GetObjectItemCaseSensitive(entry, "autos"));
 	if (failed)
 		local_host_save(lh); /* what was left out is not saved again */
 }

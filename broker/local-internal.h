@@ -24,6 +24,7 @@
 
 struct bufferevent;
 struct event;
+struct sockaddr_storage;
 struct local_agent;
 struct local_call;
 
@@ -75,6 +76,18 @@ struct local_link {
 };
 LIST_HEAD(local_links, local_link);
 
+/* An auto-forward watch of the local host: the watch (forward.h), the
+ * relay's forward (no listener: where the relay is, asked like a forward's
+ * target) and the listing in flight. */
+struct local_auto {
+	struct forward_auto fa;
+	struct local_forward *relay;
+	struct local_host *lh;
+	struct bufferevent *listing; /* NULL: none in flight */
+	LIST_ENTRY(local_auto) entry;
+};
+LIST_HEAD(local_autos, local_auto);
+
 struct local_host {
 	struct event_base *base;
 	char *agent_path; /* NULL: agent_error */
@@ -83,6 +96,8 @@ struct local_host {
 	struct local_agent *agent;
 	struct local_forwards forwards;
 	struct local_links links;
+	struct local_autos autos;
+	struct event *auto_ev; /* lists the watches every second; NULL: none yet */
 	struct forward_parked_list parked; /* forward requests waiting */
 	cJSON *restore_errors;		   /* saved forwards not re-created, or NULL */
 	struct event *reap_ev;		   /* frees dead links and gone forwards */
@@ -91,13 +106,36 @@ struct local_host {
 };
 
 /* local-forward.c */
+/* The forward of ws to s, made if there is none yet (forward_make_fn; arg:
+ * the local host). */
+struct forward *local_forward_make(void *arg, const char *ws, const char *config,
+    const struct forward_spec *s, int exact, char **cause);
+/* Free f (its resolve forgotten, its listeners closed). */
+void local_forward_free(struct local_forward *f);
+/* Save the forwards and watches (broker-state.h). */
+void local_host_save(struct local_host *lh);
 /* Ask the agent where f's connections go, unless it is being asked; the
  * answer (later) moves f's waiting links on and answers parked requests. */
 void local_forward_resolve(struct local_forward *f);
 /* Free dead links and gone forwards after this callback (lh->reap_ev). */
 void local_host_reap_soon(struct local_host *lh);
 
+/* local-auto.c */
+/* Watch ws's container for new listening ports (attrs: portsAttributes and
+ * otherPortsAttributes; id_labels may be NULL); the watch of ws if there is
+ * one. */
+struct local_auto *local_auto_add(struct local_host *lh, const char *ws,
+    const char *config, const cJSON *attrs, const cJSON *id_labels);
+/* Stop watching ws (NULL: all). */
+void local_auto_remove(struct local_host *lh, const char *ws);
+/* The watches as saved, into the array list. */
+void local_auto_save(struct local_host *lh, cJSON *list);
+/* Re-create the saved watches list. */
+void local_auto_restore(struct local_host *lh, const cJSON *list);
+
 /* local-link.c */
+/* address:port as a socket address. 0, or -1. */
+int local_link_addr(const char *address, int port, struct sockaddr_storage *ss, int *len);
 /* A new connection from the client fd to f, moving on as far as it can. */
 void local_link_new(struct local_forward *f, int fd);
 /* Go on with l now that its forward's resolve has ended (ok: it has its

@@ -257,8 +257,7 @@ local_link_on_up_event(struct bufferevent *bev, short what, void *arg)
 	local_link_connect(l);
 }
 
-/* address:port as a socket address. 0, or -1. */
-static int
+int
 local_link_addr(const char *address, int port, struct sockaddr_storage *ss, int *len)
 {
 	struct sockaddr_in *sin = (struct sockaddr_in *)ss;

@@ -89,7 +89,7 @@ void client_status_print(const cJSON *st, const char *folder);
  * through be). id_labels: the workspace's --id-label's (NULL: none). With
  * auto_forward the broker also watches the container for
  * new listening ports and forwards them as portsAttributes' onAutoForward
- * says (remote hosts only: an error for a local one). 0, or 1 if any failed
+ * says. 0, or 1 if any failed
  * (printed). */
 int client_forward_ports(const struct agent_backend *be, struct remote *r,
     const char *workspace, const char *config, const cJSON *id_labels, int quiet,

@@ -416,16 +416,6 @@ cmd_forward_exec(int argc, char **argv)
 	memset(&t, 0, sizeof t);
 	if (!target_is_remote(target)) {
 		/* this machine's engine: the broker's local host, no SSH */
-		if (auto_forward) {
-			cJSON_Delete(list);
-			cJSON_Delete(id_labels);
-			fprintf(stderr,
-			    "rdev: forward: --auto is not available for local "
-			    "targets yet: forward the ports by number (rdev forward "
-			    "%s PORT)\n",
-			    target);
-			return CMD_EXIT_UNAVAILABLE;
-		}
 		if ((local_ws = config_discover_resolve(NULL, target, &cause)) == NULL ||
 		    (config != NULL &&
 			(local_config = config_discover_resolve(NULL, config, &cause)) ==
@@ -524,8 +514,8 @@ const struct cmd_entry cmd_forward_entry = { "forward",
 	"Compose service). Local listeners are on 127.0.0.1 and ::1. A server bound\n"
 	"to 127.0.0.1 inside the container is reached too (through a small relay\n"
 	"the agent starts in the container). A local TARGET (this machine's\n"
-	"Docker engine) is forwarded by the broker too, with no SSH (--auto:\n"
-	"remote targets only, yet). Forwards live in the broker: they\n"
+	"Docker engine) is forwarded by the broker too, with no SSH. Forwards live in "
+	"the broker: they\n"
 	"outlast this command, survive a dropped connection (the broker\n"
 	"reconnects) and a restarted broker (they are saved); they end with\n"
 	"`rdev down`, --stop or `rdev-broker stop --forget`.\n"

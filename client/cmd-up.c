@@ -22,13 +22,6 @@ cmd_up_exec(int argc, char **argv)
 
 	if ((rc = client_target_open("up", argc, argv, 0, &ct)) != CMD_EXIT_OK)
 		goto out;
-	if (ct.remote == NULL && auto_forward) {
-		fprintf(stderr,
-		    "warning: --auto-forward: not done: rdev auto-forwards ports "
-		    "for remote targets only yet; forwardPorts are forwarded, and "
-		    "`rdev forward TARGET PORT` adds more\n");
-		auto_forward = 0;
-	}
 	rc = agent_cmd_up(
 	    &ct.be, &client_program, &cmd_up_entry, ct.argc, ct.argv, &ports);
 	if (rc != CMD_EXIT_OK)
@@ -63,7 +56,6 @@ const struct cmd_entry cmd_up_entry = { "up",
 	"TARGET " AGENT_CMD_UP_USAGE " [--auto-forward]",
 	"create or resume the dev container for TARGET",
 	CLIENT_TARGET_HELP
-	"\n" AGENT_CMD_UP_HELP
-	"  --auto-forward  (remote targets) also forward ports the container\n"
+	"\n" AGENT_CMD_UP_HELP "  --auto-forward  also forward ports the container\n"
 	"                  starts listening on later (see `rdev forward --auto`)\n",
 	cmd_up_exec };

@@ -6,7 +6,9 @@
 # `rdev forward ./ws PORT` adds one; `--list --json` shows them with host
 # "local", and so do `rdev status` and `rdev-broker status`; a broker killed
 # with -9 is replaced and the forwards answer again; a bad spec and a taken
-# required port give clear errors naming the port; --auto is a clear error;
+# required port give clear errors naming the port; --auto forwards the ports
+# the container starts listening on later, and its watch is restored with
+# the broker;
 # `rdev forward --stop` and `rdev down` end them (the ports stop listening);
 # a container made with `up --id-label` has its forwardPorts forwarded too
 # (the broker asks the agent with those labels), and `down --id-label` ends
@@ -14,8 +16,8 @@
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 
-base=$(rig_ports 6)
-p_any=$base p_lo=$((base + 1)) p_add=$((base + 2)) p_busy=$((base + 3)) p_id=$((base + 4))
+base=$(rig_ports 8)
+p_any=$base p_lo=$((base + 1)) p_add=$((base + 2)) p_busy=$((base + 3)) p_id=$((base + 4)) p_auto=$((base + 5)) p_auto2=$((base + 6))
 ws=$TEST_TMP/ws
 mkdir -p "$ws"
 cat >"$ws/.devcontainer.json" <<JSON
@@ -65,6 +67,17 @@ check_eq "rdev status shows the workspace's forwards" \
 check "rdev-broker status shows the local host" sh -c \
 	"'$RDEV_BIN_DIR/rdev-broker' status | grep -q '^local .*connected'"
 
+# --- auto-forward --------------------------------------------------------------
+rdev forward "$ws" --auto 2>"$TEST_TMP/auto.err" || { cat "$TEST_TMP/auto.err"; fail "forward --auto"; }
+check "--auto says it watches the container" grep -q "watching the container" "$TEST_TMP/auto.err"
+docker exec "$cid" sh -c "httpd -p 127.0.0.1:$p_auto -h /www"
+auto_local() { list | jq -r --argjson p "$1" 'map(select(.port == $p and .onAutoForward == "notify"))[0].local // empty'; }
+auto_forwarded() { [ -n "$(auto_local "$1")" ]; }
+eventually "a port the container listens on later is forwarded (onAutoForward notify)" \
+	auto_forwarded "$p_auto"
+check_eq "it answers" "$(curl -sf --max-time 20 "http://127.0.0.1:$(auto_local "$p_auto")/l")" lo-answers
+check "the list marks it [auto]" grep -q "container port $p_auto .*\[auto\]" <(rdev forward --list)
+
 # --- errors ------------------------------------------------------------------
 python3 -c "import socket,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1', $p_busy)); s.listen(); time.sleep(600)" &
 busy_pid=$!
@@ -72,24 +85,24 @@ eventually "a local process holds port $p_busy" sh -c "ss -ltn | grep -q '127.0.
 set +e
 rdev forward "$ws" "$p_busy:$p_any" 2>"$TEST_TMP/req.err"; rc=$?
 rdev forward "$ws" "1:2:3:4" 2>"$TEST_TMP/bad.err"; rc_bad=$?
-rdev forward "$ws" --auto 2>"$TEST_TMP/auto.err"; rc_auto=$?
 set -e
 check_eq "a required local port in use: exit 1" "$rc" 1
 check "and a clear error naming the port" grep -q "port $p_any: 127.0.0.1:$p_busy is not free" "$TEST_TMP/req.err"
 check_eq "a bad spec: exit 2" "$rc_bad" 2
 check "and it is named" grep -q "forward spec '1:2:3:4'" "$TEST_TMP/bad.err"
-check_eq "--auto for a local target: exit 69" "$rc_auto" 69
-check "and says why" grep -q "not available for local targets" "$TEST_TMP/auto.err"
 kill "$busy_pid"; busy_pid=
 
 # --- a killed broker ---------------------------------------------------------
 pid=$("$RDEV_BIN_DIR/rdev-broker" status --json | jq .pid)
 kill -9 "$pid"
 check_eq "the next command starts a broker that restores them" \
-	"$(list | jq -c '[.[] | select(.host == "local") | .local] | sort')" "[$p_any,$p_lo,$p_add]"
+	"$(list | jq -c '[.[] | select(.host == "local") | .port] | sort')" "[$p_any,$p_lo,$p_lo,$p_auto]"
 check "a new broker" test "$("$RDEV_BIN_DIR/rdev-broker" status --json | jq .pid)" != "$pid"
 check_eq "the 0.0.0.0 server answers again" "$(curl -sf --max-time 20 "http://127.0.0.1:$p_any/q")" any-answers
 check_eq "the 127.0.0.1 server too" "$(curl -sf --max-time 20 "http://127.0.0.1:$p_lo/l")" lo-answers
+docker exec "$cid" sh -c "httpd -p 0.0.0.0:$p_auto2 -h /www"
+eventually "and the auto-forward watch: a port listened on after the restart is forwarded" \
+	auto_forwarded "$p_auto2"
 
 # --- a restarted container: a new address and relay, asked again ---------------
 docker restart -t 1 "$cid" >/dev/null

@@ -4,8 +4,8 @@
 # `up` before anything is made (no initializeCommand, no container), naming
 # the file, line:col and the Feature ids, while read-configuration still
 # reads the file; properties that are harmless to leave aside (here
-# hostRequirements, shutdownAction, --auto-forward of a local target; its
-# forwardPorts are forwarded) bring the container up with one warning each, with --json
+# hostRequirements, shutdownAction; a local target's forwardPorts are
+# forwarded, and --auto-forward watches it) bring the container up with one warning each, with --json
 # too; and Features already in an image (its devcontainer.metadata label) are
 # no reason to fail. The same through a remote target: Features refused,
 # a port attribute the forwards do not use warned about, forwardPorts not.
@@ -105,8 +105,8 @@ check_eq "shutdownAction warned once" \
 	"$(grep -cF "warning: $file:5:3: \"shutdownAction\": \"stopContainer\" is not acted on" "$TEST_TMP/warn.err")" 1
 check_eq "forwardPorts of a local target forwarded (the broker's local host), not warned" \
 	"$(grep -cF "\"forwardPorts\": not forwarded" "$TEST_TMP/warn.err")/$(grep -c "localhost:$wport " "$TEST_TMP/warn.err")" 0/1
-check_eq "--auto-forward of a local target warned once" \
-	"$(grep -cF "warning: --auto-forward: not done" "$TEST_TMP/warn.err")" 1
+check "--auto-forward of a local target watches it, without a warning" sh -c \
+	"grep -q 'watching the container' '$TEST_TMP/warn.err' && ! grep -q 'warning: --auto-forward' '$TEST_TMP/warn.err'"
 check "an empty \"features\" is not mentioned" sh -c "! grep -q '\"features\"' '$TEST_TMP/warn.err'"
 
 # --json: only the result on stdout, the warnings still on stderr.

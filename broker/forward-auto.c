@@ -1,0 +1,119 @@
+/* forward-auto.c - what both kinds of host keep of an auto-forward watch,
+ * and which of the ports its relay lists are new and to be forwarded
+ * (forward.h). */
+#include "forward.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "forward-spec.h"
+#include "log.h"
+#include "xmalloc.h"
+
+void
+forward_auto_init(
+    struct forward_auto *a, const char *ws, const char *config, const cJSON *attrs)
+{
+	memset(a, 0, sizeof *a);
+	a->workspace = xstrdup(ws);
+	a->config = config != NULL ? xstrdup(config) : NULL;
+	a->attrs = cJSON_Duplicate(attrs, 1);
+}
+
+void
+forward_auto_clear(struct forward_auto *a)
+{
+	free(a->workspace);
+	free(a->config);
+	cJSON_Delete(a->attrs);
+	free(a->done);
+	memset(a, 0, sizeof *a);
+}
+
+/* Was port seen? */
+static int
+forward_auto_seen(const struct forward_auto *a, int port)
+{
+	for (size_t i = 0; i < a->ndone; i++) {
+		if (a->done[i] == port)
+			return 1;
+	}
+	return 0;
+}
+
+void
+forward_auto_mark(struct forward_auto *a, int port)
+{
+	a->done = xreallocarray(a->done, a->ndone + 1, sizeof *a->done);
+	a->done[a->ndone++] = port;
+}
+
+cJSON *
+forward_auto_saved_json(const struct forward_auto *a, const cJSON *id_labels)
+{
+	cJSON *o = cJSON_CreateObject(), *seen;
+
+	cJSON_AddStringToObject(o, "workspace", a->workspace);
+	if (a->config != NULL)
+		cJSON_AddStringToObject(o, "config", a->config);
+	if (cJSON_IsObject(a->attrs))
+		cJSON_AddItemToObject(o, "attributes", cJSON_Duplicate(a->attrs, 1));
+	if (id_labels != NULL)
+		cJSON_AddItemToObject(o, "idLabels", cJSON_Duplicate(id_labels, 1));
+	seen = cJSON_AddArrayToObject(o, "seen");
+	for (size_t i = 0; i < a->ndone; i++)
+		cJSON_AddItemToArray(seen, cJSON_CreateNumber(a->done[i]));
+	return o;
+}
+
+void
+forward_auto_restore_seen(struct forward_auto *a, const cJSON *saved)
+{
+	const cJSON *p;
+
+	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(saved, "seen")) {
+		if (cJSON_IsNumber(p) && !forward_auto_seen(a, p->valueint))
+			forward_auto_mark(a, p->valueint);
+	}
+}
+
+int
+forward_auto_take_listing(struct forward_auto *a, char *listing, const char *label,
+    int (*exists)(void *arg, int port),
+    void (*add)(void *arg, const struct forward_auto_port *p), void *arg)
+{
+	struct forward_auto_port p;
+	const cJSON *attrs, *v;
+	char *line, *save = NULL;
+	int port, changed = 0;
+
+	for (line = strtok_r(listing, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (sscanf(line, "%d", &port) != 1 || port < 1 || port > 65535 ||
+		    forward_auto_seen(a, port))
+			continue;
+		forward_auto_mark(a, port);
+		changed = 1;
+		if (exists(arg, port))
+			continue; /* forwarded already (forwardPorts, rdev forward) */
+		attrs = forward_port_attributes(
+		    cJSON_GetObjectItemCaseSensitive(a->attrs, "portsAttributes"),
+		    cJSON_GetObjectItemCaseSensitive(a->attrs, "otherPortsAttributes"),
+		    port);
+		v = cJSON_GetObjectItemCaseSensitive(attrs, "onAutoForward");
+		p.action = cJSON_IsString(v) ? v->valuestring : "notify";
+		if (strcmp(p.action, "ignore") == 0) {
+			log_info("%s: port %d of %s: onAutoForward is ignore", label,
+			    port, a->workspace);
+			continue;
+		}
+		v = cJSON_GetObjectItemCaseSensitive(attrs, "label");
+		p.port = port;
+		p.label = cJSON_IsString(v) ? v->valuestring : NULL;
+		p.require_local = cJSON_IsTrue(
+		    cJSON_GetObjectItemCaseSensitive(attrs, "requireLocalPort"));
+		add(arg, &p);
+	}
+	return changed;
+}
