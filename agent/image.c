@@ -225,6 +225,19 @@ image_build_dockerfile(const struct config *cfg, const char *tag, int no_cache,
 }
 
 int
+image_build_context(const char *dir, const char *dockerfile, const char *tag,
+    int no_cache, const struct progress *p, const char *what, char **cause)
+{
+	const char *argv[] = { "docker", "build", "-t", tag, "-f", "-", dir, NULL, NULL };
+
+	if (no_cache) {
+		argv[6] = "--no-cache";
+		argv[7] = dir;
+	}
+	return image_run_docker(argv, dockerfile, p, what, cause);
+}
+
+int
 image_set_metadata_label(const char *from, const char *const *tags,
     const char *label_value, const struct progress *p, char **cause)
 {

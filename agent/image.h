@@ -34,6 +34,12 @@ char *image_build_tag(const struct config *cfg, const char *config_hash);
 int image_build_dockerfile(const struct config *cfg, const char *tag, int no_cache,
     const cJSON *cache_from, const struct progress *p, char **cause);
 
+/* docker build of the folder dir with the Dockerfile text dockerfile
+ * (given on stdin), tagged tag; no_cache adds --no-cache. The build's
+ * output goes to p; a failure is "WHAT: docker ...:" and its last lines. */
+int image_build_context(const char *dir, const char *dockerfile, const char *tag,
+    int no_cache, const struct progress *p, const char *what, char **cause);
+
 /* Give image from (a tag or an id) the devcontainer.metadata label
  * label_value, as a one-line build FROM it tagged each of tags
  * (NULL-terminated, at least one; from itself keeps its tag when it is

@@ -24,6 +24,8 @@
 #include "docker.h"
 #include "env-probe.h"
 #include "error.h"
+#include "feature-install.h"
+#include "feature-resolve.h"
 #include "image.h"
 #include "lifecycle.h"
 #include "secrets.h"
@@ -39,9 +41,10 @@ struct up_state {
 	char *state_dir;
 	char *config_hash;
 	int lock_fd;
-	cJSON *container;  /* inspect of the workspace's container */
-	cJSON *merged;	   /* merged configuration */
-	char *remote_user; /* NULL: the container's user */
+	cJSON *container;	      /* inspect of the workspace's container */
+	cJSON *merged;		      /* merged configuration */
+	struct feature_set *features; /* the configuration's, resolved */
+	char *remote_user;	      /* NULL: the container's user */
 };
 
 static void
@@ -182,6 +185,54 @@ up_image_clear(struct up_image *img)
 	memset(img, 0, sizeof *img);
 }
 
+/* Install the Features on img: img becomes the image built from it with
+ * them, its entries gain theirs. The users they are installed for come
+ * from the base image's metadata and the configuration, as the
+ * reference's. */
+static int
+up_install_features(struct up_state *s, struct up_image *img, char **cause)
+{
+	struct feature_install_users users;
+	cJSON *subst, *merged, *inspect = NULL;
+	const char *image_user = up_json_string(img->inspect, "Config", "User");
+	char *tag, *base;
+	int rc;
+
+	subst = up_subst_metadata(s, img->entries);
+	merged = config_merge(subst, config_get_object(s->cfg));
+	users.image_user = image_user;
+	users.container_user = up_json_string(merged, "containerUser", NULL);
+	if (users.container_user == NULL || *users.container_user == '\0')
+		users.container_user =
+		    image_user != NULL && *image_user != '\0' ? image_user : "root";
+	users.remote_user = up_json_string(merged, "remoteUser", NULL);
+	if (users.remote_user == NULL || *users.remote_user == '\0')
+		users.remote_user = users.container_user;
+	base = image_build_tag(s->cfg, s->config_hash);
+	*strrchr(base, ':') = '\0';
+	tag = xasprintf("%s-features:%.12s", base, s->config_hash);
+	rc = feature_install_build(s->features, img->name, &users, tag,
+	    s->opts->rebuild || s->opts->build_no_cache, s->p, cause);
+	if (rc == 0 &&
+	    (rc = docker_image_inspect(s->docker, tag, &inspect, cause)) == 0 &&
+	    inspect == NULL)
+		rc =
+		    error_set(cause, "image %s: built, but Docker does not show it", tag);
+	if (rc == 0) {
+		free(img->name);
+		img->name = tag;
+		tag = NULL;
+		cJSON_Delete(img->inspect);
+		img->inspect = inspect;
+		feature_install_metadata(s->features, img->entries);
+	}
+	free(tag);
+	free(base);
+	cJSON_Delete(merged);
+	cJSON_Delete(subst);
+	return rc;
+}
+
 /* Get the image for a new container into *img (cleared with
  * up_image_clear() either way): pull the configuration's image, or build
  * the Dockerfile as the tag image_build_tag() names and give the built image
@@ -219,6 +270,8 @@ up_prepare_image(
 	}
 	if ((img->entries = image_metadata_entries(img->inspect, cause)) == NULL)
 		return error_prefix(cause, "image %s", img->name);
+	if (s->features->n > 0 && up_install_features(s, img, cause) != 0)
+		return -1;
 	/* As the reference: the label holds the entries and the configuration as
 	 * written; whoever reuses the container substitutes them again. */
 	img->label = config_metadata_label(img->entries, config_get_raw(s->cfg));
@@ -588,6 +641,7 @@ up_state_clear(struct up_state *s)
 	cJSON_Delete(s->container);
 	cJSON_Delete(s->merged);
 	free(s->remote_user);
+	feature_set_free(s->features);
 }
 
 /* Refuse, before anything is made, a configuration asking for what up
@@ -600,7 +654,7 @@ up_check_honoured(const struct up_state *s, int build, char **cause)
 	int rc;
 
 	if (build)
-		return config_validate_up_build(config_get_doc(s->cfg), cause);
+		return 0;
 	rc =
 	    config_validate_up(config_get_doc(s->cfg), s->opts->include_ports, &w, cause);
 	for (size_t i = 0; i < w.count; i++)
@@ -631,6 +685,15 @@ up_open(struct up_state *s, const struct up_opts *opts, int build, char **cause)
 		progress_line(s->p, "warning: %s", config_get_warnings(s->cfg)->items[i]);
 	if (up_check_honoured(s, build, cause) != 0)
 		return -1;
+	/* Before anything is made: a Feature that cannot be had fails here. */
+	if ((s->features = feature_resolve(s->cfg, cause)) == NULL)
+		return -1;
+	if (s->features->n > 0 && config_get_kind(s->cfg) == CONFIG_KIND_COMPOSE)
+		return error_set(cause,
+		    "%s: Features in a Docker Compose configuration are not "
+		    "supported yet; install them in the service's image (its "
+		    "Dockerfile) or use an image or Dockerfile configuration",
+		    config_get_file(s->cfg));
 	if ((s->state_dir = agent_state_dir(cause)) == NULL)
 		return -1;
 	s->lock_fd = agent_lock_acquire(s->state_dir, config_get_devcontainer_id(s->cfg),

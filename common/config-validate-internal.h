@@ -42,4 +42,11 @@ int config_validate_report_bad_type(
 /* The path of member key under path ("\"key\"" at the top); caller frees. */
 char *config_validate_report_member_path(const char *path, const char *key);
 
+/* config-validate.c: type-check item as the devcontainer.json property of
+ * its name (item->string), errors placed under path; *known says whether
+ * the name is one. 0, or -1 with the error in *v->cause. (devcontainer-
+ * feature.json shares these properties: feature-json.c.) */
+int config_validate_property(
+    struct config_validate_ctx *v, const cJSON *item, const char *path, int *known);
+
 #endif

@@ -34,26 +34,6 @@ config_validate_up_names(const cJSON *obj, const char *skip)
 	return s;
 }
 
-/* Features would be installed into the image: a container without them is
- * not the one asked for. (Features already in an image come with its
- * devcontainer.metadata label, not from here, and need nothing.) */
-static int
-config_validate_up_features(struct config_validate_ctx *v, const cJSON *node)
-{
-	char *ids;
-
-	if (!cJSON_IsObject(node) || node->child == NULL)
-		return 0;
-	ids = config_validate_up_names(node, NULL);
-	config_validate_report_error_key(v, node, "\"features\"",
-	    "Dev Container Features are not "
-	    "supported yet (%s); remove them or install what they provide in the "
-	    "Dockerfile",
-	    ids);
-	free(ids);
-	return -1;
-}
-
 /* Requirements are not checked on the one host rdev uses; a GPU that is
  * required would be missing from the container, one that is optional may be. */
 static int
@@ -113,15 +93,6 @@ config_validate_up_shutdown_action(struct config_validate_ctx *v, const cJSON *n
 	    "keeps running after `up`, exec and shell until `rdev stop` or "
 	    "`rdev down`",
 	    node->valuestring);
-}
-
-static void
-config_validate_up_feature_order(struct config_validate_ctx *v, const cJSON *node)
-{
-	if (cJSON_GetArraySize(node) > 0)
-		config_validate_report_warn(v, node,
-		    "\"overrideFeatureInstallOrder\": not used: Dev "
-		    "Container Features are not supported yet");
 }
 
 /* The attributes of one port (or of the other ports) that rdev's forwards
@@ -186,16 +157,12 @@ config_validate_up(const struct jsonc_doc *doc, int forwards,
 	v.doc = doc;
 	v.warnings = warnings;
 	v.cause = cause;
-	if (config_validate_up_features(
-		&v, cJSON_GetObjectItemCaseSensitive(root, "features")) != 0 ||
-	    config_validate_up_host_requirements(
+	if (config_validate_up_host_requirements(
 		&v, cJSON_GetObjectItemCaseSensitive(root, "hostRequirements")) != 0)
 		return -1;
 	config_validate_up_secrets(&v, cJSON_GetObjectItemCaseSensitive(root, "secrets"));
 	config_validate_up_shutdown_action(
 	    &v, cJSON_GetObjectItemCaseSensitive(root, "shutdownAction"));
-	config_validate_up_feature_order(
-	    &v, cJSON_GetObjectItemCaseSensitive(root, "overrideFeatureInstallOrder"));
 	fp = cJSON_GetObjectItemCaseSensitive(root, "forwardPorts");
 	if (!forwards && cJSON_GetArraySize(fp) > 0)
 		config_validate_report_warn(&v, fp,
@@ -210,16 +177,4 @@ config_validate_up(const struct jsonc_doc *doc, int forwards,
 		    "\"otherPortsAttributes\"");
 	}
 	return 0;
-}
-
-int
-config_validate_up_build(const struct jsonc_doc *doc, char **cause)
-{
-	struct config_validate_ctx v;
-
-	memset(&v, 0, sizeof v);
-	v.doc = doc;
-	v.cause = cause;
-	return config_validate_up_features(
-	    &v, cJSON_GetObjectItemCaseSensitive(jsonc_doc_root(doc), "features"));
 }

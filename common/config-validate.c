@@ -669,6 +669,16 @@ config_validate_top_find(const char *name)
 	return NULL;
 }
 
+int
+config_validate_property(
+    struct config_validate_ctx *v, const cJSON *item, const char *path, int *known)
+{
+	const struct config_validate_prop *prop = config_validate_top_find(item->string);
+
+	*known = prop != NULL;
+	return prop != NULL ? prop->check(v, item, path) : 0;
+}
+
 /* Type-check one top-level property and warn if the kind ignores it. */
 static int
 config_validate_top_member(struct config_validate_ctx *v, const cJSON *item)

@@ -61,24 +61,17 @@ int config_validate(const struct jsonc_doc *doc, enum config_kind *kind,
 /* What `up` cannot honour yet in a validated document (docs/STATUS.md,
  * "What up does with each property"). What would make the container differ
  * from the one asked for is an error: -1 with *cause (caller frees), e.g.
- * "NAME:3:3: \"features\": Dev Container Features are not supported yet
- * (./my-feature); remove them or install what they provide in the
- * Dockerfile" (a non-empty "features"; "hostRequirements"."gpu" other than
- * false or "optional"). What is harmless to ignore is a warning appended to
- * *warnings (if not NULL), naming the place and what rdev does instead:
- * hostRequirements, secrets, shutdownAction other than "none",
- * overrideFeatureInstallOrder, forwardPorts when the caller does not forward
- * them (forwards 0), and with forwards set the port attributes rdev's
- * forwards do not use (elevateIfNeeded, protocol "https", portsAttributes
- * keys that are not ports or ranges). Looks at devcontainer.json only:
- * image metadata is not checked (Features in an image are installed
- * already). Returns 0 otherwise. */
+ * "NAME:3:3: \"hostRequirements\".\"gpu\": GPU access is not supported
+ * yet ..." ("hostRequirements"."gpu" other than false or "optional").
+ * What is harmless to ignore is a warning appended to *warnings (if not
+ * NULL), naming the place and what rdev does instead: hostRequirements,
+ * secrets, shutdownAction other than "none", forwardPorts when the caller
+ * does not forward them (forwards 0), and with forwards set the port
+ * attributes rdev's forwards do not use (elevateIfNeeded, protocol
+ * "https", portsAttributes keys that are not ports or ranges). Looks at
+ * devcontainer.json only. Features are checked when they are resolved
+ * (agent/feature-resolve.h). Returns 0 otherwise. */
 int config_validate_up(const struct jsonc_doc *doc, int forwards,
     struct config_warnings *warnings, char **cause);
-/* What `build` cannot honour yet: only what would change the image, a
- * non-empty "features" (the error config_validate_up() gives, for `build`); what
- * concerns the container alone (hostRequirements, ports, ...) is not
- * looked at. 0, or -1 with *cause (caller frees). */
-int config_validate_up_build(const struct jsonc_doc *doc, char **cause);
 
 #endif

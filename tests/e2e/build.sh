@@ -4,7 +4,7 @@
 # it, no container is made, and the next `up` runs that very image (same
 # id: its build is all cache); the answer and the labels are the reference
 # CLI's (`devcontainer build`) for the same workspace, for a Dockerfile, an
-# image and a Compose configuration; Features fail loudly (exit 1, the
+# image and a Compose configuration; OCI Features fail loudly (exit 1, the
 # JSON error on stdout), an unknown option is a usage error (exit 2).
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
@@ -133,7 +133,7 @@ urc=$?
 set -e
 check_eq "Features: exit 1" "$rc" 1
 check_eq "Features: the JSON error" "$(jq -r .outcome "$TEST_TMP/f.json")" error
-check "Features: the message names them" grep -q 'Features are not supported yet (ghcr.io/x/y:1)' "$TEST_TMP/f.err"
+check "Features: the message names them" grep -q 'Feature "ghcr.io/x/y:1": only local Features' "$TEST_TMP/f.err"
 check "Features: nothing tagged" sh -c "! docker image inspect '$tag:feat' >/dev/null 2>&1"
 check_eq "an unknown option is a usage error" "$urc" 2
 check "it is named" grep -q "unknown option --push" "$TEST_TMP/u.err"

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # up-unsupported.sh - what `rdev up` cannot honour yet is never ignored in
-# silence (docs/STATUS.md): Dev Container Features in devcontainer.json stop
+# silence (docs/STATUS.md): a Feature rdev cannot fetch yet (an OCI one) stops
 # `up` before anything is made (no initializeCommand, no container), naming
-# the file, line:col and the Feature ids, while read-configuration still
+# the file, line:col and the Feature id, while read-configuration still
 # reads the file; properties that are harmless to leave aside (here
 # hostRequirements, shutdownAction; a local target's forwardPorts are
 # forwarded, and --auto-forward watches it) bring the container up with one warning each, with --json
 # too; and Features already in an image (its devcontainer.metadata label) are
-# no reason to fail. The same through a remote target: Features refused,
+# no reason to fail. The same through a remote target: OCI Features refused,
 # a port attribute the forwards do not use warned about, forwardPorts not.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
@@ -50,9 +50,8 @@ cat >"$feat/.devcontainer/devcontainer.json" <<JSON
 {
   "image": "$RDEV_RIG_IMAGE_BUSYBOX",
   "initializeCommand": "touch $TEST_TMP/initialize-ran",
-  // not installed by rdev yet
+  // not fetched by rdev yet
   "features": {
-    "./my-feature": {},
     "ghcr.io/devcontainers/features/node:1": { "version": "20" }
   }
 }
@@ -62,7 +61,7 @@ rc=0
 rdev up "$feat" >"$TEST_TMP/feat.out" 2>"$TEST_TMP/feat.err" || rc=$?
 check_eq "up with features exits 1 (a configuration error)" "$rc" 1
 check "the message names file:line:col of \"features\" and the ids" grep -qF \
-	"$file:5:3: \"features\": Dev Container Features are not supported yet (./my-feature, ghcr.io/devcontainers/features/node:1); remove them or install what they provide in the Dockerfile" \
+	"$file:6:5: \"features\".\"ghcr.io/devcontainers/features/node:1\": Feature \"ghcr.io/devcontainers/features/node:1\": only local Features (\"./name\", a folder next to devcontainer.json) are supported yet; OCI and tarball Features are not fetched" \
 	"$TEST_TMP/feat.err"
 check_eq "the JSON result says error" "$(jq -r .outcome "$TEST_TMP/feat.out")" error
 check_eq "no container was created" "$(containers_of "$feat")" 0
@@ -70,11 +69,11 @@ check "initializeCommand did not run" test ! -e "$TEST_TMP/initialize-ran"
 rc=0
 rdev_agent up "$feat" --json >/dev/null 2>"$TEST_TMP/feat-agent.err" || rc=$?
 check_eq "rdev-agent up refuses it too" "$rc" 1
-check "rdev-agent names the place" grep -qF "$file:5:3: \"features\"" "$TEST_TMP/feat-agent.err"
+check "rdev-agent names the place" grep -qF "$file:6:5: \"features\"" "$TEST_TMP/feat-agent.err"
 check_eq "still no container" "$(containers_of "$feat")" 0
 check_eq "read-configuration still reads it" \
 	"$(rdev read-configuration "$feat" | jq -r '.configuration.features | keys | join(",")')" \
-	"./my-feature,ghcr.io/devcontainers/features/node:1"
+	"ghcr.io/devcontainers/features/node:1"
 
 # 2. Warned properties: the container comes up, each warning once. The image
 # says a Feature is in it; its lifecycle command runs, nothing fails.
@@ -135,7 +134,7 @@ rc=0
 rdev up "$name:~/rfeat" >/dev/null 2>"$TEST_TMP/rfeat.err" || rc=$?
 check_eq "remote up with features exits 1" "$rc" 1
 check "the remote message names the host's file:line:col and the ids" grep -qF \
-	"$home/rfeat/.devcontainer.json:5:3: \"features\": Dev Container Features are not supported yet (./my-feature, ghcr.io/devcontainers/features/node:1)" \
+	"$home/rfeat/.devcontainer.json:6:5: \"features\".\"ghcr.io/devcontainers/features/node:1\": Feature \"ghcr.io/devcontainers/features/node:1\": only local Features" \
 	"$TEST_TMP/rfeat.err"
 check_eq "no container on the host" \
 	"$(docker ps -aq --filter "label=devcontainer.local_folder=$home/rfeat" | wc -l)" 0

@@ -555,27 +555,6 @@ validate_up(const char *text, int forwards, struct result *r)
 	jsonc_doc_free(doc);
 }
 
-TEST(up_features_are_an_error_naming_the_ids)
-{
-	struct result r;
-
-	validate_up(
-	    "{\"image\": \"x\",\n"
-	    "  // two features\n"
-	    "  \"features\": {\n"
-	    "    \"./my-feature\": {},\n"
-	    "    \"ghcr.io/devcontainers/features/node:1\": {\"version\": \"20\"}\n"
-	    "  }\n}",
-	    1, &r);
-	ASSERT_INT_EQ(r.rc, -1);
-	ASSERT_STR_EQ(r.cause,
-	    "devcontainer.json:3:3: \"features\": Dev Container "
-	    "Features are not supported yet (./my-feature, "
-	    "ghcr.io/devcontainers/features/node:1); remove them or install what "
-	    "they provide in the Dockerfile");
-	result_free(&r);
-}
-
 TEST(up_empty_features_and_plain_config_pass)
 {
 	struct result r;
@@ -649,8 +628,6 @@ TEST(up_harmless_properties_warned_once_each)
 	    "devcontainer.json:3:1: \"shutdownAction\": \"stopContainer\" is not "
 	    "acted on: the container keeps running after `up`, exec and shell until "
 	    "`rdev stop` or `rdev down`\n"
-	    "devcontainer.json:4:1: \"overrideFeatureInstallOrder\": not used: Dev "
-	    "Container Features are not supported yet\n"
 	    "devcontainer.json:5:1: \"forwardPorts\": not forwarded: rdev-agent does "
 	    "not forward ports (`rdev up` does); from this machine, reach them at the "
 	    "container's address\n");
@@ -701,20 +678,5 @@ TEST(up_port_attributes_warned_when_forwarded)
 	ASSERT_INT_EQ(r.rc, 0);
 	ASSERT_INT_EQ(r.warnings.count, 1);
 	ASSERT_STR_CONTAINS(r.warnings.items[0], "\"forwardPorts\": not forwarded");
-	result_free(&r);
-}
-
-TEST(up_features_checked_before_the_rest)
-{
-	struct result r;
-
-	validate_up("{\"image\": \"x\", \"shutdownAction\": \"stopContainer\", "
-		    "\"features\": {\"a\": true}}",
-	    0, &r);
-	ASSERT_INT_EQ(r.rc, -1);
-	ASSERT_STR_CONTAINS(r.cause,
-	    "\"features\": Dev Container Features are not "
-	    "supported yet (a)");
-	ASSERT_INT_EQ(r.warnings.count, 0);
 	result_free(&r);
 }

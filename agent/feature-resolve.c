@@ -1,0 +1,287 @@
+/* feature-resolve.c - find, read, check and order a configuration's
+ * Features (see feature-resolve.h). */
+#include "feature-resolve.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "error.h"
+#include "feature-json.h"
+#include "feature-order.h"
+#include "xmalloc.h"
+
+/* Nested dependsOn deeper than this is a mistake, not a configuration. */
+#define FEATURE_RESOLVE_MAX 64
+
+/* One resolution: the set growing, and where relative ids start. */
+struct feature_resolve_ctx {
+	struct feature_set *fs;
+	char *config_dir;
+};
+
+static int
+feature_resolve_is_local(const char *id)
+{
+	return strncmp(id, "./", 2) == 0 || strncmp(id, "../", 3) == 0;
+}
+
+char *
+feature_resolve_fetch(const char *id, char **cause)
+{
+	error_set(cause,
+	    "Feature \"%s\": only local Features (\"./name\", a folder next to "
+	    "devcontainer.json) are supported yet; OCI and tarball Features are not "
+	    "fetched",
+	    id);
+	return NULL;
+}
+
+/* The folder of Feature id: local ones below the config folder, others
+ * fetched. New string, or NULL with *cause. */
+static char *
+feature_resolve_dir(const struct feature_resolve_ctx *c, const char *id, char **cause)
+{
+	char *path, real[PATH_MAX];
+	struct stat st;
+
+	if (!feature_resolve_is_local(id))
+		return feature_resolve_fetch(id, cause);
+	path = xasprintf("%s/%s", c->config_dir, id);
+	if (realpath(path, real) == NULL || stat(real, &st) != 0 ||
+	    !S_ISDIR(st.st_mode)) {
+		error_set(cause, "Feature \"%s\": %s is not a folder", id, path);
+		free(path);
+		return NULL;
+	}
+	free(path);
+	return xstrdup(real);
+}
+
+/* Read and check dir's devcontainer-feature.json and look for install.sh. */
+static struct feature_json *
+feature_resolve_read(const char *id, const char *dir, char **cause)
+{
+	char *path = xasprintf("%s/devcontainer-feature.json", dir), *text, *sh;
+	struct feature_json *fj = NULL;
+
+	if ((text = config_read_text(path, cause)) == NULL) {
+		error_prefix(cause, "Feature \"%s\"", id);
+		goto out;
+	}
+	if ((fj = feature_json_parse(path, text, strlen(text), cause)) == NULL)
+		goto out;
+	sh = xasprintf("%s/install.sh", dir);
+	if (access(sh, R_OK) != 0) {
+		error_set(cause, "Feature \"%s\": %s: %s (every Feature has one)", id, sh,
+		    strerror(errno));
+		feature_json_free(fj);
+		fj = NULL;
+	}
+	free(sh);
+out:
+	free(text);
+	free(path);
+	return fj;
+}
+
+/* Resolve local installsAfter ids to folders (others stay as written and
+ * match nothing local); a missing folder is nothing to wait for. */
+static void
+feature_resolve_after(const struct feature_resolve_ctx *c, struct feature *f)
+{
+	const cJSON *a, *e;
+	char *dir, *ignore = NULL;
+
+	a = cJSON_GetObjectItemCaseSensitive(feature_json_root(f->json), "installsAfter");
+	cJSON_ArrayForEach(e, a) {
+		dir = feature_resolve_is_local(e->valuestring)
+		    ? feature_resolve_dir(c, e->valuestring, &ignore)
+		    : xstrdup(e->valuestring);
+		free(ignore);
+		ignore = NULL;
+		if (dir == NULL)
+			continue;
+		f->after = xreallocarray(f->after, f->nafter + 1, sizeof *f->after);
+		f->after[f->nafter++] = dir;
+	}
+}
+
+/* Add Feature id with its given value (where names it in messages) and,
+ * recursively, what it depends on; *index gets its place in the set (an
+ * equal Feature already there is that one). */
+static int
+feature_resolve_add(struct feature_resolve_ctx *c, const char *id, const cJSON *given,
+    const char *where, int depth, size_t *index, char **cause)
+{
+	struct feature_set *fs = c->fs;
+	struct feature_json *fj;
+	const cJSON *deps, *d;
+	cJSON *options;
+	char *dir, *dwhere;
+	size_t i, dep;
+
+	if (depth > FEATURE_RESOLVE_MAX)
+		return error_set(cause, "%s: dependsOn nested over %d deep", where,
+		    FEATURE_RESOLVE_MAX);
+	if ((dir = feature_resolve_dir(c, id, cause)) == NULL)
+		return error_prefix(cause, "%s", where);
+	if ((fj = feature_resolve_read(id, dir, cause)) == NULL) {
+		free(dir);
+		return -1;
+	}
+	if ((options = feature_json_options(fj, given, where, cause)) == NULL) {
+		feature_json_free(fj);
+		free(dir);
+		return -1;
+	}
+	for (i = 0; i < fs->n; i++) {
+		if (strcmp(fs->v[i].dir, dir) == 0 &&
+		    feature_json_options_compare(fs->v[i].options, options) == 0) {
+			*index = i;
+			feature_json_free(fj);
+			cJSON_Delete(options);
+			free(dir);
+			return 0;
+		}
+	}
+	fs->v = xreallocarray(fs->v, fs->n + 1, sizeof *fs->v);
+	*index = i = fs->n++;
+	memset(&fs->v[i], 0, sizeof fs->v[i]);
+	fs->v[i].id = xstrdup(id);
+	fs->v[i].dir = dir;
+	fs->v[i].json = fj;
+	fs->v[i].options = options;
+	feature_resolve_after(c, &fs->v[i]);
+	deps = cJSON_GetObjectItemCaseSensitive(feature_json_root(fj), "dependsOn");
+	cJSON_ArrayForEach(d, deps) {
+		dwhere = xasprintf("Feature \"%s\": \"dependsOn\".\"%s\"", id, d->string);
+		if (feature_resolve_add(
+			c, d->string, d, dwhere, depth + 1, &dep, cause) != 0) {
+			free(dwhere);
+			return -1;
+		}
+		free(dwhere);
+		/* fs->v may have moved */
+		fs->v[i].depends = xreallocarray(
+		    fs->v[i].depends, fs->v[i].ndepends + 1, sizeof *fs->v[i].depends);
+		fs->v[i].depends[fs->v[i].ndepends++] = dep;
+	}
+	return 0;
+}
+
+/* "FILE:LINE:COL: \"features\".\"ID\"" for a Feature of devcontainer.json.
+ * New string. */
+static char *
+feature_resolve_where(const struct config *cfg, const char *id)
+{
+	const struct jsonc_doc *doc = config_get_doc(cfg);
+	const cJSON *f =
+	    cJSON_GetObjectItemCaseSensitive(jsonc_doc_root(doc), "features");
+	const cJSON *node = cJSON_GetObjectItemCaseSensitive(f, id);
+	unsigned line, col;
+
+	if (node != NULL && jsonc_doc_locate_key(doc, node, &line, &col) == 0)
+		return xasprintf(
+		    "%s:%u:%u: \"features\".\"%s\"", jsonc_doc_name(doc), line, col, id);
+	return xasprintf("%s: \"features\".\"%s\"", jsonc_doc_name(doc), id);
+}
+
+/* Order the set (fs->order) as the reference does. */
+static int
+feature_resolve_order(struct feature_resolve_ctx *c, const cJSON *override, char **cause)
+{
+	struct feature_set *fs = c->fs;
+	struct feature_order_node *nodes = xcalloc(fs->n, sizeof *nodes);
+	const char **keys = NULL;
+	const cJSON *e;
+	char *ignore = NULL;
+	size_t nkeys = 0;
+	int rc;
+
+	for (size_t i = 0; i < fs->n; i++) {
+		nodes[i].id = fs->v[i].id;
+		nodes[i].key = fs->v[i].dir;
+		nodes[i].options = fs->v[i].options;
+		nodes[i].depends = fs->v[i].depends;
+		nodes[i].ndepends = fs->v[i].ndepends;
+		nodes[i].after = (const char *const *)fs->v[i].after;
+		nodes[i].nafter = fs->v[i].nafter;
+	}
+	keys = xcalloc((size_t)cJSON_GetArraySize(override) + 1, sizeof *keys);
+	cJSON_ArrayForEach(e, override) {
+		if (!cJSON_IsString(e))
+			continue;
+		keys[nkeys] = feature_resolve_is_local(e->valuestring)
+		    ? feature_resolve_dir(c, e->valuestring, &ignore)
+		    : xstrdup(e->valuestring);
+		free(ignore);
+		ignore = NULL;
+		if (keys[nkeys] != NULL)
+			nkeys++;
+	}
+	feature_order_override(nodes, fs->n, keys, nkeys);
+	fs->order = xcalloc(fs->n + 1, sizeof *fs->order);
+	rc = feature_order_sort(nodes, fs->n, fs->order, cause);
+	for (size_t i = 0; i < nkeys; i++)
+		free((char *)keys[i]);
+	free(keys);
+	free(nodes);
+	return rc;
+}
+
+struct feature_set *
+feature_resolve(const struct config *cfg, char **cause)
+{
+	const cJSON *obj = config_get_object(cfg), *f;
+	struct feature_resolve_ctx c;
+	char *file = xstrdup(config_get_file(cfg)), *where;
+	size_t index;
+	int rc = 0;
+
+	c.fs = xcalloc(1, sizeof *c.fs);
+	c.config_dir = xstrdup(dirname(file));
+	free(file);
+	cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(obj, "features")) {
+		where = feature_resolve_where(cfg, f->string);
+		rc = feature_resolve_add(&c, f->string, f, where, 0, &index, cause);
+		free(where);
+		if (rc != 0)
+			break;
+	}
+	if (rc == 0)
+		rc = feature_resolve_order(&c,
+		    cJSON_GetObjectItemCaseSensitive(obj, "overrideFeatureInstallOrder"),
+		    cause);
+	free(c.config_dir);
+	if (rc != 0) {
+		feature_set_free(c.fs);
+		return NULL;
+	}
+	return c.fs;
+}
+
+void
+feature_set_free(struct feature_set *fs)
+{
+	if (fs == NULL)
+		return;
+	for (size_t i = 0; i < fs->n; i++) {
+		free(fs->v[i].id);
+		free(fs->v[i].dir);
+		feature_json_free(fs->v[i].json);
+		cJSON_Delete(fs->v[i].options);
+		free(fs->v[i].depends);
+		for (size_t j = 0; j < fs->v[i].nafter; j++)
+			free(fs->v[i].after[j]);
+		free(fs->v[i].after);
+	}
+	free(fs->v);
+	free(fs->order);
+	free(fs);
+}

@@ -1,0 +1,59 @@
+/* feature-resolve.h - the Dev Container Features a configuration asks for,
+ * found, read, checked and put in install order.
+ *
+ * Each id in "features" (and each "dependsOn" of a Feature, with its
+ * options) becomes a folder holding devcontainer-feature.json and
+ * install.sh. A local id ("./name", "../name") is a folder relative to the
+ * devcontainer.json's folder (as the reference CLI takes it, in dependsOn
+ * too). Any other id (an OCI reference, a tarball URL) goes through
+ * feature_resolve_fetch(), the one place that turns a non-local id into a
+ * folder: today it refuses, naming the id.
+ *
+ * Reads files; runs nothing.
+ */
+#ifndef RDEV_FEATURE_RESOLVE_H
+#define RDEV_FEATURE_RESOLVE_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+struct config;
+struct feature_json;
+
+/* One Feature to install. */
+struct feature {
+	char *id;		   /* as written: "./a", or a dependsOn key */
+	char *dir;		   /* its folder, absolute and resolved */
+	struct feature_json *json; /* its devcontainer-feature.json */
+	cJSON *options;		   /* the option values it is installed with */
+	size_t *depends;	   /* dependsOn: indexes into the set */
+	size_t ndepends;
+	char **after; /* installsAfter, resolved like ids (folders) */
+	size_t nafter;
+};
+
+/* The Features of a configuration, in install order. */
+struct feature_set {
+	struct feature *v; /* as found: the configuration's, then dependencies */
+	size_t n;
+	size_t *order; /* n indexes into v: the install order */
+};
+
+/* Resolve, check and order cfg's Features. Returns a new set (free with
+ * feature_set_free(); n is 0 when there are none) or NULL with *cause set
+ * (caller frees), naming the Feature and, where it comes from a file, the
+ * file, line and column: "/w/.devcontainer/devcontainer.json:4:5:
+ * \"features\".\"./a\": unknown option \"colour\" ...",
+ * "/w/.devcontainer/a/devcontainer-feature.json:3:14: ...". */
+struct feature_set *feature_resolve(const struct config *cfg, char **cause);
+void feature_set_free(struct feature_set *fs);
+
+/* The seam for Features that are not local: fetch the Feature id (an OCI
+ * reference or a tarball URL) into a folder and return its path (new
+ * string, caller frees; the folder lives as long as the cache it is in).
+ * Today: NULL with *cause "Feature \"ID\": only local Features (\"./name\")
+ * are supported yet ...". */
+char *feature_resolve_fetch(const char *id, char **cause);
+
+#endif

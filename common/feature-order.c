@@ -1,0 +1,185 @@
+/* feature-order.c - the install order of Features (see feature-order.h). */
+#include "feature-order.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "error.h"
+#include "feature-json.h"
+#include "xmalloc.h"
+
+void
+feature_order_override(
+    struct feature_order_node *nodes, size_t n, const char *const *keys, size_t nkeys)
+{
+	for (size_t i = 0; i < nkeys; i++)
+		for (size_t j = 0; j < n; j++)
+			if (strcmp(nodes[j].key, keys[i]) == 0 &&
+			    nodes[j].priority < (int)(nkeys - i))
+				nodes[j].priority = (int)(nkeys - i);
+}
+
+/* The primary weight of an ASCII character: ICU's root collation puts
+ * whitespace and punctuation first, then digits, then letters. */
+static int
+feature_order_weight(unsigned char c)
+{
+	if (isalpha(c))
+		return 0x300 + tolower(c);
+	if (isdigit(c))
+		return 0x200 + c;
+	return 0x100 + c;
+}
+
+int
+feature_order_collate(const char *a, const char *b)
+{
+	const unsigned char *p = (const unsigned char *)a, *q = (const unsigned char *)b;
+	int tie = 0;
+
+	for (; *p != '\0' && *q != '\0'; p++, q++) {
+		if (feature_order_weight(*p) != feature_order_weight(*q))
+			return feature_order_weight(*p) - feature_order_weight(*q);
+		if (tie == 0 && *p != *q)
+			tie = islower(*p) ? -1 : 1;
+	}
+	if (*p != *q)
+		return *p == '\0' ? -1 : 1;
+	return tie;
+}
+
+static int
+feature_order_compare(
+    const struct feature_order_node *a, const struct feature_order_node *b)
+{
+	int rc = feature_order_collate(a->key, b->key);
+
+	return rc != 0 ? rc : feature_json_options_compare(a->options, b->options);
+}
+
+/* Is the soft dependency key installed (done), or not to be installed at
+ * all (no node has it)? */
+static int
+feature_order_after_ok(
+    const struct feature_order_node *nodes, size_t n, const char *key, const int *done)
+{
+	int present = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(nodes[i].key, key) != 0)
+			continue;
+		if (done[i])
+			return 1;
+		present = 1;
+	}
+	return !present;
+}
+
+static int
+feature_order_ready(
+    const struct feature_order_node *nodes, size_t n, size_t i, const int *done)
+{
+	for (size_t d = 0; d < nodes[i].ndepends; d++)
+		if (!done[nodes[i].depends[d]])
+			return 0;
+	for (size_t a = 0; a < nodes[i].nafter; a++)
+		if (!feature_order_after_ok(nodes, n, nodes[i].after[a], done))
+			return 0;
+	return 1;
+}
+
+/* Does node to depend (hard or soft) on node from, among the nodes not
+ * done? seen: scratch, n ints. */
+static int
+feature_order_reaches(const struct feature_order_node *nodes, size_t n, size_t from,
+    size_t to, const int *done, int *seen)
+{
+	if (seen[from])
+		return 0;
+	seen[from] = 1;
+	for (size_t d = 0; d < nodes[from].ndepends; d++) {
+		size_t k = nodes[from].depends[d];
+
+		if (!done[k] &&
+		    (k == to || feature_order_reaches(nodes, n, k, to, done, seen)))
+			return 1;
+	}
+	for (size_t a = 0; a < nodes[from].nafter; a++)
+		for (size_t k = 0; k < n; k++)
+			if (!done[k] && strcmp(nodes[k].key, nodes[from].after[a]) == 0 &&
+			    (k == to ||
+				feature_order_reaches(nodes, n, k, to, done, seen)))
+				return 1;
+	return 0;
+}
+
+/* The error for a round that takes nothing: the Features on a cycle. */
+static int
+feature_order_cycle(
+    const struct feature_order_node *nodes, size_t n, const int *done, char **cause)
+{
+	struct buf *b = buf_new();
+	int *seen = xcalloc(n, sizeof *seen);
+	char *names;
+
+	for (size_t i = 0; i < n; i++) {
+		if (done[i])
+			continue;
+		memset(seen, 0, n * sizeof *seen);
+		if (feature_order_reaches(nodes, n, i, i, done, seen))
+			buf_appendf(b, "%s%s", buf_len(b) > 0 ? ", " : "", nodes[i].id);
+	}
+	names = buf_take_string(b, NULL);
+	error_set(cause,
+	    "Features %s depend on each other (a dependsOn / installsAfter cycle): "
+	    "no order installs each after what it needs",
+	    names);
+	free(names);
+	free(seen);
+	buf_free(b);
+	return -1;
+}
+
+int
+feature_order_sort(
+    const struct feature_order_node *nodes, size_t n, size_t *order, char **cause)
+{
+	int *done = xcalloc(n ? n : 1, sizeof *done),
+	    *ready = xcalloc(n ? n : 1, sizeof *ready);
+	size_t count = 0, first, t;
+	int max, rc = 0;
+
+	while (count < n) {
+		max = -1;
+		for (size_t i = 0; i < n; i++) {
+			ready[i] = !done[i] && feature_order_ready(nodes, n, i, done);
+			if (ready[i] && nodes[i].priority > max)
+				max = nodes[i].priority;
+		}
+		if (max < 0) {
+			rc = feature_order_cycle(nodes, n, done, cause);
+			break;
+		}
+		first = count;
+		for (size_t i = 0; i < n; i++)
+			if (ready[i] && nodes[i].priority == max)
+				order[count++] = i;
+		/* The round sorted; marked done only now, as one round. */
+		for (size_t i = first + 1; i < count; i++)
+			for (size_t j = i; j > first &&
+			     feature_order_compare(
+				 &nodes[order[j - 1]], &nodes[order[j]]) > 0;
+			     j--) {
+				t = order[j];
+				order[j] = order[j - 1];
+				order[j - 1] = t;
+			}
+		for (size_t i = first; i < count; i++)
+			done[order[i]] = 1;
+	}
+	free(done);
+	free(ready);
+	return rc;
+}

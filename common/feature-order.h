@@ -1,0 +1,51 @@
+/* feature-order.h - the order Dev Container Features are installed in.
+ *
+ * The reference CLI's round-based sort (containerFeaturesOrder.ts,
+ * computeDependsOnInstallationOrder): each round takes every Feature whose
+ * hard dependencies (dependsOn) and soft ones (installsAfter, those that
+ * are installed at all) are installed already; of those, only the ones with
+ * the highest priority (overrideFeatureInstallOrder); sorted by their key
+ * (the reference's resolvedFilePath.localeCompare, see
+ * feature_order_collate()), then their options. A round that takes nothing
+ * is a cycle.
+ *
+ * Pure: no I/O, no globals.
+ */
+#ifndef RDEV_FEATURE_ORDER_H
+#define RDEV_FEATURE_ORDER_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+/* One Feature to install; everything borrowed from the caller. Two nodes
+ * are the same Feature when key and options are equal: give each once. */
+struct feature_order_node {
+	const char *id;	       /* as the user wrote it, for messages */
+	const char *key;       /* identity: the resolved folder */
+	const cJSON *options;  /* the option values (an object) */
+	const size_t *depends; /* dependsOn: indexes of other nodes */
+	size_t ndepends;
+	const char *const *after; /* installsAfter: keys; absent ones ignored */
+	size_t nafter;
+	int priority; /* 0, or set by feature_order_override() */
+};
+
+/* overrideFeatureInstallOrder, its entries resolved to keys (in its order):
+ * entry i of n gives the nodes with its key priority n - i (the highest
+ * wins). */
+void feature_order_override(
+    struct feature_order_node *nodes, size_t n, const char *const *keys, size_t nkeys);
+
+/* Fill order[0..n) with the node indexes in install order. 0, or -1 with
+ * *cause (caller frees): "Features ./a, ./b depend on each other (dependsOn /
+ * installsAfter cycle)" naming the Features on a cycle. */
+int feature_order_sort(
+    const struct feature_order_node *nodes, size_t n, size_t *order, char **cause);
+
+/* Compare two strings roughly as JavaScript's localeCompare() does in the
+ * root locale for ASCII: punctuation before digits before letters, letters
+ * compared without case first and lower case before upper case on a tie. */
+int feature_order_collate(const char *a, const char *b);
+
+#endif

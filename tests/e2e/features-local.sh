@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# features-local.sh - local Dev Container Features ("./name" next to
+# devcontainer.json): options with defaults, a dependsOn chain, installsAfter,
+# containerEnv, capAdd, init, mounts and postCreateCommands in install order
+# before the configuration's; the container's devcontainer.metadata label,
+# Env, CapAdd and Init equal the reference CLI's `up` on the same workspace;
+# a Dockerfile base; a changed option rebuilds only from its Feature's layer
+# on; an unknown option, a value outside "enum", a dependency cycle, a
+# missing install.sh and an OCI Feature each fail naming the Feature, with no
+# container left.
+. "$(dirname "$0")/../rig/lib.sh"
+rig_require_docker
+export RDEV_STATE_DIR=$TEST_TMP/state
+REF=${RDEV_DEVCONTAINER_CLI:?the reference CLI (rig.sh env)}
+P=flocal$$
+WS=$TEST_TMP/$P
+VOL=flvol$$
+
+cleanup() {
+	local rc=$? d
+	set +e
+	for d in "$WS" "$WS-df" "$WS"-bad*; do
+		docker ps -aq --filter "label=devcontainer.local_folder=$d" |
+			xargs -r docker rm -f >/dev/null
+	done
+	docker volume rm "$VOL" >/dev/null 2>&1
+	docker images --format '{{.Repository}}:{{.Tag}}' |
+		grep -E "^(rdev-$P|vsc-$P|rdev-uid/rdev-$P)" |
+		xargs -r docker rmi -f >/dev/null 2>&1
+	(exit $rc)
+	rig_test_cleanup
+}
+trap cleanup EXIT
+
+# feature DIR ID JSON-REST INSTALL-LINE
+feature() {
+	mkdir -p "$1"
+	printf '{ "id": "%s", "version": "1.0.0"%s }\n' "$2" "$3" >"$1/devcontainer-feature.json"
+	printf '#!/bin/sh\nset -e\n%s\n' "$4" >"$1/install.sh"
+}
+d=$WS/.devcontainer
+feature "$d/base" base ', "options": { "level": { "type": "string", "default": "low" } }, "postCreateCommand": "echo base >> /tmp/order"' \
+	'echo "base $LEVEL" >> /order'
+feature "$d/mid" mid ', "dependsOn": { "./base": { "level": "high" } }, "containerEnv": { "MID_ENV": "m v" }, "capAdd": ["SYS_PTRACE"], "postCreateCommand": "echo mid >> /tmp/order"' \
+	'echo mid >> /order'
+feature "$d/top" top ', "options": { "greeting": { "type": "string", "default": "hello", "enum": ["hello", "hi"] }, "loud": { "type": "boolean", "default": false } }, "dependsOn": { "./mid": {} }, "init": true, "mounts": [{ "type": "volume", "source": "'"$VOL"'", "target": "/flvol" }], "postCreateCommand": "echo top >> /tmp/order"' \
+	'echo "top $GREETING $LOUD $_REMOTE_USER $_REMOTE_USER_HOME $_CONTAINER_USER" >> /order'
+feature "$d/late" late ', "installsAfter": ["./top"]' 'echo late >> /order'
+cat >"$d/devcontainer.json" <<JSON
+{
+  "image": "$RDEV_RIG_IMAGE_BOOKWORM_DEV",
+  "remoteUser": "dev",
+  "features": { "./late": {}, "./top": { "greeting": "hi" } },
+  "postCreateCommand": "echo config >> /tmp/order"
+}
+JSON
+
+inspect() { docker inspect "$1" --format \
+	'{{index .Config.Labels "devcontainer.metadata"}}|{{json .Config.Env}}|{{json .HostConfig.Init}}'; }
+
+# The reference first; its container is inspected and removed.
+"$REF" up --workspace-folder "$WS" >"$TEST_TMP/ref.out" 2>"$TEST_TMP/ref.err" ||
+	fail "the reference's up failed: $(tail -5 "$TEST_TMP/ref.err")"
+ref=$(jq -r .containerId "$TEST_TMP/ref.out")
+ref_inspect=$(inspect "$ref")
+ref_caps=$(docker inspect "$ref" --format '{{json .HostConfig.CapAdd}}')
+ref_order=$(docker exec "$ref" cat /order)
+docker rm -f "$ref" >/dev/null
+
+rdev up "$WS" --json >"$TEST_TMP/up.out" 2>"$TEST_TMP/up.err" ||
+	fail "rdev up failed: $(tail -5 "$TEST_TMP/up.err")"
+cid=$(jq -r .containerId "$TEST_TMP/up.out")
+check_eq "metadata label, Env and Init as the reference's" "$(inspect "$cid")" "$ref_inspect"
+check "the reference gives CAP_SYS_PTRACE" grep -q SYS_PTRACE <<<"$ref_caps"
+check "capAdd from a Feature" sh -c "docker inspect $cid --format '{{json .HostConfig.CapAdd}}' | grep -q SYS_PTRACE"
+check "the Feature's volume is mounted" sh -c "docker inspect $cid --format '{{json .Mounts}}' | grep -q '\"Name\":\"$VOL\"'"
+check_eq "install order and options as the reference's" "$(docker exec "$cid" cat /order)" "$ref_order"
+check_eq "install order: dependsOn chain first, installsAfter last" \
+	"$(docker exec "$cid" cat /order | tr '\n' ,)" "base high,mid,top hi false dev /home/dev root,late,"
+check_eq "Feature postCreateCommands first, in install order" \
+	"$(docker exec "$cid" cat /tmp/order | tr '\n' ,)" "base,mid,top,config,"
+check_eq "containerEnv is in the image" "$(docker exec "$cid" printenv MID_ENV)" "m v"
+
+# A changed option of the last-but-one Feature: the layers before it come
+# from the cache, its own and the ones after are built again.
+rdev down "$WS" >/dev/null 2>&1 || true
+sed -i 's/"greeting": "hi"/"greeting": "hello"/' "$d/devcontainer.json"
+rdev up "$WS" >"$TEST_TMP/re.out" 2>"$TEST_TMP/re.err" || fail "up after the change failed"
+steps=$(grep -aE '^Step [0-9]+/[0-9]+ : (COPY|RUN)' -A1 "$TEST_TMP/re.err" | grep -ac 'Using cache' || true)
+built=$(grep -aE '^Step [0-9]+/[0-9]+ : (COPY|RUN)' -A1 "$TEST_TMP/re.err" | grep -acE 'Running in|^ ---> [0-9a-f]{12}$' || true)
+# builtin env COPY+RUN and base, mid (COPY+RUN each) cached: 6; top, late rebuilt.
+check_eq "layers before the changed Feature come from the cache" "$steps" 6
+check "the changed Feature and the one after it are built again" test "$built" -ge 3
+rdev down "$WS" >/dev/null 2>&1 || true
+
+# A Dockerfile base.
+mkdir -p "$WS-df/.devcontainer"
+cp -r "$d/base" "$WS-df/.devcontainer/"
+printf 'FROM %s\nRUN echo df > /df\n' "$RDEV_RIG_IMAGE_BOOKWORM_DEV" >"$WS-df/.devcontainer/Dockerfile"
+echo '{ "build": { "dockerfile": "Dockerfile" }, "features": { "./base": { "level": "df" } } }' \
+	>"$WS-df/.devcontainer/devcontainer.json"
+rdev up "$WS-df" --json >"$TEST_TMP/df.out" 2>"$TEST_TMP/df.err" ||
+	fail "Dockerfile up failed: $(tail -5 "$TEST_TMP/df.err")"
+dcid=$(jq -r .containerId "$TEST_TMP/df.out")
+check_eq "a Feature on the Dockerfile's image" "$(docker exec "$dcid" cat /df /order | tr '\n' ,)" "df,base df,"
+check "its label has the Feature's entry" sh -c "docker inspect $dcid --format '{{index .Config.Labels \"devcontainer.metadata\"}}' | grep -q '\"id\":\"./base\"'"
+
+# Errors: each names the Feature; nothing is made.
+bad() { # NAME FEATURES-JSON EXPECTED-TEXT
+	local w=$WS-bad$1 rc=0
+	mkdir -p "$w/.devcontainer"
+	cp -r "$d"/base "$d"/mid "$d"/top "$w/.devcontainer/"
+	echo '{ "image": "'"$RDEV_RIG_IMAGE_BOOKWORM_DEV"'", "features": '"$2"' }' >"$w/.devcontainer/devcontainer.json"
+	rdev up "$w" >/dev/null 2>"$TEST_TMP/bad$1.err" || rc=$?
+	check_eq "$1: up fails" "$rc" 1
+	check "$1: the message says $3" grep -qF "$3" "$TEST_TMP/bad$1.err"
+	check_eq "$1: no container" "$(docker ps -aq --filter "label=devcontainer.local_folder=$w" | wc -l)" 0
+}
+bad unknown '{ "./top": { "colour": "red" } }' \
+	'"features"."./top": unknown option "colour" (the Feature "top" has other options)'
+bad enum '{ "./top": { "greeting": "yo" } }' 'option "greeting": "yo" is not one of "hello", "hi"'
+bad oci '{ "ghcr.io/devcontainers/features/node:1": {} }' \
+	'Feature "ghcr.io/devcontainers/features/node:1": only local Features'
+mkdir -p "$WS-badcycle/.devcontainer"
+feature "$WS-badcycle/.devcontainer/x" x ', "dependsOn": { "./y": {} }' true
+feature "$WS-badcycle/.devcontainer/y" y ', "dependsOn": { "./x": {} }' true
+bad cycle '{ "./x": {} }' 'Features ./x, ./y depend on each other'
+mkdir -p "$WS-badnoinstall/.devcontainer/n"
+echo '{ "id": "n" }' >"$WS-badnoinstall/.devcontainer/n/devcontainer-feature.json"
+bad noinstall '{ "./n": {} }' 'Feature "./n": '
+check "noinstall: names install.sh" grep -q 'install.sh' "$TEST_TMP/badnoinstall.err"
+mkdir -p "$WS-badjson/.devcontainer/j"
+printf '{ "id": "j",\n  "options": { "a": { "type": 3 } } }\n' >"$WS-badjson/.devcontainer/j/devcontainer-feature.json"
+touch "$WS-badjson/.devcontainer/j/install.sh"
+bad json '{ "./j": {} }' 'j/devcontainer-feature.json:2:31: "options"."a"."type"'
+finish

@@ -1,0 +1,163 @@
+/* test-feature-json.c - devcontainer-feature.json checks, options, env names. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "feature-json.h"
+#include "test.h"
+
+static const char feature_text[] =
+    "{\n"
+    "  \"id\": \"node\",\n"
+    "  \"options\": {\n"
+    "    \"version\": {\"type\": \"string\", \"default\": \"lts\", \"proposals\": "
+    "[\"lts\"]},\n"
+    "    \"flavor\": {\"type\": \"string\", \"enum\": [\"a\", \"b\"], \"default\": "
+    "\"a\"},\n"
+    "    \"gyp\": {\"type\": \"boolean\", \"default\": false}\n"
+    "  },\n"
+    "  \"containerEnv\": {\"X\": \"1\"}\n"
+    "}\n";
+
+static struct feature_json *
+parse_ok(const char *text)
+{
+	char *cause = NULL;
+	struct feature_json *fj =
+	    feature_json_parse("f.json", text, strlen(text), &cause);
+
+	if (fj == NULL)
+		TEST_FAIL("parse: %s", cause);
+	return fj;
+}
+
+static char *
+parse_error(const char *text)
+{
+	char *cause = NULL;
+	struct feature_json *fj =
+	    feature_json_parse("f.json", text, strlen(text), &cause);
+
+	ASSERT_NULL(fj);
+	return cause;
+}
+
+static char *
+options_text(struct feature_json *fj, const char *given_text, char **cause)
+{
+	cJSON *given = given_text != NULL ? cJSON_Parse(given_text) : NULL, *o;
+	char *s;
+
+	o = feature_json_options(fj, given, "w", cause);
+	cJSON_Delete(given);
+	if (o == NULL)
+		return NULL;
+	s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return s;
+}
+
+TEST(defaults_then_given)
+{
+	struct feature_json *fj = parse_ok(feature_text);
+	char *cause = NULL, *s;
+
+	ASSERT_STR_EQ(feature_json_id(fj), "node");
+	s = options_text(fj, "{\"gyp\": true}", &cause);
+	ASSERT_STR_EQ(s, "{\"version\":\"lts\",\"flavor\":\"a\",\"gyp\":true}");
+	free(s);
+	s = options_text(fj, "\"18\"", &cause); /* a string: the version */
+	ASSERT_STR_EQ(s, "{\"version\":\"18\",\"flavor\":\"a\",\"gyp\":false}");
+	free(s);
+	s = options_text(fj, "true", &cause);
+	ASSERT_STR_EQ(s, "{\"version\":\"lts\",\"flavor\":\"a\",\"gyp\":false}");
+	free(s);
+	s = options_text(
+	    fj, "{\"version\": \"anything\"}", &cause); /* proposals only suggest */
+	ASSERT_STR_EQ(s, "{\"version\":\"anything\",\"flavor\":\"a\",\"gyp\":false}");
+	free(s);
+	feature_json_free(fj);
+}
+
+TEST(bad_given_options_name_the_option)
+{
+	struct feature_json *fj = parse_ok(feature_text);
+	char *cause = NULL;
+
+	ASSERT_NULL(options_text(fj, "{\"colour\": \"red\"}", &cause));
+	ASSERT_STR_EQ(cause,
+	    "w: unknown option \"colour\" (the Feature \"node\" has other options)");
+	free(cause);
+	cause = NULL;
+	ASSERT_NULL(options_text(fj, "{\"flavor\": \"c\"}", &cause));
+	ASSERT_STR_EQ(cause, "w: option \"flavor\": \"c\" is not one of \"a\", \"b\"");
+	free(cause);
+	cause = NULL;
+	ASSERT_NULL(options_text(fj, "{\"gyp\": \"yes\"}", &cause));
+	ASSERT_STR_EQ(cause, "w: option \"gyp\": expected a boolean");
+	free(cause);
+	feature_json_free(fj);
+}
+
+TEST(file_errors_have_line_and_column)
+{
+	char *cause;
+
+	cause = parse_error(
+	    "{\"id\": \"x\",\n \"options\": {\"a\": {\"type\": \"number\"}}}");
+	ASSERT_STR_EQ(cause,
+	    "f.json:2:28: \"options\".\"a\".\"type\": expected \"string\" or "
+	    "\"boolean\", got \"number\"");
+	free(cause);
+	cause =
+	    parse_error("{\"id\": \"x\",\n \"options\": {\"a\": {\"type\": \"boolean\", "
+			"\"default\": \"no\"}}}");
+	ASSERT_STR_CONTAINS(cause, "f.json:2:");
+	ASSERT_STR_CONTAINS(cause, "\"options\".\"a\".\"default\": expected a boolean");
+	free(cause);
+	cause = parse_error("{\"id\": \"x\", \"capAdd\": \"SYS_PTRACE\"}");
+	ASSERT_STR_CONTAINS(cause, "\"capAdd\"");
+	free(cause);
+	cause = parse_error("{\"options\": {}}");
+	ASSERT_STR_CONTAINS(cause, "\"id\" is missing");
+	free(cause);
+	cause = parse_error("{\"id\": \"x\",}x");
+	ASSERT_STR_CONTAINS(cause, "f.json:1:");
+	free(cause);
+}
+
+TEST(env_names_sanitised)
+{
+	const char *cases[][2] = { { "version", "VERSION" },
+		{ "nodeGypDep", "NODEGYPDEP" }, { "1.node-gyp", "_NODE_GYP" },
+		{ "__x", "_X" }, { "a.b c", "A_B_C" }, { "9", "_" } };
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *s = feature_json_env_name(cases[i][0]);
+
+		ASSERT_STR_EQ(s, cases[i][1]);
+		free(s);
+	}
+}
+
+TEST(env_file_quotes_values)
+{
+	cJSON *o = cJSON_Parse("{\"a\": \"x\\\"$y\", \"b-c\": true}");
+	char *s = feature_json_env_file(o);
+
+	ASSERT_STR_EQ(s, "A=\"x\\\"\\$y\"\nB_C=\"true\"\n");
+	free(s);
+	cJSON_Delete(o);
+}
+
+TEST(options_compare)
+{
+	cJSON *a = cJSON_Parse("{\"v\": \"1\"}"), *b = cJSON_Parse("{\"v\": \"2\"}");
+	cJSON *c = cJSON_Parse("{}");
+
+	ASSERT_TRUE(feature_json_options_compare(a, b) < 0);
+	ASSERT_TRUE(feature_json_options_compare(c, a) < 0);
+	ASSERT_INT_EQ(feature_json_options_compare(a, a), 0);
+	cJSON_Delete(a);
+	cJSON_Delete(b);
+	cJSON_Delete(c);
+}

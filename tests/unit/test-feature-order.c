@@ -1,0 +1,164 @@
+/* test-feature-order.c - the install order of Features (the reference's
+ * round-based sort), cycles, overrideFeatureInstallOrder. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "feature-order.h"
+#include "test.h"
+
+/* The ids in the order feature_order_sort() gives, ", "-separated, or the
+ * error. */
+static char *
+order_text(struct feature_order_node *nodes, size_t n)
+{
+	size_t order[16];
+	char *cause = NULL, *s;
+	struct buf *b;
+
+	if (feature_order_sort(nodes, n, order, &cause) != 0)
+		return cause;
+	b = buf_new();
+	for (size_t i = 0; i < n; i++)
+		buf_appendf(b, "%s%s", i > 0 ? ", " : "", nodes[order[i]].id);
+	s = buf_take_string(b, NULL);
+	buf_free(b);
+	return s;
+}
+
+static struct feature_order_node
+node(const char *id, const cJSON *options)
+{
+	struct feature_order_node n;
+
+	memset(&n, 0, sizeof n);
+	n.id = id;
+	n.key = id;
+	n.options = options;
+	return n;
+}
+
+TEST(independent_features_sorted_by_key)
+{
+	cJSON *o = cJSON_CreateObject();
+	struct feature_order_node v[] = { node("c", o), node("a", o), node("B", o) };
+	char *s = order_text(v, 3);
+
+	ASSERT_STR_EQ(s, "a, B, c");
+	free(s);
+	cJSON_Delete(o);
+}
+
+TEST(depends_on_chain_goes_in_rounds)
+{
+	cJSON *o = cJSON_CreateObject();
+	struct feature_order_node v[] = { node("a", o), node("b", o), node("c", o),
+		node("d", o) };
+	size_t a_deps[] = { 1 }, b_deps[] = { 2 };
+	char *s;
+
+	/* a needs b needs c; d alone goes in the first round with c. */
+	v[0].depends = a_deps;
+	v[0].ndepends = 1;
+	v[1].depends = b_deps;
+	v[1].ndepends = 1;
+	s = order_text(v, 4);
+	ASSERT_STR_EQ(s, "c, d, b, a");
+	free(s);
+	cJSON_Delete(o);
+}
+
+TEST(installs_after_soft_and_absent_ignored)
+{
+	cJSON *o = cJSON_CreateObject();
+	struct feature_order_node v[] = { node("a", o), node("z", o) };
+	const char *after[] = { "z", "not-there" };
+	char *s;
+
+	v[0].after = after;
+	v[0].nafter = 2;
+	s = order_text(v, 2);
+	ASSERT_STR_EQ(s, "z, a");
+	free(s);
+	cJSON_Delete(o);
+}
+
+TEST(override_priority_wins_within_a_round)
+{
+	cJSON *o = cJSON_CreateObject();
+	struct feature_order_node v[] = { node("a", o), node("b", o), node("c", o) };
+	const char *keys[] = { "c", "b" };
+	char *s;
+
+	feature_order_override(v, 3, keys, 2);
+	ASSERT_INT_EQ(v[2].priority, 2);
+	ASSERT_INT_EQ(v[1].priority, 1);
+	s = order_text(v, 3);
+	ASSERT_STR_EQ(s, "c, b, a");
+	free(s);
+	cJSON_Delete(o);
+}
+
+TEST(cycle_names_the_features_on_it)
+{
+	cJSON *o = cJSON_CreateObject();
+	struct feature_order_node v[] = { node("./a", o), node("./b", o), node("./c", o),
+		node("./d", o) };
+	size_t a_deps[] = { 1 }, b_deps[] = { 0 }, c_deps[] = { 0 };
+	char *s;
+
+	/* a <-> b; c waits on a (not on the cycle); d is free. */
+	v[0].depends = a_deps;
+	v[0].ndepends = 1;
+	v[1].depends = b_deps;
+	v[1].ndepends = 1;
+	v[2].depends = c_deps;
+	v[2].ndepends = 1;
+	s = order_text(v, 4);
+	ASSERT_STR_EQ(s,
+	    "Features ./a, ./b depend on each other (a dependsOn / installsAfter "
+	    "cycle): no order installs each after what it needs");
+	free(s);
+	cJSON_Delete(o);
+}
+
+TEST(soft_cycle_is_a_cycle_too)
+{
+	cJSON *o = cJSON_CreateObject();
+	struct feature_order_node v[] = { node("a", o), node("b", o) };
+	const char *aa[] = { "b" }, *ba[] = { "a" };
+	char *s;
+
+	v[0].after = aa;
+	v[0].nafter = 1;
+	v[1].after = ba;
+	v[1].nafter = 1;
+	s = order_text(v, 2);
+	ASSERT_STR_CONTAINS(s, "Features a, b depend on each other");
+	free(s);
+	cJSON_Delete(o);
+}
+
+TEST(same_key_ordered_by_options)
+{
+	cJSON *o1 = cJSON_Parse("{\"v\":\"2\"}"), *o2 = cJSON_Parse("{\"v\":\"1\"}");
+	struct feature_order_node v[] = { node("x", o1), node("x", o2) };
+	size_t order[2];
+	char *cause = NULL;
+
+	ASSERT_INT_EQ(feature_order_sort(v, 2, order, &cause), 0);
+	ASSERT_INT_EQ((int)order[0], 1);
+	cJSON_Delete(o1);
+	cJSON_Delete(o2);
+}
+
+TEST(collate_like_locale_compare)
+{
+	ASSERT_TRUE(feature_order_collate("a", "B") < 0);
+	ASSERT_TRUE(feature_order_collate("b", "A") > 0);
+	ASSERT_TRUE(feature_order_collate("a", "A") < 0);
+	ASSERT_TRUE(feature_order_collate("_x", "1") < 0);
+	ASSERT_TRUE(feature_order_collate("9", "a") < 0);
+	ASSERT_TRUE(feature_order_collate("ab", "abc") < 0);
+	ASSERT_INT_EQ(feature_order_collate("/w/a", "/w/a"), 0);
+}
