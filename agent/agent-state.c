@@ -13,7 +13,7 @@
 #include "xmalloc.h"
 
 /* mkdir -p with mode for the directories we create. */
-static int
+int
 agent_state_mkdir_parents(const char *path, mode_t mode, char **cause)
 {
 	char *p = xstrdup(path), *s;

@@ -9,9 +9,13 @@
 #ifndef RDEV_AGENT_STATE_H
 #define RDEV_AGENT_STATE_H
 
+#include <sys/types.h>
+
 /* The state directory, created if missing. New string (caller frees) or
  * NULL with *cause. */
 char *agent_state_dir(char **cause);
+/* mkdir -p path, each directory made with mode. 0 or -1 with *cause. */
+int agent_state_mkdir_parents(const char *path, mode_t mode, char **cause);
 
 /* Take the exclusive lock for key (e.g. a devcontainerId) under state_dir,
  * waiting for another holder to let go; on_wait (may be NULL) is called once

@@ -28,6 +28,11 @@
 #                           cJSON); any other non-glibc library would go here too
 #     lib/libyaml-0.so.2    likewise (libyaml: the agent reads docker-compose
 #                           v1's YAML with it, agent/compose-yaml.c)
+#     lib/libcurl.so.4 ...  likewise, with everything it needs but glibc
+#                           (OpenSSL, nghttp2, libssh2, krb5, ...: about 30
+#                           libraries, 10 MB) once the agent calls
+#                           feature_fetch() (agent/http-get.c: HTTPS to OCI
+#                           registries for Features); libz.so.1 the same
 #     rdev-relay            static (musl), copied into dev containers for
 #                           port forwarding (agent/relay-install.h)
 #     rdev-agent-check      POSIX sh: can this host run the bundle? (below)
@@ -183,22 +188,37 @@ if readelf -l "$relay" | grep -q 'program interpreter' || readelf -d "$relay" 2>
 fi
 install -m 0755 "$relay" "$dir/rdev-relay"
 
-# 4. Every library it needs that is not glibc's, under its soname.
-for lib in $(needed "$bin"); do
+# 4. Every library it needs that is not glibc's, under its soname, and the
+# libraries those need, transitively (libcurl brings OpenSSL, nghttp2, ...:
+# ldd lists the whole closure). The executable's DT_RPATH is searched for
+# them too, since Debian's libraries carry no DT_RUNPATH of their own.
+for lib in $(ldd "$bin" | awk '$2 == "=>" { print $1 }'); do
 	is_glibc_lib "$lib" && continue
 	[ $sanitizer = yes ] && is_sanitizer_lib "$lib" && continue
 	path=$(ldd "$bin" | awk -v l="$lib" '$1 == l && $2 == "=>" { print $3 }')
 	[ -f "$path" ] || die "cannot find $lib ($(ldd "$bin" | grep "$lib"))"
 	install -m 0644 "$(readlink -f "$path")" "$dir/lib/$lib"
-	for dep in $(needed "$dir/lib/$lib"); do
+	if readelf -d "$dir/lib/$lib" | grep -q '(RUNPATH)'; then
+		die "$lib has a DT_RUNPATH: the bundle's RPATH would not apply to its needs"
+	fi
+done
+for lib in "$dir"/lib/*; do
+	[ -e "$lib" ] || continue
+	for dep in $(needed "$lib"); do
 		[ $sanitizer = yes ] && is_sanitizer_lib "$dep" && continue
-		is_glibc_lib "$dep" || die "$lib needs $dep, which is not bundled"
+		is_glibc_lib "$dep" || [ -f "$dir/lib/$dep" ] ||
+			die "$(basename "$lib") needs $dep, which is not bundled"
 	done
 done
 
 # Licences of what is copied or linked in, from the Debian packages.
 pkgversions=
-for pkg in libcjson1 libsodium23 libyaml-0-2; do
+# (and of every bundled library's package: libcurl's closure)
+bundled_pkgs=$(for f in "$dir"/lib/*; do
+	[ -e "$f" ] || continue
+	dpkg -S "$(basename "$f")" 2>/dev/null | sed -n '1s/:.*//p'
+done | sort -u)
+for pkg in libcjson1 libsodium23 libyaml-0-2 $bundled_pkgs; do
 	if [ -f "/usr/share/doc/$pkg/copyright" ]; then
 		install -m 0644 "/usr/share/doc/$pkg/copyright" "$dir/licenses/$pkg.copyright"
 	fi

@@ -2,6 +2,7 @@
 # install-build-deps.sh - the Debian packages rdev builds with (idempotent).
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config libssh-dev libevent-dev libcjson-dev libsodium-dev libyaml-dev
+	libcurl4-openssl-dev zlib1g-dev # the agent's Feature downloads (agent/http-get.c)
 	musl-tools) # musl-tools: the static rdev-relay (relay/), tens of KB
 missing=()
 for p in "${pkgs[@]}"; do

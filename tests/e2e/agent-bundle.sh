@@ -33,9 +33,9 @@ check "libsodium is linked statically (no NEEDED libsodium)" \
 	sh -c '! printf "%s\n" "$1" | grep -q "(NEEDED).*libsodium"' _ "$dyn"
 check "not a sanitizer build" sh -c '! printf "%s\n" "$1" | grep -qE "(NEEDED).*lib(a|ub|t)san" &&
 	! objdump -T "$2" | grep -q __asan' _ "$dyn" "$dir/rdev-agent"
-check "only libcjson.so.1, libyaml-0.so.2 and glibc are needed" sh -c '
+check "only libcjson.so.1, libyaml-0.so.2, libcurl.so.4, libz.so.1 and glibc are needed" sh -c '
 	printf "%s\n" "$1" | sed -n "s/.*(NEEDED).*\[\(.*\)\]$/\1/p" |
-	grep -vxE "libcjson\.so\.1|libyaml-0\.so\.2|libc\.so\.6|libm\.so\.6|libpthread\.so\.0" | grep -q . && exit 1 || exit 0' _ "$dyn"
+	grep -vxE "libcjson\.so\.1|libyaml-0\.so\.2|libcurl\.so\.4|libz\.so\.1|libc\.so\.6|libm\.so\.6|libpthread\.so\.0" | grep -q . && exit 1 || exit 0' _ "$dyn"
 
 # --- MANIFEST and hashes ------------------------------------------------------
 glibc=$(for f in "$dir/rdev-agent" "$dir"/lib/*; do objdump -T "$f"; done |

@@ -24,6 +24,13 @@
 #                              process PID (a test); prints the first. Reserved
 #                              while PID lives, or until `ports-release PID`
 #   rig.sh ports-release PID   drop the reservations of PID
+#   rig.sh registry            start (once) the OCI registry for Feature tests
+#                              (tests/rig/oci-registry.py, state in run/registry/:
+#                              requests.log counts requests, files/ is served at
+#                              /files/); prints localhost:PORT
+#   rig.sh registry-publish NAMESPACE SRC
+#                              publish the Features in SRC (a folder of Feature
+#                              folders) with the reference CLI's `features publish`
 #   rig.sh down                stop everything the rig started, by pid
 #   rig.sh env                 print shell exports describing the rig
 #
@@ -402,12 +409,53 @@ rig_host_link() {
 	ip link set "rdvh-$name" "$state"
 }
 
+# The OCI registry: answering on its recorded port, by the pid we recorded.
+registry_running() {
+	local d=$RUN_DIR/registry
+	[ -s "$d/pid" ] && [ -s "$d/port" ] && kill -0 "$(cat "$d/pid")" 2>/dev/null &&
+		curl -s -o /dev/null -m 5 "http://127.0.0.1:$(cat "$d/port")/v2/"
+}
+
+registry_start() {
+	local d=$RUN_DIR/registry port pid
+	if ! registry_running; then
+		mkdir -p "$d/files"
+		port=$(reserve_ports 1 $$)
+		setsid python3 "$RIG_SRC/tests/rig/oci-registry.py" "$d" "$port" \
+			</dev/null >>"$d/server.log" 2>&1 9>&- &
+		pid=$!
+		echo "$pid" >"$d/pid"
+		echo "$pid" >"$RUN_DIR/ports/$port"
+		echo "$port" >"$d/port"
+		for _ in $(seq 1 100); do
+			registry_running && break
+			sleep 0.1
+		done
+		registry_running || die "the OCI registry did not start (see $d/server.log)"
+		say "OCI registry on localhost:$port"
+	fi
+	echo "localhost:$(cat "$d/port")"
+}
+
+rig_registry() { with_rig_lock registry_start; }
+
+rig_registry_publish() {
+	local ns=${1:?namespace} src=${2:?source folder} reg
+	reg=$(rig_registry)
+	(cd "$src/.." && "$DEVCONTAINER_CLI" features publish -r "$reg" -n "$ns" "$src") \
+		>"$RUN_DIR/registry/publish.log" 2>&1 ||
+		die "features publish failed (see $RUN_DIR/registry/publish.log)"
+}
+
 rig_down() {
 	local h
 	if [ -d "$RUN_DIR/hosts" ]; then
 		for h in "$RUN_DIR"/hosts/*/; do
 			[ -d "$h" ] && rig_host_stop "$(basename "$h")"
 		done
+	fi
+	if [ -s "$RUN_DIR/registry/pid" ]; then
+		kill_recorded "$RUN_DIR/registry/pid"
 	fi
 	if [ -s "$RUN_DIR/dockerd.pid" ]; then
 		say "stopping the dockerd this rig started"
@@ -425,12 +473,18 @@ rig_env() {
 	export RDEV_DEVCONTAINER_CLI=$DEVCONTAINER_CLI
 	export RDEV_RIG_CLIENT_KEY=$RUN_DIR/keys/id_ed25519
 	EOF
+	if registry_running; then
+		echo "export RDEV_RIG_REGISTRY=localhost:$(cat "$RUN_DIR/registry/port")"
+		echo "export RDEV_RIG_REGISTRY_DIR=$RUN_DIR/registry"
+	fi
 }
 
 cmd=${1:-}
 shift || true
 case $cmd in
-up) rig_deps; rig_docker; rig_images; rig_devcontainer_cli; rig_keys ;;
+up) rig_deps; rig_docker; rig_images; rig_devcontainer_cli; rig_keys; rig_registry >/dev/null ;;
+registry) rig_registry ;;
+registry-publish) rig_registry_publish "$@" ;;
 deps) rig_deps ;;
 docker) rig_docker ;;
 images) rig_docker; rig_images ;;
@@ -442,5 +496,5 @@ ports) rig_ports "$@" ;;
 ports-release) rig_ports_release "$@" ;;
 down) rig_down ;;
 env) rig_env ;;
-*) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+*) sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac

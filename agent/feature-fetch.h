@@ -1,0 +1,144 @@
+/* feature-fetch.h - Dev Container Features that are not local folders: OCI
+ * references and tarball URLs made into a local folder in a cache on the
+ * Docker host, and devcontainer-lock.json, which pins them.
+ *
+ * The seam the Feature resolver calls is feature_fetch(): give it a Feature id
+ * as devcontainer.json spells it, get back the folder holding the Feature's
+ * devcontainer-feature.json and install.sh. Everything else here is its parts,
+ * public so that they are tested alone (tests/unit/test-feature-*.c).
+ *
+ * Cache (opts->cache_dir, e.g. <agent state dir>/features): one directory per
+ * verified download, named after the digest that the lockfile pins:
+ *   sha256-<hex>/  the extracted Feature; <hex> is the manifest digest of an
+ *                  OCI Feature (what the reference's lockfile calls its
+ *                  integrity and its `resolved` reference names) or the
+ *                  tarball's own digest for a tarball URL.
+ * Entries are made by extracting into a temporary directory beside them and
+ * renaming it into place, so a reader sees a whole Feature or none; they are
+ * never changed after that.
+ *
+ * Network policy: a Feature whose digest is known before asking (an OCI id
+ * with @sha256:..., or an integrity from devcontainer-lock.json) and is in the
+ * cache costs no request at all. An OCI tag is resolved again each time (one
+ * manifest GET, plus a token request where the registry wants one), as the
+ * reference does, since tags move; the layer is downloaded only when that
+ * manifest's digest is not cached. A tarball URL without a pinned digest is
+ * downloaded each time (the URL names no version) and cached by its digest.
+ */
+#ifndef RDEV_FEATURE_FETCH_H
+#define RDEV_FEATURE_FETCH_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+/* The layer media type of a Feature in an OCI registry (the spec's
+ * "Feature distribution"). */
+#define FEATURE_OCI_LAYER_TYPE "application/vnd.devcontainers.layer.v1+tar"
+/* Largest manifest and largest layer or tarball we download. */
+#define FEATURE_FETCH_MANIFEST_MAX (4u << 20)
+#define FEATURE_FETCH_BLOB_MAX (256u << 20)
+
+/* feature-ref.c */
+enum feature_ref_kind {
+	FEATURE_REF_OCI,
+	FEATURE_REF_TARBALL,
+};
+
+/* A parsed non-local Feature id; every string is owned by the struct
+ * (feature_ref_clear). */
+struct feature_ref {
+	enum feature_ref_kind kind;
+	char *id;	/* as given (OCI ids lower-cased, as the reference does) */
+	char *name;	/* the Feature's own id: "node" */
+	char *registry; /* OCI: "ghcr.io", "localhost:5000" */
+	char *path;	/* OCI: "devcontainers/features/node" */
+	char *tag;	/* OCI: the tag ("latest" when none), NULL with a digest */
+	char *digest;	/* OCI: "sha256:<64 hex>" or NULL */
+	char *url;	/* tarball: the URL; OCI: "<scheme>://<registry>/v2/<path>" */
+};
+
+/* Is id a local Feature (./x, ../x or /x), which is not fetched? */
+int feature_ref_is_local(const char *id);
+/* Parse an OCI reference registry/namespace/name[:tag|@sha256:hex] or a
+ * tarball URL https://.../devcontainer-feature-NAME.tgz (http:// too). 0 with
+ * *ref filled (free with feature_ref_clear), or -1 with *cause naming id. */
+int feature_ref_parse(const char *id, struct feature_ref *ref, char **cause);
+void feature_ref_clear(struct feature_ref *ref);
+/* Is s "sha256:" and 64 lower-case hex digits? */
+int feature_ref_digest_valid(const char *s);
+
+/* feature-fetch.c */
+struct feature_fetch_opts {
+	const char *cache_dir; /* required; created if missing */
+	/* The digest devcontainer-lock.json pins for this id ("integrity"), or
+	 * NULL: the download must have it, and a cached one is used as it is. */
+	const char *integrity;
+	/* Docker's config.json for registry credentials (its "auths"); NULL:
+	 * $DOCKER_CONFIG/config.json, else ~/.docker/config.json. A missing
+	 * file means anonymous. */
+	const char *docker_config;
+};
+
+/* What feature_fetch() gives back; every string owned by the struct
+ * (feature_fetched_clear). */
+struct feature_fetched {
+	char *folder;	    /* the Feature's folder in the cache */
+	char *digest;	    /* the lockfile's "integrity": sha256:... */
+	char *layer_digest; /* OCI: the layer's digest (NULL when a pinned digest
+			     * came from the cache); tarball: = digest */
+	char *resolved; /* the lockfile's "resolved": registry/path@digest, or the URL */
+	int cached;	/* 1: taken from the cache */
+};
+
+/* Make the non-local Feature id a folder in opts->cache_dir: parse it,
+ * download (verifying every digest), extract safely and cache. 0 with *out
+ * filled, or -1 with *cause naming the Feature (and the registry or digest at
+ * fault). Safe to call from several processes at once: entries appear by
+ * rename. */
+int feature_fetch(const char *id, const struct feature_fetch_opts *opts,
+    struct feature_fetched *out, char **cause);
+void feature_fetched_clear(struct feature_fetched *f);
+
+/* feature-tar.c */
+/* Extract a tar archive (gzip-compressed or not) into the existing empty
+ * directory dir. Regular files and directories only; refused with *cause:
+ * absolute names, "..", symbolic and hard links, devices, anything that
+ * would land outside dir. Returns 0 or -1 with *cause (dir may then hold a
+ * part of the archive: the caller removes it). */
+int feature_tar_extract(const void *data, size_t len, const char *dir, char **cause);
+/* Remove a directory tree we made (no symlinks followed). 0 or -1. */
+int feature_tar_remove_tree(const char *dir);
+
+/* feature-lock.c */
+/* One devcontainer-lock.json entry. */
+struct feature_lock_entry {
+	char *version;	   /* the Feature's version (devcontainer-feature.json) */
+	char *resolved;	   /* registry/path@sha256:..., or the tarball URL */
+	char *integrity;   /* sha256:... */
+	char **depends_on; /* NULL-terminated, or NULL when none */
+};
+
+/* The lockfile's path beside a devcontainer.json: devcontainer-lock.json, or
+ * .devcontainer-lock.json when the config's name starts with a dot (the
+ * reference's rule). New string. */
+char *feature_lock_path(const char *config_path);
+/* Read the lockfile at path: *doc is its tree (NULL when the file does not
+ * exist or is empty), or -1 with *cause (unreadable, not JSON, wrong shape). */
+int feature_lock_read(const char *path, cJSON **doc, char **cause);
+/* The entry for id in doc (may be NULL): 1 with *e filled (free with
+ * feature_lock_entry_clear), 0 when there is none, -1 with *cause when it is
+ * malformed. */
+int feature_lock_get(
+    const cJSON *doc, const char *id, struct feature_lock_entry *e, char **cause);
+/* Set (or replace) id's entry in *doc (created when NULL). */
+void feature_lock_set(cJSON **doc, const char *id, const struct feature_lock_entry *e);
+/* The file's text as the reference writes it: features sorted by id,
+ * JSON.stringify(lock, null, 2) and a newline. New string. */
+char *feature_lock_format(const cJSON *doc);
+/* Write doc to path atomically, unless the file already holds the same text
+ * (the reference leaves it alone then). 0 or -1 with *cause. */
+int feature_lock_write(const char *path, const cJSON *doc, char **cause);
+void feature_lock_entry_clear(struct feature_lock_entry *e);
+
+#endif

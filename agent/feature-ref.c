@@ -1,0 +1,201 @@
+/* feature-ref.c - Feature ids that name something to download: OCI
+ * references and tarball URLs, checked as the reference CLI checks them
+ * (feature-fetch.h). Pure. */
+#include "feature-fetch.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "xmalloc.h"
+
+int
+feature_ref_is_local(const char *id)
+{
+	return strncmp(id, "./", 2) == 0 || strncmp(id, "../", 3) == 0 || id[0] == '/';
+}
+
+int
+feature_ref_digest_valid(const char *s)
+{
+	if (strncmp(s, "sha256:", 7) != 0 || strlen(s + 7) != 64)
+		return 0;
+	for (s += 7; *s != '\0'; s++) {
+		if (!isdigit((unsigned char)*s) && !(*s >= 'a' && *s <= 'f'))
+			return 0;
+	}
+	return 1;
+}
+
+/* The reference's tag rule: [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}. */
+static int
+feature_ref_tag_valid(const char *t)
+{
+	size_t n = strlen(t);
+
+	if (n == 0 || n > 128 || !(isalnum((unsigned char)t[0]) || t[0] == '_'))
+		return 0;
+	return strspn(t,
+		   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
+	    n;
+}
+
+/* The reference's repository path rule: components of [a-z0-9]+ joined by
+ * single '.', '_' or '-', separated by '/'. This is what keeps "..", empty
+ * components and anything but those characters out of URLs and cache names. */
+static int
+feature_ref_path_valid(const char *p)
+{
+	int need_alnum = 1;
+
+	for (; *p != '\0'; p++) {
+		if (islower((unsigned char)*p) || isdigit((unsigned char)*p)) {
+			need_alnum = 0;
+			continue;
+		}
+		if (need_alnum || strchr("._-/", *p) == NULL)
+			return 0;
+		need_alnum = 1;
+	}
+	return !need_alnum;
+}
+
+/* A registry host[:port]: the reference looks up only names with a dot or
+ * starting with "localhost" (others are GitHub release shorthands, which we
+ * do not support). */
+static int
+feature_ref_registry_valid(const char *r)
+{
+	const char *colon = strchr(r, ':');
+	size_t host = colon != NULL ? (size_t)(colon - r) : strlen(r);
+
+	if (host == 0 || strspn(r, "abcdefghijklmnopqrstuvwxyz0123456789.-") != host)
+		return 0;
+	if (colon != NULL &&
+	    (colon[1] == '\0' || strspn(colon + 1, "0123456789") != strlen(colon + 1) ||
+		strlen(colon + 1) > 5))
+		return 0;
+	return memchr(r, '.', host) != NULL || strncmp(r, "localhost", 9) == 0;
+}
+
+/* A tarball URL: http(s)://HOST/.../devcontainer-feature-NAME.tgz, printable
+ * ASCII without spaces, quotes or a fragment. */
+static int
+feature_ref_parse_tarball(const char *id, struct feature_ref *ref, char **cause)
+{
+	const char *rest = id + (strncmp(id, "https://", 8) == 0 ? 8 : 7);
+	const char *base, *end, *q;
+	size_t n;
+
+	for (q = id; *q != '\0'; q++) {
+		if (*q <= ' ' || *q >= 0x7f || strchr("\"'<>\\`#{}|^", *q) != NULL)
+			return error_set(
+			    cause, "Feature '%s': invalid character in tarball URL", id);
+	}
+	if (*rest == '\0' || *rest == '/' || strchr(rest, '/') == NULL)
+		return error_set(
+		    cause, "Feature '%s': tarball URL has no host or path", id);
+	end = strchr(rest, '?');
+	if (end == NULL)
+		end = rest + strlen(rest);
+	for (base = end; base > rest && base[-1] != '/'; base--)
+		;
+	n = (size_t)(end - base);
+	if (n <= 25 || strncmp(base, "devcontainer-feature-", 21) != 0 ||
+	    strncmp(end - 4, ".tgz", 4) != 0)
+		return error_set(cause,
+		    "Feature '%s': a tarball URL must name a file "
+		    "devcontainer-feature-NAME.tgz",
+		    id);
+	ref->kind = FEATURE_REF_TARBALL;
+	ref->id = xstrdup(id);
+	ref->url = xstrdup(id);
+	ref->name = xstrndup(base + 21, n - 25);
+	return 0;
+}
+
+int
+feature_ref_parse(const char *id, struct feature_ref *ref, char **cause)
+{
+	char *s, *at, *colon, *slash, *last;
+	size_t hostlen;
+
+	memset(ref, 0, sizeof *ref);
+	if (strncmp(id, "https://", 8) == 0 || strncmp(id, "http://", 7) == 0)
+		return feature_ref_parse_tarball(id, ref, cause);
+	if (feature_ref_is_local(id))
+		return error_set(
+		    cause, "Feature '%s' is a local folder, not fetched", id);
+	s = xstrdup(id);
+	for (char *p = s; *p != '\0'; p++)
+		*p = (char)tolower((unsigned char)*p);
+	ref->kind = FEATURE_REF_OCI;
+	ref->id = xstrdup(s);
+	if ((at = strrchr(s, '@')) != NULL) {
+		*at = '\0';
+		if (!feature_ref_digest_valid(at + 1)) {
+			error_set(cause,
+			    "Feature '%s': digest '%s' is not sha256:<64 hex digits>", id,
+			    at + 1);
+			goto fail;
+		}
+		ref->digest = xstrdup(at + 1);
+	} else if ((colon = strrchr(s, ':')) != NULL &&
+	    (strrchr(s, '/') == NULL || colon > strrchr(s, '/'))) {
+		*colon = '\0';
+		if (!feature_ref_tag_valid(colon + 1)) {
+			error_set(cause, "Feature '%s': invalid tag '%s'", id, colon + 1);
+			goto fail;
+		}
+		ref->tag = xstrdup(colon + 1);
+	} else
+		ref->tag = xstrdup("latest");
+	slash = strchr(s, '/');
+	last = strrchr(s, '/');
+	if (slash == NULL || slash == last) {
+		error_set(cause,
+		    "Feature '%s' is not a local folder (./name), a tarball URL or an "
+		    "OCI "
+		    "reference registry/namespace/name[:tag]",
+		    id);
+		goto fail;
+	}
+	*slash = '\0';
+	if (!feature_ref_registry_valid(s)) {
+		error_set(cause, "Feature '%s': '%s' is not a registry host name", id, s);
+		goto fail;
+	}
+	if (!feature_ref_path_valid(slash + 1)) {
+		error_set(
+		    cause, "Feature '%s': invalid repository path '%s'", id, slash + 1);
+		goto fail;
+	}
+	ref->registry = xstrdup(s);
+	ref->path = xstrdup(slash + 1);
+	ref->name = xstrdup(last + 1);
+	/* Plain HTTP for "localhost" only, as the reference decides. */
+	hostlen = strcspn(s, ":");
+	ref->url = xasprintf("%s://%s/v2/%s",
+	    hostlen == 9 && strncmp(s, "localhost", 9) == 0 ? "http" : "https", s,
+	    slash + 1);
+	free(s);
+	return 0;
+fail:
+	free(s);
+	feature_ref_clear(ref);
+	return -1;
+}
+
+void
+feature_ref_clear(struct feature_ref *ref)
+{
+	free(ref->id);
+	free(ref->name);
+	free(ref->registry);
+	free(ref->path);
+	free(ref->tag);
+	free(ref->digest);
+	free(ref->url);
+	memset(ref, 0, sizeof *ref);
+}

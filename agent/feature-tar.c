@@ -1,0 +1,333 @@
+/* feature-tar.c - unpack a Feature's archive into the cache (feature-fetch.h):
+ * gzip or plain tar, ustar with the pax and GNU long-name extensions the
+ * publishing tools write. Only files and directories, only inside the target:
+ * an archive is data from the network. */
+#include "feature-fetch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "atomic-file.h"
+#include "buf.h"
+#include "error.h"
+#include "xmalloc.h"
+
+/* Largest archive once gunzipped. */
+#define FEATURE_TAR_MAX (512u << 20)
+
+/* gunzip data into *out (buf_free). 0 or -1 with *cause. */
+static int
+feature_tar_gunzip(const void *data, size_t len, struct buf **out, char **cause)
+{
+	z_stream z;
+	int zrc;
+
+	memset(&z, 0, sizeof z);
+	if (inflateInit2(&z, 15 + 16) != Z_OK)
+		fatal("inflateInit2 failed");
+	*out = buf_new();
+	z.next_in = (Bytef *)(uintptr_t)data;
+	z.avail_in = (uInt)len;
+	do {
+		z.next_out = buf_reserve(*out, 65536);
+		z.avail_out = 65536;
+		zrc = inflate(&z, Z_NO_FLUSH);
+		buf_commit(*out, 65536 - z.avail_out);
+		if (buf_len(*out) > FEATURE_TAR_MAX) {
+			inflateEnd(&z);
+			buf_free(*out);
+			*out = NULL;
+			return error_set(cause, "archive larger than %u bytes unpacked",
+			    FEATURE_TAR_MAX);
+		}
+	} while (zrc == Z_OK);
+	inflateEnd(&z);
+	if (zrc != Z_STREAM_END) {
+		buf_free(*out);
+		*out = NULL;
+		return error_set(
+		    cause, "archive is not valid gzip (%s)", z.msg ? z.msg : "truncated");
+	}
+	return 0;
+}
+
+/* A numeric header field (octal, or base-256 when its top bit is set). */
+static int
+feature_tar_number(const unsigned char *f, size_t n, unsigned long long *v)
+{
+	size_t i = 0;
+
+	*v = 0;
+	if (f[0] & 0x80) {
+		for (i = 1; i < n; i++) {
+			if (*v >> 55)
+				return -1;
+			*v = (*v << 8) | f[i];
+		}
+		return (f[0] & 0x7f) == 0 ? 0 : -1;
+	}
+	while (i < n && f[i] == ' ')
+		i++;
+	for (; i < n && f[i] >= '0' && f[i] <= '7'; i++)
+		*v = (*v << 3) | (unsigned)(f[i] - '0');
+	return i == n || f[i] == '\0' || f[i] == ' ' ? 0 : -1;
+}
+
+static int
+feature_tar_checksum_ok(const unsigned char *h)
+{
+	unsigned long long want;
+	unsigned sum = 0;
+
+	if (feature_tar_number(h + 148, 8, &want) != 0)
+		return 0;
+	for (size_t i = 0; i < 512; i++)
+		sum += (i >= 148 && i < 156) ? ' ' : h[i];
+	return sum == want;
+}
+
+/* The value of "path" in pax extended-header records, new string or NULL. */
+static char *
+feature_tar_pax_path(const unsigned char *p, size_t n)
+{
+	char *path = NULL;
+
+	while (n > 0) {
+		unsigned long len = 0;
+		size_t i = 0;
+		while (i < n && p[i] >= '0' && p[i] <= '9' && len < n)
+			len = len * 10 + (p[i++] - '0');
+		if (i == 0 || i >= n || p[i] != ' ' || len > n || len <= i + 1 ||
+		    p[len - 1] != '\n')
+			break;
+		if (len - i - 2 >= 5 && memcmp(p + i + 1, "path=", 5) == 0) {
+			free(path);
+			path = xstrndup((const char *)p + i + 6, len - i - 7);
+		}
+		p += len;
+		n -= len;
+	}
+	return path;
+}
+
+/* Make name (from the archive) a safe relative path: leading "./" and
+ * empty components dropped; absolute names and ".." refused. New string
+ * ("" for the top directory itself) or NULL. */
+static char *
+feature_tar_clean(const char *name)
+{
+	struct buf *b = buf_new();
+	const char *p = name;
+
+	if (name[0] == '/') {
+		buf_free(b);
+		return NULL;
+	}
+	while (*p != '\0') {
+		size_t n = strcspn(p, "/");
+		if ((n == 2 && strncmp(p, "..", 2) == 0)) {
+			buf_free(b);
+			return NULL;
+		}
+		if (n > 0 && !(n == 1 && *p == '.')) {
+			if (buf_len(b) > 0)
+				buf_append(b, "/", 1);
+			buf_append(b, p, n);
+		}
+		p += n;
+		while (*p == '/')
+			p++;
+	}
+	return buf_take_string(b, NULL);
+}
+
+/* mkdir -p rel under dir (rel is clean: no "..", no symlinks exist). */
+static int
+feature_tar_mkdirs(const char *dir, const char *rel, char **cause)
+{
+	char *path = xasprintf("%s/%s", dir, rel), *s;
+	size_t skip = strlen(dir) + 1;
+
+	for (s = path + skip;; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		char c = *s;
+		*s = '\0';
+		if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+			error_set_errno(cause, errno, "cannot create %s", path + skip);
+			free(path);
+			return -1;
+		}
+		if (c == '\0')
+			break;
+		*s = c;
+	}
+	free(path);
+	return 0;
+}
+
+/* Write one regular file rel under dir. */
+static int
+feature_tar_file(const char *dir, const char *rel, const unsigned char *data, size_t len,
+    unsigned mode, char **cause)
+{
+	char *path, *slash;
+	int fd;
+
+	if ((slash = strrchr(rel, '/')) != NULL) {
+		char *parent = xstrndup(rel, (size_t)(slash - rel));
+		int rc = feature_tar_mkdirs(dir, parent, cause);
+		free(parent);
+		if (rc != 0)
+			return -1;
+	}
+	path = xasprintf("%s/%s", dir, rel);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+	    (mode & 0755) | 0644);
+	if (fd < 0 || fd_write_all(fd, data, len) != 0) {
+		error_set_errno(cause, errno, "cannot write %s", rel);
+		if (fd >= 0)
+			close(fd);
+		free(path);
+		return -1;
+	}
+	close(fd);
+	free(path);
+	return 0;
+}
+
+int
+feature_tar_extract(const void *data, size_t len, const char *dir, char **cause)
+{
+	struct buf *plain = NULL;
+	const unsigned char *t = data;
+	char *long_name = NULL;
+	size_t off = 0;
+	int rc = -1;
+
+	if (len >= 2 && t[0] == 0x1f && t[1] == 0x8b) {
+		if (feature_tar_gunzip(data, len, &plain, cause) != 0)
+			return -1;
+		t = buf_data(plain);
+		len = buf_len(plain);
+	}
+	for (;;) {
+		const unsigned char *h = t + off;
+		unsigned long long size, mode;
+		char name[257], *rel;
+
+		if (off == len) {
+			rc = 0; /* no end-of-archive blocks: some writers omit them */
+			goto out;
+		}
+		if (off + 512 > len) {
+			error_set(cause, "archive is truncated");
+			goto out;
+		}
+		if (h[0] == '\0') {
+			rc = 0; /* the end-of-archive block */
+			goto out;
+		}
+		if (!feature_tar_checksum_ok(h) ||
+		    feature_tar_number(h + 124, 12, &size) != 0 ||
+		    feature_tar_number(h + 100, 8, &mode) != 0) {
+			error_set(
+			    cause, "archive has a malformed header at byte %zu", off);
+			goto out;
+		}
+		off += 512;
+		if (size > len - off) {
+			error_set(cause, "archive is truncated");
+			goto out;
+		}
+		if (h[156] == 'x' || h[156] == 'L') {
+			free(long_name);
+			long_name = h[156] == 'x'
+			    ? feature_tar_pax_path(t + off, (size_t)size)
+			    : xstrndup((const char *)t + off, (size_t)size);
+			off += ((size_t)size + 511) / 512 * 512;
+			continue;
+		}
+		if (h[156] == 'g') {
+			off += ((size_t)size + 511) / 512 * 512;
+			continue;
+		}
+		if (long_name != NULL) {
+			snprintf(name, sizeof name, "%s", "");
+		} else if (memcmp(h + 257, "ustar", 5) == 0 && h[345] != '\0') {
+			snprintf(name, sizeof name, "%.155s/%.100s",
+			    (const char *)h + 345, (const char *)h);
+		} else
+			snprintf(name, sizeof name, "%.100s", (const char *)h);
+		if ((rel = feature_tar_clean(long_name != NULL ? long_name : name)) ==
+		    NULL) {
+			error_set(cause,
+			    "archive entry '%s' is outside the Feature's folder",
+			    long_name != NULL ? long_name : name);
+			goto out;
+		}
+		free(long_name);
+		long_name = NULL;
+		switch (h[156]) {
+		case '0':
+		case '\0':
+		case '7':
+			if (rel[0] == '\0') {
+				error_set(cause, "archive has a file without a name");
+				free(rel);
+				goto out;
+			}
+			if (feature_tar_file(dir, rel, t + off, (size_t)size,
+				(unsigned)mode, cause) != 0) {
+				free(rel);
+				goto out;
+			}
+			break;
+		case '5':
+			if (rel[0] != '\0' && feature_tar_mkdirs(dir, rel, cause) != 0) {
+				free(rel);
+				goto out;
+			}
+			break;
+		case '1':
+		case '2':
+			error_set(cause,
+			    "archive entry '%s' is a link (not supported in Features)",
+			    rel);
+			free(rel);
+			goto out;
+		default:
+			error_set(cause, "archive entry '%s' has unsupported type '%c'",
+			    rel, h[156]);
+			free(rel);
+			goto out;
+		}
+		free(rel);
+		off += ((size_t)size + 511) / 512 * 512;
+	}
+out:
+	free(long_name);
+	buf_free(plain);
+	return rc;
+}
+
+static int
+feature_tar_remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return (flag == FTW_DP ? rmdir(path) : unlink(path)) == 0 || errno == ENOENT ? 0
+										     : -1;
+}
+
+int
+feature_tar_remove_tree(const char *dir)
+{
+	return nftw(dir, feature_tar_remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}

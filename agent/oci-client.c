@@ -1,0 +1,286 @@
+/* oci-client.c - the pull side of the OCI distribution API for Features
+ * (oci.h): manifest, then blob, with the anonymous (or config.json
+ * credentialed) bearer-token flow on a 401; every digest checked. */
+#include "oci.h"
+
+#include <cjson/cJSON.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "error.h"
+#include "feature-fetch.h"
+#include "xmalloc.h"
+
+#define OCI_MANIFEST_ACCEPT "Accept: application/vnd.oci.image.manifest.v1+json"
+
+char *
+oci_digest_of(const void *data, size_t len)
+{
+	unsigned char h[crypto_hash_sha256_BYTES];
+	char hex[2 * sizeof h + 1];
+
+	crypto_hash_sha256(h, data, len);
+	sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+	return xasprintf("sha256:%s", hex);
+}
+
+int
+oci_digest_verify(const void *data, size_t len, const char *digest, char **cause)
+{
+	char *got = oci_digest_of(data, len);
+	int rc = 0;
+
+	if (strcmp(got, digest) != 0)
+		rc =
+		    error_set(cause, "digest mismatch: expected %s, got %s", digest, got);
+	free(got);
+	return rc;
+}
+
+char *
+oci_manifest_layer(const char *json, size_t len, char **cause)
+{
+	cJSON *doc = cJSON_ParseWithLength(json, len), *layers, *l, *found = NULL;
+	char *out = NULL;
+
+	if (!cJSON_IsObject(doc)) {
+		error_set(cause, "manifest is not a JSON object");
+		goto done;
+	}
+	layers = cJSON_GetObjectItemCaseSensitive(doc, "layers");
+	if (!cJSON_IsArray(layers)) {
+		error_set(cause,
+		    "manifest has no layers (is it an image index, not a Feature?)");
+		goto done;
+	}
+	cJSON_ArrayForEach(l, layers) {
+		cJSON *mt = cJSON_GetObjectItemCaseSensitive(l, "mediaType");
+		if (cJSON_IsString(mt) &&
+		    strcmp(mt->valuestring, FEATURE_OCI_LAYER_TYPE) == 0) {
+			if (found != NULL) {
+				error_set(cause, "manifest has more than one %s layer",
+				    FEATURE_OCI_LAYER_TYPE);
+				goto done;
+			}
+			found = l;
+		}
+	}
+	if (found == NULL) {
+		error_set(cause,
+		    "manifest has no layer of media type %s (not a Feature?)",
+		    FEATURE_OCI_LAYER_TYPE);
+		goto done;
+	}
+	l = cJSON_GetObjectItemCaseSensitive(found, "digest");
+	if (!cJSON_IsString(l) || !feature_ref_digest_valid(l->valuestring)) {
+		error_set(cause, "manifest's Feature layer has no sha256 digest");
+		goto done;
+	}
+	out = xstrdup(l->valuestring);
+done:
+	cJSON_Delete(doc);
+	return out;
+}
+
+void
+oci_client_init(struct oci_client *c, const char *feature, const char *registry,
+    const char *base_url, char *basic)
+{
+	memset(c, 0, sizeof *c);
+	c->feature = feature;
+	c->registry = registry;
+	c->base_url = base_url;
+	c->basic = basic;
+}
+
+/* Secrets are wiped before they are freed. */
+static void
+oci_client_wipe(char **s)
+{
+	if (*s != NULL) {
+		sodium_memzero(*s, strlen(*s));
+		free(*s);
+		*s = NULL;
+	}
+}
+
+void
+oci_client_clear(struct oci_client *c)
+{
+	oci_client_wipe(&c->basic);
+	oci_client_wipe(&c->authorization);
+}
+
+/* Answer a 401's challenge: a bearer token from its realm (with our Basic
+ * credentials when config.json has some and the realm is HTTPS or this
+ * machine), or Basic itself. 0 with c->authorization set, or -1. */
+static int
+oci_client_authorize(struct oci_client *c, const char *www_authenticate, char **cause)
+{
+	struct oci_challenge ch;
+	struct http_response resp;
+	const char *hdrs[2] = { NULL, NULL };
+	char *url, *esc_service = NULL, *esc_scope = NULL, *basic_hdr = NULL, *token;
+	int rc = -1;
+
+	if (www_authenticate == NULL)
+		return error_set(
+		    cause, "registry %s answered 401 without a challenge", c->registry);
+	if (oci_challenge_parse(www_authenticate, &ch, cause) != 0)
+		return error_prefix(cause, "registry %s", c->registry);
+	if (strcasecmp(ch.scheme, "Basic") == 0) {
+		if (c->basic == NULL) {
+			error_set(cause,
+			    "registry %s wants a login (add it to the Docker config with "
+			    "`docker "
+			    "login %s` on the host)",
+			    c->registry, c->registry);
+			goto out;
+		}
+		c->authorization = xasprintf("Authorization: Basic %s", c->basic);
+		rc = 0;
+		goto out;
+	}
+	if (strcasecmp(ch.scheme, "Bearer") != 0 || ch.realm == NULL) {
+		error_set(cause, "registry %s: unsupported authentication %s",
+		    c->registry, ch.scheme);
+		goto out;
+	}
+	if (c->basic != NULL &&
+	    (strncmp(ch.realm, "https://", 8) == 0 ||
+		strncmp(ch.realm, "http://localhost", 16) == 0)) {
+		basic_hdr = xasprintf("Authorization: Basic %s", c->basic);
+		hdrs[0] = basic_hdr;
+	}
+	esc_service = http_escape(ch.service);
+	esc_scope = http_escape(ch.scope);
+	url = xasprintf("%s%sservice=%s&scope=%s", ch.realm,
+	    strchr(ch.realm, '?') ? "&" : "?", esc_service, esc_scope);
+	if (http_get(url, hdrs, 0, 1u << 20, &resp, cause) != 0) {
+		free(url);
+		error_prefix(cause, "registry %s: token", c->registry);
+		goto out;
+	}
+	free(url);
+	if (resp.status != 200) {
+		error_set(cause, "registry %s: token request refused (HTTP %ld)%s",
+		    c->registry, resp.status,
+		    c->basic == NULL
+			? "; if the Feature is private, `docker login` on the host"
+			: "");
+	} else if ((token = oci_auth_token_parse(
+			(const char *)buf_data(resp.body), buf_len(resp.body))) == NULL) {
+		error_set(
+		    cause, "registry %s: token endpoint gave no token", c->registry);
+	} else {
+		c->authorization = xasprintf("Authorization: Bearer %s", token);
+		oci_client_wipe(&token);
+		rc = 0;
+	}
+	http_response_clear(&resp);
+out:
+	if (basic_hdr != NULL)
+		oci_client_wipe(&basic_hdr);
+	free(esc_service);
+	free(esc_scope);
+	oci_challenge_clear(&ch);
+	return rc;
+}
+
+/* GET url with our Authorization; on a 401 authorize once and retry. */
+static int
+oci_client_get(struct oci_client *c, const char *url, const char *accept, size_t max,
+    struct http_response *resp, char **cause)
+{
+	for (int attempt = 0;; attempt++) {
+		const char *hdrs[3] = { accept, NULL, NULL };
+		hdrs[accept != NULL ? 1 : 0] = c->authorization;
+		if (http_get(url, hdrs, 0, max, resp, cause) != 0)
+			return -1;
+		if (resp->status != 401 || attempt > 0)
+			return 0;
+		if (c->authorization != NULL) {
+			/* A token that no longer does: forget it, ask again. */
+			oci_client_wipe(&c->authorization);
+		}
+		if (oci_client_authorize(c, resp->www_authenticate, cause) != 0) {
+			http_response_clear(resp);
+			return -1;
+		}
+		http_response_clear(resp);
+	}
+}
+
+int
+oci_client_manifest(struct oci_client *c, const char *reference, struct buf **body,
+    char **digest, char **cause)
+{
+	struct http_response resp;
+	char *url = xasprintf("%s/manifests/%s", c->base_url, reference);
+	int rc = -1;
+
+	*body = NULL;
+	*digest = NULL;
+	if (oci_client_get(c, url, OCI_MANIFEST_ACCEPT, FEATURE_FETCH_MANIFEST_MAX, &resp,
+		cause) != 0) {
+		free(url);
+		return -1;
+	}
+	if (resp.status == 404)
+		error_set(cause, "%s not found in registry %s (no such tag or digest)",
+		    reference, c->registry);
+	else if (resp.status == 401 || resp.status == 403)
+		error_set(cause, "registry %s refused access (HTTP %ld)", c->registry,
+		    resp.status);
+	else if (resp.status != 200)
+		error_set(cause, "registry %s: manifest %s: HTTP %ld", c->registry,
+		    reference, resp.status);
+	else {
+		*digest = oci_digest_of(buf_data(resp.body), buf_len(resp.body));
+		if (strncmp(reference, "sha256:", 7) == 0 &&
+		    strcmp(*digest, reference) != 0) {
+			error_set(cause,
+			    "registry %s: manifest digest mismatch: expected %s, got %s",
+			    c->registry, reference, *digest);
+			free(*digest);
+			*digest = NULL;
+		} else {
+			*body = resp.body;
+			resp.body = NULL;
+			rc = 0;
+		}
+	}
+	http_response_clear(&resp);
+	free(url);
+	return rc;
+}
+
+int
+oci_client_blob(struct oci_client *c, const char *digest, struct buf **body, char **cause)
+{
+	struct http_response resp;
+	char *url = xasprintf("%s/blobs/%s", c->base_url, digest);
+	int rc = -1;
+
+	*body = NULL;
+	if (oci_client_get(c, url, NULL, FEATURE_FETCH_BLOB_MAX, &resp, cause) != 0) {
+		free(url);
+		return -1;
+	}
+	if (resp.status != 200)
+		error_set(cause, "registry %s: layer %s: HTTP %ld", c->registry, digest,
+		    resp.status);
+	else if (oci_digest_verify(
+		     buf_data(resp.body), buf_len(resp.body), digest, cause) != 0)
+		error_prefix(cause, "registry %s: layer", c->registry);
+	else {
+		*body = resp.body;
+		resp.body = NULL;
+		rc = 0;
+	}
+	http_response_clear(&resp);
+	free(url);
+	return rc;
+}

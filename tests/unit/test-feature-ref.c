@@ -1,0 +1,137 @@
+/* test-feature-ref.c - Feature ids to download (agent/feature-ref.c). */
+#include "test.h"
+
+#include "feature-fetch.h"
+
+#define H64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+TEST(oci_tag_defaults_to_latest)
+{
+	struct feature_ref r;
+	char *cause = NULL;
+
+	ASSERT_INT_EQ(
+	    feature_ref_parse("ghcr.io/devcontainers/features/node", &r, &cause), 0);
+	ASSERT_INT_EQ(r.kind, FEATURE_REF_OCI);
+	ASSERT_STR_EQ(r.registry, "ghcr.io");
+	ASSERT_STR_EQ(r.path, "devcontainers/features/node");
+	ASSERT_STR_EQ(r.name, "node");
+	ASSERT_STR_EQ(r.tag, "latest");
+	ASSERT_NULL(r.digest);
+	ASSERT_STR_EQ(r.url, "https://ghcr.io/v2/devcontainers/features/node");
+	feature_ref_clear(&r);
+}
+
+TEST(oci_tag_and_case)
+{
+	struct feature_ref r;
+
+	ASSERT_INT_EQ(
+	    feature_ref_parse("GHCR.io/Devcontainers/features/Node:1.2", &r, NULL), 0);
+	ASSERT_STR_EQ(r.id, "ghcr.io/devcontainers/features/node:1.2");
+	ASSERT_STR_EQ(r.path, "devcontainers/features/node");
+	ASSERT_STR_EQ(r.tag, "1.2");
+	feature_ref_clear(&r);
+}
+
+TEST(oci_digest_and_localhost_port)
+{
+	struct feature_ref r;
+
+	ASSERT_INT_EQ(
+	    feature_ref_parse("localhost:5000/a/b-c/d_e@sha256:" H64, &r, NULL), 0);
+	ASSERT_STR_EQ(r.registry, "localhost:5000");
+	ASSERT_STR_EQ(r.path, "a/b-c/d_e");
+	ASSERT_STR_EQ(r.digest, "sha256:" H64);
+	ASSERT_NULL(r.tag);
+	ASSERT_STR_EQ(r.url, "http://localhost:5000/v2/a/b-c/d_e");
+	feature_ref_clear(&r);
+}
+
+TEST(tarball_url)
+{
+	struct feature_ref r;
+
+	ASSERT_INT_EQ(
+	    feature_ref_parse(
+		"https://example.com/x/devcontainer-feature-hello.tgz", &r, NULL),
+	    0);
+	ASSERT_INT_EQ(r.kind, FEATURE_REF_TARBALL);
+	ASSERT_STR_EQ(r.name, "hello");
+	ASSERT_STR_EQ(r.url, "https://example.com/x/devcontainer-feature-hello.tgz");
+	feature_ref_clear(&r);
+	ASSERT_INT_EQ(
+	    feature_ref_parse(
+		"http://127.0.0.1:8000/devcontainer-feature-a.b.tgz?x=1", &r, NULL),
+	    0);
+	ASSERT_STR_EQ(r.name, "a.b");
+	feature_ref_clear(&r);
+}
+
+TEST(local_ids)
+{
+	ASSERT_TRUE(feature_ref_is_local("./x"));
+	ASSERT_TRUE(feature_ref_is_local("../x"));
+	ASSERT_TRUE(feature_ref_is_local("/abs"));
+	ASSERT_FALSE(feature_ref_is_local("ghcr.io/a/b"));
+	ASSERT_FALSE(feature_ref_is_local(".x"));
+}
+
+static void
+expect_bad(const char *id, const char *msg)
+{
+	struct feature_ref r;
+	char *cause = NULL;
+
+	if (feature_ref_parse(id, &r, &cause) == 0) {
+		feature_ref_clear(&r);
+		TEST_FAIL("'%s' parsed, want an error", id);
+	}
+	ASSERT_NOT_NULL(cause);
+	if (strstr(cause, msg) == NULL)
+		TEST_FAIL("'%s': %s, want it to say '%s'", id, cause, msg);
+	free(cause);
+}
+
+TEST(malformed_ids)
+{
+	expect_bad("node", "is not a local folder");
+	expect_bad("ghcr.io/node", "is not a local folder");
+	expect_bad("devcontainers/features/node", "not a registry host name");
+	expect_bad("ghcr.io/a/b:", "invalid tag");
+	expect_bad("ghcr.io/a/b:-x", "invalid tag");
+	expect_bad("ghcr.io/a/b@sha256:abc", "digest");
+	expect_bad("ghcr.io/a/b@md5:" H64, "digest");
+	expect_bad("ghcr.io/a//b", "invalid repository path");
+	expect_bad("ghcr.io/a/b c", "invalid repository path");
+	expect_bad("ghcr.io:x/a/b", "not a registry host name");
+	expect_bad("./local", "local folder");
+	expect_bad("https://example.com/feature.tgz", "devcontainer-feature-NAME.tgz");
+	expect_bad("https://example.com/devcontainer-feature-.tgz",
+	    "devcontainer-feature-NAME.tgz");
+	expect_bad("https:///devcontainer-feature-x.tgz", "no host");
+	expect_bad(
+	    "https://example.com/a b/devcontainer-feature-x.tgz", "invalid character");
+}
+
+TEST(hostile_paths)
+{
+	expect_bad("ghcr.io/../../etc/passwd", "invalid repository path");
+	expect_bad("ghcr.io/a/../b", "invalid repository path");
+	expect_bad("ghcr.io/a/./b", "invalid repository path");
+	expect_bad("ghcr.io/a/b%2f..", "invalid repository path");
+	expect_bad("ghcr.io/a/b\n", "invalid repository path");
+	expect_bad("evil.com@ghcr.io/a/b", "digest");
+	expect_bad("ghcr.io/a/b?x=1", "invalid repository path");
+	expect_bad(
+	    "https://example.com/devcontainer-feature-x.tgz#\n", "invalid character");
+}
+
+TEST(digest_valid)
+{
+	ASSERT_TRUE(feature_ref_digest_valid("sha256:" H64));
+	ASSERT_FALSE(feature_ref_digest_valid("sha256:" H64 "0"));
+	ASSERT_FALSE(feature_ref_digest_valid(
+	    "sha256:0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef"));
+	ASSERT_FALSE(feature_ref_digest_valid("sha512:" H64));
+}
