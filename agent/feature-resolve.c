@@ -10,8 +10,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent-state.h"
 #include "config.h"
 #include "error.h"
+#include "feature-fetch.h"
 #include "feature-json.h"
 #include "feature-order.h"
 #include "xmalloc.h"
@@ -23,6 +25,7 @@
 struct feature_resolve_ctx {
 	struct feature_set *fs;
 	char *config_dir;
+	cJSON *lock; /* devcontainer-lock.json's tree, or NULL when none */
 };
 
 static int
@@ -31,15 +34,33 @@ feature_resolve_is_local(const char *id)
 	return strncmp(id, "./", 2) == 0 || strncmp(id, "../", 3) == 0;
 }
 
-char *
-feature_resolve_fetch(const char *id, char **cause)
+/* A Feature that is not a local folder (an OCI reference, a tarball URL),
+ * fetched into the agent's cache (feature-fetch.h) at the digest the
+ * lockfile pins, if it does: its folder (new string), or NULL with *cause. */
+static char *
+feature_resolve_fetch(const struct feature_resolve_ctx *c, const char *id, char **cause)
 {
-	error_set(cause,
-	    "Feature \"%s\": only local Features (\"./name\", a folder next to "
-	    "devcontainer.json) are supported yet; OCI and tarball Features are not "
-	    "fetched",
-	    id);
-	return NULL;
+	struct feature_fetch_opts opts = { 0 };
+	struct feature_lock_entry lock = { 0 };
+	struct feature_fetched out = { 0 };
+	char *state, *cache, *folder = NULL;
+
+	if ((state = agent_state_dir(cause)) == NULL)
+		return NULL;
+	cache = xasprintf("%s/features", state);
+	free(state);
+	if (feature_lock_get(c->lock, id, &lock, cause) < 0) {
+		free(cache);
+		return NULL;
+	}
+	opts.cache_dir = cache;
+	opts.integrity = lock.integrity;
+	if (feature_fetch(id, &opts, &out, cause) == 0)
+		folder = xstrdup(out.folder);
+	feature_fetched_clear(&out);
+	feature_lock_entry_clear(&lock);
+	free(cache);
+	return folder;
 }
 
 /* The folder of Feature id: local ones below the config folder, others
@@ -51,7 +72,7 @@ feature_resolve_dir(const struct feature_resolve_ctx *c, const char *id, char **
 	struct stat st;
 
 	if (!feature_resolve_is_local(id))
-		return feature_resolve_fetch(id, cause);
+		return feature_resolve_fetch(c, id, cause);
 	path = xasprintf("%s/%s", c->config_dir, id);
 	if (realpath(path, real) == NULL || stat(real, &st) != 0 ||
 	    !S_ISDIR(st.st_mode)) {
@@ -124,7 +145,7 @@ feature_resolve_add(struct feature_resolve_ctx *c, const char *id, const cJSON *
 	const cJSON *deps, *d;
 	cJSON *options;
 	char *dir, *dwhere;
-	size_t i, dep;
+	size_t i, dep = 0;
 
 	if (depth > FEATURE_RESOLVE_MAX)
 		return error_set(cause, "%s: dependsOn nested over %d deep", where,
@@ -240,11 +261,20 @@ feature_resolve(const struct config *cfg, char **cause)
 {
 	const cJSON *obj = config_get_object(cfg), *f;
 	struct feature_resolve_ctx c;
-	char *file = xstrdup(config_get_file(cfg)), *where;
+	char *file = xstrdup(config_get_file(cfg)), *where, *lock_path;
 	size_t index;
 	int rc = 0;
 
 	c.fs = xcalloc(1, sizeof *c.fs);
+	lock_path = feature_lock_path(config_get_file(cfg));
+	c.lock = NULL;
+	if (feature_lock_read(lock_path, &c.lock, cause) != 0) {
+		free(lock_path);
+		free(file);
+		feature_set_free(c.fs);
+		return NULL;
+	}
+	free(lock_path);
 	c.config_dir = xstrdup(dirname(file));
 	free(file);
 	cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(obj, "features")) {
@@ -259,6 +289,7 @@ feature_resolve(const struct config *cfg, char **cause)
 		    cJSON_GetObjectItemCaseSensitive(obj, "overrideFeatureInstallOrder"),
 		    cause);
 	free(c.config_dir);
+	cJSON_Delete(c.lock);
 	if (rc != 0) {
 		feature_set_free(c.fs);
 		return NULL;

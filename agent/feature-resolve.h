@@ -5,11 +5,11 @@
  * options) becomes a folder holding devcontainer-feature.json and
  * install.sh. A local id ("./name", "../name") is a folder relative to the
  * devcontainer.json's folder (as the reference CLI takes it, in dependsOn
- * too). Any other id (an OCI reference, a tarball URL) goes through
- * feature_resolve_fetch(), the one place that turns a non-local id into a
- * folder: today it refuses, naming the id.
+ * too). Any other id (an OCI reference, a tarball URL) is fetched into the
+ * agent's cache (feature-fetch.h: <state dir>/features), at the digest
+ * devcontainer-lock.json pins when it has the id.
  *
- * Reads files; runs nothing.
+ * Reads files and fetches Features; runs nothing.
  */
 #ifndef RDEV_FEATURE_RESOLVE_H
 #define RDEV_FEATURE_RESOLVE_H
@@ -48,12 +48,5 @@ struct feature_set {
  * "/w/.devcontainer/a/devcontainer-feature.json:3:14: ...". */
 struct feature_set *feature_resolve(const struct config *cfg, char **cause);
 void feature_set_free(struct feature_set *fs);
-
-/* The seam for Features that are not local: fetch the Feature id (an OCI
- * reference or a tarball URL) into a folder and return its path (new
- * string, caller frees; the folder lives as long as the cache it is in).
- * Today: NULL with *cause "Feature \"ID\": only local Features (\"./name\")
- * are supported yet ...". */
-char *feature_resolve_fetch(const char *id, char **cause);
 
 #endif

@@ -5,6 +5,7 @@
 #include "oci.h"
 
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -66,46 +67,94 @@ http_get_header(char *line, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
+/* libcurl's functions, looked up at the first download (dlopen with
+ * RTLD_NODELETE: later lookups are cheap, nothing is unloaded). Not linked:
+ * libcurl and what it needs (OpenSSL, nghttp2, krb5, ...: about 30 shared
+ * libraries) would be loaded by every rdev and rdev-agent process, about 20
+ * ms each (measured), where only a Feature download uses them. */
+struct http_curl {
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode (*easy_perform)(CURL *);
+	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+	void (*easy_cleanup)(CURL *);
+	const char *(*easy_strerror)(CURLcode);
+	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+	void (*slist_free_all)(struct curl_slist *);
+};
+
+/* Load libcurl (the bundle's lib/, by the agent's RPATH, else the system's)
+ * into *c. 0, or -1 with *cause. */
+static int
+http_curl_load(struct http_curl *c, char **cause)
+{
+	void *lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+	const char *missing = NULL;
+
+	if (lib == NULL)
+		return error_set(cause,
+		    "cannot load libcurl (needed to download Features): %s", dlerror());
+#define HTTP_CURL_SYM(field, name) \
+	if (missing == NULL && (*(void **)&c->field = dlsym(lib, name)) == NULL) \
+		missing = name;
+	HTTP_CURL_SYM(easy_init, "curl_easy_init")
+	HTTP_CURL_SYM(easy_setopt, "curl_easy_setopt")
+	HTTP_CURL_SYM(easy_perform, "curl_easy_perform")
+	HTTP_CURL_SYM(easy_getinfo, "curl_easy_getinfo")
+	HTTP_CURL_SYM(easy_cleanup, "curl_easy_cleanup")
+	HTTP_CURL_SYM(easy_strerror, "curl_easy_strerror")
+	HTTP_CURL_SYM(slist_append, "curl_slist_append")
+	HTTP_CURL_SYM(slist_free_all, "curl_slist_free_all")
+#undef HTTP_CURL_SYM
+	dlclose(lib); /* (RTLD_NODELETE: it stays) */
+	if (missing != NULL)
+		return error_set(cause, "libcurl has no %s", missing);
+	return 0;
+}
+
 int
 http_get(const char *url, const char *const *headers, int head, size_t max,
     struct http_response *resp, char **cause)
 {
 	struct http_get_ctx ctx = { resp, max, 0 };
 	struct curl_slist *list = NULL;
+	struct http_curl curl = { 0 };
 	char errbuf[CURL_ERROR_SIZE] = "";
 	CURLcode rc;
 	CURL *h;
 
 	memset(resp, 0, sizeof *resp);
+	if (http_curl_load(&curl, cause) != 0)
+		return error_prefix(cause, "%s", url);
 	resp->body = buf_new();
-	if ((h = curl_easy_init()) == NULL)
+	if ((h = curl.easy_init()) == NULL)
 		fatal("curl_easy_init failed");
 	for (size_t i = 0; headers != NULL && headers[i] != NULL; i++) {
-		if ((list = curl_slist_append(list, headers[i])) == NULL)
+		if ((list = curl.slist_append(list, headers[i])) == NULL)
 			fatal("curl_slist_append: out of memory");
 	}
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, list);
-	curl_easy_setopt(h, CURLOPT_NOBODY, head ? 1L : 0L);
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "rdev-agent/" RDEV_VERSION);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 20L);
+	curl.easy_setopt(h, CURLOPT_URL, url);
+	curl.easy_setopt(h, CURLOPT_HTTPHEADER, list);
+	curl.easy_setopt(h, CURLOPT_NOBODY, head ? 1L : 0L);
+	curl.easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+	curl.easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
+	curl.easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl.easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl.easy_setopt(h, CURLOPT_USERAGENT, "rdev-agent/" RDEV_VERSION);
+	curl.easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 20L);
 	/* A stalled transfer (under 1 KB/s for 60 s) fails instead of hanging up. */
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, http_get_body);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &ctx);
-	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, http_get_header);
-	curl_easy_setopt(h, CURLOPT_HEADERDATA, &ctx);
-	rc = curl_easy_perform(h);
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
-	curl_easy_cleanup(h);
-	curl_slist_free_all(list);
+	curl.easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+	curl.easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L);
+	curl.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl.easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	curl.easy_setopt(h, CURLOPT_WRITEFUNCTION, http_get_body);
+	curl.easy_setopt(h, CURLOPT_WRITEDATA, &ctx);
+	curl.easy_setopt(h, CURLOPT_HEADERFUNCTION, http_get_header);
+	curl.easy_setopt(h, CURLOPT_HEADERDATA, &ctx);
+	rc = curl.easy_perform(h);
+	curl.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
+	curl.easy_cleanup(h);
+	curl.slist_free_all(list);
 	if (ctx.too_big) {
 		http_response_clear(resp);
 		return error_set(cause, "%s: response larger than %zu bytes", url, max);
@@ -113,7 +162,7 @@ http_get(const char *url, const char *const *headers, int head, size_t max,
 	if (rc != CURLE_OK) {
 		http_response_clear(resp);
 		return error_set(cause, "%s: %s", url,
-		    errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc));
+		    errbuf[0] != '\0' ? errbuf : curl.easy_strerror(rc));
 	}
 	return 0;
 }
@@ -130,13 +179,26 @@ http_response_clear(struct http_response *resp)
 char *
 http_escape(const char *s)
 {
-	char *e, *out;
+	static const char hex[] = "0123456789ABCDEF";
+	char *out, *o;
 
 	if (s == NULL)
 		return xstrdup("");
-	if ((e = curl_easy_escape(NULL, s, 0)) == NULL)
-		fatal("curl_easy_escape: out of memory");
-	out = xstrdup(e);
-	curl_free(e);
+	o = out = xmalloc(strlen(s) * 3 + 1);
+	for (; *s != '\0'; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		/* RFC 3986's unreserved characters stay, the rest is %XX */
+		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' || ch == '_' ||
+		    ch == '~')
+			*o++ = (char)ch;
+		else {
+			*o++ = '%';
+			*o++ = hex[ch >> 4];
+			*o++ = hex[ch & 15];
+		}
+	}
+	*o = '\0';
 	return out;
 }

@@ -192,11 +192,19 @@ install -m 0755 "$relay" "$dir/rdev-relay"
 # libraries those need, transitively (libcurl brings OpenSSL, nghttp2, ...:
 # ldd lists the whole closure). The executable's DT_RPATH is searched for
 # them too, since Debian's libraries carry no DT_RUNPATH of their own.
-for lib in $(ldd "$bin" | awk '$2 == "=>" { print $1 }'); do
+# libcurl is not linked but loaded with dlopen at a Feature download
+# (agent/http-get.c): it and its closure are added as if it were.
+curl_lib=$(ldconfig -p | awk '$1 == "libcurl.so.4" && /x86-64|x86_64|aarch64|AArch64/ { print $NF; exit }')
+[ -f "$curl_lib" ] || die "no libcurl.so.4 (libcurl4-openssl-dev installs it)"
+needs_of() { # the "soname path" pairs of the bundle's roots
+	{ ldd "$bin"; echo "	libcurl.so.4 => $curl_lib (0)"; ldd "$curl_lib"; } |
+		awk '$2 == "=>" { print $1, $3 }' | sort -u
+}
+for lib in $(needs_of | awk '{ print $1 }' | sort -u); do
 	is_glibc_lib "$lib" && continue
 	[ $sanitizer = yes ] && is_sanitizer_lib "$lib" && continue
-	path=$(ldd "$bin" | awk -v l="$lib" '$1 == l && $2 == "=>" { print $3 }')
-	[ -f "$path" ] || die "cannot find $lib ($(ldd "$bin" | grep "$lib"))"
+	path=$(needs_of | awk -v l="$lib" '$1 == l { print $2; exit }')
+	[ -f "$path" ] || die "cannot find $lib"
 	install -m 0644 "$(readlink -f "$path")" "$dir/lib/$lib"
 	if readelf -d "$dir/lib/$lib" | grep -q '(RUNPATH)'; then
 		die "$lib has a DT_RUNPATH: the bundle's RPATH would not apply to its needs"

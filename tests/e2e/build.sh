@@ -133,7 +133,7 @@ urc=$?
 set -e
 check_eq "Features: exit 1" "$rc" 1
 check_eq "Features: the JSON error" "$(jq -r .outcome "$TEST_TMP/f.json")" error
-check "Features: the message names them" grep -q 'Feature "ghcr.io/x/y:1": only local Features' "$TEST_TMP/f.err"
+check "Features: the message names them" grep -q "Feature 'ghcr.io/x/y:1': https://ghcr.io/v2/x/y/manifests/1: " "$TEST_TMP/f.err"
 check "Features: nothing tagged" sh -c "! docker image inspect '$tag:feat' >/dev/null 2>&1"
 check_eq "an unknown option is a usage error" "$urc" 2
 check "it is named" grep -q "unknown option --push" "$TEST_TMP/u.err"

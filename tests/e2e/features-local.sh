@@ -6,8 +6,9 @@
 # Env, CapAdd and Init equal the reference CLI's `up` on the same workspace;
 # a Dockerfile base; a changed option rebuilds only from its Feature's layer
 # on; an unknown option, a value outside "enum", a dependency cycle, a
-# missing install.sh and an OCI Feature each fail naming the Feature, with no
-# container left.
+# missing install.sh and an OCI Feature that cannot be fetched (no registry is
+# reachable from the rig) each fail naming the Feature, with no container
+# left.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 export RDEV_STATE_DIR=$TEST_TMP/state
@@ -120,7 +121,7 @@ bad unknown '{ "./top": { "colour": "red" } }' \
 	'"features"."./top": unknown option "colour" (the Feature "top" has other options)'
 bad enum '{ "./top": { "greeting": "yo" } }' 'option "greeting": "yo" is not one of "hello", "hi"'
 bad oci '{ "ghcr.io/devcontainers/features/node:1": {} }' \
-	'Feature "ghcr.io/devcontainers/features/node:1": only local Features'
+	"Feature 'ghcr.io/devcontainers/features/node:1': https://ghcr.io/v2/devcontainers/features/node/manifests/1: "
 mkdir -p "$WS-badcycle/.devcontainer"
 feature "$WS-badcycle/.devcontainer/x" x ', "dependsOn": { "./y": {} }' true
 feature "$WS-badcycle/.devcontainer/y" y ', "dependsOn": { "./x": {} }' true

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # up-unsupported.sh - what `rdev up` cannot honour yet is never ignored in
-# silence (docs/STATUS.md): a Feature rdev cannot fetch yet (an OCI one) stops
+# silence (docs/STATUS.md): a Feature that cannot be fetched (an OCI one; no
+# registry is reachable from the rig) stops
 # `up` before anything is made (no initializeCommand, no container), naming
 # the file, line:col and the Feature id, while read-configuration still
 # reads the file; properties that are harmless to leave aside (here
 # hostRequirements, shutdownAction; a local target's forwardPorts are
 # forwarded, and --auto-forward watches it) bring the container up with one warning each, with --json
 # too; and Features already in an image (its devcontainer.metadata label) are
-# no reason to fail. The same through a remote target: OCI Features refused,
+# no reason to fail. The same through a remote target: the OCI Feature refused,
 # a port attribute the forwards do not use warned about, forwardPorts not.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
@@ -61,7 +62,7 @@ rc=0
 rdev up "$feat" >"$TEST_TMP/feat.out" 2>"$TEST_TMP/feat.err" || rc=$?
 check_eq "up with features exits 1 (a configuration error)" "$rc" 1
 check "the message names file:line:col of \"features\" and the ids" grep -qF \
-	"$file:6:5: \"features\".\"ghcr.io/devcontainers/features/node:1\": Feature \"ghcr.io/devcontainers/features/node:1\": only local Features (\"./name\", a folder next to devcontainer.json) are supported yet; OCI and tarball Features are not fetched" \
+	"$file:6:5: \"features\".\"ghcr.io/devcontainers/features/node:1\": Feature 'ghcr.io/devcontainers/features/node:1': https://ghcr.io/v2/devcontainers/features/node/manifests/1: " \
 	"$TEST_TMP/feat.err"
 check_eq "the JSON result says error" "$(jq -r .outcome "$TEST_TMP/feat.out")" error
 check_eq "no container was created" "$(containers_of "$feat")" 0
@@ -134,7 +135,7 @@ rc=0
 rdev up "$name:~/rfeat" >/dev/null 2>"$TEST_TMP/rfeat.err" || rc=$?
 check_eq "remote up with features exits 1" "$rc" 1
 check "the remote message names the host's file:line:col and the ids" grep -qF \
-	"$home/rfeat/.devcontainer.json:6:5: \"features\".\"ghcr.io/devcontainers/features/node:1\": Feature \"ghcr.io/devcontainers/features/node:1\": only local Features" \
+	"$home/rfeat/.devcontainer.json:6:5: \"features\".\"ghcr.io/devcontainers/features/node:1\": Feature 'ghcr.io/devcontainers/features/node:1': https://ghcr.io/v2/devcontainers/features/node/manifests/1: " \
 	"$TEST_TMP/rfeat.err"
 check_eq "no container on the host" \
 	"$(docker ps -aq --filter "label=devcontainer.local_folder=$home/rfeat" | wc -l)" 0
