@@ -7,7 +7,8 @@
 # bound to 127.0.0.1 both answer on localhost; 20 MB arrive intact (sha256);
 # a client that shuts down its sending still gets the reply (half close);
 # `rdev forward --list --json` counts them as viaExec; a port where nothing
-# listens closes the connection at once.
+# listens closes the connection at once. And rdev-relay --connect by itself:
+# a server's half close reaches the client while the client still sends.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 
@@ -77,6 +78,52 @@ out=$(curl -s --max-time 20 "http://127.0.0.1:$p_none/" 2>&1); rc=$?
 set -e
 check "a port where nothing listens: the connection is closed (curl: empty reply)" test "$rc" = 52
 check_eq "no connection is left open" "$(list | jq '[.[].active] | add')" 0
+
+# --- rdev-relay --connect alone (here, on this machine's loopback) -----------------
+# A server that ends its sending first: its end reaches the relay's stdout as
+# the empty chunk while the client still sends, and the client's bytes still
+# arrive after it.
+server_first() {
+	"${RDEV_PYTHON:-python3}" - "$RDEV_BIN_DIR/rdev-relay" <<'PY'
+import os, socket, struct, subprocess, sys, threading
+srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen()
+got = []
+def serve():
+    c, _ = srv.accept()
+    c.sendall(b"early"); c.shutdown(socket.SHUT_WR)
+    n = 0
+    while True:
+        b = c.recv(65536)
+        if not b: break
+        n += len(b)
+    got.append(n)
+threading.Thread(target=serve, daemon=True).start()
+p = subprocess.Popen([sys.argv[1], "--connect", str(srv.getsockname()[1])],
+                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+def readn(n):
+    b = b""
+    while len(b) < n:
+        r = p.stdout.read(n - len(b))
+        if not r: raise SystemExit("short read")
+        b += r
+    return b
+assert readn(1) == b"\0"
+data = b""
+while True:
+    n = struct.unpack(">I", readn(4))[0]
+    if n == 0: break
+    data += readn(n)
+p.stdin.write(b"y" * 100000); p.stdin.close()  # after the server's end
+rest = p.stdout.read()
+print(data.decode(), p.wait(), len(rest), got[0] if got else None)
+PY
+}
+check_eq "rdev-relay --connect: the server's end comes first, the client's bytes after" \
+	"$(server_first)" "early 0 0 100000"
+# (port 1: nothing listens there; the test's ports are the broker's here)
+check "rdev-relay --connect to a closed port: status byte 1 and a message" sh -c \
+	"out=\$('$RDEV_BIN_DIR/rdev-relay' --connect 1 </dev/null 2>'$TEST_TMP/refused.err' | od -An -tx1 | tr -d ' ');
+	 [ \"\$out\" = 01 ] && grep -q 'port 1: Connection refused' '$TEST_TMP/refused.err'"
 
 rdev down "$ws" >/dev/null 2>&1 || fail "down"
 check "down ends the forwards" sh -c "! ss -ltn | grep -qE '127.0.0.1:($p_any|$p_lo) '"
