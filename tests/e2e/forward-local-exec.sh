@@ -35,7 +35,7 @@ rdev up "$ws" >"$TEST_TMP/up.out" 2>"$TEST_TMP/up.err" ||
 cid=$(jq -r .containerId "$TEST_TMP/up.out")
 docker exec "$cid" sh -c "mkdir -p /www && echo any-answers > /www/q && echo lo-answers > /www/l &&
 	dd if=/dev/urandom of=/www/big bs=1048576 count=20 2>/dev/null &&
-	printf '#!/bin/sh\nwc -c\n' > /count && chmod +x /count &&
+	printf '#!/bin/sh\nread -r _\nwc -c\n' > /count && chmod +x /count &&
 	httpd -p 0.0.0.0:$p_any -h /www && httpd -p 127.0.0.1:$p_lo -h /www &&
 	(nc -ll -p $p_hc -e /count </dev/null >/dev/null 2>&1 &)"
 want_sha=$(docker exec "$cid" sha256sum /www/big | cut -d' ' -f1)
@@ -47,29 +47,17 @@ check_eq "a server bound to 127.0.0.1 answers too" \
 check_eq "also on ::1" "$(curl -sf --max-time 20 "http://[::1]:$p_lo/l")" lo-answers
 check_eq "20 MB arrive intact" \
 	"$(curl -sf --max-time 120 "http://127.0.0.1:$p_any/big" | sha256sum | cut -d' ' -f1)" "$want_sha"
-halfclose() {
-	"${RDEV_PYTHON:-python3}" - "$p_hc" <<'PY'
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=30)
-s.sendall(b"x" * 3000000)
-s.shutdown(socket.SHUT_WR)
-got = b""
-while True:
-    b = s.recv(65536)
-    if not b:
-        break
-    got += b
-print(got.decode().strip())
-PY
-}
-check_eq "a client that shuts down its sending gets the reply (3 MB counted)" \
-	"$(halfclose)" 3000000
+py=${RDEV_PYTHON:-python3}
+check_eq "the 127.0.0.1 server's 20 MB to a client that shut down its sending first" \
+	"$("$py" "$RDEV_SOURCE_DIR/tests/e2e/forward_client.py" halfclose "$p_lo" /big)" "$want_sha"
+check_eq "3 MB up, the sending shut down, the server's count comes back" \
+	"$("$py" "$RDEV_SOURCE_DIR/bench/forward_client.py" put "127.0.0.1:$p_hc" 3000000 | cut -d' ' -f1)" 3000000
 list() { rdev forward --list --json; }
 fwd() { list | jq -r --argjson p "$1" "map(select(.local == \$p))[0].$2"; }
 check_eq "the 0.0.0.0 server's connections went through the exec" \
 	"$(fwd "$p_any" direct)/$(fwd "$p_any" relayed)/$(fwd "$p_any" viaExec)" 0/0/2
 check_eq "and the 127.0.0.1 server's" \
-	"$(fwd "$p_lo" direct)/$(fwd "$p_lo" relayed)/$(fwd "$p_lo" viaExec)" 0/0/2
+	"$(fwd "$p_lo" direct)/$(fwd "$p_lo" relayed)/$(fwd "$p_lo" viaExec)" 0/0/3
 start=$(date +%s%N)
 for _ in 1 2 3 4 5 6 7 8 9 10; do curl -sf --max-time 20 "http://127.0.0.1:$p_lo/l" >/dev/null || fail "a connection failed"; done
 echo "# 10 connections through the exec: $((($(date +%s%N) - start) / 1000000)) ms"
@@ -97,7 +85,7 @@ def serve():
         if not b: break
         n += len(b)
     got.append(n)
-threading.Thread(target=serve, daemon=True).start()
+t = threading.Thread(target=serve, daemon=True); t.start()
 p = subprocess.Popen([sys.argv[1], "--connect", str(srv.getsockname()[1])],
                      stdin=subprocess.PIPE, stdout=subprocess.PIPE)
 def readn(n):
@@ -115,6 +103,7 @@ while True:
     data += readn(n)
 p.stdin.write(b"y" * 100000); p.stdin.close()  # after the server's end
 rest = p.stdout.read()
+t.join(20)
 print(data.decode(), p.wait(), len(rest), got[0] if got else None)
 PY
 }
