@@ -45,8 +45,10 @@ check_eq "a server on 0.0.0.0 in the container answers on localhost" \
 check_eq "a server bound to 127.0.0.1 answers too" \
 	"$(curl -sf --max-time 20 "http://127.0.0.1:$p_lo/l")" lo-answers
 check_eq "also on ::1" "$(curl -sf --max-time 20 "http://[::1]:$p_lo/l")" lo-answers
-check_eq "20 MB arrive intact" \
-	"$(curl -sf --max-time 120 "http://127.0.0.1:$p_any/big" | sha256sum | cut -d' ' -f1)" "$want_sha"
+start=$(date +%s%N)
+got_sha=$(curl -sf --max-time 120 "http://127.0.0.1:$p_any/big" | sha256sum | cut -d' ' -f1)
+echo "# 20 MB through the exec: $((($(date +%s%N) - start) / 1000000)) ms"
+check_eq "20 MB arrive intact" "$got_sha" "$want_sha"
 py=${RDEV_PYTHON:-python3}
 check_eq "the 127.0.0.1 server's 20 MB to a client that shut down its sending first" \
 	"$("$py" "$RDEV_SOURCE_DIR/tests/e2e/forward_client.py" halfclose "$p_lo" /big)" "$want_sha"
