@@ -47,17 +47,20 @@ struct cmd_connect {
 	int bad;	 /* the relay's output made no sense */
 };
 
+/* stdin while it has not ended and little waits for the exec; once stdout
+ * failed, stdin again (its end, reported at once, ends the pump). */
 static void
 cmd_connect_poll(void *arg, const struct agent_exec_pump *p, struct pollfd *pfd)
 {
 	struct cmd_connect *cc = arg;
 
-	*pfd = (struct pollfd){ .fd = p->input_done && !cc->gone ? -1 : 0,
-		.events = !p->input_done && buf_len(p->out) < CMD_CONNECT_HIGH_WATER
-		    ? POLLIN
-		    : 0 };
-	if (cc->gone) /* reported at once: the input callback ends the pump */
+	if (cc->gone)
 		*pfd = (struct pollfd){ .fd = 0, .events = POLLIN };
+	else if (p->input_done)
+		*pfd = (struct pollfd){ .fd = -1, .events = 0 };
+	else
+		*pfd = (struct pollfd){ .fd = 0,
+			.events = buf_len(p->out) < CMD_CONNECT_HIGH_WATER ? POLLIN : 0 };
 }
 
 static int

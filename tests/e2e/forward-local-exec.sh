@@ -7,7 +7,9 @@
 # bound to 127.0.0.1 both answer on localhost; 20 MB arrive intact (sha256);
 # a client that shuts down its sending still gets the reply (half close);
 # `rdev forward --list --json` counts them as viaExec; a port where nothing
-# listens closes the connection at once. And rdev-relay --connect by itself:
+# listens closes the connection at once. Without the knob, a broker that
+# cannot reach the container's address (a network namespace with no route to
+# it) switches to the exec by itself. And rdev-relay --connect by itself:
 # a server's half close reaches the client while the client still sends.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
@@ -68,6 +70,23 @@ out=$(curl -s --max-time 20 "http://127.0.0.1:$p_none/" 2>&1); rc=$?
 set -e
 check "a port where nothing listens: the connection is closed (curl: empty reply)" test "$rc" = 52
 check_eq "no connection is left open" "$(list | jq '[.[].active] | add')" 0
+
+# --- the switch itself, without the knob ---------------------------------------
+# A broker in a network namespace with only its loopback: its connects to the
+# container addresses fail (ENETUNREACH), as on Docker Desktop, while the
+# Docker socket and its own unix socket still work. (Needs unshare -n: root.)
+"$RDEV_BIN_DIR/rdev-broker" stop >/dev/null 2>&1 || fail "broker stop"
+if unshare -n true 2>/dev/null; then
+	out=$(env -u RDEV_LOCAL_FORWARD_VIA unshare -n bash -c "ip link set lo up &&
+		'$RDEV_BIN_DIR/rdev' forward --list --json >/dev/null &&
+		curl -sf --max-time 30 http://127.0.0.1:$p_lo/l && curl -sf --max-time 30 http://127.0.0.1:$p_any/q")
+	check_eq "a broker that cannot reach the container's address: both servers answer" \
+		"$(echo $out)" "lo-answers any-answers"
+	check_eq "through the exec, which it chose by itself" \
+		"$(fwd "$p_lo" direct)/$(fwd "$p_lo" relayed)/$(fwd "$p_lo" viaExec)/$(fwd "$p_any" viaExec)" 0/0/1/1
+else
+	echo "# skipped the switch without the knob: no network namespace here (unshare -n)"
+fi
 
 # --- rdev-relay --connect alone (here, on this machine's loopback) -----------------
 # A server that ends its sending first: its end reaches the relay's stdout as
