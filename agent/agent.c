@@ -72,9 +72,17 @@ static const struct cmd_entry agent_commands[] = {
 	    serve_cmd },
 	{ "info", "", "print this host's capacity and environments as JSON", NULL,
 	    agent_info_exec },
+	{ "connect", "CONTAINER PORT",
+	    "carry one connection to PORT in the container (used by the broker)",
+	    "Connects stdin and stdout to PORT on the container's loopback through\n"
+	    "a Docker exec of its rdev-relay (`/.rdev-relay --connect PORT`), for\n"
+	    "forwards whose container address does not answer (Docker Desktop).\n"
+	    "Half closes are passed on both ways; exit 1 with a message when\n"
+	    "nothing listens there.\n",
+	    agent_cmd_connect },
 };
 
-_Static_assert(sizeof agent_commands / sizeof agent_commands[0] == 9,
+_Static_assert(sizeof agent_commands / sizeof agent_commands[0] == 10,
     "agent_command_list lists every entry");
 static const struct cmd_entry *const agent_command_list[] = {
 	&agent_commands[0],
@@ -86,6 +94,7 @@ static const struct cmd_entry *const agent_command_list[] = {
 	&agent_commands[6],
 	&agent_commands[7],
 	&agent_commands[8],
+	&agent_commands[9],
 	NULL,
 };
 

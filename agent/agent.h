@@ -7,6 +7,10 @@
 /* agent.c */
 extern const struct cmd_program agent_program;
 
+/* cmd-connect.c */
+/* `rdev-agent connect CONTAINER PORT`: the command's exit code. */
+int agent_cmd_connect(int argc, char **argv);
+
 /* The operations `serve` answers, for its help: every row of agent_ops[]
  * (agent-ops.h; test-agent-ops checks the list). */
 #define AGENT_SERVE_OPS \

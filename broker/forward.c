@@ -106,6 +106,7 @@ forward_clear(struct forward *fw)
 	free(fw->label);
 	free(fw->auto_action);
 	free(fw->address);
+	free(fw->container_id);
 	sodium_memzero(fw->token, sizeof fw->token);
 	memset(fw, 0, sizeof *fw);
 	fw->fd4 = fw->fd6 = -1;
@@ -168,6 +169,7 @@ forward_json(const struct forward *fw)
 	cJSON_AddNumberToObject(o, "connections", (double)fw->connections);
 	cJSON_AddNumberToObject(o, "direct", (double)fw->direct);
 	cJSON_AddNumberToObject(o, "relayed", (double)fw->relayed);
+	cJSON_AddNumberToObject(o, "viaExec", (double)fw->via_exec);
 	cJSON_AddNumberToObject(o, "active", fw->active);
 	return o;
 }
@@ -236,6 +238,7 @@ int
 forward_take_target(struct forward *fw, const cJSON *res)
 {
 	unsigned char token[FORWARD_RELAY_TOKEN_LEN];
+	const cJSON *cid;
 	char *address;
 	int port;
 
@@ -243,6 +246,9 @@ forward_take_target(struct forward *fw, const cJSON *res)
 		return -1;
 	free(fw->address);
 	fw->address = address;
+	free(fw->container_id);
+	cid = cJSON_GetObjectItemCaseSensitive(res, "containerId");
+	fw->container_id = cJSON_IsString(cid) ? xstrdup(cid->valuestring) : NULL;
 	memcpy(fw->token, token, sizeof token);
 	sodium_memzero(token, sizeof token);
 	fw->target_port = fw->service == NULL ? port : fw->port;

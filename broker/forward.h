@@ -50,11 +50,14 @@ struct forward {
 	/* Where to connect (from the agent's relay op); redone when stale. */
 	int have_target;
 	char *address;
-	int target_port; /* the relay's port, or the service port */
+	char *container_id; /* the relay answer's (the service's container for one) */
+	int target_port;    /* the relay's port, or the service port */
 	unsigned char token[FORWARD_RELAY_TOKEN_LEN];
 	/* Tried direct again at this time after a refusal (clock_now_ms). */
 	long long direct_retry_ms;
 	unsigned long connections, direct, relayed;
+	unsigned long
+	    via_exec; /* through a Docker exec (the local host: Docker Desktop) */
 	int active;
 	int gone; /* stopped: dropped by its host */
 };
@@ -96,7 +99,8 @@ cJSON *forward_saved_json(const struct forward *fw);
  * -1 (nothing set) when the answer lacks one or has it wrong. */
 int forward_relay_parse(const cJSON *res, int service, char **address, int *port,
     unsigned char token[FORWARD_RELAY_TOKEN_LEN]);
-/* Take the relay answer res as fw's target. 0, or -1 (fw unchanged). */
+/* Take the relay answer res as fw's target (and its "containerId", when
+ * there). 0, or -1 (fw unchanged). */
 int forward_take_target(struct forward *fw, const cJSON *res);
 /* The relay's header for command cmd ('C' with port, 'L', 'X') into out;
  * its length. */

@@ -35,6 +35,9 @@ struct local_forward {
 	struct local_host *lh;
 	struct event *ev4, *ev6;
 	struct local_call *resolving; /* borrowed; NULL: not being asked */
+	/* The container's address did not answer (Docker Desktop): every
+	 * connection goes through a Docker exec from then on (local-exec.c). */
+	int via_exec;
 	LIST_ENTRY(local_forward) entry;
 };
 LIST_HEAD(local_forwards, local_forward);
@@ -52,7 +55,9 @@ LIST_HEAD(local_forwards, local_forward);
  * resolving: its forward has no target yet (the agent is asked); the
  * client's bytes wait in its buffer. connecting: a TCP connect to the
  * container's address (direct) or its relay. relay: connected to the relay,
- * its header sent, its status byte still to come. dead: freed by the reap. */
+ * its header sent, its status byte still to come. dead: freed by the reap.
+ * A connection through a Docker exec (local-exec.c) goes from connecting
+ * to open at once: its socket is the local agent's, connected already. */
 enum local_link_state {
 	LOCAL_LINK_RESOLVING,
 	LOCAL_LINK_CONNECTING,
@@ -147,6 +152,16 @@ void local_link_kill(struct local_link *l);
 void local_link_free(struct local_link *l);
 /* Bytes held in l's buffers. */
 size_t local_link_buffered(const struct local_link *l);
+
+/* local-exec.c */
+/* Does RDEV_LOCAL_FORWARD_VIA=exec (a test and diagnostic knob) send every
+ * connection through a Docker exec? */
+int local_exec_forced(void);
+/* Start `rdev-agent connect cid port` for one connection: 0 and *fd (ours,
+ * non-blocking, the caller closes it; the agent ends after it), or -1 with
+ * *cause. */
+int local_exec_open(
+    struct local_host *lh, const char *cid, int port, int *fd, char **cause);
 
 /* local-agent.c */
 /* The end of a request to the agent: result (borrowed, may be NULL) when

@@ -1,7 +1,9 @@
 /* local-link.c - a connection to a local host's forward, carried by plain
  * TCP to the container (local-internal.h): straight to the container's
  * address when the server listens there, else through the container's relay
- * (its header, then its status byte); bytes copied both ways with at most
+ * (its header, then its status byte); when that address does not answer
+ * (Docker Desktop), through a Docker exec (local-exec.c) for this and every
+ * later connection of the forward; bytes copied both ways with at most
  * FORWARD_CONN_BUFFER held per direction (the side producing more is not
  * read meanwhile), half closes passed on. */
 #include "local-internal.h"
@@ -11,6 +13,7 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -182,6 +185,17 @@ local_link_on_write(struct bufferevent *bev, void *arg)
 }
 
 static void local_link_connect(struct local_link *l);
+static void local_link_connect_exec(struct local_link *l);
+
+/* Did the container side's connect go unanswered (no route, no reply in
+ * time) rather than refused? Docker Desktop's container addresses are not
+ * routable from the host: the way in is then a Docker exec. */
+static int
+local_link_unanswered(short what, int err)
+{
+	return (what & BEV_EVENT_TIMEOUT) != 0 || err == EHOSTUNREACH ||
+	    err == ENETUNREACH || err == ETIMEDOUT;
+}
 
 /* The client's socket ended or failed. */
 static void
@@ -207,6 +221,7 @@ local_link_on_up_event(struct bufferevent *bev, short what, void *arg)
 	struct local_link *l = arg;
 	struct forward *fw = &l->f->fw;
 	unsigned char hdr[FORWARD_RELAY_HEADER_MAX];
+	int err = EVUTIL_SOCKET_ERROR(); /* a failed connect's */
 
 	(void)bev;
 	if (l->state == LOCAL_LINK_DEAD)
@@ -240,6 +255,15 @@ local_link_on_up_event(struct bufferevent *bev, short what, void *arg)
 	}
 	bufferevent_free(l->up);
 	l->up = NULL;
+	if (local_link_unanswered(what, err)) {
+		log_info("%s: forward %d: %s does not answer (%s): its connections go "
+			 "through a Docker exec",
+		    LOCAL_HOST_LABEL, fw->local_port, fw->address,
+		    (what & BEV_EVENT_TIMEOUT) ? "timed out" : strerror(err));
+		l->f->via_exec = 1;
+		local_link_connect_exec(l);
+		return;
+	}
 	if (l->direct) {
 		/* Not listening there (127.0.0.1 only, or not yet): the relay. */
 		fw->direct_retry_ms = clock_now_ms() + FORWARD_DIRECT_RETRY_MS;
@@ -295,6 +319,10 @@ local_link_connect(struct local_link *l)
 		local_forward_resolve(l->f);
 		return;
 	}
+	if (l->f->via_exec || local_exec_forced()) {
+		local_link_connect_exec(l);
+		return;
+	}
 	l->direct = forward_direct_due(fw);
 	port = l->direct ? fw->port : fw->target_port;
 	if (local_link_addr(fw->address, port, &ss, &len) != 0) {
@@ -314,6 +342,35 @@ local_link_connect(struct local_link *l)
 	if (bufferevent_socket_connect(l->up, (struct sockaddr *)&ss, len) != 0 &&
 	    l->up != NULL && l->state == LOCAL_LINK_CONNECTING)
 		local_link_on_up_event(l->up, BEV_EVENT_ERROR, l);
+}
+
+/* Carry l through `rdev-agent connect` (local-exec.c): a socket to the
+ * agent, which reaches the server on the container's loopback (for a
+ * Compose service, the service container's) through a Docker exec. Open at
+ * once; what the server says to a refusal is the end of that socket. */
+static void
+local_link_connect_exec(struct local_link *l)
+{
+	struct forward *fw = &l->f->fw;
+	char *cause = NULL;
+	int fd;
+
+	local_link_set_state(l, LOCAL_LINK_CONNECTING);
+	if (local_exec_open(l->lh, fw->container_id, fw->port, &fd, &cause) != 0) {
+		log_warn("%s: forward %d: through a Docker exec: %s", LOCAL_HOST_LABEL,
+		    fw->local_port, cause);
+		free(cause);
+		local_link_kill(l);
+		return;
+	}
+	l->up = bufferevent_socket_new(l->lh->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	bufferevent_setcb(
+	    l->up, local_link_on_read, local_link_on_write, local_link_on_up_event, l);
+	bufferevent_setwatermark(l->up, EV_READ, 0, FORWARD_CONN_BUFFER);
+	bufferevent_enable(l->up, EV_READ);
+	fw->via_exec++;
+	local_link_set_state(l, LOCAL_LINK_OPEN);
+	local_link_pump(l);
 }
 
 void

@@ -30,6 +30,13 @@
  * If COMMAND cannot be run it says why on stderr and exits 127 (not found)
  * or 126, as a shell would.
  *
+ *   rdev-relay --connect PORT
+ *
+ * The third: one forwarded connection to PORT on the container's loopback,
+ * carried over stdin and stdout, when the relay runs as a Docker exec
+ * attached to them because the broker cannot reach the container's address
+ * (Docker Desktop). relay-stdio.c.
+ *
  * Built with musl-gcc -static (or gcc -static): no libc beyond the kernel's
  * system calls is needed at run time, so it runs in Debian, Alpine and
  * FROM scratch images alike. It must not use anything from rdev's common/
@@ -562,7 +569,8 @@ static void
 relay_usage(void)
 {
 	relay_die("usage: RDEV_RELAY_TOKEN=<64 hex> rdev-relay --port-file PATH\n"
-		  "       rdev-relay --winsize ROWS COLS COMMAND [ARG...]");
+		  "       rdev-relay --winsize ROWS COLS COMMAND [ARG...]\n"
+		  "       rdev-relay --connect PORT");
 }
 
 /* --winsize ROWS COLS COMMAND...: size the terminal on stdin, become
@@ -603,6 +611,8 @@ main(int argc, char **argv)
 
 	if (argc > 1 && strcmp(argv[1], "--winsize") == 0)
 		relay_winsize_exec(argc, argv);
+	if (argc == 3 && strcmp(argv[1], "--connect") == 0)
+		relay_stdio_main(argv[2]);
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--port-file") == 0 && i + 1 < argc)
 			port_file = argv[++i];

@@ -2,7 +2,8 @@
  * program: its loop, the listeners, a connection's header, the 'L' listing,
  * handing 'X' connections to an exec session), relay-connect.c (a 'C'
  * connection's connect to the port in the container) and relay-pipe.c (the
- * bytes of a connected 'C' connection, both ways). The exec session has its
+ * bytes of a connected 'C' connection, both ways) and relay-stdio.c (the
+ * --connect mode: one connection over stdin and stdout). The exec session has its
  * own header, relay-exec.h.
  *
  * A struct conn belongs to rdev-relay.c's loop: relay_conn_close() takes it
@@ -88,5 +89,9 @@ void relay_connect_event(struct conn *c);
 void relay_pipe_start(struct conn *c);
 /* Events on c's socket on side while piping. */
 void relay_pipe_event(struct conn *c, int side, unsigned events);
+
+/* relay-stdio.c */
+/* --connect PORT: one connection over stdin and stdout. Never returns. */
+void relay_stdio_main(const char *port_arg) __attribute__((noreturn));
 
 #endif
