@@ -1,5 +1,7 @@
 /* up.c - `up`: turn a workspace into a running, ready dev container. */
 #include "up.h"
+
+#include "up-internal.h"
 #include "labels.h"
 
 #include <errno.h>
@@ -31,21 +33,6 @@
 #include "secrets.h"
 #include "uid-sync.h"
 #include "xmalloc.h"
-
-/* Everything one `up` works with; freed by up_state_clear(). */
-struct up_state {
-	const struct up_opts *opts;
-	const struct progress *p;
-	struct config *cfg;
-	struct docker *docker;
-	char *state_dir;
-	char *config_hash;
-	int lock_fd;
-	cJSON *container;	      /* inspect of the workspace's container */
-	cJSON *merged;		      /* merged configuration */
-	struct feature_set *features; /* the configuration's, resolved */
-	char *remote_user;	      /* NULL: the container's user */
-};
 
 static void
 up_strv_free(char **v)
@@ -128,7 +115,7 @@ up_find_container(struct up_state *s, cJSON **found, char **cause)
 	return rc;
 }
 
-static const char *
+const char *
 up_json_string(const cJSON *obj, const char *path1, const char *path2)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, path1);
@@ -405,108 +392,6 @@ out:
 	return rc;
 }
 
-/* Progress sink for lifecycle output lines. */
-static void
-up_lifecycle_output(void *arg, const char *step, const char *line)
-{
-	progress_output(arg, line);
-}
-
-/* The command of a description, "`CMD`" or "[NAME] `CMD`"
- * (lifecycle_cmd_describe()), as the reference's stepDetail shows it. New
- * string. */
-static char *
-up_step_detail(const char *detail)
-{
-	const char *open = strchr(detail, '`'), *close = strrchr(detail, '`');
-
-	if (open == NULL || close == open)
-		return xstrdup(detail);
-	return xstrndup(open + 1, (size_t)(close - open - 1));
-}
-
-/* The steps as progress: a line as each command starts and, for
- * --log-format json, the reference's "progress" lines. */
-static void
-up_lifecycle_event(
-    void *arg, const char *step, enum lifecycle_event ev, const char *detail)
-{
-	char *cmd;
-
-	switch (ev) {
-	case LIFECYCLE_EVENT_RUN:
-		progress_line(arg, "Running the %s: %s", step, detail);
-		cmd = up_step_detail(detail);
-		progress_step(arg, step, "running", cmd);
-		free(cmd);
-		break;
-	case LIFECYCLE_EVENT_DONE: progress_step(arg, step, "succeeded", NULL); break;
-	case LIFECYCLE_EVENT_FAILED: progress_step(arg, step, "failed", NULL); break;
-	case LIFECYCLE_EVENT_SKIP: break;
-	}
-}
-
-/* Continue the pending lifecycle steps in a detached process. The child keeps
- * the workspace lock until it is done, so the next `up` waits for it; it
- * wipes env (ctx's, which may hold secrets) and the secrets when done. */
-static int
-up_background(struct up_state *s, const struct lifecycle_ctx *ctx,
-    struct lifecycle_pending *pending, char **env, char **cause)
-{
-	const char *id = up_json_string(s->container, "Id", NULL);
-	struct lifecycle_ctx bg_ctx = *ctx;
-	struct lifecycle_bg *bg;
-	char *names, *why = NULL;
-	pid_t pid;
-	int fd;
-
-	if ((bg = lifecycle_bg_begin(s->state_dir, id, pending, &why)) == NULL) {
-		/* Nobody could follow them: better late than unseen. */
-		progress_line(s->p,
-		    "warning: cannot run the remaining lifecycle steps in the "
-		    "background (%s): running them now",
-		    why);
-		free(why);
-		return lifecycle_run_pending(ctx, pending, cause);
-	}
-	names = lifecycle_pending_names(pending);
-	progress_line(s->p,
-	    "The remaining lifecycle steps continue in the background "
-	    "(see `rdev logs -f`): %s",
-	    names);
-	free(names);
-	if ((pid = fork()) < 0) {
-		lifecycle_bg_free(bg);
-		lifecycle_bg_forget(s->state_dir, id);
-		progress_line(
-		    s->p, "warning: fork: %s: running them now", strerror(errno));
-		return lifecycle_run_pending(ctx, pending, cause);
-	}
-	if (pid > 0) {
-		/* Once the child is gone the grandchild is in its own session:
-		 * whatever then signals our process group (a cancelled op, the
-		 * client gone right after the result) does not reach it. */
-		waitpid(pid, NULL, 0);
-		lifecycle_bg_free(bg); /* the lock stays with the grandchild's copy */
-		return 0;
-	}
-	setsid();
-	if (fork() != 0)
-		_exit(0); /* the grandchild is reparented: no zombie for our caller */
-	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
-		dup2(fd, 0);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		if (fd > 2)
-			close(fd);
-	}
-	bg_ctx.docker = docker_new(NULL);
-	lifecycle_bg_run(bg, &bg_ctx, pending);
-	secrets_env_free(env);
-	secrets_free(s->opts->secrets);
-	_exit(0);
-}
-
 int
 up_remote_env(struct docker *d, const char *state_dir, const cJSON *container,
     int current, const cJSON *merged, const cJSON *cli_remote_env,
@@ -574,60 +459,6 @@ up_remote_user(const cJSON *merged, const cJSON *container)
 	if (user == NULL)
 		user = up_json_string(container, "Config", "User");
 	return xstrdup(user != NULL && *user != '\0' ? user : "root");
-}
-
-static unsigned
-up_lifecycle_flags(const struct up_opts *opts)
-{
-	return (opts->skip_non_blocking ? LIFECYCLE_SKIP_NON_BLOCKING : 0) |
-	    (opts->skip_post_create ? LIFECYCLE_SKIP_POST_CREATE : 0) |
-	    (opts->skip_post_attach ? LIFECYCLE_SKIP_POST_ATTACH : 0);
-}
-
-/* Probe the user's environment and run the lifecycle steps. */
-static int
-up_lifecycle(struct up_state *s, char **cause)
-{
-	struct lifecycle_ctx ctx = { 0 };
-	struct lifecycle_pending *pending = NULL;
-	const char *id = up_json_string(s->container, "Id", NULL);
-	char **env = NULL, **unset = NULL;
-	int rc = -1;
-
-	/* s->container may predate this up's start: inspect again */
-	if (up_remote_env(s->docker, s->state_dir, s->container, 0, s->merged,
-		s->opts->remote_env, s->remote_user, &env, &unset, cause) != 0)
-		goto out;
-	/* The reference's { ...remoteEnv, ...secrets }: never in the probe's
-	 * cache, only in the commands' environment. */
-	secrets_env_apply(s->opts->secrets, &env, unset);
-	ctx.mask = s->opts->secrets;
-	ctx.docker = s->docker;
-	ctx.container_id = id;
-	ctx.user = s->remote_user;
-	ctx.workdir = config_get_workspace_folder(s->cfg);
-	ctx.env = (const char *const *)env;
-	ctx.unset_env = (const char *const *)unset;
-	ctx.created_at = up_json_string(s->container, "Created", NULL);
-	ctx.started_at = up_json_string(s->container, "State", "StartedAt");
-	ctx.out = up_lifecycle_output;
-	ctx.out_arg = (void *)s->p;
-	ctx.event = up_lifecycle_event;
-	ctx.event_arg = (void *)s->p;
-	/* We hold the workspace lock: no earlier background run is still going. */
-	lifecycle_bg_forget(s->state_dir, id);
-	if (lifecycle_run(
-		&ctx, s->merged, up_lifecycle_flags(s->opts), &pending, cause) != 0)
-		goto out;
-	if (pending != NULL && lifecycle_pending_count(pending) > 0 &&
-	    up_background(s, &ctx, pending, env, cause) != 0)
-		goto out;
-	rc = 0;
-out:
-	lifecycle_pending_free(pending);
-	secrets_env_free(env);
-	env_free(unset);
-	return rc;
 }
 
 static void
@@ -773,7 +604,7 @@ up_run(const struct up_opts *opts, struct up_result *res, char **cause)
 	}
 
 	s.remote_user = up_remote_user(s.merged, s.container);
-	if (up_lifecycle(&s, cause) != 0)
+	if (up_lifecycle_run(&s, cause) != 0)
 		goto out;
 
 	res->outcome = xstrdup("success");

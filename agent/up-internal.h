@@ -1,0 +1,48 @@
+/* up-internal.h - what up.c (`up` and `build`: up.h) shares with
+ * up-lifecycle.c (its lifecycle step).
+ *
+ * Ownership: a struct up_state owns its configuration, Docker client, lock,
+ * container inspect, merged configuration, Features and strings
+ * (up_state_clear in up.c); opts and p are the caller's. */
+#ifndef RDEV_UP_INTERNAL_H
+#define RDEV_UP_INTERNAL_H
+
+#include <cjson/cJSON.h>
+
+#include "up-opts.h"
+
+struct config;
+struct docker;
+struct feature_set;
+struct progress;
+
+/* Everything one `up` works with; freed by up_state_clear(). */
+struct up_state {
+	const struct up_opts *opts;
+	const struct progress *p;
+	struct config *cfg;
+	struct docker *docker;
+	char *state_dir;
+	char *config_hash;
+	int lock_fd;
+	cJSON *container;	      /* inspect of the workspace's container */
+	cJSON *merged;		      /* merged configuration */
+	struct feature_set *features; /* the configuration's, resolved */
+	char *remote_user;	      /* NULL: the container's user */
+};
+
+/* up.c */
+/* obj's string at path1 (and path2 under it, when not NULL), or NULL. */
+const char *up_json_string(const cJSON *obj, const char *path1, const char *path2);
+
+/* up-lifecycle.c */
+/* Run s's lifecycle commands in its container as its remote user, with the
+ * remote environment (and the secrets); the steps up does not wait for
+ * (--skip-non-blocking-commands) continue in a detached process. 0, or -1
+ * with *cause. */
+int up_lifecycle_run(struct up_state *s, char **cause);
+/* A lifecycle output line as progress (arg: the struct progress); for
+ * initializeCommand too. */
+void up_lifecycle_output(void *arg, const char *step, const char *line);
+
+#endif

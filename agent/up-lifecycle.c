@@ -1,0 +1,179 @@
+/* up-lifecycle.c - `up`'s lifecycle step (up-internal.h): the remote
+ * environment and the secrets for the commands, the steps run with their
+ * output and events as progress, and those left to the background handed
+ * to a detached process. */
+#include "up-internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "agent-state.h"
+#include "config.h"
+#include "docker.h"
+#include "env-probe.h"
+#include "error.h"
+#include "lifecycle.h"
+#include "secrets.h"
+#include "up.h"
+#include "xmalloc.h"
+
+void
+up_lifecycle_output(void *arg, const char *step, const char *line)
+{
+	progress_output(arg, line);
+}
+
+/* The command of a description, "`CMD`" or "[NAME] `CMD`"
+ * (lifecycle_cmd_describe()), as the reference's stepDetail shows it. New
+ * string. */
+static char *
+up_lifecycle_step_detail(const char *detail)
+{
+	const char *open = strchr(detail, '`'), *close = strrchr(detail, '`');
+
+	if (open == NULL || close == open)
+		return xstrdup(detail);
+	return xstrndup(open + 1, (size_t)(close - open - 1));
+}
+
+/* The steps as progress: a line as each command starts and, for
+ * --log-format json, the reference's "progress" lines. */
+static void
+up_lifecycle_event(
+    void *arg, const char *step, enum lifecycle_event ev, const char *detail)
+{
+	char *cmd;
+
+	switch (ev) {
+	case LIFECYCLE_EVENT_RUN:
+		progress_line(arg, "Running the %s: %s", step, detail);
+		cmd = up_lifecycle_step_detail(detail);
+		progress_step(arg, step, "running", cmd);
+		free(cmd);
+		break;
+	case LIFECYCLE_EVENT_DONE: progress_step(arg, step, "succeeded", NULL); break;
+	case LIFECYCLE_EVENT_FAILED: progress_step(arg, step, "failed", NULL); break;
+	case LIFECYCLE_EVENT_SKIP: break;
+	}
+}
+
+/* Continue the pending lifecycle steps in a detached process. The child keeps
+ * the workspace lock until it is done, so the next `up` waits for it; it
+ * wipes env (ctx's, which may hold secrets) and the secrets when done. */
+static int
+up_lifecycle_background(struct up_state *s, const struct lifecycle_ctx *ctx,
+    struct lifecycle_pending *pending, char **env, char **cause)
+{
+	const char *id = up_json_string(s->container, "Id", NULL);
+	struct lifecycle_ctx bg_ctx = *ctx;
+	struct lifecycle_bg *bg;
+	char *names, *why = NULL;
+	pid_t pid;
+	int fd;
+
+	if ((bg = lifecycle_bg_begin(s->state_dir, id, pending, &why)) == NULL) {
+		/* Nobody could follow them: better late than unseen. */
+		progress_line(s->p,
+		    "warning: cannot run the remaining lifecycle steps in the "
+		    "background (%s): running them now",
+		    why);
+		free(why);
+		return lifecycle_run_pending(ctx, pending, cause);
+	}
+	names = lifecycle_pending_names(pending);
+	progress_line(s->p,
+	    "The remaining lifecycle steps continue in the background "
+	    "(see `rdev logs -f`): %s",
+	    names);
+	free(names);
+	if ((pid = fork()) < 0) {
+		lifecycle_bg_free(bg);
+		lifecycle_bg_forget(s->state_dir, id);
+		progress_line(
+		    s->p, "warning: fork: %s: running them now", strerror(errno));
+		return lifecycle_run_pending(ctx, pending, cause);
+	}
+	if (pid > 0) {
+		/* Once the child is gone the grandchild is in its own session:
+		 * whatever then signals our process group (a cancelled op, the
+		 * client gone right after the result) does not reach it. */
+		waitpid(pid, NULL, 0);
+		lifecycle_bg_free(bg); /* the lock stays with the grandchild's copy */
+		return 0;
+	}
+	setsid();
+	if (fork() != 0)
+		_exit(0); /* the grandchild is reparented: no zombie for our caller */
+	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	bg_ctx.docker = docker_new(NULL);
+	lifecycle_bg_run(bg, &bg_ctx, pending);
+	secrets_env_free(env);
+	secrets_free(s->opts->secrets);
+	_exit(0);
+}
+
+static unsigned
+up_lifecycle_flags(const struct up_opts *opts)
+{
+	return (opts->skip_non_blocking ? LIFECYCLE_SKIP_NON_BLOCKING : 0) |
+	    (opts->skip_post_create ? LIFECYCLE_SKIP_POST_CREATE : 0) |
+	    (opts->skip_post_attach ? LIFECYCLE_SKIP_POST_ATTACH : 0);
+}
+
+/* Probe the user's environment and run the lifecycle steps. */
+int
+up_lifecycle_run(struct up_state *s, char **cause)
+{
+	struct lifecycle_ctx ctx = { 0 };
+	struct lifecycle_pending *pending = NULL;
+	const char *id = up_json_string(s->container, "Id", NULL);
+	char **env = NULL, **unset = NULL;
+	int rc = -1;
+
+	/* s->container may predate this up's start: inspect again */
+	if (up_remote_env(s->docker, s->state_dir, s->container, 0, s->merged,
+		s->opts->remote_env, s->remote_user, &env, &unset, cause) != 0)
+		goto out;
+	/* The reference's { ...remoteEnv, ...secrets }: never in the probe's
+	 * cache, only in the commands' environment. */
+	secrets_env_apply(s->opts->secrets, &env, unset);
+	ctx.mask = s->opts->secrets;
+	ctx.docker = s->docker;
+	ctx.container_id = id;
+	ctx.user = s->remote_user;
+	ctx.workdir = config_get_workspace_folder(s->cfg);
+	ctx.env = (const char *const *)env;
+	ctx.unset_env = (const char *const *)unset;
+	ctx.created_at = up_json_string(s->container, "Created", NULL);
+	ctx.started_at = up_json_string(s->container, "State", "StartedAt");
+	ctx.out = up_lifecycle_output;
+	ctx.out_arg = (void *)s->p;
+	ctx.event = up_lifecycle_event;
+	ctx.event_arg = (void *)s->p;
+	/* We hold the workspace lock: no earlier background run is still going. */
+	lifecycle_bg_forget(s->state_dir, id);
+	if (lifecycle_run(
+		&ctx, s->merged, up_lifecycle_flags(s->opts), &pending, cause) != 0)
+		goto out;
+	if (pending != NULL && lifecycle_pending_count(pending) > 0 &&
+	    up_lifecycle_background(s, &ctx, pending, env, cause) != 0)
+		goto out;
+	rc = 0;
+out:
+	lifecycle_pending_free(pending);
+	secrets_env_free(env);
+	env_free(unset);
+	return rc;
+}
