@@ -31,7 +31,7 @@ fi
 includes=(-I"$src/common" -I"$src/agent" -I"$src/client" -I"$src/broker" -I"$src/tests/fuzz")
 cflags=(-g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 	-D_GNU_SOURCE -DRDEV_VERSION='"fuzz"' "${includes[@]}")
-libs=$(pkg-config --libs libcjson libsodium libevent_core libssh yaml-0.1)
+libs="$(pkg-config --libs libcjson libsodium libevent_core libssh yaml-0.1 zlib) -ldl"
 
 # One archive per directory (without the files holding main()), so a target
 # pulls in only the modules it uses, as the CMake build does. Compiled on
