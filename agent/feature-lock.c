@@ -238,7 +238,12 @@ feature_lock_format(const cJSON *doc)
 		buf_appendf(b, "}");
 	}
 	buf_appendf(b, "\n");
-	return buf_take_string(b, NULL);
+	{
+		char *text = buf_take_string(b, NULL);
+
+		buf_free(b);
+		return text;
+	}
 }
 
 int

@@ -146,7 +146,12 @@ feature_tar_clean(const char *name)
 		while (*p == '/')
 			p++;
 	}
-	return buf_take_string(b, NULL);
+	{
+		char *text = buf_take_string(b, NULL);
+
+		buf_free(b);
+		return text;
+	}
 }
 
 /* mkdir -p rel under dir (rel is clean: no "..", no symlinks exist). */

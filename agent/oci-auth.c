@@ -37,7 +37,12 @@ oci_challenge_value(const char **p)
 		buf_append(b, s, 1);
 	}
 	*p = s + 1;
-	return buf_take_string(b, NULL);
+	{
+		char *text = buf_take_string(b, NULL);
+
+		buf_free(b);
+		return text;
+	}
 }
 
 int

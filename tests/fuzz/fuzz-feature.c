@@ -1,0 +1,101 @@
+/* fuzz-feature.c - fuzz what rdev reads of a Dev Container Feature from the
+ * network or a Feature's folder: the registry's WWW-Authenticate challenge,
+ * its token answer and its manifest (agent/oci-auth.c, oci-client.c), a
+ * Docker config.json's credentials, and devcontainer-feature.json
+ * (common/feature-json.c) with its options' values and their env file.
+ *
+ * The first byte picks the parser; the rest is its input. Any answer is
+ * fine; a crash or a sanitizer report is not. A manifest's layer, when one
+ * is taken, must be a "sha256:" digest of 64 hex digits; a parse error of
+ * devcontainer-feature.json must read "fuzz:LINE:COL: ..." or name the file.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "feature-json.h"
+#include "fuzz.h"
+#include "oci.h"
+#include "xmalloc.h"
+
+static void
+check_digest(const char *d)
+{
+	if (strncmp(d, "sha256:", 7) != 0 || strlen(d) != 7 + 64 ||
+	    strspn(d + 7, "0123456789abcdef") != 64)
+		abort();
+}
+
+static void
+fuzz_feature_json(const char *text, size_t len)
+{
+	struct feature_json *fj;
+	char *cause = NULL, *env;
+	cJSON *given, *opts;
+
+	if ((fj = feature_json_parse("fuzz", text, len, &cause)) == NULL) {
+		if (cause == NULL || strncmp(cause, "fuzz", 4) != 0)
+			abort();
+		free(cause);
+		return;
+	}
+	if (feature_json_id(fj) == NULL)
+		abort();
+	/* its defaults, then a value given for each declared option */
+	given = cJSON_CreateObject();
+	for (const cJSON *o =
+		 cJSON_GetObjectItemCaseSensitive(feature_json_root(fj), "options")
+		 ? cJSON_GetObjectItemCaseSensitive(feature_json_root(fj), "options")
+		       ->child
+		 : NULL;
+	     o != NULL; o = o->next)
+		cJSON_AddStringToObject(given, o->string, "x");
+	for (int i = 0; i < 2; i++) {
+		opts = feature_json_options(fj, i == 0 ? NULL : given, "where", &cause);
+		if (opts == NULL) {
+			if (cause == NULL)
+				abort();
+			free(cause);
+			cause = NULL;
+			continue;
+		}
+		env = feature_json_env_file(opts);
+		free(env);
+		cJSON_Delete(opts);
+	}
+	cJSON_Delete(given);
+	feature_json_free(fj);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct oci_challenge ch;
+	char *text, *cause = NULL, *s;
+
+	if (size < 1)
+		return 0;
+	text = xstrndup((const char *)data + 1, size - 1);
+	switch (data[0] % 5) {
+	case 0:
+		if (oci_challenge_parse(text, &ch, &cause) == 0) {
+			if (ch.scheme == NULL)
+				abort();
+			oci_challenge_clear(&ch);
+		} else if (cause == NULL)
+			abort();
+		break;
+	case 1: free(oci_auth_token_parse(text, strlen(text))); break;
+	case 2:
+		if ((s = oci_manifest_layer(text, strlen(text), &cause)) != NULL) {
+			check_digest(s);
+			free(s);
+		} else if (cause == NULL)
+			abort();
+		break;
+	case 3: free(oci_auth_config_lookup(text, "localhost:5000")); break;
+	case 4: fuzz_feature_json(text, strlen(text)); break;
+	}
+	free(cause);
+	free(text);
+	return 0;
+}
