@@ -55,6 +55,14 @@ forward_set_id_labels(struct forward *fw, const cJSON *id_labels)
 	fw->id_labels = cJSON_IsArray(id_labels) ? cJSON_Duplicate(id_labels, 1) : NULL;
 }
 
+void
+forward_take_request_fields(struct forward *fw, const cJSON *from)
+{
+	forward_set_id_labels(fw, cJSON_GetObjectItemCaseSensitive(from, "idLabels"));
+	free(fw->hint);
+	fw->hint = forward_strdup(forward_json_str(from, "hint"));
+}
+
 cJSON *
 forward_relay_request(const struct forward *fw)
 {
@@ -66,6 +74,8 @@ forward_relay_request(const struct forward *fw)
 	if (fw->id_labels != NULL)
 		cJSON_AddItemToObject(req, "idLabels", cJSON_Duplicate(fw->id_labels, 1));
 	forward_add_string(req, "service", fw->service);
+	/* the agent's "no dev container" message names it */
+	forward_add_string(req, "hint", fw->hint);
 	return req;
 }
 
@@ -102,6 +112,7 @@ forward_clear(struct forward *fw)
 	free(fw->workspace);
 	free(fw->config);
 	cJSON_Delete(fw->id_labels);
+	free(fw->hint);
 	free(fw->service);
 	free(fw->label);
 	free(fw->auto_action);
@@ -183,6 +194,7 @@ forward_saved_json(const struct forward *fw)
 	forward_add_string(o, "config", fw->config);
 	if (fw->id_labels != NULL)
 		cJSON_AddItemToObject(o, "idLabels", cJSON_Duplicate(fw->id_labels, 1));
+	forward_add_string(o, "hint", fw->hint);
 	forward_add_string(o, "service", fw->service);
 	cJSON_AddNumberToObject(o, "port", fw->port);
 	cJSON_AddNumberToObject(o, "local", fw->local_port);
@@ -401,8 +413,7 @@ forward_request_make(
 			continue;
 		}
 		fw->require_local |= s.require_local;
-		forward_set_id_labels(
-		    fw, cJSON_GetObjectItemCaseSensitive(req, "idLabels"));
+		forward_take_request_fields(fw, req);
 		cJSON_AddItemToArray(done, forward_json(fw));
 	}
 }
@@ -430,8 +441,7 @@ forward_restore(
 		if (fw != NULL) {
 			fw->require_local = cJSON_IsTrue(
 			    cJSON_GetObjectItemCaseSensitive(e, "requireLocal"));
-			forward_set_id_labels(
-			    fw, cJSON_GetObjectItemCaseSensitive(e, "idLabels"));
+			forward_take_request_fields(fw, e);
 			if (forward_json_str(e, "onAutoForward") != NULL &&
 			    fw->auto_action == NULL)
 				fw->auto_action =

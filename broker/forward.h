@@ -40,6 +40,7 @@
 struct forward {
 	char *workspace, *config;
 	cJSON *id_labels; /* the workspace's --id-label's (["NAME=VALUE"]), or NULL */
+	char *hint;	  /* the `up` command the user would type, or NULL */
 	char *service;	  /* NULL: the dev container, through its relay */
 	int port;	  /* container/service port */
 	int local_port;
@@ -72,6 +73,8 @@ int forward_listen(int port, int exact, int *fd4, int *fd6, int *bound, char **c
 /* fw's workspace is found by these id labels (the request's "idLabels",
  * copied; NULL or not an array: the default ones). */
 void forward_set_id_labels(struct forward *fw, const cJSON *id_labels);
+/* The request's (or saved entry's) "idLabels" and "hint" into fw. */
+void forward_take_request_fields(struct forward *fw, const cJSON *from);
 /* The agent's "relay" request for fw: {"op":"relay","workspace","config",
  * "idLabels","service"}. New object. */
 cJSON *forward_relay_request(const struct forward *fw);

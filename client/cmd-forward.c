@@ -80,12 +80,18 @@ cmd_forward_add(struct remote *r, const char *workspace, const char *config,
 {
 	cJSON *fields = cJSON_CreateObject(), *res = NULL;
 	const cJSON *errors, *e;
-	char *cause = NULL;
+	char *cause = NULL, *hint;
 	int rc = 0;
 
 	cJSON_AddStringToObject(fields, "workspace", workspace);
 	if (config != NULL)
 		cJSON_AddStringToObject(fields, "config", config);
+	/* what the agent's "no dev container" message tells to run */
+	hint = xasprintf("rdev up %s%s%s%s%s", r != NULL ? remote_host(r) : "",
+	    r != NULL ? ":" : "", workspace, config != NULL ? " --config " : "",
+	    config != NULL ? config : "");
+	cJSON_AddStringToObject(fields, "hint", hint);
+	free(hint);
 	if (id_labels != NULL)
 		cJSON_AddItemToObject(fields, "idLabels", cJSON_Duplicate(id_labels, 1));
 	cJSON_AddItemToObject(fields, "forwards", list);

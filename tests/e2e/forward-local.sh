@@ -89,6 +89,15 @@ set -e
 check_eq "a required local port in use: exit 1" "$rc" 1
 check "and a clear error naming the port" grep -q "port $p_any: 127.0.0.1:$p_busy is not free" "$TEST_TMP/req.err"
 check_eq "a bad spec: exit 2" "$rc_bad" 2
+mkdir -p "$TEST_TMP/none"
+cp "$ws/.devcontainer.json" "$TEST_TMP/none/"
+set +e
+rdev forward "$TEST_TMP/none" "$p_id" 2>"$TEST_TMP/none.err"; rc_none=$?
+set -e
+check_eq "a workspace without a container: exit 1" "$rc_none" 1
+check "and the error says what to run, as the user would type it" \
+	grep -qF "no dev container for $TEST_TMP/none (run \`rdev up $TEST_TMP/none\` first)" "$TEST_TMP/none.err"
+rdev forward "$TEST_TMP/none" --stop-all 2>/dev/null || true
 check "and it is named" grep -q "forward spec '1:2:3:4'" "$TEST_TMP/bad.err"
 kill "$busy_pid"; busy_pid=
 
