@@ -63,19 +63,27 @@ forward_take_request_fields(struct forward *fw, const cJSON *from)
 	fw->hint = forward_strdup(forward_json_str(from, "hint"));
 }
 
+/* What names fw's workspace to the agent, into o: "workspace", "config",
+ * "idLabels", "hint" (the up command its "no dev container" message names)
+ * and "service". */
+static void
+forward_add_workspace(cJSON *o, const struct forward *fw)
+{
+	cJSON_AddStringToObject(o, "workspace", fw->workspace);
+	forward_add_string(o, "config", fw->config);
+	if (fw->id_labels != NULL)
+		cJSON_AddItemToObject(o, "idLabels", cJSON_Duplicate(fw->id_labels, 1));
+	forward_add_string(o, "hint", fw->hint);
+	forward_add_string(o, "service", fw->service);
+}
+
 cJSON *
 forward_relay_request(const struct forward *fw)
 {
 	cJSON *req = cJSON_CreateObject();
 
 	cJSON_AddStringToObject(req, "op", "relay");
-	cJSON_AddStringToObject(req, "workspace", fw->workspace);
-	forward_add_string(req, "config", fw->config);
-	if (fw->id_labels != NULL)
-		cJSON_AddItemToObject(req, "idLabels", cJSON_Duplicate(fw->id_labels, 1));
-	forward_add_string(req, "service", fw->service);
-	/* the agent's "no dev container" message names it */
-	forward_add_string(req, "hint", fw->hint);
+	forward_add_workspace(req, fw);
 	return req;
 }
 
@@ -190,12 +198,7 @@ forward_saved_json(const struct forward *fw)
 {
 	cJSON *o = cJSON_CreateObject();
 
-	cJSON_AddStringToObject(o, "workspace", fw->workspace);
-	forward_add_string(o, "config", fw->config);
-	if (fw->id_labels != NULL)
-		cJSON_AddItemToObject(o, "idLabels", cJSON_Duplicate(fw->id_labels, 1));
-	forward_add_string(o, "hint", fw->hint);
-	forward_add_string(o, "service", fw->service);
+	forward_add_workspace(o, fw);
 	cJSON_AddNumberToObject(o, "port", fw->port);
 	cJSON_AddNumberToObject(o, "local", fw->local_port);
 	if (fw->require_local)
