@@ -46,7 +46,7 @@ workspace() { # DIR FEATURE-ID
   "features": { "$2": { "greeting": "from-oci" } } }
 JSON
 }
-requests() { grep -c "/$ns/" "$regdir/requests.log" 2>/dev/null || echo 0; }
+requests() { grep -c "/$ns/" "$regdir/requests.log" 2>/dev/null || true; }
 
 # --- local ---------------------------------------------------------------------
 workspace "$TEST_TMP/ws" "$feature"
@@ -75,6 +75,7 @@ lock=$TEST_TMP/ws-ref/.devcontainer/devcontainer-lock.json
 cp "$lock" "$TEST_TMP/ws/.devcontainer/"
 docker rm -f "$cid" >/dev/null
 before=$(requests)
+check "the registry's log counts this run's requests (the first up asked it)" test "$before" -gt 0
 rdev up "$TEST_TMP/ws" >/dev/null 2>"$TEST_TMP/up2.err" || { tail -5 "$TEST_TMP/up2.err"; fail "up with a lockfile failed"; }
 check_eq "a pinned, cached Feature costs no registry request" "$(requests)" "$before"
 
