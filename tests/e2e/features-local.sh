@@ -60,7 +60,7 @@ inspect() { docker inspect "$1" --format \
 	'{{index .Config.Labels "devcontainer.metadata"}}|{{json .Config.Env}}|{{json .HostConfig.Init}}'; }
 
 # The reference first; its container is inspected and removed.
-"$REF" up --workspace-folder "$WS" >"$TEST_TMP/ref.out" 2>"$TEST_TMP/ref.err" ||
+rig_reference_features "$REF" up --workspace-folder "$WS" >"$TEST_TMP/ref.out" 2>"$TEST_TMP/ref.err" ||
 	fail "the reference's up failed: $(tail -5 "$TEST_TMP/ref.err")"
 ref=$(jq -r .containerId "$TEST_TMP/ref.out")
 ref_inspect=$(inspect "$ref")

@@ -61,7 +61,7 @@ check "local: the label has its entry, by the id as written" sh -c \
 
 # The reference's up of a copy: the Feature wrote the same.
 workspace "$TEST_TMP/ws-ref" "$feature"
-TMPDIR=$TEST_TMP "$REF" up --workspace-folder "$TEST_TMP/ws-ref" >"$TEST_TMP/ref.json" 2>"$TEST_TMP/ref.err" ||
+TMPDIR=$TEST_TMP rig_reference_features "$REF" up --workspace-folder "$TEST_TMP/ws-ref" >"$TEST_TMP/ref.json" 2>"$TEST_TMP/ref.err" ||
 	{ tail -5 "$TEST_TMP/ref.err"; fail "the reference's up failed"; }
 rcid=$(tail -1 "$TEST_TMP/ref.json" | jq -r .containerId)
 check_eq "as the reference's up: what the Feature wrote" \

@@ -72,6 +72,18 @@ fail() {
 	exit 1
 }
 
+# The reference CLI builds every workspace's Features through one image of a
+# fixed name (dev_container_feature_content_temp): two of its builds with
+# Features at once, in two tests, take each other's. Such a run of it goes
+# through here, one at a time on the Docker engine (a lock in the rig's
+# run/ folder):  rig_reference_features "$REF" up --workspace-folder WS
+RIG_REFERENCE_FEATURES_LOCK=$RDEV_RIG_DIR/run/reference-features.lock
+export RIG_REFERENCE_FEATURES_LOCK
+rig_reference_features() {
+	mkdir -p "$(dirname "$RIG_REFERENCE_FEATURES_LOCK")"
+	flock "$RIG_REFERENCE_FEATURES_LOCK" "$@"
+}
+
 rig_require_docker() {
 	if ! timeout 20 docker info >/dev/null 2>&1; then
 		bash "$RIG" docker ||
