@@ -10,15 +10,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "atomic-file.h"
 #include "buf.h"
 #include "config-merge.h"
+#include "docker.h"
 #include "error.h"
 #include "feature-json.h"
 #include "feature-resolve.h"
 #include "image.h"
 #include "shell-quote.h"
 #include "spawn.h"
+#include "tree-hash.h"
 #include "xmalloc.h"
 
 /* Where the Features' folders go in the image, as in the reference. */
@@ -216,18 +220,41 @@ feature_install_cleanup(const char *dir)
 	free(ignore);
 }
 
-int
-feature_install_build(const struct feature_set *fs, const char *base_image,
-    const struct feature_install_users *users, const char *tag, int no_cache,
-    const struct progress *p, char **cause)
+/* The tag for the build of dockerfile in dir from base: REPO:<digest>. New
+ * string, or NULL with *cause. */
+static char *
+feature_install_tag(const char *dir, const char *dockerfile,
+    const struct feature_install_base *base, char **cause)
 {
-	char dir[] = "/tmp/rdev-features.XXXXXX", *builtin, *dockerfile, *name, *dest;
+	unsigned char out[crypto_hash_sha256_BYTES];
+	char hex[crypto_hash_sha256_BYTES * 2 + 1];
+	crypto_hash_sha256_state st;
+
+	crypto_hash_sha256_init(&st);
+	tree_hash_string(&st, dockerfile);
+	tree_hash_string(&st, base->id);
+	if (tree_hash_update(&st, dir, cause) != 0)
+		return NULL;
+	crypto_hash_sha256_final(&st, out);
+	sodium_bin2hex(hex, sizeof hex, out, sizeof out);
+	return xasprintf("%s:%.12s", base->repo, hex);
+}
+
+int
+feature_install_build(const struct feature_set *fs,
+    const struct feature_install_base *base, struct docker *d, const struct progress *p,
+    char **tag, char **cause)
+{
+	char dir[] = "/tmp/rdev-features.XXXXXX", *builtin, *dockerfile = NULL;
+	char *name, *dest;
+	cJSON *have = NULL;
 	int rc = -1;
 
+	*tag = NULL;
 	if (mkdtemp(dir) == NULL)
 		return error_set_errno(cause, errno, "cannot create a build directory");
 	builtin = xasprintf("_CONTAINER_USER=%s\n_REMOTE_USER=%s\n",
-	    users->container_user, users->remote_user);
+	    base->users->container_user, base->users->remote_user);
 	if (feature_install_write(
 		dir, "devcontainer-features.builtin.env", builtin, cause) != 0)
 		goto out;
@@ -240,13 +267,30 @@ feature_install_build(const struct feature_set *fs, const char *base_image,
 		if (rc != 0)
 			goto out;
 	}
-	dockerfile = feature_install_dockerfile(fs, base_image, users);
+	dockerfile = feature_install_dockerfile(fs, base->image, base->users);
+	rc = -1;
+	if ((*tag = feature_install_tag(dir, dockerfile, base, cause)) == NULL)
+		goto out;
+	if (!base->no_cache) {
+		if (docker_image_inspect(d, *tag, &have, cause) != 0)
+			goto out;
+		if (have != NULL) {
+			progress_line(p, "Features unchanged: using %s", *tag);
+			rc = 0;
+			goto out;
+		}
+	}
 	progress_line(
-	    p, "Installing %zu Feature%s into %s", fs->n, fs->n == 1 ? "" : "s", tag);
+	    p, "Installing %zu Feature%s into %s", fs->n, fs->n == 1 ? "" : "s", *tag);
 	rc = image_build_context(
-	    dir, dockerfile, tag, no_cache, p, "installing the Features", cause);
-	free(dockerfile);
+	    dir, dockerfile, *tag, base->no_cache, p, "installing the Features", cause);
 out:
+	if (rc != 0) {
+		free(*tag);
+		*tag = NULL;
+	}
+	cJSON_Delete(have);
+	free(dockerfile);
 	free(builtin);
 	feature_install_cleanup(dir);
 	return rc;

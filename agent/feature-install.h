@@ -19,6 +19,7 @@
 
 #include "progress.h"
 
+struct docker;
 struct feature_set;
 
 /* Who the Features are installed for: the containerUser and remoteUser of
@@ -30,13 +31,26 @@ struct feature_install_users {
 	const char *image_user;
 };
 
-/* Build tag from base_image with fs's Features installed (fs->n > 0);
- * no_cache: --no-cache. 0, or -1 with *cause (the build's last lines name
- * the Feature whose install.sh failed). Nothing is left but what Docker's
- * build cache keeps. */
-int feature_install_build(const struct feature_set *fs, const char *base_image,
-    const struct feature_install_users *users, const char *tag, int no_cache,
-    const struct progress *p, char **cause);
+/* What feature_install_build() builds from and with. */
+struct feature_install_base {
+	const char *image; /* the base image, as named */
+	const char *id;	   /* its image id (what the name pointed to) */
+	const struct feature_install_users *users;
+	const char *repo; /* the built image's repository: REPO:<digest> */
+	int no_cache;	  /* --no-cache (--rebuild, --build-no-cache) */
+};
+
+/* Build the image with fs's Features installed (fs->n > 0) on base, tagged
+ * *tag (new string: base->repo, a colon and the first 12 hex digits of a
+ * SHA-256 of everything the build reads: the Dockerfile, the base image's
+ * id and the build context's tree). When an image of that tag exists and
+ * base->no_cache is not set, nothing is built (the same inputs made it):
+ * a new container from a warm cache costs no build. 0, or -1 with *cause
+ * (the build's last lines name the Feature whose install.sh failed).
+ * Nothing is left but what Docker keeps. */
+int feature_install_build(const struct feature_set *fs,
+    const struct feature_install_base *base, struct docker *d, const struct progress *p,
+    char **tag, char **cause);
 
 /* Append the entry each Feature adds to the devcontainer.metadata label, in
  * install order, to entries (an array), as the reference writes them

@@ -180,9 +180,10 @@ static int
 up_install_features(struct up_state *s, struct up_image *img, char **cause)
 {
 	struct feature_install_users users;
+	struct feature_install_base fb;
 	cJSON *subst, *merged, *inspect = NULL;
 	const char *image_user = up_json_string(img->inspect, "Config", "User");
-	char *tag, *base;
+	char *tag = NULL, *base, *repo;
 	int rc;
 
 	subst = up_subst_metadata(s, img->entries);
@@ -195,11 +196,17 @@ up_install_features(struct up_state *s, struct up_image *img, char **cause)
 	users.remote_user = up_json_string(merged, "remoteUser", NULL);
 	if (users.remote_user == NULL || *users.remote_user == '\0')
 		users.remote_user = users.container_user;
+	fb.image = img->name;
+	fb.id = up_json_string(img->inspect, "Id", NULL);
+	fb.users = &users;
 	base = image_build_tag(s->cfg, s->config_hash);
 	*strrchr(base, ':') = '\0';
-	tag = xasprintf("%s-features:%.12s", base, s->config_hash);
-	rc = feature_install_build(s->features, img->name, &users, tag,
-	    s->opts->rebuild || s->opts->build_no_cache, s->p, cause);
+	repo = xasprintf("%s-features", base);
+	fb.repo = repo;
+	fb.no_cache = s->opts->rebuild || s->opts->build_no_cache;
+	rc = fb.id == NULL
+	    ? error_set(cause, "image %s: Docker shows no id", img->name)
+	    : feature_install_build(s->features, &fb, s->docker, s->p, &tag, cause);
 	if (rc == 0 &&
 	    (rc = docker_image_inspect(s->docker, tag, &inspect, cause)) == 0 &&
 	    inspect == NULL)
@@ -214,6 +221,7 @@ up_install_features(struct up_state *s, struct up_image *img, char **cause)
 		feature_install_metadata(s->features, img->entries);
 	}
 	free(tag);
+	free(repo);
 	free(base);
 	cJSON_Delete(merged);
 	cJSON_Delete(subst);

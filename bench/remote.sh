@@ -61,20 +61,8 @@ fwd_runs=${RDEV_BENCH_FWD_RUNS:-5}
 goal_bundle_bytes=2000000 goal_rss_kb=3906 # 2 MB, 4 MB (MB = 10^6 bytes; RSS in KiB)
 
 # The timing and statistics helpers of bench/up-exec.sh, taken from it by
-# name (one copy to maintain): each "NAME() {" ... "}" definition is read out
-# of the file and evaluated here.
-bench_import() {
-	local file=$1 name def
-	shift
-	for name in "$@"; do
-		def=$(awk -v n="$name" '
-			!on && index($0, n "() {") == 1 {
-				print; if ($0 ~ /}[[:space:]]*$/) exit; on = 1; next }
-			on { print; if ($0 ~ /^}/) exit }' "$file")
-		[ -n "$def" ] || { echo "bench/remote.sh: no $name() in $file" >&2; exit 1; }
-		eval "$def"
-	done
-}
+# name (bench/lib.sh).
+. "$src/bench/lib.sh"
 bench_import "$src/bench/up-exec.sh" run_cmd time_rounds stats row report median ratio verdict
 
 if [ "${RDEV_BENCH_NO_BUILD:-}" != 1 ]; then

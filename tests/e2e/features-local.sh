@@ -92,6 +92,19 @@ built=$(grep -aE '^Step [0-9]+/[0-9]+ : (COPY|RUN)' -A1 "$TEST_TMP/re.err" | gre
 # builtin env COPY+RUN and base, mid (COPY+RUN each) cached: 6; top, late rebuilt.
 check_eq "layers before the changed Feature come from the cache" "$steps" 6
 check "the changed Feature and the one after it are built again" test "$built" -ge 3
+
+# A new container, nothing changed: no build at all (the image's tag is a
+# digest of what its build reads). A changed install.sh, options the same:
+# built again.
+rdev down "$WS" >/dev/null 2>&1 || true
+rdev up "$WS" >/dev/null 2>"$TEST_TMP/same.err" || fail "up with nothing changed failed"
+check "nothing changed: the Features' image is used as it is" grep -q '^Features unchanged: using ' "$TEST_TMP/same.err"
+check_eq "nothing changed: no build step" "$(grep -c '^Step ' "$TEST_TMP/same.err" || true)" 0
+rdev down "$WS" >/dev/null 2>&1 || true
+echo 'echo late-again >> /order' >>"$d/late/install.sh"
+rdev up "$WS" --json >"$TEST_TMP/edit.out" 2>"$TEST_TMP/edit.err" || fail "up after editing install.sh failed"
+check_eq "an edited install.sh is built again" \
+	"$(docker exec "$(jq -r .containerId "$TEST_TMP/edit.out")" tail -1 /order)" late-again
 rdev down "$WS" >/dev/null 2>&1 || true
 
 # A Dockerfile base.
