@@ -18,6 +18,8 @@
 #include "docker.h"
 #include "env-probe.h"
 #include "error.h"
+#include "feature-install.h"
+#include "feature-resolve.h"
 #include "image.h"
 #include "read-configuration.h"
 #include "workspace.h"
@@ -196,6 +198,31 @@ op_read_configuration_image_metadata(const struct config *cfg, cJSON *warnings)
 	return substituted;
 }
 
+/* Append the metadata entries of cfg's Features (install order), substituted
+ * like the configuration, to meta; a warning when they cannot be had. */
+static void
+op_read_configuration_features(const struct config *cfg, cJSON *meta, cJSON *warnings)
+{
+	struct feature_set *fs;
+	cJSON *entries, *substituted, *e;
+	char *cause = NULL;
+
+	if ((fs = feature_resolve(cfg, &cause)) == NULL) {
+		op_read_configuration_warn(
+		    warnings, "%s; merged without the Features' metadata", cause);
+		free(cause);
+		return;
+	}
+	entries = cJSON_CreateArray();
+	feature_install_metadata(fs, entries);
+	feature_set_free(fs);
+	substituted = config_subst(entries, config_get_subst_ctx(cfg));
+	cJSON_Delete(entries);
+	while ((e = cJSON_DetachItemFromArray(substituted, 0)) != NULL)
+		cJSON_AddItemToArray(meta, e);
+	cJSON_Delete(substituted);
+}
+
 /* The workspace's container, as the reference looks for it on every
  * read-configuration; NULL when there is none, or (after a warning) when
  * Docker cannot be asked. */
@@ -314,7 +341,9 @@ out:
 }
 
 /* The same without a container: ${devcontainerId} and ${containerEnv:...}
- * stay as written, and the image's label is merged. */
+ * stay as written, and the image's label and the Features' metadata are
+ * merged (as the reference: the image's entries, the Features' in install
+ * order, then the configuration). */
 static void
 op_read_configuration_without_container(
     const struct config *cfg, int merged, int discovered, cJSON *warnings, cJSON *out)
@@ -327,6 +356,7 @@ op_read_configuration_without_container(
 	cJSON_AddItemToObject(out, "workspace", config_workspace_json(cfg));
 	if (merged) {
 		meta = op_read_configuration_image_metadata(cfg, warnings);
+		op_read_configuration_features(cfg, meta, warnings);
 		cJSON_AddItemToObject(
 		    out, "mergedConfiguration", config_merge(meta, conf));
 		cJSON_Delete(meta);

@@ -17,6 +17,7 @@
 	"                                  .devcontainer/*/devcontainer.json\n" \
 	"  --include-merged-configuration  also print the configuration merged\n" \
 	"                                  with the image's devcontainer.metadata\n" \
+	"                                  and the Features' metadata\n" \
 	"  --no-mount-workspace-git-root   mount PATH itself, not its git work tree\n" \
 	"  --id-label NAME=VALUE           find the container by these labels\n" \
 	"                                  (repeatable), as `up --id-label` made\n" \

@@ -32,9 +32,6 @@ DOCUMENTED = [
     # D3: the image of a Compose service is not inspected yet, so its
     # devcontainer.metadata label is not merged.
     {"id": "D3", "cases": r"compose-(multi|build|no-folder)", "paths": r"^mergedConfiguration\."},
-    # D6: features are not supported yet; the reference merges a (local)
-    # feature's metadata.
-    {"id": "D6", "cases": r"local-feature", "paths": r"^mergedConfiguration\."},
 ]
 
 
