@@ -6,11 +6,9 @@
  * after it ended; it ends when the broker closes its end (or dies). */
 #include "local-internal.h"
 
-#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include <errno.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,6 +20,7 @@
 #include "buf.h"
 #include "log.h"
 #include "proto.h"
+#include "spawn.h"
 #include "xmalloc.h"
 
 #define LOCAL_CALL_TIMEOUT_S 60
@@ -228,37 +227,20 @@ static int
 local_agent_start(struct local_host *lh, char **cause)
 {
 	struct local_agent *a = local_agent_get(lh);
+	const char *argv[] = { lh->agent_path, "serve", NULL };
 	struct buf *out;
 	cJSON *hello;
-	int sv[2];
-	pid_t pid;
+	int pid, fd;
 
 	if (lh->agent_path == NULL) {
 		*cause = xstrdup(
 		    lh->agent_error != NULL ? lh->agent_error : "no rdev-agent to run");
 		return -1;
 	}
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
-		*cause = xasprintf("socketpair: %s", strerror(errno));
+	if (spawn_socketpair(argv, 0, &pid, &fd, cause) != 0)
 		return -1;
-	}
-	if ((pid = fork()) < 0) {
-		*cause = xasprintf("fork: %s", strerror(errno));
-		close(sv[0]);
-		close(sv[1]);
-		return -1;
-	}
-	if (pid == 0) {
-		/* The broker ignores SIGPIPE; the agent must not inherit that. */
-		signal(SIGPIPE, SIG_DFL);
-		if (dup2(sv[1], 0) < 0 || dup2(sv[1], 1) < 0)
-			_exit(127);
-		execl(lh->agent_path, lh->agent_path, "serve", (char *)NULL);
-		_exit(127);
-	}
-	close(sv[1]);
-	evutil_make_socket_nonblocking(sv[0]);
-	a->bev = bufferevent_socket_new(lh->base, sv[0], BEV_OPT_CLOSE_ON_FREE);
+	evutil_make_socket_nonblocking(fd);
+	a->bev = bufferevent_socket_new(lh->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	bufferevent_setcb(a->bev, local_agent_on_read, NULL, local_agent_on_event, lh);
 	bufferevent_enable(a->bev, EV_READ | EV_WRITE);
 	a->pid = pid;

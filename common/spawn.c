@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -208,4 +209,40 @@ spawn_result_tail(const struct spawn_result *res, int lines)
 		if (p[-1] == '\n' && --lines == 0)
 			break;
 	return xstrndup(p, (size_t)(end - p));
+}
+
+int
+spawn_socketpair(const char *const argv[], int detached, int *pid, int *fd, char **cause)
+{
+	int sv[2], status;
+	pid_t child;
+
+	*pid = -1;
+	*fd = -1;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+		return error_set_errno(cause, errno, "socketpair");
+	if ((child = fork()) < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return error_set_errno(cause, errno, "fork");
+	}
+	if (child == 0) {
+		if (detached && fork() != 0)
+			_exit(0);
+		/* Whoever spawns may ignore SIGPIPE; the program must not inherit
+		 * that. dup2 clears close-on-exec on 0 and 1. */
+		signal(SIGPIPE, SIG_DFL);
+		if (dup2(sv[1], 0) < 0 || dup2(sv[1], 1) < 0)
+			_exit(127);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(sv[1]);
+	if (detached)
+		while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+			;
+	else
+		*pid = (int)child;
+	*fd = sv[0];
+	return 0;
 }

@@ -47,4 +47,14 @@ char *spawn_result_tail(const struct spawn_result *res, int lines);
 /* "exited with status 3" or "killed by signal 9 (Killed)"; caller frees. */
 char *spawn_result_describe(const struct spawn_result *res);
 
+/* Start the program at path argv[0] (no PATH lookup) with its stdin and
+ * stdout one end of a new socketpair (stderr: ours) and SIGPIPE at its
+ * default; *fd gets the other end (close-on-exec, blocking; the caller owns
+ * it). detached: it is nobody's child here (forked twice: it ends on its own
+ * once its socket does, nothing must reap it) and *pid is -1; else *pid is
+ * the child's, for the caller to reap. 0, or -1 with *cause (a program that
+ * cannot be executed shows as the socket closing, status 127). */
+int spawn_socketpair(
+    const char *const argv[], int detached, int *pid, int *fd, char **cause);
+
 #endif

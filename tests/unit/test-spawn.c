@@ -2,8 +2,13 @@
 #include "test.h"
 
 #include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "spawn.h"
+#include "xmalloc.h"
 
 TEST(captures_stdout_stderr_and_status)
 {
@@ -159,4 +164,58 @@ TEST(tail_keeps_the_last_lines_of_stderr_else_stdout)
 	ASSERT_STR_EQ(tail, "e1\ne2");
 	free(tail);
 	spawn_result_free(&res);
+}
+
+/* Write text to fd, close our sending half, read all it answers. */
+static char *
+socket_round_trip(int fd, const char *text)
+{
+	char buf[256];
+	size_t have = 0;
+	ssize_t n;
+
+	ASSERT_INT_EQ((int)write(fd, text, strlen(text)), (int)strlen(text));
+	shutdown(fd, SHUT_WR);
+	while ((n = read(fd, buf + have, sizeof buf - 1 - have)) > 0)
+		have += (size_t)n;
+	buf[have] = '\0';
+	return xstrdup(buf);
+}
+
+TEST(socketpair_child_reads_and_writes_its_end_and_is_ours_to_reap)
+{
+	const char *argv[] = { "/bin/cat", NULL };
+	char *cause = NULL, *got;
+	int pid, fd, status;
+
+	ASSERT_INT_EQ(spawn_socketpair(argv, 0, &pid, &fd, &cause), 0);
+	ASSERT_TRUE(pid > 0);
+	got = socket_round_trip(fd, "hello\n");
+	ASSERT_STR_EQ(got, "hello\n");
+	free(got);
+	close(fd);
+	ASSERT_INT_EQ(waitpid(pid, &status, 0), pid);
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+TEST(socketpair_detached_child_is_nobodys_and_a_bad_path_closes_the_socket)
+{
+	const char *argv[] = { "/bin/cat", NULL };
+	const char *bad[] = { "/nonexistent/rdev-program", NULL };
+	char *cause = NULL, *got;
+	int pid, fd;
+
+	ASSERT_INT_EQ(spawn_socketpair(argv, 1, &pid, &fd, &cause), 0);
+	ASSERT_INT_EQ(pid, -1);
+	ASSERT_INT_EQ(waitpid(-1, NULL, WNOHANG), -1); /* no child of ours */
+	got = socket_round_trip(fd, "x");
+	ASSERT_STR_EQ(got, "x");
+	free(got);
+	close(fd);
+
+	ASSERT_INT_EQ(spawn_socketpair(bad, 1, &pid, &fd, &cause), 0);
+	got = socket_round_trip(fd, "");
+	ASSERT_STR_EQ(got, "");
+	free(got);
+	close(fd);
 }
