@@ -50,7 +50,7 @@ forward_auto_mark(struct forward_auto *a, int port)
 }
 
 cJSON *
-forward_auto_saved_json(const struct forward_auto *a, const cJSON *id_labels)
+forward_auto_saved_json(const struct forward_auto *a, const struct forward *relay)
 {
 	cJSON *o = cJSON_CreateObject(), *seen;
 
@@ -59,8 +59,11 @@ forward_auto_saved_json(const struct forward_auto *a, const cJSON *id_labels)
 		cJSON_AddStringToObject(o, "config", a->config);
 	if (cJSON_IsObject(a->attrs))
 		cJSON_AddItemToObject(o, "attributes", cJSON_Duplicate(a->attrs, 1));
-	if (id_labels != NULL)
-		cJSON_AddItemToObject(o, "idLabels", cJSON_Duplicate(id_labels, 1));
+	if (relay->id_labels != NULL)
+		cJSON_AddItemToObject(
+		    o, "idLabels", cJSON_Duplicate(relay->id_labels, 1));
+	if (relay->hint != NULL)
+		cJSON_AddStringToObject(o, "hint", relay->hint);
 	seen = cJSON_AddArrayToObject(o, "seen");
 	for (size_t i = 0; i < a->ndone; i++)
 		cJSON_AddItemToArray(seen, cJSON_CreateNumber(a->done[i]));

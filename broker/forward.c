@@ -63,6 +63,14 @@ forward_take_request_fields(struct forward *fw, const cJSON *from)
 	fw->hint = forward_strdup(forward_json_str(from, "hint"));
 }
 
+void
+forward_take_fields_of(struct forward *fw, const struct forward *from)
+{
+	forward_set_id_labels(fw, from->id_labels);
+	free(fw->hint);
+	fw->hint = forward_strdup(from->hint);
+}
+
 /* What names fw's workspace to the agent, into o: "workspace", "config",
  * "idLabels", "hint" (the up command its "no dev container" message names)
  * and "service". */

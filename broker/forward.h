@@ -75,6 +75,9 @@ int forward_listen(int port, int exact, int *fd4, int *fd6, int *bound, char **c
 void forward_set_id_labels(struct forward *fw, const cJSON *id_labels);
 /* The request's (or saved entry's) "idLabels" and "hint" into fw. */
 void forward_take_request_fields(struct forward *fw, const cJSON *from);
+/* The same fields from another forward of the workspace (an auto-forward
+ * from its watch's relay). */
+void forward_take_fields_of(struct forward *fw, const struct forward *from);
 /* The agent's "relay" request for fw: {"op":"relay","workspace","config",
  * "idLabels","service"}. New object. */
 cJSON *forward_relay_request(const struct forward *fw);
@@ -188,9 +191,10 @@ void forward_auto_init(
 void forward_auto_clear(struct forward_auto *a);
 /* Port was seen (and handled): not again. */
 void forward_auto_mark(struct forward_auto *a, int port);
-/* a as saved ({"workspace","config","attributes","idLabels","seen"});
- * id_labels: the workspace's (may be NULL). New object. */
-cJSON *forward_auto_saved_json(const struct forward_auto *a, const cJSON *id_labels);
+/* a as saved ({"workspace","config","attributes","idLabels","hint","seen"});
+ * relay: its watch's relay forward, whose idLabels and hint name the
+ * workspace. New object. */
+cJSON *forward_auto_saved_json(const struct forward_auto *a, const struct forward *relay);
 /* The saved entry's "seen" ports marked in a. */
 void forward_auto_restore_seen(struct forward_auto *a, const cJSON *saved);
 /* Take the relay's listing ("PORT ADDRESS" lines): each port not seen

@@ -107,7 +107,7 @@ host_auto_forward(void *arg, const struct forward_auto_port *p)
 		return;
 	}
 	f->fw.auto_action = xstrdup(p->action);
-	forward_set_id_labels(&f->fw, sc->a->relay->fw.id_labels);
+	forward_take_fields_of(&f->fw, &sc->a->relay->fw);
 	f->fw.require_local = p->require_local;
 	log_info("%s: auto-forwarded 127.0.0.1:%d -> container port %d (%s)",
 	    sc->h->label, f->fw.local_port, p->port, p->action);

@@ -343,11 +343,11 @@ host_forward_add(struct host_session *h, struct host_job *j)
 	}
 	if (ws != NULL &&
 	    cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(j->req, "auto")))
-		forward_set_id_labels(
+		forward_take_request_fields(
 		    &host_auto_add(
 			h, ws, config, cJSON_GetObjectItemCaseSensitive(j->req, "auto"))
 			 ->relay->fw,
-		    cJSON_GetObjectItemCaseSensitive(j->req, "idLabels"));
+		    j->req);
 	host_state_save(h);
 	if (ws != NULL)
 		forward_park(&h->parked, j->fd, ws, resp);

@@ -39,8 +39,7 @@ host_state_entry(struct host_session *h)
 	}
 	au = cJSON_AddArrayToObject(e, "autos");
 	LIST_FOREACH(a, &h->autos, entry)
-		cJSON_AddItemToArray(
-		    au, forward_auto_saved_json(&a->fa, a->relay->fw.id_labels));
+		cJSON_AddItemToArray(au, forward_auto_saved_json(&a->fa, &a->relay->fw));
 	return e;
 }
 
@@ -87,8 +86,7 @@ host_state_restore(struct host_session *h)
 		attrs = cJSON_GetObjectItemCaseSensitive(e, "attributes");
 		a = host_auto_add(
 		    h, host_json_str(e, "workspace"), host_json_str(e, "config"), attrs);
-		forward_set_id_labels(
-		    &a->relay->fw, cJSON_GetObjectItemCaseSensitive(e, "idLabels"));
+		forward_take_request_fields(&a->relay->fw, e);
 		forward_auto_restore_seen(&a->fa, e);
 	}
 	log_info("%s: restored %d forwards and %d watches", h->label,

@@ -73,7 +73,7 @@ local_auto_forward(void *arg, const struct forward_auto_port *p)
 	}
 	free(fw->auto_action);
 	fw->auto_action = xstrdup(p->action);
-	forward_set_id_labels(fw, a->relay->fw.id_labels);
+	forward_take_fields_of(fw, &a->relay->fw);
 	fw->require_local = p->require_local;
 	log_info("%s: auto-forwarded 127.0.0.1:%d -> container port %d (%s)",
 	    LOCAL_HOST_LABEL, fw->local_port, p->port, p->action);
@@ -162,7 +162,7 @@ local_auto_on_tick(evutil_socket_t fd, short what, void *arg)
 
 struct local_auto *
 local_auto_add(struct local_host *lh, const char *ws, const char *config,
-    const cJSON *attrs, const cJSON *id_labels)
+    const cJSON *attrs, const cJSON *from)
 {
 	struct timeval second = { 1, 0 };
 	struct local_auto *a;
@@ -177,7 +177,7 @@ local_auto_add(struct local_host *lh, const char *ws, const char *config,
 	a->relay = xcalloc(1, sizeof *a->relay);
 	a->relay->lh = lh;
 	forward_init(&a->relay->fw, ws, config);
-	forward_set_id_labels(&a->relay->fw, id_labels);
+	forward_take_request_fields(&a->relay->fw, from);
 	LIST_INSERT_HEAD(&lh->autos, a, entry);
 	if (lh->auto_ev == NULL) {
 		lh->auto_ev = event_new(lh->base, -1, EV_PERSIST, local_auto_on_tick, lh);
@@ -215,7 +215,7 @@ local_auto_save(struct local_host *lh, cJSON *list)
 
 	LIST_FOREACH(a, &lh->autos, entry)
 		cJSON_AddItemToArray(
-		    list, forward_auto_saved_json(&a->fa, a->relay->fw.id_labels));
+		    list, forward_auto_saved_json(&a->fa, &a->relay->fw));
 }
 
 void
@@ -231,8 +231,7 @@ local_auto_restore(struct local_host *lh, const cJSON *list)
 			continue;
 		a = local_auto_add(lh, ws->valuestring,
 		    cJSON_IsString(config) ? config->valuestring : NULL,
-		    cJSON_GetObjectItemCaseSensitive(e, "attributes"),
-		    cJSON_GetObjectItemCaseSensitive(e, "idLabels"));
+		    cJSON_GetObjectItemCaseSensitive(e, "attributes"), e);
 		forward_auto_restore_seen(&a->fa, e);
 	}
 }

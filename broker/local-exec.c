@@ -7,7 +7,6 @@
  * rdev-relay as a Docker exec attached to them (local-internal.h). */
 #include "local-internal.h"
 
-
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

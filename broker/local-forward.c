@@ -199,8 +199,7 @@ local_host_forward(struct local_host *lh, int fd, int id, const cJSON *req)
 	forward_request_make(req, local_forward_make, lh, done, errors);
 	if (ws != NULL && cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(req, "auto")))
 		local_auto_add(lh, ws, local_json_str(req, "config"),
-		    cJSON_GetObjectItemCaseSensitive(req, "auto"),
-		    cJSON_GetObjectItemCaseSensitive(req, "idLabels"));
+		    cJSON_GetObjectItemCaseSensitive(req, "auto"), req);
 	/* The relay is started now, so that a problem shows in `up`'s output
 	 * and the first connection does not wait for it. */
 	LIST_FOREACH(f, &lh->forwards, entry) {

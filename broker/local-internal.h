@@ -127,10 +127,10 @@ void local_host_reap_soon(struct local_host *lh);
 
 /* local-auto.c */
 /* Watch ws's container for new listening ports (attrs: portsAttributes and
- * otherPortsAttributes; id_labels may be NULL); the watch of ws if there is
- * one. */
+ * otherPortsAttributes; from: the request or saved entry whose "idLabels"
+ * and "hint" it takes, may be NULL); the watch of ws if there is one. */
 struct local_auto *local_auto_add(struct local_host *lh, const char *ws,
-    const char *config, const cJSON *attrs, const cJSON *id_labels);
+    const char *config, const cJSON *attrs, const cJSON *from);
 /* Stop watching ws (NULL: all). */
 void local_auto_remove(struct local_host *lh, const char *ws);
 /* The watches as saved, into the array list. */
