@@ -94,10 +94,12 @@ feature_tar_checksum_ok(const unsigned char *h)
 	return sum == want;
 }
 
-/* The value of "path" in pax extended-header records, new string or NULL. */
+/* The value of key ("path", "linkpath") in pax extended-header records,
+ * new string or NULL. */
 static char *
-feature_tar_pax_path(const unsigned char *p, size_t n)
+feature_tar_pax_value(const unsigned char *p, size_t n, const char *key)
 {
+	size_t klen = strlen(key);
 	char *path = NULL;
 
 	while (n > 0) {
@@ -108,9 +110,11 @@ feature_tar_pax_path(const unsigned char *p, size_t n)
 		if (i == 0 || i >= n || p[i] != ' ' || len > n || len <= i + 1 ||
 		    p[len - 1] != '\n')
 			break;
-		if (len - i - 2 >= 5 && memcmp(p + i + 1, "path=", 5) == 0) {
+		if (len - i - 2 >= klen + 1 && memcmp(p + i + 1, key, klen) == 0 &&
+		    p[i + 1 + klen] == '=') {
 			free(path);
-			path = xstrndup((const char *)p + i + 6, len - i - 7);
+			path =
+			    xstrndup((const char *)p + i + 2 + klen, len - i - 3 - klen);
 		}
 		p += len;
 		n -= len;
@@ -209,9 +213,124 @@ feature_tar_file(const char *dir, const char *rel, const unsigned char *data, si
 	return 0;
 }
 
+/* The symbolic links of an archive, made once everything else is there. */
+struct feature_tar_links {
+	char **names; /* clean paths under the folder */
+	char **targets;
+	size_t n;
+};
+
+/* Is target, a link's at rel, inside the folder whatever the other links
+ * are? It must be relative, its ".." components first (they climb real
+ * folders: no link's path goes through another link) and not above the
+ * top; the rest only descends, through links that are checked the same. */
+static int
+feature_tar_link_target_ok(const char *rel, const char *target)
+{
+	size_t depth = 0, n;
+	const char *p;
+
+	if (target[0] == '/' || target[0] == '\0')
+		return 0;
+	for (p = rel; (p = strchr(p, '/')) != NULL; p++)
+		depth++;
+	for (p = target; *p == '/' ||
+	     (p[0] == '.' && p[1] == '.' && (p[2] == '/' || p[2] == '\0'));) {
+		if (*p == '/') {
+			p++;
+			continue;
+		}
+		if (depth == 0)
+			return 0;
+		depth--;
+		p += 2;
+	}
+	while (*p != '\0') {
+		n = strcspn(p, "/");
+		if (n == 2 && strncmp(p, "..", 2) == 0)
+			return 0;
+		p += n;
+		while (*p == '/')
+			p++;
+	}
+	return 1;
+}
+
+/* Record the link at rel (clean) to target, or refuse it. */
+static int
+feature_tar_link_add(
+    struct feature_tar_links *l, const char *rel, const char *target, char **cause)
+{
+	size_t rlen = strlen(rel);
+
+	if (rel[0] == '\0')
+		return error_set(cause, "archive has a link without a name");
+	if (!feature_tar_link_target_ok(rel, target))
+		return error_set(cause,
+		    "archive entry '%s' is a link to '%s', outside the Feature's "
+		    "folder",
+		    rel, target);
+	for (size_t i = 0; i < l->n; i++) {
+		size_t n = strlen(l->names[i]);
+
+		if ((rlen > n && strncmp(rel, l->names[i], n) == 0 && rel[n] == '/') ||
+		    (n > rlen && strncmp(l->names[i], rel, rlen) == 0 &&
+			l->names[i][rlen] == '/'))
+			return error_set(
+			    cause, "archive entry '%s': a link inside another link", rel);
+	}
+	l->names = xreallocarray(l->names, l->n + 1, sizeof *l->names);
+	l->targets = xreallocarray(l->targets, l->n + 1, sizeof *l->targets);
+	l->names[l->n] = xstrdup(rel);
+	l->targets[l->n++] = xstrdup(target);
+	return 0;
+}
+
+/* Make the recorded links, each in its (real) parent folder. */
+static int
+feature_tar_links_make(const struct feature_tar_links *l, const char *dir, char **cause)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		char *slash = strrchr(l->names[i], '/'), *path;
+		int rc = 0;
+
+		if (slash != NULL) {
+			char *parent =
+			    xstrndup(l->names[i], (size_t)(slash - l->names[i]));
+
+			rc = feature_tar_mkdirs(dir, parent, cause);
+			free(parent);
+		}
+		if (rc != 0)
+			return -1;
+		path = xasprintf("%s/%s", dir, l->names[i]);
+		if (symlink(l->targets[i], path) != 0) {
+			error_set_errno(
+			    cause, errno, "cannot make the link %s", l->names[i]);
+			free(path);
+			return -1;
+		}
+		free(path);
+	}
+	return 0;
+}
+
+static void
+feature_tar_links_clear(struct feature_tar_links *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->names[i]);
+		free(l->targets[i]);
+	}
+	free(l->names);
+	free(l->targets);
+}
+
 int
 feature_tar_extract(const void *data, size_t len, const char *dir, char **cause)
 {
+	struct feature_tar_links links = { 0 };
+	char *long_link = NULL;
 	struct buf *plain = NULL;
 	const unsigned char *t = data;
 	char *long_name = NULL;
@@ -230,15 +349,16 @@ feature_tar_extract(const void *data, size_t len, const char *dir, char **cause)
 		char name[257], *rel;
 
 		if (off == len) {
-			rc = 0; /* no end-of-archive blocks: some writers omit them */
+			/* no end-of-archive blocks: some writers omit them */
+			rc = feature_tar_links_make(&links, dir, cause);
 			goto out;
 		}
 		if (off + 512 > len) {
 			error_set(cause, "archive is truncated");
 			goto out;
 		}
-		if (h[0] == '\0') {
-			rc = 0; /* the end-of-archive block */
+		if (h[0] == '\0') { /* the end-of-archive block */
+			rc = feature_tar_links_make(&links, dir, cause);
 			goto out;
 		}
 		if (!feature_tar_checksum_ok(h) ||
@@ -253,11 +373,20 @@ feature_tar_extract(const void *data, size_t len, const char *dir, char **cause)
 			error_set(cause, "archive is truncated");
 			goto out;
 		}
-		if (h[156] == 'x' || h[156] == 'L') {
+		if (h[156] == 'x') {
 			free(long_name);
-			long_name = h[156] == 'x'
-			    ? feature_tar_pax_path(t + off, (size_t)size)
-			    : xstrndup((const char *)t + off, (size_t)size);
+			free(long_link);
+			long_name = feature_tar_pax_value(t + off, (size_t)size, "path");
+			long_link =
+			    feature_tar_pax_value(t + off, (size_t)size, "linkpath");
+			off += ((size_t)size + 511) / 512 * 512;
+			continue;
+		}
+		if (h[156] == 'L' || h[156] == 'K') {
+			char **to = h[156] == 'L' ? &long_name : &long_link;
+
+			free(*to);
+			*to = xstrndup((const char *)t + off, (size_t)size);
 			off += ((size_t)size + 511) / 512 * 512;
 			continue;
 		}
@@ -302,10 +431,21 @@ feature_tar_extract(const void *data, size_t len, const char *dir, char **cause)
 				goto out;
 			}
 			break;
+		case '2': {
+			char target[101];
+
+			snprintf(target, sizeof target, "%.100s", (const char *)h + 157);
+			if (feature_tar_link_add(&links, rel,
+				long_link != NULL ? long_link : target, cause) != 0) {
+				free(rel);
+				goto out;
+			}
+			break;
+		}
 		case '1':
-		case '2':
 			error_set(cause,
-			    "archive entry '%s' is a link (not supported in Features)",
+			    "archive entry '%s' is a hard link (not supported in "
+			    "Features)",
 			    rel);
 			free(rel);
 			goto out;
@@ -316,9 +456,13 @@ feature_tar_extract(const void *data, size_t len, const char *dir, char **cause)
 			goto out;
 		}
 		free(rel);
+		free(long_link);
+		long_link = NULL;
 		off += ((size_t)size + 511) / 512 * 512;
 	}
 out:
+	feature_tar_links_clear(&links);
+	free(long_link);
 	free(long_name);
 	buf_free(plain);
 	return rc;

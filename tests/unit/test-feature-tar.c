@@ -160,12 +160,93 @@ TEST(refuses_links_and_devices)
 
 	memcpy(tar + 157, "/etc/passwd", 12); /* linkname */
 	tar_set_type(tar, '2');
-	expect_refused(tar, len, "is a link");
+	expect_refused(
+	    tar, len, "is a link to '/etc/passwd', outside the Feature's folder");
 	tar_set_type(tar, '1');
-	expect_refused(tar, len, "is a link");
+	expect_refused(tar, len, "is a hard link");
 	tar_set_type(tar, '3');
 	expect_refused(tar, len, "unsupported type");
 	free(tar);
+}
+
+/* An archive of a file "sub/f" and links (names[i] -> targets[i]). */
+static unsigned char *
+tar_with_links(
+    size_t n, const char *const *names, const char *const *targets, size_t *len)
+{
+	const char *all[8] = { "sub/f" }, *data[8] = { "file" };
+	unsigned char *tar;
+
+	for (size_t i = 0; i < n; i++) {
+		all[i + 1] = names[i];
+		data[i + 1] = "";
+	}
+	tar = tar_of(n + 1, all, data, len);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char *h = tar + 512 * (i + 2); /* after sub/f's data block */
+
+		snprintf((char *)h + 157, 100, "%s", targets[i]);
+		tar_set_type(h, '2');
+	}
+	return tar;
+}
+
+TEST(symlinks_inside_the_folder_are_made_last)
+{
+	const char *names[] = { "top", "sub/up", "sub/deep/l" };
+	const char *targets[] = { "sub/f", "../sub/f", "../f" };
+	char *dir = tempdir(), *cause = NULL, *path, link[64];
+	size_t len;
+	unsigned char *tar = tar_with_links(3, names, targets, &len);
+	ssize_t n;
+
+	ASSERT_INT_EQ(feature_tar_extract(tar, len, dir, &cause), 0);
+	for (size_t i = 0; i < 3; i++) {
+		char *got;
+
+		path = xasprintf("%s/%s", dir, names[i]);
+		n = readlink(path, link, sizeof link - 1);
+		ASSERT_TRUE(n > 0);
+		link[n] = '\0';
+		ASSERT_STR_EQ(link, targets[i]);
+		free(path);
+		got = read_in(dir, names[i]);
+		ASSERT_STR_EQ(got, "file");
+		free(got);
+	}
+	feature_tar_remove_tree(dir);
+	free(dir);
+	free(tar);
+}
+
+TEST(symlinks_that_could_leave_the_folder_are_refused)
+{
+	const char *cases[][3] = {
+		{ "l", "../x", "outside the Feature's folder" },
+		{ "sub/l", "../../x", "outside the Feature's folder" },
+		{ "l", "sub/../../x", "outside the Feature's folder" },
+		{ "l", "sub/..", "outside the Feature's folder" },
+		{ "l", "/etc", "outside the Feature's folder" },
+		{ "l", "", "outside the Feature's folder" },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		size_t len;
+		unsigned char *tar = tar_with_links(1, &cases[i][0], &cases[i][1], &len);
+
+		expect_refused(tar, len, cases[i][2]);
+		free(tar);
+	}
+	/* "d" -> "." then "d/l" -> "../x": through the first, the second would
+	 * be outside. */
+	{
+		const char *names[] = { "d", "d/l" }, *targets[] = { ".", "x" };
+		size_t len;
+		unsigned char *tar = tar_with_links(2, names, targets, &len);
+
+		expect_refused(tar, len, "a link inside another link");
+		free(tar);
+	}
 }
 
 TEST(pax_path_and_checks)
