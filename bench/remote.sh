@@ -65,11 +65,7 @@ goal_bundle_bytes=2000000 goal_rss_kb=3906 # 2 MB, 4 MB (MB = 10^6 bytes; RSS in
 . "$src/bench/lib.sh"
 bench_import "$src/bench/up-exec.sh" run_cmd time_rounds stats row report median ratio verdict
 
-if [ "${RDEV_BENCH_NO_BUILD:-}" != 1 ]; then
-	echo "=== build (Release, $build; agent bundle) ==="
-	cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release -DRDEV_SANITIZE=OFF >/dev/null
-	cmake --build "$build" -j"$(nproc)" --target rdev rdev-agent rdev-broker agent-bundle >/dev/null
-fi
+bench_build "$src" "$build" rdev rdev-agent rdev-broker agent-bundle
 rdev=$build/rdev
 [ -x "$rdev" ] || { echo "no rdev at $rdev" >&2; exit 1; }
 [ -x "$ref" ] || { echo "reference CLI not found at $ref (set RDEV_DEVCONTAINER_CLI)" >&2; exit 1; }
@@ -104,11 +100,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "=== machine ==="
-echo "date:      $(date -u '+%Y-%m-%d %H:%M UTC')"
-echo "cpus:      $(nproc) ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"
-echo "load:      $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min; above $(nproc) the figures are inflated)"
-echo "rdev:      $(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$src" diff --quiet 2>/dev/null || echo ' + local changes')"
+bench_machine "$src"
 echo "reference: $ref ($("$ref" --version 2>/dev/null || echo '?'))"
 echo "docker:    $(docker version --format '{{.Server.Version}}' 2>/dev/null || echo '?')"
 echo "ssh:       $(ssh -V 2>&1)"

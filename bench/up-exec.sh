@@ -38,11 +38,8 @@ ref=${RDEV_DEVCONTAINER_CLI:-/var/tmp/rdev-rig/cache/npm/node_modules/.bin/devco
 up_goal=0.1   # rdev up / reference up
 exec_goal=1.0 # rdev exec / docker exec
 
-if [ "${RDEV_BENCH_NO_BUILD:-}" != 1 ]; then
-	echo "=== build (Release, $build) ==="
-	cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release -DRDEV_SANITIZE=OFF >/dev/null
-	cmake --build "$build" -j"$(nproc)" --target rdev >/dev/null
-fi
+. "$src/bench/lib.sh"
+bench_build "$src" "$build" rdev
 rdev=$build/rdev
 [ -x "$rdev" ] || { echo "no rdev at $rdev" >&2; exit 1; }
 [ -x "$ref" ] || { echo "reference CLI not found at $ref (set RDEV_DEVCONTAINER_CLI)" >&2; exit 1; }
@@ -73,11 +70,7 @@ for ws in "$ws_rdev" "$ws_ref"; do
 JSON
 done
 
-echo "=== machine ==="
-echo "date:      $(date -u '+%Y-%m-%d %H:%M UTC')"
-echo "cpus:      $(nproc) ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"
-echo "load:      $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min; above $(nproc) the figures are inflated)"
-echo "rdev:      $(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$src" diff --quiet 2>/dev/null || echo ' + local changes')"
+bench_machine "$src"
 echo "reference: $ref ($("$ref" --version 2>/dev/null || echo '?'))"
 echo "docker:    $(docker version --format '{{.Server.Version}}' 2>/dev/null || echo '?')"
 
