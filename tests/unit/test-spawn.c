@@ -174,7 +174,8 @@ socket_round_trip(int fd, const char *text)
 	size_t have = 0;
 	ssize_t n;
 
-	ASSERT_INT_EQ((int)write(fd, text, strlen(text)), (int)strlen(text));
+	if (*text != '\0')
+		ASSERT_INT_EQ((int)write(fd, text, strlen(text)), (int)strlen(text));
 	shutdown(fd, SHUT_WR);
 	while ((n = read(fd, buf + have, sizeof buf - 1 - have)) > 0)
 		have += (size_t)n;
@@ -204,6 +205,9 @@ TEST(socketpair_detached_child_is_nobodys_and_a_bad_path_closes_the_socket)
 	const char *bad[] = { "/nonexistent/rdev-program", NULL };
 	char *cause = NULL, *got;
 	int pid, fd;
+
+	/* The bad program's end may be closed before we shut ours down. */
+	signal(SIGPIPE, SIG_IGN);
 
 	ASSERT_INT_EQ(spawn_socketpair(argv, 1, &pid, &fd, &cause), 0);
 	ASSERT_INT_EQ(pid, -1);
