@@ -358,8 +358,9 @@ feature_lock_diff(const cJSON *have, const cJSON *want)
 
 	if (!cJSON_IsObject(have))
 		return xstrdup("it is not a JSON object");
-	/* The first id (in the file's order) on either side that differs. */
-	for (int side = 0; side < 2; side++) {
+	/* The first id (in sorted order) that differs: what the Features
+	 * resolve to first, then what the lockfile has besides. */
+	for (int side = 1; side >= 0 && first == NULL; side--) {
 		if (!cJSON_IsObject(features[side]))
 			continue;
 		for (c = features[side]->child; c != NULL; c = c->next) {
@@ -406,7 +407,8 @@ feature_lock_update(const char *path, const cJSON *doc, int frozen, char **cause
 	if (text == NULL && frozen) {
 		rc = error_set(cause,
 		    "%s does not exist (--frozen-lockfile wants it as it would be "
-		    "written: run `rdev upgrade` or an up without --frozen-lockfile)",
+		    "written: run `rdev upgrade`, or up or build without "
+		    "--frozen-lockfile)",
 		    path);
 		goto out;
 	}

@@ -294,7 +294,13 @@ TEST(diff_names_first_feature)
 	feature_lock_set(&want, "c", &e);
 	test_diff_is("{\"features\":{\"c\":{}}}", want, "Feature 'b' is not in it");
 	test_diff_is("{\"features\":{\"a\":{},\"c\":{},\"b\":{}}}", want,
-	    "it has Feature 'a', which the configuration does not use");
+	    "Feature 'b': it has {}, the Feature resolves to {\"version\":\"1\","
+	    "\"resolved\":\"r@" I1 "\",\"integrity\":\"" I1 "\"}");
+	test_diff_is("{\"features\":{\"a\":{},\"c\":{\"version\":\"1\","
+		     "\"resolved\":\"r@" I1 "\",\"integrity\":\"" I1 "\"},\"b\":{"
+		     "\"version\":\"1\",\"resolved\":\"r@" I1 "\",\"integrity\":\"" I1
+		     "\"}}}",
+	    want, "it has Feature 'a', which the configuration does not use");
 	test_diff_is("[]", want, "it is not a JSON object");
 	test_diff_is("{\"features\":{\"c\":{\"version\":\"1\",\"resolved\":\"r@" I1
 		     "\",\"integrity\":\"" I1 "\"},\"b\":{\"version\":\"1\","
