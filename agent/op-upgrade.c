@@ -124,8 +124,8 @@ op_upgrade_run(const struct agent_op_req *r, cJSON **result, char **cause)
 		goto out;
 	path = feature_lock_path(config_get_file(cfg));
 	if (fs->n == 0) {
-		error_set(cause, "%s: no Features, so no lockfile to write (%s)",
-		    config_get_file(cfg), path);
+		error_set(cause, "%s: no Features, so no lockfile to write",
+		    config_get_file(cfg));
 		goto out;
 	}
 	doc = feature_lock_of_set(fs,
