@@ -10,77 +10,45 @@
 
 #include "progress.h"
 
-/* What the command line asks for. */
-struct cmd_upgrade_args {
-	const char *folder;
-	const char *config_file;
+/* upgrade's own options; the rest are the workspace's (agent_cmd_args). */
+struct cmd_upgrade_opts {
 	const char *feature;
 	const char *target_version;
 	int dry_run;
 };
 
-/* Option argv[*i] with its value into *a: 1 taken, 0 not one of these, -1
- * with *msg. */
+/* Take upgrade's own options out of argv (NULL-terminated; *argc shrinks).
+ * 0, or -1 with *msg saying what is wrong. */
 static int
-cmd_upgrade_value(
-    int argc, char **argv, int *i, struct cmd_upgrade_args *a, const char **msg)
+cmd_upgrade_take(int *argc, char **argv, struct cmd_upgrade_opts *o, const char **msg)
 {
-	static const char *const names[] = { "--workspace-folder", "--config",
-		"--feature", "--target-version", NULL };
-	const char **slots[] = { &a->folder, &a->config_file, &a->feature,
-		&a->target_version };
-	const char *v = NULL;
-	int k, r = 0;
+	int i, start, r = 0;
 
-	for (k = 0; names[k] != NULL; k++)
-		if ((r = agent_cmd_option(argc, argv, i, names[k], &v)) != 0)
-			break;
-	if (names[k] == NULL)
-		return 0;
-	if (r < 0 || *v == '\0') {
-		*msg = names[k];
+	memset(o, 0, sizeof *o);
+	for (i = 1; i < *argc; i++) {
+		start = i;
+		if (strcmp(argv[i], "--dry-run") == 0)
+			o->dry_run = 1;
+		else if ((r = agent_cmd_option(
+			      *argc, argv, &i, "--feature", &o->feature)) == 0 &&
+		    (r = agent_cmd_option(
+			 *argc, argv, &i, "--target-version", &o->target_version)) == 0)
+			continue;
+		if (r < 0) {
+			*msg = strcmp(argv[start], "--feature") == 0
+			    ? "--feature needs a value"
+			    : "--target-version needs a value";
+			return -1;
+		}
+		/* argv[start..i] go, the NULL after the last one moves too */
+		memmove(argv + start, argv + i + 1, (size_t)(*argc - i) * sizeof *argv);
+		*argc -= i + 1 - start;
+		i = start - 1;
+	}
+	if ((o->feature == NULL) != (o->target_version == NULL)) {
+		*msg = "--feature and --target-version go together";
 		return -1;
 	}
-	if (k == 0 && a->folder != NULL) {
-		*msg = NULL;
-		return -1;
-	}
-	*slots[k] = v;
-	return 1;
-}
-
-/* Parse argv into *a. 0, or CMD_EXIT_USAGE after printing why. */
-static int
-cmd_upgrade_parse(int argc, char **argv, struct cmd_upgrade_args *a)
-{
-	const char *msg = NULL;
-	int i, r;
-
-	memset(a, 0, sizeof *a);
-	for (i = 1; i < argc; i++) {
-		if (strncmp(argv[i], "--", 2) == 0 &&
-		    (r = cmd_upgrade_value(argc, argv, &i, a, &msg)) != 0) {
-			if (r < 0 && msg == NULL)
-				return cmd_usage_error(&client_program,
-				    &cmd_upgrade_entry,
-				    "one workspace only (a TARGET or "
-				    "--workspace-folder)");
-			if (r < 0)
-				return cmd_usage_error(&client_program,
-				    &cmd_upgrade_entry, "%s needs a value", msg);
-		} else if (strcmp(argv[i], "--dry-run") == 0)
-			a->dry_run = 1;
-		else if (argv[i][0] == '-' && argv[i][1] != '\0')
-			return cmd_usage_error(&client_program, &cmd_upgrade_entry,
-			    "unknown option %s", argv[i]);
-		else if (a->folder == NULL)
-			a->folder = argv[i];
-		else
-			return cmd_usage_error(&client_program, &cmd_upgrade_entry,
-			    "one workspace only (got %s)", argv[i]);
-	}
-	if (a->folder == NULL)
-		a->folder = ".";
 	return 0;
 }
 
@@ -89,23 +57,31 @@ cmd_upgrade_exec(int argc, char **argv)
 {
 	struct progress progress = { .fn = agent_cmd_progress_stderr };
 	struct client_target ct;
-	struct cmd_upgrade_args a;
+	struct cmd_upgrade_opts o;
+	struct agent_cmd_args a;
 	const cJSON *text;
 	cJSON *req, *res = NULL;
+	const char *msg = NULL;
 	char *cause = NULL;
 	int rc;
 
 	if ((rc = client_target_open("upgrade", argc, argv, 0, &ct)) != CMD_EXIT_OK)
 		goto out;
-	if ((rc = cmd_upgrade_parse(ct.argc, ct.argv, &a)) != 0)
+	if (cmd_upgrade_take(&ct.argc, ct.argv, &o, &msg) != 0) {
+		rc = cmd_usage_error(&client_program, &cmd_upgrade_entry, "%s", msg);
 		goto out;
-	req = agent_cmd_request(client_program.name, "upgrade", a.folder, a.config_file);
-	if (a.dry_run)
+	}
+	if ((rc = agent_cmd_args_parse(&client_program, &cmd_upgrade_entry, ct.argc,
+		 ct.argv, AGENT_ARG_FOLDER, &a)) != 0)
+		goto out;
+	req = agent_cmd_args_request(client_program.name, "upgrade", &a);
+	agent_cmd_args_clear(&a);
+	if (o.dry_run)
 		cJSON_AddTrueToObject(req, "dryRun");
-	if (a.feature != NULL)
-		cJSON_AddStringToObject(req, "feature", a.feature);
-	if (a.target_version != NULL)
-		cJSON_AddStringToObject(req, "targetVersion", a.target_version);
+	if (o.feature != NULL)
+		cJSON_AddStringToObject(req, "feature", o.feature);
+	if (o.target_version != NULL)
+		cJSON_AddStringToObject(req, "targetVersion", o.target_version);
 	if (ct.be.call(ct.be.ctx, req, &progress, &res, &cause) != 0) {
 		fprintf(stderr, "rdev: upgrade: %s\n", cause);
 		free(cause);
@@ -113,7 +89,7 @@ cmd_upgrade_exec(int argc, char **argv)
 		goto out;
 	}
 	text = cJSON_GetObjectItemCaseSensitive(res, "text");
-	if (a.dry_run && cJSON_IsString(text))
+	if (o.dry_run && cJSON_IsString(text))
 		fputs(text->valuestring, stdout);
 	rc = CMD_EXIT_OK;
 out:
