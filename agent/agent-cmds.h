@@ -59,7 +59,18 @@ cJSON *agent_cmd_request(
 	"[--skip-post-create] [--skip-post-attach] [--secrets-file FILE] " \
 	"[--remote-env NAME=VALUE]... [--mount MOUNT]... [--override-config FILE] " \
 	"[--workspace-folder PATH] [--id-label NAME=VALUE]... [--build-no-cache] " \
-	"[--cache-from IMAGE]... [--log-format text|json] [--json]"
+	"[--cache-from IMAGE]... [--no-lockfile | --frozen-lockfile] " \
+	"[--log-format text|json] [--json]"
+
+/* What up's and build's --help say of the lockfile flags. */
+#define AGENT_CMD_LOCKFILE_HELP \
+	"  --no-lockfile   neither read nor write devcontainer-lock.json (the\n" \
+	"                  Features' tags are resolved afresh); by default an\n" \
+	"                  image built with Features writes it beside\n" \
+	"                  devcontainer.json, pinning their digests\n" \
+	"  --frozen-lockfile\n" \
+	"                  fail, building nothing, unless devcontainer-lock.json\n" \
+	"                  exists and holds what would be written\n"
 
 #define AGENT_CMD_UP_HELP \
 	"Creates the workspace's dev container, or reuses it (starting it when\n" \
@@ -82,8 +93,8 @@ cJSON *agent_cmd_request(
 	"                  build the image with --no-cache (when there is no\n" \
 	"                  container yet)\n" \
 	"  --cache-from IMAGE\n" \
-	"                  also use IMAGE as a build cache (repeatable)\n" \
-	"  --id-label NAME=VALUE\n" \
+	"                  also use IMAGE as a build cache " \
+	"(repeatable)\n" AGENT_CMD_LOCKFILE_HELP "  --id-label NAME=VALUE\n" \
 	"                  label the container with these instead of\n" \
 	"                  devcontainer.local_folder and devcontainer.config_file,\n" \
 	"                  and find it by them (repeatable; give the same to the\n" \
@@ -210,6 +221,15 @@ void agent_cmd_progress_stderr(void *arg, const char *data, size_t len);
 /* Append item (consumed) to the array *list, created when NULL: a
  * repeatable option's values. */
 void agent_cmd_list_add(cJSON **list, cJSON *item);
+/* The reference's lockfile flags of up and build: is arg --no-lockfile
+ * (*no_lockfile = 1), --frozen-lockfile (*frozen = 1) or one of their
+ * deprecated forms, --experimental-lockfile (the default now) and
+ * --experimental-frozen-lockfile (a warning on stderr, as the reference's)?
+ * 1 taken, 0 not one of them. Both set is the caller's usage error,
+ * AGENT_CMD_LOCKFILE_BOTH. */
+int agent_cmd_lockfile_arg(const char *arg, int *no_lockfile, int *frozen);
+#define AGENT_CMD_LOCKFILE_BOTH \
+	"--no-lockfile and --frozen-lockfile are mutually exclusive"
 /* Add "NAME=VALUE" (--remote-env) to the object remote_env; a name given
  * again replaces its value. -1 when arg has no name before an '='. */
 int agent_cmd_remote_env_add(cJSON *remote_env, const char *arg);

@@ -15,6 +15,7 @@ const struct agent_op *const agent_ops[] = {
 	&agent_op_read_configuration,
 	&agent_op_up,
 	&agent_op_build,
+	&agent_op_upgrade,
 	&agent_op_stop,
 	&agent_op_down,
 	&agent_op_ls,
@@ -71,6 +72,22 @@ agent_op_req_log_format(const struct agent_op_req *r, struct progress *p, char *
 	if (f != NULL && strcmp(f, "json") != 0 && strcmp(f, "text") != 0)
 		return error_set(cause, "\"logFormat\": expected \"text\" or \"json\"");
 	p->json = f != NULL && strcmp(f, "json") == 0;
+	return 0;
+}
+
+int
+agent_op_req_lockfile(
+    const struct agent_op_req *r, enum feature_lock_mode *mode, char **cause)
+{
+	int none = agent_op_req_bool(r, "noLockfile");
+	int frozen = agent_op_req_bool(r, "frozenLockfile");
+
+	if (none && frozen)
+		return error_set(cause,
+		    "\"noLockfile\" and \"frozenLockfile\" are mutually exclusive");
+	*mode = none ? FEATURE_LOCK_NONE
+	    : frozen ? FEATURE_LOCK_FROZEN
+		     : FEATURE_LOCK_WRITE;
 	return 0;
 }
 

@@ -21,6 +21,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "feature-lock.h"
 #include "progress.h"
 
 /* One request as a handler sees it. */
@@ -50,6 +51,11 @@ int agent_op_req_strings(const struct agent_op_req *r, const char *name);
  * with *cause for another value. */
 int agent_op_req_log_format(
     const struct agent_op_req *r, struct progress *p, char **cause);
+/* The request's "noLockfile" and "frozenLockfile" (up, build) as an enum
+ * feature_lock_mode (feature-lock.h) in *mode. 0, or -1 with *cause when
+ * both are true. */
+int agent_op_req_lockfile(
+    const struct agent_op_req *r, enum feature_lock_mode *mode, char **cause);
 /* The command a "no container" message tells the user to run: the request's
  * "hint" (the client knows what its user typed, e.g. `rdev up buildbox:~/app`),
  * else "PROG up FOLDER [--config FILE]". New string. */
@@ -81,13 +87,14 @@ extern const struct agent_op agent_op_info;		  /* host facts */
 extern const struct agent_op agent_op_read_configuration; /* the configuration */
 extern const struct agent_op agent_op_up;		  /* create or resume */
 extern const struct agent_op agent_op_build;		  /* the image, no container */
-extern const struct agent_op agent_op_stop;		  /* stop, keep */
-extern const struct agent_op agent_op_down;		  /* remove */
-extern const struct agent_op agent_op_ls;		  /* the dev containers */
-extern const struct agent_op agent_op_logs;		  /* background log */
-extern const struct agent_op agent_op_status;		  /* one environment's state */
-extern const struct agent_op agent_op_exec;		  /* a command (stream) */
-extern const struct agent_op agent_op_relay;		  /* the port relay */
+extern const struct agent_op agent_op_upgrade; /* devcontainer-lock.json anew */
+extern const struct agent_op agent_op_stop;    /* stop, keep */
+extern const struct agent_op agent_op_down;    /* remove */
+extern const struct agent_op agent_op_ls;      /* the dev containers */
+extern const struct agent_op agent_op_logs;    /* background log */
+extern const struct agent_op agent_op_status;  /* one environment's state */
+extern const struct agent_op agent_op_exec;    /* a command (stream) */
+extern const struct agent_op agent_op_relay;   /* the port relay */
 
 /* Helpers the rows share. */
 

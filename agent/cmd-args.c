@@ -23,6 +23,8 @@ static const char *const agent_cmd_value_options[] = {
 	"--cache-from",
 	"--log-format",
 	"--image-name",
+	"--feature",
+	"--target-version",
 	NULL,
 };
 
@@ -70,6 +72,27 @@ agent_cmd_remote_env_add(cJSON *remote_env, const char *arg)
 	cJSON_AddStringToObject(remote_env, name, eq + 1);
 	free(name);
 	return 0;
+}
+
+int
+agent_cmd_lockfile_arg(const char *arg, int *no_lockfile, int *frozen)
+{
+	if (strcmp(arg, "--no-lockfile") == 0)
+		*no_lockfile = 1;
+	else if (strcmp(arg, "--frozen-lockfile") == 0)
+		*frozen = 1;
+	else if (strcmp(arg, "--experimental-lockfile") == 0)
+		fprintf(stderr,
+		    "Warning: --experimental-lockfile is deprecated. "
+		    "Lockfiles are now enabled by default.\n");
+	else if (strcmp(arg, "--experimental-frozen-lockfile") == 0) {
+		fprintf(stderr,
+		    "Warning: --experimental-frozen-lockfile is "
+		    "deprecated. Use --frozen-lockfile instead.\n");
+		*frozen = 1;
+	} else
+		return 0;
+	return 1;
 }
 
 void

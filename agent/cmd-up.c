@@ -23,6 +23,7 @@ struct cmd_up_args {
 	const char *override_config;
 	int rebuild, recreate, skip_non_blocking, skip_post_create, skip_post_attach;
 	int build_no_cache;
+	int no_lockfile, frozen_lockfile;
 	int quiet;					     /* --json */
 	int log_json;					     /* --log-format json */
 	cJSON *remote_env, *mounts, *id_labels, *cache_from; /* NULL: none given */
@@ -193,6 +194,9 @@ cmd_up_parse(const struct cmd_program *prog, const struct cmd_entry *entry, int 
 			a->build_no_cache = 1;
 		else if (strcmp(argv[i], "--json") == 0)
 			a->quiet = 1;
+		else if (agent_cmd_lockfile_arg(
+			     argv[i], &a->no_lockfile, &a->frozen_lockfile))
+			continue;
 		else if (argv[i][0] == '-' && argv[i][1] != '\0')
 			return cmd_usage_error(prog, entry, "unknown option %s", argv[i]);
 		else if (a->folder == NULL)
@@ -201,6 +205,8 @@ cmd_up_parse(const struct cmd_program *prog, const struct cmd_entry *entry, int 
 			return cmd_usage_error(
 			    prog, entry, "one workspace only (got %s)", argv[i]);
 	}
+	if (a->no_lockfile && a->frozen_lockfile)
+		return cmd_usage_error(prog, entry, AGENT_CMD_LOCKFILE_BOTH);
 	if (a->folder == NULL)
 		a->folder = ".";
 	return 0;
@@ -217,6 +223,10 @@ cmd_up_request_fields(cJSON *req, struct cmd_up_args *a)
 	cJSON_AddBoolToObject(req, "skipPostAttach", a->skip_post_attach);
 	if (a->build_no_cache)
 		cJSON_AddTrueToObject(req, "buildNoCache");
+	if (a->no_lockfile)
+		cJSON_AddTrueToObject(req, "noLockfile");
+	if (a->frozen_lockfile)
+		cJSON_AddTrueToObject(req, "frozenLockfile");
 	if (a->override_config != NULL)
 		cJSON_AddStringToObject(req, "overrideConfig", a->override_config);
 	if (a->log_json)

@@ -1,6 +1,7 @@
 /* feature-fetch.h - Dev Container Features that are not local folders: OCI
  * references and tarball URLs made into a local folder in a cache on the
- * Docker host, and devcontainer-lock.json, which pins them.
+ * Docker host, at the digests devcontainer-lock.json pins
+ * (feature-lock.h) when it does.
  *
  * The seam the Feature resolver calls is feature_fetch(): give it a Feature id
  * as devcontainer.json spells it, get back the folder holding the Feature's
@@ -67,6 +68,19 @@ int feature_ref_parse(const char *id, struct feature_ref *ref, char **cause);
 void feature_ref_clear(struct feature_ref *ref);
 /* Is s "sha256:" and 64 lower-case hex digits? */
 int feature_ref_digest_valid(const char *s);
+/* id without its version, as the reference's upgrade compares ids: less the
+ * first ':' or '@' after the last '/' and what follows ("reg:5000/ns/x:1"
+ * gives "reg:5000/ns/x"). New string. */
+char *feature_ref_unversioned(const char *id);
+/* The reference's `upgrade --feature ID --target-version V` edit of a
+ * devcontainer.json's text: the first id of the object features that names
+ * the same Feature as feature (feature_ref_unversioned()) is *key, and every
+ * occurrence of it in text becomes "ID-WITHOUT-VERSION:V" (the reference
+ * replaces a regular expression made of the id: the same but that its '.'
+ * matches any character). New string, or NULL (*key NULL) when no id
+ * matches. */
+char *feature_ref_retarget(const char *text, const cJSON *features, const char *feature,
+    const char *version, const char **key);
 
 /* feature-fetch.c */
 struct feature_fetch_opts {
@@ -109,36 +123,5 @@ void feature_fetched_clear(struct feature_fetched *f);
 int feature_tar_extract(const void *data, size_t len, const char *dir, char **cause);
 /* Remove a directory tree we made (no symlinks followed). 0 or -1. */
 int feature_tar_remove_tree(const char *dir);
-
-/* feature-lock.c */
-/* One devcontainer-lock.json entry. */
-struct feature_lock_entry {
-	char *version;	   /* the Feature's version (devcontainer-feature.json) */
-	char *resolved;	   /* registry/path@sha256:..., or the tarball URL */
-	char *integrity;   /* sha256:... */
-	char **depends_on; /* NULL-terminated, or NULL when none */
-};
-
-/* The lockfile's path beside a devcontainer.json: devcontainer-lock.json, or
- * .devcontainer-lock.json when the config's name starts with a dot (the
- * reference's rule). New string. */
-char *feature_lock_path(const char *config_path);
-/* Read the lockfile at path: *doc is its tree (NULL when the file does not
- * exist or is empty), or -1 with *cause (unreadable, not JSON, wrong shape). */
-int feature_lock_read(const char *path, cJSON **doc, char **cause);
-/* The entry for id in doc (may be NULL): 1 with *e filled (free with
- * feature_lock_entry_clear), 0 when there is none, -1 with *cause when it is
- * malformed. */
-int feature_lock_get(
-    const cJSON *doc, const char *id, struct feature_lock_entry *e, char **cause);
-/* Set (or replace) id's entry in *doc (created when NULL). */
-void feature_lock_set(cJSON **doc, const char *id, const struct feature_lock_entry *e);
-/* The file's text as the reference writes it: features sorted by id,
- * JSON.stringify(lock, null, 2) and a newline. New string. */
-char *feature_lock_format(const cJSON *doc);
-/* Write doc to path atomically, unless the file already holds the same text
- * (the reference leaves it alone then). 0 or -1 with *cause. */
-int feature_lock_write(const char *path, const cJSON *doc, char **cause);
-void feature_lock_entry_clear(struct feature_lock_entry *e);
 
 #endif

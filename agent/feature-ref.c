@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "error.h"
 #include "xmalloc.h"
 
@@ -198,4 +199,49 @@ feature_ref_clear(struct feature_ref *ref)
 	free(ref->digest);
 	free(ref->url);
 	memset(ref, 0, sizeof *ref);
+}
+
+char *
+feature_ref_unversioned(const char *id)
+{
+	const char *slash = strrchr(id, '/');
+	size_t n = strcspn(slash != NULL ? slash : id, ":@");
+
+	return xstrndup(id, (size_t)((slash != NULL ? slash : id) - id) + n);
+}
+
+char *
+feature_ref_retarget(const char *text, const cJSON *features, const char *feature,
+    const char *version, const char **key)
+{
+	char *want = feature_ref_unversioned(feature), *have, *with, *out;
+	const cJSON *f;
+	const char *p, *hit;
+	struct buf *b;
+
+	*key = NULL;
+	cJSON_ArrayForEach(f, features) {
+		have = feature_ref_unversioned(f->string);
+		if (strcmp(have, want) == 0)
+			*key = f->string;
+		free(have);
+		if (*key != NULL)
+			break;
+	}
+	if (*key == NULL || **key == '\0') {
+		free(want);
+		return NULL;
+	}
+	with = xasprintf("%s:%s", want, version);
+	b = buf_new();
+	for (p = text; (hit = strstr(p, *key)) != NULL; p = hit + strlen(*key)) {
+		buf_append(b, p, (size_t)(hit - p));
+		buf_append(b, with, strlen(with));
+	}
+	buf_append(b, p, strlen(p));
+	out = buf_take_string(b, NULL);
+	buf_free(b);
+	free(with);
+	free(want);
+	return out;
 }

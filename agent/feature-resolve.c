@@ -15,6 +15,7 @@
 #include "error.h"
 #include "feature-fetch.h"
 #include "feature-json.h"
+#include "feature-lock.h"
 #include "feature-order.h"
 #include "xmalloc.h"
 
@@ -36,9 +37,11 @@ feature_resolve_is_local(const char *id)
 
 /* A Feature that is not a local folder (an OCI reference, a tarball URL),
  * fetched into the agent's cache (feature-fetch.h) at the digest the
- * lockfile pins, if it does: its folder (new string), or NULL with *cause. */
+ * lockfile pins, if it does: its folder (new string), or NULL with *cause;
+ * what the lockfile would pin into *fetched when not NULL. */
 static char *
-feature_resolve_fetch(const struct feature_resolve_ctx *c, const char *id, char **cause)
+feature_resolve_fetch(const struct feature_resolve_ctx *c, const char *id,
+    struct feature_fetched *fetched, char **cause)
 {
 	struct feature_fetch_opts opts = { 0 };
 	struct feature_lock_entry lock = { 0 };
@@ -57,6 +60,10 @@ feature_resolve_fetch(const struct feature_resolve_ctx *c, const char *id, char 
 	opts.integrity = lock.integrity;
 	if (feature_fetch(id, &opts, &out, cause) == 0)
 		folder = xstrdup(out.folder);
+	if (folder != NULL && fetched != NULL) {
+		*fetched = out;
+		memset(&out, 0, sizeof out);
+	}
 	feature_fetched_clear(&out);
 	feature_lock_entry_clear(&lock);
 	free(cache);
@@ -64,15 +71,19 @@ feature_resolve_fetch(const struct feature_resolve_ctx *c, const char *id, char 
 }
 
 /* The folder of Feature id: local ones below the config folder, others
- * fetched. New string, or NULL with *cause. */
+ * fetched (*fetched, when not NULL, gets what the lockfile would pin;
+ * zeroed for a local one). New string, or NULL with *cause. */
 static char *
-feature_resolve_dir(const struct feature_resolve_ctx *c, const char *id, char **cause)
+feature_resolve_dir(const struct feature_resolve_ctx *c, const char *id,
+    struct feature_fetched *fetched, char **cause)
 {
 	char *path, real[PATH_MAX];
 	struct stat st;
 
+	if (fetched != NULL)
+		memset(fetched, 0, sizeof *fetched);
 	if (!feature_resolve_is_local(id))
-		return feature_resolve_fetch(c, id, cause);
+		return feature_resolve_fetch(c, id, fetched, cause);
 	path = xasprintf("%s/%s", c->config_dir, id);
 	if (realpath(path, real) == NULL || stat(real, &st) != 0 ||
 	    !S_ISDIR(st.st_mode)) {
@@ -122,7 +133,7 @@ feature_resolve_after(const struct feature_resolve_ctx *c, struct feature *f)
 	a = cJSON_GetObjectItemCaseSensitive(feature_json_root(f->json), "installsAfter");
 	cJSON_ArrayForEach(e, a) {
 		dir = feature_resolve_is_local(e->valuestring)
-		    ? feature_resolve_dir(c, e->valuestring, &ignore)
+		    ? feature_resolve_dir(c, e->valuestring, NULL, &ignore)
 		    : xstrdup(e->valuestring);
 		free(ignore);
 		ignore = NULL;
@@ -141,23 +152,22 @@ feature_resolve_add(struct feature_resolve_ctx *c, const char *id, const cJSON *
     const char *where, int depth, size_t *index, char **cause)
 {
 	struct feature_set *fs = c->fs;
-	struct feature_json *fj;
+	struct feature_fetched fetched;
+	struct feature_json *fj = NULL;
 	const cJSON *deps, *d;
-	cJSON *options;
+	cJSON *options = NULL;
 	char *dir, *dwhere;
 	size_t i, dep = 0;
 
 	if (depth > FEATURE_RESOLVE_MAX)
 		return error_set(cause, "%s: dependsOn nested over %d deep", where,
 		    FEATURE_RESOLVE_MAX);
-	if ((dir = feature_resolve_dir(c, id, cause)) == NULL)
+	if ((dir = feature_resolve_dir(c, id, &fetched, cause)) == NULL)
 		return error_prefix(cause, "%s", where);
-	if ((fj = feature_resolve_read(id, dir, cause)) == NULL) {
-		free(dir);
-		return -1;
-	}
-	if ((options = feature_json_options(fj, given, where, cause)) == NULL) {
+	if ((fj = feature_resolve_read(id, dir, cause)) == NULL ||
+	    (options = feature_json_options(fj, given, where, cause)) == NULL) {
 		feature_json_free(fj);
+		feature_fetched_clear(&fetched);
 		free(dir);
 		return -1;
 	}
@@ -167,6 +177,7 @@ feature_resolve_add(struct feature_resolve_ctx *c, const char *id, const cJSON *
 			*index = i;
 			feature_json_free(fj);
 			cJSON_Delete(options);
+			feature_fetched_clear(&fetched);
 			free(dir);
 			return 0;
 		}
@@ -178,6 +189,10 @@ feature_resolve_add(struct feature_resolve_ctx *c, const char *id, const cJSON *
 	fs->v[i].dir = dir;
 	fs->v[i].json = fj;
 	fs->v[i].options = options;
+	fs->v[i].resolved = fetched.resolved;
+	fs->v[i].integrity = fetched.digest;
+	fetched.resolved = fetched.digest = NULL;
+	feature_fetched_clear(&fetched);
 	feature_resolve_after(c, &fs->v[i]);
 	deps = cJSON_GetObjectItemCaseSensitive(feature_json_root(fj), "dependsOn");
 	cJSON_ArrayForEach(d, deps) {
@@ -239,7 +254,7 @@ feature_resolve_order(struct feature_resolve_ctx *c, const cJSON *override, char
 		if (!cJSON_IsString(e))
 			continue;
 		keys[nkeys] = feature_resolve_is_local(e->valuestring)
-		    ? feature_resolve_dir(c, e->valuestring, &ignore)
+		    ? feature_resolve_dir(c, e->valuestring, NULL, &ignore)
 		    : xstrdup(e->valuestring);
 		free(ignore);
 		ignore = NULL;
@@ -257,7 +272,7 @@ feature_resolve_order(struct feature_resolve_ctx *c, const cJSON *override, char
 }
 
 struct feature_set *
-feature_resolve(const struct config *cfg, char **cause)
+feature_resolve(const struct config *cfg, int no_lock, char **cause)
 {
 	const cJSON *obj = config_get_object(cfg), *f;
 	struct feature_resolve_ctx c;
@@ -268,7 +283,7 @@ feature_resolve(const struct config *cfg, char **cause)
 	c.fs = xcalloc(1, sizeof *c.fs);
 	lock_path = feature_lock_path(config_get_file(cfg));
 	c.lock = NULL;
-	if (feature_lock_read(lock_path, &c.lock, cause) != 0) {
+	if (!no_lock && feature_lock_read(lock_path, &c.lock, cause) != 0) {
 		free(lock_path);
 		free(file);
 		feature_set_free(c.fs);
@@ -311,6 +326,8 @@ feature_set_free(struct feature_set *fs)
 		for (size_t j = 0; j < fs->v[i].nafter; j++)
 			free(fs->v[i].after[j]);
 		free(fs->v[i].after);
+		free(fs->v[i].resolved);
+		free(fs->v[i].integrity);
 	}
 	free(fs->v);
 	free(fs->order);

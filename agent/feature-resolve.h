@@ -7,7 +7,8 @@
  * devcontainer.json's folder (as the reference CLI takes it, in dependsOn
  * too). Any other id (an OCI reference, a tarball URL) is fetched into the
  * agent's cache (feature-fetch.h: <state dir>/features), at the digest
- * devcontainer-lock.json pins when it has the id.
+ * devcontainer-lock.json pins when it has the id (feature-lock.h), unless
+ * told not to read it.
  *
  * Reads files and fetches Features; runs nothing.
  */
@@ -31,6 +32,10 @@ struct feature {
 	size_t ndepends;
 	char **after; /* installsAfter, resolved like ids (folders) */
 	size_t nafter;
+	/* Fetched ones (NULL for a local Feature): what devcontainer-lock.json
+	 * pins, "registry/path@sha256:..." or the tarball URL, and the digest. */
+	char *resolved;
+	char *integrity;
 };
 
 /* The Features of a configuration, in install order. */
@@ -40,13 +45,15 @@ struct feature_set {
 	size_t *order; /* n indexes into v: the install order */
 };
 
-/* Resolve, check and order cfg's Features. Returns a new set (free with
+/* Resolve, check and order cfg's Features, at the digests its
+ * devcontainer-lock.json pins unless no_lock (up's --no-lockfile, and
+ * upgrade: the tags afresh). Returns a new set (free with
  * feature_set_free(); n is 0 when there are none) or NULL with *cause set
  * (caller frees), naming the Feature and, where it comes from a file, the
  * file, line and column: "/w/.devcontainer/devcontainer.json:4:5:
  * \"features\".\"./a\": unknown option \"colour\" ...",
  * "/w/.devcontainer/a/devcontainer-feature.json:3:14: ...". */
-struct feature_set *feature_resolve(const struct config *cfg, char **cause);
+struct feature_set *feature_resolve(const struct config *cfg, int no_lock, char **cause);
 void feature_set_free(struct feature_set *fs);
 
 #endif

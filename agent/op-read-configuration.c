@@ -207,7 +207,9 @@ op_read_configuration_features(const struct config *cfg, cJSON *meta, cJSON *war
 	cJSON *entries, *substituted, *e;
 	char *cause = NULL;
 
-	if ((fs = feature_resolve(cfg, &cause)) == NULL) {
+	/* By their tags, not devcontainer-lock.json's pins: the reference's
+	 * read-configuration resolves them with noLockfile. */
+	if ((fs = feature_resolve(cfg, 1, &cause)) == NULL) {
 		op_read_configuration_warn(
 		    warnings, "%s; merged without the Features' metadata", cause);
 		free(cause);

@@ -61,7 +61,8 @@ op_up_flags(const struct agent_op_req *r, struct up_opts *opts, char **cause)
 		return error_set(cause,
 		    "\"idLabels\" and \"cacheFrom\": expected arrays "
 		    "of strings");
-	if (agent_op_req_log_format(r, &opts->progress, cause) != 0)
+	if (agent_op_req_log_format(r, &opts->progress, cause) != 0 ||
+	    agent_op_req_lockfile(r, &opts->lockfile, cause) != 0)
 		return -1;
 	if (secrets_from_json(cJSON_GetObjectItemCaseSensitive(r->json, "secrets"),
 		&opts->secrets, cause) != 0)

@@ -6,6 +6,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "feature-lock.h"
 #include "progress.h"
 
 struct secrets;
@@ -34,6 +35,8 @@ struct up_opts {
 	const cJSON *id_labels;	     /* --id-label: ["NAME=VALUE", ...] */
 	int build_no_cache;	     /* --build-no-cache */
 	const cJSON *cache_from;     /* --cache-from: [IMAGE, ...] */
+	/* devcontainer-lock.json: --no-lockfile, --frozen-lockfile. */
+	enum feature_lock_mode lockfile;
 	/* What the user sees while it works (progress.json: --log-format
 	 * json; progress.mask: the secrets). */
 	struct progress progress;

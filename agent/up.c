@@ -27,6 +27,7 @@
 #include "env-probe.h"
 #include "error.h"
 #include "feature-install.h"
+#include "feature-lock.h"
 #include "feature-resolve.h"
 #include "image.h"
 #include "lifecycle.h"
@@ -244,6 +245,10 @@ up_prepare_image(
 	int rc;
 
 	memset(img, 0, sizeof *img);
+	/* As the reference's: the lockfile before anything is built. */
+	if (feature_lock_apply(
+		s->cfg, s->features, NULL, s->opts->lockfile, s->p, cause) != 0)
+		return -1;
 	if (config_get_kind(s->cfg) == CONFIG_KIND_COMPOSE) {
 		if (compose_build_image(s->cfg, s->docker, s->opts, &img->name,
 			&img->inspect, cause) != 0)
@@ -525,7 +530,8 @@ up_open(struct up_state *s, const struct up_opts *opts, int build, char **cause)
 	if (up_check_honoured(s, build, cause) != 0)
 		return -1;
 	/* Before anything is made: a Feature that cannot be had fails here. */
-	if ((s->features = feature_resolve(s->cfg, cause)) == NULL)
+	if ((s->features = feature_resolve(
+		 s->cfg, opts->lockfile == FEATURE_LOCK_NONE, cause)) == NULL)
 		return -1;
 	if (s->features->n > 0 && config_get_kind(s->cfg) == CONFIG_KIND_COMPOSE)
 		return error_set(cause,

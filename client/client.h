@@ -17,6 +17,7 @@ extern const struct cmd_program client_program;
 /* The commands (cmd-<name>.c). */
 extern const struct cmd_entry cmd_up_entry;
 extern const struct cmd_entry cmd_build_entry;
+extern const struct cmd_entry cmd_upgrade_entry;
 extern const struct cmd_entry cmd_exec_entry;
 extern const struct cmd_entry cmd_shell_entry;
 extern const struct cmd_entry cmd_forward_entry;

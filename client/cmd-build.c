@@ -15,6 +15,7 @@ struct cmd_build_args {
 	const char *folder;
 	const char *config_file;
 	int no_cache;
+	int no_lockfile, frozen_lockfile;
 	int log_json;
 	cJSON *image_names, *cache_from; /* NULL: none given */
 };
@@ -86,6 +87,9 @@ cmd_build_parse(int argc, char **argv, struct cmd_build_args *a)
 				    &client_program, &cmd_build_entry, "%s", msg);
 		} else if (strcmp(argv[i], "--no-cache") == 0)
 			a->no_cache = 1;
+		else if (agent_cmd_lockfile_arg(
+			     argv[i], &a->no_lockfile, &a->frozen_lockfile))
+			continue;
 		else if (argv[i][0] == '-' && argv[i][1] != '\0')
 			return cmd_usage_error(&client_program, &cmd_build_entry,
 			    "unknown option %s", argv[i]);
@@ -95,6 +99,9 @@ cmd_build_parse(int argc, char **argv, struct cmd_build_args *a)
 			return cmd_usage_error(&client_program, &cmd_build_entry,
 			    "one workspace only (got %s)", argv[i]);
 	}
+	if (a->no_lockfile && a->frozen_lockfile)
+		return cmd_usage_error(
+		    &client_program, &cmd_build_entry, AGENT_CMD_LOCKFILE_BOTH);
 	if (a->folder == NULL)
 		a->folder = ".";
 	return 0;
@@ -117,6 +124,10 @@ cmd_build_exec(int argc, char **argv)
 	req = agent_cmd_request(client_program.name, "build", a.folder, a.config_file);
 	if (a.no_cache)
 		cJSON_AddTrueToObject(req, "noCache");
+	if (a.no_lockfile)
+		cJSON_AddTrueToObject(req, "noLockfile");
+	if (a.frozen_lockfile)
+		cJSON_AddTrueToObject(req, "frozenLockfile");
 	if (a.log_json)
 		cJSON_AddStringToObject(req, "logFormat", "json");
 	/* Handed over to the request. */
@@ -142,7 +153,8 @@ out:
 
 const struct cmd_entry cmd_build_entry = { "build",
 	"TARGET [--config FILE] [--workspace-folder PATH] [--image-name NAME]... "
-	"[--no-cache] [--cache-from IMAGE]... [--log-format text|json]",
+	"[--no-cache] [--cache-from IMAGE]... [--no-lockfile | --frozen-lockfile] "
+	"[--log-format text|json]",
 	"build the dev container's image, without a container",
 	"Builds the image `up` would create TARGET's dev container from, with its\n"
 	"devcontainer.metadata label, as the reference CLI's `devcontainer build`:\n"
@@ -150,8 +162,9 @@ const struct cmd_entry cmd_build_entry = { "build",
 	"its build is all cache); an image is pulled (when missing), a Docker\n"
 	"Compose service's image built (or pulled), and either gets the label in\n"
 	"an image of its own (up puts it on the container instead). Dev\n"
-	"Container Features are not supported yet: a configuration with any is\n"
-	"an error. Progress goes to stderr; stdout gets one JSON line:\n"
+	"Container Features are installed as up installs them, and\n"
+	"devcontainer-lock.json written as up writes it. Progress goes to\n"
+	"stderr; stdout gets one JSON line:\n"
 	"{\"outcome\":\"success\",\"imageName\":[NAME...]} (the --image-name\n"
 	"names, else rdev's own tag), or {\"outcome\":\"error\",\"message\":...}.\n"
 	"\n"
@@ -163,8 +176,8 @@ const struct cmd_entry cmd_build_entry = { "build",
 	"                  tag the image NAME too (repeatable)\n"
 	"  --no-cache      build with --no-cache\n"
 	"  --cache-from IMAGE\n"
-	"                  also use IMAGE as a build cache (repeatable)\n"
-	"  --log-format text|json\n"
+	"                  also use IMAGE as a build cache "
+	"(repeatable)\n" AGENT_CMD_LOCKFILE_HELP "  --log-format text|json\n"
 	"                  json: progress as the reference's JSON log lines\n"
 	"\n" CLIENT_TARGET_HELP,
 	cmd_build_exec };

@@ -5,6 +5,7 @@
 static const struct cmd_entry *const client_commands[] = {
 	&cmd_up_entry,
 	&cmd_build_entry,
+	&cmd_upgrade_entry,
 	&cmd_exec_entry,
 	&cmd_shell_entry,
 	&cmd_forward_entry,

@@ -3,7 +3,8 @@
 # devcontainer.json): options with defaults, a dependsOn chain, installsAfter,
 # containerEnv, capAdd, init, mounts and postCreateCommands in install order
 # before the configuration's; the container's devcontainer.metadata label,
-# Env, CapAdd and Init equal the reference CLI's `up` on the same workspace;
+# Env, CapAdd and Init equal the reference CLI's `up` on the same workspace,
+# and so does the devcontainer-lock.json up writes (no entries: local only);
 # a Dockerfile base; a changed option rebuilds only from its Feature's layer
 # on; an unknown option, a value outside "enum", a dependency cycle, a
 # missing install.sh and an OCI Feature that cannot be fetched (no registry is
@@ -67,10 +68,13 @@ ref_inspect=$(inspect "$ref")
 ref_caps=$(docker inspect "$ref" --format '{{json .HostConfig.CapAdd}}')
 ref_order=$(docker exec "$ref" cat /order)
 docker rm -f "$ref" >/dev/null
+mv "$d/devcontainer-lock.json" "$TEST_TMP/ref-lock.json" || fail "the reference's up wrote no lockfile"
 
 rdev up "$WS" --json >"$TEST_TMP/up.out" 2>"$TEST_TMP/up.err" ||
 	fail "rdev up failed: $(tail -5 "$TEST_TMP/up.err")"
 cid=$(jq -r .containerId "$TEST_TMP/up.out")
+check "devcontainer-lock.json as the reference's, byte for byte" \
+	cmp "$d/devcontainer-lock.json" "$TEST_TMP/ref-lock.json"
 check_eq "metadata label, Env and Init as the reference's" "$(inspect "$cid")" "$ref_inspect"
 check "the reference gives CAP_SYS_PTRACE" grep -q SYS_PTRACE <<<"$ref_caps"
 check "capAdd from a Feature" sh -c "docker inspect $cid --format '{{json .HostConfig.CapAdd}}' | grep -q SYS_PTRACE"

@@ -7,6 +7,12 @@
 # Feature wrote; a second up of a pinned Feature (devcontainer-lock.json)
 # costs no registry request; a lockfile whose digest does not match and a
 # tag the registry does not have fail naming the Feature, with no container.
+# devcontainer-lock.json: up writes the reference's (byte for byte, on the
+# host of a remote target too); after a newer version is published up keeps
+# the pinned one and `rdev upgrade` (--dry-run, --feature/--target-version)
+# moves it as the reference's upgrade does; --frozen-lockfile fails on a
+# missing or stale lockfile building nothing; --no-lockfile neither reads
+# nor writes it.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 export RDEV_STATE_DIR=$TEST_TMP/state
@@ -52,6 +58,8 @@ requests() { grep -c "/$ns/" "$regdir/requests.log" 2>/dev/null || true; }
 workspace "$TEST_TMP/ws" "$feature"
 rdev up "$TEST_TMP/ws" >"$TEST_TMP/up.json" 2>"$TEST_TMP/up.err" ||
 	{ tail -5 "$TEST_TMP/up.err"; fail "up with an OCI Feature failed"; }
+lock=$TEST_TMP/ws/.devcontainer/devcontainer-lock.json
+check "up wrote devcontainer-lock.json" test -s "$lock"
 check_eq "local: the Feature's install.sh ran with its option" \
 	"$(rdev exec "$TEST_TMP/ws" -- cat /etc/hello-oci)" from-oci
 check_eq "local: its containerEnv" "$(rdev exec "$TEST_TMP/ws" -- printenv HELLO_FEATURE)" installed
@@ -67,12 +75,11 @@ rcid=$(tail -1 "$TEST_TMP/ref.json" | jq -r .containerId)
 check_eq "as the reference's up: what the Feature wrote" \
 	"$(docker exec "$cid" cat /etc/hello-oci)" "$(docker exec "$rcid" cat /etc/hello-oci)"
 
+check "the lockfile is the one the reference's up wrote, byte for byte" \
+	cmp "$lock" "$TEST_TMP/ws-ref/.devcontainer/devcontainer-lock.json"
+cp "$lock" "$TEST_TMP/lock-1.0.0"
+
 # Pinned by devcontainer-lock.json: no request at all (the cache has it).
-TMPDIR=$TEST_TMP "$REF" upgrade --workspace-folder "$TEST_TMP/ws-ref" >/dev/null 2>&1 ||
-	fail "the reference's upgrade (writing the lockfile) failed"
-lock=$TEST_TMP/ws-ref/.devcontainer/devcontainer-lock.json
-[ -s "$lock" ] || fail "the reference wrote no $lock"
-cp "$lock" "$TEST_TMP/ws/.devcontainer/"
 docker rm -f "$cid" >/dev/null
 before=$(requests)
 check "the registry's log counts this run's requests (the first up asked it)" test "$before" -gt 0
@@ -96,6 +103,79 @@ check "and names the Feature and the tag" grep -qF "Feature '$reg/$ns/hello:9'" 
 check_eq "no container for either" \
 	"$(docker ps -aq --filter "label=devcontainer.local_folder=$TEST_TMP/ws-badlock" --filter "label=devcontainer.local_folder=$TEST_TMP/ws-notag" | wc -l)" 0
 
+# --- devcontainer-lock.json ------------------------------------------------------
+# --frozen-lockfile: a missing lockfile, then one that lacks the Feature
+# (hello:1.0 here), fail naming it and the Feature; nothing built, nothing
+# written.
+workspace "$TEST_TMP/ws-frozen" "$reg/$ns/hello:1.0"
+frozen_lock=$TEST_TMP/ws-frozen/.devcontainer/devcontainer-lock.json
+set +e
+rdev build "$TEST_TMP/ws-frozen" --frozen-lockfile >/dev/null 2>"$TEST_TMP/frozen1.err"; rc=$?
+cp "$lock" "$frozen_lock"
+rdev up "$TEST_TMP/ws-frozen" --frozen-lockfile >/dev/null 2>"$TEST_TMP/frozen2.err"; rc2=$?
+set -e
+check_eq "--frozen-lockfile without a lockfile: build fails" "$rc" 1
+check "and names the lockfile" grep -qF "$frozen_lock does not exist" "$TEST_TMP/frozen1.err"
+check_eq "--frozen-lockfile with a stale lockfile: up fails" "$rc2" 1
+check "and names the lockfile and the Feature" grep -qF \
+	"$frozen_lock does not match the configuration's Features (--frozen-lockfile): Feature '$reg/$ns/hello:1.0' is not in it" \
+	"$TEST_TMP/frozen2.err"
+check "the stale lockfile is left as it was" cmp "$frozen_lock" "$lock"
+check_eq "no container" \
+	"$(docker ps -aq --filter "label=devcontainer.local_folder=$TEST_TMP/ws-frozen" | wc -l)" 0
+
+# A newer version, 1.1.0 (tags 1.1.0, 1.1, 1, latest), which also writes
+# /etc/hello-version.
+sed -i 's/"1.0.0"/"1.1.0"/' "$TEST_TMP/src/hello/devcontainer-feature.json"
+echo 'echo 1.1.0 > /etc/hello-version' >>"$TEST_TMP/src/hello/install.sh"
+bash "$RIG" registry-publish "$ns" "$TEST_TMP/src" || fail "publishing 1.1.0 failed"
+version() { rdev exec "$1" -- sh -c 'cat /etc/hello-version 2>/dev/null || echo none'; }
+
+# up (a new container) keeps the pinned 1.0.0 and its lockfile.
+rdev up "$TEST_TMP/ws" --recreate --frozen-lockfile >/dev/null 2>"$TEST_TMP/up3.err" ||
+	{ tail -5 "$TEST_TMP/up3.err"; fail "up --recreate --frozen-lockfile failed"; }
+check_eq "after 1.1.0 is published, up installs the pinned 1.0.0" "$(version "$TEST_TMP/ws")" none
+check "and leaves the lockfile as it was" cmp "$lock" "$TEST_TMP/lock-1.0.0"
+
+# --no-lockfile: the pins are not read (1.1.0 is installed) and nothing is
+# written (the 1.0.0 lockfile stays).
+workspace "$TEST_TMP/ws-nolock" "$feature"
+cp "$TEST_TMP/lock-1.0.0" "$TEST_TMP/ws-nolock/.devcontainer/devcontainer-lock.json"
+rdev up "$TEST_TMP/ws-nolock" --no-lockfile >/dev/null 2>"$TEST_TMP/nolock.err" ||
+	{ tail -5 "$TEST_TMP/nolock.err"; fail "up --no-lockfile failed"; }
+check_eq "--no-lockfile: the tag's newest version, not the pinned one" "$(version "$TEST_TMP/ws-nolock")" 1.1.0
+check "--no-lockfile: the lockfile is not written" \
+	cmp "$TEST_TMP/ws-nolock/.devcontainer/devcontainer-lock.json" "$TEST_TMP/lock-1.0.0"
+
+# upgrade: the reference's on its copy of the workspace, then rdev's.
+TMPDIR=$TEST_TMP "$REF" upgrade --workspace-folder "$TEST_TMP/ws-ref" --dry-run \
+	>"$TEST_TMP/ref.dry" 2>"$TEST_TMP/ref-upgrade.err" ||
+	{ tail -5 "$TEST_TMP/ref-upgrade.err"; fail "the reference's upgrade --dry-run failed"; }
+rdev upgrade "$TEST_TMP/ws" --dry-run >"$TEST_TMP/rdev.dry" 2>"$TEST_TMP/upgrade.err" ||
+	{ tail -5 "$TEST_TMP/upgrade.err"; fail "upgrade --dry-run failed"; }
+check "upgrade --dry-run prints what the reference's does, byte for byte" cmp "$TEST_TMP/rdev.dry" "$TEST_TMP/ref.dry"
+check_eq "which pins 1.1.0" "$(jq -r --arg id "$feature" '.features[$id].version' "$TEST_TMP/rdev.dry")" 1.1.0
+check "and writes nothing" cmp "$lock" "$TEST_TMP/lock-1.0.0"
+rdev upgrade "$TEST_TMP/ws" >/dev/null 2>"$TEST_TMP/upgrade.err" || { tail -5 "$TEST_TMP/upgrade.err"; fail "upgrade failed"; }
+check "upgrade writes that lockfile" cmp "$lock" "$TEST_TMP/ref.dry"
+rdev up "$TEST_TMP/ws" --recreate --frozen-lockfile >/dev/null 2>"$TEST_TMP/up4.err" ||
+	{ tail -5 "$TEST_TMP/up4.err"; fail "up --frozen-lockfile after upgrade failed"; }
+check_eq "the next up installs 1.1.0" "$(version "$TEST_TMP/ws")" 1.1.0
+
+# upgrade --feature ID --target-version V: devcontainer.json and the
+# lockfile as the reference's leave them.
+for d in ws-tv ws-tv-ref; do workspace "$TEST_TMP/$d" "$feature"; done
+TMPDIR=$TEST_TMP "$REF" upgrade --workspace-folder "$TEST_TMP/ws-tv-ref" --feature "$reg/$ns/hello" \
+	--target-version 1.0 >/dev/null 2>"$TEST_TMP/ref-tv.err" ||
+	{ tail -5 "$TEST_TMP/ref-tv.err"; fail "the reference's upgrade --feature failed"; }
+rdev upgrade "$TEST_TMP/ws-tv" --feature "$reg/$ns/hello" --target-version 1.0 >/dev/null 2>"$TEST_TMP/tv.err" ||
+	{ tail -5 "$TEST_TMP/tv.err"; fail "upgrade --feature --target-version failed"; }
+for f in devcontainer.json devcontainer-lock.json; do
+	check "upgrade --feature --target-version: $f as the reference's" \
+		cmp "$TEST_TMP/ws-tv/.devcontainer/$f" "$TEST_TMP/ws-tv-ref/.devcontainer/$f"
+done
+check "which names hello:1.0" grep -qF "\"$reg/$ns/hello:1.0\"" "$TEST_TMP/ws-tv/.devcontainer/devcontainer.json"
+
 # --- remote (the bundle's agent, its own libcurl) --------------------------------
 on_host "mkdir -p ws-remote/.devcontainer"
 on_host "cat > ws-remote/.devcontainer/devcontainer.json" <"$TEST_TMP/ws/.devcontainer/devcontainer.json"
@@ -103,4 +183,12 @@ rdev up "$name:ws-remote" --accept-new-host-key >"$TEST_TMP/rup.json" 2>"$TEST_T
 	{ tail -5 "$TEST_TMP/rup.err"; fail "remote up with an OCI Feature failed"; }
 check_eq "remote: the Feature's install.sh ran with its option" \
 	"$(rdev exec "$name:ws-remote" -- cat /etc/hello-oci)" from-oci
+on_host cat ws-remote/.devcontainer/devcontainer-lock.json >"$TEST_TMP/remote.lock"
+check "remote: up wrote the lockfile in the host's workspace, as the reference's" \
+	cmp "$TEST_TMP/remote.lock" "$TEST_TMP/ref.dry"
+on_host "rm ws-remote/.devcontainer/devcontainer-lock.json"
+rdev upgrade "$name:ws-remote" >/dev/null 2>"$TEST_TMP/rupgrade.err" ||
+	{ tail -5 "$TEST_TMP/rupgrade.err"; fail "remote upgrade failed"; }
+on_host cat ws-remote/.devcontainer/devcontainer-lock.json >"$TEST_TMP/remote.lock"
+check "remote: upgrade writes it there" cmp "$TEST_TMP/remote.lock" "$TEST_TMP/ref.dry"
 finish

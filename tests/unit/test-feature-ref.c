@@ -135,3 +135,49 @@ TEST(digest_valid)
 	    "sha256:0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef"));
 	ASSERT_FALSE(feature_ref_digest_valid("sha512:" H64));
 }
+
+/* The reference's upgrade (its /[:@][^/]*$/): the version after the last
+ * '/' goes, a registry's port stays. */
+TEST(unversioned)
+{
+	static const char *const cases[][2] = {
+		{ "ghcr.io/devcontainers/features/node:1",
+		    "ghcr.io/devcontainers/features/node" },
+		{ "localhost:5000/ns/hello:1.2.3", "localhost:5000/ns/hello" },
+		{ "localhost:5000/ns/hello", "localhost:5000/ns/hello" },
+		{ "r/ns/x@sha256:" H64, "r/ns/x" },
+		{ "node:1", "node" },
+		{ "node", "node" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *got = feature_ref_unversioned(cases[i][0]);
+		ASSERT_STR_EQ(got, cases[i][1]);
+		free(got);
+	}
+}
+
+/* --feature ID --target-version V: the first id naming the same Feature is
+ * replaced everywhere in the text (comments too, as the reference's
+ * String.replace with a global pattern); no such id: NULL. */
+TEST(retarget_rewrites_first_matching_id)
+{
+	const char *text = "{ // r:5000/ns/a:1 was here\n"
+			   "  \"features\": { \"r:5000/ns/b:1\": {},\n"
+			   "    \"r:5000/ns/a:1\": { \"x\": 1 },\n"
+			   "    \"r:5000/ns/a:2\": {} } }\n";
+	cJSON *features = cJSON_Parse(
+	    "{\"r:5000/ns/b:1\":{},\"r:5000/ns/a:1\":{\"x\":1},\"r:5000/ns/a:2\":{}}");
+	const char *key;
+	char *got = feature_ref_retarget(text, features, "r:5000/ns/a", "3.1", &key);
+
+	ASSERT_STR_EQ(key, "r:5000/ns/a:1");
+	ASSERT_STR_EQ(got,
+	    "{ // r:5000/ns/a:3.1 was here\n"
+	    "  \"features\": { \"r:5000/ns/b:1\": {},\n"
+	    "    \"r:5000/ns/a:3.1\": { \"x\": 1 },\n"
+	    "    \"r:5000/ns/a:2\": {} } }\n");
+	free(got);
+	ASSERT_NULL(feature_ref_retarget(text, features, "r:5000/ns/c:1", "3", &key));
+	ASSERT_NULL(key);
+	cJSON_Delete(features);
+}
