@@ -59,7 +59,9 @@ cJSON *agent_cmd_request(
 	"[--skip-post-create] [--skip-post-attach] [--secrets-file FILE] " \
 	"[--remote-env NAME=VALUE]... [--mount MOUNT]... [--override-config FILE] " \
 	"[--workspace-folder PATH] [--id-label NAME=VALUE]... [--build-no-cache] " \
-	"[--cache-from IMAGE]... [--log-format text|json] [--json]"
+	"[--cache-from IMAGE]... [--additional-features JSON] " \
+	"[--dotfiles-repository URL [--dotfiles-install-command FILE] " \
+	"[--dotfiles-target-path PATH]] [--log-format text|json] [--json]"
 
 #define AGENT_CMD_UP_HELP \
 	"Creates the workspace's dev container, or reuses it (starting it when\n" \
@@ -83,6 +85,22 @@ cJSON *agent_cmd_request(
 	"                  container yet)\n" \
 	"  --cache-from IMAGE\n" \
 	"                  also use IMAGE as a build cache (repeatable)\n" \
+	"  --additional-features JSON\n" \
+	"                  install these Features too: an object as\n" \
+	"                  devcontainer.json's \"features\", after its own; an id\n" \
+	"                  it has keeps its value (options are not merged)\n" \
+	"  --dotfiles-repository URL\n" \
+	"                  after postCreateCommand, once per container, clone URL\n" \
+	"                  (owner/repo: https://github.com/owner/repo.git) with the\n" \
+	"                  container's git as the remote user and run its install\n" \
+	"                  script (none: link its dotfiles into ~); a failure fails " \
+	"up\n" \
+	"  --dotfiles-install-command FILE\n" \
+	"                  run FILE of the repository instead of the first found of\n" \
+	"                  install.sh, install, bootstrap.sh, bootstrap,\n" \
+	"                  script/bootstrap, setup.sh, setup, script/setup\n" \
+	"  --dotfiles-target-path PATH\n" \
+	"                  clone into PATH (default ~/dotfiles)\n" \
 	"  --id-label NAME=VALUE\n" \
 	"                  label the container with these instead of\n" \
 	"                  devcontainer.local_folder and devcontainer.config_file,\n" \
@@ -104,6 +122,7 @@ cJSON *agent_cmd_request(
 	"  --skip-post-create\n" \
 	"                  run none of onCreateCommand, updateContentCommand,\n" \
 	"                  postCreateCommand, postStartCommand, postAttachCommand\n" \
+	"                  and do not install the dotfiles\n" \
 	"  --skip-post-attach\n" \
 	"                  do not run postAttachCommand\n" \
 	"  --log-format text|json\n" \
@@ -192,6 +211,10 @@ cJSON *agent_cmd_args_request(
 /* Is s an --id-label value (the reference's /.+=.+/: an '=' with something
  * on both sides)? */
 int agent_cmd_id_label_ok(const char *s);
+/* --additional-features ARG: a new object (a copy of ARG's, JSONC), or NULL
+ * with *error (freed first, then new: the caller frees it) naming the option
+ * and where ARG is not an object. */
+cJSON *agent_cmd_features_arg(const char *arg, char **error);
 /* Is arg an option that takes its value as the next argument ("--config")?
  * For finding TARGET among a command's arguments. */
 int agent_cmd_option_takes_value(const char *arg);

@@ -24,7 +24,8 @@ op_build_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	    !agent_op_req_strings(r, "cacheFrom"))
 		return error_set(cause,
 		    "\"imageNames\" and \"cacheFrom\": expected arrays of strings");
-	if (agent_op_req_log_format(r, &opts.progress, cause) != 0)
+	if (agent_op_req_log_format(r, &opts.progress, cause) != 0 ||
+	    agent_op_req_features(r, &opts.additional_features, cause) != 0)
 		return -1;
 	return up_build(&opts, names, result, cause);
 }
