@@ -45,13 +45,20 @@ static const char lifecycle_dotfiles_script[] =
     "\tdone\n"
     "fi\n"
     "if [ -z \"$run\" ]; then\n"
-    /* The reference's filter and link, quirks kept: the ERE's dots match
-     * any character, so a name of one character after its dot (".a") is
-     * left out too, and the list is split on blanks. */
-    "\tdotfiles=$(ls -d \"$target\"/.* 2>/dev/null | grep -v -E '/(.|..|.git)$')\n"
-    "\tif [ -z \"$dotfiles\" ]; then echo 'No dotfiles found.'; exit 0; fi\n"
-    "\techo \"Linking dotfiles: $dotfiles\"\n"
-    "\texec ln -sf $dotfiles ~\n"
+    /* The reference's choice, `grep -v -E '/(.|..|.git)$'` on `ls -d
+     * DIR/.*`: its dots match any character, so a name of one character
+     * after its dot (".a") is left out too. Unlike its `ln -sf $dotfiles ~`,
+     * a name with a blank is one name. */
+    "\tlinked=\n"
+    "\tfor f in \"$PWD\"/.*; do\n"
+    "\t\tcase ${f##*/} in . | .? | .git) continue ;; esac\n"
+    "\t\t[ -e \"$f\" ] || continue\n"
+    "\t\techo \"Linking $f\"\n"
+    "\t\tln -sf \"$f\" ~ || exit\n"
+    "\t\tlinked=1\n"
+    "\tdone\n"
+    "\t[ -n \"$linked\" ] || echo 'No dotfiles found.'\n"
+    "\texit 0\n"
     "fi\n"
     "if [ ! -x \"$run\" ]; then\n"
     "\techo \"Setting '$run' as executable\"\n"

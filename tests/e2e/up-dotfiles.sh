@@ -5,15 +5,16 @@
 # reference CLI 0.89.0 merges them (for the same workspace and flags it
 # installs extra then greet, and its metadata label has one {"id"} entry
 # per Feature in that order, then the configuration's: checked by hand);
-# other ones on the next up are reported as a changed configuration. Dotfiles are cloned with the
-# container's git (the host's, bind-mounted: the rig's images have none) as
-# the remote user after postCreateCommand and before postStartCommand, with
-# --remote-env, once per container; the install script is made executable;
-# a custom install command and target path; --skip-post-create skips them
-# and a later up installs them; no git in the container, a bad repository
-# and a failing install command each fail up naming the cause, and the next
-# up tries again. Invalid --additional-features JSON is a usage error naming
-# the flag.
+# other ones on the next up are reported as a changed configuration.
+# Dotfiles are cloned with the container's git (the host's, bind-mounted:
+# the rig's images have none) as the remote user after postCreateCommand and
+# before postStartCommand, with --remote-env, once per container; the
+# install script is made executable; a custom install command and target
+# path; without an install script the dotfiles are linked into ~ (".a" is
+# not: the reference's filter); --skip-post-create skips them and a later up
+# installs them; no git in the container, a bad repository and a failing
+# install command each fail up naming the cause, and the next up tries
+# again. Invalid --additional-features JSON is a usage error naming the flag.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 export RDEV_STATE_DIR=$TEST_TMP/state
@@ -29,8 +30,8 @@ feature() {
 	printf '#!/bin/sh\necho "%s $%s" >> /features\n' "$2" "$(tr a-z A-Z <<<"$3")" >"$1/install.sh"
 }
 # make_ws DIR: a workspace with two Features (greet in "features"), git from
-# the host and a dotfiles repository (dots/) holding install.sh (not
-# executable), custom.sh and fail.sh.
+# the host and two dotfiles repositories: dots/ holding install.sh (not
+# executable), custom.sh and fail.sh, links/ only dotfiles.
 make_ws() {
 	local d=$1/.devcontainer
 	feature "$d/greet" greet who nobody
@@ -54,9 +55,14 @@ JSON
 	printf '#!/bin/sh\necho "custom.sh in $PWD" >> ~/custom-ran\n' >"$1/dots/custom.sh"
 	printf '#!/bin/sh\necho "broken install" >&2\nexit 3\n' >"$1/dots/fail.sh"
 	chmod 644 "$1/dots/"*.sh
-	git -C "$1/dots" init -q
-	git -C "$1/dots" add .
-	git -C "$1/dots" -c user.name=t -c user.email=t@t commit -qm dots
+	mkdir -p "$1/links"
+	echo "rc of $1" >"$1/links/.rdevrc"
+	echo one >"$1/links/.a"
+	for r in dots links; do
+		git -C "$1/$r" init -q
+		git -C "$1/$r" add .
+		git -C "$1/$r" -c user.name=t -c user.email=t@t commit -qm "$r"
+	done
 }
 make_ws "$WS"
 mkdir -p "$NG"
@@ -155,12 +161,15 @@ check_eq "... with git's reason" "$(jq -r .message "$TEST_TMP/r1.out")" \
 	"$name: dotfiles failed: \`git clone --depth 1 /workspaces/${P}r/nope ~/dotfiles, then its install script\` exited with status 128: fatal: repository '/workspaces/${P}r/nope' does not exist"
 check_eq "remote: a failing install command fails up" "$r2" 1
 check "... with its status and last words" grep -q "exited with status 3: broken install\"" "$TEST_TMP/r2.out"
-rup --dotfiles-repository "$RDOTS" >"$TEST_TMP/r3.out" 2>"$TEST_TMP/r3.err" ||
-	fail "remote up failed: $(tail -5 "$TEST_TMP/r3.err")"
+rup --dotfiles-repository "/workspaces/${P}r/links" --dotfiles-target-path "~/my links" \
+	>"$TEST_TMP/r3.out" 2>"$TEST_TMP/r3.err" || fail "remote up failed: $(tail -5 "$TEST_TMP/r3.err")"
 rcid=$(jq -r .containerId "$TEST_TMP/r3.out")
 check_eq "remote: the additional Feature with its option" \
 	"$(docker exec "$rcid" cat /features | tr '\n' ,)" "extra blue,greet config,"
-check_eq "remote: the next up installs them (the clone is kept)" \
-	"$(as_dev "$rcid" 'cat ~/dotfiles-ran')" "install.sh as dev X="
+check_eq "remote: the next up installs them; no install script: the dotfiles linked into ~" \
+	"$(as_dev "$rcid" 'readlink ~/.rdevrc; cat ~/.rdevrc; ls ~/.a 2>&1')" \
+	"/home/dev/my links/.rdevrc
+rc of $RWS
+ls: cannot access '/home/dev/.a': No such file or directory"
 
 finish
