@@ -130,14 +130,16 @@ check_eq "then up installs them: the custom command, in the target path" \
 ls: cannot access '/home/dev/dotfiles-ran': No such file or directory"
 
 # --- what fails ----------------------------------------------------------------
-set +e
-rdev up "$NG" --json --dotfiles-repository me/dots >"$TEST_TMP/ng.out" 2>"$TEST_TMP/ng.err"
-rc=$?
-rdev up "$WS" --additional-features '{"./extra":' >/dev/null 2>"$TEST_TMP/j1.err"
-j1=$?
-rdev up "$WS" --additional-features '["./extra"]' >/dev/null 2>"$TEST_TMP/j2.err"
-j2=$?
-set -e
+# status_of OUT CMD...: CMD's exit status; its stdout and stderr in
+# $TEST_TMP/OUT.out and .err.
+status_of() {
+	local out=$1
+	shift
+	"$@" >"$TEST_TMP/$out.out" 2>"$TEST_TMP/$out.err" && echo 0 || echo $?
+}
+rc=$(status_of ng rdev up "$NG" --json --dotfiles-repository me/dots)
+j1=$(status_of j1 rdev up "$WS" --additional-features '{"./extra":')
+j2=$(status_of j2 rdev up "$WS" --additional-features '["./extra"]')
 check_eq "no git in the container: up fails" "$rc" 1
 check_eq "... saying so, with owner/repo as the reference expands it" "$(jq -r .message "$TEST_TMP/ng.out")" \
 	"dotfiles failed: \`git clone --depth 1 https://github.com/me/dots.git ~/dotfiles, then its install script\` exited with status 127: git is not installed in the container: cannot clone https://github.com/me/dots.git"
@@ -150,12 +152,8 @@ check "... naming the flag" grep -q "rdev up: --additional-features: expected a 
 RDOTS=/workspaces/${P}r/dots
 # (the Features as the local ones: the same build, cached)
 rup() { rdev up "$name:$RWS" --json --additional-features "$ADD" "$@"; }
-set +e
-rup --dotfiles-repository "/workspaces/${P}r/nope" >"$TEST_TMP/r1.out" 2>"$TEST_TMP/r1.err"
-r1=$?
-rup --dotfiles-repository "$RDOTS" --dotfiles-install-command fail.sh >"$TEST_TMP/r2.out" 2>"$TEST_TMP/r2.err"
-r2=$?
-set -e
+r1=$(status_of r1 rup --dotfiles-repository "/workspaces/${P}r/nope")
+r2=$(status_of r2 rup --dotfiles-repository "$RDOTS" --dotfiles-install-command fail.sh)
 check_eq "remote: a bad repository fails up" "$r1" 1
 check_eq "... with git's reason" "$(jq -r .message "$TEST_TMP/r1.out")" \
 	"$name: dotfiles failed: \`git clone --depth 1 /workspaces/${P}r/nope ~/dotfiles, then its install script\` exited with status 128: fatal: repository '/workspaces/${P}r/nope' does not exist"
