@@ -14,7 +14,8 @@
 # not: the reference's filter); --skip-post-create skips them and a later up
 # installs them; no git in the container, a bad repository and a failing
 # install command each fail up naming the cause, and the next up tries
-# again. Invalid --additional-features JSON is a usage error naming the flag.
+# again. Invalid --additional-features JSON is a usage error naming the flag;
+# build takes --additional-features too.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 export RDEV_STATE_DIR=$TEST_TMP/state
@@ -88,6 +89,12 @@ trap cleanup EXIT
 
 # as_dev CID CMD: CMD as the container's user dev, its output.
 as_dev() { docker exec -u dev "$1" sh -c "$2"; }
+# label_ids CONTAINER|IMAGE: its devcontainer.metadata entries' ids ("config"
+# for the configuration's).
+label_ids() {
+	docker inspect "$1" --format '{{index .Config.Labels "devcontainer.metadata"}}' |
+		jq -c '[.[] | .id // "config"]'
+}
 ADD='{"./greet": {"who": "cli"}, "./extra": {"colour": "blue"}}'
 DOTS=/workspaces/$P/dots
 
@@ -99,13 +106,16 @@ cid=$(jq -r .containerId "$TEST_TMP/up1.out")
 check_eq "the additional extra, the configuration's greet (its value wins)" \
 	"$(docker exec "$cid" cat /features | tr '\n' ,)" "extra blue,greet config,"
 check_eq "the metadata label: one entry per Feature, then the configuration" \
-	"$(docker inspect "$cid" --format '{{index .Config.Labels "devcontainer.metadata"}}' |
-		jq -c '[.[] | .id // "config"]')" '["./extra","./greet","config"]'
+	"$(label_ids "$cid")" '["./extra","./greet","config"]'
 check_eq "install.sh ran as the remote user, with --remote-env" \
 	"$(as_dev "$cid" 'cat ~/dotfiles-ran')" "install.sh as dev X=from-cli"
 check_eq "after postCreateCommand, before postStartCommand" \
 	"$(as_dev "$cid" 'cat ~/order' | tr '\n' ,)" "postcreate,dotfiles,poststart,"
 check "cloned into ~/dotfiles, install.sh made executable" as_dev "$cid" 'test -x ~/dotfiles/install.sh'
+rdev build "$WS" --additional-features "$ADD" --image-name "rdev-$P-built:1" >/dev/null 2>"$TEST_TMP/build.err" ||
+	fail "build failed: $(tail -5 "$TEST_TMP/build.err")"
+check_eq "build --additional-features: the same Features in the image" \
+	"$(label_ids "rdev-$P-built:1")" '["./extra","./greet","config"]'
 
 rdev up "$WS" --additional-features "$ADD" --dotfiles-repository "$DOTS" >/dev/null 2>"$TEST_TMP/up2t.err"
 check_eq "the second up does not install them again" "$(as_dev "$cid" 'cat ~/dotfiles-ran' | wc -l)" 1
