@@ -207,7 +207,7 @@ op_read_configuration_features(const struct config *cfg, cJSON *meta, cJSON *war
 	cJSON *entries, *substituted, *e;
 	char *cause = NULL;
 
-	if ((fs = feature_resolve(cfg, &cause)) == NULL) {
+	if ((fs = feature_resolve(cfg, NULL, &cause)) == NULL) {
 		op_read_configuration_warn(
 		    warnings, "%s; merged without the Features' metadata", cause);
 		free(cause);
