@@ -60,7 +60,9 @@ cJSON *agent_cmd_request(
 	"[--remote-env NAME=VALUE]... [--mount MOUNT]... [--override-config FILE] " \
 	"[--workspace-folder PATH] [--id-label NAME=VALUE]... [--build-no-cache] " \
 	"[--cache-from IMAGE]... [--no-lockfile | --frozen-lockfile] " \
-	"[--log-format text|json] [--json]"
+	"[--additional-features JSON] " \
+	"[--dotfiles-repository URL [--dotfiles-install-command FILE] " \
+	"[--dotfiles-target-path PATH]] [--log-format text|json] [--json]"
 
 /* What up's and build's --help say of the lockfile flags. */
 #define AGENT_CMD_LOCKFILE_HELP \
@@ -94,7 +96,23 @@ cJSON *agent_cmd_request(
 	"                  container yet)\n" \
 	"  --cache-from IMAGE\n" \
 	"                  also use IMAGE as a build cache " \
-	"(repeatable)\n" AGENT_CMD_LOCKFILE_HELP "  --id-label NAME=VALUE\n" \
+	"(repeatable)\n" AGENT_CMD_LOCKFILE_HELP "  --additional-features JSON\n" \
+	"                  install these Features too: an object as\n" \
+	"                  devcontainer.json's \"features\", after its own; an id\n" \
+	"                  it has keeps its value (options are not merged)\n" \
+	"  --dotfiles-repository URL\n" \
+	"                  after postCreateCommand, once per container, clone URL\n" \
+	"                  (owner/repo: https://github.com/owner/repo.git) with the\n" \
+	"                  container's git as the remote user and run its install\n" \
+	"                  script (none: link its dotfiles into ~); a failure fails " \
+	"up\n" \
+	"  --dotfiles-install-command FILE\n" \
+	"                  run FILE of the repository instead of the first found of\n" \
+	"                  install.sh, install, bootstrap.sh, bootstrap,\n" \
+	"                  script/bootstrap, setup.sh, setup, script/setup\n" \
+	"  --dotfiles-target-path PATH\n" \
+	"                  clone into PATH (default ~/dotfiles)\n" \
+	"  --id-label NAME=VALUE\n" \
 	"                  label the container with these instead of\n" \
 	"                  devcontainer.local_folder and devcontainer.config_file,\n" \
 	"                  and find it by them (repeatable; give the same to the\n" \
@@ -115,6 +133,7 @@ cJSON *agent_cmd_request(
 	"  --skip-post-create\n" \
 	"                  run none of onCreateCommand, updateContentCommand,\n" \
 	"                  postCreateCommand, postStartCommand, postAttachCommand\n" \
+	"                  and do not install the dotfiles\n" \
 	"  --skip-post-attach\n" \
 	"                  do not run postAttachCommand\n" \
 	"  --log-format text|json\n" \
@@ -203,6 +222,19 @@ cJSON *agent_cmd_args_request(
 /* Is s an --id-label value (the reference's /.+=.+/: an '=' with something
  * on both sides)? */
 int agent_cmd_id_label_ok(const char *s);
+/* --additional-features ARG: a new object (a copy of ARG's, JSONC), or NULL
+ * with *error (freed first, then new: the caller frees it) naming the option
+ * and where ARG is not an object. */
+cJSON *agent_cmd_features_arg(const char *arg, char **error);
+/* The reference's lockfile flags of up and build: is arg --no-lockfile
+ * (*no_lockfile = 1), --frozen-lockfile (*frozen = 1) or one of their
+ * deprecated forms, --experimental-lockfile (the default now) and
+ * --experimental-frozen-lockfile (a warning on stderr, as the reference's)?
+ * 1 taken, 0 not one of them. Both set is the caller's usage error,
+ * AGENT_CMD_LOCKFILE_BOTH. */
+int agent_cmd_lockfile_arg(const char *arg, int *no_lockfile, int *frozen);
+#define AGENT_CMD_LOCKFILE_BOTH \
+	"--no-lockfile and --frozen-lockfile are mutually exclusive"
 /* Is arg an option that takes its value as the next argument ("--config")?
  * For finding TARGET among a command's arguments. */
 int agent_cmd_option_takes_value(const char *arg);
@@ -221,15 +253,6 @@ void agent_cmd_progress_stderr(void *arg, const char *data, size_t len);
 /* Append item (consumed) to the array *list, created when NULL: a
  * repeatable option's values. */
 void agent_cmd_list_add(cJSON **list, cJSON *item);
-/* The reference's lockfile flags of up and build: is arg --no-lockfile
- * (*no_lockfile = 1), --frozen-lockfile (*frozen = 1) or one of their
- * deprecated forms, --experimental-lockfile (the default now) and
- * --experimental-frozen-lockfile (a warning on stderr, as the reference's)?
- * 1 taken, 0 not one of them. Both set is the caller's usage error,
- * AGENT_CMD_LOCKFILE_BOTH. */
-int agent_cmd_lockfile_arg(const char *arg, int *no_lockfile, int *frozen);
-#define AGENT_CMD_LOCKFILE_BOTH \
-	"--no-lockfile and --frozen-lockfile are mutually exclusive"
 /* Add "NAME=VALUE" (--remote-env) to the object remote_env; a name given
  * again replaces its value. -1 when arg has no name before an '='. */
 int agent_cmd_remote_env_add(cJSON *remote_env, const char *arg);

@@ -91,6 +91,17 @@ agent_op_req_lockfile(
 	return 0;
 }
 
+int
+agent_op_req_features(const struct agent_op_req *r, const cJSON **features, char **cause)
+{
+	*features = cJSON_GetObjectItemCaseSensitive(r->json, "additionalFeatures");
+	if (*features != NULL && !cJSON_IsObject(*features))
+		return error_set(cause,
+		    "\"additionalFeatures\": expected an object as "
+		    "devcontainer.json's \"features\"");
+	return 0;
+}
+
 char *
 agent_op_req_up_cmd(const struct agent_op_req *r, const char *prog)
 {

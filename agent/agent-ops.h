@@ -56,6 +56,11 @@ int agent_op_req_log_format(
  * both are true. */
 int agent_op_req_lockfile(
     const struct agent_op_req *r, enum feature_lock_mode *mode, char **cause);
+/* The request's "additionalFeatures" (--additional-features) into *features
+ * (borrowed; NULL when absent). 0, or -1 with *cause when it is not an
+ * object. */
+int agent_op_req_features(
+    const struct agent_op_req *r, const cJSON **features, char **cause);
 /* The command a "no container" message tells the user to run: the request's
  * "hint" (the client knows what its user typed, e.g. `rdev up buildbox:~/app`),
  * else "PROG up FOLDER [--config FILE]". New string. */

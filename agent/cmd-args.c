@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "agent-ops.h"
+#include "jsonc.h"
 #include "progress.h"
 #include "xmalloc.h"
 
@@ -25,6 +26,10 @@ static const char *const agent_cmd_value_options[] = {
 	"--image-name",
 	"--feature",
 	"--target-version",
+	"--additional-features",
+	"--dotfiles-repository",
+	"--dotfiles-install-command",
+	"--dotfiles-target-path",
 	NULL,
 };
 
@@ -93,6 +98,33 @@ agent_cmd_lockfile_arg(const char *arg, int *no_lockfile, int *frozen)
 	} else
 		return 0;
 	return 1;
+}
+
+cJSON *
+agent_cmd_features_arg(const char *arg, char **error)
+{
+	struct jsonc_doc *doc;
+	char *cause = NULL;
+	cJSON *v = NULL;
+
+	free(*error);
+	*error = NULL;
+	if ((doc = jsonc_parse("--additional-features", arg, strlen(arg), &cause)) ==
+	    NULL) {
+		*error = xasprintf("%s (expected a JSON object as devcontainer.json's "
+				   "\"features\")",
+		    cause);
+		free(cause);
+		return NULL;
+	}
+	if (cJSON_IsObject(jsonc_doc_root(doc)))
+		v = cJSON_Duplicate(jsonc_doc_root(doc), 1);
+	else
+		*error = xstrdup("--additional-features: expected a JSON object as "
+				 "devcontainer.json's \"features\" ({\"ID\": "
+				 "OPTIONS, ...})");
+	jsonc_doc_free(doc);
+	return v;
 }
 
 void

@@ -21,12 +21,15 @@ struct cmd_up_args {
 	const char *config_file;
 	const char *secrets_file;
 	const char *override_config;
+	const char *dotfiles[3]; /* cmd_up_dotfiles[]'s values; NULL: not given */
 	int rebuild, recreate, skip_non_blocking, skip_post_create, skip_post_attach;
 	int build_no_cache;
 	int no_lockfile, frozen_lockfile;
 	int quiet;					     /* --json */
 	int log_json;					     /* --log-format json */
 	cJSON *remote_env, *mounts, *id_labels, *cache_from; /* NULL: none given */
+	cJSON *additional_features;			     /* NULL: none given */
+	char *error; /* a usage error's message made here */
 };
 
 static void
@@ -36,6 +39,8 @@ cmd_up_args_clear(struct cmd_up_args *a)
 	cJSON_Delete(a->mounts);
 	cJSON_Delete(a->id_labels);
 	cJSON_Delete(a->cache_from);
+	cJSON_Delete(a->additional_features);
+	free(a->error);
 }
 
 /* --json: the warnings only. up sends each as one "warning: ..." line of
@@ -94,8 +99,23 @@ static const char *const cmd_up_value_options[] = {
 	"--id-label",
 	"--cache-from",
 	"--log-format",
+	"--additional-features",
+	"--dotfiles-repository",
+	"--dotfiles-install-command",
+	"--dotfiles-target-path",
 	NULL,
 };
+
+/* The --dotfiles-* options and their request fields (cmd_up_args's
+ * dotfiles[], in this order). */
+static const struct {
+	const char *option, *field;
+} cmd_up_dotfiles[] = {
+	{ "--dotfiles-repository", "dotfilesRepository" },
+	{ "--dotfiles-install-command", "dotfilesInstallCommand" },
+	{ "--dotfiles-target-path", "dotfilesTargetPath" },
+};
+#define CMD_UP_NDOTFILES (sizeof cmd_up_dotfiles / sizeof cmd_up_dotfiles[0])
 
 /* Take value v of option name into *a. 0, or -1 with *msg. */
 static int
@@ -137,7 +157,15 @@ cmd_up_take(struct cmd_up_args *a, const char *name, const char *v, const char *
 		if (strcmp(v, "text") != 0 && strcmp(v, "json") != 0)
 			return *msg = "--log-format must be text or json", -1;
 		a->log_json = strcmp(v, "json") == 0;
+	} else if (strcmp(name, "--additional-features") == 0) {
+		cJSON_Delete(a->additional_features);
+		if ((a->additional_features = agent_cmd_features_arg(v, &a->error)) ==
+		    NULL)
+			return *msg = a->error, -1;
 	}
+	for (size_t i = 0; i < CMD_UP_NDOTFILES; i++)
+		if (strcmp(name, cmd_up_dotfiles[i].option) == 0)
+			a->dotfiles[i] = v;
 	return 0;
 }
 
@@ -231,6 +259,10 @@ cmd_up_request_fields(cJSON *req, struct cmd_up_args *a)
 		cJSON_AddStringToObject(req, "overrideConfig", a->override_config);
 	if (a->log_json)
 		cJSON_AddStringToObject(req, "logFormat", "json");
+	for (size_t i = 0; i < CMD_UP_NDOTFILES; i++)
+		if (a->dotfiles[i] != NULL)
+			cJSON_AddStringToObject(
+			    req, cmd_up_dotfiles[i].field, a->dotfiles[i]);
 	/* Handed over to the request. */
 	if (a->remote_env != NULL)
 		cJSON_AddItemToObject(req, "remoteEnv", a->remote_env);
@@ -240,7 +272,10 @@ cmd_up_request_fields(cJSON *req, struct cmd_up_args *a)
 		cJSON_AddItemToObject(req, "idLabels", a->id_labels);
 	if (a->cache_from != NULL)
 		cJSON_AddItemToObject(req, "cacheFrom", a->cache_from);
+	if (a->additional_features != NULL)
+		cJSON_AddItemToObject(req, "additionalFeatures", a->additional_features);
 	a->remote_env = a->mounts = a->id_labels = a->cache_from = NULL;
+	a->additional_features = NULL;
 }
 
 /* The failure of up: agent_cmd_failed(), its secrets masked. */

@@ -272,7 +272,8 @@ feature_resolve_order(struct feature_resolve_ctx *c, const cJSON *override, char
 }
 
 struct feature_set *
-feature_resolve(const struct config *cfg, int no_lock, char **cause)
+feature_resolve(
+    const struct config *cfg, const cJSON *additional, int no_lock, char **cause)
 {
 	const cJSON *obj = config_get_object(cfg), *f;
 	struct feature_resolve_ctx c;
@@ -294,6 +295,22 @@ feature_resolve(const struct config *cfg, int no_lock, char **cause)
 	free(file);
 	cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(obj, "features")) {
 		where = feature_resolve_where(cfg, f->string);
+		rc = feature_resolve_add(&c, f->string, f, where, 0, &index, cause);
+		free(where);
+		if (rc != 0)
+			break;
+	}
+	/* As the reference's userFeaturesToArray: after the configuration's,
+	 * those it does not name (the same id as written: the configuration's
+	 * value wins whole, its options are not merged). */
+	cJSON_ArrayForEach(f, additional) {
+		if (rc != 0)
+			break;
+		if (cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(obj, "features"), f->string) !=
+		    NULL)
+			continue;
+		where = xasprintf("--additional-features: \"%s\"", f->string);
 		rc = feature_resolve_add(&c, f->string, f, where, 0, &index, cause);
 		free(where);
 		if (rc != 0)

@@ -45,15 +45,18 @@ struct feature_set {
 	size_t *order; /* n indexes into v: the install order */
 };
 
-/* Resolve, check and order cfg's Features, at the digests its
- * devcontainer-lock.json pins unless no_lock (up's --no-lockfile, and
- * upgrade: the tags afresh). Returns a new set (free with
+/* Resolve, check and order cfg's Features and those of additional (up's
+ * --additional-features: an object as "features", or NULL) that cfg does
+ * not name, after cfg's, at the digests its devcontainer-lock.json pins
+ * unless no_lock (up's --no-lockfile, and upgrade: the tags afresh).
+ * Returns a new set (free with
  * feature_set_free(); n is 0 when there are none) or NULL with *cause set
  * (caller frees), naming the Feature and, where it comes from a file, the
  * file, line and column: "/w/.devcontainer/devcontainer.json:4:5:
  * \"features\".\"./a\": unknown option \"colour\" ...",
  * "/w/.devcontainer/a/devcontainer-feature.json:3:14: ...". */
-struct feature_set *feature_resolve(const struct config *cfg, int no_lock, char **cause);
+struct feature_set *feature_resolve(
+    const struct config *cfg, const cJSON *additional, int no_lock, char **cause);
 void feature_set_free(struct feature_set *fs);
 
 #endif

@@ -2,7 +2,8 @@
  * shared by their modules: lifecycle.c (the steps, the plan, lifecycle_run
  * and the pending steps), lifecycle-exec.c (running a step's commands in the
  * container), lifecycle-marker.c (the markers of the steps that ran) and
- * lifecycle-parse.c (the pure helpers; it needs the steps' names). The other
+ * lifecycle-parse.c (the pure helpers; it needs the steps' names),
+ * lifecycle-dotfiles.c (the dotfiles step's command). The other
  * modules use lifecycle.h only: lifecycle-host.c (initializeCommand) and
  * lifecycle-bg.c (the background run, its log and its record).
  *
@@ -17,7 +18,7 @@
 
 #include "lifecycle.h"
 
-/* lifecycle.c: the five steps, in order. */
+/* lifecycle.c: the steps, in order. */
 struct lifecycle_step_def {
 	const char *name;
 	const char *merged_key;
@@ -42,6 +43,14 @@ void lifecycle_event(const struct lifecycle_ctx *ctx, const char *step,
  * *cause. */
 int lifecycle_group_run(const struct lifecycle_ctx *ctx, const char *step,
     const struct lifecycle_group *g, char **cause);
+
+/* lifecycle-dotfiles.c */
+/* Run the dotfiles step of spec (lifecycle_dotfiles_spec()) in the
+ * container as ctx->user, in the container's working dir, its output to
+ * ctx->out. 0, or -1 with *cause ending in the output's last line:
+ * "dotfiles failed: `git clone ...` exited with status 128: fatal: ...". */
+int lifecycle_dotfiles_run(
+    const struct lifecycle_ctx *ctx, const cJSON *spec, char **cause);
 
 /* lifecycle-marker.c */
 /* Start st with ctx's container times (copies); clear frees what st holds. */

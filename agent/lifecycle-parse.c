@@ -157,7 +157,8 @@ lifecycle_wait_for_last(const cJSON *wait_for)
 		if (strcmp(wait_for->valuestring, "initializeCommand") == 0)
 			return -1;
 		for (int i = 0; i < LIFECYCLE_NSTEPS; i++)
-			if (strcmp(wait_for->valuestring, lifecycle_steps[i].name) == 0)
+			if (i != LIFECYCLE_DOTFILES &&
+			    strcmp(wait_for->valuestring, lifecycle_steps[i].name) == 0)
 				return i;
 	}
 	return LIFECYCLE_UPDATE_CONTENT;

@@ -15,6 +15,7 @@ const struct lifecycle_step_def lifecycle_steps[LIFECYCLE_NSTEPS] = {
 	{ "onCreateCommand", "onCreateCommands", 1 },
 	{ "updateContentCommand", "updateContentCommands", 1 },
 	{ "postCreateCommand", "postCreateCommands", 1 },
+	{ "dotfiles", NULL, 1 },
 	{ "postStartCommand", "postStartCommands", 2 },
 	{ "postAttachCommand", "postAttachCommands", 0 },
 };
@@ -91,6 +92,31 @@ lifecycle_groups_parse(const cJSON *array, const char *step,
 	return 0;
 }
 
+/* What step runs: its array in merged, or for the dotfiles step its spec. */
+static const cJSON *
+lifecycle_step_commands(
+    const struct lifecycle_ctx *ctx, const cJSON *merged, enum lifecycle_step step)
+{
+	if (step == LIFECYCLE_DOTFILES)
+		return ctx->dotfiles;
+	return cJSON_GetObjectItemCaseSensitive(merged, lifecycle_steps[step].merged_key);
+}
+
+/* Parse what step runs (lifecycle_step_commands()) into groups. The
+ * dotfiles step's spec is one command of its own (no groups). */
+static int
+lifecycle_step_parse(enum lifecycle_step step, const cJSON *commands,
+    struct lifecycle_group **groups, size_t *ngroups, size_t *ncmds, char **cause)
+{
+	if (step != LIFECYCLE_DOTFILES)
+		return lifecycle_groups_parse(
+		    commands, lifecycle_steps[step].name, groups, ngroups, ncmds, cause);
+	*groups = NULL;
+	*ngroups = 0;
+	*ncmds = commands != NULL;
+	return 0;
+}
+
 static int
 lifecycle_step_run(const struct lifecycle_ctx *ctx, struct lifecycle_state *st,
     enum lifecycle_step step, const cJSON *array, char **cause)
@@ -101,7 +127,7 @@ lifecycle_step_run(const struct lifecycle_ctx *ctx, struct lifecycle_state *st,
 	char *wcause = NULL;
 	int rc = -1;
 
-	if (lifecycle_groups_parse(array, name, &groups, &ngroups, &ncmds, cause) != 0) {
+	if (lifecycle_step_parse(step, array, &groups, &ngroups, &ncmds, cause) != 0) {
 		lifecycle_event(
 		    ctx, name, LIFECYCLE_EVENT_FAILED, cause != NULL ? *cause : NULL);
 		goto out;
@@ -124,6 +150,12 @@ lifecycle_step_run(const struct lifecycle_ctx *ctx, struct lifecycle_state *st,
 			rc = 0;
 			goto out;
 		}
+	}
+	if (step == LIFECYCLE_DOTFILES &&
+	    lifecycle_dotfiles_run(ctx, array, cause) != 0) {
+		lifecycle_event(
+		    ctx, name, LIFECYCLE_EVENT_FAILED, cause != NULL ? *cause : NULL);
+		goto out;
 	}
 	for (i = 0; i < ngroups; i++) {
 		if (groups[i].ncmds == 0)
@@ -150,14 +182,14 @@ out:
 /* Does a step's array hold anything to run? Ill-formed counts as yes, so the
  * background run reports it. */
 static int
-lifecycle_has_commands(const cJSON *array, const char *step)
+lifecycle_has_commands(const cJSON *array, enum lifecycle_step step)
 {
 	struct lifecycle_group *groups;
 	size_t ngroups, ncmds;
 	char *c = NULL;
 	int rc;
 
-	rc = lifecycle_groups_parse(array, step, &groups, &ngroups, &ncmds, &c);
+	rc = lifecycle_step_parse(step, array, &groups, &ngroups, &ncmds, &c);
 	lifecycle_groups_free(groups, ngroups);
 	free(c);
 	return rc != 0 || ncmds > 0;
@@ -193,17 +225,15 @@ lifecycle_run(const struct lifecycle_ctx *ctx, const cJSON *merged, unsigned fla
 	for (i = 0; i <= plan.last_foreground; i++) {
 		if (!(plan.steps & (1u << i)))
 			continue;
-		array = cJSON_GetObjectItemCaseSensitive(
-		    merged, lifecycle_steps[i].merged_key);
+		array = lifecycle_step_commands(ctx, merged, i);
 		if (lifecycle_step_run(ctx, &st, i, array, cause) != 0)
 			goto out;
 	}
 	for (; i < LIFECYCLE_NSTEPS; i++) {
 		if (!(plan.steps & (1u << i)))
 			continue;
-		array = cJSON_GetObjectItemCaseSensitive(
-		    merged, lifecycle_steps[i].merged_key);
-		if (!lifecycle_has_commands(array, lifecycle_steps[i].name))
+		array = lifecycle_step_commands(ctx, merged, i);
+		if (!lifecycle_has_commands(array, i))
 			continue;
 		/* Leave out steps already done, so often no background run is needed. */
 		if (lifecycle_steps[i].marker != 0) {

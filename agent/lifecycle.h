@@ -1,11 +1,20 @@
 /* lifecycle.h - run a dev container's lifecycle commands.
  *
- * The five in-container steps run in this order (the spec's "Lifecycle";
- * the reference CLI's runLifecycleHooks in src/spec-common/injectHeadless.ts):
+ * The in-container steps run in this order (the spec's "Lifecycle"; the
+ * reference CLI's runLifecycleHooks in src/spec-common/injectHeadless.ts):
  *
  *   onCreateCommand, updateContentCommand, postCreateCommand  once per container
+ *   dotfiles (up's --dotfiles-repository)                     once per container
  *   postStartCommand                                          once per start
  *   postAttachCommand                                         on every `up`
+ *
+ * The dotfiles step is not devcontainer.json's: its one command, made by
+ * lifecycle-dotfiles.c from ctx->dotfiles, clones the repository with the
+ * container's git and runs its install script, as the reference's
+ * installDotfiles does (see lifecycle_dotfiles_script()). It has a marker
+ * like the create steps (the reference's ~/.devcontainer/.dotfilesMarker is
+ * not read or written), is never a waitFor step, and counts as one of the
+ * "five" below for the flags.
  *
  * initializeCommand runs on the host, in the workspace folder, before the
  * image is built (lifecycle_run_initialize()).
@@ -96,6 +105,7 @@ enum lifecycle_step {
 	LIFECYCLE_ON_CREATE,
 	LIFECYCLE_UPDATE_CONTENT,
 	LIFECYCLE_POST_CREATE,
+	LIFECYCLE_DOTFILES,
 	LIFECYCLE_POST_START,
 	LIFECYCLE_POST_ATTACH,
 	LIFECYCLE_NSTEPS
@@ -132,6 +142,9 @@ struct lifecycle_ctx {
 	 * them; NULL: lifecycle_run() inspects the container. */
 	const char *created_at;
 	const char *started_at;
+	/* The dotfiles step: {"repository","targetPath","installCommand"}
+	 * (lifecycle_dotfiles_spec()), or NULL: no such step. */
+	const cJSON *dotfiles;
 	lifecycle_output_fn out; /* may be NULL: output discarded */
 	void *out_arg;
 	lifecycle_event_fn event; /* may be NULL */
@@ -153,13 +166,23 @@ struct lifecycle_pending;
 /* Which steps lifecycle_run() runs, and which of them before it returns. */
 struct lifecycle_plan {
 	unsigned steps;	     /* bit (1u << step) for each step to run */
-	int last_foreground; /* later steps are pending: -1 (none before) .. 4 */
+	int last_foreground; /* later steps are pending: -1 (none before) .. 5 */
 };
 
-/* The step's name as in devcontainer.json ("postCreateCommand") and the key
- * of its array in the merged configuration ("postCreateCommands"). */
+/* The step's name as in devcontainer.json ("postCreateCommand", "dotfiles")
+ * and the key of its array in the merged configuration
+ * ("postCreateCommands"; NULL for the dotfiles step, which has none). */
 const char *lifecycle_step_name(enum lifecycle_step step);
 const char *lifecycle_step_merged_key(enum lifecycle_step step);
+
+/* The dotfiles step's spec (ctx->dotfiles) for up's --dotfiles-repository,
+ * --dotfiles-install-command and --dotfiles-target-path (each NULL when not
+ * given), as the reference takes them: an "owner/repo" repository (no ':',
+ * not a path) is https://github.com/owner/repo.git, the target defaults to
+ * "~/dotfiles". {"repository","targetPath"[,"installCommand"]}, new; NULL
+ * when repository is NULL or "" (no dotfiles). */
+cJSON *lifecycle_dotfiles_spec(
+    const char *repository, const char *install_command, const char *target_path);
 
 /* The remote user of a merged configuration: remoteUser, else containerUser,
  * else NULL (the container's user). Borrowed from merged. */
@@ -307,8 +330,9 @@ char *lifecycle_failure_message(
     const char *step, const struct lifecycle_cmd *cmd, int exited, int code);
 
 /* The index of the last step to run in the foreground for a waitFor value:
- * -1 for "initializeCommand", 0..4 for the five steps; NULL, unknown values
- * and non-strings mean the default, updateContentCommand (1). */
+ * -1 for "initializeCommand", the step's for the five of devcontainer.json;
+ * NULL, unknown values (and "dotfiles") and non-strings mean the default,
+ * updateContentCommand (1). */
 int lifecycle_wait_for_last(const cJSON *wait_for);
 
 /* Splits a byte stream into lines, each prefixed with prefix (may be NULL). */

@@ -25,7 +25,8 @@ op_build_run(const struct agent_op_req *r, cJSON **result, char **cause)
 		return error_set(cause,
 		    "\"imageNames\" and \"cacheFrom\": expected arrays of strings");
 	if (agent_op_req_log_format(r, &opts.progress, cause) != 0 ||
-	    agent_op_req_lockfile(r, &opts.lockfile, cause) != 0)
+	    agent_op_req_lockfile(r, &opts.lockfile, cause) != 0 ||
+	    agent_op_req_features(r, &opts.additional_features, cause) != 0)
 		return -1;
 	return up_build(&opts, names, result, cause);
 }

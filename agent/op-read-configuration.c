@@ -209,7 +209,7 @@ op_read_configuration_features(const struct config *cfg, cJSON *meta, cJSON *war
 
 	/* By their tags, not devcontainer-lock.json's pins: the reference's
 	 * read-configuration resolves them with noLockfile. */
-	if ((fs = feature_resolve(cfg, 1, &cause)) == NULL) {
+	if ((fs = feature_resolve(cfg, NULL, 1, &cause)) == NULL) {
 		op_read_configuration_warn(
 		    warnings, "%s; merged without the Features' metadata", cause);
 		free(cause);

@@ -34,15 +34,19 @@ op_status_index(char *const *list, const char *name)
 }
 
 /* One step's state from the merged configuration (has it a command?), its
- * marker and the background run. */
+ * marker and the background run. The dotfiles step has no command in the
+ * configuration (up's options ask for it, and nothing keeps them): "no
+ * command" unless its marker or the background run says more. */
 static const char *
 op_status_step(enum lifecycle_step step, const cJSON *merged, int done,
     const struct lifecycle_bg_status *bg)
 {
 	int left = op_status_index(bg->left, lifecycle_step_name(step));
 
-	if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
-		merged, lifecycle_step_merged_key(step))) == 0)
+	if (step == LIFECYCLE_DOTFILES
+		? !done && left < 0
+		: cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
+		      merged, lifecycle_step_merged_key(step))) == 0)
 		return "no command";
 	if (done)
 		return "done";

@@ -49,6 +49,11 @@ op_up_flags(const struct agent_op_req *r, struct up_opts *opts, char **cause)
 	opts->cache_from = cJSON_GetObjectItemCaseSensitive(r->json, "cacheFrom");
 	opts->override_config = agent_op_req_string(r, "overrideConfig");
 	opts->build_no_cache = agent_op_req_bool(r, "buildNoCache");
+	opts->dotfiles_repository = agent_op_req_string(r, "dotfilesRepository");
+	opts->dotfiles_install_command = agent_op_req_string(r, "dotfilesInstallCommand");
+	opts->dotfiles_target_path = agent_op_req_string(r, "dotfilesTargetPath");
+	if (agent_op_req_features(r, &opts->additional_features, cause) != 0)
+		return -1;
 	if (remote_env != NULL && secrets_from_json(remote_env, &check, NULL) != 0)
 		return error_set(cause, "\"remoteEnv\": expected an object of strings");
 	secrets_free(check);

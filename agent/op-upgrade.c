@@ -120,7 +120,7 @@ op_upgrade_run(const struct agent_op_req *r, cJSON **result, char **cause)
 		if ((cfg = op_upgrade_load(r, cause)) == NULL)
 			goto out;
 	}
-	if ((fs = feature_resolve(cfg, 1, cause)) == NULL)
+	if ((fs = feature_resolve(cfg, NULL, 1, cause)) == NULL)
 		goto out;
 	path = feature_lock_path(config_get_file(cfg));
 	if (fs->n == 0) {

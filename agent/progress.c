@@ -124,15 +124,14 @@ progress_output(const struct progress *p, const char *line)
 
 void
 progress_step(
-    const struct progress *p, const char *step, const char *status, const char *detail)
+    const struct progress *p, const char *name, const char *status, const char *detail)
 {
 	cJSON *o;
-	char *name, *masked;
+	char *masked;
 
 	if (p == NULL || p->fn == NULL || !p->json)
 		return;
 	o = cJSON_CreateObject();
-	name = xasprintf("Running %s...", step);
 	cJSON_AddStringToObject(o, "type", "progress");
 	cJSON_AddStringToObject(o, "name", name);
 	cJSON_AddStringToObject(o, "status", status);
@@ -142,7 +141,6 @@ progress_step(
 		free(masked);
 	}
 	cJSON_AddStringToObject(o, "channel", PROGRESS_LIFECYCLE_CHANNEL);
-	free(name);
 	progress_send_json(p, o);
 }
 

@@ -38,10 +38,10 @@ void progress_line(const struct progress *p, const char *fmt, ...)
 /* One line of a lifecycle command's output (without its '\n'): the line in
  * text mode, a "raw" line on channel "postCreate" in json. */
 void progress_output(const struct progress *p, const char *line);
-/* A lifecycle step's state in json ("Running STEP...", status, detail may
- * be NULL); nothing in text mode. */
+/* A lifecycle step's state in json (name: "Running STEP...", "Installing
+ * Dotfiles"; status; detail may be NULL); nothing in text mode. */
 void progress_step(
-    const struct progress *p, const char *step, const char *status, const char *detail);
+    const struct progress *p, const char *name, const char *status, const char *detail);
 /* text as one "text" JSON log line to p->fn, whatever p->json says (for the
  * client's own messages under --log-format json). */
 void progress_json_text(const struct progress *p, const char *text);

@@ -43,24 +43,32 @@ up_lifecycle_step_detail(const char *detail)
 }
 
 /* The steps as progress: a line as each command starts and, for
- * --log-format json, the reference's "progress" lines. */
+ * --log-format json, the reference's "progress" lines (its dotfiles step's
+ * are "Installing Dotfiles", without a stepDetail). */
 static void
 up_lifecycle_event(
     void *arg, const char *step, enum lifecycle_event ev, const char *detail)
 {
+	int dotfiles = strcmp(step, lifecycle_step_name(LIFECYCLE_DOTFILES)) == 0;
+	char *name =
+	    dotfiles ? xstrdup("Installing Dotfiles") : xasprintf("Running %s...", step);
 	char *cmd;
 
 	switch (ev) {
 	case LIFECYCLE_EVENT_RUN:
-		progress_line(arg, "Running the %s: %s", step, detail);
-		cmd = up_lifecycle_step_detail(detail);
-		progress_step(arg, step, "running", cmd);
+		if (dotfiles)
+			progress_line(arg, "Installing the dotfiles: %s", detail);
+		else
+			progress_line(arg, "Running the %s: %s", step, detail);
+		cmd = dotfiles ? NULL : up_lifecycle_step_detail(detail);
+		progress_step(arg, name, "running", cmd);
 		free(cmd);
 		break;
-	case LIFECYCLE_EVENT_DONE: progress_step(arg, step, "succeeded", NULL); break;
-	case LIFECYCLE_EVENT_FAILED: progress_step(arg, step, "failed", NULL); break;
+	case LIFECYCLE_EVENT_DONE: progress_step(arg, name, "succeeded", NULL); break;
+	case LIFECYCLE_EVENT_FAILED: progress_step(arg, name, "failed", NULL); break;
 	case LIFECYCLE_EVENT_SKIP: break;
 	}
+	free(name);
 }
 
 /* Continue the pending lifecycle steps in a detached process. The child keeps
@@ -139,6 +147,8 @@ up_lifecycle_run(struct up_state *s, char **cause)
 	struct lifecycle_ctx ctx = { 0 };
 	struct lifecycle_pending *pending = NULL;
 	const char *id = up_json_string(s->container, "Id", NULL);
+	cJSON *dotfiles = lifecycle_dotfiles_spec(s->opts->dotfiles_repository,
+	    s->opts->dotfiles_install_command, s->opts->dotfiles_target_path);
 	char **env = NULL, **unset = NULL;
 	int rc = -1;
 
@@ -158,6 +168,7 @@ up_lifecycle_run(struct up_state *s, char **cause)
 	ctx.unset_env = (const char *const *)unset;
 	ctx.created_at = up_json_string(s->container, "Created", NULL);
 	ctx.started_at = up_json_string(s->container, "State", "StartedAt");
+	ctx.dotfiles = dotfiles;
 	ctx.out = up_lifecycle_output;
 	ctx.out_arg = (void *)s->p;
 	ctx.event = up_lifecycle_event;
@@ -175,5 +186,6 @@ out:
 	lifecycle_pending_free(pending);
 	secrets_env_free(env);
 	env_free(unset);
+	cJSON_Delete(dotfiles);
 	return rc;
 }

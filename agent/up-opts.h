@@ -37,6 +37,13 @@ struct up_opts {
 	const cJSON *cache_from;     /* --cache-from: [IMAGE, ...] */
 	/* devcontainer-lock.json: --no-lockfile, --frozen-lockfile. */
 	enum feature_lock_mode lockfile;
+	/* --additional-features: {ID: VALUE} as "features" (up and build). */
+	const cJSON *additional_features;
+	/* --dotfiles-repository, --dotfiles-install-command,
+	 * --dotfiles-target-path (lifecycle.h's dotfiles step). */
+	const char *dotfiles_repository;
+	const char *dotfiles_install_command;
+	const char *dotfiles_target_path;
 	/* What the user sees while it works (progress.json: --log-format
 	 * json; progress.mask: the secrets). */
 	struct progress progress;

@@ -45,10 +45,11 @@ up_strv_free(char **v)
 	free(v);
 }
 
-/* A hash of what the container was made from: the devcontainer.json and,
- * for a Dockerfile, the Dockerfile. Hex, new string. */
+/* A hash of what the container was made from: the devcontainer.json,
+ * for a Dockerfile the Dockerfile, and the --additional-features when
+ * given. Hex, new string. */
 static char *
-up_config_hash(const struct config *cfg)
+up_config_hash(const struct config *cfg, const cJSON *additional_features)
 {
 	unsigned char h[16];
 	char hex[33], *text, *dir;
@@ -77,6 +78,11 @@ up_config_hash(const struct config *cfg)
 		}
 		free(path);
 		free(dir);
+	}
+	if (additional_features != NULL) {
+		text = cJSON_PrintUnformatted(additional_features);
+		crypto_generichash_update(&st, (unsigned char *)text, strlen(text));
+		free(text);
 	}
 	crypto_generichash_final(&st, h, sizeof h);
 	sodium_bin2hex(hex, sizeof hex, h, sizeof h);
@@ -246,8 +252,8 @@ up_prepare_image(
 
 	memset(img, 0, sizeof *img);
 	/* As the reference's: the lockfile before anything is built. */
-	if (feature_lock_apply(
-		s->cfg, s->features, NULL, s->opts->lockfile, s->p, cause) != 0)
+	if (feature_lock_apply(s->cfg, s->features, s->opts->additional_features,
+		s->opts->lockfile, s->p, cause) != 0)
 		return -1;
 	if (config_get_kind(s->cfg) == CONFIG_KIND_COMPOSE) {
 		if (compose_build_image(s->cfg, s->docker, s->opts, &img->name,
@@ -530,8 +536,8 @@ up_open(struct up_state *s, const struct up_opts *opts, int build, char **cause)
 	if (up_check_honoured(s, build, cause) != 0)
 		return -1;
 	/* Before anything is made: a Feature that cannot be had fails here. */
-	if ((s->features = feature_resolve(
-		 s->cfg, opts->lockfile == FEATURE_LOCK_NONE, cause)) == NULL)
+	if ((s->features = feature_resolve(s->cfg, opts->additional_features,
+		 opts->lockfile == FEATURE_LOCK_NONE, cause)) == NULL)
 		return -1;
 	if (s->features->n > 0 && config_get_kind(s->cfg) == CONFIG_KIND_COMPOSE)
 		return error_set(cause,
@@ -546,7 +552,7 @@ up_open(struct up_state *s, const struct up_opts *opts, int build, char **cause)
 	if (s->lock_fd < 0)
 		return -1;
 	s->docker = docker_new(NULL);
-	s->config_hash = up_config_hash(s->cfg);
+	s->config_hash = up_config_hash(s->cfg, opts->additional_features);
 	return 0;
 }
 

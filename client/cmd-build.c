@@ -18,6 +18,8 @@ struct cmd_build_args {
 	int no_lockfile, frozen_lockfile;
 	int log_json;
 	cJSON *image_names, *cache_from; /* NULL: none given */
+	cJSON *additional_features;	 /* NULL: none given */
+	char *error;			 /* a usage error's message made here */
 };
 
 static void
@@ -25,6 +27,8 @@ cmd_build_args_clear(struct cmd_build_args *a)
 {
 	cJSON_Delete(a->image_names);
 	cJSON_Delete(a->cache_from);
+	cJSON_Delete(a->additional_features);
+	free(a->error);
 }
 
 /* Option argv[*i] with its value into *a: 1 taken, 0 not one of these, -1
@@ -33,7 +37,8 @@ static int
 cmd_build_value(int argc, char **argv, int *i, struct cmd_build_args *a, const char **msg)
 {
 	static const char *const names[] = { "--workspace-folder", "--config",
-		"--image-name", "--cache-from", "--log-format", NULL };
+		"--image-name", "--cache-from", "--log-format", "--additional-features",
+		NULL };
 	const char *v = NULL;
 	int k, r = 0;
 
@@ -57,7 +62,14 @@ cmd_build_value(int argc, char **argv, int *i, struct cmd_build_args *a, const c
 		agent_cmd_list_add(&a->image_names, cJSON_CreateString(v));
 	else if (k == 3)
 		agent_cmd_list_add(&a->cache_from, cJSON_CreateString(v));
-	else if (strcmp(v, "text") == 0 || strcmp(v, "json") == 0)
+	else if (k == 5) {
+		cJSON_Delete(a->additional_features);
+		a->additional_features = agent_cmd_features_arg(v, &a->error);
+		if (a->additional_features == NULL) {
+			*msg = a->error;
+			return -1;
+		}
+	} else if (strcmp(v, "text") == 0 || strcmp(v, "json") == 0)
 		a->log_json = strcmp(v, "json") == 0;
 	else {
 		*msg = "--log-format must be text or json";
@@ -135,7 +147,9 @@ cmd_build_exec(int argc, char **argv)
 		cJSON_AddItemToObject(req, "imageNames", a.image_names);
 	if (a.cache_from != NULL)
 		cJSON_AddItemToObject(req, "cacheFrom", a.cache_from);
-	a.image_names = a.cache_from = NULL;
+	if (a.additional_features != NULL)
+		cJSON_AddItemToObject(req, "additionalFeatures", a.additional_features);
+	a.image_names = a.cache_from = a.additional_features = NULL;
 	if (ct.be.call(ct.be.ctx, req, &progress, &res, &cause) != 0) {
 		rc = agent_cmd_failed(&client_program, "build", a.log_json, cause);
 		goto out;
@@ -154,6 +168,7 @@ out:
 const struct cmd_entry cmd_build_entry = { "build",
 	"TARGET [--config FILE] [--workspace-folder PATH] [--image-name NAME]... "
 	"[--no-cache] [--cache-from IMAGE]... [--no-lockfile | --frozen-lockfile] "
+	"[--additional-features JSON] "
 	"[--log-format text|json]",
 	"build the dev container's image, without a container",
 	"Builds the image `up` would create TARGET's dev container from, with its\n"
@@ -177,7 +192,9 @@ const struct cmd_entry cmd_build_entry = { "build",
 	"  --no-cache      build with --no-cache\n"
 	"  --cache-from IMAGE\n"
 	"                  also use IMAGE as a build cache "
-	"(repeatable)\n" AGENT_CMD_LOCKFILE_HELP "  --log-format text|json\n"
+	"(repeatable)\n" AGENT_CMD_LOCKFILE_HELP "  --additional-features JSON\n"
+	"                  install these Features too, as `up` does\n"
+	"  --log-format text|json\n"
 	"                  json: progress as the reference's JSON log lines\n"
 	"\n" CLIENT_TARGET_HELP,
 	cmd_build_exec };

@@ -148,16 +148,16 @@ TEST(plan_runs_everything_unless_told)
 		unsigned steps;
 		int last;
 	} cases[] = {
-		{ "\"onCreateCommand\"", 0, 0x1f, LIFECYCLE_POST_ATTACH },
-		{ NULL, 0, 0x1f, LIFECYCLE_POST_ATTACH },
-		{ NULL, LIFECYCLE_SKIP_NON_BLOCKING, 0x1f, LIFECYCLE_UPDATE_CONTENT },
-		{ "\"postCreateCommand\"", LIFECYCLE_SKIP_NON_BLOCKING, 0x1f,
+		{ "\"onCreateCommand\"", 0, 0x3f, LIFECYCLE_POST_ATTACH },
+		{ NULL, 0, 0x3f, LIFECYCLE_POST_ATTACH },
+		{ NULL, LIFECYCLE_SKIP_NON_BLOCKING, 0x3f, LIFECYCLE_UPDATE_CONTENT },
+		{ "\"postCreateCommand\"", LIFECYCLE_SKIP_NON_BLOCKING, 0x3f,
 		    LIFECYCLE_POST_CREATE },
-		{ "\"initializeCommand\"", LIFECYCLE_SKIP_NON_BLOCKING, 0x1f, -1 },
-		{ NULL, LIFECYCLE_SKIP_POST_ATTACH, 0x0f, LIFECYCLE_POST_ATTACH },
+		{ "\"initializeCommand\"", LIFECYCLE_SKIP_NON_BLOCKING, 0x3f, -1 },
+		{ NULL, LIFECYCLE_SKIP_POST_ATTACH, 0x1f, LIFECYCLE_POST_ATTACH },
 		{ NULL, LIFECYCLE_SKIP_POST_CREATE, 0, LIFECYCLE_POST_ATTACH },
 		{ "\"postStartCommand\"",
-		    LIFECYCLE_SKIP_NON_BLOCKING | LIFECYCLE_SKIP_POST_ATTACH, 0x0f,
+		    LIFECYCLE_SKIP_NON_BLOCKING | LIFECYCLE_SKIP_POST_ATTACH, 0x1f,
 		    LIFECYCLE_POST_START },
 	};
 	struct lifecycle_plan plan;
@@ -274,6 +274,7 @@ TEST(wait_for_selects_the_last_foreground_step)
 		{ "\"postStartCommand\"", LIFECYCLE_POST_START },
 		{ "\"postAttachCommand\"", LIFECYCLE_POST_ATTACH },
 		{ "\"bogus\"", LIFECYCLE_UPDATE_CONTENT },
+		{ "\"dotfiles\"", LIFECYCLE_UPDATE_CONTENT },
 		{ "3", LIFECYCLE_UPDATE_CONTENT },
 		{ "null", LIFECYCLE_UPDATE_CONTENT },
 	};
@@ -292,14 +293,61 @@ TEST(wait_for_selects_the_last_foreground_step)
 TEST(step_names_and_merged_keys_in_order)
 {
 	static const char *const names[] = { "onCreateCommand", "updateContentCommand",
-		"postCreateCommand", "postStartCommand", "postAttachCommand" };
+		"postCreateCommand", "dotfiles", "postStartCommand",
+		"postAttachCommand" };
 	char key[64];
 
 	for (int i = 0; i < LIFECYCLE_NSTEPS; i++) {
 		ASSERT_STR_EQ(lifecycle_step_name(i), names[i]);
+		if (i == LIFECYCLE_DOTFILES) {
+			ASSERT_NULL(lifecycle_step_merged_key(i));
+			continue;
+		}
 		snprintf(key, sizeof key, "%ss", names[i]);
 		ASSERT_STR_EQ(lifecycle_step_merged_key(i), key);
 	}
+}
+
+/* spec's field name, or "(none)". */
+static const char *
+dotfiles_field(const cJSON *spec, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(spec, name);
+
+	return cJSON_IsString(v) ? v->valuestring : "(none)";
+}
+
+TEST(dotfiles_spec_as_the_reference_takes_the_options)
+{
+	static const struct {
+		const char *repo, *install, *target;
+		const char *want_repo, *want_install, *want_target;
+	} cases[] = {
+		{ "owner/dots", NULL, NULL, "https://github.com/owner/dots.git", "(none)",
+		    "~/dotfiles" },
+		{ "https://example.com/a.git", "setup-me", "/opt/d",
+		    "https://example.com/a.git", "setup-me", "/opt/d" },
+		{ "git@host:me/d.git", "", "", "git@host:me/d.git", "(none)",
+		    "~/dotfiles" },
+		{ "/srv/dots", NULL, "d", "/srv/dots", "(none)", "d" },
+		{ "./dots", NULL, NULL, "./dots", "(none)", "~/dotfiles" },
+		{ "../dots", NULL, NULL, "../dots", "(none)", "~/dotfiles" },
+		{ ".dots", NULL, NULL, "https://github.com/.dots.git", "(none)",
+		    "~/dotfiles" },
+	};
+	cJSON *spec;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		spec = lifecycle_dotfiles_spec(
+		    cases[i].repo, cases[i].install, cases[i].target);
+		ASSERT_STR_EQ(dotfiles_field(spec, "repository"), cases[i].want_repo);
+		ASSERT_STR_EQ(
+		    dotfiles_field(spec, "installCommand"), cases[i].want_install);
+		ASSERT_STR_EQ(dotfiles_field(spec, "targetPath"), cases[i].want_target);
+		cJSON_Delete(spec);
+	}
+	ASSERT_NULL(lifecycle_dotfiles_spec(NULL, "x", "y"));
+	ASSERT_NULL(lifecycle_dotfiles_spec("", "x", "y"));
 }
 
 TEST(remote_user_then_container_user)
