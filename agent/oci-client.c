@@ -181,6 +181,17 @@ oci_client_token_request(const struct oci_challenge *ch, const struct oci_cred *
 	return rc;
 }
 
+/* May credentials go to this token realm? Over HTTPS, or to this machine
+ * (where plain HTTP is what a local registry speaks). */
+static int
+oci_client_realm_trusted(const char *realm)
+{
+	if (strncmp(realm, "https://", 8) == 0)
+		return 1;
+	return strncmp(realm, "http://localhost", 16) == 0 &&
+	    strchr(":/", realm[16]) != NULL; /* (also the NUL) */
+}
+
 /* A bearer token for challenge ch: with our credentials when we have some
  * and the realm may have them (HTTPS, or this machine), and, when it
  * refuses those (401, 403), anonymously, as the reference does. 0 with
@@ -193,8 +204,7 @@ oci_client_bearer(struct oci_client *c, const struct oci_challenge *ch, char **c
 	char *token, *said;
 	int rc = -1;
 
-	if (cred->kind != OCI_CRED_NONE && strncmp(ch->realm, "https://", 8) != 0 &&
-	    strncmp(ch->realm, "http://localhost", 16) != 0) {
+	if (cred->kind != OCI_CRED_NONE && !oci_client_realm_trusted(ch->realm)) {
 		free(c->refused);
 		c->refused = xasprintf("the credentials from %s were not sent to "
 				       "%s (not HTTPS)",

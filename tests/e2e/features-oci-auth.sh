@@ -8,8 +8,9 @@
 # a credential helper of the test's own on PATH. Credentials from (a) a
 # credHelpers entry, (b) credsStore, (c) a helper's identity token (the
 # refresh_token POST), (d) DEVCONTAINERS_OCI_AUTH, which goes first; without
-# any, and with a helper that fails, the error names the registry, where it
-# looked and what the helper said. No secret in any output.
+# any, with a helper that fails or is missing and with an identity token the
+# registry refuses, the error names the registry, where it looked and what
+# the helper said. No secret in any output.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 REF=${RDEV_DEVCONTAINER_CLI:?the reference CLI (rig.sh env)}
@@ -56,6 +57,7 @@ echo "$reg" >>"$RDEVTEST_ASKED"
 case $RDEVTEST_MODE in
 basic) printf '{"ServerURL":"%s","Username":"rig","Secret":"rig"}\n' "$reg" ;;
 token) printf '{"ServerURL":"%s","Username":"<token>","Secret":"rig-refresh-token"}\n' "$reg" ;;
+oldtoken) printf '{"ServerURL":"%s","Username":"<token>","Secret":"rig-expired-token"}\n' "$reg" ;;
 *) echo "rdevtest: the keyring is locked" >&2; exit 3 ;;
 esac
 SH
@@ -101,6 +103,15 @@ check "identity token: fetched" fetched token
 check_eq "through the token endpoint's refresh_token POST" \
 	"$(grep -c '^POST /token 200' "$TEST_TMP/registry/requests.log")" $((posts + 1))
 
+# An identity token the endpoint refuses: one anonymous try after it (as the
+# reference), then an error that says the credentials were refused.
+RDEVTEST_MODE=oldtoken read_config oldtoken || true
+check "a refused identity token: not fetched" not fetched oldtoken
+check "the error says the token endpoint refused the helper's credentials" grep -qF \
+	"token request refused (HTTP 401); the token endpoint refused the credentials from docker-credential-rdevtest (credsStore in $DOCKER_CONFIG/config.json) (HTTP 401)" <(warning oldtoken)
+check_eq "its POST, then the anonymous GET" \
+	"$(grep '/token' "$TEST_TMP/registry/requests.log" | tail -2 | cut -d' ' -f1,3 | tr '\n' ' ')" "POST 401 GET 401 "
+
 # (d) DEVCONTAINERS_OCI_AUTH goes before config.json (its failing helper is not run)
 : >"$TEST_TMP/asked"
 DEVCONTAINERS_OCI_AUTH="ghcr.io|x|y,$reg|rig|rig" RDEVTEST_MODE=fail read_config env
@@ -119,5 +130,5 @@ read_config missing || true
 check "a helper that is not installed is named in the error" grep -qF \
 	"docker-credential-rdevmissing (credHelpers in $DOCKER_CONFIG/config.json) is not installed" <(warning missing)
 
-check "no secret in any output" sh -c "! grep -l -e rig-refresh-token -e cmlnOnJpZw== '$TEST_TMP'/*.json '$TEST_TMP'/*.err"
+check "no secret in any output" sh -c "! grep -l -e rig-refresh-token -e rig-expired-token -e cmlnOnJpZw== '$TEST_TMP'/*.json '$TEST_TMP'/*.err"
 finish
