@@ -8,7 +8,6 @@
 
 #include <cjson/cJSON.h>
 #include <sodium.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -115,18 +114,14 @@ oci_cred_helper_parse(const char *text, size_t len, struct oci_cred *out, char *
 	return rc;
 }
 
-/* Add a note to where the lookup has been ("; "-separated). */
-static void __attribute__((format(printf, 2, 3)))
-oci_cred_note(struct buf *notes, const char *fmt, ...)
+/* The notes of where the lookup has been, ready for one more
+ * ("; "-separated). */
+static struct buf *
+oci_cred_next(struct buf *notes)
 {
-	va_list ap;
-	char *s;
-
-	va_start(ap, fmt);
-	s = xvasprintf(fmt, ap);
-	va_end(ap);
-	buf_appendf(notes, "%s%s", buf_len(notes) > 0 ? "; " : "", s);
-	free(s);
+	if (buf_len(notes) > 0)
+		buf_append(notes, "; ", 2);
+	return notes;
 }
 
 /* Ask helper name (labelled by role in messages) for registry's
@@ -139,7 +134,8 @@ oci_cred_ask(const struct oci_cred_sources *s, const char *name, const char *rol
 	int rc;
 
 	if (name[0] == '\0' || strchr(name, '/') != NULL) {
-		oci_cred_note(notes, "%s: not a credential helper's name", who);
+		buf_appendf(
+		    oci_cred_next(notes), "%s: not a credential helper's name", who);
 		free(who);
 		return 0;
 	}
@@ -150,7 +146,8 @@ oci_cred_ask(const struct oci_cred_sources *s, const char *name, const char *rol
 		return 1;
 	}
 	oci_cred_clear(out);
-	oci_cred_note(notes, "%s %s", who, why != NULL ? why : "gave nothing");
+	buf_appendf(
+	    oci_cred_next(notes), "%s %s", who, why != NULL ? why : "gave nothing");
 	free(who);
 	free(why);
 	return 0;
@@ -209,71 +206,84 @@ oci_cred_nonempty_object(const cJSON *o)
 	return cJSON_IsObject(o) && o->child != NULL;
 }
 
-/* config.json: credHelpers[registry], else credsStore, then auths; when it
- * names no credentials at all (or does not exist), the default helper. 1
- * with *out, or 0. */
+/* config.json's root: the helper credHelpers[registry] names, else the
+ * credsStore helper, then the "auths" entry. 1 with *out, or 0; *any says
+ * whether it names credentials at all (for any registry). */
+static int
+oci_cred_from_config(const struct oci_cred_sources *s, const cJSON *root,
+    const char *registry, struct oci_cred *out, struct buf *notes, int *any)
+{
+	const cJSON *helpers = cJSON_GetObjectItemCaseSensitive(root, "credHelpers");
+	const cJSON *store = cJSON_GetObjectItemCaseSensitive(root, "credsStore");
+	const cJSON *auths = cJSON_GetObjectItemCaseSensitive(root, "auths");
+	const cJSON *h = cJSON_GetObjectItemCaseSensitive(helpers, registry);
+	char *role;
+	int rc;
+
+	if (!cJSON_IsString(store) || store->valuestring[0] == '\0')
+		store = NULL;
+	if (!cJSON_IsString(h) || h->valuestring[0] == '\0')
+		h = NULL;
+	*any = oci_cred_nonempty_object(helpers) || store != NULL ||
+	    oci_cred_nonempty_object(auths);
+	if (h != NULL || store != NULL) {
+		role = xasprintf(
+		    "%s in %s", h != NULL ? "credHelpers" : "credsStore", s->config_path);
+		rc = oci_cred_ask(
+		    s, (h != NULL ? h : store)->valuestring, role, registry, out, notes);
+		free(role);
+		if (rc != 0)
+			return 1;
+	}
+	if (oci_cred_from_auths(auths, registry, s->config_path, out))
+		return 1;
+	if (h == NULL && store == NULL)
+		buf_appendf(oci_cred_next(notes), "%s has no credentials for %s",
+		    s->config_path, registry);
+	return 0;
+}
+
+/* Docker's credentials: config.json's (oci_cred_from_config); when it names
+ * none at all (or does not exist), the default helper. 1 with *out, or 0. */
 static int
 oci_cred_from_docker(const struct oci_cred_sources *s, const char *registry,
     struct oci_cred *out, struct buf *notes)
 {
-	const char *path = s->config_path;
-	struct jsonc_doc *doc = NULL;
-	const cJSON *helpers, *store, *h;
+	struct jsonc_doc *doc;
 	cJSON *root;
-	char *cause = NULL, *role;
-	int any, asked = 0, rc = 0;
+	char *cause = NULL;
+	int any = 0, rc;
 
-	if (s->config_text == NULL) {
-		if (s->config_error != NULL) {
-			/* (the reference gives up on Docker's credentials then) */
-			oci_cred_note(notes, "%s: %s", path, s->config_error);
-			return 0;
-		}
-		oci_cred_note(notes, "%s does not exist", path);
-		any = 0;
-	} else {
-		doc = jsonc_parse(path, s->config_text, strlen(s->config_text), &cause);
+	if (s->config_error != NULL) {
+		/* (the reference gives up on Docker's credentials then) */
+		buf_appendf(
+		    oci_cred_next(notes), "%s: %s", s->config_path, s->config_error);
+		return 0;
+	}
+	if (s->config_text == NULL)
+		buf_appendf(oci_cred_next(notes), "%s does not exist", s->config_path);
+	else {
+		doc = jsonc_parse(
+		    s->config_path, s->config_text, strlen(s->config_text), &cause);
 		root = doc != NULL ? jsonc_doc_root(doc) : NULL;
 		if (!cJSON_IsObject(root)) {
-			oci_cred_note(notes, "%s",
-			    cause != NULL ? cause : "config.json is not a JSON object");
-			free(cause);
-			secrets_json_wipe(root);
-			jsonc_doc_free(doc);
-			return 0;
-		}
-		helpers = cJSON_GetObjectItemCaseSensitive(root, "credHelpers");
-		store = cJSON_GetObjectItemCaseSensitive(root, "credsStore");
-		if (!cJSON_IsString(store) || store->valuestring[0] == '\0')
-			store = NULL;
-		any = oci_cred_nonempty_object(helpers) || store != NULL ||
-		    oci_cred_nonempty_object(
-			cJSON_GetObjectItemCaseSensitive(root, "auths"));
-		h = cJSON_GetObjectItemCaseSensitive(helpers, registry);
-		if (!cJSON_IsString(h) || h->valuestring[0] == '\0')
-			h = NULL;
-		if (h != NULL || store != NULL) {
-			role = xasprintf(
-			    "%s in %s", h != NULL ? "credHelpers" : "credsStore", path);
-			rc = oci_cred_ask(s, (h != NULL ? h : store)->valuestring, role,
-			    registry, out, notes);
-			free(role);
-			asked = 1;
-		}
-		if (rc == 0)
-			rc = oci_cred_from_auths(
-			    cJSON_GetObjectItemCaseSensitive(root, "auths"), registry,
-			    path, out);
-		if (rc == 0 && !asked)
-			oci_cred_note(
-			    notes, "%s has no credentials for %s", path, registry);
+			if (cause != NULL)
+				buf_appendf(oci_cred_next(notes), "%s", cause);
+			else
+				buf_appendf(oci_cred_next(notes),
+				    "%s is not a JSON object", s->config_path);
+			/* (the reference gives up on Docker's credentials, as
+			 * for an unreadable file: no default helper) */
+			rc = 0;
+			any = 1;
+		} else
+			rc = oci_cred_from_config(s, root, registry, out, notes, &any);
+		free(cause);
 		secrets_json_wipe(root);
 		jsonc_doc_free(doc);
-		if (rc != 0)
-			return 1;
+		if (rc != 0 || any)
+			return rc;
 	}
-	if (any)
-		return 0;
 	/* Nothing configured: the platform's default helper, as Docker would
 	 * (on Linux the reference asks "pass" when the program pass is on PATH,
 	 * else "secret", which is not the name of Docker's secretservice
@@ -297,18 +307,18 @@ oci_cred_lookup(
 			out->where = xstrdup("DEVCONTAINERS_OCI_AUTH");
 			goto done;
 		}
-		oci_cred_note(
-		    notes, "DEVCONTAINERS_OCI_AUTH has no entry for %s", registry);
+		buf_appendf(oci_cred_next(notes),
+		    "DEVCONTAINERS_OCI_AUTH has no entry for %s", registry);
 	} else
-		oci_cred_note(notes, "DEVCONTAINERS_OCI_AUTH is not set");
+		buf_appendf(oci_cred_next(notes), "DEVCONTAINERS_OCI_AUTH is not set");
 	if (oci_cred_from_docker(s, registry, out, notes))
 		goto done;
 	if (strcmp(registry, "ghcr.io") == 0) {
 		if (s->github_token == NULL || s->github_token[0] == '\0')
-			oci_cred_note(notes, "GITHUB_TOKEN is not set");
+			buf_appendf(oci_cred_next(notes), "GITHUB_TOKEN is not set");
 		else if (s->github_host != NULL && s->github_host[0] != '\0' &&
 		    strcmp(s->github_host, "github.com") != 0)
-			oci_cred_note(notes,
+			buf_appendf(oci_cred_next(notes),
 			    "GITHUB_TOKEN is not used: GITHUB_HOST is %s, not github.com",
 			    s->github_host);
 		else {
