@@ -106,8 +106,7 @@ feature_fetch_oci(const struct feature_ref *ref, const struct feature_fetch_opts
 	char *entry = NULL;
 	int rc = -1;
 
-	oci_client_init(&c, ref->id, ref->registry, ref->url,
-	    oci_auth_config_file(opts->docker_config, ref->registry));
+	oci_client_init(&c, ref->id, ref->registry, ref->url, opts->docker_config);
 	if (oci_client_manifest(
 		&c, want != NULL ? want : ref->tag, &manifest, &out->digest, cause) != 0)
 		goto out;

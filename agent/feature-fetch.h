@@ -88,9 +88,9 @@ struct feature_fetch_opts {
 	/* The digest devcontainer-lock.json pins for this id ("integrity"), or
 	 * NULL: the download must have it, and a cached one is used as it is. */
 	const char *integrity;
-	/* Docker's config.json for registry credentials (its "auths"); NULL:
-	 * $DOCKER_CONFIG/config.json, else ~/.docker/config.json. A missing
-	 * file means anonymous. */
+	/* Docker's config.json for registry credentials (oci.h, struct
+	 * oci_cred: its credHelpers, credsStore, auths); NULL:
+	 * $DOCKER_CONFIG/config.json, else ~/.docker/config.json. */
 	const char *docker_config;
 };
 

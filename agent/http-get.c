@@ -1,11 +1,12 @@
-/* http-get.c - HTTP(S) GETs with libcurl for Feature downloads (oci.h): the
- * body in memory up to a limit, the two headers the OCI flow needs, errors
- * as messages. TLS and its CA store are libcurl's (OpenSSL, the system's
- * certificates). */
+/* http-get.c - HTTP(S) GETs with libcurl for Feature downloads (oci.h), and
+ * the one form POST of a token request: the body in memory up to a limit,
+ * the two headers the OCI flow needs, errors as messages. TLS and its CA
+ * store are libcurl's (OpenSSL, the system's certificates). */
 #include "oci.h"
 
 #include <curl/curl.h>
 #include <dlfcn.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -112,9 +113,11 @@ http_curl_load(struct http_curl *c, char **cause)
 	return 0;
 }
 
-int
-http_get(const char *url, const char *const *headers, int head, size_t max,
-    struct http_response *resp, char **cause)
+/* One request: GET, HEAD (head) or POST of form (not NULL). Header lines
+ * may hold credentials: curl's copies of them are wiped. */
+static int
+http_request(const char *url, const char *const *headers, int head, const char *form,
+    size_t max, struct http_response *resp, char **cause)
 {
 	struct http_get_ctx ctx = { resp, max, 0 };
 	struct curl_slist *list = NULL;
@@ -136,6 +139,11 @@ http_get(const char *url, const char *const *headers, int head, size_t max,
 	curl.easy_setopt(h, CURLOPT_URL, url);
 	curl.easy_setopt(h, CURLOPT_HTTPHEADER, list);
 	curl.easy_setopt(h, CURLOPT_NOBODY, head ? 1L : 0L);
+	if (form != NULL) {
+		/* (not copied by curl; the type is x-www-form-urlencoded) */
+		curl.easy_setopt(h, CURLOPT_POSTFIELDS, form);
+		curl.easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(form));
+	}
 	curl.easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
 	curl.easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
 	curl.easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -154,6 +162,8 @@ http_get(const char *url, const char *const *headers, int head, size_t max,
 	rc = curl.easy_perform(h);
 	curl.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
 	curl.easy_cleanup(h);
+	for (struct curl_slist *l = list; l != NULL; l = l->next)
+		sodium_memzero(l->data, strlen(l->data));
 	curl.slist_free_all(list);
 	if (ctx.too_big) {
 		http_response_clear(resp);
@@ -165,6 +175,20 @@ http_get(const char *url, const char *const *headers, int head, size_t max,
 		    errbuf[0] != '\0' ? errbuf : curl.easy_strerror(rc));
 	}
 	return 0;
+}
+
+int
+http_get(const char *url, const char *const *headers, int head, size_t max,
+    struct http_response *resp, char **cause)
+{
+	return http_request(url, headers, head, NULL, max, resp, cause);
+}
+
+int
+http_post_form(const char *url, const char *const *headers, const char *form, size_t max,
+    struct http_response *resp, char **cause)
+{
+	return http_request(url, headers, 0, form, max, resp, cause);
 }
 
 void

@@ -1,6 +1,6 @@
-/* oci-auth.c - what a registry's 401 asks for and what we answer with: the
- * WWW-Authenticate challenge, credentials from Docker's config.json and the
- * token endpoint's reply (oci.h). Pure but for oci_auth_config_file(). */
+/* oci-auth.c - what a registry's 401 asks for and what its token endpoint
+ * answers: the WWW-Authenticate challenge and the token reply (oci.h). Pure.
+ * (Which credentials we answer with: oci-cred.c.) */
 #include "oci.h"
 
 #include <cjson/cJSON.h>
@@ -9,7 +9,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "atomic-file.h"
 #include "error.h"
 #include "xmalloc.h"
 
@@ -103,63 +102,6 @@ oci_challenge_clear(struct oci_challenge *c)
 	free(c->service);
 	free(c->scope);
 	memset(c, 0, sizeof *c);
-}
-
-/* Does a config.json "auths" key name registry? Docker writes bare hosts,
- * and old clients URLs like https://index.docker.io/v1/. */
-static int
-oci_auth_key_matches(const char *key, const char *registry)
-{
-	size_t n;
-
-	if (strncmp(key, "https://", 8) == 0)
-		key += 8;
-	else if (strncmp(key, "http://", 7) == 0)
-		key += 7;
-	n = strcspn(key, "/");
-	return n == strlen(registry) && strncasecmp(key, registry, n) == 0;
-}
-
-char *
-oci_auth_config_lookup(const char *config_json, const char *registry)
-{
-	cJSON *doc = cJSON_Parse(config_json), *auths, *e;
-	char *out = NULL;
-
-	auths = cJSON_GetObjectItemCaseSensitive(doc, "auths");
-	cJSON_ArrayForEach(e, auths) {
-		cJSON *auth = cJSON_GetObjectItemCaseSensitive(e, "auth");
-		if (e->string != NULL && oci_auth_key_matches(e->string, registry) &&
-		    cJSON_IsString(auth) && auth->valuestring[0] != '\0') {
-			out = xstrdup(auth->valuestring);
-			break;
-		}
-	}
-	cJSON_Delete(doc);
-	return out;
-}
-
-char *
-oci_auth_config_file(const char *path, const char *registry)
-{
-	char *own = NULL, *text = NULL, *out = NULL, *err = NULL;
-	const char *dir;
-	size_t len;
-
-	if (path == NULL) {
-		if ((dir = getenv("DOCKER_CONFIG")) != NULL && dir[0] != '\0')
-			path = own = xasprintf("%s/config.json", dir);
-		else if ((dir = getenv("HOME")) != NULL && dir[0] != '\0')
-			path = own = xasprintf("%s/.docker/config.json", dir);
-		else
-			return NULL;
-	}
-	if (file_read_all(path, 1u << 20, &text, &len, &err) == 0)
-		out = oci_auth_config_lookup(text, registry);
-	free(err);
-	free(text);
-	free(own);
-	return out;
 }
 
 char *

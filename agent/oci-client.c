@@ -1,6 +1,7 @@
 /* oci-client.c - the pull side of the OCI distribution API for Features
- * (oci.h): manifest, then blob, with the anonymous (or config.json
- * credentialed) bearer-token flow on a 401; every digest checked. */
+ * (oci.h): manifest, then blob, with the bearer-token flow on a 401
+ * (anonymous, or with the credentials oci-cred.c finds); every digest
+ * checked. */
 #include "oci.h"
 
 #include <cjson/cJSON.h>
@@ -11,6 +12,7 @@
 
 #include "error.h"
 #include "feature-fetch.h"
+#include "log.h"
 #include "xmalloc.h"
 
 #define OCI_MANIFEST_ACCEPT "Accept: application/vnd.oci.image.manifest.v1+json"
@@ -86,13 +88,13 @@ done:
 
 void
 oci_client_init(struct oci_client *c, const char *feature, const char *registry,
-    const char *base_url, char *basic)
+    const char *base_url, const char *docker_config)
 {
 	memset(c, 0, sizeof *c);
 	c->feature = feature;
 	c->registry = registry;
 	c->base_url = base_url;
-	c->basic = basic;
+	c->docker_config = docker_config;
 }
 
 /* Secrets are wiped before they are freed. */
@@ -109,67 +111,125 @@ oci_client_wipe(char **s)
 void
 oci_client_clear(struct oci_client *c)
 {
-	oci_client_wipe(&c->basic);
+	oci_cred_clear(&c->cred);
+	free(c->refused);
+	c->refused = NULL;
 	oci_client_wipe(&c->authorization);
 }
 
-/* Answer a 401's challenge: a bearer token from its realm (with our Basic
- * credentials when config.json has some and the realm is HTTPS or this
- * machine), or Basic itself. 0 with c->authorization set, or -1. */
-static int
-oci_client_authorize(struct oci_client *c, const char *www_authenticate, char **cause)
+/* The registry's credentials, looked up once, when it first asks. */
+static const struct oci_cred *
+oci_client_cred(struct oci_client *c)
 {
-	struct oci_challenge ch;
-	struct http_response resp;
+	if (!c->cred_asked) {
+		oci_cred_find(c->docker_config, c->registry, &c->cred);
+		c->cred_asked = 1;
+	}
+	return &c->cred;
+}
+
+/* What our credentials were, for an error saying the registry refused:
+ * "; <what>" (new string; "" when none were asked for). */
+static char *
+oci_client_cred_said(const struct oci_client *c)
+{
+	if (!c->cred_asked)
+		return xstrdup("");
+	if (c->refused != NULL)
+		return xasprintf("; %s", c->refused);
+	if (c->cred.kind != OCI_CRED_NONE)
+		return xasprintf("; with the credentials from %s", c->cred.where);
+	return xasprintf("; no credentials for %s (%s); log in on the Docker host "
+			 "(`docker login %s`) or set DEVCONTAINERS_OCI_AUTH",
+	    c->registry, c->cred.where, c->registry);
+}
+
+/* Ask the token endpoint of challenge ch: with our credentials (Basic, or
+ * the refresh_token grant for an identity token, a POST as the reference
+ * sends it) when cred is not NULL, else anonymously. 0 with *resp (any
+ * status; wipe its body), or -1. */
+static int
+oci_client_token_request(const struct oci_challenge *ch, const struct oci_cred *cred,
+    struct http_response *resp, char **cause)
+{
 	const char *hdrs[2] = { NULL, NULL };
-	char *url, *esc_service = NULL, *esc_scope = NULL, *basic_hdr = NULL, *token;
+	char *service = http_escape(ch->service), *scope = http_escape(ch->scope);
+	char *url = NULL, *form = NULL, *tok = NULL, *basic = NULL;
+	int rc;
+
+	if (cred != NULL && cred->kind == OCI_CRED_IDENTITY) {
+		tok = http_escape(cred->secret);
+		form = xasprintf("client_id=devcontainer&grant_type=refresh_token&"
+				 "service=%s&scope=%s&refresh_token=%s",
+		    service, scope, tok);
+		rc = http_post_form(ch->realm, NULL, form, 1u << 20, resp, cause);
+		oci_client_wipe(&tok);
+		oci_client_wipe(&form);
+	} else {
+		if (cred != NULL) {
+			basic = xasprintf("Authorization: Basic %s", cred->secret);
+			hdrs[0] = basic;
+		}
+		url = xasprintf("%s%sservice=%s&scope=%s", ch->realm,
+		    strchr(ch->realm, '?') ? "&" : "?", service, scope);
+		rc = http_get(url, hdrs, 0, 1u << 20, resp, cause);
+		oci_client_wipe(&basic);
+		free(url);
+	}
+	free(service);
+	free(scope);
+	return rc;
+}
+
+/* May credentials go to this token realm? Over HTTPS, or to this machine
+ * (where plain HTTP is what a local registry speaks). */
+static int
+oci_client_realm_trusted(const char *realm)
+{
+	if (strncmp(realm, "https://", 8) == 0)
+		return 1;
+	return strncmp(realm, "http://localhost", 16) == 0 &&
+	    strchr(":/", realm[16]) != NULL; /* (also the NUL) */
+}
+
+/* A bearer token for challenge ch: with our credentials when we have some
+ * and the realm may have them (HTTPS, or this machine), and, when it
+ * refuses those (401, 403), anonymously, as the reference does. 0 with
+ * c->authorization set, or -1. */
+static int
+oci_client_bearer(struct oci_client *c, const struct oci_challenge *ch, char **cause)
+{
+	const struct oci_cred *cred = oci_client_cred(c);
+	struct http_response resp;
+	char *token, *said;
 	int rc = -1;
 
-	if (www_authenticate == NULL)
-		return error_set(
-		    cause, "registry %s answered 401 without a challenge", c->registry);
-	if (oci_challenge_parse(www_authenticate, &ch, cause) != 0)
-		return error_prefix(cause, "registry %s", c->registry);
-	if (strcasecmp(ch.scheme, "Basic") == 0) {
-		if (c->basic == NULL) {
-			error_set(cause,
-			    "registry %s wants a login (add it to the Docker config with "
-			    "`docker "
-			    "login %s` on the host)",
-			    c->registry, c->registry);
-			goto out;
-		}
-		c->authorization = xasprintf("Authorization: Basic %s", c->basic);
-		rc = 0;
-		goto out;
+	if (cred->kind != OCI_CRED_NONE && !oci_client_realm_trusted(ch->realm)) {
+		free(c->refused);
+		c->refused = xasprintf("the credentials from %s were not sent to "
+				       "%s (not HTTPS)",
+		    cred->where, ch->realm);
+		cred = NULL;
+	} else if (cred->kind == OCI_CRED_NONE)
+		cred = NULL;
+	if (oci_client_token_request(ch, cred, &resp, cause) != 0)
+		return error_prefix(cause, "registry %s: token", c->registry);
+	if (cred != NULL && (resp.status == 401 || resp.status == 403)) {
+		free(c->refused);
+		c->refused = xasprintf("the token endpoint refused the credentials "
+				       "from %s (HTTP %ld)",
+		    cred->where, resp.status);
+		log_warn("registry %s: %s; trying anonymously", c->registry, c->refused);
+		buf_wipe(resp.body);
+		http_response_clear(&resp);
+		if (oci_client_token_request(ch, NULL, &resp, cause) != 0)
+			return error_prefix(cause, "registry %s: token", c->registry);
 	}
-	if (strcasecmp(ch.scheme, "Bearer") != 0 || ch.realm == NULL) {
-		error_set(cause, "registry %s: unsupported authentication %s",
-		    c->registry, ch.scheme);
-		goto out;
-	}
-	if (c->basic != NULL &&
-	    (strncmp(ch.realm, "https://", 8) == 0 ||
-		strncmp(ch.realm, "http://localhost", 16) == 0)) {
-		basic_hdr = xasprintf("Authorization: Basic %s", c->basic);
-		hdrs[0] = basic_hdr;
-	}
-	esc_service = http_escape(ch.service);
-	esc_scope = http_escape(ch.scope);
-	url = xasprintf("%s%sservice=%s&scope=%s", ch.realm,
-	    strchr(ch.realm, '?') ? "&" : "?", esc_service, esc_scope);
-	if (http_get(url, hdrs, 0, 1u << 20, &resp, cause) != 0) {
-		free(url);
-		error_prefix(cause, "registry %s: token", c->registry);
-		goto out;
-	}
-	free(url);
 	if (resp.status != 200) {
+		said = oci_client_cred_said(c);
 		error_set(cause, "registry %s: token request refused (HTTP %ld)%s",
-		    c->registry, resp.status,
-		    c->basic == NULL
-			? "; if the Feature is private, `docker login` on the host"
-			: "");
+		    c->registry, resp.status, said);
+		free(said);
 	} else if ((token = oci_auth_token_parse(
 			(const char *)buf_data(resp.body), buf_len(resp.body))) == NULL) {
 		error_set(
@@ -179,12 +239,48 @@ oci_client_authorize(struct oci_client *c, const char *www_authenticate, char **
 		oci_client_wipe(&token);
 		rc = 0;
 	}
+	buf_wipe(resp.body);
 	http_response_clear(&resp);
-out:
-	if (basic_hdr != NULL)
-		oci_client_wipe(&basic_hdr);
-	free(esc_service);
-	free(esc_scope);
+	return rc;
+}
+
+/* Answer a 401's challenge: a bearer token from its realm, or Basic with
+ * our credentials. 0 with c->authorization set, or -1. */
+static int
+oci_client_authorize(struct oci_client *c, const char *www_authenticate, char **cause)
+{
+	const struct oci_cred *cred;
+	struct oci_challenge ch;
+	char *said;
+	int rc = -1;
+
+	if (www_authenticate == NULL)
+		return error_set(
+		    cause, "registry %s answered 401 without a challenge", c->registry);
+	if (oci_challenge_parse(www_authenticate, &ch, cause) != 0)
+		return error_prefix(cause, "registry %s", c->registry);
+	if (strcasecmp(ch.scheme, "Basic") == 0) {
+		cred = oci_client_cred(c);
+		if (cred->kind == OCI_CRED_BASIC) {
+			c->authorization =
+			    xasprintf("Authorization: Basic %s", cred->secret);
+			rc = 0;
+		} else if (cred->kind == OCI_CRED_IDENTITY)
+			error_set(cause,
+			    "registry %s wants a password (Basic), not the identity "
+			    "token from %s",
+			    c->registry, cred->where);
+		else {
+			said = oci_client_cred_said(c);
+			error_set(
+			    cause, "registry %s wants a login%s", c->registry, said);
+			free(said);
+		}
+	} else if (strcasecmp(ch.scheme, "Bearer") != 0 || ch.realm == NULL)
+		error_set(cause, "registry %s: unsupported authentication %s",
+		    c->registry, ch.scheme);
+	else
+		rc = oci_client_bearer(c, &ch, cause);
 	oci_challenge_clear(&ch);
 	return rc;
 }
@@ -231,10 +327,13 @@ oci_client_manifest(struct oci_client *c, const char *reference, struct buf **bo
 	if (resp.status == 404)
 		error_set(cause, "%s not found in registry %s (no such tag or digest)",
 		    reference, c->registry);
-	else if (resp.status == 401 || resp.status == 403)
-		error_set(cause, "registry %s refused access (HTTP %ld)", c->registry,
-		    resp.status);
-	else if (resp.status != 200)
+	else if (resp.status == 401 || resp.status == 403) {
+		char *said = oci_client_cred_said(c);
+
+		error_set(cause, "registry %s refused access (HTTP %ld)%s", c->registry,
+		    resp.status, said);
+		free(said);
+	} else if (resp.status != 200)
 		error_set(cause, "registry %s: manifest %s: HTTP %ld", c->registry,
 		    reference, resp.status);
 	else {

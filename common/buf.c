@@ -1,6 +1,7 @@
 /* buf.c - a growable byte buffer with a read offset. */
 #include "buf.h"
 
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,4 +126,14 @@ buf_take_string(struct buf *b, size_t *len)
 		*len = n;
 	buf_reset(b);
 	return s;
+}
+
+void
+buf_wipe(struct buf *b)
+{
+	if (b == NULL)
+		return;
+	if (b->data != NULL)
+		sodium_memzero(b->data, b->size);
+	b->off = b->end = 0;
 }

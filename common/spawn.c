@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "error.h"
 #include "xmalloc.h"
 
@@ -45,7 +47,7 @@ spawn_read_into(int fd, int stream, const struct spawn_opts *opts, struct buf *b
     size_t cap, int *truncated)
 {
 	unsigned char tmp[65536];
-	ssize_t n = read(fd, tmp, sizeof tmp);
+	ssize_t n = read(fd, tmp, sizeof tmp), keep;
 
 	if (n < 0)
 		return (errno == EINTR || errno == EAGAIN) ? 1 : -1;
@@ -54,11 +56,14 @@ spawn_read_into(int fd, int stream, const struct spawn_opts *opts, struct buf *b
 	if (opts->on_output != NULL)
 		opts->on_output(
 		    opts->on_output_arg, stream, (const char *)tmp, (size_t)n);
+	keep = n;
 	if (buf_len(b) + (size_t)n > cap) {
 		*truncated = 1;
-		n = (ssize_t)(cap - buf_len(b));
+		keep = (ssize_t)(cap - buf_len(b));
 	}
-	buf_append(b, tmp, (size_t)n);
+	buf_append(b, tmp, (size_t)keep);
+	if (opts->secret_output)
+		sodium_memzero(tmp, (size_t)n);
 	return 1;
 }
 
@@ -72,6 +77,8 @@ spawn_run(const char *const argv[], const struct spawn_opts *optsp,
 	int execp[2] = { -1, -1 }, status, child_errno = 0, rc = -1;
 	size_t cap = opts->max_output != 0 ? opts->max_output : 64u << 20;
 	size_t written = 0;
+	long long deadline = 0;
+	int wait_ms = -1;
 	struct buf *out = buf_new(), *err = buf_new();
 	struct pollfd pfd[3];
 	pid_t pid;
@@ -104,12 +111,26 @@ spawn_run(const char *const argv[], const struct spawn_opts *optsp,
 		inp[1] = -1;
 	} else
 		fcntl(inp[1], F_SETFL, O_NONBLOCK);
+	if (opts->timeout_ms > 0)
+		deadline = clock_now_ms() + opts->timeout_ms;
 
 	while (outp[0] != -1 || errp[0] != -1 || inp[1] != -1) {
 		pfd[0] = (struct pollfd){ .fd = inp[1], .events = POLLOUT };
 		pfd[1] = (struct pollfd){ .fd = outp[0], .events = POLLIN };
 		pfd[2] = (struct pollfd){ .fd = errp[0], .events = POLLIN };
-		if (poll(pfd, 3, -1) < 0) {
+		if (deadline != 0) {
+			long long left = deadline - clock_now_ms();
+			wait_ms = left > 0 ? (int)left : 0;
+		}
+		n = poll(pfd, 3, wait_ms);
+		if (n == 0) {
+			/* Out of time: kill it and stop reading, so that a child
+			 * it left holding the pipes cannot keep us here. */
+			kill(pid, SIGKILL);
+			res->timed_out = opts->timeout_ms;
+			break;
+		}
+		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
@@ -154,6 +175,10 @@ spawn_run(const char *const argv[], const struct spawn_opts *optsp,
 	res->err = buf_take_string(err, &res->err_len);
 	rc = 0;
 done:
+	if (opts->secret_output) {
+		buf_wipe(out);
+		buf_wipe(err);
+	}
 	for (int i = 0; i < 2; i++) {
 		if (inp[i] != -1)
 			close(inp[i]);
@@ -188,6 +213,9 @@ spawn_result_status(const struct spawn_result *res)
 char *
 spawn_result_describe(const struct spawn_result *res)
 {
+	if (res->timed_out > 0)
+		return xasprintf(
+		    "did not finish within %d s (killed)", (res->timed_out + 999) / 1000);
 	if (res->exited)
 		return xasprintf("exited with status %d", res->exit_code);
 	return xasprintf(

@@ -18,6 +18,14 @@ struct spawn_opts {
 	 * 2 = stderr), for progress; the output is still captured. NULL: none. */
 	void (*on_output)(void *arg, int stream, const char *data, size_t len);
 	void *on_output_arg;
+	/* Kill the program (SIGKILL) when it has not finished after this many
+	 * milliseconds, and stop reading (a child it left holding the pipes
+	 * cannot keep us waiting); res->timed_out then says so. 0: no limit. */
+	int timeout_ms;
+	/* What it prints is secret (a credential helper's answer): the copies
+	 * spawn makes on the way are wiped; the caller wipes res->out and
+	 * res->err (sodium_memzero) before spawn_result_free. */
+	int secret_output;
 };
 
 struct spawn_result {
@@ -29,6 +37,7 @@ struct spawn_result {
 	char *err; /* captured stderr, NUL-terminated; owned by the result */
 	size_t err_len;
 	int truncated; /* 1 if a stream exceeded max_output */
+	int timed_out; /* opts->timeout_ms if it ran out (then killed), else 0 */
 };
 
 /* Run argv (NULL-terminated) to completion. Returns 0 when the program ran
@@ -44,7 +53,8 @@ int spawn_result_status(const struct spawn_result *res);
 /* The last `lines` lines of what the program printed (stderr if it printed
  * anything there, else stdout), for an error message. New string. */
 char *spawn_result_tail(const struct spawn_result *res, int lines);
-/* "exited with status 3" or "killed by signal 9 (Killed)"; caller frees. */
+/* "exited with status 3", "killed by signal 9 (Killed)" or "did not finish
+ * within 30 s (killed)"; caller frees. */
 char *spawn_result_describe(const struct spawn_result *res);
 
 /* Start the program at path argv[0] (no PATH lookup) with its stdin and

@@ -66,6 +66,44 @@ fuzz_feature_json(const char *text, size_t len)
 	feature_json_free(fj);
 }
 
+/* A credential helper that answers what text holds. */
+static int
+fuzz_feature_helper(
+    void *arg, const char *name, const char *registry, struct oci_cred *out, char **why)
+{
+	char *cause = NULL;
+	int rc;
+
+	(void)name;
+	(void)registry;
+	rc = oci_cred_helper_parse(arg, strlen(arg), out, &cause);
+	if (rc < 0 && cause == NULL)
+		abort();
+	*why = cause;
+	return rc;
+}
+
+/* text as config.json, as DEVCONTAINERS_OCI_AUTH and as a helper's answer. */
+static void
+fuzz_feature_cred(const char *text)
+{
+	struct oci_cred_sources s = { 0 };
+	struct oci_cred c;
+
+	s.oci_auth = text;
+	s.config_path = "config.json";
+	s.config_text = text;
+	s.helper = fuzz_feature_helper;
+	s.helper_arg = (void *)text;
+	oci_cred_lookup(&s, "localhost:5000", &c);
+	if (c.where == NULL || (c.kind != OCI_CRED_NONE) != (c.secret != NULL))
+		abort();
+	oci_cred_clear(&c);
+	s.oci_auth = NULL;
+	oci_cred_lookup(&s, "localhost:5000", &c);
+	oci_cred_clear(&c);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -92,7 +130,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		} else if (cause == NULL)
 			abort();
 		break;
-	case 3: free(oci_auth_config_lookup(text, "localhost:5000")); break;
+	case 3: fuzz_feature_cred(text); break;
 	case 4: fuzz_feature_json(text, strlen(text)); break;
 	}
 	free(cause);

@@ -12,7 +12,10 @@ manifests by digest, DIR/tags/<repo>/<tag> a manifest digest. Every request
 is appended to DIR/requests.log as "METHOD PATH STATUS" (tests count them).
 GET /files/NAME serves DIR/files/NAME without a token (tarball Features).
 Every /v2/ request needs a token from /token; repositories under "private/"
-get one only with Basic rig:rig (a Docker config.json login).
+get one only with Basic rig:rig (a Docker config.json login), or by POST
+/token with the refresh_token grant of an identity token (a form with
+grant_type=refresh_token, client_id, service, scope and refresh_token
+REFRESH_TOKEN: what a credential helper's "<token>" answer leads to).
 """
 import base64, hashlib, json, os, re, sys, threading, uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -24,6 +27,7 @@ LOCK = threading.Lock()
 UPLOADS = {}
 NAME = r"(?P<name>[a-z0-9]+(?:[._/-][a-z0-9]+)*)"
 MANIFEST_TYPE = "application/vnd.oci.image.manifest.v1+json"
+REFRESH_TOKEN = "rig-refresh-token"
 
 
 def blob_path(digest):
@@ -69,11 +73,20 @@ class Handler(BaseHTTPRequestHandler):
         return False
 
     def token(self):
-        q = parse_qs(urlparse(self.path).query)
+        if self.command == "POST":  # the refresh_token grant (OAuth2 form)
+            q = parse_qs(self.body().decode("utf-8", "replace"))
+            good = (q.get("grant_type") == ["refresh_token"] and
+                    q.get("refresh_token") == [REFRESH_TOKEN] and
+                    len(q.get("client_id", [""])[0]) > 0 and
+                    q.get("service") == ["rig-registry"])
+            if not good:
+                return self.reply(401, b'{"errors":[{"code":"DENIED"}]}')
+        else:
+            q = parse_qs(urlparse(self.path).query)
+            auth = self.headers.get("Authorization", "")
+            good = auth == "Basic " + base64.b64encode(b"rig:rig").decode()
         scope = q.get("scope", [""])[0]
         private = ":private/" in scope
-        auth = self.headers.get("Authorization", "")
-        good = auth == "Basic " + base64.b64encode(b"rig:rig").decode()
         if private and not good:
             return self.reply(401, b'{"errors":[{"code":"DENIED"}]}')
         t = uuid.uuid4().hex

@@ -68,3 +68,24 @@ TEST(take_string_empties_buffer)
 	buf_free(b);
 	buf_free(NULL);
 }
+
+TEST(wipe_zeroes_consumed_and_held_bytes)
+{
+	struct buf *b = buf_new();
+	const unsigned char *p;
+	char *s;
+
+	buf_append(b, "user:secret", 11);
+	p = buf_data(b);
+	buf_consume(b, 5);
+	s = buf_take_string(b, NULL);
+	ASSERT_STR_EQ(s, "secret");
+	free(s);
+	/* take_string copied and emptied: the bytes are still in b's memory */
+	ASSERT_MEM_EQ(p, "user:secret", 11);
+	buf_wipe(b);
+	ASSERT_INT_EQ(buf_len(b), 0);
+	ASSERT_MEM_EQ(p, "\0\0\0\0\0\0\0\0\0\0\0", 11);
+	buf_free(b);
+	buf_wipe(NULL);
+}

@@ -1,5 +1,6 @@
-/* test-oci-auth.c - registry challenges, Docker credentials, tokens
- * (agent/oci-auth.c) and manifest/digest checks (agent/oci-client.c). */
+/* test-oci-auth.c - registry challenges, tokens (agent/oci-auth.c) and
+ * manifest/digest checks (agent/oci-client.c). Credentials:
+ * test-oci-cred.c. */
 #include "test.h"
 
 #include "feature-fetch.h"
@@ -54,25 +55,6 @@ TEST(challenge_malformed)
 	ASSERT_INT_EQ(oci_challenge_parse("Bearer realm=\"unterminated", &c, &cause), -1);
 	free(cause);
 	ASSERT_INT_EQ(oci_challenge_parse("=x", &c, NULL), -1);
-}
-
-TEST(config_lookup)
-{
-	const char *cfg =
-	    "{\"auths\": {\"https://index.docker.io/v1/\": {\"auth\": \"aHViOnB3\"},"
-	    "\"localhost:5000\": {\"auth\": \"dTpw\"}, \"ghcr.io\": {}}}";
-	char *a;
-
-	a = oci_auth_config_lookup(cfg, "localhost:5000");
-	ASSERT_STR_EQ(a, "dTpw");
-	free(a);
-	a = oci_auth_config_lookup(cfg, "index.docker.io");
-	ASSERT_STR_EQ(a, "aHViOnB3");
-	free(a);
-	ASSERT_NULL(oci_auth_config_lookup(cfg, "ghcr.io"));
-	ASSERT_NULL(oci_auth_config_lookup(cfg, "localhost"));
-	ASSERT_NULL(oci_auth_config_lookup("not json", "ghcr.io"));
-	ASSERT_NULL(oci_auth_config_file("/nonexistent/config.json", "ghcr.io"));
 }
 
 TEST(token_reply)

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "spawn.h"
 #include "xmalloc.h"
 
@@ -106,6 +107,34 @@ TEST(signal_status_is_128_plus_signal)
 	desc = spawn_result_describe(&res);
 	ASSERT_STR_CONTAINS(desc, "killed by signal 15");
 	free(desc);
+	spawn_result_free(&res);
+}
+
+/* A program past its time is killed, and a child it left holding the pipes
+ * (the sleep) does not keep spawn_run waiting. */
+TEST(timeout_kills_and_returns)
+{
+	const char *argv[] = { "sh", "-c", "echo started; sleep 3 & wait", NULL };
+	struct spawn_opts o = { .timeout_ms = 300 };
+	struct spawn_result res;
+	long long t0 = clock_now_ms();
+	char *desc;
+
+	ASSERT_INT_EQ(spawn_run(argv, &o, &res, NULL), 0);
+	ASSERT_TRUE(clock_now_ms() - t0 < 2500);
+	ASSERT_INT_EQ(res.timed_out, 300);
+	ASSERT_FALSE(res.exited);
+	ASSERT_INT_EQ(res.term_signal, SIGKILL);
+	ASSERT_STR_EQ(res.out, "started\n");
+	desc = spawn_result_describe(&res);
+	ASSERT_STR_EQ(desc, "did not finish within 1 s (killed)");
+	free(desc);
+	spawn_result_free(&res);
+	/* In time: no mark. */
+	argv[2] = "echo quick";
+	ASSERT_INT_EQ(spawn_run(argv, &o, &res, NULL), 0);
+	ASSERT_INT_EQ(res.timed_out, 0);
+	ASSERT_INT_EQ(res.exit_code, 0);
 	spawn_result_free(&res);
 }
 
