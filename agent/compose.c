@@ -350,14 +350,15 @@ compose_build_override(struct compose *c, char **cause)
 	return rc;
 }
 
-/* The images the project's containers were made from, and the service's
- * image as tagged now: what a --rebuild replaces (image.h removes those left
- * dangling and unused once the project is up again). */
+/* The images the project's containers were made from (with the Features
+ * images, repo, they were built on), and the service's image as tagged now:
+ * what a --rebuild replaces (image.h removes those left dangling, or only
+ * under rdev's tags, and unused once the project is up again). */
 static cJSON *
-compose_replaced_images(struct compose *c)
+compose_replaced_images(struct compose *c, const char *repo)
 {
 	char *labels[2], *image = compose_service_image(c), *cause = NULL;
-	cJSON *ids = image_replaced_find(c->d, NULL, image), *list = NULL, *more;
+	cJSON *ids = image_replaced_find(c->d, NULL, image, NULL), *list = NULL, *more;
 	const cJSON *e, *id;
 
 	labels[0] = xasprintf(COMPOSE_LABEL_PROJECT "=%s", c->project);
@@ -368,7 +369,7 @@ compose_replaced_images(struct compose *c)
 		free(cause);
 	}
 	cJSON_ArrayForEach(e, list) {
-		more = image_replaced_find(c->d, e, NULL);
+		more = image_replaced_find(c->d, e, NULL, repo);
 		cJSON_ArrayForEach(id, more)
 			cJSON_AddItemToArray(ids, cJSON_CreateString(id->valuestring));
 		cJSON_Delete(more);
@@ -444,7 +445,7 @@ compose_start(
 	if (c->features->n > 0 && have_container)
 		feature_install_metadata(c->features, entries);
 	else if (c->features->n > 0) {
-		if (feature_install_image(c->features, c->cfg, config_hash,
+		if (feature_install_image(c->features, c->cfg,
 			cJSON_GetStringValue(svc_user), c->d,
 			c->opts->rebuild || c->opts->build_no_cache, c->p, &image,
 			&inspect, entries, cause) != 0)
@@ -624,6 +625,7 @@ compose_up(const struct config *cfg, struct docker *d, const char *config_hash,
 	const struct progress *p = &opts->progress;
 	struct compose c = { 0 };
 	cJSON *found = NULL, *replaced = NULL;
+	char *repo = feature_install_repo(cfg);
 	const char *id;
 	int rc = -1;
 
@@ -635,7 +637,7 @@ compose_up(const struct config *cfg, struct docker *d, const char *config_hash,
 	if (compose_find_container(&c, &found, cause) != 0)
 		goto out;
 	if (found != NULL && (opts->rebuild || opts->recreate)) {
-		replaced = compose_replaced_images(&c);
+		replaced = compose_replaced_images(&c, repo);
 		id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(found, "Id"));
 		progress_line(p, "Removing container %.12s", id);
 		if (docker_container_remove(d, id, 1, 0, cause) != 0)
@@ -648,7 +650,7 @@ compose_up(const struct config *cfg, struct docker *d, const char *config_hash,
 	if (found == NULL || !compose_running(found)) {
 		if (compose_start(&c, config_hash, found != NULL, cause) != 0)
 			goto out;
-		image_replaced_remove(d, replaced, p);
+		image_replaced_remove(d, replaced, repo, p);
 		*created = found == NULL;
 		cJSON_Delete(found);
 		if (compose_find_container(&c, &found, cause) != 0)
@@ -672,6 +674,7 @@ compose_up(const struct config *cfg, struct docker *d, const char *config_hash,
 out:
 	cJSON_Delete(found);
 	cJSON_Delete(replaced);
+	free(repo);
 	compose_clear(&c);
 	return rc;
 }

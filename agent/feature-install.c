@@ -305,17 +305,27 @@ feature_install_nonempty(const char *s)
 	return s != NULL && *s != '\0' ? s : NULL;
 }
 
+char *
+feature_install_repo(const struct config *cfg)
+{
+	char *base = image_build_repo(cfg), *repo;
+
+	repo = xasprintf("%s-features", base);
+	free(base);
+	return repo;
+}
+
 int
 feature_install_image(const struct feature_set *fs, const struct config *cfg,
-    const char *config_hash, const char *service_user, struct docker *d, int no_cache,
-    const struct progress *p, char **name, cJSON **inspect, cJSON *entries, char **cause)
+    const char *service_user, struct docker *d, int no_cache, const struct progress *p,
+    char **name, cJSON **inspect, cJSON *entries, char **cause)
 {
 	struct feature_install_users users;
 	struct feature_install_base fb;
 	cJSON *subst, *merged, *built = NULL;
 	const char *image_user = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
 	    cJSON_GetObjectItemCaseSensitive(*inspect, "Config"), "User"));
-	char *tag = NULL, *base, *repo;
+	char *tag = NULL, *repo;
 	int rc;
 
 	/* The reference's findContainerUsers: the metadata's containerUser,
@@ -338,9 +348,7 @@ feature_install_image(const struct feature_set *fs, const struct config *cfg,
 	fb.image = *name;
 	fb.id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(*inspect, "Id"));
 	fb.users = &users;
-	base = image_build_tag(cfg, config_hash);
-	*strrchr(base, ':') = '\0';
-	repo = xasprintf("%s-features", base);
+	repo = feature_install_repo(cfg);
 	fb.repo = repo;
 	fb.no_cache = no_cache;
 	rc = fb.id == NULL ? error_set(cause, "image %s: Docker shows no id", *name)
@@ -359,7 +367,6 @@ feature_install_image(const struct feature_set *fs, const struct config *cfg,
 	}
 	free(tag);
 	free(repo);
-	free(base);
 	cJSON_Delete(merged);
 	cJSON_Delete(subst);
 	return rc;

@@ -213,9 +213,9 @@ up_prepare_image(
 		return error_prefix(cause, "image %s", img->name);
 	}
 	rc = s->features->n > 0
-	    ? feature_install_image(s->features, s->cfg, s->config_hash, service_user,
-		  s->docker, s->opts->rebuild || s->opts->build_no_cache, s->p,
-		  &img->name, &img->inspect, img->entries, cause)
+	    ? feature_install_image(s->features, s->cfg, service_user, s->docker,
+		  s->opts->rebuild || s->opts->build_no_cache, s->p, &img->name,
+		  &img->inspect, img->entries, cause)
 	    : 0;
 	free(service_user);
 	if (rc != 0)
@@ -487,18 +487,20 @@ up_open(struct up_state *s, const struct up_opts *opts, int build, char **cause)
 }
 
 /* The images the container about to be replaced was made from (image.h):
- * for a Dockerfile, the tag it was built as comes from its config hash. */
+ * for a Dockerfile, the tag it was built as comes from its config hash;
+ * the Features images are in the workspace's Features repository. */
 static cJSON *
 up_replaced_images(const struct up_state *s)
 {
 	const char *hash = image_label(s->container, LABELS_CONFIG_HASH);
-	char *tag = NULL;
+	char *tag = NULL, *repo = feature_install_repo(s->cfg);
 	cJSON *ids;
 
 	if (config_get_kind(s->cfg) == CONFIG_KIND_DOCKERFILE && hash != NULL)
 		tag = image_build_tag(s->cfg, hash);
-	ids = image_replaced_find(s->docker, s->container, tag);
+	ids = image_replaced_find(s->docker, s->container, tag, repo);
 	free(tag);
+	free(repo);
 	return ids;
 }
 
@@ -513,7 +515,7 @@ up_run(const struct up_opts *opts, struct up_result *res, char **cause)
 {
 	struct up_state s;
 	const char *id;
-	char *ignore = NULL;
+	char *ignore = NULL, *repo;
 	cJSON *replaced = NULL;
 	int started = 0, created = 0, rc = -1;
 
@@ -548,7 +550,9 @@ up_run(const struct up_opts *opts, struct up_result *res, char **cause)
 			if (up_create(&s, cause) != 0)
 				goto out;
 			created = started = 1;
-			image_replaced_remove(s.docker, replaced, s.p);
+			repo = feature_install_repo(s.cfg);
+			image_replaced_remove(s.docker, replaced, repo, s.p);
+			free(repo);
 		} else if (up_reuse(&s, &started, cause) != 0)
 			goto out;
 	}
