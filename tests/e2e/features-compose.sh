@@ -7,14 +7,14 @@
 #   _REMOTE_USER, _CONTAINER_USER), its ENV and CapAdd, the metadata label,
 #   what it wrote and the lifecycle order equal the reference CLI's `up` of
 #   the same workspace; up after stop starts the same container and builds
-#   nothing;
-#   --rebuild installs it again and removes the image it replaced; `rdev
-#   build` makes the image with the Feature and the label.
+#   nothing; `rdev build` makes the image with the Feature and the label.
 # - build: the Feature is on the service's own build, _CONTAINER_USER is the
 #   service's user:, UID sync builds on top; a changed option is reported and
 #   left alone by a plain up, and `up --recreate` builds again only from the
 #   Feature's layer on (the service's build and the builtin env layers come
-#   from the cache).
+#   from the cache) and removes the images of the container it replaced;
+#   --rebuild builds all again and removes the images it replaced (the
+#   Features image under its old tag too).
 # down removes both projects.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
@@ -74,7 +74,9 @@ JSON
 workspace "$WI" "    image: $RDEV_RIG_IMAGE_BOOKWORM_DEV" ', "remoteUser": "dev", "updateRemoteUserUID": false'
 workspace "$WB" '    build: .
     user: dev' ''
-printf 'FROM %s\nRUN echo built > /built\n' "$RDEV_RIG_IMAGE_BOOKWORM_DEV" >"$WB/.devcontainer/Dockerfile"
+# (A layer of this test's own: another's build cache does not give it.)
+printf 'FROM %s\nRUN echo built > /built; echo %s > /test\n' "$RDEV_RIG_IMAGE_BOOKWORM_DEV" "$P" \
+	>"$WB/.devcontainer/Dockerfile"
 chown -R "$OWNER:$OWNER" "$WB"
 
 label() { docker inspect "$1" --format '{{index .Config.Labels "devcontainer.metadata"}}'; }
@@ -122,6 +124,36 @@ check_eq "--recreate: the layers before the Feature come from the cache" "$(cach
 check_eq "--recreate: the Feature's COPY and RUN are built again" "$(built "$TEST_TMP/b3.err")" 2
 check_eq "--recreate: the new option is installed" "$(docker exec "$bid" cat /greet)" "hey dev dev /home/dev"
 
+# The images rdev made for the build: workspace: its Features images and
+# the UID-sync images on them. The ones of the first option went with the
+# container --recreate replaced.
+own() { docker images -q --filter "reference=rdev-$P-bld-*-features" --filter "reference=rdev-uid/rdev-$P-bld-*"; }
+check_eq "--recreate: the images of the replaced container are removed" "$(own | wc -l)" 2
+
+# --rebuild: the service's build and the Feature without the cache (a new
+# base: a new Features tag); the images it replaced, tags and all, are removed.
+old_uid=$(docker inspect "$bid" --format '{{.Image}}')
+old_features=$old_uid # its first tagged ancestor
+for _ in $(seq 20); do
+	old_features=$(docker image inspect --format '{{.Parent}}' "$old_features")
+	[ -z "$(docker image inspect --format '{{join .RepoTags ""}}' "$old_features")" ] || break
+done
+check "the UID-sync image is built on the Features image" grep -q "^rdev-$P-bld-.*-features:" \
+	<<<"$(docker image inspect --format '{{join .RepoTags " "}}' "$old_features")"
+old_service=$(docker image inspect --format '{{.Id}}' "$(project "$WB")_app")
+rdev up "$WB" --rebuild >"$TEST_TMP/b4.out" 2>"$TEST_TMP/b4.err" ||
+	fail "up --rebuild failed: $(tail -5 "$TEST_TMP/b4.err")"
+check_eq "--rebuild: nothing from the cache" "$(cached "$TEST_TMP/b4.err")" 0
+for i in "$old_uid" "$old_features" "$old_service"; do
+	check "--rebuild: the replaced image ${i:7:12} is removed" \
+		sh -c "! docker image inspect $i >/dev/null 2>&1"
+done
+check "--rebuild: and says so" grep -qF "Removed image ${old_features:0:19} (replaced, no longer used)" "$TEST_TMP/b4.err"
+check_eq "--rebuild: only the new images are left" "$(own | wc -l)" 2
+check_eq "--rebuild: the Feature is there" \
+	"$(docker exec "$(jq -r .containerId "$TEST_TMP/b4.out")" cat /built /greet | tr '\n' ,)" \
+	"built,hey dev dev /home/dev,"
+
 # The reference's container: inspected and removed before rdev's up of the
 # same workspace.
 wait "$ref_pid" || fail "the reference's up failed: $(tail -5 "$TEST_TMP/ref.err")"
@@ -152,17 +184,6 @@ rdev up "$WI" >"$TEST_TMP/up2.out" 2>"$TEST_TMP/up2.err" || fail "up after stop 
 check_eq "image: up after stop starts the same container" "$(jq -r .containerId "$TEST_TMP/up2.out")" "$cid"
 check "image: and builds nothing" sh -c "! grep -qE 'Installing|Building|^Step ' '$TEST_TMP/up2.err'"
 check "image: it says it starts the project" grep -q "^Starting Compose project" "$TEST_TMP/up2.err"
-
-# --rebuild: the Feature installed again without the cache; the image it
-# replaced is removed.
-old_image=$(docker inspect "$cid" --format '{{.Image}}')
-rdev up "$WI" --rebuild >"$TEST_TMP/up3.out" 2>"$TEST_TMP/up3.err" ||
-	fail "up --rebuild failed: $(tail -5 "$TEST_TMP/up3.err")"
-check_eq "--rebuild: nothing from the cache" "$(cached "$TEST_TMP/up3.err")" 0
-check "--rebuild: the image it replaced is removed" sh -c "! docker image inspect $old_image >/dev/null 2>&1"
-check "--rebuild: and says so" grep -qF "Removed image ${old_image:0:19} (replaced, no longer used)" "$TEST_TMP/up3.err"
-check_eq "--rebuild: the Feature is there" "$(inside "$(jq -r .containerId "$TEST_TMP/up3.out")")" \
-	"hi dev root /home/dev,greet,config,"
 
 # rdev build: the service's image with the Feature and the label.
 rdev build "$WI" --image-name "$P-built:1" >"$TEST_TMP/build.out" 2>"$TEST_TMP/build.err" ||
