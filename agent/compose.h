@@ -20,7 +20,7 @@
  *
  * Features (feature-install.h) are installed on the service's image, as
  * the image or Dockerfile's result is for the other kinds of configuration
- * ("rdev-<folder>-<id>-features:<hash>"), and the override gives the
+ * ("rdev-<folder>-<id>-features:<digest>"), and the override gives the
  * service that image (or the UID-sync image built on it), with the
  * Features' metadata entries in the merge and the label. The reference
  * builds them into the service's own build instead (docs/CONFORMANCE.md,

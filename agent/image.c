@@ -466,9 +466,10 @@ image_replaced_remove_owned(struct docker *d, const cJSON *containers, const cha
 	char *cause = NULL, *user;
 	int removed, any = 0;
 
+	/* Used: the new container's, when it was built from the same inputs. */
 	if ((user = image_replaced_user(containers, id)) != NULL ||
 	    image_has_children(d, id)) {
-		free(user); /* the new container's (the same inputs) */
+		free(user);
 		return;
 	}
 	cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(info, "RepoTags")) {
