@@ -26,7 +26,9 @@ struct compose {
 	const struct config *cfg;
 	struct docker *d;
 	const struct up_opts *opts;
-	const struct feature_set *features; /* to install (n 0: none) */
+	/* To install on a new container's image (n 0: none); NULL for
+	 * compose_build_image(), whose caller installs them. */
+	const struct feature_set *features;
 	const struct progress *p;
 	int v2;	       /* `docker compose` rather than docker-compose */
 	char *version; /* "1.29.2" */
