@@ -2,8 +2,8 @@
  * compose.c (the CLI, the build and `up`: compose.h) and compose-files.c
  * (the compose files, `compose config` and the project name).
  *
- * Ownership: a struct compose borrows cfg, d, opts and p from its caller
- * (compose_open) and owns the rest (compose_clear frees it). */
+ * Ownership: a struct compose borrows cfg, d, opts, features and p from
+ * its caller (compose_open) and owns the rest (compose_clear frees it). */
 #ifndef RDEV_COMPOSE_INTERNAL_H
 #define RDEV_COMPOSE_INTERNAL_H
 
@@ -11,6 +11,7 @@
 
 struct config;
 struct docker;
+struct feature_set;
 struct progress;
 struct up_opts;
 
@@ -25,6 +26,9 @@ struct compose {
 	const struct config *cfg;
 	struct docker *d;
 	const struct up_opts *opts;
+	/* To install on a new container's image (n 0: none); NULL for
+	 * compose_build_image(), whose caller installs them. */
+	const struct feature_set *features;
 	const struct progress *p;
 	int v2;	       /* `docker compose` rather than docker-compose */
 	char *version; /* "1.29.2" */

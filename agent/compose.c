@@ -19,6 +19,8 @@
 #include "config.h"
 #include "docker.h"
 #include "error.h"
+#include "feature-install.h"
+#include "feature-resolve.h"
 #include "image.h"
 #include "lifecycle.h"
 #include "log.h"
@@ -348,14 +350,15 @@ compose_build_override(struct compose *c, char **cause)
 	return rc;
 }
 
-/* The images the project's containers were made from, and the service's
- * image as tagged now: what a --rebuild replaces (image.h removes those left
- * dangling and unused once the project is up again). */
+/* The images the project's containers were made from (with the Features
+ * images, repo, they were built on), and the service's image as tagged now:
+ * what a --rebuild replaces (image.h removes those left dangling, or only
+ * under rdev's tags, and unused once the project is up again). */
 static cJSON *
-compose_replaced_images(struct compose *c)
+compose_replaced_images(struct compose *c, const char *repo)
 {
 	char *labels[2], *image = compose_service_image(c), *cause = NULL;
-	cJSON *ids = image_replaced_find(c->d, NULL, image), *list = NULL, *more;
+	cJSON *ids = image_replaced_find(c->d, NULL, image, NULL), *list = NULL, *more;
 	const cJSON *e, *id;
 
 	labels[0] = xasprintf(COMPOSE_LABEL_PROJECT "=%s", c->project);
@@ -366,7 +369,7 @@ compose_replaced_images(struct compose *c)
 		free(cause);
 	}
 	cJSON_ArrayForEach(e, list) {
-		more = image_replaced_find(c->d, e, NULL);
+		more = image_replaced_find(c->d, e, NULL, repo);
 		cJSON_ArrayForEach(id, more)
 			cJSON_AddItemToArray(ids, cJSON_CreateString(id->valuestring));
 		cJSON_Delete(more);
@@ -406,8 +409,9 @@ compose_build(struct compose *c, int only_service, char **cause)
 	return rc;
 }
 
-/* Build (unless the container exists), read the image's metadata, build
- * the UID-sync image, write the override, `up -d`. */
+/* Build (unless the container exists), read the image's metadata, install
+ * the Features on it and build the UID-sync image (for a new container),
+ * write the override, `up -d`. */
 static int
 compose_start(
     struct compose *c, const char *config_hash, int have_container, char **cause)
@@ -419,7 +423,7 @@ compose_start(
 	      *labels = NULL;
 	char *image = NULL, *label = NULL, *uid_image = NULL, *text = NULL;
 	char *version = NULL;
-	const char *user, *image_user;
+	const char *user, *image_user, *set_image = NULL;
 	struct stat st;
 	int rc = -1;
 
@@ -433,6 +437,21 @@ compose_start(
 		error_prefix(cause, "image %s", image);
 		goto out;
 	}
+	svc_user = cJSON_GetObjectItemCaseSensitive(c->service_config, "user");
+	/* The Features go on top of the service's image, and the service is
+	 * given that image, as the reference does (it builds them into the
+	 * service's own build; see compose.h). An existing container is only
+	 * started: its image stays, its metadata is the same. */
+	if (c->features->n > 0 && have_container)
+		feature_install_metadata(c->features, entries);
+	else if (c->features->n > 0) {
+		if (feature_install_image(c->features, c->cfg,
+			cJSON_GetStringValue(svc_user), c->d,
+			c->opts->rebuild || c->opts->build_no_cache, c->p, &image,
+			&inspect, entries, cause) != 0)
+			goto out;
+		set_image = image;
+	}
 	subst = config_subst(entries, config_get_subst_ctx(c->cfg));
 	merged = config_merge(subst, obj);
 	/* As written: compose_merged() substitutes it again (as the reference). */
@@ -440,7 +459,6 @@ compose_start(
 
 	image_user = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
 	    cJSON_GetObjectItemCaseSensitive(inspect, "Config"), "User"));
-	svc_user = cJSON_GetObjectItemCaseSensitive(c->service_config, "user");
 	/* The reference's updateRemoteUserUID: remoteUser, else the service's
 	 * user, else the image's. Not for an existing container (it is only
 	 * started, as the reference does). */
@@ -456,13 +474,14 @@ compose_start(
 		if (uid_sync_build(image, user, image_user, st.st_uid, st.st_gid, NULL,
 			NULL, &uid_image, cause) != 0)
 			goto out;
+		set_image = uid_image;
 	}
 
 	labels = labels_make(c->cfg, config_hash, label);
 	version = compose_files_key(c->files[0], "version");
 	in.service = c->service;
 	in.version = version;
-	in.image = uid_image;
+	in.image = set_image;
 	in.merged = merged;
 	in.override_command = config_override_command(CONFIG_KIND_COMPOSE, merged);
 	in.workspace_mount = config_get_workspace_mount(c->cfg);
@@ -548,7 +567,7 @@ compose_clear(struct compose *c)
  * compose_clear() either way. */
 static int
 compose_open(struct compose *c, const struct config *cfg, struct docker *d,
-    const struct up_opts *opts, char **cause)
+    const struct feature_set *features, const struct up_opts *opts, char **cause)
 {
 	const cJSON *svc =
 	    cJSON_GetObjectItemCaseSensitive(config_get_object(cfg), "service");
@@ -556,6 +575,7 @@ compose_open(struct compose *c, const struct config *cfg, struct docker *d,
 	memset(c, 0, sizeof *c);
 	c->cfg = cfg;
 	c->d = d;
+	c->features = features;
 	c->opts = opts;
 	c->p = &opts->progress;
 	if (!cJSON_IsString(svc) || *svc->valuestring == '\0')
@@ -573,18 +593,25 @@ compose_open(struct compose *c, const struct config *cfg, struct docker *d,
 
 int
 compose_build_image(const struct config *cfg, struct docker *d,
-    const struct up_opts *opts, char **image, cJSON **inspect, char **cause)
+    const struct up_opts *opts, char **image, cJSON **inspect, char **service_user,
+    char **cause)
 {
 	struct compose c;
+	const char *user;
 	int rc = -1;
 
 	*image = NULL;
 	*inspect = NULL;
-	if (compose_open(&c, cfg, d, opts, cause) != 0 ||
+	*service_user = NULL;
+	if (compose_open(&c, cfg, d, NULL, opts, cause) != 0 ||
 	    compose_build(&c, 1, cause) != 0)
 		goto out;
 	*image = compose_service_image(&c);
 	rc = image_ensure(d, *image, c.p, inspect, cause);
+	user = cJSON_GetStringValue(
+	    cJSON_GetObjectItemCaseSensitive(c.service_config, "user"));
+	if (rc == 0 && user != NULL)
+		*service_user = xstrdup(user);
 out:
 	compose_clear(&c);
 	return rc;
@@ -592,24 +619,25 @@ out:
 
 int
 compose_up(const struct config *cfg, struct docker *d, const char *config_hash,
-    const struct up_opts *opts, cJSON **container, cJSON **merged, int *created,
-    char **cause)
+    const struct feature_set *features, const struct up_opts *opts, cJSON **container,
+    cJSON **merged, int *created, char **cause)
 {
 	const struct progress *p = &opts->progress;
 	struct compose c = { 0 };
 	cJSON *found = NULL, *replaced = NULL;
+	char *repo = feature_install_repo(cfg);
 	const char *id;
 	int rc = -1;
 
 	*container = NULL;
 	*merged = NULL;
 	*created = 0;
-	if (compose_open(&c, cfg, d, opts, cause) != 0)
+	if (compose_open(&c, cfg, d, features, opts, cause) != 0)
 		goto out;
 	if (compose_find_container(&c, &found, cause) != 0)
 		goto out;
 	if (found != NULL && (opts->rebuild || opts->recreate)) {
-		replaced = compose_replaced_images(&c);
+		replaced = compose_replaced_images(&c, repo);
 		id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(found, "Id"));
 		progress_line(p, "Removing container %.12s", id);
 		if (docker_container_remove(d, id, 1, 0, cause) != 0)
@@ -617,10 +645,12 @@ compose_up(const struct config *cfg, struct docker *d, const char *config_hash,
 		cJSON_Delete(found);
 		found = NULL;
 	}
+	if (found != NULL)
+		labels_note_changed(found, config_hash, p);
 	if (found == NULL || !compose_running(found)) {
 		if (compose_start(&c, config_hash, found != NULL, cause) != 0)
 			goto out;
-		image_replaced_remove(d, replaced, p);
+		image_replaced_remove(d, replaced, repo, p);
 		*created = found == NULL;
 		cJSON_Delete(found);
 		if (compose_find_container(&c, &found, cause) != 0)
@@ -644,6 +674,7 @@ compose_up(const struct config *cfg, struct docker *d, const char *config_hash,
 out:
 	cJSON_Delete(found);
 	cJSON_Delete(replaced);
+	free(repo);
 	compose_clear(&c);
 	return rc;
 }

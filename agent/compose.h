@@ -18,16 +18,25 @@
  * and the compose files' own "name" and "version" are read with libyaml
  * (compose-yaml.h).
  *
+ * Features (feature-install.h) are installed on the service's image, as
+ * the image or Dockerfile's result is for the other kinds of configuration
+ * ("rdev-<folder>-<id>-features:<digest>"), and the override gives the
+ * service that image (or the UID-sync image built on it), with the
+ * Features' metadata entries in the merge and the label. The reference
+ * builds them into the service's own build instead (docs/CONFORMANCE.md,
+ * C6).
+ *
  * A running container is reused; a stopped one is started with
- * `up -d --no-recreate` (no build, no UID sync, as the reference); with
- * rebuild or recreate the service's container is removed first (only that
- * one, as the reference's --remove-existing-container), so `up -d` creates
- * it anew. The image metadata comes from the service's image: its image:
- * (pulled if missing) or the image Compose built (<project>_<service> before
- * Compose 2.8.0, <project>-<service> since). The merged configuration is
- * always read back from the container's devcontainer.metadata label plus the
- * updateable properties (remoteUser, userEnvProbe, remoteEnv), as the
- * reference's getImageMetadataFromContainer does.
+ * `up -d --no-recreate` (no build, no Features, no UID sync: the container
+ * keeps its image, as the reference's); with rebuild or recreate the
+ * service's container is removed first (only that one, as the reference's
+ * --remove-existing-container), so `up -d` creates it anew. The image
+ * metadata comes from the service's image: its image: (pulled if missing) or
+ * the image Compose built (<project>_<service> before Compose 2.8.0,
+ * <project>-<service> since). The merged configuration is always read back
+ * from the container's devcontainer.metadata label plus the updateable
+ * properties (remoteUser, userEnvProbe, remoteEnv), as the reference's
+ * getImageMetadataFromContainer does.
  */
 #ifndef RDEV_COMPOSE_H
 #define RDEV_COMPOSE_H
@@ -38,10 +47,12 @@
 
 struct config;
 struct docker;
-
+struct feature_set;
 struct up_opts;
 /* Bring the Compose project of cfg up so that its `service` container runs,
- * creating or reusing it, as opts say (up.h): rebuild builds the images
+ * creating or reusing it, with features (cfg's, resolved; none: n is 0)
+ * installed on the service's image for a new container
+ * (feature-install.h), as opts say (up.h): rebuild builds the images
  * without cache and recreates the service's container, recreate recreates
  * it; build_no_cache builds without cache; cache_from is given to the
  * service's build (an override file of its own); mounts are added to the
@@ -53,15 +64,17 @@ struct up_opts;
  * the command, its exit status and the last lines of its output. Expects
  * the workspace lock to be held (up.c). */
 int compose_up(const struct config *cfg, struct docker *d, const char *config_hash,
-    const struct up_opts *opts, cJSON **container, cJSON **merged, int *created,
-    char **cause);
+    const struct feature_set *features, const struct up_opts *opts, cJSON **container,
+    cJSON **merged, int *created, char **cause);
 
 /* The image of cfg's service as `build` makes it, without a container:
  * `compose build` of the service (opts: build_no_cache, cache_from), then
  * its image (Compose's name for what it built, or its image:, pulled when
- * missing). *image (new string) and *inspect (caller frees), or -1 with
- * *cause. Expects the workspace lock to be held. */
+ * missing). *image (new string), *inspect and *service_user (the service's
+ * user:, which Features fall back to; new string or NULL), all the
+ * caller's, or -1 with *cause. Expects the workspace lock to be held. */
 int compose_build_image(const struct config *cfg, struct docker *d,
-    const struct up_opts *opts, char **image, cJSON **inspect, char **cause);
+    const struct up_opts *opts, char **image, cJSON **inspect, char **service_user,
+    char **cause);
 
 #endif

@@ -15,6 +15,8 @@
 #include "atomic-file.h"
 #include "buf.h"
 #include "config-merge.h"
+#include "config-subst.h"
+#include "config.h"
 #include "docker.h"
 #include "error.h"
 #include "feature-json.h"
@@ -293,6 +295,80 @@ out:
 	free(dockerfile);
 	free(builtin);
 	feature_install_cleanup(dir);
+	return rc;
+}
+
+/* s, or NULL when it is NULL or empty. */
+static const char *
+feature_install_nonempty(const char *s)
+{
+	return s != NULL && *s != '\0' ? s : NULL;
+}
+
+char *
+feature_install_repo(const struct config *cfg)
+{
+	char *base = image_build_repo(cfg), *repo;
+
+	repo = xasprintf("%s-features", base);
+	free(base);
+	return repo;
+}
+
+int
+feature_install_image(const struct feature_set *fs, const struct config *cfg,
+    const char *service_user, struct docker *d, int no_cache, const struct progress *p,
+    char **name, cJSON **inspect, cJSON *entries, char **cause)
+{
+	struct feature_install_users users;
+	struct feature_install_base fb;
+	cJSON *subst, *merged, *built = NULL;
+	const char *image_user = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(*inspect, "Config"), "User"));
+	char *tag = NULL, *repo;
+	int rc;
+
+	/* The reference's findContainerUsers: the metadata's containerUser,
+	 * else the Compose service's user, else the image's; remoteUser, else
+	 * the container user. */
+	subst = config_subst(entries, config_get_subst_ctx(cfg));
+	merged = config_merge(subst, config_get_object(cfg));
+	users.image_user = image_user;
+	users.container_user = feature_install_nonempty(cJSON_GetStringValue(
+	    cJSON_GetObjectItemCaseSensitive(merged, "containerUser")));
+	if (users.container_user == NULL)
+		users.container_user = feature_install_nonempty(service_user);
+	if (users.container_user == NULL)
+		users.container_user =
+		    feature_install_nonempty(image_user) != NULL ? image_user : "root";
+	users.remote_user = feature_install_nonempty(
+	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(merged, "remoteUser")));
+	if (users.remote_user == NULL)
+		users.remote_user = users.container_user;
+	fb.image = *name;
+	fb.id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(*inspect, "Id"));
+	fb.users = &users;
+	repo = feature_install_repo(cfg);
+	fb.repo = repo;
+	fb.no_cache = no_cache;
+	rc = fb.id == NULL ? error_set(cause, "image %s: Docker shows no id", *name)
+			   : feature_install_build(fs, &fb, d, p, &tag, cause);
+	if (rc == 0 && (rc = docker_image_inspect(d, tag, &built, cause)) == 0 &&
+	    built == NULL)
+		rc =
+		    error_set(cause, "image %s: built, but Docker does not show it", tag);
+	if (rc == 0) {
+		free(*name);
+		*name = tag;
+		tag = NULL;
+		cJSON_Delete(*inspect);
+		*inspect = built;
+		feature_install_metadata(fs, entries);
+	}
+	free(tag);
+	free(repo);
+	cJSON_Delete(merged);
+	cJSON_Delete(subst);
 	return rc;
 }
 

@@ -19,6 +19,7 @@
 
 #include "progress.h"
 
+struct config;
 struct docker;
 struct feature_set;
 
@@ -51,6 +52,23 @@ struct feature_install_base {
 int feature_install_build(const struct feature_set *fs,
     const struct feature_install_base *base, struct docker *d, const struct progress *p,
     char **tag, char **cause);
+
+/* The repository of cfg's images with Features: image_build_repo() and
+ * "-features". New string. */
+char *feature_install_repo(const struct config *cfg);
+
+/* Install fs's Features (fs->n > 0) on the image *name, inspected as
+ * *inspect, whose devcontainer.metadata entries are entries, with
+ * feature_install_build() into feature_install_repo(cfg); no_cache:
+ * --no-cache. They are installed for the containerUser and remoteUser of
+ * entries merged with cfg, else (containerUser) service_user, a Compose
+ * service's user: (may be NULL), else the image's USER, as the reference's
+ * findContainerUsers. On success *name and *inspect are the new image's
+ * (the old ones freed) and entries has the Features' entries appended
+ * (feature_install_metadata()); -1 with *cause leaves them as they were. */
+int feature_install_image(const struct feature_set *fs, const struct config *cfg,
+    const char *service_user, struct docker *d, int no_cache, const struct progress *p,
+    char **name, cJSON **inspect, cJSON *entries, char **cause);
 
 /* Append the entry each Feature adds to the devcontainer.metadata label, in
  * install order, to entries (an array), as the reference writes them

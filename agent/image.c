@@ -48,18 +48,28 @@ image_sanitize(char *s)
 }
 
 char *
-image_build_tag(const struct config *cfg, const char *config_hash)
+image_build_repo(const struct config *cfg)
 {
-	char *folder = xstrdup(config_get_local_folder(cfg)), *base, *tag;
+	char *folder = xstrdup(config_get_local_folder(cfg)), *base, *repo;
 
 	base = xstrdup(basename(folder));
 	image_sanitize(base);
 	if (strlen(base) > 40)
 		base[40] = '\0';
-	tag = xasprintf("rdev-%s-%.12s:%.12s", *base != '\0' ? base : "workspace",
-	    config_get_devcontainer_id(cfg), config_hash);
+	repo = xasprintf("rdev-%s-%.12s", *base != '\0' ? base : "workspace",
+	    config_get_devcontainer_id(cfg));
 	free(base);
 	free(folder);
+	return repo;
+}
+
+char *
+image_build_tag(const struct config *cfg, const char *config_hash)
+{
+	char *repo = image_build_repo(cfg), *tag;
+
+	tag = xasprintf("%s:%.12s", repo, config_hash);
+	free(repo);
 	return tag;
 }
 
@@ -313,8 +323,78 @@ image_replaced_add(struct docker *d, const char *ref, cJSON *ids)
 	cJSON_Delete(info);
 }
 
+/* Whether tag is one rdev gives the images of a workspace whose Features
+ * repository is own_repo (NULL: none): a Features image (OWN_REPO:DIGEST) or
+ * a UID-sync image built on one (uid_sync_image_tag(): rdev-uid/OWN_REPO-
+ * DIGEST:USER-UID-GID). */
+static int
+image_tag_owned(const char *tag, const char *own_repo)
+{
+	size_t n = own_repo != NULL ? strlen(own_repo) : 0;
+
+	if (own_repo == NULL)
+		return 0;
+	if (strncmp(tag, own_repo, n) == 0 && tag[n] == ':')
+		return 1;
+	return strncmp(tag, "rdev-uid/", 9) == 0 && strncmp(tag + 9, own_repo, n) == 0 &&
+	    tag[9 + n] == '-';
+}
+
+/* Whether an inspected image has tags, and all of them are owned. */
+static int
+image_owned(const cJSON *info, const char *own_repo)
+{
+	const cJSON *t;
+	int any = 0;
+
+	cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(info, "RepoTags")) {
+		if (!cJSON_IsString(t) || !image_tag_owned(t->valuestring, own_repo))
+			return 0;
+		any = 1;
+	}
+	return any;
+}
+
+/* Add the owned images ref was built on (its parents up to the first image
+ * tagged by someone else) to ids, children first. */
+static void
+image_replaced_add_owned(
+    struct docker *d, const char *ref, const char *own_repo, cJSON *ids)
+{
+	cJSON *info = NULL;
+	char *cause = NULL, *parent = NULL;
+
+	if (ref == NULL || docker_image_inspect(d, ref, &info, &cause) != 0 ||
+	    info == NULL) {
+		free(cause);
+		return;
+	}
+	/* A chain of layers is finite; the bound guards against a daemon that
+	 * answers in a circle. */
+	for (int i = 0; i < 1000; i++) {
+		free(parent);
+		parent = image_string(info, "Parent") != NULL
+		    ? xstrdup(image_string(info, "Parent"))
+		    : NULL;
+		cJSON_Delete(info);
+		info = NULL;
+		if (parent == NULL || *parent == '\0' ||
+		    docker_image_inspect(d, parent, &info, &cause) != 0 || info == NULL)
+			break;
+		if (image_owned(info, own_repo))
+			image_replaced_add(d, parent, ids);
+		else if (cJSON_GetArraySize(
+			     cJSON_GetObjectItemCaseSensitive(info, "RepoTags")) > 0)
+			break;
+	}
+	free(cause);
+	free(parent);
+	cJSON_Delete(info);
+}
+
 cJSON *
-image_replaced_find(struct docker *d, const cJSON *container, const char *build_tag)
+image_replaced_find(
+    struct docker *d, const cJSON *container, const char *build_tag, const char *own_repo)
 {
 	cJSON *ids = cJSON_CreateArray();
 
@@ -322,6 +402,9 @@ image_replaced_find(struct docker *d, const cJSON *container, const char *build_
 		fatal("out of memory");
 	image_replaced_add(d, image_string(container, "Image"), ids);
 	image_replaced_add(d, build_tag, ids);
+	if (own_repo != NULL)
+		image_replaced_add_owned(
+		    d, image_string(container, "Image"), own_repo, ids);
 	return ids;
 }
 
@@ -345,10 +428,67 @@ image_replaced_user(const cJSON *containers, const char *id)
 	return NULL;
 }
 
-/* Remove one replaced image if it is dangling and unused. */
+/* Whether an image builds on image id (any image's parent is id). */
+static int
+image_has_children(struct docker *d, const char *id)
+{
+	cJSON *list = NULL;
+	const cJSON *e;
+	char *cause = NULL;
+	int status, found = 0;
+
+	if (docker_request(
+		d, "GET", "/images/json?all=1", NULL, &status, &list, &cause) != 0 ||
+	    status != 200) {
+		log_debug("image %.19s: cannot list images: %s", id,
+		    cause != NULL ? cause : "not 200");
+		free(cause);
+		cJSON_Delete(list);
+		return 1; /* not known: as if it had */
+	}
+	cJSON_ArrayForEach(e, list)
+		if (image_string(e, "ParentId") != NULL &&
+		    strcmp(image_string(e, "ParentId"), id) == 0)
+			found = 1;
+	cJSON_Delete(list);
+	return found;
+}
+
+/* Remove a replaced image that is only under rdev's own tags (a Features
+ * image, a UID-sync image on one): when no container uses it and no image
+ * builds on it, each of its tags, the last taking the image and its
+ * untagged parents, as `docker rmi`. */
 static void
-image_replaced_remove_one(
-    struct docker *d, const cJSON *containers, const char *id, const struct progress *p)
+image_replaced_remove_owned(struct docker *d, const cJSON *containers, const char *id,
+    const cJSON *info, const struct progress *p)
+{
+	const cJSON *t;
+	char *cause = NULL, *user;
+	int removed, any = 0;
+
+	/* Used: the new container's, when it was built from the same inputs. */
+	if ((user = image_replaced_user(containers, id)) != NULL ||
+	    image_has_children(d, id)) {
+		free(user);
+		return;
+	}
+	cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(info, "RepoTags")) {
+		if (docker_image_remove(d, t->valuestring, &removed, &cause) != 0) {
+			log_debug("image %s: %s", t->valuestring, cause);
+			free(cause);
+			return;
+		}
+		any |= removed;
+	}
+	if (any)
+		progress_line(p, "Removed image %.19s (replaced, no longer used)", id);
+}
+
+/* Remove one replaced image if it is dangling (or only under rdev's own
+ * tags, own_repo) and unused. */
+static void
+image_replaced_remove_one(struct docker *d, const cJSON *containers, const char *id,
+    const char *own_repo, const struct progress *p)
 {
 	cJSON *info = NULL;
 	char *cause = NULL, *user;
@@ -357,6 +497,13 @@ image_replaced_remove_one(
 	if (docker_image_inspect(d, id, &info, &cause) != 0 || info == NULL) {
 		free(cause);
 		return; /* gone already (with a child removed before it) */
+	}
+	/* rdev's own tags name what an image was built from (a digest): a
+	 * rebuild from a changed base leaves the old one under its tag. */
+	if (image_owned(info, own_repo)) {
+		image_replaced_remove_owned(d, containers, id, info, p);
+		cJSON_Delete(info);
+		return;
 	}
 	/* Still tagged: the rebuild did not take its name (a changed
 	 * configuration builds under a new tag), or someone else named it. */
@@ -379,7 +526,8 @@ image_replaced_remove_one(
 }
 
 void
-image_replaced_remove(struct docker *d, const cJSON *ids, const struct progress *p)
+image_replaced_remove(
+    struct docker *d, const cJSON *ids, const char *own_repo, const struct progress *p)
 {
 	cJSON *containers = NULL;
 	const cJSON *id;
@@ -394,6 +542,6 @@ image_replaced_remove(struct docker *d, const cJSON *ids, const struct progress 
 		return;
 	}
 	cJSON_ArrayForEach(id, ids)
-		image_replaced_remove_one(d, containers, id->valuestring, p);
+		image_replaced_remove_one(d, containers, id->valuestring, own_repo, p);
 	cJSON_Delete(containers);
 }

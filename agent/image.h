@@ -21,8 +21,11 @@ struct config;
 int image_ensure(struct docker *d, const char *image, const struct progress *p,
     cJSON **inspect, char **cause);
 
-/* The tag rdev gives the image it builds for cfg: derived from the workspace
- * (basename + devcontainerId) and the configuration hash. Caller frees. */
+/* The repository of the images rdev builds for cfg: derived from the
+ * workspace (rdev-<basename>-<devcontainerId>). Caller frees. */
+char *image_build_repo(const struct config *cfg);
+/* The tag rdev gives the image it builds for cfg: image_build_repo() and
+ * the configuration hash. Caller frees. */
 char *image_build_tag(const struct config *cfg, const char *config_hash);
 
 /* docker build for a Dockerfile configuration (build.dockerfile/dockerFile,
@@ -58,16 +61,23 @@ const char *image_label(const cJSON *inspect, const char *name);
 
 /* The images a container replaced by `up --rebuild` or `--recreate` was
  * made from: its image and, for a Dockerfile configuration, the image now
- * under build_tag (the tag it was built as; may be NULL). Read before the
- * rebuild moves the tags. A new array of image ids (strings); the caller
- * frees it with cJSON_Delete(). */
-cJSON *image_replaced_find(
-    struct docker *d, const cJSON *container, const char *build_tag);
+ * under build_tag (the tag it was built as; may be NULL), and the images
+ * under rdev's own tags of the workspace its image was built on: own_repo
+ * (may be NULL) is the workspace's Features repository (feature-install.h),
+ * whose images, and the UID-sync images built on them, are tagged by what
+ * they were built from, so a rebuild from a changed base leaves the old
+ * ones under their tags. Read before the rebuild moves the tags. A new
+ * array of image ids (strings), children before parents; the caller frees
+ * it with cJSON_Delete(). */
+cJSON *image_replaced_find(struct docker *d, const cJSON *container,
+    const char *build_tag, const char *own_repo);
 /* Once the new container runs: remove those of ids that the rebuild left
- * dangling (no tag any more) and no container uses, with their untagged
- * parents, as `docker rmi` does. Says on p what it removed, and which it
- * kept because a container uses it; an image others build on stays quietly.
+ * dangling (no tag any more), or only under rdev's own tags (own_repo, as
+ * above), and no container uses, with their untagged parents, as `docker
+ * rmi` does. Says on p what it removed, and which dangling one it kept
+ * because a container uses it; an image others build on stays quietly.
  * Nothing here fails the up. */
-void image_replaced_remove(struct docker *d, const cJSON *ids, const struct progress *p);
+void image_replaced_remove(
+    struct docker *d, const cJSON *ids, const char *own_repo, const struct progress *p);
 
 #endif

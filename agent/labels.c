@@ -9,6 +9,7 @@
 
 #include "config-merge.h"
 #include "config.h"
+#include "image.h"
 #include "xmalloc.h"
 
 cJSON *
@@ -38,4 +39,18 @@ labels_make(const struct config *cfg, const char *config_hash, const char *metad
 	cJSON_AddStringToObject(
 	    labels, "dev.rdev.devcontainer_id", config_get_devcontainer_id(cfg));
 	return labels;
+}
+
+void
+labels_note_changed(
+    const cJSON *container, const char *config_hash, const struct progress *p)
+{
+	const char *hash = image_label(container, LABELS_CONFIG_HASH);
+
+	if (hash != NULL && strcmp(hash, config_hash) != 0)
+		progress_line(p,
+		    "The configuration changed since container %.12s was "
+		    "created; using it as it is (run up with --rebuild to recreate it)",
+		    cJSON_GetStringValue(
+			cJSON_GetObjectItemCaseSensitive(container, "Id")));
 }

@@ -6,6 +6,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "progress.h"
+
 struct config;
 
 /* The label holding the hash of the configuration a container was made from. */
@@ -17,5 +19,10 @@ struct config;
  * devcontainer_id}. New object of strings, caller frees. */
 cJSON *labels_make(
     const struct config *cfg, const char *config_hash, const char *metadata_label);
+
+/* Say on p, when container (its inspect) was made from another
+ * configuration than config_hash, that it is used as it is. */
+void labels_note_changed(
+    const cJSON *container, const char *config_hash, const struct progress *p);
 
 #endif

@@ -179,62 +179,6 @@ up_image_clear(struct up_image *img)
 	memset(img, 0, sizeof *img);
 }
 
-/* Install the Features on img: img becomes the image built from it with
- * them, its entries gain theirs. The users they are installed for come
- * from the base image's metadata and the configuration, as the
- * reference's. */
-static int
-up_install_features(struct up_state *s, struct up_image *img, char **cause)
-{
-	struct feature_install_users users;
-	struct feature_install_base fb;
-	cJSON *subst, *merged, *inspect = NULL;
-	const char *image_user = up_json_string(img->inspect, "Config", "User");
-	char *tag = NULL, *base, *repo;
-	int rc;
-
-	subst = up_subst_metadata(s, img->entries);
-	merged = config_merge(subst, config_get_object(s->cfg));
-	users.image_user = image_user;
-	users.container_user = up_json_string(merged, "containerUser", NULL);
-	if (users.container_user == NULL || *users.container_user == '\0')
-		users.container_user =
-		    image_user != NULL && *image_user != '\0' ? image_user : "root";
-	users.remote_user = up_json_string(merged, "remoteUser", NULL);
-	if (users.remote_user == NULL || *users.remote_user == '\0')
-		users.remote_user = users.container_user;
-	fb.image = img->name;
-	fb.id = up_json_string(img->inspect, "Id", NULL);
-	fb.users = &users;
-	base = image_build_tag(s->cfg, s->config_hash);
-	*strrchr(base, ':') = '\0';
-	repo = xasprintf("%s-features", base);
-	fb.repo = repo;
-	fb.no_cache = s->opts->rebuild || s->opts->build_no_cache;
-	rc = fb.id == NULL
-	    ? error_set(cause, "image %s: Docker shows no id", img->name)
-	    : feature_install_build(s->features, &fb, s->docker, s->p, &tag, cause);
-	if (rc == 0 &&
-	    (rc = docker_image_inspect(s->docker, tag, &inspect, cause)) == 0 &&
-	    inspect == NULL)
-		rc =
-		    error_set(cause, "image %s: built, but Docker does not show it", tag);
-	if (rc == 0) {
-		free(img->name);
-		img->name = tag;
-		tag = NULL;
-		cJSON_Delete(img->inspect);
-		img->inspect = inspect;
-		feature_install_metadata(s->features, img->entries);
-	}
-	free(tag);
-	free(repo);
-	free(base);
-	cJSON_Delete(merged);
-	cJSON_Delete(subst);
-	return rc;
-}
-
 /* Get the image for a new container into *img (cleared with
  * up_image_clear() either way): pull the configuration's image, or build
  * the Dockerfile as the tag image_build_tag() names and give the built image
@@ -247,6 +191,7 @@ up_prepare_image(
 {
 	const cJSON *obj = config_get_object(s->cfg);
 	const char **tags;
+	char *service_user = NULL;
 	size_t n = 0;
 	int rc;
 
@@ -257,7 +202,7 @@ up_prepare_image(
 		return -1;
 	if (config_get_kind(s->cfg) == CONFIG_KIND_COMPOSE) {
 		if (compose_build_image(s->cfg, s->docker, s->opts, &img->name,
-			&img->inspect, cause) != 0)
+			&img->inspect, &service_user, cause) != 0)
 			return -1;
 	} else if (config_get_kind(s->cfg) == CONFIG_KIND_IMAGE) {
 		img->name = xstrdup(up_json_string(obj, "image", NULL));
@@ -274,9 +219,17 @@ up_prepare_image(
 			return error_set(cause,
 			    "image %s: built, but Docker does not show it", img->name);
 	}
-	if ((img->entries = image_metadata_entries(img->inspect, cause)) == NULL)
+	if ((img->entries = image_metadata_entries(img->inspect, cause)) == NULL) {
+		free(service_user);
 		return error_prefix(cause, "image %s", img->name);
-	if (s->features->n > 0 && up_install_features(s, img, cause) != 0)
+	}
+	rc = s->features->n > 0
+	    ? feature_install_image(s->features, s->cfg, service_user, s->docker,
+		  s->opts->rebuild || s->opts->build_no_cache, s->p, &img->name,
+		  &img->inspect, img->entries, cause)
+	    : 0;
+	free(service_user);
+	if (rc != 0)
 		return -1;
 	/* As the reference: the label holds the entries and the configuration as
 	 * written; whoever reuses the container substitutes them again. */
@@ -377,15 +330,10 @@ out:
 static int
 up_reuse(struct up_state *s, int *started, char **cause)
 {
-	const char *hash = image_label(s->container, LABELS_CONFIG_HASH);
 	char *id = xstrdup(up_json_string(s->container, "Id", NULL));
 	int rc = -1;
 
-	if (hash != NULL && strcmp(hash, s->config_hash) != 0)
-		progress_line(s->p,
-		    "The configuration changed since container %.12s was "
-		    "created; using it as it is (run up with --rebuild to recreate it)",
-		    id);
+	labels_note_changed(s->container, s->config_hash, s->p);
 	if (up_merged_for_container(s->cfg, s->container, &s->merged, cause) != 0)
 		goto out;
 	*started = 0;
@@ -539,12 +487,6 @@ up_open(struct up_state *s, const struct up_opts *opts, int build, char **cause)
 	if ((s->features = feature_resolve(s->cfg, opts->additional_features,
 		 opts->lockfile == FEATURE_LOCK_NONE, cause)) == NULL)
 		return -1;
-	if (s->features->n > 0 && config_get_kind(s->cfg) == CONFIG_KIND_COMPOSE)
-		return error_set(cause,
-		    "%s: Features in a Docker Compose configuration are not "
-		    "supported yet; install them in the service's image (its "
-		    "Dockerfile) or use an image or Dockerfile configuration",
-		    config_get_file(s->cfg));
 	if ((s->state_dir = agent_state_dir(cause)) == NULL)
 		return -1;
 	s->lock_fd = agent_lock_acquire(s->state_dir, config_get_devcontainer_id(s->cfg),
@@ -557,18 +499,20 @@ up_open(struct up_state *s, const struct up_opts *opts, int build, char **cause)
 }
 
 /* The images the container about to be replaced was made from (image.h):
- * for a Dockerfile, the tag it was built as comes from its config hash. */
+ * for a Dockerfile, the tag it was built as comes from its config hash;
+ * the Features images are in the workspace's Features repository. */
 static cJSON *
 up_replaced_images(const struct up_state *s)
 {
 	const char *hash = image_label(s->container, LABELS_CONFIG_HASH);
-	char *tag = NULL;
+	char *tag = NULL, *repo = feature_install_repo(s->cfg);
 	cJSON *ids;
 
 	if (config_get_kind(s->cfg) == CONFIG_KIND_DOCKERFILE && hash != NULL)
 		tag = image_build_tag(s->cfg, hash);
-	ids = image_replaced_find(s->docker, s->container, tag);
+	ids = image_replaced_find(s->docker, s->container, tag, repo);
 	free(tag);
+	free(repo);
 	return ids;
 }
 
@@ -583,7 +527,7 @@ up_run(const struct up_opts *opts, struct up_result *res, char **cause)
 {
 	struct up_state s;
 	const char *id;
-	char *ignore = NULL;
+	char *ignore = NULL, *repo;
 	cJSON *replaced = NULL;
 	int started = 0, created = 0, rc = -1;
 
@@ -598,8 +542,8 @@ up_run(const struct up_opts *opts, struct up_result *res, char **cause)
 		goto out;
 
 	if (config_get_kind(s.cfg) == CONFIG_KIND_COMPOSE) {
-		if (compose_up(s.cfg, s.docker, s.config_hash, opts, &s.container,
-			&s.merged, &created, cause) != 0)
+		if (compose_up(s.cfg, s.docker, s.config_hash, s.features, opts,
+			&s.container, &s.merged, &created, cause) != 0)
 			goto out;
 		started = created;
 	} else {
@@ -618,7 +562,9 @@ up_run(const struct up_opts *opts, struct up_result *res, char **cause)
 			if (up_create(&s, cause) != 0)
 				goto out;
 			created = started = 1;
-			image_replaced_remove(s.docker, replaced, s.p);
+			repo = feature_install_repo(s.cfg);
+			image_replaced_remove(s.docker, replaced, repo, s.p);
+			free(repo);
 		} else if (up_reuse(&s, &started, cause) != 0)
 			goto out;
 	}

@@ -11,6 +11,7 @@
 #include "compose.h"
 #include "config.h"
 #include "docker.h"
+#include "feature-resolve.h"
 #include "rig.h"
 #include "spawn.h"
 #include "uid-sync.h"
@@ -193,6 +194,9 @@ up_clear(struct up *u)
 	memset(u, 0, sizeof *u);
 }
 
+/* A configuration without Features. */
+static const struct feature_set no_features = { NULL, 0, NULL };
+
 static void
 compose_up_ok(struct config *cfg, struct docker *d, int recreate, struct up *u)
 {
@@ -202,8 +206,8 @@ compose_up_ok(struct config *cfg, struct docker *d, int recreate, struct up *u)
 	opts.progress.fn = progress_fn;
 	opts.recreate = recreate;
 	up_clear(u);
-	if (compose_up(cfg, d, "hash1", &opts, &u->container, &u->merged, &u->created,
-		&cause) != 0)
+	if (compose_up(cfg, d, "hash1", &no_features, &opts, &u->container, &u->merged,
+		&u->created, &cause) != 0)
 		TEST_FAIL("compose_up: %s", cause);
 	u->id = cJSON_GetStringValue(cJSON_GetObjectItem(u->container, "Id"));
 	if (u->id == NULL)
@@ -428,8 +432,8 @@ TEST(unknown_service_is_reported)
 	free(text);
 	free(path);
 	cfg = load(ws);
-	ASSERT_INT_EQ(
-	    compose_up(cfg, d, "h", &(struct up_opts){ 0 }, &c, &m, &created, &cause),
+	ASSERT_INT_EQ(compose_up(cfg, d, "h", &no_features, &(struct up_opts){ 0 }, &c,
+			  &m, &created, &cause),
 	    -1);
 	ASSERT_STR_CONTAINS(cause, "service \"zzz\"");
 	ASSERT_NULL(c);
