@@ -20,6 +20,7 @@
 #include "docker.h"
 #include "error.h"
 #include "feature-install.h"
+#include "feature-lock.h"
 #include "feature-resolve.h"
 #include "image.h"
 #include "lifecycle.h"
@@ -445,6 +446,11 @@ compose_start(
 	if (c->features->n > 0 && have_container)
 		feature_install_metadata(c->features, entries);
 	else if (c->features->n > 0) {
+		/* devcontainer-lock.json as for the other configurations (up.c's
+		 * up_prepare_image()), before the Features are built. */
+		if (feature_lock_apply(c->cfg, c->features, c->opts->additional_features,
+			c->opts->lockfile, c->p, cause) != 0)
+			goto out;
 		if (feature_install_image(c->features, c->cfg,
 			cJSON_GetStringValue(svc_user), c->d,
 			c->opts->rebuild || c->opts->build_no_cache, c->p, &image,
