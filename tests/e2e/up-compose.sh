@@ -8,7 +8,9 @@
 rig_require_docker
 export RDEV_STATE_DIR=$TEST_TMP/state
 
-# The folder's name is the Compose project's: this test's own.
+# The folder's name is the Compose project's: this test's own. The app's
+# command ends on SIGTERM (a bare `sleep infinity` as PID 1 ignores it:
+# `rdev stop` would wait Docker's 10 s for the kill).
 ws=$TEST_TMP/ws-compose-$$
 mkdir -p "$ws/.devcontainer"
 cat >"$ws/.devcontainer/docker-compose.yml" <<YAML
@@ -16,7 +18,7 @@ version: "3"
 services:
   app:
     image: $RDEV_RIG_IMAGE_BOOKWORM_DEV
-    command: ["sleep", "infinity"]
+    command: ["sh", "-c", "trap 'exit 0' TERM; sleep infinity & wait"]
   db:
     image: $RDEV_RIG_IMAGE_BUSYBOX
     command: ["sh", "-c", "while true; do sleep 1; done"]
