@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # up-flags.sh - the reference CLI's flags of `up` and `exec` (issue 14), rdev
 # against `devcontainer` 0.89.0 on the same workspace, on a local target and
-# on a remote one (the reference runs here, on the remote user's folder: the
-# rig's hosts share this machine's Docker):
+# on a remote one (the reference, which has no remote targets, runs once per
+# workspace, on the local folder: what is compared holds no folder path, so
+# the remote rdev is compared with the same results):
 #   up --secrets-file --remote-env (twice) --mount (a volume and a bind)
 #   --log-format json [--workspace-folder]: what postCreateCommand saw
 #   ($FOO from --remote-env, $BAR where remoteEnv wins over --remote-env, a
@@ -165,16 +166,16 @@ compare_a() { # WHERE REF_OUT RDEV_OUT
 	no_secret "$where: the reference's log (it masks too)" "$r.err"
 }
 
-# exec_and_background WHERE TARGET DIR OUT: rdev's exec --remote-env
-# (compared with the reference's, in OUT.x.ref) and --secrets-file, then an
-# up whose steps go to the background and its `rdev logs`, on workspace A
-# (TARGET, the folder DIR/$tag-a); the secret is then searched for in what
-# they printed and in docker inspect.
+# exec_and_background WHERE TARGET DIR OUT REF_OUT: rdev's exec
+# --remote-env (compared with the reference's, in REF_OUT.x.ref) and
+# --secrets-file, then an up whose steps go to the background and its `rdev
+# logs`, on workspace A (TARGET, the folder DIR/$tag-a); the secret is then
+# searched for in what they printed and in docker inspect.
 exec_and_background() {
-	local where=$1 target=$2 dir=$3 out=$4
+	local where=$1 target=$2 dir=$3 out=$4 refout=$5
 	rdev exec --workspace-folder "$target" --remote-env X=ex sh -c 'echo "$X:$FOO:$BAR"' \
 	    >"$out.x.rdev" 2>"$out.x.err"
-	check_eq "$where: exec --remote-env (as the reference's exec)" "$(cat "$out.x.rdev")" "$(cat "$out.x.ref")"
+	check_eq "$where: exec --remote-env (as the reference's exec)" "$(cat "$out.x.rdev")" "$(cat "$refout.x.ref")"
 	check_eq "$where: ... X set, FOO not kept from up, BAR from remoteEnv" "$(cat "$out.x.rdev")" "ex::from-config"
 	rdev exec "$target" --secrets-file "$TEST_TMP/secrets.json" -- \
 	    sh -c 'printf %s "$MYSECRET" | sha256sum | cut -c1-64' >"$out.s.rdev" 2>>"$out.x.err"
@@ -190,23 +191,28 @@ exec_and_background() {
 	rm_ws_container "$dir/$tag-a"
 }
 
-# flags_case WHERE DIR TARGET OUT: workspace A (DIR/$tag-a, rdev's TARGET)
-# by the reference (up, exec --remote-env), then by rdev, compared.
+# flags_case WHERE DIR TARGET OUT [REF_OUT]: workspace A (DIR/$tag-a,
+# rdev's TARGET) by the reference (up, exec --remote-env; its results in
+# OUT.*.ref), or its results of an earlier flags_case (REF_OUT), then by
+# rdev, compared.
 flags_case() {
-	local where=$1 dir=$2 target=$3 out=$4
-	up_a ref "$dir" "" "$out.a.ref"
-	ref exec --workspace-folder "$dir/$tag-a" --remote-env X=ex sh -c 'echo "$X:$FOO:$BAR"' \
-	    >"$out.x.ref" 2>/dev/null || fail "ref: exec in $dir/$tag-a failed"
-	rm_ws_container "$dir/$tag-a"
+	local where=$1 dir=$2 target=$3 out=$4 refout=${5:-}
+	if [ -z "$refout" ]; then
+		refout=$out
+		up_a ref "$dir" "" "$refout.a.ref"
+		ref exec --workspace-folder "$dir/$tag-a" --remote-env X=ex sh -c 'echo "$X:$FOO:$BAR"' \
+		    >"$refout.x.ref" 2>/dev/null || fail "ref: exec in $dir/$tag-a failed"
+		rm_ws_container "$dir/$tag-a"
+	fi
 	up_a rdev "$dir" "$target" "$out.a.rdev"
-	compare_a "$where" "$out.a.ref" "$out.a.rdev"
-	exec_and_background "$where" "$target" "$dir" "$out"
+	compare_a "$where" "$refout.a.ref" "$out.a.rdev"
+	exec_and_background "$where" "$target" "$dir" "$out" "$refout"
 }
 
 flags_case local "$TEST_TMP" "$TEST_TMP/$tag-a" "$TEST_TMP/out/l"
 no_secret "local: the agent's state" "$RDEV_STATE_DIR"
-# Remote: the reference here on the host's folder, rdev through SSH.
-flags_case remote "$home/ws" "$name:~/ws/$tag-a" "$TEST_TMP/out/r"
+# Remote: rdev through SSH, compared with the reference's local results.
+flags_case remote "$home/ws" "$name:~/ws/$tag-a" "$TEST_TMP/out/r" "$TEST_TMP/out/l"
 no_secret "remote: the broker's folder (state.json, broker.log), the host's ~/.rdev and sshd folder" \
     "$RDEV_RUNTIME_DIR" "$home/.rdev" "$hdir"
 
@@ -267,9 +273,8 @@ compare_b() {
 up_b ref "$TEST_TMP/$tag-b" "" "$TEST_TMP/override-b.json" "$TEST_TMP/out/lb.ref"
 up_b rdev "$TEST_TMP/$tag-b" "$TEST_TMP/$tag-b" "$TEST_TMP/override-b.json" "$TEST_TMP/out/lb.rdev"
 compare_b "local" "$TEST_TMP/out/lb.ref" "$TEST_TMP/out/lb.rdev"
-up_b ref "$home/ws/$tag-b" "" "$home/ws/override-b.json" "$TEST_TMP/out/rb.ref"
 up_b rdev "$home/ws/$tag-b" "$name:~/ws/$tag-b" "$home/ws/override-b.json" "$TEST_TMP/out/rb.rdev"
-compare_b "remote (--override-config: a path on the host)" "$TEST_TMP/out/rb.ref" "$TEST_TMP/out/rb.rdev"
+compare_b "remote (--override-config: a path on the host)" "$TEST_TMP/out/lb.ref" "$TEST_TMP/out/rb.rdev"
 
 # --- --build-no-cache and --cache-from ------------------------------------------
 
