@@ -41,13 +41,30 @@ lifecycle_job_line(void *arg, const char *line)
 	pthread_mutex_unlock(job->lock);
 }
 
+/* A stderr line: out, then err_out. */
+static void
+lifecycle_job_err_line(void *arg, const char *line)
+{
+	struct lifecycle_job *job = arg;
+
+	lifecycle_job_line(arg, line);
+	if (job->ctx->err_out == NULL)
+		return;
+	pthread_mutex_lock(job->lock);
+	job->ctx->err_out(job->ctx->out_arg, job->step, line);
+	pthread_mutex_unlock(job->lock);
+}
+
 static void
 lifecycle_job_output(void *arg, int stream, const void *data, size_t len)
 {
 	struct lifecycle_job *job = arg;
 
-	lifecycle_lines_feed(
-	    &job->lines[stream == 2 ? 1 : 0], data, len, lifecycle_job_line, job);
+	if (stream == 2)
+		lifecycle_lines_feed(
+		    &job->lines[1], data, len, lifecycle_job_err_line, job);
+	else
+		lifecycle_lines_feed(&job->lines[0], data, len, lifecycle_job_line, job);
 }
 
 /* Runs each lifecycle command in the container: the command (its stdin
@@ -164,7 +181,7 @@ lifecycle_job_run(void *arg)
 	free(argv);
 out:
 	lifecycle_lines_finish(&job->lines[0], lifecycle_job_line, job);
-	lifecycle_lines_finish(&job->lines[1], lifecycle_job_line, job);
+	lifecycle_lines_finish(&job->lines[1], lifecycle_job_err_line, job);
 	return NULL;
 }
 

@@ -147,6 +147,10 @@ struct lifecycle_ctx {
 	const cJSON *dotfiles;
 	lifecycle_output_fn out; /* may be NULL: output discarded */
 	void *out_arg;
+	/* May be NULL: also called (with out_arg) with each stderr line, after
+	 * out: what a failed command said about its failure, whatever its
+	 * stdout printed meanwhile (Docker does not keep the two in order). */
+	lifecycle_output_fn err_out;
 	lifecycle_event_fn event; /* may be NULL */
 	void *event_arg;
 	/* Values (--secrets-file's, which env may hold) that the background

@@ -168,12 +168,7 @@ check_eq "remote: a bad repository fails up" "$r1" 1
 check_eq "... with git's reason" "$(jq -r .message "$TEST_TMP/r1.out")" \
 	"$name: dotfiles failed: \`git clone --depth 1 /workspaces/${P}r/nope ~/dotfiles, then its install script\` exited with status 128: fatal: repository '/workspaces/${P}r/nope' does not exist"
 check_eq "remote: a failing install command fails up" "$r2" 1
-check "... with its status" grep -q "exited with status 3" "$TEST_TMP/r2.out"
-# Its last words: under load (the ASan build in a CI dry run, once in two
-# runs) they were missing from the message; a known bug (the exec's stderr
-# read after its exit status), reported on issue 13 rather than hidden here.
-grep -q "exited with status 3: broken install\"" "$TEST_TMP/r2.out" ||
-	echo "KNOWN BUG: the failing install command's last words are missing: $(cat "$TEST_TMP/r2.out")"
+check "... with its status and last words (its last stderr line)" grep -q "exited with status 3: broken install\"" "$TEST_TMP/r2.out"
 rup --dotfiles-repository "/workspaces/${P}r/links" --dotfiles-target-path "~/my links" \
 	>"$TEST_TMP/r3.out" 2>"$TEST_TMP/r3.err" || fail "remote up failed: $(tail -5 "$TEST_TMP/r3.err")"
 rcid=$(jq -r .containerId "$TEST_TMP/r3.out")
