@@ -12,6 +12,10 @@
 rig_require_docker
 
 # --- Build ---------------------------------------------------------------
+# tests/run.sh makes the Release build in build-bundle/ ahead, in the
+# background, holding this lock: the build below then finds it done.
+prebuild_lock=$RDEV_SOURCE_DIR/build-bundle/.prebuild.lock
+[ ! -e "$prebuild_lock" ] || flock "$prebuild_lock" true
 dir=$(bash "$RDEV_SOURCE_DIR/deploy/agent-bundle.sh" -o "$TEST_TMP/out" 2>"$TEST_TMP/build.log") ||
 	{ cat "$TEST_TMP/build.log" >&2; fail "deploy/agent-bundle.sh failed"; }
 version=$("$RDEV_BIN_DIR/rdev-agent" --version | awk '{ print $2 }')
