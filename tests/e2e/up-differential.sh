@@ -13,8 +13,18 @@
 # containers of a case never exist at once. Everything the test makes
 # (containers, Compose networks, named volumes, images built for the
 # workspaces, the images under tests/differential/images/, built as
-# rdev-test-diff/NAME:r<pid>, the tag the cases' copies name) is removed at
+# rdev-test-diff/NAME:r<key>, the tag the cases' copies name) is removed at
 # the end, on failure too.
+#
+# The reference's results (what diff_record writes) are kept for the other
+# build's run of the same cases while the rig's dockerd runs (lib.sh,
+# rig_ref_key): that run compares its rdev with them instead of running the
+# reference again. So what the test makes is named after the key (a digest
+# of the cases, the images' Dockerfiles and this script), not its pid, and
+# is the same in both runs: the workspaces' folder, hence the Compose
+# projects, the images and the devcontainerId, the fixture images' tag and
+# the uid-* cases' UID; a run of the same cases waits for another
+# (rig_ref_lock). RDEV_REF_CACHE=0: the reference runs for every case.
 #
 # Environment: RDEV_BIN_DIR, RDEV_DEVCONTAINER_CLI (from the rig),
 # RDEV_DIFF_JOBS (cases run in parallel, default 3), RDEV_DIFF_CASES (a regex:
@@ -54,17 +64,6 @@ while read -r _ _ id; do
 		fail "documented.txt names $id, which $docs does not describe (### $id)"
 done < <(grep -v '^[[:space:]]*#' "$documented")
 
-# Workspaces: copies under TEST_TMP, each called rdevdiff<pid>-CASE (the
-# images and the Compose project the tools make are named after the folder:
-# the pid keeps them apart from those of another run of this test, another
-# build's, on the same Docker engine).
-WS=$TEST_TMP/ws
-P=rdevdiff$$
-# The owner of the uid-* cases' workspaces: a user that is not in the image
-# (the UID-sync image rdev makes is named after it: this run's own too).
-WS_UID=$((20000 + $$ % 40000))
-OUT=$TEST_TMP/out
-mkdir -p "$WS" "$OUT" "$TEST_TMP/empty" "$TEST_TMP/reftmp"
 export RDEV_STATE_DIR=$TEST_TMP/state
 export RDEV_DIFF_VAR=host-value
 unset RDEV_DIFF_UNSET
@@ -79,12 +78,40 @@ for d in "$diffdir"/cases/*/; do
 		continue
 	fi
 	cases+=("$name")
-	cp -r "$d" "$WS/$P-$name"
+done
+[ ${#cases[@]} -gt 0 ] || fail "no cases"
+
+# The key of the reference's results (above), the lock, the cache (a folder,
+# or none: the reference runs for every case).
+key=$( {
+	echo "up-differential: ${cases[*]} RDEV_DIFF_VAR=$RDEV_DIFF_VAR"
+	tar -C "$diffdir" --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -cf - \
+	    images "${cases[@]/#/cases/}" | sha256sum
+	sha256sum <"${BASH_SOURCE[0]}"
+} | rig_ref_key)
+rig_ref_lock "$key"
+REFCACHE=$(rig_ref_cache "$key")
+# Workspaces: copies of the cases, each called rdevdiff<key>-CASE (the images
+# and the Compose project the tools make are named after the folder: the key
+# keeps them apart from those of a run of other cases, e.g. the other half
+# of the cases, on the same Docker engine).
+ROOT=/tmp/rdev-e2e-diff-${key:0:10}
+WS=$ROOT/ws
+P=rdevdiff${key:0:10}
+FIXTURE_TAG=r${key:0:10}
+# The owner of the uid-* cases' workspaces: a user that is not in the image
+# (the UID-sync image rdev makes is named after it: this key's own too;
+# other tests take theirs from 20000-59999).
+WS_UID=$((60000 + 16#${key:0:4} % 5000))
+OUT=$TEST_TMP/out
+rm -rf "$ROOT" # (left by a run that was killed: ours, under the lock)
+mkdir -p "$WS" "$OUT" "$TEST_TMP/empty" "$ROOT/reftmp"
+for name in "${cases[@]}"; do
+	cp -r "$diffdir/cases/$name" "$WS/$P-$name"
 done
 # The copies name this run's images of tests/differential/images/.
 { grep -rlZ 'rdev-test-diff/[a-z0-9-]*:1\b' "$WS" || true; } |
-	xargs -0 -r sed -i "s#\\(rdev-test-diff/[a-z0-9-]*\\):1\\b#\\1:r$$#g"
-[ ${#cases[@]} -gt 0 ] || fail "no cases"
+	xargs -0 -r sed -i "s#\\(rdev-test-diff/[a-z0-9-]*\\):1\\b#\\1:$FIXTURE_TAG#g"
 # The uid-* cases: a workspace owned by a user that is not in the image.
 for d in "$WS/$P"-uid-*; do
 	if [ -d "$d" ]; then chown -R "$WS_UID:$WS_UID" "$d"; fi
@@ -112,7 +139,7 @@ diff_cleanup_case() {
 }
 diff_images() {
 	docker images --format '{{.Repository}}:{{.Tag}}' | grep -E \
-	    "^(vsc-$P-|rdev-$P-|rdev-uid/(vsc-|rdev-)?$P-|rdev-uid/rdev-test-bookworm-dev-r1:dev-$WS_UID-$WS_UID|rdev-test-diff/.*:r$$\$)" ||
+	    "^(vsc-$P-|rdev-$P-|rdev-uid/(vsc-|rdev-)?$P-|rdev-uid/rdev-test-bookworm-dev-r1:dev-$WS_UID-$WS_UID|rdev-test-diff/.*:$FIXTURE_TAG\$)" ||
 		true
 }
 diff_cleanup() {
@@ -130,17 +157,34 @@ diff_cleanup() {
 	# Untagged stages of the dockerfile case (its Dockerfile labels them).
 	docker images -q --filter dangling=true --filter label=rdev.diff.fixture |
 		xargs -r docker image rm -f >/dev/null 2>&1 || true
+	[ "${RDEV_KEEP_TMP:-}" = 1 ] || rm -rf "$ROOT"
 	(exit $rc)
 	rig_test_cleanup
 }
 trap diff_cleanup EXIT
 
 for df in "$diffdir"/images/*.Dockerfile; do
-	img=rdev-test-diff/$(basename "$df" .Dockerfile):r$$
+	img=rdev-test-diff/$(basename "$df" .Dockerfile):$FIXTURE_TAG
 	DOCKER_BUILDKIT=0 docker build -q -t "$img" -f "$df" "$TEST_TMP/empty" \
 	    >"$TEST_TMP/build.log" 2>&1 ||
 		{ cat "$TEST_TMP/build.log"; fail "cannot build $img from $df"; }
-done
+	echo "$img $(docker image inspect -f '{{.Id}}' "$img" | sed 's/^sha256://')"
+done >"$OUT/fixture-ids"
+# The fixture images are built again in each run, with new ids, which the
+# reference's results hold (baseImages): they are kept with the ids of the
+# run that kept the first of them (REFCACHE/fixture-ids), rewritten on the
+# way in (fixture-in.sed) and out (fixture-out.sed).
+: >"$OUT/fixture-in.sed"
+: >"$OUT/fixture-out.sed"
+if [ -n "$REFCACHE" ]; then
+	[ -s "$REFCACHE/fixture-ids" ] || cp "$OUT/fixture-ids" "$REFCACHE/fixture-ids"
+	while read -r img kept; do
+		now=$(awk -v i="$img" '$1 == i { print $2 }' "$OUT/fixture-ids")
+		[ -n "$now" ] || fail "no fixture image $img in this run ($REFCACHE)"
+		echo "s/$kept/$now/g" >>"$OUT/fixture-in.sed"
+		echo "s/$now/$kept/g" >>"$OUT/fixture-out.sed"
+	done <"$REFCACHE/fixture-ids"
+fi
 
 # What a container's image is, for the comparison: the tools name the images
 # they build differently (the reference's vsc-<folder>-<hash>[-uid], rdev's
@@ -229,15 +273,20 @@ diff_remove_volumes() {
 # it made, remove it.
 diff_up() {
 	local tool=$1 name=$2 ws=$WS/$P-$2 out=$OUT/$2.$1 up rc t0=$SECONDS
+	if [ "$tool" = ref ] && [ -n "$REFCACHE" ] && [ -s "$REFCACHE/$name.ref.json" ]; then
+		sed -f "$OUT/fixture-in.sed" "$REFCACHE/$name.ref.json" >"$out.json"
+		echo "  ref: its result kept by an earlier run of these cases on this dockerd"
+		return 0
+	fi
 	if [ "$tool" = ref ]; then
-		# Its temporary files (Compose overrides, build folders) in TEST_TMP.
+		# Its temporary files (Compose overrides, build folders) in ROOT.
 		# With Features, one at a time on the engine (lib.sh,
 		# rig_reference_features).
 		if grep -rqs '"features"' "$ws/.devcontainer" "$ws/.devcontainer.json"; then
-			TMPDIR=$TEST_TMP/reftmp flock "$RIG_REFERENCE_FEATURES_LOCK" \
+			TMPDIR=$ROOT/reftmp flock "$RIG_REFERENCE_FEATURES_LOCK" \
 			    "$REF" up --workspace-folder "$ws" >"$out.out" 2>"$out.err"
 		else
-			TMPDIR=$TEST_TMP/reftmp "$REF" up --workspace-folder "$ws" >"$out.out" 2>"$out.err"
+			TMPDIR=$ROOT/reftmp "$REF" up --workspace-folder "$ws" >"$out.out" 2>"$out.err"
 		fi
 	else
 		"$RDEV" up "$ws" >"$out.out" 2>"$out.err"
@@ -254,6 +303,10 @@ diff_up() {
 	diff_record "$tool" "$name" "$up"
 	rc=$?
 	echo "  $tool: inspected after $((SECONDS - t0)) s"
+	if [ $rc -eq 0 ] && [ "$tool" = ref ] && [ -n "$REFCACHE" ]; then
+		sed -f "$OUT/fixture-out.sed" "$out.json" >"$REFCACHE/.$name.ref.json.$$" &&
+			mv "$REFCACHE/.$name.ref.json.$$" "$REFCACHE/$name.ref.json"
+	fi
 	diff_cleanup_case "$ws"
 	[ -f "$out.json" ] && diff_remove_volumes "$out.json"
 	echo "  $tool: removed after $((SECONDS - t0)) s"
@@ -278,9 +331,10 @@ run_case() {
 
 export -f run_case diff_case diff_up diff_record diff_cleanup_case diff_base_image \
     diff_remove_volumes diff_inside
-export WS P OUT REF RDEV diffdir documented TEST_TMP
+export WS P OUT REF RDEV diffdir documented TEST_TMP ROOT REFCACHE
+# (without the lock's fd: nothing the cases start keeps it)
 printf '%s\n' "${cases[@]}" |
-	xargs -P "${RDEV_DIFF_JOBS:-3}" -I{} bash -c 'run_case "$1"' _ {}
+	xargs -P "${RDEV_DIFF_JOBS:-3}" -I{} bash -c 'run_case "$1"' _ {} {RIG_REF_LOCK_FD}>&-
 
 ncases=0 nfields=0 ndoc=0 failed=()
 for name in "${cases[@]}"; do
@@ -303,7 +357,8 @@ for name in "${cases[@]}"; do
 	fi
 done
 echo "$ncases cases, $nfields fields compared, $ndoc documented differences," \
-    "${#failed[@]} failed"
+    "${#failed[@]} failed; the reference's result of" \
+    "$(grep -l '^  ref: its result kept' "$OUT"/*.log 2>/dev/null | wc -l) kept by an earlier run"
 [ ${#failed[@]} -eq 0 ] || fail "cases that differ: ${failed[*]}"
 min_cases=${RDEV_DIFF_MIN_CASES:-$([ -n "${RDEV_DIFF_CASES:-}" ] && echo 1 || echo 10)}
 [ "$ncases" -ge "$min_cases" ] || fail "only $ncases cases (want $min_cases or more)"

@@ -84,6 +84,48 @@ rig_reference_features() {
 	flock "$RIG_REFERENCE_FEATURES_LOCK" "$@"
 }
 
+# The reference CLI's results, kept for the other build's run of a test
+# (tests/run.sh runs each test in the normal, then in the ASan build, on the
+# same dockerd): what it makes and prints does not depend on the build.
+#   key=$(printf '%s\n' MATERIAL... | rig_ref_key)
+# a digest of everything the results depend on (the material: the test's
+# workspaces, scripts and environment) and of the reference CLI and the
+# rig's images. The test names what it makes after the key, not its pid
+# (the results hold those names: folders, images, Compose projects), so it
+# first takes  rig_ref_lock "$key"  (held until it exits; its fd,
+# $RIG_REF_LOCK_FD, is best closed for children that may outlive it).
+#   cache=$(rig_ref_cache "$key")
+# a folder for the results, or nothing (the reference is run) when the rig
+# did not start this dockerd or RDEV_REF_CACHE=0: named after the dockerd's
+# pid and start time too, so results live only as long as that dockerd
+# (in CI, one run of tests/run.sh).
+rig_ref_key() {
+	{
+		cat
+		echo "$RDEV_DEVCONTAINER_CLI $("$RDEV_DEVCONTAINER_CLI" --version 2>&1) $(node --version 2>&1)"
+		docker image inspect -f '{{.Id}}' "$RDEV_RIG_IMAGE_BOOKWORM" "$RDEV_RIG_IMAGE_BOOKWORM_DEV" \
+			"$RDEV_RIG_IMAGE_BOOKWORM_META" "$RDEV_RIG_IMAGE_BUSYBOX" 2>&1
+	} | sha256sum | cut -c1-40
+}
+rig_ref_lock() {
+	mkdir -p "$RDEV_RIG_DIR/run/ref-cache"
+	exec {RIG_REF_LOCK_FD}>"$RDEV_RIG_DIR/run/ref-cache/$1.lock"
+	flock "$RIG_REF_LOCK_FD"
+}
+rig_ref_cache() {
+	local pid start
+	[ "${RDEV_REF_CACHE:-1}" != 0 ] || return 0
+	pid=$(cat "$RDEV_RIG_DIR/run/dockerd.pid" 2>/dev/null) || return 0
+	start=$(awk '{ print $22 }' "/proc/$pid/stat" 2>/dev/null) || return 0
+	[ -n "$start" ] || return 0
+	# (those of an earlier dockerd are of no more use)
+	find "$RDEV_RIG_DIR/run/ref-cache" -mindepth 1 -maxdepth 1 -type d ! -name "*-$pid-$start" \
+		-exec rm -rf {} + 2>/dev/null || true
+	find "$RDEV_RIG_DIR/run/ref-cache" -maxdepth 1 -name '*.lock' -mmin +1440 -delete 2>/dev/null || true
+	mkdir -p "$RDEV_RIG_DIR/run/ref-cache/$1-$pid-$start"
+	echo "$RDEV_RIG_DIR/run/ref-cache/$1-$pid-$start"
+}
+
 rig_require_docker() {
 	if ! timeout 20 docker info >/dev/null 2>&1; then
 		bash "$RIG" docker ||
