@@ -17,15 +17,25 @@
 # label and looks for an existing container) and the reference CLI: without
 # either the test FAILS, it does not skip. The images the cases use are built
 # here from tests/conformance/images/NAME.Dockerfile (classic builder, FROM
-# the rig's local images, no registry) as rdev-test-conformance/NAME:r<pid>
-# (the cases' copies name that tag instead of :1: another run of this test,
-# another build's on the same Docker engine, has its own), and removed at the
-# end.
+# the rig's local images, no registry) as rdev-test-conformance/NAME:r<key>
+# (the cases' copies name that tag instead of :1: a run of other cases on the
+# same Docker engine has its own; a run of the same cases waits, below), and
+# removed at the end.
+#
+# The reference's outputs are kept for the other build's run of the same
+# cases while the rig's dockerd runs (lib.sh, rig_ref_key; not those of the
+# container=... cases, whose container the reference's `up` makes in each
+# run): that run compares its rdev with them instead of running the
+# reference again. So the workspaces' folder (which the outputs and the
+# devcontainerId hold) and the images' tag are named after the key (a digest
+# of the cases, images, this script and the environment they read), not the
+# pid; a run of the same cases waits for another (rig_ref_lock).
 #
 # Per-case options: tests/conformance/cases.txt ("NAME key=value ...").
 # Environment: RDEV_BIN_DIR, RDEV_SOURCE_DIR, RDEV_DEVCONTAINER_CLI (from the
 # rig), RDEV_CONFORMANCE_JOBS (parallel cases, default 3),
-# RDEV_CONFORMANCE_CASES (a regex: run only matching cases).
+# RDEV_CONFORMANCE_CASES (a regex: run only matching cases), RDEV_REF_CACHE=0
+# (the reference runs for every case).
 # shellcheck source=tests/rig/lib.sh
 . "$(cd "$(dirname "$0")/.." && pwd)/rig/lib.sh"
 
@@ -49,9 +59,47 @@ fi
 ref_version=$("$REF" --version 2>/dev/null) || fail "the reference CLI at $REF does not run"
 echo "reference CLI: $REF ($ref_version)"
 
-# Images, this run's (see above), built at the same time. Removed on exit,
+cases=()
+for d in "$conf"/cases/*/; do
+	name=$(basename "$d")
+	if [ -n "${RDEV_CONFORMANCE_CASES:-}" ] && ! [[ $name =~ $RDEV_CONFORMANCE_CASES ]]; then
+		continue
+	fi
+	cases+=("$name")
+done
+[ ${#cases[@]} -gt 0 ] || fail "no cases"
+# Every option line names an existing case.
+while read -r name _; do
+	case $name in '' | '#'*) continue ;; esac
+	[ -d "$conf/cases/$name" ] || fail "cases.txt names '$name', which has no folder"
+done <"$conf/cases.txt"
+
+# The environment both tools see (${localEnv:...} cases).
+export CONF_USER=alice
+export CONF_EMPTY=
+export CONF_SPACES='two words "quoted" \back'
+export CONF_PORT=8123
+# shellcheck disable=SC2016 # a variable for the tools to substitute
+export CONF_ID_REF='${devcontainerId}'
+unset CONF_UNSET
+
+# The key of the reference's outputs (above), the lock, the cache (a folder,
+# or none: the reference runs for every case).
+key=$( {
+	echo "conformance: ${cases[*]}"
+	tar -C "$conf" --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -cf - \
+	    cases cases.txt images | sha256sum
+	sha256sum <"${BASH_SOURCE[0]}"
+	env | grep -E '^(CONF_[A-Z_]*|HOME)=' | sort
+} | rig_ref_key)
+rig_ref_lock "$key"
+REFCACHE=$(rig_ref_cache "$key")
+ROOT=/tmp/rdev-e2e-conformance-${key:0:10}
+rm -rf "$ROOT" # (left by a run that was killed: ours, under the lock)
+
+# Images, this key's (see above), built at the same time. Removed on exit,
 # with everything else.
-tag=r$$
+tag=r${key:0:10}
 built_images=()
 conformance_cleanup() {
 	local rc=$? img
@@ -59,11 +107,12 @@ conformance_cleanup() {
 	# Containers of the container=... cases first: they use the images.
 	docker ps -a --filter label=devcontainer.local_folder --format \
 	    '{{.ID}} {{.Label "devcontainer.local_folder"}}' |
-		awk -v p="$TEST_TMP/" 'index($2, p) == 1 { print $1 }' |
+		awk -v p="$ROOT/" 'index($2, p) == 1 { print $1 }' |
 		xargs -r docker rm -f -v >/dev/null 2>&1
 	for img in "${built_images[@]+"${built_images[@]}"}"; do
 		docker image rm -f "$img" >/dev/null 2>&1 || true
 	done
+	[ "${RDEV_KEEP_TMP:-}" = 1 ] || rm -rf "$ROOT"
 	(exit $rc)
 	rig_test_cleanup
 }
@@ -89,23 +138,36 @@ echo "built ${#built_images[@]} images"
 # one), so that each case decides whether it is in a repository; they name
 # this run's images (".../NAME:1": a Dockerfile may spell the repository
 # with an ARG).
-mkdir -p "$TEST_TMP/ws" "$TEST_TMP/out" "$TEST_TMP/reftmp"
-cp -r "$conf/cases/." "$TEST_TMP/ws/"
+mkdir -p "$ROOT/ws" "$TEST_TMP/out" "$ROOT/reftmp"
+cp -r "$conf/cases/." "$ROOT/ws/"
 retag=()
 for img in "${built_images[@]}"; do
 	img=${img%:*}
 	retag+=(-e "s#/${img#*/}:1\\b#/${img#*/}:$tag#g")
 done
-grep -rlZ ':1\b' "$TEST_TMP/ws" | xargs -0 -r sed -i "${retag[@]}"
+grep -rlZ ':1\b' "$ROOT/ws" | xargs -0 -r sed -i "${retag[@]}"
 
-# The environment both tools see (${localEnv:...} cases).
-export CONF_USER=alice
-export CONF_EMPTY=
-export CONF_SPACES='two words "quoted" \back'
-export CONF_PORT=8123
-# shellcheck disable=SC2016 # a variable for the tools to substitute
-export CONF_ID_REF='${devcontainerId}'
-unset CONF_UNSET
+# ref_conf ID WS OUT ARGS...: the reference's read-configuration ARGS, run
+# in WS, into OUT.ref.json and OUT.ref.err; its exit status. Kept in REFCACHE
+# as ID (none: not kept) when it succeeds, or whatever it does when
+# REF_KEEP_FAILED is 1 (a case where the reference must fail).
+ref_conf() {
+	local id=$1 ws=$2 out=$3 rc
+	shift 3
+	if [ -n "$REFCACHE" ] && [ -n "$id" ] && [ -f "$REFCACHE/$id.rc" ]; then
+		cp "$REFCACHE/$id.json" "$out.ref.json"
+		cp "$REFCACHE/$id.err" "$out.ref.err"
+		echo "$id" >>"$TEST_TMP/out/kept"
+		return "$(cat "$REFCACHE/$id.rc")"
+	fi
+	(cd "$ws" && "$REF" read-configuration "$@") >"$out.ref.json" 2>"$out.ref.err"
+	rc=$?
+	if [ -n "$REFCACHE" ] && [ -n "$id" ] && { [ $rc -eq 0 ] || [ "${REF_KEEP_FAILED:-}" = 1 ]; }; then
+		cp "$out.ref.json" "$REFCACHE/$id.json" && cp "$out.ref.err" "$REFCACHE/$id.err" &&
+			echo "$rc" >"$REFCACHE/.$id.rc.$$" && mv "$REFCACHE/.$id.rc.$$" "$REFCACHE/$id.rc"
+	fi
+	return $rc
+}
 
 # compare_outputs NAME MODE WS ARG EXTRA...: both tools' read-configuration
 # of WS (given as ARG, from inside WS), with --include-merged-configuration
@@ -119,8 +181,8 @@ compare_outputs() {
 	(cd "$ws" && "$RDEV" read-configuration "$wsarg" "$@" "${merged[@]+"${merged[@]}"}") \
 	    >"$out.rdev.json" 2>"$out.rdev.err"
 	rc=$?
-	(cd "$ws" && "$REF" read-configuration --workspace-folder "$wsarg" "$@" \
-	    "${merged[@]+"${merged[@]}"}") >"$out.ref.json" 2>"$out.ref.err"
+	ref_conf "${keep_id:+$keep_id.$mode}" "$ws" "$out" --workspace-folder "$wsarg" "$@" \
+	    "${merged[@]+"${merged[@]}"}"
 	refrc=$?
 	if [ $rc -ne 0 ] || [ $refrc -ne 0 ]; then
 		echo "  DIFF ($mode) exit status: rdev $rc, reference $refrc"
@@ -142,7 +204,7 @@ compare_outputs() {
 # (so that both tools see the same one) and stopped for STATE "stopped".
 make_container() {
 	local ws=$1 state=$2 log=$3 cid
-	TMPDIR=$TEST_TMP/reftmp "$REF" up --workspace-folder "$ws" >"$log" 2>&1 ||
+	TMPDIR=$ROOT/reftmp "$REF" up --workspace-folder "$ws" >"$log" 2>&1 ||
 		{ tail -5 "$log"; return 1; }
 	cid=$(tail -1 "$log" | jq -r '.containerId // empty')
 	[ -n "$cid" ] || { tail -5 "$log"; return 1; }
@@ -159,7 +221,7 @@ remove_containers() {
 # comparisons made (with --include-merged-configuration, and without it for
 # "plain").
 run_case() {
-	local name=$1 root=$TEST_TMP/ws/$1 ws opts=() o extra=() out=$TEST_TMP/out/$1
+	local name=$1 root=$ROOT/ws/$1 ws opts=() o extra=() out=$TEST_TMP/out/$1 keep_id=$1
 	local rejects='' rejecter='' wsarg='' rc refrc modes=(merged) container='' m
 	local nf=0 nd=0 nfail=0 status=0
 	ws=$root
@@ -175,7 +237,7 @@ run_case() {
 		relative) wsarg=. ;;
 		trailing-slash) wsarg=slash ;;
 		plain) modes+=(plain) ;;
-		container=running | container=stopped) container=${o#container=} ;;
+		container=running | container=stopped) container=${o#container=} keep_id= ;;
 		rdev-rejects=* | ref-rejects=*)
 			rejecter=${o%%-*}
 			rejects=${o#*=}
@@ -199,9 +261,9 @@ run_case() {
 		(cd "$ws" && "$RDEV" read-configuration "$wsarg" "${extra[@]+"${extra[@]}"}" \
 		    --include-merged-configuration) >"$out.rdev.json" 2>"$out.rdev.err"
 		rc=$?
-		(cd "$ws" && "$REF" read-configuration --workspace-folder "$wsarg" \
-		    "${extra[@]+"${extra[@]}"}" --include-merged-configuration) \
-		    >"$out.ref.json" 2>"$out.ref.err"
+		REF_KEEP_FAILED=$([ "$rejecter" = ref ] && echo 1) ref_conf "${keep_id:+$keep_id.rejects}" "$ws" \
+		    "$out" --workspace-folder "$wsarg" "${extra[@]+"${extra[@]}"}" \
+		    --include-merged-configuration
 		refrc=$?
 		# A documented case where one tool refuses what the other accepts.
 		if ! grep -Eq "^#+ *$rejects\b" "$docs"; then
@@ -247,28 +309,14 @@ run_case() {
 	echo "fields $nf documented $nd failed $nfail" >>"$out.log"
 	echo "$status" >"$out.rc"
 }
-export -f compare_outputs make_container remove_containers
+export -f compare_outputs make_container remove_containers ref_conf
 export -f run_case
-export TEST_TMP RDEV REF conf docs
+export TEST_TMP RDEV REF conf docs ROOT REFCACHE
 
-cases=()
-for d in "$conf"/cases/*/; do
-	name=$(basename "$d")
-	if [ -n "${RDEV_CONFORMANCE_CASES:-}" ] && ! [[ $name =~ $RDEV_CONFORMANCE_CASES ]]; then
-		continue
-	fi
-	cases+=("$name")
-done
-[ ${#cases[@]} -gt 0 ] || fail "no cases"
-# Every option line names an existing case.
-while read -r name _; do
-	case $name in '' | '#'*) continue ;; esac
-	[ -d "$conf/cases/$name" ] || fail "cases.txt names '$name', which has no folder"
-done <"$conf/cases.txt"
-
+# (without the lock's fd: nothing the cases start keeps it)
 # shellcheck disable=SC2016 # $1 is for the inner bash
 printf '%s\n' "${cases[@]}" |
-	xargs -P "${RDEV_CONFORMANCE_JOBS:-3}" -I{} bash -c 'run_case "$1"' _ {}
+	xargs -P "${RDEV_CONFORMANCE_JOBS:-3}" -I{} bash -c 'run_case "$1"' _ {} {RIG_REF_LOCK_FD}>&-
 
 ncases=0 nfields=0 ndoc=0 failed=()
 for name in "${cases[@]}"; do
@@ -290,7 +338,8 @@ for name in "${cases[@]}"; do
 	fi
 done
 echo "$ncases cases, $nfields fields compared, $ndoc documented differences," \
-    "${#failed[@]} failing case(s)"
+    "${#failed[@]} failing case(s); of the reference's outputs" \
+    "$(cat "$TEST_TMP/out/kept" 2>/dev/null | wc -l) kept by an earlier run"
 [ ${#failed[@]} -eq 0 ] || fail "undocumented differences in: ${failed[*]}"
 [ -n "${RDEV_CONFORMANCE_CASES:-}" ] || [ "$ncases" -ge 40 ] ||
 	fail "only $ncases cases (issue 3 asks for at least 40)"
