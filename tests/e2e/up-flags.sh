@@ -24,6 +24,12 @@
 # state folders (RDEV_STATE_DIR, RDEV_RUNTIME_DIR, the host's ~/.rdev and its
 # sshd's folder), the client's output and `rdev logs` (of a run whose steps
 # went to the background): never found.
+# The reference's results are kept for the other build's run of this test on
+# the same dockerd (lib.sh, rig_ref_key): what they may hold is named after
+# the key (a digest of this script), not the pid: the workspaces' folder (W),
+# the tag (workspaces, volume, id labels); the secret is one of that run's
+# (the reference's log is searched for it); another run waits for this one
+# (rig_ref_lock).
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 command -v jq >/dev/null || fail "jq is needed"
@@ -31,11 +37,23 @@ export RDEV_STATE_DIR=$TEST_TMP/state
 REF=${RDEV_DEVCONTAINER_CLI:-}
 [ -n "$REF" ] && [ -x "$REF" ] || fail "the reference CLI is not installed (tests/rig/rig.sh up)"
 
-tag=rdevflags$$
-secret="s3cr3t-$(od -An -tx8 -N12 /dev/urandom | tr -d ' \n') it's"
+key=$(printf '%s\n' "up-flags $RDEV_RIG_IMAGE_BOOKWORM $RDEV_RIG_IMAGE_BOOKWORM_DEV $RDEV_RIG_IMAGE_BUSYBOX" \
+	"$(sha256sum <"${BASH_SOURCE[0]}")" | rig_ref_key)
+rig_ref_lock "$key"
+REFCACHE=$(rig_ref_cache "$key")
+W=/tmp/rdev-e2e-up-flags-${key:0:10}
+rm -rf "$W" # (left by a run that was killed: ours, under the lock)
+mkdir -p "$W"
+tag=rdevflags${key:0:10}
+if [ -n "$REFCACHE" ]; then
+	secret="s3cr3t-$({ cat "$REFCACHE/secret" 2>/dev/null || od -An -tx8 -N12 /dev/urandom; } |
+		tr -d ' \n' | tee "$REFCACHE/secret") it's"
+else
+	secret="s3cr3t-$(od -An -tx8 -N12 /dev/urandom | tr -d ' \n') it's"
+fi
 secret_sha=$(printf '%s' "$secret" | sha256sum | cut -c1-64)
-jq -n --arg s "$secret" '{MYSECRET: $s, OTHER: "x"}' >"$TEST_TMP/secrets.json"
-mkdir -p "$TEST_TMP/reftmp" "$TEST_TMP/bindsrc" "$TEST_TMP/out"
+jq -n --arg s "$secret" '{MYSECRET: $s, OTHER: "x"}' >"$W/secrets.json"
+mkdir -p "$W/reftmp" "$W/bindsrc" "$TEST_TMP/out"
 vol=$tag-vol
 
 # Workspace A: postCreateCommand writes what it saw into out/ (writable by
@@ -63,12 +81,12 @@ make_ws() { # DIR: the three workspaces under DIR (an existing folder)
 	printf '%s' "$dockerfile_c" >"$1/$tag-c/.devcontainer/Dockerfile"
 	echo '{"build": {"dockerfile": "Dockerfile"}}' >"$1/$tag-c/.devcontainer/devcontainer.json"
 }
-make_ws "$TEST_TMP"
-config_b >"$TEST_TMP/override-b.json"
+make_ws "$W"
+config_b >"$W/override-b.json"
 
 rig_remote_host f
 on_host "mkdir -p ~/ws" >/dev/null
-on_host "cat > ~/ws/override-b.json" <"$TEST_TMP/override-b.json"
+on_host "cat > ~/ws/override-b.json" <"$W/override-b.json"
 # The remote workspaces: made as the host's user, then filled by root here
 # (the host is this machine).
 make_ws "$home/ws"
@@ -77,7 +95,7 @@ chown -R "rdev-$name:" "$home/ws"
 cleanup() {
 	local rc=$? f img
 	set +e
-	for f in "$TEST_TMP" "$home/ws"; do
+	for f in "$W" "$home/ws"; do
 		rm_ws_container "$f/$tag-a"
 		rm_ws_container "$f/$tag-c"
 	done
@@ -86,12 +104,28 @@ cleanup() {
 	for img in $(docker images --format '{{.Repository}}:{{.Tag}}' | grep -E "^(vsc-|rdev-)$tag-"); do
 		docker image rm -f "$img" >/dev/null 2>&1
 	done
+	[ "${RDEV_KEEP_TMP:-}" = 1 ] || rm -rf "$W"
 	(exit $rc)
 	rig_remote_cleanup
 }
 trap cleanup EXIT
 
-ref() { TMPDIR=$TEST_TMP/reftmp "$REF" "$@"; }
+ref() { TMPDIR=$W/reftmp "$REF" "$@"; }
+# ref_kept SET: true when an earlier run kept the reference's results SET
+# (they are copied into out/); ref_keep SET FILE...: keep them.
+ref_kept() {
+	[ -n "$REFCACHE" ] && [ -f "$REFCACHE/$1.kept" ] || return 1
+	cp "$REFCACHE/$1/"* "$TEST_TMP/out/"
+	echo "info the reference's results ($1) kept by an earlier run on this dockerd"
+}
+ref_keep() {
+	local set=$1
+	shift
+	[ -n "$REFCACHE" ] || return 0
+	mkdir -p "$REFCACHE/$set"
+	cp "$@" "$REFCACHE/$set/"
+	touch "$REFCACHE/$set.kept"
+}
 # The container of workspace folder F.
 cid_of() { docker ps -q --no-trunc --filter "label=devcontainer.local_folder=$1" | head -1; }
 rm_ws_container() { docker ps -aq --filter "label=devcontainer.local_folder=$1" | xargs -r docker rm -f >/dev/null; }
@@ -117,9 +151,9 @@ mounts_of() {
 up_a() {
 	local tool=$1 dir=$2 target=$3 out=$4 cid
 	rm -f "$dir/$tag-a/out/"*
-	local flags=(--secrets-file "$TEST_TMP/secrets.json" --remote-env FOO=from-cli
+	local flags=(--secrets-file "$W/secrets.json" --remote-env FOO=from-cli
 		--remote-env BAR=from-cli --mount "type=volume,source=$vol,target=/vol"
-		--mount "type=bind,source=$TEST_TMP/bindsrc,target=/bindmnt" --log-format json)
+		--mount "type=bind,source=$W/bindsrc,target=/bindmnt" --log-format json)
 	if [ "$tool" = ref ]; then
 		ref up --workspace-folder "$dir/$tag-a" "${flags[@]}" >"$out.out" 2>"$out.err" ||
 			{ tail -5 "$out.err"; fail "ref: up failed"; }
@@ -177,11 +211,11 @@ exec_and_background() {
 	    >"$out.x.rdev" 2>"$out.x.err"
 	check_eq "$where: exec --remote-env (as the reference's exec)" "$(cat "$out.x.rdev")" "$(cat "$refout.x.ref")"
 	check_eq "$where: ... X set, FOO not kept from up, BAR from remoteEnv" "$(cat "$out.x.rdev")" "ex::from-config"
-	rdev exec "$target" --secrets-file "$TEST_TMP/secrets.json" -- \
+	rdev exec "$target" --secrets-file "$W/secrets.json" -- \
 	    sh -c 'printf %s "$MYSECRET" | sha256sum | cut -c1-64' >"$out.s.rdev" 2>>"$out.x.err"
 	check_eq "$where: exec --secrets-file: the command sees the secret" "$(cat "$out.s.rdev")" "$secret_sha"
 	rdev up "$target" --recreate --skip-non-blocking-commands \
-	    --secrets-file "$TEST_TMP/secrets.json" >"$out.bg.out" 2>"$out.bg.err"
+	    --secrets-file "$W/secrets.json" >"$out.bg.out" 2>"$out.bg.err"
 	rdev logs -f "$target" >"$out.bg.logs" 2>&1
 	check "$where: rdev logs shows the masked line" grep -q 'created \*\*\*\*\*\*\*\*' "$out.bg.logs"
 	check_eq "$where: ... and the background step saw the secret" "$(cat "$dir/$tag-a/out/secret")" "$secret_sha"
@@ -199,17 +233,20 @@ flags_case() {
 	local where=$1 dir=$2 target=$3 out=$4 refout=${5:-}
 	if [ -z "$refout" ]; then
 		refout=$out
-		up_a ref "$dir" "" "$refout.a.ref"
-		ref exec --workspace-folder "$dir/$tag-a" --remote-env X=ex sh -c 'echo "$X:$FOO:$BAR"' \
-		    >"$refout.x.ref" 2>/dev/null || fail "ref: exec in $dir/$tag-a failed"
-		rm_ws_container "$dir/$tag-a"
+		if ! ref_kept a; then
+			up_a ref "$dir" "" "$refout.a.ref"
+			ref exec --workspace-folder "$dir/$tag-a" --remote-env X=ex sh -c 'echo "$X:$FOO:$BAR"' \
+			    >"$refout.x.ref" 2>/dev/null || fail "ref: exec in $dir/$tag-a failed"
+			rm_ws_container "$dir/$tag-a"
+			ref_keep a "$refout".a.ref.* "$refout.x.ref"
+		fi
 	fi
 	up_a rdev "$dir" "$target" "$out.a.rdev"
 	compare_a "$where" "$refout.a.ref" "$out.a.rdev"
 	exec_and_background "$where" "$target" "$dir" "$out" "$refout"
 }
 
-flags_case local "$TEST_TMP" "$TEST_TMP/$tag-a" "$TEST_TMP/out/l"
+flags_case local "$W" "$W/$tag-a" "$TEST_TMP/out/l"
 no_secret "local: the agent's state" "$RDEV_STATE_DIR"
 # Remote: rdev through SSH, compared with the reference's local results.
 flags_case remote "$home/ws" "$name:~/ws/$tag-a" "$TEST_TMP/out/r" "$TEST_TMP/out/l"
@@ -270,8 +307,11 @@ compare_b() {
 	check_eq "$where: stop --id-label stops it" "$(cat "$d.stopped")" false
 	check_eq "$where: down --id-label removes it" "$(cat "$d.down")" removed
 }
-up_b ref "$TEST_TMP/$tag-b" "" "$TEST_TMP/override-b.json" "$TEST_TMP/out/lb.ref"
-up_b rdev "$TEST_TMP/$tag-b" "$TEST_TMP/$tag-b" "$TEST_TMP/override-b.json" "$TEST_TMP/out/lb.rdev"
+if ! ref_kept b; then
+	up_b ref "$W/$tag-b" "" "$W/override-b.json" "$TEST_TMP/out/lb.ref"
+	ref_keep b "$TEST_TMP"/out/lb.ref.*
+fi
+up_b rdev "$W/$tag-b" "$W/$tag-b" "$W/override-b.json" "$TEST_TMP/out/lb.rdev"
 compare_b "local" "$TEST_TMP/out/lb.ref" "$TEST_TMP/out/lb.rdev"
 up_b rdev "$home/ws/$tag-b" "$name:~/ws/$tag-b" "$home/ws/override-b.json" "$TEST_TMP/out/rb.rdev"
 compare_b "remote (--override-config: a path on the host)" "$TEST_TMP/out/lb.ref" "$TEST_TMP/out/rb.rdev"
@@ -304,24 +344,28 @@ build_cases() {
 	    "$([ "$b2" != "$b1" ] && echo rebuilt || echo reused)" \
 	    "$([ "$b3" != "$b2" ] && echo rebuilt || echo reused)"
 }
-ref_builds=$(build_cases ref "$TEST_TMP" "")
+if ! ref_kept c; then
+	build_cases ref "$W" "" >"$TEST_TMP/out/c.ref.builds"
+	ref_keep c "$TEST_TMP/out/c.ref.builds"
+fi
+ref_builds=$(cat "$TEST_TMP/out/c.ref.builds")
 check_eq "the reference: plain up reuses the step, --build-no-cache and --cache-from run it" \
     "$ref_builds" "reused rebuilt rebuilt"
-check_eq "local: the same with rdev" "$(build_cases rdev "$TEST_TMP" "$TEST_TMP/$tag-c")" "$ref_builds"
+check_eq "local: the same with rdev" "$(build_cases rdev "$W" "$W/$tag-c")" "$ref_builds"
 check_eq "remote: the same with rdev" "$(build_cases rdev "$home/ws" "$name:~/ws/$tag-c")" "$ref_builds"
 
 # --- usage errors ---------------------------------------------------------------
 usage_rc() { set +e; rdev "$@" >/dev/null 2>"$TEST_TMP/out/usage.err"; echo $?; set -e; }
-check_eq "up: an unknown flag exits 2" "$(usage_rc up "$TEST_TMP/$tag-a" --no-such-flag)" 2
+check_eq "up: an unknown flag exits 2" "$(usage_rc up "$W/$tag-a" --no-such-flag)" 2
 check "up: ... with the usage hint" grep -q 'rdev up --help' "$TEST_TMP/out/usage.err"
-check_eq "up: --mount of another form exits 2" "$(usage_rc up "$TEST_TMP/$tag-a" --mount type=tmpfs,target=/x)" 2
-check_eq "up: --id-label without a value exits 2" "$(usage_rc up "$TEST_TMP/$tag-a" --id-label name=)" 2
-check_eq "up: --log-format xml exits 2" "$(usage_rc up "$TEST_TMP/$tag-a" --log-format xml)" 2
-check_eq "exec: --remote-env without = exits 2" "$(usage_rc exec "$TEST_TMP/$tag-a" --remote-env X -- true)" 2
-check_eq "exec: an unknown flag exits 2" "$(usage_rc exec "$TEST_TMP/$tag-a" --no-such-flag -- true)" 2
+check_eq "up: --mount of another form exits 2" "$(usage_rc up "$W/$tag-a" --mount type=tmpfs,target=/x)" 2
+check_eq "up: --id-label without a value exits 2" "$(usage_rc up "$W/$tag-a" --id-label name=)" 2
+check_eq "up: --log-format xml exits 2" "$(usage_rc up "$W/$tag-a" --log-format xml)" 2
+check_eq "exec: --remote-env without = exits 2" "$(usage_rc exec "$W/$tag-a" --remote-env X -- true)" 2
+check_eq "exec: an unknown flag exits 2" "$(usage_rc exec "$W/$tag-a" --no-such-flag -- true)" 2
 echo '{"A": 1}' >"$TEST_TMP/bad-secrets.json"
 set +e
-rdev up "$TEST_TMP/$tag-a" --secrets-file "$TEST_TMP/bad-secrets.json" >/dev/null 2>"$TEST_TMP/out/bad.err"
+rdev up "$W/$tag-a" --secrets-file "$TEST_TMP/bad-secrets.json" >/dev/null 2>"$TEST_TMP/out/bad.err"
 rc=$?
 set -e
 check_eq "up: a secrets file that is not an object of strings fails" "$rc" 1
