@@ -46,8 +46,10 @@ rm -rf "$W" # (left by a run that was killed: ours, under the lock)
 mkdir -p "$W"
 tag=rdevflags${key:0:10}
 if [ -n "$REFCACHE" ]; then
-	secret="s3cr3t-$({ cat "$REFCACHE/secret" 2>/dev/null || od -An -tx8 -N12 /dev/urandom; } |
-		tr -d ' \n' | tee "$REFCACHE/secret") it's"
+	# (read before written: one pipeline with cat and tee of the same file
+	# could truncate it before cat reads it)
+	[ -s "$REFCACHE/secret" ] || od -An -tx8 -N12 /dev/urandom | tr -d ' \n' >"$REFCACHE/secret"
+	secret="s3cr3t-$(cat "$REFCACHE/secret") it's"
 else
 	secret="s3cr3t-$(od -An -tx8 -N12 /dev/urandom | tr -d ' \n') it's"
 fi
