@@ -102,6 +102,7 @@ const struct cmd_program agent_program = {
 	"rdev-agent",
 	"The rdev agent: runs dev containers on this Docker host.",
 	agent_command_list,
+	NULL,
 };
 
 static int

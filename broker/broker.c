@@ -40,6 +40,7 @@ const struct cmd_program broker_program = {
 	"rdev-broker",
 	"The rdev broker: holds SSH sessions, port forwards and the host pool.",
 	broker_command_list,
+	NULL,
 };
 
 int

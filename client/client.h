@@ -46,6 +46,7 @@ struct client_target {
 	struct agent_backend be; /* local, or the remote host's agent */
 	struct remote *remote;	 /* NULL when local */
 	struct target t;	 /* remote: the parsed target */
+	const char *target_arg;	 /* remote: the TARGET as given (borrowed) */
 	/* local: the workspace folder, absolute (config_discover_resolve), as
 	 * the broker names the workspace's forwards; NULL when remote */
 	char *local_folder;
@@ -67,6 +68,12 @@ int client_target_open(
     const char *name, int argc, char **argv, unsigned flags, struct client_target *ct);
 void client_target_close(struct client_target *ct);
 /* Take every flag out of argv (before "--"); 1 if there was one. */
+/* complete.c: cmd_program.complete_operand for rdev (TARGET: recent
+ * targets, ssh_config host aliases); remember a remote target that `up`
+ * reached (newest first, at most 50; 0 or -1 with *cause). */
+void client_complete_operand(const char *command, const char *prefix, FILE *out);
+int client_recent_target_add(const char *target, char **cause);
+
 int client_take_flag(int *argc, char **argv, const char *flag);
 /* Is flag in argv (before "--")? */
 int client_has_flag(int argc, char **argv, const char *flag);

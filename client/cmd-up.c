@@ -26,6 +26,12 @@ cmd_up_exec(int argc, char **argv)
 	    &ct.be, &client_program, &cmd_up_entry, ct.argc, ct.argv, &ports);
 	if (rc != CMD_EXIT_OK)
 		goto out;
+	/* (for the shell's completion: a failure costs only that) */
+	if (ct.remote != NULL && client_recent_target_add(ct.target_arg, &cause) != 0) {
+		fprintf(stderr, "rdev: up: warning: %s\n", cause);
+		free(cause);
+		cause = NULL;
+	}
 	config = client_config_arg(ct.argc, ct.argv);
 	workspace = ct.remote != NULL ? ct.t.path : ct.local_folder;
 	/* the broker runs elsewhere (in /): a local --config as an absolute path */

@@ -23,4 +23,5 @@ const struct cmd_program client_program = {
 	"rdev",
 	"Work inside dev containers on remote Docker hosts over SSH.",
 	client_commands,
+	client_complete_operand,
 };

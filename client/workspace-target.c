@@ -170,6 +170,7 @@ client_target_open(
 	ro.quiet = (flags & CLIENT_TARGET_QUIET) || client_has_flag(argc, argv, "--json");
 	ro.json_log = client_log_json(argc, argv);
 	ro.target = argv[i];
+	ct->target_arg = argv[i];
 	ct->remote = remote_new(&ct->t, &ro);
 	remote_backend(ct->remote, &ct->be);
 	/* The command on the remote side: the target's entry is the host's

@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
@@ -110,6 +111,16 @@ cmd_main(const struct cmd_program *prog, int argc, char **argv)
 		return CMD_EXIT_USAGE;
 	}
 	if (strcmp(argv[i], "help") == 0) {
+		/* For the build (man pages) and the shell's completion script. */
+		if (i + 1 < argc && strcmp(argv[i + 1], "--man") == 0) {
+			cmd_print_man(prog, stdout);
+			return CMD_EXIT_OK;
+		}
+		if (i + 2 < argc && strcmp(argv[i + 1], "--complete") == 0) {
+			cmd_complete(
+			    prog, atoi(argv[i + 2]), argc - i - 3, argv + i + 3, stdout);
+			return CMD_EXIT_OK;
+		}
 		if (i + 1 == argc) {
 			cmd_print_program_help(prog, stdout);
 			return CMD_EXIT_OK;

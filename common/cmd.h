@@ -6,6 +6,10 @@
  * --version), "help CMD", "CMD --help" and unknown commands, then calls the
  * command's exec function with argv[0] set to the command name.
  *
+ * The same table makes the manual page (`PROG help --man`, cmd-man.c) and
+ * answers shell completion (`PROG help --complete CWORD WORD...`,
+ * cmd-complete.c), so neither has a second copy of the text to drift.
+ *
  * Exit codes scripts can trust (docs/CLI.md):
  *   0 success, 1 the operation failed, 2 usage error (unknown command or bad
  *   option), 69 the command is not available in this build yet; `exec`/`shell`
@@ -13,6 +17,8 @@
  */
 #ifndef RDEV_CMD_H
 #define RDEV_CMD_H
+
+#include <stdio.h>
 
 #define CMD_EXIT_OK 0
 #define CMD_EXIT_FAILURE 1
@@ -34,12 +40,23 @@ struct cmd_program {
 	/* The commands in the order help lists them; NULL-terminated. Each
 	 * command's entry lives in its own file (as tmux's cmd-*.c). */
 	const struct cmd_entry *const *entries;
+	/* Completion of an operand (not an option) of command: print the
+	 * candidates that start with prefix to out, one per line. NULL: none
+	 * (the shell completes file names). */
+	void (*complete_operand)(const char *command, const char *prefix, FILE *out);
 };
 
 /* Parse global options, pick the command and run it; returns the exit code. */
 int cmd_main(const struct cmd_program *prog, int argc, char **argv);
 /* Print `PROG CMD --help` text for entry to stdout. */
 void cmd_print_help(const struct cmd_program *prog, const struct cmd_entry *entry);
+/* cmd-man.c: the program's manual page, roff (man(7)), to f. */
+void cmd_print_man(const struct cmd_program *prog, FILE *f);
+/* cmd-complete.c: the completions of words[cword] (words[0] is the
+ * program; cword == nwords: a new, empty word), one per line to out. */
+void cmd_complete(
+    const struct cmd_program *prog, int cword, int nwords, char *const *words, FILE *out);
+
 /* For use inside a command: report a usage error and return CMD_EXIT_USAGE. */
 int cmd_usage_error(const struct cmd_program *prog, const struct cmd_entry *entry,
     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
