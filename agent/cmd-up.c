@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "agent-ops.h"
+#include "progress-view.h"
 #include "progress.h"
 #include "secrets.h"
 #include "up.h"
@@ -294,6 +295,7 @@ agent_cmd_up(const struct agent_backend *be, const struct cmd_program *prog,
 	struct cmd_up_args a;
 	struct secrets *secrets = NULL;
 	struct progress progress = { 0 };
+	struct progress_view *view = NULL;
 	char *cause = NULL, *text;
 	cJSON *json, *req;
 	int rc;
@@ -315,10 +317,17 @@ agent_cmd_up(const struct agent_backend *be, const struct cmd_program *prog,
 	progress.arg = NULL;
 	req = agent_cmd_request(prog->name, "up", a.folder, a.config_file);
 	cmd_up_request_fields(req, &a);
+	if (!a.quiet && !a.log_json && progress_view_wanted(stderr)) {
+		view = progress_view_new(stderr);
+		progress.fn = progress_view_sink;
+		progress.arg = view;
+		cJSON_AddStringToObject(req, "logFormat", "json");
+	}
 	if (secrets != NULL)
 		cJSON_AddItemToObject(req, "secrets", secrets_to_json(secrets));
 	cJSON_AddBoolToObject(req, "includePorts", ports != NULL);
 	rc = be->call(be->ctx, req, &progress, &json, &cause);
+	progress_view_end(view, rc != 0);
 	if (rc != 0) {
 		rc = cmd_up_failed(prog, &a, secrets, cause);
 		goto out;

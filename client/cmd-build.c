@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "progress-view.h"
 #include "progress.h"
 
 /* What the command line asks for. */
@@ -123,6 +124,7 @@ static int
 cmd_build_exec(int argc, char **argv)
 {
 	struct progress progress = { .fn = agent_cmd_progress_stderr };
+	struct progress_view *view = NULL;
 	struct client_target ct;
 	struct cmd_build_args a = { 0 };
 	cJSON *req, *res = NULL;
@@ -142,6 +144,12 @@ cmd_build_exec(int argc, char **argv)
 		cJSON_AddTrueToObject(req, "frozenLockfile");
 	if (a.log_json)
 		cJSON_AddStringToObject(req, "logFormat", "json");
+	else if (progress_view_wanted(stderr)) {
+		view = progress_view_new(stderr);
+		progress.fn = progress_view_sink;
+		progress.arg = view;
+		cJSON_AddStringToObject(req, "logFormat", "json");
+	}
 	/* Handed over to the request. */
 	if (a.image_names != NULL)
 		cJSON_AddItemToObject(req, "imageNames", a.image_names);
@@ -150,7 +158,9 @@ cmd_build_exec(int argc, char **argv)
 	if (a.additional_features != NULL)
 		cJSON_AddItemToObject(req, "additionalFeatures", a.additional_features);
 	a.image_names = a.cache_from = a.additional_features = NULL;
-	if (ct.be.call(ct.be.ctx, req, &progress, &res, &cause) != 0) {
+	rc = ct.be.call(ct.be.ctx, req, &progress, &res, &cause);
+	progress_view_end(view, rc != 0);
+	if (rc != 0) {
 		rc = agent_cmd_failed(&client_program, "build", a.log_json, cause);
 		goto out;
 	}
