@@ -247,7 +247,6 @@ lifecycle_bg_run(struct lifecycle_bg *bg, const struct lifecycle_ctx *ctx,
 
 	bg->log->mask = ctx->mask;
 	c.out = lifecycle_log_output;
-	c.err_out = NULL; /* its arg would be out_arg: the log */
 	c.out_arg = bg->log;
 	c.event = lifecycle_bg_event;
 	c.event_arg = bg;

@@ -93,40 +93,6 @@ lifecycle_dotfiles_spec(
 	return spec;
 }
 
-/* What the step last said, on stderr if it said anything there (else on
- * either stream): the cause of a failure, in the error. */
-struct lifecycle_dotfiles_out {
-	const struct lifecycle_ctx *ctx;
-	char *last;	/* either stream */
-	char *last_err; /* stderr */
-};
-
-static void
-lifecycle_dotfiles_keep(char **last, const char *line)
-{
-	if (*line != '\0') {
-		free(*last);
-		*last = xstrdup(line);
-	}
-}
-
-static void
-lifecycle_dotfiles_line(void *arg, const char *step, const char *line)
-{
-	struct lifecycle_dotfiles_out *o = arg;
-
-	lifecycle_dotfiles_keep(&o->last, line);
-	if (o->ctx->out != NULL)
-		o->ctx->out(o->ctx->out_arg, step, line);
-}
-
-static void
-lifecycle_dotfiles_err_line(void *arg, const char *step, const char *line)
-{
-	(void)step;
-	lifecycle_dotfiles_keep(&((struct lifecycle_dotfiles_out *)arg)->last_err, line);
-}
-
 /* spec's string field name, or "". */
 static const char *
 lifecycle_dotfiles_field(const cJSON *spec, const char *name)
@@ -142,8 +108,6 @@ lifecycle_dotfiles_run(const struct lifecycle_ctx *ctx, const cJSON *spec, char 
 	const char *repo = lifecycle_dotfiles_field(spec, "repository");
 	const char *target = lifecycle_dotfiles_field(spec, "targetPath");
 	const char *install = lifecycle_dotfiles_field(spec, "installCommand");
-	struct lifecycle_dotfiles_out out = { ctx, NULL, NULL };
-	const char *said;
 	struct lifecycle_ctx c = *ctx;
 	struct lifecycle_cmd cmd = { 0 };
 	struct lifecycle_group g = { &cmd, 1, 0 };
@@ -157,19 +121,8 @@ lifecycle_dotfiles_run(const struct lifecycle_ctx *ctx, const cJSON *spec, char 
 	    : xasprintf(
 		  "git clone --depth 1 %s %s, then its install script", repo, target);
 	c.workdir = NULL;
-	c.out = lifecycle_dotfiles_line;
-	c.err_out = lifecycle_dotfiles_err_line;
-	c.out_arg = &out;
+	/* (a failure's cause ends in the step's last words: lifecycle-exec.c) */
 	rc = lifecycle_group_run(&c, lifecycle_step_name(LIFECYCLE_DOTFILES), &g, cause);
-	said = out.last_err != NULL ? out.last_err : out.last;
-	if (rc != 0 && said != NULL && cause != NULL && *cause != NULL) {
-		char *why = xasprintf("%s: %s", *cause, said);
-
-		free(*cause);
-		*cause = why;
-	}
 	free(cmd.text);
-	free(out.last);
-	free(out.last_err);
 	return rc;
 }

@@ -27,13 +27,35 @@ struct lifecycle_job {
 	int exit_code;
 	int term_signal; /* on this host: killed by it (0: exited) */
 	char *cause;
+	/* its last stderr and stdout lines with something in them, or NULL */
+	char *last_err;
+	char *last_out;
 };
 
-static void
-lifecycle_job_line(void *arg, const char *line)
-{
-	struct lifecycle_job *job = arg;
+/* The most of a command's last line a failure message quotes. */
+#define LIFECYCLE_LAST_LINE_MAX 300
 
+/* Keep line as the job's last stderr line (err) or last stdout line, when
+ * it has something in it, without the "[name] " of an object's entry (the
+ * failure message names it). */
+static void
+lifecycle_job_keep(struct lifecycle_job *job, const char *line, int err)
+{
+	char **last = err ? &job->last_err : &job->last_out;
+
+	if (job->cmd->name != NULL && line[0] == '[' &&
+	    strncmp(line + 1, job->cmd->name, strlen(job->cmd->name)) == 0 &&
+	    strncmp(line + 1 + strlen(job->cmd->name), "] ", 2) == 0)
+		line += strlen(job->cmd->name) + 3;
+	if (line[strspn(line, " \t\r")] == '\0')
+		return;
+	free(*last);
+	*last = xstrndup(line, LIFECYCLE_LAST_LINE_MAX);
+}
+
+static void
+lifecycle_job_pass(struct lifecycle_job *job, const char *line)
+{
 	if (job->ctx->out == NULL)
 		return;
 	pthread_mutex_lock(job->lock);
@@ -41,18 +63,18 @@ lifecycle_job_line(void *arg, const char *line)
 	pthread_mutex_unlock(job->lock);
 }
 
-/* A stderr line: out, then err_out. */
+static void
+lifecycle_job_line(void *arg, const char *line)
+{
+	lifecycle_job_keep(arg, line, 0);
+	lifecycle_job_pass(arg, line);
+}
+
 static void
 lifecycle_job_err_line(void *arg, const char *line)
 {
-	struct lifecycle_job *job = arg;
-
-	lifecycle_job_line(arg, line);
-	if (job->ctx->err_out == NULL)
-		return;
-	pthread_mutex_lock(job->lock);
-	job->ctx->err_out(job->ctx->out_arg, job->step, line);
-	pthread_mutex_unlock(job->lock);
+	lifecycle_job_keep(arg, line, 1);
+	lifecycle_job_pass(arg, line);
 }
 
 static void
@@ -187,7 +209,7 @@ out:
 
 /* The error for a job that did not succeed, or NULL if it did. */
 static char *
-lifecycle_job_error(const struct lifecycle_job *job)
+lifecycle_job_failure(const struct lifecycle_job *job)
 {
 	char *desc, *msg;
 
@@ -203,6 +225,23 @@ lifecycle_job_error(const struct lifecycle_job *job)
 	if (job->exit_code != 0)
 		return lifecycle_failure_message(job->step, job->cmd, 1, job->exit_code);
 	return NULL;
+}
+
+/* The error for a job that did not succeed, or NULL if it did: ending in
+ * what the command last said, on stderr if it said anything there, else on
+ * stdout ("... exited with status 3: npm ERR! missing script: build";
+ * Docker does not keep the two streams in order, so "last" is per stream). */
+static char *
+lifecycle_job_error(const struct lifecycle_job *job)
+{
+	const char *said = job->last_err != NULL ? job->last_err : job->last_out;
+	char *msg, *with;
+
+	if ((msg = lifecycle_job_failure(job)) == NULL || said == NULL || job->rc != 0)
+		return msg;
+	with = xasprintf("%s: %s", msg, said);
+	free(msg);
+	return with;
 }
 
 void
@@ -272,6 +311,8 @@ lifecycle_group_run(const struct lifecycle_ctx *ctx, const char *step,
 		if (jobs[i].own_docker)
 			docker_free(jobs[i].docker);
 		free(jobs[i].cause);
+		free(jobs[i].last_err);
+		free(jobs[i].last_out);
 	}
 	free(threads);
 	free(jobs);

@@ -83,9 +83,11 @@
  * (`logs -f`, `exec`) need no Docker call: lifecycle_bg_status_read().
  *
  * Errors: -1 with *cause shaped like
- *   postCreateCommand failed: `npm install` exited with status 3
+ *   postCreateCommand failed: `npm install` exited with status 3: npm ERR! ...
  *   postCreateCommand failed: [db] `mysql -u root` exited with status 1
  *   initializeCommand failed: `./init.sh` killed by signal 9 (Killed)
+ * ending, when the command said anything, in its last words: its last
+ * stderr line, else its last stdout line (lifecycle-exec.c).
  */
 #ifndef RDEV_LIFECYCLE_H
 #define RDEV_LIFECYCLE_H
@@ -147,10 +149,6 @@ struct lifecycle_ctx {
 	const cJSON *dotfiles;
 	lifecycle_output_fn out; /* may be NULL: output discarded */
 	void *out_arg;
-	/* May be NULL: also called (with out_arg) with each stderr line, after
-	 * out: what a failed command said about its failure, whatever its
-	 * stdout printed meanwhile (Docker does not keep the two in order). */
-	lifecycle_output_fn err_out;
 	lifecycle_event_fn event; /* may be NULL */
 	void *event_arg;
 	/* Values (--secrets-file's, which env may hold) that the background

@@ -224,13 +224,15 @@ TEST(failing_entry_fails_the_step)
 	ASSERT_INT_EQ(run(&ctx,
 			  "{\"waitFor\": \"postCreateCommand\", \"postCreateCommands\": ["
 			  "{\"ok\": \"sleep 0.3; touch /tmp/ok-ran\", \"bad\": \"echo "
-			  "out; exit 3\"},"
+			  "out; echo why >&2; echo ' ' >&2; exit 3\"},"
 			  "\"touch /tmp/after\"], \"postStartCommands\": [\"true\"]}",
 			  &p, &cause),
 	    -1);
+	/* Ending in its last stderr line with something in it, without the
+	 * "[bad] " its output lines have. */
 	ASSERT_STR_EQ(cause,
-	    "postCreateCommand failed: [bad] `echo out; exit 3` exited with "
-	    "status 3");
+	    "postCreateCommand failed: [bad] `echo out; echo why >&2; echo ' ' >&2; "
+	    "exit 3` exited with status 3: why");
 	ASSERT_NULL(p);
 	free(cause);
 	cause = NULL;
