@@ -62,7 +62,7 @@ die() { printf 'rig: error: %s\n' "$*" >&2; exit 1; }
 rig_deps() {
 	local pkgs=(docker.io docker-compose debootstrap openssh-server openssh-client
 		busybox-static iproute2 jq curl ca-certificates
-		man-db bsdextrautils zsh) # e2e/package: man pages (man, col), zsh completion
+		man-db bsdextrautils zsh systemd) # e2e/package: man pages (man, col), zsh completion, systemd-analyze
 	local missing=() p
 	for p in "${pkgs[@]}"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
