@@ -657,7 +657,7 @@ TEST(initialize_failure_names_the_command)
 	ASSERT_INT_EQ(rc, -1);
 	ASSERT_STR_EQ(cause,
 	    "initializeCommand failed: [bad] `echo before; exit 3` exited "
-	    "with status 3");
+	    "with status 3: before");
 	ASSERT_STR_CONTAINS(out, "[bad] before\n");
 	free(out);
 	free(cause);
@@ -672,7 +672,8 @@ TEST(initialize_failure_names_the_command)
 	out = run_initialize("[\"/nonexistent/prog\"]", NULL, &rc, &cause);
 	ASSERT_INT_EQ(rc, -1);
 	ASSERT_STR_EQ(cause,
-	    "initializeCommand failed: `/nonexistent/prog` exited with status 127");
+	    "initializeCommand failed: `/nonexistent/prog` exited with status 127: "
+	    "cannot run /nonexistent/prog: No such file or directory");
 	ASSERT_STR_CONTAINS(out, "cannot run /nonexistent/prog");
 	free(out);
 	free(cause);
