@@ -20,6 +20,11 @@ struct config;
 cJSON *labels_make(
     const struct config *cfg, const char *config_hash, const char *metadata_label);
 
+/* The placement labels (host-usage.h): the host's hostId (NULL: none) and, from the
+ * merged configuration's hostRequirements (config_merge()'s form), the cpus,
+ * memory and storage the container holds on it. */
+void labels_add_placement(cJSON *labels, const char *host_id, const cJSON *merged);
+
 /* Say on p, when container (its inspect) was made from another
  * configuration than config_hash, that it is used as it is. */
 void labels_note_changed(

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "host-policy.h"
 #include "secrets.h"
 #include "up.h"
 
@@ -82,6 +83,7 @@ static int
 op_up_run(const struct agent_op_req *r, cJSON **result, char **cause)
 {
 	struct up_opts opts = { 0 };
+	struct host_policy policy;
 	struct up_result res;
 	int rc = -1;
 
@@ -95,6 +97,10 @@ op_up_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	opts.include_ports = agent_op_req_bool(r, "includePorts");
 	opts.progress = *r->progress;
 	*result = NULL;
+	if (host_policy_load(&policy, cause) != 0)
+		return -1;
+	opts.host_id = policy.host_id;
+	opts.limit_containers = policy.limit_containers;
 	if (op_up_flags(r, &opts, cause) != 0)
 		goto out;
 	opts.progress.mask = opts.secrets;
@@ -111,6 +117,7 @@ op_up_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	rc = 0;
 out:
 	secrets_free(opts.secrets);
+	host_policy_clear(&policy);
 	return rc;
 }
 

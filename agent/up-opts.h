@@ -44,6 +44,12 @@ struct up_opts {
 	const char *dotfiles_repository;
 	const char *dotfiles_install_command;
 	const char *dotfiles_target_path;
+	/* This host's hostId (host-policy.h) for a new container's
+	 * dev.rdev.host label; NULL: none. */
+	const char *host_id;
+	/* The policy's limitContainers: a new container gets --cpus and
+	 * --memory from its hostRequirements. */
+	int limit_containers;
 	/* What the user sees while it works (progress.json: --log-format
 	 * json; progress.mask: the secrets). */
 	struct progress progress;

@@ -284,6 +284,7 @@ up_create(struct up_state *s, char **cause)
 	}
 
 	labels = labels_make(s->cfg, s->config_hash, img.label);
+	labels_add_placement(labels, s->opts->host_id, s->merged);
 	in.image = uid_image != NULL ? uid_image : img.name;
 	in.merged = s->merged;
 	in.config = obj;
