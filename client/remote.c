@@ -222,7 +222,7 @@ remote_connect_once(struct remote *r, struct proto_conn **c, char **cause)
 
 	if (broker_client_connect(1, "rdev " RDEV_VERSION, c, NULL, cause) != 0)
 		return -1;
-	proto_conn_set_prompt(*c, remote_prompt, NULL);
+	proto_conn_set_prompt(*c, r->o.batch ? NULL : remote_prompt, NULL);
 	req = remote_host_request(r, "agent");
 	if (proto_conn_request(*c, req, remote_on_progress,
 		r->o.quiet ? NULL : &stderr_progress, &result, NULL, cause) != 0)
