@@ -295,6 +295,8 @@ up_create(struct up_state *s, char **cause)
 	in.extra_mounts = s->opts->mounts;
 	if ((body = container_spec_create_body(&in, &name, &warnings, cause)) == NULL)
 		goto out;
+	if (s->opts->limit_containers)
+		container_spec_limit(body, s->merged);
 	for (char **w = warnings; w != NULL && *w != NULL; w++)
 		progress_line(s->p, "warning: %s", *w);
 	progress_line(s->p, "Creating container from %s", in.image);

@@ -11,7 +11,8 @@
 #   reserved cpus ranking the rest), the up result's "host", the
 #   placement labels; no host fits: one line per host saying why, the hung
 #   host skipped within the probe timeout; stickiness: exec, status, stop,
-#   up, down with `@POOL SOURCE` go to the chosen host; --host.
+#   up, down with `@POOL SOURCE` go to the chosen host; --host; the policy's
+#   limitContainers (--cpus/--memory from hostRequirements).
 # SOURCE is the interim form (client/pool-target.h): the workspace's folder
 # on the host, here the same folder on this machine.
 . "$(dirname "$0")/../rig/lib.sh"
@@ -24,9 +25,9 @@ hung=$(rig_host_name ph)
 shared=$TEST_TMP/shared
 mkdir -p "$shared"
 chmod 755 "$TEST_TMP" "$shared"
-policy() { # NAME CPUS MEMORY
-	printf '{"hostId": "%s", "capacity": {"cpus": %s, "memory": "%s"}}\n' \
-		"$1" "$2" "$3" >"$shared/$1.json"
+policy() { # NAME CPUS MEMORY [LIMIT]
+	printf '{"hostId": "%s", "capacity": {"cpus": %s, "memory": "%s"},
+		"limitContainers": %s}\n' "$1" "$2" "$3" "${4:-false}" >"$shared/$1.json"
 	echo "$shared/$1.json"
 }
 cleanup() {
@@ -42,7 +43,7 @@ cleanup() {
 trap cleanup EXIT
 
 cfg_a=$(rig_host "$ha" --policy "$(policy "$ha" 2 4gb)")
-cfg_b=$(rig_host "$hb" --policy "$(policy "$hb" 8 8gb)")
+cfg_b=$(rig_host "$hb" --policy "$(policy "$hb" 8 8gb true)")
 cfg_c=$(rig_host "$hc" --policy "$(policy "$hc" 32 64gb)")
 # The hung host: accepts TCP connections and never says a word.
 hung_port=$(rig_ports 1)
@@ -144,6 +145,11 @@ rdev up @pp "$shared/mem" >"$TEST_TMP/up-mem.json" 2>"$TEST_TMP/up.err" ||
 	{ cat "$TEST_TMP/up.err" >&2; fail "up @pp mem failed"; }
 check_eq "memory 6gb: the least reserved host with the memory" \
 	"$(jq -r .host "$TEST_TMP/up-mem.json")" "$hb"
+check_eq "limitContainers: the container is limited to its hostRequirements" \
+	"$(docker inspect -f '{{.HostConfig.NanoCpus}} {{.HostConfig.Memory}}' \
+		"$(jq -r .containerId "$TEST_TMP/up-mem.json")")" "1000000000 6442450944"
+check_eq "... and a host without it does not limit them" \
+	"$(docker inspect -f '{{.HostConfig.NanoCpus}} {{.HostConfig.Memory}}' "$cid_big")" "0 0"
 t0=$(date +%s%N)
 set +e
 rdev up @pp "$shared/huge" >"$TEST_TMP/up-huge.out" 2>"$TEST_TMP/up-huge.err"; s=$?
