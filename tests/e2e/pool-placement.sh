@@ -192,4 +192,12 @@ rdev up @pp "$shared/any" --host "$ha" >"$TEST_TMP/up-any.json" 2>"$TEST_TMP/up.
 check_eq "--host picks the entry" "$(jq -r .host "$TEST_TMP/up-any.json")" "$ha"
 check_eq "... and later commands follow it" \
 	"$(rdev status @pp "$shared/any" --json | jq -r .state)" running
+check "logs @pp SOURCE" rdev logs @pp "$shared/any"
+check "forward @pp SOURCE --stop-all reaches the host's forwards" \
+	rdev forward @pp "$shared/any" --stop-all
+set +e
+rdev forward @pp "$shared/big2" --stop-all 2>"$TEST_TMP/fw.err"; s=$?
+set -e
+check "forward @pp of a source never placed: refused" test "$s" -ne 0
+check "... naming the up to run" grep -qF "run \`rdev up @pp $shared/big2\` first" "$TEST_TMP/fw.err"
 finish
