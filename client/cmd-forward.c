@@ -518,8 +518,8 @@ cmd_forward_exec(int argc, char **argv)
 		i = (int)stopped;
 		cJSON_Delete(res);
 		if (i == 0) {
-			fprintf(
-			    stderr, "rdev: forward: no such forward for %s\n", target);
+			fprintf(stderr, "rdev: forward: no such forward for %s\n",
+			    pool_host != NULL ? workspace : target);
 			rc = CMD_EXIT_FAILURE;
 		} else {
 			fprintf(stderr, "stopped %d forward%s\n", i, i == 1 ? "" : "s");

@@ -193,8 +193,13 @@ check_eq "--host picks the entry" "$(jq -r .host "$TEST_TMP/up-any.json")" "$ha"
 check_eq "... and later commands follow it" \
 	"$(rdev status @pp "$shared/any" --json | jq -r .state)" running
 check "logs @pp SOURCE" rdev logs @pp "$shared/any"
-check "forward @pp SOURCE --stop-all reaches the host's forwards" \
-	rdev forward @pp "$shared/any" --stop-all
+fport=$(rig_ports 1)
+check "forward @pp SOURCE PORT: a forward on the chosen host" \
+	rdev forward @pp "$shared/any" "$fport:8080"
+check_eq "... listed for the host's workspace" \
+	"$(rdev forward --list --json | jq -r --arg p "$fport" '.[] | select(.local == ($p | tonumber)) | .workspace')" \
+	"$shared/any"
+check "forward @pp SOURCE --stop-all stops it" rdev forward @pp "$shared/any" --stop-all
 set +e
 rdev forward @pp "$shared/big2" --stop-all 2>"$TEST_TMP/fw.err"; s=$?
 set -e
