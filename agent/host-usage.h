@@ -32,5 +32,12 @@ int host_usage_read(
 /* How many of them owner_uid has. */
 int host_usage_owned(const struct host_usage *u, const char *owner_uid);
 void host_usage_clear(struct host_usage *u);
+/* This host's facts as the "info" operation gives them (docs/PROTOCOL.md):
+ * "hostId", what it offers ("cpus", "memory", "storage" free under the
+ * workspace root, "gpus": the policy's capacity where declared, else what
+ * it has, also as "actual"), "load", "workspaceRoot",
+ * "maxEnvironmentsPerUser" (when set), "environments" and "reserved" from u
+ * (null when u is NULL: Docker unusable). New object. */
+cJSON *host_usage_facts(const struct host_policy *p, const struct host_usage *u);
 
 #endif

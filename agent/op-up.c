@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "admission.h"
 #include "host-policy.h"
 #include "secrets.h"
 #include "up.h"
@@ -101,6 +102,10 @@ op_up_run(const struct agent_op_req *r, cJSON **result, char **cause)
 		return -1;
 	opts.host_id = policy.host_id;
 	opts.limit_containers = policy.limit_containers;
+	opts.policy = &policy;
+	opts.client = agent_op_req_string(r, "client");
+	if (admission_user(&policy, cause) != 0)
+		goto out;
 	if (op_up_flags(r, &opts, cause) != 0)
 		goto out;
 	opts.progress.mask = opts.secrets;

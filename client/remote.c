@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "agent-ops.h"
+#include "owner.h"
 #include "progress.h"
 #include "broker-client.h"
 #include "error.h"
@@ -363,11 +364,22 @@ remote_be_call(
 	char *hint =
 	    remote_up_hint(ctx, cJSON_IsString(config) ? config->valuestring : NULL);
 
+	const char *op =
+	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(req, "op"));
+	char *client;
+
 	if (hint != NULL && cJSON_GetObjectItemCaseSensitive(req, "workspace") != NULL) {
 		cJSON_DeleteItemFromObjectCaseSensitive(req, "hint");
 		cJSON_AddStringToObject(req, "hint", hint);
 	}
 	free(hint);
+	/* Who asks, for the container's owner labels: us, here. */
+	if (op != NULL && strcmp(op, "up") == 0) {
+		client = owner_client_default();
+		cJSON_DeleteItemFromObjectCaseSensitive(req, "client");
+		cJSON_AddStringToObject(req, "client", client);
+		free(client);
+	}
 	return remote_request(ctx, req, p, result, NULL, cause);
 }
 

@@ -12,7 +12,8 @@
 #   placement labels; no host fits: one line per host saying why, the hung
 #   host skipped within the probe timeout; stickiness: exec, status, stop,
 #   up, down with `@POOL SOURCE` go to the chosen host; --host; the policy's
-#   limitContainers (--cpus/--memory from hostRequirements).
+#   limitContainers (--cpus/--memory from hostRequirements); a host named
+#   directly refuses what does not fit (admission).
 # SOURCE is the interim form (client/pool-target.h): the workspace's folder
 # on the host, here the same folder on this machine.
 . "$(dirname "$0")/../rig/lib.sh"
@@ -165,6 +166,15 @@ check "... for $hc" grep -qx "  $hc: needs 64 cpus, has 16 free (32, 16 reserved
 check "... and the hung host: unreachable (timeout)" \
 	grep -qx "  $hung: unreachable (timeout)" "$TEST_TMP/up-huge.err"
 check "... within the probe timeout (${ms} ms)" test "$ms" -lt 7000
+check_eq "... and nothing was made" \
+	"$(docker ps -aq --filter "label=devcontainer.local_folder=$shared/huge" | wc -l)" 0
+# Named directly, the host's agent admits or refuses it by the same rule.
+set +e
+rdev up "$hc:$shared/huge" >/dev/null 2>"$TEST_TMP/direct.err"; s=$?
+set -e
+check "up $hc:SOURCE that does not fit: refused by the host" test "$s" -ne 0
+check "... saying why" grep -q "no room for this dev container here: needs 64 cpus, has 16 free (32, 16 reserved)" \
+	"$TEST_TMP/direct.err"
 check_eq "... and nothing was made" \
 	"$(docker ps -aq --filter "label=devcontainer.local_folder=$shared/huge" | wc -l)" 0
 
