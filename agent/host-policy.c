@@ -10,6 +10,7 @@
 #include "atomic-file.h"
 #include "config-merge.h"
 #include "error.h"
+#include "idle-watch.h"
 #include "json-get.h"
 #include "jsonc.h"
 #include "xmalloc.h"
@@ -154,6 +155,17 @@ host_policy_parse(struct host_policy *p, const cJSON *root, char **cause)
 		    NULL)
 			return error_prefix(cause, "%s: \"workspaceRoot\"", path);
 	}
+	if ((v = cJSON_GetObjectItemCaseSensitive(root, "idleStop")) != NULL) {
+		p->idle_stop = cJSON_IsNumber(v) && v->valuedouble >= 1
+		    ? (long)v->valuedouble
+		    : cJSON_IsString(v) ? idle_watch_parse_duration(v->valuestring)
+					: -1;
+		if (p->idle_stop <= 0)
+			return error_set(cause,
+			    "%s: \"idleStop\": expected a duration (\"30m\", \"2h\") or "
+			    "seconds",
+			    path);
+	}
 	if ((v = cJSON_GetObjectItemCaseSensitive(root, "limitContainers")) != NULL) {
 		if (!cJSON_IsBool(v))
 			return error_set(cause,
@@ -208,6 +220,14 @@ host_policy_clear(struct host_policy *p)
 	free(p->workspace_root);
 	cJSON_Delete(p->allowed_users);
 	memset(p, 0, sizeof *p);
+}
+
+long
+host_policy_idle_stop(const struct host_policy *p, long asked)
+{
+	if (p->idle_stop > 0 && (asked <= 0 || asked > p->idle_stop))
+		return p->idle_stop;
+	return asked > 0 ? asked : 0;
 }
 
 int

@@ -19,6 +19,9 @@
  *                            user's home)
  *   "limitContainers"        true: containers get --cpus/--memory from
  *                            their hostRequirements
+ *   "idleStop"               a duration ("30m", or seconds): containers
+ *                            unused that long are stopped (idle-watch.h);
+ *                            `up --idle-stop` may ask for less, not more
  *
  * Ownership: a struct host_policy owns its strings and its allowed_users
  * array; host_policy_clear() frees them.
@@ -47,6 +50,7 @@ struct host_policy {
 	long max_envs_per_user; /* 0: no limit */
 	cJSON *allowed_users;	/* array of strings; NULL: everyone */
 	int limit_containers;
+	long idle_stop; /* seconds; 0: none */
 };
 
 /* Read the policy (see above) into *p (need not be initialised). 0, or -1
@@ -55,6 +59,9 @@ struct host_policy {
 int host_policy_load(struct host_policy *p, char **cause);
 /* Free what *p owns and zero it; safe on a zeroed struct. */
 void host_policy_clear(struct host_policy *p);
+/* The idle limit of a new `up`: asked (seconds, 0: not asked) within the
+ * policy's idleStop (its default, and its most). 0: none. */
+long host_policy_idle_stop(const struct host_policy *p, long asked);
 /* May login name user create containers here? */
 int host_policy_allows_user(const struct host_policy *p, const char *user);
 
