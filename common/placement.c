@@ -82,6 +82,15 @@ placement_misfit(const cJSON *host, const struct placement_req *req)
 	const cJSON *reserved = cJSON_GetObjectItemCaseSensitive(host, "reserved");
 	const char *error;
 	char *has, *out, need[32];
+	const struct {
+		const char *key;
+		double need;
+		int size; /* bytes, else a count */
+	} amounts[] = {
+		{ "cpus", req->cpus, 0 },
+		{ "memory", req->memory, 1 },
+		{ "storage", req->storage, 1 },
+	};
 	double offered, held;
 
 	if (!cJSON_IsString(state) || strcmp(state->valuestring, "up") != 0) {
@@ -89,29 +98,17 @@ placement_misfit(const cJSON *host, const struct placement_req *req)
 		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(host, "error"));
 		return xasprintf("unreachable (%s)", error != NULL ? error : "no answer");
 	}
-	offered = placement_num(host, "cpus");
-	held = placement_num(reserved, "cpus");
-	if (req->cpus > 0 && offered - held < req->cpus) {
-		has = placement_has(offered, held, 0);
-		out = xasprintf("needs %g cpus, %s", req->cpus, has);
-		free(has);
-		return out;
-	}
-	offered = placement_num(host, "memory");
-	held = placement_num(reserved, "memory");
-	if (req->memory > 0 && offered - held < req->memory) {
-		placement_size_text(req->memory, need, sizeof need);
-		has = placement_has(offered, held, 1);
-		out = xasprintf("needs %s memory, %s", need, has);
-		free(has);
-		return out;
-	}
-	offered = placement_num(host, "storage");
-	held = placement_num(reserved, "storage");
-	if (req->storage > 0 && offered - held < req->storage) {
-		placement_size_text(req->storage, need, sizeof need);
-		has = placement_has(offered, held, 1);
-		out = xasprintf("needs %s storage, %s", need, has);
+	for (size_t i = 0; i < sizeof amounts / sizeof amounts[0]; i++) {
+		offered = placement_num(host, amounts[i].key);
+		held = placement_num(reserved, amounts[i].key);
+		if (amounts[i].need <= 0 || offered - held >= amounts[i].need)
+			continue;
+		if (amounts[i].size)
+			placement_size_text(amounts[i].need, need, sizeof need);
+		else
+			snprintf(need, sizeof need, "%g", amounts[i].need);
+		has = placement_has(offered, held, amounts[i].size);
+		out = xasprintf("needs %s %s, %s", need, amounts[i].key, has);
 		free(has);
 		return out;
 	}

@@ -9,9 +9,8 @@
 rig_require_docker
 
 rig_remote_host pi
-shared=$TEST_TMP/shared
+shared=$(rig_shared_folder)
 mkdir -p "$shared/ws"
-chmod 755 "$TEST_TMP" "$shared"
 printf '{"hostId": "%s", "idleStop": "4s"}\n' "$name" >"$shared/policy.json"
 bash "$RIG" host-stop "$name"
 cfg=$(bash "$RIG" host-start "$name" --policy "$shared/policy.json")
@@ -20,7 +19,7 @@ chmod -R a+rX "$shared"
 cleanup() {
 	local rc=$?
 	set +e
-	docker ps -aq --filter "label=dev.rdev.host=$name" | xargs -r docker rm -f >/dev/null
+	rig_remove_host_containers "$name"
 	(exit $rc)
 	rig_test_cleanup
 }

@@ -17,9 +17,7 @@ id nu2 >/dev/null 2>&1 || fail "this test needs the local user nu2 (in group doc
 export XDG_CONFIG_HOME=$TEST_TMP/config
 ha=$(rig_host_name oa) hb=$(rig_host_name ob) hc=$(rig_host_name oc)
 hd=$(rig_host_name od)
-shared=$TEST_TMP/shared
-mkdir -p "$shared"
-chmod 755 "$TEST_TMP" "$shared"
+shared=$(rig_shared_folder)
 nu2_dir=$TEST_TMP/nu2
 nu2() { # run rdev as nu2, with its own broker, pools and state
 	runuser -u nu2 -- env HOME="$nu2_dir" RDEV_RUNTIME_DIR="$nu2_dir/rt" \
@@ -31,9 +29,7 @@ cleanup() {
 	set +e
 	runuser -u nu2 -- env RDEV_RUNTIME_DIR="$nu2_dir/rt" \
 		"$RDEV_BIN_DIR/rdev-broker" stop >/dev/null 2>&1
-	for h in "$ha" "$hc" "$hd"; do
-		docker ps -aq --filter "label=dev.rdev.host=$h" | xargs -r docker rm -f >/dev/null
-	done
+	rig_remove_host_containers "$ha" "$hc" "$hd"
 	(exit $rc)
 	rig_test_cleanup
 }

@@ -22,10 +22,7 @@ rig_require_docker
 export XDG_CONFIG_HOME=$TEST_TMP/config
 ha=$(rig_host_name pa) hb=$(rig_host_name pb) hc=$(rig_host_name pc)
 hung=$(rig_host_name ph)
-# A folder every host user can read: the workspaces and the policies.
-shared=$TEST_TMP/shared
-mkdir -p "$shared"
-chmod 755 "$TEST_TMP" "$shared"
+shared=$(rig_shared_folder) # the workspaces and the policies
 policy() { # NAME CPUS MEMORY [LIMIT]
 	printf '{"hostId": "%s", "capacity": {"cpus": %s, "memory": "%s"},
 		"limitContainers": %s}\n' "$1" "$2" "$3" "${4:-false}" >"$shared/$1.json"
@@ -34,9 +31,7 @@ policy() { # NAME CPUS MEMORY [LIMIT]
 cleanup() {
 	local rc=$?
 	set +e
-	for h in "$ha" "$hb" "$hc"; do
-		docker ps -aq --filter "label=dev.rdev.host=$h" | xargs -r docker rm -f >/dev/null
-	done
+	rig_remove_host_containers "$ha" "$hb" "$hc"
 	[ -z "${hung_pid:-}" ] || kill "$hung_pid" 2>/dev/null
 	(exit $rc)
 	rig_test_cleanup
