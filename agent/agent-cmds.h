@@ -62,7 +62,9 @@ cJSON *agent_cmd_request(
 	"[--cache-from IMAGE]... [--no-lockfile | --frozen-lockfile] " \
 	"[--additional-features JSON] " \
 	"[--dotfiles-repository URL [--dotfiles-install-command FILE] " \
-	"[--dotfiles-target-path PATH]] [--log-format text|json] [--json]"
+	"[--dotfiles-target-path PATH]] [--idle-stop DURATION] [--log-format " \
+	"text|json] " \
+	"[--json]"
 
 /* What up's and build's --help say of the lockfile flags. */
 #define AGENT_CMD_LOCKFILE_HELP \
@@ -90,6 +92,11 @@ cJSON *agent_cmd_request(
 	"                  the workspace is, as --config); the workspace's\n" \
 	"                  devcontainer.json (which need not exist) still names it\n" \
 	"  --rebuild       rebuild the image (no cache) and recreate the container\n" \
+	"  --idle-stop DURATION\n" \
+	"                  stop the container once nothing has used it (no exec,\n" \
+	"                  shell or forwarded connection) for DURATION (90s, 15m,\n" \
+	"                  2h; the host policy's idleStop is the default and most);\n" \
+	"                  the next up resumes it\n" \
 	"  --recreate      remove the container and create it anew\n" \
 	"  --build-no-cache\n" \
 	"                  build the image with --no-cache (when there is no\n" \

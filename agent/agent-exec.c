@@ -29,6 +29,7 @@
 #include "exec-signal.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "owner.h"
 #include "relay-install.h"
 #include "secrets.h"
 #include "up.h"
@@ -260,7 +261,8 @@ agent_exec_start(const char *up_cmd, const struct agent_exec_req *req, int tty,
 	x->tty = tty;
 	x->docker = docker_new(NULL);
 	if (workspace_open_existing(req->folder, req->config_file, req->id_labels, up_cmd,
-		x->docker, &ws, cause) != 0)
+		x->docker, &ws, cause) != 0 ||
+	    owner_check(ws.container, cause) != 0)
 		goto out;
 	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
 		cJSON_GetObjectItemCaseSensitive(ws.container, "State"), "Running"))) {

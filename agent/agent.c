@@ -1,5 +1,6 @@
 /* agent.c - rdev-agent's command table and entry point. */
 #include "agent.h"
+#include "idle-watch.h"
 #include "agent-cmds.h"
 #include "serve.h"
 
@@ -80,9 +81,16 @@ static const struct cmd_entry agent_commands[] = {
 	    "Half closes are passed on both ways; exit 1 with a message when\n"
 	    "nothing listens there.\n",
 	    agent_cmd_connect },
+	{ "idle-watch", "CONTAINER",
+	    "stop the container once unused (started by up --idle-stop)",
+	    "Watches the container every few seconds and stops it once no exec has\n"
+	    "run in it and no TCP connection has been open in its network\n"
+	    "namespace for the idle limit `up` armed; ends when the container stops\n"
+	    "or goes. One per container.\n",
+	    idle_watch_cmd },
 };
 
-_Static_assert(sizeof agent_commands / sizeof agent_commands[0] == 10,
+_Static_assert(sizeof agent_commands / sizeof agent_commands[0] == 11,
     "agent_command_list lists every entry");
 static const struct cmd_entry *const agent_command_list[] = {
 	&agent_commands[0],
@@ -95,6 +103,7 @@ static const struct cmd_entry *const agent_command_list[] = {
 	&agent_commands[7],
 	&agent_commands[8],
 	&agent_commands[9],
+	&agent_commands[10],
 	NULL,
 };
 

@@ -30,6 +30,7 @@ static const char *const agent_cmd_value_options[] = {
 	"--dotfiles-repository",
 	"--dotfiles-install-command",
 	"--dotfiles-target-path",
+	"--idle-stop",
 	NULL,
 };
 

@@ -12,6 +12,7 @@
 #include "progress-view.h"
 #include "progress.h"
 #include "secrets.h"
+#include "idle-watch.h"
 #include "up.h"
 #include "error.h"
 #include "xmalloc.h"
@@ -25,6 +26,7 @@ struct cmd_up_args {
 	const char *dotfiles[3]; /* cmd_up_dotfiles[]'s values; NULL: not given */
 	int rebuild, recreate, skip_non_blocking, skip_post_create, skip_post_attach;
 	int build_no_cache;
+	long idle_stop; /* --idle-stop, seconds; 0: not given */
 	int no_lockfile, frozen_lockfile;
 	int quiet;					     /* --json */
 	int log_json;					     /* --log-format json */
@@ -104,6 +106,7 @@ static const char *const cmd_up_value_options[] = {
 	"--dotfiles-repository",
 	"--dotfiles-install-command",
 	"--dotfiles-target-path",
+	"--idle-stop",
 	NULL,
 };
 
@@ -126,7 +129,11 @@ cmd_up_take(struct cmd_up_args *a, const char *name, const char *v, const char *
 
 	if (strcmp(name, "--config") == 0)
 		a->config_file = v;
-	else if (strcmp(name, "--workspace-folder") == 0) {
+	else if (strcmp(name, "--idle-stop") == 0) {
+		if ((a->idle_stop = idle_watch_parse_duration(v)) < 0)
+			return *msg = "--idle-stop needs a duration (90s, 15m, 2h, 1d)",
+			       -1;
+	} else if (strcmp(name, "--workspace-folder") == 0) {
 		if (a->folder != NULL)
 			return *msg =
 				   "one workspace only (a TARGET or --workspace-folder)",
@@ -252,6 +259,8 @@ cmd_up_request_fields(cJSON *req, struct cmd_up_args *a)
 	cJSON_AddBoolToObject(req, "skipPostAttach", a->skip_post_attach);
 	if (a->build_no_cache)
 		cJSON_AddTrueToObject(req, "buildNoCache");
+	if (a->idle_stop > 0)
+		cJSON_AddNumberToObject(req, "idleStop", (double)a->idle_stop);
 	if (a->no_lockfile)
 		cJSON_AddTrueToObject(req, "noLockfile");
 	if (a->frozen_lockfile)

@@ -484,6 +484,7 @@ compose_start(
 	}
 
 	labels = labels_make(c->cfg, config_hash, label);
+	labels_add_placement(labels, c->opts, merged);
 	version = compose_files_key(c->files[0], "version");
 	in.service = c->service;
 	in.version = version;

@@ -1,10 +1,12 @@
 /* container-spec.c - the ContainerCreate body for a dev container. */
 #include "container-spec.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
+#include "config-merge.h"
 #include "error.h"
 #include "mount-spec.h"
 #include "run-args.h"
@@ -39,6 +41,25 @@ container_spec_host_config(cJSON *body)
 	if (hc == NULL)
 		hc = cJSON_AddObjectToObject(body, "HostConfig");
 	return hc;
+}
+
+void
+container_spec_limit(cJSON *body, const cJSON *merged)
+{
+	const cJSON *hr = cJSON_GetObjectItemCaseSensitive(merged, "hostRequirements");
+	const cJSON *cpus = cJSON_GetObjectItemCaseSensitive(hr, "cpus");
+	double memory =
+	    config_merge_parse_bytes(cJSON_GetObjectItemCaseSensitive(hr, "memory"));
+	cJSON *hc = container_spec_host_config(body);
+
+	if (cJSON_IsNumber(cpus) && cpus->valuedouble > 0) {
+		cJSON_DeleteItemFromObjectCaseSensitive(hc, "NanoCpus");
+		cJSON_AddNumberToObject(hc, "NanoCpus", round(cpus->valuedouble * 1e9));
+	}
+	if (memory > 0) {
+		cJSON_DeleteItemFromObjectCaseSensitive(hc, "Memory");
+		cJSON_AddNumberToObject(hc, "Memory", memory);
+	}
 }
 
 static cJSON *

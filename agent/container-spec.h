@@ -37,6 +37,12 @@ struct container_spec_input {
  * container_spec_warnings_free(); may be NULL). */
 cJSON *container_spec_create_body(
     const struct container_spec_input *in, char **name, char ***warnings, char **cause);
+
+/* The host policy's limitContainers (host-policy.h): the container may use
+ * at most the cpus and memory of merged's hostRequirements (HostConfig
+ * NanoCpus and Memory, as `docker run --cpus --memory`); nothing for those
+ * it does not give. */
+void container_spec_limit(cJSON *body, const cJSON *merged);
 void container_spec_warnings_free(char **warnings);
 
 /* The shell script the entrypoint runs (the reference CLI's, byte for byte):

@@ -9,6 +9,10 @@
 
 #include "config-merge.h"
 #include "config.h"
+#include "host-policy.h"
+#include "host-usage.h"
+#include "owner.h"
+#include "up-opts.h"
 #include "image.h"
 #include "xmalloc.h"
 
@@ -31,14 +35,50 @@ labels_make(const struct config *cfg, const char *config_hash, const char *metad
 	}
 	cJSON_AddStringToObject(labels, CONFIG_METADATA_LABEL, metadata_label);
 	snprintf(uid, sizeof uid, "%u", (unsigned)getuid());
-	cJSON_AddStringToObject(labels, "dev.rdev.owner_uid", uid);
-	cJSON_AddStringToObject(
-	    labels, "dev.rdev.owner_name", pw != NULL ? pw->pw_name : uid);
+	cJSON_AddStringToObject(labels, OWNER_UID_LABEL, uid);
+	cJSON_AddStringToObject(labels, OWNER_NAME_LABEL, pw != NULL ? pw->pw_name : uid);
 	cJSON_AddStringToObject(labels, LABELS_CONFIG_HASH, config_hash);
 	cJSON_AddStringToObject(labels, "dev.rdev.version", RDEV_VERSION);
 	cJSON_AddStringToObject(
 	    labels, "dev.rdev.devcontainer_id", config_get_devcontainer_id(cfg));
 	return labels;
+}
+
+/* labels[name] = hostRequirements' key when it is a positive amount (cpus
+ * a number, memory and storage a decimal string of bytes, as merged). */
+static void
+labels_add_amount(cJSON *labels, const char *name, const cJSON *hr, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(hr, key);
+	double d = cJSON_IsNumber(v) ? v->valuedouble : config_merge_parse_bytes(v);
+	char buf[64];
+
+	if (!(d > 0))
+		return;
+	snprintf(buf, sizeof buf, "%.0f", d);
+	if (cJSON_IsNumber(v) && d != (double)(long long)d)
+		snprintf(buf, sizeof buf, "%g", d);
+	cJSON_DeleteItemFromObjectCaseSensitive(labels, name);
+	cJSON_AddStringToObject(labels, name, buf);
+}
+
+void
+labels_add_placement(cJSON *labels, const struct up_opts *opts, const cJSON *merged)
+{
+	const cJSON *hr = cJSON_GetObjectItemCaseSensitive(merged, "hostRequirements");
+	char *client =
+	    opts->client != NULL ? xstrdup(opts->client) : owner_client_default();
+
+	if (opts->host_id != NULL) {
+		cJSON_DeleteItemFromObjectCaseSensitive(labels, HOST_POLICY_HOST_LABEL);
+		cJSON_AddStringToObject(labels, HOST_POLICY_HOST_LABEL, opts->host_id);
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(labels, OWNER_CLIENT_LABEL);
+	cJSON_AddStringToObject(labels, OWNER_CLIENT_LABEL, client);
+	free(client);
+	labels_add_amount(labels, HOST_USAGE_CPUS_LABEL, hr, "cpus");
+	labels_add_amount(labels, HOST_USAGE_MEMORY_LABEL, hr, "memory");
+	labels_add_amount(labels, HOST_USAGE_STORAGE_LABEL, hr, "storage");
 }
 
 void

@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "config.h"
 #include "docker.h"
+#include "owner.h"
 #include "error.h"
 #include "log.h"
 #include "mount-spec.h"
@@ -208,6 +209,7 @@ op_down_run(const struct agent_op_req *r, cJSON **result, char **cause)
 
 	*result = NULL;
 	if (workspace_open(r->workspace, r->config, r->id_labels, d, &ws, cause) != 0 ||
+	    owner_check(ws.container, cause) != 0 ||
 	    workspace_all_containers(&ws, d, &ids, cause) != 0)
 		goto out;
 	/* Read before the container goes: it knows the mounts it was made with. */

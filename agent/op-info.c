@@ -1,64 +1,69 @@
-/* op-info.c - the "info" operation: this host's facts, {"cpus":N,
- * "memoryBytes":N,"diskFreeBytes":N (of /),"load1":X,"dockerVersion":S,
- * "devContainersRunning":N,"software":"rdev-agent 0.1.0"}, with "dockerError"
- * when Docker cannot be reached (not a failure: the facts are still worth
- * having). */
+/* op-info.c - the "info" operation: this host's facts for placement and
+ * `rdev hosts ls` (docs/PROTOCOL.md, "info"): what it offers ("cpus",
+ * "memory", "storage", "gpus": the policy's capacity where it declares one,
+ * else what the host has, also given as "actual"), "load" (1 minute),
+ * "environments" (its running dev containers) and "reserved" (what their
+ * hostRequirements hold), "hostId", the policy's limits, and Docker's
+ * version, with "dockerError" when Docker cannot be reached (not a failure:
+ * the facts are still worth having). A malformed policy file is a failure:
+ * the host cannot admit anything until it is fixed. */
 #include "agent-ops.h"
 
-#include <sys/statvfs.h>
-
 #include <stdlib.h>
-#include <unistd.h>
 
 #include "docker.h"
+#include "host-policy.h"
+#include "host-usage.h"
 #include "xmalloc.h"
 
-static int
-op_info_run(const struct agent_op_req *r, cJSON **result, char **cause)
+/* Docker's version and this host's facts with its environments into o (or
+ * "dockerError"). */
+static void
+op_info_docker(cJSON *o, const struct host_policy *p)
 {
-	const char *labels[] = { "devcontainer.local_folder", NULL };
 	struct docker *d = docker_new(NULL);
-	struct statvfs sv;
-	cJSON *o = cJSON_CreateObject(), *version = NULL, *list = NULL;
+	struct host_usage u;
+	cJSON *version = NULL, *facts, *item;
 	const cJSON *v;
 	char *derr = NULL;
-	double load[3];
-	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
-	int status;
+	int status, have_usage = 0;
 
-	if (o == NULL)
-		fatal("out of memory");
-	cJSON_AddStringToObject(o, "software", "rdev-agent " RDEV_VERSION);
-	cJSON_AddNumberToObject(o, "cpus", (double)sysconf(_SC_NPROCESSORS_ONLN));
-	cJSON_AddNumberToObject(
-	    o, "memoryBytes", pages > 0 && psize > 0 ? (double)pages * (double)psize : 0);
-	if (statvfs("/", &sv) == 0)
-		cJSON_AddNumberToObject(
-		    o, "diskFreeBytes", (double)sv.f_bavail * (double)sv.f_frsize);
-	else
-		cJSON_AddNullToObject(o, "diskFreeBytes");
-	if (getloadavg(load, 1) == 1)
-		cJSON_AddNumberToObject(o, "load1", load[0]);
-	/* Docker trouble is reported in the answer, not as a failure: the host
-	 * facts are still worth having (the broker shows why it is unusable). */
 	if (docker_request(d, "GET", "/version", NULL, &status, &version, &derr) == 0 &&
 	    status == 200 &&
 	    cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(version, "Version")))
 		cJSON_AddStringToObject(o, "dockerVersion", v->valuestring);
 	else
 		cJSON_AddNullToObject(o, "dockerVersion");
-	if (derr == NULL && docker_container_list(d, labels, 0, &list, &derr) == 0)
-		cJSON_AddNumberToObject(
-		    o, "devContainersRunning", cJSON_GetArraySize(list));
-	else
-		cJSON_AddNullToObject(o, "devContainersRunning");
+	if (derr == NULL && host_usage_read(d, p, &u, &derr) == 0)
+		have_usage = 1;
+	facts = host_usage_facts(p, have_usage ? &u : NULL);
+	while ((item = facts->child) != NULL)
+		cJSON_AddItemToObject(
+		    o, item->string, cJSON_DetachItemViaPointer(facts, item));
+	cJSON_Delete(facts);
+	if (have_usage)
+		host_usage_clear(&u);
 	if (derr != NULL)
 		cJSON_AddStringToObject(o, "dockerError", derr);
 	free(derr);
 	cJSON_Delete(version);
-	cJSON_Delete(list);
 	docker_free(d);
-	(void)cause;
+}
+
+static int
+op_info_run(const struct agent_op_req *r, cJSON **result, char **cause)
+{
+	struct host_policy p;
+	cJSON *o;
+
+	(void)r;
+	if (host_policy_load(&p, cause) != 0)
+		return -1;
+	if ((o = cJSON_CreateObject()) == NULL)
+		fatal("out of memory");
+	cJSON_AddStringToObject(o, "software", "rdev-agent " RDEV_VERSION);
+	op_info_docker(o, &p);
+	host_policy_clear(&p);
 	*result = o;
 	return 0;
 }

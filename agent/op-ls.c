@@ -6,13 +6,12 @@
  * own its workspace folder. */
 #include "agent-ops.h"
 
-#include <sys/stat.h>
-
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "docker.h"
+#include "owner.h"
 
 static const char *
 op_ls_label(const cJSON *c, const char *name)
@@ -31,22 +30,6 @@ op_ls_string(const cJSON *c, const char *name)
 	return cJSON_IsString(v) ? v->valuestring : "";
 }
 
-/* Is the container (a list entry) uid's? */
-static int
-op_ls_owned_by(const cJSON *c, uid_t uid)
-{
-	const char *owner = op_ls_label(c, "dev.rdev.owner_uid"), *folder;
-	char want[32];
-	struct stat st;
-
-	if (*owner != '\0') {
-		snprintf(want, sizeof want, "%u", (unsigned)uid);
-		return strcmp(owner, want) == 0;
-	}
-	folder = op_ls_label(c, "devcontainer.local_folder");
-	return *folder == '/' && stat(folder, &st) == 0 && st.st_uid == uid;
-}
-
 static int
 op_ls_run(const struct agent_op_req *r, cJSON **result, char **cause)
 {
@@ -63,7 +46,8 @@ op_ls_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	}
 	out = cJSON_CreateArray();
 	cJSON_ArrayForEach(c, list) {
-		if (!all && !op_ls_owned_by(c, getuid()))
+		if (!all &&
+		    !owner_is(cJSON_GetObjectItemCaseSensitive(c, "Labels"), getuid()))
 			continue;
 		created = cJSON_GetObjectItemCaseSensitive(c, "Created");
 		o = cJSON_CreateObject();

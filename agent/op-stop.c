@@ -3,6 +3,7 @@
 #include "agent-ops.h"
 
 #include "docker.h"
+#include "owner.h"
 #include "workspace.h"
 
 static int
@@ -15,6 +16,7 @@ op_stop_run(const struct agent_op_req *r, cJSON **result, char **cause)
 
 	*result = NULL;
 	if (workspace_open(r->workspace, r->config, r->id_labels, d, &ws, cause) != 0 ||
+	    owner_check(ws.container, cause) != 0 ||
 	    workspace_all_containers(&ws, d, &ids, cause) != 0)
 		goto out;
 	for (char **id = ids; *id != NULL; id++, n++)

@@ -9,6 +9,9 @@
 #include <string.h>
 
 #include "error.h"
+#include "admission.h"
+#include "host-policy.h"
+#include "idle-watch.h"
 #include "secrets.h"
 #include "up.h"
 
@@ -78,11 +81,23 @@ op_up_flags(const struct agent_op_req *r, struct up_opts *opts, char **cause)
 	return 0;
 }
 
+/* The request's "idleStop" (seconds), or 0. */
+static long
+op_up_idle_stop(const struct agent_op_req *r)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(r->json, "idleStop");
+
+	return cJSON_IsNumber(v) && v->valuedouble >= 1 ? (long)v->valuedouble : 0;
+}
+
 static int
 op_up_run(const struct agent_op_req *r, cJSON **result, char **cause)
 {
 	struct up_opts opts = { 0 };
+	struct host_policy policy;
 	struct up_result res;
+	char *ignore = NULL;
+	long idle;
 	int rc = -1;
 
 	opts.workspace_folder = r->workspace;
@@ -95,12 +110,28 @@ op_up_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	opts.include_ports = agent_op_req_bool(r, "includePorts");
 	opts.progress = *r->progress;
 	*result = NULL;
+	if (host_policy_load(&policy, cause) != 0)
+		return -1;
+	opts.host_id = policy.host_id;
+	opts.limit_containers = policy.limit_containers;
+	opts.policy = &policy;
+	opts.client = agent_op_req_string(r, "client");
+	if (admission_user(&policy, cause) != 0)
+		goto out;
 	if (op_up_flags(r, &opts, cause) != 0)
 		goto out;
 	opts.progress.mask = opts.secrets;
 	if (up_run(&opts, &res, cause) != 0) {
 		secrets_mask_inplace(opts.secrets, cause);
 		goto out;
+	}
+	idle = host_policy_idle_stop(&policy, op_up_idle_stop(r));
+	if (res.container_id != NULL &&
+	    (idle > 0 ? idle_watch_arm(res.container_id, idle, &ignore)
+		      : idle_watch_rearm(res.container_id, &ignore)) != 0) {
+		/* The container is up all the same: say so, not fail. */
+		progress_line(r->progress, "warning: idle stop: %s", ignore);
+		free(ignore);
 	}
 	*result = up_result_json(&res);
 	if (opts.include_ports && res.ports != NULL) {
@@ -111,6 +142,7 @@ op_up_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	rc = 0;
 out:
 	secrets_free(opts.secrets);
+	host_policy_clear(&policy);
 	return rc;
 }
 

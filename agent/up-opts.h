@@ -10,6 +10,7 @@
 #include "progress.h"
 
 struct secrets;
+struct host_policy;
 
 struct up_opts {
 	const char *workspace_folder; /* required */
@@ -44,6 +45,18 @@ struct up_opts {
 	const char *dotfiles_repository;
 	const char *dotfiles_install_command;
 	const char *dotfiles_target_path;
+	/* This host's hostId (host-policy.h) for a new container's
+	 * dev.rdev.host label; NULL: none. */
+	const char *host_id;
+	/* This host's policy (host-policy.h): a new container is admitted by
+	 * it (admission.h); NULL: no admission (tests, builds). */
+	const struct host_policy *policy;
+	/* Who asked, for the dev.rdev.owner_client label (owner.h); NULL: this
+	 * process's user@host. */
+	const char *client;
+	/* The policy's limitContainers: a new container gets --cpus and
+	 * --memory from its hostRequirements. */
+	int limit_containers;
 	/* What the user sees while it works (progress.json: --log-format
 	 * json; progress.mask: the secrets). */
 	struct progress progress;

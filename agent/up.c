@@ -17,6 +17,7 @@
 
 #include <sodium.h>
 
+#include "admission.h"
 #include "agent-state.h"
 #include "compose.h"
 #include "config-merge.h"
@@ -31,6 +32,7 @@
 #include "feature-resolve.h"
 #include "image.h"
 #include "lifecycle.h"
+#include "owner.h"
 #include "secrets.h"
 #include "uid-sync.h"
 #include "xmalloc.h"
@@ -262,7 +264,7 @@ up_create(struct up_state *s, char **cause)
 	const char *user;
 	uid_t owner_uid = 0;
 	gid_t owner_gid = 0;
-	int rc = -1;
+	int rc = -1, admitted = -1;
 
 	if (up_prepare_image(s, NULL, &img, cause) != 0)
 		goto out;
@@ -284,6 +286,7 @@ up_create(struct up_state *s, char **cause)
 	}
 
 	labels = labels_make(s->cfg, s->config_hash, img.label);
+	labels_add_placement(labels, s->opts, s->merged);
 	in.image = uid_image != NULL ? uid_image : img.name;
 	in.merged = s->merged;
 	in.config = obj;
@@ -294,8 +297,15 @@ up_create(struct up_state *s, char **cause)
 	in.extra_mounts = s->opts->mounts;
 	if ((body = container_spec_create_body(&in, &name, &warnings, cause)) == NULL)
 		goto out;
+	if (s->opts->limit_containers)
+		container_spec_limit(body, s->merged);
 	for (char **w = warnings; w != NULL && *w != NULL; w++)
 		progress_line(s->p, "warning: %s", *w);
+	/* Admitted with the host-wide lock held until the container runs, so
+	 * two `up`s at once are counted one after the other. */
+	if (s->opts->policy != NULL &&
+	    admission_enter(s->opts->policy, s->docker, s->merged, &admitted, cause) != 0)
+		goto out;
 	progress_line(s->p, "Creating container from %s", in.image);
 	if (docker_container_create(s->docker, name, body, &id, cause) != 0)
 		goto out;
@@ -314,6 +324,7 @@ up_create(struct up_state *s, char **cause)
 	}
 	rc = 0;
 out:
+	admission_leave(admitted);
 	container_spec_warnings_free(warnings);
 	up_image_clear(&img);
 	cJSON_Delete(subst);
@@ -547,7 +558,8 @@ up_run(const struct up_opts *opts, struct up_result *res, char **cause)
 			goto out;
 		started = created;
 	} else {
-		if (up_find_container(&s, &s.container, cause) != 0)
+		if (up_find_container(&s, &s.container, cause) != 0 ||
+		    owner_check(s.container, cause) != 0)
 			goto out;
 		if (s.container != NULL && (opts->rebuild || opts->recreate)) {
 			replaced = up_replaced_images(&s);

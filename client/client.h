@@ -55,14 +55,23 @@ struct client_target {
 	 * --accept-new-host-key. NULL-terminated. */
 	char **argv;
 	int argc;
+	/* `@POOL SOURCE` (pool-target.h): the pool entry chosen (added to up's
+	 * result as "host"), the target as typed (for hints), and the host's
+	 * backend that be wraps. NULL/unused otherwise. */
+	char *pool_host;
+	char *typed;
+	struct agent_backend inner;
 };
 /* The broker's name of this machine's Docker engine (broker/local-host.h). */
 #define CLIENT_LOCAL_HOST "local"
 #define CLIENT_TARGET_QUIET 0x01     /* no "connecting" lines (--json: too) */
 #define CLIENT_TARGET_NO_FOLDER 0x02 /* the command takes no folder (ls) */
+#define CLIENT_TARGET_PLACE 0x04     /* @POOL: choose a host (up) */
 /* Find name's TARGET in argv (the value of --workspace-folder, else the
- * first non-option) and open its backend. CMD_EXIT_OK, or the exit code
- * after printing why not (a bad target, a pool). Close with
+ * first non-option) and open its backend. `@POOL SOURCE [--host NAME]`
+ * resolves to a host of the pool (pool-target.h; with CLIENT_TARGET_PLACE
+ * one is chosen, else the one chosen before) and then goes as HOST:SOURCE. CMD_EXIT_OK,
+ * or the exit code after printing why not (a bad target, a pool). Close with
  * client_target_close() either way. */
 int client_target_open(
     const char *name, int argc, char **argv, unsigned flags, struct client_target *ct);

@@ -12,6 +12,7 @@
 #include "config-discover.h"
 #include "forward-spec.h"
 #include "json-get.h"
+#include "pool-target.h"
 #include "remote.h"
 #include "runtime-dir.h"
 #include "target.h"
@@ -352,13 +353,40 @@ cmd_forward_list(int json)
 	return CMD_EXIT_OK;
 }
 
+/* `@POOL SOURCE`: *t (a pool target) replaced by the host the workspace
+ * was placed on (pool-target.h); *host the pool entry (new). CMD_EXIT_OK, or
+ * the exit code after printing why. */
+static int
+cmd_forward_pool(const char *target, const char *source, const char *config,
+    const struct remote_opts *ro, struct target *t, char **host)
+{
+	struct pool_target_req req = { 0 };
+	int rc;
+
+	if (source == NULL) {
+		fprintf(stderr,
+		    "rdev: forward: %s needs a SOURCE: forward %s SOURCE SPEC...\n",
+		    target, target);
+		return CMD_EXIT_USAGE;
+	}
+	req.cmd = "forward";
+	req.pool = target + 1;
+	req.source = source;
+	req.config = config;
+	req.accept_new_host_key = ro->accept_new_host_key;
+	target_clear(t);
+	rc = pool_target_resolve(&req, t, host);
+	return rc;
+}
+
 static int
 cmd_forward_exec(int argc, char **argv)
 {
 	const struct cmd_entry *e = &cmd_forward_entry;
 	struct remote_opts ro = { 0 };
 	const char *target = NULL, *config = NULL, *stop = NULL, *workspace;
-	char *local_ws = NULL, *local_config = NULL;
+	const char *source = NULL; /* @POOL SOURCE's */
+	char *local_ws = NULL, *local_config = NULL, *pool_host = NULL;
 	struct agent_backend be;
 	struct forward_spec s;
 	struct target t;
@@ -394,6 +422,8 @@ cmd_forward_exec(int argc, char **argv)
 			    &client_program, e, "unknown option %s", argv[i]);
 		} else if (target == NULL)
 			target = argv[i];
+		else if (target[0] == '@' && source == NULL)
+			source = argv[i];
 		else if (forward_spec_parse(argv[i], &s, &cause) != 0) {
 			cJSON_Delete(list);
 			cJSON_Delete(id_labels);
@@ -445,6 +475,13 @@ cmd_forward_exec(int argc, char **argv)
 			free(cause);
 			return CMD_EXIT_USAGE;
 		}
+		if (t.kind == TARGET_POOL &&
+		    (rc = cmd_forward_pool(
+			 target, source, config, &ro, &t, &pool_host)) != CMD_EXIT_OK) {
+			cJSON_Delete(list);
+			cJSON_Delete(id_labels);
+			return rc;
+		}
 		r = remote_new(&t, &ro);
 		remote_backend(r, &be);
 		workspace = t.path;
@@ -481,8 +518,8 @@ cmd_forward_exec(int argc, char **argv)
 		i = (int)stopped;
 		cJSON_Delete(res);
 		if (i == 0) {
-			fprintf(
-			    stderr, "rdev: forward: no such forward for %s\n", target);
+			fprintf(stderr, "rdev: forward: no such forward for %s\n",
+			    pool_host != NULL ? workspace : target);
 			rc = CMD_EXIT_FAILURE;
 		} else {
 			fprintf(stderr, "stopped %d forward%s\n", i, i == 1 ? "" : "s");
@@ -506,6 +543,7 @@ out:
 	remote_free(r);
 	target_clear(&t);
 	cJSON_Delete(id_labels);
+	free(pool_host);
 	free(local_ws);
 	free(local_config);
 	return rc;

@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "agent-ops.h"
+#include "owner.h"
 #include "progress.h"
 #include "broker-client.h"
 #include "error.h"
@@ -222,7 +223,7 @@ remote_connect_once(struct remote *r, struct proto_conn **c, char **cause)
 
 	if (broker_client_connect(1, "rdev " RDEV_VERSION, c, NULL, cause) != 0)
 		return -1;
-	proto_conn_set_prompt(*c, remote_prompt, NULL);
+	proto_conn_set_prompt(*c, r->o.batch ? NULL : remote_prompt, NULL);
 	req = remote_host_request(r, "agent");
 	if (proto_conn_request(*c, req, remote_on_progress,
 		r->o.quiet ? NULL : &stderr_progress, &result, NULL, cause) != 0)
@@ -363,11 +364,22 @@ remote_be_call(
 	char *hint =
 	    remote_up_hint(ctx, cJSON_IsString(config) ? config->valuestring : NULL);
 
+	const char *op =
+	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(req, "op"));
+	char *client;
+
 	if (hint != NULL && cJSON_GetObjectItemCaseSensitive(req, "workspace") != NULL) {
 		cJSON_DeleteItemFromObjectCaseSensitive(req, "hint");
 		cJSON_AddStringToObject(req, "hint", hint);
 	}
 	free(hint);
+	/* Who asks, for the container's owner labels: us, here. */
+	if (op != NULL && strcmp(op, "up") == 0) {
+		client = owner_client_default();
+		cJSON_DeleteItemFromObjectCaseSensitive(req, "client");
+		cJSON_AddStringToObject(req, "client", client);
+		free(client);
+	}
 	return remote_request(ctx, req, p, result, NULL, cause);
 }
 

@@ -28,6 +28,8 @@ struct remote_opts {
 	int accept_new_host_key; /* record an unknown host key */
 	int quiet;		 /* no "connecting"/"installing" lines */
 	int json_log;		 /* those lines as --log-format json's */
+	int batch;		 /* never ask on the terminal: SSH's prompts
+				    (passphrase, password) are cancelled */
 	const char *target;	 /* the target as the user typed it (for hints;
 				    borrowed, outlives the remote), or NULL */
 };

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "config-discover.h"
+#include "pool-target.h"
 #include "remote.h"
 #include "xmalloc.h"
 
@@ -117,27 +118,113 @@ client_has_flag(int argc, char **argv, const char *flag)
 	return 0;
 }
 
-/* A remote TARGET at argv[i]: parse it into *t. 0, or an exit code after
+/* Take "--host VALUE" (or --host=VALUE) out of argv (before "--"): the
+ * value (borrowed from argv), or NULL. */
+static const char *
+client_take_host(int *argc, char **argv)
+{
+	const char *v = NULL;
+	int i, n;
+
+	for (i = 1; i < *argc && strcmp(argv[i], "--") != 0; i++) {
+		n = 0;
+		if (strcmp(argv[i], "--host") == 0 && i + 1 < *argc) {
+			v = argv[i + 1];
+			n = 2;
+		} else if (strncmp(argv[i], "--host=", 7) == 0) {
+			v = argv[i] + 7;
+			n = 1;
+		}
+		if (n > 0) {
+			memmove(argv + i, argv + i + n,
+			    (size_t)(*argc - i - n + 1) * sizeof *argv);
+			*argc -= n;
+			i--;
+		}
+	}
+	return v;
+}
+
+/* The index of the first argument after i that is neither an option nor
+ * an option's value, before any "--"; -1 if none. */
+static int
+client_next_positional(int argc, char **argv, int i)
+{
+	for (i++; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (agent_cmd_option_takes_value(argv[i])) {
+			i++;
+			continue;
+		}
+		if (argv[i][0] != '-')
+			return i;
+	}
+	return -1;
+}
+
+/* up's answer through a pool gets the pool entry's name as "host". */
+static int
+client_target_pool_call(
+    void *ctx, cJSON *req, const struct progress *p, cJSON **result, char **cause)
+{
+	struct client_target *ct = ctx;
+	const char *op =
+	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(req, "op"));
+	int up = op != NULL && strcmp(op, "up") == 0, rc;
+
+	rc = ct->inner.call(ct->inner.ctx, req, p, result, cause);
+	if (rc == 0 && up && cJSON_IsObject(*result)) {
+		cJSON_DeleteItemFromObjectCaseSensitive(*result, "host");
+		cJSON_AddStringToObject(*result, "host", ct->pool_host);
+	}
+	return rc;
+}
+
+static int
+client_target_pool_exec(
+    void *ctx, const char *prog_name, const struct agent_exec_req *req)
+{
+	struct client_target *ct = ctx;
+
+	return ct->inner.exec(ct->inner.ctx, prog_name, req);
+}
+
+/* A remote TARGET at argv[i]: parse it into ct->t; a pool's (@POOL SOURCE,
+ * SOURCE at *source_i) resolved to its host. 0, or an exit code after
  * printing why not. */
 static int
-client_remote_target(const char *name, const char *arg, struct target *t)
+client_remote_target(const char *name, int argc, char **argv, int i, unsigned flags,
+    const char *host, int accept_new, struct client_target *ct, int *source_i)
 {
+	struct pool_target_req req = { 0 };
 	char *cause = NULL;
 
-	if (target_parse(arg, t, &cause) != 0) {
+	*source_i = -1;
+	if (target_parse(argv[i], &ct->t, &cause) != 0) {
 		fprintf(stderr, "rdev: %s: %s\n", name, cause);
 		free(cause);
 		return CMD_EXIT_USAGE;
 	}
-	if (t->kind == TARGET_POOL) {
-		fprintf(stderr,
-		    "rdev: %s: host pools (%s) are not available in this build "
-		    "yet\n",
-		    name, arg);
-		target_clear(t);
-		return CMD_EXIT_UNAVAILABLE;
+	if (ct->t.kind != TARGET_POOL) {
+		if (host == NULL)
+			return 0;
+		fprintf(stderr, "rdev: %s: --host is for @POOL targets\n", name);
+		return CMD_EXIT_USAGE;
 	}
-	return 0;
+	if ((*source_i = client_next_positional(argc, argv, i)) < 0) {
+		fprintf(stderr, "rdev: %s: %s needs a SOURCE: %s %s SOURCE\n", name,
+		    argv[i], name, argv[i]);
+		return CMD_EXIT_USAGE;
+	}
+	req.cmd = name;
+	req.source = argv[*source_i];
+	req.config = client_config_arg(argc, argv);
+	req.host = host;
+	req.place = (flags & CLIENT_TARGET_PLACE) != 0;
+	req.accept_new_host_key = accept_new;
+	ct->typed = xasprintf("%s %s", argv[i], argv[*source_i]);
+	req.pool = argv[i] + 1; /* (ct->t is replaced by the host's target) */
+	target_clear(&ct->t);
+	return pool_target_resolve(&req, &ct->t, &ct->pool_host);
 }
 
 int
@@ -145,14 +232,21 @@ client_target_open(
     const char *name, int argc, char **argv, unsigned flags, struct client_target *ct)
 {
 	struct remote_opts ro = { 0 };
-	int i, n, rc;
+	const char *host;
+	int i, n, rc, source_i;
 
 	memset(ct, 0, sizeof *ct);
 	ro.accept_new_host_key = client_take_flag(&argc, argv, "--accept-new-host-key");
 	ct->argv = client_target_split(argc, argv, &ct->argc);
+	host = client_take_host(&ct->argc, ct->argv);
 	argc = ct->argc;
 	argv = ct->argv;
 	i = client_target_index(argc, argv);
+	if (i < 0 && host != NULL) {
+		fprintf(stderr, "rdev: %s: --host is for @POOL targets\n", name);
+		client_target_close(ct);
+		return CMD_EXIT_USAGE;
+	}
 	if (i < 0 || !target_is_remote(argv[i])) {
 		char *cause = NULL;
 
@@ -163,19 +257,29 @@ client_target_open(
 		free(cause);
 		return CMD_EXIT_OK;
 	}
-	if ((rc = client_remote_target(name, argv[i], &ct->t)) != 0) {
+	if ((rc = client_remote_target(name, argc, argv, i, flags, host,
+		 ro.accept_new_host_key, ct, &source_i)) != 0) {
 		client_target_close(ct);
 		return rc;
 	}
 	ro.quiet = (flags & CLIENT_TARGET_QUIET) || client_has_flag(argc, argv, "--json");
 	ro.json_log = client_log_json(argc, argv);
-	ro.target = argv[i];
+	ro.target = ct->typed != NULL ? ct->typed : argv[i];
 	ct->target_arg = argv[i];
 	ct->remote = remote_new(&ct->t, &ro);
 	remote_backend(ct->remote, &ct->be);
+	if (ct->pool_host != NULL) {
+		ct->inner = ct->be;
+		ct->be.call = client_target_pool_call;
+		ct->be.exec = client_target_pool_exec;
+		ct->be.ctx = ct;
+	}
 	/* The command on the remote side: the target's entry is the host's
-	 * folder, or gone for a command that takes none. */
+	 * folder, or gone for a command that takes none; a pool's SOURCE
+	 * goes with it. */
 	for (int k = n = 0; k < argc; k++) {
+		if (k == source_i)
+			continue;
 		if (k != i)
 			ct->argv[n++] = argv[k];
 		else if (!(flags & CLIENT_TARGET_NO_FOLDER))
@@ -191,6 +295,8 @@ client_target_close(struct client_target *ct)
 {
 	remote_free(ct->remote);
 	target_clear(&ct->t);
+	free(ct->pool_host);
+	free(ct->typed);
 	free(ct->local_folder);
 	free(ct->argv);
 	memset(ct, 0, sizeof *ct);

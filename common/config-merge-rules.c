@@ -23,9 +23,7 @@ config_merge_get(const cJSON *obj, const char *key)
 	return cJSON_GetObjectItemCaseSensitive(obj, key);
 }
 
-/* The reference's parseBytes(value || '0'): /^(\d+)([tgmk]b)?$/ on
- * String(value), else 0. */
-static double
+double
 config_merge_parse_bytes(const cJSON *v)
 {
 	static const struct {

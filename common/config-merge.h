@@ -115,6 +115,11 @@ cJSON *config_merge(const cJSON *metadata, const cJSON *config);
  * entries)); config only supplies the other properties of the output. */
 cJSON *config_merge_entries(const cJSON *entries, const cJSON *config);
 
+/* A size as hostRequirements writes it, the reference's parseBytes(value ||
+ * '0'): /^(\d+)([tgmk]b)?$/ on String(value) ("8gb", "512mb", 1024), else 0.
+ * Used for host policies' sizes too, so both read sizes alike. */
+double config_merge_parse_bytes(const cJSON *v);
+
 /* A deep copy of v with JavaScript object semantics, as JSON.stringify prints
  * a parsed object: keys that are array indices first, in ascending numeric
  * order, then the others in insertion order; duplicate keys collapsed (last

@@ -198,6 +198,22 @@ rig_remote_cleanup() {
 }
 
 rdev() { "$RDEV_BIN_DIR/rdev" "$@"; }
+
+# A folder every rig host's user can read (workspaces named by the same path
+# on several hosts, host policies): $TEST_TMP/shared, printed.
+rig_shared_folder() {
+	mkdir -p "$TEST_TMP/shared"
+	chmod 755 "$TEST_TMP" "$TEST_TMP/shared"
+	echo "$TEST_TMP/shared"
+}
+# Remove the containers of the hosts whose policies' hostIds are given
+# (label dev.rdev.host): a test's own, all on the one Docker engine.
+rig_remove_host_containers() {
+	local h
+	for h in "$@"; do
+		docker ps -aq --filter "label=dev.rdev.host=$h" | xargs -r docker rm -f >/dev/null
+	done
+}
 rdev_agent() { "$RDEV_BIN_DIR/rdev-agent" "$@"; }
 
 check() {

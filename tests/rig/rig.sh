@@ -8,7 +8,7 @@
 #   rig.sh images              build the local base images (cached)
 #   rig.sh devcontainer-cli    install the pinned @devcontainers/cli (cached)
 #   rig.sh host-start NAME [--netns] [--slow-bashrc] [--no-sftp] [--max-sessions N]
-#                          [--no-streamlocal] [--no-forwarding]
+#                          [--no-streamlocal] [--no-forwarding] [--policy FILE]
 #                              start an sshd "host" NAME; prints its ssh config path.
 #                              Its user's ~/.bashrc appends a line to ~/.rdev-shells
 #                              each time a shell reads it (so tests count the login
@@ -16,7 +16,9 @@
 #                              there (as pyenv/nvm/conda init do); --no-sftp: no sftp
 #                              subsystem; --max-sessions: sshd's MaxSessions (100);
 #                              --no-streamlocal: AllowStreamLocalForwarding no;
-#                              --no-forwarding: that and AllowTcpForwarding no
+#                              --no-forwarding: that and AllowTcpForwarding no;
+#                              --policy FILE: the host's rdev policy (sshd's
+#                              SetEnv RDEV_AGENT_POLICY=FILE for its sessions)
 #   rig.sh host-stop NAME      stop that host (and its network namespace)
 #   rig.sh host-link NAME up|down
 #                              cut or restore a --netns host's network link
@@ -265,6 +267,7 @@ host_user() {
 
 rig_host_start() {
 	local name=${1:?host name} netns=0 slow_rc=0 sftp=1 max_sessions=100 tcp_fwd=yes unix_fwd=yes
+	local policy=
 	shift
 	while [ $# -gt 0 ]; do
 		case $1 in
@@ -274,6 +277,7 @@ rig_host_start() {
 		--max-sessions) max_sessions=${2:?--max-sessions N}; shift ;;
 		--no-streamlocal) unix_fwd=no ;;
 		--no-forwarding) unix_fwd=no tcp_fwd=no ;;
+		--policy) policy=${2:?--policy FILE}; shift ;;
 		*) die "host-start: unknown option $1" ;;
 		esac
 		shift
@@ -338,6 +342,7 @@ rig_host_start() {
 	LogLevel VERBOSE
 	EOF
 	[ $sftp -eq 0 ] || echo "Subsystem sftp internal-sftp" >>"$hdir/sshd_config"
+	[ -z "$policy" ] || echo "SetEnv RDEV_AGENT_POLICY=$policy" >>"$hdir/sshd_config"
 	"${exec_prefix[@]}" /usr/sbin/sshd -D -e -f "$hdir/sshd_config" >"$hdir/sshd.log" 2>&1 &
 	echo $! >"$hdir/sshd.pid"
 	# The port stays reserved while this sshd runs (its listener shows too).

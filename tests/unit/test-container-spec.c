@@ -96,3 +96,31 @@ TEST(entrypoint_script_runs_entrypoints_then_sleeps)
 	free(s);
 	cJSON_Delete(eps);
 }
+
+TEST(limit_from_host_requirements)
+{
+	cJSON *body = cJSON_Parse("{\"HostConfig\":{\"Privileged\":true}}");
+	cJSON *merged =
+	    cJSON_Parse("{\"hostRequirements\":{\"cpus\":1.5,\"memory\":\"536870912\"}}");
+	const cJSON *hc;
+
+	container_spec_limit(body, merged);
+	hc = cJSON_GetObjectItemCaseSensitive(body, "HostConfig");
+	ASSERT_TRUE(cJSON_GetObjectItemCaseSensitive(hc, "NanoCpus")->valuedouble ==
+	    1500000000.0);
+	ASSERT_TRUE(
+	    cJSON_GetObjectItemCaseSensitive(hc, "Memory")->valuedouble == 536870912.0);
+	ASSERT_TRUE(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(hc, "Privileged")));
+	cJSON_Delete(merged);
+	/* No requirements: no limits. */
+	merged = cJSON_Parse(
+	    "{\"hostRequirements\":{\"cpus\":null,\"memory\":\"-Infinity\"}}");
+	cJSON_Delete(body);
+	body = cJSON_Parse("{}");
+	container_spec_limit(body, merged);
+	hc = cJSON_GetObjectItemCaseSensitive(body, "HostConfig");
+	ASSERT_NULL(cJSON_GetObjectItemCaseSensitive(hc, "NanoCpus"));
+	ASSERT_NULL(cJSON_GetObjectItemCaseSensitive(hc, "Memory"));
+	cJSON_Delete(merged);
+	cJSON_Delete(body);
+}

@@ -1,0 +1,90 @@
+/* owner.c - whose a dev container is (owner.h). */
+#include "owner.h"
+
+#include <sys/stat.h>
+
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "xmalloc.h"
+
+/* labels[name] as a string, or "". */
+static const char *
+owner_label(const cJSON *labels, const char *name)
+{
+	const char *v =
+	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(labels, name));
+
+	return v != NULL ? v : "";
+}
+
+int
+owner_is(const cJSON *labels, uid_t uid)
+{
+	const char *owner = owner_label(labels, OWNER_UID_LABEL), *folder;
+	char want[32];
+	struct stat st;
+
+	if (*owner != '\0') {
+		snprintf(want, sizeof want, "%u", (unsigned)uid);
+		return strcmp(owner, want) == 0;
+	}
+	folder = owner_label(labels, "devcontainer.local_folder");
+	return *folder == '/' && stat(folder, &st) == 0 && st.st_uid == uid;
+}
+
+/* The login name of uid, or its number. New string. */
+static char *
+owner_user_name(uid_t uid)
+{
+	struct passwd *pw = getpwuid(uid);
+
+	return pw != NULL ? xstrdup(pw->pw_name) : xasprintf("%u", (unsigned)uid);
+}
+
+int
+owner_check(const cJSON *inspect, char **cause)
+{
+	const cJSON *labels = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(inspect, "Config"), "Labels");
+	const char *name, *uid, *folder;
+	char *me;
+
+	if (inspect == NULL || owner_is(labels, getuid()))
+		return 0;
+	name = owner_label(labels, OWNER_NAME_LABEL);
+	uid = owner_label(labels, OWNER_UID_LABEL);
+	folder = owner_label(labels, "devcontainer.local_folder");
+	me = owner_user_name(getuid());
+	if (*uid != '\0')
+		error_set(cause,
+		    "the dev container of %s belongs to %s (uid %s), not to you (%s): "
+		    "rdev does not use or change another user's environment",
+		    *folder != '\0' ? folder : "this workspace",
+		    *name != '\0' ? name : uid, uid, me);
+	else
+		error_set(cause,
+		    "the dev container of %s was made by another tool, and its folder "
+		    "is not yours (%s): rdev does not use or change another user's "
+		    "environment",
+		    *folder != '\0' ? folder : "this workspace", me);
+	free(me);
+	return -1;
+}
+
+char *
+owner_client_default(void)
+{
+	char host[256], *user = owner_user_name(getuid()), *out;
+
+	if (gethostname(host, sizeof host) != 0)
+		snprintf(host, sizeof host, "localhost");
+	host[sizeof host - 1] = '\0';
+	out = xasprintf("%s@%s", user, host);
+	free(user);
+	return out;
+}

@@ -1,0 +1,34 @@
+/* owner.h - whose a dev container is. The owner is the host login user
+ * rdev ran as when it made the container (label dev.rdev.owner_uid, with
+ * dev.rdev.owner_name), or, for a container without the label (another tool
+ * made it), the owner of its workspace folder. dev.rdev.owner_client names
+ * who asked for it: the local user@machine of the client (informative; the
+ * host user is what is checked).
+ *
+ * The agent refuses exec, shell, stop, down and up on a container whose
+ * owner is another user: several people may log in to one Docker host, and
+ * Docker's socket lets each touch everything.
+ */
+#ifndef RDEV_OWNER_H
+#define RDEV_OWNER_H
+
+#include <sys/types.h>
+
+#include <cjson/cJSON.h>
+
+#define OWNER_UID_LABEL "dev.rdev.owner_uid"
+#define OWNER_NAME_LABEL "dev.rdev.owner_name"
+#define OWNER_CLIENT_LABEL "dev.rdev.owner_client"
+
+/* Is the container with these labels (an object of strings; a container
+ * list entry's "Labels" or an inspect's Config.Labels) uid's? */
+int owner_is(const cJSON *labels, uid_t uid);
+/* May this process's user use and change the container (its inspect)? 0,
+ * or -1 with *cause ("the dev container of FOLDER belongs to NAME (uid N),
+ * not to you (ME): ..."). NULL inspect: 0. */
+int owner_check(const cJSON *inspect, char **cause);
+/* Who is asking, for OWNER_CLIENT_LABEL when the request does not say:
+ * this process's user@host. New string. */
+char *owner_client_default(void);
+
+#endif

@@ -1,0 +1,31 @@
+/* pool-probe.h - asking a pool's hosts for their facts, all at once.
+ *
+ * Each entry's agent is asked for "info" (docs/PROTOCOL.md) through the
+ * broker, each in a child process of its own, so a host that accepts TCP
+ * and never speaks SSH costs no more than the deadline: at most timeout_ms
+ * in all, after which the hosts not answered are "down" with error
+ * "timeout" (their children killed). SSH never prompts here (a host that
+ * needs a passphrase the ssh-agent lacks is down, with the reason).
+ */
+#ifndef RDEV_POOL_PROBE_H
+#define RDEV_POOL_PROBE_H
+
+#include <cjson/cJSON.h>
+
+#include "target.h"
+
+/* The per-host probe deadline. */
+#define POOL_PROBE_TIMEOUT_MS 5000
+
+/* One object per entry of entries (pool-file.h's), in their order, as
+ * `rdev hosts ls --json` prints them: the entry's "name", "pool", "labels",
+ * "state" ("up"/"down"), "error" when down, and the agent's facts ("cpus",
+ * "memory", "storage", "gpus", "load", "environments", "reserved", "hostId",
+ * ...) when up. New array; never NULL. */
+cJSON *pool_probe(const cJSON *entries, int timeout_ms, int accept_new_host_key);
+
+/* entry name ([user@]host[:port] or an ssh_config alias) as a remote target
+ * whose path is path. 0, or -1 with *cause; *t cleared either way first. */
+int pool_probe_target(const char *name, const char *path, struct target *t, char **cause);
+
+#endif

@@ -1,0 +1,274 @@
+/* pool-target.c - `@POOL SOURCE`: which host of the pool a workspace lives
+ * on (pool-target.h). */
+#include "pool-target.h"
+
+#include <sys/stat.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent-state.h"
+#include "atomic-file.h"
+#include "cmd.h"
+#include "config-discover.h"
+#include "error.h"
+#include "jsonc.h"
+#include "placement.h"
+#include "pool-file.h"
+#include "pool-probe.h"
+#include "xmalloc.h"
+
+#define POOL_TARGET_FILE "placements.json"
+#define POOL_TARGET_MAX_BYTES (4 * 1024 * 1024)
+
+/* The placements file's entries ({"pool","source","host"}): a new array
+ * (empty when there is none or it cannot be read). */
+static cJSON *
+pool_target_read(const char *path)
+{
+	char *data = NULL, *cause = NULL;
+	size_t len;
+	cJSON *root, *list;
+
+	if (file_read_all(path, POOL_TARGET_MAX_BYTES, &data, &len, &cause) != 0) {
+		free(cause);
+		return cJSON_CreateArray();
+	}
+	root = cJSON_ParseWithLength(data, len);
+	free(data);
+	list = cJSON_DetachItemFromObjectCaseSensitive(root, "placements");
+	cJSON_Delete(root);
+	if (!cJSON_IsArray(list)) {
+		cJSON_Delete(list);
+		return cJSON_CreateArray();
+	}
+	return list;
+}
+
+/* An entry's string field, or "". */
+static const char *
+pool_target_field(const cJSON *e, const char *key)
+{
+	const char *v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, key));
+
+	return v != NULL ? v : "";
+}
+
+/* The path of placements.json (new), or NULL with *cause. */
+static char *
+pool_target_path(char **cause)
+{
+	char *dir = agent_state_dir(cause), *path;
+
+	if (dir == NULL)
+		return NULL;
+	path = xasprintf("%s/%s", dir, POOL_TARGET_FILE);
+	free(dir);
+	return path;
+}
+
+char *
+pool_target_remembered(const char *pool, const char *source)
+{
+	char *cause = NULL, *path = pool_target_path(&cause), *host = NULL;
+	cJSON *list;
+	const cJSON *e;
+
+	free(cause);
+	if (path == NULL)
+		return NULL;
+	list = pool_target_read(path);
+	cJSON_ArrayForEach(e, list) {
+		if (strcmp(pool_target_field(e, "pool"), pool) == 0 &&
+		    strcmp(pool_target_field(e, "source"), source) == 0)
+			host = xstrdup(pool_target_field(e, "host"));
+	}
+	cJSON_Delete(list);
+	free(path);
+	return host;
+}
+
+/* Remember host for (pool, source), under the state directory's lock so that
+ * two commands at once both keep theirs. 0, or -1 with *cause. */
+static int
+pool_target_remember(const char *pool, const char *source, const char *host, char **cause)
+{
+	char *dir = agent_state_dir(cause), *path, *text;
+	cJSON *list, *root, *e, *next;
+	int lock, rc;
+
+	if (dir == NULL)
+		return -1;
+	if ((lock = agent_lock_acquire(dir, "placements", NULL, NULL, cause)) < 0) {
+		free(dir);
+		return -1;
+	}
+	path = xasprintf("%s/%s", dir, POOL_TARGET_FILE);
+	list = pool_target_read(path);
+	for (e = list->child; e != NULL; e = next) {
+		next = e->next;
+		if (strcmp(pool_target_field(e, "pool"), pool) == 0 &&
+		    strcmp(pool_target_field(e, "source"), source) == 0)
+			cJSON_Delete(cJSON_DetachItemViaPointer(list, e));
+	}
+	e = cJSON_CreateObject();
+	cJSON_AddStringToObject(e, "pool", pool);
+	cJSON_AddStringToObject(e, "source", source);
+	cJSON_AddStringToObject(e, "host", host);
+	cJSON_AddItemToArray(list, e);
+	root = cJSON_CreateObject();
+	cJSON_AddItemToObject(root, "placements", list);
+	text = cJSON_Print(root);
+	rc = atomic_file_write(path, text, strlen(text), 0600, cause);
+	free(text);
+	cJSON_Delete(root);
+	agent_lock_release(lock);
+	free(path);
+	free(dir);
+	return rc;
+}
+
+/* The hostRequirements of the configuration at source, when source is a
+ * folder on this machine (interim: see pool-target.h) into *pr. 0, or -1
+ * with *cause (a devcontainer.json that cannot be read). */
+static int
+pool_target_requirements(
+    const char *source, const char *config, struct placement_req *pr, char **cause)
+{
+	struct jsonc_doc *doc = NULL;
+	struct stat st;
+	char *file = NULL, *data = NULL, *folder;
+	size_t len;
+	int rc = -1;
+
+	memset(pr, 0, sizeof *pr);
+	if (stat(source, &st) != 0 || !S_ISDIR(st.st_mode))
+		return 0;
+	if ((folder = config_discover_resolve(NULL, source, cause)) == NULL)
+		return -1;
+	if (config != NULL)
+		file = config_discover_resolve(folder, config, cause);
+	else if (config_discover(folder, &file, cause) != 0)
+		file = NULL;
+	free(folder);
+	if (file == NULL)
+		return -1;
+	if (file_read_all(file, POOL_TARGET_MAX_BYTES, &data, &len, cause) == 0 &&
+	    (doc = jsonc_parse(file, data, len, cause)) != NULL) {
+		placement_req_from_json(cJSON_GetObjectItemCaseSensitive(
+					    jsonc_doc_root(doc), "hostRequirements"),
+		    pr);
+		rc = 0;
+	}
+	jsonc_doc_free(doc);
+	free(data);
+	free(file);
+	return rc;
+}
+
+/* Probe members and choose one: its index, or -1 after printing why. */
+static int
+pool_target_place(const struct pool_target_req *req, const cJSON *members)
+{
+	struct placement_req pr;
+	cJSON *hosts, *reasons = NULL;
+	const cJSON *r;
+	char *cause = NULL;
+	int best;
+
+	if (pool_target_requirements(req->source, req->config, &pr, &cause) != 0) {
+		fprintf(stderr, "rdev: %s: %s\n", req->cmd, cause);
+		free(cause);
+		return -1;
+	}
+	hosts = pool_probe(members, POOL_PROBE_TIMEOUT_MS, req->accept_new_host_key);
+	best = placement_choose(hosts, &pr, &reasons);
+	if (best < 0) {
+		fprintf(stderr, "rdev: %s: no host of @%s fits:\n", req->cmd, req->pool);
+		cJSON_ArrayForEach(r, reasons)
+			fprintf(stderr, "  %s\n", r->valuestring);
+	}
+	cJSON_Delete(reasons);
+	cJSON_Delete(hosts);
+	return best;
+}
+
+int
+pool_target_resolve(const struct pool_target_req *req, struct target *t, char **entry)
+{
+	cJSON *all, *members = NULL;
+	char *cause = NULL, *host = NULL;
+	int rc = CMD_EXIT_FAILURE, i;
+
+	memset(t, 0, sizeof *t);
+	*entry = NULL;
+	if ((all = pool_load(&cause)) == NULL) {
+		fprintf(stderr, "rdev: %s: %s\n", req->cmd, cause);
+		free(cause);
+		return CMD_EXIT_FAILURE;
+	}
+	members = pool_members(all, req->pool);
+	if (cJSON_GetArraySize(members) == 0) {
+		fprintf(stderr,
+		    "rdev: %s: pool %s has no hosts (add one with `rdev hosts add "
+		    "--pool %s HOST`)\n",
+		    req->cmd, req->pool, req->pool);
+		goto out;
+	}
+	if (req->host != NULL) {
+		if (pool_entry_find(members, req->host, req->pool) == NULL) {
+			fprintf(stderr, "rdev: %s: %s is not a host of @%s\n", req->cmd,
+			    req->host, req->pool);
+			goto out;
+		}
+		host = xstrdup(req->host);
+	} else if (!req->place) {
+		host = pool_target_remembered(req->pool, req->source);
+		if (host == NULL) {
+			fprintf(stderr,
+			    "rdev: %s: @%s %s has no host yet (run `rdev up @%s %s` "
+			    "first)\n",
+			    req->cmd, req->pool, req->source, req->pool, req->source);
+			goto out;
+		}
+		if (pool_entry_find(members, host, req->pool) == NULL) {
+			fprintf(stderr,
+			    "rdev: %s: @%s %s was placed on %s, which is no longer "
+			    "in the pool\n",
+			    req->cmd, req->pool, req->source, host);
+			goto out;
+		}
+	} else {
+		host = pool_target_remembered(req->pool, req->source);
+		/* Back to the host it was placed on, while it is in the pool:
+		 * the workspace's container is there. */
+		if (host == NULL || pool_entry_find(members, host, req->pool) == NULL) {
+			free(host);
+			host = NULL;
+			if ((i = pool_target_place(req, members)) < 0)
+				goto out;
+			host = xstrdup(pool_entry_name(cJSON_GetArrayItem(members, i)));
+		}
+	}
+	if (pool_probe_target(host, req->source, t, &cause) != 0) {
+		fprintf(stderr, "rdev: %s: %s\n", req->cmd, cause);
+		goto out;
+	}
+	if (req->place &&
+	    pool_target_remember(req->pool, req->source, host, &cause) != 0) {
+		fprintf(stderr, "rdev: %s: warning: cannot remember the host: %s\n",
+		    req->cmd, cause);
+		free(cause);
+		cause = NULL;
+	}
+	*entry = host;
+	host = NULL;
+	rc = CMD_EXIT_OK;
+out:
+	free(cause);
+	free(host);
+	cJSON_Delete(members);
+	cJSON_Delete(all);
+	return rc;
+}

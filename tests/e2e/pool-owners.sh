@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# pool-owners.sh - owners and admission on real sshd hosts of the rig (one
+# Docker engine, told apart by their policies' hostId):
+#   two host accounts A and B: A's container carries its owner labels (the
+#   host user, the local user@machine); B, naming A's workspace folder,
+#   cannot exec into, stop, remove or up it (the agent refuses, naming the
+#   owner); `ls` shows each their own, `ls --all` everyone's;
+#   two brokers of two local users (root and nu2, in group docker) placing at
+#   once on a pool whose one host allows one environment per user
+#   (maxEnvironmentsPerUser 1, both log in as the same host user): exactly
+#   one environment, and one clear refusal; allowedUsers refuses a user not
+#   in it.
+. "$(dirname "$0")/../rig/lib.sh"
+rig_require_docker
+id nu2 >/dev/null 2>&1 || fail "this test needs the local user nu2 (in group docker)"
+
+export XDG_CONFIG_HOME=$TEST_TMP/config
+ha=$(rig_host_name oa) hb=$(rig_host_name ob) hc=$(rig_host_name oc)
+hd=$(rig_host_name od)
+shared=$(rig_shared_folder)
+nu2_dir=$TEST_TMP/nu2
+nu2() { # run rdev as nu2, with its own broker, pools and state
+	runuser -u nu2 -- env HOME="$nu2_dir" RDEV_RUNTIME_DIR="$nu2_dir/rt" \
+		RDEV_STATE_DIR="$nu2_dir/state" XDG_CONFIG_HOME="$nu2_dir/config" \
+		RDEV_SSH_CONFIG="$nu2_dir/ssh_config" "$RDEV_BIN_DIR/rdev" "$@"
+}
+cleanup() {
+	local rc=$?
+	set +e
+	runuser -u nu2 -- env RDEV_RUNTIME_DIR="$nu2_dir/rt" \
+		"$RDEV_BIN_DIR/rdev-broker" stop >/dev/null 2>&1
+	rig_remove_host_containers "$ha" "$hc" "$hd"
+	(exit $rc)
+	rig_test_cleanup
+}
+trap cleanup EXIT
+policy() { # HOSTID EXTRA-JSON
+	printf '{"hostId": "%s"%s}\n' "$1" "${2:+, $2}" >"$shared/$1.json"
+	echo "$shared/$1.json"
+}
+# A and B: two accounts on one host (one hostId).
+cfg_a=$(rig_host "$ha" --policy "$(policy "$ha")")
+cfg_b=$(rig_host "$hb" --policy "$shared/$ha.json")
+cfg_c=$(rig_host "$hc" --policy "$(policy "$hc" '"maxEnvironmentsPerUser": 1')")
+cfg_d=$(rig_host "$hd" --policy "$(policy "$hd" '"allowedUsers": ["nobody-else"]')")
+cat "$cfg_a" "$cfg_b" "$cfg_c" "$cfg_d" >"$TEST_TMP/ssh_config"
+export RDEV_SSH_CONFIG=$TEST_TMP/ssh_config
+user_a=$(cat "$(dirname "$cfg_a")/user") user_b=$(cat "$(dirname "$cfg_b")/user")
+
+ws() { # NAME
+	mkdir -p "$shared/$1"
+	printf '{"image": "%s"}\n' "$RDEV_RIG_IMAGE_BUSYBOX" >"$shared/$1/.devcontainer.json"
+	chmod -R a+rX "$shared/$1"
+}
+
+# --- two host accounts -------------------------------------------------------------
+ws wa
+rdev up "$ha:$shared/wa" >"$TEST_TMP/up-a.json" 2>"$TEST_TMP/up.err" ||
+	{ cat "$TEST_TMP/up.err" >&2; fail "up as A failed"; }
+cid=$(jq -r .containerId "$TEST_TMP/up-a.json")
+check_eq "A's container: the host user it belongs to" \
+	"$(docker inspect -f '{{index .Config.Labels "dev.rdev.owner_name"}}' "$cid")" "$user_a"
+check_eq "... and who asked for it, the local user@machine" \
+	"$(docker inspect -f '{{index .Config.Labels "dev.rdev.owner_client"}}' "$cid")" \
+	"$(id -un)@$(hostname)"
+refused() { # WHAT CMD...: CMD fails naming A as the owner
+	local what=$1 s
+	shift
+	set +e
+	"$@" >"$TEST_TMP/refused.out" 2>"$TEST_TMP/refused.err"
+	s=$?
+	set -e
+	check "B: $what is refused" test "$s" -ne 0
+	check "... naming the owner" \
+		grep -q "belongs to $user_a (uid [0-9]*), not to you ($user_b)" "$TEST_TMP/refused.err"
+}
+refused "exec in A's environment" rdev exec "$hb:$shared/wa" -- touch /tmp/b-was-here
+check "... and nothing ran there" sh -c "! docker exec $cid test -e /tmp/b-was-here"
+refused "stop of A's environment" rdev stop "$hb:$shared/wa"
+refused "down of A's environment" rdev down "$hb:$shared/wa"
+refused "up of A's environment" rdev up "$hb:$shared/wa"
+check_eq "A's environment still runs" "$(docker inspect -f '{{.State.Running}}' "$cid")" true
+check_eq "ls as A: A's own" "$(rdev ls "$ha:~" --json | jq -r 'map(.containerId) | join(",")')" "$cid"
+check_eq "ls as B: none of A's" "$(rdev ls "$hb:~" --json | jq -r 'map(select(.containerId == "'"$cid"'")) | length')" 0
+check_eq "ls --all as B: A's too, with its owner" \
+	"$(rdev ls "$hb:~" --all --json | jq -r '.[] | select(.containerId == "'"$cid"'") | .owner')" "$user_a"
+check "A can still stop it" rdev stop "$ha:$shared/wa"
+
+# --- allowedUsers ------------------------------------------------------------------
+ws wd
+set +e
+rdev up "$hd:$shared/wd" >/dev/null 2>"$TEST_TMP/allowed.err"; s=$?
+set -e
+check "a user not in allowedUsers is refused" test "$s" -ne 0
+check "... saying so" grep -q "may not create dev containers here (the host policy's allowedUsers" \
+	"$TEST_TMP/allowed.err"
+
+# --- two brokers, two local users, maxEnvironmentsPerUser 1 ------------------------------
+mkdir -p "$nu2_dir"
+cp "$RDEV_RIG_CLIENT_KEY" "$nu2_dir/key"
+cp "$(dirname "$cfg_c")/known_hosts" "$nu2_dir/known_hosts"
+sed -e "s|IdentityFile .*|IdentityFile $nu2_dir/key|" \
+	-e "s|UserKnownHostsFile .*|UserKnownHostsFile $nu2_dir/known_hosts|" "$cfg_c" >"$nu2_dir/ssh_config"
+mkdir -p -m 700 "$nu2_dir/rt"
+chown -R nu2: "$nu2_dir"
+chmod 600 "$nu2_dir/key"
+check "root: hosts add --pool solo" rdev hosts add --pool solo "$hc"
+check "nu2: hosts add --pool solo" nu2 hosts add --pool solo "$hc"
+ws w1
+ws w2
+# Both up at once: each broker places, the host's agent admits one.
+rdev up @solo "$shared/w1" >"$TEST_TMP/race1.out" 2>"$TEST_TMP/race1.err" &
+p1=$!
+nu2 up @solo "$shared/w2" >"$TEST_TMP/race2.out" 2>"$TEST_TMP/race2.err" &
+p2=$!
+set +e
+wait $p1; s1=$?
+wait $p2; s2=$?
+set -e
+check_eq "two placements at once: exactly one succeeds" "$(((s1 == 0) + (s2 == 0)))" 1
+check_eq "... one environment on the host" \
+	"$(docker ps -q --filter "label=dev.rdev.host=$hc" | wc -l)" 1
+check "... and the other is told why" \
+	grep -qh "has 1 running dev container here, as many as the host policy allows (maxEnvironmentsPerUser 1)" \
+	"$TEST_TMP/race1.err" "$TEST_TMP/race2.err"
+check "... by whom it was made: root or nu2" \
+	sh -c "docker ps --filter label=dev.rdev.host=$hc --format '{{.Label \"dev.rdev.owner_client\"}}' | grep -Eqx '(root|nu2)@$(hostname)'"
+finish

@@ -1,0 +1,213 @@
+#!/usr/bin/env bash
+# pool-placement.sh - host pools and placement against real sshd hosts, each
+# with its own rdev policy (rig.sh host-start --policy: sshd's SetEnv
+# RDEV_AGENT_POLICY), all on the rig's one Docker engine (their containers
+# told apart by the policies' hostId, label dev.rdev.host):
+#   three hosts of different declared capacity plus one that accepts TCP and
+#   never speaks SSH: `hosts add` (the hung one added with a warning, within
+#   the probe timeout), `hosts ls --json` (declared capacity, state, error,
+#   environments, reserved), `hosts rm`, a team file merged read-only;
+#   `up @POOL SOURCE` placed by hostRequirements (cpus, then memory with the
+#   reserved cpus ranking the rest), the up result's "host", the
+#   placement labels; no host fits: one line per host saying why, the hung
+#   host skipped within the probe timeout; stickiness: exec, status, stop,
+#   up, down with `@POOL SOURCE` go to the chosen host; --host; the policy's
+#   limitContainers (--cpus/--memory from hostRequirements); a host named
+#   directly refuses what does not fit (admission).
+# SOURCE is the interim form (client/pool-target.h): the workspace's folder
+# on the host, here the same folder on this machine.
+. "$(dirname "$0")/../rig/lib.sh"
+rig_require_docker
+
+export XDG_CONFIG_HOME=$TEST_TMP/config
+ha=$(rig_host_name pa) hb=$(rig_host_name pb) hc=$(rig_host_name pc)
+hung=$(rig_host_name ph)
+shared=$(rig_shared_folder) # the workspaces and the policies
+policy() { # NAME CPUS MEMORY [LIMIT]
+	printf '{"hostId": "%s", "capacity": {"cpus": %s, "memory": "%s"},
+		"limitContainers": %s}\n' "$1" "$2" "$3" "${4:-false}" >"$shared/$1.json"
+	echo "$shared/$1.json"
+}
+cleanup() {
+	local rc=$?
+	set +e
+	rig_remove_host_containers "$ha" "$hb" "$hc"
+	[ -z "${hung_pid:-}" ] || kill "$hung_pid" 2>/dev/null
+	(exit $rc)
+	rig_test_cleanup
+}
+trap cleanup EXIT
+
+cfg_a=$(rig_host "$ha" --policy "$(policy "$ha" 2 4gb)")
+cfg_b=$(rig_host "$hb" --policy "$(policy "$hb" 8 8gb true)")
+cfg_c=$(rig_host "$hc" --policy "$(policy "$hc" 32 64gb)")
+# The hung host: accepts TCP connections and never says a word.
+hung_port=$(rig_ports 1)
+perl -MIO::Socket::INET -e '
+	my $s = IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => $ARGV[0],
+		Listen => 64, ReuseAddr => 1) or die "listen: $!";
+	my @held; while (my $c = $s->accept) { push @held, $c }' "$hung_port" &
+hung_pid=$!
+cat "$cfg_a" "$cfg_b" "$cfg_c" >"$TEST_TMP/ssh_config"
+cat >>"$TEST_TMP/ssh_config" <<-CFG
+Host $hung
+  HostName 127.0.0.1
+  Port $hung_port
+  User nobody
+  IdentityFile $RDEV_RIG_CLIENT_KEY
+  UserKnownHostsFile $TEST_TMP/known_hosts_hung
+CFG
+export RDEV_SSH_CONFIG=$TEST_TMP/ssh_config
+for h in "$ha" "$hb" "$hc"; do # the agents installed before anything is timed
+	rdev ls "$h:~" >/dev/null 2>"$TEST_TMP/warm.err" ||
+		{ cat "$TEST_TMP/warm.err" >&2; fail "rdev ls $h:~ failed"; }
+done
+
+# --- hosts add / ls / rm ---------------------------------------------------------
+for h in "$ha" "$hb" "$hc"; do
+	check "hosts add $h" rdev hosts add --pool pp --label "name=$h" "$h"
+done
+t0=$(date +%s%N)
+check "hosts add of a host that never answers succeeds" \
+	sh -c "\"$RDEV_BIN_DIR/rdev\" hosts add --pool pp '$hung' 2>'$TEST_TMP/add-hung.err'"
+ms=$((($(date +%s%N) - t0) / 1000000))
+check "... with a warning that it cannot be reached" \
+	grep -q "warning: $hung cannot be reached now (timeout)" "$TEST_TMP/add-hung.err"
+check "... within the probe timeout (${ms} ms)" test "$ms" -lt 7000
+check "hosts add: default pool" rdev hosts add "$hb"
+check "hosts.json is the user's, 0600" \
+	test "$(stat -c %a "$XDG_CONFIG_HOME/rdev/hosts.json")" = 600
+t0=$(date +%s%N)
+rdev hosts ls --pool pp --json >"$TEST_TMP/ls.json"
+ms=$((($(date +%s%N) - t0) / 1000000))
+check "hosts ls --json: within the probe timeout with a hung host (${ms} ms)" \
+	test "$ms" -lt 7000
+check_eq "hosts ls --json: four hosts of pool pp, in order" \
+	"$(jq -r 'map(.name) | join(",")' "$TEST_TMP/ls.json")" "$ha,$hb,$hc,$hung"
+check_eq "hosts ls --json: states" \
+	"$(jq -r 'map(.state) | join(",")' "$TEST_TMP/ls.json")" "up,up,up,down"
+check_eq "hosts ls --json: the hung host's error" \
+	"$(jq -r '.[3].error' "$TEST_TMP/ls.json")" timeout
+check_eq "hosts ls --json: declared cpus" \
+	"$(jq -r 'map(.cpus // "-" | tostring) | join(",")' "$TEST_TMP/ls.json")" "2,8,32,-"
+check_eq "hosts ls --json: declared memory in bytes" \
+	"$(jq -r '.[0].memory' "$TEST_TMP/ls.json")" 4294967296
+check_eq "hosts ls --json: labels and pool" \
+	"$(jq -r '.[1].labels.name + " " + .[1].pool' "$TEST_TMP/ls.json")" "$hb pp"
+check "hosts ls --json: storage, gpus, load, environments, reserved" \
+	jq -e '.[0] | (.storage > 0) and (.gpus == 0) and (.load >= 0) and
+		(.environments == 0) and (.reserved.cpus == 0)' "$TEST_TMP/ls.json"
+check_eq "hosts ls (all pools) has the default pool's entry too" \
+	"$(rdev hosts ls --json | jq -r 'map(select(.pool == "default")) | .[0].name')" "$hb"
+check "hosts rm" rdev hosts rm "$hb"
+set +e
+rdev hosts rm "$hb" 2>"$TEST_TMP/rm.err"; s=$?
+set -e
+check_eq "hosts rm of a host not in the pool: exit 1" "$s" 1
+check "... saying so" grep -q "$hb is not in pool default" "$TEST_TMP/rm.err"
+printf '{"hosts": [{"name": "%s", "pool": "team"}]}\n' "$ha" >"$TEST_TMP/team.json"
+check_eq "a team file's hosts are listed" \
+	"$(RDEV_POOL_FILE=$TEST_TMP/team.json rdev hosts ls --pool team --json | jq -r '.[0].name')" "$ha"
+set +e
+RDEV_POOL_FILE=$TEST_TMP/team.json rdev hosts rm --pool team "$ha" 2>"$TEST_TMP/rm.err"; s=$?
+set -e
+check_eq "... and not removed by hosts rm" "$s" 1
+check "... which says it is the team file's" grep -q "through the team file" "$TEST_TMP/rm.err"
+
+# --- placement -------------------------------------------------------------------
+ws() { # NAME HOST_REQUIREMENTS
+	mkdir -p "$shared/$1"
+	printf '{"image": "%s", "hostRequirements": %s}\n' \
+		"$RDEV_RIG_IMAGE_BUSYBOX" "$2" >"$shared/$1/.devcontainer.json"
+	chmod -R a+rX "$shared/$1"
+}
+ws big '{"cpus": 16}'
+ws mem '{"cpus": 1, "memory": "6gb"}'
+ws huge '{"cpus": 64}'
+ws any '{}'
+rdev up @pp "$shared/big" >"$TEST_TMP/up-big.json" 2>"$TEST_TMP/up.err" ||
+	{ cat "$TEST_TMP/up.err" >&2; fail "up @pp big failed"; }
+check_eq "cpus 16: the only host with 16 (up's \"host\")" \
+	"$(jq -r .host "$TEST_TMP/up-big.json")" "$hc"
+cid_big=$(jq -r .containerId "$TEST_TMP/up-big.json")
+check_eq "the container carries its host's hostId" \
+	"$(docker inspect -f '{{index .Config.Labels "dev.rdev.host"}}' "$cid_big")" "$hc"
+check_eq "... and the cpus it reserves" \
+	"$(docker inspect -f '{{index .Config.Labels "dev.rdev.cpus"}}' "$cid_big")" 16
+check_eq "hosts ls: $hc has one environment reserving 16 cpus" \
+	"$(rdev hosts ls --pool pp --json | jq -r '.[2] | "\(.environments) \(.reserved.cpus)"')" "1 16"
+# 6gb: not $ha (4gb); $hb (0 of 8 cpus reserved) before $hc (16 of 32).
+rdev up @pp "$shared/mem" >"$TEST_TMP/up-mem.json" 2>"$TEST_TMP/up.err" ||
+	{ cat "$TEST_TMP/up.err" >&2; fail "up @pp mem failed"; }
+check_eq "memory 6gb: the least reserved host with the memory" \
+	"$(jq -r .host "$TEST_TMP/up-mem.json")" "$hb"
+check_eq "limitContainers: the container is limited to its hostRequirements" \
+	"$(docker inspect -f '{{.HostConfig.NanoCpus}} {{.HostConfig.Memory}}' \
+		"$(jq -r .containerId "$TEST_TMP/up-mem.json")")" "1000000000 6442450944"
+check_eq "... and a host without it does not limit them" \
+	"$(docker inspect -f '{{.HostConfig.NanoCpus}} {{.HostConfig.Memory}}' "$cid_big")" "0 0"
+t0=$(date +%s%N)
+set +e
+rdev up @pp "$shared/huge" >"$TEST_TMP/up-huge.out" 2>"$TEST_TMP/up-huge.err"; s=$?
+set -e
+ms=$((($(date +%s%N) - t0) / 1000000))
+check_eq "no host fits: exit 1" "$s" 1
+check "... said once" grep -q "no host of @pp fits:" "$TEST_TMP/up-huge.err"
+check "... with why for $ha" grep -qx "  $ha: needs 64 cpus, has 2" "$TEST_TMP/up-huge.err"
+check "... for $hb (its reservation shown)" \
+	grep -qx "  $hb: needs 64 cpus, has 7 free (8, 1 reserved)" "$TEST_TMP/up-huge.err"
+check "... for $hc" grep -qx "  $hc: needs 64 cpus, has 16 free (32, 16 reserved)" \
+	"$TEST_TMP/up-huge.err"
+check "... and the hung host: unreachable (timeout)" \
+	grep -qx "  $hung: unreachable (timeout)" "$TEST_TMP/up-huge.err"
+check "... within the probe timeout (${ms} ms)" test "$ms" -lt 7000
+check_eq "... and nothing was made" \
+	"$(docker ps -aq --filter "label=devcontainer.local_folder=$shared/huge" | wc -l)" 0
+# Named directly, the host's agent admits or refuses it by the same rule.
+set +e
+rdev up "$hc:$shared/huge" >/dev/null 2>"$TEST_TMP/direct.err"; s=$?
+set -e
+check "up $hc:SOURCE that does not fit: refused by the host" test "$s" -ne 0
+check "... saying why" grep -q "no room for this dev container here: needs 64 cpus, has 16 free (32, 16 reserved)" \
+	"$TEST_TMP/direct.err"
+check_eq "... and nothing was made" \
+	"$(docker ps -aq --filter "label=devcontainer.local_folder=$shared/huge" | wc -l)" 0
+
+# --- stickiness ------------------------------------------------------------------
+check_eq "exec @pp SOURCE goes to the chosen host's container" \
+	"$(rdev exec @pp "$shared/big" -- hostname)" "${cid_big:0:12}"
+check_eq "status @pp SOURCE: running" \
+	"$(rdev status @pp "$shared/big" --json | jq -r .state)" running
+check "stop @pp SOURCE" rdev stop @pp "$shared/big"
+check_eq "... stopped it" "$(docker inspect -f '{{.State.Running}}' "$cid_big")" false
+rdev up @pp "$shared/big" >"$TEST_TMP/up-big2.json" 2>"$TEST_TMP/up.err" ||
+	{ cat "$TEST_TMP/up.err" >&2; fail "second up @pp big failed"; }
+check_eq "up again: the same host and container" \
+	"$(jq -r '.host + " " + .containerId' "$TEST_TMP/up-big2.json")" "$hc $cid_big"
+check "down @pp SOURCE" rdev down @pp "$shared/big"
+check_eq "... removed it" "$(docker ps -aq --filter "id=$cid_big" | wc -l)" 0
+set +e
+rdev exec @pp "$shared/any" -- true 2>"$TEST_TMP/noplace.err"; s=$?
+set -e
+check "exec before any up: refused" test "$s" -ne 0
+check "... naming the up to run" \
+	grep -qF "run \`rdev up @pp $shared/any\` first" "$TEST_TMP/noplace.err"
+rdev up @pp "$shared/any" --host "$ha" >"$TEST_TMP/up-any.json" 2>"$TEST_TMP/up.err" ||
+	{ cat "$TEST_TMP/up.err" >&2; fail "up @pp any --host failed"; }
+check_eq "--host picks the entry" "$(jq -r .host "$TEST_TMP/up-any.json")" "$ha"
+check_eq "... and later commands follow it" \
+	"$(rdev status @pp "$shared/any" --json | jq -r .state)" running
+check "logs @pp SOURCE" rdev logs @pp "$shared/any"
+fport=$(rig_ports 1)
+check "forward @pp SOURCE PORT: a forward on the chosen host" \
+	rdev forward @pp "$shared/any" "$fport:8080"
+check_eq "... listed for the host's workspace" \
+	"$(rdev forward --list --json | jq -r --arg p "$fport" '.[] | select(.local == ($p | tonumber)) | .workspace')" \
+	"$shared/any"
+check "forward @pp SOURCE --stop-all stops it" rdev forward @pp "$shared/any" --stop-all
+set +e
+rdev forward @pp "$shared/big2" --stop-all 2>"$TEST_TMP/fw.err"; s=$?
+set -e
+check "forward @pp of a source never placed: refused" test "$s" -ne 0
+check "... naming the up to run" grep -qF "run \`rdev up @pp $shared/big2\` first" "$TEST_TMP/fw.err"
+finish
