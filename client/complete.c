@@ -1,7 +1,8 @@
 /* complete.c - what the shell's completion offers for a command's TARGET
- * (cmd.h, complete_operand): the host aliases of the user's ssh config as
- * "alias:", and the remote targets of earlier successful `rdev up`s (the
- * recent-targets file in the state dir, newest first). */
+ * (cmd.h, complete_operand): the pools as "@POOL", the host aliases of the
+ * user's ssh config as "alias:", and the remote targets of earlier
+ * successful `rdev up`s (the recent-targets file in the state dir, newest
+ * first); for `hosts`, its subcommands and the aliases. */
 #include "client.h"
 
 #include <ctype.h>
@@ -13,6 +14,7 @@
 #include "agent-state.h"
 #include "atomic-file.h"
 #include "buf.h"
+#include "pool-file.h"
 #include "xmalloc.h"
 
 #define RECENT_TARGETS_NAME "recent-targets"
@@ -105,6 +107,34 @@ recent_targets_path(void)
 	return path;
 }
 
+static const char *const hosts_subcommands[] = { "add", "rm", "ls", NULL };
+
+/* "@POOL" for each pool of hosts.json and the team file, once each. */
+static void
+complete_pools(const char *prefix, FILE *out)
+{
+	cJSON *entries, *seen;
+	const cJSON *e;
+	char *cause = NULL, *word;
+
+	if ((entries = pool_load(&cause)) == NULL) {
+		free(cause);
+		return;
+	}
+	seen = cJSON_CreateObject();
+	cJSON_ArrayForEach(e, entries) {
+		if (cJSON_HasObjectItem(seen, pool_entry_pool(e)))
+			continue;
+		cJSON_AddTrueToObject(seen, pool_entry_pool(e));
+		word = xasprintf("@%s", pool_entry_pool(e));
+		if (has_prefix(word, strlen(word), prefix))
+			fprintf(out, "%s\n", word);
+		free(word);
+	}
+	cJSON_Delete(seen);
+	cJSON_Delete(entries);
+}
+
 void
 client_complete_operand(const char *command, const char *prefix, FILE *out)
 {
@@ -112,8 +142,13 @@ client_complete_operand(const char *command, const char *prefix, FILE *out)
 	char *path, *data = NULL, *line, *save = NULL, *cause = NULL;
 	size_t len;
 
-	if (strcmp(command, "hosts") == 0)
-		return;
+	if (strcmp(command, "hosts") == 0) {
+		/* (the subcommand; HOST: the aliases below) */
+		for (const char *const *sub = hosts_subcommands; *sub != NULL; sub++)
+			if (has_prefix(*sub, strlen(*sub), prefix))
+				fprintf(out, "%s\n", *sub);
+	} else if (prefix[0] == '@' || prefix[0] == '\0')
+		complete_pools(prefix, out);
 	if ((path = recent_targets_path()) != NULL &&
 	    file_read_all(path, 1 << 20, &data, &len, &cause) == 0) {
 		for (line = strtok_r(data, "\n", &save); line != NULL;

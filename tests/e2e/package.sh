@@ -87,6 +87,11 @@ check_eq "bash: rdev-broker st<TAB>" "$(complete_bash rdev-broker st | sort | tr
 check_eq "bash: rdev exec pk<TAB>: an ssh_config host alias" \
 	"$(complete_bash rdev exec pk)" "pkgbox:"
 check "bash: ... not a pattern" test -z "$(complete_bash rdev exec '' | grep wild)"
+mkdir -p "$TEST_TMP/xdg/rdev"
+echo '{"hosts":[{"name":"a","pool":"team"},{"name":"b","pool":"team"}]}' >"$TEST_TMP/xdg/rdev/hosts.json"
+check_eq "bash: rdev up @t<TAB>: a pool of hosts.json, once" \
+	"$(XDG_CONFIG_HOME=$TEST_TMP/xdg complete_bash rdev up @t)" "@team"
+check_eq "bash: rdev hosts r<TAB>" "$(complete_bash rdev hosts r)" "rm"
 check_eq "bash: rdev exec TARGET -- <TAB>: nothing of rdev's" \
 	"$(complete_bash rdev exec pkgbox:~/x -- --fro)" ""
 
