@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 
 #include "agent-cmds.h"
 #include "agent-state.h"
@@ -77,6 +78,22 @@ out:
 	return rc;
 }
 
+/* Wait for the router to have read our last frames: closing the socket with
+ * the peer's bytes still unread in it would reset the router's end, and
+ * with it the CLOSE not read yet. So: no more from us, then read (and drop)
+ * until the router, having read our end, closes its end. */
+static void
+serve_sync_linger(struct serve_job *j)
+{
+	char b[SERVE_READ_SIZE];
+	ssize_t n;
+
+	shutdown(j->sock, SHUT_WR);
+	while ((n = read(j->sock, b, sizeof b)) != 0)
+		if (n < 0 && errno != EINTR)
+			break;
+}
+
 void
 serve_job_sync(struct serve_job *j)
 {
@@ -123,6 +140,7 @@ serve_job_sync(struct serve_job *j)
 	}
 	serve_job_send(j, PROTO_CLOSE, ch, msg);
 	cJSON_Delete(msg);
+	serve_sync_linger(j);
 out:
 	sync_recv_free(r);
 	sync_scan_free(want);
