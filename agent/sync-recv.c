@@ -433,6 +433,29 @@ sync_recv_feed(struct sync_recv *r, const void *p, size_t len, char **cause)
 
 /* ---- The end --------------------------------------------------------------- */
 
+/* Does a (in path order) hold what b holds? */
+static int
+sync_recv_same(const struct sync_scan *a, const struct sync_scan *b)
+{
+	const struct sync_entry *x, *y;
+
+	if (a->n != b->n)
+		return 0;
+	for (size_t i = 0; i < a->n; i++) {
+		x = &a->v[i];
+		y = &b->v[i];
+		if (strcmp(x->path, y->path) != 0 || x->type != y->type ||
+		    x->mode != y->mode || x->size != y->size ||
+		    x->mtime_ns != y->mtime_ns || x->ino != y->ino ||
+		    strcmp(x->hash, y->hash) != 0 ||
+		    ((x->link != NULL || y->link != NULL) &&
+			(x->link == NULL || y->link == NULL ||
+			    strcmp(x->link, y->link) != 0)))
+			return 0;
+	}
+	return 1;
+}
+
 /* Write the index: want's entries on disk, and unless finished the old
  * entries want no longer has (still to be deleted). */
 static void
@@ -460,6 +483,10 @@ sync_recv_save(struct sync_recv *r)
 		if (sync_scan_find(r->want, r->old->v[i].path) == NULL)
 			idx.v[n++] = r->old->v[i];
 	idx.n = n;
+	if (sync_recv_same(&idx, r->old)) {
+		free(idx.v); /* nothing changed: no write (and no fsync) */
+		return;
+	}
 	j = cJSON_CreateObject();
 	cJSON_AddStringToObject(j, "folder", r->folder);
 	cJSON_AddItemToObject(j, "files", sync_scan_manifest(&idx, 1));

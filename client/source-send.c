@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent-state.h"
+#include "atomic-file.h"
 #include "buf.h"
 #include "clock.h"
 #include "error.h"
@@ -188,20 +190,81 @@ source_json_string(const cJSON *obj, const char *name)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+/* The client's cache of a folder's hashes: STATE/sources/NAME.json, the
+ * last scan with each file's size, mtime and inode, so that the next scan
+ * reads only files that changed. New string, or NULL when there is no state
+ * folder. */
+static char *
+source_cache_path(const struct source *src)
+{
+	char *cause = NULL, *dir = agent_state_dir(&cause), *path;
+
+	free(cause);
+	if (dir == NULL)
+		return NULL;
+	path = xasprintf("%s/sources/%s.json", dir, src->name);
+	free(dir);
+	return path;
+}
+
+/* The cached scan of src, or NULL (none, or unreadable: then every file is
+ * hashed, as the first time). */
+static struct sync_scan *
+source_cache_load(const char *path)
+{
+	struct sync_scan *prev = NULL;
+	char *text = NULL;
+	size_t len;
+	cJSON *j;
+
+	if (path == NULL || file_read_all(path, 256u << 20, &text, &len, NULL) != 0)
+		return NULL;
+	j = cJSON_ParseWithLength(text, len);
+	free(text);
+	if (sync_scan_from_manifest(j, &prev, NULL) != 0)
+		prev = NULL;
+	cJSON_Delete(j);
+	return prev;
+}
+
+/* Save scan as the cache (best effort: a cache that cannot be written only
+ * costs the next scan time). */
+static void
+source_cache_save(const char *path, const struct sync_scan *scan)
+{
+	cJSON *j;
+	char *text, *dir, *slash;
+
+	if (path == NULL)
+		return;
+	dir = xstrdup(path);
+	if ((slash = strrchr(dir, '/')) != NULL)
+		*slash = '\0';
+	j = sync_scan_manifest(scan, 1);
+	text = cJSON_PrintUnformatted(j);
+	cJSON_Delete(j);
+	if (agent_state_mkdir_parents(dir, 0700, NULL) == 0)
+		atomic_file_write(path, text, strlen(text), 0600, NULL);
+	free(text);
+	free(dir);
+}
+
 /* Upload a local folder (the "sync" request). */
 static int
 source_send_upload(struct remote *r, const struct source *src, char **folder,
     struct source_send_stats *st, char **cause)
 {
 	struct sync_ignore *ig = NULL;
-	struct sync_scan *scan = NULL;
+	struct sync_scan *scan = NULL, *prev;
 	cJSON *req, *answer = NULL, *result = NULL;
 	const cJSON *d;
+	char *cache = source_cache_path(src);
 	const char *f;
 	int id, rc = -1;
 
+	prev = source_cache_load(cache);
 	if (sync_scan_ignore(src->path, &ig, cause) != 0 ||
-	    sync_scan(src->path, ig, NULL, &scan, cause) != 0)
+	    sync_scan(src->path, ig, prev, &scan, cause) != 0)
 		goto out;
 	st->files = (long long)scan->n;
 	st->skipped = (long long)scan->skipped;
@@ -232,8 +295,13 @@ source_send_upload(struct remote *r, const struct source *src, char **folder,
 	d = cJSON_GetObjectItemCaseSensitive(result, "deleted");
 	st->deleted =
 	    cJSON_IsNumber(d) && d->valuedouble > 0 ? (long long)d->valuedouble : 0;
+	/* (unchanged when every hash was lent and no entry came or went) */
+	if (prev == NULL || scan->hashed > 0 || prev->n != scan->n)
+		source_cache_save(cache, scan);
 	rc = 0;
 out:
+	free(cache);
+	sync_scan_free(prev);
 	cJSON_Delete(answer);
 	cJSON_Delete(result);
 	sync_scan_free(scan);
