@@ -8,6 +8,8 @@
 # the host's copies removed before each (untimed):
 #
 #   baseline:  tar -C DIR -c . | ssh -F CFG HOST 'mkdir -p b && tar -C b -x'
+#   warm ssh:  the same through an OpenSSH master connection (ssh -S; no
+#              connect or authentication per run, as rdev's broker)
 #   rdev:      rdev sync HOST: DIR      (a warm broker: the SSH session kept)
 #
 # and, with the host's copy up to date, N times: change one 1 KB file, then
@@ -39,6 +41,7 @@ tmp=$(mktemp -d /tmp/rdev-bench-sync.XXXXXX)
 export RDEV_STATE_DIR=$tmp/state XDG_RUNTIME_DIR=$tmp/rt
 mkdir -p -m 700 "$XDG_RUNTIME_DIR"
 cleanup() {
+	ssh -F "$cfg" -S "$tmp/cm" -O exit "$host" >/dev/null 2>&1 || true
 	"$build/rdev-broker" stop >/dev/null 2>&1 || true
 	bash "$rig" host-stop "$host" >/dev/null 2>&1 || true
 	rm -rf "$tmp"
@@ -61,6 +64,7 @@ echo "host:      $host (sshd on loopback, the same machine)"
 
 reset() { on_host 'rm -rf b rdev/workspaces .rdev/state/sync'; }
 c_base() { tar -C "$dir" -c . | ssh -F "$cfg" "$host" 'mkdir -p b && tar -C b -x'; }
+c_mux() { tar -C "$dir" -c . | ssh -F "$cfg" -S "$tmp/cm" "$host" 'mkdir -p b && tar -C b -x'; }
 c_rdev() { "$rdev" sync "$host:" "$dir" >/dev/null 2>"$tmp/err" || { cat "$tmp/err" >&2; return 1; }; }
 timed() {
 	local t0 t1
@@ -70,21 +74,28 @@ timed() {
 	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f\n", (b - a) * 1000 }' >>"$tmp/times.$1"
 }
 
+ssh -F "$cfg" -M -S "$tmp/cm" -fN "$host"
 # Untimed: the broker, the agent install, the host's page cache.
 "$rdev" sync "$host:" "$dir" --accept-new-host-key >/dev/null 2>&1 || c_rdev
 reset
 : >"$tmp/times.c_base"
+: >"$tmp/times.c_mux"
 : >"$tmp/times.c_rdev"
 echo
 echo "=== full upload, $runs rounds (host copies removed before each) ==="
+fns=(c_base c_mux c_rdev)
 for ((r = 0; r < runs; r++)); do
-	reset
-	if ((r % 2)); then timed c_base; reset; timed c_rdev; else timed c_rdev; reset; timed c_base; fi
+	for ((i = 0; i < 3; i++)); do
+		reset
+		timed "${fns[$(((r + i) % 3))]}"
+	done
 done
 row "" "median ms" "p90 ms" "min ms"
 report "tar c | ssh HOST tar x" c_base
+report "tar c | ssh (master connection) HOST tar x" c_mux
 report "rdev sync HOST: DIR" c_rdev
 base_ms=$(median c_base)
+mux_ms=$(median c_mux)
 rdev_ms=$(median c_rdev)
 
 echo
@@ -101,7 +112,9 @@ change_ms=$(median c_change)
 echo "(an unchanged folder: $(jq -r '"\(.sent) entries sent, \(.seconds) s"' "$tmp/last.json"))"
 
 r_tp=$(ratio "$base_ms" "$rdev_ms")
+r_mux=$(ratio "$mux_ms" "$rdev_ms")
 echo
 echo "=== goals (issue 12; medians) ==="
 echo "upload throughput, rdev / baseline >= $goal_ratio: $(awk -v r="$r_tp" -v g="$goal_ratio" 'BEGIN { print (r >= g ? "PASS" : "FAIL") }')  ($r_tp: baseline $base_ms ms / rdev $rdev_ms ms; $(awk -v b="$bytes" -v t="$rdev_ms" 'BEGIN { printf "%.0f", b / t / 1000 }') MB/s)"
+echo "upload throughput, rdev / warm ssh (no goal): $r_mux  (ssh with a master connection $mux_ms ms / rdev $rdev_ms ms)"
 echo "one-file change <= $goal_change_ms ms: $(verdict "$change_ms" "$goal_change_ms")  ($change_ms ms)"
