@@ -52,7 +52,7 @@ read_all(const struct buf *tar, size_t step, int *rc)
 {
 	struct seen s = { buf_new() };
 	struct tar_reader *r = tar_reader_new(&seen_cbs, &s);
-	char *cause = NULL;
+	char *cause = NULL, *out;
 	size_t off;
 
 	*rc = 0;
@@ -64,7 +64,9 @@ read_all(const struct buf *tar, size_t step, int *rc)
 	free(cause);
 	tar_reader_free(r);
 	buf_append(s.log, "", 1);
-	return buf_take_string(s.log, NULL);
+	out = buf_take_string(s.log, NULL);
+	buf_free(s.log);
+	return out;
 }
 
 TEST(round_trip_any_chunking)
