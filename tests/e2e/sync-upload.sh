@@ -92,6 +92,14 @@ check_eq "exec HOST: ./app runs in the uploaded workspace" \
 check_eq "status HOST: ./app" "$(rdev status "$name:" ./app --json | jq -r .state)" running
 check_eq "read-configuration HOST: ./app" \
 	"$(rdev read-configuration "$name:" ./app | jq -r .workspace.workspaceFolder)" "/workspaces/$(basename "$folder")"
+rdev logs "$name:" ./app >/dev/null
+echo "ok   logs HOST: ./app"
+base=$(rig_ports 1)
+rdev forward "$name:" ./app "$base:7" >/dev/null
+check_eq "forward HOST: ./app forwards the uploaded workspace's container" \
+	"$(rdev forward --list --json | jq -r --argjson p "$base" '.[] | select(.local == $p) | .workspace')" "$folder"
+rdev stop "$name:" ./app >/dev/null
+check_eq "stop HOST: ./app" "$(rdev status "$name:" ./app --json | jq -r .state)" stopped
 rdev down "$name:" ./app >/dev/null
 check_eq "down HOST: ./app" "$(rdev status "$name:" ./app --json | jq -r .state)" absent
 finish
