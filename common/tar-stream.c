@@ -160,8 +160,7 @@ tar_reader_done(const struct tar_reader *r)
 	return r->state == TAR_END;
 }
 
-/* A numeric field: octal (NUL or space ended), or base-256 (GNU). */
-static int
+int
 tar_number(const unsigned char *f, size_t n, unsigned long long *v)
 {
 	size_t i = 0;
@@ -185,7 +184,7 @@ tar_number(const unsigned char *f, size_t n, unsigned long long *v)
 	return 0;
 }
 
-static int
+int
 tar_checksum_ok(const unsigned char *h)
 {
 	unsigned long long want;

@@ -29,6 +29,12 @@ size_t tar_pad_len(unsigned long long size);
 /* Append the end of the archive (two zero blocks). */
 void tar_write_end(struct buf *out);
 
+/* A header's numeric field of n bytes: octal (NUL or space ended), or
+ * base-256 (GNU: the top bit of the first byte set). 0 and *v, or -1. */
+int tar_number(const unsigned char *f, size_t n, unsigned long long *v);
+/* Does the checksum of header block h (TAR_BLOCK bytes) agree? */
+int tar_checksum_ok(const unsigned char *h);
+
 /* One entry as the reader hands it over. */
 struct tar_entry {
 	char type;		 /* 'f', 'd' or 'l' */
