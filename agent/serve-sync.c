@@ -31,6 +31,24 @@ serve_sync_index_path(const char *name, char **cause)
 	return path;
 }
 
+/* One sync of a workspace at a time (two clients, or a client's second
+ * upload while the first still runs): the index is read, then written. The
+ * lock's fd, or -1 with *cause. */
+static int
+serve_sync_lock(const char *name, char **cause)
+{
+	char *state = agent_state_dir(cause), *key;
+	int fd;
+
+	if (state == NULL)
+		return -1;
+	key = xasprintf("sync-%s", name);
+	fd = agent_lock_acquire(state, key, NULL, NULL, cause);
+	free(key);
+	free(state);
+	return fd;
+}
+
 /* Read the router's frames for the stream until its EOF (1), a CLOSE or the
  * router's end (0: given up), or an error (-1 with *cause). */
 static int
@@ -104,12 +122,13 @@ serve_job_sync(struct serve_job *j)
 	struct sync_recv *r = NULL;
 	char *folder = NULL, *index = NULL, *cause = NULL;
 	cJSON *need = NULL, *msg, *result = NULL;
-	int rc;
+	int rc, lock = -1;
 
 	folder =
 	    source_root_folder(cJSON_IsString(name) ? name->valuestring : NULL, &cause);
 	if (folder == NULL ||
 	    (index = serve_sync_index_path(name->valuestring, &cause)) == NULL ||
+	    (lock = serve_sync_lock(name->valuestring, &cause)) < 0 ||
 	    sync_scan_from_manifest(
 		cJSON_GetObjectItemCaseSensitive(j->req, "files"), &want, &cause) != 0 ||
 	    sync_recv_open(folder, index, want, &r, &need, &cause) != 0) {
@@ -143,6 +162,8 @@ serve_job_sync(struct serve_job *j)
 	serve_sync_linger(j);
 out:
 	sync_recv_free(r);
+	if (lock >= 0)
+		agent_lock_release(lock);
 	sync_scan_free(want);
 	free(folder);
 	free(index);
