@@ -305,8 +305,9 @@ sync_recv_wanted(struct sync_recv *r, const struct tar_entry *t, char **cause)
 	e = sync_scan_find(r->want, t->path);
 	if (e == NULL || !r->host[e - r->want->v].needed)
 		return error_set(cause, "'%s': not asked for: refused", t->path);
-	if (e->type != t->type)
-		return error_set(cause, "'%s': not of the type announced", t->path);
+	if (e->type != t->type ||
+	    (e->type == 'l' && strcmp(e->link, t->link != NULL ? t->link : "") != 0))
+		return error_set(cause, "'%s': not the entry announced", t->path);
 	return (long)(e - r->want->v);
 }
 

@@ -83,6 +83,10 @@ def main():
     resp, close = sync(c, "w1", files, tar_of([("a.txt", "h", "/etc/passwd")]))
     check("a hard link is refused", "unsupported" in close.get("error", ""), close)
 
+    resp, close = sync(c, "w1", [["l", "ln0", "a"]], tar_of([("ln0", "l", "/etc")]))
+    check("a link to another target than announced is refused",
+          "not the entry announced" in close.get("error", ""), close)
+
     # A symlink out of the tree, then a file "through" it.
     files = [["l", "ln", outside], ["f", "ln/pwn.txt", h(b"pwn"), 0o644, 3]]
     resp, close = sync(c, "w1", files, tar_of([("ln", "l", outside), ("ln/pwn.txt", "f", b"pwn")]))
