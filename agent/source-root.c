@@ -4,21 +4,14 @@
 #include <stdlib.h>
 
 #include "error.h"
+#include "host-policy.h"
 #include "source.h"
 #include "xmalloc.h"
 
 char *
 source_root_dir(char **cause)
 {
-	const char *env = getenv("RDEV_WORKSPACE_ROOT"), *home = getenv("HOME");
-
-	if (env != NULL && *env == '/')
-		return xstrdup(env);
-	if (home == NULL || *home != '/') {
-		error_set(cause, "cannot find the workspace root: HOME is not set");
-		return NULL;
-	}
-	return xasprintf("%s/rdev/workspaces", home);
+	return host_policy_workspace_root(cause);
 }
 
 char *

@@ -1,10 +1,7 @@
 /* source-root.h - where a host keeps the workspaces uploaded or cloned for
- * `rdev up HOST: SOURCE` (common/source.h names each one): the one place
- * that decides the workspace root, so that a host policy can set it.
- *
- * The root is $RDEV_WORKSPACE_ROOT when set (tests), else ~/rdev/workspaces.
- * (The host policy's "workspaceRoot" is to be read here too: see
- * docs/CLI.md, "Sources".)
+ * `rdev up HOST: SOURCE` (common/source.h names each one): ROOT/NAME, ROOT
+ * being the host policy's workspaceRoot (host-policy.h, which decides it:
+ * default ~/rdev/workspaces).
  */
 #ifndef RDEV_SOURCE_ROOT_H
 #define RDEV_SOURCE_ROOT_H

@@ -8,7 +8,8 @@
 root=$TEST_TMP/root outside=$TEST_TMP/outside
 mkdir -p "$root" "$outside"
 echo untouched >"$outside/keep.txt"
-RDEV_WORKSPACE_ROOT=$root python3 "$RDEV_SOURCE_DIR/tests/e2e/sync_hostile.py" \
+printf '{"workspaceRoot": "%s"}\n' "$root" >"$TEST_TMP/policy.json"
+RDEV_AGENT_POLICY=$TEST_TMP/policy.json python3 "$RDEV_SOURCE_DIR/tests/e2e/sync_hostile.py" \
 	"$root" "$outside" -- "$RDEV_BIN_DIR/rdev-agent" serve
 check_eq "the outside folder is as it was" "$(ls "$outside")" keep.txt
 finish

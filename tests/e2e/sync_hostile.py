@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """sync_hostile.py ROOT OUTSIDE -- CMD...: the sync op against hostile input
-and a peer that goes away mid-stream, on `CMD` (rdev-agent serve, run with
-RDEV_WORKSPACE_ROOT=ROOT). OUTSIDE is a folder outside ROOT that nothing may
+and a peer that goes away mid-stream, on `CMD` (rdev-agent serve, run with a
+policy whose workspaceRoot is ROOT). OUTSIDE is a folder outside ROOT that nothing may
 touch. Prints "ok   what" per check; exits 1 on the first failure."""
 import hashlib
 import io
