@@ -92,14 +92,17 @@ extern const struct agent_op agent_op_info;		  /* host facts */
 extern const struct agent_op agent_op_read_configuration; /* the configuration */
 extern const struct agent_op agent_op_up;		  /* create or resume */
 extern const struct agent_op agent_op_build;		  /* the image, no container */
-extern const struct agent_op agent_op_upgrade; /* devcontainer-lock.json anew */
-extern const struct agent_op agent_op_stop;    /* stop, keep */
-extern const struct agent_op agent_op_down;    /* remove */
-extern const struct agent_op agent_op_ls;      /* the dev containers */
-extern const struct agent_op agent_op_logs;    /* background log */
-extern const struct agent_op agent_op_status;  /* one environment's state */
-extern const struct agent_op agent_op_exec;    /* a command (stream) */
-extern const struct agent_op agent_op_relay;   /* the port relay */
+extern const struct agent_op agent_op_upgrade;	     /* devcontainer-lock.json anew */
+extern const struct agent_op agent_op_stop;	     /* stop, keep */
+extern const struct agent_op agent_op_down;	     /* remove */
+extern const struct agent_op agent_op_ls;	     /* the dev containers */
+extern const struct agent_op agent_op_logs;	     /* background log */
+extern const struct agent_op agent_op_status;	     /* one environment's state */
+extern const struct agent_op agent_op_exec;	     /* a command (stream) */
+extern const struct agent_op agent_op_relay;	     /* the port relay */
+extern const struct agent_op agent_op_sync;	     /* upload a folder (stream) */
+extern const struct agent_op agent_op_clone;	     /* clone or fetch a git URL */
+extern const struct agent_op agent_op_source_folder; /* a source's folder */
 
 /* Helpers the rows share. */
 

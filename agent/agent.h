@@ -15,6 +15,7 @@ int agent_cmd_connect(int argc, char **argv);
  * (agent-ops.h; test-agent-ops checks the list). */
 #define AGENT_SERVE_OPS \
 	"info, read-configuration, up, build, upgrade,\n" \
-	"stop, down, ls, logs, status, exec (on a channel) and relay"
+	"stop, down, ls, logs, status, exec (on a channel), relay,\n" \
+	"sync (on a channel), clone and source-folder"
 
 #endif

@@ -18,6 +18,7 @@
 #include "atomic-file.h"
 #include "buf.h"
 #include "error.h"
+#include "tar-stream.h"
 #include "xmalloc.h"
 
 /* Largest archive once gunzipped. */
@@ -57,41 +58,6 @@ feature_tar_gunzip(const void *data, size_t len, struct buf **out, char **cause)
 		    cause, "archive is not valid gzip (%s)", z.msg ? z.msg : "truncated");
 	}
 	return 0;
-}
-
-/* A numeric header field (octal, or base-256 when its top bit is set). */
-static int
-feature_tar_number(const unsigned char *f, size_t n, unsigned long long *v)
-{
-	size_t i = 0;
-
-	*v = 0;
-	if (f[0] & 0x80) {
-		for (i = 1; i < n; i++) {
-			if (*v >> 55)
-				return -1;
-			*v = (*v << 8) | f[i];
-		}
-		return (f[0] & 0x7f) == 0 ? 0 : -1;
-	}
-	while (i < n && f[i] == ' ')
-		i++;
-	for (; i < n && f[i] >= '0' && f[i] <= '7'; i++)
-		*v = (*v << 3) | (unsigned)(f[i] - '0');
-	return i == n || f[i] == '\0' || f[i] == ' ' ? 0 : -1;
-}
-
-static int
-feature_tar_checksum_ok(const unsigned char *h)
-{
-	unsigned long long want;
-	unsigned sum = 0;
-
-	if (feature_tar_number(h + 148, 8, &want) != 0)
-		return 0;
-	for (size_t i = 0; i < 512; i++)
-		sum += (i >= 148 && i < 156) ? ' ' : h[i];
-	return sum == want;
 }
 
 /* The value of key ("path", "linkpath") in pax extended-header records,
@@ -361,9 +327,8 @@ feature_tar_extract(const void *data, size_t len, const char *dir, char **cause)
 			rc = feature_tar_links_make(&links, dir, cause);
 			goto out;
 		}
-		if (!feature_tar_checksum_ok(h) ||
-		    feature_tar_number(h + 124, 12, &size) != 0 ||
-		    feature_tar_number(h + 100, 8, &mode) != 0) {
+		if (!tar_checksum_ok(h) || tar_number(h + 124, 12, &size) != 0 ||
+		    tar_number(h + 100, 8, &mode) != 0) {
 			error_set(
 			    cause, "archive has a malformed header at byte %zu", off);
 			goto out;

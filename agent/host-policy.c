@@ -187,7 +187,7 @@ host_policy_load(struct host_policy *p, char **cause)
 	memset(p, 0, sizeof *p);
 	p->cpus = p->memory = p->storage = p->gpus = -1;
 	p->host_id = host_policy_machine_id();
-	if ((p->workspace_root = host_policy_expand("~/.rdev/workspaces", cause)) == NULL)
+	if ((p->workspace_root = host_policy_expand("~/rdev/workspaces", cause)) == NULL)
 		goto fail;
 	if (access(path, F_OK) != 0 && errno == ENOENT)
 		return 0;

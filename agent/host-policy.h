@@ -15,7 +15,7 @@
  *   "maxEnvironmentsPerUser" running dev containers one owner may have here
  *   "allowedUsers"           login names allowed to create containers here
  *   "workspaceRoot"          where workspaces sent to this host live
- *                            (default ~/.rdev/workspaces; "~/" is the agent
+ *                            (default ~/rdev/workspaces; "~/" is the agent
  *                            user's home)
  *   "limitContainers"        true: containers get --cpus/--memory from
  *                            their hostRequirements
@@ -66,7 +66,7 @@ long host_policy_idle_stop(const struct host_policy *p, long asked);
 int host_policy_allows_user(const struct host_policy *p, const char *user);
 
 /* The folder under which workspaces sent to this host live: the policy's
- * workspaceRoot, else ~/.rdev/workspaces. The one place that says where
+ * workspaceRoot, else ~/rdev/workspaces. The one place that says where
  * (uploads and clones of pool sources go there; "storage" is the free disk
  * under it). New absolute path (the caller frees) or NULL with *cause. */
 char *host_policy_workspace_root(char **cause);

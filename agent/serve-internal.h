@@ -109,5 +109,12 @@ void serve_peer_read(struct serve *s);
 
 /* serve-job.c */
 void serve_job_run(struct serve_job *j, const char *op);
+/* Frames to the router from a worker (obj is not consumed). */
+void serve_job_send(
+    struct serve_job *j, enum proto_type type, uint32_t channel, cJSON *obj);
+void serve_job_error(struct serve_job *j, const char *msg, int status);
+
+/* serve-sync.c: the sync request (a stream on its channel). */
+void serve_job_sync(struct serve_job *j);
 
 #endif

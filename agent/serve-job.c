@@ -19,7 +19,7 @@
 #include "secrets.h"
 #include "xmalloc.h"
 
-static void
+void
 serve_job_send(struct serve_job *j, enum proto_type type, uint32_t channel, cJSON *obj)
 {
 	struct buf *b = buf_new();
@@ -51,7 +51,7 @@ serve_job_result(struct serve_job *j, cJSON *result)
 	buf_free(b);
 }
 
-static void
+void
 serve_job_error(struct serve_job *j, const char *msg, int status)
 {
 	cJSON *r = serve_error_response(j->id, msg, status);
@@ -311,6 +311,10 @@ serve_job_run(struct serve_job *j, const char *op)
 
 	if (row == NULL)
 		fatal("serve: no worker for op %s", op);
+	if (row == &agent_op_sync) {
+		serve_job_sync(j);
+		return;
+	}
 	if (row->flags & AGENT_OP_STREAM) {
 		if ((folder = agent_op_workspace(j->req, &cause)) == NULL)
 			serve_job_error(j, cause, AGENT_EXIT_EXEC_FAILED);

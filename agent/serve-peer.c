@@ -172,22 +172,28 @@ serve_request(struct serve *s, const struct proto_frame *f)
 		serve_spawn(s, req, id, op->valuestring, SERVE_OP, 0);
 		goto out;
 	}
-	/* exec: check what the router relies on before starting it. */
+	/* exec, sync: check what the router relies on before starting it. */
 	ch = cJSON_GetObjectItemCaseSensitive(req, "channel");
 	cmd = cJSON_GetObjectItemCaseSensitive(req, "command");
 	c = cJSON_IsNumber(ch) ? ch->valuedouble : 0;
 	if (c < 1 || c >= UINT32_MAX || c != floor(c)) {
-		serve_reply_error(s->out, id,
-		    "exec: \"channel\" must be an integer from 1 "
-		    "to 4294967294",
-		    AGENT_EXIT_EXEC_FAILED);
+		msg = xasprintf("%s: \"channel\" must be an integer from 1 to "
+				"4294967294",
+		    row->name);
+		serve_reply_error(s->out, id, msg, AGENT_EXIT_EXEC_FAILED);
+		free(msg);
 		goto out;
 	}
 	if (serve_find_channel(s, (uint32_t)c) != NULL ||
 	    serve_find_channel(s, (uint32_t)c + 1) != NULL) {
-		msg = xasprintf("exec: channel %.0f or %.0f is in use", c, c + 1);
+		msg =
+		    xasprintf("%s: channel %.0f or %.0f is in use", row->name, c, c + 1);
 		serve_reply_error(s->out, id, msg, AGENT_EXIT_EXEC_FAILED);
 		free(msg);
+		goto out;
+	}
+	if (row == &agent_op_sync) {
+		serve_spawn(s, req, id, row->name, SERVE_EXEC, (uint32_t)c);
 		goto out;
 	}
 	if (!cJSON_IsArray(cmd) || cJSON_GetArraySize(cmd) == 0) {

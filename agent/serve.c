@@ -356,6 +356,11 @@ serve_worker_answered(struct serve_worker *w, const cJSON *m)
 
 	if (!w->answered) {
 		w->answered = 1;
+		/* A stream refused before it started leaves its channels free
+		 * now, not once the worker has been reaped. */
+		if (w->kind == SERVE_EXEC &&
+		    cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(m, "ok")))
+			w->closed = 1;
 		return;
 	}
 	for (i = 0; cJSON_IsNumber(id) && i < w->nsignals; i++) {

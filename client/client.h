@@ -9,6 +9,8 @@
 
 #include "agent-cmds.h"
 #include "cmd.h"
+#include "source-send.h"
+#include "source.h"
 #include "target.h"
 
 /* cmd.c */
@@ -28,12 +30,15 @@ extern const struct cmd_entry cmd_stop_entry;
 extern const struct cmd_entry cmd_down_entry;
 extern const struct cmd_entry cmd_read_configuration_entry;
 extern const struct cmd_entry cmd_hosts_entry;
+extern const struct cmd_entry cmd_sync_entry;
 
 /* What every workspace command's --help says about TARGET. */
 #define CLIENT_TARGET_HELP \
 	"TARGET is a workspace folder: a local path, [user@]host[:port]:path or\n" \
 	"ssh://[user@]host[:port]/path (~ is the remote user's home; a relative\n" \
-	"path is relative to it). host may be an alias from ~/.ssh/config;\n" \
+	"path is relative to it), or HOST: SOURCE (two arguments: the workspace\n" \
+	"that `rdev up HOST: SOURCE` uploaded or cloned; SOURCE is a local folder\n" \
+	"or a git URL). host may be an alias from ~/.ssh/config;\n" \
 	"$RDEV_SSH_CONFIG names another config file (as ssh -F), $RDEV_KNOWN_HOSTS\n" \
 	"another known_hosts file. Remote targets go through the broker\n" \
 	"(rdev-broker), started on demand, which keeps one SSH session per host.\n" \
@@ -43,10 +48,14 @@ extern const struct cmd_entry cmd_hosts_entry;
 /* workspace-target.c: a command's TARGET and the backend that serves it. */
 struct remote;
 struct client_target {
-	struct agent_backend be; /* local, or the remote host's agent */
-	struct remote *remote;	 /* NULL when local */
-	struct target t;	 /* remote: the parsed target */
-	const char *target_arg;	 /* remote: the TARGET as given (borrowed) */
+	struct agent_backend be;       /* local, or the remote host's agent */
+	struct remote *remote;	       /* NULL when local */
+	struct target t;	       /* remote: the parsed target (HOST: SOURCE:
+					  path is the host's folder) */
+	const char *target_arg;	       /* remote: the TARGET as given (borrowed;
+					  HOST: SOURCE: "HOST:") */
+	struct source src;	       /* HOST: SOURCE: the source; else zeroed */
+	struct source_send_stats sent; /* CLIENT_TARGET_SEND: what was sent */
 	/* local: the workspace folder, absolute (config_discover_resolve), as
 	 * the broker names the workspace's forwards; NULL when remote */
 	char *local_folder;
@@ -56,7 +65,8 @@ struct client_target {
 	char **argv;
 	int argc;
 	/* `@POOL SOURCE` (pool-target.h): the pool entry chosen (added to up's
-	 * result as "host"), the target as typed (for hints), and the host's
+	 * result as "host"), the target as typed (for hints; also for
+	 * `HOST: SOURCE`), and the host's
 	 * backend that be wraps. NULL/unused otherwise. */
 	char *pool_host;
 	char *typed;
@@ -67,10 +77,13 @@ struct client_target {
 #define CLIENT_TARGET_QUIET 0x01     /* no "connecting" lines (--json: too) */
 #define CLIENT_TARGET_NO_FOLDER 0x02 /* the command takes no folder (ls) */
 #define CLIENT_TARGET_PLACE 0x04     /* @POOL: choose a host (up) */
+#define CLIENT_TARGET_SEND 0x08	     /* HOST: SOURCE: upload or clone it first */
 /* Find name's TARGET in argv (the value of --workspace-folder, else the
  * first non-option) and open its backend. `@POOL SOURCE [--host NAME]`
  * resolves to a host of the pool (pool-target.h; with CLIENT_TARGET_PLACE
- * one is chosen, else the one chosen before) and then goes as HOST:SOURCE. CMD_EXIT_OK,
+ * one is chosen, else the one chosen before) and then goes as HOST:SOURCE.
+ * For `HOST: SOURCE` (two arguments) the SOURCE's host folder (source.h)
+ * replaces both, after sending it with CLIENT_TARGET_SEND. CMD_EXIT_OK,
  * or the exit code after printing why not (a bad target, a pool). Close with
  * client_target_close() either way. */
 int client_target_open(

@@ -379,14 +379,58 @@ cmd_forward_pool(const char *target, const char *source, const char *config,
 	return rc;
 }
 
+/* Does target name a host alone ("HOST:"), so that a SOURCE follows? */
+static int
+cmd_forward_host_only(const char *target)
+{
+	struct target t;
+	int host_only;
+
+	if (target_parse(target, &t, NULL) != 0)
+		return 0;
+	host_only = t.kind == TARGET_HOST;
+	target_clear(&t);
+	return host_only;
+}
+
+/* HOST: SOURCE: the host folder of source_text on r's host (source.h) into
+ * *folder (new). 0, or an exit code after printing why not. */
+static int
+cmd_forward_source(struct remote *r, const char *source_text, char **folder)
+{
+	struct source src;
+	char *cause = NULL;
+	int exists, rc = CMD_EXIT_OK;
+
+	if (source_text == NULL) {
+		fprintf(stderr,
+		    "rdev: forward: a host alone: a SOURCE (a local "
+		    "folder or a git URL) must follow it\n");
+		return CMD_EXIT_USAGE;
+	}
+	if (source_parse(source_text, NULL, &src, &cause) != 0) {
+		fprintf(stderr, "rdev: forward: %s\n", cause);
+		free(cause);
+		return CMD_EXIT_USAGE;
+	}
+	if (source_folder(r, &src, folder, &exists, &cause) != 0) {
+		fprintf(stderr, "rdev: forward: %s\n", cause);
+		free(cause);
+		rc = CMD_EXIT_FAILURE;
+	}
+	source_clear(&src);
+	return rc;
+}
+
 static int
 cmd_forward_exec(int argc, char **argv)
 {
 	const struct cmd_entry *e = &cmd_forward_entry;
 	struct remote_opts ro = { 0 };
 	const char *target = NULL, *config = NULL, *stop = NULL, *workspace;
-	const char *source = NULL; /* @POOL SOURCE's */
+	const char *source = NULL; /* @POOL SOURCE's, HOST: SOURCE's */
 	char *local_ws = NULL, *local_config = NULL, *pool_host = NULL;
+	char *source_ws = NULL;
 	struct agent_backend be;
 	struct forward_spec s;
 	struct target t;
@@ -395,6 +439,7 @@ cmd_forward_exec(int argc, char **argv)
 	char *cause = NULL;
 	long stopped;
 	int i, rc, list_mode = 0, json = 0, stop_all = 0, auto_forward = 0;
+	int host_only = 0;
 
 	list = cJSON_CreateArray();
 	for (i = 1; i < argc; i++) {
@@ -420,9 +465,10 @@ cmd_forward_exec(int argc, char **argv)
 			cJSON_Delete(id_labels);
 			return cmd_usage_error(
 			    &client_program, e, "unknown option %s", argv[i]);
-		} else if (target == NULL)
+		} else if (target == NULL) {
 			target = argv[i];
-		else if (target[0] == '@' && source == NULL)
+			host_only = cmd_forward_host_only(target);
+		} else if ((target[0] == '@' || host_only) && source == NULL)
 			source = argv[i];
 		else if (forward_spec_parse(argv[i], &s, &cause) != 0) {
 			cJSON_Delete(list);
@@ -485,6 +531,13 @@ cmd_forward_exec(int argc, char **argv)
 		r = remote_new(&t, &ro);
 		remote_backend(r, &be);
 		workspace = t.path;
+		if (t.kind == TARGET_HOST &&
+		    (rc = cmd_forward_source(r, source, &source_ws)) != CMD_EXIT_OK) {
+			cJSON_Delete(list);
+			goto out;
+		}
+		if (source_ws != NULL)
+			workspace = source_ws;
 	}
 	if (stop != NULL || stop_all) {
 		cJSON_Delete(list);
@@ -546,6 +599,7 @@ out:
 	free(pool_host);
 	free(local_ws);
 	free(local_config);
+	free(source_ws);
 	return rc;
 }
 

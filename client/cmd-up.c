@@ -20,8 +20,8 @@ cmd_up_exec(int argc, char **argv)
 	char *local_config = NULL, *cause = NULL;
 	int rc, auto_forward = client_take_flag(&argc, argv, "--auto-forward");
 
-	if ((rc = client_target_open("up", argc, argv, CLIENT_TARGET_PLACE, &ct)) !=
-	    CMD_EXIT_OK)
+	if ((rc = client_target_open("up", argc, argv,
+		 CLIENT_TARGET_PLACE | CLIENT_TARGET_SEND, &ct)) != CMD_EXIT_OK)
 		goto out;
 	rc = agent_cmd_up(
 	    &ct.be, &client_program, &cmd_up_entry, ct.argc, ct.argv, &ports);

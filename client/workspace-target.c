@@ -227,6 +227,51 @@ client_remote_target(const char *name, int argc, char **argv, int i, unsigned fl
 	return pool_target_resolve(&req, &ct->t, &ct->pool_host);
 }
 
+/* HOST: SOURCE at argv[i] and the SOURCE after it: parse the source, send
+ * it (CLIENT_TARGET_SEND) or find its folder, which then stands for both
+ * in ct->argv. CMD_EXIT_OK, or an exit code after printing why not. */
+static int
+client_target_source(const char *name, struct client_target *ct, int i,
+    struct remote_opts *ro, unsigned flags)
+{
+	char *cause = NULL, *folder = NULL;
+	int j = client_next_positional(ct->argc, ct->argv, i), exists, n;
+
+	if (j < 0) {
+		fprintf(stderr,
+		    "rdev: %s: '%s' names a host only: a SOURCE (a local folder or "
+		    "a git URL) must follow it\n",
+		    name, ct->argv[i]);
+		return CMD_EXIT_USAGE;
+	}
+	if (source_parse(ct->argv[j], NULL, &ct->src, &cause) != 0) {
+		fprintf(stderr, "rdev: %s: %s\n", name, cause);
+		free(cause);
+		return CMD_EXIT_USAGE;
+	}
+	ct->typed = xasprintf("%s %s", ct->argv[i], ct->argv[j]);
+	ro->target = ct->typed;
+	ct->remote = remote_new(&ct->t, ro);
+	remote_backend(ct->remote, &ct->be);
+	if ((flags & CLIENT_TARGET_SEND)
+		? source_send(ct->remote, &ct->src, ro->quiet, &folder, &ct->sent, &cause)
+		: source_folder(ct->remote, &ct->src, &folder, &exists, &cause)) {
+		fprintf(stderr, "rdev: %s: %s\n", name, cause);
+		free(cause);
+		return CMD_EXIT_FAILURE;
+	}
+	ct->t.path = folder;
+	for (int k = n = 0; k < ct->argc; k++) {
+		if (k == i)
+			ct->argv[n++] = folder;
+		else if (k != j)
+			ct->argv[n++] = ct->argv[k];
+	}
+	ct->argv[n] = NULL;
+	ct->argc = n;
+	return CMD_EXIT_OK;
+}
+
 int
 client_target_open(
     const char *name, int argc, char **argv, unsigned flags, struct client_target *ct)
@@ -264,6 +309,12 @@ client_target_open(
 	}
 	ro.quiet = (flags & CLIENT_TARGET_QUIET) || client_has_flag(argc, argv, "--json");
 	ro.json_log = client_log_json(argc, argv);
+	if (ct->t.kind == TARGET_HOST && !(flags & CLIENT_TARGET_NO_FOLDER)) {
+		ct->target_arg = argv[i];
+		if ((rc = client_target_source(name, ct, i, &ro, flags)) != CMD_EXIT_OK)
+			client_target_close(ct);
+		return rc;
+	}
 	ro.target = ct->typed != NULL ? ct->typed : argv[i];
 	ct->target_arg = argv[i];
 	ct->remote = remote_new(&ct->t, &ro);
@@ -296,6 +347,7 @@ client_target_close(struct client_target *ct)
 	remote_free(ct->remote);
 	target_clear(&ct->t);
 	free(ct->pool_host);
+	source_clear(&ct->src);
 	free(ct->typed);
 	free(ct->local_folder);
 	free(ct->argv);

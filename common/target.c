@@ -342,8 +342,26 @@ target_parse_scp(const char *text, struct target *t, char **cause)
 			return -1;
 		p = colon + 1;
 	}
+	if (*p == '\0') {
+		/* "host:": the host alone; a SOURCE follows (source.h). */
+		t->kind = TARGET_HOST;
+		return 0;
+	}
 	t->path = xstrdup(p);
 	return target_check_path(text, t->path, 1, cause);
+}
+
+/* Does text start with a URL scheme ("https://")? */
+static int
+target_has_scheme(const char *text)
+{
+	const char *p = text;
+
+	if (!isalpha((unsigned char)*p))
+		return 0;
+	while (isalnum((unsigned char)*p) || *p == '+' || *p == '-' || *p == '.')
+		p++;
+	return strncmp(p, "://", 3) == 0;
 }
 
 int
@@ -373,6 +391,11 @@ target_parse(const char *text, struct target *t, char **cause)
 		t->pool = xstrdup(text + 1);
 		return 0;
 	}
+	if (target_has_scheme(text) && strncmp(text, "ssh://", 6) != 0)
+		return error_set(cause,
+		    "target '%s' is a URL, not a place: name the host to clone it "
+		    "on first (rdev up HOST: %s, or @POOL %s)",
+		    text, text, text);
 	if (!target_is_remote(text)) {
 		t->kind = TARGET_LOCAL;
 		t->path = xstrdup(text);

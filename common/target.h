@@ -10,7 +10,14 @@
  *                                URL form; "/~/src" and "/~" name the remote
  *                                home as in git's ssh URLs; %XX escapes are
  *                                decoded in user and path
- *   @POOL                        a pool of hosts (the broker places the work)
+ *   [user@]host[:port]:          a host alone (TARGET_HOST): the next
+ *                                argument is a SOURCE (source.h), uploaded
+ *                                or cloned to a folder the host chooses
+ *   @POOL                        a pool of hosts (the broker places the
+ *                                work); a SOURCE follows as for HOST:
+ *
+ * Any other URL ("https://...", "file://...") is refused with a message: a
+ * git URL names what to work on, not where; it goes after HOST: or @POOL.
  *
  * In the scp-like form a run of digits followed by ':' right after the host is
  * the port: "box:2222:src" is port 2222, path "src". A path that starts with
@@ -34,15 +41,18 @@ enum target_kind {
 	TARGET_LOCAL = 0,
 	TARGET_SSH,
 	TARGET_POOL,
+	TARGET_HOST, /* "host:", a SOURCE follows */
 };
 
 /* A parsed TARGET; all strings owned by the struct (target_clear frees). */
 struct target {
 	enum target_kind kind;
-	char *user; /* TARGET_SSH: NULL when not given (ssh config / local user) */
+	char *user; /* TARGET_SSH, TARGET_HOST: NULL when not given (ssh config / local
+		       user) */
 	char *host; /* TARGET_SSH: alias, name or address (no brackets) */
 	int port;   /* TARGET_SSH: 0 when not given (ssh config / 22) */
-	char *path; /* TARGET_LOCAL, TARGET_SSH: never NULL or empty */
+	char *path; /* TARGET_LOCAL, TARGET_SSH: never NULL or empty;
+		       TARGET_HOST: NULL */
 	char *pool; /* TARGET_POOL: the pool name without '@' */
 };
 

@@ -47,6 +47,11 @@ check_target(const struct target *t)
 		if (t->pool == NULL)
 			abort();
 		break;
+	case TARGET_HOST:
+		if (t->host == NULL || t->host[0] == '\0' || t->host[0] == '-' ||
+		    has_control(t->host) || t->path != NULL)
+			abort();
+		break;
 	default: abort();
 	}
 }

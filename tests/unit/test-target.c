@@ -196,7 +196,6 @@ TEST(parse_local_and_pool)
 
 TEST(parse_hostile_input)
 {
-	parse_fails("box:", "empty path");
 	parse_fails(":/src", "empty host");
 	parse_fails("me@:/src", "empty host");
 	parse_fails("@box:/src", "pool name");
@@ -223,4 +222,36 @@ TEST(clear_is_idempotent)
 	target_clear(&t);
 	target_clear(&t);
 	ASSERT_NULL(t.user);
+}
+
+TEST(host_alone_takes_a_source)
+{
+	struct target t;
+
+	parse_ok("box:", &t);
+	ASSERT_INT_EQ(t.kind, TARGET_HOST);
+	ASSERT_STR_EQ(t.host, "box");
+	ASSERT_NULL(t.path);
+	target_clear(&t);
+
+	parse_ok("me@box:2222:", &t);
+	ASSERT_INT_EQ(t.kind, TARGET_HOST);
+	ASSERT_STR_EQ(t.user, "me");
+	ASSERT_INT_EQ(t.port, 2222);
+	target_clear(&t);
+	parse_fails("-x:", "may not start with '-'");
+}
+
+TEST(a_url_is_not_a_target)
+{
+	parse_fails("https://github.com/org/app.git",
+	    "rdev up HOST: https://github.com/org/app.git");
+	parse_fails("file:///srv/app.git", "is a URL, not a place");
+	parse_fails("git+ssh://host/app.git", "is a URL, not a place");
+	/* ssh:// stays a remote folder */
+	struct target t;
+
+	parse_ok("ssh://box/~/app", &t);
+	ASSERT_INT_EQ(t.kind, TARGET_SSH);
+	target_clear(&t);
 }

@@ -1,0 +1,583 @@
+/* sync-recv.c - the host's side of a sync (sync-recv.h). */
+#include "sync-recv.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "agent-state.h"
+#include "atomic-file.h"
+#include "error.h"
+#include "log.h"
+#include "tar-stream.h"
+#include "xmalloc.h"
+
+#define SYNC_INDEX_MAX (256u << 20)
+
+/* What the host has for one entry of want, once known. */
+struct sync_host {
+	int valid; /* on disk as want says (kept or received) */
+	int needed;
+	char hash[SYNC_HASH_HEX + 1];
+	long long size, mtime_ns;
+	unsigned long long ino;
+};
+
+struct sync_recv {
+	int root; /* the folder, opened */
+	char *folder;
+	char *index_path;
+	const struct sync_scan *want;
+	struct sync_scan *old;	/* the index as read (never NULL) */
+	struct sync_host *host; /* parallel to want->v */
+	struct tar_reader *tar;
+	int finished;
+	/* The last parent folder opened (most entries share one). */
+	char *pdir_path;
+	int pdir;
+	/* The file being written. */
+	long cur; /* index in want, -1 when none */
+	int cur_fd;
+	int cur_dir;
+	char *cur_tmp;
+	const char *cur_leaf;
+	unsigned cur_mode;
+	unsigned long long cur_size;
+	crypto_generichash_state cur_hash;
+	unsigned tmp_seq;
+	size_t received, deleted;
+	unsigned long long bytes;
+};
+
+/* ---- Paths under the root, never through a symlink ----------------------- */
+
+/* The folder that holds path (relative), opened from the root with
+ * O_NOFOLLOW on every component; with create, missing folders are made.
+ * Returns a descriptor borrowed from r (valid until the next call), with
+ * *leaf the last component of path; -1 with errno. */
+static int
+sync_recv_parent(struct sync_recv *r, const char *path, int create, const char **leaf)
+{
+	const char *slash = strrchr(path, '/'), *p, *end;
+	size_t plen = slash == NULL ? 0 : (size_t)(slash - path);
+	int fd, next;
+
+	*leaf = slash == NULL ? path : slash + 1;
+	if (plen == 0)
+		return r->root;
+	if (r->pdir >= 0 && strlen(r->pdir_path) == plen &&
+	    memcmp(r->pdir_path, path, plen) == 0)
+		return r->pdir;
+	if (r->pdir >= 0)
+		close(r->pdir);
+	r->pdir = -1;
+	free(r->pdir_path);
+	r->pdir_path = NULL;
+	fd = r->root;
+	for (p = path; p < path + plen; p = end + 1) {
+		char *name;
+
+		end = memchr(p, '/', (size_t)(path + plen - p));
+		if (end == NULL)
+			end = path + plen;
+		name = xstrndup(p, (size_t)(end - p));
+		next = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0 && errno == ENOENT && create &&
+		    (mkdirat(fd, name, 0755) == 0 || errno == EEXIST))
+			next = openat(
+			    fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		free(name);
+		if (fd != r->root) {
+			int saved = errno;
+
+			close(fd);
+			errno = saved;
+		}
+		if (next < 0)
+			return -1;
+		fd = next;
+	}
+	r->pdir = fd;
+	r->pdir_path = xstrndup(path, plen);
+	return fd;
+}
+
+/* Remove name in dfd and everything under it, never following a link. */
+static int
+sync_recv_remove_tree(int dfd, const char *name)
+{
+	struct dirent *de;
+	struct stat sb;
+	DIR *d;
+	int fd;
+
+	if (fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISDIR(sb.st_mode))
+		return unlinkat(dfd, name, 0);
+	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			sync_recv_remove_tree(dirfd(d), de->d_name);
+	closedir(d);
+	return unlinkat(dfd, name, AT_REMOVEDIR);
+}
+
+/* Put tmp (in dfd) in leaf's place, replacing a folder there if need be. */
+static int
+sync_recv_replace(int dfd, const char *tmp, const char *leaf)
+{
+	struct stat sb;
+
+	if (fstatat(dfd, leaf, &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(sb.st_mode))
+		sync_recv_remove_tree(dfd, leaf);
+	return renameat(dfd, tmp, dfd, leaf);
+}
+
+/* A new temporary name in the folder (the pid keeps two agents apart). */
+static char *
+sync_recv_tmp_name(struct sync_recv *r)
+{
+	return xasprintf(".rdev-sync-%ld-%u", (long)getpid(), r->tmp_seq++);
+}
+
+/* Make want entry e a folder (replacing a file or link there). */
+static int
+sync_recv_dir(struct sync_recv *r, const struct sync_entry *e, char **cause)
+{
+	const char *leaf;
+	struct stat sb;
+	int dfd = sync_recv_parent(r, e->path, 1, &leaf);
+
+	if (dfd < 0)
+		return error_set_errno(cause, errno, "'%s'", e->path);
+	if (fstatat(dfd, leaf, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (S_ISDIR(sb.st_mode))
+			return 0;
+		unlinkat(dfd, leaf, 0);
+	}
+	if (mkdirat(dfd, leaf, e->mode | 0700) != 0 && errno != EEXIST)
+		return error_set_errno(cause, errno, "'%s'", e->path);
+	return 0;
+}
+
+/* ---- The plan ------------------------------------------------------------ */
+
+/* Is want entry i already on the host? Fills r->host[i]. */
+static int
+sync_recv_check(struct sync_recv *r, size_t i)
+{
+	const struct sync_entry *e = &r->want->v[i], *o;
+	struct sync_host *h = &r->host[i];
+	char target[4097];
+	const char *leaf;
+	struct stat sb;
+	ssize_t n;
+	int dfd = sync_recv_parent(r, e->path, 0, &leaf), fd;
+
+	if (dfd < 0 || fstatat(dfd, leaf, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+		return 0;
+	if (e->type == 'l') {
+		if (!S_ISLNK(sb.st_mode) ||
+		    (n = readlinkat(dfd, leaf, target, sizeof target - 1)) < 0)
+			return 0;
+		target[n] = '\0';
+		return h->valid = strcmp(target, e->link) == 0;
+	}
+	if (!S_ISREG(sb.st_mode) || sb.st_size != e->size)
+		return 0;
+	h->size = sb.st_size;
+	h->mtime_ns = (long long)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec;
+	h->ino = sb.st_ino;
+	o = sync_scan_find(r->old, e->path);
+	if (o != NULL && o->type == 'f' && o->size == h->size &&
+	    o->mtime_ns == h->mtime_ns && o->ino == h->ino)
+		memcpy(h->hash, o->hash, sizeof h->hash);
+	else {
+		fd = openat(dfd, leaf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			return 0;
+		if (sync_hash_fd(fd, h->hash) != 0)
+			h->hash[0] = '\0';
+		close(fd);
+	}
+	if (strcmp(h->hash, e->hash) != 0)
+		return 0;
+	if ((sb.st_mode & 0777) != e->mode)
+		fchmodat(dfd, leaf, e->mode, 0);
+	return h->valid = 1;
+}
+
+static int
+sync_recv_load_index(struct sync_recv *r)
+{
+	char *text = NULL, *cause = NULL;
+	cJSON *j;
+	size_t len;
+
+	if (file_read_all(r->index_path, SYNC_INDEX_MAX, &text, &len, &cause) != 0) {
+		free(cause);
+		return -1;
+	}
+	j = cJSON_ParseWithLength(text, len);
+	free(text);
+	if (sync_scan_from_manifest(
+		cJSON_GetObjectItemCaseSensitive(j, "files"), &r->old, &cause) != 0) {
+		log_warn("sync: %s: %s (ignored)", r->index_path, cause);
+		free(cause);
+	}
+	cJSON_Delete(j);
+	return r->old != NULL ? 0 : -1;
+}
+
+int
+sync_recv_open(const char *folder, const char *index_path, const struct sync_scan *want,
+    struct sync_recv **out, cJSON **need, char **cause)
+{
+	struct sync_recv *r;
+	size_t i;
+
+	*out = NULL;
+	*need = NULL;
+	if (agent_state_mkdir_parents(folder, 0755, cause) != 0)
+		return -1;
+	r = xcalloc(1, sizeof *r);
+	r->pdir = r->cur_fd = r->cur_dir = -1;
+	r->cur = -1;
+	r->want = want;
+	r->folder = xstrdup(folder);
+	r->index_path = xstrdup(index_path);
+	r->host = xcalloc(want->n + 1, sizeof *r->host);
+	r->root = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (r->root < 0) {
+		error_set_errno(cause, errno, "%s", folder);
+		r->finished = 1; /* nothing to save */
+		sync_recv_free(r);
+		return -1;
+	}
+	if (sync_recv_load_index(r) != 0)
+		r->old = xcalloc(1, sizeof *r->old);
+	*need = cJSON_CreateArray();
+	for (i = 0; i < want->n; i++) {
+		const struct sync_entry *e = &want->v[i];
+
+		if (e->type == 'd') {
+			if (sync_recv_dir(r, e, cause) != 0) {
+				cJSON_Delete(*need);
+				*need = NULL;
+				sync_recv_free(r);
+				return error_prefix(cause, "%s", folder);
+			}
+			r->host[i].valid = 1;
+		} else if (!sync_recv_check(r, i)) {
+			r->host[i].needed = 1;
+			cJSON_AddItemToArray(*need, cJSON_CreateString(e->path));
+		}
+	}
+	*out = r;
+	return 0;
+}
+
+/* ---- The stream ----------------------------------------------------------- */
+
+/* The want index of an entry the stream brings, checked. */
+static long
+sync_recv_wanted(struct sync_recv *r, const struct tar_entry *t, char **cause)
+{
+	const struct sync_entry *e;
+
+	if (!sync_path_ok(t->path))
+		return error_set(cause,
+		    "'%s': not a path inside the workspace (absolute, '..' or "
+		    "empty components): refused",
+		    t->path);
+	e = sync_scan_find(r->want, t->path);
+	if (e == NULL || !r->host[e - r->want->v].needed)
+		return error_set(cause, "'%s': not asked for: refused", t->path);
+	if (e->type != t->type ||
+	    (e->type == 'l' && strcmp(e->link, t->link != NULL ? t->link : "") != 0))
+		return error_set(cause, "'%s': not the entry announced", t->path);
+	return (long)(e - r->want->v);
+}
+
+static int
+sync_recv_on_entry(void *arg, const struct tar_entry *t, char **cause)
+{
+	struct sync_recv *r = arg;
+	const struct sync_entry *e;
+	long i = sync_recv_wanted(r, t, cause);
+	char *tmp;
+	int dfd;
+
+	if (i < 0)
+		return -1;
+	e = &r->want->v[i];
+	if ((dfd = sync_recv_parent(r, e->path, 1, &r->cur_leaf)) < 0)
+		return error_set_errno(cause, errno,
+		    "'%s': its folder is not one inside the workspace (a symlink "
+		    "or a file on the way): refused",
+		    e->path);
+	if (e->type == 'l') {
+		tmp = sync_recv_tmp_name(r);
+		if (symlinkat(t->link, dfd, tmp) != 0 ||
+		    sync_recv_replace(dfd, tmp, r->cur_leaf) != 0) {
+			error_set_errno(cause, errno, "'%s'", e->path);
+			unlinkat(dfd, tmp, 0);
+			free(tmp);
+			return -1;
+		}
+		free(tmp);
+		r->host[i].valid = 1;
+		r->host[i].needed = 0;
+		r->received++;
+		return 0;
+	}
+	/* A file: written under a temporary name, renamed at its end. */
+	r->cur_dir = dup(dfd);
+	r->cur_tmp = sync_recv_tmp_name(r);
+	r->cur_fd = openat(r->cur_dir, r->cur_tmp,
+	    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (r->cur_dir < 0 || r->cur_fd < 0)
+		return error_set_errno(cause, errno, "'%s'", e->path);
+	r->cur = i;
+	r->cur_mode = t->mode & 0777;
+	r->cur_size = 0;
+	r->cur_leaf = strrchr(e->path, '/') ? strrchr(e->path, '/') + 1 : e->path;
+	crypto_generichash_init(&r->cur_hash, NULL, 0, SYNC_HASH_HEX / 2);
+	return 0;
+}
+
+static int
+sync_recv_on_data(void *arg, const unsigned char *p, size_t len, char **cause)
+{
+	struct sync_recv *r = arg;
+
+	if (fd_write_all(r->cur_fd, p, len) != 0)
+		return error_set_errno(cause, errno, "'%s'", r->want->v[r->cur].path);
+	crypto_generichash_update(&r->cur_hash, p, len);
+	r->cur_size += len;
+	return 0;
+}
+
+/* Drop the file being written (not renamed yet). */
+static void
+sync_recv_drop_current(struct sync_recv *r)
+{
+	if (r->cur_fd >= 0)
+		close(r->cur_fd);
+	if (r->cur_tmp != NULL && r->cur_dir >= 0)
+		unlinkat(r->cur_dir, r->cur_tmp, 0);
+	if (r->cur_dir >= 0)
+		close(r->cur_dir);
+	free(r->cur_tmp);
+	r->cur_tmp = NULL;
+	r->cur_fd = r->cur_dir = -1;
+	r->cur = -1;
+}
+
+static int
+sync_recv_on_entry_end(void *arg, char **cause)
+{
+	struct sync_recv *r = arg;
+	struct sync_host *h;
+	unsigned char bin[SYNC_HASH_HEX / 2];
+	struct stat sb;
+
+	if (r->cur < 0)
+		return 0; /* not a file */
+	h = &r->host[r->cur];
+	if (fchmod(r->cur_fd, r->cur_mode) != 0 || fstat(r->cur_fd, &sb) != 0 ||
+	    sync_recv_replace(r->cur_dir, r->cur_tmp, r->cur_leaf) != 0) {
+		error_set_errno(cause, errno, "'%s'", r->want->v[r->cur].path);
+		sync_recv_drop_current(r);
+		return -1;
+	}
+	crypto_generichash_final(&r->cur_hash, bin, sizeof bin);
+	sodium_bin2hex(h->hash, sizeof h->hash, bin, sizeof bin);
+	h->size = sb.st_size;
+	h->mtime_ns = (long long)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec;
+	h->ino = sb.st_ino;
+	h->valid = 1;
+	h->needed = 0;
+	r->received++;
+	r->bytes += r->cur_size;
+	free(r->cur_tmp);
+	r->cur_tmp = NULL; /* renamed: nothing to remove */
+	sync_recv_drop_current(r);
+	return 0;
+}
+
+static const struct tar_reader_cbs sync_recv_cbs = {
+	sync_recv_on_entry,
+	sync_recv_on_data,
+	sync_recv_on_entry_end,
+};
+
+int
+sync_recv_feed(struct sync_recv *r, const void *p, size_t len, char **cause)
+{
+	if (r->tar == NULL)
+		r->tar = tar_reader_new(&sync_recv_cbs, r);
+	return tar_reader_feed(r->tar, p, len, cause);
+}
+
+/* ---- The end --------------------------------------------------------------- */
+
+/* Does a (in path order) hold what b holds? */
+static int
+sync_recv_same(const struct sync_scan *a, const struct sync_scan *b)
+{
+	const struct sync_entry *x, *y;
+
+	if (a->n != b->n)
+		return 0;
+	for (size_t i = 0; i < a->n; i++) {
+		x = &a->v[i];
+		y = &b->v[i];
+		if (strcmp(x->path, y->path) != 0 || x->type != y->type ||
+		    x->mode != y->mode || x->size != y->size ||
+		    x->mtime_ns != y->mtime_ns || x->ino != y->ino ||
+		    strcmp(x->hash, y->hash) != 0 ||
+		    ((x->link != NULL || y->link != NULL) &&
+			(x->link == NULL || y->link == NULL ||
+			    strcmp(x->link, y->link) != 0)))
+			return 0;
+	}
+	return 1;
+}
+
+/* Write the index: want's entries on disk, and unless finished the old
+ * entries want no longer has (still to be deleted). */
+static void
+sync_recv_save(struct sync_recv *r)
+{
+	struct sync_scan idx = { 0 };
+	char *text, *cause = NULL, *dir, *slash;
+	cJSON *j;
+	size_t i, n = 0;
+
+	idx.v = xcalloc(r->want->n + r->old->n + 1, sizeof *idx.v);
+	for (i = 0; i < r->want->n; i++) {
+		if (!r->host[i].valid)
+			continue;
+		idx.v[n] = r->want->v[i];
+		if (idx.v[n].type == 'f') {
+			memcpy(idx.v[n].hash, r->host[i].hash, sizeof idx.v[n].hash);
+			idx.v[n].size = r->host[i].size;
+			idx.v[n].mtime_ns = r->host[i].mtime_ns;
+			idx.v[n].ino = r->host[i].ino;
+		}
+		n++;
+	}
+	for (i = 0; !r->finished && i < r->old->n; i++)
+		if (sync_scan_find(r->want, r->old->v[i].path) == NULL)
+			idx.v[n++] = r->old->v[i];
+	idx.n = n;
+	if (sync_recv_same(&idx, r->old)) {
+		free(idx.v); /* nothing changed: no write (and no fsync) */
+		return;
+	}
+	j = cJSON_CreateObject();
+	cJSON_AddStringToObject(j, "folder", r->folder);
+	cJSON_AddItemToObject(j, "files", sync_scan_manifest(&idx, 1));
+	text = cJSON_PrintUnformatted(j);
+	cJSON_Delete(j);
+	free(idx.v); /* (the entries are borrowed) */
+	dir = xstrdup(r->index_path);
+	if ((slash = strrchr(dir, '/')) != NULL)
+		*slash = '\0';
+	if (agent_state_mkdir_parents(dir, 0700, &cause) != 0 ||
+	    atomic_file_write(r->index_path, text, strlen(text), 0600, &cause) != 0) {
+		log_warn("sync: %s", cause);
+		free(cause);
+	}
+	free(dir);
+	free(text);
+}
+
+/* Delete what an earlier sync wrote and want no longer lists (children
+ * before their folders: the reverse of path order). */
+static void
+sync_recv_delete(struct sync_recv *r)
+{
+	const char *leaf;
+	struct stat sb;
+	size_t i;
+	int dfd;
+
+	for (i = r->old->n; i-- > 0;) {
+		const struct sync_entry *o = &r->old->v[i];
+
+		if (sync_scan_find(r->want, o->path) != NULL)
+			continue;
+		if ((dfd = sync_recv_parent(r, o->path, 0, &leaf)) < 0 ||
+		    fstatat(dfd, leaf, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+			continue;
+		if (o->type == 'd' && S_ISDIR(sb.st_mode)) {
+			if (unlinkat(dfd, leaf, AT_REMOVEDIR) == 0)
+				r->deleted++;
+		} else if ((o->type == 'f' && S_ISREG(sb.st_mode)) ||
+		    (o->type == 'l' && S_ISLNK(sb.st_mode))) {
+			if (unlinkat(dfd, leaf, 0) == 0)
+				r->deleted++;
+		}
+	}
+}
+
+int
+sync_recv_finish(struct sync_recv *r, cJSON **result, char **cause)
+{
+	size_t i, missing = 0;
+
+	*result = NULL;
+	if (r->tar != NULL && tar_reader_finish(r->tar, cause) != 0)
+		return -1;
+	for (i = 0; i < r->want->n; i++)
+		missing += r->host[i].needed;
+	if (r->tar == NULL && missing > 0)
+		return error_set(cause, "the stream ended before any entry came");
+	sync_recv_delete(r);
+	r->finished = 1;
+	sync_recv_save(r);
+	*result = cJSON_CreateObject();
+	cJSON_AddStringToObject(*result, "folder", r->folder);
+	cJSON_AddNumberToObject(*result, "files", (double)r->want->n);
+	cJSON_AddNumberToObject(*result, "received", (double)r->received);
+	cJSON_AddNumberToObject(*result, "bytes", (double)r->bytes);
+	cJSON_AddNumberToObject(*result, "deleted", (double)r->deleted);
+	/* Asked for but not sent: gone on the client meanwhile. */
+	cJSON_AddNumberToObject(*result, "missing", (double)missing);
+	return 0;
+}
+
+void
+sync_recv_free(struct sync_recv *r)
+{
+	if (r == NULL)
+		return;
+	sync_recv_drop_current(r);
+	if (!r->finished)
+		sync_recv_save(r);
+	tar_reader_free(r->tar);
+	if (r->pdir >= 0)
+		close(r->pdir);
+	if (r->root >= 0)
+		close(r->root);
+	sync_scan_free(r->old);
+	free(r->pdir_path);
+	free(r->host);
+	free(r->folder);
+	free(r->index_path);
+	free(r);
+}

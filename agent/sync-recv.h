@@ -1,0 +1,50 @@
+/* sync-recv.h - the host's side of a sync (docs/PROTOCOL.md, "sync"): compare
+ * the client's manifest with the host's copy of the folder, say which
+ * entries must come, take them as a tar stream, and delete what the client
+ * no longer has.
+ *
+ * The host's copy may be changed by anyone meanwhile (the container, the
+ * user), so the agent trusts its index (what it wrote: each file's hash,
+ * size, mtime and inode, in STATE/sync/NAME.json) only for a file whose
+ * size, mtime and inode still agree, and hashes the file again otherwise.
+ * Deletion is of what the index says an earlier sync wrote and the manifest
+ * no longer lists: files made on the host (build output) are left alone.
+ *
+ * Safety: every path is checked (sync_path_ok), every folder on the way is
+ * opened with O_NOFOLLOW from the folder's own descriptor (so a symlink in
+ * the host's copy, or one the stream itself made, never leads out of it),
+ * and each file and link is written to a temporary name in its folder and
+ * renamed over the old one: a stream that breaks leaves every file old or
+ * new, never half-written. Entries the agent did not ask for, and types
+ * other than file, folder and symlink, are refused.
+ *
+ * Ownership: struct sync_recv borrows want (which must outlive it).
+ */
+#ifndef RDEV_SYNC_RECV_H
+#define RDEV_SYNC_RECV_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "sync-scan.h"
+
+struct sync_recv;
+
+/* Make folder if needed, make the manifest's folders, and compare the rest.
+ * index_path: the index file (read if there, written by finish/free). 0 with
+ * *out and *need (a new array of the paths to send, in order), or -1 with
+ * *cause. */
+int sync_recv_open(const char *folder, const char *index_path,
+    const struct sync_scan *want, struct sync_recv **out, cJSON **need, char **cause);
+/* The next bytes of the tar stream. 0, or -1 with *cause (then give up). */
+int sync_recv_feed(struct sync_recv *r, const void *p, size_t len, char **cause);
+/* The stream ended: check it was whole, delete what the client no longer
+ * has, write the index. 0 with *result ({"folder","files","received",
+ * "bytes","deleted"}; new), or -1 with *cause. */
+int sync_recv_finish(struct sync_recv *r, cJSON **result, char **cause);
+/* Free r; if not finished, remove the file being written and write the
+ * index of what is on disk now (so the next sync sends only the rest). */
+void sync_recv_free(struct sync_recv *r);
+
+#endif

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# sync.sh - uploading a workspace (issue 12, "Sources"): `rdev sync HOST: DIR`
+# of a 100 MB folder against `tar -C DIR -c . | ssh HOST tar -x` (the
+# baseline, measured in the same rounds), and a one-file change sent again.
+#
+# Starts a rig host (an sshd on loopback), makes a folder of 100 MB (200
+# files of 500 KB of random bytes and 1,000 of 1 KB), then per round, with
+# the host's copies removed before each (untimed):
+#
+#   baseline:  tar -C DIR -c . | ssh -F CFG HOST 'mkdir -p b && tar -C b -x'
+#   warm ssh:  the same through an OpenSSH master connection (ssh -S; no
+#              connect or authentication per run, as rdev's broker)
+#   rdev:      rdev sync HOST: DIR      (a warm broker: the SSH session kept)
+#
+# and, with the host's copy up to date, N times: change one 1 KB file, then
+# `rdev sync HOST: DIR`. Prints medians and the goal checks: upload
+# throughput >= 0.8x the baseline's (the ratio of the medians' times,
+# baseline / rdev), a one-file change <= 0.3 s. Not part of ctest/CI.
+#
+#   bench/sync.sh
+#   RDEV_BENCH_RUNS=5  RDEV_BENCH_BUILD=dir RDEV_BENCH_NO_BUILD=1
+#
+# Exits 0 when a goal is missed (a benchmark reports, it does not gate).
+set -euo pipefail
+export LC_ALL=C
+[ "${BASH_VERSINFO[0]}" -ge 5 ] || { echo "needs bash 5 (\$EPOCHREALTIME)" >&2; exit 1; }
+cd "$(dirname "$0")/.."
+src=$(pwd)
+build=${RDEV_BENCH_BUILD:-$src/build-bench}
+runs=${RDEV_BENCH_RUNS:-5}
+host=${RDEV_BENCH_HOST:-bsync$(($$ % 10000))}
+rig=$src/tests/rig/rig.sh
+goal_ratio=0.8 goal_change_ms=300
+
+. "$src/bench/lib.sh"
+bench_import "$src/bench/up-exec.sh" stats row report median ratio verdict
+
+bench_build "$src" "$build" rdev rdev-agent rdev-broker agent-bundle
+rdev=$build/rdev
+tmp=$(mktemp -d /tmp/rdev-bench-sync.XXXXXX)
+export RDEV_STATE_DIR=$tmp/state XDG_RUNTIME_DIR=$tmp/rt
+mkdir -p -m 700 "$XDG_RUNTIME_DIR"
+cleanup() {
+	ssh -F "$cfg" -S "$tmp/cm" -O exit "$host" >/dev/null 2>&1 || true
+	"$build/rdev-broker" stop >/dev/null 2>&1 || true
+	bash "$rig" host-stop "$host" >/dev/null 2>&1 || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+cfg=$(bash "$rig" host-start "$host")
+export RDEV_SSH_CONFIG=$cfg
+on_host() { ssh -F "$cfg" "$host" "$@"; }
+
+dir=$tmp/app
+mkdir -p "$dir/big" "$dir/small"
+for i in $(seq 1 200); do head -c 512000 /dev/urandom >"$dir/big/f$i"; done
+for i in $(seq 1 1000); do head -c 1024 /dev/urandom >"$dir/small/s$i"; done
+bytes=$(du -sb "$dir" | cut -f1)
+
+bench_machine "$src"
+echo "folder:    $bytes bytes, $(find "$dir" -type f | wc -l) files"
+echo "host:      $host (sshd on loopback, the same machine)"
+
+reset() { on_host 'rm -rf b rdev/workspaces .rdev/state/sync'; }
+c_base() { tar -C "$dir" -c . | ssh -F "$cfg" "$host" 'mkdir -p b && tar -C b -x'; }
+c_mux() { tar -C "$dir" -c . | ssh -F "$cfg" -S "$tmp/cm" "$host" 'mkdir -p b && tar -C b -x'; }
+c_rdev() { "$rdev" sync "$host:" "$dir" >/dev/null 2>"$tmp/err" || { cat "$tmp/err" >&2; return 1; }; }
+timed() {
+	local t0 t1
+	t0=$EPOCHREALTIME
+	"$1"
+	t1=$EPOCHREALTIME
+	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f\n", (b - a) * 1000 }' >>"$tmp/times.$1"
+}
+
+ssh -F "$cfg" -M -S "$tmp/cm" -fN "$host"
+# Untimed: the broker, the agent install, the host's page cache.
+"$rdev" sync "$host:" "$dir" --accept-new-host-key >/dev/null 2>&1 || c_rdev
+reset
+: >"$tmp/times.c_base"
+: >"$tmp/times.c_mux"
+: >"$tmp/times.c_rdev"
+echo
+echo "=== full upload, $runs rounds (host copies removed before each) ==="
+fns=(c_base c_mux c_rdev)
+for ((r = 0; r < runs; r++)); do
+	for ((i = 0; i < 3; i++)); do
+		reset
+		timed "${fns[$(((r + i) % 3))]}"
+	done
+done
+row "" "median ms" "p90 ms" "min ms"
+report "tar c | ssh HOST tar x" c_base
+report "tar c | ssh (master connection) HOST tar x" c_mux
+report "rdev sync HOST: DIR" c_rdev
+base_ms=$(median c_base)
+mux_ms=$(median c_mux)
+rdev_ms=$(median c_rdev)
+
+echo
+echo "=== one 1 KB file changed, then rdev sync ($((runs * 2)) times) ==="
+c_change() {
+	head -c 1024 /dev/urandom >"$dir/small/s7"
+	c_rdev
+}
+: >"$tmp/times.c_change"
+for ((r = 0; r < runs * 2; r++)); do timed c_change; done
+report "change one file + rdev sync HOST: DIR" c_change
+change_ms=$(median c_change)
+"$rdev" sync "$host:" "$dir" --json >"$tmp/last.json" 2>/dev/null
+echo "(an unchanged folder: $(jq -r '"\(.sent) entries sent, \(.seconds) s"' "$tmp/last.json"))"
+
+r_tp=$(ratio "$base_ms" "$rdev_ms")
+r_mux=$(ratio "$mux_ms" "$rdev_ms")
+echo
+echo "=== goals (issue 12; medians) ==="
+echo "upload throughput, rdev / baseline >= $goal_ratio: $(awk -v r="$r_tp" -v g="$goal_ratio" 'BEGIN { print (r >= g ? "PASS" : "FAIL") }')  ($r_tp: baseline $base_ms ms / rdev $rdev_ms ms; $(awk -v b="$bytes" -v t="$rdev_ms" 'BEGIN { printf "%.0f", b / t / 1000 }') MB/s)"
+echo "upload throughput, rdev / warm ssh (no goal): $r_mux  (ssh with a master connection $mux_ms ms / rdev $rdev_ms ms)"
+echo "one-file change <= $goal_change_ms ms: $(verdict "$change_ms" "$goal_change_ms")  ($change_ms ms)"

@@ -1,0 +1,45 @@
+/* source-send.h - a SOURCE's workspace on a remote host (common/source.h):
+ * upload a local folder (the client's side of the "sync" request,
+ * docs/PROTOCOL.md), clone or fetch a git URL there, or just ask where it
+ * is.
+ *
+ * An upload is one-way: the host's copy becomes the local folder's (minus
+ * .rdevignore's paths); files an earlier upload wrote and the folder no
+ * longer has are deleted there; files made on the host are left alone.
+ * Only what differs is sent (the agent compares content hashes).
+ *
+ * Ownership: the remote is borrowed; folders returned are new strings.
+ */
+#ifndef RDEV_SOURCE_SEND_H
+#define RDEV_SOURCE_SEND_H
+
+#include <cjson/cJSON.h>
+
+#include "source.h"
+
+struct remote;
+
+/* What an upload did (the agent's count, and ours). */
+struct source_send_stats {
+	long long files;      /* entries in the folder (after .rdevignore) */
+	long long sent;	      /* entries sent */
+	long long sent_bytes; /* file bytes sent */
+	long long deleted;    /* entries deleted on the host */
+	long long skipped;    /* sockets, FIFOs, devices: not sent */
+	double seconds;
+};
+
+/* Put s's workspace on r's host: upload (SOURCE_LOCAL) or clone/fetch
+ * (SOURCE_GIT), with a line on stderr of what was done unless quiet. 0 with
+ * *folder (the host's folder; new) and *st filled (st may be NULL), or -1
+ * with *cause. */
+int source_send(struct remote *r, const struct source *s, int quiet, char **folder,
+    struct source_send_stats *st, char **cause);
+/* Where s's workspace is on r's host, without sending anything. 0 with
+ * *folder (new) and *exists, or -1 with *cause. */
+int source_folder(
+    struct remote *r, const struct source *s, char **folder, int *exists, char **cause);
+/* st as JSON (`rdev sync --json`). New object. */
+cJSON *source_send_stats_json(const struct source_send_stats *st, const char *folder);
+
+#endif

@@ -1,0 +1,206 @@
+/* sync-ignore.c - .rdevignore patterns (sync-ignore.h). */
+#include "sync-ignore.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "xmalloc.h"
+
+struct sync_ignore_pat {
+	char *glob; /* without '!', leading '/', trailing '/' */
+	int negate;
+	int dir_only;
+	int anchored; /* matched against the whole path, else the last name */
+};
+
+struct sync_ignore {
+	struct sync_ignore_pat *pats;
+	size_t n;
+};
+
+struct sync_ignore *
+sync_ignore_new(void)
+{
+	return xcalloc(1, sizeof(struct sync_ignore));
+}
+
+void
+sync_ignore_free(struct sync_ignore *ig)
+{
+	if (ig == NULL)
+		return;
+	for (size_t i = 0; i < ig->n; i++)
+		free(ig->pats[i].glob);
+	free(ig->pats);
+	free(ig);
+}
+
+/* One line (len bytes, no newline) into ig. */
+static void
+sync_ignore_line(struct sync_ignore *ig, const char *s, size_t len)
+{
+	struct sync_ignore_pat p = { 0 };
+
+	if (len > 0 && s[len - 1] == '\r')
+		len--;
+	/* Trailing spaces go, unless the last one is escaped. */
+	while (len > 0 && s[len - 1] == ' ' && !(len > 1 && s[len - 2] == '\\'))
+		len--;
+	if (len == 0 || s[0] == '#')
+		return;
+	if (s[0] == '!') {
+		p.negate = 1;
+		s++;
+		len--;
+	}
+	if (len > 0 && s[len - 1] == '/') {
+		p.dir_only = 1;
+		len--;
+	}
+	if (len == 0)
+		return;
+	if (memchr(s, '/', len) != NULL)
+		p.anchored = 1;
+	if (s[0] == '/') {
+		s++;
+		len--;
+	}
+	if (len == 0)
+		return;
+	p.glob = xstrndup(s, len);
+	ig->pats = xreallocarray(ig->pats, ig->n + 1, sizeof *ig->pats);
+	ig->pats[ig->n++] = p;
+}
+
+void
+sync_ignore_add(struct sync_ignore *ig, const char *text, size_t len)
+{
+	const char *end = text + len, *nl;
+
+	while (text < end) {
+		nl = memchr(text, '\n', (size_t)(end - text));
+		if (nl == NULL)
+			nl = end;
+		sync_ignore_line(ig, text, (size_t)(nl - text));
+		text = nl + 1;
+	}
+}
+
+/* Match a "[...]" class at *pp against c; advances *pp past it. -1 if the
+ * class is not closed (then '[' is a literal). */
+static int
+sync_ignore_class(const char **pp, char c)
+{
+	const char *p = *pp + 1;
+	int neg = 0, hit = 0;
+
+	if (*p == '!' || *p == '^') {
+		neg = 1;
+		p++;
+	}
+	if (*p == ']') {
+		hit |= c == ']';
+		p++;
+	}
+	while (*p != '\0' && *p != ']') {
+		char lo = *p, hi;
+
+		if (lo == '\\' && p[1] != '\0')
+			lo = *++p;
+		hi = lo;
+		if (p[1] == '-' && p[2] != '\0' && p[2] != ']') {
+			hi = p[2];
+			p += 2;
+		}
+		if (c >= lo && c <= hi)
+			hit = 1;
+		p++;
+	}
+	if (*p != ']')
+		return -1;
+	*pp = p + 1;
+	return (hit ^ neg) && c != '/';
+}
+
+int
+sync_ignore_glob(const char *p, const char *s)
+{
+	while (*p != '\0') {
+		if (p[0] == '*' && p[1] == '*' && (p[2] == '/' || p[2] == '\0')) {
+			if (p[2] == '\0')
+				return 1;
+			/* "**" + "/": zero or more whole components */
+			if (sync_ignore_glob(p + 3, s))
+				return 1;
+			for (const char *t = s; *t != '\0'; t++)
+				if (*t == '/' && sync_ignore_glob(p + 3, t + 1))
+					return 1;
+			return 0;
+		}
+		switch (*p) {
+		case '*':
+			while (*p == '*')
+				p++;
+			for (const char *t = s;; t++) {
+				if (sync_ignore_glob(p, t))
+					return 1;
+				if (*t == '\0' || *t == '/')
+					return 0;
+			}
+		case '?':
+			if (*s == '\0' || *s == '/')
+				return 0;
+			p++;
+			s++;
+			break;
+		case '[': {
+			const char *q = p;
+			int r;
+
+			if (*s == '\0')
+				return 0;
+			r = sync_ignore_class(&q, *s);
+			if (r < 0) {
+				if (*s != '[')
+					return 0;
+				p++;
+				s++;
+				break;
+			}
+			if (!r)
+				return 0;
+			p = q;
+			s++;
+			break;
+		}
+		case '\\':
+			if (p[1] != '\0')
+				p++;
+			/* FALLTHROUGH */
+		default:
+			if (*p != *s)
+				return 0;
+			p++;
+			s++;
+		}
+	}
+	return *s == '\0';
+}
+
+int
+sync_ignore_match(const struct sync_ignore *ig, const char *path, int is_dir)
+{
+	const char *base = strrchr(path, '/');
+	int ignored = 0;
+
+	base = base == NULL ? path : base + 1;
+	for (size_t i = 0; i < ig->n; i++) {
+		const struct sync_ignore_pat *p = &ig->pats[i];
+
+		if (p->dir_only && !is_dir)
+			continue;
+		if (sync_ignore_glob(p->glob, p->anchored ? path : base))
+			ignored = !p->negate;
+	}
+	return ignored;
+}

@@ -1,0 +1,39 @@
+/* sync-ignore.h - the patterns of a .rdevignore file (gitignore syntax): which
+ * paths of a folder an upload leaves out.
+ *
+ * Syntax, as gitignore(5): a blank line or one starting with '#' is nothing
+ * ("\#" is a '#'); trailing spaces are dropped unless escaped; '!' re-includes
+ * what an earlier pattern left out; a trailing '/' matches folders only; a
+ * pattern with a '/' elsewhere is relative to the folder (a leading '/' just
+ * anchors), one without matches a name at any depth; '*' and '?' match
+ * within one path component, "[...]" a class ("[!...]" or "[^...]" negated),
+ * "**" any number of components ("**" + "/x", "a/" + "**", "a/" + "**" + "/b");
+ * '\' escapes the next character. The last pattern that matches decides. As
+ * in git, nothing inside a folder that is left out can be re-included: the
+ * scan does not enter it.
+ *
+ * Only the .rdevignore at the top of the folder is read (not one per
+ * subfolder, unlike .gitignore).
+ *
+ * Pure: no I/O; the caller reads the file.
+ */
+#ifndef RDEV_SYNC_IGNORE_H
+#define RDEV_SYNC_IGNORE_H
+
+#include <stddef.h>
+
+struct sync_ignore;
+
+/* New empty pattern list (matches nothing); sync_ignore_free frees. */
+struct sync_ignore *sync_ignore_new(void);
+void sync_ignore_free(struct sync_ignore *ig);
+/* Add the patterns of a file's text (len bytes, NUL not needed). */
+void sync_ignore_add(struct sync_ignore *ig, const char *text, size_t len);
+/* Is path (relative, '/'-separated, no leading or trailing '/') left out?
+ * is_dir: it is a folder. */
+int sync_ignore_match(const struct sync_ignore *ig, const char *path, int is_dir);
+/* Does the glob pattern match s whole (the rules above; '/' only matched by
+ * '/' and "**")? Exposed for tests. */
+int sync_ignore_glob(const char *pattern, const char *s);
+
+#endif

@@ -1,0 +1,410 @@
+/* sync-scan.c - a folder's entries and their hashes (sync-scan.h). */
+#include "sync-scan.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "atomic-file.h"
+#include "error.h"
+#include "xmalloc.h"
+
+#define SYNC_IGNORE_MAX (1u << 20)
+#define SYNC_READ_SIZE (256u << 10)
+#define SYNC_PATH_MAX 4095
+
+int
+sync_path_ok(const char *path)
+{
+	const char *p = path, *slash;
+	size_t len;
+
+	if (*path == '\0' || strlen(path) > SYNC_PATH_MAX)
+		return 0;
+	for (; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return 0;
+	for (p = path;; p = slash + 1) {
+		slash = strchr(p, '/');
+		len = slash == NULL ? strlen(p) : (size_t)(slash - p);
+		if (len == 0 || (len == 1 && p[0] == '.') ||
+		    (len == 2 && p[0] == '.' && p[1] == '.'))
+			return 0;
+		if (slash == NULL)
+			return 1;
+	}
+}
+
+int
+sync_scan_ignore(const char *root, struct sync_ignore **ig, char **cause)
+{
+	char *path = xasprintf("%s/.rdevignore", root), *text = NULL;
+	size_t len;
+	int fd;
+
+	*ig = sync_ignore_new();
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && (errno == ENOENT || errno == ELOOP)) {
+		free(path);
+		return 0;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (file_read_all(path, SYNC_IGNORE_MAX, &text, &len, cause) != 0) {
+		free(path);
+		sync_ignore_free(*ig);
+		*ig = NULL;
+		return -1;
+	}
+	sync_ignore_add(*ig, text, len);
+	free(text);
+	free(path);
+	return 0;
+}
+
+int
+sync_hash_fd(int fd, char *hex)
+{
+	crypto_generichash_state st;
+	unsigned char h[SYNC_HASH_HEX / 2], *b = xmalloc(SYNC_READ_SIZE);
+	ssize_t n;
+
+	crypto_generichash_init(&st, NULL, 0, sizeof h);
+	while ((n = read(fd, b, SYNC_READ_SIZE)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			free(b);
+			return -1;
+		}
+		crypto_generichash_update(&st, b, (size_t)n);
+	}
+	free(b);
+	crypto_generichash_final(&st, h, sizeof h);
+	sodium_bin2hex(hex, SYNC_HASH_HEX + 1, h, sizeof h);
+	return 0;
+}
+
+/* The growing scan of sync_scan. */
+struct sync_walk {
+	const struct sync_ignore *ig;
+	const struct sync_scan *prev;
+	struct sync_scan *s;
+	size_t cap;
+};
+
+static struct sync_entry *
+sync_walk_add(struct sync_walk *w, char *path, char type, const struct stat *sb)
+{
+	struct sync_entry *e;
+
+	if (w->s->n == w->cap) {
+		w->cap = w->cap ? w->cap * 2 : 64;
+		w->s->v = xreallocarray(w->s->v, w->cap, sizeof *w->s->v);
+	}
+	e = &w->s->v[w->s->n++];
+	memset(e, 0, sizeof *e);
+	e->path = path;
+	e->type = type;
+	e->mode = sb->st_mode & 0777;
+	return e;
+}
+
+/* A regular file: its hash, lent by prev when size, mtime and inode agree. */
+static int
+sync_walk_file(struct sync_walk *w, int dfd, const char *name, struct sync_entry *e,
+    const struct stat *sb, char **cause)
+{
+	const struct sync_entry *old;
+	int fd;
+
+	e->size = sb->st_size;
+	e->mtime_ns = (long long)sb->st_mtim.tv_sec * 1000000000LL + sb->st_mtim.tv_nsec;
+	e->ino = sb->st_ino;
+	w->s->bytes += e->size;
+	if (w->prev != NULL && (old = sync_scan_find(w->prev, e->path)) != NULL &&
+	    old->type == 'f' && old->size == e->size && old->mtime_ns == e->mtime_ns &&
+	    old->ino == e->ino && old->hash[0] != '\0') {
+		memcpy(e->hash, old->hash, sizeof e->hash);
+		return 0;
+	}
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || sync_hash_fd(fd, e->hash) != 0) {
+		error_set_errno(cause, errno, "%s", e->path);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	w->s->hashed++;
+	return 0;
+}
+
+static int
+sync_walk_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Scan the open folder dfd (taken: closed here), whose relative path is rel
+ * ("" at the top). */
+static int
+sync_walk_dir(struct sync_walk *w, int dfd, const char *rel, char **cause)
+{
+	DIR *d = fdopendir(dfd);
+	struct dirent *de;
+	char **names = NULL, *path, target[SYNC_PATH_MAX + 2];
+	size_t n = 0, cap = 0, i;
+	struct stat sb;
+	struct sync_entry *e;
+	ssize_t len;
+	int rc = 0, sub;
+
+	if (d == NULL) {
+		close(dfd);
+		return error_set_errno(cause, errno, "%s", *rel ? rel : ".");
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			names = xreallocarray(names, cap, sizeof *names);
+		}
+		names[n++] = xstrdup(de->d_name);
+	}
+	/* Sorted per folder, so that the whole scan comes out in path order
+	 * once sorted again ('/' sorts before most names' characters, not all). */
+	qsort(names, n, sizeof *names, sync_walk_cmp);
+	for (i = 0; i < n && rc == 0; i++) {
+		path = *rel ? xasprintf("%s/%s", rel, names[i]) : xstrdup(names[i]);
+		if (fstatat(dirfd(d), names[i], &sb, AT_SYMLINK_NOFOLLOW) != 0) {
+			rc = error_set_errno(cause, errno, "%s", path);
+			free(path);
+			break;
+		}
+		if (w->ig != NULL &&
+		    sync_ignore_match(w->ig, path, S_ISDIR(sb.st_mode))) {
+			free(path);
+			continue;
+		}
+		if (!sync_path_ok(path) ||
+		    !(S_ISREG(sb.st_mode) || S_ISDIR(sb.st_mode) ||
+			S_ISLNK(sb.st_mode))) {
+			w->s->skipped++;
+			free(path);
+			continue;
+		}
+		if (S_ISLNK(sb.st_mode)) {
+			len = readlinkat(dirfd(d), names[i], target, sizeof target - 1);
+			if (len < 0 || (size_t)len > SYNC_PATH_MAX) {
+				rc = error_set_errno(
+				    cause, len < 0 ? errno : ENAMETOOLONG, "%s", path);
+				free(path);
+				break;
+			}
+			target[len] = '\0';
+			e = sync_walk_add(w, path, 'l', &sb);
+			e->link = xstrdup(target);
+		} else if (S_ISREG(sb.st_mode)) {
+			e = sync_walk_add(w, path, 'f', &sb);
+			rc = sync_walk_file(w, dirfd(d), names[i], e, &sb, cause);
+		} else {
+			e = sync_walk_add(w, path, 'd', &sb);
+			sub = openat(dirfd(d), names[i],
+			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub < 0)
+				rc = error_set_errno(cause, errno, "%s", path);
+			else
+				rc = sync_walk_dir(w, sub, path, cause);
+		}
+	}
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	closedir(d);
+	return rc;
+}
+
+static int
+sync_entry_cmp(const void *a, const void *b)
+{
+	return strcmp(
+	    ((const struct sync_entry *)a)->path, ((const struct sync_entry *)b)->path);
+}
+
+int
+sync_scan(const char *root, const struct sync_ignore *ig, const struct sync_scan *prev,
+    struct sync_scan **out, char **cause)
+{
+	struct sync_walk w = { ig, prev, xcalloc(1, sizeof *w.s), 0 };
+	int fd;
+
+	*out = NULL;
+	fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		sync_scan_free(w.s);
+		return error_set_errno(cause, errno, "%s", root);
+	}
+	if (sync_walk_dir(&w, fd, "", cause) != 0) {
+		error_prefix(cause, "%s", root);
+		sync_scan_free(w.s);
+		return -1;
+	}
+	qsort(w.s->v, w.s->n, sizeof *w.s->v, sync_entry_cmp);
+	*out = w.s;
+	return 0;
+}
+
+void
+sync_scan_free(struct sync_scan *s)
+{
+	if (s == NULL)
+		return;
+	for (size_t i = 0; i < s->n; i++) {
+		free(s->v[i].path);
+		free(s->v[i].link);
+	}
+	free(s->v);
+	free(s);
+}
+
+const struct sync_entry *
+sync_scan_find(const struct sync_scan *s, const char *path)
+{
+	struct sync_entry key = { .path = (char *)path };
+
+	if (s->n == 0)
+		return NULL;
+	return bsearch(&key, s->v, s->n, sizeof *s->v, sync_entry_cmp);
+}
+
+cJSON *
+sync_scan_manifest(const struct sync_scan *s, int with_stat)
+{
+	cJSON *m = cJSON_CreateArray(), *e;
+	char t[2] = { 0 };
+
+	for (size_t i = 0; i < s->n; i++) {
+		const struct sync_entry *x = &s->v[i];
+
+		e = cJSON_CreateArray();
+		t[0] = x->type;
+		cJSON_AddItemToArray(e, cJSON_CreateString(t));
+		cJSON_AddItemToArray(e, cJSON_CreateString(x->path));
+		if (x->type == 'f') {
+			cJSON_AddItemToArray(e, cJSON_CreateString(x->hash));
+			cJSON_AddItemToArray(e, cJSON_CreateNumber(x->mode));
+			cJSON_AddItemToArray(e, cJSON_CreateNumber((double)x->size));
+			if (with_stat) {
+				/* (in two: a double holds 53 bits) */
+				cJSON_AddItemToArray(e,
+				    cJSON_CreateNumber(
+					(double)(x->mtime_ns / 1000000000)));
+				cJSON_AddItemToArray(e,
+				    cJSON_CreateNumber(
+					(double)(x->mtime_ns % 1000000000)));
+				cJSON_AddItemToArray(
+				    e, cJSON_CreateNumber((double)x->ino));
+			}
+		} else if (x->type == 'd')
+			cJSON_AddItemToArray(e, cJSON_CreateNumber(x->mode));
+		else
+			cJSON_AddItemToArray(e, cJSON_CreateString(x->link));
+		cJSON_AddItemToArray(m, e);
+	}
+	return m;
+}
+
+/* Is s 32 lower-case hex digits? */
+static int
+sync_hash_ok(const char *s)
+{
+	return strlen(s) == SYNC_HASH_HEX &&
+	    strspn(s, "0123456789abcdef") == SYNC_HASH_HEX;
+}
+
+/* One manifest entry into e. 0, or -1. */
+static int
+sync_manifest_entry(const cJSON *a, struct sync_entry *e)
+{
+	const cJSON *t = cJSON_GetArrayItem(a, 0), *p = cJSON_GetArrayItem(a, 1);
+	const cJSON *x = cJSON_GetArrayItem(a, 2), *y = cJSON_GetArrayItem(a, 3);
+	const cJSON *z = cJSON_GetArrayItem(a, 4), *mt = cJSON_GetArrayItem(a, 5);
+	const cJSON *mtn = cJSON_GetArrayItem(a, 6), *ino = cJSON_GetArrayItem(a, 7);
+
+	if (!cJSON_IsString(t) || !cJSON_IsString(p) || strlen(t->valuestring) != 1 ||
+	    !sync_path_ok(p->valuestring))
+		return -1;
+	e->type = t->valuestring[0];
+	switch (e->type) {
+	case 'f':
+		if (!cJSON_IsString(x) || !sync_hash_ok(x->valuestring) ||
+		    !cJSON_IsNumber(y) || !cJSON_IsNumber(z) || z->valuedouble < 0)
+			return -1;
+		memcpy(e->hash, x->valuestring, SYNC_HASH_HEX + 1);
+		e->mode = (unsigned)y->valueint & 0777;
+		e->size = (long long)z->valuedouble;
+		if (cJSON_IsNumber(mt) && cJSON_IsNumber(mtn) && cJSON_IsNumber(ino)) {
+			e->mtime_ns = (long long)mt->valuedouble * 1000000000LL +
+			    (long long)mtn->valuedouble;
+			e->ino = (unsigned long long)ino->valuedouble;
+		}
+		break;
+	case 'd':
+		if (!cJSON_IsNumber(x))
+			return -1;
+		e->mode = (unsigned)x->valueint & 0777;
+		break;
+	case 'l':
+		if (!cJSON_IsString(x) || *x->valuestring == '\0' ||
+		    strlen(x->valuestring) > SYNC_PATH_MAX)
+			return -1;
+		e->link = xstrdup(x->valuestring);
+		break;
+	default: return -1;
+	}
+	e->path = xstrdup(p->valuestring);
+	return 0;
+}
+
+int
+sync_scan_from_manifest(const cJSON *m, struct sync_scan **out, char **cause)
+{
+	struct sync_scan *s = xcalloc(1, sizeof *s);
+	const cJSON *a;
+	size_t i = 0;
+
+	*out = NULL;
+	if (!cJSON_IsArray(m)) {
+		free(s);
+		return error_set(cause, "\"files\": expected an array");
+	}
+	s->v = xcalloc((size_t)cJSON_GetArraySize(m) + 1, sizeof *s->v);
+	cJSON_ArrayForEach(a, m) {
+		if (!cJSON_IsArray(a) || sync_manifest_entry(a, &s->v[i]) != 0) {
+			s->n = i;
+			sync_scan_free(s);
+			return error_set(
+			    cause, "\"files\": entry %zu is not a valid entry", i);
+		}
+		if (s->v[i].type == 'f')
+			s->bytes += s->v[i].size;
+		s->n = ++i;
+	}
+	qsort(s->v, s->n, sizeof *s->v, sync_entry_cmp);
+	for (i = 1; i < s->n; i++)
+		if (strcmp(s->v[i - 1].path, s->v[i].path) == 0) {
+			error_set(cause, "\"files\": '%s' is listed twice", s->v[i].path);
+			sync_scan_free(s);
+			return -1;
+		}
+	*out = s;
+	return 0;
+}

@@ -1,0 +1,80 @@
+/* sync-scan.h - what an upload of a folder would send: its entries (files,
+ * folders, symlinks), with the contents' hashes, and the manifest the agent
+ * compares with the host's copy (docs/PROTOCOL.md, "sync").
+ *
+ * The scan never follows a symlink: a link is an entry of its own (its
+ * target as text, whatever it points at, inside the tree or out of it), and
+ * folders are entered with O_NOFOLLOW, so nothing outside the folder is ever
+ * read. Other types (sockets, FIFOs, devices) are skipped and counted.
+ * Paths left out by the folder's .rdevignore (sync-ignore.h) are not
+ * entered.
+ *
+ * A file's hash is BLAKE2b-128 of its bytes, as 32 hex digits. A previous
+ * scan (prev) lends the hash of each file whose size, mtime and inode are
+ * unchanged, so a second scan of a big tree reads only what changed.
+ *
+ * Kept apart from sending (client/source-sync.c) so that a live sync can
+ * scan again and diff on its own.
+ */
+#ifndef RDEV_SYNC_SCAN_H
+#define RDEV_SYNC_SCAN_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "sync-ignore.h"
+
+#define SYNC_HASH_HEX 32 /* hex digits of a content hash */
+
+/* One entry of a folder (the folder itself is not one). */
+struct sync_entry {
+	char *path;		      /* relative, '/'-separated, never "" */
+	char type;		      /* 'f' file, 'd' folder, 'l' symlink */
+	unsigned mode;		      /* permission bits (07777 masked to 0777) */
+	long long size;		      /* 'f': bytes */
+	long long mtime_ns;	      /* 'f': for prev's reuse */
+	unsigned long long ino;	      /* 'f': for prev's reuse */
+	char *link;		      /* 'l': the target as read */
+	char hash[SYNC_HASH_HEX + 1]; /* 'f' */
+};
+
+/* A folder's entries in path order (strcmp); owned by the struct. */
+struct sync_scan {
+	struct sync_entry *v;
+	size_t n;
+	size_t skipped;	 /* entries of another type, not sent */
+	size_t hashed;	 /* files read to hash (not lent by prev) */
+	long long bytes; /* total size of the files */
+};
+
+/* The patterns of root's .rdevignore (an empty list when there is none). New;
+ * the caller frees with sync_ignore_free. 0, or -1 with *cause when it
+ * exists but cannot be read. */
+int sync_scan_ignore(const char *root, struct sync_ignore **ig, char **cause);
+/* Scan root (a folder) with ig (may be NULL). prev (may be NULL) lends
+ * hashes. 0 and a new *out (sync_scan_free), or -1 with *cause naming the
+ * path that could not be read. */
+int sync_scan(const char *root, const struct sync_ignore *ig,
+    const struct sync_scan *prev, struct sync_scan **out, char **cause);
+void sync_scan_free(struct sync_scan *s);
+/* The entry of path, or NULL (binary search). Borrowed from s. */
+const struct sync_entry *sync_scan_find(const struct sync_scan *s, const char *path);
+/* Hash fd's bytes from its current offset to the end into hex
+ * (SYNC_HASH_HEX + 1 bytes). 0, or -1 with errno. */
+int sync_hash_fd(int fd, char *hex);
+
+/* Is path one a sync may name: relative, '/'-separated, no empty, "." or
+ * ".." component, no control characters, at most 4095 bytes? */
+int sync_path_ok(const char *path);
+
+/* The manifest of s as the sync request carries it: [["f",PATH,HASH,MODE,
+ * SIZE],["d",PATH,MODE],["l",PATH,TARGET],...]; with_stat adds MTIME (seconds,
+ * nanoseconds) and INODE to each "f" (the agent's index of what it wrote). New array. */
+cJSON *sync_scan_manifest(const struct sync_scan *s, int with_stat);
+/* A manifest back into a scan (mtimes and inodes when it has them). 0, or
+ * -1 with *cause for a malformed entry (the agent's check of what it is
+ * sent). */
+int sync_scan_from_manifest(const cJSON *m, struct sync_scan **out, char **cause);
+
+#endif

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# sync-upload.sh - `rdev sync HOST: ./app` and `rdev up HOST: ./app` against a
+# real sshd host: the folder lands in the host's workspace root under its
+# deterministic name, .rdevignore's paths stay home, a second sync sends only
+# the changed file (counted by the agent), a deleted file is deleted there
+# (a file made on the host is not), symlinks go as links (one pointing out of
+# the tree is not followed), and up + exec with `HOST: ./app` reach the
+# uploaded workspace.
+. "$(dirname "$0")/../rig/lib.sh"
+rig_require_docker
+rig_remote_host su
+trap 'rig_remote_cleanup' EXIT
+
+app=$TEST_TMP/app
+mkdir -p "$app/src/deep" "$app/node_modules/pkg" "$app/logs" "$TEST_TMP/outside"
+echo "secret outside" >"$TEST_TMP/outside/secret.txt"
+cat >"$app/.devcontainer.json" <<JSON
+{ "image": "$RDEV_RIG_IMAGE_BOOKWORM_DEV", "updateRemoteUserUID": false }
+JSON
+printf 'node_modules/\n*.log\n!keep.log\n/build\n' >"$app/.rdevignore"
+echo main >"$app/src/main.c"
+echo deep >"$app/src/deep/x.txt"
+echo dep >"$app/node_modules/pkg/index.js"
+echo noisy >"$app/logs/a.log"
+echo kept >"$app/logs/keep.log"
+mkdir -p "$app/build" "$app/src/build"
+echo out >"$app/build/out.o"
+echo nested >"$app/src/build/n.txt"
+printf '#!/bin/sh\necho hi\n' >"$app/run.sh"
+chmod 755 "$app/run.sh"
+ln -s src/main.c "$app/link-in"
+ln -s "$TEST_TMP/outside" "$app/link-out"
+ln -s ../../outside/secret.txt "$app/src/rel-out"
+
+sync() { rdev sync "$name:" "$app" --json; }
+sync >"$TEST_TMP/s1.json" 2>"$TEST_TMP/s1.err" || { cat "$TEST_TMP/s1.err" >&2; fail "first sync"; }
+folder=$(jq -r .folder "$TEST_TMP/s1.json")
+case $folder in
+"$home"/rdev/workspaces/app-????????????) echo "ok   the host folder is ~/rdev/workspaces/app-HASH ($folder)" ;;
+*) fail "unexpected host folder $folder" ;;
+esac
+check_eq "every file and link sent the first time (7 + 3)" "$(jq .sent "$TEST_TMP/s1.json")" 10
+check_eq "a file arrives" "$(on_host cat "$folder/src/main.c")" main
+check_eq "a deep file arrives" "$(on_host cat "$folder/src/deep/x.txt")" deep
+check "an ignored folder stays home" on_host "! test -e '$folder/node_modules'"
+check "an ignored pattern stays home" on_host "! test -e '$folder/logs/a.log'"
+check_eq "a negated pattern is sent" "$(on_host cat "$folder/logs/keep.log")" kept
+check "an anchored pattern leaves the top build/ home" on_host "! test -e '$folder/build'"
+check_eq "... not src/build/" "$(on_host cat "$folder/src/build/n.txt")" nested
+check "the exec bit travels" on_host "test -x '$folder/run.sh'"
+check_eq "a link inside goes as a link" "$(on_host readlink "$folder/link-in")" src/main.c
+check_eq "a link out of the tree goes as a link" "$(on_host readlink "$folder/link-out")" "$TEST_TMP/outside"
+check_eq "a relative link out goes as a link" "$(on_host readlink "$folder/src/rel-out")" ../../outside/secret.txt
+check "... and nothing it points at was copied" on_host "! find '$folder' -type f -exec grep -l 'secret outside' {} + | grep -q ."
+
+# Second sync: nothing changed, nothing sent.
+sync >"$TEST_TMP/s2.json"
+check_eq "an unchanged folder sends nothing" "$(jq .sent "$TEST_TMP/s2.json")" 0
+check_eq "the same folder again" "$(jq -r .folder "$TEST_TMP/s2.json")" "$folder"
+
+# One changed file: only it is sent.
+echo "main v2" >"$app/src/main.c"
+sync >"$TEST_TMP/s3.json"
+check_eq "one changed file: one entry sent" "$(jq .sent "$TEST_TMP/s3.json")" 1
+check_eq "... its bytes only" "$(jq .sentBytes "$TEST_TMP/s3.json")" 8
+check_eq "the change arrives" "$(on_host cat "$folder/src/main.c")" "main v2"
+
+# A deleted file (and folder) is deleted there; a file made there stays.
+on_host "echo made-on-host >'$folder/src/host-made.txt'"
+rm "$app/src/deep/x.txt"
+rmdir "$app/src/deep"
+sync >"$TEST_TMP/s4.json"
+check_eq "a deleted file and its folder: 2 deleted" "$(jq .deleted "$TEST_TMP/s4.json")" 2
+check "the deleted file is gone there" on_host "! test -e '$folder/src/deep'"
+check_eq "a file made on the host stays" "$(on_host cat "$folder/src/host-made.txt")" made-on-host
+
+# A file changed on the host is put back (one way), by content.
+on_host "echo tampered >'$folder/src/main.c'"
+sync >"$TEST_TMP/s5.json"
+check_eq "a file changed on the host is sent again" "$(jq .sent "$TEST_TMP/s5.json")" 1
+check_eq "... and is the local one again" "$(on_host cat "$folder/src/main.c")" "main v2"
+
+# up + exec with HOST: ./app, from the folder's parent (a relative SOURCE).
+cd "$TEST_TMP"
+rdev up "$name:" ./app --json >"$TEST_TMP/up.json" 2>"$TEST_TMP/up.err" ||
+	{ cat "$TEST_TMP/up.err" >&2; fail "rdev up $name: ./app"; }
+trap 'rig_remote_cleanup "${folder#"$home"/}"' EXIT
+check_eq "up: the container's workspace is the uploaded folder" \
+	"$(jq -r .remoteWorkspaceFolder "$TEST_TMP/up.json")" "/workspaces/$(basename "$folder")"
+check_eq "exec HOST: ./app runs in the uploaded workspace" \
+	"$(rdev exec "$name:" ./app -- cat src/main.c)" "main v2"
+check_eq "status HOST: ./app" "$(rdev status "$name:" ./app --json | jq -r .state)" running
+check_eq "read-configuration HOST: ./app" \
+	"$(rdev read-configuration "$name:" ./app | jq -r .workspace.workspaceFolder)" "/workspaces/$(basename "$folder")"
+rdev logs "$name:" ./app >/dev/null
+echo "ok   logs HOST: ./app"
+base=$(rig_ports 1)
+rdev forward "$name:" ./app "$base:7" >/dev/null
+check_eq "forward HOST: ./app forwards the uploaded workspace's container" \
+	"$(rdev forward --list --json | jq -r --argjson p "$base" '.[] | select(.local == $p) | .workspace')" "$folder"
+rdev stop "$name:" ./app >/dev/null
+check_eq "stop HOST: ./app" "$(rdev status "$name:" ./app --json | jq -r .state)" stopped
+rdev down "$name:" ./app >/dev/null
+check_eq "down HOST: ./app" "$(rdev status "$name:" ./app --json | jq -r .state)" absent
+finish

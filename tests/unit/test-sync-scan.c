@@ -1,0 +1,100 @@
+/* test-sync-scan.c - unit tests for common/sync-scan.c: a folder's entries
+ * (links not followed, .rdevignore honoured), the manifest's round trip, the
+ * hashes a previous scan lends, and the paths a sync may name. */
+#include "test.h"
+
+#include "sync-scan.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+TEST(paths_a_sync_may_name)
+{
+	ASSERT_TRUE(sync_path_ok("a"));
+	ASSERT_TRUE(sync_path_ok("a/b.c/..d"));
+	ASSERT_FALSE(sync_path_ok(""));
+	ASSERT_FALSE(sync_path_ok("/a"));
+	ASSERT_FALSE(sync_path_ok("a/"));
+	ASSERT_FALSE(sync_path_ok("a//b"));
+	ASSERT_FALSE(sync_path_ok("./a"));
+	ASSERT_FALSE(sync_path_ok("a/../b"));
+	ASSERT_FALSE(sync_path_ok(".."));
+	ASSERT_FALSE(sync_path_ok("a\nb"));
+}
+
+TEST(scan_ignore_links_and_manifest)
+{
+	struct sync_ignore *ig = NULL;
+	struct sync_scan *s = NULL, *back = NULL, *again = NULL;
+	const struct sync_entry *e;
+	char *cause = NULL;
+	cJSON *m;
+
+	ASSERT_INT_EQ(
+	    system("rm -rf rdev-test-scan rdev-test-out && mkdir -p "
+		   "rdev-test-scan/src/skip rdev-test-out && "
+		   "echo secret >rdev-test-out/s && echo hi >rdev-test-scan/src/a && "
+		   "echo x >rdev-test-scan/src/skip/x && printf 'skip/\\n' "
+		   ">rdev-test-scan/.rdevignore && ln -s ../rdev-test-out "
+		   "rdev-test-scan/out && mkfifo rdev-test-scan/fifo"),
+	    0);
+	ASSERT_INT_EQ(sync_scan_ignore("rdev-test-scan", &ig, &cause), 0);
+	ASSERT_INT_EQ(sync_scan("rdev-test-scan", ig, NULL, &s, &cause), 0);
+	/* .rdevignore, out (a link), src, src/a; not skip/, not the FIFO */
+	ASSERT_INT_EQ(s->n, 4);
+	ASSERT_INT_EQ(s->skipped, 1);
+	ASSERT_INT_EQ(s->hashed, 2);
+	ASSERT_NOT_NULL(e = sync_scan_find(s, "out"));
+	ASSERT_INT_EQ(e->type, 'l');
+	ASSERT_STR_EQ(e->link, "../rdev-test-out");
+	ASSERT_NULL(sync_scan_find(s, "out/s")); /* never followed */
+	ASSERT_NULL(sync_scan_find(s, "src/skip"));
+	ASSERT_NOT_NULL(e = sync_scan_find(s, "src/a"));
+	ASSERT_INT_EQ(e->type, 'f');
+	ASSERT_INT_EQ(e->size, 3);
+	ASSERT_INT_EQ(strlen(e->hash), SYNC_HASH_HEX);
+
+	m = sync_scan_manifest(s, 1);
+	ASSERT_INT_EQ(sync_scan_from_manifest(m, &back, &cause), 0);
+	cJSON_Delete(m);
+	ASSERT_INT_EQ(back->n, s->n);
+	ASSERT_STR_EQ(sync_scan_find(back, "src/a")->hash, e->hash);
+	ASSERT_INT_EQ(sync_scan_find(back, "src/a")->mtime_ns, e->mtime_ns);
+
+	/* a second scan borrows every hash from the first */
+	ASSERT_INT_EQ(sync_scan("rdev-test-scan", ig, back, &again, &cause), 0);
+	ASSERT_INT_EQ(again->hashed, 0);
+	ASSERT_STR_EQ(sync_scan_find(again, "src/a")->hash, e->hash);
+
+	sync_scan_free(again);
+	sync_scan_free(back);
+	sync_scan_free(s);
+	sync_ignore_free(ig);
+	ASSERT_INT_EQ(system("rm -rf rdev-test-scan rdev-test-out"), 0);
+}
+
+TEST(a_bad_manifest_is_refused)
+{
+	const char *bad[] = {
+		"{}",
+		"[[\"f\",\"../x\",\"00000000000000000000000000000000\",420,1]]",
+		"[[\"f\",\"x\",\"nothex\",420,1]]",
+		"[[\"q\",\"x\"]]",
+		"[[\"l\",\"x\",\"\"]]",
+		"[[\"d\",\"x\",493],[\"d\",\"x\",493]]",
+		NULL,
+	};
+	struct sync_scan *s;
+	char *cause;
+
+	for (int i = 0; bad[i] != NULL; i++) {
+		cJSON *m = cJSON_Parse(bad[i]);
+
+		cause = NULL;
+		if (sync_scan_from_manifest(m, &s, &cause) == 0)
+			TEST_FAIL("manifest %s accepted", bad[i]);
+		ASSERT_NULL(s);
+		free(cause);
+		cJSON_Delete(m);
+	}
+}
