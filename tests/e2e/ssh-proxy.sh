@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# ssh-proxy.sh - `rdev ssh-config` and `rdev ssh-proxy` with the real OpenSSH
+# client: the Host block (ProxyCommand with rdev's absolute path, the proxy's
+# key pinned: no prompt under BatchMode, a changed key refused), --write
+# (~/.ssh/rdev.config, a block replaced not repeated, the Include only with
+# --yes and only once); `ssh ALIAS CMD` on a rig host's workspace: exit
+# statuses, stdout and stderr apart, a few MB of binary stdin byte-exact,
+# remoteUser, workspace folder, remoteEnv, LANG sent by the client, a command
+# killed by a signal, no container (125 and the hint); a shell through a real
+# terminal (`ssh -tt`: TERM, size, resize, exit status); a local target.
+. "$(dirname "$0")/../rig/lib.sh"
+rig_require_docker
+
+rig_remote_host sp
+drive=$RDEV_SOURCE_DIR/tests/e2e/pty_drive.py
+export HOME=$TEST_TMP/home
+mkdir -p "$HOME"
+
+on_host "mkdir -p ~/ws && printf '%s' '{\"image\": \"$RDEV_RIG_IMAGE_BOOKWORM_DEV\",
+	\"remoteUser\": \"dev\", \"updateRemoteUserUID\": false,
+	\"remoteEnv\": {\"RE\": \"remote-env\"}}' > ~/ws/.devcontainer.json &&
+	mkdir -p ~/nows && cp ~/ws/.devcontainer.json ~/nows/"
+lws=$TEST_TMP/lws
+mkdir -p "$lws"
+printf '{"image": "%s", "remoteUser": "dev", "updateRemoteUserUID": false}' \
+	"$RDEV_RIG_IMAGE_BOOKWORM_DEV" >"$lws/.devcontainer.json"
+ssh_proxy_cleanup() {
+	local rc=$?
+	docker ps -aq --filter "label=devcontainer.local_folder=$lws" | xargs -r docker rm -f >/dev/null
+	(exit $rc)
+	rig_remote_cleanup ws
+}
+trap ssh_proxy_cleanup EXIT
+
+rdev up "$name:~/ws" >"$TEST_TMP/up.out" 2>"$TEST_TMP/up.err" ||
+	{ cat "$TEST_TMP/up.err" >&2; fail "rdev up $name:~/ws failed"; }
+
+# --- ssh-config -----------------------------------------------------------------
+rdev ssh-config "$name:~/ws" >"$TEST_TMP/cfg"
+check "ssh-config: Host rdev-<folder name>" grep -qx 'Host rdev-ws' "$TEST_TMP/cfg"
+check "ssh-config: ProxyCommand is rdev ssh-proxy TARGET, by absolute path" \
+	grep -qxF "    ProxyCommand $(readlink -f "$RDEV_BIN_DIR/rdev") ssh-proxy '$name:~/ws'" "$TEST_TMP/cfg"
+check "ssh-config: the key is pinned by HostKeyAlias" grep -qx '    HostKeyAlias rdev-ssh-proxy' "$TEST_TMP/cfg"
+kh=$RDEV_STATE_DIR/ssh-proxy/known_hosts
+check_eq "ssh-config: the known_hosts file holds the proxy's public key" \
+	"$(cut -d' ' -f2- "$kh")" "$(ssh-keygen -y -f "$RDEV_STATE_DIR/ssh-proxy/host_key")"
+check_eq "the host key is 0600" "$(stat -c %a "$RDEV_STATE_DIR/ssh-proxy/host_key")" 600
+key1=$(sha256sum <"$RDEV_STATE_DIR/ssh-proxy/host_key")
+rdev ssh-config "$name:~/ws" --host-alias dev1 >"$TEST_TMP/cfg1"
+check "ssh-config --host-alias" grep -qx 'Host dev1' "$TEST_TMP/cfg1"
+check_eq "the key is made once" "$(sha256sum <"$RDEV_STATE_DIR/ssh-proxy/host_key")" "$key1"
+
+rdev ssh-config "$name:~/ws" --write >/dev/null 2>"$TEST_TMP/w1.err"
+rdev ssh-config "$name:~/ws" --write >/dev/null 2>"$TEST_TMP/w2.err"
+rdev ssh-config "$name:~/ws" --write --host-alias dev1 >/dev/null 2>&1
+check_eq "--write: each block once in ~/.ssh/rdev.config" \
+	"$(grep '^Host ' "$HOME/.ssh/rdev.config" | sort | tr '\n' ' ')" "Host dev1 Host rdev-ws "
+check "--write without --yes leaves ~/.ssh/config alone and says so" \
+	sh -c "test ! -e '$HOME/.ssh/config' && grep -q 'run again with --yes' '$TEST_TMP/w1.err'"
+printf 'Host other\n    User x\n' >"$HOME/.ssh/config"
+rdev ssh-config "$name:~/ws" --write --yes >/dev/null 2>&1
+rdev ssh-config "$name:~/ws" --write --yes >/dev/null 2>&1
+check_eq "--write --yes: the Include at the top of ~/.ssh/config, once" \
+	"$(head -1 "$HOME/.ssh/config")/$(grep -c Include "$HOME/.ssh/config")" "Include rdev.config/1"
+check "--write --yes keeps the rest of ~/.ssh/config" grep -qx 'Host other' "$HOME/.ssh/config"
+
+# --- exec through ssh ------------------------------------------------------------
+sshp() { ssh -F "$HOME/.ssh/rdev.config" -o BatchMode=yes "$@"; }
+set +e
+sshp rdev-ws true; s0=$?
+sshp rdev-ws 'echo to-out; echo to-err >&2; exit 3' >"$TEST_TMP/o" 2>"$TEST_TMP/e"; s3=$?
+sshp rdev-ws 'kill -TERM $$'; s143=$?
+sshp dev1 true 2>"$TEST_TMP/nows.err"; s1=$?
+set -e
+check_eq "ssh: status 0 (no prompt: BatchMode)" "$s0" 0
+check_eq "ssh: status 3" "$s3" 3
+check_eq "ssh: stdout alone on stdout" "$(cat "$TEST_TMP/o")" to-out
+check_eq "ssh: stderr alone on stderr" "$(cat "$TEST_TMP/e")" to-err
+check_eq "ssh: killed by SIGTERM is 143, as rdev exec" "$s143" 143
+check_eq "ssh: the alias from --host-alias works too" "$s1" 0
+check_eq "ssh: the user is remoteUser, in the workspace folder, with remoteEnv" \
+	"$(sshp rdev-ws 'echo $(id -un) $(pwd) $RE')" "dev /workspaces/ws remote-env"
+check_eq "ssh: a command's words reach the remote shell as ssh sends them" \
+	"$(sshp rdev-ws printf '%s,' "'a b'" c)" "a b,c,"
+check_eq "ssh: LANG sent by the client (SendEnv)" \
+	"$(LANG=C.UTF-8 sshp -o SendEnv=LANG rdev-ws 'echo $LANG')" C.UTF-8
+head -c 4000000 /dev/urandom >"$TEST_TMP/big"
+start=$(date +%s%N)
+sshp rdev-ws cat <"$TEST_TMP/big" >"$TEST_TMP/big.out"
+echo "4 MB through cat: $((($(date +%s%N) - start) / 1000000)) ms"
+check "ssh: 4 MB of binary stdin come back byte-exact" cmp "$TEST_TMP/big" "$TEST_TMP/big.out"
+check_eq "ssh: no tty without -t" "$(sshp rdev-ws 'tty || true')" "not a tty"
+start=$(date +%s%N)
+sshp rdev-ws true
+echo "ssh rdev-ws true (warm broker): $((($(date +%s%N) - start) / 1000000)) ms"
+
+# A workspace without a container.
+rdev ssh-config "$name:~/nows" --host-alias nows >"$TEST_TMP/nows.cfg"
+set +e
+ssh -F "$TEST_TMP/nows.cfg" -o BatchMode=yes nows true 2>"$TEST_TMP/nows.err"; s125=$?
+set -e
+check_eq "ssh: no container: 125" "$s125" 125
+check "ssh: no container: says to run rdev up with the target" \
+	grep -qF "rdev up $name:~/nows" "$TEST_TMP/nows.err"
+
+# A changed key is refused.
+sed 's/ssh-ed25519 .*/ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBfRS5o4c1d8n8lnTOi5DnvnHQ0EO9XMxz26AO08SRZc/' \
+	"$kh" >"$TEST_TMP/kh.bad"
+set +e
+ssh -F "$TEST_TMP/cfg" -o BatchMode=yes -o UserKnownHostsFile="$TEST_TMP/kh.bad" rdev-ws true \
+	2>"$TEST_TMP/bad.err"; sbad=$?
+set -e
+check "ssh: a changed proxy key is refused" sh -c \
+	"[ $sbad = 255 ] && grep -q 'Host key verification failed' '$TEST_TMP/bad.err'"
+
+# --- a shell through a real terminal ---------------------------------------------
+cat >"$TEST_TMP/steps" <<'STEPS'
+expect [$#] $
+sendline PS1='P''S1> '
+expect PS1> $
+sendline echo hi-$((1+2)) $(id -un) $(pwd)
+expect hi-3 dev /workspaces/ws\r\n
+expect PS1> $
+sendline stty size
+expect 24 80\r\n
+expect PS1> $
+sendline echo term=$TERM
+expect term=xterm-256color\r\n
+expect PS1> $
+resize 40 120
+sleep 0.5
+sendline stty size
+expect 40 120\r\n
+expect PS1> $
+sendline exit 7
+exitstatus 7
+STEPS
+check "ssh -tt: typed commands, TERM, size, resize and exit status through a pty" \
+	python3 "$drive" --rows 24 --cols 80 --term xterm-256color --timeout 20 \
+	--steps "$TEST_TMP/steps" -- ssh -tt -F "$HOME/.ssh/rdev.config" rdev-ws
+
+# --- a local target ---------------------------------------------------------------
+rdev up "$lws" >/dev/null 2>"$TEST_TMP/lup.err" || { cat "$TEST_TMP/lup.err" >&2; fail "rdev up $lws"; }
+rdev ssh-config "$lws" >"$TEST_TMP/lcfg"
+check "ssh-config: a local target's absolute folder" grep -qF "ssh-proxy $lws" "$TEST_TMP/lcfg"
+set +e
+out=$(ssh -F "$TEST_TMP/lcfg" -o BatchMode=yes rdev-lws 'echo $(id -un) $(pwd); exit 5'); sl=$?
+set -e
+check_eq "ssh to a local target: status" "$sl" 5
+check_eq "ssh to a local target: remoteUser and folder" "$out" "dev /workspaces/lws"
+finish
