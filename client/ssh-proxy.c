@@ -25,11 +25,13 @@
 #include "error.h"
 #include "log.h"
 #include "proto-conn.h"
+#include "relay-chunks.h"
 #include "xmalloc.h"
 
 #define SSH_PROXY_OUT_MAX (4u << 20)
 #define SSH_PROXY_WRITE_CHUNK 32768
 #define SSH_PROXY_EXIT_FAILED 125
+#define SSH_PROXY_RELAY_PATH "/.rdev-relay" /* agent/relay-install.h */
 
 enum ssh_proxy_chan_state {
 	SSH_PROXY_CHAN_OPEN,	 /* opened; pty-req and env may come */
@@ -42,9 +44,19 @@ enum ssh_proxy_chan_state {
 static const char *ssh_proxy_chan_state_names[] = { "open", "starting", "running",
 	"exited", "closed" };
 
+/* The container's relay (/.rdev-relay), which direct-tcpip channels run as
+ * `/.rdev-relay --connect PORT`: asked for once per proxy (the agent's
+ * "relay" op puts the binary in the container). */
+enum ssh_proxy_relay_state {
+	SSH_PROXY_RELAY_UNKNOWN,
+	SSH_PROXY_RELAY_ASKING,
+	SSH_PROXY_RELAY_READY,
+	SSH_PROXY_RELAY_FAILED,
+};
+
 struct ssh_proxy;
 
-/* One session channel and the exec behind it. */
+/* One session or direct-tcpip channel and the exec behind it. */
 struct ssh_proxy_chan {
 	LIST_ENTRY(ssh_proxy_chan) entry;
 	struct ssh_proxy *p;
@@ -59,8 +71,14 @@ struct ssh_proxy_chan {
 	cJSON *env;	       /* {NAME: VALUE} from env requests, or NULL */
 	struct buf *out, *err; /* output the channel's window has not taken */
 	int status;
-	int client_closed; /* the client closed the channel */
-	int agent_closed;  /* the agent's CLOSE came (or no exec was sent) */
+	int forward_port; /* a direct-tcpip channel's port, else 0 */
+	struct buf *in;	  /* a direct-tcpip's bytes before its exec starts */
+	int in_eof;	  /* ... and the client's EOF */
+	int out_eof;	  /* the agent's EOF: send ours once out is sent */
+	int eof_sent;
+	struct relay_chunks chunks; /* a direct-tcpip's relay output */
+	int client_closed;	    /* the client closed the channel */
+	int agent_closed;	    /* the agent's CLOSE came (or no exec was sent) */
 };
 
 struct ssh_proxy {
@@ -72,6 +90,9 @@ struct ssh_proxy {
 	uint32_t next_agent_ch;
 	short agent_events; /* what the agent's fd is watched for (0: not) */
 	char *error;	    /* why the proxy must end, or NULL */
+	enum ssh_proxy_relay_state relay;
+	int relay_id;	   /* the relay request's id while SSH_PROXY_RELAY_ASKING */
+	char *relay_error; /* why not, when SSH_PROXY_RELAY_FAILED */
 	LIST_HEAD(, ssh_proxy_chan) chans;
 	struct ssh_server_callbacks_struct scb;
 };
@@ -121,6 +142,7 @@ ssh_proxy_chan_start(struct ssh_proxy_chan *pc, const char *command)
 {
 	struct ssh_proxy *p = pc->p;
 	cJSON *o, *argv;
+	char port[16];
 
 	if (pc->state != SSH_PROXY_CHAN_OPEN)
 		return -1;
@@ -134,15 +156,21 @@ ssh_proxy_chan_start(struct ssh_proxy_chan *pc, const char *command)
 	if (p->o->hint != NULL)
 		cJSON_AddStringToObject(o, "hint", p->o->hint);
 	argv = cJSON_AddArrayToObject(o, "command");
-	cJSON_AddItemToArray(argv, cJSON_CreateString("/bin/sh"));
-	cJSON_AddItemToArray(argv, cJSON_CreateString("-c"));
-	if (command == NULL)
-		cJSON_AddItemToArray(argv, cJSON_CreateString(CLIENT_SHELL_SCRIPT));
-	else {
-		cJSON_AddItemToArray(
-		    argv, cJSON_CreateString(CLIENT_SHELL_COMMAND_SCRIPT));
-		cJSON_AddItemToArray(argv, cJSON_CreateString("sh"));
-		cJSON_AddItemToArray(argv, cJSON_CreateString(command));
+	if (pc->forward_port > 0) {
+		snprintf(port, sizeof port, "%d", pc->forward_port);
+		cJSON_AddItemToArray(argv, cJSON_CreateString(SSH_PROXY_RELAY_PATH));
+		cJSON_AddItemToArray(argv, cJSON_CreateString("--connect"));
+		cJSON_AddItemToArray(argv, cJSON_CreateString(port));
+	} else {
+		cJSON_AddItemToArray(argv, cJSON_CreateString("/bin/sh"));
+		cJSON_AddItemToArray(argv, cJSON_CreateString("-c"));
+		cJSON_AddItemToArray(argv,
+		    cJSON_CreateString(command == NULL ? CLIENT_SHELL_SCRIPT
+						       : CLIENT_SHELL_COMMAND_SCRIPT));
+		if (command != NULL) {
+			cJSON_AddItemToArray(argv, cJSON_CreateString("sh"));
+			cJSON_AddItemToArray(argv, cJSON_CreateString(command));
+		}
 	}
 	if (pc->env != NULL)
 		cJSON_AddItemToObject(o, "remoteEnv", cJSON_Duplicate(pc->env, 1));
@@ -157,6 +185,12 @@ ssh_proxy_chan_start(struct ssh_proxy_chan *pc, const char *command)
 	}
 	ssh_proxy_queue(p, o);
 	ssh_proxy_chan_set_state(pc, SSH_PROXY_CHAN_STARTING);
+	if (buf_len(pc->in) > 0)
+		proto_conn_queue(
+		    p->c, PROTO_DATA, pc->agent_ch, buf_data(pc->in), buf_len(pc->in));
+	buf_reset(pc->in);
+	if (pc->in_eof)
+		proto_conn_queue(p->c, PROTO_EOF, pc->agent_ch, NULL, 0);
 	return 0;
 }
 
@@ -245,6 +279,8 @@ ssh_proxy_on_data(
 
 	if (pc->state == SSH_PROXY_CHAN_STARTING || pc->state == SSH_PROXY_CHAN_RUNNING)
 		proto_conn_queue(pc->p->c, PROTO_DATA, pc->agent_ch, data, len);
+	else if (pc->state == SSH_PROXY_CHAN_OPEN && pc->forward_port > 0)
+		buf_append(pc->in, data, len);
 	return (int)len;
 }
 
@@ -253,6 +289,8 @@ ssh_proxy_on_eof(ssh_session s, ssh_channel ch, void *arg)
 {
 	struct ssh_proxy_chan *pc = arg;
 
+	if (pc->state == SSH_PROXY_CHAN_OPEN)
+		pc->in_eof = 1;
 	/* With a TTY the agent takes no end of stdin (the terminal's ^D is). */
 	if (!pc->tty &&
 	    (pc->state == SSH_PROXY_CHAN_STARTING || pc->state == SSH_PROXY_CHAN_RUNNING))
@@ -292,19 +330,17 @@ ssh_proxy_on_wontblock(ssh_session s, ssh_channel ch, uint32_t bytes, void *arg)
 	return 0;
 }
 
-static ssh_channel
-ssh_proxy_on_open_session(ssh_session s, void *arg)
+/* Take ch (a session or direct-tcpip channel just opened) on. */
+static struct ssh_proxy_chan *
+ssh_proxy_chan_new(struct ssh_proxy *p, ssh_channel ch)
 {
-	struct ssh_proxy *p = arg;
 	struct ssh_proxy_chan *pc = xcalloc(1, sizeof *pc);
 
 	pc->p = p;
-	if ((pc->ch = ssh_channel_new(s)) == NULL) {
-		free(pc);
-		return NULL;
-	}
+	pc->ch = ch;
 	pc->agent_ch = p->next_agent_ch;
 	p->next_agent_ch += 2;
+	pc->in = buf_new();
 	pc->out = buf_new();
 	pc->err = buf_new();
 	pc->cb.userdata = pc;
@@ -323,7 +359,95 @@ ssh_proxy_on_open_session(ssh_session s, void *arg)
 	ssh_set_channel_callbacks(pc->ch, &pc->cb);
 	LIST_INSERT_HEAD(&p->chans, pc, entry);
 	log_debug("ssh-proxy: channel %u: open", pc->agent_ch);
-	return pc->ch;
+	return pc;
+}
+
+static ssh_channel
+ssh_proxy_on_open_session(ssh_session s, void *arg)
+{
+	ssh_channel ch = ssh_channel_new(s);
+
+	if (ch == NULL)
+		return NULL;
+	return ssh_proxy_chan_new(arg, ch)->ch;
+}
+
+/* Ask the agent for the container's relay, once (its answer starts the
+ * direct-tcpip channels that wait for it). */
+static void
+ssh_proxy_relay_ask(struct ssh_proxy *p)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	p->relay_id = p->next_id++;
+	cJSON_AddNumberToObject(o, "id", p->relay_id);
+	cJSON_AddStringToObject(o, "op", "relay");
+	cJSON_AddStringToObject(o, "workspace", p->o->folder);
+	if (p->o->config_file != NULL)
+		cJSON_AddStringToObject(o, "config", p->o->config_file);
+	if (p->o->hint != NULL)
+		cJSON_AddStringToObject(o, "hint", p->o->hint);
+	ssh_proxy_queue(p, o);
+	p->relay = SSH_PROXY_RELAY_ASKING;
+}
+
+/* A direct-tcpip channel waiting for the relay: start it, or say why not
+ * (in the proxy's log: the channel has no stderr) and close it. */
+static void
+ssh_proxy_relay_start(struct ssh_proxy_chan *pc)
+{
+	struct ssh_proxy *p = pc->p;
+
+	if (p->relay == SSH_PROXY_RELAY_READY)
+		ssh_proxy_chan_start(pc, NULL);
+	else if (p->relay == SSH_PROXY_RELAY_FAILED) {
+		log_warn("ssh-proxy: port %d: %s", pc->forward_port, p->relay_error);
+		pc->status = SSH_PROXY_EXIT_FAILED;
+		pc->agent_closed = 1;
+		ssh_proxy_chan_set_state(pc, SSH_PROXY_CHAN_EXITED);
+	}
+}
+
+/* Is host (a direct-tcpip destination) the container itself? */
+static int
+ssh_proxy_loopback(const char *host)
+{
+	return strcmp(host, "localhost") == 0 || strcmp(host, "127.0.0.1") == 0 ||
+	    strcmp(host, "::1") == 0 || strcmp(host, "0.0.0.0") == 0;
+}
+
+/* What libssh's callbacks do not cover: direct-tcpip opens (`ssh -L`, VS
+ * Code's connection to its server), to a port of the container's loopback
+ * (servers bound to 127.0.0.1 included), carried by the relay. 0: handled,
+ * 1: libssh's default answer (a refusal). */
+static int
+ssh_proxy_on_message(ssh_session s, ssh_message m, void *arg)
+{
+	struct ssh_proxy *p = arg;
+	struct ssh_proxy_chan *pc;
+	const char *host;
+	ssh_channel ch;
+	int port;
+
+	if (ssh_message_type(m) != SSH_REQUEST_CHANNEL_OPEN ||
+	    ssh_message_subtype(m) != SSH_CHANNEL_DIRECT_TCPIP)
+		return 1;
+	host = ssh_message_channel_request_open_destination(m);
+	port = ssh_message_channel_request_open_destination_port(m);
+	if (host == NULL || !ssh_proxy_loopback(host) || port <= 0 || port > 65535) {
+		log_warn("ssh-proxy: direct-tcpip to %s:%d refused: only the "
+			 "container's own ports (localhost) are reached",
+		    host != NULL ? host : "?", port);
+		return 1;
+	}
+	if ((ch = ssh_message_channel_request_open_reply_accept(m)) == NULL)
+		return 0;
+	pc = ssh_proxy_chan_new(p, ch);
+	pc->forward_port = port;
+	if (p->relay == SSH_PROXY_RELAY_UNKNOWN)
+		ssh_proxy_relay_ask(p);
+	ssh_proxy_relay_start(pc);
+	return 0;
 }
 
 /* The client is the local user (only they run this program as their
@@ -342,6 +466,7 @@ ssh_proxy_chan_free(struct ssh_proxy_chan *pc)
 	 * still call back: take the callbacks off first. */
 	ssh_remove_channel_callbacks(pc->ch, &pc->cb);
 	ssh_channel_free(pc->ch);
+	buf_free(pc->in);
 	buf_free(pc->out);
 	buf_free(pc->err);
 	cJSON_Delete(pc->env);
@@ -375,12 +500,20 @@ ssh_proxy_chan_flush(struct ssh_proxy_chan *pc)
 		if (pc->client_closed)
 			buf_reset(b);
 	}
-	if (pc->state != SSH_PROXY_CHAN_EXITED || buf_len(pc->out) > 0 ||
-	    buf_len(pc->err) > 0)
+	if (buf_len(pc->out) > 0 || buf_len(pc->err) > 0)
+		return 0;
+	if (pc->out_eof && !pc->eof_sent && !pc->client_closed) {
+		ssh_channel_send_eof(pc->ch);
+		pc->eof_sent = 1;
+	}
+	if (pc->state != SSH_PROXY_CHAN_EXITED)
 		return 0;
 	if (!pc->client_closed) {
-		ssh_channel_request_send_exit_status(pc->ch, pc->status);
-		ssh_channel_send_eof(pc->ch);
+		/* (a forwarded connection has no exit status) */
+		if (pc->forward_port == 0)
+			ssh_channel_request_send_exit_status(pc->ch, pc->status);
+		if (!pc->eof_sent)
+			ssh_channel_send_eof(pc->ch);
 		ssh_channel_close(pc->ch);
 	}
 	ssh_proxy_chan_set_state(pc, SSH_PROXY_CHAN_CLOSED);
@@ -409,7 +542,10 @@ ssh_proxy_chan_by_agent(struct ssh_proxy *p, uint32_t channel, int *stream)
 static void
 ssh_proxy_chan_failed(struct ssh_proxy_chan *pc, const char *why, int status)
 {
-	buf_appendf(pc->err, "rdev: exec: %s%s", why, pc->tty ? "\r\n" : "\n");
+	if (pc->forward_port > 0)
+		log_warn("ssh-proxy: port %d: %s", pc->forward_port, why);
+	else
+		buf_appendf(pc->err, "rdev: exec: %s%s", why, pc->tty ? "\r\n" : "\n");
 	pc->status = status;
 	pc->agent_closed = 1;
 	ssh_proxy_chan_set_state(pc, SSH_PROXY_CHAN_EXITED);
@@ -426,6 +562,19 @@ ssh_proxy_answer(struct ssh_proxy *p, const cJSON *msg)
 
 	if (!cJSON_IsNumber(id) || ok == NULL)
 		return;
+	if (p->relay == SSH_PROXY_RELAY_ASKING && id->valueint == p->relay_id) {
+		v = cJSON_GetObjectItemCaseSensitive(msg, "error");
+		p->relay =
+		    cJSON_IsTrue(ok) ? SSH_PROXY_RELAY_READY : SSH_PROXY_RELAY_FAILED;
+		if (!cJSON_IsTrue(ok))
+			p->relay_error =
+			    xstrdup(cJSON_IsString(v) ? v->valuestring : "no relay");
+		LIST_FOREACH(pc, &p->chans, entry) {
+			if (pc->forward_port > 0 && pc->state == SSH_PROXY_CHAN_OPEN)
+				ssh_proxy_relay_start(pc);
+		}
+		return;
+	}
 	LIST_FOREACH(pc, &p->chans, entry) {
 		if (pc->state != SSH_PROXY_CHAN_STARTING || pc->exec_id != id->valueint)
 			continue;
@@ -449,6 +598,36 @@ ssh_proxy_answer(struct ssh_proxy *p, const cJSON *msg)
 	}
 }
 
+/* Output of a direct-tcpip channel's `rdev-relay --connect`: its status
+ * byte, then the server's bytes in chunks (relay-chunks.h). */
+static void
+ssh_proxy_chan_relay_output(
+    struct ssh_proxy_chan *pc, const unsigned char *data, size_t len)
+{
+	const unsigned char *piece;
+	size_t used, plen;
+
+	while (len > 0) {
+		switch (relay_chunks_feed(&pc->chunks, data, len, &used, &piece, &plen)) {
+		case RELAY_CHUNKS_STATUS:
+			if (pc->chunks.status != 0)
+				log_info("ssh-proxy: port %d: %s", pc->forward_port,
+				    pc->chunks.status == 1 ? "nothing listens there"
+							   : "cannot connect");
+			break;
+		case RELAY_CHUNKS_DATA: buf_append(pc->out, piece, plen); break;
+		case RELAY_CHUNKS_END: pc->out_eof = 1; break;
+		case RELAY_CHUNKS_MORE: break;
+		case RELAY_CHUNKS_BAD:
+			log_warn("ssh-proxy: port %d: the relay's output is broken",
+			    pc->forward_port);
+			return;
+		}
+		data += used;
+		len -= used;
+	}
+}
+
 /* One frame from the agent. */
 static void
 ssh_proxy_frame(struct ssh_proxy *p, const struct proto_frame *f)
@@ -460,9 +639,22 @@ ssh_proxy_frame(struct ssh_proxy *p, const struct proto_frame *f)
 
 	switch (f->type) {
 	case PROTO_DATA:
-		if ((pc = ssh_proxy_chan_by_agent(p, f->channel, &stream)) != NULL &&
-		    !pc->client_closed)
+		if ((pc = ssh_proxy_chan_by_agent(p, f->channel, &stream)) == NULL ||
+		    pc->client_closed)
+			return;
+		if (stream == 1 && pc->forward_port > 0)
+			ssh_proxy_chan_relay_output(pc, f->payload, f->len);
+		else if (stream == 2 && pc->forward_port > 0)
+			/* (a forwarded connection has no stderr) */
+			log_info("ssh-proxy: port %d: %.*s", pc->forward_port,
+			    (int)f->len, (const char *)f->payload);
+		else
 			buf_append(stream == 1 ? pc->out : pc->err, f->payload, f->len);
+		return;
+	case PROTO_EOF:
+		if ((pc = ssh_proxy_chan_by_agent(p, f->channel, &stream)) != NULL &&
+		    stream == 1)
+			pc->out_eof = 1;
 		return;
 	case PROTO_CLOSE:
 		if ((pc = ssh_proxy_chan_by_agent(p, f->channel, &stream)) == NULL ||
@@ -576,6 +768,7 @@ ssh_proxy_accept(struct ssh_proxy *p, int fd, ssh_key key, char **cause)
 	}
 	ssh_callbacks_init(&p->scb);
 	ssh_set_server_callbacks(p->s, &p->scb);
+	ssh_set_message_callback(p->s, ssh_proxy_on_message, p);
 	ssh_set_auth_methods(p->s, SSH_AUTH_METHOD_NONE);
 	if (ssh_handle_key_exchange(p->s) != SSH_OK) {
 		error_set(cause, "key exchange: %s", ssh_get_error(p->s));
@@ -653,5 +846,6 @@ out:
 	ssh_disconnect(p.s);
 	ssh_free(p.s);
 	free(p.error);
+	free(p.relay_error);
 	return rc;
 }

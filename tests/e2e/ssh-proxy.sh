@@ -139,6 +139,38 @@ check "ssh -tt: typed commands, TERM, size, resize and exit status through a pty
 	python3 "$drive" --rows 24 --cols 80 --term xterm-256color --timeout 20 \
 	--steps "$TEST_TMP/steps" -- ssh -tt -F "$HOME/.ssh/rdev.config" rdev-ws
 
+# --- direct-tcpip (ssh -L) ---------------------------------------------------------
+# busybox httpd on the container's 127.0.0.1 only, and the rig's echo server.
+cid=$(jq -r .containerId "$TEST_TMP/up.out")
+docker cp /bin/busybox "$cid:/bin/busybox"
+docker exec "$cid" sh -c "mkdir -p /www && head -c 5000000 /dev/urandom > /www/blob &&
+	busybox httpd -p 127.0.0.1:8301 -h /www"
+docker exec -i "$cid" sh -c 'cat > /tmp/echo-server.pl' <"$RDEV_SOURCE_DIR/tests/rig/echo-server.pl"
+docker exec -d "$cid" perl /tmp/echo-server.pl 8302 127.0.0.1
+base=$(rig_ports 3)
+sshp -N -o ExitOnForwardFailure=yes -L "$base:localhost:8301" -L "$((base + 1)):127.0.0.1:8302" \
+	-L "$((base + 2)):localhost:8399" rdev-ws 2>"$TEST_TMP/L.err" &
+fwd=$!
+eventually "ssh -L listens" bash -c "exec 3<>/dev/tcp/127.0.0.1/$base"
+want=$(docker exec "$cid" sha256sum /www/blob | cut -d' ' -f1)
+start=$(date +%s%N)
+got=$(curl -sf "http://127.0.0.1:$base/blob" | sha256sum | cut -d' ' -f1)
+echo "5 MB over ssh -L through the proxy: $((($(date +%s%N) - start) / 1000000)) ms"
+check_eq "ssh -L: a server bound to the container's 127.0.0.1 answers, byte-exact" "$got" "$want"
+check_eq "ssh -L: half-close (the reply after the client shut its write side)" \
+	"$(python3 "$RDEV_SOURCE_DIR/tests/e2e/forward_client.py" halfclose "$base" /blob)" "$want"
+check_eq "ssh -L: 20 connections at once to the echo server" \
+	"$(python3 "$RDEV_SOURCE_DIR/tests/e2e/forward_client.py" many "$((base + 1))" 20)" 20
+check_eq "ssh -L: a port nothing listens on ends the connection" \
+	"$(python3 "$RDEV_SOURCE_DIR/tests/e2e/forward_client.py" closed "$((base + 2))")" closed
+kill "$fwd"
+wait "$fwd" 2>/dev/null || true
+set +e
+sshp -o ExitOnForwardFailure=yes -W 192.0.2.1:80 rdev-ws </dev/null >/dev/null 2>"$TEST_TMP/W.err"; sw=$?
+set -e
+check "direct-tcpip elsewhere than the container's loopback is refused" \
+	sh -c "[ $sw != 0 ] && grep -q 'open failed' '$TEST_TMP/W.err'"
+
 # --- a local target ---------------------------------------------------------------
 rdev up "$lws" >/dev/null 2>"$TEST_TMP/lup.err" || { cat "$TEST_TMP/lup.err" >&2; fail "rdev up $lws"; }
 rdev ssh-config "$lws" >"$TEST_TMP/lcfg"
