@@ -31,6 +31,14 @@
 #define SSH_PROXY_OUT_MAX (4u << 20)
 #define SSH_PROXY_WRITE_CHUNK 32768
 #define SSH_PROXY_EXIT_FAILED 125
+#define SSH_PROXY_SFTP_SCRIPT \
+	"for p in /usr/lib/openssh/sftp-server /usr/libexec/openssh/sftp-server " \
+	"/usr/lib/ssh/sftp-server /usr/libexec/sftp-server /usr/lib/sftp-server; do " \
+	"[ -x \"$p\" ] && exec \"$p\"; done; " \
+	"p=$(command -v sftp-server) && exec \"$p\"; " \
+	"echo 'rdev: the dev container has no sftp-server: install it (Debian, " \
+	"Ubuntu, Alpine: openssh-sftp-server; Fedora, RHEL: openssh-server)' >&2; " \
+	"exit 127"
 #define SSH_PROXY_RELAY_PATH "/.rdev-relay" /* agent/relay-install.h */
 
 enum ssh_proxy_chan_state {
@@ -134,11 +142,11 @@ ssh_proxy_chan_op(struct ssh_proxy_chan *pc, const char *op)
 	return o;
 }
 
-/* Run command (NULL: the shell) in the container, as `rdev exec` and `rdev
- * shell` do; a shell's command goes through the remote user's shell as
- * sshd's would, as an argument, never pasted into a script. */
+/* Run `/bin/sh -c script [sh arg]` in the container, as `rdev exec` runs a
+ * command (a direct-tcpip channel: the relay's --connect); the client's
+ * words are an argument, never pasted into the script. */
 static int
-ssh_proxy_chan_start(struct ssh_proxy_chan *pc, const char *command)
+ssh_proxy_chan_start(struct ssh_proxy_chan *pc, const char *script, const char *arg)
 {
 	struct ssh_proxy *p = pc->p;
 	cJSON *o, *argv;
@@ -164,12 +172,10 @@ ssh_proxy_chan_start(struct ssh_proxy_chan *pc, const char *command)
 	} else {
 		cJSON_AddItemToArray(argv, cJSON_CreateString("/bin/sh"));
 		cJSON_AddItemToArray(argv, cJSON_CreateString("-c"));
-		cJSON_AddItemToArray(argv,
-		    cJSON_CreateString(command == NULL ? CLIENT_SHELL_SCRIPT
-						       : CLIENT_SHELL_COMMAND_SCRIPT));
-		if (command != NULL) {
+		cJSON_AddItemToArray(argv, cJSON_CreateString(script));
+		if (arg != NULL) {
 			cJSON_AddItemToArray(argv, cJSON_CreateString("sh"));
-			cJSON_AddItemToArray(argv, cJSON_CreateString(command));
+			cJSON_AddItemToArray(argv, cJSON_CreateString(arg));
 		}
 	}
 	if (pc->env != NULL)
@@ -256,19 +262,27 @@ ssh_proxy_on_env(
 static int
 ssh_proxy_on_shell(ssh_session s, ssh_channel ch, void *arg)
 {
-	return ssh_proxy_chan_start(arg, NULL) == 0 ? 0 : 1;
+	return ssh_proxy_chan_start(arg, CLIENT_SHELL_SCRIPT, NULL) == 0 ? 0 : 1;
 }
 
 static int
 ssh_proxy_on_exec(ssh_session s, ssh_channel ch, const char *command, void *arg)
 {
-	return ssh_proxy_chan_start(arg, command) == 0 ? 0 : 1;
+	return ssh_proxy_chan_start(arg, CLIENT_SHELL_COMMAND_SCRIPT, command) == 0 ? 0
+										    : 1;
 }
 
+/* The sftp subsystem: the container's sftp-server where distributions put
+ * it, else a message naming the package (on the channel's stderr, which
+ * ssh, sftp and scp show) and status 127. */
 static int
 ssh_proxy_on_subsystem(ssh_session s, ssh_channel ch, const char *name, void *arg)
 {
-	return 1;
+	struct ssh_proxy_chan *pc = arg;
+
+	if (strcmp(name, "sftp") != 0 || pc->tty)
+		return 1;
+	return ssh_proxy_chan_start(pc, SSH_PROXY_SFTP_SCRIPT, NULL) == 0 ? 0 : 1;
 }
 
 static int
@@ -399,7 +413,7 @@ ssh_proxy_relay_start(struct ssh_proxy_chan *pc)
 	struct ssh_proxy *p = pc->p;
 
 	if (p->relay == SSH_PROXY_RELAY_READY)
-		ssh_proxy_chan_start(pc, NULL);
+		ssh_proxy_chan_start(pc, NULL, NULL);
 	else if (p->relay == SSH_PROXY_RELAY_FAILED) {
 		log_warn("ssh-proxy: port %d: %s", pc->forward_port, p->relay_error);
 		pc->status = SSH_PROXY_EXIT_FAILED;

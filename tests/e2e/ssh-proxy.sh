@@ -171,6 +171,22 @@ set -e
 check "direct-tcpip elsewhere than the container's loopback is refused" \
 	sh -c "[ $sw != 0 ] && grep -q 'open failed' '$TEST_TMP/W.err'"
 
+# --- the sftp subsystem (scp, sftp) -------------------------------------------------
+set +e
+scp -F "$HOME/.ssh/rdev.config" -o BatchMode=yes "$TEST_TMP/big" rdev-ws:/tmp/big 2>"$TEST_TMP/scp0.err"; sc0=$?
+set -e
+check "scp without an sftp-server in the container fails naming the package" \
+	sh -c "[ $sc0 != 0 ] && grep -q 'no sftp-server: install it (Debian, Ubuntu, Alpine: openssh-sftp-server' '$TEST_TMP/scp0.err'"
+# (Debian's sftp-server needs only glibc: this machine's runs in the bookworm image)
+docker exec "$cid" mkdir -p /usr/lib/openssh
+docker cp /usr/lib/openssh/sftp-server "$cid:/usr/lib/openssh/sftp-server"
+scp -F "$HOME/.ssh/rdev.config" -o BatchMode=yes "$TEST_TMP/big" rdev-ws:/tmp/big
+scp -F "$HOME/.ssh/rdev.config" -o BatchMode=yes rdev-ws:/tmp/big "$TEST_TMP/big.back"
+check "scp: 4 MB up and back, byte-exact" cmp "$TEST_TMP/big" "$TEST_TMP/big.back"
+check_eq "scp: the file is the remote user's" "$(docker exec "$cid" stat -c %U /tmp/big)" dev
+check "sftp: starts in the workspace folder" sh -c \
+	"echo pwd | sftp -F '$HOME/.ssh/rdev.config' -b - rdev-ws | grep -qx 'Remote working directory: /workspaces/ws'"
+
 # --- a local target ---------------------------------------------------------------
 rdev up "$lws" >/dev/null 2>"$TEST_TMP/lup.err" || { cat "$TEST_TMP/lup.err" >&2; fail "rdev up $lws"; }
 rdev ssh-config "$lws" >"$TEST_TMP/lcfg"
