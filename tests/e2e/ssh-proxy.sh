@@ -7,7 +7,11 @@
 # statuses, stdout and stderr apart, a few MB of binary stdin byte-exact,
 # remoteUser, workspace folder, remoteEnv, LANG sent by the client, a command
 # killed by a signal, no container (125 and the hint); a shell through a real
-# terminal (`ssh -tt`: TERM, size, resize, exit status); a local target.
+# terminal (`ssh -tt`: TERM, size, resize, exit status); ssh -L and -W to
+# the container's loopback (a 127.0.0.1-only server, half close, 20 at once,
+# a closed port, another destination refused); VS Code's way (`ssh -T -D PORT
+# HOST bash`, its script on stdin, SOCKS to 127.0.0.1); scp and sftp (and the
+# message naming the package without sftp-server); a local target.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 
@@ -24,8 +28,10 @@ lws=$TEST_TMP/lws
 mkdir -p "$lws"
 printf '{"image": "%s", "remoteUser": "dev", "updateRemoteUserUID": false}' \
 	"$RDEV_RIG_IMAGE_BOOKWORM_DEV" >"$lws/.devcontainer.json"
+fwd=
 ssh_proxy_cleanup() {
 	local rc=$?
+	[ -z "$fwd" ] || kill "$fwd" 2>/dev/null || true
 	docker ps -aq --filter "label=devcontainer.local_folder=$lws" | xargs -r docker rm -f >/dev/null
 	(exit $rc)
 	rig_remote_cleanup ws
@@ -65,6 +71,8 @@ check_eq "--write --yes: the Include at the top of ~/.ssh/config, once" \
 check "--write --yes keeps the rest of ~/.ssh/config" grep -qx 'Host other' "$HOME/.ssh/config"
 
 # --- exec through ssh ------------------------------------------------------------
+# (background ones call ssh itself: `kill $!` of a function's subshell would
+# leave its ssh running)
 sshp() { ssh -F "$HOME/.ssh/rdev.config" -o BatchMode=yes "$@"; }
 set +e
 sshp rdev-ws true; s0=$?
@@ -148,7 +156,7 @@ docker exec "$cid" sh -c "mkdir -p /www && head -c 5000000 /dev/urandom > /www/b
 docker exec -i "$cid" sh -c 'cat > /tmp/echo-server.pl' <"$RDEV_SOURCE_DIR/tests/rig/echo-server.pl"
 docker exec -d "$cid" perl /tmp/echo-server.pl 8302 127.0.0.1
 base=$(rig_ports 3)
-sshp -N -o ExitOnForwardFailure=yes -L "$base:localhost:8301" -L "$((base + 1)):127.0.0.1:8302" \
+ssh -F "$HOME/.ssh/rdev.config" -o BatchMode=yes -N -o ExitOnForwardFailure=yes -L "$base:localhost:8301" -L "$((base + 1)):127.0.0.1:8302" \
 	-L "$((base + 2)):localhost:8399" rdev-ws 2>"$TEST_TMP/L.err" &
 fwd=$!
 eventually "ssh -L listens" bash -c "exec 3<>/dev/tcp/127.0.0.1/$base"
@@ -165,6 +173,19 @@ check_eq "ssh -L: a port nothing listens on ends the connection" \
 	"$(python3 "$RDEV_SOURCE_DIR/tests/e2e/forward_client.py" closed "$((base + 2))")" closed
 kill "$fwd"
 wait "$fwd" 2>/dev/null || true
+# How VS Code Remote-SSH connects: `ssh -T -D PORT HOST bash` with its script
+# on stdin, then its server reached through the SOCKS port at 127.0.0.1.
+ssh -F "$HOME/.ssh/rdev.config" -o BatchMode=yes -T -D "$base" rdev-ws bash <<<'echo "shell=$0 user=$(id -un)"; sleep 8' >"$TEST_TMP/vsc.out" 2>&1 &
+fwd=$!
+eventually "ssh -D listens" bash -c "exec 3<>/dev/tcp/127.0.0.1/$base"
+curl -sS --socks5-hostname "127.0.0.1:$base" -o "$TEST_TMP/socks.blob" \
+	http://127.0.0.1:8301/blob 2>"$TEST_TMP/socks.err" || true
+check_eq "ssh -D (SOCKS, as VS Code uses it) to the container's 127.0.0.1" \
+	"$(sha256sum <"$TEST_TMP/socks.blob" | cut -d' ' -f1)" "$want"
+kill "$fwd"
+wait "$fwd" 2>/dev/null || true
+check "ssh -T HOST bash runs the script from stdin as the remote user" \
+	grep -q 'shell=bash user=dev' "$TEST_TMP/vsc.out"
 set +e
 sshp -o ExitOnForwardFailure=yes -W 192.0.2.1:80 rdev-ws </dev/null >/dev/null 2>"$TEST_TMP/W.err"; sw=$?
 set -e
