@@ -19,42 +19,12 @@
 #include "config-discover.h"
 #include "error.h"
 #include "shell-quote.h"
+#include "ssh-config-text.h"
 #include "ssh-proxy.h"
 #include "xmalloc.h"
 
 #define CMD_SSH_CONFIG_FILE "rdev.config"
 #define CMD_SSH_CONFIG_MAX (1u << 20)
-
-/* s with every % doubled: ssh expands %-tokens in ProxyCommand and
- * UserKnownHostsFile. New string. */
-static char *
-cmd_ssh_config_escape_percent(const char *s)
-{
-	struct buf *b = buf_new();
-	char *out;
-
-	for (; *s != '\0'; s++)
-		buf_append(b, *s == '%' ? "%%" : s, *s == '%' ? 2 : 1);
-	out = buf_take_string(b, NULL);
-	buf_free(b);
-	return out;
-}
-
-/* The default alias: rdev-<the workspace folder's basename>, made of what
- * ssh_config takes in a Host pattern. New string. */
-static char *
-cmd_ssh_config_alias(const char *folder)
-{
-	const char *base = strrchr(folder, '/');
-	char *alias, *p;
-
-	base = base != NULL && base[1] != '\0' ? base + 1 : folder;
-	alias = xasprintf("rdev-%s", base);
-	for (p = alias; *p != '\0'; p++)
-		if (!isalnum((unsigned char)*p) && strchr("-_.", *p) == NULL)
-			*p = '_';
-	return alias;
-}
 
 /* The Host block. target: as the proxy must be given it (a local folder
  * absolute). New string, or NULL with *cause. */
@@ -79,8 +49,8 @@ cmd_ssh_config_block(
 	if ((known = ssh_proxy_key_known_hosts(cause)) == NULL)
 		return NULL;
 	cmd = shell_quote_argv(argv, SHELL_QUOTE_NEEDED);
-	proxy = cmd_ssh_config_escape_percent(cmd);
-	kh = cmd_ssh_config_escape_percent(known);
+	proxy = ssh_config_text_escape(cmd);
+	kh = ssh_config_text_escape(known);
 	block = xasprintf("Host %s\n"
 			  "    ProxyCommand %s\n"
 			  "    HostKeyAlias %s\n"
@@ -93,72 +63,6 @@ cmd_ssh_config_block(
 	free(kh);
 	free(known);
 	return block;
-}
-
-/* Does line (up to its newline) start a block: "Host ..." or "Match ..."?
- * With alias: a "Host ALIAS" line exactly. */
-static int
-cmd_ssh_config_block_start(const char *line, const char *alias)
-{
-	size_t n;
-
-	while (*line == ' ' || *line == '\t')
-		line++;
-	if (alias == NULL)
-		return strncasecmp(line, "host ", 5) == 0 ||
-		    strncasecmp(line, "match ", 6) == 0;
-	if (strncasecmp(line, "host ", 5) != 0)
-		return 0;
-	for (line += 5; *line == ' '; line++)
-		;
-	n = strlen(alias);
-	return strncmp(line, alias, n) == 0 &&
-	    (line[n] == '\n' || line[n] == '\0' || line[n] == ' ' || line[n] == '\r');
-}
-
-/* old (a config file's text) without alias's block, plus block. New. */
-static char *
-cmd_ssh_config_replace(const char *old, const char *alias, const char *block)
-{
-	struct buf *b = buf_new();
-	const char *line, *end;
-	int skipping = 0;
-	char *out;
-
-	for (line = old; *line != '\0'; line = end) {
-		end = strchr(line, '\n');
-		end = end != NULL ? end + 1 : line + strlen(line);
-		if (cmd_ssh_config_block_start(line, NULL))
-			skipping = cmd_ssh_config_block_start(line, alias);
-		if (!skipping)
-			buf_append(b, line, (size_t)(end - line));
-	}
-	if (buf_len(b) > 0 && buf_data(b)[buf_len(b) - 1] != '\n')
-		buf_append(b, "\n", 1);
-	buf_appendf(b, "%s", block);
-	out = buf_take_string(b, NULL);
-	buf_free(b);
-	return out;
-}
-
-/* Does the ssh config text include rdev.config? */
-static int
-cmd_ssh_config_includes(const char *text)
-{
-	const char *line, *end, *p;
-
-	for (line = text; *line != '\0'; line = *end != '\0' ? end + 1 : end) {
-		end = strchr(line, '\n');
-		if (end == NULL)
-			end = line + strlen(line);
-		for (p = line; *p == ' ' || *p == '\t'; p++)
-			;
-		if (strncasecmp(p, "include", 7) == 0 && (p[7] == ' ' || p[7] == '\t') &&
-		    memmem(p, (size_t)(end - p), CMD_SSH_CONFIG_FILE,
-			sizeof CMD_SSH_CONFIG_FILE - 1) != NULL)
-			return 1;
-	}
-	return 0;
 }
 
 /* A file's text ("" when it does not exist): new string, or NULL with
@@ -199,7 +103,7 @@ cmd_ssh_config_write(const char *alias, const char *block, int yes, char **cause
 	path = xasprintf("%s/%s", dir, CMD_SSH_CONFIG_FILE);
 	if ((old = cmd_ssh_config_read(path, cause)) == NULL)
 		goto out;
-	text = cmd_ssh_config_replace(old, alias, block);
+	text = ssh_config_text_replace(old, alias, block);
 	free(old);
 	rc = atomic_file_write(path, text, strlen(text), 0600, cause);
 	free(text);
@@ -211,7 +115,7 @@ cmd_ssh_config_write(const char *alias, const char *block, int yes, char **cause
 	rc = -1;
 	if ((old = cmd_ssh_config_read(path, cause)) == NULL)
 		goto out;
-	if (cmd_ssh_config_includes(old))
+	if (ssh_config_text_includes(old, CMD_SSH_CONFIG_FILE))
 		rc = 0;
 	else if (!yes) {
 		fprintf(stderr,
@@ -275,7 +179,7 @@ cmd_ssh_config_exec(int argc, char **argv)
 		folder = xstrdup(t.path != NULL ? t.path : target);
 	} else if ((folder = config_discover_resolve(NULL, target, &cause)) == NULL)
 		goto out;
-	alias = alias_arg != NULL ? xstrdup(alias_arg) : cmd_ssh_config_alias(folder);
+	alias = alias_arg != NULL ? xstrdup(alias_arg) : ssh_config_text_alias(folder);
 	block = cmd_ssh_config_block(
 	    alias, target_is_remote(target) ? target : folder, config_file, &cause);
 	if (block == NULL)
