@@ -30,6 +30,7 @@
 
 #define SSH_PROXY_OUT_MAX (4u << 20)
 #define SSH_PROXY_WRITE_CHUNK 32768
+#define SSH_PROXY_IN_MAX (4u << 20) /* client bytes queued for the agent */
 #define SSH_PROXY_EXIT_FAILED 125
 #define SSH_PROXY_SFTP_SCRIPT \
 	"for p in /usr/lib/openssh/sftp-server /usr/libexec/openssh/sftp-server " \
@@ -82,6 +83,7 @@ struct ssh_proxy_chan {
 	int forward_port; /* a direct-tcpip channel's port, else 0 */
 	struct buf *in;	  /* a direct-tcpip's bytes before its exec starts */
 	int in_eof;	  /* ... and the client's EOF */
+	int in_held;	  /* client bytes left in libssh (SSH_PROXY_IN_MAX) */
 	int out_eof;	  /* the agent's EOF: send ours once out is sent */
 	int eof_sent;
 	struct relay_chunks chunks; /* a direct-tcpip's relay output */
@@ -291,9 +293,17 @@ ssh_proxy_on_data(
 {
 	struct ssh_proxy_chan *pc = arg;
 
-	if (pc->state == SSH_PROXY_CHAN_STARTING || pc->state == SSH_PROXY_CHAN_RUNNING)
+	if (pc->state == SSH_PROXY_CHAN_STARTING || pc->state == SSH_PROXY_CHAN_RUNNING) {
+		/* The agent takes stdin no faster than the command reads it:
+		 * beyond SSH_PROXY_IN_MAX queued, leave the bytes in libssh,
+		 * whose window then stops the client
+		 * (ssh_proxy_chan_pull takes them later). */
+		if (pc->in_held || proto_conn_pending_out(pc->p->c) >= SSH_PROXY_IN_MAX) {
+			pc->in_held = 1;
+			return 0;
+		}
 		proto_conn_queue(pc->p->c, PROTO_DATA, pc->agent_ch, data, len);
-	else if (pc->state == SSH_PROXY_CHAN_OPEN && pc->forward_port > 0)
+	} else if (pc->state == SSH_PROXY_CHAN_OPEN && pc->forward_port > 0)
 		buf_append(pc->in, data, len);
 	return (int)len;
 }
@@ -303,8 +313,10 @@ ssh_proxy_on_eof(ssh_session s, ssh_channel ch, void *arg)
 {
 	struct ssh_proxy_chan *pc = arg;
 
-	if (pc->state == SSH_PROXY_CHAN_OPEN)
-		pc->in_eof = 1;
+	if (pc->state == SSH_PROXY_CHAN_OPEN || pc->in_held) {
+		pc->in_eof = 1; /* sent after the bytes before it */
+		return;
+	}
 	/* With a TTY the agent takes no end of stdin (the terminal's ^D is). */
 	if (!pc->tty &&
 	    (pc->state == SSH_PROXY_CHAN_STARTING || pc->state == SSH_PROXY_CHAN_RUNNING))
@@ -761,6 +773,32 @@ ssh_proxy_watch_agent(struct ssh_proxy *p)
 	p->agent_events = events;
 }
 
+/* Take the client's bytes a held channel left in libssh while the agent's
+ * queue has room (ssh_channel_read_nonblocking also grows the window), then
+ * the EOF that came after them. */
+static void
+ssh_proxy_chan_pull(struct ssh_proxy_chan *pc)
+{
+	struct ssh_proxy *p = pc->p;
+	char buf[65536];
+	int n;
+
+	if (!pc->in_held || proto_conn_pending_out(p->c) >= SSH_PROXY_IN_MAX / 2)
+		return;
+	pc->in_held = 0;
+	while (!pc->in_held && proto_conn_pending_out(p->c) < SSH_PROXY_IN_MAX &&
+	    (n = ssh_channel_read_nonblocking(pc->ch, buf, sizeof buf, 0)) > 0)
+		proto_conn_queue(p->c, PROTO_DATA, pc->agent_ch, buf, (size_t)n);
+	if (proto_conn_pending_out(p->c) >= SSH_PROXY_IN_MAX)
+		pc->in_held = 1;
+	else if (pc->in_eof && !pc->tty &&
+	    (pc->state == SSH_PROXY_CHAN_STARTING ||
+		pc->state == SSH_PROXY_CHAN_RUNNING)) {
+		pc->in_eof = 0;
+		proto_conn_queue(p->c, PROTO_EOF, pc->agent_ch, NULL, 0);
+	}
+}
+
 /* Accept the client on fd and do the key exchange. 0, or -1 with *cause. */
 static int
 ssh_proxy_accept(struct ssh_proxy *p, int fd, ssh_key key, char **cause)
@@ -828,6 +866,8 @@ ssh_proxy_run(int fd, ssh_key key, struct proto_conn *c, int first_id,
 		}
 		for (pc = LIST_FIRST(&p.chans); pc != NULL; pc = next) {
 			next = LIST_NEXT(pc, entry);
+			if (!pc->client_closed)
+				ssh_proxy_chan_pull(pc);
 			if (ssh_proxy_chan_flush(pc) != 0) {
 				error_set(cause, "%s", ssh_get_error(p.s));
 				goto out;

@@ -97,6 +97,17 @@ start=$(date +%s%N)
 sshp rdev-ws cat <"$TEST_TMP/big" >"$TEST_TMP/big.out"
 echo "4 MB through cat: $((($(date +%s%N) - start) / 1000000)) ms"
 check "ssh: 4 MB of binary stdin come back byte-exact" cmp "$TEST_TMP/big" "$TEST_TMP/big.out"
+# A client that sends faster than the command reads: the proxy leaves the
+# bytes to SSH's window instead of holding them (it held 166 MB of 300 here).
+head -c 300000000 /dev/zero | sshp rdev-ws 'sleep 5; wc -c' >"$TEST_TMP/wc.out" &
+slow=$!
+sleep 3.5
+rss=$(ps -o rss= -p "$(pgrep -f "rdev ssh-proxy $name:~/ws" | head -1)")
+wait "$slow"
+echo "proxy RSS with 300 MB of stdin waiting: $rss KiB"
+check "the proxy holds little of a stdin the command does not read yet (RSS < 64 MiB)" \
+	test "$rss" -lt 65536
+check_eq "... and all of it reaches the command" "$(cat "$TEST_TMP/wc.out")" 300000000
 check_eq "ssh: no tty without -t" "$(sshp rdev-ws 'tty || true')" "not a tty"
 start=$(date +%s%N)
 sshp rdev-ws true
