@@ -25,21 +25,29 @@ struct ssh_proxy_pump {
 	pthread_t out_thread;
 };
 
+/* Copy from to to until from ends or either fails. */
+static void
+ssh_proxy_pump_copy(int from, int to)
+{
+	char buf[SSH_PROXY_PUMP_CHUNK];
+	ssize_t n;
+
+	for (;;) {
+		n = read(from, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || fd_write_all(to, buf, (size_t)n) != 0)
+			return;
+	}
+}
+
 /* stdin -> socket; at the end of stdin, no more writes to the socket. */
 static void *
 ssh_proxy_pump_in(void *arg)
 {
 	struct ssh_proxy_pump *pp = arg;
-	char buf[SSH_PROXY_PUMP_CHUNK];
-	ssize_t n;
 
-	for (;;) {
-		n = read(pp->in_fd, buf, sizeof buf);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0 || fd_write_all(pp->sock, buf, (size_t)n) != 0)
-			break;
-	}
+	ssh_proxy_pump_copy(pp->in_fd, pp->sock);
 	shutdown(pp->sock, SHUT_WR);
 	return NULL;
 }
@@ -49,16 +57,8 @@ static void *
 ssh_proxy_pump_out(void *arg)
 {
 	struct ssh_proxy_pump *pp = arg;
-	char buf[SSH_PROXY_PUMP_CHUNK];
-	ssize_t n;
 
-	for (;;) {
-		n = read(pp->sock, buf, sizeof buf);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0 || fd_write_all(pp->out_fd, buf, (size_t)n) != 0)
-			break;
-	}
+	ssh_proxy_pump_copy(pp->sock, pp->out_fd);
 	close(pp->out_fd);
 	shutdown(pp->sock, SHUT_RD);
 	return NULL;

@@ -144,6 +144,23 @@ ssh_proxy_chan_op(struct ssh_proxy_chan *pc, const char *op)
 	return o;
 }
 
+/* A request for op on the workspace (new), its id in *id. */
+static cJSON *
+ssh_proxy_workspace_op(struct ssh_proxy *p, const char *op, int *id)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	*id = p->next_id++;
+	cJSON_AddNumberToObject(o, "id", *id);
+	cJSON_AddStringToObject(o, "op", op);
+	cJSON_AddStringToObject(o, "workspace", p->o->folder);
+	if (p->o->config_file != NULL)
+		cJSON_AddStringToObject(o, "config", p->o->config_file);
+	if (p->o->hint != NULL)
+		cJSON_AddStringToObject(o, "hint", p->o->hint);
+	return o;
+}
+
 /* Run `/bin/sh -c script [sh arg]` in the container, as `rdev exec` runs a
  * command (a direct-tcpip channel: the relay's --connect); the client's
  * words are an argument, never pasted into the script. */
@@ -156,15 +173,7 @@ ssh_proxy_chan_start(struct ssh_proxy_chan *pc, const char *script, const char *
 
 	if (pc->state != SSH_PROXY_CHAN_OPEN)
 		return -1;
-	o = cJSON_CreateObject();
-	pc->exec_id = p->next_id++;
-	cJSON_AddNumberToObject(o, "id", pc->exec_id);
-	cJSON_AddStringToObject(o, "op", "exec");
-	cJSON_AddStringToObject(o, "workspace", p->o->folder);
-	if (p->o->config_file != NULL)
-		cJSON_AddStringToObject(o, "config", p->o->config_file);
-	if (p->o->hint != NULL)
-		cJSON_AddStringToObject(o, "hint", p->o->hint);
+	o = ssh_proxy_workspace_op(p, "exec", &pc->exec_id);
 	argv = cJSON_AddArrayToObject(o, "command");
 	if (pc->forward_port > 0) {
 		snprintf(port, sizeof port, "%d", pc->forward_port);
@@ -403,17 +412,7 @@ ssh_proxy_on_open_session(ssh_session s, void *arg)
 static void
 ssh_proxy_relay_ask(struct ssh_proxy *p)
 {
-	cJSON *o = cJSON_CreateObject();
-
-	p->relay_id = p->next_id++;
-	cJSON_AddNumberToObject(o, "id", p->relay_id);
-	cJSON_AddStringToObject(o, "op", "relay");
-	cJSON_AddStringToObject(o, "workspace", p->o->folder);
-	if (p->o->config_file != NULL)
-		cJSON_AddStringToObject(o, "config", p->o->config_file);
-	if (p->o->hint != NULL)
-		cJSON_AddStringToObject(o, "hint", p->o->hint);
-	ssh_proxy_queue(p, o);
+	ssh_proxy_queue(p, ssh_proxy_workspace_op(p, "relay", &p->relay_id));
 	p->relay = SSH_PROXY_RELAY_ASKING;
 }
 

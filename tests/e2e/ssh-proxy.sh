@@ -133,30 +133,9 @@ check "ssh: a changed proxy key is refused" sh -c \
 	"[ $sbad = 255 ] && grep -q 'Host key verification failed' '$TEST_TMP/bad.err'"
 
 # --- a shell through a real terminal ---------------------------------------------
-cat >"$TEST_TMP/steps" <<'STEPS'
-expect [$#] $
-sendline PS1='P''S1> '
-expect PS1> $
-sendline echo hi-$((1+2)) $(id -un) $(pwd)
-expect hi-3 dev /workspaces/ws\r\n
-expect PS1> $
-sendline stty size
-expect 24 80\r\n
-expect PS1> $
-sendline echo term=$TERM
-expect term=xterm-256color\r\n
-expect PS1> $
-resize 40 120
-sleep 0.5
-sendline stty size
-expect 40 120\r\n
-expect PS1> $
-sendline exit 7
-exitstatus 7
-STEPS
 check "ssh -tt: typed commands, TERM, size, resize and exit status through a pty" \
 	python3 "$drive" --rows 24 --cols 80 --term xterm-256color --timeout 20 \
-	--steps "$TEST_TMP/steps" -- ssh -tt -F "$HOME/.ssh/rdev.config" rdev-ws
+	--steps "$RDEV_SOURCE_DIR/tests/e2e/shell-pty.steps" -- ssh -tt -F "$HOME/.ssh/rdev.config" rdev-ws
 
 # --- direct-tcpip (ssh -L) ---------------------------------------------------------
 # busybox httpd on the container's 127.0.0.1 only, and the rig's echo server.
