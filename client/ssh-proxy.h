@@ -3,9 +3,10 @@
  * container through its agent, and the key and known_hosts file that
  * `rdev ssh-config` pins ssh to (docs/SSH-PROXY.md).
  *
- * Ownership: ssh_proxy_run() borrows the agent connection and the key for
- * its whole run; the strings returned by the key functions are new (the
- * caller frees them), the ssh_key too (ssh_key_free).
+ * Ownership: ssh_proxy_run() takes the key (libssh's bind frees it) and
+ * borrows the agent connection for its whole run; the strings returned by
+ * the key functions are new (the caller frees them), the ssh_key too
+ * (ssh_key_free).
  */
 #ifndef RDEV_SSH_PROXY_H
 #define RDEV_SSH_PROXY_H
@@ -47,7 +48,8 @@ struct ssh_proxy_opts {
 	const char *hint;	 /* "rdev up TARGET" for "no container", or NULL */
 };
 
-/* ssh-proxy.c. Serve one SSH client on fd (a socket: the pump's) with key,
+/* ssh-proxy.c. Serve one SSH client on fd (a socket: the pump's; libssh
+ * closes it) with key (consumed, whatever the outcome),
  * mapping its session channels to execs on the agent connection c (after
  * its handshake; request ids from first_id up). Returns when the client
  * disconnects: 0, or -1 with *cause (the key exchange failed, the agent
