@@ -31,6 +31,8 @@ extern const struct cmd_entry cmd_down_entry;
 extern const struct cmd_entry cmd_read_configuration_entry;
 extern const struct cmd_entry cmd_hosts_entry;
 extern const struct cmd_entry cmd_sync_entry;
+extern const struct cmd_entry cmd_ssh_config_entry;
+extern const struct cmd_entry cmd_ssh_proxy_entry;
 
 /* What every workspace command's --help says about TARGET. */
 #define CLIENT_TARGET_HELP \
@@ -44,6 +46,18 @@ extern const struct cmd_entry cmd_sync_entry;
 	"(rdev-broker), started on demand, which keeps one SSH session per host.\n" \
 	"  --accept-new-host-key   trust and record the key of a host never seen\n" \
 	"                          before (a changed key is always refused)\n"
+
+/* The remote user's login shell from the container's passwd, else /bin/sh
+ * (in $s); run interactively (not as a login shell, which would reset the
+ * remote environment rdev set up), or with the command given as $1 (`sh -c
+ * SCRIPT sh COMMAND`: the command is an argument, never pasted), as sshd
+ * runs a command. */
+#define CLIENT_SHELL_FIND \
+	"u=$(id -un 2>/dev/null); s=; " \
+	"[ -n \"$u\" ] && s=$(grep \"^$u:\" /etc/passwd 2>/dev/null | cut -d: -f7); " \
+	"[ -n \"$s\" ] && [ -x \"$s\" ] || s=/bin/sh; "
+#define CLIENT_SHELL_SCRIPT CLIENT_SHELL_FIND "exec \"$s\""
+#define CLIENT_SHELL_COMMAND_SCRIPT CLIENT_SHELL_FIND "exec \"$s\" -c \"$1\""
 
 /* workspace-target.c: a command's TARGET and the backend that serves it. */
 struct remote;

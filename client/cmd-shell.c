@@ -2,19 +2,11 @@
  * container, run as `exec` runs a command. */
 #include "client.h"
 
-/* The remote user's login shell from the container's passwd, else /bin/sh;
- * run interactively (not as a login shell, which would reset the remote
- * environment rdev set up). */
-#define CMD_SHELL_SCRIPT \
-	"u=$(id -un 2>/dev/null); s=; " \
-	"[ -n \"$u\" ] && s=$(grep \"^$u:\" /etc/passwd 2>/dev/null | cut -d: -f7); " \
-	"[ -n \"$s\" ] && [ -x \"$s\" ] || s=/bin/sh; exec \"$s\""
-
 static int
 cmd_shell_exec(int argc, char **argv)
 {
 	static char *const shell_cmd[] = { (char *)"/bin/sh", (char *)"-c",
-		(char *)CMD_SHELL_SCRIPT, NULL };
+		(char *)CLIENT_SHELL_SCRIPT, NULL };
 	struct client_target ct;
 	struct agent_cmd_args a;
 	struct agent_exec_req req = { 0 };

@@ -17,6 +17,8 @@ static const struct cmd_entry *const client_commands[] = {
 	&cmd_read_configuration_entry,
 	&cmd_hosts_entry,
 	&cmd_sync_entry,
+	&cmd_ssh_config_entry,
+	&cmd_ssh_proxy_entry,
 	NULL,
 };
 

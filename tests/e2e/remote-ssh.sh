@@ -76,30 +76,9 @@ rm -f "$TEST_TMP/big"
 check_eq "exec: no new SSH login for repeated commands" "$(logins)" "$n0"
 
 # --- shell through a real terminal -------------------------------------------
-cat >"$TEST_TMP/steps" <<'STEPS'
-expect [$#] $
-sendline PS1='P''S1> '
-expect PS1> $
-sendline echo hi-$((1+2))
-expect hi-3\r\n
-expect PS1> $
-sendline stty size
-expect 24 80\r\n
-expect PS1> $
-sendline echo term=$TERM
-expect term=xterm-256color\r\n
-expect PS1> $
-resize 40 120
-sleep 0.5
-sendline stty size
-expect 40 120\r\n
-expect PS1> $
-sendline exit 7
-exitstatus 7
-STEPS
 check "shell: typed commands, TERM, resize and exit status through a pty" \
 	python3 "$drive" --rows 24 --cols 80 --term xterm-256color --timeout 20 \
-	--steps "$TEST_TMP/steps" -- "$RDEV_BIN_DIR/rdev" shell "$name:~/ws"
+	--steps "$RDEV_SOURCE_DIR/tests/e2e/shell-pty.steps" -- "$RDEV_BIN_DIR/rdev" shell "$name:~/ws"
 
 # --- the other commands ---------------------------------------------------------
 check "ls HOST lists the container" sh -c \

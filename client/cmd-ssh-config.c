@@ -1,0 +1,220 @@
+/* cmd-ssh-config.c - `rdev ssh-config TARGET`: the OpenSSH Host block whose
+ * ProxyCommand is `rdev ssh-proxy TARGET`, with the proxy's key pinned
+ * (HostKeyAlias and a known_hosts file of rdev's), printed, or with --write
+ * kept in ~/.ssh/rdev.config (and, with --yes, included from ~/.ssh/config). */
+#include "client.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "atomic-file.h"
+#include "buf.h"
+#include "config-discover.h"
+#include "error.h"
+#include "shell-quote.h"
+#include "ssh-config-text.h"
+#include "ssh-proxy.h"
+#include "xmalloc.h"
+
+#define CMD_SSH_CONFIG_FILE "rdev.config"
+#define CMD_SSH_CONFIG_MAX (1u << 20)
+
+/* The Host block. target: as the proxy must be given it (a local folder
+ * absolute). New string, or NULL with *cause. */
+static char *
+cmd_ssh_config_block(
+    const char *alias, const char *target, const char *config_file, char **cause)
+{
+	char exe[PATH_MAX], *known, *cmd, *proxy, *kh;
+	const char *argv[6] = { exe, "ssh-proxy", target, NULL, NULL, NULL };
+	ssize_t n;
+	char *block;
+
+	if ((n = readlink("/proc/self/exe", exe, sizeof exe - 1)) < 0) {
+		error_set_errno(cause, errno, "/proc/self/exe");
+		return NULL;
+	}
+	exe[n] = '\0';
+	if (config_file != NULL) {
+		argv[3] = "--config";
+		argv[4] = config_file;
+	}
+	if ((known = ssh_proxy_key_known_hosts(cause)) == NULL)
+		return NULL;
+	cmd = shell_quote_argv(argv, SHELL_QUOTE_NEEDED);
+	proxy = ssh_config_text_escape(cmd);
+	kh = ssh_config_text_escape(known);
+	block = xasprintf("Host %s\n"
+			  "    ProxyCommand %s\n"
+			  "    HostKeyAlias %s\n"
+			  "    UserKnownHostsFile \"%s\"\n"
+			  "    StrictHostKeyChecking yes\n"
+			  "    CheckHostIP no\n",
+	    alias, proxy, SSH_PROXY_HOST_KEY_ALIAS, kh);
+	free(cmd);
+	free(proxy);
+	free(kh);
+	free(known);
+	return block;
+}
+
+/* A file's text ("" when it does not exist): new string, or NULL with
+ * *cause. */
+static char *
+cmd_ssh_config_read(const char *path, char **cause)
+{
+	char *data;
+	size_t len;
+
+	if (access(path, F_OK) != 0)
+		return xstrdup("");
+	if (file_read_all(path, CMD_SSH_CONFIG_MAX, &data, &len, cause) != 0)
+		return NULL;
+	return data;
+}
+
+/* --write: block into ~/.ssh/rdev.config (replacing alias's), and with yes
+ * an Include of it at the top of ~/.ssh/config. 0, or -1 with *cause. */
+static int
+cmd_ssh_config_write(const char *alias, const char *block, int yes, char **cause)
+{
+	const char *home = getenv("HOME");
+	struct passwd *pw;
+	char *dir, *path, *old, *text;
+	int rc = -1;
+
+	if ((home == NULL || *home == '\0') && (pw = getpwuid(getuid())) != NULL)
+		home = pw->pw_dir;
+	if (home == NULL)
+		return error_set(cause, "no home directory ($HOME)");
+	dir = xasprintf("%s/.ssh", home);
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		error_set_errno(cause, errno, "%s", dir);
+		free(dir);
+		return -1;
+	}
+	path = xasprintf("%s/%s", dir, CMD_SSH_CONFIG_FILE);
+	if ((old = cmd_ssh_config_read(path, cause)) == NULL)
+		goto out;
+	text = ssh_config_text_replace(old, alias, block);
+	free(old);
+	rc = atomic_file_write(path, text, strlen(text), 0600, cause);
+	free(text);
+	if (rc != 0)
+		goto out;
+	fprintf(stderr, "rdev: wrote Host %s to %s\n", alias, path);
+	free(path);
+	path = xasprintf("%s/config", dir);
+	rc = -1;
+	if ((old = cmd_ssh_config_read(path, cause)) == NULL)
+		goto out;
+	if (ssh_config_text_includes(old, CMD_SSH_CONFIG_FILE))
+		rc = 0;
+	else if (!yes) {
+		fprintf(stderr,
+		    "rdev: %s does not include %s: add `Include %s` at its top, or run "
+		    "again with --yes to let rdev add it\n",
+		    path, CMD_SSH_CONFIG_FILE, CMD_SSH_CONFIG_FILE);
+		rc = 0;
+	} else {
+		/* At the top: an Include after a Host line would belong to
+		 * that Host. */
+		text = xasprintf("Include %s\n\n%s", CMD_SSH_CONFIG_FILE, old);
+		rc = atomic_file_write(path, text, strlen(text), 0600, cause);
+		free(text);
+		if (rc == 0)
+			fprintf(stderr, "rdev: added `Include %s` to %s\n",
+			    CMD_SSH_CONFIG_FILE, path);
+	}
+	free(old);
+out:
+	free(path);
+	free(dir);
+	return rc;
+}
+
+static int
+cmd_ssh_config_exec(int argc, char **argv)
+{
+	const char *alias_arg = NULL, *config_file = NULL, *target = NULL, *v;
+	struct target t = { 0 };
+	char *cause = NULL, *folder = NULL, *alias = NULL, *block = NULL;
+	int write = 0, yes = 0, rc = CMD_EXIT_FAILURE, i;
+
+	for (i = 1; i < argc; i++) {
+		if (agent_cmd_option(argc, argv, &i, "--host-alias", &v) > 0)
+			alias_arg = v;
+		else if (agent_cmd_option(argc, argv, &i, "--config", &v) > 0)
+			config_file = v;
+		else if (strcmp(argv[i], "--write") == 0)
+			write = 1;
+		else if (strcmp(argv[i], "--yes") == 0)
+			yes = 1;
+		else if (argv[i][0] == '-' || target != NULL)
+			return cmd_usage_error(&client_program, &cmd_ssh_config_entry,
+			    "unexpected argument %s", argv[i]);
+		else
+			target = argv[i];
+	}
+	if (target == NULL)
+		return cmd_usage_error(
+		    &client_program, &cmd_ssh_config_entry, "a TARGET is needed");
+	if (alias_arg != NULL &&
+	    (*alias_arg == '\0' || strpbrk(alias_arg, " \t*?!,\"") != NULL))
+		return cmd_usage_error(&client_program, &cmd_ssh_config_entry,
+		    "--host-alias %s: not a plain host name", alias_arg);
+	if (target_is_remote(target)) {
+		if (target_parse(target, &t, &cause) != 0) {
+			fprintf(stderr, "rdev: ssh-config: %s\n", cause);
+			free(cause);
+			return CMD_EXIT_USAGE;
+		}
+		folder = xstrdup(t.path != NULL ? t.path : target);
+	} else if ((folder = config_discover_resolve(NULL, target, &cause)) == NULL)
+		goto out;
+	alias = alias_arg != NULL ? xstrdup(alias_arg) : ssh_config_text_alias(folder);
+	block = cmd_ssh_config_block(
+	    alias, target_is_remote(target) ? target : folder, config_file, &cause);
+	if (block == NULL)
+		goto out;
+	if (write && cmd_ssh_config_write(alias, block, yes, &cause) != 0)
+		goto out;
+	fputs(block, stdout);
+	rc = CMD_EXIT_OK;
+out:
+	if (cause != NULL)
+		fprintf(stderr, "rdev: ssh-config: %s\n", cause);
+	free(cause);
+	free(folder);
+	free(alias);
+	free(block);
+	target_clear(&t);
+	return rc;
+}
+
+const struct cmd_entry cmd_ssh_config_entry = { "ssh-config",
+	"TARGET [--host-alias NAME] [--config FILE] [--write [--yes]]",
+	"print an ssh_config Host block that reaches the dev container",
+	"Prints an OpenSSH Host block (alias rdev-<folder name>, or\n"
+	"--host-alias NAME) whose ProxyCommand is `rdev ssh-proxy TARGET`, so\n"
+	"that `ssh NAME`, scp-less tools and editors reach the dev container.\n"
+	"The proxy's host key is pinned (HostKeyAlias " SSH_PROXY_HOST_KEY_ALIAS ",\n"
+	"and a known_hosts file rdev writes): no prompt, and a changed key is\n"
+	"refused.\n\n"
+	"options:\n"
+	"  --host-alias NAME\n"
+	"                  the Host name (default rdev-<folder name>)\n"
+	"  --config FILE   the devcontainer.json the proxy uses (as exec's)\n"
+	"  --write         also keep the block in ~/.ssh/rdev.config (replacing\n"
+	"                  an earlier one of the same name)\n"
+	"  --yes           with --write: add `Include rdev.config` at the top of\n"
+	"                  ~/.ssh/config when it lacks it (without: say so)\n"
+	"\n" CLIENT_TARGET_HELP,
+	cmd_ssh_config_exec };

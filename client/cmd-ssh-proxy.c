@@ -1,0 +1,147 @@
+/* cmd-ssh-proxy.c - `rdev ssh-proxy TARGET`: an SSH server on stdin and
+ * stdout for ssh's ProxyCommand (ssh-proxy.h), its sessions run in TARGET's
+ * dev container through the agent `rdev exec` uses: the host's over the
+ * broker, or for a local TARGET an agent of our own (`rdev-agent serve`'s
+ * code in a child of this process). */
+#include "client.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "proto-conn.h"
+#include "remote.h"
+#include "serve.h"
+#include "ssh-proxy.h"
+#include "xmalloc.h"
+
+/* The first request id of the proxy's own (the remote's handshake used
+ * the first few). */
+#define CMD_SSH_PROXY_FIRST_ID 1000
+
+/* A local agent: serve_run on a socketpair in a grandchild (nobody's child
+ * here, so nothing to reap; it ends once its socket does and its execs are
+ * hung up). The connection after the handshake, or NULL with *cause. */
+static struct proto_conn *
+cmd_ssh_proxy_local_agent(char **cause)
+{
+	struct proto_conn *c;
+	uint32_t version;
+	pid_t pid;
+	int sv[2], null;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+		error_set_errno(cause, errno, "socketpair");
+		return NULL;
+	}
+	if ((pid = fork()) < 0)
+		fatal("fork");
+	if (pid == 0) {
+		close(sv[0]);
+		if (fork() != 0)
+			_exit(0);
+		/* ssh's pipes are the parent's alone: ssh must see them
+		 * close when the parent ends. */
+		if ((null = open("/dev/null", O_RDWR)) >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+		}
+		_exit(serve_run(&(struct serve_opts){ sv[1], sv[1], 0 }));
+	}
+	close(sv[1]);
+	waitpid(pid, NULL, 0);
+	c = proto_conn_new(sv[0], "the local agent");
+	if (proto_conn_handshake(c, "rdev " RDEV_VERSION, &version, cause) != 0) {
+		proto_conn_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static int
+cmd_ssh_proxy_exec(int argc, char **argv)
+{
+	struct client_target ct;
+	struct agent_cmd_args a;
+	struct ssh_proxy_opts o = { 0 };
+	struct ssh_proxy_pump *pump = NULL;
+	struct proto_conn *local = NULL, *c;
+	ssh_key key = NULL;
+	char *cause = NULL, *hint = NULL;
+	int rc, fd = -1, keep = -1;
+
+	if ((rc = client_target_open(
+		 "ssh-proxy", argc, argv, CLIENT_TARGET_QUIET, &ct)) != CMD_EXIT_OK)
+		goto out_target;
+	if (agent_cmd_args_parse(&client_program, &cmd_ssh_proxy_entry, ct.argc, ct.argv,
+		AGENT_ARG_FOLDER, &a) != 0) {
+		rc = CMD_EXIT_USAGE;
+		goto out_target;
+	}
+	rc = CMD_EXIT_FAILURE;
+	o.config_file = a.config_file;
+	if (ct.remote != NULL) {
+		if (remote_connect(ct.remote, &cause) != 0)
+			goto out;
+		c = remote_conn(ct.remote);
+		o.folder = a.folder;
+		hint = remote_up_hint(ct.remote, a.config_file);
+	} else {
+		if (ct.local_folder == NULL) {
+			cause = xasprintf("%s: cannot resolve the folder", a.folder);
+			goto out;
+		}
+		if ((c = local = cmd_ssh_proxy_local_agent(&cause)) == NULL)
+			goto out;
+		o.folder = ct.local_folder;
+		hint = xasprintf("rdev up %s", ct.local_folder);
+	}
+	o.hint = hint;
+	if ((key = ssh_proxy_key_load(&cause)) == NULL)
+		goto out;
+	if ((pump = ssh_proxy_pump_start(0, 1, &fd, &cause)) == NULL)
+		goto out;
+	/* libssh closes fd with its session; shutting down our copy after
+	 * makes sure the pump sees the end whatever happened. */
+	keep = dup(fd);
+	if (ssh_proxy_run(fd, key, c, CMD_SSH_PROXY_FIRST_ID, &o, &cause) == 0)
+		rc = CMD_EXIT_OK;
+	key = NULL;
+out:
+	if (keep >= 0) {
+		shutdown(keep, SHUT_RDWR);
+		close(keep);
+	}
+	ssh_proxy_pump_free(pump);
+	ssh_key_free(key);
+	proto_conn_free(local);
+	free(hint);
+	if (cause != NULL)
+		fprintf(stderr, "rdev: ssh-proxy: %s\n", cause);
+	free(cause);
+	agent_cmd_args_clear(&a);
+out_target:
+	client_target_close(&ct);
+	return rc;
+}
+
+const struct cmd_entry cmd_ssh_proxy_entry = { "ssh-proxy", "TARGET [--config FILE]",
+	"speak SSH on stdin/stdout for the dev container (ssh's ProxyCommand)",
+	"An SSH server on stdin and stdout, for ssh's ProxyCommand (`rdev\n"
+	"ssh-config TARGET` writes the Host block): its sessions (shell, exec,\n"
+	"with a PTY, window size, LANG/LC_*/TERM, signals and exit status) run\n"
+	"in TARGET's dev container as `rdev exec` runs a command: as the remote\n"
+	"user, with the remote environment, in the workspace folder. The client\n"
+	"needs no credentials (it is you: only you can run this program as your\n"
+	"ProxyCommand); the server's host key is made once per user\n"
+	"(STATE/ssh-proxy/host_key, 0600) and pinned by ssh-config.\n\n"
+	"options:\n"
+	"  --config FILE   use FILE instead of discovering devcontainer.json\n"
+	"\n" CLIENT_TARGET_HELP,
+	cmd_ssh_proxy_exec };

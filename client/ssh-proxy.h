@@ -1,0 +1,60 @@
+/* ssh-proxy.h - `rdev ssh-proxy TARGET`: an SSH server on stdin/stdout
+ * (libssh's server API, in this process) whose sessions run in TARGET's dev
+ * container through its agent, and the key and known_hosts file that
+ * `rdev ssh-config` pins ssh to (docs/SSH-PROXY.md).
+ *
+ * Ownership: ssh_proxy_run() takes the key (libssh's bind frees it) and
+ * borrows the agent connection for its whole run; the strings returned by
+ * the key functions are new (the caller frees them), the ssh_key too
+ * (ssh_key_free).
+ */
+#ifndef RDEV_SSH_PROXY_H
+#define RDEV_SSH_PROXY_H
+
+#include <libssh/libssh.h>
+
+struct proto_conn;
+
+/* The name ssh knows the proxy's key by (ssh_config HostKeyAlias): one key
+ * serves every workspace, so one known_hosts line does too. */
+#define SSH_PROXY_HOST_KEY_ALIAS "rdev-ssh-proxy"
+
+/* ssh-proxy-key.c. The user's proxy host key (an Ed25519 key in
+ * STATE/ssh-proxy/host_key, mode 0600, folder 0700), made on first use;
+ * two proxies starting at once agree on one. NULL with *cause. */
+ssh_key ssh_proxy_key_load(char **cause);
+/* Write STATE/ssh-proxy/known_hosts (the key's line under
+ * SSH_PROXY_HOST_KEY_ALIAS), making the key if needed; its path (new), or
+ * NULL with *cause. */
+char *ssh_proxy_key_known_hosts(char **cause);
+
+/* ssh-proxy-pump.c. Bridge in_fd/out_fd (a ProxyCommand's stdin and stdout,
+ * two pipes) to one end of a new socketpair, which libssh can use as its
+ * socket: two threads copy bytes, blocking, and never touch libssh. The
+ * other end is returned (the caller owns it), or -1 with *cause. When the
+ * socket's peer closes, out_fd is closed; at the end of in_fd the socket is
+ * shut down for writing. */
+struct ssh_proxy_pump;
+struct ssh_proxy_pump *ssh_proxy_pump_start(int in_fd, int out_fd, int *fd, char **cause);
+/* After the returned socket is closed: cancel the stdin thread (blocked in
+ * read, maybe for ever), wait for the stdout thread to pass on the last
+ * bytes, and free. NULL: nothing. */
+void ssh_proxy_pump_free(struct ssh_proxy_pump *pp);
+
+/* What the sessions' execs need besides the agent. */
+struct ssh_proxy_opts {
+	const char *folder;	 /* the workspace folder as the agent names it */
+	const char *config_file; /* NULL: discover */
+	const char *hint;	 /* "rdev up TARGET" for "no container", or NULL */
+};
+
+/* ssh-proxy.c. Serve one SSH client on fd (a socket: the pump's; libssh
+ * closes it) with key (consumed, whatever the outcome),
+ * mapping its session channels to execs on the agent connection c (after
+ * its handshake; request ids from first_id up). Returns when the client
+ * disconnects: 0, or -1 with *cause (the key exchange failed, the agent
+ * went away). */
+int ssh_proxy_run(int fd, ssh_key key, struct proto_conn *c, int first_id,
+    const struct ssh_proxy_opts *o, char **cause);
+
+#endif

@@ -1,0 +1,214 @@
+#!/usr/bin/env bash
+# ssh-proxy.sh - `rdev ssh-config` and `rdev ssh-proxy` with the real OpenSSH
+# client: the Host block (ProxyCommand with rdev's absolute path, the proxy's
+# key pinned: no prompt under BatchMode, a changed key refused), --write
+# (~/.ssh/rdev.config, a block replaced not repeated, the Include only with
+# --yes and only once); `ssh ALIAS CMD` on a rig host's workspace: exit
+# statuses, stdout and stderr apart, a few MB of binary stdin byte-exact,
+# remoteUser, workspace folder, remoteEnv, LANG sent by the client, a command
+# killed by a signal, no container (125 and the hint); a shell through a real
+# terminal (`ssh -tt`: TERM, size, resize, exit status); ssh -L and -W to
+# the container's loopback (a 127.0.0.1-only server, half close, 20 at once,
+# a closed port, another destination refused); VS Code's way (`ssh -T -D PORT
+# HOST bash`, its script on stdin, SOCKS to 127.0.0.1); scp and sftp (and the
+# message naming the package without sftp-server); a local target.
+. "$(dirname "$0")/../rig/lib.sh"
+rig_require_docker
+
+rig_remote_host sp
+drive=$RDEV_SOURCE_DIR/tests/e2e/pty_drive.py
+export HOME=$TEST_TMP/home
+mkdir -p "$HOME"
+
+on_host "mkdir -p ~/ws && printf '%s' '{\"image\": \"$RDEV_RIG_IMAGE_BOOKWORM_DEV\",
+	\"remoteUser\": \"dev\", \"updateRemoteUserUID\": false,
+	\"remoteEnv\": {\"RE\": \"remote-env\"}}' > ~/ws/.devcontainer.json &&
+	mkdir -p ~/nows && cp ~/ws/.devcontainer.json ~/nows/"
+lws=$TEST_TMP/lws
+mkdir -p "$lws"
+printf '{"image": "%s", "remoteUser": "dev", "updateRemoteUserUID": false}' \
+	"$RDEV_RIG_IMAGE_BOOKWORM_DEV" >"$lws/.devcontainer.json"
+fwd=
+ssh_proxy_cleanup() {
+	local rc=$?
+	[ -z "$fwd" ] || kill "$fwd" 2>/dev/null || true
+	docker ps -aq --filter "label=devcontainer.local_folder=$lws" | xargs -r docker rm -f >/dev/null
+	(exit $rc)
+	rig_remote_cleanup ws
+}
+trap ssh_proxy_cleanup EXIT
+
+rdev up "$name:~/ws" >"$TEST_TMP/up.out" 2>"$TEST_TMP/up.err" ||
+	{ cat "$TEST_TMP/up.err" >&2; fail "rdev up $name:~/ws failed"; }
+
+# --- ssh-config -----------------------------------------------------------------
+rdev ssh-config "$name:~/ws" >"$TEST_TMP/cfg"
+check "ssh-config: Host rdev-<folder name>" grep -qx 'Host rdev-ws' "$TEST_TMP/cfg"
+check "ssh-config: ProxyCommand is rdev ssh-proxy TARGET, by absolute path" \
+	grep -qxF "    ProxyCommand $(readlink -f "$RDEV_BIN_DIR/rdev") ssh-proxy '$name:~/ws'" "$TEST_TMP/cfg"
+check "ssh-config: the key is pinned by HostKeyAlias" grep -qx '    HostKeyAlias rdev-ssh-proxy' "$TEST_TMP/cfg"
+kh=$RDEV_STATE_DIR/ssh-proxy/known_hosts
+check_eq "ssh-config: the known_hosts file holds the proxy's public key" \
+	"$(cut -d' ' -f2- "$kh")" "$(ssh-keygen -y -f "$RDEV_STATE_DIR/ssh-proxy/host_key")"
+check_eq "the host key is 0600" "$(stat -c %a "$RDEV_STATE_DIR/ssh-proxy/host_key")" 600
+key1=$(sha256sum <"$RDEV_STATE_DIR/ssh-proxy/host_key")
+rdev ssh-config "$name:~/ws" --host-alias dev1 >"$TEST_TMP/cfg1"
+check "ssh-config --host-alias" grep -qx 'Host dev1' "$TEST_TMP/cfg1"
+check_eq "the key is made once" "$(sha256sum <"$RDEV_STATE_DIR/ssh-proxy/host_key")" "$key1"
+
+rdev ssh-config "$name:~/ws" --write >/dev/null 2>"$TEST_TMP/w1.err"
+rdev ssh-config "$name:~/ws" --write >/dev/null 2>"$TEST_TMP/w2.err"
+rdev ssh-config "$name:~/ws" --write --host-alias dev1 >/dev/null 2>&1
+check_eq "--write: each block once in ~/.ssh/rdev.config" \
+	"$(grep '^Host ' "$HOME/.ssh/rdev.config" | sort | tr '\n' ' ')" "Host dev1 Host rdev-ws "
+check "--write without --yes leaves ~/.ssh/config alone and says so" \
+	sh -c "test ! -e '$HOME/.ssh/config' && grep -q 'run again with --yes' '$TEST_TMP/w1.err'"
+printf 'Host other\n    User x\n' >"$HOME/.ssh/config"
+rdev ssh-config "$name:~/ws" --write --yes >/dev/null 2>&1
+rdev ssh-config "$name:~/ws" --write --yes >/dev/null 2>&1
+check_eq "--write --yes: the Include at the top of ~/.ssh/config, once" \
+	"$(head -1 "$HOME/.ssh/config")/$(grep -c Include "$HOME/.ssh/config")" "Include rdev.config/1"
+check "--write --yes keeps the rest of ~/.ssh/config" grep -qx 'Host other' "$HOME/.ssh/config"
+
+# --- exec through ssh ------------------------------------------------------------
+# (background ones call ssh itself: `kill $!` of a function's subshell would
+# leave its ssh running)
+sshp() { ssh -F "$HOME/.ssh/rdev.config" -o BatchMode=yes "$@"; }
+set +e
+sshp rdev-ws true; s0=$?
+sshp rdev-ws 'echo to-out; echo to-err >&2; exit 3' >"$TEST_TMP/o" 2>"$TEST_TMP/e"; s3=$?
+sshp rdev-ws 'kill -TERM $$'; s143=$?
+sshp dev1 true 2>"$TEST_TMP/nows.err"; s1=$?
+set -e
+check_eq "ssh: status 0 (no prompt: BatchMode)" "$s0" 0
+check_eq "ssh: status 3" "$s3" 3
+check_eq "ssh: stdout alone on stdout" "$(cat "$TEST_TMP/o")" to-out
+check_eq "ssh: stderr alone on stderr" "$(cat "$TEST_TMP/e")" to-err
+check_eq "ssh: killed by SIGTERM is 143, as rdev exec" "$s143" 143
+check_eq "ssh: the alias from --host-alias works too" "$s1" 0
+check_eq "ssh: the user is remoteUser, in the workspace folder, with remoteEnv" \
+	"$(sshp rdev-ws 'echo $(id -un) $(pwd) $RE')" "dev /workspaces/ws remote-env"
+check_eq "ssh: a command's words reach the remote shell as ssh sends them" \
+	"$(sshp rdev-ws printf '%s,' "'a b'" c)" "a b,c,"
+check_eq "ssh: LANG sent by the client (SendEnv)" \
+	"$(LANG=C.UTF-8 sshp -o SendEnv=LANG rdev-ws 'echo $LANG')" C.UTF-8
+head -c 4000000 /dev/urandom >"$TEST_TMP/big"
+start=$(date +%s%N)
+sshp rdev-ws cat <"$TEST_TMP/big" >"$TEST_TMP/big.out"
+echo "4 MB through cat: $((($(date +%s%N) - start) / 1000000)) ms"
+check "ssh: 4 MB of binary stdin come back byte-exact" cmp "$TEST_TMP/big" "$TEST_TMP/big.out"
+# A client that sends faster than the command reads: the proxy leaves the
+# bytes to SSH's window instead of holding them (it held 166 MB of 300 here).
+# (An ASan build's proxy keeps up to 256 MB of freed memory in quarantine by
+# default, which is not what is measured: 8 MB of it here, ignored otherwise.)
+head -c 300000000 /dev/zero |
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=8 \
+		sshp rdev-ws 'sleep 5; wc -c' >"$TEST_TMP/wc.out" &
+slow=$!
+sleep 3.5
+rss=$(ps -o rss= -p "$(pgrep -f "rdev ssh-proxy $name:~/ws" | head -1)")
+wait "$slow"
+echo "proxy RSS with 300 MB of stdin waiting: $rss KiB"
+check "the proxy holds little of a stdin the command does not read yet (RSS < 64 MiB)" \
+	test "$rss" -lt 65536
+check_eq "... and all of it reaches the command" "$(cat "$TEST_TMP/wc.out")" 300000000
+check_eq "ssh: no tty without -t" "$(sshp rdev-ws 'tty || true')" "not a tty"
+start=$(date +%s%N)
+sshp rdev-ws true
+echo "ssh rdev-ws true (warm broker): $((($(date +%s%N) - start) / 1000000)) ms"
+
+# A workspace without a container.
+rdev ssh-config "$name:~/nows" --host-alias nows >"$TEST_TMP/nows.cfg"
+set +e
+ssh -F "$TEST_TMP/nows.cfg" -o BatchMode=yes nows true 2>"$TEST_TMP/nows.err"; s125=$?
+set -e
+check_eq "ssh: no container: 125" "$s125" 125
+check "ssh: no container: says to run rdev up with the target" \
+	grep -qF "rdev up $name:~/nows" "$TEST_TMP/nows.err"
+
+# A changed key is refused.
+sed 's/ssh-ed25519 .*/ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBfRS5o4c1d8n8lnTOi5DnvnHQ0EO9XMxz26AO08SRZc/' \
+	"$kh" >"$TEST_TMP/kh.bad"
+set +e
+ssh -F "$TEST_TMP/cfg" -o BatchMode=yes -o UserKnownHostsFile="$TEST_TMP/kh.bad" rdev-ws true \
+	2>"$TEST_TMP/bad.err"; sbad=$?
+set -e
+check "ssh: a changed proxy key is refused" sh -c \
+	"[ $sbad = 255 ] && grep -q 'Host key verification failed' '$TEST_TMP/bad.err'"
+
+# --- a shell through a real terminal ---------------------------------------------
+check "ssh -tt: typed commands, TERM, size, resize and exit status through a pty" \
+	python3 "$drive" --rows 24 --cols 80 --term xterm-256color --timeout 20 \
+	--steps "$RDEV_SOURCE_DIR/tests/e2e/shell-pty.steps" -- ssh -tt -F "$HOME/.ssh/rdev.config" rdev-ws
+
+# --- direct-tcpip (ssh -L) ---------------------------------------------------------
+# busybox httpd on the container's 127.0.0.1 only, and the rig's echo server.
+cid=$(jq -r .containerId "$TEST_TMP/up.out")
+docker cp /bin/busybox "$cid:/bin/busybox"
+docker exec "$cid" sh -c "mkdir -p /www && head -c 5000000 /dev/urandom > /www/blob &&
+	busybox httpd -p 127.0.0.1:8301 -h /www"
+docker exec -i "$cid" sh -c 'cat > /tmp/echo-server.pl' <"$RDEV_SOURCE_DIR/tests/rig/echo-server.pl"
+docker exec -d "$cid" perl /tmp/echo-server.pl 8302 127.0.0.1
+base=$(rig_ports 3)
+ssh -F "$HOME/.ssh/rdev.config" -o BatchMode=yes -N -o ExitOnForwardFailure=yes -L "$base:localhost:8301" -L "$((base + 1)):127.0.0.1:8302" \
+	-L "$((base + 2)):localhost:8399" rdev-ws 2>"$TEST_TMP/L.err" &
+fwd=$!
+eventually "ssh -L listens" bash -c "exec 3<>/dev/tcp/127.0.0.1/$base"
+want=$(docker exec "$cid" sha256sum /www/blob | cut -d' ' -f1)
+start=$(date +%s%N)
+got=$(curl -sf "http://127.0.0.1:$base/blob" | sha256sum | cut -d' ' -f1)
+echo "5 MB over ssh -L through the proxy: $((($(date +%s%N) - start) / 1000000)) ms"
+check_eq "ssh -L: a server bound to the container's 127.0.0.1 answers, byte-exact" "$got" "$want"
+check_eq "ssh -L: half-close (the reply after the client shut its write side)" \
+	"$(python3 "$RDEV_SOURCE_DIR/tests/e2e/forward_client.py" halfclose "$base" /blob)" "$want"
+check_eq "ssh -L: 20 connections at once to the echo server" \
+	"$(python3 "$RDEV_SOURCE_DIR/tests/e2e/forward_client.py" many "$((base + 1))" 20)" 20
+check_eq "ssh -L: a port nothing listens on ends the connection" \
+	"$(python3 "$RDEV_SOURCE_DIR/tests/e2e/forward_client.py" closed "$((base + 2))")" closed
+kill "$fwd"
+wait "$fwd" 2>/dev/null || true
+# How VS Code Remote-SSH connects: `ssh -T -D PORT HOST bash` with its script
+# on stdin, then its server reached through the SOCKS port at 127.0.0.1.
+ssh -F "$HOME/.ssh/rdev.config" -o BatchMode=yes -T -D "$base" rdev-ws bash <<<'echo "shell=$0 user=$(id -un)"; sleep 8' >"$TEST_TMP/vsc.out" 2>&1 &
+fwd=$!
+eventually "ssh -D listens" bash -c "exec 3<>/dev/tcp/127.0.0.1/$base"
+curl -sS --socks5-hostname "127.0.0.1:$base" -o "$TEST_TMP/socks.blob" \
+	http://127.0.0.1:8301/blob 2>"$TEST_TMP/socks.err" || true
+check_eq "ssh -D (SOCKS, as VS Code uses it) to the container's 127.0.0.1" \
+	"$(sha256sum <"$TEST_TMP/socks.blob" | cut -d' ' -f1)" "$want"
+kill "$fwd"
+wait "$fwd" 2>/dev/null || true
+check "ssh -T HOST bash runs the script from stdin as the remote user" \
+	grep -q 'shell=bash user=dev' "$TEST_TMP/vsc.out"
+set +e
+sshp -o ExitOnForwardFailure=yes -W 192.0.2.1:80 rdev-ws </dev/null >/dev/null 2>"$TEST_TMP/W.err"; sw=$?
+set -e
+check "direct-tcpip elsewhere than the container's loopback is refused" \
+	sh -c "[ $sw != 0 ] && grep -q 'open failed' '$TEST_TMP/W.err'"
+
+# --- the sftp subsystem (scp, sftp) -------------------------------------------------
+set +e
+scp -F "$HOME/.ssh/rdev.config" -o BatchMode=yes "$TEST_TMP/big" rdev-ws:/tmp/big 2>"$TEST_TMP/scp0.err"; sc0=$?
+set -e
+check "scp without an sftp-server in the container fails naming the package" \
+	sh -c "[ $sc0 != 0 ] && grep -q 'no sftp-server: install it (Debian, Ubuntu, Alpine: openssh-sftp-server' '$TEST_TMP/scp0.err'"
+# (Debian's sftp-server needs only glibc: this machine's runs in the bookworm image)
+docker exec "$cid" mkdir -p /usr/lib/openssh
+docker cp /usr/lib/openssh/sftp-server "$cid:/usr/lib/openssh/sftp-server"
+scp -F "$HOME/.ssh/rdev.config" -o BatchMode=yes "$TEST_TMP/big" rdev-ws:/tmp/big
+scp -F "$HOME/.ssh/rdev.config" -o BatchMode=yes rdev-ws:/tmp/big "$TEST_TMP/big.back"
+check "scp: 4 MB up and back, byte-exact" cmp "$TEST_TMP/big" "$TEST_TMP/big.back"
+check_eq "scp: the file is the remote user's" "$(docker exec "$cid" stat -c %U /tmp/big)" dev
+check "sftp: starts in the workspace folder" sh -c \
+	"echo pwd | sftp -F '$HOME/.ssh/rdev.config' -b - rdev-ws | grep -qx 'Remote working directory: /workspaces/ws'"
+
+# --- a local target ---------------------------------------------------------------
+rdev up "$lws" >/dev/null 2>"$TEST_TMP/lup.err" || { cat "$TEST_TMP/lup.err" >&2; fail "rdev up $lws"; }
+rdev ssh-config "$lws" >"$TEST_TMP/lcfg"
+check "ssh-config: a local target's absolute folder" grep -qF "ssh-proxy $lws" "$TEST_TMP/lcfg"
+set +e
+out=$(ssh -F "$TEST_TMP/lcfg" -o BatchMode=yes rdev-lws 'echo $(id -un) $(pwd); exit 5'); sl=$?
+set -e
+check_eq "ssh to a local target: status" "$sl" 5
+check_eq "ssh to a local target: remoteUser and folder" "$out" "dev /workspaces/lws"
+finish
