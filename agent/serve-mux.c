@@ -29,6 +29,7 @@
 #define SERVE_MUX_OUT_MAX (1u << 20)
 /* The most one DATA frame carries. */
 #define SERVE_MUX_CHUNK 65536u
+#define SERVE_MUX_PIPE_SIZE (1 << 20)
 
 enum serve_mux_stream_state { SERVE_MUX_CONNECTING, SERVE_MUX_OPEN };
 
@@ -75,6 +76,10 @@ serve_mux_new(int in_fd, int out_fd, serve_mux_agent_fn agent, void *arg)
 	LIST_INIT(&m->streams);
 	fcntl(in_fd, F_SETFL, fcntl(in_fd, F_GETFL) | O_NONBLOCK);
 	fcntl(out_fd, F_SETFL, fcntl(out_fd, F_GETFL) | O_NONBLOCK);
+	/* Pipes to sshd: 1 MiB (the default most an unprivileged process may
+	 * ask for), fewer wake-ups for both; a socket or a refusal: as is. */
+	fcntl(in_fd, F_SETPIPE_SZ, SERVE_MUX_PIPE_SIZE);
+	fcntl(out_fd, F_SETPIPE_SZ, SERVE_MUX_PIPE_SIZE);
 	return m;
 }
 
@@ -442,9 +447,9 @@ serve_mux_sock_write(struct serve_mux *m, struct serve_mux_stream *s)
 		buf_consume(s->to_sock, (size_t)n);
 		s->written += (uint32_t)n;
 	}
-	/* Grant in quarters of the window, or all once drained. */
-	if (s->written > 0 &&
-	    (s->written >= SERVE_MUX_WINDOW / 4 || buf_len(s->to_sock) == 0)) {
+	/* Grant in quarters of the window (as the broker does: no frame per
+	 * small message). */
+	if (s->written >= SERVE_MUX_WINDOW / 4) {
 		be_put_u32(w, s->written);
 		proto_encode(m->out, PROTO_WINDOW, s->id, w, sizeof w);
 		s->written = 0;

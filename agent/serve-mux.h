@@ -27,7 +27,7 @@
 #include <stddef.h>
 
 /* The agent's receive window per stream. */
-#define SERVE_MUX_WINDOW (256u << 10)
+#define SERVE_MUX_WINDOW (1u << 20)
 
 struct serve_mux;
 

@@ -157,8 +157,9 @@ host_forward_open_start(struct host_session *h, struct host_link *l, int direct)
 	l->open_direct = direct;
 	if (h->tcp_denied) {
 		/* the agent connects, on the host */
-		host_link_attach_mux(
-		    l, host_mux_open(h, "tcp", l->open_address, l->open_port, l->cap));
+		host_link_attach_mux(l,
+		    host_mux_open(h, "tcp", l->open_address, l->open_port,
+			HOST_MUX_FORWARD_WINDOW));
 		host_link_set_state(l, HOST_LINK_OPENING);
 		return 0; /* host_forward_open_progress once answered */
 	}

@@ -100,6 +100,11 @@ enum host_mux_state {
 	HOST_MUX_OPEN,
 	HOST_MUX_FAILED
 };
+/* A forwarded connection's stream window: as much in flight as a
+ * direct-tcpip channel has (libssh's window plus the link's buffer), so
+ * that the credits do not cap throughput; also the most a stalled reader
+ * makes the broker hold for it. */
+#define HOST_MUX_FORWARD_WINDOW (1u << 20)
 /* The owner takes the stream's bytes: how many it took (it should take
  * all: the window it gave is its room; the rest is held). */
 typedef size_t (*host_mux_data_fn)(void *arg, const unsigned char *data, size_t len);

@@ -157,8 +157,10 @@ host_mux_consumed(struct host_mux_chan *c, size_t n)
 		c->consumed = c->unacked; /* (bytes of the owner's own) */
 	if (c->consumed == 0 || c->state != HOST_MUX_OPEN || c->eof_in)
 		return;
-	/* in quarters of the window, or all once drained */
-	if (c->consumed >= c->window / 4 || c->consumed == c->unacked) {
+	/* In quarters of the window: no deadlock (a sender out of credit has
+	 * sent a whole window, all of it consumed once the owner drained), and
+	 * no WINDOW frame per small message (an extra SSH packet each way). */
+	if (c->consumed >= c->window / 4) {
 		be_put_u32(w, c->consumed);
 		proto_encode(c->h->mux_out, PROTO_WINDOW, c->id, w, sizeof w);
 		c->unacked -= c->consumed;

@@ -180,7 +180,7 @@ TEST(tcp_stream_both_ways_and_half_closes)
 	rig_take_data(&r, 5, data, &eof, ctl, sizeof ctl);
 	ASSERT_STR_CONTAINS(ctl, "\"id\":5");
 	ASSERT_STR_CONTAINS(ctl, "\"ok\":true");
-	ASSERT_STR_CONTAINS(ctl, "\"window\":262144");
+	ASSERT_STR_CONTAINS(ctl, "\"window\":1048576");
 	conn = accept(lfd, NULL, NULL);
 	ASSERT_TRUE(conn >= 0);
 	/* broker -> server, then its half close */
@@ -282,8 +282,11 @@ TEST(agent_stream_and_grants_back)
 	struct buf *data = buf_new();
 	struct proto_frame f;
 	struct buf *p;
-	char ctl[256] = "", got[8];
-	int eof = 0, windows = 0;
+	static char chunk[65536], tmp[65536];
+	char ctl[256] = "";
+	size_t got = 0, granted = 0;
+	ssize_t n;
+	int eof = 0;
 
 	rig_init(&r);
 	rig_send_json(
@@ -292,19 +295,24 @@ TEST(agent_stream_and_grants_back)
 	rig_take_data(&r, 2, data, &eof, ctl, sizeof ctl);
 	ASSERT_STR_CONTAINS(ctl, "\"ok\":true");
 	ASSERT_TRUE(r.agent_fd >= 0);
-	rig_send(&r, PROTO_DATA, 2, "ping", 4);
-	rig_run(&r, 2);
-	ASSERT_INT_EQ(read(r.agent_fd, got, sizeof got), 4);
-	ASSERT_INT_EQ(memcmp(got, "ping", 4), 0);
-	/* the 4 bytes written are granted back */
-	while (rig_frame(&r, &f, &p)) {
-		if (f.type == PROTO_WINDOW && f.channel == 2) {
-			ASSERT_INT_EQ(be_get_u32(buf_data(p)), 4);
-			windows++;
+	fcntl(r.agent_fd, F_SETFL, O_NONBLOCK);
+	/* a quarter of its window, in pieces, read by the "agent" as it comes */
+	for (int i = 0; i < 4; i++) {
+		rig_send(&r, PROTO_DATA, 2, chunk, sizeof chunk);
+		rig_run(&r, 2);
+		while ((n = read(r.agent_fd, tmp, sizeof tmp)) > 0)
+			got += (size_t)n;
+		while (rig_frame(&r, &f, &p)) {
+			if (f.type == PROTO_WINDOW && f.channel == 2)
+				granted += be_get_u32(buf_data(p));
+			buf_free(p);
 		}
-		buf_free(p);
+		/* nothing granted before a quarter: no frame per message */
+		if (i < 3)
+			ASSERT_INT_EQ(granted, 0);
 	}
-	ASSERT_INT_EQ(windows, 1);
+	ASSERT_INT_EQ(got, 4 * sizeof chunk);
+	ASSERT_INT_EQ(granted, SERVE_MUX_WINDOW / 4);
 	ASSERT_INT_EQ(write(r.agent_fd, "pong", 4), 4);
 	rig_run(&r, 2);
 	rig_take_data(&r, 2, data, &eof, NULL, 0);
