@@ -291,30 +291,42 @@ host_mux_frame(struct host_session *h, const struct proto_frame *f)
 void
 host_mux_input(struct host_session *h, const void *data, size_t len)
 {
+	const unsigned char *p = data;
 	struct proto_frame f;
 	size_t used;
 	char *why = NULL;
-	int r;
+	int r = 0;
 
 	if (h->mux_broken)
 		return;
-	buf_append(h->mux_in, data, len);
-	while ((r = proto_decode(
-		    buf_data(h->mux_in), buf_len(h->mux_in), &f, &used, &why)) == 1) {
+	/* Whole frames are taken from data itself (no copy); a cut one waits
+	 * in mux_in for the rest. */
+	if (buf_len(h->mux_in) > 0) {
+		buf_append(h->mux_in, data, len);
+		p = buf_data(h->mux_in);
+		len = buf_len(h->mux_in);
+	}
+	while (len > 0 && (r = proto_decode(p, len, &f, &used, &why)) == 1) {
 		if (host_mux_frame(h, &f) != 0) {
 			r = -1;
 			break;
 		}
-		buf_consume(h->mux_in, used);
+		p += used;
+		len -= used;
 	}
-	if (r < 0) {
-		/* host_agent_check stops this agent, and its streams fail */
-		log_warn("%s: the agent's session broke%s%s", h->label,
-		    why != NULL ? ": " : "", why != NULL ? why : "");
-		free(why);
-		h->mux_broken = 1;
-		h->kicked = 1;
+	if (r >= 0) {
+		if (buf_len(h->mux_in) > 0)
+			buf_consume(h->mux_in, buf_len(h->mux_in) - len);
+		else
+			buf_append(h->mux_in, p, len);
+		return;
 	}
+	/* host_agent_check stops this agent, and its streams fail */
+	log_warn("%s: the agent's session broke%s%s", h->label, why != NULL ? ": " : "",
+	    why != NULL ? why : "");
+	free(why);
+	h->mux_broken = 1;
+	h->kicked = 1;
 }
 
 void
