@@ -342,6 +342,15 @@ struct host_session {
 	 * the agent's channel not decoded yet, those to write to it, the last
 	 * stream's id, whether our HELLO went, whether its frames broke. */
 	struct buf *mux_in, *mux_out;
+	/* The frame being read (host_mux_input): its header as far as it
+	 * came, then its payload bytes still to come; a DATA frame's go to its
+	 * stream as they come, any other's wait in mux_in. */
+	unsigned char mux_hdr[PROTO_HEADER_SIZE];
+	size_t mux_hdr_have;
+	uint32_t mux_left;
+	int mux_in_frame;
+	uint16_t mux_type;
+	uint32_t mux_chan;
 	uint32_t mux_seq;
 	struct host_mux_chans mux_chans;
 	int mux_hello;

@@ -227,7 +227,6 @@ host_mux_frame(struct host_session *h, const struct proto_frame *f)
 	struct host_mux_chan *c;
 	const cJSON *v;
 	cJSON *msg;
-	size_t used;
 
 	if (f->type == PROTO_CONTROL || f->type == PROTO_FATAL) {
 		if ((msg = proto_frame_json(f, NULL)) == NULL)
@@ -246,20 +245,6 @@ host_mux_frame(struct host_session *h, const struct proto_frame *f)
 	if ((c = host_mux_find(h, f->channel)) == NULL || c->state != HOST_MUX_OPEN)
 		return 0; /* closed here meanwhile */
 	switch (f->type) {
-	case PROTO_DATA:
-		if (c->eof_in || c->unacked + f->len > c->window) {
-			log_warn("%s: stream %u: the agent sent more than its window",
-			    h->label, c->id);
-			return -1;
-		}
-		c->unacked += (uint32_t)f->len;
-		used = 0;
-		if (c->on_data != NULL)
-			used = c->on_data(c->arg, f->payload, f->len);
-		/* (an owner takes all: its window is its room) */
-		buf_append(c->held, f->payload + used, f->len - used);
-		h->kicked = 1;
-		break;
 	case PROTO_EOF:
 		c->eof_in = 1;
 		if (c->on_eof != NULL)
@@ -288,39 +273,100 @@ host_mux_frame(struct host_session *h, const struct proto_frame *f)
 	return 0;
 }
 
+/* A DATA frame's header came: check it against its stream's window. The
+ * stream its bytes go to (NULL: dropped, the stream is closed here), or -1
+ * through *broken. */
+static struct host_mux_chan *
+host_mux_data_begin(struct host_session *h, uint32_t ch, uint32_t len, int *broken)
+{
+	struct host_mux_chan *c = host_mux_find(h, ch);
+
+	if (c == NULL || c->state != HOST_MUX_OPEN)
+		return NULL; /* closed here meanwhile */
+	if (c->eof_in || c->unacked + len > c->window) {
+		log_warn("%s: stream %u: the agent sent more than its window", h->label,
+		    c->id);
+		*broken = 1;
+		return NULL;
+	}
+	c->unacked += len;
+	return c;
+}
+
+/* Bytes of a DATA frame for c, as they come. */
+static void
+host_mux_data(struct host_mux_chan *c, const unsigned char *data, size_t len)
+{
+	size_t used = 0;
+
+	if (c->on_data != NULL)
+		used = c->on_data(c->arg, data, len);
+	/* (an owner takes all: its window is its room) */
+	buf_append(c->held, data + used, len - used);
+	c->h->kicked = 1;
+}
+
 void
 host_mux_input(struct host_session *h, const void *data, size_t len)
 {
 	const unsigned char *p = data;
+	struct host_mux_chan *c;
 	struct proto_frame f;
-	size_t used;
+	size_t take, used;
 	char *why = NULL;
-	int r = 0;
+	int broken = 0;
 
-	if (h->mux_broken)
-		return;
-	/* Whole frames are taken from data itself (no copy); a cut one waits
-	 * in mux_in for the rest. */
-	if (buf_len(h->mux_in) > 0) {
-		buf_append(h->mux_in, data, len);
-		p = buf_data(h->mux_in);
-		len = buf_len(h->mux_in);
-	}
-	while (len > 0 && (r = proto_decode(p, len, &f, &used, &why)) == 1) {
-		if (host_mux_frame(h, &f) != 0) {
-			r = -1;
-			break;
+	/* DATA payload goes to its stream as it comes (no copy, no wait for
+	 * the whole frame); the other frames are gathered and decoded. */
+	while (len > 0 && !h->mux_broken && !broken) {
+		if (!h->mux_in_frame) {
+			take = PROTO_HEADER_SIZE - h->mux_hdr_have;
+			take = take < len ? take : len;
+			memcpy(h->mux_hdr + h->mux_hdr_have, p, take);
+			h->mux_hdr_have += take;
+			p += take;
+			len -= take;
+			if (h->mux_hdr_have < PROTO_HEADER_SIZE)
+				break;
+			h->mux_hdr_have = 0;
+			/* (the header alone: -1 when it is not a frame's) */
+			if (proto_decode(h->mux_hdr, PROTO_HEADER_SIZE, &f, &used, &why) <
+			    0) {
+				broken = 1;
+				break;
+			}
+			h->mux_in_frame = 1;
+			h->mux_left = be_get_u32(h->mux_hdr);
+			h->mux_type = be_get_u16(h->mux_hdr + 6);
+			h->mux_chan = be_get_u32(h->mux_hdr + 8);
+			buf_reset(h->mux_in);
+			if (h->mux_type == PROTO_DATA)
+				host_mux_data_begin(h, h->mux_chan, h->mux_left, &broken);
+			else
+				buf_append(h->mux_in, h->mux_hdr, PROTO_HEADER_SIZE);
 		}
-		p += used;
-		len -= used;
+		take = h->mux_left < len ? h->mux_left : len;
+		if (h->mux_type == PROTO_DATA) {
+			/* (looked up again: an owner may close streams) */
+			if (take > 0 && (c = host_mux_find(h, h->mux_chan)) != NULL &&
+			    c->state == HOST_MUX_OPEN)
+				host_mux_data(c, p, take);
+		} else
+			buf_append(h->mux_in, p, take);
+		p += take;
+		len -= take;
+		h->mux_left -= (uint32_t)take;
+		if (h->mux_left > 0)
+			break;
+		h->mux_in_frame = 0;
+		if (h->mux_type != PROTO_DATA &&
+		    (proto_decode(
+			 buf_data(h->mux_in), buf_len(h->mux_in), &f, &used, &why) != 1 ||
+			host_mux_frame(h, &f) != 0))
+			broken = 1;
 	}
-	if (r >= 0) {
-		if (buf_len(h->mux_in) > 0)
-			buf_consume(h->mux_in, buf_len(h->mux_in) - len);
-		else
-			buf_append(h->mux_in, p, len);
+	if (!broken)
 		return;
-	}
 	/* host_agent_check stops this agent, and its streams fail */
 	log_warn("%s: the agent's session broke%s%s", h->label, why != NULL ? ": " : "",
 	    why != NULL ? why : "");
@@ -340,6 +386,8 @@ host_mux_reset(struct host_session *h, const char *why)
 	}
 	buf_reset(h->mux_in);
 	buf_reset(h->mux_out);
+	h->mux_hdr_have = 0;
+	h->mux_in_frame = 0;
 	h->mux_hello = 0;
 	h->mux_broken = 0;
 }
