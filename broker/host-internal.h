@@ -104,7 +104,7 @@ enum host_mux_state {
  * direct-tcpip channel has (libssh's window plus the link's buffer), so
  * that the credits do not cap throughput; also the most a stalled reader
  * makes the broker hold for it. */
-#define HOST_MUX_FORWARD_WINDOW (1u << 20)
+#define HOST_MUX_FORWARD_WINDOW (2u << 20)
 /* The owner takes the stream's bytes: how many it took (it should take
  * all: the window it gave is its room; the rest is held). */
 typedef size_t (*host_mux_data_fn)(void *arg, const unsigned char *data, size_t len);
