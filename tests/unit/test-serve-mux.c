@@ -163,21 +163,36 @@ listener(int *port)
 	return fd;
 }
 
+/* Ask for stream id to 127.0.0.1:port with window, and run until the
+ * agent answered: its answer's text into ctl. */
+static void
+rig_open_tcp(
+    struct rig *r, uint32_t id, int port, unsigned window, char *ctl, size_t csize)
+{
+	struct buf *data = buf_new();
+	char req[256];
+	int eof = 0;
+
+	snprintf(req, sizeof req,
+	    "{\"id\":%u,\"op\":\"open\",\"connect\":\"tcp\",\"address\":\"127.0.0.1\","
+	    "\"port\":%d,\"window\":%u}",
+	    id, port, window);
+	rig_send_json(r, req);
+	rig_run(r, 3);
+	rig_take_data(r, id, data, &eof, ctl, csize);
+	ASSERT_INT_EQ(buf_len(data), 0);
+	buf_free(data);
+}
+
 TEST(tcp_stream_both_ways_and_half_closes)
 {
 	struct rig r;
 	struct buf *data = buf_new();
-	char ctl[256] = "", req[256], got[16] = "";
+	char ctl[256] = "", got[16] = "";
 	int port, lfd = listener(&port), conn, eof = 0;
 
 	rig_init(&r);
-	snprintf(req, sizeof req,
-	    "{\"id\":5,\"op\":\"open\",\"connect\":\"tcp\",\"address\":\"127.0.0.1\","
-	    "\"port\":%d,\"window\":65536}",
-	    port);
-	rig_send_json(&r, req);
-	rig_run(&r, 3);
-	rig_take_data(&r, 5, data, &eof, ctl, sizeof ctl);
+	rig_open_tcp(&r, 5, port, 65536, ctl, sizeof ctl);
 	ASSERT_STR_CONTAINS(ctl, "\"id\":5");
 	ASSERT_STR_CONTAINS(ctl, "\"ok\":true");
 	ASSERT_STR_CONTAINS(ctl, "\"window\":1048576");
@@ -206,23 +221,15 @@ TEST(tcp_stream_both_ways_and_half_closes)
 TEST(tcp_refused_is_said_so)
 {
 	struct rig r;
-	struct buf *data = buf_new();
-	char ctl[256] = "", req[256];
-	int port, lfd = listener(&port), eof = 0;
+	char ctl[256] = "";
+	int port, lfd = listener(&port);
 
 	close(lfd); /* nothing listens there now */
 	rig_init(&r);
-	snprintf(req, sizeof req,
-	    "{\"id\":1,\"op\":\"open\",\"connect\":\"tcp\",\"address\":\"127.0.0.1\","
-	    "\"port\":%d,\"window\":1000}",
-	    port);
-	rig_send_json(&r, req);
-	rig_run(&r, 3);
-	rig_take_data(&r, 1, data, &eof, ctl, sizeof ctl);
+	rig_open_tcp(&r, 1, port, 1000, ctl, sizeof ctl);
 	ASSERT_STR_CONTAINS(ctl, "\"ok\":false");
 	ASSERT_STR_CONTAINS(ctl, "\"refused\":true");
 	ASSERT_STR_CONTAINS(ctl, "Connection refused");
-	buf_free(data);
 	rig_free(&r);
 }
 
@@ -231,18 +238,12 @@ TEST(never_more_than_the_credit)
 	struct rig r;
 	struct buf *data = buf_new();
 	static char big[200000];
-	char ctl[256] = "", req[256];
+	char ctl[256] = "";
 	unsigned char w[4];
 	int port, lfd = listener(&port), conn, eof = 0;
 
 	rig_init(&r);
-	snprintf(req, sizeof req,
-	    "{\"id\":9,\"op\":\"open\",\"connect\":\"tcp\",\"address\":\"127.0.0.1\","
-	    "\"port\":%d,\"window\":1000}",
-	    port);
-	rig_send_json(&r, req);
-	rig_run(&r, 3);
-	rig_take_data(&r, 9, data, &eof, ctl, sizeof ctl);
+	rig_open_tcp(&r, 9, port, 1000, ctl, sizeof ctl);
 	ASSERT_STR_CONTAINS(ctl, "\"ok\":true");
 	conn = accept(lfd, NULL, NULL);
 	fcntl(conn, F_SETFL, O_NONBLOCK);
