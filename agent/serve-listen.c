@@ -23,6 +23,7 @@
 #include "log.h"
 #include "proto.h"
 #include "runtime-dir.h"
+#include "serve-mux.h"
 #include "serve.h"
 #include "xmalloc.h"
 
@@ -150,9 +151,11 @@ serve_listen_announce(const char *path)
 	return rc;
 }
 
-/* Serve one connection in a child process; the parent returns at once. */
+/* Serve one connection in a child process; the parent returns at once.
+ * mux (NULL: none yet) is the agent session's, whose sockets the child
+ * must not keep. */
 static void
-serve_listen_fork_peer(int lfd, int conn)
+serve_listen_fork_peer(int lfd, int conn, struct serve_mux *mux)
 {
 	struct serve_opts o = { conn, conn, 1 };
 	pid_t pid;
@@ -174,6 +177,8 @@ serve_listen_fork_peer(int lfd, int conn)
 	signal(SIGHUP, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	close(lfd);
+	if (mux != NULL)
+		serve_mux_close_in_child(mux);
 	close(listen_sigpipe[0]);
 	close(listen_sigpipe[1]);
 	if ((null = open("/dev/null", O_RDWR)) >= 0) {
@@ -188,7 +193,7 @@ serve_listen_fork_peer(int lfd, int conn)
 
 /* Take the waiting connections; only our own user's are served. */
 static void
-serve_listen_accept(int lfd)
+serve_listen_accept(int lfd, struct serve_mux *mux)
 {
 	struct ucred cred = { 0, 0, 0 };
 	socklen_t len;
@@ -211,19 +216,39 @@ serve_listen_accept(int lfd)
 			close(conn);
 			continue;
 		}
-		serve_listen_fork_peer(lfd, conn);
+		serve_listen_fork_peer(lfd, conn, mux);
 	}
+}
+
+/* What an "agent" stream of the agent session needs (serve_mux_agent_fn). */
+struct serve_listen_ctx {
+	int lfd;
+	struct serve_mux *mux;
+};
+
+/* An "agent" stream: a connection served by a child, as one to the socket
+ * is, over a socketpair. Our end, or -1 with *cause. */
+static int
+serve_listen_agent_stream(void *arg, char **cause)
+{
+	struct serve_listen_ctx *ctx = arg;
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+		return error_set_errno(cause, errno, "socketpair");
+	serve_listen_fork_peer(ctx->lfd, sv[1], ctx->mux);
+	return sv[0];
 }
 
 int
 serve_listen_run(const char *id)
 {
+	struct serve_listen_ctx ctx;
 	struct sigaction sa;
-	struct pollfd pfd[3];
+	struct pollfd pfd[2];
 	unsigned char tmp[4096];
 	char *cause = NULL, *path;
 	int lfd, status;
-	ssize_t n;
 
 	if (!serve_listen_id_valid(id)) {
 		fprintf(stderr,
@@ -254,32 +279,27 @@ serve_listen_run(const char *id)
 		return 1;
 	}
 	log_debug("listen: %s", path);
-	/* Until the broker's channel (our stdin) ends or we are told to stop;
-	 * what the broker sends on it is ignored. Connections being served go
-	 * on after that: each ends with its peer. */
+	/* Until the broker's channel (our stdin) ends or we are told to stop.
+	 * The broker may open streams on it (serve-mux.h); they end with it.
+	 * Connections being served by children go on after that: each ends
+	 * with its peer. */
+	ctx.lfd = lfd;
+	ctx.mux = serve_mux_new(0, 1, serve_listen_agent_stream, &ctx);
 	while (!serve_listen_stop) {
-		pfd[0] = (struct pollfd){ .fd = 0, .events = POLLIN };
-		pfd[1] = (struct pollfd){ .fd = lfd, .events = POLLIN };
-		pfd[2] = (struct pollfd){ .fd = listen_sigpipe[0], .events = POLLIN };
-		if (poll(pfd, 3, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			fatal("listen: poll: %s", strerror(errno));
-		}
-		if (pfd[2].revents != 0) {
+		pfd[0] = (struct pollfd){ .fd = lfd, .events = POLLIN };
+		pfd[1] = (struct pollfd){ .fd = listen_sigpipe[0], .events = POLLIN };
+		if (serve_mux_poll(ctx.mux, pfd, 2, -1) == 0)
+			break;
+		if (pfd[1].revents != 0) {
 			while (read(listen_sigpipe[0], tmp, sizeof tmp) > 0)
 				continue;
 			while (waitpid(-1, &status, WNOHANG) > 0)
 				continue;
 		}
-		if (pfd[1].revents != 0)
-			serve_listen_accept(lfd);
-		if (pfd[0].revents != 0) {
-			n = read(0, tmp, sizeof tmp);
-			if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
-				break;
-		}
+		if (pfd[0].revents != 0)
+			serve_listen_accept(lfd, ctx.mux);
 	}
+	serve_mux_free(ctx.mux);
 	close(lfd);
 	unlink(path);
 	free(path);

@@ -9,7 +9,9 @@
  * says where on stdout: a HELLO frame, then a CONTROL event
  * {"id":0,"event":"listening","socket":PATH,"pid":N}. The broker reaches it
  * with a direct-streamlocal channel per client; sshd connects as the user,
- * and connections from any other uid are refused (SO_PEERCRED).
+ * and connections from any other uid are refused (SO_PEERCRED). Where sshd
+ * forbids that, the broker opens streams on our stdin/stdout instead
+ * (serve-mux.h): agent connections and TCP connections made from here.
  *
  * Each connection is served by a child process running serve_run() as
  * `rdev-agent serve` does on stdin/stdout, so one peer's crash costs that

@@ -23,6 +23,11 @@
 #   rdev-chacha  the same, + Ciphers chacha20-poly1305@openssh.com
 #   rdev-relay   rdev (default cipher) to the 127.0.0.1-bound servers, through
 #                the relay in the container (no goal: ssh -L has no such path)
+#   rdev-session rdev (default cipher) to the 0.0.0.0 servers through the
+#                agent's session, as on a host whose sshd forbids forwarding
+#                (issue 19): a second broker with RDEV_FORWARD_VIA=session,
+#                whose agent connects on the host; goal >= 0.8x rdev's
+#                throughput, p50 <= 1.2x rdev's
 #
 # (each rdev variant has its own ssh config file, so its own SSH session in
 # the one broker) and measures, in interleaved rounds:
@@ -95,9 +100,13 @@ fi
 	agent_note="RDEV_BROKER_AGENT_PATH=$RDEV_BROKER_AGENT_PATH (run in place on the host; the bundle has no rdev-relay)"
 
 host_started=0 home= ssh_pids=() idle_pid=
+# the second broker, for rdev-session (its own runtime dir)
+session_env=(RDEV_RUNTIME_DIR=$tmp/rt2 RDEV_STATE_DIR=$tmp/state2 RDEV_FORWARD_VIA=session)
+mkdir -m 700 "$tmp/rt2"
 cleanup() {
 	local p
 	for p in "${ssh_pids[@]}" $idle_pid; do kill "$p" 2>/dev/null || true; done
+	env "${session_env[@]}" "$build/rdev-broker" stop >/dev/null 2>&1 || true
 	broker stop >/dev/null 2>&1 || true
 	if [ -n "$home" ]; then
 		docker ps -aq --filter "label=devcontainer.local_folder=$home/ws" |
@@ -186,7 +195,7 @@ wait_tcp "$cip:$p_xfer"
 wait_tcp "$cip:$p_echo"
 
 # --- the paths ------------------------------------------------------------
-paths=(raw ssh ssh-gcm rdev rdev-gcm rdev-chacha rdev-relay)
+paths=(raw ssh ssh-gcm rdev rdev-gcm rdev-chacha rdev-relay rdev-session)
 declare -A ax ae # path -> address of the transfer server, of the echo server
 ax[raw]=$cip:$p_xfer ae[raw]=$cip:$p_echo
 base=$((10000 + ($$ % 1000) * 16)) # below the ephemeral range (32768 up)
@@ -210,17 +219,19 @@ for p in ssh ssh-gcm; do
 	wait_tcp "${ax[$p]}"
 	wait_tcp "${ae[$p]}"
 done
-for p in rdev rdev-gcm rdev-chacha rdev-relay; do
+for p in rdev rdev-gcm rdev-chacha rdev-relay rdev-session; do
 	next_port lx
 	next_port le
 	px=$p_xfer pe=$p_echo
 	[ $p = rdev-relay ] && px=$p_xfer_lo pe=$p_echo_lo
 	c=$cfg
+	envs=()
 	case $p in
 	rdev-gcm) c=$tmp/ssh_config.gcm; { cat "$cfg"; echo "  Ciphers aes128-gcm@openssh.com"; } >"$c" ;;
 	rdev-chacha) c=$tmp/ssh_config.chacha; { cat "$cfg"; echo "  Ciphers chacha20-poly1305@openssh.com"; } >"$c" ;;
+	rdev-session) envs=("${session_env[@]}") ;;
 	esac
-	RDEV_SSH_CONFIG=$c rdev forward "$host:~/ws" "$lx:$px" "$le:$pe" \
+	env "${envs[@]}" RDEV_SSH_CONFIG="$c" "$build/rdev" forward "$host:~/ws" "$lx:$px" "$le:$pe" \
 		</dev/null >/dev/null 2>"$tmp/fwd.$p.err" ||
 		{ cat "$tmp/fwd.$p.err" >&2; exit 1; }
 	ax[$p]=127.0.0.1:$lx ae[$p]=127.0.0.1:$le
@@ -295,7 +306,7 @@ for p in "${paths[@]}"; do
 	raw) ciph="-" ;;
 	ssh) ciph="default: $(ssh -G -F "$cfg" "$host" | sed -n 's/^ciphers \([^,]*\).*/\1/p')" ;;
 	ssh-gcm | rdev-gcm) ciph=aes128-gcm@openssh.com ;;
-	rdev | rdev-relay) ciph="default: aes128-gcm@openssh.com" ;;
+	rdev | rdev-relay | rdev-session) ciph="default: aes128-gcm@openssh.com" ;;
 	rdev-chacha) ciph=chacha20-poly1305@openssh.com ;;
 	esac
 	read -r gm gmin gmax <<<"$(tp_stats "$tmp/tp.get.$p")"
@@ -388,5 +399,12 @@ echo "latency p99, rdev / ssh -L      <= $goal_rt: $(le "$r" "$goal_rt")  ($r: $
 r=$(ratio "${tp[get.rdev-relay]}" "${tp[get.ssh]}")
 echo "  127.0.0.1-bound server through the relay, down: $r; up: $(ratio "${tp[put.rdev-relay]}" "${tp[put.ssh]}");" \
 	"p50 $(ratio "${p50[rdev-relay]}" "${p50[ssh]}"), p99 $(ratio "${p99[rdev-relay]}" "${p99[ssh]}")  (no goal)"
+r=$(ratio "${tp[get.rdev-session]}" "${tp[get.rdev]}")
+echo "through the agent's session (issue 19), down, / rdev direct-tcpip >= 0.8: $(ge "$r" 0.8)  ($r: ${tp[get.rdev-session]} / ${tp[get.rdev]} MB/s)"
+r=$(ratio "${tp[put.rdev-session]}" "${tp[put.rdev]}")
+echo "through the agent's session (issue 19), up,   / rdev direct-tcpip >= 0.8: $(ge "$r" 0.8)  ($r: ${tp[put.rdev-session]} / ${tp[put.rdev]} MB/s)"
+r=$(ratio "${p50[rdev-session]}" "${p50[rdev]}")
+echo "through the agent's session (issue 19), p50 / rdev direct-tcpip <= 1.2: $(le "$r" 1.2)  ($r: ${p50[rdev-session]} / ${p50[rdev]} us; p99 $(ratio "${p99[rdev-session]}" "${p99[rdev]}"))"
+echo "  the session broker's host: $(env "${session_env[@]}" "$build/rdev-broker" status --json | jq -c '.sessions[0] | {forwarding, transport: .agent.transport}')"
 echo "  routes (rdev forward --list): $(rdev forward --list --json | jq -r 'map("\(.port): \(.direct) direct, \(.relayed) relayed") | unique | join("; ")')"
 echo "broker RSS, $n_idle idle conns   <= 16 MB: $([ "$rss1" -le $goal_rss_kb ] && echo PASS || echo FAIL)  ($rss1 KiB; $rss0 KiB before)"

@@ -14,7 +14,6 @@
 #include "clock.h"
 #include "error.h"
 #include "log.h"
-#include "shell-quote.h"
 #include "xmalloc.h"
 
 /* How long the agent may take to listen: the user's login shell runs first
@@ -96,7 +95,9 @@ host_agent_on_data(ssh_session session, ssh_channel channel, void *data, uint32_
 	(void)channel;
 	if (is_stderr) /* the agent's, and the connections' it serves */
 		host_log_agent_stderr(h, data, len);
-	return (int)len; /* nothing else is said on stdout after "listening" */
+	else if (h->agent_state == HOST_AGENT_LISTENING)
+		host_mux_input(h, data, len); /* its streams' frames */
+	return (int)len;
 }
 
 static void
@@ -150,6 +151,10 @@ struct host_agent_start {
 	int closed; /* the channel ended (its exit status is in) */
 	int status; /* exit status, -1 unknown */
 	long long deadline;
+	/* the open was refused as sshd's sessions were all taken (a closed
+	 * one's slot is freed a moment later): tried again at retry_ms */
+	int open_tries;
+	long long retry_ms;
 };
 
 static int
@@ -415,11 +420,22 @@ host_agent_start_step(struct host_session *h)
 	if (st == NULL)
 		return 0;
 	if (st->step == START_OPEN) {
+		if (clock_now_ms() < st->retry_ms)
+			goto pending;
 		ssh_set_blocking(ss, 0);
 		rc = ssh_channel_open_session(st->ch);
 		ssh_set_blocking(ss, 1);
 		if (rc == SSH_AGAIN)
 			goto pending;
+		if (rc != SSH_OK && ssh_get_error_code(ss) == SSH_REQUEST_DENIED &&
+		    st->open_tries++ < RDEV_SSH_OPEN_RETRIES) {
+			/* (rdev_ssh_open_session's wait, without waiting) */
+			ssh_channel_free(st->ch);
+			if ((st->ch = ssh_channel_new(ss)) == NULL)
+				goto failed;
+			st->retry_ms = clock_now_ms() + RDEV_SSH_OPEN_RETRY_MS;
+			goto pending;
+		}
 		if (rc != SSH_OK)
 			goto failed;
 		ssh_set_channel_callbacks(st->ch, &st->cb);
@@ -494,6 +510,8 @@ void
 host_agent_stop(struct host_session *h)
 {
 	host_start_free(h);
+	if (h->agent_ch != NULL)
+		host_mux_reset(h, "the agent ended");
 	if (h->agent_ch != NULL) {
 		ssh_remove_channel_callbacks(h->agent_ch, &h->agent_cb);
 		if (ssh_channel_is_open(h->agent_ch)) {
@@ -517,6 +535,8 @@ host_agent_check(struct host_session *h)
 	long pid;
 
 	host_agent_start_step(h);
+	if (h->mux_broken && h->agent_state == HOST_AGENT_LISTENING)
+		host_agent_set_state(h, HOST_AGENT_GONE); /* its session is unusable */
 	if (h->agent_state != HOST_AGENT_GONE)
 		return;
 	pthread_mutex_lock(&h->lock);
@@ -535,37 +555,48 @@ host_agent_check(struct host_session *h)
 	host_agent_start_begin(h, NULL); /* (a failure is logged) */
 }
 
-/* Did sshd refuse the open as administratively prohibited (forwarding off)?
- * libssh 0.10 keeps the reason code only in its message. */
-static int
-host_open_prohibited(ssh_session ss)
+int
+host_open_prohibited(struct host_session *h)
 {
-	const char *e = ssh_get_error(ss);
+	/* libssh 0.10 keeps the reason code only in its message */
+	const char *e = ssh_get_error(rdev_ssh_session(h->ssh));
 
 	return e != NULL && strstr(e, "error (1)") != NULL;
 }
 
+void
+host_set_forwarding(struct host_session *h, const char **which, const char *to)
+{
+	if (*which == to)
+		return;
+	pthread_mutex_lock(&h->lock);
+	*which = to;
+	pthread_mutex_unlock(&h->lock);
+}
+
 /* A direct-streamlocal open was refused: does sshd forbid them (then every
- * request goes over an exec channel from now on: h->streamlocal_denied)?
- * Refused as prohibited, or although the agent has just said it listens
- * (fresh) and its channel is still open: sshd does not forward to sockets
- * (OpenSSH answers "open failed" then, as for a missing one). */
+ * client reaches the agent over a stream of its own channel from now on:
+ * h->streamlocal_denied)? Refused as prohibited, or although the agent has
+ * just said it listens (fresh), or none was ever opened in this session, and
+ * its channel is still open: sshd does not forward to sockets (OpenSSH
+ * answers "open failed" then, as for a missing one). */
 static int
 host_agent_refused(struct host_session *h, int prohibited, int fresh, const char *why)
 {
+	fresh |= strcmp(h->streamlocal_forwarding, "untried") == 0;
 	if (!prohibited &&
 	    !(fresh && h->agent_state == HOST_AGENT_LISTENING &&
 		ssh_channel_is_open(h->agent_ch) && !ssh_channel_is_eof(h->agent_ch)))
 		return 0;
 	log_warn("%s: sshd refuses to forward to the agent's socket (%s; "
-		 "AllowStreamLocalForwarding?): each request starts its own agent "
-		 "through the login shell (slower)",
+		 "AllowStreamLocalForwarding?): clients reach the agent over its own "
+		 "channel",
 	    h->label, why);
 	h->streamlocal_denied = 1;
 	pthread_mutex_lock(&h->lock);
-	h->agent_transport = "exec";
+	h->agent_transport = "session";
 	pthread_mutex_unlock(&h->lock);
-	host_agent_stop(h);
+	host_set_forwarding(h, &h->streamlocal_forwarding, "denied");
 	return 1;
 }
 
@@ -574,6 +605,7 @@ host_agent_refused(struct host_session *h, int prohibited, int fresh, const char
 void
 host_agent_opener_clear(struct host_agent_opener *o)
 {
+	host_mux_close(o->mx);
 	if (o->ch != NULL) {
 		if (ssh_channel_is_open(o->ch))
 			ssh_channel_close(o->ch);
@@ -586,7 +618,7 @@ host_agent_opener_clear(struct host_agent_opener *o)
 int
 host_agent_opener_pending(const struct host_agent_opener *o)
 {
-	return o->ch != NULL;
+	return o->ch != NULL || (o->mx != NULL && o->mx->state == HOST_MUX_OPENING);
 }
 
 /* The open of o->ch failed: refused as prohibited (stream-local forwarding
@@ -596,14 +628,14 @@ static int
 host_opener_refused(struct host_session *h, struct host_agent_opener *o, char **cause)
 {
 	ssh_session ss = rdev_ssh_session(h->ssh);
-	int prohibited = host_open_prohibited(ss);
+	int prohibited = host_open_prohibited(h);
 	char *why = xstrdup(ssh_get_error(ss));
 
 	log_info("%s: agent socket %s: %s", h->label, o->socket, why);
 	ssh_channel_free(o->ch);
 	o->ch = NULL;
 	if (host_agent_refused(h, prohibited, o->fresh, why)) {
-		o->step = HOST_OPEN_EXEC;
+		o->step = HOST_OPEN_AGENT; /* a stream, once it listens */
 	} else if (!o->retried) {
 		if (h->agent_state != HOST_AGENT_STARTING)
 			host_agent_stop(h);
@@ -622,25 +654,20 @@ host_opener_refused(struct host_session *h, struct host_agent_opener *o, char **
 }
 
 int
-host_agent_opener_step(
-    struct host_session *h, struct host_agent_opener *o, ssh_channel *out, char **cause)
+host_agent_opener_step(struct host_session *h, struct host_agent_opener *o,
+    ssh_channel *out, struct host_mux_chan **mx_out, char **cause)
 {
 	ssh_session ss = rdev_ssh_session(h->ssh);
-	const char *argv[3];
-	char *cmd;
 	int rc;
 
 	for (;;) {
 		switch (o->step) {
 		case HOST_OPEN_AGENT:
-			if (h->streamlocal_denied) {
-				o->step = HOST_OPEN_EXEC;
-				continue;
-			}
 			if (h->agent_state == HOST_AGENT_LISTENING) {
 				free(o->socket);
 				o->socket = xstrdup(h->agent_socket);
-				o->step = HOST_OPEN_STREAMLOCAL;
+				o->step = h->streamlocal_denied ? HOST_OPEN_MUX
+								: HOST_OPEN_STREAMLOCAL;
 				continue;
 			}
 			if (h->agent_state != HOST_AGENT_STARTING && o->start_seq != 0 &&
@@ -675,41 +702,28 @@ host_agent_opener_step(
 			ssh_set_blocking(ss, 1);
 			if (rc == SSH_AGAIN)
 				return 0;
-			if (rc == SSH_OK)
+			if (rc == SSH_OK) {
+				host_set_forwarding(
+				    h, &h->streamlocal_forwarding, "allowed");
 				goto opened;
+			}
 			if (host_opener_refused(h, o, cause) != 0) {
 				host_agent_opener_clear(o);
 				return -1;
 			}
 			continue;
-		case HOST_OPEN_EXEC:
-			/* a `rdev-agent serve` exec channel (a login shell each) */
-			if (o->ch == NULL && (o->ch = ssh_channel_new(ss)) == NULL)
-				goto no_channel;
-			ssh_set_blocking(ss, 0);
-			rc = ssh_channel_open_session(o->ch);
-			ssh_set_blocking(ss, 1);
-			if (rc == SSH_AGAIN)
+		case HOST_OPEN_MUX:
+			/* a stream of the agent session: a new agent connection */
+			if (o->mx == NULL)
+				o->mx =
+				    host_mux_open(h, "agent", NULL, 0, HOST_LINK_BUFFER);
+			if (o->mx->state == HOST_MUX_WAITING ||
+			    o->mx->state == HOST_MUX_OPENING)
 				return 0;
-			if (rc != SSH_OK)
-				goto no_channel;
-			o->step = HOST_OPEN_EXEC_REQUEST;
-			continue;
-		case HOST_OPEN_EXEC_REQUEST:
-			argv[0] = h->agent_path;
-			argv[1] = "serve";
-			argv[2] = NULL;
-			cmd = shell_quote_argv(argv, SHELL_QUOTE_ALWAYS);
-			ssh_set_blocking(ss, 0);
-			rc = ssh_channel_request_exec(o->ch, cmd);
-			ssh_set_blocking(ss, 1);
-			free(cmd);
-			if (rc == SSH_AGAIN)
-				return 0;
-			if (rc == SSH_OK)
+			if (o->mx->state == HOST_MUX_OPEN)
 				goto opened;
-			error_set(cause, "%s: cannot run the agent: %s", h->label,
-			    ssh_get_error(ss));
+			error_set(cause, "%s: cannot reach the agent: %s", h->label,
+			    o->mx->error != NULL ? o->mx->error : "stream refused");
 			host_agent_opener_clear(o);
 			return -1;
 		}
@@ -720,7 +734,9 @@ no_channel:
 	return -1;
 opened:
 	*out = o->ch;
+	*mx_out = o->mx;
 	o->ch = NULL;
+	o->mx = NULL;
 	host_agent_opener_clear(o);
 	pthread_mutex_lock(&h->lock);
 	h->agent_opens++;

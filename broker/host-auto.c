@@ -39,6 +39,67 @@ host_auto_add(
 	return a;
 }
 
+/* What a listing over a stream gathers (host_mux_data_fn's arg). */
+struct host_auto_gather {
+	struct buf *b;
+	struct host_mux_chan *mx;
+	int eof;
+};
+
+static size_t
+host_auto_gather_data(void *arg, const unsigned char *data, size_t len)
+{
+	struct host_auto_gather *g = arg;
+
+	if (buf_len(g->b) < 65536) /* (a listing is a few lines) */
+		buf_append(g->b, data, len);
+	host_mux_consumed(g->mx, len);
+	return len;
+}
+
+static void
+host_auto_gather_eof(void *arg)
+{
+	((struct host_auto_gather *)arg)->eof = 1;
+}
+
+/* The relay's listing through a stream of the agent session (TCP
+ * forwarding is off): as a channel's read, it waits (up to 2 s), serving
+ * the session's other streams' bytes meanwhile. A new string, or NULL. */
+static char *
+host_auto_listing_mux(
+    struct host_session *h, struct host_auto *a, const unsigned char *hdr, size_t len)
+{
+	struct host_auto_gather g = { buf_new(), NULL, 0 };
+	long long deadline = clock_now_ms() + 2000;
+	int sent = 0;
+	char *out;
+
+	if (h->agent_state != HOST_AGENT_LISTENING) {
+		buf_free(g.b);
+		return NULL; /* the next tick, once it listens */
+	}
+	g.mx = host_mux_open(
+	    h, "tcp", a->relay->fw.address, a->relay->fw.target_port, 65536);
+	host_mux_set_owner(g.mx, host_auto_gather_data, host_auto_gather_eof, &g);
+	while (!g.eof && g.mx->state != HOST_MUX_FAILED && clock_now_ms() < deadline &&
+	    h->ev != NULL) {
+		if (!sent && g.mx->state == HOST_MUX_OPEN &&
+		    host_mux_write(g.mx, hdr, len) == len)
+			sent = 1;
+		host_mux_step(h);
+		if (g.eof)
+			break;
+		ssh_event_dopoll(h->ev, 50);
+	}
+	if (g.mx->state == HOST_MUX_FAILED && !sent)
+		a->relay->fw.have_target = 0; /* restarted container: ask again */
+	host_mux_close(g.mx);
+	out = g.eof && sent ? buf_take_string(g.b, NULL) : NULL;
+	buf_free(g.b);
+	return out;
+}
+
 /* Ask the relay for its listing ("PORT ADDRESS" lines); a new string. */
 static char *
 host_auto_listing(struct host_session *h, struct host_auto *a)
@@ -55,12 +116,16 @@ host_auto_listing(struct host_session *h, struct host_auto *a)
 		host_forward_resolve_start(h, a->relay);
 		return NULL;
 	}
+	len = forward_relay_header(a->relay->fw.token, 'L', 0, hdr);
+	if (h->tcp_denied)
+		return host_auto_listing_mux(h, a, hdr, len);
 	ch = host_open_forward(h, a->relay->fw.address, a->relay->fw.target_port, 0);
 	if (ch == NULL) {
+		if (h->tcp_denied) /* (found out now) */
+			return host_auto_listing_mux(h, a, hdr, len);
 		a->relay->fw.have_target = 0; /* restarted container: ask again */
 		return NULL;
 	}
-	len = forward_relay_header(a->relay->fw.token, 'L', 0, hdr);
 	b = buf_new();
 	if (ssh_channel_write(ch, hdr, (uint32_t)len) == (int)len) {
 		while ((n = ssh_channel_read_timeout(ch, tmp, sizeof tmp, 0, 2000)) > 0)

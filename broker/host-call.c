@@ -40,6 +40,7 @@ struct host_call {
 	struct host_session *h;
 	ssh_channel ch;
 	struct ssh_channel_callbacks_struct cb; /* userdata: this call */
+	struct host_mux_chan *mx; /* instead of ch: a stream of the agent session */
 	cJSON *req;
 	struct host_agent_opener open;
 	struct buf *in; /* the agent's bytes, not decoded yet */
@@ -106,9 +107,29 @@ host_call_on_eof(ssh_session session, ssh_channel channel, void *userdata)
 	c->h->kicked = 1;
 }
 
+/* A stream's bytes (host_mux_data_fn): gathered, and granted again at once
+ * (the answer's bound is checked here, as for a channel). */
+static size_t
+host_call_mux_data(void *arg, const unsigned char *data, size_t len)
+{
+	struct host_call *c = arg;
+
+	host_call_on_data(NULL, NULL, (void *)data, (uint32_t)len, 0, c);
+	host_mux_consumed(c->mx, len);
+	return len;
+}
+
+static void
+host_call_mux_eof(void *arg)
+{
+	host_call_on_eof(NULL, NULL, arg);
+}
+
 static void
 host_call_drop_channel(struct host_call *c)
 {
+	host_mux_close(c->mx);
+	c->mx = NULL;
 	if (c->ch == NULL)
 		return;
 	/* libssh keeps a freed channel until the peer's close comes, and
@@ -157,7 +178,13 @@ host_call_send(struct host_call *c)
 	cJSON_Delete(hello);
 	if (proto_encode_json(out, PROTO_CONTROL, 0, c->req, &why) != 0)
 		host_call_fail(c, why);
-	else if (ssh_channel_write(c->ch, buf_data(out), (uint32_t)buf_len(out)) !=
+	else if (c->mx != NULL) {
+		/* (a request is far smaller than a stream's first window) */
+		if (host_mux_write(c->mx, buf_data(out), buf_len(out)) != buf_len(out))
+			host_call_fail(c,
+			    xasprintf("%s: the request is larger than the agent takes",
+				h->label));
+	} else if (ssh_channel_write(c->ch, buf_data(out), (uint32_t)buf_len(out)) !=
 	    (int)buf_len(out))
 		host_call_fail(c,
 		    xasprintf("%s: writing to the agent: %s", h->label,
@@ -176,8 +203,9 @@ static void
 host_call_open_step(struct host_call *c)
 {
 	ssh_channel ch = NULL;
+	struct host_mux_chan *mx = NULL;
 	char *cause = NULL;
-	int rc = host_agent_opener_step(c->h, &c->open, &ch, &cause);
+	int rc = host_agent_opener_step(c->h, &c->open, &ch, &mx, &cause);
 
 	if (rc == 0)
 		return;
@@ -185,7 +213,11 @@ host_call_open_step(struct host_call *c)
 		host_call_fail(c, cause);
 		return;
 	}
-	host_call_attach(c, ch);
+	if (mx != NULL) {
+		c->mx = mx;
+		host_mux_set_owner(mx, host_call_mux_data, host_call_mux_eof, c);
+	} else
+		host_call_attach(c, ch);
 	host_call_set_state(c, HOST_CALL_ASKING);
 	host_call_send(c);
 }
@@ -310,7 +342,7 @@ again:
 	LIST_FOREACH(c, &h->calls, entry) {
 		if (c->state == HOST_CALL_OPENING)
 			host_call_open_step(c);
-		if (c->state == HOST_CALL_ASKING && c->ch != NULL)
+		if (c->state == HOST_CALL_ASKING && (c->ch != NULL || c->mx != NULL))
 			host_call_read(c);
 		if (c->state != HOST_CALL_DONE && now >= c->deadline)
 			host_call_fail(c,
@@ -323,8 +355,7 @@ again:
 		}
 	}
 	LIST_FOREACH(c, &h->calls, entry) {
-		if (c->state == HOST_CALL_OPENING &&
-		    host_agent_opener_pending(&c->open)) {
+		if (c->state == HOST_CALL_OPENING && c->open.ch != NULL) {
 			opening++;
 			if (ssh_channel_is_open(c->open.ch))
 				h->kicked = 1; /* the answer came inside another call */

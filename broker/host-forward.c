@@ -77,28 +77,57 @@ host_forward_resolve_start(struct host_session *h, struct host_forward *f)
 	cJSON_Delete(req);
 }
 
+/* sshd refused a direct-tcpip open: if as administratively prohibited,
+ * TCP forwarding is off there, and forwarded connections go over streams
+ * of the agent session from now on. Returns 1 then. */
+static int
+host_forward_check_denied(struct host_session *h, int local_port)
+{
+	if (h->tcp_denied || !host_open_prohibited(h))
+		return 0;
+	log_warn("%s: forward %d: sshd refuses TCP forwarding (%s; AllowTcpForwarding "
+		 "no?): forwarded connections go through the agent's session",
+	    h->label, local_port, ssh_get_error(rdev_ssh_session(h->ssh)));
+	h->tcp_denied = 1;
+	host_set_forwarding(h, &h->tcp_forwarding, "denied");
+	return 1;
+}
+
 ssh_channel
 host_open_forward(struct host_session *h, const char *address, int port, int from_port)
 {
 	ssh_channel ch = ssh_channel_new(rdev_ssh_session(h->ssh));
 
 	if (ch != NULL &&
-	    ssh_channel_open_forward(ch, address, port, "127.0.0.1", from_port) == SSH_OK)
+	    ssh_channel_open_forward(ch, address, port, "127.0.0.1", from_port) ==
+		SSH_OK) {
+		host_set_forwarding(h, &h->tcp_forwarding, "allowed");
 		return ch;
-	if (ch != NULL)
+	}
+	if (ch != NULL) {
+		host_forward_check_denied(h, from_port);
 		ssh_channel_free(ch);
+	}
 	return NULL;
 }
 
-/* The direct-tcpip open of l's channel, sent or (again) asked about without
- * waiting: SSH_OK open, SSH_AGAIN not answered yet, SSH_ERROR refused or
- * not sent. */
+/* The direct-tcpip open of l's channel (or its stream's), sent or (again)
+ * asked about without waiting: SSH_OK open, SSH_AGAIN not answered yet,
+ * SSH_ERROR refused or not sent. */
 static int
 host_open_nowait(struct host_session *h, struct host_link *l)
 {
 	ssh_session ss = rdev_ssh_session(h->ssh);
 	int rc;
 
+	if (l->mx != NULL) {
+		switch (l->mx->state) {
+		case HOST_MUX_WAITING:
+		case HOST_MUX_OPENING: return SSH_AGAIN;
+		case HOST_MUX_OPEN: return SSH_OK;
+		case HOST_MUX_FAILED: return SSH_ERROR;
+		}
+	}
 	ssh_set_blocking(ss, 0);
 	rc = ssh_channel_open_forward(l->ch, l->open_address, l->open_port, "127.0.0.1",
 	    l->fwd != NULL ? l->fwd->fw.local_port : 0);
@@ -122,13 +151,21 @@ host_forward_open_start(struct host_session *h, struct host_link *l, int direct)
 		host_forward_resolve_start(h, f);
 		return 0;
 	}
-	if ((ch = ssh_channel_new(rdev_ssh_session(h->ssh))) == NULL)
-		return -1;
-	host_link_attach(l, ch);
 	free(l->open_address);
 	l->open_address = xstrdup(f->fw.address);
 	l->open_port = direct ? f->fw.port : f->fw.target_port;
 	l->open_direct = direct;
+	if (h->tcp_denied) {
+		/* the agent connects, on the host */
+		host_link_attach_mux(l,
+		    host_mux_open(h, "tcp", l->open_address, l->open_port,
+			HOST_MUX_FORWARD_WINDOW));
+		host_link_set_state(l, HOST_LINK_OPENING);
+		return 0; /* host_forward_open_progress once answered */
+	}
+	if ((ch = ssh_channel_new(rdev_ssh_session(h->ssh))) == NULL)
+		return -1;
+	host_link_attach(l, ch);
 	host_link_set_state(l, HOST_LINK_OPENING);
 	/* Answered already (open, or refused: then the next way is tried) or
 	 * not: host_forward_open_progress takes it from here. */
@@ -151,11 +188,14 @@ void
 host_forward_open_progress(struct host_session *h, struct host_link *l)
 {
 	struct host_forward *f = l->fwd;
-	int rc = host_open_nowait(h, l);
+	int rc = host_open_nowait(h, l), denied;
+	char *why;
 
 	if (rc == SSH_AGAIN)
 		return;
 	if (rc == SSH_OK) {
+		if (l->mx == NULL)
+			host_set_forwarding(h, &h->tcp_forwarding, "allowed");
 		if (host_link_dead(l) || f == NULL) {
 			/* dropped meanwhile: closed with the link */
 			host_link_set_state(l, HOST_LINK_DEAD);
@@ -187,28 +227,45 @@ host_forward_open_progress(struct host_session *h, struct host_link *l)
 		pthread_mutex_unlock(&h->lock);
 		return;
 	}
+	why = xstrdup(l->mx != NULL ? (l->mx->error != NULL ? l->mx->error : "refused")
+				    : ssh_get_error(rdev_ssh_session(h->ssh)));
+	denied =
+	    l->mx == NULL && f != NULL && host_forward_check_denied(h, f->fw.local_port);
 	host_link_detach(l);
 	if (host_link_dead(l) || f == NULL) {
+		free(why);
 		host_link_set_state(l, HOST_LINK_DEAD);
+		return;
+	}
+	if (denied) {
+		/* the same way again, through the agent */
+		rc = host_forward_open_start(h, l, l->open_direct);
+		free(why);
+		if (rc != 0)
+			host_link_set_state(l, HOST_LINK_DEAD);
 		return;
 	}
 	if (l->open_direct) {
 		/* Not listening there (127.0.0.1 only, or not yet): the relay. */
 		f->fw.direct_retry_ms = clock_now_ms() + FORWARD_DIRECT_RETRY_MS;
-		if (host_forward_open_start(h, l, 0) == 0)
+		if (host_forward_open_start(h, l, 0) == 0) {
+			free(why);
 			return;
+		}
 	} else {
 		log_info("%s: forward %d: cannot reach %s:%d (%s)%s", h->label,
-		    f->fw.local_port, l->open_address, l->open_port,
-		    ssh_get_error(rdev_ssh_session(h->ssh)),
+		    f->fw.local_port, l->open_address, l->open_port, why,
 		    l->open_retried ? "" : "; asking the agent again");
 		f->fw.have_target = 0; /* container restarted, relay gone: ask again */
 		if (!l->open_retried) {
 			l->open_retried = 1;
-			if (host_forward_open_next(h, l) == 0)
+			if (host_forward_open_next(h, l) == 0) {
+				free(why);
 				return;
+			}
 		}
 	}
+	free(why);
 	/* the client sees its connection closed */
 	host_link_set_state(l, HOST_LINK_DEAD);
 }

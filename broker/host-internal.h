@@ -5,7 +5,8 @@
  * the forwards during a reconnect), host-link.c (clients spliced to SSH
  * channels), host-agent.c (the host's long-lived agent: its start, channels
  * to it), host-call.c (the broker's own requests to it), host-watch.c (the
- * thread's libevent loop), host-forward.c (port forwards), host-auto.c
+ * thread's libevent loop), host-mux.c (streams carried on the agent's own
+ * channel where sshd forwards nothing), host-forward.c (port forwards), host-auto.c
  * (auto-forwarding new container ports) and host-state.c (saving the
  * forwards and watches, re-creating them in a new broker).
  *
@@ -27,8 +28,11 @@
  *   host_agent_call_forget if it goes first.
  * - h->starting (an agent start under way) owns its channel until the agent
  *   listens (the channel becomes h->agent_ch) or the start ends.
- * - A host_agent_opener owns its channel until the open is answered, then
- *   hands it to its caller.
+ * - A host_agent_opener owns its channel (or stream) until the open is
+ *   answered, then hands it to its caller.
+ * - A host_mux_chan (on h->mux_chans) is its owner's (a link, a call, an
+ *   opener), who frees it with host_mux_close; the session keeps it on its
+ *   list for the frames that name it.
  * - A parked forward request (on h->parked, forward.h) owns its fd and
  *   answer until host_forward_parked_check sends it; host_serve's end
  *   answers them all.
@@ -68,21 +72,67 @@ struct host_call;
  * (host_agent_opener_step): the agent started first if none runs (or waited
  * for while it starts), a direct-streamlocal open to its socket, retried
  * once with a new agent if the socket is refused; where sshd forbids
- * those, a `rdev-agent serve` exec channel. Zeroed: not begun. */
-enum host_open_step {
-	HOST_OPEN_AGENT,
-	HOST_OPEN_STREAMLOCAL,
-	HOST_OPEN_EXEC,
-	HOST_OPEN_EXEC_REQUEST
-};
+ * those, a stream of the agent session (host-mux.c). Zeroed: not begun. */
+enum host_open_step { HOST_OPEN_AGENT, HOST_OPEN_STREAMLOCAL, HOST_OPEN_MUX };
 struct host_agent_opener {
 	enum host_open_step step;
-	ssh_channel ch;	    /* the open in flight, or NULL */
-	char *socket;	    /* where it goes (the call is repeated) */
-	unsigned start_seq; /* the agent start waited for, 0: none */
-	int fresh;	    /* that start was for this open */
-	int retried;	    /* the socket was refused once */
+	ssh_channel ch;		  /* the open in flight, or NULL */
+	struct host_mux_chan *mx; /* or the stream's */
+	char *socket;		  /* where it goes (the call is repeated) */
+	unsigned start_seq;	  /* the agent start waited for, 0: none */
+	int fresh;		  /* that start was for this open */
+	int retried;		  /* the socket was refused once */
 };
+
+/* A stream of the agent session (host-mux.c): a byte stream to a new
+ * agent connection or a TCP connection made by the agent on the host,
+ * carried in frames on the agent's own channel, with credits per stream
+ * (docs/PROTOCOL.md, "Streams of the agent session"). Its life, through
+ * host_mux_set_state only:
+ *
+ *   waiting -> opening -> open,   opening/open -> failed
+ *
+ * waiting: no agent listens yet (its start is begun); opening: the open
+ * request is sent; failed: refused, or the agent ended (error says). */
+enum host_mux_state {
+	HOST_MUX_WAITING,
+	HOST_MUX_OPENING,
+	HOST_MUX_OPEN,
+	HOST_MUX_FAILED
+};
+/* A forwarded connection's stream window: as much in flight as a
+ * direct-tcpip channel has (libssh's window plus the link's buffer), so
+ * that the credits do not cap throughput; also the most a stalled reader
+ * makes the broker hold for it. */
+#define HOST_MUX_FORWARD_WINDOW (2u << 20)
+/* The owner takes the stream's bytes: how many it took (it should take
+ * all: the window it gave is its room; the rest is held). */
+typedef size_t (*host_mux_data_fn)(void *arg, const unsigned char *data, size_t len);
+/* The agent's side ended (EOF, CLOSE) or the stream failed. */
+typedef void (*host_mux_eof_fn)(void *arg);
+struct host_mux_chan {
+	uint32_t id;
+	enum host_mux_state state;
+	struct host_session *h;
+	char *connect, *address; /* the open request's: "agent" or "tcp" */
+	int port;
+	unsigned start_seq; /* the agent start it waits for, 0: none */
+	uint32_t window;    /* ours, as given in the open */
+	uint32_t credit;    /* the agent's: bytes we may still send */
+	uint32_t unacked;   /* received, not granted again yet */
+	uint32_t consumed;  /* of those, taken by the owner */
+	int eof_in;	    /* the agent's EOF or CLOSE came (or it failed) */
+	int closed_in;	    /* its CLOSE came */
+	int eof_out;	    /* our EOF is sent */
+	int refused;	    /* failed: nothing listens there */
+	char *error;	    /* failed: why */
+	struct buf *held;   /* bytes come before the owner was set */
+	host_mux_data_fn on_data;
+	host_mux_eof_fn on_eof;
+	void *arg;
+	LIST_ENTRY(host_mux_chan) entry; /* on h->mux_chans */
+};
+LIST_HEAD(host_mux_chans, host_mux_chan);
 
 /* A client connection handed over by the broker, not served yet. */
 struct host_job {
@@ -225,6 +275,8 @@ struct host_link {
 	 * the client's request, answered then */
 	struct host_agent_opener *agent_open;
 	int request_id;
+	/* Instead of ch: a stream of the agent session (host-mux.c) */
+	struct host_mux_chan *mx;
 	/* The client socket's event (host-watch.c) and what it waits for. */
 	struct event *ev;
 	short ev_what;
@@ -283,6 +335,26 @@ struct host_session {
 	char *agent_socket;
 	long long agent_started_ms; /* when the running agent said it listens */
 	int streamlocal_denied;
+	/* sshd refused a direct-tcpip open as administratively prohibited:
+	 * forwarded connections go over streams of the agent session */
+	int tcp_denied;
+	/* Streams of the agent session (host-mux.c): the frames read from
+	 * the agent's channel not decoded yet, those to write to it, the last
+	 * stream's id, whether our HELLO went, whether its frames broke. */
+	struct buf *mux_in, *mux_out;
+	/* The frame being read (host_mux_input): its header as far as it
+	 * came, then its payload bytes still to come; a DATA frame's go to its
+	 * stream as they come, any other's wait in mux_in. */
+	unsigned char mux_hdr[PROTO_HEADER_SIZE];
+	size_t mux_hdr_have;
+	uint32_t mux_left;
+	int mux_in_frame;
+	uint16_t mux_type;
+	uint32_t mux_chan;
+	uint32_t mux_seq;
+	struct host_mux_chans mux_chans;
+	int mux_hello;
+	int mux_broken;
 	struct host_calls calls;	   /* the broker's own requests to the agent */
 	struct forward_parked_list parked; /* forward requests waiting for resolves */
 	struct host_links links;
@@ -304,7 +376,9 @@ struct host_session {
 	enum host_agent_state agent_state; /* the host thread reads it unlocked */
 	unsigned agent_starts;
 	unsigned agent_opens;	     /* client and broker channels to the agent */
-	const char *agent_transport; /* "streamlocal", or "exec" (denied) */
+	const char *agent_transport; /* "streamlocal", or "session" (denied) */
+	/* What sshd said of forwarding: "untried", "allowed" or "denied" */
+	const char *tcp_forwarding, *streamlocal_forwarding;
 	time_t idle_since;
 	char *auth_sock;       /* the latest a client gave, or NULL */
 	cJSON *restore_errors; /* saved forwards not re-created, with "error" */
@@ -394,6 +468,8 @@ int host_link_opening(const struct host_link *l);
 /* Give l channel ch (opened, or being opened): its callbacks are set here,
  * and what came with the open is pulled. */
 void host_link_attach(struct host_link *l, ssh_channel ch);
+/* Give l stream c of the agent session instead (opened, or being opened). */
+void host_link_attach_mux(struct host_link *l, struct host_mux_chan *c);
 /* Drop l's channel (its callbacks first). */
 void host_link_detach(struct host_link *l);
 /* Move bytes between the client, the link's buffers and the channel; calls
@@ -435,10 +511,15 @@ void host_agent_check(struct host_session *h);
 /* The agent's state by name ("none", "starting", "listening", "gone"),
  * for status (under the lock). */
 const char *host_agent_state_label(const struct host_session *h);
-/* Go on opening: 1 with *out (the caller's to free; o is cleared), 0 while
+/* Go on opening: 1 with *out or *mx_out (the caller's to free; o is cleared), 0 while
  * in progress (call again next round), -1 with *cause (o cleared). */
-int host_agent_opener_step(
-    struct host_session *h, struct host_agent_opener *o, ssh_channel *out, char **cause);
+int host_agent_opener_step(struct host_session *h, struct host_agent_opener *o,
+    ssh_channel *out, struct host_mux_chan **mx_out, char **cause);
+/* Did sshd just refuse an open as administratively prohibited (forwarding
+ * off)? */
+int host_open_prohibited(struct host_session *h);
+/* Set a forwarding's status ("allowed", "denied"), under the lock. */
+void host_set_forwarding(struct host_session *h, const char **which, const char *to);
 /* Is an open in flight (it cannot be taken back: wait for its answer)? */
 int host_agent_opener_pending(const struct host_agent_opener *o);
 /* Drop o's channel and state (its open's answer is then ignored). */
@@ -462,6 +543,35 @@ void host_agent_call_forget(struct host_call *c);
 int host_agent_calls_progress(struct host_session *h);
 /* End every call with error why (the session is going): their done run. */
 void host_agent_calls_end(struct host_session *h, const char *why);
+
+/* host-mux.c */
+/* A new stream (waiting: host_mux_step sends its open once an agent
+ * listens, and starts one if none does) to connect ("agent", or "tcp" to
+ * address:port), with our receive window. Borrowed by the caller, who
+ * closes it with host_mux_close. */
+struct host_mux_chan *host_mux_open(struct host_session *h, const char *connect,
+    const char *address, int port, uint32_t window);
+/* Who takes c's bytes and end (what came before is delivered now). */
+void host_mux_set_owner(
+    struct host_mux_chan *c, host_mux_data_fn on_data, host_mux_eof_fn on_eof, void *arg);
+/* Queue data for the agent as far as c's credit and the session's out
+ * buffer go; how many bytes were taken (0 until c is open). */
+size_t host_mux_write(struct host_mux_chan *c, const void *data, size_t len);
+/* Would host_mux_write take something now? */
+int host_mux_writable(const struct host_mux_chan *c);
+/* The owner passed n of c's bytes on: grant them to the agent again. */
+void host_mux_consumed(struct host_mux_chan *c, size_t n);
+/* Our half close. */
+void host_mux_send_eof(struct host_mux_chan *c);
+/* Close and free c (NULL: nothing). */
+void host_mux_close(struct host_mux_chan *c);
+/* Bytes of the agent's channel (after "listening"): its frames. */
+void host_mux_input(struct host_session *h, const void *data, size_t len);
+/* The agent ended: every stream sent fails with why, the buffers go. */
+void host_mux_reset(struct host_session *h, const char *why);
+/* Each round: send the waiting opens, write what waits for the agent.
+ * Returns how many opens are unanswered. */
+int host_mux_step(struct host_session *h);
 
 /* host-forward.c */
 /* Ask the agent where f's connections go (and start the relay), unless it

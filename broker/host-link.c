@@ -143,6 +143,8 @@ host_link_remote_eof(struct host_link *l)
 void
 host_link_detach(struct host_link *l)
 {
+	host_mux_close(l->mx);
+	l->mx = NULL;
 	if (l->ch == NULL)
 		return;
 	/* libssh keeps a freed channel until the peer's close comes, and would
@@ -298,6 +300,54 @@ host_link_on_eof(ssh_session session, ssh_channel channel, void *userdata)
 	l->h->kicked = 1;
 }
 
+/* A stream's bytes (host_mux_data_fn): as a channel's, all kept (the
+ * window it gave the agent is its room). */
+static size_t
+host_link_mux_data(void *arg, const unsigned char *data, size_t len)
+{
+	struct host_link *l = arg;
+	size_t used = host_link_take(l, data, len);
+
+	if (used < len && !host_link_dead(l)) {
+		buf_append(l->to_cli, data + used, len - used);
+		host_link_track_frames(l, data + used, len - used);
+	}
+	l->backlog = 0;
+	return len;
+}
+
+static void
+host_link_mux_eof(void *arg)
+{
+	struct host_link *l = arg;
+
+	host_link_remote_eof(l);
+	l->h->kicked = 1;
+}
+
+void
+host_link_attach_mux(struct host_link *l, struct host_mux_chan *c)
+{
+	l->mx = c;
+	host_mux_set_owner(c, host_link_mux_data, host_link_mux_eof, l);
+}
+
+/* Has l's channel (or stream) ended on the host's side? */
+static int
+host_link_chan_closed(const struct host_link *l)
+{
+	return l->mx != NULL ? l->mx->closed_in || l->mx->state == HOST_MUX_FAILED
+			     : ssh_channel_is_closed(l->ch);
+}
+
+/* May our EOF still go on l's channel (or stream)? */
+static int
+host_link_chan_open(const struct host_link *l)
+{
+	return l->mx != NULL ? l->mx->state == HOST_MUX_OPEN && !l->mx->closed_in
+			     : ssh_channel_is_open(l->ch);
+}
+
 /* A new link for client fd on channel ch (opened, or about to be: callbacks
  * are set at once), at the head of h's list. */
 struct host_link *
@@ -353,9 +403,10 @@ void
 host_link_open_progress(struct host_session *h, struct host_link *l)
 {
 	ssh_channel ch = NULL;
+	struct host_mux_chan *mx = NULL;
 	char *msg = NULL;
 	cJSON *o, *res;
-	int rc = host_agent_opener_step(h, l->agent_open, &ch, &msg), dying;
+	int rc = host_agent_opener_step(h, l->agent_open, &ch, &mx, &msg), dying;
 
 	dying = l->state == HOST_LINK_DYING;
 	if (rc == 0 && !(dying && !host_agent_opener_pending(l->agent_open)))
@@ -376,6 +427,7 @@ host_link_open_progress(struct host_session *h, struct host_link *l)
 			ssh_channel_close(ch);
 			ssh_channel_free(ch);
 		}
+		host_mux_close(mx);
 		host_link_set_state(l, HOST_LINK_DEAD);
 		return;
 	}
@@ -388,7 +440,10 @@ host_link_open_progress(struct host_session *h, struct host_link *l)
 	/* ahead of anything the agent says */
 	proto_encode_json(l->to_cli, PROTO_CONTROL, 0, o, NULL);
 	cJSON_Delete(o);
-	host_link_attach(l, ch);
+	if (mx != NULL)
+		host_link_attach_mux(l, mx);
+	else
+		host_link_attach(l, ch);
 	host_link_set_state(l, HOST_LINK_OPEN);
 }
 
@@ -402,10 +457,16 @@ host_link_pump(struct host_session *h, struct host_link *l)
 	size_t len, room, used;
 	int n;
 
-	if (host_link_opening(l) || l->ch == NULL)
+	if (host_link_opening(l) || (l->ch == NULL && l->mx == NULL))
 		return; /* nothing moves before the channel is open */
+	/* client -> stream, as far as its credit allows */
+	while (l->mx != NULL && (len = buf_len(l->to_ch)) > 0 && !host_link_dead(l)) {
+		if ((used = host_mux_write(l->mx, buf_data(l->to_ch), len)) == 0)
+			break;
+		buf_consume(l->to_ch, used);
+	}
 	/* client -> channel, as far as the peer's window allows */
-	while ((len = buf_len(l->to_ch)) > 0 && !host_link_dead(l)) {
+	while (l->ch != NULL && (len = buf_len(l->to_ch)) > 0 && !host_link_dead(l)) {
 		win = ssh_channel_window_size(l->ch);
 		if (win == 0)
 			break;
@@ -425,7 +486,8 @@ host_link_pump(struct host_session *h, struct host_link *l)
 		buf_consume(l->to_ch, (size_t)n);
 	}
 	/* what libssh kept for want of room, now that there may be room */
-	while (!host_link_dead(l) && l->backlog && (len = buf_len(l->to_cli)) < l->cap) {
+	while (!host_link_dead(l) && l->ch != NULL && l->backlog &&
+	    (len = buf_len(l->to_cli)) < l->cap) {
 		room = l->cap - len;
 		n = ssh_channel_read_nonblocking(
 		    l->ch, tmp, (uint32_t)(room < sizeof tmp ? room : sizeof tmp), 0);
@@ -470,6 +532,8 @@ host_link_pump(struct host_session *h, struct host_link *l)
 			break;
 		}
 		buf_consume(l->to_cli, (size_t)w);
+		if (l->mx != NULL)
+			host_mux_consumed(l->mx, (size_t)w);
 	}
 	if (l->down >= HOST_LINK_DOWN_DRAIN && buf_len(l->to_cli) == 0) {
 		if (l->fwd == NULL)
@@ -480,15 +544,18 @@ host_link_pump(struct host_session *h, struct host_link *l)
 				shutdown(l->fd, SHUT_WR);
 				host_link_set_down(l, HOST_LINK_DOWN_CLOSED);
 			}
-			if (l->up != HOST_LINK_UP_OPEN || ssh_channel_is_closed(l->ch))
+			if (l->up != HOST_LINK_UP_OPEN || host_link_chan_closed(l))
 				host_link_kill(l);
 		}
 	}
 	if (l->fwd != NULL && l->up == HOST_LINK_UP_EOF && buf_len(l->to_ch) == 0 &&
 	    !host_link_dead(l) && l->down < HOST_LINK_DOWN_DRAIN &&
-	    ssh_channel_is_open(l->ch) && l->state != HOST_LINK_RELAY) {
+	    host_link_chan_open(l) && l->state != HOST_LINK_RELAY) {
 		/* the client's EOF goes on once its data has */
-		ssh_channel_send_eof(l->ch);
+		if (l->mx != NULL)
+			host_mux_send_eof(l->mx);
+		else
+			ssh_channel_send_eof(l->ch);
 		host_link_set_up(l, HOST_LINK_UP_CLOSED);
 	}
 }
@@ -564,12 +631,23 @@ host_links_check(struct host_session *h)
 		/* an agent link's channel is its opener's while in flight; one
 		 * that waits for an agent start is not polled (callbacks come) */
 		ssh_channel in_flight = l->agent_open != NULL ? l->agent_open->ch : l->ch;
+		struct host_mux_chan *mx =
+		    l->agent_open != NULL ? l->agent_open->mx : l->mx;
 
-		if (host_link_opening(l) && in_flight != NULL) {
+		if (host_link_opening(l) && mx != NULL) {
+			/* answered by a frame, which kicks; the open is sent by
+			 * host_mux_step */
+			if (mx->state != HOST_MUX_WAITING &&
+			    mx->state != HOST_MUX_OPENING)
+				h->kicked = 1;
+		} else if (host_link_opening(l) && in_flight != NULL) {
 			opening++;
 			if (ssh_channel_is_open(in_flight))
 				h->kicked = 1;
-		} else if (l->ch != NULL && buf_len(l->to_ch) > 0 &&
+		} else if (l->mx != NULL && buf_len(l->to_ch) > 0 &&
+		    host_mux_writable(l->mx))
+			h->kicked = 1;
+		else if (l->ch != NULL && buf_len(l->to_ch) > 0 &&
 		    ssh_channel_window_size(l->ch) > 0)
 			h->kicked = 1;
 		else if (l->ch != NULL && !host_link_dead(l) && l->backlog &&

@@ -320,6 +320,25 @@ rdev_ssh_drain(ssh_channel ch, int is_stderr, struct buf *b, int *progress)
 	return r == SSH_ERROR ? -1 : 0;
 }
 
+ssh_channel
+rdev_ssh_open_session(struct rdev_ssh *s)
+{
+	ssh_channel ch;
+	int i;
+
+	for (i = 0;; i++) {
+		if ((ch = ssh_channel_new(s->ss)) == NULL)
+			return NULL;
+		if (ssh_channel_open_session(ch) == SSH_OK)
+			return ch;
+		ssh_channel_free(ch);
+		if (i >= RDEV_SSH_OPEN_RETRIES || !ssh_is_connected(s->ss) ||
+		    ssh_get_error_code(s->ss) != SSH_REQUEST_DENIED)
+			return NULL;
+		usleep(RDEV_SSH_OPEN_RETRY_MS * 1000);
+	}
+}
+
 int
 rdev_ssh_run(struct rdev_ssh *s, const char *const *argv, const void *stdin_data,
     size_t stdin_len, char **out, size_t *out_len, char **err, int *exit_status,
@@ -336,8 +355,7 @@ rdev_ssh_run(struct rdev_ssh *s, const char *const *argv, const void *stdin_data
 	int rc = -1, sig = 0, progress, eof_sent = 0, w, status;
 
 	cmd = shell_quote_argv(argv, SHELL_QUOTE_ALWAYS);
-	if ((ch = ssh_channel_new(s->ss)) == NULL ||
-	    ssh_channel_open_session(ch) != SSH_OK) {
+	if ((ch = rdev_ssh_open_session(s)) == NULL) {
 		error_set(cause, "%s: cannot open a session channel: %s", s->prefix,
 		    ssh_get_error(s->ss));
 		goto out;

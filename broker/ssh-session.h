@@ -77,6 +77,16 @@ void rdev_ssh_free(struct rdev_ssh *s);
  * *out. *exit_status is the remote exit code, 128 + N when killed by signal
  * N, or 255 when the server sent none. Returns 0 when the command ran (any
  * status), -1 with *cause when the session or channel failed. */
+/* sshd frees a closed session channel's slot only in the loop pass after
+ * the close (OpenSSH's channel garbage collection), so on a host with a low
+ * MaxSessions an open right after another channel closed may be refused:
+ * it is tried again, every RDEV_SSH_OPEN_RETRY_MS for up to
+ * RDEV_SSH_OPEN_RETRIES times, while the refusals are refusals. */
+#define RDEV_SSH_OPEN_RETRIES 40
+#define RDEV_SSH_OPEN_RETRY_MS 25
+/* A new open session channel (blocking; the caller frees it), or NULL with
+ * the session's error. */
+ssh_channel rdev_ssh_open_session(struct rdev_ssh *s);
 int rdev_ssh_run(struct rdev_ssh *s, const char *const *argv, const void *stdin_data,
     size_t stdin_len, char **out, size_t *out_len, char **err, int *exit_status,
     char **cause);

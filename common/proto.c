@@ -21,6 +21,7 @@ proto_type_name(uint16_t type)
 	case PROTO_DATA: return "DATA";
 	case PROTO_EOF: return "EOF";
 	case PROTO_CLOSE: return "CLOSE";
+	case PROTO_WINDOW: return "WINDOW";
 	}
 	return "unknown";
 }

@@ -47,6 +47,7 @@ enum proto_type {
 	PROTO_EOF = 65, /* no more DATA from the sender on this channel (half close) */
 	PROTO_CLOSE =
 	    66, /* channel closed; optional JSON {"status":N} or {"error":"..."} */
+	PROTO_WINDOW = 67, /* u32: more bytes the sender may receive on the channel */
 };
 
 struct proto_frame {

@@ -13,7 +13,7 @@
 #   - the agent killed while the login shell is slow: forward A echoes while
 #     the broker starts a new agent, and an exec made meanwhile waits for it;
 #   - a host whose sshd forbids stream-local forwarding: the broker's
-#     requests go over exec channels, also when the first of a new broker's
+#     requests go over the agent's own channel, also when the first of a new broker's
 #     session is a forwarded connection's (a saved forward restored).
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
@@ -131,11 +131,11 @@ docker exec -d "$cid" perl /tmp/echo-server.pl "$pc" 127.0.0.1
 eventually "the echo server in the second container listens" \
 	sh -c "docker exec $cid perl -MIO::Socket::INET -e 'IO::Socket::INET->new(\"127.0.0.1:$pc\") or exit 1'"
 check_eq "no stream-local forwarding: the forward echoes" "$(echo_once "$pc" six)" six
-check_eq "over exec channels" "$(broker status --json | jq -r '.sessions[0].agent.transport')" exec
+check_eq "over the agent's session" "$(broker status --json | jq -r '.sessions[0].agent.transport')" session
 broker stop >/dev/null
 check "a new broker restores the forward" sh -c \
 	"'$RDEV_BIN_DIR/rdev' forward --list --json | jq -e 'map(select(.local == $pc)) | length == 1' >/dev/null"
-check_eq "its first connection has its target asked for over an exec channel" \
+check_eq "its first connection has its target asked for over the agent's session" \
 	"$(echo_once "$pc" seven)" seven
-check_eq "the session says exec" "$(broker status --json | jq -r '.sessions[0].agent.transport')" exec
+check_eq "the session says so" "$(broker status --json | jq -r '.sessions[0].agent.transport')" session
 finish

@@ -15,7 +15,8 @@
 #   - the installed agent binary changed, then the agent killed: the broker
 #     checks the install before it starts a new agent and installs it again;
 #   - a host whose sshd forbids stream-local forwarding: every command still
-#     works, over an exec channel per request (status says "exec").
+#     works, over streams of the agent's own channel (status says
+#     "session").
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 
@@ -115,7 +116,7 @@ on_host "mkdir -p ~/ws && printf '%s' '{\"image\": \"$RDEV_RIG_IMAGE_BOOKWORM_DE
 rdev up "$name:~/ws" >"$TEST_TMP/up2.out" 2>"$TEST_TMP/up2.err" ||
 	{ cat "$TEST_TMP/up2.err" >&2; fail "rdev up on a host without stream-local forwarding failed"; }
 check_eq "no stream-local forwarding: exec works" "$(rdev exec "$name:~/ws" -- echo fine)" fine
-check_eq "over exec channels" "$(broker status --json | jq -r '.sessions[0].agent.transport')" exec
+check_eq "over the agent's session" "$(broker status --json | jq -r '.sessions[0].agent.transport')" session
 rdev down "$name:~/ws" >/dev/null
 name=$first cfg=$firstcfg home=$firsthome
 finish

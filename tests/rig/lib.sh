@@ -183,6 +183,16 @@ client_serves() { client_serve_pids | wc -l; }
 # The long-lived agent's pid (rdev-broker status), empty when none runs.
 agent_pid() { broker status --json | jq -r '[.sessions[].agent.pid // empty][0] // empty'; }
 broker() { "$RDEV_BIN_DIR/rdev-broker" "$@"; }
+# The broker's VmRSS in kB.
+broker_rss() { awk '/^VmRSS/ {print $2}' "/proc/$(broker status --json | jq -r .pid)/status"; }
+# check_rss_growth WHAT RSS0 RSS1: the broker grew by less than 8 MB (64 MB under
+# AddressSanitizer, whose quarantine keeps freed memory: RSS grows with any
+# churn; unbounded buffering would still take hundreds of MB).
+check_rss_growth() {
+	local bound=8192
+	ldd "$RDEV_BIN_DIR/rdev-broker" | grep -q libasan && bound=65536
+	check "$1 (< $((bound / 1024)) MB more)" test $(($3 - $2)) -lt "$bound"
+}
 # The exit trap of such a test: stop its broker, remove the containers of the
 # host folders given (relative to the host user's home), then the usual.
 rig_remote_cleanup() {

@@ -8,7 +8,8 @@
 #   rig.sh images              build the local base images (cached)
 #   rig.sh devcontainer-cli    install the pinned @devcontainers/cli (cached)
 #   rig.sh host-start NAME [--netns] [--slow-bashrc] [--no-sftp] [--max-sessions N]
-#                          [--no-streamlocal] [--no-forwarding] [--policy FILE]
+#                          [--no-streamlocal] [--no-forwarding] [--locked-down]
+#                          [--policy FILE]
 #                              start an sshd "host" NAME; prints its ssh config path.
 #                              Its user's ~/.bashrc appends a line to ~/.rdev-shells
 #                              each time a shell reads it (so tests count the login
@@ -17,6 +18,7 @@
 #                              subsystem; --max-sessions: sshd's MaxSessions (100);
 #                              --no-streamlocal: AllowStreamLocalForwarding no;
 #                              --no-forwarding: that and AllowTcpForwarding no;
+#                              --locked-down: no forwarding, no sftp, MaxSessions 1;
 #                              --policy FILE: the host's rdev policy (sshd's
 #                              SetEnv RDEV_AGENT_POLICY=FILE for its sessions)
 #   rig.sh host-stop NAME      stop that host (and its network namespace)
@@ -277,6 +279,7 @@ rig_host_start() {
 		--max-sessions) max_sessions=${2:?--max-sessions N}; shift ;;
 		--no-streamlocal) unix_fwd=no ;;
 		--no-forwarding) unix_fwd=no tcp_fwd=no ;;
+		--locked-down) unix_fwd=no tcp_fwd=no sftp=0 max_sessions=1 ;;
 		--policy) policy=${2:?--policy FILE}; shift ;;
 		*) die "host-start: unknown option $1" ;;
 		esac

@@ -1,0 +1,569 @@
+/* serve-mux.c - streams of the agent session over the long-lived agent's
+ * stdin/stdout (serve-mux.h). */
+#include "serve-mux.h"
+
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "byte-order.h"
+#include "clock.h"
+#include "log.h"
+#include "proto.h"
+#include "xmalloc.h"
+
+/* A TCP connect that takes longer fails (as the relay's does). */
+#define SERVE_MUX_CONNECT_MS 10000
+/* Bytes for the broker waiting in out before no socket is read. */
+#define SERVE_MUX_OUT_MAX (1u << 20)
+/* The most one DATA frame carries. */
+#define SERVE_MUX_CHUNK 65536u
+#define SERVE_MUX_PIPE_SIZE (1 << 20)
+
+enum serve_mux_stream_state { SERVE_MUX_CONNECTING, SERVE_MUX_OPEN };
+
+struct serve_mux_stream {
+	uint32_t id;
+	enum serve_mux_stream_state state;
+	int fd;
+	char *where;	     /* "address:port" or "agent", for messages */
+	struct buf *to_sock; /* the broker's bytes, not yet written */
+	uint32_t credit;     /* bytes the broker still takes */
+	uint32_t written;    /* written to the socket, not yet granted again */
+	int in_eof;	     /* the broker's EOF came */
+	int wr_shut;	     /* and the socket's write side is shut */
+	int rd_eof;	     /* the socket ended: EOF sent */
+	long long deadline;  /* of the connect */
+	struct pollfd *pfd;  /* its entry in this poll, or NULL */
+	LIST_ENTRY(serve_mux_stream) entry;
+};
+LIST_HEAD(serve_mux_streams, serve_mux_stream);
+
+struct serve_mux {
+	int in_fd, out_fd;
+	struct buf *in, *out;
+	int got_hello;
+	int ended;
+	serve_mux_agent_fn agent;
+	void *agent_arg;
+	struct serve_mux_streams streams;
+	struct pollfd *pfds;
+	size_t npfds;
+};
+
+struct serve_mux *
+serve_mux_new(int in_fd, int out_fd, serve_mux_agent_fn agent, void *arg)
+{
+	struct serve_mux *m = xcalloc(1, sizeof *m);
+
+	m->in_fd = in_fd;
+	m->out_fd = out_fd;
+	m->in = buf_new();
+	m->out = buf_new();
+	m->agent = agent;
+	m->agent_arg = arg;
+	LIST_INIT(&m->streams);
+	fcntl(in_fd, F_SETFL, fcntl(in_fd, F_GETFL) | O_NONBLOCK);
+	fcntl(out_fd, F_SETFL, fcntl(out_fd, F_GETFL) | O_NONBLOCK);
+	/* Pipes to sshd: 1 MiB (the default most an unprivileged process may
+	 * ask for), fewer wake-ups for both; a socket or a refusal: as is. */
+	fcntl(in_fd, F_SETPIPE_SZ, SERVE_MUX_PIPE_SIZE);
+	fcntl(out_fd, F_SETPIPE_SZ, SERVE_MUX_PIPE_SIZE);
+	return m;
+}
+
+static void
+serve_mux_stream_free(struct serve_mux_stream *s)
+{
+	LIST_REMOVE(s, entry);
+	if (s->fd >= 0)
+		close(s->fd);
+	buf_free(s->to_sock);
+	free(s->where);
+	free(s);
+}
+
+void
+serve_mux_free(struct serve_mux *m)
+{
+	if (m == NULL)
+		return;
+	while (!LIST_EMPTY(&m->streams))
+		serve_mux_stream_free(LIST_FIRST(&m->streams));
+	buf_free(m->in);
+	buf_free(m->out);
+	free(m->pfds);
+	free(m);
+}
+
+void
+serve_mux_close_in_child(struct serve_mux *m)
+{
+	struct serve_mux_stream *s;
+
+	LIST_FOREACH(s, &m->streams, entry) {
+		if (s->fd >= 0)
+			close(s->fd);
+	}
+}
+
+static struct serve_mux_stream *
+serve_mux_find(struct serve_mux *m, uint32_t id)
+{
+	struct serve_mux_stream *s;
+
+	LIST_FOREACH(s, &m->streams, entry) {
+		if (s->id == id)
+			return s;
+	}
+	return NULL;
+}
+
+/* Queue a JSON frame for the broker. */
+static void
+serve_mux_send_json(struct serve_mux *m, enum proto_type type, uint32_t ch, cJSON *o)
+{
+	proto_encode_json(m->out, type, ch, o, NULL);
+	cJSON_Delete(o);
+}
+
+/* Answer stream id's open: ok, or error (refused: nothing listens there). */
+static void
+serve_mux_answer(struct serve_mux *m, uint32_t id, const char *error, int refused)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "id", id);
+	cJSON_AddBoolToObject(o, "ok", error == NULL);
+	if (error == NULL)
+		cJSON_AddNumberToObject(o, "window", SERVE_MUX_WINDOW);
+	else {
+		cJSON_AddStringToObject(o, "error", error);
+		cJSON_AddBoolToObject(o, "refused", refused);
+	}
+	serve_mux_send_json(m, PROTO_CONTROL, 0, o);
+}
+
+/* The stream is done with: CLOSE to the broker (with why, if it broke), and
+ * it goes. */
+static void
+serve_mux_stream_end(struct serve_mux *m, struct serve_mux_stream *s, const char *why)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (why != NULL) {
+		log_debug("listen: stream %u (%s): %s", s->id, s->where, why);
+		cJSON_AddStringToObject(o, "error", why);
+	}
+	serve_mux_send_json(m, PROTO_CLOSE, s->id, o);
+	serve_mux_stream_free(s);
+}
+
+/* Start a nonblocking TCP connect to address:port (numeric); the fd, or -1
+ * with *err (an errno) when it failed at once. */
+static int
+serve_mux_connect(const char *address, int port, int *err)
+{
+	struct addrinfo hints, *ai = NULL;
+	char service[16];
+	int fd, one = 1, rc;
+
+	memset(&hints, 0, sizeof hints);
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+	snprintf(service, sizeof service, "%d", port);
+	if (getaddrinfo(address, service, &hints, &ai) != 0 || ai == NULL) {
+		*err = EINVAL;
+		return -1;
+	}
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		*err = errno;
+		freeaddrinfo(ai);
+		return -1;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
+	freeaddrinfo(ai);
+	if (rc != 0 && errno != EINPROGRESS) {
+		*err = errno;
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* An "open" request: the stream is made (connecting, or open at once for
+ * an agent) or refused with an answer. */
+static void
+serve_mux_open(struct serve_mux *m, const cJSON *req)
+{
+	const cJSON *idv = cJSON_GetObjectItemCaseSensitive(req, "id");
+	const cJSON *conn = cJSON_GetObjectItemCaseSensitive(req, "connect");
+	const cJSON *addr = cJSON_GetObjectItemCaseSensitive(req, "address");
+	const cJSON *port = cJSON_GetObjectItemCaseSensitive(req, "port");
+	const cJSON *win = cJSON_GetObjectItemCaseSensitive(req, "window");
+	struct serve_mux_stream *s;
+	char *cause = NULL, *msg;
+	uint32_t id;
+	int fd, err = 0;
+
+	if (!cJSON_IsNumber(idv) || idv->valuedouble < 1 ||
+	    idv->valuedouble > 4294967295.0)
+		return;
+	id = (uint32_t)idv->valuedouble;
+	if (serve_mux_find(m, id) != NULL || !cJSON_IsString(conn) ||
+	    !cJSON_IsNumber(win) || win->valuedouble < 0 ||
+	    win->valuedouble > 4294967295.0) {
+		serve_mux_answer(m, id, "bad open request", 0);
+		return;
+	}
+	if (strcmp(conn->valuestring, "agent") == 0) {
+		if ((fd = m->agent(m->agent_arg, &cause)) < 0) {
+			serve_mux_answer(m, id, cause, 0);
+			free(cause);
+			return;
+		}
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	} else if (strcmp(conn->valuestring, "tcp") == 0 && cJSON_IsString(addr) &&
+	    cJSON_IsNumber(port) && port->valueint > 0 && port->valueint < 65536) {
+		if ((fd = serve_mux_connect(addr->valuestring, port->valueint, &err)) <
+		    0) {
+			msg = xasprintf("connect %s:%d: %s", addr->valuestring,
+			    port->valueint, strerror(err));
+			serve_mux_answer(m, id, msg, err == ECONNREFUSED);
+			free(msg);
+			return;
+		}
+	} else {
+		serve_mux_answer(m, id, "bad open request", 0);
+		return;
+	}
+	s = xcalloc(1, sizeof *s);
+	s->id = id;
+	s->fd = fd;
+	s->to_sock = buf_new();
+	s->credit = (uint32_t)win->valuedouble;
+	if (strcmp(conn->valuestring, "agent") == 0) {
+		s->where = xstrdup("agent");
+		s->state = SERVE_MUX_OPEN;
+		serve_mux_answer(m, id, NULL, 0);
+	} else {
+		s->where = xasprintf("%s:%d", addr->valuestring, port->valueint);
+		s->state = SERVE_MUX_CONNECTING;
+		s->deadline = clock_now_ms() + SERVE_MUX_CONNECT_MS;
+	}
+	LIST_INSERT_HEAD(&m->streams, s, entry);
+}
+
+/* One frame from the broker. 0, or -1 when the stream of frames is broken. */
+static int
+serve_mux_frame(struct serve_mux *m, const struct proto_frame *f)
+{
+	struct serve_mux_stream *s;
+	cJSON *msg;
+	uint32_t version;
+	char *why = NULL;
+
+	if (!m->got_hello) {
+		if (f->type != PROTO_HELLO || (msg = proto_frame_json(f, &why)) == NULL) {
+			log_warn("listen: the broker's first frame is not HELLO");
+			free(why);
+			return -1;
+		}
+		if (proto_hello_negotiate(msg, &version, &why) != 0) {
+			log_warn("listen: %s", why);
+			free(why);
+			cJSON_Delete(msg);
+			return -1;
+		}
+		cJSON_Delete(msg);
+		m->got_hello = 1;
+		return 0;
+	}
+	if (f->type == PROTO_CONTROL) {
+		if ((msg = proto_frame_json(f, NULL)) == NULL)
+			return 0;
+		if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(msg, "op")) &&
+		    strcmp(cJSON_GetObjectItemCaseSensitive(msg, "op")->valuestring,
+			"open") == 0)
+			serve_mux_open(m, msg);
+		cJSON_Delete(msg);
+		return 0;
+	}
+	if ((s = serve_mux_find(m, f->channel)) == NULL)
+		return 0; /* a stream we ended: what was under way is dropped */
+	switch (f->type) {
+	case PROTO_DATA:
+		if (s->in_eof || buf_len(s->to_sock) + f->len > SERVE_MUX_WINDOW) {
+			serve_mux_stream_end(
+			    m, s, "the broker sent more than its window");
+			break;
+		}
+		buf_append(s->to_sock, f->payload, f->len);
+		break;
+	case PROTO_EOF: s->in_eof = 1; break;
+	case PROTO_CLOSE: serve_mux_stream_free(s); break;
+	case PROTO_WINDOW:
+		if (f->len == 4)
+			s->credit += be_get_u32(f->payload);
+		break;
+	default: break;
+	}
+	return 0;
+}
+
+/* Read what the broker sent and act on its frames. 0, or -1 at its end. */
+static int
+serve_mux_read_input(struct serve_mux *m)
+{
+	struct proto_frame f;
+	unsigned char *p;
+	size_t used;
+	char *why = NULL;
+	ssize_t n;
+	int r;
+
+	for (;;) {
+		p = buf_reserve(m->in, 262144);
+		n = read(m->in_fd, p, 262144);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n <= 0)
+			return -1;
+		buf_commit(m->in, (size_t)n);
+		if (n < 262144)
+			break;
+	}
+	while (
+	    (r = proto_decode(buf_data(m->in), buf_len(m->in), &f, &used, &why)) == 1) {
+		if (serve_mux_frame(m, &f) != 0)
+			return -1;
+		buf_consume(m->in, used);
+	}
+	if (r < 0) {
+		log_warn("listen: from the broker: %s", why);
+		free(why);
+		return -1;
+	}
+	return 0;
+}
+
+/* A connect in progress finished (or timed out): answer the open. */
+static void
+serve_mux_connected(struct serve_mux *m, struct serve_mux_stream *s, int timed_out)
+{
+	int err = 0;
+	socklen_t len = sizeof err;
+	char *msg;
+
+	if (timed_out)
+		err = ETIMEDOUT;
+	else if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+		err = errno;
+	if (err == 0) {
+		s->state = SERVE_MUX_OPEN;
+		serve_mux_answer(m, s->id, NULL, 0);
+		return;
+	}
+	msg = xasprintf("connect %s: %s", s->where, strerror(err));
+	serve_mux_answer(m, s->id, msg, err == ECONNREFUSED);
+	free(msg);
+	serve_mux_stream_free(s);
+}
+
+/* The socket's bytes to the broker, as far as its credit and out's room
+ * go. 0, or -1 when s ended (freed). */
+static int
+serve_mux_sock_read(struct serve_mux *m, struct serve_mux_stream *s)
+{
+	unsigned char hdr[PROTO_HEADER_SIZE], *p;
+	size_t want;
+	ssize_t n;
+
+	while (!s->rd_eof && s->credit > 0 && buf_len(m->out) < SERVE_MUX_OUT_MAX) {
+		want = s->credit < SERVE_MUX_CHUNK ? s->credit : SERVE_MUX_CHUNK;
+		/* read straight behind a header made afterwards */
+		p = buf_reserve(m->out, sizeof hdr + want);
+		n = read(s->fd, p + sizeof hdr, want);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n < 0) {
+			serve_mux_stream_end(m, s, strerror(errno));
+			return -1;
+		}
+		if (n == 0) {
+			s->rd_eof = 1;
+			proto_encode(m->out, PROTO_EOF, s->id, NULL, 0);
+			break;
+		}
+		/* the same header proto_encode writes, for the bytes in place */
+		be_put_u32(hdr, (uint32_t)n);
+		be_put_u16(hdr + 4, PROTO_MAGIC);
+		be_put_u16(hdr + 6, PROTO_DATA);
+		be_put_u32(hdr + 8, s->id);
+		memcpy(p, hdr, sizeof hdr);
+		buf_commit(m->out, sizeof hdr + (size_t)n);
+		s->credit -= (uint32_t)n;
+		if ((size_t)n < want)
+			return 0;
+	}
+	return 0;
+}
+
+/* The broker's bytes to the socket; the room made is granted again. 0, or
+ * -1 when s ended (freed). */
+static int
+serve_mux_sock_write(struct serve_mux *m, struct serve_mux_stream *s)
+{
+	unsigned char w[4];
+	ssize_t n;
+
+	while (buf_len(s->to_sock) > 0) {
+		n = send(s->fd, buf_data(s->to_sock), buf_len(s->to_sock), MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n < 0) {
+			serve_mux_stream_end(m, s, strerror(errno));
+			return -1;
+		}
+		buf_consume(s->to_sock, (size_t)n);
+		s->written += (uint32_t)n;
+	}
+	/* Grant in quarters of the window (as the broker does: no frame per
+	 * small message). */
+	if (s->written >= SERVE_MUX_WINDOW / 4) {
+		be_put_u32(w, s->written);
+		proto_encode(m->out, PROTO_WINDOW, s->id, w, sizeof w);
+		s->written = 0;
+	}
+	if (s->in_eof && !s->wr_shut && buf_len(s->to_sock) == 0) {
+		shutdown(s->fd, SHUT_WR);
+		s->wr_shut = 1;
+	}
+	if (s->rd_eof && s->wr_shut) {
+		serve_mux_stream_end(m, s, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/* out to the broker, as far as the pipe takes it. 0, or -1 when it broke. */
+static int
+serve_mux_flush(struct serve_mux *m)
+{
+	ssize_t n;
+
+	while (buf_len(m->out) > 0) {
+		n = write(m->out_fd, buf_data(m->out), buf_len(m->out));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n < 0)
+			return -1;
+		buf_consume(m->out, (size_t)n);
+	}
+	return 0;
+}
+
+/* Serve one stream after the poll. */
+static void
+serve_mux_stream_run(struct serve_mux *m, struct serve_mux_stream *s, long long now)
+{
+	short re = s->pfd != NULL ? s->pfd->revents : 0;
+
+	if (s->state == SERVE_MUX_CONNECTING) {
+		if (re != 0)
+			serve_mux_connected(m, s, 0);
+		else if (now >= s->deadline)
+			serve_mux_connected(m, s, 1);
+		return;
+	}
+	if ((re & (POLLIN | POLLHUP | POLLERR)) != 0 && serve_mux_sock_read(m, s) != 0)
+		return;
+	serve_mux_sock_write(m, s);
+}
+
+int
+serve_mux_poll(struct serve_mux *m, struct pollfd *extra, size_t nextra, int timeout_ms)
+{
+	struct serve_mux_stream *s, *next;
+	size_t n = 0, cap = nextra + 2, i;
+	long long now = clock_now_ms(), wait;
+
+	if (m->ended)
+		return 0;
+	LIST_FOREACH(s, &m->streams, entry)
+		cap++;
+	if (cap > m->npfds) {
+		m->pfds = xreallocarray(m->pfds, cap, sizeof *m->pfds);
+		m->npfds = cap;
+	}
+	m->pfds[n++] = (struct pollfd){ .fd = m->in_fd, .events = POLLIN };
+	m->pfds[n++] = (struct pollfd){ .fd = buf_len(m->out) > 0 ? m->out_fd : -1,
+		.events = POLLOUT };
+	LIST_FOREACH(s, &m->streams, entry) {
+		short ev = 0;
+
+		if (s->state == SERVE_MUX_CONNECTING) {
+			ev = POLLOUT;
+			wait = s->deadline - now;
+			if (timeout_ms < 0 || wait < timeout_ms)
+				timeout_ms = wait < 0 ? 0 : (int)wait;
+		} else {
+			if (!s->rd_eof && s->credit > 0 &&
+			    buf_len(m->out) < SERVE_MUX_OUT_MAX)
+				ev |= POLLIN;
+			if (buf_len(s->to_sock) > 0)
+				ev |= POLLOUT;
+		}
+		s->pfd = &m->pfds[n];
+		m->pfds[n++] =
+		    (struct pollfd){ .fd = ev != 0 ? s->fd : -1, .events = ev };
+	}
+	for (i = 0; i < nextra; i++)
+		m->pfds[n++] = extra[i];
+	if (poll(m->pfds, (nfds_t)n, timeout_ms) < 0) {
+		if (errno == EINTR)
+			return 1;
+		fatal("listen: poll: %s", strerror(errno));
+	}
+	for (i = 0; i < nextra; i++)
+		extra[i].revents = m->pfds[n - nextra + i].revents;
+	now = clock_now_ms();
+	if (m->pfds[0].revents != 0 && serve_mux_read_input(m) != 0) {
+		m->ended = 1;
+		return 0;
+	}
+	for (s = LIST_FIRST(&m->streams); s != NULL; s = next) {
+		next = LIST_NEXT(s, entry);
+		/* (streams opened by this pass's frames have no entry yet) */
+		if (s->pfd != NULL)
+			serve_mux_stream_run(m, s, now);
+	}
+	LIST_FOREACH(s, &m->streams, entry)
+		s->pfd = NULL;
+	if (serve_mux_flush(m) != 0) {
+		m->ended = 1;
+		return 0;
+	}
+	return 1;
+}

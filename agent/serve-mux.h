@@ -1,0 +1,55 @@
+/* serve-mux.h - streams of the agent session: byte streams the broker opens
+ * on `rdev-agent serve --listen`'s own stdin/stdout, for hosts whose sshd
+ * forwards nothing (docs/PROTOCOL.md, "Streams of the agent session").
+ *
+ * After the agent's HELLO and "listening" event, the broker may send its
+ * HELLO and then open streams: a CONTROL request {"id":C,"op":"open",
+ * "connect":"agent"|"tcp","address":A,"port":P,"window":W} opens stream C
+ * (C > 0, never reused by the broker) to a new agent connection (served by
+ * a child process as a socket connection would be) or a TCP connection made
+ * from the host; the answer is {"id":C,"ok":true,"window":W2} or
+ * {"id":C,"ok":false,"error":"...","refused":BOOL}. Then DATA, EOF (half
+ * close) and CLOSE (final, from either side; not answered) travel on
+ * channel C, and WINDOW frames (u32 big-endian) grant the peer more bytes:
+ * neither side sends more DATA on a stream than the other has granted (W,
+ * W2 at the open, then each WINDOW), so one slow reader stalls only its
+ * own stream, and the agent holds at most SERVE_MUX_WINDOW bytes per stream
+ * for its socket.
+ *
+ * Ownership: serve_mux_new's object owns its streams (their sockets and
+ * buffers) and its buffers; the in and out fds stay the caller's. Single
+ * threaded, no globals.
+ */
+#ifndef RDEV_SERVE_MUX_H
+#define RDEV_SERVE_MUX_H
+
+#include <poll.h>
+#include <stddef.h>
+
+/* The agent's receive window per stream. */
+#define SERVE_MUX_WINDOW (1u << 20)
+
+struct serve_mux;
+
+/* A new connection served by an agent process: our end's fd, or -1 with
+ * *cause. */
+typedef int (*serve_mux_agent_fn)(void *arg, char **cause);
+
+/* A mux on in_fd/out_fd (made nonblocking here); agent makes the "agent"
+ * streams' connections. Free with serve_mux_free. */
+struct serve_mux *serve_mux_new(
+    int in_fd, int out_fd, serve_mux_agent_fn agent, void *arg);
+/* Close every stream and free m (NULL: nothing). */
+void serve_mux_free(struct serve_mux *m);
+/* In a child forked while m serves: close the streams' sockets (its copies
+ * would keep their connections from ending), nothing else. */
+void serve_mux_close_in_child(struct serve_mux *m);
+/* Wait (poll) for m's fds and the caller's extra[0..nextra) (their revents
+ * set for the caller), at most timeout_ms (-1: no limit; connects in
+ * progress shorten it), and serve what is ready. Returns 1 while the
+ * broker's side is open, 0 once it ended (end of input, or frames that are
+ * not the protocol: logged). */
+int serve_mux_poll(
+    struct serve_mux *m, struct pollfd *extra, size_t nextra, int timeout_ms);
+
+#endif

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# locked-down.sh - a hardened host: sshd with AllowTcpForwarding no,
+# AllowStreamLocalForwarding no, no sftp subsystem and MaxSessions 1, and an
+# account that has never seen rdev. Everything rides on the agent's one exec
+# channel (docs/PROTOCOL.md, "Streams of the agent session"): the agent
+# installs (without SFTP), `up` works, 10 execs run at once, forwardPorts to
+# a 127.0.0.1-bound and a 0.0.0.0-bound server answer, auto-forward works,
+# 100 MB pass a forward byte-exact, a reader that does not read keeps the
+# broker's memory bounded while another connection goes on, and status says
+# which forwarding sshd refused.
+. "$(dirname "$0")/../rig/lib.sh"
+rig_require_docker
+
+rig_remote_host ld --locked-down
+client=$RDEV_SOURCE_DIR/tests/e2e/forward_client.py
+trap 'rig_remote_cleanup ws' EXIT
+check_eq "the account has never seen rdev" "$(on_host 'ls -A ~/.rdev 2>/dev/null | wc -l')" 0
+
+base=$(rig_ports 3)
+p_lo=$base p_any=$((base + 1)) p_auto=$((base + 2))
+on_host "mkdir -p ~/ws && cat > ~/ws/.devcontainer.json" <<JSON
+{
+  "image": "$RDEV_RIG_IMAGE_BOOKWORM",
+  "updateRemoteUserUID": false,
+  "forwardPorts": [$p_lo, $p_any],
+  "portsAttributes": { "$p_auto": { "label": "auto-web", "onAutoForward": "notify" } }
+}
+JSON
+
+rdev up "$name:~/ws" --accept-new-host-key >"$TEST_TMP/up.out" 2>"$TEST_TMP/up.err" ||
+	{ cat "$TEST_TMP/up.err" >&2; fail "rdev up on the locked-down host failed"; }
+cid=$(jq -r .containerId "$TEST_TMP/up.out")
+check "the agent was installed (no SFTP there)" \
+	on_host 'test -x ~/.rdev/agent/*/rdev-agent'
+st() { broker status --json | jq -r ".sessions[0].$1"; }
+check_eq "status: sshd refuses stream-local forwarding" "$(st forwarding.streamlocal)" denied
+check_eq "status: clients reach the agent over its session" "$(st agent.transport)" session
+check_eq "one agent for everything" "$(st agent.starts)" 1
+
+# --- execs: ten at once over the one session channel -----------------------------
+for i in $(seq 1 10); do
+	rdev exec "$name:~/ws" -- sh -c "echo exec-$i" >"$TEST_TMP/exec-$i.out" 2>&1 &
+done
+wait
+ok=0
+for i in $(seq 1 10); do
+	[ "$(cat "$TEST_TMP/exec-$i.out")" = "exec-$i" ] && ok=$((ok + 1))
+done
+check_eq "10 parallel execs" "$ok" 10
+check_eq "an exec's exit status comes back" \
+	"$(rdev exec "$name:~/ws" -- sh -c 'exit 7' >/dev/null 2>&1; echo $?)" 7
+
+# --- forwards: through the agent, to 127.0.0.1 (the relay) and 0.0.0.0 ----------
+docker cp /bin/busybox "$cid:/bin/busybox"
+docker exec "$cid" sh -c "mkdir -p /www && head -c 5000000 /dev/urandom > /www/blob &&
+	busybox httpd -p 127.0.0.1:$p_lo -h /www && busybox httpd -p 0.0.0.0:$p_any -h /www"
+want=$(docker exec "$cid" sha256sum /www/blob | cut -d' ' -f1)
+check "up printed the forwards" grep -q "localhost:$p_lo .*container port $p_lo" "$TEST_TMP/up.err"
+check_eq "a server bound to 127.0.0.1 answers" \
+	"$(curl -sf "http://127.0.0.1:$p_lo/blob" | sha256sum | cut -d' ' -f1)" "$want"
+check_eq "a server on 0.0.0.0 answers" \
+	"$(curl -sf "http://127.0.0.1:$p_any/blob" | sha256sum | cut -d' ' -f1)" "$want"
+check_eq "status: sshd refuses TCP forwarding" "$(st forwarding.tcp)" denied
+fwd_count() { rdev forward --list --json | jq -r --argjson p "$1" "map(select(.local == \$p))[0].$2"; }
+check_eq "the 0.0.0.0 server's connection went direct (the agent connected)" \
+	"$(fwd_count "$p_any" direct)" 1
+check_eq "the 127.0.0.1 server's through the relay" "$(fwd_count "$p_lo" relayed)" 1
+check_eq "half-close through the agent's session" \
+	"$(python3 "$client" halfclose "$p_lo" /blob)" "$want"
+
+# --- auto-forward ------------------------------------------------------------------
+rdev forward "$name:~/ws" --auto 2>"$TEST_TMP/auto.err" || fail "forward --auto"
+docker exec "$cid" sh -c "busybox httpd -p 127.0.0.1:$p_auto -h /www"
+auto_listed() {
+	rdev forward --list --json | jq -e --argjson p "$p_auto" 'map(select(.port == $p)) | length == 1' >/dev/null
+}
+eventually "a new listening port is forwarded by itself" auto_listed
+check_eq "and answers" "$(curl -sf "http://127.0.0.1:$p_auto/blob" | sha256sum | cut -d' ' -f1)" "$want"
+
+# --- 100 MB byte-exact; a reader that does not read ---------------------------------
+docker exec "$cid" sh -c 'head -c 100000000 /dev/urandom > /www/big'
+want_big=$(docker exec "$cid" sha256sum /www/big | cut -d' ' -f1)
+check_eq "100 MB through the forward, byte-exact" \
+	"$(curl -sf "http://127.0.0.1:$p_lo/big" | sha256sum | cut -d' ' -f1)" "$want_big"
+rss0=$(broker_rss)
+python3 "$client" stall "$p_lo" /big 10 &
+stall=$!
+sleep 3
+check_eq "meanwhile another connection goes on (the stalled one stalls nobody)" \
+	"$(curl -sf "http://127.0.0.1:$p_any/blob" | sha256sum | cut -d' ' -f1)" "$want"
+check_eq "and an exec" "$(rdev exec "$name:~/ws" -- echo still)" still
+sleep 2
+rss1=$(broker_rss)
+held=$(broker status --json | jq '[.sessions[].buffered] | add')
+wait $stall || true
+echo "broker RSS $rss0 kB before, $rss1 kB with a stalled 100 MB reader; links hold $held bytes"
+# Its stream's window (2 MiB, HOST_MUX_FORWARD_WINDOW): the agent sends no
+# more.
+check "a reader that does not read: the broker holds its stream's 2 MiB window, not more" \
+	test "$held" -gt 1048576 -a "$held" -le $((2048 * 1024 + 64 * 1024))
+check_rss_growth "a reader that does not read: broker memory stays bounded" "$rss0" "$rss1"
+docker exec "$cid" rm -f /www/big
+
+check_eq "still one agent" "$(st agent.starts)" 1
+rdev down "$name:~/ws" >/dev/null || fail "rdev down"
+finish

@@ -1,0 +1,352 @@
+/* test-serve-mux.c - the agent's side of the streams of the agent session:
+ * real pipes for its stdin/stdout, a real TCP listener on 127.0.0.1 and a
+ * socketpair for an "agent" stream; opens answered, bytes both ways, half
+ * closes, refusals, and that the agent never sends more than its credit. */
+#include "test.h"
+
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "byte-order.h"
+#include "proto.h"
+#include "serve-mux.h"
+
+/* The broker's end: it writes the agent's stdin (to[1]) and reads its
+ * stdout (from[0]); what came is decoded into frames as they complete. */
+struct rig {
+	int to[2], from[2];
+	struct serve_mux *m;
+	struct buf *in;
+	int agent_fd; /* the test's end of an "agent" stream */
+};
+
+static int
+rig_agent(void *arg, char **cause)
+{
+	struct rig *r = arg;
+	int sv[2];
+
+	(void)cause;
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
+		return -1;
+	r->agent_fd = sv[1];
+	return sv[0];
+}
+
+static void
+rig_send(struct rig *r, enum proto_type type, uint32_t ch, const void *p, size_t len)
+{
+	struct buf *b = buf_new();
+
+	proto_encode(b, type, ch, p, len);
+	ASSERT_INT_EQ(write(r->to[1], buf_data(b), buf_len(b)), (ssize_t)buf_len(b));
+	buf_free(b);
+}
+
+static void
+rig_send_json(struct rig *r, const char *json)
+{
+	rig_send(r, PROTO_CONTROL, 0, json, strlen(json));
+}
+
+static void
+rig_init(struct rig *r)
+{
+	cJSON *hello = proto_hello_new("test-broker");
+	struct buf *b = buf_new();
+
+	memset(r, 0, sizeof *r);
+	r->agent_fd = -1;
+	ASSERT_INT_EQ(pipe(r->to), 0);
+	ASSERT_INT_EQ(pipe(r->from), 0);
+	fcntl(r->from[0], F_SETFL, O_NONBLOCK);
+	r->m = serve_mux_new(r->to[0], r->from[1], rig_agent, r);
+	r->in = buf_new();
+	proto_encode_json(b, PROTO_HELLO, 0, hello, NULL);
+	ASSERT_INT_EQ(write(r->to[1], buf_data(b), buf_len(b)), (ssize_t)buf_len(b));
+	buf_free(b);
+	cJSON_Delete(hello);
+}
+
+static void
+rig_free(struct rig *r)
+{
+	serve_mux_free(r->m);
+	close(r->to[0]);
+	close(r->to[1]);
+	close(r->from[0]);
+	close(r->from[1]);
+	if (r->agent_fd >= 0)
+		close(r->agent_fd);
+	buf_free(r->in);
+}
+
+/* Run the mux a few passes (it answers without waiting long). */
+static void
+rig_run(struct rig *r, int passes)
+{
+	unsigned char tmp[65536];
+	ssize_t n;
+
+	for (int i = 0; i < passes; i++) {
+		ASSERT_INT_EQ(serve_mux_poll(r->m, NULL, 0, 20), 1);
+		while ((n = read(r->from[0], tmp, sizeof tmp)) > 0)
+			buf_append(r->in, tmp, (size_t)n);
+	}
+}
+
+/* The next frame the agent sent (payload copied to *payload, a new buf);
+ * 0 when none is complete. */
+static int
+rig_frame(struct rig *r, struct proto_frame *f, struct buf **payload)
+{
+	size_t used;
+	char *why = NULL;
+	int rc = proto_decode(buf_data(r->in), buf_len(r->in), f, &used, &why);
+
+	ASSERT_TRUE(rc >= 0);
+	if (rc == 0)
+		return 0;
+	*payload = buf_new();
+	buf_append(*payload, f->payload, f->len);
+	buf_consume(r->in, used);
+	f->payload = NULL;
+	return 1;
+}
+
+/* Take the DATA bytes of channel ch that came into data (EOF and CLOSE on
+ * it counted in *eof, the last CONTROL's text kept in control). */
+static size_t
+rig_take_data(
+    struct rig *r, uint32_t ch, struct buf *data, int *eof, char *control, size_t csize)
+{
+	struct proto_frame f;
+	struct buf *p;
+	size_t n = 0;
+
+	while (rig_frame(r, &f, &p)) {
+		if (f.type == PROTO_DATA && f.channel == ch) {
+			buf_append(data, buf_data(p), buf_len(p));
+			n += buf_len(p);
+		} else if ((f.type == PROTO_EOF || f.type == PROTO_CLOSE) &&
+		    f.channel == ch)
+			*eof += 1;
+		else if (f.type == PROTO_CONTROL && control != NULL)
+			snprintf(control, csize, "%.*s", (int)buf_len(p),
+			    (const char *)buf_data(p));
+		buf_free(p);
+	}
+	return n;
+}
+
+/* A listener on 127.0.0.1 (its port in *port). */
+static int
+listener(int *port)
+{
+	struct sockaddr_in sa = { 0 };
+	socklen_t len = sizeof sa;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ASSERT_INT_EQ(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	ASSERT_INT_EQ(listen(fd, 4), 0);
+	ASSERT_INT_EQ(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+/* Ask for stream id to 127.0.0.1:port with window, and run until the
+ * agent answered: its answer's text into ctl. */
+static void
+rig_open_tcp(
+    struct rig *r, uint32_t id, int port, unsigned window, char *ctl, size_t csize)
+{
+	struct buf *data = buf_new();
+	char req[256];
+	int eof = 0;
+
+	snprintf(req, sizeof req,
+	    "{\"id\":%u,\"op\":\"open\",\"connect\":\"tcp\",\"address\":\"127.0.0.1\","
+	    "\"port\":%d,\"window\":%u}",
+	    id, port, window);
+	rig_send_json(r, req);
+	rig_run(r, 3);
+	rig_take_data(r, id, data, &eof, ctl, csize);
+	ASSERT_INT_EQ(buf_len(data), 0);
+	buf_free(data);
+}
+
+TEST(tcp_stream_both_ways_and_half_closes)
+{
+	struct rig r;
+	struct buf *data = buf_new();
+	char ctl[256] = "", got[16] = "";
+	int port, lfd = listener(&port), conn, eof = 0;
+
+	rig_init(&r);
+	rig_open_tcp(&r, 5, port, 65536, ctl, sizeof ctl);
+	ASSERT_STR_CONTAINS(ctl, "\"id\":5");
+	ASSERT_STR_CONTAINS(ctl, "\"ok\":true");
+	ASSERT_STR_CONTAINS(ctl, "\"window\":1048576");
+	conn = accept(lfd, NULL, NULL);
+	ASSERT_TRUE(conn >= 0);
+	/* broker -> server, then its half close */
+	rig_send(&r, PROTO_DATA, 5, "hello", 5);
+	rig_send(&r, PROTO_EOF, 5, NULL, 0);
+	rig_run(&r, 3);
+	ASSERT_INT_EQ(read(conn, got, sizeof got), 5);
+	ASSERT_INT_EQ(memcmp(got, "hello", 5), 0);
+	ASSERT_INT_EQ(read(conn, got, sizeof got), 0); /* the EOF went on */
+	/* server -> broker: still open that way, then its end */
+	ASSERT_INT_EQ(write(conn, "world", 5), 5);
+	close(conn);
+	rig_run(&r, 4);
+	rig_take_data(&r, 5, data, &eof, NULL, 0);
+	ASSERT_INT_EQ(buf_len(data), 5);
+	ASSERT_INT_EQ(memcmp(buf_data(data), "world", 5), 0);
+	ASSERT_INT_EQ(eof, 2); /* EOF, then CLOSE: both ends done */
+	buf_free(data);
+	close(lfd);
+	rig_free(&r);
+}
+
+TEST(tcp_refused_is_said_so)
+{
+	struct rig r;
+	char ctl[256] = "";
+	int port, lfd = listener(&port);
+
+	close(lfd); /* nothing listens there now */
+	rig_init(&r);
+	rig_open_tcp(&r, 1, port, 1000, ctl, sizeof ctl);
+	ASSERT_STR_CONTAINS(ctl, "\"ok\":false");
+	ASSERT_STR_CONTAINS(ctl, "\"refused\":true");
+	ASSERT_STR_CONTAINS(ctl, "Connection refused");
+	rig_free(&r);
+}
+
+TEST(never_more_than_the_credit)
+{
+	struct rig r;
+	struct buf *data = buf_new();
+	static char big[200000];
+	char ctl[256] = "";
+	unsigned char w[4];
+	int port, lfd = listener(&port), conn, eof = 0;
+
+	rig_init(&r);
+	rig_open_tcp(&r, 9, port, 1000, ctl, sizeof ctl);
+	ASSERT_STR_CONTAINS(ctl, "\"ok\":true");
+	conn = accept(lfd, NULL, NULL);
+	fcntl(conn, F_SETFL, O_NONBLOCK);
+	memset(big, 'x', sizeof big);
+	ASSERT_TRUE(write(conn, big, sizeof big) > 1500);
+	rig_run(&r, 5);
+	rig_take_data(&r, 9, data, &eof, NULL, 0);
+	ASSERT_INT_EQ(buf_len(data), 1000); /* the window, not what waits */
+	be_put_u32(w, 500);
+	rig_send(&r, PROTO_WINDOW, 9, w, sizeof w);
+	rig_run(&r, 5);
+	rig_take_data(&r, 9, data, &eof, NULL, 0);
+	ASSERT_INT_EQ(buf_len(data), 1500);
+	ASSERT_INT_EQ(eof, 0);
+	/* the broker's CLOSE ends it: the server sees its connection end */
+	rig_send(&r, PROTO_CLOSE, 9, NULL, 0);
+	rig_run(&r, 2);
+	{
+		char tmp[65536];
+		ssize_t n;
+
+		fcntl(conn, F_SETFL, 0);
+		while ((n = read(conn, tmp, sizeof tmp)) > 0)
+			;
+		/* (a reset: the agent closed with the server's bytes unread) */
+		ASSERT_TRUE(n == 0 || errno == ECONNRESET);
+	}
+	close(conn);
+	close(lfd);
+	buf_free(data);
+	rig_free(&r);
+}
+
+TEST(agent_stream_and_grants_back)
+{
+	struct rig r;
+	struct buf *data = buf_new();
+	struct proto_frame f;
+	struct buf *p;
+	static char chunk[65536], tmp[65536];
+	char ctl[256] = "";
+	size_t got = 0, granted = 0;
+	ssize_t n;
+	int eof = 0;
+
+	rig_init(&r);
+	rig_send_json(
+	    &r, "{\"id\":2,\"op\":\"open\",\"connect\":\"agent\",\"window\":100}");
+	rig_run(&r, 2);
+	rig_take_data(&r, 2, data, &eof, ctl, sizeof ctl);
+	ASSERT_STR_CONTAINS(ctl, "\"ok\":true");
+	ASSERT_TRUE(r.agent_fd >= 0);
+	fcntl(r.agent_fd, F_SETFL, O_NONBLOCK);
+	/* a quarter of its window, in pieces, read by the "agent" as it comes */
+	for (int i = 0; i < 4; i++) {
+		rig_send(&r, PROTO_DATA, 2, chunk, sizeof chunk);
+		rig_run(&r, 2);
+		while ((n = read(r.agent_fd, tmp, sizeof tmp)) > 0)
+			got += (size_t)n;
+		while (rig_frame(&r, &f, &p)) {
+			if (f.type == PROTO_WINDOW && f.channel == 2)
+				granted += be_get_u32(buf_data(p));
+			buf_free(p);
+		}
+		/* nothing granted before a quarter: no frame per message */
+		if (i < 3)
+			ASSERT_INT_EQ(granted, 0);
+	}
+	ASSERT_INT_EQ(got, 4 * sizeof chunk);
+	ASSERT_INT_EQ(granted, SERVE_MUX_WINDOW / 4);
+	ASSERT_INT_EQ(write(r.agent_fd, "pong", 4), 4);
+	rig_run(&r, 2);
+	rig_take_data(&r, 2, data, &eof, NULL, 0);
+	ASSERT_INT_EQ(buf_len(data), 4);
+	buf_free(data);
+	rig_free(&r);
+}
+
+TEST(not_hello_first_ends_it)
+{
+	struct rig r;
+
+	memset(&r, 0, sizeof r);
+	ASSERT_INT_EQ(pipe(r.to), 0);
+	ASSERT_INT_EQ(pipe(r.from), 0);
+	r.agent_fd = -1;
+	r.in = buf_new();
+	r.m = serve_mux_new(r.to[0], r.from[1], rig_agent, &r);
+	rig_send_json(
+	    &r, "{\"id\":1,\"op\":\"open\",\"connect\":\"agent\",\"window\":1}");
+	ASSERT_INT_EQ(serve_mux_poll(r.m, NULL, 0, 100), 0);
+	ASSERT_INT_EQ(r.agent_fd, -1); /* nothing was opened */
+	rig_free(&r);
+}
+
+TEST(end_of_input_ends_it)
+{
+	struct rig r;
+
+	rig_init(&r);
+	rig_run(&r, 1);
+	close(r.to[1]);
+	r.to[1] = open("/dev/null", O_WRONLY);
+	ASSERT_INT_EQ(serve_mux_poll(r.m, NULL, 0, 100), 0);
+	rig_free(&r);
+}
