@@ -134,36 +134,7 @@ cip=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}
 echo "container: ${cid:0:12} at $cip"
 
 p_xfer=7001 p_echo=7002 p_xfer_lo=7003 p_echo_lo=7004
-docker exec -i "$cid" sh -c 'cat > /tmp/rdev-bench-xfer.pl' <<'PERL'
-use strict; use IO::Socket::INET;
-$SIG{CHLD} = 'IGNORE';
-my $l = IO::Socket::INET->new(LocalAddr => $ARGV[1], LocalPort => $ARGV[0],
-	Listen => 128, ReuseAddr => 1) or die "listen: $!";
-my $zeros = "\0" x (1 << 20);
-while (1) {
-	my $c = $l->accept or next;
-	my $pid = fork;
-	if (!defined $pid || $pid) { close $c; next }
-	close $l;
-	my $in = "";
-	while (index($in, "\n") < 0) { sysread($c, $in, 4096, length $in) or exit 0 }
-	my ($cmd, $n) = $in =~ /^(GET|PUT) (\d+)\n/ or exit 1;
-	if ($cmd eq "GET") {
-		while ($n > 0) {
-			my $w = syswrite($c, $zeros, $n < length $zeros ? $n : length $zeros);
-			defined $w or exit 1;
-			$n -= $w;
-		}
-	} else {
-		my $got = length($in) - index($in, "\n") - 1;
-		my $buf;
-		while (my $r = sysread($c, $buf, 1 << 20)) { $got += $r }
-		syswrite($c, "$got\n");
-	}
-	close $c;
-	exit 0;
-}
-PERL
+docker exec -i "$cid" sh -c 'cat > /tmp/rdev-bench-xfer.pl' <"$src/bench/xfer-server.pl"
 docker exec -i "$cid" sh -c 'cat > /tmp/rdev-bench-echo.pl' <"$src/tests/rig/echo-server.pl"
 docker exec -d "$cid" perl /tmp/rdev-bench-xfer.pl "$p_xfer" 0.0.0.0
 docker exec -d "$cid" perl /tmp/rdev-bench-echo.pl "$p_echo" 0.0.0.0
