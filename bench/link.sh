@@ -22,7 +22,7 @@
 #   exec:      `rdev exec HOST:~/ws -- true` (warm), `ssh HOST docker exec CID
 #              true`, and `docker exec CID true` here (no link: the floor)
 #   keystroke: echo of single letters typed into `rdev shell HOST:~/ws` and
-#              into `ssh -t HOST docker exec -it CID bash` (bench/keystroke.py
+#              into `ssh -t HOST docker exec -it CID bash` (tests/e2e/keystroke.py
 #              on a real pty), RDEV_BENCH_KEYS letters each (default 100)
 #
 # and prints per RTT the medians and the ratios rdev/ssh, then the goals:
@@ -169,7 +169,7 @@ for rtt in "${rtts[@]}"; do
 		else
 			cmd=(ssh -F "$c" -t "$host" docker exec -it "$cid" bash)
 		fi
-		python3 "$src/bench/keystroke.py" "$keys" -- "${cmd[@]}" >"$tmp/key.$rtt.$p" ||
+		python3 "$src/tests/e2e/keystroke.py" "$keys" -- "${cmd[@]}" >"$tmp/key.$rtt.$p" ||
 			{ echo "keystrokes via $p failed" >&2; exit 1; }
 	done
 	printf '%-34s %10s %8s %8s %10s %8s %8s %7s\n' "" "rdev" min max "ssh" min max rdev/ssh

@@ -53,6 +53,7 @@
 #include <libssh/libssh.h>
 #include <libssh/callbacks.h>
 
+#include "chan-window.h"
 #include "forward.h"
 #include "host-session.h"
 #include "proto.h"
@@ -215,11 +216,12 @@ struct host_link {
 	unsigned char frame_hdr[PROTO_HEADER_SIZE];
 	size_t frame_hdr_have;
 	uint32_t frame_left;
-	int backlog;	    /* libssh holds channel data that did not fit */
-	int cli_blocked;    /* the client's socket is full: wait for POLLOUT */
-	int open_direct;    /* the open goes to the container address itself */
-	int open_retried;   /* the agent was asked again after a failed open */
-	char *open_address; /* where the open goes (the call is repeated) */
+	struct chan_window win; /* the channel's receive window (chan-window.h) */
+	int backlog;		/* libssh holds channel data that did not fit */
+	int cli_blocked;	/* the client's socket is full: wait for POLLOUT */
+	int open_direct;	/* the open goes to the container address itself */
+	int open_retried;	/* the agent was asked again after a failed open */
+	char *open_address;	/* where the open goes (the call is repeated) */
 	int open_port;
 	/* agent link: its channel being opened (NULL once open) and the id of
 	 * the client's request, answered then */

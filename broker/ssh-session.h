@@ -36,8 +36,11 @@
 #define RDEV_SSH_SESSION_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <libssh/libssh.h>
+
+struct buf;
 
 /* How to reach a host; plain data, borrowed for the duration of the call. */
 struct ssh_target_opts {
@@ -95,6 +98,13 @@ int rdev_ssh_keepalive(struct rdev_ssh *s, char **cause);
  * then would queue behind that data and time out on a live host. 0 when not,
  * or not a TCP connection (ProxyCommand). */
 int rdev_ssh_peer_acking(struct rdev_ssh *s);
+/* Top channel ch's receive window up to size bytes: a WINDOW_ADJUST for
+ * what is missing, nothing when it is that large already (chan-window.h
+ * says when). For channels whose extended data (stderr) a data callback
+ * always takes whole; any that libssh still held is appended to
+ * stderr_out (NULL: dropped). Returns 0, or -1 when libssh failed (the
+ * session's error says why). */
+int rdev_ssh_channel_window(ssh_channel ch, uint32_t size, struct buf *stderr_out);
 /* The keepalive interval in seconds this session uses. */
 int rdev_ssh_keepalive_interval(const struct rdev_ssh *s);
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """keystroke.py - keystroke echo latency of an interactive shell run through
-a real pseudo-terminal (tests/e2e/pty_drive.py's Pty), for bench/link.sh.
+a real pseudo-terminal (pty_drive.py's Pty), for bench/link.sh and
+e2e/link-delay.
 
     keystroke.py KEYS -- CMD ARGS...
 
@@ -16,7 +17,7 @@ import os
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "e2e"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pty_drive import Pty  # noqa: E402
 
 
