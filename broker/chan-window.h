@@ -6,8 +6,8 @@
  * libssh 0.10 keeps every channel at 1.28 MB and tops it up only once it is
  * below half of that: 640 KB per round trip, 16 MB/s at 40 ms. Here a window
  * starts at that size and doubles, up to CHAN_WINDOW_MAX, each time a whole
- * window's worth was delivered with the client keeping up (its socket took
- * everything: a bulk transfer to a fast reader); it is topped up to its size
+ * window's worth was delivered with the client keeping up (the link's buffer
+ * never filled: a bulk transfer to a fast reader); it is topped up to its size
  * each time half of it was delivered. Bytes that wait for a slow client are
  * not delivered, so they earn no new window: what the broker holds for a
  * channel stays below its window plus the link's buffer.
@@ -30,7 +30,7 @@ struct chan_window {
 
 void chan_window_init(struct chan_window *w);
 /* n bytes of the channel's data were delivered to the client; keeping_up:
- * it took all there was (nothing waits for it). */
+ * no data waited for room (the link's buffer is not full). */
 void chan_window_delivered(struct chan_window *w, size_t n, int keeping_up);
 /* The size to top the window up to now (the caller asks libssh for it), or
  * 0 when no top-up is due. Counts the top-up as done. */

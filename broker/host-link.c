@@ -492,7 +492,8 @@ host_link_pump(struct host_session *h, struct host_link *l)
 			break;
 		}
 		buf_consume(l->to_cli, (size_t)w);
-		chan_window_delivered(&l->win, (size_t)w, buf_len(l->to_cli) == 0);
+		/* keeping up: its buffer never filled, so libssh held nothing */
+		chan_window_delivered(&l->win, (size_t)w, !l->backlog);
 	}
 	host_link_top_up(h, l);
 	if (l->down >= HOST_LINK_DOWN_DRAIN && buf_len(l->to_cli) == 0) {
