@@ -67,13 +67,9 @@ host=${RDEV_BENCH_HOST:-fwd$(($$ % 10000))}
 rig=$src/tests/rig/rig.sh
 client=$src/bench/forward_client.py
 goal_tp=1.0 goal_rt=1.1 goal_rss_kb=15625 # 16 MB = 16 * 10^6 bytes, in KiB
+. "$src/bench/lib.sh"
 
-if [ "${RDEV_BENCH_NO_BUILD:-}" != 1 ]; then
-	echo "=== build (Release, $build) ==="
-	cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release -DRDEV_SANITIZE=OFF >/dev/null
-	cmake --build "$build" -j"$(nproc)" \
-		--target rdev rdev-agent rdev-broker rdev-relay agent-bundle >/dev/null
-fi
+bench_build "$src" "$build" rdev rdev-agent rdev-broker rdev-relay agent-bundle
 for f in rdev rdev-broker rdev-agent; do
 	[ -x "$build/$f" ] || { echo "no $f in $build" >&2; exit 1; }
 done
@@ -109,11 +105,7 @@ cleanup() {
 trap cleanup EXIT
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 
-echo "=== machine ==="
-echo "date:      $(date -u '+%Y-%m-%d %H:%M UTC')"
-echo "cpus:      $(nproc) ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"
-echo "load:      $(load) (1/5/15 min; above $(nproc) the figures are inflated)"
-echo "rdev:      $(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$src" diff --quiet 2>/dev/null || echo ' + local changes')"
+bench_machine "$src"
 echo "ssh:       $(ssh -V 2>&1); libssh $(dpkg-query -W -f '${Version}' 'libssh-4' 2>/dev/null || echo '?')"
 echo "agent:     $agent_note"
 

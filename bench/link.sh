@@ -57,13 +57,9 @@ goal_fwd_down=1.5 goal_fwd_up=1.0 goal_stream=1.5 goal_key_ms=5
 # Helpers of the other benchmarks, taken by name (bench/lib.sh).
 . "$src/bench/lib.sh"
 bench_import "$src/bench/up-exec.sh" run_cmd time_rounds stats median
-bench_import "$src/bench/forward.sh" wait_tcp tp_stats ratio
+bench_import "$src/bench/forward.sh" wait_tcp tp_stats ratio cleanup load
 
-if [ "${RDEV_BENCH_NO_BUILD:-}" != 1 ]; then
-	echo "=== build (Release, $build; agent bundle) ==="
-	cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release -DRDEV_SANITIZE=OFF >/dev/null
-	cmake --build "$build" -j"$(nproc)" --target rdev rdev-agent rdev-broker agent-bundle >/dev/null
-fi
+bench_build "$src" "$build" rdev rdev-agent rdev-broker agent-bundle
 for f in rdev rdev-broker rdev-agent; do
 	[ -x "$build/$f" ] || { echo "no $f in $build" >&2; exit 1; }
 done
@@ -74,26 +70,12 @@ rdev() { "$build/rdev" "$@"; }
 tmp=$(mktemp -d /tmp/rdev-bench-link.XXXXXX)
 export RDEV_RUNTIME_DIR=$tmp/rt RDEV_STATE_DIR=$tmp/state
 mkdir -m 700 "$RDEV_RUNTIME_DIR"
-host_started=0 home= ssh_pids=()
-cleanup() {
-	local p
-	for p in "${ssh_pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	"$build/rdev-broker" stop >/dev/null 2>&1 || true
-	if [ -n "$home" ]; then
-		docker ps -aq --filter "label=devcontainer.local_folder=$home/ws" |
-			xargs -r docker rm -f >/dev/null 2>&1 || true
-	fi
-	[ $host_started -eq 1 ] && bash "$rig" host-stop "$host" >/dev/null 2>&1 || true
-	rm -rf "$tmp"
-}
+# forward.sh's cleanup: the ssh -L processes, the broker, the container, the host
+host_started=0 home= ssh_pids=() idle_pid=
+broker() { "$build/rdev-broker" "$@"; }
 trap cleanup EXIT
-load() { cut -d' ' -f1-3 /proc/loadavg; }
 
-echo "=== machine ==="
-echo "date:      $(date -u '+%Y-%m-%d %H:%M UTC')"
-echo "cpus:      $(nproc) ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"
-echo "load:      $(load) (1/5/15 min; above $(nproc) the figures are inflated)"
-echo "rdev:      $(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$src" diff --quiet 2>/dev/null || echo ' + local changes')"
+bench_machine "$src"
 echo "ssh:       $(ssh -V 2>&1); libssh $(dpkg-query -W -f '${Version}' 'libssh-4' 2>/dev/null || echo '?')"
 
 # --- the host, the workspace, the server -------------------------------------

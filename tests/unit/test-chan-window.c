@@ -23,6 +23,18 @@ deliver(struct chan_window *w, size_t n, int keeping_up, uint32_t *last)
 	return topups;
 }
 
+/* The window's size after n bytes delivered to a fresh channel. */
+static uint32_t
+size_after(size_t n, int keeping_up)
+{
+	struct chan_window w;
+	uint32_t last = 0;
+
+	chan_window_init(&w);
+	deliver(&w, n, keeping_up, &last);
+	return w.size;
+}
+
 TEST(starts_at_libssh_size_and_tops_up_at_half)
 {
 	struct chan_window w;
@@ -39,18 +51,12 @@ TEST(starts_at_libssh_size_and_tops_up_at_half)
 
 TEST(grows_for_a_client_that_keeps_up_until_the_cap)
 {
-	struct chan_window w;
-	uint32_t last = 0;
-
-	chan_window_init(&w);
 	/* 100 MB to a fast reader: the window reaches the cap, and stays */
-	deliver(&w, 100000000, 1, &last);
-	ASSERT_INT_EQ(w.size, CHAN_WINDOW_MAX);
-	ASSERT_INT_EQ(last, CHAN_WINDOW_MAX);
+	ASSERT_INT_EQ(size_after(100000000, 1), CHAN_WINDOW_MAX);
 	/* within the first ~20 MB already (1.28 + 2.56 + 5.12 + 10.24 MB) */
-	chan_window_init(&w);
-	deliver(&w, 20000000, 1, &last);
-	ASSERT_INT_EQ(w.size, CHAN_WINDOW_MAX);
+	ASSERT_INT_EQ(size_after(20000000, 1), CHAN_WINDOW_MAX);
+	/* doubling: 1.28 MB delivered -> 2.56, 3.84 MB -> 5.12 */
+	ASSERT_INT_EQ(size_after(5000000, 1), 4 * CHAN_WINDOW_START);
 }
 
 TEST(a_slow_client_earns_no_growth)
@@ -59,11 +65,10 @@ TEST(a_slow_client_earns_no_growth)
 	uint32_t last = 0;
 	int i;
 
-	chan_window_init(&w);
-	deliver(&w, 100000000, 0, &last);
-	ASSERT_INT_EQ(w.size, CHAN_WINDOW_START);
+	ASSERT_INT_EQ(size_after(100000000, 0), CHAN_WINDOW_START);
 	/* falling behind now and then restarts the count: 1 MB kept up with,
 	 * then one packet behind, a hundred times */
+	chan_window_init(&w);
 	for (i = 0; i < 100; i++) {
 		deliver(&w, 1000000, 1, &last);
 		deliver(&w, 32768, 0, &last);
