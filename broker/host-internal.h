@@ -217,6 +217,7 @@ struct host_link {
 	size_t frame_hdr_have;
 	uint32_t frame_left;
 	struct chan_window win; /* the channel's receive window (chan-window.h) */
+	uint32_t win_logged;	/* its size when last logged */
 	int backlog;		/* libssh holds channel data that did not fit */
 	int cli_blocked;	/* the client's socket is full: wait for POLLOUT */
 	int open_direct;	/* the open goes to the container address itself */

@@ -404,6 +404,10 @@ host_link_top_up(struct host_session *h, struct host_link *l)
 	if (l->state != HOST_LINK_OPEN || l->backlog || l->down != HOST_LINK_DOWN_OPEN ||
 	    (size = chan_window_due(&l->win)) == 0)
 		return;
+	if (size != l->win_logged) {
+		log_debug("%s: link %u: receive window %u bytes", h->label, l->id, size);
+		l->win_logged = size;
+	}
 	err = buf_new();
 	if (rdev_ssh_channel_window(l->ch, size, err) != 0) {
 		log_warn("%s: link %u: window adjust: %s", h->label, l->id,
