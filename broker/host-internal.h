@@ -258,6 +258,7 @@ struct host_session {
 	struct event_base *base;
 	struct event *wake_ev, *ssh_ev, *timer_ev;
 	int serving;	   /* host_serve runs: listeners link, else refuse */
+	int ssh_out;	   /* libssh holds output for a full socket */
 	long long last_rx; /* when the SSH socket last had something */
 	struct rdev_ssh *ssh;
 	int kicked;	   /* a channel callback ran: serve links before waiting */
@@ -342,7 +343,8 @@ int host_watch_init(struct host_session *h, char **cause);
 /* Free every event (forwards' listeners too) and the base. */
 void host_watch_free(struct host_session *h);
 /* Watch the SSH socket fd (-1: stop): its data is taken with libssh's
- * event h->ev and h->last_rx is set. */
+ * event h->ev and h->last_rx is set; while h->ssh_out, its writability
+ * too (libssh then writes what it holds). */
 void host_watch_ssh(struct host_session *h, int fd);
 /* One pass of the loop: wait at most timeout_ms (0: only what is ready
  * now) and run the callbacks of what is ready: client sockets read or

@@ -462,6 +462,19 @@ out:
 }
 
 int
+rdev_ssh_flush(struct rdev_ssh *s)
+{
+	int rc;
+
+	/* (WRITE_PENDING: libssh wants a poll for writability, which it also
+	 * does after each write; the flush polls only when bytes wait.) */
+	if (!(ssh_get_poll_flags(s->ss) & SSH_WRITE_PENDING))
+		return 0;
+	rc = ssh_blocking_flush(s->ss, 0);
+	return rc == SSH_ERROR ? -1 : rc == SSH_AGAIN;
+}
+
+int
 rdev_ssh_peer_acking(struct rdev_ssh *s)
 {
 	struct tcp_info ti;
