@@ -3,31 +3,63 @@
 #include "chan-window.h"
 
 void
-chan_window_init(struct chan_window *w)
+chan_window_init(struct chan_window *w, long long now_us)
 {
-	w->size = CHAN_WINDOW_START;
+	w->size = w->before = CHAN_WINDOW_START;
+	w->settled = 0;
 	w->since_grant = 0;
 	w->since_grow = 0;
+	w->grow_us = now_us;
+	w->rate = 0;
 }
 
 void
-chan_window_delivered(struct chan_window *w, size_t n, int keeping_up)
+chan_window_delivered(struct chan_window *w, size_t n, int keeping_up, long long now_us)
 {
 	w->since_grant += n;
 	/* A client that falls behind once starts the count again: the window
 	 * grows for a path that is long, not for a reader that is slow. */
-	w->since_grow = keeping_up ? w->since_grow + n : 0;
+	if (keeping_up) {
+		/* The count's clock starts with its first bytes, not with the
+		 * channel's open or a pause (a request's round trip is not a
+		 * rate). */
+		if (w->since_grow == 0)
+			w->grow_us = now_us;
+		w->since_grow += n;
+	} else {
+		w->since_grow = 0;
+		w->grow_us = now_us;
+	}
+}
+
+/* A whole window was delivered at this size with the client keeping up:
+ * double it if the last doubling paid, else go back and stay. */
+static void
+chan_window_judge(struct chan_window *w, long long now_us)
+{
+	long long us = now_us - w->grow_us;
+	uint64_t rate = w->since_grow * 1000000u / (uint64_t)(us > 0 ? us : 1);
+
+	if (w->rate != 0 && rate * 4 < w->rate * CHAN_WINDOW_GAIN_QUARTERS) {
+		w->size = w->before;
+		w->settled = 1;
+	} else if (w->size < CHAN_WINDOW_MAX) {
+		w->before = w->size;
+		w->size = w->size > CHAN_WINDOW_MAX / 2 ? CHAN_WINDOW_MAX : w->size * 2;
+		w->rate = rate;
+	} else
+		w->settled = 1;
+	w->since_grow = 0;
+	w->grow_us = now_us;
 }
 
 uint32_t
-chan_window_due(struct chan_window *w)
+chan_window_due(struct chan_window *w, long long now_us)
 {
 	if (w->since_grant < w->size / 2)
 		return 0;
-	if (w->since_grow >= w->size && w->size < CHAN_WINDOW_MAX) {
-		w->size = w->size > CHAN_WINDOW_MAX / 2 ? CHAN_WINDOW_MAX : w->size * 2;
-		w->since_grow = 0;
-	}
+	if (!w->settled && w->since_grow >= w->size)
+		chan_window_judge(w, now_us);
 	w->since_grant = 0;
 	return w->size;
 }

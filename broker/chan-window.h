@@ -1,5 +1,6 @@
 /* chan-window.h - how large a receive window rdev keeps on a channel it
- * reads (host-link.c), and when to top it up. Pure: no libssh, no I/O.
+ * reads (host-link.c), and when to top it up. Pure: no libssh, no I/O; the
+ * caller passes the time.
  *
  * The peer may send as much as the window allows before our WINDOW_ADJUST
  * comes back, so one channel carries at most window / RTT (docs/SSH-WINDOWS.md).
@@ -7,10 +8,15 @@
  * below half of that: 640 KB per round trip, 16 MB/s at 40 ms. Here a window
  * starts at that size and doubles, up to CHAN_WINDOW_MAX, each time a whole
  * window's worth was delivered with the client keeping up (the link's buffer
- * never filled: a bulk transfer to a fast reader); it is topped up to its size
- * each time half of it was delivered. Bytes that wait for a slow client are
- * not delivered, so they earn no new window: what the broker holds for a
- * channel stays below its window plus the link's buffer.
+ * never filled: a bulk transfer to a fast reader) and the last doubling paid:
+ * the window's worth came at least CHAN_WINDOW_GAIN times as fast as the one
+ * before it at half the size. When it did not (a short path: the window was
+ * not what limited the channel), the window goes back to the size before and
+ * stays there: a channel's window is what its path needs, not the most it
+ * may have. It is topped up to its size each time half of it was delivered.
+ * Bytes that wait for a slow client are not delivered, so they earn no new
+ * window: what the broker holds for a channel stays below its window plus
+ * the link's buffer.
  *
  * Ownership: a plain struct inside its link. */
 #ifndef RDEV_CHAN_WINDOW_H
@@ -21,19 +27,28 @@
 
 #define CHAN_WINDOW_START 1280000u /* libssh 0.10's own (channels.c WINDOWBASE) */
 #define CHAN_WINDOW_MAX (8u << 20)
+/* A doubled window must carry this much faster (in 1/4: 5/4 = 1.25x) to be
+ * kept: a window-bound channel goes nearly 2x, a CPU-bound one about 1x. */
+#define CHAN_WINDOW_GAIN_QUARTERS 5
 
 struct chan_window {
 	uint32_t size;	      /* what the channel is topped up to */
+	uint32_t before;      /* its size before the last doubling */
+	int settled;	      /* a doubling did not pay: no more growth */
 	uint64_t since_grant; /* delivered since the last top-up */
 	uint64_t since_grow;  /* delivered at this size, the client keeping up */
+	long long grow_us;    /* when since_grow started counting */
+	uint64_t rate;	      /* bytes/s of the last whole window (0: none yet) */
 };
 
-void chan_window_init(struct chan_window *w);
+/* now_us: a monotonic time in microseconds (clock_now_us). */
+void chan_window_init(struct chan_window *w, long long now_us);
 /* n bytes of the channel's data were delivered to the client; keeping_up:
  * no data waited for room (the link's buffer is not full). */
-void chan_window_delivered(struct chan_window *w, size_t n, int keeping_up);
+void chan_window_delivered(
+    struct chan_window *w, size_t n, int keeping_up, long long now_us);
 /* The size to top the window up to now (the caller asks libssh for it), or
  * 0 when no top-up is due. Counts the top-up as done. */
-uint32_t chan_window_due(struct chan_window *w);
+uint32_t chan_window_due(struct chan_window *w, long long now_us);
 
 #endif

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -311,7 +312,7 @@ host_link_new(struct host_session *h, int fd, ssh_channel ch, size_t cap)
 	l->to_ch = buf_new();
 	l->to_cli = buf_new();
 	l->cap = cap;
-	chan_window_init(&l->win);
+	chan_window_init(&l->win, clock_now_us());
 	ssh_callbacks_init(&l->cb);
 	l->cb.userdata = l;
 	l->cb.channel_data_function = host_link_on_data;
@@ -402,7 +403,7 @@ host_link_top_up(struct host_session *h, struct host_link *l)
 	uint32_t size;
 
 	if (l->state != HOST_LINK_OPEN || l->backlog || l->down != HOST_LINK_DOWN_OPEN ||
-	    (size = chan_window_due(&l->win)) == 0)
+	    (size = chan_window_due(&l->win, clock_now_us())) == 0)
 		return;
 	if (size != l->win_logged) {
 		log_debug("%s: link %u: receive window %u bytes", h->label, l->id, size);
@@ -497,7 +498,7 @@ host_link_pump(struct host_session *h, struct host_link *l)
 		}
 		buf_consume(l->to_cli, (size_t)w);
 		/* keeping up: its buffer never filled, so libssh held nothing */
-		chan_window_delivered(&l->win, (size_t)w, !l->backlog);
+		chan_window_delivered(&l->win, (size_t)w, !l->backlog, clock_now_us());
 	}
 	host_link_top_up(h, l);
 	if (l->down >= HOST_LINK_DOWN_DRAIN && buf_len(l->to_cli) == 0) {

@@ -3,19 +3,40 @@
 
 #include "chan-window.h"
 
-/* Deliver n bytes in 32 KiB packets (as sshd sends them), topping up as
- * the link does; the number of top-ups. */
+/* A path as the window sees it: each 32 KiB packet takes the time the
+ * slower of two limits allows: the window (at most the window per round
+ * trip, rtt_us) or the rest of the machine (max_rate bytes/s; 0: none). */
+struct path {
+	long long now_us;
+	long long rtt_us;
+	uint64_t max_rate;
+};
+
+static void
+path_step(struct path *p, const struct chan_window *w, size_t k)
+{
+	uint64_t rate =
+	    p->rtt_us > 0 ? (uint64_t)w->size * 1000000u / (uint64_t)p->rtt_us : 0;
+
+	if (p->max_rate != 0 && (rate == 0 || p->max_rate < rate))
+		rate = p->max_rate;
+	p->now_us += rate != 0 ? (long long)(k * 1000000u / rate) : 1;
+}
+
+/* Deliver n bytes over p in 32 KiB packets (as sshd sends them), topping
+ * up as the link does; the number of top-ups. */
 static int
-deliver(struct chan_window *w, size_t n, int keeping_up, uint32_t *last)
+deliver(struct chan_window *w, struct path *p, size_t n, int keeping_up, uint32_t *last)
 {
 	int topups = 0;
 	uint32_t due;
 
 	while (n > 0) {
 		size_t k = n < 32768 ? n : 32768;
-		chan_window_delivered(w, k, keeping_up);
+		path_step(p, w, k);
+		chan_window_delivered(w, k, keeping_up, p->now_us);
 		n -= k;
-		if ((due = chan_window_due(w)) > 0) {
+		if ((due = chan_window_due(w, p->now_us)) > 0) {
 			topups++;
 			*last = due;
 		}
@@ -23,68 +44,98 @@ deliver(struct chan_window *w, size_t n, int keeping_up, uint32_t *last)
 	return topups;
 }
 
-/* The window's size after n bytes delivered to a fresh channel. */
+/* The window's size after n bytes delivered to a fresh channel over a path
+ * of rtt_ms whose machine carries at most max_mbs MB/s (0: no limit). */
 static uint32_t
-size_after(size_t n, int keeping_up)
+size_after(size_t n, int keeping_up, int rtt_ms, int max_mbs)
 {
+	struct path p = { 1000000, (long long)rtt_ms * 1000,
+		(uint64_t)max_mbs * 1000000 };
 	struct chan_window w;
 	uint32_t last = 0;
 
-	chan_window_init(&w);
-	deliver(&w, n, keeping_up, &last);
+	chan_window_init(&w, p.now_us);
+	deliver(&w, &p, n, keeping_up, &last);
 	return w.size;
 }
 
 TEST(starts_at_libssh_size_and_tops_up_at_half)
 {
+	struct path p = { 1000000, 40000, 0 };
 	struct chan_window w;
 	uint32_t last = 0;
 
-	chan_window_init(&w);
+	chan_window_init(&w, p.now_us);
 	ASSERT_INT_EQ(w.size, CHAN_WINDOW_START);
-	ASSERT_INT_EQ(chan_window_due(&w), 0);
+	ASSERT_INT_EQ(chan_window_due(&w, p.now_us), 0);
 	/* less than half: nothing due */
-	ASSERT_INT_EQ(deliver(&w, CHAN_WINDOW_START / 2 - 32768, 0, &last), 0);
-	ASSERT_INT_EQ(deliver(&w, 32768, 0, &last), 1);
+	ASSERT_INT_EQ(deliver(&w, &p, CHAN_WINDOW_START / 2 - 32768, 0, &last), 0);
+	ASSERT_INT_EQ(deliver(&w, &p, 32768, 0, &last), 1);
 	ASSERT_INT_EQ(last, CHAN_WINDOW_START);
 }
 
-TEST(grows_for_a_client_that_keeps_up_until_the_cap)
+TEST(grows_while_the_window_is_the_limit_until_the_cap)
 {
-	/* 100 MB to a fast reader: the window reaches the cap, and stays */
-	ASSERT_INT_EQ(size_after(100000000, 1), CHAN_WINDOW_MAX);
+	/* 100 MB at 40 ms to a fast reader: the window reaches the cap, and
+	 * stays */
+	ASSERT_INT_EQ(size_after(100000000, 1, 40, 0), CHAN_WINDOW_MAX);
 	/* within the first ~20 MB already (1.28 + 2.56 + 5.12 + 10.24 MB) */
-	ASSERT_INT_EQ(size_after(20000000, 1), CHAN_WINDOW_MAX);
+	ASSERT_INT_EQ(size_after(20000000, 1, 40, 0), CHAN_WINDOW_MAX);
 	/* doubling: 1.28 MB delivered -> 2.56, 3.84 MB -> 5.12 */
-	ASSERT_INT_EQ(size_after(5000000, 1), 4 * CHAN_WINDOW_START);
+	ASSERT_INT_EQ(size_after(5000000, 1, 40, 0), 4 * CHAN_WINDOW_START);
+	ASSERT_INT_EQ(size_after(100000000, 1, 80, 500), CHAN_WINDOW_MAX);
+}
+
+TEST(a_short_path_keeps_the_first_window)
+{
+	/* At 0 ms the machine is the limit: the doubling to 2.56 MB carries
+	 * no faster, so the window goes back to 1.28 MB and stays */
+	ASSERT_INT_EQ(size_after(100000000, 1, 0, 300), CHAN_WINDOW_START);
+	/* 1 ms at 300 MB/s: 1.28 MB a round trip is more than the path
+	 * needs */
+	ASSERT_INT_EQ(size_after(100000000, 1, 1, 300), CHAN_WINDOW_START);
+}
+
+TEST(growth_stops_where_it_stops_paying)
+{
+	/* 40 ms, a machine that carries 100 MB/s: 1.28 MB/40 ms = 32 MB/s,
+	 * 2.56 -> 64, 5.12 -> 100 (1.56x, kept), 8 MiB -> 100 (no more):
+	 * back to 5.12 MB */
+	ASSERT_INT_EQ(size_after(100000000, 1, 40, 100), 4 * CHAN_WINDOW_START);
+	/* 40 ms, 50 MB/s: 32 -> 50 (1.56x, kept) -> 50: back to 2.56 MB */
+	ASSERT_INT_EQ(size_after(100000000, 1, 40, 50), 2 * CHAN_WINDOW_START);
 }
 
 TEST(a_slow_client_earns_no_growth)
 {
+	struct path p = { 1000000, 40000, 0 };
 	struct chan_window w;
 	uint32_t last = 0;
 	int i;
 
-	ASSERT_INT_EQ(size_after(100000000, 0), CHAN_WINDOW_START);
+	ASSERT_INT_EQ(size_after(100000000, 0, 40, 0), CHAN_WINDOW_START);
 	/* falling behind now and then restarts the count: 1 MB kept up with,
 	 * then one packet behind, a hundred times */
-	chan_window_init(&w);
+	chan_window_init(&w, p.now_us);
 	for (i = 0; i < 100; i++) {
-		deliver(&w, 1000000, 1, &last);
-		deliver(&w, 32768, 0, &last);
+		deliver(&w, &p, 1000000, 1, &last);
+		deliver(&w, &p, 32768, 0, &last);
 	}
 	ASSERT_INT_EQ(w.size, CHAN_WINDOW_START);
 }
 
 TEST(top_ups_are_one_per_half_window)
 {
+	struct path p = { 1000000, 80000, 0 };
 	struct chan_window w;
 	uint32_t last = 0;
 	int n;
 
-	chan_window_init(&w);
-	deliver(&w, 30000000, 1, &last); /* at the cap */
-	n = deliver(&w, 40u << 20, 1, &last);
+	chan_window_init(&w, p.now_us);
+	deliver(&w, &p, 30000000, 1, &last); /* at the cap */
+	ASSERT_INT_EQ(w.size, CHAN_WINDOW_MAX);
+	n = deliver(&w, &p, 40u << 20, 1, &last);
 	/* 40 MiB at 4 MiB per top-up */
 	ASSERT_INT_EQ(n, 10);
+	ASSERT_INT_EQ(last, CHAN_WINDOW_MAX);
 }
