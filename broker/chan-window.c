@@ -32,21 +32,24 @@ chan_window_delivered(struct chan_window *w, size_t n, int keeping_up, long long
 	}
 }
 
-/* A whole window was delivered at this size with the client keeping up:
- * double it if the last doubling paid, else go back and stay. */
+/* Enough was delivered at this size with the client keeping up: double the
+ * window if the last doubling paid (or a settled window is due to try again),
+ * else go back to the size before and settle. */
 static void
 chan_window_judge(struct chan_window *w, long long now_us)
 {
 	long long us = now_us - w->grow_us;
 	uint64_t rate = w->since_grow * 1000000u / (uint64_t)(us > 0 ? us : 1);
 
-	if (w->rate != 0 && rate * 4 < w->rate * CHAN_WINDOW_GAIN_QUARTERS) {
+	if (!w->settled && w->rate != 0 &&
+	    rate * 4 < w->rate * CHAN_WINDOW_GAIN_QUARTERS) {
 		w->size = w->before;
 		w->settled = 1;
 	} else if (w->size < CHAN_WINDOW_MAX) {
 		w->before = w->size;
 		w->size = w->size > CHAN_WINDOW_MAX / 2 ? CHAN_WINDOW_MAX : w->size * 2;
 		w->rate = rate;
+		w->settled = 0;
 	} else
 		w->settled = 1;
 	w->since_grow = 0;
@@ -56,9 +59,12 @@ chan_window_judge(struct chan_window *w, long long now_us)
 uint32_t
 chan_window_due(struct chan_window *w, long long now_us)
 {
+	uint64_t judge_at = (uint64_t)w->size *
+	    (w->settled ? CHAN_WINDOW_RETRY_WINDOWS : CHAN_WINDOW_JUDGE_WINDOWS);
+
 	if (w->since_grant < w->size / 2)
 		return 0;
-	if (!w->settled && w->since_grow >= w->size)
+	if (w->since_grow >= judge_at)
 		chan_window_judge(w, now_us);
 	w->since_grant = 0;
 	return w->size;

@@ -7,16 +7,17 @@
  * libssh 0.10 keeps every channel at 1.28 MB and tops it up only once it is
  * below half of that: 640 KB per round trip, 16 MB/s at 40 ms. Here a window
  * starts at that size and doubles, up to CHAN_WINDOW_MAX, each time a whole
- * window's worth was delivered with the client keeping up (the link's buffer
- * never filled: a bulk transfer to a fast reader) and the last doubling paid:
- * the window's worth came at least CHAN_WINDOW_GAIN times as fast as the one
- * before it at half the size. When it did not (a short path: the window was
- * not what limited the channel), the window goes back to the size before and
- * stays there: a channel's window is what its path needs, not the most it
- * may have. It is topped up to its size each time half of it was delivered.
- * Bytes that wait for a slow client are not delivered, so they earn no new
- * window: what the broker holds for a channel stays below its window plus
- * the link's buffer.
+ * two windows' worth were delivered with the client keeping up (the link's
+ * buffer never filled: a bulk transfer to a fast reader) and the last
+ * doubling paid: those came at least 1.25 times as fast as at half the size.
+ * When they did not (a short path: the window was not what limited the
+ * channel), the window goes back to the size before and stays there, trying
+ * again after 16 windows' worth: a channel's window is what its path needs,
+ * not the most it may have (at 0 ms an 8 MiB window made some downloads
+ * several times slower, docs/SSH-WINDOWS.md). It is topped up to its size each time half
+ * of it was delivered. Bytes that wait for a slow client are not delivered, so they earn
+ * no new window: what the broker holds for a channel stays below its window plus the
+ * link's buffer.
  *
  * Ownership: a plain struct inside its link. */
 #ifndef RDEV_CHAN_WINDOW_H
@@ -30,11 +31,18 @@
 /* A doubled window must carry this much faster (in 1/4: 5/4 = 1.25x) to be
  * kept: a window-bound channel goes nearly 2x, a CPU-bound one about 1x. */
 #define CHAN_WINDOW_GAIN_QUARTERS 5
+/* A size's rate is taken over this many of its windows (the first round
+ * trip after a change still runs on the old credit, and a busy machine's
+ * pauses weigh less over more) ... */
+#define CHAN_WINDOW_JUDGE_WINDOWS 2
+/* ... and a settled window tries doubling again after this many (a
+ * judgement the machine's load got wrong is not for ever). */
+#define CHAN_WINDOW_RETRY_WINDOWS 16
 
 struct chan_window {
 	uint32_t size;	      /* what the channel is topped up to */
 	uint32_t before;      /* its size before the last doubling */
-	int settled;	      /* a doubling did not pay: no more growth */
+	int settled;	      /* a doubling did not pay (or the cap): stay */
 	uint64_t since_grant; /* delivered since the last top-up */
 	uint64_t since_grow;  /* delivered at this size, the client keeping up */
 	long long grow_us;    /* when since_grow started counting */
