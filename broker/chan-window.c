@@ -10,29 +10,22 @@ chan_window_init(struct chan_window *w, long long now_us)
 	w->since_grant = 0;
 	w->since_grow = 0;
 	w->grow_us = now_us;
-	w->rate = 0;
+	w->rate = w->measured = 0;
+	w->warm = 0;
 }
 
 void
-chan_window_delivered(struct chan_window *w, size_t n, int keeping_up, long long now_us)
+chan_window_delivered(struct chan_window *w, size_t n, long long now_us)
 {
 	w->since_grant += n;
-	/* A client that falls behind once starts the count again: the window
-	 * grows for a path that is long, not for a reader that is slow. */
-	if (keeping_up) {
-		/* The count's clock starts with its first bytes, not with the
-		 * channel's open or a pause (a request's round trip is not a
-		 * rate). */
-		if (w->since_grow == 0)
-			w->grow_us = now_us;
-		w->since_grow += n;
-	} else {
-		w->since_grow = 0;
+	/* The count's clock starts with its first bytes, not with the channel's
+	 * open (a request's round trip is not a rate). */
+	if (w->since_grow == 0)
 		w->grow_us = now_us;
-	}
+	w->since_grow += n;
 }
 
-/* Enough was delivered at this size with the client keeping up: double the
+/* Enough was delivered at this size: double the
  * window if the last doubling paid (or a settled window is due to try again),
  * else go back to the size before and settle. */
 static void
@@ -41,6 +34,14 @@ chan_window_judge(struct chan_window *w, long long now_us)
 	long long us = now_us - w->grow_us;
 	uint64_t rate = w->since_grow * 1000000u / (uint64_t)(us > 0 ? us : 1);
 
+	w->measured = rate;
+	if (!w->warm) {
+		/* the first windows carry the connection's start (TCP's slow
+		 * start, the server's first write): not the size's rate */
+		w->warm = 1;
+		w->since_grow = 0;
+		return;
+	}
 	if (!w->settled && w->rate != 0 &&
 	    rate * 4 < w->rate * CHAN_WINDOW_GAIN_QUARTERS) {
 		w->size = w->before;

@@ -406,7 +406,10 @@ host_link_top_up(struct host_session *h, struct host_link *l)
 	    (size = chan_window_due(&l->win, clock_now_us())) == 0)
 		return;
 	if (size != l->win_logged) {
-		log_debug("%s: link %u: receive window %u bytes", h->label, l->id, size);
+		log_debug("%s: link %u: receive window %u bytes (judged at %llu "
+			  "bytes/s, against %llu)",
+		    h->label, l->id, size, (unsigned long long)l->win.measured,
+		    (unsigned long long)l->win.rate);
 		l->win_logged = size;
 	}
 	err = buf_new();
@@ -497,8 +500,7 @@ host_link_pump(struct host_session *h, struct host_link *l)
 			break;
 		}
 		buf_consume(l->to_cli, (size_t)w);
-		/* keeping up: its buffer never filled, so libssh held nothing */
-		chan_window_delivered(&l->win, (size_t)w, !l->backlog, clock_now_us());
+		chan_window_delivered(&l->win, (size_t)w, clock_now_us());
 	}
 	host_link_top_up(h, l);
 	if (l->down >= HOST_LINK_DOWN_DRAIN && buf_len(l->to_cli) == 0) {
