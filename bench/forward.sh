@@ -72,13 +72,9 @@ host=${RDEV_BENCH_HOST:-fwd$(($$ % 10000))}
 rig=$src/tests/rig/rig.sh
 client=$src/bench/forward_client.py
 goal_tp=1.0 goal_rt=1.1 goal_rss_kb=15625 # 16 MB = 16 * 10^6 bytes, in KiB
+. "$src/bench/lib.sh"
 
-if [ "${RDEV_BENCH_NO_BUILD:-}" != 1 ]; then
-	echo "=== build (Release, $build) ==="
-	cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release -DRDEV_SANITIZE=OFF >/dev/null
-	cmake --build "$build" -j"$(nproc)" \
-		--target rdev rdev-agent rdev-broker rdev-relay agent-bundle >/dev/null
-fi
+bench_build "$src" "$build" rdev rdev-agent rdev-broker rdev-relay agent-bundle
 for f in rdev rdev-broker rdev-agent; do
 	[ -x "$build/$f" ] || { echo "no $f in $build" >&2; exit 1; }
 done
@@ -118,11 +114,7 @@ cleanup() {
 trap cleanup EXIT
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 
-echo "=== machine ==="
-echo "date:      $(date -u '+%Y-%m-%d %H:%M UTC')"
-echo "cpus:      $(nproc) ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"
-echo "load:      $(load) (1/5/15 min; above $(nproc) the figures are inflated)"
-echo "rdev:      $(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$src" diff --quiet 2>/dev/null || echo ' + local changes')"
+bench_machine "$src"
 echo "ssh:       $(ssh -V 2>&1); libssh $(dpkg-query -W -f '${Version}' 'libssh-4' 2>/dev/null || echo '?')"
 echo "agent:     $agent_note"
 
@@ -143,36 +135,7 @@ cip=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}
 echo "container: ${cid:0:12} at $cip"
 
 p_xfer=7001 p_echo=7002 p_xfer_lo=7003 p_echo_lo=7004
-docker exec -i "$cid" sh -c 'cat > /tmp/rdev-bench-xfer.pl' <<'PERL'
-use strict; use IO::Socket::INET;
-$SIG{CHLD} = 'IGNORE';
-my $l = IO::Socket::INET->new(LocalAddr => $ARGV[1], LocalPort => $ARGV[0],
-	Listen => 128, ReuseAddr => 1) or die "listen: $!";
-my $zeros = "\0" x (1 << 20);
-while (1) {
-	my $c = $l->accept or next;
-	my $pid = fork;
-	if (!defined $pid || $pid) { close $c; next }
-	close $l;
-	my $in = "";
-	while (index($in, "\n") < 0) { sysread($c, $in, 4096, length $in) or exit 0 }
-	my ($cmd, $n) = $in =~ /^(GET|PUT) (\d+)\n/ or exit 1;
-	if ($cmd eq "GET") {
-		while ($n > 0) {
-			my $w = syswrite($c, $zeros, $n < length $zeros ? $n : length $zeros);
-			defined $w or exit 1;
-			$n -= $w;
-		}
-	} else {
-		my $got = length($in) - index($in, "\n") - 1;
-		my $buf;
-		while (my $r = sysread($c, $buf, 1 << 20)) { $got += $r }
-		syswrite($c, "$got\n");
-	}
-	close $c;
-	exit 0;
-}
-PERL
+docker exec -i "$cid" sh -c 'cat > /tmp/rdev-bench-xfer.pl' <"$src/bench/xfer-server.pl"
 docker exec -i "$cid" sh -c 'cat > /tmp/rdev-bench-echo.pl' <"$src/tests/rig/echo-server.pl"
 docker exec -d "$cid" perl /tmp/rdev-bench-xfer.pl "$p_xfer" 0.0.0.0
 docker exec -d "$cid" perl /tmp/rdev-bench-echo.pl "$p_echo" 0.0.0.0

@@ -57,6 +57,7 @@
 #include <libssh/libssh.h>
 #include <libssh/callbacks.h>
 
+#include "chan-window.h"
 #include "forward.h"
 #include "host-session.h"
 #include "proto.h"
@@ -265,11 +266,13 @@ struct host_link {
 	unsigned char frame_hdr[PROTO_HEADER_SIZE];
 	size_t frame_hdr_have;
 	uint32_t frame_left;
-	int backlog;	    /* libssh holds channel data that did not fit */
-	int cli_blocked;    /* the client's socket is full: wait for POLLOUT */
-	int open_direct;    /* the open goes to the container address itself */
-	int open_retried;   /* the agent was asked again after a failed open */
-	char *open_address; /* where the open goes (the call is repeated) */
+	struct chan_window win; /* the channel's receive window (chan-window.h) */
+	uint32_t win_logged;	/* its size when last logged */
+	int backlog;		/* libssh holds channel data that did not fit */
+	int cli_blocked;	/* the client's socket is full: wait for POLLOUT */
+	int open_direct;	/* the open goes to the container address itself */
+	int open_retried;	/* the agent was asked again after a failed open */
+	char *open_address;	/* where the open goes (the call is repeated) */
 	int open_port;
 	/* agent link: its channel being opened (NULL once open) and the id of
 	 * the client's request, answered then */
@@ -307,6 +310,7 @@ struct host_session {
 	struct event_base *base;
 	struct event *wake_ev, *ssh_ev, *timer_ev;
 	int serving;	   /* host_serve runs: listeners link, else refuse */
+	int ssh_out;	   /* libssh holds output for a full socket */
 	long long last_rx; /* when the SSH socket last had something */
 	struct rdev_ssh *ssh;
 	int kicked;	   /* a channel callback ran: serve links before waiting */
@@ -413,7 +417,8 @@ int host_watch_init(struct host_session *h, char **cause);
 /* Free every event (forwards' listeners too) and the base. */
 void host_watch_free(struct host_session *h);
 /* Watch the SSH socket fd (-1: stop): its data is taken with libssh's
- * event h->ev and h->last_rx is set. */
+ * event h->ev and h->last_rx is set; while h->ssh_out, its writability
+ * too (libssh then writes what it holds). */
 void host_watch_ssh(struct host_session *h, int fd);
 /* One pass of the loop: wait at most timeout_ms (0: only what is ready
  * now) and run the callbacks of what is ready: client sockets read or

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -361,6 +362,7 @@ host_link_new(struct host_session *h, int fd, ssh_channel ch, size_t cap)
 	l->to_ch = buf_new();
 	l->to_cli = buf_new();
 	l->cap = cap;
+	chan_window_init(&l->win, clock_now_us());
 	ssh_callbacks_init(&l->cb);
 	l->cb.userdata = l;
 	l->cb.channel_data_function = host_link_on_data;
@@ -445,6 +447,36 @@ host_link_open_progress(struct host_session *h, struct host_link *l)
 	else
 		host_link_attach(l, ch);
 	host_link_set_state(l, HOST_LINK_OPEN);
+}
+
+/* Grow the SSH channel's receive window as chan-window.h says, while
+ * libssh holds none of its data (what waits there earns no window). */
+static void
+host_link_top_up(struct host_session *h, struct host_link *l)
+{
+	struct buf *err;
+	uint32_t size;
+
+	/* (a stream of the agent session has its own credits: host-mux.c) */
+	if (l->ch == NULL || l->state != HOST_LINK_OPEN || l->backlog ||
+	    l->down != HOST_LINK_DOWN_OPEN ||
+	    (size = chan_window_due(&l->win, clock_now_us())) == 0)
+		return;
+	if (size != l->win_logged) {
+		log_debug("%s: link %u: receive window %u bytes (judged at %llu "
+			  "bytes/s, against %llu)",
+		    h->label, l->id, size, (unsigned long long)l->win.measured,
+		    (unsigned long long)l->win.rate);
+		l->win_logged = size;
+	}
+	err = buf_new();
+	if (rdev_ssh_channel_window(l->ch, size, err) != 0) {
+		log_warn("%s: link %u: window adjust: %s", h->label, l->id,
+		    ssh_get_error(rdev_ssh_session(h->ssh)));
+		host_link_kill(l);
+	} else if (buf_len(err) > 0)
+		host_log_agent_stderr(h, buf_data(err), buf_len(err));
+	buf_free(err);
 }
 
 /* Move bytes between the client, the link's buffers and the channel. Calls
@@ -534,7 +566,9 @@ host_link_pump(struct host_session *h, struct host_link *l)
 		buf_consume(l->to_cli, (size_t)w);
 		if (l->mx != NULL)
 			host_mux_consumed(l->mx, (size_t)w);
+		chan_window_delivered(&l->win, (size_t)w, clock_now_us());
 	}
+	host_link_top_up(h, l);
 	if (l->down >= HOST_LINK_DOWN_DRAIN && buf_len(l->to_cli) == 0) {
 		if (l->fwd == NULL)
 			host_link_kill(l);

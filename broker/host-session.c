@@ -331,6 +331,12 @@ host_serve(struct host_session *h)
 			break;
 		}
 
+		/* What libssh queued in this round (window adjusts made while
+		 * reading a link's backlog, ...) goes now: the peer may be
+		 * waiting for it, and nothing else would send it before the
+		 * socket has data to read. */
+		h->ssh_out = rdev_ssh_flush(h->ssh) == 1;
+
 		/* Channel data reaches the links through callbacks, in whatever
 		 * libssh call reads it; one that ran since the pump means work
 		 * before any wait (kicked). Wake for the keepalive on time: a

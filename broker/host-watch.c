@@ -35,9 +35,10 @@ host_watch_on_ssh(evutil_socket_t fd, short what, void *arg)
 	struct host_session *h = arg;
 
 	(void)fd;
-	(void)what;
-	h->last_rx = clock_now_ms();
-	/* libssh reads 4 KiB per call: take what the socket holds. */
+	if (what & EV_READ)
+		h->last_rx = clock_now_ms(); /* (writable says nothing of the peer) */
+	/* libssh reads 4 KiB per call: take what the socket holds (and writes
+	 * what it holds when the socket is writable). */
 	for (int i = 0; i < HOST_DRAIN_ROUNDS && h->ev != NULL; i++) {
 		if (ssh_event_dopoll(h->ev, 0) != SSH_OK)
 			break;
@@ -206,6 +207,23 @@ host_watch_listener(struct host_session *h, struct host_forward *f, int fd)
 	return ev;
 }
 
+/* The SSH socket is waited for writability only while libssh holds output
+ * (a level-triggered EV_WRITE would wake every pass). */
+static void
+host_watch_ssh_update(struct host_session *h)
+{
+	short want = EV_READ | EV_PERSIST | (h->ssh_out ? EV_WRITE : 0);
+	evutil_socket_t fd;
+
+	if (h->ssh_ev == NULL || event_get_events(h->ssh_ev) == want)
+		return;
+	fd = event_get_fd(h->ssh_ev);
+	event_del(h->ssh_ev);
+	if (event_assign(h->ssh_ev, h->base, fd, want, host_watch_on_ssh, h) != 0 ||
+	    event_add(h->ssh_ev, NULL) != 0)
+		log_error("%s: cannot watch the SSH socket", h->label);
+}
+
 int
 host_watch_pass(struct host_session *h, long long timeout_ms)
 {
@@ -213,6 +231,8 @@ host_watch_pass(struct host_session *h, long long timeout_ms)
 	struct host_forward *f;
 	struct timeval tv;
 	int rc;
+
+	host_watch_ssh_update(h);
 
 	LIST_FOREACH(l, &h->links, entry)
 		host_watch_link_update(h, l);

@@ -340,6 +340,32 @@ rdev_ssh_open_session(struct rdev_ssh *s)
 }
 
 int
+rdev_ssh_channel_window(ssh_channel ch, uint32_t size, struct buf *stderr_out)
+{
+	char *scratch;
+	int n;
+
+	/*
+	 * libssh 0.10 has no call for this: every channel gets 1.28 MB,
+	 * topped up when below half (channels.c, grow_window). But
+	 * ssh_channel_read() grows the window to the count it is asked to read
+	 * when that is larger, so ask to read `size` bytes, without waiting,
+	 * from the stream that holds nothing: stderr, which the data callback
+	 * takes whole. The scratch is for what libssh would copy if a callback
+	 * had left some (never touched otherwise). libssh 0.11 and later
+	 * ignore the count (2 MiB windows, topped up as data is consumed).
+	 */
+	if (!ssh_channel_is_open(ch))
+		return 0;
+	scratch = xmalloc(size);
+	n = ssh_channel_read_timeout(ch, scratch, size, 1, 0);
+	if (n > 0 && stderr_out != NULL)
+		buf_append(stderr_out, scratch, (size_t)n);
+	free(scratch);
+	return n == SSH_ERROR && ssh_channel_is_open(ch) ? -1 : 0;
+}
+
+int
 rdev_ssh_run(struct rdev_ssh *s, const char *const *argv, const void *stdin_data,
     size_t stdin_len, char **out, size_t *out_len, char **err, int *exit_status,
     char **cause)
@@ -451,6 +477,19 @@ out:
 	buf_free(eb);
 	free(cmd);
 	return rc;
+}
+
+int
+rdev_ssh_flush(struct rdev_ssh *s)
+{
+	int rc;
+
+	/* (WRITE_PENDING: libssh wants a poll for writability, which it also
+	 * does after each write; the flush polls only when bytes wait.) */
+	if (!(ssh_get_poll_flags(s->ss) & SSH_WRITE_PENDING))
+		return 0;
+	rc = ssh_blocking_flush(s->ss, 0);
+	return rc == SSH_ERROR ? -1 : rc == SSH_AGAIN;
 }
 
 int

@@ -36,8 +36,11 @@
 #define RDEV_SSH_SESSION_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <libssh/libssh.h>
+
+struct buf;
 
 /* How to reach a host; plain data, borrowed for the duration of the call. */
 struct ssh_target_opts {
@@ -105,6 +108,21 @@ int rdev_ssh_keepalive(struct rdev_ssh *s, char **cause);
  * then would queue behind that data and time out on a live host. 0 when not,
  * or not a TCP connection (ProxyCommand). */
 int rdev_ssh_peer_acking(struct rdev_ssh *s);
+/* Top channel ch's receive window up to size bytes: a WINDOW_ADJUST for
+ * what is missing, nothing when it is that large already (chan-window.h
+ * says when). For channels whose extended data (stderr) a data callback
+ * always takes whole; any that libssh still held is appended to
+ * stderr_out (NULL: dropped). Returns 0, or -1 when libssh failed (the
+ * session's error says why). */
+int rdev_ssh_channel_window(ssh_channel ch, uint32_t size, struct buf *stderr_out);
+/* Send what libssh queued for the socket (window adjusts, replies) without
+ * waiting: libssh 0.10 writes a packet at once only when a poll saw the
+ * socket writable since its last write, else it queues it for the next
+ * poll, which an event loop that waits for the socket to be readable may not
+ * run for a long time. Packets that arrived meanwhile are handled (channel
+ * callbacks may run). Returns 1 while output is still queued (the socket is
+ * full: wait for it to be writable), 0 when none is, -1 on error. */
+int rdev_ssh_flush(struct rdev_ssh *s);
 /* The keepalive interval in seconds this session uses. */
 int rdev_ssh_keepalive_interval(const struct rdev_ssh *s);
 

@@ -5,5 +5,7 @@
 
 /* Milliseconds since an arbitrary fixed point (CLOCK_MONOTONIC). */
 long long clock_now_ms(void);
+/* Microseconds since the same point: for rates over short intervals. */
+long long clock_now_us(void);
 
 #endif

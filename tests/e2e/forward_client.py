@@ -10,6 +10,11 @@
                                              back; print how many got theirs
     forward_client.py stall PORT PATH SECS   send a GET of PATH and read
                                              nothing for SECS seconds
+    forward_client.py readstop PORT PATH BYTES SECS
+                                             send a GET of PATH, read BYTES
+                                             of the reply as fast as they
+                                             come, print "stopped N", then
+                                             read nothing for SECS seconds
     forward_client.py closed PORT            connect and read: print "closed"
                                              if the connection ends (EOF or
                                              reset) within 10 s, else "hang"
@@ -89,6 +94,21 @@ def stall(port, path, secs):
     return 0
 
 
+def readstop(port, path, n, secs):
+    s = socket.create_connection(("127.0.0.1", port), timeout=60)
+    s.sendall(http_get(port, path))
+    got = 0
+    while got < n:
+        b = s.recv(min(1 << 20, n - got))
+        if not b:
+            break
+        got += len(b)
+    print("stopped %d" % got, flush=True)
+    time.sleep(secs)
+    s.close()
+    return 0
+
+
 def closed(port):
     try:
         s = socket.create_connection(("127.0.0.1", port), timeout=10)
@@ -110,6 +130,8 @@ def main():
         return many(int(sys.argv[2]), int(sys.argv[3]))
     if mode == "stall":
         return stall(int(sys.argv[2]), sys.argv[3], float(sys.argv[4]))
+    if mode == "readstop":
+        return readstop(int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), float(sys.argv[5]))
     if mode == "closed":
         return closed(int(sys.argv[2]))
     print(__doc__)

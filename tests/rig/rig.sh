@@ -9,7 +9,7 @@
 #   rig.sh devcontainer-cli    install the pinned @devcontainers/cli (cached)
 #   rig.sh host-start NAME [--netns] [--slow-bashrc] [--no-sftp] [--max-sessions N]
 #                          [--no-streamlocal] [--no-forwarding] [--locked-down]
-#                          [--policy FILE]
+#                          [--policy FILE] [--rtt-ms MS]
 #                              start an sshd "host" NAME; prints its ssh config path.
 #                              Its user's ~/.bashrc appends a line to ~/.rdev-shells
 #                              each time a shell reads it (so tests count the login
@@ -21,7 +21,14 @@
 #                              --locked-down: no forwarding, no sftp, MaxSessions 1;
 #                              --policy FILE: the host's rdev policy (sshd's
 #                              SetEnv RDEV_AGENT_POLICY=FILE for its sessions)
-#   rig.sh host-stop NAME      stop that host (and its network namespace)
+#                              --rtt-ms: the config reaches sshd through a delay
+#                              proxy of that round trip (as `delay-proxy`)
+#   rig.sh delay-proxy NAME MS start a delay proxy (tests/rig/delay-proxy.py: MS/2
+#                              each way) in front of host NAME's sshd; prints the
+#                              path of an ssh config for NAME through it
+#                              (ssh_config.rtt<MS>). Stopped with the host
+#   rig.sh host-stop NAME      stop that host (and its network namespace, its
+#                              delay proxies)
 #   rig.sh host-link NAME up|down
 #                              cut or restore a --netns host's network link
 #   rig.sh ports N PID         reserve N consecutive free loopback ports for the
@@ -269,7 +276,7 @@ host_user() {
 
 rig_host_start() {
 	local name=${1:?host name} netns=0 slow_rc=0 sftp=1 max_sessions=100 tcp_fwd=yes unix_fwd=yes
-	local policy=
+	local policy= rtt_ms=
 	shift
 	while [ $# -gt 0 ]; do
 		case $1 in
@@ -281,6 +288,7 @@ rig_host_start() {
 		--no-forwarding) unix_fwd=no tcp_fwd=no ;;
 		--locked-down) unix_fwd=no tcp_fwd=no sftp=0 max_sessions=1 ;;
 		--policy) policy=${2:?--policy FILE}; shift ;;
+		--rtt-ms) rtt_ms=${2:?--rtt-ms MS}; shift ;;
 		*) die "host-start: unknown option $1" ;;
 		esac
 		shift
@@ -371,10 +379,15 @@ rig_host_start() {
 	  BatchMode yes
 	  LogLevel ERROR
 	EOF
-	local i
+	local i cfg=$hdir/ssh_config
+	if [ -n "$rtt_ms" ]; then
+		cfg=$(rig_delay_proxy "$name" "$rtt_ms") || { rig_host_stop "$name"; exit 1; }
+		mv "$cfg" "$hdir/ssh_config"
+		cfg=$hdir/ssh_config
+	fi
 	for i in $(seq 1 100); do
-		if ssh -F "$hdir/ssh_config" -o ConnectTimeout=2 "$name" true 2>/dev/null; then
-			echo "$hdir/ssh_config"
+		if ssh -F "$cfg" -o ConnectTimeout=2 "$name" true 2>/dev/null; then
+			echo "$cfg"
 			return 0
 		fi
 		kill -0 "$(cat "$hdir/sshd.pid")" 2>/dev/null || break
@@ -383,6 +396,35 @@ rig_host_start() {
 	tail -20 "$hdir/sshd.log" >&2 || true
 	rig_host_stop "$name"
 	die "host $name: sshd did not accept the test key (log above)"
+}
+
+# A delay proxy of RTT MS in front of host NAME's sshd, on a port of its own
+# (reserved while it runs); prints an ssh config for NAME through it. Its pid
+# is in delay-<port>.pid in the host's folder (host-stop stops it), and the
+# host's known_hosts gets the proxy's [127.0.0.1]:port.
+rig_delay_proxy() {
+	local name=${1:?host name} ms=${2:?round trip in ms} hdir=$RUN_DIR/hosts/$1 port pid i
+	[[ $ms =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "delay-proxy: '$ms' is not a round trip in ms"
+	[ -s "$hdir/port" ] || die "delay-proxy: host $name is not running"
+	port=$(free_port)
+	setsid "${RDEV_PYTHON:-python3}" "$RIG_SRC/tests/rig/delay-proxy.py" \
+		"$port" "$(cat "$hdir/addr"):$(cat "$hdir/port")" "$ms" \
+		</dev/null >"$hdir/delay-$port.out" 2>"$hdir/delay-$port.log" 9>&- &
+	pid=$!
+	echo "$pid" >"$hdir/delay-$port.pid"
+	echo "$pid" >"$RUN_DIR/ports/$port"
+	for i in $(seq 1 100); do
+		grep -q '^listening' "$hdir/delay-$port.out" 2>/dev/null && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	grep -q '^listening' "$hdir/delay-$port.out" 2>/dev/null ||
+		{ cat "$hdir/delay-$port.log" >&2; die "host $name: the delay proxy did not start"; }
+	printf '[127.0.0.1]:%s %s\n' "$port" "$(cut -d' ' -f1,2 "$hdir/ssh_host_ed25519_key.pub")" \
+		>>"$hdir/known_hosts"
+	sed -e "s/^  HostName .*/  HostName 127.0.0.1/" -e "s/^  Port .*/  Port $port/" \
+		"$hdir/ssh_config" >"$hdir/ssh_config.rtt$ms"
+	echo "$hdir/ssh_config.rtt$ms"
 }
 
 # Kill a pid we recorded, and wait for it to go.
@@ -404,6 +446,10 @@ kill_recorded() {
 rig_host_stop() {
 	local name=${1:?host name} hdir=$RUN_DIR/hosts/$1
 	[ -d "$hdir" ] || return 0
+	local f
+	for f in "$hdir"/delay-*.pid; do
+		[ -e "$f" ] && kill_recorded "$f"
+	done
 	kill_recorded "$hdir/sshd.pid"
 	if [ -s "$hdir/netns" ]; then
 		ip link del "rdvh-$name" 2>/dev/null || true
@@ -500,10 +546,11 @@ images) rig_docker; rig_images ;;
 devcontainer-cli) rig_devcontainer_cli ;;
 host-start) rig_host_start "$@" ;;
 host-stop) rig_host_stop "$@" ;;
+delay-proxy) rig_delay_proxy "$@" ;;
 host-link) rig_host_link "$@" ;;
 ports) rig_ports "$@" ;;
 ports-release) rig_ports_release "$@" ;;
 down) rig_down ;;
 env) rig_env ;;
-*) sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+*) sed -n '2,45p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac

@@ -1,0 +1,63 @@
+/* chan-window.h - how large a receive window rdev keeps on a channel it
+ * reads (host-link.c), and when to top it up. Pure: no libssh, no I/O; the
+ * caller passes the time.
+ *
+ * The peer may send as much as the window allows before our WINDOW_ADJUST
+ * comes back, so one channel carries at most window / RTT (docs/SSH-WINDOWS.md).
+ * libssh 0.10 keeps every channel at 1.28 MB and tops it up only once it is
+ * below half of that: 640 KB per round trip, 16 MB/s at 40 ms. Here a window
+ * starts at that size and doubles, up to CHAN_WINDOW_MAX, each time two
+ * windows' worth were delivered to the client and the last doubling paid:
+ * those came at least 1.25 times as fast as at half the size (the first
+ * doubling is always tried, after two windows' worth that are not judged:
+ * a connection's start is not a rate). When they did not (a short path, or a client
+ * slower than the path: the window was not the limit), the window goes back
+ * to the size before and stays there, trying again after 16 windows' worth:
+ * a channel's window is what its path needs, not the most it may have (at
+ * 0 ms an 8 MiB window made some downloads several times slower,
+ * docs/SSH-WINDOWS.md). It is topped up to its size each time half of it was
+ * delivered. Bytes that wait for a slow client are not delivered, so they
+ * earn no new window: what the broker holds for a channel stays below its
+ * window plus the link's buffer.
+ *
+ * Ownership: a plain struct inside its link. */
+#ifndef RDEV_CHAN_WINDOW_H
+#define RDEV_CHAN_WINDOW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CHAN_WINDOW_START 1280000u /* libssh 0.10's own (channels.c WINDOWBASE) */
+#define CHAN_WINDOW_MAX (8u << 20)
+/* A doubled window must carry this much faster (in 1/4: 5/4 = 1.25x) to be
+ * kept: a window-bound channel goes nearly 2x, a CPU-bound one about 1x. */
+#define CHAN_WINDOW_GAIN_QUARTERS 5
+/* A size's rate is taken over this many of its windows (the first round
+ * trip after a change still runs on the old credit, and a busy machine's
+ * pauses weigh less over more) ... */
+#define CHAN_WINDOW_JUDGE_WINDOWS 2
+/* ... and a settled window tries doubling again after this many (a
+ * judgement the machine's load got wrong is not for ever). */
+#define CHAN_WINDOW_RETRY_WINDOWS 16
+
+struct chan_window {
+	uint32_t size;	      /* what the channel is topped up to */
+	uint32_t before;      /* its size before the last doubling */
+	int warm;	      /* the first two windows were let pass */
+	int settled;	      /* a doubling did not pay (or the cap): stay */
+	uint64_t since_grant; /* delivered since the last top-up */
+	uint64_t since_grow;  /* delivered since the last judgement */
+	long long grow_us;    /* when since_grow started counting */
+	uint64_t rate;	      /* bytes/s at the size before (0: none yet) */
+	uint64_t measured;    /* bytes/s in the last judgement (for logs) */
+};
+
+/* now_us: a monotonic time in microseconds (clock_now_us). */
+void chan_window_init(struct chan_window *w, long long now_us);
+/* n bytes of the channel's data were delivered to the client. */
+void chan_window_delivered(struct chan_window *w, size_t n, long long now_us);
+/* The size to top the window up to now (the caller asks libssh for it), or
+ * 0 when no top-up is due. Counts the top-up as done. */
+uint32_t chan_window_due(struct chan_window *w, long long now_us);
+
+#endif

@@ -1,0 +1,201 @@
+#!/usr/bin/env python3
+"""delay-proxy-check.py - measure tests/rig/delay-proxy.py against a server
+of its own (no rig needed; e2e/rig-delay runs it).
+
+    delay-proxy-check.py pingpong RTT_MS ROUNDS
+        1-byte round trips through a proxy of RTT_MS; prints
+        "pingpong RTT_MS min=MS p50=MS max=MS connect=MS" (connect: the
+        connect until the first echo, which pays the proxy's one-RTT
+        connect and one round trip)
+    delay-proxy-check.py bulk RTT_MS BYTES
+        BYTES from the server through a proxy of RTT_MS, and BYTES to it;
+        prints "bulk RTT_MS down=MB/s up=MB/s" (10^6 bytes per second);
+        the bytes are checked (a counter pattern, not zeros)
+    delay-proxy-check.py direct BYTES
+        the same bulk transfer without the proxy (the ceiling)
+
+The server (a thread here, on an ephemeral port) reads a first line: "ECHO"
+echoes until EOF; "GET N" sends N bytes of the pattern; "PUT N" reads N
+bytes, checks them, answers "ok N" or "bad".
+"""
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+PROXY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "delay-proxy.py")
+CHUNK = 1 << 20
+# The pattern repeats every 256 bytes; a chunk at any offset is a view into
+# this, not a copy.
+PATTERN = memoryview(bytes(range(256)) * (CHUNK // 256 + 1))
+
+
+def pattern(offset, n):
+    """A view of n (at most CHUNK) bytes of the stream's pattern starting at
+    offset."""
+    k = offset % 256
+    return PATTERN[k:k + n]
+
+
+def recv_line(c):
+    line = b""
+    while not line.endswith(b"\n"):
+        b = c.recv(1)
+        if not b:
+            return None
+        line += b
+    return line.decode().split()
+
+
+def serve_one(c):
+    with c:
+        c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        cmd = recv_line(c)
+        if not cmd:
+            return
+        if cmd[0] == "ECHO":
+            while True:
+                b = c.recv(65536)
+                if not b:
+                    return
+                c.sendall(b)
+        elif cmd[0] == "GET":
+            n, off = int(cmd[1]), 0
+            while off < n:
+                k = min(CHUNK, n - off)
+                c.sendall(pattern(off, k))
+                off += k
+        elif cmd[0] == "PUT":
+            n, off, ok = int(cmd[1]), 0, True
+            buf = bytearray(CHUNK)
+            view = memoryview(buf)
+            while off < n:
+                r = c.recv_into(buf)
+                if r == 0:
+                    break
+                ok = ok and view[:r] == pattern(off, r)
+                off += r
+            c.sendall(b"ok %d\n" % off if ok and off == n else b"bad\n")
+
+
+def server():
+    ls = socket.socket()
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(16)
+
+    def loop():
+        while True:
+            c, _ = ls.accept()
+            threading.Thread(target=serve_one, args=(c,), daemon=True).start()
+    threading.Thread(target=loop, daemon=True).start()
+    return ls.getsockname()[1]
+
+
+class Proxy:
+    """delay-proxy.py on an ephemeral port in front of `port`."""
+
+    def __init__(self, port, rtt_ms):
+        self.p = subprocess.Popen([sys.executable, PROXY, "0", "127.0.0.1:%d" % port,
+                                   str(rtt_ms)], stdout=subprocess.PIPE)
+        line = self.p.stdout.readline().decode()
+        if not line.startswith("listening "):
+            raise SystemExit("delay-proxy did not start: %r" % line)
+        self.port = int(line.rsplit(":", 1)[1])
+
+    def close(self):
+        self.p.terminate()
+        self.p.wait()
+
+
+def connect(port, first):
+    s = socket.create_connection(("127.0.0.1", port), timeout=60)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    s.sendall(first)
+    return s
+
+
+def ms(t):
+    return "%.1f" % (t * 1000)
+
+
+def pingpong(rtt_ms, rounds):
+    proxy = Proxy(server(), rtt_ms)
+    try:
+        t0 = time.perf_counter()
+        s = connect(proxy.port, b"ECHO\nx")
+        if s.recv(1) != b"x":
+            raise SystemExit("no echo")
+        first = time.perf_counter() - t0
+        times = []
+        for _ in range(rounds):
+            t0 = time.perf_counter()
+            s.sendall(b"y")
+            if s.recv(1) != b"y":
+                raise SystemExit("no echo")
+            times.append(time.perf_counter() - t0)
+        s.close()
+    finally:
+        proxy.close()
+    times.sort()
+    print("pingpong %s min=%s p50=%s max=%s connect=%s" % (
+        rtt_ms, ms(times[0]), ms(times[len(times) // 2]), ms(times[-1]), ms(first)))
+
+
+def transfer(port, n):
+    """(down MB/s, up MB/s) of n bytes each way through `port`."""
+    s = connect(port, b"GET %d\n" % n)
+    buf = bytearray(CHUNK)
+    view = memoryview(buf)
+    t0 = time.perf_counter()
+    off = 0
+    while off < n:
+        r = s.recv_into(buf)
+        if r == 0:
+            raise SystemExit("download: EOF after %d of %d bytes" % (off, n))
+        if view[:r] != pattern(off, r):
+            raise SystemExit("download: wrong bytes at offset %d" % off)
+        off += r
+    down = n / (time.perf_counter() - t0) / 1e6
+    s.close()
+    s = connect(port, b"PUT %d\n" % n)
+    t0 = time.perf_counter()
+    off = 0
+    while off < n:
+        k = min(CHUNK, n - off)
+        s.sendall(pattern(off, k))
+        off += k
+    reply = recv_line(s)
+    up = n / (time.perf_counter() - t0) / 1e6
+    s.close()
+    if reply != ["ok", str(n)]:
+        raise SystemExit("upload: the server says %r" % reply)
+    return down, up
+
+
+def bulk(rtt_ms, n):
+    proxy = Proxy(server(), rtt_ms)
+    try:
+        down, up = transfer(proxy.port, n)
+    finally:
+        proxy.close()
+    print("bulk %s down=%.0f up=%.0f" % (rtt_ms, down, up))
+
+
+def main(argv):
+    if len(argv) == 3 and argv[0] == "pingpong":
+        pingpong(float(argv[1]), int(argv[2]))
+    elif len(argv) == 3 and argv[0] == "bulk":
+        bulk(float(argv[1]), int(argv[2]))
+    elif len(argv) == 2 and argv[0] == "direct":
+        down, up = transfer(server(), int(argv[1]))
+        print("direct down=%.0f up=%.0f" % (down, up))
+    else:
+        print(__doc__, file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
