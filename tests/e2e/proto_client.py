@@ -157,10 +157,10 @@ def scenario(ws, bb_ws, argv):
     check("version", r.get("ok") and r["result"]["protocol"] == 1, r)
     _, r = c.request("info")
     res = r.get("result", {})
-    check("info: cpus, memory, disk, docker", r.get("ok") and res["cpus"] >= 1 and
-          res["memoryBytes"] > 0 and res["diskFreeBytes"] > 0 and
+    check("info: cpus, memory, storage, docker", r.get("ok") and res["cpus"] >= 1 and
+          res["memory"] > 0 and res["storage"] > 0 and
           isinstance(res["dockerVersion"], str) and
-          isinstance(res["devContainersRunning"], (int, float)), r)
+          isinstance(res["environments"], (int, float)), r)
     _, r = c.request("no-such-op")
     check("unknown op: an error, serve goes on", r.get("ok") is False and "unknown operation" in r["error"], r)
 

@@ -43,15 +43,18 @@ for _ in 1 2; do
 	d40=$($chk bulk 40 50000000)
 	d0=$($chk bulk 0 50000000)
 	echo "     $direct; $d0; $d40 (MB/s)"
-	z=$(field down <<<"$d0")
-	floor=$(awk -v d="$z" 'BEGIN { print d * 0.3 }')
-	if le 80 "$z" && le 80 "$(field up <<<"$d0")" &&
-		le "$floor" "$(field down <<<"$d40")" && le "$floor" "$(field up <<<"$d40")"; then
+	# each direction against its own 0 ms rate: 0.3x that, or 60 MB/s when
+	# that is more (a fast 0 ms run must not raise the bar beyond what
+	# proves the proxy reads as it goes: 1.6 MB/s when it does not)
+	floor_down=$(awk -v d="$(field down <<<"$d0")" 'BEGIN { f = d * 0.3; print (f > 60 ? 60 : f) }')
+	floor_up=$(awk -v d="$(field up <<<"$d0")" 'BEGIN { f = d * 0.3; print (f > 60 ? 60 : f) }')
+	if le 80 "$(field down <<<"$d0")" && le 80 "$(field up <<<"$d0")" &&
+		le "$floor_down" "$(field down <<<"$d40")" && le "$floor_up" "$(field up <<<"$d40")"; then
 		ok=1
 		break
 	fi
 done
-check "50 MB through the proxy: byte-exact, >= 80 MB/s at 0 ms, at 40 ms >= 0.3x that" test $ok = 1
+check "50 MB through the proxy: byte-exact, >= 80 MB/s at 0 ms, at 40 ms >= min(0.3x that, 60 MB/s)" test $ok = 1
 
 # A host behind a 40 ms proxy: ssh through it works, and pays the delay
 # (key exchange, auth, the channel: several round trips).
