@@ -215,6 +215,9 @@ tar_pax_apply(struct tar_reader *r, char **cause)
 		if (sp == NULL || len == 0 || len > (unsigned long long)(end - p))
 			return error_set(cause, "bad pax header record");
 		nl = p + len - 1;
+		/* (a length that ends the record at or before its own space) */
+		if (nl <= sp)
+			return error_set(cause, "bad pax header record");
 		eq = memchr(sp + 1, '=', (size_t)(nl - sp - 1));
 		if (*nl != '\n' || eq == NULL)
 			return error_set(cause, "bad pax header record");
