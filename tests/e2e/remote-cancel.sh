@@ -45,6 +45,7 @@ napping() {
 }
 not_napping() { ! napping; }
 serves() { client_serves; }
+no_serves() { [ "$(serves)" -eq 0 ]; } # asked at each try of eventually
 now_ms() { date +%s%3N; }
 # up_until_napping: start `rdev up` (the binary itself, so that $! is rdev,
 # with SIGINT not ignored as it would be in a background job) and wait until
@@ -98,7 +99,7 @@ gone_within "SIGINT: the sleep in the container is gone" 3000
 sleep 1 # anything still racing would write now
 check "SIGINT: the interrupted postCreateCommand did not finish" \
 	sh -c "! docker exec '$cid' test -e /tmp/pc-done"
-eventually "SIGINT: no rdev-agent serve stays on the host" test "$(serves)" -eq 0
+eventually "SIGINT: no rdev-agent serve stays on the host" no_serves
 
 on_host 'touch ~/ws/quick'
 rdev up "$name:~/ws" >"$TEST_TMP/up2.out" 2>"$TEST_TMP/up2.err" ||
@@ -118,7 +119,7 @@ cid=$(container)
 kill -9 "$pid"
 { wait "$pid"; } 2>/dev/null || true
 gone_within "SIGKILL: the sleep in the container is gone (serve cancelled the up)" 10000
-eventually "SIGKILL: no rdev-agent serve stays on the host" test "$(serves)" -eq 0
+eventually "SIGKILL: no rdev-agent serve stays on the host" no_serves
 check "SIGKILL: the interrupted postCreateCommand did not finish" \
 	sh -c "! docker exec '$cid' test -e /tmp/pc-done"
 on_host 'touch ~/ws/quick'
@@ -155,7 +156,7 @@ echo "     two SIGINTs -> rdev exited ${t} ms after the second"
 check_eq "two SIGINTs: rdev exits 130" "$rc" 130
 check "two SIGINTs: at once, without waiting for the cancel's answer (10 s)" test "$t" -lt 5000
 gone_within "two SIGINTs: the sleep in the container is gone (serve cancelled the up)" 10000
-eventually "two SIGINTs: no rdev-agent serve stays on the host" test "$(serves)" -eq 0
+eventually "two SIGINTs: no rdev-agent serve stays on the host" no_serves
 
 # --- (c) the cancel request ---------------------------------------------------------
 agent=$(on_host 'ls ~/.rdev/agent/*/rdev-agent')
