@@ -280,10 +280,10 @@ diff_up() {
 	fi
 	if [ "$tool" = ref ]; then
 		# Its temporary files (Compose overrides, build folders) in ROOT.
-		# With Features, one at a time on the engine (lib.sh,
+		# With Features, with an intermediate image of its own (lib.sh,
 		# rig_reference_features).
 		if grep -rqs '"features"' "$ws/.devcontainer" "$ws/.devcontainer.json"; then
-			TMPDIR=$ROOT/reftmp flock "$RIG_REFERENCE_FEATURES_LOCK" \
+			TMPDIR=$ROOT/reftmp rig_reference_features \
 			    "$REF" up --workspace-folder "$ws" >"$out.out" 2>"$out.err"
 		else
 			TMPDIR=$ROOT/reftmp "$REF" up --workspace-folder "$ws" >"$out.out" 2>"$out.err"

@@ -74,15 +74,23 @@ fail() {
 
 # The reference CLI builds every workspace's Features through one image of a
 # fixed name (dev_container_feature_content_temp): two of its builds with
-# Features at once, in two tests, take each other's. Such a run of it goes
-# through here, one at a time on the Docker engine (a lock in the rig's
-# run/ folder):  rig_reference_features "$REF" up --workspace-folder WS
-RIG_REFERENCE_FEATURES_LOCK=$RDEV_RIG_DIR/run/reference-features.lock
-export RIG_REFERENCE_FEATURES_LOCK
+# Features at once would take each other's. Such a run of it goes through
+# here, which gives it a docker and a docker-compose that name that image
+# after this run (tests/rig/ref-docker.sh) and a TMPDIR of its own (under
+# TMPDIR, else TEST_TMP) for the files it writes, so that its runs need not take turns:
+#   rig_reference_features "$REF" up --workspace-folder WS
 rig_reference_features() {
-	mkdir -p "$(dirname "$RIG_REFERENCE_FEATURES_LOCK")"
-	flock "$RIG_REFERENCE_FEATURES_LOCK" "$@"
+	local tmp tag rc
+	tmp=$(mktemp -d "${TMPDIR:-$TEST_TMP}/ref-features.XXXXXX") || return 1
+	tag=$(basename "$tmp" | tr -dc 'a-zA-Z0-9' | tr 'A-Z' 'a-z')
+	RIG_REF_TAG=$tag TMPDIR=$tmp "$@" \
+		--docker-path "$RDEV_SOURCE_DIR/tests/rig/ref-docker.sh" \
+		--docker-compose-path "$RDEV_SOURCE_DIR/tests/rig/ref-docker-compose.sh"
+	rc=$?
+	docker image rm "dev_container_feature_content_temp_$tag" >/dev/null 2>&1 || true
+	return $rc
 }
+export -f rig_reference_features
 
 # The reference CLI's results, kept for the other build's run of a test
 # (tests/run.sh runs each test in the normal, then in the ASan build, on the

@@ -1,0 +1,1 @@
+ref-docker.sh
