@@ -19,6 +19,7 @@
 #include "config-discover.h"
 #include "error.h"
 #include "shell-quote.h"
+#include "source.h"
 #include "ssh-config-text.h"
 #include "ssh-proxy.h"
 #include "xmalloc.h"
@@ -26,14 +27,16 @@
 #define CMD_SSH_CONFIG_FILE "rdev.config"
 #define CMD_SSH_CONFIG_MAX (1u << 20)
 
-/* The Host block. target: as the proxy must be given it (a local folder
- * absolute). New string, or NULL with *cause. */
+/* The Host block. target (and source, NULL when none: HOST: SOURCE, @POOL
+ * SOURCE): as the proxy must be given them (a local folder absolute: the
+ * proxy runs in whatever folder ssh does). New string, or NULL with *cause. */
 static char *
-cmd_ssh_config_block(
-    const char *alias, const char *target, const char *config_file, char **cause)
+cmd_ssh_config_block(const char *alias, const char *target, const char *source,
+    const char *config_file, char **cause)
 {
 	char exe[PATH_MAX], *known, *cmd, *proxy, *kh;
-	const char *argv[6] = { exe, "ssh-proxy", target, NULL, NULL, NULL };
+	const char *argv[7] = { exe, "ssh-proxy", target, source, NULL, NULL, NULL };
+	int next = source != NULL ? 4 : 3;
 	ssize_t n;
 	char *block;
 
@@ -43,8 +46,8 @@ cmd_ssh_config_block(
 	}
 	exe[n] = '\0';
 	if (config_file != NULL) {
-		argv[3] = "--config";
-		argv[4] = config_file;
+		argv[next] = "--config";
+		argv[next + 1] = config_file;
 	}
 	if ((known = ssh_proxy_key_known_hosts(cause)) == NULL)
 		return NULL;
@@ -144,8 +147,11 @@ static int
 cmd_ssh_config_exec(int argc, char **argv)
 {
 	const char *alias_arg = NULL, *config_file = NULL, *target = NULL, *v;
+	const char *source_arg = NULL, *source = NULL;
 	struct target t = { 0 };
+	struct source src = { 0 };
 	char *cause = NULL, *folder = NULL, *alias = NULL, *block = NULL;
+	char *config_abs = NULL;
 	int write = 0, yes = 0, rc = CMD_EXIT_FAILURE, i;
 
 	for (i = 1; i < argc; i++) {
@@ -157,9 +163,11 @@ cmd_ssh_config_exec(int argc, char **argv)
 			write = 1;
 		else if (strcmp(argv[i], "--yes") == 0)
 			yes = 1;
-		else if (argv[i][0] == '-' || target != NULL)
+		else if (argv[i][0] == '-' || source_arg != NULL)
 			return cmd_usage_error(&client_program, &cmd_ssh_config_entry,
 			    "unexpected argument %s", argv[i]);
+		else if (target != NULL)
+			source_arg = argv[i];
 		else
 			target = argv[i];
 	}
@@ -176,12 +184,46 @@ cmd_ssh_config_exec(int argc, char **argv)
 			free(cause);
 			return CMD_EXIT_USAGE;
 		}
+	}
+	if ((t.kind == TARGET_HOST || t.kind == TARGET_POOL) != (source_arg != NULL)) {
+		target_clear(&t);
+		return cmd_usage_error(&client_program, &cmd_ssh_config_entry,
+		    source_arg != NULL
+			? "unexpected argument %s (a SOURCE follows HOST: "
+			  "or @POOL only)"
+			: "%s needs a SOURCE (a local folder or a git URL)",
+		    source_arg != NULL ? source_arg : target);
+	}
+	if (source_arg != NULL) {
+		/* (the proxy's folder is the one up made of the same source) */
+		if (source_parse(source_arg, NULL, &src, &cause) != 0)
+			goto out;
+		source = src.kind == SOURCE_LOCAL ? src.path : src.url;
+		folder = xstrdup(source);
+	} else if (target_is_remote(target))
 		folder = xstrdup(t.path != NULL ? t.path : target);
-	} else if ((folder = config_discover_resolve(NULL, target, &cause)) == NULL)
+	else if ((folder = config_discover_resolve(NULL, target, &cause)) == NULL)
 		goto out;
-	alias = alias_arg != NULL ? xstrdup(alias_arg) : ssh_config_text_alias(folder);
-	block = cmd_ssh_config_block(
-	    alias, target_is_remote(target) ? target : folder, config_file, &cause);
+	if (config_file != NULL && config_file[0] != '/' && !target_is_remote(target)) {
+		if ((config_abs = realpath(config_file, NULL)) == NULL) {
+			error_set_errno(&cause, errno, "--config %s", config_file);
+			goto out;
+		}
+		config_file = config_abs;
+	}
+	if (alias_arg != NULL)
+		alias = xstrdup(alias_arg);
+	else if (source != NULL) {
+		/* rdev-NAME of the host folder's NAME-<12 hex> (a URL's: without
+		 * ".git") */
+		char *base = xstrndup(src.name, strlen(src.name) - 13);
+
+		alias = ssh_config_text_alias(base);
+		free(base);
+	} else
+		alias = ssh_config_text_alias(folder);
+	block = cmd_ssh_config_block(alias, target_is_remote(target) ? target : folder,
+	    source, config_file, &cause);
 	if (block == NULL)
 		goto out;
 	if (write && cmd_ssh_config_write(alias, block, yes, &cause) != 0)
@@ -195,12 +237,14 @@ out:
 	free(folder);
 	free(alias);
 	free(block);
+	free(config_abs);
 	target_clear(&t);
+	source_clear(&src);
 	return rc;
 }
 
 const struct cmd_entry cmd_ssh_config_entry = { "ssh-config",
-	"TARGET [--host-alias NAME] [--config FILE] [--write [--yes]]",
+	"TARGET [SOURCE] [--host-alias NAME] [--config FILE] [--write [--yes]]",
 	"print an ssh_config Host block that reaches the dev container",
 	"Prints an OpenSSH Host block (alias rdev-<folder name>, or\n"
 	"--host-alias NAME) whose ProxyCommand is `rdev ssh-proxy TARGET`, so\n"

@@ -94,6 +94,13 @@ check_eq "read-configuration HOST: ./app" \
 	"$(rdev read-configuration "$name:" ./app | jq -r .workspace.workspaceFolder)" "/workspaces/$(basename "$folder")"
 rdev logs "$name:" ./app >/dev/null
 echo "ok   logs HOST: ./app"
+rdev ssh-config "$name:" ./app >"$TEST_TMP/ssh.cfg"
+check "ssh-config HOST: ./app: the proxy gets the source folder, absolute" \
+	grep -qF "ssh-proxy $name: $(realpath "$TEST_TMP/app")" "$TEST_TMP/ssh.cfg"
+check_eq "... and ssh through it, from another folder, is in the uploaded workspace" \
+	"$(cd / && ssh -F "$TEST_TMP/ssh.cfg" -o BatchMode=yes rdev-app cat src/main.c)" "main v2"
+check "ssh-config HOST: without a SOURCE is a usage error" \
+	sh -c "'$RDEV_BIN_DIR/rdev' ssh-config '$name:' 2>/dev/null; [ \$? = 2 ]"
 base=$(rig_ports 1)
 rdev forward "$name:" ./app "$base:7" >/dev/null
 check_eq "forward HOST: ./app forwards the uploaded workspace's container" \
