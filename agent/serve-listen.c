@@ -153,9 +153,11 @@ serve_listen_announce(const char *path)
 
 /* Serve one connection in a child process; the parent returns at once.
  * mux (NULL: none yet) is the agent session's, whose sockets the child
- * must not keep. */
+ * must not keep; nor ours (-1: none), the parent's end of conn's
+ * socketpair: kept, it would be the child's own peer, and the child would
+ * never see its connection end. */
 static void
-serve_listen_fork_peer(int lfd, int conn, struct serve_mux *mux)
+serve_listen_fork_peer(int lfd, int conn, int ours, struct serve_mux *mux)
 {
 	struct serve_opts o = { conn, conn, 1 };
 	pid_t pid;
@@ -177,6 +179,8 @@ serve_listen_fork_peer(int lfd, int conn, struct serve_mux *mux)
 	signal(SIGHUP, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	close(lfd);
+	if (ours >= 0)
+		close(ours);
 	if (mux != NULL)
 		serve_mux_close_in_child(mux);
 	close(listen_sigpipe[0]);
@@ -216,7 +220,7 @@ serve_listen_accept(int lfd, struct serve_mux *mux)
 			close(conn);
 			continue;
 		}
-		serve_listen_fork_peer(lfd, conn, mux);
+		serve_listen_fork_peer(lfd, conn, -1, mux);
 	}
 }
 
@@ -236,7 +240,7 @@ serve_listen_agent_stream(void *arg, char **cause)
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
 		return error_set_errno(cause, errno, "socketpair");
-	serve_listen_fork_peer(ctx->lfd, sv[1], ctx->mux);
+	serve_listen_fork_peer(ctx->lfd, sv[1], sv[0], ctx->mux);
 	return sv[0];
 }
 

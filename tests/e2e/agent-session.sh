@@ -119,5 +119,11 @@ rdev up "$name:~/ws" >"$TEST_TMP/up2.out" 2>"$TEST_TMP/up2.err" ||
 check_eq "no stream-local forwarding: exec works" "$(rdev exec "$name:~/ws" -- echo fine)" fine
 check_eq "over the agent's session" "$(broker status --json | jq -r '.sessions[0].agent.transport')" session
 rdev down "$name:~/ws" >/dev/null
+# The connections the agent served over its session end with it: none of
+# its processes stays on the host (a child that kept the agent's end of its
+# own socketpair once waited for itself forever).
+broker stop >/dev/null
+no_agent_left() { ! pgrep -u "rdev-$name" -f 'rdev-agent' >/dev/null; }
+eventually "the broker stopped: no rdev-agent of the session stays on the host" no_agent_left
 name=$first cfg=$firstcfg home=$firsthome
 finish
