@@ -13,6 +13,10 @@
 #include "xmalloc.h"
 
 #define FORWARD_SEARCH 100 /* ports tried after a busy one */
+/* A privileged port we may not bind (not root, below
+ * net.ipv4.ip_unprivileged_port_start): the search goes on from it plus
+ * this (80 -> 10080), as the same digits are easy to recognise. */
+#define FORWARD_PRIVILEGED_SHIFT 10000
 
 /* Bind one listener; -1 with errno. */
 static int
@@ -58,6 +62,10 @@ forward_listen(int port, int exact, int *fd4, int *fd6, int *bound, char **cause
 	for (p = port; p <= 65535 && tries-- > 0; p++) {
 		if ((*fd4 = forward_bind(AF_INET, p)) < 0) {
 			e = errno;
+			if (e == EACCES && !exact && p < 1024) {
+				p += FORWARD_PRIVILEGED_SHIFT - 1;
+				tries = FORWARD_SEARCH;
+			}
 			continue;
 		}
 		*fd6 = forward_bind(AF_INET6, p);
@@ -76,6 +84,7 @@ forward_listen(int port, int exact, int *fd4, int *fd6, int *bound, char **cause
 		    "wants that port only (requireLocalPort, a local port given, or "
 		    "restored)",
 		    port, strerror(e));
-	return error_set(
-	    cause, "no free local port in %d-%d (%s)", port, p - 1, strerror(e));
+	return error_set(cause, "no free local port in %d-%d (%s)",
+	    p - 1 - port >= FORWARD_SEARCH ? p - FORWARD_SEARCH : port, p - 1,
+	    strerror(e));
 }
