@@ -19,7 +19,8 @@
 
 #include "ssh-session.h"
 
-/* The probe's connect timeout (ConnectTimeout, when shorter, wins). */
+/* How long a probe waits for the connect when the request says nothing
+ * (a doctor wants its answer soon; the sessions' default is 20 s). */
 #define HOST_PROBE_CONNECT_TIMEOUT_S 10
 
 /* Answer request id on fd (blocking; taken) with the probe of the host o

@@ -124,7 +124,7 @@ doctor_host(struct doctor_report *r, const char *arg, int accept_new)
 		doctor_add(r, "agent", DOCTOR_WARN, NULL, "no broker status: %s", cause);
 		goto out;
 	}
-	doctor_judge_session(r, doctor_host_session(st, label), probe);
+	doctor_judge_session(r, doctor_host_session(st, label));
 out:
 	free(cause);
 	free(label);

@@ -283,7 +283,7 @@ doctor_judge_info(struct doctor_report *r, const char *host, const cJSON *info,
 }
 
 void
-doctor_judge_session(struct doctor_report *r, const cJSON *session, const cJSON *probe)
+doctor_judge_session(struct doctor_report *r, const cJSON *session)
 {
 	const cJSON *ag = cJSON_GetObjectItemCaseSensitive(session, "agent");
 	const cJSON *fwd = cJSON_GetObjectItemCaseSensitive(session, "forwarding");
@@ -291,7 +291,6 @@ doctor_judge_session(struct doctor_report *r, const cJSON *session, const cJSON 
 	const char *sl = doctor_str(fwd, "streamlocal", "untried");
 	double pid = doctor_num(ag, "pid");
 
-	(void)probe;
 	if (session == NULL) {
 		doctor_add(r, "agent", DOCTOR_WARN,
 		    "rdev-broker status shows the sessions",

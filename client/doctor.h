@@ -65,9 +65,8 @@ int doctor_judge_probe(struct doctor_report *r, const char *host, const cJSON *p
 void doctor_judge_info(struct doctor_report *r, const char *host, const cJSON *info,
     double mid_ms, const char *client_version);
 /* The broker's session with the host ("sessions" entry of its status; NULL
- * when none) and the probe (for what it found of TCP forwarding). */
-void doctor_judge_session(
-    struct doctor_report *r, const cJSON *session, const cJSON *probe);
+ * when none): the agent and stream-local forwarding. */
+void doctor_judge_session(struct doctor_report *r, const cJSON *session);
 
 /* doctor-host.c: every check of host (a TARGET or [user@]host[:port] or an
  * alias). accept_new: record an unknown host key. */
