@@ -95,7 +95,9 @@ doctor_host(struct doctor_report *r, const char *arg, int accept_new)
 	rm = remote_new(&t, &ro);
 	if (remote_broker_call(rm, "probe", NULL, &probe, &cause) != 0) {
 		doctor_add(r, "broker", DOCTOR_FAIL,
-		    "rdev-broker start --foreground shows why it does not answer",
+		    "an older broker does not know \"probe\": rdev-broker stop (the "
+		    "next command starts this version's); else rdev-broker start "
+		    "--foreground shows why it does not answer",
 		    "cannot ask the broker: %s", cause);
 		goto out;
 	}
