@@ -121,7 +121,8 @@ doctor_host(struct doctor_report *r, const char *arg, int accept_new)
 		    "the agent did not answer: %s", cause);
 		goto out;
 	}
-	doctor_judge_info(r, t.host, info, (t0 + doctor_host_now_ms()) / 2, RDEV_VERSION);
+	doctor_judge_info(r, t.host, info, (t0 + doctor_host_now_ms()) / 2, RDEV_VERSION,
+	    cJSON_GetObjectItemCaseSensitive(probe, "agentsInstalled"));
 	if (remote_broker_call(NULL, "status", NULL, &st, &cause) != 0) {
 		doctor_add(r, "agent", DOCTOR_WARN, NULL, "no broker status: %s", cause);
 		goto out;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "xmalloc.h"
 
 static const char *
@@ -216,10 +217,31 @@ doctor_judge_disk(struct doctor_report *r, const char *name, const char *host,
 	free(fix);
 }
 
+/* "0.1.0-abc, 0.0.9-def" for the installed versions; "none" when empty.
+ * The caller frees. */
+static char *
+doctor_judge_installed(const cJSON *installed)
+{
+	struct buf *b = buf_new();
+	const cJSON *v;
+	char *out;
+
+	cJSON_ArrayForEach(v, installed) {
+		if (cJSON_IsString(v))
+			buf_appendf(b, "%s%s", buf_len(b) ? ", " : "", v->valuestring);
+	}
+	if (buf_len(b) == 0)
+		buf_appendf(b, "none");
+	out = buf_take_string(b, NULL);
+	buf_free(b);
+	return out;
+}
+
 void
 doctor_judge_info(struct doctor_report *r, const char *host, const cJSON *info,
-    double mid_ms, const char *client_version)
+    double mid_ms, const char *client_version, const cJSON *installed)
 {
+	char *before = doctor_judge_installed(installed);
 	const char *user = doctor_str(info, "user", "the SSH user");
 	const char *derr = doctor_str(info, "dockerError", NULL);
 	const char *problem = doctor_str(info, "dockerProblem", "other");
@@ -251,12 +273,15 @@ doctor_judge_info(struct doctor_report *r, const char *host, const cJSON *info,
 	}
 	if (strcmp(v, client_version) == 0)
 		doctor_add(r, "agent version", DOCTOR_OK, NULL,
-		    "rdev-agent %s, the same as this rdev", v);
+		    "rdev-agent %s, the same as this rdev (installed before: %s)", v,
+		    before);
 	else
 		doctor_add(r, "agent version", DOCTOR_WARN,
 		    "rdev-broker stop; the next rdev command installs the agent of "
 		    "its version",
-		    "rdev-agent %s, but this rdev is %s", v, client_version);
+		    "rdev-agent %s, but this rdev is %s (installed before: %s)", v,
+		    client_version, before);
+	free(before);
 	doctor_judge_disk(r, "disk (workspaces)", host,
 	    doctor_str(info, "workspaceRoot", NULL),
 	    doctor_num(cJSON_GetObjectItemCaseSensitive(info, "actual"), "storage"));

@@ -61,9 +61,11 @@ const char *doctor_status_name(enum doctor_status st);
  * agent's checks can follow), 0 not. */
 int doctor_judge_probe(struct doctor_report *r, const char *host, const cJSON *probe);
 /* The agent's "info" answer, asked at local time mid_ms (ms since the
- * epoch, halfway through the request); client_version is ours. */
+ * epoch, halfway through the request); client_version is ours; installed:
+ * the probe's "agentsInstalled" (what was there before this run; may be
+ * NULL). */
 void doctor_judge_info(struct doctor_report *r, const char *host, const cJSON *info,
-    double mid_ms, const char *client_version);
+    double mid_ms, const char *client_version, const cJSON *installed);
 /* The broker's session with the host ("sessions" entry of its status; NULL
  * when none): the agent and stream-local forwarding. */
 void doctor_judge_session(struct doctor_report *r, const cJSON *session);

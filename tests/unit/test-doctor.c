@@ -117,16 +117,21 @@ TEST(docker_permission_names_the_user)
 		  "\"workspaceRoot\":\"/w\",\"actual\":{\"storage\":2147483648}}");
 
 	doctor_report_init(&r);
-	doctor_judge_info(&r, "b", i, 90000, "9.9");
+	cJSON *before = parse("[\"9.8-aa\",\"9.9-bb\"]");
+
+	doctor_judge_info(&r, "b", i, 90000, "9.9", before);
 	ASSERT_INT_EQ(find(&r, "docker")->status, DOCTOR_FAIL);
 	ASSERT_STR_CONTAINS(find(&r, "docker")->fix, "sudo usermod -aG docker bob");
 	ASSERT_INT_EQ(find(&r, "agent version")->status, DOCTOR_OK);
+	ASSERT_STR_CONTAINS(
+	    find(&r, "agent version")->detail, "(installed before: 9.8-aa, 9.9-bb)");
 	ASSERT_INT_EQ(find(&r, "disk (workspaces)")->status, DOCTOR_WARN);
 	ASSERT_STR_CONTAINS(
 	    find(&r, "disk (workspaces)")->detail, "2.0 GiB free under /w");
 	ASSERT_INT_EQ(find(&r, "clock")->status, DOCTOR_WARN);
 	ASSERT_STR_CONTAINS(find(&r, "clock")->detail, "10.0 s ahead of");
 	doctor_report_clear(&r);
+	cJSON_Delete(before);
 	cJSON_Delete(i);
 }
 
