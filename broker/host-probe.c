@@ -121,18 +121,30 @@ host_probe_shell(struct rdev_ssh *s, cJSON *o)
 	free(out);
 }
 
-/* Does sshd have an sftp subsystem? */
+/* Does sshd have an sftp subsystem? On a host with MaxSessions 1 the
+ * shell's channel may still hold the one slot for a moment (ssh-session.h,
+ * RDEV_SSH_OPEN_RETRIES): an open refused is tried again, as there. */
 static void
 host_probe_sftp(struct rdev_ssh *s, cJSON *o)
 {
-	sftp_session sf = sftp_new(rdev_ssh_session(s));
+	ssh_session ss = rdev_ssh_session(s);
+	sftp_session sf = NULL;
+	const char *e;
+	int i;
 
+	for (i = 0; i < RDEV_SSH_OPEN_RETRIES; i++) {
+		if ((sf = sftp_new(ss)) != NULL)
+			break;
+		e = ssh_get_error(ss);
+		if (e == NULL || strstr(e, "Channel opening failure") == NULL)
+			break;
+		usleep(RDEV_SSH_OPEN_RETRY_MS * 1000);
+	}
 	if (sf != NULL && sftp_init(sf) == SSH_OK)
 		cJSON_AddStringToObject(o, "sftp", "available");
 	else {
 		cJSON_AddStringToObject(o, "sftp", "missing");
-		cJSON_AddStringToObject(
-		    o, "sftpError", ssh_get_error(rdev_ssh_session(s)));
+		cJSON_AddStringToObject(o, "sftpError", ssh_get_error(ss));
 	}
 	if (sf != NULL)
 		sftp_free(sf);

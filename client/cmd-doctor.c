@@ -56,7 +56,7 @@ const struct cmd_entry cmd_doctor_entry = { "doctor",
 	"each (ok, warn or FAIL, what was found, and the fix when not ok): SSH\n"
 	"(DNS, TCP, banner, time), the host key (known, unknown, CHANGED: which\n"
 	"known_hosts file), the authentication method that worked, the time a\n"
-	"command takes through the login shell (warn above 500 ms: ~/.bashrc),\n"
+	"command takes through the login shell (warn above 1 s: ~/.bashrc),\n"
 	"sshd's sftp subsystem and TCP forwarding, Docker access for the SSH\n"
 	"user, the agent's version and how it is reached, stream-local\n"
 	"forwarding, free disk space under the workspace root and Docker's root\n"

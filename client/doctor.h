@@ -26,7 +26,7 @@ enum doctor_status { DOCTOR_OK, DOCTOR_WARN, DOCTOR_FAIL };
 #define DOCTOR_DISK_WARN_BYTES (5.0 * 1024 * 1024 * 1024) /* free: warn under */
 #define DOCTOR_DISK_FAIL_BYTES (1.0 * 1024 * 1024 * 1024) /* free: fail under */
 #define DOCTOR_SKEW_WARN_MS 3000			  /* clock skew: warn above */
-#define DOCTOR_SHELL_WARN_MS 500     /* a command through the login shell */
+#define DOCTOR_SHELL_WARN_MS 1000    /* a command through the login shell */
 #define DOCTOR_PROBE_TIMEOUT_MS 8000 /* no-argument pool checks: per host */
 
 struct doctor_check {

@@ -91,7 +91,7 @@ TEST(locked_down_probe_warns_with_fixes)
 	    parse("{\"reached\":\"done\",\"hostname\":\"h\",\"port\":22,\"user\":\"u\","
 		  "\"banner\":\"SSH-2.0-x\",\"connectMs\":3,\"hostKey\":\"known\","
 		  "\"hostKeyFile\":\"k:1\",\"fingerprint\":\"f\",\"auth\":\"none\","
-		  "\"authMs\":1,\"shellMs\":900,\"agentsInstalled\":[],"
+		  "\"authMs\":1,\"shellMs\":1900,\"agentsInstalled\":[],"
 		  "\"sftp\":\"missing\",\"tcpForwarding\":\"denied\"}");
 
 	doctor_report_init(&r);
@@ -101,7 +101,7 @@ TEST(locked_down_probe_warns_with_fixes)
 	ASSERT_INT_EQ(find(&r, "tcp forwarding")->status, DOCTOR_WARN);
 	ASSERT_STR_CONTAINS(find(&r, "tcp forwarding")->fix, "AllowTcpForwarding");
 	ASSERT_INT_EQ(find(&r, "login shell")->status, DOCTOR_WARN);
-	ASSERT_STR_CONTAINS(find(&r, "login shell")->detail, "900 ms");
+	ASSERT_STR_CONTAINS(find(&r, "login shell")->detail, "1900 ms");
 	ASSERT_INT_EQ(doctor_report_exit(&r), DOCTOR_EXIT_WARN);
 	doctor_report_clear(&r);
 	cJSON_Delete(p);
