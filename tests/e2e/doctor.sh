@@ -8,17 +8,51 @@
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 
+# (three hosts start at once; rig_host lists each for the cleanup)
+nd=$(rig_host_name dn) ld=$(rig_host_name dl)
+rig_host "$nd" >"$TEST_TMP/nd.cfg" &
+nd_pid=$!
+rig_host "$ld" --locked-down >"$TEST_TMP/ld.cfg" &
+ld_pid=$!
 rig_remote_host dh
 healthy=$name healthy_cfg=$cfg
-nd=$(rig_host_name dn)
-nd_cfg=$(rig_host "$nd")
-ld=$(rig_host_name dl)
-ld_cfg=$(rig_host "$ld" --locked-down)
-# (the account's group goes back before the rig's cleanup stops its host)
-trap 'usermod -aG docker "rdev-$nd" 2>/dev/null; rig_remote_cleanup' EXIT
-gpasswd -d "rdev-$nd" docker >/dev/null
+wait "$nd_pid" || fail "host $nd did not start"
+wait "$ld_pid" || fail "host $ld did not start"
+nd_cfg=$(cat "$TEST_TMP/nd.cfg") ld_cfg=$(cat "$TEST_TMP/ld.cfg")
+# The account of host $nd leaves group docker (under the rig's lock, which
+# its useradds take: both rewrite /etc/group), and goes back before the
+# rig's cleanup stops its host.
+group_lock() { flock -w 60 9 && "$@"; } 9>>"$RDEV_RIG_DIR/run/lock"
+doctor_cleanup() {
+	local rc=$?
+	set +e
+	group_lock usermod -aG docker "rdev-$nd" 2>/dev/null
+	(exit $rc)
+	rig_remote_cleanup
+}
+trap doctor_cleanup EXIT
+group_lock gpasswd -d "rdev-$nd" docker >/dev/null
 cat "$healthy_cfg" "$nd_cfg" "$ld_cfg" >"$TEST_TMP/ssh_config"
 export RDEV_SSH_CONFIG=$TEST_TMP/ssh_config
+# The locked-down host's agent installs over an exec channel (slow): its
+# doctor runs meanwhile, and the other host's too (doctor_wait below).
+doctor_bg() {
+	local tag=$1
+	shift
+	{
+		rc=0
+		rdev doctor "$@" >"$TEST_TMP/$tag.out" 2>"$TEST_TMP/$tag.err" || rc=$?
+		echo "$rc" >"$TEST_TMP/$tag.rc"
+	} &
+}
+doctor_bg ld "$ld"
+doctor_bg nd "$nd"
+# doctor_wait TAG: a doctor_bg's output in $out, its exit status in $rc
+doctor_wait() {
+	while [ ! -s "$TEST_TMP/$1.rc" ]; do sleep 0.1; done
+	out=$(cat "$TEST_TMP/$1.out") rc=$(cat "$TEST_TMP/$1.rc")
+	cp "$TEST_TMP/$1.err" "$TEST_TMP/doctor.err"
+}
 # doctor ARGS...: its output in $out, its exit status in $rc
 doctor() {
 	rc=0
@@ -50,7 +84,7 @@ check "healthy (text): one line per check, the agent's transport shown" \
 	grep -q '^ok    agent  .*stream-local socket' <<<"$out"
 
 # --- a locked-down host: warnings with their fixes --------------------------------
-doctor "$ld"
+doctor_wait ld
 want_rc "locked-down: exit 1 (warnings)" 1
 check "locked-down: sftp missing, with the fix" \
 	grep -q 'warn  sftp .*no sftp subsystem.*; fix: add `Subsystem sftp' <<<"$(line sftp)"
@@ -64,7 +98,7 @@ check "locked-down: the agent is reached over its session" \
 check_eq "locked-down: nothing failed" "$(grep -c '^FAIL' <<<"$out" || true)" 0
 
 # --- an account without Docker ------------------------------------------------------
-doctor "$nd"
+doctor_wait nd
 want_rc "not in group docker: exit 2" 2
 check "not in group docker: FAIL with the fix" \
 	grep -q "^FAIL  docker .*permission denied.*fix: add rdev-$nd to the docker group" <<<"$(line docker)"
