@@ -162,3 +162,46 @@ TEST(json_and_text_output)
 	free(text);
 	doctor_report_clear(&r);
 }
+
+TEST(docker_down_and_version_mismatch)
+{
+	struct doctor_report r;
+	cJSON *i =
+	    parse("{\"software\":\"rdev-agent 0.0.9\",\"user\":\"bob\",\"time\":100000,"
+		  "\"dockerError\":\"cannot connect to Docker: /var/run/docker.sock "
+		  "does not exist (is the Docker daemon running?)\","
+		  "\"dockerProblem\":\"down\",\"workspaceRoot\":\"/w\","
+		  "\"actual\":{\"storage\":1e12}}");
+
+	doctor_report_init(&r);
+	doctor_judge_info(&r, "b", i, 100500, "0.1.0", NULL);
+	ASSERT_INT_EQ(find(&r, "docker")->status, DOCTOR_FAIL);
+	ASSERT_STR_CONTAINS(find(&r, "docker")->fix, "start Docker on b");
+	ASSERT_INT_EQ(find(&r, "agent version")->status, DOCTOR_WARN);
+	ASSERT_STR_CONTAINS(find(&r, "agent version")->detail, "but this rdev is 0.1.0");
+	ASSERT_INT_EQ(find(&r, "disk (workspaces)")->status, DOCTOR_OK);
+	ASSERT_INT_EQ(find(&r, "clock")->status, DOCTOR_OK);
+	doctor_report_clear(&r);
+	cJSON_Delete(i);
+}
+
+TEST(session_over_the_agent_stream)
+{
+	struct doctor_report r;
+	cJSON *s =
+	    parse("{\"host\":\"u@h:22\",\"state\":\"connected\",\"agent\":{\"pid\":42,"
+		  "\"state\":\"listening\",\"transport\":\"session\"},"
+		  "\"forwarding\":{\"tcp\":\"denied\",\"streamlocal\":\"denied\"}}");
+
+	doctor_report_init(&r);
+	doctor_judge_session(&r, s);
+	ASSERT_INT_EQ(find(&r, "agent")->status, DOCTOR_OK);
+	ASSERT_STR_CONTAINS(find(&r, "agent")->detail, "pid 42");
+	ASSERT_STR_CONTAINS(
+	    find(&r, "agent")->detail, "over streams of its session channel");
+	ASSERT_INT_EQ(find(&r, "stream-local forwarding")->status, DOCTOR_WARN);
+	ASSERT_STR_CONTAINS(
+	    find(&r, "stream-local forwarding")->fix, "AllowStreamLocalForwarding");
+	doctor_report_clear(&r);
+	cJSON_Delete(s);
+}
