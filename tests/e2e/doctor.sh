@@ -2,7 +2,8 @@
 # doctor.sh - `rdev doctor` against real rig hosts: a healthy host (all ok,
 # exit 0, JSON that parses, the agent's version), a locked-down host (no
 # forwarding, no sftp: warnings with their fixes, exit 1), an account that is
-# not in group docker (FAIL naming the fix, exit 2), a closed port (FAIL,
+# not in group docker (FAIL naming the fix, exit 2; its ~/.bashrc is slow: a
+# warning with the time), a closed port (FAIL,
 # exit 2, at once), a changed host key (FAIL naming the known_hosts file),
 # and the checks of this machine with a pool of one host up and one down.
 . "$(dirname "$0")/../rig/lib.sh"
@@ -45,6 +46,8 @@ doctor_bg() {
 		echo "$rc" >"$TEST_TMP/$tag.rc"
 	} &
 }
+# The account without Docker also has a slow ~/.bashrc.
+echo 'sleep 1.2' >>"$(dirname "$nd_cfg")/home/.bashrc"
 doctor_bg ld "$ld"
 doctor_bg nd "$nd"
 # doctor_wait TAG: a doctor_bg's output in $out, its exit status in $rc
@@ -102,6 +105,9 @@ doctor_wait nd
 want_rc "not in group docker: exit 2" 2
 check "not in group docker: FAIL with the fix" \
 	grep -q "^FAIL  docker .*permission denied.*fix: add rdev-$nd to the docker group" <<<"$(line docker)"
+check "a slow ~/.bashrc: a warning with the time measured and the fix" \
+	grep -Eq '^warn  login shell +a command takes (1[2-9]|[2-9][0-9])[0-9]{2} ms .*fix: make ~/.bashrc return early' \
+	<<<"$(line 'login shell')"
 
 # --- a closed port -------------------------------------------------------------------
 port=$(rig_ports 1)
