@@ -38,7 +38,7 @@ host_usage_amount(const cJSON *c, const char *name)
 
 /* Free bytes of the file system holding path, or of its nearest existing
  * parent (the workspace root may not exist yet). -1 when unknown. */
-static double
+double
 host_usage_disk_free(const char *path)
 {
 	char *p = xstrdup(path), *slash;

@@ -29,6 +29,9 @@ struct host_usage {
  * initialised). 0, or -1 with *cause (Docker unusable). */
 int host_usage_read(
     struct docker *d, const struct host_policy *p, struct host_usage *u, char **cause);
+/* Bytes free to the user under path, or its nearest existing parent; -1
+ * when unknown. */
+double host_usage_disk_free(const char *path);
 /* How many of them owner_uid has. */
 int host_usage_owned(const struct host_usage *u, const char *owner_uid);
 void host_usage_clear(struct host_usage *u);

@@ -5,16 +5,56 @@
  * "environments" (its running dev containers) and "reserved" (what their
  * hostRequirements hold), "hostId", the policy's limits, and Docker's
  * version, with "dockerError" when Docker cannot be reached (not a failure:
- * the facts are still worth having). A malformed policy file is a failure:
+ * the facts are still worth having; "dockerProblem" says which kind:
+ * "permission", "down" or "other"). For `rdev doctor` also the user it
+ * runs as, the host's clock ("time", ms since the epoch) and Docker's root
+ * folder with the space free there. A malformed policy file is a failure:
  * the host cannot admit anything until it is fixed. */
 #include "agent-ops.h"
 
+#include <pwd.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "docker.h"
 #include "host-policy.h"
 #include "host-usage.h"
 #include "xmalloc.h"
+
+/* What kind of trouble a Docker connection error is (agent/docker-conn.c's
+ * messages). */
+static const char *
+op_info_docker_problem(const char *derr)
+{
+	if (strstr(derr, "permission denied") != NULL)
+		return "permission";
+	if (strstr(derr, "is the Docker daemon running") != NULL)
+		return "down";
+	return "other";
+}
+
+/* Docker's root folder and the space free there. */
+static void
+op_info_docker_root(struct docker *d, cJSON *o)
+{
+	cJSON *info = NULL;
+	const cJSON *v;
+	char *derr = NULL;
+	double free_bytes;
+	int status;
+
+	if (docker_request(d, "GET", "/info", NULL, &status, &info, &derr) == 0 &&
+	    status == 200 &&
+	    cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(info, "DockerRootDir"))) {
+		cJSON_AddStringToObject(o, "dockerRootDir", v->valuestring);
+		if ((free_bytes = host_usage_disk_free(v->valuestring)) >= 0)
+			cJSON_AddNumberToObject(o, "dockerRootFree", free_bytes);
+	}
+	free(derr);
+	cJSON_Delete(info);
+}
 
 /* Docker's version and this host's facts with its environments into o (or
  * "dockerError"). */
@@ -36,6 +76,8 @@ op_info_docker(cJSON *o, const struct host_policy *p)
 		cJSON_AddNullToObject(o, "dockerVersion");
 	if (derr == NULL && host_usage_read(d, p, &u, &derr) == 0)
 		have_usage = 1;
+	if (derr == NULL)
+		op_info_docker_root(d, o);
 	facts = host_usage_facts(p, have_usage ? &u : NULL);
 	while ((item = facts->child) != NULL)
 		cJSON_AddItemToObject(
@@ -43,8 +85,10 @@ op_info_docker(cJSON *o, const struct host_policy *p)
 	cJSON_Delete(facts);
 	if (have_usage)
 		host_usage_clear(&u);
-	if (derr != NULL)
+	if (derr != NULL) {
 		cJSON_AddStringToObject(o, "dockerError", derr);
+		cJSON_AddStringToObject(o, "dockerProblem", op_info_docker_problem(derr));
+	}
 	free(derr);
 	cJSON_Delete(version);
 	docker_free(d);
@@ -53,7 +97,9 @@ op_info_docker(cJSON *o, const struct host_policy *p)
 static int
 op_info_run(const struct agent_op_req *r, cJSON **result, char **cause)
 {
+	struct passwd *pw = getpwuid(getuid());
 	struct host_policy p;
+	struct timespec ts;
 	cJSON *o;
 
 	(void)r;
@@ -61,7 +107,13 @@ op_info_run(const struct agent_op_req *r, cJSON **result, char **cause)
 		return -1;
 	if ((o = cJSON_CreateObject()) == NULL)
 		fatal("out of memory");
+
 	cJSON_AddStringToObject(o, "software", "rdev-agent " RDEV_VERSION);
+	if (pw != NULL)
+		cJSON_AddStringToObject(o, "user", pw->pw_name);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	cJSON_AddNumberToObject(
+	    o, "time", (double)ts.tv_sec * 1000 + (double)(ts.tv_nsec / 1000000));
 	op_info_docker(o, &p);
 	host_policy_clear(&p);
 	*result = o;

@@ -23,6 +23,7 @@
 #include "broker-state.h"
 #include "buf.h"
 #include "error.h"
+#include "host-probe.h"
 #include "host-session.h"
 #include "local-host.h"
 #include "log.h"
@@ -260,6 +261,24 @@ broker_op_host(struct broker_conn *c, int id, const cJSON *req, int is_agent)
 	return 0;
 }
 
+/* `rdev doctor`'s "probe" of a host (host-probe.h): answered by a thread of
+ * its own, which takes the connection. Returns 2 (handed over), or 1 if
+ * answered here. */
+static int
+broker_op_probe(struct broker_conn *c, int id, const cJSON *req)
+{
+	struct host_session_params p;
+
+	broker_host_params(c->b, req, &p);
+	if (p.ssh.host == NULL) {
+		broker_conn_reply(c, id, NULL, "no host given");
+		return 1;
+	}
+	fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) & ~O_NONBLOCK);
+	host_probe_start(c->fd, id, &p.ssh);
+	return 2;
+}
+
 /* Add a session's status st (taken) to sessions, its forwards (with their
  * "host") to forwards. */
 static void
@@ -353,6 +372,8 @@ broker_conn_frame(struct broker_conn *c, const struct proto_frame *f)
 		rc = broker_op_host(c, id->valueint, msg, 0) ? 2 : 1;
 	} else if (strcmp(op->valuestring, "status") == 0) {
 		broker_conn_reply(c, id->valueint, broker_status(c->b), NULL);
+	} else if (strcmp(op->valuestring, "probe") == 0) {
+		rc = broker_op_probe(c, id->valueint, msg);
 	} else if (strcmp(op->valuestring, "stop") == 0) {
 		c->b->forget =
 		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(msg, "forget"));

@@ -251,6 +251,24 @@ rdev_ssh_methods(int m)
 	return out;
 }
 
+/* Note the method that worked (and its key file or agent socket, shown
+ * with ~) in s's report, when asked for one. */
+static void
+rdev_ssh_auth_used(struct rdev_ssh *s, const char *method, const char *where)
+{
+	char *t;
+
+	if (s->report == NULL)
+		return;
+	if (where == NULL) {
+		snprintf(s->report->auth, sizeof s->report->auth, "%s", method);
+		return;
+	}
+	t = rdev_ssh_tilde(s->home, where);
+	snprintf(s->report->auth, sizeof s->report->auth, "%s %s", method, t);
+	free(t);
+}
+
 /* Authenticate as user: agent, identity files, then the terminal. */
 int
 rdev_ssh_auth(struct rdev_ssh *s, const char *user, const char *hostname,
@@ -266,8 +284,10 @@ rdev_ssh_auth(struct rdev_ssh *s, const char *user, const char *hostname,
 	size_t i;
 
 	rc = ssh_userauth_none(s->ss, NULL);
-	if (rc == SSH_AUTH_SUCCESS)
+	if (rc == SSH_AUTH_SUCCESS) {
+		rdev_ssh_auth_used(s, "none", NULL);
 		goto ok;
+	}
 	if (rc == SSH_AUTH_ERROR) {
 		error_set(cause, "%s: authentication failed: %s", s->prefix,
 		    ssh_get_error(s->ss));
@@ -292,16 +312,22 @@ rdev_ssh_auth(struct rdev_ssh *s, const char *user, const char *hostname,
 			ssh_options_set(s->ss, SSH_OPTIONS_IDENTITY_AGENT, sock);
 			if (n > 0) {
 				rc = ssh_userauth_agent(s->ss, NULL);
-				if (rc == SSH_AUTH_SUCCESS)
+				if (rc == SSH_AUTH_SUCCESS) {
+					rdev_ssh_auth_used(
+					    s, "publickey via ssh-agent", sock);
 					goto ok;
+				}
 				if (rc == SSH_AUTH_PARTIAL)
 					methods = ssh_userauth_list(s->ss, NULL);
 			}
 		}
 		for (i = 0; i < s->cfg.n_identity_files && !done; i++) {
 			rc = rdev_ssh_auth_one_file(s, &a, s->cfg.identity_files[i], 0);
-			if (rc == 1)
+			if (rc == 1) {
+				rdev_ssh_auth_used(s, "publickey with key file",
+				    s->cfg.identity_files[i]);
 				goto ok;
+			}
 			if (rc == 2)
 				methods = ssh_userauth_list(s->ss, NULL);
 		}
@@ -309,6 +335,9 @@ rdev_ssh_auth(struct rdev_ssh *s, const char *user, const char *hostname,
 			for (i = 0; i < sizeof defaults / sizeof defaults[0]; i++) {
 				path = xasprintf("%s/.ssh/%s", s->home, defaults[i]);
 				rc = rdev_ssh_auth_one_file(s, &a, path, 1);
+				if (rc == 1)
+					rdev_ssh_auth_used(
+					    s, "publickey with key file", path);
 				free(path);
 				if (rc == 1)
 					goto ok;
@@ -319,13 +348,17 @@ rdev_ssh_auth(struct rdev_ssh *s, const char *user, const char *hostname,
 	}
 	if ((methods & SSH_AUTH_METHOD_INTERACTIVE) && tty) {
 		a.tried_kbdint = 1;
-		if (rdev_ssh_auth_kbdint(s))
+		if (rdev_ssh_auth_kbdint(s)) {
+			rdev_ssh_auth_used(s, "keyboard-interactive", NULL);
 			goto ok;
+		}
 	}
 	if ((methods & SSH_AUTH_METHOD_PASSWORD) && tty) {
 		a.tried_password = 1;
-		if (rdev_ssh_auth_password(s, user, hostname))
+		if (rdev_ssh_auth_password(s, user, hostname)) {
+			rdev_ssh_auth_used(s, "password", NULL);
 			goto ok;
+		}
 	}
 
 	allowed = rdev_ssh_methods(methods);

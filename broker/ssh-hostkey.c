@@ -53,6 +53,8 @@ struct rdev_ssh_hk_found {
 	unsigned int line;
 	char *old_fp; /* its fingerprint */
 	const char *old_type;
+	char *ok_file; /* where the matching entry is (HK_OK) */
+	unsigned int ok_line;
 };
 
 /* Scan one known_hosts file for hostport; raises found->state. */
@@ -104,6 +106,10 @@ rdev_ssh_hk_scan(
 			st = HK_CHANGED;
 		else
 			st = HK_OTHER;
+		if (st == HK_OK && found->ok_file == NULL) {
+			found->ok_file = xstrdup(path);
+			found->ok_line = n;
+		}
 		if (st > found->state) {
 			found->state = st;
 			if (st != HK_OK) {
@@ -121,12 +127,40 @@ rdev_ssh_hk_scan(
 	fclose(f);
 }
 
+/* What the check found, into s's report (when asked for one). */
+static void
+rdev_ssh_hk_report(struct rdev_ssh *s, const struct rdev_ssh_hk_found *found,
+    const char *type, const char *fp, const char *user_file, int accept_new)
+{
+	struct ssh_connect_report *r = s->report;
+
+	if (r == NULL)
+		return;
+	snprintf(r->fingerprint, sizeof r->fingerprint, "%s %s", type, fp);
+	switch (found->state) {
+	case HK_OK:
+		r->hostkey = SSH_HOSTKEY_KNOWN;
+		snprintf(r->hostkey_file, sizeof r->hostkey_file, "%s:%u",
+		    found->ok_file != NULL ? found->ok_file : "?", found->ok_line);
+		return;
+	case HK_UNKNOWN:
+		r->hostkey = accept_new ? SSH_HOSTKEY_RECORDED : SSH_HOSTKEY_UNKNOWN;
+		snprintf(r->hostkey_file, sizeof r->hostkey_file, "%s", user_file);
+		return;
+	case HK_REVOKED: r->hostkey = SSH_HOSTKEY_REVOKED; break;
+	case HK_OTHER: r->other_type = 1; /* FALLTHROUGH */
+	case HK_CHANGED: r->hostkey = SSH_HOSTKEY_CHANGED; break;
+	}
+	snprintf(
+	    r->hostkey_file, sizeof r->hostkey_file, "%s:%u", found->file, found->line);
+}
+
 /* Check the server's key; record it when unknown and accept_new. */
 int
 rdev_ssh_verify(
     struct rdev_ssh *s, const char *hostname, int port, int accept_new, char **cause)
 {
-	struct rdev_ssh_hk_found found = { HK_UNKNOWN, NULL, 0, NULL, NULL };
+	struct rdev_ssh_hk_found found = { HK_UNKNOWN, NULL, 0, NULL, NULL, NULL, 0 };
 	ssh_key key = NULL;
 	char *user_file, *global_file, *fp, *hostport, *p, *shown;
 	const char *type;
@@ -150,6 +184,7 @@ rdev_ssh_verify(
 	shown =
 	    rdev_ssh_tilde(s->home, user_file != NULL ? user_file : "~/.ssh/known_hosts");
 
+	rdev_ssh_hk_report(s, &found, type, fp, shown, accept_new);
 	switch (found.state) {
 	case HK_OK: rc = 0; break;
 	case HK_REVOKED:
@@ -218,6 +253,7 @@ rdev_ssh_verify(
 	free(hostport);
 	free(fp);
 	free(found.file);
+	free(found.ok_file);
 	free(found.old_fp);
 	ssh_key_free(key);
 	return rc;

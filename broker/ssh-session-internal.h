@@ -28,6 +28,7 @@ struct rdev_ssh {
 	int keepalive; /* seconds */
 	int batch;
 	struct ssh_config_host cfg;
+	struct ssh_connect_report *report; /* borrowed (the caller's), or NULL */
 };
 
 /* ssh-session.c */

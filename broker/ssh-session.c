@@ -20,6 +20,7 @@
 #include <libssh/callbacks.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "error.h"
 #include "shell-quote.h"
 #include "ssh-config.h"
@@ -91,6 +92,7 @@ rdev_ssh_connect(const struct ssh_target_opts *o, char **cause)
 	const char *home;
 	char *local_user, *user = NULL, *hostname = NULL, *proxy = NULL, *path;
 	unsigned int port = 22;
+	long long t0;
 	long timeout;
 	int strict = 1, nodelay = 1, verbosity = SSH_LOG_NOLOG;
 
@@ -109,6 +111,8 @@ rdev_ssh_connect(const struct ssh_target_opts *o, char **cause)
 	local_user = xstrdup(pw != NULL ? pw->pw_name : "unknown");
 
 	s = xcalloc(1, sizeof *s);
+	if ((s->report = o->report) != NULL)
+		memset(s->report, 0, sizeof *s->report);
 	s->home = xstrdup(home);
 	ssh_config_host_init(&s->cfg);
 	s->prefix = xasprintf("host %s", o->host);
@@ -190,16 +194,38 @@ rdev_ssh_connect(const struct ssh_target_opts *o, char **cause)
 	    o->host, hostname, port, proxy != NULL ? " via " : "",
 	    proxy != NULL ? proxy : "");
 
+	if (s->report != NULL) {
+		snprintf(s->report->hostname, sizeof s->report->hostname, "%s", hostname);
+		snprintf(s->report->user, sizeof s->report->user, "%s", user);
+		s->report->port = port;
+		s->report->proxied = proxy != NULL;
+		s->report->reached = SSH_STEP_CONNECT;
+	}
+	t0 = clock_now_ms();
 	if (ssh_connect(s->ss) != SSH_OK) {
 		error_set(
 		    cause, "%s: cannot connect: %s", s->prefix, ssh_get_error(s->ss));
 		goto fail;
 	}
+	if (s->report != NULL) {
+		s->report->connect_ms = clock_now_ms() - t0;
+		snprintf(s->report->banner, sizeof s->report->banner, "%s",
+		    ssh_get_serverbanner(s->ss) != NULL ? ssh_get_serverbanner(s->ss)
+							: "");
+		s->report->reached = SSH_STEP_HOSTKEY;
+	}
 	rdev_ssh_tcp_keepalive(s);
 	if (rdev_ssh_verify(s, hostname, (int)port, o->accept_new_host_key, cause) != 0)
 		goto fail;
+	if (s->report != NULL)
+		s->report->reached = SSH_STEP_AUTH;
+	t0 = clock_now_ms();
 	if (rdev_ssh_auth(s, user, hostname, o->auth_sock, cause) != 0)
 		goto fail;
+	if (s->report != NULL) {
+		s->report->auth_ms = clock_now_ms() - t0;
+		s->report->reached = SSH_STEP_DONE;
+	}
 	free(local_user);
 	free(user);
 	free(hostname);

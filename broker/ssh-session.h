@@ -42,6 +42,44 @@
 
 struct buf;
 
+/* How far rdev_ssh_connect got and what it found on the way (for `rdev
+ * doctor`; ssh_target_opts.report). Plain data, filled as the steps go, on
+ * failure as on success. */
+enum ssh_step {
+	SSH_STEP_CONFIG,  /* reading the ssh config */
+	SSH_STEP_CONNECT, /* DNS, TCP, banner, key exchange */
+	SSH_STEP_HOSTKEY, /* the known_hosts check */
+	SSH_STEP_AUTH,	  /* authentication */
+	SSH_STEP_DONE,	  /* connected */
+};
+enum ssh_hostkey_state {
+	SSH_HOSTKEY_UNCHECKED,
+	SSH_HOSTKEY_KNOWN,    /* matches the entry at file */
+	SSH_HOSTKEY_UNKNOWN,  /* none: file is where it would be recorded */
+	SSH_HOSTKEY_RECORDED, /* was unknown, now recorded in file */
+	SSH_HOSTKEY_CHANGED,  /* another key of this type at file (or only one of
+				 another type: other_type) */
+	SSH_HOSTKEY_REVOKED,  /* marked @revoked at file */
+};
+struct ssh_connect_report {
+	enum ssh_step reached; /* the step that failed, or SSH_STEP_DONE */
+	char hostname[256];    /* after the config: HostName */
+	unsigned port;
+	char user[128];
+	int proxied;	      /* through a ProxyCommand or ProxyJump */
+	char banner[128];     /* the server's, e.g. "SSH-2.0-OpenSSH_9.2p1" */
+	long long connect_ms; /* the connect step's time */
+	long long auth_ms;    /* the authentication step's time */
+	enum ssh_hostkey_state hostkey;
+	int other_type;		/* CHANGED: only a key of another type known */
+	char hostkey_file[600]; /* "PATH:LINE", or PATH for UNKNOWN/RECORDED */
+	char fingerprint[128];	/* the server's key: "ED25519 SHA256:..." */
+	char auth[600];		/* how authentication succeeded: "none",
+				   "publickey (ssh-agent SOCK)", "publickey
+				   (identity file PATH)", "keyboard-interactive",
+				   "password" */
+};
+
 /* How to reach a host; plain data, borrowed for the duration of the call. */
 struct ssh_target_opts {
 	const char *host;	      /* alias or address; required */
@@ -63,6 +101,7 @@ struct ssh_target_opts {
 	 * (NUL-terminated), -1 when nobody can answer. Not asked in batch. */
 	int (*ask)(void *arg, const char *prompt, int echo, char *buf, size_t len);
 	void *ask_arg;
+	struct ssh_connect_report *report; /* NULL, or filled (zeroed first) */
 };
 
 struct rdev_ssh;

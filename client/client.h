@@ -33,6 +33,7 @@ extern const struct cmd_entry cmd_hosts_entry;
 extern const struct cmd_entry cmd_sync_entry;
 extern const struct cmd_entry cmd_ssh_config_entry;
 extern const struct cmd_entry cmd_ssh_proxy_entry;
+extern const struct cmd_entry cmd_doctor_entry;
 
 /* What every workspace command's --help says about TARGET. */
 #define CLIENT_TARGET_HELP \

@@ -19,6 +19,7 @@ static const struct cmd_entry *const client_commands[] = {
 	&cmd_sync_entry,
 	&cmd_ssh_config_entry,
 	&cmd_ssh_proxy_entry,
+	&cmd_doctor_entry,
 	NULL,
 };
 

@@ -147,7 +147,8 @@ client_complete_operand(const char *command, const char *prefix, FILE *out)
 		for (const char *const *sub = hosts_subcommands; *sub != NULL; sub++)
 			if (has_prefix(*sub, strlen(*sub), prefix))
 				fprintf(out, "%s\n", *sub);
-	} else if (prefix[0] == '@' || prefix[0] == '\0')
+	} else if ((prefix[0] == '@' || prefix[0] == '\0') &&
+	    strcmp(command, "doctor") != 0) /* (a host, not a pool) */
 		complete_pools(prefix, out);
 	if ((path = recent_targets_path()) != NULL &&
 	    file_read_all(path, 1 << 20, &data, &len, &cause) == 0) {

@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# doctor.sh - `rdev doctor` against real rig hosts: a healthy host (all ok,
+# exit 0, JSON that parses, the agent's version), a locked-down host (no
+# forwarding, no sftp: warnings with their fixes, exit 1), an account that is
+# not in group docker (FAIL naming the fix, exit 2; its ~/.bashrc is slow: a
+# warning with the time), a closed port (FAIL,
+# exit 2, at once), a changed host key (FAIL naming the known_hosts file),
+# and the checks of this machine with a pool of one host up and one down.
+. "$(dirname "$0")/../rig/lib.sh"
+rig_require_docker
+
+# (three hosts start at once; rig_host lists each for the cleanup)
+nd=$(rig_host_name dn) ld=$(rig_host_name dl)
+rig_host "$nd" >"$TEST_TMP/nd.cfg" &
+nd_pid=$!
+rig_host "$ld" --locked-down >"$TEST_TMP/ld.cfg" &
+ld_pid=$!
+rig_remote_host dh
+healthy=$name healthy_cfg=$cfg
+wait "$nd_pid" || fail "host $nd did not start"
+wait "$ld_pid" || fail "host $ld did not start"
+nd_cfg=$(cat "$TEST_TMP/nd.cfg") ld_cfg=$(cat "$TEST_TMP/ld.cfg")
+# The account of host $nd leaves group docker (under the rig's lock, which
+# its useradds take: both rewrite /etc/group), and goes back before the
+# rig's cleanup stops its host.
+group_lock() { flock -w 60 9 && "$@"; } 9>>"$RDEV_RIG_DIR/run/lock"
+doctor_cleanup() {
+	local rc=$?
+	set +e
+	group_lock usermod -aG docker "rdev-$nd" 2>/dev/null
+	(exit $rc)
+	rig_remote_cleanup
+}
+trap doctor_cleanup EXIT
+group_lock gpasswd -d "rdev-$nd" docker >/dev/null
+cat "$healthy_cfg" "$nd_cfg" "$ld_cfg" >"$TEST_TMP/ssh_config"
+export RDEV_SSH_CONFIG=$TEST_TMP/ssh_config
+# The locked-down host's agent installs over an exec channel (slow): its
+# doctor runs meanwhile, and the other host's too (doctor_wait below).
+doctor_bg() {
+	local tag=$1
+	shift
+	{
+		rc=0
+		rdev doctor "$@" >"$TEST_TMP/$tag.out" 2>"$TEST_TMP/$tag.err" || rc=$?
+		echo "$rc" >"$TEST_TMP/$tag.rc"
+	} &
+}
+# The account without Docker also has a slow ~/.bashrc.
+echo 'sleep 1.2' >>"$(dirname "$nd_cfg")/home/.bashrc"
+doctor_bg ld "$ld"
+doctor_bg nd "$nd"
+# doctor_wait TAG: a doctor_bg's output in $out, its exit status in $rc
+doctor_wait() {
+	while [ ! -s "$TEST_TMP/$1.rc" ]; do sleep 0.1; done
+	out=$(cat "$TEST_TMP/$1.out") rc=$(cat "$TEST_TMP/$1.rc")
+	cp "$TEST_TMP/$1.err" "$TEST_TMP/doctor.err"
+}
+# doctor ARGS...: its output in $out, its exit status in $rc
+doctor() {
+	rc=0
+	out=$(rdev doctor "$@" 2>"$TEST_TMP/doctor.err") || rc=$?
+}
+# want_rc WHAT N: doctor's exit status (its output shown when it is not N)
+want_rc() {
+	[ "$rc" = "$2" ] || printf '%s\n' "$out" "$(cat "$TEST_TMP/doctor.err")" >&2
+	check_eq "$1" "$rc" "$2"
+}
+# jq_ok FILTER: does the output satisfy it?
+jq_ok() { jq -e "$1" <<<"$out" >/dev/null; }
+line() { printf '%s\n' "$out" | grep -E "^[a-zA-Z]+ +$1 " || true; }
+
+# --- a healthy host ---------------------------------------------------------------
+doctor "$healthy:~/ws" --json
+want_rc "healthy: exit 0" 0
+check "healthy: the JSON parses" jq_ok '.checks | length > 8'
+check_eq "healthy: every check ok" "$(jq -r '[.checks[] | select(.status != "ok")] | length' <<<"$out")" 0
+check_eq "healthy: JSON status" "$(jq -r .status <<<"$out")" ok
+check "healthy: the agent's version is shown" \
+	jq_ok '.checks[] | select(.name == "agent version") | .detail | test("rdev-agent [0-9]")'
+check "healthy: the auth method is shown" \
+	jq_ok '.checks[] | select(.name == "auth") | .detail | test("publickey with key file .*id_ed25519")'
+check "healthy: no fix for an ok check" jq_ok '[.checks[].fix] | all(. == null)'
+doctor "$healthy"
+want_rc "healthy (text): exit 0" 0
+check "healthy (text): one line per check, the agent's transport shown" \
+	grep -q '^ok    agent  .*stream-local socket' <<<"$out"
+
+# --- a locked-down host: warnings with their fixes --------------------------------
+doctor_wait ld
+want_rc "locked-down: exit 1 (warnings)" 1
+check "locked-down: sftp missing, with the fix" \
+	grep -q 'warn  sftp .*no sftp subsystem.*; fix: add `Subsystem sftp' <<<"$(line sftp)"
+check "locked-down: TCP forwarding refused, with the fix" \
+	grep -q 'warn  tcp forwarding .*refuses.*fix: AllowTcpForwarding yes' <<<"$(line 'tcp forwarding')"
+check "locked-down: stream-local forwarding refused, with the fix" \
+	grep -q 'warn  stream-local forwarding .*fix: AllowStreamLocalForwarding yes' \
+	<<<"$(line 'stream-local forwarding')"
+check "locked-down: the agent is reached over its session" \
+	grep -q 'ok    agent .*over streams of its session channel' <<<"$(line agent)"
+check_eq "locked-down: nothing failed" "$(grep -c '^FAIL' <<<"$out" || true)" 0
+
+# --- an account without Docker ------------------------------------------------------
+doctor_wait nd
+want_rc "not in group docker: exit 2" 2
+check "not in group docker: FAIL with the fix" \
+	grep -q "^FAIL  docker .*permission denied.*fix: add rdev-$nd to the docker group" <<<"$(line docker)"
+check "a slow ~/.bashrc: a warning with the time measured and the fix" \
+	grep -Eq '^warn  login shell +a command takes (1[2-9]|[2-9][0-9])[0-9]{2} ms .*fix: make ~/.bashrc return early' \
+	<<<"$(line 'login shell')"
+
+# --- a closed port -------------------------------------------------------------------
+port=$(rig_ports 1)
+printf 'Host closed\n  HostName 127.0.0.1\n  Port %s\n  BatchMode yes\n' "$port" >>"$RDEV_SSH_CONFIG"
+t0=$(date +%s%N)
+doctor closed --json
+ms=$((($(date +%s%N) - t0) / 1000000))
+want_rc "closed port: exit 2" 2
+check "closed port: FAIL saying refused, with the fix" \
+	jq_ok ".checks[0] | .status == \"fail\" and (.detail | test(\"refused\")) and (.fix | test(\"port $port\"))"
+check "closed port: answered in ${ms} ms (< 5000)" test "$ms" -lt 5000
+
+# --- a changed host key ------------------------------------------------------------
+ssh-keygen -q -t ed25519 -N '' -f "$TEST_TMP/other_key"
+hostpat=$(cut -d' ' -f1 "$(dirname "$healthy_cfg")/known_hosts")
+printf '%s %s\n' "$hostpat" "$(cut -d' ' -f1,2 "$TEST_TMP/other_key.pub")" >"$TEST_TMP/known_bad"
+sed "s|^Host $healthy\$|Host changed|; s|UserKnownHostsFile .*|UserKnownHostsFile $TEST_TMP/known_bad|" \
+	"$healthy_cfg" >>"$RDEV_SSH_CONFIG"
+doctor changed
+want_rc "changed key: exit 2" 2
+check "changed key: FAIL naming the file and the fix" \
+	grep -q "^FAIL  host key .*CHANGED.*$TEST_TMP/known_bad:1.*fix: .*ssh-keygen -f '$TEST_TMP/known_bad' -R" \
+	<<<"$(line 'host key')"
+
+# --- this machine, with a pool of one host up and one down --------------------------
+export XDG_CONFIG_HOME=$TEST_TMP/xdg
+rdev hosts add "$healthy" >/dev/null
+rdev hosts add closed >/dev/null
+doctor
+want_rc "local: exit 1 (a pool host is down)" 1
+check "local: the broker runs, of this version" grep -q '^ok    broker .*running' <<<"$out"
+check "local: hosts.json readable" grep -q '^ok    config .*hosts.json: readable' <<<"$out"
+check "local: the pool host that is up" grep -q "^ok    pool host $healthy .*up" <<<"$out"
+check "local: the pool host that is down, with the fix" \
+	grep -q "^warn  pool host closed .*down.*fix: rdev doctor closed" <<<"$out"
+echo "$CHECKS_PASSED checks passed"
