@@ -80,6 +80,8 @@ struct ssh_proxy_chan {
 	cJSON *env;	       /* {NAME: VALUE} from env requests, or NULL */
 	struct buf *out, *err; /* output the channel's window has not taken */
 	int status;
+	char *signal; /* killed by it ("TERM"): exit-signal, not -status */
+	int core_dumped;
 	int forward_port; /* a direct-tcpip channel's port, else 0 */
 	struct buf *in;	  /* a direct-tcpip's bytes before its exec starts */
 	int in_eof;	  /* ... and the client's EOF */
@@ -496,6 +498,7 @@ ssh_proxy_chan_free(struct ssh_proxy_chan *pc)
 	buf_free(pc->err);
 	cJSON_Delete(pc->env);
 	free(pc->term);
+	free(pc->signal);
 	free(pc);
 }
 
@@ -534,8 +537,13 @@ ssh_proxy_chan_flush(struct ssh_proxy_chan *pc)
 	if (pc->state != SSH_PROXY_CHAN_EXITED)
 		return 0;
 	if (!pc->client_closed) {
-		/* (a forwarded connection has no exit status) */
-		if (pc->forward_port == 0)
+		/* (a forwarded connection has no exit status) As sshd: a
+		 * command killed by a signal gets exit-signal instead of
+		 * exit-status (ssh then exits 255). */
+		if (pc->forward_port == 0 && pc->signal != NULL)
+			ssh_channel_request_send_exit_signal(
+			    pc->ch, pc->signal, pc->core_dumped, "", "");
+		else if (pc->forward_port == 0)
 			ssh_channel_request_send_exit_status(pc->ch, pc->status);
 		if (!pc->eof_sent)
 			ssh_channel_send_eof(pc->ch);
@@ -691,6 +699,13 @@ ssh_proxy_frame(struct ssh_proxy *p, const struct proto_frame *f)
 			v = cJSON_GetObjectItemCaseSensitive(msg, "status");
 			if (cJSON_IsNumber(v))
 				pc->status = v->valueint;
+			v = cJSON_GetObjectItemCaseSensitive(msg, "signal");
+			if (cJSON_IsString(v) && v->valuestring[0] != '\0') {
+				free(pc->signal);
+				pc->signal = xstrdup(v->valuestring);
+				pc->core_dumped = cJSON_IsTrue(
+				    cJSON_GetObjectItemCaseSensitive(msg, "coreDumped"));
+			}
 			v = cJSON_GetObjectItemCaseSensitive(msg, "error");
 			if (cJSON_IsString(v) && !pc->client_closed)
 				buf_appendf(pc->err, "rdev: exec: %s%s", v->valuestring,

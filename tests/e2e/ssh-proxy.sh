@@ -6,7 +6,7 @@
 # --yes and only once); `ssh ALIAS CMD` on a rig host's workspace: exit
 # statuses, stdout and stderr apart, a few MB of binary stdin byte-exact,
 # remoteUser, workspace folder, remoteEnv, LANG sent by the client, a command
-# killed by a signal, no container (125 and the hint); a shell through a real
+# killed by a signal (exit-signal), no container (125 and the hint); a shell through a real
 # terminal (`ssh -tt`: TERM, size, resize, exit status); ssh -L and -W to
 # the container's loopback (a 127.0.0.1-only server, half close, 20 at once,
 # a closed port, another destination refused); VS Code's way (`ssh -T -D PORT
@@ -77,14 +77,17 @@ sshp() { ssh -F "$HOME/.ssh/rdev.config" -o BatchMode=yes "$@"; }
 set +e
 sshp rdev-ws true; s0=$?
 sshp rdev-ws 'echo to-out; echo to-err >&2; exit 3' >"$TEST_TMP/o" 2>"$TEST_TMP/e"; s3=$?
-sshp rdev-ws 'kill -TERM $$'; s143=$?
+sshp -v rdev-ws 'kill -TERM $$' 2>"$TEST_TMP/sig.err"; ssig=$?
+sshp rdev-ws 'exit 143'; s143=$?
 sshp dev1 true 2>"$TEST_TMP/nows.err"; s1=$?
 set -e
 check_eq "ssh: status 0 (no prompt: BatchMode)" "$s0" 0
 check_eq "ssh: status 3" "$s3" 3
 check_eq "ssh: stdout alone on stdout" "$(cat "$TEST_TMP/o")" to-out
 check_eq "ssh: stderr alone on stderr" "$(cat "$TEST_TMP/e")" to-err
-check_eq "ssh: killed by SIGTERM is 143, as rdev exec" "$s143" 143
+check_eq "ssh: killed by SIGTERM: 255, as through sshd (exit-signal, no status)" "$ssig" 255
+check "ssh: ... the proxy sent exit-signal" grep -q 'rtype exit-signal' "$TEST_TMP/sig.err"
+check_eq "ssh: exit 143 stays 143" "$s143" 143
 check_eq "ssh: the alias from --host-alias works too" "$s1" 0
 check_eq "ssh: the user is remoteUser, in the workspace folder, with remoteEnv" \
 	"$(sshp rdev-ws 'echo $(id -un) $(pwd) $RE')" "dev /workspaces/ws remote-env"
