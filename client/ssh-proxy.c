@@ -63,6 +63,16 @@ enum ssh_proxy_relay_state {
 	SSH_PROXY_RELAY_FAILED,
 };
 
+/* Agent forwarding (`ssh -A`): the container's agent socket, one per
+ * proxy, made when a session channel first asks for it. */
+enum ssh_proxy_fwd_state {
+	SSH_PROXY_FWD_NONE,
+	SSH_PROXY_FWD_WAITING,	/* for the relay */
+	SSH_PROXY_FWD_STARTING, /* its exec is sent; its path has not come */
+	SSH_PROXY_FWD_READY,
+	SSH_PROXY_FWD_FAILED,
+};
+
 struct ssh_proxy;
 
 /* One session or direct-tcpip channel and the exec behind it. */
@@ -90,7 +100,10 @@ struct ssh_proxy_chan {
 	int eof_sent;
 	struct relay_chunks chunks; /* a direct-tcpip's relay output */
 	int client_closed;	    /* the client closed the channel */
-	int agent_closed;	    /* the agent's CLOSE came (or no exec was sent) */
+	int agent_req;		    /* auth-agent-req came (ssh -A) */
+	int held;		    /* shell/exec waits for the agent socket */
+	char *held_script, *held_arg;
+	int agent_closed; /* the agent's CLOSE came (or no exec was sent) */
 };
 
 struct ssh_proxy {
@@ -105,6 +118,10 @@ struct ssh_proxy {
 	enum ssh_proxy_relay_state relay;
 	int relay_id;	   /* the relay request's id while SSH_PROXY_RELAY_ASKING */
 	char *relay_error; /* why not, when SSH_PROXY_RELAY_FAILED */
+	enum ssh_proxy_fwd_state fwd;
+	uint32_t fwd_ch; /* the agent socket's exec, its agent channel */
+	int fwd_id;	 /* ... its request's id */
+	struct ssh_proxy_agent *agent;
 	LIST_HEAD(, ssh_proxy_chan) chans;
 	struct ssh_server_callbacks_struct scb;
 };
@@ -182,8 +199,16 @@ ssh_proxy_chan_start(struct ssh_proxy_chan *pc, const char *script, const char *
 	cJSON *o, *argv;
 	char port[16];
 
-	if (pc->state != SSH_PROXY_CHAN_OPEN)
+	if (pc->state != SSH_PROXY_CHAN_OPEN || pc->held)
 		return -1;
+	if (pc->agent_req &&
+	    (p->fwd == SSH_PROXY_FWD_WAITING || p->fwd == SSH_PROXY_FWD_STARTING)) {
+		/* (the client's bytes meanwhile wait in pc->in) */
+		pc->held = 1;
+		pc->held_script = xstrdup(script);
+		pc->held_arg = arg != NULL ? xstrdup(arg) : NULL;
+		return 0;
+	}
 	o = ssh_proxy_workspace_op(p, "exec", &pc->exec_id);
 	argv = cJSON_AddArrayToObject(o, "command");
 	if (pc->forward_port > 0) {
@@ -199,6 +224,13 @@ ssh_proxy_chan_start(struct ssh_proxy_chan *pc, const char *script, const char *
 			cJSON_AddItemToArray(argv, cJSON_CreateString("sh"));
 			cJSON_AddItemToArray(argv, cJSON_CreateString(arg));
 		}
+	}
+	if (pc->agent_req && p->fwd == SSH_PROXY_FWD_READY) {
+		if (pc->env == NULL)
+			pc->env = cJSON_CreateObject();
+		cJSON_DeleteItemFromObjectCaseSensitive(pc->env, "SSH_AUTH_SOCK");
+		cJSON_AddStringToObject(
+		    pc->env, "SSH_AUTH_SOCK", ssh_proxy_agent_path(p->agent));
 	}
 	if (pc->env != NULL)
 		cJSON_AddItemToObject(o, "remoteEnv", cJSON_Duplicate(pc->env, 1));
@@ -217,9 +249,79 @@ ssh_proxy_chan_start(struct ssh_proxy_chan *pc, const char *script, const char *
 		proto_conn_queue(
 		    p->c, PROTO_DATA, pc->agent_ch, buf_data(pc->in), buf_len(pc->in));
 	buf_reset(pc->in);
-	if (pc->in_eof)
+	if (pc->in_eof && !pc->tty)
 		proto_conn_queue(p->c, PROTO_EOF, pc->agent_ch, NULL, 0);
 	return 0;
+}
+
+/* The agent socket is there or will not be: start the channels that
+ * waited for it (with SSH_AUTH_SOCK, or without). */
+static void
+ssh_proxy_fwd_settled(struct ssh_proxy *p)
+{
+	struct ssh_proxy_chan *pc;
+	char *script, *arg;
+
+	LIST_FOREACH(pc, &p->chans, entry) {
+		if (!pc->held || pc->state != SSH_PROXY_CHAN_OPEN)
+			continue;
+		pc->held = 0;
+		script = pc->held_script;
+		arg = pc->held_arg;
+		pc->held_script = pc->held_arg = NULL;
+		ssh_proxy_chan_start(pc, script, arg);
+		free(script);
+		free(arg);
+	}
+}
+
+static void
+ssh_proxy_fwd_failed(struct ssh_proxy *p, const char *why)
+{
+	log_warn("ssh-proxy: agent forwarding: %s", why);
+	p->fwd = SSH_PROXY_FWD_FAILED;
+	ssh_proxy_fwd_settled(p);
+}
+
+/* Start `/.rdev-relay --agent-socket` in the container (the relay is
+ * there): its first output is the socket's path. */
+static void
+ssh_proxy_fwd_exec(struct ssh_proxy *p)
+{
+	cJSON *o, *argv;
+
+	p->fwd_ch = p->next_agent_ch;
+	p->next_agent_ch += 2;
+	o = ssh_proxy_workspace_op(p, "exec", &p->fwd_id);
+	argv = cJSON_AddArrayToObject(o, "command");
+	cJSON_AddItemToArray(argv, cJSON_CreateString(SSH_PROXY_RELAY_PATH));
+	cJSON_AddItemToArray(argv, cJSON_CreateString("--agent-socket"));
+	cJSON_AddBoolToObject(o, "tty", 0);
+	cJSON_AddNumberToObject(o, "channel", p->fwd_ch);
+	ssh_proxy_queue(p, o);
+	p->agent = ssh_proxy_agent_new(p->s, p->c, p->fwd_ch);
+	p->fwd = SSH_PROXY_FWD_STARTING;
+}
+
+/* Output, stderr or the end of the agent socket's exec. */
+static void
+ssh_proxy_fwd_frame(struct ssh_proxy *p, const struct proto_frame *f)
+{
+	if (f->type == PROTO_DATA && f->channel == p->fwd_ch) {
+		ssh_proxy_agent_output(p->agent, f->payload, f->len);
+		if (p->fwd == SSH_PROXY_FWD_STARTING &&
+		    ssh_proxy_agent_path(p->agent) != NULL) {
+			log_debug("ssh-proxy: agent forwarding: %s",
+			    ssh_proxy_agent_path(p->agent));
+			p->fwd = SSH_PROXY_FWD_READY;
+			ssh_proxy_fwd_settled(p);
+		}
+	} else if (f->type == PROTO_DATA)
+		log_warn("ssh-proxy: agent forwarding: %.*s", (int)f->len,
+		    (const char *)f->payload);
+	else if (f->type == PROTO_CLOSE && f->channel == p->fwd_ch &&
+	    p->fwd != SSH_PROXY_FWD_FAILED)
+		ssh_proxy_fwd_failed(p, "the container's agent socket ended");
 }
 
 static int
@@ -323,7 +425,7 @@ ssh_proxy_on_data(
 			return 0;
 		}
 		proto_conn_queue(pc->p->c, PROTO_DATA, pc->agent_ch, data, len);
-	} else if (pc->state == SSH_PROXY_CHAN_OPEN && pc->forward_port > 0)
+	} else if (pc->state == SSH_PROXY_CHAN_OPEN && (pc->forward_port > 0 || pc->held))
 		buf_append(pc->in, data, len);
 	return (int)len;
 }
@@ -367,6 +469,30 @@ ssh_proxy_on_signal(ssh_session s, ssh_channel ch, const char *signal, void *arg
 	ssh_proxy_queue(pc->p, o);
 }
 
+static void ssh_proxy_relay_ask(struct ssh_proxy *p);
+
+/* auth-agent-req@openssh.com (ssh -A): this channel's command gets
+ * SSH_AUTH_SOCK, a socket in the container made for this proxy. */
+static void
+ssh_proxy_on_auth_agent_req(ssh_session s, ssh_channel ch, void *arg)
+{
+	struct ssh_proxy_chan *pc = arg;
+	struct ssh_proxy *p = pc->p;
+
+	if (pc->state != SSH_PROXY_CHAN_OPEN || pc->forward_port > 0)
+		return;
+	pc->agent_req = 1;
+	if (p->fwd != SSH_PROXY_FWD_NONE)
+		return;
+	p->fwd = SSH_PROXY_FWD_WAITING;
+	if (p->relay == SSH_PROXY_RELAY_UNKNOWN)
+		ssh_proxy_relay_ask(p);
+	else if (p->relay == SSH_PROXY_RELAY_READY)
+		ssh_proxy_fwd_exec(p);
+	else if (p->relay == SSH_PROXY_RELAY_FAILED)
+		ssh_proxy_fwd_failed(p, p->relay_error);
+}
+
 static int ssh_proxy_chan_flush(struct ssh_proxy_chan *pc);
 
 static int
@@ -400,6 +526,7 @@ ssh_proxy_chan_new(struct ssh_proxy *p, ssh_channel ch)
 	pc->cb.channel_eof_function = ssh_proxy_on_eof;
 	pc->cb.channel_close_function = ssh_proxy_on_close;
 	pc->cb.channel_signal_function = ssh_proxy_on_signal;
+	pc->cb.channel_auth_agent_req_function = ssh_proxy_on_auth_agent_req;
 	pc->cb.channel_write_wontblock_function = ssh_proxy_on_wontblock;
 	ssh_callbacks_init(&pc->cb);
 	ssh_set_channel_callbacks(pc->ch, &pc->cb);
@@ -508,6 +635,8 @@ ssh_proxy_chan_free(struct ssh_proxy_chan *pc)
 	cJSON_Delete(pc->env);
 	free(pc->term);
 	free(pc->signal);
+	free(pc->held_script);
+	free(pc->held_arg);
 	free(pc);
 }
 
@@ -615,6 +744,18 @@ ssh_proxy_answer(struct ssh_proxy *p, const cJSON *msg)
 			if (pc->forward_port > 0 && pc->state == SSH_PROXY_CHAN_OPEN)
 				ssh_proxy_relay_start(pc);
 		}
+		if (p->fwd == SSH_PROXY_FWD_WAITING && p->relay == SSH_PROXY_RELAY_READY)
+			ssh_proxy_fwd_exec(p);
+		else if (p->fwd == SSH_PROXY_FWD_WAITING)
+			ssh_proxy_fwd_failed(p, p->relay_error);
+		return;
+	}
+	if (p->fwd == SSH_PROXY_FWD_STARTING && id->valueint == p->fwd_id) {
+		if (!cJSON_IsTrue(ok)) {
+			v = cJSON_GetObjectItemCaseSensitive(msg, "error");
+			ssh_proxy_fwd_failed(
+			    p, cJSON_IsString(v) ? v->valuestring : "exec failed");
+		}
 		return;
 	}
 	LIST_FOREACH(pc, &p->chans, entry) {
@@ -679,6 +820,11 @@ ssh_proxy_frame(struct ssh_proxy *p, const struct proto_frame *f)
 	cJSON *msg;
 	int stream = 1;
 
+	if (p->agent != NULL &&
+	    (f->channel == p->fwd_ch || f->channel == p->fwd_ch + 1)) {
+		ssh_proxy_fwd_frame(p, f);
+		return;
+	}
 	switch (f->type) {
 	case PROTO_DATA:
 		if ((pc = ssh_proxy_chan_by_agent(p, f->channel, &stream)) == NULL ||
@@ -887,6 +1033,7 @@ ssh_proxy_run(int fd, ssh_key key, struct proto_conn *c, int first_id,
 			error_set(cause, "%s", ssh_get_error(p.s));
 			goto out;
 		}
+		ssh_proxy_agent_step(p.agent);
 		for (pc = LIST_FIRST(&p.chans); pc != NULL; pc = next) {
 			next = LIST_NEXT(pc, entry);
 			if (!pc->client_closed)
@@ -914,6 +1061,7 @@ ssh_proxy_run(int fd, ssh_key key, struct proto_conn *c, int first_id,
 out:
 	while ((pc = LIST_FIRST(&p.chans)) != NULL)
 		ssh_proxy_chan_free(pc);
+	ssh_proxy_agent_free(p.agent);
 	if (p.ev != NULL) {
 		if (p.agent_events != 0)
 			ssh_event_remove_fd(p.ev, proto_conn_fd(c));

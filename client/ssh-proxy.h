@@ -11,6 +11,9 @@
 #ifndef RDEV_SSH_PROXY_H
 #define RDEV_SSH_PROXY_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include <libssh/libssh.h>
 
 struct proto_conn;
@@ -40,6 +43,22 @@ struct ssh_proxy_pump *ssh_proxy_pump_start(int in_fd, int out_fd, int *fd, char
  * read, maybe for ever), wait for the stdout thread to pass on the last
  * bytes, and free. NULL: nothing. */
 void ssh_proxy_pump_free(struct ssh_proxy_pump *pp);
+
+/* ssh-proxy-agent.c. The connections to the container's agent socket
+ * (`/.rdev-relay --agent-socket` running as an exec on agent channel
+ * agent_ch of c, whose stdout goes to ssh_proxy_agent_output()), each an
+ * auth-agent@openssh.com channel to the client of s. new/free pair; s and
+ * c are borrowed for its life. */
+struct ssh_proxy_agent;
+struct ssh_proxy_agent *ssh_proxy_agent_new(
+    ssh_session s, struct proto_conn *c, uint32_t agent_ch);
+void ssh_proxy_agent_output(struct ssh_proxy_agent *a, const void *data, size_t len);
+/* The socket's path in the container once the relay said it, else NULL
+ * (borrowed: valid until the free). NULL a: NULL. */
+const char *ssh_proxy_agent_path(const struct ssh_proxy_agent *a);
+/* Once per loop pass: open, write and close the channels as far as they go. */
+void ssh_proxy_agent_step(struct ssh_proxy_agent *a);
+void ssh_proxy_agent_free(struct ssh_proxy_agent *a);
 
 /* What the sessions' execs need besides the agent. */
 struct ssh_proxy_opts {

@@ -37,6 +37,12 @@
  * attached to them because the broker cannot reach the container's address
  * (Docker Desktop). relay-stdio.c.
  *
+ *   rdev-relay --agent-socket
+ *
+ * The fourth: ssh agent forwarding for `rdev ssh-proxy`, a unix socket in
+ * the container whose connections travel over stdin and stdout
+ * (relay-agent.c).
+ *
  * Built with musl-gcc -static (or gcc -static): no libc beyond the kernel's
  * system calls is needed at run time, so it runs in Debian, Alpine and
  * FROM scratch images alike. It must not use anything from rdev's common/
@@ -613,6 +619,8 @@ main(int argc, char **argv)
 		relay_winsize_exec(argc, argv);
 	if (argc == 3 && strcmp(argv[1], "--connect") == 0)
 		relay_stdio_main(argv[2]);
+	if (argc == 2 && strcmp(argv[1], "--agent-socket") == 0)
+		return relay_agent_main();
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--port-file") == 0 && i + 1 < argc)
 			port_file = argv[++i];

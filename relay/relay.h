@@ -94,4 +94,8 @@ void relay_pipe_event(struct conn *c, int side, unsigned events);
 /* --connect PORT: one connection over stdin and stdout. Never returns. */
 void relay_stdio_main(const char *port_arg) __attribute__((noreturn));
 
+/* relay-agent.c: `--agent-socket`, an ssh agent socket in the container
+ * whose connections travel over stdin and stdout; the exit status. */
+int relay_agent_main(void);
+
 #endif

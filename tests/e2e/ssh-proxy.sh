@@ -28,10 +28,11 @@ lws=$TEST_TMP/lws
 mkdir -p "$lws"
 printf '{"image": "%s", "remoteUser": "dev", "updateRemoteUserUID": false}' \
 	"$RDEV_RIG_IMAGE_BOOKWORM_DEV" >"$lws/.devcontainer.json"
-fwd=
+fwd= agent_pid=
 ssh_proxy_cleanup() {
 	local rc=$?
 	[ -z "$fwd" ] || kill "$fwd" 2>/dev/null || true
+	[ -z "$agent_pid" ] || kill "$agent_pid" 2>/dev/null || true
 	docker ps -aq --filter "label=devcontainer.local_folder=$lws" | xargs -r docker rm -f >/dev/null
 	(exit $rc)
 	rig_remote_cleanup ws
@@ -89,6 +90,17 @@ check_eq "ssh: killed by SIGTERM: 255, as through sshd (exit-signal, no status)"
 check "ssh: ... the proxy sent exit-signal" grep -q 'rtype exit-signal' "$TEST_TMP/sig.err"
 check_eq "ssh: exit 143 stays 143" "$s143" 143
 check_eq "ssh: the alias from --host-alias works too" "$s1" 0
+# Agent forwarding: a test ssh-agent with a key of its own; ssh-agent-list.pl
+# is `ssh-add -l` (the image has no OpenSSH client).
+ssh-keygen -q -t ed25519 -N '' -C rdev-fwd-test -f "$TEST_TMP/fwdkey"
+ssh-agent -a "$TEST_TMP/agent.sock" >"$TEST_TMP/agent.env"
+agent_pid=$(sed -n 's/^SSH_AGENT_PID=\([0-9]*\);.*/\1/p' "$TEST_TMP/agent.env")
+SSH_AUTH_SOCK=$TEST_TMP/agent.sock ssh-add -q "$TEST_TMP/fwdkey" 2>/dev/null
+list=$RDEV_SOURCE_DIR/tests/e2e/ssh-agent-list.pl
+check_eq "ssh -A: the container's SSH_AUTH_SOCK leads to the local agent (ssh-add -l)" \
+	"$(SSH_AUTH_SOCK=$TEST_TMP/agent.sock sshp -A rdev-ws perl <"$list")" rdev-fwd-test
+check_eq "ssh without -A: no SSH_AUTH_SOCK" \
+	"$(SSH_AUTH_SOCK=$TEST_TMP/agent.sock sshp -a rdev-ws 'echo ${SSH_AUTH_SOCK-unset}')" unset
 check_eq "ssh: the user is remoteUser, in the workspace folder, with remoteEnv" \
 	"$(sshp rdev-ws 'echo $(id -un) $(pwd) $RE')" "dev /workspaces/ws remote-env"
 check_eq "ssh: a command's words reach the remote shell as ssh sends them" \
