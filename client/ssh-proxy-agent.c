@@ -231,6 +231,8 @@ ssh_proxy_agent_conn_free(struct ssh_proxy_agent_conn *ac)
 static void
 ssh_proxy_agent_conn_step(struct ssh_proxy_agent_conn *ac)
 {
+	unsigned char chunk[16384];
+	size_t len;
 	int rc;
 
 	if (ac->state == SSH_PROXY_AGENT_OPENING) {
@@ -250,8 +252,13 @@ ssh_proxy_agent_conn_step(struct ssh_proxy_agent_conn *ac)
 		}
 		ac->state = SSH_PROXY_AGENT_OPEN;
 	}
-	while (buf_len(ac->out) > 0 && !ac->client_closed) {
-		rc = ssh_channel_write(ac->ch, buf_data(ac->out), buf_len(ac->out));
+	while ((len = buf_len(ac->out)) > 0 && !ac->client_closed) {
+		/* (a copy: the write may poll the agent's fd, whose frames
+		 * append to ac->out) */
+		if (len > sizeof chunk)
+			len = sizeof chunk;
+		memcpy(chunk, buf_data(ac->out), len);
+		rc = ssh_channel_write(ac->ch, chunk, len);
 		if (rc <= 0)
 			break;
 		buf_consume(ac->out, (size_t)rc);

@@ -493,15 +493,6 @@ ssh_proxy_on_auth_agent_req(ssh_session s, ssh_channel ch, void *arg)
 		ssh_proxy_fwd_failed(p, p->relay_error);
 }
 
-static int ssh_proxy_chan_flush(struct ssh_proxy_chan *pc);
-
-static int
-ssh_proxy_on_wontblock(ssh_session s, ssh_channel ch, uint32_t bytes, void *arg)
-{
-	ssh_proxy_chan_flush(arg);
-	return 0;
-}
-
 /* Take ch (a session or direct-tcpip channel just opened) on. */
 static struct ssh_proxy_chan *
 ssh_proxy_chan_new(struct ssh_proxy *p, ssh_channel ch)
@@ -527,7 +518,6 @@ ssh_proxy_chan_new(struct ssh_proxy *p, ssh_channel ch)
 	pc->cb.channel_close_function = ssh_proxy_on_close;
 	pc->cb.channel_signal_function = ssh_proxy_on_signal;
 	pc->cb.channel_auth_agent_req_function = ssh_proxy_on_auth_agent_req;
-	pc->cb.channel_write_wontblock_function = ssh_proxy_on_wontblock;
 	ssh_callbacks_init(&pc->cb);
 	ssh_set_channel_callbacks(pc->ch, &pc->cb);
 	LIST_INSERT_HEAD(&p->chans, pc, entry);
@@ -645,6 +635,7 @@ ssh_proxy_chan_free(struct ssh_proxy_chan *pc)
 static int
 ssh_proxy_chan_flush(struct ssh_proxy_chan *pc)
 {
+	unsigned char chunk[SSH_PROXY_WRITE_CHUNK];
 	struct buf *b;
 	size_t len;
 	int n, stream;
@@ -654,9 +645,13 @@ ssh_proxy_chan_flush(struct ssh_proxy_chan *pc)
 		while ((len = buf_len(b)) > 0 && !pc->client_closed) {
 			if (len > SSH_PROXY_WRITE_CHUNK)
 				len = SSH_PROXY_WRITE_CHUNK;
-			n = stream == 1
-			    ? ssh_channel_write(pc->ch, buf_data(b), len)
-			    : ssh_channel_write_stderr(pc->ch, buf_data(b), len);
+			/* A copy: a write that waits for the client's window
+			 * polls the event's fds, the agent's too, whose frames
+			 * append to b (a realloc under libssh's feet: the
+			 * proxy crashed after 160 MB of a 1 GB ssh -L). */
+			memcpy(chunk, buf_data(b), len);
+			n = stream == 1 ? ssh_channel_write(pc->ch, chunk, len)
+					: ssh_channel_write_stderr(pc->ch, chunk, len);
 			if (n == SSH_ERROR)
 				return -1;
 			if (n <= 0)
