@@ -92,11 +92,12 @@ struct ssh_proxy_chan {
 	int status;
 	char *signal; /* killed by it ("TERM"): exit-signal, not -status */
 	int core_dumped;
-	int forward_port; /* a direct-tcpip channel's port, else 0 */
-	struct buf *in;	  /* a direct-tcpip's bytes before its exec starts */
-	int in_eof;	  /* ... and the client's EOF */
-	int in_held;	  /* client bytes left in libssh (SSH_PROXY_IN_MAX) */
-	int out_eof;	  /* the agent's EOF: send ours once out is sent */
+	int forward_port;   /* a direct-tcpip channel's port, else 0 */
+	char *forward_host; /* ... its host when not the container's loopback */
+	struct buf *in;	    /* a direct-tcpip's bytes before its exec starts */
+	int in_eof;	    /* ... and the client's EOF */
+	int in_held;	    /* client bytes left in libssh (SSH_PROXY_IN_MAX) */
+	int out_eof;	    /* the agent's EOF: send ours once out is sent */
 	int eof_sent;
 	struct relay_chunks chunks; /* a direct-tcpip's relay output */
 	int client_closed;	    /* the client closed the channel */
@@ -216,6 +217,8 @@ ssh_proxy_chan_start(struct ssh_proxy_chan *pc, const char *script, const char *
 		cJSON_AddItemToArray(argv, cJSON_CreateString(SSH_PROXY_RELAY_PATH));
 		cJSON_AddItemToArray(argv, cJSON_CreateString("--connect"));
 		cJSON_AddItemToArray(argv, cJSON_CreateString(port));
+		if (pc->forward_host != NULL)
+			cJSON_AddItemToArray(argv, cJSON_CreateString(pc->forward_host));
 	} else {
 		cJSON_AddItemToArray(argv, cJSON_CreateString("/bin/sh"));
 		cJSON_AddItemToArray(argv, cJSON_CreateString("-c"));
@@ -571,7 +574,8 @@ ssh_proxy_loopback(const char *host)
 
 /* What libssh's callbacks do not cover: direct-tcpip opens (`ssh -L`, VS
  * Code's connection to its server), to a port of the container's loopback
- * (servers bound to 127.0.0.1 included), carried by the relay. 0: handled,
+ * (servers bound to 127.0.0.1 included) or of another host the container
+ * reaches, carried by the relay. 0: handled,
  * 1: libssh's default answer (a refusal). */
 static int
 ssh_proxy_on_message(ssh_session s, ssh_message m, void *arg)
@@ -587,9 +591,9 @@ ssh_proxy_on_message(ssh_session s, ssh_message m, void *arg)
 		return 1;
 	host = ssh_message_channel_request_open_destination(m);
 	port = ssh_message_channel_request_open_destination_port(m);
-	if (host == NULL || !ssh_proxy_loopback(host) || port <= 0 || port > 65535) {
-		log_warn("ssh-proxy: direct-tcpip to %s:%d refused: only the "
-			 "container's own ports (localhost) are reached",
+	if (host == NULL || *host == '\0' || strlen(host) > 255 || port <= 0 ||
+	    port > 65535) {
+		log_warn("ssh-proxy: direct-tcpip to %s:%d refused",
 		    host != NULL ? host : "?", port);
 		return 1;
 	}
@@ -597,6 +601,10 @@ ssh_proxy_on_message(ssh_session s, ssh_message m, void *arg)
 		return 0;
 	pc = ssh_proxy_chan_new(p, ch);
 	pc->forward_port = port;
+	/* Anything else as the container resolves it (a Compose service, a
+	 * host), as sshd connects where ssh -L asks. */
+	if (!ssh_proxy_loopback(host))
+		pc->forward_host = xstrdup(host);
 	if (p->relay == SSH_PROXY_RELAY_UNKNOWN)
 		ssh_proxy_relay_ask(p);
 	ssh_proxy_relay_start(pc);
@@ -625,6 +633,7 @@ ssh_proxy_chan_free(struct ssh_proxy_chan *pc)
 	cJSON_Delete(pc->env);
 	free(pc->term);
 	free(pc->signal);
+	free(pc->forward_host);
 	free(pc->held_script);
 	free(pc->held_arg);
 	free(pc);

@@ -30,9 +30,10 @@
  * If COMMAND cannot be run it says why on stderr and exits 127 (not found)
  * or 126, as a shell would.
  *
- *   rdev-relay --connect PORT
+ *   rdev-relay --connect PORT [HOST]
  *
- * The third: one forwarded connection to PORT on the container's loopback,
+ * The third: one forwarded connection to PORT on the container's loopback
+ * (or on HOST as the container resolves it: a Compose service),
  * carried over stdin and stdout, when the relay runs as a Docker exec
  * attached to them because the broker cannot reach the container's address
  * (Docker Desktop). relay-stdio.c.
@@ -617,8 +618,8 @@ main(int argc, char **argv)
 
 	if (argc > 1 && strcmp(argv[1], "--winsize") == 0)
 		relay_winsize_exec(argc, argv);
-	if (argc == 3 && strcmp(argv[1], "--connect") == 0)
-		relay_stdio_main(argv[2]);
+	if ((argc == 3 || argc == 4) && strcmp(argv[1], "--connect") == 0)
+		relay_stdio_main(argv[2], argc == 4 ? argv[3] : NULL);
 	if (argc == 2 && strcmp(argv[1], "--agent-socket") == 0)
 		return relay_agent_main();
 	for (int i = 1; i < argc; i++) {

@@ -9,9 +9,11 @@
 # killed by a signal (exit-signal), no container (125 and the hint); a shell through a real
 # terminal (`ssh -tt`: TERM, size, resize, exit status); ssh -L and -W to
 # the container's loopback (a 127.0.0.1-only server, half close, 20 at once,
-# a closed port, another destination refused); VS Code's way (`ssh -T -D PORT
+# a closed port); VS Code's way (`ssh -T -D PORT
 # HOST bash`, its script on stdin, SOCKS to 127.0.0.1); scp and sftp (and the
-# message naming the package without sftp-server); a local target.
+# message naming the package without sftp-server); a local target, a Compose
+# workspace (ssh -L to its app container's 127.0.0.1 and to another service by
+# name, an unresolvable name).
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 
@@ -24,16 +26,35 @@ on_host "mkdir -p ~/ws && printf '%s' '{\"image\": \"$RDEV_RIG_IMAGE_BOOKWORM_DE
 	\"remoteUser\": \"dev\", \"updateRemoteUserUID\": false,
 	\"remoteEnv\": {\"RE\": \"remote-env\"}}' > ~/ws/.devcontainer.json &&
 	mkdir -p ~/nows && cp ~/ws/.devcontainer.json ~/nows/"
-lws=$TEST_TMP/lws
-mkdir -p "$lws"
-printf '{"image": "%s", "remoteUser": "dev", "updateRemoteUserUID": false}' \
-	"$RDEV_RIG_IMAGE_BOOKWORM_DEV" >"$lws/.devcontainer.json"
+# The local target is a Compose workspace (its folder's name is the project's:
+# this test's own), with a second service that ssh -L reaches by its name.
+lws=$TEST_TMP/lws-$$
+mkdir -p "$lws/.devcontainer"
+cat >"$lws/.devcontainer/docker-compose.yml" <<YAML
+version: "3"
+services:
+  app:
+    image: $RDEV_RIG_IMAGE_BOOKWORM_DEV
+    command: ["sh", "-c", "trap 'exit 0' TERM; sleep infinity & wait"]
+  db:
+    image: $RDEV_RIG_IMAGE_BUSYBOX
+    command: ["sh", "-c", "mkdir -p /www && echo from-db > /www/x && exec httpd -f -p 8080 -h /www"]
+YAML
+printf '{"dockerComposeFile": "docker-compose.yml", "service": "app", "remoteUser": "dev",
+	"workspaceFolder": "/workspace", "updateRemoteUserUID": false,
+	"workspaceMount": "type=bind,source=${localWorkspaceFolder},target=/workspace"}' \
+	>"$lws/.devcontainer/devcontainer.json"
+project=
 fwd= agent_pid=
 ssh_proxy_cleanup() {
 	local rc=$?
 	[ -z "$fwd" ] || kill "$fwd" 2>/dev/null || true
 	[ -z "$agent_pid" ] || kill "$agent_pid" 2>/dev/null || true
-	docker ps -aq --filter "label=devcontainer.local_folder=$lws" | xargs -r docker rm -f >/dev/null
+	if [ -n "$project" ]; then
+		docker ps -aq --filter "label=com.docker.compose.project=$project" | xargs -r docker rm -f >/dev/null
+		docker network ls -q --filter "label=com.docker.compose.project=$project" |
+			xargs -r docker network rm >/dev/null 2>&1 || true
+	fi
 	(exit $rc)
 	rig_remote_cleanup ws
 }
@@ -195,11 +216,6 @@ kill "$fwd"
 wait "$fwd" 2>/dev/null || true
 check "ssh -T HOST bash runs the script from stdin as the remote user" \
 	grep -q 'shell=bash user=dev' "$TEST_TMP/vsc.out"
-set +e
-sshp -o ExitOnForwardFailure=yes -W 192.0.2.1:80 rdev-ws </dev/null >/dev/null 2>"$TEST_TMP/W.err"; sw=$?
-set -e
-check "direct-tcpip elsewhere than the container's loopback is refused" \
-	sh -c "[ $sw != 0 ] && grep -q 'open failed' '$TEST_TMP/W.err'"
 
 # --- the sftp subsystem (scp, sftp) -------------------------------------------------
 set +e
@@ -217,13 +233,27 @@ check_eq "scp: the file is the remote user's" "$(docker exec "$cid" stat -c %U /
 check "sftp: starts in the workspace folder" sh -c \
 	"echo pwd | sftp -F '$HOME/.ssh/rdev.config' -b - rdev-ws | grep -qx 'Remote working directory: /workspaces/ws'"
 
-# --- a local target ---------------------------------------------------------------
-rdev up "$lws" >/dev/null 2>"$TEST_TMP/lup.err" || { cat "$TEST_TMP/lup.err" >&2; fail "rdev up $lws"; }
-rdev ssh-config "$lws" >"$TEST_TMP/lcfg"
+# --- a local target: a Compose workspace ------------------------------------------
+rdev up "$lws" >"$TEST_TMP/lup.json" 2>"$TEST_TMP/lup.err" || { cat "$TEST_TMP/lup.err" >&2; fail "rdev up $lws"; }
+lcid=$(jq -r .containerId "$TEST_TMP/lup.json")
+project=$(docker inspect -f '{{index .Config.Labels "com.docker.compose.project"}}' "$lcid")
+rdev ssh-config "$lws" --host-alias lws >"$TEST_TMP/lcfg"
 check "ssh-config: a local target's absolute folder" grep -qF "ssh-proxy $lws" "$TEST_TMP/lcfg"
 set +e
-out=$(ssh -F "$TEST_TMP/lcfg" -o BatchMode=yes rdev-lws 'echo $(id -un) $(pwd); exit 5'); sl=$?
+out=$(ssh -F "$TEST_TMP/lcfg" -o BatchMode=yes lws 'echo $(id -un) $(pwd) $(hostname); exit 5'); sl=$?
 set -e
 check_eq "ssh to a local target: status" "$sl" 5
-check_eq "ssh to a local target: remoteUser and folder" "$out" "dev /workspaces/lws"
+check_eq "ssh to a local Compose target: remoteUser, folder, the app service's container" \
+	"$out" "dev /workspace $(docker inspect -f '{{.Config.Hostname}}' "$lcid")"
+docker cp /bin/busybox "$lcid:/bin/busybox"
+docker exec "$lcid" sh -c "mkdir -p /www && echo from-app > /www/x && busybox httpd -p 127.0.0.1:8301 -h /www"
+ssh -F "$TEST_TMP/lcfg" -o BatchMode=yes -N -o ExitOnForwardFailure=yes -L "$base:localhost:8301" \
+	-L "$((base + 1)):db:8080" -L "$((base + 2)):no-such-host.invalid:80" lws 2>"$TEST_TMP/lL.err" &
+fwd=$!
+eventually "ssh -L listens" bash -c "exec 3<>/dev/tcp/127.0.0.1/$base"
+check_eq "ssh -L (Compose): the app container's 127.0.0.1" "$(curl -sf "http://127.0.0.1:$base/x")" from-app
+check_eq "ssh -L (Compose): another service by its name (db:8080), as the container resolves it" \
+	"$(curl -sf "http://127.0.0.1:$((base + 1))/x")" from-db
+check_eq "ssh -L: a name the container does not resolve ends the connection" \
+	"$(python3 "$RDEV_SOURCE_DIR/tests/e2e/forward_client.py" closed "$((base + 2))")" closed
 finish
