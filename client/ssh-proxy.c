@@ -187,6 +187,8 @@ ssh_proxy_workspace_op(struct ssh_proxy *p, const char *op, int *id)
 		cJSON_AddStringToObject(o, "config", p->o->config_file);
 	if (p->o->hint != NULL)
 		cJSON_AddStringToObject(o, "hint", p->o->hint);
+	if (p->o->id_labels != NULL)
+		cJSON_AddItemToObject(o, "idLabels", cJSON_Duplicate(p->o->id_labels, 1));
 	return o;
 }
 

@@ -16,6 +16,7 @@
 
 #include <libssh/libssh.h>
 
+struct cJSON;
 struct proto_conn;
 
 /* The name ssh knows the proxy's key by (ssh_config HostKeyAlias): one key
@@ -62,9 +63,10 @@ void ssh_proxy_agent_free(struct ssh_proxy_agent *a);
 
 /* What the sessions' execs need besides the agent. */
 struct ssh_proxy_opts {
-	const char *folder;	 /* the workspace folder as the agent names it */
-	const char *config_file; /* NULL: discover */
-	const char *hint;	 /* "rdev up TARGET" for "no container", or NULL */
+	const char *folder;	       /* the workspace folder as the agent names it */
+	const char *config_file;       /* NULL: discover */
+	const char *hint;	       /* "rdev up TARGET" for "no container", or NULL */
+	const struct cJSON *id_labels; /* --id-label: ["NAME=VALUE",...], or NULL */
 };
 
 /* ssh-proxy.c. Serve one SSH client on fd (a socket: the pump's; libssh

@@ -25,7 +25,7 @@ mkdir -p "$HOME"
 on_host "mkdir -p ~/ws && printf '%s' '{\"image\": \"$RDEV_RIG_IMAGE_BOOKWORM_DEV\",
 	\"remoteUser\": \"dev\", \"updateRemoteUserUID\": false,
 	\"remoteEnv\": {\"RE\": \"remote-env\"}}' > ~/ws/.devcontainer.json &&
-	mkdir -p ~/nows && cp ~/ws/.devcontainer.json ~/nows/"
+	mkdir -p ~/nows && sed 's|^{|{\"workspaceFolder\": \"/workspaces/ws\", |' ~/ws/.devcontainer.json > ~/nows/.devcontainer.json"
 # The local target is a Compose workspace (its folder's name is the project's:
 # this test's own), with a second service that ssh -L reaches by its name.
 lws=$TEST_TMP/lws-$$
@@ -161,6 +161,13 @@ set -e
 check_eq "ssh: no container: 125" "$s125" 125
 check "ssh: no container: says to run rdev up with the target" \
 	grep -qF "rdev up $name:~/nows" "$TEST_TMP/nows.err"
+# --id-label: nows (its workspaceFolder is ws's) finds ws's container by one of
+# its labels.
+rdev ssh-config "$name:~/nows" --host-alias byl \
+	--id-label "devcontainer.local_folder=$(on_host 'echo $HOME')/ws" >"$TEST_TMP/byl.cfg"
+check "ssh-config --id-label: passed on to the proxy" grep -q -- "--id-label devcontainer.local_folder=" "$TEST_TMP/byl.cfg"
+check_eq "ssh through a proxy with --id-label: the container found by its labels" \
+	"$(ssh -F "$TEST_TMP/byl.cfg" -o BatchMode=yes byl hostname)" "$(sshp rdev-ws hostname)"
 
 # A changed key is refused.
 sed 's/ssh-ed25519 .*/ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBfRS5o4c1d8n8lnTOi5DnvnHQ0EO9XMxz26AO08SRZc/' \
