@@ -183,6 +183,11 @@ check "ssh: a changed proxy key is refused" sh -c \
 check "ssh -tt: typed commands, TERM, size, resize and exit status through a pty" \
 	python3 "$drive" --rows 24 --cols 80 --term xterm-256color --timeout 20 \
 	--steps "$RDEV_SOURCE_DIR/tests/e2e/shell-pty.steps" -- ssh -tt -F "$HOME/.ssh/rdev.config" rdev-ws
+# The pty's modes are the kernel's defaults (docs/SSH-PROXY.md: libssh does not
+# give the pty-req's modes), which are those of a usual terminal.
+sshp -tt rdev-ws 'stty -a' </dev/null 2>/dev/null | tr -d '\r' | tr ' ' '\n' >"$TEST_TMP/stty"
+check "ssh -tt: stty -a shows a canonical, echoing pty with ^C as intr" sh -c \
+	"for m in icanon echo isig ^C\;; do grep -qxF \"\$m\" '$TEST_TMP/stty' || exit 1; done"
 
 # --- direct-tcpip (ssh -L) ---------------------------------------------------------
 # busybox httpd on the container's 127.0.0.1 only, and the rig's echo server.
