@@ -219,10 +219,7 @@ static void
 ssh_proxy_agent_conn_free(struct ssh_proxy_agent_conn *ac)
 {
 	LIST_REMOVE(ac, entry);
-	/* libssh keeps a freed channel until the client's close and could
-	 * still call back: take the callbacks off first. */
-	ssh_remove_channel_callbacks(ac->ch, &ac->cb);
-	ssh_channel_free(ac->ch);
+	ssh_proxy_channel_free(ac->ch, &ac->cb);
 	buf_free(ac->out);
 	free(ac);
 }

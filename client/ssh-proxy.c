@@ -621,14 +621,20 @@ ssh_proxy_on_auth_none(ssh_session s, const char *user, void *arg)
 	return SSH_AUTH_SUCCESS;
 }
 
+void
+ssh_proxy_channel_free(ssh_channel ch, struct ssh_channel_callbacks_struct *cb)
+{
+	/* libssh keeps a freed channel until the client's close and could
+	 * still call back: take the callbacks off first. */
+	ssh_remove_channel_callbacks(ch, cb);
+	ssh_channel_free(ch);
+}
+
 static void
 ssh_proxy_chan_free(struct ssh_proxy_chan *pc)
 {
 	LIST_REMOVE(pc, entry);
-	/* libssh keeps a freed channel until the client's close and could
-	 * still call back: take the callbacks off first. */
-	ssh_remove_channel_callbacks(pc->ch, &pc->cb);
-	ssh_channel_free(pc->ch);
+	ssh_proxy_channel_free(pc->ch, &pc->cb);
 	buf_free(pc->in);
 	buf_free(pc->out);
 	buf_free(pc->err);
