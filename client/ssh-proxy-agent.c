@@ -20,7 +20,7 @@
 #include "xmalloc.h"
 
 #define SSH_PROXY_AGENT_HDR 9
-#define SSH_PROXY_AGENT_FRAME_MAX (256u << 10)
+#define SSH_PROXY_AGENT_FRAME_MAX (256u << 10) /* relay/relay-agent.c's too */
 #define SSH_PROXY_AGENT_PATH_MAX 256
 
 enum ssh_proxy_agent_conn_state {
@@ -86,9 +86,17 @@ ssh_proxy_agent_on_data(
     ssh_session s, ssh_channel ch, void *data, uint32_t len, int is_stderr, void *arg)
 {
 	struct ssh_proxy_agent_conn *ac = arg;
+	const unsigned char *p = data;
+	uint32_t n, left = len;
 
-	if (!ac->client_ended && !is_stderr)
-		ssh_proxy_agent_send(ac->a, 'D', ac->id, data, len);
+	/* (libssh may hand over more than a packet: the relay takes frames
+	 * of at most SSH_PROXY_AGENT_FRAME_MAX) */
+	while (!ac->client_ended && !is_stderr && left > 0) {
+		n = left < SSH_PROXY_AGENT_FRAME_MAX ? left : SSH_PROXY_AGENT_FRAME_MAX;
+		ssh_proxy_agent_send(ac->a, 'D', ac->id, p, n);
+		p += n;
+		left -= n;
+	}
 	return (int)len;
 }
 

@@ -122,6 +122,11 @@ check_eq "ssh -A: the container's SSH_AUTH_SOCK leads to the local agent (ssh-ad
 	"$(SSH_AUTH_SOCK=$TEST_TMP/agent.sock sshp -A rdev-ws perl <"$list")" rdev-fwd-test
 check_eq "ssh without -A: no SSH_AUTH_SOCK" \
 	"$(SSH_AUTH_SOCK=$TEST_TMP/agent.sock sshp -a rdev-ws 'echo ${SSH_AUTH_SOCK-unset}')" unset
+# The socket goes with the proxy (its exec hung up).
+agent_sockets_gone() {
+	test -z "$(docker exec "$(jq -r .containerId "$TEST_TMP/up.out")" sh -c 'ls -d /tmp/rdev-agent.* 2>/dev/null')"
+}
+eventually "ssh -A: the container's agent socket and its folder are removed after" agent_sockets_gone
 check_eq "ssh: the user is remoteUser, in the workspace folder, with remoteEnv" \
 	"$(sshp rdev-ws 'echo $(id -un) $(pwd) $RE')" "dev /workspaces/ws remote-env"
 check_eq "ssh: a command's words reach the remote shell as ssh sends them" \
