@@ -428,12 +428,22 @@ agent_exec_exit(struct agent_exec *x, int *status, char **cause)
 {
 	if (!x->via_relay)
 		return docker_exec_exit(x->docker, x->exec_id, status, cause);
-	if (x->exit_len != sizeof x->exit_bytes)
+	if (x->exit_len != 4 && x->exit_len != 6)
 		return error_set(cause,
 		    "the container's relay ended the exec without its exit "
 		    "status (was it killed?)");
 	*status = (int)be_get_u32(x->exit_bytes);
 	return 0;
+}
+
+int
+agent_exec_exit_signal(const struct agent_exec *x, int *core)
+{
+	*core = 0;
+	if (!x->via_relay || x->exit_len != 6)
+		return 0;
+	*core = x->exit_bytes[5] != 0;
+	return x->exit_bytes[4];
 }
 
 void

@@ -35,7 +35,7 @@ struct agent_exec {
 	int tty;
 	int via_relay;
 	struct docker_stream *demux; /* framed output; NULL: raw (a Docker TTY) */
-	unsigned char exit_bytes[4]; /* relay: the EXIT frame's payload */
+	unsigned char exit_bytes[6]; /* relay: the EXIT frame's payload */
 	size_t exit_len;
 	/* One line for the user's stderr, or NULL: the background lifecycle
 	 * steps still running (lifecycle_bg_notice()). */
@@ -115,6 +115,10 @@ void agent_exec_pump_input_end(struct agent_exec_pump *p);
 
 /* The exit status once the output has ended. */
 int agent_exec_exit(struct agent_exec *x, int *status, char **cause);
+/* After agent_exec_exit: the signal that killed the command, with *core
+ * whether it dumped core, or 0 when it exited or it is not known (a Docker
+ * exec, whose ExitCode is 128 + the signal either way; an older relay). */
+int agent_exec_exit_signal(const struct agent_exec *x, int *core);
 void agent_exec_free(struct agent_exec *x);
 
 #endif

@@ -59,6 +59,25 @@ exec_signal_number(const char *name)
 	return -1;
 }
 
+const char *
+exec_signal_exit_name(int signo)
+{
+	static const struct {
+		const char *name;
+		int number;
+	} rfc4254[] = { { "ABRT", SIGABRT }, { "ALRM", SIGALRM }, { "FPE", SIGFPE },
+		{ "HUP", SIGHUP }, { "ILL", SIGILL }, { "INT", SIGINT },
+		{ "KILL", SIGKILL }, { "PIPE", SIGPIPE }, { "QUIT", SIGQUIT },
+		{ "SEGV", SIGSEGV }, { "TERM", SIGTERM }, { "USR1", SIGUSR1 },
+		{ "USR2", SIGUSR2 } };
+	size_t i;
+
+	for (i = 0; i < sizeof rfc4254 / sizeof rfc4254[0]; i++)
+		if (rfc4254[i].number == signo)
+			return rfc4254[i].name;
+	return "SIG@openssh.com";
+}
+
 static void
 exec_signal_sleep_ms(int ms)
 {

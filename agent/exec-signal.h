@@ -28,6 +28,11 @@ struct docker;
  * "KILL", "QUIT", "USR1", "USR2", "WINCH"; no "SIG" prefix), or -1. */
 int exec_signal_number(const char *name);
 
+/* The name RFC 4254 gives signo in an exit-signal ("TERM", "SEGV", ...;
+ * no "SIG" prefix), or "SIGNAL@openssh.com" for one it does not name, as
+ * OpenSSH's sshd sends. Static. */
+const char *exec_signal_exit_name(int signo);
+
 /* Send signal name to the exec's processes (above). An exec that has
  * already ended is an error ("... has ended"). */
 int exec_signal_send(

@@ -15,6 +15,7 @@
 #include "atomic-file.h"
 #include "buf.h"
 #include "error.h"
+#include "exec-signal.h"
 #include "log.h"
 #include "secrets.h"
 #include "xmalloc.h"
@@ -218,7 +219,7 @@ serve_job_exec(struct serve_job *j, const char *folder, const char *config)
 	struct agent_exec_req req = { 0 };
 	struct secrets *secrets = NULL;
 	char **argv, *cause = NULL, *up_cmd;
-	int argc = 0, tty = serve_req_bool(j->req, "tty"), rc, status;
+	int argc = 0, tty = serve_req_bool(j->req, "tty"), rc, status, signo, core;
 	unsigned size_rows = 0, size_cols = 0;
 	cJSON *r, *close_msg;
 
@@ -283,9 +284,14 @@ serve_job_exec(struct serve_job *j, const char *folder, const char *config)
 	close_msg = cJSON_CreateObject();
 	if (rc == 1)
 		cJSON_AddStringToObject(close_msg, "error", "closed by the peer");
-	else if (rc == 0 && agent_exec_exit(x, &status, &cause) == 0)
+	else if (rc == 0 && agent_exec_exit(x, &status, &cause) == 0) {
 		cJSON_AddNumberToObject(close_msg, "status", status);
-	else {
+		if ((signo = agent_exec_exit_signal(x, &core)) != 0) {
+			cJSON_AddStringToObject(
+			    close_msg, "signal", exec_signal_exit_name(signo));
+			cJSON_AddBoolToObject(close_msg, "coreDumped", core);
+		}
+	} else {
 		secrets_mask_inplace(secrets, &cause);
 		cJSON_AddStringToObject(close_msg, "error", cause);
 		cJSON_AddNumberToObject(close_msg, "status", AGENT_EXIT_EXEC_FAILED);

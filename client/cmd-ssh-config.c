@@ -26,16 +26,19 @@
 
 #define CMD_SSH_CONFIG_FILE "rdev.config"
 #define CMD_SSH_CONFIG_MAX (1u << 20)
+#define CMD_SSH_CONFIG_LABELS 16 /* --id-label's most */
 
 /* The Host block. target (and source, NULL when none: HOST: SOURCE, @POOL
  * SOURCE): as the proxy must be given them (a local folder absolute: the
- * proxy runs in whatever folder ssh does). New string, or NULL with *cause. */
+ * proxy runs in whatever folder ssh does); labels: the n --id-label values
+ * to pass on. New string, or NULL with *cause. */
 static char *
 cmd_ssh_config_block(const char *alias, const char *target, const char *source,
-    const char *config_file, char **cause)
+    const char *config_file, const char *const *labels, size_t n_labels, char **cause)
 {
 	char exe[PATH_MAX], *known, *cmd, *proxy, *kh;
-	const char *argv[7] = { exe, "ssh-proxy", target, source, NULL, NULL, NULL };
+	const char *argv[7 + 2 * CMD_SSH_CONFIG_LABELS] = { exe, "ssh-proxy", target,
+		source };
 	int next = source != NULL ? 4 : 3;
 	ssize_t n;
 	char *block;
@@ -46,8 +49,12 @@ cmd_ssh_config_block(const char *alias, const char *target, const char *source,
 	}
 	exe[n] = '\0';
 	if (config_file != NULL) {
-		argv[next] = "--config";
-		argv[next + 1] = config_file;
+		argv[next++] = "--config";
+		argv[next++] = config_file;
+	}
+	for (size_t i = 0; i < n_labels; i++) {
+		argv[next++] = "--id-label";
+		argv[next++] = labels[i];
 	}
 	if ((known = ssh_proxy_key_known_hosts(cause)) == NULL)
 		return NULL;
@@ -148,6 +155,8 @@ cmd_ssh_config_exec(int argc, char **argv)
 {
 	const char *alias_arg = NULL, *config_file = NULL, *target = NULL, *v;
 	const char *source_arg = NULL, *source = NULL;
+	const char *labels[CMD_SSH_CONFIG_LABELS];
+	size_t n_labels = 0;
 	struct target t = { 0 };
 	struct source src = { 0 };
 	char *cause = NULL, *folder = NULL, *alias = NULL, *block = NULL;
@@ -159,7 +168,15 @@ cmd_ssh_config_exec(int argc, char **argv)
 			alias_arg = v;
 		else if (agent_cmd_option(argc, argv, &i, "--config", &v) > 0)
 			config_file = v;
-		else if (strcmp(argv[i], "--write") == 0)
+		else if (agent_cmd_option(argc, argv, &i, "--id-label", &v) > 0) {
+			if (!agent_cmd_id_label_ok(v) ||
+			    n_labels == CMD_SSH_CONFIG_LABELS)
+				return cmd_usage_error(&client_program,
+				    &cmd_ssh_config_entry,
+				    "--id-label must be NAME=VALUE (at most %d)",
+				    CMD_SSH_CONFIG_LABELS);
+			labels[n_labels++] = v;
+		} else if (strcmp(argv[i], "--write") == 0)
 			write = 1;
 		else if (strcmp(argv[i], "--yes") == 0)
 			yes = 1;
@@ -223,7 +240,7 @@ cmd_ssh_config_exec(int argc, char **argv)
 	} else
 		alias = ssh_config_text_alias(folder);
 	block = cmd_ssh_config_block(alias, target_is_remote(target) ? target : folder,
-	    source, config_file, &cause);
+	    source, config_file, labels, n_labels, &cause);
 	if (block == NULL)
 		goto out;
 	if (write && cmd_ssh_config_write(alias, block, yes, &cause) != 0)
@@ -244,7 +261,8 @@ out:
 }
 
 const struct cmd_entry cmd_ssh_config_entry = { "ssh-config",
-	"TARGET [SOURCE] [--host-alias NAME] [--config FILE] [--write [--yes]]",
+	"TARGET [SOURCE] [--host-alias NAME] [--config FILE] [--id-label NAME=VALUE]... "
+	"[--write [--yes]]",
 	"print an ssh_config Host block that reaches the dev container",
 	"Prints an OpenSSH Host block (alias rdev-<folder name>, or\n"
 	"--host-alias NAME) whose ProxyCommand is `rdev ssh-proxy TARGET`, so\n"
@@ -256,6 +274,9 @@ const struct cmd_entry cmd_ssh_config_entry = { "ssh-config",
 	"  --host-alias NAME\n"
 	"                  the Host name (default rdev-<folder name>)\n"
 	"  --config FILE   the devcontainer.json the proxy uses (as exec's)\n"
+	"  --id-label NAME=VALUE\n"
+	"                  the proxy finds the container by these labels (as\n"
+	"                  exec's; repeatable)\n"
 	"  --write         also keep the block in ~/.ssh/rdev.config (replacing\n"
 	"                  an earlier one of the same name)\n"
 	"  --yes           with --write: add `Include rdev.config` at the top of\n"

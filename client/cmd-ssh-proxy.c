@@ -80,12 +80,13 @@ cmd_ssh_proxy_exec(int argc, char **argv)
 		 "ssh-proxy", argc, argv, CLIENT_TARGET_QUIET, &ct)) != CMD_EXIT_OK)
 		goto out_target;
 	if (agent_cmd_args_parse(&client_program, &cmd_ssh_proxy_entry, ct.argc, ct.argv,
-		AGENT_ARG_FOLDER, &a) != 0) {
+		AGENT_ARG_FOLDER | AGENT_ARG_ID_LABEL, &a) != 0) {
 		rc = CMD_EXIT_USAGE;
 		goto out_target;
 	}
 	rc = CMD_EXIT_FAILURE;
 	o.config_file = a.config_file;
+	o.id_labels = a.id_labels;
 	if (ct.remote != NULL) {
 		if (remote_connect(ct.remote, &cause) != 0)
 			goto out;
@@ -131,7 +132,8 @@ out_target:
 	return rc;
 }
 
-const struct cmd_entry cmd_ssh_proxy_entry = { "ssh-proxy", "TARGET [--config FILE]",
+const struct cmd_entry cmd_ssh_proxy_entry = { "ssh-proxy",
+	"TARGET [SOURCE] [--config FILE] [--id-label NAME=VALUE]...",
 	"speak SSH on stdin/stdout for the dev container (ssh's ProxyCommand)",
 	"An SSH server on stdin and stdout, for ssh's ProxyCommand (`rdev\n"
 	"ssh-config TARGET` writes the Host block): its sessions (shell, exec,\n"
@@ -143,5 +145,7 @@ const struct cmd_entry cmd_ssh_proxy_entry = { "ssh-proxy", "TARGET [--config FI
 	"(STATE/ssh-proxy/host_key, 0600) and pinned by ssh-config.\n\n"
 	"options:\n"
 	"  --config FILE   use FILE instead of discovering devcontainer.json\n"
+	"  --id-label NAME=VALUE\n"
+	"                  find the container by these labels (repeatable)\n"
 	"\n" CLIENT_TARGET_HELP,
 	cmd_ssh_proxy_exec };

@@ -63,6 +63,16 @@ enum ssh_proxy_relay_state {
 	SSH_PROXY_RELAY_FAILED,
 };
 
+/* Agent forwarding (`ssh -A`): the container's agent socket, one per
+ * proxy, made when a session channel first asks for it. */
+enum ssh_proxy_fwd_state {
+	SSH_PROXY_FWD_NONE,
+	SSH_PROXY_FWD_WAITING,	/* for the relay */
+	SSH_PROXY_FWD_STARTING, /* its exec is sent; its path has not come */
+	SSH_PROXY_FWD_READY,
+	SSH_PROXY_FWD_FAILED,
+};
+
 struct ssh_proxy;
 
 /* One session or direct-tcpip channel and the exec behind it. */
@@ -80,15 +90,21 @@ struct ssh_proxy_chan {
 	cJSON *env;	       /* {NAME: VALUE} from env requests, or NULL */
 	struct buf *out, *err; /* output the channel's window has not taken */
 	int status;
-	int forward_port; /* a direct-tcpip channel's port, else 0 */
-	struct buf *in;	  /* a direct-tcpip's bytes before its exec starts */
-	int in_eof;	  /* ... and the client's EOF */
-	int in_held;	  /* client bytes left in libssh (SSH_PROXY_IN_MAX) */
-	int out_eof;	  /* the agent's EOF: send ours once out is sent */
+	char *signal; /* killed by it ("TERM"): exit-signal, not -status */
+	int core_dumped;
+	int forward_port;   /* a direct-tcpip channel's port, else 0 */
+	char *forward_host; /* ... its host when not the container's loopback */
+	struct buf *in;	    /* a direct-tcpip's bytes before its exec starts */
+	int in_eof;	    /* ... and the client's EOF */
+	int in_held;	    /* client bytes left in libssh (SSH_PROXY_IN_MAX) */
+	int out_eof;	    /* the agent's EOF: send ours once out is sent */
 	int eof_sent;
 	struct relay_chunks chunks; /* a direct-tcpip's relay output */
 	int client_closed;	    /* the client closed the channel */
-	int agent_closed;	    /* the agent's CLOSE came (or no exec was sent) */
+	int agent_req;		    /* auth-agent-req came (ssh -A) */
+	int held;		    /* shell/exec waits for the agent socket */
+	char *held_script, *held_arg;
+	int agent_closed; /* the agent's CLOSE came (or no exec was sent) */
 };
 
 struct ssh_proxy {
@@ -103,19 +119,32 @@ struct ssh_proxy {
 	enum ssh_proxy_relay_state relay;
 	int relay_id;	   /* the relay request's id while SSH_PROXY_RELAY_ASKING */
 	char *relay_error; /* why not, when SSH_PROXY_RELAY_FAILED */
+	enum ssh_proxy_fwd_state fwd;
+	uint32_t fwd_ch; /* the agent socket's exec, its agent channel */
+	int fwd_id;	 /* ... its request's id */
+	struct ssh_proxy_agent *agent;
 	LIST_HEAD(, ssh_proxy_chan) chans;
 	struct ssh_server_callbacks_struct scb;
 };
+
+/* (bounded: gcc's Release build cannot tell that a state is in range) */
+static const char *
+ssh_proxy_chan_state_name(enum ssh_proxy_chan_state s)
+{
+	return (size_t)s <
+		sizeof ssh_proxy_chan_state_names / sizeof ssh_proxy_chan_state_names[0]
+	    ? ssh_proxy_chan_state_names[s]
+	    : "?";
+}
 
 static void
 ssh_proxy_chan_set_state(struct ssh_proxy_chan *pc, enum ssh_proxy_chan_state to)
 {
 	log_debug("ssh-proxy: channel %u: %s -> %s", pc->agent_ch,
-	    ssh_proxy_chan_state_names[pc->state], ssh_proxy_chan_state_names[to]);
+	    ssh_proxy_chan_state_name(pc->state), ssh_proxy_chan_state_name(to));
 	if (to < pc->state)
 		fatal("ssh-proxy: channel %u: %s -> %s", pc->agent_ch,
-		    ssh_proxy_chan_state_names[pc->state],
-		    ssh_proxy_chan_state_names[to]);
+		    ssh_proxy_chan_state_name(pc->state), ssh_proxy_chan_state_name(to));
 	pc->state = to;
 }
 
@@ -158,6 +187,8 @@ ssh_proxy_workspace_op(struct ssh_proxy *p, const char *op, int *id)
 		cJSON_AddStringToObject(o, "config", p->o->config_file);
 	if (p->o->hint != NULL)
 		cJSON_AddStringToObject(o, "hint", p->o->hint);
+	if (p->o->id_labels != NULL)
+		cJSON_AddItemToObject(o, "idLabels", cJSON_Duplicate(p->o->id_labels, 1));
 	return o;
 }
 
@@ -171,8 +202,16 @@ ssh_proxy_chan_start(struct ssh_proxy_chan *pc, const char *script, const char *
 	cJSON *o, *argv;
 	char port[16];
 
-	if (pc->state != SSH_PROXY_CHAN_OPEN)
+	if (pc->state != SSH_PROXY_CHAN_OPEN || pc->held)
 		return -1;
+	if (pc->agent_req &&
+	    (p->fwd == SSH_PROXY_FWD_WAITING || p->fwd == SSH_PROXY_FWD_STARTING)) {
+		/* (the client's bytes meanwhile wait in pc->in) */
+		pc->held = 1;
+		pc->held_script = xstrdup(script);
+		pc->held_arg = arg != NULL ? xstrdup(arg) : NULL;
+		return 0;
+	}
 	o = ssh_proxy_workspace_op(p, "exec", &pc->exec_id);
 	argv = cJSON_AddArrayToObject(o, "command");
 	if (pc->forward_port > 0) {
@@ -180,6 +219,8 @@ ssh_proxy_chan_start(struct ssh_proxy_chan *pc, const char *script, const char *
 		cJSON_AddItemToArray(argv, cJSON_CreateString(SSH_PROXY_RELAY_PATH));
 		cJSON_AddItemToArray(argv, cJSON_CreateString("--connect"));
 		cJSON_AddItemToArray(argv, cJSON_CreateString(port));
+		if (pc->forward_host != NULL)
+			cJSON_AddItemToArray(argv, cJSON_CreateString(pc->forward_host));
 	} else {
 		cJSON_AddItemToArray(argv, cJSON_CreateString("/bin/sh"));
 		cJSON_AddItemToArray(argv, cJSON_CreateString("-c"));
@@ -188,6 +229,13 @@ ssh_proxy_chan_start(struct ssh_proxy_chan *pc, const char *script, const char *
 			cJSON_AddItemToArray(argv, cJSON_CreateString("sh"));
 			cJSON_AddItemToArray(argv, cJSON_CreateString(arg));
 		}
+	}
+	if (pc->agent_req && p->fwd == SSH_PROXY_FWD_READY) {
+		if (pc->env == NULL)
+			pc->env = cJSON_CreateObject();
+		cJSON_DeleteItemFromObjectCaseSensitive(pc->env, "SSH_AUTH_SOCK");
+		cJSON_AddStringToObject(
+		    pc->env, "SSH_AUTH_SOCK", ssh_proxy_agent_path(p->agent));
 	}
 	if (pc->env != NULL)
 		cJSON_AddItemToObject(o, "remoteEnv", cJSON_Duplicate(pc->env, 1));
@@ -206,9 +254,79 @@ ssh_proxy_chan_start(struct ssh_proxy_chan *pc, const char *script, const char *
 		proto_conn_queue(
 		    p->c, PROTO_DATA, pc->agent_ch, buf_data(pc->in), buf_len(pc->in));
 	buf_reset(pc->in);
-	if (pc->in_eof)
+	if (pc->in_eof && !pc->tty)
 		proto_conn_queue(p->c, PROTO_EOF, pc->agent_ch, NULL, 0);
 	return 0;
+}
+
+/* The agent socket is there or will not be: start the channels that
+ * waited for it (with SSH_AUTH_SOCK, or without). */
+static void
+ssh_proxy_fwd_settled(struct ssh_proxy *p)
+{
+	struct ssh_proxy_chan *pc;
+	char *script, *arg;
+
+	LIST_FOREACH(pc, &p->chans, entry) {
+		if (!pc->held || pc->state != SSH_PROXY_CHAN_OPEN)
+			continue;
+		pc->held = 0;
+		script = pc->held_script;
+		arg = pc->held_arg;
+		pc->held_script = pc->held_arg = NULL;
+		ssh_proxy_chan_start(pc, script, arg);
+		free(script);
+		free(arg);
+	}
+}
+
+static void
+ssh_proxy_fwd_failed(struct ssh_proxy *p, const char *why)
+{
+	log_warn("ssh-proxy: agent forwarding: %s", why);
+	p->fwd = SSH_PROXY_FWD_FAILED;
+	ssh_proxy_fwd_settled(p);
+}
+
+/* Start `/.rdev-relay --agent-socket` in the container (the relay is
+ * there): its first output is the socket's path. */
+static void
+ssh_proxy_fwd_exec(struct ssh_proxy *p)
+{
+	cJSON *o, *argv;
+
+	p->fwd_ch = p->next_agent_ch;
+	p->next_agent_ch += 2;
+	o = ssh_proxy_workspace_op(p, "exec", &p->fwd_id);
+	argv = cJSON_AddArrayToObject(o, "command");
+	cJSON_AddItemToArray(argv, cJSON_CreateString(SSH_PROXY_RELAY_PATH));
+	cJSON_AddItemToArray(argv, cJSON_CreateString("--agent-socket"));
+	cJSON_AddBoolToObject(o, "tty", 0);
+	cJSON_AddNumberToObject(o, "channel", p->fwd_ch);
+	ssh_proxy_queue(p, o);
+	p->agent = ssh_proxy_agent_new(p->s, p->c, p->fwd_ch);
+	p->fwd = SSH_PROXY_FWD_STARTING;
+}
+
+/* Output, stderr or the end of the agent socket's exec. */
+static void
+ssh_proxy_fwd_frame(struct ssh_proxy *p, const struct proto_frame *f)
+{
+	if (f->type == PROTO_DATA && f->channel == p->fwd_ch) {
+		ssh_proxy_agent_output(p->agent, f->payload, f->len);
+		if (p->fwd == SSH_PROXY_FWD_STARTING &&
+		    ssh_proxy_agent_path(p->agent) != NULL) {
+			log_debug("ssh-proxy: agent forwarding: %s",
+			    ssh_proxy_agent_path(p->agent));
+			p->fwd = SSH_PROXY_FWD_READY;
+			ssh_proxy_fwd_settled(p);
+		}
+	} else if (f->type == PROTO_DATA)
+		log_warn("ssh-proxy: agent forwarding: %.*s", (int)f->len,
+		    (const char *)f->payload);
+	else if (f->type == PROTO_CLOSE && f->channel == p->fwd_ch &&
+	    p->fwd != SSH_PROXY_FWD_FAILED)
+		ssh_proxy_fwd_failed(p, "the container's agent socket ended");
 }
 
 static int
@@ -312,7 +430,7 @@ ssh_proxy_on_data(
 			return 0;
 		}
 		proto_conn_queue(pc->p->c, PROTO_DATA, pc->agent_ch, data, len);
-	} else if (pc->state == SSH_PROXY_CHAN_OPEN && pc->forward_port > 0)
+	} else if (pc->state == SSH_PROXY_CHAN_OPEN && (pc->forward_port > 0 || pc->held))
 		buf_append(pc->in, data, len);
 	return (int)len;
 }
@@ -356,13 +474,28 @@ ssh_proxy_on_signal(ssh_session s, ssh_channel ch, const char *signal, void *arg
 	ssh_proxy_queue(pc->p, o);
 }
 
-static int ssh_proxy_chan_flush(struct ssh_proxy_chan *pc);
+static void ssh_proxy_relay_ask(struct ssh_proxy *p);
 
-static int
-ssh_proxy_on_wontblock(ssh_session s, ssh_channel ch, uint32_t bytes, void *arg)
+/* auth-agent-req@openssh.com (ssh -A): this channel's command gets
+ * SSH_AUTH_SOCK, a socket in the container made for this proxy. */
+static void
+ssh_proxy_on_auth_agent_req(ssh_session s, ssh_channel ch, void *arg)
 {
-	ssh_proxy_chan_flush(arg);
-	return 0;
+	struct ssh_proxy_chan *pc = arg;
+	struct ssh_proxy *p = pc->p;
+
+	if (pc->state != SSH_PROXY_CHAN_OPEN || pc->forward_port > 0)
+		return;
+	pc->agent_req = 1;
+	if (p->fwd != SSH_PROXY_FWD_NONE)
+		return;
+	p->fwd = SSH_PROXY_FWD_WAITING;
+	if (p->relay == SSH_PROXY_RELAY_UNKNOWN)
+		ssh_proxy_relay_ask(p);
+	else if (p->relay == SSH_PROXY_RELAY_READY)
+		ssh_proxy_fwd_exec(p);
+	else if (p->relay == SSH_PROXY_RELAY_FAILED)
+		ssh_proxy_fwd_failed(p, p->relay_error);
 }
 
 /* Take ch (a session or direct-tcpip channel just opened) on. */
@@ -389,7 +522,7 @@ ssh_proxy_chan_new(struct ssh_proxy *p, ssh_channel ch)
 	pc->cb.channel_eof_function = ssh_proxy_on_eof;
 	pc->cb.channel_close_function = ssh_proxy_on_close;
 	pc->cb.channel_signal_function = ssh_proxy_on_signal;
-	pc->cb.channel_write_wontblock_function = ssh_proxy_on_wontblock;
+	pc->cb.channel_auth_agent_req_function = ssh_proxy_on_auth_agent_req;
 	ssh_callbacks_init(&pc->cb);
 	ssh_set_channel_callbacks(pc->ch, &pc->cb);
 	LIST_INSERT_HEAD(&p->chans, pc, entry);
@@ -443,7 +576,8 @@ ssh_proxy_loopback(const char *host)
 
 /* What libssh's callbacks do not cover: direct-tcpip opens (`ssh -L`, VS
  * Code's connection to its server), to a port of the container's loopback
- * (servers bound to 127.0.0.1 included), carried by the relay. 0: handled,
+ * (servers bound to 127.0.0.1 included) or of another host the container
+ * reaches, carried by the relay. 0: handled,
  * 1: libssh's default answer (a refusal). */
 static int
 ssh_proxy_on_message(ssh_session s, ssh_message m, void *arg)
@@ -459,9 +593,9 @@ ssh_proxy_on_message(ssh_session s, ssh_message m, void *arg)
 		return 1;
 	host = ssh_message_channel_request_open_destination(m);
 	port = ssh_message_channel_request_open_destination_port(m);
-	if (host == NULL || !ssh_proxy_loopback(host) || port <= 0 || port > 65535) {
-		log_warn("ssh-proxy: direct-tcpip to %s:%d refused: only the "
-			 "container's own ports (localhost) are reached",
+	if (host == NULL || *host == '\0' || strlen(host) > 255 || port <= 0 ||
+	    port > 65535) {
+		log_warn("ssh-proxy: direct-tcpip to %s:%d refused",
 		    host != NULL ? host : "?", port);
 		return 1;
 	}
@@ -469,6 +603,10 @@ ssh_proxy_on_message(ssh_session s, ssh_message m, void *arg)
 		return 0;
 	pc = ssh_proxy_chan_new(p, ch);
 	pc->forward_port = port;
+	/* Anything else as the container resolves it (a Compose service, a
+	 * host), as sshd connects where ssh -L asks. */
+	if (!ssh_proxy_loopback(host))
+		pc->forward_host = xstrdup(host);
 	if (p->relay == SSH_PROXY_RELAY_UNKNOWN)
 		ssh_proxy_relay_ask(p);
 	ssh_proxy_relay_start(pc);
@@ -483,19 +621,29 @@ ssh_proxy_on_auth_none(ssh_session s, const char *user, void *arg)
 	return SSH_AUTH_SUCCESS;
 }
 
+void
+ssh_proxy_channel_free(ssh_channel ch, struct ssh_channel_callbacks_struct *cb)
+{
+	/* libssh keeps a freed channel until the client's close and could
+	 * still call back: take the callbacks off first. */
+	ssh_remove_channel_callbacks(ch, cb);
+	ssh_channel_free(ch);
+}
+
 static void
 ssh_proxy_chan_free(struct ssh_proxy_chan *pc)
 {
 	LIST_REMOVE(pc, entry);
-	/* libssh keeps a freed channel until the client's close and could
-	 * still call back: take the callbacks off first. */
-	ssh_remove_channel_callbacks(pc->ch, &pc->cb);
-	ssh_channel_free(pc->ch);
+	ssh_proxy_channel_free(pc->ch, &pc->cb);
 	buf_free(pc->in);
 	buf_free(pc->out);
 	buf_free(pc->err);
 	cJSON_Delete(pc->env);
 	free(pc->term);
+	free(pc->signal);
+	free(pc->forward_host);
+	free(pc->held_script);
+	free(pc->held_arg);
 	free(pc);
 }
 
@@ -504,6 +652,7 @@ ssh_proxy_chan_free(struct ssh_proxy_chan *pc)
 static int
 ssh_proxy_chan_flush(struct ssh_proxy_chan *pc)
 {
+	unsigned char chunk[SSH_PROXY_WRITE_CHUNK];
 	struct buf *b;
 	size_t len;
 	int n, stream;
@@ -513,9 +662,13 @@ ssh_proxy_chan_flush(struct ssh_proxy_chan *pc)
 		while ((len = buf_len(b)) > 0 && !pc->client_closed) {
 			if (len > SSH_PROXY_WRITE_CHUNK)
 				len = SSH_PROXY_WRITE_CHUNK;
-			n = stream == 1
-			    ? ssh_channel_write(pc->ch, buf_data(b), len)
-			    : ssh_channel_write_stderr(pc->ch, buf_data(b), len);
+			/* A copy: a write that waits for the client's window
+			 * polls the event's fds, the agent's too, whose frames
+			 * append to b (a realloc under libssh's feet: the
+			 * proxy crashed after 160 MB of a 1 GB ssh -L). */
+			memcpy(chunk, buf_data(b), len);
+			n = stream == 1 ? ssh_channel_write(pc->ch, chunk, len)
+					: ssh_channel_write_stderr(pc->ch, chunk, len);
 			if (n == SSH_ERROR)
 				return -1;
 			if (n <= 0)
@@ -534,8 +687,13 @@ ssh_proxy_chan_flush(struct ssh_proxy_chan *pc)
 	if (pc->state != SSH_PROXY_CHAN_EXITED)
 		return 0;
 	if (!pc->client_closed) {
-		/* (a forwarded connection has no exit status) */
-		if (pc->forward_port == 0)
+		/* (a forwarded connection has no exit status) As sshd: a
+		 * command killed by a signal gets exit-signal instead of
+		 * exit-status (ssh then exits 255). */
+		if (pc->forward_port == 0 && pc->signal != NULL)
+			ssh_channel_request_send_exit_signal(
+			    pc->ch, pc->signal, pc->core_dumped, "", "");
+		else if (pc->forward_port == 0)
 			ssh_channel_request_send_exit_status(pc->ch, pc->status);
 		if (!pc->eof_sent)
 			ssh_channel_send_eof(pc->ch);
@@ -597,6 +755,18 @@ ssh_proxy_answer(struct ssh_proxy *p, const cJSON *msg)
 		LIST_FOREACH(pc, &p->chans, entry) {
 			if (pc->forward_port > 0 && pc->state == SSH_PROXY_CHAN_OPEN)
 				ssh_proxy_relay_start(pc);
+		}
+		if (p->fwd == SSH_PROXY_FWD_WAITING && p->relay == SSH_PROXY_RELAY_READY)
+			ssh_proxy_fwd_exec(p);
+		else if (p->fwd == SSH_PROXY_FWD_WAITING)
+			ssh_proxy_fwd_failed(p, p->relay_error);
+		return;
+	}
+	if (p->fwd == SSH_PROXY_FWD_STARTING && id->valueint == p->fwd_id) {
+		if (!cJSON_IsTrue(ok)) {
+			v = cJSON_GetObjectItemCaseSensitive(msg, "error");
+			ssh_proxy_fwd_failed(
+			    p, cJSON_IsString(v) ? v->valuestring : "exec failed");
 		}
 		return;
 	}
@@ -662,6 +832,11 @@ ssh_proxy_frame(struct ssh_proxy *p, const struct proto_frame *f)
 	cJSON *msg;
 	int stream = 1;
 
+	if (p->agent != NULL &&
+	    (f->channel == p->fwd_ch || f->channel == p->fwd_ch + 1)) {
+		ssh_proxy_fwd_frame(p, f);
+		return;
+	}
 	switch (f->type) {
 	case PROTO_DATA:
 		if ((pc = ssh_proxy_chan_by_agent(p, f->channel, &stream)) == NULL ||
@@ -691,6 +866,13 @@ ssh_proxy_frame(struct ssh_proxy *p, const struct proto_frame *f)
 			v = cJSON_GetObjectItemCaseSensitive(msg, "status");
 			if (cJSON_IsNumber(v))
 				pc->status = v->valueint;
+			v = cJSON_GetObjectItemCaseSensitive(msg, "signal");
+			if (cJSON_IsString(v) && v->valuestring[0] != '\0') {
+				free(pc->signal);
+				pc->signal = xstrdup(v->valuestring);
+				pc->core_dumped = cJSON_IsTrue(
+				    cJSON_GetObjectItemCaseSensitive(msg, "coreDumped"));
+			}
 			v = cJSON_GetObjectItemCaseSensitive(msg, "error");
 			if (cJSON_IsString(v) && !pc->client_closed)
 				buf_appendf(pc->err, "rdev: exec: %s%s", v->valuestring,
@@ -863,6 +1045,7 @@ ssh_proxy_run(int fd, ssh_key key, struct proto_conn *c, int first_id,
 			error_set(cause, "%s", ssh_get_error(p.s));
 			goto out;
 		}
+		ssh_proxy_agent_step(p.agent);
 		for (pc = LIST_FIRST(&p.chans); pc != NULL; pc = next) {
 			next = LIST_NEXT(pc, entry);
 			if (!pc->client_closed)
@@ -890,6 +1073,7 @@ ssh_proxy_run(int fd, ssh_key key, struct proto_conn *c, int first_id,
 out:
 	while ((pc = LIST_FIRST(&p.chans)) != NULL)
 		ssh_proxy_chan_free(pc);
+	ssh_proxy_agent_free(p.agent);
 	if (p.ev != NULL) {
 		if (p.agent_events != 0)
 			ssh_event_remove_fd(p.ev, proto_conn_fd(c));

@@ -11,8 +11,12 @@
 #ifndef RDEV_SSH_PROXY_H
 #define RDEV_SSH_PROXY_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include <libssh/libssh.h>
 
+struct cJSON;
 struct proto_conn;
 
 /* The name ssh knows the proxy's key by (ssh_config HostKeyAlias): one key
@@ -41,11 +45,28 @@ struct ssh_proxy_pump *ssh_proxy_pump_start(int in_fd, int out_fd, int *fd, char
  * bytes, and free. NULL: nothing. */
 void ssh_proxy_pump_free(struct ssh_proxy_pump *pp);
 
+/* ssh-proxy-agent.c. The connections to the container's agent socket
+ * (`/.rdev-relay --agent-socket` running as an exec on agent channel
+ * agent_ch of c, whose stdout goes to ssh_proxy_agent_output()), each an
+ * auth-agent@openssh.com channel to the client of s. new/free pair; s and
+ * c are borrowed for its life. */
+struct ssh_proxy_agent;
+struct ssh_proxy_agent *ssh_proxy_agent_new(
+    ssh_session s, struct proto_conn *c, uint32_t agent_ch);
+void ssh_proxy_agent_output(struct ssh_proxy_agent *a, const void *data, size_t len);
+/* The socket's path in the container once the relay said it, else NULL
+ * (borrowed: valid until the free). NULL a: NULL. */
+const char *ssh_proxy_agent_path(const struct ssh_proxy_agent *a);
+/* Once per loop pass: open, write and close the channels as far as they go. */
+void ssh_proxy_agent_step(struct ssh_proxy_agent *a);
+void ssh_proxy_agent_free(struct ssh_proxy_agent *a);
+
 /* What the sessions' execs need besides the agent. */
 struct ssh_proxy_opts {
-	const char *folder;	 /* the workspace folder as the agent names it */
-	const char *config_file; /* NULL: discover */
-	const char *hint;	 /* "rdev up TARGET" for "no container", or NULL */
+	const char *folder;	       /* the workspace folder as the agent names it */
+	const char *config_file;       /* NULL: discover */
+	const char *hint;	       /* "rdev up TARGET" for "no container", or NULL */
+	const struct cJSON *id_labels; /* --id-label: ["NAME=VALUE",...], or NULL */
 };
 
 /* ssh-proxy.c. Serve one SSH client on fd (a socket: the pump's; libssh
@@ -56,5 +77,8 @@ struct ssh_proxy_opts {
  * went away). */
 int ssh_proxy_run(int fd, ssh_key key, struct proto_conn *c, int first_id,
     const struct ssh_proxy_opts *o, char **cause);
+/* Free ch, the callbacks cb (set on it) removed first. */
+struct ssh_channel_callbacks_struct;
+void ssh_proxy_channel_free(ssh_channel ch, struct ssh_channel_callbacks_struct *cb);
 
 #endif

@@ -30,12 +30,19 @@
  * If COMMAND cannot be run it says why on stderr and exits 127 (not found)
  * or 126, as a shell would.
  *
- *   rdev-relay --connect PORT
+ *   rdev-relay --connect PORT [HOST]
  *
- * The third: one forwarded connection to PORT on the container's loopback,
+ * The third: one forwarded connection to PORT on the container's loopback
+ * (or on HOST as the container resolves it: a Compose service),
  * carried over stdin and stdout, when the relay runs as a Docker exec
  * attached to them because the broker cannot reach the container's address
  * (Docker Desktop). relay-stdio.c.
+ *
+ *   rdev-relay --agent-socket
+ *
+ * The fourth: ssh agent forwarding for `rdev ssh-proxy`, a unix socket in
+ * the container whose connections travel over stdin and stdout
+ * (relay-agent.c).
  *
  * Built with musl-gcc -static (or gcc -static): no libc beyond the kernel's
  * system calls is needed at run time, so it runs in Debian, Alpine and
@@ -611,8 +618,10 @@ main(int argc, char **argv)
 
 	if (argc > 1 && strcmp(argv[1], "--winsize") == 0)
 		relay_winsize_exec(argc, argv);
-	if (argc == 3 && strcmp(argv[1], "--connect") == 0)
-		relay_stdio_main(argv[2]);
+	if ((argc == 3 || argc == 4) && strcmp(argv[1], "--connect") == 0)
+		relay_stdio_main(argv[2], argc == 4 ? argv[3] : NULL);
+	if (argc == 2 && strcmp(argv[1], "--agent-socket") == 0)
+		return relay_agent_main();
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--port-file") == 0 && i + 1 < argc)
 			port_file = argv[++i];

@@ -70,6 +70,7 @@ struct xsess {
 	int tty_master;	  /* -1 without a TTY */
 	pid_t pid;
 	int exited, status;
+	int signo, core; /* killed by signo (0: exited), with a core dump */
 	struct xq out, in, rx;
 	int in_eof;
 	int sigchld_r;

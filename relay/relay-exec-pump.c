@@ -138,6 +138,10 @@ x_reap(struct xsess *s)
 	if (p != s->pid)
 		return;
 	s->exited = 1;
+	if (WIFSIGNALED(st)) {
+		s->signo = WTERMSIG(st);
+		s->core = WCOREDUMP(st) ? 1 : 0;
+	}
 	s->status = WIFEXITED(st) ? WEXITSTATUS(st)
 	    : WIFSIGNALED(st)	  ? 128 + WTERMSIG(st)
 				  : X_EXIT_START_FAILED;
@@ -146,7 +150,7 @@ x_reap(struct xsess *s)
 /* After the command's end: what its output still holds, then the status. */
 static void __attribute__((noreturn)) x_finish(struct xsess *s)
 {
-	unsigned char st[4];
+	unsigned char st[6];
 	int fds[2] = { s->out_r, s->err_r };
 
 	/* Bounded: a process left behind may keep writing. */
@@ -157,8 +161,13 @@ static void __attribute__((noreturn)) x_finish(struct xsess *s)
 		     k++)
 			if (xq_size(&s->out) > X_OUT_HIGH)
 				xq_drain_blocking(&s->out, s->sock);
+	/* The signal after the status, so that an agent that reads only the
+	 * status still can (an exit-signal for ssh needs the difference between
+	 * `exit 143` and SIGTERM, which the status alone does not tell). */
 	be_put_u32(st, (uint32_t)s->status);
-	xq_frame(&s->out, RELAY_X_EXIT, st, sizeof st);
+	st[4] = (unsigned char)s->signo;
+	st[5] = (unsigned char)s->core;
+	xq_frame(&s->out, RELAY_X_EXIT, st, s->signo != 0 ? 6 : 4);
 	xq_drain_blocking(&s->out, s->sock);
 	x_close_exit(s->sock, 0);
 }

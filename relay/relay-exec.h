@@ -23,7 +23,7 @@ enum {
 	RELAY_X_STDOUT = 1,  /* relay -> agent (a TTY's whole output) */
 	RELAY_X_STDERR = 2,  /* relay -> agent */
 	RELAY_X_MESSAGE = 3, /* relay -> agent: why the command did not start */
-	RELAY_X_EXIT = 4,    /* relay -> agent: u32 status, the last frame */
+	RELAY_X_EXIT = 4, /* relay -> agent: u32 status [u8 signal, u8 core], the last */
 	RELAY_X_RESIZE = 5,  /* agent -> relay: u16 rows, u16 cols */
 	RELAY_X_SIGNAL = 6,  /* agent -> relay: u8 signal number */
 	RELAY_X_STARTED = 7, /* relay -> agent: u32 pid, once the command runs */

@@ -1,10 +1,11 @@
-/* relay-stdio.c - `rdev-relay --connect PORT`: one forwarded connection
+/* relay-stdio.c - `rdev-relay --connect PORT [HOST]`: one forwarded connection
  * carried over the relay's own stdin and stdout, for when the broker cannot
  * reach the container's address (Docker Desktop) and runs the relay as a
  * Docker exec attached to stdin and stdout instead (docs/PROTOCOL.md, "The
  * container relay", --connect).
  *
- * Connect to 127.0.0.1:PORT, else [::1]:PORT, and write one status byte on
+ * Connect to 127.0.0.1:PORT, else [::1]:PORT (or with HOST, `--connect PORT
+ * HOST`, to each address the container resolves HOST to), and write one status byte on
  * stdout as a 'C' connection answers (0 connected, 1 refused, 2 another
  * error; after 1 or 2, a message on stderr and exit 1). Then copy stdin to
  * the socket raw, and the socket to stdout in chunks: a u32 big-endian length
@@ -23,6 +24,8 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+
+#include <netdb.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -147,9 +150,46 @@ relay_stdio_write(struct relay_stdio_dir *d, int to_socket)
 	return 0;
 }
 
-/* --connect PORT: never returns. */
+/* A blocking connect to host (a name the container resolves: a Compose
+ * service, another container, a host) at port, each of its addresses in
+ * turn, bounded by an alarm. The socket, or -1 with errno. */
+static int
+relay_stdio_dial_host(const char *host, const char *port)
+{
+	struct addrinfo hints, *res, *ai;
+	int fd = -1, e = EHOSTUNREACH, r;
+
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	if ((r = getaddrinfo(host, port, &hints, &res)) != 0) {
+		fprintf(stderr, "rdev-relay: %s: %s\n", host, gai_strerror(r));
+		errno = EHOSTUNREACH;
+		return -1;
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		if ((fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
+			e = errno;
+			continue;
+		}
+		alarm(RELAY_STDIO_CONNECT_TIMEOUT_S);
+		r = connect(fd, ai->ai_addr, ai->ai_addrlen);
+		e = errno == EINTR ? ETIMEDOUT : errno;
+		alarm(0);
+		if (r == 0)
+			break;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0)
+		errno = e;
+	return fd;
+}
+
+/* --connect PORT [HOST]: never returns. */
 void
-relay_stdio_main(const char *port_arg)
+relay_stdio_main(const char *port_arg, const char *host)
 {
 	static struct relay_stdio_dir up, down; /* stdin -> socket, socket -> stdout */
 	struct pollfd pfd[4];
@@ -168,7 +208,14 @@ relay_stdio_main(const char *port_arg)
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = relay_stdio_on_alarm;
 	sigaction(SIGALRM, &sa, NULL);
-	if ((fd = relay_stdio_dial(0, (int)port)) < 0) {
+	if (host != NULL && (fd = relay_stdio_dial_host(host, port_arg)) < 0) {
+		status = errno == ECONNREFUSED ? REPLY_REFUSED : REPLY_ERROR;
+		(void)!write(1, &status, 1);
+		fprintf(stderr, "rdev-relay: cannot connect to %s port %ld: %s\n", host,
+		    port, strerror(errno));
+		exit(1);
+	}
+	if (host == NULL && (fd = relay_stdio_dial(0, (int)port)) < 0) {
 		e4 = errno;
 		fd = relay_stdio_dial(1, (int)port);
 		if (fd < 0) {

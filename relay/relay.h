@@ -91,7 +91,12 @@ void relay_pipe_start(struct conn *c);
 void relay_pipe_event(struct conn *c, int side, unsigned events);
 
 /* relay-stdio.c */
-/* --connect PORT: one connection over stdin and stdout. Never returns. */
-void relay_stdio_main(const char *port_arg) __attribute__((noreturn));
+/* --connect PORT [HOST] (NULL: the loopback): one connection over stdin and
+ * stdout. Never returns. */
+void relay_stdio_main(const char *port_arg, const char *host) __attribute__((noreturn));
+
+/* relay-agent.c: `--agent-socket`, an ssh agent socket in the container
+ * whose connections travel over stdin and stdout; the exit status. */
+int relay_agent_main(void);
 
 #endif
