@@ -107,15 +107,25 @@ struct ssh_proxy {
 	struct ssh_server_callbacks_struct scb;
 };
 
+/* A state's name; "?" for a value out of the enum (GCC's -O2 array-bounds
+ * check cannot tell that one never is). */
+static const char *
+ssh_proxy_chan_state_name(enum ssh_proxy_chan_state s)
+{
+	return (size_t)s <
+		sizeof ssh_proxy_chan_state_names / sizeof *ssh_proxy_chan_state_names
+	    ? ssh_proxy_chan_state_names[s]
+	    : "?";
+}
+
 static void
 ssh_proxy_chan_set_state(struct ssh_proxy_chan *pc, enum ssh_proxy_chan_state to)
 {
 	log_debug("ssh-proxy: channel %u: %s -> %s", pc->agent_ch,
-	    ssh_proxy_chan_state_names[pc->state], ssh_proxy_chan_state_names[to]);
+	    ssh_proxy_chan_state_name(pc->state), ssh_proxy_chan_state_name(to));
 	if (to < pc->state)
 		fatal("ssh-proxy: channel %u: %s -> %s", pc->agent_ch,
-		    ssh_proxy_chan_state_names[pc->state],
-		    ssh_proxy_chan_state_names[to]);
+		    ssh_proxy_chan_state_name(pc->state), ssh_proxy_chan_state_name(to));
 	pc->state = to;
 }
 
