@@ -79,15 +79,13 @@ image_on_output(void *arg, int stream, const char *data, size_t len)
 	progress_write(arg, data, len);
 }
 
-/* Run a docker CLI command, streaming its output to p. */
+/* Run a docker CLI command, streaming its output to p; 0, or -1 with
+ * *cause ("WHAT: docker exited with status 1:" and its last lines). */
 static int
 image_run_docker(const char *const *argv, const char *stdin_data,
     const struct progress *p, const char *what, char **cause)
 {
 	struct spawn_opts opts = { 0 };
-	struct spawn_result res;
-	char *tail, *desc;
-	int rc = 0;
 
 	opts.on_output = image_on_output;
 	opts.on_output_arg = (void *)p;
@@ -95,17 +93,9 @@ image_run_docker(const char *const *argv, const char *stdin_data,
 		opts.stdin_data = stdin_data;
 		opts.stdin_len = strlen(stdin_data);
 	}
-	if (spawn_run(argv, &opts, &res, cause) != 0)
+	if (spawn_run_ok(argv, &opts, "docker", 8, cause) != 0)
 		return error_prefix(cause, "%s", what);
-	if (spawn_result_status(&res) != 0) {
-		tail = spawn_result_tail(&res, 8);
-		desc = spawn_result_describe(&res);
-		rc = error_set(cause, "%s: docker %s:\n%s", what, desc, tail);
-		free(tail);
-		free(desc);
-	}
-	spawn_result_free(&res);
-	return rc;
+	return 0;
 }
 
 /* argv under construction */

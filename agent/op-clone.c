@@ -62,23 +62,12 @@ op_clone_git(
 		.on_output = op_clone_output,
 		.on_output_arg = (void *)r->progress,
 		.timeout_ms = OP_CLONE_TIMEOUT_MS };
-	struct spawn_result res = { 0 };
-	char *tail, *how;
-	int rc = 0;
+	char *name = xasprintf("git %s", what);
+	int rc;
 
-	if (spawn_run(argv, &o, &res, cause) != 0) {
-		free(env);
-		return error_prefix(cause, "git");
-	}
+	rc = spawn_run_ok(argv, &o, name, 3, cause);
+	free(name);
 	free(env);
-	if (!res.exited || res.exit_code != 0) {
-		tail = spawn_result_tail(&res, 3);
-		how = spawn_result_describe(&res);
-		rc = error_set(cause, "git %s %s: %s", what, how, tail);
-		free(tail);
-		free(how);
-	}
-	spawn_result_free(&res);
 	return rc;
 }
 

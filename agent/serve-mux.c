@@ -57,10 +57,13 @@ struct serve_mux {
 	int ended;
 	serve_mux_agent_fn agent;
 	void *agent_arg;
+	serve_mux_connect_fn connect;
 	struct serve_mux_streams streams;
 	struct pollfd *pfds;
 	size_t npfds;
 };
+
+static int serve_mux_connect(const char *address, int port, int *err);
 
 struct serve_mux *
 serve_mux_new(int in_fd, int out_fd, serve_mux_agent_fn agent, void *arg)
@@ -73,6 +76,7 @@ serve_mux_new(int in_fd, int out_fd, serve_mux_agent_fn agent, void *arg)
 	m->out = buf_new();
 	m->agent = agent;
 	m->agent_arg = arg;
+	m->connect = serve_mux_connect;
 	LIST_INIT(&m->streams);
 	fcntl(in_fd, F_SETFL, fcntl(in_fd, F_GETFL) | O_NONBLOCK);
 	fcntl(out_fd, F_SETFL, fcntl(out_fd, F_GETFL) | O_NONBLOCK);
@@ -81,6 +85,12 @@ serve_mux_new(int in_fd, int out_fd, serve_mux_agent_fn agent, void *arg)
 	fcntl(in_fd, F_SETPIPE_SZ, SERVE_MUX_PIPE_SIZE);
 	fcntl(out_fd, F_SETPIPE_SZ, SERVE_MUX_PIPE_SIZE);
 	return m;
+}
+
+void
+serve_mux_set_connect(struct serve_mux *m, serve_mux_connect_fn fn)
+{
+	m->connect = fn;
 }
 
 static void
@@ -238,8 +248,7 @@ serve_mux_open(struct serve_mux *m, const cJSON *req)
 		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	} else if (strcmp(conn->valuestring, "tcp") == 0 && cJSON_IsString(addr) &&
 	    cJSON_IsNumber(port) && port->valueint > 0 && port->valueint < 65536) {
-		if ((fd = serve_mux_connect(addr->valuestring, port->valueint, &err)) <
-		    0) {
+		if ((fd = m->connect(addr->valuestring, port->valueint, &err)) < 0) {
 			msg = xasprintf("connect %s:%d: %s", addr->valuestring,
 			    port->valueint, strerror(err));
 			serve_mux_answer(m, id, msg, err == ECONNREFUSED);
@@ -316,24 +325,64 @@ serve_mux_frame(struct serve_mux *m, const struct proto_frame *f)
 	case PROTO_EOF: s->in_eof = 1; break;
 	case PROTO_CLOSE: serve_mux_stream_free(s); break;
 	case PROTO_WINDOW:
-		if (f->len == 4)
-			s->credit += be_get_u32(f->payload);
+		if (f->len != 4)
+			break;
+		if (be_get_u32(f->payload) > UINT32_MAX - s->credit) {
+			/* (it would wrap: a stream stalled for good) */
+			serve_mux_stream_end(
+			    m, s, "the broker granted more than 4 GiB at once");
+			break;
+		}
+		s->credit += be_get_u32(f->payload);
 		break;
 	default: break;
 	}
 	return 0;
 }
 
+/* Act on the whole frames in m->in. 0, or -1 when they are not the
+ * protocol. */
+static int
+serve_mux_decode(struct serve_mux *m)
+{
+	struct proto_frame f;
+	size_t used;
+	char *why = NULL;
+	int r;
+
+	while (
+	    (r = proto_decode(buf_data(m->in), buf_len(m->in), &f, &used, &why)) == 1) {
+		if (serve_mux_frame(m, &f) != 0)
+			return -1;
+		buf_consume(m->in, used);
+	}
+	if (r < 0) {
+		log_warn("listen: from the broker: %s", why);
+		free(why);
+		return -1;
+	}
+	return 0;
+}
+
+const struct buf *
+serve_mux_output(const struct serve_mux *m)
+{
+	return m->out;
+}
+
+int
+serve_mux_input(struct serve_mux *m, const void *data, size_t len)
+{
+	buf_append(m->in, data, len);
+	return serve_mux_decode(m);
+}
+
 /* Read what the broker sent and act on its frames. 0, or -1 at its end. */
 static int
 serve_mux_read_input(struct serve_mux *m)
 {
-	struct proto_frame f;
 	unsigned char *p;
-	size_t used;
-	char *why = NULL;
 	ssize_t n;
-	int r;
 
 	for (;;) {
 		p = buf_reserve(m->in, 262144);
@@ -348,18 +397,7 @@ serve_mux_read_input(struct serve_mux *m)
 		if (n < 262144)
 			break;
 	}
-	while (
-	    (r = proto_decode(buf_data(m->in), buf_len(m->in), &f, &used, &why)) == 1) {
-		if (serve_mux_frame(m, &f) != 0)
-			return -1;
-		buf_consume(m->in, used);
-	}
-	if (r < 0) {
-		log_warn("listen: from the broker: %s", why);
-		free(why);
-		return -1;
-	}
-	return 0;
+	return serve_mux_decode(m);
 }
 
 /* A connect in progress finished (or timed out): answer the open. */

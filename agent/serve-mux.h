@@ -29,6 +29,7 @@
 /* The agent's receive window per stream. */
 #define SERVE_MUX_WINDOW (1u << 20)
 
+struct buf;
 struct serve_mux;
 
 /* A new connection served by an agent process: our end's fd, or -1 with
@@ -39,6 +40,19 @@ typedef int (*serve_mux_agent_fn)(void *arg, char **cause);
  * streams' connections. Free with serve_mux_free. */
 struct serve_mux *serve_mux_new(
     int in_fd, int out_fd, serve_mux_agent_fn agent, void *arg);
+/* How "tcp" streams connect: a nonblocking socket whose connect to
+ * address:port is under way or done, or -1 with *err an errno value. */
+typedef int (*serve_mux_connect_fn)(const char *address, int port, int *err);
+/* Replace how m connects "tcp" streams (tests and fuzzing: no network). */
+void serve_mux_set_connect(struct serve_mux *m, serve_mux_connect_fn fn);
+/* Act on bytes from the broker (what serve_mux_poll reads from in_fd):
+ * whole frames are handled, a partial one waits for the rest. 0, or -1 when
+ * they are not the protocol (logged; the caller ends). Answers and stream
+ * output are queued for out_fd. */
+int serve_mux_input(struct serve_mux *m, const void *data, size_t len);
+/* The frames queued for out_fd, not written yet (borrowed from m: valid
+ * until the next call on m). */
+const struct buf *serve_mux_output(const struct serve_mux *m);
 /* Close every stream and free m (NULL: nothing). */
 void serve_mux_free(struct serve_mux *m);
 /* In a child forked while m serves: close the streams' sockets (its copies

@@ -454,7 +454,8 @@ host_link_open_progress(struct host_session *h, struct host_link *l)
 static void
 host_link_top_up(struct host_session *h, struct host_link *l)
 {
-	struct buf *err;
+	const void *err;
+	size_t err_len;
 	uint32_t size;
 
 	/* (a stream of the agent session has its own credits: host-mux.c) */
@@ -469,14 +470,12 @@ host_link_top_up(struct host_session *h, struct host_link *l)
 		    (unsigned long long)l->win.rate);
 		l->win_logged = size;
 	}
-	err = buf_new();
-	if (rdev_ssh_channel_window(l->ch, size, err) != 0) {
+	if (rdev_ssh_channel_window(h->ssh, l->ch, size, &err, &err_len) != 0) {
 		log_warn("%s: link %u: window adjust: %s", h->label, l->id,
 		    ssh_get_error(rdev_ssh_session(h->ssh)));
 		host_link_kill(l);
-	} else if (buf_len(err) > 0)
-		host_log_agent_stderr(h, buf_data(err), buf_len(err));
-	buf_free(err);
+	} else if (err_len > 0)
+		host_log_agent_stderr(h, err, err_len);
 }
 
 /* Move bytes between the client, the link's buffers and the channel. Calls

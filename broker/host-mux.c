@@ -205,12 +205,15 @@ host_mux_answer(struct host_session *h, const cJSON *msg)
 	const cJSON *err = cJSON_GetObjectItemCaseSensitive(msg, "error");
 	struct host_mux_chan *c;
 
-	if (!cJSON_IsNumber(id) ||
+	/* (a number out of uint32_t's range is converted to none: undefined) */
+	if (!cJSON_IsNumber(id) || !(id->valuedouble >= 1) ||
+	    id->valuedouble > 4294967295.0 ||
 	    (c = host_mux_find(h, (uint32_t)id->valuedouble)) == NULL ||
 	    c->state != HOST_MUX_OPENING)
 		return;
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(msg, "ok")) &&
-	    cJSON_IsNumber(win) && win->valuedouble >= 0) {
+	    cJSON_IsNumber(win) && win->valuedouble >= 0 &&
+	    win->valuedouble <= 4294967295.0) {
 		c->credit = (uint32_t)win->valuedouble;
 		host_mux_set_state(c, HOST_MUX_OPEN);
 		h->kicked = 1;
@@ -264,6 +267,12 @@ host_mux_frame(struct host_session *h, const struct proto_frame *f)
 		h->kicked = 1;
 		break;
 	case PROTO_WINDOW:
+		if (f->len == 4 && be_get_u32(f->payload) > UINT32_MAX - c->credit) {
+			/* (it would wrap: the stream stalled for good) */
+			log_warn("%s: stream %u: the agent granted more than 4 GiB",
+			    h->label, c->id);
+			return -1;
+		}
 		if (f->len == 4)
 			c->credit += be_get_u32(f->payload);
 		h->kicked = 1;
@@ -344,6 +353,8 @@ host_mux_input(struct host_session *h, const void *data, size_t len)
 				host_mux_data_begin(h, h->mux_chan, h->mux_left, &broken);
 			else
 				buf_append(h->mux_in, h->mux_hdr, PROTO_HEADER_SIZE);
+			if (broken)
+				break; /* (not one byte past the window is delivered) */
 		}
 		take = h->mux_left < len ? h->mux_left : len;
 		if (h->mux_type == PROTO_DATA) {

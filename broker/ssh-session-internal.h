@@ -29,6 +29,12 @@ struct rdev_ssh {
 	int batch;
 	struct ssh_config_host cfg;
 	struct ssh_connect_report *report; /* borrowed (the caller's), or NULL */
+	/* rdev_ssh_channel_window's destination: as large as the largest
+	 * window asked for, kept for the session (grown, never shrunk) and
+	 * never written while the data callbacks take stderr whole, so its
+	 * pages are never made resident */
+	char *window_scratch;
+	uint32_t window_scratch_len;
 };
 
 /* ssh-session.c */

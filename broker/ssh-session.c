@@ -254,6 +254,7 @@ rdev_ssh_free(struct rdev_ssh *s)
 		ssh_free(s->ss);
 	}
 	ssh_config_host_clear(&s->cfg);
+	free(s->window_scratch);
 	free(s->label);
 	free(s->prefix);
 	free(s->home);
@@ -366,28 +367,41 @@ rdev_ssh_open_session(struct rdev_ssh *s)
 }
 
 int
-rdev_ssh_channel_window(ssh_channel ch, uint32_t size, struct buf *stderr_out)
+rdev_ssh_channel_window(struct rdev_ssh *s, ssh_channel ch, uint32_t size,
+    const void **stderr_data, size_t *stderr_len)
 {
-	char *scratch;
 	int n;
 
 	/*
 	 * libssh 0.10 has no call for this: every channel gets 1.28 MB,
 	 * topped up when below half (channels.c, grow_window). But
-	 * ssh_channel_read() grows the window to the count it is asked to read
-	 * when that is larger, so ask to read `size` bytes, without waiting,
-	 * from the stream that holds nothing: stderr, which the data callback
-	 * takes whole. The scratch is for what libssh would copy if a callback
-	 * had left some (never touched otherwise). libssh 0.11 and later
+	 * ssh_channel_read_timeout() grows the window to the count it is asked
+	 * to read when that is larger, so ask to read `size` bytes, without
+	 * waiting, from the stream that holds nothing: stderr, which the data
+	 * callback takes whole. libssh copies min(count, what it holds on
+	 * stderr) into the destination after handling what the socket has, so
+	 * the destination must be able to take `size` bytes although it never
+	 * gets any: a buffer kept for the session (allocated when a larger
+	 * window is first asked for: at most four times per session, with
+	 * chan-window.h's doublings) and never written, so it costs address
+	 * space, not memory. An allocation per top-up (8 MiB, every half
+	 * window) was a mmap and munmap on the data path. libssh 0.11 and later
 	 * ignore the count (2 MiB windows, topped up as data is consumed).
 	 */
+	*stderr_data = NULL;
+	*stderr_len = 0;
 	if (!ssh_channel_is_open(ch))
 		return 0;
-	scratch = xmalloc(size);
-	n = ssh_channel_read_timeout(ch, scratch, size, 1, 0);
-	if (n > 0 && stderr_out != NULL)
-		buf_append(stderr_out, scratch, (size_t)n);
-	free(scratch);
+	if (s->window_scratch_len < size) {
+		free(s->window_scratch);
+		s->window_scratch = xmalloc(size);
+		s->window_scratch_len = size;
+	}
+	n = ssh_channel_read_timeout(ch, s->window_scratch, size, 1, 0);
+	if (n > 0) {
+		*stderr_data = s->window_scratch;
+		*stderr_len = (size_t)n;
+	}
 	return n == SSH_ERROR && ssh_channel_is_open(ch) ? -1 : 0;
 }
 

@@ -147,13 +147,15 @@ int rdev_ssh_keepalive(struct rdev_ssh *s, char **cause);
  * then would queue behind that data and time out on a live host. 0 when not,
  * or not a TCP connection (ProxyCommand). */
 int rdev_ssh_peer_acking(struct rdev_ssh *s);
-/* Top channel ch's receive window up to size bytes: a WINDOW_ADJUST for
- * what is missing, nothing when it is that large already (chan-window.h
- * says when). For channels whose extended data (stderr) a data callback
- * always takes whole; any that libssh still held is appended to
- * stderr_out (NULL: dropped). Returns 0, or -1 when libssh failed (the
- * session's error says why). */
-int rdev_ssh_channel_window(ssh_channel ch, uint32_t size, struct buf *stderr_out);
+/* Top channel ch (of session s) up to a receive window of size bytes: a
+ * WINDOW_ADJUST for what is missing, nothing when it is that large already
+ * (chan-window.h says when). For channels whose extended data (stderr) a
+ * data callback always takes whole; any that libssh still held is returned
+ * in *stderr_data / *stderr_len (borrowed from s: valid until the next call
+ * on s; length 0 when none). Allocates nothing per call. Returns 0, or -1
+ * when libssh failed (the session's error says why). */
+int rdev_ssh_channel_window(struct rdev_ssh *s, ssh_channel ch, uint32_t size,
+    const void **stderr_data, size_t *stderr_len);
 /* Send what libssh queued for the socket (window adjusts, replies) without
  * waiting: libssh 0.10 writes a packet at once only when a poll saw the
  * socket writable since its last write, else it queues it for the next

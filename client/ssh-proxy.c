@@ -127,12 +127,13 @@ struct ssh_proxy {
 	struct ssh_server_callbacks_struct scb;
 };
 
-/* (bounded: gcc's Release build cannot tell that a state is in range) */
+/* A state's name; "?" for a value out of the enum (GCC's -O2 array-bounds
+ * check cannot tell that one never is). */
 static const char *
 ssh_proxy_chan_state_name(enum ssh_proxy_chan_state s)
 {
 	return (size_t)s <
-		sizeof ssh_proxy_chan_state_names / sizeof ssh_proxy_chan_state_names[0]
+		sizeof ssh_proxy_chan_state_names / sizeof *ssh_proxy_chan_state_names
 	    ? ssh_proxy_chan_state_names[s]
 	    : "?";
 }

@@ -240,6 +240,31 @@ spawn_result_tail(const struct spawn_result *res, int lines)
 }
 
 int
+spawn_run_ok(const char *const argv[], const struct spawn_opts *opts, const char *name,
+    int lines, char **cause)
+{
+	struct spawn_result res;
+	char *how, *tail;
+	int rc = 0;
+
+	if (spawn_run(argv, opts, &res, cause) != 0)
+		return error_prefix(cause, "%s", name);
+	if (spawn_result_status(&res) != 0) {
+		how = spawn_result_describe(&res);
+		tail = spawn_result_tail(&res, lines);
+		rc = error_set(cause, "%s %s%s%s", name, how,
+		    *tail == '\0'		     ? ""
+			: strchr(tail, '\n') != NULL ? ":\n"
+						     : ": ",
+		    tail);
+		free(how);
+		free(tail);
+	}
+	spawn_result_free(&res);
+	return rc;
+}
+
+int
 spawn_socketpair(const char *const argv[], int detached, int *pid, int *fd, char **cause)
 {
 	int sv[2], status;

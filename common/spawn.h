@@ -57,6 +57,17 @@ char *spawn_result_tail(const struct spawn_result *res, int lines);
  * within 30 s (killed)"; caller frees. */
 char *spawn_result_describe(const struct spawn_result *res);
 
+/* Run argv as spawn_run does and succeed only when it exits with status 0.
+ * Else -1 with *cause naming the program as name ("git clone", "docker"):
+ * "NAME: WHY" when it could not be started, or "NAME exited with status 3:
+ * LAST LINES" (spawn_result_describe, then spawn_result_tail's `lines`
+ * lines: after a space when there is one, after a newline when there are
+ * more; nothing when it printed nothing) when it failed. For programs whose
+ * failure is an error to show as it is; a caller that looks at the status
+ * or the output uses spawn_run. */
+int spawn_run_ok(const char *const argv[], const struct spawn_opts *opts,
+    const char *name, int lines, char **cause);
+
 /* Start the program at path argv[0] (no PATH lookup) with its stdin and
  * stdout one end of a new socketpair (stderr: ours) and SIGPIPE at its
  * default; *fd gets the other end (close-on-exec, blocking; the caller owns

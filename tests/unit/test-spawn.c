@@ -195,6 +195,31 @@ TEST(tail_keeps_the_last_lines_of_stderr_else_stdout)
 	spawn_result_free(&res);
 }
 
+TEST(run_ok_describes_a_failure_by_name_status_and_last_lines)
+{
+	const char *ok[] = { "sh", "-c", "echo fine >&2", NULL };
+	const char *one[] = { "sh", "-c",
+		"echo a >&2; echo 'fatal: no repo' >&2; exit 128", NULL };
+	const char *two[] = { "sh", "-c", "printf 'x\\ny\\nz\\n' >&2; exit 1", NULL };
+	const char *mute[] = { "sh", "-c", "kill -9 $$", NULL };
+	const char *none[] = { "/nonexistent/prog", NULL };
+	char *cause = NULL;
+
+	ASSERT_INT_EQ(spawn_run_ok(ok, NULL, "sh", 3, &cause), 0);
+	ASSERT_INT_EQ(spawn_run_ok(one, NULL, "git clone", 1, &cause), -1);
+	ASSERT_STR_EQ(cause, "git clone exited with status 128: fatal: no repo");
+	free(cause);
+	ASSERT_INT_EQ(spawn_run_ok(two, NULL, "docker", 2, &cause), -1);
+	ASSERT_STR_EQ(cause, "docker exited with status 1:\ny\nz");
+	free(cause);
+	ASSERT_INT_EQ(spawn_run_ok(mute, NULL, "sh", 3, &cause), -1);
+	ASSERT_STR_EQ(cause, "sh killed by signal 9 (Killed)");
+	free(cause);
+	ASSERT_INT_EQ(spawn_run_ok(none, NULL, "prog", 3, &cause), -1);
+	ASSERT_TRUE(strncmp(cause, "prog: ", 6) == 0);
+	free(cause);
+}
+
 /* Write text to fd, close our sending half, read all it answers. */
 static char *
 socket_round_trip(int fd, const char *text)

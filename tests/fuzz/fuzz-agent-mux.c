@@ -1,0 +1,203 @@
+/* fuzz-agent-mux.c - fuzz both ends of the agent session's streams with the
+ * frames the other end sends (docs/PROTOCOL.md, "Streams of the agent
+ * session"): the agent's side (agent/serve-mux.c, serve_mux_input: HELLO,
+ * CONTROL "open", DATA, EOF, CLOSE, WINDOW from the broker) and the broker's
+ * (broker/host-mux.c, host_mux_input: the agent's answers to opens, DATA
+ * as it comes, EOF, CLOSE, WINDOW, FATAL). Nothing touches a network: the
+ * agent's streams connect to /dev/null or are refused, the broker's streams
+ * are owned by callbacks here.
+ *
+ * Input: one byte of settings (bit 0: the broker's side, else the agent's;
+ * bit 1: a valid HELLO goes first (the agent's side), so that mutations
+ * reach the stream frames; bits 2-3: how much the broker's owners take), four
+ * bytes of chunk sizes (used in turn; 0 feeds an empty chunk, 255 all that is
+ * left; all four 0: one chunk), then the bytes, fed in those chunks so that
+ * frames are split anywhere. Checked besides the sanitizers: every stream
+ * keeps to its window (what the broker holds for a stream, what it has not
+ * granted again), and what either side queues for the other is frames.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "fuzz.h"
+#include "host-internal.h"
+#include "log.h"
+#include "proto.h"
+#include "serve-mux.h"
+
+#define FUZZ_SETTINGS 5
+#define FUZZ_CHANS 4
+
+/* Every byte of out decodes as whole frames. */
+static void
+fuzz_check_frames(const struct buf *out)
+{
+	const unsigned char *p = buf_data(out);
+	size_t len = buf_len(out), used;
+	struct proto_frame f;
+	char *why = NULL;
+
+	while (len > 0) {
+		if (proto_decode(p, len, &f, &used, &why) != 1)
+			abort();
+		p += used;
+		len -= used;
+	}
+}
+
+/* The next chunk's size from the four in the settings. */
+static size_t
+fuzz_chunk_len(const uint8_t *sizes, size_t *turn, size_t left)
+{
+	size_t n;
+
+	if (sizes[0] == 0 && sizes[1] == 0 && sizes[2] == 0 && sizes[3] == 0)
+		return left;
+	n = sizes[(*turn)++ % 4];
+	return n == 255 || n > left ? left : n;
+}
+
+/* --- the agent's side --------------------------------------------------- */
+
+static int fuzz_agent_calls;
+
+static int
+fuzz_agent_conn(void *arg, char **cause)
+{
+	(void)arg;
+	if (fuzz_agent_calls++ % 3 == 2) {
+		*cause = strdup("no agent for you");
+		return -1;
+	}
+	return open("/dev/null", O_RDWR | O_CLOEXEC);
+}
+
+static int
+fuzz_connect(const char *address, int port, int *err)
+{
+	(void)address;
+	switch (port % 3) {
+	case 0: *err = ECONNREFUSED; return -1;
+	case 1: *err = EHOSTUNREACH; return -1;
+	default: return open("/dev/null", O_RDWR | O_CLOEXEC);
+	}
+}
+
+static void
+fuzz_agent_side(int hello, const uint8_t *sizes, const uint8_t *data, size_t size)
+{
+	struct serve_mux *m = serve_mux_new(-1, -1, fuzz_agent_conn, NULL);
+	struct buf *first = buf_new();
+	cJSON *hi = proto_hello_new("fuzz");
+	size_t turn = 0, n;
+
+	serve_mux_set_connect(m, fuzz_connect);
+	fuzz_agent_calls = 0;
+	if (hello) {
+		proto_encode_json(first, PROTO_HELLO, 0, hi, NULL);
+		if (serve_mux_input(m, buf_data(first), buf_len(first)) != 0)
+			abort(); /* our own HELLO is the protocol */
+	}
+	while (size > 0) {
+		n = fuzz_chunk_len(sizes, &turn, size);
+		if (serve_mux_input(m, data, n) != 0)
+			break;
+		data += n;
+		size -= n;
+	}
+	fuzz_check_frames(serve_mux_output(m));
+	cJSON_Delete(hi);
+	buf_free(first);
+	serve_mux_free(m);
+}
+
+/* --- the broker's side -------------------------------------------------- */
+
+struct fuzz_owner {
+	struct host_mux_chan *c;
+	int take; /* 0: all, 1: half, 2: nothing, 3: all, not delivered */
+	int eofs; /* (EOF then CLOSE: twice) */
+};
+
+static size_t
+fuzz_owner_data(void *arg, const unsigned char *data, size_t len)
+{
+	struct fuzz_owner *o = arg;
+	size_t took = o->take == 1 ? len / 2 : o->take == 2 ? 0 : len;
+
+	(void)data;
+	if (o->take != 3)
+		host_mux_consumed(o->c, took); /* delivered at once */
+	return took;
+}
+
+static void
+fuzz_owner_eof(void *arg)
+{
+	struct fuzz_owner *o = arg;
+
+	o->eofs++;
+}
+
+static void
+fuzz_broker_side(int take, const uint8_t *sizes, const uint8_t *data, size_t size)
+{
+	static const uint32_t windows[FUZZ_CHANS] = { 0, 1, 65536,
+		HOST_MUX_FORWARD_WINDOW };
+	struct host_session h;
+	struct fuzz_owner owners[FUZZ_CHANS];
+	size_t turn = 0, n, i;
+
+	memset(&h, 0, sizeof h);
+	h.label = (char *)"fuzz";
+	LIST_INIT(&h.mux_chans);
+	h.mux_in = buf_new();
+	h.mux_out = buf_new();
+	for (i = 0; i < FUZZ_CHANS; i++) {
+		owners[i].c = host_mux_open(&h, "tcp", "127.0.0.1", 80, windows[i]);
+		/* (what host_mux_step does once it sent the open) */
+		owners[i].c->state = HOST_MUX_OPENING;
+		owners[i].take = (take + (int)i) % 4;
+		owners[i].eofs = 0;
+		/* the last one has no owner: what comes is held */
+		if (i + 1 < FUZZ_CHANS)
+			host_mux_set_owner(
+			    owners[i].c, fuzz_owner_data, fuzz_owner_eof, &owners[i]);
+	}
+	while (size > 0 && !h.mux_broken) {
+		n = fuzz_chunk_len(sizes, &turn, size);
+		host_mux_input(&h, data, n);
+		data += n;
+		size -= n;
+		for (i = 0; i < FUZZ_CHANS; i++) {
+			if (owners[i].c->unacked > owners[i].c->window ||
+			    buf_len(owners[i].c->held) > owners[i].c->window)
+				abort();
+		}
+	}
+	fuzz_check_frames(h.mux_out);
+	for (i = 0; i < FUZZ_CHANS; i++)
+		host_mux_close(owners[i].c);
+	buf_free(h.mux_in);
+	buf_free(h.mux_out);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size < FUZZ_SETTINGS)
+		return 0;
+	log_set_level(LOG_ERROR);
+	if (data[0] & 1)
+		fuzz_broker_side((data[0] >> 2) & 3, data + 1, data + FUZZ_SETTINGS,
+		    size - FUZZ_SETTINGS);
+	else
+		fuzz_agent_side(
+		    data[0] & 2, data + 1, data + FUZZ_SETTINGS, size - FUZZ_SETTINGS);
+	return 0;
+}
