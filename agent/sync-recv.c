@@ -34,7 +34,10 @@ struct sync_recv {
 	char *folder;
 	char *index_path;
 	const struct sync_scan *want;
-	struct sync_scan *old;	/* the index as read (never NULL) */
+	struct sync_scan *old; /* the index as read (never NULL) */
+	int partial;	       /* a batch: want is only what changed */
+	char **del;	       /* partial: what the client deleted (sorted) */
+	size_t ndel;
 	struct sync_host *host; /* parallel to want->v */
 	struct tar_reader *tar;
 	int finished;
@@ -434,6 +437,49 @@ sync_recv_feed(struct sync_recv *r, const void *p, size_t len, char **cause)
 
 /* ---- The end --------------------------------------------------------------- */
 
+static int
+sync_recv_strcmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void
+sync_recv_partial(struct sync_recv *r, char **del, size_t ndel)
+{
+	r->partial = 1;
+	r->del = del;
+	r->ndel = ndel;
+	qsort(r->del, r->ndel, sizeof *r->del, sync_recv_strcmp);
+}
+
+/* May an old index entry not in want go (deleted on the host, and out of
+ * the index)? A whole sync: all may. A batch: those the client deleted,
+ * and what is under them. */
+static int
+sync_recv_gone(const struct sync_recv *r, const char *path)
+{
+	const char *slash = path;
+	char *prefix;
+	int hit;
+
+	if (!r->partial)
+		return 1;
+	for (;;) {
+		slash = strchr(slash, '/');
+		prefix =
+		    slash == NULL ? (char *)path : xstrndup(path, (size_t)(slash - path));
+		hit = r->ndel > 0 &&
+		    bsearch(&prefix, r->del, r->ndel, sizeof *r->del, sync_recv_strcmp) !=
+			NULL;
+		if (slash == NULL)
+			return hit;
+		free(prefix);
+		if (hit)
+			return 1;
+		slash++;
+	}
+}
+
 /* Does a (in path order) hold what b holds? */
 static int
 sync_recv_same(const struct sync_scan *a, const struct sync_scan *b)
@@ -457,7 +503,8 @@ sync_recv_same(const struct sync_scan *a, const struct sync_scan *b)
 	return 1;
 }
 
-/* Write the index: want's entries on disk, and unless finished the old
+/* Write the index: want's entries on disk, and (unless finished, or in a
+ * batch not deleted) the old
  * entries want no longer has (still to be deleted). */
 static void
 sync_recv_save(struct sync_recv *r)
@@ -480,8 +527,9 @@ sync_recv_save(struct sync_recv *r)
 		}
 		n++;
 	}
-	for (i = 0; !r->finished && i < r->old->n; i++)
-		if (sync_scan_find(r->want, r->old->v[i].path) == NULL)
+	for (i = 0; i < r->old->n; i++)
+		if (sync_scan_find(r->want, r->old->v[i].path) == NULL &&
+		    (!r->finished || !sync_recv_gone(r, r->old->v[i].path)))
 			idx.v[n++] = r->old->v[i];
 	idx.n = n;
 	if (sync_recv_same(&idx, r->old)) {
@@ -519,7 +567,8 @@ sync_recv_delete(struct sync_recv *r)
 	for (i = r->old->n; i-- > 0;) {
 		const struct sync_entry *o = &r->old->v[i];
 
-		if (sync_scan_find(r->want, o->path) != NULL)
+		if (sync_scan_find(r->want, o->path) != NULL ||
+		    !sync_recv_gone(r, o->path))
 			continue;
 		if ((dfd = sync_recv_parent(r, o->path, 0, &leaf)) < 0 ||
 		    fstatat(dfd, leaf, &sb, AT_SYMLINK_NOFOLLOW) != 0)
@@ -575,6 +624,9 @@ sync_recv_free(struct sync_recv *r)
 	if (r->root >= 0)
 		close(r->root);
 	sync_scan_free(r->old);
+	for (size_t i = 0; i < r->ndel; i++)
+		free(r->del[i]);
+	free(r->del);
 	free(r->pdir_path);
 	free(r->host);
 	free(r->folder);

@@ -38,7 +38,7 @@ TEST(scan_ignore_links_and_manifest)
 		   ">rdev-test-scan/.rdevignore && ln -s ../rdev-test-out "
 		   "rdev-test-scan/out && mkfifo rdev-test-scan/fifo"),
 	    0);
-	ASSERT_INT_EQ(sync_scan_ignore("rdev-test-scan", &ig, &cause), 0);
+	ASSERT_INT_EQ(sync_scan_ignore("rdev-test-scan", 0, &ig, &cause), 0);
 	ASSERT_INT_EQ(sync_scan("rdev-test-scan", ig, NULL, &s, &cause), 0);
 	/* .rdevignore, out (a link), src, src/a; not skip/, not the FIFO */
 	ASSERT_INT_EQ(s->n, 4);
