@@ -3,9 +3,10 @@
 # its dev container: create, edit, delete, rename, an editor's atomic save,
 # chmod +x, a symlink and a new folder with files each show in the container
 # within 2 s; ignored paths and .git stay home; the trees hash the same on
-# both sides; a rescan with nothing changed sends nothing; a burst of 20,000
-# creates (inotify's queue overflows, or too many paths: a rescan) all
-# arrive; Ctrl-C ends it with 0.
+# both sides; a rescan with nothing changed sends nothing; changes made while
+# the link is down arrive after it; a burst of 20,000 creates (inotify's
+# queue overflows, or too many paths: a rescan) all arrive; Ctrl-C ends it
+# with 0.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 rig_remote_host sw
@@ -109,6 +110,15 @@ rescanned() { [ "$(tail -n +$((lines + 1)) "$TEST_TMP/w.jsonl" | jq -s 'map(sele
 eventually "SIGHUP rescans" rescanned
 check_eq "a rescan with nothing changed sends nothing (entries, bytes)" \
 	"$(tail -n +$((lines + 1)) "$TEST_TMP/w.jsonl" | jq -s -c 'map(select(.rescan)) | .[0] | [.sent, .sentBytes, (.changes | length)]')" "[0,0,0]"
+
+# The link drops (the broker stops, and its SSH session with it): the
+# changes made meanwhile arrive once the watcher has connected again.
+broker stop >/dev/null
+echo offline >"$app/offline.txt"
+rm "$app/last.txt"
+eventually "changes made while the link was down arrive" \
+	in_ctr sh -c 'test "$(cat offline.txt)" = offline && test ! -e last.txt'
+check "... after a message that says so" grep -q "will send again" "$TEST_TMP/w.err"
 
 # A burst of 20,000 creates: more than inotify queues (16,384) or than a
 # batch lists: a rescan, and all arrive.
