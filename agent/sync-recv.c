@@ -15,6 +15,7 @@
 #include "atomic-file.h"
 #include "error.h"
 #include "log.h"
+#include "sync-delta.h"
 #include "tar-stream.h"
 #include "xmalloc.h"
 
@@ -458,26 +459,7 @@ sync_recv_partial(struct sync_recv *r, char **del, size_t ndel)
 static int
 sync_recv_gone(const struct sync_recv *r, const char *path)
 {
-	const char *slash = path;
-	char *prefix;
-	int hit;
-
-	if (!r->partial)
-		return 1;
-	for (;;) {
-		slash = strchr(slash, '/');
-		prefix =
-		    slash == NULL ? (char *)path : xstrndup(path, (size_t)(slash - path));
-		hit = r->ndel > 0 &&
-		    bsearch(&prefix, r->del, r->ndel, sizeof *r->del, sync_recv_strcmp) !=
-			NULL;
-		if (slash == NULL)
-			return hit;
-		free(prefix);
-		if (hit)
-			return 1;
-		slash++;
-	}
+	return !r->partial || sync_delta_under(path, r->del, r->ndel);
 }
 
 /* Does a (in path order) hold what b holds? */
