@@ -3,6 +3,7 @@
 #include "sync-live.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -221,6 +222,10 @@ sync_live_run(struct remote *r, const struct source *s, struct sync_scan *state,
 	/* What changed between the upload's scan and the watch's start. */
 	if (sync_live_batch(&l, 1, cause) != 0)
 		goto out;
+	/* The upload's manifest (cJSON, several times the scan's size for a
+	 * big tree) is freed but glibc keeps the pages: give them back, as
+	 * this process now lives as long as the watch. */
+	malloc_trim(0);
 	fprintf(stderr, "rdev: sync: watching %s (%zu folders); Ctrl-C ends\n", s->path,
 	    sync_watch_count(l.w));
 	pfd.fd = sync_watch_fd(l.w);
