@@ -498,8 +498,16 @@ sync_recv_save(struct sync_recv *r)
 
 	idx.v = xcalloc(r->want->n + r->old->n + 1, sizeof *idx.v);
 	for (i = 0; i < r->want->n; i++) {
-		if (!r->host[i].valid)
+		if (!r->host[i].valid) {
+			/* Not written (gone on the client meanwhile): what an
+			 * earlier sync wrote there is still ours to delete. */
+			const struct sync_entry *o =
+			    sync_scan_find(r->old, r->want->v[i].path);
+
+			if (o != NULL)
+				idx.v[n++] = *o;
 			continue;
+		}
 		idx.v[n] = r->want->v[i];
 		if (idx.v[n].type == 'f') {
 			memcpy(idx.v[n].hash, r->host[i].hash, sizeof idx.v[n].hash);
