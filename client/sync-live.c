@@ -223,8 +223,11 @@ sync_live_run(struct remote *r, const struct source *s, struct sync_scan *state,
 	if (sync_live_batch(&l, 1, cause) != 0)
 		goto out;
 	/* The upload's manifest (cJSON, several times the scan's size for a
-	 * big tree) is freed but glibc keeps the pages: give them back, as
-	 * this process now lives as long as the watch. */
+	 * big tree) is freed but glibc keeps the pages, and the connection's
+	 * buffers keep the size they grew to for it: drop the connection (the
+	 * first batch opens another on the broker's session) and give the
+	 * pages back, as this process now lives as long as the watch. */
+	remote_reset(r);
 	malloc_trim(0);
 	fprintf(stderr, "rdev: sync: watching %s (%zu folders); Ctrl-C ends\n", s->path,
 	    sync_watch_count(l.w));
