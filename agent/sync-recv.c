@@ -450,7 +450,8 @@ sync_recv_partial(struct sync_recv *r, char **del, size_t ndel)
 	r->partial = 1;
 	r->del = del;
 	r->ndel = ndel;
-	qsort(r->del, r->ndel, sizeof *r->del, sync_recv_strcmp);
+	if (r->ndel > 0)
+		qsort(r->del, r->ndel, sizeof *r->del, sync_recv_strcmp);
 }
 
 /* May an old index entry not in want go (deleted on the host, and out of

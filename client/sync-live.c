@@ -64,7 +64,8 @@ sync_live_scan(struct sync_live *l, char *const *roots, size_t n,
 			return -1;
 		}
 		all->v = xreallocarray(all->v, all->n + one->n + 1, sizeof *all->v);
-		memcpy(all->v + all->n, one->v, one->n * sizeof *one->v);
+		if (one->n > 0)
+			memcpy(all->v + all->n, one->v, one->n * sizeof *one->v);
 		all->n += one->n;
 		all->skipped += one->skipped;
 		all->hashed += one->hashed;

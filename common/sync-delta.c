@@ -76,7 +76,8 @@ sync_delta_dedup(struct sync_scan *fresh)
 {
 	size_t i, n = 0;
 
-	qsort(fresh->v, fresh->n, sizeof *fresh->v, sync_delta_entry_cmp);
+	if (fresh->n > 0)
+		qsort(fresh->v, fresh->n, sizeof *fresh->v, sync_delta_entry_cmp);
 	for (i = 0; i < fresh->n; i++) {
 		if (n > 0 && strcmp(fresh->v[n - 1].path, fresh->v[i].path) == 0) {
 			sync_delta_entry_clear(&fresh->v[i]);
@@ -168,8 +169,10 @@ sync_delta_new(struct sync_scan **state, char *const *roots, size_t n,
 	const struct sync_entry *o;
 	size_t i, j, k, nchanged = 0;
 
-	memcpy(r, roots, n * sizeof *r);
-	qsort(r, n, sizeof *r, sync_delta_strcmp);
+	if (n > 0) {
+		memcpy(r, roots, n * sizeof *r);
+		qsort(r, n, sizeof *r, sync_delta_strcmp);
+	}
 	sync_delta_dedup(fresh);
 	d->changed = xcalloc(1, sizeof *d->changed);
 	d->changed->v = xcalloc(fresh->n + 1, sizeof *d->changed->v);
@@ -223,7 +226,8 @@ sync_delta_new(struct sync_scan **state, char *const *roots, size_t n,
 
 	for (i = 0; i < nm; i++)
 		sync_delta_fold_move(d, &moves[i]);
-	qsort(d->v, d->n, sizeof *d->v, sync_delta_change_cmp);
+	if (d->n > 0)
+		qsort(d->v, d->n, sizeof *d->v, sync_delta_change_cmp);
 	return d;
 }
 

@@ -18,6 +18,11 @@
 #define SYNC_IGNORE_MAX (1u << 20)
 #define SYNC_READ_SIZE (256u << 10)
 #define SYNC_PATH_MAX 4095
+/* A manifest's sizes and mtimes (seconds) at most: 256 TiB (so that the sum
+ * of a manifest's sizes cannot overflow), and 9e9 s (the year 2255:
+ * nanoseconds since 1970 must fit in 63 bits). */
+#define SYNC_SIZE_MAX 281474976710656.0
+#define SYNC_MTIME_MAX 9e9
 
 int
 sync_path_ok(const char *path)
@@ -326,7 +331,8 @@ sync_walk_dir(struct sync_walk *w, int dfd, const char *rel, char **cause)
 	}
 	/* Sorted per folder, so that the whole scan comes out in path order
 	 * once sorted again ('/' sorts before most names' characters, not all). */
-	qsort(names, n, sizeof *names, sync_walk_cmp);
+	if (n > 0)
+		qsort(names, n, sizeof *names, sync_walk_cmp);
 	for (i = 0; i < n && rc == 0; i++) {
 		path = *rel ? xasprintf("%s/%s", rel, names[i]) : xstrdup(names[i]);
 		rc = sync_walk_entry(w, dirfd(d), names[i], path, w->missing_ok, cause);
@@ -363,7 +369,8 @@ sync_scan(const char *root, const struct sync_ignore *ig, const struct sync_scan
 		sync_scan_free(w.s);
 		return -1;
 	}
-	qsort(w.s->v, w.s->n, sizeof *w.s->v, sync_entry_cmp);
+	if (w.s->n > 0)
+		qsort(w.s->v, w.s->n, sizeof *w.s->v, sync_entry_cmp);
 	*out = w.s;
 	return 0;
 }
@@ -432,7 +439,8 @@ sync_scan_under(const char *root, const char *rel, const struct sync_ignore *ig,
 			return -1;
 		}
 	}
-	qsort(w.s->v, w.s->n, sizeof *w.s->v, sync_entry_cmp);
+	if (w.s->n > 0)
+		qsort(w.s->v, w.s->n, sizeof *w.s->v, sync_entry_cmp);
 	*out = w.s;
 	return 0;
 }
@@ -521,12 +529,19 @@ sync_manifest_entry(const cJSON *a, struct sync_entry *e)
 	switch (e->type) {
 	case 'f':
 		if (!cJSON_IsString(x) || !sync_hash_ok(x->valuestring) ||
-		    !cJSON_IsNumber(y) || !cJSON_IsNumber(z) || z->valuedouble < 0)
+		    !cJSON_IsNumber(y) || !cJSON_IsNumber(z) || !(z->valuedouble >= 0) ||
+		    z->valuedouble > SYNC_SIZE_MAX)
 			return -1;
 		memcpy(e->hash, x->valuestring, SYNC_HASH_HEX + 1);
 		e->mode = (unsigned)y->valueint & 0777;
 		e->size = (long long)z->valuedouble;
-		if (cJSON_IsNumber(mt) && cJSON_IsNumber(mtn) && cJSON_IsNumber(ino)) {
+		/* (ranges checked: a double out of range of the integer it is
+		 * converted to is undefined behaviour; found by fuzzing) */
+		if (cJSON_IsNumber(mt) && cJSON_IsNumber(mtn) && cJSON_IsNumber(ino) &&
+		    mt->valuedouble > -SYNC_MTIME_MAX &&
+		    mt->valuedouble < SYNC_MTIME_MAX && mtn->valuedouble >= 0 &&
+		    mtn->valuedouble < 1e9 && ino->valuedouble >= 0 &&
+		    ino->valuedouble < 1.8e19) {
 			e->mtime_ns = (long long)mt->valuedouble * 1000000000LL +
 			    (long long)mtn->valuedouble;
 			e->ino = (unsigned long long)ino->valuedouble;

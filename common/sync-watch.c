@@ -331,7 +331,8 @@ sync_watch_take(struct sync_watch *w, struct sync_watch_batch *b)
 	/* Sorted, duplicates and paths under another root dropped: a folder
 	 * comes before what is under it, but "a-b" sorts between "a" and
 	 * "a/b", so each is checked against its ancestors. */
-	qsort(w->roots, w->nroots, sizeof *w->roots, sync_watch_strcmp);
+	if (w->nroots > 0)
+		qsort(w->roots, w->nroots, sizeof *w->roots, sync_watch_strcmp);
 	for (i = 0; i < w->nroots; i++) {
 		char *p = w->roots[i], *slash;
 		int covered = n > 0 && strcmp(w->roots[n - 1], p) == 0;
