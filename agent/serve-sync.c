@@ -119,8 +119,10 @@ serve_job_sync(struct serve_job *j)
 	uint32_t ch =
 	    (uint32_t)cJSON_GetObjectItemCaseSensitive(j->req, "channel")->valuedouble;
 	struct sync_scan *want = NULL;
+	const cJSON *delete = cJSON_GetObjectItemCaseSensitive(j->req, "delete");
 	struct sync_recv *r = NULL;
-	char *folder = NULL, *index = NULL, *cause = NULL;
+	char *folder = NULL, *index = NULL, *cause = NULL, **del = NULL;
+	size_t ndel = 0;
 	cJSON *need = NULL, *msg, *result = NULL;
 	int rc, lock = -1;
 
@@ -131,9 +133,16 @@ serve_job_sync(struct serve_job *j)
 	    (lock = serve_sync_lock(name->valuestring, &cause)) < 0 ||
 	    sync_scan_from_manifest(
 		cJSON_GetObjectItemCaseSensitive(j->req, "files"), &want, &cause) != 0 ||
+	    (delete != NULL && sync_paths_from_json(delete, &del, &ndel, &cause) != 0) ||
 	    sync_recv_open(folder, index, want, &r, &need, &cause) != 0) {
 		serve_job_error(j, cause, CMD_EXIT_FAILURE);
 		goto out;
+	}
+	/* A live sync's batch: only what changed, and what was deleted. */
+	if (delete != NULL) {
+		sync_recv_partial(r, del, ndel);
+		del = NULL;
+		ndel = 0;
 	}
 	msg = cJSON_CreateObject();
 	cJSON_AddItemToObject(msg, "id", cJSON_Duplicate(j->id, 1));
@@ -161,6 +170,9 @@ serve_job_sync(struct serve_job *j)
 	cJSON_Delete(msg);
 	serve_sync_linger(j);
 out:
+	for (size_t i = 0; i < ndel; i++)
+		free(del[i]);
+	free(del);
 	sync_recv_free(r);
 	if (lock >= 0)
 		agent_lock_release(lock);

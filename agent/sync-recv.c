@@ -15,6 +15,7 @@
 #include "atomic-file.h"
 #include "error.h"
 #include "log.h"
+#include "sync-delta.h"
 #include "tar-stream.h"
 #include "xmalloc.h"
 
@@ -34,7 +35,10 @@ struct sync_recv {
 	char *folder;
 	char *index_path;
 	const struct sync_scan *want;
-	struct sync_scan *old;	/* the index as read (never NULL) */
+	struct sync_scan *old; /* the index as read (never NULL) */
+	int partial;	       /* a batch: want is only what changed */
+	char **del;	       /* partial: what the client deleted (sorted) */
+	size_t ndel;
 	struct sync_host *host; /* parallel to want->v */
 	struct tar_reader *tar;
 	int finished;
@@ -434,6 +438,31 @@ sync_recv_feed(struct sync_recv *r, const void *p, size_t len, char **cause)
 
 /* ---- The end --------------------------------------------------------------- */
 
+static int
+sync_recv_strcmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void
+sync_recv_partial(struct sync_recv *r, char **del, size_t ndel)
+{
+	r->partial = 1;
+	r->del = del;
+	r->ndel = ndel;
+	if (r->ndel > 0)
+		qsort(r->del, r->ndel, sizeof *r->del, sync_recv_strcmp);
+}
+
+/* May an old index entry not in want go (deleted on the host, and out of
+ * the index)? A whole sync: all may. A batch: those the client deleted,
+ * and what is under them. */
+static int
+sync_recv_gone(const struct sync_recv *r, const char *path)
+{
+	return !r->partial || sync_delta_under(path, r->del, r->ndel);
+}
+
 /* Does a (in path order) hold what b holds? */
 static int
 sync_recv_same(const struct sync_scan *a, const struct sync_scan *b)
@@ -457,7 +486,8 @@ sync_recv_same(const struct sync_scan *a, const struct sync_scan *b)
 	return 1;
 }
 
-/* Write the index: want's entries on disk, and unless finished the old
+/* Write the index: want's entries on disk, and (unless finished, or in a
+ * batch not deleted) the old
  * entries want no longer has (still to be deleted). */
 static void
 sync_recv_save(struct sync_recv *r)
@@ -469,8 +499,16 @@ sync_recv_save(struct sync_recv *r)
 
 	idx.v = xcalloc(r->want->n + r->old->n + 1, sizeof *idx.v);
 	for (i = 0; i < r->want->n; i++) {
-		if (!r->host[i].valid)
+		if (!r->host[i].valid) {
+			/* Not written (gone on the client meanwhile): what an
+			 * earlier sync wrote there is still ours to delete. */
+			const struct sync_entry *o =
+			    sync_scan_find(r->old, r->want->v[i].path);
+
+			if (o != NULL)
+				idx.v[n++] = *o;
 			continue;
+		}
 		idx.v[n] = r->want->v[i];
 		if (idx.v[n].type == 'f') {
 			memcpy(idx.v[n].hash, r->host[i].hash, sizeof idx.v[n].hash);
@@ -480,8 +518,9 @@ sync_recv_save(struct sync_recv *r)
 		}
 		n++;
 	}
-	for (i = 0; !r->finished && i < r->old->n; i++)
-		if (sync_scan_find(r->want, r->old->v[i].path) == NULL)
+	for (i = 0; i < r->old->n; i++)
+		if (sync_scan_find(r->want, r->old->v[i].path) == NULL &&
+		    (!r->finished || !sync_recv_gone(r, r->old->v[i].path)))
 			idx.v[n++] = r->old->v[i];
 	idx.n = n;
 	if (sync_recv_same(&idx, r->old)) {
@@ -519,7 +558,8 @@ sync_recv_delete(struct sync_recv *r)
 	for (i = r->old->n; i-- > 0;) {
 		const struct sync_entry *o = &r->old->v[i];
 
-		if (sync_scan_find(r->want, o->path) != NULL)
+		if (sync_scan_find(r->want, o->path) != NULL ||
+		    !sync_recv_gone(r, o->path))
 			continue;
 		if ((dfd = sync_recv_parent(r, o->path, 0, &leaf)) < 0 ||
 		    fstatat(dfd, leaf, &sb, AT_SYMLINK_NOFOLLOW) != 0)
@@ -575,6 +615,9 @@ sync_recv_free(struct sync_recv *r)
 	if (r->root >= 0)
 		close(r->root);
 	sync_scan_free(r->old);
+	for (size_t i = 0; i < r->ndel; i++)
+		free(r->del[i]);
+	free(r->del);
 	free(r->pdir_path);
 	free(r->host);
 	free(r->folder);

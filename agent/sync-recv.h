@@ -37,6 +37,12 @@ struct sync_recv;
  * *cause. */
 int sync_recv_open(const char *folder, const char *index_path,
     const struct sync_scan *want, struct sync_recv **out, cJSON **need, char **cause);
+/* Make r a batch of a live sync (before feed): want lists only what
+ * changed, so nothing else is deleted; what the client deleted is del
+ * (ndel paths, each checked with sync_path_ok; taken: r frees them), and
+ * of those, as of a whole sync, only what the index says an earlier sync
+ * wrote (and what is under it) is deleted. The index keeps the rest. */
+void sync_recv_partial(struct sync_recv *r, char **del, size_t ndel);
 /* The next bytes of the tar stream. 0, or -1 with *cause (then give up). */
 int sync_recv_feed(struct sync_recv *r, const void *p, size_t len, char **cause);
 /* The stream ended: check it was whole, delete what the client no longer

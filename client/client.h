@@ -71,6 +71,8 @@ struct client_target {
 					  HOST: SOURCE: "HOST:") */
 	struct source src;	       /* HOST: SOURCE: the source; else zeroed */
 	struct source_send_stats sent; /* CLIENT_TARGET_SEND: what was sent */
+	struct sync_scan *sent_scan;   /* CLIENT_TARGET_KEEP_SCAN: the folder as
+					  uploaded (a local SOURCE); owned */
 	/* local: the workspace folder, absolute (config_discover_resolve), as
 	 * the broker names the workspace's forwards; NULL when remote */
 	char *local_folder;
@@ -89,10 +91,13 @@ struct client_target {
 };
 /* The broker's name of this machine's Docker engine (broker/local-host.h). */
 #define CLIENT_LOCAL_HOST "local"
-#define CLIENT_TARGET_QUIET 0x01     /* no "connecting" lines (--json: too) */
-#define CLIENT_TARGET_NO_FOLDER 0x02 /* the command takes no folder (ls) */
-#define CLIENT_TARGET_PLACE 0x04     /* @POOL: choose a host (up) */
-#define CLIENT_TARGET_SEND 0x08	     /* HOST: SOURCE: upload or clone it first */
+#define CLIENT_TARGET_QUIET 0x01	  /* no "connecting" lines (--json: too) */
+#define CLIENT_TARGET_NO_FOLDER 0x02	  /* the command takes no folder (ls) */
+#define CLIENT_TARGET_PLACE 0x04	  /* @POOL: choose a host (up) */
+#define CLIENT_TARGET_SEND 0x08		  /* HOST: SOURCE: upload or clone it first */
+#define CLIENT_TARGET_SEND_GIT 0x10	  /* ... .git too */
+#define CLIENT_TARGET_SEND_GITIGNORE 0x20 /* ... not what .gitignore says */
+#define CLIENT_TARGET_KEEP_SCAN 0x40	  /* ... and keep the scan (sent_scan) */
 /* Find name's TARGET in argv (the value of --workspace-folder, else the
  * first non-option) and open its backend. `@POOL SOURCE [--host NAME]`
  * resolves to a host of the pool (pool-target.h; with CLIENT_TARGET_PLACE

@@ -1,18 +1,27 @@
-/* cmd-sync.c - `rdev sync HOST: SOURCE [--json]`: upload a local folder to
- * its workspace on HOST now (what `rdev up HOST: SOURCE` does first), or
- * fetch a git URL's clone there; source-send.h does the work. */
+/* cmd-sync.c - `rdev sync HOST: SOURCE [--json] [--watch]`: upload a local
+ * folder to its workspace on HOST now (what `rdev up HOST: SOURCE` does
+ * first), or fetch a git URL's clone there; source-send.h does the work;
+ * with --watch, go on sending its changes (sync-live.h). */
 #include "client.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "sync-live.h"
+#include "sync-scan.h"
+
 static int
 cmd_sync_exec(int argc, char **argv)
 {
 	struct client_target ct;
+	struct sync_live_opts lo = { 0 };
 	int json = client_take_flag(&argc, argv, "--json"), rc;
-	char *text;
+	int watch = client_take_flag(&argc, argv, "--watch");
+	int git = client_take_flag(&argc, argv, "--git");
+	int gitignore = client_take_flag(&argc, argv, "--gitignore");
+	unsigned flags = CLIENT_TARGET_SEND | (json ? CLIENT_TARGET_QUIET : 0);
+	char *text, *cause = NULL;
 	cJSON *o;
 
 	for (int i = 1; i < argc; i++)
@@ -20,9 +29,10 @@ cmd_sync_exec(int argc, char **argv)
 			fprintf(stderr, "rdev: sync: unknown option %s\n", argv[i]);
 			return CMD_EXIT_USAGE;
 		}
-	if ((rc = client_target_open("sync", argc, argv,
-		 CLIENT_TARGET_SEND | (json ? CLIENT_TARGET_QUIET : 0), &ct)) !=
-	    CMD_EXIT_OK)
+	flags |= (git ? CLIENT_TARGET_SEND_GIT : 0) |
+	    (gitignore ? CLIENT_TARGET_SEND_GITIGNORE : 0) |
+	    (watch ? CLIENT_TARGET_KEEP_SCAN : 0);
+	if ((rc = client_target_open("sync", argc, argv, flags, &ct)) != CMD_EXIT_OK)
 		goto out;
 	if (ct.src.name == NULL) {
 		fprintf(stderr,
@@ -37,23 +47,49 @@ cmd_sync_exec(int argc, char **argv)
 		    o, "kind", ct.src.kind == SOURCE_GIT ? "git" : "folder");
 		text = cJSON_PrintUnformatted(o);
 		printf("%s\n", text);
+		fflush(stdout);
 		free(text);
 		cJSON_Delete(o);
 	}
+	if (!watch)
+		goto out;
+	if (ct.src.kind != SOURCE_LOCAL || ct.sent_scan == NULL) {
+		fprintf(stderr, "rdev: sync: --watch is for a local folder\n");
+		rc = CMD_EXIT_USAGE;
+		goto out;
+	}
+	lo.scan_flags = (git ? SYNC_SCAN_GIT : 0) | (gitignore ? SYNC_SCAN_GITIGNORE : 0);
+	lo.json = json;
+	lo.out = stdout;
+	lo.host = ct.t.host;
+	if (sync_live_run(ct.remote, &ct.src, ct.sent_scan, &lo, &cause) != 0) {
+		fprintf(stderr, "rdev: sync: %s\n", cause);
+		free(cause);
+		rc = CMD_EXIT_FAILURE;
+	}
+	ct.sent_scan = NULL; /* (taken) */
 out:
 	client_target_close(&ct);
 	return rc;
 }
 
-const struct cmd_entry cmd_sync_entry = { "sync", "HOST: SOURCE [--json]",
+const struct cmd_entry cmd_sync_entry = { "sync",
+	"HOST: SOURCE [--watch] [--gitignore] [--git] [--json]",
 	"upload a folder to its workspace on HOST (one way), or fetch a git URL there",
 	"SOURCE is a local folder or a git URL (https://, ssh://, git://, file://,\n"
 	"user@host:path). A folder goes to the host's workspace root as `rdev up\n"
 	"HOST: SOURCE` puts it (~/rdev/workspaces/NAME-HASH): only files whose\n"
 	"contents differ are sent, files an earlier sync sent and the folder no\n"
 	"longer has are deleted there, and paths matched by the folder's\n"
-	".rdevignore (gitignore syntax) are left out. One way: changes made on\n"
-	"the host are overwritten or kept, never brought back.\n"
-	"  --json   print what was done as JSON ({\"folder\",\"files\",\"sent\",\n"
-	"           \"sentBytes\",\"deleted\",\"skipped\",\"seconds\"})\n",
+	".rdevignore (gitignore syntax) and .git are left out. One way: changes\n"
+	"made on the host are overwritten or kept, never brought back.\n"
+	"  --watch      then keep sending changes as they happen, printing one\n"
+	"               line per change (created/modified/deleted/renamed PATH),\n"
+	"               until Ctrl-C; SIGHUP rescans the whole folder\n"
+	"  --gitignore  leave out what the folder's .gitignore files say too\n"
+	"  --git        send .git too\n"
+	"  --json       print what was done as JSON ({\"folder\",\"files\",\"sent\",\n"
+	"               \"sentBytes\",\"deleted\",\"skipped\",\"seconds\"}); with\n"
+	"               --watch, then one object per batch ({\"changes\",\"rescan\",\n"
+	"               \"sent\",\"sentBytes\",\"deleted\",\"ms\"})\n",
 	cmd_sync_exec };

@@ -54,6 +54,13 @@ remote_free(struct remote *r)
 	free(r);
 }
 
+void
+remote_reset(struct remote *r)
+{
+	proto_conn_free(r->conn);
+	r->conn = NULL;
+}
+
 struct proto_conn *
 remote_conn(struct remote *r)
 {

@@ -38,6 +38,8 @@ struct remote *remote_new(const struct target *t, const struct remote_opts *o);
 void remote_free(struct remote *r);
 /* Connect (once; later calls return 0 at once). -1 with *cause. */
 int remote_connect(struct remote *r, char **cause);
+/* Drop the connection (broken): the next remote_connect makes a new one. */
+void remote_reset(struct remote *r);
 /* The agent connection; valid after remote_connect. */
 struct proto_conn *remote_conn(struct remote *r);
 /* A new request id. */

@@ -249,33 +249,32 @@ source_cache_save(const char *path, const struct sync_scan *scan)
 	free(dir);
 }
 
-/* Upload a local folder (the "sync" request). */
+/* The "sync" request for scan (del NULL: the whole folder; else a batch
+ * of a live sync, del the paths deleted), then the entries the agent asks
+ * for. */
 static int
-source_send_upload(struct remote *r, const struct source *src, char **folder,
+source_send_request(struct remote *r, const struct source *src,
+    const struct sync_scan *scan, char *const *del, size_t ndel, char **folder,
     struct source_send_stats *st, char **cause)
 {
-	struct sync_ignore *ig = NULL;
-	struct sync_scan *scan = NULL, *prev;
-	cJSON *req, *answer = NULL, *result = NULL;
+	cJSON *req, *answer = NULL, *result = NULL, *dl;
 	const cJSON *d;
-	char *cache = source_cache_path(src);
 	const char *f;
 	int id, rc = -1;
 
-	prev = source_cache_load(cache);
-	if (sync_scan_ignore(src->path, &ig, cause) != 0 ||
-	    sync_scan(src->path, ig, prev, &scan, cause) != 0)
-		goto out;
-	st->files = (long long)scan->n;
-	st->skipped = (long long)scan->skipped;
 	if (remote_connect(r, cause) != 0)
-		goto out;
+		return -1;
 	req = cJSON_CreateObject();
 	cJSON_AddNumberToObject(req, "id", id = remote_next_id(r));
 	cJSON_AddStringToObject(req, "op", "sync");
 	cJSON_AddStringToObject(req, "name", src->name);
 	cJSON_AddNumberToObject(req, "channel", SOURCE_SEND_CHANNEL);
 	cJSON_AddItemToObject(req, "files", sync_scan_manifest(scan, 0));
+	if (del != NULL) {
+		dl = cJSON_AddArrayToObject(req, "delete");
+		for (size_t i = 0; i < ndel; i++)
+			cJSON_AddItemToArray(dl, cJSON_CreateString(del[i]));
+	}
 	if (proto_conn_send_request(remote_conn(r), req, cause) != 0 ||
 	    proto_conn_response(
 		remote_conn(r), id, NULL, NULL, -1, NULL, &answer, NULL, cause) != 0)
@@ -284,29 +283,83 @@ source_send_upload(struct remote *r, const struct source *src, char **folder,
 		error_set(cause, "the agent's sync answer has no folder");
 		goto out;
 	}
-	*folder = xstrdup(f);
+	if (folder != NULL)
+		*folder = xstrdup(f);
 	if (source_stream_send(remote_conn(r), src, scan,
 		cJSON_GetObjectItemCaseSensitive(answer, "need"), st, &result,
 		cause) != 0) {
-		free(*folder);
-		*folder = NULL;
+		if (folder != NULL) {
+			free(*folder);
+			*folder = NULL;
+		}
 		goto out;
 	}
 	d = cJSON_GetObjectItemCaseSensitive(result, "deleted");
-	st->deleted =
+	st->deleted +=
 	    cJSON_IsNumber(d) && d->valuedouble > 0 ? (long long)d->valuedouble : 0;
+	rc = 0;
+out:
+	cJSON_Delete(answer);
+	cJSON_Delete(result);
+	return rc;
+}
+
+/* Upload a local folder (the "sync" request). */
+static int
+source_send_upload(struct remote *r, const struct source *src,
+    const struct source_send_opts *o, char **folder, struct source_send_stats *st,
+    char **cause)
+{
+	struct sync_ignore *ig = NULL;
+	struct sync_scan *scan = NULL, *prev;
+	char *cache = source_cache_path(src);
+	int rc = -1;
+
+	prev = source_cache_load(cache);
+	if (sync_scan_ignore(src->path, o->scan_flags, &ig, cause) != 0 ||
+	    sync_scan(src->path, ig, prev, &scan, cause) != 0)
+		goto out;
+	st->files = (long long)scan->n;
+	st->skipped = (long long)scan->skipped;
+	if (source_send_request(r, src, scan, NULL, 0, folder, st, cause) != 0)
+		goto out;
 	/* (unchanged when every hash was lent and no entry came or went) */
 	if (prev == NULL || scan->hashed > 0 || prev->n != scan->n)
 		source_cache_save(cache, scan);
+	if (o->scan != NULL) {
+		*o->scan = scan;
+		scan = NULL;
+	}
 	rc = 0;
 out:
 	free(cache);
 	sync_scan_free(prev);
-	cJSON_Delete(answer);
-	cJSON_Delete(result);
 	sync_scan_free(scan);
 	sync_ignore_free(ig);
 	return rc;
+}
+
+int
+source_send_full(struct remote *r, const struct source *s, const struct sync_scan *scan,
+    struct source_send_stats *st, char **cause)
+{
+	memset(st, 0, sizeof *st);
+	st->files = (long long)scan->n;
+	st->skipped = (long long)scan->skipped;
+	return source_send_request(r, s, scan, NULL, 0, NULL, st, cause);
+}
+
+int
+source_send_batch(struct remote *r, const struct source *s,
+    const struct sync_scan *changed, char *const *del, size_t ndel,
+    struct source_send_stats *st, char **cause)
+{
+	static char *const none[1] = { NULL };
+
+	memset(st, 0, sizeof *st);
+	st->files = (long long)changed->n;
+	return source_send_request(
+	    r, s, changed, del != NULL ? del : none, ndel, NULL, st, cause);
 }
 
 /* Clone or fetch a git URL on the host (the "clone" request). */
@@ -337,10 +390,11 @@ source_send_clone(
 }
 
 int
-source_send(struct remote *r, const struct source *s, int quiet, char **folder,
-    struct source_send_stats *st, char **cause)
+source_send(struct remote *r, const struct source *s, const struct source_send_opts *o,
+    char **folder, struct source_send_stats *st, char **cause)
 {
 	struct source_send_stats own = { 0 };
+	int quiet = o->quiet;
 	long long t0 = clock_now_ms();
 	int rc;
 
@@ -351,7 +405,7 @@ source_send(struct remote *r, const struct source *s, int quiet, char **folder,
 	if (s->kind == SOURCE_GIT)
 		rc = source_send_clone(r, s, quiet, folder, cause);
 	else
-		rc = source_send_upload(r, s, folder, st, cause);
+		rc = source_send_upload(r, s, o, folder, st, cause);
 	st->seconds = (double)(clock_now_ms() - t0) / 1000.0;
 	if (rc != 0)
 		return error_prefix(cause, "%s", s->text);

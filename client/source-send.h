@@ -29,11 +29,35 @@ struct source_send_stats {
 	double seconds;
 };
 
+struct sync_scan;
+
+/* How to send. */
+struct source_send_opts {
+	int quiet;		 /* no line on stderr */
+	unsigned scan_flags;	 /* SYNC_SCAN_* (sync-scan.h) */
+	struct sync_scan **scan; /* not NULL: the scan uploaded (new; the
+				    caller frees), for a live sync to go on */
+};
+
 /* Put s's workspace on r's host: upload (SOURCE_LOCAL) or clone/fetch
- * (SOURCE_GIT), with a line on stderr of what was done unless quiet. 0 with
- * *folder (the host's folder; new) and *st filled (st may be NULL), or -1
- * with *cause. */
-int source_send(struct remote *r, const struct source *s, int quiet, char **folder,
+ * (SOURCE_GIT), with a line on stderr of what was done unless o->quiet. 0
+ * with *folder (the host's folder; new) and *st filled (st may be NULL), or
+ * -1 with *cause. */
+int source_send(struct remote *r, const struct source *s,
+    const struct source_send_opts *o, char **folder, struct source_send_stats *st,
+    char **cause);
+/* The whole of scan, as an upload does (the host's copy becomes scan; what
+ * an earlier sync wrote and scan lacks is deleted): a live sync's catch-up
+ * after the link came back. 0 with *st, or -1 with *cause. */
+int source_send_full(struct remote *r, const struct source *s,
+    const struct sync_scan *scan, struct source_send_stats *st, char **cause);
+/* One batch of a live sync of s (SOURCE_LOCAL, uploaded before): changed
+ * holds the entries that are new or changed, del (ndel paths; may be NULL
+ * when 0) what was deleted; nothing else on the host is touched. The
+ * agent still compares: what it has already is not sent. 0 with *st, or
+ * -1 with *cause. */
+int source_send_batch(struct remote *r, const struct source *s,
+    const struct sync_scan *changed, char *const *del, size_t ndel,
     struct source_send_stats *st, char **cause);
 /* Where s's workspace is on r's host, without sending anything. 0 with
  * *folder (new) and *exists, or -1 with *cause. */

@@ -11,6 +11,7 @@
 #include "config-discover.h"
 #include "pool-target.h"
 #include "remote.h"
+#include "sync-scan.h"
 #include "xmalloc.h"
 
 /* Index of the TARGET: the value of --workspace-folder, else the first
@@ -236,6 +237,7 @@ client_target_source(const char *name, struct client_target *ct, int i,
 {
 	char *cause = NULL, *folder = NULL;
 	int j = client_next_positional(ct->argc, ct->argv, i), exists, n;
+	struct source_send_opts so = { .quiet = ro->quiet };
 
 	if (j < 0) {
 		fprintf(stderr,
@@ -253,8 +255,12 @@ client_target_source(const char *name, struct client_target *ct, int i,
 	ro->target = ct->typed;
 	ct->remote = remote_new(&ct->t, ro);
 	remote_backend(ct->remote, &ct->be);
+	so.scan_flags = ((flags & CLIENT_TARGET_SEND_GIT) ? SYNC_SCAN_GIT : 0) |
+	    ((flags & CLIENT_TARGET_SEND_GITIGNORE) ? SYNC_SCAN_GITIGNORE : 0);
+	if (flags & CLIENT_TARGET_KEEP_SCAN)
+		so.scan = &ct->sent_scan;
 	if ((flags & CLIENT_TARGET_SEND)
-		? source_send(ct->remote, &ct->src, ro->quiet, &folder, &ct->sent, &cause)
+		? source_send(ct->remote, &ct->src, &so, &folder, &ct->sent, &cause)
 		: source_folder(ct->remote, &ct->src, &folder, &exists, &cause)) {
 		fprintf(stderr, "rdev: %s: %s\n", name, cause);
 		free(cause);
@@ -351,5 +357,6 @@ client_target_close(struct client_target *ct)
 	free(ct->typed);
 	free(ct->local_folder);
 	free(ct->argv);
+	sync_scan_free(ct->sent_scan);
 	memset(ct, 0, sizeof *ct);
 }

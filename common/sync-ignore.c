@@ -11,6 +11,7 @@ struct sync_ignore_pat {
 	int negate;
 	int dir_only;
 	int anchored; /* matched against the whole path, else the last name */
+	char *base;   /* the folder of the file it came from ("" at the top) */
 };
 
 struct sync_ignore {
@@ -29,15 +30,17 @@ sync_ignore_free(struct sync_ignore *ig)
 {
 	if (ig == NULL)
 		return;
-	for (size_t i = 0; i < ig->n; i++)
+	for (size_t i = 0; i < ig->n; i++) {
 		free(ig->pats[i].glob);
+		free(ig->pats[i].base);
+	}
 	free(ig->pats);
 	free(ig);
 }
 
-/* One line (len bytes, no newline) into ig. */
+/* One line (len bytes, no newline) of base's file into ig. */
 static void
-sync_ignore_line(struct sync_ignore *ig, const char *s, size_t len)
+sync_ignore_line(struct sync_ignore *ig, const char *base, const char *s, size_t len)
 {
 	struct sync_ignore_pat p = { 0 };
 
@@ -68,6 +71,7 @@ sync_ignore_line(struct sync_ignore *ig, const char *s, size_t len)
 	if (len == 0)
 		return;
 	p.glob = xstrndup(s, len);
+	p.base = xstrdup(base);
 	ig->pats = xreallocarray(ig->pats, ig->n + 1, sizeof *ig->pats);
 	ig->pats[ig->n++] = p;
 }
@@ -75,13 +79,20 @@ sync_ignore_line(struct sync_ignore *ig, const char *s, size_t len)
 void
 sync_ignore_add(struct sync_ignore *ig, const char *text, size_t len)
 {
+	sync_ignore_add_under(ig, "", text, len);
+}
+
+void
+sync_ignore_add_under(
+    struct sync_ignore *ig, const char *base, const char *text, size_t len)
+{
 	const char *end = text + len, *nl;
 
 	while (text < end) {
 		nl = memchr(text, '\n', (size_t)(end - text));
 		if (nl == NULL)
 			nl = end;
-		sync_ignore_line(ig, text, (size_t)(nl - text));
+		sync_ignore_line(ig, base, text, (size_t)(nl - text));
 		text = nl + 1;
 	}
 }
@@ -190,16 +201,25 @@ sync_ignore_glob(const char *p, const char *s)
 int
 sync_ignore_match(const struct sync_ignore *ig, const char *path, int is_dir)
 {
-	const char *base = strrchr(path, '/');
+	const char *name = strrchr(path, '/'), *rel;
+	size_t blen;
 	int ignored = 0;
 
-	base = base == NULL ? path : base + 1;
+	name = name == NULL ? path : name + 1;
 	for (size_t i = 0; i < ig->n; i++) {
 		const struct sync_ignore_pat *p = &ig->pats[i];
 
 		if (p->dir_only && !is_dir)
 			continue;
-		if (sync_ignore_glob(p->glob, p->anchored ? path : base))
+		/* A nested file's patterns see only the paths under its folder,
+		 * relative to it. */
+		rel = path;
+		if ((blen = strlen(p->base)) > 0) {
+			if (strncmp(path, p->base, blen) != 0 || path[blen] != '/')
+				continue;
+			rel = path + blen + 1;
+		}
+		if (sync_ignore_glob(p->glob, p->anchored ? rel : name))
 			ignored = !p->negate;
 	}
 	return ignored;

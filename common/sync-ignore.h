@@ -13,7 +13,8 @@
  * scan does not enter it.
  *
  * Only the .rdevignore at the top of the folder is read (not one per
- * subfolder, unlike .gitignore).
+ * subfolder); .gitignore files, when asked for (sync-scan.h), are read in
+ * every folder, each matching below its own folder as git does.
  *
  * Pure: no I/O; the caller reads the file.
  */
@@ -29,6 +30,11 @@ struct sync_ignore *sync_ignore_new(void);
 void sync_ignore_free(struct sync_ignore *ig);
 /* Add the patterns of a file's text (len bytes, NUL not needed). */
 void sync_ignore_add(struct sync_ignore *ig, const char *text, size_t len);
+/* The same for a file in folder base (relative, no trailing '/'; "" is the
+ * top), as a nested .gitignore: its patterns match only paths under base,
+ * anchored at base. */
+void sync_ignore_add_under(
+    struct sync_ignore *ig, const char *base, const char *text, size_t len);
 /* Is path (relative, '/'-separated, no leading or trailing '/') left out?
  * is_dir: it is a folder. */
 int sync_ignore_match(const struct sync_ignore *ig, const char *path, int is_dir);

@@ -18,6 +18,11 @@
 #define SYNC_IGNORE_MAX (1u << 20)
 #define SYNC_READ_SIZE (256u << 10)
 #define SYNC_PATH_MAX 4095
+/* A manifest's sizes and mtimes (seconds) at most: 256 TiB (so that the sum
+ * of a manifest's sizes cannot overflow), and 9e9 s (the year 2255:
+ * nanoseconds since 1970 must fit in 63 bits). */
+#define SYNC_SIZE_MAX 281474976710656.0
+#define SYNC_MTIME_MAX 9e9
 
 int
 sync_path_ok(const char *path)
@@ -41,30 +46,105 @@ sync_path_ok(const char *path)
 	}
 }
 
-int
-sync_scan_ignore(const char *root, struct sync_ignore **ig, char **cause)
+/* Read rel (under root) into *text if it is a regular file there (a link
+ * is not followed). 0 (and *text NULL when there is none), or -1 with *cause. */
+static int
+sync_scan_read_file(
+    const char *root, const char *rel, char **text, size_t *len, char **cause)
 {
-	char *path = xasprintf("%s/.rdevignore", root), *text = NULL;
+	char *path = xasprintf("%s/%s", root, rel);
+	struct stat sb;
+	int rc = 0;
+
+	*text = NULL;
+	if (lstat(path, &sb) != 0) {
+		if (errno != ENOENT && errno != ENOTDIR)
+			rc = error_set_errno(cause, errno, "%s", path);
+	} else if (S_ISREG(sb.st_mode))
+		rc = file_read_all(path, SYNC_IGNORE_MAX, text, len, cause);
+	free(path);
+	return rc;
+}
+
+/* Add the .gitignore of folder rel (relative; "" the top) to ig and to
+ * walk (which also holds .rdevignore's patterns, to prune the walk), then
+ * those of its subfolders that neither leaves out. */
+static int
+sync_scan_gitignores(const char *root, const char *rel, struct sync_ignore *ig,
+    struct sync_ignore *walk, int depth, char **cause)
+{
+	char *file = *rel ? xasprintf("%s/.gitignore", rel) : xstrdup(".gitignore");
+	char *text, *dir, *sub;
+	struct dirent *de;
 	size_t len;
-	int fd;
+	DIR *d;
+	int rc;
+
+	rc = sync_scan_read_file(root, file, &text, &len, cause);
+	free(file);
+	if (rc != 0)
+		return -1;
+	if (text != NULL) {
+		sync_ignore_add_under(ig, rel, text, len);
+		sync_ignore_add_under(walk, rel, text, len);
+		free(text);
+	}
+	if (depth > 64)
+		return 0;
+	dir = *rel ? xasprintf("%s/%s", root, rel) : xstrdup(root);
+	d = opendir(dir);
+	free(dir);
+	if (d == NULL)
+		return 0; /* (the scan says why, if it matters) */
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		if (de->d_type != DT_DIR || strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		sub = *rel ? xasprintf("%s/%s", rel, de->d_name) : xstrdup(de->d_name);
+		if (!sync_ignore_match(walk, sub, 1))
+			rc = sync_scan_gitignores(root, sub, ig, walk, depth + 1, cause);
+		free(sub);
+	}
+	closedir(d);
+	return rc;
+}
+
+int
+sync_scan_ignore(const char *root, unsigned flags, struct sync_ignore **ig, char **cause)
+{
+	static const char git[] = ".git\n";
+	struct sync_ignore *walk;
+	char *text = NULL;
+	size_t len = 0;
 
 	*ig = sync_ignore_new();
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 && (errno == ENOENT || errno == ELOOP)) {
-		free(path);
-		return 0;
-	}
-	if (fd >= 0)
-		close(fd);
-	if (file_read_all(path, SYNC_IGNORE_MAX, &text, &len, cause) != 0) {
-		free(path);
+	if (sync_scan_read_file(root, ".rdevignore", &text, &len, cause) != 0) {
 		sync_ignore_free(*ig);
 		*ig = NULL;
-		return -1;
+		return error_prefix(cause, "%s", root);
 	}
-	sync_ignore_add(*ig, text, len);
+	/* Later patterns win: .git first (so .rdevignore's "!.git" brings it
+	 * back), then the .gitignore files, then .rdevignore. */
+	if (!(flags & SYNC_SCAN_GIT))
+		sync_ignore_add(*ig, git, sizeof git - 1);
+	if (flags & SYNC_SCAN_GITIGNORE) {
+		walk = sync_ignore_new();
+		if (!(flags & SYNC_SCAN_GIT))
+			sync_ignore_add(walk, git, sizeof git - 1);
+		if (text != NULL)
+			sync_ignore_add(walk, text, len);
+		if (sync_scan_gitignores(root, "", *ig, walk, 0, cause) != 0) {
+			sync_ignore_free(walk);
+			sync_ignore_free(*ig);
+			*ig = NULL;
+			free(text);
+			return error_prefix(cause, "%s", root);
+		}
+		sync_ignore_free(walk);
+	}
+	if (text != NULL)
+		sync_ignore_add(*ig, text, len);
 	free(text);
-	free(path);
 	return 0;
 }
 
@@ -97,6 +177,7 @@ struct sync_walk {
 	const struct sync_scan *prev;
 	struct sync_scan *s;
 	size_t cap;
+	int missing_ok; /* a live tree: what goes meanwhile is left out */
 };
 
 static struct sync_entry *
@@ -116,7 +197,8 @@ sync_walk_add(struct sync_walk *w, char *path, char type, const struct stat *sb)
 	return e;
 }
 
-/* A regular file: its hash, lent by prev when size, mtime and inode agree. */
+/* A regular file: its hash, lent by prev when size, mtime and inode agree.
+ * 0, 1 when it went meanwhile (missing_ok), or -1 with *cause. */
 static int
 sync_walk_file(struct sync_walk *w, int dfd, const char *name, struct sync_entry *e,
     const struct stat *sb, char **cause)
@@ -135,6 +217,8 @@ sync_walk_file(struct sync_walk *w, int dfd, const char *name, struct sync_entry
 		return 0;
 	}
 	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && w->missing_ok)
+		return 1;
 	if (fd < 0 || sync_hash_fd(fd, e->hash) != 0) {
 		error_set_errno(cause, errno, "%s", e->path);
 		if (fd >= 0)
@@ -152,6 +236,75 @@ sync_walk_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static int sync_walk_dir(struct sync_walk *, int, const char *, char **);
+
+/* The entry name (in the open folder dfd) whose relative path is path
+ * (taken), and for a folder everything under it. A name gone meanwhile is
+ * left out when missing_ok. */
+static int
+sync_walk_entry(struct sync_walk *w, int dfd, const char *name, char *path,
+    int missing_ok, char **cause)
+{
+	char target[SYNC_PATH_MAX + 2];
+	struct sync_entry *e;
+	struct stat sb;
+	ssize_t len;
+	int sub;
+
+	if (fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) != 0) {
+		if (missing_ok && errno == ENOENT) {
+			free(path);
+			return 0;
+		}
+		error_set_errno(cause, errno, "%s", path);
+		free(path);
+		return -1;
+	}
+	if (w->ig != NULL && sync_ignore_match(w->ig, path, S_ISDIR(sb.st_mode))) {
+		free(path);
+		return 0;
+	}
+	if (!sync_path_ok(path) ||
+	    !(S_ISREG(sb.st_mode) || S_ISDIR(sb.st_mode) || S_ISLNK(sb.st_mode))) {
+		w->s->skipped++;
+		free(path);
+		return 0;
+	}
+	if (S_ISLNK(sb.st_mode)) {
+		len = readlinkat(dfd, name, target, sizeof target - 1);
+		if (len < 0 || (size_t)len > SYNC_PATH_MAX) {
+			error_set_errno(
+			    cause, len < 0 ? errno : ENAMETOOLONG, "%s", path);
+			free(path);
+			return -1;
+		}
+		target[len] = '\0';
+		e = sync_walk_add(w, path, 'l', &sb);
+		e->link = xstrdup(target);
+		return 0;
+	}
+	if (S_ISREG(sb.st_mode)) {
+		e = sync_walk_add(w, path, 'f', &sb);
+		if ((sub = sync_walk_file(w, dfd, name, e, &sb, cause)) == 1) {
+			w->s->bytes -= e->size;
+			free(e->path);
+			w->s->n--;
+			return 0;
+		}
+		return sub;
+	}
+	e = sync_walk_add(w, path, 'd', &sb);
+	sub = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (sub < 0 && errno == ENOENT && w->missing_ok) {
+		free(e->path);
+		w->s->n--;
+		return 0;
+	}
+	if (sub < 0)
+		return error_set_errno(cause, errno, "%s", path);
+	return sync_walk_dir(w, sub, path, cause);
+}
+
 /* Scan the open folder dfd (taken: closed here), whose relative path is rel
  * ("" at the top). */
 static int
@@ -159,12 +312,9 @@ sync_walk_dir(struct sync_walk *w, int dfd, const char *rel, char **cause)
 {
 	DIR *d = fdopendir(dfd);
 	struct dirent *de;
-	char **names = NULL, *path, target[SYNC_PATH_MAX + 2];
+	char **names = NULL, *path;
 	size_t n = 0, cap = 0, i;
-	struct stat sb;
-	struct sync_entry *e;
-	ssize_t len;
-	int rc = 0, sub;
+	int rc = 0;
 
 	if (d == NULL) {
 		close(dfd);
@@ -181,49 +331,11 @@ sync_walk_dir(struct sync_walk *w, int dfd, const char *rel, char **cause)
 	}
 	/* Sorted per folder, so that the whole scan comes out in path order
 	 * once sorted again ('/' sorts before most names' characters, not all). */
-	qsort(names, n, sizeof *names, sync_walk_cmp);
+	if (n > 0)
+		qsort(names, n, sizeof *names, sync_walk_cmp);
 	for (i = 0; i < n && rc == 0; i++) {
 		path = *rel ? xasprintf("%s/%s", rel, names[i]) : xstrdup(names[i]);
-		if (fstatat(dirfd(d), names[i], &sb, AT_SYMLINK_NOFOLLOW) != 0) {
-			rc = error_set_errno(cause, errno, "%s", path);
-			free(path);
-			break;
-		}
-		if (w->ig != NULL &&
-		    sync_ignore_match(w->ig, path, S_ISDIR(sb.st_mode))) {
-			free(path);
-			continue;
-		}
-		if (!sync_path_ok(path) ||
-		    !(S_ISREG(sb.st_mode) || S_ISDIR(sb.st_mode) ||
-			S_ISLNK(sb.st_mode))) {
-			w->s->skipped++;
-			free(path);
-			continue;
-		}
-		if (S_ISLNK(sb.st_mode)) {
-			len = readlinkat(dirfd(d), names[i], target, sizeof target - 1);
-			if (len < 0 || (size_t)len > SYNC_PATH_MAX) {
-				rc = error_set_errno(
-				    cause, len < 0 ? errno : ENAMETOOLONG, "%s", path);
-				free(path);
-				break;
-			}
-			target[len] = '\0';
-			e = sync_walk_add(w, path, 'l', &sb);
-			e->link = xstrdup(target);
-		} else if (S_ISREG(sb.st_mode)) {
-			e = sync_walk_add(w, path, 'f', &sb);
-			rc = sync_walk_file(w, dirfd(d), names[i], e, &sb, cause);
-		} else {
-			e = sync_walk_add(w, path, 'd', &sb);
-			sub = openat(dirfd(d), names[i],
-			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (sub < 0)
-				rc = error_set_errno(cause, errno, "%s", path);
-			else
-				rc = sync_walk_dir(w, sub, path, cause);
-		}
+		rc = sync_walk_entry(w, dirfd(d), names[i], path, w->missing_ok, cause);
 	}
 	for (i = 0; i < n; i++)
 		free(names[i]);
@@ -243,7 +355,7 @@ int
 sync_scan(const char *root, const struct sync_ignore *ig, const struct sync_scan *prev,
     struct sync_scan **out, char **cause)
 {
-	struct sync_walk w = { ig, prev, xcalloc(1, sizeof *w.s), 0 };
+	struct sync_walk w = { ig, prev, xcalloc(1, sizeof *w.s), 0, 0 };
 	int fd;
 
 	*out = NULL;
@@ -257,7 +369,78 @@ sync_scan(const char *root, const struct sync_ignore *ig, const struct sync_scan
 		sync_scan_free(w.s);
 		return -1;
 	}
-	qsort(w.s->v, w.s->n, sizeof *w.s->v, sync_entry_cmp);
+	if (w.s->n > 0)
+		qsort(w.s->v, w.s->n, sizeof *w.s->v, sync_entry_cmp);
+	*out = w.s;
+	return 0;
+}
+
+/* Open the folder of rel's parent under root, one component at a time with
+ * O_NOFOLLOW, each checked against ig (a folder left out, a component that
+ * is not a folder, or one gone: 1, nothing there to scan). The folder's fd
+ * in *dfd (close it), *leaf the last component; 0, 1, or -1 with *cause. */
+static int
+sync_scan_parent(const char *root, const char *rel, const struct sync_ignore *ig,
+    int *dfd, const char **leaf, char **cause)
+{
+	const char *p = rel, *slash;
+	char *prefix, *name;
+	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC), next;
+
+	if (fd < 0)
+		return error_set_errno(cause, errno, "%s", root);
+	while ((slash = strchr(p, '/')) != NULL) {
+		prefix = xstrndup(rel, (size_t)(slash - rel));
+		name = xstrndup(p, (size_t)(slash - p));
+		next = ig != NULL && sync_ignore_match(ig, prefix, 1)
+		    ? -1
+		    : openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		free(prefix);
+		free(name);
+		close(fd);
+		if (next < 0)
+			return 1;
+		fd = next;
+		p = slash + 1;
+	}
+	*dfd = fd;
+	*leaf = p;
+	return 0;
+}
+
+int
+sync_scan_under(const char *root, const char *rel, const struct sync_ignore *ig,
+    const struct sync_scan *prev, struct sync_scan **out, char **cause)
+{
+	struct sync_walk w = { ig, prev, xcalloc(1, sizeof *w.s), 0, 1 };
+	const char *leaf = NULL;
+	int dfd = -1, rc;
+
+	*out = NULL;
+	if (*rel == '\0') {
+		w.missing_ok = 0;
+		sync_scan_free(w.s);
+		return sync_scan(root, ig, prev, out, cause);
+	}
+	if (!sync_path_ok(rel)) {
+		sync_scan_free(w.s);
+		return error_set(cause, "%s: not a path inside the folder", rel);
+	}
+	if ((rc = sync_scan_parent(root, rel, ig, &dfd, &leaf, cause)) < 0) {
+		sync_scan_free(w.s);
+		return -1;
+	}
+	if (rc == 0) {
+		rc = sync_walk_entry(&w, dfd, leaf, xstrdup(rel), 1, cause);
+		close(dfd);
+		if (rc != 0) {
+			error_prefix(cause, "%s", root);
+			sync_scan_free(w.s);
+			return -1;
+		}
+	}
+	if (w.s->n > 0)
+		qsort(w.s->v, w.s->n, sizeof *w.s->v, sync_entry_cmp);
 	*out = w.s;
 	return 0;
 }
@@ -346,12 +529,19 @@ sync_manifest_entry(const cJSON *a, struct sync_entry *e)
 	switch (e->type) {
 	case 'f':
 		if (!cJSON_IsString(x) || !sync_hash_ok(x->valuestring) ||
-		    !cJSON_IsNumber(y) || !cJSON_IsNumber(z) || z->valuedouble < 0)
+		    !cJSON_IsNumber(y) || !cJSON_IsNumber(z) || !(z->valuedouble >= 0) ||
+		    z->valuedouble > SYNC_SIZE_MAX)
 			return -1;
 		memcpy(e->hash, x->valuestring, SYNC_HASH_HEX + 1);
 		e->mode = (unsigned)y->valueint & 0777;
 		e->size = (long long)z->valuedouble;
-		if (cJSON_IsNumber(mt) && cJSON_IsNumber(mtn) && cJSON_IsNumber(ino)) {
+		/* (ranges checked: a double out of range of the integer it is
+		 * converted to is undefined behaviour; found by fuzzing) */
+		if (cJSON_IsNumber(mt) && cJSON_IsNumber(mtn) && cJSON_IsNumber(ino) &&
+		    mt->valuedouble > -SYNC_MTIME_MAX &&
+		    mt->valuedouble < SYNC_MTIME_MAX && mtn->valuedouble >= 0 &&
+		    mtn->valuedouble < 1e9 && ino->valuedouble >= 0 &&
+		    ino->valuedouble < 1.8e19) {
 			e->mtime_ns = (long long)mt->valuedouble * 1000000000LL +
 			    (long long)mtn->valuedouble;
 			e->ino = (unsigned long long)ino->valuedouble;
@@ -406,5 +596,31 @@ sync_scan_from_manifest(const cJSON *m, struct sync_scan **out, char **cause)
 			return -1;
 		}
 	*out = s;
+	return 0;
+}
+
+int
+sync_paths_from_json(const cJSON *a, char ***out, size_t *n, char **cause)
+{
+	const cJSON *p;
+	size_t i = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (!cJSON_IsArray(a))
+		return error_set(cause, "\"delete\": expected an array");
+	*out = xcalloc((size_t)cJSON_GetArraySize(a) + 1, sizeof **out);
+	cJSON_ArrayForEach(p, a) {
+		if (!cJSON_IsString(p) || !sync_path_ok(p->valuestring)) {
+			for (size_t k = 0; k < i; k++)
+				free((*out)[k]);
+			free(*out);
+			*out = NULL;
+			return error_set(cause,
+			    "\"delete\": entry %zu is not a path inside the folder", i);
+		}
+		(*out)[i++] = xstrdup(p->valuestring);
+	}
+	*n = i;
 	return 0;
 }

@@ -48,14 +48,27 @@ struct sync_scan {
 	long long bytes; /* total size of the files */
 };
 
-/* The patterns of root's .rdevignore (an empty list when there is none). New;
- * the caller frees with sync_ignore_free. 0, or -1 with *cause when it
- * exists but cannot be read. */
-int sync_scan_ignore(const char *root, struct sync_ignore **ig, char **cause);
+#define SYNC_SCAN_GIT 0x01	 /* send .git too (left out by default) */
+#define SYNC_SCAN_GITIGNORE 0x02 /* leave out what .gitignore files say */
+
+/* What a sync of root leaves out: ".git" (any depth) unless SYNC_SCAN_GIT,
+ * with SYNC_SCAN_GITIGNORE the patterns of every .gitignore (each below its
+ * own folder; in folders not left out), and last root's .rdevignore (so
+ * its "!" lines win). New; the caller frees with sync_ignore_free. 0, or -1
+ * with *cause when a file exists but cannot be read. */
+int sync_scan_ignore(
+    const char *root, unsigned flags, struct sync_ignore **ig, char **cause);
 /* Scan root (a folder) with ig (may be NULL). prev (may be NULL) lends
  * hashes. 0 and a new *out (sync_scan_free), or -1 with *cause naming the
  * path that could not be read. */
 int sync_scan(const char *root, const struct sync_ignore *ig,
+    const struct sync_scan *prev, struct sync_scan **out, char **cause);
+/* Scan only rel under root (a live tree: what goes meanwhile is left out):
+ * the entry at rel and, for a folder, everything under it; nothing when rel
+ * is gone, left out by ig, or under a folder that is ("" scans all, as
+ * sync_scan). The folders on the way are opened with O_NOFOLLOW. 0 and a
+ * new *out, or -1 with *cause. */
+int sync_scan_under(const char *root, const char *rel, const struct sync_ignore *ig,
     const struct sync_scan *prev, struct sync_scan **out, char **cause);
 void sync_scan_free(struct sync_scan *s);
 /* The entry of path, or NULL (binary search). Borrowed from s. */
@@ -76,5 +89,8 @@ cJSON *sync_scan_manifest(const struct sync_scan *s, int with_stat);
  * -1 with *cause for a malformed entry (the agent's check of what it is
  * sent). */
 int sync_scan_from_manifest(const cJSON *m, struct sync_scan **out, char **cause);
+/* A batch's "delete" list (an array of paths, each sync_path_ok) into
+ * *out (new: free each and the array) and *n. 0, or -1 with *cause. */
+int sync_paths_from_json(const cJSON *a, char ***out, size_t *n, char **cause);
 
 #endif

@@ -38,7 +38,7 @@ TEST(scan_ignore_links_and_manifest)
 		   ">rdev-test-scan/.rdevignore && ln -s ../rdev-test-out "
 		   "rdev-test-scan/out && mkfifo rdev-test-scan/fifo"),
 	    0);
-	ASSERT_INT_EQ(sync_scan_ignore("rdev-test-scan", &ig, &cause), 0);
+	ASSERT_INT_EQ(sync_scan_ignore("rdev-test-scan", 0, &ig, &cause), 0);
 	ASSERT_INT_EQ(sync_scan("rdev-test-scan", ig, NULL, &s, &cause), 0);
 	/* .rdevignore, out (a link), src, src/a; not skip/, not the FIFO */
 	ASSERT_INT_EQ(s->n, 4);
@@ -97,4 +97,83 @@ TEST(a_bad_manifest_is_refused)
 		free(cause);
 		cJSON_Delete(m);
 	}
+}
+
+TEST(git_left_out_unless_asked_and_gitignore_files)
+{
+	struct sync_ignore *ig = NULL;
+	struct sync_scan *s = NULL;
+	char *cause = NULL;
+
+	ASSERT_INT_EQ(
+	    system("rm -rf rdev-test-git && mkdir -p rdev-test-git/.git "
+		   "rdev-test-git/sub/out rdev-test-git/dist && "
+		   "echo x >rdev-test-git/.git/HEAD && "
+		   "printf 'dist/\\n' >rdev-test-git/.gitignore && "
+		   "printf 'out/\\n*.o\\n' >rdev-test-git/sub/.gitignore && "
+		   "echo o >rdev-test-git/sub/out/a && "
+		   "echo o >rdev-test-git/sub/b.o && echo o >rdev-test-git/c.o && "
+		   "echo d >rdev-test-git/dist/d"),
+	    0);
+	ASSERT_INT_EQ(sync_scan_ignore("rdev-test-git", 0, &ig, &cause), 0);
+	ASSERT_INT_EQ(sync_scan("rdev-test-git", ig, NULL, &s, &cause), 0);
+	ASSERT_NULL(sync_scan_find(s, ".git"));
+	ASSERT_NOT_NULL(sync_scan_find(s, "dist/d"));
+	sync_scan_free(s);
+	sync_ignore_free(ig);
+
+	ASSERT_INT_EQ(sync_scan_ignore("rdev-test-git", SYNC_SCAN_GIT, &ig, &cause), 0);
+	ASSERT_INT_EQ(sync_scan("rdev-test-git", ig, NULL, &s, &cause), 0);
+	ASSERT_NOT_NULL(sync_scan_find(s, ".git/HEAD"));
+	sync_scan_free(s);
+	sync_ignore_free(ig);
+
+	/* A nested .gitignore matches below its own folder only. */
+	ASSERT_INT_EQ(
+	    sync_scan_ignore("rdev-test-git", SYNC_SCAN_GITIGNORE, &ig, &cause), 0);
+	ASSERT_INT_EQ(sync_scan("rdev-test-git", ig, NULL, &s, &cause), 0);
+	ASSERT_NULL(sync_scan_find(s, "dist"));
+	ASSERT_NULL(sync_scan_find(s, "sub/out"));
+	ASSERT_NULL(sync_scan_find(s, "sub/b.o"));
+	ASSERT_NOT_NULL(sync_scan_find(s, "c.o"));
+	ASSERT_NOT_NULL(sync_scan_find(s, "sub/.gitignore"));
+	sync_scan_free(s);
+
+	/* A scan of one path: the folder and what is under it; nothing for
+	 * what is gone or left out. */
+	ASSERT_INT_EQ(sync_scan_under("rdev-test-git", "sub", ig, NULL, &s, &cause), 0);
+	ASSERT_INT_EQ(s->n, 2); /* sub, sub/.gitignore */
+	sync_scan_free(s);
+	ASSERT_INT_EQ(
+	    sync_scan_under("rdev-test-git", "sub/out/a", ig, NULL, &s, &cause), 0);
+	ASSERT_INT_EQ(s->n, 0);
+	sync_scan_free(s);
+	ASSERT_INT_EQ(
+	    sync_scan_under("rdev-test-git", "gone/x", ig, NULL, &s, &cause), 0);
+	ASSERT_INT_EQ(s->n, 0);
+	sync_scan_free(s);
+	sync_ignore_free(ig);
+	ASSERT_INT_EQ(system("rm -rf rdev-test-git"), 0);
+}
+
+TEST(a_bad_delete_list_is_refused)
+{
+	char **del;
+	size_t n;
+	char *cause = NULL;
+	cJSON *ok = cJSON_Parse("[\"a\",\"b/c\"]"),
+	      *bad = cJSON_Parse("[\"a\",\"../b\"]");
+
+	ASSERT_INT_EQ(sync_paths_from_json(ok, &del, &n, &cause), 0);
+	ASSERT_INT_EQ(n, 2);
+	ASSERT_STR_EQ(del[1], "b/c");
+	free(del[0]);
+	free(del[1]);
+	free(del);
+	ASSERT_INT_EQ(sync_paths_from_json(bad, &del, &n, &cause), -1);
+	ASSERT_NULL(del);
+	ASSERT_STR_CONTAINS(cause, "entry 1");
+	free(cause);
+	cJSON_Delete(ok);
+	cJSON_Delete(bad);
 }

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# sync-watch.sh - live sync (issue 18): `rdev sync --watch HOST: DIR` on a rig
+# host (an sshd on loopback). Measures:
+#
+#   latency:  one file saved locally -> its new content in the host's copy
+#             of the workspace (the folder the container bind-mounts), N
+#             edits 150 ms apart, p50/p95/max; goal p95 <= 150 ms
+#   memory:   the watcher's RSS (VmRSS) watching a tree of 100,000 files in
+#             1,000 folders; goal <= 32 MB (its peak, VmHWM, in the initial
+#             upload, is printed too)
+#
+# The host's copy is read directly (this machine is the host), polled every
+# millisecond, so the figure is write -> renamed into place on the host.
+#
+#   bench/sync-watch.sh
+#   RDEV_BENCH_EDITS=100 RDEV_BENCH_FILES=100000 RDEV_BENCH_BUILD=dir RDEV_BENCH_NO_BUILD=1
+#
+# Exits 0 when a goal is missed (a benchmark reports, it does not gate).
+set -euo pipefail
+export LC_ALL=C
+cd "$(dirname "$0")/.."
+src=$(pwd)
+build=${RDEV_BENCH_BUILD:-$src/build-bench}
+edits=${RDEV_BENCH_EDITS:-100}
+files=${RDEV_BENCH_FILES:-100000}
+host=${RDEV_BENCH_HOST:-bwatch$(($$ % 10000))}
+rig=$src/tests/rig/rig.sh
+goal_p95_ms=150 goal_rss_kb=$((32 * 1024))
+
+. "$src/bench/lib.sh"
+bench_build "$src" "$build" rdev rdev-agent rdev-broker agent-bundle
+rdev=$build/rdev
+tmp=$(mktemp -d /tmp/rdev-bench-watch.XXXXXX)
+export RDEV_STATE_DIR=$tmp/state XDG_RUNTIME_DIR=$tmp/rt
+mkdir -p -m 700 "$XDG_RUNTIME_DIR"
+watcher=
+cleanup() {
+	[ -z "$watcher" ] || kill "$watcher" 2>/dev/null || true
+	"$build/rdev-broker" stop >/dev/null 2>&1 || true
+	bash "$rig" host-stop "$host" >/dev/null 2>&1 || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+cfg=$(bash "$rig" host-start "$host")
+export RDEV_SSH_CONFIG=$cfg
+
+# watch DIR: start the watcher on DIR, wait for it; sets watcher, folder.
+watch() {
+	"$rdev" sync "$host:" "$1" --watch --json --accept-new-host-key >"$tmp/w.jsonl" 2>"$tmp/w.err" &
+	watcher=$!
+	until grep -q watching "$tmp/w.err"; do
+		kill -0 "$watcher" 2>/dev/null || { cat "$tmp/w.err" >&2; exit 1; }
+		sleep 0.1
+	done
+	folder=$(head -1 "$tmp/w.jsonl" | jq -r .folder)
+}
+stop() {
+	kill -INT "$watcher"
+	wait "$watcher" || true
+	watcher=
+}
+
+bench_machine "$src"
+echo "host:      $host (sshd on loopback, the same machine)"
+
+echo
+echo "=== latency: one saved file -> the host's copy, $edits edits ==="
+dir=$tmp/app
+mkdir -p "$dir/src"
+for i in $(seq 1 200); do echo "file $i" >"$dir/src/f$i.c"; done
+watch "$dir"
+python3 - "$dir/src/f7.c" "$folder/src/f7.c" "$edits" >"$tmp/lat" <<'PY'
+import sys, time
+local, remote, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+for i in range(n):
+    want = b"edit %d\n" % i
+    t0 = time.monotonic()
+    with open(local, "wb") as f:
+        f.write(want)
+    while True:
+        try:
+            with open(remote, "rb") as f:
+                if f.read() == want:
+                    break
+        except OSError:
+            pass
+        if time.monotonic() - t0 > 10:
+            sys.exit("edit %d: not there within 10 s" % i)
+        time.sleep(0.001)
+    print("%.1f" % ((time.monotonic() - t0) * 1000))
+    time.sleep(0.15)
+PY
+stop
+sort -n "$tmp/lat" >"$tmp/lat.sorted"
+pct() { awk -v p="$1" '{ v[NR] = $1 } END { i = int((NR * p + 99) / 100); if (i < 1) i = 1; print v[i] }' "$tmp/lat.sorted"; }
+p50=$(pct 50) p95=$(pct 95) max=$(pct 100)
+echo "p50 $p50 ms, p95 $p95 ms, max $max ms (load now: $(cut -d' ' -f1-3 /proc/loadavg))"
+
+echo
+echo "=== memory: watching $files files ==="
+big=$tmp/big
+mkdir -p "$big"
+python3 - "$big" "$files" <<'PY'
+import os, sys
+root, n = sys.argv[1], int(sys.argv[2])
+per = 100
+for d in range((n + per - 1) // per):
+    p = os.path.join(root, "d%04d" % d)
+    os.mkdir(p)
+    for i in range(min(per, n - d * per)):
+        with open(os.path.join(p, "f%03d.txt" % i), "w") as f:
+            f.write("%d %d\n" % (d, i))
+PY
+t0=$(date +%s)
+watch "$big"
+echo "upload + watch start: $(($(date +%s) - t0)) s ($(grep -o '[0-9]* folders' "$tmp/w.err"))"
+rss=$(awk '/^VmRSS/ {print $2}' "/proc/$watcher/status")
+hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$watcher/status")
+stop
+echo "watcher RSS $((rss / 1024)) MB ($rss kB), peak $((hwm / 1024)) MB ($hwm kB)"
+
+echo
+echo "=== goals (issue 18) ==="
+echo "saved file visible, p95 <= $goal_p95_ms ms: $(awk -v v="$p95" -v g="$goal_p95_ms" 'BEGIN { print (v <= g ? "PASS" : "FAIL") }')  ($p95 ms)"
+echo "watcher memory for $files files <= 32 MB: $([ "$rss" -le "$goal_rss_kb" ] && echo PASS || echo FAIL)  ($((rss / 1024)) MB watching; its peak, in the initial upload: $((hwm / 1024)) MB)"

@@ -1,0 +1,286 @@
+/* sync-live.c - `rdev sync --watch`: a live one-way sync in the foreground
+ * (sync-live.h). */
+#include "sync-live.h"
+
+#include <errno.h>
+#include <malloc.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "clock.h"
+#include "error.h"
+#include "remote.h"
+#include "source-send.h"
+#include "sync-delta.h"
+#include "sync-scan.h"
+#include "sync-watch.h"
+#include "xmalloc.h"
+
+/* Backoff between tries to send after the link dropped. */
+#define SYNC_LIVE_RETRY_MIN_MS 250
+#define SYNC_LIVE_RETRY_MAX_MS 5000
+
+static volatile sig_atomic_t sync_live_stop;
+static volatile sig_atomic_t sync_live_rescan;
+
+static void
+sync_live_on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		sync_live_rescan = 1;
+	else
+		sync_live_stop = 1;
+}
+
+/* The live loop's state. */
+struct sync_live {
+	struct remote *r;
+	const struct source *s;
+	const struct sync_live_opts *o;
+	struct sync_ignore *ig;
+	struct sync_watch *w;
+	struct sync_scan *state; /* what the host was sent (or is to get) */
+	int resend;		 /* a batch was lost: send the whole manifest */
+	long long retry_at, retry_ms;
+};
+
+/* Scan each root of b (or the whole folder) into one scan. 0 and *fresh,
+ * or -1 with *cause. */
+static int
+sync_live_scan(struct sync_live *l, char *const *roots, size_t n,
+    struct sync_scan **fresh, char **cause)
+{
+	struct sync_scan *all = xcalloc(1, sizeof *all), *one;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (sync_scan_under(l->s->path, roots[i], l->ig, l->state, &one, cause) !=
+		    0) {
+			sync_scan_free(all);
+			return -1;
+		}
+		all->v = xreallocarray(all->v, all->n + one->n + 1, sizeof *all->v);
+		if (one->n > 0)
+			memcpy(all->v + all->n, one->v, one->n * sizeof *one->v);
+		all->n += one->n;
+		all->skipped += one->skipped;
+		all->hashed += one->hashed;
+		free(one->v);
+		free(one);
+	}
+	*fresh = all;
+	return 0;
+}
+
+static void
+sync_live_print(struct sync_live *l, const struct sync_delta *d,
+    const struct source_send_stats *st, int rescan, long long ms, const char *error)
+{
+	cJSON *o, *a, *c;
+	char *text;
+
+	if (!l->o->json) {
+		for (size_t i = 0; i < d->n; i++) {
+			if (d->v[i].kind == SYNC_CHANGE_RENAMED)
+				fprintf(l->o->out, "renamed %s -> %s\n", d->v[i].from,
+				    d->v[i].path);
+			else
+				fprintf(l->o->out, "%s %s\n",
+				    sync_change_kind_name(d->v[i].kind), d->v[i].path);
+		}
+		fflush(l->o->out);
+		return;
+	}
+	o = cJSON_CreateObject();
+	a = cJSON_AddArrayToObject(o, "changes");
+	for (size_t i = 0; i < d->n; i++) {
+		char t[2] = { d->v[i].type, '\0' };
+
+		c = cJSON_CreateObject();
+		cJSON_AddStringToObject(c, "change", sync_change_kind_name(d->v[i].kind));
+		cJSON_AddStringToObject(c, "type", t);
+		cJSON_AddStringToObject(c, "path", d->v[i].path);
+		if (d->v[i].from != NULL)
+			cJSON_AddStringToObject(c, "from", d->v[i].from);
+		cJSON_AddItemToArray(a, c);
+	}
+	cJSON_AddBoolToObject(o, "rescan", rescan);
+	cJSON_AddNumberToObject(o, "sent", (double)st->sent);
+	cJSON_AddNumberToObject(o, "sentBytes", (double)st->sent_bytes);
+	cJSON_AddNumberToObject(o, "deleted", (double)st->deleted);
+	cJSON_AddNumberToObject(o, "ms", (double)ms);
+	if (error != NULL)
+		cJSON_AddStringToObject(o, "error", error);
+	text = cJSON_PrintUnformatted(o);
+	fprintf(l->o->out, "%s\n", text);
+	fflush(l->o->out);
+	free(text);
+	cJSON_Delete(o);
+}
+
+/* The link dropped (or the agent refused): reconnect later and send the
+ * whole manifest then. */
+static void
+sync_live_failed(struct sync_live *l, char *cause)
+{
+	fprintf(stderr, "rdev: sync: %s: %s (will send again)\n", l->o->host, cause);
+	free(cause);
+	remote_reset(l->r);
+	l->resend = 1;
+	l->retry_ms = l->retry_ms == 0
+	    ? SYNC_LIVE_RETRY_MIN_MS
+	    : (l->retry_ms * 2 > SYNC_LIVE_RETRY_MAX_MS ? SYNC_LIVE_RETRY_MAX_MS
+							: l->retry_ms * 2);
+	l->retry_at = clock_now_ms() + l->retry_ms;
+}
+
+/* Send the whole state (after a failure): the agent takes what differs. */
+static void
+sync_live_resend(struct sync_live *l)
+{
+	struct source_send_stats st;
+	char *cause = NULL;
+
+	if (source_send_full(l->r, l->s, l->state, &st, &cause) != 0) {
+		sync_live_failed(l, cause);
+		return;
+	}
+	l->resend = 0;
+	l->retry_ms = 0;
+	fprintf(stderr, "rdev: sync: %s: back: %lld entries sent again (%lld bytes)\n",
+	    l->o->host, st.sent, st.sent_bytes);
+}
+
+/* One batch: rescan what changed, send what differs, print it. */
+static int
+sync_live_batch(struct sync_live *l, int all, char **cause)
+{
+	static char *const everything[1] = { "" };
+	struct sync_watch_batch b;
+	struct source_send_stats st = { 0 };
+	struct sync_scan *fresh;
+	struct sync_ignore *ig;
+	struct sync_delta *d;
+	long long t0 = clock_now_ms();
+	char *err = NULL;
+	int rc = 0;
+
+	sync_watch_take(l->w, &b);
+	all |= b.all;
+	if (b.ignore_changed) {
+		if (sync_scan_ignore(l->s->path, l->o->scan_flags, &ig, cause) != 0 ||
+		    sync_watch_set_ignore(l->w, ig, cause) != 0) {
+			sync_watch_batch_clear(&b);
+			return -1;
+		}
+		sync_ignore_free(l->ig);
+		l->ig = ig;
+	}
+	if (sync_live_scan(
+		l, all ? everything : b.roots, all ? 1 : b.nroots, &fresh, cause) != 0) {
+		sync_watch_batch_clear(&b);
+		return -1;
+	}
+	d = sync_delta_new(&l->state, all ? everything : b.roots, all ? 1 : b.nroots,
+	    fresh, b.moves, b.nmoves);
+	if (!l->resend && (d->changed->n > 0 || d->ndel > 0) &&
+	    source_send_batch(l->r, l->s, d->changed, d->del, d->ndel, &st, &err) != 0) {
+		sync_live_failed(l, xstrdup(err));
+		rc = 0;
+	}
+	if (d->n > 0 || all)
+		sync_live_print(l, d, &st, all, clock_now_ms() - t0, err);
+	free(err);
+	sync_delta_free(d);
+	sync_watch_batch_clear(&b);
+	return rc;
+}
+
+int
+sync_live_run(struct remote *r, const struct source *s, struct sync_scan *state,
+    const struct sync_live_opts *o, char **cause)
+{
+	struct sync_live l = { r, s, o, NULL, NULL, state, 0, 0, 0 };
+	struct sigaction sa, old_int, old_term, old_hup;
+	long long first = 0, last = 0, now;
+	struct pollfd pfd;
+	int rc = -1, timeout, all, n;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = sync_live_on_signal; /* (no SA_RESTART: poll returns) */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	sigaction(SIGHUP, &sa, &old_hup);
+	sync_live_stop = sync_live_rescan = 0;
+	if (sync_scan_ignore(s->path, o->scan_flags, &l.ig, cause) != 0 ||
+	    sync_watch_new(s->path, l.ig, &l.w, cause) != 0)
+		goto out;
+	/* What changed between the upload's scan and the watch's start. */
+	if (sync_live_batch(&l, 1, cause) != 0)
+		goto out;
+	/* The upload's manifest (cJSON, several times the scan's size for a
+	 * big tree) is freed but glibc keeps the pages, and the connection's
+	 * buffers keep the size they grew to for it: drop the connection (the
+	 * first batch opens another on the broker's session) and give the
+	 * pages back, as this process now lives as long as the watch. */
+	remote_reset(r);
+	malloc_trim(0);
+	fprintf(stderr, "rdev: sync: watching %s (%zu folders); Ctrl-C ends\n", s->path,
+	    sync_watch_count(l.w));
+	pfd.fd = sync_watch_fd(l.w);
+	pfd.events = POLLIN;
+	while (!sync_live_stop) {
+		now = clock_now_ms();
+		timeout = -1;
+		if (sync_watch_pending(l.w)) {
+			long long due = last + SYNC_LIVE_QUIET_MS;
+
+			if (due > first + SYNC_LIVE_MAX_MS)
+				due = first + SYNC_LIVE_MAX_MS;
+			timeout = due > now ? (int)(due - now) : 0;
+		}
+		if (l.resend && (timeout < 0 || l.retry_at - now < timeout))
+			timeout = l.retry_at > now ? (int)(l.retry_at - now) : 0;
+		if (timeout != 0 && poll(&pfd, 1, timeout) < 0 && errno != EINTR) {
+			error_set_errno(cause, errno, "poll");
+			goto out;
+		}
+		if (sync_live_stop)
+			break;
+		all = sync_live_rescan;
+		sync_live_rescan = 0;
+		if ((n = sync_watch_read(l.w, cause)) < 0)
+			goto out;
+		now = clock_now_ms();
+		if (n > 0) {
+			if (first == 0)
+				first = now;
+			last = now;
+		}
+		if (l.resend && now >= l.retry_at)
+			sync_live_resend(&l);
+		if (all ||
+		    (sync_watch_pending(l.w) &&
+			(now - last >= SYNC_LIVE_QUIET_MS ||
+			    now - first >= SYNC_LIVE_MAX_MS))) {
+			if (sync_live_batch(&l, all, cause) != 0)
+				goto out;
+			first = last = 0;
+		} else if (!sync_watch_pending(l.w))
+			first = last = 0;
+	}
+	rc = 0;
+out:
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	sigaction(SIGHUP, &old_hup, NULL);
+	sync_watch_free(l.w);
+	sync_ignore_free(l.ig);
+	sync_scan_free(l.state);
+	return rc;
+}

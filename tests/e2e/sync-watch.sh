@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# sync-watch.sh - `rdev sync --watch HOST: ./app` against a real sshd host and
+# its dev container: create, edit, delete, rename, an editor's atomic save,
+# chmod +x, a symlink and a new folder with files each show in the container
+# within 2 s; ignored paths and .git stay home; the trees hash the same on
+# both sides; a rescan with nothing changed sends nothing; changes made while
+# the link is down arrive after it; a burst of 20,000 creates (inotify's
+# queue overflows, or too many paths: a rescan) all arrive; Ctrl-C ends it
+# with 0.
+. "$(dirname "$0")/../rig/lib.sh"
+rig_require_docker
+rig_remote_host sw
+watcher= folder=
+# The exit trap: the watcher (its output when the test failed), then the rig.
+sync_watch_cleanup() {
+	local rc=$?
+	[ -z "$watcher" ] || kill "$watcher" 2>/dev/null || true
+	[ "$rc" = 0 ] || cat "$TEST_TMP/w.err" "$TEST_TMP/w.jsonl" >&2 2>/dev/null || true
+	(exit "$rc")
+	rig_remote_cleanup ${folder:+"${folder#"$home"/}"}
+}
+trap sync_watch_cleanup EXIT
+
+app=$TEST_TMP/app
+mkdir -p "$app/src" "$app/.git"
+cat >"$app/.devcontainer.json" <<JSON
+{ "image": "$RDEV_RIG_IMAGE_BOOKWORM_DEV", "updateRemoteUserUID": false }
+JSON
+printf '*.log\n' >"$app/.rdevignore"
+echo main >"$app/src/main.c"
+echo old >"$app/src/old.txt"
+echo a >"$app/a.txt"
+printf '#!/bin/sh\necho hi\n' >"$app/run.sh"
+echo ref >"$app/.git/HEAD"
+
+rdev up "$name:" "$app" --json >"$TEST_TMP/up.json" 2>"$TEST_TMP/up.err" ||
+	{ cat "$TEST_TMP/up.err" >&2; fail "rdev up $name: $app"; }
+ws=$(jq -r .remoteWorkspaceFolder "$TEST_TMP/up.json")
+folder=$home/rdev/workspaces/${ws#/workspaces/}
+cid=$(docker ps -q --filter "label=devcontainer.local_folder=$folder")
+[ -n "$cid" ] || fail "no container for $folder"
+in_ctr() { docker exec -w "$ws" "$cid" "$@"; }
+check "the upload leaves .git home" in_ctr test ! -e .git
+
+"$RDEV_BIN_DIR/rdev" sync "$name:" "$app" --watch --json >"$TEST_TMP/w.jsonl" 2>"$TEST_TMP/w.err" &
+watcher=$!
+watching() { grep -q "watching" "$TEST_TMP/w.err"; }
+eventually "the watcher watches" watching
+
+# visible WHAT CMD...: CMD succeeds within 2 s of now.
+visible() {
+	local what=$1 t0 ms
+	shift
+	t0=$(date +%s%N)
+	while ! "$@" >/dev/null 2>&1; do
+		ms=$((($(date +%s%N) - t0) / 1000000))
+		[ "$ms" -lt 2000 ] || fail "$what: not in the container within 2 s"
+		sleep 0.05
+	done
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	echo "ok   $what (in $ms ms)"
+	CHECKS_PASSED=$((CHECKS_PASSED + 1))
+}
+has() { [ "$(in_ctr cat "$1")" = "$2" ]; }
+
+echo new >"$app/src/new.txt"
+visible "create" has src/new.txt new
+echo v2 >"$app/src/new.txt"
+visible "edit" has src/new.txt v2
+rm "$app/src/old.txt"
+visible "delete" in_ctr test ! -e src/old.txt
+mv "$app/a.txt" "$app/b.txt"
+visible "rename" in_ctr sh -c 'test ! -e a.txt && test "$(cat b.txt)" = a'
+printf 'main v3\n' >"$app/src/.main.c.swp"
+mv "$app/src/.main.c.swp" "$app/src/main.c"
+visible "atomic save (a temporary file renamed over)" has src/main.c "main v3"
+chmod +x "$app/run.sh"
+visible "chmod +x" in_ctr test -x run.sh
+ln -s main.c "$app/src/link"
+visible "a symlink, as a link" in_ctr sh -c 'test "$(readlink src/link)" = main.c'
+mkdir -p "$app/d/e"
+echo 1 >"$app/d/e/f1"
+echo 2 >"$app/d/f2"
+visible "a new folder with files" in_ctr sh -c 'test "$(cat d/e/f1 d/f2)" = "1
+2"'
+echo noise >"$app/x.log"
+echo ref2 >"$app/.git/HEAD"
+echo last >"$app/last.txt"
+visible "a file after ignored changes" has last.txt last
+check "an ignored file stays home" in_ctr test ! -e x.log
+check "... and .git" in_ctr test ! -e .git
+check "nothing of the atomic save's temporary file is left" in_ctr test ! -e src/.main.c.swp
+
+# tree_sum DIR: types, paths, link targets, exec bits and contents (sh, so
+# that the container runs it too); .git and *.log are not synced.
+tree_sum='cd "$1" && { find . -mindepth 1 ! -name "*.log" ! -path "./.git*" -printf "%y %p %l\n";
+	find . -type f ! -name "*.log" ! -path "./.git/*" -perm -u+x -printf "x %p\n";
+	find . -type f ! -name "*.log" ! -path "./.git/*" -exec sha256sum {} +; } | LC_ALL=C sort | sha256sum'
+same_trees() { [ "$(sh -c "$tree_sum" - "$app")" = "$(in_ctr sh -c "$tree_sum" - "$ws")" ]; }
+check "the trees hash the same on both sides" same_trees
+grep -q '"change":"renamed","type":"f","path":"b.txt","from":"a.txt"' "$TEST_TMP/w.jsonl" ||
+	fail "the rename was not reported as one"
+echo "ok   the rename is reported as one change"
+CHECKS_PASSED=$((CHECKS_PASSED + 1))
+
+# A rescan (SIGHUP) with nothing changed sends nothing.
+lines=$(wc -l <"$TEST_TMP/w.jsonl")
+kill -HUP "$watcher"
+rescanned() { [ "$(tail -n +$((lines + 1)) "$TEST_TMP/w.jsonl" | jq -s 'map(select(.rescan)) | length')" -ge 1 ]; }
+eventually "SIGHUP rescans" rescanned
+check_eq "a rescan with nothing changed sends nothing (entries, bytes)" \
+	"$(tail -n +$((lines + 1)) "$TEST_TMP/w.jsonl" | jq -s -c 'map(select(.rescan)) | .[0] | [.sent, .sentBytes, (.changes | length)]')" "[0,0,0]"
+
+# The link drops (the broker stops, and its SSH session with it): the
+# changes made meanwhile arrive once the watcher has connected again.
+broker stop >/dev/null
+echo offline >"$app/offline.txt"
+rm "$app/last.txt"
+eventually "changes made while the link was down arrive" \
+	in_ctr sh -c 'test "$(cat offline.txt)" = offline && test ! -e last.txt'
+check "... after a message that says so" grep -q "will send again" "$TEST_TMP/w.err"
+
+# A burst of 20,000 creates: more than inotify queues (16,384) or than a
+# batch lists: a rescan, and all arrive.
+lines=$(wc -l <"$TEST_TMP/w.jsonl")
+mkdir "$app/burst"
+(cd "$app/burst" && seq -f 'f%05g' 1 20000 | xargs touch)
+count() { [ "$(in_ctr sh -c 'ls burst | wc -l')" = 20000 ]; }
+eventually "a burst of 20,000 creates all arrive" count
+check "... through a rescan" sh -c "tail -n +$((lines + 1)) '$TEST_TMP/w.jsonl' | jq -e -s 'map(select(.rescan)) | length >= 1' >/dev/null"
+check "the trees hash the same after the burst" same_trees
+
+kill -INT "$watcher"
+set +e
+wait "$watcher"
+rc=$?
+set -e
+watcher=
+check_eq "Ctrl-C ends the watch with 0" "$rc" 0
+finish
