@@ -287,11 +287,11 @@ check_eq() {
 }
 
 # eventually WHAT CMD...: CMD succeeds within 15 s (for work that goes on in
-# the background).
+# the background; EVENTUALLY_SECONDS=N eventually ...: within N s).
 eventually() {
-	local what=$1 i
+	local what=$1 i s=${EVENTUALLY_SECONDS:-15}
 	shift
-	for i in $(seq 1 150); do
+	for i in $(seq 1 $((s * 10))); do
 		if "$@" 2>/dev/null; then
 			echo "ok   $what"
 			CHECKS_PASSED=$((CHECKS_PASSED + 1))
@@ -299,7 +299,7 @@ eventually() {
 		fi
 		sleep 0.1
 	done
-	fail "$what (within 15 s; command: $*)"
+	fail "$what (within $s s; command: $*)"
 }
 
 finish() {
