@@ -84,6 +84,12 @@ rdev hosts ls --pool pp --json >"$TEST_TMP/ls.json"
 ms=$((($(date +%s%N) - t0) / 1000000))
 check "hosts ls --json: within the probe timeout with a hung host (${ms} ms)" \
 	test "$ms" -lt 7000
+# The hung host's session gave up its connect within the probe timeout too
+# (not SSH's default 20 s): the broker stops at once, not waiting for it.
+t0=$(date +%s%N)
+check "the broker stops after a probe of a hung host" "$RDEV_BIN_DIR/rdev-broker" stop
+ms=$((($(date +%s%N) - t0) / 1000000))
+check "... at once: no session still connecting to it (${ms} ms)" test "$ms" -lt 3000
 check_eq "hosts ls --json: four hosts of pool pp, in order" \
 	"$(jq -r 'map(.name) | join(",")' "$TEST_TMP/ls.json")" "$ha,$hb,$hc,$hung"
 check_eq "hosts ls --json: states" \
@@ -194,6 +200,16 @@ rdev up @pp "$TEST_TMP/$gpuopt" >"$TEST_TMP/up-gpuopt.json" 2>"$TEST_TMP/up.err"
 check "gpu: \"optional\" is placed on a host without one" \
 	jq -e '.host | length > 0' "$TEST_TMP/up-gpuopt.json"
 check "down @pp of it" rdev down @pp "$TEST_TMP/$gpuopt"
+# Named directly (no pool): gpu: true is refused by the host's agent, naming
+# the file and the property (rdev gives no container a GPU yet).
+set +e
+rdev up "$ha:" "$TEST_TMP/$gpu" >/dev/null 2>"$TEST_TMP/direct-gpu.err"; s=$?
+set -e
+check "up $ha: SOURCE with gpu: true: refused" test "$s" -ne 0
+check "... naming the file and the property" grep -q \
+	'/rdev/workspaces/'"$gpu"'-[0-9a-f]*/.devcontainer.json:1:[0-9]*: "hostRequirements"."gpu": GPU access is not supported yet' \
+	"$TEST_TMP/direct-gpu.err"
+check_eq "... and nothing was made" "$(made "$gpu")" 0
 # Named directly, the host's agent admits or refuses it by the same rule.
 set +e
 rdev up "$hc:" "$TEST_TMP/$huge" >/dev/null 2>"$TEST_TMP/direct.err"; s=$?
