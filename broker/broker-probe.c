@@ -14,21 +14,19 @@
 
 #include "buf.h"
 #include "log.h"
+#include "proto-conn.h"
 #include "proto.h"
 #include "xmalloc.h"
 
 /* The longest a probe may be given, and what it gets when it asks for none. */
 #define BROKER_PROBE_MAX_MS 60000
 #define BROKER_PROBE_DEFAULT_MS 5000
-/* The most an answer may be (info is a few hundred bytes). */
-#define BROKER_PROBE_MAX_ANSWER (1u << 20)
 
 /* One host of a probe: our end of its socketpair until its answer is in. */
 struct broker_probe_slot {
 	struct broker_probe *p;
-	int fd; /* -1 once answered (or never submitted) */
+	struct proto_conn *conn; /* NULL once answered (or never submitted) */
 	struct event *ev;
-	struct buf *in;
 	cJSON *answer; /* {"info":...} or {"error":...}; NULL: none yet */
 };
 
@@ -49,9 +47,8 @@ broker_probe_slot_close(struct broker_probe_slot *s)
 	if (s->ev != NULL)
 		event_free(s->ev);
 	s->ev = NULL;
-	if (s->fd >= 0)
-		close(s->fd);
-	s->fd = -1;
+	proto_conn_free(s->conn);
+	s->conn = NULL;
 }
 
 static void
@@ -59,7 +56,6 @@ broker_probe_free(struct broker_probe *p)
 {
 	for (int i = 0; i < p->n; i++) {
 		broker_probe_slot_close(&p->slots[i]);
-		buf_free(p->slots[i].in);
 		cJSON_Delete(p->slots[i].answer);
 	}
 	free(p->slots);
@@ -177,30 +173,16 @@ static void
 broker_probe_slot_on_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct broker_probe_slot *s = arg;
-	unsigned char tmp[16384];
 	struct proto_frame f;
-	size_t used;
 	char *cause = NULL;
-	ssize_t got;
 	int rc;
 
-	got = read(fd, tmp, sizeof tmp);
-	if (got < 0 && (errno == EINTR || errno == EAGAIN))
-		return;
-	if (got <= 0) {
+	if ((rc = proto_conn_read_some(s->conn, &cause)) == 0) {
 		broker_probe_slot_error(s, "the host's session ended without an answer");
 		return;
 	}
-	buf_append(s->in, tmp, (size_t)got);
-	if (buf_len(s->in) > BROKER_PROBE_MAX_ANSWER) {
-		broker_probe_slot_error(s, "the agent's info answer is too long");
-		return;
-	}
-	while ((rc = proto_decode(buf_data(s->in), buf_len(s->in), &f, &used, &cause)) ==
-	    1) {
-		rc = broker_probe_slot_frame(s, &f);
-		buf_consume(s->in, used);
-		if (rc == 0)
+	while (rc > 0 && (rc = proto_conn_next(s->conn, &f, &cause)) == 1) {
+		if (broker_probe_slot_frame(s, &f) == 0)
 			return;
 	}
 	if (rc < 0) {
@@ -230,8 +212,6 @@ broker_probe_submit(struct broker_probe *p, int i, const cJSON *host, int timeou
 	int sv[2];
 
 	s->p = p;
-	s->fd = -1;
-	s->in = buf_new();
 	if (!cJSON_IsObject(host)) {
 		broker_probe_slot_error(s, "not a host");
 		return;
@@ -249,9 +229,9 @@ broker_probe_submit(struct broker_probe *p, int i, const cJSON *host, int timeou
 		return;
 	}
 	fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
-	s->fd = sv[0];
+	s->conn = proto_conn_new(sv[0], "the host's session");
 	s->ev =
-	    event_new(p->base, s->fd, EV_READ | EV_PERSIST, broker_probe_slot_on_read, s);
+	    event_new(p->base, sv[0], EV_READ | EV_PERSIST, broker_probe_slot_on_read, s);
 	event_add(s->ev, NULL);
 }
 
@@ -281,9 +261,6 @@ broker_probe_start(struct event_base *base, struct broker_probes *list, int fd, 
 	tv.tv_sec = timeout_ms / 1000;
 	tv.tv_usec = (timeout_ms % 1000) * 1000;
 	evtimer_add(p->timer, &tv);
-	for (i = 0; i < p->n; i++)
-		p->slots[i].fd = -1;
-	i = 0;
 	cJSON_ArrayForEach(h, hosts)
 		broker_probe_submit(p, i++, h, timeout_ms, submit, arg);
 	if (p->n == 0)
