@@ -45,10 +45,14 @@ struct sync_recv {
 	/* The last parent folder opened (most entries share one). */
 	char *pdir_path;
 	int pdir;
+	/* Entries were renamed into pdir, the root, since their last fsync:
+	 * the index may say they are there only once those are on disk. */
+	int pdir_dirty, root_dirty;
 	/* The file being written. */
 	long cur; /* index in want, -1 when none */
 	int cur_fd;
 	int cur_dir;
+	int cur_in_root; /* cur_dir is the root's (else pdir's) */
 	char *cur_tmp;
 	const char *cur_leaf;
 	unsigned cur_mode;
@@ -60,6 +64,29 @@ struct sync_recv {
 };
 
 /* ---- Paths under the root, never through a symlink ----------------------- */
+
+/* fsync the folders entries were renamed into since their last fsync
+ * (the open parent folder, the root). */
+static void
+sync_recv_sync_dirs(struct sync_recv *r)
+{
+	if (r->pdir_dirty && r->pdir >= 0 && fsync(r->pdir) != 0)
+		log_warn(
+		    "sync: %s/%s: fsync: %s", r->folder, r->pdir_path, strerror(errno));
+	if (r->root_dirty && fsync(r->root) != 0)
+		log_warn("sync: %s: fsync: %s", r->folder, strerror(errno));
+	r->pdir_dirty = r->root_dirty = 0;
+}
+
+/* An entry was renamed into dfd (the root or pdir). */
+static void
+sync_recv_dirty(struct sync_recv *r, int dfd)
+{
+	if (dfd == r->root)
+		r->root_dirty = 1;
+	else
+		r->pdir_dirty = 1;
+}
 
 /* The folder that holds path (relative), opened from the root with
  * O_NOFOLLOW on every component; with create, missing folders are made.
@@ -78,6 +105,7 @@ sync_recv_parent(struct sync_recv *r, const char *path, int create, const char *
 	if (r->pdir >= 0 && strlen(r->pdir_path) == plen &&
 	    memcmp(r->pdir_path, path, plen) == 0)
 		return r->pdir;
+	sync_recv_sync_dirs(r);
 	if (r->pdir >= 0)
 		close(r->pdir);
 	r->pdir = -1;
@@ -93,9 +121,12 @@ sync_recv_parent(struct sync_recv *r, const char *path, int create, const char *
 		name = xstrndup(p, (size_t)(end - p));
 		next = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (next < 0 && errno == ENOENT && create &&
-		    (mkdirat(fd, name, 0755) == 0 || errno == EEXIST))
+		    (mkdirat(fd, name, 0755) == 0 || errno == EEXIST)) {
+			/* (a new folder's entry on disk before what goes in it) */
+			fsync(fd);
 			next = openat(
 			    fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		}
 		free(name);
 		if (fd != r->root) {
 			int saved = errno;
@@ -342,11 +373,13 @@ sync_recv_on_entry(void *arg, const struct tar_entry *t, char **cause)
 			return -1;
 		}
 		free(tmp);
+		sync_recv_dirty(r, dfd);
 		r->host[i].valid = 1;
 		r->host[i].needed = 0;
 		r->received++;
 		return 0;
 	}
+	r->cur_in_root = dfd == r->root;
 	/* A file: written under a temporary name, renamed at its end. */
 	r->cur_dir = dup(dfd);
 	r->cur_tmp = sync_recv_tmp_name(r);
@@ -401,12 +434,19 @@ sync_recv_on_entry_end(void *arg, char **cause)
 	if (r->cur < 0)
 		return 0; /* not a file */
 	h = &r->host[r->cur];
+	/* The data on disk before the rename puts it in the old one's place
+	 * (a crash leaves the old file or the whole new one). */
 	if (fchmod(r->cur_fd, r->cur_mode) != 0 || fstat(r->cur_fd, &sb) != 0 ||
+	    fsync(r->cur_fd) != 0 ||
 	    sync_recv_replace(r->cur_dir, r->cur_tmp, r->cur_leaf) != 0) {
 		error_set_errno(cause, errno, "'%s'", r->want->v[r->cur].path);
 		sync_recv_drop_current(r);
 		return -1;
 	}
+	if (r->cur_in_root)
+		r->root_dirty = 1;
+	else
+		r->pdir_dirty = 1;
 	crypto_generichash_final(&r->cur_hash, bin, sizeof bin);
 	sodium_bin2hex(h->hash, sizeof h->hash, bin, sizeof bin);
 	h->size = sb.st_size;
@@ -527,6 +567,8 @@ sync_recv_save(struct sync_recv *r)
 		free(idx.v); /* nothing changed: no write (and no fsync) */
 		return;
 	}
+	/* What the index says is there is on disk first. */
+	sync_recv_sync_dirs(r);
 	j = cJSON_CreateObject();
 	cJSON_AddStringToObject(j, "folder", r->folder);
 	cJSON_AddItemToObject(j, "files", sync_scan_manifest(&idx, 1));
