@@ -45,14 +45,13 @@ struct sync_recv {
 	/* The last parent folder opened (most entries share one). */
 	char *pdir_path;
 	int pdir;
-	/* Entries were renamed into pdir, the root, since their last fsync:
-	 * the index may say they are there only once those are on disk. */
-	int pdir_dirty, root_dirty;
+	/* Entries were written since the last syncfs: the index may say they
+	 * are there only once they are on disk. */
+	int dirty;
 	/* The file being written. */
 	long cur; /* index in want, -1 when none */
 	int cur_fd;
 	int cur_dir;
-	int cur_in_root; /* cur_dir is the root's (else pdir's) */
 	char *cur_tmp;
 	const char *cur_leaf;
 	unsigned cur_mode;
@@ -65,27 +64,18 @@ struct sync_recv {
 
 /* ---- Paths under the root, never through a symlink ----------------------- */
 
-/* fsync the folders entries were renamed into since their last fsync
- * (the open parent folder, the root). */
+/* Everything written under the root on disk, when something was: one
+ * syncfs(2) of its file system rather than an fsync per file and folder
+ * (one each made bench/sync.sh's 100 MB of 1,200 files take 5.0 s, not
+ * 2.3 s), before the index says the files are there. A crash before it
+ * leaves the old index, which the next sync does not trust for files whose
+ * inode or size changed. */
 static void
-sync_recv_sync_dirs(struct sync_recv *r)
+sync_recv_sync(struct sync_recv *r)
 {
-	if (r->pdir_dirty && r->pdir >= 0 && fsync(r->pdir) != 0)
-		log_warn(
-		    "sync: %s/%s: fsync: %s", r->folder, r->pdir_path, strerror(errno));
-	if (r->root_dirty && fsync(r->root) != 0)
-		log_warn("sync: %s: fsync: %s", r->folder, strerror(errno));
-	r->pdir_dirty = r->root_dirty = 0;
-}
-
-/* An entry was renamed into dfd (the root or pdir). */
-static void
-sync_recv_dirty(struct sync_recv *r, int dfd)
-{
-	if (dfd == r->root)
-		r->root_dirty = 1;
-	else
-		r->pdir_dirty = 1;
+	if (r->dirty && syncfs(r->root) != 0)
+		log_warn("sync: %s: syncfs: %s", r->folder, strerror(errno));
+	r->dirty = 0;
 }
 
 /* The folder that holds path (relative), opened from the root with
@@ -105,7 +95,6 @@ sync_recv_parent(struct sync_recv *r, const char *path, int create, const char *
 	if (r->pdir >= 0 && strlen(r->pdir_path) == plen &&
 	    memcmp(r->pdir_path, path, plen) == 0)
 		return r->pdir;
-	sync_recv_sync_dirs(r);
 	if (r->pdir >= 0)
 		close(r->pdir);
 	r->pdir = -1;
@@ -121,12 +110,9 @@ sync_recv_parent(struct sync_recv *r, const char *path, int create, const char *
 		name = xstrndup(p, (size_t)(end - p));
 		next = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (next < 0 && errno == ENOENT && create &&
-		    (mkdirat(fd, name, 0755) == 0 || errno == EEXIST)) {
-			/* (a new folder's entry on disk before what goes in it) */
-			fsync(fd);
+		    (mkdirat(fd, name, 0755) == 0 || errno == EEXIST))
 			next = openat(
 			    fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		}
 		free(name);
 		if (fd != r->root) {
 			int saved = errno;
@@ -373,13 +359,12 @@ sync_recv_on_entry(void *arg, const struct tar_entry *t, char **cause)
 			return -1;
 		}
 		free(tmp);
-		sync_recv_dirty(r, dfd);
+		r->dirty = 1;
 		r->host[i].valid = 1;
 		r->host[i].needed = 0;
 		r->received++;
 		return 0;
 	}
-	r->cur_in_root = dfd == r->root;
 	/* A file: written under a temporary name, renamed at its end. */
 	r->cur_dir = dup(dfd);
 	r->cur_tmp = sync_recv_tmp_name(r);
@@ -434,19 +419,13 @@ sync_recv_on_entry_end(void *arg, char **cause)
 	if (r->cur < 0)
 		return 0; /* not a file */
 	h = &r->host[r->cur];
-	/* The data on disk before the rename puts it in the old one's place
-	 * (a crash leaves the old file or the whole new one). */
 	if (fchmod(r->cur_fd, r->cur_mode) != 0 || fstat(r->cur_fd, &sb) != 0 ||
-	    fsync(r->cur_fd) != 0 ||
 	    sync_recv_replace(r->cur_dir, r->cur_tmp, r->cur_leaf) != 0) {
 		error_set_errno(cause, errno, "'%s'", r->want->v[r->cur].path);
 		sync_recv_drop_current(r);
 		return -1;
 	}
-	if (r->cur_in_root)
-		r->root_dirty = 1;
-	else
-		r->pdir_dirty = 1;
+	r->dirty = 1;
 	crypto_generichash_final(&r->cur_hash, bin, sizeof bin);
 	sodium_bin2hex(h->hash, sizeof h->hash, bin, sizeof bin);
 	h->size = sb.st_size;
@@ -568,7 +547,7 @@ sync_recv_save(struct sync_recv *r)
 		return;
 	}
 	/* What the index says is there is on disk first. */
-	sync_recv_sync_dirs(r);
+	sync_recv_sync(r);
 	j = cJSON_CreateObject();
 	cJSON_AddStringToObject(j, "folder", r->folder);
 	cJSON_AddItemToObject(j, "files", sync_scan_manifest(&idx, 1));
