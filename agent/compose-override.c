@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "config-merge.h"
 #include "error.h"
 #include "xmalloc.h"
 
@@ -393,6 +394,22 @@ compose_override_print(const cJSON *root)
 	return out;
 }
 
+/* limitContainers: the service's cpus and mem_limit from the merged
+ * hostRequirements (what container_spec_limit gives a plain container). */
+static void
+compose_override_limit(cJSON *svc, const cJSON *merged)
+{
+	const cJSON *hr = cJSON_GetObjectItemCaseSensitive(merged, "hostRequirements");
+	const cJSON *cpus = cJSON_GetObjectItemCaseSensitive(hr, "cpus");
+	double memory =
+	    config_merge_parse_bytes(cJSON_GetObjectItemCaseSensitive(hr, "memory"));
+
+	if (cJSON_IsNumber(cpus) && cpus->valuedouble > 0)
+		cJSON_AddNumberToObject(svc, "cpus", cpus->valuedouble);
+	if (memory > 0)
+		cJSON_AddNumberToObject(svc, "mem_limit", memory);
+}
+
 char *
 compose_override_generate(const struct compose_override_input *in, char **cause)
 {
@@ -424,6 +441,8 @@ compose_override_generate(const struct compose_override_input *in, char **cause)
 	    compose_override_list(
 		cJSON_GetObjectItemCaseSensitive(merged, "securityOpt")));
 	compose_override_set_list(svc, "labels", compose_override_pairs(in->labels));
+	if (in->limit)
+		compose_override_limit(svc, merged);
 	if (compose_override_volumes(svc, in, named, cause) != 0)
 		goto out;
 	if (cJSON_GetArraySize(named) > 0) {

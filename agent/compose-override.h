@@ -40,6 +40,10 @@ struct compose_override_input {
 	/* The reference's --mount: [{"type","source","target","external"}],
 	 * after the merged mounts; may be NULL. */
 	const cJSON *extra_mounts;
+	/* The host policy's limitContainers: the service gets `cpus` and
+	 * `mem_limit` from the merged hostRequirements (Compose v2, or a file
+	 * of version 2.x for docker-compose v1, whose version 3 has neither). */
+	int limit;
 };
 
 /* The override file's text (compose_override_print()). New string (caller

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "admission.h"
 #include "agent-state.h"
 #include "atomic-file.h"
 #include "compose-override.h"
@@ -412,7 +413,9 @@ compose_build(struct compose *c, int only_service, char **cause)
 
 /* Build (unless the container exists), read the image's metadata, install
  * the Features on it and build the UID-sync image (for a new container),
- * write the override, `up -d`. */
+ * write the override, `up -d`: admitted by the host (admission.h), as a new
+ * container or a stopped one started again, with the host-wide lock held
+ * until Compose has started it. */
 static int
 compose_start(
     struct compose *c, const char *config_hash, int have_container, char **cause)
@@ -426,7 +429,7 @@ compose_start(
 	char *version = NULL;
 	const char *user, *image_user, *set_image = NULL;
 	struct stat st;
-	int rc = -1;
+	int rc = -1, admitted = -1;
 
 	if (!have_container && compose_build(c, 0, cause) != 0)
 		goto out;
@@ -496,6 +499,8 @@ compose_start(
 	in.image_config = cJSON_GetObjectItemCaseSensitive(inspect, "Config");
 	in.labels = labels;
 	in.extra_mounts = c->opts->mounts;
+	in.limit = c->opts->limit_containers &&
+	    (c->v2 || version == NULL || strncmp(version, "3", 1) != 0);
 	if ((text = compose_override_generate(&in, cause)) == NULL) {
 		error_prefix(cause, "%s", config_get_file(c->cfg));
 		goto out;
@@ -509,12 +514,16 @@ compose_start(
 	if (have_container)
 		compose_argv_add(&a, "--no-recreate");
 	compose_argv_services(c, &a);
+	if (c->opts->policy != NULL &&
+	    admission_enter(c->opts->policy, c->d, merged, &admitted, cause) != 0)
+		goto out;
 	progress_line(
 	    c->p, "Starting Compose project %s (service %s)", c->project, c->service);
 	if (compose_run(c, &a, "up", 1, NULL, cause) != 0)
 		goto out;
 	rc = 0;
 out:
+	admission_leave(admitted);
 	compose_argv_free(&a);
 	cJSON_Delete(inspect);
 	cJSON_Delete(entries);

@@ -45,6 +45,9 @@ struct sync_recv {
 	/* The last parent folder opened (most entries share one). */
 	char *pdir_path;
 	int pdir;
+	/* Entries were written since the last syncfs: the index may say they
+	 * are there only once they are on disk. */
+	int dirty;
 	/* The file being written. */
 	long cur; /* index in want, -1 when none */
 	int cur_fd;
@@ -60,6 +63,20 @@ struct sync_recv {
 };
 
 /* ---- Paths under the root, never through a symlink ----------------------- */
+
+/* Everything written under the root on disk, when something was: one
+ * syncfs(2) of its file system rather than an fsync per file and folder
+ * (one each made bench/sync.sh's 100 MB of 1,200 files take 5.0 s, not
+ * 2.3 s), before the index says the files are there. A crash before it
+ * leaves the old index, which the next sync does not trust for files whose
+ * inode or size changed. */
+static void
+sync_recv_sync(struct sync_recv *r)
+{
+	if (r->dirty && syncfs(r->root) != 0)
+		log_warn("sync: %s: syncfs: %s", r->folder, strerror(errno));
+	r->dirty = 0;
+}
 
 /* The folder that holds path (relative), opened from the root with
  * O_NOFOLLOW on every component; with create, missing folders are made.
@@ -342,6 +359,7 @@ sync_recv_on_entry(void *arg, const struct tar_entry *t, char **cause)
 			return -1;
 		}
 		free(tmp);
+		r->dirty = 1;
 		r->host[i].valid = 1;
 		r->host[i].needed = 0;
 		r->received++;
@@ -407,6 +425,7 @@ sync_recv_on_entry_end(void *arg, char **cause)
 		sync_recv_drop_current(r);
 		return -1;
 	}
+	r->dirty = 1;
 	crypto_generichash_final(&r->cur_hash, bin, sizeof bin);
 	sodium_bin2hex(h->hash, sizeof h->hash, bin, sizeof bin);
 	h->size = sb.st_size;
@@ -527,6 +546,8 @@ sync_recv_save(struct sync_recv *r)
 		free(idx.v); /* nothing changed: no write (and no fsync) */
 		return;
 	}
+	/* What the index says is there is on disk first. */
+	sync_recv_sync(r);
 	j = cJSON_CreateObject();
 	cJSON_AddStringToObject(j, "folder", r->folder);
 	cJSON_AddItemToObject(j, "files", sync_scan_manifest(&idx, 1));

@@ -342,7 +342,7 @@ static int
 up_reuse(struct up_state *s, int *started, char **cause)
 {
 	char *id = xstrdup(up_json_string(s->container, "Id", NULL));
-	int rc = -1;
+	int rc = -1, admitted = -1;
 
 	labels_note_changed(s->container, s->config_hash, s->p);
 	if (up_merged_for_container(s->cfg, s->container, &s->merged, cause) != 0)
@@ -352,9 +352,16 @@ up_reuse(struct up_state *s, int *started, char **cause)
 		rc = 0;
 		goto out;
 	}
+	/* A stopped container started again takes a place as a new one does
+	 * (its reservation was not counted while it was stopped). */
+	if (s->opts->policy != NULL &&
+	    admission_enter(s->opts->policy, s->docker, s->merged, &admitted, cause) != 0)
+		goto out;
 	progress_line(s->p, "Starting container %.12s", id);
 	if (docker_container_start(s->docker, id, cause) != 0)
 		goto out;
+	admission_leave(admitted);
+	admitted = -1;
 	*started = 1;
 	cJSON_Delete(s->container);
 	s->container = NULL;
@@ -366,6 +373,7 @@ up_reuse(struct up_state *s, int *started, char **cause)
 	}
 	rc = 0;
 out:
+	admission_leave(admitted);
 	free(id);
 	return rc;
 }

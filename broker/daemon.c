@@ -20,6 +20,7 @@
 
 #include "agent-install.h"
 #include "broker-client.h"
+#include "broker-probe.h"
 #include "broker-state.h"
 #include "buf.h"
 #include "error.h"
@@ -49,6 +50,7 @@ struct broker {
 	LIST_HEAD(, broker_conn) conns; /* freed at stop if still here */
 	struct broker_state *saved;	/* the forwards and watches, saved */
 	struct local_host *local;	/* forwards on this machine's engine */
+	struct broker_probes probes;	/* "pool-probe" requests being answered */
 	int forget;			/* stop: and forget what is saved */
 };
 
@@ -212,29 +214,30 @@ broker_restore(struct broker *b)
 	cJSON_Delete(hosts);
 }
 
-/* A request for a host ("agent", "forward", "unforward"): hand the
- * connection to the host's session. Returns 1 if the connection was handed
- * over, 0 if answered here. */
+/* Hand fd (made blocking: the host session sets what it needs itself, at
+ * once) with request id to the session of the host req names (made when
+ * there is none); job is the request for the session (NULL: an agent
+ * client). 0 when handed over, else -1 with *cause (fd is the caller's,
+ * blocking). connect_timeout_s: a new session's SSH connect bound (0: the
+ * ssh_config's ConnectTimeout, else the default). */
 static int
-broker_op_host(struct broker_conn *c, int id, const cJSON *req, int is_agent)
+broker_host_submit(struct broker *b, const cJSON *req, int connect_timeout_s, int fd,
+    int id, const cJSON *job, char **cause)
 {
-	struct broker *b = c->b;
 	struct host_session_params p;
 	struct broker_host *h;
 	char *key;
 	int attempt;
 
 	broker_host_params(b, req, &p);
-	if (p.ssh.host == NULL) {
-		broker_conn_reply(c, id, NULL, "no host given");
-		return 0;
-	}
-	if (b->bundle == NULL && b->agent_path == NULL) {
-		broker_conn_reply(c, id, NULL, b->bundle_error);
-		return 0;
-	}
+	p.ssh.connect_timeout_s = connect_timeout_s;
+	if (p.ssh.host == NULL)
+		return error_set(cause, "no host given");
+	if (b->bundle == NULL && b->agent_path == NULL)
+		return error_set(cause, "%s", b->bundle_error);
 	broker_reap(b);
 	key = host_session_key(&p.ssh);
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	for (attempt = 0; attempt < 2; attempt++) {
 		LIST_FOREACH(h, &b->hosts, entry) {
 			if (strcmp(h->key, key) == 0)
@@ -245,19 +248,30 @@ broker_op_host(struct broker_conn *c, int id, const cJSON *req, int is_agent)
 			h = LIST_FIRST(&b->hosts);
 		}
 		host_session_set_auth_sock(h->session, p.ssh.auth_sock);
-		/* The host session expects a blocking fd (it sets what it needs
-		 * itself, at once: never change the mode after the hand-over). */
-		fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) & ~O_NONBLOCK);
-		if (host_session_submit(h->session, c->fd, id, is_agent ? NULL : req) ==
-		    0) {
+		if (host_session_submit(h->session, fd, id, job) == 0) {
 			free(key);
-			return 1;
+			return 0;
 		}
-		fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
 		broker_reap(b); /* it just ended: make a new one */
 	}
 	free(key);
-	broker_conn_reply(c, id, NULL, "could not start a host session");
+	return error_set(cause, "could not start a host session");
+}
+
+/* A request for a host ("agent", "forward", "unforward"): hand the
+ * connection to the host's session. Returns 1 if the connection was handed
+ * over, 0 if answered here. */
+static int
+broker_op_host(struct broker_conn *c, int id, const cJSON *req, int is_agent)
+{
+	char *cause = NULL;
+
+	if (broker_host_submit(c->b, req, 0, c->fd, id, is_agent ? NULL : req, &cause) ==
+	    0)
+		return 1;
+	fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
+	broker_conn_reply(c, id, NULL, cause);
+	free(cause);
 	return 0;
 }
 
@@ -277,6 +291,22 @@ broker_op_probe(struct broker_conn *c, int id, const cJSON *req)
 	fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) & ~O_NONBLOCK);
 	host_probe_start(c->fd, id, &p.ssh);
 	return 2;
+}
+
+/* broker_probe_submit_fn: one host of a probe, as an "info" job. */
+static int
+broker_probe_host(
+    void *arg, const cJSON *host, int connect_timeout_s, int fd, char **cause)
+{
+	struct broker *b = arg;
+	cJSON *job = cJSON_CreateObject();
+	int rc;
+
+	cJSON_AddNumberToObject(job, "id", 1); /* (the agent's request id) */
+	cJSON_AddStringToObject(job, "op", "info");
+	rc = broker_host_submit(b, host, connect_timeout_s, fd, 1, job, cause);
+	cJSON_Delete(job);
+	return rc;
 }
 
 /* Add a session's status st (taken) to sessions, its forwards (with their
@@ -370,6 +400,11 @@ broker_conn_frame(struct broker_conn *c, const struct proto_frame *f)
 	} else if (strcmp(op->valuestring, "forward") == 0 ||
 	    strcmp(op->valuestring, "unforward") == 0) {
 		rc = broker_op_host(c, id->valueint, msg, 0) ? 2 : 1;
+	} else if (strcmp(op->valuestring, "pool-probe") == 0) {
+		/* answered by the probe, when its hosts have answered */
+		broker_probe_start(c->b->base, &c->b->probes, c->fd, id->valueint, msg,
+		    broker_probe_host, c->b);
+		rc = 2;
 	} else if (strcmp(op->valuestring, "status") == 0) {
 		broker_conn_reply(c, id->valueint, broker_status(c->b), NULL);
 	} else if (strcmp(op->valuestring, "probe") == 0) {
@@ -557,6 +592,7 @@ broker_serve(struct broker *b, int lfd)
 	close(lfd);
 	while (!LIST_EMPTY(&b->conns))
 		broker_conn_free(LIST_FIRST(&b->conns), 1);
+	broker_probe_free_all(&b->probes);
 	LIST_FOREACH(h, &b->hosts, entry)
 		host_session_stop(h->session);
 	while (!LIST_EMPTY(&b->hosts))
@@ -591,6 +627,7 @@ broker_daemon_start(const struct broker_daemon_opts *o, int *already, char **cau
 	memset(&b, 0, sizeof b);
 	LIST_INIT(&b.hosts);
 	LIST_INIT(&b.conns);
+	LIST_INIT(&b.probes);
 	b.opts = *o;
 	if ((lock_path = runtime_dir_file(BROKER_LOCK_NAME, cause)) == NULL)
 		return -1;

@@ -8,6 +8,8 @@
  *   agent   {"host","user","port","sshConfig","knownHosts","acceptNewHostKey"}
  *           -> progress events, then {"ok":true,"result":{"host","agent"}};
  *           from then on the connection carries the agent's protocol.
+ *   pool-probe {"hosts":[{the agent fields}...],"timeoutMs"} -> {"hosts":[{"info"}
+ *           or {"error"}...]} by the deadline (broker-probe.h).
  *   status  -> {"pid","socket","uptimeSeconds","sessions":[...],"forwards":[]}
  *   stop    {"forget"?} -> {} and the broker ends.
  *

@@ -180,7 +180,42 @@ host_connect(struct host_session *h, char **cause)
 	return host_agent_start(h, cause);
 }
 
-/* Run a queued job: an agent client (spliced) or a forward request. */
+/* host_call_done_fn of an "info" job: its answer to its fd, then the job
+ * is done. */
+static void
+host_info_done(struct host_session *h, void *arg, const cJSON *result, const char *error)
+{
+	struct host_job *j = arg;
+	cJSON *o;
+
+	if (error != NULL)
+		host_send_error(j->fd, j->request_id, error);
+	else {
+		o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "id", j->request_id);
+		cJSON_AddBoolToObject(o, "ok", 1);
+		cJSON_AddItemToObject(o, "result",
+		    result != NULL ? cJSON_Duplicate(result, 1) : cJSON_CreateObject());
+		host_send_json(j->fd, PROTO_CONTROL, o);
+		cJSON_Delete(o);
+	}
+	close(j->fd);
+	cJSON_Delete(j->req);
+	free(j);
+}
+
+/* Is j an "info" job (the broker's probe: the agent's answer, on a
+ * connected session only)? */
+static int
+host_job_is_info(const struct host_job *j)
+{
+	const char *op = j->req != NULL ? host_json_str(j->req, "op") : NULL;
+
+	return op != NULL && strcmp(op, "info") == 0;
+}
+
+/* Run a queued job: an agent client (spliced), the broker's "info" for a
+ * probe, or a forward request. */
 static void
 host_run_job(struct host_session *h, struct host_job *j)
 {
@@ -188,6 +223,10 @@ host_run_job(struct host_session *h, struct host_job *j)
 
 	if (op == NULL) {
 		host_link_open(h, j);
+		return;
+	}
+	if (strcmp(op, "info") == 0) {
+		host_agent_call_start(h, j->req, host_info_done, j);
 		return;
 	}
 	if (strcmp(op, "forward") == 0) {
@@ -395,7 +434,7 @@ host_reconnect(struct host_session *h)
 			while ((j = TAILQ_FIRST(&jobs)) != NULL) {
 				TAILQ_REMOVE(&jobs, j, entry);
 				/* forward changes work offline */
-				if (j->req != NULL)
+				if (j->req != NULL && !host_job_is_info(j))
 					host_run_job(h, j);
 				else
 					host_fail_job(j,

@@ -63,8 +63,12 @@ struct host_session *host_session_new(const struct host_session_params *p);
 void host_session_set_auth_sock(struct host_session *h, const char *auth_sock);
 /* Hand over a client connection whose request (id) has been read. req NULL:
  * an "agent" request: the session answers it (progress events, then ok or an
- * error) and splices fd to a new channel to the host's agent. req a "forward"
- * or "unforward" request (copied): answered, then fd is closed. Forwards keep
+ * error) and splices fd to a new channel to the host's agent. req an "info"
+ * request ({"id","op":"info"}, copied; the broker's probe, broker-probe.h):
+ * once connected, the session asks the agent and answers with its result or
+ * an error, then closes fd (a session that is reconnecting fails it at once).
+ * req a "forward" or "unforward" request (copied): answered, then fd is
+ * closed. Forwards keep
  * the session open (no idle close) and survive a lost connection: their
  * listeners stay, what connects meanwhile is closed at once, and the session
  * reconnects with exponential backoff (1 s doubling to 30 s, with jitter).

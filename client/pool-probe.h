@@ -1,11 +1,12 @@
 /* pool-probe.h - asking a pool's hosts for their facts, all at once.
  *
- * Each entry's agent is asked for "info" (docs/PROTOCOL.md) through the
- * broker, each in a child process of its own, so a host that accepts TCP
- * and never speaks SSH costs no more than the deadline: at most timeout_ms
- * in all, after which the hosts not answered are "down" with error
- * "timeout" (their children killed). SSH never prompts here (a host that
- * needs a passphrase the ssh-agent lacks is down, with the reason).
+ * One "pool-probe" request to the broker (broker/broker-probe.h): the broker
+ * asks each entry's agent for "info" (docs/PROTOCOL.md) over the session it
+ * holds for that host, all at once, and answers by the deadline, so a host
+ * that accepts TCP and never speaks SSH costs no more than timeout_ms in
+ * all: the hosts not answered by then are "down" with error "timeout". SSH
+ * never prompts here (a host that needs a passphrase the ssh-agent lacks is
+ * down, with the reason).
  */
 #ifndef RDEV_POOL_PROBE_H
 #define RDEV_POOL_PROBE_H

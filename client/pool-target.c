@@ -2,8 +2,6 @@
  * on (pool-target.h). */
 #include "pool-target.h"
 
-#include <sys/stat.h>
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +15,7 @@
 #include "placement.h"
 #include "pool-file.h"
 #include "pool-probe.h"
+#include "source.h"
 #include "xmalloc.h"
 
 #define POOL_TARGET_FILE "placements.json"
@@ -129,22 +128,19 @@ pool_target_remember(const char *pool, const char *source, const char *host, cha
 	return rc;
 }
 
-/* The hostRequirements of the configuration at source, when source is a
- * folder on this machine (interim: see pool-target.h) into *pr. 0, or -1
- * with *cause (a devcontainer.json that cannot be read). */
+/* The hostRequirements of the configuration in the local folder source
+ * (pool-target.h) into *pr. 0, or -1 with *cause (a devcontainer.json that
+ * cannot be found or read). */
 static int
 pool_target_requirements(
     const char *source, const char *config, struct placement_req *pr, char **cause)
 {
 	struct jsonc_doc *doc = NULL;
-	struct stat st;
 	char *file = NULL, *data = NULL, *folder;
 	size_t len;
 	int rc = -1;
 
 	memset(pr, 0, sizeof *pr);
-	if (stat(source, &st) != 0 || !S_ISDIR(st.st_mode))
-		return 0;
 	if ((folder = config_discover_resolve(NULL, source, cause)) == NULL)
 		return -1;
 	if (config != NULL)
@@ -167,17 +163,21 @@ pool_target_requirements(
 	return rc;
 }
 
-/* Probe members and choose one: its index, or -1 after printing why. */
+/* Probe members and choose one: its index, or -1 after printing why. A git
+ * URL's requirements are unknown here (its configuration is on the host
+ * once cloned): placement ranks the hosts alone, and the chosen host's
+ * agent checks them at `up` (admission). */
 static int
-pool_target_place(const struct pool_target_req *req, const cJSON *members)
+pool_target_place(const struct pool_target_req *req, int local, const cJSON *members)
 {
-	struct placement_req pr;
+	struct placement_req pr = { 0 };
 	cJSON *hosts, *reasons = NULL;
 	const cJSON *r;
 	char *cause = NULL;
 	int best;
 
-	if (pool_target_requirements(req->source, req->config, &pr, &cause) != 0) {
+	if (local &&
+	    pool_target_requirements(req->source, req->config, &pr, &cause) != 0) {
 		fprintf(stderr, "rdev: %s: %s\n", req->cmd, cause);
 		free(cause);
 		return -1;
@@ -194,15 +194,16 @@ pool_target_place(const struct pool_target_req *req, const cJSON *members)
 	return best;
 }
 
-int
-pool_target_resolve(const struct pool_target_req *req, struct target *t, char **entry)
+/* pool_target_resolve with req->source the SOURCE's identity (an absolute
+ * folder when local, else the URL). */
+static int
+pool_target_resolve_key(
+    const struct pool_target_req *req, int local, struct target *t, char **entry)
 {
 	cJSON *all, *members = NULL;
 	char *cause = NULL, *host = NULL;
 	int rc = CMD_EXIT_FAILURE, i;
 
-	memset(t, 0, sizeof *t);
-	*entry = NULL;
 	if ((all = pool_load(&cause)) == NULL) {
 		fprintf(stderr, "rdev: %s: %s\n", req->cmd, cause);
 		free(cause);
@@ -246,15 +247,20 @@ pool_target_resolve(const struct pool_target_req *req, struct target *t, char **
 		if (host == NULL || pool_entry_find(members, host, req->pool) == NULL) {
 			free(host);
 			host = NULL;
-			if ((i = pool_target_place(req, members)) < 0)
+			if ((i = pool_target_place(req, local, members)) < 0)
 				goto out;
 			host = xstrdup(pool_entry_name(cJSON_GetArrayItem(members, i)));
 		}
 	}
-	if (pool_probe_target(host, req->source, t, &cause) != 0) {
+	/* The SOURCE goes to the host as in `HOST: SOURCE` (source.h): the
+	 * target is the host alone. */
+	if (pool_probe_target(host, "~", t, &cause) != 0) {
 		fprintf(stderr, "rdev: %s: %s\n", req->cmd, cause);
 		goto out;
 	}
+	t->kind = TARGET_HOST;
+	free(t->path);
+	t->path = NULL;
 	if (req->place &&
 	    pool_target_remember(req->pool, req->source, host, &cause) != 0) {
 		fprintf(stderr, "rdev: %s: warning: cannot remember the host: %s\n",
@@ -270,5 +276,26 @@ out:
 	free(host);
 	cJSON_Delete(members);
 	cJSON_Delete(all);
+	return rc;
+}
+
+int
+pool_target_resolve(const struct pool_target_req *req, struct target *t, char **entry)
+{
+	struct pool_target_req r = *req;
+	struct source src;
+	char *cause = NULL;
+	int rc;
+
+	memset(t, 0, sizeof *t);
+	*entry = NULL;
+	if (source_parse(req->source, NULL, &src, &cause) != 0) {
+		fprintf(stderr, "rdev: %s: %s\n", req->cmd, cause);
+		free(cause);
+		return CMD_EXIT_USAGE;
+	}
+	r.source = src.kind == SOURCE_LOCAL ? src.path : src.url;
+	rc = pool_target_resolve_key(&r, src.kind == SOURCE_LOCAL, t, entry);
+	source_clear(&src);
 	return rc;
 }

@@ -8,11 +8,16 @@
  * placements.json in the state directory (agent-state.h), so every later
  * command with `@POOL SOURCE` goes to the same host.
  *
- * Interim, until SOURCE can be a local folder sent to the host or a git URL
- * cloned there: SOURCE is the workspace's folder on the host, as in
- * HOST:PATH; the hostRequirements are read from that path on this machine
- * when it is a folder here too (the devcontainer.json's own, without the
- * image's metadata), else there are none.
+ * SOURCE is what `HOST: SOURCE` takes (source.h): a local folder, uploaded
+ * to the chosen host, or a git URL, cloned there; once resolved, the target
+ * is that host alone (TARGET_HOST) and the SOURCE goes through the same
+ * path as with a host named by hand (client_target_open). The choice is
+ * remembered by the SOURCE's identity: the absolute folder (symlinks
+ * resolved: `./app` typed from anywhere) or the URL. The hostRequirements
+ * placement filters by are a local folder's devcontainer.json's own
+ * (without the image's metadata); a git URL's configuration exists only in
+ * the clone on the host, so placement ranks the hosts alone and the chosen
+ * host's agent checks them at `up` (admission, agent/admission.h).
  */
 #ifndef RDEV_POOL_TARGET_H
 #define RDEV_POOL_TARGET_H
@@ -24,15 +29,15 @@
 struct pool_target_req {
 	const char *cmd;    /* the command, for messages ("up") */
 	const char *pool;   /* without '@' */
-	const char *source; /* as typed */
+	const char *source; /* as typed: a local folder or a git URL */
 	const char *config; /* --config, or NULL */
 	const char *host;   /* --host, or NULL */
 	int place;	    /* choose a host (up); else the remembered one */
 	int accept_new_host_key;
 };
 
-/* Resolve req to the chosen host: *t the SSH target (its path the
- * workspace on that host), *entry the pool entry's name (new string). 0,
+/* Resolve req to the chosen host: *t the host alone (TARGET_HOST, path
+ * NULL: the SOURCE follows), *entry the pool entry's name (new string). 0,
  * or an exit code (cmd.h's CMD_EXIT_*) after printing why on stderr ("rdev:
  * up: no host of @team fits:" and a line per host). */
 int pool_target_resolve(

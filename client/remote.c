@@ -166,6 +166,16 @@ remote_host_request(struct remote *r, const char *op)
 	return req;
 }
 
+cJSON *
+remote_host_json(struct remote *r)
+{
+	cJSON *o = remote_host_request(r, "agent");
+
+	cJSON_DeleteItemFromObjectCaseSensitive(o, "id");
+	cJSON_DeleteItemFromObjectCaseSensitive(o, "op");
+	return o;
+}
+
 /* A broker that died after our HELLO but before its answer (killed while
  * we talked to it, as after `kill -9` of a broker whose socket still took the
  * connection) is replaced once: `rdev-broker start`, then the caller tries

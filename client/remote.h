@@ -55,6 +55,10 @@ int remote_request(struct remote *r, cJSON *request, const struct progress *p,
  * proto_conn_request. */
 int remote_broker_call(
     struct remote *r, const char *op, cJSON *fields, cJSON **result, char **cause);
+/* r's host as a broker request names it ({"host","user","port","sshConfig",
+ * "knownHosts","authSock","acceptNewHostKey"}): a new object, as the
+ * "hosts" of a broker "pool-probe" (broker/broker-probe.h). */
+cJSON *remote_host_json(struct remote *r);
 /* The up command to suggest when the workspace has no container, the target
  * as typed ("rdev up buildbox:~/app [--config F]"), for a request's "hint";
  * NULL when the target is not known. The caller frees. */

@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "error.h"
 #include "progress.h"
+#include "proto.h"
 #include "remote.h"
 #include "sync-scan.h"
 #include "tar-stream.h"
@@ -249,6 +250,27 @@ source_cache_save(const char *path, const struct sync_scan *scan)
 	free(dir);
 }
 
+/* The manifest goes to the agent in one message, of at most
+ * PROTO_MAX_PAYLOAD bytes: a folder whose list is longer is refused here,
+ * saying so in the user's terms, not as a frame the encoder refuses. 0, or
+ * -1 with *cause. */
+static int
+source_manifest_check(const cJSON *req, const struct source *src,
+    const struct sync_scan *scan, char **cause)
+{
+	char *text = cJSON_PrintUnformatted(req);
+	size_t len = strlen(text);
+
+	free(text);
+	if (len <= PROTO_MAX_PAYLOAD)
+		return 0;
+	return error_set(cause,
+	    "%s: the folder's list of %zu entries takes %zu bytes, more than the "
+	    "%u MiB rdev sends in one message: leave folders out with .rdevignore "
+	    "(node_modules/, build output), or use a git URL",
+	    src->path, scan->n, len, PROTO_MAX_PAYLOAD >> 20);
+}
+
 /* The "sync" request for scan (del NULL: the whole folder; else a batch
  * of a live sync, del the paths deleted), then the entries the agent asks
  * for. */
@@ -274,6 +296,10 @@ source_send_request(struct remote *r, const struct source *src,
 		dl = cJSON_AddArrayToObject(req, "delete");
 		for (size_t i = 0; i < ndel; i++)
 			cJSON_AddItemToArray(dl, cJSON_CreateString(del[i]));
+	}
+	if (source_manifest_check(req, src, scan, cause) != 0) {
+		cJSON_Delete(req);
+		goto out;
 	}
 	if (proto_conn_send_request(remote_conn(r), req, cause) != 0 ||
 	    proto_conn_response(

@@ -222,7 +222,6 @@ client_remote_target(const char *name, int argc, char **argv, int i, unsigned fl
 	req.host = host;
 	req.place = (flags & CLIENT_TARGET_PLACE) != 0;
 	req.accept_new_host_key = accept_new;
-	ct->typed = xasprintf("%s %s", argv[i], argv[*source_i]);
 	req.pool = argv[i] + 1; /* (ct->t is replaced by the host's target) */
 	target_clear(&ct->t);
 	return pool_target_resolve(&req, &ct->t, &ct->pool_host);
@@ -255,6 +254,12 @@ client_target_source(const char *name, struct client_target *ct, int i,
 	ro->target = ct->typed;
 	ct->remote = remote_new(&ct->t, ro);
 	remote_backend(ct->remote, &ct->be);
+	if (ct->pool_host != NULL) {
+		ct->inner = ct->be;
+		ct->be.call = client_target_pool_call;
+		ct->be.exec = client_target_pool_exec;
+		ct->be.ctx = ct;
+	}
 	so.scan_flags = ((flags & CLIENT_TARGET_SEND_GIT) ? SYNC_SCAN_GIT : 0) |
 	    ((flags & CLIENT_TARGET_SEND_GITIGNORE) ? SYNC_SCAN_GITIGNORE : 0);
 	if (flags & CLIENT_TARGET_KEEP_SCAN)

@@ -34,14 +34,15 @@ config_validate_up_names(const cJSON *obj, const char *skip)
 	return s;
 }
 
-/* Requirements are not checked on the one host rdev uses; a GPU that is
- * required would be missing from the container, one that is optional may be. */
+/* cpus, memory and storage are checked by the host's agent when up creates
+ * or starts the container (agent/admission.h), on any host; a GPU is given
+ * to no container yet: a required one is an error, an optional one a
+ * warning that there will be none. */
 static int
 config_validate_up_host_requirements(struct config_validate_ctx *v, const cJSON *node)
 {
 	const cJSON *gpu = cJSON_GetObjectItemCaseSensitive(node, "gpu");
 	int optional;
-	char *names;
 
 	if (!cJSON_IsObject(node))
 		return 0;
@@ -52,16 +53,10 @@ config_validate_up_host_requirements(struct config_validate_ctx *v, const cJSON 
 		    "GPU access "
 		    "is not supported yet (the container would have no GPU); remove "
 		    "it or make it \"optional\"");
-	names = config_validate_up_names(node, cJSON_IsFalse(gpu) ? "gpu" : NULL);
-	if (*names != '\0')
+	if (optional)
 		config_validate_report_warn(v, node,
-		    "\"hostRequirements\": not checked (%s): rdev uses "
-		    "this host as it is%s",
-		    names,
-		    optional ? ", and the container "
-			       "gets no GPU"
-			     : "");
-	free(names);
+		    "\"hostRequirements\": \"gpu\": \"optional\": the container "
+		    "gets no GPU (rdev gives none yet)");
 	return 0;
 }
 

@@ -9,14 +9,19 @@
 #   once on a pool whose one host allows one environment per user
 #   (maxEnvironmentsPerUser 1, both log in as the same host user): exactly
 #   one environment, and one clear refusal; allowedUsers refuses a user not
-#   in it.
+#   in it;
+#   admission of a Docker Compose configuration and of a stopped container
+#   that `up` starts again (maxEnvironmentsPerUser 1, limitContainers): the
+#   Compose service's container is labelled, counted and limited, a second
+#   environment is refused while it runs, a stopped one is not started
+#   again while another runs.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 id nu2 >/dev/null 2>&1 || fail "this test needs the local user nu2 (in group docker)"
 
 export XDG_CONFIG_HOME=$TEST_TMP/config
 ha=$(rig_host_name oa) hb=$(rig_host_name ob) hc=$(rig_host_name oc)
-hd=$(rig_host_name od)
+hd=$(rig_host_name od) he=$(rig_host_name oe)
 shared=$(rig_shared_folder)
 nu2_dir=$TEST_TMP/nu2
 nu2() { # run rdev as nu2, with its own broker, pools and state
@@ -29,7 +34,8 @@ cleanup() {
 	set +e
 	runuser -u nu2 -- env RDEV_RUNTIME_DIR="$nu2_dir/rt" \
 		"$RDEV_BIN_DIR/rdev-broker" stop >/dev/null 2>&1
-	rig_remove_host_containers "$ha" "$hc" "$hd"
+	rdev down "$he:" "$TEST_TMP/$cw" >/dev/null 2>&1
+	rig_remove_host_containers "$ha" "$hc" "$hd" "$he"
 	(exit $rc)
 	rig_test_cleanup
 }
@@ -43,10 +49,12 @@ cfg_a=$(rig_host "$ha" --policy "$(policy "$ha")")
 cfg_b=$(rig_host "$hb" --policy "$shared/$ha.json")
 cfg_c=$(rig_host "$hc" --policy "$(policy "$hc" '"maxEnvironmentsPerUser": 1')")
 cfg_d=$(rig_host "$hd" --policy "$(policy "$hd" '"allowedUsers": ["nobody-else"]')")
-cat "$cfg_a" "$cfg_b" "$cfg_c" "$cfg_d" >"$TEST_TMP/ssh_config"
+cfg_e=$(rig_host "$he" --policy "$(policy "$he" '"maxEnvironmentsPerUser": 1, "limitContainers": true')")
+cat "$cfg_a" "$cfg_b" "$cfg_c" "$cfg_d" "$cfg_e" >"$TEST_TMP/ssh_config"
 export RDEV_SSH_CONFIG=$TEST_TMP/ssh_config
 user_a=$(cat "$(dirname "$cfg_a")/user") user_b=$(cat "$(dirname "$cfg_b")/user")
 
+cw=cw$$ iw=iw$$ # a Compose workspace and an image one, uploaded to $he
 ws() { # NAME
 	mkdir -p "$shared/$1"
 	printf '{"image": "%s"}\n' "$RDEV_RIG_IMAGE_BUSYBOX" >"$shared/$1/.devcontainer.json"
@@ -125,4 +133,53 @@ check "... and the other is told why" \
 	"$TEST_TMP/race1.err" "$TEST_TMP/race2.err"
 check "... by whom it was made: root or nu2" \
 	sh -c "docker ps --filter label=dev.rdev.host=$hc --format '{{.Label \"dev.rdev.owner_client\"}}' | grep -Eqx '(root|nu2)@$(hostname)'"
+
+# --- Compose and restarted containers: admitted and counted ------------------------
+mkdir -p "$TEST_TMP/$cw/.devcontainer" "$TEST_TMP/$iw"
+cat >"$TEST_TMP/$cw/.devcontainer/docker-compose.yml" <<YAML
+version: "2.4"
+services:
+  app:
+    image: $RDEV_RIG_IMAGE_BUSYBOX
+    command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]
+YAML
+cat >"$TEST_TMP/$cw/.devcontainer/devcontainer.json" <<'JSON'
+{ "dockerComposeFile": "docker-compose.yml", "service": "app",
+  "workspaceFolder": "/workspace", "overrideCommand": false,
+  "hostRequirements": { "cpus": 1, "memory": "512mb" } }
+JSON
+printf '{"image": "%s"}\n' "$RDEV_RIG_IMAGE_BUSYBOX" >"$TEST_TMP/$iw/.devcontainer.json"
+upe() { rdev up "$he:" "$TEST_TMP/$1"; }
+upe "$cw" >"$TEST_TMP/up-cw.json" 2>"$TEST_TMP/up.err" ||
+	{ cat "$TEST_TMP/up.err" >&2; fail "up of the Compose workspace failed"; }
+ccid=$(jq -r .containerId "$TEST_TMP/up-cw.json")
+check_eq "Compose: the service's container carries the hostId and its reservation" \
+	"$(docker inspect -f '{{index .Config.Labels "dev.rdev.host"}} {{index .Config.Labels "dev.rdev.cpus"}}' "$ccid")" "$he 1"
+check_eq "... and limitContainers limits it to its hostRequirements" \
+	"$(docker inspect -f '{{.HostConfig.NanoCpus}} {{.HostConfig.Memory}}' "$ccid")" "1000000000 536870912"
+check_eq "... and listed as the user's one environment there" \
+	"$(rdev ls "$he:~" --json | jq -r 'map(.containerId) | join(",")')" "$ccid"
+refused_max() { # WHAT WORKSPACE
+	local s
+	set +e
+	upe "$2" >/dev/null 2>"$TEST_TMP/max.err"
+	s=$?
+	set -e
+	check "$1: refused" test "$s" -ne 0
+	check "... by maxEnvironmentsPerUser" \
+		grep -q "has 1 running dev container here, as many as the host policy allows (maxEnvironmentsPerUser 1)" \
+		"$TEST_TMP/max.err"
+}
+refused_max "a second environment while the Compose one runs" "$iw"
+check "stop the Compose environment" rdev stop "$he:" "$TEST_TMP/$cw"
+upe "$iw" >"$TEST_TMP/up-iw.json" 2>"$TEST_TMP/up.err" ||
+	{ cat "$TEST_TMP/up.err" >&2; fail "up of the image workspace failed"; }
+check "then the other is admitted" jq -e '.containerId | length > 0' "$TEST_TMP/up-iw.json"
+refused_max "the stopped Compose environment started again while the other runs" "$cw"
+check_eq "... and it stays stopped" "$(docker inspect -f '{{.State.Running}}' "$ccid")" false
+check "stop the image environment" rdev stop "$he:" "$TEST_TMP/$iw"
+refused_none() { upe "$cw" >/dev/null 2>"$TEST_TMP/up.err" || { cat "$TEST_TMP/up.err" >&2; return 1; }; }
+check "the Compose environment starts again once there is room" refused_none
+check_eq "... the same container" "$(docker inspect -f '{{.State.Running}}' "$ccid")" true
+refused_max "the stopped image environment started again while the Compose one runs" "$iw"
 finish

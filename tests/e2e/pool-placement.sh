@@ -9,13 +9,15 @@
 #   environments, reserved), `hosts rm`, a team file merged read-only;
 #   `up @POOL SOURCE` placed by hostRequirements (cpus, then memory with the
 #   reserved cpus ranking the rest), the up result's "host", the
-#   placement labels; no host fits: one line per host saying why, the hung
-#   host skipped within the probe timeout; stickiness: exec, status, stop,
-#   up, down with `@POOL SOURCE` go to the chosen host; --host; the policy's
-#   limitContainers (--cpus/--memory from hostRequirements); a host named
-#   directly refuses what does not fit (admission).
-# SOURCE is the interim form (client/pool-target.h): the workspace's folder
-# on the host, here the same folder on this machine.
+#   placement labels; no host fits: one line per host saying why (cpus, a
+#   GPU; "optional" fits anywhere), the hung host skipped within the probe
+#   timeout; stickiness: exec, status, stop, up, down with `@POOL SOURCE` go
+#   to the chosen host, `./app` typed from its parent the same as the
+#   absolute folder; --host; the policy's limitContainers (--cpus/--memory
+#   from hostRequirements); a host named directly refuses what does not fit
+#   (admission).
+# SOURCE is a local folder here, uploaded to the chosen host's workspace root
+# as `HOST: SOURCE` does (client/pool-target.h).
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 
@@ -82,6 +84,12 @@ rdev hosts ls --pool pp --json >"$TEST_TMP/ls.json"
 ms=$((($(date +%s%N) - t0) / 1000000))
 check "hosts ls --json: within the probe timeout with a hung host (${ms} ms)" \
 	test "$ms" -lt 7000
+# The hung host's session gave up its connect within the probe timeout too
+# (not SSH's default 20 s): the broker stops at once, not waiting for it.
+t0=$(date +%s%N)
+check "the broker stops after a probe of a hung host" "$RDEV_BIN_DIR/rdev-broker" stop
+ms=$((($(date +%s%N) - t0) / 1000000))
+check "... at once: no session still connecting to it (${ms} ms)" test "$ms" -lt 3000
 check_eq "hosts ls --json: four hosts of pool pp, in order" \
 	"$(jq -r 'map(.name) | join(",")' "$TEST_TMP/ls.json")" "$ha,$hb,$hc,$hung"
 check_eq "hosts ls --json: states" \
@@ -115,17 +123,27 @@ check_eq "... and not removed by hosts rm" "$s" 1
 check "... which says it is the team file's" grep -q "through the team file" "$TEST_TMP/rm.err"
 
 # --- placement -------------------------------------------------------------------
+# The workspaces are local folders, uploaded to the chosen host; their names
+# carry the pid, so that their host folders (NAME-HASH) are this run's.
 ws() { # NAME HOST_REQUIREMENTS
-	mkdir -p "$shared/$1"
+	mkdir -p "$TEST_TMP/$1"
 	printf '{"image": "%s", "hostRequirements": %s}\n' \
-		"$RDEV_RIG_IMAGE_BUSYBOX" "$2" >"$shared/$1/.devcontainer.json"
-	chmod -R a+rX "$shared/$1"
+		"$RDEV_RIG_IMAGE_BUSYBOX" "$2" >"$TEST_TMP/$1/.devcontainer.json"
 }
-ws big '{"cpus": 16}'
-ws mem '{"cpus": 1, "memory": "6gb"}'
-ws huge '{"cpus": 64}'
-ws any '{}'
-rdev up @pp "$shared/big" >"$TEST_TMP/up-big.json" 2>"$TEST_TMP/up.err" ||
+# How many containers a workspace has, on any host (its host folder's name).
+made() { # NAME
+	docker ps -a --format '{{.Label "devcontainer.local_folder"}}' |
+		grep -c "/rdev/workspaces/$1-[0-9a-f]\{12\}\$" || true
+}
+big=big$$ mem=mem$$ huge=huge$$ any=any$$ gpu=gpu$$ gpuopt=gpuopt$$ app=app$$
+ws "$big" '{"cpus": 16}'
+ws "$mem" '{"cpus": 1, "memory": "6gb"}'
+ws "$huge" '{"cpus": 64}'
+ws "$any" '{}'
+ws "$gpu" '{"gpu": true}'
+ws "$gpuopt" '{"cpus": 1, "gpu": "optional"}'
+ws "$app" '{"cpus": 16}'
+rdev up @pp "$TEST_TMP/$big" >"$TEST_TMP/up-big.json" 2>"$TEST_TMP/up.err" ||
 	{ cat "$TEST_TMP/up.err" >&2; fail "up @pp big failed"; }
 check_eq "cpus 16: the only host with 16 (up's \"host\")" \
 	"$(jq -r .host "$TEST_TMP/up-big.json")" "$hc"
@@ -134,10 +152,16 @@ check_eq "the container carries its host's hostId" \
 	"$(docker inspect -f '{{index .Config.Labels "dev.rdev.host"}}' "$cid_big")" "$hc"
 check_eq "... and the cpus it reserves" \
 	"$(docker inspect -f '{{index .Config.Labels "dev.rdev.cpus"}}' "$cid_big")" 16
+hc_home=$(ssh -F "$cfg_c" "$hc" 'echo ~')
+check_eq "the local folder was uploaded to the chosen host's workspace root" \
+	"$(ssh -F "$cfg_c" "$hc" "cat $hc_home/rdev/workspaces/$big-*/.devcontainer.json" | jq -r .hostRequirements.cpus)" 16
+check "... which is the container's workspace" \
+	sh -c "docker inspect -f '{{index .Config.Labels \"devcontainer.local_folder\"}}' $cid_big |
+		grep -q '^$hc_home/rdev/workspaces/$big-'"
 check_eq "hosts ls: $hc has one environment reserving 16 cpus" \
 	"$(rdev hosts ls --pool pp --json | jq -r '.[2] | "\(.environments) \(.reserved.cpus)"')" "1 16"
 # 6gb: not $ha (4gb); $hb (0 of 8 cpus reserved) before $hc (16 of 32).
-rdev up @pp "$shared/mem" >"$TEST_TMP/up-mem.json" 2>"$TEST_TMP/up.err" ||
+rdev up @pp "$TEST_TMP/$mem" >"$TEST_TMP/up-mem.json" 2>"$TEST_TMP/up.err" ||
 	{ cat "$TEST_TMP/up.err" >&2; fail "up @pp mem failed"; }
 check_eq "memory 6gb: the least reserved host with the memory" \
 	"$(jq -r .host "$TEST_TMP/up-mem.json")" "$hb"
@@ -148,7 +172,7 @@ check_eq "... and a host without it does not limit them" \
 	"$(docker inspect -f '{{.HostConfig.NanoCpus}} {{.HostConfig.Memory}}' "$cid_big")" "0 0"
 t0=$(date +%s%N)
 set +e
-rdev up @pp "$shared/huge" >"$TEST_TMP/up-huge.out" 2>"$TEST_TMP/up-huge.err"; s=$?
+rdev up @pp "$TEST_TMP/$huge" >"$TEST_TMP/up-huge.out" 2>"$TEST_TMP/up-huge.err"; s=$?
 set -e
 ms=$((($(date +%s%N) - t0) / 1000000))
 check_eq "no host fits: exit 1" "$s" 1
@@ -161,53 +185,92 @@ check "... for $hc" grep -qx "  $hc: needs 64 cpus, has 16 free (32, 16 reserved
 check "... and the hung host: unreachable (timeout)" \
 	grep -qx "  $hung: unreachable (timeout)" "$TEST_TMP/up-huge.err"
 check "... within the probe timeout (${ms} ms)" test "$ms" -lt 7000
-check_eq "... and nothing was made" \
-	"$(docker ps -aq --filter "label=devcontainer.local_folder=$shared/huge" | wc -l)" 0
+check_eq "... and nothing was made" "$(made "$huge")" 0
+# A GPU required: no host of the pool has one.
+set +e
+rdev up @pp "$TEST_TMP/$gpu" >/dev/null 2>"$TEST_TMP/up-gpu.err"; s=$?
+set -e
+check_eq "gpu: true on a pool without a GPU: exit 1" "$s" 1
+for h in "$ha" "$hb" "$hc"; do
+	check "... $h: needs a GPU, has none" grep -qx "  $h: needs a GPU, has none" "$TEST_TMP/up-gpu.err"
+done
+check_eq "... and nothing was made" "$(made "$gpu")" 0
+rdev up @pp "$TEST_TMP/$gpuopt" >"$TEST_TMP/up-gpuopt.json" 2>"$TEST_TMP/up.err" ||
+	{ cat "$TEST_TMP/up.err" >&2; fail "up @pp gpu optional failed"; }
+check "gpu: \"optional\" is placed on a host without one" \
+	jq -e '.host | length > 0' "$TEST_TMP/up-gpuopt.json"
+check "down @pp of it" rdev down @pp "$TEST_TMP/$gpuopt"
+# Named directly (no pool): gpu: true is refused by the host's agent, naming
+# the file and the property (rdev gives no container a GPU yet).
+set +e
+rdev up "$ha:" "$TEST_TMP/$gpu" >/dev/null 2>"$TEST_TMP/direct-gpu.err"; s=$?
+set -e
+check "up $ha: SOURCE with gpu: true: refused" test "$s" -ne 0
+check "... naming the file and the property" grep -q \
+	'/rdev/workspaces/'"$gpu"'-[0-9a-f]*/.devcontainer.json:1:[0-9]*: "hostRequirements"."gpu": GPU access is not supported yet' \
+	"$TEST_TMP/direct-gpu.err"
+check_eq "... and nothing was made" "$(made "$gpu")" 0
 # Named directly, the host's agent admits or refuses it by the same rule.
 set +e
-rdev up "$hc:$shared/huge" >/dev/null 2>"$TEST_TMP/direct.err"; s=$?
+rdev up "$hc:" "$TEST_TMP/$huge" >/dev/null 2>"$TEST_TMP/direct.err"; s=$?
 set -e
-check "up $hc:SOURCE that does not fit: refused by the host" test "$s" -ne 0
+check "up $hc: SOURCE that does not fit: refused by the host" test "$s" -ne 0
 check "... saying why" grep -q "no room for this dev container here: needs 64 cpus, has 16 free (32, 16 reserved)" \
 	"$TEST_TMP/direct.err"
-check_eq "... and nothing was made" \
-	"$(docker ps -aq --filter "label=devcontainer.local_folder=$shared/huge" | wc -l)" 0
+check_eq "... and nothing was made" "$(made "$huge")" 0
 
 # --- stickiness ------------------------------------------------------------------
 check_eq "exec @pp SOURCE goes to the chosen host's container" \
-	"$(rdev exec @pp "$shared/big" -- hostname)" "${cid_big:0:12}"
+	"$(rdev exec @pp "$TEST_TMP/$big" -- hostname)" "${cid_big:0:12}"
 check_eq "status @pp SOURCE: running" \
-	"$(rdev status @pp "$shared/big" --json | jq -r .state)" running
-check "stop @pp SOURCE" rdev stop @pp "$shared/big"
+	"$(rdev status @pp "$TEST_TMP/$big" --json | jq -r .state)" running
+check "stop @pp SOURCE" rdev stop @pp "$TEST_TMP/$big"
 check_eq "... stopped it" "$(docker inspect -f '{{.State.Running}}' "$cid_big")" false
-rdev up @pp "$shared/big" >"$TEST_TMP/up-big2.json" 2>"$TEST_TMP/up.err" ||
+rdev up @pp "$TEST_TMP/$big" >"$TEST_TMP/up-big2.json" 2>"$TEST_TMP/up.err" ||
 	{ cat "$TEST_TMP/up.err" >&2; fail "second up @pp big failed"; }
 check_eq "up again: the same host and container" \
 	"$(jq -r '.host + " " + .containerId' "$TEST_TMP/up-big2.json")" "$hc $cid_big"
-check "down @pp SOURCE" rdev down @pp "$shared/big"
+check "down @pp SOURCE" rdev down @pp "$TEST_TMP/$big"
 check_eq "... removed it" "$(docker ps -aq --filter "id=$cid_big" | wc -l)" 0
+# `./app` from its parent folder: placed, uploaded, and found again by the
+# same words and by the absolute folder.
+rel() { (cd "$TEST_TMP" && rdev "$@"); }
+rel up @pp "./$app" >"$TEST_TMP/up-app.json" 2>"$TEST_TMP/up.err" ||
+	{ cat "$TEST_TMP/up.err" >&2; fail "up @pp ./app failed"; }
+cid_app=$(jq -r .containerId "$TEST_TMP/up-app.json")
+check_eq "up @pp ./app: placed by its hostRequirements" "$(jq -r .host "$TEST_TMP/up-app.json")" "$hc"
+check_eq "exec @pp ./app: its container" "$(rel exec @pp "./$app" -- hostname)" "${cid_app:0:12}"
+check_eq "exec @pp with the absolute folder: the same container" \
+	"$(rdev exec @pp "$TEST_TMP/$app" -- hostname)" "${cid_app:0:12}"
+check_eq "exec @pp ./app: the uploaded workspace is the container's" \
+	"$(rel exec @pp "./$app" -- cat .devcontainer.json | jq -r .hostRequirements.cpus)" 16
+check "stop @pp ./app" rel stop @pp "./$app"
+check_eq "... stopped it" "$(docker inspect -f '{{.State.Running}}' "$cid_app")" false
+check "down @pp ./app" rel down @pp "./$app"
+check_eq "... removed it" "$(docker ps -aq --filter "id=$cid_app" | wc -l)" 0
 set +e
-rdev exec @pp "$shared/any" -- true 2>"$TEST_TMP/noplace.err"; s=$?
+rdev exec @pp "$TEST_TMP/$any" -- true 2>"$TEST_TMP/noplace.err"; s=$?
 set -e
 check "exec before any up: refused" test "$s" -ne 0
 check "... naming the up to run" \
-	grep -qF "run \`rdev up @pp $shared/any\` first" "$TEST_TMP/noplace.err"
-rdev up @pp "$shared/any" --host "$ha" >"$TEST_TMP/up-any.json" 2>"$TEST_TMP/up.err" ||
+	grep -qF "run \`rdev up @pp $(realpath "$TEST_TMP/$any")\` first" "$TEST_TMP/noplace.err"
+rdev up @pp "$TEST_TMP/$any" --host "$ha" >"$TEST_TMP/up-any.json" 2>"$TEST_TMP/up.err" ||
 	{ cat "$TEST_TMP/up.err" >&2; fail "up @pp any --host failed"; }
 check_eq "--host picks the entry" "$(jq -r .host "$TEST_TMP/up-any.json")" "$ha"
 check_eq "... and later commands follow it" \
-	"$(rdev status @pp "$shared/any" --json | jq -r .state)" running
-check "logs @pp SOURCE" rdev logs @pp "$shared/any"
+	"$(rdev status @pp "$TEST_TMP/$any" --json | jq -r .state)" running
+check "logs @pp SOURCE" rdev logs @pp "$TEST_TMP/$any"
 fport=$(rig_ports 1)
 check "forward @pp SOURCE PORT: a forward on the chosen host" \
-	rdev forward @pp "$shared/any" "$fport:8080"
-check_eq "... listed for the host's workspace" \
-	"$(rdev forward --list --json | jq -r --arg p "$fport" '.[] | select(.local == ($p | tonumber)) | .workspace')" \
-	"$shared/any"
-check "forward @pp SOURCE --stop-all stops it" rdev forward @pp "$shared/any" --stop-all
+	rdev forward @pp "$TEST_TMP/$any" "$fport:8080"
+check "... listed for the host's workspace" \
+	sh -c "\"$RDEV_BIN_DIR/rdev\" forward --list --json | jq -r --arg p $fport '.[] | select(.local == (\$p | tonumber)) | .workspace' |
+		grep -q '/rdev/workspaces/$any-[0-9a-f]*\$'"
+check "forward @pp SOURCE --stop-all stops it" rdev forward @pp "$TEST_TMP/$any" --stop-all
 set +e
-rdev forward @pp "$shared/big2" --stop-all 2>"$TEST_TMP/fw.err"; s=$?
+rdev forward @pp "$TEST_TMP/$huge" --stop-all 2>"$TEST_TMP/fw.err"; s=$?
 set -e
 check "forward @pp of a source never placed: refused" test "$s" -ne 0
-check "... naming the up to run" grep -qF "run \`rdev up @pp $shared/big2\` first" "$TEST_TMP/fw.err"
+check "... naming the up to run" \
+	grep -qF "run \`rdev up @pp $(realpath "$TEST_TMP/$huge")\` first" "$TEST_TMP/fw.err"
 finish

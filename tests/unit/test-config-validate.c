@@ -602,9 +602,8 @@ TEST(up_host_requirements_warned)
 	ASSERT_INT_EQ(r.rc, 0);
 	w = warnings_text(&r.warnings);
 	ASSERT_STR_EQ(w,
-	    "devcontainer.json:2:3: \"hostRequirements\": not checked "
-	    "(cpus, memory, gpu): rdev uses this host as it is, and the container "
-	    "gets no GPU\n");
+	    "devcontainer.json:2:3: \"hostRequirements\": \"gpu\": \"optional\": "
+	    "the container gets no GPU (rdev gives none yet)\n");
 	free(w);
 	result_free(&r);
 }
