@@ -127,6 +127,11 @@ broker_probe_slot_error(struct broker_probe_slot *s, const char *error)
 {
 	cJSON *a = cJSON_CreateObject();
 
+	/* A connect that timed out (libssh 0.10: "Timeout connecting to
+	 * ADDR"; this probe's, or an earlier session's to the same host) is
+	 * the same finding as the probe's own deadline: "timeout". */
+	if (strstr(error, "Timeout connecting") != NULL)
+		error = "timeout";
 	cJSON_AddStringToObject(a, "error", error);
 	broker_probe_slot_done(s, a);
 }
