@@ -197,7 +197,9 @@ broker_rss() { awk '/^VmRSS/ {print $2}' "/proc/$(broker status --json | jq -r .
 # (default 8 MB), 64 MB under AddressSanitizer, whose quarantine keeps freed
 # memory (RSS grows with any churn).
 rss_bound() {
-	if ldd "$RDEV_BIN_DIR/rdev-broker" | grep -q libasan; then
+	# (ldd's whole output first: `ldd | grep -q` under pipefail fails when
+	# grep ends before ldd has written all, and an ASan build got 12 MB)
+	if [[ $(ldd "$RDEV_BIN_DIR/rdev-broker") == *libasan* ]]; then
 		echo 65536
 	else
 		echo "${1:-8192}"
