@@ -7,6 +7,7 @@
 
 #include "buf.h"
 #include "config-merge.h"
+#include "container-spec.h"
 #include "error.h"
 #include "xmalloc.h"
 
@@ -221,28 +222,6 @@ compose_override_pairs(const cJSON *obj)
 	return out;
 }
 
-/* The wrapper script: the same as the docker run path's (container-spec.c). */
-static char *
-compose_override_entrypoint_script(const cJSON *entrypoints)
-{
-	struct buf *b = buf_new();
-	const cJSON *e;
-	char *out;
-	int first = 1;
-
-	buf_appendf(b, "echo Container started\ntrap \"exit 0\" 15\n");
-	cJSON_ArrayForEach(e, entrypoints) {
-		if (!cJSON_IsString(e))
-			continue;
-		buf_appendf(b, "%s%s", first ? "" : "\n", e->valuestring);
-		first = 0;
-	}
-	buf_appendf(b, "\nexec \"$@\"\nwhile sleep 1 & wait $!; do :; done");
-	out = buf_take_string(b, NULL);
-	buf_free(b);
-	return out;
-}
-
 /* entrypoint: the wrapper, then the service's or the image's entrypoint;
  * command: unless the service's own is kept. */
 static void
@@ -256,7 +235,7 @@ compose_override_entrypoint(cJSON *svc, const struct compose_override_input *in)
 	cJSON *ep = cJSON_CreateArray(), *cmd;
 	char *script;
 
-	script = compose_override_entrypoint_script(
+	script = container_spec_entrypoint_script(
 	    cJSON_GetObjectItemCaseSensitive(in->merged, "entrypoints"));
 	compose_override_add_string(ep, "/bin/sh", 0);
 	compose_override_add_string(ep, "-c", 0);
