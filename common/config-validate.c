@@ -178,27 +178,15 @@ config_validate_env_map(
 	return config_validate_each(v, node, path, config_validate_string_or_null);
 }
 
-/* One entry of a lifecycle command object: a string or an array of strings. */
-static int
-config_validate_command_part(
-    struct config_validate_ctx *v, const cJSON *node, const char *path)
-{
-	if (cJSON_IsString(node))
-		return 0;
-	if (!cJSON_IsArray(node))
-		return config_validate_report_bad_type(
-		    v, node, path, "a string or an array of strings");
-	return config_validate_each(v, node, path, config_validate_string);
-}
-
 static int
 config_validate_command(
     struct config_validate_ctx *v, const cJSON *node, const char *path)
 {
 	if (cJSON_IsObject(node))
-		return config_validate_each(v, node, path, config_validate_command_part);
+		return config_validate_each(
+		    v, node, path, config_validate_string_or_array);
 	if (cJSON_IsString(node) || cJSON_IsArray(node))
-		return config_validate_command_part(v, node, path);
+		return config_validate_string_or_array(v, node, path);
 	return config_validate_report_bad_type(v, node, path,
 	    "a string, an array of strings or "
 	    "an object of commands");
