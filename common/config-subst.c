@@ -338,6 +338,24 @@ config_subst_run_done(struct config_subst_run *run, const struct config_subst_ct
 	return error;
 }
 
+/* VALUE substituted by RUN (then finished with CTX): the copy, or NULL with
+ * the first pass's error in *CAUSE. */
+static cJSON *
+config_subst_run_checked(const cJSON *value, struct config_subst_run *run,
+    const struct config_subst_ctx *ctx, char **cause)
+{
+	cJSON *copy = config_subst_run_value(value, run);
+	char *error = config_subst_run_done(run, ctx);
+
+	if (error != NULL) {
+		cJSON_Delete(copy);
+		error_set(cause, "%s", error);
+		free(error);
+		return NULL;
+	}
+	return copy;
+}
+
 cJSON *
 config_subst(const cJSON *value, const struct config_subst_ctx *ctx)
 {
@@ -354,18 +372,9 @@ cJSON *
 config_subst_checked(const cJSON *value, const struct config_subst_ctx *ctx, char **cause)
 {
 	struct config_subst_run run;
-	cJSON *copy;
-	char *error;
 
 	config_subst_run_init(&run, ctx);
-	copy = config_subst_run_value(value, &run);
-	if ((error = config_subst_run_done(&run, ctx)) != NULL) {
-		cJSON_Delete(copy);
-		error_set(cause, "%s", error);
-		free(error);
-		return NULL;
-	}
-	return copy;
+	return config_subst_run_checked(value, &run, ctx, cause);
 }
 
 cJSON *
@@ -373,8 +382,6 @@ config_subst_late(const cJSON *value, const char *devcontainer_id,
     config_env_lookup container_env, void *container_env_arg, char **cause)
 {
 	struct config_subst_run run;
-	cJSON *copy;
-	char *error;
 
 	memset(&run, 0, sizeof run);
 	run.devcontainer_id = devcontainer_id;
@@ -382,14 +389,7 @@ config_subst_late(const cJSON *value, const char *devcontainer_id,
 	run.container_env_arg = container_env_arg;
 	run.passes[CONFIG_SUBST_ID] = devcontainer_id != NULL;
 	run.passes[CONFIG_SUBST_CONTAINER] = container_env != NULL;
-	copy = config_subst_run_value(value, &run);
-	if ((error = config_subst_run_done(&run, NULL)) != NULL) {
-		cJSON_Delete(copy);
-		error_set(cause, "%s", error);
-		free(error);
-		return NULL;
-	}
-	return copy;
+	return config_subst_run_checked(value, &run, NULL, cause);
 }
 
 cJSON *
