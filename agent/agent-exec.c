@@ -497,6 +497,7 @@ agent_exec_pump_run(struct agent_exec *x, const struct agent_exec_client *c, cha
 	struct agent_exec_pump p = { x, buf_new(), 0, 0 };
 	unsigned char data[AGENT_EXEC_READ_SIZE];
 	struct pollfd pfd[2];
+	size_t room;
 	ssize_t n;
 	int rc = -1, r;
 
@@ -512,8 +513,14 @@ agent_exec_pump_run(struct agent_exec *x, const struct agent_exec_client *c, cha
 			p.shut_pending = 0;
 		}
 		c->poll(c->arg, &p, &pfd[0]);
+		room = c->room != NULL ? c->room(c->arg) : sizeof data;
+		if (room > sizeof data)
+			room = sizeof data;
 		pfd[1] = (struct pollfd){ .fd = x->fd,
-			.events = POLLIN | (buf_len(p.out) > 0 ? POLLOUT : 0) };
+			.events = (room > 0 ? POLLIN : 0) |
+			    (buf_len(p.out) > 0 ? POLLOUT : 0) };
+		if (pfd[1].events == 0)
+			pfd[1].fd = -1; /* (a hang-up would wake us for nothing) */
 		if (poll(pfd, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -538,8 +545,9 @@ agent_exec_pump_run(struct agent_exec *x, const struct agent_exec_client *c, cha
 				p.shut_pending = 0;
 			}
 		}
-		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) {
-			n = read(x->fd, data, sizeof data);
+		if (room > 0 && (pfd[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+			/* At most room: each byte read is at most one of output. */
+			n = read(x->fd, data, room);
 			if (n < 0 && (errno == EINTR || errno == EAGAIN))
 				continue;
 			if (n <= 0)

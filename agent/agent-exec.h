@@ -103,6 +103,10 @@ struct agent_exec_client {
 	 * agent_exec_output() says. */
 	void (*output)(void *arg, int stream, const unsigned char *data, size_t len);
 	void *arg;
+	/* How many more bytes of output the client takes now (NULL: no limit).
+	 * At 0 the command's output is not read (it back-pressures the
+	 * command) until the client's input raises it. */
+	size_t (*room)(void *arg);
 };
 
 /* Pump the client's input to x and x's output (x->early first) to the client

@@ -88,7 +88,7 @@ cmd_exec_pump(struct agent_exec *x, char **cause)
 {
 	struct cmd_exec_term t;
 	const struct agent_exec_client c = { cmd_exec_tick, cmd_exec_poll, cmd_exec_input,
-		cmd_exec_output, &t };
+		cmd_exec_output, &t, NULL };
 
 	return agent_exec_pump_run(x, &c, cause);
 }

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include "agent-ops.h"
 #include "atomic-file.h"
 #include "buf.h"
+#include "byte-order.h"
 #include "error.h"
 #include "exec-signal.h"
 #include "log.h"
@@ -98,8 +100,22 @@ serve_job_progress(void *arg, const char *data, size_t len)
 struct serve_exec_side {
 	struct serve_job *j;
 	uint32_t ch;
-	struct buf *in; /* bytes from the router, not yet a whole frame */
+	struct buf *in;	 /* bytes from the router, not yet a whole frame */
+	int credited;	 /* the request gave a "window": output is paced */
+	uint32_t credit; /* ... bytes of output the peer takes now */
 };
+
+/* The most output an exec with a "window" may have in flight. */
+#define SERVE_EXEC_WINDOW_MAX (64u << 20)
+
+/* How much more output the peer takes (agent_exec_client.room). */
+static size_t
+serve_exec_room(void *arg)
+{
+	const struct serve_exec_side *e = arg;
+
+	return e->credited ? e->credit : SIZE_MAX;
+}
 
 /* Pass the exec's output to the router: stdout on channel, stderr on
  * channel + 1 (a TTY has only one stream). */
@@ -109,6 +125,8 @@ serve_exec_output(void *arg, int stream, const unsigned char *data, size_t len)
 	struct serve_exec_side *e = arg;
 
 	serve_job_send_raw(e->j, PROTO_DATA, stream == 1 ? e->ch : e->ch + 1, data, len);
+	if (e->credited)
+		e->credit -= len <= e->credit ? (uint32_t)len : e->credit;
 }
 
 /* A request the router passed on to this exec: resize (answered by the
@@ -143,14 +161,20 @@ serve_exec_control(
 	free(cause);
 }
 
-/* Always polled: a router gone away shows as POLLHUP. */
+/* Always polled: a router gone away shows as POLLHUP. Read while little
+ * input is queued for the command, and always while the output waits for
+ * credit: the WINDOW that lets a command blocked on its output go on (and
+ * so read its input again) comes in this way too. */
 static void
 serve_exec_poll(void *arg, const struct agent_exec_pump *p, struct pollfd *pfd)
 {
 	struct serve_exec_side *e = arg;
 
 	*pfd = (struct pollfd){ .fd = e->j->sock,
-		.events = buf_len(p->out) < SERVE_HIGH_WATER ? POLLIN : 0 };
+		.events =
+		    buf_len(p->out) < SERVE_HIGH_WATER || (e->credited && e->credit == 0)
+		    ? POLLIN
+		    : 0 };
 }
 
 /* Frames from the router: stdin, its end, resizes and signals, a CLOSE. */
@@ -179,7 +203,15 @@ serve_exec_input(void *arg, struct agent_exec_pump *p, char **cause)
 			agent_exec_pump_input_end(p);
 		else if (f.type == PROTO_CLOSE)
 			return 1;
-		else if (f.type == PROTO_CONTROL &&
+		else if (f.type == PROTO_WINDOW && e->credited && f.len == 4) {
+			if (be_get_u32(f.payload) > UINT32_MAX - e->credit) {
+				error_set(cause,
+				    "the peer granted more than 4 GiB "
+				    "of output at once");
+				return -1;
+			}
+			e->credit += be_get_u32(f.payload);
+		} else if (f.type == PROTO_CONTROL &&
 		    (msg = proto_frame_json(&f, NULL)) != NULL) {
 			serve_exec_control(e->j, p->x, p->out, msg);
 			cJSON_Delete(msg);
@@ -193,11 +225,12 @@ serve_exec_input(void *arg, struct agent_exec_pump *p, char **cause)
  * output ends. Returns 0, 1 if the router or the peer gave up on the exec,
  * or -1 with *cause. */
 static int
-serve_exec_pump(struct serve_job *j, uint32_t ch, struct agent_exec *x, char **cause)
+serve_exec_pump(
+    struct serve_job *j, uint32_t ch, uint32_t window, struct agent_exec *x, char **cause)
 {
-	struct serve_exec_side e = { j, ch, buf_new() };
+	struct serve_exec_side e = { j, ch, buf_new(), window > 0, window };
 	const struct agent_exec_client c = { NULL, serve_exec_poll, serve_exec_input,
-		serve_exec_output, &e };
+		serve_exec_output, &e, serve_exec_room };
 	int rc;
 
 	rc = agent_exec_pump_run(x, &c, cause);
@@ -213,8 +246,15 @@ serve_job_exec(struct serve_job *j, const char *folder, const char *config)
 	const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(j->req, "command"), *e;
 	const cJSON *rows = cJSON_GetObjectItemCaseSensitive(j->req, "rows");
 	const cJSON *cols = cJSON_GetObjectItemCaseSensitive(j->req, "cols");
+	const cJSON *win = cJSON_GetObjectItemCaseSensitive(j->req, "window");
 	uint32_t ch =
 	    (uint32_t)cJSON_GetObjectItemCaseSensitive(j->req, "channel")->valuedouble;
+	/* "window": output paced by the peer's WINDOW frames (docs/PROTOCOL.md);
+	 * a value out of range is taken as no window. */
+	uint32_t window = cJSON_IsNumber(win) && win->valuedouble >= 1 &&
+		win->valuedouble <= SERVE_EXEC_WINDOW_MAX
+	    ? (uint32_t)win->valuedouble
+	    : 0;
 	struct agent_exec *x = NULL;
 	struct agent_exec_req req = { 0 };
 	struct secrets *secrets = NULL;
@@ -270,12 +310,14 @@ serve_job_exec(struct serve_job *j, const char *folder, const char *config)
 	cJSON_AddItemToObject(r, "id", cJSON_Duplicate(j->id, 1));
 	cJSON_AddBoolToObject(r, "ok", 1);
 	cJSON_AddNumberToObject(r, "channel", ch);
+	if (window > 0)
+		cJSON_AddNumberToObject(r, "window", window);
 	if (x->notice != NULL)
 		cJSON_AddItemToArray(
 		    cJSON_AddArrayToObject(r, "warnings"), cJSON_CreateString(x->notice));
 	serve_job_send(j, PROTO_CONTROL, 0, r);
 	cJSON_Delete(r);
-	rc = serve_exec_pump(j, ch, x, &cause);
+	rc = serve_exec_pump(j, ch, window, x, &cause);
 	if (rc == 1 && agent_exec_hangup(x, SERVE_HANGUP_GRACE_MS, &cause) != 0) {
 		log_warn("serve: exec: hangup: %s", cause);
 		free(cause);

@@ -6,8 +6,12 @@
  *
  * One loop, libssh's ssh_event: the session's socket and the agent's fd.
  * Nothing blocks it: channel writes are non-blocking (what the client's
- * window does not take waits in the channel's buffer, and the agent is not
- * read while those buffers hold SSH_PROXY_OUT_MAX), agent writes are queued.
+ * window does not take waits in the channel's buffer), agent writes are
+ * queued. Each exec's output is paced by credit (its request's "window",
+ * WINDOW frames granted as the client's window takes the bytes), so a
+ * client that stops reading one channel stalls that channel only; with an
+ * agent that does not pace (no "window" in its answer) the agent is not read
+ * while those channels' buffers hold SSH_PROXY_OUT_MAX.
  */
 #include "ssh-proxy.h"
 
@@ -21,6 +25,7 @@
 #include <libssh/server.h>
 
 #include "buf.h"
+#include "byte-order.h"
 #include "client.h"
 #include "error.h"
 #include "log.h"
@@ -29,6 +34,10 @@
 #include "xmalloc.h"
 
 #define SSH_PROXY_OUT_MAX (4u << 20)
+/* Output an exec may have in flight or waiting here (its credit). */
+#define SSH_PROXY_EXEC_WINDOW (2u << 20)
+/* All paced channels' waiting output: past it, the agent is not read. */
+#define SSH_PROXY_PACED_MAX (64u << 20)
 #define SSH_PROXY_WRITE_CHUNK 32768
 #define SSH_PROXY_IN_MAX (4u << 20) /* client bytes queued for the agent */
 #define SSH_PROXY_EXIT_FAILED 125
@@ -104,7 +113,10 @@ struct ssh_proxy_chan {
 	int agent_req;		    /* auth-agent-req came (ssh -A) */
 	int held;		    /* shell/exec waits for the agent socket */
 	char *held_script, *held_arg;
-	int agent_closed; /* the agent's CLOSE came (or no exec was sent) */
+	int agent_closed;  /* the agent's CLOSE came (or no exec was sent) */
+	uint32_t window;   /* the agent paces the output: its credit, else 0 */
+	uint64_t received; /* output bytes (DATA payloads) since the start */
+	uint64_t granted;  /* credit given: the window, then WINDOW frames */
 };
 
 struct ssh_proxy {
@@ -242,6 +254,7 @@ ssh_proxy_chan_start(struct ssh_proxy_chan *pc, const char *script, const char *
 		cJSON_AddItemToObject(o, "remoteEnv", cJSON_Duplicate(pc->env, 1));
 	cJSON_AddBoolToObject(o, "tty", pc->tty);
 	cJSON_AddNumberToObject(o, "channel", pc->agent_ch);
+	cJSON_AddNumberToObject(o, "window", SSH_PROXY_EXEC_WINDOW);
 	if (pc->tty) {
 		cJSON_AddStringToObject(o, "term", pc->term != NULL ? pc->term : "xterm");
 		if (pc->rows > 0 && pc->cols > 0) {
@@ -648,6 +661,26 @@ ssh_proxy_chan_free(struct ssh_proxy_chan *pc)
 	free(pc);
 }
 
+/* Give the agent credit for the output this channel no longer holds (sent
+ * to the client, or dropped when the client closed it), in quarters of the
+ * window: what is in flight plus what waits here stays within the window. */
+static void
+ssh_proxy_chan_grant(struct ssh_proxy_chan *pc)
+{
+	size_t held = buf_len(pc->out) + buf_len(pc->err);
+	uint64_t target;
+	unsigned char w[4];
+
+	if (pc->window == 0 || pc->agent_closed)
+		return;
+	target = (pc->received > held ? pc->received - held : 0) + pc->window;
+	if (target < pc->granted + pc->window / 4)
+		return;
+	be_put_u32(w, (uint32_t)(target - pc->granted));
+	proto_conn_queue(pc->p->c, PROTO_WINDOW, pc->agent_ch, w, sizeof w);
+	pc->granted = target;
+}
+
 /* Write what the channel's window takes; once the exec has ended and all
  * is sent, its exit status, EOF and close. 0, or -1 when the session broke. */
 static int
@@ -679,6 +712,7 @@ ssh_proxy_chan_flush(struct ssh_proxy_chan *pc)
 		if (pc->client_closed)
 			buf_reset(b);
 	}
+	ssh_proxy_chan_grant(pc);
 	if (buf_len(pc->out) > 0 || buf_len(pc->err) > 0)
 		return 0;
 	if (pc->out_eof && !pc->eof_sent && !pc->client_closed) {
@@ -776,6 +810,12 @@ ssh_proxy_answer(struct ssh_proxy *p, const cJSON *msg)
 			continue;
 		if (cJSON_IsTrue(ok)) {
 			ssh_proxy_chan_set_state(pc, SSH_PROXY_CHAN_RUNNING);
+			v = cJSON_GetObjectItemCaseSensitive(msg, "window");
+			if (cJSON_IsNumber(v) &&
+			    v->valuedouble == SSH_PROXY_EXEC_WINDOW) {
+				pc->window = SSH_PROXY_EXEC_WINDOW;
+				pc->granted = SSH_PROXY_EXEC_WINDOW;
+			}
 			cJSON_ArrayForEach(
 			    v, cJSON_GetObjectItemCaseSensitive(msg, "warnings")) {
 				if (cJSON_IsString(v))
@@ -840,8 +880,10 @@ ssh_proxy_frame(struct ssh_proxy *p, const struct proto_frame *f)
 	}
 	switch (f->type) {
 	case PROTO_DATA:
-		if ((pc = ssh_proxy_chan_by_agent(p, f->channel, &stream)) == NULL ||
-		    pc->client_closed)
+		if ((pc = ssh_proxy_chan_by_agent(p, f->channel, &stream)) == NULL)
+			return;
+		pc->received += f->len;
+		if (pc->client_closed)
 			return;
 		if (stream == 1 && pc->forward_port > 0)
 			ssh_proxy_chan_relay_output(pc, f->payload, f->len);
@@ -930,18 +972,23 @@ broken:
 }
 
 /* Watch the agent's fd for what is needed now: writes while frames are
- * queued, reads unless the channels hold SSH_PROXY_OUT_MAX unsent. */
+ * queued, reads unless the unpaced channels hold SSH_PROXY_OUT_MAX unsent
+ * (or the paced ones, each within its credit, SSH_PROXY_PACED_MAX). */
 static void
 ssh_proxy_watch_agent(struct ssh_proxy *p)
 {
 	struct ssh_proxy_chan *pc;
-	size_t held = 0;
+	size_t held = 0, paced = 0;
 	short events = 0;
 	int fd = proto_conn_fd(p->c);
 
-	LIST_FOREACH(pc, &p->chans, entry)
-		held += buf_len(pc->out) + buf_len(pc->err);
-	if (held < SSH_PROXY_OUT_MAX)
+	LIST_FOREACH(pc, &p->chans, entry) {
+		if (pc->window > 0)
+			paced += buf_len(pc->out) + buf_len(pc->err);
+		else
+			held += buf_len(pc->out) + buf_len(pc->err);
+	}
+	if (held < SSH_PROXY_OUT_MAX && paced < SSH_PROXY_PACED_MAX)
 		events |= POLLIN;
 	if (proto_conn_pending_out(p->c) > 0)
 		events |= POLLOUT;

@@ -218,6 +218,18 @@ check_eq "ssh -L: 20 connections at once to the echo server" \
 	"$(python3 "$RDEV_SOURCE_DIR/tests/e2e/forward_client.py" many "$((base + 1))" 20)" 20
 check_eq "ssh -L: a port nothing listens on ends the connection" \
 	"$(python3 "$RDEV_SOURCE_DIR/tests/e2e/forward_client.py" closed "$((base + 2))")" closed
+# One channel whose reader stops (40 MB asked, 64 KiB read) stalls only that
+# channel: each exec's output is paced by its own credit, so the proxy does
+# not stop reading the agent connection the others share.
+docker exec "$cid" sh -c 'head -c 40000000 /dev/zero > /www/big'
+python3 "$RDEV_SOURCE_DIR/tests/e2e/forward_client.py" stall "$base" /big 20 &
+stall=$!
+sleep 2
+got=$(curl -sf --max-time 15 "http://127.0.0.1:$base/blob" | sha256sum | cut -d" " -f1) || true
+check_eq "ssh -L: a channel whose reader stopped stalls no other (5 MB beside it, byte-exact)" \
+	"$got" "$want"
+kill "$stall" 2>/dev/null || true
+wait "$stall" 2>/dev/null || true
 kill "$fwd"
 wait "$fwd" 2>/dev/null || true
 # How VS Code Remote-SSH connects: `ssh -T -D PORT HOST bash` with its script
