@@ -32,7 +32,8 @@ static const struct cmd_entry agent_commands[] = {
 	    "create or resume the dev container for the workspace at PATH",
 	    AGENT_CMD_UP_HELP, agent_up_exec },
 	{ "read-configuration",
-	    "PATH [--config FILE] "
+	    "PATH [--config FILE] [--override-config FILE] "
+	    "[--additional-features JSON] "
 	    "[--include-merged-configuration] " AGENT_CMD_ID_LABEL_USAGE,
 	    "print the workspace's configuration as JSON", CMD_READ_CONFIGURATION_HELP,
 	    agent_read_configuration_exec },

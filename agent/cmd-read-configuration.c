@@ -17,6 +17,8 @@
 struct cmd_read_configuration_args {
 	const char *folder;
 	const char *config_file;
+	const char *override_config; /* --override-config, or NULL */
+	cJSON *additional_features;  /* --additional-features, or NULL */
 	int merged;
 	int no_git_root;
 	cJSON *id_labels; /* --id-label's, or NULL */
@@ -29,10 +31,33 @@ cmd_read_configuration_parse(const struct cmd_program *prog,
     struct cmd_read_configuration_args *a)
 {
 	const char *v;
+	char *error = NULL;
 	int i, r;
 
 	memset(a, 0, sizeof *a);
 	for (i = 1; i < argc; i++) {
+		if ((r = agent_cmd_option(argc, argv, &i, "--override-config", &v)) !=
+		    0) {
+			if (r < 0)
+				return cmd_usage_error(
+				    prog, entry, "--override-config needs an argument");
+			a->override_config = v;
+			continue;
+		}
+		if ((r = agent_cmd_option(argc, argv, &i, "--additional-features", &v)) !=
+		    0) {
+			if (r < 0)
+				return cmd_usage_error(prog, entry,
+				    "--additional-features needs an argument");
+			cJSON_Delete(a->additional_features);
+			if ((a->additional_features =
+				    agent_cmd_features_arg(v, &error)) == NULL) {
+				r = cmd_usage_error(prog, entry, "%s", error);
+				free(error);
+				return r;
+			}
+			continue;
+		}
 		if ((r = agent_cmd_option(argc, argv, &i, "--id-label", &v)) != 0) {
 			if (r < 0 || !agent_cmd_id_label_ok(v))
 				return cmd_usage_error(
@@ -82,6 +107,7 @@ agent_cmd_read_configuration(const struct agent_backend *be,
 
 	if ((rc = cmd_read_configuration_parse(prog, entry, argc, argv, &a)) != 0) {
 		cJSON_Delete(a.id_labels);
+		cJSON_Delete(a.additional_features);
 		return rc;
 	}
 	req =
@@ -91,6 +117,10 @@ agent_cmd_read_configuration(const struct agent_backend *be,
 	cJSON_AddBoolToObject(req, "includeMerged", a.merged);
 	if (a.no_git_root)
 		cJSON_AddBoolToObject(req, "noGitRoot", 1);
+	if (a.override_config != NULL)
+		cJSON_AddStringToObject(req, "overrideConfig", a.override_config);
+	if (a.additional_features != NULL)
+		cJSON_AddItemToObject(req, "additionalFeatures", a.additional_features);
 	if (be->call(be->ctx, req, NULL, &res, &cause) != 0) {
 		fprintf(stderr, "%s: %s\n", prog->name, cause);
 		free(cause);

@@ -198,10 +198,12 @@ op_read_configuration_image_metadata(const struct config *cfg, cJSON *warnings)
 	return substituted;
 }
 
-/* Append the metadata entries of cfg's Features (install order), substituted
- * like the configuration, to meta; a warning when they cannot be had. */
+/* Append the metadata entries of cfg's Features and the additional ones
+ * (--additional-features, or NULL) in install order, substituted like the
+ * configuration, to meta; a warning when they cannot be had. */
 static void
-op_read_configuration_features(const struct config *cfg, cJSON *meta, cJSON *warnings)
+op_read_configuration_features(
+    const struct config *cfg, const cJSON *additional, cJSON *meta, cJSON *warnings)
 {
 	struct feature_set *fs;
 	cJSON *entries, *substituted, *e;
@@ -209,7 +211,7 @@ op_read_configuration_features(const struct config *cfg, cJSON *meta, cJSON *war
 
 	/* By their tags, not devcontainer-lock.json's pins: the reference's
 	 * read-configuration resolves them with noLockfile. */
-	if ((fs = feature_resolve(cfg, NULL, 1, &cause)) == NULL) {
+	if ((fs = feature_resolve(cfg, additional, 1, &cause)) == NULL) {
 		op_read_configuration_warn(
 		    warnings, "%s; merged without the Features' metadata", cause);
 		free(cause);
@@ -347,8 +349,8 @@ out:
  * merged (as the reference: the image's entries, the Features' in install
  * order, then the configuration). */
 static void
-op_read_configuration_without_container(
-    const struct config *cfg, int merged, int discovered, cJSON *warnings, cJSON *out)
+op_read_configuration_without_container(const struct config *cfg, const cJSON *additional,
+    int merged, int discovered, cJSON *warnings, cJSON *out)
 {
 	cJSON *conf, *meta;
 
@@ -358,7 +360,7 @@ op_read_configuration_without_container(
 	cJSON_AddItemToObject(out, "workspace", config_workspace_json(cfg));
 	if (merged) {
 		meta = op_read_configuration_image_metadata(cfg, warnings);
-		op_read_configuration_features(cfg, meta, warnings);
+		op_read_configuration_features(cfg, additional, meta, warnings);
 		cJSON_AddItemToObject(
 		    out, "mergedConfiguration", config_merge(meta, conf));
 		cJSON_Delete(meta);
@@ -376,12 +378,16 @@ op_read_configuration_run(const struct agent_op_req *r, cJSON **result, char **c
 	const struct config_warnings *w;
 	struct config *cfg;
 	cJSON *out, *warnings, *container;
+	const cJSON *additional;
 	int merged = agent_op_req_bool(r, "includeMerged"), rc = 0;
 
 	*result = NULL;
+	if (agent_op_req_features(r, &additional, cause) != 0)
+		return -1;
 	memset(&opts, 0, sizeof opts);
 	opts.workspace_folder = r->workspace;
 	opts.config_file = r->config;
+	opts.override_config = agent_op_req_string(r, "overrideConfig");
 	opts.id_labels = r->id_labels;
 	opts.no_git_root = agent_op_req_bool(r, "noGitRoot");
 	opts.keep_devcontainer_id = 1;
@@ -399,7 +405,7 @@ op_read_configuration_run(const struct agent_op_req *r, cJSON **result, char **c
 		    cfg, container, merged, r->config == NULL, out, cause);
 	else
 		op_read_configuration_without_container(
-		    cfg, merged, r->config == NULL, warnings, out);
+		    cfg, additional, merged, r->config == NULL, warnings, out);
 	cJSON_Delete(container);
 	config_free(cfg);
 	if (rc != 0) {

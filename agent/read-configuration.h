@@ -18,6 +18,11 @@
 	"  --include-merged-configuration  also print the configuration merged\n" \
 	"                                  with the image's devcontainer.metadata\n" \
 	"                                  and the Features' metadata\n" \
+	"  --override-config FILE          read FILE in place of the workspace's\n" \
+	"                                  devcontainer.json (as `up`'s)\n" \
+	"  --additional-features JSON      Features besides the configuration's\n" \
+	"                                  (as `up`'s): their metadata join the\n" \
+	"                                  merged configuration\n" \
 	"  --no-mount-workspace-git-root   mount PATH itself, not its git work tree\n" \
 	"  --id-label NAME=VALUE           find the container by these labels\n" \
 	"                                  (repeatable), as `up --id-label` made\n" \

@@ -20,7 +20,8 @@ cmd_read_configuration_exec(int argc, char **argv)
 }
 
 const struct cmd_entry cmd_read_configuration_entry = { "read-configuration",
-	"TARGET [--config FILE] "
+	"TARGET [--config FILE] [--override-config FILE] "
+	"[--additional-features JSON] "
 	"[--include-merged-configuration] " AGENT_CMD_ID_LABEL_USAGE,
 	"print the configuration as JSON", CMD_READ_CONFIGURATION_HELP,
 	cmd_read_configuration_exec };

@@ -229,6 +229,8 @@ run_case() {
 	for o in "${opts[@]+"${opts[@]}"}"; do
 		case $o in
 		config=*) extra+=(--config "$root/${o#config=}") ;;
+		override=*) extra+=(--override-config "$root/${o#override=}") ;;
+		features=*) extra+=(--additional-features "$(cat "$root/${o#features=}")") ;;
 		workspace=*) ws=$root/${o#workspace=} ;;
 		git)
 			git -C "$root" init -q >/dev/null 2>&1 ||
