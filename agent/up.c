@@ -480,6 +480,20 @@ up_check_honoured(const struct up_state *s, int build, char **cause)
 	return rc;
 }
 
+/* The same for what only the image's metadata asks for (warnings: the
+ * configuration cannot take it back). */
+static void
+up_check_metadata_honoured(const struct up_state *s)
+{
+	struct config_warnings w = { 0 };
+
+	config_validate_up_metadata(
+	    config_get_doc(s->cfg), s->merged, s->opts->include_ports, &w);
+	for (size_t i = 0; i < w.count; i++)
+		progress_line(s->p, "warning: %s", w.items[i]);
+	config_warnings_clear(&w);
+}
+
 /* What up and build begin with: load the configuration (its warnings to
  * progress), check it, take the workspace's lock, hash it. 0, or -1 with
  * *cause; s is cleared with up_state_clear() either way. */
@@ -589,6 +603,7 @@ up_run(const struct up_opts *opts, struct up_result *res, char **cause)
 			goto out;
 	}
 
+	up_check_metadata_honoured(&s);
 	s.remote_user = up_remote_user(s.merged, s.container);
 	if (up_lifecycle_run(&s, cause) != 0)
 		goto out;

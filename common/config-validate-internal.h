@@ -19,6 +19,7 @@ struct config_validate_ctx {
 	enum config_kind kind;
 	struct config_warnings *warnings;
 	char **cause;
+	const char *origin; /* where the values come from when not doc, or NULL */
 };
 
 /* config-validate-report.c: each error sets *v->cause to "WHERE: PATH: MSG"

@@ -43,6 +43,8 @@ config_validate_report_where(
 {
 	unsigned line, col;
 
+	if (v->origin != NULL)
+		return xstrdup(v->origin);
 	if (node != NULL && key && jsonc_doc_locate_key(v->doc, node, &line, &col) == 0)
 		return xasprintf("%s:%u:%u", jsonc_doc_name(v->doc), line, col);
 	if (node != NULL && jsonc_doc_locate(v->doc, node, &line, &col) == 0)

@@ -36,8 +36,9 @@ config_validate_up_names(const cJSON *obj, const char *skip)
 
 /* cpus, memory and storage are checked by the host's agent when up creates
  * or starts the container (agent/admission.h), on any host; a GPU is given
- * to no container yet: a required one is an error, an optional one a
- * warning that there will be none. */
+ * to no container yet: a required one is an error (when it comes from an
+ * image's metadata, the admission's: "needs a GPU, has none"), an optional
+ * one a warning that there will be none. */
 static int
 config_validate_up_host_requirements(struct config_validate_ctx *v, const cJSON *node)
 {
@@ -47,6 +48,8 @@ config_validate_up_host_requirements(struct config_validate_ctx *v, const cJSON 
 	if (!cJSON_IsObject(node))
 		return 0;
 	optional = cJSON_IsString(gpu) && strcmp(gpu->valuestring, "optional") == 0;
+	if (gpu != NULL && !cJSON_IsFalse(gpu) && !optional && v->origin != NULL)
+		return 0; /* (the agent's admission refuses it: no host has one) */
 	if (gpu != NULL && !cJSON_IsFalse(gpu) && !optional)
 		return config_validate_report_error_key(v, gpu,
 		    "\"hostRequirements\".\"gpu\"",
@@ -172,4 +175,60 @@ config_validate_up(const struct jsonc_doc *doc, int forwards,
 		    "\"otherPortsAttributes\"");
 	}
 	return 0;
+}
+
+/* A copy of merged's member name (NULL when none) unless root has it. */
+static cJSON *
+config_validate_up_metadata_only(const cJSON *root, const cJSON *merged, const char *name)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(merged, name);
+
+	if (m == NULL || cJSON_GetObjectItemCaseSensitive(root, name) != NULL)
+		return NULL;
+	return cJSON_Duplicate(m, 1);
+}
+
+/* The members of merged's object name that root's object name lacks. */
+static cJSON *
+config_validate_up_metadata_members(
+    const cJSON *root, const cJSON *merged, const char *name)
+{
+	const cJSON *own = cJSON_GetObjectItemCaseSensitive(root, name), *item;
+	cJSON *out = cJSON_CreateObject();
+
+	cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(merged, name)) {
+		if (item->string != NULL &&
+		    cJSON_GetObjectItemCaseSensitive(own, item->string) == NULL)
+			cJSON_AddItemToObject(
+			    out, item->string, cJSON_Duplicate(item, 1));
+	}
+	return out;
+}
+
+void
+config_validate_up_metadata(const struct jsonc_doc *doc, const cJSON *merged,
+    int forwards, struct config_warnings *warnings)
+{
+	struct config_validate_ctx v;
+	const cJSON *root = jsonc_doc_root(doc);
+	cJSON *node;
+
+	memset(&v, 0, sizeof v);
+	v.doc = doc;
+	v.warnings = warnings;
+	v.origin = "the image's devcontainer.metadata";
+	node = config_validate_up_metadata_only(root, merged, "shutdownAction");
+	config_validate_up_shutdown_action(&v, node);
+	cJSON_Delete(node);
+	node = config_validate_up_metadata_members(root, merged, "hostRequirements");
+	config_validate_up_host_requirements(&v, node);
+	cJSON_Delete(node);
+	if (!forwards)
+		return;
+	node = config_validate_up_metadata_members(root, merged, "portsAttributes");
+	config_validate_up_ports_attributes(&v, node);
+	cJSON_Delete(node);
+	node = config_validate_up_metadata_only(root, merged, "otherPortsAttributes");
+	config_validate_up_port_attributes(&v, node, "\"otherPortsAttributes\"");
+	cJSON_Delete(node);
 }

@@ -73,5 +73,12 @@ int config_validate(const struct jsonc_doc *doc, enum config_kind *kind,
  * (agent/feature-resolve.h). Returns 0 otherwise. */
 int config_validate_up(const struct jsonc_doc *doc, int forwards,
     struct config_warnings *warnings, char **cause);
+/* The same checks on what only the image's devcontainer.metadata (or the
+ * Features') gave the merged configuration: shutdownAction, an optional
+ * GPU in hostRequirements (a required one is the admission's error), and with
+ * forwards set the port attributes, where doc's own configuration does not
+ * set them. Each warning starts "the image's devcontainer.metadata: ". */
+void config_validate_up_metadata(const struct jsonc_doc *doc, const cJSON *merged,
+    int forwards, struct config_warnings *warnings);
 
 #endif

@@ -634,6 +634,65 @@ TEST(up_harmless_properties_warned_once_each)
 	result_free(&r);
 }
 
+/* config_validate_up_metadata(): what only the merged configuration has. */
+static char *
+validate_up_metadata(const char *text, const char *merged_text, int forwards)
+{
+	struct config_warnings w = { 0 };
+	struct jsonc_doc *doc =
+	    jsonc_parse("devcontainer.json", text, strlen(text), NULL);
+	cJSON *merged = cJSON_Parse(merged_text);
+	char *out;
+
+	ASSERT_NOT_NULL(doc);
+	ASSERT_NOT_NULL(merged);
+	config_validate_up_metadata(doc, merged, forwards, &w);
+	out = warnings_text(&w);
+	config_warnings_clear(&w);
+	cJSON_Delete(merged);
+	jsonc_doc_free(doc);
+	return out;
+}
+
+TEST(up_metadata_only_properties_warned)
+{
+	const char *merged =
+	    "{\"image\": \"x\", \"shutdownAction\": \"stopContainer\", "
+	    "\"hostRequirements\": {\"cpus\": 2, \"gpu\": \"optional\"}, "
+	    "\"portsAttributes\": {\"3000\": {\"elevateIfNeeded\": true}, "
+	    "\"npm start\": {}}}";
+	char *w;
+
+	w = validate_up_metadata("{\"image\": \"x\"}", merged, 1);
+	ASSERT_STR_EQ(w,
+	    "the image's devcontainer.metadata: \"shutdownAction\": \"stopContainer\" "
+	    "is not acted on: the container keeps running after `up`, exec and shell "
+	    "until `rdev stop` or `rdev down`\n"
+	    "the image's devcontainer.metadata: \"hostRequirements\": \"gpu\": "
+	    "\"optional\": the container gets no GPU (rdev gives none yet)\n"
+	    "the image's devcontainer.metadata: \"portsAttributes\".\"3000\"."
+	    "\"elevateIfNeeded\": rdev does not elevate: a local port below 1024 is "
+	    "forwarded only if this user may bind it\n"
+	    "the image's devcontainer.metadata: \"portsAttributes\".\"npm start\": "
+	    "not matched: rdev matches port numbers and ranges (\"3000-3010\"), not "
+	    "process command lines\n");
+	free(w);
+	/* What the configuration sets itself was checked (and warned) there. */
+	w = validate_up_metadata(
+	    "{\"image\": \"x\", \"shutdownAction\": \"none\", "
+	    "\"hostRequirements\": {\"gpu\": false}, "
+	    "\"portsAttributes\": {\"3000\": {}, \"npm start\": {}}}",
+	    merged, 1);
+	ASSERT_STR_EQ(w, "");
+	free(w);
+	/* Without forwards, ports are not looked at. */
+	w = validate_up_metadata("{\"image\": \"x\", \"shutdownAction\": \"none\", "
+				 "\"hostRequirements\": {\"gpu\": false}}",
+	    merged, 0);
+	ASSERT_STR_EQ(w, "");
+	free(w);
+}
+
 TEST(up_forward_ports_fine_when_forwarded)
 {
 	struct result r;
