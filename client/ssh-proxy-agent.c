@@ -22,6 +22,12 @@
 #define SSH_PROXY_AGENT_HDR 9
 #define SSH_PROXY_AGENT_FRAME_MAX (256u << 10) /* relay/relay-agent.c's too */
 #define SSH_PROXY_AGENT_PATH_MAX 256
+/* The container's side is not trusted to keep to what the relay does: at
+ * most this many connections (the relay's own limit) ... */
+#define SSH_PROXY_AGENT_CONNS_MAX 64
+/* ... and this much held for one whose ssh channel does not take it (agent
+ * messages are small: a client that sends more is ended). */
+#define SSH_PROXY_AGENT_OUT_MAX (1u << 20)
 
 enum ssh_proxy_agent_conn_state {
 	SSH_PROXY_AGENT_OPENING, /* the channel open is sent, not answered */
@@ -50,6 +56,7 @@ struct ssh_proxy_agent {
 	struct buf *in; /* the relay's frames not yet whole */
 	char *path;
 	int broken;
+	unsigned nconns;
 	LIST_HEAD(, ssh_proxy_agent_conn) conns;
 };
 
@@ -138,17 +145,24 @@ ssh_proxy_agent_conn_find(struct ssh_proxy_agent *a, uint32_t id)
 	return NULL;
 }
 
-/* A new connection in the container: ask ssh for a channel to its agent. */
+/* A new connection in the container: ask ssh for a channel to its agent
+ * (no channel to be had, e.g. the session is gone: the connection ends). */
 static void
 ssh_proxy_agent_conn_new(struct ssh_proxy_agent *a, uint32_t id)
 {
-	struct ssh_proxy_agent_conn *ac = xcalloc(1, sizeof *ac);
+	struct ssh_proxy_agent_conn *ac;
+	ssh_channel ch;
 
+	if ((ch = ssh_channel_new(a->s)) == NULL) {
+		log_warn("ssh-proxy: agent connection %u: no channel: closed", id);
+		ssh_proxy_agent_send(a, 'E', id, NULL, 0);
+		return;
+	}
+	ac = xcalloc(1, sizeof *ac);
 	ac->a = a;
 	ac->id = id;
 	ac->out = buf_new();
-	if ((ac->ch = ssh_channel_new(a->s)) == NULL)
-		fatal("ssh_channel_new");
+	ac->ch = ch;
 	ac->cb.userdata = ac;
 	ac->cb.channel_data_function = ssh_proxy_agent_on_data;
 	ac->cb.channel_eof_function = ssh_proxy_agent_on_eof;
@@ -157,6 +171,7 @@ ssh_proxy_agent_conn_new(struct ssh_proxy_agent *a, uint32_t id)
 	ssh_set_channel_callbacks(ac->ch, &ac->cb);
 	ac->state = SSH_PROXY_AGENT_OPENING;
 	LIST_INSERT_HEAD(&a->conns, ac, entry);
+	a->nconns++;
 	log_debug("ssh-proxy: agent connection %u: opening", id);
 }
 
@@ -173,12 +188,30 @@ ssh_proxy_agent_frame(
 			a->path = xstrndup((const char *)p, len);
 		return;
 	case 'O':
-		if (ssh_proxy_agent_conn_find(a, id) == NULL)
-			ssh_proxy_agent_conn_new(a, id);
+		if (ssh_proxy_agent_conn_find(a, id) != NULL)
+			return;
+		if (a->nconns >= SSH_PROXY_AGENT_CONNS_MAX) {
+			log_warn("ssh-proxy: agent connection %u: more than %u at once: "
+				 "closed",
+			    id, SSH_PROXY_AGENT_CONNS_MAX);
+			ssh_proxy_agent_send(a, 'E', id, NULL, 0);
+			return;
+		}
+		ssh_proxy_agent_conn_new(a, id);
 		return;
 	case 'D':
-		if ((ac = ssh_proxy_agent_conn_find(a, id)) != NULL && !ac->client_ended)
-			buf_append(ac->out, p, len);
+		if ((ac = ssh_proxy_agent_conn_find(a, id)) == NULL || ac->client_ended)
+			return;
+		if (buf_len(ac->out) + len > SSH_PROXY_AGENT_OUT_MAX) {
+			log_warn("ssh-proxy: agent connection %u: more than %u bytes "
+				 "the client's agent has not taken: closed",
+			    id, SSH_PROXY_AGENT_OUT_MAX);
+			buf_reset(ac->out);
+			ac->relay_ended = 1;
+			ssh_proxy_agent_client_end(ac);
+			return;
+		}
+		buf_append(ac->out, p, len);
 		return;
 	case 'E':
 		if ((ac = ssh_proxy_agent_conn_find(a, id)) != NULL)
@@ -227,6 +260,7 @@ static void
 ssh_proxy_agent_conn_free(struct ssh_proxy_agent_conn *ac)
 {
 	LIST_REMOVE(ac, entry);
+	ac->a->nconns--;
 	ssh_proxy_channel_free(ac->ch, &ac->cb);
 	buf_free(ac->out);
 	free(ac);

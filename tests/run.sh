@@ -39,7 +39,7 @@ build() {
 	dir=$(build_dir "$kind")
 	case $kind in
 	normal) flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DRDEV_SANITIZE=OFF
-		-DRDEV_LIBFUZZER=ON -DRDEV_FUZZ_SECONDS="${RDEV_FUZZ_SECONDS:-36}") ;;
+		-DRDEV_LIBFUZZER=ON -DRDEV_FUZZ_SECONDS="${RDEV_FUZZ_SECONDS:-34}") ;;
 	asan) flags=(-DCMAKE_BUILD_TYPE=Debug -DRDEV_SANITIZE=ON) ;;
 	*) echo "unknown build kind $kind" >&2; return 2 ;;
 	esac
