@@ -98,9 +98,13 @@ relay_pipe_pump(struct conn *c, int from)
 				d->full = 1;
 			break;
 		}
-		if (n < 0)
+		if (n < 0 && errno != ECONNRESET)
 			return -1;
-		if (n == 0) {
+		if (n <= 0) {
+			/* (a reset after the last bytes, as a server that
+			 * closes with unread input sends: the bytes read
+			 * before it still go on, then the end, as sshd
+			 * passes a reset on: tests/e2e/relay.sh) */
 			d->eof = 1;
 			break;
 		}
@@ -118,9 +122,9 @@ relay_pipe_pump(struct conn *c, int from)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;
-		if (n < 0)
+		if (n < 0 && errno != ECONNRESET)
 			return -1;
-		if (n == 0) {
+		if (n <= 0) { /* (a reset: as above) */
 			d->eof = 1;
 			break;
 		}

@@ -17,10 +17,12 @@ client=$RDEV_SOURCE_DIR/tests/e2e/relay_client.py
 agent=("$RDEV_BIN_DIR/rdev-agent" serve)
 wss=()
 echo_pid=
+rst_pid=
 
 cleanup() {
 	local ws
 	[ -z "$echo_pid" ] || kill "$echo_pid" 2>/dev/null || true
+	[ -z "$rst_pid" ] || kill "$rst_pid" 2>/dev/null || true
 	for ws in "${wss[@]+"${wss[@]}"}"; do
 		docker ps -aq --filter "label=devcontainer.local_folder=$ws" |
 			xargs -r docker rm -f >/dev/null
@@ -88,7 +90,11 @@ one() {
 	nsenter -t "$(docker inspect -f '{{.State.Pid}}' "$cid")" -n \
 		perl "$RDEV_SOURCE_DIR/tests/rig/echo-server.pl" 7002 &
 	echo_pid=$!
+	nsenter -t "$(docker inspect -f '{{.State.Pid}}' "$cid")" -n \
+		python3 "$RDEV_SOURCE_DIR/tests/e2e/rst_server.py" 7003 200000 &
+	rst_pid=$!
 	wait_port "$cid" 7002
+	wait_port "$cid" 7003
 	hash=$(docker exec "$cid" "$bb" sha256sum /srv/big | cut -d' ' -f1)
 
 	r=$(result "$(op "$ws")")
@@ -101,6 +107,10 @@ one() {
 	check "$label: the state dir keeps it, 0600" \
 		sh -c "[ \$(stat -c %a '$RDEV_STATE_DIR/relay/$cid.json') = 600 ]"
 	client_checks "$r" 7000 7001 7002 "$hash" $((50 << 20))
+	check_eq "$label: an answer the server ends with a reset arrives whole (200 kB)" \
+		"$(python3 "$client" rstreply "$r" 7003 200000)" 200000
+	kill "$rst_pid"
+	wait "$rst_pid" 2>/dev/null || true
 	kill "$echo_pid"
 	wait "$echo_pid" 2>/dev/null || true
 	echo_pid=

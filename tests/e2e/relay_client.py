@@ -181,6 +181,28 @@ def checks(r, local_port, any_port, echo_port, want_hash, size):
           silent_end.get("got") == b"" and 9 <= dt <= 13, repr(silent_end))
 
 
+def rstreply(r, port, size):
+    """A server that answers SIZE bytes and then resets the connection (it
+    closes with our request unread): every byte must still arrive."""
+    s, rep = open_c(r, port)
+    if rep != 0:
+        print("reply %r" % rep)
+        return
+    s.sendall(b"request\n")
+    # (read late: the reset comes while the relay still holds the answer)
+    time.sleep(1)
+    got = 0
+    try:
+        while True:
+            d = s.recv(1 << 20)
+            if not d:
+                break
+            got += len(d)
+    except ConnectionResetError:
+        pass
+    print(got)
+
+
 def run_op(ws, service, argv):
     from proto_client import Client
     c = Client(argv)
@@ -199,6 +221,8 @@ def main():
         r = json.loads(sys.argv[2])
         checks(r, int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), sys.argv[6],
                int(sys.argv[7]))
+    elif mode == "rstreply":
+        rstreply(json.loads(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
     elif mode == "listing":
         sys.stdout.write(listing(json.loads(sys.argv[2])))
     elif mode == "probe":
