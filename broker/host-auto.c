@@ -12,14 +12,6 @@
 #include "log.h"
 #include "xmalloc.h"
 
-static void
-host_auto_free(struct host_auto *a)
-{
-	forward_auto_clear(&a->fa);
-	host_forward_free(a->relay);
-	free(a);
-}
-
 struct host_auto *
 host_auto_add(
     struct host_session *h, const char *ws, const char *config, const cJSON *attrs)
@@ -39,103 +31,213 @@ host_auto_add(
 	return a;
 }
 
-/* What a listing over a stream gathers (host_mux_data_fn's arg). */
-struct host_auto_gather {
-	struct buf *b;
-	struct host_mux_chan *mx;
-	int eof;
-};
+#define HOST_AUTO_LISTING_MS 2000
+#define HOST_AUTO_LISTING_MAX 65536 /* (a listing is a few lines) */
 
 static size_t
 host_auto_gather_data(void *arg, const unsigned char *data, size_t len)
 {
-	struct host_auto_gather *g = arg;
+	struct host_auto *a = arg;
 
-	if (buf_len(g->b) < 65536) /* (a listing is a few lines) */
-		buf_append(g->b, data, len);
-	host_mux_consumed(g->mx, len);
+	if (buf_len(a->list_buf) < HOST_AUTO_LISTING_MAX)
+		buf_append(a->list_buf, data, len);
+	host_mux_consumed(a->list_mx, len);
 	return len;
 }
 
 static void
 host_auto_gather_eof(void *arg)
 {
-	((struct host_auto_gather *)arg)->eof = 1;
+	((struct host_auto *)arg)->list_eof = 1;
 }
 
-/* The relay's listing through a stream of the agent session (TCP
- * forwarding is off): as a channel's read, it waits (up to 2 s), serving
- * the session's other streams' bytes meanwhile. A new string, or NULL. */
-static char *
-host_auto_listing_mux(
-    struct host_session *h, struct host_auto *a, const unsigned char *hdr, size_t len)
-{
-	struct host_auto_gather g = { buf_new(), NULL, 0 };
-	long long deadline = clock_now_ms() + 2000;
-	int sent = 0;
-	char *out;
+/* A listing's channel whose open was sent and not answered. */
+struct host_auto_orphan {
+	LIST_ENTRY(host_auto_orphan) entry;
+	ssh_channel ch;
+	char *address; /* (the open is asked about with its arguments) */
+	int port;
+};
 
-	if (h->agent_state != HOST_AGENT_LISTENING) {
-		buf_free(g.b);
-		return NULL; /* the next tick, once it listens */
+static void
+host_auto_orphan_free(struct host_auto_orphan *o)
+{
+	LIST_REMOVE(o, entry);
+	free(o->address);
+	free(o);
+}
+
+/* Close the orphans whose opens have been answered. */
+static void
+host_auto_orphans_step(struct host_session *h)
+{
+	ssh_session ss = rdev_ssh_session(h->ssh);
+	struct host_auto_orphan *o, *next;
+	int rc;
+
+	for (o = LIST_FIRST(&h->auto_orphans); o != NULL; o = next) {
+		next = LIST_NEXT(o, entry);
+		ssh_set_blocking(ss, 0);
+		rc = ssh_channel_open_forward(o->ch, o->address, o->port, "127.0.0.1", 0);
+		ssh_set_blocking(ss, 1);
+		if (rc == SSH_AGAIN)
+			continue;
+		if (rc == SSH_OK)
+			ssh_channel_close(o->ch);
+		ssh_channel_free(o->ch);
+		host_auto_orphan_free(o);
 	}
-	g.mx = host_mux_open(
-	    h, "tcp", a->relay->fw.address, a->relay->fw.target_port, 65536);
-	host_mux_set_owner(g.mx, host_auto_gather_data, host_auto_gather_eof, &g);
-	while (!g.eof && g.mx->state != HOST_MUX_FAILED && clock_now_ms() < deadline &&
-	    h->ev != NULL) {
-		if (!sent && g.mx->state == HOST_MUX_OPEN &&
-		    host_mux_write(g.mx, hdr, len) == len)
-			sent = 1;
-		host_mux_step(h);
-		if (g.eof)
-			break;
-		ssh_event_dopoll(h->ev, 50);
+}
+
+/* End a's listing under way: its channel or stream closed (a channel
+ * still opening is closed once its open is answered); the listing (a new
+ * string) when the relay answered it whole, else NULL. */
+static char *
+host_auto_listing_end(struct host_session *h, struct host_auto *a)
+{
+	struct host_auto_orphan *o;
+	char *out = NULL;
+
+	if (a->list_ch != NULL && a->list_open) {
+		ssh_channel_close(a->list_ch);
+		ssh_channel_free(a->list_ch);
+	} else if (a->list_ch != NULL) {
+		o = xcalloc(1, sizeof *o);
+		o->ch = a->list_ch;
+		o->address = xstrdup(a->relay->fw.address);
+		o->port = a->relay->fw.target_port;
+		LIST_INSERT_HEAD(&h->auto_orphans, o, entry);
 	}
-	if (g.mx->state == HOST_MUX_FAILED && !sent)
-		a->relay->fw.have_target = 0; /* restarted container: ask again */
-	host_mux_close(g.mx);
-	out = g.eof && sent ? buf_take_string(g.b, NULL) : NULL;
-	buf_free(g.b);
+	a->list_ch = NULL;
+	if (a->list_mx != NULL) {
+		host_mux_close(a->list_mx);
+		a->list_mx = NULL;
+	}
+	if (a->list_sent && a->list_eof)
+		out = buf_take_string(a->list_buf, NULL);
+	buf_free(a->list_buf);
+	a->list_buf = NULL;
+	a->listing = a->list_open = a->list_sent = a->list_eof = 0;
 	return out;
 }
 
-/* Ask the relay for its listing ("PORT ADDRESS" lines); a new string. */
-static char *
-host_auto_listing(struct host_session *h, struct host_auto *a)
+static void
+host_auto_free(struct host_session *h, struct host_auto *a)
 {
-	unsigned char hdr[FORWARD_RELAY_HEADER_MAX], tmp[4096];
-	struct buf *b;
-	ssh_channel ch;
-	size_t len;
-	char *out;
-	int n;
+	free(host_auto_listing_end(h, a));
+	forward_auto_clear(&a->fa);
+	host_forward_free(a->relay);
+	free(a);
+}
 
+/* The 'L' header for a's relay. */
+static size_t
+host_auto_listing_header(const struct host_auto *a, unsigned char *hdr)
+{
+	return forward_relay_header(a->relay->fw.token, 'L', 0, hdr);
+}
+
+/* Start the listing over a stream of the agent session (TCP forwarding is
+ * off); not while the agent is starting (the next tick). */
+static void
+host_auto_listing_start_mux(struct host_session *h, struct host_auto *a)
+{
+	if (h->agent_state != HOST_AGENT_LISTENING)
+		return;
+	a->list_mx = host_mux_open(
+	    h, "tcp", a->relay->fw.address, a->relay->fw.target_port, 65536);
+	host_mux_set_owner(a->list_mx, host_auto_gather_data, host_auto_gather_eof, a);
+	a->list_buf = buf_new();
+	a->list_deadline = clock_now_ms() + HOST_AUTO_LISTING_MS;
+	a->listing = 1;
+}
+
+/* Ask the relay for its listing ("PORT ADDRESS" lines): the open is sent,
+ * the rest comes in host_auto_listing_step. */
+static void
+host_auto_listing_start(struct host_session *h, struct host_auto *a)
+{
 	if (!a->relay->fw.have_target) {
 		/* asked without waiting: the next tick lists */
 		host_forward_resolve_start(h, a->relay);
-		return NULL;
+		return;
 	}
-	len = forward_relay_header(a->relay->fw.token, 'L', 0, hdr);
-	if (h->tcp_denied)
-		return host_auto_listing_mux(h, a, hdr, len);
-	ch = host_open_forward(h, a->relay->fw.address, a->relay->fw.target_port, 0);
-	if (ch == NULL) {
-		if (h->tcp_denied) /* (found out now) */
-			return host_auto_listing_mux(h, a, hdr, len);
-		a->relay->fw.have_target = 0; /* restarted container: ask again */
-		return NULL;
+	if (h->tcp_denied) {
+		host_auto_listing_start_mux(h, a);
+		return;
 	}
-	b = buf_new();
-	if (ssh_channel_write(ch, hdr, (uint32_t)len) == (int)len) {
-		while ((n = ssh_channel_read_timeout(ch, tmp, sizeof tmp, 0, 2000)) > 0)
-			buf_append(b, tmp, (size_t)n);
+	if ((a->list_ch = ssh_channel_new(rdev_ssh_session(h->ssh))) == NULL)
+		return;
+	a->list_buf = buf_new();
+	a->list_deadline = clock_now_ms() + HOST_AUTO_LISTING_MS;
+	a->listing = 1;
+}
+
+/* The direct-tcpip channel's part of a step: its open asked about without
+ * waiting, the header sent, what came read. */
+static void
+host_auto_listing_step_channel(struct host_session *h, struct host_auto *a)
+{
+	ssh_session ss = rdev_ssh_session(h->ssh);
+	unsigned char hdr[FORWARD_RELAY_HEADER_MAX];
+	char tmp[4096];
+	size_t len;
+	int rc, n;
+
+	if (!a->list_open) {
+		ssh_set_blocking(ss, 0);
+		rc = ssh_channel_open_forward(a->list_ch, a->relay->fw.address,
+		    a->relay->fw.target_port, "127.0.0.1", 0);
+		ssh_set_blocking(ss, 1);
+		if (rc == SSH_AGAIN)
+			return;
+		if (rc != SSH_OK) {
+			ssh_channel_free(a->list_ch);
+			a->list_ch = NULL;
+			free(host_auto_listing_end(h, a));
+			if (host_forward_check_denied(h, 0)) /* (found out now) */
+				host_auto_listing_start_mux(h, a);
+			else /* restarted container: ask again */
+				a->relay->fw.have_target = 0;
+			return;
+		}
+		host_set_forwarding(h, &h->tcp_forwarding, "allowed");
+		a->list_open = 1;
 	}
-	ssh_channel_close(ch);
-	ssh_channel_free(ch);
-	out = buf_take_string(b, NULL);
-	buf_free(b);
-	return out;
+	if (!a->list_sent) {
+		len = host_auto_listing_header(a, hdr);
+		if (ssh_channel_write(a->list_ch, hdr, (uint32_t)len) != (int)len) {
+			a->list_eof = 1; /* (nothing will come: ended unsent) */
+			return;
+		}
+		a->list_sent = 1;
+	}
+	while ((n = ssh_channel_read_nonblocking(a->list_ch, tmp, sizeof tmp, 0)) > 0) {
+		if (buf_len(a->list_buf) < HOST_AUTO_LISTING_MAX)
+			buf_append(a->list_buf, tmp, (size_t)n);
+	}
+	if (n == SSH_ERROR || ssh_channel_is_eof(a->list_ch) ||
+	    ssh_channel_is_closed(a->list_ch))
+		a->list_eof = 1;
+}
+
+/* The stream's part of a step: the header sent once it is open. */
+static void
+host_auto_listing_step_mux(struct host_auto *a)
+{
+	unsigned char hdr[FORWARD_RELAY_HEADER_MAX];
+	size_t len;
+
+	if (a->list_mx->state == HOST_MUX_FAILED) {
+		if (!a->list_sent)
+			a->relay->fw.have_target = 0; /* restarted container */
+		a->list_eof = 1;
+		return;
+	}
+	len = host_auto_listing_header(a, hdr);
+	if (!a->list_sent && a->list_mx->state == HOST_MUX_OPEN &&
+	    host_mux_write(a->list_mx, hdr, len) == len)
+		a->list_sent = 1;
 }
 
 /* What forward_auto_take_listing asks of a host session (arg). */
@@ -178,13 +280,23 @@ host_auto_forward(void *arg, const struct forward_auto_port *p)
 	    sc->h->label, f->fw.local_port, p->port, p->action);
 }
 
+/* One step of a's listing under way; once it has ended (answered, failed
+ * or out of time), the ports it lists are forwarded as the watch says. */
 static void
-host_auto_scan(struct host_session *h, struct host_auto *a)
+host_auto_listing_step(struct host_session *h, struct host_auto *a)
 {
 	struct host_auto_scan sc = { h, a };
 	char *list;
 
-	if ((list = host_auto_listing(h, a)) == NULL)
+	if (a->list_ch != NULL)
+		host_auto_listing_step_channel(h, a);
+	else if (a->list_mx != NULL)
+		host_auto_listing_step_mux(a);
+	if (!a->listing)
+		return; /* (ended in the step: another start, or none) */
+	if (!a->list_eof && clock_now_ms() < a->list_deadline)
+		return;
+	if ((list = host_auto_listing_end(h, a)) == NULL)
 		return;
 	if (forward_auto_take_listing(
 		&a->fa, list, h->label, host_auto_exists, host_auto_forward, &sc))
@@ -192,18 +304,21 @@ host_auto_scan(struct host_session *h, struct host_auto *a)
 	free(list);
 }
 
-/* Scan the watched workspaces that are due. */
+/* Start the listings of the watched workspaces that are due, and take the
+ * ones under way a step further. */
 void
 host_auto_tick(struct host_session *h)
 {
-	long long now = clock_now_ms();
 	struct host_auto *a;
 
+	host_auto_orphans_step(h);
 	LIST_FOREACH(a, &h->autos, entry) {
-		if (now < a->fa.next_ms)
-			continue;
-		host_auto_scan(h, a);
-		a->fa.next_ms = clock_now_ms() + 1000;
+		if (!a->listing && clock_now_ms() >= a->fa.next_ms) {
+			host_auto_listing_start(h, a);
+			a->fa.next_ms = clock_now_ms() + 1000;
+		}
+		if (a->listing)
+			host_auto_listing_step(h, a);
 	}
 }
 
@@ -217,7 +332,25 @@ host_auto_remove(struct host_session *h, const char *ws)
 		next = LIST_NEXT(a, entry);
 		if (ws == NULL || strcmp(a->fa.workspace, ws) == 0) {
 			LIST_REMOVE(a, entry);
-			host_auto_free(a);
+			host_auto_free(h, a);
 		}
+	}
+}
+
+void
+host_auto_end_listings(struct host_session *h)
+{
+	struct host_auto *a;
+
+	LIST_FOREACH(a, &h->autos, entry) {
+		if (a->list_ch != NULL) { /* (the session is gone or going) */
+			ssh_channel_free(a->list_ch);
+			a->list_ch = NULL;
+		}
+		free(host_auto_listing_end(h, a));
+	}
+	while (!LIST_EMPTY(&h->auto_orphans)) {
+		ssh_channel_free(LIST_FIRST(&h->auto_orphans)->ch);
+		host_auto_orphan_free(LIST_FIRST(&h->auto_orphans));
 	}
 }

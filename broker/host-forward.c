@@ -77,10 +77,7 @@ host_forward_resolve_start(struct host_session *h, struct host_forward *f)
 	cJSON_Delete(req);
 }
 
-/* sshd refused a direct-tcpip open: if as administratively prohibited,
- * TCP forwarding is off there, and forwarded connections go over streams
- * of the agent session from now on. Returns 1 then. */
-static int
+int
 host_forward_check_denied(struct host_session *h, int local_port)
 {
 	if (h->tcp_denied || !host_open_prohibited(h))
@@ -91,24 +88,6 @@ host_forward_check_denied(struct host_session *h, int local_port)
 	h->tcp_denied = 1;
 	host_set_forwarding(h, &h->tcp_forwarding, "denied");
 	return 1;
-}
-
-ssh_channel
-host_open_forward(struct host_session *h, const char *address, int port, int from_port)
-{
-	ssh_channel ch = ssh_channel_new(rdev_ssh_session(h->ssh));
-
-	if (ch != NULL &&
-	    ssh_channel_open_forward(ch, address, port, "127.0.0.1", from_port) ==
-		SSH_OK) {
-		host_set_forwarding(h, &h->tcp_forwarding, "allowed");
-		return ch;
-	}
-	if (ch != NULL) {
-		host_forward_check_denied(h, from_port);
-		ssh_channel_free(ch);
-	}
-	return NULL;
 }
 
 /* The direct-tcpip open of l's channel (or its stream's), sent or (again)

@@ -288,6 +288,8 @@ struct host_link {
 LIST_HEAD(host_links, host_link);
 LIST_HEAD(host_calls, host_call);
 LIST_HEAD(host_autos, host_auto);
+struct host_auto_orphan;
+LIST_HEAD(host_auto_orphans, host_auto_orphan);
 
 struct host_session {
 	pthread_t thread;
@@ -364,6 +366,9 @@ struct host_session {
 	struct host_links links;
 	struct host_forwards forwards; /* changed under lock (status reads) */
 	struct host_autos autos;
+	/* listings' channels given up while their open was not answered: closed
+	 * once it is (a close before would name the peer's channel 0) */
+	struct host_auto_orphans auto_orphans;
 	cJSON *restore; /* saved entry to re-create (host_session_new), then NULL */
 
 	/* Under lock. */
@@ -396,6 +401,16 @@ struct host_auto {
 	struct forward_auto fa;	     /* the watch (forward.h) */
 	struct host_forward *relay;  /* where the relay is (not a listener) */
 	LIST_ENTRY(host_auto) entry; /* on h->autos */
+	/* The relay's listing under way (host-auto.c), taken as it comes:
+	 * nothing on the session's thread waits for it. */
+	int listing;		       /* one is under way */
+	ssh_channel list_ch;	       /* a direct-tcpip channel to the relay */
+	int list_open;		       /* ... its open was answered */
+	struct host_mux_chan *list_mx; /* or a stream of the agent session */
+	struct buf *list_buf;	       /* the listing's bytes so far */
+	int list_sent;		       /* the 'L' header went */
+	int list_eof;		       /* the relay's end came */
+	long long list_deadline;       /* given up then (2 s) */
 };
 
 /* While the session's thread waits in a connect to a host that is away (up
@@ -586,9 +601,11 @@ int host_mux_step(struct host_session *h);
 void host_forward_resolve_start(struct host_session *h, struct host_forward *f);
 /* Answer the parked forward requests whose resolves have all ended. */
 void host_forward_parked_check(struct host_session *h);
-/* A direct-tcpip channel to address:port (the caller's to free), or NULL. */
-ssh_channel host_open_forward(
-    struct host_session *h, const char *address, int port, int from_port);
+/* sshd refused a direct-tcpip open (for local_port, 0: none): if as
+ * administratively prohibited, TCP forwarding is off there (logged once),
+ * and forwarded connections go over streams of the agent session from now
+ * on. Returns 1 then. */
+int host_forward_check_denied(struct host_session *h, int local_port);
 /* Take the connections waiting on listener lfd of f: linked (their channels'
  * opens sent, not waited for) when connected, else closed at once. */
 void host_forward_accept(
@@ -621,6 +638,8 @@ struct host_auto *host_auto_add(
     struct host_session *h, const char *ws, const char *config, const cJSON *attrs);
 /* Scan the watched workspaces that are due. */
 void host_auto_tick(struct host_session *h);
+/* The session is ending: the listings under way are dropped. */
+void host_auto_end_listings(struct host_session *h);
 /* Stop watching ws (NULL: all). */
 void host_auto_remove(struct host_session *h, const char *ws);
 

@@ -399,6 +399,7 @@ host_serve(struct host_session *h)
 				 : "the host session is ending");
 	host_forward_parked_check(h);
 	host_close_all_links(h);
+	host_auto_end_listings(h);
 	host_agent_stop(h);
 	host_watch_ssh(h, -1);
 	h->serving = 0;
