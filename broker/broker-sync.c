@@ -340,13 +340,13 @@ broker_sync_free(struct broker_sync *s)
 	free(s);
 }
 
-/* Stop watching (an error, or stopped): no more batches. */
+/* Stop watching (an error, or stopped): no more batches. The events are
+ * freed with s (this may run in watch_ev's own callback). */
 static void
 broker_sync_unwatch(struct broker_sync *s)
 {
 	if (s->watch_ev != NULL)
-		event_free(s->watch_ev);
-	s->watch_ev = NULL;
+		event_del(s->watch_ev);
 	evtimer_del(s->timer_ev);
 	sync_watch_free(s->w);
 	s->w = NULL;
@@ -436,6 +436,16 @@ broker_sync_begin(struct broker_sync *s)
 	s->working = 1;
 }
 
+/* A stopped sync whose batch has ended goes. */
+static void
+broker_sync_on_reap(evutil_socket_t fd, short what, void *arg)
+{
+	struct broker_sync *s = arg;
+
+	LIST_REMOVE(s, entry);
+	broker_sync_free(s);
+}
+
 /* The batch's thread ended: take its outcome, and go on. */
 static void
 broker_sync_on_done(evutil_socket_t fd, short what, void *arg)
@@ -449,8 +459,10 @@ broker_sync_on_done(evutil_socket_t fd, short what, void *arg)
 	pthread_join(s->thread, NULL);
 	s->working = 0;
 	if (s->dead) {
-		LIST_REMOVE(s, entry);
-		broker_sync_free(s);
+		/* (freed after this pass of the loop, not in its own callback) */
+		event_del(s->done_ev);
+		event_base_once(s->ss->base, -1, EV_TIMEOUT, broker_sync_on_reap, s,
+		    &(struct timeval){ 0, 0 });
 		return;
 	}
 	s->batches++;
