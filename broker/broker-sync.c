@@ -353,10 +353,10 @@ broker_sync_unwatch(struct broker_sync *s)
 }
 
 static void
-broker_sync_set_error(struct broker_sync *s, const char *fmt, const char *what)
+broker_sync_set_error(struct broker_sync *s, const char *why)
 {
 	free(s->error);
-	s->error = xasprintf(fmt, what);
+	s->error = xstrdup(why);
 }
 
 /* A batch failed on the link: tried again later, as the whole folder. */
@@ -364,7 +364,7 @@ static void
 broker_sync_queue(struct broker_sync *s, const char *why)
 {
 	broker_sync_set_state(s, BROKER_SYNC_QUEUED);
-	broker_sync_set_error(s, "%s", why);
+	broker_sync_set_error(s, why);
 	s->resend = 1;
 	s->retry_ms = s->retry_ms == 0 ? BROKER_SYNC_RETRY_MIN_MS : s->retry_ms * 2;
 	if (s->retry_ms > BROKER_SYNC_RETRY_MAX_MS)
@@ -379,7 +379,7 @@ static void
 broker_sync_fail(struct broker_sync *s, const char *why)
 {
 	broker_sync_set_state(s, BROKER_SYNC_ERROR);
-	broker_sync_set_error(s, "%s", why);
+	broker_sync_set_error(s, why);
 	broker_sync_unwatch(s);
 	log_warn("sync %s -> %s: %s (stopped)", s->path, s->label, why);
 }
@@ -389,7 +389,7 @@ static void
 broker_sync_begin(struct broker_sync *s)
 {
 	struct broker_sync_job *j = &s->job;
-	struct sync_ignore *ig;
+	struct sync_ignore *ig = NULL;
 	char *cause = NULL;
 	int sv[2];
 
@@ -402,7 +402,8 @@ broker_sync_begin(struct broker_sync *s)
 	if (j->b.ignore_changed) {
 		if (sync_scan_ignore(s->path, s->flags, &ig, &cause) != 0 ||
 		    sync_watch_set_ignore(s->w, ig, &cause) != 0) {
-			broker_sync_fail(s, cause);
+			broker_sync_fail(s, cause); /* (the watch goes: ig may go) */
+			sync_ignore_free(ig);
 			free(cause);
 			return;
 		}
