@@ -16,10 +16,9 @@
 #include "error.h"
 #include "log.h"
 #include "sync-delta.h"
+#include "sync-index.h"
 #include "tar-stream.h"
 #include "xmalloc.h"
-
-#define SYNC_INDEX_MAX (256u << 20)
 
 /* What the host has for one entry of want, once known. */
 struct sync_host {
@@ -36,6 +35,7 @@ struct sync_recv {
 	char *index_path;
 	const struct sync_scan *want;
 	struct sync_scan *old; /* the index as read (never NULL) */
+	struct sync_index ix;  /* and what its save needs of it */
 	int partial;	       /* a batch: want is only what changed */
 	char **del;	       /* partial: what the client deleted (sorted) */
 	size_t ndel;
@@ -240,28 +240,6 @@ sync_recv_check(struct sync_recv *r, size_t i)
 	return h->valid = 1;
 }
 
-static int
-sync_recv_load_index(struct sync_recv *r)
-{
-	char *text = NULL, *cause = NULL;
-	cJSON *j;
-	size_t len;
-
-	if (file_read_all(r->index_path, SYNC_INDEX_MAX, &text, &len, &cause) != 0) {
-		free(cause);
-		return -1;
-	}
-	j = cJSON_ParseWithLength(text, len);
-	free(text);
-	if (sync_scan_from_manifest(
-		cJSON_GetObjectItemCaseSensitive(j, "files"), &r->old, &cause) != 0) {
-		log_warn("sync: %s: %s (ignored)", r->index_path, cause);
-		free(cause);
-	}
-	cJSON_Delete(j);
-	return r->old != NULL ? 0 : -1;
-}
-
 int
 sync_recv_open(const char *folder, const char *index_path, const struct sync_scan *want,
     struct sync_recv **out, cJSON **need, char **cause)
@@ -287,8 +265,7 @@ sync_recv_open(const char *folder, const char *index_path, const struct sync_sca
 		sync_recv_free(r);
 		return -1;
 	}
-	if (sync_recv_load_index(r) != 0)
-		r->old = xcalloc(1, sizeof *r->old);
+	sync_index_load(r->index_path, &r->ix, &r->old);
 	*need = cJSON_CreateArray();
 	for (i = 0; i < want->n; i++) {
 		const struct sync_entry *e = &want->v[i];
@@ -482,27 +459,11 @@ sync_recv_gone(const struct sync_recv *r, const char *path)
 	return !r->partial || sync_delta_under(path, r->del, r->ndel);
 }
 
-/* Does a (in path order) hold what b holds? */
 static int
-sync_recv_same(const struct sync_scan *a, const struct sync_scan *b)
+sync_recv_entry_cmp(const void *a, const void *b)
 {
-	const struct sync_entry *x, *y;
-
-	if (a->n != b->n)
-		return 0;
-	for (size_t i = 0; i < a->n; i++) {
-		x = &a->v[i];
-		y = &b->v[i];
-		if (strcmp(x->path, y->path) != 0 || x->type != y->type ||
-		    x->mode != y->mode || x->size != y->size ||
-		    x->mtime_ns != y->mtime_ns || x->ino != y->ino ||
-		    strcmp(x->hash, y->hash) != 0 ||
-		    ((x->link != NULL || y->link != NULL) &&
-			(x->link == NULL || y->link == NULL ||
-			    strcmp(x->link, y->link) != 0)))
-			return 0;
-	}
-	return 1;
+	return strcmp(
+	    ((const struct sync_entry *)a)->path, ((const struct sync_entry *)b)->path);
 }
 
 /* Write the index: want's entries on disk, and (unless finished, or in a
@@ -512,8 +473,6 @@ static void
 sync_recv_save(struct sync_recv *r)
 {
 	struct sync_scan idx = { 0 };
-	char *text, *cause = NULL, *dir, *slash;
-	cJSON *j;
 	size_t i, n = 0;
 
 	idx.v = xcalloc(r->want->n + r->old->n + 1, sizeof *idx.v);
@@ -542,28 +501,17 @@ sync_recv_save(struct sync_recv *r)
 		    (!r->finished || !sync_recv_gone(r, r->old->v[i].path)))
 			idx.v[n++] = r->old->v[i];
 	idx.n = n;
-	if (sync_recv_same(&idx, r->old)) {
+	if (n > 0)
+		qsort(idx.v, n, sizeof *idx.v, sync_recv_entry_cmp);
+	if (sync_index_same(&idx, r->old)) {
 		free(idx.v); /* nothing changed: no write (and no fsync) */
 		return;
 	}
 	/* What the index says is there is on disk first. */
 	sync_recv_sync(r);
-	j = cJSON_CreateObject();
-	cJSON_AddStringToObject(j, "folder", r->folder);
-	cJSON_AddItemToObject(j, "files", sync_scan_manifest(&idx, 1));
-	text = cJSON_PrintUnformatted(j);
-	cJSON_Delete(j);
+	/* A batch's few entries go to the journal; a whole sync rewrites it. */
+	sync_index_save(r->index_path, r->folder, &r->ix, r->old, &idx, !r->partial);
 	free(idx.v); /* (the entries are borrowed) */
-	dir = xstrdup(r->index_path);
-	if ((slash = strrchr(dir, '/')) != NULL)
-		*slash = '\0';
-	if (agent_state_mkdir_parents(dir, 0700, &cause) != 0 ||
-	    atomic_file_write(r->index_path, text, strlen(text), 0600, &cause) != 0) {
-		log_warn("sync: %s", cause);
-		free(cause);
-	}
-	free(dir);
-	free(text);
 }
 
 /* Delete what an earlier sync wrote and want no longer lists (children

@@ -16,11 +16,12 @@ static const struct cmd_entry broker_commands[] = {
 	    "                        (default 600; also $RDEV_BROKER_IDLE_TIMEOUT)\n"
 	    "\nExit 0 also when a broker is already running (unless --foreground).\n",
 	    broker_cmd_start },
-	{ "status", "[--json]", "show sessions, channels and forwards",
+	{ "status", "[--json]", "show sessions, channels, forwards and syncs",
 	    "Exit 0 when a broker runs, 3 when none does.\n", broker_cmd_status },
 	{ "stop", "[--forget]", "stop the broker cleanly (closes its SSH sessions)",
 	    "Forwards and auto-forward watches are saved (state.json next to the\n"
-	    "socket) and come back when the next broker starts (the next rdev command\n"
+	    "socket), and so are the live syncs of `rdev up --sync` (syncs.json):\n"
+	    "they come back when the next broker starts (the next rdev command\n"
 	    "starts one), as they do after a crash.\n\n"
 	    "options:\n"
 	    "  --forget   forget them instead: the next broker starts with none\n",

@@ -154,6 +154,21 @@ broker_cmd_status(int argc, char **argv)
 			    cJSON_GetObjectItemCaseSensitive(s, "host")->valuestring,
 			    err->valuestring);
 	}
+	printf("syncs: %d\n",
+	    cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(r, "syncs")));
+	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(r, "syncs")) {
+		const char *err = cJSON_GetStringValue(
+		    cJSON_GetObjectItemCaseSensitive(s, "lastError"));
+
+		printf("  %s -> %s: %s, %.0f sent (%.0f bytes)%s%s\n",
+		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "path")),
+		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "host")),
+		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "state")),
+		    cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(s, "sent")),
+		    cJSON_GetNumberValue(
+			cJSON_GetObjectItemCaseSensitive(s, "sentBytes")),
+		    err != NULL ? ": " : "", err != NULL ? err : "");
+	}
 	cJSON_Delete(r);
 	return CMD_EXIT_OK;
 }

@@ -22,6 +22,7 @@
 #include "broker-client.h"
 #include "broker-probe.h"
 #include "broker-state.h"
+#include "broker-sync.h"
 #include "buf.h"
 #include "error.h"
 #include "host-probe.h"
@@ -51,6 +52,7 @@ struct broker {
 	struct broker_state *saved;	/* the forwards and watches, saved */
 	struct local_host *local;	/* forwards on this machine's engine */
 	struct broker_probes probes;	/* "pool-probe" requests being answered */
+	struct broker_syncs *syncs;	/* live syncs (`up --sync`) */
 	int forget;			/* stop: and forget what is saved */
 };
 
@@ -309,6 +311,36 @@ broker_probe_host(
 	return rc;
 }
 
+/* broker_sync_submit_fn: a sync's connection to its host's agent. */
+static int
+broker_sync_submit(void *arg, const cJSON *host, int fd, int id, char **cause)
+{
+	return broker_host_submit(arg, host, 0, fd, id, NULL, cause);
+}
+
+/* "sync-start", "sync-stop", "sync-status" (broker-sync.h): answered here. */
+static void
+broker_op_sync(struct broker_conn *c, int id, const char *op, const cJSON *req)
+{
+	cJSON *result = NULL;
+	char *cause = NULL;
+
+	if (strcmp(op, "sync-start") == 0) {
+		if (broker_syncs_start(c->b->syncs, req, &result, &cause) != 0) {
+			broker_conn_reply(c, id, NULL, cause);
+			free(cause);
+			return;
+		}
+	} else if (strcmp(op, "sync-stop") == 0)
+		broker_syncs_stop(c->b->syncs, req, &result);
+	else {
+		result = cJSON_CreateObject();
+		cJSON_AddItemToObject(
+		    result, "sync", broker_syncs_status(c->b->syncs, req));
+	}
+	broker_conn_reply(c, id, result, NULL);
+}
+
 /* Add a session's status st (taken) to sessions, its forwards (with their
  * "host") to forwards. */
 static void
@@ -343,6 +375,7 @@ broker_status(struct broker *b)
 		broker_status_add(arr, fw, host_session_status(h->session));
 	if ((st = local_host_status(b->local)) != NULL)
 		broker_status_add(arr, fw, st);
+	cJSON_AddItemToObject(o, "syncs", broker_syncs_status(b->syncs, NULL));
 	return o;
 }
 
@@ -405,6 +438,11 @@ broker_conn_frame(struct broker_conn *c, const struct proto_frame *f)
 		broker_probe_start(c->b->base, &c->b->probes, c->fd, id->valueint, msg,
 		    broker_probe_host, c->b);
 		rc = 2;
+	} else if (strncmp(op->valuestring, "sync-", 5) == 0 &&
+	    (strcmp(op->valuestring, "sync-start") == 0 ||
+		strcmp(op->valuestring, "sync-stop") == 0 ||
+		strcmp(op->valuestring, "sync-status") == 0)) {
+		broker_op_sync(c, id->valueint, op->valuestring, msg);
 	} else if (strcmp(op->valuestring, "status") == 0) {
 		broker_conn_reply(c, id->valueint, broker_status(c->b), NULL);
 	} else if (strcmp(op->valuestring, "probe") == 0) {
@@ -597,6 +635,11 @@ broker_serve(struct broker *b, int lfd)
 		host_session_stop(h->session);
 	while (!LIST_EMPTY(&b->hosts))
 		broker_host_free(LIST_FIRST(&b->hosts));
+	/* (after the sessions: their ends wake the syncs' batches) */
+	if (b->forget)
+		broker_syncs_forget(b->syncs);
+	broker_syncs_free(b->syncs);
+	b->syncs = NULL;
 	local_host_free(b->local);
 	b->local = NULL;
 	/* Not saved on the way out (the sessions' threads save only changes
@@ -619,6 +662,7 @@ broker_daemon_start(const struct broker_daemon_opts *o, int *already, char **cau
 {
 	struct broker b;
 	char *lock_path = NULL, *log_path = NULL, *state_path = NULL, *warning, ready;
+	char *sync_path = NULL;
 	int lock_fd = -1, lfd = -1, pipefd[2] = { -1, -1 }, logfd;
 	const char *env;
 	pid_t pid;
@@ -634,7 +678,9 @@ broker_daemon_start(const struct broker_daemon_opts *o, int *already, char **cau
 	b.socket_path = runtime_dir_file(BROKER_SOCKET_NAME, cause);
 	log_path = runtime_dir_file(BROKER_LOG_NAME, cause);
 	state_path = runtime_dir_file(BROKER_STATE_NAME, cause);
-	if (b.socket_path == NULL || log_path == NULL || state_path == NULL)
+	sync_path = runtime_dir_file(BROKER_SYNC_STATE_NAME, cause);
+	if (b.socket_path == NULL || log_path == NULL || state_path == NULL ||
+	    sync_path == NULL)
 		goto fail;
 	lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (lock_fd < 0) {
@@ -653,6 +699,7 @@ broker_daemon_start(const struct broker_daemon_opts *o, int *already, char **cau
 			free(lock_path);
 			free(log_path);
 			free(state_path);
+			free(sync_path);
 			free(b.socket_path);
 			return 0;
 		case -1:
@@ -685,6 +732,7 @@ broker_daemon_start(const struct broker_daemon_opts *o, int *already, char **cau
 				free(lock_path);
 				free(log_path);
 				free(state_path);
+				free(sync_path);
 				free(b.socket_path);
 				return -1;
 			}
@@ -692,6 +740,7 @@ broker_daemon_start(const struct broker_daemon_opts *o, int *already, char **cau
 			free(lock_path);
 			free(log_path);
 			free(state_path);
+			free(sync_path);
 			free(b.socket_path);
 			return 0;
 		}
@@ -726,6 +775,8 @@ broker_daemon_start(const struct broker_daemon_opts *o, int *already, char **cau
 	}
 	broker_local_new(&b);
 	broker_restore(&b);
+	b.syncs = broker_syncs_new(b.base, sync_path, broker_sync_submit, &b);
+	broker_syncs_restore(b.syncs);
 	if (pipefd[1] >= 0) {
 		if (write(pipefd[1], "r", 1) != 1) {
 			/* the parent is gone; serve anyway */
@@ -741,6 +792,7 @@ broker_daemon_start(const struct broker_daemon_opts *o, int *already, char **cau
 	free(lock_path);
 	free(log_path);
 	free(state_path);
+	free(sync_path);
 	free(b.socket_path);
 	ssh_finalize();
 	if (!o->foreground)
@@ -754,6 +806,7 @@ fail:
 	free(lock_path);
 	free(log_path);
 	free(state_path);
+	free(sync_path);
 	free(b.socket_path);
 	return -1;
 }

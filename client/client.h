@@ -98,6 +98,9 @@ struct client_target {
 #define CLIENT_TARGET_SEND_GIT 0x10	  /* ... .git too */
 #define CLIENT_TARGET_SEND_GITIGNORE 0x20 /* ... not what .gitignore says */
 #define CLIENT_TARGET_KEEP_SCAN 0x40	  /* ... and keep the scan (sent_scan) */
+#define CLIENT_TARGET_LOCAL_SOURCE \
+	0x80 /* HOST: SOURCE with a local folder only \
+		(--sync): anything else is refused */
 /* Find name's TARGET in argv (the value of --workspace-folder, else the
  * first non-option) and open its backend. `@POOL SOURCE [--host NAME]`
  * resolves to a host of the pool (pool-target.h; with CLIENT_TARGET_PLACE
@@ -126,6 +129,19 @@ cJSON *client_id_labels_arg(int argc, char **argv);
 int client_log_json(int argc, char **argv);
 /* The --config value in argv, or NULL. */
 const char *client_config_arg(int argc, char **argv);
+
+/* sync-kept.c: the broker's sync of a HOST: SOURCE target's folder
+ * (broker/broker-sync.h). Start it (scan_flags: SYNC_SCAN_*): 0, or -1
+ * with *cause. */
+int sync_kept_start(struct client_target *ct, unsigned scan_flags, char **cause);
+/* Stop it: 1 stopped, 0 there was none, -1 with *cause (no broker runs:
+ * 0). */
+int sync_kept_stop(struct client_target *ct, char **cause);
+/* Its status (broker-sync.h's STATUS), or a JSON null when there is none
+ * (or no broker runs). New. */
+cJSON *sync_kept_status(struct client_target *ct);
+/* The status as the lines of `rdev status` (st not an object: nothing). */
+void sync_kept_print(FILE *out, const cJSON *st);
 
 /* cmd-status.c: a status answer (plus "host", "forwards") as text. */
 void client_status_print(const cJSON *st, const char *folder);

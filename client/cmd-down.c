@@ -3,10 +3,14 @@
  * forwards in the broker. */
 #include "client.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+
 static int
 cmd_down_exec(int argc, char **argv)
 {
 	struct client_target ct;
+	char *cause = NULL;
 	int rc;
 
 	if ((rc = client_target_open("down", argc, argv, 0, &ct)) == CMD_EXIT_OK)
@@ -15,6 +19,12 @@ cmd_down_exec(int argc, char **argv)
 	if (rc == CMD_EXIT_OK && (ct.remote != NULL || ct.local_folder != NULL))
 		client_unforward_workspace(
 		    ct.remote, ct.remote != NULL ? ct.t.path : ct.local_folder);
+	/* and the folder's sync, if the broker keeps one */
+	if (rc == CMD_EXIT_OK && ct.remote != NULL && ct.src.kind == SOURCE_LOCAL &&
+	    sync_kept_stop(&ct, &cause) < 0) {
+		fprintf(stderr, "rdev: down: warning: the sync goes on: %s\n", cause);
+		free(cause);
+	}
 	client_target_close(&ct);
 	return rc;
 }

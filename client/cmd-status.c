@@ -52,6 +52,7 @@ client_status_print(const cJSON *st, const char *folder)
 		printf("forwards\n");
 		client_forward_print_table(stdout, fw, 0);
 	}
+	sync_kept_print(stdout, cJSON_GetObjectItemCaseSensitive(st, "sync"));
 }
 
 static int
@@ -85,6 +86,7 @@ cmd_status_exec(int argc, char **argv)
 		if ((fw = client_forward_list_workspace(ct.remote, ct.t.path)) == NULL)
 			fw = cJSON_CreateArray();
 		cJSON_AddItemToObject(res, "forwards", fw);
+		cJSON_AddItemToObject(res, "sync", sync_kept_status(&ct));
 	} else {
 		cJSON_AddNullToObject(res, "host");
 		/* the broker's local host, when a broker runs */
@@ -115,11 +117,13 @@ const struct cmd_entry cmd_status_entry = { "status",
 	"(done, running, failed, not run, no command; postAttachCommand, which\n"
 	"runs at every attach, is \"not recorded\" unless the background run has\n"
 	"it), the\n"
-	"background run's state, the host and the forwards.\n"
+	"background run's state, the host and the forwards; for HOST: SOURCE,\n"
+	"the sync the broker keeps (`rdev up --sync`): watching, sending, queued\n"
+	"or error, files and bytes sent, the last change and the last error.\n"
 	"\n"
 	"options:\n"
 	"  --json   {\"state\",\"containerId\",\"image\",\"created\",\"started\",\n"
 	"           \"composeProject\",\"steps\":[{\"name\",\"state\"}],\"background\",\n"
-	"           \"host\",\"forwards\"}\n" AGENT_CMD_ID_LABEL_HELP
+	"           \"host\",\"forwards\",\"sync\"}\n" AGENT_CMD_ID_LABEL_HELP
 	"\n" CLIENT_TARGET_HELP,
 	cmd_status_exec };

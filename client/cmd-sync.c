@@ -8,8 +8,41 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "remote.h"
 #include "sync-live.h"
 #include "sync-scan.h"
+
+/* `rdev sync --stop HOST: ./app`: end the sync the broker keeps (up
+ * --sync); nothing is sent. */
+static int
+cmd_sync_stop(int argc, char **argv)
+{
+	struct client_target ct;
+	char *cause = NULL;
+	int rc;
+
+	if ((rc = client_target_open("sync", argc, argv,
+		 CLIENT_TARGET_QUIET | CLIENT_TARGET_LOCAL_SOURCE, &ct)) != CMD_EXIT_OK)
+		goto out;
+	switch (sync_kept_stop(&ct, &cause)) {
+	case 1:
+		fprintf(stderr, "rdev: sync: stopped the sync of %s to %s\n", ct.src.path,
+		    remote_host(ct.remote));
+		break;
+	case 0:
+		fprintf(stderr, "rdev: sync: no sync of %s to %s was running\n",
+		    ct.src.path, remote_host(ct.remote));
+		rc = CMD_EXIT_FAILURE;
+		break;
+	default:
+		fprintf(stderr, "rdev: sync: --stop: %s\n", cause);
+		free(cause);
+		rc = CMD_EXIT_FAILURE;
+	}
+out:
+	client_target_close(&ct);
+	return rc;
+}
 
 static int
 cmd_sync_exec(int argc, char **argv)
@@ -20,6 +53,7 @@ cmd_sync_exec(int argc, char **argv)
 	int watch = client_take_flag(&argc, argv, "--watch");
 	int git = client_take_flag(&argc, argv, "--git");
 	int gitignore = client_take_flag(&argc, argv, "--gitignore");
+	int stop = client_take_flag(&argc, argv, "--stop");
 	unsigned flags = CLIENT_TARGET_SEND | (json ? CLIENT_TARGET_QUIET : 0);
 	char *text, *cause = NULL;
 	cJSON *o;
@@ -29,6 +63,12 @@ cmd_sync_exec(int argc, char **argv)
 			fprintf(stderr, "rdev: sync: unknown option %s\n", argv[i]);
 			return CMD_EXIT_USAGE;
 		}
+	if (stop && watch) {
+		fprintf(stderr, "rdev: sync: --stop and --watch do not go together\n");
+		return CMD_EXIT_USAGE;
+	}
+	if (stop)
+		return cmd_sync_stop(argc, argv);
 	flags |= (git ? CLIENT_TARGET_SEND_GIT : 0) |
 	    (gitignore ? CLIENT_TARGET_SEND_GITIGNORE : 0) |
 	    (watch ? CLIENT_TARGET_KEEP_SCAN : 0);
@@ -74,7 +114,7 @@ out:
 }
 
 const struct cmd_entry cmd_sync_entry = { "sync",
-	"HOST: SOURCE [--watch] [--gitignore] [--git] [--json]",
+	"HOST: SOURCE [--watch | --stop] [--gitignore] [--git] [--json]",
 	"upload a folder to its workspace on HOST (one way), or fetch a git URL there",
 	"SOURCE is a local folder or a git URL (https://, ssh://, git://, file://,\n"
 	"user@host:path). A folder goes to the host's workspace root as `rdev up\n"
@@ -86,6 +126,8 @@ const struct cmd_entry cmd_sync_entry = { "sync",
 	"  --watch      then keep sending changes as they happen, printing one\n"
 	"               line per change (created/modified/deleted/renamed PATH),\n"
 	"               until Ctrl-C; SIGHUP rescans the whole folder\n"
+	"  --stop       end the sync the broker keeps for the folder (`rdev up\n"
+	"               HOST: SOURCE --sync`); nothing is sent\n"
 	"  --gitignore  leave out what the folder's .gitignore files say too\n"
 	"  --git        send .git too\n"
 	"  --json       print what was done as JSON ({\"folder\",\"files\",\"sent\",\n"

@@ -10,6 +10,7 @@
 
 #include "config-discover.h"
 #include "remote.h"
+#include "sync-scan.h"
 
 static int
 cmd_up_exec(int argc, char **argv)
@@ -19,9 +20,16 @@ cmd_up_exec(int argc, char **argv)
 	const char *config, *workspace;
 	char *local_config = NULL, *cause = NULL;
 	int rc, auto_forward = client_take_flag(&argc, argv, "--auto-forward");
+	int sync = client_take_flag(&argc, argv, "--sync");
+	int git = sync && client_take_flag(&argc, argv, "--git");
+	int gitignore = sync && client_take_flag(&argc, argv, "--gitignore");
 
 	if ((rc = client_target_open("up", argc, argv,
-		 CLIENT_TARGET_PLACE | CLIENT_TARGET_SEND, &ct)) != CMD_EXIT_OK)
+		 CLIENT_TARGET_PLACE | CLIENT_TARGET_SEND |
+		     (sync ? CLIENT_TARGET_LOCAL_SOURCE : 0) |
+		     (git ? CLIENT_TARGET_SEND_GIT : 0) |
+		     (gitignore ? CLIENT_TARGET_SEND_GITIGNORE : 0),
+		 &ct)) != CMD_EXIT_OK)
 		goto out;
 	rc = agent_cmd_up(
 	    &ct.be, &client_program, &cmd_up_entry, ct.argc, ct.argv, &ports);
@@ -50,6 +58,19 @@ cmd_up_exec(int argc, char **argv)
 		    client_log_json(ct.argc, ct.argv),
 		auto_forward, ports) != 0)
 		rc = CMD_EXIT_FAILURE;
+	/* Last: the broker watches the folder from now on (it sends what
+	 * changed since the upload first). */
+	if (sync &&
+	    sync_kept_start(&ct,
+		(git ? SYNC_SCAN_GIT : 0) | (gitignore ? SYNC_SCAN_GITIGNORE : 0),
+		&cause) != 0) {
+		fprintf(stderr, "rdev: up: --sync: %s\n", cause);
+		rc = CMD_EXIT_FAILURE;
+	} else if (sync && !client_has_flag(ct.argc, ct.argv, "--json"))
+		fprintf(stderr,
+		    "rdev: up: the broker keeps %s in step with %s:%s until `rdev "
+		    "down` or `rdev sync --stop %s`\n",
+		    ct.src.path, remote_host(ct.remote), ct.t.path, ct.typed);
 out:
 	free(cause);
 	free(local_config);
@@ -60,9 +81,13 @@ out:
 }
 
 const struct cmd_entry cmd_up_entry = { "up",
-	"TARGET " AGENT_CMD_UP_USAGE " [--auto-forward]",
+	"TARGET " AGENT_CMD_UP_USAGE " [--auto-forward] [--sync [--gitignore] [--git]]",
 	"create or resume the dev container for TARGET",
 	CLIENT_TARGET_HELP
 	"\n" AGENT_CMD_UP_HELP "  --auto-forward  also forward ports the container\n"
-	"                  starts listening on later (see `rdev forward --auto`)\n",
+	"                  starts listening on later (see `rdev forward --auto`)\n"
+	"  --sync          HOST: SOURCE with a local folder: after the upload, the\n"
+	"                  broker keeps sending the folder's changes to the host\n"
+	"                  until `rdev down` or `rdev sync --stop HOST: SOURCE`\n"
+	"                  (--gitignore, --git: as `rdev sync`'s)\n",
 	cmd_up_exec };

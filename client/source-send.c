@@ -18,13 +18,9 @@
 #include "proto.h"
 #include "remote.h"
 #include "sync-scan.h"
+#include "sync-send.h"
 #include "tar-stream.h"
 #include "xmalloc.h"
-
-#define SOURCE_SEND_CHANNEL 1
-/* DATA frames of this much tar; written out once this much is queued. */
-#define SOURCE_SEND_CHUNK (256u << 10)
-#define SOURCE_SEND_FLUSH (1u << 20)
 
 static void
 source_send_stderr(void *arg, const char *data, size_t len)
@@ -33,153 +29,6 @@ source_send_stderr(void *arg, const char *data, size_t len)
 	if (fwrite(data, 1, len, stderr) != len) {
 		/* best effort */
 	}
-}
-
-/* The tar stream on its way: whole chunks become DATA frames. */
-struct source_stream {
-	struct proto_conn *c;
-	struct buf *tar;
-};
-
-static int
-source_stream_emit(struct source_stream *s, int all, char **cause)
-{
-	while (buf_len(s->tar) >= SOURCE_SEND_CHUNK || (all && buf_len(s->tar) > 0)) {
-		size_t n = buf_len(s->tar) < SOURCE_SEND_CHUNK ? buf_len(s->tar)
-							       : SOURCE_SEND_CHUNK;
-
-		proto_conn_queue(
-		    s->c, PROTO_DATA, SOURCE_SEND_CHANNEL, buf_data(s->tar), n);
-		buf_consume(s->tar, n);
-	}
-	if (proto_conn_pending_out(s->c) >= SOURCE_SEND_FLUSH || all)
-		return proto_conn_flush(s->c, cause);
-	return 0;
-}
-
-/* One file's header and bytes: as many as fstat said when it was opened
- * (a file that shrinks meanwhile is padded with zeros, one that grows is
- * cut; the next sync sends it again). A file gone meanwhile is left out
- * (the agent counts it as missing). Returns the bytes, or -1 with *cause. */
-static long long
-source_stream_file(
-    struct source_stream *s, int root, const struct sync_entry *e, char **cause)
-{
-	unsigned long long left, size;
-	struct stat sb;
-	unsigned char *p;
-	ssize_t n;
-	size_t want;
-	int fd = openat(root, e->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-
-	if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-		if (fd >= 0)
-			close(fd);
-		return 0;
-	}
-	size = left = (unsigned long long)sb.st_size;
-	tar_write_header(
-	    s->tar, 'f', e->path, sb.st_mode & 0777, size, sb.st_mtim.tv_sec, NULL);
-	while (left > 0) {
-		want = left < SOURCE_SEND_CHUNK ? (size_t)left : SOURCE_SEND_CHUNK;
-		p = buf_reserve(s->tar, want);
-		n = read(fd, p, want);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			memset(p, 0, want);
-			n = (ssize_t)want;
-		}
-		buf_commit(s->tar, (size_t)n);
-		left -= (unsigned long long)n;
-		if (source_stream_emit(s, 0, cause) != 0) {
-			close(fd);
-			return -1;
-		}
-	}
-	close(fd);
-	buf_append(s->tar, (const unsigned char[TAR_BLOCK]){ 0 }, tar_pad_len(size));
-	return (long long)size;
-}
-
-/* The CLOSE that ends the sync: its result, or its error. */
-static int
-source_stream_close(struct proto_conn *c, cJSON **result, char **cause)
-{
-	struct proto_frame f;
-	const cJSON *err;
-	cJSON *m;
-	int r;
-
-	for (;;) {
-		if ((r = proto_conn_wait(c, &f, -1, cause)) <= 0)
-			return -1;
-		if (f.type == PROTO_FATAL)
-			return error_set(
-			    cause, "%.*s", (int)f.len, (const char *)f.payload);
-		if (f.type != PROTO_CLOSE || f.channel != SOURCE_SEND_CHANNEL)
-			continue;
-		if ((m = proto_frame_json(&f, cause)) == NULL)
-			return -1;
-		err = cJSON_GetObjectItemCaseSensitive(m, "error");
-		if (cJSON_IsString(err)) {
-			error_set(cause, "%s", err->valuestring);
-			cJSON_Delete(m);
-			return -1;
-		}
-		*result = cJSON_DetachItemFromObjectCaseSensitive(m, "result");
-		cJSON_Delete(m);
-		return *result != NULL ? 0
-				       : error_set(cause, "sync ended without a result");
-	}
-}
-
-/* Send what the agent asked for (need), then the end, then wait for its
- * outcome. */
-static int
-source_stream_send(struct proto_conn *c, const struct source *src,
-    const struct sync_scan *scan, const cJSON *need, struct source_send_stats *st,
-    cJSON **result, char **cause)
-{
-	struct source_stream s = { c, buf_new() };
-	const struct sync_entry *e;
-	const cJSON *p;
-	long long n;
-	int root = open(src->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = -1;
-
-	if (root < 0) {
-		buf_free(s.tar);
-		return error_set_errno(cause, errno, "%s", src->path);
-	}
-	cJSON_ArrayForEach(p, need) {
-		if (!cJSON_IsString(p) ||
-		    (e = sync_scan_find(scan, p->valuestring)) == NULL) {
-			error_set(cause, "the agent asked for what was not offered");
-			goto out;
-		}
-		if (e->type == 'l') {
-			tar_write_header(s.tar, 'l', e->path, 0777, 0, 0, e->link);
-			st->sent++;
-			continue;
-		}
-		if (e->type != 'f')
-			continue;
-		if ((n = source_stream_file(&s, root, e, cause)) < 0)
-			goto out;
-		st->sent++;
-		st->sent_bytes += n;
-	}
-	tar_write_end(s.tar);
-	if (source_stream_emit(&s, 1, cause) != 0)
-		goto out;
-	proto_conn_queue(c, PROTO_EOF, SOURCE_SEND_CHANNEL, NULL, 0);
-	if (proto_conn_flush(c, cause) != 0)
-		goto out;
-	rc = source_stream_close(c, result, cause);
-out:
-	close(root);
-	buf_free(s.tar);
-	return rc;
 }
 
 /* obj.name when it is a string, else NULL (borrowed). */
@@ -250,84 +99,17 @@ source_cache_save(const char *path, const struct sync_scan *scan)
 	free(dir);
 }
 
-/* The manifest goes to the agent in one message, of at most
- * PROTO_MAX_PAYLOAD bytes: a folder whose list is longer is refused here,
- * saying so in the user's terms, not as a frame the encoder refuses. 0, or
- * -1 with *cause. */
-static int
-source_manifest_check(const cJSON *req, const struct source *src,
-    const struct sync_scan *scan, char **cause)
-{
-	char *text = cJSON_PrintUnformatted(req);
-	size_t len = strlen(text);
-
-	free(text);
-	if (len <= PROTO_MAX_PAYLOAD)
-		return 0;
-	return error_set(cause,
-	    "%s: the folder's list of %zu entries takes %zu bytes, more than the "
-	    "%u MiB rdev sends in one message: leave folders out with .rdevignore "
-	    "(node_modules/, build output), or use a git URL",
-	    src->path, scan->n, len, PROTO_MAX_PAYLOAD >> 20);
-}
-
 /* The "sync" request for scan (del NULL: the whole folder; else a batch
- * of a live sync, del the paths deleted), then the entries the agent asks
- * for. */
+ * of a live sync, del the paths deleted), over r's agent connection. */
 static int
 source_send_request(struct remote *r, const struct source *src,
     const struct sync_scan *scan, char *const *del, size_t ndel, char **folder,
     struct source_send_stats *st, char **cause)
 {
-	cJSON *req, *answer = NULL, *result = NULL, *dl;
-	const cJSON *d;
-	const char *f;
-	int id, rc = -1;
-
 	if (remote_connect(r, cause) != 0)
 		return -1;
-	req = cJSON_CreateObject();
-	cJSON_AddNumberToObject(req, "id", id = remote_next_id(r));
-	cJSON_AddStringToObject(req, "op", "sync");
-	cJSON_AddStringToObject(req, "name", src->name);
-	cJSON_AddNumberToObject(req, "channel", SOURCE_SEND_CHANNEL);
-	cJSON_AddItemToObject(req, "files", sync_scan_manifest(scan, 0));
-	if (del != NULL) {
-		dl = cJSON_AddArrayToObject(req, "delete");
-		for (size_t i = 0; i < ndel; i++)
-			cJSON_AddItemToArray(dl, cJSON_CreateString(del[i]));
-	}
-	if (source_manifest_check(req, src, scan, cause) != 0) {
-		cJSON_Delete(req);
-		goto out;
-	}
-	if (proto_conn_send_request(remote_conn(r), req, cause) != 0 ||
-	    proto_conn_response(
-		remote_conn(r), id, NULL, NULL, -1, NULL, &answer, NULL, cause) != 0)
-		goto out;
-	if ((f = source_json_string(answer, "folder")) == NULL) {
-		error_set(cause, "the agent's sync answer has no folder");
-		goto out;
-	}
-	if (folder != NULL)
-		*folder = xstrdup(f);
-	if (source_stream_send(remote_conn(r), src, scan,
-		cJSON_GetObjectItemCaseSensitive(answer, "need"), st, &result,
-		cause) != 0) {
-		if (folder != NULL) {
-			free(*folder);
-			*folder = NULL;
-		}
-		goto out;
-	}
-	d = cJSON_GetObjectItemCaseSensitive(result, "deleted");
-	st->deleted +=
-	    cJSON_IsNumber(d) && d->valuedouble > 0 ? (long long)d->valuedouble : 0;
-	rc = 0;
-out:
-	cJSON_Delete(answer);
-	cJSON_Delete(result);
-	return rc;
+	return sync_send(remote_conn(r), remote_next_id(r), src->path, src->name, scan,
+	    del, ndel, folder, st, cause);
 }
 
 /* Upload a local folder (the "sync" request). */

@@ -16,18 +16,12 @@
 #include <cjson/cJSON.h>
 
 #include "source.h"
+#include "sync-send.h"
 
 struct remote;
 
-/* What an upload did (the agent's count, and ours). */
-struct source_send_stats {
-	long long files;      /* entries in the folder (after .rdevignore) */
-	long long sent;	      /* entries sent */
-	long long sent_bytes; /* file bytes sent */
-	long long deleted;    /* entries deleted on the host */
-	long long skipped;    /* sockets, FIFOs, devices: not sent */
-	double seconds;
-};
+/* What an upload did (the agent's count, and ours): sync-send.h's. */
+#define source_send_stats sync_send_stats
 
 struct sync_scan;
 

@@ -48,34 +48,6 @@ struct sync_live {
 	long long retry_at, retry_ms;
 };
 
-/* Scan each root of b (or the whole folder) into one scan. 0 and *fresh,
- * or -1 with *cause. */
-static int
-sync_live_scan(struct sync_live *l, char *const *roots, size_t n,
-    struct sync_scan **fresh, char **cause)
-{
-	struct sync_scan *all = xcalloc(1, sizeof *all), *one;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (sync_scan_under(l->s->path, roots[i], l->ig, l->state, &one, cause) !=
-		    0) {
-			sync_scan_free(all);
-			return -1;
-		}
-		all->v = xreallocarray(all->v, all->n + one->n + 1, sizeof *all->v);
-		if (one->n > 0)
-			memcpy(all->v + all->n, one->v, one->n * sizeof *one->v);
-		all->n += one->n;
-		all->skipped += one->skipped;
-		all->hashed += one->hashed;
-		free(one->v);
-		free(one);
-	}
-	*fresh = all;
-	return 0;
-}
-
 static void
 sync_live_print(struct sync_live *l, const struct sync_delta *d,
     const struct source_send_stats *st, int rescan, long long ms, const char *error)
@@ -180,8 +152,8 @@ sync_live_batch(struct sync_live *l, int all, char **cause)
 		sync_ignore_free(l->ig);
 		l->ig = ig;
 	}
-	if (sync_live_scan(
-		l, all ? everything : b.roots, all ? 1 : b.nroots, &fresh, cause) != 0) {
+	if (sync_scan_roots(l->s->path, all ? everything : b.roots, all ? 1 : b.nroots,
+		l->ig, l->state, &fresh, cause) != 0) {
 		sync_watch_batch_clear(&b);
 		return -1;
 	}

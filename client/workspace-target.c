@@ -250,6 +250,13 @@ client_target_source(const char *name, struct client_target *ct, int i,
 		free(cause);
 		return CMD_EXIT_USAGE;
 	}
+	if ((flags & CLIENT_TARGET_LOCAL_SOURCE) && ct->src.kind != SOURCE_LOCAL) {
+		fprintf(stderr,
+		    "rdev: %s: --sync needs a local folder as SOURCE: '%s' is a git "
+		    "URL (its clone lives on the host)\n",
+		    name, ct->argv[j]);
+		return CMD_EXIT_USAGE;
+	}
 	ct->typed = xasprintf("%s %s", ct->argv[i], ct->argv[j]);
 	ro->target = ct->typed;
 	ct->remote = remote_new(&ct->t, ro);
@@ -303,6 +310,15 @@ client_target_open(
 		client_target_close(ct);
 		return CMD_EXIT_USAGE;
 	}
+	if ((flags & CLIENT_TARGET_LOCAL_SOURCE) &&
+	    (i < 0 || !target_is_remote(argv[i]))) {
+		fprintf(stderr,
+		    "rdev: %s: --sync is for HOST: SOURCE (a host, then a local "
+		    "folder): '%s' is on this machine already\n",
+		    name, i < 0 ? "." : argv[i]);
+		client_target_close(ct);
+		return CMD_EXIT_USAGE;
+	}
 	if (i < 0 || !target_is_remote(argv[i])) {
 		char *cause = NULL;
 
@@ -325,6 +341,14 @@ client_target_open(
 		if ((rc = client_target_source(name, ct, i, &ro, flags)) != CMD_EXIT_OK)
 			client_target_close(ct);
 		return rc;
+	}
+	if (flags & CLIENT_TARGET_LOCAL_SOURCE) {
+		fprintf(stderr,
+		    "rdev: %s: --sync is for HOST: SOURCE (a host, then a local "
+		    "folder): '%s' names no local folder to watch\n",
+		    name, argv[i]);
+		client_target_close(ct);
+		return CMD_EXIT_USAGE;
 	}
 	ro.target = ct->typed != NULL ? ct->typed : argv[i];
 	ct->target_arg = argv[i];

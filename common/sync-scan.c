@@ -445,6 +445,32 @@ sync_scan_under(const char *root, const char *rel, const struct sync_ignore *ig,
 	return 0;
 }
 
+int
+sync_scan_roots(const char *root, char *const *roots, size_t n,
+    const struct sync_ignore *ig, const struct sync_scan *prev, struct sync_scan **out,
+    char **cause)
+{
+	struct sync_scan *all = xcalloc(1, sizeof *all), *one;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (sync_scan_under(root, roots[i], ig, prev, &one, cause) != 0) {
+			sync_scan_free(all);
+			return -1;
+		}
+		all->v = xreallocarray(all->v, all->n + one->n + 1, sizeof *all->v);
+		if (one->n > 0)
+			memcpy(all->v + all->n, one->v, one->n * sizeof *one->v);
+		all->n += one->n;
+		all->skipped += one->skipped;
+		all->hashed += one->hashed;
+		free(one->v);
+		free(one);
+	}
+	*out = all;
+	return 0;
+}
+
 void
 sync_scan_free(struct sync_scan *s)
 {

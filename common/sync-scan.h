@@ -70,6 +70,12 @@ int sync_scan(const char *root, const struct sync_ignore *ig,
  * new *out, or -1 with *cause. */
 int sync_scan_under(const char *root, const char *rel, const struct sync_ignore *ig,
     const struct sync_scan *prev, struct sync_scan **out, char **cause);
+/* sync_scan_under of each of roots (n paths) into one scan (entries under
+ * overlapping roots may come twice: sync_delta_new drops them). 0 and a
+ * new *out, or -1 with *cause. */
+int sync_scan_roots(const char *root, char *const *roots, size_t n,
+    const struct sync_ignore *ig, const struct sync_scan *prev, struct sync_scan **out,
+    char **cause);
 void sync_scan_free(struct sync_scan *s);
 /* The entry of path, or NULL (binary search). Borrowed from s. */
 const struct sync_entry *sync_scan_find(const struct sync_scan *s, const char *path);

@@ -27,6 +27,10 @@
 #                              each way) in front of host NAME's sshd; prints the
 #                              path of an ssh config for NAME through it
 #                              (ssh_config.rtt<MS>). Stopped with the host
+#   rig.sh delay-freeze NAME on|off
+#                              freeze (SIGSTOP) or thaw (SIGCONT) host NAME's
+#                              delay proxies: the link stalls, nothing is
+#                              refused or reset (a frozen network path)
 #   rig.sh host-stop NAME      stop that host (and its network namespace, its
 #                              delay proxies)
 #   rig.sh host-link NAME up|down
@@ -427,12 +431,29 @@ rig_delay_proxy() {
 	echo "$hdir/ssh_config.rtt$ms"
 }
 
+# Freeze or thaw host NAME's delay proxies (one thread each: a stopped
+# process moves no byte; the kernel still queues what it can).
+rig_delay_freeze() {
+	local name=${1:?host name} how=${2:?on or off} hdir=$RUN_DIR/hosts/$1 f sig n=0
+	case $how in
+	on) sig=STOP ;;
+	off) sig=CONT ;;
+	*) die "delay-freeze: '$how' is not on or off" ;;
+	esac
+	for f in "$hdir"/delay-*.pid; do
+		[ -s "$f" ] || continue
+		kill -"$sig" "$(cat "$f")" && n=$((n + 1))
+	done
+	[ "$n" -gt 0 ] || die "delay-freeze: host $name has no delay proxy (host-start --rtt-ms)"
+}
+
 # Kill a pid we recorded, and wait for it to go.
 kill_recorded() {
 	local pidfile=$1 pid
 	[ -s "$pidfile" ] || return 0
 	pid=$(cat "$pidfile")
 	if kill -0 "$pid" 2>/dev/null; then
+		kill -CONT "$pid" 2>/dev/null || true # (a frozen delay proxy)
 		kill -TERM "$pid" 2>/dev/null || true
 		for _ in $(seq 1 100); do
 			kill -0 "$pid" 2>/dev/null || break
@@ -547,10 +568,11 @@ devcontainer-cli) rig_devcontainer_cli ;;
 host-start) rig_host_start "$@" ;;
 host-stop) rig_host_stop "$@" ;;
 delay-proxy) rig_delay_proxy "$@" ;;
+delay-freeze) rig_delay_freeze "$@" ;;
 host-link) rig_host_link "$@" ;;
 ports) rig_ports "$@" ;;
 ports-release) rig_ports_release "$@" ;;
 down) rig_down ;;
 env) rig_env ;;
-*) sed -n '2,45p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+*) sed -n '2,49p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac

@@ -1,15 +1,18 @@
 /* test-sync-recv.c - unit tests for agent/sync-recv.c: a live sync's batch
  * (sync_recv_partial) touches only what it lists, deletes of its "delete"
  * paths only what an earlier sync wrote, and keeps the rest in the index; a
- * file asked for but not sent stays the sync's to delete later. */
+ * file asked for but not sent stays the sync's to delete later; a batch's
+ * change of the index is a line of its journal (agent/sync-index.h). */
 #include "test.h"
 
+#include "sync-index.h"
 #include "sync-recv.h"
 
 #include <stdlib.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -129,5 +132,59 @@ TEST(a_file_asked_for_but_not_sent_stays_ours)
 	ASSERT_INT_NE(access(DIR "/ws/a", F_OK), 0);
 	free(a);
 	free(a2);
+	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
+}
+
+/* The inode of path, 0 when it is not there. */
+static unsigned long long
+inode_of(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 ? (unsigned long long)sb.st_ino : 0;
+}
+
+TEST(a_batch_appends_to_the_journal_not_the_whole_index)
+{
+	char *a = entry("a"), *c = entry("c"), *e = entry("e"), *m;
+	struct sync_scan *idx;
+	struct sync_index ix;
+	unsigned long long base;
+
+	ASSERT_INT_EQ(system("rm -rf " DIR " && mkdir -p " DIR), 0);
+	m = xasprintf("[%s,%s]", a, c);
+	sync_once(m, (const char *[]){ "a", "c", NULL }, NULL);
+	free(m);
+	base = inode_of(DIR "/index.json");
+	ASSERT_INT_NE(base, 0);
+	ASSERT_INT_EQ(inode_of(DIR "/index.json.journal"), 0);
+
+	/* Two batches: a line each; the base stays as it was. */
+	m = xasprintf("[%s]", e);
+	sync_once(m, (const char *[]){ "e", NULL }, (const char *[]){ NULL });
+	free(m);
+	sync_once("[]", NULL, (const char *[]){ "a", NULL });
+	ASSERT_INT_EQ(inode_of(DIR "/index.json"), base);
+	ASSERT_INT_EQ(system("test \"$(wc -l <" DIR "/index.json.journal)\" = 2"), 0);
+	ASSERT_INT_EQ(sync_index_load(DIR "/index.json", &ix, &idx), 0);
+	ASSERT_INT_EQ(idx->n, 2);
+	ASSERT_STR_EQ(idx->v[0].path, "c");
+	ASSERT_STR_EQ(idx->v[1].path, "e");
+	sync_scan_free(idx);
+
+	/* A line cut short (a crash in the append): ignored, and the next
+	 * save writes the base whole, without a journal. */
+	ASSERT_INT_EQ(system("printf '{\"gen\":1,\"pu' >>" DIR "/index.json.journal"), 0);
+	sync_once("[]", NULL, (const char *[]){ "e", NULL });
+	ASSERT_INT_NE(inode_of(DIR "/index.json"), base);
+	ASSERT_INT_EQ(inode_of(DIR "/index.json.journal"), 0);
+	ASSERT_INT_EQ(sync_index_load(DIR "/index.json", &ix, &idx), 0);
+	ASSERT_INT_EQ(idx->n, 1);
+	ASSERT_STR_EQ(idx->v[0].path, "c");
+	ASSERT_INT_EQ(access(DIR "/ws/e", F_OK) != 0, 1); /* deleted: it was ours */
+	sync_scan_free(idx);
+	free(a);
+	free(c);
+	free(e);
 	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
 }

@@ -1,0 +1,98 @@
+/* sync-kept.c - the broker's sync of a HOST: SOURCE target's local folder
+ * (client.h; broker/broker-sync.h does the work): the "sync-start",
+ * "sync-stop" and "sync-status" requests. */
+#include "client.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "remote.h"
+#include "sync-scan.h"
+
+/* {"name":N} plus what names the sync on the broker's side. New. */
+static cJSON *
+sync_kept_fields(struct client_target *ct)
+{
+	cJSON *f = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(f, "name", ct->src.name);
+	return f;
+}
+
+int
+sync_kept_start(struct client_target *ct, unsigned scan_flags, char **cause)
+{
+	cJSON *f = sync_kept_fields(ct), *res = NULL;
+	int rc;
+
+	cJSON_AddStringToObject(f, "path", ct->src.path);
+	cJSON_AddNumberToObject(f, "flags", scan_flags);
+	cJSON_AddStringToObject(f, "label", remote_host(ct->remote));
+	rc = remote_broker_call(ct->remote, "sync-start", f, &res, cause);
+	cJSON_Delete(res);
+	return rc;
+}
+
+int
+sync_kept_stop(struct client_target *ct, char **cause)
+{
+	cJSON *res = NULL;
+	int rc;
+
+	if (remote_broker_call(
+		ct->remote, "sync-stop", sync_kept_fields(ct), &res, cause) != 0)
+		return -1;
+	rc = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(res, "stopped"));
+	cJSON_Delete(res);
+	return rc;
+}
+
+cJSON *
+sync_kept_status(struct client_target *ct)
+{
+	cJSON *res = NULL, *st;
+	char *cause = NULL;
+
+	if (ct->remote == NULL || ct->src.kind != SOURCE_LOCAL ||
+	    remote_broker_call(
+		ct->remote, "sync-status", sync_kept_fields(ct), &res, &cause) != 0) {
+		free(cause);
+		return cJSON_CreateNull();
+	}
+	st = cJSON_DetachItemFromObjectCaseSensitive(res, "sync");
+	cJSON_Delete(res);
+	return st != NULL ? st : cJSON_CreateNull();
+}
+
+static double
+sync_kept_number(const cJSON *o, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+void
+sync_kept_print(FILE *out, const cJSON *st)
+{
+	const char *state =
+	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "state"));
+	const char *last =
+	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "lastChange"));
+	const char *err =
+	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "lastError"));
+
+	if (!cJSON_IsObject(st))
+		return;
+	fprintf(out, "sync        %s %s (kept by the broker)\n",
+	    state != NULL ? state : "?",
+	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "path")));
+	fprintf(out,
+	    "  sent      %.0f files (%.0f bytes), %.0f deleted, in %.0f batches\n",
+	    sync_kept_number(st, "sent"), sync_kept_number(st, "sentBytes"),
+	    sync_kept_number(st, "deleted"), sync_kept_number(st, "batches"));
+	fprintf(out, "  last      %s\n", last != NULL ? last : "no change yet");
+	if (err != NULL)
+		fprintf(out, "  error     %s\n", err);
+}

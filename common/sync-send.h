@@ -1,0 +1,39 @@
+/* sync-send.h - the sending side of the "sync" request (docs/PROTOCOL.md,
+ * "sync") on a connection to a host's agent: the manifest of a scan (a
+ * whole folder, or a live sync's batch with its "delete" list), then the
+ * entries the agent asks for as a tar stream on a channel of the
+ * connection, then its outcome. Shared by the client (client/source-send.c,
+ * `rdev sync`, `up`) and the broker (broker/broker-sync.c, a sync it keeps).
+ *
+ * Blocking: the caller's thread waits on the connection.
+ *
+ * Ownership: everything is borrowed; *folder is new (the caller frees).
+ */
+#ifndef RDEV_SYNC_SEND_H
+#define RDEV_SYNC_SEND_H
+
+#include <stddef.h>
+
+struct proto_conn;
+struct sync_scan;
+
+/* What an upload or a batch did (the agent's count, and ours). */
+struct sync_send_stats {
+	long long files;      /* entries in the folder (after .rdevignore) */
+	long long sent;	      /* entries sent */
+	long long sent_bytes; /* file bytes sent */
+	long long deleted;    /* entries deleted on the host */
+	long long skipped;    /* sockets, FIFOs, devices: not sent */
+	double seconds;
+};
+
+/* Send the "sync" request id for workspace name (the folder root, a local
+ * path, read for the files' contents): scan's manifest (del NULL: the whole
+ * folder; else a batch, del its ndel deleted paths), then what the agent
+ * asks for. The counts are added to *st. 0 (*folder, the host's folder,
+ * new, unless folder is NULL), or -1 with *cause. */
+int sync_send(struct proto_conn *c, int id, const char *root, const char *name,
+    const struct sync_scan *scan, char *const *del, size_t ndel, char **folder,
+    struct sync_send_stats *st, char **cause);
+
+#endif

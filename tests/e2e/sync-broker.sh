@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# sync-broker.sh - `rdev up HOST: ./app --sync`: the broker keeps the host's
+# copy in step with the folder after `up` returns (an edit, a delete show in
+# the container); `rdev status` and `rdev-broker status` show the sync; a
+# killed broker's successor resumes it (the edits made meanwhile arrive); a
+# frozen link queues the edits, which all arrive once it thaws; `rdev sync
+# --stop` and `rdev down` end it; --sync without a local SOURCE is refused.
+. "$(dirname "$0")/../rig/lib.sh"
+rig_require_docker
+# (through the rig's delay proxy, which the test freezes; keepalives every
+# second, so that a frozen link is found lost in ~3 s)
+rig_remote_host sb --rtt-ms 2
+printf '  ServerAliveInterval 1\n  ServerAliveCountMax 2\n' >>"$cfg"
+folder=
+trap 'rig_remote_cleanup ${folder:+"${folder#"$home"/}"}' EXIT
+
+app=$TEST_TMP/app
+mkdir -p "$app/src"
+cat >"$app/.devcontainer.json" <<JSON
+{ "image": "$RDEV_RIG_IMAGE_BOOKWORM_DEV", "updateRemoteUserUID": false }
+JSON
+echo main >"$app/src/main.c"
+echo old >"$app/old.txt"
+
+rc=0
+rdev up "$name:" https://example.com/org/app.git --sync >/dev/null 2>"$TEST_TMP/err" || rc=$?
+check_eq "--sync with a git URL is refused (usage)" "$rc" 2
+check "... saying why" grep -q "needs a local folder as SOURCE" "$TEST_TMP/err"
+rc=0
+rdev up "$app" --sync >/dev/null 2>"$TEST_TMP/err" || rc=$?
+check_eq "--sync of a local workspace is refused (usage)" "$rc" 2
+
+rdev up "$name:" "$app" --sync --json >"$TEST_TMP/up.json" 2>"$TEST_TMP/up.err" ||
+	{ cat "$TEST_TMP/up.err" >&2; fail "rdev up $name: $app --sync"; }
+ws=$(jq -r .remoteWorkspaceFolder "$TEST_TMP/up.json")
+folder=$home/rdev/workspaces/${ws#/workspaces/}
+cid=$(docker ps -q --filter "label=devcontainer.local_folder=$folder")
+[ -n "$cid" ] || fail "no container for $folder"
+in_ctr() { docker exec -w "$ws" "$cid" "$@"; }
+has() { [ "$(in_ctr cat "$1" 2>/dev/null)" = "$2" ]; }
+
+echo v2 >"$app/src/main.c"
+rm "$app/old.txt"
+EVENTUALLY_SECONDS=5 eventually "an edit after up arrives" has src/main.c v2
+eventually "... and a delete" in_ctr test ! -e old.txt
+sync_json() { rdev status "$name:" "$app" --json | jq -c .sync; }
+check_eq "rdev status shows the sync watching" "$(sync_json | jq -r .state)" watching
+check "... with what it sent" test "$(sync_json | jq .sent)" -ge 1
+check "... and the last change" test "$(sync_json | jq -r .lastChange)" != null
+check_eq "rdev-broker status lists it" \
+	"$(broker status --json | jq -r '.syncs[0] | [.host, .path, .state] | join(" ")')" \
+	"$name $app watching"
+check "rdev status prints it" sh -c "'$RDEV_BIN_DIR/rdev' status '$name:' '$app' | grep -q '^sync  *watching'"
+
+# The broker is killed: edits made meanwhile arrive once a new broker (here
+# started by the next command) has resumed the sync.
+pid=$(broker status --json | jq -r .pid)
+kill -KILL "$pid"
+echo v3 >"$app/src/main.c"
+echo new >"$app/new.txt"
+rdev status "$name:" "$app" >/dev/null 2>&1 || true # (a client starts the new broker)
+eventually "a new broker resumes the sync: the edits made meanwhile arrive" \
+	sh -c "test \"\$(docker exec -w '$ws' '$cid' cat src/main.c new.txt)\" = 'v3
+new'"
+
+# The link freezes (nothing refused, nothing reset): the edits made
+# meanwhile are queued, and all arrive after it thaws.
+bash "$RIG" delay-freeze "$name" on
+for i in 1 2 3; do
+	echo "frozen $i" >"$app/f$i.txt"
+	sleep 0.3
+done
+echo v4 >"$app/src/main.c"
+queued() { [ "$(broker status --json | jq -r '.syncs[0].state')" = queued ]; }
+EVENTUALLY_SECONDS=15 eventually "a frozen link leaves the sync queued" queued
+bash "$RIG" delay-freeze "$name" off
+all_in() { [ "$(in_ctr cat f1.txt f2.txt f3.txt src/main.c 2>/dev/null)" = "frozen 1
+frozen 2
+frozen 3
+v4" ]; }
+EVENTUALLY_SECONDS=30 eventually "the edits made while frozen all arrive after the thaw" all_in
+watching() { [ "$(sync_json | jq -r .state)" = watching ]; }
+eventually "... and the sync watches again" watching
+
+# sync --stop ends it: a later edit stays here.
+rdev sync --stop "$name:" "$app" 2>"$TEST_TMP/stop.err"
+check "sync --stop says so" grep -q "stopped the sync of $app" "$TEST_TMP/stop.err"
+check_eq "... and the broker keeps none" "$(broker status --json | jq '.syncs | length')" 0
+echo v5 >"$app/src/main.c"
+sleep 1
+check "an edit after --stop stays here" has src/main.c v4
+rc=0
+rdev sync --stop "$name:" "$app" 2>/dev/null || rc=$?
+check_eq "a second --stop: there was none (1)" "$rc" 1
+
+# down ends a sync too.
+rdev up "$name:" "$app" --sync >/dev/null 2>&1 || fail "the second up --sync"
+eventually "the second up --sync sends the edit" has src/main.c v5
+rdev down "$name:" "$app" >/dev/null 2>&1 || fail "rdev down"
+check_eq "down ends the sync" "$(broker status --json | jq '.syncs | length')" 0
+finish
