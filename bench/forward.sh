@@ -53,6 +53,7 @@
 #   RDEV_BENCH_BUILD=dir RDEV_BENCH_NO_BUILD=1   use an existing build
 #   RDEV_BENCH_RUNS=3 RDEV_BENCH_FWD_BYTES=1000000000 RDEV_BENCH_RT_ROUNDS=10000
 #   RDEV_BENCH_IDLE_CONNS=1000 RDEV_BENCH_IMAGE=image RDEV_BENCH_HOST=name
+#   RDEV_BENCH_PATHS="rdev rdev-session"   only these paths (0 idle conns: no memory step)
 #   RDEV_BENCH_SYSCALLS=1   also count the broker's system calls per transfer (strace -c)
 #   RDEV_BENCH_PERF=dir     also profile one transfer each way (perf record)
 #
@@ -158,7 +159,10 @@ wait_tcp "$cip:$p_xfer"
 wait_tcp "$cip:$p_echo"
 
 # --- the paths ------------------------------------------------------------
-paths=(raw ssh ssh-gcm rdev rdev-gcm rdev-chacha rdev-relay rdev-session)
+all_paths=(raw ssh ssh-gcm rdev rdev-gcm rdev-chacha rdev-relay rdev-session)
+read -r -a paths <<<"${RDEV_BENCH_PATHS:-${all_paths[*]}}"
+# Is path $1 measured in this run?
+want() { [[ " ${paths[*]} " == *" $1 "* ]]; }
 declare -A ax ae # path -> address of the transfer server, of the echo server
 ax[raw]=$cip:$p_xfer ae[raw]=$cip:$p_echo
 base=$((10000 + ($$ % 1000) * 16)) # below the ephemeral range (32768 up)
@@ -170,6 +174,7 @@ next_port() {
 	base=$((base + 1))
 }
 for p in ssh ssh-gcm; do
+	want $p || continue
 	next_port lx
 	next_port le
 	copt=()
@@ -183,6 +188,7 @@ for p in ssh ssh-gcm; do
 	wait_tcp "${ae[$p]}"
 done
 for p in rdev rdev-gcm rdev-chacha rdev-relay rdev-session; do
+	want $p || continue
 	next_port lx
 	next_port le
 	px=$p_xfer pe=$p_echo
@@ -216,7 +222,8 @@ status_kb() { sed -n "s/^$2:[[:space:]]*\([0-9]*\) kB/\1/p" "/proc/$1/status"; }
 # --- 3. broker memory with idle connections (first: before any bulk traffic) --
 echo
 echo "=== broker memory: $n_idle idle connections through the rdev forward (load $(load)) ==="
-rss0=$(status_kb "$bpid" VmRSS)
+rss0=$(status_kb "$bpid" VmRSS) rss1=0
+if [ "$n_idle" -gt 0 ]; then
 mkfifo "$tmp/idle.in"
 python3 "$client" idle "${ae[rdev]}" "$n_idle" <"$tmp/idle.in" >"$tmp/idle.out" 2>"$tmp/idle.err" &
 idle_pid=$!
@@ -242,6 +249,7 @@ echo "connections: $n_idle opened, then one echo on each, all at once: done afte
 echo "broker VmRSS before:          $rss0 KiB"
 echo "broker VmRSS with $n_idle open:  $rss1 KiB ($(((rss1 - rss0) * 1024 / n_idle)) bytes per connection; $fds fds; active in broker status: $chans)"
 echo "broker VmRSS after closing:   $rss2 KiB"
+fi
 
 # --- 1. throughput ---------------------------------------------------------
 echo
@@ -345,6 +353,9 @@ echo
 echo "broker VmRSS at the end: $rss3 KiB (peak VmHWM $hwm KiB, after all transfers, $(broker status --json | jq '.sessions | length') sessions)"
 
 # --- goals ----------------------------------------------------------------
+for p in "${all_paths[@]}"; do # (paths not measured: 0)
+	: "${tp[get.$p]:=0}" "${tp[put.$p]:=0}" "${p50[$p]:=0}" "${p99[$p]:=0}"
+done
 echo
 echo "=== goals (issue 6; load $(load)) ==="
 r=$(ratio "${tp[get.rdev]}" "${tp[get.ssh]}")
