@@ -271,6 +271,7 @@ tp_stats() {
 		END { printf "%.1f %.1f %.1f\n", a[int((NR + 1) / 2)], a[1], a[NR] }'
 }
 declare -A tp
+for p in "${all_paths[@]}"; do tp[get.$p]=0 tp[put.$p]=0; done # (paths not measured)
 printf '%-12s %-38s %10s %8s %8s %10s %8s %8s\n' path cipher "down MB/s" min max "up MB/s" min max
 for p in "${paths[@]}"; do
 	case $p in
@@ -302,6 +303,7 @@ targets=()
 for p in "${paths[@]}"; do targets+=("$p=${ae[$p]}"); done
 python3 "$client" pingpong "$rt_rounds" 500 500 "${targets[@]}" >"$tmp/rt.out"
 declare -A p50 p99
+for p in "${all_paths[@]}"; do p50[$p]=0 p99[$p]=0; done
 printf '%-14s %9s %9s %9s %9s\n' path "p50 us" "p99 us" "mean us" "max us"
 while read -r p a b c m _; do
 	p50[$p]=$a p99[$p]=$b
@@ -353,9 +355,6 @@ echo
 echo "broker VmRSS at the end: $rss3 KiB (peak VmHWM $hwm KiB, after all transfers, $(broker status --json | jq '.sessions | length') sessions)"
 
 # --- goals ----------------------------------------------------------------
-for p in "${all_paths[@]}"; do # (paths not measured: 0)
-	: "${tp[get.$p]:=0}" "${tp[put.$p]:=0}" "${p50[$p]:=0}" "${p99[$p]:=0}"
-done
 echo
 echo "=== goals (issue 6; load $(load)) ==="
 r=$(ratio "${tp[get.rdev]}" "${tp[get.ssh]}")
