@@ -30,6 +30,9 @@
 /* The most one DATA frame carries. */
 #define SERVE_MUX_CHUNK 65536u
 #define SERVE_MUX_PIPE_SIZE (1 << 20)
+/* The most one read of the broker's frames takes: what the pipe holds, so
+ * that a full pipe is emptied in one call. */
+#define SERVE_MUX_READ SERVE_MUX_PIPE_SIZE
 
 enum serve_mux_stream_state { SERVE_MUX_CONNECTING, SERVE_MUX_OPEN };
 
@@ -39,6 +42,7 @@ struct serve_mux_stream {
 	int fd;
 	char *where;	     /* "address:port" or "agent", for messages */
 	struct buf *to_sock; /* the broker's bytes, not yet written */
+	uint32_t window;     /* ours: what we take at most */
 	uint32_t credit;     /* bytes the broker still takes */
 	uint32_t written;    /* written to the socket, not yet granted again */
 	int in_eof;	     /* the broker's EOF came */
@@ -148,16 +152,18 @@ serve_mux_send_json(struct serve_mux *m, enum proto_type type, uint32_t ch, cJSO
 	cJSON_Delete(o);
 }
 
-/* Answer stream id's open: ok, or error (refused: nothing listens there). */
+/* Answer stream id's open: ok with our window, or error (refused: nothing
+ * listens there). */
 static void
-serve_mux_answer(struct serve_mux *m, uint32_t id, const char *error, int refused)
+serve_mux_answer(
+    struct serve_mux *m, uint32_t id, uint32_t window, const char *error, int refused)
 {
 	cJSON *o = cJSON_CreateObject();
 
 	cJSON_AddNumberToObject(o, "id", id);
 	cJSON_AddBoolToObject(o, "ok", error == NULL);
 	if (error == NULL)
-		cJSON_AddNumberToObject(o, "window", SERVE_MUX_WINDOW);
+		cJSON_AddNumberToObject(o, "window", window);
 	else {
 		cJSON_AddStringToObject(o, "error", error);
 		cJSON_AddBoolToObject(o, "refused", refused);
@@ -236,12 +242,12 @@ serve_mux_open(struct serve_mux *m, const cJSON *req)
 	if (serve_mux_find(m, id) != NULL || !cJSON_IsString(conn) ||
 	    !cJSON_IsNumber(win) || win->valuedouble < 0 ||
 	    win->valuedouble > 4294967295.0) {
-		serve_mux_answer(m, id, "bad open request", 0);
+		serve_mux_answer(m, id, 0, "bad open request", 0);
 		return;
 	}
 	if (strcmp(conn->valuestring, "agent") == 0) {
 		if ((fd = m->agent(m->agent_arg, &cause)) < 0) {
-			serve_mux_answer(m, id, cause, 0);
+			serve_mux_answer(m, id, 0, cause, 0);
 			free(cause);
 			return;
 		}
@@ -251,12 +257,12 @@ serve_mux_open(struct serve_mux *m, const cJSON *req)
 		if ((fd = m->connect(addr->valuestring, port->valueint, &err)) < 0) {
 			msg = xasprintf("connect %s:%d: %s", addr->valuestring,
 			    port->valueint, strerror(err));
-			serve_mux_answer(m, id, msg, err == ECONNREFUSED);
+			serve_mux_answer(m, id, 0, msg, err == ECONNREFUSED);
 			free(msg);
 			return;
 		}
 	} else {
-		serve_mux_answer(m, id, "bad open request", 0);
+		serve_mux_answer(m, id, 0, "bad open request", 0);
 		return;
 	}
 	s = xcalloc(1, sizeof *s);
@@ -266,9 +272,11 @@ serve_mux_open(struct serve_mux *m, const cJSON *req)
 	s->credit = (uint32_t)win->valuedouble;
 	if (strcmp(conn->valuestring, "agent") == 0) {
 		s->where = xstrdup("agent");
+		s->window = SERVE_MUX_WINDOW;
 		s->state = SERVE_MUX_OPEN;
-		serve_mux_answer(m, id, NULL, 0);
+		serve_mux_answer(m, id, s->window, NULL, 0);
 	} else {
+		s->window = SERVE_MUX_TCP_WINDOW;
 		s->where = xasprintf("%s:%d", addr->valuestring, port->valueint);
 		s->state = SERVE_MUX_CONNECTING;
 		s->deadline = clock_now_ms() + SERVE_MUX_CONNECT_MS;
@@ -315,7 +323,7 @@ serve_mux_frame(struct serve_mux *m, const struct proto_frame *f)
 		return 0; /* a stream we ended: what was under way is dropped */
 	switch (f->type) {
 	case PROTO_DATA:
-		if (s->in_eof || buf_len(s->to_sock) + f->len > SERVE_MUX_WINDOW) {
+		if (s->in_eof || buf_len(s->to_sock) + f->len > s->window) {
 			serve_mux_stream_end(
 			    m, s, "the broker sent more than its window");
 			break;
@@ -385,8 +393,8 @@ serve_mux_read_input(struct serve_mux *m)
 	ssize_t n;
 
 	for (;;) {
-		p = buf_reserve(m->in, 262144);
-		n = read(m->in_fd, p, 262144);
+		p = buf_reserve(m->in, SERVE_MUX_READ);
+		n = read(m->in_fd, p, SERVE_MUX_READ);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -394,7 +402,7 @@ serve_mux_read_input(struct serve_mux *m)
 		if (n <= 0)
 			return -1;
 		buf_commit(m->in, (size_t)n);
-		if (n < 262144)
+		if (n < SERVE_MUX_READ)
 			break;
 	}
 	return serve_mux_decode(m);
@@ -414,11 +422,11 @@ serve_mux_connected(struct serve_mux *m, struct serve_mux_stream *s, int timed_o
 		err = errno;
 	if (err == 0) {
 		s->state = SERVE_MUX_OPEN;
-		serve_mux_answer(m, s->id, NULL, 0);
+		serve_mux_answer(m, s->id, s->window, NULL, 0);
 		return;
 	}
 	msg = xasprintf("connect %s: %s", s->where, strerror(err));
-	serve_mux_answer(m, s->id, msg, err == ECONNREFUSED);
+	serve_mux_answer(m, s->id, 0, msg, err == ECONNREFUSED);
 	free(msg);
 	serve_mux_stream_free(s);
 }
@@ -428,15 +436,15 @@ serve_mux_connected(struct serve_mux *m, struct serve_mux_stream *s, int timed_o
 static int
 serve_mux_sock_read(struct serve_mux *m, struct serve_mux_stream *s)
 {
-	unsigned char hdr[PROTO_HEADER_SIZE], *p;
+	unsigned char *p;
 	size_t want;
 	ssize_t n;
 
 	while (!s->rd_eof && s->credit > 0 && buf_len(m->out) < SERVE_MUX_OUT_MAX) {
 		want = s->credit < SERVE_MUX_CHUNK ? s->credit : SERVE_MUX_CHUNK;
 		/* read straight behind a header made afterwards */
-		p = buf_reserve(m->out, sizeof hdr + want);
-		n = read(s->fd, p + sizeof hdr, want);
+		p = buf_reserve(m->out, PROTO_HEADER_SIZE + want);
+		n = read(s->fd, p + PROTO_HEADER_SIZE, want);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -450,13 +458,8 @@ serve_mux_sock_read(struct serve_mux *m, struct serve_mux_stream *s)
 			proto_encode(m->out, PROTO_EOF, s->id, NULL, 0);
 			break;
 		}
-		/* the same header proto_encode writes, for the bytes in place */
-		be_put_u32(hdr, (uint32_t)n);
-		be_put_u16(hdr + 4, PROTO_MAGIC);
-		be_put_u16(hdr + 6, PROTO_DATA);
-		be_put_u32(hdr + 8, s->id);
-		memcpy(p, hdr, sizeof hdr);
-		buf_commit(m->out, sizeof hdr + (size_t)n);
+		proto_put_header(p, PROTO_DATA, s->id, (uint32_t)n);
+		buf_commit(m->out, PROTO_HEADER_SIZE + (size_t)n);
 		s->credit -= (uint32_t)n;
 		if ((size_t)n < want)
 			return 0;
@@ -487,7 +490,7 @@ serve_mux_sock_write(struct serve_mux *m, struct serve_mux_stream *s)
 	}
 	/* Grant in quarters of the window (as the broker does: no frame per
 	 * small message). */
-	if (s->written >= SERVE_MUX_WINDOW / 4) {
+	if (s->written >= s->window / 4) {
 		be_put_u32(w, s->written);
 		proto_encode(m->out, PROTO_WINDOW, s->id, w, sizeof w);
 		s->written = 0;

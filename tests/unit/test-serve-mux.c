@@ -195,7 +195,7 @@ TEST(tcp_stream_both_ways_and_half_closes)
 	rig_open_tcp(&r, 5, port, 65536, ctl, sizeof ctl);
 	ASSERT_STR_CONTAINS(ctl, "\"id\":5");
 	ASSERT_STR_CONTAINS(ctl, "\"ok\":true");
-	ASSERT_STR_CONTAINS(ctl, "\"window\":1048576");
+	ASSERT_STR_CONTAINS(ctl, "\"window\":2097152"); /* SERVE_MUX_TCP_WINDOW */
 	conn = accept(lfd, NULL, NULL);
 	ASSERT_TRUE(conn >= 0);
 	/* broker -> server, then its half close */
