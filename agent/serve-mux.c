@@ -4,6 +4,7 @@
 
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +34,9 @@
 /* The most one read of the broker's frames takes: what the pipe holds, so
  * that a full pipe is emptied in one call. */
 #define SERVE_MUX_READ SERVE_MUX_PIPE_SIZE
+/* DATA frames of one read passed to a socket in one sendmsg, from where
+ * they were read (the rest is copied to the stream's buffer). */
+#define SERVE_MUX_IOV 16
 
 enum serve_mux_stream_state { SERVE_MUX_CONNECTING, SERVE_MUX_OPEN };
 
@@ -42,14 +46,18 @@ struct serve_mux_stream {
 	int fd;
 	char *where;	     /* "address:port" or "agent", for messages */
 	struct buf *to_sock; /* the broker's bytes, not yet written */
-	uint32_t window;     /* ours: what we take at most */
-	uint32_t credit;     /* bytes the broker still takes */
-	uint32_t written;    /* written to the socket, not yet granted again */
-	int in_eof;	     /* the broker's EOF came */
-	int wr_shut;	     /* and the socket's write side is shut */
-	int rd_eof;	     /* the socket ended: EOF sent */
-	long long deadline;  /* of the connect */
-	struct pollfd *pfd;  /* its entry in this poll, or NULL */
+	/* ... and before them, this read's DATA, still in m->in */
+	struct iovec iov[SERVE_MUX_IOV];
+	int niov;
+	size_t pending;	    /* bytes in iov */
+	uint32_t window;    /* ours: what we take at most */
+	uint32_t credit;    /* bytes the broker still takes */
+	uint32_t written;   /* written to the socket, not yet granted again */
+	int in_eof;	    /* the broker's EOF came */
+	int wr_shut;	    /* and the socket's write side is shut */
+	int rd_eof;	    /* the socket ended: EOF sent */
+	long long deadline; /* of the connect */
+	struct pollfd *pfd; /* its entry in this poll, or NULL */
 	LIST_ENTRY(serve_mux_stream) entry;
 };
 LIST_HEAD(serve_mux_streams, serve_mux_stream);
@@ -284,6 +292,71 @@ serve_mux_open(struct serve_mux *m, const cJSON *req)
 	LIST_INSERT_HEAD(&m->streams, s, entry);
 }
 
+/* A DATA frame's bytes for s: kept where they are (m->in) for one sendmsg
+ * after this read's frames (serve_mux_settle), unless bytes wait already. */
+static void
+serve_mux_take(struct serve_mux_stream *s, const unsigned char *data, size_t len)
+{
+	if (len == 0)
+		return;
+	if (s->state == SERVE_MUX_OPEN && buf_len(s->to_sock) == 0 &&
+	    s->niov < SERVE_MUX_IOV) {
+		s->iov[s->niov++] = (struct iovec){ (void *)data, len };
+		s->pending += len;
+		return;
+	}
+	buf_append(s->to_sock, data, len);
+}
+
+/* After a read's frames: each stream's DATA still in m->in to its socket
+ * (send_now; else, and what the socket does not take, to its buffer, ahead
+ * of what waits there). */
+static void
+serve_mux_settle(struct serve_mux *m, int send_now)
+{
+	struct serve_mux_stream *s, *next;
+	struct msghdr mh;
+	struct buf *rest;
+	size_t skip;
+	ssize_t n;
+
+	for (s = LIST_FIRST(&m->streams); s != NULL; s = next) {
+		next = LIST_NEXT(s, entry);
+		if (s->niov == 0)
+			continue;
+		n = 0;
+		if (send_now) {
+			memset(&mh, 0, sizeof mh);
+			mh.msg_iov = s->iov;
+			mh.msg_iovlen = (size_t)s->niov;
+			n = sendmsg(s->fd, &mh, MSG_NOSIGNAL);
+			if (n < 0 && errno != EINTR && errno != EAGAIN &&
+			    errno != EWOULDBLOCK) {
+				serve_mux_stream_end(m, s, strerror(errno));
+				continue;
+			}
+			n = n < 0 ? 0 : n;
+			s->written += (uint32_t)n;
+		}
+		rest = buf_new();
+		skip = (size_t)n;
+		for (int i = 0; i < s->niov; i++) {
+			if (skip >= s->iov[i].iov_len) {
+				skip -= s->iov[i].iov_len;
+				continue;
+			}
+			buf_append(rest, (unsigned char *)s->iov[i].iov_base + skip,
+			    s->iov[i].iov_len - skip);
+			skip = 0;
+		}
+		buf_append(rest, buf_data(s->to_sock), buf_len(s->to_sock));
+		buf_free(s->to_sock);
+		s->to_sock = rest;
+		s->niov = 0;
+		s->pending = 0;
+	}
+}
+
 /* One frame from the broker. 0, or -1 when the stream of frames is broken. */
 static int
 serve_mux_frame(struct serve_mux *m, const struct proto_frame *f)
@@ -323,12 +396,12 @@ serve_mux_frame(struct serve_mux *m, const struct proto_frame *f)
 		return 0; /* a stream we ended: what was under way is dropped */
 	switch (f->type) {
 	case PROTO_DATA:
-		if (s->in_eof || buf_len(s->to_sock) + f->len > s->window) {
+		if (s->in_eof || s->pending + buf_len(s->to_sock) + f->len > s->window) {
 			serve_mux_stream_end(
 			    m, s, "the broker sent more than its window");
 			break;
 		}
-		buf_append(s->to_sock, f->payload, f->len);
+		serve_mux_take(s, f->payload, f->len);
 		break;
 	case PROTO_EOF: s->in_eof = 1; break;
 	case PROTO_CLOSE: serve_mux_stream_free(s); break;
@@ -348,10 +421,10 @@ serve_mux_frame(struct serve_mux *m, const struct proto_frame *f)
 	return 0;
 }
 
-/* Act on the whole frames in m->in. 0, or -1 when they are not the
- * protocol. */
+/* Act on the whole frames in m->in, their DATA sent at once (send_now) or
+ * kept. 0, or -1 when they are not the protocol. */
 static int
-serve_mux_decode(struct serve_mux *m)
+serve_mux_decode(struct serve_mux *m, int send_now)
 {
 	struct proto_frame f;
 	size_t used;
@@ -360,10 +433,14 @@ serve_mux_decode(struct serve_mux *m)
 
 	while (
 	    (r = proto_decode(buf_data(m->in), buf_len(m->in), &f, &used, &why)) == 1) {
-		if (serve_mux_frame(m, &f) != 0)
+		if (serve_mux_frame(m, &f) != 0) {
+			serve_mux_settle(m, 0);
 			return -1;
+		}
 		buf_consume(m->in, used);
 	}
+	/* (m->in's consumed bytes stay where they are until its next read) */
+	serve_mux_settle(m, send_now);
 	if (r < 0) {
 		log_warn("listen: from the broker: %s", why);
 		free(why);
@@ -382,7 +459,7 @@ int
 serve_mux_input(struct serve_mux *m, const void *data, size_t len)
 {
 	buf_append(m->in, data, len);
-	return serve_mux_decode(m);
+	return serve_mux_decode(m, 0);
 }
 
 /* Read what the broker sent and act on its frames. 0, or -1 at its end. */
@@ -405,7 +482,7 @@ serve_mux_read_input(struct serve_mux *m)
 		if (n < SERVE_MUX_READ)
 			break;
 	}
-	return serve_mux_decode(m);
+	return serve_mux_decode(m, 1);
 }
 
 /* A connect in progress finished (or timed out): answer the open. */

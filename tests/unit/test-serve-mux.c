@@ -218,6 +218,51 @@ TEST(tcp_stream_both_ways_and_half_closes)
 	rig_free(&r);
 }
 
+/* More DATA in one read than one sendmsg passes on, to a peer that does
+ * not read yet: what its socket did not take waits, in order. */
+TEST(stream_keeps_the_order_of_a_full_socket)
+{
+	struct rig r;
+	struct buf *b = buf_new(), *data = buf_new();
+	static unsigned char frame[40000], got[65536];
+	char ctl[256] = "";
+	size_t total = 0, sent = 0;
+	ssize_t n;
+	int bad = 0, eof = 0;
+
+	rig_init(&r);
+	rig_send_json(
+	    &r, "{\"id\":4,\"op\":\"open\",\"connect\":\"agent\",\"window\":100}");
+	rig_run(&r, 2);
+	rig_take_data(&r, 4, data, &eof, ctl, sizeof ctl);
+	ASSERT_STR_CONTAINS(ctl, "\"ok\":true");
+	/* 25 frames (more than one sendmsg's 16) of a counting pattern in one
+	 * write: 1 MB, more than the unread socketpair holds */
+	for (int i = 0; i < 25; i++) {
+		for (size_t j = 0; j < sizeof frame; j++)
+			frame[j] = (unsigned char)((sent + j) % 251);
+		proto_encode(b, PROTO_DATA, 4, frame, sizeof frame);
+		sent += sizeof frame;
+	}
+	ASSERT_INT_EQ(write(r.to[1], buf_data(b), buf_len(b)), (ssize_t)buf_len(b));
+	rig_run(&r, 1);
+	fcntl(r.agent_fd, F_SETFL, O_NONBLOCK);
+	for (int pass = 0; pass < 200 && total < sent; pass++) {
+		while ((n = read(r.agent_fd, got, sizeof got)) > 0) {
+			for (ssize_t j = 0; j < n; j++)
+				bad |=
+				    got[j] != (unsigned char)((total + (size_t)j) % 251);
+			total += (size_t)n;
+		}
+		rig_run(&r, 1);
+	}
+	ASSERT_INT_EQ(total, sent);
+	ASSERT_INT_EQ(bad, 0);
+	buf_free(b);
+	buf_free(data);
+	rig_free(&r);
+}
+
 TEST(tcp_refused_is_said_so)
 {
 	struct rig r;
