@@ -338,9 +338,10 @@ serve_mux_settle(struct serve_mux *m, int send_now)
 			n = n < 0 ? 0 : n;
 			s->written += (uint32_t)n;
 		}
-		rest = buf_new();
+		/* (the common case, all sent: no buffer touched) */
+		rest = buf_len(s->to_sock) == 0 ? s->to_sock : buf_new();
 		skip = (size_t)n;
-		for (int i = 0; i < s->niov; i++) {
+		for (int i = 0; i < s->niov && (size_t)n < s->pending; i++) {
 			if (skip >= s->iov[i].iov_len) {
 				skip -= s->iov[i].iov_len;
 				continue;
@@ -349,9 +350,11 @@ serve_mux_settle(struct serve_mux *m, int send_now)
 			    s->iov[i].iov_len - skip);
 			skip = 0;
 		}
-		buf_append(rest, buf_data(s->to_sock), buf_len(s->to_sock));
-		buf_free(s->to_sock);
-		s->to_sock = rest;
+		if (rest != s->to_sock) {
+			buf_append(rest, buf_data(s->to_sock), buf_len(s->to_sock));
+			buf_free(s->to_sock);
+			s->to_sock = rest;
+		}
 		s->niov = 0;
 		s->pending = 0;
 	}
