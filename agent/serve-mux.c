@@ -4,6 +4,7 @@
 
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +31,12 @@
 /* The most one DATA frame carries. */
 #define SERVE_MUX_CHUNK 65536u
 #define SERVE_MUX_PIPE_SIZE (1 << 20)
+/* The most one read of the broker's frames takes: what the pipe holds, so
+ * that a full pipe is emptied in one call. */
+#define SERVE_MUX_READ SERVE_MUX_PIPE_SIZE
+/* DATA frames of one read passed to a socket in one sendmsg, from where
+ * they were read (the rest is copied to the stream's buffer). */
+#define SERVE_MUX_IOV 16
 
 enum serve_mux_stream_state { SERVE_MUX_CONNECTING, SERVE_MUX_OPEN };
 
@@ -39,13 +46,18 @@ struct serve_mux_stream {
 	int fd;
 	char *where;	     /* "address:port" or "agent", for messages */
 	struct buf *to_sock; /* the broker's bytes, not yet written */
-	uint32_t credit;     /* bytes the broker still takes */
-	uint32_t written;    /* written to the socket, not yet granted again */
-	int in_eof;	     /* the broker's EOF came */
-	int wr_shut;	     /* and the socket's write side is shut */
-	int rd_eof;	     /* the socket ended: EOF sent */
-	long long deadline;  /* of the connect */
-	struct pollfd *pfd;  /* its entry in this poll, or NULL */
+	/* ... and before them, this read's DATA, still in m->in */
+	struct iovec iov[SERVE_MUX_IOV];
+	int niov;
+	size_t pending;	    /* bytes in iov */
+	uint32_t window;    /* ours: what we take at most */
+	uint32_t credit;    /* bytes the broker still takes */
+	uint32_t written;   /* written to the socket, not yet granted again */
+	int in_eof;	    /* the broker's EOF came */
+	int wr_shut;	    /* and the socket's write side is shut */
+	int rd_eof;	    /* the socket ended: EOF sent */
+	long long deadline; /* of the connect */
+	struct pollfd *pfd; /* its entry in this poll, or NULL */
 	LIST_ENTRY(serve_mux_stream) entry;
 };
 LIST_HEAD(serve_mux_streams, serve_mux_stream);
@@ -148,16 +160,18 @@ serve_mux_send_json(struct serve_mux *m, enum proto_type type, uint32_t ch, cJSO
 	cJSON_Delete(o);
 }
 
-/* Answer stream id's open: ok, or error (refused: nothing listens there). */
+/* Answer stream id's open: ok with our window, or error (refused: nothing
+ * listens there). */
 static void
-serve_mux_answer(struct serve_mux *m, uint32_t id, const char *error, int refused)
+serve_mux_answer(
+    struct serve_mux *m, uint32_t id, uint32_t window, const char *error, int refused)
 {
 	cJSON *o = cJSON_CreateObject();
 
 	cJSON_AddNumberToObject(o, "id", id);
 	cJSON_AddBoolToObject(o, "ok", error == NULL);
 	if (error == NULL)
-		cJSON_AddNumberToObject(o, "window", SERVE_MUX_WINDOW);
+		cJSON_AddNumberToObject(o, "window", window);
 	else {
 		cJSON_AddStringToObject(o, "error", error);
 		cJSON_AddBoolToObject(o, "refused", refused);
@@ -236,12 +250,12 @@ serve_mux_open(struct serve_mux *m, const cJSON *req)
 	if (serve_mux_find(m, id) != NULL || !cJSON_IsString(conn) ||
 	    !cJSON_IsNumber(win) || win->valuedouble < 0 ||
 	    win->valuedouble > 4294967295.0) {
-		serve_mux_answer(m, id, "bad open request", 0);
+		serve_mux_answer(m, id, 0, "bad open request", 0);
 		return;
 	}
 	if (strcmp(conn->valuestring, "agent") == 0) {
 		if ((fd = m->agent(m->agent_arg, &cause)) < 0) {
-			serve_mux_answer(m, id, cause, 0);
+			serve_mux_answer(m, id, 0, cause, 0);
 			free(cause);
 			return;
 		}
@@ -251,12 +265,12 @@ serve_mux_open(struct serve_mux *m, const cJSON *req)
 		if ((fd = m->connect(addr->valuestring, port->valueint, &err)) < 0) {
 			msg = xasprintf("connect %s:%d: %s", addr->valuestring,
 			    port->valueint, strerror(err));
-			serve_mux_answer(m, id, msg, err == ECONNREFUSED);
+			serve_mux_answer(m, id, 0, msg, err == ECONNREFUSED);
 			free(msg);
 			return;
 		}
 	} else {
-		serve_mux_answer(m, id, "bad open request", 0);
+		serve_mux_answer(m, id, 0, "bad open request", 0);
 		return;
 	}
 	s = xcalloc(1, sizeof *s);
@@ -266,14 +280,84 @@ serve_mux_open(struct serve_mux *m, const cJSON *req)
 	s->credit = (uint32_t)win->valuedouble;
 	if (strcmp(conn->valuestring, "agent") == 0) {
 		s->where = xstrdup("agent");
+		s->window = SERVE_MUX_WINDOW;
 		s->state = SERVE_MUX_OPEN;
-		serve_mux_answer(m, id, NULL, 0);
+		serve_mux_answer(m, id, s->window, NULL, 0);
 	} else {
+		s->window = SERVE_MUX_TCP_WINDOW;
 		s->where = xasprintf("%s:%d", addr->valuestring, port->valueint);
 		s->state = SERVE_MUX_CONNECTING;
 		s->deadline = clock_now_ms() + SERVE_MUX_CONNECT_MS;
 	}
 	LIST_INSERT_HEAD(&m->streams, s, entry);
+}
+
+/* A DATA frame's bytes for s: kept where they are (m->in) for one sendmsg
+ * after this read's frames (serve_mux_settle), unless bytes wait already. */
+static void
+serve_mux_take(struct serve_mux_stream *s, const unsigned char *data, size_t len)
+{
+	if (len == 0)
+		return;
+	if (s->state == SERVE_MUX_OPEN && buf_len(s->to_sock) == 0 &&
+	    s->niov < SERVE_MUX_IOV) {
+		s->iov[s->niov++] = (struct iovec){ (void *)data, len };
+		s->pending += len;
+		return;
+	}
+	buf_append(s->to_sock, data, len);
+}
+
+/* After a read's frames: each stream's DATA still in m->in to its socket
+ * (send_now; else, and what the socket does not take, to its buffer, ahead
+ * of what waits there). */
+static void
+serve_mux_settle(struct serve_mux *m, int send_now)
+{
+	struct serve_mux_stream *s, *next;
+	struct msghdr mh;
+	struct buf *rest;
+	size_t skip;
+	ssize_t n;
+
+	for (s = LIST_FIRST(&m->streams); s != NULL; s = next) {
+		next = LIST_NEXT(s, entry);
+		if (s->niov == 0)
+			continue;
+		n = 0;
+		if (send_now) {
+			memset(&mh, 0, sizeof mh);
+			mh.msg_iov = s->iov;
+			mh.msg_iovlen = (size_t)s->niov;
+			n = sendmsg(s->fd, &mh, MSG_NOSIGNAL);
+			if (n < 0 && errno != EINTR && errno != EAGAIN &&
+			    errno != EWOULDBLOCK) {
+				serve_mux_stream_end(m, s, strerror(errno));
+				continue;
+			}
+			n = n < 0 ? 0 : n;
+			s->written += (uint32_t)n;
+		}
+		/* (the common case, all sent: no buffer touched) */
+		rest = buf_len(s->to_sock) == 0 ? s->to_sock : buf_new();
+		skip = (size_t)n;
+		for (int i = 0; i < s->niov && (size_t)n < s->pending; i++) {
+			if (skip >= s->iov[i].iov_len) {
+				skip -= s->iov[i].iov_len;
+				continue;
+			}
+			buf_append(rest, (unsigned char *)s->iov[i].iov_base + skip,
+			    s->iov[i].iov_len - skip);
+			skip = 0;
+		}
+		if (rest != s->to_sock) {
+			buf_append(rest, buf_data(s->to_sock), buf_len(s->to_sock));
+			buf_free(s->to_sock);
+			s->to_sock = rest;
+		}
+		s->niov = 0;
+		s->pending = 0;
+	}
 }
 
 /* One frame from the broker. 0, or -1 when the stream of frames is broken. */
@@ -315,12 +399,12 @@ serve_mux_frame(struct serve_mux *m, const struct proto_frame *f)
 		return 0; /* a stream we ended: what was under way is dropped */
 	switch (f->type) {
 	case PROTO_DATA:
-		if (s->in_eof || buf_len(s->to_sock) + f->len > SERVE_MUX_WINDOW) {
+		if (s->in_eof || s->pending + buf_len(s->to_sock) + f->len > s->window) {
 			serve_mux_stream_end(
 			    m, s, "the broker sent more than its window");
 			break;
 		}
-		buf_append(s->to_sock, f->payload, f->len);
+		serve_mux_take(s, f->payload, f->len);
 		break;
 	case PROTO_EOF: s->in_eof = 1; break;
 	case PROTO_CLOSE: serve_mux_stream_free(s); break;
@@ -340,10 +424,10 @@ serve_mux_frame(struct serve_mux *m, const struct proto_frame *f)
 	return 0;
 }
 
-/* Act on the whole frames in m->in. 0, or -1 when they are not the
- * protocol. */
+/* Act on the whole frames in m->in, their DATA sent at once (send_now) or
+ * kept. 0, or -1 when they are not the protocol. */
 static int
-serve_mux_decode(struct serve_mux *m)
+serve_mux_decode(struct serve_mux *m, int send_now)
 {
 	struct proto_frame f;
 	size_t used;
@@ -352,10 +436,14 @@ serve_mux_decode(struct serve_mux *m)
 
 	while (
 	    (r = proto_decode(buf_data(m->in), buf_len(m->in), &f, &used, &why)) == 1) {
-		if (serve_mux_frame(m, &f) != 0)
+		if (serve_mux_frame(m, &f) != 0) {
+			serve_mux_settle(m, 0);
 			return -1;
+		}
 		buf_consume(m->in, used);
 	}
+	/* (m->in's consumed bytes stay where they are until its next read) */
+	serve_mux_settle(m, send_now);
 	if (r < 0) {
 		log_warn("listen: from the broker: %s", why);
 		free(why);
@@ -374,7 +462,7 @@ int
 serve_mux_input(struct serve_mux *m, const void *data, size_t len)
 {
 	buf_append(m->in, data, len);
-	return serve_mux_decode(m);
+	return serve_mux_decode(m, 0);
 }
 
 /* Read what the broker sent and act on its frames. 0, or -1 at its end. */
@@ -385,8 +473,8 @@ serve_mux_read_input(struct serve_mux *m)
 	ssize_t n;
 
 	for (;;) {
-		p = buf_reserve(m->in, 262144);
-		n = read(m->in_fd, p, 262144);
+		p = buf_reserve(m->in, SERVE_MUX_READ);
+		n = read(m->in_fd, p, SERVE_MUX_READ);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -394,10 +482,10 @@ serve_mux_read_input(struct serve_mux *m)
 		if (n <= 0)
 			return -1;
 		buf_commit(m->in, (size_t)n);
-		if (n < 262144)
+		if (n < SERVE_MUX_READ)
 			break;
 	}
-	return serve_mux_decode(m);
+	return serve_mux_decode(m, 1);
 }
 
 /* A connect in progress finished (or timed out): answer the open. */
@@ -414,11 +502,11 @@ serve_mux_connected(struct serve_mux *m, struct serve_mux_stream *s, int timed_o
 		err = errno;
 	if (err == 0) {
 		s->state = SERVE_MUX_OPEN;
-		serve_mux_answer(m, s->id, NULL, 0);
+		serve_mux_answer(m, s->id, s->window, NULL, 0);
 		return;
 	}
 	msg = xasprintf("connect %s: %s", s->where, strerror(err));
-	serve_mux_answer(m, s->id, msg, err == ECONNREFUSED);
+	serve_mux_answer(m, s->id, 0, msg, err == ECONNREFUSED);
 	free(msg);
 	serve_mux_stream_free(s);
 }
@@ -428,15 +516,15 @@ serve_mux_connected(struct serve_mux *m, struct serve_mux_stream *s, int timed_o
 static int
 serve_mux_sock_read(struct serve_mux *m, struct serve_mux_stream *s)
 {
-	unsigned char hdr[PROTO_HEADER_SIZE], *p;
+	unsigned char *p;
 	size_t want;
 	ssize_t n;
 
 	while (!s->rd_eof && s->credit > 0 && buf_len(m->out) < SERVE_MUX_OUT_MAX) {
 		want = s->credit < SERVE_MUX_CHUNK ? s->credit : SERVE_MUX_CHUNK;
 		/* read straight behind a header made afterwards */
-		p = buf_reserve(m->out, sizeof hdr + want);
-		n = read(s->fd, p + sizeof hdr, want);
+		p = buf_reserve(m->out, PROTO_HEADER_SIZE + want);
+		n = read(s->fd, p + PROTO_HEADER_SIZE, want);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -450,13 +538,8 @@ serve_mux_sock_read(struct serve_mux *m, struct serve_mux_stream *s)
 			proto_encode(m->out, PROTO_EOF, s->id, NULL, 0);
 			break;
 		}
-		/* the same header proto_encode writes, for the bytes in place */
-		be_put_u32(hdr, (uint32_t)n);
-		be_put_u16(hdr + 4, PROTO_MAGIC);
-		be_put_u16(hdr + 6, PROTO_DATA);
-		be_put_u32(hdr + 8, s->id);
-		memcpy(p, hdr, sizeof hdr);
-		buf_commit(m->out, sizeof hdr + (size_t)n);
+		proto_put_header(p, PROTO_DATA, s->id, (uint32_t)n);
+		buf_commit(m->out, PROTO_HEADER_SIZE + (size_t)n);
 		s->credit -= (uint32_t)n;
 		if ((size_t)n < want)
 			return 0;
@@ -487,7 +570,7 @@ serve_mux_sock_write(struct serve_mux *m, struct serve_mux_stream *s)
 	}
 	/* Grant in quarters of the window (as the broker does: no frame per
 	 * small message). */
-	if (s->written >= SERVE_MUX_WINDOW / 4) {
+	if (s->written >= s->window / 4) {
 		be_put_u32(w, s->written);
 		proto_encode(m->out, PROTO_WINDOW, s->id, w, sizeof w);
 		s->written = 0;

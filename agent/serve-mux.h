@@ -13,8 +13,8 @@
  * channel C, and WINDOW frames (u32 big-endian) grant the peer more bytes:
  * neither side sends more DATA on a stream than the other has granted (W,
  * W2 at the open, then each WINDOW), so one slow reader stalls only its
- * own stream, and the agent holds at most SERVE_MUX_WINDOW bytes per stream
- * for its socket.
+ * own stream, and the agent holds at most its window per stream for its
+ * socket (SERVE_MUX_WINDOW, SERVE_MUX_TCP_WINDOW for a "tcp" stream).
  *
  * Ownership: serve_mux_new's object owns its streams (their sockets and
  * buffers) and its buffers; the in and out fds stay the caller's. Single
@@ -26,8 +26,13 @@
 #include <poll.h>
 #include <stddef.h>
 
-/* The agent's receive window per stream. */
+/* The agent's receive window per stream: an "agent" stream's ... */
 #define SERVE_MUX_WINDOW (1u << 20)
+/* ... and a "tcp" stream's: an upload's credit loop runs through the agent,
+ * its pipe, sshd and the broker's round, twice the hops of a direct-tcpip
+ * channel's window adjust (whose window sshd keeps at 2 MB), so 1 MiB
+ * capped uploads on an idle machine (bench/README.md, issue 19). */
+#define SERVE_MUX_TCP_WINDOW (2u << 20)
 
 struct buf;
 struct serve_mux;

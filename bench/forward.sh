@@ -53,6 +53,7 @@
 #   RDEV_BENCH_BUILD=dir RDEV_BENCH_NO_BUILD=1   use an existing build
 #   RDEV_BENCH_RUNS=3 RDEV_BENCH_FWD_BYTES=1000000000 RDEV_BENCH_RT_ROUNDS=10000
 #   RDEV_BENCH_IDLE_CONNS=1000 RDEV_BENCH_IMAGE=image RDEV_BENCH_HOST=name
+#   RDEV_BENCH_PATHS="rdev rdev-session"   only these paths (0 idle conns: no memory step)
 #   RDEV_BENCH_SYSCALLS=1   also count the broker's system calls per transfer (strace -c)
 #   RDEV_BENCH_PERF=dir     also profile one transfer each way (perf record)
 #
@@ -158,7 +159,10 @@ wait_tcp "$cip:$p_xfer"
 wait_tcp "$cip:$p_echo"
 
 # --- the paths ------------------------------------------------------------
-paths=(raw ssh ssh-gcm rdev rdev-gcm rdev-chacha rdev-relay rdev-session)
+all_paths=(raw ssh ssh-gcm rdev rdev-gcm rdev-chacha rdev-relay rdev-session)
+read -r -a paths <<<"${RDEV_BENCH_PATHS:-${all_paths[*]}}"
+# Is path $1 measured in this run?
+want() { [[ " ${paths[*]} " == *" $1 "* ]]; }
 declare -A ax ae # path -> address of the transfer server, of the echo server
 ax[raw]=$cip:$p_xfer ae[raw]=$cip:$p_echo
 base=$((10000 + ($$ % 1000) * 16)) # below the ephemeral range (32768 up)
@@ -170,6 +174,7 @@ next_port() {
 	base=$((base + 1))
 }
 for p in ssh ssh-gcm; do
+	want $p || continue
 	next_port lx
 	next_port le
 	copt=()
@@ -183,6 +188,7 @@ for p in ssh ssh-gcm; do
 	wait_tcp "${ae[$p]}"
 done
 for p in rdev rdev-gcm rdev-chacha rdev-relay rdev-session; do
+	want $p || continue
 	next_port lx
 	next_port le
 	px=$p_xfer pe=$p_echo
@@ -216,7 +222,8 @@ status_kb() { sed -n "s/^$2:[[:space:]]*\([0-9]*\) kB/\1/p" "/proc/$1/status"; }
 # --- 3. broker memory with idle connections (first: before any bulk traffic) --
 echo
 echo "=== broker memory: $n_idle idle connections through the rdev forward (load $(load)) ==="
-rss0=$(status_kb "$bpid" VmRSS)
+rss0=$(status_kb "$bpid" VmRSS) rss1=0
+if [ "$n_idle" -gt 0 ]; then
 mkfifo "$tmp/idle.in"
 python3 "$client" idle "${ae[rdev]}" "$n_idle" <"$tmp/idle.in" >"$tmp/idle.out" 2>"$tmp/idle.err" &
 idle_pid=$!
@@ -242,6 +249,7 @@ echo "connections: $n_idle opened, then one echo on each, all at once: done afte
 echo "broker VmRSS before:          $rss0 KiB"
 echo "broker VmRSS with $n_idle open:  $rss1 KiB ($(((rss1 - rss0) * 1024 / n_idle)) bytes per connection; $fds fds; active in broker status: $chans)"
 echo "broker VmRSS after closing:   $rss2 KiB"
+fi
 
 # --- 1. throughput ---------------------------------------------------------
 echo
@@ -263,6 +271,7 @@ tp_stats() {
 		END { printf "%.1f %.1f %.1f\n", a[int((NR + 1) / 2)], a[1], a[NR] }'
 }
 declare -A tp
+for p in "${all_paths[@]}"; do tp[get.$p]=0 tp[put.$p]=0; done # (paths not measured)
 printf '%-12s %-38s %10s %8s %8s %10s %8s %8s\n' path cipher "down MB/s" min max "up MB/s" min max
 for p in "${paths[@]}"; do
 	case $p in
@@ -294,6 +303,7 @@ targets=()
 for p in "${paths[@]}"; do targets+=("$p=${ae[$p]}"); done
 python3 "$client" pingpong "$rt_rounds" 500 500 "${targets[@]}" >"$tmp/rt.out"
 declare -A p50 p99
+for p in "${all_paths[@]}"; do p50[$p]=0 p99[$p]=0; done
 printf '%-14s %9s %9s %9s %9s\n' path "p50 us" "p99 us" "mean us" "max us"
 while read -r p a b c m _; do
 	p50[$p]=$a p99[$p]=$b

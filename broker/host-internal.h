@@ -579,6 +579,10 @@ void host_mux_set_owner(
 size_t host_mux_write(struct host_mux_chan *c, const void *data, size_t len);
 /* Would host_mux_write take something now? */
 int host_mux_writable(const struct host_mux_chan *c);
+/* Read fd straight into a DATA frame for c (no copy through the owner's
+ * buffer), as far as c's credit goes; only while host_mux_writable(c). What
+ * read(2) returned (-1: errno set). */
+ssize_t host_mux_read(struct host_mux_chan *c, int fd);
 /* The owner passed n of c's bytes on: grant them to the agent again. */
 void host_mux_consumed(struct host_mux_chan *c, size_t n);
 /* Our half close. */

@@ -601,7 +601,12 @@ host_link_read_client(struct host_link *l)
 	ssize_t n;
 
 	while (l->up == HOST_LINK_UP_OPEN && buf_len(l->to_ch) < l->cap) {
-		n = read(l->fd, tmp, sizeof tmp);
+		/* a stream of the agent session with credit: straight into a
+		 * frame (nothing of the client's waits before it) */
+		if (l->mx != NULL && buf_len(l->to_ch) == 0 && host_mux_writable(l->mx))
+			n = host_mux_read(l->mx, l->fd);
+		else if ((n = read(l->fd, tmp, sizeof tmp)) > 0)
+			buf_append(l->to_ch, tmp, (size_t)n);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -615,7 +620,6 @@ host_link_read_client(struct host_link *l)
 			host_link_kill(l); /* the client ended: the channel goes too */
 			return;
 		}
-		buf_append(l->to_ch, tmp, (size_t)n);
 	}
 }
 

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "byte-order.h"
@@ -145,6 +146,24 @@ host_mux_writable(const struct host_mux_chan *c)
 {
 	return c->state == HOST_MUX_OPEN && c->credit > 0 &&
 	    buf_len(c->h->mux_out) < HOST_MUX_OUT_MAX;
+}
+
+ssize_t
+host_mux_read(struct host_mux_chan *c, int fd)
+{
+	struct buf *out = c->h->mux_out;
+	size_t want = c->credit < HOST_MUX_CHUNK ? c->credit : HOST_MUX_CHUNK;
+	unsigned char *p = buf_reserve(out, PROTO_HEADER_SIZE + want);
+	ssize_t n = read(fd, p + PROTO_HEADER_SIZE, want);
+
+	/* (the header is written once the length is known) */
+	if (n <= 0)
+		return n;
+	proto_put_header(p, PROTO_DATA, c->id, (uint32_t)n);
+	buf_commit(out, PROTO_HEADER_SIZE + (size_t)n);
+	c->credit -= (uint32_t)n;
+	c->h->kicked = 1;
+	return n;
 }
 
 void

@@ -27,18 +27,22 @@ proto_type_name(uint16_t type)
 }
 
 void
-proto_encode(struct buf *out, enum proto_type type, uint32_t channel, const void *payload,
-    size_t len)
+proto_put_header(unsigned char *h, enum proto_type type, uint32_t channel, uint32_t len)
 {
-	unsigned char *h;
-
-	if (len > PROTO_MAX_PAYLOAD)
-		fatal("proto_encode: %zu-byte payload exceeds the frame limit", len);
-	h = buf_reserve(out, PROTO_HEADER_SIZE);
-	be_put_u32(h, (uint32_t)len);
+	be_put_u32(h, len);
 	be_put_u16(h + 4, PROTO_MAGIC);
 	be_put_u16(h + 6, (uint16_t)type);
 	be_put_u32(h + 8, channel);
+}
+
+void
+proto_encode(struct buf *out, enum proto_type type, uint32_t channel, const void *payload,
+    size_t len)
+{
+	if (len > PROTO_MAX_PAYLOAD)
+		fatal("proto_encode: %zu-byte payload exceeds the frame limit", len);
+	proto_put_header(
+	    buf_reserve(out, PROTO_HEADER_SIZE), type, channel, (uint32_t)len);
 	buf_commit(out, PROTO_HEADER_SIZE);
 	buf_append(out, payload, len);
 }

@@ -57,6 +57,10 @@ struct proto_frame {
 	size_t len;
 };
 
+/* Write a frame's 12-byte header at h (for a payload read in place right
+ * behind it, with no copy). */
+void proto_put_header(
+    unsigned char *h, enum proto_type type, uint32_t channel, uint32_t len);
 /* Append one frame to out. Fatal if len > PROTO_MAX_PAYLOAD (a caller bug:
  * split DATA into pieces first). */
 void proto_encode(struct buf *out, enum proto_type type, uint32_t channel,

@@ -5,6 +5,7 @@
 # channel (docs/PROTOCOL.md, "Streams of the agent session"): the agent
 # installs (without SFTP), `up` works, 10 execs run at once, forwardPorts to
 # a 127.0.0.1-bound and a 0.0.0.0-bound server answer, auto-forward works,
+# ssh -L through `rdev ssh-proxy` (its direct-tcpip) reaches the container,
 # 100 MB pass a forward byte-exact, a reader that does not read keeps the
 # broker's memory bounded while another connection goes on, and status says
 # which forwarding sshd refused.
@@ -16,8 +17,8 @@ client=$RDEV_SOURCE_DIR/tests/e2e/forward_client.py
 trap 'rig_remote_cleanup ws' EXIT
 check_eq "the account has never seen rdev" "$(on_host 'ls -A ~/.rdev 2>/dev/null | wc -l')" 0
 
-base=$(rig_ports 3)
-p_lo=$base p_any=$((base + 1)) p_auto=$((base + 2))
+base=$(rig_ports 4)
+p_lo=$base p_any=$((base + 1)) p_auto=$((base + 2)) p_ssh=$((base + 3))
 on_host "mkdir -p ~/ws && cat > ~/ws/.devcontainer.json" <<JSON
 {
   "image": "$RDEV_RIG_IMAGE_BOOKWORM",
@@ -76,6 +77,17 @@ auto_listed() {
 }
 eventually "a new listening port is forwarded by itself" auto_listed
 check_eq "and answers" "$(curl -sf "http://127.0.0.1:$p_auto/blob" | sha256sum | cut -d' ' -f1)" "$want"
+
+# --- ssh -L through rdev ssh-proxy: its direct-tcpip rides the same session -------
+rdev ssh-config "$name:~/ws" >"$TEST_TMP/ssh.cfg"
+ssh -F "$TEST_TMP/ssh.cfg" -o BatchMode=yes -N -o ExitOnForwardFailure=yes \
+	-L "$p_ssh:localhost:$p_lo" rdev-ws 2>"$TEST_TMP/L.err" &
+ssh_l=$!
+eventually "ssh -L through rdev ssh-proxy listens" bash -c "exec 3<>/dev/tcp/127.0.0.1/$p_ssh"
+check_eq "ssh -L through rdev ssh-proxy: the 127.0.0.1 server answers, byte-exact" \
+	"$(curl -sf "http://127.0.0.1:$p_ssh/blob" | sha256sum | cut -d' ' -f1)" "$want"
+kill $ssh_l
+wait $ssh_l 2>/dev/null || true
 
 # --- 100 MB byte-exact; a reader that does not read ---------------------------------
 docker exec "$cid" sh -c 'head -c 100000000 /dev/urandom > /www/big'

@@ -184,6 +184,27 @@ rig_open_tcp(
 	buf_free(data);
 }
 
+/* A rig with "agent" stream id open (the broker's window 100), its answer
+ * checked; the test's end of it made nonblocking. */
+static void
+rig_init_agent(struct rig *r, uint32_t id)
+{
+	struct buf *data = buf_new();
+	char req[128], ctl[256] = "";
+	int eof = 0;
+
+	rig_init(r);
+	snprintf(req, sizeof req,
+	    "{\"id\":%u,\"op\":\"open\",\"connect\":\"agent\",\"window\":100}", id);
+	rig_send_json(r, req);
+	rig_run(r, 2);
+	rig_take_data(r, id, data, &eof, ctl, sizeof ctl);
+	ASSERT_STR_CONTAINS(ctl, "\"ok\":true");
+	ASSERT_TRUE(r->agent_fd >= 0);
+	fcntl(r->agent_fd, F_SETFL, O_NONBLOCK);
+	buf_free(data);
+}
+
 TEST(tcp_stream_both_ways_and_half_closes)
 {
 	struct rig r;
@@ -195,7 +216,7 @@ TEST(tcp_stream_both_ways_and_half_closes)
 	rig_open_tcp(&r, 5, port, 65536, ctl, sizeof ctl);
 	ASSERT_STR_CONTAINS(ctl, "\"id\":5");
 	ASSERT_STR_CONTAINS(ctl, "\"ok\":true");
-	ASSERT_STR_CONTAINS(ctl, "\"window\":1048576");
+	ASSERT_STR_CONTAINS(ctl, "\"window\":2097152"); /* SERVE_MUX_TCP_WINDOW */
 	conn = accept(lfd, NULL, NULL);
 	ASSERT_TRUE(conn >= 0);
 	/* broker -> server, then its half close */
@@ -215,6 +236,43 @@ TEST(tcp_stream_both_ways_and_half_closes)
 	ASSERT_INT_EQ(eof, 2); /* EOF, then CLOSE: both ends done */
 	buf_free(data);
 	close(lfd);
+	rig_free(&r);
+}
+
+/* More DATA in one read than one sendmsg passes on, to a peer that does
+ * not read yet: what its socket did not take waits, in order. */
+TEST(stream_keeps_the_order_of_a_full_socket)
+{
+	struct rig r;
+	struct buf *b = buf_new();
+	static unsigned char frame[40000], got[65536];
+	size_t total = 0, sent = 0;
+	ssize_t n;
+	int bad = 0;
+
+	rig_init_agent(&r, 4);
+	/* 25 frames (more than one sendmsg's 16) of a counting pattern in one
+	 * write: 1 MB, more than the unread socketpair holds */
+	for (int i = 0; i < 25; i++) {
+		for (size_t j = 0; j < sizeof frame; j++)
+			frame[j] = (unsigned char)((sent + j) % 251);
+		proto_encode(b, PROTO_DATA, 4, frame, sizeof frame);
+		sent += sizeof frame;
+	}
+	ASSERT_INT_EQ(write(r.to[1], buf_data(b), buf_len(b)), (ssize_t)buf_len(b));
+	rig_run(&r, 1);
+	for (int pass = 0; pass < 200 && total < sent; pass++) {
+		while ((n = read(r.agent_fd, got, sizeof got)) > 0) {
+			for (ssize_t j = 0; j < n; j++)
+				bad |=
+				    got[j] != (unsigned char)((total + (size_t)j) % 251);
+			total += (size_t)n;
+		}
+		rig_run(&r, 1);
+	}
+	ASSERT_INT_EQ(total, sent);
+	ASSERT_INT_EQ(bad, 0);
+	buf_free(b);
 	rig_free(&r);
 }
 
@@ -284,19 +342,11 @@ TEST(agent_stream_and_grants_back)
 	struct proto_frame f;
 	struct buf *p;
 	static char chunk[65536], tmp[65536];
-	char ctl[256] = "";
 	size_t got = 0, granted = 0;
 	ssize_t n;
 	int eof = 0;
 
-	rig_init(&r);
-	rig_send_json(
-	    &r, "{\"id\":2,\"op\":\"open\",\"connect\":\"agent\",\"window\":100}");
-	rig_run(&r, 2);
-	rig_take_data(&r, 2, data, &eof, ctl, sizeof ctl);
-	ASSERT_STR_CONTAINS(ctl, "\"ok\":true");
-	ASSERT_TRUE(r.agent_fd >= 0);
-	fcntl(r.agent_fd, F_SETFL, O_NONBLOCK);
+	rig_init_agent(&r, 2);
 	/* a quarter of its window, in pieces, read by the "agent" as it comes */
 	for (int i = 0; i < 4; i++) {
 		rig_send(&r, PROTO_DATA, 2, chunk, sizeof chunk);
