@@ -144,13 +144,17 @@ sync_live_batch(struct sync_live *l, int all, char **cause)
 	sync_watch_take(l->w, &b);
 	all |= b.all;
 	if (b.ignore_changed) {
-		if (sync_scan_ignore(l->s->path, l->o->scan_flags, &ig, cause) != 0 ||
-		    sync_watch_set_ignore(l->w, ig, cause) != 0) {
+		if (sync_scan_ignore(l->s->path, l->o->scan_flags, &ig, cause) != 0) {
 			sync_watch_batch_clear(&b);
 			return -1;
 		}
+		/* (the watch has ig from here on, even when it fails) */
 		sync_ignore_free(l->ig);
 		l->ig = ig;
+		if (sync_watch_set_ignore(l->w, ig, cause) != 0) {
+			sync_watch_batch_clear(&b);
+			return -1;
+		}
 	}
 	if (sync_scan_roots(l->s->path, all ? everything : b.roots, all ? 1 : b.nroots,
 		l->ig, l->state, &fresh, cause) != 0) {
