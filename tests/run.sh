@@ -20,16 +20,28 @@ bash tests/rig/rig.sh deps
 dpkg-query -W -f='${Status}' clang libclang-rt-14-dev clang-format 2>/dev/null | grep -c 'install ok installed' | grep -q 3 ||
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends clang libclang-rt-14-dev clang-format >/dev/null
 
-rig_started=0
+rig_started=0 rig_up= rig_log=
 cleanup() {
 	local rc=$?
+	# (a rig still coming up first, so that `down` stops all it started)
+	if [ -n "$rig_up" ]; then
+		wait "$rig_up" || true
+		cat "$rig_log" >&2
+	fi
+	[ -z "$rig_log" ] || rm -f "$rig_log"
 	[ $rig_started -eq 1 ] && bash tests/rig/rig.sh down || true
 	echo "tests/run.sh: finished in $(($(date +%s) - start)) s, exit $rc" >&2
 	exit $rc
 }
 trap cleanup EXIT
 rig_started=1
-bash tests/rig/rig.sh up
+# The rig comes up (dockerd, the base images: debootstrap, docker import and
+# builds; the reference CLI from npm: mostly waiting for the network and the
+# disk) while the first build compiles: neither needs the other. Its output
+# is shown when it is up (or when the run ends first).
+rig_log=$(mktemp /tmp/rdev-rig-up.XXXXXX)
+bash tests/rig/rig.sh up >"$rig_log" 2>&1 &
+rig_up=$!
 
 build_dir() { case $1 in normal) echo build ;; asan) echo build-asan ;; esac; }
 
@@ -79,6 +91,16 @@ run_tests() {
 kinds=(${RDEV_BUILDS:-normal asan})
 echo "=== ${kinds[0]} build ($(build_dir "${kinds[0]}")) ==="
 build "${kinds[0]}"
+waited=$(date +%s)
+if ! wait "$rig_up"; then
+	rig_up=
+	cat "$rig_log" >&2
+	echo "tests/run.sh: the rig did not come up (tests/rig/rig.sh up)" >&2
+	exit 1
+fi
+rig_up=
+cat "$rig_log" >&2
+echo "(waited $(($(date +%s) - waited)) s for the rig after the ${kinds[0]} build)"
 for i in "${!kinds[@]}"; do
 	next=${kinds[$((i + 1))]:-}
 	builder=
