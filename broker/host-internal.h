@@ -315,6 +315,9 @@ struct host_session {
 	int ssh_out;	   /* libssh holds output for a full socket */
 	long long last_rx; /* when the SSH socket last had something */
 	struct rdev_ssh *ssh;
+	/* What the last connect found (host_ssh_connect): its fail says what
+	 * kind of failure the clients waiting on it are told of. */
+	struct ssh_connect_report connect_report;
 	int kicked;	   /* a channel callback ran: serve links before waiting */
 	unsigned link_seq; /* the last link's id */
 	unsigned call_seq; /* the last call's id */
@@ -450,6 +453,9 @@ void host_watch_forward_clear(struct host_forward *f);
 void host_send_json(int fd, enum proto_type type, const cJSON *obj);
 /* Answer request id with {"ok":false,"error":error}. */
 void host_send_error(int fd, int id, const char *error);
+/* The same with the kind of connect failure behind it ("errorKind": its
+ * rdev_ssh_fail_name; none for SSH_FAIL_NONE). */
+void host_send_failure(int fd, int id, const char *error, enum ssh_fail fail);
 /* The string member name of o, borrowed from o; NULL if absent, not a
  * string or empty. */
 const char *host_json_str(const cJSON *o, const char *name);
