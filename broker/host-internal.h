@@ -569,6 +569,11 @@ void host_agent_call_forget(struct host_call *c);
 int host_agent_calls_progress(struct host_session *h);
 /* End every call with error why (the session is going): their done run. */
 void host_agent_calls_end(struct host_session *h, const char *why);
+/* The agent session's answer msg (borrowed) to request id
+ * (host_mux_request): the call that asked it is done. */
+void host_agent_call_answer(struct host_session *h, uint32_t id, const cJSON *msg);
+/* The agent session is gone (why): the calls asked on it fail. */
+void host_agent_calls_session_lost(struct host_session *h, const char *why);
 
 /* host-mux.c */
 /* A new stream (waiting: host_mux_step sends its open once an agent
@@ -597,6 +602,10 @@ void host_mux_send_eof(struct host_mux_chan *c);
 void host_mux_close(struct host_mux_chan *c);
 /* Bytes of the agent's channel (after "listening"): its frames. */
 void host_mux_input(struct host_session *h, const void *data, size_t len);
+/* Send req (borrowed; its "id" replaced) on the agent session itself, as
+ * the long-lived agent answers "info" (serve-mux.h): its id there, whose
+ * answer goes to host_agent_call_answer. The agent must be listening. */
+uint32_t host_mux_request(struct host_session *h, const cJSON *req);
 /* The agent ended: every stream sent fails with why, the buffers go. */
 void host_mux_reset(struct host_session *h, const char *why);
 /* Each round: send the waiting opens, write what waits for the agent.
