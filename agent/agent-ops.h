@@ -104,6 +104,23 @@ extern const struct agent_op agent_op_sync;	     /* upload a folder (stream) */
 extern const struct agent_op agent_op_clone;	     /* clone or fetch a git URL */
 extern const struct agent_op agent_op_source_folder; /* a source's folder */
 
+/* Docker's facts that change only with the daemon (its version, its root
+ * folder), kept by the long-lived agent between "info" answers
+ * (serve-listen.c) for at most OP_INFO_CACHE_MS, and dropped whenever a
+ * Docker request fails. Plain data: zeroed is empty; op_info_cache_clear
+ * frees what it holds. */
+#define OP_INFO_CACHE_MS 30000
+struct op_info_cache {
+	char *version;	/* NULL: not known */
+	char *root_dir; /* NULL: not known */
+	long long at_ms;
+};
+/* The "info" answer (op-info.c) into *result (new), with cache (NULL:
+ * none) saving the Docker requests it can. 0, or -1 with *cause (a
+ * malformed policy). */
+int op_info_collect(struct op_info_cache *cache, cJSON **result, char **cause);
+void op_info_cache_clear(struct op_info_cache *c);
+
 /* Helpers the rows share. */
 
 /* "PROG up FOLDER [--config FILE]"; the caller frees. */

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "docker.h"
 #include "host-policy.h"
 #include "host-usage.h"
@@ -35,49 +36,69 @@ op_info_docker_problem(const char *derr)
 	return "other";
 }
 
-/* Docker's root folder and the space free there. */
-static void
-op_info_docker_root(struct docker *d, cJSON *o)
+void
+op_info_cache_clear(struct op_info_cache *c)
 {
-	cJSON *info = NULL;
+	free(c->version);
+	free(c->root_dir);
+	memset(c, 0, sizeof *c);
+}
+
+/* Docker's version and root folder into c (fresh ones when c has none or
+ * they are older than OP_INFO_CACHE_MS). 0, or -1 with *derr. */
+static int
+op_info_docker_static(struct docker *d, struct op_info_cache *c, char **derr)
+{
+	cJSON *version = NULL, *info = NULL;
 	const cJSON *v;
-	char *derr = NULL;
-	double free_bytes;
 	int status;
 
-	if (docker_request(d, "GET", "/info", NULL, &status, &info, &derr) == 0 &&
-	    status == 200 &&
-	    cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(info, "DockerRootDir"))) {
-		cJSON_AddStringToObject(o, "dockerRootDir", v->valuestring);
-		if ((free_bytes = host_usage_disk_free(v->valuestring)) >= 0)
-			cJSON_AddNumberToObject(o, "dockerRootFree", free_bytes);
-	}
-	free(derr);
+	if (c->version != NULL && c->root_dir != NULL &&
+	    clock_now_ms() - c->at_ms < OP_INFO_CACHE_MS)
+		return 0;
+	op_info_cache_clear(c);
+	if (docker_request(d, "GET", "/version", NULL, &status, &version, derr) != 0)
+		return -1;
+	if (status == 200 &&
+	    cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(version, "Version")))
+		c->version = xstrdup(v->valuestring);
+	cJSON_Delete(version);
+	if (docker_request(d, "GET", "/info", NULL, &status, &info, derr) != 0)
+		return -1;
+	if (status == 200 &&
+	    cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(info, "DockerRootDir")))
+		c->root_dir = xstrdup(v->valuestring);
 	cJSON_Delete(info);
+	c->at_ms = clock_now_ms();
+	return 0;
 }
 
 /* Docker's version and this host's facts with its environments into o (or
- * "dockerError"). */
+ * "dockerError"); the version and root folder from c when it has them. */
 static void
-op_info_docker(cJSON *o, const struct host_policy *p)
+op_info_docker(cJSON *o, const struct host_policy *p, struct op_info_cache *c)
 {
 	struct docker *d = docker_new(NULL);
 	struct host_usage u;
-	cJSON *version = NULL, *facts, *item;
-	const cJSON *v;
+	cJSON *facts, *item;
 	char *derr = NULL;
-	int status, have_usage = 0;
+	double free_bytes;
+	int have_usage = 0;
 
-	if (docker_request(d, "GET", "/version", NULL, &status, &version, &derr) == 0 &&
-	    status == 200 &&
-	    cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(version, "Version")))
-		cJSON_AddStringToObject(o, "dockerVersion", v->valuestring);
+	if (op_info_docker_static(d, c, &derr) == 0 &&
+	    host_usage_read(d, p, &u, &derr) == 0)
+		have_usage = 1;
+	if (derr != NULL)
+		op_info_cache_clear(c); /* the daemon may be another one next time */
+	if (c->version != NULL)
+		cJSON_AddStringToObject(o, "dockerVersion", c->version);
 	else
 		cJSON_AddNullToObject(o, "dockerVersion");
-	if (derr == NULL && host_usage_read(d, p, &u, &derr) == 0)
-		have_usage = 1;
-	if (derr == NULL)
-		op_info_docker_root(d, o);
+	if (c->root_dir != NULL) {
+		cJSON_AddStringToObject(o, "dockerRootDir", c->root_dir);
+		if ((free_bytes = host_usage_disk_free(c->root_dir)) >= 0)
+			cJSON_AddNumberToObject(o, "dockerRootFree", free_bytes);
+	}
 	facts = host_usage_facts(p, have_usage ? &u : NULL);
 	while ((item = facts->child) != NULL)
 		cJSON_AddItemToObject(
@@ -90,19 +111,18 @@ op_info_docker(cJSON *o, const struct host_policy *p)
 		cJSON_AddStringToObject(o, "dockerProblem", op_info_docker_problem(derr));
 	}
 	free(derr);
-	cJSON_Delete(version);
 	docker_free(d);
 }
 
-static int
-op_info_run(const struct agent_op_req *r, cJSON **result, char **cause)
+int
+op_info_collect(struct op_info_cache *cache, cJSON **result, char **cause)
 {
 	struct passwd *pw = getpwuid(getuid());
+	struct op_info_cache none = { 0 };
 	struct host_policy p;
 	struct timespec ts;
 	cJSON *o;
 
-	(void)r;
 	if (host_policy_load(&p, cause) != 0)
 		return -1;
 	if ((o = cJSON_CreateObject()) == NULL)
@@ -114,10 +134,18 @@ op_info_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	cJSON_AddNumberToObject(
 	    o, "time", (double)ts.tv_sec * 1000 + (double)(ts.tv_nsec / 1000000));
-	op_info_docker(o, &p);
+	op_info_docker(o, &p, cache != NULL ? cache : &none);
+	op_info_cache_clear(&none);
 	host_policy_clear(&p);
 	*result = o;
 	return 0;
+}
+
+static int
+op_info_run(const struct agent_op_req *r, cJSON **result, char **cause)
+{
+	(void)r;
+	return op_info_collect(NULL, result, cause);
 }
 
 const struct agent_op agent_op_info = { "info", 0, op_info_run,

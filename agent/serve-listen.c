@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent-ops.h"
 #include "atomic-file.h"
 #include "buf.h"
 #include "cmd.h"
@@ -224,11 +225,22 @@ serve_listen_accept(int lfd, struct serve_mux *mux)
 	}
 }
 
-/* What an "agent" stream of the agent session needs (serve_mux_agent_fn). */
+/* What an "agent" stream of the agent session needs (serve_mux_agent_fn),
+ * and what its "info" answers keep of Docker's facts between them. */
 struct serve_listen_ctx {
 	int lfd;
 	struct serve_mux *mux;
+	struct op_info_cache info;
 };
+
+/* serve_mux_info_fn: the host's facts, in this process. */
+static int
+serve_listen_info(void *arg, cJSON **result, char **cause)
+{
+	struct serve_listen_ctx *ctx = arg;
+
+	return op_info_collect(&ctx->info, result, cause);
+}
 
 /* An "agent" stream: a connection served by a child, as one to the socket
  * is, over a socketpair. Our end, or -1 with *cause. */
@@ -287,8 +299,10 @@ serve_listen_run(const char *id)
 	 * The broker may open streams on it (serve-mux.h); they end with it.
 	 * Connections being served by children go on after that: each ends
 	 * with its peer. */
+	memset(&ctx, 0, sizeof ctx);
 	ctx.lfd = lfd;
 	ctx.mux = serve_mux_new(0, 1, serve_listen_agent_stream, &ctx);
+	serve_mux_set_info(ctx.mux, serve_listen_info, &ctx);
 	while (!serve_listen_stop) {
 		pfd[0] = (struct pollfd){ .fd = lfd, .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = listen_sigpipe[0], .events = POLLIN };
@@ -304,6 +318,7 @@ serve_listen_run(const char *id)
 			serve_listen_accept(lfd, ctx.mux);
 	}
 	serve_mux_free(ctx.mux);
+	op_info_cache_clear(&ctx.info);
 	close(lfd);
 	unlink(path);
 	free(path);

@@ -69,6 +69,8 @@ struct serve_mux {
 	int ended;
 	serve_mux_agent_fn agent;
 	void *agent_arg;
+	serve_mux_info_fn info;
+	void *info_arg;
 	serve_mux_connect_fn connect;
 	struct serve_mux_streams streams;
 	struct pollfd *pfds;
@@ -103,6 +105,13 @@ void
 serve_mux_set_connect(struct serve_mux *m, serve_mux_connect_fn fn)
 {
 	m->connect = fn;
+}
+
+void
+serve_mux_set_info(struct serve_mux *m, serve_mux_info_fn fn, void *arg)
+{
+	m->info = fn;
+	m->info_arg = arg;
 }
 
 static void
@@ -176,6 +185,29 @@ serve_mux_answer(
 		cJSON_AddStringToObject(o, "error", error);
 		cJSON_AddBoolToObject(o, "refused", refused);
 	}
+	serve_mux_send_json(m, PROTO_CONTROL, 0, o);
+}
+
+/* An "info" request {"id":N,"op":"info"}: answered here, in this process
+ * (no connection, no child: the broker's probe of many hosts at once), or
+ * refused when nobody answers them. */
+static void
+serve_mux_info(struct serve_mux *m, const cJSON *req)
+{
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(req, "id");
+	cJSON *o = cJSON_CreateObject(), *result = NULL;
+	char *cause = NULL;
+
+	cJSON_AddItemToObject(o, "id", cJSON_Duplicate(id, 1));
+	if (m->info != NULL && m->info(m->info_arg, &result, &cause) == 0) {
+		cJSON_AddBoolToObject(o, "ok", 1);
+		cJSON_AddItemToObject(o, "result", result);
+	} else {
+		cJSON_AddBoolToObject(o, "ok", 0);
+		cJSON_AddStringToObject(
+		    o, "error", cause != NULL ? cause : "info: not answered here");
+	}
+	free(cause);
 	serve_mux_send_json(m, PROTO_CONTROL, 0, o);
 }
 
@@ -367,6 +399,7 @@ serve_mux_frame(struct serve_mux *m, const struct proto_frame *f)
 	struct serve_mux_stream *s;
 	cJSON *msg;
 	uint32_t version;
+	const char *op;
 	char *why = NULL;
 
 	if (!m->got_hello) {
@@ -388,10 +421,11 @@ serve_mux_frame(struct serve_mux *m, const struct proto_frame *f)
 	if (f->type == PROTO_CONTROL) {
 		if ((msg = proto_frame_json(f, NULL)) == NULL)
 			return 0;
-		if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(msg, "op")) &&
-		    strcmp(cJSON_GetObjectItemCaseSensitive(msg, "op")->valuestring,
-			"open") == 0)
+		op = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(msg, "op"));
+		if (op != NULL && strcmp(op, "open") == 0)
 			serve_mux_open(m, msg);
+		else if (op != NULL && strcmp(op, "info") == 0)
+			serve_mux_info(m, msg);
 		cJSON_Delete(msg);
 		return 0;
 	}

@@ -14,7 +14,10 @@
  * neither side sends more DATA on a stream than the other has granted (W,
  * W2 at the open, then each WINDOW), so one slow reader stalls only its
  * own stream, and the agent holds at most its window per stream for its
- * socket (SERVE_MUX_WINDOW, SERVE_MUX_TCP_WINDOW for a "tcp" stream).
+ * socket (SERVE_MUX_WINDOW, SERVE_MUX_TCP_WINDOW for a "tcp" stream). A
+ * CONTROL request {"id":N,"op":"info"} (N any number; the broker takes it
+ * from the streams' ids) is answered on the session itself
+ * (serve_mux_set_info), with no stream.
  *
  * Ownership: serve_mux_new's object owns its streams (their sockets and
  * buffers) and its buffers; the in and out fds stay the caller's. Single
@@ -25,6 +28,8 @@
 
 #include <poll.h>
 #include <stddef.h>
+
+#include <cjson/cJSON.h>
 
 /* The agent's receive window per stream: an "agent" stream's ... */
 #define SERVE_MUX_WINDOW (1u << 20)
@@ -50,6 +55,12 @@ struct serve_mux *serve_mux_new(
 typedef int (*serve_mux_connect_fn)(const char *address, int port, int *err);
 /* Replace how m connects "tcp" streams (tests and fuzzing: no network). */
 void serve_mux_set_connect(struct serve_mux *m, serve_mux_connect_fn fn);
+/* The answer to an "info" request on the agent session itself
+ * ({"id":N,"op":"info"} -> {"id":N,"ok":true,"result":{...}} or
+ * {"id":N,"ok":false,"error":"..."}): *result new, 0; or -1 with *cause. */
+typedef int (*serve_mux_info_fn)(void *arg, cJSON **result, char **cause);
+/* Who answers "info" requests (none set: they are refused). */
+void serve_mux_set_info(struct serve_mux *m, serve_mux_info_fn fn, void *arg);
 /* Act on bytes from the broker (what serve_mux_poll reads from in_fd):
  * whole frames are handled, a partial one waits for the rest. 0, or -1 when
  * they are not the protocol (logged; the caller ends). Answers and stream

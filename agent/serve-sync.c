@@ -13,6 +13,7 @@
 #include "agent-cmds.h"
 #include "agent-state.h"
 #include "buf.h"
+#include "error.h"
 #include "log.h"
 #include "source-root.h"
 #include "sync-recv.h"
@@ -49,50 +50,113 @@ serve_sync_lock(const char *name, char **cause)
 	return fd;
 }
 
-/* Read the router's frames for the stream until its EOF (1), a CLOSE or the
- * router's end (0: given up), or an error (-1 with *cause). */
-static int
-serve_sync_stream(struct serve_job *j, uint32_t ch, struct sync_recv *r, char **cause)
-{
-	struct buf *in = buf_new();
-	struct proto_frame f;
-	unsigned char *p;
-	size_t used;
-	ssize_t n;
-	int rc = 0, d;
+/* The most manifest text a sync may stream ("filesBytes"). */
+#define SERVE_SYNC_MANIFEST_MAX (512u << 20)
 
+/* The next frame on channel ch from the router (in holds what was read and
+ * not decoded; f's payload is in it until the next call): 1, 0 when the
+ * router is gone, -1 with *cause. Frames of other channels are dropped. */
+static int
+serve_sync_next(struct serve_job *j, uint32_t ch, struct buf *in, size_t *used,
+    struct proto_frame *f, char **cause)
+{
+	unsigned char *p;
+	ssize_t n;
+	int d;
+
+	buf_consume(in, *used);
+	*used = 0;
 	for (;;) {
+		while (
+		    (d = proto_decode(buf_data(in), buf_len(in), f, used, cause)) == 1) {
+			if (f->channel == ch)
+				return 1;
+			buf_consume(in, *used);
+			*used = 0;
+		}
+		if (d < 0)
+			return -1;
 		p = buf_reserve(in, SERVE_READ_SIZE);
 		n = read(j->sock, p, SERVE_READ_SIZE);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			break; /* the router is gone */
+			return 0; /* the router is gone */
 		buf_commit(in, (size_t)n);
-		while ((d = proto_decode(buf_data(in), buf_len(in), &f, &used, cause)) ==
-		    1) {
-			if (f.channel == ch && f.type == PROTO_DATA &&
-			    sync_recv_feed(r, f.payload, f.len, cause) != 0)
-				rc = -1;
-			else if (f.channel == ch && f.type == PROTO_EOF)
-				rc = 1;
-			else if (f.channel == ch && f.type == PROTO_CLOSE)
-				rc = 0;
-			else {
-				buf_consume(in, used);
-				continue;
-			}
-			buf_consume(in, used);
-			if (rc != 0 || f.type == PROTO_CLOSE)
-				goto out;
-		}
-		if (d < 0) {
-			rc = -1;
-			break;
-		}
 	}
-out:
-	buf_free(in);
+}
+
+/* A manifest streamed after the request ("filesBytes": len bytes of JSON
+ * as DATA on ch) into *files (new). 0, or -1 with *cause. */
+static int
+serve_sync_read_manifest(struct serve_job *j, uint32_t ch, const cJSON *bytes,
+    struct buf *in, cJSON **files, char **cause)
+{
+	struct buf *text = buf_new();
+	struct proto_frame f;
+	size_t used = 0, len;
+	int rc;
+
+	*files = NULL;
+	if (!cJSON_IsNumber(bytes) || !(bytes->valuedouble >= 2) ||
+	    bytes->valuedouble > SERVE_SYNC_MANIFEST_MAX) {
+		buf_free(text);
+		return error_set(
+		    cause, "\"filesBytes\": expected 2 to %u", SERVE_SYNC_MANIFEST_MAX);
+	}
+	len = (size_t)bytes->valuedouble;
+	while (buf_len(text) < len &&
+	    (rc = serve_sync_next(j, ch, in, &used, &f, cause)) == 1) {
+		if (f.type != PROTO_DATA || f.len > len - buf_len(text))
+			break;
+		buf_append(text, f.payload, f.len);
+	}
+	buf_consume(in, used);
+	if (buf_len(text) == len)
+		*files = cJSON_ParseWithLength((const char *)buf_data(text), len);
+	buf_free(text);
+	if (*files == NULL && (cause == NULL || *cause == NULL))
+		error_set(cause, "the streamed manifest is not %zu bytes of JSON", len);
+	return *files != NULL ? 0 : -1;
+}
+
+/* need (paths) as indexes in want, the manifest's order (sorted, as the
+ * client sends it): what a streamed manifest is answered with, a fraction
+ * of its size. New array. */
+static cJSON *
+serve_sync_need_indexes(const struct sync_scan *want, const cJSON *need)
+{
+	cJSON *out = cJSON_CreateArray();
+	const struct sync_entry *e;
+	const cJSON *p;
+
+	cJSON_ArrayForEach(p, need) {
+		if ((e = sync_scan_find(want, cJSON_GetStringValue(p))) != NULL)
+			cJSON_AddItemToArray(
+			    out, cJSON_CreateNumber((double)(e - want->v)));
+	}
+	return out;
+}
+
+/* Read the router's frames for the stream until its EOF (1), a CLOSE or the
+ * router's end (0: given up), or an error (-1 with *cause). */
+static int
+serve_sync_stream(
+    struct serve_job *j, uint32_t ch, struct buf *in, struct sync_recv *r, char **cause)
+{
+	struct proto_frame f;
+	size_t used = 0;
+	int rc;
+
+	while ((rc = serve_sync_next(j, ch, in, &used, &f, cause)) == 1) {
+		if (f.type == PROTO_DATA &&
+		    sync_recv_feed(r, f.payload, f.len, cause) != 0)
+			return -1;
+		if (f.type == PROTO_EOF)
+			return 1;
+		if (f.type == PROTO_CLOSE)
+			return 0;
+	}
 	return rc;
 }
 
@@ -120,19 +184,29 @@ serve_job_sync(struct serve_job *j)
 	    (uint32_t)cJSON_GetObjectItemCaseSensitive(j->req, "channel")->valuedouble;
 	struct sync_scan *want = NULL;
 	const cJSON *delete = cJSON_GetObjectItemCaseSensitive(j->req, "delete");
+	const cJSON *bytes = cJSON_GetObjectItemCaseSensitive(j->req, "filesBytes");
 	struct sync_recv *r = NULL;
+	struct buf *in = buf_new();
 	char *folder = NULL, *index = NULL, *cause = NULL, **del = NULL;
 	size_t ndel = 0;
-	cJSON *need = NULL, *msg, *result = NULL;
+	cJSON *need = NULL, *msg, *result = NULL, *streamed = NULL, *msg_need;
 	int rc, lock = -1;
 
+	/* (read first: the client sends it right after the request) */
+	if (bytes != NULL &&
+	    serve_sync_read_manifest(j, ch, bytes, in, &streamed, &cause) != 0) {
+		serve_job_error(j, cause, CMD_EXIT_FAILURE);
+		goto out;
+	}
 	folder =
 	    source_root_folder(cJSON_IsString(name) ? name->valuestring : NULL, &cause);
 	if (folder == NULL ||
 	    (index = serve_sync_index_path(name->valuestring, &cause)) == NULL ||
 	    (lock = serve_sync_lock(name->valuestring, &cause)) < 0 ||
-	    sync_scan_from_manifest(
-		cJSON_GetObjectItemCaseSensitive(j->req, "files"), &want, &cause) != 0 ||
+	    sync_scan_from_manifest(streamed != NULL
+		    ? streamed
+		    : cJSON_GetObjectItemCaseSensitive(j->req, "files"),
+		&want, &cause) != 0 ||
 	    (delete != NULL && sync_paths_from_json(delete, &del, &ndel, &cause) != 0) ||
 	    sync_recv_open(folder, index, want, &r, &need, &cause) != 0) {
 		serve_job_error(j, cause, CMD_EXIT_FAILURE);
@@ -150,11 +224,16 @@ serve_job_sync(struct serve_job *j)
 	cJSON_AddNumberToObject(msg, "channel", ch);
 	result = cJSON_AddObjectToObject(msg, "result");
 	cJSON_AddStringToObject(result, "folder", folder);
+	if (streamed != NULL) {
+		msg_need = serve_sync_need_indexes(want, need);
+		cJSON_Delete(need);
+		need = msg_need;
+	}
 	cJSON_AddItemToObject(result, "need", need);
 	result = NULL;
 	serve_job_send(j, PROTO_CONTROL, 0, msg);
 	cJSON_Delete(msg);
-	rc = serve_sync_stream(j, ch, r, &cause);
+	rc = serve_sync_stream(j, ch, in, r, &cause);
 	msg = cJSON_CreateObject();
 	if (rc == 1 && sync_recv_finish(r, &result, &cause) == 0) {
 		cJSON_AddNumberToObject(msg, "status", 0);
@@ -170,6 +249,8 @@ serve_job_sync(struct serve_job *j)
 	cJSON_Delete(msg);
 	serve_sync_linger(j);
 out:
+	buf_free(in);
+	cJSON_Delete(streamed);
 	for (size_t i = 0; i < ndel; i++)
 		free(del[i]);
 	free(del);

@@ -85,6 +85,7 @@ broker_probe_on_finish(evutil_socket_t fd, short what, void *arg)
 		if (a == NULL) {
 			a = cJSON_CreateObject();
 			cJSON_AddStringToObject(a, "error", "timeout");
+			cJSON_AddStringToObject(a, "errorKind", "timeout");
 		}
 		cJSON_AddItemToArray(hosts, a);
 	}
@@ -122,17 +123,19 @@ broker_probe_slot_done(struct broker_probe_slot *s, cJSON *answer)
 		broker_probe_finish_soon(s->p);
 }
 
+/* Slot s failed: error, and kind (NULL: none), the kind of connect failure
+ * the host's session recorded (host_send_failure). A connect that timed out
+ * is the same finding as the probe's own deadline: "timeout". */
 static void
-broker_probe_slot_error(struct broker_probe_slot *s, const char *error)
+broker_probe_slot_error(struct broker_probe_slot *s, const char *error, const char *kind)
 {
 	cJSON *a = cJSON_CreateObject();
 
-	/* A connect that timed out (libssh 0.10: "Timeout connecting to
-	 * ADDR"; this probe's, or an earlier session's to the same host) is
-	 * the same finding as the probe's own deadline: "timeout". */
-	if (strstr(error, "Timeout connecting") != NULL)
+	if (kind != NULL && strcmp(kind, "timeout") == 0)
 		error = "timeout";
 	cJSON_AddStringToObject(a, "error", error);
+	if (kind != NULL)
+		cJSON_AddStringToObject(a, "errorKind", kind);
 	broker_probe_slot_done(s, a);
 }
 
@@ -143,7 +146,7 @@ broker_probe_slot_frame(struct broker_probe_slot *s, const struct proto_frame *f
 {
 	cJSON *msg = f->type == PROTO_CONTROL ? proto_frame_json(f, NULL) : NULL;
 	cJSON *a, *result;
-	const char *ev, *err;
+	const char *ev, *err, *kind;
 
 	if (msg == NULL)
 		return 1;
@@ -153,7 +156,8 @@ broker_probe_slot_frame(struct broker_probe_slot *s, const struct proto_frame *f
 			broker_probe_slot_error(s,
 			    "asks for a passphrase or password (a probe does not "
 			    "prompt: add the key to ssh-agent, or run a command on "
-			    "the host once)");
+			    "the host once)",
+			    NULL);
 			cJSON_Delete(msg);
 			return 0;
 		}
@@ -168,7 +172,9 @@ broker_probe_slot_frame(struct broker_probe_slot *s, const struct proto_frame *f
 	} else {
 		err =
 		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(msg, "error"));
-		broker_probe_slot_error(s, err != NULL ? err : "no answer");
+		kind = cJSON_GetStringValue(
+		    cJSON_GetObjectItemCaseSensitive(msg, "errorKind"));
+		broker_probe_slot_error(s, err != NULL ? err : "no answer", kind);
 	}
 	cJSON_Delete(msg);
 	return 0;
@@ -183,7 +189,8 @@ broker_probe_slot_on_read(evutil_socket_t fd, short what, void *arg)
 	int rc;
 
 	if ((rc = proto_conn_read_some(s->conn, &cause)) == 0) {
-		broker_probe_slot_error(s, "the host's session ended without an answer");
+		broker_probe_slot_error(
+		    s, "the host's session ended without an answer", NULL);
 		return;
 	}
 	while (rc > 0 && (rc = proto_conn_next(s->conn, &f, &cause)) == 1) {
@@ -191,7 +198,7 @@ broker_probe_slot_on_read(evutil_socket_t fd, short what, void *arg)
 			return;
 	}
 	if (rc < 0) {
-		broker_probe_slot_error(s, cause);
+		broker_probe_slot_error(s, cause, NULL);
 		free(cause);
 	}
 }
@@ -218,18 +225,18 @@ broker_probe_submit(struct broker_probe *p, int i, const cJSON *host, int timeou
 
 	s->p = p;
 	if (!cJSON_IsObject(host)) {
-		broker_probe_slot_error(s, "not a host");
+		broker_probe_slot_error(s, "not a host", NULL);
 		return;
 	}
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
-		broker_probe_slot_error(s, strerror(errno));
+		broker_probe_slot_error(s, strerror(errno), NULL);
 		return;
 	}
 	/* The session's end stays blocking (host-session.h). */
 	if (submit(arg, host, (timeout_ms + 999) / 1000, sv[1], &cause) != 0) {
 		close(sv[0]);
 		close(sv[1]);
-		broker_probe_slot_error(s, cause != NULL ? cause : "not submitted");
+		broker_probe_slot_error(s, cause != NULL ? cause : "not submitted", NULL);
 		free(cause);
 		return;
 	}

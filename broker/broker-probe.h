@@ -4,9 +4,13 @@
  *
  *   pool-probe {"hosts":[{"host","user","port","sshConfig",...}, ...],
  *          "timeoutMs":N}
- *   -> {"hosts":[{"info":{...}} or {"error":"..."}, ...]}, in their order,
- *      within timeoutMs (at most 60 s) of the request: a host not answered
- *      by then is {"error":"timeout"}.
+ *   -> {"hosts":[{"info":{...}} or {"error":"...","errorKind":K}, ...]},
+ *      in their order, within timeoutMs (at most 60 s) of the request: a
+ *      host not answered by then is {"error":"timeout","errorKind":
+ *      "timeout"}. errorKind, when the session's connect failed, is the kind
+ *      it recorded (rdev_ssh_fail_name: "timeout", "refused",
+ *      "unreachable", "dns", "hostkey", "auth", "other"); error is then
+ *      "timeout" for a timeout, else the session's message.
  *
  * Each host's request goes to its session as an "info" job (host-session.h)
  * on a socketpair of its own; the broker's loop reads their answers and a

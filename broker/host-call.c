@@ -41,6 +41,8 @@ struct host_call {
 	ssh_channel ch;
 	struct ssh_channel_callbacks_struct cb; /* userdata: this call */
 	struct host_mux_chan *mx; /* instead of ch: a stream of the agent session */
+	uint32_t session_id;	  /* instead of both: asked on the agent session itself
+				     (host_mux_request), this its id there */
 	cJSON *req;
 	struct host_agent_opener open;
 	struct buf *in; /* the agent's bytes, not decoded yet */
@@ -197,6 +199,20 @@ host_call_send(struct host_call *c)
 		buf_append(c->in, tmp, (size_t)n);
 }
 
+/* Can c be asked on the agent session itself? An "info" (the broker's probe
+ * of many hosts at once) while the agent listens: the agent answers it in
+ * its own process, with no channel to open and no process to start. */
+static int
+host_call_on_session(const struct host_call *c)
+{
+	const char *op =
+	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c->req, "op"));
+
+	return op != NULL && strcmp(op, "info") == 0 &&
+	    c->h->agent_state == HOST_AGENT_LISTENING && c->h->agent_ch != NULL &&
+	    !c->h->mux_broken;
+}
+
 /* Go on opening c's channel (the agent started first if none runs), then
  * write the request. */
 static void
@@ -205,7 +221,15 @@ host_call_open_step(struct host_call *c)
 	ssh_channel ch = NULL;
 	struct host_mux_chan *mx = NULL;
 	char *cause = NULL;
-	int rc = host_agent_opener_step(c->h, &c->open, &ch, &mx, &cause);
+	int rc;
+
+	if (c->open.ch == NULL && c->open.mx == NULL && c->open.start_seq == 0 &&
+	    host_call_on_session(c)) {
+		c->session_id = host_mux_request(c->h, c->req);
+		host_call_set_state(c, HOST_CALL_ASKING);
+		return;
+	}
+	rc = host_agent_opener_step(c->h, &c->open, &ch, &mx, &cause);
 
 	if (rc == 0)
 		return;
@@ -362,6 +386,39 @@ again:
 		}
 	}
 	return opening;
+}
+
+void
+host_agent_call_answer(struct host_session *h, uint32_t id, const cJSON *msg)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(msg, "error");
+	struct host_call *c;
+
+	LIST_FOREACH(c, &h->calls, entry) {
+		if (c->session_id != id || c->state != HOST_CALL_ASKING)
+			continue;
+		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(msg, "ok"))) {
+			c->result = cJSON_Duplicate(
+			    cJSON_GetObjectItemCaseSensitive(msg, "result"), 1);
+			host_call_set_state(c, HOST_CALL_DONE);
+			h->kicked = 1;
+		} else
+			host_call_fail(c,
+			    xasprintf("%s: %s", h->label,
+				cJSON_IsString(v) ? v->valuestring : "failed"));
+		return;
+	}
+}
+
+void
+host_agent_calls_session_lost(struct host_session *h, const char *why)
+{
+	struct host_call *c;
+
+	LIST_FOREACH(c, &h->calls, entry) {
+		if (c->session_id != 0 && c->state == HOST_CALL_ASKING)
+			host_call_fail(c, xasprintf("%s: %s", h->label, why));
+	}
 }
 
 void

@@ -41,15 +41,23 @@ host_send_progress(int fd, int id, const char *text)
 }
 
 void
-host_send_error(int fd, int id, const char *error)
+host_send_failure(int fd, int id, const char *error, enum ssh_fail fail)
 {
 	cJSON *o = cJSON_CreateObject();
 
 	cJSON_AddNumberToObject(o, "id", id);
 	cJSON_AddBoolToObject(o, "ok", 0);
 	cJSON_AddStringToObject(o, "error", error);
+	if (fail != SSH_FAIL_NONE)
+		cJSON_AddStringToObject(o, "errorKind", rdev_ssh_fail_name(fail));
 	host_send_json(fd, PROTO_CONTROL, o);
 	cJSON_Delete(o);
+}
+
+void
+host_send_error(int fd, int id, const char *error)
+{
+	host_send_failure(fd, id, error, SSH_FAIL_NONE);
 }
 
 /* The string member name of o; NULL if absent, not a string or empty. */

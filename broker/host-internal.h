@@ -315,6 +315,9 @@ struct host_session {
 	int ssh_out;	   /* libssh holds output for a full socket */
 	long long last_rx; /* when the SSH socket last had something */
 	struct rdev_ssh *ssh;
+	/* What the last connect found (host_ssh_connect): its fail says what
+	 * kind of failure the clients waiting on it are told of. */
+	struct ssh_connect_report connect_report;
 	int kicked;	   /* a channel callback ran: serve links before waiting */
 	unsigned link_seq; /* the last link's id */
 	unsigned call_seq; /* the last call's id */
@@ -450,6 +453,9 @@ void host_watch_forward_clear(struct host_forward *f);
 void host_send_json(int fd, enum proto_type type, const cJSON *obj);
 /* Answer request id with {"ok":false,"error":error}. */
 void host_send_error(int fd, int id, const char *error);
+/* The same with the kind of connect failure behind it ("errorKind": its
+ * rdev_ssh_fail_name; none for SSH_FAIL_NONE). */
+void host_send_failure(int fd, int id, const char *error, enum ssh_fail fail);
 /* The string member name of o, borrowed from o; NULL if absent, not a
  * string or empty. */
 const char *host_json_str(const cJSON *o, const char *name);
@@ -563,6 +569,11 @@ void host_agent_call_forget(struct host_call *c);
 int host_agent_calls_progress(struct host_session *h);
 /* End every call with error why (the session is going): their done run. */
 void host_agent_calls_end(struct host_session *h, const char *why);
+/* The agent session's answer msg (borrowed) to request id
+ * (host_mux_request): the call that asked it is done. */
+void host_agent_call_answer(struct host_session *h, uint32_t id, const cJSON *msg);
+/* The agent session is gone (why): the calls asked on it fail. */
+void host_agent_calls_session_lost(struct host_session *h, const char *why);
 
 /* host-mux.c */
 /* A new stream (waiting: host_mux_step sends its open once an agent
@@ -591,6 +602,10 @@ void host_mux_send_eof(struct host_mux_chan *c);
 void host_mux_close(struct host_mux_chan *c);
 /* Bytes of the agent's channel (after "listening"): its frames. */
 void host_mux_input(struct host_session *h, const void *data, size_t len);
+/* Send req (borrowed; its "id" replaced) on the agent session itself, as
+ * the long-lived agent answers "info" (serve-mux.h): its id there, whose
+ * answer goes to host_agent_call_answer. The agent must be listening. */
+uint32_t host_mux_request(struct host_session *h, const cJSON *req);
 /* The agent ended: every stream sent fails with why, the buffers go. */
 void host_mux_reset(struct host_session *h, const char *why);
 /* Each round: send the waiting opens, write what waits for the agent.

@@ -226,9 +226,14 @@ host_mux_answer(struct host_session *h, const cJSON *msg)
 
 	/* (a number out of uint32_t's range is converted to none: undefined) */
 	if (!cJSON_IsNumber(id) || !(id->valuedouble >= 1) ||
-	    id->valuedouble > 4294967295.0 ||
-	    (c = host_mux_find(h, (uint32_t)id->valuedouble)) == NULL ||
-	    c->state != HOST_MUX_OPENING)
+	    id->valuedouble > 4294967295.0)
+		return;
+	if ((c = host_mux_find(h, (uint32_t)id->valuedouble)) == NULL) {
+		/* not a stream's: a request's on the session (host_mux_request) */
+		host_agent_call_answer(h, (uint32_t)id->valuedouble, msg);
+		return;
+	}
+	if (c->state != HOST_MUX_OPENING)
 		return;
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(msg, "ok")) &&
 	    cJSON_IsNumber(win) && win->valuedouble >= 0 &&
@@ -405,6 +410,37 @@ host_mux_input(struct host_session *h, const void *data, size_t len)
 	h->kicked = 1;
 }
 
+/* Send HELLO on the agent session if it has not gone yet. */
+static void
+host_mux_hello(struct host_session *h)
+{
+	cJSON *o;
+
+	if (h->mux_hello)
+		return;
+	o = proto_hello_new("rdev-broker " RDEV_VERSION);
+	proto_encode_json(h->mux_out, PROTO_HELLO, 0, o, NULL);
+	cJSON_Delete(o);
+	h->mux_hello = 1;
+}
+
+uint32_t
+host_mux_request(struct host_session *h, const cJSON *req)
+{
+	uint32_t id = ++h->mux_seq;
+	cJSON *o = cJSON_Duplicate(req, 1);
+
+	if (id == 0)
+		id = ++h->mux_seq;
+	host_mux_hello(h);
+	cJSON_DeleteItemFromObjectCaseSensitive(o, "id");
+	cJSON_AddNumberToObject(o, "id", id);
+	proto_encode_json(h->mux_out, PROTO_CONTROL, 0, o, NULL);
+	cJSON_Delete(o);
+	h->kicked = 1; /* host_mux_step writes it */
+	return id;
+}
+
 void
 host_mux_reset(struct host_session *h, const char *why)
 {
@@ -414,6 +450,7 @@ host_mux_reset(struct host_session *h, const char *why)
 		if (c->state == HOST_MUX_OPENING || c->state == HOST_MUX_OPEN)
 			host_mux_fail(c, why, 0);
 	}
+	host_agent_calls_session_lost(h, why);
 	buf_reset(h->mux_in);
 	buf_reset(h->mux_out);
 	h->mux_hdr_have = 0;
@@ -452,12 +489,7 @@ host_mux_step(struct host_session *h)
 		}
 		if (h->agent_state != HOST_AGENT_LISTENING)
 			continue;
-		if (!h->mux_hello) {
-			o = proto_hello_new("rdev-broker " RDEV_VERSION);
-			proto_encode_json(h->mux_out, PROTO_HELLO, 0, o, NULL);
-			cJSON_Delete(o);
-			h->mux_hello = 1;
-		}
+		host_mux_hello(h);
 		o = cJSON_CreateObject();
 		cJSON_AddNumberToObject(o, "id", c->id);
 		cJSON_AddStringToObject(o, "op", "open");

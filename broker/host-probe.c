@@ -78,6 +78,8 @@ host_probe_report_json(const struct ssh_connect_report *r)
 	cJSON_AddNumberToObject(o, "port", r->port);
 	cJSON_AddStringToObject(o, "user", r->user);
 	cJSON_AddBoolToObject(o, "proxied", r->proxied);
+	if (r->fail != SSH_FAIL_NONE)
+		cJSON_AddStringToObject(o, "errorKind", rdev_ssh_fail_name(r->fail));
 	if (r->reached > SSH_STEP_CONNECT) {
 		cJSON_AddStringToObject(o, "banner", r->banner);
 		cJSON_AddNumberToObject(o, "connectMs", (double)r->connect_ms);

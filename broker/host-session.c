@@ -90,11 +90,11 @@ host_set_state(struct host_session *h, enum host_state state, const char *error)
 	pthread_mutex_unlock(&h->lock);
 }
 
-/* Answer a job (on no list) with error, close and free it. */
+/* Answer a job (on no list) with error (of kind fail), close and free it. */
 static void
-host_fail_job(struct host_job *j, const char *error)
+host_fail_job(struct host_job *j, const char *error, enum ssh_fail fail)
 {
-	host_send_error(j->fd, j->request_id, error);
+	host_send_failure(j->fd, j->request_id, error, fail);
 	close(j->fd);
 	cJSON_Delete(j->req);
 	free(j);
@@ -102,26 +102,26 @@ host_fail_job(struct host_job *j, const char *error)
 
 /* Answer a list of jobs with error and close them; the list is left empty. */
 static void
-host_fail_job_list(struct host_jobs *list, const char *error)
+host_fail_job_list(struct host_jobs *list, const char *error, enum ssh_fail fail)
 {
 	struct host_job *j;
 
 	while ((j = TAILQ_FIRST(list)) != NULL) {
 		TAILQ_REMOVE(list, j, entry);
-		host_fail_job(j, error);
+		host_fail_job(j, error, fail);
 	}
 }
 
-/* Answer every waiting client with error and close them. */
+/* Answer every waiting client with error (of kind fail) and close them. */
 static void
-host_fail_jobs(struct host_session *h, const char *error)
+host_fail_jobs(struct host_session *h, const char *error, enum ssh_fail fail)
 {
 	struct host_jobs jobs = TAILQ_HEAD_INITIALIZER(jobs);
 
 	pthread_mutex_lock(&h->lock);
 	TAILQ_CONCAT(&jobs, &h->jobs, entry);
 	pthread_mutex_unlock(&h->lock);
-	host_fail_job_list(&jobs, error);
+	host_fail_job_list(&jobs, error, fail);
 }
 
 /* --- connect and install ------------------------------------------------ */
@@ -138,6 +138,7 @@ host_ssh_connect(struct host_session *h, char **cause)
 	}
 	pthread_mutex_unlock(&h->lock);
 	h->opts.auth_sock = h->opt_auth_sock;
+	h->opts.report = &h->connect_report;
 	return rdev_ssh_connect(&h->opts, cause);
 }
 
@@ -319,7 +320,8 @@ host_serve(struct host_session *h)
 	keepalive_ms = (long long)rdev_ssh_keepalive_interval(h->ssh) * 1000;
 	for (;;) {
 		if (host_take_jobs(h, &jobs)) {
-			host_fail_job_list(&jobs, "the broker is stopping");
+			host_fail_job_list(
+			    &jobs, "the broker is stopping", SSH_FAIL_NONE);
 			break;
 		}
 		host_agent_check(h);
@@ -429,7 +431,8 @@ host_reconnect(struct host_session *h)
 		    clock_now_ms() + delay + randombytes_uniform((uint32_t)delay / 2 + 1);
 		while (clock_now_ms() < until) {
 			if (host_take_jobs(h, &jobs)) {
-				host_fail_job_list(&jobs, "the broker is stopping");
+				host_fail_job_list(
+				    &jobs, "the broker is stopping", SSH_FAIL_NONE);
 				return -1;
 			}
 			while ((j = TAILQ_FIRST(&jobs)) != NULL) {
@@ -441,7 +444,8 @@ host_reconnect(struct host_session *h)
 					host_fail_job(j,
 					    "the connection to the host was "
 					    "lost; reconnecting (see rdev-broker "
-					    "status)");
+					    "status)",
+					    SSH_FAIL_NONE);
 			}
 			/* (not serving: the listeners' connections are closed) */
 			if (host_watch_pass(h, until - clock_now_ms()) != 0)
@@ -484,7 +488,7 @@ host_session_failed(struct host_session *h, char *cause)
 	pthread_mutex_lock(&h->lock);
 	h->ended = 1;
 	pthread_mutex_unlock(&h->lock);
-	host_fail_jobs(h, cause);
+	host_fail_jobs(h, cause, h->connect_report.fail);
 	free(cause);
 	host_watch_free(h);
 	return NULL;
@@ -519,7 +523,7 @@ host_session_main(void *arg)
 		/* Restored forwards keep their listeners: retry as after a loss. */
 		log_warn("%s", cause);
 		host_set_state(h, HOST_RECONNECTING, cause);
-		host_fail_jobs(h, cause);
+		host_fail_jobs(h, cause, h->connect_report.fail);
 		free(cause);
 		connected = host_reconnect(h) == 0;
 	} else
@@ -535,7 +539,7 @@ host_session_main(void *arg)
 		host_state_change(h, HOST_CLOSED);
 	pthread_mutex_unlock(&h->lock);
 	/* Clients that came while we were ending. */
-	host_fail_jobs(h, "the host session ended; try again");
+	host_fail_jobs(h, "the host session ended; try again", SSH_FAIL_NONE);
 	rdev_ssh_free(h->ssh);
 	h->ssh = NULL;
 	host_watch_free(h);
@@ -677,7 +681,7 @@ host_session_free(struct host_session *h)
 		return;
 	host_session_stop(h);
 	pthread_join(h->thread, NULL);
-	host_fail_jobs(h, "the broker is stopping");
+	host_fail_jobs(h, "the broker is stopping", SSH_FAIL_NONE);
 	host_forward_parked_check(h); /* none: host_serve's end answered them */
 	host_auto_remove(h, NULL);
 	while ((f = LIST_FIRST(&h->forwards)) != NULL) {

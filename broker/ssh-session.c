@@ -83,6 +83,54 @@ rdev_ssh_tcp_keepalive(struct rdev_ssh *s)
 	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout, sizeof user_timeout);
 }
 
+const char *
+rdev_ssh_fail_name(enum ssh_fail fail)
+{
+	switch (fail) {
+	case SSH_FAIL_NONE: break;
+	case SSH_FAIL_TIMEOUT: return "timeout";
+	case SSH_FAIL_REFUSED: return "refused";
+	case SSH_FAIL_UNREACHABLE: return "unreachable";
+	case SSH_FAIL_DNS: return "dns";
+	case SSH_FAIL_HOSTKEY: return "hostkey";
+	case SSH_FAIL_AUTH: return "auth";
+	case SSH_FAIL_OTHER: return "other";
+	}
+	return NULL;
+}
+
+/* Why ssh_connect failed after elapsed_ms of timeout_s. libssh 0.10 keeps
+ * no errno: a socket error is in its message as strerror() wrote it (the
+ * same strerror, in this process), the resolver's and its own deadline's
+ * under fixed words ("Failed to resolve hostname", "Timeout connecting");
+ * the time spent tells a deadline apart from whatever its words say. */
+static enum ssh_fail
+rdev_ssh_connect_fail(const char *msg, long long elapsed_ms, long timeout_s)
+{
+	if (msg == NULL)
+		msg = "";
+	if (strstr(msg, "Failed to resolve hostname") != NULL)
+		return SSH_FAIL_DNS;
+	if (strstr(msg, strerror(ECONNREFUSED)) != NULL)
+		return SSH_FAIL_REFUSED;
+	if (strstr(msg, strerror(EHOSTUNREACH)) != NULL ||
+	    strstr(msg, strerror(ENETUNREACH)) != NULL)
+		return SSH_FAIL_UNREACHABLE;
+	if (elapsed_ms >= timeout_s * 1000 - 50 ||
+	    strstr(msg, "Timeout connecting") != NULL ||
+	    strstr(msg, strerror(ETIMEDOUT)) != NULL)
+		return SSH_FAIL_TIMEOUT;
+	return SSH_FAIL_OTHER;
+}
+
+/* Record why the connect failed, in the report when there is one. */
+static void
+rdev_ssh_set_fail(struct rdev_ssh *s, enum ssh_fail fail)
+{
+	if (s->report != NULL)
+		s->report->fail = fail;
+}
+
 struct rdev_ssh *
 rdev_ssh_connect(const struct ssh_target_opts *o, char **cause)
 {
@@ -203,6 +251,9 @@ rdev_ssh_connect(const struct ssh_target_opts *o, char **cause)
 	}
 	t0 = clock_now_ms();
 	if (ssh_connect(s->ss) != SSH_OK) {
+		rdev_ssh_set_fail(s,
+		    rdev_ssh_connect_fail(
+			ssh_get_error(s->ss), clock_now_ms() - t0, timeout));
 		error_set(
 		    cause, "%s: cannot connect: %s", s->prefix, ssh_get_error(s->ss));
 		goto fail;
@@ -215,13 +266,17 @@ rdev_ssh_connect(const struct ssh_target_opts *o, char **cause)
 		s->report->reached = SSH_STEP_HOSTKEY;
 	}
 	rdev_ssh_tcp_keepalive(s);
-	if (rdev_ssh_verify(s, hostname, (int)port, o->accept_new_host_key, cause) != 0)
+	if (rdev_ssh_verify(s, hostname, (int)port, o->accept_new_host_key, cause) != 0) {
+		rdev_ssh_set_fail(s, SSH_FAIL_HOSTKEY);
 		goto fail;
+	}
 	if (s->report != NULL)
 		s->report->reached = SSH_STEP_AUTH;
 	t0 = clock_now_ms();
-	if (rdev_ssh_auth(s, user, hostname, o->auth_sock, cause) != 0)
+	if (rdev_ssh_auth(s, user, hostname, o->auth_sock, cause) != 0) {
+		rdev_ssh_set_fail(s, SSH_FAIL_AUTH);
 		goto fail;
+	}
 	if (s->report != NULL) {
 		s->report->auth_ms = clock_now_ms() - t0;
 		s->report->reached = SSH_STEP_DONE;
@@ -235,6 +290,8 @@ rdev_ssh_connect(const struct ssh_target_opts *o, char **cause)
 fail_prefix:
 	error_prefix(cause, "%s: ssh config", s->prefix);
 fail:
+	if (s->report != NULL && s->report->fail == SSH_FAIL_NONE)
+		s->report->fail = SSH_FAIL_OTHER;
 	free(local_user);
 	free(user);
 	free(hostname);

@@ -61,8 +61,22 @@ enum ssh_hostkey_state {
 				 another type: other_type) */
 	SSH_HOSTKEY_REVOKED,  /* marked @revoked at file */
 };
+/* What kind of failure ended a connect, recorded where it happened (for
+ * placement's and `rdev doctor`'s findings, which must not read it back out
+ * of a message). */
+enum ssh_fail {
+	SSH_FAIL_NONE,	      /* connected, or not a connect failure */
+	SSH_FAIL_TIMEOUT,     /* no answer within the connect timeout */
+	SSH_FAIL_REFUSED,     /* TCP connection refused */
+	SSH_FAIL_UNREACHABLE, /* no route to the host or its network */
+	SSH_FAIL_DNS,	      /* the name does not resolve */
+	SSH_FAIL_HOSTKEY,     /* the host key is unknown, changed or revoked */
+	SSH_FAIL_AUTH,	      /* no way to authenticate was accepted */
+	SSH_FAIL_OTHER,	      /* the config, the handshake, a proxy... */
+};
 struct ssh_connect_report {
 	enum ssh_step reached; /* the step that failed, or SSH_STEP_DONE */
+	enum ssh_fail fail;    /* why it failed; SSH_FAIL_NONE when connected */
 	char hostname[256];    /* after the config: HostName */
 	unsigned port;
 	char user[128];
@@ -110,6 +124,10 @@ struct rdev_ssh;
  * rdev_ssh_free), or NULL with *cause set; every message starts with
  * "host LABEL (ADDRESS:PORT): ". */
 struct rdev_ssh *rdev_ssh_connect(const struct ssh_target_opts *o, char **cause);
+/* The kind's name as the protocol gives it ("timeout", "refused",
+ * "unreachable", "dns", "hostkey", "auth", "other"; NULL for
+ * SSH_FAIL_NONE); static. */
+const char *rdev_ssh_fail_name(enum ssh_fail fail);
 /* Disconnect and free; NULL is a no-op. */
 void rdev_ssh_free(struct rdev_ssh *s);
 

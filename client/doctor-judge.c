@@ -26,30 +26,37 @@ doctor_num(const cJSON *o, const char *name)
 	return cJSON_IsNumber(v) ? v->valuedouble : NAN;
 }
 
-/* The connect step failed: say whether at DNS, TCP or the SSH handshake. */
+/* The connect step failed: say whether at DNS, TCP or the SSH handshake,
+ * by the kind of failure the broker recorded ("errorKind"). */
 static void
 doctor_judge_connect(
     struct doctor_report *r, const char *host, const cJSON *probe, const char *err)
 {
 	const char *hn = doctor_str(probe, "hostname", host);
+	const char *kind = doctor_str(probe, "errorKind", "other");
 	int port = (int)doctor_num(probe, "port");
 	char *fix;
 
-	if (strstr(err, "resolve") != NULL || strstr(err, "not known") != NULL ||
-	    strstr(err, "Temporary failure in name") != NULL) {
+	if (strcmp(kind, "dns") == 0) {
 		fix = xasprintf("check the name %s (HostName in your ssh config, or "
 				"DNS: getent hosts %s)",
 		    hn, hn);
 		doctor_add(
 		    r, "ssh", DOCTOR_FAIL, fix, "DNS: cannot resolve %s (%s)", hn, err);
-	} else if (strstr(err, "refused") != NULL) {
+	} else if (strcmp(kind, "refused") == 0) {
 		fix = xasprintf("is sshd running on %s and listening on port %d? "
 				"(check Port in your ssh config, and the host's "
 				"firewall)",
 		    hn, port);
 		doctor_add(r, "ssh", DOCTOR_FAIL, fix,
 		    "TCP: connection to %s port %d refused (%s)", hn, port, err);
-	} else if (strstr(err, "imeout") != NULL || strstr(err, "timed out") != NULL) {
+	} else if (strcmp(kind, "unreachable") == 0) {
+		fix = xasprintf("is %s up, and is there a route to it from here? "
+				"(try: ip route get %s)",
+		    hn, hn);
+		doctor_add(
+		    r, "ssh", DOCTOR_FAIL, fix, "TCP: %s is unreachable (%s)", hn, err);
+	} else if (strcmp(kind, "timeout") == 0) {
 		fix = xasprintf("is %s up and reachable from here? a firewall may "
 				"drop packets to port %d (try: nc -vz %s %d)",
 		    hn, port, hn, port);

@@ -49,6 +49,9 @@ pool_probe_row(const cJSON *e, const cJSON *answer, const char *error)
 		    err != NULL		? err
 			: error != NULL ? error
 					: "no answer");
+		cJSON_AddItemToObject(row, "errorKind",
+		    cJSON_Duplicate(
+			cJSON_GetObjectItemCaseSensitive(answer, "errorKind"), 1));
 		return row;
 	}
 	cJSON_AddStringToObject(row, "state", "up");

@@ -12,9 +12,9 @@
  * in git, nothing inside a folder that is left out can be re-included: the
  * scan does not enter it.
  *
- * Only the .rdevignore at the top of the folder is read (not one per
- * subfolder); .gitignore files, when asked for (sync-scan.h), are read in
- * every folder, each matching below its own folder as git does.
+ * A .rdevignore is read in every folder (sync-scan.h), as .gitignore files
+ * are when asked for: each file's patterns match below its own folder
+ * (sync_ignore_add_under), as git reads nested .gitignore files.
  *
  * Pure: no I/O; the caller reads the file.
  */

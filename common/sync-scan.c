@@ -66,32 +66,114 @@ sync_scan_read_file(
 	return rc;
 }
 
-/* Add the .gitignore of folder rel (relative; "" the top) to ig and to
- * walk (which also holds .rdevignore's patterns, to prune the walk), then
- * those of its subfolders that neither leaves out. */
-static int
-sync_scan_gitignores(const char *root, const char *rel, struct sync_ignore *ig,
-    struct sync_ignore *walk, int depth, char **cause)
+/* The pattern files found under a root: each file's folder and text, in
+ * the order found (a folder before its subfolders). */
+struct sync_ignore_files {
+	char **base, **text;
+	size_t *len, n;
+};
+
+static void
+sync_ignore_files_clear(struct sync_ignore_files *f)
 {
-	char *file = *rel ? xasprintf("%s/.gitignore", rel) : xstrdup(".gitignore");
-	char *text, *dir, *sub;
-	struct dirent *de;
+	for (size_t i = 0; i < f->n; i++) {
+		free(f->base[i]);
+		free(f->text[i]);
+	}
+	free(f->base);
+	free(f->text);
+	free(f->len);
+	memset(f, 0, sizeof *f);
+}
+
+/* Keep base's file (text taken). */
+static void
+sync_ignore_files_add(
+    struct sync_ignore_files *f, const char *base, char *text, size_t len)
+{
+	f->base = xreallocarray(f->base, f->n + 1, sizeof *f->base);
+	f->text = xreallocarray(f->text, f->n + 1, sizeof *f->text);
+	f->len = xreallocarray(f->len, f->n + 1, sizeof *f->len);
+	f->base[f->n] = xstrdup(base);
+	f->text[f->n] = text;
+	f->len[f->n++] = len;
+}
+
+/* The patterns in the order that gives each its weight (the last that
+ * matches decides): .git (unless SYNC_SCAN_GIT), the .gitignore files, then
+ * the .rdevignore files; in each kind a folder's before its subfolders', so
+ * the deeper file wins, as in git. New. */
+static struct sync_ignore *
+sync_scan_ignore_build(unsigned flags, const struct sync_ignore_files *git_files,
+    const struct sync_ignore_files *rdev_files)
+{
+	static const char git[] = ".git\n";
+	struct sync_ignore *ig = sync_ignore_new();
+
+	if (!(flags & SYNC_SCAN_GIT))
+		sync_ignore_add(ig, git, sizeof git - 1);
+	for (size_t i = 0; i < git_files->n; i++)
+		sync_ignore_add_under(
+		    ig, git_files->base[i], git_files->text[i], git_files->len[i]);
+	for (size_t i = 0; i < rdev_files->n; i++)
+		sync_ignore_add_under(
+		    ig, rdev_files->base[i], rdev_files->text[i], rdev_files->len[i]);
+	return ig;
+}
+
+/* What sync_scan_ignore's walk gathers. */
+struct sync_ignore_walk {
+	const char *root;
+	unsigned flags;
+	struct sync_ignore_files git, rdev;
+	struct sync_ignore *ig; /* of what was found so far: prunes the walk */
+};
+
+/* Read file name of folder rel into list; 1 when there is one, 0 when
+ * not, -1 with *cause. */
+static int
+sync_scan_ignore_file(struct sync_ignore_walk *w, const char *rel, const char *name,
+    struct sync_ignore_files *list, char **cause)
+{
+	char *file = *rel ? xasprintf("%s/%s", rel, name) : xstrdup(name), *text;
 	size_t len;
-	DIR *d;
 	int rc;
 
-	rc = sync_scan_read_file(root, file, &text, &len, cause);
+	rc = sync_scan_read_file(w->root, file, &text, &len, cause);
 	free(file);
 	if (rc != 0)
 		return -1;
-	if (text != NULL) {
-		sync_ignore_add_under(ig, rel, text, len);
-		sync_ignore_add_under(walk, rel, text, len);
-		free(text);
+	if (text == NULL)
+		return 0;
+	sync_ignore_files_add(list, rel, text, len);
+	return 1;
+}
+
+/* The pattern files of folder rel (relative; "" the top), then those of
+ * its subfolders that are not left out by what was found so far. */
+static int
+sync_scan_ignore_walk(
+    struct sync_ignore_walk *w, const char *rel, int depth, char **cause)
+{
+	char *dir, *sub;
+	struct dirent *de;
+	DIR *d;
+	int rc = 0, got = 0, r;
+
+	if (w->flags & SYNC_SCAN_GITIGNORE) {
+		if ((r = sync_scan_ignore_file(w, rel, ".gitignore", &w->git, cause)) < 0)
+			return -1;
+		got |= r;
+	}
+	if ((r = sync_scan_ignore_file(w, rel, ".rdevignore", &w->rdev, cause)) < 0)
+		return -1;
+	if (got | r) {
+		sync_ignore_free(w->ig);
+		w->ig = sync_scan_ignore_build(w->flags, &w->git, &w->rdev);
 	}
 	if (depth > 64)
 		return 0;
-	dir = *rel ? xasprintf("%s/%s", root, rel) : xstrdup(root);
+	dir = *rel ? xasprintf("%s/%s", w->root, rel) : xstrdup(w->root);
 	d = opendir(dir);
 	free(dir);
 	if (d == NULL)
@@ -101,8 +183,8 @@ sync_scan_gitignores(const char *root, const char *rel, struct sync_ignore *ig,
 		    strcmp(de->d_name, "..") == 0)
 			continue;
 		sub = *rel ? xasprintf("%s/%s", rel, de->d_name) : xstrdup(de->d_name);
-		if (!sync_ignore_match(walk, sub, 1))
-			rc = sync_scan_gitignores(root, sub, ig, walk, depth + 1, cause);
+		if (!sync_ignore_match(w->ig, sub, 1))
+			rc = sync_scan_ignore_walk(w, sub, depth + 1, cause);
 		free(sub);
 	}
 	closedir(d);
@@ -112,40 +194,18 @@ sync_scan_gitignores(const char *root, const char *rel, struct sync_ignore *ig,
 int
 sync_scan_ignore(const char *root, unsigned flags, struct sync_ignore **ig, char **cause)
 {
-	static const char git[] = ".git\n";
-	struct sync_ignore *walk;
-	char *text = NULL;
-	size_t len = 0;
+	struct sync_ignore_walk w = { root, flags, { 0 }, { 0 }, NULL };
+	int rc;
 
-	*ig = sync_ignore_new();
-	if (sync_scan_read_file(root, ".rdevignore", &text, &len, cause) != 0) {
-		sync_ignore_free(*ig);
-		*ig = NULL;
-		return error_prefix(cause, "%s", root);
-	}
-	/* Later patterns win: .git first (so .rdevignore's "!.git" brings it
-	 * back), then the .gitignore files, then .rdevignore. */
-	if (!(flags & SYNC_SCAN_GIT))
-		sync_ignore_add(*ig, git, sizeof git - 1);
-	if (flags & SYNC_SCAN_GITIGNORE) {
-		walk = sync_ignore_new();
-		if (!(flags & SYNC_SCAN_GIT))
-			sync_ignore_add(walk, git, sizeof git - 1);
-		if (text != NULL)
-			sync_ignore_add(walk, text, len);
-		if (sync_scan_gitignores(root, "", *ig, walk, 0, cause) != 0) {
-			sync_ignore_free(walk);
-			sync_ignore_free(*ig);
-			*ig = NULL;
-			free(text);
-			return error_prefix(cause, "%s", root);
-		}
-		sync_ignore_free(walk);
-	}
-	if (text != NULL)
-		sync_ignore_add(*ig, text, len);
-	free(text);
-	return 0;
+	*ig = NULL;
+	w.ig = sync_scan_ignore_build(flags, &w.git, &w.rdev);
+	rc = sync_scan_ignore_walk(&w, "", 0, cause);
+	sync_ignore_free(w.ig);
+	if (rc == 0)
+		*ig = sync_scan_ignore_build(flags, &w.git, &w.rdev);
+	sync_ignore_files_clear(&w.git);
+	sync_ignore_files_clear(&w.rdev);
+	return rc == 0 ? 0 : error_prefix(cause, "%s", root);
 }
 
 int

@@ -6,7 +6,7 @@
  * target as text, whatever it points at, inside the tree or out of it), and
  * folders are entered with O_NOFOLLOW, so nothing outside the folder is ever
  * read. Other types (sockets, FIFOs, devices) are skipped and counted.
- * Paths left out by the folder's .rdevignore (sync-ignore.h) are not
+ * Paths left out by the folder's .rdevignore files (sync-ignore.h) are not
  * entered.
  *
  * A file's hash is BLAKE2b-128 of its bytes, as 32 hex digits. A previous
@@ -52,10 +52,12 @@ struct sync_scan {
 #define SYNC_SCAN_GITIGNORE 0x02 /* leave out what .gitignore files say */
 
 /* What a sync of root leaves out: ".git" (any depth) unless SYNC_SCAN_GIT,
- * with SYNC_SCAN_GITIGNORE the patterns of every .gitignore (each below its
- * own folder; in folders not left out), and last root's .rdevignore (so
- * its "!" lines win). New; the caller frees with sync_ignore_free. 0, or -1
- * with *cause when a file exists but cannot be read. */
+ * with SYNC_SCAN_GITIGNORE the patterns of every .gitignore, and last those
+ * of every .rdevignore (so their "!" lines win over .gitignore's); each
+ * file's patterns match below its own folder, a deeper file's winning over
+ * its parents', and only files in folders not left out are read, as in
+ * git. New; the caller frees with sync_ignore_free. 0, or -1 with *cause
+ * when a file exists but cannot be read. */
 int sync_scan_ignore(
     const char *root, unsigned flags, struct sync_ignore **ig, char **cause);
 /* Scan root (a folder) with ig (may be NULL). prev (may be NULL) lends

@@ -140,8 +140,15 @@ sync_send_stream_send(struct proto_conn *c, const char *path,
 		return error_set_errno(cause, errno, "%s", path);
 	}
 	cJSON_ArrayForEach(p, need) {
-		if (!cJSON_IsString(p) ||
-		    (e = sync_scan_find(scan, p->valuestring)) == NULL) {
+		/* a path, or (for a streamed manifest) its index in it */
+		if (cJSON_IsNumber(p) && p->valuedouble >= 0 &&
+		    p->valuedouble < (double)scan->n)
+			e = &scan->v[(size_t)p->valuedouble];
+		else if (cJSON_IsString(p))
+			e = sync_scan_find(scan, p->valuestring);
+		else
+			e = NULL;
+		if (e == NULL) {
 			error_set(cause, "the agent asked for what was not offered");
 			goto out;
 		}
@@ -170,25 +177,60 @@ out:
 	return rc;
 }
 
-/* The manifest goes to the agent in one message, of at most
- * PROTO_MAX_PAYLOAD bytes: a folder whose list is longer is refused here,
- * saying so in the user's terms, not as a frame the encoder refuses. 0, or
- * -1 with *cause. */
-static int
-sync_send_manifest_check(
-    const cJSON *req, const char *path, const struct sync_scan *scan, char **cause)
+/* The most manifest text that goes inline in the request (one message, at
+ * most PROTO_MAX_PAYLOAD with the rest of it); a longer one is streamed
+ * after it. $RDEV_SYNC_INLINE_MAX lowers it (tests: a small folder streamed). */
+static size_t
+sync_send_manifest_inline_max(void)
 {
-	char *text = cJSON_PrintUnformatted(req);
-	size_t len = strlen(text);
+	const char *v = getenv("RDEV_SYNC_INLINE_MAX");
+	size_t max = PROTO_MAX_PAYLOAD - (64u << 10); /* room for the rest */
+	char *end;
+	unsigned long long n;
 
-	free(text);
-	if (len <= PROTO_MAX_PAYLOAD)
-		return 0;
-	return error_set(cause,
-	    "%s: the folder's list of %zu entries takes %zu bytes, more than the "
-	    "%u MiB rdev sends in one message: leave folders out with .rdevignore "
-	    "(node_modules/, build output), or use a git URL",
-	    path, scan->n, len, PROTO_MAX_PAYLOAD >> 20);
+	if (v != NULL && *v != '\0') {
+		n = strtoull(v, &end, 10);
+		if (*end == '\0' && n < max)
+			max = (size_t)n;
+	}
+	return max;
+}
+
+/* Put the manifest text into req: inline ("files") when it is small
+ * enough, else its length ("filesBytes") with the text left in *stream
+ * (new) for sync_send_manifest_stream, after the request. */
+static void
+sync_send_manifest_put(cJSON *req, const struct sync_scan *scan, char **stream)
+{
+	cJSON *files = sync_scan_manifest(scan, 0);
+	char *text;
+
+	*stream = NULL;
+	text = cJSON_PrintUnformatted(files);
+	if (strlen(text) <= sync_send_manifest_inline_max()) {
+		cJSON_AddItemToObject(req, "files", files);
+		free(text);
+		return;
+	}
+	cJSON_Delete(files);
+	cJSON_AddNumberToObject(req, "filesBytes", (double)strlen(text));
+	*stream = text;
+}
+
+/* A manifest too long for one message, as DATA on the request's channel. */
+static int
+sync_send_manifest_stream(struct proto_conn *c, const char *text, char **cause)
+{
+	size_t len = strlen(text), n;
+
+	for (size_t off = 0; off < len; off += n) {
+		n = len - off < SYNC_SEND_CHUNK ? len - off : SYNC_SEND_CHUNK;
+		proto_conn_queue(c, PROTO_DATA, SYNC_SEND_CHANNEL, text + off, n);
+		if (proto_conn_pending_out(c) >= SYNC_SEND_FLUSH &&
+		    proto_conn_flush(c, cause) != 0)
+			return -1;
+	}
+	return proto_conn_flush(c, cause);
 }
 
 int
@@ -198,6 +240,7 @@ sync_send(struct proto_conn *c, int id, const char *root, const char *name,
 {
 	cJSON *req, *answer = NULL, *result = NULL, *dl;
 	const cJSON *d, *f;
+	char *stream = NULL;
 	int rc = -1;
 
 	if (folder != NULL)
@@ -207,17 +250,14 @@ sync_send(struct proto_conn *c, int id, const char *root, const char *name,
 	cJSON_AddStringToObject(req, "op", "sync");
 	cJSON_AddStringToObject(req, "name", name);
 	cJSON_AddNumberToObject(req, "channel", SYNC_SEND_CHANNEL);
-	cJSON_AddItemToObject(req, "files", sync_scan_manifest(scan, 0));
+	sync_send_manifest_put(req, scan, &stream);
 	if (del != NULL) {
 		dl = cJSON_AddArrayToObject(req, "delete");
 		for (size_t i = 0; i < ndel; i++)
 			cJSON_AddItemToArray(dl, cJSON_CreateString(del[i]));
 	}
-	if (sync_send_manifest_check(req, root, scan, cause) != 0) {
-		cJSON_Delete(req);
-		return -1;
-	}
 	if (proto_conn_send_request(c, req, cause) != 0 ||
+	    (stream != NULL && sync_send_manifest_stream(c, stream, cause) != 0) ||
 	    proto_conn_response(c, id, NULL, NULL, -1, NULL, &answer, NULL, cause) != 0)
 		goto out;
 	f = cJSON_GetObjectItemCaseSensitive(answer, "folder");
@@ -236,6 +276,7 @@ sync_send(struct proto_conn *c, int id, const char *root, const char *name,
 		*folder = xstrdup(f->valuestring);
 	rc = 0;
 out:
+	free(stream);
 	cJSON_Delete(answer);
 	cJSON_Delete(result);
 	return rc;

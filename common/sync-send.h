@@ -1,6 +1,7 @@
 /* sync-send.h - the sending side of the "sync" request (docs/PROTOCOL.md,
  * "sync") on a connection to a host's agent: the manifest of a scan (a
- * whole folder, or a live sync's batch with its "delete" list), then the
+ * whole folder, or a live sync's batch with its "delete" list; inline, or
+ * streamed after the request when too long for one message), then the
  * entries the agent asks for as a tar stream on a channel of the
  * connection, then its outcome. Shared by the client (client/source-send.c,
  * `rdev sync`, `up`) and the broker (broker/broker-sync.c, a sync it keeps).

@@ -155,12 +155,11 @@ sync_watch_add_root(struct sync_watch *w, const char *path)
 	w->roots[w->nroots++] = xstrdup(path);
 }
 
-/* Is name, in folder dir, a file of ignore patterns? */
+/* Is name a file of ignore patterns (in any folder: sync-scan.h)? */
 static int
-sync_watch_is_ignore_file(const char *dir, const char *name)
+sync_watch_is_ignore_file(const char *name)
 {
-	return strcmp(name, ".gitignore") == 0 ||
-	    (*dir == '\0' && strcmp(name, ".rdevignore") == 0);
+	return strcmp(name, ".gitignore") == 0 || strcmp(name, ".rdevignore") == 0;
 }
 
 static int
@@ -192,7 +191,7 @@ sync_watch_event(struct sync_watch *w, const struct inotify_event *ev, char **ca
 		return 0;
 	}
 	path = sync_watch_join(dir, ev->name);
-	if (sync_watch_is_ignore_file(dir, ev->name)) {
+	if (sync_watch_is_ignore_file(ev->name)) {
 		w->ignore_changed = 1;
 		w->all = 1;
 		sync_watch_clear_roots(w);

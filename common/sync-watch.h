@@ -5,9 +5,9 @@
  *
  * Nothing is lost silently: when the kernel's queue overflows (IN_Q_OVERFLOW),
  * or more paths changed than are worth listing, the batch says "everything"
- * (a full rescan). A change to .rdevignore or a .gitignore says so too, and
- * that the ignore patterns must be read again (sync_watch_set_ignore).
- * Paths the patterns leave out are not watched and their events dropped.
+ * (a full rescan). A change to a .rdevignore or a .gitignore (in any folder) says so too,
+ * and that the ignore patterns must be read again (sync_watch_set_ignore). Paths the
+ * patterns leave out are not watched and their events dropped.
  *
  * Ownership: the watch borrows ig (set_ignore replaces it); a batch's
  * strings are owned by the batch (sync_watch_batch_clear).

@@ -94,8 +94,8 @@ check_eq "hosts ls --json: four hosts of pool pp, in order" \
 	"$(jq -r 'map(.name) | join(",")' "$TEST_TMP/ls.json")" "$ha,$hb,$hc,$hung"
 check_eq "hosts ls --json: states" \
 	"$(jq -r 'map(.state) | join(",")' "$TEST_TMP/ls.json")" "up,up,up,down"
-check_eq "hosts ls --json: the hung host's error" \
-	"$(jq -r '.[3].error' "$TEST_TMP/ls.json")" timeout
+check_eq "hosts ls --json: the hung host's error and its kind" \
+	"$(jq -r '.[3] | "\(.error) \(.errorKind)"' "$TEST_TMP/ls.json")" "timeout timeout"
 check_eq "hosts ls --json: declared cpus" \
 	"$(jq -r 'map(.cpus // "-" | tostring) | join(",")' "$TEST_TMP/ls.json")" "2,8,32,-"
 check_eq "hosts ls --json: declared memory in bytes" \

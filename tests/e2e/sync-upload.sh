@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # sync-upload.sh - `rdev sync HOST: ./app` and `rdev up HOST: ./app` against a
 # real sshd host: the folder lands in the host's workspace root under its
-# deterministic name, .rdevignore's paths stay home, a second sync sends only
+# deterministic name, .rdevignore's paths stay home (a nested one's below
+# its folder), a second sync sends only
 # the changed file (counted by the agent), a deleted file is deleted there
 # (a file made on the host is not), symlinks go as links (one pointing out of
-# the tree is not followed), and up + exec with `HOST: ./app` reach the
+# the tree is not followed), a manifest streamed (a limit lowered) works as
+# an inline one, and up + exec with `HOST: ./app` reach the
 # uploaded workspace.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
@@ -18,6 +20,9 @@ cat >"$app/.devcontainer.json" <<JSON
 { "image": "$RDEV_RIG_IMAGE_BOOKWORM_DEV", "updateRemoteUserUID": false }
 JSON
 printf 'node_modules/\n*.log\n!keep.log\n/build\n' >"$app/.rdevignore"
+printf '*.tmp\n' >"$app/src/.rdevignore"
+echo t >"$app/src/x.tmp"
+echo t >"$app/y.tmp"
 echo main >"$app/src/main.c"
 echo deep >"$app/src/deep/x.txt"
 echo dep >"$app/node_modules/pkg/index.js"
@@ -33,17 +38,22 @@ ln -s "$TEST_TMP/outside" "$app/link-out"
 ln -s ../../outside/secret.txt "$app/src/rel-out"
 
 sync() { rdev sync "$name:" "$app" --json; }
-sync >"$TEST_TMP/s1.json" 2>"$TEST_TMP/s1.err" || { cat "$TEST_TMP/s1.err" >&2; fail "first sync"; }
+# The first sync's manifest streamed after the request, as one beyond 16 MiB
+# is (the limit lowered to 100 bytes); the later ones inline.
+RDEV_SYNC_INLINE_MAX=100 sync >"$TEST_TMP/s1.json" 2>"$TEST_TMP/s1.err" ||
+	{ cat "$TEST_TMP/s1.err" >&2; fail "first sync (streamed manifest)"; }
 folder=$(jq -r .folder "$TEST_TMP/s1.json")
 case $folder in
 "$home"/rdev/workspaces/app-????????????) echo "ok   the host folder is ~/rdev/workspaces/app-HASH ($folder)" ;;
 *) fail "unexpected host folder $folder" ;;
 esac
-check_eq "every file and link sent the first time (7 + 3)" "$(jq .sent "$TEST_TMP/s1.json")" 10
+check_eq "every file and link sent the first time (9 + 3)" "$(jq .sent "$TEST_TMP/s1.json")" 12
 check_eq "a file arrives" "$(on_host cat "$folder/src/main.c")" main
 check_eq "a deep file arrives" "$(on_host cat "$folder/src/deep/x.txt")" deep
 check "an ignored folder stays home" on_host "! test -e '$folder/node_modules'"
 check "an ignored pattern stays home" on_host "! test -e '$folder/logs/a.log'"
+check "a nested .rdevignore leaves out below its folder" on_host "! test -e '$folder/src/x.tmp'"
+check_eq "... only there" "$(on_host cat "$folder/y.tmp")" t
 check_eq "a negated pattern is sent" "$(on_host cat "$folder/logs/keep.log")" kept
 check "an anchored pattern leaves the top build/ home" on_host "! test -e '$folder/build'"
 check_eq "... not src/build/" "$(on_host cat "$folder/src/build/n.txt")" nested

@@ -90,6 +90,10 @@ visible "a file after ignored changes" has last.txt last
 check "an ignored file stays home" in_ctr test ! -e x.log
 check "... and .git" in_ctr test ! -e .git
 check "nothing of the atomic save's temporary file is left" in_ctr test ! -e src/.main.c.swp
+printf 'new.txt\n' >"$app/src/.rdevignore"
+visible "a new nested .rdevignore: what it leaves out is deleted there" in_ctr test ! -e src/new.txt
+rm "$app/src/.rdevignore"
+visible "... and sent again once it goes" has src/new.txt v2
 
 # tree_sum DIR: types, paths, link targets, exec bits and contents (sh, so
 # that the container runs it too); .git and *.log are not synced.

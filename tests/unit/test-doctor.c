@@ -34,7 +34,8 @@ TEST(refused_port_fails_with_the_port_in_the_fix)
 	struct doctor_report r;
 	cJSON *p =
 	    parse("{\"reached\":\"connect\",\"hostname\":\"10.0.0.5\",\"port\":2222,"
-		  "\"error\":\"host b (10.0.0.5:2222): cannot connect: Connection "
+		  "\"errorKind\":\"refused\",\"error\":\"host b (10.0.0.5:2222): cannot "
+		  "connect: Connection "
 		  "refused\"}");
 
 	doctor_report_init(&r);
@@ -53,12 +54,33 @@ TEST(unresolved_name_is_dns)
 {
 	struct doctor_report r;
 	cJSON *p = parse("{\"reached\":\"connect\",\"hostname\":\"nosuch\",\"port\":22,"
-			 "\"error\":\"Failed to resolve hostname nosuch (Name or service "
-			 "not known)\"}");
+			 "\"errorKind\":\"dns\",\"error\":\"Failed to resolve hostname "
+			 "nosuch (Name or service not known)\"}");
 
 	doctor_report_init(&r);
 	doctor_judge_probe(&r, "nosuch", p);
 	ASSERT_STR_CONTAINS(find(&r, "ssh")->detail, "DNS: cannot resolve nosuch");
+	doctor_report_clear(&r);
+	cJSON_Delete(p);
+}
+
+/* The kind the broker recorded decides, not the message's words. */
+TEST(connect_failure_judged_by_its_kind)
+{
+	struct doctor_report r;
+	cJSON *p = parse("{\"reached\":\"connect\",\"hostname\":\"h\",\"port\":22,"
+			 "\"errorKind\":\"timeout\",\"error\":\"refused? no\"}");
+
+	doctor_report_init(&r);
+	doctor_judge_probe(&r, "h", p);
+	ASSERT_STR_CONTAINS(find(&r, "ssh")->detail, "TCP: no answer from h port 22");
+	doctor_report_clear(&r);
+	cJSON_Delete(p);
+	p = parse("{\"reached\":\"connect\",\"hostname\":\"h\",\"port\":22,"
+		  "\"errorKind\":\"refused\",\"error\":\"Timeout? no\"}");
+	doctor_report_init(&r);
+	doctor_judge_probe(&r, "h", p);
+	ASSERT_STR_CONTAINS(find(&r, "ssh")->detail, "port 22 refused");
 	doctor_report_clear(&r);
 	cJSON_Delete(p);
 }

@@ -156,6 +156,47 @@ TEST(git_left_out_unless_asked_and_gitignore_files)
 	ASSERT_INT_EQ(system("rm -rf rdev-test-git"), 0);
 }
 
+/* A .rdevignore in a subfolder matches below it only, wins over its
+ * parents' and over .gitignore files; one in a folder left out is not read. */
+TEST(nested_rdevignore_files)
+{
+	struct sync_ignore *ig = NULL;
+	struct sync_scan *s = NULL;
+	char *cause = NULL;
+
+	ASSERT_INT_EQ(
+	    system(
+		"rm -rf rdev-test-ri && mkdir -p rdev-test-ri/a/b rdev-test-ri/c "
+		"rdev-test-ri/gone && cd rdev-test-ri && "
+		"printf '*.log\n!keep.o\ngone/\n' >.rdevignore && "
+		"printf '*.tmp\n!x.log\n' >a/.rdevignore && "
+		"printf '!keep.tmp\n' >a/b/.rdevignore && "
+		"printf '*.o\n' >a/.gitignore && "
+		"printf '!*\n' >gone/.rdevignore && "
+		"touch x.tmp y.log a/x.tmp a/x.log a/y.log a/keep.o a/c.o a/b/keep.tmp "
+		"a/b/z.tmp c/x.tmp gone/g"),
+	    0);
+	ASSERT_INT_EQ(
+	    sync_scan_ignore("rdev-test-ri", SYNC_SCAN_GITIGNORE, &ig, &cause), 0);
+	ASSERT_INT_EQ(sync_scan("rdev-test-ri", ig, NULL, &s, &cause), 0);
+	ASSERT_NOT_NULL(sync_scan_find(s, "x.tmp"));	    /* a/'s, not here */
+	ASSERT_NOT_NULL(sync_scan_find(s, "c/x.tmp"));	    /* nor in a sibling */
+	ASSERT_NULL(sync_scan_find(s, "a/x.tmp"));	    /* a/.rdevignore */
+	ASSERT_NULL(sync_scan_find(s, "y.log"));	    /* the top's */
+	ASSERT_NULL(sync_scan_find(s, "a/y.log"));	    /* the top's, below */
+	ASSERT_NOT_NULL(sync_scan_find(s, "a/x.log"));	    /* deeper wins */
+	ASSERT_NULL(sync_scan_find(s, "a/b/z.tmp"));	    /* a/'s, below */
+	ASSERT_NOT_NULL(sync_scan_find(s, "a/b/keep.tmp")); /* a/b/'s wins */
+	ASSERT_NULL(sync_scan_find(s, "a/c.o"));	    /* a/.gitignore */
+	ASSERT_NOT_NULL(sync_scan_find(s, "a/keep.o"));	    /* .rdevignore wins */
+	ASSERT_NULL(sync_scan_find(s, "gone"));		    /* not entered */
+	ASSERT_NULL(sync_scan_find(s, "gone/g"));
+	ASSERT_NOT_NULL(sync_scan_find(s, "a/.rdevignore"));
+	sync_scan_free(s);
+	sync_ignore_free(ig);
+	ASSERT_INT_EQ(system("rm -rf rdev-test-ri"), 0);
+}
+
 TEST(a_bad_delete_list_is_refused)
 {
 	char **del;
