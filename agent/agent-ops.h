@@ -116,9 +116,11 @@ struct op_info_cache {
 	long long at_ms;
 };
 /* The "info" answer (op-info.c) into *result (new), with cache (NULL:
- * none) saving the Docker requests it can. 0, or -1 with *cause (a
- * malformed policy). */
-int op_info_collect(struct op_info_cache *cache, cJSON **result, char **cause);
+ * none) saving the Docker requests it can, none of which waits for Docker
+ * longer than docker_timeout_ms (0: Docker's usual timeouts). 0, or -1 with
+ * *cause (a malformed policy). */
+int op_info_collect(
+    struct op_info_cache *cache, int docker_timeout_ms, cJSON **result, char **cause);
 void op_info_cache_clear(struct op_info_cache *c);
 
 /* Helpers the rows share. */

@@ -259,6 +259,8 @@ docker_request_body(struct docker *d, const char *prefix, const char *method,
 	if (docker_check_request(
 		method, path, body != NULL ? content_type : NULL, cause) != 0)
 		return -1;
+	if (d->timeout_cap_ms > 0 && (timeout_ms < 0 || timeout_ms > d->timeout_cap_ms))
+		timeout_ms = d->timeout_cap_ms;
 	if (prefix != NULL) {
 		full = xasprintf("%s%s", prefix, path);
 		rc = docker_do(d, method, full, content_type, body, body_len, timeout_ms,
@@ -318,6 +320,12 @@ docker_request_timeout(struct docker *d, const char *prefix, const char *method,
 		sodium_memzero(text, strlen(text));
 	cJSON_free(text);
 	return rc;
+}
+
+void
+docker_set_timeout_cap(struct docker *d, int ms)
+{
+	d->timeout_cap_ms = ms;
 }
 
 int

@@ -76,7 +76,8 @@ op_info_docker_static(struct docker *d, struct op_info_cache *c, char **derr)
 /* Docker's version and this host's facts with its environments into o (or
  * "dockerError"); the version and root folder from c when it has them. */
 static void
-op_info_docker(cJSON *o, const struct host_policy *p, struct op_info_cache *c)
+op_info_docker(
+    cJSON *o, const struct host_policy *p, struct op_info_cache *c, int timeout_ms)
 {
 	struct docker *d = docker_new(NULL);
 	struct host_usage u;
@@ -85,6 +86,7 @@ op_info_docker(cJSON *o, const struct host_policy *p, struct op_info_cache *c)
 	double free_bytes;
 	int have_usage = 0;
 
+	docker_set_timeout_cap(d, timeout_ms);
 	if (op_info_docker_static(d, c, &derr) == 0 &&
 	    host_usage_read(d, p, &u, &derr) == 0)
 		have_usage = 1;
@@ -115,7 +117,8 @@ op_info_docker(cJSON *o, const struct host_policy *p, struct op_info_cache *c)
 }
 
 int
-op_info_collect(struct op_info_cache *cache, cJSON **result, char **cause)
+op_info_collect(
+    struct op_info_cache *cache, int docker_timeout_ms, cJSON **result, char **cause)
 {
 	struct passwd *pw = getpwuid(getuid());
 	struct op_info_cache none = { 0 };
@@ -134,7 +137,7 @@ op_info_collect(struct op_info_cache *cache, cJSON **result, char **cause)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	cJSON_AddNumberToObject(
 	    o, "time", (double)ts.tv_sec * 1000 + (double)(ts.tv_nsec / 1000000));
-	op_info_docker(o, &p, cache != NULL ? cache : &none);
+	op_info_docker(o, &p, cache != NULL ? cache : &none, docker_timeout_ms);
 	op_info_cache_clear(&none);
 	host_policy_clear(&p);
 	*result = o;
@@ -145,7 +148,7 @@ static int
 op_info_run(const struct agent_op_req *r, cJSON **result, char **cause)
 {
 	(void)r;
-	return op_info_collect(NULL, result, cause);
+	return op_info_collect(NULL, 0, result, cause);
 }
 
 const struct agent_op agent_op_info = { "info", 0, op_info_run,

@@ -233,13 +233,18 @@ struct serve_listen_ctx {
 	struct op_info_cache info;
 };
 
+#define SERVE_LISTEN_INFO_DOCKER_MS 2000
+
 /* serve_mux_info_fn: the host's facts, in this process. */
 static int
 serve_listen_info(void *arg, cJSON **result, char **cause)
 {
 	struct serve_listen_ctx *ctx = arg;
 
-	return op_info_collect(&ctx->info, result, cause);
+	/* (this process serves the session's streams too: a hung dockerd
+	 * must not stall them for Docker's usual 60 s; the broker's probe
+	 * gives up after 5 s anyway) */
+	return op_info_collect(&ctx->info, SERVE_LISTEN_INFO_DOCKER_MS, result, cause);
 }
 
 /* An "agent" stream: a connection served by a child, as one to the socket

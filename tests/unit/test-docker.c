@@ -15,6 +15,7 @@
 
 #include "atomic-file.h"
 #include "buf.h"
+#include "clock.h"
 #include "docker.h"
 #include "xmalloc.h"
 
@@ -307,6 +308,39 @@ TEST(raw_names_the_socket_when_unreachable)
 	ASSERT_NULL(out);
 	free(cause);
 	docker_free(d);
+}
+
+/* A daemon that accepts and never answers: with a cap, a request gives up
+ * after it (not after DOCKER_TIMEOUT_S), naming the timeout. */
+TEST(timeout_cap_bounds_a_hung_daemon)
+{
+	char dir[] = "/tmp/rdev-test-docker.XXXXXX", path[64];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct docker *d;
+	char *cause = NULL;
+	cJSON *res = NULL;
+	long long t0;
+	int s, status;
+
+	ASSERT_NOT_NULL(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/docker.sock", dir);
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+	ASSERT_TRUE((s = socket(AF_UNIX, SOCK_STREAM, 0)) >= 0);
+	ASSERT_INT_EQ(bind(s, (struct sockaddr *)&sa, sizeof sa), 0);
+	ASSERT_INT_EQ(listen(s, 16), 0); /* (connects succeed, nothing answers) */
+	d = docker_new(path);
+	docker_set_timeout_cap(d, 300);
+	t0 = clock_now_ms();
+	ASSERT_INT_EQ(
+	    docker_request(d, "GET", "/version", NULL, &status, &res, &cause), -1);
+	ASSERT_TRUE(clock_now_ms() - t0 < 10000);
+	ASSERT_NOT_NULL(cause);
+	ASSERT_NULL(res);
+	free(cause);
+	docker_free(d);
+	close(s);
+	unlink(path);
+	rmdir(dir);
 }
 
 /* Assert that s starts with prefix (both shown if not). */
