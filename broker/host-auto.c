@@ -51,13 +51,25 @@ host_auto_gather_eof(void *arg)
 	((struct host_auto *)arg)->list_eof = 1;
 }
 
+/* Is a listing of a's under way (its channel or stream open or opening)? */
+static int
+host_auto_listing_busy(const struct host_auto *a)
+{
+	return a->list_ch != NULL || a->list_mx != NULL;
+}
+
 /* A listing's channel whose open was sent and not answered. */
 struct host_auto_orphan {
 	LIST_ENTRY(host_auto_orphan) entry;
 	ssh_channel ch;
 	char *address; /* (the open is asked about with its arguments) */
 	int port;
+	long long deadline; /* never answered by then: freed unclosed */
 };
+
+/* How long an orphan's open may go unanswered (sshd's connect to a
+ * container that is gone can take minutes). */
+#define HOST_AUTO_ORPHAN_MS 120000
 
 static void
 host_auto_orphan_free(struct host_auto_orphan *o)
@@ -71,16 +83,13 @@ host_auto_orphan_free(struct host_auto_orphan *o)
 static void
 host_auto_orphans_step(struct host_session *h)
 {
-	ssh_session ss = rdev_ssh_session(h->ssh);
 	struct host_auto_orphan *o, *next;
 	int rc;
 
 	for (o = LIST_FIRST(&h->auto_orphans); o != NULL; o = next) {
 		next = LIST_NEXT(o, entry);
-		ssh_set_blocking(ss, 0);
-		rc = ssh_channel_open_forward(o->ch, o->address, o->port, "127.0.0.1", 0);
-		ssh_set_blocking(ss, 1);
-		if (rc == SSH_AGAIN)
+		rc = host_open_forward_nowait(h, o->ch, o->address, o->port, 0);
+		if (rc == SSH_AGAIN && clock_now_ms() < o->deadline)
 			continue;
 		if (rc == SSH_OK)
 			ssh_channel_close(o->ch);
@@ -106,6 +115,7 @@ host_auto_listing_end(struct host_session *h, struct host_auto *a)
 		o->ch = a->list_ch;
 		o->address = xstrdup(a->relay->fw.address);
 		o->port = a->relay->fw.target_port;
+		o->deadline = clock_now_ms() + HOST_AUTO_ORPHAN_MS;
 		LIST_INSERT_HEAD(&h->auto_orphans, o, entry);
 	}
 	a->list_ch = NULL;
@@ -117,7 +127,7 @@ host_auto_listing_end(struct host_session *h, struct host_auto *a)
 		out = buf_take_string(a->list_buf, NULL);
 	buf_free(a->list_buf);
 	a->list_buf = NULL;
-	a->listing = a->list_open = a->list_sent = a->list_eof = 0;
+	a->list_open = a->list_sent = a->list_eof = 0;
 	return out;
 }
 
@@ -149,7 +159,6 @@ host_auto_listing_start_mux(struct host_session *h, struct host_auto *a)
 	host_mux_set_owner(a->list_mx, host_auto_gather_data, host_auto_gather_eof, a);
 	a->list_buf = buf_new();
 	a->list_deadline = clock_now_ms() + HOST_AUTO_LISTING_MS;
-	a->listing = 1;
 }
 
 /* Ask the relay for its listing ("PORT ADDRESS" lines): the open is sent,
@@ -170,7 +179,6 @@ host_auto_listing_start(struct host_session *h, struct host_auto *a)
 		return;
 	a->list_buf = buf_new();
 	a->list_deadline = clock_now_ms() + HOST_AUTO_LISTING_MS;
-	a->listing = 1;
 }
 
 /* The direct-tcpip channel's part of a step: its open asked about without
@@ -178,17 +186,14 @@ host_auto_listing_start(struct host_session *h, struct host_auto *a)
 static void
 host_auto_listing_step_channel(struct host_session *h, struct host_auto *a)
 {
-	ssh_session ss = rdev_ssh_session(h->ssh);
 	unsigned char hdr[FORWARD_RELAY_HEADER_MAX];
 	char tmp[4096];
 	size_t len;
 	int rc, n;
 
 	if (!a->list_open) {
-		ssh_set_blocking(ss, 0);
-		rc = ssh_channel_open_forward(a->list_ch, a->relay->fw.address,
-		    a->relay->fw.target_port, "127.0.0.1", 0);
-		ssh_set_blocking(ss, 1);
+		rc = host_open_forward_nowait(
+		    h, a->list_ch, a->relay->fw.address, a->relay->fw.target_port, 0);
 		if (rc == SSH_AGAIN)
 			return;
 		if (rc != SSH_OK) {
@@ -234,9 +239,10 @@ host_auto_listing_step_mux(struct host_auto *a)
 		a->list_eof = 1;
 		return;
 	}
+	if (a->list_sent || a->list_mx->state != HOST_MUX_OPEN)
+		return;
 	len = host_auto_listing_header(a, hdr);
-	if (!a->list_sent && a->list_mx->state == HOST_MUX_OPEN &&
-	    host_mux_write(a->list_mx, hdr, len) == len)
+	if (host_mux_write(a->list_mx, hdr, len) == len)
 		a->list_sent = 1;
 }
 
@@ -292,7 +298,7 @@ host_auto_listing_step(struct host_session *h, struct host_auto *a)
 		host_auto_listing_step_channel(h, a);
 	else if (a->list_mx != NULL)
 		host_auto_listing_step_mux(a);
-	if (!a->listing)
+	if (!host_auto_listing_busy(a))
 		return; /* (ended in the step: another start, or none) */
 	if (!a->list_eof && clock_now_ms() < a->list_deadline)
 		return;
@@ -313,11 +319,11 @@ host_auto_tick(struct host_session *h)
 
 	host_auto_orphans_step(h);
 	LIST_FOREACH(a, &h->autos, entry) {
-		if (!a->listing && clock_now_ms() >= a->fa.next_ms) {
+		if (!host_auto_listing_busy(a) && clock_now_ms() >= a->fa.next_ms) {
 			host_auto_listing_start(h, a);
 			a->fa.next_ms = clock_now_ms() + 1000;
 		}
-		if (a->listing)
+		if (host_auto_listing_busy(a))
 			host_auto_listing_step(h, a);
 	}
 }

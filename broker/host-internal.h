@@ -406,7 +406,6 @@ struct host_auto {
 	LIST_ENTRY(host_auto) entry; /* on h->autos */
 	/* The relay's listing under way (host-auto.c), taken as it comes:
 	 * nothing on the session's thread waits for it. */
-	int listing;		       /* one is under way */
 	ssh_channel list_ch;	       /* a direct-tcpip channel to the relay */
 	int list_open;		       /* ... its open was answered */
 	struct host_mux_chan *list_mx; /* or a stream of the agent session */
@@ -625,6 +624,11 @@ void host_forward_parked_check(struct host_session *h);
  * and forwarded connections go over streams of the agent session from now
  * on. Returns 1 then. */
 int host_forward_check_denied(struct host_session *h, int local_port);
+/* The direct-tcpip open of ch to address:port (from 127.0.0.1:from_port),
+ * sent or (again) asked about without waiting: SSH_OK open, SSH_AGAIN not
+ * answered yet, SSH_ERROR refused or not sent. */
+int host_open_forward_nowait(
+    struct host_session *h, ssh_channel ch, const char *address, int port, int from_port);
 /* Take the connections waiting on listener lfd of f: linked (their channels'
  * opens sent, not waited for) when connected, else closed at once. */
 void host_forward_accept(
