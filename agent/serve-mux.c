@@ -195,9 +195,12 @@ static void
 serve_mux_info(struct serve_mux *m, const cJSON *req)
 {
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(req, "id");
-	cJSON *o = cJSON_CreateObject(), *result = NULL;
+	cJSON *o, *result = NULL;
 	char *cause = NULL;
 
+	if (!cJSON_IsNumber(id))
+		return; /* (malformed: ignored, as such opens are) */
+	o = cJSON_CreateObject();
 	cJSON_AddItemToObject(o, "id", cJSON_Duplicate(id, 1));
 	if (m->info != NULL && m->info(m->info_arg, &result, &cause) == 0) {
 		cJSON_AddBoolToObject(o, "ok", 1);
@@ -371,7 +374,8 @@ serve_mux_settle(struct serve_mux *m, int send_now)
 			s->written += (uint32_t)n;
 		}
 		/* (the common case, all sent: no buffer touched) */
-		rest = buf_len(s->to_sock) == 0 ? s->to_sock : buf_new();
+		rest = (size_t)n == s->pending || buf_len(s->to_sock) == 0 ? s->to_sock
+									   : buf_new();
 		skip = (size_t)n;
 		for (int i = 0; i < s->niov && (size_t)n < s->pending; i++) {
 			if (skip >= s->iov[i].iov_len) {

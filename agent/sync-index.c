@@ -210,6 +210,9 @@ sync_index_write_base(const char *path, const char *folder, struct sync_index *i
 	cJSON_Delete(j);
 	if (atomic_file_write(path, text, strlen(text), 0600, &cause) != 0) {
 		log_warn("sync: %s", cause);
+		/* the disk keeps the old base: no line may go on its journal
+		 * until a base is written again */
+		ix->journal_bad = 1;
 		free(cause);
 		free(text);
 		return;

@@ -595,8 +595,10 @@ broker_sync_new(
 	    pipe2(s->done, O_CLOEXEC | O_NONBLOCK) != 0) {
 		if (*cause == NULL)
 			error_set_errno(cause, errno, "pipe");
+		/* (before the free: s->label is the sync's) */
+		error_prefix(cause, "sync of %s to %s", path, s->label);
 		broker_sync_free(s);
-		return error_prefix(cause, "sync of %s to %s", path, s->label);
+		return -1;
 	}
 	s->watch_ev = event_new(
 	    ss->base, sync_watch_fd(s->w), EV_READ | EV_PERSIST, broker_sync_on_watch, s);

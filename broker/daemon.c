@@ -438,10 +438,9 @@ broker_conn_frame(struct broker_conn *c, const struct proto_frame *f)
 		broker_probe_start(c->b->base, &c->b->probes, c->fd, id->valueint, msg,
 		    broker_probe_host, c->b);
 		rc = 2;
-	} else if (strncmp(op->valuestring, "sync-", 5) == 0 &&
-	    (strcmp(op->valuestring, "sync-start") == 0 ||
-		strcmp(op->valuestring, "sync-stop") == 0 ||
-		strcmp(op->valuestring, "sync-status") == 0)) {
+	} else if (strcmp(op->valuestring, "sync-start") == 0 ||
+	    strcmp(op->valuestring, "sync-stop") == 0 ||
+	    strcmp(op->valuestring, "sync-status") == 0) {
 		broker_op_sync(c, id->valueint, op->valuestring, msg);
 	} else if (strcmp(op->valuestring, "status") == 0) {
 		broker_conn_reply(c, id->valueint, broker_status(c->b), NULL);

@@ -93,11 +93,22 @@ host_forward_check_denied(struct host_session *h, int local_port)
 /* The direct-tcpip open of l's channel (or its stream's), sent or (again)
  * asked about without waiting: SSH_OK open, SSH_AGAIN not answered yet,
  * SSH_ERROR refused or not sent. */
-static int
-host_open_nowait(struct host_session *h, struct host_link *l)
+int
+host_open_forward_nowait(
+    struct host_session *h, ssh_channel ch, const char *address, int port, int from_port)
 {
 	ssh_session ss = rdev_ssh_session(h->ssh);
 	int rc;
+
+	ssh_set_blocking(ss, 0);
+	rc = ssh_channel_open_forward(ch, address, port, "127.0.0.1", from_port);
+	ssh_set_blocking(ss, 1);
+	return rc;
+}
+
+static int
+host_open_nowait(struct host_session *h, struct host_link *l)
+{
 
 	if (l->mx != NULL) {
 		switch (l->mx->state) {
@@ -107,11 +118,8 @@ host_open_nowait(struct host_session *h, struct host_link *l)
 		case HOST_MUX_FAILED: return SSH_ERROR;
 		}
 	}
-	ssh_set_blocking(ss, 0);
-	rc = ssh_channel_open_forward(l->ch, l->open_address, l->open_port, "127.0.0.1",
+	return host_open_forward_nowait(h, l->ch, l->open_address, l->open_port,
 	    l->fwd != NULL ? l->fwd->fw.local_port : 0);
-	ssh_set_blocking(ss, 1);
-	return rc;
 }
 
 /* Send the open of a channel for l: to the container address itself

@@ -811,10 +811,11 @@ ssh_proxy_answer(struct ssh_proxy *p, const cJSON *msg)
 		if (cJSON_IsTrue(ok)) {
 			ssh_proxy_chan_set_state(pc, SSH_PROXY_CHAN_RUNNING);
 			v = cJSON_GetObjectItemCaseSensitive(msg, "window");
-			if (cJSON_IsNumber(v) &&
-			    v->valuedouble == SSH_PROXY_EXEC_WINDOW) {
-				pc->window = SSH_PROXY_EXEC_WINDOW;
-				pc->granted = SSH_PROXY_EXEC_WINDOW;
+			/* (the agent's window: what it will send ahead) */
+			if (cJSON_IsNumber(v) && v->valuedouble >= 1 &&
+			    v->valuedouble <= SSH_PROXY_EXEC_WINDOW) {
+				pc->window = (uint32_t)v->valuedouble;
+				pc->granted = pc->window;
 			}
 			cJSON_ArrayForEach(
 			    v, cJSON_GetObjectItemCaseSensitive(msg, "warnings")) {

@@ -78,6 +78,8 @@ sync_kept_print(FILE *out, const cJSON *st)
 {
 	const char *state =
 	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "state"));
+	const char *path =
+	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "path"));
 	const char *last =
 	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "lastChange"));
 	const char *err =
@@ -86,8 +88,7 @@ sync_kept_print(FILE *out, const cJSON *st)
 	if (!cJSON_IsObject(st))
 		return;
 	fprintf(out, "sync        %s %s (kept by the broker)\n",
-	    state != NULL ? state : "?",
-	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "path")));
+	    state != NULL ? state : "?", path != NULL ? path : "?");
 	fprintf(out,
 	    "  sent      %.0f files (%.0f bytes), %.0f deleted, in %.0f batches\n",
 	    sync_kept_number(st, "sent"), sync_kept_number(st, "sentBytes"),
