@@ -97,6 +97,35 @@ docker_poll(int fd, short events, int timeout_ms)
 	}
 }
 
+/* How long one wait of c may last: timeout_ms (negative: forever), or less
+ * when what is left of its docker's deadline is shorter (0 once it has
+ * passed). */
+static int
+docker_conn_wait_limit(const struct docker_conn *c, int timeout_ms)
+{
+	long long left;
+
+	if (c->d->deadline_ms == 0)
+		return timeout_ms;
+	left = c->d->deadline_ms - clock_now_ms();
+	if (left < 0)
+		left = 0;
+	return timeout_ms >= 0 && timeout_ms < left ? timeout_ms : (int)left;
+}
+
+/* The error for a wait of c that ended with nothing: what did not happen,
+ * within the deadline's budget or within timeout_ms. Returns -1. */
+static int
+docker_conn_timed_out(
+    const struct docker_conn *c, const char *what, int timeout_ms, char **cause)
+{
+	if (c->d->deadline_ms != 0 && clock_now_ms() >= c->d->deadline_ms)
+		return error_set(cause, "docker at %s: %s within the %d ms allowed",
+		    c->d->socket_path, what, c->d->budget_ms);
+	return error_set(cause, "docker at %s: %s within %d s", c->d->socket_path, what,
+	    timeout_ms / 1000);
+}
+
 /* Write all of data, waiting at most timeout_ms for each bit of progress. */
 static int
 docker_conn_write(
@@ -107,14 +136,13 @@ docker_conn_write(
 	int ev;
 
 	while (len > 0) {
-		ev = docker_poll(c->fd, POLLOUT, timeout_ms);
+		ev = docker_poll(c->fd, POLLOUT, docker_conn_wait_limit(c, timeout_ms));
 		if (ev < 0)
 			return error_set_errno(
 			    cause, errno, "docker at %s: poll", c->d->socket_path);
 		if (ev == 0)
-			return error_set(cause,
-			    "docker at %s: not accepting a request within %d s",
-			    c->d->socket_path, timeout_ms / 1000);
+			return docker_conn_timed_out(
+			    c, "not accepting a request", timeout_ms, cause);
 		n = send(c->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0) {
 			if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
@@ -138,13 +166,12 @@ docker_conn_fill(struct docker_conn *c, int timeout_ms, char **cause)
 
 	c->roff = c->rlen = 0;
 	for (;;) {
-		ev = docker_poll(c->fd, POLLIN, timeout_ms);
+		ev = docker_poll(c->fd, POLLIN, docker_conn_wait_limit(c, timeout_ms));
 		if (ev < 0)
 			return error_set_errno(
 			    cause, errno, "docker at %s: poll", c->d->socket_path);
 		if (ev == 0)
-			return error_set(cause, "docker at %s: no response within %d s",
-			    c->d->socket_path, timeout_ms / 1000);
+			return docker_conn_timed_out(c, "no response", timeout_ms, cause);
 		n = recv(c->fd, c->rbuf, sizeof c->rbuf, MSG_DONTWAIT);
 		if (n < 0) {
 			if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)

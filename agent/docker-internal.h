@@ -27,11 +27,14 @@ struct docker_http;
 #define DOCKER_MAX_CAPTURE (64 * 1024 * 1024)
 
 struct docker {
-	char *socket_path;  /* NULL when bad_host is set */
-	int timeout_cap_ms; /* no request waits longer (0: as each asks) */
-	char *bad_host;	    /* why DOCKER_HOST cannot be used */
-	char *api_prefix;   /* "/v1.41" once assumed or negotiated */
-	int api_checked;    /* the daemon accepted api_prefix (or it was negotiated) */
+	char *socket_path; /* NULL when bad_host is set */
+	/* All requests end by deadline_ms (clock_now_ms(); 0: none), which
+	 * docker_set_deadline() set budget_ms after it was called. */
+	long long deadline_ms;
+	int budget_ms;
+	char *bad_host;	  /* why DOCKER_HOST cannot be used */
+	char *api_prefix; /* "/v1.41" once assumed or negotiated */
+	int api_checked;  /* the daemon accepted api_prefix (or it was negotiated) */
 	/* The newest API version the daemon announced (its Api-Version header,
 	 * sent with every answer), 0.0 until an answer came. */
 	int daemon_major, daemon_minor;

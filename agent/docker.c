@@ -10,6 +10,7 @@
 #include <sodium.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "docker-internal.h"
 #include "error.h"
 #include "log.h"
@@ -259,8 +260,6 @@ docker_request_body(struct docker *d, const char *prefix, const char *method,
 	if (docker_check_request(
 		method, path, body != NULL ? content_type : NULL, cause) != 0)
 		return -1;
-	if (d->timeout_cap_ms > 0 && (timeout_ms < 0 || timeout_ms > d->timeout_cap_ms))
-		timeout_ms = d->timeout_cap_ms;
 	if (prefix != NULL) {
 		full = xasprintf("%s%s", prefix, path);
 		rc = docker_do(d, method, full, content_type, body, body_len, timeout_ms,
@@ -323,9 +322,10 @@ docker_request_timeout(struct docker *d, const char *prefix, const char *method,
 }
 
 void
-docker_set_timeout_cap(struct docker *d, int ms)
+docker_set_deadline(struct docker *d, int ms)
 {
-	d->timeout_cap_ms = ms;
+	d->budget_ms = ms;
+	d->deadline_ms = ms > 0 ? clock_now_ms() + ms : 0;
 }
 
 int

@@ -55,10 +55,12 @@ struct docker;
  * every request fail with a message saying only unix sockets are supported. */
 struct docker *docker_new(const char *socket_path);
 void docker_free(struct docker *d);
-/* No request of d waits longer than ms for the daemon (0: each request's own
- * timeout, DOCKER_TIMEOUT_S and longer): for callers that must not stall on
- * a hung dockerd, such as the listening agent answering "info". */
-void docker_set_timeout_cap(struct docker *d, int ms);
+/* Every request d makes from now on, all of them together, ends within ms
+ * (0: no deadline, each request's own timeout, DOCKER_TIMEOUT_S and
+ * longer): for callers that must not stall on a hung or slow dockerd, such
+ * as the listening agent answering "info". A request cut short fails with a
+ * message naming the budget. */
+void docker_set_deadline(struct docker *d, int ms);
 /* The socket path in use (borrowed, valid until docker_free()); NULL if
  * DOCKER_HOST named something other than a unix socket. */
 const char *docker_socket_path(const struct docker *d);

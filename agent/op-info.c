@@ -86,7 +86,7 @@ op_info_docker(
 	double free_bytes;
 	int have_usage = 0;
 
-	docker_set_timeout_cap(d, timeout_ms);
+	docker_set_deadline(d, timeout_ms); /* all requests together */
 	if (op_info_docker_static(d, c, &derr) == 0 &&
 	    host_usage_read(d, p, &u, &derr) == 0)
 		have_usage = 1;

@@ -310,9 +310,10 @@ TEST(raw_names_the_socket_when_unreachable)
 	docker_free(d);
 }
 
-/* A daemon that accepts and never answers: with a cap, a request gives up
- * after it (not after DOCKER_TIMEOUT_S), naming the timeout. */
-TEST(timeout_cap_bounds_a_hung_daemon)
+/* A daemon that accepts and never answers: with a deadline, a request gives
+ * up at it (not after DOCKER_TIMEOUT_S), naming the budget, and so does
+ * every later one. */
+TEST(deadline_bounds_a_hung_daemon)
 {
 	char dir[] = "/tmp/rdev-test-docker.XXXXXX", path[64];
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -329,13 +330,21 @@ TEST(timeout_cap_bounds_a_hung_daemon)
 	ASSERT_INT_EQ(bind(s, (struct sockaddr *)&sa, sizeof sa), 0);
 	ASSERT_INT_EQ(listen(s, 16), 0); /* (connects succeed, nothing answers) */
 	d = docker_new(path);
-	docker_set_timeout_cap(d, 300);
+	docker_set_deadline(d, 300);
 	t0 = clock_now_ms();
 	ASSERT_INT_EQ(
 	    docker_request(d, "GET", "/version", NULL, &status, &res, &cause), -1);
 	ASSERT_TRUE(clock_now_ms() - t0 < 10000);
-	ASSERT_NOT_NULL(cause);
+	ASSERT_STR_CONTAINS(cause, "within the 300 ms allowed");
 	ASSERT_NULL(res);
+	free(cause);
+	cause = NULL;
+	/* The deadline is one for all requests: a second one, after it passed,
+	 * gives up at once. */
+	t0 = clock_now_ms();
+	ASSERT_INT_EQ(docker_request(d, "GET", "/info", NULL, &status, &res, &cause), -1);
+	ASSERT_TRUE(clock_now_ms() - t0 < 250);
+	ASSERT_STR_CONTAINS(cause, "within the 300 ms allowed");
 	free(cause);
 	docker_free(d);
 	close(s);
