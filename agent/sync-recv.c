@@ -20,10 +20,16 @@
 #include "tar-stream.h"
 #include "xmalloc.h"
 
+/* At most this many paths of files changed on the host are named. */
+#define SYNC_RECV_REPORT_MAX 20
+
 /* What the host has for one entry of want, once known. */
 struct sync_host {
 	int valid; /* on disk as want says (kept or received) */
 	int needed;
+	/* A file the index says a sync wrote, changed on the host since (its
+	 * content is neither what was written nor what comes now). */
+	int changed_on_host;
 	char hash[SYNC_HASH_HEX + 1];
 	long long size, mtime_ns;
 	unsigned long long ino;
@@ -216,14 +222,20 @@ sync_recv_check(struct sync_recv *r, size_t i)
 		target[n] = '\0';
 		return h->valid = strcmp(target, e->link) == 0;
 	}
-	if (!S_ISREG(sb.st_mode) || sb.st_size != e->size)
+	if (!S_ISREG(sb.st_mode))
+		return 0;
+	o = sync_scan_find(r->old, e->path);
+	if (o != NULL && o->type != 'f')
+		o = NULL;
+	/* Hashed when it may be what comes, or to tell whether a file a sync
+	 * wrote was changed on the host since. */
+	if (sb.st_size != e->size && o == NULL)
 		return 0;
 	h->size = sb.st_size;
 	h->mtime_ns = (long long)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec;
 	h->ino = sb.st_ino;
-	o = sync_scan_find(r->old, e->path);
-	if (o != NULL && o->type == 'f' && o->size == h->size &&
-	    o->mtime_ns == h->mtime_ns && o->ino == h->ino)
+	if (o != NULL && o->size == h->size && o->mtime_ns == h->mtime_ns &&
+	    o->ino == h->ino)
 		memcpy(h->hash, o->hash, sizeof h->hash);
 	else {
 		fd = openat(dfd, leaf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -233,8 +245,11 @@ sync_recv_check(struct sync_recv *r, size_t i)
 			h->hash[0] = '\0';
 		close(fd);
 	}
-	if (strcmp(h->hash, e->hash) != 0)
+	if (strcmp(h->hash, e->hash) != 0) {
+		h->changed_on_host =
+		    o != NULL && h->hash[0] != '\0' && strcmp(h->hash, o->hash) != 0;
 		return 0;
+	}
 	if ((sb.st_mode & 0777) != e->mode)
 		fchmodat(dfd, leaf, e->mode, 0);
 	return h->valid = 1;
@@ -544,6 +559,29 @@ sync_recv_delete(struct sync_recv *r)
 	}
 }
 
+/* Into result: "hostChanged", how many files changed on the host since a
+ * sync wrote them were replaced by the client's version, and
+ * "hostChangedPaths", the first SYNC_RECV_REPORT_MAX of them (so that no
+ * change is overwritten silently: docs/SYNC.md). */
+static void
+sync_recv_report_host_changes(const struct sync_recv *r, cJSON *result)
+{
+	cJSON *paths = NULL;
+	size_t i, n = 0;
+
+	for (i = 0; i < r->want->n; i++) {
+		if (!r->host[i].changed_on_host || !r->host[i].valid)
+			continue;
+		if (paths == NULL)
+			paths = cJSON_AddArrayToObject(result, "hostChangedPaths");
+		if (n++ < SYNC_RECV_REPORT_MAX)
+			cJSON_AddItemToArray(
+			    paths, cJSON_CreateString(r->want->v[i].path));
+	}
+	if (n > 0)
+		cJSON_AddNumberToObject(result, "hostChanged", (double)n);
+}
+
 int
 sync_recv_finish(struct sync_recv *r, cJSON **result, char **cause)
 {
@@ -567,6 +605,7 @@ sync_recv_finish(struct sync_recv *r, cJSON **result, char **cause)
 	cJSON_AddNumberToObject(*result, "deleted", (double)r->deleted);
 	/* Asked for but not sent: gone on the client meanwhile. */
 	cJSON_AddNumberToObject(*result, "missing", (double)missing);
+	sync_recv_report_host_changes(r, *result);
 	return 0;
 }
 

@@ -147,11 +147,41 @@ out:
 	return rc;
 }
 
+void
+source_send_warn_host_changes(const char *host, const struct source_send_stats *st)
+{
+	const cJSON *p;
+	long long named = 0;
+
+	cJSON_ArrayForEach(p, st->host_changed_paths) {
+		fprintf(stderr,
+		    "rdev: warning: %s: %s was changed on the host since the last sync; "
+		    "the local version replaced it\n",
+		    host, p->valuestring);
+		named++;
+	}
+	if (st->host_changed > named)
+		fprintf(stderr,
+		    "rdev: warning: %s: %s%lld files changed on the host since the last "
+		    "sync were replaced by their local version\n",
+		    host, named > 0 ? "and " : "", st->host_changed - named);
+}
+
+/* Clear st for a new request, keeping the caller's array of paths. */
+static void
+source_send_stats_reset(struct source_send_stats *st)
+{
+	cJSON *paths = st->host_changed_paths;
+
+	memset(st, 0, sizeof *st);
+	st->host_changed_paths = paths;
+}
+
 int
 source_send_full(struct remote *r, const struct source *s, const struct sync_scan *scan,
     struct source_send_stats *st, char **cause)
 {
-	memset(st, 0, sizeof *st);
+	source_send_stats_reset(st);
 	st->files = (long long)scan->n;
 	st->skipped = (long long)scan->skipped;
 	return source_send_request(r, s, scan, NULL, 0, NULL, st, cause);
@@ -164,7 +194,7 @@ source_send_batch(struct remote *r, const struct source *s,
 {
 	static char *const none[1] = { NULL };
 
-	memset(st, 0, sizeof *st);
+	source_send_stats_reset(st);
 	st->files = (long long)changed->n;
 	return source_send_request(
 	    r, s, changed, del != NULL ? del : none, ndel, NULL, st, cause);
@@ -212,8 +242,13 @@ source_send(struct remote *r, const struct source *s, const struct source_send_o
 	memset(st, 0, sizeof *st);
 	if (s->kind == SOURCE_GIT)
 		rc = source_send_clone(r, s, quiet, folder, cause);
-	else
+	else {
+		st->host_changed_paths = cJSON_CreateArray();
 		rc = source_send_upload(r, s, o, folder, st, cause);
+		source_send_warn_host_changes(remote_host(r), st);
+		cJSON_Delete(st->host_changed_paths);
+		st->host_changed_paths = NULL;
+	}
 	st->seconds = (double)(clock_now_ms() - t0) / 1000.0;
 	if (rc != 0)
 		return error_prefix(cause, "%s", s->text);
@@ -258,6 +293,7 @@ source_send_stats_json(const struct source_send_stats *st, const char *folder)
 	cJSON_AddNumberToObject(o, "sentBytes", (double)st->sent_bytes);
 	cJSON_AddNumberToObject(o, "deleted", (double)st->deleted);
 	cJSON_AddNumberToObject(o, "skipped", (double)st->skipped);
+	cJSON_AddNumberToObject(o, "hostChanged", (double)st->host_changed);
 	cJSON_AddNumberToObject(o, "seconds", st->seconds);
 	return o;
 }

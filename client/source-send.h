@@ -34,7 +34,8 @@ struct source_send_opts {
 };
 
 /* Put s's workspace on r's host: upload (SOURCE_LOCAL) or clone/fetch
- * (SOURCE_GIT), with a line on stderr of what was done unless o->quiet. 0
+ * (SOURCE_GIT), with a line on stderr of what was done unless o->quiet, and
+ * a warning for each file changed on the host that the upload replaced. 0
  * with *folder (the host's folder; new) and *st filled (st may be NULL), or
  * -1 with *cause. */
 int source_send(struct remote *r, const struct source *s,
@@ -53,6 +54,10 @@ int source_send_full(struct remote *r, const struct source *s,
 int source_send_batch(struct remote *r, const struct source *s,
     const struct sync_scan *changed, char *const *del, size_t ndel,
     struct source_send_stats *st, char **cause);
+/* Warn on stderr of each file st says was changed on host since the last
+ * sync and replaced by its local version (st->host_changed_paths, then a
+ * count of the rest): a one-way sync overwrites, but never silently. */
+void source_send_warn_host_changes(const char *host, const struct source_send_stats *st);
 /* Where s's workspace is on r's host, without sending anything. 0 with
  * *folder (new) and *exists, or -1 with *cause. */
 int source_folder(

@@ -84,6 +84,7 @@ sync_live_print(struct sync_live *l, const struct sync_delta *d,
 	cJSON_AddNumberToObject(o, "sent", (double)st->sent);
 	cJSON_AddNumberToObject(o, "sentBytes", (double)st->sent_bytes);
 	cJSON_AddNumberToObject(o, "deleted", (double)st->deleted);
+	cJSON_AddNumberToObject(o, "hostChanged", (double)st->host_changed);
 	cJSON_AddNumberToObject(o, "ms", (double)ms);
 	if (error != NULL)
 		cJSON_AddStringToObject(o, "error", error);
@@ -114,13 +115,16 @@ sync_live_failed(struct sync_live *l, char *cause)
 static void
 sync_live_resend(struct sync_live *l)
 {
-	struct source_send_stats st;
+	struct source_send_stats st = { .host_changed_paths = cJSON_CreateArray() };
 	char *cause = NULL;
 
 	if (source_send_full(l->r, l->s, l->state, &st, &cause) != 0) {
+		cJSON_Delete(st.host_changed_paths);
 		sync_live_failed(l, cause);
 		return;
 	}
+	source_send_warn_host_changes(l->o->host, &st);
+	cJSON_Delete(st.host_changed_paths);
 	l->resend = 0;
 	l->retry_ms = 0;
 	fprintf(stderr, "rdev: sync: %s: back: %lld entries sent again (%lld bytes)\n",
@@ -163,6 +167,7 @@ sync_live_batch(struct sync_live *l, int all, char **cause)
 	}
 	d = sync_delta_new(&l->state, all ? everything : b.roots, all ? 1 : b.nroots,
 	    fresh, b.moves, b.nmoves);
+	st.host_changed_paths = cJSON_CreateArray();
 	if (!l->resend && (d->changed->n > 0 || d->ndel > 0) &&
 	    source_send_batch(l->r, l->s, d->changed, d->del, d->ndel, &st, &err) != 0) {
 		sync_live_failed(l, xstrdup(err));
@@ -170,6 +175,8 @@ sync_live_batch(struct sync_live *l, int all, char **cause)
 	}
 	if (d->n > 0 || all)
 		sync_live_print(l, d, &st, all, clock_now_ms() - t0, err);
+	source_send_warn_host_changes(l->o->host, &st);
+	cJSON_Delete(st.host_changed_paths);
 	free(err);
 	sync_delta_free(d);
 	sync_watch_batch_clear(&b);

@@ -233,6 +233,25 @@ sync_send_manifest_stream(struct proto_conn *c, const char *text, char **cause)
 	return proto_conn_flush(c, cause);
 }
 
+/* The agent's "hostChanged" count and paths (docs/PROTOCOL.md, "sync")
+ * into st. */
+static void
+sync_send_host_changes(const cJSON *result, struct sync_send_stats *st)
+{
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(result, "hostChanged"), *p;
+
+	if (!cJSON_IsNumber(n) || n->valuedouble <= 0)
+		return;
+	st->host_changed += (long long)n->valuedouble;
+	if (st->host_changed_paths == NULL)
+		return;
+	cJSON_ArrayForEach(
+	    p, cJSON_GetObjectItemCaseSensitive(result, "hostChangedPaths"))
+		if (cJSON_IsString(p))
+			cJSON_AddItemToArray(
+			    st->host_changed_paths, cJSON_CreateString(p->valuestring));
+}
+
 int
 sync_send(struct proto_conn *c, int id, const char *root, const char *name,
     const struct sync_scan *scan, char *const *del, size_t ndel, char **folder,
@@ -272,6 +291,7 @@ sync_send(struct proto_conn *c, int id, const char *root, const char *name,
 	d = cJSON_GetObjectItemCaseSensitive(result, "deleted");
 	st->deleted +=
 	    cJSON_IsNumber(d) && d->valuedouble > 0 ? (long long)d->valuedouble : 0;
+	sync_send_host_changes(result, st);
 	if (folder != NULL)
 		*folder = xstrdup(f->valuestring);
 	rc = 0;

@@ -15,6 +15,8 @@
 
 #include <stddef.h>
 
+#include <cjson/cJSON.h>
+
 struct proto_conn;
 struct sync_scan;
 
@@ -25,6 +27,12 @@ struct sync_send_stats {
 	long long sent_bytes; /* file bytes sent */
 	long long deleted;    /* entries deleted on the host */
 	long long skipped;    /* sockets, FIFOs, devices: not sent */
+	/* Files changed on the host since a sync wrote them that the client's
+	 * version replaced (the agent's "hostChanged"), and, when the caller
+	 * set host_changed_paths to an array (borrowed: the caller owns it),
+	 * the paths the agent named are appended to it. */
+	long long host_changed;
+	cJSON *host_changed_paths;
 	double seconds;
 };
 

@@ -86,9 +86,13 @@ check_eq "a file made on the host stays" "$(on_host cat "$folder/src/host-made.t
 
 # A file changed on the host is put back (one way), by content.
 on_host "echo tampered >'$folder/src/main.c'"
-sync >"$TEST_TMP/s5.json"
+sync >"$TEST_TMP/s5.json" 2>"$TEST_TMP/s5.err"
 check_eq "a file changed on the host is sent again" "$(jq .sent "$TEST_TMP/s5.json")" 1
 check_eq "... and is the local one again" "$(on_host cat "$folder/src/main.c")" "main v2"
+check_eq "... counted as a host change replaced" "$(jq .hostChanged "$TEST_TMP/s5.json")" 1
+check "... and named in a warning, not overwritten silently" \
+	grep -q "warning: .*src/main.c was changed on the host since the last sync" "$TEST_TMP/s5.err"
+check_eq "a file made on the host is no host change" "$(jq .hostChanged "$TEST_TMP/s4.json")" 0
 
 # up + exec with HOST: ./app, from the folder's parent (a relative SOURCE).
 cd "$TEST_TMP"
