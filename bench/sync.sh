@@ -20,6 +20,12 @@
 #   bench/sync.sh
 #   RDEV_BENCH_RUNS=5  RDEV_BENCH_BUILD=dir RDEV_BENCH_NO_BUILD=1
 #
+# RDEV_BENCH_TREE=10k makes the tree of issue 18's initial-sync goal
+# instead: 10,000 files, 200 MB (400 files of 400 KB, 9,600 of 4 KB, in 100
+# folders). When rsync is installed (here and on the host), `rsync -a` over
+# ssh (a new connection per run) is timed in the same rounds, with the goal
+# rdev / rsync >= 1.0 (issue 18).
+#
 # Exits 0 when a goal is missed (a benchmark reports, it does not gate).
 set -euo pipefail
 export LC_ALL=C
@@ -54,17 +60,36 @@ on_host() { ssh -F "$cfg" "$host" "$@"; }
 
 dir=$tmp/app
 mkdir -p "$dir/big" "$dir/small"
-for i in $(seq 1 200); do head -c 512000 /dev/urandom >"$dir/big/f$i"; done
-for i in $(seq 1 1000); do head -c 1024 /dev/urandom >"$dir/small/s$i"; done
+if [ "${RDEV_BENCH_TREE:-}" = 10k ]; then
+	# (one random 4 MB pool cut into files: /dev/urandom per file is slow)
+	head -c 4194304 /dev/urandom >"$tmp/pool"
+	for i in $(seq 1 400); do head -c 409600 /dev/urandom >"$dir/big/f$i"; done
+	for d in $(seq 1 100); do
+		mkdir -p "$dir/small/d$d"
+		for i in $(seq 1 96); do
+			tail -c +$(((d * 96 + i) * 37 % 4000000 + 1)) "$tmp/pool" |
+				head -c 4096 >"$dir/small/d$d/s$i"
+		done
+	done
+	mkdir -p "$dir/small/d7" && cp "$dir/small/d7/s7" "$dir/small/s7"
+	rm "$dir/small/d100/s96" # (10,000 files in all)
+	rm "$tmp/pool"
+else
+	for i in $(seq 1 200); do head -c 512000 /dev/urandom >"$dir/big/f$i"; done
+	for i in $(seq 1 1000); do head -c 1024 /dev/urandom >"$dir/small/s$i"; done
+fi
 bytes=$(du -sb "$dir" | cut -f1)
+have_rsync=0
+command -v rsync >/dev/null && on_host 'command -v rsync' >/dev/null 2>&1 && have_rsync=1
 
 bench_machine "$src"
 echo "folder:    $bytes bytes, $(find "$dir" -type f | wc -l) files"
 echo "host:      $host (sshd on loopback, the same machine)"
 
-reset() { on_host 'rm -rf b rdev/workspaces .rdev/state/sync'; }
+reset() { on_host 'rm -rf b r rdev/workspaces .rdev/state/sync'; }
 c_base() { tar -C "$dir" -c . | ssh -F "$cfg" "$host" 'mkdir -p b && tar -C b -x'; }
 c_mux() { tar -C "$dir" -c . | ssh -F "$cfg" -S "$tmp/cm" "$host" 'mkdir -p b && tar -C b -x'; }
+c_rsync() { rsync -a -e "ssh -F $cfg" "$dir/" "$host:r/"; }
 c_rdev() { "$rdev" sync "$host:" "$dir" >/dev/null 2>"$tmp/err" || { cat "$tmp/err" >&2; return 1; }; }
 timed() {
 	local t0 t1
@@ -78,21 +103,21 @@ ssh -F "$cfg" -M -S "$tmp/cm" -fN "$host"
 # Untimed: the broker, the agent install, the host's page cache.
 "$rdev" sync "$host:" "$dir" --accept-new-host-key >/dev/null 2>&1 || c_rdev
 reset
-: >"$tmp/times.c_base"
-: >"$tmp/times.c_mux"
-: >"$tmp/times.c_rdev"
+fns=(c_base c_mux c_rdev)
+[ "$have_rsync" = 1 ] && fns+=(c_rsync)
+for f in "${fns[@]}"; do : >"$tmp/times.$f"; done
 echo
 echo "=== full upload, $runs rounds (host copies removed before each) ==="
-fns=(c_base c_mux c_rdev)
 for ((r = 0; r < runs; r++)); do
-	for ((i = 0; i < 3; i++)); do
+	for ((i = 0; i < ${#fns[@]}; i++)); do
 		reset
-		timed "${fns[$(((r + i) % 3))]}"
+		timed "${fns[$(((r + i) % ${#fns[@]}))]}"
 	done
 done
 row "" "median ms" "p90 ms" "min ms"
 report "tar c | ssh HOST tar x" c_base
 report "tar c | ssh (master connection) HOST tar x" c_mux
+[ "$have_rsync" = 1 ] && report "rsync -a -e ssh DIR/ HOST:r/" c_rsync
 report "rdev sync HOST: DIR" c_rdev
 base_ms=$(median c_base)
 mux_ms=$(median c_mux)
@@ -118,3 +143,10 @@ echo "=== goals (issue 12; medians) ==="
 echo "upload throughput, rdev / baseline >= $goal_ratio: $(awk -v r="$r_tp" -v g="$goal_ratio" 'BEGIN { print (r >= g ? "PASS" : "FAIL") }')  ($r_tp: baseline $base_ms ms / rdev $rdev_ms ms; $(awk -v b="$bytes" -v t="$rdev_ms" 'BEGIN { printf "%.0f", b / t / 1000 }') MB/s)"
 echo "upload throughput, rdev / warm ssh (no goal): $r_mux  (ssh with a master connection $mux_ms ms / rdev $rdev_ms ms)"
 echo "one-file change <= $goal_change_ms ms: $(verdict "$change_ms" "$goal_change_ms")  ($change_ms ms)"
+if [ "$have_rsync" = 1 ]; then
+	rsync_ms=$(median c_rsync)
+	r_rs=$(ratio "$rsync_ms" "$rdev_ms")
+	echo "initial sync, rdev / rsync -a >= 1.0 (issue 18): $(awk -v r="$r_rs" 'BEGIN { print (r >= 1.0 ? "PASS" : "FAIL") }')  ($r_rs: rsync $rsync_ms ms / rdev $rdev_ms ms)"
+else
+	echo "initial sync vs rsync -a (issue 18): not measured (rsync is not installed here or on the host)"
+fi

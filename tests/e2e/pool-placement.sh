@@ -15,7 +15,8 @@
 #   to the chosen host, `./app` typed from its parent the same as the
 #   absolute folder; --host; the policy's limitContainers (--cpus/--memory
 #   from hostRequirements); a host named directly refuses what does not fit
-#   (admission).
+#   (admission); `up @POOL SOURCE --sync` keeps the chosen host's copy in
+#   step until `down @POOL SOURCE`.
 # SOURCE is a local folder here, uploaded to the chosen host's workspace root
 # as `HOST: SOURCE` does (client/pool-target.h).
 . "$(dirname "$0")/../rig/lib.sh"
@@ -195,11 +196,21 @@ for h in "$ha" "$hb" "$hc"; do
 	check "... $h: needs a GPU, has none" grep -qx "  $h: needs a GPU, has none" "$TEST_TMP/up-gpu.err"
 done
 check_eq "... and nothing was made" "$(made "$gpu")" 0
-rdev up @pp "$TEST_TMP/$gpuopt" >"$TEST_TMP/up-gpuopt.json" 2>"$TEST_TMP/up.err" ||
+# (with --sync: the broker keeps the chosen host's copy in step)
+rdev up @pp "$TEST_TMP/$gpuopt" --sync >"$TEST_TMP/up-gpuopt.json" 2>"$TEST_TMP/up.err" ||
 	{ cat "$TEST_TMP/up.err" >&2; fail "up @pp gpu optional failed"; }
 check "gpu: \"optional\" is placed on a host without one" \
 	jq -e '.host | length > 0' "$TEST_TMP/up-gpuopt.json"
+echo edited >"$TEST_TMP/$gpuopt/edit.txt"
+edit_arrived() { [ "$(rdev exec @pp "$TEST_TMP/$gpuopt" -- cat edit.txt 2>/dev/null)" = edited ]; }
+EVENTUALLY_SECONDS=10 eventually "up @pp --sync: an edit after up reaches the chosen host" edit_arrived
+check_eq "... the sync shown by status @pp" \
+	"$(rdev status @pp "$TEST_TMP/$gpuopt" --json | jq -r .sync.state)" watching
+kept_syncs() { "$RDEV_BIN_DIR/rdev-broker" status --json |
+	jq "[.syncs[]? | select(.path | endswith(\"/$gpuopt\"))] | length"; }
+check_eq "... and by rdev-broker status" "$(kept_syncs)" 1
 check "down @pp of it" rdev down @pp "$TEST_TMP/$gpuopt"
+check_eq "... which ends the sync" "$(kept_syncs)" 0
 # Named directly (no pool): gpu: true is refused by the host's agent, naming
 # the file and the property (rdev gives no container a GPU yet).
 set +e
