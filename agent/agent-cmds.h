@@ -236,10 +236,11 @@ cJSON *agent_cmd_features_arg(const char *arg, char **error);
 /* The reference's lockfile flags of up and build: is arg --no-lockfile
  * (*no_lockfile = 1), --frozen-lockfile (*frozen = 1) or one of their
  * deprecated forms, --experimental-lockfile (the default now) and
- * --experimental-frozen-lockfile (a warning on stderr, as the reference's)?
- * 1 taken, 0 not one of them. Both set is the caller's usage error,
- * AGENT_CMD_LOCKFILE_BOTH. */
-int agent_cmd_lockfile_arg(const char *arg, int *no_lockfile, int *frozen);
+ * --experimental-frozen-lockfile (then *warning is the reference's line
+ * for stderr, static; else NULL)? 1 taken, 0 not one of them. Both set is
+ * the caller's usage error, AGENT_CMD_LOCKFILE_BOTH. */
+int agent_cmd_lockfile_arg(
+    const char *arg, int *no_lockfile, int *frozen, const char **warning);
 #define AGENT_CMD_LOCKFILE_BOTH \
 	"--no-lockfile and --frozen-lockfile are mutually exclusive"
 /* Is arg an option that takes its value as the next argument ("--config")?

@@ -81,20 +81,20 @@ agent_cmd_remote_env_add(cJSON *remote_env, const char *arg)
 }
 
 int
-agent_cmd_lockfile_arg(const char *arg, int *no_lockfile, int *frozen)
+agent_cmd_lockfile_arg(
+    const char *arg, int *no_lockfile, int *frozen, const char **warning)
 {
+	*warning = NULL;
 	if (strcmp(arg, "--no-lockfile") == 0)
 		*no_lockfile = 1;
 	else if (strcmp(arg, "--frozen-lockfile") == 0)
 		*frozen = 1;
 	else if (strcmp(arg, "--experimental-lockfile") == 0)
-		fprintf(stderr,
-		    "Warning: --experimental-lockfile is deprecated. "
-		    "Lockfiles are now enabled by default.\n");
+		*warning = "Warning: --experimental-lockfile is deprecated. "
+			   "Lockfiles are now enabled by default.";
 	else if (strcmp(arg, "--experimental-frozen-lockfile") == 0) {
-		fprintf(stderr,
-		    "Warning: --experimental-frozen-lockfile is "
-		    "deprecated. Use --frozen-lockfile instead.\n");
+		*warning = "Warning: --experimental-frozen-lockfile is "
+			   "deprecated. Use --frozen-lockfile instead.";
 		*frozen = 1;
 	} else
 		return 0;

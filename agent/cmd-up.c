@@ -204,7 +204,7 @@ static int
 cmd_up_parse(const struct cmd_program *prog, const struct cmd_entry *entry, int argc,
     char **argv, struct cmd_up_args *a)
 {
-	const char *msg = NULL;
+	const char *msg = NULL, *warning;
 	int i, r;
 
 	memset(a, 0, sizeof *a);
@@ -231,9 +231,10 @@ cmd_up_parse(const struct cmd_program *prog, const struct cmd_entry *entry, int 
 		else if (strcmp(argv[i], "--json") == 0)
 			a->quiet = 1;
 		else if (agent_cmd_lockfile_arg(
-			     argv[i], &a->no_lockfile, &a->frozen_lockfile))
-			continue;
-		else if (argv[i][0] == '-' && argv[i][1] != '\0')
+			     argv[i], &a->no_lockfile, &a->frozen_lockfile, &warning)) {
+			if (warning != NULL)
+				fprintf(stderr, "%s\n", warning);
+		} else if (argv[i][0] == '-' && argv[i][1] != '\0')
 			return cmd_usage_error(prog, entry, "unknown option %s", argv[i]);
 		else if (a->folder == NULL)
 			a->folder = argv[i];

@@ -84,7 +84,7 @@ cmd_build_value(int argc, char **argv, int *i, struct cmd_build_args *a, const c
 static int
 cmd_build_parse(int argc, char **argv, struct cmd_build_args *a)
 {
-	const char *msg = NULL;
+	const char *msg = NULL, *warning;
 	int i, r;
 
 	memset(a, 0, sizeof *a);
@@ -101,9 +101,10 @@ cmd_build_parse(int argc, char **argv, struct cmd_build_args *a)
 		} else if (strcmp(argv[i], "--no-cache") == 0)
 			a->no_cache = 1;
 		else if (agent_cmd_lockfile_arg(
-			     argv[i], &a->no_lockfile, &a->frozen_lockfile))
-			continue;
-		else if (argv[i][0] == '-' && argv[i][1] != '\0')
+			     argv[i], &a->no_lockfile, &a->frozen_lockfile, &warning)) {
+			if (warning != NULL)
+				fprintf(stderr, "%s\n", warning);
+		} else if (argv[i][0] == '-' && argv[i][1] != '\0')
 			return cmd_usage_error(&client_program, &cmd_build_entry,
 			    "unknown option %s", argv[i]);
 		else if (a->folder == NULL)
