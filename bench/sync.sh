@@ -61,19 +61,17 @@ on_host() { ssh -F "$cfg" "$host" "$@"; }
 dir=$tmp/app
 mkdir -p "$dir/big" "$dir/small"
 if [ "${RDEV_BENCH_TREE:-}" = 10k ]; then
-	# (one random 4 MB pool cut into files: /dev/urandom per file is slow)
-	head -c 4194304 /dev/urandom >"$tmp/pool"
-	for i in $(seq 1 400); do head -c 409600 /dev/urandom >"$dir/big/f$i"; done
-	for d in $(seq 1 100); do
-		mkdir -p "$dir/small/d$d"
-		for i in $(seq 1 96); do
-			tail -c +$(((d * 96 + i) * 37 % 4000000 + 1)) "$tmp/pool" |
-				head -c 4096 >"$dir/small/d$d/s$i"
-		done
-	done
-	mkdir -p "$dir/small/d7" && cp "$dir/small/d7/s7" "$dir/small/s7"
-	rm "$dir/small/d100/s96" # (10,000 files in all)
-	rm "$tmp/pool"
+	python3 - "$dir" <<'PY'
+import os, sys
+d = sys.argv[1]
+for i in range(1, 401):
+    open(f"{d}/big/f{i}", "wb").write(os.urandom(409600))
+for j in range(1, 101):
+    os.makedirs(f"{d}/small/d{j}", exist_ok=True)
+    for i in range(1, 97 if j < 100 else 96):
+        open(f"{d}/small/d{j}/s{i}", "wb").write(os.urandom(4096))
+open(f"{d}/small/s7", "wb").write(os.urandom(1024))  # (the file changed below)
+PY
 else
 	for i in $(seq 1 200); do head -c 512000 /dev/urandom >"$dir/big/f$i"; done
 	for i in $(seq 1 1000); do head -c 1024 /dev/urandom >"$dir/small/s$i"; done
