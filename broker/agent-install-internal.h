@@ -62,8 +62,9 @@ void agent_xfer_close(struct agent_xfer *x);
  * *cause (may be NULL). */
 int agent_xfer_rename(
     struct agent_xfer *x, const char *from, const char *to, char **cause);
-/* Create tmp and the directories the bundle's files need, then upload them,
- * each checked against MANIFEST as it is read. 0, or -1 with *cause. */
+/* Make tmp and put the bundle's files in it, each checked against MANIFEST
+ * as it is read: one tar stream over one exec channel, or, where the host
+ * has no tar, file by file (agent_xfer_open's way). 0, or -1 with *cause. */
 int agent_upload(
     struct agent_xfer *x, const struct agent_bundle *b, const char *tmp, char **cause);
 

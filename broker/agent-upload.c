@@ -1,6 +1,13 @@
-/* agent-upload.c - send the bundle's files to a host: over SFTP, or over one
- * exec channel per file where sshd has no sftp subsystem; mkdir, put,
- * rename (agent-install-internal.h). */
+/* agent-upload.c - send the bundle's files to a host: as one tar stream
+ * into `tar -x` over one exec channel, or, where the host has no tar, file
+ * by file over SFTP (or one exec channel per file where sshd has no sftp
+ * subsystem); mkdir, put, rename (agent-install-internal.h).
+ *
+ * Why a tar stream first: libssh's sftp_write waits for the server's answer
+ * to each write, and each file costs an open and a close, so the 65 files
+ * and 18 MB of a bundle took about 410 round trips over SFTP (23 s at 40 ms
+ * RTT); one exec channel streams as fast as the channel's window allows,
+ * and starts the user's shell (which may be slow) once. */
 #include "agent-install-internal.h"
 
 #include <fcntl.h>
@@ -12,8 +19,10 @@
 #include <libssh/sftp.h>
 
 #include "atomic-file.h"
+#include "buf.h"
 #include "error.h"
 #include "ssh-session.h"
+#include "tar-stream.h"
 #include "xmalloc.h"
 
 #define AGENT_FILE_MAX (256 * 1024 * 1024)
@@ -24,6 +33,16 @@
 static const char agent_exec_put_script[] = "set -C\n"
 					    "umask 077\n"
 					    "cat >\"$1\" && chmod \"$2\" \"$1\"\n";
+
+/* The whole bundle: make the new directory $1 and unpack the tar stream on
+ * stdin into it (the files' modes from the stream: umask 022 keeps 0755
+ * and 0644 as they are). Exit AGENT_TAR_MISSING, before making anything,
+ * where the host has no tar. */
+#define AGENT_TAR_MISSING 90
+static const char agent_tar_put_script[] =
+    "command -v tar >/dev/null 2>&1 || exit 90\n"
+    "umask 022\n"
+    "mkdir -m 0755 -- \"$1\" && cd -- \"$1\" && exec tar -xf -\n";
 
 /* Without SFTP: rename dir $1 to $2, failing (exit 17) when $2 exists, as
  * SFTP's rename does: plain `mv` would move $1 into an existing $2. `mv -T`
@@ -226,50 +245,140 @@ agent_xfer_rename(struct agent_xfer *x, const char *from, const char *to, char *
 	return rc;
 }
 
+/* Read bundle file f, checked against its hash in MANIFEST. 0 with *data
+ * (new) and *len, or -1 with *cause. */
+static int
+agent_bundle_file_read(const struct agent_bundle *b, const struct agent_bundle_file *f,
+    char **data, size_t *len, char **cause)
+{
+	unsigned char got[AGENT_HASH_LEN];
+	char *local = xasprintf("%s/%s", b->dir, f->name);
+	int rc = file_read_all(local, AGENT_FILE_MAX, data, len, cause);
+
+	free(local);
+	if (rc != 0)
+		return error_prefix(cause, "agent bundle %s", b->dir);
+	agent_hash_mem(*data, *len, got);
+	if (memcmp(got, f->hash, sizeof got) != 0) {
+		free(*data);
+		*data = NULL;
+		return error_set(cause,
+		    "agent bundle %s: %s changed since the bundle was "
+		    "opened (does not match its hash in MANIFEST)",
+		    b->dir, f->name);
+	}
+	if (agent_test_hooks.upload != NULL)
+		agent_test_hooks.upload(
+		    agent_test_hooks.arg, f->name, (unsigned char *)*data, *len);
+	return 0;
+}
+
 /* Upload one bundle file to tmp/NAME: read it, check it against MANIFEST,
  * send it. */
 static int
 agent_upload_file(struct agent_xfer *x, const struct agent_bundle *b,
     const struct agent_bundle_file *f, const char *tmp, char **cause)
 {
-	unsigned char got[AGENT_HASH_LEN];
-	char *local, *remote, *data = NULL;
+	char *remote, *data = NULL;
 	size_t len;
-	int rc = -1;
+	int rc;
 
-	local = xasprintf("%s/%s", b->dir, f->name);
+	if (agent_bundle_file_read(b, f, &data, &len, cause) != 0)
+		return -1;
 	remote = xasprintf("%s/%s", tmp, f->name);
-	if (file_read_all(local, AGENT_FILE_MAX, &data, &len, cause) != 0) {
-		error_prefix(cause, "agent bundle %s", b->dir);
-		goto out;
-	}
-	agent_hash_mem(data, len, got);
-	if (memcmp(got, f->hash, sizeof got) != 0) {
-		error_set(cause,
-		    "agent bundle %s: %s changed since the bundle was "
-		    "opened (does not match its hash in MANIFEST)",
-		    b->dir, f->name);
-		goto out;
-	}
-	if (agent_test_hooks.upload != NULL)
-		agent_test_hooks.upload(
-		    agent_test_hooks.arg, f->name, (unsigned char *)data, len);
 	rc = agent_xfer_put(x, remote, data, len, f->mode, cause);
-out:
 	free(data);
-	free(local);
 	free(remote);
 	return rc;
 }
 
-/* Create tmp and the directories the bundle's files need, then upload
- * them. */
+/* The bundle as a tar stream (its folders first, then each file checked
+ * against MANIFEST as it is read). 0 with *out (new), or -1 with *cause. */
+static int
+agent_bundle_tar(const struct agent_bundle *b, struct buf **out, char **cause)
+{
+	static const unsigned char zeros[TAR_BLOCK];
+	struct buf *t = buf_new();
+	const char *slash;
+	char *data, *dir;
+	size_t i, j, len;
+
+	/* (a bundle's folders are one level deep, lib/ and licenses/; a folder
+	 * entry for each distinct one, made before the files in it) */
+	for (i = 0; i < b->nfiles; i++) {
+		if ((slash = strchr(b->files[i].name, '/')) == NULL)
+			continue;
+		for (j = 0; j < i; j++)
+			if (strncmp(b->files[j].name, b->files[i].name,
+				(size_t)(slash - b->files[i].name) + 1) == 0)
+				break;
+		if (j < i)
+			continue;
+		dir = xstrndup(b->files[i].name, (size_t)(slash - b->files[i].name));
+		tar_write_header(t, 'd', dir, 0755, 0, 0, NULL);
+		free(dir);
+	}
+	for (i = 0; i < b->nfiles; i++) {
+		if (agent_bundle_file_read(b, &b->files[i], &data, &len, cause) != 0) {
+			buf_free(t);
+			return -1;
+		}
+		tar_write_header(
+		    t, 'f', b->files[i].name, (unsigned)b->files[i].mode, len, 0, NULL);
+		buf_append(t, data, len);
+		buf_append(t, zeros, tar_pad_len(len));
+		free(data);
+	}
+	tar_write_end(t);
+	*out = t;
+	return 0;
+}
+
+/* The whole bundle into the new directory tmp as one tar stream over one
+ * exec channel. 0, 1 when the host has no tar (nothing was made), or -1
+ * with *cause. */
+static int
+agent_upload_tar(
+    struct agent_xfer *x, const struct agent_bundle *b, const char *tmp, char **cause)
+{
+	const char *argv[] = { "sh", "-c", agent_tar_put_script, "rdev-agent-upload", tmp,
+		NULL };
+	char *out = NULL, *err = NULL;
+	struct buf *t;
+	int st, rc = -1;
+
+	if (agent_bundle_tar(b, &t, cause) != 0)
+		return -1;
+	if (rdev_ssh_run(
+		x->s, argv, buf_data(t), buf_len(t), &out, NULL, &err, &st, cause) != 0)
+		error_prefix(cause, "uploading %s over an exec channel", tmp);
+	else if (st == AGENT_TAR_MISSING)
+		rc = 1;
+	else if (st != 0)
+		error_set(cause,
+		    "host %s: uploading %s with tar over an exec channel: %s (exit %d)",
+		    rdev_ssh_host_label(x->s), tmp,
+		    *agent_trim(err) != '\0' ? err : "failed", st);
+	else
+		rc = 0;
+	buf_free(t);
+	free(out);
+	free(err);
+	return rc;
+}
+
+/* Into the new directory tmp: the bundle as a tar stream, or, where the host
+ * has no tar, tmp and the folders the bundle's files need, then the files
+ * one by one. */
 int
 agent_upload(
     struct agent_xfer *x, const struct agent_bundle *b, const char *tmp, char **cause)
 {
 	size_t i;
+	int rc;
 
+	if ((rc = agent_upload_tar(x, b, tmp, cause)) <= 0)
+		return rc;
 	if (agent_xfer_mkdirs(x, b, tmp, cause) != 0)
 		return -1;
 	for (i = 0; i < b->nfiles; i++)

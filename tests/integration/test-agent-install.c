@@ -937,6 +937,24 @@ TEST(two_installs_racing_both_succeed)
 	agent_bundle_free(b);
 }
 
+/* How many shells sshd started on a rig host so far (its ~/.bashrc counts
+ * them in ~/.rdev-shells). */
+static long
+shells_started(const char *home)
+{
+	char path[1100], line[256];
+	long n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/.rdev-shells", home);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	while (fgets(line, sizeof line, f) != NULL)
+		n++;
+	fclose(f);
+	return n;
+}
+
 /* A host whose sshd has no sftp subsystem gets the agent over exec channels:
  * the same files and modes, the same check on the host, the fast path next
  * time; a damaged install is replaced (the rename finds the name taken and
@@ -948,12 +966,17 @@ TEST(host_without_sftp_gets_the_agent)
 	struct ssh_target_opts o;
 	struct stat sb;
 	char want[1100], dir[1024], file[1100], *path, *left;
+	long shells;
 
 	nosftp_reset();
 	b = open_bundle(bundle_dir);
 	o = nosftp_opts();
 	s = rig_connect(&o);
+	shells = shells_started(nosftp.home);
 	path = ensure_ok(s, b);
+	/* The bundle went as one tar stream: a handful of shells (probe,
+	 * pre-flight, upload, check, rename), not one per file. */
+	ASSERT_TRUE(shells_started(nosftp.home) - shells <= 8);
 	snprintf(want, sizeof want, "no SFTP on %s: uploading over an exec channel",
 	    rdev_ssh_host_label(s));
 	ASSERT_STR_CONTAINS(progress_log, want);
@@ -995,6 +1018,49 @@ TEST(host_without_sftp_gets_the_agent)
 	left = leftovers_in(nosftp.home);
 	ASSERT_STR_EQ(left, ""); /* the moved-aside copy is removed */
 	free(left);
+	free(path);
+	rdev_ssh_free(s);
+	agent_bundle_free(b);
+}
+
+/* A host without tar (its user's PATH lacks it: ~/.bashrc sets one of
+ * links to everything else) gets the bundle file by file, over one exec
+ * channel each where there is no SFTP either: the same files and modes. */
+TEST(host_without_tar_gets_the_agent_file_by_file)
+{
+	struct agent_bundle *b;
+	struct rdev_ssh *s;
+	struct ssh_target_opts o;
+	struct stat sb;
+	char dir[1024], file[1100], *path;
+	long shells;
+
+	nosftp_reset();
+	rig_sh("mkdir -p '%s/notar' && for f in /usr/bin/*; do "
+	       "[ \"${f##*/}\" = tar ] || ln -sf \"$f\" '%s/notar/'; done && "
+	       "echo 'PATH=%s/notar # (no tar)' >>'%s/.bashrc'",
+	    nosftp.home, nosftp.home, nosftp.home, nosftp.home);
+	b = open_bundle(bundle_dir);
+	o = nosftp_opts();
+	s = rig_connect(&o);
+	shells = shells_started(nosftp.home);
+	path = ensure_ok(s, b);
+	shells = shells_started(nosftp.home) - shells;
+	rig_sh("sed -i '/(no tar)/d' '%s/.bashrc' && rm -rf '%s/notar'", nosftp.home,
+	    nosftp.home);
+	/* (file by file: a shell per file, and the bundle has 60-odd files;
+	 * one tar stream starts at most 8) */
+	ASSERT_TRUE(shells > 20);
+	ASSERT_STR_CONTAINS(progress_log, "uploading over an exec channel");
+	assert_installed_in(nosftp.home, b);
+	snprintf(dir, sizeof dir, "%s/.rdev/agent/%s", nosftp.home,
+	    agent_bundle_install_name(b));
+	stat_ok(path, &sb);
+	ASSERT_INT_EQ(sb.st_mode & 07777, 0755);
+	snprintf(file, sizeof file, "%s/MANIFEST", dir);
+	stat_ok(file, &sb);
+	ASSERT_INT_EQ(sb.st_mode & 07777, 0644);
+	assert_agent_runs(s, path, agent_bundle_version(b));
 	free(path);
 	rdev_ssh_free(s);
 	agent_bundle_free(b);
