@@ -63,7 +63,7 @@ chan_window_due(struct chan_window *w, long long now_us)
 	uint64_t judge_at = (uint64_t)w->size *
 	    (w->settled ? CHAN_WINDOW_RETRY_WINDOWS : CHAN_WINDOW_JUDGE_WINDOWS);
 
-	if (w->since_grant < w->size / 2)
+	if (w->since_grant < w->size / CHAN_WINDOW_TOPUP_PARTS)
 		return 0;
 	if (w->since_grow >= judge_at)
 		chan_window_judge(w, now_us);

@@ -15,10 +15,13 @@
  * to the size before and stays there, trying again after 16 windows' worth:
  * a channel's window is what its path needs, not the most it may have (at
  * 0 ms an 8 MiB window made some downloads several times slower,
- * docs/SSH-WINDOWS.md). It is topped up to its size each time half of it was
- * delivered. Bytes that wait for a slow client are not delivered, so they
- * earn no new window: what the broker holds for a channel stays below its
- * window plus the link's buffer.
+ * docs/SSH-WINDOWS.md). It is topped up to its size each time an eighth of
+ * it was delivered (CHAN_WINDOW_TOPUP_PARTS): topped up only at half, the
+ * peer sent half a window, waited for the adjust a round trip, and about
+ * half the window was in flight (docs/SSH-WINDOWS.md, "Where the rest of
+ * the window went"). Bytes that wait for a slow client are not delivered, so
+ * they earn no new window: what the broker holds for a channel stays below
+ * its window plus the link's buffer.
  *
  * Ownership: a plain struct inside its link. */
 #ifndef RDEV_CHAN_WINDOW_H
@@ -29,6 +32,10 @@
 
 #define CHAN_WINDOW_START 1280000u /* libssh 0.10's own (channels.c WINDOWBASE) */
 #define CHAN_WINDOW_MAX (8u << 20)
+/* The window is topped up each time 1/this of it was delivered, so what
+ * the peer may send never falls below 7/8 of it less what is in flight
+ * (libssh 0.10 tops up at half; OpenSSH after three packets). */
+#define CHAN_WINDOW_TOPUP_PARTS 8
 /* A doubled window must carry this much faster (in 1/4: 5/4 = 1.25x) to be
  * kept: a window-bound channel goes nearly 2x, a CPU-bound one about 1x. */
 #define CHAN_WINDOW_GAIN_QUARTERS 5

@@ -74,7 +74,7 @@ size_after(size_t n, int rtt_ms, int max_mbs)
 	return size_on(n, rtt_ms, max_mbs, NULL);
 }
 
-TEST(starts_at_libssh_size_and_tops_up_at_half)
+TEST(starts_at_libssh_size_and_tops_up_at_an_eighth)
 {
 	struct path p = { 1000000, 40000, 0, 0, 0 };
 	struct chan_window w;
@@ -83,8 +83,8 @@ TEST(starts_at_libssh_size_and_tops_up_at_half)
 	chan_window_init(&w, p.now_us);
 	ASSERT_INT_EQ(w.size, CHAN_WINDOW_START);
 	ASSERT_INT_EQ(chan_window_due(&w, p.now_us), 0);
-	/* less than half: nothing due */
-	ASSERT_INT_EQ(deliver(&w, &p, CHAN_WINDOW_START / 2 - 32768, &last), 0);
+	/* less than an eighth (160,000 bytes): nothing due */
+	ASSERT_INT_EQ(deliver(&w, &p, 4 * 32768, &last), 0);
 	ASSERT_INT_EQ(deliver(&w, &p, 32768, &last), 1);
 	ASSERT_INT_EQ(last, CHAN_WINDOW_START);
 }
@@ -146,7 +146,7 @@ TEST(a_slow_client_earns_no_growth)
 	ASSERT_TRUE(p.at_start >= 70000000);
 }
 
-TEST(top_ups_are_one_per_half_window)
+TEST(top_ups_are_one_per_eighth_of_a_window)
 {
 	struct path p = { 1000000, 80000, 0, 0, 0 };
 	struct chan_window w;
@@ -157,7 +157,7 @@ TEST(top_ups_are_one_per_half_window)
 	deliver(&w, &p, 30000000, &last); /* at the cap */
 	ASSERT_INT_EQ(w.size, CHAN_WINDOW_MAX);
 	n = deliver(&w, &p, 40u << 20, &last);
-	/* 40 MiB at 4 MiB per top-up */
-	ASSERT_INT_EQ(n, 10);
+	/* 40 MiB at 1 MiB per top-up: the peer is never left with half */
+	ASSERT_INT_EQ(n, 40);
 	ASSERT_INT_EQ(last, CHAN_WINDOW_MAX);
 }
