@@ -937,6 +937,24 @@ TEST(two_installs_racing_both_succeed)
 	agent_bundle_free(b);
 }
 
+/* The modes of an install in dir whose agent is path: the programs and
+ * folders 0755, the rest 0644, as the bundle's MANIFEST says. */
+static void
+assert_install_modes(const char *dir, const char *path)
+{
+	char file[1100];
+	struct stat sb;
+
+	stat_ok(path, &sb);
+	ASSERT_INT_EQ(sb.st_mode & 07777, 0755);
+	snprintf(file, sizeof file, "%s/MANIFEST", dir);
+	stat_ok(file, &sb);
+	ASSERT_INT_EQ(sb.st_mode & 07777, 0644);
+	snprintf(file, sizeof file, "%s/lib", dir);
+	stat_ok(file, &sb);
+	ASSERT_INT_EQ(sb.st_mode & 07777, 0755);
+}
+
 /* How many shells sshd started on a rig host so far (its ~/.bashrc counts
  * them in ~/.rdev-shells). */
 static long
@@ -964,8 +982,7 @@ TEST(host_without_sftp_gets_the_agent)
 	struct agent_bundle *b;
 	struct rdev_ssh *s;
 	struct ssh_target_opts o;
-	struct stat sb;
-	char want[1100], dir[1024], file[1100], *path, *left;
+	char want[1100], dir[1024], *path, *left;
 	long shells;
 
 	nosftp_reset();
@@ -988,14 +1005,7 @@ TEST(host_without_sftp_gets_the_agent)
 	snprintf(want, sizeof want, "%s/rdev-agent", dir);
 	ASSERT_STR_EQ(path, want);
 	assert_installed_in(nosftp.home, b);
-	stat_ok(path, &sb);
-	ASSERT_INT_EQ(sb.st_mode & 07777, 0755);
-	snprintf(file, sizeof file, "%s/MANIFEST", dir);
-	stat_ok(file, &sb);
-	ASSERT_INT_EQ(sb.st_mode & 07777, 0644);
-	snprintf(file, sizeof file, "%s/lib", dir);
-	stat_ok(file, &sb);
-	ASSERT_INT_EQ(sb.st_mode & 07777, 0755);
+	assert_install_modes(dir, path);
 	assert_agent_runs(s, path, agent_bundle_version(b));
 	verify_ok(s, b, path);
 	left = leftovers_in(nosftp.home);
@@ -1031,8 +1041,7 @@ TEST(host_without_tar_gets_the_agent_file_by_file)
 	struct agent_bundle *b;
 	struct rdev_ssh *s;
 	struct ssh_target_opts o;
-	struct stat sb;
-	char dir[1024], file[1100], *path;
+	char dir[1024], *path;
 	long shells;
 
 	nosftp_reset();
@@ -1055,11 +1064,7 @@ TEST(host_without_tar_gets_the_agent_file_by_file)
 	assert_installed_in(nosftp.home, b);
 	snprintf(dir, sizeof dir, "%s/.rdev/agent/%s", nosftp.home,
 	    agent_bundle_install_name(b));
-	stat_ok(path, &sb);
-	ASSERT_INT_EQ(sb.st_mode & 07777, 0755);
-	snprintf(file, sizeof file, "%s/MANIFEST", dir);
-	stat_ok(file, &sb);
-	ASSERT_INT_EQ(sb.st_mode & 07777, 0644);
+	assert_install_modes(dir, path);
 	assert_agent_runs(s, path, agent_bundle_version(b));
 	free(path);
 	rdev_ssh_free(s);
