@@ -77,7 +77,7 @@ struct ssh_proxy_opts {
  * went away). */
 int ssh_proxy_run(int fd, ssh_key key, struct proto_conn *c, int first_id,
     const struct ssh_proxy_opts *o, char **cause);
-/* Free ch, the callbacks cb (set on it) removed first. */
+/* ssh-proxy-chan.c. Free ch, the callbacks cb (set on it) removed first. */
 struct ssh_channel_callbacks_struct;
 void ssh_proxy_channel_free(ssh_channel ch, struct ssh_channel_callbacks_struct *cb);
 

@@ -1,0 +1,181 @@
+/* ssh-proxy-flow.c - the bytes of `rdev ssh-proxy`'s channels and their
+ * flow control (ssh-proxy-internal.h; docs/SSH-PROXY.md, "Flow control").
+ *
+ * Client to container: the agent takes a command's stdin no faster than the
+ * command reads it, so past SSH_PROXY_IN_MAX queued for the agent a
+ * channel's bytes stay in libssh, whose window then stops the client, and
+ * are pulled once the queue has drained to half.
+ *
+ * Container to client: each exec's output is paced by credit (its
+ * request's "window", WINDOW frames granted as the client's window takes
+ * the bytes), so a client that stops reading one channel stalls that
+ * channel only; with an agent that does not pace (no "window" in its
+ * answer) the agent is not read while those channels' buffers hold
+ * SSH_PROXY_OUT_MAX.
+ */
+#include "ssh-proxy-internal.h"
+
+#include <string.h>
+
+#include "buf.h"
+#include "byte-order.h"
+#include "log.h"
+#include "proto-conn.h"
+
+#define SSH_PROXY_WRITE_CHUNK 32768
+
+int
+ssh_proxy_flow_on_data(
+    ssh_session s, ssh_channel ch, void *data, uint32_t len, int is_stderr, void *arg)
+{
+	struct ssh_proxy_chan *pc = arg;
+
+	if (ssh_proxy_chan_live(pc)) {
+		/* The agent takes stdin no faster than the command reads it:
+		 * beyond SSH_PROXY_IN_MAX queued, leave the bytes in libssh,
+		 * whose window then stops the client
+		 * (ssh_proxy_flow_pull takes them later). */
+		if (pc->in_held || proto_conn_pending_out(pc->p->c) >= SSH_PROXY_IN_MAX) {
+			pc->in_held = 1;
+			return 0;
+		}
+		proto_conn_queue(pc->p->c, PROTO_DATA, pc->agent_ch, data, len);
+	} else if (pc->state == SSH_PROXY_CHAN_OPEN && (pc->forward_port > 0 || pc->held))
+		buf_append(pc->in, data, len);
+	return (int)len;
+}
+
+void
+ssh_proxy_flow_on_eof(ssh_session s, ssh_channel ch, void *arg)
+{
+	struct ssh_proxy_chan *pc = arg;
+
+	if (pc->state == SSH_PROXY_CHAN_OPEN || pc->in_held) {
+		pc->in_eof = 1; /* sent after the bytes before it */
+		return;
+	}
+	/* With a TTY the agent takes no end of stdin (the terminal's ^D is). */
+	if (!pc->tty && ssh_proxy_chan_live(pc))
+		proto_conn_queue(pc->p->c, PROTO_EOF, pc->agent_ch, NULL, 0);
+}
+
+/* Take the client's bytes a held channel left in libssh while the agent's
+ * queue has room (ssh_channel_read_nonblocking also grows the window), then
+ * the EOF that came after them. */
+void
+ssh_proxy_flow_pull(struct ssh_proxy_chan *pc)
+{
+	struct ssh_proxy *p = pc->p;
+	char buf[65536];
+	int n;
+
+	if (!pc->in_held || proto_conn_pending_out(p->c) >= SSH_PROXY_IN_MAX / 2)
+		return;
+	pc->in_held = 0;
+	while (!pc->in_held && proto_conn_pending_out(p->c) < SSH_PROXY_IN_MAX &&
+	    (n = ssh_channel_read_nonblocking(pc->ch, buf, sizeof buf, 0)) > 0)
+		proto_conn_queue(p->c, PROTO_DATA, pc->agent_ch, buf, (size_t)n);
+	if (proto_conn_pending_out(p->c) >= SSH_PROXY_IN_MAX)
+		pc->in_held = 1;
+	else if (pc->in_eof && !pc->tty && ssh_proxy_chan_live(pc)) {
+		pc->in_eof = 0;
+		proto_conn_queue(p->c, PROTO_EOF, pc->agent_ch, NULL, 0);
+	}
+}
+
+void
+ssh_proxy_flow_frame(struct ssh_proxy_chan *pc, int stream, const struct proto_frame *f)
+{
+	if (f->type == PROTO_EOF) {
+		if (stream == 1)
+			pc->out_eof = 1;
+		return;
+	}
+	pc->received += f->len;
+	if (pc->client_closed)
+		return;
+	if (stream == 1 && pc->forward_port > 0)
+		ssh_proxy_relay_output(pc, f->payload, f->len);
+	else if (stream == 2 && pc->forward_port > 0)
+		/* (a forwarded connection has no stderr) */
+		log_info("ssh-proxy: port %d: %.*s", pc->forward_port, (int)f->len,
+		    (const char *)f->payload);
+	else
+		buf_append(stream == 1 ? pc->out : pc->err, f->payload, f->len);
+}
+
+int
+ssh_proxy_flow_room(struct ssh_proxy *p)
+{
+	struct ssh_proxy_chan *pc;
+	size_t held = 0, paced = 0;
+
+	LIST_FOREACH(pc, &p->chans, entry) {
+		if (pc->window > 0)
+			paced += buf_len(pc->out) + buf_len(pc->err);
+		else
+			held += buf_len(pc->out) + buf_len(pc->err);
+	}
+	return held < SSH_PROXY_OUT_MAX && paced < SSH_PROXY_PACED_MAX;
+}
+
+/* Give the agent credit for the output this channel no longer holds (sent
+ * to the client, or dropped when the client closed it), in quarters of the
+ * window: what is in flight plus what waits here stays within the window. */
+static void
+ssh_proxy_flow_grant(struct ssh_proxy_chan *pc)
+{
+	size_t held = buf_len(pc->out) + buf_len(pc->err);
+	uint64_t target;
+	unsigned char w[4];
+
+	if (pc->window == 0 || pc->agent_closed)
+		return;
+	target = (pc->received > held ? pc->received - held : 0) + pc->window;
+	if (target < pc->granted + pc->window / 4)
+		return;
+	be_put_u32(w, (uint32_t)(target - pc->granted));
+	proto_conn_queue(pc->p->c, PROTO_WINDOW, pc->agent_ch, w, sizeof w);
+	pc->granted = target;
+}
+
+int
+ssh_proxy_flow_flush(struct ssh_proxy_chan *pc)
+{
+	unsigned char chunk[SSH_PROXY_WRITE_CHUNK];
+	struct buf *b;
+	size_t len;
+	int n, stream;
+
+	for (stream = 1; stream <= 2; stream++) {
+		b = stream == 1 ? pc->out : pc->err;
+		while ((len = buf_len(b)) > 0 && !pc->client_closed) {
+			if (len > SSH_PROXY_WRITE_CHUNK)
+				len = SSH_PROXY_WRITE_CHUNK;
+			/* A copy: a write that waits for the client's window
+			 * polls the event's fds, the agent's too, whose frames
+			 * append to b (a realloc under libssh's feet: the
+			 * proxy crashed after 160 MB of a 1 GB ssh -L). */
+			memcpy(chunk, buf_data(b), len);
+			n = stream == 1 ? ssh_channel_write(pc->ch, chunk, len)
+					: ssh_channel_write_stderr(pc->ch, chunk, len);
+			if (n == SSH_ERROR)
+				return -1;
+			if (n <= 0)
+				break;
+			buf_consume(b, (size_t)n);
+		}
+		if (pc->client_closed)
+			buf_reset(b);
+	}
+	ssh_proxy_flow_grant(pc);
+	if (buf_len(pc->out) > 0 || buf_len(pc->err) > 0)
+		return 0;
+	if (pc->out_eof && !pc->eof_sent && !pc->client_closed) {
+		ssh_channel_send_eof(pc->ch);
+		pc->eof_sent = 1;
+	}
+	if (pc->state == SSH_PROXY_CHAN_EXITED)
+		ssh_proxy_chan_end(pc);
+	return 0;
+}
