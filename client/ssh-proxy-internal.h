@@ -105,6 +105,7 @@ struct ssh_proxy_chan {
 	int out_eof;	    /* the agent's EOF: send ours once out is sent */
 	int eof_sent;
 	struct relay_chunks chunks; /* a direct-tcpip's relay output */
+	int relay_broken;	    /* ... was broken: the rest is dropped */
 	int client_closed;	    /* the client closed the channel */
 	int agent_req;		    /* auth-agent-req came (ssh -A) */
 	int held;		    /* shell/exec waits for the agent socket */
@@ -196,7 +197,8 @@ void ssh_proxy_relay_ask(struct ssh_proxy *p);
 int ssh_proxy_relay_answer(struct ssh_proxy *p, int id, const cJSON *msg);
 /* Add a direct-tcpip channel's command (the relay's --connect) to argv. */
 void ssh_proxy_relay_command(const struct ssh_proxy_chan *pc, cJSON *argv);
-/* The relay's output (status byte, chunks) for direct-tcpip channel pc. */
+/* The relay's output (status byte, chunks) for direct-tcpip channel pc;
+ * once it is broken, the exec is given up and the rest dropped. */
 void ssh_proxy_relay_output(
     struct ssh_proxy_chan *pc, const unsigned char *data, size_t len);
 

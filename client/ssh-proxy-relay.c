@@ -14,6 +14,7 @@
 
 #include "buf.h"
 #include "log.h"
+#include "proto-conn.h"
 #include "xmalloc.h"
 
 void
@@ -80,7 +81,7 @@ ssh_proxy_relay_output(struct ssh_proxy_chan *pc, const unsigned char *data, siz
 	const unsigned char *piece;
 	size_t used, plen;
 
-	while (len > 0) {
+	while (len > 0 && !pc->relay_broken) {
 		switch (relay_chunks_feed(&pc->chunks, data, len, &used, &piece, &plen)) {
 		case RELAY_CHUNKS_STATUS:
 			if (pc->chunks.status != 0)
@@ -92,8 +93,16 @@ ssh_proxy_relay_output(struct ssh_proxy_chan *pc, const unsigned char *data, siz
 		case RELAY_CHUNKS_END: pc->out_eof = 1; break;
 		case RELAY_CHUNKS_MORE: break;
 		case RELAY_CHUNKS_BAD:
-			log_warn("ssh-proxy: port %d: the relay's output is broken",
+			/* Nothing after it can be trusted to be the server's
+			 * bytes: give up on the exec, whose CLOSE then ends the
+			 * channel. */
+			log_warn("ssh-proxy: port %d: the relay's output is broken: "
+				 "closed",
 			    pc->forward_port);
+			pc->relay_broken = 1;
+			if (ssh_proxy_chan_live(pc))
+				proto_conn_queue(
+				    pc->p->c, PROTO_CLOSE, pc->agent_ch, NULL, 0);
 			return;
 		}
 		data += used;
