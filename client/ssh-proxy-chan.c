@@ -116,7 +116,9 @@ ssh_proxy_chan_start(struct ssh_proxy_chan *pc, const char *script, const char *
 		proto_conn_queue(
 		    p->c, PROTO_DATA, pc->agent_ch, buf_data(pc->in), buf_len(pc->in));
 	buf_reset(pc->in);
-	if (pc->in_eof && !pc->tty)
+	/* (with bytes still in libssh, ssh_proxy_flow_pull sends it after
+	 * them) */
+	if (pc->in_eof && !pc->tty && !pc->in_held)
 		proto_conn_queue(p->c, PROTO_EOF, pc->agent_ch, NULL, 0);
 	return 0;
 }

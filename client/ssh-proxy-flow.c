@@ -40,8 +40,16 @@ ssh_proxy_flow_on_data(
 			return 0;
 		}
 		proto_conn_queue(pc->p->c, PROTO_DATA, pc->agent_ch, data, len);
-	} else if (pc->state == SSH_PROXY_CHAN_OPEN && (pc->forward_port > 0 || pc->held))
+	} else if (pc->state == SSH_PROXY_CHAN_OPEN &&
+	    (pc->forward_port > 0 || pc->held)) {
+		/* Before the exec starts (the relay or the agent socket not
+		 * there yet) as much waits here, the rest in libssh. */
+		if (pc->in_held || buf_len(pc->in) >= SSH_PROXY_IN_MAX) {
+			pc->in_held = 1;
+			return 0;
+		}
 		buf_append(pc->in, data, len);
+	}
 	return (int)len;
 }
 
@@ -69,7 +77,8 @@ ssh_proxy_flow_pull(struct ssh_proxy_chan *pc)
 	char buf[65536];
 	int n;
 
-	if (!pc->in_held || proto_conn_pending_out(p->c) >= SSH_PROXY_IN_MAX / 2)
+	if (!pc->in_held || !ssh_proxy_chan_live(pc) ||
+	    proto_conn_pending_out(p->c) >= SSH_PROXY_IN_MAX / 2)
 		return;
 	pc->in_held = 0;
 	while (!pc->in_held && proto_conn_pending_out(p->c) < SSH_PROXY_IN_MAX &&

@@ -99,7 +99,7 @@ struct ssh_proxy_chan {
 	int core_dumped;
 	int forward_port;   /* a direct-tcpip channel's port, else 0 */
 	char *forward_host; /* ... its host when not the container's loopback */
-	struct buf *in;	    /* a direct-tcpip's bytes before its exec starts */
+	struct buf *in;	    /* bytes before its exec starts (SSH_PROXY_IN_MAX) */
 	int in_eof;	    /* ... and the client's EOF */
 	int in_held;	    /* client bytes left in libssh (SSH_PROXY_IN_MAX) */
 	int out_eof;	    /* the agent's EOF: send ours once out is sent */
