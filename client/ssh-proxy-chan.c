@@ -311,9 +311,7 @@ ssh_proxy_chan_by_agent(struct ssh_proxy *p, uint32_t channel, int *stream)
 	return NULL;
 }
 
-/* The exec could not be run or broke: say why on its stderr, as rdev exec
- * says it on its own. */
-static void
+void
 ssh_proxy_chan_failed(struct ssh_proxy_chan *pc, const char *why, int status)
 {
 	if (pc->forward_port > 0)

@@ -162,6 +162,9 @@ int ssh_proxy_chan_start(struct ssh_proxy_chan *pc, const char *script, const ch
  * channel-1 (its *stream 2), or NULL (borrowed). */
 struct ssh_proxy_chan *ssh_proxy_chan_by_agent(
     struct ssh_proxy *p, uint32_t channel, int *stream);
+/* pc's exec could not be run or broke: why on its stderr, as rdev exec
+ * says it on its own (a direct-tcpip channel's in the log), and status. */
+void ssh_proxy_chan_failed(struct ssh_proxy_chan *pc, const char *why, int status);
 /* The answer msg with id id to a channel's exec request: 1, else 0 (not
  * one of them). */
 int ssh_proxy_chan_answer(struct ssh_proxy *p, int id, const cJSON *msg);

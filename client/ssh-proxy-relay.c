@@ -33,12 +33,8 @@ ssh_proxy_relay_start(struct ssh_proxy_chan *pc)
 
 	if (p->relay == SSH_PROXY_RELAY_READY)
 		ssh_proxy_chan_start(pc, NULL, NULL);
-	else if (p->relay == SSH_PROXY_RELAY_FAILED) {
-		log_warn("ssh-proxy: port %d: %s", pc->forward_port, p->relay_error);
-		pc->status = SSH_PROXY_EXIT_FAILED;
-		pc->agent_closed = 1;
-		ssh_proxy_chan_set_state(pc, SSH_PROXY_CHAN_EXITED);
-	}
+	else if (p->relay == SSH_PROXY_RELAY_FAILED)
+		ssh_proxy_chan_failed(pc, p->relay_error, SSH_PROXY_EXIT_FAILED);
 }
 
 int
