@@ -205,14 +205,15 @@ sync_send_manifest_put(cJSON *req, const struct sync_scan *scan, char **stream)
 	cJSON *files = sync_scan_manifest(scan, 0);
 	char *text;
 
+	/* (printed once: the text goes into req as it is) */
 	*stream = NULL;
 	text = cJSON_PrintUnformatted(files);
+	cJSON_Delete(files);
 	if (strlen(text) <= sync_send_manifest_inline_max()) {
-		cJSON_AddItemToObject(req, "files", files);
+		cJSON_AddRawToObject(req, "files", text);
 		free(text);
 		return;
 	}
-	cJSON_Delete(files);
 	cJSON_AddNumberToObject(req, "filesBytes", (double)strlen(text));
 	*stream = text;
 }
