@@ -19,6 +19,7 @@
 #include "atomic-file.h"
 #include "clock.h"
 #include "error.h"
+#include "json-get.h"
 #include "log.h"
 #include "proto-conn.h"
 #include "sync-delta.h"
@@ -143,14 +144,6 @@ broker_sync_set_state(struct broker_sync *s, enum broker_sync_state to)
 	s->state = to;
 }
 
-static const char *
-broker_sync_json_string(const cJSON *o, const char *name)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-
-	return cJSON_IsString(v) && v->valuestring[0] != '\0' ? v->valuestring : NULL;
-}
-
 /* The host members of req that name its session (a new object). */
 static cJSON *
 broker_sync_host(const cJSON *req)
@@ -172,11 +165,11 @@ static char *
 broker_sync_key(const cJSON *req)
 {
 	const cJSON *port = cJSON_GetObjectItemCaseSensitive(req, "port");
-	const char *user = broker_sync_json_string(req, "user");
-	const char *cfg = broker_sync_json_string(req, "sshConfig");
-	const char *kh = broker_sync_json_string(req, "knownHosts");
-	const char *host = broker_sync_json_string(req, "host");
-	const char *name = broker_sync_json_string(req, "name");
+	const char *user = json_get_string(req, "user");
+	const char *cfg = json_get_string(req, "sshConfig");
+	const char *kh = json_get_string(req, "knownHosts");
+	const char *host = json_get_string(req, "host");
+	const char *name = json_get_string(req, "name");
 
 	return xasprintf("%s@%s:%d|%s|%s|%s", user != NULL ? user : "",
 	    host != NULL ? host : "", cJSON_IsNumber(port) ? port->valueint : 0,
@@ -562,10 +555,10 @@ static int
 broker_sync_new(
     struct broker_syncs *ss, const cJSON *req, struct broker_sync **out, char **cause)
 {
-	const char *path = broker_sync_json_string(req, "path");
-	const char *name = broker_sync_json_string(req, "name");
-	const char *label = broker_sync_json_string(req, "label");
-	const char *host = broker_sync_json_string(req, "host");
+	const char *path = json_get_string(req, "path");
+	const char *name = json_get_string(req, "name");
+	const char *label = json_get_string(req, "label");
+	const char *host = json_get_string(req, "host");
 	const cJSON *flags = cJSON_GetObjectItemCaseSensitive(req, "flags");
 	struct broker_sync *s;
 	struct stat sb;

@@ -28,6 +28,7 @@
 #include "host-probe.h"
 #include "host-session.h"
 #include "local-host.h"
+#include "json-get.h"
 #include "log.h"
 #include "proto.h"
 #include "runtime-dir.h"
@@ -128,14 +129,6 @@ broker_reap(struct broker *b)
 	}
 }
 
-static const char *
-broker_json_string(const cJSON *req, const char *name)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(req, name);
-
-	return cJSON_IsString(v) && v->valuestring[0] != '\0' ? v->valuestring : NULL;
-}
-
 /* The session parameters named by o (a request, or a saved host entry:
  * the same members); its strings are borrowed from o. */
 static void
@@ -144,16 +137,16 @@ broker_host_params(struct broker *b, const cJSON *o, struct host_session_params 
 	const cJSON *port = cJSON_GetObjectItemCaseSensitive(o, "port");
 
 	memset(p, 0, sizeof *p);
-	p->ssh.host = broker_json_string(o, "host");
-	p->ssh.user = broker_json_string(o, "user");
+	p->ssh.host = json_get_string(o, "host");
+	p->ssh.user = json_get_string(o, "user");
 	p->ssh.port = cJSON_IsNumber(port) ? port->valueint : 0;
-	p->ssh.ssh_config_file = broker_json_string(o, "sshConfig");
-	p->ssh.known_hosts_file = broker_json_string(o, "knownHosts");
+	p->ssh.ssh_config_file = json_get_string(o, "sshConfig");
+	p->ssh.known_hosts_file = json_get_string(o, "knownHosts");
 	p->ssh.accept_new_host_key =
 	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "acceptNewHostKey"));
 	/* The client's ssh-agent: the broker's own environment may have none,
 	 * or one from a login that has ended. */
-	p->ssh.auth_sock = broker_json_string(o, "authSock");
+	p->ssh.auth_sock = json_get_string(o, "authSock");
 	if (p->ssh.auth_sock != NULL && p->ssh.auth_sock[0] != '/')
 		p->ssh.auth_sock = NULL;
 	p->bundle = b->bundle;

@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "error.h"
+#include "json-get.h"
 #include "log.h"
 #include "proto.h"
 #include "xmalloc.h"
@@ -21,15 +22,6 @@ static char *
 forward_strdup(const char *s)
 {
 	return s != NULL ? xstrdup(s) : NULL;
-}
-
-/* The string member name of o; NULL if absent, not a string or empty. */
-static const char *
-forward_json_str(const cJSON *o, const char *name)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-
-	return cJSON_IsString(v) && v->valuestring[0] != '\0' ? v->valuestring : NULL;
 }
 
 static void
@@ -60,7 +52,7 @@ forward_take_request_fields(struct forward *fw, const cJSON *from)
 {
 	forward_set_id_labels(fw, cJSON_GetObjectItemCaseSensitive(from, "idLabels"));
 	free(fw->hint);
-	fw->hint = forward_strdup(forward_json_str(from, "hint"));
+	fw->hint = forward_strdup(json_get_string(from, "hint"));
 }
 
 void
@@ -392,8 +384,8 @@ void
 forward_request_make(
     const cJSON *req, forward_make_fn make, void *arg, cJSON *done, cJSON *errors)
 {
-	const char *ws = forward_json_str(req, "workspace");
-	const char *config = forward_json_str(req, "config");
+	const char *ws = json_get_string(req, "workspace");
+	const char *config = json_get_string(req, "config");
 	const cJSON *e;
 	struct forward_spec s;
 	struct forward *fw;
@@ -411,8 +403,8 @@ forward_request_make(
 		memset(&s, 0, sizeof s);
 		s.local_port = cJSON_IsNumber(lp) ? lp->valueint : 0;
 		s.port = pp->valueint;
-		s.service = (char *)forward_json_str(e, "service");
-		s.label = (char *)forward_json_str(e, "label");
+		s.service = (char *)json_get_string(e, "service");
+		s.label = (char *)json_get_string(e, "label");
 		s.require_local =
 		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "requireLocal"));
 		fw = make(
@@ -445,24 +437,24 @@ forward_restore(
 		memset(&s, 0, sizeof s);
 		s.port = cJSON_GetObjectItemCaseSensitive(e, "port")->valueint;
 		s.local_port = cJSON_GetObjectItemCaseSensitive(e, "local")->valueint;
-		s.service = (char *)forward_json_str(e, "service");
-		s.label = (char *)forward_json_str(e, "label");
-		fw = make(arg, forward_json_str(e, "workspace"),
-		    forward_json_str(e, "config"), &s, 1, &cause);
+		s.service = (char *)json_get_string(e, "service");
+		s.label = (char *)json_get_string(e, "label");
+		fw = make(arg, json_get_string(e, "workspace"),
+		    json_get_string(e, "config"), &s, 1, &cause);
 		if (fw != NULL) {
 			fw->require_local = cJSON_IsTrue(
 			    cJSON_GetObjectItemCaseSensitive(e, "requireLocal"));
 			forward_take_request_fields(fw, e);
-			if (forward_json_str(e, "onAutoForward") != NULL &&
+			if (json_get_string(e, "onAutoForward") != NULL &&
 			    fw->auto_action == NULL)
 				fw->auto_action =
-				    xstrdup(forward_json_str(e, "onAutoForward"));
+				    xstrdup(json_get_string(e, "onAutoForward"));
 			continue;
 		}
 		log_warn("%s: saved forward of %s not restored: %s", label,
-		    forward_json_str(e, "workspace"), cause);
+		    json_get_string(e, "workspace"), cause);
 		o = forward_json_head(
-		    s.local_port, s.service, s.port, forward_json_str(e, "workspace"));
+		    s.local_port, s.service, s.port, json_get_string(e, "workspace"));
 		forward_add_string(o, "label", s.label);
 		text = xasprintf("not restored: %s", cause);
 		cJSON_AddStringToObject(o, "error", text);
@@ -484,7 +476,7 @@ forward_errors_forget(cJSON *errors, const char *ws, int local)
 	int i = 0, n = 0;
 
 	while ((o = cJSON_GetArrayItem(errors, i)) != NULL) {
-		if ((ws == NULL || strcmp(forward_json_str(o, "workspace"), ws) == 0) &&
+		if ((ws == NULL || strcmp(json_get_string(o, "workspace"), ws) == 0) &&
 		    (local == 0 ||
 			cJSON_GetObjectItemCaseSensitive(o, "local")->valueint ==
 			    local)) {

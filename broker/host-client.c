@@ -60,15 +60,6 @@ host_send_error(int fd, int id, const char *error)
 	host_send_failure(fd, id, error, SSH_FAIL_NONE);
 }
 
-/* The string member name of o; NULL if absent, not a string or empty. */
-const char *
-host_json_str(const cJSON *o, const char *name)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-
-	return cJSON_IsString(v) && v->valuestring[0] != '\0' ? v->valuestring : NULL;
-}
-
 /* Progress for every client waiting on the connect/install. */
 void
 host_progress_all(void *arg, const char *line)

@@ -370,8 +370,8 @@ host_forward_make(struct host_session *h, const char *ws, const char *config,
 void
 host_forward_add(struct host_session *h, struct host_job *j)
 {
-	const char *ws = host_json_str(j->req, "workspace");
-	const char *config = host_json_str(j->req, "config");
+	const char *ws = json_get_string(j->req, "workspace");
+	const char *config = json_get_string(j->req, "config");
 	cJSON *done, *errors, *resp = forward_answer_new(j->request_id, &done, &errors);
 	struct host_forward *f;
 
@@ -429,7 +429,7 @@ host_forward_parked_check(struct host_session *h)
 void
 host_forward_remove(struct host_session *h, struct host_job *j)
 {
-	const char *ws = host_json_str(j->req, "workspace");
+	const char *ws = json_get_string(j->req, "workspace");
 	const cJSON *lp = cJSON_GetObjectItemCaseSensitive(j->req, "local");
 	int local = cJSON_IsNumber(lp) ? lp->valueint : 0, n = 0;
 	struct host_forward *f;

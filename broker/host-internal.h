@@ -59,6 +59,7 @@
 
 #include "chan-window.h"
 #include "forward.h"
+#include "json-get.h"
 #include "host-session.h"
 #include "proto.h"
 
@@ -455,9 +456,6 @@ void host_send_error(int fd, int id, const char *error);
 /* The same with the kind of connect failure behind it ("errorKind": its
  * rdev_ssh_fail_name; none for SSH_FAIL_NONE). */
 void host_send_failure(int fd, int id, const char *error, enum ssh_fail fail);
-/* The string member name of o, borrowed from o; NULL if absent, not a
- * string or empty. */
-const char *host_json_str(const cJSON *o, const char *name);
 /* A progress line (arg: the host_session) to every client waiting on the
  * connect and install (h->jobs). */
 void host_progress_all(void *arg, const char *line);

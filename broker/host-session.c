@@ -210,7 +210,7 @@ host_info_done(struct host_session *h, void *arg, const cJSON *result, const cha
 static int
 host_job_is_info(const struct host_job *j)
 {
-	const char *op = j->req != NULL ? host_json_str(j->req, "op") : NULL;
+	const char *op = j->req != NULL ? json_get_string(j->req, "op") : NULL;
 
 	return op != NULL && strcmp(op, "info") == 0;
 }
@@ -220,7 +220,7 @@ host_job_is_info(const struct host_job *j)
 static void
 host_run_job(struct host_session *h, struct host_job *j)
 {
-	const char *op = j->req != NULL ? host_json_str(j->req, "op") : NULL;
+	const char *op = j->req != NULL ? json_get_string(j->req, "op") : NULL;
 
 	if (op == NULL) {
 		host_link_open(h, j);

@@ -84,8 +84,8 @@ host_state_restore(struct host_session *h)
 	for (i = cJSON_GetArraySize(list) - 1; i >= 0; i--) {
 		e = cJSON_GetArrayItem(list, i);
 		attrs = cJSON_GetObjectItemCaseSensitive(e, "attributes");
-		a = host_auto_add(
-		    h, host_json_str(e, "workspace"), host_json_str(e, "config"), attrs);
+		a = host_auto_add(h, json_get_string(e, "workspace"),
+		    json_get_string(e, "config"), attrs);
 		forward_take_request_fields(&a->relay->fw, e);
 		forward_auto_restore_seen(&a->fa, e);
 	}

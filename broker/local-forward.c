@@ -13,22 +13,14 @@
 #include <event2/event.h>
 
 #include "broker-state.h"
+#include "json-get.h"
 #include "log.h"
 #include "xmalloc.h"
-
-/* The string member name of o; NULL if absent, not a string or empty. */
-static const char *
-local_json_str(const cJSON *o, const char *name)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-
-	return cJSON_IsString(v) && v->valuestring[0] != '\0' ? v->valuestring : NULL;
-}
 
 int
 local_host_is_for(const cJSON *o)
 {
-	const char *engine = local_json_str(o, "engine");
+	const char *engine = json_get_string(o, "engine");
 
 	return engine != NULL && strcmp(engine, "local") == 0;
 }
@@ -192,13 +184,13 @@ local_forward_resolve(struct local_forward *f)
 static void
 local_host_forward(struct local_host *lh, int fd, int id, const cJSON *req)
 {
-	const char *ws = local_json_str(req, "workspace");
+	const char *ws = json_get_string(req, "workspace");
 	struct local_forward *f;
 	cJSON *done, *errors, *resp = forward_answer_new(id, &done, &errors);
 
 	forward_request_make(req, local_forward_make, lh, done, errors);
 	if (ws != NULL && cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(req, "auto")))
-		local_auto_add(lh, ws, local_json_str(req, "config"),
+		local_auto_add(lh, ws, json_get_string(req, "config"),
 		    cJSON_GetObjectItemCaseSensitive(req, "auto"), req);
 	/* The relay is started now, so that a problem shows in `up`'s output
 	 * and the first connection does not wait for it. */
@@ -216,7 +208,7 @@ local_host_forward(struct local_host *lh, int fd, int id, const cJSON *req)
 static void
 local_host_unforward(struct local_host *lh, int fd, int id, const cJSON *req)
 {
-	const char *ws = local_json_str(req, "workspace");
+	const char *ws = json_get_string(req, "workspace");
 	const cJSON *lp = cJSON_GetObjectItemCaseSensitive(req, "local");
 	int local = cJSON_IsNumber(lp) ? lp->valueint : 0, n = 0;
 	struct local_forward *f;
@@ -259,7 +251,7 @@ local_host_unforward(struct local_host *lh, int fd, int id, const cJSON *req)
 void
 local_host_request(struct local_host *lh, int fd, int id, const cJSON *req)
 {
-	const char *op = local_json_str(req, "op");
+	const char *op = json_get_string(req, "op");
 
 	if (op != NULL && strcmp(op, "forward") == 0)
 		local_host_forward(lh, fd, id, req);

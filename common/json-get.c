@@ -20,6 +20,14 @@ json_get_int(const cJSON *obj, const char *name, long min, long max, long *v)
 }
 
 const char *
+json_get_string(const cJSON *obj, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+
+	return cJSON_IsString(v) && v->valuestring[0] != '\0' ? v->valuestring : NULL;
+}
+
+const char *
 json_type_name(const cJSON *v)
 {
 	if (cJSON_IsObject(v))
