@@ -26,12 +26,6 @@ sync_index_journal_path(const char *path)
 	return xasprintf("%s.journal", path);
 }
 
-static int
-sync_index_strcmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 void
 sync_index_apply(
     struct sync_scan **base, struct sync_scan *put, char *const *drop, size_t ndrop)
@@ -55,8 +49,7 @@ sync_index_apply(
 			continue;
 		}
 		if (ndrop > 0 &&
-		    bsearch(&a->path, drop, ndrop, sizeof *drop, sync_index_strcmp) !=
-			NULL) {
+		    bsearch(&a->path, drop, ndrop, sizeof *drop, sync_path_cmp) != NULL) {
 			free(a->path);
 			free(a->link);
 		} else
@@ -98,7 +91,7 @@ sync_index_replay(
 		cJSON_GetObjectItemCaseSensitive(j, "drop"), &drop, &ndrop, &cause) != 0)
 		goto out;
 	if (ndrop > 0)
-		qsort(drop, ndrop, sizeof *drop, sync_index_strcmp);
+		qsort(drop, ndrop, sizeof *drop, sync_path_cmp);
 	sync_index_apply(s, put, drop, ndrop);
 	put = NULL;
 	rc = 0;

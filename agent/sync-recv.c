@@ -449,12 +449,6 @@ sync_recv_feed(struct sync_recv *r, const void *p, size_t len, char **cause)
 
 /* ---- The end --------------------------------------------------------------- */
 
-static int
-sync_recv_strcmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 void
 sync_recv_partial(struct sync_recv *r, char **del, size_t ndel)
 {
@@ -462,7 +456,7 @@ sync_recv_partial(struct sync_recv *r, char **del, size_t ndel)
 	r->del = del;
 	r->ndel = ndel;
 	if (r->ndel > 0)
-		qsort(r->del, r->ndel, sizeof *r->del, sync_recv_strcmp);
+		qsort(r->del, r->ndel, sizeof *r->del, sync_path_cmp);
 }
 
 /* May an old index entry not in want go (deleted on the host, and out of
@@ -472,13 +466,6 @@ static int
 sync_recv_gone(const struct sync_recv *r, const char *path)
 {
 	return !r->partial || sync_delta_under(path, r->del, r->ndel);
-}
-
-static int
-sync_recv_entry_cmp(const void *a, const void *b)
-{
-	return strcmp(
-	    ((const struct sync_entry *)a)->path, ((const struct sync_entry *)b)->path);
 }
 
 /* Write the index: want's entries on disk, and (unless finished, or in a
@@ -517,7 +504,7 @@ sync_recv_save(struct sync_recv *r)
 			idx.v[n++] = r->old->v[i];
 	idx.n = n;
 	if (n > 0)
-		qsort(idx.v, n, sizeof *idx.v, sync_recv_entry_cmp);
+		qsort(idx.v, n, sizeof *idx.v, sync_entry_cmp);
 	if (sync_index_same(&idx, r->old)) {
 		free(idx.v); /* nothing changed: no write (and no fsync) */
 		return;

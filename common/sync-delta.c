@@ -6,19 +6,6 @@
 
 #include "xmalloc.h"
 
-static int
-sync_delta_strcmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int
-sync_delta_entry_cmp(const void *a, const void *b)
-{
-	return strcmp(
-	    ((const struct sync_entry *)a)->path, ((const struct sync_entry *)b)->path);
-}
-
 int
 sync_delta_under(const char *path, char *const *roots, size_t n)
 {
@@ -33,7 +20,7 @@ sync_delta_under(const char *path, char *const *roots, size_t n)
 		prefix =
 		    slash == NULL ? (char *)path : xstrndup(path, (size_t)(slash - path));
 		hit = n > 0 &&
-		    bsearch(&prefix, roots, n, sizeof *roots, sync_delta_strcmp) != NULL;
+		    bsearch(&prefix, roots, n, sizeof *roots, sync_path_cmp) != NULL;
 		if (slash != NULL)
 			free(prefix);
 		if (hit || slash == NULL)
@@ -77,7 +64,7 @@ sync_delta_dedup(struct sync_scan *fresh)
 	size_t i, n = 0;
 
 	if (fresh->n > 0)
-		qsort(fresh->v, fresh->n, sizeof *fresh->v, sync_delta_entry_cmp);
+		qsort(fresh->v, fresh->n, sizeof *fresh->v, sync_entry_cmp);
 	for (i = 0; i < fresh->n; i++) {
 		if (n > 0 && strcmp(fresh->v[n - 1].path, fresh->v[i].path) == 0) {
 			sync_delta_entry_clear(&fresh->v[i]);
@@ -171,7 +158,7 @@ sync_delta_new(struct sync_scan **state, char *const *roots, size_t n,
 
 	if (n > 0) {
 		memcpy(r, roots, n * sizeof *r);
-		qsort(r, n, sizeof *r, sync_delta_strcmp);
+		qsort(r, n, sizeof *r, sync_path_cmp);
 	}
 	sync_delta_dedup(fresh);
 	d->changed = xcalloc(1, sizeof *d->changed);

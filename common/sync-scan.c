@@ -25,6 +25,19 @@
 #define SYNC_MTIME_MAX 9e9
 
 int
+sync_path_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+sync_entry_cmp(const void *a, const void *b)
+{
+	return strcmp(
+	    ((const struct sync_entry *)a)->path, ((const struct sync_entry *)b)->path);
+}
+
+int
 sync_path_ok(const char *path)
 {
 	const char *p = path, *slash;
@@ -290,12 +303,6 @@ sync_walk_file(struct sync_walk *w, int dfd, const char *name, struct sync_entry
 	return 0;
 }
 
-static int
-sync_walk_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static int sync_walk_dir(struct sync_walk *, int, const char *, char **);
 
 /* The entry name (in the open folder dfd) whose relative path is path
@@ -392,7 +399,7 @@ sync_walk_dir(struct sync_walk *w, int dfd, const char *rel, char **cause)
 	/* Sorted per folder, so that the whole scan comes out in path order
 	 * once sorted again ('/' sorts before most names' characters, not all). */
 	if (n > 0)
-		qsort(names, n, sizeof *names, sync_walk_cmp);
+		qsort(names, n, sizeof *names, sync_path_cmp);
 	for (i = 0; i < n && rc == 0; i++) {
 		path = *rel ? xasprintf("%s/%s", rel, names[i]) : xstrdup(names[i]);
 		rc = sync_walk_entry(w, dirfd(d), names[i], path, w->missing_ok, cause);
@@ -402,13 +409,6 @@ sync_walk_dir(struct sync_walk *w, int dfd, const char *rel, char **cause)
 	free(names);
 	closedir(d);
 	return rc;
-}
-
-static int
-sync_entry_cmp(const void *a, const void *b)
-{
-	return strcmp(
-	    ((const struct sync_entry *)a)->path, ((const struct sync_entry *)b)->path);
 }
 
 int

@@ -85,6 +85,11 @@ const struct sync_entry *sync_scan_find(const struct sync_scan *s, const char *p
  * (SYNC_HASH_HEX + 1 bytes). 0, or -1 with errno. */
 int sync_hash_fd(int fd, char *hex);
 
+/* The order of a scan (strcmp of the paths), for qsort and bsearch: of
+ * path strings (char *), and of entries (struct sync_entry). */
+int sync_path_cmp(const void *a, const void *b);
+int sync_entry_cmp(const void *a, const void *b);
+
 /* Is path one a sync may name: relative, '/'-separated, no empty, "." or
  * ".." component, no control characters, at most 4095 bytes? */
 int sync_path_ok(const char *path);

@@ -313,12 +313,6 @@ sync_watch_pending(const struct sync_watch *w)
 	return w->all || w->nroots > 0;
 }
 
-static int
-sync_watch_strcmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 void
 sync_watch_take(struct sync_watch *w, struct sync_watch_batch *b)
 {
@@ -331,7 +325,7 @@ sync_watch_take(struct sync_watch *w, struct sync_watch_batch *b)
 	 * comes before what is under it, but "a-b" sorts between "a" and
 	 * "a/b", so each is checked against its ancestors. */
 	if (w->nroots > 0)
-		qsort(w->roots, w->nroots, sizeof *w->roots, sync_watch_strcmp);
+		qsort(w->roots, w->nroots, sizeof *w->roots, sync_path_cmp);
 	for (i = 0; i < w->nroots; i++) {
 		char *p = w->roots[i], *slash;
 		int covered = n > 0 && strcmp(w->roots[n - 1], p) == 0;
@@ -340,8 +334,8 @@ sync_watch_take(struct sync_watch *w, struct sync_watch_batch *b)
 		     slash = strchr(slash + 1, '/')) {
 			*slash = '\0';
 			covered = n > 0 &&
-			    bsearch(&p, w->roots, n, sizeof *w->roots,
-				sync_watch_strcmp) != NULL;
+			    bsearch(&p, w->roots, n, sizeof *w->roots, sync_path_cmp) !=
+				NULL;
 			*slash = '/';
 		}
 		if (covered)
