@@ -469,42 +469,47 @@ sync_recv_gone(const struct sync_recv *r, const char *path)
 }
 
 /* Write the index: want's entries on disk, and (unless finished, or in a
- * batch not deleted) the old
- * entries want no longer has (still to be deleted). */
+ * batch not deleted) the old entries want no longer has (still to be
+ * deleted). want and old are both in path order: one merge of the two
+ * keeps that order. */
 static void
 sync_recv_save(struct sync_recv *r)
 {
 	struct sync_scan idx = { 0 };
-	size_t i, n = 0;
+	size_t i = 0, k = 0, n = 0;
+	int c;
 
 	idx.v = xcalloc(r->want->n + r->old->n + 1, sizeof *idx.v);
-	for (i = 0; i < r->want->n; i++) {
+	while (i < r->want->n || k < r->old->n) {
+		c = i == r->want->n  ? 1
+		    : k == r->old->n ? -1
+				     : strcmp(r->want->v[i].path, r->old->v[k].path);
+		if (c > 0) { /* only in the old index */
+			if (!r->finished || !sync_recv_gone(r, r->old->v[k].path))
+				idx.v[n++] = r->old->v[k];
+			k++;
+			continue;
+		}
 		if (!r->host[i].valid) {
 			/* Not written (gone on the client meanwhile): what an
 			 * earlier sync wrote there is still ours to delete. */
-			const struct sync_entry *o =
-			    sync_scan_find(r->old, r->want->v[i].path);
-
-			if (o != NULL)
-				idx.v[n++] = *o;
-			continue;
+			if (c == 0)
+				idx.v[n++] = r->old->v[k];
+		} else {
+			idx.v[n] = r->want->v[i];
+			if (idx.v[n].type == 'f') {
+				memcpy(
+				    idx.v[n].hash, r->host[i].hash, sizeof idx.v[n].hash);
+				idx.v[n].size = r->host[i].size;
+				idx.v[n].mtime_ns = r->host[i].mtime_ns;
+				idx.v[n].ino = r->host[i].ino;
+			}
+			n++;
 		}
-		idx.v[n] = r->want->v[i];
-		if (idx.v[n].type == 'f') {
-			memcpy(idx.v[n].hash, r->host[i].hash, sizeof idx.v[n].hash);
-			idx.v[n].size = r->host[i].size;
-			idx.v[n].mtime_ns = r->host[i].mtime_ns;
-			idx.v[n].ino = r->host[i].ino;
-		}
-		n++;
+		i++;
+		k += c == 0;
 	}
-	for (i = 0; i < r->old->n; i++)
-		if (sync_scan_find(r->want, r->old->v[i].path) == NULL &&
-		    (!r->finished || !sync_recv_gone(r, r->old->v[i].path)))
-			idx.v[n++] = r->old->v[i];
 	idx.n = n;
-	if (n > 0)
-		qsort(idx.v, n, sizeof *idx.v, sync_entry_cmp);
 	if (sync_index_same(&idx, r->old)) {
 		free(idx.v); /* nothing changed: no write (and no fsync) */
 		return;
