@@ -199,11 +199,11 @@ sync_ignore_glob(const char *p, const char *s)
 }
 
 int
-sync_ignore_match(const struct sync_ignore *ig, const char *path, int is_dir)
+sync_ignore_decide(const struct sync_ignore *ig, const char *path, int is_dir)
 {
 	const char *name = strrchr(path, '/'), *rel;
 	size_t blen;
-	int ignored = 0;
+	int decided = -1;
 
 	name = name == NULL ? path : name + 1;
 	for (size_t i = 0; i < ig->n; i++) {
@@ -220,7 +220,25 @@ sync_ignore_match(const struct sync_ignore *ig, const char *path, int is_dir)
 			rel = path + blen + 1;
 		}
 		if (sync_ignore_glob(p->glob, p->anchored ? rel : name))
-			ignored = !p->negate;
+			decided = !p->negate;
 	}
-	return ignored;
+	return decided;
+}
+
+int
+sync_ignore_match(const struct sync_ignore *ig, const char *path, int is_dir)
+{
+	return sync_ignore_decide(ig, path, is_dir) == 1;
+}
+
+void
+sync_ignore_append(struct sync_ignore *ig, struct sync_ignore *more)
+{
+	if (more->n > 0) {
+		ig->pats = xreallocarray(ig->pats, ig->n + more->n, sizeof *ig->pats);
+		memcpy(ig->pats + ig->n, more->pats, more->n * sizeof *more->pats);
+		ig->n += more->n;
+	}
+	free(more->pats);
+	free(more);
 }

@@ -38,6 +38,12 @@ void sync_ignore_add_under(
 /* Is path (relative, '/'-separated, no leading or trailing '/') left out?
  * is_dir: it is a folder. */
 int sync_ignore_match(const struct sync_ignore *ig, const char *path, int is_dir);
+/* The same, saying whether a pattern decided: 1 left out, 0 let in (a
+ * "!" pattern), -1 no pattern matched (a list of files' patterns read one
+ * after another: the last one that decides wins). */
+int sync_ignore_decide(const struct sync_ignore *ig, const char *path, int is_dir);
+/* Move more's patterns (after ig's: they win) onto ig's end; frees more. */
+void sync_ignore_append(struct sync_ignore *ig, struct sync_ignore *more);
 /* Does the glob pattern match s whole (the rules above; '/' only matched by
  * '/' and "**")? Exposed for tests. */
 int sync_ignore_glob(const char *pattern, const char *s);

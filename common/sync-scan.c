@@ -79,74 +79,39 @@ sync_scan_read_file(
 	return rc;
 }
 
-/* The pattern files found under a root: each file's folder and text, in
- * the order found (a folder before its subfolders). */
-struct sync_ignore_files {
-	char **base, **text;
-	size_t *len, n;
+/* A kind of pattern file (.gitignore, .rdevignore): each file found,
+ * parsed once, in the order found (a folder's before its subfolders'), and
+ * the stack of those in the folders above the one being walked. */
+struct sync_ignore_kind {
+	struct sync_ignore **file;
+	size_t n;
+	size_t *stack; /* indexes into file */
+	size_t depth;
 };
 
 static void
-sync_ignore_files_clear(struct sync_ignore_files *f)
+sync_ignore_kind_clear(struct sync_ignore_kind *k)
 {
-	for (size_t i = 0; i < f->n; i++) {
-		free(f->base[i]);
-		free(f->text[i]);
-	}
-	free(f->base);
-	free(f->text);
-	free(f->len);
-	memset(f, 0, sizeof *f);
-}
-
-/* Keep base's file (text taken). */
-static void
-sync_ignore_files_add(
-    struct sync_ignore_files *f, const char *base, char *text, size_t len)
-{
-	f->base = xreallocarray(f->base, f->n + 1, sizeof *f->base);
-	f->text = xreallocarray(f->text, f->n + 1, sizeof *f->text);
-	f->len = xreallocarray(f->len, f->n + 1, sizeof *f->len);
-	f->base[f->n] = xstrdup(base);
-	f->text[f->n] = text;
-	f->len[f->n++] = len;
-}
-
-/* The patterns in the order that gives each its weight (the last that
- * matches decides): .git (unless SYNC_SCAN_GIT), the .gitignore files, then
- * the .rdevignore files; in each kind a folder's before its subfolders', so
- * the deeper file wins, as in git. New. */
-static struct sync_ignore *
-sync_scan_ignore_build(unsigned flags, const struct sync_ignore_files *git_files,
-    const struct sync_ignore_files *rdev_files)
-{
-	static const char git[] = ".git\n";
-	struct sync_ignore *ig = sync_ignore_new();
-
-	if (!(flags & SYNC_SCAN_GIT))
-		sync_ignore_add(ig, git, sizeof git - 1);
-	for (size_t i = 0; i < git_files->n; i++)
-		sync_ignore_add_under(
-		    ig, git_files->base[i], git_files->text[i], git_files->len[i]);
-	for (size_t i = 0; i < rdev_files->n; i++)
-		sync_ignore_add_under(
-		    ig, rdev_files->base[i], rdev_files->text[i], rdev_files->len[i]);
-	return ig;
+	for (size_t i = 0; i < k->n; i++)
+		sync_ignore_free(k->file[i]);
+	free(k->file);
+	free(k->stack);
+	memset(k, 0, sizeof *k);
 }
 
 /* What sync_scan_ignore's walk gathers. */
 struct sync_ignore_walk {
 	const char *root;
 	unsigned flags;
-	struct sync_ignore_files git, rdev;
-	struct sync_ignore *ig; /* of what was found so far: prunes the walk */
+	struct sync_ignore *git_dir; /* ".git", unless SYNC_SCAN_GIT */
+	struct sync_ignore_kind git, rdev;
 };
 
-/* Read file name of folder rel into list; 1 when there is one, 0 when
- * not, -1 with *cause. */
+/* Read file name of folder rel, parse it, and put it on k's stack; 1 when
+ * there is one, 0 when not, -1 with *cause. */
 static int
 sync_scan_ignore_file(struct sync_ignore_walk *w, const char *rel, const char *name,
-    struct sync_ignore_files *list, char **cause)
+    struct sync_ignore_kind *k, char **cause)
 {
 	char *file = *rel ? xasprintf("%s/%s", rel, name) : xstrdup(name), *text;
 	size_t len;
@@ -158,66 +123,107 @@ sync_scan_ignore_file(struct sync_ignore_walk *w, const char *rel, const char *n
 		return -1;
 	if (text == NULL)
 		return 0;
-	sync_ignore_files_add(list, rel, text, len);
+	k->file = xreallocarray(k->file, k->n + 1, sizeof *k->file);
+	k->file[k->n] = sync_ignore_new();
+	sync_ignore_add_under(k->file[k->n], rel, text, len);
+	free(text);
+	k->stack = xreallocarray(k->stack, k->depth + 1, sizeof *k->stack);
+	k->stack[k->depth++] = k->n++;
 	return 1;
 }
 
+/* The decision of the files on k's stack for path (a folder): the deepest
+ * that decides wins; -1 when none does. */
+static int
+sync_ignore_kind_decide(const struct sync_ignore_kind *k, const char *path)
+{
+	int d;
+
+	for (size_t i = k->depth; i-- > 0;)
+		if ((d = sync_ignore_decide(k->file[k->stack[i]], path, 1)) >= 0)
+			return d;
+	return -1;
+}
+
+/* Is folder path left out by the patterns of the folders above it (the
+ * .rdevignore files winning over the .gitignore files, and those over
+ * ".git")? */
+static int
+sync_scan_ignore_left_out(const struct sync_ignore_walk *w, const char *path)
+{
+	int d;
+
+	if ((d = sync_ignore_kind_decide(&w->rdev, path)) >= 0 ||
+	    (d = sync_ignore_kind_decide(&w->git, path)) >= 0)
+		return d;
+	return sync_ignore_match(w->git_dir, path, 1);
+}
+
 /* The pattern files of folder rel (relative; "" the top), then those of
- * its subfolders that are not left out by what was found so far. */
+ * its subfolders that are not left out by the files above them. */
 static int
 sync_scan_ignore_walk(
     struct sync_ignore_walk *w, const char *rel, int depth, char **cause)
 {
+	size_t git_depth = w->git.depth, rdev_depth = w->rdev.depth;
 	char *dir, *sub;
 	struct dirent *de;
-	DIR *d;
-	int rc = 0, got = 0, r;
+	DIR *d = NULL;
+	int rc = 0;
 
-	if (w->flags & SYNC_SCAN_GITIGNORE) {
-		if ((r = sync_scan_ignore_file(w, rel, ".gitignore", &w->git, cause)) < 0)
-			return -1;
-		got |= r;
-	}
-	if ((r = sync_scan_ignore_file(w, rel, ".rdevignore", &w->rdev, cause)) < 0)
+	if ((w->flags & SYNC_SCAN_GITIGNORE) &&
+	    sync_scan_ignore_file(w, rel, ".gitignore", &w->git, cause) < 0)
 		return -1;
-	if (got | r) {
-		sync_ignore_free(w->ig);
-		w->ig = sync_scan_ignore_build(w->flags, &w->git, &w->rdev);
+	if (sync_scan_ignore_file(w, rel, ".rdevignore", &w->rdev, cause) < 0)
+		rc = -1;
+	if (rc == 0 && depth <= 64) {
+		dir = *rel ? xasprintf("%s/%s", w->root, rel) : xstrdup(w->root);
+		d = opendir(dir); /* (NULL: the scan says why, if it matters) */
+		free(dir);
 	}
-	if (depth > 64)
-		return 0;
-	dir = *rel ? xasprintf("%s/%s", w->root, rel) : xstrdup(w->root);
-	d = opendir(dir);
-	free(dir);
-	if (d == NULL)
-		return 0; /* (the scan says why, if it matters) */
-	while (rc == 0 && (de = readdir(d)) != NULL) {
+	while (d != NULL && rc == 0 && (de = readdir(d)) != NULL) {
 		if (de->d_type != DT_DIR || strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0)
 			continue;
 		sub = *rel ? xasprintf("%s/%s", rel, de->d_name) : xstrdup(de->d_name);
-		if (!sync_ignore_match(w->ig, sub, 1))
+		if (!sync_scan_ignore_left_out(w, sub))
 			rc = sync_scan_ignore_walk(w, sub, depth + 1, cause);
 		free(sub);
 	}
-	closedir(d);
+	if (d != NULL)
+		closedir(d);
+	w->git.depth = git_depth; /* (this folder's files off the stacks) */
+	w->rdev.depth = rdev_depth;
 	return rc;
 }
 
 int
 sync_scan_ignore(const char *root, unsigned flags, struct sync_ignore **ig, char **cause)
 {
-	struct sync_ignore_walk w = { root, flags, { 0 }, { 0 }, NULL };
+	static const char git[] = ".git\n";
+	struct sync_ignore_walk w = { root, flags, sync_ignore_new(), { 0 }, { 0 } };
 	int rc;
 
 	*ig = NULL;
-	w.ig = sync_scan_ignore_build(flags, &w.git, &w.rdev);
+	if (!(flags & SYNC_SCAN_GIT))
+		sync_ignore_add(w.git_dir, git, sizeof git - 1);
 	rc = sync_scan_ignore_walk(&w, "", 0, cause);
-	sync_ignore_free(w.ig);
-	if (rc == 0)
-		*ig = sync_scan_ignore_build(flags, &w.git, &w.rdev);
-	sync_ignore_files_clear(&w.git);
-	sync_ignore_files_clear(&w.rdev);
+	if (rc == 0) {
+		/* The order that gives each pattern its weight (the last that
+		 * matches decides): .git, the .gitignore files, then the
+		 * .rdevignore files; in each kind a folder's before its
+		 * subfolders', so the deeper file wins, as in git. */
+		for (size_t i = 0; i < w.git.n; i++)
+			sync_ignore_append(w.git_dir, w.git.file[i]);
+		w.git.n = 0;
+		for (size_t i = 0; i < w.rdev.n; i++)
+			sync_ignore_append(w.git_dir, w.rdev.file[i]);
+		w.rdev.n = 0;
+		*ig = w.git_dir;
+	} else
+		sync_ignore_free(w.git_dir);
+	sync_ignore_kind_clear(&w.git);
+	sync_ignore_kind_clear(&w.rdev);
 	return rc == 0 ? 0 : error_prefix(cause, "%s", root);
 }
 
