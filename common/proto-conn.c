@@ -26,7 +26,21 @@ struct proto_conn {
 	int (*prompt)(void *arg, const char *text, int echo, char **answer);
 	void *prompt_arg;
 	int peer_gone; /* end of stream, or reset */
+	int idle_ms;   /* > 0: a wait or a flush with nothing moving gives up */
 };
+
+void
+proto_conn_set_idle(struct proto_conn *c, int ms)
+{
+	c->idle_ms = ms;
+}
+
+/* The error of a wait that saw nothing move for c->idle_ms. */
+static int
+proto_conn_idle_error(struct proto_conn *c, const char *what, char **cause)
+{
+	return error_set(cause, "%s %s for %d s", c->name, what, c->idle_ms / 1000);
+}
 
 void
 proto_conn_set_prompt(struct proto_conn *c,
@@ -154,6 +168,7 @@ int
 proto_conn_flush(struct proto_conn *c, char **cause)
 {
 	struct pollfd p;
+	int n;
 
 	for (;;) {
 		if (proto_conn_write_some(c, cause) != 0)
@@ -161,8 +176,11 @@ proto_conn_flush(struct proto_conn *c, char **cause)
 		if (proto_conn_pending_out(c) == 0)
 			return 0;
 		p = (struct pollfd){ .fd = c->fd, .events = POLLOUT };
-		if (poll(&p, 1, -1) < 0 && errno != EINTR)
+		n = poll(&p, 1, c->idle_ms > 0 ? c->idle_ms : -1);
+		if (n < 0 && errno != EINTR)
 			return error_set_errno(cause, errno, "poll");
+		if (n == 0)
+			return proto_conn_idle_error(c, "took nothing", cause);
 	}
 }
 
@@ -227,7 +245,7 @@ static int
 proto_conn_wait_until(struct proto_conn *c, struct proto_frame *f, long long deadline,
     int timeout_ms, const volatile sig_atomic_t *stop, char **cause)
 {
-	long long left;
+	long long left, idle_at = c->idle_ms > 0 ? clock_now_ms() + c->idle_ms : -1;
 	struct pollfd p;
 	int rc;
 
@@ -242,6 +260,14 @@ proto_conn_wait_until(struct proto_conn *c, struct proto_frame *f, long long dea
 		if (timeout_ms >= 0 && left <= 0)
 			return error_set(cause, "%s did not answer within %d s", c->name,
 			    timeout_ms / 1000);
+		if (idle_at >= 0) {
+			long long idle = idle_at - clock_now_ms();
+
+			if (idle <= 0)
+				return proto_conn_idle_error(c, "sent nothing", cause);
+			if (left < 0 || left > idle)
+				left = idle;
+		}
 		if (stop != NULL && (left < 0 || left > PROTO_CONN_STOP_POLL_MS))
 			left = PROTO_CONN_STOP_POLL_MS;
 		p = (struct pollfd){ .fd = c->fd, .events = POLLIN };
@@ -255,6 +281,8 @@ proto_conn_wait_until(struct proto_conn *c, struct proto_frame *f, long long dea
 		rc = proto_conn_read_some(c, cause);
 		if (rc < 0)
 			return -1;
+		if (idle_at >= 0)
+			idle_at = clock_now_ms() + c->idle_ms;
 		if (rc == 0) {
 			if (buf_len(c->in) > c->in_off)
 				return error_set(cause,

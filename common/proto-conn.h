@@ -29,6 +29,11 @@ int proto_conn_fd(const struct proto_conn *c);
  * EPIPE seen by a read or write)? Then the error of the call that met it
  * says so, and the caller may try again on a new connection. */
 int proto_conn_peer_gone(const struct proto_conn *c);
+/* Give up (-1 with *cause: "NAME sent nothing for N s", "... took nothing")
+ * when a wait or a flush sees nothing read or written for ms (0, the
+ * default: never), whatever its own timeout; a flush waits only when the
+ * fd is non-blocking. For a peer that may hang without closing. */
+void proto_conn_set_idle(struct proto_conn *c, int ms);
 /* Bytes queued but not written yet. */
 size_t proto_conn_pending_out(const struct proto_conn *c);
 
