@@ -39,6 +39,10 @@
 #define BROKER_SYNC_AGENT_ID 1
 /* How long the host's session may take to give us its agent. */
 #define BROKER_SYNC_CONNECT_MS 60000
+/* A batch whose connection moves nothing this long fails (a hung agent, a
+ * link lost without the session knowing): the sync is queued and tried
+ * again. $RDEV_SYNC_IDLE_MS sets it (tests). */
+#define BROKER_SYNC_IDLE_MS 60000
 
 /* A sync's life, through broker_sync_set_state:
  *
@@ -60,6 +64,9 @@ enum broker_sync_state {
 struct broker_sync_job {
 	struct sync_watch_batch b; /* what changed (b.all: everything) */
 	int connect_fd;		   /* >= 0: a new connection to answer first */
+	/* Read the ignore files (again), and watch the folder (s->w NULL) or
+	 * watch what they let in: the loop leaves s->w and s->ig alone. */
+	int setup;
 	/* out */
 	int rc; /* 0 sent (or nothing to send), -1 failed, -2 fatal */
 	char *error;
@@ -83,7 +90,9 @@ struct broker_sync {
 	int done[2]; /* the batch's thread writes a byte when it ends */
 	long long first, last;
 	long long retry_at, retry_ms;
-	int dead; /* stopped while its batch runs: freed when it ends */
+	int dead;	   /* stopped while its batch runs: freed when it ends */
+	char *watch_error; /* the watch failed while a batch ran */
+	int reread;	   /* the ignore files changed: read them again */
 	/* The batch's thread's while it runs, the loop's otherwise. */
 	pthread_t thread;
 	int working;
@@ -105,11 +114,13 @@ struct broker_syncs {
 	char *state_path;
 	broker_sync_submit_fn submit;
 	void *arg;
+	int idle_ms; /* BROKER_SYNC_IDLE_MS */
 	struct broker_sync_list syncs;
 	struct broker_sync_list dying; /* stopped, their batch still running */
 };
 
 static void broker_sync_kick(struct broker_sync *s);
+static void broker_sync_on_watch(evutil_socket_t fd, short what, void *arg);
 
 static const char *
 broker_sync_state_name(enum broker_sync_state st)
@@ -233,6 +244,7 @@ broker_sync_connect(struct broker_sync *s, int fd, char **cause)
 	uint32_t version;
 
 	s->conn = proto_conn_new(fd, s->label);
+	proto_conn_set_idle(s->conn, s->ss->idle_ms);
 	s->next_id = BROKER_SYNC_AGENT_ID + 1;
 	if (proto_conn_response(s->conn, BROKER_SYNC_AGENT_ID, NULL, NULL,
 		BROKER_SYNC_CONNECT_MS, NULL, &result, NULL, cause) != 0)
@@ -240,6 +252,28 @@ broker_sync_connect(struct broker_sync *s, int fd, char **cause)
 	cJSON_Delete(result);
 	return proto_conn_handshake(
 	    s->conn, "rdev-broker " RDEV_VERSION, &version, cause);
+}
+
+/* Read the ignore files and watch the folder, or (a file changed) watch
+ * what they let in now: a walk of the whole tree, in the batch's thread.
+ * 0, or -1 with *cause. */
+static int
+broker_sync_setup(struct broker_sync *s, char **cause)
+{
+	struct sync_ignore *ig = NULL;
+
+	if (sync_scan_ignore(s->path, s->flags, &ig, cause) != 0)
+		return -1;
+	if (s->w == NULL ? sync_watch_new(s->path, ig, &s->w, cause) != 0
+			 : sync_watch_set_ignore(s->w, ig, cause) != 0) {
+		sync_watch_free(s->w); /* (it may borrow ig) */
+		s->w = NULL;
+		sync_ignore_free(ig);
+		return -1;
+	}
+	sync_ignore_free(s->ig);
+	s->ig = ig;
+	return 0;
 }
 
 static void *
@@ -252,8 +286,14 @@ broker_sync_work(void *arg)
 	struct sync_delta *d;
 	long long t0 = clock_now_ms();
 	char *cause = NULL;
-	int all = j->b.all;
+	int all;
 
+	if (j->setup && broker_sync_setup(s, &cause) != 0) {
+		j->rc = -2;
+		j->error = cause;
+		goto out;
+	}
+	all = j->b.all || j->setup;
 	if (sync_scan_roots(s->path, all ? everything : j->b.roots, all ? 1 : j->b.nroots,
 		s->ig, s->sent, &fresh, &cause) != 0) {
 		j->rc = -2;
@@ -330,6 +370,7 @@ broker_sync_free(struct broker_sync *s)
 	free(s->path);
 	free(s->name);
 	free(s->error);
+	free(s->watch_error);
 	free(s);
 }
 
@@ -382,7 +423,6 @@ static void
 broker_sync_begin(struct broker_sync *s)
 {
 	struct broker_sync_job *j = &s->job;
-	struct sync_ignore *ig = NULL;
 	char *cause = NULL;
 	int sv[2];
 
@@ -390,20 +430,11 @@ broker_sync_begin(struct broker_sync *s)
 	free(j->error);
 	memset(j, 0, sizeof *j);
 	j->connect_fd = -1;
-	sync_watch_take(s->w, &j->b);
+	if (s->w != NULL)
+		sync_watch_take(s->w, &j->b);
 	s->first = s->last = 0;
-	if (j->b.ignore_changed) {
-		if (sync_scan_ignore(s->path, s->flags, &ig, &cause) != 0 ||
-		    sync_watch_set_ignore(s->w, ig, &cause) != 0) {
-			broker_sync_fail(s, cause); /* (the watch goes: ig may go) */
-			sync_ignore_free(ig);
-			free(cause);
-			return;
-		}
-		sync_ignore_free(s->ig);
-		s->ig = ig;
-		j->b.all = 1;
-	}
+	s->reread |= j->b.ignore_changed;
+	j->setup = s->w == NULL || s->reread;
 	if (s->resend)
 		j->b.all = 1; /* (a rescan: what changed while it could not send) */
 	if (s->conn == NULL) {
@@ -422,8 +453,13 @@ broker_sync_begin(struct broker_sync *s)
 			free(cause);
 			return;
 		}
+		/* (non-blocking: a write waits at most the idle limit) */
+		if (fcntl(sv[0], F_SETFL, O_NONBLOCK) != 0)
+			log_warn("sync %s: %s", s->path, strerror(errno));
 		j->connect_fd = sv[0];
 	}
+	if (j->setup && s->watch_ev != NULL)
+		event_del(s->watch_ev); /* (the thread's until it ends) */
 	broker_sync_set_state(s, BROKER_SYNC_SENDING);
 	if (pthread_create(&s->thread, NULL, broker_sync_work, s) != 0)
 		fatal("sync %s: pthread_create failed", s->path);
@@ -434,10 +470,12 @@ broker_sync_begin(struct broker_sync *s)
 static void
 broker_sync_on_reap(evutil_socket_t fd, short what, void *arg)
 {
-	struct broker_sync *s = arg;
+	struct broker_sync *s = arg, *next = broker_sync_find(s->ss, s->key);
 
 	LIST_REMOVE(s, entry);
 	broker_sync_free(s);
+	if (next != NULL)
+		broker_sync_kick(next); /* (it waited for this batch to end) */
 }
 
 /* The batch's thread ended: take its outcome, and go on. */
@@ -459,6 +497,17 @@ broker_sync_on_done(evutil_socket_t fd, short what, void *arg)
 		    &(struct timeval){ 0, 0 });
 		return;
 	}
+	if (j->setup && s->w != NULL) {
+		/* (the watch is the loop's again) */
+		if (s->watch_ev == NULL) {
+			s->watch_ev = event_new(s->ss->base, sync_watch_fd(s->w),
+			    EV_READ | EV_PERSIST, broker_sync_on_watch, s);
+			log_info("sync %s -> %s (%s): watching %zu folders", s->path,
+			    s->label, s->name, sync_watch_count(s->w));
+		}
+		event_add(s->watch_ev, NULL);
+		s->reread = 0;
+	}
 	s->batches++;
 	s->files_sent += j->st.sent;
 	s->bytes_sent += j->st.sent_bytes;
@@ -467,6 +516,11 @@ broker_sync_on_done(evutil_socket_t fd, short what, void *arg)
 		s->last_change = time(NULL);
 	if (j->rc == -2) {
 		broker_sync_fail(s, j->error != NULL ? j->error : "scan failed");
+		return;
+	}
+	if (s->watch_error != NULL) {
+		/* (what the batch sent is counted; the watch is lost) */
+		broker_sync_fail(s, s->watch_error);
 		return;
 	}
 	if (j->rc != 0) {
@@ -487,6 +541,20 @@ broker_sync_on_done(evutil_socket_t fd, short what, void *arg)
 	broker_sync_kick(s);
 }
 
+/* Does s replace a sync of the same host and workspace whose batch still
+ * runs? Then s waits for it to end (broker_sync_on_reap): one writer to the
+ * host's copy at a time. */
+static int
+broker_sync_replacing(const struct broker_sync *s)
+{
+	const struct broker_sync *old;
+
+	LIST_FOREACH(old, &s->ss->dying, entry)
+		if (strcmp(old->key, s->key) == 0)
+			return 1;
+	return 0;
+}
+
 /* What now: a batch when one is due, else the timer set for when it is. */
 static void
 broker_sync_kick(struct broker_sync *s)
@@ -494,11 +562,12 @@ broker_sync_kick(struct broker_sync *s)
 	long long now = clock_now_ms(), due = -1;
 	struct timeval tv;
 
-	if (s->working || s->dead || s->state == BROKER_SYNC_ERROR)
+	if (s->working || s->dead || s->state == BROKER_SYNC_ERROR ||
+	    broker_sync_replacing(s))
 		return;
 	if (s->resend)
 		due = s->retry_at; /* (what changed meanwhile goes with it) */
-	else if (sync_watch_pending(s->w)) {
+	else if (s->w != NULL && sync_watch_pending(s->w)) {
 		due = s->last + BROKER_SYNC_QUIET_MS;
 		if (due > s->first + BROKER_SYNC_MAX_MS)
 			due = s->first + BROKER_SYNC_MAX_MS;
@@ -531,12 +600,14 @@ broker_sync_on_watch(evutil_socket_t fd, short what, void *arg)
 	int n;
 
 	if ((n = sync_watch_read(s->w, &cause)) < 0) {
-		if (s->working) { /* (its outcome is taken first) */
-			log_warn("sync %s: %s", s->path, cause);
+		if (s->working) { /* (the batch's outcome is taken first) */
 			event_del(s->watch_ev);
-		} else
+			free(s->watch_error);
+			s->watch_error = cause;
+		} else {
 			broker_sync_fail(s, cause);
-		free(cause);
+			free(cause);
+		}
 		return;
 	}
 	if (n == 0)
@@ -583,22 +654,16 @@ broker_sync_new(
 	s->name = xstrdup(name);
 	s->flags = cJSON_IsNumber(flags) ? (unsigned)flags->valueint : 0;
 	s->sent = xcalloc(1, sizeof *s->sent);
-	if (sync_scan_ignore(path, s->flags, &s->ig, cause) != 0 ||
-	    sync_watch_new(path, s->ig, &s->w, cause) != 0 ||
-	    pipe2(s->done, O_CLOEXEC | O_NONBLOCK) != 0) {
-		if (*cause == NULL)
-			error_set_errno(cause, errno, "pipe");
+	if (pipe2(s->done, O_CLOEXEC | O_NONBLOCK) != 0) {
 		/* (before the free: s->label is the sync's) */
-		error_prefix(cause, "sync of %s to %s", path, s->label);
+		error_set_errno(cause, errno, "sync of %s to %s: pipe", path, s->label);
 		broker_sync_free(s);
 		return -1;
 	}
-	s->watch_ev = event_new(
-	    ss->base, sync_watch_fd(s->w), EV_READ | EV_PERSIST, broker_sync_on_watch, s);
+	/* (the ignore files and the watch: in the first batch's thread) */
 	s->timer_ev = evtimer_new(ss->base, broker_sync_on_timer, s);
 	s->done_ev =
 	    event_new(ss->base, s->done[0], EV_READ | EV_PERSIST, broker_sync_on_done, s);
-	event_add(s->watch_ev, NULL);
 	event_add(s->done_ev, NULL);
 	/* The first batch: the whole folder, as its manifest (what changed
 	 * since the upload, or while no broker ran). */
@@ -616,11 +681,15 @@ broker_syncs_new(struct event_base *base, const char *state_path,
     broker_sync_submit_fn submit, void *arg)
 {
 	struct broker_syncs *ss = xcalloc(1, sizeof *ss);
+	const char *v;
 
 	ss->base = base;
 	ss->state_path = xstrdup(state_path);
 	ss->submit = submit;
 	ss->arg = arg;
+	ss->idle_ms = BROKER_SYNC_IDLE_MS;
+	if ((v = getenv("RDEV_SYNC_IDLE_MS")) != NULL && atoi(v) > 0)
+		ss->idle_ms = atoi(v);
 	LIST_INIT(&ss->syncs);
 	LIST_INIT(&ss->dying);
 	return ss;
@@ -655,7 +724,10 @@ broker_sync_stop(struct broker_sync *s)
 		return;
 	}
 	s->dead = 1;
-	broker_sync_unwatch(s);
+	if (s->watch_ev != NULL)
+		event_del(s->watch_ev); /* (the watch goes with s: the thread may
+					   be setting it up) */
+	evtimer_del(s->timer_ev);
 	LIST_INSERT_HEAD(&s->ss->dying, s, entry);
 }
 
@@ -667,8 +739,7 @@ broker_sync_add(struct broker_syncs *ss, struct broker_sync *s)
 	if (old != NULL)
 		broker_sync_stop(old);
 	LIST_INSERT_HEAD(&ss->syncs, s, entry);
-	log_info("sync %s -> %s (%s): watching %zu folders", s->path, s->label, s->name,
-	    sync_watch_count(s->w));
+	log_info("sync %s -> %s (%s): started", s->path, s->label, s->name);
 	broker_sync_kick(s);
 }
 
@@ -752,9 +823,11 @@ broker_sync_json(const struct broker_sync *s)
 	cJSON_AddStringToObject(o, "path", s->path);
 	cJSON_AddStringToObject(o, "name", s->name);
 	cJSON_AddStringToObject(o, "state", broker_sync_state_name(s->state));
-	cJSON_AddNumberToObject(
-	    o, "folders", s->w != NULL ? (double)sync_watch_count(s->w) : 0);
-	/* (the scan state is the batch's thread's while it runs) */
+	/* (the scan state is the batch's thread's while it runs, and the
+	 * watch too while it sets it up) */
+	if (!s->working || !s->job.setup)
+		cJSON_AddNumberToObject(
+		    o, "folders", s->w != NULL ? (double)sync_watch_count(s->w) : 0);
 	if (!s->working)
 		cJSON_AddNumberToObject(o, "files", (double)s->sent->n);
 	cJSON_AddNumberToObject(o, "sent", (double)s->files_sent);

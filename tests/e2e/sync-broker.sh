@@ -3,13 +3,16 @@
 # copy in step with the folder after `up` returns (an edit, a delete show in
 # the container); `rdev status` and `rdev-broker status` show the sync; a
 # killed broker's successor resumes it (the edits made meanwhile arrive); a
-# frozen link queues the edits, which all arrive once it thaws; `rdev sync
+# frozen link queues the edits, which all arrive once it thaws, as does a
+# hung agent (after the batch's idle limit); `rdev sync
 # --stop` and `rdev down` end it; --sync without a local SOURCE is refused.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 # (through the rig's delay proxy, which the test freezes; keepalives every
 # second, so that a frozen link is found lost in ~3 s)
 rig_remote_host sb --rtt-ms 2
+# (a batch whose connection moves nothing for 3 s gives up: a hung agent)
+export RDEV_SYNC_IDLE_MS=3000
 printf '  ServerAliveInterval 1\n  ServerAliveCountMax 2\n' >>"$cfg"
 folder=
 trap 'rig_remote_cleanup ${folder:+"${folder#"$home"/}"}' EXIT
@@ -82,6 +85,21 @@ frozen 3
 v4" ]; }
 EVENTUALLY_SECONDS=30 eventually "the edits made while frozen all arrive after the thaw" all_in
 watching() { [ "$(sync_json | jq -r .state)" = watching ]; }
+eventually "... and the sync watches again" watching
+
+# The agent hangs (its processes stopped, the session's and the one that
+# serves the sync: the session stays up): each batch gives up once its
+# connection has moved nothing for RDEV_SYNC_IDLE_MS, and the sync stays
+# queued; the agent back, the edit arrives.
+stopped="$(agent_pid) $(client_serve_pids | tr '\n' ' ')"
+kill -STOP $stopped
+trap 'kill -CONT $stopped 2>/dev/null; rig_remote_cleanup ${folder:+"${folder#"$home"/}"}' EXIT
+echo hung >"$app/hung.txt"
+# (the broker's status: `rdev status` would ask the stopped agent)
+gave_up() { broker status --json | jq -r '.syncs[0].lastError' | grep -q "for 3 s"; }
+EVENTUALLY_SECONDS=20 eventually "a hung agent: the batch gives up (idle limit)" gave_up
+kill -CONT $stopped
+EVENTUALLY_SECONDS=20 eventually "... and once it is back the edit arrives" has hung.txt hung
 eventually "... and the sync watches again" watching
 
 # sync --stop ends it: a later edit stays here.
