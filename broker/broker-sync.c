@@ -1,7 +1,8 @@
-/* broker-sync.c - the live syncs the broker keeps (broker-sync.h). */
-#include "broker-sync.h"
+/* broker-sync.c - the live syncs the broker keeps (broker-sync.h): a
+ * sync's life on the loop (its states, its batches begun and ended, start,
+ * stop, replace); the other parts are in broker-sync-internal.h. */
+#include "broker-sync-internal.h"
 
-#include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -14,125 +15,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <event2/event.h>
-
-#include "atomic-file.h"
 #include "clock.h"
 #include "error.h"
 #include "json-get.h"
 #include "log.h"
 #include "proto-conn.h"
-#include "sync-delta.h"
 #include "sync-scan.h"
-#include "sync-send.h"
 #include "sync-watch.h"
 #include "xmalloc.h"
-
-/* Changes are gathered until the folder is quiet this long, at most the
- * second after the first (as `rdev sync --watch`, client/sync-live.h). */
-#define BROKER_SYNC_QUIET_MS 50
-#define BROKER_SYNC_MAX_MS 1000
-/* Backoff between tries after a batch failed. */
-#define BROKER_SYNC_RETRY_MIN_MS 250
-#define BROKER_SYNC_RETRY_MAX_MS 5000
-/* The request id of the "agent" request that opens a connection. */
-#define BROKER_SYNC_AGENT_ID 1
-/* How long the host's session may take to give us its agent. */
-#define BROKER_SYNC_CONNECT_MS 60000
-/* A batch whose connection moves nothing this long fails (a hung agent, a
- * link lost without the session knowing): the sync is queued and tried
- * again. $RDEV_SYNC_IDLE_MS sets it (tests). */
-#define BROKER_SYNC_IDLE_MS 60000
-
-/* A sync's life, through broker_sync_set_state:
- *
- *   sending  -> watching (sent), queued (failed: tried again), error
- *   watching -> sending, queued (no connection to begin with), error
- *   queued   -> sending, error
- *
- * error (the folder went away, inotify failed) is the end: the sync stays
- * listed, with its error, until stopped. A new sync starts in sending (its
- * first batch is the whole folder). */
-enum broker_sync_state {
-	BROKER_SYNC_SENDING,
-	BROKER_SYNC_WATCHING,
-	BROKER_SYNC_QUEUED,
-	BROKER_SYNC_ERROR,
-};
-
-/* One batch, handed to its thread and back. */
-struct broker_sync_job {
-	struct sync_watch_batch b; /* what changed (b.all: everything) */
-	int connect_fd;		   /* >= 0: a new connection to answer first */
-	/* Read the ignore files (again), and watch the folder (s->w NULL) or
-	 * watch what they let in: the loop leaves s->w and s->ig alone. */
-	int setup;
-	/* out */
-	int rc; /* 0 sent (or nothing to send), -1 failed, -2 fatal */
-	char *error;
-	struct sync_send_stats st;
-	size_t changes; /* of the folder, found by the scan */
-	long long ms;
-};
-
-struct broker_sync {
-	struct broker_syncs *ss;
-	enum broker_sync_state state;
-	char *key;   /* the host and the workspace: the sync's identity */
-	cJSON *host; /* the host members of the request */
-	char *label; /* the host as typed, for messages */
-	char *path;  /* the local folder, absolute */
-	char *name;  /* the workspace's name on the host (source.h) */
-	unsigned flags;
-	struct sync_ignore *ig;
-	struct sync_watch *w;
-	struct event *watch_ev, *timer_ev, *done_ev;
-	int done[2]; /* the batch's thread writes a byte when it ends */
-	long long first, last;
-	long long retry_at, retry_ms;
-	int dead;	   /* stopped while its batch runs: freed when it ends */
-	char *watch_error; /* the watch failed while a batch ran */
-	int reread;	   /* the ignore files changed: read them again */
-	/* The batch's thread's while it runs, the loop's otherwise. */
-	pthread_t thread;
-	int working;
-	struct broker_sync_job job;
-	struct sync_scan *sent; /* what the host was sent (or is to get) */
-	int resend;		/* the next batch is the whole folder */
-	struct proto_conn *conn;
-	int next_id;
-	/* For status. */
-	long long files_sent, bytes_sent, deleted, batches;
-	time_t last_change;
-	char *error;
-	LIST_ENTRY(broker_sync) entry;
-};
-LIST_HEAD(broker_sync_list, broker_sync);
-
-struct broker_syncs {
-	struct event_base *base;
-	char *state_path;
-	broker_sync_submit_fn submit;
-	void *arg;
-	int idle_ms; /* BROKER_SYNC_IDLE_MS */
-	struct broker_sync_list syncs;
-	struct broker_sync_list dying; /* stopped, their batch still running */
-};
-
-static void broker_sync_kick(struct broker_sync *s);
-static void broker_sync_on_watch(evutil_socket_t fd, short what, void *arg);
-
-static const char *
-broker_sync_state_name(enum broker_sync_state st)
-{
-	switch (st) {
-	case BROKER_SYNC_SENDING: return "sending";
-	case BROKER_SYNC_WATCHING: return "watching";
-	case BROKER_SYNC_QUEUED: return "queued";
-	case BROKER_SYNC_ERROR: return "error";
-	}
-	return "?";
-}
 
 static void
 broker_sync_set_state(struct broker_sync *s, enum broker_sync_state to)
@@ -172,7 +62,7 @@ broker_sync_host(const cJSON *req)
 
 /* A sync's identity: the host as its session is named, and the workspace
  * (not authSock: the same host reached with another ssh-agent). New. */
-static char *
+char *
 broker_sync_key(const cJSON *req)
 {
 	const cJSON *port = cJSON_GetObjectItemCaseSensitive(req, "port");
@@ -187,7 +77,7 @@ broker_sync_key(const cJSON *req)
 	    cfg != NULL ? cfg : "", kh != NULL ? kh : "", name != NULL ? name : "");
 }
 
-static struct broker_sync *
+struct broker_sync *
 broker_sync_find(struct broker_syncs *ss, const char *key)
 {
 	struct broker_sync *s;
@@ -195,143 +85,6 @@ broker_sync_find(struct broker_syncs *ss, const char *key)
 	LIST_FOREACH(s, &ss->syncs, entry)
 		if (strcmp(s->key, key) == 0)
 			return s;
-	return NULL;
-}
-
-/* ---- The saved file ------------------------------------------------------ */
-
-static void
-broker_syncs_save(struct broker_syncs *ss)
-{
-	cJSON *o = cJSON_CreateObject(), *a, *e;
-	struct broker_sync *s;
-	char *text, *cause = NULL;
-
-	cJSON_AddNumberToObject(o, "version", 1);
-	a = cJSON_AddArrayToObject(o, "syncs");
-	LIST_FOREACH(s, &ss->syncs, entry) {
-		e = cJSON_CreateObject();
-		cJSON_AddItemToObject(e, "host", cJSON_Duplicate(s->host, 1));
-		cJSON_AddStringToObject(e, "path", s->path);
-		cJSON_AddStringToObject(e, "name", s->name);
-		cJSON_AddNumberToObject(e, "flags", s->flags);
-		cJSON_AddStringToObject(e, "label", s->label);
-		cJSON_AddItemToArray(a, e);
-	}
-	if (cJSON_GetArraySize(a) == 0) {
-		if (unlink(ss->state_path) != 0 && errno != ENOENT)
-			log_warn("%s: %s", ss->state_path, strerror(errno));
-		cJSON_Delete(o);
-		return;
-	}
-	text = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
-	if (atomic_file_write(ss->state_path, text, strlen(text), 0600, &cause) != 0) {
-		log_warn("%s", cause);
-		free(cause);
-	}
-	free(text);
-}
-
-/* ---- A batch, in its thread ----------------------------------------------- */
-
-/* A new connection: the session's answer to our "agent" request, then the
- * agent's HELLO. */
-static int
-broker_sync_connect(struct broker_sync *s, int fd, char **cause)
-{
-	cJSON *result = NULL;
-	uint32_t version;
-
-	s->conn = proto_conn_new(fd, s->label);
-	proto_conn_set_idle(s->conn, s->ss->idle_ms);
-	s->next_id = BROKER_SYNC_AGENT_ID + 1;
-	if (proto_conn_response(s->conn, BROKER_SYNC_AGENT_ID, NULL, NULL,
-		BROKER_SYNC_CONNECT_MS, NULL, &result, NULL, cause) != 0)
-		return -1;
-	cJSON_Delete(result);
-	return proto_conn_handshake(
-	    s->conn, "rdev-broker " RDEV_VERSION, &version, cause);
-}
-
-/* Read the ignore files and watch the folder, or (a file changed) watch
- * what they let in now: a walk of the whole tree, in the batch's thread.
- * 0, or -1 with *cause. */
-static int
-broker_sync_setup(struct broker_sync *s, char **cause)
-{
-	struct sync_ignore *ig = NULL;
-
-	if (sync_scan_ignore(s->path, s->flags, &ig, cause) != 0)
-		return -1;
-	if (s->w == NULL ? sync_watch_new(s->path, ig, &s->w, cause) != 0
-			 : sync_watch_set_ignore(s->w, ig, cause) != 0) {
-		sync_watch_free(s->w); /* (it may borrow ig) */
-		s->w = NULL;
-		sync_ignore_free(ig);
-		return -1;
-	}
-	sync_ignore_free(s->ig);
-	s->ig = ig;
-	return 0;
-}
-
-static void *
-broker_sync_work(void *arg)
-{
-	static char *const everything[1] = { "" };
-	struct broker_sync *s = arg;
-	struct broker_sync_job *j = &s->job;
-	struct sync_scan *fresh;
-	struct sync_delta *d;
-	long long t0 = clock_now_ms();
-	char *cause = NULL;
-	int all;
-
-	if (j->setup && broker_sync_setup(s, &cause) != 0) {
-		j->rc = -2;
-		j->error = cause;
-		goto out;
-	}
-	all = j->b.all || j->setup;
-	if (sync_scan_roots(s->path, all ? everything : j->b.roots, all ? 1 : j->b.nroots,
-		s->ig, s->sent, &fresh, &cause) != 0) {
-		j->rc = -2;
-		j->error = cause;
-		goto out;
-	}
-	d = sync_delta_new(&s->sent, all ? everything : j->b.roots, all ? 1 : j->b.nroots,
-	    fresh, j->b.moves, j->b.nmoves);
-	j->changes = d->n;
-	j->rc = 0;
-	if (j->connect_fd >= 0) {
-		int fd = j->connect_fd;
-
-		j->connect_fd = -1;
-		if (broker_sync_connect(s, fd, &cause) != 0)
-			j->rc = -1;
-	}
-	if (j->rc == 0 && s->resend) {
-		j->st.files = (long long)s->sent->n;
-		j->rc = sync_send(s->conn, s->next_id++, s->path, s->name, s->sent, NULL,
-		    0, NULL, &j->st, &cause);
-		if (j->rc == 0)
-			s->resend = 0;
-	} else if (j->rc == 0 && (d->changed->n > 0 || d->ndel > 0))
-		j->rc = sync_send(s->conn, s->next_id++, s->path, s->name, d->changed,
-		    d->del, d->ndel, NULL, &j->st, &cause);
-	if (j->rc != 0) {
-		/* The link dropped or the agent refused: the whole folder next. */
-		proto_conn_free(s->conn);
-		s->conn = NULL;
-		s->resend = 1;
-		j->error = cause;
-	}
-	sync_delta_free(d);
-out:
-	j->ms = clock_now_ms() - t0;
-	if (write(s->done[1], "", 1) != 1)
-		log_warn("sync %s: cannot wake the loop: %s", s->path, strerror(errno));
 	return NULL;
 }
 
@@ -374,18 +127,6 @@ broker_sync_free(struct broker_sync *s)
 	free(s);
 }
 
-/* Stop watching (an error, or stopped): no more batches. The events are
- * freed with s (this may run in watch_ev's own callback). */
-static void
-broker_sync_unwatch(struct broker_sync *s)
-{
-	if (s->watch_ev != NULL)
-		event_del(s->watch_ev);
-	evtimer_del(s->timer_ev);
-	sync_watch_free(s->w);
-	s->w = NULL;
-}
-
 static void
 broker_sync_set_error(struct broker_sync *s, const char *why)
 {
@@ -409,7 +150,7 @@ broker_sync_queue(struct broker_sync *s, const char *why)
 }
 
 /* The folder went away, or the watch failed: the sync ends here. */
-static void
+void
 broker_sync_fail(struct broker_sync *s, const char *why)
 {
 	broker_sync_set_state(s, BROKER_SYNC_ERROR);
@@ -498,14 +239,7 @@ broker_sync_on_done(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if (j->setup && s->w != NULL) {
-		/* (the watch is the loop's again) */
-		if (s->watch_ev == NULL) {
-			s->watch_ev = event_new(s->ss->base, sync_watch_fd(s->w),
-			    EV_READ | EV_PERSIST, broker_sync_on_watch, s);
-			log_info("sync %s -> %s (%s): watching %zu folders", s->path,
-			    s->label, s->name, sync_watch_count(s->w));
-		}
-		event_add(s->watch_ev, NULL);
+		broker_sync_watch_resume(s); /* (the watch is the loop's again) */
 		s->reread = 0;
 	}
 	s->batches++;
@@ -556,7 +290,7 @@ broker_sync_replacing(const struct broker_sync *s)
 }
 
 /* What now: a batch when one is due, else the timer set for when it is. */
-static void
+void
 broker_sync_kick(struct broker_sync *s)
 {
 	long long now = clock_now_ms(), due = -1;
@@ -591,38 +325,9 @@ broker_sync_on_timer(evutil_socket_t fd, short what, void *arg)
 	broker_sync_kick(arg);
 }
 
-static void
-broker_sync_on_watch(evutil_socket_t fd, short what, void *arg)
-{
-	struct broker_sync *s = arg;
-	char *cause = NULL;
-	long long now;
-	int n;
-
-	if ((n = sync_watch_read(s->w, &cause)) < 0) {
-		if (s->working) { /* (the batch's outcome is taken first) */
-			event_del(s->watch_ev);
-			free(s->watch_error);
-			s->watch_error = cause;
-		} else {
-			broker_sync_fail(s, cause);
-			free(cause);
-		}
-		return;
-	}
-	if (n == 0)
-		return;
-	now = clock_now_ms();
-	if (s->first == 0)
-		s->first = now;
-	s->last = now;
-	if (s->state == BROKER_SYNC_WATCHING)
-		broker_sync_kick(s);
-}
-
 /* A new sync (not listed yet): watch the folder and send it whole first. 0,
  * or -1 with *cause. */
-static int
+int
 broker_sync_new(
     struct broker_syncs *ss, const cJSON *req, struct broker_sync **out, char **cause)
 {
@@ -731,7 +436,7 @@ broker_sync_stop(struct broker_sync *s)
 	LIST_INSERT_HEAD(&s->ss->dying, s, entry);
 }
 
-static void
+void
 broker_sync_add(struct broker_syncs *ss, struct broker_sync *s)
 {
 	struct broker_sync *old = broker_sync_find(ss, s->key);
@@ -741,42 +446,6 @@ broker_sync_add(struct broker_syncs *ss, struct broker_sync *s)
 	LIST_INSERT_HEAD(&ss->syncs, s, entry);
 	log_info("sync %s -> %s (%s): started", s->path, s->label, s->name);
 	broker_sync_kick(s);
-}
-
-void
-broker_syncs_restore(struct broker_syncs *ss)
-{
-	char *text = NULL, *cause = NULL;
-	struct broker_sync *s;
-	const cJSON *e, *h;
-	cJSON *o, *req;
-	size_t len;
-
-	if (file_read_all(ss->state_path, 16u << 20, &text, &len, &cause) != 0) {
-		free(cause); /* (none saved) */
-		return;
-	}
-	o = cJSON_ParseWithLength(text, len);
-	free(text);
-	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(o, "syncs")) {
-		/* (a request again: the host's members, then the sync's) */
-		h = cJSON_GetObjectItemCaseSensitive(e, "host");
-		req = cJSON_IsObject(h) ? cJSON_Duplicate(h, 1) : cJSON_CreateObject();
-		for (const cJSON *m = e->child; m != NULL; m = m->next)
-			if (strcmp(m->string, "host") != 0)
-				cJSON_AddItemToObject(
-				    req, m->string, cJSON_Duplicate(m, 1));
-		if (broker_sync_new(ss, req, &s, &cause) != 0) {
-			log_warn("saved sync not resumed: %s", cause);
-			free(cause);
-			cause = NULL;
-		} else
-			broker_sync_add(ss, s);
-		cJSON_Delete(req);
-	}
-	if (o == NULL)
-		log_warn("%s: not JSON: ignored", ss->state_path);
-	cJSON_Delete(o);
 }
 
 int
@@ -810,64 +479,4 @@ broker_syncs_stop(struct broker_syncs *ss, const cJSON *req, cJSON **result)
 	*result = cJSON_CreateObject();
 	cJSON_AddBoolToObject(*result, "stopped", s != NULL);
 	return 0;
-}
-
-static cJSON *
-broker_sync_json(const struct broker_sync *s)
-{
-	cJSON *o = cJSON_CreateObject();
-	char when[32];
-	struct tm tm;
-
-	cJSON_AddStringToObject(o, "host", s->label);
-	cJSON_AddStringToObject(o, "path", s->path);
-	cJSON_AddStringToObject(o, "name", s->name);
-	cJSON_AddStringToObject(o, "state", broker_sync_state_name(s->state));
-	/* (the scan state is the batch's thread's while it runs, and the
-	 * watch too while it sets it up) */
-	if (!s->working || !s->job.setup)
-		cJSON_AddNumberToObject(
-		    o, "folders", s->w != NULL ? (double)sync_watch_count(s->w) : 0);
-	if (!s->working)
-		cJSON_AddNumberToObject(o, "files", (double)s->sent->n);
-	cJSON_AddNumberToObject(o, "sent", (double)s->files_sent);
-	cJSON_AddNumberToObject(o, "sentBytes", (double)s->bytes_sent);
-	cJSON_AddNumberToObject(o, "deleted", (double)s->deleted);
-	cJSON_AddNumberToObject(o, "batches", (double)s->batches);
-	if (s->last_change != 0 && gmtime_r(&s->last_change, &tm) != NULL &&
-	    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm) > 0)
-		cJSON_AddStringToObject(o, "lastChange", when);
-	else
-		cJSON_AddNullToObject(o, "lastChange");
-	if (s->error != NULL)
-		cJSON_AddStringToObject(o, "lastError", s->error);
-	else
-		cJSON_AddNullToObject(o, "lastError");
-	return o;
-}
-
-cJSON *
-broker_syncs_status(struct broker_syncs *ss, const cJSON *req)
-{
-	struct broker_sync *s;
-	cJSON *o;
-	char *key;
-
-	if (req == NULL) {
-		o = cJSON_CreateArray();
-		LIST_FOREACH(s, &ss->syncs, entry)
-			cJSON_AddItemToArray(o, broker_sync_json(s));
-		return o;
-	}
-	key = broker_sync_key(req);
-	s = broker_sync_find(ss, key);
-	free(key);
-	return s != NULL ? broker_sync_json(s) : cJSON_CreateNull();
-}
-
-void
-broker_syncs_forget(struct broker_syncs *ss)
-{
-	if (unlink(ss->state_path) != 0 && errno != ENOENT)
-		log_warn("%s: %s", ss->state_path, strerror(errno));
 }

@@ -10,9 +10,14 @@
  * and on the link, so it runs in a thread made for that batch and joined
  * when it ends (at most one per sync, none while a sync is idle): a slow
  * hash, or a host whose link is frozen, never stalls the loop or the other
- * syncs. The connection to the agent is a socketpair handed to the host's
- * session as a client's "agent" request: the session the broker holds, no
- * new SSH login per batch; it is kept from one batch to the next.
+ * syncs. So does the walk of the whole tree that reads the ignore files and
+ * sets up the watch (the first batch, and one after an ignore file changed):
+ * a sync is "watching" once that is done. The connection to the agent is a
+ * socketpair handed to the host's session as a client's "agent" request:
+ * the session the broker holds, no new SSH login per batch; it is kept from
+ * one batch to the next. A batch whose connection moves nothing for 60 s (a
+ * hung agent) fails. A sync that replaces one whose batch still runs waits
+ * for that batch: one writer to the host's copy at a time.
  *
  * Nothing is lost: a batch that fails (the link dropped, the agent ended)
  * leaves the sync "queued"; it is tried again with backoff (0.25 s up to
@@ -26,8 +31,8 @@
  *
  * Ownership: struct broker_syncs owns its syncs, their watches, threads
  * and connections; requests and results are the caller's. Main thread
- * only (a batch's thread touches only its sync's scan state and
- * connection, which the loop leaves alone until it has joined it).
+ * only (a batch's thread touches only its sync, as broker-sync-internal.h
+ * says, which the loop leaves alone until it has joined it).
  */
 #ifndef RDEV_BROKER_SYNC_H
 #define RDEV_BROKER_SYNC_H

@@ -1,0 +1,113 @@
+/* broker-sync-batch.c - a live sync's batch, in its thread (broker-sync-internal.h). */
+#include "broker-sync-internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "log.h"
+#include "proto-conn.h"
+#include "sync-delta.h"
+#include "sync-scan.h"
+
+/* A new connection: the session's answer to our "agent" request, then the
+ * agent's HELLO. */
+static int
+broker_sync_connect(struct broker_sync *s, int fd, char **cause)
+{
+	cJSON *result = NULL;
+	uint32_t version;
+
+	s->conn = proto_conn_new(fd, s->label);
+	proto_conn_set_idle(s->conn, s->ss->idle_ms);
+	s->next_id = BROKER_SYNC_AGENT_ID + 1;
+	if (proto_conn_response(s->conn, BROKER_SYNC_AGENT_ID, NULL, NULL,
+		BROKER_SYNC_CONNECT_MS, NULL, &result, NULL, cause) != 0)
+		return -1;
+	cJSON_Delete(result);
+	return proto_conn_handshake(
+	    s->conn, "rdev-broker " RDEV_VERSION, &version, cause);
+}
+
+/* Read the ignore files and watch the folder, or (a file changed) watch
+ * what they let in now: a walk of the whole tree, in the batch's thread.
+ * 0, or -1 with *cause. */
+static int
+broker_sync_setup(struct broker_sync *s, char **cause)
+{
+	struct sync_ignore *ig = NULL;
+
+	if (sync_scan_ignore(s->path, s->flags, &ig, cause) != 0)
+		return -1;
+	if (s->w == NULL ? sync_watch_new(s->path, ig, &s->w, cause) != 0
+			 : sync_watch_set_ignore(s->w, ig, cause) != 0) {
+		sync_watch_free(s->w); /* (it may borrow ig) */
+		s->w = NULL;
+		sync_ignore_free(ig);
+		return -1;
+	}
+	sync_ignore_free(s->ig);
+	s->ig = ig;
+	return 0;
+}
+
+void *
+broker_sync_work(void *arg)
+{
+	static char *const everything[1] = { "" };
+	struct broker_sync *s = arg;
+	struct broker_sync_job *j = &s->job;
+	struct sync_scan *fresh;
+	struct sync_delta *d;
+	long long t0 = clock_now_ms();
+	char *cause = NULL;
+	int all;
+
+	if (j->setup && broker_sync_setup(s, &cause) != 0) {
+		j->rc = -2;
+		j->error = cause;
+		goto out;
+	}
+	all = j->b.all || j->setup;
+	if (sync_scan_roots(s->path, all ? everything : j->b.roots, all ? 1 : j->b.nroots,
+		s->ig, s->sent, &fresh, &cause) != 0) {
+		j->rc = -2;
+		j->error = cause;
+		goto out;
+	}
+	d = sync_delta_new(&s->sent, all ? everything : j->b.roots, all ? 1 : j->b.nroots,
+	    fresh, j->b.moves, j->b.nmoves);
+	j->changes = d->n;
+	j->rc = 0;
+	if (j->connect_fd >= 0) {
+		int fd = j->connect_fd;
+
+		j->connect_fd = -1;
+		if (broker_sync_connect(s, fd, &cause) != 0)
+			j->rc = -1;
+	}
+	if (j->rc == 0 && s->resend) {
+		j->st.files = (long long)s->sent->n;
+		j->rc = sync_send(s->conn, s->next_id++, s->path, s->name, s->sent, NULL,
+		    0, NULL, &j->st, &cause);
+		if (j->rc == 0)
+			s->resend = 0;
+	} else if (j->rc == 0 && (d->changed->n > 0 || d->ndel > 0))
+		j->rc = sync_send(s->conn, s->next_id++, s->path, s->name, d->changed,
+		    d->del, d->ndel, NULL, &j->st, &cause);
+	if (j->rc != 0) {
+		/* The link dropped or the agent refused: the whole folder next. */
+		proto_conn_free(s->conn);
+		s->conn = NULL;
+		s->resend = 1;
+		j->error = cause;
+	}
+	sync_delta_free(d);
+out:
+	j->ms = clock_now_ms() - t0;
+	if (write(s->done[1], "", 1) != 1)
+		log_warn("sync %s: cannot wake the loop: %s", s->path, strerror(errno));
+	return NULL;
+}

@@ -1,0 +1,154 @@
+/* broker-sync-internal.h - what the modules of the broker's live syncs
+ * (broker-sync.h) share:
+ *
+ *   broker-sync.c         a sync's life: its states, its batches begun and
+ *                         ended on the loop, start, stop, replace
+ *   broker-sync-batch.c   a batch's thread: the ignore files and the watch
+ *                         set up, the scan, the send over the agent
+ *                         connection (which it opens)
+ *   broker-sync-watch.c   the loop's side of the watch: inotify's events
+ *   broker-sync-state.c   the saved syncs (RUNTIME/syncs.json), resumed
+ *   broker-sync-status.c  the status JSON
+ *
+ * Ownership: struct broker_syncs owns its syncs (in syncs, or in dying while
+ * the batch of a stopped one ends); a sync owns its watch, ignore patterns,
+ * scan state, events, thread and connection. Main thread only, but for the
+ * batch's thread, which owns the job, the scan state (sent, resend) and the
+ * connection while it runs (working), and the watch and the patterns too
+ * when the job sets them up (job.setup: the loop's watch event is off
+ * meanwhile); the loop takes them back after joining it.
+ */
+#ifndef RDEV_BROKER_SYNC_INTERNAL_H
+#define RDEV_BROKER_SYNC_INTERNAL_H
+
+#include <sys/queue.h>
+
+#include <pthread.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+#include <event2/event.h>
+
+#include "broker-sync.h"
+#include "sync-send.h"
+#include "sync-watch.h"
+
+/* Changes are gathered until the folder is quiet this long, at most the
+ * second after the first (as `rdev sync --watch`, client/sync-live.h). */
+#define BROKER_SYNC_QUIET_MS 50
+#define BROKER_SYNC_MAX_MS 1000
+/* Backoff between tries after a batch failed. */
+#define BROKER_SYNC_RETRY_MIN_MS 250
+#define BROKER_SYNC_RETRY_MAX_MS 5000
+/* The request id of the "agent" request that opens a connection. */
+#define BROKER_SYNC_AGENT_ID 1
+/* How long the host's session may take to give us its agent. */
+#define BROKER_SYNC_CONNECT_MS 60000
+/* A batch whose connection moves nothing this long fails (a hung agent, a
+ * link lost without the session knowing): the sync is queued and tried
+ * again. $RDEV_SYNC_IDLE_MS sets it (tests). */
+#define BROKER_SYNC_IDLE_MS 60000
+
+/* A sync's life, through broker_sync_set_state:
+ *
+ *   sending  -> watching (sent), queued (failed: tried again), error
+ *   watching -> sending, queued (no connection to begin with), error
+ *   queued   -> sending, error
+ *
+ * error (the folder went away, inotify failed) is the end: the sync stays
+ * listed, with its error, until stopped. A new sync starts in sending (its
+ * first batch is the whole folder). */
+enum broker_sync_state {
+	BROKER_SYNC_SENDING,
+	BROKER_SYNC_WATCHING,
+	BROKER_SYNC_QUEUED,
+	BROKER_SYNC_ERROR,
+};
+
+/* One batch, handed to its thread and back. */
+struct broker_sync_job {
+	struct sync_watch_batch b; /* what changed (b.all: everything) */
+	int connect_fd;		   /* >= 0: a new connection to answer first */
+	/* Read the ignore files (again), and watch the folder (s->w NULL) or
+	 * watch what they let in: the loop leaves s->w and s->ig alone. */
+	int setup;
+	/* out */
+	int rc; /* 0 sent (or nothing to send), -1 failed, -2 fatal */
+	char *error;
+	struct sync_send_stats st;
+	size_t changes; /* of the folder, found by the scan */
+	long long ms;
+};
+
+struct broker_sync {
+	struct broker_syncs *ss;
+	enum broker_sync_state state;
+	char *key;   /* the host and the workspace: the sync's identity */
+	cJSON *host; /* the host members of the request */
+	char *label; /* the host as typed, for messages */
+	char *path;  /* the local folder, absolute */
+	char *name;  /* the workspace's name on the host (source.h) */
+	unsigned flags;
+	struct sync_ignore *ig;
+	struct sync_watch *w;
+	struct event *watch_ev, *timer_ev, *done_ev;
+	int done[2]; /* the batch's thread writes a byte when it ends */
+	long long first, last;
+	long long retry_at, retry_ms;
+	int dead;	   /* stopped while its batch runs: freed when it ends */
+	char *watch_error; /* the watch failed while a batch ran */
+	int reread;	   /* the ignore files changed: read them again */
+	/* The batch's thread's while it runs, the loop's otherwise. */
+	pthread_t thread;
+	int working;
+	struct broker_sync_job job;
+	struct sync_scan *sent; /* what the host was sent (or is to get) */
+	int resend;		/* the next batch is the whole folder */
+	struct proto_conn *conn;
+	int next_id;
+	/* For status. */
+	long long files_sent, bytes_sent, deleted, batches;
+	time_t last_change;
+	char *error;
+	LIST_ENTRY(broker_sync) entry;
+};
+LIST_HEAD(broker_sync_list, broker_sync);
+
+struct broker_syncs {
+	struct event_base *base;
+	char *state_path;
+	broker_sync_submit_fn submit;
+	void *arg;
+	int idle_ms; /* BROKER_SYNC_IDLE_MS */
+	struct broker_sync_list syncs;
+	struct broker_sync_list dying; /* stopped, their batch still running */
+};
+
+/* broker-sync.c */
+/* A sync's identity, from a request's members (new). */
+char *broker_sync_key(const cJSON *req);
+struct broker_sync *broker_sync_find(struct broker_syncs *ss, const char *key);
+/* A new sync of req (not listed yet): 0, or -1 with *cause. */
+int broker_sync_new(
+    struct broker_syncs *ss, const cJSON *req, struct broker_sync **out, char **cause);
+/* List s (replacing a sync of the same key) and begin its first batch. */
+void broker_sync_add(struct broker_syncs *ss, struct broker_sync *s);
+/* What now: a batch when one is due, else the timer set for when it is. */
+void broker_sync_kick(struct broker_sync *s);
+/* The sync ends in error (why, copied): no more batches. */
+void broker_sync_fail(struct broker_sync *s, const char *why);
+
+/* broker-sync-batch.c: the thread of s's batch (s->job). */
+void *broker_sync_work(void *arg);
+
+/* broker-sync-watch.c */
+void broker_sync_watch_resume(struct broker_sync *s);
+void broker_sync_unwatch(struct broker_sync *s);
+
+/* broker-sync-state.c: save the syncs listed (none: the file goes). */
+void broker_syncs_save(struct broker_syncs *ss);
+
+/* broker-sync-status.c */
+const char *broker_sync_state_name(enum broker_sync_state st);
+
+#endif
