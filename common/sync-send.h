@@ -4,7 +4,7 @@
  * streamed after the request when too long for one message), then the
  * entries the agent asks for as a tar stream on a channel of the
  * connection, then its outcome. Shared by the client (client/source-send.c,
- * `rdev sync`, `up`) and the broker (broker/broker-sync.c, a sync it keeps).
+ * `rdev sync`, `up`) and the broker (broker/broker-sync-batch.c, a sync it keeps).
  *
  * Blocking: the caller's thread waits on the connection.
  *
