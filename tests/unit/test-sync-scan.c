@@ -197,34 +197,41 @@ TEST(nested_rdevignore_files)
 	ASSERT_INT_EQ(system("rm -rf rdev-test-ri"), 0);
 }
 
-/* Folders are left out by the files above them only (a sibling's file
- * never prunes another folder), the .rdevignore files winning over the
- * .gitignore files: a folder a .gitignore leaves out and a .rdevignore lets
- * back in is entered, and its own .rdevignore read. */
-TEST(ignore_files_prune_only_below_them)
+/* The scan of dir, made by the shell command make, with its ignore files
+ * read (flags as sync_scan_ignore's). New. */
+static struct sync_scan *
+scan_made(const char *make, const char *dir, unsigned flags)
 {
 	struct sync_ignore *ig = NULL;
 	struct sync_scan *s = NULL;
 	char *cause = NULL;
 
-	ASSERT_INT_EQ(
-	    system("rm -rf rdev-test-rp && mkdir -p rdev-test-rp/a/skip "
-		   "rdev-test-rp/b/skip rdev-test-rp/c/build && cd rdev-test-rp && "
-		   "printf 'build/\n' >.gitignore && "
-		   "printf 'skip/\n' >a/.rdevignore && "
-		   "printf '!build/\n' >c/.rdevignore && "
-		   "printf 'y\n' >c/build/.rdevignore && "
-		   "touch a/skip/x b/skip/x c/build/y c/build/z"),
-	    0);
-	ASSERT_INT_EQ(
-	    sync_scan_ignore("rdev-test-rp", SYNC_SCAN_GITIGNORE, &ig, &cause), 0);
-	ASSERT_INT_EQ(sync_scan("rdev-test-rp", ig, NULL, &s, &cause), 0);
+	ASSERT_INT_EQ(system(make), 0);
+	ASSERT_INT_EQ(sync_scan_ignore(dir, flags, &ig, &cause), 0);
+	ASSERT_INT_EQ(sync_scan(dir, ig, NULL, &s, &cause), 0);
+	sync_ignore_free(ig);
+	return s;
+}
+
+/* Folders are left out by the files above them only, the .rdevignore files
+ * winning over the .gitignore files: a folder a .gitignore leaves out and a
+ * .rdevignore lets back in is entered, and its own .rdevignore read. */
+TEST(ignore_files_prune_only_below_them)
+{
+	struct sync_scan *s = scan_made(
+	    "rm -rf rdev-test-rp && mkdir -p rdev-test-rp/a/skip rdev-test-rp/b/skip "
+	    "rdev-test-rp/c/build && cd rdev-test-rp && printf 'build/\\n' >.gitignore "
+	    "&& "
+	    "printf 'skip/\\n' >a/.rdevignore && printf '!build/\\n' >c/.rdevignore && "
+	    "printf 'y\\n' >c/build/.rdevignore && touch a/skip/x b/skip/x c/build/y "
+	    "c/build/z",
+	    "rdev-test-rp", SYNC_SCAN_GITIGNORE);
+
 	ASSERT_NULL(sync_scan_find(s, "a/skip"));	 /* a/.rdevignore */
 	ASSERT_NOT_NULL(sync_scan_find(s, "b/skip/x"));	 /* not a sibling's */
 	ASSERT_NOT_NULL(sync_scan_find(s, "c/build/z")); /* let back in */
 	ASSERT_NULL(sync_scan_find(s, "c/build/y"));	 /* its own file read */
 	sync_scan_free(s);
-	sync_ignore_free(ig);
 	ASSERT_INT_EQ(system("rm -rf rdev-test-rp"), 0);
 }
 
