@@ -108,6 +108,10 @@ struct broker_sync {
 	int next_id;
 	/* For status. */
 	long long files_sent, bytes_sent, deleted, batches;
+	/* Files changed on the host since a sync wrote them that a batch
+	 * replaced with the local version, and the last one's path. */
+	long long host_changed;
+	char *host_changed_last;
 	time_t last_change;
 	char *error;
 	LIST_ENTRY(broker_sync) entry;

@@ -38,6 +38,11 @@ broker_sync_json(const struct broker_sync *s)
 	cJSON_AddNumberToObject(o, "sentBytes", (double)s->bytes_sent);
 	cJSON_AddNumberToObject(o, "deleted", (double)s->deleted);
 	cJSON_AddNumberToObject(o, "batches", (double)s->batches);
+	cJSON_AddNumberToObject(o, "hostChanged", (double)s->host_changed);
+	if (s->host_changed_last != NULL)
+		cJSON_AddStringToObject(o, "lastHostChanged", s->host_changed_last);
+	else
+		cJSON_AddNullToObject(o, "lastHostChanged");
 	if (s->last_change != 0 && gmtime_r(&s->last_change, &tm) != NULL &&
 	    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm) > 0)
 		cJSON_AddStringToObject(o, "lastChange", when);

@@ -103,6 +103,8 @@ broker_sync_free(struct broker_sync *s)
 		close(s->job.connect_fd);
 	sync_watch_batch_clear(&s->job.b);
 	free(s->job.error);
+	cJSON_Delete(s->job.st.host_changed_paths);
+	free(s->host_changed_last);
 	if (s->watch_ev != NULL)
 		event_free(s->watch_ev);
 	if (s->timer_ev != NULL)
@@ -159,6 +161,24 @@ broker_sync_fail(struct broker_sync *s, const char *why)
 	log_warn("sync %s -> %s: %s (stopped)", s->path, s->label, why);
 }
 
+/* A batch replaced files changed on the host since a sync wrote them:
+ * count them, keep the last one's path for status, and log each (a one-way
+ * sync overwrites, never silently). */
+static void
+broker_sync_note_host_changes(struct broker_sync *s, const struct sync_send_stats *st)
+{
+	const cJSON *p;
+
+	s->host_changed += st->host_changed;
+	cJSON_ArrayForEach(p, st->host_changed_paths) {
+		log_warn("sync %s -> %s: %s was changed on the host since the last sync; "
+			 "the local version replaced it",
+		    s->path, s->label, p->valuestring);
+		free(s->host_changed_last);
+		s->host_changed_last = xstrdup(p->valuestring);
+	}
+}
+
 /* Begin a batch: take what changed and run it in a thread. */
 static void
 broker_sync_begin(struct broker_sync *s)
@@ -169,8 +189,10 @@ broker_sync_begin(struct broker_sync *s)
 
 	sync_watch_batch_clear(&j->b);
 	free(j->error);
+	cJSON_Delete(j->st.host_changed_paths);
 	memset(j, 0, sizeof *j);
 	j->connect_fd = -1;
+	j->st.host_changed_paths = cJSON_CreateArray();
 	if (s->w != NULL)
 		sync_watch_take(s->w, &j->b);
 	s->first = s->last = 0;
@@ -246,6 +268,7 @@ broker_sync_on_done(evutil_socket_t fd, short what, void *arg)
 	s->files_sent += j->st.sent;
 	s->bytes_sent += j->st.sent_bytes;
 	s->deleted += j->st.deleted;
+	broker_sync_note_host_changes(s, &j->st);
 	if (j->changes > 0)
 		s->last_change = time(NULL);
 	if (j->rc == -2) {

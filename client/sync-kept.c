@@ -84,6 +84,8 @@ sync_kept_print(FILE *out, const cJSON *st)
 	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "lastChange"));
 	const char *err =
 	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "lastError"));
+	const char *host_last =
+	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "lastHostChanged"));
 
 	if (!cJSON_IsObject(st))
 		return;
@@ -94,6 +96,11 @@ sync_kept_print(FILE *out, const cJSON *st)
 	    sync_kept_number(st, "sent"), sync_kept_number(st, "sentBytes"),
 	    sync_kept_number(st, "deleted"), sync_kept_number(st, "batches"));
 	fprintf(out, "  last      %s\n", last != NULL ? last : "no change yet");
+	if (sync_kept_number(st, "hostChanged") > 0)
+		fprintf(out,
+		    "  replaced  %.0f files changed on the host (the last: %s)\n",
+		    sync_kept_number(st, "hostChanged"),
+		    host_last != NULL ? host_last : "?");
 	if (err != NULL)
 		fprintf(out, "  error     %s\n", err);
 }

@@ -54,6 +54,21 @@ check_eq "rdev-broker status lists it" \
 	"$(broker status --json | jq -r '.syncs[0] | [.host, .path, .state] | join(" ")')" \
 	"$name $app watching"
 check "rdev status prints it" sh -c "'$RDEV_BIN_DIR/rdev' status '$name:' '$app' | grep -q '^sync  *watching'"
+# A file changed in the container and then locally: the local version wins,
+# never silently (status counts and names it); a touch is no change.
+in_ctr touch src/main.c
+in_ctr sh -c 'echo from-container >src/host.c'
+echo local >"$app/src/host.c"
+EVENTUALLY_SECONDS=5 eventually "a new file arrives" has src/host.c local
+in_ctr sh -c 'echo changed-in-container >src/host.c'
+echo local2 >"$app/src/host.c"
+echo v3 >"$app/src/main.c"
+EVENTUALLY_SECONDS=5 eventually "a file changed on both sides: the local version" has src/host.c local2
+eventually "... and the touched file's edit" has src/main.c v3
+check_eq "... counted as one change on the host replaced (a touch is none)" \
+	"$(sync_json | jq -r '"\(.hostChanged) \(.lastHostChanged)"')" "1 src/host.c"
+check "... and printed by rdev status" sh -c \
+	"'$RDEV_BIN_DIR/rdev' status '$name:' '$app' | grep -q '^  replaced  1 files changed on the host (the last: src/host.c)'"
 
 # The broker is killed: edits made meanwhile arrive once a new broker (here
 # started by the next command) has resumed the sync.
