@@ -59,7 +59,8 @@ void docker_free(struct docker *d);
  * (0: no deadline, each request's own timeout, DOCKER_TIMEOUT_S and
  * longer): for callers that must not stall on a hung or slow dockerd, such
  * as the listening agent answering "info". A request cut short fails with a
- * message naming the budget. */
+ * message naming the budget. (The connect itself is not bounded: a daemon
+ * whose accept backlog is full could still hold it.) */
 void docker_set_deadline(struct docker *d, int ms);
 /* The socket path in use (borrowed, valid until docker_free()); NULL if
  * DOCKER_HOST named something other than a unix socket. */

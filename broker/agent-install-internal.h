@@ -46,7 +46,9 @@ struct agent_bundle {
  * exec channels (one per file, the path an argument of `sh -c`). */
 struct agent_xfer {
 	struct rdev_ssh *s;
-	sftp_session sftp; /* NULL: exec channels */
+	sftp_session sftp; /* NULL: exec channels (or SFTP not needed) */
+	void (*progress)(void *, const char *);
+	void *arg;
 };
 
 /* agent-bundle.c */
@@ -54,7 +56,8 @@ struct agent_xfer {
 void agent_hash_mem(const void *data, size_t len, unsigned char out[AGENT_HASH_LEN]);
 
 /* agent-upload.c */
-/* Start SFTP on s, or fall back to exec channels (a progress line says so). */
+/* Get x ready to send over s. SFTP is started only where it is needed (a
+ * host without tar: agent_upload), else every step is an exec channel. */
 void agent_xfer_open(struct agent_xfer *x, struct rdev_ssh *s,
     void (*progress)(void *, const char *), void *arg);
 void agent_xfer_close(struct agent_xfer *x);

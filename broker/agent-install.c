@@ -495,7 +495,7 @@ agent_install_ensure(struct rdev_ssh *s, const struct agent_bundle *b, char **ag
 {
 	const char *label = rdev_ssh_host_label(s);
 	struct agent_probe p;
-	struct agent_xfer x = { s, NULL };
+	struct agent_xfer x = { 0 };
 	char *base = NULL, *final = NULL, *tmp = NULL, mb[32];
 	int rc = -1;
 

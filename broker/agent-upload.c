@@ -90,13 +90,27 @@ agent_xfer_open(struct agent_xfer *x, struct rdev_ssh *s,
     void (*progress)(void *, const char *), void *arg)
 {
 	x->s = s;
-	if ((x->sftp = sftp_new(rdev_ssh_session(s))) != NULL &&
-	    sftp_init(x->sftp) == SSH_OK)
+	x->sftp = NULL;
+	x->progress = progress;
+	x->arg = arg;
+}
+
+/* A host without tar: start SFTP for the files, or say they go over one
+ * exec channel each. */
+static void
+agent_xfer_start_sftp(struct agent_xfer *x)
+{
+	const char *label = rdev_ssh_host_label(x->s);
+
+	if ((x->sftp = sftp_new(rdev_ssh_session(x->s))) != NULL &&
+	    sftp_init(x->sftp) == SSH_OK) {
+		agent_progress(x->progress, x->arg,
+		    "no tar on %s: uploading file by file over SFTP", label);
 		return;
-	agent_progress(progress, arg,
-	    "no SFTP on %s: uploading over an exec "
-	    "channel (%s)",
-	    rdev_ssh_host_label(s), ssh_get_error(rdev_ssh_session(s)));
+	}
+	agent_progress(x->progress, x->arg,
+	    "no tar and no SFTP on %s: uploading file by file over exec channels (%s)",
+	    label, ssh_get_error(rdev_ssh_session(x->s)));
 	if (x->sftp != NULL)
 		sftp_free(x->sftp);
 	x->sftp = NULL;
@@ -379,6 +393,8 @@ agent_upload(
 
 	if ((rc = agent_upload_tar(x, b, tmp, cause)) <= 0)
 		return rc;
+	if (x->sftp == NULL)
+		agent_xfer_start_sftp(x);
 	if (agent_xfer_mkdirs(x, b, tmp, cause) != 0)
 		return -1;
 	for (i = 0; i < b->nfiles; i++)

@@ -180,8 +180,8 @@ doctor_judge_probe(struct doctor_report *r, const char *host, const cJSON *probe
 		    "add `Subsystem sftp internal-sftp` to the host's sshd_config and "
 		    "reload sshd (optional for rdev; scp, sftp and editors' file "
 		    "browsers need it)",
-		    "sshd has no sftp subsystem: rdev installs its agent over an exec "
-		    "channel instead");
+		    "sshd has no sftp subsystem (rdev does not need it: its agent is "
+		    "installed over an exec channel)");
 	if (tcp != NULL && strcmp(tcp, "allowed") == 0)
 		doctor_add(r, "tcp forwarding", DOCTOR_OK, NULL,
 		    "sshd allows TCP forwarding (direct-tcpip)");

@@ -92,7 +92,16 @@ check_eq "... and is the local one again" "$(on_host cat "$folder/src/main.c")" 
 check_eq "... counted as a host change replaced" "$(jq .hostChanged "$TEST_TMP/s5.json")" 1
 check "... and named in a warning, not overwritten silently" \
 	grep -q "warning: .*src/main.c was changed on the host since the last sync" "$TEST_TMP/s5.err"
-check_eq "a file made on the host is no host change" "$(jq .hostChanged "$TEST_TMP/s4.json")" 0
+# A file only touched on the host (same content), then changed here: sent,
+# and no change on the host to report.
+on_host "touch '$folder/src/main.c'"
+echo "main v3" >"$app/src/main.c"
+sync >"$TEST_TMP/s6.json" 2>"$TEST_TMP/s6.err"
+check_eq "a touched file changed here is sent" "$(jq .sent "$TEST_TMP/s6.json")" 1
+check_eq "... and is no change on the host" "$(jq .hostChanged "$TEST_TMP/s6.json")" 0
+check "... nor warned about" sh -c "! grep -q 'changed on the host' '$TEST_TMP/s6.err'"
+echo "main v2" >"$app/src/main.c"
+sync >/dev/null
 
 # up + exec with HOST: ./app, from the folder's parent (a relative SOURCE).
 cd "$TEST_TMP"

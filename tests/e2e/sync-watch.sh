@@ -94,6 +94,11 @@ printf 'new.txt\n' >"$app/src/.rdevignore"
 visible "a new nested .rdevignore: what it leaves out is deleted there" in_ctr test ! -e src/new.txt
 rm "$app/src/.rdevignore"
 visible "... and sent again once it goes" has src/new.txt v2
+in_ctr sh -c 'echo from-container >last.txt'
+echo last2 >"$app/last.txt"
+visible "a file changed on both sides: the local version wins" has last.txt last2
+check "... never silently: a warning names it" \
+	grep -q "warning: .*last.txt was changed on the host since the last sync" "$TEST_TMP/w.err"
 
 # tree_sum DIR: types, paths, link targets, exec bits and contents (sh, so
 # that the container runs it too); .git and *.log are not synced.

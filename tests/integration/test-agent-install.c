@@ -93,12 +93,20 @@ host(void)
 	rig_host_start("ai");
 }
 
+/* Undo install_without_tar's hiding of tar on the rig host of home. */
+static void
+show_tar(const char *home)
+{
+	rig_sh("sed -i '/(no tar)/d' '%s/.bashrc' && rm -rf '%s/notar'", home, home);
+}
+
 /* Remove what earlier tests installed on the host. */
 static void
 host_reset(void)
 {
 	host();
 	rig_sh("rm -rf '%s/.rdev'", rig.home);
+	show_tar(rig.home);
 }
 
 /* Start (once) the host without SFTP, with nothing installed on it. */
@@ -118,6 +126,7 @@ nosftp_reset(void)
 		    RDEV_SOURCE_DIR, nosftp.name);
 	}
 	rig_sh("rm -rf '%s/.rdev'", nosftp.home);
+	show_tar(nosftp.home);
 }
 
 static struct ssh_target_opts
@@ -994,9 +1003,7 @@ TEST(host_without_sftp_gets_the_agent)
 	/* The bundle went as one tar stream: a handful of shells (probe,
 	 * pre-flight, upload, check, rename), not one per file. */
 	ASSERT_TRUE(shells_started(nosftp.home) - shells <= 8);
-	snprintf(want, sizeof want, "no SFTP on %s: uploading over an exec channel",
-	    rdev_ssh_host_label(s));
-	ASSERT_STR_CONTAINS(progress_log, want);
+	ASSERT_NULL(strstr(progress_log, "file by file"));
 	snprintf(want, sizeof want, "installing rdev-agent %s on %s (",
 	    agent_bundle_version(b), rdev_ssh_host_label(s));
 	ASSERT_STR_CONTAINS(progress_log, want);
@@ -1022,7 +1029,6 @@ TEST(host_without_sftp_gets_the_agent)
 	ASSERT_STR_CONTAINS(progress_log,
 	    "was changed or damaged after it was "
 	    "installed");
-	ASSERT_STR_CONTAINS(progress_log, "uploading over an exec channel");
 	assert_installed_in(nosftp.home, b);
 	assert_agent_runs(s, path, agent_bundle_version(b));
 	left = leftovers_in(nosftp.home);
@@ -1033,40 +1039,61 @@ TEST(host_without_sftp_gets_the_agent)
 	agent_bundle_free(b);
 }
 
-/* A host without tar (its user's PATH lacks it: ~/.bashrc sets one of
- * links to everything else) gets the bundle file by file, over one exec
- * channel each where there is no SFTP either: the same files and modes. */
-TEST(host_without_tar_gets_the_agent_file_by_file)
+/* Install on the rig host of home without tar (its user's PATH lacks it:
+ * ~/.bashrc sets one of links to everything else): file by file, with the
+ * progress line want; over exec channels (a shell per file, and the bundle
+ * has 60-odd files) unless sftp; the same files and modes. */
+static void
+install_without_tar(struct rdev_ssh *s, const struct agent_bundle *b, const char *home,
+    const char *want, int sftp)
 {
-	struct agent_bundle *b;
-	struct rdev_ssh *s;
-	struct ssh_target_opts o;
 	char dir[1024], *path;
 	long shells;
 
-	nosftp_reset();
 	rig_sh("mkdir -p '%s/notar' && for f in /usr/bin/*; do "
 	       "[ \"${f##*/}\" = tar ] || ln -sf \"$f\" '%s/notar/'; done && "
 	       "echo 'PATH=%s/notar # (no tar)' >>'%s/.bashrc'",
-	    nosftp.home, nosftp.home, nosftp.home, nosftp.home);
-	b = open_bundle(bundle_dir);
-	o = nosftp_opts();
-	s = rig_connect(&o);
-	shells = shells_started(nosftp.home);
+	    home, home, home, home);
+	shells = shells_started(home);
 	path = ensure_ok(s, b);
-	shells = shells_started(nosftp.home) - shells;
-	rig_sh("sed -i '/(no tar)/d' '%s/.bashrc' && rm -rf '%s/notar'", nosftp.home,
-	    nosftp.home);
-	/* (file by file: a shell per file, and the bundle has 60-odd files;
-	 * one tar stream starts at most 8) */
-	ASSERT_TRUE(shells > 20);
-	ASSERT_STR_CONTAINS(progress_log, "uploading over an exec channel");
-	assert_installed_in(nosftp.home, b);
-	snprintf(dir, sizeof dir, "%s/.rdev/agent/%s", nosftp.home,
-	    agent_bundle_install_name(b));
+	shells = shells_started(home) - shells;
+	show_tar(home);
+	ASSERT_STR_CONTAINS(progress_log, want);
+	if (sftp)
+		ASSERT_TRUE(shells <= 8);
+	else
+		ASSERT_TRUE(shells > 20);
+	assert_installed_in(home, b);
+	snprintf(
+	    dir, sizeof dir, "%s/.rdev/agent/%s", home, agent_bundle_install_name(b));
 	assert_install_modes(dir, path);
 	assert_agent_runs(s, path, agent_bundle_version(b));
 	free(path);
+}
+
+/* A host without tar gets the bundle file by file: over SFTP, or over one
+ * exec channel each where there is no SFTP either. */
+TEST(host_without_tar_gets_the_agent_file_by_file)
+{
+	struct agent_bundle *b = open_bundle(bundle_dir);
+	struct ssh_target_opts o;
+	struct rdev_ssh *s;
+	char want[1100];
+
+	host_reset();
+	s = rig_connect(NULL);
+	snprintf(want, sizeof want, "no tar on %s: uploading file by file over SFTP",
+	    rdev_ssh_host_label(s));
+	install_without_tar(s, b, rig.home, want, 1);
+	rdev_ssh_free(s);
+
+	nosftp_reset();
+	o = nosftp_opts();
+	s = rig_connect(&o);
+	snprintf(want, sizeof want,
+	    "no tar and no SFTP on %s: uploading file by file over exec channels",
+	    rdev_ssh_host_label(s));
+	install_without_tar(s, b, nosftp.home, want, 0);
 	rdev_ssh_free(s);
 	agent_bundle_free(b);
 }
