@@ -21,14 +21,17 @@ broker_sync_connect(struct broker_sync *s, int fd, char **cause)
 	uint32_t version;
 
 	s->conn = proto_conn_new(fd, s->label);
-	proto_conn_set_idle(s->conn, s->ss->idle_ms);
 	s->next_id = BROKER_SYNC_AGENT_ID + 1;
 	if (proto_conn_response(s->conn, BROKER_SYNC_AGENT_ID, NULL, NULL,
 		BROKER_SYNC_CONNECT_MS, NULL, &result, NULL, cause) != 0)
 		return -1;
 	cJSON_Delete(result);
-	return proto_conn_handshake(
-	    s->conn, "rdev-broker " RDEV_VERSION, &version, cause);
+	if (proto_conn_handshake(s->conn, "rdev-broker " RDEV_VERSION, &version, cause) !=
+	    0)
+		return -1;
+	/* (from here on: the connect may take longer, a session being made) */
+	proto_conn_set_idle(s->conn, s->ss->idle_ms);
+	return 0;
 }
 
 /* Read the ignore files and watch the folder, or (a file changed) watch
@@ -106,6 +109,12 @@ broker_sync_work(void *arg)
 	}
 	sync_delta_free(d);
 out:
+	if (j->connect_fd >= 0) {
+		/* (a batch that failed before it connected: the session's agent
+		 * request is not held for nothing) */
+		close(j->connect_fd);
+		j->connect_fd = -1;
+	}
 	j->ms = clock_now_ms() - t0;
 	if (write(s->done[1], "", 1) != 1)
 		log_warn("sync %s: cannot wake the loop: %s", s->path, strerror(errno));

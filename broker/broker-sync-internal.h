@@ -46,8 +46,11 @@
 #define BROKER_SYNC_CONNECT_MS 60000
 /* A batch whose connection moves nothing this long fails (a hung agent, a
  * link lost without the session knowing): the sync is queued and tried
- * again. $RDEV_SYNC_IDLE_MS sets it (tests). */
-#define BROKER_SYNC_IDLE_MS 60000
+ * again. Long, because the agent sends nothing while it hashes files whose
+ * stat changed, waits for the workspace's lock or syncfs()s. Counted from
+ * the agent's HELLO (the connect has BROKER_SYNC_CONNECT_MS).
+ * $RDEV_SYNC_IDLE_MS sets it (tests). */
+#define BROKER_SYNC_IDLE_MS 300000
 
 /* A sync's life, through broker_sync_set_state:
  *
