@@ -100,13 +100,18 @@ serve_job_progress(void *arg, const char *data, size_t len)
 struct serve_exec_side {
 	struct serve_job *j;
 	uint32_t ch;
-	struct buf *in;	 /* bytes from the router, not yet a whole frame */
-	int credited;	 /* the request gave a "window": output is paced */
-	uint32_t credit; /* ... bytes of output the peer takes now */
+	struct buf *in;	     /* bytes from the router, not yet a whole frame */
+	int credited;	     /* the request gave a "window": output is paced */
+	uint32_t credit;     /* ... bytes of output the peer takes now */
+	uint32_t in_window;  /* the peer paces stdin ("stdinWindow"), else 0 */
+	uint32_t in_unacked; /* ... stdin bytes taken and not granted again */
 };
 
 /* The most output an exec with a "window" may have in flight. */
 #define SERVE_EXEC_WINDOW_MAX (64u << 20)
+/* The most stdin an exec with a "stdinWindow" may have in flight: what is
+ * held for the command then stays within it. */
+#define SERVE_EXEC_STDIN_WINDOW_MAX SERVE_HIGH_WATER
 
 /* How much more output the peer takes (agent_exec_client.room). */
 static size_t
@@ -161,18 +166,38 @@ serve_exec_control(
 	free(cause);
 }
 
-/* Always polled: a router gone away shows as POLLHUP. Read while little
- * input is queued for the command, and always while the output waits for
- * credit: the WINDOW that lets a command blocked on its output go on (and
- * so read its input again) comes in this way too. */
+/* Grant the peer the stdin the command has taken (what no longer waits in
+ * p->out, all of which is counted as stdin), in quarters of the window. */
+static void
+serve_exec_tick(void *arg, struct agent_exec_pump *p)
+{
+	struct serve_exec_side *e = arg;
+	uint32_t taken;
+	unsigned char w[4];
+
+	if (e->in_window == 0 || e->in_unacked <= buf_len(p->out))
+		return;
+	taken = e->in_unacked - (uint32_t)buf_len(p->out);
+	if (taken < e->in_window / 4)
+		return;
+	be_put_u32(w, taken);
+	serve_job_send_raw(e->j, PROTO_WINDOW, e->ch, w, sizeof w);
+	e->in_unacked -= taken;
+}
+
+/* Always polled: a router gone away shows as POLLHUP. Read always when the
+ * peer paces stdin (what it sends is bounded by the window); else while
+ * little input is queued for the command, and always while the output
+ * waits for credit: the WINDOW that lets a command blocked on its output go
+ * on (and so read its input again) comes in this way too. */
 static void
 serve_exec_poll(void *arg, const struct agent_exec_pump *p, struct pollfd *pfd)
 {
 	struct serve_exec_side *e = arg;
 
 	*pfd = (struct pollfd){ .fd = e->j->sock,
-		.events =
-		    buf_len(p->out) < SERVE_HIGH_WATER || (e->credited && e->credit == 0)
+		.events = e->in_window > 0 || buf_len(p->out) < SERVE_HIGH_WATER ||
+			(e->credited && e->credit == 0)
 		    ? POLLIN
 		    : 0 };
 }
@@ -197,6 +222,13 @@ serve_exec_input(void *arg, struct agent_exec_pump *p, char **cause)
 		buf_commit(e->in, (size_t)n);
 	while (
 	    (r = proto_decode(buf_data(e->in), buf_len(e->in), &f, &used, cause)) == 1) {
+		if (f.type == PROTO_DATA && e->in_window > 0 &&
+		    f.len > e->in_window - e->in_unacked) {
+			error_set(cause, "the peer sent more stdin than its window");
+			return -1;
+		}
+		if (f.type == PROTO_DATA)
+			e->in_unacked += e->in_window > 0 ? f.len : 0;
 		if (f.type == PROTO_DATA && !p->input_done)
 			agent_exec_input(p->x, p->out, f.payload, f.len);
 		else if (f.type == PROTO_EOF && !p->input_done)
@@ -225,12 +257,12 @@ serve_exec_input(void *arg, struct agent_exec_pump *p, char **cause)
  * output ends. Returns 0, 1 if the router or the peer gave up on the exec,
  * or -1 with *cause. */
 static int
-serve_exec_pump(
-    struct serve_job *j, uint32_t ch, uint32_t window, struct agent_exec *x, char **cause)
+serve_exec_pump(struct serve_job *j, uint32_t ch, uint32_t window, uint32_t in_window,
+    struct agent_exec *x, char **cause)
 {
-	struct serve_exec_side e = { j, ch, buf_new(), window > 0, window };
-	const struct agent_exec_client c = { NULL, serve_exec_poll, serve_exec_input,
-		serve_exec_output, &e, serve_exec_room };
+	struct serve_exec_side e = { j, ch, buf_new(), window > 0, window, in_window, 0 };
+	const struct agent_exec_client c = { serve_exec_tick, serve_exec_poll,
+		serve_exec_input, serve_exec_output, &e, serve_exec_room };
 	int rc;
 
 	rc = agent_exec_pump_run(x, &c, cause);
@@ -247,6 +279,7 @@ serve_job_exec(struct serve_job *j, const char *folder, const char *config)
 	const cJSON *rows = cJSON_GetObjectItemCaseSensitive(j->req, "rows");
 	const cJSON *cols = cJSON_GetObjectItemCaseSensitive(j->req, "cols");
 	const cJSON *win = cJSON_GetObjectItemCaseSensitive(j->req, "window");
+	const cJSON *inwin = cJSON_GetObjectItemCaseSensitive(j->req, "stdinWindow");
 	uint32_t ch =
 	    (uint32_t)cJSON_GetObjectItemCaseSensitive(j->req, "channel")->valuedouble;
 	/* "window": output paced by the peer's WINDOW frames (docs/PROTOCOL.md);
@@ -254,6 +287,11 @@ serve_job_exec(struct serve_job *j, const char *folder, const char *config)
 	uint32_t window = cJSON_IsNumber(win) && win->valuedouble >= 1 &&
 		win->valuedouble <= SERVE_EXEC_WINDOW_MAX
 	    ? (uint32_t)win->valuedouble
+	    : 0;
+	/* "stdinWindow": the peer paces stdin by our WINDOW frames; likewise */
+	uint32_t in_window = cJSON_IsNumber(inwin) && inwin->valuedouble >= 1 &&
+		inwin->valuedouble <= SERVE_EXEC_STDIN_WINDOW_MAX
+	    ? (uint32_t)inwin->valuedouble
 	    : 0;
 	struct agent_exec *x = NULL;
 	struct agent_exec_req req = { 0 };
@@ -312,12 +350,14 @@ serve_job_exec(struct serve_job *j, const char *folder, const char *config)
 	cJSON_AddNumberToObject(r, "channel", ch);
 	if (window > 0)
 		cJSON_AddNumberToObject(r, "window", window);
+	if (in_window > 0)
+		cJSON_AddNumberToObject(r, "stdinWindow", in_window);
 	if (x->notice != NULL)
 		cJSON_AddItemToArray(
 		    cJSON_AddArrayToObject(r, "warnings"), cJSON_CreateString(x->notice));
 	serve_job_send(j, PROTO_CONTROL, 0, r);
 	cJSON_Delete(r);
-	rc = serve_exec_pump(j, ch, window, x, &cause);
+	rc = serve_exec_pump(j, ch, window, in_window, x, &cause);
 	if (rc == 1 && agent_exec_hangup(x, SERVE_HANGUP_GRACE_MS, &cause) != 0) {
 		log_warn("serve: exec: hangup: %s", cause);
 		free(cause);

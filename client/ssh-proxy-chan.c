@@ -103,6 +103,10 @@ ssh_proxy_chan_start(struct ssh_proxy_chan *pc, const char *script, const char *
 	cJSON_AddBoolToObject(o, "tty", pc->tty);
 	cJSON_AddNumberToObject(o, "channel", pc->agent_ch);
 	cJSON_AddNumberToObject(o, "window", SSH_PROXY_EXEC_WINDOW);
+	/* (stdin is paced from the start: it may go before the answer) */
+	cJSON_AddNumberToObject(o, "stdinWindow", SSH_PROXY_STDIN_WINDOW);
+	pc->in_paced = 1;
+	pc->in_credit = SSH_PROXY_STDIN_WINDOW;
 	if (pc->tty) {
 		cJSON_AddStringToObject(o, "term", pc->term != NULL ? pc->term : "xterm");
 		if (pc->rows > 0 && pc->cols > 0) {
@@ -112,10 +116,10 @@ ssh_proxy_chan_start(struct ssh_proxy_chan *pc, const char *script, const char *
 	}
 	ssh_proxy_queue(p, o);
 	ssh_proxy_chan_set_state(pc, SSH_PROXY_CHAN_STARTING);
+	buf_consume(
+	    pc->in, ssh_proxy_flow_send_in(pc, buf_data(pc->in), buf_len(pc->in)));
 	if (buf_len(pc->in) > 0)
-		proto_conn_queue(
-		    p->c, PROTO_DATA, pc->agent_ch, buf_data(pc->in), buf_len(pc->in));
-	buf_reset(pc->in);
+		pc->in_held = 1; /* (the rest: ssh_proxy_flow_pull) */
 	/* (with bytes still in libssh, ssh_proxy_flow_pull sends it after
 	 * them) */
 	if (pc->in_eof && !pc->tty && !pc->in_held)
@@ -349,6 +353,10 @@ ssh_proxy_chan_answer(struct ssh_proxy *p, int id, const cJSON *msg)
 		pc->window = (uint32_t)v->valuedouble;
 		pc->granted = pc->window;
 	}
+	/* (an agent without it takes stdin unpaced) */
+	v = cJSON_GetObjectItemCaseSensitive(msg, "stdinWindow");
+	if (!cJSON_IsNumber(v) || v->valuedouble != SSH_PROXY_STDIN_WINDOW)
+		pc->in_paced = 0;
 	cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(msg, "warnings")) {
 		if (cJSON_IsString(v))
 			buf_appendf(pc->err, "rdev: %s%s", v->valuestring,

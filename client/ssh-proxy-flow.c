@@ -4,7 +4,9 @@
  * Client to container: the agent takes a command's stdin no faster than the
  * command reads it, so past SSH_PROXY_IN_MAX queued for the agent a
  * channel's bytes stay in libssh, whose window then stops the client, and
- * are pulled once the queue has drained to half.
+ * are pulled once the queue has drained to half. Each exec's stdin is paced
+ * too ("stdinWindow", the agent's WINDOW frames): no more is sent than the
+ * agent granted, so it holds little for a command that does not read.
  *
  * Container to client: each exec's output is paced by credit (its
  * request's "window", WINDOW frames granted as the client's window takes
@@ -15,31 +17,49 @@
  */
 #include "ssh-proxy-internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
 #include "byte-order.h"
 #include "log.h"
 #include "proto-conn.h"
+#include "xmalloc.h"
 
 #define SSH_PROXY_WRITE_CHUNK 32768
+
+size_t
+ssh_proxy_flow_send_in(struct ssh_proxy_chan *pc, const void *data, size_t len)
+{
+	if (pc->in_paced && len > pc->in_credit)
+		len = pc->in_credit;
+	if (len == 0)
+		return 0;
+	proto_conn_queue(pc->p->c, PROTO_DATA, pc->agent_ch, data, len);
+	if (pc->in_paced)
+		pc->in_credit -= (uint32_t)len;
+	return len;
+}
 
 int
 ssh_proxy_flow_on_data(
     ssh_session s, ssh_channel ch, void *data, uint32_t len, int is_stderr, void *arg)
 {
 	struct ssh_proxy_chan *pc = arg;
+	size_t n;
 
 	if (ssh_proxy_chan_live(pc)) {
 		/* The agent takes stdin no faster than the command reads it:
-		 * beyond SSH_PROXY_IN_MAX queued, leave the bytes in libssh,
-		 * whose window then stops the client
+		 * beyond its stdin credit or SSH_PROXY_IN_MAX queued, leave the
+		 * bytes in libssh, whose window then stops the client
 		 * (ssh_proxy_flow_pull takes them later). */
 		if (pc->in_held || proto_conn_pending_out(pc->p->c) >= SSH_PROXY_IN_MAX) {
 			pc->in_held = 1;
 			return 0;
 		}
-		proto_conn_queue(pc->p->c, PROTO_DATA, pc->agent_ch, data, len);
+		if ((n = ssh_proxy_flow_send_in(pc, data, len)) < len)
+			pc->in_held = 1;
+		return (int)n;
 	} else if (pc->state == SSH_PROXY_CHAN_OPEN &&
 	    (pc->forward_port > 0 || pc->held)) {
 		/* Before the exec starts (the relay or the agent socket not
@@ -75,16 +95,24 @@ ssh_proxy_flow_pull(struct ssh_proxy_chan *pc)
 {
 	struct ssh_proxy *p = pc->p;
 	char buf[65536];
+	uint32_t want = sizeof buf;
 	int n;
 
 	if (!pc->in_held || !ssh_proxy_chan_live(pc) ||
-	    proto_conn_pending_out(p->c) >= SSH_PROXY_IN_MAX / 2)
+	    proto_conn_pending_out(p->c) >= SSH_PROXY_IN_MAX / 2 ||
+	    (pc->in_paced && pc->in_credit == 0))
 		return;
-	pc->in_held = 0;
+	/* (the bytes from before the exec started first) */
+	buf_consume(
+	    pc->in, ssh_proxy_flow_send_in(pc, buf_data(pc->in), buf_len(pc->in)));
+	pc->in_held = buf_len(pc->in) > 0;
 	while (!pc->in_held && proto_conn_pending_out(p->c) < SSH_PROXY_IN_MAX &&
-	    (n = ssh_channel_read_nonblocking(pc->ch, buf, sizeof buf, 0)) > 0)
-		proto_conn_queue(p->c, PROTO_DATA, pc->agent_ch, buf, (size_t)n);
-	if (proto_conn_pending_out(p->c) >= SSH_PROXY_IN_MAX)
+	    (!pc->in_paced || pc->in_credit > 0) &&
+	    (n = ssh_channel_read_nonblocking(pc->ch, buf,
+		 pc->in_paced && pc->in_credit < want ? pc->in_credit : want, 0)) > 0)
+		ssh_proxy_flow_send_in(pc, buf, (size_t)n);
+	if (proto_conn_pending_out(p->c) >= SSH_PROXY_IN_MAX ||
+	    (pc->in_paced && pc->in_credit == 0))
 		pc->in_held = 1;
 	else if (pc->in_eof && !pc->tty && ssh_proxy_chan_live(pc)) {
 		pc->in_eof = 0;
@@ -98,6 +126,19 @@ ssh_proxy_flow_frame(struct ssh_proxy_chan *pc, int stream, const struct proto_f
 	if (f->type == PROTO_EOF) {
 		if (stream == 1)
 			pc->out_eof = 1;
+		return;
+	}
+	if (f->type == PROTO_WINDOW) {
+		/* stdin the command took: credit for more */
+		if (stream != 1 || !pc->in_paced || f->len != 4)
+			return;
+		if (be_get_u32(f->payload) > SSH_PROXY_STDIN_WINDOW - pc->in_credit) {
+			free(pc->p->error);
+			pc->p->error =
+			    xstrdup("the agent granted more stdin than was sent");
+			return;
+		}
+		pc->in_credit += be_get_u32(f->payload);
 		return;
 	}
 	pc->received += f->len;

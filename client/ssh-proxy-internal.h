@@ -47,6 +47,8 @@ struct proto_frame;
 /* All paced channels' waiting output: past it, the agent is not read. */
 #define SSH_PROXY_PACED_MAX (64u << 20)
 #define SSH_PROXY_IN_MAX (4u << 20) /* client bytes queued for the agent */
+/* Stdin an exec may have in flight to the agent (its "stdinWindow"). */
+#define SSH_PROXY_STDIN_WINDOW (2u << 20)
 #define SSH_PROXY_EXIT_FAILED 125
 #define SSH_PROXY_RELAY_PATH "/.rdev-relay" /* agent/relay-install.h */
 
@@ -102,6 +104,8 @@ struct ssh_proxy_chan {
 	struct buf *in;	    /* bytes before its exec starts (SSH_PROXY_IN_MAX) */
 	int in_eof;	    /* ... and the client's EOF */
 	int in_held;	    /* client bytes left in libssh (SSH_PROXY_IN_MAX) */
+	int in_paced;	    /* the agent paces stdin ("stdinWindow") ... */
+	uint32_t in_credit; /* ... and takes this many more bytes now */
 	int out_eof;	    /* the agent's EOF: send ours once out is sent */
 	int eof_sent;
 	struct relay_chunks chunks; /* a direct-tcpip's relay output */
@@ -178,11 +182,15 @@ void ssh_proxy_chan_end(struct ssh_proxy_chan *pc);
 int ssh_proxy_flow_on_data(
     ssh_session s, ssh_channel ch, void *data, uint32_t len, int is_stderr, void *arg);
 void ssh_proxy_flow_on_eof(ssh_session s, ssh_channel ch, void *arg);
-/* The agent's DATA or EOF frame f for pc's exec, on its *stream. */
+/* Queue the client's bytes for pc's exec as far as its stdin credit goes;
+ * how many were taken. */
+size_t ssh_proxy_flow_send_in(struct ssh_proxy_chan *pc, const void *data, size_t len);
+/* The agent's DATA, EOF or WINDOW (stdin credit) frame f for pc's exec, on
+ * its *stream. */
 void ssh_proxy_flow_frame(
     struct ssh_proxy_chan *pc, int stream, const struct proto_frame *f);
-/* Take the client's bytes held in libssh as far as the agent's queue has
- * room. */
+/* Take the client's bytes held (before the exec started, then in libssh)
+ * as far as the agent's queue has room and the stdin credit goes. */
 void ssh_proxy_flow_pull(struct ssh_proxy_chan *pc);
 /* Write what the channel's window takes and grant the agent credit; the
  * channel's end once the exec ended and all is sent. 0, or -1 when the

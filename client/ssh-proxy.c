@@ -93,6 +93,7 @@ ssh_proxy_frame(struct ssh_proxy *p, const struct proto_frame *f)
 	switch (f->type) {
 	case PROTO_DATA:
 	case PROTO_EOF:
+	case PROTO_WINDOW:
 		if ((pc = ssh_proxy_chan_by_agent(p, f->channel, &stream)) != NULL)
 			ssh_proxy_flow_frame(pc, stream, f);
 		return;

@@ -138,20 +138,28 @@ start=$(date +%s%N)
 sshp rdev-ws cat <"$TEST_TMP/big" >"$TEST_TMP/big.out"
 echo "4 MB through cat: $((($(date +%s%N) - start) / 1000000)) ms"
 check "ssh: 4 MB of binary stdin come back byte-exact" cmp "$TEST_TMP/big" "$TEST_TMP/big.out"
-# A client that sends faster than the command reads: the proxy leaves the
-# bytes to SSH's window instead of holding them (it held 166 MB of 300 here).
+# A client that sends faster than the command reads, while the command's
+# output waits for a reader that stopped (so the agent has no credit for it):
+# the proxy leaves the bytes to SSH's window instead of holding them (it held
+# 166 MB of 300 here), and the agent holds no more than the stdin window (it
+# read what came, 36 MB in 3.5 s here, while the output waited for credit;
+# it holds 6 MB now).
 # (An ASan build's proxy keeps up to 256 MB of freed memory in quarantine by
 # default, which is not what is measured: 8 MB of it here, ignored otherwise.)
 head -c 300000000 /dev/zero |
 	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=8 \
-		sshp rdev-ws 'sleep 5; wc -c' >"$TEST_TMP/wc.out" &
+		sshp rdev-ws 'head -c 8000000 /dev/zero; wc -c >&2' 2>"$TEST_TMP/wc.out" |
+	{ sleep 4.5; cat >/dev/null; } &
 slow=$!
 sleep 3.5
 rss=$(ps -o rss= -p "$(pgrep -f "rdev ssh-proxy $name:~/ws" | head -1)")
+agent_rss=$(ps -e -o rss=,args= | awk -v h="/hosts/$name/" 'index($0, h) && /rdev-agent/ && $1 > m { m = $1 } END { print m + 0 }')
 wait "$slow"
-echo "proxy RSS with 300 MB of stdin waiting: $rss KiB"
+echo "proxy RSS with 300 MB of stdin waiting: $rss KiB; the largest agent process: $agent_rss KiB"
 check "the proxy holds little of a stdin the command does not read yet (RSS < 64 MiB)" \
 	test "$rss" -lt 65536
+check "... nor does the agent, the command's output waiting for credit (RSS < 16 MiB; 64 under ASan)" \
+	test "$agent_rss" -gt 0 -a "$agent_rss" -lt "$(rss_bound 16384)"
 check_eq "... and all of it reaches the command" "$(cat "$TEST_TMP/wc.out")" 300000000
 check_eq "ssh: no tty without -t" "$(sshp rdev-ws 'tty || true')" "not a tty"
 start=$(date +%s%N)
