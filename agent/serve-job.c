@@ -110,8 +110,9 @@ struct serve_exec_side {
 /* The most output an exec with a "window" may have in flight. */
 #define SERVE_EXEC_WINDOW_MAX (64u << 20)
 /* The most stdin an exec with a "stdinWindow" may have in flight: what is
- * held for the command then stays within it. */
-#define SERVE_EXEC_STDIN_WINDOW_MAX SERVE_HIGH_WATER
+ * held for the command then stays within it, and (with the frames' headers)
+ * below the router's mark at which it stops reading the peer. */
+#define SERVE_EXEC_STDIN_WINDOW_MAX (SERVE_HIGH_WATER / 2)
 
 /* How much more output the peer takes (agent_exec_client.room). */
 static size_t
@@ -296,7 +297,7 @@ serve_job_exec(struct serve_job *j, const char *folder, const char *config)
 	struct agent_exec *x = NULL;
 	struct agent_exec_req req = { 0 };
 	struct secrets *secrets = NULL;
-	char **argv, *cause = NULL, *up_cmd;
+	char **argv, *cause = NULL, *why = NULL, *up_cmd;
 	int argc = 0, tty = serve_req_bool(j->req, "tty"), rc, status, signo, core;
 	unsigned size_rows = 0, size_cols = 0;
 	cJSON *r, *close_msg;
@@ -358,10 +359,11 @@ serve_job_exec(struct serve_job *j, const char *folder, const char *config)
 	serve_job_send(j, PROTO_CONTROL, 0, r);
 	cJSON_Delete(r);
 	rc = serve_exec_pump(j, ch, window, in_window, x, &cause);
-	if (rc == 1 && agent_exec_hangup(x, SERVE_HANGUP_GRACE_MS, &cause) != 0) {
-		log_warn("serve: exec: hangup: %s", cause);
-		free(cause);
-		cause = NULL;
+	/* (the peer gone, or broke the protocol: the command is hung up, not
+	 * left running detached) */
+	if (rc != 0 && agent_exec_hangup(x, SERVE_HANGUP_GRACE_MS, &why) != 0) {
+		log_warn("serve: exec: hangup: %s", why);
+		free(why);
 	}
 	close_msg = cJSON_CreateObject();
 	if (rc == 1)

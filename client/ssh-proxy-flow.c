@@ -159,14 +159,20 @@ ssh_proxy_flow_room(struct ssh_proxy *p)
 {
 	struct ssh_proxy_chan *pc;
 	size_t held = 0, paced = 0;
+	int starved = 0;
 
 	LIST_FOREACH(pc, &p->chans, entry) {
 		if (pc->window > 0)
 			paced += buf_len(pc->out) + buf_len(pc->err);
 		else
 			held += buf_len(pc->out) + buf_len(pc->err);
+		starved |= pc->in_paced && pc->in_credit == 0 && pc->in_held;
 	}
-	return held < SSH_PROXY_OUT_MAX && paced < SSH_PROXY_PACED_MAX;
+	/* A channel waiting for stdin credit needs the agent's frames read: its
+	 * grant may be behind the paced output of channels whose readers wait
+	 * for their writes to finish (paced output stays bounded by each
+	 * channel's window). */
+	return held < SSH_PROXY_OUT_MAX && (paced < SSH_PROXY_PACED_MAX || starved);
 }
 
 /* Give the agent credit for the output this channel no longer holds (sent
