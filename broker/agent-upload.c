@@ -148,40 +148,62 @@ agent_xfer_exec(struct agent_xfer *x, const char *const *argv, const void *in, s
 	return rc;
 }
 
-/* Make the new directory tmp and every subdirectory the bundle's files need,
- * parents first (one level, lib/ and licenses/, is all a bundle has; deeper
- * names work too): one SFTP mkdir each, or one `mkdir` exec. */
-static int
-agent_xfer_mkdirs(
-    struct agent_xfer *x, const struct agent_bundle *b, const char *tmp, char **cause)
+/* The folders the bundle's files need, each once, parents first, as new
+ * strings "PREFIX/NAME" (NAME when prefix is NULL) in a new array of *n
+ * (the caller frees them and it). */
+static char **
+agent_bundle_folders(const struct agent_bundle *b, const char *prefix, size_t *n)
 {
-	const char **argv, *slash;
-	char *what;
-	size_t i, j, n = 0, max = 6;
-	int seen, rc = 0;
+	const char *name, *slash;
+	size_t i, j, max = 0;
+	char **v;
+	int len, seen;
 
 	for (i = 0; i < b->nfiles; i++)
 		for (slash = b->files[i].name; (slash = strchr(slash, '/')) != NULL;
 		     slash++)
 			max++;
-	argv = xcalloc(max, sizeof *argv); /* "mkdir -m 0755 --" dirs NULL */
+	v = xcalloc(max + 1, sizeof *v);
+	*n = 0;
+	for (i = 0; i < b->nfiles; i++) {
+		name = b->files[i].name;
+		for (slash = strchr(name, '/'); slash != NULL;
+		     slash = strchr(slash + 1, '/')) {
+			len = (int)(slash - name);
+			seen = 0;
+			for (j = 0; j < i && !seen; j++)
+				seen =
+				    strncmp(b->files[j].name, name, (size_t)len + 1) == 0;
+			if (!seen)
+				v[(*n)++] = prefix != NULL
+				    ? xasprintf("%s/%.*s", prefix, len, name)
+				    : xstrndup(name, (size_t)len);
+		}
+	}
+	return v;
+}
+
+/* Make the new directory tmp and every subdirectory the bundle's files need,
+ * parents first: one SFTP mkdir each, or one `mkdir` exec. */
+static int
+agent_xfer_mkdirs(
+    struct agent_xfer *x, const struct agent_bundle *b, const char *tmp, char **cause)
+{
+	const char **argv;
+	char *what, **dirs;
+	size_t i, n, ndirs;
+	int rc = 0;
+
+	dirs = agent_bundle_folders(b, tmp, &ndirs);
+	argv = xcalloc(ndirs + 6, sizeof *argv); /* "mkdir -m 0755 --" tmp dirs NULL */
+	n = 0;
 	argv[n++] = "mkdir";
 	argv[n++] = "-m";
 	argv[n++] = "0755";
 	argv[n++] = "--";
-	argv[n++] = xstrdup(tmp);
-	for (i = 0; i < b->nfiles; i++) {
-		for (slash = strchr(b->files[i].name, '/'); slash != NULL;
-		     slash = strchr(slash + 1, '/')) {
-			seen = 0;
-			for (j = 0; j < i && !seen; j++)
-				seen = strncmp(b->files[j].name, b->files[i].name,
-					   (size_t)(slash - b->files[i].name) + 1) == 0;
-			if (!seen)
-				argv[n++] = xasprintf("%s/%.*s", tmp,
-				    (int)(slash - b->files[i].name), b->files[i].name);
-		}
-	}
+	argv[n++] = tmp;
+	for (i = 0; i < ndirs; i++)
+		argv[n++] = dirs[i];
 	if (x->sftp == NULL) {
 		what = xasprintf("mkdir %s", tmp);
 		rc = agent_xfer_exec(x, argv, NULL, 0, what, cause);
@@ -190,8 +212,9 @@ agent_xfer_mkdirs(
 	for (i = 4; i < n && x->sftp != NULL && rc == 0; i++)
 		if (sftp_mkdir(x->sftp, argv[i], 0755) != 0)
 			rc = agent_sftp_error(x, cause, "mkdir", argv[i]);
-	for (i = 4; i < n; i++)
-		free((char *)argv[i]);
+	for (i = 0; i < ndirs; i++)
+		free(dirs[i]);
+	free(dirs);
 	free(argv);
 	return rc;
 }
@@ -313,25 +336,15 @@ agent_bundle_tar(const struct agent_bundle *b, struct buf **out, char **cause)
 {
 	static const unsigned char zeros[TAR_BLOCK];
 	struct buf *t = buf_new();
-	const char *slash;
-	char *data, *dir;
-	size_t i, j, len;
+	char *data, **dirs;
+	size_t i, len, ndirs;
 
-	/* (a bundle's folders are one level deep, lib/ and licenses/; a folder
-	 * entry for each distinct one, made before the files in it) */
-	for (i = 0; i < b->nfiles; i++) {
-		if ((slash = strchr(b->files[i].name, '/')) == NULL)
-			continue;
-		for (j = 0; j < i; j++)
-			if (strncmp(b->files[j].name, b->files[i].name,
-				(size_t)(slash - b->files[i].name) + 1) == 0)
-				break;
-		if (j < i)
-			continue;
-		dir = xstrndup(b->files[i].name, (size_t)(slash - b->files[i].name));
-		tar_write_header(t, 'd', dir, 0755, 0, 0, NULL);
-		free(dir);
+	dirs = agent_bundle_folders(b, NULL, &ndirs);
+	for (i = 0; i < ndirs; i++) {
+		tar_write_header(t, 'd', dirs[i], 0755, 0, 0, NULL);
+		free(dirs[i]);
 	}
+	free(dirs);
 	for (i = 0; i < b->nfiles; i++) {
 		if (agent_bundle_file_read(b, &b->files[i], &data, &len, cause) != 0) {
 			buf_free(t);
