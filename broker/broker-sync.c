@@ -171,9 +171,8 @@ broker_sync_note_host_changes(struct broker_sync *s, const struct sync_send_stat
 
 	s->host_changed += st->host_changed;
 	cJSON_ArrayForEach(p, st->host_changed_paths) {
-		log_warn("sync %s -> %s: %s was changed on the host since the last sync; "
-			 "the local version replaced it",
-		    s->path, s->label, p->valuestring);
+		log_warn("sync %s -> %s: " SYNC_SEND_HOST_CHANGED_FMT, s->path, s->label,
+		    p->valuestring);
 		free(s->host_changed_last);
 		s->host_changed_last = xstrdup(p->valuestring);
 	}

@@ -154,9 +154,7 @@ source_send_warn_host_changes(const char *host, const struct source_send_stats *
 	long long named = 0;
 
 	cJSON_ArrayForEach(p, st->host_changed_paths) {
-		fprintf(stderr,
-		    "rdev: warning: %s: %s was changed on the host since the last sync; "
-		    "the local version replaced it\n",
+		fprintf(stderr, "rdev: warning: %s: " SYNC_SEND_HOST_CHANGED_FMT "\n",
 		    host, p->valuestring);
 		named++;
 	}

@@ -20,6 +20,11 @@
 struct proto_conn;
 struct sync_scan;
 
+/* How a file changed on the host and replaced by its local version is told
+ * (the path is the argument), by the client and by the broker alike. */
+#define SYNC_SEND_HOST_CHANGED_FMT \
+	"%s was changed on the host since the last sync; the local version replaced it"
+
 /* What an upload or a batch did (the agent's count, and ours). */
 struct sync_send_stats {
 	long long files;      /* entries in the folder (after .rdevignore) */
