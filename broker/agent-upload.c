@@ -37,10 +37,12 @@ static const char agent_exec_put_script[] = "set -C\n"
 /* The whole bundle: make the new directory $1 and unpack the tar stream on
  * stdin into it (the files' modes from the stream: umask 022 keeps 0755
  * and 0644 as they are). Exit AGENT_TAR_MISSING, before making anything,
- * where the host has no tar. */
+ * where the host has no tar, after reading stdin to its end: exiting
+ * unread, the channel could close under the broker's write and fail the
+ * install instead of falling back. */
 #define AGENT_TAR_MISSING 90
 static const char agent_tar_put_script[] =
-    "command -v tar >/dev/null 2>&1 || exit 90\n"
+    "command -v tar >/dev/null 2>&1 || { cat >/dev/null; exit 90; }\n"
     "umask 022\n"
     "mkdir -m 0755 -- \"$1\" && cd -- \"$1\" && exec tar -xf -\n";
 
