@@ -28,8 +28,10 @@ else
 	mkdir -p "$work"
 fi
 
+# Line tables only: enough for a crash report with file and line, and about
+# a sixth less compile time than full -g (measured on 30 agent files).
 includes=(-I"$src/common" -I"$src/agent" -I"$src/client" -I"$src/broker" -I"$src/tests/fuzz")
-cflags=(-g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+cflags=(-gline-tables-only -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 	-D_GNU_SOURCE -DRDEV_VERSION='"fuzz"' "${includes[@]}")
 libs="$(pkg-config --libs libcjson libsodium libevent_core libssh yaml-0.1 zlib) -ldl"
 
