@@ -29,6 +29,32 @@ agent_cmd_down_kept(const struct cmd_program *prog, const cJSON *res)
 	}
 }
 
+/* Say what down did, on stderr (stdout stays for --json): the containers
+ * and volumes removed, or that there was nothing to remove. */
+static void
+agent_cmd_down_say(
+    const struct cmd_program *prog, const char *folder, const cJSON *res, long n)
+{
+	const cJSON *e;
+	int volumes = 0;
+
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(res, "removedVolumes"))
+		if (cJSON_IsString(e)) {
+			fprintf(stderr, "%s: removed volume %s\n", prog->name,
+			    e->valuestring);
+			volumes++;
+		}
+	if (n == 1)
+		fprintf(
+		    stderr, "%s: removed the dev container for %s\n", prog->name, folder);
+	else if (n > 1)
+		fprintf(
+		    stderr, "%s: removed %ld containers for %s\n", prog->name, n, folder);
+	else if (volumes == 0)
+		fprintf(stderr, "%s: no dev container for %s; nothing to remove\n",
+		    prog->name, folder);
+}
+
 /* The --json line: outcome, removed and, with --volumes, the volumes
  * (strings only: the answer is the agent's). */
 static void
@@ -99,11 +125,8 @@ agent_cmd_down(const struct agent_backend *be, const struct cmd_program *prog,
 	}
 	if (a.json)
 		agent_cmd_down_json(res, n);
-	else if (n == 0 &&
-	    cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(res, "removedVolumes")) ==
-		0)
-		fprintf(stderr, "%s: no dev container for %s; nothing to remove\n",
-		    prog->name, a.folder);
+	else
+		agent_cmd_down_say(prog, a.folder, res, n);
 	agent_cmd_down_kept(prog, res);
 	cJSON_Delete(res);
 	return CMD_EXIT_OK;

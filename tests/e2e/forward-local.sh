@@ -122,7 +122,9 @@ check_eq "after a container restart the relay is asked for again" \
 # --- stop, down ----------------------------------------------------------------
 rdev forward "$ws" --stop "$p_add" 2>/dev/null
 check "--stop frees its port" sh -c "! ss -ltn | grep -q '127.0.0.1:$p_add '"
-rdev down "$ws" >/dev/null 2>&1 || fail "down"
+rdev down "$ws" >/dev/null 2>"$TEST_TMP/down.err" || fail "down"
+check_eq "down says what it removed" "$(cat "$TEST_TMP/down.err")" \
+	"rdev: removed the dev container for $ws"
 check "down ends the workspace's forwards (the ports no longer listen)" sh -c \
 	"! ss -ltn | grep -qE '127.0.0.1:($p_any|$p_lo) '"
 check_eq "and none are listed" "$(list | jq length)" 0
