@@ -4,6 +4,7 @@
 #include "docker-internal.h"
 
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 
 #include <errno.h>
@@ -19,11 +20,36 @@
 #include "log.h"
 #include "xmalloc.h"
 
-/* Connect to the daemon's socket. */
+/* How long a connect may wait for a daemon that does not accept (its
+ * listen backlog full: hung or swamped), when no deadline is shorter. */
+#define DOCKER_CONNECT_WAIT_MS 30000
+
+/* Bound connect(2) on s: a Unix socket's connect waits for room in the
+ * listen backlog for up to its send timeout (forever by default). The
+ * docker's deadline, if sooner, is the bound. */
+static void
+docker_connect_bound(const struct docker *d, int s)
+{
+	long long ms = DOCKER_CONNECT_WAIT_MS, left;
+	struct timeval tv;
+
+	if (d->deadline_ms != 0) {
+		left = d->deadline_ms - clock_now_ms();
+		if (left < ms)
+			ms = left > 1 ? left : 1;
+	}
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	(void)setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+/* Connect to the daemon's socket, within DOCKER_CONNECT_WAIT_MS or the
+ * deadline. */
 int
 docker_connect(struct docker *d, int *fd, char **cause)
 {
 	struct sockaddr_un sun;
+	struct timeval none = { 0, 0 };
 	int s, saved;
 
 	*fd = -1;
@@ -37,6 +63,7 @@ docker_connect(struct docker *d, int *fd, char **cause)
 	strcpy(sun.sun_path, d->socket_path);
 	if ((s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
 		return error_set_errno(cause, errno, "socket");
+	docker_connect_bound(d, s);
 	while (connect(s, (struct sockaddr *)&sun, sizeof sun) < 0) {
 		if (errno == EINTR)
 			continue;
@@ -59,11 +86,17 @@ docker_connect(struct docker *d, int *fd, char **cause)
 			    "refused (is the Docker daemon "
 			    "running?)",
 			    d->socket_path);
+		case EAGAIN:
+			return error_set(cause,
+			    "cannot connect to Docker at %s: the daemon "
+			    "accepts no connection (hung or overloaded?)",
+			    d->socket_path);
 		default:
 			return error_set_errno(cause, saved,
 			    "cannot connect to Docker at %s", d->socket_path);
 		}
 	}
+	(void)setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &none, sizeof none);
 	*fd = s;
 	return 0;
 }

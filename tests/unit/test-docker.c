@@ -9,6 +9,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
+#include <errno.h>
 #include <signal.h>
 #include <strings.h>
 #include <unistd.h>
@@ -347,6 +348,54 @@ TEST(deadline_bounds_a_hung_daemon)
 	ASSERT_STR_CONTAINS(cause, "within the 300 ms allowed");
 	free(cause);
 	docker_free(d);
+	close(s);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* A daemon that accepts no connection at all (its listen backlog full):
+ * connect gives up at the deadline, with a message saying so, instead of
+ * waiting forever. */
+TEST(deadline_bounds_a_connect_to_a_full_backlog)
+{
+	char dir[] = "/tmp/rdev-test-docker.XXXXXX", path[64];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct docker *d;
+	char *cause = NULL;
+	cJSON *res = NULL;
+	long long t0;
+	int s, fill[4], nfill = 0, i, status;
+
+	ASSERT_NOT_NULL(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/docker.sock", dir);
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+	ASSERT_TRUE((s = socket(AF_UNIX, SOCK_STREAM, 0)) >= 0);
+	ASSERT_INT_EQ(bind(s, (struct sockaddr *)&sa, sizeof sa), 0);
+	ASSERT_INT_EQ(listen(s, 0), 0);
+	/* Fill the backlog: non-blocking connects until one would wait. */
+	for (i = 0; i < 4; i++) {
+		fill[nfill] = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		ASSERT_TRUE(fill[nfill] >= 0);
+		if (connect(fill[nfill], (struct sockaddr *)&sa, sizeof sa) < 0) {
+			ASSERT_INT_EQ(errno, EAGAIN);
+			close(fill[nfill]);
+			break;
+		}
+		nfill++;
+	}
+	ASSERT_TRUE(i < 4);
+	d = docker_new(path);
+	docker_set_deadline(d, 300);
+	t0 = clock_now_ms();
+	ASSERT_INT_EQ(
+	    docker_request(d, "GET", "/version", NULL, &status, &res, &cause), -1);
+	ASSERT_TRUE(clock_now_ms() - t0 < 5000);
+	ASSERT_STR_CONTAINS(cause, "accepts no connection");
+	ASSERT_NULL(res);
+	free(cause);
+	docker_free(d);
+	for (i = 0; i < nfill; i++)
+		close(fill[i]);
 	close(s);
 	unlink(path);
 	rmdir(dir);
