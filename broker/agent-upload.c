@@ -331,35 +331,50 @@ agent_upload_file(struct agent_xfer *x, const struct agent_bundle *b,
 	return rc;
 }
 
-/* The bundle as a tar stream (its folders first, then each file checked
- * against MANIFEST as it is read). 0 with *out (new), or -1 with *cause. */
+/* The bundle as a tar stream, made a piece at a time as the channel takes
+ * it (rdev_ssh_input): its folders first, then each file (checked against
+ * MANIFEST as it is read), then the end blocks; so no more than one file
+ * is held in memory, not the whole bundle. */
+struct agent_tar_input {
+	const struct agent_bundle *b;
+	size_t next_file; /* the file for the next piece */
+	int state;	  /* 0: folders next; 1: files; 2: end next; 3: done */
+	struct buf *piece;
+};
+
 static int
-agent_bundle_tar(const struct agent_bundle *b, struct buf **out, char **cause)
+agent_tar_input_next(void *arg, const unsigned char **data, size_t *len, char **cause)
 {
 	static const unsigned char zeros[TAR_BLOCK];
-	struct buf *t = buf_new();
-	char *data, **dirs;
-	size_t i, len, ndirs;
+	struct agent_tar_input *t = arg;
+	const struct agent_bundle_file *f;
+	char *file, **dirs;
+	size_t i, flen, ndirs;
 
-	dirs = agent_bundle_folders(b, NULL, &ndirs);
-	for (i = 0; i < ndirs; i++) {
-		tar_write_header(t, 'd', dirs[i], 0755, 0, 0, NULL);
-		free(dirs[i]);
-	}
-	free(dirs);
-	for (i = 0; i < b->nfiles; i++) {
-		if (agent_bundle_file_read(b, &b->files[i], &data, &len, cause) != 0) {
-			buf_free(t);
-			return -1;
+	buf_reset(t->piece);
+	if (t->state == 0) {
+		dirs = agent_bundle_folders(t->b, NULL, &ndirs);
+		for (i = 0; i < ndirs; i++) {
+			tar_write_header(t->piece, 'd', dirs[i], 0755, 0, 0, NULL);
+			free(dirs[i]);
 		}
+		free(dirs);
+		t->state = 1;
+	} else if (t->state == 1 && t->next_file < t->b->nfiles) {
+		f = &t->b->files[t->next_file++];
+		if (agent_bundle_file_read(t->b, f, &file, &flen, cause) != 0)
+			return -1;
 		tar_write_header(
-		    t, 'f', b->files[i].name, (unsigned)b->files[i].mode, len, 0, NULL);
-		buf_append(t, data, len);
-		buf_append(t, zeros, tar_pad_len(len));
-		free(data);
+		    t->piece, 'f', f->name, (unsigned)f->mode, flen, 0, NULL);
+		buf_append(t->piece, file, flen);
+		buf_append(t->piece, zeros, tar_pad_len(flen));
+		free(file);
+	} else if (t->state != 3) {
+		tar_write_end(t->piece);
+		t->state = 3;
 	}
-	tar_write_end(t);
-	*out = t;
+	*data = buf_data(t->piece);
+	*len = buf_len(t->piece);
 	return 0;
 }
 
@@ -372,14 +387,12 @@ agent_upload_tar(
 {
 	const char *argv[] = { "sh", "-c", agent_tar_put_script, "rdev-agent-upload", tmp,
 		NULL };
+	struct agent_tar_input t = { b, 0, 0, buf_new() };
+	struct rdev_ssh_input in = { agent_tar_input_next, &t };
 	char *out = NULL, *err = NULL;
-	struct buf *t;
 	int st, rc = -1;
 
-	if (agent_bundle_tar(b, &t, cause) != 0)
-		return -1;
-	if (rdev_ssh_run(
-		x->s, argv, buf_data(t), buf_len(t), &out, NULL, &err, &st, cause) != 0)
+	if (rdev_ssh_run_input(x->s, argv, &in, &out, NULL, &err, &st, cause) != 0)
 		error_prefix(cause, "uploading %s over an exec channel", tmp);
 	else if (st == AGENT_TAR_MISSING)
 		rc = 1;
@@ -390,7 +403,7 @@ agent_upload_tar(
 		    *agent_trim(err) != '\0' ? err : "failed", st);
 	else
 		rc = 0;
-	buf_free(t);
+	buf_free(t.piece);
 	free(out);
 	free(err);
 	return rc;

@@ -462,20 +462,49 @@ rdev_ssh_channel_window(struct rdev_ssh *s, ssh_channel ch, uint32_t size,
 	return n == SSH_ERROR && ssh_channel_is_open(ch) ? -1 : 0;
 }
 
+/* rdev_ssh_run's input: one buffer, given whole as the only piece. */
+struct rdev_ssh_whole {
+	const unsigned char *data;
+	size_t len;
+};
+
+static int
+rdev_ssh_whole_next(void *arg, const unsigned char **data, size_t *len, char **cause)
+{
+	struct rdev_ssh_whole *w = arg;
+
+	(void)cause;
+	*data = w->data;
+	*len = w->len;
+	w->len = 0;
+	return 0;
+}
+
 int
 rdev_ssh_run(struct rdev_ssh *s, const char *const *argv, const void *stdin_data,
     size_t stdin_len, char **out, size_t *out_len, char **err, int *exit_status,
     char **cause)
 {
+	struct rdev_ssh_whole whole = { stdin_data, stdin_len };
+	struct rdev_ssh_input in = { rdev_ssh_whole_next, &whole };
+
+	return rdev_ssh_run_input(s, argv, &in, out, out_len, err, exit_status, cause);
+}
+
+int
+rdev_ssh_run_input(struct rdev_ssh *s, const char *const *argv,
+    const struct rdev_ssh_input *input, char **out, size_t *out_len, char **err,
+    int *exit_status, char **cause)
+{
 	struct ssh_channel_callbacks_struct cb;
 	ssh_channel ch;
 	ssh_event ev = NULL;
 	struct buf *ob = buf_new(), *eb = buf_new();
-	const unsigned char *in = stdin_data;
-	size_t sent = 0, n;
+	const unsigned char *in = NULL;
+	size_t sent = 0, n, in_len = 0;
 	char *cmd;
 	uint32_t win;
-	int rc = -1, sig = 0, progress, eof_sent = 0, w, status;
+	int rc = -1, sig = 0, progress, eof_sent = 0, in_done = 0, w, status;
 
 	cmd = shell_quote_argv(argv, SHELL_QUOTE_ALWAYS);
 	if ((ch = rdev_ssh_open_session(s)) == NULL) {
@@ -500,9 +529,15 @@ rdev_ssh_run(struct rdev_ssh *s, const char *const *argv, const void *stdin_data
 		progress = 0;
 		/* Write only what the window allows, so we never block while
 		 * the remote waits for us to read. */
-		if (sent < stdin_len) {
+		if (sent == in_len && !in_done) {
+			sent = 0;
+			if (input->next(input->arg, &in, &in_len, cause) != 0)
+				goto out;
+			in_done = in_len == 0;
+		}
+		if (sent < in_len) {
 			win = ssh_channel_window_size(ch);
-			n = stdin_len - sent;
+			n = in_len - sent;
 			if (n > win)
 				n = win;
 			if (n > 32768)
@@ -518,7 +553,7 @@ rdev_ssh_run(struct rdev_ssh *s, const char *const *argv, const void *stdin_data
 				progress = 1;
 			}
 		}
-		if (sent == stdin_len && !eof_sent) {
+		if (in_done && !eof_sent) {
 			ssh_channel_send_eof(ch);
 			eof_sent = 1;
 		}

@@ -150,6 +150,20 @@ ssh_channel rdev_ssh_open_session(struct rdev_ssh *s);
 int rdev_ssh_run(struct rdev_ssh *s, const char *const *argv, const void *stdin_data,
     size_t stdin_len, char **out, size_t *out_len, char **err, int *exit_status,
     char **cause);
+/* Where rdev_ssh_run_input takes the command's stdin from, a piece at a
+ * time as the channel's window opens: next() sets *data and *len to the
+ * next piece (owned by the producer, valid until its next call; *len 0 at
+ * the end) and returns 0, or returns -1 with *cause (the run then fails
+ * with that cause, the channel closed before EOF). */
+struct rdev_ssh_input {
+	int (*next)(void *arg, const unsigned char **data, size_t *len, char **cause);
+	void *arg;
+};
+/* rdev_ssh_run with a streamed stdin (in), so a large input is never held
+ * whole in memory. */
+int rdev_ssh_run_input(struct rdev_ssh *s, const char *const *argv,
+    const struct rdev_ssh_input *in, char **out, size_t *out_len, char **err,
+    int *exit_status, char **cause);
 
 /* Send an SSH-level keepalive and wait for the answer, up to the keepalive
  * interval times (ServerAliveCountMax - 1), at least one interval: the

@@ -668,8 +668,9 @@ TEST(damaged_local_bundle_refused)
 	free(dir);
 }
 
-/* A file changed after the bundle was opened is not uploaded. */
-TEST(bundle_changed_after_open_refused_before_upload)
+/* A file changed after the bundle was opened is refused as the stream
+ * reaches it, and the half-made upload is removed. */
+TEST(bundle_changed_after_open_refused_and_removed)
 {
 	struct agent_bundle *b;
 	struct rdev_ssh *s;
