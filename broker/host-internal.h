@@ -320,6 +320,7 @@ struct host_session {
 	 * kind of failure the clients waiting on it are told of. */
 	struct ssh_connect_report connect_report;
 	int kicked;	   /* a channel callback ran: serve links before waiting */
+	int woken;	   /* the wake pipe was readable: host_drain_wake reads it */
 	unsigned link_seq; /* the last link's id */
 	unsigned call_seq; /* the last call's id */
 	/* The serve loop's libssh event holding the session (NULL outside the
@@ -589,8 +590,9 @@ size_t host_mux_write(struct host_mux_chan *c, const void *data, size_t len);
 int host_mux_writable(const struct host_mux_chan *c);
 /* Read fd straight into a DATA frame for c (no copy through the owner's
  * buffer), as far as c's credit goes; only while host_mux_writable(c). What
- * read(2) returned (-1: errno set). */
-ssize_t host_mux_read(struct host_mux_chan *c, int fd);
+ * read(2) returned (-1: errno set); *asked: the count it asked for (a short
+ * read emptied the socket). */
+ssize_t host_mux_read(struct host_mux_chan *c, int fd, size_t *asked);
 /* The owner passed n of c's bytes on: grant them to the agent again. */
 void host_mux_consumed(struct host_mux_chan *c, size_t n);
 /* Our half close. */

@@ -598,14 +598,15 @@ void
 host_link_read_client(struct host_link *l)
 {
 	unsigned char tmp[65536];
+	size_t want;
 	ssize_t n;
 
 	while (l->up == HOST_LINK_UP_OPEN && buf_len(l->to_ch) < l->cap) {
 		/* a stream of the agent session with credit: straight into a
 		 * frame (nothing of the client's waits before it) */
 		if (l->mx != NULL && buf_len(l->to_ch) == 0 && host_mux_writable(l->mx))
-			n = host_mux_read(l->mx, l->fd);
-		else if ((n = read(l->fd, tmp, sizeof tmp)) > 0)
+			n = host_mux_read(l->mx, l->fd, &want);
+		else if ((n = read(l->fd, tmp, want = sizeof tmp)) > 0)
 			buf_append(l->to_ch, tmp, (size_t)n);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -620,6 +621,10 @@ host_link_read_client(struct host_link *l)
 			host_link_kill(l); /* the client ended: the channel goes too */
 			return;
 		}
+		/* A short read emptied the socket: no read that fails with
+		 * EAGAIN per message (more, or the end, wakes us again). */
+		if ((size_t)n < want)
+			return;
 	}
 }
 

@@ -149,12 +149,14 @@ host_mux_writable(const struct host_mux_chan *c)
 }
 
 ssize_t
-host_mux_read(struct host_mux_chan *c, int fd)
+host_mux_read(struct host_mux_chan *c, int fd, size_t *asked)
 {
 	struct buf *out = c->h->mux_out;
 	size_t want = c->credit < HOST_MUX_CHUNK ? c->credit : HOST_MUX_CHUNK;
 	unsigned char *p = buf_reserve(out, PROTO_HEADER_SIZE + want);
 	ssize_t n = read(fd, p + PROTO_HEADER_SIZE, want);
+
+	*asked = want;
 
 	/* (the header is written once the length is known) */
 	if (n <= 0)
