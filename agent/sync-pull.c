@@ -55,7 +55,7 @@ sync_pull_read(int root, struct sync_entry *e, unsigned char **data)
 	if (fd < 0)
 		return -1;
 	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
-	    sb.st_size > SYNC_PULL_MAX_BYTES) {
+	    sb.st_size > SYNC_BACK_MAX_BYTES) {
 		saved = !S_ISREG(sb.st_mode) ? ENOENT : EFBIG;
 		close(fd);
 		errno = saved;
@@ -110,7 +110,7 @@ sync_pull_put(struct sync_pull *p, const struct sync_entry *e)
 	int shown = 1;
 
 	if (c.type == 'f') {
-		if (p->bytes > 0 && p->bytes + (size_t)c.size > SYNC_PULL_MAX_BYTES) {
+		if (p->bytes > 0 && p->bytes + (size_t)c.size > SYNC_BACK_MAX_BYTES) {
 			p->more = 1; /* (the next answer's) */
 			return;
 		}

@@ -19,8 +19,10 @@
 
 #include <cjson/cJSON.h>
 
-/* At most this many bytes of file contents per answer ("more": ask again). */
-#define SYNC_PULL_MAX_BYTES (8u << 20)
+#include "sync-back.h"
+
+/* At most SYNC_BACK_MAX_BYTES of file contents per answer ("more": ask
+ * again); a bigger file is left on the host ("tooLarge"). */
 
 /* The changes of folder since the index at index_path, scanned with flags
  * (SYNC_SCAN_GIT, SYNC_SCAN_GITIGNORE): 0 with *result ({"put":MANIFEST,
