@@ -10,8 +10,8 @@
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 rig_remote_host tw
-folder=
-trap 'rig_remote_cleanup ${folder:+"${folder#"$home"/}"}' EXIT
+watcher= folder=
+trap '[ -z "$watcher" ] || kill "$watcher" 2>/dev/null; rig_remote_cleanup ${folder:+"${folder#"$home"/}"}' EXIT
 
 app=$TEST_TMP/app
 mkdir -p "$app"
@@ -68,4 +68,22 @@ check "rdev status prints it" sh -c \
 check "the broker's log tells it" grep -q "conflict f.txt: the host's version saved as $cf" \
 	"$RDEV_RUNTIME_DIR/broker.log"
 
+# The same in the foreground: `rdev sync --watch --two-way` prints what
+# comes back.
+rdev sync --stop "$name:" "$app" >/dev/null
+rc=0
+rdev sync "$name:" "$app" --two-way >/dev/null 2>&1 || rc=$?
+check_eq "--two-way without --watch is refused (usage)" "$rc" 2
+"$RDEV_BIN_DIR/rdev" sync "$name:" "$app" --watch --two-way >"$TEST_TMP/w.out" 2>"$TEST_TMP/w.err" &
+watcher=$!
+watching() { grep -q "watching" "$TEST_TMP/w.err"; }
+eventually "rdev sync --watch --two-way watches" watching
+in_ctr sh -c 'echo w >w.txt'
+pulled() { here w.txt w && grep -qx "pulled w.txt" "$TEST_TMP/w.out"; }
+EVENTUALLY_SECONDS=10 eventually "... brings back a file made in the container, and says so" pulled
+kill -INT "$watcher"
+wait "$watcher" || fail "the watcher ended with $?"
+watcher=
+
 rdev down "$name:" "$app" >/dev/null 2>&1 || fail "rdev down"
+finish
