@@ -222,6 +222,7 @@ broker_sync_begin(struct broker_sync *s)
 	memset(j, 0, sizeof *j);
 	j->connect_fd = -1;
 	j->st.host_changed_paths = cJSON_CreateArray();
+	j->st.keep_host_changes = (s->flags & SYNC_SCAN_TWO_WAY) != 0;
 	j->back.lines = cJSON_CreateArray();
 	if (s->w != NULL)
 		sync_watch_take(s->w, &j->b);

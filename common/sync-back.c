@@ -165,11 +165,8 @@ sync_back_line(struct sync_back *b, char *line)
 	free(line);
 }
 
-/* The host's version of rel (a file changed on both sides) saved as
- * rel.rdev-conflict-TIME. 0, or -1 with *cause. */
-static int
-sync_back_conflict(struct sync_back *b, const char *rel, const struct sync_entry *e,
-    const unsigned char *data, size_t len, char **cause)
+char *
+sync_back_conflict_name(int dfd, const char *rel)
 {
 	char stamp[32], *name = NULL;
 	time_t now = time(NULL);
@@ -182,9 +179,19 @@ sync_back_conflict(struct sync_back *b, const char *rel, const struct sync_entry
 		free(name);
 		name = i == 1 ? xasprintf("%s" SYNC_BACK_CONFLICT "%s", rel, stamp)
 			      : xasprintf("%s" SYNC_BACK_CONFLICT "%s-%d", rel, stamp, i);
-		if (fstatat(b->root, name, &sb, AT_SYMLINK_NOFOLLOW) != 0)
-			break;
+		if (fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+			return name;
 	}
+}
+
+/* The host's version of rel (a file changed on both sides) saved as
+ * rel.rdev-conflict-TIME. 0, or -1 with *cause. */
+static int
+sync_back_conflict(struct sync_back *b, const char *rel, const struct sync_entry *e,
+    const unsigned char *data, size_t len, char **cause)
+{
+	char *name = sync_back_conflict_name(b->root, rel);
+
 	if (sync_back_write(b, name, e, data, len, cause) != 0) {
 		free(name);
 		return -1;

@@ -53,6 +53,10 @@ struct sync_back_stats {
 int sync_back(struct proto_conn *c, int id, const char *root, const char *name,
     unsigned flags, const struct sync_ignore *ig, struct sync_scan **sent,
     struct sync_back_stats *st, char **cause);
+/* A free name for the other side's version of rel (under folder dfd):
+ * rel.rdev-conflict-YYYYMMDDTHHMMSSZ, now in UTC ("-2", "-3"... when
+ * taken). New. */
+char *sync_back_conflict_name(int dfd, const char *rel);
 /* Free st's strings and array, zero it. */
 void sync_back_stats_clear(struct sync_back_stats *st);
 

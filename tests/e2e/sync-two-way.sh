@@ -22,13 +22,7 @@ echo 'build/' >"$app/.rdevignore"
 echo one >"$app/f.txt"
 echo bye >"$app/gone.txt"
 
-rdev up "$name:" "$app" --sync --two-way --json >"$TEST_TMP/up.json" 2>"$TEST_TMP/up.err" ||
-	{ cat "$TEST_TMP/up.err" >&2; fail "rdev up $name: $app --sync --two-way"; }
-ws=$(jq -r .remoteWorkspaceFolder "$TEST_TMP/up.json")
-folder=$home/rdev/workspaces/${ws#/workspaces/}
-cid=$(docker ps -q --filter "label=devcontainer.local_folder=$folder")
-[ -n "$cid" ] || fail "no container for $folder"
-in_ctr() { docker exec -w "$ws" "$cid" "$@"; }
+rig_sync_up "$app" --sync --two-way
 has() { [ "$(in_ctr cat "$1" 2>/dev/null)" = "$2" ]; }
 here() { [ "$(cat "$app/$1" 2>/dev/null)" = "$2" ]; }
 sync_json() { broker status --json | jq -c '.syncs[0]'; }
