@@ -162,6 +162,18 @@ sync_live_pull(struct sync_live *l, char **cause)
 		else if (!l->o->json)
 			fprintf(l->o->out, "%s\n", line->valuestring);
 	}
+	if (l->o->json && cJSON_GetArraySize(st.lines) > 0) {
+		cJSON *o = cJSON_CreateObject();
+		char *text;
+
+		cJSON_AddItemToObject(o, "back", st.lines);
+		st.lines = NULL;
+		cJSON_AddNumberToObject(o, "conflicts", (double)st.conflicts);
+		text = cJSON_PrintUnformatted(o);
+		fprintf(l->o->out, "%s\n", text);
+		free(text);
+		cJSON_Delete(o);
+	}
 	if (st.too_large > 0)
 		fprintf(stderr,
 		    "rdev: sync: %s: %lld files over %u MiB left on the host\n",
