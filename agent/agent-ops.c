@@ -24,6 +24,7 @@ const struct agent_op *const agent_ops[] = {
 	&agent_op_exec,
 	&agent_op_relay,
 	&agent_op_sync,
+	&agent_op_sync_pull,
 	&agent_op_clone,
 	&agent_op_source_folder,
 	NULL,

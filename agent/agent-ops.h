@@ -101,6 +101,7 @@ extern const struct agent_op agent_op_status;	     /* one environment's state */
 extern const struct agent_op agent_op_exec;	     /* a command (stream) */
 extern const struct agent_op agent_op_relay;	     /* the port relay */
 extern const struct agent_op agent_op_sync;	     /* upload a folder (stream) */
+extern const struct agent_op agent_op_sync_pull;     /* the host's changes */
 extern const struct agent_op agent_op_clone;	     /* clone or fetch a git URL */
 extern const struct agent_op agent_op_source_folder; /* a source's folder */
 

@@ -16,6 +16,6 @@ int agent_cmd_connect(int argc, char **argv);
 #define AGENT_SERVE_OPS \
 	"info, read-configuration, up, build, upgrade,\n" \
 	"stop, down, ls, logs, status, exec (on a channel), relay,\n" \
-	"sync (on a channel), clone and source-folder"
+	"sync (on a channel), sync-pull, clone and source-folder"
 
 #endif

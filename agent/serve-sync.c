@@ -212,6 +212,8 @@ serve_job_sync(struct serve_job *j)
 		serve_job_error(j, cause, CMD_EXIT_FAILURE);
 		goto out;
 	}
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j->req, "keepHostChanges")))
+		sync_recv_keep_host_changes(r);
 	/* A live sync's batch: only what changed, and what was deleted. */
 	if (delete != NULL) {
 		sync_recv_partial(r, del, ndel);

@@ -26,47 +26,6 @@ sync_index_journal_path(const char *path)
 	return xasprintf("%s.journal", path);
 }
 
-void
-sync_index_apply(
-    struct sync_scan **base, struct sync_scan *put, char *const *drop, size_t ndrop)
-{
-	struct sync_scan *old = *base, *next = xcalloc(1, sizeof *next);
-	size_t i = 0, j = 0, k = 0;
-	int c;
-
-	next->v = xcalloc(old->n + put->n + 1, sizeof *next->v);
-	while (i < old->n || j < put->n) {
-		struct sync_entry *a = i < old->n ? &old->v[i] : NULL;
-
-		c = a == NULL ? 1 : j == put->n ? -1 : strcmp(a->path, put->v[j].path);
-		if (c >= 0) {
-			if (c == 0) { /* replaced */
-				free(a->path);
-				free(a->link);
-				i++;
-			}
-			next->v[k++] = put->v[j++];
-			continue;
-		}
-		if (ndrop > 0 &&
-		    bsearch(&a->path, drop, ndrop, sizeof *drop, sync_path_cmp) != NULL) {
-			free(a->path);
-			free(a->link);
-		} else
-			next->v[k++] = *a;
-		i++;
-	}
-	next->n = k;
-	for (i = 0; i < k; i++)
-		if (next->v[i].type == 'f')
-			next->bytes += next->v[i].size;
-	free(old->v);
-	free(old);
-	free(put->v);
-	free(put);
-	*base = next;
-}
-
 /* One journal line onto *s: 0, or -1 when it cannot be read. */
 static int
 sync_index_replay(
@@ -92,7 +51,7 @@ sync_index_replay(
 		goto out;
 	if (ndrop > 0)
 		qsort(drop, ndrop, sizeof *drop, sync_path_cmp);
-	sync_index_apply(s, put, drop, ndrop);
+	sync_scan_apply(s, put, drop, ndrop);
 	put = NULL;
 	rc = 0;
 out:

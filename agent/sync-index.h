@@ -46,9 +46,5 @@ int sync_index_same(const struct sync_scan *a, const struct sync_scan *b);
  * due for a rewrite. Failures are logged (the next sync hashes again). */
 void sync_index_save(const char *path, const char *folder, struct sync_index *ix,
     const struct sync_scan *old, const struct sync_scan *idx, int whole);
-/* Apply a journal line's put (taken) and drop (ndrop paths, sorted by
- * strcmp; borrowed) to *base (replaced). Pure: for the tests. */
-void sync_index_apply(
-    struct sync_scan **base, struct sync_scan *put, char *const *drop, size_t ndrop);
 
 #endif

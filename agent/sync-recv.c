@@ -15,6 +15,7 @@
 #include "atomic-file.h"
 #include "error.h"
 #include "log.h"
+#include "sync-back.h"
 #include "sync-delta.h"
 #include "sync-index.h"
 #include "tar-stream.h"
@@ -43,6 +44,7 @@ struct sync_recv {
 	struct sync_scan *old; /* the index as read (never NULL) */
 	struct sync_index ix;  /* and what its save needs of it */
 	int partial;	       /* a batch: want is only what changed */
+	int keep;	       /* two-way: keep host changes as conflict files */
 	char **del;	       /* partial: what the client deleted (sorted) */
 	size_t ndel;
 	struct sync_host *host; /* parallel to want->v */
@@ -411,6 +413,14 @@ sync_recv_on_entry_end(void *arg, char **cause)
 	if (r->cur < 0)
 		return 0; /* not a file */
 	h = &r->host[r->cur];
+	if (r->keep && h->changed_on_host) {
+		char *name = sync_back_conflict_name(r->cur_dir, r->cur_leaf);
+
+		if (linkat(r->cur_dir, r->cur_leaf, r->cur_dir, name, 0) != 0)
+			log_warn("sync: %s: keeping the host's '%s' as %s: %s", r->folder,
+			    r->want->v[r->cur].path, name, strerror(errno));
+		free(name);
+	}
 	if (fchmod(r->cur_fd, r->cur_mode) != 0 || fstat(r->cur_fd, &sb) != 0 ||
 	    sync_recv_replace(r->cur_dir, r->cur_tmp, r->cur_leaf) != 0) {
 		error_set_errno(cause, errno, "'%s'", r->want->v[r->cur].path);
@@ -448,6 +458,12 @@ sync_recv_feed(struct sync_recv *r, const void *p, size_t len, char **cause)
 }
 
 /* ---- The end --------------------------------------------------------------- */
+
+void
+sync_recv_keep_host_changes(struct sync_recv *r)
+{
+	r->keep = 1;
+}
 
 void
 sync_recv_partial(struct sync_recv *r, char **del, size_t ndel)

@@ -43,6 +43,11 @@ int sync_recv_open(const char *folder, const char *index_path,
  * of those, as of a whole sync, only what the index says an earlier sync
  * wrote (and what is under it) is deleted. The index keeps the rest. */
 void sync_recv_partial(struct sync_recv *r, char **del, size_t ndel);
+/* Two-way (before feed): a file changed on the host since a sync wrote it
+ * is kept as NAME.rdev-conflict-TIME (sync_back_conflict_name), a hard
+ * link made just before the client's version is renamed over it: the next
+ * "sync-pull" brings it back to the client. */
+void sync_recv_keep_host_changes(struct sync_recv *r);
 /* The next bytes of the tar stream. 0, or -1 with *cause (then give up). */
 int sync_recv_feed(struct sync_recv *r, const void *p, size_t len, char **cause);
 /* The stream ended: check it was whole, delete what the client no longer

@@ -9,6 +9,7 @@
 #include "clock.h"
 #include "log.h"
 #include "proto-conn.h"
+#include "sync-back.h"
 #include "sync-delta.h"
 #include "sync-scan.h"
 
@@ -56,6 +57,22 @@ broker_sync_setup(struct broker_sync *s, char **cause)
 	return 0;
 }
 
+/* A two-way sync's changes from the host, applied here (sync-back.h). 0, or
+ * -1 with *cause. */
+static int
+broker_sync_pull(struct broker_sync *s, char **cause)
+{
+	struct broker_sync_job *j = &s->job;
+	int n = 0;
+
+	do {
+		if (sync_back(s->conn, s->next_id++, s->path, s->name, s->flags, s->ig,
+			&s->sent, &j->back, cause) != 0)
+			return -1;
+	} while (j->back.more && ++n < BROKER_SYNC_PULL_MAX);
+	return 0;
+}
+
 void *
 broker_sync_work(void *arg)
 {
@@ -74,6 +91,20 @@ broker_sync_work(void *arg)
 		goto out;
 	}
 	all = j->b.all || j->setup;
+	j->rc = 0;
+	if (j->connect_fd >= 0) {
+		int fd = j->connect_fd;
+
+		j->connect_fd = -1;
+		if (broker_sync_connect(s, fd, &cause) != 0)
+			j->rc = -1;
+	}
+	/* Two-way: the host's changes first, against what was sent before
+	 * this batch's scan (a file changed on both sides is then told). */
+	if (j->rc == 0 && (s->flags & SYNC_SCAN_TWO_WAY))
+		j->rc = broker_sync_pull(s, &cause);
+	if (j->rc != 0)
+		goto failed; /* (the next batch is the whole folder) */
 	if (sync_scan_roots(s->path, all ? everything : j->b.roots, all ? 1 : j->b.nroots,
 		s->ig, s->sent, &fresh, &cause) != 0) {
 		j->rc = -2;
@@ -83,14 +114,6 @@ broker_sync_work(void *arg)
 	d = sync_delta_new(&s->sent, all ? everything : j->b.roots, all ? 1 : j->b.nroots,
 	    fresh, j->b.moves, j->b.nmoves);
 	j->changes = d->n;
-	j->rc = 0;
-	if (j->connect_fd >= 0) {
-		int fd = j->connect_fd;
-
-		j->connect_fd = -1;
-		if (broker_sync_connect(s, fd, &cause) != 0)
-			j->rc = -1;
-	}
 	if (j->rc == 0 && s->resend) {
 		j->st.files = (long long)s->sent->n;
 		j->rc = sync_send(s->conn, s->next_id++, s->path, s->name, s->sent, NULL,
@@ -100,14 +123,15 @@ broker_sync_work(void *arg)
 	} else if (j->rc == 0 && (d->changed->n > 0 || d->ndel > 0))
 		j->rc = sync_send(s->conn, s->next_id++, s->path, s->name, d->changed,
 		    d->del, d->ndel, NULL, &j->st, &cause);
-	if (j->rc != 0) {
+	sync_delta_free(d);
+failed:
+	if (j->rc == -1) {
 		/* The link dropped or the agent refused: the whole folder next. */
 		proto_conn_free(s->conn);
 		s->conn = NULL;
 		s->resend = 1;
 		j->error = cause;
 	}
-	sync_delta_free(d);
 out:
 	if (j->connect_fd >= 0) {
 		/* (a batch that failed before it connected: the session's agent

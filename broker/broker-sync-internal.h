@@ -30,6 +30,7 @@
 #include <event2/event.h>
 
 #include "broker-sync.h"
+#include "sync-back.h"
 #include "sync-send.h"
 #include "sync-watch.h"
 
@@ -51,6 +52,12 @@
  * the agent's HELLO (the connect has BROKER_SYNC_CONNECT_MS).
  * $RDEV_SYNC_IDLE_MS sets it (tests). */
 #define BROKER_SYNC_IDLE_MS 300000
+/* A two-way sync asks the host for its changes this long after the last
+ * batch ended (docs/SYNC.md, "Two-way"). $RDEV_SYNC_PULL_MS sets it. */
+#define BROKER_SYNC_PULL_MS 1000
+/* At most this many "sync-pull" answers per batch (each up to
+ * SYNC_PULL_MAX_BYTES of files): the rest in the next batch. */
+#define BROKER_SYNC_PULL_MAX 8
 
 /* A sync's life, through broker_sync_set_state:
  *
@@ -79,7 +86,8 @@ struct broker_sync_job {
 	int rc; /* 0 sent (or nothing to send), -1 failed, -2 fatal */
 	char *error;
 	struct sync_send_stats st;
-	size_t changes; /* of the folder, found by the scan */
+	struct sync_back_stats back; /* two-way: what came from the host */
+	size_t changes;		     /* of the folder, found by the scan */
 	long long ms;
 };
 
@@ -115,6 +123,11 @@ struct broker_sync {
 	 * replaced with the local version, and the last one's path. */
 	long long host_changed;
 	char *host_changed_last;
+	/* Two-way: files written here from the host, deleted here, conflict
+	 * files written (and the last one's path); when the last batch ended. */
+	long long pulled, removed, conflicts;
+	char *conflict_last;
+	long long batch_end;
 	time_t last_change;
 	char *error;
 	LIST_ENTRY(broker_sync) entry;
@@ -127,6 +140,7 @@ struct broker_syncs {
 	broker_sync_submit_fn submit;
 	void *arg;
 	int idle_ms; /* BROKER_SYNC_IDLE_MS */
+	int pull_ms; /* BROKER_SYNC_PULL_MS */
 	struct broker_sync_list syncs;
 	struct broker_sync_list dying; /* stopped, their batch still running */
 };

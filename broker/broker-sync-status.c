@@ -43,6 +43,16 @@ broker_sync_json(const struct broker_sync *s)
 		cJSON_AddStringToObject(o, "lastHostChanged", s->host_changed_last);
 	else
 		cJSON_AddNullToObject(o, "lastHostChanged");
+	cJSON_AddBoolToObject(o, "twoWay", (s->flags & SYNC_SCAN_TWO_WAY) != 0);
+	if (s->flags & SYNC_SCAN_TWO_WAY) {
+		cJSON_AddNumberToObject(o, "pulled", (double)s->pulled);
+		cJSON_AddNumberToObject(o, "removedHere", (double)s->removed);
+		cJSON_AddNumberToObject(o, "conflicts", (double)s->conflicts);
+		if (s->conflict_last != NULL)
+			cJSON_AddStringToObject(o, "lastConflict", s->conflict_last);
+		else
+			cJSON_AddNullToObject(o, "lastConflict");
+	}
 	if (s->last_change != 0 && gmtime_r(&s->last_change, &tm) != NULL &&
 	    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm) > 0)
 		cJSON_AddStringToObject(o, "lastChange", when);

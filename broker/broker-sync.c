@@ -104,7 +104,9 @@ broker_sync_free(struct broker_sync *s)
 	sync_watch_batch_clear(&s->job.b);
 	free(s->job.error);
 	cJSON_Delete(s->job.st.host_changed_paths);
+	sync_back_stats_clear(&s->job.back);
 	free(s->host_changed_last);
+	free(s->conflict_last);
 	if (s->watch_ev != NULL)
 		event_free(s->watch_ev);
 	if (s->timer_ev != NULL)
@@ -178,6 +180,33 @@ broker_sync_note_host_changes(struct broker_sync *s, const struct sync_send_stat
 	}
 }
 
+/* A two-way batch's changes from the host: counted, logged (a conflict as
+ * a warning), the last conflict file kept for status. */
+static void
+broker_sync_note_back(struct broker_sync *s, struct sync_back_stats *b)
+{
+	const cJSON *l;
+
+	s->pulled += b->pulled;
+	s->removed += b->removed;
+	s->conflicts += b->conflicts;
+	cJSON_ArrayForEach(l, b->lines) {
+		if (strncmp(l->valuestring, "conflict ", 9) == 0)
+			log_warn("sync %s <- %s: %s", s->path, s->label, l->valuestring);
+		else
+			log_info("sync %s <- %s: %s", s->path, s->label, l->valuestring);
+	}
+	if (b->last_conflict != NULL) {
+		free(s->conflict_last);
+		s->conflict_last = b->last_conflict;
+		b->last_conflict = NULL;
+	}
+	if (b->too_large > 0)
+		log_warn("sync %s <- %s: %lld files too large for two-way sync (over "
+			 "%u MiB) left on the host",
+		    s->path, s->label, b->too_large, SYNC_BACK_MAX_MIB);
+}
+
 /* Begin a batch: take what changed and run it in a thread. */
 static void
 broker_sync_begin(struct broker_sync *s)
@@ -189,9 +218,12 @@ broker_sync_begin(struct broker_sync *s)
 	sync_watch_batch_clear(&j->b);
 	free(j->error);
 	cJSON_Delete(j->st.host_changed_paths);
+	sync_back_stats_clear(&j->back);
 	memset(j, 0, sizeof *j);
 	j->connect_fd = -1;
 	j->st.host_changed_paths = cJSON_CreateArray();
+	j->st.keep_host_changes = (s->flags & SYNC_SCAN_TWO_WAY) != 0;
+	j->back.lines = cJSON_CreateArray();
 	if (s->w != NULL)
 		sync_watch_take(s->w, &j->b);
 	s->first = s->last = 0;
@@ -268,7 +300,10 @@ broker_sync_on_done(evutil_socket_t fd, short what, void *arg)
 	s->bytes_sent += j->st.sent_bytes;
 	s->deleted += j->st.deleted;
 	broker_sync_note_host_changes(s, &j->st);
-	if (j->changes > 0)
+	broker_sync_note_back(s, &j->back);
+	s->batch_end = clock_now_ms();
+	if (j->changes > 0 || j->back.pulled > 0 || j->back.removed > 0 ||
+	    j->back.conflicts > 0)
 		s->last_change = time(NULL);
 	if (j->rc == -2) {
 		broker_sync_fail(s, j->error != NULL ? j->error : "scan failed");
@@ -327,7 +362,9 @@ broker_sync_kick(struct broker_sync *s)
 		due = s->last + BROKER_SYNC_QUIET_MS;
 		if (due > s->first + BROKER_SYNC_MAX_MS)
 			due = s->first + BROKER_SYNC_MAX_MS;
-	}
+	} else if ((s->flags & SYNC_SCAN_TWO_WAY) && s->w != NULL &&
+	    s->state == BROKER_SYNC_WATCHING)
+		due = s->batch_end + s->ss->pull_ms; /* the host's changes */
 	if (due < 0)
 		return;
 	if (due <= now) {
@@ -417,6 +454,9 @@ broker_syncs_new(struct event_base *base, const char *state_path,
 	ss->idle_ms = BROKER_SYNC_IDLE_MS;
 	if ((v = getenv("RDEV_SYNC_IDLE_MS")) != NULL && atoi(v) > 0)
 		ss->idle_ms = atoi(v);
+	ss->pull_ms = BROKER_SYNC_PULL_MS;
+	if ((v = getenv("RDEV_SYNC_PULL_MS")) != NULL && atoi(v) > 0)
+		ss->pull_ms = atoi(v);
 	LIST_INIT(&ss->syncs);
 	LIST_INIT(&ss->dying);
 	return ss;

@@ -54,6 +54,7 @@ cmd_sync_exec(int argc, char **argv)
 	int git = client_take_flag(&argc, argv, "--git");
 	int gitignore = client_take_flag(&argc, argv, "--gitignore");
 	int stop = client_take_flag(&argc, argv, "--stop");
+	int two_way = client_take_flag(&argc, argv, "--two-way");
 	unsigned flags = CLIENT_TARGET_SEND | (json ? CLIENT_TARGET_QUIET : 0);
 	char *text, *cause = NULL;
 	cJSON *o;
@@ -65,6 +66,10 @@ cmd_sync_exec(int argc, char **argv)
 		}
 	if (stop && watch) {
 		fprintf(stderr, "rdev: sync: --stop and --watch do not go together\n");
+		return CMD_EXIT_USAGE;
+	}
+	if (two_way && !watch) {
+		fprintf(stderr, "rdev: sync: --two-way goes with --watch\n");
 		return CMD_EXIT_USAGE;
 	}
 	if (stop)
@@ -98,7 +103,8 @@ cmd_sync_exec(int argc, char **argv)
 		rc = CMD_EXIT_USAGE;
 		goto out;
 	}
-	lo.scan_flags = (git ? SYNC_SCAN_GIT : 0) | (gitignore ? SYNC_SCAN_GITIGNORE : 0);
+	lo.scan_flags = (git ? SYNC_SCAN_GIT : 0) |
+	    (gitignore ? SYNC_SCAN_GITIGNORE : 0) | (two_way ? SYNC_SCAN_TWO_WAY : 0);
 	lo.json = json;
 	lo.out = stdout;
 	lo.host = ct.t.host;
@@ -114,7 +120,7 @@ out:
 }
 
 const struct cmd_entry cmd_sync_entry = { "sync",
-	"HOST: SOURCE [--watch | --stop] [--gitignore] [--git] [--json]",
+	"HOST: SOURCE [--watch [--two-way] | --stop] [--gitignore] [--git] [--json]",
 	"upload a folder to its workspace on HOST (one way), or fetch a git URL there",
 	"SOURCE is a local folder or a git URL (https://, ssh://, git://, file://,\n"
 	"user@host:path). A folder goes to the host's workspace root as `rdev up\n"
@@ -126,6 +132,9 @@ const struct cmd_entry cmd_sync_entry = { "sync",
 	"  --watch      then keep sending changes as they happen, printing one\n"
 	"               line per change (created/modified/deleted/renamed PATH),\n"
 	"               until Ctrl-C; SIGHUP rescans the whole folder\n"
+	"  --two-way    with --watch: changes made on the host come back too;\n"
+	"               a file changed on both sides keeps the local version and\n"
+	"               the host's is saved as NAME.rdev-conflict-YYYYMMDDTHHMMSSZ\n"
 	"  --stop       end the sync the broker keeps for the folder (`rdev up\n"
 	"               HOST: SOURCE --sync`); nothing is sent\n"
 	"  --gitignore  leave out what the folder's .gitignore files say too\n"

@@ -23,6 +23,7 @@ cmd_up_exec(int argc, char **argv)
 	int sync = client_take_flag(&argc, argv, "--sync");
 	int git = sync && client_take_flag(&argc, argv, "--git");
 	int gitignore = sync && client_take_flag(&argc, argv, "--gitignore");
+	int two_way = sync && client_take_flag(&argc, argv, "--two-way");
 
 	if ((rc = client_target_open("up", argc, argv,
 		 CLIENT_TARGET_PLACE | CLIENT_TARGET_SEND |
@@ -62,7 +63,8 @@ cmd_up_exec(int argc, char **argv)
 	 * changed since the upload first). */
 	if (sync &&
 	    sync_kept_start(&ct,
-		(git ? SYNC_SCAN_GIT : 0) | (gitignore ? SYNC_SCAN_GITIGNORE : 0),
+		(git ? SYNC_SCAN_GIT : 0) | (gitignore ? SYNC_SCAN_GITIGNORE : 0) |
+		    (two_way ? SYNC_SCAN_TWO_WAY : 0),
 		&cause) != 0) {
 		fprintf(stderr, "rdev: up: --sync: %s\n", cause);
 		rc = CMD_EXIT_FAILURE;
@@ -81,7 +83,8 @@ out:
 }
 
 const struct cmd_entry cmd_up_entry = { "up",
-	"TARGET " AGENT_CMD_UP_USAGE " [--auto-forward] [--sync [--gitignore] [--git]]",
+	"TARGET " AGENT_CMD_UP_USAGE
+	" [--auto-forward] [--sync [--gitignore] [--git] [--two-way]]",
 	"create or resume the dev container for TARGET",
 	CLIENT_TARGET_HELP
 	"\n" AGENT_CMD_UP_HELP "  --auto-forward  also forward ports the container\n"
@@ -89,5 +92,5 @@ const struct cmd_entry cmd_up_entry = { "up",
 	"  --sync          HOST: SOURCE with a local folder: after the upload, the\n"
 	"                  broker keeps sending the folder's changes to the host\n"
 	"                  until `rdev down` or `rdev sync --stop HOST: SOURCE`\n"
-	"                  (--gitignore, --git: as `rdev sync`'s)\n",
+	"                  (--gitignore, --git, --two-way: as `rdev sync`'s)\n",
 	cmd_up_exec };

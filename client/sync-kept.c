@@ -86,6 +86,8 @@ sync_kept_print(FILE *out, const cJSON *st)
 	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "lastError"));
 	const char *host_last =
 	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "lastHostChanged"));
+	const char *conflict =
+	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "lastConflict"));
 
 	if (!cJSON_IsObject(st))
 		return;
@@ -101,6 +103,12 @@ sync_kept_print(FILE *out, const cJSON *st)
 		    "  replaced  %.0f files changed on the host (the last: %s)\n",
 		    sync_kept_number(st, "hostChanged"),
 		    host_last != NULL ? host_last : "?");
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(st, "twoWay")))
+		fprintf(out, "  back      %.0f files from the host, %.0f deleted here\n",
+		    sync_kept_number(st, "pulled"), sync_kept_number(st, "removedHere"));
+	if (sync_kept_number(st, "conflicts") > 0)
+		fprintf(out, "  conflicts %.0f (the last: %s)\n",
+		    sync_kept_number(st, "conflicts"), conflict != NULL ? conflict : "?");
 	if (err != NULL)
 		fprintf(out, "  error     %s\n", err);
 }

@@ -15,6 +15,7 @@
 #include "error.h"
 #include "remote.h"
 #include "source-send.h"
+#include "sync-back.h"
 #include "sync-delta.h"
 #include "sync-scan.h"
 #include "sync-watch.h"
@@ -46,7 +47,11 @@ struct sync_live {
 	struct sync_scan *state; /* what the host was sent (or is to get) */
 	int resend;		 /* a batch was lost: send the whole manifest */
 	long long retry_at, retry_ms;
+	long long pulled_at; /* two-way: when the host was last asked */
 };
+
+/* Two-way: ask the host this often for its changes (docs/SYNC.md). */
+#define SYNC_LIVE_PULL_MS 1000
 
 static void
 sync_live_print(struct sync_live *l, const struct sync_delta *d,
@@ -131,6 +136,53 @@ sync_live_resend(struct sync_live *l)
 	    l->o->host, st.sent, st.sent_bytes);
 }
 
+/* Two-way: the host's changes, applied here (sync-back.h); each printed
+ * on out ("pulled PATH", "removed PATH"), a conflict on stderr. 0, or -1
+ * with *cause (the link: tried again as the batch's send is). */
+static int
+sync_live_pull(struct sync_live *l, char **cause)
+{
+	struct sync_back_stats st = { .lines = cJSON_CreateArray() };
+	const cJSON *line;
+	int rc, n = 0;
+
+	l->pulled_at = clock_now_ms();
+	if (remote_connect(l->r, cause) != 0) {
+		sync_back_stats_clear(&st);
+		return -1;
+	}
+	do
+		rc = sync_back(remote_conn(l->r), remote_next_id(l->r), l->s->path,
+		    l->s->name, l->o->scan_flags, l->ig, &l->state, &st, cause);
+	while (rc == 0 && st.more && ++n < 8);
+	cJSON_ArrayForEach(line, st.lines) {
+		if (strncmp(line->valuestring, "conflict ", 9) == 0)
+			fprintf(stderr, "rdev: sync: %s: %s\n", l->o->host,
+			    line->valuestring);
+		else if (!l->o->json)
+			fprintf(l->o->out, "%s\n", line->valuestring);
+	}
+	if (l->o->json && cJSON_GetArraySize(st.lines) > 0) {
+		cJSON *o = cJSON_CreateObject();
+		char *text;
+
+		cJSON_AddItemToObject(o, "back", st.lines);
+		st.lines = NULL;
+		cJSON_AddNumberToObject(o, "conflicts", (double)st.conflicts);
+		text = cJSON_PrintUnformatted(o);
+		fprintf(l->o->out, "%s\n", text);
+		free(text);
+		cJSON_Delete(o);
+	}
+	if (st.too_large > 0)
+		fprintf(stderr,
+		    "rdev: sync: %s: %lld files over %u MiB left on the host\n",
+		    l->o->host, st.too_large, SYNC_BACK_MAX_MIB);
+	fflush(l->o->out);
+	sync_back_stats_clear(&st);
+	return rc;
+}
+
 /* One batch: rescan what changed, send what differs, print it. */
 static int
 sync_live_batch(struct sync_live *l, int all, char **cause)
@@ -160,6 +212,13 @@ sync_live_batch(struct sync_live *l, int all, char **cause)
 			return -1;
 		}
 	}
+	/* (the host's changes first, against what was sent before this scan:
+	 * a file changed on both sides is then told) */
+	if ((l->o->scan_flags & SYNC_SCAN_TWO_WAY) && !l->resend &&
+	    sync_live_pull(l, &err) != 0) {
+		sync_live_failed(l, err);
+		err = NULL;
+	}
 	if (sync_scan_roots(l->s->path, all ? everything : b.roots, all ? 1 : b.nroots,
 		l->ig, l->state, &fresh, cause) != 0) {
 		sync_watch_batch_clear(&b);
@@ -187,7 +246,7 @@ int
 sync_live_run(struct remote *r, const struct source *s, struct sync_scan *state,
     const struct sync_live_opts *o, char **cause)
 {
-	struct sync_live l = { r, s, o, NULL, NULL, state, 0, 0, 0 };
+	struct sync_live l = { r, s, o, NULL, NULL, state, 0, 0, 0, 0 };
 	struct sigaction sa, old_int, old_term, old_hup;
 	long long first = 0, last = 0, now;
 	struct pollfd pfd;
@@ -229,6 +288,11 @@ sync_live_run(struct remote *r, const struct source *s, struct sync_scan *state,
 		}
 		if (l.resend && (timeout < 0 || l.retry_at - now < timeout))
 			timeout = l.retry_at > now ? (int)(l.retry_at - now) : 0;
+		if ((o->scan_flags & SYNC_SCAN_TWO_WAY) && !l.resend &&
+		    (timeout < 0 || l.pulled_at + SYNC_LIVE_PULL_MS - now < timeout))
+			timeout = l.pulled_at + SYNC_LIVE_PULL_MS > now
+			    ? (int)(l.pulled_at + SYNC_LIVE_PULL_MS - now)
+			    : 0;
 		if (timeout != 0 && poll(&pfd, 1, timeout) < 0 && errno != EINTR) {
 			error_set_errno(cause, errno, "poll");
 			goto out;
@@ -248,6 +312,8 @@ sync_live_run(struct remote *r, const struct source *s, struct sync_scan *state,
 		if (l.resend && now >= l.retry_at)
 			sync_live_resend(&l);
 		if (all ||
+		    ((o->scan_flags & SYNC_SCAN_TWO_WAY) && !l.resend &&
+			now >= l.pulled_at + SYNC_LIVE_PULL_MS) ||
 		    (sync_watch_pending(l.w) &&
 			(now - last >= SYNC_LIVE_QUIET_MS ||
 			    now - first >= SYNC_LIVE_MAX_MS))) {

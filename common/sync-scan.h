@@ -50,6 +50,9 @@ struct sync_scan {
 
 #define SYNC_SCAN_GIT 0x01	 /* send .git too (left out by default) */
 #define SYNC_SCAN_GITIGNORE 0x02 /* leave out what .gitignore files say */
+/* Not a scan flag, kept with them by a live sync: changes made on the host
+ * come back (docs/SYNC.md, "Two-way"). */
+#define SYNC_SCAN_TWO_WAY 0x04
 
 /* What a sync of root leaves out: ".git" (any depth) unless SYNC_SCAN_GIT,
  * with SYNC_SCAN_GITIGNORE the patterns of every .gitignore, and last those
@@ -78,6 +81,12 @@ int sync_scan_under(const char *root, const char *rel, const struct sync_ignore 
 int sync_scan_roots(const char *root, char *const *roots, size_t n,
     const struct sync_ignore *ig, const struct sync_scan *prev, struct sync_scan **out,
     char **cause);
+/* Apply put (taken; in path order) and drop (ndrop paths, sorted by
+ * strcmp; borrowed) to *base (replaced): put's entries replace or join
+ * base's, dropped paths go. Pure: the agent's index journal, the two-way
+ * sync's state of what was synced. */
+void sync_scan_apply(
+    struct sync_scan **base, struct sync_scan *put, char *const *drop, size_t ndrop);
 void sync_scan_free(struct sync_scan *s);
 /* The entry of path, or NULL (binary search). Borrowed from s. */
 const struct sync_entry *sync_scan_find(const struct sync_scan *s, const char *path);

@@ -271,6 +271,8 @@ sync_send(struct proto_conn *c, int id, const char *root, const char *name,
 	cJSON_AddStringToObject(req, "name", name);
 	cJSON_AddNumberToObject(req, "channel", SYNC_SEND_CHANNEL);
 	sync_send_manifest_put(req, scan, &stream);
+	if (st->keep_host_changes)
+		cJSON_AddTrueToObject(req, "keepHostChanges");
 	if (del != NULL) {
 		dl = cJSON_AddArrayToObject(req, "delete");
 		for (size_t i = 0; i < ndel; i++)

@@ -38,6 +38,9 @@ struct sync_send_stats {
 	 * the paths the agent named are appended to it. */
 	long long host_changed;
 	cJSON *host_changed_paths;
+	/* In, set by the caller: a two-way sync asks the agent to keep such
+	 * files as conflict files ("keepHostChanges"). */
+	int keep_host_changes;
 	double seconds;
 };
 

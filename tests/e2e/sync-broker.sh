@@ -33,13 +33,7 @@ rc=0
 rdev up "$app" --sync >/dev/null 2>"$TEST_TMP/err" || rc=$?
 check_eq "--sync of a local workspace is refused (usage)" "$rc" 2
 
-rdev up "$name:" "$app" --sync --json >"$TEST_TMP/up.json" 2>"$TEST_TMP/up.err" ||
-	{ cat "$TEST_TMP/up.err" >&2; fail "rdev up $name: $app --sync"; }
-ws=$(jq -r .remoteWorkspaceFolder "$TEST_TMP/up.json")
-folder=$home/rdev/workspaces/${ws#/workspaces/}
-cid=$(docker ps -q --filter "label=devcontainer.local_folder=$folder")
-[ -n "$cid" ] || fail "no container for $folder"
-in_ctr() { docker exec -w "$ws" "$cid" "$@"; }
+rig_sync_up "$app" --sync
 has() { [ "$(in_ctr cat "$1" 2>/dev/null)" = "$2" ]; }
 
 echo v2 >"$app/src/main.c"

@@ -33,13 +33,7 @@ echo a >"$app/a.txt"
 printf '#!/bin/sh\necho hi\n' >"$app/run.sh"
 echo ref >"$app/.git/HEAD"
 
-rdev up "$name:" "$app" --json >"$TEST_TMP/up.json" 2>"$TEST_TMP/up.err" ||
-	{ cat "$TEST_TMP/up.err" >&2; fail "rdev up $name: $app"; }
-ws=$(jq -r .remoteWorkspaceFolder "$TEST_TMP/up.json")
-folder=$home/rdev/workspaces/${ws#/workspaces/}
-cid=$(docker ps -q --filter "label=devcontainer.local_folder=$folder")
-[ -n "$cid" ] || fail "no container for $folder"
-in_ctr() { docker exec -w "$ws" "$cid" "$@"; }
+rig_sync_up "$app"
 check "the upload leaves .git home" in_ctr test ! -e .git
 
 "$RDEV_BIN_DIR/rdev" sync "$name:" "$app" --watch --json >"$TEST_TMP/w.jsonl" 2>"$TEST_TMP/w.err" &

@@ -253,6 +253,22 @@ rig_remote_cleanup() {
 
 rdev() { "$RDEV_BIN_DIR/rdev" "$@"; }
 
+# rig_sync_up APP [ARG...]: `rdev up "$name:" APP ARG... --json` (the sync
+# tests); sets ws (the container's workspace folder), folder (the host's
+# copy, for rig_remote_cleanup) and cid (the container). in_ctr CMD...: run
+# in the container's workspace.
+rig_sync_up() {
+	local app=$1
+	shift
+	rdev up "$name:" "$app" "$@" --json >"$TEST_TMP/up.json" 2>"$TEST_TMP/up.err" ||
+		{ cat "$TEST_TMP/up.err" >&2; fail "rdev up $name: $app $*"; }
+	ws=$(jq -r .remoteWorkspaceFolder "$TEST_TMP/up.json")
+	folder=$home/rdev/workspaces/${ws#/workspaces/}
+	cid=$(docker ps -q --filter "label=devcontainer.local_folder=$folder")
+	[ -n "$cid" ] || fail "no container for $folder"
+}
+in_ctr() { docker exec -w "$ws" "$cid" "$@"; }
+
 # A folder every rig host's user can read (workspaces named by the same path
 # on several hosts, host policies): $TEST_TMP/shared, printed.
 rig_shared_folder() {

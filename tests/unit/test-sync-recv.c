@@ -2,10 +2,14 @@
  * (sync_recv_partial) touches only what it lists, deletes of its "delete"
  * paths only what an earlier sync wrote, and keeps the rest in the index; a
  * file asked for but not sent stays the sync's to delete later; a batch's
- * change of the index is a line of its journal (agent/sync-index.h). */
+ * change of the index is a line of its journal (agent/sync-index.h); a
+ * two-way sync's pull (agent/sync-pull.h) reports the host's changes once,
+ * leaving out ignored paths and a sync's temporary files, and a batch of a
+ * two-way sync keeps a file changed on the host as a conflict file. */
 #include "test.h"
 
 #include "sync-index.h"
+#include "sync-pull.h"
 #include "sync-recv.h"
 
 #include <stdlib.h>
@@ -22,9 +26,11 @@
 #define DIR "rdev-test-recv"
 
 /* Run one sync of manifest (JSON text) with the files named in send (their
- * content is their name), batch del (NULL: a whole sync). */
+ * content is their name), batch del (NULL: a whole sync); keep: two-way
+ * (sync_recv_keep_host_changes). */
 static void
-sync_once(const char *manifest, const char *const *send, const char *const *del)
+sync_once_keep(
+    const char *manifest, const char *const *send, const char *const *del, int keep)
 {
 	struct sync_scan *want = NULL;
 	struct sync_recv *r = NULL;
@@ -47,6 +53,8 @@ sync_once(const char *manifest, const char *const *send, const char *const *del)
 			d[i] = xstrdup(del[i]);
 		sync_recv_partial(r, d, n);
 	}
+	if (keep)
+		sync_recv_keep_host_changes(r);
 	for (size_t i = 0; send != NULL && send[i] != NULL; i++) {
 		size_t len = strlen(send[i]);
 
@@ -64,6 +72,12 @@ sync_once(const char *manifest, const char *const *send, const char *const *del)
 	cJSON_Delete(m);
 	cJSON_Delete(need);
 	cJSON_Delete(res);
+}
+
+static void
+sync_once(const char *manifest, const char *const *send, const char *const *del)
+{
+	sync_once_keep(manifest, send, del, 0);
 }
 
 /* A manifest entry for a file whose content is its path. */
@@ -186,5 +200,82 @@ TEST(a_batch_appends_to_the_journal_not_the_whole_index)
 	free(a);
 	free(c);
 	free(e);
+	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
+}
+
+/* The paths of a sync-pull answer's member name, joined by ' '. New. */
+static char *
+pulled(const cJSON *res, const char *name)
+{
+	const cJSON *e;
+	char *out = xstrdup(""), *next;
+
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(res, name)) {
+		const char *p = cJSON_IsArray(e) ? cJSON_GetArrayItem(e, 1)->valuestring
+						 : e->valuestring;
+
+		next = xasprintf("%s%s%s", out, *out ? " " : "", p);
+		free(out);
+		out = next;
+	}
+	return out;
+}
+
+TEST(the_host_changes_are_reported_once)
+{
+	char *a = entry("a"), *c = entry("c"), *m, *cause = NULL, *got;
+	cJSON *res = NULL;
+
+	ASSERT_INT_EQ(system("rm -rf " DIR " && mkdir -p " DIR), 0);
+	m = xasprintf("[%s,%s]", a, c);
+	sync_once(m, (const char *[]){ "a", "c", NULL }, NULL);
+	free(m);
+	ASSERT_INT_EQ(system("cd " DIR "/ws && echo new >a && rm c && echo g >g && "
+			     "mkdir out && echo o >out/o && echo out/ >.rdevignore && "
+			     "touch .rdev-sync-1-0"),
+	    0);
+	ASSERT_INT_EQ(
+	    sync_pull_changes(DIR "/ws", DIR "/index.json", 0, &res, &cause), 0);
+	got = pulled(res, "put");
+	ASSERT_STR_EQ(got, ".rdevignore a g"); /* (not out/, not a sync's temporary) */
+	free(got);
+	got = pulled(res, "drop");
+	ASSERT_STR_EQ(got, "c");
+	free(got);
+	ASSERT_STR_EQ(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(res, "data"), 1)
+			  ->valuestring,
+	    "bmV3Cg=="); /* "new\n" */
+	cJSON_Delete(res);
+	/* Reported once: the index has them now. */
+	ASSERT_INT_EQ(
+	    sync_pull_changes(DIR "/ws", DIR "/index.json", 0, &res, &cause), 0);
+	got = pulled(res, "put");
+	ASSERT_STR_EQ(got, "");
+	free(got);
+	got = pulled(res, "drop");
+	ASSERT_STR_EQ(got, "");
+	free(got);
+	cJSON_Delete(res);
+	free(a);
+	free(c);
+	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
+}
+
+TEST(two_way_keeps_a_host_change_as_a_conflict_file)
+{
+	char *a = entry("a"), *m;
+
+	ASSERT_INT_EQ(system("rm -rf " DIR " && mkdir -p " DIR), 0);
+	m = xasprintf("[%s]", a);
+	sync_once(m, (const char *[]){ "a", NULL }, NULL);
+	ASSERT_INT_EQ(system("echo host >" DIR "/ws/a"), 0);
+	sync_once_keep(m, (const char *[]){ "a", NULL }, (const char *[]){ NULL }, 1);
+	free(m);
+	ASSERT_INT_EQ(system("test \"$(cat " DIR "/ws/a)\" = a"), 0);
+	ASSERT_INT_EQ(system("test \"$(cat " DIR "/ws/a.rdev-conflict-*)\" = host"), 0);
+	ASSERT_INT_EQ(system("ls " DIR "/ws | grep -qE "
+			     "'^a\\.rdev-conflict-[0-9]{8}T[0-9]{6}Z$'"),
+	    0);
+	free(a);
 	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
 }

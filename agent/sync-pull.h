@@ -1,0 +1,35 @@
+/* sync-pull.h - the host's side of a two-way sync (docs/SYNC.md, "Two-way";
+ * docs/PROTOCOL.md, "sync-pull"): what changed in the host's copy of a
+ * workspace since a sync last wrote or reported it, with the contents.
+ *
+ * The host's copy is scanned whole (a stat per entry; a file is read only
+ * when its size, mtime or inode differ from the index's) with the ignore
+ * files found in it (the local folder's, synced) and compared with the
+ * agent's index (sync-index.h): an entry the index lacks or holds otherwise
+ * is "put" (a file with its bytes), an entry of the index gone from the
+ * host's copy is "dropped". What is reported goes into the index at once,
+ * so it is reported once: the index is then the state both sides agree on.
+ * The temporary files of a sync being received (".rdev-sync-*") are never
+ * reported.
+ *
+ * Ownership: *result is new.
+ */
+#ifndef RDEV_SYNC_PULL_H
+#define RDEV_SYNC_PULL_H
+
+#include <cjson/cJSON.h>
+
+#include "sync-back.h"
+
+/* At most SYNC_BACK_MAX_BYTES of file contents per answer ("more": ask
+ * again); a bigger file is left on the host ("tooLarge"). */
+
+/* The changes of folder since the index at index_path, scanned with flags
+ * (SYNC_SCAN_GIT, SYNC_SCAN_GITIGNORE): 0 with *result ({"put":MANIFEST,
+ * "data":[BASE64...] (one per file of put, in order),"drop":[PATH...],
+ * "tooLarge":[PATH...],"more":BOOL}), or -1 with *cause. The caller holds
+ * the workspace's sync lock. */
+int sync_pull_changes(const char *folder, const char *index_path, unsigned flags,
+    cJSON **result, char **cause);
+
+#endif

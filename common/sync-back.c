@@ -1,0 +1,373 @@
+/* sync-back.c - a two-way sync's changes from the host, applied locally
+ * (sync-back.h). */
+#include "sync-back.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "error.h"
+#include "proto-conn.h"
+#include "sync-ignore.h"
+#include "sync-scan.h"
+#include "xmalloc.h"
+
+/* What one answer's apply needs. */
+struct sync_back {
+	int root;
+	const char *rootpath;
+	const struct sync_scan *sent;
+	struct sync_scan *put; /* into sent: what now matches */
+	struct sync_back_stats *st;
+	unsigned seq;
+};
+
+/* The folder that holds rel under b's root, opened with O_NOFOLLOW on each
+ * component (made when missing): a descriptor to close (or b->root, not),
+ * and *leaf; -1 with errno. */
+static int
+sync_back_parent(struct sync_back *b, const char *rel, const char **leaf)
+{
+	const char *slash = strrchr(rel, '/'), *p, *end;
+	int fd = b->root, next;
+
+	*leaf = slash == NULL ? rel : slash + 1;
+	for (p = rel; slash != NULL && p < slash; p = end + 1) {
+		char *name;
+
+		end = memchr(p, '/', (size_t)(slash - p));
+		end = end == NULL ? slash : end;
+		name = xstrndup(p, (size_t)(end - p));
+		if (mkdirat(fd, name, 0755) != 0 && errno != EEXIST)
+			next = -1;
+		else
+			next = openat(
+			    fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		free(name);
+		if (fd != b->root)
+			close(fd);
+		if (next < 0)
+			return -1;
+		fd = next;
+	}
+	return fd;
+}
+
+static void
+sync_back_close(const struct sync_back *b, int fd)
+{
+	if (fd >= 0 && fd != b->root)
+		close(fd);
+}
+
+/* Does the local entry at rel match e: the same type and content (a file
+ * whose size, mtime and inode differ is hashed)? Gone matches NULL. */
+static int
+sync_back_matches(struct sync_back *b, const char *rel, const struct sync_entry *e)
+{
+	char target[4097], hash[SYNC_HASH_HEX + 1];
+	struct stat sb;
+	ssize_t n;
+	int fd;
+
+	if (fstatat(b->root, rel, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+		return e == NULL && errno == ENOENT;
+	if (e == NULL)
+		return 0;
+	if (e->type == 'd')
+		return S_ISDIR(sb.st_mode);
+	if (e->type == 'l') {
+		if (!S_ISLNK(sb.st_mode) ||
+		    (n = readlinkat(b->root, rel, target, sizeof target - 1)) < 0)
+			return 0;
+		target[n] = '\0';
+		return strcmp(target, e->link) == 0;
+	}
+	if (!S_ISREG(sb.st_mode) || sb.st_size != e->size)
+		return 0;
+	if ((long long)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec ==
+		e->mtime_ns &&
+	    sb.st_ino == e->ino)
+		return 1;
+	if ((fd = openat(b->root, rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return 0;
+	n = sync_hash_fd(fd, hash);
+	close(fd);
+	return n == 0 && strcmp(hash, e->hash) == 0;
+}
+
+/* Write e (its bytes data, len) at rel: a temporary name in the folder,
+ * renamed over rel. 0, or -1 with *cause. */
+static int
+sync_back_write(struct sync_back *b, const char *rel, const struct sync_entry *e,
+    const unsigned char *data, size_t len, char **cause)
+{
+	const char *leaf;
+	char *tmp;
+	size_t off = 0;
+	ssize_t n;
+	int dfd = sync_back_parent(b, rel, &leaf), fd = -1, rc = -1;
+
+	if (dfd < 0)
+		return error_set_errno(cause, errno, "%s/%s", b->rootpath, rel);
+	tmp = xasprintf(".rdev-back-%ld-%u", (long)getpid(), b->seq++);
+	if (e->type == 'l')
+		rc = symlinkat(e->link, dfd, tmp);
+	else if ((fd = openat(
+		      dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, e->mode)) >= 0) {
+		while (off < len && (n = write(fd, data + off, len - off)) > 0)
+			off += (size_t)n;
+		rc = off == len && fchmod(fd, e->mode) == 0 ? 0 : -1;
+		rc = close(fd) != 0 ? -1 : rc;
+	}
+	if (rc == 0 && (rc = renameat(dfd, tmp, dfd, leaf)) == 0) {
+		sync_back_close(b, dfd);
+		free(tmp);
+		return 0;
+	}
+	error_set_errno(cause, errno, "%s/%s", b->rootpath, rel);
+	unlinkat(dfd, tmp, 0);
+	sync_back_close(b, dfd);
+	free(tmp);
+	return -1;
+}
+
+/* rel's entry as on disk now (e's type and mode, the local stat) into
+ * b->put: sent says so from here on. */
+static void
+sync_back_record(struct sync_back *b, const char *rel, const struct sync_entry *e)
+{
+	struct sync_entry *p = &b->put->v[b->put->n++];
+	struct stat sb;
+
+	*p = *e;
+	p->path = xstrdup(rel);
+	p->link = e->link != NULL ? xstrdup(e->link) : NULL;
+	if (e->type == 'f' && fstatat(b->root, rel, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
+		p->mtime_ns =
+		    (long long)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec;
+		p->ino = sb.st_ino;
+	}
+}
+
+static void
+sync_back_line(struct sync_back *b, char *line)
+{
+	if (b->st->lines != NULL)
+		cJSON_AddItemToArray(b->st->lines, cJSON_CreateString(line));
+	free(line);
+}
+
+char *
+sync_back_conflict_name(int dfd, const char *rel)
+{
+	char stamp[32], *name = NULL;
+	time_t now = time(NULL);
+	struct tm tm;
+	struct stat sb;
+
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+	for (int i = 1;; i++) {
+		free(name);
+		name = i == 1 ? xasprintf("%s" SYNC_BACK_CONFLICT "%s", rel, stamp)
+			      : xasprintf("%s" SYNC_BACK_CONFLICT "%s-%d", rel, stamp, i);
+		if (fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+			return name;
+	}
+}
+
+/* The host's version of rel (a file changed on both sides) saved as
+ * rel.rdev-conflict-TIME. 0, or -1 with *cause. */
+static int
+sync_back_conflict(struct sync_back *b, const char *rel, const struct sync_entry *e,
+    const unsigned char *data, size_t len, char **cause)
+{
+	char *name = sync_back_conflict_name(b->root, rel);
+
+	if (sync_back_write(b, name, e, data, len, cause) != 0) {
+		free(name);
+		return -1;
+	}
+	b->st->conflicts++;
+	sync_back_line(
+	    b, xasprintf("conflict %s: the host's version saved as %s", rel, name));
+	free(b->st->last_conflict);
+	b->st->last_conflict = name;
+	return 0;
+}
+
+/* Is rel left out by ig (itself or a folder on its way)? */
+static int
+sync_back_ignored(const struct sync_ignore *ig, const char *rel, int is_dir)
+{
+	char *p = xstrdup(rel), *s;
+	int out = 0;
+
+	if (ig == NULL) {
+		free(p);
+		return 0;
+	}
+	for (s = p; !out && (s = strchr(s, '/')) != NULL; *s++ = '/') {
+		*s = '\0';
+		out = sync_ignore_match(ig, p, 1);
+	}
+	out = out || sync_ignore_match(ig, rel, is_dir);
+	free(p);
+	return out;
+}
+
+/* Apply one put entry e with its bytes (files). 0, or -1 with *cause. */
+static int
+sync_back_put(struct sync_back *b, const struct sync_entry *e, const unsigned char *data,
+    size_t len, char **cause)
+{
+	const struct sync_entry *was = sync_scan_find(b->sent, e->path);
+	const char *leaf;
+	int dfd;
+
+	if (sync_back_matches(b, e->path, e)) {
+		sync_back_record(b, e->path, e); /* (the same on both sides) */
+		return 0;
+	}
+	if (!sync_back_matches(b, e->path, was)) /* changed here too */
+		return e->type == 'f'
+		    ? sync_back_conflict(b, e->path, e, data, len, cause)
+		    : 0;
+	if (e->type == 'd') {
+		if ((dfd = sync_back_parent(b, e->path, &leaf)) < 0 ||
+		    (mkdirat(dfd, leaf, e->mode | 0700) != 0 && errno != EEXIST)) {
+			sync_back_close(b, dfd);
+			return error_set_errno(
+			    cause, errno, "%s/%s", b->rootpath, e->path);
+		}
+		sync_back_close(b, dfd);
+	} else if (sync_back_write(b, e->path, e, data, len, cause) != 0)
+		return -1;
+	sync_back_record(b, e->path, e);
+	b->st->pulled++;
+	sync_back_line(b, xasprintf("pulled %s", e->path));
+	return 0;
+}
+
+/* Delete rel (the host deleted it) unless changed here since. */
+static void
+sync_back_drop(struct sync_back *b, const char *rel)
+{
+	const struct sync_entry *was = sync_scan_find(b->sent, rel);
+
+	if (was == NULL || !sync_back_matches(b, rel, was))
+		return; /* (changed here: the local version stays, and goes back) */
+	if (unlinkat(b->root, rel, was->type == 'd' ? AT_REMOVEDIR : 0) != 0)
+		return; /* (a folder with files made here: kept) */
+	b->st->removed++;
+	sync_back_line(b, xasprintf("removed %s", rel));
+}
+
+/* Apply an answer of sync-pull. 0, or -1 with *cause. */
+static int
+sync_back_apply(struct sync_back *b, const cJSON *answer, const struct sync_ignore *ig,
+    char ***drop, size_t *ndrop, char **cause)
+{
+	const cJSON *data = cJSON_GetObjectItemCaseSensitive(answer, "data"), *d;
+	struct sync_scan *put = NULL;
+	unsigned char *bytes;
+	size_t len, i;
+	int rc = 0;
+
+	if (sync_scan_from_manifest(
+		cJSON_GetObjectItemCaseSensitive(answer, "put"), &put, cause) != 0 ||
+	    sync_paths_from_json(cJSON_GetObjectItemCaseSensitive(answer, "drop"), drop,
+		ndrop, cause) != 0) {
+		sync_scan_free(put);
+		return -1;
+	}
+	b->put->v = xcalloc(put->n + 1, sizeof *b->put->v);
+	d = cJSON_IsArray(data) ? data->child : NULL;
+	for (i = 0; rc == 0 && i < put->n; i++) {
+		const struct sync_entry *e = &put->v[i];
+
+		bytes = NULL;
+		len = 0;
+		if (e->type == 'f') {
+			if (!cJSON_IsString(d)) {
+				rc = error_set(
+				    cause, "sync-pull: no bytes for '%s'", e->path);
+				break;
+			}
+			bytes = xmalloc(strlen(d->valuestring) + 1);
+			if (sodium_base642bin(bytes, strlen(d->valuestring) + 1,
+				d->valuestring, strlen(d->valuestring), NULL, &len, NULL,
+				sodium_base64_VARIANT_ORIGINAL) != 0 ||
+			    (long long)len != e->size)
+				rc = error_set(
+				    cause, "sync-pull: bad bytes for '%s'", e->path);
+			d = d->next;
+		}
+		if (rc == 0 && !sync_back_ignored(ig, e->path, e->type == 'd'))
+			rc = sync_back_put(b, e, bytes, len, cause);
+		free(bytes);
+	}
+	/* Children before their folders. */
+	for (i = *ndrop; rc == 0 && i-- > 0;)
+		if (!sync_back_ignored(ig, (*drop)[i], 0))
+			sync_back_drop(b, (*drop)[i]);
+	sync_scan_free(put);
+	return rc;
+}
+
+int
+sync_back(struct proto_conn *c, int id, const char *root, const char *name,
+    unsigned flags, const struct sync_ignore *ig, struct sync_scan **sent,
+    struct sync_back_stats *st, char **cause)
+{
+	struct sync_back b = { .rootpath = root, .sent = *sent, .st = st };
+	cJSON *req = cJSON_CreateObject(), *answer = NULL;
+	const cJSON *v;
+	char **drop = NULL;
+	size_t ndrop = 0;
+	int rc = -1;
+
+	st->more = 0;
+	cJSON_AddNumberToObject(req, "id", id);
+	cJSON_AddStringToObject(req, "op", "sync-pull");
+	cJSON_AddStringToObject(req, "name", name);
+	cJSON_AddNumberToObject(
+	    req, "flags", flags & (SYNC_SCAN_GIT | SYNC_SCAN_GITIGNORE));
+	if (proto_conn_request(c, req, NULL, NULL, &answer, NULL, cause) != 0)
+		return -1;
+	if ((b.root = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		cJSON_Delete(answer);
+		return error_set_errno(cause, errno, "%s", root);
+	}
+	b.put = xcalloc(1, sizeof *b.put);
+	rc = sync_back_apply(&b, answer, ig, &drop, &ndrop, cause);
+	/* What was applied is in sent, even when a later entry failed. */
+	if (ndrop > 0)
+		qsort(drop, ndrop, sizeof *drop, sync_path_cmp);
+	sync_scan_apply(sent, b.put, drop, ndrop);
+	v = cJSON_GetObjectItemCaseSensitive(answer, "tooLarge");
+	st->too_large += cJSON_GetArraySize(v);
+	st->more = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(answer, "more"));
+	for (size_t i = 0; i < ndrop; i++)
+		free(drop[i]);
+	free(drop);
+	close(b.root);
+	cJSON_Delete(answer);
+	return rc;
+}
+
+void
+sync_back_stats_clear(struct sync_back_stats *st)
+{
+	free(st->last_conflict);
+	cJSON_Delete(st->lines);
+	memset(st, 0, sizeof *st);
+}

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# sync-two-way.sh - `rdev up HOST: ./app --sync --two-way`: what the
+# container writes in the workspace comes back to the local folder (a file
+# made, changed, deleted; ignored paths stay on the host) and is not sent
+# back; local edits still go out; a file changed on both sides keeps the
+# local version on both sides and the host's is saved locally as
+# NAME.rdev-conflict-YYYYMMDDTHHMMSSZ, counted in status. The conflict is
+# made deterministic by editing both sides while no broker runs: the broker
+# that resumes the sync (its --two-way kept in the state file) finds both.
+. "$(dirname "$0")/../rig/lib.sh"
+rig_require_docker
+rig_remote_host tw
+watcher= folder=
+trap '[ -z "$watcher" ] || kill "$watcher" 2>/dev/null; rig_remote_cleanup ${folder:+"${folder#"$home"/}"}' EXIT
+
+app=$TEST_TMP/app
+mkdir -p "$app"
+cat >"$app/.devcontainer.json" <<JSON
+{ "image": "$RDEV_RIG_IMAGE_BOOKWORM_DEV", "updateRemoteUserUID": false }
+JSON
+echo 'build/' >"$app/.rdevignore"
+echo one >"$app/f.txt"
+echo bye >"$app/gone.txt"
+
+rig_sync_up "$app" --sync --two-way
+has() { [ "$(in_ctr cat "$1" 2>/dev/null)" = "$2" ]; }
+here() { [ "$(cat "$app/$1" 2>/dev/null)" = "$2" ]; }
+sync_json() { broker status --json | jq -c '.syncs[0]'; }
+
+rdev exec "$name:" "$app" -- sh -c 'mkdir -p build gen && echo o >build/out.o && echo x >gen/gen.txt' ||
+	fail "rdev exec"
+EVENTUALLY_SECONDS=10 eventually "a file made in the container appears locally" here gen/gen.txt x
+check "... written whole (no temporary file left)" sh -c "! ls -a '$app' '$app/gen' | grep -q rdev-back"
+check "an ignored path stays on the host" test ! -e "$app/build"
+sent=$(sync_json | jq .sent)
+in_ctr rm gone.txt
+EVENTUALLY_SECONDS=10 eventually "a delete in the container removes the local file" test ! -e "$app/gone.txt"
+in_ctr sh -c 'echo x2 >gen/gen.txt'
+EVENTUALLY_SECONDS=10 eventually "a change in the container comes back" here gen/gen.txt x2
+check_eq "what came back is not sent again" "$(sync_json | jq .sent)" "$sent"
+echo two >"$app/f.txt"
+EVENTUALLY_SECONDS=5 eventually "a local edit still goes out" has f.txt two
+check_eq "status: two-way, files back, no conflict" \
+	"$(sync_json | jq -r '"\(.twoWay) \(.pulled >= 2) \(.removedHere) \(.conflicts)"')" "true true 1 0"
+
+# Both sides change f.txt while no broker runs; the next one resumes the
+# sync (two-way still) and finds both.
+broker stop >/dev/null
+in_ctr sh -c 'echo remote >f.txt'
+echo local >"$app/f.txt"
+rdev status "$name:" "$app" >"$TEST_TMP/status.txt" 2>&1 || true
+conflict_file() { ls "$app" | grep -E '^f\.txt\.rdev-conflict-[0-9]{8}T[0-9]{6}Z$'; }
+EVENTUALLY_SECONDS=10 eventually "a file changed on both sides: a conflict file here" conflict_file
+cf=$(conflict_file)
+check_eq "... holding the host's version" "$(cat "$app/$cf")" remote
+check_eq "... the local file keeps the local version" "$(cat "$app/f.txt")" local
+EVENTUALLY_SECONDS=5 eventually "... which the host gets" has f.txt local
+check_eq "the broker's status counts it" \
+	"$(sync_json | jq -r '"\(.twoWay) \(.conflicts) \(.lastConflict)"')" "true 1 $cf"
+check "rdev status prints it" sh -c \
+	"'$RDEV_BIN_DIR/rdev' status '$name:' '$app' | grep -q '^  conflicts 1 (the last: $cf)'"
+check "the broker's log tells it" grep -q "conflict f.txt: the host's version saved as $cf" \
+	"$RDEV_RUNTIME_DIR/broker.log"
+
+# The same in the foreground: `rdev sync --watch --two-way` prints what
+# comes back.
+rdev sync --stop "$name:" "$app" >/dev/null
+rc=0
+rdev sync "$name:" "$app" --two-way >/dev/null 2>&1 || rc=$?
+check_eq "--two-way without --watch is refused (usage)" "$rc" 2
+"$RDEV_BIN_DIR/rdev" sync "$name:" "$app" --watch --two-way >"$TEST_TMP/w.out" 2>"$TEST_TMP/w.err" &
+watcher=$!
+watching() { grep -q "watching" "$TEST_TMP/w.err"; }
+eventually "rdev sync --watch --two-way watches" watching
+in_ctr sh -c 'echo w >w.txt'
+pulled() { here w.txt w && grep -qx "pulled w.txt" "$TEST_TMP/w.out"; }
+EVENTUALLY_SECONDS=10 eventually "... brings back a file made in the container, and says so" pulled
+kill -INT "$watcher"
+wait "$watcher" || fail "the watcher ended with $?"
+watcher=
+
+rdev down "$name:" "$app" >/dev/null 2>&1 || fail "rdev down"
+finish
