@@ -15,7 +15,14 @@
  * to the size before and stays there, trying again after 16 windows' worth:
  * a channel's window is what its path needs, not the most it may have (at
  * 0 ms an 8 MiB window made some downloads several times slower,
- * docs/SSH-WINDOWS.md). It is topped up to its size each time an eighth of
+ * docs/SSH-WINDOWS.md). A rate is of bytes received from the peer
+ * (delivered plus what the link holds), over a span whose clock runs from
+ * one judgement to the next: counted as delivered, bytes that waited for a
+ * client's pause were counted while the pause was not, which made a 1.28 MB
+ * window look twice as fast as it can be and settled some links there
+ * (docs/SSH-WINDOWS.md, "The rate check that settled low"). After a
+ * doubling the clock starts once the old size's worth has come (what was
+ * in flight on the old credit). It is topped up to its size each time an eighth of
  * it was delivered (CHAN_WINDOW_TOPUP_PARTS): topped up only at half, the
  * peer sent half a window, waited for the adjust a round trip, and about
  * half the window was in flight (docs/SSH-WINDOWS.md, "Where the rest of
@@ -52,9 +59,12 @@ struct chan_window {
 	uint32_t before;      /* its size before the last doubling */
 	int warm;	      /* the first two windows were let pass */
 	int settled;	      /* a doubling did not pay (or the cap): stay */
+	int clock;	      /* the span's clock runs (from clock_at, grow_us) */
 	uint64_t since_grant; /* delivered since the last top-up */
-	uint64_t since_grow;  /* delivered since the last judgement */
-	long long grow_us;    /* when since_grow started counting */
+	uint64_t delivered;   /* delivered in all */
+	uint64_t clock_from;  /* until this is received, the clock waits */
+	uint64_t clock_at;    /* received when the clock started */
+	long long grow_us;    /* when it started */
 	uint64_t rate;	      /* bytes/s at the size before (0: none yet) */
 	uint64_t measured;    /* bytes/s in the last judgement (for logs) */
 };
@@ -64,7 +74,9 @@ void chan_window_init(struct chan_window *w, long long now_us);
 /* n bytes of the channel's data were delivered to the client. */
 void chan_window_delivered(struct chan_window *w, size_t n, long long now_us);
 /* The size to top the window up to now (the caller asks libssh for it), or
- * 0 when no top-up is due. Counts the top-up as done. */
-uint32_t chan_window_due(struct chan_window *w, long long now_us);
+ * 0 when no top-up is due. Counts the top-up as done. held: the channel's
+ * bytes received and not yet delivered (the link's buffer; called while
+ * libssh holds none of them). */
+uint32_t chan_window_due(struct chan_window *w, size_t held, long long now_us);
 
 #endif

@@ -461,7 +461,7 @@ host_link_top_up(struct host_session *h, struct host_link *l)
 	/* (a stream of the agent session has its own credits: host-mux.c) */
 	if (l->ch == NULL || l->state != HOST_LINK_OPEN || l->backlog ||
 	    l->down != HOST_LINK_DOWN_OPEN ||
-	    (size = chan_window_due(&l->win, clock_now_us())) == 0)
+	    (size = chan_window_due(&l->win, buf_len(l->to_cli), clock_now_us())) == 0)
 		return;
 	if (size != l->win_logged) {
 		log_debug("%s: link %u: receive window %u bytes (judged at %llu "
