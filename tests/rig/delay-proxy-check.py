@@ -4,7 +4,7 @@ of its own (no rig needed; e2e/rig-delay runs it).
 
     delay-proxy-check.py pingpong RTT_MS ROUNDS
         1-byte round trips through a proxy of RTT_MS; prints
-        "pingpong RTT_MS min=MS p50=MS max=MS connect=MS" (connect: the
+        "pingpong RTT_MS min=MS p50=MS p99=MS max=MS connect=MS" (connect: the
         connect until the first echo, which pays the proxy's one-RTT
         connect and one round trip)
     delay-proxy-check.py bulk RTT_MS BYTES
@@ -139,8 +139,9 @@ def pingpong(rtt_ms, rounds):
     finally:
         proxy.close()
     times.sort()
-    print("pingpong %s min=%s p50=%s max=%s connect=%s" % (
-        rtt_ms, ms(times[0]), ms(times[len(times) // 2]), ms(times[-1]), ms(first)))
+    print("pingpong %s min=%s p50=%s p99=%s max=%s connect=%s" % (
+        rtt_ms, ms(times[0]), ms(times[len(times) // 2]),
+        ms(times[min(len(times) - 1, -(-len(times) * 99 // 100) - 1)]), ms(times[-1]), ms(first)))
 
 
 def transfer(port, n):
