@@ -47,13 +47,14 @@ void
 host_connect_add(struct host_session *h, struct host_job *j)
 {
 	const char *ws = json_get_string(j->req, "workspace");
-	const cJSON *pj = cJSON_GetObjectItemCaseSensitive(j->req, "port");
+	const cJSON *pj = cJSON_GetObjectItemCaseSensitive(j->req, "containerPort");
 	struct host_forward *f;
 	struct host_link *l;
 
 	if (ws == NULL || !cJSON_IsNumber(pj) || pj->valueint < 1 ||
 	    pj->valueint > 65535) {
-		host_send_error(j->fd, j->request_id, "connect needs workspace and port");
+		host_send_error(
+		    j->fd, j->request_id, "connect needs workspace and containerPort");
 		close(j->fd);
 	} else {
 		f = host_connect_forward(h, j->req, ws, pj->valueint);

@@ -668,7 +668,7 @@ void host_forward_remove(struct host_session *h, struct host_job *j);
 int host_forward_open_next(struct host_session *h, struct host_link *l);
 
 /* host-connect.c */
-/* A "connect" request ({"workspace","config","idLabels","hint","port"}):
+/* A "connect" request ({"workspace","config","idLabels","hint","containerPort"}):
  * its client becomes a forwarded connection to that container port,
  * answered once open (host_connect_answer); j is consumed. */
 void host_connect_add(struct host_session *h, struct host_job *j);

@@ -248,6 +248,8 @@ ssh_proxy_run(int fd, ssh_key key, struct proto_conn *c, int first_id,
 		fatal("ssh_event");
 	for (;;) {
 		ssh_proxy_watch_agent(&p);
+		LIST_FOREACH(pc, &p.chans, entry)
+			ssh_proxy_tcp_watch(pc);
 		if (ssh_event_dopoll(p.ev, 1000) == SSH_ERROR &&
 		    !(ssh_get_status(p.s) & (SSH_CLOSED | SSH_CLOSED_ERROR))) {
 			error_set(cause, "%s", ssh_get_error(p.s));
@@ -258,6 +260,7 @@ ssh_proxy_run(int fd, ssh_key key, struct proto_conn *c, int first_id,
 			next = LIST_NEXT(pc, entry);
 			if (!pc->client_closed)
 				ssh_proxy_flow_pull(pc);
+			ssh_proxy_tcp_step(pc);
 			if (ssh_proxy_flow_flush(pc) != 0) {
 				error_set(cause, "%s", ssh_get_error(p.s));
 				goto out;
