@@ -22,6 +22,7 @@
 #include "error.h"
 #include "log.h"
 #include "proto-conn.h"
+#include "ssh-ciphers.h"
 #include "xmalloc.h"
 
 void
@@ -201,6 +202,14 @@ ssh_proxy_accept(struct ssh_proxy *p, int fd, ssh_key key, char **cause)
 	if (ssh_bind_options_set(b, SSH_BIND_OPTIONS_IMPORT_KEY, key) != SSH_OK) {
 		ssh_key_free(key);
 		error_set(cause, "cannot use the host key: %s", ssh_get_error(b));
+		goto out;
+	}
+	/* (the client's order decides: ssh-config gives ssh the same) */
+	if (ssh_bind_options_set(b, SSH_BIND_OPTIONS_CIPHERS_C_S, RDEV_SSH_CIPHERS) !=
+		SSH_OK ||
+	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_CIPHERS_S_C, RDEV_SSH_CIPHERS) !=
+		SSH_OK) {
+		error_set(cause, "cannot set the ciphers: %s", ssh_get_error(b));
 		goto out;
 	}
 	if (ssh_bind_accept_fd(b, p->s, fd) != SSH_OK) {
