@@ -58,14 +58,9 @@ host_connect_add(struct host_session *h, struct host_job *j)
 		close(j->fd);
 	} else {
 		f = host_connect_forward(h, j->req, ws, pj->valueint);
-		l = host_link_new(h, j->fd, NULL, FORWARD_CONN_BUFFER);
-		l->fwd = f;
+		l = host_forward_link(h, f, j->fd);
 		l->request_id = j->request_id;
 		l->connect = 1;
-		pthread_mutex_lock(&h->lock);
-		f->fw.connections++;
-		f->fw.active++;
-		pthread_mutex_unlock(&h->lock);
 		if (host_forward_open_next(h, l) != 0)
 			host_link_kill(l);
 	}

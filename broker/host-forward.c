@@ -270,15 +270,23 @@ host_forward_accept(
 			continue;
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-		l = host_link_new(h, fd, NULL, FORWARD_CONN_BUFFER);
-		l->fwd = f;
-		pthread_mutex_lock(&h->lock);
-		f->fw.connections++;
-		f->fw.active++;
-		pthread_mutex_unlock(&h->lock);
+		l = host_forward_link(h, f, fd);
 		if (host_forward_open_next(h, l) != 0)
 			host_link_kill(l);
 	}
+}
+
+struct host_link *
+host_forward_link(struct host_session *h, struct host_forward *f, int fd)
+{
+	struct host_link *l = host_link_new(h, fd, NULL, FORWARD_CONN_BUFFER);
+
+	l->fwd = f;
+	pthread_mutex_lock(&h->lock);
+	f->fw.connections++;
+	f->fw.active++;
+	pthread_mutex_unlock(&h->lock);
+	return l;
 }
 
 void

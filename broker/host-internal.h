@@ -662,6 +662,10 @@ void host_forward_add(struct host_session *h, struct host_job *j);
 /* Answer an "unforward" job; j stays the caller's. */
 void host_forward_remove(struct host_session *h, struct host_job *j);
 
+/* A new link of f for client fd (taken), counted as f's connection; its
+ * open is the caller's to start (host_forward_open_next). Borrowed. */
+struct host_link *host_forward_link(
+    struct host_session *h, struct host_forward *f, int fd);
 /* Open l's channel the way its forward's connections go now: direct when
  * due (a server on the container address), else the relay (or the
  * service). 0, or -1 when the open cannot be sent. */
