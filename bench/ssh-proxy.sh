@@ -11,10 +11,14 @@
 #
 # A rig host (an sshd on loopback), ~/ws on it brought up with `rdev up`,
 # bench/xfer-server.pl in the container on 127.0.0.1 (both paths reach it
-# through the container's relay). A private broker; not part of ctest/CI.
+# through the container's relay; RDEV_BENCH_BIND=0.0.0.0: on all addresses,
+# which both reach straight at the container's address). A private broker;
+# not part of ctest/CI.
 #
 #   bench/ssh-proxy.sh
 #   RDEV_BENCH_BUILD=dir RDEV_BENCH_NO_BUILD=1   use an existing build
+#   RDEV_BENCH_CIPHER=aes128-gcm@openssh.com     ssh -L's cipher (-c; default:
+#                                                ssh's own choice, chacha20)
 #
 # Exits 0 even when a goal is missed (a benchmark reports, it does not gate).
 set -euo pipefail
@@ -26,6 +30,8 @@ runs=${RDEV_BENCH_RUNS:-9}
 tp_runs=${RDEV_BENCH_TP_RUNS:-3}
 bytes=${RDEV_BENCH_FWD_BYTES:-1000000000}
 image=${RDEV_BENCH_IMAGE:-rdev-test/bookworm-dev:r1}
+bind=${RDEV_BENCH_BIND:-127.0.0.1}
+cipher=${RDEV_BENCH_CIPHER:-}
 host=${RDEV_BENCH_HOST:-spb$(($$ % 10000))}
 rig=$src/tests/rig/rig.sh
 client=$src/bench/forward_client.py
@@ -97,10 +103,10 @@ echo "ratio $r (goal <= 0.5): $(verdict "$r" 0.5 le)"
 # --- 2. throughput: ssh -L via the proxy and rdev forward ---------------------
 port=7001
 docker exec -i "$cid" sh -c 'cat > /tmp/rdev-bench-xfer.pl' <"$src/bench/xfer-server.pl"
-docker exec -d "$cid" perl /tmp/rdev-bench-xfer.pl "$port" 127.0.0.1
+docker exec -d "$cid" perl /tmp/rdev-bench-xfer.pl "$port" "$bind"
 base=$(bash "$rig" ports 2 $$)
 lp=$base lf=$((base + 1))
-sshp -N -o ExitOnForwardFailure=yes -L "127.0.0.1:$lp:127.0.0.1:$port" rdev-bench &
+sshp -N -o ExitOnForwardFailure=yes ${cipher:+-c "$cipher"} -L "127.0.0.1:$lp:127.0.0.1:$port" rdev-bench &
 ssh_pid=$!
 rdev forward "$host:~/ws" "$lf:$port" </dev/null >/dev/null 2>"$tmp/fwd.err" ||
 	{ cat "$tmp/fwd.err" >&2; exit 1; }
@@ -111,7 +117,7 @@ for a in $lp $lf; do
 	done
 done
 echo
-echo "=== throughput: $bytes bytes downloaded, $tp_runs rounds, interleaved (load $(load)) ==="
+echo "=== throughput: $bytes bytes downloaded, $tp_runs rounds, interleaved (server on $bind, ssh -L cipher ${cipher:-default}; load $(load)) ==="
 : >"$tmp/tp.proxy"
 : >"$tmp/tp.forward"
 for ((i = 0; i < tp_runs; i++)); do
@@ -126,3 +132,6 @@ echo "ssh -L via the proxy:  median $tpp MB/s"
 echo "rdev forward:          median $tpf MB/s"
 echo "ratio $r (goal >= 0.8): $(verdict "$r" 0.8 ge)"
 echo "load at the end: $(load)"
+# How the broker routed the proxy's connections (a broker with "connect")
+"$build/rdev-broker" status --json 2>/dev/null |
+	jq -c '[.sessions[].connects[]? | {port, direct, relayed}]' 2>/dev/null || true

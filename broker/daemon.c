@@ -423,8 +423,12 @@ broker_conn_frame(struct broker_conn *c, const struct proto_frame *f)
 		/* this machine's engine: answered on this thread, no SSH */
 		local_host_request(c->b->local, c->fd, id->valueint, msg);
 		rc = 2;
+	} else if (strcmp(op->valuestring, "connect") == 0 && local_host_is_for(msg)) {
+		broker_conn_reply(c, id->valueint, NULL,
+		    "connect is for a host's containers, not this machine's engine");
 	} else if (strcmp(op->valuestring, "forward") == 0 ||
-	    strcmp(op->valuestring, "unforward") == 0) {
+	    strcmp(op->valuestring, "unforward") == 0 ||
+	    strcmp(op->valuestring, "connect") == 0) {
 		rc = broker_op_host(c, id->valueint, msg, 0) ? 2 : 1;
 	} else if (strcmp(op->valuestring, "pool-probe") == 0) {
 		/* answered by the probe, when its hosts have answered */

@@ -30,8 +30,6 @@ host_forward_take_target(
 	return 0;
 }
 
-static int host_forward_open_next(struct host_session *h, struct host_link *l);
-
 /* The agent's answer to f's relay request (host_call_done_fn). */
 static void
 host_forward_resolved(
@@ -57,6 +55,8 @@ host_forward_resolved(
 	LIST_FOREACH(l, &h->links, entry) {
 		if (l->fwd != f || l->state != HOST_LINK_RESOLVING)
 			continue;
+		if (cause != NULL)
+			host_connect_answer(l, NULL, cause);
 		if (cause != NULL || host_forward_open_next(h, l) != 0)
 			host_link_kill(l); /* the client sees its connection closed */
 	}
@@ -161,9 +161,7 @@ host_forward_open_start(struct host_session *h, struct host_link *l, int direct)
 	return 0;
 }
 
-/* Open l's channel the way f's connections go now: direct when due (a
- * server on the container address), else the relay (or the service). */
-static int
+int
 host_forward_open_next(struct host_session *h, struct host_link *l)
 {
 	struct host_forward *f = l->fwd;
@@ -192,6 +190,7 @@ host_forward_open_progress(struct host_session *h, struct host_link *l)
 			pthread_mutex_lock(&h->lock);
 			f->fw.direct++;
 			pthread_mutex_unlock(&h->lock);
+			host_connect_answer(l, "direct", NULL);
 			host_link_set_state(l, HOST_LINK_OPEN);
 			return;
 		}
@@ -271,15 +270,23 @@ host_forward_accept(
 			continue;
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-		l = host_link_new(h, fd, NULL, FORWARD_CONN_BUFFER);
-		l->fwd = f;
-		pthread_mutex_lock(&h->lock);
-		f->fw.connections++;
-		f->fw.active++;
-		pthread_mutex_unlock(&h->lock);
+		l = host_forward_link(h, f, fd);
 		if (host_forward_open_next(h, l) != 0)
 			host_link_kill(l);
 	}
+}
+
+struct host_link *
+host_forward_link(struct host_session *h, struct host_forward *f, int fd)
+{
+	struct host_link *l = host_link_new(h, fd, NULL, FORWARD_CONN_BUFFER);
+
+	l->fwd = f;
+	pthread_mutex_lock(&h->lock);
+	f->fw.connections++;
+	f->fw.active++;
+	pthread_mutex_unlock(&h->lock);
+	return l;
 }
 
 void

@@ -36,6 +36,8 @@
  * - A parked forward request (on h->parked, forward.h) owns its fd and
  *   answer until host_forward_parked_check sends it; host_serve's end
  *   answers them all.
+ * - A "connect" request's forward (on h->connects, no listeners) is the
+ *   session's until host_connects_free.
  * - A host_forward (on h->forwards) owns its listeners and strings; it is
  *   freed by host_forward_reap once marked gone, or by host_session_free.
  *   The relay forward of a host_auto is owned by that host_auto and is on no
@@ -279,6 +281,9 @@ struct host_link {
 	 * the client's request, answered then */
 	struct host_agent_opener *agent_open;
 	int request_id;
+	/* a "connect" request's link (host-connect.c) not answered yet: its
+	 * answer goes once the channel is open, ahead of the server's bytes */
+	int connect;
 	/* Instead of ch: a stream of the agent session (host-mux.c) */
 	struct host_mux_chan *mx;
 	/* The client socket's event (host-watch.c) and what it waits for. */
@@ -370,6 +375,9 @@ struct host_session {
 	struct forward_parked_list parked; /* forward requests waiting for resolves */
 	struct host_links links;
 	struct host_forwards forwards; /* changed under lock (status reads) */
+	/* "connect" requests' forwards, no listeners (host-connect.c; under
+	 * lock as forwards) */
+	struct host_forwards connects;
 	struct host_autos autos;
 	/* listings' channels given up while their open was not answered: closed
 	 * once it is (a close before would name the peer's channel 0) */
@@ -653,6 +661,28 @@ struct forward *host_forward_make_fn(void *arg, const char *ws, const char *conf
 void host_forward_add(struct host_session *h, struct host_job *j);
 /* Answer an "unforward" job; j stays the caller's. */
 void host_forward_remove(struct host_session *h, struct host_job *j);
+
+/* A new link of f for client fd (taken), counted as f's connection; its
+ * open is the caller's to start (host_forward_open_next). Borrowed. */
+struct host_link *host_forward_link(
+    struct host_session *h, struct host_forward *f, int fd);
+/* Open l's channel the way its forward's connections go now: direct when
+ * due (a server on the container address), else the relay (or the
+ * service). 0, or -1 when the open cannot be sent. */
+int host_forward_open_next(struct host_session *h, struct host_link *l);
+
+/* host-connect.c */
+/* A "connect" request ({"workspace","config","idLabels","hint","containerPort"}):
+ * its client becomes a forwarded connection to that container port,
+ * answered once open (host_connect_answer); j is consumed. */
+void host_connect_add(struct host_session *h, struct host_job *j);
+/* Answer l's "connect" request (once; nothing for another link): the route
+ * taken ("direct", "relay") ahead of the server's bytes, or error. */
+void host_connect_answer(struct host_link *l, const char *route, const char *error);
+/* The connects' forwards as status shows them (new array; under lock). */
+cJSON *host_connects_json(struct host_session *h);
+/* Free the connects' forwards (their links are gone). */
+void host_connects_free(struct host_session *h);
 
 /* host-auto.c */
 /* Watch ws for new listening ports (once per workspace); attrs is copied.

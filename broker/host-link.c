@@ -162,6 +162,8 @@ host_link_detach(struct host_link *l)
 static void
 host_link_free(struct host_link *l)
 {
+	/* a "connect" that ended before it was open: say so */
+	host_connect_answer(l, NULL, "cannot reach that port of the container");
 	if (l->fwd != NULL) {
 		/* the status thread reads it */
 		pthread_mutex_lock(&l->h->lock);
@@ -258,9 +260,12 @@ host_link_take(struct host_link *l, const unsigned char *data, size_t len)
 			log_info(
 			    "%s: forward %d: nothing listens on port %d in the container",
 			    l->h->label, l->fwd->fw.local_port, l->fwd->fw.port);
+			host_connect_answer(
+			    l, NULL, "nothing listens on that port in the container");
 			host_link_set_state(l, HOST_LINK_DEAD);
 			return len;
 		}
+		host_connect_answer(l, "relay", NULL);
 		host_link_set_state(l, HOST_LINK_OPEN);
 	}
 	room = buf_len(l->to_cli) < l->cap ? l->cap - buf_len(l->to_cli) : 0;

@@ -205,14 +205,14 @@ host_info_done(struct host_session *h, void *arg, const cJSON *result, const cha
 	free(j);
 }
 
-/* Is j an "info" job (the broker's probe: the agent's answer, on a
- * connected session only)? */
+/* Does j need a connected session: an "info" job (the broker's probe: the
+ * agent's answer) or a "connect"? (Forward changes work offline.) */
 static int
-host_job_is_info(const struct host_job *j)
+host_job_needs_session(const struct host_job *j)
 {
 	const char *op = j->req != NULL ? json_get_string(j->req, "op") : NULL;
 
-	return op != NULL && strcmp(op, "info") == 0;
+	return op != NULL && (strcmp(op, "info") == 0 || strcmp(op, "connect") == 0);
 }
 
 /* Run a queued job: an agent client (spliced), the broker's "info" for a
@@ -232,6 +232,10 @@ host_run_job(struct host_session *h, struct host_job *j)
 	}
 	if (strcmp(op, "forward") == 0) {
 		host_forward_add(h, j); /* answered when its resolves end */
+		return;
+	}
+	if (strcmp(op, "connect") == 0) {
+		host_connect_add(h, j); /* answered once open */
 		return;
 	}
 	host_forward_remove(h, j);
@@ -444,7 +448,7 @@ host_reconnect(struct host_session *h)
 			while ((j = TAILQ_FIRST(&jobs)) != NULL) {
 				TAILQ_REMOVE(&jobs, j, entry);
 				/* forward changes work offline */
-				if (j->req != NULL && !host_job_is_info(j))
+				if (j->req != NULL && !host_job_needs_session(j))
 					host_run_job(h, j);
 				else
 					host_fail_job(j,
@@ -571,6 +575,7 @@ host_session_new(const struct host_session_params *p)
 	LIST_INIT(&h->calls);
 	LIST_INIT(&h->links);
 	LIST_INIT(&h->forwards);
+	LIST_INIT(&h->connects);
 	LIST_INIT(&h->autos);
 	LIST_INIT(&h->mux_chans);
 	h->mux_in = buf_new();
@@ -694,6 +699,7 @@ host_session_free(struct host_session *h)
 		LIST_REMOVE(f, entry);
 		host_forward_free(f);
 	}
+	host_connects_free(h);
 	while (!LIST_EMPTY(&h->mux_chans)) /* (their owners are gone) */
 		host_mux_close(LIST_FIRST(&h->mux_chans));
 	buf_free(h->mux_in);
@@ -753,6 +759,7 @@ host_session_status(struct host_session *h)
 		if (!f->fw.gone)
 			cJSON_AddItemToArray(fw, forward_json(&f->fw));
 	}
+	cJSON_AddItemToObject(o, "connects", host_connects_json(h));
 	for (const cJSON *e = h->restore_errors != NULL ? h->restore_errors->child : NULL;
 	     e != NULL; e = e->next)
 		cJSON_AddItemToArray(fw, cJSON_Duplicate(e, 1));

@@ -23,6 +23,7 @@
 #include "clock.h"
 #include "error.h"
 #include "shell-quote.h"
+#include "ssh-ciphers.h"
 #include "ssh-config.h"
 #include "xmalloc.h"
 
@@ -30,9 +31,6 @@
  * after it was last heard. */
 #define RDEV_SSH_DEFAULT_KEEPALIVE 3
 #define RDEV_SSH_DEFAULT_TIMEOUT 20
-#define RDEV_SSH_CIPHERS \
-	"aes128-gcm@openssh.com,aes256-gcm@openssh.com," \
-	"chacha20-poly1305@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr"
 
 /* --- small helpers ------------------------------------------------------ */
 

@@ -21,6 +21,7 @@
 #include "shell-quote.h"
 #include "source.h"
 #include "ssh-config-text.h"
+#include "ssh-ciphers.h"
 #include "ssh-proxy.h"
 #include "xmalloc.h"
 
@@ -66,8 +67,9 @@ cmd_ssh_config_block(const char *alias, const char *target, const char *source,
 			  "    HostKeyAlias %s\n"
 			  "    UserKnownHostsFile \"%s\"\n"
 			  "    StrictHostKeyChecking yes\n"
-			  "    CheckHostIP no\n",
-	    alias, proxy, SSH_PROXY_HOST_KEY_ALIAS, kh);
+			  "    CheckHostIP no\n"
+			  "    Ciphers %s\n",
+	    alias, proxy, SSH_PROXY_HOST_KEY_ALIAS, kh, RDEV_SSH_CIPHERS);
 	free(cmd);
 	free(proxy);
 	free(kh);

@@ -74,6 +74,7 @@ cmd_ssh_proxy_exec(int argc, char **argv)
 	struct proto_conn *local = NULL, *c;
 	ssh_key key = NULL;
 	char *cause = NULL, *hint = NULL;
+	cJSON *host = NULL;
 	int rc, fd = -1, keep = -1;
 
 	if ((rc = client_target_open(
@@ -92,6 +93,7 @@ cmd_ssh_proxy_exec(int argc, char **argv)
 			goto out;
 		c = remote_conn(ct.remote);
 		o.folder = a.folder;
+		o.host = host = remote_host_json(ct.remote);
 		hint = remote_up_hint(ct.remote, a.config_file);
 	} else {
 		if (ct.local_folder == NULL) {
@@ -122,6 +124,7 @@ out:
 	ssh_proxy_pump_free(pump);
 	ssh_key_free(key);
 	proto_conn_free(local);
+	cJSON_Delete(host);
 	free(hint);
 	if (cause != NULL)
 		fprintf(stderr, "rdev: ssh-proxy: %s\n", cause);

@@ -218,7 +218,7 @@ ssh_proxy_chan_on_close(ssh_session s, ssh_channel ch, void *arg)
 
 	pc->client_closed = 1;
 	/* Give up on the exec: the agent hangs it up and answers with CLOSE. */
-	if (ssh_proxy_chan_live(pc))
+	if (ssh_proxy_chan_live(pc) && pc->tcp == NULL)
 		proto_conn_queue(pc->p->c, PROTO_CLOSE, pc->agent_ch, NULL, 0);
 }
 
@@ -285,6 +285,7 @@ void
 ssh_proxy_chan_free(struct ssh_proxy_chan *pc)
 {
 	LIST_REMOVE(pc, entry);
+	ssh_proxy_tcp_free(pc);
 	ssh_proxy_channel_free(pc->ch, &pc->cb);
 	buf_free(pc->in);
 	buf_free(pc->out);

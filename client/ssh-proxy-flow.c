@@ -48,6 +48,8 @@ ssh_proxy_flow_on_data(
 	struct ssh_proxy_chan *pc = arg;
 	size_t n;
 
+	if (pc->tcp != NULL)
+		return ssh_proxy_tcp_on_data(pc, data, len);
 	if (ssh_proxy_chan_live(pc)) {
 		/* The agent takes stdin no faster than the command reads it:
 		 * beyond its stdin credit or SSH_PROXY_IN_MAX queued, leave the
@@ -78,7 +80,7 @@ ssh_proxy_flow_on_eof(ssh_session s, ssh_channel ch, void *arg)
 {
 	struct ssh_proxy_chan *pc = arg;
 
-	if (pc->state == SSH_PROXY_CHAN_OPEN || pc->in_held) {
+	if (pc->tcp != NULL || pc->state == SSH_PROXY_CHAN_OPEN || pc->in_held) {
 		pc->in_eof = 1; /* sent after the bytes before it */
 		return;
 	}
@@ -98,7 +100,7 @@ ssh_proxy_flow_pull(struct ssh_proxy_chan *pc)
 	uint32_t want = sizeof buf;
 	int n;
 
-	if (!pc->in_held || !ssh_proxy_chan_live(pc) ||
+	if (pc->tcp != NULL || !pc->in_held || !ssh_proxy_chan_live(pc) ||
 	    proto_conn_pending_out(p->c) >= SSH_PROXY_IN_MAX / 2 ||
 	    (pc->in_paced && pc->in_credit == 0))
 		return;
@@ -162,6 +164,8 @@ ssh_proxy_flow_room(struct ssh_proxy *p)
 	int starved = 0;
 
 	LIST_FOREACH(pc, &p->chans, entry) {
+		if (pc->tcp != NULL)
+			continue; /* (bounded on its own, fed by the broker) */
 		if (pc->window > 0)
 			paced += buf_len(pc->out) + buf_len(pc->err);
 		else

@@ -11,6 +11,9 @@
  *			the exec's output paced by credit (WINDOW frames);
  *   ssh-proxy-relay.c	the container's relay, asked for once, and the
  *			direct-tcpip channels run on it (`--connect`);
+ *   ssh-proxy-tcp.c	direct-tcpip channels to the container's ports
+ *			carried by the broker ("connect"), as rdev forward
+ *			routes them;
  *   ssh-proxy-fwd.c	agent forwarding (`ssh -A`): the agent socket's
  *			exec, the channels held until its path is known
  *			(ssh-proxy-agent.c carries its connections).
@@ -50,6 +53,8 @@ struct proto_frame;
 /* Stdin an exec may have in flight to the agent (its "stdinWindow"). */
 #define SSH_PROXY_STDIN_WINDOW (2u << 20)
 #define SSH_PROXY_EXIT_FAILED 125
+/* What a direct-tcpip channel carried by the broker holds per direction. */
+#define SSH_PROXY_TCP_BUFFER (1u << 20)
 #define SSH_PROXY_RELAY_PATH "/.rdev-relay" /* agent/relay-install.h */
 
 enum ssh_proxy_chan_state {
@@ -118,6 +123,12 @@ struct ssh_proxy_chan {
 	uint32_t window;   /* the agent paces the output: its credit, else 0 */
 	uint64_t received; /* output bytes (DATA payloads) since the start */
 	uint64_t granted;  /* credit given: the window, then WINDOW frames */
+	/* A direct-tcpip channel carried by the broker (ssh-proxy-tcp.c): its
+	 * connection ("connect" request), NULL for the others */
+	struct proto_conn *tcp;
+	int tcp_open;	  /* ... answered: the server's bytes from now on */
+	short tcp_events; /* ... what its fd is watched for (0: not) */
+	int tcp_eof_sent; /* ... the client's EOF passed on (write side shut) */
 };
 
 struct ssh_proxy {
@@ -212,6 +223,28 @@ void ssh_proxy_relay_command(const struct ssh_proxy_chan *pc, cJSON *argv);
  * once it is broken, the exec is given up and the rest dropped. */
 void ssh_proxy_relay_output(
     struct ssh_proxy_chan *pc, const unsigned char *data, size_t len);
+
+/* Open direct-tcpip channel pc through the container's relay (asked for
+ * first, once per proxy). */
+void ssh_proxy_relay_open(struct ssh_proxy_chan *pc);
+
+/* ssh-proxy-tcp.c */
+/* Carry direct-tcpip channel pc (to the container's port pc->forward_port)
+ * on a "connect" request of its own to the broker: 0, or -1 when it cannot
+ * be (a local target, no broker: use the relay). */
+int ssh_proxy_tcp_start(struct ssh_proxy_chan *pc);
+/* The client's bytes for pc (libssh's data callback): how many were taken
+ * (beyond SSH_PROXY_TCP_BUFFER waiting, none: they stay in libssh). */
+int ssh_proxy_tcp_on_data(struct ssh_proxy_chan *pc, const void *data, size_t len);
+/* Once per loop pass: move the client's bytes and EOF on, end the channel
+ * when both ways are done. */
+void ssh_proxy_tcp_step(struct ssh_proxy_chan *pc);
+/* Before each wait: watch pc's connection (if any) for what is needed now:
+ * its answer; then reads while its output has room, writes while client
+ * bytes wait. */
+void ssh_proxy_tcp_watch(struct ssh_proxy_chan *pc);
+/* Close pc's connection (pc is being freed). */
+void ssh_proxy_tcp_free(struct ssh_proxy_chan *pc);
 
 /* ssh-proxy-fwd.c */
 /* auth-agent-req@openssh.com on session channel pc. */

@@ -145,8 +145,17 @@ ssh_proxy_relay_on_message(ssh_session s, ssh_message m, void *arg)
 	 * host), as sshd connects where ssh -L asks. */
 	if (!ssh_proxy_relay_loopback(host))
 		pc->forward_host = xstrdup(host);
-	if (p->relay == SSH_PROXY_RELAY_UNKNOWN)
-		ssh_proxy_relay_ask(p);
-	ssh_proxy_relay_start(pc);
+	/* The container's own ports: through the broker, as rdev forward
+	 * (ssh-proxy-tcp.c), where it can. */
+	if (pc->forward_host != NULL || ssh_proxy_tcp_start(pc) != 0)
+		ssh_proxy_relay_open(pc);
 	return 0;
+}
+
+void
+ssh_proxy_relay_open(struct ssh_proxy_chan *pc)
+{
+	if (pc->p->relay == SSH_PROXY_RELAY_UNKNOWN)
+		ssh_proxy_relay_ask(pc->p);
+	ssh_proxy_relay_start(pc);
 }

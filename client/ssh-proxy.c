@@ -22,6 +22,7 @@
 #include "error.h"
 #include "log.h"
 #include "proto-conn.h"
+#include "ssh-ciphers.h"
 #include "xmalloc.h"
 
 void
@@ -203,6 +204,14 @@ ssh_proxy_accept(struct ssh_proxy *p, int fd, ssh_key key, char **cause)
 		error_set(cause, "cannot use the host key: %s", ssh_get_error(b));
 		goto out;
 	}
+	/* (the client's order decides: ssh-config gives ssh the same) */
+	if (ssh_bind_options_set(b, SSH_BIND_OPTIONS_CIPHERS_C_S, RDEV_SSH_CIPHERS) !=
+		SSH_OK ||
+	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_CIPHERS_S_C, RDEV_SSH_CIPHERS) !=
+		SSH_OK) {
+		error_set(cause, "cannot set the ciphers: %s", ssh_get_error(b));
+		goto out;
+	}
 	if (ssh_bind_accept_fd(b, p->s, fd) != SSH_OK) {
 		error_set(cause, "%s", ssh_get_error(b));
 		goto out;
@@ -248,6 +257,8 @@ ssh_proxy_run(int fd, ssh_key key, struct proto_conn *c, int first_id,
 		fatal("ssh_event");
 	for (;;) {
 		ssh_proxy_watch_agent(&p);
+		LIST_FOREACH(pc, &p.chans, entry)
+			ssh_proxy_tcp_watch(pc);
 		if (ssh_event_dopoll(p.ev, 1000) == SSH_ERROR &&
 		    !(ssh_get_status(p.s) & (SSH_CLOSED | SSH_CLOSED_ERROR))) {
 			error_set(cause, "%s", ssh_get_error(p.s));
@@ -258,6 +269,7 @@ ssh_proxy_run(int fd, ssh_key key, struct proto_conn *c, int first_id,
 			next = LIST_NEXT(pc, entry);
 			if (!pc->client_closed)
 				ssh_proxy_flow_pull(pc);
+			ssh_proxy_tcp_step(pc);
 			if (ssh_proxy_flow_flush(pc) != 0) {
 				error_set(cause, "%s", ssh_get_error(p.s));
 				goto out;

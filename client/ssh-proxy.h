@@ -67,6 +67,10 @@ struct ssh_proxy_opts {
 	const char *config_file;       /* NULL: discover */
 	const char *hint;	       /* "rdev up TARGET" for "no container", or NULL */
 	const struct cJSON *id_labels; /* --id-label: ["NAME=VALUE",...], or NULL */
+	/* the host as a broker request names it (remote_host_json), or NULL
+	 * (a local target): direct-tcpip to the container's ports then goes
+	 * through the broker ("connect"), as rdev forward's connections */
+	const struct cJSON *host;
 };
 
 /* ssh-proxy.c. Serve one SSH client on fd (a socket: the pump's; libssh

@@ -234,6 +234,15 @@ proto_conn_next(struct proto_conn *c, struct proto_frame *f, char **cause)
 	return rc;
 }
 
+void
+proto_conn_take_input(struct proto_conn *c, struct buf *out)
+{
+	buf_append(out, (const unsigned char *)buf_data(c->in) + c->in_off,
+	    buf_len(c->in) - c->in_off);
+	buf_reset(c->in);
+	c->in_off = 0;
+}
+
 /* How often a wait with a stop flag looks at it: a signal that comes between
  * the look and poll() does not interrupt poll(). */
 #define PROTO_CONN_STOP_POLL_MS 100

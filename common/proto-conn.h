@@ -18,6 +18,7 @@
 
 #include "proto.h"
 
+struct buf;
 struct proto_conn;
 
 /* Take ownership of fd (closed by proto_conn_free). name is for messages
@@ -55,6 +56,9 @@ int proto_conn_read_some(struct proto_conn *c, char **cause);
 /* The next complete frame already read: 1 and *f (its payload valid until the
  * next call on c), 0 if none yet, -1 with *cause on a bad frame. */
 int proto_conn_next(struct proto_conn *c, struct proto_frame *f, char **cause);
+/* Move the bytes read but not handed out as frames to out (for a stream
+ * that carries other bytes after its frames). */
+void proto_conn_take_input(struct proto_conn *c, struct buf *out);
 /* Wait for the next frame (reading as needed, timeout_ms < 0: forever).
  * 1 and *f; 0 at end of stream (cause set: "NAME closed the connection");
  * -1 with *cause (also on timeout). */

@@ -207,12 +207,12 @@ check "ssh -tt: stty -a shows a canonical, echoing pty with ^C as intr" sh -c \
 cid=$(jq -r .containerId "$TEST_TMP/up.out")
 docker cp /bin/busybox "$cid:/bin/busybox"
 docker exec "$cid" sh -c "mkdir -p /www && head -c 5000000 /dev/urandom > /www/blob &&
-	busybox httpd -p 127.0.0.1:8301 -h /www"
+	busybox httpd -p 127.0.0.1:8301 -h /www && busybox httpd -p 0.0.0.0:8303 -h /www"
 docker exec -i "$cid" sh -c 'cat > /tmp/echo-server.pl' <"$RDEV_SOURCE_DIR/tests/rig/echo-server.pl"
 docker exec -d "$cid" perl /tmp/echo-server.pl 8302 127.0.0.1
-base=$(rig_ports 3)
+base=$(rig_ports 4)
 ssh -F "$HOME/.ssh/rdev.config" -o BatchMode=yes -N -o ExitOnForwardFailure=yes -L "$base:localhost:8301" -L "$((base + 1)):127.0.0.1:8302" \
-	-L "$((base + 2)):localhost:8399" rdev-ws 2>"$TEST_TMP/L.err" &
+	-L "$((base + 2)):localhost:8399" -L "$((base + 3)):localhost:8303" rdev-ws 2>"$TEST_TMP/L.err" &
 fwd=$!
 eventually "ssh -L listens" bash -c "exec 3<>/dev/tcp/127.0.0.1/$base"
 want=$(docker exec "$cid" sha256sum /www/blob | cut -d' ' -f1)
@@ -226,6 +226,16 @@ check_eq "ssh -L: 20 connections at once to the echo server" \
 	"$(python3 "$RDEV_SOURCE_DIR/tests/e2e/forward_client.py" many "$((base + 1))" 20)" 20
 check_eq "ssh -L: a port nothing listens on ends the connection" \
 	"$(python3 "$RDEV_SOURCE_DIR/tests/e2e/forward_client.py" closed "$((base + 2))")" closed
+check_eq "ssh -L: a server on the container's 0.0.0.0 answers, byte-exact" \
+	"$(curl -sf "http://127.0.0.1:$((base + 3))/blob" | sha256sum | cut -d' ' -f1)" "$want"
+# The broker carries them ("connect", as rdev forward routes a connection):
+# straight to the container's address for the 0.0.0.0 server, through the
+# relay for the 127.0.0.1 one; its counts say which way each went.
+route() { broker status --json | jq -r --argjson p "$1" \
+	'[.sessions[].connects[]? | select(.port == $p) | "\(.direct)/\(.relayed)"] | first // "none"'; }
+check_eq "ssh -L to a 0.0.0.0 server goes straight to the container (direct/relayed)" "$(route 8303)" 1/0
+check "ssh -L to a 127.0.0.1 server goes through the relay (direct/relayed)" \
+	sh -c "case '$(route 8301)' in 0/[1-9]*) ;; *) exit 1;; esac"
 # One channel whose reader stops (40 MB asked, 64 KiB read) stalls only that
 # channel: each exec's output is paced by its own credit, so the proxy does
 # not stop reading the agent connection the others share.

@@ -1,0 +1,121 @@
+/* host-connect.c - the "connect" request of a host session (host-internal.h;
+ * docs/PROTOCOL.md): the client's own connection to the broker becomes a
+ * forwarded connection to a port of the workspace's container, routed as a
+ * forward's connections are (host-forward.c: straight to the container's
+ * address when the server listens there, else through the container's
+ * relay; over a stream of the agent session where sshd forbids
+ * direct-tcpip), and the request is answered once it is open:
+ * {"route":"direct"|"relay"}, then the bytes are the server's. What
+ * `rdev ssh-proxy` carries its direct-tcpip channels on.
+ *
+ * Each (workspace, port) has one forward with no listener on h->connects,
+ * kept for the session: its target is asked for once, and status shows its
+ * counts (as "connects").
+ */
+#include "host-internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "log.h"
+#include "xmalloc.h"
+
+/* The forward without listener of ws to port, made if there is none. */
+static struct host_forward *
+host_connect_forward(struct host_session *h, const cJSON *req, const char *ws, int port)
+{
+	struct host_forward *f;
+
+	LIST_FOREACH(f, &h->connects, entry) {
+		if (forward_same(&f->fw, ws, NULL, port))
+			return f;
+	}
+	f = xcalloc(1, sizeof *f);
+	forward_init(&f->fw, ws, json_get_string(req, "config"));
+	f->fw.port = port;
+	forward_take_request_fields(&f->fw, req);
+	f->owner = h;
+	pthread_mutex_lock(&h->lock);
+	LIST_INSERT_HEAD(&h->connects, f, entry);
+	pthread_mutex_unlock(&h->lock);
+	return f;
+}
+
+void
+host_connect_add(struct host_session *h, struct host_job *j)
+{
+	const char *ws = json_get_string(j->req, "workspace");
+	const cJSON *pj = cJSON_GetObjectItemCaseSensitive(j->req, "containerPort");
+	struct host_forward *f;
+	struct host_link *l;
+
+	if (ws == NULL || !cJSON_IsNumber(pj) || pj->valueint < 1 ||
+	    pj->valueint > 65535) {
+		host_send_error(
+		    j->fd, j->request_id, "connect needs workspace and containerPort");
+		close(j->fd);
+	} else {
+		f = host_connect_forward(h, j->req, ws, pj->valueint);
+		l = host_forward_link(h, f, j->fd);
+		l->request_id = j->request_id;
+		l->connect = 1;
+		if (host_forward_open_next(h, l) != 0)
+			host_link_kill(l);
+	}
+	cJSON_Delete(j->req);
+	free(j);
+}
+
+void
+host_connect_answer(struct host_link *l, const char *route, const char *error)
+{
+	cJSON *o;
+
+	if (!l->connect)
+		return;
+	l->connect = 0;
+	if (error != NULL) {
+		log_info(
+		    "%s: connect to port %d: %s", l->h->label, l->fwd->fw.port, error);
+		if (l->fd >= 0)
+			host_send_error(l->fd, l->request_id, error);
+		return;
+	}
+	log_debug("%s: connect to port %d: %s", l->h->label, l->fwd->fw.port, route);
+	o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "id", l->request_id);
+	cJSON_AddBoolToObject(o, "ok", 1);
+	cJSON_AddStringToObject(cJSON_AddObjectToObject(o, "result"), "route", route);
+	/* ahead of the server's bytes */
+	proto_encode_json(l->to_cli, PROTO_CONTROL, 0, o, NULL);
+	cJSON_Delete(o);
+}
+
+cJSON *
+host_connects_json(struct host_session *h)
+{
+	cJSON *a = cJSON_CreateArray(), *o;
+	struct host_forward *f;
+
+	LIST_FOREACH(f, &h->connects, entry) {
+		o = forward_json(&f->fw);
+		cJSON_DeleteItemFromObjectCaseSensitive(o, "local");
+		cJSON_DeleteItemFromObjectCaseSensitive(o, "listen");
+		cJSON_DeleteItemFromObjectCaseSensitive(o, "spec");
+		cJSON_AddItemToArray(a, o);
+	}
+	return a;
+}
+
+void
+host_connects_free(struct host_session *h)
+{
+	struct host_forward *f;
+
+	while ((f = LIST_FIRST(&h->connects)) != NULL) {
+		LIST_REMOVE(f, entry);
+		host_forward_free(f);
+	}
+}

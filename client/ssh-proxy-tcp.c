@@ -1,0 +1,291 @@
+/* ssh-proxy-tcp.c - direct-tcpip channels of `rdev ssh-proxy` to a port of
+ * the container, carried by the broker (ssh-proxy-internal.h): each on a
+ * connection of its own to the broker, whose "connect" request routes it
+ * as `rdev forward` routes a forwarded connection (straight to the
+ * container's address when the server listens there, else through the
+ * container's relay; docs/PROTOCOL.md) and answers once it is open. After
+ * the answer the connection carries the server's bytes both ways, with no
+ * Docker exec and no agent process in the way.
+ *
+ * Flow control: at most SSH_PROXY_TCP_BUFFER waits here per direction; past
+ * it the broker's socket is not read (its buffers then stop the server), or
+ * the client's bytes stay in libssh (whose window then stops the client), so
+ * one slow reader stalls its own channel only.
+ *
+ * A broker that does not know "connect" (older) answers "unknown
+ * operation": the channel then goes the relay's way (ssh-proxy-relay.c).
+ */
+#include "ssh-proxy-internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "broker-client.h"
+#include "buf.h"
+#include "log.h"
+#include "proto-conn.h"
+#include "xmalloc.h"
+
+int
+ssh_proxy_tcp_start(struct ssh_proxy_chan *pc)
+{
+	struct ssh_proxy *p = pc->p;
+	struct proto_conn *c;
+	cJSON *req, *item;
+	char *cause = NULL;
+	int id;
+
+	if (p->o->host == NULL)
+		return -1;
+	/* (the broker runs: this proxy reaches the agent through it) */
+	if (broker_client_connect(0, "rdev " RDEV_VERSION, &c, NULL, &cause) != 0) {
+		log_info(
+		    "ssh-proxy: port %d: %s; through the relay", pc->forward_port, cause);
+		free(cause);
+		return -1;
+	}
+	req = ssh_proxy_workspace_op(p, "connect", &id);
+	cJSON_ArrayForEach(item, p->o->host) {
+		if (cJSON_GetObjectItemCaseSensitive(req, item->string) == NULL)
+			cJSON_AddItemToObject(
+			    req, item->string, cJSON_Duplicate(item, 1));
+	}
+	cJSON_AddNumberToObject(req, "containerPort", pc->forward_port);
+	if (proto_conn_queue_json(c, PROTO_CONTROL, 0, req, &cause) != 0 ||
+	    proto_conn_flush(c, &cause) != 0) {
+		log_info(
+		    "ssh-proxy: port %d: %s; through the relay", pc->forward_port, cause);
+		free(cause);
+		cJSON_Delete(req);
+		proto_conn_free(c);
+		return -1;
+	}
+	cJSON_Delete(req);
+	fcntl(proto_conn_fd(c), F_SETFL, fcntl(proto_conn_fd(c), F_GETFL) | O_NONBLOCK);
+	pc->tcp = c;
+	/* (no exec: nothing of the agent's to wait for at the end) */
+	pc->agent_closed = 1;
+	return 0;
+}
+
+/* Stop watching pc's connection and close it. */
+static void
+ssh_proxy_tcp_close(struct ssh_proxy_chan *pc)
+{
+	if (pc->tcp == NULL)
+		return;
+	if (pc->tcp_events != 0)
+		ssh_event_remove_fd(pc->p->ev, proto_conn_fd(pc->tcp));
+	pc->tcp_events = 0;
+	proto_conn_free(pc->tcp);
+	pc->tcp = NULL;
+}
+
+void
+ssh_proxy_tcp_free(struct ssh_proxy_chan *pc)
+{
+	ssh_proxy_tcp_close(pc);
+}
+
+/* The channel's connection ends (both ways done, or broken): the channel
+ * ends once what was read is sent. */
+static void
+ssh_proxy_tcp_end(struct ssh_proxy_chan *pc)
+{
+	pc->out_eof = 1;
+	ssh_proxy_tcp_close(pc);
+	if (pc->state < SSH_PROXY_CHAN_EXITED)
+		ssh_proxy_chan_set_state(pc, SSH_PROXY_CHAN_EXITED);
+}
+
+/* The broker's answer msg to the connect request. */
+static void
+ssh_proxy_tcp_answer(struct ssh_proxy_chan *pc, const cJSON *msg)
+{
+	const char *error, *route;
+
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(msg, "ok"))) {
+		route = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+		    cJSON_GetObjectItemCaseSensitive(msg, "result"), "route"));
+		log_info("ssh-proxy: port %d: connected (%s, through the broker)",
+		    pc->forward_port, route != NULL ? route : "?");
+		pc->tcp_open = 1;
+		ssh_proxy_chan_set_state(pc, SSH_PROXY_CHAN_RUNNING);
+		/* the server's first bytes, read with the answer */
+		proto_conn_take_input(pc->tcp, pc->out);
+		return;
+	}
+	error = ssh_proxy_answer_error(msg, "cannot connect");
+	if (strncmp(error, "unknown operation", 17) == 0) {
+		/* an older broker */
+		ssh_proxy_tcp_close(pc);
+		pc->agent_closed = 0;
+		ssh_proxy_relay_open(pc);
+		return;
+	}
+	ssh_proxy_tcp_close(pc);
+	ssh_proxy_chan_failed(pc, error, SSH_PROXY_EXIT_FAILED);
+}
+
+/* Read the broker's frames until its answer. */
+static void
+ssh_proxy_tcp_read_answer(struct ssh_proxy_chan *pc)
+{
+	struct proto_frame f;
+	char *cause = NULL;
+	cJSON *msg;
+	int rc = proto_conn_read_some(pc->tcp, &cause);
+
+	while (
+	    pc->tcp != NULL && !pc->tcp_open && proto_conn_next(pc->tcp, &f, NULL) == 1) {
+		if (f.type != PROTO_CONTROL || (msg = proto_frame_json(&f, NULL)) == NULL)
+			continue;
+		/* (progress events have no "ok") */
+		if (cJSON_GetObjectItemCaseSensitive(msg, "ok") != NULL)
+			ssh_proxy_tcp_answer(pc, msg);
+		cJSON_Delete(msg);
+	}
+	if (pc->tcp != NULL && !pc->tcp_open && rc <= 0) {
+		ssh_proxy_tcp_close(pc);
+		ssh_proxy_chan_failed(pc,
+		    cause != NULL ? cause : "the broker closed the connection",
+		    SSH_PROXY_EXIT_FAILED);
+	}
+	free(cause);
+}
+
+static int
+ssh_proxy_tcp_on_fd(socket_t fd, int revents, void *arg)
+{
+	struct ssh_proxy_chan *pc = arg;
+	unsigned char tmp[65536];
+	ssize_t n;
+
+	if (!pc->tcp_open) {
+		ssh_proxy_tcp_read_answer(pc);
+		return 0;
+	}
+	if (!(revents & (POLLIN | POLLHUP | POLLERR)))
+		return 0;
+	while (
+	    pc->tcp != NULL && !pc->out_eof && buf_len(pc->out) < SSH_PROXY_TCP_BUFFER) {
+		n = read(fd, tmp, sizeof tmp);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n < 0) {
+			ssh_proxy_tcp_end(pc); /* reset */
+			break;
+		}
+		if (n == 0) {
+			/* the server's half close: EOF on the channel once out
+			 * is sent; the client may still send */
+			pc->out_eof = 1;
+			break;
+		}
+		buf_append(pc->out, tmp, (size_t)n);
+	}
+	return 0;
+}
+
+int
+ssh_proxy_tcp_on_data(struct ssh_proxy_chan *pc, const void *data, size_t len)
+{
+	if (pc->in_held || buf_len(pc->in) >= SSH_PROXY_TCP_BUFFER) {
+		pc->in_held = 1; /* (in libssh: ssh_proxy_tcp_step pulls it) */
+		return 0;
+	}
+	buf_append(pc->in, data, len);
+	return (int)len;
+}
+
+/* Write the client's bytes to the broker; 0, or -1 when the broker's side
+ * no longer takes them (the server closed). */
+static int
+ssh_proxy_tcp_write(struct ssh_proxy_chan *pc)
+{
+	ssize_t n;
+
+	while (buf_len(pc->in) > 0) {
+		n = send(proto_conn_fd(pc->tcp), buf_data(pc->in), buf_len(pc->in),
+		    MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n < 0)
+			return -1;
+		buf_consume(pc->in, (size_t)n);
+	}
+	return 0;
+}
+
+void
+ssh_proxy_tcp_watch(struct ssh_proxy_chan *pc)
+{
+	short events = 0;
+	int fd;
+
+	if (pc->tcp == NULL)
+		return;
+	fd = proto_conn_fd(pc->tcp);
+	if (!pc->tcp_open || (!pc->out_eof && buf_len(pc->out) < SSH_PROXY_TCP_BUFFER))
+		events |= POLLIN;
+	if (pc->tcp_open && buf_len(pc->in) > 0)
+		events |= POLLOUT;
+	if (events == pc->tcp_events)
+		return;
+	if (pc->tcp_events != 0)
+		ssh_event_remove_fd(pc->p->ev, fd);
+	if (events != 0 &&
+	    ssh_event_add_fd(pc->p->ev, fd, events, ssh_proxy_tcp_on_fd, pc) != SSH_OK)
+		fatal("ssh_event_add_fd");
+	pc->tcp_events = events;
+}
+
+void
+ssh_proxy_tcp_step(struct ssh_proxy_chan *pc)
+{
+	char tmp[65536];
+	size_t room;
+	int n;
+
+	if (pc->tcp == NULL)
+		return;
+	if (pc->client_closed) {
+		ssh_proxy_tcp_close(pc);
+		return;
+	}
+	if (pc->tcp_open) {
+		/* what libssh held for want of room, now that there is some */
+		while (pc->in_held && buf_len(pc->in) < SSH_PROXY_TCP_BUFFER / 2) {
+			room = SSH_PROXY_TCP_BUFFER - buf_len(pc->in);
+			n = ssh_channel_read_nonblocking(pc->ch, tmp,
+			    (uint32_t)(room < sizeof tmp ? room : sizeof tmp), 0);
+			if (n <= 0) {
+				pc->in_held = 0;
+				break;
+			}
+			buf_append(pc->in, tmp, (size_t)n);
+		}
+		if (ssh_proxy_tcp_write(pc) != 0) {
+			/* the server's side is gone: so is the channel */
+			ssh_proxy_tcp_end(pc);
+			return;
+		}
+		if (pc->in_eof && !pc->in_held && buf_len(pc->in) == 0 &&
+		    !pc->tcp_eof_sent) {
+			/* the client's half close, after its bytes */
+			shutdown(proto_conn_fd(pc->tcp), SHUT_WR);
+			pc->tcp_eof_sent = 1;
+		}
+		if (pc->out_eof && pc->tcp_eof_sent)
+			ssh_proxy_tcp_end(pc); /* both ways done */
+	}
+}
