@@ -67,7 +67,7 @@ broker_sync_pull(struct broker_sync *s, char **cause)
 
 	do {
 		if (sync_back(s->conn, s->next_id++, s->path, s->name, s->flags, s->ig,
-			&s->sent, &j->back, cause) != 0)
+			&s->sent, &s->pull_ack, &j->back, cause) != 0)
 			return -1;
 	} while (j->back.more && ++n < BROKER_SYNC_PULL_MAX);
 	return 0;

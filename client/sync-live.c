@@ -48,6 +48,7 @@ struct sync_live {
 	int resend;		 /* a batch was lost: send the whole manifest */
 	long long retry_at, retry_ms;
 	long long pulled_at; /* two-way: when the host was last asked */
+	char *pull_ack;	     /* two-way: the last answer applied (sync-back.h) */
 };
 
 /* Two-way: ask the host this often for its changes (docs/SYNC.md). */
@@ -153,7 +154,8 @@ sync_live_pull(struct sync_live *l, char **cause)
 	}
 	do
 		rc = sync_back(remote_conn(l->r), remote_next_id(l->r), l->s->path,
-		    l->s->name, l->o->scan_flags, l->ig, &l->state, &st, cause);
+		    l->s->name, l->o->scan_flags, l->ig, &l->state, &l->pull_ack, &st,
+		    cause);
 	while (rc == 0 && st.more && ++n < 8);
 	cJSON_ArrayForEach(line, st.lines) {
 		if (strncmp(line->valuestring, "conflict ", 9) == 0)
@@ -246,7 +248,7 @@ int
 sync_live_run(struct remote *r, const struct source *s, struct sync_scan *state,
     const struct sync_live_opts *o, char **cause)
 {
-	struct sync_live l = { r, s, o, NULL, NULL, state, 0, 0, 0, 0 };
+	struct sync_live l = { r, s, o, NULL, NULL, state, 0, 0, 0, 0, NULL };
 	struct sigaction sa, old_int, old_term, old_hup;
 	long long first = 0, last = 0, now;
 	struct pollfd pfd;
@@ -331,5 +333,6 @@ out:
 	sync_watch_free(l.w);
 	sync_ignore_free(l.ig);
 	sync_scan_free(l.state);
+	free(l.pull_ack);
 	return rc;
 }

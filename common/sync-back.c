@@ -325,7 +325,7 @@ sync_back_apply(struct sync_back *b, const cJSON *answer, const struct sync_igno
 
 int
 sync_back(struct proto_conn *c, int id, const char *root, const char *name,
-    unsigned flags, const struct sync_ignore *ig, struct sync_scan **sent,
+    unsigned flags, const struct sync_ignore *ig, struct sync_scan **sent, char **ack,
     struct sync_back_stats *st, char **cause)
 {
 	struct sync_back b = { .rootpath = root, .sent = *sent, .st = st };
@@ -341,6 +341,10 @@ sync_back(struct proto_conn *c, int id, const char *root, const char *name,
 	cJSON_AddStringToObject(req, "name", name);
 	cJSON_AddNumberToObject(
 	    req, "flags", flags & (SYNC_SCAN_GIT | SYNC_SCAN_GITIGNORE));
+	if (*ack != NULL)
+		cJSON_AddStringToObject(req, "ack", *ack);
+	free(*ack);
+	*ack = NULL; /* (sent once) */
 	if (proto_conn_request(c, req, NULL, NULL, &answer, NULL, cause) != 0)
 		return -1;
 	if ((b.root = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
@@ -356,6 +360,9 @@ sync_back(struct proto_conn *c, int id, const char *root, const char *name,
 	v = cJSON_GetObjectItemCaseSensitive(answer, "tooLarge");
 	st->too_large += cJSON_GetArraySize(v);
 	st->more = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(answer, "more"));
+	v = cJSON_GetObjectItemCaseSensitive(answer, "pullId");
+	if (rc == 0 && cJSON_IsString(v))
+		*ack = xstrdup(v->valuestring);
 	for (size_t i = 0; i < ndrop; i++)
 		free(drop[i]);
 	free(drop);

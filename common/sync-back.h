@@ -48,10 +48,13 @@ struct sync_back_stats {
 
 /* One "sync-pull" (request id) of workspace name with flags (SYNC_SCAN_*),
  * applied under root (ig: what the sync leaves out, may be NULL); *sent is
- * updated. Counts add to *st. 0, or -1 with *cause (the link, or a local
- * write: what was applied before stays). */
+ * updated. *ack (NULL or the caller's string) is the previous answer's id,
+ * sent so the agent indexes that answer; replaced by this answer's when
+ * it was applied whole, else NULL (the agent reports it again). Counts add
+ * to *st. 0, or -1 with *cause (the link, or a local write: what was
+ * applied before stays). */
 int sync_back(struct proto_conn *c, int id, const char *root, const char *name,
-    unsigned flags, const struct sync_ignore *ig, struct sync_scan **sent,
+    unsigned flags, const struct sync_ignore *ig, struct sync_scan **sent, char **ack,
     struct sync_back_stats *st, char **cause);
 /* A free name for the other side's version of rel (under folder dfd):
  * rel.rdev-conflict-YYYYMMDDTHHMMSSZ, now in UTC ("-2", "-3"... when
