@@ -30,10 +30,11 @@ struct sync_back {
 };
 
 /* The folder that holds rel under b's root, opened with O_NOFOLLOW on each
- * component (made when missing): a descriptor to close (or b->root, not),
- * and *leaf; -1 with errno. */
+ * component (made when missing if create): a descriptor to close (or
+ * b->root, not), and *leaf; -1 with errno (ENOTDIR or ELOOP: a component is
+ * not a folder, or a symlink, never followed out of the root). */
 static int
-sync_back_parent(struct sync_back *b, const char *rel, const char **leaf)
+sync_back_parent_at(struct sync_back *b, const char *rel, int create, const char **leaf)
 {
 	const char *slash = strrchr(rel, '/'), *p, *end;
 	int fd = b->root, next;
@@ -45,7 +46,7 @@ sync_back_parent(struct sync_back *b, const char *rel, const char **leaf)
 		end = memchr(p, '/', (size_t)(slash - p));
 		end = end == NULL ? slash : end;
 		name = xstrndup(p, (size_t)(end - p));
-		if (mkdirat(fd, name, 0755) != 0 && errno != EEXIST)
+		if (create && mkdirat(fd, name, 0755) != 0 && errno != EEXIST)
 			next = -1;
 		else
 			next = openat(
@@ -58,6 +59,12 @@ sync_back_parent(struct sync_back *b, const char *rel, const char **leaf)
 		fd = next;
 	}
 	return fd;
+}
+
+static int
+sync_back_parent(struct sync_back *b, const char *rel, const char **leaf)
+{
+	return sync_back_parent_at(b, rel, 1, leaf);
 }
 
 static void
@@ -73,34 +80,38 @@ static int
 sync_back_matches(struct sync_back *b, const char *rel, const struct sync_entry *e)
 {
 	char target[4097], hash[SYNC_HASH_HEX + 1];
+	const char *leaf;
 	struct stat sb;
 	ssize_t n;
-	int fd;
+	int fd, dfd = sync_back_parent_at(b, rel, 0, &leaf), rc = 0;
 
-	if (fstatat(b->root, rel, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+	if (dfd < 0) /* (a folder on the way gone, or not a folder here) */
 		return e == NULL && errno == ENOENT;
-	if (e == NULL)
-		return 0;
-	if (e->type == 'd')
-		return S_ISDIR(sb.st_mode);
-	if (e->type == 'l') {
-		if (!S_ISLNK(sb.st_mode) ||
-		    (n = readlinkat(b->root, rel, target, sizeof target - 1)) < 0)
-			return 0;
-		target[n] = '\0';
-		return strcmp(target, e->link) == 0;
-	}
-	if (!S_ISREG(sb.st_mode) || sb.st_size != e->size)
-		return 0;
-	if ((long long)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec ==
+	if (fstatat(dfd, leaf, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+		rc = e == NULL && errno == ENOENT;
+	else if (e == NULL)
+		rc = 0;
+	else if (e->type == 'd')
+		rc = S_ISDIR(sb.st_mode);
+	else if (e->type == 'l') {
+		if (S_ISLNK(sb.st_mode) &&
+		    (n = readlinkat(dfd, leaf, target, sizeof target - 1)) >= 0) {
+			target[n] = '\0';
+			rc = strcmp(target, e->link) == 0;
+		}
+	} else if (!S_ISREG(sb.st_mode) || sb.st_size != e->size)
+		rc = 0;
+	else if ((long long)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec ==
 		e->mtime_ns &&
 	    sb.st_ino == e->ino)
-		return 1;
-	if ((fd = openat(b->root, rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-		return 0;
-	n = sync_hash_fd(fd, hash);
-	close(fd);
-	return n == 0 && strcmp(hash, e->hash) == 0;
+		rc = 1;
+	else if ((fd = openat(dfd, leaf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
+		n = sync_hash_fd(fd, hash);
+		close(fd);
+		rc = n == 0 && strcmp(hash, e->hash) == 0;
+	}
+	sync_back_close(b, dfd);
+	return rc;
 }
 
 /* Write e (its bytes data, len) at rel: a temporary name in the folder,
@@ -139,22 +150,29 @@ sync_back_write(struct sync_back *b, const char *rel, const struct sync_entry *e
 	return -1;
 }
 
-/* rel's entry as on disk now (e's type and mode, the local stat) into
- * b->put: sent says so from here on. */
+/* rel's entry as on disk now (e's type, the local stat's mode, mtime and
+ * inode: as the local scan will see it) into b->put: sent says so from
+ * here on. */
 static void
 sync_back_record(struct sync_back *b, const char *rel, const struct sync_entry *e)
 {
 	struct sync_entry *p = &b->put->v[b->put->n++];
+	const char *leaf;
 	struct stat sb;
+	int dfd = sync_back_parent_at(b, rel, 0, &leaf);
 
 	*p = *e;
 	p->path = xstrdup(rel);
 	p->link = e->link != NULL ? xstrdup(e->link) : NULL;
-	if (e->type == 'f' && fstatat(b->root, rel, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
-		p->mtime_ns =
-		    (long long)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec;
-		p->ino = sb.st_ino;
+	if (dfd >= 0 && fstatat(dfd, leaf, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
+		p->mode = sb.st_mode & 0777;
+		if (e->type == 'f') {
+			p->mtime_ns = (long long)sb.st_mtim.tv_sec * 1000000000LL +
+			    sb.st_mtim.tv_nsec;
+			p->ino = sb.st_ino;
+		}
 	}
+	sync_back_close(b, dfd);
 }
 
 static void
@@ -231,6 +249,7 @@ sync_back_put(struct sync_back *b, const struct sync_entry *e, const unsigned ch
 {
 	const struct sync_entry *was = sync_scan_find(b->sent, e->path);
 	const char *leaf;
+	struct stat sb;
 	int dfd;
 
 	if (sync_back_matches(b, e->path, e)) {
@@ -243,7 +262,10 @@ sync_back_put(struct sync_back *b, const struct sync_entry *e, const unsigned ch
 		    : 0;
 	if (e->type == 'd') {
 		if ((dfd = sync_back_parent(b, e->path, &leaf)) < 0 ||
-		    (mkdirat(dfd, leaf, e->mode | 0700) != 0 && errno != EEXIST)) {
+		    (mkdirat(dfd, leaf, e->mode | 0700) != 0 &&
+			(errno != EEXIST ||
+			    fstatat(dfd, leaf, &sb, AT_SYMLINK_NOFOLLOW) != 0 ||
+			    !S_ISDIR(sb.st_mode) || (errno = ENOTDIR) == 0))) {
 			sync_back_close(b, dfd);
 			return error_set_errno(
 			    cause, errno, "%s/%s", b->rootpath, e->path);
@@ -257,18 +279,27 @@ sync_back_put(struct sync_back *b, const struct sync_entry *e, const unsigned ch
 	return 0;
 }
 
-/* Delete rel (the host deleted it) unless changed here since. */
-static void
+/* Delete rel (the host deleted it) unless changed here since; 1 when
+ * deleted (or gone already), else 0. */
+static int
 sync_back_drop(struct sync_back *b, const char *rel)
 {
 	const struct sync_entry *was = sync_scan_find(b->sent, rel);
+	const char *leaf;
+	int dfd, rc;
 
 	if (was == NULL || !sync_back_matches(b, rel, was))
-		return; /* (changed here: the local version stays, and goes back) */
-	if (unlinkat(b->root, rel, was->type == 'd' ? AT_REMOVEDIR : 0) != 0)
-		return; /* (a folder with files made here: kept) */
+		return was == NULL || sync_back_matches(b, rel, NULL);
+	/* (changed here: the local version stays, and goes back) */
+	if ((dfd = sync_back_parent_at(b, rel, 0, &leaf)) < 0)
+		return 0;
+	rc = unlinkat(dfd, leaf, was->type == 'd' ? AT_REMOVEDIR : 0) == 0;
+	sync_back_close(b, dfd);
+	if (!rc)
+		return 0; /* (a folder with files made here: kept) */
 	b->st->removed++;
 	sync_back_line(b, xasprintf("removed %s", rel));
+	return 1;
 }
 
 /* Apply an answer of sync-pull. 0, or -1 with *cause. */
@@ -279,7 +310,7 @@ sync_back_apply(struct sync_back *b, const cJSON *answer, const struct sync_igno
 	const cJSON *data = cJSON_GetObjectItemCaseSensitive(answer, "data"), *d;
 	struct sync_scan *put = NULL;
 	unsigned char *bytes;
-	size_t len, i;
+	size_t len, i, n;
 	int rc = 0;
 
 	if (sync_scan_from_manifest(
@@ -315,11 +346,46 @@ sync_back_apply(struct sync_back *b, const cJSON *answer, const struct sync_igno
 			rc = sync_back_put(b, e, bytes, len, cause);
 		free(bytes);
 	}
-	/* Children before their folders. */
-	for (i = *ndrop; rc == 0 && i-- > 0;)
-		if (!sync_back_ignored(ig, (*drop)[i], 0))
-			sync_back_drop(b, (*drop)[i]);
+	/* Children before their folders; only what was deleted stays in
+	 * drop (for sent: a delete not applied here is not undone later). */
+	for (i = *ndrop, n = 0; i-- > 0;) {
+		char *rel = (*drop)[i];
+
+		if (rc == 0 && !sync_back_ignored(ig, rel, 0) && sync_back_drop(b, rel))
+			(*drop)[n++] = rel;
+		else
+			free(rel);
+	}
+	*ndrop = n;
 	sync_scan_free(put);
+	return rc;
+}
+
+int
+sync_back_answer(const char *root, const cJSON *answer, const struct sync_ignore *ig,
+    struct sync_scan **sent, struct sync_back_stats *st, char **cause)
+{
+	struct sync_back b = { .rootpath = root, .sent = *sent, .st = st };
+	char **drop = NULL;
+	size_t ndrop = 0;
+	int rc;
+
+	st->more = 0;
+	if ((b.root = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return error_set_errno(cause, errno, "%s", root);
+	b.put = xcalloc(1, sizeof *b.put);
+	rc = sync_back_apply(&b, answer, ig, &drop, &ndrop, cause);
+	/* What was applied is in sent, even when a later entry failed. */
+	if (ndrop > 0)
+		qsort(drop, ndrop, sizeof *drop, sync_path_cmp);
+	sync_scan_apply(sent, b.put, drop, ndrop);
+	st->too_large +=
+	    cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(answer, "tooLarge"));
+	st->more = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(answer, "more"));
+	for (size_t i = 0; i < ndrop; i++)
+		free(drop[i]);
+	free(drop);
+	close(b.root);
 	return rc;
 }
 
@@ -328,12 +394,9 @@ sync_back(struct proto_conn *c, int id, const char *root, const char *name,
     unsigned flags, const struct sync_ignore *ig, struct sync_scan **sent, char **ack,
     struct sync_back_stats *st, char **cause)
 {
-	struct sync_back b = { .rootpath = root, .sent = *sent, .st = st };
 	cJSON *req = cJSON_CreateObject(), *answer = NULL;
 	const cJSON *v;
-	char **drop = NULL;
-	size_t ndrop = 0;
-	int rc = -1;
+	int rc;
 
 	st->more = 0;
 	cJSON_AddNumberToObject(req, "id", id);
@@ -347,26 +410,10 @@ sync_back(struct proto_conn *c, int id, const char *root, const char *name,
 	*ack = NULL; /* (sent once) */
 	if (proto_conn_request(c, req, NULL, NULL, &answer, NULL, cause) != 0)
 		return -1;
-	if ((b.root = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		cJSON_Delete(answer);
-		return error_set_errno(cause, errno, "%s", root);
-	}
-	b.put = xcalloc(1, sizeof *b.put);
-	rc = sync_back_apply(&b, answer, ig, &drop, &ndrop, cause);
-	/* What was applied is in sent, even when a later entry failed. */
-	if (ndrop > 0)
-		qsort(drop, ndrop, sizeof *drop, sync_path_cmp);
-	sync_scan_apply(sent, b.put, drop, ndrop);
-	v = cJSON_GetObjectItemCaseSensitive(answer, "tooLarge");
-	st->too_large += cJSON_GetArraySize(v);
-	st->more = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(answer, "more"));
+	rc = sync_back_answer(root, answer, ig, sent, st, cause);
 	v = cJSON_GetObjectItemCaseSensitive(answer, "pullId");
 	if (rc == 0 && cJSON_IsString(v))
 		*ack = xstrdup(v->valuestring);
-	for (size_t i = 0; i < ndrop; i++)
-		free(drop[i]);
-	free(drop);
-	close(b.root);
 	cJSON_Delete(answer);
 	return rc;
 }

@@ -56,6 +56,10 @@ struct sync_back_stats {
 int sync_back(struct proto_conn *c, int id, const char *root, const char *name,
     unsigned flags, const struct sync_ignore *ig, struct sync_scan **sent, char **ack,
     struct sync_back_stats *st, char **cause);
+/* Apply answer (a "sync-pull" answer) under root: sync_back without the
+ * request. */
+int sync_back_answer(const char *root, const cJSON *answer, const struct sync_ignore *ig,
+    struct sync_scan **sent, struct sync_back_stats *st, char **cause);
 /* A free name for the other side's version of rel (under folder dfd):
  * rel.rdev-conflict-YYYYMMDDTHHMMSSZ, now in UTC ("-2", "-3"... when
  * taken). New. */

@@ -1,0 +1,106 @@
+/* test-sync-back.c - unit tests for common/sync-back.c, a two-way sync's
+ * answer applied to the local folder (sync_back_answer): a host delete never
+ * follows a local symlinked folder out of the root, a delete not applied
+ * stays in the sent state (so it is not undone), a pulled symlink or folder
+ * is recorded as the local scan will see it (not sent back). */
+#include "test.h"
+
+#include "sync-back.h"
+#include "sync-scan.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "xmalloc.h"
+
+#define DIR "rdev-test-back"
+#define WS DIR "/ws"
+
+/* The local folder's scan: what the sync has sent. New. */
+static struct sync_scan *
+scan_ws(void)
+{
+	struct sync_scan *s = NULL;
+	char *cause = NULL;
+
+	if (sync_scan(WS, NULL, NULL, &s, &cause) != 0)
+		TEST_FAIL("scan: %s", cause);
+	return s;
+}
+
+/* Apply answer (JSON text) to WS with *sent; its return. */
+static int
+apply(const char *answer, struct sync_scan **sent)
+{
+	struct sync_back_stats st = { 0 };
+	cJSON *a = cJSON_Parse(answer);
+	char *cause = NULL;
+	int rc;
+
+	if (a == NULL)
+		TEST_FAIL("bad answer %s", answer);
+	rc = sync_back_answer(WS, a, NULL, sent, &st, &cause);
+	free(cause);
+	sync_back_stats_clear(&st);
+	cJSON_Delete(a);
+	return rc;
+}
+
+TEST(a_host_delete_does_not_follow_a_local_symlinked_folder)
+{
+	struct sync_scan *sent;
+
+	ASSERT_INT_EQ(
+	    system("rm -rf " DIR " && mkdir -p " WS "/build && echo x >" WS "/build/x"),
+	    0);
+	sent = scan_ws();
+	/* build moved out of the folder, a symlink left in its place */
+	ASSERT_INT_EQ(
+	    system("mv " WS "/build " DIR "/out && ln -s ../out " WS "/build"), 0);
+	ASSERT_INT_EQ(apply("{\"put\":[],\"data\":[],\"drop\":[\"build/x\"]}", &sent), 0);
+	ASSERT_INT_EQ(access(DIR "/out/x", F_OK), 0);
+	sync_scan_free(sent);
+	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
+}
+
+TEST(a_delete_not_applied_stays_in_sent)
+{
+	struct sync_scan *sent;
+
+	ASSERT_INT_EQ(system("rm -rf " DIR " && mkdir -p " WS " && echo a >" WS
+			     "/a && echo p >" WS "/p"),
+	    0);
+	sent = scan_ws();
+	/* A put that fails (p is a file here), then a delete: skipped. */
+	ASSERT_INT_EQ(apply("{\"put\":[[\"f\",\"p/q\",\"" //
+			    "0000000000000000000000000000000000000000000000000000000000"
+			    "000000\",420,1]],\"data\":[\"eA==\"],\"drop\":[\"a\"]}",
+			  &sent),
+	    -1);
+	ASSERT_INT_EQ(access(WS "/a", F_OK), 0);
+	ASSERT_NOT_NULL(sync_scan_find(sent, "a"));
+	sync_scan_free(sent);
+	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
+}
+
+TEST(a_pulled_symlink_and_folder_are_recorded_as_scanned)
+{
+	struct sync_scan *sent, *now;
+
+	ASSERT_INT_EQ(system("rm -rf " DIR " && mkdir -p " WS), 0);
+	sent = scan_ws();
+	ASSERT_INT_EQ(apply("{\"put\":[[\"d\",\"d\",511],[\"l\",\"ln\",\"t\"]],"
+			    "\"data\":[],\"drop\":[]}",
+			  &sent),
+	    0);
+	now = scan_ws();
+	ASSERT_NOT_NULL(sync_scan_find(sent, "ln"));
+	ASSERT_NOT_NULL(sync_scan_find(now, "ln"));
+	ASSERT_INT_EQ(sync_scan_find(sent, "ln")->mode, sync_scan_find(now, "ln")->mode);
+	ASSERT_INT_EQ(sync_scan_find(sent, "d")->mode, sync_scan_find(now, "d")->mode);
+	sync_scan_free(now);
+	sync_scan_free(sent);
+	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
+}
