@@ -242,6 +242,27 @@ sync_back_ignored(const struct sync_ignore *ig, const char *rel, int is_dir)
 	return out;
 }
 
+/* Make way for e at its path when the local entry (which matches the sent
+ * state) is of the other kind, folder or not: a rename cannot replace a
+ * folder, a mkdir cannot replace a file. 0 (done, or nothing to do), 1 (a
+ * folder holding entries made here: kept), or -1 with errno. */
+static int
+sync_back_clear(struct sync_back *b, const struct sync_entry *e)
+{
+	const char *leaf;
+	struct stat sb;
+	int dfd = sync_back_parent_at(b, e->path, 0, &leaf), rc = 0;
+
+	if (dfd < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (fstatat(dfd, leaf, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISDIR(sb.st_mode) != (e->type == 'd') &&
+	    unlinkat(dfd, leaf, S_ISDIR(sb.st_mode) ? AT_REMOVEDIR : 0) != 0)
+		rc = errno == ENOTEMPTY || errno == EEXIST ? 1 : -1;
+	sync_back_close(b, dfd);
+	return rc;
+}
+
 /* Apply one put entry e with its bytes (files). 0, or -1 with *cause. */
 static int
 sync_back_put(struct sync_back *b, const struct sync_entry *e, const unsigned char *data,
@@ -250,16 +271,26 @@ sync_back_put(struct sync_back *b, const struct sync_entry *e, const unsigned ch
 	const struct sync_entry *was = sync_scan_find(b->sent, e->path);
 	const char *leaf;
 	struct stat sb;
-	int dfd;
+	int dfd, rc = 0;
 
 	if (sync_back_matches(b, e->path, e)) {
 		sync_back_record(b, e->path, e); /* (the same on both sides) */
 		return 0;
 	}
-	if (!sync_back_matches(b, e->path, was)) /* changed here too */
-		return e->type == 'f'
-		    ? sync_back_conflict(b, e->path, e, data, len, cause)
-		    : 0;
+	if (!sync_back_matches(b, e->path, was) || /* changed here too */
+	    (rc = sync_back_clear(b, e)) != 0) {
+		if (rc < 0)
+			return error_set_errno(
+			    cause, errno, "%s/%s", b->rootpath, e->path);
+		if (e->type == 'f')
+			return sync_back_conflict(b, e->path, e, data, len, cause);
+		b->st->conflicts++;
+		sync_back_line(b,
+		    xasprintf("conflict %s: the local version kept, "
+			      "the host's %s not applied",
+			e->path, e->type == 'd' ? "folder" : "symlink"));
+		return 0;
+	}
 	if (e->type == 'd') {
 		if ((dfd = sync_back_parent(b, e->path, &leaf)) < 0 ||
 		    (mkdirat(dfd, leaf, e->mode | 0700) != 0 &&
@@ -320,6 +351,19 @@ sync_back_apply(struct sync_back *b, const cJSON *answer, const struct sync_igno
 		sync_scan_free(put);
 		return -1;
 	}
+	/* Drops first (a folder replaced by a file on the host: its children
+	 * go before the file takes its place), children before their folders;
+	 * only what was deleted stays in
+	 * drop (for sent: a delete not applied here is not undone later). */
+	for (i = *ndrop, n = 0; i-- > 0;) {
+		char *rel = (*drop)[i];
+
+		if (!sync_back_ignored(ig, rel, 0) && sync_back_drop(b, rel))
+			(*drop)[n++] = rel;
+		else
+			free(rel);
+	}
+	*ndrop = n;
 	b->put->v = xcalloc(put->n + 1, sizeof *b->put->v);
 	d = cJSON_IsArray(data) ? data->child : NULL;
 	for (i = 0; rc == 0 && i < put->n; i++) {
@@ -346,17 +390,6 @@ sync_back_apply(struct sync_back *b, const cJSON *answer, const struct sync_igno
 			rc = sync_back_put(b, e, bytes, len, cause);
 		free(bytes);
 	}
-	/* Children before their folders; only what was deleted stays in
-	 * drop (for sent: a delete not applied here is not undone later). */
-	for (i = *ndrop, n = 0; i-- > 0;) {
-		char *rel = (*drop)[i];
-
-		if (rc == 0 && !sync_back_ignored(ig, rel, 0) && sync_back_drop(b, rel))
-			(*drop)[n++] = rel;
-		else
-			free(rel);
-	}
-	*ndrop = n;
 	sync_scan_free(put);
 	return rc;
 }

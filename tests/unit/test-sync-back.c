@@ -1,7 +1,8 @@
 /* test-sync-back.c - unit tests for common/sync-back.c, a two-way sync's
  * answer applied to the local folder (sync_back_answer): a host delete never
  * follows a local symlinked folder out of the root, a delete not applied
- * stays in the sent state (so it is not undone), a pulled symlink or folder
+ * stays in the sent state (so it is not undone), a folder replaced by a file
+ * (and back) on the host is replaced here, a pulled symlink or folder
  * is recorded as the local scan will see it (not sent back). */
 #include "test.h"
 
@@ -42,6 +43,8 @@ apply(const char *answer, struct sync_scan **sent)
 	if (a == NULL)
 		TEST_FAIL("bad answer %s", answer);
 	rc = sync_back_answer(WS, a, NULL, sent, &st, &cause);
+	if (rc != 0)
+		fprintf(stderr, "  apply: %s\n", cause);
 	free(cause);
 	sync_back_stats_clear(&st);
 	cJSON_Delete(a);
@@ -69,18 +72,36 @@ TEST(a_delete_not_applied_stays_in_sent)
 {
 	struct sync_scan *sent;
 
-	ASSERT_INT_EQ(system("rm -rf " DIR " && mkdir -p " WS " && echo a >" WS
-			     "/a && echo p >" WS "/p"),
+	ASSERT_INT_EQ(system("rm -rf " DIR " && mkdir -p " WS "/d"), 0);
+	sent = scan_ws();
+	/* a file made here in the folder the host deleted: the folder stays */
+	ASSERT_INT_EQ(system("echo y >" WS "/d/y"), 0);
+	ASSERT_INT_EQ(apply("{\"put\":[],\"data\":[],\"drop\":[\"d\"]}", &sent), 0);
+	ASSERT_INT_EQ(access(WS "/d/y", F_OK), 0);
+	ASSERT_NOT_NULL(sync_scan_find(sent, "d"));
+	sync_scan_free(sent);
+	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
+}
+
+#define ZERO "00000000000000000000000000000000"
+
+TEST(a_folder_replaced_by_a_file_on_the_host_and_back)
+{
+	struct sync_scan *sent;
+
+	ASSERT_INT_EQ(system("rm -rf " DIR " && mkdir -p " WS "/out && echo x >" WS
+			     "/out/x && echo g >" WS "/g"),
 	    0);
 	sent = scan_ws();
-	/* A put that fails (p is a file here), then a delete: skipped. */
-	ASSERT_INT_EQ(apply("{\"put\":[[\"f\",\"p/q\",\"" //
-			    "0000000000000000000000000000000000000000000000000000000000"
-			    "000000\",420,1]],\"data\":[\"eA==\"],\"drop\":[\"a\"]}",
+	/* host: rm -rf out; echo x >out; rm g; mkdir g; echo x >g/x */
+	ASSERT_INT_EQ(apply("{\"put\":[[\"d\",\"g\",493],[\"f\",\"g/x\",\"" ZERO
+			    "\",420,1],[\"f\",\"out\",\"" ZERO "\",420,1]],"
+			    "\"data\":[\"eA==\",\"eA==\"],\"drop\":[\"out/x\"]}",
 			  &sent),
-	    -1);
-	ASSERT_INT_EQ(access(WS "/a", F_OK), 0);
-	ASSERT_NOT_NULL(sync_scan_find(sent, "a"));
+	    0);
+	ASSERT_INT_EQ(
+	    system("test \"$(cat " WS "/out)\" = x && test \"$(cat " WS "/g/x)\" = x"),
+	    0);
 	sync_scan_free(sent);
 	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
 }
