@@ -63,12 +63,12 @@ static int
 broker_sync_pull(struct broker_sync *s, char **cause)
 {
 	struct broker_sync_job *j = &s->job;
-	int n = 0;
+	int n = 0, rc;
 
 	do {
-		if (sync_back(s->conn, s->next_id++, s->path, s->name, s->flags, s->ig,
-			&s->sent, &s->pull_ack, &j->back, cause) != 0)
-			return -1;
+		if ((rc = sync_back(s->conn, s->next_id++, s->path, s->name, s->flags,
+			 s->ig, &s->sent, &s->pull_ack, &j->back, cause)) != 0)
+			return rc; /* (-2: an agent too old, the sync stops) */
 	} while (j->back.more && ++n < BROKER_SYNC_PULL_MAX);
 	return 0;
 }
@@ -103,6 +103,10 @@ broker_sync_work(void *arg)
 	 * this batch's scan (a file changed on both sides is then told). */
 	if (j->rc == 0 && (s->flags & SYNC_SCAN_TWO_WAY))
 		j->rc = broker_sync_pull(s, &cause);
+	if (j->rc == -2) {
+		j->error = cause;
+		goto out;
+	}
 	if (j->rc != 0)
 		goto failed; /* (the next batch is the whole folder) */
 	if (sync_scan_roots(s->path, all ? everything : j->b.roots, all ? 1 : j->b.nroots,

@@ -121,7 +121,8 @@ sync_live_failed(struct sync_live *l, char *cause)
 static void
 sync_live_resend(struct sync_live *l)
 {
-	struct source_send_stats st = { .host_changed_paths = cJSON_CreateArray() };
+	struct source_send_stats st = { .host_changed_paths = cJSON_CreateArray(),
+		.keep_host_changes = (l->o->scan_flags & SYNC_SCAN_TWO_WAY) != 0 };
 	char *cause = NULL;
 
 	if (source_send_full(l->r, l->s, l->state, &st, &cause) != 0) {
@@ -139,7 +140,8 @@ sync_live_resend(struct sync_live *l)
 
 /* Two-way: the host's changes, applied here (sync-back.h); each printed
  * on out ("pulled PATH", "removed PATH"), a conflict on stderr. 0, or -1
- * with *cause (the link: tried again as the batch's send is). */
+ * with *cause (the link: tried again as the batch's send is), or -2 (an
+ * agent too old: sync_back). */
 static int
 sync_live_pull(struct sync_live *l, char **cause)
 {
@@ -217,9 +219,15 @@ sync_live_batch(struct sync_live *l, int all, char **cause)
 	/* (the host's changes first, against what was sent before this scan:
 	 * a file changed on both sides is then told) */
 	if ((l->o->scan_flags & SYNC_SCAN_TWO_WAY) && !l->resend &&
-	    sync_live_pull(l, &err) != 0) {
+	    (rc = sync_live_pull(l, &err)) != 0) {
+		if (rc == -2) { /* (an agent too old: the sync stops) */
+			*cause = err;
+			sync_watch_batch_clear(&b);
+			return -1;
+		}
 		sync_live_failed(l, err);
 		err = NULL;
+		rc = 0;
 	}
 	if (sync_scan_roots(l->s->path, all ? everything : b.roots, all ? 1 : b.nroots,
 		l->ig, l->state, &fresh, cause) != 0) {
@@ -229,6 +237,8 @@ sync_live_batch(struct sync_live *l, int all, char **cause)
 	d = sync_delta_new(&l->state, all ? everything : b.roots, all ? 1 : b.nroots,
 	    fresh, b.moves, b.nmoves);
 	st.host_changed_paths = cJSON_CreateArray();
+	/* (two-way: a host change met by this batch is kept, docs/SYNC.md) */
+	st.keep_host_changes = (l->o->scan_flags & SYNC_SCAN_TWO_WAY) != 0;
 	if (!l->resend && (d->changed->n > 0 || d->ndel > 0) &&
 	    source_send_batch(l->r, l->s, d->changed, d->del, d->ndel, &st, &err) != 0) {
 		sync_live_failed(l, xstrdup(err));

@@ -128,7 +128,7 @@ sync_back_write(struct sync_back *b, const char *rel, const struct sync_entry *e
 
 	if (dfd < 0)
 		return error_set_errno(cause, errno, "%s/%s", b->rootpath, rel);
-	tmp = xasprintf(".rdev-back-%ld-%u", (long)getpid(), b->seq++);
+	tmp = xasprintf(SYNC_BACK_TMP "%ld-%u", (long)getpid(), b->seq++);
 	if (e->type == 'l')
 		rc = symlinkat(e->link, dfd, tmp);
 	else if ((fd = openat(
@@ -441,8 +441,15 @@ sync_back(struct proto_conn *c, int id, const char *root, const char *name,
 		cJSON_AddStringToObject(req, "ack", *ack);
 	free(*ack);
 	*ack = NULL; /* (sent once) */
-	if (proto_conn_request(c, req, NULL, NULL, &answer, NULL, cause) != 0)
-		return -1;
+	if (proto_conn_request(c, req, NULL, NULL, &answer, NULL, cause) != 0) {
+		if (*cause == NULL || strstr(*cause, "unknown op") == NULL)
+			return -1;
+		free(*cause);
+		*cause = xstrdup("two-way sync: the host's agent is too old (no "
+				 "\"sync-pull\"): upgrade it (`rdev up` installs "
+				 "this version's agent)");
+		return -2;
+	}
 	rc = sync_back_answer(root, answer, ig, sent, st, cause);
 	v = cJSON_GetObjectItemCaseSensitive(answer, "pullId");
 	if (rc == 0 && cJSON_IsString(v))

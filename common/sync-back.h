@@ -52,7 +52,8 @@ struct sync_back_stats {
  * sent so the agent indexes that answer; replaced by this answer's when
  * it was applied whole, else NULL (the agent reports it again). Counts add
  * to *st. 0, or -1 with *cause (the link, or a local write: what was
- * applied before stays). */
+ * applied before stays), or -2 with *cause when the agent has no
+ * "sync-pull" (too old: asking again cannot help). */
 int sync_back(struct proto_conn *c, int id, const char *root, const char *name,
     unsigned flags, const struct sync_ignore *ig, struct sync_scan **sent, char **ack,
     struct sync_back_stats *st, char **cause);

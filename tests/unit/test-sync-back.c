@@ -7,6 +7,7 @@
 #include "test.h"
 
 #include "sync-back.h"
+#include "sync-ignore.h"
 #include "sync-scan.h"
 
 #include <stdlib.h>
@@ -123,5 +124,19 @@ TEST(a_pulled_symlink_and_folder_are_recorded_as_scanned)
 	ASSERT_INT_EQ(sync_scan_find(sent, "d")->mode, sync_scan_find(now, "d")->mode);
 	sync_scan_free(now);
 	sync_scan_free(sent);
+	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
+}
+
+TEST(a_crash_s_temporary_file_is_left_out_both_ways)
+{
+	struct sync_ignore *ig = NULL;
+	char *cause = NULL;
+
+	ASSERT_INT_EQ(system("rm -rf " DIR " && mkdir -p " WS), 0);
+	ASSERT_INT_EQ(sync_scan_ignore(WS, 0, &ig, &cause), 0);
+	ASSERT_TRUE(sync_ignore_match(ig, SYNC_BACK_TMP "12-0", 0));
+	ASSERT_TRUE(sync_ignore_match(ig, "d/" SYNC_BACK_TMP "12-0", 0));
+	ASSERT_FALSE(sync_ignore_match(ig, "a", 0));
+	sync_ignore_free(ig);
 	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
 }
