@@ -260,6 +260,13 @@ sync_pull_keep(const char *index_path, const struct sync_pull *p,
 	free(text);
 }
 
+void
+sync_pull_ack(const char *folder, const char *index_path, const char *ack)
+{
+	if (ack != NULL)
+		sync_pull_commit(index_path, folder, ack);
+}
+
 int
 sync_pull_changes(const char *folder, const char *index_path, unsigned flags,
     const char *ack, cJSON **result, char **cause)

@@ -36,4 +36,9 @@
 int sync_pull_changes(const char *folder, const char *index_path, unsigned flags,
     const char *ack, cJSON **result, char **cause);
 
+/* Commit the answer named ack (may be NULL: nothing done) into the index
+ * at index_path, as the next sync-pull would: a sync request carries it
+ * ("pullAck") when it follows a pull. The caller holds the lock. */
+void sync_pull_ack(const char *folder, const char *index_path, const char *ack);
+
 #endif

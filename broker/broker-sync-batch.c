@@ -83,7 +83,7 @@ broker_sync_work(void *arg)
 	struct sync_delta *d;
 	long long t0 = clock_now_ms();
 	char *cause = NULL;
-	int all;
+	int all, id0;
 
 	if (j->setup && broker_sync_setup(s, &cause) != 0) {
 		j->rc = -2;
@@ -115,9 +115,12 @@ broker_sync_work(void *arg)
 		j->error = cause;
 		goto out;
 	}
+	id0 = s->next_id;
 	d = sync_delta_new(&s->sent, all ? everything : j->b.roots, all ? 1 : j->b.nroots,
 	    fresh, j->b.moves, j->b.nmoves);
 	j->changes = d->n;
+	/* (the last pull's ack rides on a send: sync_pull_ack) */
+	j->st.pull_ack = s->pull_ack;
 	if (j->rc == 0 && s->resend) {
 		j->st.files = (long long)s->sent->n;
 		j->rc = sync_send(s->conn, s->next_id++, s->path, s->name, s->sent, NULL,
@@ -128,6 +131,11 @@ broker_sync_work(void *arg)
 		j->rc = sync_send(s->conn, s->next_id++, s->path, s->name, d->changed,
 		    d->del, d->ndel, NULL, &j->st, &cause);
 	sync_delta_free(d);
+	if (j->st.pull_ack != NULL && s->next_id != id0) {
+		free(s->pull_ack); /* (sent: committed, or reported again) */
+		s->pull_ack = NULL;
+	}
+	j->st.pull_ack = NULL;
 failed:
 	if (j->rc == -1) {
 		/* The link dropped or the agent refused: the whole folder next. */

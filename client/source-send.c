@@ -172,10 +172,12 @@ source_send_stats_reset(struct source_send_stats *st)
 {
 	cJSON *paths = st->host_changed_paths;
 	int keep = st->keep_host_changes;
+	const char *ack = st->pull_ack;
 
 	memset(st, 0, sizeof *st);
 	st->host_changed_paths = paths;
 	st->keep_host_changes = keep;
+	st->pull_ack = ack;
 }
 
 int

@@ -122,10 +122,14 @@ static void
 sync_live_resend(struct sync_live *l)
 {
 	struct source_send_stats st = { .host_changed_paths = cJSON_CreateArray(),
-		.keep_host_changes = (l->o->scan_flags & SYNC_SCAN_TWO_WAY) != 0 };
+		.keep_host_changes = (l->o->scan_flags & SYNC_SCAN_TWO_WAY) != 0,
+		.pull_ack = l->pull_ack };
 	char *cause = NULL;
+	int rc = source_send_full(l->r, l->s, l->state, &st, &cause);
 
-	if (source_send_full(l->r, l->s, l->state, &st, &cause) != 0) {
+	free(l->pull_ack); /* (sent: committed, or reported again) */
+	l->pull_ack = NULL;
+	if (rc != 0) {
 		cJSON_Delete(st.host_changed_paths);
 		sync_live_failed(l, cause);
 		return;
@@ -239,10 +243,15 @@ sync_live_batch(struct sync_live *l, int all, char **cause)
 	st.host_changed_paths = cJSON_CreateArray();
 	/* (two-way: a host change met by this batch is kept, docs/SYNC.md) */
 	st.keep_host_changes = (l->o->scan_flags & SYNC_SCAN_TWO_WAY) != 0;
-	if (!l->resend && (d->changed->n > 0 || d->ndel > 0) &&
-	    source_send_batch(l->r, l->s, d->changed, d->del, d->ndel, &st, &err) != 0) {
-		sync_live_failed(l, xstrdup(err));
-		rc = 0;
+	st.pull_ack = l->pull_ack;
+	if (!l->resend && (d->changed->n > 0 || d->ndel > 0)) {
+		if (source_send_batch(
+			l->r, l->s, d->changed, d->del, d->ndel, &st, &err) != 0) {
+			sync_live_failed(l, xstrdup(err));
+			rc = 0;
+		}
+		free(l->pull_ack); /* (sent: committed, or reported again) */
+		l->pull_ack = NULL;
 	}
 	if (d->n > 0 || all)
 		sync_live_print(l, d, &st, all, clock_now_ms() - t0, err);

@@ -118,7 +118,8 @@ sync_back_matches(struct sync_back *b, const char *rel, const struct sync_entry 
  * renamed over rel. 0, or -1 with *cause. */
 static int
 sync_back_write(struct sync_back *b, const char *rel, const struct sync_entry *e,
-    const unsigned char *data, size_t len, char **cause)
+    const unsigned char *data, size_t len, int check, const struct sync_entry *was,
+    char **cause)
 {
 	const char *leaf;
 	char *tmp;
@@ -137,6 +138,14 @@ sync_back_write(struct sync_back *b, const char *rel, const struct sync_entry *e
 			off += (size_t)n;
 		rc = off == len && fchmod(fd, e->mode) == 0 ? 0 : -1;
 		rc = close(fd) != 0 ? -1 : rc;
+	}
+	/* (checked again just before the rename: an editor's save meanwhile
+	 * is a conflict, not overwritten) */
+	if (rc == 0 && check && !sync_back_matches(b, rel, was)) {
+		unlinkat(dfd, tmp, 0);
+		sync_back_close(b, dfd);
+		free(tmp);
+		return 1;
 	}
 	if (rc == 0 && (rc = renameat(dfd, tmp, dfd, leaf)) == 0) {
 		sync_back_close(b, dfd);
@@ -187,16 +196,28 @@ char *
 sync_back_conflict_name(int dfd, const char *rel)
 {
 	char stamp[32], *name = NULL;
+	const char *leaf = strrchr(rel, '/');
 	time_t now = time(NULL);
 	struct tm tm;
 	struct stat sb;
+	size_t keep = strlen(rel);
 
+	/* A long name is cut (not inside a UTF-8 character) so that the
+	 * conflict name stays within NAME_MAX. */
+	leaf = leaf == NULL ? rel : leaf + 1;
+	if (strlen(leaf) > SYNC_BACK_CONFLICT_LEAF_MAX) {
+		keep = (size_t)(leaf - rel) + SYNC_BACK_CONFLICT_LEAF_MAX;
+		while (keep > 0 && ((unsigned char)rel[keep] & 0xc0) == 0x80)
+			keep--;
+	}
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
 	for (int i = 1;; i++) {
 		free(name);
-		name = i == 1 ? xasprintf("%s" SYNC_BACK_CONFLICT "%s", rel, stamp)
-			      : xasprintf("%s" SYNC_BACK_CONFLICT "%s-%d", rel, stamp, i);
+		name = i == 1
+		    ? xasprintf("%.*s" SYNC_BACK_CONFLICT "%s", (int)keep, rel, stamp)
+		    : xasprintf(
+			  "%.*s" SYNC_BACK_CONFLICT "%s-%d", (int)keep, rel, stamp, i);
 		if (fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) != 0)
 			return name;
 	}
@@ -210,7 +231,7 @@ sync_back_conflict(struct sync_back *b, const char *rel, const struct sync_entry
 {
 	char *name = sync_back_conflict_name(b->root, rel);
 
-	if (sync_back_write(b, name, e, data, len, cause) != 0) {
+	if (sync_back_write(b, name, e, data, len, 0, NULL, cause) != 0) {
 		free(name);
 		return -1;
 	}
@@ -245,7 +266,8 @@ sync_back_ignored(const struct sync_ignore *ig, const char *rel, int is_dir)
 /* Make way for e at its path when the local entry (which matches the sent
  * state) is of the other kind, folder or not: a rename cannot replace a
  * folder, a mkdir cannot replace a file. 0 (done, or nothing to do), 1 (a
- * folder holding entries made here: kept), or -1 with errno. */
+ * folder holding entries made here: kept), 2 (removed), or -1 with
+ * errno. */
 static int
 sync_back_clear(struct sync_back *b, const struct sync_entry *e)
 {
@@ -256,11 +278,31 @@ sync_back_clear(struct sync_back *b, const struct sync_entry *e)
 	if (dfd < 0)
 		return errno == ENOENT ? 0 : -1;
 	if (fstatat(dfd, leaf, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISDIR(sb.st_mode) != (e->type == 'd') &&
-	    unlinkat(dfd, leaf, S_ISDIR(sb.st_mode) ? AT_REMOVEDIR : 0) != 0)
-		rc = errno == ENOTEMPTY || errno == EEXIST ? 1 : -1;
+	    S_ISDIR(sb.st_mode) != (e->type == 'd')) {
+		if (unlinkat(dfd, leaf, S_ISDIR(sb.st_mode) ? AT_REMOVEDIR : 0) == 0)
+			rc = 2;
+		else
+			rc = errno == ENOTEMPTY || errno == EEXIST ? 1 : -1;
+	}
 	sync_back_close(b, dfd);
 	return rc;
+}
+
+/* e meets a local change: the local version is kept; a file's host version
+ * saved as a conflict file, a folder or symlink told and counted. 0, or -1
+ * with *cause. */
+static int
+sync_back_kept(struct sync_back *b, const struct sync_entry *e, const unsigned char *data,
+    size_t len, char **cause)
+{
+	if (e->type == 'f')
+		return sync_back_conflict(b, e->path, e, data, len, cause);
+	b->st->conflicts++;
+	sync_back_line(b,
+	    xasprintf("conflict %s: the local version kept, the host's "
+		      "%s not applied",
+		e->path, e->type == 'd' ? "folder" : "symlink"));
+	return 0;
 }
 
 /* Apply one put entry e with its bytes (files). 0, or -1 with *cause. */
@@ -278,18 +320,11 @@ sync_back_put(struct sync_back *b, const struct sync_entry *e, const unsigned ch
 		return 0;
 	}
 	if (!sync_back_matches(b, e->path, was) || /* changed here too */
-	    (rc = sync_back_clear(b, e)) != 0) {
+	    ((rc = sync_back_clear(b, e)) != 0 && rc != 2)) {
 		if (rc < 0)
 			return error_set_errno(
 			    cause, errno, "%s/%s", b->rootpath, e->path);
-		if (e->type == 'f')
-			return sync_back_conflict(b, e->path, e, data, len, cause);
-		b->st->conflicts++;
-		sync_back_line(b,
-		    xasprintf("conflict %s: the local version kept, "
-			      "the host's %s not applied",
-			e->path, e->type == 'd' ? "folder" : "symlink"));
-		return 0;
+		return sync_back_kept(b, e, data, len, cause);
 	}
 	if (e->type == 'd') {
 		if ((dfd = sync_back_parent(b, e->path, &leaf)) < 0 ||
@@ -302,8 +337,9 @@ sync_back_put(struct sync_back *b, const struct sync_entry *e, const unsigned ch
 			    cause, errno, "%s/%s", b->rootpath, e->path);
 		}
 		sync_back_close(b, dfd);
-	} else if (sync_back_write(b, e->path, e, data, len, cause) != 0)
-		return -1;
+	} else if ((rc = sync_back_write(
+			b, e->path, e, data, len, 1, rc == 2 ? NULL : was, cause)) != 0)
+		return rc < 0 ? -1 : sync_back_kept(b, e, data, len, cause);
 	sync_back_record(b, e->path, e);
 	b->st->pulled++;
 	sync_back_line(b, xasprintf("pulled %s", e->path));

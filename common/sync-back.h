@@ -29,6 +29,9 @@ struct sync_ignore;
 struct sync_scan;
 
 #define SYNC_BACK_CONFLICT ".rdev-conflict-"
+/* The most bytes of a name kept in its conflict name (NAME_MAX 255 less
+ * the suffix, ".rdev-conflict-YYYYMMDDTHHMMSSZ-NNNNN"). */
+#define SYNC_BACK_CONFLICT_LEAF_MAX 200u
 /* The most bytes of files one "sync-pull" answer carries, and the biggest
  * file a two-way sync brings back. */
 #define SYNC_BACK_MAX_MIB 8u
@@ -63,7 +66,8 @@ int sync_back_answer(const char *root, const cJSON *answer, const struct sync_ig
     struct sync_scan **sent, struct sync_back_stats *st, char **cause);
 /* A free name for the other side's version of rel (under folder dfd):
  * rel.rdev-conflict-YYYYMMDDTHHMMSSZ, now in UTC ("-2", "-3"... when
- * taken). New. */
+ * taken; rel's last component cut to SYNC_BACK_CONFLICT_LEAF_MAX bytes).
+ * New. */
 char *sync_back_conflict_name(int dfd, const char *rel);
 /* Free st's strings and array, zero it. */
 void sync_back_stats_clear(struct sync_back_stats *st);

@@ -10,6 +10,7 @@
 #include "sync-ignore.h"
 #include "sync-scan.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -139,4 +140,21 @@ TEST(a_crash_s_temporary_file_is_left_out_both_ways)
 	ASSERT_FALSE(sync_ignore_match(ig, "a", 0));
 	sync_ignore_free(ig);
 	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
+}
+
+TEST(a_conflict_name_stays_within_name_max)
+{
+	char leaf[256], *name;
+	const char *l;
+
+	memset(leaf, 'a', 250);
+	leaf[250] = '\0';
+	name = sync_back_conflict_name(AT_FDCWD, leaf);
+	ASSERT_TRUE(strlen(name) <= 255);
+	ASSERT_STR_CONTAINS(name, SYNC_BACK_CONFLICT);
+	free(name);
+	name = sync_back_conflict_name(AT_FDCWD, "d/short");
+	l = strrchr(name, '/');
+	ASSERT_TRUE(strncmp(l, "/short" SYNC_BACK_CONFLICT, 6 + 15) == 0);
+	free(name);
 }
