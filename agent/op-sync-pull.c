@@ -1,7 +1,7 @@
 /* op-sync-pull.c - the "sync-pull" operation: a two-way sync's changes made
  * in the host's copy of workspace "name" since the last sync (sync-pull.h;
  * docs/PROTOCOL.md, "sync-pull"). "flags": the sync's SYNC_SCAN_* (which
- * ignore files apply). */
+ * ignore files apply); "ack": the previous answer's "pullId", applied. */
 #include "agent-ops.h"
 
 #include <stdlib.h>
@@ -17,6 +17,7 @@ op_sync_pull_run(const struct agent_op_req *r, cJSON **result, char **cause)
 {
 	const char *name = agent_op_req_string(r, "name");
 	const cJSON *flags = cJSON_GetObjectItemCaseSensitive(r->json, "flags");
+	const char *ack = agent_op_req_string(r, "ack");
 	char *folder = NULL, *state = NULL, *index = NULL, *key = NULL;
 	int lock = -1, rc = -1;
 
@@ -30,7 +31,7 @@ op_sync_pull_run(const struct agent_op_req *r, cJSON **result, char **cause)
 		goto out;
 	index = xasprintf("%s/sync/%s.json", state, name);
 	rc = sync_pull_changes(folder, index,
-	    cJSON_IsNumber(flags) ? (unsigned)flags->valueint : 0, result, cause);
+	    cJSON_IsNumber(flags) ? (unsigned)flags->valueint : 0, ack, result, cause);
 out:
 	if (lock >= 0)
 		agent_lock_release(lock);

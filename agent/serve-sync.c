@@ -16,6 +16,7 @@
 #include "error.h"
 #include "log.h"
 #include "source-root.h"
+#include "sync-pull.h"
 #include "sync-recv.h"
 #include "xmalloc.h"
 
@@ -208,6 +209,12 @@ serve_job_sync(struct serve_job *j)
 		    : cJSON_GetObjectItemCaseSensitive(j->req, "files"),
 		&want, &cause) != 0 ||
 	    (delete != NULL && sync_paths_from_json(delete, &del, &ndel, &cause) != 0) ||
+	    /* (a two-way sync's last pull, applied: into the index first, so
+	     * that what it brought is not taken for a host change) */
+	    (sync_pull_ack(folder, index,
+		 cJSON_GetStringValue(
+		     cJSON_GetObjectItemCaseSensitive(j->req, "pullAck"))),
+		0) ||
 	    sync_recv_open(folder, index, want, &r, &need, &cause) != 0) {
 		serve_job_error(j, cause, CMD_EXIT_FAILURE);
 		goto out;

@@ -11,7 +11,10 @@
 
 #include <sodium.h>
 
+#include "atomic-file.h"
 #include "error.h"
+#include "log.h"
+#include "proto.h"
 #include "sync-index.h"
 #include "sync-scan.h"
 #include "xmalloc.h"
@@ -89,8 +92,7 @@ sync_pull_read(int root, struct sync_entry *e, unsigned char **data)
 /* What the walk of sync_pull_changes gathers. */
 struct sync_pull {
 	int root;
-	struct sync_scan *put;	/* for the index (with stat) */
-	struct sync_scan *show; /* of put, what the answer names (borrowed) */
+	struct sync_scan *put; /* what the answer names (with stat) */
 	char **drop;
 	size_t ndrop;
 	cJSON *data, *too_large;
@@ -99,7 +101,8 @@ struct sync_pull {
 };
 
 /* Host entry e (borrowed) is new or changed: into p (a file with its
- * bytes, while the answer has room). */
+ * bytes), while the answer has room. A file not sent (too large) is not
+ * put: the index never holds what the local side has not got. */
 static void
 sync_pull_put(struct sync_pull *p, const struct sync_entry *e)
 {
@@ -107,52 +110,178 @@ sync_pull_put(struct sync_pull *p, const struct sync_entry *e)
 	unsigned char *data = NULL;
 	char *b64;
 	size_t b64len;
-	int shown = 1;
 
+	if (p->put->n + p->ndrop >= SYNC_PULL_MAX_ENTRIES) {
+		p->more = 1;
+		return;
+	}
 	if (c.type == 'f') {
 		if (p->bytes > 0 && p->bytes + (size_t)c.size > SYNC_BACK_MAX_BYTES) {
 			p->more = 1; /* (the next answer's) */
 			return;
 		}
 		if (sync_pull_read(p->root, &c, &data) != 0) {
-			if (errno != EFBIG)
-				return; /* gone meanwhile: the next scan's */
-			cJSON_AddItemToArray(p->too_large, cJSON_CreateString(c.path));
-			shown = 0; /* (in the index: reported once) */
-		} else {
-			b64len = sodium_base64_encoded_len(
-			    (size_t)c.size, sodium_base64_VARIANT_ORIGINAL);
-			b64 = xmalloc(b64len);
-			sodium_bin2base64(b64, b64len, data, (size_t)c.size,
-			    sodium_base64_VARIANT_ORIGINAL);
-			cJSON_AddItemToArray(p->data, cJSON_CreateString(b64));
-			free(b64);
-			free(data);
-			p->bytes += (size_t)c.size;
+			if (errno == EFBIG) /* (told each time: never indexed) */
+				cJSON_AddItemToArray(
+				    p->too_large, cJSON_CreateString(c.path));
+			return; /* (or gone meanwhile: the next scan's) */
 		}
+		b64len = sodium_base64_encoded_len(
+		    (size_t)c.size, sodium_base64_VARIANT_ORIGINAL);
+		b64 = xmalloc(b64len);
+		sodium_bin2base64(
+		    b64, b64len, data, (size_t)c.size, sodium_base64_VARIANT_ORIGINAL);
+		cJSON_AddItemToArray(p->data, cJSON_CreateString(b64));
+		free(b64);
+		free(data);
+		p->bytes += (size_t)c.size;
 	}
 	c.path = xstrdup(c.path);
 	c.link = c.link != NULL ? xstrdup(c.link) : NULL;
-	p->put->v[p->put->n] = c;
-	if (shown)
-		p->show->v[p->show->n++] = c;
-	p->put->n++;
+	p->put->v[p->put->n++] = c;
+}
+
+/* Are a and b (either may be NULL: absent) the same entry? */
+static int
+sync_pull_same(const struct sync_entry *a, const struct sync_entry *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return !sync_pull_differ(a, b);
+}
+
+static cJSON *
+sync_pull_get(const cJSON *j, const char *key)
+{
+	return cJSON_GetObjectItemCaseSensitive(j, key);
+}
+
+/* The answer kept at index_path.pull (sync_pull_keep) into the index when
+ * ack (may be NULL) names it: the local side applied it all. Only where
+ * the index has not moved since that pull (a sync wrote there meanwhile:
+ * its entry stands). The kept answer is removed either way: one not
+ * acknowledged (lost, or applied in part) is reported again. */
+static void
+sync_pull_commit(const char *index_path, const char *folder, const char *ack)
+{
+	char *path = xasprintf("%s.pull", index_path), *text = NULL, *cause = NULL;
+	struct sync_scan *put = NULL, *was = NULL, *old = NULL, *base = NULL;
+	struct sync_index ix, ix2;
+	char **drop = NULL;
+	size_t len, ndrop = 0, i, n = 0, nd = 0;
+	cJSON *j = NULL, *id;
+
+	if (file_read_all(path, (size_t)PROTO_MAX_PAYLOAD * 2, &text, &len, &cause) != 0)
+		goto out;
+	unlink(path);
+	j = cJSON_Parse(text);
+	id = sync_pull_get(j, "id");
+	if (ack == NULL || !cJSON_IsString(id) || strcmp(id->valuestring, ack) != 0 ||
+	    sync_scan_from_manifest(sync_pull_get(j, "put"), &put, &cause) != 0 ||
+	    sync_scan_from_manifest(sync_pull_get(j, "was"), &was, &cause) != 0 ||
+	    sync_paths_from_json(sync_pull_get(j, "drop"), &drop, &ndrop, &cause) != 0)
+		goto out;
+	sync_index_load(index_path, &ix, &old);
+	sync_index_load(index_path, &ix2, &base);
+	for (i = 0; i < put->n; i++) {
+		if (sync_pull_same(sync_scan_find(base, put->v[i].path),
+			sync_scan_find(was, put->v[i].path))) {
+			put->v[n++] = put->v[i];
+			continue;
+		}
+		free(put->v[i].path);
+		free(put->v[i].link);
+	}
+	put->n = n;
+	for (i = 0; i < ndrop; i++) {
+		if (sync_pull_same(
+			sync_scan_find(base, drop[i]), sync_scan_find(was, drop[i])))
+			drop[nd++] = drop[i];
+		else
+			free(drop[i]);
+	}
+	ndrop = nd;
+	qsort(drop, ndrop, sizeof *drop, sync_path_cmp);
+	sync_scan_apply(&base, put, drop, ndrop);
+	put = NULL;
+	sync_index_save(index_path, folder, &ix, old, base, 0);
+out:
+	for (i = 0; i < ndrop; i++)
+		free(drop[i]);
+	free(drop);
+	sync_scan_free(put);
+	sync_scan_free(was);
+	sync_scan_free(old);
+	sync_scan_free(base);
+	cJSON_Delete(j);
+	free(text);
+	free(cause);
+	free(path);
+}
+
+/* Keep p's answer (its puts and drops, and old's entries for those paths)
+ * at index_path.pull for sync_pull_commit; its id into result ("pullId"). */
+static void
+sync_pull_keep(const char *index_path, const struct sync_pull *p,
+    const struct sync_scan *old, cJSON *result)
+{
+	unsigned char rnd[8];
+	char id[sizeof rnd * 2 + 1], *path, *text, *cause = NULL;
+	struct sync_scan was = { 0 };
+	const struct sync_entry *o;
+	cJSON *j;
+	size_t i;
+
+	randombytes_buf(rnd, sizeof rnd);
+	sodium_bin2hex(id, sizeof id, rnd, sizeof rnd);
+	was.v = xcalloc(p->put->n + p->ndrop + 1, sizeof *was.v);
+	for (i = 0; i < p->put->n + p->ndrop; i++)
+		if ((o = sync_scan_find(old,
+			 i < p->put->n ? p->put->v[i].path : p->drop[i - p->put->n])) !=
+		    NULL)
+			was.v[was.n++] = *o; /* (borrowed) */
+	qsort(was.v, was.n, sizeof *was.v, sync_entry_cmp);
+	j = cJSON_CreateObject();
+	cJSON_AddStringToObject(j, "id", id);
+	cJSON_AddItemToObject(j, "put", sync_scan_manifest(p->put, 1));
+	cJSON_AddItemToObject(j, "drop",
+	    cJSON_CreateStringArray((const char *const *)p->drop, (int)p->ndrop));
+	cJSON_AddItemToObject(j, "was", sync_scan_manifest(&was, 1));
+	free(was.v);
+	text = cJSON_PrintUnformatted(j);
+	cJSON_Delete(j);
+	path = xasprintf("%s.pull", index_path);
+	if (atomic_file_write(path, text, strlen(text), 0600, &cause) == 0)
+		cJSON_AddStringToObject(result, "pullId", id);
+	else /* (no id: never acknowledged, reported again) */
+		log_warn("sync-pull: %s", cause);
+	free(cause);
+	free(path);
+	free(text);
+}
+
+void
+sync_pull_ack(const char *folder, const char *index_path, const char *ack)
+{
+	if (ack != NULL)
+		sync_pull_commit(index_path, folder, ack);
 }
 
 int
 sync_pull_changes(const char *folder, const char *index_path, unsigned flags,
-    cJSON **result, char **cause)
+    const char *ack, cJSON **result, char **cause)
 {
 	struct sync_pull p = { .root = -1 };
-	struct sync_scan *old = NULL, *now = NULL, *base = NULL;
+	struct sync_scan *old = NULL, *now = NULL;
 	struct sync_ignore *ig = NULL;
-	struct sync_index ix, ix2;
+	struct sync_index ix;
 	struct stat sb;
 	size_t i = 0, k = 0;
 	cJSON *put;
 	int c, rc = -1;
 
 	*result = NULL;
+	sync_pull_commit(index_path, folder, ack);
 	sync_index_load(index_path, &ix, &old);
 	if (sync_scan_ignore(
 		folder, flags & (SYNC_SCAN_GIT | SYNC_SCAN_GITIGNORE), &ig, cause) != 0 ||
@@ -164,8 +293,6 @@ sync_pull_changes(const char *folder, const char *index_path, unsigned flags,
 	}
 	p.put = xcalloc(1, sizeof *p.put);
 	p.put->v = xcalloc(now->n + 1, sizeof *p.put->v);
-	p.show = xcalloc(1, sizeof *p.show);
-	p.show->v = xcalloc(now->n + 1, sizeof *p.show->v);
 	p.drop = xcalloc(old->n + 1, sizeof *p.drop);
 	p.data = cJSON_CreateArray();
 	p.too_large = cJSON_CreateArray();
@@ -177,6 +304,8 @@ sync_pull_changes(const char *folder, const char *index_path, unsigned flags,
 			sync_pull_put(&p, &now->v[i]);
 		else if (c == 0 && sync_pull_differ(&old->v[k], &now->v[i]))
 			sync_pull_put(&p, &now->v[i]);
+		else if (c > 0 && p.put->n + p.ndrop >= SYNC_PULL_MAX_ENTRIES)
+			p.more = 1;
 		else if (c > 0 &&
 		    fstatat(p.root, old->v[k].path, &sb, AT_SYMLINK_NOFOLLOW) != 0 &&
 		    errno == ENOENT) /* (there but left out now: not a delete) */
@@ -185,7 +314,7 @@ sync_pull_changes(const char *folder, const char *index_path, unsigned flags,
 		k += c >= 0;
 	}
 	*result = cJSON_CreateObject();
-	put = sync_scan_manifest(p.show, 0);
+	put = sync_scan_manifest(p.put, 0);
 	cJSON_AddItemToObject(*result, "put", put);
 	cJSON_AddItemToObject(*result, "data", p.data);
 	p.data = NULL;
@@ -194,25 +323,17 @@ sync_pull_changes(const char *folder, const char *index_path, unsigned flags,
 	cJSON_AddItemToObject(*result, "tooLarge", p.too_large);
 	p.too_large = NULL;
 	cJSON_AddBoolToObject(*result, "more", p.more);
-	/* Into the index: reported once. */
-	if (p.put->n > 0 || p.ndrop > 0) {
-		sync_index_load(index_path, &ix2, &base);
-		sync_scan_apply(&base, p.put, p.drop, p.ndrop);
-		p.put = NULL;
-		sync_index_save(index_path, folder, &ix, old, base, 0);
-	}
+	/* Into the index when the next request acknowledges it. */
+	if (p.put->n > 0 || p.ndrop > 0)
+		sync_pull_keep(index_path, &p, old, *result);
 	rc = 0;
 out:
 	if (p.root >= 0)
 		close(p.root);
 	sync_scan_free(p.put);
-	if (p.show != NULL)
-		free(p.show->v); /* (its entries are put's) */
-	free(p.show);
 	free(p.drop); /* (borrowed from old) */
 	cJSON_Delete(p.data);
 	cJSON_Delete(p.too_large);
-	sync_scan_free(base);
 	sync_scan_free(now);
 	sync_scan_free(old);
 	sync_ignore_free(ig);

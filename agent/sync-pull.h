@@ -21,15 +21,24 @@
 
 #include "sync-back.h"
 
-/* At most SYNC_BACK_MAX_BYTES of file contents per answer ("more": ask
- * again); a bigger file is left on the host ("tooLarge"). */
+/* At most SYNC_BACK_MAX_BYTES of file contents and SYNC_PULL_MAX_ENTRIES
+ * puts and drops per answer ("more": ask again), so that it stays under
+ * PROTO_MAX_PAYLOAD; a bigger file is left on the host ("tooLarge", in
+ * each answer: never indexed). */
+#define SYNC_PULL_MAX_ENTRIES 1000
 
 /* The changes of folder since the index at index_path, scanned with flags
- * (SYNC_SCAN_GIT, SYNC_SCAN_GITIGNORE): 0 with *result ({"put":MANIFEST,
+ * (SYNC_SCAN_GIT, SYNC_SCAN_GITIGNORE), after committing the previous
+ * answer when ack (may be NULL) is its id: 0 with *result ({"put":MANIFEST,
  * "data":[BASE64...] (one per file of put, in order),"drop":[PATH...],
- * "tooLarge":[PATH...],"more":BOOL}), or -1 with *cause. The caller holds
- * the workspace's sync lock. */
+ * "tooLarge":[PATH...],"more":BOOL,"pullId":ID (when put or drop has
+ * any)}), or -1 with *cause. The caller holds the workspace's sync lock. */
 int sync_pull_changes(const char *folder, const char *index_path, unsigned flags,
-    cJSON **result, char **cause);
+    const char *ack, cJSON **result, char **cause);
+
+/* Commit the answer named ack (may be NULL: nothing done) into the index
+ * at index_path, as the next sync-pull would: a sync request carries it
+ * ("pullAck") when it follows a pull. The caller holds the lock. */
+void sync_pull_ack(const char *folder, const char *index_path, const char *ack);
 
 #endif

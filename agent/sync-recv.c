@@ -556,6 +556,13 @@ sync_recv_delete(struct sync_recv *r)
 		if ((dfd = sync_recv_parent(r, o->path, 0, &leaf)) < 0 ||
 		    fstatat(dfd, leaf, &sb, AT_SYMLINK_NOFOLLOW) != 0)
 			continue;
+		if (r->keep && o->type == 'f' && S_ISREG(sb.st_mode) &&
+		    (sb.st_size != o->size ||
+			(long long)sb.st_mtim.tv_sec * 1000000000LL +
+				sb.st_mtim.tv_nsec !=
+			    o->mtime_ns))
+			continue; /* two-way: changed on the host since, kept (the
+				     next pull reports it) */
 		if (o->type == 'd' && S_ISDIR(sb.st_mode)) {
 			if (unlinkat(dfd, leaf, AT_REMOVEDIR) == 0)
 				r->deleted++;

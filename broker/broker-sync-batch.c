@@ -63,12 +63,12 @@ static int
 broker_sync_pull(struct broker_sync *s, char **cause)
 {
 	struct broker_sync_job *j = &s->job;
-	int n = 0;
+	int n = 0, rc;
 
 	do {
-		if (sync_back(s->conn, s->next_id++, s->path, s->name, s->flags, s->ig,
-			&s->sent, &j->back, cause) != 0)
-			return -1;
+		if ((rc = sync_back(s->conn, s->next_id++, s->path, s->name, s->flags,
+			 s->ig, &s->sent, &s->pull_ack, &j->back, cause)) != 0)
+			return rc; /* (-2: an agent too old, the sync stops) */
 	} while (j->back.more && ++n < BROKER_SYNC_PULL_MAX);
 	return 0;
 }
@@ -83,7 +83,7 @@ broker_sync_work(void *arg)
 	struct sync_delta *d;
 	long long t0 = clock_now_ms();
 	char *cause = NULL;
-	int all;
+	int all, id0;
 
 	if (j->setup && broker_sync_setup(s, &cause) != 0) {
 		j->rc = -2;
@@ -103,6 +103,10 @@ broker_sync_work(void *arg)
 	 * this batch's scan (a file changed on both sides is then told). */
 	if (j->rc == 0 && (s->flags & SYNC_SCAN_TWO_WAY))
 		j->rc = broker_sync_pull(s, &cause);
+	if (j->rc == -2) {
+		j->error = cause;
+		goto out;
+	}
 	if (j->rc != 0)
 		goto failed; /* (the next batch is the whole folder) */
 	if (sync_scan_roots(s->path, all ? everything : j->b.roots, all ? 1 : j->b.nroots,
@@ -111,9 +115,12 @@ broker_sync_work(void *arg)
 		j->error = cause;
 		goto out;
 	}
+	id0 = s->next_id;
 	d = sync_delta_new(&s->sent, all ? everything : j->b.roots, all ? 1 : j->b.nroots,
 	    fresh, j->b.moves, j->b.nmoves);
 	j->changes = d->n;
+	/* (the last pull's ack rides on a send: sync_pull_ack) */
+	j->st.pull_ack = s->pull_ack;
 	if (j->rc == 0 && s->resend) {
 		j->st.files = (long long)s->sent->n;
 		j->rc = sync_send(s->conn, s->next_id++, s->path, s->name, s->sent, NULL,
@@ -124,6 +131,11 @@ broker_sync_work(void *arg)
 		j->rc = sync_send(s->conn, s->next_id++, s->path, s->name, d->changed,
 		    d->del, d->ndel, NULL, &j->st, &cause);
 	sync_delta_free(d);
+	if (j->st.pull_ack != NULL && s->next_id != id0) {
+		free(s->pull_ack); /* (sent: committed, or reported again) */
+		s->pull_ack = NULL;
+	}
+	j->st.pull_ack = NULL;
 failed:
 	if (j->rc == -1) {
 		/* The link dropped or the agent refused: the whole folder next. */

@@ -115,6 +115,7 @@ struct broker_sync {
 	struct broker_sync_job job;
 	struct sync_scan *sent; /* what the host was sent (or is to get) */
 	int resend;		/* the next batch is the whole folder */
+	char *pull_ack;		/* two-way: the last answer applied (sync-back.h) */
 	struct proto_conn *conn;
 	int next_id;
 	/* For status. */

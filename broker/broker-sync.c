@@ -120,6 +120,7 @@ broker_sync_free(struct broker_sync *s)
 	sync_watch_free(s->w);
 	sync_ignore_free(s->ig);
 	sync_scan_free(s->sent);
+	free(s->pull_ack);
 	proto_conn_free(s->conn);
 	cJSON_Delete(s->host);
 	free(s->key);

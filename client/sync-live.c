@@ -48,6 +48,7 @@ struct sync_live {
 	int resend;		 /* a batch was lost: send the whole manifest */
 	long long retry_at, retry_ms;
 	long long pulled_at; /* two-way: when the host was last asked */
+	char *pull_ack;	     /* two-way: the last answer applied (sync-back.h) */
 };
 
 /* Two-way: ask the host this often for its changes (docs/SYNC.md). */
@@ -120,10 +121,15 @@ sync_live_failed(struct sync_live *l, char *cause)
 static void
 sync_live_resend(struct sync_live *l)
 {
-	struct source_send_stats st = { .host_changed_paths = cJSON_CreateArray() };
+	struct source_send_stats st = { .host_changed_paths = cJSON_CreateArray(),
+		.keep_host_changes = (l->o->scan_flags & SYNC_SCAN_TWO_WAY) != 0,
+		.pull_ack = l->pull_ack };
 	char *cause = NULL;
+	int rc = source_send_full(l->r, l->s, l->state, &st, &cause);
 
-	if (source_send_full(l->r, l->s, l->state, &st, &cause) != 0) {
+	free(l->pull_ack); /* (sent: committed, or reported again) */
+	l->pull_ack = NULL;
+	if (rc != 0) {
 		cJSON_Delete(st.host_changed_paths);
 		sync_live_failed(l, cause);
 		return;
@@ -138,7 +144,8 @@ sync_live_resend(struct sync_live *l)
 
 /* Two-way: the host's changes, applied here (sync-back.h); each printed
  * on out ("pulled PATH", "removed PATH"), a conflict on stderr. 0, or -1
- * with *cause (the link: tried again as the batch's send is). */
+ * with *cause (the link: tried again as the batch's send is), or -2 (an
+ * agent too old: sync_back). */
 static int
 sync_live_pull(struct sync_live *l, char **cause)
 {
@@ -153,7 +160,8 @@ sync_live_pull(struct sync_live *l, char **cause)
 	}
 	do
 		rc = sync_back(remote_conn(l->r), remote_next_id(l->r), l->s->path,
-		    l->s->name, l->o->scan_flags, l->ig, &l->state, &st, cause);
+		    l->s->name, l->o->scan_flags, l->ig, &l->state, &l->pull_ack, &st,
+		    cause);
 	while (rc == 0 && st.more && ++n < 8);
 	cJSON_ArrayForEach(line, st.lines) {
 		if (strncmp(line->valuestring, "conflict ", 9) == 0)
@@ -215,9 +223,15 @@ sync_live_batch(struct sync_live *l, int all, char **cause)
 	/* (the host's changes first, against what was sent before this scan:
 	 * a file changed on both sides is then told) */
 	if ((l->o->scan_flags & SYNC_SCAN_TWO_WAY) && !l->resend &&
-	    sync_live_pull(l, &err) != 0) {
+	    (rc = sync_live_pull(l, &err)) != 0) {
+		if (rc == -2) { /* (an agent too old: the sync stops) */
+			*cause = err;
+			sync_watch_batch_clear(&b);
+			return -1;
+		}
 		sync_live_failed(l, err);
 		err = NULL;
+		rc = 0;
 	}
 	if (sync_scan_roots(l->s->path, all ? everything : b.roots, all ? 1 : b.nroots,
 		l->ig, l->state, &fresh, cause) != 0) {
@@ -227,10 +241,17 @@ sync_live_batch(struct sync_live *l, int all, char **cause)
 	d = sync_delta_new(&l->state, all ? everything : b.roots, all ? 1 : b.nroots,
 	    fresh, b.moves, b.nmoves);
 	st.host_changed_paths = cJSON_CreateArray();
-	if (!l->resend && (d->changed->n > 0 || d->ndel > 0) &&
-	    source_send_batch(l->r, l->s, d->changed, d->del, d->ndel, &st, &err) != 0) {
-		sync_live_failed(l, xstrdup(err));
-		rc = 0;
+	/* (two-way: a host change met by this batch is kept, docs/SYNC.md) */
+	st.keep_host_changes = (l->o->scan_flags & SYNC_SCAN_TWO_WAY) != 0;
+	st.pull_ack = l->pull_ack;
+	if (!l->resend && (d->changed->n > 0 || d->ndel > 0)) {
+		if (source_send_batch(
+			l->r, l->s, d->changed, d->del, d->ndel, &st, &err) != 0) {
+			sync_live_failed(l, xstrdup(err));
+			rc = 0;
+		}
+		free(l->pull_ack); /* (sent: committed, or reported again) */
+		l->pull_ack = NULL;
 	}
 	if (d->n > 0 || all)
 		sync_live_print(l, d, &st, all, clock_now_ms() - t0, err);
@@ -246,7 +267,7 @@ int
 sync_live_run(struct remote *r, const struct source *s, struct sync_scan *state,
     const struct sync_live_opts *o, char **cause)
 {
-	struct sync_live l = { r, s, o, NULL, NULL, state, 0, 0, 0, 0 };
+	struct sync_live l = { r, s, o, NULL, NULL, state, 0, 0, 0, 0, NULL };
 	struct sigaction sa, old_int, old_term, old_hup;
 	long long first = 0, last = 0, now;
 	struct pollfd pfd;
@@ -331,5 +352,6 @@ out:
 	sync_watch_free(l.w);
 	sync_ignore_free(l.ig);
 	sync_scan_free(l.state);
+	free(l.pull_ack);
 	return rc;
 }

@@ -30,10 +30,11 @@ struct sync_back {
 };
 
 /* The folder that holds rel under b's root, opened with O_NOFOLLOW on each
- * component (made when missing): a descriptor to close (or b->root, not),
- * and *leaf; -1 with errno. */
+ * component (made when missing if create): a descriptor to close (or
+ * b->root, not), and *leaf; -1 with errno (ENOTDIR or ELOOP: a component is
+ * not a folder, or a symlink, never followed out of the root). */
 static int
-sync_back_parent(struct sync_back *b, const char *rel, const char **leaf)
+sync_back_parent_at(struct sync_back *b, const char *rel, int create, const char **leaf)
 {
 	const char *slash = strrchr(rel, '/'), *p, *end;
 	int fd = b->root, next;
@@ -45,7 +46,7 @@ sync_back_parent(struct sync_back *b, const char *rel, const char **leaf)
 		end = memchr(p, '/', (size_t)(slash - p));
 		end = end == NULL ? slash : end;
 		name = xstrndup(p, (size_t)(end - p));
-		if (mkdirat(fd, name, 0755) != 0 && errno != EEXIST)
+		if (create && mkdirat(fd, name, 0755) != 0 && errno != EEXIST)
 			next = -1;
 		else
 			next = openat(
@@ -58,6 +59,12 @@ sync_back_parent(struct sync_back *b, const char *rel, const char **leaf)
 		fd = next;
 	}
 	return fd;
+}
+
+static int
+sync_back_parent(struct sync_back *b, const char *rel, const char **leaf)
+{
+	return sync_back_parent_at(b, rel, 1, leaf);
 }
 
 static void
@@ -73,41 +80,46 @@ static int
 sync_back_matches(struct sync_back *b, const char *rel, const struct sync_entry *e)
 {
 	char target[4097], hash[SYNC_HASH_HEX + 1];
+	const char *leaf;
 	struct stat sb;
 	ssize_t n;
-	int fd;
+	int fd, dfd = sync_back_parent_at(b, rel, 0, &leaf), rc = 0;
 
-	if (fstatat(b->root, rel, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+	if (dfd < 0) /* (a folder on the way gone, or not a folder here) */
 		return e == NULL && errno == ENOENT;
-	if (e == NULL)
-		return 0;
-	if (e->type == 'd')
-		return S_ISDIR(sb.st_mode);
-	if (e->type == 'l') {
-		if (!S_ISLNK(sb.st_mode) ||
-		    (n = readlinkat(b->root, rel, target, sizeof target - 1)) < 0)
-			return 0;
-		target[n] = '\0';
-		return strcmp(target, e->link) == 0;
-	}
-	if (!S_ISREG(sb.st_mode) || sb.st_size != e->size)
-		return 0;
-	if ((long long)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec ==
+	if (fstatat(dfd, leaf, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+		rc = e == NULL && errno == ENOENT;
+	else if (e == NULL)
+		rc = 0;
+	else if (e->type == 'd')
+		rc = S_ISDIR(sb.st_mode);
+	else if (e->type == 'l') {
+		if (S_ISLNK(sb.st_mode) &&
+		    (n = readlinkat(dfd, leaf, target, sizeof target - 1)) >= 0) {
+			target[n] = '\0';
+			rc = strcmp(target, e->link) == 0;
+		}
+	} else if (!S_ISREG(sb.st_mode) || sb.st_size != e->size)
+		rc = 0;
+	else if ((long long)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec ==
 		e->mtime_ns &&
 	    sb.st_ino == e->ino)
-		return 1;
-	if ((fd = openat(b->root, rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-		return 0;
-	n = sync_hash_fd(fd, hash);
-	close(fd);
-	return n == 0 && strcmp(hash, e->hash) == 0;
+		rc = 1;
+	else if ((fd = openat(dfd, leaf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
+		n = sync_hash_fd(fd, hash);
+		close(fd);
+		rc = n == 0 && strcmp(hash, e->hash) == 0;
+	}
+	sync_back_close(b, dfd);
+	return rc;
 }
 
 /* Write e (its bytes data, len) at rel: a temporary name in the folder,
  * renamed over rel. 0, or -1 with *cause. */
 static int
 sync_back_write(struct sync_back *b, const char *rel, const struct sync_entry *e,
-    const unsigned char *data, size_t len, char **cause)
+    const unsigned char *data, size_t len, int check, const struct sync_entry *was,
+    char **cause)
 {
 	const char *leaf;
 	char *tmp;
@@ -117,7 +129,7 @@ sync_back_write(struct sync_back *b, const char *rel, const struct sync_entry *e
 
 	if (dfd < 0)
 		return error_set_errno(cause, errno, "%s/%s", b->rootpath, rel);
-	tmp = xasprintf(".rdev-back-%ld-%u", (long)getpid(), b->seq++);
+	tmp = xasprintf(SYNC_BACK_TMP "%ld-%u", (long)getpid(), b->seq++);
 	if (e->type == 'l')
 		rc = symlinkat(e->link, dfd, tmp);
 	else if ((fd = openat(
@@ -126,6 +138,14 @@ sync_back_write(struct sync_back *b, const char *rel, const struct sync_entry *e
 			off += (size_t)n;
 		rc = off == len && fchmod(fd, e->mode) == 0 ? 0 : -1;
 		rc = close(fd) != 0 ? -1 : rc;
+	}
+	/* (checked again just before the rename: an editor's save meanwhile
+	 * is a conflict, not overwritten) */
+	if (rc == 0 && check && !sync_back_matches(b, rel, was)) {
+		unlinkat(dfd, tmp, 0);
+		sync_back_close(b, dfd);
+		free(tmp);
+		return 1;
 	}
 	if (rc == 0 && (rc = renameat(dfd, tmp, dfd, leaf)) == 0) {
 		sync_back_close(b, dfd);
@@ -139,22 +159,29 @@ sync_back_write(struct sync_back *b, const char *rel, const struct sync_entry *e
 	return -1;
 }
 
-/* rel's entry as on disk now (e's type and mode, the local stat) into
- * b->put: sent says so from here on. */
+/* rel's entry as on disk now (e's type, the local stat's mode, mtime and
+ * inode: as the local scan will see it) into b->put: sent says so from
+ * here on. */
 static void
 sync_back_record(struct sync_back *b, const char *rel, const struct sync_entry *e)
 {
 	struct sync_entry *p = &b->put->v[b->put->n++];
+	const char *leaf;
 	struct stat sb;
+	int dfd = sync_back_parent_at(b, rel, 0, &leaf);
 
 	*p = *e;
 	p->path = xstrdup(rel);
 	p->link = e->link != NULL ? xstrdup(e->link) : NULL;
-	if (e->type == 'f' && fstatat(b->root, rel, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
-		p->mtime_ns =
-		    (long long)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec;
-		p->ino = sb.st_ino;
+	if (dfd >= 0 && fstatat(dfd, leaf, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
+		p->mode = sb.st_mode & 0777;
+		if (e->type == 'f') {
+			p->mtime_ns = (long long)sb.st_mtim.tv_sec * 1000000000LL +
+			    sb.st_mtim.tv_nsec;
+			p->ino = sb.st_ino;
+		}
 	}
+	sync_back_close(b, dfd);
 }
 
 static void
@@ -169,16 +196,28 @@ char *
 sync_back_conflict_name(int dfd, const char *rel)
 {
 	char stamp[32], *name = NULL;
+	const char *leaf = strrchr(rel, '/');
 	time_t now = time(NULL);
 	struct tm tm;
 	struct stat sb;
+	size_t keep = strlen(rel);
 
+	/* A long name is cut (not inside a UTF-8 character) so that the
+	 * conflict name stays within NAME_MAX. */
+	leaf = leaf == NULL ? rel : leaf + 1;
+	if (strlen(leaf) > SYNC_BACK_CONFLICT_LEAF_MAX) {
+		keep = (size_t)(leaf - rel) + SYNC_BACK_CONFLICT_LEAF_MAX;
+		while (keep > 0 && ((unsigned char)rel[keep] & 0xc0) == 0x80)
+			keep--;
+	}
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
 	for (int i = 1;; i++) {
 		free(name);
-		name = i == 1 ? xasprintf("%s" SYNC_BACK_CONFLICT "%s", rel, stamp)
-			      : xasprintf("%s" SYNC_BACK_CONFLICT "%s-%d", rel, stamp, i);
+		name = i == 1
+		    ? xasprintf("%.*s" SYNC_BACK_CONFLICT "%s", (int)keep, rel, stamp)
+		    : xasprintf(
+			  "%.*s" SYNC_BACK_CONFLICT "%s-%d", (int)keep, rel, stamp, i);
 		if (fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) != 0)
 			return name;
 	}
@@ -192,7 +231,7 @@ sync_back_conflict(struct sync_back *b, const char *rel, const struct sync_entry
 {
 	char *name = sync_back_conflict_name(b->root, rel);
 
-	if (sync_back_write(b, name, e, data, len, cause) != 0) {
+	if (sync_back_write(b, name, e, data, len, 0, NULL, cause) != 0) {
 		free(name);
 		return -1;
 	}
@@ -224,6 +263,48 @@ sync_back_ignored(const struct sync_ignore *ig, const char *rel, int is_dir)
 	return out;
 }
 
+/* Make way for e at its path when the local entry (which matches the sent
+ * state) is of the other kind, folder or not: a rename cannot replace a
+ * folder, a mkdir cannot replace a file. 0 (done, or nothing to do), 1 (a
+ * folder holding entries made here: kept), 2 (removed), or -1 with
+ * errno. */
+static int
+sync_back_clear(struct sync_back *b, const struct sync_entry *e)
+{
+	const char *leaf;
+	struct stat sb;
+	int dfd = sync_back_parent_at(b, e->path, 0, &leaf), rc = 0;
+
+	if (dfd < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (fstatat(dfd, leaf, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISDIR(sb.st_mode) != (e->type == 'd')) {
+		if (unlinkat(dfd, leaf, S_ISDIR(sb.st_mode) ? AT_REMOVEDIR : 0) == 0)
+			rc = 2;
+		else
+			rc = errno == ENOTEMPTY || errno == EEXIST ? 1 : -1;
+	}
+	sync_back_close(b, dfd);
+	return rc;
+}
+
+/* e meets a local change: the local version is kept; a file's host version
+ * saved as a conflict file, a folder or symlink told and counted. 0, or -1
+ * with *cause. */
+static int
+sync_back_kept(struct sync_back *b, const struct sync_entry *e, const unsigned char *data,
+    size_t len, char **cause)
+{
+	if (e->type == 'f')
+		return sync_back_conflict(b, e->path, e, data, len, cause);
+	b->st->conflicts++;
+	sync_back_line(b,
+	    xasprintf("conflict %s: the local version kept, the host's "
+		      "%s not applied",
+		e->path, e->type == 'd' ? "folder" : "symlink"));
+	return 0;
+}
+
 /* Apply one put entry e with its bytes (files). 0, or -1 with *cause. */
 static int
 sync_back_put(struct sync_back *b, const struct sync_entry *e, const unsigned char *data,
@@ -231,44 +312,61 @@ sync_back_put(struct sync_back *b, const struct sync_entry *e, const unsigned ch
 {
 	const struct sync_entry *was = sync_scan_find(b->sent, e->path);
 	const char *leaf;
-	int dfd;
+	struct stat sb;
+	int dfd, rc = 0;
 
 	if (sync_back_matches(b, e->path, e)) {
 		sync_back_record(b, e->path, e); /* (the same on both sides) */
 		return 0;
 	}
-	if (!sync_back_matches(b, e->path, was)) /* changed here too */
-		return e->type == 'f'
-		    ? sync_back_conflict(b, e->path, e, data, len, cause)
-		    : 0;
+	if (!sync_back_matches(b, e->path, was) || /* changed here too */
+	    ((rc = sync_back_clear(b, e)) != 0 && rc != 2)) {
+		if (rc < 0)
+			return error_set_errno(
+			    cause, errno, "%s/%s", b->rootpath, e->path);
+		return sync_back_kept(b, e, data, len, cause);
+	}
 	if (e->type == 'd') {
 		if ((dfd = sync_back_parent(b, e->path, &leaf)) < 0 ||
-		    (mkdirat(dfd, leaf, e->mode | 0700) != 0 && errno != EEXIST)) {
+		    (mkdirat(dfd, leaf, e->mode | 0700) != 0 &&
+			(errno != EEXIST ||
+			    fstatat(dfd, leaf, &sb, AT_SYMLINK_NOFOLLOW) != 0 ||
+			    !S_ISDIR(sb.st_mode) || (errno = ENOTDIR) == 0))) {
 			sync_back_close(b, dfd);
 			return error_set_errno(
 			    cause, errno, "%s/%s", b->rootpath, e->path);
 		}
 		sync_back_close(b, dfd);
-	} else if (sync_back_write(b, e->path, e, data, len, cause) != 0)
-		return -1;
+	} else if ((rc = sync_back_write(
+			b, e->path, e, data, len, 1, rc == 2 ? NULL : was, cause)) != 0)
+		return rc < 0 ? -1 : sync_back_kept(b, e, data, len, cause);
 	sync_back_record(b, e->path, e);
 	b->st->pulled++;
 	sync_back_line(b, xasprintf("pulled %s", e->path));
 	return 0;
 }
 
-/* Delete rel (the host deleted it) unless changed here since. */
-static void
+/* Delete rel (the host deleted it) unless changed here since; 1 when
+ * deleted (or gone already), else 0. */
+static int
 sync_back_drop(struct sync_back *b, const char *rel)
 {
 	const struct sync_entry *was = sync_scan_find(b->sent, rel);
+	const char *leaf;
+	int dfd, rc;
 
 	if (was == NULL || !sync_back_matches(b, rel, was))
-		return; /* (changed here: the local version stays, and goes back) */
-	if (unlinkat(b->root, rel, was->type == 'd' ? AT_REMOVEDIR : 0) != 0)
-		return; /* (a folder with files made here: kept) */
+		return was == NULL || sync_back_matches(b, rel, NULL);
+	/* (changed here: the local version stays, and goes back) */
+	if ((dfd = sync_back_parent_at(b, rel, 0, &leaf)) < 0)
+		return 0;
+	rc = unlinkat(dfd, leaf, was->type == 'd' ? AT_REMOVEDIR : 0) == 0;
+	sync_back_close(b, dfd);
+	if (!rc)
+		return 0; /* (a folder with files made here: kept) */
 	b->st->removed++;
 	sync_back_line(b, xasprintf("removed %s", rel));
+	return 1;
 }
 
 /* Apply an answer of sync-pull. 0, or -1 with *cause. */
@@ -279,7 +377,7 @@ sync_back_apply(struct sync_back *b, const cJSON *answer, const struct sync_igno
 	const cJSON *data = cJSON_GetObjectItemCaseSensitive(answer, "data"), *d;
 	struct sync_scan *put = NULL;
 	unsigned char *bytes;
-	size_t len, i;
+	size_t len, i, n;
 	int rc = 0;
 
 	if (sync_scan_from_manifest(
@@ -289,6 +387,19 @@ sync_back_apply(struct sync_back *b, const cJSON *answer, const struct sync_igno
 		sync_scan_free(put);
 		return -1;
 	}
+	/* Drops first (a folder replaced by a file on the host: its children
+	 * go before the file takes its place), children before their folders;
+	 * only what was deleted stays in
+	 * drop (for sent: a delete not applied here is not undone later). */
+	for (i = *ndrop, n = 0; i-- > 0;) {
+		char *rel = (*drop)[i];
+
+		if (!sync_back_ignored(ig, rel, 0) && sync_back_drop(b, rel))
+			(*drop)[n++] = rel;
+		else
+			free(rel);
+	}
+	*ndrop = n;
 	b->put->v = xcalloc(put->n + 1, sizeof *b->put->v);
 	d = cJSON_IsArray(data) ? data->child : NULL;
 	for (i = 0; rc == 0 && i < put->n; i++) {
@@ -315,25 +426,46 @@ sync_back_apply(struct sync_back *b, const cJSON *answer, const struct sync_igno
 			rc = sync_back_put(b, e, bytes, len, cause);
 		free(bytes);
 	}
-	/* Children before their folders. */
-	for (i = *ndrop; rc == 0 && i-- > 0;)
-		if (!sync_back_ignored(ig, (*drop)[i], 0))
-			sync_back_drop(b, (*drop)[i]);
 	sync_scan_free(put);
 	return rc;
 }
 
 int
-sync_back(struct proto_conn *c, int id, const char *root, const char *name,
-    unsigned flags, const struct sync_ignore *ig, struct sync_scan **sent,
-    struct sync_back_stats *st, char **cause)
+sync_back_answer(const char *root, const cJSON *answer, const struct sync_ignore *ig,
+    struct sync_scan **sent, struct sync_back_stats *st, char **cause)
 {
 	struct sync_back b = { .rootpath = root, .sent = *sent, .st = st };
-	cJSON *req = cJSON_CreateObject(), *answer = NULL;
-	const cJSON *v;
 	char **drop = NULL;
 	size_t ndrop = 0;
-	int rc = -1;
+	int rc;
+
+	st->more = 0;
+	if ((b.root = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return error_set_errno(cause, errno, "%s", root);
+	b.put = xcalloc(1, sizeof *b.put);
+	rc = sync_back_apply(&b, answer, ig, &drop, &ndrop, cause);
+	/* What was applied is in sent, even when a later entry failed. */
+	if (ndrop > 0)
+		qsort(drop, ndrop, sizeof *drop, sync_path_cmp);
+	sync_scan_apply(sent, b.put, drop, ndrop);
+	st->too_large +=
+	    cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(answer, "tooLarge"));
+	st->more = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(answer, "more"));
+	for (size_t i = 0; i < ndrop; i++)
+		free(drop[i]);
+	free(drop);
+	close(b.root);
+	return rc;
+}
+
+int
+sync_back(struct proto_conn *c, int id, const char *root, const char *name,
+    unsigned flags, const struct sync_ignore *ig, struct sync_scan **sent, char **ack,
+    struct sync_back_stats *st, char **cause)
+{
+	cJSON *req = cJSON_CreateObject(), *answer = NULL;
+	const cJSON *v;
+	int rc;
 
 	st->more = 0;
 	cJSON_AddNumberToObject(req, "id", id);
@@ -341,25 +473,23 @@ sync_back(struct proto_conn *c, int id, const char *root, const char *name,
 	cJSON_AddStringToObject(req, "name", name);
 	cJSON_AddNumberToObject(
 	    req, "flags", flags & (SYNC_SCAN_GIT | SYNC_SCAN_GITIGNORE));
-	if (proto_conn_request(c, req, NULL, NULL, &answer, NULL, cause) != 0)
-		return -1;
-	if ((b.root = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		cJSON_Delete(answer);
-		return error_set_errno(cause, errno, "%s", root);
+	if (*ack != NULL)
+		cJSON_AddStringToObject(req, "ack", *ack);
+	free(*ack);
+	*ack = NULL; /* (sent once) */
+	if (proto_conn_request(c, req, NULL, NULL, &answer, NULL, cause) != 0) {
+		if (*cause == NULL || strstr(*cause, "unknown op") == NULL)
+			return -1;
+		free(*cause);
+		*cause = xstrdup("two-way sync: the host's agent is too old (no "
+				 "\"sync-pull\"): upgrade it (`rdev up` installs "
+				 "this version's agent)");
+		return -2;
 	}
-	b.put = xcalloc(1, sizeof *b.put);
-	rc = sync_back_apply(&b, answer, ig, &drop, &ndrop, cause);
-	/* What was applied is in sent, even when a later entry failed. */
-	if (ndrop > 0)
-		qsort(drop, ndrop, sizeof *drop, sync_path_cmp);
-	sync_scan_apply(sent, b.put, drop, ndrop);
-	v = cJSON_GetObjectItemCaseSensitive(answer, "tooLarge");
-	st->too_large += cJSON_GetArraySize(v);
-	st->more = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(answer, "more"));
-	for (size_t i = 0; i < ndrop; i++)
-		free(drop[i]);
-	free(drop);
-	close(b.root);
+	rc = sync_back_answer(root, answer, ig, sent, st, cause);
+	v = cJSON_GetObjectItemCaseSensitive(answer, "pullId");
+	if (rc == 0 && cJSON_IsString(v))
+		*ack = xstrdup(v->valuestring);
 	cJSON_Delete(answer);
 	return rc;
 }

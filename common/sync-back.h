@@ -29,6 +29,9 @@ struct sync_ignore;
 struct sync_scan;
 
 #define SYNC_BACK_CONFLICT ".rdev-conflict-"
+/* The most bytes of a name kept in its conflict name (NAME_MAX 255 less
+ * the suffix, ".rdev-conflict-YYYYMMDDTHHMMSSZ-NNNNN"). */
+#define SYNC_BACK_CONFLICT_LEAF_MAX 200u
 /* The most bytes of files one "sync-pull" answer carries, and the biggest
  * file a two-way sync brings back. */
 #define SYNC_BACK_MAX_MIB 8u
@@ -48,14 +51,23 @@ struct sync_back_stats {
 
 /* One "sync-pull" (request id) of workspace name with flags (SYNC_SCAN_*),
  * applied under root (ig: what the sync leaves out, may be NULL); *sent is
- * updated. Counts add to *st. 0, or -1 with *cause (the link, or a local
- * write: what was applied before stays). */
+ * updated. *ack (NULL or the caller's string) is the previous answer's id,
+ * sent so the agent indexes that answer; replaced by this answer's when
+ * it was applied whole, else NULL (the agent reports it again). Counts add
+ * to *st. 0, or -1 with *cause (the link, or a local write: what was
+ * applied before stays), or -2 with *cause when the agent has no
+ * "sync-pull" (too old: asking again cannot help). */
 int sync_back(struct proto_conn *c, int id, const char *root, const char *name,
-    unsigned flags, const struct sync_ignore *ig, struct sync_scan **sent,
+    unsigned flags, const struct sync_ignore *ig, struct sync_scan **sent, char **ack,
     struct sync_back_stats *st, char **cause);
+/* Apply answer (a "sync-pull" answer) under root: sync_back without the
+ * request. */
+int sync_back_answer(const char *root, const cJSON *answer, const struct sync_ignore *ig,
+    struct sync_scan **sent, struct sync_back_stats *st, char **cause);
 /* A free name for the other side's version of rel (under folder dfd):
  * rel.rdev-conflict-YYYYMMDDTHHMMSSZ, now in UTC ("-2", "-3"... when
- * taken). New. */
+ * taken; rel's last component cut to SYNC_BACK_CONFLICT_LEAF_MAX bytes).
+ * New. */
 char *sync_back_conflict_name(int dfd, const char *rel);
 /* Free st's strings and array, zero it. */
 void sync_back_stats_clear(struct sync_back_stats *st);

@@ -201,10 +201,13 @@ int
 sync_scan_ignore(const char *root, unsigned flags, struct sync_ignore **ig, char **cause)
 {
 	static const char git[] = ".git\n";
+	/* (a two-way sync's temporary files, left by a crash: sync-back.c) */
+	static const char back_tmp[] = SYNC_BACK_TMP "*\n";
 	struct sync_ignore_walk w = { root, flags, sync_ignore_new(), { 0 }, { 0 } };
 	int rc;
 
 	*ig = NULL;
+	sync_ignore_add(w.git_dir, back_tmp, sizeof back_tmp - 1);
 	if (!(flags & SYNC_SCAN_GIT))
 		sync_ignore_add(w.git_dir, git, sizeof git - 1);
 	rc = sync_scan_ignore_walk(&w, "", 0, cause);

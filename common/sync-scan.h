@@ -53,6 +53,9 @@ struct sync_scan {
 /* Not a scan flag, kept with them by a live sync: changes made on the host
  * come back (docs/SYNC.md, "Two-way"). */
 #define SYNC_SCAN_TWO_WAY 0x04
+/* The prefix of a two-way sync's temporary files (common/sync-back.c),
+ * left out of every sync, both ways (one left by a crash is never sent). */
+#define SYNC_BACK_TMP ".rdev-back-"
 
 /* What a sync of root leaves out: ".git" (any depth) unless SYNC_SCAN_GIT,
  * with SYNC_SCAN_GITIGNORE the patterns of every .gitignore, and last those

@@ -273,6 +273,8 @@ sync_send(struct proto_conn *c, int id, const char *root, const char *name,
 	sync_send_manifest_put(req, scan, &stream);
 	if (st->keep_host_changes)
 		cJSON_AddTrueToObject(req, "keepHostChanges");
+	if (st->pull_ack != NULL)
+		cJSON_AddStringToObject(req, "pullAck", st->pull_ack);
 	if (del != NULL) {
 		dl = cJSON_AddArrayToObject(req, "delete");
 		for (size_t i = 0; i < ndel; i++)

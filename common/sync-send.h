@@ -41,6 +41,9 @@ struct sync_send_stats {
 	/* In, set by the caller: a two-way sync asks the agent to keep such
 	 * files as conflict files ("keepHostChanges"). */
 	int keep_host_changes;
+	/* In (borrowed, may be NULL): a two-way sync's last applied pull
+	 * ("pullAck", sync-back.h), committed by the agent first. */
+	const char *pull_ack;
 	double seconds;
 };
 

@@ -3,7 +3,8 @@
  * paths only what an earlier sync wrote, and keeps the rest in the index; a
  * file asked for but not sent stays the sync's to delete later; a batch's
  * change of the index is a line of its journal (agent/sync-index.h); a
- * two-way sync's pull (agent/sync-pull.h) reports the host's changes once,
+ * two-way sync's pull (agent/sync-pull.h) reports the host's changes until
+ * acknowledged, a whole sync never deletes what did not reach the local side,
  * leaving out ignored paths and a sync's temporary files, and a batch of a
  * two-way sync keeps a file changed on the host as a conflict file. */
 #include "test.h"
@@ -223,7 +224,7 @@ pulled(const cJSON *res, const char *name)
 
 TEST(the_host_changes_are_reported_once)
 {
-	char *a = entry("a"), *c = entry("c"), *m, *cause = NULL, *got;
+	char *a = entry("a"), *c = entry("c"), *m, *cause = NULL, *got, *ack;
 	cJSON *res = NULL;
 
 	ASSERT_INT_EQ(system("rm -rf " DIR " && mkdir -p " DIR), 0);
@@ -235,7 +236,7 @@ TEST(the_host_changes_are_reported_once)
 			     "touch .rdev-sync-1-0"),
 	    0);
 	ASSERT_INT_EQ(
-	    sync_pull_changes(DIR "/ws", DIR "/index.json", 0, &res, &cause), 0);
+	    sync_pull_changes(DIR "/ws", DIR "/index.json", 0, NULL, &res, &cause), 0);
 	got = pulled(res, "put");
 	ASSERT_STR_EQ(got, ".rdevignore a g"); /* (not out/, not a sync's temporary) */
 	free(got);
@@ -246,9 +247,18 @@ TEST(the_host_changes_are_reported_once)
 			  ->valuestring,
 	    "bmV3Cg=="); /* "new\n" */
 	cJSON_Delete(res);
-	/* Reported once: the index has them now. */
+	/* Not acknowledged (lost): reported again. */
 	ASSERT_INT_EQ(
-	    sync_pull_changes(DIR "/ws", DIR "/index.json", 0, &res, &cause), 0);
+	    sync_pull_changes(DIR "/ws", DIR "/index.json", 0, NULL, &res, &cause), 0);
+	got = pulled(res, "put");
+	ASSERT_STR_EQ(got, ".rdevignore a g");
+	free(got);
+	ack = xstrdup(cJSON_GetObjectItemCaseSensitive(res, "pullId")->valuestring);
+	cJSON_Delete(res);
+	/* Acknowledged: the index has them now. */
+	ASSERT_INT_EQ(
+	    sync_pull_changes(DIR "/ws", DIR "/index.json", 0, ack, &res, &cause), 0);
+	free(ack);
 	got = pulled(res, "put");
 	ASSERT_STR_EQ(got, "");
 	free(got);
@@ -258,6 +268,42 @@ TEST(the_host_changes_are_reported_once)
 	cJSON_Delete(res);
 	free(a);
 	free(c);
+	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
+}
+
+/* Data loss (a whole sync deletes index entries its manifest lacks): a
+ * file the host made, reported but not acknowledged, or too large to send,
+ * is never deleted by a whole sync. */
+TEST(a_whole_sync_keeps_host_files_that_did_not_reach_the_local_side)
+{
+	char *a = entry("a"), *m, *cause = NULL, *got;
+	cJSON *res = NULL;
+
+	ASSERT_INT_EQ(system("rm -rf " DIR " && mkdir -p " DIR), 0);
+	m = xasprintf("[%s]", a);
+	sync_once(m, (const char *[]){ "a", NULL }, NULL);
+	ASSERT_INT_EQ(system("cd " DIR "/ws && echo db >app.db && "
+			     "head -c 9000000 /dev/zero >0big"),
+	    0);
+	ASSERT_INT_EQ(
+	    sync_pull_changes(DIR "/ws", DIR "/index.json", 0, NULL, &res, &cause), 0);
+	got = pulled(res, "put");
+	ASSERT_STR_EQ(got, "app.db");
+	free(got);
+	got = pulled(res, "tooLarge");
+	ASSERT_STR_EQ(got, "0big");
+	free(got);
+	cJSON_Delete(res);
+	/* The answer is lost; the broker restarts and sends the whole folder. */
+	sync_once_keep(m, (const char *[]){ NULL }, NULL, 1);
+	ASSERT_INT_EQ(access(DIR "/ws/app.db", F_OK), 0);
+	ASSERT_INT_EQ(access(DIR "/ws/0big", F_OK), 0);
+	/* A file the host changed since the index, missing locally: kept. */
+	ASSERT_INT_EQ(system("echo host-a >" DIR "/ws/a"), 0);
+	sync_once_keep("[]", (const char *[]){ NULL }, NULL, 1);
+	ASSERT_INT_EQ(access(DIR "/ws/a", F_OK), 0);
+	free(m);
+	free(a);
 	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
 }
 

@@ -1,0 +1,160 @@
+/* test-sync-back.c - unit tests for common/sync-back.c, a two-way sync's
+ * answer applied to the local folder (sync_back_answer): a host delete never
+ * follows a local symlinked folder out of the root, a delete not applied
+ * stays in the sent state (so it is not undone), a folder replaced by a file
+ * (and back) on the host is replaced here, a pulled symlink or folder
+ * is recorded as the local scan will see it (not sent back). */
+#include "test.h"
+
+#include "sync-back.h"
+#include "sync-ignore.h"
+#include "sync-scan.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "xmalloc.h"
+
+#define DIR "rdev-test-back"
+#define WS DIR "/ws"
+
+/* The local folder's scan: what the sync has sent. New. */
+static struct sync_scan *
+scan_ws(void)
+{
+	struct sync_scan *s = NULL;
+	char *cause = NULL;
+
+	if (sync_scan(WS, NULL, NULL, &s, &cause) != 0)
+		TEST_FAIL("scan: %s", cause);
+	return s;
+}
+
+/* Apply answer (JSON text) to WS with *sent; its return. */
+static int
+apply(const char *answer, struct sync_scan **sent)
+{
+	struct sync_back_stats st = { 0 };
+	cJSON *a = cJSON_Parse(answer);
+	char *cause = NULL;
+	int rc;
+
+	if (a == NULL)
+		TEST_FAIL("bad answer %s", answer);
+	rc = sync_back_answer(WS, a, NULL, sent, &st, &cause);
+	if (rc != 0)
+		fprintf(stderr, "  apply: %s\n", cause);
+	free(cause);
+	sync_back_stats_clear(&st);
+	cJSON_Delete(a);
+	return rc;
+}
+
+TEST(a_host_delete_does_not_follow_a_local_symlinked_folder)
+{
+	struct sync_scan *sent;
+
+	ASSERT_INT_EQ(
+	    system("rm -rf " DIR " && mkdir -p " WS "/build && echo x >" WS "/build/x"),
+	    0);
+	sent = scan_ws();
+	/* build moved out of the folder, a symlink left in its place */
+	ASSERT_INT_EQ(
+	    system("mv " WS "/build " DIR "/out && ln -s ../out " WS "/build"), 0);
+	ASSERT_INT_EQ(apply("{\"put\":[],\"data\":[],\"drop\":[\"build/x\"]}", &sent), 0);
+	ASSERT_INT_EQ(access(DIR "/out/x", F_OK), 0);
+	sync_scan_free(sent);
+	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
+}
+
+TEST(a_delete_not_applied_stays_in_sent)
+{
+	struct sync_scan *sent;
+
+	ASSERT_INT_EQ(system("rm -rf " DIR " && mkdir -p " WS "/d"), 0);
+	sent = scan_ws();
+	/* a file made here in the folder the host deleted: the folder stays */
+	ASSERT_INT_EQ(system("echo y >" WS "/d/y"), 0);
+	ASSERT_INT_EQ(apply("{\"put\":[],\"data\":[],\"drop\":[\"d\"]}", &sent), 0);
+	ASSERT_INT_EQ(access(WS "/d/y", F_OK), 0);
+	ASSERT_NOT_NULL(sync_scan_find(sent, "d"));
+	sync_scan_free(sent);
+	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
+}
+
+#define ZERO "00000000000000000000000000000000"
+
+TEST(a_folder_replaced_by_a_file_on_the_host_and_back)
+{
+	struct sync_scan *sent;
+
+	ASSERT_INT_EQ(system("rm -rf " DIR " && mkdir -p " WS "/out && echo x >" WS
+			     "/out/x && echo g >" WS "/g"),
+	    0);
+	sent = scan_ws();
+	/* host: rm -rf out; echo x >out; rm g; mkdir g; echo x >g/x */
+	ASSERT_INT_EQ(apply("{\"put\":[[\"d\",\"g\",493],[\"f\",\"g/x\",\"" ZERO
+			    "\",420,1],[\"f\",\"out\",\"" ZERO "\",420,1]],"
+			    "\"data\":[\"eA==\",\"eA==\"],\"drop\":[\"out/x\"]}",
+			  &sent),
+	    0);
+	ASSERT_INT_EQ(
+	    system("test \"$(cat " WS "/out)\" = x && test \"$(cat " WS "/g/x)\" = x"),
+	    0);
+	sync_scan_free(sent);
+	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
+}
+
+TEST(a_pulled_symlink_and_folder_are_recorded_as_scanned)
+{
+	struct sync_scan *sent, *now;
+
+	ASSERT_INT_EQ(system("rm -rf " DIR " && mkdir -p " WS), 0);
+	sent = scan_ws();
+	ASSERT_INT_EQ(apply("{\"put\":[[\"d\",\"d\",511],[\"l\",\"ln\",\"t\"]],"
+			    "\"data\":[],\"drop\":[]}",
+			  &sent),
+	    0);
+	now = scan_ws();
+	ASSERT_NOT_NULL(sync_scan_find(sent, "ln"));
+	ASSERT_NOT_NULL(sync_scan_find(now, "ln"));
+	ASSERT_INT_EQ(sync_scan_find(sent, "ln")->mode, sync_scan_find(now, "ln")->mode);
+	ASSERT_INT_EQ(sync_scan_find(sent, "d")->mode, sync_scan_find(now, "d")->mode);
+	sync_scan_free(now);
+	sync_scan_free(sent);
+	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
+}
+
+TEST(a_crash_s_temporary_file_is_left_out_both_ways)
+{
+	struct sync_ignore *ig = NULL;
+	char *cause = NULL;
+
+	ASSERT_INT_EQ(system("rm -rf " DIR " && mkdir -p " WS), 0);
+	ASSERT_INT_EQ(sync_scan_ignore(WS, 0, &ig, &cause), 0);
+	ASSERT_TRUE(sync_ignore_match(ig, SYNC_BACK_TMP "12-0", 0));
+	ASSERT_TRUE(sync_ignore_match(ig, "d/" SYNC_BACK_TMP "12-0", 0));
+	ASSERT_FALSE(sync_ignore_match(ig, "a", 0));
+	sync_ignore_free(ig);
+	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
+}
+
+TEST(a_conflict_name_stays_within_name_max)
+{
+	char leaf[256], *name;
+	const char *l;
+
+	memset(leaf, 'a', 250);
+	leaf[250] = '\0';
+	name = sync_back_conflict_name(AT_FDCWD, leaf);
+	ASSERT_TRUE(strlen(name) <= 255);
+	ASSERT_STR_CONTAINS(name, SYNC_BACK_CONFLICT);
+	free(name);
+	name = sync_back_conflict_name(AT_FDCWD, "d/short");
+	l = strrchr(name, '/');
+	ASSERT_TRUE(strncmp(l, "/short" SYNC_BACK_CONFLICT, 6 + 15) == 0);
+	free(name);
+}
