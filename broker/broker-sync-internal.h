@@ -128,6 +128,7 @@ struct broker_sync {
 	 * files written (and the last one's path); when the last batch ended. */
 	long long pulled, removed, conflicts;
 	char *conflict_last;
+	long long too_large_told; /* the too-large count last logged */
 	long long batch_end;
 	time_t last_change;
 	char *error;

@@ -202,10 +202,12 @@ broker_sync_note_back(struct broker_sync *s, struct sync_back_stats *b)
 		s->conflict_last = b->last_conflict;
 		b->last_conflict = NULL;
 	}
-	if (b->too_large > 0)
+	/* (every answer lists them: logged when their count changes) */
+	if (b->too_large > 0 && b->too_large != s->too_large_told)
 		log_warn("sync %s <- %s: %lld files too large for two-way sync (over "
 			 "%u MiB) left on the host",
 		    s->path, s->label, b->too_large, SYNC_BACK_MAX_MIB);
+	s->too_large_told = b->too_large;
 }
 
 /* Begin a batch: take what changed and run it in a thread. */

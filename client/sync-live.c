@@ -47,8 +47,9 @@ struct sync_live {
 	struct sync_scan *state; /* what the host was sent (or is to get) */
 	int resend;		 /* a batch was lost: send the whole manifest */
 	long long retry_at, retry_ms;
-	long long pulled_at; /* two-way: when the host was last asked */
-	char *pull_ack;	     /* two-way: the last answer applied (sync-back.h) */
+	long long pulled_at;	  /* two-way: when the host was last asked */
+	char *pull_ack;		  /* two-way: the last answer applied (sync-back.h) */
+	long long too_large_told; /* two-way: the too-large count last warned of */
 };
 
 /* Two-way: ask the host this often for its changes (docs/SYNC.md). */
@@ -182,10 +183,14 @@ sync_live_pull(struct sync_live *l, char **cause)
 		free(text);
 		cJSON_Delete(o);
 	}
-	if (st.too_large > 0)
+	/* (every answer lists them: told when their count changes, not at
+	 * each pull) */
+	if (st.too_large > 0 && st.too_large != l->too_large_told)
 		fprintf(stderr,
 		    "rdev: sync: %s: %lld files over %u MiB left on the host\n",
 		    l->o->host, st.too_large, SYNC_BACK_MAX_MIB);
+	if (rc == 0)
+		l->too_large_told = st.too_large;
 	fflush(l->o->out);
 	sync_back_stats_clear(&st);
 	return rc;
@@ -267,7 +272,7 @@ int
 sync_live_run(struct remote *r, const struct source *s, struct sync_scan *state,
     const struct sync_live_opts *o, char **cause)
 {
-	struct sync_live l = { r, s, o, NULL, NULL, state, 0, 0, 0, 0, NULL };
+	struct sync_live l = { r, s, o, NULL, NULL, state, 0, 0, 0, 0, NULL, 0 };
 	struct sigaction sa, old_int, old_term, old_hup;
 	long long first = 0, last = 0, now;
 	struct pollfd pfd;
