@@ -126,6 +126,7 @@ struct ssh_proxy_chan {
 	/* A direct-tcpip channel carried by the broker (ssh-proxy-tcp.c): its
 	 * connection ("connect" request), NULL for the others */
 	struct proto_conn *tcp;
+	int tcp_hello;	  /* ... the broker's HELLO came */
 	int tcp_open;	  /* ... answered: the server's bytes from now on */
 	short tcp_events; /* ... what its fd is watched for (0: not) */
 	int tcp_eof_sent; /* ... the client's EOF passed on (write side shut) */

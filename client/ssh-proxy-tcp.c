@@ -42,8 +42,10 @@ ssh_proxy_tcp_start(struct ssh_proxy_chan *pc)
 
 	if (p->o->host == NULL)
 		return -1;
-	/* (the broker runs: this proxy reaches the agent through it) */
-	if (broker_client_connect(0, "rdev " RDEV_VERSION, &c, NULL, &cause) != 0) {
+	/* (the broker runs: this proxy reaches the agent through it; its HELLO
+	 * is read with the answer, not waited for in libssh's callback, where
+	 * a stuck broker would stop every channel) */
+	if (broker_client_connect_nowait("rdev " RDEV_VERSION, &c, &cause) != 0) {
 		log_info(
 		    "ssh-proxy: port %d: %s; through the relay", pc->forward_port, cause);
 		free(cause);
@@ -172,12 +174,23 @@ static void
 ssh_proxy_tcp_read_answer(struct ssh_proxy_chan *pc)
 {
 	struct proto_frame f;
-	char *cause = NULL;
+	char *cause = NULL, *why = NULL;
+	uint32_t version;
 	cJSON *msg;
 	int rc = proto_conn_read_some(pc->tcp, &cause);
 
 	while (!pc->tcp_open && pc->tcp_pending == SSH_PROXY_TCP_NONE &&
 	    proto_conn_next(pc->tcp, &f, NULL) == 1) {
+		if (!pc->tcp_hello) {
+			if (proto_conn_check_hello(pc->tcp, &f, &version, &why) != 0) {
+				log_info("ssh-proxy: port %d: %s; through the relay",
+				    pc->forward_port, why);
+				free(why);
+				ssh_proxy_tcp_defer(pc, SSH_PROXY_TCP_FALLBACK, NULL);
+			}
+			pc->tcp_hello = 1;
+			continue;
+		}
 		if (f.type != PROTO_CONTROL || (msg = proto_frame_json(&f, NULL)) == NULL)
 			continue;
 		/* (progress events have no "ok") */
