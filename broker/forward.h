@@ -50,6 +50,7 @@ struct forward {
 	int fd4, fd6;	   /* listeners; -1: none */
 	/* Where to connect (from the agent's relay op); redone when stale. */
 	int have_target;
+	long long target_ms; /* when it was asked for (clock_now_ms) */
 	char *address;
 	char *container_id; /* the relay answer's (the service's container for one) */
 	int target_port;    /* the relay's port, or the service port */

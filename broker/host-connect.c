@@ -8,9 +8,12 @@
  * {"route":"direct"|"relay"}, then the bytes are the server's. What
  * `rdev ssh-proxy` carries its direct-tcpip channels on.
  *
- * Each (workspace, port) has one forward with no listener on h->connects,
- * kept for the session: its target is asked for once, and status shows its
- * counts (as "connects").
+ * Each (workspace, config, id labels, port) has one forward with no
+ * listener on h->connects, kept for the session (status shows its counts, as
+ * "connects"); its target is asked for again after a reconnect, and when
+ * older than HOST_CONNECT_TARGET_MS at a new connection: the container may
+ * have been recreated meanwhile (`rdev up --recreate`), and its old address
+ * given to another.
  */
 #include "host-internal.h"
 
@@ -19,8 +22,32 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "log.h"
 #include "xmalloc.h"
+
+/* A connect's target is asked for again past this age. */
+#define HOST_CONNECT_TARGET_MS 5000
+
+/* Whether connect forward f is the one of request req (to ws, port). */
+static int
+host_connect_same(
+    const struct host_forward *f, const cJSON *req, const char *ws, int port)
+{
+	const char *config = json_get_string(req, "config");
+	const cJSON *ids = cJSON_GetObjectItemCaseSensitive(req, "idLabels");
+
+	if (!forward_same(&f->fw, ws, NULL, port))
+		return 0;
+	if ((config == NULL) != (f->fw.config == NULL) ||
+	    (config != NULL && strcmp(config, f->fw.config) != 0))
+		return 0;
+	if (!cJSON_IsArray(ids))
+		ids = NULL;
+	return (ids == NULL && f->fw.id_labels == NULL) ||
+	    (ids != NULL && f->fw.id_labels != NULL &&
+		cJSON_Compare(ids, f->fw.id_labels, 1));
+}
 
 /* The forward without listener of ws to port, made if there is none. */
 static struct host_forward *
@@ -29,8 +56,12 @@ host_connect_forward(struct host_session *h, const cJSON *req, const char *ws, i
 	struct host_forward *f;
 
 	LIST_FOREACH(f, &h->connects, entry) {
-		if (forward_same(&f->fw, ws, NULL, port))
-			return f;
+		if (!host_connect_same(f, req, ws, port))
+			continue;
+		if (f->fw.have_target &&
+		    clock_now_ms() - f->fw.target_ms > HOST_CONNECT_TARGET_MS)
+			f->fw.have_target = 0; /* (asked for again by the open) */
+		return f;
 	}
 	f = xcalloc(1, sizeof *f);
 	forward_init(&f->fw, ws, json_get_string(req, "config"));

@@ -579,6 +579,10 @@ host_link_pump(struct host_session *h, struct host_link *l)
 		else {
 			/* Half close towards the client; done once both are. */
 			if (l->down == HOST_LINK_DOWN_DRAIN) {
+				/* a connect's relay that closed without its
+				 * status byte: the answer before the EOF */
+				host_connect_answer(
+				    l, NULL, "cannot reach that port of the container");
 				shutdown(l->fd, SHUT_WR);
 				host_link_set_down(l, HOST_LINK_DOWN_CLOSED);
 			}

@@ -472,6 +472,8 @@ host_reconnect(struct host_session *h)
 		    (h->agent_path != NULL || host_install(h, &cause) == 0)) {
 			LIST_FOREACH(f, &h->forwards, entry)
 				f->fw.have_target = 0;
+			LIST_FOREACH(f, &h->connects, entry)
+				f->fw.have_target = 0;
 			LIST_FOREACH(a, &h->autos, entry)
 				a->relay->fw.have_target = 0;
 			host_set_state(h, HOST_CONNECTED, NULL);

@@ -126,9 +126,22 @@ struct ssh_proxy_chan {
 	/* A direct-tcpip channel carried by the broker (ssh-proxy-tcp.c): its
 	 * connection ("connect" request), NULL for the others */
 	struct proto_conn *tcp;
+	int tcp_hello;	  /* ... the broker's HELLO came */
 	int tcp_open;	  /* ... answered: the server's bytes from now on */
 	short tcp_events; /* ... what its fd is watched for (0: not) */
 	int tcp_eof_sent; /* ... the client's EOF passed on (write side shut) */
+	/* ... what its fd's callback found, done by ssh_proxy_tcp_step (libssh
+	 * still uses the fd's poll handle after the callback: not removed there) */
+	int tcp_pending;
+	char *tcp_error; /* ... SSH_PROXY_TCP_FAILED's reason */
+};
+
+/* What a direct-tcpip channel's connection waits for ssh_proxy_tcp_step to do. */
+enum {
+	SSH_PROXY_TCP_NONE,
+	SSH_PROXY_TCP_END,	/* the connection broke: end the channel */
+	SSH_PROXY_TCP_FAILED,	/* no connect: fail the channel (tcp_error) */
+	SSH_PROXY_TCP_FALLBACK, /* an older broker: through the relay */
 };
 
 struct ssh_proxy {

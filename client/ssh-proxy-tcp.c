@@ -42,8 +42,10 @@ ssh_proxy_tcp_start(struct ssh_proxy_chan *pc)
 
 	if (p->o->host == NULL)
 		return -1;
-	/* (the broker runs: this proxy reaches the agent through it) */
-	if (broker_client_connect(0, "rdev " RDEV_VERSION, &c, NULL, &cause) != 0) {
+	/* (the broker runs: this proxy reaches the agent through it; its HELLO
+	 * is read with the answer, not waited for in libssh's callback, where
+	 * a stuck broker would stop every channel) */
+	if (broker_client_connect_nowait("rdev " RDEV_VERSION, &c, &cause) != 0) {
 		log_info(
 		    "ssh-proxy: port %d: %s; through the relay", pc->forward_port, cause);
 		free(cause);
@@ -73,7 +75,9 @@ ssh_proxy_tcp_start(struct ssh_proxy_chan *pc)
 	return 0;
 }
 
-/* Stop watching pc's connection and close it. */
+static void ssh_proxy_tcp_end(struct ssh_proxy_chan *);
+
+/* Stop watching pc's connection and close it (not from its fd's callback). */
 static void
 ssh_proxy_tcp_close(struct ssh_proxy_chan *pc)
 {
@@ -90,6 +94,44 @@ void
 ssh_proxy_tcp_free(struct ssh_proxy_chan *pc)
 {
 	ssh_proxy_tcp_close(pc);
+	free(pc->tcp_error);
+	pc->tcp_error = NULL;
+}
+
+/* Leave what = SSH_PROXY_TCP_* (and the reason why, for FAILED) to
+ * ssh_proxy_tcp_step: called from the fd's callback, where the fd cannot be
+ * removed from libssh's event. */
+static void
+ssh_proxy_tcp_defer(struct ssh_proxy_chan *pc, int what, const char *why)
+{
+	pc->tcp_pending = what;
+	if (why != NULL && pc->tcp_error == NULL)
+		pc->tcp_error = xstrdup(why);
+}
+
+/* Do what the fd's callback left (ssh_proxy_tcp_defer). */
+static void
+ssh_proxy_tcp_do_pending(struct ssh_proxy_chan *pc)
+{
+	int what = pc->tcp_pending;
+
+	pc->tcp_pending = SSH_PROXY_TCP_NONE;
+	switch (what) {
+	case SSH_PROXY_TCP_END: ssh_proxy_tcp_end(pc); break;
+	case SSH_PROXY_TCP_FAILED:
+		ssh_proxy_tcp_close(pc);
+		ssh_proxy_chan_failed(pc,
+		    pc->tcp_error != NULL ? pc->tcp_error : "cannot connect",
+		    SSH_PROXY_EXIT_FAILED);
+		break;
+	case SSH_PROXY_TCP_FALLBACK:
+		ssh_proxy_tcp_close(pc);
+		pc->agent_closed = 0;
+		ssh_proxy_relay_open(pc);
+		break;
+	}
+	free(pc->tcp_error);
+	pc->tcp_error = NULL;
 }
 
 /* The channel's connection ends (both ways done, or broken): the channel
@@ -121,15 +163,10 @@ ssh_proxy_tcp_answer(struct ssh_proxy_chan *pc, const cJSON *msg)
 		return;
 	}
 	error = ssh_proxy_answer_error(msg, "cannot connect");
-	if (strncmp(error, "unknown operation", 17) == 0) {
-		/* an older broker */
-		ssh_proxy_tcp_close(pc);
-		pc->agent_closed = 0;
-		ssh_proxy_relay_open(pc);
-		return;
-	}
-	ssh_proxy_tcp_close(pc);
-	ssh_proxy_chan_failed(pc, error, SSH_PROXY_EXIT_FAILED);
+	if (strncmp(error, "unknown operation", 17) == 0)
+		ssh_proxy_tcp_defer(pc, SSH_PROXY_TCP_FALLBACK, NULL); /* older broker */
+	else
+		ssh_proxy_tcp_defer(pc, SSH_PROXY_TCP_FAILED, error);
 }
 
 /* Read the broker's frames until its answer. */
@@ -137,12 +174,23 @@ static void
 ssh_proxy_tcp_read_answer(struct ssh_proxy_chan *pc)
 {
 	struct proto_frame f;
-	char *cause = NULL;
+	char *cause = NULL, *why = NULL;
+	uint32_t version;
 	cJSON *msg;
 	int rc = proto_conn_read_some(pc->tcp, &cause);
 
-	while (
-	    pc->tcp != NULL && !pc->tcp_open && proto_conn_next(pc->tcp, &f, NULL) == 1) {
+	while (!pc->tcp_open && pc->tcp_pending == SSH_PROXY_TCP_NONE &&
+	    proto_conn_next(pc->tcp, &f, NULL) == 1) {
+		if (!pc->tcp_hello) {
+			if (proto_conn_check_hello(pc->tcp, &f, &version, &why) != 0) {
+				log_info("ssh-proxy: port %d: %s; through the relay",
+				    pc->forward_port, why);
+				free(why);
+				ssh_proxy_tcp_defer(pc, SSH_PROXY_TCP_FALLBACK, NULL);
+			}
+			pc->tcp_hello = 1;
+			continue;
+		}
 		if (f.type != PROTO_CONTROL || (msg = proto_frame_json(&f, NULL)) == NULL)
 			continue;
 		/* (progress events have no "ok") */
@@ -150,12 +198,9 @@ ssh_proxy_tcp_read_answer(struct ssh_proxy_chan *pc)
 			ssh_proxy_tcp_answer(pc, msg);
 		cJSON_Delete(msg);
 	}
-	if (pc->tcp != NULL && !pc->tcp_open && rc <= 0) {
-		ssh_proxy_tcp_close(pc);
-		ssh_proxy_chan_failed(pc,
-		    cause != NULL ? cause : "the broker closed the connection",
-		    SSH_PROXY_EXIT_FAILED);
-	}
+	if (!pc->tcp_open && pc->tcp_pending == SSH_PROXY_TCP_NONE && rc <= 0)
+		ssh_proxy_tcp_defer(pc, SSH_PROXY_TCP_FAILED,
+		    cause != NULL ? cause : "the broker closed the connection");
 	free(cause);
 }
 
@@ -166,21 +211,24 @@ ssh_proxy_tcp_on_fd(socket_t fd, int revents, void *arg)
 	unsigned char tmp[65536];
 	ssize_t n;
 
+	/* (only flags and buffers here: libssh still uses the fd's poll handle
+	 * after this returns, and may run this inside ssh_proxy_tcp_step's calls) */
+	if (pc->tcp == NULL || pc->tcp_pending != SSH_PROXY_TCP_NONE)
+		return 0;
 	if (!pc->tcp_open) {
 		ssh_proxy_tcp_read_answer(pc);
 		return 0;
 	}
 	if (!(revents & (POLLIN | POLLHUP | POLLERR)))
 		return 0;
-	while (
-	    pc->tcp != NULL && !pc->out_eof && buf_len(pc->out) < SSH_PROXY_TCP_BUFFER) {
+	while (!pc->out_eof && buf_len(pc->out) < SSH_PROXY_TCP_BUFFER) {
 		n = read(fd, tmp, sizeof tmp);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;
 		if (n < 0) {
-			ssh_proxy_tcp_end(pc); /* reset */
+			ssh_proxy_tcp_defer(pc, SSH_PROXY_TCP_END, NULL); /* reset */
 			break;
 		}
 		if (n == 0) {
@@ -235,9 +283,13 @@ ssh_proxy_tcp_watch(struct ssh_proxy_chan *pc)
 	if (pc->tcp == NULL)
 		return;
 	fd = proto_conn_fd(pc->tcp);
-	if (!pc->tcp_open || (!pc->out_eof && buf_len(pc->out) < SSH_PROXY_TCP_BUFFER))
+	/* (pending: nothing more to read, ssh_proxy_tcp_step ends it) */
+	if (pc->tcp_pending != SSH_PROXY_TCP_NONE)
+		events = 0;
+	else if (!pc->tcp_open ||
+	    (!pc->out_eof && buf_len(pc->out) < SSH_PROXY_TCP_BUFFER))
 		events |= POLLIN;
-	if (pc->tcp_open && buf_len(pc->in) > 0)
+	if (pc->tcp_pending == SSH_PROXY_TCP_NONE && pc->tcp_open && buf_len(pc->in) > 0)
 		events |= POLLOUT;
 	if (events == pc->tcp_events)
 		return;
@@ -262,6 +314,10 @@ ssh_proxy_tcp_step(struct ssh_proxy_chan *pc)
 		ssh_proxy_tcp_close(pc);
 		return;
 	}
+	if (pc->tcp_pending != SSH_PROXY_TCP_NONE) {
+		ssh_proxy_tcp_do_pending(pc);
+		return;
+	}
 	if (pc->tcp_open) {
 		/* what libssh held for want of room, now that there is some */
 		while (pc->in_held && buf_len(pc->in) < SSH_PROXY_TCP_BUFFER / 2) {
@@ -273,6 +329,11 @@ ssh_proxy_tcp_step(struct ssh_proxy_chan *pc)
 				break;
 			}
 			buf_append(pc->in, tmp, (size_t)n);
+		}
+		/* (libssh's reads above may have run the fd's callback) */
+		if (pc->client_closed || pc->tcp_pending != SSH_PROXY_TCP_NONE) {
+			ssh_proxy_tcp_step(pc);
+			return;
 		}
 		if (ssh_proxy_tcp_write(pc) != 0) {
 			/* the server's side is gone: so is the channel */

@@ -128,6 +128,29 @@ broker_client_connect_once(int autostart, const char *software, struct proto_con
 }
 
 int
+broker_client_connect_nowait(const char *software, struct proto_conn **c, char **cause)
+{
+	char *path;
+	int fd = -1, rc;
+
+	if ((path = runtime_dir_file(BROKER_SOCKET_NAME, cause)) == NULL)
+		return -1;
+	if ((rc = broker_client_dial(path, &fd, cause)) == 1)
+		error_set(cause, "no broker is running (socket %s)", path);
+	free(path);
+	if (rc != 0)
+		return -1;
+	*c = proto_conn_new(fd, "the broker");
+	/* (a new connection's socket buffer takes it whole: no wait) */
+	if (proto_conn_send_hello(*c, software, cause) != 0) {
+		proto_conn_free(*c);
+		*c = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int
 broker_client_connect(int autostart, const char *software, struct proto_conn **c,
     int *not_running, char **cause)
 {

@@ -25,6 +25,11 @@
  * that is no broker) gets broker_client_start and one more try. */
 int broker_client_connect(int autostart, const char *software, struct proto_conn **c,
     int *not_running, char **cause);
+/* Connect and send our HELLO without waiting for the broker's (no
+ * autostart): for a caller that must not block, which checks the broker's
+ * first frame itself (proto_conn_check_hello). 0 and *c, or -1 with *cause. */
+int broker_client_connect_nowait(
+    const char *software, struct proto_conn **c, char **cause);
 /* Run `rdev-broker start`: starts a broker unless one runs (it then waits
  * until that one answers, or starts one once an exiting one is gone), and
  * replaces a socket file no running broker owns. 0, or -1 with *cause. */

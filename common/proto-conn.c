@@ -312,37 +312,56 @@ proto_conn_wait(struct proto_conn *c, struct proto_frame *f, int timeout_ms, cha
 }
 
 int
-proto_conn_handshake(
-    struct proto_conn *c, const char *software, uint32_t *version, char **cause)
+proto_conn_send_hello(struct proto_conn *c, const char *software, char **cause)
 {
-	struct proto_frame f;
-	cJSON *hello = proto_hello_new(software), *peer;
-	const cJSON *err;
+	cJSON *hello = proto_hello_new(software);
 	int rc;
 
 	rc = proto_conn_queue_json(c, PROTO_HELLO, 0, hello, cause);
 	cJSON_Delete(hello);
 	if (rc != 0 || proto_conn_flush(c, cause) != 0)
 		return -1;
-	if ((rc = proto_conn_wait(c, &f, 30000, cause)) != 1)
-		return -1;
-	if ((peer = proto_frame_json(&f, cause)) == NULL)
+	return 0;
+}
+
+int
+proto_conn_check_hello(const struct proto_conn *c, const struct proto_frame *f,
+    uint32_t *version, char **cause)
+{
+	cJSON *peer;
+	const cJSON *err;
+	int rc;
+
+	if ((peer = proto_frame_json(f, cause)) == NULL)
 		return error_prefix(cause, "%s: bad HELLO", c->name);
-	if (f.type == PROTO_FATAL) {
+	if (f->type == PROTO_FATAL) {
 		err = cJSON_GetObjectItemCaseSensitive(peer, "error");
 		error_set(cause, "%s: %s", c->name,
 		    cJSON_IsString(err) ? err->valuestring : "refused the session");
 		cJSON_Delete(peer);
 		return -1;
 	}
-	if (f.type != PROTO_HELLO) {
+	if (f->type != PROTO_HELLO) {
 		cJSON_Delete(peer);
 		return error_set(cause, "%s: expected HELLO, got %s", c->name,
-		    proto_type_name(f.type));
+		    proto_type_name(f->type));
 	}
 	rc = proto_hello_negotiate(peer, version, cause);
 	cJSON_Delete(peer);
 	return rc;
+}
+
+int
+proto_conn_handshake(
+    struct proto_conn *c, const char *software, uint32_t *version, char **cause)
+{
+	struct proto_frame f;
+
+	if (proto_conn_send_hello(c, software, cause) != 0)
+		return -1;
+	if (proto_conn_wait(c, &f, 30000, cause) != 1)
+		return -1;
+	return proto_conn_check_hello(c, &f, version, cause);
 }
 
 int

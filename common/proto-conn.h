@@ -77,6 +77,12 @@ void proto_conn_set_prompt(struct proto_conn *c,
  * from the peer becomes *cause. 0 and *version, or -1. */
 int proto_conn_handshake(
     struct proto_conn *c, const char *software, uint32_t *version, char **cause);
+/* The handshake in halves, for a caller that does not wait: send our HELLO
+ * (0, or -1 with *cause); check the peer's first frame f (0 and *version
+ * for a HELLO we can talk with, else -1 with *cause: a FATAL's error). */
+int proto_conn_send_hello(struct proto_conn *c, const char *software, char **cause);
+int proto_conn_check_hello(const struct proto_conn *c, const struct proto_frame *f,
+    uint32_t *version, char **cause);
 
 /* Send a request (a CONTROL object with "id" and "op"; consumed) and wait
  * for its response, passing "progress" events' text to on_progress (may be

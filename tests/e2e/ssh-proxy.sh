@@ -13,7 +13,7 @@
 # HOST bash`, its script on stdin, SOCKS to 127.0.0.1); scp and sftp (and the
 # message naming the package without sftp-server); a local target, a Compose
 # workspace (ssh -L to its app container's 127.0.0.1 and to another service by
-# name, an unresolvable name).
+# name, an unresolvable name); after `up --recreate`, ssh -L to the new container.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 
@@ -303,4 +303,26 @@ check_eq "ssh -L (Compose): another service by its name (db:8080), as the contai
 	"$(curl -sf "http://127.0.0.1:$((base + 1))/x")" from-db
 check_eq "ssh -L: a name the container does not resolve ends the connection" \
 	"$(python3 "$RDEV_SOURCE_DIR/tests/e2e/forward_client.py" closed "$((base + 2))")" closed
+kill "$fwd"
+wait "$fwd" 2>/dev/null || true
+
+# --- a recreated container -----------------------------------------------------------
+# The broker asks for a connect's target again (past 5 s, and after a
+# reconnect), so ssh -L reaches the new container (its address, its relay's
+# token), not what the old one had.
+start=$(date +%s)
+rdev up "$name:~/ws" --recreate >"$TEST_TMP/up2.out" 2>"$TEST_TMP/up2.err" ||
+	{ cat "$TEST_TMP/up2.err" >&2; fail "rdev up --recreate"; }
+ncid=$(jq -r .containerId "$TEST_TMP/up2.out")
+check "up --recreate: a new container" test "$ncid" != "$cid"
+docker cp /bin/busybox "$ncid:/bin/busybox"
+docker exec "$ncid" sh -c "mkdir -p /www && echo new > /www/x &&
+	busybox httpd -p 127.0.0.1:8301 -h /www && busybox httpd -p 0.0.0.0:8303 -h /www"
+ssh -F "$HOME/.ssh/rdev.config" -o BatchMode=yes -N -o ExitOnForwardFailure=yes -L "$base:localhost:8301" \
+	-L "$((base + 1)):localhost:8303" rdev-ws 2>"$TEST_TMP/L2.err" &
+fwd=$!
+eventually "ssh -L listens" bash -c "exec 3<>/dev/tcp/127.0.0.1/$base"
+check_eq "ssh -L after up --recreate: the new container (relay, direct)" \
+	"$(curl -sf --max-time 10 "http://127.0.0.1:$base/x") $(curl -sf --max-time 10 "http://127.0.0.1:$((base + 1))/x")" "new new"
+echo "recreate step: $(($(date +%s) - start)) s"
 finish
