@@ -503,6 +503,7 @@ rdev_ssh_run_input(struct rdev_ssh *s, const char *const *argv,
 	char *cmd;
 	uint32_t win;
 	int rc = -1, sig = 0, progress, eof_sent = 0, in_done = 0, w, status;
+	int cb_set = 0;
 
 	cmd = shell_quote_argv(argv, SHELL_QUOTE_ALWAYS);
 	if ((ch = rdev_ssh_open_session(s)) == NULL) {
@@ -515,6 +516,7 @@ rdev_ssh_run_input(struct rdev_ssh *s, const char *const *argv,
 	cb.channel_exit_signal_function = rdev_ssh_exit_signal_cb;
 	ssh_callbacks_init(&cb);
 	ssh_set_channel_callbacks(ch, &cb);
+	cb_set = 1;
 	if (ssh_channel_request_exec(ch, cmd) != SSH_OK) {
 		error_set(cause, "%s: cannot run %s: %s", s->prefix, argv[0],
 		    ssh_get_error(s->ss));
@@ -599,6 +601,12 @@ out:
 		ssh_event_free(ev);
 	}
 	if (ch != NULL) {
+		/* cb is on this stack: a channel freed before the server's close
+		 * lives on in libssh until it comes (with exit-status or
+		 * exit-signal when a run was cut short), and would call through
+		 * a dead frame (a crash seen when an upload stopped mid-stream) */
+		if (cb_set)
+			ssh_remove_channel_callbacks(ch, &cb);
 		if (ssh_channel_is_open(ch))
 			ssh_channel_close(ch);
 		ssh_channel_free(ch);
