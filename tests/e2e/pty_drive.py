@@ -248,7 +248,19 @@ class Pty:
             if left <= 0:
                 return None
             self._pump(left)
+        self._drain()
         return self.status
+
+    def _drain(self):
+        """Read what the exited child left in the terminal's buffer: it can
+        write its last lines and exit between two reads, and _pump reaps it
+        after reading only the first of them."""
+        deadline = time.monotonic() + 1.0  # a process left behind may write on
+        while not self.closed and time.monotonic() < deadline:
+            r, _, _ = select.select([self.master], [], [], 0)
+            if not r:
+                return
+            self._pump(0)
 
     def wait_closed(self, timeout):
         deadline = time.monotonic() + timeout
