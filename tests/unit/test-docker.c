@@ -311,25 +311,42 @@ TEST(raw_names_the_socket_when_unreachable)
 	docker_free(d);
 }
 
+/* A Docker socket nobody serves: a new folder dir (a mkdtemp template,
+ * filled in) with docker.sock in it, listening with the given backlog and
+ * never accepting. Its path in path (PATH_BYTES), its address in *sa; the
+ * listening fd. */
+#define PATH_BYTES 64
+static int
+silent_socket(char *dir, char *path, struct sockaddr_un *sa, int backlog)
+{
+	int s;
+
+	if (mkdtemp(dir) == NULL)
+		abort();
+	snprintf(path, PATH_BYTES, "%s/docker.sock", dir);
+	memset(sa, 0, sizeof *sa);
+	sa->sun_family = AF_UNIX;
+	snprintf(sa->sun_path, sizeof sa->sun_path, "%s", path);
+	if ((s = socket(AF_UNIX, SOCK_STREAM, 0)) < 0 ||
+	    bind(s, (struct sockaddr *)sa, sizeof *sa) < 0 || listen(s, backlog) < 0)
+		abort();
+	return s;
+}
+
 /* A daemon that accepts and never answers: with a deadline, a request gives
  * up at it (not after DOCKER_TIMEOUT_S), naming the budget, and so does
  * every later one. */
 TEST(deadline_bounds_a_hung_daemon)
 {
-	char dir[] = "/tmp/rdev-test-docker.XXXXXX", path[64];
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char dir[] = "/tmp/rdev-test-docker.XXXXXX", path[PATH_BYTES];
+	struct sockaddr_un sa;
 	struct docker *d;
 	char *cause = NULL;
 	cJSON *res = NULL;
 	long long t0;
 	int s, status;
 
-	ASSERT_NOT_NULL(mkdtemp(dir));
-	snprintf(path, sizeof path, "%s/docker.sock", dir);
-	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
-	ASSERT_TRUE((s = socket(AF_UNIX, SOCK_STREAM, 0)) >= 0);
-	ASSERT_INT_EQ(bind(s, (struct sockaddr *)&sa, sizeof sa), 0);
-	ASSERT_INT_EQ(listen(s, 16), 0); /* (connects succeed, nothing answers) */
+	s = silent_socket(dir, path, &sa, 16); /* (connects succeed, nothing answers) */
 	d = docker_new(path);
 	docker_set_deadline(d, 300);
 	t0 = clock_now_ms();
@@ -358,20 +375,15 @@ TEST(deadline_bounds_a_hung_daemon)
  * waiting forever. */
 TEST(deadline_bounds_a_connect_to_a_full_backlog)
 {
-	char dir[] = "/tmp/rdev-test-docker.XXXXXX", path[64];
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char dir[] = "/tmp/rdev-test-docker.XXXXXX", path[PATH_BYTES];
+	struct sockaddr_un sa;
 	struct docker *d;
 	char *cause = NULL;
 	cJSON *res = NULL;
 	long long t0;
 	int s, fill[4], nfill = 0, i, status;
 
-	ASSERT_NOT_NULL(mkdtemp(dir));
-	snprintf(path, sizeof path, "%s/docker.sock", dir);
-	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
-	ASSERT_TRUE((s = socket(AF_UNIX, SOCK_STREAM, 0)) >= 0);
-	ASSERT_INT_EQ(bind(s, (struct sockaddr *)&sa, sizeof sa), 0);
-	ASSERT_INT_EQ(listen(s, 0), 0);
+	s = silent_socket(dir, path, &sa, 0);
 	/* Fill the backlog: non-blocking connects until one would wait. */
 	for (i = 0; i < 4; i++) {
 		fill[nfill] = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
