@@ -18,6 +18,11 @@ op_sync_pull_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	const char *name = agent_op_req_string(r, "name");
 	const cJSON *flags = cJSON_GetObjectItemCaseSensitive(r->json, "flags");
 	const char *ack = agent_op_req_string(r, "ack");
+	const struct sync_pull_opts o = {
+		.pieces =
+		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r->json, "pieces")),
+		.have = cJSON_GetObjectItemCaseSensitive(r->json, "piece"),
+	};
 	char *folder = NULL, *state = NULL, *index = NULL, *key = NULL;
 	int lock = -1, rc = -1;
 
@@ -31,7 +36,8 @@ op_sync_pull_run(const struct agent_op_req *r, cJSON **result, char **cause)
 		goto out;
 	index = xasprintf("%s/sync/%s.json", state, name);
 	rc = sync_pull_changes(folder, index,
-	    cJSON_IsNumber(flags) ? (unsigned)flags->valueint : 0, ack, result, cause);
+	    cJSON_IsNumber(flags) ? (unsigned)flags->valueint : 0, ack, &o, result,
+	    cause);
 out:
 	if (lock >= 0)
 		agent_lock_release(lock);

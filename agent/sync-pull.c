@@ -16,6 +16,7 @@
 #include "log.h"
 #include "proto.h"
 #include "sync-index.h"
+#include "sync-piece.h"
 #include "sync-scan.h"
 #include "xmalloc.h"
 
@@ -98,7 +99,38 @@ struct sync_pull {
 	cJSON *data, *too_large;
 	size_t bytes;
 	int more;
+	int pieces;		/* the local side takes big files in pieces */
+	const cJSON *have;	/* where its big file got to (may be NULL) */
+	cJSON *piece;		/* this answer's piece, or NULL */
+	struct sync_entry done; /* the file of a last piece (path NULL: none) */
 };
+
+/* Big file e (borrowed): its next piece into p when the local side takes
+ * pieces (one per answer, when the answer has room for one), else named
+ * in "tooLarge" (never indexed). */
+static void
+sync_pull_big(struct sync_pull *p, const struct sync_entry *e)
+{
+	const cJSON *off;
+	size_t room = SYNC_BACK_MAX_BYTES - p->bytes;
+
+	if (!p->pieces || e->size > SYNC_PIECE_FILE_MAX) {
+		cJSON_AddItemToArray(p->too_large, cJSON_CreateString(e->path));
+		return;
+	}
+	if (p->piece != NULL || room < SYNC_PIECE_MIN) {
+		p->more = 1;
+		return;
+	}
+	if (sync_piece_next(p->root, e, p->have, room, &p->piece, &p->done) != 1)
+		return; /* (gone or changed meanwhile: the next scan's) */
+	off = cJSON_GetObjectItemCaseSensitive(p->piece, "offset");
+	p->bytes += e->size - (long long)off->valuedouble < (long long)room
+	    ? (size_t)(e->size - (long long)off->valuedouble)
+	    : room;
+	if (p->done.path == NULL)
+		p->more = 1; /* (the next piece: ask again) */
+}
 
 /* Host entry e (borrowed) is new or changed: into p (a file with its
  * bytes), while the answer has room. A file not sent (too large) is not
@@ -113,6 +145,10 @@ sync_pull_put(struct sync_pull *p, const struct sync_entry *e)
 
 	if (p->put->n + p->ndrop >= SYNC_PULL_MAX_ENTRIES) {
 		p->more = 1;
+		return;
+	}
+	if (c.type == 'f' && c.size > SYNC_BACK_MAX_BYTES) {
+		sync_pull_big(p, &c);
 		return;
 	}
 	if (c.type == 'f') {
@@ -267,12 +303,70 @@ sync_pull_ack(const char *folder, const char *index_path, const char *ack)
 		sync_pull_commit(index_path, folder, ack);
 }
 
+/* The index's entries with the entry of the big file being sent in pieces
+ * (index_path.piece, sync_pull_lend_keep) over them: what the scan may take
+ * hashes from, so that the file is not hashed again for each piece. New, or
+ * NULL (none: the index lends). */
+static struct sync_scan *
+sync_pull_lender(const char *index_path)
+{
+	char *path = xasprintf("%s.piece", index_path), *text = NULL, *cause = NULL;
+	struct sync_scan *one = NULL, *lend = NULL;
+	struct sync_index ix;
+	size_t len;
+	cJSON *j = NULL;
+
+	if (file_read_all(path, 1 << 16, &text, &len, &cause) == 0 &&
+	    (j = cJSON_Parse(text)) != NULL &&
+	    sync_scan_from_manifest(j, &one, &cause) == 0 && one->n == 1) {
+		sync_index_load(index_path, &ix, &lend);
+		sync_scan_apply(&lend, one, NULL, 0);
+		one = NULL;
+	}
+	sync_scan_free(one);
+	cJSON_Delete(j);
+	free(text);
+	free(cause);
+	free(path);
+	return lend;
+}
+
+/* Keep the entry of a big file whose next piece is still to come at
+ * index_path.piece (for sync_pull_lender); removed when there is none. */
+static void
+sync_pull_lend_keep(
+    const char *index_path, const struct sync_pull *p, const struct sync_scan *now)
+{
+	char *path = xasprintf("%s.piece", index_path), *text, *cause = NULL;
+	const cJSON *pp = cJSON_GetObjectItemCaseSensitive(p->piece, "path");
+	const struct sync_entry *e;
+	struct sync_scan one = { 0 };
+	cJSON *m;
+
+	if (p->piece == NULL || p->done.path != NULL || !cJSON_IsString(pp) ||
+	    (e = sync_scan_find(now, pp->valuestring)) == NULL) {
+		unlink(path);
+		free(path);
+		return;
+	}
+	one.v = (struct sync_entry *)e; /* (borrowed, read only) */
+	one.n = 1;
+	m = sync_scan_manifest(&one, 1);
+	text = cJSON_PrintUnformatted(m);
+	cJSON_Delete(m);
+	if (atomic_file_write(path, text, strlen(text), 0600, &cause) != 0)
+		log_warn("sync-pull: %s", cause); /* (hashed again: slower) */
+	free(cause);
+	free(text);
+	free(path);
+}
+
 int
 sync_pull_changes(const char *folder, const char *index_path, unsigned flags,
-    const char *ack, cJSON **result, char **cause)
+    const char *ack, const struct sync_pull_opts *o, cJSON **result, char **cause)
 {
 	struct sync_pull p = { .root = -1 };
-	struct sync_scan *old = NULL, *now = NULL;
+	struct sync_scan *old = NULL, *now = NULL, *lend = NULL;
 	struct sync_ignore *ig = NULL;
 	struct sync_index ix;
 	struct stat sb;
@@ -281,11 +375,15 @@ sync_pull_changes(const char *folder, const char *index_path, unsigned flags,
 	int c, rc = -1;
 
 	*result = NULL;
+	p.pieces = o != NULL && o->pieces;
+	p.have = o != NULL ? o->have : NULL;
 	sync_pull_commit(index_path, folder, ack);
 	sync_index_load(index_path, &ix, &old);
+	if (p.pieces)
+		lend = sync_pull_lender(index_path);
 	if (sync_scan_ignore(
 		folder, flags & (SYNC_SCAN_GIT | SYNC_SCAN_GITIGNORE), &ig, cause) != 0 ||
-	    sync_scan(folder, ig, old, &now, cause) != 0)
+	    sync_scan(folder, ig, lend != NULL ? lend : old, &now, cause) != 0)
 		goto out;
 	if ((p.root = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		error_set_errno(cause, errno, "%s", folder);
@@ -323,6 +421,20 @@ sync_pull_changes(const char *folder, const char *index_path, unsigned flags,
 	cJSON_AddItemToObject(*result, "tooLarge", p.too_large);
 	p.too_large = NULL;
 	cJSON_AddBoolToObject(*result, "more", p.more);
+	if (p.pieces) {
+		cJSON_AddNumberToObject(*result, "maxFileMiB", SYNC_PIECE_FILE_MAX_MIB);
+		sync_pull_lend_keep(index_path, &p, now);
+	}
+	if (p.piece != NULL) {
+		cJSON_AddItemToObject(*result, "piece", p.piece);
+		p.piece = NULL;
+	}
+	/* A big file's last piece: into the index with the rest. */
+	if (p.done.path != NULL) {
+		p.put->v[p.put->n++] = p.done;
+		p.done.path = NULL;
+		qsort(p.put->v, p.put->n, sizeof *p.put->v, sync_entry_cmp);
+	}
 	/* Into the index when the next request acknowledges it. */
 	if (p.put->n > 0 || p.ndrop > 0)
 		sync_pull_keep(index_path, &p, old, *result);
@@ -334,6 +446,9 @@ out:
 	free(p.drop); /* (borrowed from old) */
 	cJSON_Delete(p.data);
 	cJSON_Delete(p.too_large);
+	cJSON_Delete(p.piece);
+	free(p.done.path);
+	sync_scan_free(lend);
 	sync_scan_free(now);
 	sync_scan_free(old);
 	sync_ignore_free(ig);

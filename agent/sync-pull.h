@@ -23,18 +23,28 @@
 
 /* At most SYNC_BACK_MAX_BYTES of file contents and SYNC_PULL_MAX_ENTRIES
  * puts and drops per answer ("more": ask again), so that it stays under
- * PROTO_MAX_PAYLOAD; a bigger file is left on the host ("tooLarge", in
- * each answer: never indexed). */
+ * PROTO_MAX_PAYLOAD; a bigger file goes in pieces, one per answer, when
+ * the request asks for them (sync-piece.h), else, and over
+ * SYNC_PIECE_FILE_MAX, it is left on the host ("tooLarge", in each answer:
+ * never indexed). */
 #define SYNC_PULL_MAX_ENTRIES 1000
+
+/* What the request asks besides its flags. */
+struct sync_pull_opts {
+	int pieces;	   /* "pieces": big files in pieces ("piece") */
+	const cJSON *have; /* "piece": where the local side's big file got to */
+};
 
 /* The changes of folder since the index at index_path, scanned with flags
  * (SYNC_SCAN_GIT, SYNC_SCAN_GITIGNORE), after committing the previous
- * answer when ack (may be NULL) is its id: 0 with *result ({"put":MANIFEST,
- * "data":[BASE64...] (one per file of put, in order),"drop":[PATH...],
- * "tooLarge":[PATH...],"more":BOOL,"pullId":ID (when put or drop has
- * any)}), or -1 with *cause. The caller holds the workspace's sync lock. */
+ * answer when ack (may be NULL) is its id, with o (may be NULL: no
+ * pieces): 0 with *result ({"put":MANIFEST, "data":[BASE64...] (one per
+ * file of put, in order),"drop":[PATH...], "tooLarge":[PATH...],
+ * "more":BOOL,"pullId":ID (when put or drop has any, or a last piece),
+ * with pieces "maxFileMiB":N and "piece":PIECE (sync-piece.h)}), or -1
+ * with *cause. The caller holds the workspace's sync lock. */
 int sync_pull_changes(const char *folder, const char *index_path, unsigned flags,
-    const char *ack, cJSON **result, char **cause);
+    const char *ack, const struct sync_pull_opts *o, cJSON **result, char **cause);
 
 /* Commit the answer named ack (may be NULL: nothing done) into the index
  * at index_path, as the next sync-pull would: a sync request carries it

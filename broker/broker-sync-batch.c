@@ -67,7 +67,7 @@ broker_sync_pull(struct broker_sync *s, char **cause)
 
 	do {
 		if ((rc = sync_back(s->conn, s->next_id++, s->path, s->name, s->flags,
-			 s->ig, &s->sent, &s->pull_ack, &j->back, cause)) != 0)
+			 s->ig, &s->sent, &s->pull, &j->back, cause)) != 0)
 			return rc; /* (-2: an agent too old, the sync stops) */
 	} while (j->back.more && ++n < BROKER_SYNC_PULL_MAX);
 	return 0;
@@ -120,7 +120,7 @@ broker_sync_work(void *arg)
 	    fresh, j->b.moves, j->b.nmoves);
 	j->changes = d->n;
 	/* (the last pull's ack rides on a send: sync_pull_ack) */
-	j->st.pull_ack = s->pull_ack;
+	j->st.pull_ack = s->pull.ack;
 	if (j->rc == 0 && s->resend) {
 		j->st.files = (long long)s->sent->n;
 		j->rc = sync_send(s->conn, s->next_id++, s->path, s->name, s->sent, NULL,
@@ -132,8 +132,8 @@ broker_sync_work(void *arg)
 		    d->del, d->ndel, NULL, &j->st, &cause);
 	sync_delta_free(d);
 	if (j->st.pull_ack != NULL && s->next_id != id0) {
-		free(s->pull_ack); /* (sent: committed, or reported again) */
-		s->pull_ack = NULL;
+		free(s->pull.ack); /* (sent: committed, or reported again) */
+		s->pull.ack = NULL;
 	}
 	j->st.pull_ack = NULL;
 failed:

@@ -113,9 +113,9 @@ struct broker_sync {
 	pthread_t thread;
 	int working;
 	struct broker_sync_job job;
-	struct sync_scan *sent; /* what the host was sent (or is to get) */
-	int resend;		/* the next batch is the whole folder */
-	char *pull_ack;		/* two-way: the last answer applied (sync-back.h) */
+	struct sync_scan *sent;	    /* what the host was sent (or is to get) */
+	int resend;		    /* the next batch is the whole folder */
+	struct sync_back_pull pull; /* two-way: what pulls keep (sync-back.h) */
 	struct proto_conn *conn;
 	int next_id;
 	/* For status. */

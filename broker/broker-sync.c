@@ -120,7 +120,7 @@ broker_sync_free(struct broker_sync *s)
 	sync_watch_free(s->w);
 	sync_ignore_free(s->ig);
 	sync_scan_free(s->sent);
-	free(s->pull_ack);
+	sync_back_pull_clear(&s->pull, s->path);
 	proto_conn_free(s->conn);
 	cJSON_Delete(s->host);
 	free(s->key);
@@ -203,10 +203,12 @@ broker_sync_note_back(struct broker_sync *s, struct sync_back_stats *b)
 		b->last_conflict = NULL;
 	}
 	/* (every answer lists them: logged when their count changes) */
-	if (b->too_large > 0 && b->too_large != s->too_large_told)
-		log_warn("sync %s <- %s: %lld files too large for two-way sync (over "
-			 "%u MiB) left on the host",
-		    s->path, s->label, b->too_large, SYNC_BACK_MAX_MIB);
+	if (b->too_large > 0 && b->too_large != s->too_large_told) {
+		char *text = sync_back_too_large_text(b);
+
+		log_warn("sync %s <- %s: %s", s->path, s->label, text);
+		free(text);
+	}
 	s->too_large_told = b->too_large;
 }
 

@@ -47,9 +47,9 @@ struct sync_live {
 	struct sync_scan *state; /* what the host was sent (or is to get) */
 	int resend;		 /* a batch was lost: send the whole manifest */
 	long long retry_at, retry_ms;
-	long long pulled_at;	  /* two-way: when the host was last asked */
-	char *pull_ack;		  /* two-way: the last answer applied (sync-back.h) */
-	long long too_large_told; /* two-way: the too-large count last warned of */
+	long long pulled_at;	    /* two-way: when the host was last asked */
+	struct sync_back_pull pull; /* two-way: what pulls keep (sync-back.h) */
+	long long too_large_told;   /* two-way: the too-large count last warned of */
 };
 
 /* Two-way: ask the host this often for its changes (docs/SYNC.md). */
@@ -124,12 +124,12 @@ sync_live_resend(struct sync_live *l)
 {
 	struct source_send_stats st = { .host_changed_paths = cJSON_CreateArray(),
 		.keep_host_changes = (l->o->scan_flags & SYNC_SCAN_TWO_WAY) != 0,
-		.pull_ack = l->pull_ack };
+		.pull_ack = l->pull.ack };
 	char *cause = NULL;
 	int rc = source_send_full(l->r, l->s, l->state, &st, &cause);
 
-	free(l->pull_ack); /* (sent: committed, or reported again) */
-	l->pull_ack = NULL;
+	free(l->pull.ack); /* (sent: committed, or reported again) */
+	l->pull.ack = NULL;
 	if (rc != 0) {
 		cJSON_Delete(st.host_changed_paths);
 		sync_live_failed(l, cause);
@@ -161,8 +161,7 @@ sync_live_pull(struct sync_live *l, char **cause)
 	}
 	do
 		rc = sync_back(remote_conn(l->r), remote_next_id(l->r), l->s->path,
-		    l->s->name, l->o->scan_flags, l->ig, &l->state, &l->pull_ack, &st,
-		    cause);
+		    l->s->name, l->o->scan_flags, l->ig, &l->state, &l->pull, &st, cause);
 	while (rc == 0 && st.more && ++n < 8);
 	cJSON_ArrayForEach(line, st.lines) {
 		if (strncmp(line->valuestring, "conflict ", 9) == 0)
@@ -185,10 +184,12 @@ sync_live_pull(struct sync_live *l, char **cause)
 	}
 	/* (every answer lists them: told when their count changes, not at
 	 * each pull) */
-	if (st.too_large > 0 && st.too_large != l->too_large_told)
-		fprintf(stderr,
-		    "rdev: sync: %s: %lld files over %u MiB left on the host\n",
-		    l->o->host, st.too_large, SYNC_BACK_MAX_MIB);
+	if (st.too_large > 0 && st.too_large != l->too_large_told) {
+		char *text = sync_back_too_large_text(&st);
+
+		fprintf(stderr, "rdev: sync: %s: %s\n", l->o->host, text);
+		free(text);
+	}
 	if (rc == 0)
 		l->too_large_told = st.too_large;
 	fflush(l->o->out);
@@ -248,15 +249,15 @@ sync_live_batch(struct sync_live *l, int all, char **cause)
 	st.host_changed_paths = cJSON_CreateArray();
 	/* (two-way: a host change met by this batch is kept, docs/SYNC.md) */
 	st.keep_host_changes = (l->o->scan_flags & SYNC_SCAN_TWO_WAY) != 0;
-	st.pull_ack = l->pull_ack;
+	st.pull_ack = l->pull.ack;
 	if (!l->resend && (d->changed->n > 0 || d->ndel > 0)) {
 		if (source_send_batch(
 			l->r, l->s, d->changed, d->del, d->ndel, &st, &err) != 0) {
 			sync_live_failed(l, xstrdup(err));
 			rc = 0;
 		}
-		free(l->pull_ack); /* (sent: committed, or reported again) */
-		l->pull_ack = NULL;
+		free(l->pull.ack); /* (sent: committed, or reported again) */
+		l->pull.ack = NULL;
 	}
 	if (d->n > 0 || all)
 		sync_live_print(l, d, &st, all, clock_now_ms() - t0, err);
@@ -272,7 +273,7 @@ int
 sync_live_run(struct remote *r, const struct source *s, struct sync_scan *state,
     const struct sync_live_opts *o, char **cause)
 {
-	struct sync_live l = { r, s, o, NULL, NULL, state, 0, 0, 0, 0, NULL, 0 };
+	struct sync_live l = { .r = r, .s = s, .o = o, .state = state };
 	struct sigaction sa, old_int, old_term, old_hup;
 	long long first = 0, last = 0, now;
 	struct pollfd pfd;
@@ -357,6 +358,6 @@ out:
 	sync_watch_free(l.w);
 	sync_ignore_free(l.ig);
 	sync_scan_free(l.state);
-	free(l.pull_ack);
+	sync_back_pull_clear(&l.pull, l.s != NULL ? l.s->path : NULL);
 	return rc;
 }

@@ -1,6 +1,7 @@
 /* sync-back.c - a two-way sync's changes from the host, applied locally
  * (sync-back.h). */
 #include "sync-back.h"
+#include "sync-back-internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,21 +20,11 @@
 #include "sync-scan.h"
 #include "xmalloc.h"
 
-/* What one answer's apply needs. */
-struct sync_back {
-	int root;
-	const char *rootpath;
-	const struct sync_scan *sent;
-	struct sync_scan *put; /* into sent: what now matches */
-	struct sync_back_stats *st;
-	unsigned seq;
-};
-
 /* The folder that holds rel under b's root, opened with O_NOFOLLOW on each
  * component (made when missing if create): a descriptor to close (or
  * b->root, not), and *leaf; -1 with errno (ENOTDIR or ELOOP: a component is
  * not a folder, or a symlink, never followed out of the root). */
-static int
+int
 sync_back_parent_at(struct sync_back *b, const char *rel, int create, const char **leaf)
 {
 	const char *slash = strrchr(rel, '/'), *p, *end;
@@ -67,7 +58,7 @@ sync_back_parent(struct sync_back *b, const char *rel, const char **leaf)
 	return sync_back_parent_at(b, rel, 1, leaf);
 }
 
-static void
+void
 sync_back_close(const struct sync_back *b, int fd)
 {
 	if (fd >= 0 && fd != b->root)
@@ -114,11 +105,12 @@ sync_back_matches(struct sync_back *b, const char *rel, const struct sync_entry 
 	return rc;
 }
 
-/* Write e (its bytes data, len) at rel: a temporary name in the folder,
- * renamed over rel. 0, or -1 with *cause. */
+/* Write e (its bytes by) at rel: a temporary name in the folder, renamed
+ * over rel. 0, 1 (check: rel no longer matches was, a change here: not
+ * written), or -1 with *cause. */
 static int
 sync_back_write(struct sync_back *b, const char *rel, const struct sync_entry *e,
-    const unsigned char *data, size_t len, int check, const struct sync_entry *was,
+    const struct sync_back_bytes *by, int check, const struct sync_entry *was,
     char **cause)
 {
 	const char *leaf;
@@ -129,20 +121,26 @@ sync_back_write(struct sync_back *b, const char *rel, const struct sync_entry *e
 
 	if (dfd < 0)
 		return error_set_errno(cause, errno, "%s/%s", b->rootpath, rel);
-	tmp = xasprintf(SYNC_BACK_TMP "%ld-%u", (long)getpid(), b->seq++);
-	if (e->type == 'l')
+	tmp = by->tmp != NULL
+	    ? xstrdup(by->tmp)
+	    : xasprintf(SYNC_BACK_TMP "%ld-%u", (long)getpid(), b->seq++);
+	if (by->tmp != NULL)
+		rc = fchmodat(dfd, tmp, e->mode, 0);
+	else if (e->type == 'l')
 		rc = symlinkat(e->link, dfd, tmp);
 	else if ((fd = openat(
 		      dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, e->mode)) >= 0) {
-		while (off < len && (n = write(fd, data + off, len - off)) > 0)
+		while (
+		    off < by->len && (n = write(fd, by->data + off, by->len - off)) > 0)
 			off += (size_t)n;
-		rc = off == len && fchmod(fd, e->mode) == 0 ? 0 : -1;
+		rc = off == by->len && fchmod(fd, e->mode) == 0 ? 0 : -1;
 		rc = close(fd) != 0 ? -1 : rc;
 	}
 	/* (checked again just before the rename: an editor's save meanwhile
 	 * is a conflict, not overwritten) */
 	if (rc == 0 && check && !sync_back_matches(b, rel, was)) {
-		unlinkat(dfd, tmp, 0);
+		if (by->tmp == NULL)
+			unlinkat(dfd, tmp, 0);
 		sync_back_close(b, dfd);
 		free(tmp);
 		return 1;
@@ -153,7 +151,8 @@ sync_back_write(struct sync_back *b, const char *rel, const struct sync_entry *e
 		return 0;
 	}
 	error_set_errno(cause, errno, "%s/%s", b->rootpath, rel);
-	unlinkat(dfd, tmp, 0);
+	if (by->tmp == NULL)
+		unlinkat(dfd, tmp, 0);
 	sync_back_close(b, dfd);
 	free(tmp);
 	return -1;
@@ -227,11 +226,11 @@ sync_back_conflict_name(int dfd, const char *rel)
  * rel.rdev-conflict-TIME. 0, or -1 with *cause. */
 static int
 sync_back_conflict(struct sync_back *b, const char *rel, const struct sync_entry *e,
-    const unsigned char *data, size_t len, char **cause)
+    const struct sync_back_bytes *by, char **cause)
 {
 	char *name = sync_back_conflict_name(b->root, rel);
 
-	if (sync_back_write(b, name, e, data, len, 0, NULL, cause) != 0) {
+	if (sync_back_write(b, name, e, by, 0, NULL, cause) != 0) {
 		free(name);
 		return -1;
 	}
@@ -244,7 +243,7 @@ sync_back_conflict(struct sync_back *b, const char *rel, const struct sync_entry
 }
 
 /* Is rel left out by ig (itself or a folder on its way)? */
-static int
+int
 sync_back_ignored(const struct sync_ignore *ig, const char *rel, int is_dir)
 {
 	char *p = xstrdup(rel), *s;
@@ -292,11 +291,11 @@ sync_back_clear(struct sync_back *b, const struct sync_entry *e)
  * saved as a conflict file, a folder or symlink told and counted. 0, or -1
  * with *cause. */
 static int
-sync_back_kept(struct sync_back *b, const struct sync_entry *e, const unsigned char *data,
-    size_t len, char **cause)
+sync_back_kept(struct sync_back *b, const struct sync_entry *e,
+    const struct sync_back_bytes *by, char **cause)
 {
 	if (e->type == 'f')
-		return sync_back_conflict(b, e->path, e, data, len, cause);
+		return sync_back_conflict(b, e->path, e, by, cause);
 	b->st->conflicts++;
 	sync_back_line(b,
 	    xasprintf("conflict %s: the local version kept, the host's "
@@ -306,9 +305,9 @@ sync_back_kept(struct sync_back *b, const struct sync_entry *e, const unsigned c
 }
 
 /* Apply one put entry e with its bytes (files). 0, or -1 with *cause. */
-static int
-sync_back_put(struct sync_back *b, const struct sync_entry *e, const unsigned char *data,
-    size_t len, char **cause)
+int
+sync_back_put(struct sync_back *b, const struct sync_entry *e,
+    const struct sync_back_bytes *by, char **cause)
 {
 	const struct sync_entry *was = sync_scan_find(b->sent, e->path);
 	const char *leaf;
@@ -324,7 +323,7 @@ sync_back_put(struct sync_back *b, const struct sync_entry *e, const unsigned ch
 		if (rc < 0)
 			return error_set_errno(
 			    cause, errno, "%s/%s", b->rootpath, e->path);
-		return sync_back_kept(b, e, data, len, cause);
+		return sync_back_kept(b, e, by, cause);
 	}
 	if (e->type == 'd') {
 		if ((dfd = sync_back_parent(b, e->path, &leaf)) < 0 ||
@@ -338,8 +337,8 @@ sync_back_put(struct sync_back *b, const struct sync_entry *e, const unsigned ch
 		}
 		sync_back_close(b, dfd);
 	} else if ((rc = sync_back_write(
-			b, e->path, e, data, len, 1, rc == 2 ? NULL : was, cause)) != 0)
-		return rc < 0 ? -1 : sync_back_kept(b, e, data, len, cause);
+			b, e->path, e, by, 1, rc == 2 ? NULL : was, cause)) != 0)
+		return rc < 0 ? -1 : sync_back_kept(b, e, by, cause);
 	sync_back_record(b, e->path, e);
 	b->st->pulled++;
 	sync_back_line(b, xasprintf("pulled %s", e->path));
@@ -367,6 +366,16 @@ sync_back_drop(struct sync_back *b, const char *rel)
 	b->st->removed++;
 	sync_back_line(b, xasprintf("removed %s", rel));
 	return 1;
+}
+
+int
+sync_back_decode(const char *b64, unsigned char **out, size_t *len)
+{
+	size_t n = strlen(b64);
+
+	*out = xmalloc(n + 1);
+	return sodium_base642bin(
+	    *out, n + 1, b64, n, NULL, len, NULL, sodium_base64_VARIANT_ORIGINAL);
 }
 
 /* Apply an answer of sync-pull. 0, or -1 with *cause. */
@@ -400,7 +409,7 @@ sync_back_apply(struct sync_back *b, const cJSON *answer, const struct sync_igno
 			free(rel);
 	}
 	*ndrop = n;
-	b->put->v = xcalloc(put->n + 1, sizeof *b->put->v);
+	b->put->v = xcalloc(put->n + 2, sizeof *b->put->v); /* (and a piece's) */
 	d = cJSON_IsArray(data) ? data->child : NULL;
 	for (i = 0; rc == 0 && i < put->n; i++) {
 		const struct sync_entry *e = &put->v[i];
@@ -413,17 +422,17 @@ sync_back_apply(struct sync_back *b, const cJSON *answer, const struct sync_igno
 				    cause, "sync-pull: no bytes for '%s'", e->path);
 				break;
 			}
-			bytes = xmalloc(strlen(d->valuestring) + 1);
-			if (sodium_base642bin(bytes, strlen(d->valuestring) + 1,
-				d->valuestring, strlen(d->valuestring), NULL, &len, NULL,
-				sodium_base64_VARIANT_ORIGINAL) != 0 ||
+			if (sync_back_decode(d->valuestring, &bytes, &len) != 0 ||
 			    (long long)len != e->size)
 				rc = error_set(
 				    cause, "sync-pull: bad bytes for '%s'", e->path);
 			d = d->next;
 		}
-		if (rc == 0 && !sync_back_ignored(ig, e->path, e->type == 'd'))
-			rc = sync_back_put(b, e, bytes, len, cause);
+		if (rc == 0 && !sync_back_ignored(ig, e->path, e->type == 'd')) {
+			struct sync_back_bytes by = { bytes, len, NULL };
+
+			rc = sync_back_put(b, e, &by, cause);
+		}
 		free(bytes);
 	}
 	sync_scan_free(put);
@@ -432,25 +441,41 @@ sync_back_apply(struct sync_back *b, const cJSON *answer, const struct sync_igno
 
 int
 sync_back_answer(const char *root, const cJSON *answer, const struct sync_ignore *ig,
-    struct sync_scan **sent, struct sync_back_stats *st, char **cause)
+    struct sync_scan **sent, struct sync_back_pull *pull, struct sync_back_stats *st,
+    char **cause)
 {
+	const cJSON *piece = cJSON_GetObjectItemCaseSensitive(answer, "piece"),
+		    *big = cJSON_GetObjectItemCaseSensitive(answer, "tooLarge"),
+		    *mib = cJSON_GetObjectItemCaseSensitive(answer, "maxFileMiB");
 	struct sync_back b = { .rootpath = root, .sent = *sent, .st = st };
 	char **drop = NULL;
 	size_t ndrop = 0;
 	int rc;
 
 	st->more = 0;
+	st->partial = 0;
 	if ((b.root = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return error_set_errno(cause, errno, "%s", root);
 	b.put = xcalloc(1, sizeof *b.put);
 	rc = sync_back_apply(&b, answer, ig, &drop, &ndrop, cause);
+	st->more = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(answer, "more"));
+	if (rc == 0 && piece != NULL)
+		rc = sync_back_piece(&b, pull, piece, ig, cause);
+	else if (pull != NULL && !st->more) /* (no longer coming) */
+		sync_back_piece_drop(pull, b.root);
 	/* What was applied is in sent, even when a later entry failed. */
 	if (ndrop > 0)
 		qsort(drop, ndrop, sizeof *drop, sync_path_cmp);
 	sync_scan_apply(sent, b.put, drop, ndrop);
-	st->too_large +=
-	    cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(answer, "tooLarge"));
-	st->more = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(answer, "more"));
+	/* (each answer lists them all) */
+	if (cJSON_GetArraySize(big) > st->too_large)
+		st->too_large = cJSON_GetArraySize(big);
+	if (st->too_large_path == NULL && cJSON_IsArray(big) &&
+	    cJSON_IsString(big->child))
+		st->too_large_path = xstrdup(big->child->valuestring);
+	/* (an agent without pieces sends nothing: its limit is one answer's) */
+	st->too_large_mib =
+	    cJSON_IsNumber(mib) ? (unsigned)mib->valuedouble : SYNC_BACK_MAX_MIB;
 	for (size_t i = 0; i < ndrop; i++)
 		free(drop[i]);
 	free(drop);
@@ -460,9 +485,10 @@ sync_back_answer(const char *root, const cJSON *answer, const struct sync_ignore
 
 int
 sync_back(struct proto_conn *c, int id, const char *root, const char *name,
-    unsigned flags, const struct sync_ignore *ig, struct sync_scan **sent, char **ack,
-    struct sync_back_stats *st, char **cause)
+    unsigned flags, const struct sync_ignore *ig, struct sync_scan **sent,
+    struct sync_back_pull *pull, struct sync_back_stats *st, char **cause)
 {
+	char **ack = &pull->ack;
 	cJSON *req = cJSON_CreateObject(), *answer = NULL;
 	const cJSON *v;
 	int rc;
@@ -475,6 +501,15 @@ sync_back(struct proto_conn *c, int id, const char *root, const char *name,
 	    req, "flags", flags & (SYNC_SCAN_GIT | SYNC_SCAN_GITIGNORE));
 	if (*ack != NULL)
 		cJSON_AddStringToObject(req, "ack", *ack);
+	/* (an agent without pieces ignores both: big files stay there) */
+	cJSON_AddBoolToObject(req, "pieces", 1);
+	if (pull->piece_path != NULL) {
+		cJSON *have = cJSON_AddObjectToObject(req, "piece");
+
+		cJSON_AddStringToObject(have, "path", pull->piece_path);
+		cJSON_AddStringToObject(have, "version", pull->piece_version);
+		cJSON_AddNumberToObject(have, "offset", (double)pull->piece_off);
+	}
 	free(*ack);
 	*ack = NULL; /* (sent once) */
 	if (proto_conn_request(c, req, NULL, NULL, &answer, NULL, cause) != 0) {
@@ -486,18 +521,46 @@ sync_back(struct proto_conn *c, int id, const char *root, const char *name,
 				 "this version's agent)");
 		return -2;
 	}
-	rc = sync_back_answer(root, answer, ig, sent, st, cause);
+	rc = sync_back_answer(root, answer, ig, sent, pull, st, cause);
 	v = cJSON_GetObjectItemCaseSensitive(answer, "pullId");
-	if (rc == 0 && cJSON_IsString(v))
+	if (rc == 0 && !st->partial && cJSON_IsString(v))
 		*ack = xstrdup(v->valuestring);
 	cJSON_Delete(answer);
 	return rc;
+}
+
+char *
+sync_back_too_large_text(const struct sync_back_stats *st)
+{
+	if (st->too_large == 1 && st->too_large_path != NULL)
+		return xasprintf("%s: too large for two-way sync (over %u MiB), left "
+				 "on the host",
+		    st->too_large_path, st->too_large_mib);
+	return xasprintf("%lld files too large for two-way sync (over %u MiB) left "
+			 "on the host (%s, ...)",
+	    st->too_large, st->too_large_mib,
+	    st->too_large_path != NULL ? st->too_large_path : "?");
 }
 
 void
 sync_back_stats_clear(struct sync_back_stats *st)
 {
 	free(st->last_conflict);
+	free(st->too_large_path);
 	cJSON_Delete(st->lines);
 	memset(st, 0, sizeof *st);
+}
+
+void
+sync_back_pull_clear(struct sync_back_pull *pull, const char *root)
+{
+	int fd = root != NULL && pull->piece_tmp != NULL
+	    ? open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+	    : -1;
+
+	sync_back_piece_drop(pull, fd);
+	if (fd >= 0)
+		close(fd);
+	free(pull->ack);
+	memset(pull, 0, sizeof *pull);
 }

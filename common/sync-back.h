@@ -32,43 +32,71 @@ struct sync_scan;
 /* The most bytes of a name kept in its conflict name (NAME_MAX 255 less
  * the suffix, ".rdev-conflict-YYYYMMDDTHHMMSSZ-NNNNN"). */
 #define SYNC_BACK_CONFLICT_LEAF_MAX 200u
-/* The most bytes of files one "sync-pull" answer carries, and the biggest
- * file a two-way sync brings back. */
+/* The most bytes of files one "sync-pull" answer carries: a bigger file
+ * comes in pieces (the agent's limit: "maxFileMiB"), or not at all from an
+ * agent without them. */
 #define SYNC_BACK_MAX_MIB 8u
 #define SYNC_BACK_MAX_BYTES (SYNC_BACK_MAX_MIB << 20)
 
 struct sync_back_stats {
-	long long pulled;    /* entries written locally */
-	long long removed;   /* entries deleted locally */
-	long long conflicts; /* conflict files written */
-	long long too_large; /* files left on the host (sync-pull's limit) */
-	char *last_conflict; /* the last conflict file's path (new) */
-	cJSON *lines;	     /* when set (an array): one line per change,
-				"pulled PATH", "removed PATH", "conflict
-				PATH: the host's version saved as FILE" */
-	int more;	     /* the agent has more: ask again */
+	long long pulled;	/* entries written locally */
+	long long removed;	/* entries deleted locally */
+	long long conflicts;	/* conflict files written */
+	long long too_large;	/* files left on the host (sync-pull's limit; the
+				   most an answer named) */
+	char *too_large_path;	/* the first of them (new) */
+	unsigned too_large_mib; /* that limit, MiB */
+	char *last_conflict;	/* the last conflict file's path (new) */
+	cJSON *lines;		/* when set (an array): one line per change,
+				   "pulled PATH", "removed PATH", "conflict
+				   PATH: the host's version saved as FILE" */
+	int more;		/* the agent has more: ask again */
+	int partial;		/* the last answer was not applied whole (a big
+				   file's bytes not the host's): not
+				   acknowledged, its changes come again */
+};
+
+/* What a two-way sync's pulls keep from one to the next (the caller's,
+ * zeroed at first; sync_back_pull_clear). */
+struct sync_back_pull {
+	char *ack;	     /* the last answer applied whole: to acknowledge */
+	char *piece_path;    /* a big file coming in pieces: its path, */
+	char *piece_version; /* the host's version of it (the agent's token), */
+	char *piece_tmp;     /* its temporary file (relative to the root), */
+	long long piece_off; /* and the bytes written there */
 };
 
 /* One "sync-pull" (request id) of workspace name with flags (SYNC_SCAN_*),
  * applied under root (ig: what the sync leaves out, may be NULL); *sent is
- * updated. *ack (NULL or the caller's string) is the previous answer's id,
- * sent so the agent indexes that answer; replaced by this answer's when
- * it was applied whole, else NULL (the agent reports it again). Counts add
- * to *st. 0, or -1 with *cause (the link, or a local write: what was
- * applied before stays), or -2 with *cause when the agent has no
- * "sync-pull" (too old: asking again cannot help). */
+ * updated. pull->ack (NULL or the caller's string) is the previous
+ * answer's id, sent so the agent indexes that answer; replaced by this
+ * answer's when it was applied whole, else NULL (the agent reports it
+ * again). A big file's piece is written to its temporary file
+ * (".rdev-back-*"), renamed into place at the last piece when whole and
+ * its hash the host's; pull says how far it got. Counts add to *st. 0, or
+ * -1 with *cause (the link, or a local write: what was applied before
+ * stays), or -2 with *cause when the agent has no "sync-pull" (too old:
+ * asking again cannot help). */
 int sync_back(struct proto_conn *c, int id, const char *root, const char *name,
-    unsigned flags, const struct sync_ignore *ig, struct sync_scan **sent, char **ack,
-    struct sync_back_stats *st, char **cause);
+    unsigned flags, const struct sync_ignore *ig, struct sync_scan **sent,
+    struct sync_back_pull *pull, struct sync_back_stats *st, char **cause);
 /* Apply answer (a "sync-pull" answer) under root: sync_back without the
- * request. */
+ * request (pull may be NULL: a piece is ignored). */
 int sync_back_answer(const char *root, const cJSON *answer, const struct sync_ignore *ig,
-    struct sync_scan **sent, struct sync_back_stats *st, char **cause);
+    struct sync_scan **sent, struct sync_back_pull *pull, struct sync_back_stats *st,
+    char **cause);
+/* Free pull's strings, its big file's temporary file removed (under root;
+ * may be NULL: left), zero it. */
+void sync_back_pull_clear(struct sync_back_pull *pull, const char *root);
 /* A free name for the other side's version of rel (under folder dfd):
  * rel.rdev-conflict-YYYYMMDDTHHMMSSZ, now in UTC ("-2", "-3"... when
  * taken; rel's last component cut to SYNC_BACK_CONFLICT_LEAF_MAX bytes).
  * New. */
 char *sync_back_conflict_name(int dfd, const char *rel);
+/* The warning for st's files left on the host (st->too_large > 0), naming
+ * the first: "PATH: too large for two-way sync (over N MiB), left on the
+ * host". New. */
+char *sync_back_too_large_text(const struct sync_back_stats *st);
 /* Free st's strings and array, zero it. */
 void sync_back_stats_clear(struct sync_back_stats *st);
 

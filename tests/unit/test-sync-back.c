@@ -44,7 +44,7 @@ apply(const char *answer, struct sync_scan **sent)
 
 	if (a == NULL)
 		TEST_FAIL("bad answer %s", answer);
-	rc = sync_back_answer(WS, a, NULL, sent, &st, &cause);
+	rc = sync_back_answer(WS, a, NULL, sent, NULL, &st, &cause);
 	if (rc != 0)
 		fprintf(stderr, "  apply: %s\n", cause);
 	free(cause);

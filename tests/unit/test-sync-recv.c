@@ -236,7 +236,8 @@ TEST(the_host_changes_are_reported_once)
 			     "touch .rdev-sync-1-0"),
 	    0);
 	ASSERT_INT_EQ(
-	    sync_pull_changes(DIR "/ws", DIR "/index.json", 0, NULL, &res, &cause), 0);
+	    sync_pull_changes(DIR "/ws", DIR "/index.json", 0, NULL, NULL, &res, &cause),
+	    0);
 	got = pulled(res, "put");
 	ASSERT_STR_EQ(got, ".rdevignore a g"); /* (not out/, not a sync's temporary) */
 	free(got);
@@ -249,7 +250,8 @@ TEST(the_host_changes_are_reported_once)
 	cJSON_Delete(res);
 	/* Not acknowledged (lost): reported again. */
 	ASSERT_INT_EQ(
-	    sync_pull_changes(DIR "/ws", DIR "/index.json", 0, NULL, &res, &cause), 0);
+	    sync_pull_changes(DIR "/ws", DIR "/index.json", 0, NULL, NULL, &res, &cause),
+	    0);
 	got = pulled(res, "put");
 	ASSERT_STR_EQ(got, ".rdevignore a g");
 	free(got);
@@ -257,7 +259,8 @@ TEST(the_host_changes_are_reported_once)
 	cJSON_Delete(res);
 	/* Acknowledged: the index has them now. */
 	ASSERT_INT_EQ(
-	    sync_pull_changes(DIR "/ws", DIR "/index.json", 0, ack, &res, &cause), 0);
+	    sync_pull_changes(DIR "/ws", DIR "/index.json", 0, ack, NULL, &res, &cause),
+	    0);
 	free(ack);
 	got = pulled(res, "put");
 	ASSERT_STR_EQ(got, "");
@@ -286,7 +289,8 @@ TEST(a_whole_sync_keeps_host_files_that_did_not_reach_the_local_side)
 			     "head -c 9000000 /dev/zero >0big"),
 	    0);
 	ASSERT_INT_EQ(
-	    sync_pull_changes(DIR "/ws", DIR "/index.json", 0, NULL, &res, &cause), 0);
+	    sync_pull_changes(DIR "/ws", DIR "/index.json", 0, NULL, NULL, &res, &cause),
+	    0);
 	got = pulled(res, "put");
 	ASSERT_STR_EQ(got, "app.db");
 	free(got);
