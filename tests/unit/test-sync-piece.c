@@ -1,0 +1,171 @@
+/* test-sync-piece.c - unit tests for a two-way sync's big file brought back
+ * in pieces (agent/sync-piece.c, agent/sync-pull.c, common/sync-back-piece.c),
+ * the agent's answers applied straight to a local folder: a 20 MiB file
+ * arrives whole in pieces of at most 8 MiB and reaches the index only with
+ * the last piece acknowledged; a file changed between pieces starts again
+ * from 0 and the new version arrives; a lost answer is sent again from
+ * where the local side got to. */
+#include "test.h"
+
+#include "sync-back.h"
+#include "sync-pull.h"
+#include "sync-scan.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xmalloc.h"
+
+#define DIR "rdev-test-piece"
+#define HOST DIR "/host"
+#define HERE DIR "/here"
+#define INDEX DIR "/index.json"
+
+/* One sync-pull of HOST with pull's state; applied to HERE unless lost.
+ * The piece's offset (-1: none). */
+static long long
+pull_once(struct sync_back_pull *pull, struct sync_scan **sent, int lost)
+{
+	struct sync_back_stats st = { 0 };
+	struct sync_pull_opts o = { .pieces = 1 };
+	cJSON *have = NULL, *res = NULL;
+	const cJSON *piece, *id;
+	char *cause = NULL, *ack = pull->ack;
+	long long off = -1;
+
+	if (pull->piece_path != NULL) {
+		have = cJSON_CreateObject();
+		cJSON_AddStringToObject(have, "path", pull->piece_path);
+		cJSON_AddStringToObject(have, "version", pull->piece_version);
+		cJSON_AddNumberToObject(have, "offset", (double)pull->piece_off);
+	}
+	o.have = have;
+	pull->ack = NULL;
+	if (sync_pull_changes(HOST, INDEX, 0, ack, &o, &res, &cause) != 0)
+		TEST_FAIL("pull: %s", cause);
+	free(ack);
+	cJSON_Delete(have);
+	if ((piece = cJSON_GetObjectItemCaseSensitive(res, "piece")) != NULL) {
+		off = (long long)cJSON_GetObjectItemCaseSensitive(piece, "offset")
+			  ->valuedouble;
+		ASSERT_TRUE(
+		    strlen(
+			cJSON_GetObjectItemCaseSensitive(piece, "data")->valuestring) <=
+		    (SYNC_BACK_MAX_BYTES / 3 + 1) * 4);
+	}
+	if (!lost) {
+		if (sync_back_answer(HERE, res, NULL, sent, pull, &st, &cause) != 0)
+			TEST_FAIL("apply: %s", cause);
+		id = cJSON_GetObjectItemCaseSensitive(res, "pullId");
+		if (!st.partial && cJSON_IsString(id))
+			pull->ack = xstrdup(id->valuestring);
+	}
+	sync_back_stats_clear(&st);
+	cJSON_Delete(res);
+	return off;
+}
+
+static void
+setup(void)
+{
+	ASSERT_INT_EQ(system("rm -rf " DIR " && mkdir -p " HOST " " HERE " && "
+			     "head -c 20971520 /dev/urandom >" HOST "/big && "
+			     "echo s >" HOST "/a"),
+	    0);
+}
+
+/* No temporary file left here, and HERE/big is HOST/big's bytes. */
+static void
+check_whole(void)
+{
+	ASSERT_INT_EQ(system("cmp -s " HOST "/big " HERE "/big"), 0);
+	ASSERT_INT_EQ(system("ls -a " HERE " | grep -q rdev-back"), 256);
+}
+
+TEST(a_big_file_comes_in_pieces_and_is_indexed_at_the_last)
+{
+	struct sync_back_pull pull = { 0 };
+	struct sync_scan *sent = xcalloc(1, sizeof *sent);
+
+	setup();
+	ASSERT_INT_EQ(pull_once(&pull, &sent, 0), 0); /* (after a: less room) */
+	ASSERT_TRUE(
+	    pull.piece_off > 7 * 1024 * 1024 && pull.piece_off < SYNC_BACK_MAX_BYTES);
+	ASSERT_INT_EQ(system("test -e " HERE "/a && test ! -e " HERE "/big"), 0);
+	ASSERT_TRUE(pull_once(&pull, &sent, 0) > 0);
+	ASSERT_INT_EQ(system("test ! -e " HERE "/big"), 0); /* (not before whole) */
+	ASSERT_TRUE(pull_once(&pull, &sent, 0) > 0);
+	check_whole();
+	ASSERT_TRUE(pull.ack != NULL);
+	ASSERT_TRUE(pull.piece_path == NULL);
+	/* The last answer acknowledged: nothing more (indexed). */
+	ASSERT_INT_EQ(pull_once(&pull, &sent, 0), -1);
+	ASSERT_INT_EQ(pull_once(&pull, &sent, 0), -1);
+	sync_back_pull_clear(&pull, HERE);
+	sync_scan_free(sent);
+	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
+}
+
+TEST(a_file_changed_between_pieces_starts_again)
+{
+	struct sync_back_pull pull = { 0 };
+	struct sync_scan *sent = xcalloc(1, sizeof *sent);
+	int n = 0;
+
+	setup();
+	ASSERT_INT_EQ(pull_once(&pull, &sent, 0), 0);
+	ASSERT_TRUE(pull_once(&pull, &sent, 0) > 0);
+	/* Rewritten on the host: the same size, other bytes. */
+	ASSERT_INT_EQ(system("head -c 20971520 /dev/urandom >" HOST "/big.new && "
+			     "mv " HOST "/big.new " HOST "/big"),
+	    0);
+	ASSERT_INT_EQ(pull_once(&pull, &sent, 0), 0); /* (from the start) */
+	ASSERT_INT_EQ(system("ls -a " HERE " | grep -c rdev-back | grep -qx 1"), 0);
+	while (pull.piece_path != NULL && n++ < 5)
+		pull_once(&pull, &sent, 0);
+	check_whole();
+	ASSERT_INT_EQ(pull_once(&pull, &sent, 0), -1);
+	sync_back_pull_clear(&pull, HERE);
+	sync_scan_free(sent);
+	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
+}
+
+TEST(a_lost_answer_is_sent_again_from_where_it_got)
+{
+	struct sync_back_pull pull = { 0 };
+	struct sync_scan *sent = xcalloc(1, sizeof *sent);
+	long long off;
+
+	setup();
+	ASSERT_INT_EQ(pull_once(&pull, &sent, 0), 0);
+	off = pull.piece_off;
+	ASSERT_INT_EQ(pull_once(&pull, &sent, 1), off); /* (lost) */
+	ASSERT_INT_EQ(pull_once(&pull, &sent, 0), off); /* (again) */
+	/* The last piece lost: sent again, and only then indexed. */
+	off = pull.piece_off;
+	ASSERT_INT_EQ(pull_once(&pull, &sent, 1), off);
+	ASSERT_INT_EQ(system("test ! -e " HERE "/big"), 0);
+	ASSERT_INT_EQ(pull_once(&pull, &sent, 0), off);
+	check_whole();
+	ASSERT_INT_EQ(pull_once(&pull, &sent, 0), -1);
+	sync_back_pull_clear(&pull, HERE);
+	sync_scan_free(sent);
+	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
+}
+
+TEST(without_pieces_a_big_file_stays_on_the_host)
+{
+	cJSON *res = NULL;
+	char *cause = NULL;
+
+	setup();
+	ASSERT_INT_EQ(sync_pull_changes(HOST, INDEX, 0, NULL, NULL, &res, &cause), 0);
+	ASSERT_STR_EQ(
+	    cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(res, "tooLarge"), 0)
+		->valuestring,
+	    "big");
+	ASSERT_TRUE(cJSON_GetObjectItemCaseSensitive(res, "piece") == NULL);
+	cJSON_Delete(res);
+	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
+}
