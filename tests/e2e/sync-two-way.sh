@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # sync-two-way.sh - `rdev up HOST: ./app --sync --two-way`: what the
 # container writes in the workspace comes back to the local folder (a file
-# made, changed, deleted; ignored paths stay on the host) and is not sent
+# made, changed, deleted; a 20 MiB one, in pieces; ignored paths stay on the
+# host) and is not sent
 # back; local edits still go out; a file changed on both sides keeps the
 # local version on both sides and the host's is saved locally as
 # NAME.rdev-conflict-YYYYMMDDTHHMMSSZ, counted in status. The conflict is
@@ -27,9 +28,13 @@ has() { [ "$(in_ctr cat "$1" 2>/dev/null)" = "$2" ]; }
 here() { [ "$(cat "$app/$1" 2>/dev/null)" = "$2" ]; }
 sync_json() { broker status --json | jq -c '.syncs[0]'; }
 
-rdev exec "$name:" "$app" -- sh -c 'mkdir -p build gen && echo o >build/out.o && echo x >gen/gen.txt' ||
+rdev exec "$name:" "$app" -- sh -c 'mkdir -p build gen && echo o >build/out.o && echo x >gen/gen.txt &&
+	head -c 20971520 /dev/urandom >gen/big.bin' ||
 	fail "rdev exec"
 EVENTUALLY_SECONDS=10 eventually "a file made in the container appears locally" here gen/gen.txt x
+big_sum=$(in_ctr sha256sum gen/big.bin | cut -d' ' -f1)
+big_here() { [ "$(sha256sum "$app/gen/big.bin" 2>/dev/null | cut -d' ' -f1)" = "$big_sum" ]; }
+EVENTUALLY_SECONDS=15 eventually "a 20 MiB file made in the container arrives byte-exact (in pieces)" big_here
 check "... written whole (no temporary file left)" sh -c "! ls -a '$app' '$app/gen' | grep -q rdev-back"
 check "an ignored path stays on the host" test ! -e "$app/build"
 sent=$(sync_json | jq .sent)
