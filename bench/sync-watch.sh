@@ -10,6 +10,12 @@
 #   memory:   the watcher's RSS (VmRSS) watching a tree of 100,000 files in
 #             1,000 folders; goal <= 32 MB (its peak, VmHWM, in the initial
 #             upload, is printed too)
+#   pull:     (RDEV_BENCH_PULL=1, off by default) the same tree watched with
+#             --two-way, idle: the CPU of the host's agent (its process tree),
+#             the broker and the watcher over RDEV_BENCH_PULL_SECONDS (30),
+#             as % of one core, from /proc/PID/stat (utime+stime+cutime+
+#             cstime), and the time of one pull (request -> answer: the
+#             agent's scan of the tree), from strace of the watcher
 #
 # The host's copy is read directly (this machine is the host), polled every
 # millisecond, so the figure is write -> renamed into place on the host.
@@ -17,6 +23,7 @@
 #   bench/sync-watch.sh
 #   RDEV_BENCH_EDITS=100 RDEV_BENCH_FILES=100000 RDEV_BENCH_RTTS="0 40"
 #   RDEV_BENCH_BUILD=dir RDEV_BENCH_NO_BUILD=1   (RDEV_BENCH_FILES=0: no memory part)
+#   RDEV_BENCH_PULL=1 RDEV_BENCH_PULL_SECONDS=30   (the pull part; needs strace)
 #
 # Exits 0 when a goal is missed (a benchmark reports, it does not gate).
 set -euo pipefail
@@ -27,6 +34,8 @@ build=${RDEV_BENCH_BUILD:-$src/build-bench}
 edits=${RDEV_BENCH_EDITS:-100}
 files=${RDEV_BENCH_FILES:-100000}
 rtts=${RDEV_BENCH_RTTS:-0 40}
+pull=${RDEV_BENCH_PULL:-0}
+pull_seconds=${RDEV_BENCH_PULL_SECONDS:-30}
 host=${RDEV_BENCH_HOST:-bw$(($$ % 10000))}
 hosts=() base_host=$host
 rig=$src/tests/rig/rig.sh
@@ -47,11 +56,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# watch DIR: start the watcher on DIR, wait for it; sets watcher, folder.
+# watch DIR [ARG...]: start the watcher on DIR, wait for it; sets watcher,
+# folder.
 watch() {
 	rm -f "$tmp/w.jsonl" "$tmp/w.err" # (the redirections below happen in the child)
 	touch "$tmp/w.err"
-	"$rdev" sync "$host:" "$1" --watch --json --accept-new-host-key >"$tmp/w.jsonl" 2>"$tmp/w.err" &
+	"$rdev" sync "$host:" "$1" --watch --json --accept-new-host-key "${@:2}" >"$tmp/w.jsonl" 2>"$tmp/w.err" &
 	watcher=$!
 	until grep -q watching "$tmp/w.err"; do
 		kill -0 "$watcher" 2>/dev/null || { cat "$tmp/w.err" >&2; exit 1; }
@@ -147,6 +157,70 @@ rss=$(awk '/^VmRSS/ {print $2}' "/proc/$watcher/status")
 hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$watcher/status")
 stop
 echo "watcher RSS $((rss / 1024)) MB ($rss kB), peak $((hwm / 1024)) MB ($hwm kB)"
+
+if [ "$pull" = 1 ]; then
+	echo
+	echo "=== pull: $files files watched --two-way, idle, ${pull_seconds} s ==="
+	watch "$big" --two-way
+	sleep 10 # (the first batch and pulls settle)
+	agent=$("$build/rdev-broker" status --json | jq '.sessions[0].agent.pid')
+	broker=$("$build/rdev-broker" status --json | jq .pid)
+	# cpu PID...: the CPU ticks of each PID's process tree, one a line.
+	cpu() {
+		python3 - "$@" <<'PY'
+import os, sys
+procs = {}
+for p in os.listdir("/proc"):
+    if p.isdigit():
+        try:
+            f = open("/proc/%s/stat" % p).read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        procs[int(p)] = (int(f[1]), sum(int(x) for x in f[11:15]))
+for root in sys.argv[1:]:
+    tree, todo = set(), [int(root)]
+    while todo:
+        q = todo.pop()
+        tree.add(q)
+        todo += [c for c, (pp, _) in procs.items() if pp == q and c not in tree]
+    print(sum(procs[q][1] for q in tree if q in procs))
+PY
+	}
+	hz=$(getconf CLK_TCK)
+	before=($(cpu "$agent" "$broker" "$watcher"))
+	t0=$(date +%s.%N)
+	sleep "$pull_seconds"
+	after=($(cpu "$agent" "$broker" "$watcher"))
+	t1=$(date +%s.%N)
+	pct_of() { awk -v a="$1" -v b="$2" -v hz="$hz" -v t="$(echo "$t1 - $t0" | bc)" 'BEGIN { printf "%.1f", (b - a) / hz / t * 100 }'; }
+	echo "agent (pid $agent and its workers): $(pct_of "${before[0]}" "${after[0]}") % of a core"
+	echo "broker (pid $broker): $(pct_of "${before[1]}" "${after[1]}") % of a core"
+	echo "watcher (pid $watcher): $(pct_of "${before[2]}" "${after[2]}") % of a core"
+	# One pull: the watcher's request written on its connection -> the
+	# first read of the answer (idle: nothing else goes on it).
+	timeout 8 strace -f -ttt -s 256 -e trace=write,read -p "$watcher" -o "$tmp/pull.strace" 2>/dev/null || true
+	python3 - "$tmp/pull.strace" <<'PY'
+import re, sys
+sent, times = {}, []
+for line in open(sys.argv[1]):
+    m = re.match(r'(?:\d+\s+)?(\d+\.\d+) (write|read)\((\d+),.*= (-?\d+)', line)
+    if not m or int(m.group(4)) <= 0:
+        continue
+    t, op, fd = float(m.group(1)), m.group(2), m.group(3)
+    if op == "write" and "sync-pull" in line:
+        sent[fd] = t
+    elif op == "read" and fd in sent:
+        times.append((t - sent.pop(fd)) * 1000)
+times.sort()
+if times:
+    print("one pull (request -> answer): %d pulls, median %.0f ms, max %.0f ms" %
+          (len(times), times[len(times) // 2], times[-1]))
+else:
+    print("one pull: no pull seen (strace)")
+PY
+	echo "load now: $(cut -d' ' -f1-3 /proc/loadavg)"
+	stop
+fi
 
 echo
 echo "=== goals (issue 18) ==="
