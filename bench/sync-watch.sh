@@ -198,25 +198,26 @@ PY
 	echo "watcher (pid $watcher): $(pct_of "${before[2]}" "${after[2]}") % of a core"
 	# One pull: the watcher's request written on its connection -> the
 	# first read of the answer (idle: nothing else goes on it).
-	timeout 8 strace -f -ttt -s 256 -e trace=write,read -p "$watcher" -o "$tmp/pull.strace" 2>/dev/null || true
+	timeout 8 strace -f -ttt -s 256 -e trace=read,write,readv,writev,sendmsg,recvmsg,sendto,recvfrom -p "$watcher" -o "$tmp/pull.strace" 2>/dev/null || true
 	python3 - "$tmp/pull.strace" <<'PY'
 import re, sys
 sent, times = {}, []
 for line in open(sys.argv[1]):
-    m = re.match(r'(?:\d+\s+)?(\d+\.\d+) (write|read)\((\d+),.*= (-?\d+)', line)
+    m = re.match(r"(?:\d+\s+)?(\d+\.\d+) (write|read|writev|readv|sendmsg|recvmsg|sendto|recvfrom)\((\d+),.*= (-?\d+)", line)
     if not m or int(m.group(4)) <= 0:
         continue
     t, op, fd = float(m.group(1)), m.group(2), m.group(3)
-    if op == "write" and "sync-pull" in line:
+    if op.startswith(("write", "send")) and "sync-pull" in line:
         sent[fd] = t
-    elif op == "read" and fd in sent:
+    elif op.startswith(("read", "recv")) and fd in sent:
         times.append((t - sent.pop(fd)) * 1000)
 times.sort()
 if times:
     print("one pull (request -> answer): %d pulls, median %.0f ms, max %.0f ms" %
           (len(times), times[len(times) // 2], times[-1]))
 else:
-    print("one pull: no pull seen (strace)")
+    print("one pull: no pull seen (strace); its first lines:")
+    sys.stdout.writelines(open(sys.argv[1]).readlines()[:8])
 PY
 	echo "load now: $(cut -d' ' -f1-3 /proc/loadavg)"
 	stop
