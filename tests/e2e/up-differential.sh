@@ -224,27 +224,29 @@ diff_base_image() {
 	esac
 }
 
-# diff_record TOOL CASE UP_JSON: $OUT/CASE.TOOL.json for compare.py, from
-# the containers the tool made.
+# diff_record TOOL CASE UP_JSON CID USER: $OUT/CASE.TOOL.json for
+# compare.py, from the containers the tool made (CID, the up result's
+# containerId; USER, its remoteUser).
 diff_record() {
-	local tool=$1 name=$2 up=$3 cid proj user img path paths=()
+	local tool=$1 name=$2 up=$3 cid=$4 user=$5 proj imgs img path paths=() xpid
 	local ws=$WS/$P-$name f=$OUT/$name.$tool
-	cid=$(jq -r '.containerId // empty' <<<"$up")
 	[ -n "$cid" ] || { echo "no containerId in: $up"; return 1; }
 	docker inspect "$cid" >"$f.containers" || return 1
-	proj=$(jq -r '.[0].Config.Labels["com.docker.compose.project"] // empty' "$f.containers")
+	# The Compose project (first line, maybe empty) and the images, in one jq
+	# (each jq and docker command costs a few tenths of a second loaded).
+	{ read -r proj; imgs=$(cat); } < <(jq -r \
+	    '(.[0].Config.Labels["com.docker.compose.project"] // ""), (map(.Config.Image) | unique[])' \
+	    "$f.containers")
 	if [ -n "$proj" ]; then
 		docker inspect $(docker ps -aq --filter "label=com.docker.compose.project=$proj") \
 		    >"$f.containers" || return 1
+		imgs=$(jq -r 'map(.Config.Image) | unique[]' "$f.containers")
 	fi
-	for img in $(jq -r '.[].Config.Image' "$f.containers" | sort -u); do
-		printf '%s\t%s\n' "$img" "$(diff_base_image "$img")"
-	done >"$f.bases"
-	user=$(jq -r '.remoteUser // "root"' <<<"$up")
 	# The remote user's UID and the files the case's inside.txt names (one
 	# path a line), in one exec: each "=" + its text (trailing newlines
 	# dropped, as $(...) does) and a NUL; "?" for a UID and "(missing)" for
-	# a file that cannot be read.
+	# a file that cannot be read. In the background: a docker exec takes
+	# the better part of a second loaded.
 	if [ -f "$ws/inside.txt" ]; then
 		while read -r path; do
 			[ -z "$path" ] || paths+=("$path")
@@ -255,7 +257,13 @@ diff_record() {
 		shift
 		for p in "$@"; do
 			if c=$(cat "$p" 2>/dev/null); then printf "=%s\0" "$c"; else printf "=(missing)\0"; fi
-		done' sh "$user" "${paths[@]}" >"$f.inside" 2>/dev/null || true
+		done' sh "$user" "${paths[@]}" >"$f.inside" 2>/dev/null &
+	xpid=$!
+	# The images' bases meanwhile.
+	for img in $imgs; do
+		printf '%s\t%s\n' "$img" "$(diff_base_image "$img")"
+	done >"$f.bases"
+	wait "$xpid" || true
 	jq -n --argjson up "$up" --arg proj "$proj" --slurpfile c "$f.containers" \
 	    --rawfile b "$f.bases" --rawfile x "$f.inside" --args '
 	    ($x | split("\u0000") | map(select(startswith("=")) | .[1:])) as $x |
@@ -279,7 +287,7 @@ diff_remove_volumes() {
 # diff_up TOOL CASE: run one tool's up of the case's workspace, record what
 # it made, remove it.
 diff_up() {
-	local tool=$1 name=$2 ws=$WS/$P-$2 out=$OUT/$2.$1 up rc t0=$SECONDS
+	local tool=$1 name=$2 ws=$WS/$P-$2 out=$OUT/$2.$1 up rc t0=$SECONDS outcome cid user
 	if [ "$tool" = ref ] && [ -n "$REFCACHE" ] && [ -s "$REFCACHE/$name.ref.json" ]; then
 		sed -f "$OUT/fixture-in.sed" "$REFCACHE/$name.ref.json" >"$out.json"
 		echo "  ref: its result kept by an earlier run of these cases on this dockerd"
@@ -301,13 +309,18 @@ diff_up() {
 	rc=$?
 	echo "  $tool: up took $((SECONDS - t0)) s"
 	up=$(tail -1 "$out.out")
-	if [ $rc -ne 0 ] || [ "$(jq -r .outcome <<<"$up" 2>/dev/null)" != success ]; then
+	# (one jq for what diff_record needs too; the fields apart by a unit
+	# separator, which IFS does not merge when a field is empty)
+	IFS=$'\x1f' read -r outcome cid user < <(jq -r \
+	    '[.outcome // "", .containerId // "", .remoteUser // "root"] | join("\u001f")' \
+	    <<<"$up" 2>/dev/null) || true
+	if [ $rc -ne 0 ] || [ "$outcome" != success ]; then
 		echo "  $tool: up failed (exit $rc): $up"
 		tail -15 "$out.err" | sed 's/^/    /'
 		diff_cleanup_case "$ws"
 		return 1
 	fi
-	diff_record "$tool" "$name" "$up"
+	diff_record "$tool" "$name" "$up" "$cid" "$user"
 	rc=$?
 	echo "  $tool: inspected after $((SECONDS - t0)) s"
 	if [ $rc -eq 0 ] && [ "$tool" = ref ] && [ -n "$REFCACHE" ]; then
