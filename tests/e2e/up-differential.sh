@@ -137,17 +137,31 @@ diff_cleanup_case() {
 			xargs -r docker volume rm >/dev/null 2>&1 || true
 	fi
 }
+# The same for all the cases at once (at the start: what a killed run left;
+# at the end), with one listing of each kind instead of one per case.
+diff_cleanup_cases() {
+	local ids kind
+	ids=$(docker ps -a --format '{{.ID}}\t{{.Label "devcontainer.local_folder"}}\t{{.Label "com.docker.compose.project"}}' |
+		awk -F '\t' -v ws="$WS/$P-" -v proj="$P-" 'index($2, ws) == 1 || index($3, proj) == 1 { print $1 }')
+	if [ -n "$ids" ]; then
+		docker rm -f -v $ids >/dev/null 2>&1 || true
+	fi
+	for kind in network volume; do
+		docker "$kind" ls -q --filter label=com.docker.compose.project \
+		    --format '{{.Label "com.docker.compose.project"}}\t{{.Name}}' |
+			awk -F '\t' -v proj="$P-" 'index($1, proj) == 1 { print $2 }' |
+			xargs -r docker "$kind" rm >/dev/null 2>&1 || true
+	done
+}
 diff_images() {
 	docker images --format '{{.Repository}}:{{.Tag}}' | grep -E \
 	    "^(vsc-$P-|rdev-$P-|rdev-uid/(vsc-|rdev-)?$P-|rdev-uid/rdev-test-bookworm-dev-r1:dev-$WS_UID-$WS_UID|rdev-test-diff/.*:$FIXTURE_TAG\$)" ||
 		true
 }
 diff_cleanup() {
-	local rc=$? ws img vols
+	local rc=$? img vols
 	set +e	# clean up all there is; `(exit $rc)` below must not end the trap
-	for ws in "$WS/$P"-*; do
-		[ -d "$ws" ] && diff_cleanup_case "$ws"
-	done
+	diff_cleanup_cases
 	vols=$(docker volume ls -q | grep '^rdevdiff-' || true)
 	[ -z "$vols" ] || docker volume rm $vols >/dev/null 2>&1 || true
 	# UID images first: they are children of the others.
@@ -337,7 +351,6 @@ diff_up() {
 # the last line is compare.py's summary.
 diff_case() {
 	local name=$1
-	diff_cleanup_case "$WS/$P-$name"
 	diff_up ref "$name" || return 1
 	diff_up rdev "$name" || return 1
 	python3 "$diffdir/compare.py" "$name" "$OUT/$name.ref.json" "$OUT/$name.rdev.json" \
@@ -349,6 +362,7 @@ run_case() {
 	echo $? >"$OUT/$1.rc"
 }
 
+diff_cleanup_cases # (what a killed run of these cases left)
 export -f run_case diff_case diff_up diff_record diff_cleanup_case diff_base_image \
     diff_remove_volumes
 export WS P OUT REF RDEV diffdir documented TEST_TMP ROOT REFCACHE
