@@ -10,6 +10,7 @@
 
 #include <sodium.h>
 
+#include "sync-back.h"
 #include "xmalloc.h"
 
 char *
@@ -81,6 +82,8 @@ sync_piece_next(int root, const struct sync_entry *e, const cJSON *have, size_t 
 		goto out;
 	version = sync_piece_version(e->size, e->mtime_ns, e->ino);
 	off = sync_piece_from(have, e->path, version, e->size);
+	if (room > SYNC_BACK_MAX_BYTES) /* (never more than one answer holds) */
+		room = SYNC_BACK_MAX_BYTES;
 	len = (size_t)(e->size - off) < room ? (size_t)(e->size - off) : room;
 	buf = xmalloc(len + 1);
 	if (sync_piece_read(fd, buf, len, off) != 0 || fstat(fd, &sb2) != 0 ||

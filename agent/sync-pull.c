@@ -112,7 +112,9 @@ static void
 sync_pull_big(struct sync_pull *p, const struct sync_entry *e)
 {
 	const cJSON *off;
-	size_t room = SYNC_BACK_MAX_BYTES - p->bytes;
+	/* (p->bytes can pass the bound: a file read is counted at the size
+	 * read, which can have grown since its scan) */
+	size_t room = p->bytes < SYNC_BACK_MAX_BYTES ? SYNC_BACK_MAX_BYTES - p->bytes : 0;
 
 	if (!p->pieces || e->size > SYNC_PIECE_FILE_MAX) {
 		cJSON_AddItemToArray(p->too_large, cJSON_CreateString(e->path));

@@ -115,7 +115,8 @@ sync_back_piece_parse(const cJSON *j, struct sync_back_piece_msg *m)
 	if (!cJSON_IsString(path) || !sync_path_ok(path->valuestring) ||
 	    !cJSON_IsString(version) || !cJSON_IsString(data) ||
 	    !cJSON_IsNumber(offset) || !cJSON_IsNumber(size) || !cJSON_IsNumber(mode) ||
-	    offset->valuedouble < 0 || size->valuedouble < offset->valuedouble)
+	    offset->valuedouble < 0 || size->valuedouble < offset->valuedouble ||
+	    size->valuedouble > 0x1p52) /* (exact as a double, and as a long long) */
 		return -1;
 	m->path = path->valuestring;
 	m->version = version->valuestring;
@@ -168,6 +169,8 @@ sync_back_piece(struct sync_back *b, struct sync_back_pull *pull, const cJSON *p
 		return error_set(cause, "sync-pull: a malformed piece");
 	if (pull == NULL || sync_back_ignored(ig, m.path, 0)) {
 		sync_back_piece_drop(pull, b->root);
+		if (pull == NULL) /* (not taken: the agent must not index it) */
+			b->st->partial = 1;
 		return 0;
 	}
 	/* (another file, version or offset: what was written is no use; a
@@ -175,8 +178,10 @@ sync_back_piece(struct sync_back *b, struct sync_back_pull *pull, const cJSON *p
 	if (pull->piece_path == NULL || strcmp(pull->piece_path, m.path) != 0 ||
 	    strcmp(pull->piece_version, m.version) != 0 || pull->piece_off != m.offset) {
 		sync_back_piece_drop(pull, b->root);
-		if (m.offset != 0)
+		if (m.offset != 0) {
+			b->st->partial = 1; /* (not taken: never acknowledged) */
 			return 0;
+		}
 		if (sync_back_piece_begin(b, pull, m.path, m.version, cause) != 0)
 			return -1;
 	}

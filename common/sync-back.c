@@ -124,9 +124,12 @@ sync_back_write(struct sync_back *b, const char *rel, const struct sync_entry *e
 	tmp = by->tmp != NULL
 	    ? xstrdup(by->tmp)
 	    : xasprintf(SYNC_BACK_TMP "%ld-%u", (long)getpid(), b->seq++);
-	if (by->tmp != NULL)
-		rc = fchmodat(dfd, tmp, e->mode, 0);
-	else if (e->type == 'l')
+	if (by->tmp != NULL) { /* (our pieces' file: not a link put there) */
+		if ((fd = openat(dfd, tmp, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
+			rc = fchmod(fd, e->mode);
+			close(fd);
+		}
+	} else if (e->type == 'l')
 		rc = symlinkat(e->link, dfd, tmp);
 	else if ((fd = openat(
 		      dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, e->mode)) >= 0) {
@@ -463,7 +466,10 @@ sync_back_answer(const char *root, const cJSON *answer, const struct sync_ignore
 		rc = sync_back_piece(&b, pull, piece, ig, cause);
 	else if (pull != NULL && !st->more) /* (no longer coming) */
 		sync_back_piece_drop(pull, b.root);
-	/* What was applied is in sent, even when a later entry failed. */
+	/* What was applied is in sent, even when a later entry failed; in path
+	 * order, as sync_scan_apply needs: a last piece's file comes after the
+	 * answer's other puts, whatever its path. */
+	qsort(b.put->v, b.put->n, sizeof *b.put->v, sync_entry_cmp);
 	if (ndrop > 0)
 		qsort(drop, ndrop, sizeof *drop, sync_path_cmp);
 	sync_scan_apply(sent, b.put, drop, ndrop);

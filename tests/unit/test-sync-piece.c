@@ -169,3 +169,26 @@ TEST(without_pieces_a_big_file_stays_on_the_host)
 	cJSON_Delete(res);
 	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
 }
+
+/* A file made on the host after big's second piece comes in the answer of
+ * its last piece, and sorts after it: what this side has sent stays in
+ * path order (found by lookups), or big is later taken for new here. */
+TEST(sent_stays_in_path_order_after_a_last_piece)
+{
+	struct sync_back_pull pull = { 0 };
+	struct sync_scan *sent = xcalloc(1, sizeof *sent);
+
+	setup();
+	ASSERT_INT_EQ(pull_once(&pull, &sent, 0), 0);
+	ASSERT_TRUE(pull_once(&pull, &sent, 0) > 0);
+	ASSERT_INT_EQ(system("echo z >" HOST "/zz"), 0);
+	ASSERT_TRUE(pull_once(&pull, &sent, 0) > 0);
+	check_whole();
+	ASSERT_TRUE(sync_scan_find(sent, "zz") != NULL);
+	ASSERT_TRUE(sync_scan_find(sent, "big") != NULL);
+	for (size_t i = 1; i < sent->n; i++)
+		ASSERT_TRUE(strcmp(sent->v[i - 1].path, sent->v[i].path) < 0);
+	sync_back_pull_clear(&pull, HERE);
+	sync_scan_free(sent);
+	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
+}
