@@ -119,31 +119,35 @@ sync_send_pread(int fd, unsigned char *p, size_t n, unsigned long long off)
 	memset(p + have, 0, n - have);
 }
 
-/* Which of the file's blocks the host has (match, new: free it), and its
- * whole hash: one read of the file. */
+/* Which of the file's blocks the host has (new: free it): one read of the
+ * file. The whole hash the host checks is the scan's (e->hash, not hashed
+ * again here): a file changed since its scan fails that check, and goes
+ * whole. */
 static long *
-sync_send_delta_plan(int fd, unsigned long long size, size_t block,
+sync_send_delta_plan(int fd, const struct sync_entry *e, unsigned long long size,
     const struct sync_send_blocks *hb, struct sync_blocks_delta *d, size_t *matched)
 {
-	size_t n = sync_blocks_count(size, block), len;
+	size_t n = sync_blocks_count(size, hb->block), len, hlen;
 	long *match = xcalloc(n + 1, sizeof *match);
-	unsigned char *p = xmalloc(block), h[SYNC_BLOCKS_HASH];
-	crypto_generichash_state whole;
+	unsigned char *p = xmalloc(hb->block), h[SYNC_BLOCKS_HASH];
 
 	*matched = 0;
-	crypto_generichash_init(&whole, NULL, 0, SYNC_BLOCKS_HASH);
+	d->block = hb->block;
+	d->size = size;
+	if (sodium_hex2bin(d->hash, sizeof d->hash, e->hash, strlen(e->hash), NULL, &hlen,
+		NULL) != 0 ||
+	    hlen != sizeof d->hash) {
+		free(p);
+		return match; /* (no hash: nothing matched, sent whole) */
+	}
 	for (size_t k = 0; k < n; k++) {
-		len = sync_blocks_len(size, block, k);
-		sync_send_pread(fd, p, len, (unsigned long long)k * block);
-		crypto_generichash_update(&whole, p, len);
+		len = sync_blocks_len(size, hb->block, k);
+		sync_send_pread(fd, p, len, (unsigned long long)k * hb->block);
 		sync_blocks_hash(p, len, h);
 		match[k] =
-		    sync_blocks_match(hb->hashes, hb->n, hb->size, block, k, len, h);
+		    sync_blocks_match(hb->hashes, hb->n, hb->size, hb->block, k, len, h);
 		*matched += match[k] >= 0;
 	}
-	crypto_generichash_final(&whole, d->hash, sizeof d->hash);
-	d->block = block;
-	d->size = size;
 	free(p);
 	return match;
 }
@@ -171,7 +175,11 @@ sync_send_stream_delta(struct sync_send_stream *s, int root, const struct sync_e
 		return -2; /* (gone: as for a whole file) */
 	}
 	size = (unsigned long long)sb.st_size;
-	match = sync_send_delta_plan(fd, size, hb->block, hb, &d, &matched);
+	if (sb.st_size != e->size) {
+		close(fd); /* (changed since its scan: its hash is not known) */
+		return -2;
+	}
+	match = sync_send_delta_plan(fd, e, size, hb, &d, &matched);
 	if (matched == 0) {
 		free(match);
 		close(fd);
