@@ -119,35 +119,42 @@ sync_send_pread(int fd, unsigned char *p, size_t n, unsigned long long off)
 	memset(p + have, 0, n - have);
 }
 
-/* Which of the file's blocks the host has (new: free it): one read of the
- * file. The whole hash the host checks is the scan's (e->hash, not hashed
- * again here): a file changed since its scan fails that check, and goes
- * whole. */
+/* Which of the file's blocks the host has (new: free it), and the whole
+ * hash the host checks: the scan's (e->hash) while the file's size and
+ * mtime are the scan's, else hashed here too (a file still being written:
+ * what is read now). One read of the file. */
 static long *
-sync_send_delta_plan(int fd, const struct sync_entry *e, unsigned long long size,
+sync_send_delta_plan(int fd, const struct sync_entry *e, const struct stat *sb,
     const struct sync_send_blocks *hb, struct sync_blocks_delta *d, size_t *matched)
 {
+	unsigned long long size = (unsigned long long)sb->st_size;
 	size_t n = sync_blocks_count(size, hb->block), len, hlen;
 	long *match = xcalloc(n + 1, sizeof *match);
 	unsigned char *p = xmalloc(hb->block), h[SYNC_BLOCKS_HASH];
+	crypto_generichash_state whole;
+	int rehash = sb->st_size != e->size ||
+	    (long long)sb->st_mtim.tv_sec * 1000000000LL + sb->st_mtim.tv_nsec !=
+		e->mtime_ns ||
+	    sodium_hex2bin(d->hash, sizeof d->hash, e->hash, strlen(e->hash), NULL, &hlen,
+		NULL) != 0 ||
+	    hlen != sizeof d->hash;
 
 	*matched = 0;
 	d->block = hb->block;
 	d->size = size;
-	if (sodium_hex2bin(d->hash, sizeof d->hash, e->hash, strlen(e->hash), NULL, &hlen,
-		NULL) != 0 ||
-	    hlen != sizeof d->hash) {
-		free(p);
-		return match; /* (no hash: nothing matched, sent whole) */
-	}
+	crypto_generichash_init(&whole, NULL, 0, SYNC_BLOCKS_HASH);
 	for (size_t k = 0; k < n; k++) {
 		len = sync_blocks_len(size, hb->block, k);
 		sync_send_pread(fd, p, len, (unsigned long long)k * hb->block);
+		if (rehash)
+			crypto_generichash_update(&whole, p, len);
 		sync_blocks_hash(p, len, h);
 		match[k] =
 		    sync_blocks_match(hb->hashes, hb->n, hb->size, hb->block, k, len, h);
 		*matched += match[k] >= 0;
 	}
+	if (rehash)
+		crypto_generichash_final(&whole, d->hash, sizeof d->hash);
 	free(p);
 	return match;
 }
@@ -175,11 +182,7 @@ sync_send_stream_delta(struct sync_send_stream *s, int root, const struct sync_e
 		return -2; /* (gone: as for a whole file) */
 	}
 	size = (unsigned long long)sb.st_size;
-	if (sb.st_size != e->size) {
-		close(fd); /* (changed since its scan: its hash is not known) */
-		return -2;
-	}
-	match = sync_send_delta_plan(fd, e, size, hb, &d, &matched);
+	match = sync_send_delta_plan(fd, e, &sb, hb, &d, &matched);
 	if (matched == 0) {
 		free(match);
 		close(fd);
