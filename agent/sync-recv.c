@@ -328,19 +328,7 @@ sync_recv_open(const char *folder, const char *index_path, const struct sync_sca
 static int
 sync_recv_pread(int fd, unsigned char *p, size_t len, off_t off)
 {
-	ssize_t n;
-
-	while (len > 0) {
-		n = pread(fd, p, len, off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-		off += n;
-	}
-	return 0;
+	return fd_pread_full(fd, p, len, off) == len ? 0 : -1;
 }
 
 /* The block hashes of the host file fd (of size bytes) into *out (a new

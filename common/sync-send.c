@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 #include <sodium.h>
 
+#include "atomic-file.h"
 #include "buf.h"
 #include "error.h"
 #include "proto-conn.h"
@@ -100,22 +101,13 @@ struct sync_send_blocks {
 	size_t block;
 };
 
-/* Read up to n bytes at off (fewer only at the end of the file, or on an
- * error); the rest of p is zeros. */
+/* n bytes at off of fd into p; zeros past the end of the file (one that
+ * shrank meanwhile: the host's check fails, the file goes whole next). */
 static void
 sync_send_pread(int fd, unsigned char *p, size_t n, unsigned long long off)
 {
-	size_t have = 0;
-	ssize_t r;
+	size_t have = fd_pread_full(fd, p, n, (off_t)off);
 
-	while (have < n) {
-		r = pread(fd, p + have, n - have, (off_t)(off + have));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		have += (size_t)r;
-	}
 	memset(p + have, 0, n - have);
 }
 
