@@ -377,7 +377,9 @@ sync_recv_blocks(struct sync_recv *r)
 		pos++;
 		if (r->want->v[i].type != 'f' || total >= SYNC_RECV_BLOCKS_MAX ||
 		    (dfd = sync_recv_parent(r, r->want->v[i].path, 0, &leaf)) < 0 ||
-		    (fd = openat(dfd, leaf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		    /* (O_NONBLOCK: a FIFO made on the host is not waited on) */
+		    (fd = openat(
+			 dfd, leaf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) < 0)
 			continue;
 		if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
 		    sb.st_size < SYNC_BLOCKS_MIN ||
@@ -482,7 +484,8 @@ sync_recv_delta_start(struct sync_recv *r, const struct tar_entry *t, char **cau
 	if (sync_blocks_delta_parse(t->delta, &r->cur_delta) != 0 ||
 	    r->cur_delta.block != SYNC_BLOCKS_SIZE)
 		return error_set(cause, "'%s': bad delta record", path);
-	r->cur_old = openat(r->cur_dir, r->cur_leaf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	r->cur_old = openat(
+	    r->cur_dir, r->cur_leaf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	r->cur_failed = r->cur_old < 0 || fstat(r->cur_old, &sb) != 0 ||
 	    sb.st_size != h->b_size || sb.st_ino != h->b_ino ||
 	    (long long)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec !=
