@@ -16,6 +16,7 @@
 #include "error.h"
 #include "log.h"
 #include "source-root.h"
+#include "sync-blocks.h"
 #include "sync-pull.h"
 #include "sync-recv.h"
 #include "xmalloc.h"
@@ -239,6 +240,11 @@ serve_job_sync(struct serve_job *j)
 		need = msg_need;
 	}
 	cJSON_AddItemToObject(result, "need", need);
+	/* Large files the host has: their block hashes, for a delta. */
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j->req, "deltas"))) {
+		cJSON_AddNumberToObject(result, "blockSize", SYNC_BLOCKS_SIZE);
+		cJSON_AddItemToObject(result, "blocks", sync_recv_blocks(r));
+	}
 	result = NULL;
 	serve_job_send(j, PROTO_CONTROL, 0, msg);
 	cJSON_Delete(msg);

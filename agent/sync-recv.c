@@ -16,6 +16,7 @@
 #include "error.h"
 #include "log.h"
 #include "sync-back.h"
+#include "sync-blocks.h"
 #include "sync-delta.h"
 #include "sync-index.h"
 #include "tar-stream.h"
@@ -23,6 +24,10 @@
 
 /* At most this many paths of files changed on the host are named. */
 #define SYNC_RECV_REPORT_MAX 20
+/* At most this much base64 of block hashes in one answer (which must fit
+ * one message, PROTO_MAX_PAYLOAD, with its need list): 48 GiB of large
+ * files at 128 KiB blocks; those past it are sent whole. */
+#define SYNC_RECV_BLOCKS_MAX (8u << 20)
 
 /* What the host has for one entry of want, once known. */
 struct sync_host {
@@ -34,6 +39,11 @@ struct sync_host {
 	char hash[SYNC_HASH_HEX + 1];
 	long long size, mtime_ns;
 	unsigned long long ino;
+	/* Block hashes were offered (sync_recv_blocks) of the host file as it
+	 * was then; a delta against it failed (the file changed meanwhile). */
+	int offered, delta_failed;
+	long long b_size, b_mtime_ns;
+	unsigned long long b_ino;
 };
 
 struct sync_recv {
@@ -64,7 +74,16 @@ struct sync_recv {
 	const char *cur_leaf;
 	unsigned cur_mode;
 	unsigned long long cur_size;
+	unsigned long long cur_wire; /* the entry's bytes in the stream */
 	crypto_generichash_state cur_hash;
+	/* The file being written is a delta (sync-blocks.h) against cur_old;
+	 * cur_failed: the host file is no longer the one whose blocks were
+	 * offered (the rest of the entry is skipped, the file not written). */
+	struct sync_blocks_apply *cur_apply;
+	struct sync_blocks_delta cur_delta;
+	int cur_old, cur_failed;
+	unsigned char *block; /* a host block read for a copy */
+	size_t delta_failed;
 	unsigned tmp_seq;
 	size_t received, deleted;
 	unsigned long long bytes;
@@ -269,7 +288,7 @@ sync_recv_open(const char *folder, const char *index_path, const struct sync_sca
 	if (agent_state_mkdir_parents(folder, 0755, cause) != 0)
 		return -1;
 	r = xcalloc(1, sizeof *r);
-	r->pdir = r->cur_fd = r->cur_dir = -1;
+	r->pdir = r->cur_fd = r->cur_dir = r->cur_old = -1;
 	r->cur = -1;
 	r->want = want;
 	r->folder = xstrdup(folder);
@@ -304,6 +323,88 @@ sync_recv_open(const char *folder, const char *index_path, const struct sync_sca
 	return 0;
 }
 
+/* All len bytes at off of fd into p: 0, or -1 (an error, or the end of
+ * the file first). */
+static int
+sync_recv_pread(int fd, unsigned char *p, size_t len, off_t off)
+{
+	return fd_pread_full(fd, p, len, off) == len ? 0 : -1;
+}
+
+/* The block hashes of the host file fd (of size bytes) into *out (a new
+ * base64 string). 0, or -1 (a read failed). */
+static int
+sync_recv_hash_blocks(struct sync_recv *r, int fd, unsigned long long size, char **out)
+{
+	size_t n = sync_blocks_count(size, SYNC_BLOCKS_SIZE), len, b64len;
+	unsigned char *h = xcalloc(n + 1, SYNC_BLOCKS_HASH);
+
+	if (r->block == NULL)
+		r->block = xmalloc(SYNC_BLOCKS_SIZE);
+	for (size_t k = 0; k < n; k++) {
+		len = sync_blocks_len(size, SYNC_BLOCKS_SIZE, k);
+		if (sync_recv_pread(fd, r->block, len, (off_t)k * SYNC_BLOCKS_SIZE) !=
+		    0) {
+			free(h);
+			return -1;
+		}
+		sync_blocks_hash(r->block, len, h + k * SYNC_BLOCKS_HASH);
+	}
+	b64len = sodium_base64_encoded_len(
+	    n * SYNC_BLOCKS_HASH, sodium_base64_VARIANT_ORIGINAL);
+	*out = xmalloc(b64len);
+	sodium_bin2base64(
+	    *out, b64len, h, n * SYNC_BLOCKS_HASH, sodium_base64_VARIANT_ORIGINAL);
+	free(h);
+	return 0;
+}
+
+cJSON *
+sync_recv_blocks(struct sync_recv *r)
+{
+	cJSON *out = cJSON_CreateArray(), *o;
+	size_t pos = 0, total = 0;
+	const char *leaf;
+	struct stat sb;
+	char *b64;
+	int dfd, fd;
+
+	for (size_t i = 0; i < r->want->n; i++) {
+		struct sync_host *h = &r->host[i];
+
+		if (!h->needed)
+			continue;
+		pos++;
+		if (r->want->v[i].type != 'f' || total >= SYNC_RECV_BLOCKS_MAX ||
+		    (dfd = sync_recv_parent(r, r->want->v[i].path, 0, &leaf)) < 0 ||
+		    /* (O_NONBLOCK: a FIFO made on the host is not waited on) */
+		    (fd = openat(
+			 dfd, leaf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) < 0)
+			continue;
+		if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+		    sb.st_size < SYNC_BLOCKS_MIN ||
+		    sync_recv_hash_blocks(r, fd, (unsigned long long)sb.st_size, &b64) !=
+			0) {
+			close(fd);
+			continue;
+		}
+		close(fd);
+		h->offered = 1;
+		h->b_size = sb.st_size;
+		h->b_mtime_ns =
+		    (long long)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec;
+		h->b_ino = sb.st_ino;
+		total += strlen(b64);
+		o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "need", (double)(pos - 1));
+		cJSON_AddNumberToObject(o, "size", (double)sb.st_size);
+		cJSON_AddStringToObject(o, "hashes", b64);
+		cJSON_AddItemToArray(out, o);
+		free(b64);
+	}
+	return out;
+}
+
 /* ---- The stream ----------------------------------------------------------- */
 
 /* The want index of an entry the stream brings, checked. */
@@ -324,6 +425,74 @@ sync_recv_wanted(struct sync_recv *r, const struct tar_entry *t, char **cause)
 	    (e->type == 'l' && strcmp(e->link, t->link != NULL ? t->link : "") != 0))
 		return error_set(cause, "'%s': not the entry announced", t->path);
 	return (long)(e - r->want->v);
+}
+
+/* Bytes of the file being written, in order. */
+static int
+sync_recv_write(struct sync_recv *r, const unsigned char *p, size_t len, char **cause)
+{
+	if (fd_write_all(r->cur_fd, p, len) != 0)
+		return error_set_errno(cause, errno, "'%s'", r->want->v[r->cur].path);
+	crypto_generichash_update(&r->cur_hash, p, len);
+	r->cur_size += len;
+	return 0;
+}
+
+/* A delta's copy: the host's block j, from the file whose blocks were
+ * offered. One shorter than it was (changed meanwhile) fails the entry. */
+static int
+sync_recv_delta_copy(void *arg, size_t j, size_t len, char **cause)
+{
+	struct sync_recv *r = arg;
+
+	if (r->cur_failed)
+		return 0;
+	if (sync_recv_pread(
+		r->cur_old, r->block, len, (off_t)j * (off_t)r->cur_delta.block) != 0) {
+		r->cur_failed = 1;
+		return 0;
+	}
+	return sync_recv_write(r, r->block, len, cause);
+}
+
+static int
+sync_recv_delta_literal(void *arg, const unsigned char *p, size_t len, char **cause)
+{
+	struct sync_recv *r = arg;
+
+	return r->cur_failed ? 0 : sync_recv_write(r, p, len, cause);
+}
+
+static const struct sync_blocks_cbs sync_recv_delta_cbs = {
+	sync_recv_delta_copy,
+	sync_recv_delta_literal,
+};
+
+/* The file being written comes as a delta (t->delta, sync-blocks.h)
+ * against the host file whose blocks were offered: open that file; one
+ * that is no longer it (size, mtime, inode) fails the entry at its end. */
+static int
+sync_recv_delta_start(struct sync_recv *r, const struct tar_entry *t, char **cause)
+{
+	struct sync_host *h = &r->host[r->cur];
+	const char *path = r->want->v[r->cur].path;
+	struct stat sb;
+
+	if (!h->offered)
+		return error_set(
+		    cause, "'%s': a delta, but no blocks were offered", path);
+	if (sync_blocks_delta_parse(t->delta, &r->cur_delta) != 0 ||
+	    r->cur_delta.block != SYNC_BLOCKS_SIZE)
+		return error_set(cause, "'%s': bad delta record", path);
+	r->cur_old = openat(
+	    r->cur_dir, r->cur_leaf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	r->cur_failed = r->cur_old < 0 || fstat(r->cur_old, &sb) != 0 ||
+	    sb.st_size != h->b_size || sb.st_ino != h->b_ino ||
+	    (long long)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec !=
+		h->b_mtime_ns;
+	r->cur_apply = sync_blocks_apply_new(
+	    &r->cur_delta, (unsigned long long)h->b_size, &sync_recv_delta_cbs, r);
+	return 0;
 }
 
 static int
@@ -369,8 +538,11 @@ sync_recv_on_entry(void *arg, const struct tar_entry *t, char **cause)
 	r->cur = i;
 	r->cur_mode = t->mode & 0777;
 	r->cur_size = 0;
+	r->cur_wire = t->size;
 	r->cur_leaf = strrchr(e->path, '/') ? strrchr(e->path, '/') + 1 : e->path;
 	crypto_generichash_init(&r->cur_hash, NULL, 0, SYNC_HASH_HEX / 2);
+	if (t->delta != NULL)
+		return sync_recv_delta_start(r, t, cause);
 	return 0;
 }
 
@@ -379,11 +551,11 @@ sync_recv_on_data(void *arg, const unsigned char *p, size_t len, char **cause)
 {
 	struct sync_recv *r = arg;
 
-	if (fd_write_all(r->cur_fd, p, len) != 0)
-		return error_set_errno(cause, errno, "'%s'", r->want->v[r->cur].path);
-	crypto_generichash_update(&r->cur_hash, p, len);
-	r->cur_size += len;
-	return 0;
+	if (r->cur_apply == NULL)
+		return sync_recv_write(r, p, len, cause);
+	if (r->cur_failed)
+		return 0;
+	return sync_blocks_apply_feed(r->cur_apply, p, len, cause);
 }
 
 /* Drop the file being written (not renamed yet). */
@@ -396,10 +568,38 @@ sync_recv_drop_current(struct sync_recv *r)
 		unlinkat(r->cur_dir, r->cur_tmp, 0);
 	if (r->cur_dir >= 0)
 		close(r->cur_dir);
+	if (r->cur_old >= 0)
+		close(r->cur_old);
+	sync_blocks_apply_free(r->cur_apply);
+	r->cur_apply = NULL;
+	r->cur_failed = 0;
 	free(r->cur_tmp);
 	r->cur_tmp = NULL;
-	r->cur_fd = r->cur_dir = -1;
+	r->cur_fd = r->cur_dir = r->cur_old = -1;
 	r->cur = -1;
+}
+
+/* At a delta's end: did it make the file the sender has? No (the host
+ * file changed since its blocks were offered, or the sender's while it
+ * was read): the entry is dropped, nothing of it written, and named in
+ * "deltaFailed" so that the sender sends it whole. -1 with *cause for a
+ * malformed body. */
+static int
+sync_recv_delta_check(struct sync_recv *r, const unsigned char *hash, char **cause)
+{
+	if (!r->cur_failed && sync_blocks_apply_finish(r->cur_apply, cause) != 0)
+		return error_prefix(cause, "'%s'", r->want->v[r->cur].path);
+	if (!r->cur_failed && r->cur_size == r->cur_delta.size &&
+	    memcmp(hash, r->cur_delta.hash, SYNC_BLOCKS_HASH) == 0)
+		return 0;
+	log_info("sync: %s: '%s': the delta does not make the file (changed "
+		 "meanwhile): sent whole next",
+	    r->folder, r->want->v[r->cur].path);
+	r->host[r->cur].delta_failed = 1;
+	r->host[r->cur].needed = 0;
+	r->delta_failed++;
+	sync_recv_drop_current(r);
+	return 1;
 }
 
 static int
@@ -409,10 +609,14 @@ sync_recv_on_entry_end(void *arg, char **cause)
 	struct sync_host *h;
 	unsigned char bin[SYNC_HASH_HEX / 2];
 	struct stat sb;
+	int rc;
 
 	if (r->cur < 0)
 		return 0; /* not a file */
 	h = &r->host[r->cur];
+	crypto_generichash_final(&r->cur_hash, bin, sizeof bin);
+	if (r->cur_apply != NULL && (rc = sync_recv_delta_check(r, bin, cause)) != 0)
+		return rc < 0 ? -1 : 0;
 	if (r->keep && h->changed_on_host) {
 		char *name = sync_back_conflict_name(r->cur_dir, r->cur_leaf);
 
@@ -428,7 +632,6 @@ sync_recv_on_entry_end(void *arg, char **cause)
 		return -1;
 	}
 	r->dirty = 1;
-	crypto_generichash_final(&r->cur_hash, bin, sizeof bin);
 	sodium_bin2hex(h->hash, sizeof h->hash, bin, sizeof bin);
 	h->size = sb.st_size;
 	h->mtime_ns = (long long)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec;
@@ -436,7 +639,7 @@ sync_recv_on_entry_end(void *arg, char **cause)
 	h->valid = 1;
 	h->needed = 0;
 	r->received++;
-	r->bytes += r->cur_size;
+	r->bytes += r->cur_wire;
 	free(r->cur_tmp);
 	r->cur_tmp = NULL; /* renamed: nothing to remove */
 	sync_recv_drop_current(r);
@@ -597,6 +800,22 @@ sync_recv_report_host_changes(const struct sync_recv *r, cJSON *result)
 		cJSON_AddNumberToObject(result, "hostChanged", (double)n);
 }
 
+/* Into result: "deltaFailed", the files whose delta did not make the
+ * sender's file (sync_recv_delta_check), when there are any. */
+static void
+sync_recv_report_delta_failed(const struct sync_recv *r, cJSON *result)
+{
+	cJSON *paths;
+
+	if (r->delta_failed == 0)
+		return;
+	paths = cJSON_AddArrayToObject(result, "deltaFailed");
+	for (size_t i = 0; i < r->want->n; i++)
+		if (r->host[i].delta_failed)
+			cJSON_AddItemToArray(
+			    paths, cJSON_CreateString(r->want->v[i].path));
+}
+
 int
 sync_recv_finish(struct sync_recv *r, cJSON **result, char **cause)
 {
@@ -621,6 +840,7 @@ sync_recv_finish(struct sync_recv *r, cJSON **result, char **cause)
 	/* Asked for but not sent: gone on the client meanwhile. */
 	cJSON_AddNumberToObject(*result, "missing", (double)missing);
 	sync_recv_report_host_changes(r, *result);
+	sync_recv_report_delta_failed(r, *result);
 	return 0;
 }
 
@@ -642,6 +862,7 @@ sync_recv_free(struct sync_recv *r)
 		free(r->del[i]);
 	free(r->del);
 	free(r->pdir_path);
+	free(r->block);
 	free(r->host);
 	free(r->folder);
 	free(r->index_path);

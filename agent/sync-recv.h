@@ -37,6 +37,12 @@ struct sync_recv;
  * *cause. */
 int sync_recv_open(const char *folder, const char *index_path,
     const struct sync_scan *want, struct sync_recv **out, cJSON **need, char **cause);
+/* The block hashes of the needed files that are, on the host, regular
+ * files of at least SYNC_BLOCKS_MIN bytes (docs/PROTOCOL.md, "Deltas"):
+ * [{"need":K,"size":N,"hashes":BASE64},...] (new), K the file's position
+ * in need. A file whose blocks were offered may then come as a delta
+ * (before feed). */
+cJSON *sync_recv_blocks(struct sync_recv *r);
 /* Make r a batch of a live sync (before feed): want lists only what
  * changed, so nothing else is deleted; what the client deleted is del
  * (ndel paths, each checked with sync_path_ok; taken: r frees them), and
@@ -52,7 +58,8 @@ void sync_recv_keep_host_changes(struct sync_recv *r);
 int sync_recv_feed(struct sync_recv *r, const void *p, size_t len, char **cause);
 /* The stream ended: check it was whole, delete what the client no longer
  * has, write the index. 0 with *result ({"folder","files","received",
- * "bytes","deleted"}; new), or -1 with *cause. */
+ * "bytes","deleted"}, "deltaFailed" when a delta did not make the file;
+ * new), or -1 with *cause. */
 int sync_recv_finish(struct sync_recv *r, cJSON **result, char **cause);
 /* Free r; if not finished, remove the file being written and write the
  * index of what is on disk now (so the next sync sends only the rest). */

@@ -26,6 +26,11 @@
 # ssh (a new connection per run) is timed in the same rounds, with the goal
 # rdev / rsync >= 1.0 (issue 18).
 #
+# RDEV_BENCH_TREE=bigfile makes one file of 200 MB instead, and the change
+# is 4 KiB overwritten at a random place in it, synced as a block delta
+# (docs/SYNC.md) and, in the same rounds, whole (RDEV_SYNC_DELTAS=0): the
+# time and the bytes sent of each.
+#
 # Exits 0 when a goal is missed (a benchmark reports, it does not gate).
 set -euo pipefail
 export LC_ALL=C
@@ -72,6 +77,9 @@ for j in range(1, 101):
         open(f"{d}/small/d{j}/s{i}", "wb").write(os.urandom(4096))
 open(f"{d}/small/s7", "wb").write(os.urandom(1024))  # (the file changed below)
 PY
+elif [ "${RDEV_BENCH_TREE:-}" = bigfile ]; then
+	head -c 200M /dev/urandom >"$dir/big/f1"
+	head -c 1024 /dev/urandom >"$dir/small/s7"
 else
 	for i in $(seq 1 200); do head -c 512000 /dev/urandom >"$dir/big/f$i"; done
 	for i in $(seq 1 1000); do head -c 1024 /dev/urandom >"$dir/small/s$i"; done
@@ -130,6 +138,28 @@ c_change() {
 : >"$tmp/times.c_change"
 for ((r = 0; r < runs * 2; r++)); do timed c_change; done
 report "change one file + rdev sync HOST: DIR" c_change
+if [ "${RDEV_BENCH_TREE:-}" = bigfile ]; then
+	echo
+	echo "=== 4 KiB of the 200 MB file changed, then rdev sync ($((runs * 2)) times each way) ==="
+	# (the bytes sent: rdev sync --json's sentBytes, the last of each way)
+	c_poke() {
+		dd if=/dev/urandom of="$dir/big/f1" bs=4096 count=1 conv=notrunc status=none \
+			seek=$((RANDOM * 51200 / 32768))
+	}
+	c_delta() { "$rdev" sync "$host:" "$dir" --json >"$tmp/delta.json" 2>"$tmp/err"; }
+	c_whole() { RDEV_SYNC_DELTAS=0 "$rdev" sync "$host:" "$dir" --json >"$tmp/whole.json" 2>"$tmp/err"; }
+	: >"$tmp/times.c_delta"
+	: >"$tmp/times.c_whole"
+	for ((r = 0; r < runs * 2; r++)); do
+		c_poke
+		timed c_delta
+		c_poke
+		timed c_whole
+	done
+	report "4 KiB changed + rdev sync (delta)" c_delta
+	report "4 KiB changed + rdev sync (whole)" c_whole
+	echo "(bytes sent: delta $(jq .sentBytes "$tmp/delta.json"), whole $(jq .sentBytes "$tmp/whole.json"))"
+fi
 change_ms=$(median c_change)
 "$rdev" sync "$host:" "$dir" --json >"$tmp/last.json" 2>/dev/null
 echo "(an unchanged folder: $(jq -r '"\(.sent) entries sent, \(.seconds) s"' "$tmp/last.json"))"

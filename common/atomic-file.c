@@ -32,6 +32,23 @@ fd_write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
+size_t
+fd_pread_full(int fd, void *p, size_t len, off_t off)
+{
+	size_t have = 0;
+	ssize_t n;
+
+	while (have < len) {
+		n = pread(fd, (char *)p + have, len - have, off + (off_t)have);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+	}
+	return have;
+}
+
 int
 atomic_file_write(
     const char *path, const void *data, size_t len, mode_t mode, char **cause)

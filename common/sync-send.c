@@ -9,11 +9,14 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
+#include <sodium.h>
 
+#include "atomic-file.h"
 #include "buf.h"
 #include "error.h"
 #include "proto-conn.h"
 #include "proto.h"
+#include "sync-blocks.h"
 #include "sync-scan.h"
 #include "tar-stream.h"
 #include "xmalloc.h"
@@ -90,6 +93,118 @@ sync_send_stream_file(
 	return (long long)size;
 }
 
+/* The host's block hashes for one needed file (the answer's "blocks"). */
+struct sync_send_blocks {
+	unsigned char *hashes; /* n * SYNC_BLOCKS_HASH bytes */
+	size_t n;
+	unsigned long long size; /* the host file's */
+	size_t block;
+};
+
+/* n bytes at off of fd into p; zeros past the end of the file (one that
+ * shrank meanwhile: the host's check fails, the file goes whole next). */
+static void
+sync_send_pread(int fd, unsigned char *p, size_t n, unsigned long long off)
+{
+	size_t have = fd_pread_full(fd, p, n, (off_t)off);
+
+	memset(p + have, 0, n - have);
+}
+
+/* Which of the file's blocks the host has (new: free it), and the whole
+ * hash the host checks: the scan's (e->hash) while the file's size and
+ * mtime are the scan's, else hashed here too (a file still being written:
+ * what is read now). One read of the file. */
+static long *
+sync_send_delta_plan(int fd, const struct sync_entry *e, const struct stat *sb,
+    const struct sync_send_blocks *hb, struct sync_blocks_delta *d, size_t *matched)
+{
+	unsigned long long size = (unsigned long long)sb->st_size;
+	size_t n = sync_blocks_count(size, hb->block), len, hlen;
+	long *match = xcalloc(n + 1, sizeof *match);
+	unsigned char *p = xmalloc(hb->block), h[SYNC_BLOCKS_HASH];
+	crypto_generichash_state whole;
+	int rehash = sb->st_size != e->size ||
+	    (long long)sb->st_mtim.tv_sec * 1000000000LL + sb->st_mtim.tv_nsec !=
+		e->mtime_ns ||
+	    sodium_hex2bin(d->hash, sizeof d->hash, e->hash, strlen(e->hash), NULL, &hlen,
+		NULL) != 0 ||
+	    hlen != sizeof d->hash;
+
+	*matched = 0;
+	d->block = hb->block;
+	d->size = size;
+	crypto_generichash_init(&whole, NULL, 0, SYNC_BLOCKS_HASH);
+	for (size_t k = 0; k < n; k++) {
+		len = sync_blocks_len(size, hb->block, k);
+		sync_send_pread(fd, p, len, (unsigned long long)k * hb->block);
+		if (rehash)
+			crypto_generichash_update(&whole, p, len);
+		sync_blocks_hash(p, len, h);
+		match[k] =
+		    sync_blocks_match(hb->hashes, hb->n, hb->size, hb->block, k, len, h);
+		*matched += match[k] >= 0;
+	}
+	if (rehash)
+		crypto_generichash_final(&whole, d->hash, sizeof d->hash);
+	free(p);
+	return match;
+}
+
+/* One file as a delta against the host's blocks (sync-blocks.h): read once
+ * to hash its blocks, then again for the bytes of those the host lacks (a
+ * file changed between the two fails the host's check, and is sent whole
+ * next). Returns the body's bytes, -2 when no block matched (the caller
+ * sends it whole), or -1 with *cause. */
+static long long
+sync_send_stream_delta(struct sync_send_stream *s, int root, const struct sync_entry *e,
+    const struct sync_send_blocks *hb, char **cause)
+{
+	struct sync_blocks_delta d;
+	unsigned long long body, size;
+	struct stat sb;
+	size_t matched, len;
+	long *match;
+	char *pax;
+	int fd = openat(root, e->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		if (fd >= 0)
+			close(fd);
+		return -2; /* (gone: as for a whole file) */
+	}
+	size = (unsigned long long)sb.st_size;
+	match = sync_send_delta_plan(fd, e, &sb, hb, &d, &matched);
+	if (matched == 0) {
+		free(match);
+		close(fd);
+		return -2;
+	}
+	body = sync_blocks_body_len(match, size, hb->block);
+	pax = sync_blocks_delta_format(&d);
+	tar_write_header_pax(s->tar, 'f', e->path, sb.st_mode & 0777, body,
+	    sb.st_mtim.tv_sec, NULL, SYNC_BLOCKS_PAX, pax);
+	free(pax);
+	for (size_t k = 0; k < sync_blocks_count(size, hb->block); k++) {
+		sync_blocks_put_op(s->tar, match[k]);
+		if (match[k] < 0) {
+			len = sync_blocks_len(size, hb->block, k);
+			sync_send_pread(fd, buf_reserve(s->tar, len), len,
+			    (unsigned long long)k * hb->block);
+			buf_commit(s->tar, len);
+		}
+		if (sync_send_stream_emit(s, 0, cause) != 0) {
+			free(match);
+			close(fd);
+			return -1;
+		}
+	}
+	free(match);
+	close(fd);
+	buf_append(s->tar, (const unsigned char[TAR_BLOCK]){ 0 }, tar_pad_len(body));
+	return (long long)body;
+}
+
 /* The CLOSE that ends the sync: its result, or its error. */
 static int
 sync_send_stream_close(struct proto_conn *c, cJSON **result, char **cause)
@@ -122,21 +237,72 @@ sync_send_stream_close(struct proto_conn *c, cJSON **result, char **cause)
 	}
 }
 
-/* Send what the agent asked for (need), then the end, then wait for its
- * outcome. */
+/* The answer's "blocks" (docs/PROTOCOL.md, "Deltas"), by position in its
+ * need list of nneed entries (new: sync_send_blocks_free); those without
+ * are zeros. Malformed items are left out: those files go whole. */
+static struct sync_send_blocks *
+sync_send_blocks_parse(const cJSON *answer, size_t nneed)
+{
+	struct sync_send_blocks *v = xcalloc(nneed + 1, sizeof *v);
+	const cJSON *bs = cJSON_GetObjectItemCaseSensitive(answer, "blockSize"), *b;
+	const char *h;
+	size_t len;
+
+	if (!cJSON_IsNumber(bs) || bs->valuedouble < 4096 ||
+	    bs->valuedouble > (16u << 20))
+		return v;
+	cJSON_ArrayForEach(b, cJSON_GetObjectItemCaseSensitive(answer, "blocks")) {
+		double k =
+		    cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(b, "need"));
+		double size =
+		    cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(b, "size"));
+		struct sync_send_blocks *x;
+
+		h = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "hashes"));
+		if (!(k >= 0 && k < (double)nneed) || !(size >= 0) || h == NULL)
+			continue;
+		x = &v[(size_t)k];
+		free(x->hashes);
+		x->block = (size_t)bs->valuedouble;
+		x->size = (unsigned long long)size;
+		x->n = sync_blocks_count(x->size, x->block);
+		x->hashes = xcalloc(x->n + 1, SYNC_BLOCKS_HASH);
+		if (sodium_base642bin(x->hashes, x->n * SYNC_BLOCKS_HASH, h, strlen(h),
+			NULL, &len, NULL, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+		    len != x->n * SYNC_BLOCKS_HASH) {
+			free(x->hashes);
+			x->hashes = NULL;
+		}
+	}
+	return v;
+}
+
+static void
+sync_send_blocks_free(struct sync_send_blocks *v, size_t n)
+{
+	for (size_t i = 0; v != NULL && i < n; i++)
+		free(v[i].hashes);
+	free(v);
+}
+
+/* Send what the agent asked for (the answer's need, with its blocks), then
+ * the end, then wait for its outcome. */
 static int
 sync_send_stream_send(struct proto_conn *c, const char *path,
-    const struct sync_scan *scan, const cJSON *need, struct sync_send_stats *st,
+    const struct sync_scan *scan, const cJSON *answer, struct sync_send_stats *st,
     cJSON **result, char **cause)
 {
 	struct sync_send_stream s = { c, buf_new() };
+	const cJSON *need = cJSON_GetObjectItemCaseSensitive(answer, "need"), *p;
+	size_t nneed = (size_t)cJSON_GetArraySize(need), pos = 0;
+	struct sync_send_blocks *blocks = sync_send_blocks_parse(answer, nneed);
 	const struct sync_entry *e;
-	const cJSON *p;
 	long long n;
 	int root = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = -1;
 
 	if (root < 0) {
 		buf_free(s.tar);
+		sync_send_blocks_free(blocks, nneed);
 		return error_set_errno(cause, errno, "%s", path);
 	}
 	cJSON_ArrayForEach(p, need) {
@@ -148,6 +314,7 @@ sync_send_stream_send(struct proto_conn *c, const char *path,
 			e = sync_scan_find(scan, p->valuestring);
 		else
 			e = NULL;
+		pos++;
 		if (e == NULL) {
 			error_set(cause, "the agent asked for what was not offered");
 			goto out;
@@ -159,7 +326,12 @@ sync_send_stream_send(struct proto_conn *c, const char *path,
 		}
 		if (e->type != 'f')
 			continue;
-		if ((n = sync_send_stream_file(&s, root, e, cause)) < 0)
+		n = blocks[pos - 1].hashes != NULL
+		    ? sync_send_stream_delta(&s, root, e, &blocks[pos - 1], cause)
+		    : -2;
+		if (n == -2)
+			n = sync_send_stream_file(&s, root, e, cause);
+		if (n < 0)
 			goto out;
 		st->sent++;
 		st->sent_bytes += n;
@@ -174,6 +346,7 @@ sync_send_stream_send(struct proto_conn *c, const char *path,
 out:
 	close(root);
 	buf_free(s.tar);
+	sync_send_blocks_free(blocks, nneed);
 	return rc;
 }
 
@@ -253,24 +426,38 @@ sync_send_host_changes(const cJSON *result, struct sync_send_stats *st)
 			    st->host_changed_paths, cJSON_CreateString(p->valuestring));
 }
 
-int
-sync_send(struct proto_conn *c, int id, const char *root, const char *name,
-    const struct sync_scan *scan, char *const *del, size_t ndel, char **folder,
-    struct sync_send_stats *st, char **cause)
+/* May the agent send block hashes (docs/PROTOCOL.md, "Deltas")? Yes,
+ * unless $RDEV_SYNC_DELTAS is 0 (benches: the same build sends whole). */
+static int
+sync_send_deltas_wanted(void)
 {
-	cJSON *req, *answer = NULL, *result = NULL, *dl;
+	const char *v = getenv("RDEV_SYNC_DELTAS");
+
+	return v == NULL || strcmp(v, "0") != 0;
+}
+
+/* One "sync" request and its stream (sync_send's arguments; deltas: say
+ * we take block hashes). 0 with *result (new) and *folder (new, unless
+ * folder is NULL), or -1 with *cause. */
+static int
+sync_send_once(struct proto_conn *c, int id, const char *root, const char *name,
+    const struct sync_scan *scan, char *const *del, size_t ndel, int deltas,
+    char **folder, struct sync_send_stats *st, cJSON **result, char **cause)
+{
+	cJSON *req, *answer = NULL, *dl;
 	const cJSON *d, *f;
 	char *stream = NULL;
 	int rc = -1;
 
-	if (folder != NULL)
-		*folder = NULL;
+	*result = NULL;
 	req = cJSON_CreateObject();
 	cJSON_AddNumberToObject(req, "id", id);
 	cJSON_AddStringToObject(req, "op", "sync");
 	cJSON_AddStringToObject(req, "name", name);
 	cJSON_AddNumberToObject(req, "channel", SYNC_SEND_CHANNEL);
 	sync_send_manifest_put(req, scan, &stream);
+	if (deltas)
+		cJSON_AddTrueToObject(req, "deltas");
 	if (st->keep_host_changes)
 		cJSON_AddTrueToObject(req, "keepHostChanges");
 	if (st->pull_ack != NULL)
@@ -289,20 +476,80 @@ sync_send(struct proto_conn *c, int id, const char *root, const char *name,
 		error_set(cause, "the agent's sync answer has no folder");
 		goto out;
 	}
-	if (sync_send_stream_send(c, root, scan,
-		cJSON_GetObjectItemCaseSensitive(answer, "need"), st, &result,
-		cause) != 0)
+	if (sync_send_stream_send(c, root, scan, answer, st, result, cause) != 0)
 		goto out;
-	d = cJSON_GetObjectItemCaseSensitive(result, "deleted");
+	d = cJSON_GetObjectItemCaseSensitive(*result, "deleted");
 	st->deleted +=
 	    cJSON_IsNumber(d) && d->valuedouble > 0 ? (long long)d->valuedouble : 0;
-	sync_send_host_changes(result, st);
-	if (folder != NULL)
+	sync_send_host_changes(*result, st);
+	if (folder != NULL && *folder == NULL)
 		*folder = xstrdup(f->valuestring);
 	rc = 0;
 out:
 	free(stream);
 	cJSON_Delete(answer);
+	return rc;
+}
+
+/* The files of scan the agent named in "deltaFailed" (their host copy
+ * changed while their delta came), or NULL when none: a scan whose
+ * entries are borrowed from scan (free its v only). */
+static struct sync_scan *
+sync_send_failed(const struct sync_scan *scan, const cJSON *result)
+{
+	const cJSON *p;
+	const struct sync_entry *e;
+	struct sync_scan *sub;
+	int n =
+	    cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(result, "deltaFailed"));
+
+	if (n <= 0)
+		return NULL;
+	sub = xcalloc(1, sizeof *sub);
+	sub->v = xcalloc((size_t)n, sizeof *sub->v);
+	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(result, "deltaFailed"))
+		if (cJSON_IsString(p) &&
+		    (e = sync_scan_find(scan, p->valuestring)) != NULL &&
+		    (sub->n == 0 || strcmp(sub->v[sub->n - 1].path, e->path) < 0))
+			sub->v[sub->n++] = *e;
+	return sub;
+}
+
+int
+sync_send(struct proto_conn *c, int id, const char *root, const char *name,
+    const struct sync_scan *scan, char *const *del, size_t ndel, char **folder,
+    struct sync_send_stats *st, char **cause)
+{
+	static char *const none[1] = { NULL };
+	struct sync_scan *again;
+	cJSON *result = NULL;
+	int rc;
+
+	if (folder != NULL)
+		*folder = NULL;
+	rc = sync_send_once(c, id, root, name, scan, del, ndel, sync_send_deltas_wanted(),
+	    folder, st, &result, cause);
+	/* Files whose host copy changed while their delta came (nothing of
+	 * them was written) go again, whole, as a batch of just them: the
+	 * same id, the first request being over. */
+	if (rc == 0 && (again = sync_send_failed(scan, result)) != NULL) {
+		cJSON_Delete(result);
+		result = NULL;
+		if (again->n > 0) {
+			const char *ack = st->pull_ack; /* (committed by the first) */
+
+			st->pull_ack = NULL;
+			rc = sync_send_once(c, id, root, name, again, none, 0, 0, folder,
+			    st, &result, cause);
+			st->pull_ack = ack;
+		}
+		free(again->v);
+		free(again);
+	}
+	if (rc != 0 && folder != NULL) {
+		free(*folder);
+		*folder = NULL;
+	}
 	cJSON_Delete(result);
 	return rc;
 }

@@ -3,7 +3,9 @@
  * whole folder, or a live sync's batch with its "delete" list; inline, or
  * streamed after the request when too long for one message), then the
  * entries the agent asks for as a tar stream on a channel of the
- * connection, then its outcome. Shared by the client (client/source-send.c,
+ * connection (a large file the host has a copy of as a block delta against
+ * it, sync-blocks.h; one the agent could not rebuild sent again whole), then
+ * its outcome. Shared by the client (client/source-send.c,
  * `rdev sync`, `up`) and the broker (broker/broker-sync-batch.c, a sync it keeps).
  *
  * Blocking: the caller's thread waits on the connection.
@@ -29,7 +31,7 @@ struct sync_scan;
 struct sync_send_stats {
 	long long files;      /* entries in the folder (after .rdevignore) */
 	long long sent;	      /* entries sent */
-	long long sent_bytes; /* file bytes sent */
+	long long sent_bytes; /* file data sent (a delta's bytes, for one) */
 	long long deleted;    /* entries deleted on the host */
 	long long skipped;    /* sockets, FIFOs, devices: not sent */
 	/* Files changed on the host since a sync wrote them that the client's

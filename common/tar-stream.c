@@ -76,6 +76,14 @@ void
 tar_write_header(struct buf *out, char type, const char *path, unsigned mode,
     unsigned long long size, long long mtime, const char *link)
 {
+	tar_write_header_pax(out, type, path, mode, size, mtime, link, NULL, NULL);
+}
+
+void
+tar_write_header_pax(struct buf *out, char type, const char *path, unsigned mode,
+    unsigned long long size, long long mtime, const char *link, const char *key,
+    const char *value)
+{
 	static const unsigned char zero[TAR_BLOCK];
 	struct buf *pax = buf_new();
 	char flag = type == 'd' ? '5' : type == 'l' ? '2' : '0', num[32];
@@ -88,6 +96,8 @@ tar_write_header(struct buf *out, char type, const char *path, unsigned mode,
 		snprintf(num, sizeof num, "%llu", size);
 		tar_pax_record(pax, "size", num);
 	}
+	if (key != NULL)
+		tar_pax_record(pax, key, value);
 	if (buf_len(pax) > 0) {
 		tar_block(out, 'x', "././@PaxHeader", 0644, buf_len(pax), mtime, NULL);
 		buf_append(out, buf_data(pax), buf_len(pax));
@@ -125,6 +135,7 @@ struct tar_reader {
 	struct buf *meta;
 	char *next_path; /* from a pax or GNU record, for the next entry */
 	char *next_link;
+	char *next_delta; /* pax "RDEV.delta" */
 	int next_size_set;
 	unsigned long long next_size;
 	int zero_blocks;
@@ -150,6 +161,7 @@ tar_reader_free(struct tar_reader *r)
 	buf_free(r->meta);
 	free(r->next_path);
 	free(r->next_link);
+	free(r->next_delta);
 	free(r->cur_path);
 	free(r);
 }
@@ -233,6 +245,10 @@ tar_pax_apply(struct tar_reader *r, char **cause)
 				free(r->next_link);
 				r->next_link = value;
 				value = NULL;
+			} else if (klen == 10 && memcmp(sp + 1, "RDEV.delta", 10) == 0) {
+				free(r->next_delta);
+				r->next_delta = value;
+				value = NULL;
 			} else if (klen == 4 && memcmp(sp + 1, "size", 4) == 0) {
 				char *e;
 
@@ -267,6 +283,15 @@ tar_meta_done(struct tar_reader *r, char **cause)
 		r->next_link = s;
 	}
 	return 0;
+}
+
+/* Forget the records that were for the entry just read. */
+static void
+tar_next_clear(struct tar_reader *r)
+{
+	free(r->next_link);
+	free(r->next_delta);
+	r->next_link = r->next_delta = NULL;
 }
 
 /* A whole header block in r->block. */
@@ -325,19 +350,17 @@ tar_header(struct tar_reader *r, char **cause)
 	case '5': e.type = 'd'; break;
 	case '2': e.type = 'l'; break;
 	default:
-		free(r->next_link);
-		r->next_link = NULL;
+		tar_next_clear(r);
 		return error_set(cause, "'%s': unsupported tar entry type '%c'",
 		    r->cur_path, flag >= 0x20 && flag < 0x7f ? flag : '?');
 	}
 	e.size = e.type == 'f' ? size : 0;
+	e.delta = e.type == 'f' ? r->next_delta : NULL;
 	if (r->cbs->entry(r->arg, &e, cause) != 0) {
-		free(r->next_link);
-		r->next_link = NULL;
+		tar_next_clear(r);
 		return -1;
 	}
-	free(r->next_link);
-	r->next_link = NULL;
+	tar_next_clear(r);
 	/* Folders and links carry no data (a size on them is skipped). */
 	r->left = size;
 	if (e.type != 'f') {

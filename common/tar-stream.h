@@ -24,6 +24,11 @@ struct buf;
  * 'f' (its bytes follow, then tar_pad); link for 'l'. */
 void tar_write_header(struct buf *out, char type, const char *path, unsigned mode,
     unsigned long long size, long long mtime, const char *link);
+/* The same, with one more pax record, key=value (both NULL: none): a sync's
+ * delta entry (sync-blocks.h). */
+void tar_write_header_pax(struct buf *out, char type, const char *path, unsigned mode,
+    unsigned long long size, long long mtime, const char *link, const char *key,
+    const char *value);
 /* The zero bytes that complete a file of size bytes to whole blocks. */
 size_t tar_pad_len(unsigned long long size);
 /* Append the end of the archive (two zero blocks). */
@@ -42,6 +47,7 @@ struct tar_entry {
 	const char *link;	 /* 'l': the target */
 	unsigned mode;		 /* permission bits */
 	unsigned long long size; /* 'f': data bytes that follow */
+	const char *delta;	 /* 'f': its pax "RDEV.delta" record, or NULL */
 };
 
 /* What the reader calls; each returns 0, or -1 with *cause to stop. */

@@ -4,6 +4,8 @@
 # the container); `rdev status` and `rdev-broker status` show the sync; a
 # killed broker's successor resumes it (the edits made meanwhile arrive); a
 # frozen link queues the edits, which all arrive once it thaws, as does a
+# hung agent; a large file's small change goes as a block delta (far fewer
+# bytes than the file, the host's copy byte-exact); a
 # hung agent (after the batch's idle limit); `rdev sync
 # --stop` and `rdev down` end it; --sync without a local SOURCE is refused.
 . "$(dirname "$0")/../rig/lib.sh"
@@ -24,6 +26,7 @@ cat >"$app/.devcontainer.json" <<JSON
 JSON
 echo main >"$app/src/main.c"
 echo old >"$app/old.txt"
+head -c 20M /dev/urandom >"$app/big.bin"
 
 rc=0
 rdev up "$name:" https://example.com/org/app.git --sync >/dev/null 2>"$TEST_TMP/err" || rc=$?
@@ -48,6 +51,17 @@ check_eq "rdev-broker status lists it" \
 	"$(broker status --json | jq -r '.syncs[0] | [.host, .path, .state] | join(" ")')" \
 	"$name $app watching"
 check "rdev status prints it" sh -c "'$RDEV_BIN_DIR/rdev' status '$name:' '$app' | grep -q '^sync  *watching'"
+# A large file's small change goes as a delta (docs/PROTOCOL.md, "Deltas"):
+# 4 KiB changed in its middle, 1 MiB appended; a few blocks are sent.
+sent0=$(sync_json | jq .sentBytes)
+dd if=/dev/urandom of="$app/big.bin" bs=4096 seek=2600 count=1 conv=notrunc status=none
+head -c 1M /dev/urandom >>"$app/big.bin"
+want=$(sha256sum <"$app/big.bin")
+big_same() { [ "$(in_ctr sh -c 'sha256sum <big.bin')" = "$want" ]; }
+EVENTUALLY_SECONDS=20 eventually "a large file's change arrives byte-exact" big_same
+sent=$(($(sync_json | jq .sentBytes) - sent0))
+check "... as a delta: $sent bytes sent for 21 MiB (< 2 MiB)" test "$sent" -lt 2097152
+
 # A file changed in the container and then locally: the local version wins,
 # never silently (status counts and names it); a touch is no change.
 in_ctr touch src/main.c

@@ -6,9 +6,12 @@
  * two-way sync's pull (agent/sync-pull.h) reports the host's changes until
  * acknowledged, a whole sync never deletes what did not reach the local side,
  * leaving out ignored paths and a sync's temporary files, and a batch of a
- * two-way sync keeps a file changed on the host as a conflict file. */
+ * two-way sync keeps a file changed on the host as a conflict file; a large
+ * file's delta rebuilds it from the host's blocks, or, when the host's copy
+ * changed since its blocks were offered, writes nothing and names it. */
 #include "test.h"
 
+#include "sync-blocks.h"
 #include "sync-index.h"
 #include "sync-pull.h"
 #include "sync-recv.h"
@@ -19,6 +22,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <sodium.h>
 
 #include "buf.h"
 #include "tar-stream.h"
@@ -328,4 +333,140 @@ TEST(two_way_keeps_a_host_change_as_a_conflict_file)
 	    0);
 	free(a);
 	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
+}
+
+/* Write n bytes of a pattern (seed) to path. */
+static void
+write_pattern(const char *path, size_t n, unsigned seed, unsigned char **out)
+{
+	unsigned char *p = xmalloc(n + 1);
+	FILE *f = fopen(path, "w");
+
+	for (size_t i = 0; i < n; i++) {
+		seed = seed * 1103515245u + 12345u;
+		p[i] = (unsigned char)(seed >> 16);
+	}
+	ASSERT_NOT_NULL(f);
+	ASSERT_INT_EQ((long long)fwrite(p, 1, n, f), (long long)n);
+	fclose(f);
+	if (out != NULL)
+		*out = p;
+	else
+		free(p);
+}
+
+/* One sync of "big" (new, n bytes, its manifest entry m) sent as a delta
+ * against the blocks the agent offers; before the stream, change_host
+ * (when not NULL) is run on the host's copy. Returns the result (new). */
+static cJSON *
+sync_delta(const char *m, const unsigned char *new, size_t n, const char *change_host)
+{
+	struct sync_scan *want = NULL;
+	struct sync_recv *r = NULL;
+	struct buf *tar = buf_new(), *body = buf_new();
+	cJSON *mj = cJSON_Parse(m), *need = NULL, *res = NULL, *blocks;
+	const char *b64;
+	unsigned char *hashes, h[SYNC_BLOCKS_HASH];
+	struct sync_blocks_delta d = { SYNC_BLOCKS_SIZE, n, { 0 } };
+	size_t nh, len, hlen;
+	unsigned long long host_size;
+	char *cause = NULL, *pax;
+	long j;
+
+	if (sync_scan_from_manifest(mj, &want, &cause) != 0 ||
+	    sync_recv_open(DIR "/ws", DIR "/index.json", want, &r, &need, &cause) != 0)
+		TEST_FAIL("open: %s", cause);
+	blocks = sync_recv_blocks(r);
+	ASSERT_INT_EQ(cJSON_GetArraySize(blocks), 1);
+	b64 = cJSON_GetStringValue(
+	    cJSON_GetObjectItem(cJSON_GetArrayItem(blocks, 0), "hashes"));
+	host_size = (unsigned long long)cJSON_GetNumberValue(
+	    cJSON_GetObjectItem(cJSON_GetArrayItem(blocks, 0), "size"));
+	nh = sync_blocks_count(host_size, SYNC_BLOCKS_SIZE);
+	hashes = xmalloc(nh * SYNC_BLOCKS_HASH);
+	ASSERT_INT_EQ(sodium_base642bin(hashes, nh * SYNC_BLOCKS_HASH, b64, strlen(b64),
+			  NULL, &hlen, NULL, sodium_base64_VARIANT_ORIGINAL),
+	    0);
+	for (size_t k = 0; k < sync_blocks_count(n, SYNC_BLOCKS_SIZE); k++) {
+		len = sync_blocks_len(n, SYNC_BLOCKS_SIZE, k);
+		sync_blocks_hash(new + k *SYNC_BLOCKS_SIZE, len, h);
+		j = sync_blocks_match(hashes, nh, host_size, SYNC_BLOCKS_SIZE, k, len, h);
+		sync_blocks_put_op(body, j);
+		if (j < 0)
+			buf_append(body, new + k *SYNC_BLOCKS_SIZE, len);
+	}
+	sync_blocks_hash(new, n, d.hash);
+	pax = sync_blocks_delta_format(&d);
+	tar_write_header_pax(
+	    tar, 'f', "big", 0644, buf_len(body), 0, NULL, SYNC_BLOCKS_PAX, pax);
+	buf_append(tar, buf_data(body), buf_len(body));
+	buf_append(
+	    tar, (const unsigned char[TAR_BLOCK]){ 0 }, tar_pad_len(buf_len(body)));
+	tar_write_end(tar);
+	if (change_host != NULL)
+		ASSERT_INT_EQ(system(change_host), 0);
+	if (sync_recv_feed(r, buf_data(tar), buf_len(tar), &cause) != 0 ||
+	    sync_recv_finish(r, &res, &cause) != 0)
+		TEST_FAIL("stream: %s", cause);
+	cJSON_AddNumberToObject(res, "bodyBytes", (double)buf_len(body));
+	sync_recv_free(r);
+	sync_scan_free(want);
+	free(pax);
+	free(hashes);
+	buf_free(tar);
+	buf_free(body);
+	cJSON_Delete(mj);
+	cJSON_Delete(need);
+	cJSON_Delete(blocks);
+	return res;
+}
+
+TEST(a_delta_rebuilds_the_file_or_fails_cleanly)
+{
+	size_t n = 2 * SYNC_BLOCKS_MIN + 1000;
+	unsigned char *new, *got;
+	char hex[SYNC_HASH_HEX + 1], *m;
+	cJSON *res;
+	FILE *f;
+	int fd;
+
+	ASSERT_INT_EQ(system("rm -rf " DIR " && mkdir -p " DIR "/ws " DIR "/c"), 0);
+	write_pattern(DIR "/ws/big", n, 7, NULL);
+	write_pattern(DIR "/c/big", n, 7, &new);
+	new[3 * SYNC_BLOCKS_SIZE + 5] ^= 0x55; /* one byte of block 3 changed */
+	f = fopen(DIR "/c/big", "w");
+	fwrite(new, 1, n, f);
+	fclose(f);
+	fd = open(DIR "/c/big", O_RDONLY);
+	ASSERT_INT_EQ(sync_hash_fd(fd, hex), 0);
+	close(fd);
+	m = xasprintf("[[\"f\",\"big\",\"%s\",420,%zu]]", hex, n);
+
+	/* The host copy changed after its blocks were offered: nothing is
+	 * written, the file is named to be sent whole. */
+	res = sync_delta(m, new, n, "echo changed >>" DIR "/ws/big");
+	ASSERT_STR_EQ(cJSON_GetStringValue(
+			  cJSON_GetArrayItem(cJSON_GetObjectItem(res, "deltaFailed"), 0)),
+	    "big");
+	ASSERT_INT_EQ(system("test $(ls -a " DIR "/ws | grep -c rdev-sync) = 0"), 0);
+	ASSERT_INT_EQ(system("tail -c 8 " DIR "/ws/big | grep -q changed"), 0);
+	cJSON_Delete(res);
+
+	/* As offered: rebuilt byte-exact from one literal block. */
+	write_pattern(DIR "/ws/big", n, 7, NULL);
+	res = sync_delta(m, new, n, NULL);
+	ASSERT_NULL(cJSON_GetObjectItem(res, "deltaFailed"));
+	ASSERT_INT_EQ((long long)cJSON_GetNumberValue(cJSON_GetObjectItem(res, "bytes")),
+	    (long long)cJSON_GetNumberValue(cJSON_GetObjectItem(res, "bodyBytes")));
+	ASSERT_INT_EQ((long long)cJSON_GetNumberValue(cJSON_GetObjectItem(res, "bytes")),
+	    (long long)(SYNC_BLOCKS_SIZE + 4 * sync_blocks_count(n, SYNC_BLOCKS_SIZE)));
+	got = xmalloc(n + 1);
+	f = fopen(DIR "/ws/big", "r");
+	ASSERT_INT_EQ((long long)fread(got, 1, n + 1, f), (long long)n);
+	fclose(f);
+	ASSERT_MEM_EQ(got, new, n);
+	cJSON_Delete(res);
+	free(got);
+	free(new);
+	free(m);
 }

@@ -1,0 +1,193 @@
+/* test-sync-send.c - unit tests for common/sync-send.c against a fake agent
+ * on a socketpair: a large file the host has blocks of goes as a delta of
+ * the blocks that differ (the bytes counted are the delta's), and one the
+ * agent names in "deltaFailed" goes again at once, whole, in a request of
+ * just it that asks for no blocks. */
+#include "test.h"
+
+#include <sys/socket.h>
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "buf.h"
+#include "proto-conn.h"
+#include "sync-blocks.h"
+#include "sync-scan.h"
+#include "sync-send.h"
+#include "tar-stream.h"
+#include "xmalloc.h"
+
+#define DIR "rdev-test-send"
+#define SIZE (2 * SYNC_BLOCKS_MIN + 777)
+
+/* What the fake agent saw of each request and its stream. */
+struct fake {
+	struct proto_conn *c;
+	unsigned char *file; /* the local file's bytes */
+	int deltas[2];	     /* the request asked for blocks */
+	int partial[2];	     /* it had a "delete" list */
+	int delta_entry[2];  /* its entry had an RDEV.delta record */
+	unsigned long long entry_size[2];
+	int round;
+};
+
+static int
+fake_entry(void *arg, const struct tar_entry *e, char **cause)
+{
+	struct fake *f = arg;
+
+	(void)cause;
+	f->delta_entry[f->round] = e->delta != NULL;
+	f->entry_size[f->round] = e->size;
+	return 0;
+}
+
+static int
+fake_data(void *arg, const unsigned char *p, size_t len, char **cause)
+{
+	(void)arg, (void)p, (void)len, (void)cause;
+	return 0;
+}
+
+static int
+fake_end(void *arg, char **cause)
+{
+	(void)arg, (void)cause;
+	return 0;
+}
+
+static const struct tar_reader_cbs fake_cbs = { fake_entry, fake_data, fake_end };
+
+/* The host's block hashes: the local file's, block 3 changed. */
+static char *
+fake_hashes(const unsigned char *file)
+{
+	size_t n = sync_blocks_count(SIZE, SYNC_BLOCKS_SIZE);
+	unsigned char *h = xcalloc(n, SYNC_BLOCKS_HASH);
+	size_t b64len = sodium_base64_encoded_len(
+	    n * SYNC_BLOCKS_HASH, sodium_base64_VARIANT_ORIGINAL);
+	char *b64 = xmalloc(b64len);
+
+	for (size_t k = 0; k < n; k++)
+		sync_blocks_hash(file + k * SYNC_BLOCKS_SIZE,
+		    sync_blocks_len(SIZE, SYNC_BLOCKS_SIZE, k), h + k * SYNC_BLOCKS_HASH);
+	h[3 * SYNC_BLOCKS_HASH] ^= 1;
+	sodium_bin2base64(
+	    b64, b64len, h, n * SYNC_BLOCKS_HASH, sodium_base64_VARIANT_ORIGINAL);
+	free(h);
+	return b64;
+}
+
+/* Serve two requests: the first offered blocks and answered with the file
+ * in deltaFailed, the second offered none. */
+static void *
+fake_agent(void *arg)
+{
+	struct fake *f = arg;
+	struct proto_frame fr;
+	char *cause = NULL, *b64;
+	cJSON *req, *o, *res, *blk;
+	int id;
+
+	for (f->round = 0; f->round < 2; f->round++) {
+		struct tar_reader *r = tar_reader_new(&fake_cbs, f);
+
+		if (proto_conn_wait(f->c, &fr, 5000, &cause) != 1)
+			abort();
+		req = proto_frame_json(&fr, &cause);
+		id = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(req, "id"));
+		f->deltas[f->round] = cJSON_IsTrue(cJSON_GetObjectItem(req, "deltas"));
+		f->partial[f->round] = cJSON_IsArray(cJSON_GetObjectItem(req, "delete"));
+		cJSON_Delete(req);
+		o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "id", id);
+		cJSON_AddTrueToObject(o, "ok");
+		cJSON_AddNumberToObject(o, "channel", 1);
+		res = cJSON_AddObjectToObject(o, "result");
+		cJSON_AddStringToObject(res, "folder", "/h");
+		cJSON_AddItemToObject(
+		    res, "need", cJSON_CreateStringArray((const char *[]){ "big" }, 1));
+		if (f->round == 0) {
+			b64 = fake_hashes(f->file);
+			cJSON_AddNumberToObject(res, "blockSize", SYNC_BLOCKS_SIZE);
+			blk = cJSON_CreateObject();
+			cJSON_AddNumberToObject(blk, "need", 0);
+			cJSON_AddNumberToObject(blk, "size", SIZE);
+			cJSON_AddStringToObject(blk, "hashes", b64);
+			cJSON_AddItemToArray(cJSON_AddArrayToObject(res, "blocks"), blk);
+			free(b64);
+		}
+		proto_conn_queue_json(f->c, PROTO_CONTROL, 0, o, &cause);
+		proto_conn_flush(f->c, &cause);
+		cJSON_Delete(o);
+		for (;;) {
+			if (proto_conn_wait(f->c, &fr, 5000, &cause) != 1)
+				abort();
+			if (fr.type == PROTO_EOF)
+				break;
+			if (fr.type == PROTO_DATA &&
+			    tar_reader_feed(r, fr.payload, fr.len, &cause) != 0)
+				abort();
+		}
+		tar_reader_free(r);
+		o = cJSON_Parse(f->round == 0
+			? "{\"status\":0,\"result\":{\"deltaFailed\":[\"big\"]}}"
+			: "{\"status\":0,\"result\":{}}");
+		proto_conn_queue_json(f->c, PROTO_CLOSE, 1, o, &cause);
+		proto_conn_flush(f->c, &cause);
+		cJSON_Delete(o);
+	}
+	return NULL;
+}
+
+TEST(a_failed_delta_goes_again_whole)
+{
+	struct sync_send_stats st = { 0 };
+	struct fake f = { 0 };
+	struct sync_scan *scan = NULL;
+	struct proto_conn *c;
+	char *cause = NULL, *folder = NULL;
+	pthread_t t;
+	FILE *fp;
+	int sv[2];
+
+	ASSERT_INT_EQ(system("rm -rf " DIR " && mkdir -p " DIR), 0);
+	f.file = xmalloc(SIZE);
+	randombytes_buf(f.file, SIZE);
+	fp = fopen(DIR "/big", "w");
+	ASSERT_INT_EQ((long long)fwrite(f.file, 1, SIZE, fp), (long long)SIZE);
+	fclose(fp);
+	ASSERT_INT_EQ(sync_scan(DIR, NULL, NULL, &scan, &cause), 0);
+	ASSERT_INT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	c = proto_conn_new(sv[0], "agent");
+	f.c = proto_conn_new(sv[1], "client");
+	ASSERT_INT_EQ(pthread_create(&t, NULL, fake_agent, &f), 0);
+	ASSERT_INT_EQ(
+	    sync_send(c, 5, DIR, "app", scan, NULL, 0, &folder, &st, &cause), 0);
+	pthread_join(t, NULL);
+	ASSERT_STR_EQ(folder, "/h");
+	/* First: blocks asked for, a delta of one block (and its ops) sent. */
+	ASSERT_INT_EQ(f.deltas[0], 1);
+	ASSERT_INT_EQ(f.delta_entry[0], 1);
+	ASSERT_INT_EQ((long long)f.entry_size[0],
+	    (long long)(SYNC_BLOCKS_SIZE +
+		4 * sync_blocks_count(SIZE, SYNC_BLOCKS_SIZE)));
+	/* Then the failed file again: whole, no blocks, a batch of just it. */
+	ASSERT_INT_EQ(f.deltas[1], 0);
+	ASSERT_INT_EQ(f.partial[1], 1);
+	ASSERT_INT_EQ(f.delta_entry[1], 0);
+	ASSERT_INT_EQ((long long)f.entry_size[1], (long long)SIZE);
+	ASSERT_INT_EQ(st.sent, 2);
+	ASSERT_INT_EQ(st.sent_bytes, (long long)(f.entry_size[0] + SIZE));
+	proto_conn_free(c);
+	proto_conn_free(f.c);
+	sync_scan_free(scan);
+	free(folder);
+	free(f.file);
+	free(cause);
+}
