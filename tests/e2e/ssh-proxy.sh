@@ -13,7 +13,9 @@
 # HOST bash`, its script on stdin, SOCKS to 127.0.0.1); scp and sftp (and the
 # message naming the package without sftp-server); a local target, a Compose
 # workspace (ssh -L to its app container's 127.0.0.1 and to another service by
-# name, an unresolvable name); after `up --recreate`, ssh -L to the new container.
+# name, an unresolvable name); after `up --recreate`, `rdev forward` and ssh -L
+# to the new container, not a decoy at the old one's address; a connect's entry
+# freed with its last connection.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 
@@ -45,10 +47,11 @@ printf '{"dockerComposeFile": "docker-compose.yml", "service": "app", "remoteUse
 	"workspaceMount": "type=bind,source=${localWorkspaceFolder},target=/workspace"}' \
 	>"$lws/.devcontainer/devcontainer.json"
 project=
-fwd= agent_pid=
+fwd= agent_pid= decoy=
 ssh_proxy_cleanup() {
 	local rc=$?
 	[ -z "$fwd" ] || kill "$fwd" 2>/dev/null || true
+	[ -z "$decoy" ] || docker rm -f "$decoy" >/dev/null 2>&1 || true
 	[ -z "$agent_pid" ] || kill "$agent_pid" 2>/dev/null || true
 	if [ -n "$project" ]; then
 		docker ps -aq --filter "label=com.docker.compose.project=$project" | xargs -r docker rm -f >/dev/null
@@ -233,9 +236,14 @@ check_eq "ssh -L: a server on the container's 0.0.0.0 answers, byte-exact" \
 # relay for the 127.0.0.1 one; its counts say which way each went.
 route() { broker status --json | jq -r --argjson p "$1" \
 	'[.sessions[].connects[]? | select(.port == $p) | "\(.direct)/\(.relayed)"] | first // "none"'; }
-check_eq "ssh -L to a 0.0.0.0 server goes straight to the container (direct/relayed)" "$(route 8303)" 1/0
-check "ssh -L to a 127.0.0.1 server goes through the relay (direct/relayed)" \
-	sh -c "case '$(route 8301)' in 0/[1-9]*) ;; *) exit 1;; esac"
+# (read while a connection is open: a connect's entry goes with its last one)
+exec 5<>"/dev/tcp/127.0.0.1/$((base + 3))" 6<>"/dev/tcp/127.0.0.1/$base"
+routes() { [ "$(route 8303) $(route 8301)" = "1/0 0/1" ]; }
+eventually "ssh -L to a 0.0.0.0 server goes straight to the container, to a 127.0.0.1 one through the relay (direct/relayed)" routes
+exec 5>&- 6>&-
+connects() { broker status --json | jq '[.sessions[].connects[]?] | length'; }
+no_connects() { [ "$(connects)" = 0 ]; }
+eventually "a connect's entry is freed with its last connection" no_connects
 # One channel whose reader stops (40 MB asked, 64 KiB read) stalls only that
 # channel: each exec's output is paced by its own credit, so the proxy does
 # not stop reading the agent connection the others share.
@@ -307,17 +315,32 @@ kill "$fwd"
 wait "$fwd" 2>/dev/null || true
 
 # --- a recreated container -----------------------------------------------------------
-# The broker asks for a connect's target again (past 5 s, and after a
-# reconnect), so ssh -L reaches the new container (its address, its relay's
-# token), not what the old one had.
+# A forward's target is checked (forward_target_fresh: the container's id and
+# address, past 1 s), so `rdev forward` and ssh -L reach the new container,
+# not what has the old one's address now: the old one is stopped first and a
+# decoy serving "decoy" on 8303 takes its address (Docker gives the lowest
+# free one), so the new container gets another.
 start=$(date +%s)
+fp=$(rig_ports 2)
+docker exec "$cid" sh -c 'echo old > /www/x'
+rdev forward "$name:~/ws" "$fp:8303" "$((fp + 1)):8301" >/dev/null
+check_eq "rdev forward: the container (direct, relay)" \
+	"$(curl -sf --max-time 10 "http://127.0.0.1:$fp/x") $(curl -sf --max-time 10 "http://127.0.0.1:$((fp + 1))/x")" "old old"
+ip_of() { docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}' "$1"; }
+oldip=$(ip_of "$cid")
+docker stop -t 1 "$cid" >/dev/null
+decoy=$(docker run -d --rm -v /bin/busybox:/bin/busybox:ro "$RDEV_RIG_IMAGE_BOOKWORM_DEV" /bin/busybox sh -c \
+	'mkdir -p /www && echo decoy > /www/x && exec /bin/busybox httpd -f -p 8303 -h /www')
 rdev up "$name:~/ws" --recreate >"$TEST_TMP/up2.out" 2>"$TEST_TMP/up2.err" ||
 	{ cat "$TEST_TMP/up2.err" >&2; fail "rdev up --recreate"; }
 ncid=$(jq -r .containerId "$TEST_TMP/up2.out")
 check "up --recreate: a new container" test "$ncid" != "$cid"
+echo "addresses: the old container's $oldip, the decoy's $(ip_of "$decoy"), the new one's $(ip_of "$ncid")"
 docker cp /bin/busybox "$ncid:/bin/busybox"
 docker exec "$ncid" sh -c "mkdir -p /www && echo new > /www/x &&
 	busybox httpd -p 127.0.0.1:8301 -h /www && busybox httpd -p 0.0.0.0:8303 -h /www"
+check_eq "rdev forward after up --recreate: the new container (direct, relay)" \
+	"$(curl -sf --max-time 10 "http://127.0.0.1:$fp/x") $(curl -sf --max-time 10 "http://127.0.0.1:$((fp + 1))/x")" "new new"
 ssh -F "$HOME/.ssh/rdev.config" -o BatchMode=yes -N -o ExitOnForwardFailure=yes -L "$base:localhost:8301" \
 	-L "$((base + 1)):localhost:8303" rdev-ws 2>"$TEST_TMP/L2.err" &
 fwd=$!
