@@ -24,7 +24,39 @@ drive=$RDEV_SOURCE_DIR/tests/e2e/pty_drive.py
 export HOME=$TEST_TMP/home
 mkdir -p "$HOME"
 
+# A network of its own, so that after the recreate below a decoy can be put
+# at the old container's address (docker run --ip) and the new container
+# gets another.
+net=rdev-sp-$$
+ssh_proxy_net_cleanup() {
+	docker ps -aq --filter "network=$net" | xargs -r docker rm -f >/dev/null
+	docker network rm "$net" >/dev/null 2>&1 || true
+}
+project=
+fwd= agent_pid= decoy=
+ssh_proxy_cleanup() {
+	local rc=$?
+	[ -z "$fwd" ] || kill "$fwd" 2>/dev/null || true
+	[ -z "$decoy" ] || docker rm -f "$decoy" >/dev/null 2>&1 || true
+	[ -z "$agent_pid" ] || kill "$agent_pid" 2>/dev/null || true
+	if [ -n "$project" ]; then
+		docker ps -aq --filter "label=com.docker.compose.project=$project" | xargs -r docker rm -f >/dev/null
+		docker network ls -q --filter "label=com.docker.compose.project=$project" |
+			xargs -r docker network rm >/dev/null 2>&1 || true
+	fi
+	ssh_proxy_net_cleanup
+	(exit $rc)
+	rig_remote_cleanup ws
+}
+trap ssh_proxy_cleanup EXIT
+# (a subnet of its own: --ip needs one; another test's may overlap: try again)
+for try in 1 2 3 4 5; do
+	docker network create --subnet "10.213.$(((RANDOM + $$ + try) % 256)).0/24" "$net" \
+		>/dev/null 2>&1 && break
+	[ "$try" != 5 ] || fail "docker network create $net"
+done
 on_host "mkdir -p ~/ws && printf '%s' '{\"image\": \"$RDEV_RIG_IMAGE_BOOKWORM_DEV\",
+	\"runArgs\": [\"--network\", \"$net\"],
 	\"remoteUser\": \"dev\", \"updateRemoteUserUID\": false,
 	\"remoteEnv\": {\"RE\": \"remote-env\"}}' > ~/ws/.devcontainer.json &&
 	mkdir -p ~/nows && sed 's|^{|{\"workspaceFolder\": \"/workspaces/ws\", |' ~/ws/.devcontainer.json > ~/nows/.devcontainer.json"
@@ -46,22 +78,6 @@ printf '{"dockerComposeFile": "docker-compose.yml", "service": "app", "remoteUse
 	"workspaceFolder": "/workspace", "updateRemoteUserUID": false,
 	"workspaceMount": "type=bind,source=${localWorkspaceFolder},target=/workspace"}' \
 	>"$lws/.devcontainer/devcontainer.json"
-project=
-fwd= agent_pid= decoy=
-ssh_proxy_cleanup() {
-	local rc=$?
-	[ -z "$fwd" ] || kill "$fwd" 2>/dev/null || true
-	[ -z "$decoy" ] || docker rm -f "$decoy" >/dev/null 2>&1 || true
-	[ -z "$agent_pid" ] || kill "$agent_pid" 2>/dev/null || true
-	if [ -n "$project" ]; then
-		docker ps -aq --filter "label=com.docker.compose.project=$project" | xargs -r docker rm -f >/dev/null
-		docker network ls -q --filter "label=com.docker.compose.project=$project" |
-			xargs -r docker network rm >/dev/null 2>&1 || true
-	fi
-	(exit $rc)
-	rig_remote_cleanup ws
-}
-trap ssh_proxy_cleanup EXIT
 
 rdev up "$name:~/ws" >"$TEST_TMP/up.out" 2>"$TEST_TMP/up.err" ||
 	{ cat "$TEST_TMP/up.err" >&2; fail "rdev up $name:~/ws failed"; }
@@ -238,7 +254,7 @@ route() { broker status --json | jq -r --argjson p "$1" \
 	'[.sessions[].connects[]? | select(.port == $p) | "\(.direct)/\(.relayed)"] | first // "none"'; }
 # (read while a connection is open: a connect's entry goes with its last one)
 exec 5<>"/dev/tcp/127.0.0.1/$((base + 3))" 6<>"/dev/tcp/127.0.0.1/$base"
-routes() { [ "$(route 8303) $(route 8301)" = "1/0 0/1" ]; }
+routes() { case "$(route 8303) $(route 8301)" in [1-9]*/0\ 0/[1-9]*) ;; *) return 1 ;; esac; }
 eventually "ssh -L to a 0.0.0.0 server goes straight to the container, to a 127.0.0.1 one through the relay (direct/relayed)" routes
 exec 5>&- 6>&-
 connects() { broker status --json | jq '[.sessions[].connects[]?] | length'; }
@@ -317,9 +333,9 @@ wait "$fwd" 2>/dev/null || true
 # --- a recreated container -----------------------------------------------------------
 # A forward's target is checked (forward_target_fresh: the container's id and
 # address, past 1 s), so `rdev forward` and ssh -L reach the new container,
-# not what has the old one's address now: the old one is stopped first and a
-# decoy serving "decoy" on 8303 takes its address (Docker gives the lowest
-# free one), so the new container gets another.
+# not what has the old one's address now: the old one is stopped first, a
+# decoy serving "decoy" on 8303 takes its address, and the new one gets
+# another.
 start=$(date +%s)
 fp=$(rig_ports 2)
 docker exec "$cid" sh -c 'echo old > /www/x'
@@ -328,14 +344,16 @@ check_eq "rdev forward: the container (direct, relay)" \
 	"$(curl -sf --max-time 10 "http://127.0.0.1:$fp/x") $(curl -sf --max-time 10 "http://127.0.0.1:$((fp + 1))/x")" "old old"
 ip_of() { docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}' "$1"; }
 oldip=$(ip_of "$cid")
+oldip=${oldip% }
 docker stop -t 1 "$cid" >/dev/null
-decoy=$(docker run -d --rm -v /bin/busybox:/bin/busybox:ro "$RDEV_RIG_IMAGE_BOOKWORM_DEV" /bin/busybox sh -c \
+decoy=$(docker run -d --rm --network "$net" --ip "$oldip" -v /bin/busybox:/bin/busybox:ro \
+	"$RDEV_RIG_IMAGE_BOOKWORM_DEV" /bin/busybox sh -c \
 	'mkdir -p /www && echo decoy > /www/x && exec /bin/busybox httpd -f -p 8303 -h /www')
 rdev up "$name:~/ws" --recreate >"$TEST_TMP/up2.out" 2>"$TEST_TMP/up2.err" ||
 	{ cat "$TEST_TMP/up2.err" >&2; fail "rdev up --recreate"; }
 ncid=$(jq -r .containerId "$TEST_TMP/up2.out")
 check "up --recreate: a new container" test "$ncid" != "$cid"
-echo "addresses: the old container's $oldip, the decoy's $(ip_of "$decoy"), the new one's $(ip_of "$ncid")"
+check "the new container has another address" test "$(ip_of "$ncid")" != "$oldip "
 docker cp /bin/busybox "$ncid:/bin/busybox"
 docker exec "$ncid" sh -c "mkdir -p /www && echo new > /www/x &&
 	busybox httpd -p 127.0.0.1:8301 -h /www && busybox httpd -p 0.0.0.0:8303 -h /www"
