@@ -260,6 +260,24 @@ exec 5>&- 6>&-
 connects() { broker status --json | jq '[.sessions[].connects[]?] | length'; }
 no_connects() { [ "$(connects)" = 0 ]; }
 eventually "a connect's entry is freed with its last connection" no_connects
+# A relay that closes without its status byte (a stand-in that lists
+# nothing and ends each connect at once, put in the agent's relay record):
+# the client is told why, not left with a closed channel. (The next connect
+# finds it gone and the agent starts a relay again.)
+docker exec -d "$cid" perl -e '
+	use IO::Socket::INET;
+	my $l = IO::Socket::INET->new(LocalAddr => "0.0.0.0", Listen => 5) or die;
+	open my $f, ">", "/tmp/stand-in.port.tmp"; print $f $l->sockport; close $f;
+	rename "/tmp/stand-in.port.tmp", "/tmp/stand-in.port";
+	while (my $c = $l->accept) {
+		my $h = ""; $c->read($h, 41); my $cmd = substr($h, 40);
+		$c->read($h, 2) if $cmd eq "C"; close $c; exit 0 if $cmd eq "C" }'
+eventually "the stand-in relay listens" docker exec "$cid" test -s /tmp/stand-in.port
+sp=$(docker exec "$cid" cat /tmp/stand-in.port)
+on_host "sed -i 's/\"port\": *[0-9]*/\"port\":$sp/' ~/.rdev/state/relay/$cid.json"
+sshp -W localhost:8301 rdev-ws </dev/null >/dev/null 2>"$TEST_TMP/W.err" || true
+check "a relay that closes without its status byte: the reason reaches ssh" \
+	grep -q 'port 8301: cannot reach that port of the container' "$TEST_TMP/W.err"
 # One channel whose reader stops (40 MB asked, 64 KiB read) stalls only that
 # channel: each exec's output is paced by its own credit, so the proxy does
 # not stop reading the agent connection the others share.
