@@ -17,8 +17,8 @@ op_relay_run(const struct agent_op_req *r, cJSON **result, char **cause)
 
 	/* (a broker's check of the target it has: forward_relay_request) */
 	rc = relay_install_ensure(up_cmd, r->workspace, r->config, r->id_labels,
-	    agent_op_req_string(r, "service"),
-	    known.container_id != NULL ? &known : NULL, result, cause);
+	    agent_op_req_string(r, "service"), known.container_id != NULL ? &known : NULL,
+	    result, cause);
 	free(up_cmd);
 	return rc;
 }

@@ -266,7 +266,8 @@ forward_take_target(struct forward *fw, const cJSON *res)
 		/* (asked with a target that a failed connection may have
 		 * dropped meanwhile: then it confirms nothing) */
 		if (!fw->have_target || fw->container_id == NULL ||
-		    !cJSON_IsString(cid) || strcmp(cid->valuestring, fw->container_id) != 0)
+		    !cJSON_IsString(cid) ||
+		    strcmp(cid->valuestring, fw->container_id) != 0)
 			return -1;
 		fw->checked_ms = clock_now_ms();
 		return 0;

@@ -159,7 +159,7 @@ struct host_forward {
 	 * NULL until the first pass after the forward was made. */
 	struct event *ev4, *ev6;
 	struct host_session *owner;
-	int connect; /* a "connect" request's, on h->connects */
+	int connect;			/* a "connect" request's, on h->connects */
 	LIST_ENTRY(host_forward) entry; /* on h->forwards */
 };
 LIST_HEAD(host_forwards, host_forward);
