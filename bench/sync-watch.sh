@@ -15,7 +15,10 @@
 #             the broker and the watcher over RDEV_BENCH_PULL_SECONDS (30),
 #             as % of one core, from /proc/PID/stat (utime+stime+cutime+
 #             cstime), and the time of one pull (request -> answer: the
-#             agent's scan of the tree), from strace of the watcher
+#             agent's scan of the tree), from strace of the watcher over
+#             RDEV_BENCH_PULL_STRACE seconds (20: idle pulls are paced by
+#             their cost), and a host change -> here (a file written in
+#             the host's copy, polled locally), twice
 #
 # The host's copy is read directly (this machine is the host), polled every
 # millisecond, so the figure is write -> renamed into place on the host.
@@ -36,6 +39,7 @@ files=${RDEV_BENCH_FILES:-100000}
 rtts=${RDEV_BENCH_RTTS:-0 40}
 pull=${RDEV_BENCH_PULL:-0}
 pull_seconds=${RDEV_BENCH_PULL_SECONDS:-30}
+pull_strace=${RDEV_BENCH_PULL_STRACE:-20}
 host=${RDEV_BENCH_HOST:-bw$(($$ % 10000))}
 hosts=() base_host=$host
 rig=$src/tests/rig/rig.sh
@@ -198,7 +202,7 @@ PY
 	echo "watcher (pid $watcher): $(pct_of "${before[2]}" "${after[2]}") % of a core"
 	# One pull: the watcher's request written on its connection -> the
 	# first read of the answer (idle: nothing else goes on it).
-	timeout 8 strace -f -ttt -s 256 -e trace=read,write,readv,writev,sendmsg,recvmsg,sendto,recvfrom -p "$watcher" -o "$tmp/pull.strace" 2>/dev/null || true
+	timeout "$pull_strace" strace -f -ttt -s 256 -e trace=read,write,readv,writev,sendmsg,recvmsg,sendto,recvfrom -p "$watcher" -o "$tmp/pull.strace" 2>/dev/null || true
 	python3 - "$tmp/pull.strace" <<'PY'
 import re, sys
 sent, times = {}, []
@@ -218,6 +222,30 @@ if times:
 else:
     print("one pull: no pull seen (strace); its first lines:")
     sys.stdout.writelines(open(sys.argv[1]).readlines()[:8])
+PY
+	# A host change -> here: written in the host's copy (this machine is
+	# the host), the local file polled.
+	python3 - "$folder/d0000/f000.txt" "$big/d0000/f000.txt" <<'PY'
+import os, sys, time
+remote, local = sys.argv[1], sys.argv[2]
+for i in range(2):
+    want = b"host edit %d\n" % i
+    tmp = remote + ".bench"
+    with open(tmp, "wb") as f:
+        f.write(want)
+    t0 = time.monotonic()
+    os.rename(tmp, remote)
+    while True:
+        try:
+            with open(local, "rb") as f:
+                if f.read() == want:
+                    break
+        except OSError:
+            pass
+        if time.monotonic() - t0 > 90:
+            sys.exit("host edit %d: not here within 90 s" % i)
+        time.sleep(0.01)
+    print("host change -> here: %.1f s" % (time.monotonic() - t0))
 PY
 	echo "load now: $(cut -d' ' -f1-3 /proc/loadavg)"
 	stop

@@ -63,12 +63,15 @@ static int
 broker_sync_pull(struct broker_sync *s, char **cause)
 {
 	struct broker_sync_job *j = &s->job;
+	long long t0;
 	int n = 0, rc;
 
 	do {
+		t0 = clock_now_ms();
 		if ((rc = sync_back(s->conn, s->next_id++, s->path, s->name, s->flags,
 			 s->ig, &s->sent, &s->pull, &j->back, cause)) != 0)
 			return rc; /* (-2: an agent too old, the sync stops) */
+		j->pull_ms = clock_now_ms() - t0;
 	} while (j->back.more && ++n < BROKER_SYNC_PULL_MAX);
 	return 0;
 }
@@ -92,6 +95,7 @@ broker_sync_work(void *arg)
 	}
 	all = j->b.all || j->setup;
 	j->rc = 0;
+	j->pull_ms = 0;
 	if (j->connect_fd >= 0) {
 		int fd = j->connect_fd;
 

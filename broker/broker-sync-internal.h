@@ -53,7 +53,8 @@
  * $RDEV_SYNC_IDLE_MS sets it (tests). */
 #define BROKER_SYNC_IDLE_MS 300000
 /* A two-way sync asks the host for its changes this long after the last
- * batch ended (docs/SYNC.md, "Two-way"). $RDEV_SYNC_PULL_MS sets it. */
+ * batch ended, or longer after a slow pull (sync-pace.h; docs/SYNC.md,
+ * "Two-way"). $RDEV_SYNC_PULL_MS sets it. */
 #define BROKER_SYNC_PULL_MS 1000
 /* At most this many "sync-pull" answers per batch (each up to
  * SYNC_PULL_MAX_BYTES of files): the rest in the next batch. */
@@ -89,6 +90,7 @@ struct broker_sync_job {
 	struct sync_back_stats back; /* two-way: what came from the host */
 	size_t changes;		     /* of the folder, found by the scan */
 	long long ms;
+	long long pull_ms; /* two-way: the last "sync-pull", to its answer applied */
 };
 
 struct broker_sync {
@@ -130,6 +132,7 @@ struct broker_sync {
 	char *conflict_last;
 	long long too_large_told; /* the too-large count last logged */
 	long long batch_end;
+	long long pull_pause; /* the next idle pull: this long after batch_end */
 	time_t last_change;
 	char *error;
 	LIST_ENTRY(broker_sync) entry;

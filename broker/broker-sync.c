@@ -20,6 +20,7 @@
 #include "json-get.h"
 #include "log.h"
 #include "proto-conn.h"
+#include "sync-pace.h"
 #include "sync-scan.h"
 #include "sync-watch.h"
 #include "xmalloc.h"
@@ -305,6 +306,8 @@ broker_sync_on_done(evutil_socket_t fd, short what, void *arg)
 	s->bytes_sent += j->st.sent_bytes;
 	s->deleted += j->st.deleted;
 	broker_sync_note_host_changes(s, &j->st);
+	/* (before note_back clears j->back) */
+	s->pull_pause = sync_pace_pause_ms(s->ss->pull_ms, j->pull_ms, j->back.more);
 	broker_sync_note_back(s, &j->back);
 	s->batch_end = clock_now_ms();
 	if (j->changes > 0 || j->back.pulled > 0 || j->back.removed > 0 ||
@@ -369,7 +372,7 @@ broker_sync_kick(struct broker_sync *s)
 			due = s->first + BROKER_SYNC_MAX_MS;
 	} else if ((s->flags & SYNC_SCAN_TWO_WAY) && s->w != NULL &&
 	    s->state == BROKER_SYNC_WATCHING)
-		due = s->batch_end + s->ss->pull_ms; /* the host's changes */
+		due = s->batch_end + s->pull_pause; /* the host's changes */
 	if (due < 0)
 		return;
 	if (due <= now) {

@@ -17,6 +17,7 @@
 #include "source-send.h"
 #include "sync-back.h"
 #include "sync-delta.h"
+#include "sync-pace.h"
 #include "sync-scan.h"
 #include "sync-watch.h"
 #include "xmalloc.h"
@@ -47,12 +48,13 @@ struct sync_live {
 	struct sync_scan *state; /* what the host was sent (or is to get) */
 	int resend;		 /* a batch was lost: send the whole manifest */
 	long long retry_at, retry_ms;
-	long long pulled_at;	    /* two-way: when the host was last asked */
+	long long pull_due;	    /* two-way: when to ask the host next (idle) */
 	struct sync_back_pull pull; /* two-way: what pulls keep (sync-back.h) */
 	long long too_large_told;   /* two-way: the too-large count last warned of */
 };
 
-/* Two-way: ask the host this often for its changes (docs/SYNC.md). */
+/* Two-way: ask the host for its changes this long after the last pull
+ * ended, or longer after a slow one (sync-pace.h; docs/SYNC.md). */
 #define SYNC_LIVE_PULL_MS 1000
 
 static void
@@ -152,17 +154,25 @@ sync_live_pull(struct sync_live *l, char **cause)
 {
 	struct sync_back_stats st = { .lines = cJSON_CreateArray() };
 	const cJSON *line;
+	long long t0;
 	int rc, n = 0;
 
-	l->pulled_at = clock_now_ms();
+	l->pull_due = clock_now_ms() + SYNC_LIVE_PULL_MS; /* (when it fails) */
 	if (remote_connect(l->r, cause) != 0) {
 		sync_back_stats_clear(&st);
 		return -1;
 	}
-	do
+	do {
+		t0 = clock_now_ms();
 		rc = sync_back(remote_conn(l->r), remote_next_id(l->r), l->s->path,
 		    l->s->name, l->o->scan_flags, l->ig, &l->state, &l->pull, &st, cause);
-	while (rc == 0 && st.more && ++n < 8);
+	} while (rc == 0 && st.more && ++n < 8);
+	if (rc == 0) {
+		long long end = clock_now_ms();
+
+		l->pull_due =
+		    end + sync_pace_pause_ms(SYNC_LIVE_PULL_MS, end - t0, st.more);
+	}
 	cJSON_ArrayForEach(line, st.lines) {
 		if (strncmp(line->valuestring, "conflict ", 9) == 0)
 			fprintf(stderr, "rdev: sync: %s: %s\n", l->o->host,
@@ -316,10 +326,8 @@ sync_live_run(struct remote *r, const struct source *s, struct sync_scan *state,
 		if (l.resend && (timeout < 0 || l.retry_at - now < timeout))
 			timeout = l.retry_at > now ? (int)(l.retry_at - now) : 0;
 		if ((o->scan_flags & SYNC_SCAN_TWO_WAY) && !l.resend &&
-		    (timeout < 0 || l.pulled_at + SYNC_LIVE_PULL_MS - now < timeout))
-			timeout = l.pulled_at + SYNC_LIVE_PULL_MS > now
-			    ? (int)(l.pulled_at + SYNC_LIVE_PULL_MS - now)
-			    : 0;
+		    (timeout < 0 || l.pull_due - now < timeout))
+			timeout = l.pull_due > now ? (int)(l.pull_due - now) : 0;
 		if (timeout != 0 && poll(&pfd, 1, timeout) < 0 && errno != EINTR) {
 			error_set_errno(cause, errno, "poll");
 			goto out;
@@ -340,7 +348,7 @@ sync_live_run(struct remote *r, const struct source *s, struct sync_scan *state,
 			sync_live_resend(&l);
 		if (all ||
 		    ((o->scan_flags & SYNC_SCAN_TWO_WAY) && !l.resend &&
-			now >= l.pulled_at + SYNC_LIVE_PULL_MS) ||
+			now >= l.pull_due) ||
 		    (sync_watch_pending(l.w) &&
 			(now - last >= SYNC_LIVE_QUIET_MS ||
 			    now - first >= SYNC_LIVE_MAX_MS))) {
