@@ -54,6 +54,9 @@ serve_sync_lock(const char *name, char **cause)
 
 /* The most manifest text a sync may stream ("filesBytes"). */
 #define SERVE_SYNC_MANIFEST_MAX (512u << 20)
+/* Room left in the sync answer past what it holds before its "blocks":
+ * the key, the frame's JSON framing, with a margin. */
+#define SERVE_SYNC_SLACK 4096
 
 /* The next frame on channel ch from the router (in holds what was read and
  * not decoded; f's payload is in it until the next call): 1, 0 when the
@@ -189,8 +192,8 @@ serve_job_sync(struct serve_job *j)
 	const cJSON *bytes = cJSON_GetObjectItemCaseSensitive(j->req, "filesBytes");
 	struct sync_recv *r = NULL;
 	struct buf *in = buf_new();
-	char *folder = NULL, *index = NULL, *cause = NULL, **del = NULL;
-	size_t ndel = 0;
+	char *folder = NULL, *index = NULL, *cause = NULL, **del = NULL, *printed;
+	size_t ndel = 0, used;
 	cJSON *need = NULL, *msg, *result = NULL, *streamed = NULL, *msg_need;
 	int rc, lock = -1;
 
@@ -243,7 +246,14 @@ serve_job_sync(struct serve_job *j)
 	/* Large files the host has: their block hashes, for a delta. */
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j->req, "deltas"))) {
 		cJSON_AddNumberToObject(result, "blockSize", SYNC_BLOCKS_SIZE);
-		cJSON_AddItemToObject(result, "blocks", sync_recv_blocks(r));
+		/* The answer must fit one message: the hashes get what the rest
+		 * (mostly need) leaves, less some slack for "blocks" itself. */
+		printed = cJSON_PrintUnformatted(msg);
+		used = strlen(printed) + SERVE_SYNC_SLACK;
+		free(printed);
+		cJSON_AddItemToObject(result, "blocks",
+		    sync_recv_blocks(
+			r, used < PROTO_MAX_PAYLOAD ? PROTO_MAX_PAYLOAD - used : 0));
 	}
 	result = NULL;
 	serve_job_send(j, PROTO_CONTROL, 0, msg);

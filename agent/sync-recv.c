@@ -24,9 +24,10 @@
 
 /* At most this many paths of files changed on the host are named. */
 #define SYNC_RECV_REPORT_MAX 20
-/* At most this much base64 of block hashes in one answer (which must fit
- * one message, PROTO_MAX_PAYLOAD, with its need list): 48 GiB of large
- * files at 128 KiB blocks; those past it are sent whole. */
+/* At most this much JSON of block hashes in one answer (which must fit
+ * one message, PROTO_MAX_PAYLOAD, with its need list: the caller gives
+ * what is left, sync_recv_blocks): 48 GiB of large files at 128 KiB
+ * blocks; those past it are sent whole. */
 #define SYNC_RECV_BLOCKS_MAX (8u << 20)
 
 /* What the host has for one entry of want, once known. */
@@ -359,30 +360,52 @@ sync_recv_hash_blocks(struct sync_recv *r, int fd, unsigned long long size, char
 	return 0;
 }
 
+/* The JSON a blocks entry takes besides its hashes: {"need":K,"size":N,
+ * "hashes":""}, and its comma (K and N printed as doubles, <= 24 each). */
+#define SYNC_RECV_BLOCKS_ENTRY 96
+
+size_t
+sync_recv_blocks_len(unsigned long long size)
+{
+	return sodium_base64_encoded_len(
+		   sync_blocks_count(size, SYNC_BLOCKS_SIZE) * SYNC_BLOCKS_HASH,
+		   sodium_base64_VARIANT_ORIGINAL) -
+	    1 + SYNC_RECV_BLOCKS_ENTRY;
+}
+
 cJSON *
-sync_recv_blocks(struct sync_recv *r)
+sync_recv_blocks(struct sync_recv *r, size_t max)
 {
 	cJSON *out = cJSON_CreateArray(), *o;
-	size_t pos = 0, total = 0;
+	size_t pos = 0, total = 2 /* [] */, len;
 	const char *leaf;
 	struct stat sb;
 	char *b64;
 	int dfd, fd;
 
+	if (max > SYNC_RECV_BLOCKS_MAX)
+		max = SYNC_RECV_BLOCKS_MAX;
 	for (size_t i = 0; i < r->want->n; i++) {
 		struct sync_host *h = &r->host[i];
 
 		if (!h->needed)
 			continue;
 		pos++;
-		if (r->want->v[i].type != 'f' || total >= SYNC_RECV_BLOCKS_MAX ||
+		if (r->want->v[i].type != 'f' ||
 		    (dfd = sync_recv_parent(r, r->want->v[i].path, 0, &leaf)) < 0 ||
 		    /* (O_NONBLOCK: a FIFO made on the host is not waited on) */
 		    (fd = openat(
 			 dfd, leaf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) < 0)
 			continue;
 		if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
-		    sb.st_size < SYNC_BLOCKS_MIN ||
+		    sb.st_size < SYNC_BLOCKS_MIN) {
+			close(fd);
+			continue;
+		}
+		/* Whether its hashes fit is known from its size: a file whose
+		 * hashes would not is sent whole, and not read. */
+		len = sync_recv_blocks_len((unsigned long long)sb.st_size);
+		if (len > max || total > max - len ||
 		    sync_recv_hash_blocks(r, fd, (unsigned long long)sb.st_size, &b64) !=
 			0) {
 			close(fd);
@@ -394,7 +417,7 @@ sync_recv_blocks(struct sync_recv *r)
 		h->b_mtime_ns =
 		    (long long)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec;
 		h->b_ino = sb.st_ino;
-		total += strlen(b64);
+		total += len;
 		o = cJSON_CreateObject();
 		cJSON_AddNumberToObject(o, "need", (double)(pos - 1));
 		cJSON_AddNumberToObject(o, "size", (double)sb.st_size);

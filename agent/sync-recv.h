@@ -41,8 +41,11 @@ int sync_recv_open(const char *folder, const char *index_path,
  * files of at least SYNC_BLOCKS_MIN bytes (docs/PROTOCOL.md, "Deltas"):
  * [{"need":K,"size":N,"hashes":BASE64},...] (new), K the file's position
  * in need. A file whose blocks were offered may then come as a delta
- * (before feed). */
-cJSON *sync_recv_blocks(struct sync_recv *r);
+ * (before feed). The array printed takes at most max bytes (and at most
+ * 8 MiB): a file whose entry would not fit is not offered (nor read). */
+cJSON *sync_recv_blocks(struct sync_recv *r, size_t max);
+/* The bytes a blocks entry of a host file of size bytes takes, printed. */
+size_t sync_recv_blocks_len(unsigned long long size);
 /* Make r a batch of a live sync (before feed): want lists only what
  * changed, so nothing else is deleted; what the client deleted is del
  * (ndel paths, each checked with sync_path_ok; taken: r frees them), and

@@ -376,7 +376,7 @@ sync_delta(const char *m, const unsigned char *new, size_t n, const char *change
 	if (sync_scan_from_manifest(mj, &want, &cause) != 0 ||
 	    sync_recv_open(DIR "/ws", DIR "/index.json", want, &r, &need, &cause) != 0)
 		TEST_FAIL("open: %s", cause);
-	blocks = sync_recv_blocks(r);
+	blocks = sync_recv_blocks(r, SIZE_MAX);
 	ASSERT_INT_EQ(cJSON_GetArraySize(blocks), 1);
 	b64 = cJSON_GetStringValue(
 	    cJSON_GetObjectItem(cJSON_GetArrayItem(blocks, 0), "hashes"));
@@ -469,4 +469,41 @@ TEST(a_delta_rebuilds_the_file_or_fails_cleanly)
 	free(got);
 	free(new);
 	free(m);
+}
+
+/* The hashes offered fit the room given, however large the host files:
+ * one whose entry would not fit is not offered (it goes whole). */
+TEST(the_blocks_offered_fit_the_room_given)
+{
+	size_t n = SYNC_BLOCKS_MIN + 1000, len = sync_recv_blocks_len(n);
+	const char *m = "[[\"f\",\"a\","
+			"\"00000000000000000000000000000000\",420,1],[\"f\",\"b\","
+			"\"00000000000000000000000000000000\",420,1]]";
+	size_t room[] = { len + 1, len + 2, 2 * len + 1, 2 * len + 2 },
+	       nwant[] = { 0, 1, 1, 2 };
+	struct sync_scan *want = NULL;
+	struct sync_recv *r = NULL;
+	cJSON *mj = cJSON_Parse(m), *need = NULL, *blocks;
+	char *cause = NULL, *text;
+
+	ASSERT_INT_EQ(system("rm -rf " DIR " && mkdir -p " DIR "/ws"), 0);
+	write_pattern(DIR "/ws/a", n, 7, NULL);
+	write_pattern(DIR "/ws/b", n, 8, NULL);
+	ASSERT_INT_EQ(sync_scan_from_manifest(mj, &want, &cause), 0);
+	for (size_t i = 0; i < sizeof room / sizeof room[0]; i++) {
+		if (sync_recv_open(
+			DIR "/ws", DIR "/index.json", want, &r, &need, &cause) != 0)
+			TEST_FAIL("open: %s", cause);
+		blocks = sync_recv_blocks(r, room[i]);
+		ASSERT_INT_EQ(cJSON_GetArraySize(blocks), (long long)nwant[i]);
+		text = cJSON_PrintUnformatted(blocks);
+		ASSERT_TRUE(strlen(text) <= room[i]);
+		free(text);
+		cJSON_Delete(blocks);
+		cJSON_Delete(need);
+		sync_recv_free(r);
+	}
+	sync_scan_free(want);
+	cJSON_Delete(mj);
+	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
 }
