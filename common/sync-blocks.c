@@ -143,6 +143,12 @@ sync_blocks_apply_op(struct sync_blocks_apply *a, char **cause)
 		a->literal_left = len;
 		return 0;
 	}
+	/* Only the block at the same place may be copied: one host block named
+	 * again and again would have us write far more than was sent. */
+	if (v != a->k)
+		return error_set(cause,
+		    "delta: block %zu copies host block %u, not its own", a->k,
+		    (unsigned)v);
 	if (v >= a->nhost || sync_blocks_len(a->host_size, a->d.block, v) != len)
 		return error_set(cause,
 		    "delta: block %zu copies host block %u, which is not one of "

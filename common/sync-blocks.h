@@ -8,7 +8,8 @@
  * SYNC_BLOCKS_PAX = "BLOCK SIZE HASH"): for each block of the new file in
  * order, a 4-byte big-endian op: SYNC_BLOCKS_LITERAL, then the block's
  * bytes (BLOCK, or what is left for the last one), or J, the index of the
- * host's block to copy (of the same length).
+ * host's block to copy (of the same length), which must be this block's
+ * own index (so a delta never makes the host write more than it holds).
  *
  * Pure: no I/O. Ownership: the applier owns its state; cbs and arg are
  * borrowed.
@@ -81,7 +82,8 @@ struct sync_blocks_apply *sync_blocks_apply_new(const struct sync_blocks_delta *
     unsigned long long host_size, const struct sync_blocks_cbs *cbs, void *arg);
 void sync_blocks_apply_free(struct sync_blocks_apply *a);
 /* The next len bytes of the body. 0, or -1 with *cause (a bad op: a host
- * block out of range or of another length, bytes past the end). */
+ * block out of range, of another length or not at the same place, bytes
+ * past the end). */
 int sync_blocks_apply_feed(
     struct sync_blocks_apply *a, const void *p, size_t len, char **cause);
 /* The body ended: 0 if every block came, else -1 with *cause. */

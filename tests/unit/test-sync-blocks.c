@@ -184,6 +184,21 @@ TEST(bad_bodies_refused)
 	sync_blocks_put_op(bad, 4);
 	ASSERT_INT_EQ(apply(&d, host, hlen, bad, 4, &r), -1);
 	buf_free(r.out);
+	/* host block 0 copied again at place 1: only a block's own may be */
+	buf_reset(bad);
+	sync_blocks_put_op(bad, 0);
+	sync_blocks_put_op(bad, 0);
+	sync_blocks_put_op(bad, 2);
+	sync_blocks_put_op(bad, 3);
+	sync_blocks_put_op(bad, 4);
+	ASSERT_INT_EQ(apply(&d, host, hlen, bad, 4, &r), -1);
+	ASSERT_INT_EQ(r.copies, 1);
+	buf_free(r.out);
+	buf_reset(bad);
+	for (long k = 0; k < 5; k++)
+		sync_blocks_put_op(bad, k);
+	ASSERT_INT_EQ(apply(&d, host, hlen, bad, 4, &r), 0);
+	buf_free(r.out);
 	/* cut short, and one op too many */
 	buf_reset(bad);
 	buf_append(bad, buf_data(body), buf_len(body) - 2);
