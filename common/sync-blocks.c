@@ -1,6 +1,7 @@
 /* sync-blocks.c - block-hash deltas of large files (sync-blocks.h). */
 #include "sync-blocks.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,8 @@ sync_blocks_hash(const void *p, size_t n, unsigned char *out)
 size_t
 sync_blocks_count(unsigned long long size, size_t block)
 {
-	return (size_t)((size + block - 1) / block);
+	/* (not (size + block - 1) / block: that overflows near the top) */
+	return (size_t)(size / block + (size % block != 0));
 }
 
 size_t
@@ -74,23 +76,44 @@ sync_blocks_delta_format(const struct sync_blocks_delta *d)
 	return xasprintf("%zu %llu %s", d->block, d->size, hex);
 }
 
+/* A decimal number of s (digits only: no sign, no space) up to a space or
+ * the end, into *v; the rest after it in *end. 0, or -1. */
+static int
+sync_blocks_parse_num(const char *s, unsigned long long *v, const char **end)
+{
+	char *e;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	*v = strtoull(s, &e, 10);
+	if (errno != 0 || (*e != ' ' && *e != '\0'))
+		return -1;
+	*end = e;
+	return 0;
+}
+
 int
 sync_blocks_delta_parse(const char *s, struct sync_blocks_delta *d)
 {
-	char hex[SYNC_BLOCKS_HASH * 2 + 2];
-	unsigned long long block;
+	unsigned long long block, size;
+	const char *hex;
 	size_t hlen;
-	int used = 0;
 
-	if (sscanf(s, "%llu %llu %33s%n", &block, &d->size, hex, &used) != 3 ||
-	    s[used] != '\0' || block < 4096 || block > (16u << 20) ||
+	if (sync_blocks_parse_num(s, &block, &s) != 0 || *s++ != ' ' ||
+	    sync_blocks_parse_num(s, &size, &s) != 0 || *s++ != ' ' || block < 4096 ||
+	    block > (16u << 20))
+		return -1;
+	hex = s;
+	if (strlen(hex) != 2 * sizeof d->hash ||
 	    sodium_hex2bin(
 		d->hash, sizeof d->hash, hex, strlen(hex), NULL, &hlen, NULL) != 0 ||
-	    hlen != sizeof d->hash || strlen(hex) != 2 * sizeof d->hash)
+	    hlen != sizeof d->hash)
 		return -1;
 	/* (ops index blocks with 32 bits, the literal mark excluded) */
-	if (sync_blocks_count(d->size, (size_t)block) >= SYNC_BLOCKS_LITERAL)
+	if (size > block * (SYNC_BLOCKS_LITERAL - 1ULL))
 		return -1;
+	d->size = size;
 	d->block = (size_t)block;
 	return 0;
 }

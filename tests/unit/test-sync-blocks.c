@@ -228,6 +228,43 @@ TEST(delta_record_round_trip)
 	ASSERT_MEM_EQ(back.hash, d.hash, SYNC_BLOCKS_HASH);
 	free(s);
 	ASSERT_INT_EQ(sync_blocks_delta_parse("131072 10 abc", &back), -1);
+	/* signs, spaces, sizes whose blocks do not fit 32 bits */
+	ASSERT_INT_EQ(sync_blocks_delta_parse("131072 -1 "
+					      "000102030405060708090a0b0c0d0e0f",
+			  &back),
+	    -1);
+	ASSERT_INT_EQ(sync_blocks_delta_parse("131072 +10 "
+					      "000102030405060708090a0b0c0d0e0f",
+			  &back),
+	    -1);
+	ASSERT_INT_EQ(sync_blocks_delta_parse(" 131072 10 "
+					      "000102030405060708090a0b0c0d0e0f",
+			  &back),
+	    -1);
+	ASSERT_INT_EQ(sync_blocks_delta_parse("131072  10 "
+					      "000102030405060708090a0b0c0d0e0f",
+			  &back),
+	    -1);
+	ASSERT_INT_EQ(sync_blocks_delta_parse("131072 18446744073709551615 "
+					      "000102030405060708090a0b0c0d0e0f",
+			  &back),
+	    -1);
+	ASSERT_INT_EQ(sync_blocks_delta_parse("131072 18446744073709551616 "
+					      "000102030405060708090a0b0c0d0e0f",
+			  &back),
+	    -1);
+	ASSERT_INT_EQ(sync_blocks_delta_parse("4096 17592186036225 "
+					      "000102030405060708090a0b0c0d0e0f",
+			  &back),
+	    -1);
+	ASSERT_INT_EQ(sync_blocks_delta_parse("4096 17592186036224 "
+					      "000102030405060708090a0b0c0d0e0f",
+			  &back),
+	    0);
+	ASSERT_INT_EQ((long long)sync_blocks_count(back.size, back.block),
+	    (long long)SYNC_BLOCKS_LITERAL - 1);
+	ASSERT_INT_EQ(
+	    (long long)sync_blocks_count(~0ULL, 4096), (long long)(~0ULL / 4096 + 1));
 	ASSERT_INT_EQ(sync_blocks_delta_parse("12 10 "
 					      "000102030405060708090a0b0c0d0e0f",
 			  &back),
