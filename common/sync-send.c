@@ -537,11 +537,15 @@ sync_send(struct proto_conn *c, int id, const char *root, const char *name,
 		result = NULL;
 		if (again->n > 0) {
 			const char *ack = st->pull_ack; /* (committed by the first) */
+			long long sent = st->sent;
 
 			st->pull_ack = NULL;
 			rc = sync_send_once(c, id, root, name, again, none, 0, 0, folder,
 			    st, &result, cause);
 			st->pull_ack = ack;
+			/* (the files were counted as sent once, as deltas; their
+			 * bytes count both times: both went) */
+			st->sent = sent;
 		}
 		free(again->v);
 		free(again);
