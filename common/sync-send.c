@@ -237,6 +237,9 @@ sync_send_stream_close(struct proto_conn *c, cJSON **result, char **cause)
 	}
 }
 
+/* The largest host file size an answer's blocks may claim. */
+#define SYNC_SEND_BLOCKS_SIZE_MAX 4503599627370496.0 /* 2^52 */
+
 /* The answer's "blocks" (docs/PROTOCOL.md, "Deltas"), by position in its
  * need list of nneed entries (new: sync_send_blocks_free); those without
  * are zeros. Malformed items are left out: those files go whole. */
@@ -258,14 +261,27 @@ sync_send_blocks_parse(const cJSON *answer, size_t nneed)
 		    cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(b, "size"));
 		struct sync_send_blocks *x;
 
+		size_t n;
+
 		h = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "hashes"));
-		if (!(k >= 0 && k < (double)nneed) || !(size >= 0) || h == NULL)
+		/* (a size past 2^52 is no file's, and no double's integer) */
+		if (!(k >= 0 && k < (double)nneed) ||
+		    !(size >= 0 && size <= SYNC_SEND_BLOCKS_SIZE_MAX) || h == NULL)
+			continue;
+		/* The hashes' length checked before their room is taken: a
+		 * size the hashes do not match is a malformed item, not an
+		 * allocation of what it claims. */
+		n = sync_blocks_count((unsigned long long)size, (size_t)bs->valuedouble);
+		if (strlen(h) !=
+		    sodium_base64_encoded_len(
+			n * SYNC_BLOCKS_HASH, sodium_base64_VARIANT_ORIGINAL) -
+			1)
 			continue;
 		x = &v[(size_t)k];
 		free(x->hashes);
 		x->block = (size_t)bs->valuedouble;
 		x->size = (unsigned long long)size;
-		x->n = sync_blocks_count(x->size, x->block);
+		x->n = n;
 		x->hashes = xcalloc(x->n + 1, SYNC_BLOCKS_HASH);
 		if (sodium_base642bin(x->hashes, x->n * SYNC_BLOCKS_HASH, h, strlen(h),
 			NULL, &len, NULL, sodium_base64_VARIANT_ORIGINAL) != 0 ||

@@ -34,6 +34,7 @@ struct fake {
 	int delta_entry[2];  /* its entry had an RDEV.delta record */
 	unsigned long long entry_size[2];
 	int round;
+	double host_size; /* the size the blocks claim (0: SIZE) */
 };
 
 static int
@@ -117,7 +118,8 @@ fake_agent(void *arg)
 			cJSON_AddNumberToObject(res, "blockSize", SYNC_BLOCKS_SIZE);
 			blk = cJSON_CreateObject();
 			cJSON_AddNumberToObject(blk, "need", 0);
-			cJSON_AddNumberToObject(blk, "size", SIZE);
+			cJSON_AddNumberToObject(
+			    blk, "size", f->host_size != 0 ? f->host_size : SIZE);
 			cJSON_AddStringToObject(blk, "hashes", b64);
 			cJSON_AddItemToArray(cJSON_AddArrayToObject(res, "blocks"), blk);
 			free(b64);
@@ -145,10 +147,11 @@ fake_agent(void *arg)
 	return NULL;
 }
 
-TEST(a_failed_delta_goes_again_whole)
+/* Sync DIR/big (SIZE random bytes) with a fake agent whose blocks claim
+ * a host file of host_size bytes (0: SIZE): f is what it saw. */
+static void
+sync_with_fake(struct fake *f, struct sync_send_stats *st, double host_size)
 {
-	struct sync_send_stats st = { 0 };
-	struct fake f = { 0 };
 	struct sync_scan *scan = NULL;
 	struct proto_conn *c;
 	char *cause = NULL, *folder = NULL;
@@ -157,37 +160,64 @@ TEST(a_failed_delta_goes_again_whole)
 	int sv[2];
 
 	ASSERT_INT_EQ(system("rm -rf " DIR " && mkdir -p " DIR), 0);
-	f.file = xmalloc(SIZE);
-	randombytes_buf(f.file, SIZE);
+	f->host_size = host_size;
+	f->file = xmalloc(SIZE);
+	randombytes_buf(f->file, SIZE);
 	fp = fopen(DIR "/big", "w");
-	ASSERT_INT_EQ((long long)fwrite(f.file, 1, SIZE, fp), (long long)SIZE);
+	ASSERT_INT_EQ((long long)fwrite(f->file, 1, SIZE, fp), (long long)SIZE);
 	fclose(fp);
 	ASSERT_INT_EQ(sync_scan(DIR, NULL, NULL, &scan, &cause), 0);
 	ASSERT_INT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	c = proto_conn_new(sv[0], "agent");
-	f.c = proto_conn_new(sv[1], "client");
-	ASSERT_INT_EQ(pthread_create(&t, NULL, fake_agent, &f), 0);
-	ASSERT_INT_EQ(
-	    sync_send(c, 5, DIR, "app", scan, NULL, 0, &folder, &st, &cause), 0);
+	f->c = proto_conn_new(sv[1], "client");
+	ASSERT_INT_EQ(pthread_create(&t, NULL, fake_agent, f), 0);
+	ASSERT_INT_EQ(sync_send(c, 5, DIR, "app", scan, NULL, 0, &folder, st, &cause), 0);
 	pthread_join(t, NULL);
 	ASSERT_STR_EQ(folder, "/h");
+	proto_conn_free(c);
+	proto_conn_free(f->c);
+	sync_scan_free(scan);
+	free(folder);
+	free(f->file);
+	free(cause);
+}
+
+TEST(a_failed_delta_goes_again_whole)
+{
+	struct sync_send_stats st = { 0 }, *st_ = &st;
+	struct fake fk = { 0 }, *f = &fk;
+
+	sync_with_fake(f, st_, 0);
 	/* First: blocks asked for, a delta of one block (and its ops) sent. */
-	ASSERT_INT_EQ(f.deltas[0], 1);
-	ASSERT_INT_EQ(f.delta_entry[0], 1);
-	ASSERT_INT_EQ((long long)f.entry_size[0],
+	ASSERT_INT_EQ(f->deltas[0], 1);
+	ASSERT_INT_EQ(f->delta_entry[0], 1);
+	ASSERT_INT_EQ((long long)f->entry_size[0],
 	    (long long)(SYNC_BLOCKS_SIZE +
 		4 * sync_blocks_count(SIZE, SYNC_BLOCKS_SIZE)));
 	/* Then the failed file again: whole, no blocks, a batch of just it. */
-	ASSERT_INT_EQ(f.deltas[1], 0);
-	ASSERT_INT_EQ(f.partial[1], 1);
-	ASSERT_INT_EQ(f.delta_entry[1], 0);
-	ASSERT_INT_EQ((long long)f.entry_size[1], (long long)SIZE);
-	ASSERT_INT_EQ(st.sent, 1);
-	ASSERT_INT_EQ(st.sent_bytes, (long long)(f.entry_size[0] + SIZE));
-	proto_conn_free(c);
-	proto_conn_free(f.c);
-	sync_scan_free(scan);
-	free(folder);
-	free(f.file);
-	free(cause);
+	ASSERT_INT_EQ(f->deltas[1], 0);
+	ASSERT_INT_EQ(f->partial[1], 1);
+	ASSERT_INT_EQ(f->delta_entry[1], 0);
+	ASSERT_INT_EQ((long long)f->entry_size[1], (long long)SIZE);
+	ASSERT_INT_EQ(st_->sent, 1);
+	ASSERT_INT_EQ(st_->sent_bytes, (long long)(f->entry_size[0] + SIZE));
+}
+
+/* Blocks whose size their hashes do not match (a huge one, whose room was
+ * once taken before the hashes were checked): the file goes whole. */
+TEST(blocks_of_a_size_they_do_not_match_are_ignored)
+{
+	double sizes[] = { 1152921504606846976.0 /* 2^60 */, 2.0 * SIZE,
+		4503599627370497.0 * 2 };
+
+	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+		struct sync_send_stats st = { 0 };
+		struct fake f = { 0 };
+
+		sync_with_fake(&f, &st, sizes[i]);
+		ASSERT_INT_EQ(f.deltas[0], 1);
+		ASSERT_INT_EQ(f.delta_entry[0], 0);
+		ASSERT_INT_EQ((long long)f.entry_size[0], (long long)SIZE);
+		ASSERT_INT_EQ(st.sent, 1);
+	}
 }
