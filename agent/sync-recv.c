@@ -332,6 +332,30 @@ sync_recv_pread(int fd, unsigned char *p, size_t len, off_t off)
 	return fd_pread_full(fd, p, len, off) == len ? 0 : -1;
 }
 
+/* Open leaf of dfd for reading if it is a regular file (not a symlink):
+ * its type is checked before the open, since opening a device node can
+ * have side effects, and the file opened must be the one checked. The fd
+ * with *sb, or -1. */
+static int
+sync_recv_open_regular(int dfd, const char *leaf, struct stat *sb)
+{
+	struct stat lsb;
+	int fd;
+
+	if (fstatat(dfd, leaf, &lsb, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(lsb.st_mode))
+		return -1;
+	/* (O_NONBLOCK: a FIFO put there meanwhile is not waited on) */
+	fd = openat(dfd, leaf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, sb) != 0 || !S_ISREG(sb->st_mode) || sb->st_ino != lsb.st_ino ||
+	    sb->st_dev != lsb.st_dev) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /* The block hashes of the host file fd (of size bytes) into *out (a new
  * base64 string). 0, or -1 (a read failed). */
 static int
@@ -393,12 +417,9 @@ sync_recv_blocks(struct sync_recv *r, size_t max)
 		pos++;
 		if (r->want->v[i].type != 'f' ||
 		    (dfd = sync_recv_parent(r, r->want->v[i].path, 0, &leaf)) < 0 ||
-		    /* (O_NONBLOCK: a FIFO made on the host is not waited on) */
-		    (fd = openat(
-			 dfd, leaf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) < 0)
+		    (fd = sync_recv_open_regular(dfd, leaf, &sb)) < 0)
 			continue;
-		if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
-		    sb.st_size < SYNC_BLOCKS_MIN) {
+		if (sb.st_size < SYNC_BLOCKS_MIN) {
 			close(fd);
 			continue;
 		}
@@ -507,10 +528,9 @@ sync_recv_delta_start(struct sync_recv *r, const struct tar_entry *t, char **cau
 	if (sync_blocks_delta_parse(t->delta, &r->cur_delta) != 0 ||
 	    r->cur_delta.block != SYNC_BLOCKS_SIZE)
 		return error_set(cause, "'%s': bad delta record", path);
-	r->cur_old = openat(
-	    r->cur_dir, r->cur_leaf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	r->cur_failed = r->cur_old < 0 || fstat(r->cur_old, &sb) != 0 ||
-	    sb.st_size != h->b_size || sb.st_ino != h->b_ino ||
+	r->cur_old = sync_recv_open_regular(r->cur_dir, r->cur_leaf, &sb);
+	r->cur_failed = r->cur_old < 0 || sb.st_size != h->b_size ||
+	    sb.st_ino != h->b_ino ||
 	    (long long)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec !=
 		h->b_mtime_ns;
 	r->cur_apply = sync_blocks_apply_new(

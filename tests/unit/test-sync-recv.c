@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -503,6 +504,40 @@ TEST(the_blocks_offered_fit_the_room_given)
 		cJSON_Delete(need);
 		sync_recv_free(r);
 	}
+	sync_scan_free(want);
+	cJSON_Delete(mj);
+	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
+}
+
+/* A host entry that is not a regular file is not opened to be offered
+ * (opening a device node can do things): a FIFO where a needed file is
+ * sees no open. */
+TEST(blocks_are_not_offered_of_what_is_not_a_regular_file)
+{
+	const char *m = "[[\"f\",\"a\",\"00000000000000000000000000000000\","
+			"420,1]]";
+	struct sync_scan *want = NULL;
+	struct sync_recv *r = NULL;
+	cJSON *mj = cJSON_Parse(m), *need = NULL, *blocks;
+	char *cause = NULL, ev[4096];
+	int in, wd;
+
+	ASSERT_INT_EQ(
+	    system("rm -rf " DIR " && mkdir -p " DIR "/ws && mkfifo " DIR "/ws/a"), 0);
+	ASSERT_INT_EQ(sync_scan_from_manifest(mj, &want, &cause), 0);
+	if (sync_recv_open(DIR "/ws", DIR "/index.json", want, &r, &need, &cause) != 0)
+		TEST_FAIL("open: %s", cause);
+	in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	ASSERT_TRUE(in >= 0);
+	wd = inotify_add_watch(in, DIR "/ws/a", IN_OPEN);
+	ASSERT_TRUE(wd >= 0);
+	blocks = sync_recv_blocks(r, SIZE_MAX);
+	ASSERT_INT_EQ(cJSON_GetArraySize(blocks), 0);
+	ASSERT_INT_EQ((long long)read(in, ev, sizeof ev), -1);
+	close(in);
+	cJSON_Delete(blocks);
+	cJSON_Delete(need);
+	sync_recv_free(r);
 	sync_scan_free(want);
 	cJSON_Delete(mj);
 	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
