@@ -77,6 +77,9 @@
 #      against the broker's hashes, then rdev-agent-check run (one exec).
 #      Then ~/.rdev/agent/NAME/rdev-agent serve.
 set -euo pipefail
+# (with pipefail, a reader that stops early (grep -q, awk's exit) fails its
+# pipeline when the writer is still writing: SIGPIPE, 141. Readers here read
+# to the end: a build failed so under load.)
 
 src=$(cd "$(dirname "$0")/.." && pwd)
 builddir=$src/build-bundle
@@ -120,7 +123,7 @@ is_sanitizer_lib() {
 sanitizer=no
 if [ $prebuilt -eq 1 ]; then
 	[ -x "$builddir/rdev-agent" ] || die "no $builddir/rdev-agent (build it first)"
-	if needed "$builddir/rdev-agent" | grep -qE '^lib(a|ub|t|l)san'; then sanitizer=yes; fi
+	if needed "$builddir/rdev-agent" | grep -E '^lib(a|ub|t|l)san' >/dev/null; then sanitizer=yes; fi
 else
 	mkdir -p "$builddir"
 	if [ -f "$builddir/CMakeCache.txt" ] &&
@@ -159,10 +162,10 @@ strip --strip-unneeded "$bin"
 
 # 3. Check what came out: no sanitizer (unless -p said so), no libsodium.so,
 #    the rpath.
-if [ $sanitizer = no ] && needed "$bin" | grep -qE '^lib(a|ub|t|l)san'; then
+if [ $sanitizer = no ] && needed "$bin" | grep -E '^lib(a|ub|t|l)san' >/dev/null; then
 	die "$bin is a sanitizer build"
 fi
-if needed "$bin" | grep -q '^libsodium'; then die "$bin still needs libsodium.so"; fi
+if needed "$bin" | grep '^libsodium' >/dev/null; then die "$bin still needs libsodium.so"; fi
 rpath=$(readelf -d "$bin" | sed -n 's/.*(RPATH).*\[\(.*\)\]$/\1/p')
 [ "$rpath" = '$ORIGIN/lib' ] || die "$bin has RPATH '$rpath', want \$ORIGIN/lib"
 
@@ -183,7 +186,7 @@ install -m 0755 "$bin" "$dir/rdev-agent"
 # built with rdev-agent (CMake target rdev-relay), static, no interpreter.
 relay=$builddir/rdev-relay
 [ -x "$relay" ] || die "no $relay (the CMake target rdev-relay builds it)"
-if readelf -l "$relay" | grep -q 'program interpreter' || readelf -d "$relay" 2>/dev/null | grep -q NEEDED; then
+if readelf -l "$relay" | grep 'program interpreter' >/dev/null || readelf -d "$relay" 2>/dev/null | grep NEEDED >/dev/null; then
 	die "$relay is not a static executable"
 fi
 install -m 0755 "$relay" "$dir/rdev-relay"
@@ -194,7 +197,7 @@ install -m 0755 "$relay" "$dir/rdev-relay"
 # them too, since Debian's libraries carry no DT_RUNPATH of their own.
 # libcurl is not linked but loaded with dlopen at a Feature download
 # (agent/http-get.c): it and its closure are added as if it were.
-curl_lib=$(ldconfig -p | awk '$1 == "libcurl.so.4" && /x86-64|x86_64|aarch64|AArch64/ { print $NF; exit }')
+curl_lib=$(ldconfig -p | awk '!found && $1 == "libcurl.so.4" && /x86-64|x86_64|aarch64|AArch64/ { print $NF; found = 1 }')
 [ -f "$curl_lib" ] || die "no libcurl.so.4 (libcurl4-openssl-dev installs it)"
 needs_of() { # the "soname path" pairs of the bundle's roots
 	{ ldd "$bin"; echo "	libcurl.so.4 => $curl_lib (0)"; ldd "$curl_lib"; } |
@@ -203,10 +206,10 @@ needs_of() { # the "soname path" pairs of the bundle's roots
 for lib in $(needs_of | awk '{ print $1 }' | sort -u); do
 	is_glibc_lib "$lib" && continue
 	[ $sanitizer = yes ] && is_sanitizer_lib "$lib" && continue
-	path=$(needs_of | awk -v l="$lib" '$1 == l { print $2; exit }')
+	path=$(needs_of | awk -v l="$lib" '!found && $1 == l { print $2; found = 1 }')
 	[ -f "$path" ] || die "cannot find $lib"
 	install -m 0644 "$(readlink -f "$path")" "$dir/lib/$lib"
-	if readelf -d "$dir/lib/$lib" | grep -q '(RUNPATH)'; then
+	if readelf -d "$dir/lib/$lib" | grep '(RUNPATH)' >/dev/null; then
 		die "$lib has a DT_RUNPATH: the bundle's RPATH would not apply to its needs"
 	fi
 done
