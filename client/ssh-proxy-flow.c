@@ -98,25 +98,38 @@ ssh_proxy_flow_pull(struct ssh_proxy_chan *pc)
 	struct ssh_proxy *p = pc->p;
 	char buf[65536];
 	uint32_t want = sizeof buf;
+	size_t sent;
 	int n;
 
 	if (pc->tcp != NULL || !pc->in_held || !ssh_proxy_chan_live(pc) ||
 	    proto_conn_pending_out(p->c) >= SSH_PROXY_IN_MAX / 2 ||
 	    (pc->in_paced && pc->in_credit == 0))
 		return;
-	/* (the bytes from before the exec started first) */
+	/* (the bytes from before the exec started, or a read's unsent rest,
+	 * first) */
 	buf_consume(
 	    pc->in, ssh_proxy_flow_send_in(pc, buf_data(pc->in), buf_len(pc->in)));
-	pc->in_held = buf_len(pc->in) > 0;
-	while (!pc->in_held && proto_conn_pending_out(p->c) < SSH_PROXY_IN_MAX &&
-	    (!pc->in_paced || pc->in_credit > 0) &&
-	    (n = ssh_channel_read_nonblocking(pc->ch, buf,
-		 pc->in_paced && pc->in_credit < want ? pc->in_credit : want, 0)) > 0)
-		ssh_proxy_flow_send_in(pc, buf, (size_t)n);
-	if (proto_conn_pending_out(p->c) >= SSH_PROXY_IN_MAX ||
-	    (pc->in_paced && pc->in_credit == 0))
-		pc->in_held = 1;
-	else if (pc->in_eof && !pc->tty && ssh_proxy_chan_live(pc)) {
+	if (buf_len(pc->in) > 0)
+		return;
+	/* in_held stays set while libssh is read: the read can handle new
+	 * packets, which call ssh_proxy_flow_on_data, and that callback must
+	 * leave them in libssh then (a callback that sent some took the credit
+	 * this read was sized for, and the read's bytes were dropped). */
+	while (proto_conn_pending_out(p->c) < SSH_PROXY_IN_MAX &&
+	    (!pc->in_paced || pc->in_credit > 0)) {
+		n = ssh_channel_read_nonblocking(pc->ch, buf,
+		    pc->in_paced && pc->in_credit < want ? pc->in_credit : want, 0);
+		if (n <= 0) { /* (libssh holds none now) */
+			pc->in_held = 0;
+			break;
+		}
+		sent = ssh_proxy_flow_send_in(pc, buf, (size_t)n);
+		if (sent < (size_t)n) { /* (kept in order, sent first next time) */
+			buf_append(pc->in, buf + sent, (size_t)n - sent);
+			return;
+		}
+	}
+	if (!pc->in_held && pc->in_eof && !pc->tty && ssh_proxy_chan_live(pc)) {
 		pc->in_eof = 0;
 		proto_conn_queue(p->c, PROTO_EOF, pc->agent_ch, NULL, 0);
 	}

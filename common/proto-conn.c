@@ -20,9 +20,11 @@ struct proto_conn {
 	int fd;
 	char *name;
 	struct buf *in;
-	size_t in_off; /* bytes of in already handed out */
-	struct buf *out;
-	size_t out_off; /* bytes of out already written */
+	size_t in_off;	 /* bytes of in already handed out */
+	struct buf *out; /* what is not written yet (consumed as written, so
+			    the buffer compacts while a slow peer keeps part
+			    of it queued: it no longer grows for as long as
+			    it never empties) */
 	int (*prompt)(void *arg, const char *text, int echo, char **answer);
 	void *prompt_arg;
 	int peer_gone; /* end of stream, or reset */
@@ -121,7 +123,7 @@ proto_conn_peer_gone(const struct proto_conn *c)
 size_t
 proto_conn_pending_out(const struct proto_conn *c)
 {
-	return buf_len(c->out) - c->out_off;
+	return buf_len(c->out);
 }
 
 void
@@ -144,11 +146,10 @@ proto_conn_write_some(struct proto_conn *c, char **cause)
 	ssize_t n;
 
 	while (proto_conn_pending_out(c) > 0) {
-		n = send(c->fd, buf_data(c->out) + c->out_off, proto_conn_pending_out(c),
-		    MSG_NOSIGNAL);
+		n = send(
+		    c->fd, buf_data(c->out), proto_conn_pending_out(c), MSG_NOSIGNAL);
 		if (n < 0 && errno == ENOTSOCK)
-			n = write(c->fd, buf_data(c->out) + c->out_off,
-			    proto_conn_pending_out(c));
+			n = write(c->fd, buf_data(c->out), proto_conn_pending_out(c));
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -157,10 +158,8 @@ proto_conn_write_some(struct proto_conn *c, char **cause)
 			c->peer_gone |= errno == EPIPE || errno == ECONNRESET;
 			return error_set_errno(cause, errno, "writing to %s", c->name);
 		}
-		c->out_off += (size_t)n;
+		buf_consume(c->out, (size_t)n);
 	}
-	buf_reset(c->out);
-	c->out_off = 0;
 	return 0;
 }
 
