@@ -6,8 +6,10 @@
 #include "ssh-proxy.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -20,7 +22,8 @@
 struct ssh_proxy_pump {
 	int in_fd;
 	int out_fd;
-	int sock; /* our end of the socketpair */
+	int sock;    /* our end of the socketpair */
+	int stop[2]; /* a pipe: written when the stdin thread is to end */
 	pthread_t in_thread;
 	pthread_t out_thread;
 };
@@ -41,13 +44,32 @@ ssh_proxy_pump_copy(int from, int to)
 	}
 }
 
-/* stdin -> socket; at the end of stdin, no more writes to the socket. */
+/* stdin -> socket; at the end of stdin, no more writes to the socket.
+ * Ends early when stop is written (ssh keeps its end of stdin open until
+ * we exit, so a read could wait for ever; a cancelled read left ASan's
+ * poisoning of the copy's stack buffer behind). */
 static void *
 ssh_proxy_pump_in(void *arg)
 {
 	struct ssh_proxy_pump *pp = arg;
+	char buf[SSH_PROXY_PUMP_CHUNK];
+	struct pollfd pfd[2] = { { pp->in_fd, POLLIN, 0 }, { pp->stop[0], POLLIN, 0 } };
+	ssize_t n;
 
-	ssh_proxy_pump_copy(pp->in_fd, pp->sock);
+	for (;;) {
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pfd[1].revents != 0)
+			return NULL;
+		n = read(pp->in_fd, buf, sizeof buf);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0 || fd_write_all(pp->sock, buf, (size_t)n) != 0)
+			break;
+	}
 	shutdown(pp->sock, SHUT_WR);
 	return NULL;
 }
@@ -75,6 +97,13 @@ ssh_proxy_pump_start(int in_fd, int out_fd, int *fd, char **cause)
 		return NULL;
 	}
 	pp = xcalloc(1, sizeof *pp);
+	if (pipe2(pp->stop, O_CLOEXEC) != 0) {
+		error_set_errno(cause, errno, "pipe");
+		close(sv[0]);
+		close(sv[1]);
+		free(pp);
+		return NULL;
+	}
 	pp->in_fd = in_fd;
 	pp->out_fd = out_fd;
 	pp->sock = sv[1];
@@ -91,10 +120,13 @@ ssh_proxy_pump_free(struct ssh_proxy_pump *pp)
 {
 	if (pp == NULL)
 		return;
-	/* The stdin thread may wait in read() for ever (ssh keeps its end of
-	 * the pipe open until we exit): read() is a cancellation point. */
-	pthread_cancel(pp->in_thread);
+	/* The stdin thread may wait for stdin for ever (ssh keeps its end of
+	 * the pipe open until we exit): told to end through the stop pipe. */
+	if (write(pp->stop[1], "x", 1) != 1)
+		fatal("ssh-proxy: cannot stop the stdin thread");
 	pthread_join(pp->in_thread, NULL);
+	close(pp->stop[0]);
+	close(pp->stop[1]);
 	/* The other end is closed: the stdout thread ends once it has passed
 	 * on what libssh wrote last. */
 	pthread_join(pp->out_thread, NULL);
