@@ -44,6 +44,9 @@ struct agent_backend {
 	 * "PROG: exec: ...". */
 	int (*exec)(void *ctx, const char *prog_name, const struct agent_exec_req *req);
 	void *ctx;
+	/* How messages name the workspace: the target as the user typed it
+	 * (`HOST:PATH`, `HOST: SOURCE`), borrowed; NULL: the folder given. */
+	const char *shown;
 };
 /* backend.c: agent-ops.h in this process. */
 extern const struct agent_backend agent_backend_local;

@@ -24,7 +24,6 @@ backend_local_exec(void *ctx, const char *prog_name, const struct agent_exec_req
 }
 
 const struct agent_backend agent_backend_local = {
-	backend_local_call,
-	backend_local_exec,
-	NULL,
+	.call = backend_local_call,
+	.exec = backend_local_exec,
 };

@@ -126,7 +126,8 @@ agent_cmd_down(const struct agent_backend *be, const struct cmd_program *prog,
 	if (a.json)
 		agent_cmd_down_json(res, n);
 	else
-		agent_cmd_down_say(prog, a.folder, res, n);
+		agent_cmd_down_say(
+		    prog, be->shown != NULL ? be->shown : a.folder, res, n);
 	agent_cmd_down_kept(prog, res);
 	cJSON_Delete(res);
 	return CMD_EXIT_OK;

@@ -38,7 +38,7 @@ agent_cmd_stop(const struct agent_backend *be, const struct cmd_program *prog,
 		printf("{\"outcome\":\"success\",\"stopped\":%ld}\n", n);
 	else if (n == 0)
 		fprintf(stderr, "%s: no dev container for %s; nothing to stop\n",
-		    prog->name, a.folder);
+		    prog->name, be->shown != NULL ? be->shown : a.folder);
 	cJSON_Delete(res);
 	return CMD_EXIT_OK;
 }

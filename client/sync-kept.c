@@ -73,6 +73,13 @@ sync_kept_number(const cJSON *o, const char *name)
 	return cJSON_IsNumber(v) ? v->valuedouble : 0;
 }
 
+/* "s" when n things are more (or fewer) than one: "1 file", "2 files". */
+static const char *
+sync_kept_plural(double n)
+{
+	return n == 1 ? "" : "s";
+}
+
 void
 sync_kept_print(FILE *out, const cJSON *st)
 {
@@ -94,18 +101,24 @@ sync_kept_print(FILE *out, const cJSON *st)
 	fprintf(out, "sync        %s %s (kept by the broker)\n",
 	    state != NULL ? state : "?", path != NULL ? path : "?");
 	fprintf(out,
-	    "  sent      %.0f files (%.0f bytes), %.0f deleted, in %.0f batches\n",
-	    sync_kept_number(st, "sent"), sync_kept_number(st, "sentBytes"),
-	    sync_kept_number(st, "deleted"), sync_kept_number(st, "batches"));
+	    "  sent      %.0f file%s (%.0f byte%s), %.0f deleted, in %.0f batch%s\n",
+	    sync_kept_number(st, "sent"), sync_kept_plural(sync_kept_number(st, "sent")),
+	    sync_kept_number(st, "sentBytes"),
+	    sync_kept_plural(sync_kept_number(st, "sentBytes")),
+	    sync_kept_number(st, "deleted"), sync_kept_number(st, "batches"),
+	    sync_kept_number(st, "batches") == 1 ? "" : "es");
 	fprintf(out, "  last      %s\n", last != NULL ? last : "no change yet");
 	if (sync_kept_number(st, "hostChanged") > 0)
 		fprintf(out,
-		    "  replaced  %.0f files changed on the host (the last: %s)\n",
+		    "  replaced  %.0f file%s changed on the host (the last: %s)\n",
 		    sync_kept_number(st, "hostChanged"),
+		    sync_kept_plural(sync_kept_number(st, "hostChanged")),
 		    host_last != NULL ? host_last : "?");
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(st, "twoWay")))
-		fprintf(out, "  back      %.0f files from the host, %.0f deleted here\n",
-		    sync_kept_number(st, "pulled"), sync_kept_number(st, "removedHere"));
+		fprintf(out, "  back      %.0f file%s from the host, %.0f deleted here\n",
+		    sync_kept_number(st, "pulled"),
+		    sync_kept_plural(sync_kept_number(st, "pulled")),
+		    sync_kept_number(st, "removedHere"));
 	if (sync_kept_number(st, "conflicts") > 0)
 		fprintf(out, "  conflicts %.0f (the last: %s)\n",
 		    sync_kept_number(st, "conflicts"), conflict != NULL ? conflict : "?");

@@ -267,6 +267,7 @@ client_target_source(const char *name, struct client_target *ct, int i,
 		ct->be.exec = client_target_pool_exec;
 		ct->be.ctx = ct;
 	}
+	ct->be.shown = ro->target;
 	so.scan_flags = ((flags & CLIENT_TARGET_SEND_GIT) ? SYNC_SCAN_GIT : 0) |
 	    ((flags & CLIENT_TARGET_SEND_GITIGNORE) ? SYNC_SCAN_GITIGNORE : 0);
 	if (flags & CLIENT_TARGET_KEEP_SCAN)
@@ -360,6 +361,7 @@ client_target_open(
 		ct->be.exec = client_target_pool_exec;
 		ct->be.ctx = ct;
 	}
+	ct->be.shown = ro.target;
 	/* The command on the remote side: the target's entry is the host's
 	 * folder, or gone for a command that takes none; a pool's SOURCE
 	 * goes with it. */

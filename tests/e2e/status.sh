@@ -74,6 +74,11 @@ check_eq "remote: no lifecycle commands, each says so" \
 check_eq "remote: names its host" "$(jq -r .host "$TEST_TMP/r1.json")" "$name"
 check_eq "remote: lists its forward of port 7" "$(jq -r '.forwards | map(.port) | join(",")' "$TEST_TMP/r1.json")" 7
 check "remote: text form shows the forward" sh -c "'$RDEV_BIN_DIR/rdev' status '$name:~/rws' | grep -q 'container port 7'"
-rdev down "$name:~/rws" >/dev/null
+rdev down "$name:~/rws" >/dev/null 2>"$TEST_TMP/rdown.err"
+check_eq "remote: down names the target as typed" "$(cat "$TEST_TMP/rdown.err")" \
+	"rdev: removed the dev container for $name:~/rws"
+rdev stop "$name:~/rws" >/dev/null 2>"$TEST_TMP/rstop.err"
+check_eq "remote: stop names the target as typed" "$(cat "$TEST_TMP/rstop.err")" \
+	"rdev: no dev container for $name:~/rws; nothing to stop"
 check_eq "remote: absent after down" "$(st "$name:~/rws" | jq -r .state)" absent
 finish

@@ -59,7 +59,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static int quiet;
 	struct answer a;
-	struct agent_backend be = { fake_call, fake_exec, &a };
+	struct agent_backend be = { .call = fake_call, .exec = fake_exec, .ctx = &a };
 	char *text, *argv[4] = { (char *)"cmd", (char *)"/ws", NULL, NULL };
 	cJSON *ports = NULL, *st;
 	int which;
