@@ -40,9 +40,9 @@ char *ssh_proxy_key_known_hosts(char **cause);
  * shut down for writing. */
 struct ssh_proxy_pump;
 struct ssh_proxy_pump *ssh_proxy_pump_start(int in_fd, int out_fd, int *fd, char **cause);
-/* After the returned socket is closed: cancel the stdin thread (blocked in
- * read, maybe for ever), wait for the stdout thread to pass on the last
- * bytes, and free. NULL: nothing. */
+/* After the returned socket is closed: stop the stdin thread (through its
+ * stop pipe: it may wait for stdin for ever), wait for the stdout thread to pass on the
+ * last bytes, and free. NULL: nothing. */
 void ssh_proxy_pump_free(struct ssh_proxy_pump *pp);
 
 /* ssh-proxy-agent.c. The connections to the container's agent socket
