@@ -41,6 +41,31 @@ sync_piece_from(const cJSON *have, const char *path, const char *version, long l
 	return (long long)o->valuedouble;
 }
 
+size_t
+sync_piece_pick(const struct sync_entry *const *bigs, size_t n, const cJSON *have)
+{
+	const cJSON *p = cJSON_GetObjectItemCaseSensitive(have, "path"),
+		    *v = cJSON_GetObjectItemCaseSensitive(have, "version");
+	char *version;
+	size_t i;
+	int same;
+
+	if (!cJSON_IsString(p) || !cJSON_IsString(v))
+		return 0;
+	for (i = 0; i < n && strcmp(bigs[i]->path, p->valuestring) < 0; i++)
+		;
+	if (i < n && strcmp(bigs[i]->path, p->valuestring) == 0) {
+		version =
+		    sync_piece_version(bigs[i]->size, bigs[i]->mtime_ns, bigs[i]->ino);
+		same = strcmp(version, v->valuestring) == 0;
+		free(version);
+		if (same)
+			return i;
+		i++; /* (changed, or failed there: to the back) */
+	}
+	return i < n ? i : 0;
+}
+
 /* len bytes at off of fd into buf. 0, or -1 (a read error, or the file
  * shorter now). */
 static int

@@ -36,6 +36,14 @@
 int sync_piece_next(int root, const struct sync_entry *e, const cJSON *have, size_t room,
     cJSON **piece, struct sync_entry *done);
 
+/* Which of the n big files bigs (changed, in path order) gets the next
+ * piece, given have (the request's "piece", may be NULL): the one have
+ * names while its version is the same (its pieces go on); else the first
+ * after have's path, round (a file that changed meanwhile, or that failed
+ * on the local side, goes to the back: the ones after it are not starved
+ * by a file that keeps changing). n > 0. */
+size_t sync_piece_pick(const struct sync_entry *const *bigs, size_t n, const cJSON *have);
+
 /* The version token of a file's stat: "SIZE-MTIMENS-INODE". New. */
 char *sync_piece_version(long long size, long long mtime_ns, unsigned long long ino);
 

@@ -99,39 +99,60 @@ struct sync_pull {
 	cJSON *data, *too_large;
 	size_t bytes;
 	int more;
-	int pieces;		/* the local side takes big files in pieces */
-	const cJSON *have;	/* where its big file got to (may be NULL) */
+	int pieces;			/* the local side takes big files in pieces */
+	const cJSON *have;		/* where its big file got to (may be NULL) */
+	const struct sync_entry **bigs; /* the big files changed (in now) */
+	size_t nbigs;
 	cJSON *piece;		/* this answer's piece, or NULL */
 	struct sync_entry done; /* the file of a last piece (path NULL: none) */
 };
 
-/* Big file e (borrowed): its next piece into p when the local side takes
- * pieces (one per answer, when the answer has room for one), else named
- * in "tooLarge" (never indexed). */
+/* Big file e (borrowed, in now): a candidate for this answer's piece
+ * (sync_pull_pieces) when the local side takes pieces, else named in
+ * "tooLarge" (never indexed). */
 static void
 sync_pull_big(struct sync_pull *p, const struct sync_entry *e)
 {
-	const cJSON *off;
-	/* (p->bytes can pass the bound: a file read is counted at the size
-	 * read, which can have grown since its scan) */
-	size_t room = p->bytes < SYNC_BACK_MAX_BYTES ? SYNC_BACK_MAX_BYTES - p->bytes : 0;
-
-	if (!p->pieces || e->size > SYNC_PIECE_FILE_MAX) {
+	if (!p->pieces || e->size > SYNC_PIECE_FILE_MAX)
 		cJSON_AddItemToArray(p->too_large, cJSON_CreateString(e->path));
+	else
+		p->bigs[p->nbigs++] = e;
+}
+
+/* The next piece of one of the big files (sync_piece_pick's, or the next
+ * one round when it is gone or changed since the scan), when the answer has
+ * room for one after the small files. */
+static void
+sync_pull_pieces(struct sync_pull *p)
+{
+	const struct sync_entry *e = NULL;
+	const cJSON *off;
+	size_t start, t, room = 0, left;
+
+	if (p->nbigs == 0)
 		return;
+	start = sync_piece_pick(p->bigs, p->nbigs, p->have);
+	for (t = 0; t < p->nbigs; t++) {
+		/* (p->bytes can pass the bound: a file read is counted at the
+		 * size read, which can have grown since its scan) */
+		room =
+		    p->bytes < SYNC_BACK_MAX_BYTES ? SYNC_BACK_MAX_BYTES - p->bytes : 0;
+		e = p->bigs[(start + t) % p->nbigs];
+		if (room < SYNC_PIECE_MIN) {
+			p->more = 1; /* (the next answer's) */
+			return;
+		}
+		if (sync_piece_next(p->root, e, p->have, room, &p->piece, &p->done) == 1)
+			break; /* (else gone or changed meanwhile: the next scan's) */
 	}
-	if (p->piece != NULL || room < SYNC_PIECE_MIN) {
-		p->more = 1;
+	if (p->piece == NULL)
 		return;
-	}
-	if (sync_piece_next(p->root, e, p->have, room, &p->piece, &p->done) != 1)
-		return; /* (gone or changed meanwhile: the next scan's) */
 	off = cJSON_GetObjectItemCaseSensitive(p->piece, "offset");
-	p->bytes += e->size - (long long)off->valuedouble < (long long)room
-	    ? (size_t)(e->size - (long long)off->valuedouble)
-	    : room;
-	if (p->done.path == NULL)
-		p->more = 1; /* (the next piece: ask again) */
+	left = (size_t)(e->size - (long long)off->valuedouble);
+	p->bytes += left < room ? left : room;
+	/* (its next piece, or the other big files: ask again) */
+	if (p->done.path == NULL || p->nbigs > 1)
+		p->more = 1;
 }
 
 /* Host entry e (borrowed) is new or changed: into p (a file with its
@@ -150,7 +171,7 @@ sync_pull_put(struct sync_pull *p, const struct sync_entry *e)
 		return;
 	}
 	if (c.type == 'f' && c.size > SYNC_BACK_MAX_BYTES) {
-		sync_pull_big(p, &c);
+		sync_pull_big(p, e);
 		return;
 	}
 	if (c.type == 'f') {
@@ -396,6 +417,7 @@ sync_pull_changes(const char *folder, const char *index_path, unsigned flags,
 	p.drop = xcalloc(old->n + 1, sizeof *p.drop);
 	p.data = cJSON_CreateArray();
 	p.too_large = cJSON_CreateArray();
+	p.bigs = xcalloc(now->n + 1, sizeof *p.bigs);
 	while (i < now->n || k < old->n) {
 		c = i == now->n	  ? 1
 		    : k == old->n ? -1
@@ -413,6 +435,7 @@ sync_pull_changes(const char *folder, const char *index_path, unsigned flags,
 		i += c <= 0;
 		k += c >= 0;
 	}
+	sync_pull_pieces(&p);
 	*result = cJSON_CreateObject();
 	put = sync_scan_manifest(p.put, 0);
 	cJSON_AddItemToObject(*result, "put", put);
@@ -446,6 +469,7 @@ out:
 		close(p.root);
 	sync_scan_free(p.put);
 	free(p.drop); /* (borrowed from old) */
+	free(p.bigs); /* (borrowed from now) */
 	cJSON_Delete(p.data);
 	cJSON_Delete(p.too_large);
 	cJSON_Delete(p.piece);
