@@ -131,6 +131,8 @@ struct broker_sync {
 	long long pulled, removed, conflicts;
 	char *conflict_last;
 	long long too_large_told; /* the too-large count last logged */
+	char *failed_told;	  /* two-way: a file not written here, last
+				     logged (its error: lastError) */
 	long long batch_end;
 	long long pull_pause; /* the next idle pull: this long after batch_end */
 	time_t last_change;

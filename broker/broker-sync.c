@@ -130,6 +130,7 @@ broker_sync_free(struct broker_sync *s)
 	free(s->name);
 	free(s->error);
 	free(s->watch_error);
+	free(s->failed_told);
 	free(s);
 }
 
@@ -211,6 +212,9 @@ broker_sync_note_back(struct broker_sync *s, struct sync_back_stats *b)
 		free(text);
 	}
 	s->too_large_told = b->too_large;
+	if (sync_back_failed_news(b, &s->failed_told))
+		log_warn("sync %s <- %s: %s (tried again at the next pull)", s->path,
+		    s->label, b->failed_text);
 }
 
 /* Begin a batch: take what changed and run it in a thread. */
@@ -334,7 +338,8 @@ broker_sync_on_done(evutil_socket_t fd, short what, void *arg)
 		    s->path, s->label, j->changes, j->st.sent, j->st.sent_bytes,
 		    j->st.deleted, j->ms);
 	free(s->error);
-	s->error = NULL;
+	/* (a file the pulls could not write here stays the error) */
+	s->error = s->failed_told != NULL ? xstrdup(s->failed_told) : NULL;
 	s->retry_ms = 0;
 	broker_sync_set_state(s, BROKER_SYNC_WATCHING);
 	broker_sync_kick(s);

@@ -51,6 +51,7 @@ struct sync_live {
 	long long pull_due;	    /* two-way: when to ask the host next (idle) */
 	struct sync_back_pull pull; /* two-way: what pulls keep (sync-back.h) */
 	long long too_large_told;   /* two-way: the too-large count last warned of */
+	char *failed_told;	    /* two-way: the file error last told */
 };
 
 /* Two-way: ask the host for its changes this long after the last pull
@@ -202,6 +203,12 @@ sync_live_pull(struct sync_live *l, char **cause)
 	}
 	if (rc == 0)
 		l->too_large_told = st.too_large;
+	/* (a file not written here: told when it is another error, not at
+	 * each pull that tries it again) */
+	if ((rc == 0 || st.failed_text != NULL) &&
+	    sync_back_failed_news(&st, &l->failed_told))
+		fprintf(stderr, "rdev: sync: %s: %s (tried again at the next pull)\n",
+		    l->o->host, st.failed_text);
 	fflush(l->o->out);
 	sync_back_stats_clear(&st);
 	return rc;
@@ -367,5 +374,6 @@ out:
 	sync_ignore_free(l.ig);
 	sync_scan_free(l.state);
 	sync_back_pull_clear(&l.pull, l.s != NULL ? l.s->path : NULL);
+	free(l.failed_told);
 	return rc;
 }

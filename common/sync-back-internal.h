@@ -43,10 +43,14 @@ int sync_back_ignored(const struct sync_ignore *ig, const char *rel, int is_dir)
  * -1 with *cause. */
 int sync_back_put(struct sync_back *b, const struct sync_entry *e,
     const struct sync_back_bytes *by, char **cause);
+/* A file not written here (why: cause, taken): counted and kept in b->st;
+ * not in a hot loop: st->more is cleared by the answer's apply. */
+void sync_back_failed(struct sync_back *b, char *cause);
 
 /* sync-back-piece.c */
 /* Apply piece (an answer's "piece", sync-piece.h in the agent) with pull's
- * state (may be NULL: ignored). 0, or -1 with *cause. */
+ * state (may be NULL: ignored); a local write error is the file's
+ * (sync_back_failed). 0, or -1 with *cause (a malformed piece). */
 int sync_back_piece(struct sync_back *b, struct sync_back_pull *pull, const cJSON *piece,
     const struct sync_ignore *ig, char **cause);
 /* Forget pull's big file, its temporary file removed (under root, a

@@ -30,6 +30,22 @@ sync_back_piece_drop(struct sync_back_pull *pull, int root)
 	pull->piece_off = 0;
 }
 
+/* Big file path failed here (why: cause, taken): its temporary file
+ * removed; pull names it with no version, so that the agent goes on with
+ * the next big file (sync_piece_pick) and this one comes again after
+ * them. */
+static void
+sync_back_piece_fail(
+    struct sync_back *b, struct sync_back_pull *pull, const char *path, char *cause)
+{
+	char *keep = xstrdup(path);
+
+	sync_back_piece_drop(pull, b->root);
+	pull->piece_path = keep;
+	pull->piece_version = xstrdup("");
+	sync_back_failed(b, cause);
+}
+
 /* A new, empty temporary file for pull's big file at path (its folders
  * made): pull holds it from offset 0 of version. 0, or -1 with *cause. */
 static int
@@ -151,8 +167,14 @@ sync_back_piece_done(struct sync_back *b, struct sync_back_pull *pull,
 		rc = sync_back_put(b, &e, &by, cause);
 	} else
 		b->st->partial = 1;
+	if (rc != 0) { /* (not here: its answer is not acknowledged) */
+		b->st->partial = 1;
+		sync_back_piece_fail(b, pull, m->path, *cause);
+		*cause = NULL;
+		return 0;
+	}
 	sync_back_piece_drop(pull, b->root); /* (what was not renamed) */
-	return rc;
+	return 0;
 }
 
 int
@@ -160,7 +182,7 @@ sync_back_piece(struct sync_back *b, struct sync_back_pull *pull, const cJSON *p
     const struct sync_ignore *ig, char **cause)
 {
 	struct sync_back_piece_msg m;
-	char hex[SYNC_HASH_HEX + 1];
+	char hex[SYNC_HASH_HEX + 1], *why = NULL;
 	unsigned char *data = NULL;
 	size_t len = 0;
 	int rc = 0;
@@ -182,15 +204,21 @@ sync_back_piece(struct sync_back *b, struct sync_back_pull *pull, const cJSON *p
 			b->st->partial = 1; /* (not taken: never acknowledged) */
 			return 0;
 		}
-		if (sync_back_piece_begin(b, pull, m.path, m.version, cause) != 0)
-			return -1;
+		if (sync_back_piece_begin(b, pull, m.path, m.version, &why) != 0) {
+			sync_back_piece_fail(b, pull, m.path, why);
+			return 0;
+		}
 	}
 	if (sync_back_decode(m.data, &data, &len) != 0 ||
 	    m.offset + (long long)len > m.size ||
 	    (m.offset + (long long)len == m.size) != m.last)
 		rc = error_set(cause, "sync-pull: bad bytes for '%s'", m.path);
-	else if (sync_back_piece_write(b, pull, data, len, m.last, hex) != 0)
-		rc = error_set_errno(cause, errno, "%s/%s", b->rootpath, pull->piece_tmp);
+	else if (sync_back_piece_write(b, pull, data, len, m.last, hex) != 0) {
+		error_set_errno(&why, errno, "%s/%s", b->rootpath, m.path);
+		sync_back_piece_fail(b, pull, m.path, why);
+		free(data);
+		return 0;
+	}
 	free(data);
 	if (rc != 0) {
 		sync_back_piece_drop(pull, b->root);

@@ -348,6 +348,16 @@ sync_back_put(struct sync_back *b, const struct sync_entry *e,
 	return 0;
 }
 
+void
+sync_back_failed(struct sync_back *b, char *cause)
+{
+	if (cause == NULL)
+		cause = xstrdup("a file not written here");
+	b->st->failed++;
+	free(b->st->failed_text);
+	b->st->failed_text = cause;
+}
+
 /* Delete rel (the host deleted it) unless changed here since; 1 when
  * deleted (or gone already), else 0. */
 static int
@@ -433,8 +443,14 @@ sync_back_apply(struct sync_back *b, const cJSON *answer, const struct sync_igno
 		}
 		if (rc == 0 && !sync_back_ignored(ig, e->path, e->type == 'd')) {
 			struct sync_back_bytes by = { bytes, len, NULL };
+			char *why = NULL;
 
-			rc = sync_back_put(b, e, &by, cause);
+			/* (a local write error is this file's: the others go
+			 * on, the answer is not acknowledged, it comes again) */
+			if (sync_back_put(b, e, &by, &why) != 0) {
+				sync_back_failed(b, why);
+				b->st->partial = 1;
+			}
 		}
 		free(bytes);
 	}
@@ -451,6 +467,7 @@ sync_back_answer(const char *root, const cJSON *answer, const struct sync_ignore
 		    *big = cJSON_GetObjectItemCaseSensitive(answer, "tooLarge"),
 		    *mib = cJSON_GetObjectItemCaseSensitive(answer, "maxFileMiB");
 	struct sync_back b = { .rootpath = root, .sent = *sent, .st = st };
+	long long failed = st->failed;
 	char **drop = NULL;
 	size_t ndrop = 0;
 	int rc;
@@ -466,6 +483,8 @@ sync_back_answer(const char *root, const cJSON *answer, const struct sync_ignore
 		rc = sync_back_piece(&b, pull, piece, ig, cause);
 	else if (pull != NULL && !st->more) /* (no longer coming) */
 		sync_back_piece_drop(pull, b.root);
+	if (st->failed > failed)
+		st->more = 0; /* (tried again at the next pull, not at once) */
 	/* What was applied is in sent, even when a later entry failed; in path
 	 * order, as sync_scan_apply needs: a last piece's file comes after the
 	 * answer's other puts, whatever its path. */
@@ -548,11 +567,27 @@ sync_back_too_large_text(const struct sync_back_stats *st)
 	    st->too_large_path != NULL ? st->too_large_path : "?");
 }
 
+int
+sync_back_failed_news(const struct sync_back_stats *st, char **told)
+{
+	if (st->failed_text == NULL) {
+		free(*told);
+		*told = NULL;
+		return 0;
+	}
+	if (*told != NULL && strcmp(*told, st->failed_text) == 0)
+		return 0;
+	free(*told);
+	*told = xstrdup(st->failed_text);
+	return 1;
+}
+
 void
 sync_back_stats_clear(struct sync_back_stats *st)
 {
 	free(st->last_conflict);
 	free(st->too_large_path);
+	free(st->failed_text);
 	cJSON_Delete(st->lines);
 	memset(st, 0, sizeof *st);
 }

@@ -50,7 +50,11 @@ struct sync_back_stats {
 	cJSON *lines;		/* when set (an array): one line per change,
 				   "pulled PATH", "removed PATH", "conflict
 				   PATH: the host's version saved as FILE" */
-	int more;		/* the agent has more: ask again */
+	long long failed;	/* files not written here (a local error: told,
+				   tried again at a later pull) */
+	char *failed_text;	/* the last of them: "ROOT/PATH: ERRNO TEXT" (new) */
+	int more;		/* the agent has more: ask again (not after a
+				   file failed here: at the next pull) */
 	int partial;		/* the last answer was not applied whole (a big
 				   file's bytes not the host's): not
 				   acknowledged, its changes come again */
@@ -61,7 +65,9 @@ struct sync_back_stats {
 struct sync_back_pull {
 	char *ack;	     /* the last answer applied whole: to acknowledge */
 	char *piece_path;    /* a big file coming in pieces: its path, */
-	char *piece_version; /* the host's version of it (the agent's token), */
+	char *piece_version; /* the host's version of it (the agent's token;
+				"" when it failed here: the agent goes on
+				with the next big file), */
 	char *piece_tmp;     /* its temporary file (relative to the root), */
 	long long piece_off; /* and the bytes written there */
 };
@@ -73,9 +79,13 @@ struct sync_back_pull {
  * answer's when it was applied whole, else NULL (the agent reports it
  * again). A big file's piece is written to its temporary file
  * (".rdev-back-*"), renamed into place at the last piece when whole and
- * its hash the host's; pull says how far it got. Counts add to *st. 0, or
- * -1 with *cause (the link, or a local write: what was applied before
- * stays), or -2 with *cause when the agent has no "sync-pull" (too old:
+ * its hash the host's; pull says how far it got. A file that cannot be
+ * written here (ENOSPC, EACCES...) fails alone: counted in st->failed,
+ * its temporary file removed, the others applied; it comes again at a
+ * later pull (that answer not acknowledged; a big file goes after the
+ * other big files). Counts add to *st. 0, or -1 with *cause (the link, a
+ * malformed answer, the root not opened: what was applied before stays),
+ * or -2 with *cause when the agent has no "sync-pull" (too old:
  * asking again cannot help). */
 int sync_back(struct proto_conn *c, int id, const char *root, const char *name,
     unsigned flags, const struct sync_ignore *ig, struct sync_scan **sent,
@@ -97,6 +107,10 @@ char *sync_back_conflict_name(int dfd, const char *rel);
  * the first: "PATH: too large for two-way sync (over N MiB), left on the
  * host". New. */
 char *sync_back_too_large_text(const struct sync_back_stats *st);
+/* Is st's failed file (st->failed_text) news, not the one last told
+ * (*told: NULL or the caller's string, replaced by it; freed when the pulls
+ * had no failure: told again when it comes back)? */
+int sync_back_failed_news(const struct sync_back_stats *st, char **told);
 /* Free st's strings and array, zero it. */
 void sync_back_stats_clear(struct sync_back_stats *st);
 

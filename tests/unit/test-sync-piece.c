@@ -4,16 +4,20 @@
  * arrives whole in pieces of at most 8 MiB and reaches the index only with
  * the last piece acknowledged; a file changed between pieces starts again
  * from 0 and the new version arrives; a lost answer is sent again from
- * where the local side got to. */
+ * where the local side got to; a big file that keeps changing does not
+ * starve the big files after it; a file that cannot be written here fails
+ * alone (its temporary file removed) and comes again at a later pull. */
 #include "test.h"
 
 #include "sync-back.h"
 #include "sync-pull.h"
 #include "sync-scan.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "xmalloc.h"
 
@@ -22,12 +26,12 @@
 #define HERE DIR "/here"
 #define INDEX DIR "/index.json"
 
-/* One sync-pull of HOST with pull's state; applied to HERE unless lost.
- * The piece's offset (-1: none). */
+/* One sync-pull of HOST with pull's state; applied to HERE unless lost,
+ * counted in *st. The piece's offset (-1: none). */
 static long long
-pull_once(struct sync_back_pull *pull, struct sync_scan **sent, int lost)
+pull_st(struct sync_back_pull *pull, struct sync_scan **sent, int lost,
+    struct sync_back_stats *st)
 {
-	struct sync_back_stats st = { 0 };
 	struct sync_pull_opts o = { .pieces = 1 };
 	cJSON *have = NULL, *res = NULL;
 	const cJSON *piece, *id;
@@ -55,14 +59,23 @@ pull_once(struct sync_back_pull *pull, struct sync_scan **sent, int lost)
 		    (SYNC_BACK_MAX_BYTES / 3 + 1) * 4);
 	}
 	if (!lost) {
-		if (sync_back_answer(HERE, res, NULL, sent, pull, &st, &cause) != 0)
+		if (sync_back_answer(HERE, res, NULL, sent, pull, st, &cause) != 0)
 			TEST_FAIL("apply: %s", cause);
 		id = cJSON_GetObjectItemCaseSensitive(res, "pullId");
-		if (!st.partial && cJSON_IsString(id))
+		if (!st->partial && cJSON_IsString(id))
 			pull->ack = xstrdup(id->valuestring);
 	}
-	sync_back_stats_clear(&st);
 	cJSON_Delete(res);
+	return off;
+}
+
+static long long
+pull_once(struct sync_back_pull *pull, struct sync_scan **sent, int lost)
+{
+	struct sync_back_stats st = { 0 };
+	long long off = pull_st(pull, sent, lost, &st);
+
+	sync_back_stats_clear(&st);
 	return off;
 }
 
@@ -188,6 +201,79 @@ TEST(sent_stays_in_path_order_after_a_last_piece)
 	ASSERT_TRUE(sync_scan_find(sent, "big") != NULL);
 	for (size_t i = 1; i < sent->n; i++)
 		ASSERT_TRUE(strcmp(sent->v[i - 1].path, sent->v[i].path) < 0);
+	sync_back_pull_clear(&pull, HERE);
+	sync_scan_free(sent);
+	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
+}
+
+/* a-big's version changes before each pull (its pieces start again each
+ * time): b-big, after it, still comes whole, in a bounded number of
+ * pulls. */
+TEST(a_big_file_that_keeps_changing_does_not_starve_the_next)
+{
+	struct sync_back_pull pull = { 0 };
+	struct sync_scan *sent = xcalloc(1, sizeof *sent);
+	char cmd[128];
+	int n;
+
+	ASSERT_INT_EQ(system("rm -rf " DIR " && mkdir -p " HOST " " HERE " && "
+			     "head -c 9437184 /dev/urandom >" HOST "/a-big && "
+			     "head -c 9437184 /dev/urandom >" HOST "/b-big"),
+	    0);
+	for (n = 0; n < 4 && system("cmp -s " HOST "/b-big " HERE "/b-big") != 0; n++) {
+		snprintf(cmd, sizeof cmd, "touch -m -d @%d " HOST "/a-big", 1000000 + n);
+		ASSERT_INT_EQ(system(cmd), 0);
+		pull_once(&pull, &sent, 0);
+	}
+	ASSERT_INT_EQ(system("cmp -s " HOST "/b-big " HERE "/b-big"), 0);
+	ASSERT_INT_EQ(system("test ! -e " HERE "/a-big"), 0);
+	/* Stable now: a-big comes too. */
+	for (n = 0; n < 4 && pull.piece_path != NULL; n++)
+		pull_once(&pull, &sent, 0);
+	pull_once(&pull, &sent, 0);
+	for (n = 0; n < 4 && pull.piece_path != NULL; n++)
+		pull_once(&pull, &sent, 0);
+	ASSERT_INT_EQ(system("cmp -s " HOST "/a-big " HERE "/a-big"), 0);
+	sync_back_pull_clear(&pull, HERE);
+	sync_scan_free(sent);
+	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
+}
+
+/* Writes here fail past 1 MiB (RLIMIT_FSIZE: EFBIG, also for root, as
+ * ENOSPC would): a 2 MiB file and big's piece fail alone, named with the
+ * error, no temporary file left; the small file comes, the pulls stop (no
+ * hot loop), and both come at a later pull once writes work again. */
+TEST(a_file_not_written_here_fails_alone_and_comes_later)
+{
+	struct sync_back_pull pull = { 0 };
+	struct sync_scan *sent = xcalloc(1, sizeof *sent);
+	struct sync_back_stats st = { 0 };
+	struct rlimit was, small = { 1 << 20, 1 << 20 };
+	int n;
+
+	setup();
+	ASSERT_INT_EQ(system("head -c 2097152 /dev/urandom >" HOST "/mid"), 0);
+	signal(SIGXFSZ, SIG_IGN);
+	ASSERT_INT_EQ(getrlimit(RLIMIT_FSIZE, &was), 0);
+	small.rlim_max = was.rlim_max;
+	ASSERT_INT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
+	pull_st(&pull, &sent, 0, &st);
+	pull_st(&pull, &sent, 0, &st); /* (tried again: the same) */
+	ASSERT_INT_EQ(setrlimit(RLIMIT_FSIZE, &was), 0);
+	signal(SIGXFSZ, SIG_DFL);
+	ASSERT_INT_EQ(st.failed, 4);
+	ASSERT_TRUE(strstr(st.failed_text, HERE "/big: ") != NULL);
+	ASSERT_TRUE(strstr(st.failed_text, "File too large") != NULL);
+	ASSERT_INT_EQ(st.more, 0);
+	ASSERT_INT_EQ(system("test -e " HERE "/a && test ! -e " HERE "/mid && "
+			     "test ! -e " HERE "/big"),
+	    0);
+	ASSERT_INT_EQ(system("ls -a " HERE " | grep -q rdev-back"), 256);
+	sync_back_stats_clear(&st);
+	for (n = 0; n < 6 && system("cmp -s " HOST "/big " HERE "/big") != 0; n++)
+		pull_once(&pull, &sent, 0);
+	check_whole();
+	ASSERT_INT_EQ(system("cmp -s " HOST "/mid " HERE "/mid"), 0);
 	sync_back_pull_clear(&pull, HERE);
 	sync_scan_free(sent);
 	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
