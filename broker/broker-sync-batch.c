@@ -10,6 +10,7 @@
 #include "log.h"
 #include "proto-conn.h"
 #include "sync-back.h"
+#include "sync-back-sweep.h"
 #include "sync-delta.h"
 #include "sync-scan.h"
 
@@ -43,8 +44,14 @@ broker_sync_setup(struct broker_sync *s, char **cause)
 {
 	struct sync_ignore *ig = NULL;
 
+	long long swept;
+
 	if (sync_scan_ignore(s->path, s->flags, &ig, cause) != 0)
 		return -1;
+	/* (the sync starts or resumes here: what a killed one left) */
+	if (s->w == NULL && (swept = sync_back_sweep(s->path, ig)) > 0)
+		log_info("sync %s: %lld temporary files of a killed sync removed",
+		    s->path, swept);
 	if (s->w == NULL ? sync_watch_new(s->path, ig, &s->w, cause) != 0
 			 : sync_watch_set_ignore(s->w, ig, cause) != 0) {
 		sync_watch_free(s->w); /* (it may borrow ig) */

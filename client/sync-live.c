@@ -16,6 +16,7 @@
 #include "remote.h"
 #include "source-send.h"
 #include "sync-back.h"
+#include "sync-back-sweep.h"
 #include "sync-delta.h"
 #include "sync-pace.h"
 #include "sync-scan.h"
@@ -303,8 +304,10 @@ sync_live_run(struct remote *r, const struct source *s, struct sync_scan *state,
 	sigaction(SIGTERM, &sa, &old_term);
 	sigaction(SIGHUP, &sa, &old_hup);
 	sync_live_stop = sync_live_rescan = 0;
-	if (sync_scan_ignore(s->path, o->scan_flags, &l.ig, cause) != 0 ||
-	    sync_watch_new(s->path, l.ig, &l.w, cause) != 0)
+	if (sync_scan_ignore(s->path, o->scan_flags, &l.ig, cause) != 0)
+		goto out;
+	sync_back_sweep(s->path, l.ig); /* (what a killed sync left) */
+	if (sync_watch_new(s->path, l.ig, &l.w, cause) != 0)
 		goto out;
 	/* What changed between the upload's scan and the watch's start. */
 	if (sync_live_batch(&l, 1, cause) != 0)

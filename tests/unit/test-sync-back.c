@@ -3,9 +3,12 @@
  * follows a local symlinked folder out of the root, a delete not applied
  * stays in the sent state (so it is not undone), a folder replaced by a file
  * (and back) on the host is replaced here, a pulled symlink or folder
- * is recorded as the local scan will see it (not sent back). */
+ * is recorded as the local scan will see it (not sent back), the
+ * temporary files of a killed sync are removed when a sync starts (only
+ * those, never a symlink or a running process's). */
 #include "test.h"
 
+#include "sync-back-sweep.h"
 #include "sync-back.h"
 #include "sync-ignore.h"
 #include "sync-scan.h"
@@ -14,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "xmalloc.h"
@@ -138,6 +142,42 @@ TEST(a_crash_s_temporary_file_is_left_out_both_ways)
 	ASSERT_TRUE(sync_ignore_match(ig, SYNC_BACK_TMP "12-0", 0));
 	ASSERT_TRUE(sync_ignore_match(ig, "d/" SYNC_BACK_TMP "12-0", 0));
 	ASSERT_FALSE(sync_ignore_match(ig, "a", 0));
+	sync_ignore_free(ig);
+	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
+}
+
+TEST(a_killed_sync_s_temporary_files_are_removed_at_start)
+{
+	struct sync_ignore *ig = NULL;
+	char *cause = NULL, cmd[1024];
+	long pid;
+	pid_t dead = fork();
+
+	if (dead == 0)
+		_exit(0);
+	ASSERT_TRUE(dead > 0 && waitpid(dead, NULL, 0) == dead);
+	/* Removed: a dead PID's, in the root and in a folder. Kept: a running
+	 * process's (ours), a symlink, a folder, other names, and what is
+	 * in an ignored folder or beyond a symlinked one. */
+	snprintf(cmd, sizeof cmd,
+	    "rm -rf " DIR " && mkdir -p " WS "/d " WS "/ign " DIR "/out && cd " WS
+	    " && echo ign/ >.rdevignore && touch .rdev-back-%d-p0 d/.rdev-back-%d-3 "
+	    ".rdev-back-%ld-1 .rdev-back-%d- .rdev-back-x-1 .rdev-back-0%d-1 "
+	    "ign/.rdev-back-%d-1 ../out/.rdev-back-%d-1 && ln -s ../out lnk && "
+	    "ln -s nowhere .rdev-back-%d-9 && mkdir .rdev-back-%d-8",
+	    (int)dead, (int)dead, (long)getpid(), (int)dead, (int)dead, (int)dead,
+	    (int)dead, (int)dead, (int)dead);
+	ASSERT_INT_EQ(system(cmd), 0);
+	ASSERT_INT_EQ(sync_scan_ignore(WS, 0, &ig, &cause), 0);
+	ASSERT_INT_EQ(sync_back_sweep(WS, ig), 2);
+	ASSERT_INT_EQ(system("cd " WS " && ls -A . d ign ../out | grep -c rdev-back | "
+			     "grep -qx 8"),
+	    0);
+	snprintf(cmd, sizeof cmd, "test ! -e " WS "/d/.rdev-back-%d-3", (int)dead);
+	ASSERT_INT_EQ(system(cmd), 0);
+	ASSERT_TRUE(sync_back_sweep_name(".rdev-back-12-p0a", &pid) && pid == 12);
+	ASSERT_FALSE(sync_back_sweep_name(".rdev-back-12", &pid));
+	ASSERT_FALSE(sync_back_sweep_name("x.rdev-back-12-1", &pid));
 	sync_ignore_free(ig);
 	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
 }
