@@ -421,6 +421,8 @@ broker_sync_new(
 		return error_set(cause, "%s: not a folder", path);
 	s = xcalloc(1, sizeof *s);
 	s->ss = ss;
+	/* (the base pause until a pull's cost sets it: not due at once) */
+	s->pull_pause = ss->pull_ms;
 	s->state = BROKER_SYNC_SENDING;
 	s->done[0] = s->done[1] = -1;
 	s->job.connect_fd = -1;
