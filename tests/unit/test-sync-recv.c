@@ -32,6 +32,29 @@
 
 #define DIR "rdev-test-recv"
 
+/* Open a sync of manifest m (JSON text) on DIR/ws: *want (new, for
+ * recv_close), *r and *need. */
+static void
+recv_open(const char *m, struct sync_scan **want, struct sync_recv **r, cJSON **need)
+{
+	cJSON *mj = cJSON_Parse(m);
+	char *cause = NULL;
+
+	*want = NULL;
+	if (mj == NULL || sync_scan_from_manifest(mj, want, &cause) != 0 ||
+	    sync_recv_open(DIR "/ws", DIR "/index.json", *want, r, need, &cause) != 0)
+		TEST_FAIL("open: %s", cause);
+	cJSON_Delete(mj);
+}
+
+static void
+recv_close(struct sync_scan *want, struct sync_recv *r, cJSON *need)
+{
+	cJSON_Delete(need);
+	sync_recv_free(r);
+	sync_scan_free(want);
+}
+
 /* Run one sync of manifest (JSON text) with the files named in send (their
  * content is their name), batch del (NULL: a whole sync); keep: two-way
  * (sync_recv_keep_host_changes). */
@@ -42,13 +65,10 @@ sync_once_keep(
 	struct sync_scan *want = NULL;
 	struct sync_recv *r = NULL;
 	struct buf *tar = buf_new();
-	cJSON *m = cJSON_Parse(manifest), *need = NULL, *res = NULL;
+	cJSON *need = NULL, *res = NULL;
 	char *cause = NULL;
 
-	if (sync_scan_from_manifest(m, &want, &cause) != 0)
-		TEST_FAIL("manifest: %s", cause);
-	if (sync_recv_open(DIR "/ws", DIR "/index.json", want, &r, &need, &cause) != 0)
-		TEST_FAIL("open: %s", cause);
+	recv_open(manifest, &want, &r, &need);
 	if (del != NULL) {
 		size_t n = 0;
 		char **d;
@@ -73,11 +93,8 @@ sync_once_keep(
 	if (sync_recv_feed(r, buf_data(tar), buf_len(tar), &cause) != 0 ||
 	    sync_recv_finish(r, &res, &cause) != 0)
 		TEST_FAIL("stream: %s", cause);
-	sync_recv_free(r);
-	sync_scan_free(want);
+	recv_close(want, r, need);
 	buf_free(tar);
-	cJSON_Delete(m);
-	cJSON_Delete(need);
 	cJSON_Delete(res);
 }
 
@@ -365,7 +382,7 @@ sync_delta(const char *m, const unsigned char *new, size_t n, const char *change
 	struct sync_scan *want = NULL;
 	struct sync_recv *r = NULL;
 	struct buf *tar = buf_new(), *body = buf_new();
-	cJSON *mj = cJSON_Parse(m), *need = NULL, *res = NULL, *blocks;
+	cJSON *need = NULL, *res = NULL, *blocks;
 	const char *b64;
 	unsigned char *hashes, h[SYNC_BLOCKS_HASH];
 	struct sync_blocks_delta d = { SYNC_BLOCKS_SIZE, n, { 0 } };
@@ -374,9 +391,7 @@ sync_delta(const char *m, const unsigned char *new, size_t n, const char *change
 	char *cause = NULL, *pax;
 	long j;
 
-	if (sync_scan_from_manifest(mj, &want, &cause) != 0 ||
-	    sync_recv_open(DIR "/ws", DIR "/index.json", want, &r, &need, &cause) != 0)
-		TEST_FAIL("open: %s", cause);
+	recv_open(m, &want, &r, &need);
 	blocks = sync_recv_blocks(r, SIZE_MAX);
 	ASSERT_INT_EQ(cJSON_GetArraySize(blocks), 1);
 	b64 = cJSON_GetStringValue(
@@ -410,14 +425,11 @@ sync_delta(const char *m, const unsigned char *new, size_t n, const char *change
 	    sync_recv_finish(r, &res, &cause) != 0)
 		TEST_FAIL("stream: %s", cause);
 	cJSON_AddNumberToObject(res, "bodyBytes", (double)buf_len(body));
-	sync_recv_free(r);
-	sync_scan_free(want);
+	recv_close(want, r, need);
 	free(pax);
 	free(hashes);
 	buf_free(tar);
 	buf_free(body);
-	cJSON_Delete(mj);
-	cJSON_Delete(need);
 	cJSON_Delete(blocks);
 	return res;
 }
@@ -484,28 +496,22 @@ TEST(the_blocks_offered_fit_the_room_given)
 	       nwant[] = { 0, 1, 1, 2 };
 	struct sync_scan *want = NULL;
 	struct sync_recv *r = NULL;
-	cJSON *mj = cJSON_Parse(m), *need = NULL, *blocks;
-	char *cause = NULL, *text;
+	cJSON *need = NULL, *blocks;
+	char *text;
 
 	ASSERT_INT_EQ(system("rm -rf " DIR " && mkdir -p " DIR "/ws"), 0);
 	write_pattern(DIR "/ws/a", n, 7, NULL);
 	write_pattern(DIR "/ws/b", n, 8, NULL);
-	ASSERT_INT_EQ(sync_scan_from_manifest(mj, &want, &cause), 0);
 	for (size_t i = 0; i < sizeof room / sizeof room[0]; i++) {
-		if (sync_recv_open(
-			DIR "/ws", DIR "/index.json", want, &r, &need, &cause) != 0)
-			TEST_FAIL("open: %s", cause);
+		recv_open(m, &want, &r, &need);
 		blocks = sync_recv_blocks(r, room[i]);
 		ASSERT_INT_EQ(cJSON_GetArraySize(blocks), (long long)nwant[i]);
 		text = cJSON_PrintUnformatted(blocks);
 		ASSERT_TRUE(strlen(text) <= room[i]);
 		free(text);
 		cJSON_Delete(blocks);
-		cJSON_Delete(need);
-		sync_recv_free(r);
+		recv_close(want, r, need);
 	}
-	sync_scan_free(want);
-	cJSON_Delete(mj);
 	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
 }
 
@@ -518,15 +524,13 @@ TEST(blocks_are_not_offered_of_what_is_not_a_regular_file)
 			"420,1]]";
 	struct sync_scan *want = NULL;
 	struct sync_recv *r = NULL;
-	cJSON *mj = cJSON_Parse(m), *need = NULL, *blocks;
-	char *cause = NULL, ev[4096];
+	cJSON *need = NULL, *blocks;
+	char ev[4096];
 	int in, wd;
 
 	ASSERT_INT_EQ(
 	    system("rm -rf " DIR " && mkdir -p " DIR "/ws && mkfifo " DIR "/ws/a"), 0);
-	ASSERT_INT_EQ(sync_scan_from_manifest(mj, &want, &cause), 0);
-	if (sync_recv_open(DIR "/ws", DIR "/index.json", want, &r, &need, &cause) != 0)
-		TEST_FAIL("open: %s", cause);
+	recv_open(m, &want, &r, &need);
 	in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	ASSERT_TRUE(in >= 0);
 	wd = inotify_add_watch(in, DIR "/ws/a", IN_OPEN);
@@ -536,9 +540,6 @@ TEST(blocks_are_not_offered_of_what_is_not_a_regular_file)
 	ASSERT_INT_EQ((long long)read(in, ev, sizeof ev), -1);
 	close(in);
 	cJSON_Delete(blocks);
-	cJSON_Delete(need);
-	sync_recv_free(r);
-	sync_scan_free(want);
-	cJSON_Delete(mj);
+	recv_close(want, r, need);
 	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
 }
