@@ -251,8 +251,11 @@ TEST(a_file_not_written_here_fails_alone_and_comes_later)
 	struct rlimit was, small = { 1 << 20, 1 << 20 };
 	int n;
 
-	setup();
-	ASSERT_INT_EQ(system("head -c 2097152 /dev/urandom >" HOST "/mid"), 0);
+	ASSERT_INT_EQ(system("rm -rf " DIR " && mkdir -p " HOST " " HERE " && "
+			     "head -c 9437184 /dev/urandom >" HOST "/big && "
+			     "head -c 2097152 /dev/urandom >" HOST "/mid && "
+			     "echo s >" HOST "/a"),
+	    0);
 	signal(SIGXFSZ, SIG_IGN);
 	ASSERT_INT_EQ(getrlimit(RLIMIT_FSIZE, &was), 0);
 	small.rlim_max = was.rlim_max;
