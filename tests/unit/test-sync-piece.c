@@ -79,13 +79,28 @@ pull_once(struct sync_back_pull *pull, struct sync_scan **sent, int lost)
 	return off;
 }
 
+/* Empty HOST and HERE, then make (a shell command) run. */
+static void
+setup_with(const char *make)
+{
+	char *cmd = xasprintf("rm -rf " DIR " && mkdir -p " HOST " " HERE " && %s", make);
+
+	ASSERT_INT_EQ(system(cmd), 0);
+	free(cmd);
+}
+
 static void
 setup(void)
 {
-	ASSERT_INT_EQ(system("rm -rf " DIR " && mkdir -p " HOST " " HERE " && "
-			     "head -c 20971520 /dev/urandom >" HOST "/big && "
-			     "echo s >" HOST "/a"),
-	    0);
+	setup_with("head -c 20971520 /dev/urandom >" HOST "/big && echo s >" HOST "/a");
+}
+
+/* Pull (at most most times) until no big file is coming. */
+static void
+pull_until_whole(struct sync_back_pull *pull, struct sync_scan **sent, int most)
+{
+	for (int n = 0; n < most && pull->piece_path != NULL; n++)
+		pull_once(pull, sent, 0);
 }
 
 /* No temporary file left here, and HERE/big is HOST/big's bytes. */
@@ -124,7 +139,6 @@ TEST(a_file_changed_between_pieces_starts_again)
 {
 	struct sync_back_pull pull = { 0 };
 	struct sync_scan *sent = xcalloc(1, sizeof *sent);
-	int n = 0;
 
 	setup();
 	ASSERT_INT_EQ(pull_once(&pull, &sent, 0), 0);
@@ -135,8 +149,7 @@ TEST(a_file_changed_between_pieces_starts_again)
 	    0);
 	ASSERT_INT_EQ(pull_once(&pull, &sent, 0), 0); /* (from the start) */
 	ASSERT_INT_EQ(system("ls -a " HERE " | grep -c rdev-back | grep -qx 1"), 0);
-	while (pull.piece_path != NULL && n++ < 5)
-		pull_once(&pull, &sent, 0);
+	pull_until_whole(&pull, &sent, 5);
 	check_whole();
 	ASSERT_INT_EQ(pull_once(&pull, &sent, 0), -1);
 	sync_back_pull_clear(&pull, HERE);
@@ -216,10 +229,8 @@ TEST(a_big_file_that_keeps_changing_does_not_starve_the_next)
 	char cmd[128];
 	int n;
 
-	ASSERT_INT_EQ(system("rm -rf " DIR " && mkdir -p " HOST " " HERE " && "
-			     "head -c 9437184 /dev/urandom >" HOST "/a-big && "
-			     "head -c 9437184 /dev/urandom >" HOST "/b-big"),
-	    0);
+	setup_with("head -c 9437184 /dev/urandom >" HOST "/a-big && "
+		   "head -c 9437184 /dev/urandom >" HOST "/b-big");
 	for (n = 0; n < 4 && system("cmp -s " HOST "/b-big " HERE "/b-big") != 0; n++) {
 		snprintf(cmd, sizeof cmd, "touch -m -d @%d " HOST "/a-big", 1000000 + n);
 		ASSERT_INT_EQ(system(cmd), 0);
@@ -228,11 +239,9 @@ TEST(a_big_file_that_keeps_changing_does_not_starve_the_next)
 	ASSERT_INT_EQ(system("cmp -s " HOST "/b-big " HERE "/b-big"), 0);
 	ASSERT_INT_EQ(system("test ! -e " HERE "/a-big"), 0);
 	/* Stable now: a-big comes too. */
-	for (n = 0; n < 4 && pull.piece_path != NULL; n++)
-		pull_once(&pull, &sent, 0);
+	pull_until_whole(&pull, &sent, 4);
 	pull_once(&pull, &sent, 0);
-	for (n = 0; n < 4 && pull.piece_path != NULL; n++)
-		pull_once(&pull, &sent, 0);
+	pull_until_whole(&pull, &sent, 4);
 	ASSERT_INT_EQ(system("cmp -s " HOST "/a-big " HERE "/a-big"), 0);
 	sync_back_pull_clear(&pull, HERE);
 	sync_scan_free(sent);
@@ -249,13 +258,9 @@ TEST(a_file_not_written_here_fails_alone_and_comes_later)
 	struct sync_scan *sent = xcalloc(1, sizeof *sent);
 	struct sync_back_stats st = { 0 };
 	struct rlimit was, small = { 1 << 20, 1 << 20 };
-	int n;
 
-	ASSERT_INT_EQ(system("rm -rf " DIR " && mkdir -p " HOST " " HERE " && "
-			     "head -c 9437184 /dev/urandom >" HOST "/big && "
-			     "head -c 2097152 /dev/urandom >" HOST "/mid && "
-			     "echo s >" HOST "/a"),
-	    0);
+	setup_with("head -c 9437184 /dev/urandom >" HOST "/big && "
+		   "head -c 2097152 /dev/urandom >" HOST "/mid && echo s >" HOST "/a");
 	signal(SIGXFSZ, SIG_IGN);
 	ASSERT_INT_EQ(getrlimit(RLIMIT_FSIZE, &was), 0);
 	small.rlim_max = was.rlim_max;
@@ -273,8 +278,7 @@ TEST(a_file_not_written_here_fails_alone_and_comes_later)
 	    0);
 	ASSERT_INT_EQ(system("ls -a " HERE " | grep -q rdev-back"), 256);
 	sync_back_stats_clear(&st);
-	for (n = 0; n < 6 && system("cmp -s " HOST "/big " HERE "/big") != 0; n++)
-		pull_once(&pull, &sent, 0);
+	pull_until_whole(&pull, &sent, 6);
 	check_whole();
 	ASSERT_INT_EQ(system("cmp -s " HOST "/mid " HERE "/mid"), 0);
 	sync_back_pull_clear(&pull, HERE);
