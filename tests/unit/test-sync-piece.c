@@ -95,6 +95,15 @@ setup(void)
 	setup_with("head -c 20971520 /dev/urandom >" HOST "/big && echo s >" HOST "/a");
 }
 
+/* A test's end: pull's and sent's memory and the folders freed. */
+static void
+finish(struct sync_back_pull *pull, struct sync_scan *sent)
+{
+	sync_back_pull_clear(pull, HERE);
+	sync_scan_free(sent);
+	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
+}
+
 /* Pull (at most most times) until no big file is coming. */
 static void
 pull_until_whole(struct sync_back_pull *pull, struct sync_scan **sent, int most)
@@ -130,9 +139,7 @@ TEST(a_big_file_comes_in_pieces_and_is_indexed_at_the_last)
 	/* The last answer acknowledged: nothing more (indexed). */
 	ASSERT_INT_EQ(pull_once(&pull, &sent, 0), -1);
 	ASSERT_INT_EQ(pull_once(&pull, &sent, 0), -1);
-	sync_back_pull_clear(&pull, HERE);
-	sync_scan_free(sent);
-	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
+	finish(&pull, sent);
 }
 
 TEST(a_file_changed_between_pieces_starts_again)
@@ -152,9 +159,7 @@ TEST(a_file_changed_between_pieces_starts_again)
 	pull_until_whole(&pull, &sent, 5);
 	check_whole();
 	ASSERT_INT_EQ(pull_once(&pull, &sent, 0), -1);
-	sync_back_pull_clear(&pull, HERE);
-	sync_scan_free(sent);
-	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
+	finish(&pull, sent);
 }
 
 TEST(a_lost_answer_is_sent_again_from_where_it_got)
@@ -175,9 +180,7 @@ TEST(a_lost_answer_is_sent_again_from_where_it_got)
 	ASSERT_INT_EQ(pull_once(&pull, &sent, 0), off);
 	check_whole();
 	ASSERT_INT_EQ(pull_once(&pull, &sent, 0), -1);
-	sync_back_pull_clear(&pull, HERE);
-	sync_scan_free(sent);
-	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
+	finish(&pull, sent);
 }
 
 TEST(without_pieces_a_big_file_stays_on_the_host)
@@ -214,9 +217,7 @@ TEST(sent_stays_in_path_order_after_a_last_piece)
 	ASSERT_TRUE(sync_scan_find(sent, "big") != NULL);
 	for (size_t i = 1; i < sent->n; i++)
 		ASSERT_TRUE(strcmp(sent->v[i - 1].path, sent->v[i].path) < 0);
-	sync_back_pull_clear(&pull, HERE);
-	sync_scan_free(sent);
-	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
+	finish(&pull, sent);
 }
 
 /* a-big's version changes before each pull (its pieces start again each
@@ -243,9 +244,7 @@ TEST(a_big_file_that_keeps_changing_does_not_starve_the_next)
 	pull_once(&pull, &sent, 0);
 	pull_until_whole(&pull, &sent, 4);
 	ASSERT_INT_EQ(system("cmp -s " HOST "/a-big " HERE "/a-big"), 0);
-	sync_back_pull_clear(&pull, HERE);
-	sync_scan_free(sent);
-	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
+	finish(&pull, sent);
 }
 
 /* Writes here fail past 1 MiB (RLIMIT_FSIZE: EFBIG, also for root, as
@@ -281,7 +280,5 @@ TEST(a_file_not_written_here_fails_alone_and_comes_later)
 	pull_until_whole(&pull, &sent, 6);
 	check_whole();
 	ASSERT_INT_EQ(system("cmp -s " HOST "/mid " HERE "/mid"), 0);
-	sync_back_pull_clear(&pull, HERE);
-	sync_scan_free(sent);
-	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
+	finish(&pull, sent);
 }
