@@ -76,7 +76,7 @@ eventually "... and the touched file's edit" has src/main.c v3
 check_eq "... counted as one change on the host replaced (a touch is none)" \
 	"$(sync_json | jq -r '"\(.hostChanged) \(.lastHostChanged)"')" "1 src/host.c"
 check "... and printed by rdev status" sh -c \
-	"'$RDEV_BIN_DIR/rdev' status '$name:' '$app' | grep -q '^  replaced  1 files changed on the host (the last: src/host.c)'"
+	"'$RDEV_BIN_DIR/rdev' status '$name:' '$app' | grep -q '^  replaced  1 file changed on the host (the last: src/host.c)'"
 
 # The broker is killed: edits made meanwhile arrive once a new broker (here
 # started by the next command) has resumed the sync.
