@@ -3,7 +3,8 @@
 # container writes in the workspace comes back to the local folder (a file
 # made, changed, deleted; a 20 MiB one, in pieces; ignored paths stay on the
 # host) and is not sent
-# back; local edits still go out; a file changed on both sides keeps the
+# back; local edits still go out; a killed sync's temporary file is removed
+# at the start, never sent; a file changed on both sides keeps the
 # local version on both sides and the host's is saved locally as
 # NAME.rdev-conflict-YYYYMMDDTHHMMSSZ, counted in status. The conflict is
 # made deterministic by editing both sides while no broker runs: the broker
@@ -22,6 +23,11 @@ JSON
 echo 'build/' >"$app/.rdevignore"
 echo one >"$app/f.txt"
 echo bye >"$app/gone.txt"
+# A killed sync's leftover (the PID of a process gone): removed when the
+# sync starts, never sent.
+sh -c 'exit 0' & dead=$!
+wait "$dead"
+head -c 4096 /dev/zero >"$app/.rdev-back-$dead-p1"
 
 rig_sync_up "$app" --sync --two-way
 has() { [ "$(in_ctr cat "$1" 2>/dev/null)" = "$2" ]; }
@@ -32,6 +38,9 @@ rdev exec "$name:" "$app" -- sh -c 'mkdir -p build gen && echo o >build/out.o &&
 	head -c 20971520 /dev/urandom >gen/big.bin' ||
 	fail "rdev exec"
 EVENTUALLY_SECONDS=10 eventually "a file made in the container appears locally" here gen/gen.txt x
+leftover_gone() { [ ! -e "$app/.rdev-back-$dead-p1" ]; }
+EVENTUALLY_SECONDS=5 eventually "a killed sync's temporary file is removed when the sync starts" leftover_gone
+check "... and was never sent" in_ctr sh -c "! ls -a | grep -q rdev-back"
 big_sum=$(in_ctr sha256sum gen/big.bin | cut -d' ' -f1)
 big_here() { [ "$(sha256sum "$app/gen/big.bin" 2>/dev/null | cut -d' ' -f1)" = "$big_sum" ]; }
 EVENTUALLY_SECONDS=15 eventually "a 20 MiB file made in the container arrives byte-exact (in pieces)" big_here
