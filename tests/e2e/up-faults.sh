@@ -30,6 +30,8 @@ cleanup_all() {
 }
 trap 'cleanup_all; rig_test_cleanup' EXIT
 
+# pc_shell_gone CID: no process in the container runs the postCreateCommand.
+pc_shell_gone() { ! docker exec "$1" ps -o args | grep pc.success >/dev/null; }
 # kill_during_postcreate SIGNAL: start up, wait until postCreateCommand runs,
 # deliver SIGNAL to the agent, then check that the next up repairs it.
 kill_during_postcreate() {
@@ -49,7 +51,10 @@ kill_during_postcreate() {
 	local rc=$?
 	set -e
 	check "SIG$sig: the interrupted up did not report success" test "$rc" -ne 0
-	sleep 4 # longer than the command would have needed
+	# Until its shell, the one that would write pc.success, is gone (were it
+	# not stopped, that is within its 3 s, success written).
+	EVENTUALLY_SECONDS=10 eventually "SIG$sig: the postCreateCommand's shell is gone" \
+		pc_shell_gone "$cid"
 	check "SIG$sig: the half-run postCreateCommand was stopped with its agent" \
 		sh -c "! docker exec '$cid' test -e /tmp/pc.success"
 	out=$(rdev_agent up "$ws" 2>"$TEST_TMP/up-$sig.err") || { cat "$TEST_TMP/up-$sig.err"; fail "SIG$sig: second up failed"; }
