@@ -571,9 +571,28 @@ relay_endpoint_clear(struct relay_endpoint *ep)
 	sodium_memzero(ep, sizeof *ep);
 }
 
+/* Is the running container (inspected, id cid) the one known names, at the
+ * same address? (A restart may give it another.) */
+static int
+relay_install_unchanged(
+    const cJSON *container, const char *cid, const struct relay_known *known)
+{
+	char *address;
+	int same;
+
+	if (known->container_id == NULL || known->address == NULL ||
+	    strcmp(cid, known->container_id) != 0)
+		return 0;
+	address = relay_container_address(container, NULL);
+	same = address != NULL && strcmp(address, known->address) == 0;
+	free(address);
+	return same;
+}
+
 int
 relay_install_ensure(const char *up_cmd, const char *folder, const char *config_file,
-    const cJSON *id_labels, const char *service, cJSON **result, char **cause)
+    const cJSON *id_labels, const char *service, const struct relay_known *known,
+    cJSON **result, char **cause)
 {
 	struct workspace ws;
 	struct docker *d = docker_new(NULL);
@@ -599,6 +618,13 @@ relay_install_ensure(const char *up_cmd, const char *folder, const char *config_
 	}
 	if (service != NULL) {
 		rc = relay_service(d, &ws, folder, service, result, cause);
+		goto out;
+	}
+	if (known != NULL && relay_install_unchanged(ws.container, cid, known)) {
+		*result = cJSON_CreateObject();
+		cJSON_AddStringToObject(*result, "containerId", cid);
+		cJSON_AddBoolToObject(*result, "unchanged", 1);
+		rc = 0;
 		goto out;
 	}
 	if (relay_install_endpoint(d, ws.container, 0, &ep, cause) != 0)

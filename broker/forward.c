@@ -84,6 +84,10 @@ forward_relay_request(const struct forward *fw)
 
 	cJSON_AddStringToObject(req, "op", "relay");
 	forward_add_workspace(req, fw);
+	if (fw->have_target && fw->service == NULL && fw->container_id != NULL) {
+		cJSON_AddStringToObject(req, "containerId", fw->container_id);
+		cJSON_AddStringToObject(req, "address", fw->address);
+	}
 	return req;
 }
 
@@ -257,20 +261,57 @@ forward_take_target(struct forward *fw, const cJSON *res)
 	char *address;
 	int port;
 
+	cid = cJSON_GetObjectItemCaseSensitive(res, "containerId");
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(res, "unchanged"))) {
+		/* (asked with a target that a failed connection may have
+		 * dropped meanwhile: then it confirms nothing) */
+		if (!fw->have_target || fw->container_id == NULL ||
+		    !cJSON_IsString(cid) ||
+		    strcmp(cid->valuestring, fw->container_id) != 0)
+			return -1;
+		fw->checked_ms = clock_now_ms();
+		return 0;
+	}
 	if (forward_relay_parse(res, fw->service != NULL, &address, &port, token) != 0)
 		return -1;
+	if (fw->container_id != NULL && cJSON_IsString(cid) &&
+	    strcmp(cid->valuestring, fw->container_id) != 0)
+		log_info("forward %d of %s: the container is now %.12s (was %.12s)",
+		    fw->port, fw->workspace, cid->valuestring, fw->container_id);
 	free(fw->address);
 	fw->address = address;
 	free(fw->container_id);
-	cid = cJSON_GetObjectItemCaseSensitive(res, "containerId");
 	fw->container_id = cJSON_IsString(cid) ? xstrdup(cid->valuestring) : NULL;
 	memcpy(fw->token, token, sizeof token);
 	sodium_memzero(token, sizeof token);
 	fw->target_port = fw->service == NULL ? port : fw->port;
 	fw->have_target = 1;
-	fw->target_ms = clock_now_ms();
+	fw->checked_ms = clock_now_ms();
 	fw->direct_retry_ms = 0;
 	return 0;
+}
+
+/* A target is the container it was asked for, and may have stopped being
+ * the workspace's (`rdev up --recreate`, `down` + `up`, `docker rm`): its
+ * address then leads nowhere, or to another container that got that
+ * address, and the wrong one answers. A connection that fails asks again
+ * (have_target 0), which mends the first case only; the second needs the
+ * agent's word. Asking before every connection would be exact, but costs
+ * each one an agent call (a channel open and a Docker lookup: 2 round
+ * trips to the host, about the whole setup time of a forwarded connection
+ * on a LAN); so the agent is asked when the target is older than
+ * FORWARD_TARGET_CHECK_MS, and only to confirm the container's id and
+ * address (the relay is left alone), the connections of that moment
+ * waiting for the one answer. A recreate takes seconds (remove, create,
+ * start, lifecycle), so a target used across it was asked for before it
+ * began: a connection later than the check interval after the old
+ * container went reaches the new one; a burst (a page's connections) pays
+ * one check. */
+int
+forward_target_fresh(const struct forward *fw)
+{
+	return fw->have_target &&
+	    clock_now_ms() - fw->checked_ms < FORWARD_TARGET_CHECK_MS;
 }
 
 size_t

@@ -36,6 +36,9 @@
 #define FORWARD_DIRECT_RETRY_MS 5000
 /* The most a forwarded connection holds per direction. */
 #define FORWARD_CONN_BUFFER (256u << 10)
+/* A target older than this is checked before a connection uses it
+ * (forward_target_fresh). */
+#define FORWARD_TARGET_CHECK_MS 1000
 
 struct forward {
 	char *workspace, *config;
@@ -48,9 +51,11 @@ struct forward {
 	char *label;
 	char *auto_action; /* auto-forwarded: its onAutoForward, else NULL */
 	int fd4, fd6;	   /* listeners; -1: none */
-	/* Where to connect (from the agent's relay op); redone when stale. */
+	/* Where to connect (from the agent's relay op), for the container
+	 * container_id: checked when stale (forward_target_fresh), asked for
+	 * again (have_target 0) when a connection to it fails. */
 	int have_target;
-	long long target_ms; /* when it was asked for (clock_now_ms) */
+	long long checked_ms; /* when it was asked for or confirmed (clock_now_ms) */
 	char *address;
 	char *container_id; /* the relay answer's (the service's container for one) */
 	int target_port;    /* the relay's port, or the service port */
@@ -80,7 +85,10 @@ void forward_take_request_fields(struct forward *fw, const cJSON *from);
  * from its watch's relay). */
 void forward_take_fields_of(struct forward *fw, const struct forward *from);
 /* The agent's "relay" request for fw: {"op":"relay","workspace","config",
- * "idLabels","service"}. New object. */
+ * "idLabels","service"}, and when fw has a target of the dev container,
+ * its "containerId" and "address": then the agent answers only
+ * {"containerId","unchanged":true} while they are still the workspace's
+ * (a check, without the relay's). New object. */
 cJSON *forward_relay_request(const struct forward *fw);
 /* Fill fw for ws (config may be NULL) with no listeners and no target. */
 void forward_init(struct forward *fw, const char *ws, const char *config);
@@ -107,8 +115,12 @@ cJSON *forward_saved_json(const struct forward *fw);
 int forward_relay_parse(const cJSON *res, int service, char **address, int *port,
     unsigned char token[FORWARD_RELAY_TOKEN_LEN]);
 /* Take the relay answer res as fw's target (and its "containerId", when
- * there). 0, or -1 (fw unchanged). */
+ * there), or as the confirmation of fw's target ("unchanged"). 0, or -1
+ * (fw unchanged). */
 int forward_take_target(struct forward *fw, const cJSON *res);
+/* May fw's next connection go to its target without asking the agent
+ * first (forward_relay_request)? */
+int forward_target_fresh(const struct forward *fw);
 /* The relay's header for command cmd ('C' with port, 'L', 'X') into out;
  * its length. */
 size_t forward_relay_header(const unsigned char token[FORWARD_RELAY_TOKEN_LEN], char cmd,

@@ -123,16 +123,16 @@ host_open_nowait(struct host_session *h, struct host_link *l)
 }
 
 /* Send the open of a channel for l: to the container address itself
- * (direct) or to the relay / the service; or when f has no target, wait for
- * it (the agent is asked, once for all of f's connections). 0, or -1 when
- * the open cannot be sent. */
+ * (direct) or to the relay / the service; or when f has no target, or one
+ * to check (forward_target_fresh), wait for the agent's answer (asked once
+ * for all of f's connections). 0, or -1 when the open cannot be sent. */
 static int
 host_forward_open_start(struct host_session *h, struct host_link *l, int direct)
 {
 	struct host_forward *f = l->fwd;
 	ssh_channel ch;
 
-	if (!f->fw.have_target) {
+	if (!forward_target_fresh(&f->fw)) {
 		/* host_forward_resolved goes on */
 		host_link_set_state(l, HOST_LINK_RESOLVING);
 		host_forward_resolve_start(h, f);
@@ -383,13 +383,14 @@ host_forward_add(struct host_session *h, struct host_job *j)
 	struct host_forward *f;
 
 	forward_request_make(j->req, host_forward_make_fn, h, done, errors);
-	/* Start the relay now, so that a problem shows in `up`'s output and the
-	 * first connection does not wait for it; the answer waits for that
-	 * (parked), the host's other links do not. Offline (reconnecting): at
-	 * the first connection. */
+	/* Start the relay now (or check the target: `up` may have made a new
+	 * container), so that a problem shows in `up`'s output and the first
+	 * connection does not wait for it; the answer waits for that (parked),
+	 * the host's other links do not. Offline (reconnecting): at the first
+	 * connection. */
 	LIST_FOREACH(f, &h->forwards, entry) {
-		if (h->ev != NULL && !f->fw.have_target && !f->fw.gone && ws != NULL &&
-		    strcmp(f->fw.workspace, ws) == 0)
+		if (h->ev != NULL && !forward_target_fresh(&f->fw) && !f->fw.gone &&
+		    ws != NULL && strcmp(f->fw.workspace, ws) == 0)
 			host_forward_resolve_start(h, f);
 	}
 	if (ws != NULL &&

@@ -192,10 +192,11 @@ local_host_forward(struct local_host *lh, int fd, int id, const cJSON *req)
 	if (ws != NULL && cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(req, "auto")))
 		local_auto_add(lh, ws, json_get_string(req, "config"),
 		    cJSON_GetObjectItemCaseSensitive(req, "auto"), req);
-	/* The relay is started now, so that a problem shows in `up`'s output
-	 * and the first connection does not wait for it. */
+	/* The relay is started now (or the target checked: `up` may have made
+	 * a new container), so that a problem shows in `up`'s output and the
+	 * first connection does not wait for it. */
 	LIST_FOREACH(f, &lh->forwards, entry) {
-		if (ws != NULL && !f->fw.have_target && !f->fw.gone &&
+		if (ws != NULL && !forward_target_fresh(&f->fw) && !f->fw.gone &&
 		    strcmp(f->fw.workspace, ws) == 0)
 			local_forward_resolve(f);
 	}

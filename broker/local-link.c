@@ -304,8 +304,9 @@ local_link_addr(const char *address, int port, struct sockaddr_storage *ss, int 
 }
 
 /* Connect l the way its forward's connections go now: direct when due,
- * else the relay (or the service); without a target, wait for it (the
- * agent is asked, once for all of the forward's connections). */
+ * else the relay (or the service); without a target, or with one to check
+ * (forward_target_fresh), wait for the agent's answer (asked once for all
+ * of the forward's connections). */
 static void
 local_link_connect(struct local_link *l)
 {
@@ -314,7 +315,7 @@ local_link_connect(struct local_link *l)
 	struct sockaddr_storage ss;
 	int len, port;
 
-	if (!fw->have_target) {
+	if (!forward_target_fresh(fw)) {
 		local_link_set_state(l, LOCAL_LINK_RESOLVING);
 		local_forward_resolve(l->f);
 		return;
