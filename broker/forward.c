@@ -263,8 +263,11 @@ forward_take_target(struct forward *fw, const cJSON *res)
 
 	cid = cJSON_GetObjectItemCaseSensitive(res, "containerId");
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(res, "unchanged"))) {
-		/* (asked with a target that a failed connection may have
-		 * dropped meanwhile: then it confirms nothing) */
+		/* A connection refused while the check was in flight dropped
+		 * the target (its relay is gone): the answer confirms nothing,
+		 * and the caller asks again in full. */
+		if (!fw->have_target && fw->container_id != NULL)
+			return FORWARD_TARGET_DROPPED;
 		if (!fw->have_target || fw->container_id == NULL ||
 		    !cJSON_IsString(cid) ||
 		    strcmp(cid->valuestring, fw->container_id) != 0)

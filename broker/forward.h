@@ -115,8 +115,11 @@ cJSON *forward_saved_json(const struct forward *fw);
 int forward_relay_parse(const cJSON *res, int service, char **address, int *port,
     unsigned char token[FORWARD_RELAY_TOKEN_LEN]);
 /* Take the relay answer res as fw's target (and its "containerId", when
- * there), or as the confirmation of fw's target ("unchanged"). 0, or -1
- * (fw unchanged). */
+ * there), or as the confirmation of fw's target ("unchanged"). 0,
+ * FORWARD_TARGET_DROPPED ("unchanged" for a target dropped while the check
+ * was in flight: ask again in full, have_target being 0), or -1 (fw
+ * unchanged). */
+#define FORWARD_TARGET_DROPPED 1
 int forward_take_target(struct forward *fw, const cJSON *res);
 /* May fw's next connection go to its target without asking the agent
  * first (forward_relay_request)? */

@@ -19,15 +19,18 @@
 #include "log.h"
 #include "xmalloc.h"
 
-/* Take the agent's relay answer for f. 0, or -1 with *cause. */
+/* Take the agent's relay answer for f. 0, FORWARD_TARGET_DROPPED, or -1
+ * with *cause. */
 static int
 host_forward_take_target(
     struct host_session *h, struct host_forward *f, const cJSON *res, char **cause)
 {
-	if (forward_take_target(&f->fw, res) != 0)
+	int rc = forward_take_target(&f->fw, res);
+
+	if (rc < 0)
 		return error_set(
 		    cause, "%s: the agent's relay answer is incomplete", h->label);
-	return 0;
+	return rc;
 }
 
 /* The agent's answer to f's relay request (host_call_done_fn). */
@@ -42,8 +45,12 @@ host_forward_resolved(
 	f->resolving = NULL;
 	if (error != NULL)
 		cause = xstrdup(error);
-	else
-		host_forward_take_target(h, f, result, &cause);
+	else if (host_forward_take_target(h, f, result, &cause) ==
+	    FORWARD_TARGET_DROPPED) {
+		/* the links wait for the full answer */
+		host_forward_resolve_start(h, f);
+		return;
+	}
 	if (cause != NULL) {
 		if (f->fw.fd4 >= 0 || f->fw.fd6 >= 0)
 			log_warn("forward %d: %s", f->fw.local_port, cause);

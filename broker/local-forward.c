@@ -146,11 +146,16 @@ local_forward_resolved(void *arg, const cJSON *result, const char *error)
 	struct local_host *lh = f->lh;
 	struct local_link *l, *next;
 	char *cause = NULL;
+	int rc;
 
 	f->resolving = NULL;
 	if (error != NULL)
 		cause = xasprintf("%s: %s", LOCAL_HOST_LABEL, error);
-	else if (forward_take_target(&f->fw, result) != 0)
+	else if ((rc = forward_take_target(&f->fw, result)) == FORWARD_TARGET_DROPPED) {
+		/* the links wait for the full answer */
+		local_forward_resolve(f);
+		return;
+	} else if (rc != 0)
 		cause = xasprintf(
 		    "%s: the agent's relay answer is incomplete", LOCAL_HOST_LABEL);
 	if (cause != NULL) {

@@ -91,7 +91,7 @@ TEST(unchanged_keeps_the_target_and_makes_it_fresh)
 	forward_clear(&fw);
 }
 
-TEST(unchanged_for_another_container_or_no_target_is_refused)
+TEST(unchanged_for_another_container_or_a_dropped_target_is_refused)
 {
 	struct forward fw;
 	cJSON *res = relay_answer("c1", "172.17.0.2", 40000),
@@ -104,7 +104,11 @@ TEST(unchanged_for_another_container_or_no_target_is_refused)
 	fw.have_target = 0; /* a failed connection dropped it meanwhile */
 	cJSON_Delete(other);
 	other = unchanged_answer("c1");
-	ASSERT_INT_NE(forward_take_target(&fw, other), 0);
+	ASSERT_INT_EQ(forward_take_target(&fw, other), FORWARD_TARGET_DROPPED);
+	ASSERT_FALSE(forward_target_fresh(&fw));
+	cJSON_Delete(other);
+	other = forward_relay_request(&fw); /* the next ask is a full one */
+	ASSERT_NULL(json_get_string(other, "containerId"));
 	cJSON_Delete(other);
 	cJSON_Delete(res);
 	forward_clear(&fw);
