@@ -571,21 +571,31 @@ relay_endpoint_clear(struct relay_endpoint *ep)
 	sodium_memzero(ep, sizeof *ep);
 }
 
-/* Is the running container (inspected, id cid) the one known names, at the
- * same address? (A restart may give it another.) */
-static int
+int
 relay_install_unchanged(
     const cJSON *container, const char *cid, const struct relay_known *known)
 {
-	char *address;
+	const cJSON *started = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(container, "State"), "StartedAt");
+	struct relay_state st;
+	char *address, *state_dir;
 	int same;
 
 	if (known->container_id == NULL || known->address == NULL ||
-	    strcmp(cid, known->container_id) != 0)
+	    strcmp(cid, known->container_id) != 0 || !cJSON_IsString(started))
 		return 0;
 	address = relay_container_address(container, NULL);
 	same = address != NULL && strcmp(address, known->address) == 0;
 	free(address);
+	if (!same || (state_dir = agent_state_dir(NULL)) == NULL)
+		return 0;
+	/* A stop and start keeps the id (and often the address) but ends the
+	 * relay: the known target holds only if the relay was recorded for
+	 * this start (as relay_install_endpoint trusts it). */
+	same = relay_state_read(state_dir, cid, &st) == 0 && st.started[0] != '\0' &&
+	    strcmp(st.started, started->valuestring) == 0;
+	sodium_memzero(&st, sizeof st);
+	free(state_dir);
 	return same;
 }
 

@@ -42,6 +42,12 @@
 struct relay_known {
 	const char *container_id, *address;
 };
+/* Is the running container (inspected, id cid) the one known names, at the
+ * same address (a restart may give it another), with the relay recorded in
+ * the state directory for its current start (a stop and start ends the
+ * relay)? */
+int relay_install_unchanged(
+    const cJSON *container, const char *cid, const struct relay_known *known);
 int relay_install_ensure(const char *up_cmd, const char *folder, const char *config_file,
     const cJSON *id_labels, const char *service, const struct relay_known *known,
     cJSON **result, char **cause);
