@@ -10,7 +10,10 @@
  *
  * Each (workspace, config, id labels, port) with connections has one
  * forward with no listener on h->connects (status shows its counts, as
- * "connects"), freed with its last connection; its target is kept and
+ * "connects"), freed HOST_CONNECT_IDLE_MS after its last connection (serial
+ * channels, as scp, git or repeated `ssh -W` open, would otherwise each pay
+ * a relay op, and to a server on the container's 127.0.0.1 a refused direct
+ * open: direct_retry_ms goes with the entry); its target is kept and
  * checked as a forward's is (forward_target_fresh: the container may have
  * been recreated meanwhile, and its old address given to another).
  */
@@ -52,8 +55,10 @@ host_connect_forward(struct host_session *h, const cJSON *req, const char *ws, i
 	struct host_forward *f;
 
 	LIST_FOREACH(f, &h->connects, entry) {
-		if (host_connect_same(f, req, ws, port))
+		if (host_connect_same(f, req, ws, port)) {
+			f->idle_ms = 0;
 			return f;
+		}
 	}
 	f = xcalloc(1, sizeof *f);
 	forward_init(&f->fw, ws, json_get_string(req, "config"));
@@ -134,14 +139,28 @@ host_connects_json(struct host_session *h)
 }
 
 void
-host_connect_release(struct host_session *h, struct host_forward *f)
+host_connect_release(struct host_forward *f)
 {
-	if (!f->connect || f->fw.active > 0)
-		return;
-	pthread_mutex_lock(&h->lock); /* (status reads the list) */
-	LIST_REMOVE(f, entry);
-	pthread_mutex_unlock(&h->lock);
-	host_forward_free(f);
+	if (f->connect && f->fw.active == 0)
+		f->idle_ms = clock_now_ms();
+}
+
+void
+host_connects_sweep(struct host_session *h)
+{
+	struct host_forward *f, *next;
+	long long now = clock_now_ms();
+
+	for (f = LIST_FIRST(&h->connects); f != NULL; f = next) {
+		next = LIST_NEXT(f, entry);
+		if (f->fw.active > 0 || f->idle_ms == 0 ||
+		    now - f->idle_ms < HOST_CONNECT_IDLE_MS)
+			continue;
+		pthread_mutex_lock(&h->lock); /* (status reads the list) */
+		LIST_REMOVE(f, entry);
+		pthread_mutex_unlock(&h->lock);
+		host_forward_free(f);
+	}
 }
 
 void

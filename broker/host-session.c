@@ -350,6 +350,7 @@ host_serve(struct host_session *h)
 		LIST_FOREACH(l, &h->links, entry)
 			host_link_pump(h, l);
 		host_drop_dead_links(h);
+		host_connects_sweep(h);
 		host_auto_tick(h);
 		opening = host_links_check(h) + calls_opening + host_agent_start_step(h) +
 		    host_mux_step(h);

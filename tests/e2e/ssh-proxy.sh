@@ -252,14 +252,23 @@ check_eq "ssh -L: a server on the container's 0.0.0.0 answers, byte-exact" \
 # relay for the 127.0.0.1 one; its counts say which way each went.
 route() { broker status --json | jq -r --argjson p "$1" \
 	'[.sessions[].connects[]? | select(.port == $p) | "\(.direct)/\(.relayed)"] | first // "none"'; }
-# (read while a connection is open: a connect's entry goes with its last one)
+# (read while a connection is open: a connect's entry goes 10 s after its last one)
 exec 5<>"/dev/tcp/127.0.0.1/$((base + 3))" 6<>"/dev/tcp/127.0.0.1/$base"
 routes() { case "$(route 8303) $(route 8301)" in [1-9]*/0\ 0/[1-9]*) ;; *) return 1 ;; esac; }
 eventually "ssh -L to a 0.0.0.0 server goes straight to the container, to a 127.0.0.1 one through the relay (direct/relayed)" routes
+conns() { broker status --json | jq --argjson p "$1" \
+	'[.sessions[].connects[]? | select(.port == $p) | .connections] | first // 0'; }
+n=$(conns 8301)
 exec 5>&- 6>&-
+sleep 1 # (the links are gone)
+exec 6<>"/dev/tcp/127.0.0.1/$base"
+more() { [ "$(conns 8301)" -gt "$n" ]; }
+eventually "a serial client's next connection finds the connect's entry kept" more
+exec 6>&-
 connects() { broker status --json | jq '[.sessions[].connects[]?] | length'; }
 no_connects() { [ "$(connects)" = 0 ]; }
-eventually "a connect's entry is freed with its last connection" no_connects
+# (kept HOST_CONNECT_IDLE_MS, 10 s, for the next channel of a serial client)
+EVENTUALLY_SECONDS=40 eventually "a connect's entry is freed after its last connection" no_connects
 # A relay that closes without its status byte (a stand-in that lists
 # nothing and ends each connect at once, put in the agent's relay record):
 # the client is told why, not left with a closed channel. (The next connect
