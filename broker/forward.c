@@ -317,6 +317,40 @@ forward_target_fresh(const struct forward *fw)
 	    clock_now_ms() - fw->checked_ms < FORWARD_TARGET_CHECK_MS;
 }
 
+/* The wait for a check is bounded: an agent that is stopped, stuck or
+ * slow (a host under load, the session being restarted) must not stop a
+ * forward that has somewhere to go, as it did not before targets were
+ * checked. An agent that answers, answers well within the bound
+ * (FORWARD_CHECK_WAIT_MS: the check measured on the test rig, loaded); past
+ * it, the target the forward has is the best guess, and one check in
+ * flight serves every connection until its answer. */
+long long
+forward_target_wait(const struct forward *fw, long long now)
+{
+	long long left;
+
+	if (!fw->have_target)
+		return -1;
+	if (now - fw->checked_ms < FORWARD_TARGET_CHECK_MS)
+		return 0;
+	if (fw->asked_ms == 0)
+		return FORWARD_CHECK_WAIT_MS;
+	left = fw->asked_ms + FORWARD_CHECK_WAIT_MS - now;
+	return left > 0 ? left : 0;
+}
+
+void
+forward_asked(struct forward *fw, long long now)
+{
+	fw->asked_ms = now > 0 ? now : 1;
+}
+
+void
+forward_answered(struct forward *fw)
+{
+	fw->asked_ms = 0;
+}
+
 size_t
 forward_relay_header(const unsigned char token[FORWARD_RELAY_TOKEN_LEN], char cmd,
     int port, unsigned char out[FORWARD_RELAY_HEADER_MAX])

@@ -43,6 +43,10 @@ host_forward_resolved(
 	char *cause = NULL;
 
 	f->resolving = NULL;
+	log_info("%s: forward %d of %s: the agent's relay answer (%s) in %lld ms",
+	    h->label, f->fw.port, f->fw.workspace,
+	    f->fw.have_target ? "a check" : "in full", clock_now_ms() - f->fw.asked_ms);
+	forward_answered(&f->fw);
 	if (error != NULL)
 		cause = xstrdup(error);
 	else if (host_forward_take_target(h, f, result, &cause) ==
@@ -81,7 +85,41 @@ host_forward_resolve_start(struct host_session *h, struct host_forward *f)
 	req = forward_relay_request(&f->fw);
 	cJSON_AddNumberToObject(req, "id", 1);
 	f->resolving = host_agent_call_start(h, req, host_forward_resolved, f);
+	forward_asked(&f->fw, clock_now_ms());
 	cJSON_Delete(req);
+}
+
+long long
+host_forward_waits_step(struct host_session *h)
+{
+	struct host_link *l;
+	long long now = clock_now_ms(), wait, next = -1;
+
+	LIST_FOREACH(l, &h->links, entry) {
+		if (l->state != HOST_LINK_RESOLVING || l->fwd == NULL ||
+		    (wait = forward_target_wait(&l->fwd->fw, now)) < 0)
+			continue;
+		if (wait > 0) {
+			next = next < 0 || wait < next ? wait : next;
+			continue;
+		}
+		log_info("%s: forward %d: the agent has not confirmed the target in "
+			 "%d ms: the connection goes to %s",
+		    h->label, l->fwd->fw.local_port, FORWARD_CHECK_WAIT_MS,
+		    l->fwd->fw.address);
+		if (host_forward_open_next(h, l) != 0)
+			host_link_kill(l);
+	}
+	return next;
+}
+
+/* Ask for f's target, or check the one it has now, whatever its age (a
+ * "forward" request: `up` may have made a new container). */
+static void
+host_forward_check_now(struct host_session *h, struct host_forward *f)
+{
+	f->fw.checked_ms = 0;
+	host_forward_resolve_start(h, f);
 }
 
 int
@@ -131,16 +169,17 @@ host_open_nowait(struct host_session *h, struct host_link *l)
 
 /* Send the open of a channel for l: to the container address itself
  * (direct) or to the relay / the service; or when f has no target, or one
- * to check (forward_target_fresh), wait for the agent's answer (asked once
- * for all of f's connections). 0, or -1 when the open cannot be sent. */
+ * to check (forward_target_wait), wait for the agent's answer (asked once
+ * for all of f's connections; for a check, at most FORWARD_CHECK_WAIT_MS:
+ * host_forward_waits_step). 0, or -1 when the open cannot be sent. */
 static int
 host_forward_open_start(struct host_session *h, struct host_link *l, int direct)
 {
 	struct host_forward *f = l->fwd;
 	ssh_channel ch;
 
-	if (!forward_target_fresh(&f->fw)) {
-		/* host_forward_resolved goes on */
+	if (forward_target_wait(&f->fw, clock_now_ms()) != 0) {
+		/* host_forward_resolved (or host_forward_waits_step) goes on */
 		host_link_set_state(l, HOST_LINK_RESOLVING);
 		host_forward_resolve_start(h, f);
 		return 0;
@@ -390,15 +429,19 @@ host_forward_add(struct host_session *h, struct host_job *j)
 	struct host_forward *f;
 
 	forward_request_make(j->req, host_forward_make_fn, h, done, errors);
-	/* Start the relay now (or check the target: `up` may have made a new
-	 * container), so that a problem shows in `up`'s output and the first
-	 * connection does not wait for it; the answer waits for that (parked),
-	 * the host's other links do not. Offline (reconnecting): at the first
+	/* Start the relay now (or check the targets, ssh-proxy's connects'
+	 * too: `up` may have made a new container), so that a problem shows in `up`'s
+	 * output and the first connection does not wait for it; the answer waits for that
+	 * (parked), the host's other links do not. Offline (reconnecting): at the first
 	 * connection. */
 	LIST_FOREACH(f, &h->forwards, entry) {
-		if (h->ev != NULL && !forward_target_fresh(&f->fw) && !f->fw.gone &&
-		    ws != NULL && strcmp(f->fw.workspace, ws) == 0)
-			host_forward_resolve_start(h, f);
+		if (h->ev != NULL && !f->fw.gone && ws != NULL &&
+		    strcmp(f->fw.workspace, ws) == 0)
+			host_forward_check_now(h, f);
+	}
+	LIST_FOREACH(f, &h->connects, entry) {
+		if (h->ev != NULL && ws != NULL && strcmp(f->fw.workspace, ws) == 0)
+			host_forward_check_now(h, f);
 	}
 	if (ws != NULL &&
 	    cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(j->req, "auto")))
@@ -429,6 +472,10 @@ host_forward_resolving(void *arg, const char *ws)
 	LIST_FOREACH(f, &h->forwards, entry) {
 		if (f->resolving != NULL && !f->fw.gone &&
 		    strcmp(f->fw.workspace, ws) == 0)
+			return 1;
+	}
+	LIST_FOREACH(f, &h->connects, entry) {
+		if (f->resolving != NULL && strcmp(f->fw.workspace, ws) == 0)
 			return 1;
 	}
 	return 0;

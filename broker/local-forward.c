@@ -13,6 +13,7 @@
 #include <event2/event.h>
 
 #include "broker-state.h"
+#include "clock.h"
 #include "json-get.h"
 #include "log.h"
 #include "xmalloc.h"
@@ -82,6 +83,8 @@ void
 local_forward_free(struct local_forward *f)
 {
 	local_agent_forget(f->resolving);
+	if (f->check_timer != NULL)
+		event_free(f->check_timer);
 	if (f->ev4 != NULL)
 		event_free(f->ev4);
 	if (f->ev6 != NULL)
@@ -138,6 +141,57 @@ local_parked_check(struct local_host *lh)
 	forward_parked_answer(&lh->parked, local_forward_resolving, lh);
 }
 
+/* The links of f that waited FORWARD_CHECK_WAIT_MS for its target's check
+ * go to the target it has; the timer is set again for those that came
+ * later. */
+static void
+local_forward_wait_done(evutil_socket_t fd, short what, void *arg)
+{
+	struct local_forward *f = arg;
+	struct local_link *l, *next;
+	long long now = clock_now_ms(), wait, later = -1;
+
+	(void)fd;
+	(void)what;
+	for (l = LIST_FIRST(&f->lh->links); l != NULL; l = next) {
+		next = LIST_NEXT(l, entry);
+		if (l->f != f || l->state != LOCAL_LINK_RESOLVING ||
+		    (wait = forward_target_wait(&f->fw, now)) < 0)
+			continue;
+		if (wait > 0) {
+			later = wait;
+			continue;
+		}
+		log_info("%s: forward %d: the agent has not confirmed the target in "
+			 "%d ms: the connection goes to %s",
+		    LOCAL_HOST_LABEL, f->fw.local_port, FORWARD_CHECK_WAIT_MS,
+		    f->fw.address);
+		local_link_resolved(l, 1);
+	}
+	if (later > 0) {
+		struct timeval tv = { later / 1000, (later % 1000) * 1000 };
+
+		evtimer_add(f->check_timer, &tv);
+	}
+}
+
+/* A check of f's target went: its waiting links go on at most
+ * FORWARD_CHECK_WAIT_MS on. */
+static void
+local_forward_wait_arm(struct local_forward *f)
+{
+	struct timeval tv = { FORWARD_CHECK_WAIT_MS / 1000,
+		(FORWARD_CHECK_WAIT_MS % 1000) * 1000 };
+
+	if (!f->fw.have_target)
+		return; /* (no target: the answer is waited for) */
+	if (f->check_timer == NULL &&
+	    (f->check_timer = evtimer_new(f->lh->base, local_forward_wait_done, f)) ==
+		NULL)
+		fatal("%s: cannot make a timer", LOCAL_HOST_LABEL);
+	evtimer_add(f->check_timer, &tv);
+}
+
 /* The agent's answer to f's relay request (local_call_done_fn). */
 static void
 local_forward_resolved(void *arg, const cJSON *result, const char *error)
@@ -149,6 +203,7 @@ local_forward_resolved(void *arg, const cJSON *result, const char *error)
 	int rc;
 
 	f->resolving = NULL;
+	forward_answered(&f->fw);
 	if (error != NULL)
 		cause = xasprintf("%s: %s", LOCAL_HOST_LABEL, error);
 	else if ((rc = forward_take_target(&f->fw, result)) == FORWARD_TARGET_DROPPED) {
@@ -180,6 +235,8 @@ local_forward_resolve(struct local_forward *f)
 		return;
 	req = forward_relay_request(&f->fw);
 	f->resolving = local_agent_call(f->lh, req, local_forward_resolved, f);
+	forward_asked(&f->fw, clock_now_ms());
+	local_forward_wait_arm(f);
 	cJSON_Delete(req);
 }
 
@@ -197,13 +254,14 @@ local_host_forward(struct local_host *lh, int fd, int id, const cJSON *req)
 	if (ws != NULL && cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(req, "auto")))
 		local_auto_add(lh, ws, json_get_string(req, "config"),
 		    cJSON_GetObjectItemCaseSensitive(req, "auto"), req);
-	/* The relay is started now (or the target checked: `up` may have made
-	 * a new container), so that a problem shows in `up`'s output and the
-	 * first connection does not wait for it. */
+	/* The relay is started now (or the target checked, whatever its age:
+	 * `up` may have made a new container), so that a problem shows in `up`'s output
+	 * and the first connection does not wait for it. */
 	LIST_FOREACH(f, &lh->forwards, entry) {
-		if (ws != NULL && !forward_target_fresh(&f->fw) && !f->fw.gone &&
-		    strcmp(f->fw.workspace, ws) == 0)
+		if (ws != NULL && !f->fw.gone && strcmp(f->fw.workspace, ws) == 0) {
+			f->fw.checked_ms = 0; /* whatever its age */
 			local_forward_resolve(f);
+		}
 	}
 	local_host_save(lh);
 	forward_park(&lh->parked, fd, ws != NULL ? ws : "", resp);

@@ -1,11 +1,13 @@
 /* test-forward-target.c - unit tests for broker/forward.c's target: what
  * the relay request asks, how an answer (a new target, or "unchanged") is
- * taken, and when a target is checked before a connection uses it. */
+ * taken, when a target is checked before a connection uses it, and how long
+ * a connection waits for that check. */
 #include "test.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "forward.h"
 #include "json-get.h"
 
@@ -111,6 +113,49 @@ TEST(unchanged_for_another_container_or_a_dropped_target_is_refused)
 	ASSERT_NULL(json_get_string(other, "containerId"));
 	cJSON_Delete(other);
 	cJSON_Delete(res);
+	forward_clear(&fw);
+}
+
+TEST(a_check_is_waited_for_a_bounded_time)
+{
+	struct forward fw;
+	long long t0;
+
+	forward_init(&fw, "/home/u/ws", NULL);
+	ASSERT_TRUE(forward_target_wait(&fw, 1000) < 0); /* no target: the answer */
+	forward_clear(&fw);
+	forward_with_stale_target(&fw);
+	t0 = fw.checked_ms + FORWARD_TARGET_CHECK_MS;
+	/* due, none in flight: the caller asks, and waits the bound at most */
+	ASSERT_TRUE(forward_target_wait(&fw, t0) == FORWARD_CHECK_WAIT_MS);
+	forward_asked(&fw, t0);
+	ASSERT_TRUE(forward_target_wait(&fw, t0 + 100) == FORWARD_CHECK_WAIT_MS - 100);
+	/* the agent has not answered within the bound: the target it has,
+	 * at once for every later connection while the check is in flight */
+	ASSERT_TRUE(forward_target_wait(&fw, t0 + FORWARD_CHECK_WAIT_MS) == 0);
+	ASSERT_TRUE(forward_target_wait(&fw, t0 + 60000) == 0);
+	/* a connection refused meanwhile dropped it: the answer is waited for */
+	fw.have_target = 0;
+	ASSERT_TRUE(forward_target_wait(&fw, t0 + 60000) < 0);
+	fw.have_target = 1;
+	/* the check ended (an error: the target stays due): a new check */
+	forward_answered(&fw);
+	ASSERT_TRUE(forward_target_wait(&fw, t0 + 60000) == FORWARD_CHECK_WAIT_MS);
+	forward_clear(&fw);
+}
+
+TEST(an_answered_check_makes_the_target_fresh)
+{
+	struct forward fw;
+	cJSON *same = unchanged_answer("c1");
+
+	forward_with_stale_target(&fw);
+	forward_asked(&fw, clock_now_ms());
+	ASSERT_TRUE(forward_target_wait(&fw, clock_now_ms()) > 0);
+	forward_answered(&fw);
+	ASSERT_INT_EQ(forward_take_target(&fw, same), 0);
+	ASSERT_TRUE(forward_target_wait(&fw, clock_now_ms()) == 0);
+	cJSON_Delete(same);
 	forward_clear(&fw);
 }
 
