@@ -40,10 +40,13 @@
  * (forward_target_fresh). */
 #define FORWARD_TARGET_CHECK_MS 1000
 /* A connection that finds its target due for a check waits for the agent's
- * answer at most this long, then goes to the target it has (the check goes
- * on: its answer is for the connections after it). The agent's check is
- * 2 round trips to the host and a Docker lookup (forward_target_wait). */
+ * answer at most forward_check_bound (FORWARD_CHECK_WAIT_FACTOR times the
+ * agent's last answer to that forward, within FORWARD_CHECK_WAIT_MS and
+ * FORWARD_CHECK_WAIT_MAX_MS), then goes to the target it has (the check goes
+ * on: its answer is for the connections after it). */
 #define FORWARD_CHECK_WAIT_MS 250
+#define FORWARD_CHECK_WAIT_MAX_MS 2000
+#define FORWARD_CHECK_WAIT_FACTOR 4
 
 struct forward {
 	char *workspace, *config;
@@ -62,6 +65,7 @@ struct forward {
 	int have_target;
 	long long checked_ms; /* when it was asked for or confirmed (clock_now_ms) */
 	long long asked_ms;   /* when the relay request in flight went; 0: none */
+	long long answer_ms;  /* how long the agent took to answer the last one */
 	char *address;
 	char *container_id; /* the relay answer's (the service's container for one) */
 	int target_port;    /* the relay's port, or the service port */
@@ -131,15 +135,17 @@ int forward_take_target(struct forward *fw, const cJSON *res);
  * first (forward_relay_request)? */
 int forward_target_fresh(const struct forward *fw);
 /* When may a new connection of fw go to its target, at now (clock_now_ms)?
- * 0: at once (fresh, or its check has been in flight FORWARD_CHECK_WAIT_MS
+ * 0: at once (fresh, or its check has been in flight forward_check_bound
  * already); N > 0: once the check is answered, at most N ms on (the
  * caller asks when no request is in flight); -1: no target: once the agent
  * answers. */
 long long forward_target_wait(const struct forward *fw, long long now);
+/* How long a connection waits for a check of fw's target at most (ms). */
+long long forward_check_bound(const struct forward *fw);
 /* fw's relay request went at now (forward_relay_request), or its answer
- * (or error) came. */
+ * (answered) or error came at now. */
 void forward_asked(struct forward *fw, long long now);
-void forward_answered(struct forward *fw);
+void forward_answered(struct forward *fw, long long now, int answered);
 /* The relay's header for command cmd ('C' with port, 'L', 'X') into out;
  * its length. */
 size_t forward_relay_header(const unsigned char token[FORWARD_RELAY_TOKEN_LEN], char cmd,

@@ -43,10 +43,10 @@ host_forward_resolved(
 	char *cause = NULL;
 
 	f->resolving = NULL;
-	log_info("%s: forward %d of %s: the agent's relay answer (%s) in %lld ms",
-	    h->label, f->fw.port, f->fw.workspace,
-	    f->fw.have_target ? "a check" : "in full", clock_now_ms() - f->fw.asked_ms);
-	forward_answered(&f->fw);
+	log_debug("%s: forward %d: the agent's relay answer (%s) in %lld ms", h->label,
+	    f->fw.port, f->fw.have_target ? "a check" : "in full",
+	    clock_now_ms() - f->fw.asked_ms);
+	forward_answered(&f->fw, clock_now_ms(), error == NULL);
 	if (error != NULL)
 		cause = xstrdup(error);
 	else if (host_forward_take_target(h, f, result, &cause) ==
@@ -104,8 +104,8 @@ host_forward_waits_step(struct host_session *h)
 			continue;
 		}
 		log_info("%s: forward %d: the agent has not confirmed the target in "
-			 "%d ms: the connection goes to %s",
-		    h->label, l->fwd->fw.local_port, FORWARD_CHECK_WAIT_MS,
+			 "%lld ms: the connection goes to %s",
+		    h->label, l->fwd->fw.local_port, forward_check_bound(&l->fwd->fw),
 		    l->fwd->fw.address);
 		if (host_forward_open_next(h, l) != 0)
 			host_link_kill(l);
@@ -170,7 +170,7 @@ host_open_nowait(struct host_session *h, struct host_link *l)
 /* Send the open of a channel for l: to the container address itself
  * (direct) or to the relay / the service; or when f has no target, or one
  * to check (forward_target_wait), wait for the agent's answer (asked once
- * for all of f's connections; for a check, at most FORWARD_CHECK_WAIT_MS:
+ * for all of f's connections; for a check, at most forward_check_bound:
  * host_forward_waits_step). 0, or -1 when the open cannot be sent. */
 static int
 host_forward_open_start(struct host_session *h, struct host_link *l, int direct)
@@ -450,7 +450,10 @@ host_forward_add(struct host_session *h, struct host_job *j)
 			h, ws, config, cJSON_GetObjectItemCaseSensitive(j->req, "auto"))
 			 ->relay->fw,
 		    j->req);
-	host_state_save(h);
+	if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j->req, "forwards")) >
+		0 ||
+	    cJSON_GetObjectItemCaseSensitive(j->req, "auto") != NULL)
+		host_state_save(h); /* (not for up's check of the targets alone) */
 	if (ws != NULL)
 		forward_park(&h->parked, j->fd, ws, resp);
 	else {

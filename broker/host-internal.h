@@ -673,7 +673,7 @@ struct host_link *host_forward_link(
  * due (a server on the container address), else the relay (or the
  * service). 0, or -1 when the open cannot be sent. */
 int host_forward_open_next(struct host_session *h, struct host_link *l);
-/* Open the links that waited FORWARD_CHECK_WAIT_MS for their target's
+/* Open the links that waited forward_check_bound for their target's
  * check with the target their forward has (each round). Returns the ms
  * until the next such wait ends, -1: none waits. */
 long long host_forward_waits_step(struct host_session *h);

@@ -141,7 +141,7 @@ local_parked_check(struct local_host *lh)
 	forward_parked_answer(&lh->parked, local_forward_resolving, lh);
 }
 
-/* The links of f that waited FORWARD_CHECK_WAIT_MS for its target's check
+/* The links of f that waited forward_check_bound for its target's check
  * go to the target it has; the timer is set again for those that came
  * later. */
 static void
@@ -163,8 +163,8 @@ local_forward_wait_done(evutil_socket_t fd, short what, void *arg)
 			continue;
 		}
 		log_info("%s: forward %d: the agent has not confirmed the target in "
-			 "%d ms: the connection goes to %s",
-		    LOCAL_HOST_LABEL, f->fw.local_port, FORWARD_CHECK_WAIT_MS,
+			 "%lld ms: the connection goes to %s",
+		    LOCAL_HOST_LABEL, f->fw.local_port, forward_check_bound(&f->fw),
 		    f->fw.address);
 		local_link_resolved(l, 1);
 	}
@@ -176,12 +176,12 @@ local_forward_wait_done(evutil_socket_t fd, short what, void *arg)
 }
 
 /* A check of f's target went: its waiting links go on at most
- * FORWARD_CHECK_WAIT_MS on. */
+ * forward_check_bound on. */
 static void
 local_forward_wait_arm(struct local_forward *f)
 {
-	struct timeval tv = { FORWARD_CHECK_WAIT_MS / 1000,
-		(FORWARD_CHECK_WAIT_MS % 1000) * 1000 };
+	long long b = forward_check_bound(&f->fw);
+	struct timeval tv = { b / 1000, (b % 1000) * 1000 };
 
 	if (!f->fw.have_target)
 		return; /* (no target: the answer is waited for) */
@@ -203,7 +203,7 @@ local_forward_resolved(void *arg, const cJSON *result, const char *error)
 	int rc;
 
 	f->resolving = NULL;
-	forward_answered(&f->fw);
+	forward_answered(&f->fw, clock_now_ms(), error == NULL);
 	if (error != NULL)
 		cause = xasprintf("%s: %s", LOCAL_HOST_LABEL, error);
 	else if ((rc = forward_take_target(&f->fw, result)) == FORWARD_TARGET_DROPPED) {

@@ -307,7 +307,7 @@ local_link_addr(const char *address, int port, struct sockaddr_storage *ss, int 
  * else the relay (or the service); without a target, or with one to check
  * (forward_target_wait), wait for the agent's answer (asked once for all
  * of the forward's connections; for a check, at most
- * FORWARD_CHECK_WAIT_MS). */
+ * forward_check_bound). */
 static void
 local_link_connect(struct local_link *l)
 {

@@ -139,8 +139,29 @@ TEST(a_check_is_waited_for_a_bounded_time)
 	ASSERT_TRUE(forward_target_wait(&fw, t0 + 60000) < 0);
 	fw.have_target = 1;
 	/* the check ended (an error: the target stays due): a new check */
-	forward_answered(&fw);
+	forward_answered(&fw, t0 + 60000, 0);
 	ASSERT_TRUE(forward_target_wait(&fw, t0 + 60000) == FORWARD_CHECK_WAIT_MS);
+	forward_clear(&fw);
+}
+
+TEST(the_bound_follows_the_agent_s_last_answer)
+{
+	struct forward fw;
+
+	forward_init(&fw, "/home/u/ws", NULL);
+	ASSERT_TRUE(forward_check_bound(&fw) == FORWARD_CHECK_WAIT_MS);
+	forward_asked(&fw, 1000);
+	forward_answered(&fw, 1200, 1); /* a host under load: 200 ms */
+	ASSERT_TRUE(forward_check_bound(&fw) == 200 * FORWARD_CHECK_WAIT_FACTOR);
+	forward_asked(&fw, 2000);
+	forward_answered(&fw, 62000, 0); /* an error (the call's 60 s): not counted */
+	ASSERT_TRUE(forward_check_bound(&fw) == 200 * FORWARD_CHECK_WAIT_FACTOR);
+	forward_asked(&fw, 70000);
+	forward_answered(&fw, 100000, 1); /* a stopped agent's late answer */
+	ASSERT_TRUE(forward_check_bound(&fw) == FORWARD_CHECK_WAIT_MAX_MS);
+	forward_asked(&fw, 200000);
+	forward_answered(&fw, 200010, 1);
+	ASSERT_TRUE(forward_check_bound(&fw) == FORWARD_CHECK_WAIT_MS);
 	forward_clear(&fw);
 }
 
@@ -152,7 +173,7 @@ TEST(an_answered_check_makes_the_target_fresh)
 	forward_with_stale_target(&fw);
 	forward_asked(&fw, clock_now_ms());
 	ASSERT_TRUE(forward_target_wait(&fw, clock_now_ms()) > 0);
-	forward_answered(&fw);
+	forward_answered(&fw, clock_now_ms(), 1);
 	ASSERT_INT_EQ(forward_take_target(&fw, same), 0);
 	ASSERT_TRUE(forward_target_wait(&fw, clock_now_ms()) == 0);
 	cJSON_Delete(same);
