@@ -572,8 +572,37 @@ relay_endpoint_clear(struct relay_endpoint *ep)
 }
 
 int
+relay_install_unchanged(
+    const cJSON *container, const char *cid, const struct relay_known *known)
+{
+	const cJSON *started = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(container, "State"), "StartedAt");
+	struct relay_state st;
+	char *address, *state_dir;
+	int same;
+
+	if (known->container_id == NULL || known->address == NULL ||
+	    strcmp(cid, known->container_id) != 0 || !cJSON_IsString(started))
+		return 0;
+	address = relay_container_address(container, NULL);
+	same = address != NULL && strcmp(address, known->address) == 0;
+	free(address);
+	if (!same || (state_dir = agent_state_dir(NULL)) == NULL)
+		return 0;
+	/* A stop and start keeps the id (and often the address) but ends the
+	 * relay: the known target holds only if the relay was recorded for
+	 * this start (as relay_install_endpoint trusts it). */
+	same = relay_state_read(state_dir, cid, &st) == 0 && st.started[0] != '\0' &&
+	    strcmp(st.started, started->valuestring) == 0;
+	sodium_memzero(&st, sizeof st);
+	free(state_dir);
+	return same;
+}
+
+int
 relay_install_ensure(const char *up_cmd, const char *folder, const char *config_file,
-    const cJSON *id_labels, const char *service, cJSON **result, char **cause)
+    const cJSON *id_labels, const char *service, const struct relay_known *known,
+    cJSON **result, char **cause)
 {
 	struct workspace ws;
 	struct docker *d = docker_new(NULL);
@@ -599,6 +628,13 @@ relay_install_ensure(const char *up_cmd, const char *folder, const char *config_
 	}
 	if (service != NULL) {
 		rc = relay_service(d, &ws, folder, service, result, cause);
+		goto out;
+	}
+	if (known != NULL && relay_install_unchanged(ws.container, cid, known)) {
+		*result = cJSON_CreateObject();
+		cJSON_AddStringToObject(*result, "containerId", cid);
+		cJSON_AddBoolToObject(*result, "unchanged", 1);
+		rc = 0;
 		goto out;
 	}
 	if (relay_install_endpoint(d, ws.container, 0, &ep, cause) != 0)

@@ -34,10 +34,23 @@
  * {"containerId","address","port","token"}; with service (a Compose service
  * of the workspace's project) return {"containerId","address":its IP on the
  * project's network,"port":null,"token":null}. up_cmd is the command to suggest
- * in "run `UP_CMD` first" (agent-ops.h). 0 and *result (cJSON_Delete) or -1
- * and *cause. */
+ * in "run `UP_CMD` first" (agent-ops.h). known (may be NULL: none) is the
+ * dev container's id and address the caller has: while the workspace's
+ * running container is still that one there, the answer is only
+ * {"containerId","unchanged":true} (the relay is not asked). 0 and *result
+ * (cJSON_Delete) or -1 and *cause. */
+struct relay_known {
+	const char *container_id, *address;
+};
+/* Is the running container (inspected, id cid) the one known names, at the
+ * same address (a restart may give it another), with the relay recorded in
+ * the state directory for its current start (a stop and start ends the
+ * relay)? */
+int relay_install_unchanged(
+    const cJSON *container, const char *cid, const struct relay_known *known);
 int relay_install_ensure(const char *up_cmd, const char *folder, const char *config_file,
-    const cJSON *id_labels, const char *service, cJSON **result, char **cause);
+    const cJSON *id_labels, const char *service, const struct relay_known *known,
+    cJSON **result, char **cause);
 
 /* Where the relay of a running dev container answers. */
 struct relay_endpoint {

@@ -36,6 +36,17 @@
 #define FORWARD_DIRECT_RETRY_MS 5000
 /* The most a forwarded connection holds per direction. */
 #define FORWARD_CONN_BUFFER (256u << 10)
+/* A target older than this is checked before a connection uses it
+ * (forward_target_fresh). */
+#define FORWARD_TARGET_CHECK_MS 1000
+/* A connection that finds its target due for a check waits for the agent's
+ * answer at most forward_check_bound (FORWARD_CHECK_WAIT_FACTOR times the
+ * agent's last answer to that forward, within FORWARD_CHECK_WAIT_MS and
+ * FORWARD_CHECK_WAIT_MAX_MS), then goes to the target it has (the check goes
+ * on: its answer is for the connections after it). */
+#define FORWARD_CHECK_WAIT_MS 250
+#define FORWARD_CHECK_WAIT_MAX_MS 2000
+#define FORWARD_CHECK_WAIT_FACTOR 4
 
 struct forward {
 	char *workspace, *config;
@@ -48,9 +59,13 @@ struct forward {
 	char *label;
 	char *auto_action; /* auto-forwarded: its onAutoForward, else NULL */
 	int fd4, fd6;	   /* listeners; -1: none */
-	/* Where to connect (from the agent's relay op); redone when stale. */
+	/* Where to connect (from the agent's relay op), for the container
+	 * container_id: checked when stale (forward_target_fresh), asked for
+	 * again (have_target 0) when a connection to it fails. */
 	int have_target;
-	long long target_ms; /* when it was asked for (clock_now_ms) */
+	long long checked_ms; /* when it was asked for or confirmed (clock_now_ms) */
+	long long asked_ms;   /* when the relay request in flight went; 0: none */
+	long long answer_ms;  /* how long the agent took to answer the last one */
 	char *address;
 	char *container_id; /* the relay answer's (the service's container for one) */
 	int target_port;    /* the relay's port, or the service port */
@@ -80,7 +95,10 @@ void forward_take_request_fields(struct forward *fw, const cJSON *from);
  * from its watch's relay). */
 void forward_take_fields_of(struct forward *fw, const struct forward *from);
 /* The agent's "relay" request for fw: {"op":"relay","workspace","config",
- * "idLabels","service"}. New object. */
+ * "idLabels","service"}, and when fw has a target of the dev container,
+ * its "containerId" and "address": then the agent answers only
+ * {"containerId","unchanged":true} while they are still the workspace's
+ * (a check, without the relay's). New object. */
 cJSON *forward_relay_request(const struct forward *fw);
 /* Fill fw for ws (config may be NULL) with no listeners and no target. */
 void forward_init(struct forward *fw, const char *ws, const char *config);
@@ -107,8 +125,27 @@ cJSON *forward_saved_json(const struct forward *fw);
 int forward_relay_parse(const cJSON *res, int service, char **address, int *port,
     unsigned char token[FORWARD_RELAY_TOKEN_LEN]);
 /* Take the relay answer res as fw's target (and its "containerId", when
- * there). 0, or -1 (fw unchanged). */
+ * there), or as the confirmation of fw's target ("unchanged"). 0,
+ * FORWARD_TARGET_DROPPED ("unchanged" for a target dropped while the check
+ * was in flight: ask again in full, have_target being 0), or -1 (fw
+ * unchanged). */
+#define FORWARD_TARGET_DROPPED 1
 int forward_take_target(struct forward *fw, const cJSON *res);
+/* May fw's next connection go to its target without asking the agent
+ * first (forward_relay_request)? */
+int forward_target_fresh(const struct forward *fw);
+/* When may a new connection of fw go to its target, at now (clock_now_ms)?
+ * 0: at once (fresh, or its check has been in flight forward_check_bound
+ * already); N > 0: once the check is answered, at most N ms on (the
+ * caller asks when no request is in flight); -1: no target: once the agent
+ * answers. */
+long long forward_target_wait(const struct forward *fw, long long now);
+/* How long a connection waits for a check of fw's target at most (ms). */
+long long forward_check_bound(const struct forward *fw);
+/* fw's relay request went at now (forward_relay_request), or its answer
+ * (answered) or error came at now. */
+void forward_asked(struct forward *fw, long long now);
+void forward_answered(struct forward *fw, long long now, int answered);
 /* The relay's header for command cmd ('C' with port, 'L', 'X') into out;
  * its length. */
 size_t forward_relay_header(const unsigned char token[FORWARD_RELAY_TOKEN_LEN], char cmd,

@@ -8,12 +8,14 @@
  * {"route":"direct"|"relay"}, then the bytes are the server's. What
  * `rdev ssh-proxy` carries its direct-tcpip channels on.
  *
- * Each (workspace, config, id labels, port) has one forward with no
- * listener on h->connects, kept for the session (status shows its counts, as
- * "connects"); its target is asked for again after a reconnect, and when
- * older than HOST_CONNECT_TARGET_MS at a new connection: the container may
- * have been recreated meanwhile (`rdev up --recreate`), and its old address
- * given to another.
+ * Each (workspace, config, id labels, port) with connections has one
+ * forward with no listener on h->connects (status shows its counts, as
+ * "connects"), freed HOST_CONNECT_IDLE_MS after its last connection (serial
+ * channels, as scp, git or repeated `ssh -W` open, would otherwise each pay
+ * a relay op, and to a server on the container's 127.0.0.1 a refused direct
+ * open: direct_retry_ms goes with the entry); its target is kept and
+ * checked as a forward's is (forward_target_fresh: the container may have
+ * been recreated meanwhile, and its old address given to another).
  */
 #include "host-internal.h"
 
@@ -25,9 +27,6 @@
 #include "clock.h"
 #include "log.h"
 #include "xmalloc.h"
-
-/* A connect's target is asked for again past this age. */
-#define HOST_CONNECT_TARGET_MS 5000
 
 /* Whether connect forward f is the one of request req (to ws, port). */
 static int
@@ -56,18 +55,17 @@ host_connect_forward(struct host_session *h, const cJSON *req, const char *ws, i
 	struct host_forward *f;
 
 	LIST_FOREACH(f, &h->connects, entry) {
-		if (!host_connect_same(f, req, ws, port))
-			continue;
-		if (f->fw.have_target &&
-		    clock_now_ms() - f->fw.target_ms > HOST_CONNECT_TARGET_MS)
-			f->fw.have_target = 0; /* (asked for again by the open) */
-		return f;
+		if (host_connect_same(f, req, ws, port)) {
+			f->idle_ms = 0;
+			return f;
+		}
 	}
 	f = xcalloc(1, sizeof *f);
 	forward_init(&f->fw, ws, json_get_string(req, "config"));
 	f->fw.port = port;
 	forward_take_request_fields(&f->fw, req);
 	f->owner = h;
+	f->connect = 1;
 	pthread_mutex_lock(&h->lock);
 	LIST_INSERT_HEAD(&h->connects, f, entry);
 	pthread_mutex_unlock(&h->lock);
@@ -138,6 +136,31 @@ host_connects_json(struct host_session *h)
 		cJSON_AddItemToArray(a, o);
 	}
 	return a;
+}
+
+void
+host_connect_release(struct host_forward *f)
+{
+	if (f->connect && f->fw.active == 0)
+		f->idle_ms = clock_now_ms();
+}
+
+void
+host_connects_sweep(struct host_session *h)
+{
+	struct host_forward *f, *next;
+	long long now = clock_now_ms();
+
+	for (f = LIST_FIRST(&h->connects); f != NULL; f = next) {
+		next = LIST_NEXT(f, entry);
+		if (f->fw.active > 0 || f->idle_ms == 0 ||
+		    now - f->idle_ms < HOST_CONNECT_IDLE_MS)
+			continue;
+		pthread_mutex_lock(&h->lock); /* (status reads the list) */
+		LIST_REMOVE(f, entry);
+		pthread_mutex_unlock(&h->lock);
+		host_forward_free(f);
+	}
 }
 
 void

@@ -19,15 +19,18 @@
 #include "log.h"
 #include "xmalloc.h"
 
-/* Take the agent's relay answer for f. 0, or -1 with *cause. */
+/* Take the agent's relay answer for f. 0, FORWARD_TARGET_DROPPED, or -1
+ * with *cause. */
 static int
 host_forward_take_target(
     struct host_session *h, struct host_forward *f, const cJSON *res, char **cause)
 {
-	if (forward_take_target(&f->fw, res) != 0)
+	int rc = forward_take_target(&f->fw, res);
+
+	if (rc < 0)
 		return error_set(
 		    cause, "%s: the agent's relay answer is incomplete", h->label);
-	return 0;
+	return rc;
 }
 
 /* The agent's answer to f's relay request (host_call_done_fn). */
@@ -40,10 +43,18 @@ host_forward_resolved(
 	char *cause = NULL;
 
 	f->resolving = NULL;
+	log_debug("%s: forward %d: the agent's relay answer (%s) in %lld ms", h->label,
+	    f->fw.port, f->fw.have_target ? "a check" : "in full",
+	    clock_now_ms() - f->fw.asked_ms);
+	forward_answered(&f->fw, clock_now_ms(), error == NULL);
 	if (error != NULL)
 		cause = xstrdup(error);
-	else
-		host_forward_take_target(h, f, result, &cause);
+	else if (host_forward_take_target(h, f, result, &cause) ==
+	    FORWARD_TARGET_DROPPED) {
+		/* the links wait for the full answer */
+		host_forward_resolve_start(h, f);
+		return;
+	}
 	if (cause != NULL) {
 		if (f->fw.fd4 >= 0 || f->fw.fd6 >= 0)
 			log_warn("forward %d: %s", f->fw.local_port, cause);
@@ -74,7 +85,41 @@ host_forward_resolve_start(struct host_session *h, struct host_forward *f)
 	req = forward_relay_request(&f->fw);
 	cJSON_AddNumberToObject(req, "id", 1);
 	f->resolving = host_agent_call_start(h, req, host_forward_resolved, f);
+	forward_asked(&f->fw, clock_now_ms());
 	cJSON_Delete(req);
+}
+
+long long
+host_forward_waits_step(struct host_session *h)
+{
+	struct host_link *l;
+	long long now = clock_now_ms(), wait, next = -1;
+
+	LIST_FOREACH(l, &h->links, entry) {
+		if (l->state != HOST_LINK_RESOLVING || l->fwd == NULL ||
+		    (wait = forward_target_wait(&l->fwd->fw, now)) < 0)
+			continue;
+		if (wait > 0) {
+			next = next < 0 || wait < next ? wait : next;
+			continue;
+		}
+		log_info("%s: forward %d: the agent has not confirmed the target in "
+			 "%lld ms: the connection goes to %s",
+		    h->label, l->fwd->fw.local_port, forward_check_bound(&l->fwd->fw),
+		    l->fwd->fw.address);
+		if (host_forward_open_next(h, l) != 0)
+			host_link_kill(l);
+	}
+	return next;
+}
+
+/* Ask for f's target, or check the one it has now, whatever its age (a
+ * "forward" request: `up` may have made a new container). */
+static void
+host_forward_check_now(struct host_session *h, struct host_forward *f)
+{
+	f->fw.checked_ms = 0;
+	host_forward_resolve_start(h, f);
 }
 
 int
@@ -123,17 +168,18 @@ host_open_nowait(struct host_session *h, struct host_link *l)
 }
 
 /* Send the open of a channel for l: to the container address itself
- * (direct) or to the relay / the service; or when f has no target, wait for
- * it (the agent is asked, once for all of f's connections). 0, or -1 when
- * the open cannot be sent. */
+ * (direct) or to the relay / the service; or when f has no target, or one
+ * to check (forward_target_wait), wait for the agent's answer (asked once
+ * for all of f's connections; for a check, at most forward_check_bound:
+ * host_forward_waits_step). 0, or -1 when the open cannot be sent. */
 static int
 host_forward_open_start(struct host_session *h, struct host_link *l, int direct)
 {
 	struct host_forward *f = l->fwd;
 	ssh_channel ch;
 
-	if (!f->fw.have_target) {
-		/* host_forward_resolved goes on */
+	if (forward_target_wait(&f->fw, clock_now_ms()) != 0) {
+		/* host_forward_resolved (or host_forward_waits_step) goes on */
 		host_link_set_state(l, HOST_LINK_RESOLVING);
 		host_forward_resolve_start(h, f);
 		return 0;
@@ -383,14 +429,19 @@ host_forward_add(struct host_session *h, struct host_job *j)
 	struct host_forward *f;
 
 	forward_request_make(j->req, host_forward_make_fn, h, done, errors);
-	/* Start the relay now, so that a problem shows in `up`'s output and the
-	 * first connection does not wait for it; the answer waits for that
-	 * (parked), the host's other links do not. Offline (reconnecting): at
-	 * the first connection. */
+	/* Start the relay now (or check the targets, ssh-proxy's connects'
+	 * too: `up` may have made a new container), so that a problem shows in `up`'s
+	 * output and the first connection does not wait for it; the answer waits for that
+	 * (parked), the host's other links do not. Offline (reconnecting): at the first
+	 * connection. */
 	LIST_FOREACH(f, &h->forwards, entry) {
-		if (h->ev != NULL && !f->fw.have_target && !f->fw.gone && ws != NULL &&
+		if (h->ev != NULL && !f->fw.gone && ws != NULL &&
 		    strcmp(f->fw.workspace, ws) == 0)
-			host_forward_resolve_start(h, f);
+			host_forward_check_now(h, f);
+	}
+	LIST_FOREACH(f, &h->connects, entry) {
+		if (h->ev != NULL && ws != NULL && strcmp(f->fw.workspace, ws) == 0)
+			host_forward_check_now(h, f);
 	}
 	if (ws != NULL &&
 	    cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(j->req, "auto")))
@@ -399,7 +450,10 @@ host_forward_add(struct host_session *h, struct host_job *j)
 			h, ws, config, cJSON_GetObjectItemCaseSensitive(j->req, "auto"))
 			 ->relay->fw,
 		    j->req);
-	host_state_save(h);
+	if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j->req, "forwards")) >
+		0 ||
+	    cJSON_GetObjectItemCaseSensitive(j->req, "auto") != NULL)
+		host_state_save(h); /* (not for up's check of the targets alone) */
 	if (ws != NULL)
 		forward_park(&h->parked, j->fd, ws, resp);
 	else {
@@ -421,6 +475,10 @@ host_forward_resolving(void *arg, const char *ws)
 	LIST_FOREACH(f, &h->forwards, entry) {
 		if (f->resolving != NULL && !f->fw.gone &&
 		    strcmp(f->fw.workspace, ws) == 0)
+			return 1;
+	}
+	LIST_FOREACH(f, &h->connects, entry) {
+		if (f->resolving != NULL && strcmp(f->fw.workspace, ws) == 0)
 			return 1;
 	}
 	return 0;

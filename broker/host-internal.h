@@ -37,7 +37,8 @@
  *   answer until host_forward_parked_check sends it; host_serve's end
  *   answers them all.
  * - A "connect" request's forward (on h->connects, no listeners) is the
- *   session's until host_connects_free.
+ *   session's until HOST_CONNECT_IDLE_MS after its last link is freed
+ *   (host_connect_release, host_connects_sweep), or host_connects_free.
  * - A host_forward (on h->forwards) owns its listeners and strings; it is
  *   freed by host_forward_reap once marked gone, or by host_session_free.
  *   The relay forward of a host_auto is owned by that host_auto and is on no
@@ -158,6 +159,8 @@ struct host_forward {
 	 * NULL until the first pass after the forward was made. */
 	struct event *ev4, *ev6;
 	struct host_session *owner;
+	int connect;	   /* a "connect" request's, on h->connects */
+	long long idle_ms; /* a connect's: its last link went then (0: in use) */
 	LIST_ENTRY(host_forward) entry; /* on h->forwards */
 };
 LIST_HEAD(host_forwards, host_forward);
@@ -670,6 +673,10 @@ struct host_link *host_forward_link(
  * due (a server on the container address), else the relay (or the
  * service). 0, or -1 when the open cannot be sent. */
 int host_forward_open_next(struct host_session *h, struct host_link *l);
+/* Open the links that waited forward_check_bound for their target's
+ * check with the target their forward has (each round). Returns the ms
+ * until the next such wait ends, -1: none waits. */
+long long host_forward_waits_step(struct host_session *h);
 
 /* host-connect.c */
 /* A "connect" request ({"workspace","config","idLabels","hint","containerPort"}):
@@ -681,6 +688,14 @@ void host_connect_add(struct host_session *h, struct host_job *j);
 void host_connect_answer(struct host_link *l, const char *route, const char *error);
 /* The connects' forwards as status shows them (new array; under lock). */
 cJSON *host_connects_json(struct host_session *h);
+/* A connect's forward is kept this long after its last link: a serial
+ * client's next channel finds its target and direct_retry_ms. */
+#define HOST_CONNECT_IDLE_MS 10000
+/* Note when f, if a connect's forward, lost its last link (its last link is
+ * being freed). */
+void host_connect_release(struct host_forward *f);
+/* Free the connects' forwards idle for HOST_CONNECT_IDLE_MS. */
+void host_connects_sweep(struct host_session *h);
 /* Free the connects' forwards (their links are gone). */
 void host_connects_free(struct host_session *h);
 

@@ -169,6 +169,8 @@ host_link_free(struct host_link *l)
 		pthread_mutex_lock(&l->h->lock);
 		l->fwd->fw.active--;
 		pthread_mutex_unlock(&l->h->lock);
+		host_connect_release(l->fwd);
+		l->fwd = NULL;
 	}
 	host_link_detach(l);
 	if (l->agent_open != NULL) {

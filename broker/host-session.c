@@ -311,7 +311,7 @@ static enum host_end
 host_serve(struct host_session *h)
 {
 	int ssh_fd = ssh_get_fd(rdev_ssh_session(h->ssh));
-	long long keepalive_ms, wait_ms;
+	long long keepalive_ms, wait_ms, check_ms;
 	struct host_link *l;
 	struct host_jobs jobs = TAILQ_HEAD_INITIALIZER(jobs);
 	struct host_job *j;
@@ -349,7 +349,9 @@ host_serve(struct host_session *h)
 		}
 		LIST_FOREACH(l, &h->links, entry)
 			host_link_pump(h, l);
+		check_ms = host_forward_waits_step(h);
 		host_drop_dead_links(h);
+		host_connects_sweep(h);
 		host_auto_tick(h);
 		opening = host_links_check(h) + calls_opening + host_agent_start_step(h) +
 		    host_mux_step(h);
@@ -395,6 +397,8 @@ host_serve(struct host_session *h)
 		 * word. */
 		wait_ms = h->last_rx + keepalive_ms - clock_now_ms();
 		wait_ms = wait_ms < 0 ? 0 : wait_ms > 1000 ? 1000 : wait_ms;
+		if (check_ms >= 0 && check_ms < wait_ms)
+			wait_ms = check_ms; /* a bounded wait for a check ends */
 		if (host_watch_pass(h,
 			h->kicked	  ? 0
 			    : opening > 0 ? HOST_OPEN_POLL_MS

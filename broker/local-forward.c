@@ -13,6 +13,7 @@
 #include <event2/event.h>
 
 #include "broker-state.h"
+#include "clock.h"
 #include "json-get.h"
 #include "log.h"
 #include "xmalloc.h"
@@ -82,6 +83,8 @@ void
 local_forward_free(struct local_forward *f)
 {
 	local_agent_forget(f->resolving);
+	if (f->check_timer != NULL)
+		event_free(f->check_timer);
 	if (f->ev4 != NULL)
 		event_free(f->ev4);
 	if (f->ev6 != NULL)
@@ -138,6 +141,57 @@ local_parked_check(struct local_host *lh)
 	forward_parked_answer(&lh->parked, local_forward_resolving, lh);
 }
 
+/* The links of f that waited forward_check_bound for its target's check
+ * go to the target it has; the timer is set again for those that came
+ * later. */
+static void
+local_forward_wait_done(evutil_socket_t fd, short what, void *arg)
+{
+	struct local_forward *f = arg;
+	struct local_link *l, *next;
+	long long now = clock_now_ms(), wait, later = -1;
+
+	(void)fd;
+	(void)what;
+	for (l = LIST_FIRST(&f->lh->links); l != NULL; l = next) {
+		next = LIST_NEXT(l, entry);
+		if (l->f != f || l->state != LOCAL_LINK_RESOLVING ||
+		    (wait = forward_target_wait(&f->fw, now)) < 0)
+			continue;
+		if (wait > 0) {
+			later = wait;
+			continue;
+		}
+		log_info("%s: forward %d: the agent has not confirmed the target in "
+			 "%lld ms: the connection goes to %s",
+		    LOCAL_HOST_LABEL, f->fw.local_port, forward_check_bound(&f->fw),
+		    f->fw.address);
+		local_link_resolved(l, 1);
+	}
+	if (later > 0) {
+		struct timeval tv = { later / 1000, (later % 1000) * 1000 };
+
+		evtimer_add(f->check_timer, &tv);
+	}
+}
+
+/* A check of f's target went: its waiting links go on at most
+ * forward_check_bound on. */
+static void
+local_forward_wait_arm(struct local_forward *f)
+{
+	long long b = forward_check_bound(&f->fw);
+	struct timeval tv = { b / 1000, (b % 1000) * 1000 };
+
+	if (!f->fw.have_target)
+		return; /* (no target: the answer is waited for) */
+	if (f->check_timer == NULL &&
+	    (f->check_timer = evtimer_new(f->lh->base, local_forward_wait_done, f)) ==
+		NULL)
+		fatal("%s: cannot make a timer", LOCAL_HOST_LABEL);
+	evtimer_add(f->check_timer, &tv);
+}
+
 /* The agent's answer to f's relay request (local_call_done_fn). */
 static void
 local_forward_resolved(void *arg, const cJSON *result, const char *error)
@@ -146,11 +200,17 @@ local_forward_resolved(void *arg, const cJSON *result, const char *error)
 	struct local_host *lh = f->lh;
 	struct local_link *l, *next;
 	char *cause = NULL;
+	int rc;
 
 	f->resolving = NULL;
+	forward_answered(&f->fw, clock_now_ms(), error == NULL);
 	if (error != NULL)
 		cause = xasprintf("%s: %s", LOCAL_HOST_LABEL, error);
-	else if (forward_take_target(&f->fw, result) != 0)
+	else if ((rc = forward_take_target(&f->fw, result)) == FORWARD_TARGET_DROPPED) {
+		/* the links wait for the full answer */
+		local_forward_resolve(f);
+		return;
+	} else if (rc != 0)
 		cause = xasprintf(
 		    "%s: the agent's relay answer is incomplete", LOCAL_HOST_LABEL);
 	if (cause != NULL) {
@@ -175,6 +235,8 @@ local_forward_resolve(struct local_forward *f)
 		return;
 	req = forward_relay_request(&f->fw);
 	f->resolving = local_agent_call(f->lh, req, local_forward_resolved, f);
+	forward_asked(&f->fw, clock_now_ms());
+	local_forward_wait_arm(f);
 	cJSON_Delete(req);
 }
 
@@ -192,12 +254,14 @@ local_host_forward(struct local_host *lh, int fd, int id, const cJSON *req)
 	if (ws != NULL && cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(req, "auto")))
 		local_auto_add(lh, ws, json_get_string(req, "config"),
 		    cJSON_GetObjectItemCaseSensitive(req, "auto"), req);
-	/* The relay is started now, so that a problem shows in `up`'s output
+	/* The relay is started now (or the target checked, whatever its age:
+	 * `up` may have made a new container), so that a problem shows in `up`'s output
 	 * and the first connection does not wait for it. */
 	LIST_FOREACH(f, &lh->forwards, entry) {
-		if (ws != NULL && !f->fw.have_target && !f->fw.gone &&
-		    strcmp(f->fw.workspace, ws) == 0)
+		if (ws != NULL && !f->fw.gone && strcmp(f->fw.workspace, ws) == 0) {
+			f->fw.checked_ms = 0; /* whatever its age */
 			local_forward_resolve(f);
+		}
 	}
 	local_host_save(lh);
 	forward_park(&lh->parked, fd, ws != NULL ? ws : "", resp);

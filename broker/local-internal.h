@@ -35,6 +35,9 @@ struct local_forward {
 	struct local_host *lh;
 	struct event *ev4, *ev6;
 	struct local_call *resolving; /* borrowed; NULL: not being asked */
+	/* Ends the links' wait for a check (forward_check_bound); NULL
+	 * until the first check. */
+	struct event *check_timer;
 	/* The container's address did not answer (Docker Desktop): every
 	 * connection goes through a Docker exec from then on (local-exec.c). */
 	int via_exec;

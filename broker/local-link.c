@@ -304,8 +304,10 @@ local_link_addr(const char *address, int port, struct sockaddr_storage *ss, int 
 }
 
 /* Connect l the way its forward's connections go now: direct when due,
- * else the relay (or the service); without a target, wait for it (the
- * agent is asked, once for all of the forward's connections). */
+ * else the relay (or the service); without a target, or with one to check
+ * (forward_target_wait), wait for the agent's answer (asked once for all
+ * of the forward's connections; for a check, at most
+ * forward_check_bound). */
 static void
 local_link_connect(struct local_link *l)
 {
@@ -314,7 +316,8 @@ local_link_connect(struct local_link *l)
 	struct sockaddr_storage ss;
 	int len, port;
 
-	if (!fw->have_target) {
+	if (forward_target_wait(fw, clock_now_ms()) != 0) {
+		/* (local_forward_resolved, or the check's bound, goes on) */
 		local_link_set_state(l, LOCAL_LINK_RESOLVING);
 		local_forward_resolve(l->f);
 		return;

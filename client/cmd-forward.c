@@ -154,6 +154,14 @@ client_forward_ports(const struct agent_backend *be, struct remote *r,
 	fp = cJSON_GetObjectItemCaseSensitive(merged, "forwardPorts");
 	if (cJSON_GetArraySize(fp) == 0 && !auto_forward) {
 		cJSON_Delete(res);
+		/* No forward to make; the broker still checks the targets it
+		 * has for the workspace (forwards made before, ssh-proxy's
+		 * connects): `up` may have made a new container, and another
+		 * may have the old one's address. (Quiet; a failure is told,
+		 * and is not up's.) */
+		if (r != NULL)
+			(void)cmd_forward_add(r, workspace, config, id_labels,
+			    cJSON_CreateArray(), NULL, 1);
 		return 0;
 	}
 	list = cJSON_CreateArray();

@@ -13,7 +13,9 @@
 # HOST bash`, its script on stdin, SOCKS to 127.0.0.1); scp and sftp (and the
 # message naming the package without sftp-server); a local target, a Compose
 # workspace (ssh -L to its app container's 127.0.0.1 and to another service by
-# name, an unresolvable name); after `up --recreate`, ssh -L to the new container.
+# name, an unresolvable name); after `up --recreate`, `rdev forward` and ssh -L
+# to the new container, not a decoy at the old one's address; a connect's entry
+# freed with its last connection.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 
@@ -22,7 +24,39 @@ drive=$RDEV_SOURCE_DIR/tests/e2e/pty_drive.py
 export HOME=$TEST_TMP/home
 mkdir -p "$HOME"
 
+# A network of its own, so that after the recreate below a decoy can be put
+# at the old container's address (docker run --ip) and the new container
+# gets another.
+net=rdev-sp-$$
+ssh_proxy_net_cleanup() {
+	docker ps -aq --filter "network=$net" | xargs -r docker rm -f >/dev/null
+	docker network rm "$net" >/dev/null 2>&1 || true
+}
+project=
+fwd= agent_pid= decoy=
+ssh_proxy_cleanup() {
+	local rc=$?
+	[ -z "$fwd" ] || kill "$fwd" 2>/dev/null || true
+	[ -z "$decoy" ] || docker rm -f "$decoy" >/dev/null 2>&1 || true
+	[ -z "$agent_pid" ] || kill "$agent_pid" 2>/dev/null || true
+	if [ -n "$project" ]; then
+		docker ps -aq --filter "label=com.docker.compose.project=$project" | xargs -r docker rm -f >/dev/null
+		docker network ls -q --filter "label=com.docker.compose.project=$project" |
+			xargs -r docker network rm >/dev/null 2>&1 || true
+	fi
+	ssh_proxy_net_cleanup
+	(exit $rc)
+	rig_remote_cleanup ws
+}
+trap ssh_proxy_cleanup EXIT
+# (a subnet of its own: --ip needs one; another test's may overlap: try again)
+for try in 1 2 3 4 5; do
+	docker network create --subnet "10.213.$(((RANDOM + $$ + try) % 256)).0/24" "$net" \
+		>/dev/null 2>&1 && break
+	[ "$try" != 5 ] || fail "docker network create $net"
+done
 on_host "mkdir -p ~/ws && printf '%s' '{\"image\": \"$RDEV_RIG_IMAGE_BOOKWORM_DEV\",
+	\"runArgs\": [\"--network\", \"$net\"],
 	\"remoteUser\": \"dev\", \"updateRemoteUserUID\": false,
 	\"remoteEnv\": {\"RE\": \"remote-env\"}}' > ~/ws/.devcontainer.json &&
 	mkdir -p ~/nows && sed 's|^{|{\"workspaceFolder\": \"/workspaces/ws\", |' ~/ws/.devcontainer.json > ~/nows/.devcontainer.json"
@@ -44,21 +78,6 @@ printf '{"dockerComposeFile": "docker-compose.yml", "service": "app", "remoteUse
 	"workspaceFolder": "/workspace", "updateRemoteUserUID": false,
 	"workspaceMount": "type=bind,source=${localWorkspaceFolder},target=/workspace"}' \
 	>"$lws/.devcontainer/devcontainer.json"
-project=
-fwd= agent_pid=
-ssh_proxy_cleanup() {
-	local rc=$?
-	[ -z "$fwd" ] || kill "$fwd" 2>/dev/null || true
-	[ -z "$agent_pid" ] || kill "$agent_pid" 2>/dev/null || true
-	if [ -n "$project" ]; then
-		docker ps -aq --filter "label=com.docker.compose.project=$project" | xargs -r docker rm -f >/dev/null
-		docker network ls -q --filter "label=com.docker.compose.project=$project" |
-			xargs -r docker network rm >/dev/null 2>&1 || true
-	fi
-	(exit $rc)
-	rig_remote_cleanup ws
-}
-trap ssh_proxy_cleanup EXIT
 
 rdev up "$name:~/ws" >"$TEST_TMP/up.out" 2>"$TEST_TMP/up.err" ||
 	{ cat "$TEST_TMP/up.err" >&2; fail "rdev up $name:~/ws failed"; }
@@ -233,9 +252,41 @@ check_eq "ssh -L: a server on the container's 0.0.0.0 answers, byte-exact" \
 # relay for the 127.0.0.1 one; its counts say which way each went.
 route() { broker status --json | jq -r --argjson p "$1" \
 	'[.sessions[].connects[]? | select(.port == $p) | "\(.direct)/\(.relayed)"] | first // "none"'; }
-check_eq "ssh -L to a 0.0.0.0 server goes straight to the container (direct/relayed)" "$(route 8303)" 1/0
-check "ssh -L to a 127.0.0.1 server goes through the relay (direct/relayed)" \
-	sh -c "case '$(route 8301)' in 0/[1-9]*) ;; *) exit 1;; esac"
+# (read while a connection is open: a connect's entry goes 10 s after its last one)
+exec 5<>"/dev/tcp/127.0.0.1/$((base + 3))" 6<>"/dev/tcp/127.0.0.1/$base"
+routes() { case "$(route 8303) $(route 8301)" in [1-9]*/0\ 0/[1-9]*) ;; *) return 1 ;; esac; }
+eventually "ssh -L to a 0.0.0.0 server goes straight to the container, to a 127.0.0.1 one through the relay (direct/relayed)" routes
+conns() { broker status --json | jq --argjson p "$1" \
+	'[.sessions[].connects[]? | select(.port == $p) | .connections] | first // 0'; }
+n=$(conns 8301)
+exec 5>&- 6>&-
+sleep 1 # (the links are gone)
+exec 6<>"/dev/tcp/127.0.0.1/$base"
+more() { [ "$(conns 8301)" -gt "$n" ]; }
+eventually "a serial client's next connection finds the connect's entry kept" more
+exec 6>&-
+connects() { broker status --json | jq '[.sessions[].connects[]?] | length'; }
+no_connects() { [ "$(connects)" = 0 ]; }
+# (kept HOST_CONNECT_IDLE_MS, 10 s, for the next channel of a serial client)
+EVENTUALLY_SECONDS=40 eventually "a connect's entry is freed after its last connection" no_connects
+# A relay that closes without its status byte (a stand-in that lists
+# nothing and ends each connect at once, put in the agent's relay record):
+# the client is told why, not left with a closed channel. (The next connect
+# finds it gone and the agent starts a relay again.)
+docker exec -d "$cid" perl -e '
+	use IO::Socket::INET;
+	my $l = IO::Socket::INET->new(LocalAddr => "0.0.0.0", Listen => 5) or die;
+	open my $f, ">", "/tmp/stand-in.port.tmp"; print $f $l->sockport; close $f;
+	rename "/tmp/stand-in.port.tmp", "/tmp/stand-in.port";
+	while (my $c = $l->accept) {
+		my $h = ""; $c->read($h, 41); my $cmd = substr($h, 40);
+		$c->read($h, 2) if $cmd eq "C"; close $c; exit 0 if $cmd eq "C" }'
+eventually "the stand-in relay listens" docker exec "$cid" test -s /tmp/stand-in.port
+sp=$(docker exec "$cid" cat /tmp/stand-in.port)
+on_host "sed -i 's/\"port\": *[0-9]*/\"port\":$sp/' ~/.rdev/state/relay/$cid.json"
+sshp -W localhost:8301 rdev-ws </dev/null >/dev/null 2>"$TEST_TMP/W.err" || true
+check "a relay that closes without its status byte: the reason reaches ssh" \
+	grep -q 'port 8301: cannot reach that port of the container' "$TEST_TMP/W.err"
 # One channel whose reader stops (40 MB asked, 64 KiB read) stalls only that
 # channel: each exec's output is paced by its own credit, so the proxy does
 # not stop reading the agent connection the others share.
@@ -307,17 +358,34 @@ kill "$fwd"
 wait "$fwd" 2>/dev/null || true
 
 # --- a recreated container -----------------------------------------------------------
-# The broker asks for a connect's target again (past 5 s, and after a
-# reconnect), so ssh -L reaches the new container (its address, its relay's
-# token), not what the old one had.
+# A forward's target is checked (forward_target_fresh: the container's id and
+# address, past 1 s), so `rdev forward` and ssh -L reach the new container,
+# not what has the old one's address now: the old one is stopped first, a
+# decoy serving "decoy" on 8303 takes its address, and the new one gets
+# another.
 start=$(date +%s)
+fp=$(rig_ports 2)
+docker exec "$cid" sh -c 'echo old > /www/x'
+rdev forward "$name:~/ws" "$fp:8303" "$((fp + 1)):8301" >/dev/null
+check_eq "rdev forward: the container (direct, relay)" \
+	"$(curl -sf --max-time 10 "http://127.0.0.1:$fp/x") $(curl -sf --max-time 10 "http://127.0.0.1:$((fp + 1))/x")" "old old"
+ip_of() { docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}' "$1"; }
+oldip=$(ip_of "$cid")
+oldip=${oldip% }
+docker stop -t 1 "$cid" >/dev/null
+decoy=$(docker run -d --rm --network "$net" --ip "$oldip" -v /bin/busybox:/bin/busybox:ro \
+	"$RDEV_RIG_IMAGE_BOOKWORM_DEV" /bin/busybox sh -c \
+	'mkdir -p /www && echo decoy > /www/x && exec /bin/busybox httpd -f -p 8303 -h /www')
 rdev up "$name:~/ws" --recreate >"$TEST_TMP/up2.out" 2>"$TEST_TMP/up2.err" ||
 	{ cat "$TEST_TMP/up2.err" >&2; fail "rdev up --recreate"; }
 ncid=$(jq -r .containerId "$TEST_TMP/up2.out")
 check "up --recreate: a new container" test "$ncid" != "$cid"
+check "the new container has another address" test "$(ip_of "$ncid")" != "$oldip "
 docker cp /bin/busybox "$ncid:/bin/busybox"
 docker exec "$ncid" sh -c "mkdir -p /www && echo new > /www/x &&
 	busybox httpd -p 127.0.0.1:8301 -h /www && busybox httpd -p 0.0.0.0:8303 -h /www"
+check_eq "rdev forward after up --recreate: the new container (direct, relay)" \
+	"$(curl -sf --max-time 10 "http://127.0.0.1:$fp/x") $(curl -sf --max-time 10 "http://127.0.0.1:$((fp + 1))/x")" "new new"
 ssh -F "$HOME/.ssh/rdev.config" -o BatchMode=yes -N -o ExitOnForwardFailure=yes -L "$base:localhost:8301" \
 	-L "$((base + 1)):localhost:8303" rdev-ws 2>"$TEST_TMP/L2.err" &
 fwd=$!

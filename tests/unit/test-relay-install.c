@@ -1,9 +1,13 @@
 /* test-relay-install.c - unit tests for the pure parts of relay-install.h
  * (agent/relay-install-tar.c): the tar writer (checked by the system's tar
- * too) and the first-file reader. */
+ * too) and the first-file reader; and when a known target is still the
+ * container's (relay_install_unchanged). */
 #include "test.h"
 
 #include <sys/stat.h>
+
+#include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "relay-install.h"
@@ -140,4 +144,59 @@ TEST(untar_first_skips_a_directory)
 	    relay_install_untar_first(tar, sizeof tar, &data, &dlen, &cause), 0);
 	ASSERT_STR_EQ(data, "abc");
 	free(data);
+}
+
+/* The dev container c1 at 172.17.0.2, started at started. */
+static cJSON *
+container_started(const char *started)
+{
+	cJSON *c = cJSON_CreateObject(), *state, *nets, *net;
+
+	cJSON_AddStringToObject(c, "Id", "c1");
+	state = cJSON_AddObjectToObject(c, "State");
+	cJSON_AddBoolToObject(state, "Running", 1);
+	cJSON_AddStringToObject(state, "StartedAt", started);
+	nets = cJSON_AddObjectToObject(
+	    cJSON_AddObjectToObject(c, "NetworkSettings"), "Networks");
+	net = cJSON_AddObjectToObject(nets, "bridge");
+	cJSON_AddStringToObject(net, "IPAddress", "172.17.0.2");
+	return c;
+}
+
+TEST(unchanged_needs_the_relay_of_this_start)
+{
+	char dir[] = "/tmp/rdev-test-relay-XXXXXX", *path;
+	struct relay_known known = { "c1", "172.17.0.2" };
+	cJSON *first = container_started("2026-12-04T10:00:00Z"),
+	      *again = container_started("2026-12-04T11:00:00Z");
+	FILE *f;
+
+	ASSERT_NOT_NULL(mkdtemp(dir));
+	setenv("RDEV_STATE_DIR", dir, 1);
+	ASSERT_FALSE(relay_install_unchanged(first, "c1", &known)); /* no state */
+	path = xasprintf("%s/relay", dir);
+	ASSERT_INT_EQ(mkdir(path, 0700), 0);
+	free(path);
+	path = xasprintf("%s/relay/c1.json", dir);
+	f = fopen(path, "w");
+	ASSERT_NOT_NULL(f);
+	fprintf(f,
+	    "{\"port\":40000,\"token\":\"%064d\",\"hash\":\"h\","
+	    "\"started\":\"2026-12-04T10:00:00Z\"}\n",
+	    0);
+	fclose(f);
+	ASSERT_TRUE(relay_install_unchanged(first, "c1", &known));
+	/* stopped and started again: the relay recorded is gone */
+	ASSERT_FALSE(relay_install_unchanged(again, "c1", &known));
+	known.address = "172.17.0.3";
+	ASSERT_FALSE(relay_install_unchanged(first, "c1", &known));
+	unlink(path);
+	free(path);
+	path = xasprintf("%s/relay", dir);
+	rmdir(path);
+	free(path);
+	rmdir(dir);
+	unsetenv("RDEV_STATE_DIR");
+	cJSON_Delete(first);
+	cJSON_Delete(again);
 }
