@@ -14,6 +14,7 @@
 #include "atomic-file.h"
 #include "error.h"
 #include "log.h"
+#include "sync-index-cache.h"
 #include "xmalloc.h"
 
 #define SYNC_INDEX_MAX (256u << 20)
@@ -64,51 +65,37 @@ out:
 	return rc;
 }
 
-/* The journal's lines onto *s, up to the first that cannot be read. */
+/* The journal's lines (text, len bytes) onto *s, up to the first that
+ * cannot be read. */
 static void
-sync_index_load_journal(const char *path, struct sync_index *ix, struct sync_scan **s)
+sync_index_load_journal(const char *path, const char *text, size_t len,
+    struct sync_index *ix, struct sync_scan **s)
 {
-	char *jpath = sync_index_journal_path(path), *text = NULL, *cause = NULL;
 	const char *p, *nl;
-	size_t len;
 
-	if (file_read_all(jpath, SYNC_INDEX_MAX, &text, &len, &cause) != 0) {
-		free(cause);
-		free(jpath);
-		return;
-	}
 	ix->journal_len = len;
 	for (p = text; p < text + len; p = nl + 1) {
 		nl = memchr(p, '\n', (size_t)(text + len - p));
 		if (nl == NULL || sync_index_replay(s, ix, p, (size_t)(nl - p)) != 0) {
-			log_warn("sync: %s: a damaged line (after a crash?): the rest "
-				 "is ignored, the index rewritten",
-			    jpath);
+			log_warn("sync: %s.journal: a damaged line (after a crash?): "
+				 "the rest is ignored, the index rewritten",
+			    path);
 			ix->journal_bad = 1;
 			break;
 		}
 	}
-	free(text);
-	free(jpath);
 }
 
-int
-sync_index_load(const char *path, struct sync_index *ix, struct sync_scan **out)
+/* Parse the index's base (text, len bytes) and journal (jtext, jlen bytes;
+ * NULL: none) into *out: 0, or -1 as sync_index_load. */
+static int
+sync_index_parse(const char *path, const char *text, size_t len, const char *jtext,
+    size_t jlen, struct sync_index *ix, struct sync_scan **out)
 {
-	char *text = NULL, *cause = NULL;
 	const cJSON *gen;
-	cJSON *j;
-	size_t len;
+	char *cause = NULL;
+	cJSON *j = cJSON_ParseWithLength(text, len);
 
-	memset(ix, 0, sizeof *ix);
-	*out = NULL;
-	if (file_read_all(path, SYNC_INDEX_MAX, &text, &len, &cause) != 0) {
-		free(cause);
-		*out = xcalloc(1, sizeof **out);
-		return -1;
-	}
-	j = cJSON_ParseWithLength(text, len);
-	free(text);
 	if (sync_scan_from_manifest(
 		cJSON_GetObjectItemCaseSensitive(j, "files"), out, &cause) != 0) {
 		log_warn("sync: %s: %s (ignored)", path, cause);
@@ -121,8 +108,46 @@ sync_index_load(const char *path, struct sync_index *ix, struct sync_scan **out)
 	ix->gen = cJSON_IsNumber(gen) ? (unsigned long long)gen->valuedouble : 0;
 	ix->base_len = len;
 	cJSON_Delete(j);
-	sync_index_load_journal(path, ix, out);
+	if (jtext != NULL)
+		sync_index_load_journal(path, jtext, jlen, ix, out);
 	return 0;
+}
+
+int
+sync_index_load(const char *path, struct sync_index *ix, struct sync_scan **out)
+{
+	char *text = NULL, *jtext = NULL, *cause = NULL, *jpath, *cpath;
+	unsigned char key[SYNC_INDEX_KEY_LEN];
+	size_t len, jlen = 0;
+	int rc;
+
+	memset(ix, 0, sizeof *ix);
+	*out = NULL;
+	if (file_read_all(path, SYNC_INDEX_MAX, &text, &len, &cause) != 0) {
+		free(cause);
+		*out = xcalloc(1, sizeof **out);
+		return -1;
+	}
+	jpath = sync_index_journal_path(path);
+	if (file_read_all(jpath, SYNC_INDEX_MAX, &jtext, &jlen, &cause) != 0) {
+		free(cause);
+		jtext = NULL;
+		jlen = 0;
+	}
+	free(jpath);
+	/* The copy of what these very bytes held, when there is one: no
+	 * JSON to parse (sync-index-cache.h). */
+	sync_index_key_of(text, len, jtext, jlen, key);
+	cpath = xasprintf("%s.cache", path);
+	if (sync_index_cache_read(cpath, key, ix, out) == 0)
+		rc = 0;
+	else if ((rc = sync_index_parse(path, text, len, jtext, jlen, ix, out)) == 0 &&
+	    !ix->journal_bad) /* (a damaged journal: the next save rewrites) */
+		sync_index_cache_write(cpath, key, ix, *out);
+	free(cpath);
+	free(jtext);
+	free(text);
+	return rc;
 }
 
 /* Is x the same entry as y (what the index records of it)? */

@@ -297,6 +297,98 @@ TEST(the_host_changes_are_reported_once)
 	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
 }
 
+/* The index as loaded twice: from its JSON (no copy) and from the copy
+ * that load wrote (sync-index-cache.h). The same either way. */
+static struct sync_scan *
+load_both_ways(void)
+{
+	struct sync_scan *x, *y;
+	struct sync_index ix, iy;
+
+	ASSERT_INT_EQ(system("rm -f " DIR "/index.json.cache"), 0);
+	ASSERT_INT_EQ(sync_index_load(DIR "/index.json", &ix, &x), 0);
+	ASSERT_INT_NE(inode_of(DIR "/index.json.cache"), 0);
+	ASSERT_INT_EQ(sync_index_load(DIR "/index.json", &iy, &y), 0);
+	ASSERT_INT_EQ(sync_index_same(x, y), 1);
+	ASSERT_INT_EQ(ix.gen == iy.gen && ix.base_len == iy.base_len &&
+		ix.journal_len == iy.journal_len,
+	    1);
+	sync_scan_free(y);
+	return x;
+}
+
+/* Idle pulls read the index's binary copy, not its JSON; the copy is of
+ * exactly the index's bytes, so a change (a batch, an acknowledged pull)
+ * is never hidden by it, nor by a stale or damaged copy. */
+TEST(idle_pulls_use_the_index_copy_and_miss_no_change)
+{
+	char *a = entry("a"), *c = entry("c"), *m, *cause = NULL, *got, *ack;
+	struct sync_scan *idx, *cut;
+	struct sync_index ix;
+	unsigned long long copy;
+	cJSON *res = NULL;
+	int i;
+
+	ASSERT_INT_EQ(system("rm -rf " DIR " && mkdir -p " DIR), 0);
+	m = xasprintf("[%s,%s]", a, c);
+	sync_once(m, (const char *[]){ "a", "c", NULL }, NULL);
+	free(m);
+	sync_scan_free(load_both_ways());
+	copy = inode_of(DIR "/index.json.cache");
+	for (i = 0; i < 20; i++) { /* (idle: the copy is read, not written) */
+		ASSERT_INT_EQ(sync_pull_changes(DIR "/ws", DIR "/index.json", 0, NULL,
+				  NULL, &res, &cause),
+		    0);
+		got = pulled(res, "put");
+		ASSERT_STR_EQ(got, "");
+		free(got);
+		cJSON_Delete(res);
+	}
+	ASSERT_INT_EQ(inode_of(DIR "/index.json.cache"), copy);
+	ASSERT_INT_EQ(system("cp " DIR "/index.json.cache " DIR "/old.cache"), 0);
+
+	/* A host change after many idle pulls comes back, once. */
+	ASSERT_INT_EQ(system("echo new >" DIR "/ws/a"), 0);
+	ASSERT_INT_EQ(
+	    sync_pull_changes(DIR "/ws", DIR "/index.json", 0, NULL, NULL, &res, &cause),
+	    0);
+	got = pulled(res, "put");
+	ASSERT_STR_EQ(got, "a");
+	free(got);
+	ack = xstrdup(cJSON_GetObjectItemCaseSensitive(res, "pullId")->valuestring);
+	cJSON_Delete(res);
+	ASSERT_INT_EQ(
+	    sync_pull_changes(DIR "/ws", DIR "/index.json", 0, ack, NULL, &res, &cause),
+	    0);
+	free(ack);
+	got = pulled(res, "put");
+	ASSERT_STR_EQ(got, "");
+	free(got);
+	cJSON_Delete(res);
+	ASSERT_INT_NE(inode_of(DIR "/index.json.cache"), copy); /* (written again) */
+
+	/* The copy made before the change put back (stale): not used. */
+	ASSERT_INT_EQ(system("cp " DIR "/old.cache " DIR "/index.json.cache"), 0);
+	ASSERT_INT_EQ(sync_index_load(DIR "/index.json", &ix, &idx), 0);
+	ASSERT_INT_EQ(idx->n, 2);
+	ASSERT_STR_EQ(idx->v[0].path, "a");
+	ASSERT_INT_EQ(idx->v[0].size, 4); /* "new\n" */
+	sync_scan_free(idx);
+
+	/* A copy cut short: the JSON is parsed (and the copy written again). */
+	idx = load_both_ways();
+	ASSERT_INT_EQ(system("truncate -s -3 " DIR "/index.json.cache"), 0);
+	copy = inode_of(DIR "/index.json.cache");
+	ASSERT_INT_EQ(sync_index_load(DIR "/index.json", &ix, &cut), 0);
+	ASSERT_INT_EQ(sync_index_same(idx, cut), 1);
+	ASSERT_INT_NE(inode_of(DIR "/index.json.cache"), copy);
+	sync_scan_free(cut);
+	sync_scan_free(idx);
+	free(a);
+	free(c);
+	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
+}
+
 /* Data loss (a whole sync deletes index entries its manifest lacks): a
  * file the host made, reported but not acknowledged, or too large to send,
  * is never deleted by a whole sync. */
