@@ -13,23 +13,15 @@
 #include "log.h"
 #include "xmalloc.h"
 
-#define SYNC_INDEX_CACHE_MAGIC "RDEVIXC1"
+#define SYNC_INDEX_CACHE_MAGIC "RDEVIXC2"
 #define SYNC_INDEX_CACHE_MAX (512u << 20)
 #define SYNC_INDEX_NO_LINK UINT32_MAX
 
 void
-sync_index_key_of(const char *base, size_t blen, const char *journal, size_t jlen,
-    unsigned char key[SYNC_INDEX_KEY_LEN])
+sync_index_key_of(const char *base, size_t blen, unsigned char key[SYNC_INDEX_KEY_LEN])
 {
-	crypto_generichash_state st;
-	uint64_t n = blen;
-
-	crypto_generichash_init(&st, NULL, 0, SYNC_INDEX_KEY_LEN);
-	crypto_generichash_update(&st, (const unsigned char *)&n, sizeof n);
-	crypto_generichash_update(&st, (const unsigned char *)base, blen);
-	if (journal != NULL)
-		crypto_generichash_update(&st, (const unsigned char *)journal, jlen);
-	crypto_generichash_final(&st, key, SYNC_INDEX_KEY_LEN);
+	crypto_generichash(
+	    key, SYNC_INDEX_KEY_LEN, (const unsigned char *)base, blen, NULL, 0);
 }
 
 /* What is left to read of a copy. */
@@ -98,7 +90,7 @@ sync_index_cache_read(const char *path, const unsigned char key[SYNC_INDEX_KEY_L
 	unsigned char magic[8], k[SYNC_INDEX_KEY_LEN];
 	struct sync_index_cur c;
 	struct sync_scan *s = NULL;
-	uint64_t gen, blen, jlen, n;
+	uint64_t gen, blen, n;
 	char *text = NULL, *cause = NULL;
 	size_t len, i;
 
@@ -114,7 +106,6 @@ sync_index_cache_read(const char *path, const unsigned char key[SYNC_INDEX_KEY_L
 	    sync_index_take(&c, k, sizeof k) != 0 || memcmp(k, key, sizeof k) != 0 ||
 	    sync_index_take(&c, &gen, sizeof gen) != 0 ||
 	    sync_index_take(&c, &blen, sizeof blen) != 0 ||
-	    sync_index_take(&c, &jlen, sizeof jlen) != 0 ||
 	    sync_index_take(&c, &n, sizeof n) != 0 || n > c.left)
 		goto bad;
 	s = xcalloc(1, sizeof *s);
@@ -131,7 +122,6 @@ sync_index_cache_read(const char *path, const unsigned char key[SYNC_INDEX_KEY_L
 	memset(ix, 0, sizeof *ix);
 	ix->gen = gen;
 	ix->base_len = (size_t)blen;
-	ix->journal_len = (size_t)jlen;
 	*out = s;
 	free(text);
 	return 0;
@@ -146,7 +136,7 @@ sync_index_cache_write(const char *path, const unsigned char key[SYNC_INDEX_KEY_
     const struct sync_index *ix, const struct sync_scan *s)
 {
 	struct buf *b = buf_new();
-	uint64_t gen = ix->gen, blen = ix->base_len, jlen = ix->journal_len, n = s->n;
+	uint64_t gen = ix->gen, blen = ix->base_len, n = s->n;
 	uint32_t plen, llen;
 	char *cause = NULL;
 	size_t i;
@@ -155,7 +145,6 @@ sync_index_cache_write(const char *path, const unsigned char key[SYNC_INDEX_KEY_
 	buf_append(b, key, SYNC_INDEX_KEY_LEN);
 	buf_append(b, &gen, sizeof gen);
 	buf_append(b, &blen, sizeof blen);
-	buf_append(b, &jlen, sizeof jlen);
 	buf_append(b, &n, sizeof n);
 	for (i = 0; i < s->n; i++) {
 		const struct sync_entry *e = &s->v[i];

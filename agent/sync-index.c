@@ -86,20 +86,29 @@ sync_index_load_journal(const char *path, const char *text, size_t len,
 	}
 }
 
-/* Parse the index's base (text, len bytes) and journal (jtext, jlen bytes;
- * NULL: none) into *out: 0, or -1 as sync_index_load. */
+/* The index's base (text, len bytes) into *out: from its binary copy at
+ * path.cache when that was made of these bytes, else parsed (and the copy
+ * written). 0, or -1 as sync_index_load. */
 static int
-sync_index_parse(const char *path, const char *text, size_t len, const char *jtext,
-    size_t jlen, struct sync_index *ix, struct sync_scan **out)
+sync_index_load_base(const char *path, const char *text, size_t len,
+    struct sync_index *ix, struct sync_scan **out)
 {
+	unsigned char key[SYNC_INDEX_KEY_LEN];
+	char *cause = NULL, *cpath = xasprintf("%s.cache", path);
 	const cJSON *gen;
-	char *cause = NULL;
-	cJSON *j = cJSON_ParseWithLength(text, len);
+	cJSON *j;
 
+	sync_index_key_of(text, len, key);
+	if (sync_index_cache_read(cpath, key, ix, out) == 0) {
+		free(cpath);
+		return 0;
+	}
+	j = cJSON_ParseWithLength(text, len);
 	if (sync_scan_from_manifest(
 		cJSON_GetObjectItemCaseSensitive(j, "files"), out, &cause) != 0) {
 		log_warn("sync: %s: %s (ignored)", path, cause);
 		free(cause);
+		free(cpath);
 		cJSON_Delete(j);
 		*out = xcalloc(1, sizeof **out);
 		return -1;
@@ -108,17 +117,16 @@ sync_index_parse(const char *path, const char *text, size_t len, const char *jte
 	ix->gen = cJSON_IsNumber(gen) ? (unsigned long long)gen->valuedouble : 0;
 	ix->base_len = len;
 	cJSON_Delete(j);
-	if (jtext != NULL)
-		sync_index_load_journal(path, jtext, jlen, ix, out);
+	sync_index_cache_write(cpath, key, ix, *out);
+	free(cpath);
 	return 0;
 }
 
 int
 sync_index_load(const char *path, struct sync_index *ix, struct sync_scan **out)
 {
-	char *text = NULL, *jtext = NULL, *cause = NULL, *jpath, *cpath;
-	unsigned char key[SYNC_INDEX_KEY_LEN];
-	size_t len, jlen = 0;
+	char *text = NULL, *cause = NULL, *jpath;
+	size_t len;
 	int rc;
 
 	memset(ix, 0, sizeof *ix);
@@ -128,26 +136,18 @@ sync_index_load(const char *path, struct sync_index *ix, struct sync_scan **out)
 		*out = xcalloc(1, sizeof **out);
 		return -1;
 	}
-	jpath = sync_index_journal_path(path);
-	if (file_read_all(jpath, SYNC_INDEX_MAX, &jtext, &jlen, &cause) != 0) {
-		free(cause);
-		jtext = NULL;
-		jlen = 0;
-	}
-	free(jpath);
-	/* The copy of what these very bytes held, when there is one: no
-	 * JSON to parse (sync-index-cache.h). */
-	sync_index_key_of(text, len, jtext, jlen, key);
-	cpath = xasprintf("%s.cache", path);
-	if (sync_index_cache_read(cpath, key, ix, out) == 0)
-		rc = 0;
-	else if ((rc = sync_index_parse(path, text, len, jtext, jlen, ix, out)) == 0 &&
-	    !ix->journal_bad) /* (a damaged journal: the next save rewrites) */
-		sync_index_cache_write(cpath, key, ix, *out);
-	free(cpath);
-	free(jtext);
+	rc = sync_index_load_base(path, text, len, ix, out);
 	free(text);
-	return rc;
+	if (rc != 0)
+		return rc;
+	jpath = sync_index_journal_path(path);
+	if (file_read_all(jpath, SYNC_INDEX_MAX, &text, &len, &cause) == 0) {
+		sync_index_load_journal(path, text, len, ix, out);
+		free(text);
+	} else
+		free(cause);
+	free(jpath);
+	return 0;
 }
 
 /* Is x the same entry as y (what the index records of it)? */
