@@ -245,6 +245,27 @@ pulled(const cJSON *res, const char *name)
 	return out;
 }
 
+/* One pull of DIR/ws acknowledging ack (may be NULL) whose puts must be
+ * want (paths joined by ' '): its pullId (new), or NULL when none. */
+static char *
+pull_once(const char *ack, const char *want)
+{
+	char *cause = NULL, *got, *id;
+	const cJSON *pid;
+	cJSON *res = NULL;
+
+	ASSERT_INT_EQ(
+	    sync_pull_changes(DIR "/ws", DIR "/index.json", 0, ack, NULL, &res, &cause),
+	    0);
+	got = pulled(res, "put");
+	ASSERT_STR_EQ(got, want);
+	free(got);
+	pid = cJSON_GetObjectItemCaseSensitive(res, "pullId");
+	id = cJSON_IsString(pid) ? xstrdup(pid->valuestring) : NULL;
+	cJSON_Delete(res);
+	return id;
+}
+
 TEST(the_host_changes_are_reported_once)
 {
 	char *a = entry("a"), *c = entry("c"), *m, *cause = NULL, *got, *ack;
@@ -272,14 +293,7 @@ TEST(the_host_changes_are_reported_once)
 	    "bmV3Cg=="); /* "new\n" */
 	cJSON_Delete(res);
 	/* Not acknowledged (lost): reported again. */
-	ASSERT_INT_EQ(
-	    sync_pull_changes(DIR "/ws", DIR "/index.json", 0, NULL, NULL, &res, &cause),
-	    0);
-	got = pulled(res, "put");
-	ASSERT_STR_EQ(got, ".rdevignore a g");
-	free(got);
-	ack = xstrdup(cJSON_GetObjectItemCaseSensitive(res, "pullId")->valuestring);
-	cJSON_Delete(res);
+	ack = pull_once(NULL, ".rdevignore a g");
 	/* Acknowledged: the index has them now. */
 	ASSERT_INT_EQ(
 	    sync_pull_changes(DIR "/ws", DIR "/index.json", 0, ack, NULL, &res, &cause),
@@ -318,15 +332,15 @@ load_both_ways(void)
 }
 
 /* Idle pulls read the index's binary copy, not its JSON; the copy is of
- * exactly the index's bytes, so a change (a batch, an acknowledged pull)
- * is never hidden by it, nor by a stale or damaged copy. */
+ * exactly the base's bytes (the journal read on top), so a change (a
+ * batch, an acknowledged pull) is never hidden by it, nor by a stale or
+ * damaged copy. */
 TEST(idle_pulls_use_the_index_copy_and_miss_no_change)
 {
-	char *a = entry("a"), *c = entry("c"), *m, *cause = NULL, *got, *ack;
+	char *a = entry("a"), *c = entry("c"), *m, *ack;
 	struct sync_scan *idx, *cut;
 	struct sync_index ix;
 	unsigned long long copy;
-	cJSON *res = NULL;
 	int i;
 
 	ASSERT_INT_EQ(system("rm -rf " DIR " && mkdir -p " DIR), 0);
@@ -335,35 +349,15 @@ TEST(idle_pulls_use_the_index_copy_and_miss_no_change)
 	free(m);
 	sync_scan_free(load_both_ways());
 	copy = inode_of(DIR "/index.json.cache");
-	for (i = 0; i < 20; i++) { /* (idle: the copy is read, not written) */
-		ASSERT_INT_EQ(sync_pull_changes(DIR "/ws", DIR "/index.json", 0, NULL,
-				  NULL, &res, &cause),
-		    0);
-		got = pulled(res, "put");
-		ASSERT_STR_EQ(got, "");
-		free(got);
-		cJSON_Delete(res);
-	}
+	for (i = 0; i < 20; i++) /* (idle: the copy is read, not written) */
+		ASSERT_INT_EQ(pull_once(NULL, "") == NULL, 1);
 	ASSERT_INT_EQ(inode_of(DIR "/index.json.cache"), copy);
 
 	/* A host change after many idle pulls comes back, once. */
 	ASSERT_INT_EQ(system("echo new >" DIR "/ws/a"), 0);
-	ASSERT_INT_EQ(
-	    sync_pull_changes(DIR "/ws", DIR "/index.json", 0, NULL, NULL, &res, &cause),
-	    0);
-	got = pulled(res, "put");
-	ASSERT_STR_EQ(got, "a");
-	free(got);
-	ack = xstrdup(cJSON_GetObjectItemCaseSensitive(res, "pullId")->valuestring);
-	cJSON_Delete(res);
-	ASSERT_INT_EQ(
-	    sync_pull_changes(DIR "/ws", DIR "/index.json", 0, ack, NULL, &res, &cause),
-	    0);
+	ack = pull_once(NULL, "a");
+	ASSERT_INT_EQ(pull_once(ack, "") == NULL, 1);
 	free(ack);
-	got = pulled(res, "put");
-	ASSERT_STR_EQ(got, "");
-	free(got);
-	cJSON_Delete(res);
 	/* (a journal line on the same base: the copy stands, the line on it) */
 	ASSERT_INT_EQ(inode_of(DIR "/index.json.cache"), copy);
 	ASSERT_INT_EQ(sync_index_load(DIR "/index.json", &ix, &idx), 0);
