@@ -106,17 +106,28 @@ for i in "${!kinds[@]}"; do
 	builder=
 	if [ -n "$next" ]; then
 		mkdir -p "$(build_dir "$next")" build-bundle
-		exec 9>build-bundle/.prebuild.lock
+		cur=$(build_dir "${kinds[$i]}")
+		exec 9>build-bundle/.prebuild.lock 8>"$cur/.package.lock"
 		flock 9
+		flock 8
 		(
 			renice -n 10 -p "$BASHPID" >/dev/null || true
+			# the Debian package of this build, for e2e/package (which
+			# waits for the lock and takes it when its stamp is newer
+			# than the programs; a failure leaves the test to build it
+			# and say why)
+			rm -f "$cur/.package-prebuilt"
+			cmake --build "$cur" --target package >"$cur/package-prebuild.log" 2>&1 &&
+				touch "$cur/.package-prebuilt" ||
+				echo "the package's prebuild failed ($cur/package-prebuild.log)"
+			exec 8>&-
 			bash deploy/agent-bundle.sh -o build-bundle/prebuilt >build-bundle/prebuild.log 2>&1 ||
 				echo "the agent bundle's prebuild failed (build-bundle/prebuild.log)"
 			exec 9>&-
 			build "$next"
 		) >"$(build_dir "$next")/build.log" 2>&1 &
 		builder=$!
-		exec 9>&-
+		exec 9>&- 8>&-
 	fi
 	rc=0 kind=${kinds[$i]}
 	run_tests "$kind" || rc=$?
