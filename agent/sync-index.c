@@ -14,7 +14,6 @@
 #include "atomic-file.h"
 #include "error.h"
 #include "log.h"
-#include "sync-index-cache.h"
 #include "xmalloc.h"
 
 #define SYNC_INDEX_MAX (256u << 20)
@@ -65,69 +64,41 @@ out:
 	return rc;
 }
 
-/* The journal's lines (text, len bytes) onto *s, up to the first that
- * cannot be read. */
+/* The journal's lines onto *s, up to the first that cannot be read. */
 static void
-sync_index_load_journal(const char *path, const char *text, size_t len,
-    struct sync_index *ix, struct sync_scan **s)
+sync_index_load_journal(const char *path, struct sync_index *ix, struct sync_scan **s)
 {
+	char *jpath = sync_index_journal_path(path), *text = NULL, *cause = NULL;
 	const char *p, *nl;
+	size_t len;
 
+	if (file_read_all(jpath, SYNC_INDEX_MAX, &text, &len, &cause) != 0) {
+		free(cause);
+		free(jpath);
+		return;
+	}
 	ix->journal_len = len;
 	for (p = text; p < text + len; p = nl + 1) {
 		nl = memchr(p, '\n', (size_t)(text + len - p));
 		if (nl == NULL || sync_index_replay(s, ix, p, (size_t)(nl - p)) != 0) {
-			log_warn("sync: %s.journal: a damaged line (after a crash?): "
-				 "the rest is ignored, the index rewritten",
-			    path);
+			log_warn("sync: %s: a damaged line (after a crash?): the rest "
+				 "is ignored, the index rewritten",
+			    jpath);
 			ix->journal_bad = 1;
 			break;
 		}
 	}
-}
-
-/* The index's base (text, len bytes) into *out: from its binary copy at
- * path.cache when that was made of these bytes, else parsed (and the copy
- * written). 0, or -1 as sync_index_load. */
-static int
-sync_index_load_base(const char *path, const char *text, size_t len,
-    struct sync_index *ix, struct sync_scan **out)
-{
-	unsigned char key[SYNC_INDEX_KEY_LEN];
-	char *cause = NULL, *cpath = xasprintf("%s.cache", path);
-	const cJSON *gen;
-	cJSON *j;
-
-	sync_index_key_of(text, len, key);
-	if (sync_index_cache_read(cpath, key, ix, out) == 0) {
-		free(cpath);
-		return 0;
-	}
-	j = cJSON_ParseWithLength(text, len);
-	if (sync_scan_from_manifest(
-		cJSON_GetObjectItemCaseSensitive(j, "files"), out, &cause) != 0) {
-		log_warn("sync: %s: %s (ignored)", path, cause);
-		free(cause);
-		free(cpath);
-		cJSON_Delete(j);
-		*out = xcalloc(1, sizeof **out);
-		return -1;
-	}
-	gen = cJSON_GetObjectItemCaseSensitive(j, "gen");
-	ix->gen = cJSON_IsNumber(gen) ? (unsigned long long)gen->valuedouble : 0;
-	ix->base_len = len;
-	cJSON_Delete(j);
-	sync_index_cache_write(cpath, key, ix, *out);
-	free(cpath);
-	return 0;
+	free(text);
+	free(jpath);
 }
 
 int
 sync_index_load(const char *path, struct sync_index *ix, struct sync_scan **out)
 {
-	char *text = NULL, *cause = NULL, *jpath;
+	char *text = NULL, *cause = NULL;
+	const cJSON *gen;
+	cJSON *j;
 	size_t len;
-	int rc;
 
 	memset(ix, 0, sizeof *ix);
 	*out = NULL;
@@ -136,17 +107,21 @@ sync_index_load(const char *path, struct sync_index *ix, struct sync_scan **out)
 		*out = xcalloc(1, sizeof **out);
 		return -1;
 	}
-	rc = sync_index_load_base(path, text, len, ix, out);
+	j = cJSON_ParseWithLength(text, len);
 	free(text);
-	if (rc != 0)
-		return rc;
-	jpath = sync_index_journal_path(path);
-	if (file_read_all(jpath, SYNC_INDEX_MAX, &text, &len, &cause) == 0) {
-		sync_index_load_journal(path, text, len, ix, out);
-		free(text);
-	} else
+	if (sync_scan_from_manifest(
+		cJSON_GetObjectItemCaseSensitive(j, "files"), out, &cause) != 0) {
+		log_warn("sync: %s: %s (ignored)", path, cause);
 		free(cause);
-	free(jpath);
+		cJSON_Delete(j);
+		*out = xcalloc(1, sizeof **out);
+		return -1;
+	}
+	gen = cJSON_GetObjectItemCaseSensitive(j, "gen");
+	ix->gen = cJSON_IsNumber(gen) ? (unsigned long long)gen->valuedouble : 0;
+	ix->base_len = len;
+	cJSON_Delete(j);
+	sync_index_load_journal(path, ix, out);
 	return 0;
 }
 

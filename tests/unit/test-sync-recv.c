@@ -245,27 +245,6 @@ pulled(const cJSON *res, const char *name)
 	return out;
 }
 
-/* One pull of DIR/ws acknowledging ack (may be NULL) whose puts must be
- * want (paths joined by ' '): its pullId (new), or NULL when none. */
-static char *
-pull_once(const char *ack, const char *want)
-{
-	char *cause = NULL, *got, *id;
-	const cJSON *pid;
-	cJSON *res = NULL;
-
-	ASSERT_INT_EQ(
-	    sync_pull_changes(DIR "/ws", DIR "/index.json", 0, ack, NULL, &res, &cause),
-	    0);
-	got = pulled(res, "put");
-	ASSERT_STR_EQ(got, want);
-	free(got);
-	pid = cJSON_GetObjectItemCaseSensitive(res, "pullId");
-	id = cJSON_IsString(pid) ? xstrdup(pid->valuestring) : NULL;
-	cJSON_Delete(res);
-	return id;
-}
-
 TEST(the_host_changes_are_reported_once)
 {
 	char *a = entry("a"), *c = entry("c"), *m, *cause = NULL, *got, *ack;
@@ -293,7 +272,14 @@ TEST(the_host_changes_are_reported_once)
 	    "bmV3Cg=="); /* "new\n" */
 	cJSON_Delete(res);
 	/* Not acknowledged (lost): reported again. */
-	ack = pull_once(NULL, ".rdevignore a g");
+	ASSERT_INT_EQ(
+	    sync_pull_changes(DIR "/ws", DIR "/index.json", 0, NULL, NULL, &res, &cause),
+	    0);
+	got = pulled(res, "put");
+	ASSERT_STR_EQ(got, ".rdevignore a g");
+	free(got);
+	ack = xstrdup(cJSON_GetObjectItemCaseSensitive(res, "pullId")->valuestring);
+	cJSON_Delete(res);
 	/* Acknowledged: the index has them now. */
 	ASSERT_INT_EQ(
 	    sync_pull_changes(DIR "/ws", DIR "/index.json", 0, ack, NULL, &res, &cause),
@@ -306,86 +292,6 @@ TEST(the_host_changes_are_reported_once)
 	ASSERT_STR_EQ(got, "");
 	free(got);
 	cJSON_Delete(res);
-	free(a);
-	free(c);
-	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
-}
-
-/* The index as loaded twice: from its JSON (no copy) and from the copy
- * that load wrote (sync-index-cache.h). The same either way. */
-static struct sync_scan *
-load_both_ways(void)
-{
-	struct sync_scan *x, *y;
-	struct sync_index ix, iy;
-
-	ASSERT_INT_EQ(system("rm -f " DIR "/index.json.cache"), 0);
-	ASSERT_INT_EQ(sync_index_load(DIR "/index.json", &ix, &x), 0);
-	ASSERT_INT_NE(inode_of(DIR "/index.json.cache"), 0);
-	ASSERT_INT_EQ(sync_index_load(DIR "/index.json", &iy, &y), 0);
-	ASSERT_INT_EQ(sync_index_same(x, y), 1);
-	ASSERT_INT_EQ(ix.gen == iy.gen && ix.base_len == iy.base_len &&
-		ix.journal_len == iy.journal_len,
-	    1);
-	sync_scan_free(y);
-	return x;
-}
-
-/* Idle pulls read the index's binary copy, not its JSON; the copy is of
- * exactly the base's bytes (the journal read on top), so a change (a
- * batch, an acknowledged pull) is never hidden by it, nor by a stale or
- * damaged copy. */
-TEST(idle_pulls_use_the_index_copy_and_miss_no_change)
-{
-	char *a = entry("a"), *c = entry("c"), *m, *ack;
-	struct sync_scan *idx, *cut;
-	struct sync_index ix;
-	unsigned long long copy;
-	int i;
-
-	ASSERT_INT_EQ(system("rm -rf " DIR " && mkdir -p " DIR), 0);
-	m = xasprintf("[%s,%s]", a, c);
-	sync_once(m, (const char *[]){ "a", "c", NULL }, NULL);
-	free(m);
-	sync_scan_free(load_both_ways());
-	copy = inode_of(DIR "/index.json.cache");
-	for (i = 0; i < 20; i++) /* (idle: the copy is read, not written) */
-		ASSERT_INT_EQ(pull_once(NULL, "") == NULL, 1);
-	ASSERT_INT_EQ(inode_of(DIR "/index.json.cache"), copy);
-
-	/* A host change after many idle pulls comes back, once. */
-	ASSERT_INT_EQ(system("echo new >" DIR "/ws/a"), 0);
-	ack = pull_once(NULL, "a");
-	ASSERT_INT_EQ(pull_once(ack, "") == NULL, 1);
-	free(ack);
-	/* (a journal line on the same base: the copy stands, the line on it) */
-	ASSERT_INT_EQ(inode_of(DIR "/index.json.cache"), copy);
-	ASSERT_INT_EQ(sync_index_load(DIR "/index.json", &ix, &idx), 0);
-	ASSERT_INT_EQ(idx->n, 2);
-	ASSERT_INT_EQ(idx->v[0].size, 4); /* "new\n" */
-	sync_scan_free(idx);
-
-	/* A whole sync writes the base again: the old copy, put back, is
-	 * stale and not used. */
-	ASSERT_INT_EQ(system("cp " DIR "/index.json.cache " DIR "/old.cache"), 0);
-	m = xasprintf("[%s]", c);
-	sync_once(m, NULL, NULL); /* (c is there: nothing asked for) */
-	free(m);
-	ASSERT_INT_EQ(system("cp " DIR "/old.cache " DIR "/index.json.cache"), 0);
-	ASSERT_INT_EQ(sync_index_load(DIR "/index.json", &ix, &idx), 0);
-	ASSERT_INT_EQ(idx->n, 1);
-	ASSERT_STR_EQ(idx->v[0].path, "c");
-	sync_scan_free(idx);
-
-	/* A copy cut short: the JSON is parsed (and the copy written again). */
-	idx = load_both_ways();
-	ASSERT_INT_EQ(system("truncate -s -3 " DIR "/index.json.cache"), 0);
-	copy = inode_of(DIR "/index.json.cache");
-	ASSERT_INT_EQ(sync_index_load(DIR "/index.json", &ix, &cut), 0);
-	ASSERT_INT_EQ(sync_index_same(idx, cut), 1);
-	ASSERT_INT_NE(inode_of(DIR "/index.json.cache"), copy);
-	sync_scan_free(cut);
-	sync_scan_free(idx);
 	free(a);
 	free(c);
 	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
