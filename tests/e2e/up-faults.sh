@@ -30,8 +30,12 @@ cleanup_all() {
 }
 trap 'cleanup_all; rig_test_cleanup' EXIT
 
-# pc_shell_gone CID: no process in the container runs the postCreateCommand.
-pc_shell_gone() { ! docker exec "$1" ps -o args | grep pc.success >/dev/null; }
+# pc_shell_gone CID: no process in the container runs the postCreateCommand
+# (a docker exec that fails says nothing: not gone).
+pc_shell_gone() {
+	local ps
+	ps=$(docker exec "$1" ps -o args) && ! grep -q pc.success <<<"$ps"
+}
 # kill_during_postcreate SIGNAL: start up, wait until postCreateCommand runs,
 # deliver SIGNAL to the agent, then check that the next up repairs it.
 kill_during_postcreate() {
@@ -56,7 +60,7 @@ kill_during_postcreate() {
 	EVENTUALLY_SECONDS=10 eventually "SIG$sig: the postCreateCommand's shell is gone" \
 		pc_shell_gone "$cid"
 	check "SIG$sig: the half-run postCreateCommand was stopped with its agent" \
-		sh -c "! docker exec '$cid' test -e /tmp/pc.success"
+		sh -c "docker exec '$cid' true && ! docker exec '$cid' test -e /tmp/pc.success"
 	out=$(rdev_agent up "$ws" 2>"$TEST_TMP/up-$sig.err") || { cat "$TEST_TMP/up-$sig.err"; fail "SIG$sig: second up failed"; }
 	check_eq "SIG$sig: the next up completes on the same container" \
 		"$(printf '%s' "$out" | jq -r .containerId)" "$cid"
