@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""forward_client.py - TCP clients for tests/e2e/forward.sh (stdlib only).
+"""forward_client.py - TCP clients for tests/e2e/forward.sh and others
+(stdlib only).
 
     forward_client.py halfclose PORT PATH    send an HTTP/1.0 GET, shut the
                                              write side, read the reply to
@@ -18,6 +19,11 @@
     forward_client.py closed PORT            connect and read: print "closed"
                                              if the connection ends (EOF or
                                              reset) within 10 s, else "hang"
+    forward_client.py upload PORT FILE       send FILE, shut the write side,
+                                             read the reply to EOF and print
+                                             its first word (a server that
+                                             answers with the sha256 of what
+                                             it got: `nc -e sha256sum`)
 """
 import hashlib
 import selectors
@@ -122,6 +128,26 @@ def closed(port):
     return 0
 
 
+def upload(port, path):
+    s = socket.create_connection(("127.0.0.1", port), timeout=60)
+    with open(path, "rb") as f:
+        while True:
+            b = f.read(1 << 20)
+            if not b:
+                break
+            s.sendall(b)
+    s.shutdown(socket.SHUT_WR)
+    chunks = []
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        chunks.append(b)
+    words = b"".join(chunks).split()
+    print(words[0].decode() if words else "no reply")
+    return 0
+
+
 def main():
     mode = sys.argv[1]
     if mode == "halfclose":
@@ -134,6 +160,8 @@ def main():
         return readstop(int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), float(sys.argv[5]))
     if mode == "closed":
         return closed(int(sys.argv[2]))
+    if mode == "upload":
+        return upload(int(sys.argv[2]), sys.argv[3])
     print(__doc__)
     return 2
 

@@ -6,9 +6,10 @@
 # installs (without SFTP), `up` works, 10 execs run at once, forwardPorts to
 # a 127.0.0.1-bound and a 0.0.0.0-bound server answer, auto-forward works,
 # ssh -L through `rdev ssh-proxy` (its direct-tcpip) reaches the container,
-# 100 MB pass a forward byte-exact, a reader that does not read keeps the
-# broker's memory bounded while another connection goes on, and status says
-# which forwarding sshd refused.
+# 100 MB pass a forward byte-exact, 64 MB go up one byte-exact (alone, then
+# while 100 MB come down another: each stream's flow control both ways), a
+# reader that does not read keeps the broker's memory bounded while another
+# connection goes on, and status says which forwarding sshd refused.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 
@@ -17,13 +18,13 @@ client=$RDEV_SOURCE_DIR/tests/e2e/forward_client.py
 trap 'rig_remote_cleanup ws' EXIT
 check_eq "the account has never seen rdev" "$(on_host 'ls -A ~/.rdev 2>/dev/null | wc -l')" 0
 
-base=$(rig_ports 4)
-p_lo=$base p_any=$((base + 1)) p_auto=$((base + 2)) p_ssh=$((base + 3))
+base=$(rig_ports 5)
+p_lo=$base p_any=$((base + 1)) p_auto=$((base + 2)) p_ssh=$((base + 3)) p_up=$((base + 4))
 on_host "mkdir -p ~/ws && cat > ~/ws/.devcontainer.json" <<JSON
 {
   "image": "$RDEV_RIG_IMAGE_BOOKWORM",
   "updateRemoteUserUID": false,
-  "forwardPorts": [$p_lo, $p_any],
+  "forwardPorts": [$p_lo, $p_any, $p_up],
   "portsAttributes": { "$p_auto": { "label": "auto-web", "onAutoForward": "notify" } }
 }
 JSON
@@ -56,6 +57,8 @@ docker cp /bin/busybox "$cid:/bin/busybox"
 docker exec "$cid" sh -c "mkdir -p /www && head -c 5000000 /dev/urandom > /www/blob &&
 	busybox httpd -p 127.0.0.1:$p_lo -h /www && busybox httpd -p 0.0.0.0:$p_any -h /www"
 want=$(docker exec "$cid" sha256sum /www/blob | cut -d' ' -f1)
+# An upload server: answers each connection with the sha256 of what it got.
+docker exec -d "$cid" busybox nc -ll -p "$p_up" -e busybox sha256sum
 check "up printed the forwards" grep -q "localhost:$p_lo .*container port $p_lo" "$TEST_TMP/up.err"
 check_eq "a server bound to 127.0.0.1 answers" \
 	"$(curl -sf "http://127.0.0.1:$p_lo/blob" | sha256sum | cut -d' ' -f1)" "$want"
@@ -89,13 +92,30 @@ check_eq "ssh -L through rdev ssh-proxy: the 127.0.0.1 server answers, byte-exac
 kill $ssh_l
 wait $ssh_l 2>/dev/null || true
 
-# --- 100 MB byte-exact; a reader that does not read ---------------------------------
+# --- 100 MB down byte-exact --------------------------------------------------------
 docker exec "$cid" sh -c 'head -c 100000000 /dev/urandom > /www/big'
 want_big=$(docker exec "$cid" sha256sum /www/big | cut -d' ' -f1)
 t0=$EPOCHREALTIME
 check_eq "100 MB through the forward, byte-exact" \
 	"$(curl -sf "http://127.0.0.1:$p_lo/big" | sha256sum | cut -d' ' -f1)" "$want_big"
 rate=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", 100 / (b - a) }')
+
+# --- 64 MB up byte-exact, alone and while 100 MB come down another stream ------------
+head -c 64000000 /dev/urandom >"$TEST_TMP/up.bin"
+want_up=$(sha256sum "$TEST_TMP/up.bin" | cut -d' ' -f1)
+t0=$EPOCHREALTIME
+check_eq "64 MB up through the forward, byte-exact" \
+	"$(python3 "$client" upload "$p_up" "$TEST_TMP/up.bin")" "$want_up"
+up_rate=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", 64 / (b - a) }')
+echo "down $rate MB/s, up $up_rate MB/s through the agent's session"
+python3 "$client" upload "$p_up" "$TEST_TMP/up.bin" >"$TEST_TMP/up2.out" &
+up=$!
+check_eq "100 MB down while 64 MB go up another connection, byte-exact" \
+	"$(curl -sf "http://127.0.0.1:$p_lo/big" | sha256sum | cut -d' ' -f1)" "$want_big"
+wait $up || true
+check_eq "and the 64 MB up, byte-exact" "$(cat "$TEST_TMP/up2.out")" "$want_up"
+
+# --- a reader that does not read -----------------------------------------------------
 # A reader that does not read a 1 GB file: it waits long enough for four
 # times the bound to come at the rate just measured, so a broker that
 # buffered what the reader does not read would pass the bound (the peak over
