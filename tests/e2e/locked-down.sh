@@ -108,12 +108,15 @@ check_eq "64 MB up through the forward, byte-exact" \
 	"$(python3 "$client" upload "$p_up" "$TEST_TMP/up.bin")" "$want_up"
 up_rate=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", 64 / (b - a) }')
 echo "down $rate MB/s, up $up_rate MB/s through the agent's session"
+t0=$EPOCHREALTIME
 python3 "$client" upload "$p_up" "$TEST_TMP/up.bin" >"$TEST_TMP/up2.out" &
 up=$!
 check_eq "100 MB down while 64 MB go up another connection, byte-exact" \
 	"$(curl -sf "http://127.0.0.1:$p_lo/big" | sha256sum | cut -d' ' -f1)" "$want_big"
 wait $up || true
+echo "100 MB down and 64 MB up at once: $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s"
 check_eq "and the 64 MB up, byte-exact" "$(cat "$TEST_TMP/up2.out")" "$want_up"
+rm -f "$TEST_TMP/up.bin"
 
 # --- a reader that does not read -----------------------------------------------------
 # A reader that does not read a 1 GB file: it waits long enough for four
