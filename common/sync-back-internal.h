@@ -43,9 +43,10 @@ int sync_back_ignored(const struct sync_ignore *ig, const char *rel, int is_dir)
  * -1 with *cause. */
 int sync_back_put(struct sync_back *b, const struct sync_entry *e,
     const struct sync_back_bytes *by, char **cause);
-/* A file not written here (why: cause, taken): counted and kept in b->st;
- * not in a hot loop: st->more is cleared by the answer's apply. */
-void sync_back_failed(struct sync_back *b, char *cause);
+/* File path not written here (why: cause, taken; NULL: path named): counted
+ * and kept in b->st; not in a hot loop: st->more is cleared by the answer's
+ * apply. */
+void sync_back_failed(struct sync_back *b, const char *path, char *cause);
 
 /* sync-back-piece.c */
 /* Apply piece (an answer's "piece", sync-piece.h in the agent) with pull's

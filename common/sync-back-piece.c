@@ -30,20 +30,29 @@ sync_back_piece_drop(struct sync_back_pull *pull, int root)
 	pull->piece_off = 0;
 }
 
-/* Big file path failed here (why: cause, taken): its temporary file
- * removed; pull names it with no version, so that the agent goes on with
- * the next big file (sync_piece_pick) and this one comes again after
- * them. */
+/* Big file path not taken now (its temporary file removed): pull names it
+ * with no version, so that the agent goes on with the next big file
+ * (sync_piece_pick) and this one comes again after them; the answer is not
+ * acknowledged (or the agent would index the file). */
 static void
-sync_back_piece_fail(
-    struct sync_back *b, struct sync_back_pull *pull, const char *path, char *cause)
+sync_back_piece_later(struct sync_back *b, struct sync_back_pull *pull, const char *path)
 {
 	char *keep = xstrdup(path);
 
 	sync_back_piece_drop(pull, b->root);
 	pull->piece_path = keep;
 	pull->piece_version = xstrdup("");
-	sync_back_failed(b, cause);
+	b->st->partial = 1;
+}
+
+/* Big file path failed here (why: cause, taken): sync_back_piece_later,
+ * and counted. */
+static void
+sync_back_piece_fail(
+    struct sync_back *b, struct sync_back_pull *pull, const char *path, char *cause)
+{
+	sync_back_piece_later(b, pull, path);
+	sync_back_failed(b, path, cause);
 }
 
 /* A new, empty temporary file for pull's big file at path (its folders
@@ -157,18 +166,16 @@ sync_back_piece_done(struct sync_back *b, struct sync_back_pull *pull,
 		.path = (char *)m->path, .type = 'f', .mode = m->mode, .size = m->size
 	};
 	struct sync_back_bytes by = { NULL, 0, strrchr(pull->piece_tmp, '/') };
-	int rc = 0;
 
 	/* (not the host's bytes: another version's pieces mixed in, or
-	 * changed here; begun again) */
-	if (strcmp(hex, m->hash) == 0) {
-		memcpy(e.hash, m->hash, sizeof e.hash);
-		by.tmp = by.tmp == NULL ? pull->piece_tmp : by.tmp + 1;
-		rc = sync_back_put(b, &e, &by, cause);
-	} else
-		b->st->partial = 1;
-	if (rc != 0) { /* (not here: its answer is not acknowledged) */
-		b->st->partial = 1;
+	 * changed here; begun again, after the other big files) */
+	if (strcmp(hex, m->hash) != 0) {
+		sync_back_piece_later(b, pull, m->path);
+		return 0;
+	}
+	memcpy(e.hash, m->hash, sizeof e.hash);
+	by.tmp = by.tmp == NULL ? pull->piece_tmp : by.tmp + 1;
+	if (sync_back_put(b, &e, &by, cause) != 0) {
 		sync_back_piece_fail(b, pull, m->path, *cause);
 		*cause = NULL;
 		return 0;

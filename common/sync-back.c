@@ -349,10 +349,10 @@ sync_back_put(struct sync_back *b, const struct sync_entry *e,
 }
 
 void
-sync_back_failed(struct sync_back *b, char *cause)
+sync_back_failed(struct sync_back *b, const char *path, char *cause)
 {
 	if (cause == NULL)
-		cause = xstrdup("a file not written here");
+		cause = xasprintf("%s/%s: not written here", b->rootpath, path);
 	b->st->failed++;
 	free(b->st->failed_text);
 	b->st->failed_text = cause;
@@ -448,7 +448,7 @@ sync_back_apply(struct sync_back *b, const cJSON *answer, const struct sync_igno
 			/* (a local write error is this file's: the others go
 			 * on, the answer is not acknowledged, it comes again) */
 			if (sync_back_put(b, e, &by, &why) != 0) {
-				sync_back_failed(b, why);
+				sync_back_failed(b, e->path, why);
 				b->st->partial = 1;
 			}
 		}

@@ -6,7 +6,9 @@
  * from 0 and the new version arrives; a lost answer is sent again from
  * where the local side got to; a big file that keeps changing does not
  * starve the big files after it; a file that cannot be written here fails
- * alone (its temporary file removed) and comes again at a later pull. */
+ * alone (its temporary file removed) and comes again at a later pull, also
+ * when only its last piece fails; a file whose whole hash does not match
+ * goes after the other big files. */
 #include "test.h"
 
 #include "sync-back.h"
@@ -280,5 +282,67 @@ TEST(a_file_not_written_here_fails_alone_and_comes_later)
 	pull_until_whole(&pull, &sent, 6);
 	check_whole();
 	ASSERT_INT_EQ(system("cmp -s " HOST "/mid " HERE "/mid"), 0);
+	finish(&pull, sent);
+}
+
+/* Writes here fail past 8.5 MiB: a 9 MiB file's first piece is written,
+ * its last fails; that answer is not acknowledged (or the agent would
+ * index the file and never send it again), and the file comes whole once
+ * writes work again. */
+TEST(a_big_file_s_last_piece_not_written_here_comes_later)
+{
+	struct sync_back_pull pull = { 0 };
+	struct sync_scan *sent = xcalloc(1, sizeof *sent);
+	struct sync_back_stats st = { 0 };
+	struct rlimit was, small = { 17 << 19, 17 << 19 };
+
+	setup_with("head -c 9437184 /dev/urandom >" HOST "/big");
+	ASSERT_INT_EQ(pull_once(&pull, &sent, 0), 0);
+	signal(SIGXFSZ, SIG_IGN);
+	ASSERT_INT_EQ(getrlimit(RLIMIT_FSIZE, &was), 0);
+	small.rlim_max = was.rlim_max;
+	ASSERT_INT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
+	ASSERT_TRUE(pull_st(&pull, &sent, 0, &st) > 0);
+	ASSERT_INT_EQ(setrlimit(RLIMIT_FSIZE, &was), 0);
+	signal(SIGXFSZ, SIG_DFL);
+	ASSERT_INT_EQ(st.failed, 1);
+	ASSERT_INT_EQ(st.partial, 1);
+	ASSERT_TRUE(pull.ack == NULL);
+	sync_back_stats_clear(&st);
+	pull_once(&pull, &sent, 0);
+	pull_until_whole(&pull, &sent, 4);
+	check_whole();
+	finish(&pull, sent);
+}
+
+/* a-big's bytes changed here between its pieces: its whole hash does not
+ * match at the last piece; not counted as failed, and b-big comes next
+ * (a-big after it), not a-big again at once. */
+TEST(a_big_file_whose_hash_does_not_match_goes_to_the_back)
+{
+	struct sync_back_pull pull = { 0 };
+	struct sync_scan *sent = xcalloc(1, sizeof *sent);
+	struct sync_back_stats st = { 0 };
+
+	setup_with("head -c 9437184 /dev/urandom >" HOST "/a-big && "
+		   "head -c 9437184 /dev/urandom >" HOST "/b-big");
+	ASSERT_INT_EQ(pull_once(&pull, &sent, 0), 0);
+	ASSERT_STR_EQ(pull.piece_path, "a-big");
+	ASSERT_INT_EQ(system("for f in " HERE "/.rdev-back-*; do printf x | dd "
+			     "of=\"$f\" conv=notrunc status=none; done"),
+	    0);
+	ASSERT_TRUE(pull_st(&pull, &sent, 0, &st) > 0);
+	ASSERT_INT_EQ(st.failed, 0);
+	ASSERT_INT_EQ(st.partial, 1);
+	ASSERT_INT_EQ(system("test ! -e " HERE "/a-big"), 0);
+	ASSERT_INT_EQ(system("ls -a " HERE " | grep -q rdev-back"), 256);
+	sync_back_stats_clear(&st);
+	ASSERT_INT_EQ(pull_once(&pull, &sent, 0), 0);
+	ASSERT_STR_EQ(pull.piece_path, "b-big");
+	pull_until_whole(&pull, &sent, 4);
+	ASSERT_INT_EQ(system("cmp -s " HOST "/b-big " HERE "/b-big"), 0);
+	pull_once(&pull, &sent, 0);
+	pull_until_whole(&pull, &sent, 4);
+	ASSERT_INT_EQ(system("cmp -s " HOST "/a-big " HERE "/a-big"), 0);
 	finish(&pull, sent);
 }
