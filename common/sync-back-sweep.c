@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,18 +19,32 @@
 /* Deeper folders are not entered (a descriptor per level). */
 #define SYNC_BACK_SWEEP_DEPTH 128
 
+/* The count of decimal digits at s. */
+static size_t
+sync_back_sweep_digits(const char *s)
+{
+	return strspn(s, "0123456789");
+}
+
 int
 sync_back_sweep_name(const char *leaf, long *pid)
 {
-	const char *p = leaf + strlen(SYNC_BACK_TMP);
-	char *end;
+	const char *p = leaf + strlen(SYNC_BACK_TMP), *rest;
+	size_t n;
 
 	if (strncmp(leaf, SYNC_BACK_TMP, strlen(SYNC_BACK_TMP)) != 0 || *p < '1' ||
-	    *p > '9')
+	    *p > '9' || (n = sync_back_sweep_digits(p)) > 10 || p[n] != '-')
 		return 0;
 	errno = 0;
-	*pid = strtol(p, &end, 10);
-	return errno == 0 && *pid > 0 && end[0] == '-' && end[1] != '\0';
+	*pid = strtol(p, NULL, 10);
+	if (errno != 0 || *pid > INT_MAX) /* (a pid_t: never negative) */
+		return 0;
+	/* (the two forms rdev makes: "-SEQ" decimal, "-p" and 8 hex digits) */
+	rest = p + n + 1;
+	if (*rest == 'p')
+		return strlen(rest + 1) == 8 && strspn(rest + 1, "0123456789abcdef") == 8;
+	n = sync_back_sweep_digits(rest);
+	return n > 0 && n <= 10 && rest[n] == '\0';
 }
 
 /* Is process pid gone (no such process: not one that runs, nor one of

@@ -15,8 +15,9 @@
 
 struct sync_ignore;
 
-/* Is leaf a two-way sync's temporary name, ".rdev-back-PID-REST"? Its PID
- * into *pid. */
+/* Is leaf exactly a two-way sync's temporary name, ".rdev-back-PID-SEQ"
+ * (decimal) or ".rdev-back-PID-pXXXXXXXX" (8 lowercase hex digits), PID a
+ * pid_t above 0? Its PID into *pid. */
 int sync_back_sweep_name(const char *leaf, long *pid);
 
 /* Remove the stale temporary files under root (ig: what the sync leaves

@@ -157,25 +157,36 @@ TEST(a_killed_sync_s_temporary_files_are_removed_at_start)
 		_exit(0);
 	ASSERT_TRUE(dead > 0 && waitpid(dead, NULL, 0) == dead);
 	/* Removed: a dead PID's, in the root and in a folder. Kept: a running
-	 * process's (ours), a symlink, a folder, other names, and what is
-	 * in an ignored folder or beyond a symlinked one. */
+	 * process's (ours), a symlink, a folder, other names (a user's file
+	 * in the same prefix), and what is in an ignored folder or beyond a
+	 * symlinked one. */
 	snprintf(cmd, sizeof cmd,
 	    "rm -rf " DIR " && mkdir -p " WS "/d " WS "/ign " DIR "/out && cd " WS
-	    " && echo ign/ >.rdevignore && touch .rdev-back-%d-p0 d/.rdev-back-%d-3 "
+	    " && echo ign/ >.rdevignore && touch .rdev-back-%d-p0000a0ff "
+	    "d/.rdev-back-%d-3 "
 	    ".rdev-back-%ld-1 .rdev-back-%d- .rdev-back-x-1 .rdev-back-0%d-1 "
+	    ".rdev-back-%d-notes .rdev-back-%d-p0a "
 	    "ign/.rdev-back-%d-1 ../out/.rdev-back-%d-1 && ln -s ../out lnk && "
 	    "ln -s nowhere .rdev-back-%d-9 && mkdir .rdev-back-%d-8",
 	    (int)dead, (int)dead, (long)getpid(), (int)dead, (int)dead, (int)dead,
-	    (int)dead, (int)dead, (int)dead);
+	    (int)dead, (int)dead, (int)dead, (int)dead, (int)dead);
 	ASSERT_INT_EQ(system(cmd), 0);
 	ASSERT_INT_EQ(sync_scan_ignore(WS, 0, &ig, &cause), 0);
 	ASSERT_INT_EQ(sync_back_sweep(WS, ig), 2);
 	ASSERT_INT_EQ(system("cd " WS " && ls -A . d ign ../out | grep -c rdev-back | "
-			     "grep -qx 8"),
+			     "grep -qx 10"),
 	    0);
 	snprintf(cmd, sizeof cmd, "test ! -e " WS "/d/.rdev-back-%d-3", (int)dead);
 	ASSERT_INT_EQ(system(cmd), 0);
-	ASSERT_TRUE(sync_back_sweep_name(".rdev-back-12-p0a", &pid) && pid == 12);
+	ASSERT_TRUE(sync_back_sweep_name(".rdev-back-12-p0000a0ff", &pid) && pid == 12);
+	ASSERT_TRUE(sync_back_sweep_name(".rdev-back-2147483647-7", &pid));
+	ASSERT_FALSE(sync_back_sweep_name(".rdev-back-12-p0a", &pid));
+	ASSERT_FALSE(sync_back_sweep_name(".rdev-back-12-p0000a0ff0", &pid));
+	ASSERT_FALSE(sync_back_sweep_name(".rdev-back-12-p0000A0FF", &pid));
+	ASSERT_FALSE(sync_back_sweep_name(".rdev-back-2024-notes", &pid));
+	ASSERT_FALSE(sync_back_sweep_name(".rdev-back-12-1x", &pid));
+	ASSERT_FALSE(sync_back_sweep_name(".rdev-back-4294967291-1", &pid));
+	ASSERT_FALSE(sync_back_sweep_name(".rdev-back-2147483648-1", &pid));
 	ASSERT_FALSE(sync_back_sweep_name(".rdev-back-12", &pid));
 	ASSERT_FALSE(sync_back_sweep_name("x.rdev-back-12-1", &pid));
 	sync_ignore_free(ig);
