@@ -293,7 +293,7 @@ sync_live_run(struct remote *r, const struct source *s, struct sync_scan *state,
 {
 	struct sync_live l = { .r = r, .s = s, .o = o, .state = state };
 	struct sigaction sa, old_int, old_term, old_hup;
-	long long first = 0, last = 0, now;
+	long long first = 0, last = 0, now, swept;
 	struct pollfd pfd;
 	int rc = -1, timeout, all, n;
 
@@ -306,7 +306,11 @@ sync_live_run(struct remote *r, const struct source *s, struct sync_scan *state,
 	sync_live_stop = sync_live_rescan = 0;
 	if (sync_scan_ignore(s->path, o->scan_flags, &l.ig, cause) != 0)
 		goto out;
-	sync_back_sweep(s->path, l.ig); /* (what a killed sync left) */
+	if ((swept = sync_back_sweep(s->path, l.ig)) > 0) /* (a killed sync's) */
+		fprintf(stderr,
+		    "rdev: sync: removed %lld temporary file%s a killed sync left "
+		    "in %s\n",
+		    swept, swept == 1 ? "" : "s", s->path);
 	if (sync_watch_new(s->path, l.ig, &l.w, cause) != 0)
 		goto out;
 	/* What changed between the upload's scan and the watch's start. */
