@@ -1,7 +1,8 @@
 /* op-sync-pull.c - the "sync-pull" operation: a two-way sync's changes made
  * in the host's copy of workspace "name" since the last sync (sync-pull.h;
  * docs/PROTOCOL.md, "sync-pull"). "flags": the sync's SYNC_SCAN_* (which
- * ignore files apply); "ack": the previous answer's "pullId", applied. */
+ * ignore files apply); "ack": the previous answer's "pullId", applied
+ * (but for the paths of "notApplied"). */
 #include "agent-ops.h"
 
 #include <stdlib.h>
@@ -22,6 +23,7 @@ op_sync_pull_run(const struct agent_op_req *r, cJSON **result, char **cause)
 		.pieces =
 		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r->json, "pieces")),
 		.have = cJSON_GetObjectItemCaseSensitive(r->json, "piece"),
+		.not_applied = cJSON_GetObjectItemCaseSensitive(r->json, "notApplied"),
 	};
 	char *folder = NULL, *state = NULL, *index = NULL, *key = NULL;
 	int lock = -1, rc = -1;

@@ -215,13 +215,28 @@ sync_pull_get(const cJSON *j, const char *key)
 	return cJSON_GetObjectItemCaseSensitive(j, key);
 }
 
+/* Is path in paths (may be NULL: an array of strings)? */
+static int
+sync_pull_listed(const cJSON *paths, const char *path)
+{
+	const cJSON *p;
+
+	cJSON_ArrayForEach(p, paths) {
+		if (cJSON_IsString(p) && strcmp(p->valuestring, path) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /* The answer kept at index_path.pull (sync_pull_keep) into the index when
- * ack (may be NULL) names it: the local side applied it all. Only where
+ * ack (may be NULL) names it: the local side applied it all but the paths
+ * of not_applied (may be NULL: an array, left out: reported again). Only where
  * the index has not moved since that pull (a sync wrote there meanwhile:
  * its entry stands). The kept answer is removed either way: one not
  * acknowledged (lost, or applied in part) is reported again. */
 static void
-sync_pull_commit(const char *index_path, const char *folder, const char *ack)
+sync_pull_commit(
+    const char *index_path, const char *folder, const char *ack, const cJSON *not_applied)
 {
 	char *path = xasprintf("%s.pull", index_path), *text = NULL, *cause = NULL;
 	struct sync_scan *put = NULL, *was = NULL, *old = NULL, *base = NULL;
@@ -243,7 +258,8 @@ sync_pull_commit(const char *index_path, const char *folder, const char *ack)
 	sync_index_load(index_path, &ix, &old);
 	sync_index_load(index_path, &ix2, &base);
 	for (i = 0; i < put->n; i++) {
-		if (sync_pull_same(sync_scan_find(base, put->v[i].path),
+		if (!sync_pull_listed(not_applied, put->v[i].path) &&
+		    sync_pull_same(sync_scan_find(base, put->v[i].path),
 			sync_scan_find(was, put->v[i].path))) {
 			put->v[n++] = put->v[i];
 			continue;
@@ -253,7 +269,8 @@ sync_pull_commit(const char *index_path, const char *folder, const char *ack)
 	}
 	put->n = n;
 	for (i = 0; i < ndrop; i++) {
-		if (sync_pull_same(
+		if (!sync_pull_listed(not_applied, drop[i]) &&
+		    sync_pull_same(
 			sync_scan_find(base, drop[i]), sync_scan_find(was, drop[i])))
 			drop[nd++] = drop[i];
 		else
@@ -323,7 +340,7 @@ void
 sync_pull_ack(const char *folder, const char *index_path, const char *ack)
 {
 	if (ack != NULL)
-		sync_pull_commit(index_path, folder, ack);
+		sync_pull_commit(index_path, folder, ack, NULL);
 }
 
 /* The index's entries with the entry of the big file being sent in pieces
@@ -400,7 +417,7 @@ sync_pull_changes(const char *folder, const char *index_path, unsigned flags,
 	*result = NULL;
 	p.pieces = o != NULL && o->pieces;
 	p.have = o != NULL ? o->have : NULL;
-	sync_pull_commit(index_path, folder, ack);
+	sync_pull_commit(index_path, folder, ack, o != NULL ? o->not_applied : NULL);
 	sync_index_load(index_path, &ix, &old);
 	if (p.pieces)
 		lend = sync_pull_lender(index_path);
@@ -446,6 +463,7 @@ sync_pull_changes(const char *folder, const char *index_path, unsigned flags,
 	cJSON_AddItemToObject(*result, "tooLarge", p.too_large);
 	p.too_large = NULL;
 	cJSON_AddBoolToObject(*result, "more", p.more);
+	cJSON_AddBoolToObject(*result, "notApplied", 1); /* (taken: per file) */
 	if (p.pieces) {
 		cJSON_AddNumberToObject(*result, "maxFileMiB", SYNC_PIECE_FILE_MAX_MIB);
 		sync_pull_lend_keep(index_path, &p, now);

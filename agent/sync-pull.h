@@ -31,8 +31,10 @@
 
 /* What the request asks besides its flags. */
 struct sync_pull_opts {
-	int pieces;	   /* "pieces": big files in pieces ("piece") */
-	const cJSON *have; /* "piece": where the local side's big file got to */
+	int pieces;		  /* "pieces": big files in pieces ("piece") */
+	const cJSON *have;	  /* "piece": where the local side's big file got to */
+	const cJSON *not_applied; /* "notApplied": the acknowledged answer's
+				     paths not applied there */
 };
 
 /* The changes of folder since the index at index_path, scanned with flags
@@ -40,7 +42,7 @@ struct sync_pull_opts {
  * answer when ack (may be NULL) is its id, with o (may be NULL: no
  * pieces): 0 with *result ({"put":MANIFEST, "data":[BASE64...] (one per
  * file of put, in order),"drop":[PATH...], "tooLarge":[PATH...],
- * "more":BOOL,"pullId":ID (when put or drop has any, or a last piece),
+ * "more":BOOL,"notApplied":true,"pullId":ID (when put or drop has any, or a last piece),
  * with pieces "maxFileMiB":N and "piece":PIECE (sync-piece.h)}), or -1
  * with *cause. The caller holds the workspace's sync lock. */
 int sync_pull_changes(const char *folder, const char *index_path, unsigned flags,

@@ -48,6 +48,10 @@ int sync_back_put(struct sync_back *b, const struct sync_entry *e,
  * apply. */
 void sync_back_failed(struct sync_back *b, const char *path, char *cause);
 
+/* Path not applied here: b's answer is acknowledged without it (or not at
+ * all), so that the agent reports it again. */
+void sync_back_not_applied(struct sync_back *b, const char *path);
+
 /* sync-back-piece.c */
 /* Apply piece (an answer's "piece", sync-piece.h in the agent) with pull's
  * state (may be NULL: ignored); a local write error is the file's

@@ -42,7 +42,7 @@ sync_back_piece_later(struct sync_back *b, struct sync_back_pull *pull, const ch
 	sync_back_piece_drop(pull, b->root);
 	pull->piece_path = keep;
 	pull->piece_version = xstrdup("");
-	b->st->partial = 1;
+	sync_back_not_applied(b, path);
 }
 
 /* Big file path failed here (why: cause, taken): sync_back_piece_later,
@@ -199,7 +199,7 @@ sync_back_piece(struct sync_back *b, struct sync_back_pull *pull, const cJSON *p
 	if (pull == NULL || sync_back_ignored(ig, m.path, 0)) {
 		sync_back_piece_drop(pull, b->root);
 		if (pull == NULL) /* (not taken: the agent must not index it) */
-			b->st->partial = 1;
+			sync_back_not_applied(b, m.path);
 		return 0;
 	}
 	/* (another file, version or offset: what was written is no use; a
@@ -208,7 +208,7 @@ sync_back_piece(struct sync_back *b, struct sync_back_pull *pull, const cJSON *p
 	    strcmp(pull->piece_version, m.version) != 0 || pull->piece_off != m.offset) {
 		sync_back_piece_drop(pull, b->root);
 		if (m.offset != 0) {
-			b->st->partial = 1; /* (not taken: never acknowledged) */
+			sync_back_not_applied(b, m.path); /* (not taken) */
 			return 0;
 		}
 		if (sync_back_piece_begin(b, pull, m.path, m.version, &why) != 0) {

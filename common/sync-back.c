@@ -349,6 +349,33 @@ sync_back_put(struct sync_back *b, const struct sync_entry *e,
 }
 
 void
+sync_back_not_applied(struct sync_back *b, const char *path)
+{
+	b->st->partial = 1;
+	if (b->st->not_applied == NULL)
+		b->st->not_applied = cJSON_CreateArray();
+	cJSON_AddItemToArray(b->st->not_applied, cJSON_CreateString(path));
+}
+
+void
+sync_back_answered(
+    struct sync_back_pull *pull, const cJSON *answer, struct sync_back_stats *st)
+{
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(answer, "pullId");
+
+	if (!cJSON_IsString(id))
+		return;
+	if (!st->partial)
+		pull->ack = xstrdup(id->valuestring);
+	else if (st->not_applied != NULL &&
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(answer, "notApplied"))) {
+		pull->ack_some = xstrdup(id->valuestring);
+		pull->not_applied = st->not_applied;
+		st->not_applied = NULL;
+	}
+}
+
+void
 sync_back_failed(struct sync_back *b, const char *path, char *cause)
 {
 	if (cause == NULL)
@@ -449,7 +476,7 @@ sync_back_apply(struct sync_back *b, const cJSON *answer, const struct sync_igno
 			 * on, the answer is not acknowledged, it comes again) */
 			if (sync_back_put(b, e, &by, &why) != 0) {
 				sync_back_failed(b, e->path, why);
-				b->st->partial = 1;
+				sync_back_not_applied(b, e->path);
 			}
 		}
 		free(bytes);
@@ -474,6 +501,8 @@ sync_back_answer(const char *root, const cJSON *answer, const struct sync_ignore
 
 	st->more = 0;
 	st->partial = 0;
+	cJSON_Delete(st->not_applied);
+	st->not_applied = NULL;
 	if ((b.root = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return error_set_errno(cause, errno, "%s", root);
 	b.put = xcalloc(1, sizeof *b.put);
@@ -515,7 +544,6 @@ sync_back(struct proto_conn *c, int id, const char *root, const char *name,
 {
 	char **ack = &pull->ack;
 	cJSON *req = cJSON_CreateObject(), *answer = NULL;
-	const cJSON *v;
 	int rc;
 
 	st->more = 0;
@@ -526,6 +554,15 @@ sync_back(struct proto_conn *c, int id, const char *root, const char *name,
 	    req, "flags", flags & (SYNC_SCAN_GIT | SYNC_SCAN_GITIGNORE));
 	if (*ack != NULL)
 		cJSON_AddStringToObject(req, "ack", *ack);
+	else if (pull->ack_some != NULL) {
+		cJSON_AddStringToObject(req, "ack", pull->ack_some);
+		cJSON_AddItemToObject(req, "notApplied", pull->not_applied);
+		pull->not_applied = NULL;
+	}
+	free(pull->ack_some);
+	pull->ack_some = NULL;
+	cJSON_Delete(pull->not_applied);
+	pull->not_applied = NULL;
 	/* (an agent without pieces ignores both: big files stay there) */
 	cJSON_AddBoolToObject(req, "pieces", 1);
 	if (pull->piece_path != NULL) {
@@ -547,9 +584,8 @@ sync_back(struct proto_conn *c, int id, const char *root, const char *name,
 		return -2;
 	}
 	rc = sync_back_answer(root, answer, ig, sent, pull, st, cause);
-	v = cJSON_GetObjectItemCaseSensitive(answer, "pullId");
-	if (rc == 0 && !st->partial && cJSON_IsString(v))
-		*ack = xstrdup(v->valuestring);
+	if (rc == 0)
+		sync_back_answered(pull, answer, st);
 	cJSON_Delete(answer);
 	return rc;
 }
@@ -589,6 +625,7 @@ sync_back_stats_clear(struct sync_back_stats *st)
 	free(st->too_large_path);
 	free(st->failed_text);
 	cJSON_Delete(st->lines);
+	cJSON_Delete(st->not_applied);
 	memset(st, 0, sizeof *st);
 }
 
@@ -603,5 +640,7 @@ sync_back_pull_clear(struct sync_back_pull *pull, const char *root)
 	if (fd >= 0)
 		close(fd);
 	free(pull->ack);
+	free(pull->ack_some);
+	cJSON_Delete(pull->not_applied);
 	memset(pull, 0, sizeof *pull);
 }

@@ -58,12 +58,19 @@ struct sync_back_stats {
 	int partial;		/* the last answer was not applied whole (a big
 				   file's bytes not the host's): not
 				   acknowledged, its changes come again */
+	cJSON *not_applied;	/* when partial, the paths not applied (an
+				   array) */
 };
 
 /* What a two-way sync's pulls keep from one to the next (the caller's,
  * zeroed at first; sync_back_pull_clear). */
 struct sync_back_pull {
-	char *ack;	     /* the last answer applied whole: to acknowledge */
+	char *ack;	/* the last answer applied whole: to acknowledge */
+	char *ack_some; /* or applied but for not_applied's paths (an
+			   array; to an agent that takes "notApplied":
+			   acknowledged so by the next pull, never by a
+			   send) */
+	cJSON *not_applied;
 	char *piece_path;    /* a big file coming in pieces: its path, */
 	char *piece_version; /* the host's version of it (the agent's token;
 				"" when it failed here: the agent goes on
@@ -95,6 +102,11 @@ int sync_back(struct proto_conn *c, int id, const char *root, const char *name,
 int sync_back_answer(const char *root, const cJSON *answer, const struct sync_ignore *ig,
     struct sync_scan **sent, struct sync_back_pull *pull, struct sync_back_stats *st,
     char **cause);
+/* After answer (a "sync-pull" answer, applied with st): its "pullId" into
+ * pull->ack when applied whole, else into pull->ack_some with
+ * st->not_applied (taken) when the agent takes "notApplied". */
+void sync_back_answered(
+    struct sync_back_pull *pull, const cJSON *answer, struct sync_back_stats *st);
 /* Free pull's strings, its big file's temporary file removed (under root;
  * may be NULL: left), zero it. */
 void sync_back_pull_clear(struct sync_back_pull *pull, const char *root);

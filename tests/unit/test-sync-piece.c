@@ -36,7 +36,7 @@ pull_st(struct sync_back_pull *pull, struct sync_scan **sent, int lost,
 {
 	struct sync_pull_opts o = { .pieces = 1 };
 	cJSON *have = NULL, *res = NULL;
-	const cJSON *piece, *id;
+	const cJSON *piece;
 	char *cause = NULL, *ack = pull->ack;
 	long long off = -1;
 
@@ -47,10 +47,16 @@ pull_st(struct sync_back_pull *pull, struct sync_scan **sent, int lost,
 		cJSON_AddNumberToObject(have, "offset", (double)pull->piece_off);
 	}
 	o.have = have;
-	pull->ack = NULL;
+	if (ack == NULL && pull->ack_some != NULL) { /* (sync_back's request) */
+		ack = pull->ack_some;
+		o.not_applied = pull->not_applied;
+	}
+	pull->ack = pull->ack_some = NULL;
 	if (sync_pull_changes(HOST, INDEX, 0, ack, &o, &res, &cause) != 0)
 		TEST_FAIL("pull: %s", cause);
 	free(ack);
+	cJSON_Delete(pull->not_applied);
+	pull->not_applied = NULL;
 	cJSON_Delete(have);
 	if ((piece = cJSON_GetObjectItemCaseSensitive(res, "piece")) != NULL) {
 		off = (long long)cJSON_GetObjectItemCaseSensitive(piece, "offset")
@@ -63,9 +69,7 @@ pull_st(struct sync_back_pull *pull, struct sync_scan **sent, int lost,
 	if (!lost) {
 		if (sync_back_answer(HERE, res, NULL, sent, pull, st, &cause) != 0)
 			TEST_FAIL("apply: %s", cause);
-		id = cJSON_GetObjectItemCaseSensitive(res, "pullId");
-		if (!st->partial && cJSON_IsString(id))
-			pull->ack = xstrdup(id->valuestring);
+		sync_back_answered(pull, res, st);
 	}
 	cJSON_Delete(res);
 	return off;
@@ -344,5 +348,29 @@ TEST(a_big_file_whose_hash_does_not_match_goes_to_the_back)
 	pull_once(&pull, &sent, 0);
 	pull_until_whole(&pull, &sent, 4);
 	ASSERT_INT_EQ(system("cmp -s " HOST "/a-big " HERE "/a-big"), 0);
+	finish(&pull, sent);
+}
+
+/* HERE/d is a symlink: the host's d/x fails here every time (never
+ * followed), so no answer is applied whole; the acknowledgement names it
+ * (not applied), so big's last piece is still acknowledged: big is indexed,
+ * not sent again from 0, while d/x keeps coming. */
+TEST(a_file_failing_every_time_does_not_hold_back_a_big_file)
+{
+	struct sync_back_pull pull = { 0 };
+	struct sync_scan *sent = xcalloc(1, sizeof *sent);
+	struct sync_back_stats st = { 0 };
+
+	setup_with("head -c 9437184 /dev/urandom >" HOST "/big && mkdir " HOST "/d " DIR
+		   "/out && echo x >" HOST "/d/x && ln -s ../out " HERE "/d");
+	for (int n = 0; n < 3 && system("cmp -s " HOST "/big " HERE "/big") != 0; n++)
+		pull_once(&pull, &sent, 0);
+	check_whole();
+	ASSERT_TRUE(pull.ack_some != NULL);
+	ASSERT_INT_EQ(pull_st(&pull, &sent, 0, &st), -1); /* (big indexed) */
+	ASSERT_TRUE(st.failed > 0);
+	ASSERT_TRUE(strstr(st.failed_text, "d/x") != NULL);
+	ASSERT_INT_EQ(system("test ! -e " DIR "/out/x"), 0);
+	sync_back_stats_clear(&st);
 	finish(&pull, sent);
 }
