@@ -27,7 +27,7 @@ echo bye >"$app/gone.txt"
 # sync starts, never sent.
 sh -c 'exit 0' & dead=$!
 wait "$dead"
-head -c 4096 /dev/zero >"$app/.rdev-back-$dead-p1"
+head -c 4096 /dev/zero >"$app/.rdev-back-$dead-p00000001"
 
 rig_sync_up "$app" --sync --two-way
 has() { [ "$(in_ctr cat "$1" 2>/dev/null)" = "$2" ]; }
@@ -38,7 +38,7 @@ rdev exec "$name:" "$app" -- sh -c 'mkdir -p build gen && echo o >build/out.o &&
 	head -c 20971520 /dev/urandom >gen/big.bin' ||
 	fail "rdev exec"
 EVENTUALLY_SECONDS=10 eventually "a file made in the container appears locally" here gen/gen.txt x
-leftover_gone() { [ ! -e "$app/.rdev-back-$dead-p1" ]; }
+leftover_gone() { [ ! -e "$app/.rdev-back-$dead-p00000001" ]; }
 EVENTUALLY_SECONDS=5 eventually "a killed sync's temporary file is removed when the sync starts" leftover_gone
 check "... and was never sent" in_ctr sh -c "! ls -a | grep -q rdev-back"
 big_sum=$(in_ctr sha256sum gen/big.bin | cut -d' ' -f1)
