@@ -226,6 +226,35 @@ TEST(sent_stays_in_path_order_after_a_last_piece)
 	finish(&pull, sent);
 }
 
+/* b-big (coming, or come) whole, then a-big. */
+static void
+b_big_then_a_big(struct sync_back_pull *pull, struct sync_scan **sent)
+{
+	pull_until_whole(pull, sent, 4);
+	ASSERT_INT_EQ(system("cmp -s " HOST "/b-big " HERE "/b-big"), 0);
+	pull_once(pull, sent, 0);
+	pull_until_whole(pull, sent, 4);
+	ASSERT_INT_EQ(system("cmp -s " HOST "/a-big " HERE "/a-big"), 0);
+}
+
+/* pulls pulls with writes here failing past limit bytes (RLIMIT_FSIZE:
+ * EFBIG, also for root, as ENOSPC would), counted in *st. */
+static void
+pull_limited(struct sync_back_pull *pull, struct sync_scan **sent, rlim_t limit,
+    int pulls, struct sync_back_stats *st)
+{
+	struct rlimit was, small = { limit, limit };
+
+	signal(SIGXFSZ, SIG_IGN);
+	ASSERT_INT_EQ(getrlimit(RLIMIT_FSIZE, &was), 0);
+	small.rlim_max = was.rlim_max;
+	ASSERT_INT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
+	while (pulls-- > 0)
+		pull_st(pull, sent, 0, st);
+	ASSERT_INT_EQ(setrlimit(RLIMIT_FSIZE, &was), 0);
+	signal(SIGXFSZ, SIG_DFL);
+}
+
 /* a-big's version changes before each pull (its pieces start again each
  * time): b-big, after it, still comes whole, in a bounded number of
  * pulls. */
@@ -246,34 +275,23 @@ TEST(a_big_file_that_keeps_changing_does_not_starve_the_next)
 	ASSERT_INT_EQ(system("cmp -s " HOST "/b-big " HERE "/b-big"), 0);
 	ASSERT_INT_EQ(system("test ! -e " HERE "/a-big"), 0);
 	/* Stable now: a-big comes too. */
-	pull_until_whole(&pull, &sent, 4);
-	pull_once(&pull, &sent, 0);
-	pull_until_whole(&pull, &sent, 4);
-	ASSERT_INT_EQ(system("cmp -s " HOST "/a-big " HERE "/a-big"), 0);
+	b_big_then_a_big(&pull, &sent);
 	finish(&pull, sent);
 }
 
-/* Writes here fail past 1 MiB (RLIMIT_FSIZE: EFBIG, also for root, as
- * ENOSPC would): a 2 MiB file and big's piece fail alone, named with the
- * error, no temporary file left; the small file comes, the pulls stop (no
- * hot loop), and both come at a later pull once writes work again. */
+/* Writes here fail past 1 MiB: a 2 MiB file and big's piece fail alone,
+ * named with the error, no temporary file left; the small file comes, the
+ * pulls stop (no hot loop), and both come at a later pull once writes work
+ * again. */
 TEST(a_file_not_written_here_fails_alone_and_comes_later)
 {
 	struct sync_back_pull pull = { 0 };
 	struct sync_scan *sent = xcalloc(1, sizeof *sent);
 	struct sync_back_stats st = { 0 };
-	struct rlimit was, small = { 1 << 20, 1 << 20 };
 
 	setup_with("head -c 9437184 /dev/urandom >" HOST "/big && "
 		   "head -c 2097152 /dev/urandom >" HOST "/mid && echo s >" HOST "/a");
-	signal(SIGXFSZ, SIG_IGN);
-	ASSERT_INT_EQ(getrlimit(RLIMIT_FSIZE, &was), 0);
-	small.rlim_max = was.rlim_max;
-	ASSERT_INT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
-	pull_st(&pull, &sent, 0, &st);
-	pull_st(&pull, &sent, 0, &st); /* (tried again: the same) */
-	ASSERT_INT_EQ(setrlimit(RLIMIT_FSIZE, &was), 0);
-	signal(SIGXFSZ, SIG_DFL);
+	pull_limited(&pull, &sent, 1 << 20, 2, &st); /* (the 2nd: the same) */
 	ASSERT_INT_EQ(st.failed, 4);
 	ASSERT_TRUE(strstr(st.failed_text, HERE "/big: ") != NULL);
 	ASSERT_TRUE(strstr(st.failed_text, "File too large") != NULL);
@@ -298,17 +316,10 @@ TEST(a_big_file_s_last_piece_not_written_here_comes_later)
 	struct sync_back_pull pull = { 0 };
 	struct sync_scan *sent = xcalloc(1, sizeof *sent);
 	struct sync_back_stats st = { 0 };
-	struct rlimit was, small = { 17 << 19, 17 << 19 };
 
 	setup_with("head -c 9437184 /dev/urandom >" HOST "/big");
 	ASSERT_INT_EQ(pull_once(&pull, &sent, 0), 0);
-	signal(SIGXFSZ, SIG_IGN);
-	ASSERT_INT_EQ(getrlimit(RLIMIT_FSIZE, &was), 0);
-	small.rlim_max = was.rlim_max;
-	ASSERT_INT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
-	ASSERT_TRUE(pull_st(&pull, &sent, 0, &st) > 0);
-	ASSERT_INT_EQ(setrlimit(RLIMIT_FSIZE, &was), 0);
-	signal(SIGXFSZ, SIG_DFL);
+	pull_limited(&pull, &sent, 17 << 19, 1, &st);
 	ASSERT_INT_EQ(st.failed, 1);
 	ASSERT_INT_EQ(st.partial, 1);
 	ASSERT_TRUE(pull.ack == NULL);
@@ -343,11 +354,7 @@ TEST(a_big_file_whose_hash_does_not_match_goes_to_the_back)
 	sync_back_stats_clear(&st);
 	ASSERT_INT_EQ(pull_once(&pull, &sent, 0), 0);
 	ASSERT_STR_EQ(pull.piece_path, "b-big");
-	pull_until_whole(&pull, &sent, 4);
-	ASSERT_INT_EQ(system("cmp -s " HOST "/b-big " HERE "/b-big"), 0);
-	pull_once(&pull, &sent, 0);
-	pull_until_whole(&pull, &sent, 4);
-	ASSERT_INT_EQ(system("cmp -s " HOST "/a-big " HERE "/a-big"), 0);
+	b_big_then_a_big(&pull, &sent);
 	finish(&pull, sent);
 }
 
