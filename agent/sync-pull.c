@@ -215,6 +215,20 @@ sync_pull_get(const cJSON *j, const char *key)
 	return cJSON_GetObjectItemCaseSensitive(j, key);
 }
 
+int
+sync_pull_paths_ok(const cJSON *paths)
+{
+	const cJSON *p;
+
+	if (!cJSON_IsArray(paths))
+		return 0;
+	cJSON_ArrayForEach(p, paths) {
+		if (!cJSON_IsString(p))
+			return 0;
+	}
+	return 1;
+}
+
 /* Is path in paths (may be NULL: an array of strings)? */
 static int
 sync_pull_listed(const cJSON *paths, const char *path)

@@ -48,6 +48,9 @@ struct sync_pull_opts {
 int sync_pull_changes(const char *folder, const char *index_path, unsigned flags,
     const char *ack, const struct sync_pull_opts *o, cJSON **result, char **cause);
 
+/* Is paths a list of paths as "notApplied" must be (an array of strings)? */
+int sync_pull_paths_ok(const cJSON *paths);
+
 /* Commit the answer named ack (may be NULL: nothing done) into the index
  * at index_path, as the next sync-pull would: a sync request carries it
  * ("pullAck") when it follows a pull. The caller holds the lock. */

@@ -42,7 +42,7 @@ sync_back_piece_later(struct sync_back *b, struct sync_back_pull *pull, const ch
 	sync_back_piece_drop(pull, b->root);
 	pull->piece_path = keep;
 	pull->piece_version = xstrdup("");
-	sync_back_not_applied(b, path);
+	sync_back_not_applied(b, keep); /* (path may have been the dropped one) */
 }
 
 /* Big file path failed here (why: cause, taken): sync_back_piece_later,
@@ -52,7 +52,7 @@ sync_back_piece_fail(
     struct sync_back *b, struct sync_back_pull *pull, const char *path, char *cause)
 {
 	sync_back_piece_later(b, pull, path);
-	sync_back_failed(b, path, cause);
+	sync_back_failed(b, pull->piece_path, cause);
 }
 
 /* A new, empty temporary file for pull's big file at path (its folders
@@ -198,8 +198,9 @@ sync_back_piece(struct sync_back *b, struct sync_back_pull *pull, const cJSON *p
 		return error_set(cause, "sync-pull: a malformed piece");
 	if (pull == NULL || sync_back_ignored(ig, m.path, 0)) {
 		sync_back_piece_drop(pull, b->root);
-		if (pull == NULL) /* (not taken: the agent must not index it) */
-			sync_back_not_applied(b, m.path);
+		/* (not taken, or ignored here: the agent must not index it, or
+		 * a whole resend without it would delete the host's file) */
+		sync_back_not_applied(b, m.path);
 		return 0;
 	}
 	/* (another file, version or offset: what was written is no use; a

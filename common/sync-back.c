@@ -468,7 +468,11 @@ sync_back_apply(struct sync_back *b, const cJSON *answer, const struct sync_igno
 				    cause, "sync-pull: bad bytes for '%s'", e->path);
 			d = d->next;
 		}
-		if (rc == 0 && !sync_back_ignored(ig, e->path, e->type == 'd')) {
+		if (rc == 0 && sync_back_ignored(ig, e->path, e->type == 'd'))
+			/* (ignored here: not indexed by the agent, or a whole
+			 * resend without it would delete the host's file) */
+			sync_back_not_applied(b, e->path);
+		else if (rc == 0) {
 			struct sync_back_bytes by = { bytes, len, NULL };
 			char *why = NULL;
 
@@ -555,7 +559,9 @@ sync_back(struct proto_conn *c, int id, const char *root, const char *name,
 	if (*ack != NULL)
 		cJSON_AddStringToObject(req, "ack", *ack);
 	else if (pull->ack_some != NULL) {
-		cJSON_AddStringToObject(req, "ack", pull->ack_some);
+		/* (a key an agent without per-file acks does not know: it
+		 * commits nothing then, and reports the answer again) */
+		cJSON_AddStringToObject(req, "ackExcept", pull->ack_some);
 		cJSON_AddItemToObject(req, "notApplied", pull->not_applied);
 		pull->not_applied = NULL;
 	}

@@ -381,3 +381,21 @@ TEST(a_file_failing_every_time_does_not_hold_back_a_big_file)
 	sync_back_stats_clear(&st);
 	finish(&pull, sent);
 }
+
+/* "ackExcept" commits only with a list of paths as "notApplied": anything
+ * else commits nothing (the answer comes again), never everything. */
+TEST(a_partial_ack_needs_a_list_of_paths)
+{
+	cJSON *ok = cJSON_Parse("[\"a\",\"b/c\"]"), *mixed = cJSON_Parse("[\"a\",1]");
+	cJSON *str = cJSON_CreateString("a"), *obj = cJSON_CreateObject();
+
+	ASSERT_INT_EQ(sync_pull_paths_ok(ok), 1);
+	ASSERT_INT_EQ(sync_pull_paths_ok(mixed), 0);
+	ASSERT_INT_EQ(sync_pull_paths_ok(str), 0);
+	ASSERT_INT_EQ(sync_pull_paths_ok(obj), 0);
+	ASSERT_INT_EQ(sync_pull_paths_ok(NULL), 0);
+	cJSON_Delete(ok);
+	cJSON_Delete(mixed);
+	cJSON_Delete(str);
+	cJSON_Delete(obj);
+}
