@@ -150,17 +150,23 @@ host_connects_sweep(struct host_session *h)
 {
 	struct host_forward *f, *next;
 	long long now = clock_now_ms();
+	int freed = 0;
 
 	for (f = LIST_FIRST(&h->connects); f != NULL; f = next) {
 		next = LIST_NEXT(f, entry);
-		if (f->fw.active > 0 || f->idle_ms == 0 ||
+		/* (a check in flight is kept to its answer: a parked "forward"
+		 * answer may wait for it, and freeing f forgets the call) */
+		if (f->fw.active > 0 || f->idle_ms == 0 || f->resolving != NULL ||
 		    now - f->idle_ms < HOST_CONNECT_IDLE_MS)
 			continue;
 		pthread_mutex_lock(&h->lock); /* (status reads the list) */
 		LIST_REMOVE(f, entry);
 		pthread_mutex_unlock(&h->lock);
 		host_forward_free(f);
+		freed = 1;
 	}
+	if (freed)
+		host_forward_parked_check(h); /* nothing waits for what went */
 }
 
 void

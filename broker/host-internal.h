@@ -694,7 +694,9 @@ cJSON *host_connects_json(struct host_session *h);
 /* Note when f, if a connect's forward, lost its last link (its last link is
  * being freed). */
 void host_connect_release(struct host_forward *f);
-/* Free the connects' forwards idle for HOST_CONNECT_IDLE_MS. */
+/* Free the connects' forwards idle for HOST_CONNECT_IDLE_MS (not while a
+ * check of their target is in flight: a parked "forward" answer may wait
+ * for it). */
 void host_connects_sweep(struct host_session *h);
 /* Free the connects' forwards (their links are gone). */
 void host_connects_free(struct host_session *h);
