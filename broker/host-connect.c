@@ -28,15 +28,13 @@
 #include "log.h"
 #include "xmalloc.h"
 
-/* Whether connect forward f is the one of request req (to ws, port). */
-static int
-host_connect_same(
-    const struct host_forward *f, const cJSON *req, const char *ws, int port)
+int
+host_connect_of(const struct host_forward *f, const cJSON *req, const char *ws)
 {
 	const char *config = json_get_string(req, "config");
 	const cJSON *ids = cJSON_GetObjectItemCaseSensitive(req, "idLabels");
 
-	if (!forward_same(&f->fw, ws, NULL, port))
+	if (strcmp(f->fw.workspace, ws) != 0)
 		return 0;
 	if ((config == NULL) != (f->fw.config == NULL) ||
 	    (config != NULL && strcmp(config, f->fw.config) != 0))
@@ -46,6 +44,14 @@ host_connect_same(
 	return (ids == NULL && f->fw.id_labels == NULL) ||
 	    (ids != NULL && f->fw.id_labels != NULL &&
 		cJSON_Compare(ids, f->fw.id_labels, 1));
+}
+
+/* Whether connect forward f is the one of request req (to ws, port). */
+static int
+host_connect_same(
+    const struct host_forward *f, const cJSON *req, const char *ws, int port)
+{
+	return forward_same(&f->fw, ws, NULL, port) && host_connect_of(f, req, ws);
 }
 
 /* The forward without listener of ws to port, made if there is none. */

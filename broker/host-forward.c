@@ -58,10 +58,15 @@ host_forward_resolved(
 	if (cause != NULL) {
 		if (f->fw.fd4 >= 0 || f->fw.fd6 >= 0)
 			log_warn("forward %d: %s", f->fw.local_port, cause);
+		else if (f->connect)
+			log_info("%s: connect to port %d of %s: %s", h->label, f->fw.port,
+			    f->fw.workspace, cause);
 		else
 			log_info(
 			    "%s: auto-forward %s: %s", h->label, f->fw.workspace, cause);
-		forward_parked_error(&h->parked, f->fw.workspace, cause);
+		/* (a connect's error is its connections', not a forward's) */
+		if (!f->connect)
+			forward_parked_error(&h->parked, f->fw.workspace, cause);
 	}
 	LIST_FOREACH(l, &h->links, entry) {
 		if (l->fwd != f || l->state != HOST_LINK_RESOLVING)
@@ -440,7 +445,7 @@ host_forward_add(struct host_session *h, struct host_job *j)
 			host_forward_check_now(h, f);
 	}
 	LIST_FOREACH(f, &h->connects, entry) {
-		if (h->ev != NULL && ws != NULL && strcmp(f->fw.workspace, ws) == 0)
+		if (h->ev != NULL && ws != NULL && host_connect_of(f, j->req, ws))
 			host_forward_check_now(h, f);
 	}
 	if (ws != NULL &&
