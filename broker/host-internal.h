@@ -560,9 +560,10 @@ int host_agent_opener_pending(const struct host_agent_opener *o);
 /* Drop o's channel and state (its open's answer is then ignored). */
 void host_agent_opener_clear(struct host_agent_opener *o);
 /* The end of a request to the agent (host_agent_call_start), on the host
- * thread: result (borrowed, may be NULL) when error is NULL. */
-typedef void (*host_call_done_fn)(
-    struct host_session *h, void *arg, const cJSON *result, const char *error);
+ * thread: result (borrowed, may be NULL) when error is NULL; refused: error
+ * is the agent's answer (ok:false), not a failure on the way. */
+typedef void (*host_call_done_fn)(struct host_session *h, void *arg, const cJSON *result,
+    const char *error, int refused);
 /* Send one request (req is copied) to the agent on a new channel, without
  * waiting for anything but an agent start (when none runs) or, where sshd
  * forbids stream-local channels, an exec channel's open. done(h, arg, ...)
