@@ -368,6 +368,38 @@ forward_answered(struct forward *fw, long long now, int answered)
 	fw->asked_ms = 0;
 }
 
+int
+forward_check_wanted(struct forward *fw, int in_flight)
+{
+	fw->checked_ms = 0; /* whatever its age */
+	if (in_flight)
+		fw->check_again = 1;
+	return !in_flight;
+}
+
+enum forward_answer
+forward_answer_take(
+    struct forward *fw, const cJSON *res, const char *error, int refused, long long now)
+{
+	int rc;
+
+	forward_answered(fw, now, error == NULL);
+	if (fw->check_again) {
+		/* asked before a "forward" request (before a recreate, maybe):
+		 * neither its target nor its error is the request's */
+		fw->check_again = 0;
+		fw->checked_ms = 0;
+		return FORWARD_ANSWER_AGAIN;
+	}
+	if (error != NULL)
+		return !refused && fw->have_target ? FORWARD_ANSWER_CACHED
+						   : FORWARD_ANSWER_FAILED;
+	rc = forward_take_target(fw, res);
+	return rc == FORWARD_TARGET_DROPPED ? FORWARD_ANSWER_AGAIN
+	    : rc == 0			    ? FORWARD_ANSWER_TARGET
+					    : FORWARD_ANSWER_FAILED;
+}
+
 size_t
 forward_relay_header(const unsigned char token[FORWARD_RELAY_TOKEN_LEN], char cmd,
     int port, unsigned char out[FORWARD_RELAY_HEADER_MAX])

@@ -66,6 +66,9 @@ struct forward {
 	long long checked_ms; /* when it was asked for or confirmed (clock_now_ms) */
 	long long asked_ms;   /* when the relay request in flight went; 0: none */
 	long long answer_ms;  /* how long the agent took to answer the last one */
+	/* A "forward" request came while a relay request was in flight (sent
+	 * before it, maybe before a recreate): one more follows its answer. */
+	int check_again;
 	char *address;
 	char *container_id; /* the relay answer's (the service's container for one) */
 	int target_port;    /* the relay's port, or the service port */
@@ -146,6 +149,29 @@ long long forward_check_bound(const struct forward *fw);
  * (answered) or error came at now. */
 void forward_asked(struct forward *fw, long long now);
 void forward_answered(struct forward *fw, long long now, int answered);
+/* A "forward" request wants fw's target checked, whatever its age
+ * (in_flight: a relay request of fw is under way). 1: the caller sends the
+ * check now; 0: one more follows the answer in flight (forward_answer_take
+ * says FORWARD_ANSWER_AGAIN), which was asked before the request. */
+int forward_check_wanted(struct forward *fw, int in_flight);
+/* What the end of fw's relay request means for the connections waiting
+ * for it (and for the "forward" answers parked for it). */
+enum forward_answer {
+	FORWARD_ANSWER_TARGET, /* taken or confirmed: they go to it */
+	/* the request failed on the way (no agent, channel, timeout) and fw
+	 * has a target: they go to it (it stays due for a check) */
+	FORWARD_ANSWER_CACHED,
+	/* the agent's error (or an incomplete answer), or a failure with no
+	 * target: they are closed, and the error is the forward's */
+	FORWARD_ANSWER_FAILED,
+	/* ask again (the caller sends another relay request): they wait */
+	FORWARD_ANSWER_AGAIN,
+};
+/* Take the end of fw's relay request at now: its result res (error NULL),
+ * or error, refused 1 when that is the agent's own answer (ok:false), 0
+ * when the request failed on the way. */
+enum forward_answer forward_answer_take(
+    struct forward *fw, const cJSON *res, const char *error, int refused, long long now);
 /* The relay's header for command cmd ('C' with port, 'L', 'X') into out;
  * its length. */
 size_t forward_relay_header(const unsigned char token[FORWARD_RELAY_TOKEN_LEN], char cmd,

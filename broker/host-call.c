@@ -50,6 +50,7 @@ struct host_call {
 	int eof; /* the channel ended */
 	cJSON *result;
 	char *error;
+	int refused; /* error is the agent's answer (ok:false) */
 	long long deadline;
 	host_call_done_fn done; /* NULL: forgotten by whoever asked */
 	void *arg;
@@ -286,10 +287,12 @@ host_call_read(struct host_call *c)
 				c->result = cJSON_DetachItemFromObjectCaseSensitive(
 				    msg, "result");
 				host_call_set_state(c, HOST_CALL_DONE);
-			} else
+			} else {
+				c->refused = 1;
 				host_call_fail(c,
 				    xasprintf("%s: %s", h->label,
 					cJSON_IsString(v) ? v->valuestring : "failed"));
+			}
 			cJSON_Delete(msg);
 			return;
 		}
@@ -347,7 +350,7 @@ host_call_finish(struct host_session *h, struct host_call *c)
 	host_call_drop_channel(c);
 	host_agent_opener_clear(&c->open);
 	if (c->done != NULL)
-		c->done(h, c->arg, c->result, c->error);
+		c->done(h, c->arg, c->result, c->error, c->refused);
 	cJSON_Delete(c->result);
 	cJSON_Delete(c->req);
 	buf_free(c->in);
@@ -402,10 +405,12 @@ host_agent_call_answer(struct host_session *h, uint32_t id, const cJSON *msg)
 			    cJSON_GetObjectItemCaseSensitive(msg, "result"), 1);
 			host_call_set_state(c, HOST_CALL_DONE);
 			h->kicked = 1;
-		} else
+		} else {
+			c->refused = 1;
 			host_call_fail(c,
 			    xasprintf("%s: %s", h->label,
 				cJSON_IsString(v) ? v->valuestring : "failed"));
+		}
 		return;
 	}
 }

@@ -28,15 +28,13 @@
 #include "log.h"
 #include "xmalloc.h"
 
-/* Whether connect forward f is the one of request req (to ws, port). */
-static int
-host_connect_same(
-    const struct host_forward *f, const cJSON *req, const char *ws, int port)
+int
+host_connect_of(const struct host_forward *f, const cJSON *req, const char *ws)
 {
 	const char *config = json_get_string(req, "config");
 	const cJSON *ids = cJSON_GetObjectItemCaseSensitive(req, "idLabels");
 
-	if (!forward_same(&f->fw, ws, NULL, port))
+	if (strcmp(f->fw.workspace, ws) != 0)
 		return 0;
 	if ((config == NULL) != (f->fw.config == NULL) ||
 	    (config != NULL && strcmp(config, f->fw.config) != 0))
@@ -46,6 +44,14 @@ host_connect_same(
 	return (ids == NULL && f->fw.id_labels == NULL) ||
 	    (ids != NULL && f->fw.id_labels != NULL &&
 		cJSON_Compare(ids, f->fw.id_labels, 1));
+}
+
+/* Whether connect forward f is the one of request req (to ws, port). */
+static int
+host_connect_same(
+    const struct host_forward *f, const cJSON *req, const char *ws, int port)
+{
+	return forward_same(&f->fw, ws, NULL, port) && host_connect_of(f, req, ws);
 }
 
 /* The forward without listener of ws to port, made if there is none. */
@@ -150,17 +156,23 @@ host_connects_sweep(struct host_session *h)
 {
 	struct host_forward *f, *next;
 	long long now = clock_now_ms();
+	int freed = 0;
 
 	for (f = LIST_FIRST(&h->connects); f != NULL; f = next) {
 		next = LIST_NEXT(f, entry);
-		if (f->fw.active > 0 || f->idle_ms == 0 ||
+		/* (a check in flight is kept to its answer: a parked "forward"
+		 * answer may wait for it, and freeing f forgets the call) */
+		if (f->fw.active > 0 || f->idle_ms == 0 || f->resolving != NULL ||
 		    now - f->idle_ms < HOST_CONNECT_IDLE_MS)
 			continue;
 		pthread_mutex_lock(&h->lock); /* (status reads the list) */
 		LIST_REMOVE(f, entry);
 		pthread_mutex_unlock(&h->lock);
 		host_forward_free(f);
+		freed = 1;
 	}
+	if (freed)
+		host_forward_parked_check(h); /* nothing waits for what went */
 }
 
 void

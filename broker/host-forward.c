@@ -14,29 +14,17 @@
 
 #include "buf.h"
 #include "clock.h"
-#include "error.h"
 #include "forward.h"
 #include "log.h"
 #include "xmalloc.h"
 
-/* Take the agent's relay answer for f. 0, FORWARD_TARGET_DROPPED, or -1
- * with *cause. */
-static int
-host_forward_take_target(
-    struct host_session *h, struct host_forward *f, const cJSON *res, char **cause)
-{
-	int rc = forward_take_target(&f->fw, res);
-
-	if (rc < 0)
-		return error_set(
-		    cause, "%s: the agent's relay answer is incomplete", h->label);
-	return rc;
-}
+static int host_forward_open_target(
+    struct host_session *h, struct host_link *l, int direct);
 
 /* The agent's answer to f's relay request (host_call_done_fn). */
 static void
-host_forward_resolved(
-    struct host_session *h, void *arg, const cJSON *result, const char *error)
+host_forward_resolved(struct host_session *h, void *arg, const cJSON *result,
+    const char *error, int refused)
 {
 	struct host_forward *f = arg;
 	struct host_link *l;
@@ -46,29 +34,44 @@ host_forward_resolved(
 	log_debug("%s: forward %d: the agent's relay answer (%s) in %lld ms", h->label,
 	    f->fw.port, f->fw.have_target ? "a check" : "in full",
 	    clock_now_ms() - f->fw.asked_ms);
-	forward_answered(&f->fw, clock_now_ms(), error == NULL);
-	if (error != NULL)
-		cause = xstrdup(error);
-	else if (host_forward_take_target(h, f, result, &cause) ==
-	    FORWARD_TARGET_DROPPED) {
-		/* the links wait for the full answer */
+	switch (forward_answer_take(&f->fw, result, error, refused, clock_now_ms())) {
+	case FORWARD_ANSWER_AGAIN:
+		/* the links (and parked answers) wait for the next answer */
 		host_forward_resolve_start(h, f);
 		return;
+	case FORWARD_ANSWER_CACHED:
+		log_info("%s: forward %d: the target's check failed (%s): the "
+			 "connections go to %s",
+		    h->label, f->connect ? f->fw.port : f->fw.local_port, error,
+		    f->fw.address);
+		break;
+	case FORWARD_ANSWER_FAILED:
+		cause = error != NULL
+		    ? xstrdup(error)
+		    : xasprintf("%s: the agent's relay answer is incomplete", h->label);
+		break;
+	case FORWARD_ANSWER_TARGET: break;
 	}
 	if (cause != NULL) {
 		if (f->fw.fd4 >= 0 || f->fw.fd6 >= 0)
 			log_warn("forward %d: %s", f->fw.local_port, cause);
+		else if (f->connect)
+			log_info("%s: connect to port %d of %s: %s", h->label, f->fw.port,
+			    f->fw.workspace, cause);
 		else
 			log_info(
 			    "%s: auto-forward %s: %s", h->label, f->fw.workspace, cause);
-		forward_parked_error(&h->parked, f->fw.workspace, cause);
+		/* (a connect's error is its connections', not a forward's) */
+		if (!f->connect)
+			forward_parked_error(&h->parked, f->fw.workspace, cause);
 	}
 	LIST_FOREACH(l, &h->links, entry) {
 		if (l->fwd != f || l->state != HOST_LINK_RESOLVING)
 			continue;
 		if (cause != NULL)
 			host_connect_answer(l, NULL, cause);
-		if (cause != NULL || host_forward_open_next(h, l) != 0)
+		if (cause != NULL ||
+		    host_forward_open_target(h, l, forward_direct_due(&f->fw)) != 0)
 			host_link_kill(l); /* the client sees its connection closed */
 	}
 	free(cause);
@@ -105,9 +108,9 @@ host_forward_waits_step(struct host_session *h)
 		}
 		log_info("%s: forward %d: the agent has not confirmed the target in "
 			 "%lld ms: the connection goes to %s",
-		    h->label, l->fwd->fw.local_port, forward_check_bound(&l->fwd->fw),
-		    l->fwd->fw.address);
-		if (host_forward_open_next(h, l) != 0)
+		    h->label, l->fwd->connect ? l->fwd->fw.port : l->fwd->fw.local_port,
+		    forward_check_bound(&l->fwd->fw), l->fwd->fw.address);
+		if (host_forward_open_target(h, l, forward_direct_due(&l->fwd->fw)) != 0)
 			host_link_kill(l);
 	}
 	return next;
@@ -118,8 +121,8 @@ host_forward_waits_step(struct host_session *h)
 static void
 host_forward_check_now(struct host_session *h, struct host_forward *f)
 {
-	f->fw.checked_ms = 0;
-	host_forward_resolve_start(h, f);
+	if (forward_check_wanted(&f->fw, f->resolving != NULL))
+		host_forward_resolve_start(h, f);
 }
 
 int
@@ -175,15 +178,23 @@ host_open_nowait(struct host_session *h, struct host_link *l)
 static int
 host_forward_open_start(struct host_session *h, struct host_link *l, int direct)
 {
+	if (forward_target_wait(&l->fwd->fw, clock_now_ms()) != 0) {
+		/* host_forward_resolved (or host_forward_waits_step) goes on */
+		host_link_set_state(l, HOST_LINK_RESOLVING);
+		host_forward_resolve_start(h, l->fwd);
+		return 0;
+	}
+	return host_forward_open_target(h, l, direct);
+}
+
+/* Send the open of l's channel to the target its forward has, checked or
+ * not. 0, or -1 when the open cannot be sent. */
+static int
+host_forward_open_target(struct host_session *h, struct host_link *l, int direct)
+{
 	struct host_forward *f = l->fwd;
 	ssh_channel ch;
 
-	if (forward_target_wait(&f->fw, clock_now_ms()) != 0) {
-		/* host_forward_resolved (or host_forward_waits_step) goes on */
-		host_link_set_state(l, HOST_LINK_RESOLVING);
-		host_forward_resolve_start(h, f);
-		return 0;
-	}
 	free(l->open_address);
 	l->open_address = xstrdup(f->fw.address);
 	l->open_port = direct ? f->fw.port : f->fw.target_port;
@@ -440,7 +451,7 @@ host_forward_add(struct host_session *h, struct host_job *j)
 			host_forward_check_now(h, f);
 	}
 	LIST_FOREACH(f, &h->connects, entry) {
-		if (h->ev != NULL && ws != NULL && strcmp(f->fw.workspace, ws) == 0)
+		if (h->ev != NULL && ws != NULL && host_connect_of(f, j->req, ws))
 			host_forward_check_now(h, f);
 	}
 	if (ws != NULL &&

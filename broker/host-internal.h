@@ -560,9 +560,10 @@ int host_agent_opener_pending(const struct host_agent_opener *o);
 /* Drop o's channel and state (its open's answer is then ignored). */
 void host_agent_opener_clear(struct host_agent_opener *o);
 /* The end of a request to the agent (host_agent_call_start), on the host
- * thread: result (borrowed, may be NULL) when error is NULL. */
-typedef void (*host_call_done_fn)(
-    struct host_session *h, void *arg, const cJSON *result, const char *error);
+ * thread: result (borrowed, may be NULL) when error is NULL; refused: error
+ * is the agent's answer (ok:false), not a failure on the way. */
+typedef void (*host_call_done_fn)(struct host_session *h, void *arg, const cJSON *result,
+    const char *error, int refused);
 /* Send one request (req is copied) to the agent on a new channel, without
  * waiting for anything but an agent start (when none runs) or, where sshd
  * forbids stream-local channels, an exec channel's open. done(h, arg, ...)
@@ -686,6 +687,9 @@ void host_connect_add(struct host_session *h, struct host_job *j);
 /* Answer l's "connect" request (once; nothing for another link): the route
  * taken ("direct", "relay") ahead of the server's bytes, or error. */
 void host_connect_answer(struct host_link *l, const char *route, const char *error);
+/* Is connect forward f one of the container request req names (its
+ * workspace ws, "config" and "idLabels")? */
+int host_connect_of(const struct host_forward *f, const cJSON *req, const char *ws);
 /* The connects' forwards as status shows them (new array; under lock). */
 cJSON *host_connects_json(struct host_session *h);
 /* A connect's forward is kept this long after its last link: a serial
@@ -694,7 +698,9 @@ cJSON *host_connects_json(struct host_session *h);
 /* Note when f, if a connect's forward, lost its last link (its last link is
  * being freed). */
 void host_connect_release(struct host_forward *f);
-/* Free the connects' forwards idle for HOST_CONNECT_IDLE_MS. */
+/* Free the connects' forwards idle for HOST_CONNECT_IDLE_MS (not while a
+ * check of their target is in flight: a parked "forward" answer may wait
+ * for it). */
 void host_connects_sweep(struct host_session *h);
 /* Free the connects' forwards (their links are gone). */
 void host_connects_free(struct host_session *h);

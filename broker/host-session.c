@@ -184,11 +184,13 @@ host_connect(struct host_session *h, char **cause)
 /* host_call_done_fn of an "info" job: its answer to its fd, then the job
  * is done. */
 static void
-host_info_done(struct host_session *h, void *arg, const cJSON *result, const char *error)
+host_info_done(struct host_session *h, void *arg, const cJSON *result, const char *error,
+    int refused)
 {
 	struct host_job *j = arg;
 	cJSON *o;
 
+	(void)refused;
 	if (error != NULL)
 		host_send_error(j->fd, j->request_id, error);
 	else {

@@ -35,6 +35,7 @@ struct local_call {
 	int ended;	     /* result or error is final: done runs in the next pass */
 	cJSON *result;
 	char *error;
+	int refused; /* error is the agent's answer (ok:false) */
 	local_call_done_fn done;
 	void *arg;
 	LIST_ENTRY(local_call) entry;
@@ -70,7 +71,8 @@ local_call_finish(struct local_call *c)
 	LIST_REMOVE(c, entry);
 	event_free(c->timer);
 	if (c->done != NULL)
-		c->done(c->arg, c->error == NULL ? c->result : NULL, c->error);
+		c->done(
+		    c->arg, c->error == NULL ? c->result : NULL, c->error, c->refused);
 	cJSON_Delete(c->result);
 	free(c->error);
 	free(c);
@@ -174,10 +176,12 @@ local_agent_frame(struct local_host *lh, const struct proto_frame *f, char **why
 				if (c->result == NULL)
 					c->result = cJSON_CreateObject();
 				local_call_end(c, NULL);
-			} else
+			} else {
+				c->refused = 1;
 				local_call_end(c,
 				    xstrdup(cJSON_IsString(err) ? err->valuestring
 								: "failed"));
+			}
 			break;
 		}
 	}

@@ -194,25 +194,32 @@ local_forward_wait_arm(struct local_forward *f)
 
 /* The agent's answer to f's relay request (local_call_done_fn). */
 static void
-local_forward_resolved(void *arg, const cJSON *result, const char *error)
+local_forward_resolved(void *arg, const cJSON *result, const char *error, int refused)
 {
 	struct local_forward *f = arg;
 	struct local_host *lh = f->lh;
 	struct local_link *l, *next;
 	char *cause = NULL;
-	int rc;
 
 	f->resolving = NULL;
-	forward_answered(&f->fw, clock_now_ms(), error == NULL);
-	if (error != NULL)
-		cause = xasprintf("%s: %s", LOCAL_HOST_LABEL, error);
-	else if ((rc = forward_take_target(&f->fw, result)) == FORWARD_TARGET_DROPPED) {
-		/* the links wait for the full answer */
+	switch (forward_answer_take(&f->fw, result, error, refused, clock_now_ms())) {
+	case FORWARD_ANSWER_AGAIN:
+		/* the links (and parked answers) wait for the next answer */
 		local_forward_resolve(f);
 		return;
-	} else if (rc != 0)
-		cause = xasprintf(
-		    "%s: the agent's relay answer is incomplete", LOCAL_HOST_LABEL);
+	case FORWARD_ANSWER_CACHED:
+		log_info("%s: forward %d: the target's check failed (%s): the "
+			 "connections go to %s",
+		    LOCAL_HOST_LABEL, f->fw.local_port, error, f->fw.address);
+		break;
+	case FORWARD_ANSWER_FAILED:
+		cause = error != NULL
+		    ? xasprintf("%s: %s", LOCAL_HOST_LABEL, error)
+		    : xasprintf(
+			  "%s: the agent's relay answer is incomplete", LOCAL_HOST_LABEL);
+		break;
+	case FORWARD_ANSWER_TARGET: break;
+	}
 	if (cause != NULL) {
 		log_warn("forward %d: %s", f->fw.local_port, cause);
 		forward_parked_error(&lh->parked, f->fw.workspace, cause);
@@ -258,12 +265,13 @@ local_host_forward(struct local_host *lh, int fd, int id, const cJSON *req)
 	 * `up` may have made a new container), so that a problem shows in `up`'s output
 	 * and the first connection does not wait for it. */
 	LIST_FOREACH(f, &lh->forwards, entry) {
-		if (ws != NULL && !f->fw.gone && strcmp(f->fw.workspace, ws) == 0) {
-			f->fw.checked_ms = 0; /* whatever its age */
+		if (ws != NULL && !f->fw.gone && strcmp(f->fw.workspace, ws) == 0 &&
+		    forward_check_wanted(&f->fw, f->resolving != NULL))
 			local_forward_resolve(f);
-		}
 	}
-	local_host_save(lh);
+	if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(req, "forwards")) > 0 ||
+	    cJSON_GetObjectItemCaseSensitive(req, "auto") != NULL)
+		local_host_save(lh); /* (not for up's check of the targets alone) */
 	forward_park(&lh->parked, fd, ws != NULL ? ws : "", resp);
 	local_parked_check(lh);
 }

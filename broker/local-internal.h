@@ -146,8 +146,8 @@ void local_auto_restore(struct local_host *lh, const cJSON *list);
 int local_link_addr(const char *address, int port, struct sockaddr_storage *ss, int *len);
 /* A new connection from the client fd to f, moving on as far as it can. */
 void local_link_new(struct local_forward *f, int fd);
-/* Go on with l now that its forward's resolve has ended (ok: it has its
- * target): connect, or kill it. */
+/* Go on with l now that its forward's resolve has ended (ok: it has a
+ * target, checked or not: l connects to it), or kill it. */
 void local_link_resolved(struct local_link *l, int ok);
 /* Mark l dead (its sockets stop at once; freed by the reap). */
 void local_link_kill(struct local_link *l);
@@ -168,8 +168,11 @@ int local_exec_open(
 
 /* local-agent.c */
 /* The end of a request to the agent: result (borrowed, may be NULL) when
- * error is NULL. Runs from the event loop, never from local_agent_call. */
-typedef void (*local_call_done_fn)(void *arg, const cJSON *result, const char *error);
+ * error is NULL; refused: error is the agent's answer (ok:false), not a
+ * failure on the way. Runs from the event loop, never from
+ * local_agent_call. */
+typedef void (*local_call_done_fn)(
+    void *arg, const cJSON *result, const char *error, int refused);
 /* Send req (copied; its "id" is replaced) to the local agent, started when
  * none runs. done(arg, ...) runs within 60 s. The call is borrowed: valid
  * until its done runs. */

@@ -185,6 +185,7 @@ local_link_on_write(struct bufferevent *bev, void *arg)
 }
 
 static void local_link_connect(struct local_link *l);
+static void local_link_connect_target(struct local_link *l);
 static void local_link_connect_exec(struct local_link *l);
 
 /* Did the container side's connect go unanswered (no route, no reply in
@@ -311,17 +312,24 @@ local_link_addr(const char *address, int port, struct sockaddr_storage *ss, int 
 static void
 local_link_connect(struct local_link *l)
 {
-	struct forward *fw = &l->f->fw;
-	struct timeval timeout = { LOCAL_CONNECT_TIMEOUT_S, 0 };
-	struct sockaddr_storage ss;
-	int len, port;
-
-	if (forward_target_wait(fw, clock_now_ms()) != 0) {
+	if (forward_target_wait(&l->f->fw, clock_now_ms()) != 0) {
 		/* (local_forward_resolved, or the check's bound, goes on) */
 		local_link_set_state(l, LOCAL_LINK_RESOLVING);
 		local_forward_resolve(l->f);
 		return;
 	}
+	local_link_connect_target(l);
+}
+
+/* Connect l to the target its forward has, checked or not. */
+static void
+local_link_connect_target(struct local_link *l)
+{
+	struct forward *fw = &l->f->fw;
+	struct timeval timeout = { LOCAL_CONNECT_TIMEOUT_S, 0 };
+	struct sockaddr_storage ss;
+	int len, port;
+
 	if (l->f->via_exec || local_exec_forced()) {
 		local_link_connect_exec(l);
 		return;
@@ -383,7 +391,7 @@ local_link_resolved(struct local_link *l, int ok)
 		local_link_kill(l); /* the client sees its connection closed */
 		return;
 	}
-	local_link_connect(l);
+	local_link_connect_target(l);
 }
 
 void

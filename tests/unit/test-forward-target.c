@@ -196,3 +196,58 @@ TEST(a_new_container_replaces_the_target)
 	cJSON_Delete(b);
 	forward_clear(&fw);
 }
+
+TEST(a_forward_request_during_a_check_asks_once_more)
+{
+	struct forward fw;
+	cJSON *same = unchanged_answer("c1");
+
+	forward_with_stale_target(&fw);
+	forward_asked(&fw, clock_now_ms()); /* a connection's check, in flight */
+	/* `up --recreate` ends; its "forward" request finds the check */
+	ASSERT_INT_EQ(forward_check_wanted(&fw, 1), 0);
+	/* the old check's answer (for the old container) decides nothing */
+	ASSERT_INT_EQ(forward_answer_take(&fw, same, NULL, 0, clock_now_ms()),
+	    FORWARD_ANSWER_AGAIN);
+	ASSERT_FALSE(forward_target_fresh(&fw));
+	/* nor does its error ("no container", during the recreate) */
+	forward_asked(&fw, clock_now_ms());
+	ASSERT_INT_EQ(forward_check_wanted(&fw, 1), 0);
+	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "no container", 1, clock_now_ms()),
+	    FORWARD_ANSWER_AGAIN);
+	ASSERT_TRUE(fw.have_target);
+	/* the check sent after the request decides */
+	forward_asked(&fw, clock_now_ms());
+	ASSERT_INT_EQ(forward_answer_take(&fw, same, NULL, 0, clock_now_ms()),
+	    FORWARD_ANSWER_TARGET);
+	ASSERT_TRUE(forward_target_fresh(&fw));
+	/* with none in flight, the request's own check is sent at once */
+	ASSERT_INT_EQ(forward_check_wanted(&fw, 0), 1);
+	ASSERT_FALSE(forward_target_fresh(&fw));
+	cJSON_Delete(same);
+	forward_clear(&fw);
+}
+
+TEST(a_check_that_fails_on_the_way_keeps_the_target)
+{
+	struct forward fw;
+
+	forward_with_stale_target(&fw);
+	forward_asked(&fw, clock_now_ms());
+	/* the agent cannot start, the channel open fails...: the target */
+	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "no agent", 0, clock_now_ms()),
+	    FORWARD_ANSWER_CACHED);
+	ASSERT_TRUE(fw.have_target);
+	ASSERT_STR_EQ(fw.address, "172.17.0.2");
+	ASSERT_FALSE(forward_target_fresh(&fw)); /* still due for a check */
+	/* the agent's own error: the connections are closed */
+	forward_asked(&fw, clock_now_ms());
+	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "no container", 1, clock_now_ms()),
+	    FORWARD_ANSWER_FAILED);
+	/* no target: nowhere to go */
+	fw.have_target = 0;
+	forward_asked(&fw, clock_now_ms());
+	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "no agent", 0, clock_now_ms()),
+	    FORWARD_ANSWER_FAILED);
+	forward_clear(&fw);
+}
