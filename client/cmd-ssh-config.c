@@ -38,7 +38,7 @@ cmd_ssh_config_block(const char *alias, const char *target, const char *source,
     const char *config_file, const char *const *labels, size_t n_labels, char **cause)
 {
 	char exe[PATH_MAX], *known, *cmd, *proxy, *kh;
-	const char *argv[7 + 2 * CMD_SSH_CONFIG_LABELS] = { exe, "ssh-proxy", target,
+	const char *argv[8 + 2 * CMD_SSH_CONFIG_LABELS] = { exe, "ssh-proxy", target,
 		source };
 	int next = source != NULL ? 4 : 3;
 	ssize_t n;
@@ -57,6 +57,7 @@ cmd_ssh_config_block(const char *alias, const char *target, const char *source,
 		argv[next++] = "--id-label";
 		argv[next++] = labels[i];
 	}
+	argv[next++] = "--fdpass";
 	if ((known = ssh_proxy_key_known_hosts(cause)) == NULL)
 		return NULL;
 	cmd = shell_quote_argv(argv, SHELL_QUOTE_NEEDED);
@@ -64,6 +65,7 @@ cmd_ssh_config_block(const char *alias, const char *target, const char *source,
 	kh = ssh_config_text_escape(known);
 	block = xasprintf("Host %s\n"
 			  "    ProxyCommand %s\n"
+			  "    ProxyUseFdpass yes\n"
 			  "    HostKeyAlias %s\n"
 			  "    UserKnownHostsFile \"%s\"\n"
 			  "    StrictHostKeyChecking yes\n"

@@ -75,8 +75,9 @@ cmd_ssh_proxy_exec(int argc, char **argv)
 	ssh_key key = NULL;
 	char *cause = NULL, *hint = NULL;
 	cJSON *host = NULL;
-	int rc, fd = -1, keep = -1;
+	int rc, fd = -1, keep = -1, fdpass;
 
+	fdpass = client_take_flag(&argc, argv, "--fdpass");
 	if ((rc = client_target_open(
 		 "ssh-proxy", argc, argv, CLIENT_TARGET_QUIET, &ct)) != CMD_EXIT_OK)
 		goto out_target;
@@ -108,7 +109,13 @@ cmd_ssh_proxy_exec(int argc, char **argv)
 	o.hint = hint;
 	if ((key = ssh_proxy_key_load(&cause)) == NULL)
 		goto out;
-	if ((pump = ssh_proxy_pump_start(0, 1, &fd, &cause)) == NULL)
+	if (fdpass) {
+		if ((rc = ssh_proxy_fdpass(1, &fd, &cause)) == 1)
+			_exit(0); /* (ssh has the socket; the child serves it) */
+		rc = CMD_EXIT_FAILURE;
+		if (fd < 0)
+			goto out;
+	} else if ((pump = ssh_proxy_pump_start(0, 1, &fd, &cause)) == NULL)
 		goto out;
 	/* libssh closes fd with its session; shutting down our copy after
 	 * makes sure the pump sees the end whatever happened. */
@@ -136,7 +143,7 @@ out_target:
 }
 
 const struct cmd_entry cmd_ssh_proxy_entry = { "ssh-proxy",
-	"TARGET [SOURCE] [--config FILE] [--id-label NAME=VALUE]...",
+	"TARGET [SOURCE] [--config FILE] [--id-label NAME=VALUE]... [--fdpass]",
 	"speak SSH on stdin/stdout for the dev container (ssh's ProxyCommand)",
 	"An SSH server on stdin and stdout, for ssh's ProxyCommand (`rdev\n"
 	"ssh-config TARGET` writes the Host block): its sessions (shell, exec,\n"
@@ -150,5 +157,8 @@ const struct cmd_entry cmd_ssh_proxy_entry = { "ssh-proxy",
 	"  --config FILE   use FILE instead of discovering devcontainer.json\n"
 	"  --id-label NAME=VALUE\n"
 	"                  find the container by these labels (repeatable)\n"
+	"  --fdpass        hand ssh a socket to this server instead of copying\n"
+	"                  stdin and stdout (ssh's ProxyUseFdpass yes; what\n"
+	"                  ssh-config writes)\n"
 	"\n" CLIENT_TARGET_HELP,
 	cmd_ssh_proxy_exec };

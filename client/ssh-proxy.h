@@ -45,6 +45,16 @@ struct ssh_proxy_pump *ssh_proxy_pump_start(int in_fd, int out_fd, int *fd, char
  * last bytes, and free. NULL: nothing. */
 void ssh_proxy_pump_free(struct ssh_proxy_pump *pp);
 
+/* ssh-proxy-fdpass.c. ssh's ProxyUseFdpass: out_fd (stdout) is a unix
+ * socket to ssh, which takes a connected socket from it and then waits for
+ * this process to end. Makes a socketpair and forks: the parent passes one
+ * end to ssh and returns 1 (it must then end at once with _exit: its
+ * connections, the broker's included, are the child's now, and nothing of
+ * them may be shut down); the child returns 0 with the other end in *fd
+ * (the caller owns it) and stdin and stdout on /dev/null. -1 with *cause
+ * when stdout is not a socket or the pass failed. */
+int ssh_proxy_fdpass(int out_fd, int *fd, char **cause);
+
 /* ssh-proxy-agent.c. The connections to the container's agent socket
  * (`/.rdev-relay --agent-socket` running as an exec on agent channel
  * agent_ch of c, whose stdout goes to ssh_proxy_agent_output()), each an

@@ -85,8 +85,9 @@ rdev up "$name:~/ws" >"$TEST_TMP/up.out" 2>"$TEST_TMP/up.err" ||
 # --- ssh-config -----------------------------------------------------------------
 rdev ssh-config "$name:~/ws" >"$TEST_TMP/cfg"
 check "ssh-config: Host rdev-<folder name>" grep -qx 'Host rdev-ws' "$TEST_TMP/cfg"
-check "ssh-config: ProxyCommand is rdev ssh-proxy TARGET, by absolute path" \
-	grep -qxF "    ProxyCommand $(readlink -f "$RDEV_BIN_DIR/rdev") ssh-proxy '$name:~/ws'" "$TEST_TMP/cfg"
+check "ssh-config: ProxyCommand is rdev ssh-proxy TARGET --fdpass, by absolute path" \
+	grep -qxF "    ProxyCommand $(readlink -f "$RDEV_BIN_DIR/rdev") ssh-proxy '$name:~/ws' --fdpass" "$TEST_TMP/cfg"
+check "ssh-config: ssh takes the proxy's socket (ProxyUseFdpass)" grep -qx '    ProxyUseFdpass yes' "$TEST_TMP/cfg"
 check "ssh-config: the key is pinned by HostKeyAlias" grep -qx '    HostKeyAlias rdev-ssh-proxy' "$TEST_TMP/cfg"
 kh=$RDEV_STATE_DIR/ssh-proxy/known_hosts
 check_eq "ssh-config: the known_hosts file holds the proxy's public key" \
@@ -157,6 +158,16 @@ start=$(date +%s%N)
 sshp rdev-ws cat <"$TEST_TMP/big" >"$TEST_TMP/big.out"
 echo "4 MB through cat: $((($(date +%s%N) - start) / 1000000)) ms"
 check "ssh: 4 MB of binary stdin come back byte-exact" cmp "$TEST_TMP/big" "$TEST_TMP/big.out"
+# The same through the proxy's stdin and stdout (a ProxyCommand without
+# ProxyUseFdpass: the pump threads), and --fdpass refused on pipes.
+sshp -o ProxyUseFdpass=no -o "ProxyCommand=$RDEV_BIN_DIR/rdev ssh-proxy '$name:~/ws'" \
+	rdev-ws cat <"$TEST_TMP/big" >"$TEST_TMP/big.pipes"
+check "ssh through stdin and stdout (no ProxyUseFdpass): 4 MB byte-exact" cmp "$TEST_TMP/big" "$TEST_TMP/big.pipes"
+set +e
+sshp -o ProxyUseFdpass=no rdev-ws true 2>"$TEST_TMP/fdpass.err"; sfd=$?
+set -e
+check "--fdpass on pipes fails, saying why" \
+	sh -c "test $sfd -ne 0 && grep -q 'stdout is not a socket' '$TEST_TMP/fdpass.err'"
 # A client that sends faster than the command reads, while the command's
 # output waits for a reader that stopped (so the agent has no credit for it):
 # the proxy leaves the bytes to SSH's window instead of holding them (it held
