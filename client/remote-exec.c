@@ -352,8 +352,8 @@ remote_exec(struct remote *r, const char *prog_name, const struct agent_exec_req
 		return REMOTE_EXIT_FAILED;
 	}
 	secrets_mask_inplace(er->secrets, &x.error);
-	if (x.error != NULL)
-		fprintf(stderr, "%s: exec: %s\n", prog_name, x.error);
+	if (x.error != NULL) /* (the agent's words: named by host, as calls are) */
+		fprintf(stderr, "%s: exec: %s: %s\n", prog_name, remote_host(r), x.error);
 	free(x.error);
 	return x.status;
 }

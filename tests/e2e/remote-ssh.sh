@@ -65,6 +65,11 @@ check "exec: a missing command fails (126/127)" \
 # (dockerd sends its "executable file not found" on the exec's stdout stream,
 # as `docker exec` shows it)
 check "exec: and the message names it" grep -q 'no-such-command-xyz.*not found' "$TEST_TMP/e125"
+set +e
+rdev exec "$name:~/no-such-ws" -- true 2>"$TEST_TMP/e-nows"; s_nows=$?
+set -e
+check "exec: a missing workspace fails, naming the host and the folder" \
+	sh -c "test $s_nows -ne 0 && grep -q 'exec: $name: workspace folder .*no-such-ws' '$TEST_TMP/e-nows'"
 check_eq "exec: the user is remoteUser" "$(rdev exec "$name:~/ws" -- id -un)" dev
 check_eq "exec: in the workspace folder" "$(rdev exec "$name:~/ws" -- pwd)" /workspaces/ws
 
