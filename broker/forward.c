@@ -12,6 +12,7 @@
 #include "atomic-file.h"
 #include "buf.h"
 #include "clock.h"
+#include "config-discover.h"
 #include "error.h"
 #include "json-get.h"
 #include "log.h"
@@ -50,6 +51,9 @@ forward_set_id_labels(struct forward *fw, const cJSON *id_labels)
 void
 forward_take_request_fields(struct forward *fw, const cJSON *from)
 {
+	/* (a forward there already now goes to the request's container) */
+	free(fw->config);
+	fw->config = forward_strdup(json_get_string(from, "config"));
 	forward_set_id_labels(fw, cJSON_GetObjectItemCaseSensitive(from, "idLabels"));
 	free(fw->hint);
 	fw->hint = forward_strdup(json_get_string(from, "hint"));
@@ -133,6 +137,68 @@ forward_clear(struct forward *fw)
 	sodium_memzero(fw->token, sizeof fw->token);
 	memset(fw, 0, sizeof *fw);
 	fw->fd4 = fw->fd6 = -1;
+}
+
+int
+forward_config_same(const char *a, const char *b)
+{
+	char *na, *nb;
+	int same;
+
+	if (a == NULL || b == NULL)
+		return a == b;
+	if ((a[0] == '/') != (b[0] == '/'))
+		return 0;
+	/* (relative ones resolved against "/": both against the same
+	 * directory, the agent's, which the broker does not know) */
+	na = config_discover_resolve("/", a, NULL);
+	nb = config_discover_resolve("/", b, NULL);
+	same = strcmp(na, nb) == 0;
+	free(na);
+	free(nb);
+	return same;
+}
+
+/* Is every string of a in b? */
+static int
+forward_labels_within(const cJSON *a, const cJSON *b)
+{
+	const cJSON *e, *f;
+	int found;
+
+	cJSON_ArrayForEach(e, a) {
+		found = 0;
+		cJSON_ArrayForEach(f, b) {
+			if (cJSON_Compare(e, f, 1)) {
+				found = 1;
+				break;
+			}
+		}
+		if (!found)
+			return 0;
+	}
+	return 1;
+}
+
+int
+forward_id_labels_same(const cJSON *a, const cJSON *b)
+{
+	if (!cJSON_IsArray(a))
+		a = NULL;
+	if (!cJSON_IsArray(b))
+		b = NULL;
+	if (a == NULL || b == NULL)
+		return a == b;
+	return forward_labels_within(a, b) && forward_labels_within(b, a);
+}
+
+int
+forward_of(
+    const struct forward *fw, const char *ws, const char *config, const cJSON *id_labels)
+{
+	return ws != NULL && strcmp(fw->workspace, ws) == 0 &&
+	    forward_config_same(fw->config, config) &&
+	    forward_id_labels_same(fw->id_labels, id_labels);
 }
 
 int
@@ -372,6 +438,8 @@ int
 forward_check_wanted(struct forward *fw, int in_flight)
 {
 	fw->checked_ms = 0; /* whatever its age */
+	fw->request_check = 1;
+	fw->retried = 0;
 	if (in_flight)
 		fw->check_again = 1;
 	return !in_flight;
@@ -381,7 +449,7 @@ enum forward_answer
 forward_answer_take(
     struct forward *fw, const cJSON *res, const char *error, int refused, long long now)
 {
-	int rc;
+	int rc, requested;
 
 	forward_answered(fw, now, error == NULL);
 	if (fw->check_again) {
@@ -391,13 +459,40 @@ forward_answer_take(
 		fw->checked_ms = 0;
 		return FORWARD_ANSWER_AGAIN;
 	}
+	if (error != NULL && !refused && fw->request_check && !fw->retried) {
+		/* a request's check: a failure on the way (an agent that could
+		 * not start, a refused channel) may be passing */
+		fw->retried = 1;
+		return FORWARD_ANSWER_RETRY;
+	}
+	requested = fw->request_check;
+	fw->request_check = fw->retried = 0;
+	if (error != NULL && !refused && fw->have_target)
+		return requested ? FORWARD_ANSWER_UNCHECKED : FORWARD_ANSWER_CACHED;
 	if (error != NULL)
-		return !refused && fw->have_target ? FORWARD_ANSWER_CACHED
-						   : FORWARD_ANSWER_FAILED;
+		return FORWARD_ANSWER_FAILED;
 	rc = forward_take_target(fw, res);
 	return rc == FORWARD_TARGET_DROPPED ? FORWARD_ANSWER_AGAIN
 	    : rc == 0			    ? FORWARD_ANSWER_TARGET
 					    : FORWARD_ANSWER_FAILED;
+}
+
+char *
+forward_unchecked_warning(const struct forward *fw, const char *error)
+{
+	char *what = fw->fd4 >= 0 || fw->fd6 >= 0
+	    ? xasprintf("forward localhost:%d -> %s%s%d", fw->local_port,
+		  fw->service != NULL ? fw->service : "container port ",
+		  fw->service != NULL ? ":" : "", fw->port)
+	    : xasprintf("connections to container port %d (ssh-proxy)", fw->port);
+	char *text = xasprintf("%s: the target was not checked (%s, twice): its "
+			       "connections go to %s, the container's address "
+			       "before; if that container was replaced they may "
+			       "reach another one, until a check succeeds",
+	    what, error, fw->address);
+
+	free(what);
+	return text;
 }
 
 size_t
@@ -438,29 +533,62 @@ forward_answer_new(int id, cJSON **done, cJSON **errors)
 }
 
 void
-forward_park(struct forward_parked_list *list, int fd, const char *ws, cJSON *resp)
+forward_park(struct forward_parked_list *list, int fd, const cJSON *req, cJSON *resp)
 {
 	struct forward_parked *p = xcalloc(1, sizeof *p);
+	const char *ws = json_get_string(req, "workspace");
+	const cJSON *ids = cJSON_GetObjectItemCaseSensitive(req, "idLabels");
 
 	p->fd = fd;
-	p->workspace = xstrdup(ws);
+	p->workspace = xstrdup(ws != NULL ? ws : "");
+	p->config = forward_strdup(json_get_string(req, "config"));
+	p->id_labels = cJSON_IsArray(ids) ? cJSON_Duplicate(ids, 1) : NULL;
 	p->resp = resp;
 	TAILQ_INSERT_TAIL(list, p, entry);
 }
 
+int
+forward_parked_for(const struct forward_parked *p, const struct forward *fw)
+{
+	return p->workspace[0] != '\0' &&
+	    forward_of(fw, p->workspace, p->config, p->id_labels);
+}
+
+/* Add text to the array name of p's answer's result (made when needed). */
+static void
+forward_parked_add(struct forward_parked *p, const char *name, const char *text)
+{
+	cJSON *res = cJSON_GetObjectItemCaseSensitive(p->resp, "result");
+	cJSON *a = cJSON_GetObjectItemCaseSensitive(res, name);
+
+	if (a == NULL)
+		a = cJSON_AddArrayToObject(res, name);
+	cJSON_AddItemToArray(a, cJSON_CreateString(text));
+}
+
 void
-forward_parked_error(struct forward_parked_list *list, const char *ws, const char *error)
+forward_parked_error(
+    struct forward_parked_list *list, const struct forward *fw, const char *error)
 {
 	struct forward_parked *p;
-	cJSON *res;
 
 	TAILQ_FOREACH(p, list, entry) {
-		if (p->failed || strcmp(p->workspace, ws) != 0)
+		if (p->failed || !forward_parked_for(p, fw))
 			continue;
-		res = cJSON_GetObjectItemCaseSensitive(p->resp, "result");
-		cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(res, "errors"),
-		    cJSON_CreateString(error));
+		forward_parked_add(p, "errors", error);
 		p->failed = 1;
+	}
+}
+
+void
+forward_parked_warning(
+    struct forward_parked_list *list, const struct forward *fw, const char *warning)
+{
+	struct forward_parked *p;
+
+	TAILQ_FOREACH(p, list, entry) {
+		if (forward_parked_for(p, fw))
+			forward_parked_add(p, "warnings", warning);
 	}
 }
 
@@ -480,18 +608,20 @@ forward_answer_send(int fd, const cJSON *resp)
 
 void
 forward_parked_answer(struct forward_parked_list *list,
-    int (*waiting)(void *arg, const char *ws), void *arg)
+    int (*waiting)(void *arg, const struct forward_parked *p), void *arg)
 {
 	struct forward_parked *p, *next;
 
 	for (p = TAILQ_FIRST(list); p != NULL; p = next) {
 		next = TAILQ_NEXT(p, entry);
-		if (waiting != NULL && waiting(arg, p->workspace))
+		if (waiting != NULL && waiting(arg, p))
 			continue;
 		TAILQ_REMOVE(list, p, entry);
 		forward_answer_send(p->fd, p->resp);
 		cJSON_Delete(p->resp);
 		free(p->workspace);
+		free(p->config);
+		cJSON_Delete(p->id_labels);
 		free(p);
 	}
 }

@@ -69,6 +69,10 @@ struct forward {
 	/* A "forward" request came while a relay request was in flight (sent
 	 * before it, maybe before a recreate): one more follows its answer. */
 	int check_again;
+	/* The check in flight (or the one after it) is a "forward" request's:
+	 * one that fails on the way is sent once more (retried), and a second
+	 * failure is told to the request (FORWARD_ANSWER_UNCHECKED). */
+	int request_check, retried;
 	char *address;
 	char *container_id; /* the relay answer's (the service's container for one) */
 	int target_port;    /* the relay's port, or the service port */
@@ -112,6 +116,21 @@ int forward_open(struct forward *fw, const char *ws, const char *config,
     const struct forward_spec *s, int exact, char **cause);
 /* Close fw's listeners, free its strings, wipe its token. */
 void forward_clear(struct forward *fw);
+/* Is fw the container's of workspace ws, config file config (NULL: the
+ * default one) and id labels id_labels (NULL or not an array: the default
+ * ones)? The config paths compared normalised (forward_config_same), the id
+ * labels as a set. */
+int forward_of(
+    const struct forward *fw, const char *ws, const char *config, const cJSON *id_labels);
+/* Do two config file paths (NULL: the default) name the same file? Both
+ * absolute or both relative (to the agent's directory), the same once "."
+ * and ".." components and repeated or trailing slashes are resolved
+ * lexically (the broker cannot see the host's files: symlinks are not
+ * followed; the agent labels containers with such lexical paths too). */
+int forward_config_same(const char *a, const char *b);
+/* Do two id label lists ("NAME=VALUE" arrays, or NULL: the default ones)
+ * hold the same labels, in any order? */
+int forward_id_labels_same(const cJSON *a, const cJSON *b);
 /* Is fw (not gone) the forward of ws to [service:]port? */
 int forward_same(const struct forward *fw, const char *ws, const char *service, int port);
 /* Does an "unforward" of ws (NULL: any) at local (0: any) stop fw? */
@@ -161,6 +180,13 @@ enum forward_answer {
 	/* the request failed on the way (no agent, channel, timeout) and fw
 	 * has a target: they go to it (it stays due for a check) */
 	FORWARD_ANSWER_CACHED,
+	/* the same for a "forward" request's check, sent once already: the
+	 * request's answer warns (forward_unchecked_warning) */
+	FORWARD_ANSWER_UNCHECKED,
+	/* a "forward" request's check failed on the way the first time: the
+	 * caller sends it once more; waiting connections go to fw's target if
+	 * it has one (as CACHED), else wait for that answer */
+	FORWARD_ANSWER_RETRY,
 	/* the agent's error (or an incomplete answer), or a failure with no
 	 * target: they are closed, and the error is the forward's */
 	FORWARD_ANSWER_FAILED,
@@ -172,6 +198,10 @@ enum forward_answer {
  * when the request failed on the way. */
 enum forward_answer forward_answer_take(
     struct forward *fw, const cJSON *res, const char *error, int refused, long long now);
+/* What a "forward" request's answer warns of when fw's check failed twice on
+ * the way with error (FORWARD_ANSWER_UNCHECKED): fw's connections go to a
+ * target that may be the old container's. New string. */
+char *forward_unchecked_warning(const struct forward *fw, const char *error);
 /* The relay's header for command cmd ('C' with port, 'L', 'X') into out;
  * its length. */
 size_t forward_relay_header(const unsigned char token[FORWARD_RELAY_TOKEN_LEN], char cmd,
@@ -190,14 +220,17 @@ typedef struct forward *(*forward_make_fn)(void *arg, const char *ws, const char
 void forward_request_make(
     const cJSON *req, forward_make_fn make, void *arg, cJSON *done, cJSON *errors);
 /* A "forward" request's answer {"id","ok":true,"result":{"forwards":[],
- * "errors":[]}}, with *done and *errors borrowed from it. */
+ * "errors":[]}}, with *done and *errors borrowed from it ("warnings":[]
+ * is added when there is one: forward_parked_warning). */
 cJSON *forward_answer_new(int id, cJSON **done, cJSON **errors);
-/* A "forward" request waiting for the resolves of its workspace's
- * forwards (so that their errors are in its answer): its client's
- * connection and its answer so far, both owned until it is answered. */
+/* A "forward" request waiting for the resolves of its container's
+ * forwards (those forward_parked_for says: so that their errors are in its
+ * answer): its client's connection and its answer so far, both owned until
+ * it is answered. */
 struct forward_parked {
 	int fd;
-	char *workspace;
+	char *workspace, *config; /* the request's; config may be NULL */
+	cJSON *id_labels;	  /* the request's "idLabels" (an array), or NULL */
 	cJSON *resp;
 	int failed; /* an error of a resolve is in resp already */
 	TAILQ_ENTRY(forward_parked) entry;
@@ -205,17 +238,25 @@ struct forward_parked {
 TAILQ_HEAD(forward_parked_list, forward_parked);
 /* Send resp on a request's connection fd and close it. */
 void forward_answer_send(int fd, const cJSON *resp);
-/* Park the answer resp (taken) to the request on fd (taken) about ws. */
-void forward_park(struct forward_parked_list *list, int fd, const char *ws, cJSON *resp);
-/* A resolve of a forward of ws failed: error goes into each parked answer
- * about ws that has none yet (as a failed resolve stopped the others). */
+/* Park the answer resp (taken) to the request req (its "workspace",
+ * "config", "idLabels": ws NULL or "" for none) on fd (taken). */
+void forward_park(
+    struct forward_parked_list *list, int fd, const cJSON *req, cJSON *resp);
+/* Does parked answer p wait for fw's check (fw is its container's:
+ * forward_of)? */
+int forward_parked_for(const struct forward_parked *p, const struct forward *fw);
+/* A resolve of fw failed: error goes into each parked answer fw is for
+ * that has none yet (as a failed resolve stopped the others). */
 void forward_parked_error(
-    struct forward_parked_list *list, const char *ws, const char *error);
-/* Send the parked answers whose workspace waits for no resolve (waiting
- * says; arg is its) and close their connections; every one when waiting is
- * NULL. */
+    struct forward_parked_list *list, const struct forward *fw, const char *error);
+/* fw's check failed on the way (forward_unchecked_warning): warning goes
+ * into the "warnings" of each parked answer fw is for. */
+void forward_parked_warning(
+    struct forward_parked_list *list, const struct forward *fw, const char *warning);
+/* Send the parked answers that wait for no resolve (waiting says; arg is
+ * its) and close their connections; every one when waiting is NULL. */
 void forward_parked_answer(struct forward_parked_list *list,
-    int (*waiting)(void *arg, const char *ws), void *arg);
+    int (*waiting)(void *arg, const struct forward_parked *p), void *arg);
 /* An "unforward" request's answer {"id","ok":true,"result":{"stopped":n}}. */
 cJSON *forward_stopped_answer(int id, int n);
 /* Re-create a saved host entry's "forwards" with make at their own local

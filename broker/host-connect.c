@@ -29,21 +29,11 @@
 #include "xmalloc.h"
 
 int
-host_connect_of(const struct host_forward *f, const cJSON *req, const char *ws)
+host_forward_of(const struct host_forward *f, const cJSON *req)
 {
-	const char *config = json_get_string(req, "config");
-	const cJSON *ids = cJSON_GetObjectItemCaseSensitive(req, "idLabels");
-
-	if (strcmp(f->fw.workspace, ws) != 0)
-		return 0;
-	if ((config == NULL) != (f->fw.config == NULL) ||
-	    (config != NULL && strcmp(config, f->fw.config) != 0))
-		return 0;
-	if (!cJSON_IsArray(ids))
-		ids = NULL;
-	return (ids == NULL && f->fw.id_labels == NULL) ||
-	    (ids != NULL && f->fw.id_labels != NULL &&
-		cJSON_Compare(ids, f->fw.id_labels, 1));
+	return forward_of(&f->fw, json_get_string(req, "workspace"),
+	    json_get_string(req, "config"),
+	    cJSON_GetObjectItemCaseSensitive(req, "idLabels"));
 }
 
 /* Whether connect forward f is the one of request req (to ws, port). */
@@ -51,7 +41,7 @@ static int
 host_connect_same(
     const struct host_forward *f, const cJSON *req, const char *ws, int port)
 {
-	return forward_same(&f->fw, ws, NULL, port) && host_connect_of(f, req, ws);
+	return forward_same(&f->fw, ws, NULL, port) && host_forward_of(f, req);
 }
 
 /* The forward without listener of ws to port, made if there is none. */
@@ -151,6 +141,15 @@ host_connect_release(struct host_forward *f)
 		f->idle_ms = clock_now_ms();
 }
 
+int
+host_connect_expired(const struct host_forward *f, long long now)
+{
+	/* (a check in flight is kept to its answer: a parked "forward"
+	 * answer may wait for it, and freeing f forgets the call) */
+	return f->fw.active == 0 && f->idle_ms != 0 && f->resolving == NULL &&
+	    now - f->idle_ms >= HOST_CONNECT_IDLE_MS;
+}
+
 void
 host_connects_sweep(struct host_session *h)
 {
@@ -160,10 +159,7 @@ host_connects_sweep(struct host_session *h)
 
 	for (f = LIST_FIRST(&h->connects); f != NULL; f = next) {
 		next = LIST_NEXT(f, entry);
-		/* (a check in flight is kept to its answer: a parked "forward"
-		 * answer may wait for it, and freeing f forgets the call) */
-		if (f->fw.active > 0 || f->idle_ms == 0 || f->resolving != NULL ||
-		    now - f->idle_ms < HOST_CONNECT_IDLE_MS)
+		if (!host_connect_expired(f, now))
 			continue;
 		pthread_mutex_lock(&h->lock); /* (status reads the list) */
 		LIST_REMOVE(f, entry);

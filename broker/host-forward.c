@@ -28,7 +28,8 @@ host_forward_resolved(struct host_session *h, void *arg, const cJSON *result,
 {
 	struct host_forward *f = arg;
 	struct host_link *l;
-	char *cause = NULL;
+	char *cause = NULL, *warning;
+	int retry = 0;
 
 	f->resolving = NULL;
 	log_debug("%s: forward %d: the agent's relay answer (%s) in %lld ms", h->label,
@@ -39,11 +40,24 @@ host_forward_resolved(struct host_session *h, void *arg, const cJSON *result,
 		/* the links (and parked answers) wait for the next answer */
 		host_forward_resolve_start(h, f);
 		return;
+	case FORWARD_ANSWER_RETRY:
+		log_info("%s: forward %d: the target's check failed (%s): asking "
+			 "again",
+		    h->label, f->connect ? f->fw.port : f->fw.local_port, error);
+		host_forward_resolve_start(h, f);
+		retry = 1;
+		break;
 	case FORWARD_ANSWER_CACHED:
 		log_info("%s: forward %d: the target's check failed (%s): the "
 			 "connections go to %s",
 		    h->label, f->connect ? f->fw.port : f->fw.local_port, error,
 		    f->fw.address);
+		break;
+	case FORWARD_ANSWER_UNCHECKED:
+		warning = forward_unchecked_warning(&f->fw, error);
+		log_warn("%s: %s", h->label, warning);
+		forward_parked_warning(&h->parked, &f->fw, warning);
+		free(warning);
 		break;
 	case FORWARD_ANSWER_FAILED:
 		cause = error != NULL
@@ -63,10 +77,12 @@ host_forward_resolved(struct host_session *h, void *arg, const cJSON *result,
 			    "%s: auto-forward %s: %s", h->label, f->fw.workspace, cause);
 		/* (a connect's error is its connections', not a forward's) */
 		if (!f->connect)
-			forward_parked_error(&h->parked, f->fw.workspace, cause);
+			forward_parked_error(&h->parked, &f->fw, cause);
 	}
 	LIST_FOREACH(l, &h->links, entry) {
-		if (l->fwd != f || l->state != HOST_LINK_RESOLVING)
+		/* (asked again with no target: they wait for that answer) */
+		if (l->fwd != f || l->state != HOST_LINK_RESOLVING ||
+		    (retry && !f->fw.have_target))
 			continue;
 		if (cause != NULL)
 			host_connect_answer(l, NULL, cause);
@@ -446,12 +462,11 @@ host_forward_add(struct host_session *h, struct host_job *j)
 	 * (parked), the host's other links do not. Offline (reconnecting): at the first
 	 * connection. */
 	LIST_FOREACH(f, &h->forwards, entry) {
-		if (h->ev != NULL && !f->fw.gone && ws != NULL &&
-		    strcmp(f->fw.workspace, ws) == 0)
+		if (h->ev != NULL && !f->fw.gone && host_forward_of(f, j->req))
 			host_forward_check_now(h, f);
 	}
 	LIST_FOREACH(f, &h->connects, entry) {
-		if (h->ev != NULL && ws != NULL && host_connect_of(f, j->req, ws))
+		if (h->ev != NULL && host_forward_of(f, j->req))
 			host_forward_check_now(h, f);
 	}
 	if (ws != NULL &&
@@ -466,7 +481,7 @@ host_forward_add(struct host_session *h, struct host_job *j)
 	    cJSON_GetObjectItemCaseSensitive(j->req, "auto") != NULL)
 		host_state_save(h); /* (not for up's check of the targets alone) */
 	if (ws != NULL)
-		forward_park(&h->parked, j->fd, ws, resp);
+		forward_park(&h->parked, j->fd, j->req, resp);
 	else {
 		forward_answer_send(j->fd, resp);
 		cJSON_Delete(resp);
@@ -476,20 +491,20 @@ host_forward_add(struct host_session *h, struct host_job *j)
 	host_forward_parked_check(h);
 }
 
-/* Is a forward of ws being resolved (arg: the session)? */
+/* Is a forward of parked answer p's container being resolved (arg: the
+ * session)? */
 static int
-host_forward_resolving(void *arg, const char *ws)
+host_forward_resolving(void *arg, const struct forward_parked *p)
 {
 	struct host_session *h = arg;
 	struct host_forward *f;
 
 	LIST_FOREACH(f, &h->forwards, entry) {
-		if (f->resolving != NULL && !f->fw.gone &&
-		    strcmp(f->fw.workspace, ws) == 0)
+		if (f->resolving != NULL && !f->fw.gone && forward_parked_for(p, &f->fw))
 			return 1;
 	}
 	LIST_FOREACH(f, &h->connects, entry) {
-		if (f->resolving != NULL && strcmp(f->fw.workspace, ws) == 0)
+		if (f->resolving != NULL && forward_parked_for(p, &f->fw))
 			return 1;
 	}
 	return 0;

@@ -687,9 +687,9 @@ void host_connect_add(struct host_session *h, struct host_job *j);
 /* Answer l's "connect" request (once; nothing for another link): the route
  * taken ("direct", "relay") ahead of the server's bytes, or error. */
 void host_connect_answer(struct host_link *l, const char *route, const char *error);
-/* Is connect forward f one of the container request req names (its
- * workspace ws, "config" and "idLabels")? */
-int host_connect_of(const struct host_forward *f, const cJSON *req, const char *ws);
+/* Is forward f one of the container request req names (its "workspace",
+ * "config" and "idLabels": forward_of)? */
+int host_forward_of(const struct host_forward *f, const cJSON *req);
 /* The connects' forwards as status shows them (new array; under lock). */
 cJSON *host_connects_json(struct host_session *h);
 /* A connect's forward is kept this long after its last link: a serial
@@ -698,6 +698,9 @@ cJSON *host_connects_json(struct host_session *h);
 /* Note when f, if a connect's forward, lost its last link (its last link is
  * being freed). */
 void host_connect_release(struct host_forward *f);
+/* Is connect forward f to be freed at now (clock_now_ms): no link for
+ * HOST_CONNECT_IDLE_MS, and no check of its target in flight? */
+int host_connect_expired(const struct host_forward *f, long long now);
 /* Free the connects' forwards idle for HOST_CONNECT_IDLE_MS (not while a
  * check of their target is in flight: a parked "forward" answer may wait
  * for it). */

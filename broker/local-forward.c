@@ -119,16 +119,16 @@ local_forward_make(void *arg, const char *ws, const char *config,
 	return &f->fw;
 }
 
-/* Is a forward of ws being resolved (arg: the local host)? */
+/* Is a forward of parked answer p's container being resolved (arg: the
+ * local host)? */
 static int
-local_forward_resolving(void *arg, const char *ws)
+local_forward_resolving(void *arg, const struct forward_parked *p)
 {
 	struct local_host *lh = arg;
 	struct local_forward *f;
 
 	LIST_FOREACH(f, &lh->forwards, entry) {
-		if (f->resolving != NULL && !f->fw.gone &&
-		    strcmp(f->fw.workspace, ws) == 0)
+		if (f->resolving != NULL && !f->fw.gone && forward_parked_for(p, &f->fw))
 			return 1;
 	}
 	return 0;
@@ -199,7 +199,8 @@ local_forward_resolved(void *arg, const cJSON *result, const char *error, int re
 	struct local_forward *f = arg;
 	struct local_host *lh = f->lh;
 	struct local_link *l, *next;
-	char *cause = NULL;
+	char *cause = NULL, *warning;
+	int retry = 0;
 
 	f->resolving = NULL;
 	switch (forward_answer_take(&f->fw, result, error, refused, clock_now_ms())) {
@@ -207,10 +208,23 @@ local_forward_resolved(void *arg, const cJSON *result, const char *error, int re
 		/* the links (and parked answers) wait for the next answer */
 		local_forward_resolve(f);
 		return;
+	case FORWARD_ANSWER_RETRY:
+		log_info("%s: forward %d: the target's check failed (%s): asking "
+			 "again",
+		    LOCAL_HOST_LABEL, f->fw.local_port, error);
+		local_forward_resolve(f);
+		retry = 1;
+		break;
 	case FORWARD_ANSWER_CACHED:
 		log_info("%s: forward %d: the target's check failed (%s): the "
 			 "connections go to %s",
 		    LOCAL_HOST_LABEL, f->fw.local_port, error, f->fw.address);
+		break;
+	case FORWARD_ANSWER_UNCHECKED:
+		warning = forward_unchecked_warning(&f->fw, error);
+		log_warn("%s: %s", LOCAL_HOST_LABEL, warning);
+		forward_parked_warning(&lh->parked, &f->fw, warning);
+		free(warning);
 		break;
 	case FORWARD_ANSWER_FAILED:
 		cause = error != NULL
@@ -222,11 +236,13 @@ local_forward_resolved(void *arg, const cJSON *result, const char *error, int re
 	}
 	if (cause != NULL) {
 		log_warn("forward %d: %s", f->fw.local_port, cause);
-		forward_parked_error(&lh->parked, f->fw.workspace, cause);
+		forward_parked_error(&lh->parked, &f->fw, cause);
 	}
 	for (l = LIST_FIRST(&lh->links); l != NULL; l = next) {
 		next = LIST_NEXT(l, entry);
-		if (l->f == f && l->state == LOCAL_LINK_RESOLVING)
+		/* (asked again with no target: they wait for that answer) */
+		if (l->f == f && l->state == LOCAL_LINK_RESOLVING &&
+		    !(retry && !f->fw.have_target))
 			local_link_resolved(l, cause == NULL);
 	}
 	free(cause);
@@ -265,14 +281,16 @@ local_host_forward(struct local_host *lh, int fd, int id, const cJSON *req)
 	 * `up` may have made a new container), so that a problem shows in `up`'s output
 	 * and the first connection does not wait for it. */
 	LIST_FOREACH(f, &lh->forwards, entry) {
-		if (ws != NULL && !f->fw.gone && strcmp(f->fw.workspace, ws) == 0 &&
+		if (!f->fw.gone &&
+		    forward_of(&f->fw, ws, json_get_string(req, "config"),
+			cJSON_GetObjectItemCaseSensitive(req, "idLabels")) &&
 		    forward_check_wanted(&f->fw, f->resolving != NULL))
 			local_forward_resolve(f);
 	}
 	if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(req, "forwards")) > 0 ||
 	    cJSON_GetObjectItemCaseSensitive(req, "auto") != NULL)
 		local_host_save(lh); /* (not for up's check of the targets alone) */
-	forward_park(&lh->parked, fd, ws != NULL ? ws : "", resp);
+	forward_park(&lh->parked, fd, req, resp);
 	local_parked_check(lh);
 }
 

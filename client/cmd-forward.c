@@ -120,6 +120,12 @@ cmd_forward_add(struct remote *r, const char *workspace, const char *config,
 		fprintf(stderr, "rdev: forward: %s\n", e->valuestring);
 		rc = 1;
 	}
+	/* a target not checked (it may be an old container's): the forward
+	 * is there, and the container up; told, not a failure */
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(res, "warnings")) {
+		if (cJSON_IsString(e))
+			fprintf(stderr, "rdev: forward: warning: %s\n", e->valuestring);
+	}
 	cJSON_Delete(res);
 	return rc;
 }

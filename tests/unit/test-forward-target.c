@@ -1,14 +1,20 @@
 /* test-forward-target.c - unit tests for broker/forward.c's target: what
  * the relay request asks, how an answer (a new target, or "unchanged") is
- * taken, when a target is checked before a connection uses it, and how long
- * a connection waits for that check. */
+ * taken, when a target is checked before a connection uses it, how long
+ * a connection waits for that check, which container a forward is of, and
+ * which checks a parked "forward" answer waits for; and a connect's forward
+ * (broker/host-connect.c): which request it serves, when it is freed. */
 #include "test.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "forward.h"
+#include "host-internal.h"
 #include "json-get.h"
 
 #define TOKEN_HEX "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
@@ -250,4 +256,234 @@ TEST(a_check_that_fails_on_the_way_keeps_the_target)
 	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "no agent", 0, clock_now_ms()),
 	    FORWARD_ANSWER_FAILED);
 	forward_clear(&fw);
+}
+
+TEST(a_request_s_check_failing_on_the_way_is_sent_again_then_warned_of)
+{
+	struct forward fw;
+	cJSON *same = unchanged_answer("c1");
+
+	forward_with_stale_target(&fw);
+	ASSERT_INT_EQ(forward_check_wanted(&fw, 0), 1);
+	forward_asked(&fw, clock_now_ms());
+	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "no agent", 0, clock_now_ms()),
+	    FORWARD_ANSWER_RETRY);
+	forward_asked(&fw, clock_now_ms());
+	ASSERT_INT_EQ(
+	    forward_answer_take(&fw, NULL, "channel refused", 0, clock_now_ms()),
+	    FORWARD_ANSWER_UNCHECKED);
+	ASSERT_TRUE(fw.have_target); /* the connections go to it */
+	ASSERT_FALSE(forward_target_fresh(&fw));
+	/* a connection's own check after it: no retry, no warning */
+	forward_asked(&fw, clock_now_ms());
+	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "no agent", 0, clock_now_ms()),
+	    FORWARD_ANSWER_CACHED);
+	/* a retry that is answered decides */
+	ASSERT_INT_EQ(forward_check_wanted(&fw, 0), 1);
+	forward_asked(&fw, clock_now_ms());
+	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "no agent", 0, clock_now_ms()),
+	    FORWARD_ANSWER_RETRY);
+	forward_asked(&fw, clock_now_ms());
+	ASSERT_INT_EQ(forward_answer_take(&fw, same, NULL, 0, clock_now_ms()),
+	    FORWARD_ANSWER_TARGET);
+	/* the agent's own error is not retried */
+	ASSERT_INT_EQ(forward_check_wanted(&fw, 0), 1);
+	forward_asked(&fw, clock_now_ms());
+	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "no container", 1, clock_now_ms()),
+	    FORWARD_ANSWER_FAILED);
+	/* with no target: retried, then failed */
+	fw.have_target = 0;
+	ASSERT_INT_EQ(forward_check_wanted(&fw, 0), 1);
+	forward_asked(&fw, clock_now_ms());
+	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "no agent", 0, clock_now_ms()),
+	    FORWARD_ANSWER_RETRY);
+	forward_asked(&fw, clock_now_ms());
+	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "no agent", 0, clock_now_ms()),
+	    FORWARD_ANSWER_FAILED);
+	cJSON_Delete(same);
+	forward_clear(&fw);
+}
+
+TEST(the_warning_names_the_forward_the_cause_and_the_address)
+{
+	struct forward fw;
+	char *w;
+
+	forward_with_stale_target(&fw);
+	w = forward_unchecked_warning(&fw, "no agent");
+	ASSERT_STR_CONTAINS(w, "connections to container port 3000 (ssh-proxy)");
+	ASSERT_STR_CONTAINS(w, "no agent");
+	ASSERT_STR_CONTAINS(w, "172.17.0.2");
+	free(w);
+	fw.fd4 = open("/dev/null", O_RDONLY); /* a listener (closed by clear) */
+	fw.local_port = 3001;
+	w = forward_unchecked_warning(&fw, "no agent");
+	ASSERT_STR_CONTAINS(w, "forward localhost:3001 -> container port 3000");
+	free(w);
+	forward_clear(&fw);
+}
+
+TEST(config_paths_compare_normalised_and_id_labels_as_a_set)
+{
+	cJSON *ab = cJSON_Parse("[\"a=1\",\"b=2\"]"),
+	      *ba = cJSON_Parse("[\"b=2\",\"a=1\"]");
+	cJSON *a = cJSON_Parse("[\"a=1\"]"), *aa = cJSON_Parse("[\"a=1\",\"a=1\"]");
+
+	ASSERT_TRUE(forward_config_same(NULL, NULL));
+	ASSERT_FALSE(forward_config_same(NULL, "/w/.devcontainer.json"));
+	ASSERT_TRUE(forward_config_same(
+	    "/w/.devcontainer/../.devcontainer//a/./devcontainer.json",
+	    "/w/.devcontainer/a/devcontainer.json"));
+	ASSERT_TRUE(forward_config_same("./x/c.json", "x//c.json"));
+	ASSERT_FALSE(forward_config_same("x/c.json", "/x/c.json"));
+	ASSERT_FALSE(forward_config_same("/w/a.json", "/w/b.json"));
+	ASSERT_TRUE(forward_id_labels_same(NULL, NULL));
+	ASSERT_TRUE(forward_id_labels_same(ab, ba));
+	ASSERT_FALSE(forward_id_labels_same(ab, a));
+	ASSERT_FALSE(forward_id_labels_same(a, ab));
+	ASSERT_FALSE(forward_id_labels_same(a, NULL));
+	ASSERT_TRUE(forward_id_labels_same(a, aa));
+	cJSON_Delete(ab);
+	cJSON_Delete(ba);
+	cJSON_Delete(a);
+	cJSON_Delete(aa);
+}
+
+/* A request {"workspace":ws,"config":config,"idLabels":ids (JSON)}. */
+static cJSON *
+request(const char *ws, const char *config, const char *ids)
+{
+	cJSON *r = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(r, "workspace", ws);
+	if (config != NULL)
+		cJSON_AddStringToObject(r, "config", config);
+	if (ids != NULL)
+		cJSON_AddItemToObject(r, "idLabels", cJSON_Parse(ids));
+	return r;
+}
+
+TEST(a_connect_serves_the_requests_of_its_container)
+{
+	struct host_forward f;
+	cJSON *mine =
+	    request("/w", "/w/.devcontainer/a/devcontainer.json", "[\"x=1\",\"y=2\"]");
+	cJSON *same =
+	    request("/w", "/w/.devcontainer/./a/devcontainer.json", "[\"y=2\",\"x=1\"]");
+	cJSON *other_config =
+	    request("/w", "/w/.devcontainer/b/devcontainer.json", "[\"x=1\",\"y=2\"]");
+	cJSON *other_ids =
+	    request("/w", "/w/.devcontainer/a/devcontainer.json", "[\"x=1\"]");
+	cJSON *other_ws =
+	    request("/v", "/w/.devcontainer/a/devcontainer.json", "[\"x=1\",\"y=2\"]");
+
+	memset(&f, 0, sizeof f);
+	forward_init(&f.fw, "/w", json_get_string(mine, "config"));
+	forward_take_request_fields(&f.fw, mine);
+	ASSERT_TRUE(host_forward_of(&f, mine));
+	ASSERT_TRUE(host_forward_of(&f, same));
+	ASSERT_FALSE(host_forward_of(&f, other_config));
+	ASSERT_FALSE(host_forward_of(&f, other_ids));
+	ASSERT_FALSE(host_forward_of(&f, other_ws));
+	forward_clear(&f.fw);
+	cJSON_Delete(mine);
+	cJSON_Delete(same);
+	cJSON_Delete(other_config);
+	cJSON_Delete(other_ids);
+	cJSON_Delete(other_ws);
+}
+
+TEST(a_connect_with_a_check_in_flight_outlives_its_idle_time)
+{
+	struct host_forward f;
+
+	memset(&f, 0, sizeof f);
+	f.connect = 1;
+	f.idle_ms = 1000;
+	ASSERT_FALSE(host_connect_expired(&f, 1000 + HOST_CONNECT_IDLE_MS - 1));
+	ASSERT_TRUE(host_connect_expired(&f, 1000 + HOST_CONNECT_IDLE_MS));
+	f.resolving = (struct host_call *)&f; /* a check in flight */
+	ASSERT_FALSE(host_connect_expired(&f, 1000 + HOST_CONNECT_IDLE_MS * 10));
+	f.resolving = NULL;
+	f.fw.active = 1;
+	ASSERT_FALSE(host_connect_expired(&f, 1000 + HOST_CONNECT_IDLE_MS * 10));
+	f.fw.active = 0;
+	f.idle_ms = 0; /* in use */
+	ASSERT_FALSE(host_connect_expired(&f, 1000 + HOST_CONNECT_IDLE_MS * 10));
+}
+
+/* The forward checked (in flight) in parked_waiting: a parked answer waits
+ * while it is its container's. */
+static const struct forward *checking;
+
+static int
+parked_waiting(void *arg, const struct forward_parked *p)
+{
+	(void)arg;
+	return checking != NULL && forward_parked_for(p, checking);
+}
+
+/* What came on fd (the answer's bytes), as a string; "" when none yet. */
+static char *
+answer_read(int fd)
+{
+	char *b = calloc(1, 4096);
+	ssize_t n = recv(fd, b, 4095, MSG_DONTWAIT);
+	ssize_t i;
+
+	for (i = 0; i < n; i++) /* (the framing's bytes) */
+		if (b[i] == '\0')
+			b[i] = ' ';
+	return b;
+}
+
+TEST(a_parked_answer_waits_for_its_own_container_s_checks_only)
+{
+	struct forward_parked_list list = TAILQ_HEAD_INITIALIZER(list);
+	struct forward mine, other;
+	cJSON *req_a = request("/w", "/w/a.json", "[\"x=1\",\"y=2\"]");
+	cJSON *req_b = request("/w", "/w/b.json", NULL);
+	cJSON *req_mine = request("/w", "/w//a.json", "[\"y=2\",\"x=1\"]");
+	cJSON *done, *errors;
+	int a[2], b[2];
+	char *got;
+
+	ASSERT_INT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, a), 0);
+	ASSERT_INT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, b), 0);
+	forward_init(&mine, "/w", NULL);
+	forward_take_request_fields(&mine, req_mine); /* (its labels reordered) */
+	forward_init(&other, "/w", "/w/./b.json");
+	forward_park(&list, a[0], req_a, forward_answer_new(1, &done, &errors));
+	forward_park(&list, b[0], req_b, forward_answer_new(2, &done, &errors));
+	ASSERT_TRUE(forward_parked_for(TAILQ_FIRST(&list), &mine));
+	ASSERT_FALSE(forward_parked_for(TAILQ_FIRST(&list), &other));
+	ASSERT_TRUE(forward_parked_for(TAILQ_LAST(&list, forward_parked_list), &other));
+	/* other's check fails: a warning for b's request only */
+	forward_parked_warning(&list, &other, "W-other");
+	forward_parked_error(&list, &other, "E-other");
+	/* mine is being checked: a's answer waits, b's goes */
+	checking = &mine;
+	forward_parked_answer(&list, parked_waiting, NULL);
+	got = answer_read(a[1]);
+	ASSERT_STR_EQ(got, "");
+	free(got);
+	got = answer_read(b[1]);
+	ASSERT_STR_CONTAINS(got, "W-other");
+	ASSERT_STR_CONTAINS(got, "E-other");
+	free(got);
+	checking = NULL;
+	forward_parked_answer(&list, parked_waiting, NULL);
+	ASSERT_TRUE(TAILQ_EMPTY(&list));
+	got = answer_read(a[1]);
+	ASSERT_STR_CONTAINS(got, "\"forwards\"");
+	ASSERT_TRUE(strstr(got, "W-other") == NULL);
+	ASSERT_TRUE(strstr(got, "warnings") == NULL);
+	free(got);
+	close(a[1]);
+	close(b[1]);
+	forward_clear(&mine);
+	forward_clear(&other);
+	cJSON_Delete(req_a);
+	cJSON_Delete(req_b);
+	cJSON_Delete(req_mine);
 }
