@@ -10,6 +10,8 @@
 #   - kill -CONT: the forward request is answered (ok), and the waiting
 #     connection gets its echo; a forward the agent cannot resolve is
 #     still reported as failed;
+#   - an agent that cannot start: a forward request's check is sent twice,
+#     then its answer warns (exit 0) and A goes to the target it has;
 #   - the agent killed while the login shell is slow: forward A echoes while
 #     the broker starts a new agent, and an exec made meanwhile waits for it;
 #   - a host whose sshd forbids stream-local forwarding: the broker's
@@ -94,6 +96,26 @@ st=0
 rdev forward "$name:~/nows" "$pd" 2>"$TEST_TMP/nows.err" || st=$?
 check_eq "a forward whose target the agent cannot tell (no container) fails" "$st" 1
 check "and says why" grep -q "rdev: forward: .*nows" "$TEST_TMP/nows.err"
+
+# --- a forward request whose check cannot reach the agent --------------------------
+# The agent cannot start (its login shell exits 7): the request's check is
+# sent twice, then the answer warns (exit 0: the forward is there, its
+# target maybe the old container's), and A's connections go to its target.
+on_host "echo 'case \"\$BASH_EXECUTION_STRING\" in *--listen*|*rdev-agent-verify*) exit 7;; esac' >> ~/.bashrc"
+on_host "kill -9 $(agent_pid)"
+st=0
+rdev forward "$name:~/ws" "$pa" 2>"$TEST_TMP/unchecked.err" || st=$?
+check_eq "a forward request whose check cannot reach the agent still succeeds" "$st" 0
+check "and warns, naming the forward" grep -q \
+	"rdev: forward: warning: forward localhost:$pa -> container port $pa: the target was not checked (.*, twice)" \
+	"$TEST_TMP/unchecked.err"
+check "the broker log says it too" grep -q "localhost:$pa .*the target was not checked" \
+	"$RDEV_RUNTIME_DIR/broker.log"
+check_eq "A echoes (the target it has)" "$(echo_once "$pa" nine)" nine
+on_host "sed -i '/EXECUTION_STRING/d' ~/.bashrc"
+rdev forward "$name:~/ws" "$pa" 2>"$TEST_TMP/checked.err" ||
+	{ cat "$TEST_TMP/checked.err" >&2; fail "rdev forward with the agent back failed"; }
+check "with the agent back, no warning" sh -c "! grep -q warning '$TEST_TMP/checked.err'"
 
 # --- a new agent starting does not hold the thread --------------------------------
 # The login shell now takes 6 s (a slow ~/.bashrc); the agent is killed and
