@@ -323,12 +323,21 @@ TEST(the_warning_names_the_forward_the_cause_and_the_address)
 	forward_clear(&fw);
 }
 
+/* forward_id_labels_same of two label lists in JSON (NULL: none). */
+static int
+labels_same(const char *a, const char *b)
+{
+	cJSON *ja = a != NULL ? cJSON_Parse(a) : NULL,
+	      *jb = b != NULL ? cJSON_Parse(b) : NULL;
+	int same = forward_id_labels_same(ja, jb);
+
+	cJSON_Delete(ja);
+	cJSON_Delete(jb);
+	return same;
+}
+
 TEST(config_paths_compare_normalised_and_id_labels_as_a_set)
 {
-	cJSON *ab = cJSON_Parse("[\"a=1\",\"b=2\"]"),
-	      *ba = cJSON_Parse("[\"b=2\",\"a=1\"]");
-	cJSON *a = cJSON_Parse("[\"a=1\"]"), *aa = cJSON_Parse("[\"a=1\",\"a=1\"]");
-
 	ASSERT_TRUE(forward_config_same(NULL, NULL));
 	ASSERT_FALSE(forward_config_same(NULL, "/w/.devcontainer.json"));
 	ASSERT_TRUE(forward_config_same(
@@ -337,16 +346,12 @@ TEST(config_paths_compare_normalised_and_id_labels_as_a_set)
 	ASSERT_TRUE(forward_config_same("./x/c.json", "x//c.json"));
 	ASSERT_FALSE(forward_config_same("x/c.json", "/x/c.json"));
 	ASSERT_FALSE(forward_config_same("/w/a.json", "/w/b.json"));
-	ASSERT_TRUE(forward_id_labels_same(NULL, NULL));
-	ASSERT_TRUE(forward_id_labels_same(ab, ba));
-	ASSERT_FALSE(forward_id_labels_same(ab, a));
-	ASSERT_FALSE(forward_id_labels_same(a, ab));
-	ASSERT_FALSE(forward_id_labels_same(a, NULL));
-	ASSERT_TRUE(forward_id_labels_same(a, aa));
-	cJSON_Delete(ab);
-	cJSON_Delete(ba);
-	cJSON_Delete(a);
-	cJSON_Delete(aa);
+	ASSERT_TRUE(labels_same(NULL, NULL));
+	ASSERT_TRUE(labels_same("[\"a=1\",\"b=2\"]", "[\"b=2\",\"a=1\"]"));
+	ASSERT_FALSE(labels_same("[\"a=1\",\"b=2\"]", "[\"a=1\"]"));
+	ASSERT_FALSE(labels_same("[\"a=1\"]", "[\"a=1\",\"b=2\"]"));
+	ASSERT_FALSE(labels_same("[\"a=1\"]", NULL));
+	ASSERT_TRUE(labels_same("[\"a=1\"]", "[\"a=1\",\"a=1\"]"));
 }
 
 /* A request {"workspace":ws,"config":config,"idLabels":ids (JSON)}. */
