@@ -321,10 +321,11 @@ curl -sS --socks5-hostname "127.0.0.1:$base" -o "$TEST_TMP/socks.blob" \
 	http://127.0.0.1:8301/blob 2>"$TEST_TMP/socks.err" || true
 check_eq "ssh -D (SOCKS, as VS Code uses it) to the container's 127.0.0.1" \
 	"$(sha256sum <"$TEST_TMP/socks.blob" | cut -d' ' -f1)" "$want"
+# (its output may come after the SOCKS answer: waited for, before ssh is killed)
+eventually "ssh -T HOST bash runs the script from stdin as the remote user" \
+	grep -q 'shell=bash user=dev' "$TEST_TMP/vsc.out"
 kill "$fwd"
 wait "$fwd" 2>/dev/null || true
-check "ssh -T HOST bash runs the script from stdin as the remote user" \
-	grep -q 'shell=bash user=dev' "$TEST_TMP/vsc.out"
 
 # --- the sftp subsystem (scp, sftp) -------------------------------------------------
 set +e
