@@ -317,7 +317,7 @@ host_serve(struct host_session *h)
 	struct host_link *l;
 	struct host_jobs jobs = TAILQ_HEAD_INITIALIZER(jobs);
 	struct host_job *j;
-	int opening = 0, calls_opening;
+	int opening = 0, calls_opening, rc;
 	enum host_end end = HOST_END_STOP;
 	char *cause = NULL;
 	ssh_event ev = ssh_event_new();
@@ -363,11 +363,16 @@ host_serve(struct host_session *h)
 			end = HOST_END_IDLE;
 			break;
 		}
-		if (clock_now_ms() - h->last_rx >= keepalive_ms &&
+		if (!rdev_ssh_keepalive_pending(h->ssh) &&
+		    clock_now_ms() - h->last_rx >= keepalive_ms &&
 		    rdev_ssh_peer_acking(h->ssh))
 			h->last_rx = clock_now_ms();
-		if (clock_now_ms() - h->last_rx >= keepalive_ms) {
-			if (rdev_ssh_keepalive(h->ssh, &cause) != 0) {
+		/* Sent, then asked about on each round: the links go on while
+		 * it is answered (a wait would hold them a round trip). */
+		if (rdev_ssh_keepalive_pending(h->ssh) ||
+		    clock_now_ms() - h->last_rx >= keepalive_ms) {
+			rc = rdev_ssh_keepalive_step(h->ssh, clock_now_ms(), &cause);
+			if (rc < 0) {
 				log_warn("%s", cause);
 				host_set_state(h, HOST_LOST, cause);
 				free(cause);
@@ -375,8 +380,10 @@ host_serve(struct host_session *h)
 				end = HOST_END_LOST;
 				break;
 			}
-			h->last_rx = clock_now_ms();
-			continue; /* the keepalive may have read channel data */
+			if (rc > 0) {
+				h->last_rx = clock_now_ms();
+				continue; /* it may have read channel data */
+			}
 		}
 		if (!ssh_is_connected(rdev_ssh_session(h->ssh))) {
 			host_set_state(h, HOST_LOST, "the connection was closed");
@@ -397,7 +404,9 @@ host_serve(struct host_session *h)
 		 * before any wait (kicked). Wake for the keepalive on time: a
 		 * silent host is dropped within interval x count of its last
 		 * word. */
-		wait_ms = h->last_rx + keepalive_ms - clock_now_ms();
+		wait_ms = rdev_ssh_keepalive_pending(h->ssh)
+		    ? 1000 /* (the answer wakes it; the deadline is checked) */
+		    : h->last_rx + keepalive_ms - clock_now_ms();
 		wait_ms = wait_ms < 0 ? 0 : wait_ms > 1000 ? 1000 : wait_ms;
 		if (check_ms >= 0 && check_ms < wait_ms)
 			wait_ms = check_ms; /* a bounded wait for a check ends */

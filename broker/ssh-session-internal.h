@@ -25,7 +25,9 @@ struct rdev_ssh {
 	char *label;		/* user@alias:port */
 	char *prefix;		/* "host ALIAS (ADDR:PORT)" */
 	char *home;
-	int keepalive; /* seconds */
+	int keepalive;		  /* seconds */
+	ssh_channel ka_ch;	  /* a keepalive sent, not answered yet (or NULL) */
+	long long ka_deadline_ms; /* ka_ch's answer is due by then */
 	int batch;
 	struct ssh_config_host cfg;
 	struct ssh_connect_report *report; /* borrowed (the caller's), or NULL */

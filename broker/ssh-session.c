@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -647,36 +648,77 @@ rdev_ssh_peer_acking(struct rdev_ssh *s)
 	    ti.tcpi_last_ack_recv < (uint32_t)s->keepalive * 1000;
 }
 
+/* The peer's answer to the keepalive sent (a session channel's open, sent
+ * without waiting): 1 answered (confirmed or refused), 0 not yet, -1 when
+ * it cannot come (the channel failed, the connection is gone). */
+static int
+rdev_ssh_keepalive_answer(struct rdev_ssh *s)
+{
+	int blocking = ssh_is_blocking(s->ss), rc;
+
+	ssh_set_blocking(s->ss, 0);
+	rc = ssh_channel_open_session(s->ka_ch);
+	ssh_set_blocking(s->ss, blocking);
+	if (rc == SSH_AGAIN)
+		return 0;
+	if (rc == SSH_OK)
+		ssh_channel_close(s->ka_ch);
+	ssh_channel_free(s->ka_ch);
+	s->ka_ch = NULL;
+	return rc == SSH_OK ||
+		(rc == SSH_ERROR && ssh_is_connected(s->ss) &&
+		    ssh_get_error_code(s->ss) == SSH_REQUEST_DENIED)
+	    ? 1
+	    : -1;
+}
+
 int
-rdev_ssh_keepalive(struct rdev_ssh *s, char **cause)
+rdev_ssh_keepalive_step(struct rdev_ssh *s, long long now_ms, char **cause)
 {
 	int count = s->cfg.server_alive_count_max > 1 ? s->cfg.server_alive_count_max : 2;
 	long timeout = (long)s->keepalive * (count - 1);
-	ssh_channel ch;
 	int rc;
 
 	/*
 	 * libssh 0.10's ssh_send_keepalive() discards the outcome, so ask for
 	 * something the server must answer: opening a session channel is
 	 * answered (confirmed or refused) by every sshd, and a dead or hung
-	 * peer makes it time out.
+	 * peer leaves it unanswered. Sent and then asked about without
+	 * waiting: a wait of a round trip here would hold every channel of
+	 * the session (a keystroke typed after a pause came a round trip late).
 	 */
-	ssh_options_set(s->ss, SSH_OPTIONS_TIMEOUT, &timeout);
-	if (!ssh_is_connected(s->ss))
-		return error_set(cause, "%s: connection lost", s->prefix);
-	ch = ssh_channel_new(s->ss);
-	if (ch == NULL)
-		return error_set(cause, "%s: connection lost", s->prefix);
-	rc = ssh_channel_open_session(ch);
-	if (rc == SSH_OK)
-		ssh_channel_close(ch);
-	ssh_channel_free(ch);
-	if (rc == SSH_OK ||
-	    (rc == SSH_ERROR && ssh_is_connected(s->ss) &&
-		ssh_get_error_code(s->ss) == SSH_REQUEST_DENIED))
+	if (s->ka_ch == NULL) {
+		if (!ssh_is_connected(s->ss) ||
+		    (s->ka_ch = ssh_channel_new(s->ss)) == NULL)
+			return error_set(cause, "%s: connection lost", s->prefix);
+		s->ka_deadline_ms = now_ms + timeout * 1000;
+	}
+	if ((rc = rdev_ssh_keepalive_answer(s)) != 0)
+		return rc > 0 ? 1
+			      : error_set(cause, "%s: keepalive failed: %s", s->prefix,
+				    ssh_get_error(s->ss));
+	if (now_ms < s->ka_deadline_ms)
 		return 0;
 	return error_set(cause,
-	    "%s: no answer to keepalive within %ld s (peer "
-	    "dead or hung): %s",
-	    s->prefix, timeout, ssh_get_error(s->ss));
+	    "%s: no answer to keepalive within %ld s (peer dead or hung)", s->prefix,
+	    timeout);
+}
+
+int
+rdev_ssh_keepalive_pending(const struct rdev_ssh *s)
+{
+	return s->ka_ch != NULL;
+}
+
+int
+rdev_ssh_keepalive(struct rdev_ssh *s, char **cause)
+{
+	struct pollfd pfd;
+	int rc;
+
+	while ((rc = rdev_ssh_keepalive_step(s, clock_now_ms(), cause)) == 0) {
+		pfd = (struct pollfd){ .fd = ssh_get_fd(s->ss), .events = POLLIN };
+		poll(&pfd, 1, 50);
+	}
+	return rc > 0 ? 0 : -1;
 }

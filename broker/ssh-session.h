@@ -165,13 +165,21 @@ int rdev_ssh_run_input(struct rdev_ssh *s, const char *const *argv,
     const struct rdev_ssh_input *in, char **out, size_t *out_len, char **err,
     int *exit_status, char **cause);
 
-/* Send an SSH-level keepalive and wait for the answer, up to the keepalive
- * interval times (ServerAliveCountMax - 1), at least one interval: the
- * caller sends it after one interval in which nothing came, so a silent peer
- * is dropped ServerAliveInterval x ServerAliveCountMax seconds after it was
- * last heard (9 s by default; OpenSSH's documented figure). Returns 0 if the
- * peer answered, -1 with *cause if it did not (dead or hung peer: the caller
- * drops the session). */
+/* An SSH-level keepalive without waiting: the first call sends it, later
+ * calls (on each round of the caller's loop, at now_ms) take the answer if
+ * it came. The answer is due within the keepalive interval times
+ * (ServerAliveCountMax - 1), at least one interval: the caller sends it after
+ * one interval in which nothing came, so a silent peer is dropped
+ * ServerAliveInterval x ServerAliveCountMax seconds after it was last heard
+ * (9 s by default; OpenSSH's documented figure). Returns 1 when the peer
+ * answered, 0 while the answer is not due yet, -1 with *cause when it did not
+ * come in time or cannot (dead or hung peer: the caller drops the session).
+ * The session's other channels go on meanwhile. */
+int rdev_ssh_keepalive_step(struct rdev_ssh *s, long long now_ms, char **cause);
+/* Is a keepalive sent and not answered yet? */
+int rdev_ssh_keepalive_pending(const struct rdev_ssh *s);
+/* rdev_ssh_keepalive_step until the answer: 0 if the peer answered, -1 with
+ * *cause if it did not. */
 int rdev_ssh_keepalive(struct rdev_ssh *s, char **cause);
 /* Is the peer taking our data (TCP: bytes in flight, acknowledged within the
  * keepalive interval)? On a link busy sending to the host the host may send
