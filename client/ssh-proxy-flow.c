@@ -27,6 +27,8 @@
 #include "xmalloc.h"
 
 #define SSH_PROXY_WRITE_CHUNK 32768
+/* A direct-tcpip's most per write (libssh cuts it into packets). */
+#define SSH_PROXY_TCP_WRITE (256u << 10)
 
 size_t
 ssh_proxy_flow_send_in(struct ssh_proxy_chan *pc, const void *data, size_t len)
@@ -223,15 +225,28 @@ ssh_proxy_flow_flush(struct ssh_proxy_chan *pc)
 	for (stream = 1; stream <= 2; stream++) {
 		b = stream == 1 ? pc->out : pc->err;
 		while ((len = buf_len(b)) > 0 && !pc->client_closed) {
-			if (len > SSH_PROXY_WRITE_CHUNK)
-				len = SSH_PROXY_WRITE_CHUNK;
-			/* A copy: a write that waits for the client's window
-			 * polls the event's fds, the agent's too, whose frames
-			 * append to b (a realloc under libssh's feet: the
-			 * proxy crashed after 160 MB of a 1 GB ssh -L). */
-			memcpy(chunk, buf_data(b), len);
-			n = stream == 1 ? ssh_channel_write(pc->ch, chunk, len)
-					: ssh_channel_write_stderr(pc->ch, chunk, len);
+			if (pc->tcp != NULL && stream == 1) {
+				/* From the buffer itself: a direct-tcpip's out is
+				 * only appended to by its fd's callback, which
+				 * leaves it alone while this write runs. */
+				if (len > SSH_PROXY_TCP_WRITE)
+					len = SSH_PROXY_TCP_WRITE;
+				pc->tcp_flushing = 1;
+				n = ssh_channel_write(pc->ch, buf_data(b), len);
+				pc->tcp_flushing = 0;
+			} else {
+				if (len > SSH_PROXY_WRITE_CHUNK)
+					len = SSH_PROXY_WRITE_CHUNK;
+				/* A copy: a write that waits for the client's
+				 * window polls the event's fds, the agent's too,
+				 * whose frames append to b (a realloc under
+				 * libssh's feet: the proxy crashed after 160 MB of
+				 * a 1 GB ssh -L). */
+				memcpy(chunk, buf_data(b), len);
+				n = stream == 1
+				    ? ssh_channel_write(pc->ch, chunk, len)
+				    : ssh_channel_write_stderr(pc->ch, chunk, len);
+			}
 			if (n == SSH_ERROR)
 				return -1;
 			if (n <= 0)

@@ -133,6 +133,9 @@ struct ssh_proxy_chan {
 	/* ... what its fd's callback found, done by ssh_proxy_tcp_step (libssh
 	 * still uses the fd's poll handle after the callback: not removed there) */
 	int tcp_pending;
+	/* ... its out is being written to the client (ssh_proxy_flow_flush,
+	 * straight from the buffer): the fd's callback leaves out alone */
+	int tcp_flushing;
 	char *tcp_error; /* ... SSH_PROXY_TCP_FAILED's reason */
 };
 

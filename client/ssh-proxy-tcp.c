@@ -31,6 +31,9 @@
 #include "proto-conn.h"
 #include "xmalloc.h"
 
+/* The most read from the broker at once. */
+#define SSH_PROXY_TCP_READ (256u << 10)
+
 int
 ssh_proxy_tcp_start(struct ssh_proxy_chan *pc)
 {
@@ -208,12 +211,14 @@ static int
 ssh_proxy_tcp_on_fd(socket_t fd, int revents, void *arg)
 {
 	struct ssh_proxy_chan *pc = arg;
-	unsigned char tmp[65536];
+	size_t want;
 	ssize_t n;
 
 	/* (only flags and buffers here: libssh still uses the fd's poll handle
-	 * after this returns, and may run this inside ssh_proxy_tcp_step's calls) */
-	if (pc->tcp == NULL || pc->tcp_pending != SSH_PROXY_TCP_NONE)
+	 * after this returns, and may run this inside ssh_proxy_tcp_step's calls,
+	 * or inside the write of out: then out is not touched, the fd stays
+	 * readable for the next pass) */
+	if (pc->tcp == NULL || pc->tcp_pending != SSH_PROXY_TCP_NONE || pc->tcp_flushing)
 		return 0;
 	if (!pc->tcp_open) {
 		ssh_proxy_tcp_read_answer(pc);
@@ -221,8 +226,13 @@ ssh_proxy_tcp_on_fd(socket_t fd, int revents, void *arg)
 	}
 	if (!(revents & (POLLIN | POLLHUP | POLLERR)))
 		return 0;
+	/* Straight into out, and no read after a short one (the socket is
+	 * drained then: a read for EAGAIN would be one syscall more per pass). */
 	while (!pc->out_eof && buf_len(pc->out) < SSH_PROXY_TCP_BUFFER) {
-		n = read(fd, tmp, sizeof tmp);
+		want = SSH_PROXY_TCP_BUFFER - buf_len(pc->out);
+		if (want > SSH_PROXY_TCP_READ)
+			want = SSH_PROXY_TCP_READ;
+		n = read(fd, buf_reserve(pc->out, want), want);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -237,7 +247,9 @@ ssh_proxy_tcp_on_fd(socket_t fd, int revents, void *arg)
 			pc->out_eof = 1;
 			break;
 		}
-		buf_append(pc->out, tmp, (size_t)n);
+		buf_commit(pc->out, (size_t)n);
+		if ((size_t)n < want)
+			break;
 	}
 	return 0;
 }
