@@ -2,7 +2,8 @@
  * in the host's copy of workspace "name" since the last sync (sync-pull.h;
  * docs/PROTOCOL.md, "sync-pull"). "flags": the sync's SYNC_SCAN_* (which
  * ignore files apply); "ack": the previous answer's "pullId", applied;
- * "ackExcept": that answer applied but for the paths of "notApplied". */
+ * "ackExcept": that answer applied but for the paths of "notApplied";
+ * "ignoredHere": paths the local side ignores (sync_pull_request). */
 #include "agent-ops.h"
 
 #include <stdlib.h>
@@ -18,15 +19,8 @@ op_sync_pull_run(const struct agent_op_req *r, cJSON **result, char **cause)
 {
 	const char *name = agent_op_req_string(r, "name");
 	const cJSON *flags = cJSON_GetObjectItemCaseSensitive(r->json, "flags");
-	const char *ack = agent_op_req_string(r, "ack");
-	const char *ack_except = agent_op_req_string(r, "ackExcept");
-	const cJSON *not_applied =
-	    cJSON_GetObjectItemCaseSensitive(r->json, "notApplied");
-	struct sync_pull_opts o = {
-		.pieces =
-		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r->json, "pieces")),
-		.have = cJSON_GetObjectItemCaseSensitive(r->json, "piece"),
-	};
+	const char *ack = NULL;
+	struct sync_pull_opts o;
 	char *folder = NULL, *state = NULL, *index = NULL, *key = NULL;
 	int lock = -1, rc = -1;
 
@@ -38,13 +32,7 @@ op_sync_pull_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	key = xasprintf("sync-%s", name);
 	if ((lock = agent_lock_acquire(state, key, NULL, NULL, cause)) < 0)
 		goto out;
-	/* A whole ack ("ack"), or one but for the paths of "notApplied"
-	 * ("ackExcept"): taken only with a list of paths, else nothing is
-	 * committed and the answer comes again. */
-	if (ack == NULL && ack_except != NULL && sync_pull_paths_ok(not_applied)) {
-		ack = ack_except;
-		o.not_applied = not_applied;
-	}
+	sync_pull_request(r->json, &ack, &o);
 	index = xasprintf("%s/sync/%s.json", state, name);
 	rc = sync_pull_changes(folder, index,
 	    cJSON_IsNumber(flags) ? (unsigned)flags->valueint : 0, ack, &o, result,

@@ -15,6 +15,7 @@
 #include "error.h"
 #include "log.h"
 #include "proto.h"
+#include "sync-aside.h"
 #include "sync-index.h"
 #include "sync-piece.h"
 #include "sync-scan.h"
@@ -28,19 +29,6 @@ sync_pull_is_tmp(const char *path)
 
 	leaf = leaf == NULL ? path : leaf + 1;
 	return strncmp(leaf, ".rdev-sync-", 11) == 0;
-}
-
-/* Do a (index) and b (host) differ in what a sync carries? */
-static int
-sync_pull_differ(const struct sync_entry *a, const struct sync_entry *b)
-{
-	if (a->type != b->type)
-		return 1;
-	if (a->type == 'l')
-		return strcmp(a->link, b->link) != 0;
-	if (a->type == 'd')
-		return 0;
-	return strcmp(a->hash, b->hash) != 0 || a->mode != b->mode;
 }
 
 /* Read file e (under root) whole into *data (new) and set e's hash, size,
@@ -103,8 +91,9 @@ struct sync_pull {
 	const cJSON *have;		/* where its big file got to (may be NULL) */
 	const struct sync_entry **bigs; /* the big files changed (in now) */
 	size_t nbigs;
-	cJSON *piece;		/* this answer's piece, or NULL */
-	struct sync_entry done; /* the file of a last piece (path NULL: none) */
+	cJSON *piece;			 /* this answer's piece, or NULL */
+	struct sync_entry done;		 /* the file of a last piece (path NULL: none) */
+	const struct sync_scan *ignored; /* left out by the local side */
 };
 
 /* Big file e (borrowed, in now): a candidate for this answer's piece
@@ -166,6 +155,8 @@ sync_pull_put(struct sync_pull *p, const struct sync_entry *e)
 	char *b64;
 	size_t b64len;
 
+	if (sync_entry_same(sync_scan_find(p->ignored, e->path), e))
+		return; /* (left out there until it changes here) */
 	if (p->put->n + p->ndrop >= SYNC_PULL_MAX_ENTRIES) {
 		p->more = 1;
 		return;
@@ -200,15 +191,6 @@ sync_pull_put(struct sync_pull *p, const struct sync_entry *e)
 	p->put->v[p->put->n++] = c;
 }
 
-/* Are a and b (either may be NULL: absent) the same entry? */
-static int
-sync_pull_same(const struct sync_entry *a, const struct sync_entry *b)
-{
-	if (a == NULL || b == NULL)
-		return a == b;
-	return !sync_pull_differ(a, b);
-}
-
 static cJSON *
 sync_pull_get(const cJSON *j, const char *key)
 {
@@ -229,6 +211,30 @@ sync_pull_paths_ok(const cJSON *paths)
 	return 1;
 }
 
+void
+sync_pull_request(const cJSON *req, const char **ack, struct sync_pull_opts *o)
+{
+	const cJSON *except = sync_pull_get(req, "ackExcept"),
+		    *not_applied = sync_pull_get(req, "notApplied"),
+		    *ignored = sync_pull_get(req, "ignoredHere");
+	int ignored_ok = ignored == NULL || sync_pull_paths_ok(ignored);
+
+	*ack = cJSON_GetStringValue(sync_pull_get(req, "ack"));
+	*o = (struct sync_pull_opts){
+		.pieces = cJSON_IsTrue(sync_pull_get(req, "pieces")),
+		.have = sync_pull_get(req, "piece"),
+		.ignored_here = ignored_ok ? ignored : NULL,
+	};
+	/* A whole ack ("ack"), or one but for the paths of "notApplied"
+	 * ("ackExcept"): taken only with lists of paths, else nothing is
+	 * committed and the answer comes again. */
+	if (*ack == NULL && cJSON_IsString(except) && sync_pull_paths_ok(not_applied) &&
+	    ignored_ok) {
+		*ack = except->valuestring;
+		o->not_applied = not_applied;
+	}
+}
+
 /* Is path in paths (may be NULL: an array of strings)? */
 static int
 sync_pull_listed(const cJSON *paths, const char *path)
@@ -244,19 +250,22 @@ sync_pull_listed(const cJSON *paths, const char *path)
 
 /* The answer kept at index_path.pull (sync_pull_keep) into the index when
  * ack (may be NULL) names it: the local side applied it all but the paths
- * of not_applied (may be NULL: an array, left out: reported again). Only where
- * the index has not moved since that pull (a sync wrote there meanwhile:
- * its entry stands). The kept answer is removed either way: one not
- * acknowledged (lost, or applied in part) is reported again. */
-static void
-sync_pull_commit(
-    const char *index_path, const char *folder, const char *ack, const cJSON *not_applied)
+ * of not_applied (may be NULL: an array, left out: reported again) and
+ * ignored (likewise: its puts go into *aside instead, when not NULL;
+ * replaced). Only
+ * where the index has not moved since that pull (a sync wrote there
+ * meanwhile: its entry stands). The kept answer is removed either way: one
+ * not acknowledged (lost, or applied in part) is reported again. 1 when
+ * *aside got entries, else 0. */
+static int
+sync_pull_commit(const char *index_path, const char *folder, const char *ack,
+    const cJSON *not_applied, const cJSON *ignored, struct sync_scan **aside)
 {
 	char *path = xasprintf("%s.pull", index_path), *text = NULL, *cause = NULL;
-	struct sync_scan *put = NULL, *was = NULL, *old = NULL, *base = NULL;
+	struct sync_scan *put = NULL, *was = NULL, *old = NULL, *base = NULL, add = { 0 };
 	struct sync_index ix, ix2;
 	char **drop = NULL;
-	size_t len, ndrop = 0, i, n = 0, nd = 0;
+	size_t len, ndrop = 0, i, n = 0, nd = 0, added = 0;
 	cJSON *j = NULL, *id;
 
 	if (file_read_all(path, (size_t)PROTO_MAX_PAYLOAD * 2, &text, &len, &cause) != 0)
@@ -271,9 +280,15 @@ sync_pull_commit(
 		goto out;
 	sync_index_load(index_path, &ix, &old);
 	sync_index_load(index_path, &ix2, &base);
+	add.v = xcalloc(put->n + 1, sizeof *add.v);
 	for (i = 0; i < put->n; i++) {
+		if (aside != NULL && sync_pull_listed(ignored, put->v[i].path)) {
+			add.v[add.n++] = put->v[i]; /* (in path order, as put) */
+			continue;
+		}
 		if (!sync_pull_listed(not_applied, put->v[i].path) &&
-		    sync_pull_same(sync_scan_find(base, put->v[i].path),
+		    !sync_pull_listed(ignored, put->v[i].path) &&
+		    sync_entry_same(sync_scan_find(base, put->v[i].path),
 			sync_scan_find(was, put->v[i].path))) {
 			put->v[n++] = put->v[i];
 			continue;
@@ -284,7 +299,7 @@ sync_pull_commit(
 	put->n = n;
 	for (i = 0; i < ndrop; i++) {
 		if (!sync_pull_listed(not_applied, drop[i]) &&
-		    sync_pull_same(
+		    sync_entry_same(
 			sync_scan_find(base, drop[i]), sync_scan_find(was, drop[i])))
 			drop[nd++] = drop[i];
 		else
@@ -295,7 +310,15 @@ sync_pull_commit(
 	sync_scan_apply(&base, put, drop, ndrop);
 	put = NULL;
 	sync_index_save(index_path, folder, &ix, old, base, 0);
+	if ((added = add.n) > 0) {
+		struct sync_scan *a = xcalloc(1, sizeof *a);
+
+		*a = add;
+		add.v = NULL;
+		sync_scan_apply(aside, a, NULL, 0);
+	}
 out:
+	free(add.v);
 	for (i = 0; i < ndrop; i++)
 		free(drop[i]);
 	free(drop);
@@ -307,6 +330,7 @@ out:
 	free(text);
 	free(cause);
 	free(path);
+	return added > 0;
 }
 
 /* Keep p's answer (its puts and drops, and old's entries for those paths)
@@ -354,35 +378,79 @@ void
 sync_pull_ack(const char *folder, const char *index_path, const char *ack)
 {
 	if (ack != NULL)
-		sync_pull_commit(index_path, folder, ack, NULL);
+		sync_pull_commit(index_path, folder, ack, NULL, NULL, NULL);
 }
 
-/* The index's entries with the entry of the big file being sent in pieces
- * (index_path.piece, sync_pull_lend_keep) over them: what the scan may take
- * hashes from, so that the file is not hashed again for each piece. New, or
- * NULL (none: the index lends). */
+/* The entry of the big file being sent in pieces (index_path.piece,
+ * sync_pull_lend_keep): new (one entry), or NULL (none). */
 static struct sync_scan *
-sync_pull_lender(const char *index_path)
+sync_pull_lent(const char *index_path)
 {
 	char *path = xasprintf("%s.piece", index_path), *text = NULL, *cause = NULL;
-	struct sync_scan *one = NULL, *lend = NULL;
-	struct sync_index ix;
+	struct sync_scan *one = NULL;
 	size_t len;
 	cJSON *j = NULL;
 
-	if (file_read_all(path, 1 << 16, &text, &len, &cause) == 0 &&
-	    (j = cJSON_Parse(text)) != NULL &&
-	    sync_scan_from_manifest(j, &one, &cause) == 0 && one->n == 1) {
-		sync_index_load(index_path, &ix, &lend);
-		sync_scan_apply(&lend, one, NULL, 0);
+	if (file_read_all(path, 1 << 16, &text, &len, &cause) != 0 ||
+	    (j = cJSON_Parse(text)) == NULL ||
+	    sync_scan_from_manifest(j, &one, &cause) != 0 || one->n != 1) {
+		sync_scan_free(one);
 		one = NULL;
 	}
-	sync_scan_free(one);
 	cJSON_Delete(j);
 	free(text);
 	free(cause);
 	free(path);
+	return one;
+}
+
+/* A copy of s (new). */
+static struct sync_scan *
+sync_pull_dup(const struct sync_scan *s)
+{
+	struct sync_scan *c = xcalloc(1, sizeof *c);
+
+	c->v = xcalloc(s->n + 1, sizeof *c->v);
+	for (c->n = 0; c->n < s->n; c->n++) {
+		c->v[c->n] = s->v[c->n];
+		c->v[c->n].path = xstrdup(s->v[c->n].path);
+		c->v[c->n].link =
+		    s->v[c->n].link != NULL ? xstrdup(s->v[c->n].link) : NULL;
+	}
+	return c;
+}
+
+/* What the scan may take hashes from, so that a file is not hashed again
+ * at each pull: the index's entries (old), with those kept aside and the
+ * big file being sent in pieces (lent, taken; may be NULL) over them. New,
+ * or NULL (none but old's: old lends). */
+static struct sync_scan *
+sync_pull_lender(
+    const struct sync_scan *old, const struct sync_scan *aside, struct sync_scan *lent)
+{
+	struct sync_scan *lend;
+
+	if (lent == NULL && aside->n == 0)
+		return NULL;
+	lend = sync_pull_dup(old);
+	if (aside->n > 0)
+		sync_scan_apply(&lend, sync_pull_dup(aside), NULL, 0);
+	if (lent != NULL)
+		sync_scan_apply(&lend, lent, NULL, 0);
 	return lend;
+}
+
+/* The big file in pieces (lent, may be NULL) into *aside (replaced) when
+ * ignored (may be NULL) names it: the local side ignores it. 1 when it
+ * went there, else 0. */
+static int
+sync_pull_aside_piece(
+    struct sync_scan **aside, const struct sync_scan *lent, const cJSON *ignored)
+{
+	if (lent == NULL || !sync_pull_listed(ignored, lent->v[0].path))
+		return 0;
+	sync_scan_apply(aside, sync_pull_dup(lent), NULL, 0);
+	return 1;
 }
 
 /* Keep the entry of a big file whose next piece is still to come at
@@ -420,21 +488,26 @@ sync_pull_changes(const char *folder, const char *index_path, unsigned flags,
     const char *ack, const struct sync_pull_opts *o, cJSON **result, char **cause)
 {
 	struct sync_pull p = { .root = -1 };
-	struct sync_scan *old = NULL, *now = NULL, *lend = NULL;
+	struct sync_scan *old = NULL, *now = NULL, *lend = NULL, *lent = NULL;
+	struct sync_scan *aside = sync_aside_load(index_path);
+	const cJSON *ignored = o != NULL ? o->ignored_here : NULL;
 	struct sync_ignore *ig = NULL;
 	struct sync_index ix;
 	struct stat sb;
 	size_t i = 0, k = 0;
 	cJSON *put;
-	int c, rc = -1;
+	int c, rc = -1, moved;
 
 	*result = NULL;
 	p.pieces = o != NULL && o->pieces;
 	p.have = o != NULL ? o->have : NULL;
-	sync_pull_commit(index_path, folder, ack, o != NULL ? o->not_applied : NULL);
+	moved = sync_pull_commit(
+	    index_path, folder, ack, o != NULL ? o->not_applied : NULL, ignored, &aside);
 	sync_index_load(index_path, &ix, &old);
 	if (p.pieces)
-		lend = sync_pull_lender(index_path);
+		lent = sync_pull_lent(index_path);
+	moved |= sync_pull_aside_piece(&aside, lent, ignored);
+	lend = sync_pull_lender(old, aside, lent);
 	if (sync_scan_ignore(
 		folder, flags & (SYNC_SCAN_GIT | SYNC_SCAN_GITIGNORE), &ig, cause) != 0 ||
 	    sync_scan(folder, ig, lend != NULL ? lend : old, &now, cause) != 0)
@@ -449,13 +522,17 @@ sync_pull_changes(const char *folder, const char *index_path, unsigned flags,
 	p.data = cJSON_CreateArray();
 	p.too_large = cJSON_CreateArray();
 	p.bigs = xcalloc(now->n + 1, sizeof *p.bigs);
+	/* (what is aside and changed since is reported again) */
+	if (sync_aside_prune(aside, now) || moved)
+		sync_aside_save(index_path, aside);
+	p.ignored = aside;
 	while (i < now->n || k < old->n) {
 		c = i == now->n	  ? 1
 		    : k == old->n ? -1
 				  : strcmp(now->v[i].path, old->v[k].path);
 		if (c < 0 && !sync_pull_is_tmp(now->v[i].path))
 			sync_pull_put(&p, &now->v[i]);
-		else if (c == 0 && sync_pull_differ(&old->v[k], &now->v[i]))
+		else if (c == 0 && sync_entry_differ(&old->v[k], &now->v[i]))
 			sync_pull_put(&p, &now->v[i]);
 		else if (c > 0 && p.put->n + p.ndrop >= SYNC_PULL_MAX_ENTRIES)
 			p.more = 1;
@@ -477,7 +554,8 @@ sync_pull_changes(const char *folder, const char *index_path, unsigned flags,
 	cJSON_AddItemToObject(*result, "tooLarge", p.too_large);
 	p.too_large = NULL;
 	cJSON_AddBoolToObject(*result, "more", p.more);
-	cJSON_AddBoolToObject(*result, "notApplied", 1); /* (taken: per file) */
+	cJSON_AddBoolToObject(*result, "notApplied", 1);  /* (taken: per file) */
+	cJSON_AddBoolToObject(*result, "ignoredHere", 1); /* (taken: aside) */
 	if (p.pieces) {
 		cJSON_AddNumberToObject(*result, "maxFileMiB", SYNC_PIECE_FILE_MAX_MIB);
 		sync_pull_lend_keep(index_path, &p, now);
@@ -507,6 +585,7 @@ out:
 	cJSON_Delete(p.piece);
 	free(p.done.path);
 	sync_scan_free(lend);
+	sync_scan_free(aside);
 	sync_scan_free(now);
 	sync_scan_free(old);
 	sync_ignore_free(ig);

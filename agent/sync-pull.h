@@ -10,7 +10,10 @@
  * host's copy is "dropped". What is reported goes into the index at once,
  * so it is reported once: the index is then the state both sides agree on.
  * The temporary files of a sync being received (".rdev-sync-*") are never
- * reported.
+ * reported. A path the local side leaves out ("ignoredHere": its own ignore
+ * rules, which the host may not have) is not indexed but kept aside
+ * (index_path.ignored, with its stat and hash) and not reported again until
+ * it changes on the host: never a failure reported on every pull.
  *
  * Ownership: *result is new.
  */
@@ -31,19 +34,28 @@
 
 /* What the request asks besides its flags. */
 struct sync_pull_opts {
-	int pieces;		  /* "pieces": big files in pieces ("piece") */
-	const cJSON *have;	  /* "piece": where the local side's big file got to */
-	const cJSON *not_applied; /* "notApplied": the acknowledged answer's
-				     paths not applied there */
+	int pieces;		   /* "pieces": big files in pieces ("piece") */
+	const cJSON *have;	   /* "piece": where the local side's big file got to */
+	const cJSON *not_applied;  /* "notApplied": the acknowledged answer's
+				      paths not applied there */
+	const cJSON *ignored_here; /* "ignoredHere": paths of the last answer
+				      (a put, or the big file in pieces) the
+				      local side ignores */
 };
+
+/* The ack and options of a "sync-pull" request req (borrowed from it):
+ * "ack", or "ackExcept" taken only with "notApplied" (and "ignoredHere"
+ * when present) an array of strings, else no ack (nothing committed, the
+ * answer comes again); "ignoredHere" taken only as an array of strings. */
+void sync_pull_request(const cJSON *req, const char **ack, struct sync_pull_opts *o);
 
 /* The changes of folder since the index at index_path, scanned with flags
  * (SYNC_SCAN_GIT, SYNC_SCAN_GITIGNORE), after committing the previous
  * answer when ack (may be NULL) is its id, with o (may be NULL: no
  * pieces): 0 with *result ({"put":MANIFEST, "data":[BASE64...] (one per
  * file of put, in order),"drop":[PATH...], "tooLarge":[PATH...],
- * "more":BOOL,"notApplied":true,"pullId":ID (when put or drop has any, or a last piece),
- * with pieces "maxFileMiB":N and "piece":PIECE (sync-piece.h)}), or -1
+ * "more":BOOL,"notApplied":true,"ignoredHere":true,"pullId":ID (when put or drop has any,
+ * or a last piece), with pieces "maxFileMiB":N and "piece":PIECE (sync-piece.h)}), or -1
  * with *cause. The caller holds the workspace's sync lock. */
 int sync_pull_changes(const char *folder, const char *index_path, unsigned flags,
     const char *ack, const struct sync_pull_opts *o, cJSON **result, char **cause);

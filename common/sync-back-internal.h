@@ -25,6 +25,7 @@ struct sync_back {
 	struct sync_scan *put; /* into sent: what now matches */
 	struct sync_back_stats *st;
 	unsigned seq;
+	int aside; /* the agent takes "ignoredHere" */
 };
 
 /* sync-back.c */
@@ -51,6 +52,12 @@ void sync_back_failed(struct sync_back *b, const char *path, char *cause);
 /* Path not applied here: b's answer is acknowledged without it (or not at
  * all), so that the agent reports it again. */
 void sync_back_not_applied(struct sync_back *b, const char *path);
+
+/* Path (a put, or a big file's piece) left out by the local ignore rules:
+ * named in b->st->ignored_here when b->aside (the answer is then
+ * acknowledged without it, and the agent keeps it aside), else
+ * sync_back_not_applied. */
+void sync_back_ignored_here(struct sync_back *b, const char *path);
 
 /* sync-back-piece.c */
 /* Apply piece (an answer's "piece", sync-piece.h in the agent) with pull's

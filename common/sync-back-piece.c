@@ -32,17 +32,25 @@ sync_back_piece_drop(struct sync_back_pull *pull, int root)
 
 /* Big file path not taken now (its temporary file removed): pull names it
  * with no version, so that the agent goes on with the next big file
- * (sync_piece_pick) and this one comes again after them; the answer is not
- * acknowledged (or the agent would index the file). */
-static void
-sync_back_piece_later(struct sync_back *b, struct sync_back_pull *pull, const char *path)
+ * (sync_piece_pick) and this one comes after them. Its path as kept in
+ * pull (path may have been the dropped one). */
+static const char *
+sync_back_piece_skip(struct sync_back_pull *pull, int root, const char *path)
 {
 	char *keep = xstrdup(path);
 
-	sync_back_piece_drop(pull, b->root);
+	sync_back_piece_drop(pull, root);
 	pull->piece_path = keep;
 	pull->piece_version = xstrdup("");
-	sync_back_not_applied(b, keep); /* (path may have been the dropped one) */
+	return keep;
+}
+
+/* sync_back_piece_skip, the answer not acknowledged (or the agent would
+ * index the file): it comes again. */
+static void
+sync_back_piece_later(struct sync_back *b, struct sync_back_pull *pull, const char *path)
+{
+	sync_back_not_applied(b, sync_back_piece_skip(pull, b->root, path));
 }
 
 /* Big file path failed here (why: cause, taken): sync_back_piece_later,
@@ -196,10 +204,14 @@ sync_back_piece(struct sync_back *b, struct sync_back_pull *pull, const cJSON *p
 
 	if (sync_back_piece_parse(piece, &m) != 0)
 		return error_set(cause, "sync-pull: a malformed piece");
-	if (pull == NULL || sync_back_ignored(ig, m.path, 0)) {
-		sync_back_piece_drop(pull, b->root);
-		/* (not taken, or ignored here: the agent must not index it, or
-		 * a whole resend without it would delete the host's file) */
+	/* (ignored here: the agent must not index it, or a whole resend
+	 * without it would delete the host's file; it goes to the back, and
+	 * to an agent that takes "ignoredHere", aside) */
+	if (pull != NULL && sync_back_ignored(ig, m.path, 0)) {
+		sync_back_ignored_here(b, sync_back_piece_skip(pull, b->root, m.path));
+		return 0;
+	}
+	if (pull == NULL) { /* (not taken) */
 		sync_back_not_applied(b, m.path);
 		return 0;
 	}

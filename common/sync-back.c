@@ -358,11 +358,51 @@ sync_back_not_applied(struct sync_back *b, const char *path)
 }
 
 void
+sync_back_ignored_here(struct sync_back *b, const char *path)
+{
+	if (!b->aside) {
+		sync_back_not_applied(b, path);
+		return;
+	}
+	b->st->partial = 1; /* (a whole "ack" would index it) */
+	if (b->st->not_applied == NULL)
+		b->st->not_applied = cJSON_CreateArray();
+	if (b->st->ignored_here == NULL)
+		b->st->ignored_here = cJSON_CreateArray();
+	cJSON_AddItemToArray(b->st->ignored_here, cJSON_CreateString(path));
+}
+
+/* One line for the paths of this answer ignored here (told once: the
+ * agent does not report them again until they change). */
+static void
+sync_back_ignored_line(struct sync_back *b)
+{
+	const cJSON *first =
+	    cJSON_IsArray(b->st->ignored_here) ? b->st->ignored_here->child : NULL;
+	int n = cJSON_GetArraySize(b->st->ignored_here);
+
+	if (first == NULL)
+		return;
+	if (n == 1)
+		sync_back_line(b,
+		    xasprintf("ignored here %s: left on the host", first->valuestring));
+	else
+		sync_back_line(b,
+		    xasprintf("ignored here: %d paths left on the host (%s, ...)", n,
+			first->valuestring));
+}
+
+void
 sync_back_answered(
     struct sync_back_pull *pull, const cJSON *answer, struct sync_back_stats *st)
 {
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(answer, "pullId");
 
+	if (st->ignored_here != NULL) {
+		cJSON_Delete(pull->ignored_here);
+		pull->ignored_here = st->ignored_here;
+		st->ignored_here = NULL;
+	}
 	if (!cJSON_IsString(id))
 		return;
 	if (!st->partial)
@@ -471,7 +511,7 @@ sync_back_apply(struct sync_back *b, const cJSON *answer, const struct sync_igno
 		if (rc == 0 && sync_back_ignored(ig, e->path, e->type == 'd'))
 			/* (ignored here: not indexed by the agent, or a whole
 			 * resend without it would delete the host's file) */
-			sync_back_not_applied(b, e->path);
+			sync_back_ignored_here(b, e->path);
 		else if (rc == 0) {
 			struct sync_back_bytes by = { bytes, len, NULL };
 			char *why = NULL;
@@ -507,6 +547,9 @@ sync_back_answer(const char *root, const cJSON *answer, const struct sync_ignore
 	st->partial = 0;
 	cJSON_Delete(st->not_applied);
 	st->not_applied = NULL;
+	cJSON_Delete(st->ignored_here);
+	st->ignored_here = NULL;
+	b.aside = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(answer, "ignoredHere"));
 	if ((b.root = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return error_set_errno(cause, errno, "%s", root);
 	b.put = xcalloc(1, sizeof *b.put);
@@ -518,6 +561,7 @@ sync_back_answer(const char *root, const cJSON *answer, const struct sync_ignore
 		sync_back_piece_drop(pull, b.root);
 	if (st->failed > failed)
 		st->more = 0; /* (tried again at the next pull, not at once) */
+	sync_back_ignored_line(&b);
 	/* What was applied is in sent, even when a later entry failed; in path
 	 * order, as sync_scan_apply needs: a last piece's file comes after the
 	 * answer's other puts, whatever its path. */
@@ -541,23 +585,18 @@ sync_back_answer(const char *root, const cJSON *answer, const struct sync_ignore
 	return rc;
 }
 
-int
-sync_back(struct proto_conn *c, int id, const char *root, const char *name,
-    unsigned flags, const struct sync_ignore *ig, struct sync_scan **sent,
-    struct sync_back_pull *pull, struct sync_back_stats *st, char **cause)
+cJSON *
+sync_back_request(struct sync_back_pull *pull, int id, const char *name, unsigned flags)
 {
-	char **ack = &pull->ack;
-	cJSON *req = cJSON_CreateObject(), *answer = NULL;
-	int rc;
+	cJSON *req = cJSON_CreateObject();
 
-	st->more = 0;
 	cJSON_AddNumberToObject(req, "id", id);
 	cJSON_AddStringToObject(req, "op", "sync-pull");
 	cJSON_AddStringToObject(req, "name", name);
 	cJSON_AddNumberToObject(
 	    req, "flags", flags & (SYNC_SCAN_GIT | SYNC_SCAN_GITIGNORE));
-	if (*ack != NULL)
-		cJSON_AddStringToObject(req, "ack", *ack);
+	if (pull->ack != NULL)
+		cJSON_AddStringToObject(req, "ack", pull->ack);
 	else if (pull->ack_some != NULL) {
 		/* (a key an agent without per-file acks does not know: it
 		 * commits nothing then, and reports the answer again) */
@@ -578,8 +617,24 @@ sync_back(struct proto_conn *c, int id, const char *root, const char *name,
 		cJSON_AddStringToObject(have, "version", pull->piece_version);
 		cJSON_AddNumberToObject(have, "offset", (double)pull->piece_off);
 	}
-	free(*ack);
-	*ack = NULL; /* (sent once) */
+	/* (an agent without them ignores the key: reported again there) */
+	if (pull->ignored_here != NULL)
+		cJSON_AddItemToObject(req, "ignoredHere", pull->ignored_here);
+	pull->ignored_here = NULL;
+	free(pull->ack);
+	pull->ack = NULL; /* (sent once) */
+	return req;
+}
+
+int
+sync_back(struct proto_conn *c, int id, const char *root, const char *name,
+    unsigned flags, const struct sync_ignore *ig, struct sync_scan **sent,
+    struct sync_back_pull *pull, struct sync_back_stats *st, char **cause)
+{
+	cJSON *req = sync_back_request(pull, id, name, flags), *answer = NULL;
+	int rc;
+
+	st->more = 0;
 	if (proto_conn_request(c, req, NULL, NULL, &answer, NULL, cause) != 0) {
 		if (*cause == NULL || strstr(*cause, "unknown op") == NULL)
 			return -1;
@@ -632,6 +687,7 @@ sync_back_stats_clear(struct sync_back_stats *st)
 	free(st->failed_text);
 	cJSON_Delete(st->lines);
 	cJSON_Delete(st->not_applied);
+	cJSON_Delete(st->ignored_here);
 	memset(st, 0, sizeof *st);
 }
 
@@ -648,5 +704,6 @@ sync_back_pull_clear(struct sync_back_pull *pull, const char *root)
 	free(pull->ack);
 	free(pull->ack_some);
 	cJSON_Delete(pull->not_applied);
+	cJSON_Delete(pull->ignored_here);
 	memset(pull, 0, sizeof *pull);
 }

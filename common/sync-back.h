@@ -60,6 +60,10 @@ struct sync_back_stats {
 				   acknowledged, its changes come again */
 	cJSON *not_applied;	/* when partial, the paths not applied (an
 				   array) */
+	cJSON *ignored_here;	/* the paths this answer brought that the
+				   local ignore rules leave out (an array;
+				   to an agent that takes "ignoredHere":
+				   not reported again until they change) */
 };
 
 /* What a two-way sync's pulls keep from one to the next (the caller's,
@@ -71,6 +75,7 @@ struct sync_back_pull {
 			   acknowledged so by the next pull, never by a
 			   send) */
 	cJSON *not_applied;
+	cJSON *ignored_here; /* paths ignored here, told at the next pull */
 	char *piece_path;    /* a big file coming in pieces: its path, */
 	char *piece_version; /* the host's version of it (the agent's token;
 				"" when it failed here: the agent goes on
@@ -79,6 +84,12 @@ struct sync_back_pull {
 	long long piece_off; /* and the bytes written there */
 };
 
+/* The "sync-pull" request id of workspace name with flags (SYNC_SCAN_*)
+ * and pull's state: its acknowledgement of the last answer and the paths
+ * ignored here (taken from pull: sent once), where its big file got to.
+ * New. */
+cJSON *sync_back_request(
+    struct sync_back_pull *pull, int id, const char *name, unsigned flags);
 /* One "sync-pull" (request id) of workspace name with flags (SYNC_SCAN_*),
  * applied under root (ig: what the sync leaves out, may be NULL); *sent is
  * updated. pull->ack (NULL or the caller's string) is the previous
@@ -90,7 +101,10 @@ struct sync_back_pull {
  * written here (ENOSPC, EACCES...) fails alone: counted in st->failed,
  * its temporary file removed, the others applied; it comes again at a
  * later pull (that answer not acknowledged; a big file goes after the
- * other big files). Counts add to *st. 0, or -1 with *cause (the link, a
+ * other big files). An entry ig leaves out is not applied: to an agent
+ * that takes "ignoredHere" it is named so (st->ignored_here, told once:
+ * the agent keeps it aside until it changes on the host), else it is not
+ * applied (reported again). Counts add to *st. 0, or -1 with *cause (the link, a
  * malformed answer, the root not opened: what was applied before stays),
  * or -2 with *cause when the agent has no "sync-pull" (too old:
  * asking again cannot help). */
@@ -104,7 +118,8 @@ int sync_back_answer(const char *root, const cJSON *answer, const struct sync_ig
     char **cause);
 /* After answer (a "sync-pull" answer, applied with st): its "pullId" into
  * pull->ack when applied whole, else into pull->ack_some with
- * st->not_applied (taken) when the agent takes "notApplied". */
+ * st->not_applied (taken) when the agent takes "notApplied";
+ * st->ignored_here (taken) into pull->ignored_here. */
 void sync_back_answered(
     struct sync_back_pull *pull, const cJSON *answer, struct sync_back_stats *st);
 /* Free pull's strings, its big file's temporary file removed (under root;

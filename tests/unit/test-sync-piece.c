@@ -8,10 +8,13 @@
  * starve the big files after it; a file that cannot be written here fails
  * alone (its temporary file removed) and comes again at a later pull, also
  * when only its last piece fails; a file whose whole hash does not match
- * goes after the other big files. */
+ * goes after the other big files; what the local ignore rules leave out
+ * (more than an answer holds, and a big file) is told once and kept aside
+ * by the agent, never filling the answers, until it changes there. */
 #include "test.h"
 
 #include "sync-back.h"
+#include "sync-ignore.h"
 #include "sync-pull.h"
 #include "sync-scan.h"
 
@@ -28,36 +31,24 @@
 #define HERE DIR "/here"
 #define INDEX DIR "/index.json"
 
-/* One sync-pull of HOST with pull's state; applied to HERE unless lost,
- * counted in *st. The piece's offset (-1: none). */
+/* One sync-pull of HOST with pull's state (the request sync_back sends,
+ * read as the agent does); applied to HERE with ig (may be NULL) unless
+ * lost, counted in *st. The piece's offset (-1: none). */
 static long long
-pull_st(struct sync_back_pull *pull, struct sync_scan **sent, int lost,
-    struct sync_back_stats *st)
+pull_ig(struct sync_back_pull *pull, struct sync_scan **sent, int lost,
+    const struct sync_ignore *ig, struct sync_back_stats *st)
 {
-	struct sync_pull_opts o = { .pieces = 1 };
-	cJSON *have = NULL, *res = NULL;
+	cJSON *req = sync_back_request(pull, 1, "ws", 0), *res = NULL;
+	struct sync_pull_opts o;
 	const cJSON *piece;
-	char *cause = NULL, *ack = pull->ack;
+	const char *ack;
+	char *cause = NULL;
 	long long off = -1;
 
-	if (pull->piece_path != NULL) {
-		have = cJSON_CreateObject();
-		cJSON_AddStringToObject(have, "path", pull->piece_path);
-		cJSON_AddStringToObject(have, "version", pull->piece_version);
-		cJSON_AddNumberToObject(have, "offset", (double)pull->piece_off);
-	}
-	o.have = have;
-	if (ack == NULL && pull->ack_some != NULL) { /* (sync_back's request) */
-		ack = pull->ack_some;
-		o.not_applied = pull->not_applied;
-	}
-	pull->ack = pull->ack_some = NULL;
+	sync_pull_request(req, &ack, &o);
 	if (sync_pull_changes(HOST, INDEX, 0, ack, &o, &res, &cause) != 0)
 		TEST_FAIL("pull: %s", cause);
-	free(ack);
-	cJSON_Delete(pull->not_applied);
-	pull->not_applied = NULL;
-	cJSON_Delete(have);
+	cJSON_Delete(req);
 	if ((piece = cJSON_GetObjectItemCaseSensitive(res, "piece")) != NULL) {
 		off = (long long)cJSON_GetObjectItemCaseSensitive(piece, "offset")
 			  ->valuedouble;
@@ -67,12 +58,19 @@ pull_st(struct sync_back_pull *pull, struct sync_scan **sent, int lost,
 		    (SYNC_BACK_MAX_BYTES / 3 + 1) * 4);
 	}
 	if (!lost) {
-		if (sync_back_answer(HERE, res, NULL, sent, pull, st, &cause) != 0)
+		if (sync_back_answer(HERE, res, ig, sent, pull, st, &cause) != 0)
 			TEST_FAIL("apply: %s", cause);
 		sync_back_answered(pull, res, st);
 	}
 	cJSON_Delete(res);
 	return off;
+}
+
+static long long
+pull_st(struct sync_back_pull *pull, struct sync_scan **sent, int lost,
+    struct sync_back_stats *st)
+{
+	return pull_ig(pull, sent, lost, NULL, st);
 }
 
 static long long
@@ -398,4 +396,109 @@ TEST(a_partial_ack_needs_a_list_of_paths)
 	cJSON_Delete(mixed);
 	cJSON_Delete(str);
 	cJSON_Delete(obj);
+}
+
+/* The put paths of the answer a pull brought: counted by the lines. */
+static int
+pulled_lines(const struct sync_back_stats *st, const char *prefix)
+{
+	const cJSON *l;
+	int n = 0;
+
+	cJSON_ArrayForEach(l, st->lines) {
+		if (strncmp(l->valuestring, prefix, strlen(prefix)) == 0)
+			n++;
+	}
+	return n;
+}
+
+/* 1,100 host files under sub/, which a self-ignoring sub/.rdevignore
+ * leaves out here (the host never had it), and a 9 MiB file there: told
+ * once, then kept aside; a later change comes in the next answer, alone;
+ * one of them changed on the host is told again. */
+TEST(what_is_ignored_here_is_told_once_and_kept_aside)
+{
+	struct sync_back_pull pull = { 0 };
+	struct sync_scan *sent = xcalloc(1, sizeof *sent);
+	struct sync_back_stats st = { .lines = cJSON_CreateArray() };
+	struct sync_ignore *ig = NULL;
+	char *cause = NULL;
+	int n;
+
+	setup_with(
+	    "mkdir " HOST "/sub " HERE "/sub && echo '*' >" HERE
+	    "/sub/.rdevignore && cd " HOST "/sub && seq 1100 | xargs touch && "
+	    "head -c 9437184 /dev/urandom >big && cd - >/dev/null && echo a >" HOST "/a");
+	ASSERT_INT_EQ(sync_scan_ignore(HERE, 0, &ig, &cause), 0);
+	for (n = 0; n < 6 && (n == 0 || st.more || pull.ignored_here != NULL); n++)
+		pull_ig(&pull, &sent, 0, ig, &st);
+	ASSERT_TRUE(n < 6);
+	ASSERT_INT_EQ(system("test -e " HERE "/a && test ! -e " HERE "/sub/1 && "
+			     "test ! -e " HERE "/sub/big"),
+	    0);
+	ASSERT_TRUE(pulled_lines(&st, "ignored here") >= 2);
+	cJSON_Delete(st.lines);
+	st.lines = cJSON_CreateArray();
+	/* Aside: nothing more, and a change comes alone, at once. */
+	ASSERT_INT_EQ(system("echo b >" HOST "/b"), 0);
+	ASSERT_INT_EQ(pull_ig(&pull, &sent, 0, ig, &st), -1);
+	ASSERT_INT_EQ(system("test -e " HERE "/b"), 0);
+	ASSERT_INT_EQ(st.more, 0);
+	ASSERT_INT_EQ(pulled_lines(&st, "ignored here"), 0);
+	ASSERT_INT_EQ(pulled_lines(&st, "pulled"), 1);
+	/* Changed on the host: told again (and only it). */
+	ASSERT_INT_EQ(system("echo x >" HOST "/sub/7"), 0);
+	pull_ig(&pull, &sent, 0, ig, &st);
+	ASSERT_INT_EQ(pulled_lines(&st, "ignored here sub/7"), 1);
+	ASSERT_INT_EQ(system("test ! -e " HERE "/sub/7"), 0);
+	sync_ignore_free(ig);
+	sync_back_stats_clear(&st);
+	finish(&pull, sent);
+}
+
+/* An answer of an agent without "ignoredHere": a path ignored here is not
+ * applied (reported again), never acknowledged whole. */
+TEST(to_an_older_agent_what_is_ignored_here_is_not_applied)
+{
+	struct sync_back_pull pull = { 0 };
+	struct sync_scan *sent = xcalloc(1, sizeof *sent);
+	struct sync_back_stats st = { 0 };
+	struct sync_ignore *ig = NULL;
+	cJSON *res = NULL;
+	char *cause = NULL;
+
+	setup_with("mkdir " HOST "/sub " HERE "/sub && echo '*' >" HERE
+		   "/sub/.rdevignore && echo x >" HOST "/sub/x");
+	ASSERT_INT_EQ(sync_scan_ignore(HERE, 0, &ig, &cause), 0);
+	ASSERT_INT_EQ(sync_pull_changes(HOST, INDEX, 0, NULL, NULL, &res, &cause), 0);
+	cJSON_DeleteItemFromObjectCaseSensitive(res, "ignoredHere");
+	ASSERT_INT_EQ(sync_back_answer(HERE, res, ig, &sent, &pull, &st, &cause), 0);
+	sync_back_answered(&pull, res, &st);
+	ASSERT_TRUE(pull.ack == NULL && pull.ack_some != NULL);
+	ASSERT_INT_EQ(cJSON_GetArraySize(pull.not_applied), 1);
+	ASSERT_TRUE(pull.ignored_here == NULL);
+	cJSON_Delete(res);
+	sync_ignore_free(ig);
+	sync_back_stats_clear(&st);
+	finish(&pull, sent);
+}
+
+/* "ignoredHere" is taken only as a list of paths; with "ackExcept", a bad
+ * one commits nothing. */
+TEST(ignored_here_needs_a_list_of_paths)
+{
+	cJSON *bad = cJSON_Parse("{\"ackExcept\":\"id\",\"notApplied\":[],"
+				 "\"ignoredHere\":[1]}"),
+	      *good = cJSON_Parse("{\"ackExcept\":\"id\",\"notApplied\":[],"
+				  "\"ignoredHere\":[\"a\"]}");
+	struct sync_pull_opts o;
+	const char *ack;
+
+	sync_pull_request(bad, &ack, &o);
+	ASSERT_TRUE(ack == NULL && o.ignored_here == NULL);
+	sync_pull_request(good, &ack, &o);
+	ASSERT_STR_EQ(ack, "id");
+	ASSERT_INT_EQ(cJSON_GetArraySize(o.ignored_here), 1);
+	cJSON_Delete(bad);
+	cJSON_Delete(good);
 }

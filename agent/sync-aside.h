@@ -1,0 +1,35 @@
+/* sync-aside.h - a two-way sync's host entries the local side leaves out
+ * (its own ignore rules, which the host may not have: a self-ignoring
+ * .rdevignore never reaches the host): kept aside from the index, with the
+ * stat and hash they had when the local side said so ("ignoredHere",
+ * docs/PROTOCOL.md "sync-pull"), so that sync-pull does not report them
+ * again until they change on the host.
+ *
+ *   STATE/sync/NAME.json.aside    MANIFEST (sync_scan_manifest with stat)
+ *
+ * Never in the index: a whole resend without them deletes nothing on the
+ * host (only an index entry is ever deleted there).
+ *
+ * Ownership: scans are new (sync_scan_free) or borrowed as documented.
+ */
+#ifndef RDEV_SYNC_ASIDE_H
+#define RDEV_SYNC_ASIDE_H
+
+#include "sync-scan.h"
+
+/* The entries kept aside for the index at index_path: new (empty when
+ * there are none, or the file is damaged: they are reported again). */
+struct sync_scan *sync_aside_load(const char *index_path);
+/* Keep only aside's entries that now (a scan of the host, in path order)
+ * still holds as they were: 1 when some went, else 0. */
+int sync_aside_prune(struct sync_scan *aside, const struct sync_scan *now);
+/* Save aside as the index at index_path's (the file removed when aside is
+ * empty). Failures are logged (the entries are reported again). */
+void sync_aside_save(const char *index_path, const struct sync_scan *aside);
+
+/* Do a (index) and b (host) differ in what a sync carries? */
+int sync_entry_differ(const struct sync_entry *a, const struct sync_entry *b);
+/* Are a and b (either may be NULL: absent) the same entry? */
+int sync_entry_same(const struct sync_entry *a, const struct sync_entry *b);
+
+#endif
