@@ -183,8 +183,9 @@ broker_sync_note_host_changes(struct broker_sync *s, const struct sync_send_stat
 	}
 }
 
-/* A two-way batch's changes from the host: counted, logged (a conflict as
- * a warning), the last conflict file kept for status. */
+/* A two-way batch's changes from the host: counted, logged (a conflict,
+ * and what is left on the host because ignored here, as a warning), the
+ * last conflict file kept for status. */
 static void
 broker_sync_note_back(struct broker_sync *s, struct sync_back_stats *b)
 {
@@ -194,7 +195,8 @@ broker_sync_note_back(struct broker_sync *s, struct sync_back_stats *b)
 	s->removed += b->removed;
 	s->conflicts += b->conflicts;
 	cJSON_ArrayForEach(l, b->lines) {
-		if (strncmp(l->valuestring, "conflict ", 9) == 0)
+		if (strncmp(l->valuestring, "conflict ", 9) == 0 ||
+		    strncmp(l->valuestring, "ignored here", 12) == 0)
 			log_warn("sync %s <- %s: %s", s->path, s->label, l->valuestring);
 		else
 			log_info("sync %s <- %s: %s", s->path, s->label, l->valuestring);

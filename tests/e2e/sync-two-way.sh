@@ -9,11 +9,16 @@
 # NAME.rdev-conflict-YYYYMMDDTHHMMSSZ, counted in status. The conflict is
 # made deterministic by editing both sides while no broker runs: the broker
 # that resumes the sync (its --two-way kept in the state file) finds both.
+# Per-file acks: over 1,000 container files a self-ignoring .rdevignore
+# leaves out here (the host never has it) are told once and kept aside by
+# the agent, and a later change still comes back; a file that cannot be
+# written here (an immutable folder) does not hold back the others, and
+# comes once it can.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 rig_remote_host tw
-watcher= folder=
-trap '[ -z "$watcher" ] || kill "$watcher" 2>/dev/null; rig_remote_cleanup ${folder:+"${folder#"$home"/}"}' EXIT
+watcher= folder= locked=
+trap '[ -z "$locked" ] || chattr -i "$locked"; [ -z "$watcher" ] || kill "$watcher" 2>/dev/null; rig_remote_cleanup ${folder:+"${folder#"$home"/}"}' EXIT
 
 app=$TEST_TMP/app
 mkdir -p "$app"
@@ -21,6 +26,8 @@ cat >"$app/.devcontainer.json" <<JSON
 { "image": "$RDEV_RIG_IMAGE_BOOKWORM_DEV", "updateRemoteUserUID": false }
 JSON
 echo 'build/' >"$app/.rdevignore"
+mkdir -p "$app/cache" "$app/ro"
+echo '*' >"$app/cache/.rdevignore"
 echo one >"$app/f.txt"
 echo bye >"$app/gone.txt"
 # A killed sync's leftover (the PID of a process gone): removed when the
@@ -52,6 +59,36 @@ EVENTUALLY_SECONDS=10 eventually "a delete in the container removes the local fi
 in_ctr sh -c 'echo x2 >gen/gen.txt'
 EVENTUALLY_SECONDS=10 eventually "a change in the container comes back" here gen/gen.txt x2
 check_eq "what came back is not sent again" "$(sync_json | jq .sent)" "$sent"
+
+# 1,100 files under cache/ (ignored here, not on the host), then a change
+# that sorts after them: it comes back, not held behind them.
+log=$RDEV_RUNTIME_DIR/broker.log
+in_ctr sh -c 'mkdir -p cache && cd cache && seq 1100 | xargs touch && echo x3 >../gen/gen.txt'
+EVENTUALLY_SECONDS=10 eventually "past 1,000 files ignored here, a change still comes back" \
+	here gen/gen.txt x3
+check "... and they stay on the host" test ! -e "$app/cache/1"
+told=$(grep -c "ignored here" "$log" || true)
+check "... which the broker's log tells" test "$told" -ge 1
+in_ctr sh -c 'echo y >gen/y.txt'
+EVENTUALLY_SECONDS=10 eventually "... and the next change too" here gen/y.txt y
+check_eq "what is ignored here is told once, not at every pull" "$(grep -c "ignored here" "$log" || true)" "$told"
+# A file not written here (an immutable folder: root writes through a
+# mode): the others come, it comes once it can.
+if chattr +i "$app/ro" 2>/dev/null; then
+	locked=$app/ro
+	in_ctr sh -c 'echo r >ro/r.txt && echo o >gen/o.txt'
+	EVENTUALLY_SECONDS=10 eventually "a file not written here does not hold back the others" \
+		here gen/o.txt o
+	check "... it is not here" test ! -e "$app/ro/r.txt"
+	in_ctr sh -c 'echo p >gen/p.txt'
+	EVENTUALLY_SECONDS=10 eventually "... nor a later change" here gen/p.txt p
+	check "... and the log says it is tried again" grep -q "ro/r.txt.*tried again at the next pull" "$log"
+	chattr -i "$app/ro"
+	locked=
+	EVENTUALLY_SECONDS=10 eventually "... which brings it once it can be written" here ro/r.txt r
+else
+	echo "(chattr +i refused here: the not-written steps skipped)"
+fi
 echo two >"$app/f.txt"
 EVENTUALLY_SECONDS=5 eventually "a local edit still goes out" has f.txt two
 check_eq "status: two-way, files back, no conflict" \
