@@ -34,25 +34,55 @@ sync_entry_same(const struct sync_entry *a, const struct sync_entry *b)
 }
 
 struct sync_scan *
-sync_aside_load(const char *index_path)
+sync_manifest_read(const char *path, size_t max)
 {
-	char *path = xasprintf("%s.aside", index_path), *text = NULL, *cause = NULL;
-	struct sync_scan *aside = NULL;
+	char *text = NULL, *cause = NULL;
+	struct sync_scan *s = NULL;
 	cJSON *j = NULL;
 	size_t len;
 
-	if (file_read_all(path, (size_t)PROTO_MAX_PAYLOAD * 4, &text, &len, &cause) !=
-		0 ||
+	if (file_read_all(path, max, &text, &len, &cause) != 0 ||
 	    (j = cJSON_Parse(text)) == NULL ||
-	    sync_scan_from_manifest(j, &aside, &cause) != 0) {
-		sync_scan_free(aside);
-		aside = xcalloc(1, sizeof *aside);
-		aside->v = xcalloc(1, sizeof *aside->v);
+	    sync_scan_from_manifest(j, &s, &cause) != 0) {
+		sync_scan_free(s);
+		s = NULL;
 	}
 	cJSON_Delete(j);
 	free(text);
 	free(cause);
+	return s;
+}
+
+void
+sync_manifest_write(const char *path, const struct sync_scan *s)
+{
+	char *text, *cause = NULL;
+	cJSON *m;
+
+	if (s == NULL || s->n == 0) {
+		unlink(path);
+		return;
+	}
+	m = sync_scan_manifest(s, 1);
+	text = cJSON_PrintUnformatted(m);
+	cJSON_Delete(m);
+	if (atomic_file_write(path, text, strlen(text), 0600, &cause) != 0)
+		log_warn("sync-pull: %s", cause); /* (hashed, or reported, again) */
+	free(cause);
+	free(text);
+}
+
+struct sync_scan *
+sync_aside_load(const char *index_path)
+{
+	char *path = xasprintf("%s.aside", index_path);
+	struct sync_scan *aside = sync_manifest_read(path, (size_t)PROTO_MAX_PAYLOAD * 4);
+
 	free(path);
+	if (aside == NULL) {
+		aside = xcalloc(1, sizeof *aside);
+		aside->v = xcalloc(1, sizeof *aside->v);
+	}
 	return aside;
 }
 
@@ -80,20 +110,8 @@ sync_aside_prune(struct sync_scan *aside, const struct sync_scan *now)
 void
 sync_aside_save(const char *index_path, const struct sync_scan *aside)
 {
-	char *path = xasprintf("%s.aside", index_path), *text, *cause = NULL;
-	cJSON *m;
+	char *path = xasprintf("%s.aside", index_path);
 
-	if (aside->n == 0) {
-		unlink(path);
-		free(path);
-		return;
-	}
-	m = sync_scan_manifest(aside, 1);
-	text = cJSON_PrintUnformatted(m);
-	cJSON_Delete(m);
-	if (atomic_file_write(path, text, strlen(text), 0600, &cause) != 0)
-		log_warn("sync-pull: %s", cause);
-	free(cause);
-	free(text);
+	sync_manifest_write(path, aside);
 	free(path);
 }

@@ -27,6 +27,13 @@ int sync_aside_prune(struct sync_scan *aside, const struct sync_scan *now);
  * empty). Failures are logged (the entries are reported again). */
 void sync_aside_save(const char *index_path, const struct sync_scan *aside);
 
+/* The manifest (with stat) in the file at path (at most max bytes): new,
+ * or NULL when there is none or it is damaged. */
+struct sync_scan *sync_manifest_read(const char *path, size_t max);
+/* Write s's manifest (with stat) to path atomically; the file removed when
+ * s is NULL or empty. Failures are logged. */
+void sync_manifest_write(const char *path, const struct sync_scan *s);
+
 /* Do a (index) and b (host) differ in what a sync carries? */
 int sync_entry_differ(const struct sync_entry *a, const struct sync_entry *b);
 /* Are a and b (either may be NULL: absent) the same entry? */

@@ -386,21 +386,14 @@ sync_pull_ack(const char *folder, const char *index_path, const char *ack)
 static struct sync_scan *
 sync_pull_lent(const char *index_path)
 {
-	char *path = xasprintf("%s.piece", index_path), *text = NULL, *cause = NULL;
-	struct sync_scan *one = NULL;
-	size_t len;
-	cJSON *j = NULL;
+	char *path = xasprintf("%s.piece", index_path);
+	struct sync_scan *one = sync_manifest_read(path, 1 << 16);
 
-	if (file_read_all(path, 1 << 16, &text, &len, &cause) != 0 ||
-	    (j = cJSON_Parse(text)) == NULL ||
-	    sync_scan_from_manifest(j, &one, &cause) != 0 || one->n != 1) {
+	free(path);
+	if (one != NULL && one->n != 1) {
 		sync_scan_free(one);
 		one = NULL;
 	}
-	cJSON_Delete(j);
-	free(text);
-	free(cause);
-	free(path);
 	return one;
 }
 
@@ -459,27 +452,17 @@ static void
 sync_pull_lend_keep(
     const char *index_path, const struct sync_pull *p, const struct sync_scan *now)
 {
-	char *path = xasprintf("%s.piece", index_path), *text, *cause = NULL;
+	char *path = xasprintf("%s.piece", index_path);
 	const cJSON *pp = cJSON_GetObjectItemCaseSensitive(p->piece, "path");
-	const struct sync_entry *e;
+	const struct sync_entry *e = NULL;
 	struct sync_scan one = { 0 };
-	cJSON *m;
 
-	if (p->piece == NULL || p->done.path != NULL || !cJSON_IsString(pp) ||
-	    (e = sync_scan_find(now, pp->valuestring)) == NULL) {
-		unlink(path);
-		free(path);
-		return;
+	if (p->piece != NULL && p->done.path == NULL && cJSON_IsString(pp) &&
+	    (e = sync_scan_find(now, pp->valuestring)) != NULL) {
+		one.v = (struct sync_entry *)e; /* (borrowed, read only) */
+		one.n = 1;
 	}
-	one.v = (struct sync_entry *)e; /* (borrowed, read only) */
-	one.n = 1;
-	m = sync_scan_manifest(&one, 1);
-	text = cJSON_PrintUnformatted(m);
-	cJSON_Delete(m);
-	if (atomic_file_write(path, text, strlen(text), 0600, &cause) != 0)
-		log_warn("sync-pull: %s", cause); /* (hashed again: slower) */
-	free(cause);
-	free(text);
+	sync_manifest_write(path, &one); /* (none: removed) */
 	free(path);
 }
 
