@@ -41,14 +41,15 @@ sync_manifest_read(const char *path, size_t max)
 	cJSON *j = NULL;
 	size_t len;
 
-	if (file_read_all(path, max, &text, &len, &cause) != 0 ||
-	    (j = cJSON_Parse(text)) == NULL ||
-	    sync_scan_from_manifest(j, &s, &cause) != 0) {
-		sync_scan_free(s);
-		s = NULL;
+	if (file_read_all(path, max, &text, &len, &cause) == 0) {
+		j = cJSON_Parse(text);
+		free(text);
+		if (j != NULL && sync_scan_from_manifest(j, &s, &cause) != 0) {
+			sync_scan_free(s); /* (damaged: none) */
+			s = NULL;
+		}
+		cJSON_Delete(j);
 	}
-	cJSON_Delete(j);
-	free(text);
 	free(cause);
 	return s;
 }
