@@ -34,9 +34,10 @@
 /* The most one read of the broker's frames takes: what the pipe holds, so
  * that a full pipe is emptied in one call. */
 #define SERVE_MUX_READ SERVE_MUX_PIPE_SIZE
-/* DATA frames of one read passed to a socket in one sendmsg, from where
- * they were read (the rest is copied to the stream's buffer). */
-#define SERVE_MUX_IOV 16
+/* DATA frames (and pieces of one) of one read passed to a socket in one
+ * sendmsg, from where they were read (the rest is copied to the stream's
+ * buffer): a full read holds 16 whole frames and a piece at each end. */
+#define SERVE_MUX_IOV 32
 
 enum serve_mux_stream_state { SERVE_MUX_CONNECTING, SERVE_MUX_OPEN };
 
@@ -73,6 +74,8 @@ struct serve_mux {
 	void *info_arg;
 	serve_mux_connect_fn connect;
 	struct serve_mux_streams streams;
+	uint32_t data_id;   /* the DATA frame under way: its stream */
+	uint32_t data_left; /* and its bytes still to come */
 	struct pollfd *pfds;
 	size_t npfds;
 };
@@ -436,14 +439,6 @@ serve_mux_frame(struct serve_mux *m, const struct proto_frame *f)
 	if ((s = serve_mux_find(m, f->channel)) == NULL)
 		return 0; /* a stream we ended: what was under way is dropped */
 	switch (f->type) {
-	case PROTO_DATA:
-		if (s->in_eof || s->pending + buf_len(s->to_sock) + f->len > s->window) {
-			serve_mux_stream_end(
-			    m, s, "the broker sent more than its window");
-			break;
-		}
-		serve_mux_take(s, f->payload, f->len);
-		break;
 	case PROTO_EOF: s->in_eof = 1; break;
 	case PROTO_CLOSE: serve_mux_stream_free(s); break;
 	case PROTO_WINDOW:
@@ -462,18 +457,64 @@ serve_mux_frame(struct serve_mux *m, const struct proto_frame *f)
 	return 0;
 }
 
-/* Act on the whole frames in m->in, their DATA sent at once (send_now) or
- * kept. 0, or -1 when they are not the protocol. */
+/* A DATA frame's header: len bytes for stream id follow (serve_mux_data);
+ * more than the stream's window ends it. */
+static void
+serve_mux_data_begin(struct serve_mux *m, uint32_t id, uint32_t len)
+{
+	struct serve_mux_stream *s = serve_mux_find(m, id);
+
+	m->data_id = id;
+	m->data_left = len;
+	if (s != NULL &&
+	    (s->in_eof || s->pending + buf_len(s->to_sock) + len > s->window))
+		serve_mux_stream_end(m, s, "the broker sent more than its window");
+}
+
+/* Bytes of the DATA frame under way, as they come; how many were its. */
+static size_t
+serve_mux_data(struct serve_mux *m, const unsigned char *data, size_t len)
+{
+	struct serve_mux_stream *s = serve_mux_find(m, m->data_id);
+	size_t take = len < m->data_left ? len : m->data_left;
+
+	/* (none: a stream we ended, what was under way is dropped) */
+	if (s != NULL)
+		serve_mux_take(s, data, take);
+	m->data_left -= (uint32_t)take;
+	return take;
+}
+
+/* Act on the frames in m->in, their DATA sent at once (send_now) or kept.
+ * DATA goes on as it comes, a frame's first part without waiting for the
+ * rest: so m->in is mostly empty after a read, and the next read lands at
+ * its start, in warm memory, with nothing moved there first. 0, or -1
+ * when the frames are not the protocol. */
 static int
 serve_mux_decode(struct serve_mux *m, int send_now)
 {
 	struct proto_frame f;
+	const unsigned char *p;
 	size_t used;
 	char *why = NULL;
-	int r;
+	int r = 0;
 
-	while (
-	    (r = proto_decode(buf_data(m->in), buf_len(m->in), &f, &used, &why)) == 1) {
+	while (buf_len(m->in) > 0) {
+		p = buf_data(m->in);
+		if (m->data_left > 0) {
+			buf_consume(m->in, serve_mux_data(m, p, buf_len(m->in)));
+			continue;
+		}
+		if ((r = proto_decode(p, buf_len(m->in), &f, &used, &why)) < 0)
+			break;
+		if (m->got_hello && buf_len(m->in) >= PROTO_HEADER_SIZE &&
+		    be_get_u16(p + 6) == PROTO_DATA) {
+			serve_mux_data_begin(m, be_get_u32(p + 8), be_get_u32(p));
+			buf_consume(m->in, PROTO_HEADER_SIZE);
+			continue;
+		}
+		if (r == 0)
+			break;
 		if (serve_mux_frame(m, &f) != 0) {
 			serve_mux_settle(m, 0);
 			return -1;
