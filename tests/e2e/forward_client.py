@@ -24,6 +24,10 @@
                                              its first word (a server that
                                              answers with the sha256 of what
                                              it got: `nc -e sha256sum`)
+    forward_client.py upstall PORT SECS      send as fast as the forward
+                                             takes to a server that does not
+                                             read, for SECS seconds; print
+                                             how many bytes it took
 """
 import hashlib
 import selectors
@@ -115,6 +119,27 @@ def readstop(port, path, n, secs):
     return 0
 
 
+def upstall(port, secs):
+    """Send to a server that does not read, for secs seconds: prints how
+    many bytes the forward took."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=60)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 65536)
+    s.setblocking(False)
+    sel = selectors.DefaultSelector()
+    sel.register(s, selectors.EVENT_WRITE)
+    chunk, sent, end = b"\0" * (1 << 20), 0, time.monotonic() + secs
+    while time.monotonic() < end:
+        if not sel.select(0.2):
+            continue
+        try:
+            sent += s.send(chunk)
+        except BlockingIOError:
+            pass
+    print(sent, flush=True)
+    s.close()
+    return 0
+
+
 def closed(port):
     try:
         s = socket.create_connection(("127.0.0.1", port), timeout=10)
@@ -158,6 +183,8 @@ def main():
         return stall(int(sys.argv[2]), sys.argv[3], float(sys.argv[4]))
     if mode == "readstop":
         return readstop(int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), float(sys.argv[5]))
+    if mode == "upstall":
+        return upstall(int(sys.argv[2]), float(sys.argv[3]))
     if mode == "closed":
         return closed(int(sys.argv[2]))
     if mode == "upload":

@@ -18,13 +18,14 @@ client=$RDEV_SOURCE_DIR/tests/e2e/forward_client.py
 trap 'rig_remote_cleanup ws' EXIT
 check_eq "the account has never seen rdev" "$(on_host 'ls -A ~/.rdev 2>/dev/null | wc -l')" 0
 
-base=$(rig_ports 5)
+base=$(rig_ports 6)
 p_lo=$base p_any=$((base + 1)) p_auto=$((base + 2)) p_ssh=$((base + 3)) p_up=$((base + 4))
+p_sink=$((base + 5))
 on_host "mkdir -p ~/ws && cat > ~/ws/.devcontainer.json" <<JSON
 {
   "image": "$RDEV_RIG_IMAGE_BOOKWORM",
   "updateRemoteUserUID": false,
-  "forwardPorts": [$p_lo, $p_any, $p_up],
+  "forwardPorts": [$p_lo, $p_any, $p_up, $p_sink],
   "portsAttributes": { "$p_auto": { "label": "auto-web", "onAutoForward": "notify" } }
 }
 JSON
@@ -59,6 +60,8 @@ docker exec "$cid" sh -c "mkdir -p /www && head -c 5000000 /dev/urandom > /www/b
 want=$(docker exec "$cid" sha256sum /www/blob | cut -d' ' -f1)
 # An upload server: answers each connection with the sha256 of what it got.
 docker exec -d "$cid" busybox nc -ll -p "$p_up" -e busybox sha256sum
+# A server that never reads what it is sent.
+docker exec -d "$cid" busybox nc -ll -p "$p_sink" -e busybox sleep 600
 check "up printed the forwards" grep -q "localhost:$p_lo .*container port $p_lo" "$TEST_TMP/up.err"
 check_eq "a server bound to 127.0.0.1 answers" \
 	"$(curl -sf "http://127.0.0.1:$p_lo/blob" | sha256sum | cut -d' ' -f1)" "$want"
@@ -144,6 +147,25 @@ check_rss_growth "a reader that does not read: broker memory stays bounded" "$rs
 check "a reader that does not read: the broker holds its stream's 2 MiB window, not more" \
 	test "$held" -gt 1048576 -a "$held" -le $((2048 * 1024 + 64 * 1024))
 docker exec "$cid" rm -f /www/big /www/huge
+
+# --- a server that does not read an upload ----------------------------------------
+# Sent to for as long as four times the bound would take at the upload rate
+# measured above: the broker stops reading the client once the agent grants
+# no more (its stream's 2 MiB window), so it neither grows nor takes all.
+wait_s=$(rss_wait_seconds "$bound" "$up_rate")
+rss0=$(broker_rss)
+python3 "$client" upstall "$p_sink" $((wait_s + 2)) >"$TEST_TMP/upstall.out" &
+upstall=$!
+rss1=$(broker_rss_peak "$wait_s")
+wait $upstall || true
+sent=$(cat "$TEST_TMP/upstall.out")
+echo "broker RSS $rss0 kB before, at most $rss1 kB over $wait_s s sending to a server that does not read; the forward took $sent bytes"
+check_rss_growth "a server that does not read an upload: broker memory stays bounded" "$rss0" "$rss1"
+# (it takes the window and the socket buffers on the way, about 20 MB here:
+# far less than half what the link carries in that time)
+most=$(awk -v r="$up_rate" -v s="$((wait_s + 2))" 'BEGIN { printf "%d", r * 1e6 * s / 2 }')
+check "and the forward stopped taking ($sent bytes, < $most)" \
+	test "${sent:-0}" -gt 0 -a "${sent:-0}" -lt "$most"
 
 check_eq "still one agent" "$(st agent.starts)" 1
 rdev down "$name:~/ws" >/dev/null || fail "rdev down"
