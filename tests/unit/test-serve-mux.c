@@ -276,6 +276,54 @@ TEST(stream_keeps_the_order_of_a_full_socket)
 	rig_free(&r);
 }
 
+/* Bytes of the agent socket of the rig, all that is there (nonblocking). */
+static size_t
+rig_drain(struct rig *r, unsigned char *got, size_t size)
+{
+	size_t have = 0;
+	ssize_t n;
+
+	while (have < size && (n = read(r->agent_fd, got + have, size - have)) > 0)
+		have += (size_t)n;
+	return have;
+}
+
+/* A DATA frame's bytes reach the socket as they come, before the rest of
+ * the frame; a header split between two reads is put together. */
+TEST(data_passes_on_as_it_comes)
+{
+	struct rig r;
+	struct buf *b = buf_new();
+	unsigned char frame[3000], more[10], got[4096];
+	size_t at;
+
+	rig_init_agent(&r, 4);
+	for (size_t j = 0; j < sizeof frame; j++)
+		frame[j] = (unsigned char)(j % 251);
+	memset(more, 'x', sizeof more);
+	proto_encode(b, PROTO_DATA, 4, frame, sizeof frame);
+	proto_encode(b, PROTO_DATA, 4, more, sizeof more);
+	/* the header and a third of the payload */
+	at = PROTO_HEADER_SIZE + 1000;
+	ASSERT_INT_EQ(write(r.to[1], buf_data(b), at), (ssize_t)at);
+	rig_run(&r, 1);
+	ASSERT_INT_EQ(rig_drain(&r, got, sizeof got), 1000);
+	ASSERT_TRUE(memcmp(got, frame, 1000) == 0);
+	/* the rest, and 5 bytes of the next header */
+	ASSERT_INT_EQ(write(r.to[1], buf_data(b) + at, 2000 + 5), 2005);
+	at += 2005;
+	rig_run(&r, 1);
+	ASSERT_INT_EQ(rig_drain(&r, got, sizeof got), 2000);
+	ASSERT_TRUE(memcmp(got, frame + 1000, 2000) == 0);
+	ASSERT_INT_EQ(write(r.to[1], buf_data(b) + at, buf_len(b) - at),
+	    (ssize_t)(buf_len(b) - at));
+	rig_run(&r, 1);
+	ASSERT_INT_EQ(rig_drain(&r, got, sizeof got), sizeof more);
+	ASSERT_TRUE(memcmp(got, more, sizeof more) == 0);
+	buf_free(b);
+	rig_free(&r);
+}
+
 TEST(tcp_refused_is_said_so)
 {
 	struct rig r;
