@@ -692,6 +692,9 @@ rdev_ssh_keepalive_step(struct rdev_ssh *s, long long now_ms, char **cause)
 		    (s->ka_ch = ssh_channel_new(s->ss)) == NULL)
 			return error_set(cause, "%s: connection lost", s->prefix);
 		s->ka_deadline_ms = now_ms + timeout * 1000;
+		/* The host thread's blocking calls (a write waiting for the
+		 * peer's window, a close) give up as a keepalive would. */
+		ssh_options_set(s->ss, SSH_OPTIONS_TIMEOUT, &timeout);
 	}
 	if ((rc = rdev_ssh_keepalive_answer(s)) != 0)
 		return rc > 0 ? 1

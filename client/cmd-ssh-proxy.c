@@ -109,13 +109,12 @@ cmd_ssh_proxy_exec(int argc, char **argv)
 	o.hint = hint;
 	if ((key = ssh_proxy_key_load(&cause)) == NULL)
 		goto out;
-	if (fdpass) {
-		if ((rc = ssh_proxy_fdpass(1, &fd, &cause)) == 1)
-			_exit(0); /* (ssh has the socket; the child serves it) */
-		rc = CMD_EXIT_FAILURE;
-		if (fd < 0)
-			goto out;
-	} else if ((pump = ssh_proxy_pump_start(0, 1, &fd, &cause)) == NULL)
+	if (fdpass && (rc = ssh_proxy_fdpass(1, &fd, &cause)) == 1)
+		_exit(0); /* (ssh has the socket; the child serves it) */
+	rc = CMD_EXIT_FAILURE;
+	if (fdpass && fd < 0 && cause != NULL)
+		goto out;
+	if (fd < 0 && (pump = ssh_proxy_pump_start(0, 1, &fd, &cause)) == NULL)
 		goto out;
 	/* libssh closes fd with its session; shutting down our copy after
 	 * makes sure the pump sees the end whatever happened. */
@@ -159,6 +158,8 @@ const struct cmd_entry cmd_ssh_proxy_entry = { "ssh-proxy",
 	"                  find the container by these labels (repeatable)\n"
 	"  --fdpass        hand ssh a socket to this server instead of copying\n"
 	"                  stdin and stdout (ssh's ProxyUseFdpass yes; what\n"
-	"                  ssh-config writes)\n"
+	"                  ssh-config writes); on pipes (an SSH client without\n"
+	"                  ProxyUseFdpass) it copies stdin and stdout as without\n"
+	"                  --fdpass\n"
 	"\n" CLIENT_TARGET_HELP,
 	cmd_ssh_proxy_exec };

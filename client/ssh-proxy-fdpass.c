@@ -53,35 +53,33 @@ int
 ssh_proxy_fdpass(int out_fd, int *fd, char **cause)
 {
 	struct stat st;
-	int sv[2], null, rc;
+	int sv[2], null;
 	pid_t pid;
 
-	if (fstat(out_fd, &st) != 0 || !S_ISSOCK(st.st_mode)) {
-		*cause = xasprintf("--fdpass: stdout is not a socket (it is for ssh's "
-				   "ProxyCommand with ProxyUseFdpass yes)");
-		return -1;
-	}
+	*fd = -1;
+	if (fstat(out_fd, &st) != 0 || !S_ISSOCK(st.st_mode))
+		return 2; /* (pipes: an SSH client without ProxyUseFdpass) */
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
 		error_set_errno(cause, errno, "socketpair");
 		return -1;
 	}
-	if ((pid = fork()) < 0) {
-		error_set_errno(cause, errno, "fork");
+	/* Passed first, then the fork: if ssh is gone, no child is left
+	 * serving a socket nobody holds. */
+	if (ssh_proxy_fdpass_send(out_fd, sv[0], cause) != 0) {
 		close(sv[0]);
 		close(sv[1]);
 		return -1;
 	}
-	if (pid > 0) {
-		/* ssh waits for this process to end once it has the socket;
-		 * the child serves it. */
+	close(sv[0]);
+	if ((pid = fork()) < 0) {
+		error_set_errno(cause, errno, "fork");
 		close(sv[1]);
-		rc = ssh_proxy_fdpass_send(out_fd, sv[0], cause);
-		close(sv[0]);
-		return rc == 0 ? 1 : -1;
+		return -1;
 	}
+	if (pid > 0)
+		return 1; /* ssh waits for this process to end; the child serves */
 	/* The child: ssh's socket for stdin and stdout is the parent's to
 	 * close (ssh reads the passed one); stderr stays ssh's. */
-	close(sv[0]);
 	if ((null = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0) {
 		dup2(null, 0);
 		dup2(null, 1);

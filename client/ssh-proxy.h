@@ -47,12 +47,14 @@ void ssh_proxy_pump_free(struct ssh_proxy_pump *pp);
 
 /* ssh-proxy-fdpass.c. ssh's ProxyUseFdpass: out_fd (stdout) is a unix
  * socket to ssh, which takes a connected socket from it and then waits for
- * this process to end. Makes a socketpair and forks: the parent passes one
- * end to ssh and returns 1 (it must then end at once with _exit: its
+ * this process to end. Makes a socketpair, passes one end to ssh, then
+ * forks: the parent returns 1 (it must then end at once with _exit: its
  * connections, the broker's included, are the child's now, and nothing of
  * them may be shut down); the child returns 0 with the other end in *fd
- * (the caller owns it) and stdin and stdout on /dev/null. -1 with *cause
- * when stdout is not a socket or the pass failed. */
+ * (the caller owns it) and stdin and stdout on /dev/null. 2 (*fd -1) when
+ * stdout is not a socket (pipes: a client without ProxyUseFdpass, for the
+ * caller to serve as such); -1 with *cause when the pass or the fork failed
+ * (no child then). */
 int ssh_proxy_fdpass(int out_fd, int *fd, char **cause);
 
 /* ssh-proxy-agent.c. The connections to the container's agent socket
