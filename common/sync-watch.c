@@ -49,9 +49,19 @@ sync_watch_join(const char *dir, const char *name)
 	return *dir ? xasprintf("%s/%s", dir, name) : xstrdup(name);
 }
 
-/* Watch folder rel and the folders under it that ig lets in. */
+/* Is name a file of ignore patterns (in any folder: sync-scan.h)? */
 static int
-sync_watch_add_tree(struct sync_watch *w, const char *rel, int depth, char **cause)
+sync_watch_is_ignore_file(const char *name)
+{
+	return strcmp(name, ".gitignore") == 0 || strcmp(name, ".rdevignore") == 0;
+}
+
+/* Watch folder rel and the folders under it that ig lets in. fresh: the
+ * folder just came (made or moved in): an ignore file in it came with it,
+ * unseen by any event, and the patterns are read again. */
+static int
+sync_watch_add_tree(
+    struct sync_watch *w, const char *rel, int depth, int fresh, char **cause)
 {
 	char *full = *rel ? xasprintf("%s/%s", w->root, rel) : xstrdup(w->root), *sub;
 	struct dirent *de;
@@ -93,6 +103,8 @@ sync_watch_add_tree(struct sync_watch *w, const char *rel, int depth, char **cau
 	while (rc == 0 && (de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
+		if (fresh && sync_watch_is_ignore_file(de->d_name))
+			w->ignore_changed = w->all = 1; /* (roots: the caller's) */
 		if (de->d_type == DT_UNKNOWN) {
 			if (fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) !=
 				0 ||
@@ -102,7 +114,7 @@ sync_watch_add_tree(struct sync_watch *w, const char *rel, int depth, char **cau
 			continue;
 		sub = sync_watch_join(rel, de->d_name);
 		if (w->ig == NULL || !sync_ignore_match(w->ig, sub, 1))
-			rc = sync_watch_add_tree(w, sub, depth + 1, cause);
+			rc = sync_watch_add_tree(w, sub, depth + 1, fresh, cause);
 		free(sub);
 	}
 	closedir(d);
@@ -155,13 +167,6 @@ sync_watch_add_root(struct sync_watch *w, const char *path)
 	w->roots[w->nroots++] = xstrdup(path);
 }
 
-/* Is name a file of ignore patterns (in any folder: sync-scan.h)? */
-static int
-sync_watch_is_ignore_file(const char *name)
-{
-	return strcmp(name, ".gitignore") == 0 || strcmp(name, ".rdevignore") == 0;
-}
-
 static int
 sync_watch_event(struct sync_watch *w, const struct inotify_event *ev, char **cause)
 {
@@ -203,10 +208,12 @@ sync_watch_event(struct sync_watch *w, const struct inotify_event *ev, char **ca
 	if (is_dir && (ev->mask & IN_MOVED_FROM))
 		sync_watch_remove_tree(w, path);
 	if (is_dir && (ev->mask & (IN_CREATE | IN_MOVED_TO)) &&
-	    sync_watch_add_tree(w, path, 0, cause) != 0) {
+	    sync_watch_add_tree(w, path, 0, 1, cause) != 0) {
 		free(path);
 		return -1;
 	}
+	if (w->all)
+		sync_watch_clear_roots(w); /* (an ignore file came with it) */
 	if (ev->mask & IN_MOVED_FROM) {
 		w->from = xreallocarray(w->from, w->nfrom + 1, sizeof *w->from);
 		w->from[w->nfrom].cookie = ev->cookie;
@@ -241,7 +248,7 @@ sync_watch_new(
 		sync_watch_free(w);
 		return -1;
 	}
-	if (sync_watch_add_tree(w, "", 0, cause) != 0) {
+	if (sync_watch_add_tree(w, "", 0, 0, cause) != 0) {
 		sync_watch_free(w);
 		return -1;
 	}
@@ -377,5 +384,5 @@ int
 sync_watch_set_ignore(struct sync_watch *w, const struct sync_ignore *ig, char **cause)
 {
 	w->ig = ig;
-	return sync_watch_add_tree(w, "", 0, cause);
+	return sync_watch_add_tree(w, "", 0, 0, cause);
 }

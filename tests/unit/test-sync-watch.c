@@ -1,7 +1,7 @@
 /* test-sync-watch.c - unit tests for common/sync-watch.c (inotify on a
  * temporary folder): changed paths gathered, a new folder watched as it
- * appears, a move paired, ignored paths dropped, a change to .rdevignore a
- * full rescan. */
+ * appears, a move paired, ignored paths dropped, a change to .rdevignore (or
+ * a folder that comes with one) a full rescan. */
 #include "test.h"
 
 #include "sync-watch.h"
@@ -70,6 +70,19 @@ TEST(changes_new_folders_moves_and_ignored_paths)
 	sync_watch_batch_clear(&b);
 
 	ASSERT_INT_EQ(system("echo '*.tmp' >rdev-test-watch/.rdevignore"), 0);
+	drain(w);
+	sync_watch_take(w, &b);
+	ASSERT_TRUE(b.all);
+	ASSERT_TRUE(b.ignore_changed);
+	sync_watch_batch_clear(&b);
+
+	/* A folder that comes with an ignore file in it (moved in whole, or
+	 * made and filled before its watch): no event tells of the file. */
+	ASSERT_INT_EQ(
+	    system("rm -rf rdev-test-watch-in && mkdir -p rdev-test-watch-in/c && "
+		   "echo '*' >rdev-test-watch-in/c/.rdevignore && "
+		   "mv rdev-test-watch-in rdev-test-watch/came"),
+	    0);
 	drain(w);
 	sync_watch_take(w, &b);
 	ASSERT_TRUE(b.all);
