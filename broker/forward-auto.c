@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "forward-spec.h"
+#include "json-get.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -29,6 +30,17 @@ forward_auto_clear(struct forward_auto *a)
 	cJSON_Delete(a->attrs);
 	free(a->done);
 	memset(a, 0, sizeof *a);
+}
+
+void
+forward_auto_take_request(
+    struct forward_auto *a, struct forward *relay, const cJSON *from)
+{
+	const char *config = json_get_string(from, "config");
+
+	free(a->config);
+	a->config = config != NULL ? xstrdup(config) : NULL;
+	forward_take_request_fields(relay, from);
 }
 
 /* Was port seen? */

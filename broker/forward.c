@@ -48,23 +48,40 @@ forward_set_id_labels(struct forward *fw, const cJSON *id_labels)
 	fw->id_labels = cJSON_IsArray(id_labels) ? cJSON_Duplicate(id_labels, 1) : NULL;
 }
 
+/* fw's container is now the one config and id_labels name (with hint):
+ * when that is another, its target is dropped and a relay request in
+ * flight (asked with the old ones) followed by another. */
+static void
+forward_set_container(
+    struct forward *fw, const char *config, const cJSON *id_labels, const char *hint)
+{
+	if (!forward_config_same(fw->config, config) ||
+	    !forward_id_labels_same(fw->id_labels, id_labels)) {
+		fw->have_target = 0;
+		fw->checked_ms = 0;
+		if (fw->asked_ms != 0)
+			fw->check_again = 1;
+	}
+	free(fw->config);
+	fw->config = forward_strdup(config);
+	forward_set_id_labels(fw, id_labels);
+	free(fw->hint);
+	fw->hint = forward_strdup(hint);
+}
+
 void
 forward_take_request_fields(struct forward *fw, const cJSON *from)
 {
 	/* (a forward there already now goes to the request's container) */
-	free(fw->config);
-	fw->config = forward_strdup(json_get_string(from, "config"));
-	forward_set_id_labels(fw, cJSON_GetObjectItemCaseSensitive(from, "idLabels"));
-	free(fw->hint);
-	fw->hint = forward_strdup(json_get_string(from, "hint"));
+	forward_set_container(fw, json_get_string(from, "config"),
+	    cJSON_GetObjectItemCaseSensitive(from, "idLabels"),
+	    json_get_string(from, "hint"));
 }
 
 void
 forward_take_fields_of(struct forward *fw, const struct forward *from)
 {
-	forward_set_id_labels(fw, from->id_labels);
-	free(fw->hint);
-	fw->hint = forward_strdup(from->hint);
+	forward_set_container(fw, from->config, from->id_labels, from->hint);
 }
 
 /* What names fw's workspace to the agent, into o: "workspace", "config",
@@ -446,10 +463,13 @@ forward_check_wanted(struct forward *fw, int in_flight)
 }
 
 enum forward_answer
-forward_answer_take(
-    struct forward *fw, const cJSON *res, const char *error, int refused, long long now)
+forward_answer_take(struct forward *fw, const cJSON *res, const char *error,
+    enum forward_failure how, long long now)
 {
-	int rc, requested;
+	int rc, requested, refused = how == FORWARD_FAILED_REFUSED;
+	/* (a failure at the call's deadline is not sent again: the retry
+	 * would wait as long, `up` twice 60 s before its warning) */
+	int fast = fw->asked_ms == 0 || now - fw->asked_ms < FORWARD_RETRY_FAST_MS;
 
 	forward_answered(fw, now, error == NULL);
 	if (fw->check_again) {
@@ -459,14 +479,15 @@ forward_answer_take(
 		fw->checked_ms = 0;
 		return FORWARD_ANSWER_AGAIN;
 	}
-	if (error != NULL && !refused && fw->request_check && !fw->retried) {
+	if (error != NULL && how == FORWARD_FAILED_ON_THE_WAY && fast &&
+	    fw->request_check && !fw->retried) {
 		/* a request's check: a failure on the way (an agent that could
 		 * not start, a refused channel) may be passing */
 		fw->retried = 1;
 		return FORWARD_ANSWER_RETRY;
 	}
 	requested = fw->request_check;
-	fw->request_check = fw->retried = 0;
+	fw->request_check = 0; /* (retried stays, for the warning) */
 	if (error != NULL && !refused && fw->have_target)
 		return requested ? FORWARD_ANSWER_UNCHECKED : FORWARD_ANSWER_CACHED;
 	if (error != NULL)
@@ -485,11 +506,11 @@ forward_unchecked_warning(const struct forward *fw, const char *error)
 		  fw->service != NULL ? fw->service : "container port ",
 		  fw->service != NULL ? ":" : "", fw->port)
 	    : xasprintf("connections to container port %d (ssh-proxy)", fw->port);
-	char *text = xasprintf("%s: the target was not checked (%s, twice): its "
+	char *text = xasprintf("%s: the target was not checked (%s%s): its "
 			       "connections go to %s, the container's address "
 			       "before; if that container was replaced they may "
 			       "reach another one, until a check succeeds",
-	    what, error, fw->address);
+	    what, error, fw->retried ? ", twice" : "", fw->address);
 
 	free(what);
 	return text;

@@ -70,7 +70,8 @@ struct forward {
 	 * before it, maybe before a recreate): one more follows its answer. */
 	int check_again;
 	/* The check in flight (or the one after it) is a "forward" request's:
-	 * one that fails on the way is sent once more (retried), and a second
+	 * one that fails on the way, fast, is sent once more (retried: kept
+	 * until the next request's check, for its warning), and a second
 	 * failure is told to the request (FORWARD_ANSWER_UNCHECKED). */
 	int request_check, retried;
 	char *address;
@@ -96,10 +97,14 @@ int forward_listen(int port, int exact, int *fd4, int *fd6, int *bound, char **c
 /* fw's workspace is found by these id labels (the request's "idLabels",
  * copied; NULL or not an array: the default ones). */
 void forward_set_id_labels(struct forward *fw, const cJSON *id_labels);
-/* The request's (or saved entry's) "idLabels" and "hint" into fw. */
+/* The request's (or saved entry's) "config", "idLabels" and "hint" into
+ * fw. When they name another container than fw's (config or idLabels
+ * changed), its target is dropped (asked for in full next) and a relay
+ * request in flight is followed by another (forward_answer_take says
+ * FORWARD_ANSWER_AGAIN). */
 void forward_take_request_fields(struct forward *fw, const cJSON *from);
 /* The same fields from another forward of the workspace (an auto-forward
- * from its watch's relay). */
+ * from its watch's relay), alike. */
 void forward_take_fields_of(struct forward *fw, const struct forward *from);
 /* The agent's "relay" request for fw: {"op":"relay","workspace","config",
  * "idLabels","service"}, and when fw has a target of the dev container,
@@ -168,6 +173,10 @@ long long forward_check_bound(const struct forward *fw);
  * (answered) or error came at now. */
 void forward_asked(struct forward *fw, long long now);
 void forward_answered(struct forward *fw, long long now, int answered);
+/* A request's check that failed on the way after this long (the agent
+ * call's deadline: a stopped agent, a stuck login shell) is not sent again:
+ * the retry would wait as long once more. */
+#define FORWARD_RETRY_FAST_MS 10000
 /* A "forward" request wants fw's target checked, whatever its age
  * (in_flight: a relay request of fw is under way). 1: the caller sends the
  * check now; 0: one more follows the answer in flight (forward_answer_take
@@ -180,12 +189,14 @@ enum forward_answer {
 	/* the request failed on the way (no agent, channel, timeout) and fw
 	 * has a target: they go to it (it stays due for a check) */
 	FORWARD_ANSWER_CACHED,
-	/* the same for a "forward" request's check, sent once already: the
-	 * request's answer warns (forward_unchecked_warning) */
+	/* the same for a "forward" request's check, sent once more already
+	 * or not worth it (slow, or the session ending): the request's
+	 * answer warns (forward_unchecked_warning) */
 	FORWARD_ANSWER_UNCHECKED,
-	/* a "forward" request's check failed on the way the first time: the
-	 * caller sends it once more; waiting connections go to fw's target if
-	 * it has one (as CACHED), else wait for that answer */
+	/* a "forward" request's check failed on the way the first time, in
+	 * less than FORWARD_RETRY_FAST_MS: the caller sends it once more;
+	 * waiting connections go to fw's target if it has one (as CACHED),
+	 * else wait for that answer */
 	FORWARD_ANSWER_RETRY,
 	/* the agent's error (or an incomplete answer), or a failure with no
 	 * target: they are closed, and the error is the forward's */
@@ -193,14 +204,22 @@ enum forward_answer {
 	/* ask again (the caller sends another relay request): they wait */
 	FORWARD_ANSWER_AGAIN,
 };
+/* How a relay request that brought no result ended (forward_answer_take). */
+enum forward_failure {
+	FORWARD_FAILED_ON_THE_WAY, /* no agent, channel, timeout: may pass */
+	FORWARD_FAILED_REFUSED,	   /* the agent's own answer (ok:false) */
+	/* on the way, and sent again it would fail the same: the host
+	 * session is ending (lost, or the broker stopping) */
+	FORWARD_FAILED_ENDING,
+};
 /* Take the end of fw's relay request at now: its result res (error NULL),
- * or error, refused 1 when that is the agent's own answer (ok:false), 0
- * when the request failed on the way. */
-enum forward_answer forward_answer_take(
-    struct forward *fw, const cJSON *res, const char *error, int refused, long long now);
-/* What a "forward" request's answer warns of when fw's check failed twice on
- * the way with error (FORWARD_ANSWER_UNCHECKED): fw's connections go to a
- * target that may be the old container's. New string. */
+ * or error and how it failed. */
+enum forward_answer forward_answer_take(struct forward *fw, const cJSON *res,
+    const char *error, enum forward_failure how, long long now);
+/* What a "forward" request's answer warns of when fw's check failed on the
+ * way with error (FORWARD_ANSWER_UNCHECKED; "twice" when it was sent once
+ * more): fw's connections go to a target that may be the old container's.
+ * New string. */
 char *forward_unchecked_warning(const struct forward *fw, const char *error);
 /* The relay's header for command cmd ('C' with port, 'L', 'X') into out;
  * its length. */
@@ -294,6 +313,12 @@ struct forward_auto_port {
 void forward_auto_init(
     struct forward_auto *a, const char *ws, const char *config, const cJSON *attrs);
 void forward_auto_clear(struct forward_auto *a);
+/* A request's (or saved entry's) "config", "idLabels" and "hint" for a's
+ * workspace (a "forward" request's "auto" for a watch there already, or a
+ * restore): into a and its relay (forward_take_request_fields: a target of
+ * another container is dropped), whose new auto-forwards take them. */
+void forward_auto_take_request(
+    struct forward_auto *a, struct forward *relay, const cJSON *from);
 /* Port was seen (and handled): not again. */
 void forward_auto_mark(struct forward_auto *a, int port);
 /* a as saved ({"workspace","config","attributes","idLabels","hint","seen"});

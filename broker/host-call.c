@@ -325,7 +325,9 @@ host_agent_call_start(
 	c->cb.channel_eof_function = host_call_on_eof;
 	c->cb.channel_close_function = host_call_on_eof;
 	LIST_INSERT_HEAD(&h->calls, c, entry);
-	if (h->ev == NULL || h->ssh == NULL)
+	if (h->calls_ended != NULL) /* (no agent started on a dead session) */
+		host_call_fail(c, xasprintf("%s: %s", h->label, h->calls_ended));
+	else if (h->ev == NULL || h->ssh == NULL)
 		host_call_fail(c, xasprintf("%s: not connected", h->label));
 	else
 		host_call_open_step(c);
@@ -431,6 +433,7 @@ host_agent_calls_end(struct host_session *h, const char *why)
 {
 	struct host_call *c;
 
+	h->calls_ended = why;
 	while ((c = LIST_FIRST(&h->calls)) != NULL) {
 		if (c->state != HOST_CALL_DONE) {
 			c->error = xasprintf("%s: %s", h->label, why);
@@ -438,4 +441,10 @@ host_agent_calls_end(struct host_session *h, const char *why)
 		}
 		host_call_finish(h, c);
 	}
+}
+
+void
+host_agent_calls_reopen(struct host_session *h)
+{
+	h->calls_ended = NULL;
 }

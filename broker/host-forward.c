@@ -35,7 +35,11 @@ host_forward_resolved(struct host_session *h, void *arg, const cJSON *result,
 	log_debug("%s: forward %d: the agent's relay answer (%s) in %lld ms", h->label,
 	    f->fw.port, f->fw.have_target ? "a check" : "in full",
 	    clock_now_ms() - f->fw.asked_ms);
-	switch (forward_answer_take(&f->fw, result, error, refused, clock_now_ms())) {
+	switch (forward_answer_take(&f->fw, result, error,
+	    refused			 ? FORWARD_FAILED_REFUSED
+		: h->calls_ended != NULL ? FORWARD_FAILED_ENDING
+					 : FORWARD_FAILED_ON_THE_WAY,
+	    clock_now_ms())) {
 	case FORWARD_ANSWER_AGAIN:
 		/* the links (and parked answers) wait for the next answer */
 		host_forward_resolve_start(h, f);
@@ -454,6 +458,7 @@ host_forward_add(struct host_session *h, struct host_job *j)
 	const char *config = json_get_string(j->req, "config");
 	cJSON *done, *errors, *resp = forward_answer_new(j->request_id, &done, &errors);
 	struct host_forward *f;
+	struct host_auto *a;
 
 	forward_request_make(j->req, host_forward_make_fn, h, done, errors);
 	/* Start the relay now (or check the targets, ssh-proxy's connects'
@@ -470,12 +475,12 @@ host_forward_add(struct host_session *h, struct host_job *j)
 			host_forward_check_now(h, f);
 	}
 	if (ws != NULL &&
-	    cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(j->req, "auto")))
-		forward_take_request_fields(
-		    &host_auto_add(
-			h, ws, config, cJSON_GetObjectItemCaseSensitive(j->req, "auto"))
-			 ->relay->fw,
-		    j->req);
+	    cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(j->req, "auto"))) {
+		/* (a watch there already now lists the request's container) */
+		a = host_auto_add(
+		    h, ws, config, cJSON_GetObjectItemCaseSensitive(j->req, "auto"));
+		forward_auto_take_request(&a->fa, &a->relay->fw, j->req);
+	}
 	if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j->req, "forwards")) >
 		0 ||
 	    cJSON_GetObjectItemCaseSensitive(j->req, "auto") != NULL)

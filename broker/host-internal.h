@@ -374,7 +374,10 @@ struct host_session {
 	struct host_mux_chans mux_chans;
 	int mux_hello;
 	int mux_broken;
-	struct host_calls calls;	   /* the broker's own requests to the agent */
+	struct host_calls calls; /* the broker's own requests to the agent */
+	/* host_serve is ending (host_agent_calls_end): why (a static string),
+	 * which new calls fail with at once, else NULL. */
+	const char *calls_ended;
 	struct forward_parked_list parked; /* forward requests waiting for resolves */
 	struct host_links links;
 	struct host_forwards forwards; /* changed under lock (status reads) */
@@ -577,8 +580,12 @@ void host_agent_call_forget(struct host_call *c);
  * runs the done of those that ended. Returns how many are still opening
  * (their answers are polled for, as the links'). */
 int host_agent_calls_progress(struct host_session *h);
-/* End every call with error why (the session is going): their done run. */
+/* End every call with error why (a static string: the session is going):
+ * their done run, and calls they start fail so at once (h->calls_ended,
+ * until host_agent_calls_reopen). */
 void host_agent_calls_end(struct host_session *h, const char *why);
+/* The session serves again: calls go to the agent. */
+void host_agent_calls_reopen(struct host_session *h);
 /* The agent session's answer msg (borrowed) to request id
  * (host_mux_request): the call that asked it is done. */
 void host_agent_call_answer(struct host_session *h, uint32_t id, const cJSON *msg);

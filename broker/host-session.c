@@ -326,6 +326,7 @@ host_serve(struct host_session *h)
 	 * (keepalive requests, window adjusts): ssh_event_dopoll. */
 	ssh_event_add_session(ev, rdev_ssh_session(h->ssh));
 	h->ev = ev;
+	host_agent_calls_reopen(h);
 	h->last_rx = clock_now_ms();
 	h->serving = 1;
 	host_watch_ssh(h, ssh_fd);

@@ -86,7 +86,7 @@ host_state_restore(struct host_session *h)
 		attrs = cJSON_GetObjectItemCaseSensitive(e, "attributes");
 		a = host_auto_add(h, json_get_string(e, "workspace"),
 		    json_get_string(e, "config"), attrs);
-		forward_take_request_fields(&a->relay->fw, e);
+		forward_auto_take_request(&a->fa, &a->relay->fw, e);
 		forward_auto_restore_seen(&a->fa, e);
 	}
 	log_info("%s: restored %d forwards and %d watches", h->label,

@@ -168,8 +168,11 @@ local_auto_add(struct local_host *lh, const char *ws, const char *config,
 	struct local_auto *a;
 
 	LIST_FOREACH(a, &lh->autos, entry) {
-		if (strcmp(a->fa.workspace, ws) == 0)
+		if (strcmp(a->fa.workspace, ws) == 0) {
+			/* (it now lists the request's container) */
+			forward_auto_take_request(&a->fa, &a->relay->fw, from);
 			return a;
+		}
 	}
 	a = xcalloc(1, sizeof *a);
 	a->lh = lh;
@@ -177,7 +180,7 @@ local_auto_add(struct local_host *lh, const char *ws, const char *config,
 	a->relay = xcalloc(1, sizeof *a->relay);
 	a->relay->lh = lh;
 	forward_init(&a->relay->fw, ws, config);
-	forward_take_request_fields(&a->relay->fw, from);
+	forward_auto_take_request(&a->fa, &a->relay->fw, from);
 	LIST_INSERT_HEAD(&lh->autos, a, entry);
 	if (lh->auto_ev == NULL) {
 		lh->auto_ev = event_new(lh->base, -1, EV_PERSIST, local_auto_on_tick, lh);

@@ -203,7 +203,9 @@ local_forward_resolved(void *arg, const cJSON *result, const char *error, int re
 	int retry = 0;
 
 	f->resolving = NULL;
-	switch (forward_answer_take(&f->fw, result, error, refused, clock_now_ms())) {
+	switch (forward_answer_take(&f->fw, result, error,
+	    refused ? FORWARD_FAILED_REFUSED : FORWARD_FAILED_ON_THE_WAY,
+	    clock_now_ms())) {
 	case FORWARD_ANSWER_AGAIN:
 		/* the links (and parked answers) wait for the next answer */
 		local_forward_resolve(f);

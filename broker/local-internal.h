@@ -130,8 +130,9 @@ void local_host_reap_soon(struct local_host *lh);
 
 /* local-auto.c */
 /* Watch ws's container for new listening ports (attrs: portsAttributes and
- * otherPortsAttributes; from: the request or saved entry whose "idLabels"
- * and "hint" it takes, may be NULL); the watch of ws if there is one. */
+ * otherPortsAttributes; from: the request or saved entry whose "config",
+ * "idLabels" and "hint" it takes: forward_auto_take_request); the watch of
+ * ws if there is one (which takes them too). */
 struct local_auto *local_auto_add(struct local_host *lh, const char *ws,
     const char *config, const cJSON *attrs, const cJSON *from);
 /* Stop watching ws (NULL: all). */

@@ -304,6 +304,58 @@ TEST(a_request_s_check_failing_on_the_way_is_sent_again_then_warned_of)
 	forward_clear(&fw);
 }
 
+TEST(a_request_s_check_failing_at_the_call_deadline_is_not_sent_again)
+{
+	struct forward fw;
+	char *w;
+
+	forward_with_stale_target(&fw);
+	ASSERT_INT_EQ(forward_check_wanted(&fw, 0), 1);
+	forward_asked(&fw, 1000);
+	/* a stopped agent, a stuck login shell: the 60 s deadline */
+	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "did not answer", 0, 61000),
+	    FORWARD_ANSWER_UNCHECKED);
+	w = forward_unchecked_warning(&fw, "did not answer");
+	ASSERT_STR_CONTAINS(w, "(did not answer)");
+	free(w);
+	/* just under the bound: sent once more, then warned of twice */
+	ASSERT_INT_EQ(forward_check_wanted(&fw, 0), 1);
+	forward_asked(&fw, 1000);
+	ASSERT_INT_EQ(forward_answer_take(
+			  &fw, NULL, "no agent", 0, 1000 + FORWARD_RETRY_FAST_MS - 1),
+	    FORWARD_ANSWER_RETRY);
+	forward_asked(&fw, 20000);
+	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "no agent", 0, 20100),
+	    FORWARD_ANSWER_UNCHECKED);
+	w = forward_unchecked_warning(&fw, "no agent");
+	ASSERT_STR_CONTAINS(w, "(no agent, twice)");
+	free(w);
+	/* with no target: failed at once, not after another minute */
+	fw.have_target = 0;
+	ASSERT_INT_EQ(forward_check_wanted(&fw, 0), 1);
+	forward_asked(&fw, 1000);
+	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "did not answer", 0, 61000),
+	    FORWARD_ANSWER_FAILED);
+	forward_clear(&fw);
+}
+
+TEST(a_request_s_check_failing_as_the_session_ends_is_not_sent_again)
+{
+	struct forward fw;
+	char *w;
+
+	forward_with_stale_target(&fw);
+	ASSERT_INT_EQ(forward_check_wanted(&fw, 0), 1);
+	forward_asked(&fw, clock_now_ms());
+	ASSERT_INT_EQ(
+	    forward_answer_take(&fw, NULL, "lost", FORWARD_FAILED_ENDING, clock_now_ms()),
+	    FORWARD_ANSWER_UNCHECKED);
+	w = forward_unchecked_warning(&fw, "lost");
+	ASSERT_STR_CONTAINS(w, "(lost)");
+	free(w);
+	forward_clear(&fw);
+}
+
 TEST(the_warning_names_the_forward_the_cause_and_the_address)
 {
 	struct forward fw;
@@ -491,4 +543,102 @@ TEST(a_parked_answer_waits_for_its_own_container_s_checks_only)
 	cJSON_Delete(req_a);
 	cJSON_Delete(req_b);
 	cJSON_Delete(req_mine);
+}
+
+/* A host session as far as its calls and forwards' answers need one. */
+static struct host_session *
+session_without_ssh(void)
+{
+	struct host_session *h = calloc(1, sizeof *h);
+
+	h->label = strdup("hostx");
+	LIST_INIT(&h->calls);
+	TAILQ_INIT(&h->parked);
+	LIST_INIT(&h->links);
+	LIST_INIT(&h->forwards);
+	LIST_INIT(&h->connects);
+	LIST_INIT(&h->autos);
+	return h;
+}
+
+TEST(the_end_of_a_session_ends_a_request_s_check_once_with_its_cause)
+{
+	struct host_session *h = session_without_ssh();
+	struct host_forward f;
+	cJSON *req = request("/home/u/ws", NULL, NULL), *done, *errors;
+	int sv[2];
+	char *got;
+
+	ASSERT_INT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	memset(&f, 0, sizeof f);
+	forward_with_stale_target(&f.fw);
+	forward_park(&h->parked, sv[0], req, forward_answer_new(1, &done, &errors));
+	/* a connection's check in flight (it fails at once here: no session),
+	 * then the request's, which follows its answer */
+	host_forward_resolve_start(h, &f);
+	ASSERT_NOT_NULL(f.resolving);
+	ASSERT_INT_EQ(forward_check_wanted(&f.fw, 1), 0);
+	/* serving when the session ends: the check sent after the first
+	 * answer fails with the session's cause (opening a channel on this
+	 * stand-in session would crash), and is not sent again */
+	h->ev = (ssh_event)h;
+	h->ssh = (struct rdev_ssh *)h;
+	host_agent_calls_end(h, "the connection to the host was lost");
+	ASSERT_NULL(f.resolving);
+	ASSERT_TRUE(LIST_EMPTY(&h->calls));
+	ASSERT_TRUE(TAILQ_EMPTY(&h->parked));
+	got = answer_read(sv[1]);
+	ASSERT_STR_CONTAINS(got,
+	    "the target was not checked (hostx: the connection "
+	    "to the host was lost)");
+	free(got);
+	/* the next serve calls the agent again */
+	host_agent_calls_reopen(h);
+	ASSERT_NULL(h->calls_ended);
+	close(sv[1]);
+	forward_clear(&f.fw);
+	cJSON_Delete(req);
+	free(h->label);
+	free(h);
+}
+
+TEST(a_watch_s_new_container_drops_its_relay_s_target)
+{
+	struct forward_auto a;
+	struct forward relay, fw;
+	cJSON *same = request("/home/u/ws", NULL, NULL);
+	cJSON *other = request("/home/u/ws", "/home/u/ws/b.json", "[\"x=1\"]");
+	cJSON *res = relay_answer("c1", "172.17.0.2", 40000), *req;
+
+	forward_auto_init(&a, "/home/u/ws", NULL, NULL);
+	forward_with_stale_target(&relay);
+	/* the same container: the target stays */
+	forward_auto_take_request(&a, &relay, same);
+	ASSERT_TRUE(relay.have_target);
+	/* another config and id labels: the target goes (asked for in full),
+	 * and the watch's new auto-forwards take them */
+	forward_auto_take_request(&a, &relay, other);
+	ASSERT_FALSE(relay.have_target);
+	req = forward_relay_request(&relay);
+	ASSERT_NULL(json_get_string(req, "containerId"));
+	cJSON_Delete(req);
+	ASSERT_STR_EQ(a.config, "/home/u/ws/b.json");
+	forward_init(&fw, "/home/u/ws", a.config);
+	forward_take_fields_of(&fw, &relay);
+	ASSERT_STR_EQ(fw.config, "/home/u/ws/b.json");
+	ASSERT_TRUE(forward_id_labels_same(fw.id_labels, relay.id_labels));
+	forward_clear(&fw);
+	/* a relay request in flight (asked with the old ones): another after it */
+	ASSERT_INT_EQ(forward_take_target(&relay, res), 0);
+	forward_asked(&relay, clock_now_ms());
+	forward_auto_take_request(&a, &relay, same);
+	ASSERT_FALSE(relay.have_target);
+	ASSERT_INT_EQ(forward_answer_take(&relay, res, NULL, 0, clock_now_ms()),
+	    FORWARD_ANSWER_AGAIN);
+	ASSERT_NULL(a.config);
+	forward_auto_clear(&a);
+	forward_clear(&relay);
+	cJSON_Delete(same);
+	cJSON_Delete(other);
+	cJSON_Delete(res);
 }
