@@ -304,10 +304,19 @@ TEST(a_request_s_check_failing_on_the_way_is_sent_again_then_warned_of)
 	forward_clear(&fw);
 }
 
+/* The warning for fw's check failed with error names it as want says. */
+static void
+assert_warning_says(const struct forward *fw, const char *error, const char *want)
+{
+	char *w = forward_unchecked_warning(fw, error);
+
+	ASSERT_STR_CONTAINS(w, want);
+	free(w);
+}
+
 TEST(a_request_s_check_failing_at_the_call_deadline_is_not_sent_again)
 {
 	struct forward fw;
-	char *w;
 
 	forward_with_stale_target(&fw);
 	ASSERT_INT_EQ(forward_check_wanted(&fw, 0), 1);
@@ -315,9 +324,7 @@ TEST(a_request_s_check_failing_at_the_call_deadline_is_not_sent_again)
 	/* a stopped agent, a stuck login shell: the 60 s deadline */
 	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "did not answer", 0, 61000),
 	    FORWARD_ANSWER_UNCHECKED);
-	w = forward_unchecked_warning(&fw, "did not answer");
-	ASSERT_STR_CONTAINS(w, "(did not answer)");
-	free(w);
+	assert_warning_says(&fw, "did not answer", "(did not answer)");
 	/* just under the bound: sent once more, then warned of twice */
 	ASSERT_INT_EQ(forward_check_wanted(&fw, 0), 1);
 	forward_asked(&fw, 1000);
@@ -327,9 +334,7 @@ TEST(a_request_s_check_failing_at_the_call_deadline_is_not_sent_again)
 	forward_asked(&fw, 20000);
 	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "no agent", 0, 20100),
 	    FORWARD_ANSWER_UNCHECKED);
-	w = forward_unchecked_warning(&fw, "no agent");
-	ASSERT_STR_CONTAINS(w, "(no agent, twice)");
-	free(w);
+	assert_warning_says(&fw, "no agent", "(no agent, twice)");
 	/* with no target: failed at once, not after another minute */
 	fw.have_target = 0;
 	ASSERT_INT_EQ(forward_check_wanted(&fw, 0), 1);
@@ -342,7 +347,6 @@ TEST(a_request_s_check_failing_at_the_call_deadline_is_not_sent_again)
 TEST(a_request_s_check_failing_as_the_session_ends_is_not_sent_again)
 {
 	struct forward fw;
-	char *w;
 
 	forward_with_stale_target(&fw);
 	ASSERT_INT_EQ(forward_check_wanted(&fw, 0), 1);
@@ -350,9 +354,7 @@ TEST(a_request_s_check_failing_as_the_session_ends_is_not_sent_again)
 	ASSERT_INT_EQ(
 	    forward_answer_take(&fw, NULL, "lost", FORWARD_FAILED_ENDING, clock_now_ms()),
 	    FORWARD_ANSWER_UNCHECKED);
-	w = forward_unchecked_warning(&fw, "lost");
-	ASSERT_STR_CONTAINS(w, "(lost)");
-	free(w);
+	assert_warning_says(&fw, "lost", "(lost)");
 	forward_clear(&fw);
 }
 
