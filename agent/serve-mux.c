@@ -35,8 +35,10 @@
  * that a full pipe is emptied in one call. */
 #define SERVE_MUX_READ SERVE_MUX_PIPE_SIZE
 /* DATA frames (and pieces of one) of one read passed to a socket in one
- * sendmsg, from where they were read (the rest is copied to the stream's
- * buffer): a full read holds 16 whole frames and a piece at each end. */
+ * sendmsg, from where they were read: a 1 MiB read of full frames (64 KiB
+ * and a header) holds at most 15 whole ones and a piece at each end. Smaller
+ * frames, or several full reads joined (serve_mux_read_input), may need
+ * more: what does not fit is copied to the stream's buffer. */
 #define SERVE_MUX_IOV 32
 
 enum serve_mux_stream_state { SERVE_MUX_CONNECTING, SERVE_MUX_OPEN };
@@ -550,6 +552,7 @@ serve_mux_read_input(struct serve_mux *m)
 {
 	unsigned char *p;
 	ssize_t n;
+	int ended = 0;
 
 	for (;;) {
 		p = buf_reserve(m->in, SERVE_MUX_READ);
@@ -558,13 +561,18 @@ serve_mux_read_input(struct serve_mux *m)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;
-		if (n <= 0)
-			return -1;
+		if (n <= 0) {
+			ended = 1;
+			break;
+		}
 		buf_commit(m->in, (size_t)n);
 		if (n < SERVE_MUX_READ)
 			break;
 	}
-	return serve_mux_decode(m, 1);
+	/* (the frames read before the end are still acted on) */
+	if (serve_mux_decode(m, 1) != 0 || ended)
+		return -1;
+	return 0;
 }
 
 /* A connect in progress finished (or timed out): answer the open. */
