@@ -24,10 +24,12 @@
                                              its first word (a server that
                                              answers with the sha256 of what
                                              it got: `nc -e sha256sum`)
-    forward_client.py upstall PORT SECS      send as fast as the forward
+    forward_client.py upstall PORT SECS MAX  send as fast as the forward
                                              takes to a server that does not
-                                             read, for SECS seconds; print
-                                             how many bytes it took
+                                             read, until it took nothing for
+                                             2 s, SECS passed or it took MAX
+                                             bytes; print how many it took,
+                                             in all and in its last 2 s
 """
 import hashlib
 import selectors
@@ -119,23 +121,29 @@ def readstop(port, path, n, secs):
     return 0
 
 
-def upstall(port, secs):
-    """Send to a server that does not read, for secs seconds: prints how
-    many bytes the forward took."""
+def upstall(port, secs, most):
+    """Send to a server that does not read until the forward stops taking
+    (nothing for 2 s), secs pass or it took most bytes: prints the bytes it
+    took in all and in its last 2 s (0 when it stopped)."""
     s = socket.create_connection(("127.0.0.1", port), timeout=60)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 65536)
     s.setblocking(False)
     sel = selectors.DefaultSelector()
     sel.register(s, selectors.EVENT_WRITE)
-    chunk, sent, end = b"\0" * (1 << 20), 0, time.monotonic() + secs
-    while time.monotonic() < end:
-        if not sel.select(0.2):
-            continue
-        try:
-            sent += s.send(chunk)
-        except BlockingIOError:
-            pass
-    print(sent, flush=True)
+    chunk, sent, taken = b"\0" * (1 << 20), 0, []
+    now = time.monotonic()
+    end, last = now + secs, now
+    while now < end and now - last < 2 and sent < most:
+        if sel.select(0.2):
+            try:
+                n = s.send(chunk)
+                last = time.monotonic()
+                sent += n
+                taken.append((last, n))
+            except BlockingIOError:
+                pass
+        now = time.monotonic()
+    print(sent, sum(n for t, n in taken if t > now - 2), flush=True)
     s.close()
     return 0
 
@@ -184,7 +192,7 @@ def main():
     if mode == "readstop":
         return readstop(int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), float(sys.argv[5]))
     if mode == "upstall":
-        return upstall(int(sys.argv[2]), float(sys.argv[3]))
+        return upstall(int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]))
     if mode == "closed":
         return closed(int(sys.argv[2]))
     if mode == "upload":

@@ -225,14 +225,15 @@ check_rss_growth() {
 rss_wait_seconds() {
 	awk -v kb="$1" -v r="$2" 'BEGIN { s = 4 * kb * 1024 / (r * 1e6); s = s < 3 ? 3 : s; printf "%d", s + 0.999 }'
 }
-# broker_rss_peak SECONDS: the broker's highest VmRSS in kB over SECONDS,
-# sampled every 0.2 s.
+# broker_rss_peak SECONDS [PID]: the broker's highest VmRSS in kB over
+# SECONDS (or until process PID ended), sampled every 0.2 s.
 broker_rss_peak() {
 	local pid peak=0 r i
 	pid=$(broker status --json | jq -r .pid)
 	for ((i = 0; i < $1 * 5; i++)); do
 		r=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
 		[ "$r" -gt "$peak" ] && peak=$r
+		[ -n "${2:-}" ] && ! kill -0 "$2" 2>/dev/null && break
 		sleep 0.2
 	done
 	echo "$peak"
