@@ -291,14 +291,34 @@ rig_drain(struct rig *r, unsigned char *got, size_t size)
 	return have;
 }
 
+/* Write bytes from..to of b to the mux's input, and run it one pass. */
+static void
+rig_feed(struct rig *r, const struct buf *b, size_t from, size_t to)
+{
+	ASSERT_INT_EQ(
+	    write(r->to[1], buf_data(b) + from, to - from), (ssize_t)(to - from));
+	rig_run(r, 1);
+}
+
+/* The agent socket of the rig holds exactly want's len bytes. */
+static void
+rig_expect(struct rig *r, const void *want, size_t len)
+{
+	unsigned char got[4096];
+
+	ASSERT_TRUE(len <= sizeof got);
+	ASSERT_INT_EQ(rig_drain(r, got, sizeof got), len);
+	ASSERT_MEM_EQ(got, want, len);
+}
+
 /* A DATA frame's bytes reach the socket as they come, before the rest of
  * the frame; a header split between two reads is put together. */
 TEST(data_passes_on_as_it_comes)
 {
 	struct rig r;
 	struct buf *b = buf_new();
-	unsigned char frame[3000], more[10], got[4096];
-	size_t at;
+	unsigned char frame[3000], more[10];
+	size_t at = PROTO_HEADER_SIZE + 1000;
 
 	rig_init_agent(&r, 4);
 	for (size_t j = 0; j < sizeof frame; j++)
@@ -307,22 +327,13 @@ TEST(data_passes_on_as_it_comes)
 	proto_encode(b, PROTO_DATA, 4, frame, sizeof frame);
 	proto_encode(b, PROTO_DATA, 4, more, sizeof more);
 	/* the header and a third of the payload */
-	at = PROTO_HEADER_SIZE + 1000;
-	ASSERT_INT_EQ(write(r.to[1], buf_data(b), at), (ssize_t)at);
-	rig_run(&r, 1);
-	ASSERT_INT_EQ(rig_drain(&r, got, sizeof got), 1000);
-	ASSERT_TRUE(memcmp(got, frame, 1000) == 0);
+	rig_feed(&r, b, 0, at);
+	rig_expect(&r, frame, 1000);
 	/* the rest, and 5 bytes of the next header */
-	ASSERT_INT_EQ(write(r.to[1], buf_data(b) + at, 2000 + 5), 2005);
-	at += 2005;
-	rig_run(&r, 1);
-	ASSERT_INT_EQ(rig_drain(&r, got, sizeof got), 2000);
-	ASSERT_TRUE(memcmp(got, frame + 1000, 2000) == 0);
-	ASSERT_INT_EQ(write(r.to[1], buf_data(b) + at, buf_len(b) - at),
-	    (ssize_t)(buf_len(b) - at));
-	rig_run(&r, 1);
-	ASSERT_INT_EQ(rig_drain(&r, got, sizeof got), sizeof more);
-	ASSERT_TRUE(memcmp(got, more, sizeof more) == 0);
+	rig_feed(&r, b, at, at + 2005);
+	rig_expect(&r, frame + 1000, 2000);
+	rig_feed(&r, b, at + 2005, buf_len(b));
+	rig_expect(&r, more, sizeof more);
 	buf_free(b);
 	rig_free(&r);
 }
@@ -333,21 +344,17 @@ TEST(a_header_split_anywhere_is_put_together)
 {
 	struct rig r;
 	struct buf *b = buf_new();
-	unsigned char frame[100], got[256];
+	unsigned char frame[100];
 
 	rig_init_agent(&r, 4);
 	for (size_t k = 1; k < PROTO_HEADER_SIZE; k++) {
 		memset(frame, (int)('a' + k), sizeof frame);
 		buf_consume(b, buf_len(b));
 		proto_encode(b, PROTO_DATA, 4, frame, sizeof frame);
-		ASSERT_INT_EQ(write(r.to[1], buf_data(b), k), (ssize_t)k);
-		rig_run(&r, 1);
-		ASSERT_INT_EQ(rig_drain(&r, got, sizeof got), 0);
-		ASSERT_INT_EQ(write(r.to[1], buf_data(b) + k, buf_len(b) - k),
-		    (ssize_t)(buf_len(b) - k));
-		rig_run(&r, 1);
-		ASSERT_INT_EQ(rig_drain(&r, got, sizeof got), sizeof frame);
-		ASSERT_MEM_EQ(got, frame, sizeof frame);
+		rig_feed(&r, b, 0, k);
+		rig_expect(&r, frame, 0);
+		rig_feed(&r, b, k, buf_len(b));
+		rig_expect(&r, frame, sizeof frame);
 	}
 	buf_free(b);
 	rig_free(&r);
@@ -360,7 +367,7 @@ TEST(the_rest_of_an_ended_streams_frame_is_dropped)
 {
 	struct rig r;
 	struct buf *b = buf_new(), *data = buf_new();
-	unsigned char frame[3000], other[500], got[4096];
+	unsigned char frame[3000], other[500];
 	char ctl[256] = "";
 	int first, eof = 0;
 	size_t at = PROTO_HEADER_SIZE + 1000;
@@ -380,15 +387,11 @@ TEST(the_rest_of_an_ended_streams_frame_is_dropped)
 	proto_encode(b, PROTO_DATA, 6, other, sizeof other);
 	/* stream 4's peer goes: its frame's first part cannot be written */
 	close(first);
-	ASSERT_INT_EQ(write(r.to[1], buf_data(b), at), (ssize_t)at);
-	rig_run(&r, 1);
+	rig_feed(&r, b, 0, at);
 	rig_take_data(&r, 4, data, &eof, NULL, 0);
 	ASSERT_TRUE(eof >= 1); /* its CLOSE */
-	ASSERT_INT_EQ(write(r.to[1], buf_data(b) + at, buf_len(b) - at),
-	    (ssize_t)(buf_len(b) - at));
-	rig_run(&r, 1);
-	ASSERT_INT_EQ(rig_drain(&r, got, sizeof got), sizeof other);
-	ASSERT_MEM_EQ(got, other, sizeof other);
+	rig_feed(&r, b, at, buf_len(b));
+	rig_expect(&r, other, sizeof other);
 	buf_free(data);
 	buf_free(b);
 	rig_free(&r);
@@ -414,8 +417,7 @@ TEST(a_frame_split_at_a_full_socket_keeps_its_order)
 	for (size_t j = 0; j < sizeof frame; j++)
 		frame[j] = (unsigned char)(j % 251);
 	proto_encode(b, PROTO_DATA, 4, frame, sizeof frame);
-	ASSERT_INT_EQ(write(r.to[1], buf_data(b), at), (ssize_t)at);
-	rig_run(&r, 1);
+	rig_feed(&r, b, 0, at);
 	/* room again: only the filler was there */
 	while (have < filled &&
 	    (n = read(r.agent_fd, got,
@@ -426,11 +428,8 @@ TEST(a_frame_split_at_a_full_socket_keeps_its_order)
 	}
 	ASSERT_INT_EQ(have, filled);
 	ASSERT_INT_EQ(bad, 0);
-	ASSERT_INT_EQ(write(r.to[1], buf_data(b) + at, buf_len(b) - at),
-	    (ssize_t)(buf_len(b) - at));
-	rig_run(&r, 2);
-	ASSERT_INT_EQ(rig_drain(&r, got, sizeof got), sizeof frame);
-	ASSERT_MEM_EQ(got, frame, sizeof frame);
+	rig_feed(&r, b, at, buf_len(b));
+	rig_expect(&r, frame, sizeof frame);
 	buf_free(b);
 	rig_free(&r);
 }
@@ -442,7 +441,7 @@ TEST(frames_read_before_the_end_are_acted_on)
 	struct rig r;
 	struct buf *b = buf_new();
 	static unsigned char pad[65536];
-	unsigned char last[100], got[256];
+	unsigned char last[100];
 	size_t left;
 
 	rig_init_agent(&r, 4);
@@ -471,8 +470,7 @@ TEST(frames_read_before_the_end_are_acted_on)
 	close(r.to[1]);
 	r.to[1] = open("/dev/null", O_WRONLY);
 	ASSERT_INT_EQ(serve_mux_poll(r.m, NULL, 0, 100), 0);
-	ASSERT_INT_EQ(rig_drain(&r, got, sizeof got), sizeof last);
-	ASSERT_MEM_EQ(got, last, sizeof last);
+	rig_expect(&r, last, sizeof last);
 	buf_free(b);
 	rig_free(&r);
 }
