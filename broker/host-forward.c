@@ -22,6 +22,15 @@ static int host_forward_open_target(
     struct host_session *h, struct host_link *l, int direct);
 
 /* The agent's answer to f's relay request (host_call_done_fn). */
+/* Is h's session ending (its calls ended, or its connection gone before
+ * the loop saw it)? A check that failed then is not sent again. */
+static int
+host_forward_session_ending(struct host_session *h)
+{
+	return h->calls_ended != NULL || h->ssh == NULL ||
+	    !ssh_is_connected(rdev_ssh_session(h->ssh));
+}
+
 static void
 host_forward_resolved(struct host_session *h, void *arg, const cJSON *result,
     const char *error, int refused)
@@ -36,9 +45,9 @@ host_forward_resolved(struct host_session *h, void *arg, const cJSON *result,
 	    f->fw.port, f->fw.have_target ? "a check" : "in full",
 	    clock_now_ms() - f->fw.asked_ms);
 	switch (forward_answer_take(&f->fw, result, error,
-	    refused			 ? FORWARD_FAILED_REFUSED
-		: h->calls_ended != NULL ? FORWARD_FAILED_ENDING
-					 : FORWARD_FAILED_ON_THE_WAY,
+	    refused				 ? FORWARD_FAILED_REFUSED
+		: host_forward_session_ending(h) ? FORWARD_FAILED_ENDING
+						 : FORWARD_FAILED_ON_THE_WAY,
 	    clock_now_ms())) {
 	case FORWARD_ANSWER_AGAIN:
 		/* the links (and parked answers) wait for the next answer */
