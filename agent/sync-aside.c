@@ -2,6 +2,7 @@
  * (sync-aside.h). */
 #include "sync-aside.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -9,8 +10,9 @@
 #include <cjson/cJSON.h>
 
 #include "atomic-file.h"
+#include "error.h"
 #include "log.h"
-#include "proto.h"
+#include "sync-index.h"
 #include "xmalloc.h"
 
 int
@@ -34,51 +36,73 @@ sync_entry_same(const struct sync_entry *a, const struct sync_entry *b)
 }
 
 struct sync_scan *
-sync_manifest_read(const char *path, size_t max)
+sync_manifest_read(const char *path, size_t max, char **tag, char **cause)
 {
-	char *text = NULL, *cause = NULL;
 	struct sync_scan *s = NULL;
-	cJSON *j = NULL;
+	const cJSON *m, *t;
+	char *text = NULL;
+	cJSON *j;
 	size_t len;
 
-	if (file_read_all(path, max, &text, &len, &cause) == 0) {
-		j = cJSON_Parse(text);
-		free(text);
-		if (j != NULL && sync_scan_from_manifest(j, &s, &cause) != 0) {
-			sync_scan_free(s); /* (damaged: none) */
-			s = NULL;
+	if (tag != NULL)
+		*tag = NULL;
+	if (file_read_all(path, max, &text, &len, cause) != 0) {
+		if (access(path, F_OK) != 0 && errno == ENOENT) {
+			free(*cause); /* (none) */
+			*cause = NULL;
 		}
-		cJSON_Delete(j);
+		return NULL;
 	}
-	free(cause);
+	j = cJSON_ParseWithLength(text, len);
+	free(text);
+	m = cJSON_IsObject(j) ? cJSON_GetObjectItemCaseSensitive(j, "files") : j;
+	t = cJSON_IsObject(j) ? cJSON_GetObjectItemCaseSensitive(j, "tag") : NULL;
+	if (sync_scan_from_manifest(m, &s, cause) != 0)
+		error_prefix(cause, "%s", path);
+	else if (tag != NULL && cJSON_IsString(t))
+		*tag = xstrdup(t->valuestring);
+	cJSON_Delete(j);
 	return s;
 }
 
-void
-sync_manifest_write(const char *path, const struct sync_scan *s)
+int
+sync_manifest_write(
+    const char *path, const struct sync_scan *s, const char *tag, char **cause)
 {
-	char *text, *cause = NULL;
+	char *text;
 	cJSON *m;
+	int rc;
 
-	if (s == NULL || s->n == 0) {
-		unlink(path);
-		return;
+	if ((s == NULL || s->n == 0) && tag == NULL) {
+		if (unlink(path) != 0 && errno != ENOENT)
+			return error_set_errno(cause, errno, "%s", path);
+		return 0;
 	}
-	m = sync_scan_manifest(s, 1);
+	m = s != NULL ? sync_scan_manifest(s, 1) : cJSON_CreateArray();
+	if (tag != NULL) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "tag", tag);
+		cJSON_AddItemToObject(o, "files", m);
+		m = o;
+	}
 	text = cJSON_PrintUnformatted(m);
 	cJSON_Delete(m);
-	if (atomic_file_write(path, text, strlen(text), 0600, &cause) != 0)
-		log_warn("sync-pull: %s", cause); /* (hashed, or reported, again) */
-	free(cause);
+	rc = atomic_file_write(path, text, strlen(text), 0600, cause);
 	free(text);
+	return rc;
 }
 
 struct sync_scan *
-sync_aside_load(const char *index_path)
+sync_aside_load(const char *index_path, char **tag)
 {
-	char *path = xasprintf("%s.aside", index_path);
-	struct sync_scan *aside = sync_manifest_read(path, (size_t)PROTO_MAX_PAYLOAD * 4);
+	char *path = xasprintf("%s.aside", index_path), *cause = NULL;
+	/* (as big as the index may be: past a cap, all would come again) */
+	struct sync_scan *aside = sync_manifest_read(path, SYNC_INDEX_MAX, tag, &cause);
 
+	if (cause != NULL)
+		log_warn("sync-pull: %s (what was kept aside is reported again)", cause);
+	free(cause);
 	free(path);
 	if (aside == NULL) {
 		aside = xcalloc(1, sizeof *aside);
@@ -108,11 +132,13 @@ sync_aside_prune(struct sync_scan *aside, const struct sync_scan *now)
 	return 1;
 }
 
-void
-sync_aside_save(const char *index_path, const struct sync_scan *aside)
+int
+sync_aside_save(
+    const char *index_path, const struct sync_scan *aside, const char *tag, char **cause)
 {
 	char *path = xasprintf("%s.aside", index_path);
+	int rc = sync_manifest_write(path, aside, tag, cause);
 
-	sync_manifest_write(path, aside);
 	free(path);
+	return rc;
 }

@@ -5,7 +5,10 @@
  * docs/PROTOCOL.md "sync-pull"), so that sync-pull does not report them
  * again until they change on the host.
  *
- *   STATE/sync/NAME.json.aside    MANIFEST (sync_scan_manifest with stat)
+ *   STATE/sync/NAME.json.aside    {"tag":T,"files":MANIFEST} (MANIFEST as
+ *                                 sync_scan_manifest with stat; T the
+ *                                 local side's "ignoreTag": kept under
+ *                                 other rules, they are reported again)
  *
  * Never in the index: a whole resend without them deletes nothing on the
  * host (only an index entry is ever deleted there).
@@ -17,22 +20,32 @@
 
 #include "sync-scan.h"
 
-/* The entries kept aside for the index at index_path: new (empty when
- * there are none, or the file is damaged: they are reported again). */
-struct sync_scan *sync_aside_load(const char *index_path);
+/* The entries kept aside for the index at index_path, and the tag of the
+ * local ignore rules they were kept under (tag may be NULL: not wanted;
+ * else *tag new, or NULL when none was said): new (empty when there are
+ * none; a file that cannot be read is logged, and its entries are then
+ * reported again). */
+struct sync_scan *sync_aside_load(const char *index_path, char **tag);
 /* Keep only aside's entries that now (a scan of the host, in path order)
  * still holds as they were: 1 when some went, else 0. */
 int sync_aside_prune(struct sync_scan *aside, const struct sync_scan *now);
-/* Save aside as the index at index_path's (the file removed when aside is
- * empty). Failures are logged (the entries are reported again). */
-void sync_aside_save(const char *index_path, const struct sync_scan *aside);
+/* Save aside, kept under tag (may be NULL: none), as the index at
+ * index_path's (the file removed when both are empty). 0, or -1 with
+ * *cause (the entries are then reported again). */
+int sync_aside_save(
+    const char *index_path, const struct sync_scan *aside, const char *tag, char **cause);
 
-/* The manifest (with stat) in the file at path (at most max bytes): new,
- * or NULL when there is none or it is damaged. */
-struct sync_scan *sync_manifest_read(const char *path, size_t max);
-/* Write s's manifest (with stat) to path atomically; the file removed when
- * s is NULL or empty. Failures are logged. */
-void sync_manifest_write(const char *path, const struct sync_scan *s);
+/* The manifest (with stat) in the file at path (at most max bytes; a
+ * MANIFEST, or {"tag":T,"files":MANIFEST}) and its tag (tag may be NULL:
+ * not wanted; else *tag new, or NULL): new, or NULL when there is none,
+ * or with *cause when it cannot be read or is damaged. */
+struct sync_scan *sync_manifest_read(
+    const char *path, size_t max, char **tag, char **cause);
+/* Write s's manifest (with stat), with tag (may be NULL), to path
+ * atomically; the file removed when s is NULL or empty and tag NULL. 0,
+ * or -1 with *cause. */
+int sync_manifest_write(
+    const char *path, const struct sync_scan *s, const char *tag, char **cause);
 
 /* Do a (index) and b (host) differ in what a sync carries? */
 int sync_entry_differ(const struct sync_entry *a, const struct sync_entry *b);

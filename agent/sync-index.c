@@ -16,7 +16,6 @@
 #include "log.h"
 #include "xmalloc.h"
 
-#define SYNC_INDEX_MAX (256u << 20)
 /* A journal is rewritten into the base past max(this, half the base). */
 #define SYNC_INDEX_JOURNAL_MIN (256u << 10)
 

@@ -27,6 +27,9 @@
 
 #include "sync-scan.h"
 
+/* The most bytes of an index file read (and of a file kept beside it). */
+#define SYNC_INDEX_MAX (256u << 20)
+
 /* What was read of an index, for its next save. */
 struct sync_index {
 	unsigned long long gen;

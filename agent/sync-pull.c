@@ -216,7 +216,8 @@ sync_pull_request(const cJSON *req, const char **ack, struct sync_pull_opts *o)
 {
 	const cJSON *except = sync_pull_get(req, "ackExcept"),
 		    *not_applied = sync_pull_get(req, "notApplied"),
-		    *ignored = sync_pull_get(req, "ignoredHere");
+		    *ignored = sync_pull_get(req, "ignoredHere"),
+		    *tag = sync_pull_get(req, "ignoreTag");
 	int ignored_ok = ignored == NULL || sync_pull_paths_ok(ignored);
 
 	*ack = cJSON_GetStringValue(sync_pull_get(req, "ack"));
@@ -224,6 +225,9 @@ sync_pull_request(const cJSON *req, const char **ack, struct sync_pull_opts *o)
 		.pieces = cJSON_IsTrue(sync_pull_get(req, "pieces")),
 		.have = sync_pull_get(req, "piece"),
 		.ignored_here = ignored_ok ? ignored : NULL,
+		.ignore_tag = cJSON_IsString(tag) && strlen(tag->valuestring) <= 64
+		    ? tag->valuestring
+		    : NULL,
 	};
 	/* A whole ack ("ack"), or one but for the paths of "notApplied"
 	 * ("ackExcept"): taken only with lists of paths, else nothing is
@@ -386,9 +390,10 @@ sync_pull_ack(const char *folder, const char *index_path, const char *ack)
 static struct sync_scan *
 sync_pull_lent(const char *index_path)
 {
-	char *path = xasprintf("%s.piece", index_path);
-	struct sync_scan *one = sync_manifest_read(path, 1 << 16);
+	char *path = xasprintf("%s.piece", index_path), *cause = NULL;
+	struct sync_scan *one = sync_manifest_read(path, 1 << 16, NULL, &cause);
 
+	free(cause); /* (none: sent from 0) */
 	free(path);
 	if (one != NULL && one->n != 1) {
 		sync_scan_free(one);
@@ -413,24 +418,89 @@ sync_pull_dup(const struct sync_scan *s)
 	return c;
 }
 
+/* a's entries with b's over them (both may be NULL; in path order): new,
+ * its entries borrowed from a and b (free only v and the struct). */
+static struct sync_scan *
+sync_pull_over(const struct sync_scan *a, const struct sync_scan *b)
+{
+	struct sync_scan *m = xcalloc(1, sizeof *m);
+	size_t na = a != NULL ? a->n : 0, nb = b != NULL ? b->n : 0, i = 0, k = 0;
+	int c;
+
+	m->v = xcalloc(na + nb + 1, sizeof *m->v);
+	while (i < na || k < nb) {
+		c = i == na ? 1 : k == nb ? -1 : strcmp(a->v[i].path, b->v[k].path);
+		m->v[m->n++] = c < 0 ? a->v[i] : b->v[k];
+		i += c <= 0;
+		k += c >= 0;
+	}
+	return m;
+}
+
+/* Free a scan of borrowed entries (sync_pull_over). */
+static void
+sync_pull_over_free(struct sync_scan *s)
+{
+	if (s != NULL)
+		free(s->v);
+	free(s);
+}
+
 /* What the scan may take hashes from, so that a file is not hashed again
  * at each pull: the index's entries (old), with those kept aside and the
- * big file being sent in pieces (lent, taken; may be NULL) over them. New,
- * or NULL (none but old's: old lends). */
+ * big file being sent in pieces (lent, may be NULL) over them. New, its
+ * entries borrowed (sync_pull_over_free), or NULL (none but old's: old
+ * lends). */
 static struct sync_scan *
-sync_pull_lender(
-    const struct sync_scan *old, const struct sync_scan *aside, struct sync_scan *lent)
+sync_pull_lender(const struct sync_scan *old, const struct sync_scan *aside,
+    const struct sync_scan *lent)
 {
-	struct sync_scan *lend;
+	struct sync_scan *some, *lend;
 
 	if (lent == NULL && aside->n == 0)
 		return NULL;
-	lend = sync_pull_dup(old);
-	if (aside->n > 0)
-		sync_scan_apply(&lend, sync_pull_dup(aside), NULL, 0);
-	if (lent != NULL)
-		sync_scan_apply(&lend, lent, NULL, 0);
+	some = sync_pull_over(old, aside);
+	lend = sync_pull_over(some, lent);
+	sync_pull_over_free(some);
 	return lend;
+}
+
+/* The tag of the local ignore rules (want: the request's, NULL from an
+ * older client: nothing changes) into *tag (what aside was kept under;
+ * replaced): under other rules, what they left out may be let in now, so
+ * aside is emptied (reported again, and through the usual conflict
+ * logic there). 1 when *tag or aside changed (to save), else 0. */
+static int
+sync_pull_retag(struct sync_scan *aside, char **tag, const char *want)
+{
+	if (want == NULL || (*tag != NULL && strcmp(*tag, want) == 0))
+		return 0;
+	free(*tag);
+	*tag = xstrdup(want);
+	for (size_t i = 0; i < aside->n; i++) {
+		free(aside->v[i].path);
+		free(aside->v[i].link);
+	}
+	aside->n = 0;
+	return 1;
+}
+
+/* Save aside (kept under tag) for the index at index_path; a failure is
+ * logged and its cause kept in *err (the first; for the answer's
+ * "asideFailed": those entries are reported again). */
+static void
+sync_pull_aside_save(
+    const char *index_path, const struct sync_scan *aside, const char *tag, char **err)
+{
+	char *cause = NULL;
+
+	if (sync_aside_save(index_path, aside, tag, &cause) == 0)
+		return;
+	log_warn("sync-pull: %s", cause);
+	if (*err == NULL)
+		*err = cause;
+	else
+		free(cause);
 }
 
 /* The big file in pieces (lent, may be NULL) into *aside (replaced) when
@@ -452,7 +522,7 @@ static void
 sync_pull_lend_keep(
     const char *index_path, const struct sync_pull *p, const struct sync_scan *now)
 {
-	char *path = xasprintf("%s.piece", index_path);
+	char *path = xasprintf("%s.piece", index_path), *cause = NULL;
 	const cJSON *pp = cJSON_GetObjectItemCaseSensitive(p->piece, "path");
 	const struct sync_entry *e = NULL;
 	struct sync_scan one = { 0 };
@@ -462,7 +532,9 @@ sync_pull_lend_keep(
 		one.v = (struct sync_entry *)e; /* (borrowed, read only) */
 		one.n = 1;
 	}
-	sync_manifest_write(path, &one); /* (none: removed) */
+	if (sync_manifest_write(path, &one, NULL, &cause) != 0) /* (none: removed) */
+		log_warn("sync-pull: %s", cause);
+	free(cause);
 	free(path);
 }
 
@@ -472,7 +544,8 @@ sync_pull_changes(const char *folder, const char *index_path, unsigned flags,
 {
 	struct sync_pull p = { .root = -1 };
 	struct sync_scan *old = NULL, *now = NULL, *lend = NULL, *lent = NULL;
-	struct sync_scan *aside = sync_aside_load(index_path);
+	char *tag = NULL, *aside_err = NULL;
+	struct sync_scan *aside = sync_aside_load(index_path, &tag);
 	const cJSON *ignored = o != NULL ? o->ignored_here : NULL;
 	struct sync_ignore *ig = NULL;
 	struct sync_index ix;
@@ -490,6 +563,11 @@ sync_pull_changes(const char *folder, const char *index_path, unsigned flags,
 	if (p.pieces)
 		lent = sync_pull_lent(index_path);
 	moved |= sync_pull_aside_piece(&aside, lent, ignored);
+	/* (after the commit: the last answer's were told under the rules the
+	 * aside was kept under) */
+	moved |= sync_pull_retag(aside, &tag, o != NULL ? o->ignore_tag : NULL);
+	if (moved) /* (now: a scan that fails must not lose them) */
+		sync_pull_aside_save(index_path, aside, tag, &aside_err);
 	lend = sync_pull_lender(old, aside, lent);
 	if (sync_scan_ignore(
 		folder, flags & (SYNC_SCAN_GIT | SYNC_SCAN_GITIGNORE), &ig, cause) != 0 ||
@@ -506,8 +584,8 @@ sync_pull_changes(const char *folder, const char *index_path, unsigned flags,
 	p.too_large = cJSON_CreateArray();
 	p.bigs = xcalloc(now->n + 1, sizeof *p.bigs);
 	/* (what is aside and changed since is reported again) */
-	if (sync_aside_prune(aside, now) || moved)
-		sync_aside_save(index_path, aside);
+	if (sync_aside_prune(aside, now))
+		sync_pull_aside_save(index_path, aside, tag, &aside_err);
 	p.ignored = aside;
 	while (i < now->n || k < old->n) {
 		c = i == now->n	  ? 1
@@ -539,6 +617,8 @@ sync_pull_changes(const char *folder, const char *index_path, unsigned flags,
 	cJSON_AddBoolToObject(*result, "more", p.more);
 	cJSON_AddBoolToObject(*result, "notApplied", 1);  /* (taken: per file) */
 	cJSON_AddBoolToObject(*result, "ignoredHere", 1); /* (taken: aside) */
+	if (aside_err != NULL) /* (reported again: the local side tells why) */
+		cJSON_AddStringToObject(*result, "asideFailed", aside_err);
 	if (p.pieces) {
 		cJSON_AddNumberToObject(*result, "maxFileMiB", SYNC_PIECE_FILE_MAX_MIB);
 		sync_pull_lend_keep(index_path, &p, now);
@@ -567,8 +647,11 @@ out:
 	cJSON_Delete(p.too_large);
 	cJSON_Delete(p.piece);
 	free(p.done.path);
-	sync_scan_free(lend);
+	sync_pull_over_free(lend);
+	sync_scan_free(lent);
 	sync_scan_free(aside);
+	free(tag);
+	free(aside_err);
 	sync_scan_free(now);
 	sync_scan_free(old);
 	sync_ignore_free(ig);

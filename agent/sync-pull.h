@@ -12,8 +12,9 @@
  * The temporary files of a sync being received (".rdev-sync-*") are never
  * reported. A path the local side leaves out ("ignoredHere": its own ignore
  * rules, which the host may not have) is not indexed but kept aside
- * (index_path.ignored, with its stat and hash) and not reported again until
- * it changes on the host: never a failure reported on every pull.
+ * (index_path.aside, with its stat and hash, sync-aside.h) and not reported
+ * again until it changes on the host, or the local side's ignore rules
+ * change ("ignoreTag"): never a failure reported on every pull.
  *
  * Ownership: *result is new.
  */
@@ -41,12 +42,15 @@ struct sync_pull_opts {
 	const cJSON *ignored_here; /* "ignoredHere": paths of the last answer
 				      (a put, or the big file in pieces) the
 				      local side ignores */
+	const char *ignore_tag;	   /* "ignoreTag": the local ignore rules'
+				      fingerprint (NULL: an older client) */
 };
 
 /* The ack and options of a "sync-pull" request req (borrowed from it):
  * "ack", or "ackExcept" taken only with "notApplied" (and "ignoredHere"
  * when present) an array of strings, else no ack (nothing committed, the
- * answer comes again); "ignoredHere" taken only as an array of strings. */
+ * answer comes again); "ignoredHere" taken only as an array of strings,
+ * "ignoreTag" only as a string of at most 64 bytes. */
 void sync_pull_request(const cJSON *req, const char **ack, struct sync_pull_opts *o);
 
 /* The changes of folder since the index at index_path, scanned with flags
@@ -54,7 +58,8 @@ void sync_pull_request(const cJSON *req, const char **ack, struct sync_pull_opts
  * answer when ack (may be NULL) is its id, with o (may be NULL: no
  * pieces): 0 with *result ({"put":MANIFEST, "data":[BASE64...] (one per
  * file of put, in order),"drop":[PATH...], "tooLarge":[PATH...],
- * "more":BOOL,"notApplied":true,"ignoredHere":true,"pullId":ID (when put or drop has any,
+ * "more":BOOL,"notApplied":true,"ignoredHere":true,"asideFailed":TEXT (when
+ * what is kept aside could not be saved),"pullId":ID (when put or drop has any,
  * or a last piece), with pieces "maxFileMiB":N and "piece":PIECE (sync-piece.h)}), or -1
  * with *cause. The caller holds the workspace's sync lock. */
 int sync_pull_changes(const char *folder, const char *index_path, unsigned flags,

@@ -15,6 +15,7 @@
 #include "atomic-file.h"
 #include "error.h"
 #include "log.h"
+#include "sync-aside.h"
 #include "sync-back.h"
 #include "sync-blocks.h"
 #include "sync-delta.h"
@@ -37,6 +38,10 @@ struct sync_host {
 	/* A file the index says a sync wrote, changed on the host since (its
 	 * content is neither what was written nor what comes now). */
 	int changed_on_host;
+	/* A file the index lacks, its bytes other than what comes: one kept
+	 * aside (aside: the client left it out, never had it, sync-aside.h),
+	 * or made on both sides. */
+	int untracked, aside;
 	char hash[SYNC_HASH_HEX + 1];
 	long long size, mtime_ns;
 	unsigned long long ino;
@@ -52,11 +57,13 @@ struct sync_recv {
 	char *folder;
 	char *index_path;
 	const struct sync_scan *want;
-	struct sync_scan *old; /* the index as read (never NULL) */
-	struct sync_index ix;  /* and what its save needs of it */
-	int partial;	       /* a batch: want is only what changed */
-	int keep;	       /* two-way: keep host changes as conflict files */
-	char **del;	       /* partial: what the client deleted (sorted) */
+	struct sync_scan *old;	 /* the index as read (never NULL) */
+	struct sync_index ix;	 /* and what its save needs of it */
+	struct sync_scan *aside; /* a two-way pull's entries kept aside, read
+				    when first needed (NULL until then) */
+	int partial;		 /* a batch: want is only what changed */
+	int keep;		 /* two-way: keep host changes as conflict files */
+	char **del;		 /* partial: what the client deleted (sorted) */
 	size_t ndel;
 	struct sync_host *host; /* parallel to want->v */
 	struct tar_reader *tar;
@@ -223,11 +230,34 @@ sync_recv_dir(struct sync_recv *r, const struct sync_entry *e, char **cause)
 
 /* ---- The plan ------------------------------------------------------------ */
 
+/* The entry kept aside for path (a file), or NULL. */
+static const struct sync_entry *
+sync_recv_aside(struct sync_recv *r, const char *path)
+{
+	const struct sync_entry *a;
+
+	if (r->aside == NULL)
+		r->aside = sync_aside_load(r->index_path, NULL);
+	a = sync_scan_find(r->aside, path);
+	return a != NULL && a->type == 'f' ? a : NULL;
+}
+
+/* Is the host's file for h one the client has not got, that its version
+ * replaces (kept as a conflict file in a two-way sync, and named in
+ * "hostChanged")? One changed since a sync wrote it; or one the index
+ * lacks whose bytes differ from what comes: kept aside (the client left it
+ * out), or, two-way, any (made on both sides: never lost). */
+static int
+sync_recv_host_changed(const struct sync_recv *r, const struct sync_host *h)
+{
+	return h->changed_on_host || (h->untracked && (h->aside || r->keep));
+}
+
 /* Is want entry i already on the host? Fills r->host[i]. */
 static int
 sync_recv_check(struct sync_recv *r, size_t i)
 {
-	const struct sync_entry *e = &r->want->v[i], *o;
+	const struct sync_entry *e = &r->want->v[i], *o, *known;
 	struct sync_host *h = &r->host[i];
 	char target[4097];
 	const char *leaf;
@@ -249,16 +279,21 @@ sync_recv_check(struct sync_recv *r, size_t i)
 	o = sync_scan_find(r->old, e->path);
 	if (o != NULL && o->type != 'f')
 		o = NULL;
+	/* (what the index lacks: known, when kept aside, for its hash) */
+	known = o != NULL ? o : sync_recv_aside(r, e->path);
+	h->aside = o == NULL && known != NULL;
 	/* Hashed when it may be what comes, or to tell whether a file a sync
 	 * wrote was changed on the host since. */
-	if (sb.st_size != e->size && o == NULL)
+	if (sb.st_size != e->size && o == NULL) {
+		h->untracked = 1;
 		return 0;
+	}
 	h->size = sb.st_size;
 	h->mtime_ns = (long long)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec;
 	h->ino = sb.st_ino;
-	if (o != NULL && o->size == h->size && o->mtime_ns == h->mtime_ns &&
-	    o->ino == h->ino)
-		memcpy(h->hash, o->hash, sizeof h->hash);
+	if (known != NULL && known->size == h->size && known->mtime_ns == h->mtime_ns &&
+	    known->ino == h->ino)
+		memcpy(h->hash, known->hash, sizeof h->hash);
 	else {
 		fd = openat(dfd, leaf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0)
@@ -270,6 +305,7 @@ sync_recv_check(struct sync_recv *r, size_t i)
 	if (strcmp(h->hash, e->hash) != 0) {
 		h->changed_on_host =
 		    o != NULL && h->hash[0] != '\0' && strcmp(h->hash, o->hash) != 0;
+		h->untracked = o == NULL; /* (unread too: kept, to be safe) */
 		return 0;
 	}
 	if ((sb.st_mode & 0777) != e->mode)
@@ -660,7 +696,7 @@ sync_recv_on_entry_end(void *arg, char **cause)
 	crypto_generichash_final(&r->cur_hash, bin, sizeof bin);
 	if (r->cur_apply != NULL && (rc = sync_recv_delta_check(r, bin, cause)) != 0)
 		return rc < 0 ? -1 : 0;
-	if (r->keep && h->changed_on_host) {
+	if (r->keep && sync_recv_host_changed(r, h)) {
 		char *name = sync_back_conflict_name(r->cur_dir, r->cur_leaf);
 
 		if (linkat(r->cur_dir, r->cur_leaf, r->cur_dir, name, 0) != 0)
@@ -831,7 +867,7 @@ sync_recv_report_host_changes(const struct sync_recv *r, cJSON *result)
 	size_t i, n = 0;
 
 	for (i = 0; i < r->want->n; i++) {
-		if (!r->host[i].changed_on_host || !r->host[i].valid)
+		if (!sync_recv_host_changed(r, &r->host[i]) || !r->host[i].valid)
 			continue;
 		if (paths == NULL)
 			paths = cJSON_AddArrayToObject(result, "hostChangedPaths");
@@ -901,6 +937,7 @@ sync_recv_free(struct sync_recv *r)
 	if (r->root >= 0)
 		close(r->root);
 	sync_scan_free(r->old);
+	sync_scan_free(r->aside);
 	for (size_t i = 0; i < r->ndel; i++)
 		free(r->del[i]);
 	free(r->del);

@@ -131,6 +131,7 @@ struct broker_sync {
 	long long pulled, removed, conflicts;
 	char *conflict_last;
 	long long too_large_told; /* the too-large count last logged */
+	int aside_failed_told;	  /* the agent's "asideFailed" was logged */
 	char *failed_told;	  /* two-way: a file not written here, last
 				     logged (its error: lastError) */
 	long long batch_end;

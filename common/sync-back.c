@@ -536,7 +536,9 @@ sync_back_answer(const char *root, const cJSON *answer, const struct sync_ignore
 {
 	const cJSON *piece = cJSON_GetObjectItemCaseSensitive(answer, "piece"),
 		    *big = cJSON_GetObjectItemCaseSensitive(answer, "tooLarge"),
-		    *mib = cJSON_GetObjectItemCaseSensitive(answer, "maxFileMiB");
+		    *mib = cJSON_GetObjectItemCaseSensitive(answer, "maxFileMiB"),
+		    *aside_failed =
+			cJSON_GetObjectItemCaseSensitive(answer, "asideFailed");
 	struct sync_back b = { .rootpath = root, .sent = *sent, .st = st };
 	long long failed = st->failed;
 	char **drop = NULL;
@@ -550,6 +552,10 @@ sync_back_answer(const char *root, const cJSON *answer, const struct sync_ignore
 	cJSON_Delete(st->ignored_here);
 	st->ignored_here = NULL;
 	b.aside = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(answer, "ignoredHere"));
+	if (cJSON_IsString(aside_failed)) {
+		free(st->aside_failed);
+		st->aside_failed = xstrdup(aside_failed->valuestring);
+	}
 	if ((b.root = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return error_set_errno(cause, errno, "%s", root);
 	b.put = xcalloc(1, sizeof *b.put);
@@ -586,8 +592,10 @@ sync_back_answer(const char *root, const cJSON *answer, const struct sync_ignore
 }
 
 cJSON *
-sync_back_request(struct sync_back_pull *pull, int id, const char *name, unsigned flags)
+sync_back_request(struct sync_back_pull *pull, int id, const char *name, unsigned flags,
+    const struct sync_ignore *ig)
 {
+	char tag[SYNC_IGNORE_TAG_HEX + 1];
 	cJSON *req = cJSON_CreateObject();
 
 	cJSON_AddNumberToObject(req, "id", id);
@@ -621,6 +629,8 @@ sync_back_request(struct sync_back_pull *pull, int id, const char *name, unsigne
 	if (pull->ignored_here != NULL)
 		cJSON_AddItemToObject(req, "ignoredHere", pull->ignored_here);
 	pull->ignored_here = NULL;
+	sync_ignore_tag(ig, tag);
+	cJSON_AddStringToObject(req, "ignoreTag", tag);
 	free(pull->ack);
 	pull->ack = NULL; /* (sent once) */
 	return req;
@@ -631,7 +641,7 @@ sync_back(struct proto_conn *c, int id, const char *root, const char *name,
     unsigned flags, const struct sync_ignore *ig, struct sync_scan **sent,
     struct sync_back_pull *pull, struct sync_back_stats *st, char **cause)
 {
-	cJSON *req = sync_back_request(pull, id, name, flags), *answer = NULL;
+	cJSON *req = sync_back_request(pull, id, name, flags, ig), *answer = NULL;
 	int rc;
 
 	st->more = 0;
@@ -685,6 +695,7 @@ sync_back_stats_clear(struct sync_back_stats *st)
 	free(st->last_conflict);
 	free(st->too_large_path);
 	free(st->failed_text);
+	free(st->aside_failed);
 	cJSON_Delete(st->lines);
 	cJSON_Delete(st->not_applied);
 	cJSON_Delete(st->ignored_here);

@@ -64,6 +64,8 @@ struct sync_back_stats {
 				   local ignore rules leave out (an array;
 				   to an agent that takes "ignoredHere":
 				   not reported again until they change) */
+	char *aside_failed;	/* the agent could not keep them aside: why
+				   (new; they are reported at each pull) */
 };
 
 /* What a two-way sync's pulls keep from one to the next (the caller's,
@@ -86,10 +88,12 @@ struct sync_back_pull {
 
 /* The "sync-pull" request id of workspace name with flags (SYNC_SCAN_*)
  * and pull's state: its acknowledgement of the last answer and the paths
- * ignored here (taken from pull: sent once), where its big file got to.
+ * ignored here (taken from pull: sent once), where its big file got to,
+ * and the tag of ig (the local ignore rules, may be NULL: none;
+ * "ignoreTag": under other rules, what the agent kept aside comes again).
  * New. */
-cJSON *sync_back_request(
-    struct sync_back_pull *pull, int id, const char *name, unsigned flags);
+cJSON *sync_back_request(struct sync_back_pull *pull, int id, const char *name,
+    unsigned flags, const struct sync_ignore *ig);
 /* One "sync-pull" (request id) of workspace name with flags (SYNC_SCAN_*),
  * applied under root (ig: what the sync leaves out, may be NULL); *sent is
  * updated. pull->ack (NULL or the caller's string) is the previous

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "xmalloc.h"
 
 struct sync_ignore_pat {
@@ -241,4 +243,43 @@ sync_ignore_append(struct sync_ignore *ig, struct sync_ignore *more)
 	}
 	free(more->pats);
 	free(more);
+}
+
+/* The order of a tag's patterns: by folder, then as read (a folder's own
+ * order is its weight; the folders' order is the walk's). */
+static int
+sync_ignore_tag_cmp(const void *a, const void *b)
+{
+	const struct sync_ignore_pat *const *pa = a, *const *pb = b;
+	int c = strcmp((*pa)->base, (*pb)->base);
+
+	return c != 0 ? c : (*pa > *pb) - (*pa < *pb);
+}
+
+void
+sync_ignore_tag(const struct sync_ignore *ig, char *hex)
+{
+	size_t n = ig != NULL ? ig->n : 0;
+	const struct sync_ignore_pat **v = xcalloc(n + 1, sizeof *v);
+	unsigned char h[SYNC_IGNORE_TAG_HEX / 2];
+	crypto_generichash_state st;
+
+	for (size_t i = 0; i < n; i++)
+		v[i] = &ig->pats[i];
+	qsort(v, n, sizeof *v, sync_ignore_tag_cmp);
+	crypto_generichash_init(&st, NULL, 0, sizeof h);
+	for (size_t i = 0; i < n; i++) {
+		const unsigned char flags[3] = { (unsigned char)v[i]->negate,
+			(unsigned char)v[i]->dir_only, (unsigned char)v[i]->anchored };
+
+		/* (each string with its NUL: no two lists hash alike) */
+		crypto_generichash_update(
+		    &st, (const unsigned char *)v[i]->base, strlen(v[i]->base) + 1);
+		crypto_generichash_update(
+		    &st, (const unsigned char *)v[i]->glob, strlen(v[i]->glob) + 1);
+		crypto_generichash_update(&st, flags, sizeof flags);
+	}
+	crypto_generichash_final(&st, h, sizeof h);
+	sodium_bin2hex(hex, SYNC_IGNORE_TAG_HEX + 1, h, sizeof h);
+	free(v);
 }

@@ -44,6 +44,13 @@ int sync_ignore_match(const struct sync_ignore *ig, const char *path, int is_dir
 int sync_ignore_decide(const struct sync_ignore *ig, const char *path, int is_dir);
 /* Move more's patterns (after ig's: they win) onto ig's end; frees more. */
 void sync_ignore_append(struct sync_ignore *ig, struct sync_ignore *more);
+/* The hex digits of a tag (sync_ignore_tag). */
+#define SYNC_IGNORE_TAG_HEX 32
+/* A fingerprint of ig's patterns (may be NULL: none) into hex
+ * (SYNC_IGNORE_TAG_HEX + 1 bytes): the same for the same patterns of the
+ * same folders, whatever order the folders were read in; another when any
+ * pattern changes. A two-way sync's "ignoreTag" (docs/PROTOCOL.md). */
+void sync_ignore_tag(const struct sync_ignore *ig, char *hex);
 /* Does the glob pattern match s whole (the rules above; '/' only matched by
  * '/' and "**")? Exposed for tests. */
 int sync_ignore_glob(const char *pattern, const char *s);

@@ -10,7 +10,8 @@
  * when only its last piece fails; a file whose whole hash does not match
  * goes after the other big files; what the local ignore rules leave out
  * (more than an answer holds, and a big file) is told once and kept aside
- * by the agent, never filling the answers, until it changes there. */
+ * by the agent, never filling the answers, until it changes there or the
+ * ignore rules here change. */
 #include "test.h"
 
 #include "sync-back.h"
@@ -38,7 +39,7 @@ static long long
 pull_ig(struct sync_back_pull *pull, struct sync_scan **sent, int lost,
     const struct sync_ignore *ig, struct sync_back_stats *st)
 {
-	cJSON *req = sync_back_request(pull, 1, "ws", 0), *res = NULL;
+	cJSON *req = sync_back_request(pull, 1, "ws", 0, ig), *res = NULL;
 	struct sync_pull_opts o;
 	const cJSON *piece;
 	const char *ack;
@@ -451,6 +452,33 @@ TEST(what_is_ignored_here_is_told_once_and_kept_aside)
 	pull_ig(&pull, &sent, 0, ig, &st);
 	ASSERT_INT_EQ(pulled_lines(&st, "ignored here sub/7"), 1);
 	ASSERT_INT_EQ(system("test ! -e " HERE "/sub/7"), 0);
+	sync_ignore_free(ig);
+	sync_back_stats_clear(&st);
+	finish(&pull, sent);
+}
+
+/* The ignore rule here removed: what the agent kept aside under it comes
+ * back (the rules' "ignoreTag" changed), not only once it changes there. */
+TEST(what_was_kept_aside_comes_back_when_the_rules_here_change)
+{
+	struct sync_back_pull pull = { 0 };
+	struct sync_scan *sent = xcalloc(1, sizeof *sent);
+	struct sync_back_stats st = { 0 };
+	struct sync_ignore *ig = NULL;
+	char *cause = NULL;
+
+	setup_with("mkdir " HOST "/sub " HERE "/sub && echo '*' >" HERE
+		   "/sub/.rdevignore && echo x >" HOST "/sub/x");
+	ASSERT_INT_EQ(sync_scan_ignore(HERE, 0, &ig, &cause), 0);
+	for (int n = 0; n < 3; n++) /* (told, kept aside, nothing) */
+		pull_ig(&pull, &sent, 0, ig, &st);
+	ASSERT_TRUE(pull.ignored_here == NULL);
+	ASSERT_INT_EQ(system("test ! -e " HERE "/sub/x"), 0);
+	sync_ignore_free(ig);
+	ASSERT_INT_EQ(system("rm " HERE "/sub/.rdevignore"), 0);
+	ASSERT_INT_EQ(sync_scan_ignore(HERE, 0, &ig, &cause), 0);
+	pull_ig(&pull, &sent, 0, ig, &st);
+	ASSERT_INT_EQ(system("test -e " HERE "/sub/x"), 0);
 	sync_ignore_free(ig);
 	sync_back_stats_clear(&st);
 	finish(&pull, sent);

@@ -353,6 +353,50 @@ TEST(two_way_keeps_a_host_change_as_a_conflict_file)
 	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
 }
 
+/* Data loss: a host file the local side left out (kept aside by the
+ * agent, "ignoredHere"), then sent from there (its ignore rule gone): the
+ * host's version is kept as a conflict file, as is, two-way, any host
+ * file the index lacks that differs from what comes. */
+TEST(a_file_kept_aside_sent_from_here_keeps_the_host_s)
+{
+	char *x = entry("sub/x"), *y = entry("y"), *m, *cause = NULL, *req;
+	struct sync_pull_opts o;
+	const char *ack;
+	cJSON *res = NULL, *rj;
+
+	ASSERT_INT_EQ(
+	    system("rm -rf " DIR " && mkdir -p " DIR "/ws/sub && echo host >" DIR
+		   "/ws/sub/x && echo host-y >" DIR "/ws/y"),
+	    0);
+	ASSERT_INT_EQ(
+	    sync_pull_changes(DIR "/ws", DIR "/index.json", 0, NULL, NULL, &res, &cause),
+	    0);
+	req = xasprintf("{\"ackExcept\":\"%s\",\"notApplied\":[\"y\"],"
+			"\"ignoredHere\":[\"sub/x\"]}",
+	    cJSON_GetObjectItemCaseSensitive(res, "pullId")->valuestring);
+	cJSON_Delete(res);
+	rj = cJSON_Parse(req);
+	sync_pull_request(rj, &ack, &o);
+	ASSERT_INT_EQ(
+	    sync_pull_changes(DIR "/ws", DIR "/index.json", 0, ack, &o, &res, &cause), 0);
+	ASSERT_INT_EQ(access(DIR "/index.json.aside", F_OK), 0);
+	cJSON_Delete(res);
+	cJSON_Delete(rj);
+	m = xasprintf("[[\"d\",\"sub\",493],%s,%s]", x, y);
+	sync_once_keep(
+	    m, (const char *[]){ "sub/x", "y", NULL }, (const char *[]){ NULL }, 1);
+	ASSERT_INT_EQ(system("test \"$(cat " DIR "/ws/sub/x)\" = sub/x"), 0);
+	ASSERT_INT_EQ(
+	    system("test \"$(cat " DIR "/ws/sub/x.rdev-conflict-*)\" = host"), 0);
+	ASSERT_INT_EQ(system("test \"$(cat " DIR "/ws/y)\" = y"), 0);
+	ASSERT_INT_EQ(system("test \"$(cat " DIR "/ws/y.rdev-conflict-*)\" = host-y"), 0);
+	free(m);
+	free(req);
+	free(x);
+	free(y);
+	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
+}
+
 /* Write n bytes of a pattern (seed) to path. */
 static void
 write_pattern(const char *path, size_t n, unsigned seed, unsigned char **out)
