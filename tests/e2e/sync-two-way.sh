@@ -18,7 +18,8 @@
 rig_require_docker
 rig_remote_host tw
 watcher= folder= locked=
-trap '[ -z "$locked" ] || chattr -i "$locked"; [ -z "$watcher" ] || kill "$watcher" 2>/dev/null; rig_remote_cleanup ${folder:+"${folder#"$home"/}"}' EXIT
+# (set +e: a failing chattr or kill must not end the trap before the cleanup)
+trap 'rc=$?; set +e; [ -z "$locked" ] || chattr -i "$locked" 2>/dev/null; [ -z "$watcher" ] || kill "$watcher" 2>/dev/null; (exit $rc); rig_remote_cleanup ${folder:+"${folder#"$home"/}"}' EXIT
 
 app=$TEST_TMP/app
 mkdir -p "$app"
@@ -74,8 +75,8 @@ EVENTUALLY_SECONDS=10 eventually "... and the next change too" here gen/y.txt y
 check_eq "what is ignored here is told once, not at every pull" "$(grep -c "ignored here" "$log" || true)" "$told"
 # A file not written here (an immutable folder: root writes through a
 # mode): the others come, it comes once it can.
+locked=$app/ro # (before: the trap undoes it, whatever happens next)
 if chattr +i "$app/ro" 2>/dev/null; then
-	locked=$app/ro
 	in_ctr sh -c 'echo r >ro/r.txt && echo o >gen/o.txt'
 	EVENTUALLY_SECONDS=10 eventually "a file not written here does not hold back the others" \
 		here gen/o.txt o
@@ -87,6 +88,7 @@ if chattr +i "$app/ro" 2>/dev/null; then
 	locked=
 	EVENTUALLY_SECONDS=10 eventually "... which brings it once it can be written" here ro/r.txt r
 else
+	locked=
 	echo "(chattr +i refused here: the not-written steps skipped)"
 fi
 echo two >"$app/f.txt"
