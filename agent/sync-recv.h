@@ -52,8 +52,10 @@ size_t sync_recv_blocks_len(unsigned long long size);
  * of those, as of a whole sync, only what the index says an earlier sync
  * wrote (and what is under it) is deleted. The index keeps the rest. */
 void sync_recv_partial(struct sync_recv *r, char **del, size_t ndel);
-/* Two-way (before feed): a file changed on the host since a sync wrote it
- * is kept as NAME.rdev-conflict-TIME (sync_back_conflict_name), a hard
+/* Two-way (before feed): a file changed on the host since a sync wrote it,
+ * or one the index lacks whose bytes differ from what comes (kept aside by
+ * sync-pull, or made on both sides), is kept as NAME.rdev-conflict-TIME
+ * (sync_back_conflict_name), a hard
  * link made just before the client's version is renamed over it: the next
  * "sync-pull" brings it back to the client. */
 void sync_recv_keep_host_changes(struct sync_recv *r);
