@@ -457,6 +457,20 @@ TEST(what_is_ignored_here_is_told_once_and_kept_aside)
 	finish(&pull, sent);
 }
 
+/* HOST/sub/x, which a self-ignoring sub/.rdevignore leaves out here: the
+ * ignore rules here (new). */
+static struct sync_ignore *
+setup_ignored_sub(void)
+{
+	struct sync_ignore *ig = NULL;
+	char *cause = NULL;
+
+	setup_with("mkdir " HOST "/sub " HERE "/sub && echo '*' >" HERE
+		   "/sub/.rdevignore && echo x >" HOST "/sub/x");
+	ASSERT_INT_EQ(sync_scan_ignore(HERE, 0, &ig, &cause), 0);
+	return ig;
+}
+
 /* The ignore rule here removed: what the agent kept aside under it comes
  * back (the rules' "ignoreTag" changed), not only once it changes there. */
 TEST(what_was_kept_aside_comes_back_when_the_rules_here_change)
@@ -467,9 +481,7 @@ TEST(what_was_kept_aside_comes_back_when_the_rules_here_change)
 	struct sync_ignore *ig = NULL;
 	char *cause = NULL;
 
-	setup_with("mkdir " HOST "/sub " HERE "/sub && echo '*' >" HERE
-		   "/sub/.rdevignore && echo x >" HOST "/sub/x");
-	ASSERT_INT_EQ(sync_scan_ignore(HERE, 0, &ig, &cause), 0);
+	ig = setup_ignored_sub();
 	for (int n = 0; n < 3; n++) /* (told, kept aside, nothing) */
 		pull_ig(&pull, &sent, 0, ig, &st);
 	ASSERT_TRUE(pull.ignored_here == NULL);
@@ -495,9 +507,7 @@ TEST(to_an_older_agent_what_is_ignored_here_is_not_applied)
 	cJSON *res = NULL;
 	char *cause = NULL;
 
-	setup_with("mkdir " HOST "/sub " HERE "/sub && echo '*' >" HERE
-		   "/sub/.rdevignore && echo x >" HOST "/sub/x");
-	ASSERT_INT_EQ(sync_scan_ignore(HERE, 0, &ig, &cause), 0);
+	ig = setup_ignored_sub();
 	ASSERT_INT_EQ(sync_pull_changes(HOST, INDEX, 0, NULL, NULL, &res, &cause), 0);
 	cJSON_DeleteItemFromObjectCaseSensitive(res, "ignoredHere");
 	ASSERT_INT_EQ(sync_back_answer(HERE, res, ig, &sent, &pull, &st, &cause), 0);
