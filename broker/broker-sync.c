@@ -190,6 +190,7 @@ static void
 broker_sync_note_back(struct broker_sync *s, struct sync_back_stats *b)
 {
 	const cJSON *l;
+	char *aside;
 
 	s->pulled += b->pulled;
 	s->removed += b->removed;
@@ -217,12 +218,9 @@ broker_sync_note_back(struct broker_sync *s, struct sync_back_stats *b)
 	if (sync_back_failed_news(b, &s->failed_told))
 		log_warn("sync %s <- %s: %s (tried again at the next pull)", s->path,
 		    s->label, b->failed_text);
-	/* (told once: it fails at each pull while it lasts) */
-	if (b->aside_failed != NULL && !s->aside_failed_told)
-		log_warn("sync %s <- %s: the host could not keep what is ignored here "
-			 "aside (%s): told at every pull",
-		    s->path, s->label, b->aside_failed);
-	s->aside_failed_told = b->aside_failed != NULL;
+	if (sync_back_aside_failed_news(b, &s->aside_failed_told, &aside))
+		log_warn("sync %s <- %s: %s", s->path, s->label, aside);
+	free(aside);
 }
 
 /* Begin a batch: take what changed and run it in a thread. */

@@ -53,6 +53,7 @@ struct sync_live {
 	struct sync_back_pull pull; /* two-way: what pulls keep (sync-back.h) */
 	long long too_large_told;   /* two-way: the too-large count last warned of */
 	char *failed_told;	    /* two-way: the file error last told */
+	int aside_failed_told;	    /* two-way: the agent's "asideFailed" told */
 };
 
 /* Two-way: ask the host for its changes this long after the last pull
@@ -156,6 +157,7 @@ sync_live_pull(struct sync_live *l, char **cause)
 {
 	struct sync_back_stats st = { .lines = cJSON_CreateArray() };
 	const cJSON *line;
+	char *aside;
 	long long t0;
 	int rc, n = 0;
 
@@ -210,6 +212,9 @@ sync_live_pull(struct sync_live *l, char **cause)
 	    sync_back_failed_news(&st, &l->failed_told))
 		fprintf(stderr, "rdev: sync: %s: %s (tried again at the next pull)\n",
 		    l->o->host, st.failed_text);
+	if (sync_back_aside_failed_news(&st, &l->aside_failed_told, &aside))
+		fprintf(stderr, "rdev: sync: %s: %s\n", l->o->host, aside);
+	free(aside);
 	fflush(l->o->out);
 	sync_back_stats_clear(&st);
 	return rc;

@@ -689,6 +689,19 @@ sync_back_failed_news(const struct sync_back_stats *st, char **told)
 	return 1;
 }
 
+int
+sync_back_aside_failed_news(const struct sync_back_stats *st, int *told, char **text)
+{
+	int news = st->aside_failed != NULL && !*told;
+
+	*told = st->aside_failed != NULL; /* (it fails at each pull while it lasts) */
+	*text = news ? xasprintf("the host could not keep what is ignored here aside "
+				 "(%s): told at every pull",
+			   st->aside_failed)
+		     : NULL;
+	return news;
+}
+
 void
 sync_back_stats_clear(struct sync_back_stats *st)
 {

@@ -142,6 +142,10 @@ char *sync_back_too_large_text(const struct sync_back_stats *st);
  * (*told: NULL or the caller's string, replaced by it; freed when the pulls
  * had no failure: told again when it comes back)? */
 int sync_back_failed_news(const struct sync_back_stats *st, char **told);
+/* Is st's "asideFailed" (the agent could not keep what is ignored here
+ * aside) news, not told at the last pulls (*told: the caller's, 0 at
+ * first; updated)? Then *text is the warning (new). */
+int sync_back_aside_failed_news(const struct sync_back_stats *st, int *told, char **text);
 /* Free st's strings and array, zero it. */
 void sync_back_stats_clear(struct sync_back_stats *st);
 

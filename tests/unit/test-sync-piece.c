@@ -496,6 +496,30 @@ TEST(what_was_kept_aside_comes_back_when_the_rules_here_change)
 	finish(&pull, sent);
 }
 
+/* What is kept aside cannot be saved (a folder in its file's place): the
+ * answer says why ("asideFailed"), told once, not at every pull. */
+TEST(an_aside_not_saved_is_told_once)
+{
+	struct sync_back_pull pull = { 0 };
+	struct sync_scan *sent = xcalloc(1, sizeof *sent);
+	struct sync_back_stats st = { 0 };
+	struct sync_ignore *ig = setup_ignored_sub();
+	char *text = NULL;
+	int told = 0;
+
+	ASSERT_INT_EQ(system("mkdir " INDEX ".aside"), 0);
+	pull_ig(&pull, &sent, 0, ig, &st);
+	ASSERT_TRUE(st.aside_failed != NULL);
+	ASSERT_INT_EQ(sync_back_aside_failed_news(&st, &told, &text), 1);
+	ASSERT_TRUE(strstr(text, "could not keep what is ignored here aside") != NULL);
+	free(text);
+	ASSERT_INT_EQ(sync_back_aside_failed_news(&st, &told, &text), 0);
+	ASSERT_TRUE(text == NULL);
+	sync_ignore_free(ig);
+	sync_back_stats_clear(&st);
+	finish(&pull, sent);
+}
+
 /* An answer of an agent without "ignoredHere": a path ignored here is not
  * applied (reported again), never acknowledged whole. */
 TEST(to_an_older_agent_what_is_ignored_here_is_not_applied)
