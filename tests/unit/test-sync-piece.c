@@ -109,6 +109,16 @@ finish(struct sync_back_pull *pull, struct sync_scan *sent)
 	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
 }
 
+/* finish, with ig and st freed too. */
+static void
+finish_ig(struct sync_back_pull *pull, struct sync_scan *sent, struct sync_ignore *ig,
+    struct sync_back_stats *st)
+{
+	sync_ignore_free(ig);
+	sync_back_stats_clear(st);
+	finish(pull, sent);
+}
+
 /* Pull (at most most times) until no big file is coming. */
 static void
 pull_until_whole(struct sync_back_pull *pull, struct sync_scan **sent, int most)
@@ -452,9 +462,7 @@ TEST(what_is_ignored_here_is_told_once_and_kept_aside)
 	pull_ig(&pull, &sent, 0, ig, &st);
 	ASSERT_INT_EQ(pulled_lines(&st, "ignored here sub/7"), 1);
 	ASSERT_INT_EQ(system("test ! -e " HERE "/sub/7"), 0);
-	sync_ignore_free(ig);
-	sync_back_stats_clear(&st);
-	finish(&pull, sent);
+	finish_ig(&pull, sent, ig, &st);
 }
 
 /* HOST/sub/x, which a self-ignoring sub/.rdevignore leaves out here: the
@@ -475,13 +483,12 @@ setup_ignored_sub(void)
  * back (the rules' "ignoreTag" changed), not only once it changes there. */
 TEST(what_was_kept_aside_comes_back_when_the_rules_here_change)
 {
+	struct sync_ignore *ig = setup_ignored_sub();
 	struct sync_back_pull pull = { 0 };
-	struct sync_scan *sent = xcalloc(1, sizeof *sent);
 	struct sync_back_stats st = { 0 };
-	struct sync_ignore *ig = NULL;
+	struct sync_scan *sent = xcalloc(1, sizeof *sent);
 	char *cause = NULL;
 
-	ig = setup_ignored_sub();
 	for (int n = 0; n < 3; n++) /* (told, kept aside, nothing) */
 		pull_ig(&pull, &sent, 0, ig, &st);
 	ASSERT_TRUE(pull.ignored_here == NULL);
@@ -491,9 +498,7 @@ TEST(what_was_kept_aside_comes_back_when_the_rules_here_change)
 	ASSERT_INT_EQ(sync_scan_ignore(HERE, 0, &ig, &cause), 0);
 	pull_ig(&pull, &sent, 0, ig, &st);
 	ASSERT_INT_EQ(system("test -e " HERE "/sub/x"), 0);
-	sync_ignore_free(ig);
-	sync_back_stats_clear(&st);
-	finish(&pull, sent);
+	finish_ig(&pull, sent, ig, &st);
 }
 
 /* What is kept aside cannot be saved (a folder in its file's place): the
@@ -515,9 +520,7 @@ TEST(an_aside_not_saved_is_told_once)
 	free(text);
 	ASSERT_INT_EQ(sync_back_aside_failed_news(&st, &told, &text), 0);
 	ASSERT_TRUE(text == NULL);
-	sync_ignore_free(ig);
-	sync_back_stats_clear(&st);
-	finish(&pull, sent);
+	finish_ig(&pull, sent, ig, &st);
 }
 
 /* An answer of an agent without "ignoredHere": a path ignored here is not
@@ -540,9 +543,7 @@ TEST(to_an_older_agent_what_is_ignored_here_is_not_applied)
 	ASSERT_INT_EQ(cJSON_GetArraySize(pull.not_applied), 1);
 	ASSERT_TRUE(pull.ignored_here == NULL);
 	cJSON_Delete(res);
-	sync_ignore_free(ig);
-	sync_back_stats_clear(&st);
-	finish(&pull, sent);
+	finish_ig(&pull, sent, ig, &st);
 }
 
 /* "ignoredHere" is taken only as a list of paths; with "ackExcept", a bad
