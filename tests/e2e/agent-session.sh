@@ -111,7 +111,7 @@ check "and the broker said so" grep -q 'changed or damaged' "$RDEV_RUNTIME_DIR/b
 broker stop >/dev/null
 first=$name firstcfg=$cfg firsthome=$home
 rig_remote_host n --no-streamlocal
-trap 'rc=$?; docker ps -aq --filter "label=devcontainer.local_folder=$home/ws" |
+trap 'rc=$?; set +e; docker ps -aq --filter "label=devcontainer.local_folder=$home/ws" |
 	xargs -r docker rm -f >/dev/null; home=$firsthome; (exit $rc); rig_remote_cleanup ws' EXIT
 on_host "mkdir -p ~/ws && printf '%s' '{\"image\": \"$RDEV_RIG_IMAGE_BOOKWORM_DEV\"}' > ~/ws/.devcontainer.json"
 rdev up "$name:~/ws" >"$TEST_TMP/up2.out" 2>"$TEST_TMP/up2.err" ||

@@ -21,7 +21,7 @@ reg=localhost:$port
 python3 "$RDEV_SOURCE_DIR/tests/rig/oci-registry.py" "$TEST_TMP/registry" "$port" \
 	>"$TEST_TMP/registry.out" 2>&1 &
 regpid=$!
-trap 'rc=$?; kill $regpid 2>/dev/null; (exit $rc); rig_test_cleanup' EXIT
+trap 'rc=$?; set +e; kill $regpid 2>/dev/null; (exit $rc); rig_test_cleanup' EXIT
 for _ in $(seq 1 100); do
 	curl -s -o /dev/null -m 2 "http://127.0.0.1:$port/v2/" && break
 	sleep 0.1

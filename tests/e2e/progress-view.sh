@@ -30,7 +30,7 @@ cat >"$W/bad/.devcontainer/devcontainer.json" <<EOF
 EOF
 printf 'FROM %s\nRUN echo built-$RANDOM-in-step\n' "$RDEV_RIG_IMAGE_BUSYBOX" >"$W/img/.devcontainer/Dockerfile"
 echo '{"build": {"dockerfile": "Dockerfile"}}' >"$W/img/.devcontainer/devcontainer.json"
-trap 'rc=$?; for d in ok bad img; do docker ps -aq --filter "label=devcontainer.local_folder=$W/$d" | xargs -r docker rm -f >/dev/null; done; (exit $rc); rig_test_cleanup' EXIT
+trap 'rc=$?; set +e; for d in ok bad img; do docker ps -aq --filter "label=devcontainer.local_folder=$W/$d" | xargs -r docker rm -f >/dev/null; done; (exit $rc); rig_test_cleanup' EXIT
 
 # on_pty LOG ARGS...: rdev ARGS on a terminal, its output (stdout and stderr)
 # in LOG with escapes kept, each \r a line break. Prints rdev's exit status.

@@ -14,7 +14,7 @@ client=$RDEV_SOURCE_DIR/tests/e2e/forward_client.py
 on_host "mkdir -p ~/ws && printf '%s' '{\"image\": \"$RDEV_RIG_IMAGE_BOOKWORM\",
 	\"updateRemoteUserUID\": false}' > ~/ws/.devcontainer.json"
 # (rig_remote_host's host is started in a subshell, so stopped here)
-trap 'rc=$?; bash "$RIG" host-stop "$name" || true; (exit $rc); rig_remote_cleanup ws' EXIT
+trap 'rc=$?; set +e; bash "$RIG" host-stop "$name" || true; (exit $rc); rig_remote_cleanup ws' EXIT
 
 port=$(rig_ports 1)
 
