@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -296,8 +297,10 @@ sync_recv_check(struct sync_recv *r, size_t i)
 		memcpy(h->hash, known->hash, sizeof h->hash);
 	else {
 		fd = openat(dfd, leaf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0)
+		if (fd < 0) {
+			h->untracked = o == NULL; /* (unread: kept, to be safe) */
 			return 0;
+		}
 		if (sync_hash_fd(fd, h->hash) != 0)
 			h->hash[0] = '\0';
 		close(fd);
@@ -688,7 +691,8 @@ sync_recv_on_entry_end(void *arg, char **cause)
 	struct sync_host *h;
 	unsigned char bin[SYNC_HASH_HEX / 2];
 	struct stat sb;
-	int rc;
+	char *kept = NULL;
+	int rc, moved = 0;
 
 	if (r->cur < 0)
 		return 0; /* not a file */
@@ -696,20 +700,41 @@ sync_recv_on_entry_end(void *arg, char **cause)
 	crypto_generichash_final(&r->cur_hash, bin, sizeof bin);
 	if (r->cur_apply != NULL && (rc = sync_recv_delta_check(r, bin, cause)) != 0)
 		return rc < 0 ? -1 : 0;
-	if (r->keep && sync_recv_host_changed(r, h)) {
-		char *name = sync_back_conflict_name(r->cur_dir, r->cur_leaf);
-
-		if (linkat(r->cur_dir, r->cur_leaf, r->cur_dir, name, 0) != 0)
-			log_warn("sync: %s: keeping the host's '%s' as %s: %s", r->folder,
-			    r->want->v[r->cur].path, name, strerror(errno));
-		free(name);
-	}
-	if (fchmod(r->cur_fd, r->cur_mode) != 0 || fstat(r->cur_fd, &sb) != 0 ||
-	    sync_recv_replace(r->cur_dir, r->cur_tmp, r->cur_leaf) != 0) {
+	if (fchmod(r->cur_fd, r->cur_mode) != 0 || fstat(r->cur_fd, &sb) != 0) {
 		error_set_errno(cause, errno, "'%s'", r->want->v[r->cur].path);
 		sync_recv_drop_current(r);
 		return -1;
 	}
+	/* The host's version kept first (two-way, or one kept aside, whatever
+	 * this upload says): linked, else moved away (a link the kernel
+	 * refuses: protected_hardlinks and a file of another user); if neither
+	 * can be done nothing replaces it. */
+	if ((r->keep || h->aside) && sync_recv_host_changed(r, h)) {
+		kept = sync_back_conflict_name(r->cur_dir, r->cur_leaf);
+		if (linkat(r->cur_dir, r->cur_leaf, r->cur_dir, kept, 0) != 0) {
+			if (renameat2(r->cur_dir, r->cur_leaf, r->cur_dir, kept,
+				RENAME_NOREPLACE) != 0) {
+				error_set_errno(cause, errno,
+				    "'%s': keeping the host's version as %s",
+				    r->want->v[r->cur].path, kept);
+				free(kept);
+				sync_recv_drop_current(r);
+				return -1;
+			}
+			moved = 1;
+		}
+	}
+	if (sync_recv_replace(r->cur_dir, r->cur_tmp, r->cur_leaf) != 0) {
+		error_set_errno(cause, errno, "'%s'", r->want->v[r->cur].path);
+		if (kept != NULL && moved) /* (the host's back in its place) */
+			renameat(r->cur_dir, kept, r->cur_dir, r->cur_leaf);
+		else if (kept != NULL) /* (no spare copy pulled back later) */
+			unlinkat(r->cur_dir, kept, 0);
+		free(kept);
+		sync_recv_drop_current(r);
+		return -1;
+	}
+	free(kept);
 	r->dirty = 1;
 	sodium_bin2hex(h->hash, sizeof h->hash, bin, sizeof bin);
 	h->size = sb.st_size;

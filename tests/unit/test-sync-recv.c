@@ -357,7 +357,10 @@ TEST(two_way_keeps_a_host_change_as_a_conflict_file)
  * agent, "ignoredHere"), then sent from there (its ignore rule gone): the
  * host's version is kept as a conflict file, as is, two-way, any host
  * file the index lacks that differs from what comes. */
-TEST(a_file_kept_aside_sent_from_here_keeps_the_host_s)
+/* sub/x kept aside and y not applied by a pull, then both sent from here:
+ * keep, the upload's keepHostChanges. */
+static void
+kept_aside_then_sent(int keep)
 {
 	char *x = entry("sub/x"), *y = entry("y"), *m, *cause = NULL, *req;
 	struct sync_pull_opts o;
@@ -384,17 +387,33 @@ TEST(a_file_kept_aside_sent_from_here_keeps_the_host_s)
 	cJSON_Delete(rj);
 	m = xasprintf("[[\"d\",\"sub\",493],%s,%s]", x, y);
 	sync_once_keep(
-	    m, (const char *[]){ "sub/x", "y", NULL }, (const char *[]){ NULL }, 1);
+	    m, (const char *[]){ "sub/x", "y", NULL }, (const char *[]){ NULL }, keep);
 	ASSERT_INT_EQ(system("test \"$(cat " DIR "/ws/sub/x)\" = sub/x"), 0);
 	ASSERT_INT_EQ(
 	    system("test \"$(cat " DIR "/ws/sub/x.rdev-conflict-*)\" = host"), 0);
 	ASSERT_INT_EQ(system("test \"$(cat " DIR "/ws/y)\" = y"), 0);
-	ASSERT_INT_EQ(system("test \"$(cat " DIR "/ws/y.rdev-conflict-*)\" = host-y"), 0);
+	if (keep)
+		ASSERT_INT_EQ(
+		    system("test \"$(cat " DIR "/ws/y.rdev-conflict-*)\" = host-y"), 0);
+	else /* (one-way: the local version, as before) */
+		ASSERT_INT_EQ(system("ls " DIR "/ws/y.rdev-conflict-* 2>/dev/null"), 512);
 	free(m);
 	free(req);
 	free(x);
 	free(y);
 	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
+}
+
+TEST(a_file_kept_aside_sent_from_here_keeps_the_host_s)
+{
+	kept_aside_then_sent(1);
+}
+
+/* The first upload of a session goes without keepHostChanges: a file kept
+ * aside is kept all the same. */
+TEST(a_file_kept_aside_sent_without_keep_keeps_the_host_s)
+{
+	kept_aside_then_sent(0);
 }
 
 /* Write n bytes of a pattern (seed) to path. */
