@@ -31,15 +31,18 @@ watches() { pgrep -u "$(cat "$hdir/user")" -f "rdev-agent idle-watch $cid" | wc 
 # moment under ASan: LeakSanitizer's tracer is a clone of it.
 no_watches() { [ "$(watches)" = 0 ]; }
 
-rdev up "$name:$shared/ws" --idle-stop 2s >"$TEST_TMP/up.json" 2>"$TEST_TMP/up.err" ||
+rdev up "$name:$shared/ws" --idle-stop 3s >"$TEST_TMP/up.json" 2>"$TEST_TMP/up.err" ||
 	{ cat "$TEST_TMP/up.err" >&2; fail "up --idle-stop failed"; }
 cid=$(jq -r .containerId "$TEST_TMP/up.json")
+# An exec three times the limit keeps it in use. (Started at once: under
+# ASan and load the checks below took most of a 2 s limit, and the container
+# was stopped, unused, before the exec came.)
+rdev exec "$name:$shared/ws" -- sleep 9 &
+xpid=$!
+t_exec=$(date +%s)
 check_eq "up --idle-stop: one watch of the container on the host" "$(watches)" 1
 check "--idle-stop needs a duration" sh -c "! '$RDEV_BIN_DIR/rdev' up '$name:$shared/ws' --idle-stop soon 2>/dev/null"
-# An exec three times the limit keeps it in use.
-rdev exec "$name:$shared/ws" -- sleep 6 &
-xpid=$!
-sleep 5
+while [ $(($(date +%s) - t_exec)) -lt 7 ]; do sleep 0.2; done
 check "an exec running longer than the limit keeps it running" running true
 wait $xpid
 eventually "once unused for the limit, it is stopped" running false
