@@ -49,6 +49,24 @@ sync_watch_join(const char *dir, const char *name)
 	return *dir ? xasprintf("%s/%s", dir, name) : xstrdup(name);
 }
 
+static void
+sync_watch_clear_roots(struct sync_watch *w)
+{
+	for (size_t i = 0; i < w->nroots; i++)
+		free(w->roots[i]);
+	free(w->roots);
+	w->roots = NULL;
+	w->nroots = 0;
+}
+
+/* Everything is to be scanned again: no roots then. */
+static void
+sync_watch_set_all(struct sync_watch *w)
+{
+	w->all = 1;
+	sync_watch_clear_roots(w);
+}
+
 /* Is name a file of ignore patterns (in any folder: sync-scan.h)? */
 static int
 sync_watch_is_ignore_file(const char *name)
@@ -103,8 +121,10 @@ sync_watch_add_tree(
 	while (rc == 0 && (de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		if (fresh && sync_watch_is_ignore_file(de->d_name))
-			w->ignore_changed = w->all = 1; /* (roots: the caller's) */
+		if (fresh && sync_watch_is_ignore_file(de->d_name)) {
+			w->ignore_changed = 1;
+			sync_watch_set_all(w);
+		}
 		if (de->d_type == DT_UNKNOWN) {
 			if (fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) !=
 				0 ||
@@ -141,16 +161,6 @@ sync_watch_remove_tree(struct sync_watch *w, const char *rel)
 }
 
 static void
-sync_watch_clear_roots(struct sync_watch *w)
-{
-	for (size_t i = 0; i < w->nroots; i++)
-		free(w->roots[i]);
-	free(w->roots);
-	w->roots = NULL;
-	w->nroots = 0;
-}
-
-static void
 sync_watch_add_root(struct sync_watch *w, const char *path)
 {
 	if (w->all)
@@ -159,8 +169,7 @@ sync_watch_add_root(struct sync_watch *w, const char *path)
 	if (w->nroots > 0 && strcmp(w->roots[w->nroots - 1], path) == 0)
 		return;
 	if (w->nroots == SYNC_WATCH_MAX_ROOTS) {
-		sync_watch_clear_roots(w);
-		w->all = 1;
+		sync_watch_set_all(w);
 		return;
 	}
 	w->roots = xreallocarray(w->roots, w->nroots + 1, sizeof *w->roots);
@@ -175,8 +184,7 @@ sync_watch_event(struct sync_watch *w, const struct inotify_event *ev, char **ca
 	int is_dir = (ev->mask & IN_ISDIR) != 0;
 
 	if (ev->mask & IN_Q_OVERFLOW) {
-		w->all = 1;
-		sync_watch_clear_roots(w);
+		sync_watch_set_all(w);
 		return 0;
 	}
 	if (ev->wd < 0 || (size_t)ev->wd >= w->wdcap || (dir = w->wdpath[ev->wd]) == NULL)
@@ -198,8 +206,7 @@ sync_watch_event(struct sync_watch *w, const struct inotify_event *ev, char **ca
 	path = sync_watch_join(dir, ev->name);
 	if (sync_watch_is_ignore_file(ev->name)) {
 		w->ignore_changed = 1;
-		w->all = 1;
-		sync_watch_clear_roots(w);
+		sync_watch_set_all(w);
 	}
 	if (w->ig != NULL && sync_ignore_match(w->ig, path, is_dir)) {
 		free(path);
@@ -212,8 +219,6 @@ sync_watch_event(struct sync_watch *w, const struct inotify_event *ev, char **ca
 		free(path);
 		return -1;
 	}
-	if (w->all)
-		sync_watch_clear_roots(w); /* (an ignore file came with it) */
 	if (ev->mask & IN_MOVED_FROM) {
 		w->from = xreallocarray(w->from, w->nfrom + 1, sizeof *w->from);
 		w->from[w->nfrom].cookie = ev->cookie;
