@@ -21,7 +21,6 @@
 static int host_forward_open_target(
     struct host_session *h, struct host_link *l, int direct);
 
-/* The agent's answer to f's relay request (host_call_done_fn). */
 /* Is h's session ending (its calls ended, or its connection gone before
  * the loop saw it)? A check that failed then is not sent again. */
 static int
@@ -31,6 +30,7 @@ host_forward_session_ending(struct host_session *h)
 	    !ssh_is_connected(rdev_ssh_session(h->ssh));
 }
 
+/* The agent's answer to f's relay request (host_call_done_fn). */
 static void
 host_forward_resolved(struct host_session *h, void *arg, const cJSON *result,
     const char *error, int refused)

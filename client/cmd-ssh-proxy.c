@@ -75,7 +75,7 @@ cmd_ssh_proxy_exec(int argc, char **argv)
 	ssh_key key = NULL;
 	char *cause = NULL, *hint = NULL;
 	cJSON *host = NULL;
-	int rc, fd = -1, keep = -1, fdpass;
+	int rc, fd = -1, keep = -1, fdpass, passed;
 
 	fdpass = client_take_flag(&argc, argv, "--fdpass");
 	if ((rc = client_target_open(
@@ -109,12 +109,13 @@ cmd_ssh_proxy_exec(int argc, char **argv)
 	o.hint = hint;
 	if ((key = ssh_proxy_key_load(&cause)) == NULL)
 		goto out;
-	if (fdpass && (rc = ssh_proxy_fdpass(1, &fd, &cause)) == 1)
-		_exit(0); /* (ssh has the socket; the child serves it) */
+	/* 1 parent (ssh has the socket), 0 child (serves it), 2 pipes, -1 */
+	passed = fdpass ? ssh_proxy_fdpass(1, &fd, &cause) : 2;
+	if (passed == 1)
+		_exit(0);
 	rc = CMD_EXIT_FAILURE;
-	if (fdpass && fd < 0 && cause != NULL)
-		goto out;
-	if (fd < 0 && (pump = ssh_proxy_pump_start(0, 1, &fd, &cause)) == NULL)
+	if (passed < 0 ||
+	    (passed == 2 && (pump = ssh_proxy_pump_start(0, 1, &fd, &cause)) == NULL))
 		goto out;
 	/* libssh closes fd with its session; shutting down our copy after
 	 * makes sure the pump sees the end whatever happened. */
