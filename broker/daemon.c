@@ -243,7 +243,8 @@ broker_host_submit(struct broker *b, const cJSON *req, int connect_timeout_s, in
 			h = LIST_FIRST(&b->hosts);
 		}
 		host_session_set_auth_sock(h->session, p.ssh.auth_sock);
-		if (host_session_submit(h->session, fd, id, job) == 0) {
+		if (host_session_submit(
+			h->session, fd, id, job, p.ssh.accept_new_host_key) == 0) {
 			free(key);
 			return 0;
 		}

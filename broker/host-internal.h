@@ -144,6 +144,7 @@ struct host_job {
 	int fd;
 	int request_id;
 	cJSON *req;		     /* forward/unforward: the request; NULL: agent */
+	int accept_new_host_key;     /* its client asked to record an unknown key */
 	TAILQ_ENTRY(host_job) entry; /* on h->jobs, h->parked or a taken list */
 };
 TAILQ_HEAD(host_jobs, host_job);

@@ -154,12 +154,26 @@ host_install(struct host_session *h, char **cause)
 	    h->ssh, h->bundle, &h->agent_path, host_progress_all, h, cause);
 }
 
-static int
-host_connect(struct host_session *h, char **cause)
+/* What the connect noticed (a recorded host key, ...), to the waiting
+ * clients. */
+static void
+host_connected_notes(struct host_session *h)
 {
 	const char *const *notes;
 	size_t i, n;
 
+	notes = rdev_ssh_notes(h->ssh, &n);
+	for (i = 0; i < n; i++) {
+		char *line = xasprintf("warning: %s", notes[i]);
+
+		host_progress_all(h, line);
+		free(line);
+	}
+}
+
+static int
+host_connect(struct host_session *h, char **cause)
+{
 	host_progress_all(h, "connecting to host");
 	h->ssh = host_ssh_connect(h, cause);
 	if (h->ssh == NULL)
@@ -168,13 +182,7 @@ host_connect(struct host_session *h, char **cause)
 	free(h->label);
 	h->label = xstrdup(rdev_ssh_host_label(h->ssh));
 	pthread_mutex_unlock(&h->lock);
-	notes = rdev_ssh_notes(h->ssh, &n);
-	for (i = 0; i < n; i++) {
-		char *line = xasprintf("warning: %s", notes[i]);
-
-		host_progress_all(h, line);
-		free(line);
-	}
+	host_connected_notes(h);
 	if (host_install(h, cause) != 0)
 		return -1;
 	/* The one agent of this session: the login shell runs here, once. */
@@ -437,52 +445,123 @@ host_serve(struct host_session *h)
 	return end;
 }
 
+/* While not connected: run the queued jobs that work offline (forward
+ * changes); the others stay queued, in order, for the next connect attempt
+ * (its progress and prompts reach them there). 1 if a client waits, 0 if
+ * none, -1 when asked to stop (every job failed). */
+static int
+host_offline_jobs(struct host_session *h)
+{
+	struct host_jobs jobs = TAILQ_HEAD_INITIALIZER(jobs);
+	struct host_jobs wait = TAILQ_HEAD_INITIALIZER(wait);
+	struct host_job *j;
+	int waiting;
+
+	if (host_take_jobs(h, &jobs)) {
+		host_fail_job_list(&jobs, "the broker is stopping", SSH_FAIL_NONE);
+		return -1;
+	}
+	while ((j = TAILQ_FIRST(&jobs)) != NULL) {
+		TAILQ_REMOVE(&jobs, j, entry);
+		if (j->req != NULL && !host_job_needs_session(j))
+			host_run_job(h, j);
+		else
+			TAILQ_INSERT_TAIL(&wait, j, entry);
+	}
+	waiting = !TAILQ_EMPTY(&wait);
+	pthread_mutex_lock(&h->lock);
+	TAILQ_CONCAT(&wait, &h->jobs, entry); /* (come meanwhile: after) */
+	TAILQ_CONCAT(&h->jobs, &wait, entry);
+	pthread_mutex_unlock(&h->lock);
+	return waiting;
+}
+
+/* Does a queued client ask to record an unknown host key? */
+static int
+host_jobs_accept_new(struct host_session *h)
+{
+	struct host_job *j;
+	int accept = 0;
+
+	pthread_mutex_lock(&h->lock);
+	TAILQ_FOREACH(j, &h->jobs, entry)
+		accept |= j->accept_new_host_key;
+	pthread_mutex_unlock(&h->lock);
+	return accept;
+}
+
+/* A connect attempt failed with cause: its waiting clients are told, but
+ * one that asked to accept an unknown host key, when the attempt did not
+ * (accepted_new 0) and failed on exactly that, stays queued for an attempt
+ * that does. 1 if any stays. */
+static int
+host_jobs_attempt_failed(struct host_session *h, const char *cause, int accepted_new)
+{
+	struct host_jobs jobs = TAILQ_HEAD_INITIALIZER(jobs);
+	struct host_jobs retry = TAILQ_HEAD_INITIALIZER(retry);
+	struct host_job *j;
+	int key_unknown = !accepted_new &&
+	    h->connect_report.fail == SSH_FAIL_HOSTKEY &&
+	    h->connect_report.hostkey == SSH_HOSTKEY_UNKNOWN;
+	int kept;
+
+	pthread_mutex_lock(&h->lock);
+	TAILQ_CONCAT(&jobs, &h->jobs, entry);
+	pthread_mutex_unlock(&h->lock);
+	while ((j = TAILQ_FIRST(&jobs)) != NULL) {
+		TAILQ_REMOVE(&jobs, j, entry);
+		if (key_unknown && j->accept_new_host_key)
+			TAILQ_INSERT_TAIL(&retry, j, entry);
+		else
+			host_fail_job(j, cause, h->connect_report.fail);
+	}
+	kept = !TAILQ_EMPTY(&retry);
+	pthread_mutex_lock(&h->lock);
+	TAILQ_CONCAT(&retry, &h->jobs, entry);
+	TAILQ_CONCAT(&h->jobs, &retry, entry);
+	pthread_mutex_unlock(&h->lock);
+	return kept;
+}
+
 /* The session is lost but forwards remain: keep their listeners (closing
  * what connects meanwhile) and reconnect with capped exponential backoff and
- * jitter. 0 when connected again, -1 when asked to stop. */
+ * jitter; a client that asks for the host meanwhile makes the next attempt
+ * now (with its --accept-new-host-key) and gets its outcome. 0 when
+ * connected again, -1 when asked to stop. */
 static int
 host_reconnect(struct host_session *h)
 {
 	long long delay = 1000, until;
-	struct host_jobs jobs = TAILQ_HEAD_INITIALIZER(jobs);
-	struct host_job *j;
 	struct host_forward *f;
 	struct host_auto *a;
 	struct host_refuser refuser;
 	char *cause = NULL, *state;
-	int attempt = 0, refusing;
+	int attempt = 0, refusing, waiting, accept_new, saved_accept;
 
 	for (;;) {
 		until =
 		    clock_now_ms() + delay + randombytes_uniform((uint32_t)delay / 2 + 1);
-		while (clock_now_ms() < until) {
-			if (host_take_jobs(h, &jobs)) {
-				host_fail_job_list(
-				    &jobs, "the broker is stopping", SSH_FAIL_NONE);
+		for (;;) {
+			if ((waiting = host_offline_jobs(h)) < 0)
 				return -1;
-			}
-			while ((j = TAILQ_FIRST(&jobs)) != NULL) {
-				TAILQ_REMOVE(&jobs, j, entry);
-				/* forward changes work offline */
-				if (j->req != NULL && !host_job_needs_session(j))
-					host_run_job(h, j);
-				else
-					host_fail_job(j,
-					    "the connection to the host was "
-					    "lost; reconnecting (see rdev-broker "
-					    "status)",
-					    SSH_FAIL_NONE);
-			}
+			if (waiting || clock_now_ms() >= until)
+				break;
 			/* (not serving: the listeners' connections are closed) */
 			if (host_watch_pass(h, until - clock_now_ms()) != 0)
 				break;
 		}
 		attempt++;
+		accept_new = host_jobs_accept_new(h);
+		saved_accept = h->opts.accept_new_host_key;
+		h->opts.accept_new_host_key = saved_accept || accept_new;
+		if (waiting)
+			host_progress_all(h, "connecting to host (reconnecting)");
 		rdev_ssh_free(h->ssh);
 		refusing = host_refuser_start(h, &refuser) == 0;
 		h->ssh = host_ssh_connect(h, &cause);
 		if (refusing)
 			host_refuser_stop(&refuser);
+		h->opts.accept_new_host_key = saved_accept;
 		/* A restored session that never connected has no agent yet. */
 		if (h->ssh != NULL &&
 		    (h->agent_path != NULL || host_install(h, &cause) == 0)) {
@@ -492,6 +571,7 @@ host_reconnect(struct host_session *h)
 				f->fw.have_target = 0;
 			LIST_FOREACH(a, &h->autos, entry)
 				a->relay->fw.have_target = 0;
+			host_connected_notes(h);
 			host_set_state(h, HOST_CONNECTED, NULL);
 			log_info("%s: reconnected after %d attempts", h->label, attempt);
 			return 0;
@@ -500,6 +580,8 @@ host_reconnect(struct host_session *h)
 		log_warn("%s: %s", h->label, state);
 		host_set_state(h, HOST_RECONNECTING, state);
 		free(state);
+		/* (one kept to accept the unknown key makes the next at once) */
+		host_jobs_attempt_failed(h, cause, h->opts.accept_new_host_key || accept_new);
 		free(cause);
 		cause = NULL;
 		delay = delay * 2 > 30000 ? 30000 : delay * 2;
@@ -551,7 +633,7 @@ host_session_main(void *arg)
 		/* Restored forwards keep their listeners: retry as after a loss. */
 		log_warn("%s", cause);
 		host_set_state(h, HOST_RECONNECTING, cause);
-		host_fail_jobs(h, cause, h->connect_report.fail);
+		host_jobs_attempt_failed(h, cause, h->opts.accept_new_host_key);
 		free(cause);
 		connected = host_reconnect(h) == 0;
 	} else
@@ -661,7 +743,8 @@ host_session_set_auth_sock(struct host_session *h, const char *auth_sock)
 }
 
 int
-host_session_submit(struct host_session *h, int fd, int request_id, const cJSON *req)
+host_session_submit(struct host_session *h, int fd, int request_id, const cJSON *req,
+    int accept_new_host_key)
 {
 	struct host_job *j;
 
@@ -674,6 +757,7 @@ host_session_submit(struct host_session *h, int fd, int request_id, const cJSON 
 	j->fd = fd;
 	j->request_id = request_id;
 	j->req = req != NULL ? cJSON_Duplicate(req, 1) : NULL;
+	j->accept_new_host_key = accept_new_host_key;
 	TAILQ_INSERT_TAIL(&h->jobs, j, entry);
 	h->idle_since = time(NULL);
 	pthread_mutex_unlock(&h->lock);

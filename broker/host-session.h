@@ -75,8 +75,13 @@ void host_session_set_auth_sock(struct host_session *h, const char *auth_sock);
  * fd must be blocking, and the caller must not touch it once it is taken: the
  * session's thread may change its mode at once. Returns 0, or -1 if the
  * session has ended (the caller makes a new one and submits again); fd is
- * then not taken. */
-int host_session_submit(struct host_session *h, int fd, int request_id, const cJSON *req);
+ * then not taken. accept_new_host_key: the client asked to record an unknown
+ * host key; a session that is not connected (reconnecting, or a restored one
+ * that failed on the key) then tries at once and accepts it; a connected
+ * session ignores it (its key is known). A waiting client of a reconnecting
+ * session makes it try at once instead of at the next backoff step. */
+int host_session_submit(struct host_session *h, int fd, int request_id, const cJSON *req,
+    int accept_new_host_key);
 /* Has the thread ended (idle, failed, lost)? Then host_session_free. */
 int host_session_ended(struct host_session *h);
 /* Ask the thread to close everything and end; does not wait. */

@@ -133,9 +133,32 @@ broker stop --forget >/dev/null
 check "stop --forget removes the state" test ! -e "$state"
 check "the next broker has no forwards" listed "length == 0"
 
-# --- down removes the workspace's forwards from the file ----------------------------
+# --- the host's key forgotten while forwards are saved -------------------------------
+# The restored session cannot connect (unknown key) and retries; `rdev up`
+# without --accept-new-host-key gets that error at once, with it the key is
+# recorded and the session (and its forwards) connect again.
 rdev forward "$name:~/ws" "$l_man:$p_man" 2>/dev/null || fail "rdev forward"
 check "saved again" test -f "$state"
+kill_broker
+cp "$hdir/known_hosts" "$TEST_TMP/known_hosts.orig"
+: >"$hdir/known_hosts"
+broker start || fail "rdev-broker start"
+session_error() { broker status --json | jq -r '[.sessions[].error // empty] | join(" ")'; }
+eventually "the restored session fails on the unknown key" \
+	sh -c "'$RDEV_BIN_DIR/rdev-broker' status --json | jq -e '[.sessions[].error // empty] | join(\" \") | test(\"unknown host key\")' >/dev/null"
+if rdev up "$name:~/ws" >"$TEST_TMP/up2.out" 2>"$TEST_TMP/up2.err"; then
+	fail "rdev up succeeded with an unknown host key and no --accept-new-host-key"
+fi
+check "without --accept-new-host-key: the key's error, not 'reconnecting'" \
+	grep -q "unknown host key.*--accept-new-host-key" "$TEST_TMP/up2.err"
+rdev up "$name:~/ws" --accept-new-host-key >"$TEST_TMP/up3.out" 2>"$TEST_TMP/up3.err" ||
+	{ cat "$TEST_TMP/up3.err" >&2; session_error >&2; fail "rdev up --accept-new-host-key failed on a session restored with an unknown key"; }
+check "the key is recorded" \
+	test "$(cut -d' ' -f2,3 "$hdir/known_hosts")" = "$(cut -d' ' -f2,3 "$TEST_TMP/known_hosts.orig")"
+check "the same container" test "$(jq -r .containerId "$TEST_TMP/up3.out")" = "$cid"
+check "the restored forward answers again" echo_ok "$l_man"
+
+# --- down removes the workspace's forwards from the file ----------------------------
 rdev down "$name:~/ws" >/dev/null 2>&1
 check "after down nothing is saved" test ! -e "$state"
 finish
