@@ -507,15 +507,15 @@ serve_mux_decode(struct serve_mux *m, int send_now)
 			buf_consume(m->in, serve_mux_data(m, p, buf_len(m->in)));
 			continue;
 		}
-		if ((r = proto_decode(p, buf_len(m->in), &f, &used, &why)) < 0)
+		if ((r = proto_decode_header(p, buf_len(m->in), &f, &why)) < 0)
 			break;
-		if (m->got_hello && buf_len(m->in) >= PROTO_HEADER_SIZE &&
-		    be_get_u16(p + 6) == PROTO_DATA) {
-			serve_mux_data_begin(m, be_get_u32(p + 8), be_get_u32(p));
+		/* (a DATA frame's payload is taken as it comes) */
+		if (r == 1 && m->got_hello && f.type == PROTO_DATA) {
+			serve_mux_data_begin(m, f.channel, (uint32_t)f.len);
 			buf_consume(m->in, PROTO_HEADER_SIZE);
 			continue;
 		}
-		if (r == 0)
+		if (r == 0 || (r = proto_decode(p, buf_len(m->in), &f, &used, &why)) == 0)
 			break;
 		if (serve_mux_frame(m, &f) != 0) {
 			serve_mux_settle(m, 0);

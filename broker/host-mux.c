@@ -365,15 +365,14 @@ host_mux_input(struct host_session *h, const void *data, size_t len)
 				break;
 			h->mux_hdr_have = 0;
 			/* (the header alone: -1 when it is not a frame's) */
-			if (proto_decode(h->mux_hdr, PROTO_HEADER_SIZE, &f, &used, &why) <
-			    0) {
+			if (proto_decode_header(h->mux_hdr, PROTO_HEADER_SIZE, &f, &why) < 0) {
 				broken = 1;
 				break;
 			}
 			h->mux_in_frame = 1;
-			h->mux_left = be_get_u32(h->mux_hdr);
-			h->mux_type = be_get_u16(h->mux_hdr + 6);
-			h->mux_chan = be_get_u32(h->mux_hdr + 8);
+			h->mux_left = (uint32_t)f.len;
+			h->mux_type = f.type;
+			h->mux_chan = f.channel;
 			buf_reset(h->mux_in);
 			if (h->mux_type == PROTO_DATA)
 				host_mux_data_begin(h, h->mux_chan, h->mux_left, &broken);

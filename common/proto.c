@@ -84,15 +84,15 @@ proto_snippet(const unsigned char *data, size_t len)
 }
 
 int
-proto_decode(const unsigned char *data, size_t len, struct proto_frame *frame,
-    size_t *consumed, char **cause)
+proto_decode_header(
+    const unsigned char *data, size_t len, struct proto_frame *frame, char **cause)
 {
 	uint32_t plen;
 	uint16_t magic, type;
 	char *snip;
 
 	if (len < 6)
-		goto partial_magic;
+		return 0; /* (too short to see the magic: more is needed) */
 	magic = be_get_u16(data + 4);
 	if (magic != PROTO_MAGIC) {
 		snip = proto_snippet(data, len);
@@ -109,19 +109,26 @@ proto_decode(const unsigned char *data, size_t len, struct proto_frame *frame,
 	if (plen > PROTO_MAX_PAYLOAD)
 		return error_set(cause, "%s frame of %u bytes exceeds the %u-byte limit",
 		    proto_type_name(type), plen, PROTO_MAX_PAYLOAD);
-	if (len - PROTO_HEADER_SIZE < plen)
-		return 0;
 	frame->type = type;
 	frame->channel = be_get_u32(data + 8);
-	frame->payload = data + PROTO_HEADER_SIZE;
+	frame->payload = NULL;
 	frame->len = plen;
-	*consumed = PROTO_HEADER_SIZE + plen;
 	return 1;
+}
 
-partial_magic:
-	/* Too short to see the magic; still reject obvious text early is not
-	 * possible without the magic bytes, so ask for more. */
-	return 0;
+int
+proto_decode(const unsigned char *data, size_t len, struct proto_frame *frame,
+    size_t *consumed, char **cause)
+{
+	int r = proto_decode_header(data, len, frame, cause);
+
+	if (r <= 0)
+		return r;
+	if (len - PROTO_HEADER_SIZE < frame->len)
+		return 0;
+	frame->payload = data + PROTO_HEADER_SIZE;
+	*consumed = PROTO_HEADER_SIZE + frame->len;
+	return 1;
 }
 
 cJSON *

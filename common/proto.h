@@ -76,6 +76,12 @@ int proto_encode_json(struct buf *out, enum proto_type type, uint32_t channel,
  * frame (bad magic, unknown type, oversize length): the stream must be closed. */
 int proto_decode(const unsigned char *data, size_t len, struct proto_frame *frame,
     size_t *consumed, char **cause);
+/* The frame header at the start of data[0..len) alone (a reader that takes the
+ * payload as it comes): 1 with frame's type, channel and len (payload NULL)
+ * when a valid header is there, 0 when more bytes are needed, -1 with *cause
+ * as proto_decode. */
+int proto_decode_header(
+    const unsigned char *data, size_t len, struct proto_frame *frame, char **cause);
 
 /* Parse a control frame's payload; it must be one JSON object. The caller
  * frees the result with cJSON_Delete(). */

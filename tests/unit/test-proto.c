@@ -49,6 +49,29 @@ TEST(partial_frames_need_more_bytes)
 	buf_free(b);
 }
 
+TEST(a_header_alone_is_decoded_before_its_payload)
+{
+	struct buf *b = buf_new();
+	struct proto_frame f;
+	size_t cut;
+	char *cause = NULL;
+
+	proto_encode(b, PROTO_DATA, 9, "payload", 7);
+	for (cut = 0; cut < PROTO_HEADER_SIZE; cut++)
+		ASSERT_INT_EQ(proto_decode_header(buf_data(b), cut, &f, NULL), 0);
+	ASSERT_INT_EQ(proto_decode_header(buf_data(b), PROTO_HEADER_SIZE, &f, NULL), 1);
+	ASSERT_INT_EQ(f.type, PROTO_DATA);
+	ASSERT_INT_EQ(f.channel, 9);
+	ASSERT_INT_EQ(f.len, 7);
+	ASSERT_TRUE(f.payload == NULL);
+	buf_reset(b);
+	buf_append(b, "SSH-2.0-OpenSSH\r\n", 17);
+	ASSERT_INT_EQ(proto_decode_header(buf_data(b), buf_len(b), &f, &cause), -1);
+	ASSERT_STR_CONTAINS(cause, "not an rdev protocol stream");
+	free(cause);
+	buf_free(b);
+}
+
 TEST(several_frames_in_one_read)
 {
 	struct buf *b = buf_new();
