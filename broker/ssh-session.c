@@ -712,16 +712,3 @@ rdev_ssh_keepalive_pending(const struct rdev_ssh *s)
 {
 	return s->ka_ch != NULL;
 }
-
-int
-rdev_ssh_keepalive(struct rdev_ssh *s, char **cause)
-{
-	struct pollfd pfd;
-	int rc;
-
-	while ((rc = rdev_ssh_keepalive_step(s, clock_now_ms(), cause)) == 0) {
-		pfd = (struct pollfd){ .fd = ssh_get_fd(s->ss), .events = POLLIN };
-		poll(&pfd, 1, 50);
-	}
-	return rc > 0 ? 0 : -1;
-}

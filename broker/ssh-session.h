@@ -178,9 +178,6 @@ int rdev_ssh_run_input(struct rdev_ssh *s, const char *const *argv,
 int rdev_ssh_keepalive_step(struct rdev_ssh *s, long long now_ms, char **cause);
 /* Is a keepalive sent and not answered yet? */
 int rdev_ssh_keepalive_pending(const struct rdev_ssh *s);
-/* rdev_ssh_keepalive_step until the answer: 0 if the peer answered, -1 with
- * *cause if it did not. */
-int rdev_ssh_keepalive(struct rdev_ssh *s, char **cause);
 /* Is the peer taking our data (TCP: bytes in flight, acknowledged within the
  * keepalive interval)? On a link busy sending to the host the host may send
  * nothing for a while (window adjusts come after 1 MiB or more); a keepalive
