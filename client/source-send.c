@@ -236,13 +236,18 @@ source_send(struct remote *r, const struct source *s, const struct source_send_o
 {
 	struct source_send_stats own = { 0 };
 	int quiet = o->quiet;
-	long long t0 = clock_now_ms();
+	long long t0;
 	int rc;
 
 	*folder = NULL;
 	if (st == NULL)
 		st = &own;
 	memset(st, 0, sizeof *st);
+	/* (the time said is the transfer's: not the host's connect, not the
+	 * agent's install) */
+	if (remote_connect(r, cause) != 0)
+		return error_prefix(cause, "%s", s->text);
+	t0 = clock_now_ms();
 	if (s->kind == SOURCE_GIT)
 		rc = source_send_clone(r, s, quiet, folder, cause);
 	else {
