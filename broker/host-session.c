@@ -154,14 +154,19 @@ host_install(struct host_session *h, char **cause)
 	    h->ssh, h->bundle, &h->agent_path, host_progress_all, h, cause);
 }
 
-/* What the connect noticed (a recorded host key, ...), to the waiting
- * clients. */
+/* h->ssh has just connected: the session's name as the connect made it
+ * (user@host:port, status and logs), and what the connect noticed (a
+ * recorded host key, ...) to the waiting clients. */
 static void
-host_connected_notes(struct host_session *h)
+host_connected(struct host_session *h)
 {
 	const char *const *notes;
 	size_t i, n;
 
+	pthread_mutex_lock(&h->lock);
+	free(h->label);
+	h->label = xstrdup(rdev_ssh_host_label(h->ssh));
+	pthread_mutex_unlock(&h->lock);
 	notes = rdev_ssh_notes(h->ssh, &n);
 	for (i = 0; i < n; i++) {
 		char *line = xasprintf("warning: %s", notes[i]);
@@ -178,11 +183,7 @@ host_connect(struct host_session *h, char **cause)
 	h->ssh = host_ssh_connect(h, cause);
 	if (h->ssh == NULL)
 		return -1;
-	pthread_mutex_lock(&h->lock);
-	free(h->label);
-	h->label = xstrdup(rdev_ssh_host_label(h->ssh));
-	pthread_mutex_unlock(&h->lock);
-	host_connected_notes(h);
+	host_connected(h);
 	if (host_install(h, cause) != 0)
 		return -1;
 	/* The one agent of this session: the login shell runs here, once. */
@@ -562,6 +563,8 @@ host_reconnect(struct host_session *h)
 		if (refusing)
 			host_refuser_stop(&refuser);
 		h->opts.accept_new_host_key = saved_accept;
+		if (h->ssh != NULL)
+			host_connected(h);
 		/* A restored session that never connected has no agent yet. */
 		if (h->ssh != NULL &&
 		    (h->agent_path != NULL || host_install(h, &cause) == 0)) {
@@ -571,7 +574,6 @@ host_reconnect(struct host_session *h)
 				f->fw.have_target = 0;
 			LIST_FOREACH(a, &h->autos, entry)
 				a->relay->fw.have_target = 0;
-			host_connected_notes(h);
 			host_set_state(h, HOST_CONNECTED, NULL);
 			log_info("%s: reconnected after %d attempts", h->label, attempt);
 			return 0;

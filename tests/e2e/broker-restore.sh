@@ -156,6 +156,8 @@ rdev up "$name:~/ws" --accept-new-host-key >"$TEST_TMP/up3.out" 2>"$TEST_TMP/up3
 check "the key is recorded" \
 	test "$(cut -d' ' -f2,3 "$hdir/known_hosts")" = "$(cut -d' ' -f2,3 "$TEST_TMP/known_hosts.orig")"
 check "the same container" test "$(jq -r .containerId "$TEST_TMP/up3.out")" = "$cid"
+check "the session is named as connected ones are (user@host:port: rdev doctor finds it)" \
+	sh -c "'$RDEV_BIN_DIR/rdev-broker' status --json | jq -e '[.sessions[].host] == [\"$(cat "$hdir/user")@$name:$(cat "$hdir/port")\"]' >/dev/null"
 check "the restored forward answers again" echo_ok "$l_man"
 
 # --- down removes the workspace's forwards from the file ----------------------------
