@@ -219,6 +219,14 @@ forward_of(
 }
 
 int
+forward_of_request(const struct forward *fw, const cJSON *req)
+{
+	return forward_of(fw, json_get_string(req, "workspace"),
+	    json_get_string(req, "config"),
+	    cJSON_GetObjectItemCaseSensitive(req, "idLabels"));
+}
+
+int
 forward_same(const struct forward *fw, const char *ws, const char *service, int port)
 {
 	return !fw->gone && strcmp(fw->workspace, ws) == 0 && fw->port == port &&

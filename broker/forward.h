@@ -127,6 +127,9 @@ void forward_clear(struct forward *fw);
  * labels as a set. */
 int forward_of(
     const struct forward *fw, const char *ws, const char *config, const cJSON *id_labels);
+/* Is fw the container's that request req names (its "workspace", "config"
+ * and "idLabels": forward_of)? */
+int forward_of_request(const struct forward *fw, const cJSON *req);
 /* Do two config file paths (NULL: the default) name the same file? Both
  * absolute or both relative (to the agent's directory), the same once "."
  * and ".." components and repeated or trailing slashes are resolved

@@ -28,20 +28,12 @@
 #include "log.h"
 #include "xmalloc.h"
 
-int
-host_forward_of(const struct host_forward *f, const cJSON *req)
-{
-	return forward_of(&f->fw, json_get_string(req, "workspace"),
-	    json_get_string(req, "config"),
-	    cJSON_GetObjectItemCaseSensitive(req, "idLabels"));
-}
-
 /* Whether connect forward f is the one of request req (to ws, port). */
 static int
 host_connect_same(
     const struct host_forward *f, const cJSON *req, const char *ws, int port)
 {
-	return forward_same(&f->fw, ws, NULL, port) && host_forward_of(f, req);
+	return forward_same(&f->fw, ws, NULL, port) && forward_of_request(&f->fw, req);
 }
 
 /* The forward without listener of ws to port, made if there is none. */

@@ -476,11 +476,11 @@ host_forward_add(struct host_session *h, struct host_job *j)
 	 * (parked), the host's other links do not. Offline (reconnecting): at the first
 	 * connection. */
 	LIST_FOREACH(f, &h->forwards, entry) {
-		if (h->ev != NULL && !f->fw.gone && host_forward_of(f, j->req))
+		if (h->ev != NULL && !f->fw.gone && forward_of_request(&f->fw, j->req))
 			host_forward_check_now(h, f);
 	}
 	LIST_FOREACH(f, &h->connects, entry) {
-		if (h->ev != NULL && host_forward_of(f, j->req))
+		if (h->ev != NULL && forward_of_request(&f->fw, j->req))
 			host_forward_check_now(h, f);
 	}
 	if (ws != NULL &&

@@ -695,9 +695,6 @@ void host_connect_add(struct host_session *h, struct host_job *j);
 /* Answer l's "connect" request (once; nothing for another link): the route
  * taken ("direct", "relay") ahead of the server's bytes, or error. */
 void host_connect_answer(struct host_link *l, const char *route, const char *error);
-/* Is forward f one of the container request req names (its "workspace",
- * "config" and "idLabels": forward_of)? */
-int host_forward_of(const struct host_forward *f, const cJSON *req);
 /* The connects' forwards as status shows them (new array; under lock). */
 cJSON *host_connects_json(struct host_session *h);
 /* A connect's forward is kept this long after its last link: a serial

@@ -283,9 +283,7 @@ local_host_forward(struct local_host *lh, int fd, int id, const cJSON *req)
 	 * `up` may have made a new container), so that a problem shows in `up`'s output
 	 * and the first connection does not wait for it. */
 	LIST_FOREACH(f, &lh->forwards, entry) {
-		if (!f->fw.gone &&
-		    forward_of(&f->fw, ws, json_get_string(req, "config"),
-			cJSON_GetObjectItemCaseSensitive(req, "idLabels")) &&
+		if (!f->fw.gone && forward_of_request(&f->fw, req) &&
 		    forward_check_wanted(&f->fw, f->resolving != NULL))
 			local_forward_resolve(f);
 	}

@@ -439,11 +439,11 @@ TEST(a_connect_serves_the_requests_of_its_container)
 	memset(&f, 0, sizeof f);
 	forward_init(&f.fw, "/w", json_get_string(mine, "config"));
 	forward_take_request_fields(&f.fw, mine);
-	ASSERT_TRUE(host_forward_of(&f, mine));
-	ASSERT_TRUE(host_forward_of(&f, same));
-	ASSERT_FALSE(host_forward_of(&f, other_config));
-	ASSERT_FALSE(host_forward_of(&f, other_ids));
-	ASSERT_FALSE(host_forward_of(&f, other_ws));
+	ASSERT_TRUE(forward_of_request(&f.fw, mine));
+	ASSERT_TRUE(forward_of_request(&f.fw, same));
+	ASSERT_FALSE(forward_of_request(&f.fw, other_config));
+	ASSERT_FALSE(forward_of_request(&f.fw, other_ids));
+	ASSERT_FALSE(forward_of_request(&f.fw, other_ws));
 	forward_clear(&f.fw);
 	cJSON_Delete(mine);
 	cJSON_Delete(same);
