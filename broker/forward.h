@@ -4,7 +4,8 @@
  * go, counters) and what both do with it alike: listen (forward-listen.c),
  * show and save it, read the agent's "relay" answer, write the relay's
  * header, make the forwards of a "forward" request and re-create saved ones
- * (forward.c). What moves the bytes is each host's own.
+ * (forward.c); what the end of a check of its target means, and how it is
+ * told (forward-check.c). What moves the bytes is each host's own.
  *
  * A container port is reached straight at the container's address when the
  * server listens there (0.0.0.0, ::, that address), else through the relay
@@ -15,7 +16,8 @@
  * Ownership: a struct forward is embedded in its host's object, filled by
  * forward_open (or forward_init: no listeners) and emptied by forward_clear,
  * which closes its listeners and frees its strings. Functions returning
- * cJSON give a new value the caller deletes.
+ * cJSON give a new value the caller deletes; the strings of
+ * forward_unchecked_warning are the caller's to free.
  */
 #ifndef RDEV_FORWARD_H
 #define RDEV_FORWARD_H
@@ -176,54 +178,6 @@ long long forward_check_bound(const struct forward *fw);
  * (answered) or error came at now. */
 void forward_asked(struct forward *fw, long long now);
 void forward_answered(struct forward *fw, long long now, int answered);
-/* A request's check that failed on the way after this long (the agent
- * call's deadline: a stopped agent, a stuck login shell) is not sent again:
- * the retry would wait as long once more. */
-#define FORWARD_RETRY_FAST_MS 10000
-/* A "forward" request wants fw's target checked, whatever its age
- * (in_flight: a relay request of fw is under way). 1: the caller sends the
- * check now; 0: one more follows the answer in flight (forward_answer_take
- * says FORWARD_ANSWER_AGAIN), which was asked before the request. */
-int forward_check_wanted(struct forward *fw, int in_flight);
-/* What the end of fw's relay request means for the connections waiting
- * for it (and for the "forward" answers parked for it). */
-enum forward_answer {
-	FORWARD_ANSWER_TARGET, /* taken or confirmed: they go to it */
-	/* the request failed on the way (no agent, channel, timeout) and fw
-	 * has a target: they go to it (it stays due for a check) */
-	FORWARD_ANSWER_CACHED,
-	/* the same for a "forward" request's check, sent once more already
-	 * or not worth it (slow, or the session ending): the request's
-	 * answer warns (forward_unchecked_warning) */
-	FORWARD_ANSWER_UNCHECKED,
-	/* a "forward" request's check failed on the way the first time, in
-	 * less than FORWARD_RETRY_FAST_MS: the caller sends it once more;
-	 * waiting connections go to fw's target if it has one (as CACHED),
-	 * else wait for that answer */
-	FORWARD_ANSWER_RETRY,
-	/* the agent's error (or an incomplete answer), or a failure with no
-	 * target: they are closed, and the error is the forward's */
-	FORWARD_ANSWER_FAILED,
-	/* ask again (the caller sends another relay request): they wait */
-	FORWARD_ANSWER_AGAIN,
-};
-/* How a relay request that brought no result ended (forward_answer_take). */
-enum forward_failure {
-	FORWARD_FAILED_ON_THE_WAY, /* no agent, channel, timeout: may pass */
-	FORWARD_FAILED_REFUSED,	   /* the agent's own answer (ok:false) */
-	/* on the way, and sent again it would fail the same: the host
-	 * session is ending (lost, or the broker stopping) */
-	FORWARD_FAILED_ENDING,
-};
-/* Take the end of fw's relay request at now: its result res (error NULL),
- * or error and how it failed. */
-enum forward_answer forward_answer_take(struct forward *fw, const cJSON *res,
-    const char *error, enum forward_failure how, long long now);
-/* What a "forward" request's answer warns of when fw's check failed on the
- * way with error (FORWARD_ANSWER_UNCHECKED; "twice" when it was sent once
- * more): fw's connections go to a target that may be the old container's.
- * New string. */
-char *forward_unchecked_warning(const struct forward *fw, const char *error);
 /* The relay's header for command cmd ('C' with port, 'L', 'X') into out;
  * its length. */
 size_t forward_relay_header(const unsigned char token[FORWARD_RELAY_TOKEN_LEN], char cmd,
@@ -291,6 +245,72 @@ int forward_restore(const cJSON *list, const char *label, forward_make_fn make, 
 /* Remove the entries of ws (NULL: all) at local (0: any) from errors (a
  * restore's, may be NULL); how many. */
 int forward_errors_forget(cJSON *errors, const char *ws, int local);
+
+/* forward-check.c */
+/* A request's check that failed on the way after this long (the agent
+ * call's deadline: a stopped agent, a stuck login shell) is not sent again:
+ * the retry would wait as long once more. */
+#define FORWARD_RETRY_FAST_MS 10000
+/* A "forward" request wants fw's target checked, whatever its age
+ * (in_flight: a relay request of fw is under way). 1: the caller sends the
+ * check now; 0: one more follows the answer in flight (forward_answer_take
+ * says FORWARD_ANSWER_AGAIN), which was asked before the request. */
+int forward_check_wanted(struct forward *fw, int in_flight);
+/* What the end of fw's relay request means for the connections waiting
+ * for it (and for the "forward" answers parked for it). */
+enum forward_answer {
+	FORWARD_ANSWER_TARGET, /* taken or confirmed: they go to it */
+	/* the request failed on the way (no agent, channel, timeout) and fw
+	 * has a target: they go to it (it stays due for a check) */
+	FORWARD_ANSWER_CACHED,
+	/* the same for a "forward" request's check, sent once more already
+	 * or not worth it (slow, or the session ending): the request's
+	 * answer warns (forward_unchecked_warning) */
+	FORWARD_ANSWER_UNCHECKED,
+	/* a "forward" request's check failed on the way the first time, in
+	 * less than FORWARD_RETRY_FAST_MS: the caller sends it once more;
+	 * waiting connections go to fw's target if it has one (as CACHED),
+	 * else wait for that answer */
+	FORWARD_ANSWER_RETRY,
+	/* the agent's error (or an incomplete answer), or a failure with no
+	 * target: they are closed, and the error is the forward's */
+	FORWARD_ANSWER_FAILED,
+	/* ask again (the caller sends another relay request): they wait */
+	FORWARD_ANSWER_AGAIN,
+};
+/* How a relay request that brought no result ended (forward_answer_take). */
+enum forward_failure {
+	FORWARD_FAILED_ON_THE_WAY, /* no agent, channel, timeout: may pass */
+	FORWARD_FAILED_REFUSED,	   /* the agent's own answer (ok:false) */
+	/* on the way, and sent again it would fail the same: the host
+	 * session is ending (lost, or the broker stopping) */
+	FORWARD_FAILED_ENDING,
+};
+/* Take the end of fw's relay request at now: its result res (error NULL),
+ * or error and how it failed. */
+enum forward_answer forward_answer_take(struct forward *fw, const cJSON *res,
+    const char *error, enum forward_failure how, long long now);
+/* What a "forward" request's answer warns of when fw's check failed on the
+ * way with error (FORWARD_ANSWER_UNCHECKED; "twice" when it was sent once
+ * more): fw's connections go to a target that may be the old container's.
+ * New string. */
+char *forward_unchecked_warning(const struct forward *fw, const char *error);
+/* Take the end of fw's relay request (forward_answer_take) and tell it,
+ * the same way for every kind of host (label names it): a failed check
+ * sent once more (FORWARD_ANSWER_RETRY) or passed over (CACHED) is
+ * logged; a "forward" request's check that was not made (UNCHECKED) is
+ * logged as a warning and its warning goes into the answers in parked
+ * that fw is for. The caller sends another relay request for AGAIN and
+ * RETRY, and makes the forward's error for FAILED. */
+enum forward_answer forward_check_end(struct forward *fw,
+    struct forward_parked_list *parked, const char *label, const cJSON *res,
+    const char *error, enum forward_failure how, long long now);
+/* Do the connections waiting for fw's target go on waiting after answer a
+ * (another relay request went, and there is no target to go to yet)? */
+int forward_check_links_wait(const struct forward *fw, enum forward_answer a);
+/* Log that a connection of fw waited forward_check_bound for a check and
+ * goes to the target fw has (label names the host). */
+void forward_check_log_late(const struct forward *fw, const char *label);
 
 /* An auto-forward watch (`rdev forward --auto`, `up --auto-forward`): a
  * workspace's container, listed every second through its relay, whose new

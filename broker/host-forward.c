@@ -37,48 +37,26 @@ host_forward_resolved(struct host_session *h, void *arg, const cJSON *result,
 {
 	struct host_forward *f = arg;
 	struct host_link *l;
-	char *cause = NULL, *warning;
-	int retry = 0;
+	enum forward_answer a;
+	char *cause = NULL;
 
 	f->resolving = NULL;
 	log_debug("%s: forward %d: the agent's relay answer (%s) in %lld ms", h->label,
 	    f->fw.port, f->fw.have_target ? "a check" : "in full",
 	    clock_now_ms() - f->fw.asked_ms);
-	switch (forward_answer_take(&f->fw, result, error,
+	a = forward_check_end(&f->fw, &h->parked, h->label, result, error,
 	    refused				 ? FORWARD_FAILED_REFUSED
 		: host_forward_session_ending(h) ? FORWARD_FAILED_ENDING
 						 : FORWARD_FAILED_ON_THE_WAY,
-	    clock_now_ms())) {
-	case FORWARD_ANSWER_AGAIN:
-		/* the links (and parked answers) wait for the next answer */
+	    clock_now_ms());
+	if (a == FORWARD_ANSWER_AGAIN || a == FORWARD_ANSWER_RETRY)
 		host_forward_resolve_start(h, f);
-		return;
-	case FORWARD_ANSWER_RETRY:
-		log_info("%s: forward %d: the target's check failed (%s): asking "
-			 "again",
-		    h->label, f->connect ? f->fw.port : f->fw.local_port, error);
-		host_forward_resolve_start(h, f);
-		retry = 1;
-		break;
-	case FORWARD_ANSWER_CACHED:
-		log_info("%s: forward %d: the target's check failed (%s): the "
-			 "connections go to %s",
-		    h->label, f->connect ? f->fw.port : f->fw.local_port, error,
-		    f->fw.address);
-		break;
-	case FORWARD_ANSWER_UNCHECKED:
-		warning = forward_unchecked_warning(&f->fw, error);
-		log_warn("%s: %s", h->label, warning);
-		forward_parked_warning(&h->parked, &f->fw, warning);
-		free(warning);
-		break;
-	case FORWARD_ANSWER_FAILED:
+	if (a == FORWARD_ANSWER_AGAIN)
+		return; /* the links (and parked answers) wait for the next answer */
+	if (a == FORWARD_ANSWER_FAILED)
 		cause = error != NULL
 		    ? xstrdup(error)
 		    : xasprintf("%s: the agent's relay answer is incomplete", h->label);
-		break;
-	case FORWARD_ANSWER_TARGET: break;
-	}
 	if (cause != NULL) {
 		if (f->fw.fd4 >= 0 || f->fw.fd6 >= 0)
 			log_warn("forward %d: %s", f->fw.local_port, cause);
@@ -93,9 +71,8 @@ host_forward_resolved(struct host_session *h, void *arg, const cJSON *result,
 			forward_parked_error(&h->parked, &f->fw, cause);
 	}
 	LIST_FOREACH(l, &h->links, entry) {
-		/* (asked again with no target: they wait for that answer) */
 		if (l->fwd != f || l->state != HOST_LINK_RESOLVING ||
-		    (retry && !f->fw.have_target))
+		    forward_check_links_wait(&f->fw, a))
 			continue;
 		if (cause != NULL)
 			host_connect_answer(l, NULL, cause);
@@ -135,10 +112,7 @@ host_forward_waits_step(struct host_session *h)
 			next = next < 0 || wait < next ? wait : next;
 			continue;
 		}
-		log_info("%s: forward %d: the agent has not confirmed the target in "
-			 "%lld ms: the connection goes to %s",
-		    h->label, l->fwd->connect ? l->fwd->fw.port : l->fwd->fw.local_port,
-		    forward_check_bound(&l->fwd->fw), l->fwd->fw.address);
+		forward_check_log_late(&l->fwd->fw, h->label);
 		if (host_forward_open_target(h, l, forward_direct_due(&l->fwd->fw)) != 0)
 			host_link_kill(l);
 	}

@@ -162,10 +162,7 @@ local_forward_wait_done(evutil_socket_t fd, short what, void *arg)
 			later = wait;
 			continue;
 		}
-		log_info("%s: forward %d: the agent has not confirmed the target in "
-			 "%lld ms: the connection goes to %s",
-		    LOCAL_HOST_LABEL, f->fw.local_port, forward_check_bound(&f->fw),
-		    f->fw.address);
+		forward_check_log_late(&f->fw, LOCAL_HOST_LABEL);
 		local_link_resolved(l, 1);
 	}
 	if (later > 0) {
@@ -199,52 +196,29 @@ local_forward_resolved(void *arg, const cJSON *result, const char *error, int re
 	struct local_forward *f = arg;
 	struct local_host *lh = f->lh;
 	struct local_link *l, *next;
-	char *cause = NULL, *warning;
-	int retry = 0;
+	enum forward_answer a;
+	char *cause = NULL;
 
 	f->resolving = NULL;
-	switch (forward_answer_take(&f->fw, result, error,
-	    refused ? FORWARD_FAILED_REFUSED : FORWARD_FAILED_ON_THE_WAY,
-	    clock_now_ms())) {
-	case FORWARD_ANSWER_AGAIN:
-		/* the links (and parked answers) wait for the next answer */
+	a = forward_check_end(&f->fw, &lh->parked, LOCAL_HOST_LABEL, result, error,
+	    refused ? FORWARD_FAILED_REFUSED : FORWARD_FAILED_ON_THE_WAY, clock_now_ms());
+	if (a == FORWARD_ANSWER_AGAIN || a == FORWARD_ANSWER_RETRY)
 		local_forward_resolve(f);
-		return;
-	case FORWARD_ANSWER_RETRY:
-		log_info("%s: forward %d: the target's check failed (%s): asking "
-			 "again",
-		    LOCAL_HOST_LABEL, f->fw.local_port, error);
-		local_forward_resolve(f);
-		retry = 1;
-		break;
-	case FORWARD_ANSWER_CACHED:
-		log_info("%s: forward %d: the target's check failed (%s): the "
-			 "connections go to %s",
-		    LOCAL_HOST_LABEL, f->fw.local_port, error, f->fw.address);
-		break;
-	case FORWARD_ANSWER_UNCHECKED:
-		warning = forward_unchecked_warning(&f->fw, error);
-		log_warn("%s: %s", LOCAL_HOST_LABEL, warning);
-		forward_parked_warning(&lh->parked, &f->fw, warning);
-		free(warning);
-		break;
-	case FORWARD_ANSWER_FAILED:
+	if (a == FORWARD_ANSWER_AGAIN)
+		return; /* the links (and parked answers) wait for the next answer */
+	if (a == FORWARD_ANSWER_FAILED)
 		cause = error != NULL
 		    ? xasprintf("%s: %s", LOCAL_HOST_LABEL, error)
 		    : xasprintf(
 			  "%s: the agent's relay answer is incomplete", LOCAL_HOST_LABEL);
-		break;
-	case FORWARD_ANSWER_TARGET: break;
-	}
 	if (cause != NULL) {
 		log_warn("forward %d: %s", f->fw.local_port, cause);
 		forward_parked_error(&lh->parked, &f->fw, cause);
 	}
 	for (l = LIST_FIRST(&lh->links); l != NULL; l = next) {
 		next = LIST_NEXT(l, entry);
-		/* (asked again with no target: they wait for that answer) */
 		if (l->f == f && l->state == LOCAL_LINK_RESOLVING &&
-		    !(retry && !f->fw.have_target))
+		    !forward_check_links_wait(&f->fw, a))
 			local_link_resolved(l, cause == NULL);
 	}
 	free(cause);

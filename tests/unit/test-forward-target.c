@@ -377,6 +377,22 @@ TEST(the_warning_names_the_forward_the_cause_and_the_address)
 	forward_clear(&fw);
 }
 
+TEST(waiting_connections_wait_on_only_for_an_answer_they_need)
+{
+	struct forward fw;
+
+	forward_with_stale_target(&fw);
+	/* sent once more with a target: they go to it meanwhile */
+	ASSERT_FALSE(forward_check_links_wait(&fw, FORWARD_ANSWER_RETRY));
+	ASSERT_FALSE(forward_check_links_wait(&fw, FORWARD_ANSWER_CACHED));
+	ASSERT_TRUE(forward_check_links_wait(&fw, FORWARD_ANSWER_AGAIN));
+	/* with none: the next answer */
+	fw.have_target = 0;
+	ASSERT_TRUE(forward_check_links_wait(&fw, FORWARD_ANSWER_RETRY));
+	ASSERT_FALSE(forward_check_links_wait(&fw, FORWARD_ANSWER_FAILED));
+	forward_clear(&fw);
+}
+
 /* forward_id_labels_same of two label lists in JSON (NULL: none). */
 static int
 labels_same(const char *a, const char *b)

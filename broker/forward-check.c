@@ -1,0 +1,132 @@
+/* forward-check.c - the checks of a forward's target (forward.h): when a
+ * "forward" request wants one, what the end of a relay request means for
+ * the connections waiting for it (sent once more, the target kept, or the
+ * forward's error), and how that is told, alike for an SSH host
+ * (host-forward.c) and the local one (local-forward.c). Nothing here owns
+ * a forward: each function works on the caller's. */
+#include "forward.h"
+
+#include <stdlib.h>
+
+#include "log.h"
+#include "xmalloc.h"
+
+int
+forward_check_wanted(struct forward *fw, int in_flight)
+{
+	fw->checked_ms = 0; /* whatever its age */
+	fw->request_check = 1;
+	fw->retried = 0;
+	if (in_flight)
+		fw->check_again = 1;
+	return !in_flight;
+}
+
+enum forward_answer
+forward_answer_take(struct forward *fw, const cJSON *res, const char *error,
+    enum forward_failure how, long long now)
+{
+	int rc, requested, refused = how == FORWARD_FAILED_REFUSED;
+	/* (a failure at the call's deadline is not sent again: the retry
+	 * would wait as long, `up` twice 60 s before its warning) */
+	int fast = fw->asked_ms == 0 || now - fw->asked_ms < FORWARD_RETRY_FAST_MS;
+
+	forward_answered(fw, now, error == NULL);
+	if (fw->check_again) {
+		/* asked before a "forward" request (before a recreate, maybe):
+		 * neither its target nor its error is the request's */
+		fw->check_again = 0;
+		fw->checked_ms = 0;
+		return FORWARD_ANSWER_AGAIN;
+	}
+	if (error != NULL && how == FORWARD_FAILED_ON_THE_WAY && fast &&
+	    fw->request_check && !fw->retried) {
+		/* a request's check: a failure on the way (an agent that could
+		 * not start, a refused channel) may be passing */
+		fw->retried = 1;
+		return FORWARD_ANSWER_RETRY;
+	}
+	requested = fw->request_check;
+	fw->request_check = 0; /* (retried stays, for the warning) */
+	if (error != NULL && !refused && fw->have_target)
+		return requested ? FORWARD_ANSWER_UNCHECKED : FORWARD_ANSWER_CACHED;
+	if (error != NULL)
+		return FORWARD_ANSWER_FAILED;
+	rc = forward_take_target(fw, res);
+	return rc == FORWARD_TARGET_DROPPED ? FORWARD_ANSWER_AGAIN
+	    : rc == 0			    ? FORWARD_ANSWER_TARGET
+					    : FORWARD_ANSWER_FAILED;
+}
+
+char *
+forward_unchecked_warning(const struct forward *fw, const char *error)
+{
+	char *what = fw->fd4 >= 0 || fw->fd6 >= 0
+	    ? xasprintf("forward localhost:%d -> %s%s%d", fw->local_port,
+		  fw->service != NULL ? fw->service : "container port ",
+		  fw->service != NULL ? ":" : "", fw->port)
+	    : xasprintf("connections to container port %d (ssh-proxy)", fw->port);
+	char *text = xasprintf("%s: the target was not checked (%s%s): its "
+			       "connections go to %s, the container's address "
+			       "before; if that container was replaced they may "
+			       "reach another one, until a check succeeds",
+	    what, error, fw->retried ? ", twice" : "", fw->address);
+
+	free(what);
+	return text;
+}
+
+/* The port a forward is known by in the log: its local port, or for a
+ * connect's forward (no listener, local port 0) the container's. */
+static int
+forward_check_port(const struct forward *fw)
+{
+	return fw->local_port != 0 ? fw->local_port : fw->port;
+}
+
+enum forward_answer
+forward_check_end(struct forward *fw, struct forward_parked_list *parked,
+    const char *label, const cJSON *res, const char *error, enum forward_failure how,
+    long long now)
+{
+	enum forward_answer a = forward_answer_take(fw, res, error, how, now);
+	char *warning;
+
+	switch (a) {
+	case FORWARD_ANSWER_RETRY:
+		log_info("%s: forward %d: the target's check failed (%s): asking "
+			 "again",
+		    label, forward_check_port(fw), error);
+		break;
+	case FORWARD_ANSWER_CACHED:
+		log_info("%s: forward %d: the target's check failed (%s): the "
+			 "connections go to %s",
+		    label, forward_check_port(fw), error, fw->address);
+		break;
+	case FORWARD_ANSWER_UNCHECKED:
+		warning = forward_unchecked_warning(fw, error);
+		log_warn("%s: %s", label, warning);
+		forward_parked_warning(parked, fw, warning);
+		free(warning);
+		break;
+	case FORWARD_ANSWER_TARGET:
+	case FORWARD_ANSWER_FAILED:
+	case FORWARD_ANSWER_AGAIN: break;
+	}
+	return a;
+}
+
+int
+forward_check_links_wait(const struct forward *fw, enum forward_answer a)
+{
+	return a == FORWARD_ANSWER_AGAIN ||
+	    (a == FORWARD_ANSWER_RETRY && !fw->have_target);
+}
+
+void
+forward_check_log_late(const struct forward *fw, const char *label)
+{
+	log_info("%s: forward %d: the agent has not confirmed the target in "
+		 "%lld ms: the connection goes to %s",
+	    label, forward_check_port(fw), forward_check_bound(fw), fw->address);
+}
