@@ -50,7 +50,9 @@ struct host_call {
 	int eof; /* the channel ended */
 	cJSON *result;
 	char *error;
-	int refused; /* error is the agent's answer (ok:false) */
+	/* how it failed, as far as known where it failed (host_call_end_of
+	 * says what done is told) */
+	enum host_call_end how;
 	long long deadline;
 	host_call_done_fn done; /* NULL: forgotten by whoever asked */
 	void *arg;
@@ -146,14 +148,16 @@ host_call_drop_channel(struct host_call *c)
 	c->ch = NULL;
 }
 
+/* c failed (how) with error (taken): done runs in this round. */
 static void
-host_call_fail(struct host_call *c, char *error)
+host_call_fail(struct host_call *c, enum host_call_end how, char *error)
 {
 	if (c->state == HOST_CALL_DONE) {
 		free(error);
 		return;
 	}
 	c->error = error;
+	c->how = how;
 	host_call_set_state(c, HOST_CALL_DONE);
 	c->h->kicked = 1; /* done runs in this round */
 }
@@ -180,16 +184,16 @@ host_call_send(struct host_call *c)
 	proto_encode_json(out, PROTO_HELLO, 0, hello, NULL);
 	cJSON_Delete(hello);
 	if (proto_encode_json(out, PROTO_CONTROL, 0, c->req, &why) != 0)
-		host_call_fail(c, why);
+		host_call_fail(c, HOST_CALL_FAILED, why);
 	else if (c->mx != NULL) {
 		/* (a request is far smaller than a stream's first window) */
 		if (host_mux_write(c->mx, buf_data(out), buf_len(out)) != buf_len(out))
-			host_call_fail(c,
+			host_call_fail(c, HOST_CALL_FAILED,
 			    xasprintf("%s: the request is larger than the agent takes",
 				h->label));
 	} else if (ssh_channel_write(c->ch, buf_data(out), (uint32_t)buf_len(out)) !=
 	    (int)buf_len(out))
-		host_call_fail(c,
+		host_call_fail(c, HOST_CALL_FAILED,
 		    xasprintf("%s: writing to the agent: %s", h->label,
 			ssh_get_error(rdev_ssh_session(h->ssh))));
 	buf_free(out);
@@ -235,7 +239,7 @@ host_call_open_step(struct host_call *c)
 	if (rc == 0)
 		return;
 	if (rc < 0) {
-		host_call_fail(c, cause);
+		host_call_fail(c, HOST_CALL_FAILED, cause);
 		return;
 	}
 	if (mx != NULL) {
@@ -270,12 +274,12 @@ host_call_read(struct host_call *c)
 			c->got_hello = 1;
 			if (proto_hello_negotiate(msg, &version, &why) != 0) {
 				cJSON_Delete(msg);
-				host_call_fail(c, why);
+				host_call_fail(c, HOST_CALL_FAILED, why);
 				return;
 			}
 		} else if (f.type == PROTO_FATAL) {
 			v = cJSON_GetObjectItemCaseSensitive(msg, "error");
-			host_call_fail(c,
+			host_call_fail(c, HOST_CALL_FAILED,
 			    xasprintf("%s: agent: %s", h->label,
 				cJSON_IsString(v) ? v->valuestring : "fatal error"));
 			cJSON_Delete(msg);
@@ -287,22 +291,20 @@ host_call_read(struct host_call *c)
 				c->result = cJSON_DetachItemFromObjectCaseSensitive(
 				    msg, "result");
 				host_call_set_state(c, HOST_CALL_DONE);
-			} else {
-				c->refused = 1;
-				host_call_fail(c,
+			} else
+				host_call_fail(c, HOST_CALL_REFUSED,
 				    xasprintf("%s: %s", h->label,
 					cJSON_IsString(v) ? v->valuestring : "failed"));
-			}
 			cJSON_Delete(msg);
 			return;
 		}
 		cJSON_Delete(msg);
 	}
 	if (r < 0)
-		host_call_fail(c, why);
+		host_call_fail(c, HOST_CALL_FAILED, why);
 	else if (c->eof)
-		host_call_fail(
-		    c, xasprintf("%s: the agent ended without an answer", h->label));
+		host_call_fail(c, HOST_CALL_FAILED,
+		    xasprintf("%s: the agent ended without an answer", h->label));
 }
 
 struct host_call *
@@ -326,9 +328,11 @@ host_agent_call_start(
 	c->cb.channel_close_function = host_call_on_eof;
 	LIST_INSERT_HEAD(&h->calls, c, entry);
 	if (h->calls_ended != NULL) /* (no agent started on a dead session) */
-		host_call_fail(c, xasprintf("%s: %s", h->label, h->calls_ended));
+		host_call_fail(
+		    c, HOST_CALL_ENDING, xasprintf("%s: %s", h->label, h->calls_ended));
 	else if (h->ev == NULL || h->ssh == NULL)
-		host_call_fail(c, xasprintf("%s: not connected", h->label));
+		host_call_fail(
+		    c, HOST_CALL_GONE, xasprintf("%s: not connected", h->label));
 	else
 		host_call_open_step(c);
 	h->kicked = 1;
@@ -344,6 +348,23 @@ host_agent_call_forget(struct host_call *c)
 	}
 }
 
+/* How c ended, as its done is told: a failure on the way while the
+ * session is ending, or after its connection went (before the loop saw
+ * it: the failure may be that), is the session's end, not the call's. */
+static enum host_call_end
+host_call_end_of(const struct host_call *c)
+{
+	struct host_session *h = c->h;
+
+	if (c->error == NULL || c->how == HOST_CALL_REFUSED)
+		return c->error == NULL ? HOST_CALL_ANSWERED : HOST_CALL_REFUSED;
+	if (h->calls_ended != NULL)
+		return HOST_CALL_ENDING;
+	if (h->ssh == NULL || !ssh_is_connected(rdev_ssh_session(h->ssh)))
+		return HOST_CALL_GONE;
+	return c->how;
+}
+
 /* Take c off h->calls, run its done and free it. */
 static void
 host_call_finish(struct host_session *h, struct host_call *c)
@@ -352,7 +373,7 @@ host_call_finish(struct host_session *h, struct host_call *c)
 	host_call_drop_channel(c);
 	host_agent_opener_clear(&c->open);
 	if (c->done != NULL)
-		c->done(h, c->arg, c->result, c->error, c->refused);
+		c->done(h, c->arg, c->result, c->error, host_call_end_of(c));
 	cJSON_Delete(c->result);
 	cJSON_Delete(c->req);
 	buf_free(c->in);
@@ -374,7 +395,7 @@ again:
 		if (c->state == HOST_CALL_ASKING && (c->ch != NULL || c->mx != NULL))
 			host_call_read(c);
 		if (c->state != HOST_CALL_DONE && now >= c->deadline)
-			host_call_fail(c,
+			host_call_fail(c, HOST_CALL_TIMED_OUT,
 			    xasprintf("%s: the agent did not answer within %d s",
 				h->label, HOST_CALL_TIMEOUT_MS / 1000));
 		if (c->state == HOST_CALL_DONE) {
@@ -407,12 +428,10 @@ host_agent_call_answer(struct host_session *h, uint32_t id, const cJSON *msg)
 			    cJSON_GetObjectItemCaseSensitive(msg, "result"), 1);
 			host_call_set_state(c, HOST_CALL_DONE);
 			h->kicked = 1;
-		} else {
-			c->refused = 1;
-			host_call_fail(c,
+		} else
+			host_call_fail(c, HOST_CALL_REFUSED,
 			    xasprintf("%s: %s", h->label,
 				cJSON_IsString(v) ? v->valuestring : "failed"));
-		}
 		return;
 	}
 }
@@ -424,7 +443,8 @@ host_agent_calls_session_lost(struct host_session *h, const char *why)
 
 	LIST_FOREACH(c, &h->calls, entry) {
 		if (c->session_id != 0 && c->state == HOST_CALL_ASKING)
-			host_call_fail(c, xasprintf("%s: %s", h->label, why));
+			host_call_fail(
+			    c, HOST_CALL_FAILED, xasprintf("%s: %s", h->label, why));
 	}
 }
 
@@ -437,6 +457,7 @@ host_agent_calls_end(struct host_session *h, const char *why)
 	while ((c = LIST_FIRST(&h->calls)) != NULL) {
 		if (c->state != HOST_CALL_DONE) {
 			c->error = xasprintf("%s: %s", h->label, why);
+			c->how = HOST_CALL_ENDING;
 			host_call_set_state(c, HOST_CALL_DONE);
 		}
 		host_call_finish(h, c);

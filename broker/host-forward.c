@@ -21,19 +21,27 @@
 static int host_forward_open_target(
     struct host_session *h, struct host_link *l, int direct);
 
-/* Is h's session ending (its calls ended, or its connection gone before
- * the loop saw it)? A check that failed then is not sent again. */
-static int
-host_forward_session_ending(struct host_session *h)
+/* What the way a relay call ended means for its check (forward_answer_take):
+ * one that failed as the session ends, or with its connection gone, would
+ * fail the same if sent again. */
+static enum forward_failure
+host_forward_failure(enum host_call_end how)
 {
-	return h->calls_ended != NULL || h->ssh == NULL ||
-	    !ssh_is_connected(rdev_ssh_session(h->ssh));
+	switch (how) {
+	case HOST_CALL_REFUSED: return FORWARD_FAILED_REFUSED;
+	case HOST_CALL_ENDING:
+	case HOST_CALL_GONE: return FORWARD_FAILED_ENDING;
+	case HOST_CALL_ANSWERED:
+	case HOST_CALL_TIMED_OUT:
+	case HOST_CALL_FAILED: break;
+	}
+	return FORWARD_FAILED_ON_THE_WAY;
 }
 
 /* The agent's answer to f's relay request (host_call_done_fn). */
 static void
 host_forward_resolved(struct host_session *h, void *arg, const cJSON *result,
-    const char *error, int refused)
+    const char *error, enum host_call_end how)
 {
 	struct host_forward *f = arg;
 	struct host_link *l;
@@ -45,10 +53,7 @@ host_forward_resolved(struct host_session *h, void *arg, const cJSON *result,
 	    f->fw.port, f->fw.have_target ? "a check" : "in full",
 	    clock_now_ms() - f->fw.asked_ms);
 	a = forward_check_end(&f->fw, &h->parked, h->label, result, error,
-	    refused				 ? FORWARD_FAILED_REFUSED
-		: host_forward_session_ending(h) ? FORWARD_FAILED_ENDING
-						 : FORWARD_FAILED_ON_THE_WAY,
-	    clock_now_ms());
+	    host_forward_failure(how), clock_now_ms());
 	if (a == FORWARD_ANSWER_AGAIN || a == FORWARD_ANSWER_RETRY)
 		host_forward_resolve_start(h, f);
 	if (a == FORWARD_ANSWER_AGAIN)

@@ -563,11 +563,26 @@ void host_set_forwarding(struct host_session *h, const char **which, const char 
 int host_agent_opener_pending(const struct host_agent_opener *o);
 /* Drop o's channel and state (its open's answer is then ignored). */
 void host_agent_opener_clear(struct host_agent_opener *o);
+/* How a request to the agent ended (host_call_done_fn). */
+enum host_call_end {
+	HOST_CALL_ANSWERED, /* its result came (error NULL) */
+	HOST_CALL_REFUSED,  /* the agent's own answer (ok:false) */
+	/* the session's calls were ended (host_agent_calls_end): the session
+	 * is going (lost, or the broker stopping) */
+	HOST_CALL_ENDING,
+	/* the connection was gone: not connected when asked, or lost before
+	 * the loop saw it (sent again, it would fail the same) */
+	HOST_CALL_GONE,
+	HOST_CALL_TIMED_OUT, /* no answer within the call's deadline (60 s) */
+	/* failed on the way otherwise (the agent could not start, a channel
+	 * refused, the agent ended without an answer): may pass */
+	HOST_CALL_FAILED,
+};
 /* The end of a request to the agent (host_agent_call_start), on the host
- * thread: result (borrowed, may be NULL) when error is NULL; refused: error
- * is the agent's answer (ok:false), not a failure on the way. */
+ * thread: result (borrowed, may be NULL) when error is NULL; how says how
+ * it ended (with an error, anything but HOST_CALL_ANSWERED). */
 typedef void (*host_call_done_fn)(struct host_session *h, void *arg, const cJSON *result,
-    const char *error, int refused);
+    const char *error, enum host_call_end how);
 /* Send one request (req is copied) to the agent on a new channel, without
  * waiting for anything but an agent start (when none runs) or, where sshd
  * forbids stream-local channels, an exec channel's open. done(h, arg, ...)

@@ -194,12 +194,12 @@ host_connect(struct host_session *h, char **cause)
  * is done. */
 static void
 host_info_done(struct host_session *h, void *arg, const cJSON *result, const char *error,
-    int refused)
+    enum host_call_end how)
 {
 	struct host_job *j = arg;
 	cJSON *o;
 
-	(void)refused;
+	(void)how;
 	if (error != NULL)
 		host_send_error(j->fd, j->request_id, error);
 	else {

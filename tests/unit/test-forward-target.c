@@ -620,6 +620,37 @@ TEST(the_end_of_a_session_ends_a_request_s_check_once_with_its_cause)
 	free(h);
 }
 
+TEST(a_request_s_check_failing_with_no_connection_is_not_sent_again)
+{
+	struct host_session *h = session_without_ssh();
+	struct host_forward f;
+	cJSON *req = request("/home/u/ws", NULL, NULL), *done, *errors;
+	int sv[2];
+	char *got;
+
+	ASSERT_INT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	memset(&f, 0, sizeof f);
+	forward_with_stale_target(&f.fw);
+	forward_park(&h->parked, sv[0], req, forward_answer_new(1, &done, &errors));
+	/* the request's check, on a session whose connection is gone (fast:
+	 * it fails at once; sent again, it would fail the same) */
+	ASSERT_INT_EQ(forward_check_wanted(&f.fw, 0), 1);
+	host_forward_resolve_start(h, &f);
+	ASSERT_NOT_NULL(f.resolving);
+	ASSERT_INT_EQ(host_agent_calls_progress(h), 0);
+	ASSERT_NULL(f.resolving); /* not sent again */
+	ASSERT_TRUE(LIST_EMPTY(&h->calls));
+	ASSERT_TRUE(TAILQ_EMPTY(&h->parked));
+	got = answer_read(sv[1]);
+	ASSERT_STR_CONTAINS(got, "the target was not checked (hostx: not connected)");
+	free(got);
+	close(sv[1]);
+	forward_clear(&f.fw);
+	cJSON_Delete(req);
+	free(h->label);
+	free(h);
+}
+
 TEST(a_watch_s_new_container_drops_its_relay_s_target)
 {
 	struct forward_auto a;
