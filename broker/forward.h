@@ -280,14 +280,15 @@ enum forward_answer {
 };
 /* How a relay request that brought no result ended (forward_answer_take). */
 enum forward_failure {
+	FORWARD_FAILED_NONE,	   /* answered: res is its result */
 	FORWARD_FAILED_ON_THE_WAY, /* no agent, channel, timeout: may pass */
 	FORWARD_FAILED_REFUSED,	   /* the agent's own answer (ok:false) */
 	/* on the way, and sent again it would fail the same: the host
 	 * session is ending (lost, or the broker stopping) */
 	FORWARD_FAILED_ENDING,
 };
-/* Take the end of fw's relay request at now: its result res (error NULL),
- * or error and how it failed. */
+/* Take the end of fw's relay request at now: its result res (error NULL,
+ * how FORWARD_FAILED_NONE), or error and how it failed. */
 enum forward_answer forward_answer_take(struct forward *fw, const cJSON *res,
     const char *error, enum forward_failure how, long long now);
 /* What a "forward" request's answer warns of when fw's check failed on the

@@ -31,7 +31,7 @@ host_forward_failure(enum host_call_end how)
 	case HOST_CALL_REFUSED: return FORWARD_FAILED_REFUSED;
 	case HOST_CALL_ENDING:
 	case HOST_CALL_GONE: return FORWARD_FAILED_ENDING;
-	case HOST_CALL_ANSWERED:
+	case HOST_CALL_ANSWERED: return FORWARD_FAILED_NONE;
 	case HOST_CALL_TIMED_OUT:
 	case HOST_CALL_FAILED: break;
 	}

@@ -201,7 +201,10 @@ local_forward_resolved(void *arg, const cJSON *result, const char *error, int re
 
 	f->resolving = NULL;
 	a = forward_check_end(&f->fw, &lh->parked, LOCAL_HOST_LABEL, result, error,
-	    refused ? FORWARD_FAILED_REFUSED : FORWARD_FAILED_ON_THE_WAY, clock_now_ms());
+	    error == NULL ? FORWARD_FAILED_NONE
+		: refused ? FORWARD_FAILED_REFUSED
+			  : FORWARD_FAILED_ON_THE_WAY,
+	    clock_now_ms());
 	if (a == FORWARD_ANSWER_AGAIN || a == FORWARD_ANSWER_RETRY)
 		local_forward_resolve(f);
 	if (a == FORWARD_ANSWER_AGAIN)

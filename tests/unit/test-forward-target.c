@@ -213,18 +213,21 @@ TEST(a_forward_request_during_a_check_asks_once_more)
 	/* `up --recreate` ends; its "forward" request finds the check */
 	ASSERT_INT_EQ(forward_check_wanted(&fw, 1), 0);
 	/* the old check's answer (for the old container) decides nothing */
-	ASSERT_INT_EQ(forward_answer_take(&fw, same, NULL, 0, clock_now_ms()),
+	ASSERT_INT_EQ(
+	    forward_answer_take(&fw, same, NULL, FORWARD_FAILED_NONE, clock_now_ms()),
 	    FORWARD_ANSWER_AGAIN);
 	ASSERT_FALSE(forward_target_fresh(&fw));
 	/* nor does its error ("no container", during the recreate) */
 	forward_asked(&fw, clock_now_ms());
 	ASSERT_INT_EQ(forward_check_wanted(&fw, 1), 0);
-	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "no container", 1, clock_now_ms()),
+	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "no container",
+			  FORWARD_FAILED_REFUSED, clock_now_ms()),
 	    FORWARD_ANSWER_AGAIN);
 	ASSERT_TRUE(fw.have_target);
 	/* the check sent after the request decides */
 	forward_asked(&fw, clock_now_ms());
-	ASSERT_INT_EQ(forward_answer_take(&fw, same, NULL, 0, clock_now_ms()),
+	ASSERT_INT_EQ(
+	    forward_answer_take(&fw, same, NULL, FORWARD_FAILED_NONE, clock_now_ms()),
 	    FORWARD_ANSWER_TARGET);
 	ASSERT_TRUE(forward_target_fresh(&fw));
 	/* with none in flight, the request's own check is sent at once */
@@ -241,19 +244,22 @@ TEST(a_check_that_fails_on_the_way_keeps_the_target)
 	forward_with_stale_target(&fw);
 	forward_asked(&fw, clock_now_ms());
 	/* the agent cannot start, the channel open fails...: the target */
-	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "no agent", 0, clock_now_ms()),
+	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "no agent",
+			  FORWARD_FAILED_ON_THE_WAY, clock_now_ms()),
 	    FORWARD_ANSWER_CACHED);
 	ASSERT_TRUE(fw.have_target);
 	ASSERT_STR_EQ(fw.address, "172.17.0.2");
 	ASSERT_FALSE(forward_target_fresh(&fw)); /* still due for a check */
 	/* the agent's own error: the connections are closed */
 	forward_asked(&fw, clock_now_ms());
-	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "no container", 1, clock_now_ms()),
+	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "no container",
+			  FORWARD_FAILED_REFUSED, clock_now_ms()),
 	    FORWARD_ANSWER_FAILED);
 	/* no target: nowhere to go */
 	fw.have_target = 0;
 	forward_asked(&fw, clock_now_ms());
-	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "no agent", 0, clock_now_ms()),
+	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "no agent",
+			  FORWARD_FAILED_ON_THE_WAY, clock_now_ms()),
 	    FORWARD_ANSWER_FAILED);
 	forward_clear(&fw);
 }
@@ -266,39 +272,46 @@ TEST(a_request_s_check_failing_on_the_way_is_sent_again_then_warned_of)
 	forward_with_stale_target(&fw);
 	ASSERT_INT_EQ(forward_check_wanted(&fw, 0), 1);
 	forward_asked(&fw, clock_now_ms());
-	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "no agent", 0, clock_now_ms()),
+	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "no agent",
+			  FORWARD_FAILED_ON_THE_WAY, clock_now_ms()),
 	    FORWARD_ANSWER_RETRY);
 	forward_asked(&fw, clock_now_ms());
-	ASSERT_INT_EQ(
-	    forward_answer_take(&fw, NULL, "channel refused", 0, clock_now_ms()),
+	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "channel refused",
+			  FORWARD_FAILED_ON_THE_WAY, clock_now_ms()),
 	    FORWARD_ANSWER_UNCHECKED);
 	ASSERT_TRUE(fw.have_target); /* the connections go to it */
 	ASSERT_FALSE(forward_target_fresh(&fw));
 	/* a connection's own check after it: no retry, no warning */
 	forward_asked(&fw, clock_now_ms());
-	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "no agent", 0, clock_now_ms()),
+	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "no agent",
+			  FORWARD_FAILED_ON_THE_WAY, clock_now_ms()),
 	    FORWARD_ANSWER_CACHED);
 	/* a retry that is answered decides */
 	ASSERT_INT_EQ(forward_check_wanted(&fw, 0), 1);
 	forward_asked(&fw, clock_now_ms());
-	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "no agent", 0, clock_now_ms()),
+	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "no agent",
+			  FORWARD_FAILED_ON_THE_WAY, clock_now_ms()),
 	    FORWARD_ANSWER_RETRY);
 	forward_asked(&fw, clock_now_ms());
-	ASSERT_INT_EQ(forward_answer_take(&fw, same, NULL, 0, clock_now_ms()),
+	ASSERT_INT_EQ(
+	    forward_answer_take(&fw, same, NULL, FORWARD_FAILED_NONE, clock_now_ms()),
 	    FORWARD_ANSWER_TARGET);
 	/* the agent's own error is not retried */
 	ASSERT_INT_EQ(forward_check_wanted(&fw, 0), 1);
 	forward_asked(&fw, clock_now_ms());
-	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "no container", 1, clock_now_ms()),
+	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "no container",
+			  FORWARD_FAILED_REFUSED, clock_now_ms()),
 	    FORWARD_ANSWER_FAILED);
 	/* with no target: retried, then failed */
 	fw.have_target = 0;
 	ASSERT_INT_EQ(forward_check_wanted(&fw, 0), 1);
 	forward_asked(&fw, clock_now_ms());
-	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "no agent", 0, clock_now_ms()),
+	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "no agent",
+			  FORWARD_FAILED_ON_THE_WAY, clock_now_ms()),
 	    FORWARD_ANSWER_RETRY);
 	forward_asked(&fw, clock_now_ms());
-	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "no agent", 0, clock_now_ms()),
+	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "no agent",
+			  FORWARD_FAILED_ON_THE_WAY, clock_now_ms()),
 	    FORWARD_ANSWER_FAILED);
 	cJSON_Delete(same);
 	forward_clear(&fw);
@@ -322,24 +335,27 @@ TEST(a_request_s_check_failing_at_the_call_deadline_is_not_sent_again)
 	ASSERT_INT_EQ(forward_check_wanted(&fw, 0), 1);
 	forward_asked(&fw, 1000);
 	/* a stopped agent, a stuck login shell: the 60 s deadline */
-	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "did not answer", 0, 61000),
+	ASSERT_INT_EQ(forward_answer_take(
+			  &fw, NULL, "did not answer", FORWARD_FAILED_ON_THE_WAY, 61000),
 	    FORWARD_ANSWER_UNCHECKED);
 	assert_warning_says(&fw, "did not answer", "(did not answer)");
 	/* just under the bound: sent once more, then warned of twice */
 	ASSERT_INT_EQ(forward_check_wanted(&fw, 0), 1);
 	forward_asked(&fw, 1000);
-	ASSERT_INT_EQ(forward_answer_take(
-			  &fw, NULL, "no agent", 0, 1000 + FORWARD_RETRY_FAST_MS - 1),
+	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "no agent",
+			  FORWARD_FAILED_ON_THE_WAY, 1000 + FORWARD_RETRY_FAST_MS - 1),
 	    FORWARD_ANSWER_RETRY);
 	forward_asked(&fw, 20000);
-	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "no agent", 0, 20100),
+	ASSERT_INT_EQ(
+	    forward_answer_take(&fw, NULL, "no agent", FORWARD_FAILED_ON_THE_WAY, 20100),
 	    FORWARD_ANSWER_UNCHECKED);
 	assert_warning_says(&fw, "no agent", "(no agent, twice)");
 	/* with no target: failed at once, not after another minute */
 	fw.have_target = 0;
 	ASSERT_INT_EQ(forward_check_wanted(&fw, 0), 1);
 	forward_asked(&fw, 1000);
-	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "did not answer", 0, 61000),
+	ASSERT_INT_EQ(forward_answer_take(
+			  &fw, NULL, "did not answer", FORWARD_FAILED_ON_THE_WAY, 61000),
 	    FORWARD_ANSWER_FAILED);
 	forward_clear(&fw);
 }
@@ -682,7 +698,8 @@ TEST(a_watch_s_new_container_drops_its_relay_s_target)
 	forward_asked(&relay, clock_now_ms());
 	forward_auto_take_request(&a, &relay, same);
 	ASSERT_FALSE(relay.have_target);
-	ASSERT_INT_EQ(forward_answer_take(&relay, res, NULL, 0, clock_now_ms()),
+	ASSERT_INT_EQ(
+	    forward_answer_take(&relay, res, NULL, FORWARD_FAILED_NONE, clock_now_ms()),
 	    FORWARD_ANSWER_AGAIN);
 	ASSERT_NULL(a.config);
 	forward_auto_clear(&a);
