@@ -15,8 +15,7 @@ int
 forward_check_wanted(struct forward *fw, int in_flight)
 {
 	fw->checked_ms = 0; /* whatever its age */
-	fw->request_check = 1;
-	fw->retried = 0;
+	fw->request_send = 1;
 	if (in_flight)
 		fw->check_again = 1;
 	return !in_flight;
@@ -24,9 +23,9 @@ forward_check_wanted(struct forward *fw, int in_flight)
 
 enum forward_answer
 forward_answer_take(struct forward *fw, const cJSON *res, const char *error,
-    enum forward_failure how, long long now)
+    enum forward_failure how, long long now, char **warning)
 {
-	int rc, requested, refused = how == FORWARD_FAILED_REFUSED;
+	int rc, sends = fw->request_send;
 	/* (a failure at the call's deadline is not sent again: the retry
 	 * would wait as long, `up` twice 60 s before its warning) */
 	int fast = fw->asked_ms == 0 || now - fw->asked_ms < FORWARD_RETRY_FAST_MS;
@@ -39,17 +38,21 @@ forward_answer_take(struct forward *fw, const cJSON *res, const char *error,
 		fw->checked_ms = 0;
 		return FORWARD_ANSWER_AGAIN;
 	}
-	if (error != NULL && how == FORWARD_FAILED_ON_THE_WAY && fast &&
-	    fw->request_check && !fw->retried) {
+	if (error != NULL && how == FORWARD_FAILED_ON_THE_WAY && fast && sends > 0 &&
+	    sends < FORWARD_REQUEST_SENDS) {
 		/* a request's check: a failure on the way (an agent that could
 		 * not start, a refused channel) may be passing */
-		fw->retried = 1;
+		fw->request_send++;
 		return FORWARD_ANSWER_RETRY;
 	}
-	requested = fw->request_check;
-	fw->request_check = 0; /* (retried stays, for the warning) */
-	if (error != NULL && !refused && fw->have_target)
-		return requested ? FORWARD_ANSWER_UNCHECKED : FORWARD_ANSWER_CACHED;
+	fw->request_send = 0;
+	if (error != NULL && how != FORWARD_FAILED_REFUSED && fw->have_target) {
+		if (sends == 0)
+			return FORWARD_ANSWER_CACHED;
+		if (warning != NULL)
+			*warning = forward_unchecked_warning(fw, error, sends);
+		return FORWARD_ANSWER_UNCHECKED;
+	}
 	if (error != NULL)
 		return FORWARD_ANSWER_FAILED;
 	rc = forward_take_target(fw, res);
@@ -59,7 +62,7 @@ forward_answer_take(struct forward *fw, const cJSON *res, const char *error,
 }
 
 char *
-forward_unchecked_warning(const struct forward *fw, const char *error)
+forward_unchecked_warning(const struct forward *fw, const char *error, int sends)
 {
 	char *what = fw->fd4 >= 0 || fw->fd6 >= 0
 	    ? xasprintf("forward localhost:%d -> %s%s%d", fw->local_port,
@@ -70,7 +73,7 @@ forward_unchecked_warning(const struct forward *fw, const char *error)
 			       "connections go to %s, the container's address "
 			       "before; if that container was replaced they may "
 			       "reach another one, until a check succeeds",
-	    what, error, fw->retried ? ", twice" : "", fw->address);
+	    what, error, sends > 1 ? ", twice" : "", fw->address);
 
 	free(what);
 	return text;
@@ -89,8 +92,8 @@ forward_check_end(struct forward *fw, struct forward_parked_list *parked,
     const char *label, const cJSON *res, const char *error, enum forward_failure how,
     long long now)
 {
-	enum forward_answer a = forward_answer_take(fw, res, error, how, now);
-	char *warning;
+	char *warning = NULL;
+	enum forward_answer a = forward_answer_take(fw, res, error, how, now, &warning);
 
 	switch (a) {
 	case FORWARD_ANSWER_RETRY:
@@ -104,7 +107,6 @@ forward_check_end(struct forward *fw, struct forward_parked_list *parked,
 		    label, forward_check_port(fw), error, fw->address);
 		break;
 	case FORWARD_ANSWER_UNCHECKED:
-		warning = forward_unchecked_warning(fw, error);
 		log_warn("%s: %s", label, warning);
 		forward_parked_warning(parked, fw, warning);
 		free(warning);

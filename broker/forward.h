@@ -69,13 +69,19 @@ struct forward {
 	long long asked_ms;   /* when the relay request in flight went; 0: none */
 	long long answer_ms;  /* how long the agent took to answer the last one */
 	/* A "forward" request came while a relay request was in flight (sent
-	 * before it, maybe before a recreate): one more follows its answer. */
+	 * before it, maybe before a recreate), or the container changed: the
+	 * answer in flight is not the request's, and one more follows it. */
 	int check_again;
-	/* The check in flight (or the one after it) is a "forward" request's:
-	 * one that fails on the way, fast, is sent once more (retried: kept
-	 * until the next request's check, for its warning), and a second
-	 * failure is told to the request (FORWARD_ANSWER_UNCHECKED). */
-	int request_check, retried;
+	/* Which send of a "forward" request's check of the target the one in
+	 * flight (or the one after it: check_again) is: 0 none (a check in
+	 * flight is a connection's), 1 its first, FORWARD_REQUEST_SENDS its
+	 * last. It is sent once more only when it failed on the way
+	 * (FORWARD_FAILED_ON_THE_WAY: not as the session ends or with its
+	 * connection gone, nor by the agent's own answer) in less than
+	 * FORWARD_RETRY_FAST_MS; any other end of it tells the request
+	 * (FORWARD_ANSWER_UNCHECKED's warning counts the sends) and sets it
+	 * back to 0. */
+	int request_send;
 	char *address;
 	char *container_id; /* the relay answer's (the service's container for one) */
 	int target_port;    /* the relay's port, or the service port */
@@ -251,6 +257,9 @@ int forward_errors_forget(cJSON *errors, const char *ws, int local);
  * call's deadline: a stopped agent, a stuck login shell) is not sent again:
  * the retry would wait as long once more. */
 #define FORWARD_RETRY_FAST_MS 10000
+/* A request's check is sent at most this many times (struct forward's
+ * request_send). */
+#define FORWARD_REQUEST_SENDS 2
 /* A "forward" request wants fw's target checked, whatever its age
  * (in_flight: a relay request of fw is under way). 1: the caller sends the
  * check now; 0: one more follows the answer in flight (forward_answer_take
@@ -288,14 +297,15 @@ enum forward_failure {
 	FORWARD_FAILED_ENDING,
 };
 /* Take the end of fw's relay request at now: its result res (error NULL,
- * how FORWARD_FAILED_NONE), or error and how it failed. */
+ * how FORWARD_FAILED_NONE), or error and how it failed. For
+ * FORWARD_ANSWER_UNCHECKED, *warning (unless warning is NULL) is what the
+ * request's answer warns of (forward_unchecked_warning), a new string. */
 enum forward_answer forward_answer_take(struct forward *fw, const cJSON *res,
-    const char *error, enum forward_failure how, long long now);
-/* What a "forward" request's answer warns of when fw's check failed on the
- * way with error (FORWARD_ANSWER_UNCHECKED; "twice" when it was sent once
- * more): fw's connections go to a target that may be the old container's.
- * New string. */
-char *forward_unchecked_warning(const struct forward *fw, const char *error);
+    const char *error, enum forward_failure how, long long now, char **warning);
+/* What a "forward" request's answer warns of when fw's check, sent sends
+ * times, failed on the way with error ("twice" for 2): fw's connections go
+ * to a target that may be the old container's. New string. */
+char *forward_unchecked_warning(const struct forward *fw, const char *error, int sends);
 /* Take the end of fw's relay request (forward_answer_take) and tell it,
  * the same way for every kind of host (label names it): a failed check
  * sent once more (FORWARD_ANSWER_RETRY) or passed over (CACHED) is

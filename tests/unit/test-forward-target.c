@@ -213,21 +213,21 @@ TEST(a_forward_request_during_a_check_asks_once_more)
 	/* `up --recreate` ends; its "forward" request finds the check */
 	ASSERT_INT_EQ(forward_check_wanted(&fw, 1), 0);
 	/* the old check's answer (for the old container) decides nothing */
-	ASSERT_INT_EQ(
-	    forward_answer_take(&fw, same, NULL, FORWARD_FAILED_NONE, clock_now_ms()),
+	ASSERT_INT_EQ(forward_answer_take(
+			  &fw, same, NULL, FORWARD_FAILED_NONE, clock_now_ms(), NULL),
 	    FORWARD_ANSWER_AGAIN);
 	ASSERT_FALSE(forward_target_fresh(&fw));
 	/* nor does its error ("no container", during the recreate) */
 	forward_asked(&fw, clock_now_ms());
 	ASSERT_INT_EQ(forward_check_wanted(&fw, 1), 0);
 	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "no container",
-			  FORWARD_FAILED_REFUSED, clock_now_ms()),
+			  FORWARD_FAILED_REFUSED, clock_now_ms(), NULL),
 	    FORWARD_ANSWER_AGAIN);
 	ASSERT_TRUE(fw.have_target);
 	/* the check sent after the request decides */
 	forward_asked(&fw, clock_now_ms());
-	ASSERT_INT_EQ(
-	    forward_answer_take(&fw, same, NULL, FORWARD_FAILED_NONE, clock_now_ms()),
+	ASSERT_INT_EQ(forward_answer_take(
+			  &fw, same, NULL, FORWARD_FAILED_NONE, clock_now_ms(), NULL),
 	    FORWARD_ANSWER_TARGET);
 	ASSERT_TRUE(forward_target_fresh(&fw));
 	/* with none in flight, the request's own check is sent at once */
@@ -245,7 +245,7 @@ TEST(a_check_that_fails_on_the_way_keeps_the_target)
 	forward_asked(&fw, clock_now_ms());
 	/* the agent cannot start, the channel open fails...: the target */
 	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "no agent",
-			  FORWARD_FAILED_ON_THE_WAY, clock_now_ms()),
+			  FORWARD_FAILED_ON_THE_WAY, clock_now_ms(), NULL),
 	    FORWARD_ANSWER_CACHED);
 	ASSERT_TRUE(fw.have_target);
 	ASSERT_STR_EQ(fw.address, "172.17.0.2");
@@ -253,15 +253,30 @@ TEST(a_check_that_fails_on_the_way_keeps_the_target)
 	/* the agent's own error: the connections are closed */
 	forward_asked(&fw, clock_now_ms());
 	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "no container",
-			  FORWARD_FAILED_REFUSED, clock_now_ms()),
+			  FORWARD_FAILED_REFUSED, clock_now_ms(), NULL),
 	    FORWARD_ANSWER_FAILED);
 	/* no target: nowhere to go */
 	fw.have_target = 0;
 	forward_asked(&fw, clock_now_ms());
 	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "no agent",
-			  FORWARD_FAILED_ON_THE_WAY, clock_now_ms()),
+			  FORWARD_FAILED_ON_THE_WAY, clock_now_ms(), NULL),
 	    FORWARD_ANSWER_FAILED);
 	forward_clear(&fw);
+}
+
+/* fw's check ends with error (how, at now) told to its request
+ * (FORWARD_ANSWER_UNCHECKED), whose warning says want. */
+static void
+assert_unchecked_says(struct forward *fw, const char *error, enum forward_failure how,
+    long long now, const char *want)
+{
+	char *w = NULL;
+
+	ASSERT_INT_EQ(
+	    forward_answer_take(fw, NULL, error, how, now, &w), FORWARD_ANSWER_UNCHECKED);
+	ASSERT_NOT_NULL(w);
+	ASSERT_STR_CONTAINS(w, want);
+	free(w);
 }
 
 TEST(a_request_s_check_failing_on_the_way_is_sent_again_then_warned_of)
@@ -273,58 +288,47 @@ TEST(a_request_s_check_failing_on_the_way_is_sent_again_then_warned_of)
 	ASSERT_INT_EQ(forward_check_wanted(&fw, 0), 1);
 	forward_asked(&fw, clock_now_ms());
 	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "no agent",
-			  FORWARD_FAILED_ON_THE_WAY, clock_now_ms()),
+			  FORWARD_FAILED_ON_THE_WAY, clock_now_ms(), NULL),
 	    FORWARD_ANSWER_RETRY);
 	forward_asked(&fw, clock_now_ms());
-	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "channel refused",
-			  FORWARD_FAILED_ON_THE_WAY, clock_now_ms()),
-	    FORWARD_ANSWER_UNCHECKED);
+	assert_unchecked_says(&fw, "channel refused", FORWARD_FAILED_ON_THE_WAY,
+	    clock_now_ms(), "(channel refused, twice)");
 	ASSERT_TRUE(fw.have_target); /* the connections go to it */
 	ASSERT_FALSE(forward_target_fresh(&fw));
 	/* a connection's own check after it: no retry, no warning */
 	forward_asked(&fw, clock_now_ms());
 	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "no agent",
-			  FORWARD_FAILED_ON_THE_WAY, clock_now_ms()),
+			  FORWARD_FAILED_ON_THE_WAY, clock_now_ms(), NULL),
 	    FORWARD_ANSWER_CACHED);
 	/* a retry that is answered decides */
 	ASSERT_INT_EQ(forward_check_wanted(&fw, 0), 1);
 	forward_asked(&fw, clock_now_ms());
 	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "no agent",
-			  FORWARD_FAILED_ON_THE_WAY, clock_now_ms()),
+			  FORWARD_FAILED_ON_THE_WAY, clock_now_ms(), NULL),
 	    FORWARD_ANSWER_RETRY);
 	forward_asked(&fw, clock_now_ms());
-	ASSERT_INT_EQ(
-	    forward_answer_take(&fw, same, NULL, FORWARD_FAILED_NONE, clock_now_ms()),
+	ASSERT_INT_EQ(forward_answer_take(
+			  &fw, same, NULL, FORWARD_FAILED_NONE, clock_now_ms(), NULL),
 	    FORWARD_ANSWER_TARGET);
 	/* the agent's own error is not retried */
 	ASSERT_INT_EQ(forward_check_wanted(&fw, 0), 1);
 	forward_asked(&fw, clock_now_ms());
 	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "no container",
-			  FORWARD_FAILED_REFUSED, clock_now_ms()),
+			  FORWARD_FAILED_REFUSED, clock_now_ms(), NULL),
 	    FORWARD_ANSWER_FAILED);
 	/* with no target: retried, then failed */
 	fw.have_target = 0;
 	ASSERT_INT_EQ(forward_check_wanted(&fw, 0), 1);
 	forward_asked(&fw, clock_now_ms());
 	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "no agent",
-			  FORWARD_FAILED_ON_THE_WAY, clock_now_ms()),
+			  FORWARD_FAILED_ON_THE_WAY, clock_now_ms(), NULL),
 	    FORWARD_ANSWER_RETRY);
 	forward_asked(&fw, clock_now_ms());
 	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "no agent",
-			  FORWARD_FAILED_ON_THE_WAY, clock_now_ms()),
+			  FORWARD_FAILED_ON_THE_WAY, clock_now_ms(), NULL),
 	    FORWARD_ANSWER_FAILED);
 	cJSON_Delete(same);
 	forward_clear(&fw);
-}
-
-/* The warning for fw's check failed with error names it as want says. */
-static void
-assert_warning_says(const struct forward *fw, const char *error, const char *want)
-{
-	char *w = forward_unchecked_warning(fw, error);
-
-	ASSERT_STR_CONTAINS(w, want);
-	free(w);
 }
 
 TEST(a_request_s_check_failing_at_the_call_deadline_is_not_sent_again)
@@ -335,27 +339,24 @@ TEST(a_request_s_check_failing_at_the_call_deadline_is_not_sent_again)
 	ASSERT_INT_EQ(forward_check_wanted(&fw, 0), 1);
 	forward_asked(&fw, 1000);
 	/* a stopped agent, a stuck login shell: the 60 s deadline */
-	ASSERT_INT_EQ(forward_answer_take(
-			  &fw, NULL, "did not answer", FORWARD_FAILED_ON_THE_WAY, 61000),
-	    FORWARD_ANSWER_UNCHECKED);
-	assert_warning_says(&fw, "did not answer", "(did not answer)");
+	assert_unchecked_says(
+	    &fw, "did not answer", FORWARD_FAILED_ON_THE_WAY, 61000, "(did not answer)");
 	/* just under the bound: sent once more, then warned of twice */
 	ASSERT_INT_EQ(forward_check_wanted(&fw, 0), 1);
 	forward_asked(&fw, 1000);
-	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "no agent",
-			  FORWARD_FAILED_ON_THE_WAY, 1000 + FORWARD_RETRY_FAST_MS - 1),
+	ASSERT_INT_EQ(
+	    forward_answer_take(&fw, NULL, "no agent", FORWARD_FAILED_ON_THE_WAY,
+		1000 + FORWARD_RETRY_FAST_MS - 1, NULL),
 	    FORWARD_ANSWER_RETRY);
 	forward_asked(&fw, 20000);
-	ASSERT_INT_EQ(
-	    forward_answer_take(&fw, NULL, "no agent", FORWARD_FAILED_ON_THE_WAY, 20100),
-	    FORWARD_ANSWER_UNCHECKED);
-	assert_warning_says(&fw, "no agent", "(no agent, twice)");
+	assert_unchecked_says(
+	    &fw, "no agent", FORWARD_FAILED_ON_THE_WAY, 20100, "(no agent, twice)");
 	/* with no target: failed at once, not after another minute */
 	fw.have_target = 0;
 	ASSERT_INT_EQ(forward_check_wanted(&fw, 0), 1);
 	forward_asked(&fw, 1000);
-	ASSERT_INT_EQ(forward_answer_take(
-			  &fw, NULL, "did not answer", FORWARD_FAILED_ON_THE_WAY, 61000),
+	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "did not answer",
+			  FORWARD_FAILED_ON_THE_WAY, 61000, NULL),
 	    FORWARD_ANSWER_FAILED);
 	forward_clear(&fw);
 }
@@ -367,10 +368,8 @@ TEST(a_request_s_check_failing_as_the_session_ends_is_not_sent_again)
 	forward_with_stale_target(&fw);
 	ASSERT_INT_EQ(forward_check_wanted(&fw, 0), 1);
 	forward_asked(&fw, clock_now_ms());
-	ASSERT_INT_EQ(
-	    forward_answer_take(&fw, NULL, "lost", FORWARD_FAILED_ENDING, clock_now_ms()),
-	    FORWARD_ANSWER_UNCHECKED);
-	assert_warning_says(&fw, "lost", "(lost)");
+	assert_unchecked_says(
+	    &fw, "lost", FORWARD_FAILED_ENDING, clock_now_ms(), "(lost)");
 	forward_clear(&fw);
 }
 
@@ -380,14 +379,14 @@ TEST(the_warning_names_the_forward_the_cause_and_the_address)
 	char *w;
 
 	forward_with_stale_target(&fw);
-	w = forward_unchecked_warning(&fw, "no agent");
+	w = forward_unchecked_warning(&fw, "no agent", 1);
 	ASSERT_STR_CONTAINS(w, "connections to container port 3000 (ssh-proxy)");
 	ASSERT_STR_CONTAINS(w, "no agent");
 	ASSERT_STR_CONTAINS(w, "172.17.0.2");
 	free(w);
 	fw.fd4 = open("/dev/null", O_RDONLY); /* a listener (closed by clear) */
 	fw.local_port = 3001;
-	w = forward_unchecked_warning(&fw, "no agent");
+	w = forward_unchecked_warning(&fw, "no agent", 1);
 	ASSERT_STR_CONTAINS(w, "forward localhost:3001 -> container port 3000");
 	free(w);
 	forward_clear(&fw);
@@ -698,8 +697,8 @@ TEST(a_watch_s_new_container_drops_its_relay_s_target)
 	forward_asked(&relay, clock_now_ms());
 	forward_auto_take_request(&a, &relay, same);
 	ASSERT_FALSE(relay.have_target);
-	ASSERT_INT_EQ(
-	    forward_answer_take(&relay, res, NULL, FORWARD_FAILED_NONE, clock_now_ms()),
+	ASSERT_INT_EQ(forward_answer_take(
+			  &relay, res, NULL, FORWARD_FAILED_NONE, clock_now_ms(), NULL),
 	    FORWARD_ANSWER_AGAIN);
 	ASSERT_NULL(a.config);
 	forward_auto_clear(&a);
