@@ -38,6 +38,7 @@ forward_init(struct forward *fw, const char *ws, const char *config)
 	memset(fw, 0, sizeof *fw);
 	fw->workspace = xstrdup(ws);
 	fw->config = forward_strdup(config);
+	fw->config_key = forward_config_key(config);
 	fw->fd4 = fw->fd6 = -1;
 }
 
@@ -48,6 +49,13 @@ forward_set_id_labels(struct forward *fw, const cJSON *id_labels)
 	fw->id_labels = cJSON_IsArray(id_labels) ? cJSON_Duplicate(id_labels, 1) : NULL;
 }
 
+/* Are two config keys (forward_config_key; NULL: the default) the same? */
+static int
+forward_config_keys_same(const char *a, const char *b)
+{
+	return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
+}
+
 /* fw's container is now the one config and id_labels name (with hint):
  * when that is another, its target is dropped and a relay request in
  * flight (asked with the old ones) followed by another. */
@@ -55,7 +63,9 @@ static void
 forward_set_container(
     struct forward *fw, const char *config, const cJSON *id_labels, const char *hint)
 {
-	if (!forward_config_same(fw->config, config) ||
+	char *key = forward_config_key(config);
+
+	if (!forward_config_keys_same(fw->config_key, key) ||
 	    !forward_id_labels_same(fw->id_labels, id_labels)) {
 		fw->have_target = 0;
 		fw->checked_ms = 0;
@@ -64,6 +74,8 @@ forward_set_container(
 	}
 	free(fw->config);
 	fw->config = forward_strdup(config);
+	free(fw->config_key);
+	fw->config_key = key;
 	forward_set_id_labels(fw, id_labels);
 	free(fw->hint);
 	fw->hint = forward_strdup(hint);
@@ -144,6 +156,7 @@ forward_clear(struct forward *fw)
 		close(fw->fd6);
 	free(fw->workspace);
 	free(fw->config);
+	free(fw->config_key);
 	cJSON_Delete(fw->id_labels);
 	free(fw->hint);
 	free(fw->service);
@@ -156,24 +169,22 @@ forward_clear(struct forward *fw)
 	fw->fd4 = fw->fd6 = -1;
 }
 
-int
-forward_config_same(const char *a, const char *b)
+char *
+forward_config_key(const char *config)
 {
-	char *na, *nb;
-	int same;
+	char *abs, *key;
 
-	if (a == NULL || b == NULL)
-		return a == b;
-	if ((a[0] == '/') != (b[0] == '/'))
-		return 0;
-	/* (relative ones resolved against "/": both against the same
-	 * directory, the agent's, which the broker does not know) */
-	na = config_discover_resolve("/", a, NULL);
-	nb = config_discover_resolve("/", b, NULL);
-	same = strcmp(na, nb) == 0;
-	free(na);
-	free(nb);
-	return same;
+	if (config == NULL)
+		return NULL;
+	/* (a relative one resolved against "/", then made relative again:
+	 * two are the same against the agent's directory, which the broker
+	 * does not know, when they are the same against any) */
+	abs = config_discover_resolve("/", config, NULL);
+	if (config[0] == '/')
+		return abs;
+	key = xstrdup(abs + 1);
+	free(abs);
+	return key;
 }
 
 /* Is every string of a in b? */
@@ -209,21 +220,32 @@ forward_id_labels_same(const cJSON *a, const cJSON *b)
 	return forward_labels_within(a, b) && forward_labels_within(b, a);
 }
 
-int
-forward_of(
-    const struct forward *fw, const char *ws, const char *config, const cJSON *id_labels)
+void
+forward_key_of_request(struct forward_key *k, const cJSON *req)
 {
-	return ws != NULL && strcmp(fw->workspace, ws) == 0 &&
-	    forward_config_same(fw->config, config) &&
-	    forward_id_labels_same(fw->id_labels, id_labels);
+	const char *ws = json_get_string(req, "workspace");
+	const cJSON *ids = cJSON_GetObjectItemCaseSensitive(req, "idLabels");
+
+	k->workspace = forward_strdup(ws);
+	k->config_key = forward_config_key(json_get_string(req, "config"));
+	k->id_labels = cJSON_IsArray(ids) ? cJSON_Duplicate(ids, 1) : NULL;
+}
+
+void
+forward_key_clear(struct forward_key *k)
+{
+	free(k->workspace);
+	free(k->config_key);
+	cJSON_Delete(k->id_labels);
+	memset(k, 0, sizeof *k);
 }
 
 int
-forward_of_request(const struct forward *fw, const cJSON *req)
+forward_of(const struct forward *fw, const struct forward_key *k)
 {
-	return forward_of(fw, json_get_string(req, "workspace"),
-	    json_get_string(req, "config"),
-	    cJSON_GetObjectItemCaseSensitive(req, "idLabels"));
+	return k->workspace != NULL && strcmp(fw->workspace, k->workspace) == 0 &&
+	    forward_config_keys_same(fw->config_key, k->config_key) &&
+	    forward_id_labels_same(fw->id_labels, k->id_labels);
 }
 
 int
@@ -500,13 +522,9 @@ void
 forward_park(struct forward_parked_list *list, int fd, const cJSON *req, cJSON *resp)
 {
 	struct forward_parked *p = xcalloc(1, sizeof *p);
-	const char *ws = json_get_string(req, "workspace");
-	const cJSON *ids = cJSON_GetObjectItemCaseSensitive(req, "idLabels");
 
 	p->fd = fd;
-	p->workspace = xstrdup(ws != NULL ? ws : "");
-	p->config = forward_strdup(json_get_string(req, "config"));
-	p->id_labels = cJSON_IsArray(ids) ? cJSON_Duplicate(ids, 1) : NULL;
+	forward_key_of_request(&p->key, req);
 	p->resp = resp;
 	TAILQ_INSERT_TAIL(list, p, entry);
 }
@@ -514,8 +532,8 @@ forward_park(struct forward_parked_list *list, int fd, const cJSON *req, cJSON *
 int
 forward_parked_for(const struct forward_parked *p, const struct forward *fw)
 {
-	return p->workspace[0] != '\0' &&
-	    forward_of(fw, p->workspace, p->config, p->id_labels);
+	return p->key.workspace != NULL && p->key.workspace[0] != '\0' &&
+	    forward_of(fw, &p->key);
 }
 
 /* Add text to the array name of p's answer's result (made when needed). */
@@ -583,9 +601,7 @@ forward_parked_answer(struct forward_parked_list *list,
 		TAILQ_REMOVE(list, p, entry);
 		forward_answer_send(p->fd, p->resp);
 		cJSON_Delete(p->resp);
-		free(p->workspace);
-		free(p->config);
-		cJSON_Delete(p->id_labels);
+		forward_key_clear(&p->key);
 		free(p);
 	}
 }

@@ -52,6 +52,7 @@
 
 struct forward {
 	char *workspace, *config;
+	char *config_key; /* config in normal form (forward_config_key), for matching */
 	cJSON *id_labels; /* the workspace's --id-label's (["NAME=VALUE"]), or NULL */
 	char *hint;	  /* the `up` command the user would type, or NULL */
 	char *service;	  /* NULL: the dev container, through its relay */
@@ -129,21 +130,28 @@ int forward_open(struct forward *fw, const char *ws, const char *config,
     const struct forward_spec *s, int exact, char **cause);
 /* Close fw's listeners, free its strings, wipe its token. */
 void forward_clear(struct forward *fw);
-/* Is fw the container's of workspace ws, config file config (NULL: the
- * default one) and id labels id_labels (NULL or not an array: the default
- * ones)? The config paths compared normalised (forward_config_same), the id
- * labels as a set. */
-int forward_of(
-    const struct forward *fw, const char *ws, const char *config, const cJSON *id_labels);
-/* Is fw the container's that request req names (its "workspace", "config"
- * and "idLabels": forward_of)? */
-int forward_of_request(const struct forward *fw, const cJSON *req);
-/* Do two config file paths (NULL: the default) name the same file? Both
- * absolute or both relative (to the agent's directory), the same once "."
- * and ".." components and repeated or trailing slashes are resolved
- * lexically (the broker cannot see the host's files: symlinks are not
- * followed; the agent labels containers with such lexical paths too). */
-int forward_config_same(const char *a, const char *b);
+/* Which container of a workspace a request names: its "workspace", its
+ * "config" in normal form and its "idLabels" (what forward_of matches).
+ * Filled by forward_key_of_request, emptied by forward_key_clear: it owns
+ * its strings and labels. */
+struct forward_key {
+	char *workspace;  /* NULL when the request names none */
+	char *config_key; /* forward_config_key of its "config" (NULL: default) */
+	cJSON *id_labels; /* its "idLabels" (an array), or NULL: the default ones */
+};
+void forward_key_of_request(struct forward_key *k, const cJSON *req);
+void forward_key_clear(struct forward_key *k);
+/* Is fw the container's that k names (a workspace, the config file, the id
+ * labels as a set)? The config paths are compared in the normal form both
+ * were stored in. */
+int forward_of(const struct forward *fw, const struct forward_key *k);
+/* A config file path (NULL: the default) in the normal form that says
+ * whether two name the same file: a relative one (to the agent's
+ * directory) stays relative, and "." and ".." components and repeated or
+ * trailing slashes are resolved lexically (the broker cannot see the
+ * host's files: symlinks are not followed; the agent labels containers
+ * with such lexical paths too). New string, or NULL for NULL. */
+char *forward_config_key(const char *config);
 /* Do two id label lists ("NAME=VALUE" arrays, or NULL: the default ones)
  * hold the same labels, in any order? */
 int forward_id_labels_same(const cJSON *a, const cJSON *b);
@@ -211,8 +219,7 @@ cJSON *forward_answer_new(int id, cJSON **done, cJSON **errors);
  * it is answered. */
 struct forward_parked {
 	int fd;
-	char *workspace, *config; /* the request's; config may be NULL */
-	cJSON *id_labels;	  /* the request's "idLabels" (an array), or NULL */
+	struct forward_key key; /* the request's container (no workspace, or "": none) */
 	cJSON *resp;
 	int failed; /* an error of a resolve is in resp already */
 	TAILQ_ENTRY(forward_parked) entry;
@@ -225,7 +232,7 @@ void forward_answer_send(int fd, const cJSON *resp);
 void forward_park(
     struct forward_parked_list *list, int fd, const cJSON *req, cJSON *resp);
 /* Does parked answer p wait for fw's check (fw is its container's:
- * forward_of)? */
+ * forward_of its key)? */
 int forward_parked_for(const struct forward_parked *p, const struct forward *fw);
 /* A resolve of fw failed: error goes into each parked answer fw is for
  * that has none yet (as a failed resolve stopped the others). */

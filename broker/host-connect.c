@@ -28,25 +28,22 @@
 #include "log.h"
 #include "xmalloc.h"
 
-/* Whether connect forward f is the one of request req (to ws, port). */
-static int
-host_connect_same(
-    const struct host_forward *f, const cJSON *req, const char *ws, int port)
-{
-	return forward_same(&f->fw, ws, NULL, port) && forward_of_request(&f->fw, req);
-}
-
 /* The forward without listener of ws to port, made if there is none. */
 static struct host_forward *
 host_connect_forward(struct host_session *h, const cJSON *req, const char *ws, int port)
 {
 	struct host_forward *f;
+	struct forward_key k;
 
+	forward_key_of_request(&k, req);
 	LIST_FOREACH(f, &h->connects, entry) {
-		if (host_connect_same(f, req, ws, port)) {
-			f->idle_ms = 0;
-			return f;
-		}
+		if (forward_same(&f->fw, ws, NULL, port) && forward_of(&f->fw, &k))
+			break;
+	}
+	forward_key_clear(&k);
+	if (f != NULL) {
+		f->idle_ms = 0;
+		return f;
 	}
 	f = xcalloc(1, sizeof *f);
 	forward_init(&f->fw, ws, json_get_string(req, "config"));

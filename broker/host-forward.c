@@ -447,6 +447,7 @@ host_forward_add(struct host_session *h, struct host_job *j)
 	cJSON *done, *errors, *resp = forward_answer_new(j->request_id, &done, &errors);
 	struct host_forward *f;
 	struct host_auto *a;
+	struct forward_key k;
 
 	forward_request_make(j->req, host_forward_make_fn, h, done, errors);
 	/* Start the relay now (or check the targets, ssh-proxy's connects'
@@ -454,14 +455,16 @@ host_forward_add(struct host_session *h, struct host_job *j)
 	 * output and the first connection does not wait for it; the answer waits for that
 	 * (parked), the host's other links do not. Offline (reconnecting): at the first
 	 * connection. */
+	forward_key_of_request(&k, j->req);
 	LIST_FOREACH(f, &h->forwards, entry) {
-		if (h->ev != NULL && !f->fw.gone && forward_of_request(&f->fw, j->req))
+		if (h->ev != NULL && !f->fw.gone && forward_of(&f->fw, &k))
 			host_forward_check_now(h, f);
 	}
 	LIST_FOREACH(f, &h->connects, entry) {
-		if (h->ev != NULL && forward_of_request(&f->fw, j->req))
+		if (h->ev != NULL && forward_of(&f->fw, &k))
 			host_forward_check_now(h, f);
 	}
+	forward_key_clear(&k);
 	if (ws != NULL &&
 	    cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(j->req, "auto"))) {
 		/* (a watch there already now lists the request's container) */

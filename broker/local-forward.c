@@ -250,6 +250,7 @@ local_host_forward(struct local_host *lh, int fd, int id, const cJSON *req)
 {
 	const char *ws = json_get_string(req, "workspace");
 	struct local_forward *f;
+	struct forward_key k;
 	cJSON *done, *errors, *resp = forward_answer_new(id, &done, &errors);
 
 	forward_request_make(req, local_forward_make, lh, done, errors);
@@ -259,11 +260,13 @@ local_host_forward(struct local_host *lh, int fd, int id, const cJSON *req)
 	/* The relay is started now (or the target checked, whatever its age:
 	 * `up` may have made a new container), so that a problem shows in `up`'s output
 	 * and the first connection does not wait for it. */
+	forward_key_of_request(&k, req);
 	LIST_FOREACH(f, &lh->forwards, entry) {
-		if (!f->fw.gone && forward_of_request(&f->fw, req) &&
+		if (!f->fw.gone && forward_of(&f->fw, &k) &&
 		    forward_check_wanted(&f->fw, f->resolving != NULL))
 			local_forward_resolve(f);
 	}
+	forward_key_clear(&k);
 	if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(req, "forwards")) > 0 ||
 	    cJSON_GetObjectItemCaseSensitive(req, "auto") != NULL)
 		local_host_save(lh); /* (not for up's check of the targets alone) */
