@@ -629,76 +629,86 @@ session_without_ssh(void)
 	return h;
 }
 
-TEST(the_end_of_a_session_ends_a_request_s_check_once_with_its_cause)
-{
-	struct host_session *h = session_without_ssh();
+/* A stand-in host session (session_without_ssh) with a forward f of a
+ * stale target and a "forward" request of its workspace parked on sv[0]
+ * (its client at sv[1]). */
+struct parked_check {
+	struct host_session *h;
 	struct host_forward f;
-	cJSON *req = request("/home/u/ws", NULL, NULL), *done, *errors;
+	cJSON *req;
 	int sv[2];
+};
+
+static void
+parked_check_start(struct parked_check *r)
+{
+	cJSON *done, *errors;
+
+	r->h = session_without_ssh();
+	r->req = request("/home/u/ws", NULL, NULL);
+	ASSERT_INT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, r->sv), 0);
+	memset(&r->f, 0, sizeof r->f);
+	forward_with_stale_target(&r->f.fw);
+	forward_park(
+	    &r->h->parked, r->sv[0], r->req, forward_answer_new(1, &done, &errors));
+}
+
+/* The checks have ended (none is sent again), the parked request was
+ * answered with want in it; r is freed. */
+static void
+parked_check_finish(struct parked_check *r, const char *want)
+{
 	char *got;
 
-	ASSERT_INT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	memset(&f, 0, sizeof f);
-	forward_with_stale_target(&f.fw);
-	forward_park(&h->parked, sv[0], req, forward_answer_new(1, &done, &errors));
+	ASSERT_NULL(r->f.resolving);
+	ASSERT_TRUE(LIST_EMPTY(&r->h->calls));
+	ASSERT_TRUE(TAILQ_EMPTY(&r->h->parked));
+	got = answer_read(r->sv[1]);
+	ASSERT_STR_CONTAINS(got, want);
+	free(got);
+	close(r->sv[1]);
+	forward_clear(&r->f.fw);
+	cJSON_Delete(r->req);
+	free(r->h->label);
+	free(r->h);
+}
+
+TEST(the_end_of_a_session_ends_a_request_s_check_once_with_its_cause)
+{
+	struct parked_check r;
+
+	parked_check_start(&r);
 	/* a connection's check in flight (it fails at once here: no session),
 	 * then the request's, which follows its answer */
-	host_forward_resolve_start(h, &f);
-	ASSERT_NOT_NULL(f.resolving);
-	ASSERT_INT_EQ(forward_check_wanted(&f.fw, 1), 0);
+	host_forward_resolve_start(r.h, &r.f);
+	ASSERT_NOT_NULL(r.f.resolving);
+	ASSERT_INT_EQ(forward_check_wanted(&r.f.fw, 1), 0);
 	/* serving when the session ends: the check sent after the first
 	 * answer fails with the session's cause (opening a channel on this
 	 * stand-in session would crash), and is not sent again */
-	h->ev = (ssh_event)h;
-	h->ssh = (struct rdev_ssh *)h;
-	host_agent_calls_end(h, "the connection to the host was lost");
-	ASSERT_NULL(f.resolving);
-	ASSERT_TRUE(LIST_EMPTY(&h->calls));
-	ASSERT_TRUE(TAILQ_EMPTY(&h->parked));
-	got = answer_read(sv[1]);
-	ASSERT_STR_CONTAINS(got,
+	r.h->ev = (ssh_event)r.h;
+	r.h->ssh = (struct rdev_ssh *)r.h;
+	host_agent_calls_end(r.h, "the connection to the host was lost");
+	/* the next serve calls the agent again */
+	host_agent_calls_reopen(r.h);
+	ASSERT_NULL(r.h->calls_ended);
+	parked_check_finish(&r,
 	    "the target was not checked (hostx: the connection "
 	    "to the host was lost)");
-	free(got);
-	/* the next serve calls the agent again */
-	host_agent_calls_reopen(h);
-	ASSERT_NULL(h->calls_ended);
-	close(sv[1]);
-	forward_clear(&f.fw);
-	cJSON_Delete(req);
-	free(h->label);
-	free(h);
 }
 
 TEST(a_request_s_check_failing_with_no_connection_is_not_sent_again)
 {
-	struct host_session *h = session_without_ssh();
-	struct host_forward f;
-	cJSON *req = request("/home/u/ws", NULL, NULL), *done, *errors;
-	int sv[2];
-	char *got;
+	struct parked_check r;
 
-	ASSERT_INT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	memset(&f, 0, sizeof f);
-	forward_with_stale_target(&f.fw);
-	forward_park(&h->parked, sv[0], req, forward_answer_new(1, &done, &errors));
+	parked_check_start(&r);
 	/* the request's check, on a session whose connection is gone (fast:
 	 * it fails at once; sent again, it would fail the same) */
-	ASSERT_INT_EQ(forward_check_wanted(&f.fw, 0), 1);
-	host_forward_resolve_start(h, &f);
-	ASSERT_NOT_NULL(f.resolving);
-	ASSERT_INT_EQ(host_agent_calls_progress(h), 0);
-	ASSERT_NULL(f.resolving); /* not sent again */
-	ASSERT_TRUE(LIST_EMPTY(&h->calls));
-	ASSERT_TRUE(TAILQ_EMPTY(&h->parked));
-	got = answer_read(sv[1]);
-	ASSERT_STR_CONTAINS(got, "the target was not checked (hostx: not connected)");
-	free(got);
-	close(sv[1]);
-	forward_clear(&f.fw);
-	cJSON_Delete(req);
-	free(h->label);
-	free(h);
+	ASSERT_INT_EQ(forward_check_wanted(&r.f.fw, 0), 1);
+	host_forward_resolve_start(r.h, &r.f);
+	ASSERT_NOT_NULL(r.f.resolving);
+	ASSERT_INT_EQ(host_agent_calls_progress(r.h), 0);
+	parked_check_finish(&r, "the target was not checked (hostx: not connected)");
 }
 
 TEST(a_watch_s_new_container_drops_its_relay_s_target)
