@@ -203,6 +203,16 @@ TEST(a_new_container_replaces_the_target)
 	forward_clear(&fw);
 }
 
+/* A relay request of fw goes now and ends with res or error (how): want. */
+static void
+assert_check_ends(struct forward *fw, const cJSON *res, const char *error,
+    enum forward_failure how, enum forward_answer want)
+{
+	forward_asked(fw, clock_now_ms());
+	ASSERT_INT_EQ(
+	    forward_answer_take(fw, res, error, how, clock_now_ms(), NULL), want);
+}
+
 TEST(a_forward_request_during_a_check_asks_once_more)
 {
 	struct forward fw;
@@ -225,10 +235,7 @@ TEST(a_forward_request_during_a_check_asks_once_more)
 	    FORWARD_ANSWER_AGAIN);
 	ASSERT_TRUE(fw.have_target);
 	/* the check sent after the request decides */
-	forward_asked(&fw, clock_now_ms());
-	ASSERT_INT_EQ(forward_answer_take(
-			  &fw, same, NULL, FORWARD_FAILED_NONE, clock_now_ms(), NULL),
-	    FORWARD_ANSWER_TARGET);
+	assert_check_ends(&fw, same, NULL, FORWARD_FAILED_NONE, FORWARD_ANSWER_TARGET);
 	ASSERT_TRUE(forward_target_fresh(&fw));
 	/* with none in flight, the request's own check is sent at once */
 	ASSERT_INT_EQ(forward_check_wanted(&fw, 0), 1);
@@ -251,16 +258,12 @@ TEST(a_check_that_fails_on_the_way_keeps_the_target)
 	ASSERT_STR_EQ(fw.address, "172.17.0.2");
 	ASSERT_FALSE(forward_target_fresh(&fw)); /* still due for a check */
 	/* the agent's own error: the connections are closed */
-	forward_asked(&fw, clock_now_ms());
-	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "no container",
-			  FORWARD_FAILED_REFUSED, clock_now_ms(), NULL),
-	    FORWARD_ANSWER_FAILED);
+	assert_check_ends(
+	    &fw, NULL, "no container", FORWARD_FAILED_REFUSED, FORWARD_ANSWER_FAILED);
 	/* no target: nowhere to go */
 	fw.have_target = 0;
-	forward_asked(&fw, clock_now_ms());
-	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "no agent",
-			  FORWARD_FAILED_ON_THE_WAY, clock_now_ms(), NULL),
-	    FORWARD_ANSWER_FAILED);
+	assert_check_ends(
+	    &fw, NULL, "no agent", FORWARD_FAILED_ON_THE_WAY, FORWARD_ANSWER_FAILED);
 	forward_clear(&fw);
 }
 
@@ -286,47 +289,32 @@ TEST(a_request_s_check_failing_on_the_way_is_sent_again_then_warned_of)
 
 	forward_with_stale_target(&fw);
 	ASSERT_INT_EQ(forward_check_wanted(&fw, 0), 1);
-	forward_asked(&fw, clock_now_ms());
-	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "no agent",
-			  FORWARD_FAILED_ON_THE_WAY, clock_now_ms(), NULL),
-	    FORWARD_ANSWER_RETRY);
+	assert_check_ends(
+	    &fw, NULL, "no agent", FORWARD_FAILED_ON_THE_WAY, FORWARD_ANSWER_RETRY);
 	forward_asked(&fw, clock_now_ms());
 	assert_unchecked_says(&fw, "channel refused", FORWARD_FAILED_ON_THE_WAY,
 	    clock_now_ms(), "(channel refused, twice)");
 	ASSERT_TRUE(fw.have_target); /* the connections go to it */
 	ASSERT_FALSE(forward_target_fresh(&fw));
 	/* a connection's own check after it: no retry, no warning */
-	forward_asked(&fw, clock_now_ms());
-	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "no agent",
-			  FORWARD_FAILED_ON_THE_WAY, clock_now_ms(), NULL),
-	    FORWARD_ANSWER_CACHED);
+	assert_check_ends(
+	    &fw, NULL, "no agent", FORWARD_FAILED_ON_THE_WAY, FORWARD_ANSWER_CACHED);
 	/* a retry that is answered decides */
 	ASSERT_INT_EQ(forward_check_wanted(&fw, 0), 1);
-	forward_asked(&fw, clock_now_ms());
-	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "no agent",
-			  FORWARD_FAILED_ON_THE_WAY, clock_now_ms(), NULL),
-	    FORWARD_ANSWER_RETRY);
-	forward_asked(&fw, clock_now_ms());
-	ASSERT_INT_EQ(forward_answer_take(
-			  &fw, same, NULL, FORWARD_FAILED_NONE, clock_now_ms(), NULL),
-	    FORWARD_ANSWER_TARGET);
+	assert_check_ends(
+	    &fw, NULL, "no agent", FORWARD_FAILED_ON_THE_WAY, FORWARD_ANSWER_RETRY);
+	assert_check_ends(&fw, same, NULL, FORWARD_FAILED_NONE, FORWARD_ANSWER_TARGET);
 	/* the agent's own error is not retried */
 	ASSERT_INT_EQ(forward_check_wanted(&fw, 0), 1);
-	forward_asked(&fw, clock_now_ms());
-	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "no container",
-			  FORWARD_FAILED_REFUSED, clock_now_ms(), NULL),
-	    FORWARD_ANSWER_FAILED);
+	assert_check_ends(
+	    &fw, NULL, "no container", FORWARD_FAILED_REFUSED, FORWARD_ANSWER_FAILED);
 	/* with no target: retried, then failed */
 	fw.have_target = 0;
 	ASSERT_INT_EQ(forward_check_wanted(&fw, 0), 1);
-	forward_asked(&fw, clock_now_ms());
-	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "no agent",
-			  FORWARD_FAILED_ON_THE_WAY, clock_now_ms(), NULL),
-	    FORWARD_ANSWER_RETRY);
-	forward_asked(&fw, clock_now_ms());
-	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "no agent",
-			  FORWARD_FAILED_ON_THE_WAY, clock_now_ms(), NULL),
-	    FORWARD_ANSWER_FAILED);
+	assert_check_ends(
+	    &fw, NULL, "no agent", FORWARD_FAILED_ON_THE_WAY, FORWARD_ANSWER_RETRY);
+	assert_check_ends(
+	    &fw, NULL, "no agent", FORWARD_FAILED_ON_THE_WAY, FORWARD_ANSWER_FAILED);
 	cJSON_Delete(same);
 	forward_clear(&fw);
 }
