@@ -22,7 +22,7 @@ forward_check_wanted(struct forward *fw, int in_flight)
 }
 
 enum forward_answer
-forward_answer_take(struct forward *fw, const cJSON *res, const char *error,
+forward_check_take(struct forward *fw, const cJSON *res, const char *error,
     enum forward_failure how, long long now, char **warning)
 {
 	int rc, sends = fw->request_send;
@@ -50,7 +50,7 @@ forward_answer_take(struct forward *fw, const cJSON *res, const char *error,
 		if (sends == 0)
 			return FORWARD_ANSWER_CACHED;
 		if (warning != NULL)
-			*warning = forward_unchecked_warning(fw, error, sends);
+			*warning = forward_check_warning(fw, error, sends);
 		return FORWARD_ANSWER_UNCHECKED;
 	}
 	if (error != NULL)
@@ -62,7 +62,7 @@ forward_answer_take(struct forward *fw, const cJSON *res, const char *error,
 }
 
 char *
-forward_unchecked_warning(const struct forward *fw, const char *error, int sends)
+forward_check_warning(const struct forward *fw, const char *error, int sends)
 {
 	char *what = fw->fd4 >= 0 || fw->fd6 >= 0
 	    ? xasprintf("forward localhost:%d -> %s%s%d", fw->local_port,
@@ -93,7 +93,7 @@ forward_check_end(struct forward *fw, struct forward_parked_list *parked,
     long long now)
 {
 	char *warning = NULL;
-	enum forward_answer a = forward_answer_take(fw, res, error, how, now, &warning);
+	enum forward_answer a = forward_check_take(fw, res, error, how, now, &warning);
 
 	switch (a) {
 	case FORWARD_ANSWER_RETRY:

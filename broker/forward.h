@@ -17,7 +17,7 @@
  * forward_open (or forward_init: no listeners) and emptied by forward_clear,
  * which closes its listeners and frees its strings. Functions returning
  * cJSON give a new value the caller deletes; the strings of
- * forward_unchecked_warning are the caller's to free.
+ * forward_check_warning are the caller's to free.
  */
 #ifndef RDEV_FORWARD_H
 #define RDEV_FORWARD_H
@@ -109,7 +109,7 @@ void forward_set_id_labels(struct forward *fw, const cJSON *id_labels);
 /* The request's (or saved entry's) "config", "idLabels" and "hint" into
  * fw. When they name another container than fw's (config or idLabels
  * changed), its target is dropped (asked for in full next) and a relay
- * request in flight is followed by another (forward_answer_take says
+ * request in flight is followed by another (forward_check_take says
  * FORWARD_ANSWER_AGAIN). */
 void forward_take_request_fields(struct forward *fw, const cJSON *from);
 /* The same fields from another forward of the workspace (an auto-forward
@@ -238,7 +238,7 @@ int forward_parked_for(const struct forward_parked *p, const struct forward *fw)
  * that has none yet (as a failed resolve stopped the others). */
 void forward_parked_error(
     struct forward_parked_list *list, const struct forward *fw, const char *error);
-/* fw's check failed on the way (forward_unchecked_warning): warning goes
+/* fw's check failed on the way (forward_check_warning): warning goes
  * into the "warnings" of each parked answer fw is for. */
 void forward_parked_warning(
     struct forward_parked_list *list, const struct forward *fw, const char *warning);
@@ -269,7 +269,7 @@ int forward_errors_forget(cJSON *errors, const char *ws, int local);
 #define FORWARD_REQUEST_SENDS 2
 /* A "forward" request wants fw's target checked, whatever its age
  * (in_flight: a relay request of fw is under way). 1: the caller sends the
- * check now; 0: one more follows the answer in flight (forward_answer_take
+ * check now; 0: one more follows the answer in flight (forward_check_take
  * says FORWARD_ANSWER_AGAIN), which was asked before the request. */
 int forward_check_wanted(struct forward *fw, int in_flight);
 /* What the end of fw's relay request means for the connections waiting
@@ -281,7 +281,7 @@ enum forward_answer {
 	FORWARD_ANSWER_CACHED,
 	/* the same for a "forward" request's check, sent once more already
 	 * or not worth it (slow, or the session ending): the request's
-	 * answer warns (forward_unchecked_warning) */
+	 * answer warns (forward_check_warning) */
 	FORWARD_ANSWER_UNCHECKED,
 	/* a "forward" request's check failed on the way the first time, in
 	 * less than FORWARD_RETRY_FAST_MS: the caller sends it once more;
@@ -294,7 +294,7 @@ enum forward_answer {
 	/* ask again (the caller sends another relay request): they wait */
 	FORWARD_ANSWER_AGAIN,
 };
-/* How a relay request that brought no result ended (forward_answer_take). */
+/* How a relay request that brought no result ended (forward_check_take). */
 enum forward_failure {
 	FORWARD_FAILED_NONE,	   /* answered: res is its result */
 	FORWARD_FAILED_ON_THE_WAY, /* no agent, channel, timeout: may pass */
@@ -306,14 +306,14 @@ enum forward_failure {
 /* Take the end of fw's relay request at now: its result res (error NULL,
  * how FORWARD_FAILED_NONE), or error and how it failed. For
  * FORWARD_ANSWER_UNCHECKED, *warning (unless warning is NULL) is what the
- * request's answer warns of (forward_unchecked_warning), a new string. */
-enum forward_answer forward_answer_take(struct forward *fw, const cJSON *res,
+ * request's answer warns of (forward_check_warning), a new string. */
+enum forward_answer forward_check_take(struct forward *fw, const cJSON *res,
     const char *error, enum forward_failure how, long long now, char **warning);
 /* What a "forward" request's answer warns of when fw's check, sent sends
  * times, failed on the way with error ("twice" for 2): fw's connections go
  * to a target that may be the old container's. New string. */
-char *forward_unchecked_warning(const struct forward *fw, const char *error, int sends);
-/* Take the end of fw's relay request (forward_answer_take) and tell it,
+char *forward_check_warning(const struct forward *fw, const char *error, int sends);
+/* Take the end of fw's relay request (forward_check_take) and tell it,
  * the same way for every kind of host (label names it): a failed check
  * sent once more (FORWARD_ANSWER_RETRY) or passed over (CACHED) is
  * logged; a "forward" request's check that was not made (UNCHECKED) is

@@ -21,7 +21,7 @@
 static int host_forward_open_target(
     struct host_session *h, struct host_link *l, int direct);
 
-/* What the way a relay call ended means for its check (forward_answer_take):
+/* What the way a relay call ended means for its check (forward_check_take):
  * one that failed as the session ends, or with its connection gone, would
  * fail the same if sent again. */
 static enum forward_failure

@@ -210,7 +210,7 @@ assert_check_ends(struct forward *fw, const cJSON *res, const char *error,
 {
 	forward_asked(fw, clock_now_ms());
 	ASSERT_INT_EQ(
-	    forward_answer_take(fw, res, error, how, clock_now_ms(), NULL), want);
+	    forward_check_take(fw, res, error, how, clock_now_ms(), NULL), want);
 }
 
 TEST(a_forward_request_during_a_check_asks_once_more)
@@ -223,14 +223,14 @@ TEST(a_forward_request_during_a_check_asks_once_more)
 	/* `up --recreate` ends; its "forward" request finds the check */
 	ASSERT_INT_EQ(forward_check_wanted(&fw, 1), 0);
 	/* the old check's answer (for the old container) decides nothing */
-	ASSERT_INT_EQ(forward_answer_take(
+	ASSERT_INT_EQ(forward_check_take(
 			  &fw, same, NULL, FORWARD_FAILED_NONE, clock_now_ms(), NULL),
 	    FORWARD_ANSWER_AGAIN);
 	ASSERT_FALSE(forward_target_fresh(&fw));
 	/* nor does its error ("no container", during the recreate) */
 	forward_asked(&fw, clock_now_ms());
 	ASSERT_INT_EQ(forward_check_wanted(&fw, 1), 0);
-	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "no container",
+	ASSERT_INT_EQ(forward_check_take(&fw, NULL, "no container",
 			  FORWARD_FAILED_REFUSED, clock_now_ms(), NULL),
 	    FORWARD_ANSWER_AGAIN);
 	ASSERT_TRUE(fw.have_target);
@@ -251,8 +251,8 @@ TEST(a_check_that_fails_on_the_way_keeps_the_target)
 	forward_with_stale_target(&fw);
 	forward_asked(&fw, clock_now_ms());
 	/* the agent cannot start, the channel open fails...: the target */
-	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "no agent",
-			  FORWARD_FAILED_ON_THE_WAY, clock_now_ms(), NULL),
+	ASSERT_INT_EQ(forward_check_take(&fw, NULL, "no agent", FORWARD_FAILED_ON_THE_WAY,
+			  clock_now_ms(), NULL),
 	    FORWARD_ANSWER_CACHED);
 	ASSERT_TRUE(fw.have_target);
 	ASSERT_STR_EQ(fw.address, "172.17.0.2");
@@ -276,7 +276,7 @@ assert_unchecked_says(struct forward *fw, const char *error, enum forward_failur
 	char *w = NULL;
 
 	ASSERT_INT_EQ(
-	    forward_answer_take(fw, NULL, error, how, now, &w), FORWARD_ANSWER_UNCHECKED);
+	    forward_check_take(fw, NULL, error, how, now, &w), FORWARD_ANSWER_UNCHECKED);
 	ASSERT_NOT_NULL(w);
 	ASSERT_STR_CONTAINS(w, want);
 	free(w);
@@ -332,9 +332,8 @@ TEST(a_request_s_check_failing_at_the_call_deadline_is_not_sent_again)
 	/* just under the bound: sent once more, then warned of twice */
 	ASSERT_INT_EQ(forward_check_wanted(&fw, 0), 1);
 	forward_asked(&fw, 1000);
-	ASSERT_INT_EQ(
-	    forward_answer_take(&fw, NULL, "no agent", FORWARD_FAILED_ON_THE_WAY,
-		1000 + FORWARD_RETRY_FAST_MS - 1, NULL),
+	ASSERT_INT_EQ(forward_check_take(&fw, NULL, "no agent", FORWARD_FAILED_ON_THE_WAY,
+			  1000 + FORWARD_RETRY_FAST_MS - 1, NULL),
 	    FORWARD_ANSWER_RETRY);
 	forward_asked(&fw, 20000);
 	assert_unchecked_says(
@@ -343,7 +342,7 @@ TEST(a_request_s_check_failing_at_the_call_deadline_is_not_sent_again)
 	fw.have_target = 0;
 	ASSERT_INT_EQ(forward_check_wanted(&fw, 0), 1);
 	forward_asked(&fw, 1000);
-	ASSERT_INT_EQ(forward_answer_take(&fw, NULL, "did not answer",
+	ASSERT_INT_EQ(forward_check_take(&fw, NULL, "did not answer",
 			  FORWARD_FAILED_ON_THE_WAY, 61000, NULL),
 	    FORWARD_ANSWER_FAILED);
 	forward_clear(&fw);
@@ -367,14 +366,14 @@ TEST(the_warning_names_the_forward_the_cause_and_the_address)
 	char *w;
 
 	forward_with_stale_target(&fw);
-	w = forward_unchecked_warning(&fw, "no agent", 1);
+	w = forward_check_warning(&fw, "no agent", 1);
 	ASSERT_STR_CONTAINS(w, "connections to container port 3000 (ssh-proxy)");
 	ASSERT_STR_CONTAINS(w, "no agent");
 	ASSERT_STR_CONTAINS(w, "172.17.0.2");
 	free(w);
 	fw.fd4 = open("/dev/null", O_RDONLY); /* a listener (closed by clear) */
 	fw.local_port = 3001;
-	w = forward_unchecked_warning(&fw, "no agent", 1);
+	w = forward_check_warning(&fw, "no agent", 1);
 	ASSERT_STR_CONTAINS(w, "forward localhost:3001 -> container port 3000");
 	free(w);
 	forward_clear(&fw);
@@ -730,7 +729,7 @@ TEST(a_watch_s_new_container_drops_its_relay_s_target)
 	forward_asked(&relay, clock_now_ms());
 	forward_auto_take_request(&a, &relay, same);
 	ASSERT_FALSE(relay.have_target);
-	ASSERT_INT_EQ(forward_answer_take(
+	ASSERT_INT_EQ(forward_check_take(
 			  &relay, res, NULL, FORWARD_FAILED_NONE, clock_now_ms(), NULL),
 	    FORWARD_ANSWER_AGAIN);
 	ASSERT_NULL(a.config);
