@@ -214,10 +214,11 @@ broker_restore(struct broker *b)
  * there is none); job is the request for the session (NULL: an agent
  * client). 0 when handed over, else -1 with *cause (fd is the caller's,
  * blocking). connect_timeout_s: a new session's SSH connect bound (0: the
- * ssh_config's ConnectTimeout, else the default). */
+ * ssh_config's ConnectTimeout, else the default). user_client: a user's
+ * rdev (a prompt may go to it), not the broker's own probe or sync. */
 static int
 broker_host_submit(struct broker *b, const cJSON *req, int connect_timeout_s, int fd,
-    int id, const cJSON *job, char **cause)
+    int id, const cJSON *job, int user_client, char **cause)
 {
 	struct host_session_params p;
 	struct broker_host *h;
@@ -243,8 +244,9 @@ broker_host_submit(struct broker *b, const cJSON *req, int connect_timeout_s, in
 			h = LIST_FIRST(&b->hosts);
 		}
 		host_session_set_auth_sock(h->session, p.ssh.auth_sock);
-		if (host_session_submit(
-			h->session, fd, id, job, p.ssh.accept_new_host_key) == 0) {
+		if (host_session_submit(h->session, fd, id, job,
+			(p.ssh.accept_new_host_key ? HOST_SUBMIT_ACCEPT_NEW_KEY : 0) |
+			    (user_client ? HOST_SUBMIT_CAN_PROMPT : 0)) == 0) {
 			free(key);
 			return 0;
 		}
@@ -262,7 +264,7 @@ broker_op_host(struct broker_conn *c, int id, const cJSON *req, int is_agent)
 {
 	char *cause = NULL;
 
-	if (broker_host_submit(c->b, req, 0, c->fd, id, is_agent ? NULL : req, &cause) ==
+	if (broker_host_submit(c->b, req, 0, c->fd, id, is_agent ? NULL : req, 1, &cause) ==
 	    0)
 		return 1;
 	fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
@@ -300,7 +302,7 @@ broker_probe_host(
 
 	cJSON_AddNumberToObject(job, "id", 1); /* (the agent's request id) */
 	cJSON_AddStringToObject(job, "op", "info");
-	rc = broker_host_submit(b, host, connect_timeout_s, fd, 1, job, cause);
+	rc = broker_host_submit(b, host, connect_timeout_s, fd, 1, job, 0, cause);
 	cJSON_Delete(job);
 	return rc;
 }
@@ -309,7 +311,7 @@ broker_probe_host(
 static int
 broker_sync_submit(void *arg, const cJSON *host, int fd, int id, char **cause)
 {
-	return broker_host_submit(arg, host, 0, fd, id, NULL, cause);
+	return broker_host_submit(arg, host, 0, fd, id, NULL, 0, cause);
 }
 
 /* "sync-start", "sync-stop", "sync-status" (broker-sync.h): answered here. */

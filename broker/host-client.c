@@ -60,23 +60,39 @@ host_send_error(int fd, int id, const char *error)
 	host_send_failure(fd, id, error, SSH_FAIL_NONE);
 }
 
-/* Progress for every client waiting on the connect/install. */
+/* Progress for every client waiting on the connect/install. Written
+ * outside the lock (a client that stopped reading must not hold status and
+ * submit in the main thread); only this thread takes jobs off the queue. */
 void
 host_progress_all(void *arg, const char *line)
 {
 	struct host_session *h = arg;
 	struct host_job *j;
 	char *text = xasprintf("%s\n", line);
+	int *fds, *ids;
+	size_t n = 0, i;
 
 	pthread_mutex_lock(&h->lock);
 	TAILQ_FOREACH(j, &h->jobs, entry)
-		host_send_progress(j->fd, j->request_id, text);
+		n++;
+	fds = xcalloc(n + 1, sizeof *fds);
+	ids = xcalloc(n + 1, sizeof *ids);
+	n = 0;
+	TAILQ_FOREACH(j, &h->jobs, entry) {
+		fds[n] = j->fd;
+		ids[n++] = j->request_id;
+	}
 	pthread_mutex_unlock(&h->lock);
+	for (i = 0; i < n; i++)
+		host_send_progress(fds[i], ids[i], text);
+	free(fds);
+	free(ids);
 	free(text);
 }
 
 /* ssh_target_opts.ask: a passphrase or password prompt while connecting goes
- * to the first waiting client as a "prompt" event; its "answer" comes back
+ * to the first waiting user's client (not the broker's own probes and syncs,
+ * which cannot answer) as a "prompt" event; its "answer" comes back
  * on the same connection (it sends nothing else while it waits). */
 int
 host_ask(void *arg, const char *prompt, int echo, char *buf, size_t len)
@@ -89,12 +105,16 @@ host_ask(void *arg, const char *prompt, int echo, char *buf, size_t len)
 	const cJSON *text;
 	cJSON *o, *msg;
 	size_t used;
+	struct host_job *j;
 	int fd, id, rc = -1, r;
 	ssize_t n;
 
 	pthread_mutex_lock(&h->lock);
-	fd = !TAILQ_EMPTY(&h->jobs) ? TAILQ_FIRST(&h->jobs)->fd : -1;
-	id = !TAILQ_EMPTY(&h->jobs) ? TAILQ_FIRST(&h->jobs)->request_id : 0;
+	TAILQ_FOREACH(j, &h->jobs, entry)
+		if (j->can_prompt)
+			break;
+	fd = j != NULL ? j->fd : -1;
+	id = j != NULL ? j->request_id : 0;
 	pthread_mutex_unlock(&h->lock);
 	if (fd < 0)
 		goto out;

@@ -110,6 +110,9 @@ enum host_mux_state {
  * that the credits do not cap throughput; also the most a stalled reader
  * makes the broker hold for it. */
 #define HOST_MUX_FORWARD_WINDOW (2u << 20)
+/* A reconnecting session's clients: one that comes within this time after a
+ * failed attempt gets that attempt's cause instead of a new attempt. */
+#define HOST_RETRY_GAP_MS 2000
 /* The owner takes the stream's bytes: how many it took (it should take
  * all: the window it gave is its room; the rest is held). */
 typedef size_t (*host_mux_data_fn)(void *arg, const unsigned char *data, size_t len);
@@ -145,6 +148,7 @@ struct host_job {
 	int request_id;
 	cJSON *req;		     /* forward/unforward: the request; NULL: agent */
 	int accept_new_host_key;     /* its client asked to record an unknown key */
+	int can_prompt;		     /* a user's client: it can answer a prompt */
 	TAILQ_ENTRY(host_job) entry; /* on h->jobs, h->parked or a taken list */
 };
 TAILQ_HEAD(host_jobs, host_job);
@@ -328,6 +332,8 @@ struct host_session {
 	/* What the last connect found (host_ssh_connect): its fail says what
 	 * kind of failure the clients waiting on it are told of. */
 	struct ssh_connect_report connect_report;
+	int attempt_accepted_new; /* the last connect attempt recorded an
+				     unknown host key (a client asked) */
 	int kicked;	   /* a channel callback ran: serve links before waiting */
 	int woken;	   /* the wake pipe was readable: host_drain_wake reads it */
 	unsigned link_seq; /* the last link's id */

@@ -126,10 +126,28 @@ host_fail_jobs(struct host_session *h, const char *error, enum ssh_fail fail)
 
 /* --- connect and install ------------------------------------------------ */
 
-/* Connect with the ssh-agent socket a client gave last (opts.auth_sock). */
+/* Does a queued client ask to record an unknown host key? */
+static int
+host_jobs_accept_new(struct host_session *h)
+{
+	struct host_job *j;
+	int accept = 0;
+
+	pthread_mutex_lock(&h->lock);
+	TAILQ_FOREACH(j, &h->jobs, entry)
+		accept |= j->accept_new_host_key;
+	pthread_mutex_unlock(&h->lock);
+	return accept;
+}
+
+/* Connect with the ssh-agent socket a client gave last (opts.auth_sock),
+ * recording an unknown host key only when a client waiting for this attempt
+ * asked to (never in a reconnect nobody asked for). */
 static struct rdev_ssh *
 host_ssh_connect(struct host_session *h, char **cause)
 {
+	struct rdev_ssh *s;
+
 	pthread_mutex_lock(&h->lock);
 	if (h->auth_sock != NULL &&
 	    (h->opt_auth_sock == NULL || strcmp(h->auth_sock, h->opt_auth_sock) != 0)) {
@@ -139,7 +157,10 @@ host_ssh_connect(struct host_session *h, char **cause)
 	pthread_mutex_unlock(&h->lock);
 	h->opts.auth_sock = h->opt_auth_sock;
 	h->opts.report = &h->connect_report;
-	return rdev_ssh_connect(&h->opts, cause);
+	h->opts.accept_new_host_key = h->attempt_accepted_new = host_jobs_accept_new(h);
+	s = rdev_ssh_connect(&h->opts, cause);
+	h->opts.accept_new_host_key = 0;
+	return s;
 }
 
 /* Make sure the agent is on the host (h->agent_path). */
@@ -477,31 +498,17 @@ host_offline_jobs(struct host_session *h)
 	return waiting;
 }
 
-/* Does a queued client ask to record an unknown host key? */
+/* The last connect attempt failed with cause: the waiting clients are
+ * told, but one that asked to accept an unknown host key, when the attempt
+ * did not and failed on exactly that, stays queued for an attempt that
+ * does. 1 if any stays. */
 static int
-host_jobs_accept_new(struct host_session *h)
-{
-	struct host_job *j;
-	int accept = 0;
-
-	pthread_mutex_lock(&h->lock);
-	TAILQ_FOREACH(j, &h->jobs, entry)
-		accept |= j->accept_new_host_key;
-	pthread_mutex_unlock(&h->lock);
-	return accept;
-}
-
-/* A connect attempt failed with cause: its waiting clients are told, but
- * one that asked to accept an unknown host key, when the attempt did not
- * (accepted_new 0) and failed on exactly that, stays queued for an attempt
- * that does. 1 if any stays. */
-static int
-host_jobs_attempt_failed(struct host_session *h, const char *cause, int accepted_new)
+host_jobs_attempt_failed(struct host_session *h, const char *cause)
 {
 	struct host_jobs jobs = TAILQ_HEAD_INITIALIZER(jobs);
 	struct host_jobs retry = TAILQ_HEAD_INITIALIZER(retry);
 	struct host_job *j;
-	int key_unknown = !accepted_new &&
+	int key_unknown = !h->attempt_accepted_new &&
 	    h->connect_report.fail == SSH_FAIL_HOSTKEY &&
 	    h->connect_report.hostkey == SSH_HOSTKEY_UNKNOWN;
 	int kept;
@@ -526,25 +533,35 @@ host_jobs_attempt_failed(struct host_session *h, const char *cause, int accepted
 
 /* The session is lost but forwards remain: keep their listeners (closing
  * what connects meanwhile) and reconnect with capped exponential backoff and
- * jitter; a client that asks for the host meanwhile makes the next attempt
- * now (with its --accept-new-host-key) and gets its outcome. 0 when
- * connected again, -1 when asked to stop. */
+ * jitter. A client that asks for the host meanwhile makes the next attempt
+ * now and gets its outcome (with its --accept-new-host-key), but not within
+ * HOST_RETRY_GAP_MS of a failed one: it gets that one's cause (clients that
+ * keep coming, a sync's retries, must not hammer a host that is down).
+ * first_cause: the failed first connect's (a restored session), or NULL. 0
+ * when connected again, -1 when asked to stop. */
 static int
-host_reconnect(struct host_session *h)
+host_reconnect(struct host_session *h, const char *first_cause)
 {
-	long long delay = 1000, until;
+	long long delay = 1000, until, last_end = clock_now_ms();
 	struct host_forward *f;
 	struct host_auto *a;
 	struct host_refuser refuser;
 	char *cause = NULL, *state;
-	int attempt = 0, refusing, waiting, accept_new, saved_accept;
+	char *last_cause = first_cause != NULL ? xstrdup(first_cause) : NULL;
+	int attempt = 0, refusing, waiting;
 
 	for (;;) {
 		until =
 		    clock_now_ms() + delay + randombytes_uniform((uint32_t)delay / 2 + 1);
 		for (;;) {
-			if ((waiting = host_offline_jobs(h)) < 0)
+			if ((waiting = host_offline_jobs(h)) < 0) {
+				free(last_cause);
 				return -1;
+			}
+			/* (one kept to accept an unknown key: an attempt now) */
+			if (waiting && last_cause != NULL &&
+			    clock_now_ms() - last_end < HOST_RETRY_GAP_MS)
+				waiting = host_jobs_attempt_failed(h, last_cause);
 			if (waiting || clock_now_ms() >= until)
 				break;
 			/* (not serving: the listeners' connections are closed) */
@@ -552,9 +569,6 @@ host_reconnect(struct host_session *h)
 				break;
 		}
 		attempt++;
-		accept_new = host_jobs_accept_new(h);
-		saved_accept = h->opts.accept_new_host_key;
-		h->opts.accept_new_host_key = saved_accept || accept_new;
 		if (waiting)
 			host_progress_all(h, "connecting to host (reconnecting)");
 		rdev_ssh_free(h->ssh);
@@ -562,7 +576,6 @@ host_reconnect(struct host_session *h)
 		h->ssh = host_ssh_connect(h, &cause);
 		if (refusing)
 			host_refuser_stop(&refuser);
-		h->opts.accept_new_host_key = saved_accept;
 		if (h->ssh != NULL)
 			host_connected(h);
 		/* A restored session that never connected has no agent yet. */
@@ -576,6 +589,7 @@ host_reconnect(struct host_session *h)
 				a->relay->fw.have_target = 0;
 			host_set_state(h, HOST_CONNECTED, NULL);
 			log_info("%s: reconnected after %d attempts", h->label, attempt);
+			free(last_cause);
 			return 0;
 		}
 		state = xasprintf("reconnect attempt %d failed: %s", attempt, cause);
@@ -583,9 +597,11 @@ host_reconnect(struct host_session *h)
 		host_set_state(h, HOST_RECONNECTING, state);
 		free(state);
 		/* (one kept to accept the unknown key makes the next at once) */
-		host_jobs_attempt_failed(h, cause, h->opts.accept_new_host_key || accept_new);
-		free(cause);
+		host_jobs_attempt_failed(h, cause);
+		free(last_cause);
+		last_cause = cause;
 		cause = NULL;
+		last_end = clock_now_ms();
 		delay = delay * 2 > 30000 ? 30000 : delay * 2;
 	}
 }
@@ -635,14 +651,14 @@ host_session_main(void *arg)
 		/* Restored forwards keep their listeners: retry as after a loss. */
 		log_warn("%s", cause);
 		host_set_state(h, HOST_RECONNECTING, cause);
-		host_jobs_attempt_failed(h, cause, h->opts.accept_new_host_key);
+		host_jobs_attempt_failed(h, cause);
+		connected = host_reconnect(h, cause) == 0;
 		free(cause);
-		connected = host_reconnect(h) == 0;
 	} else
 		return host_session_failed(h, cause);
 	while (connected && host_serve(h) == HOST_END_LOST && !LIST_EMPTY(&h->forwards)) {
 		host_set_state(h, HOST_RECONNECTING, "the connection was lost");
-		if (host_reconnect(h) != 0)
+		if (host_reconnect(h, NULL) != 0)
 			break;
 	}
 	pthread_mutex_lock(&h->lock);
@@ -745,8 +761,8 @@ host_session_set_auth_sock(struct host_session *h, const char *auth_sock)
 }
 
 int
-host_session_submit(struct host_session *h, int fd, int request_id, const cJSON *req,
-    int accept_new_host_key)
+host_session_submit(
+    struct host_session *h, int fd, int request_id, const cJSON *req, unsigned flags)
 {
 	struct host_job *j;
 
@@ -759,7 +775,8 @@ host_session_submit(struct host_session *h, int fd, int request_id, const cJSON 
 	j->fd = fd;
 	j->request_id = request_id;
 	j->req = req != NULL ? cJSON_Duplicate(req, 1) : NULL;
-	j->accept_new_host_key = accept_new_host_key;
+	j->accept_new_host_key = (flags & HOST_SUBMIT_ACCEPT_NEW_KEY) != 0;
+	j->can_prompt = (flags & HOST_SUBMIT_CAN_PROMPT) != 0;
 	TAILQ_INSERT_TAIL(&h->jobs, j, entry);
 	h->idle_since = time(NULL);
 	pthread_mutex_unlock(&h->lock);

@@ -40,8 +40,9 @@ struct broker_state;
 
 /* Where to connect; copied. */
 struct host_session_params {
-	struct ssh_target_opts ssh;	   /* accept_new_host_key applies to the first
-					      connect only */
+	struct ssh_target_opts ssh;	   /* (accept_new_host_key: unused; a connect
+					      attempt takes it from the clients
+					      waiting for it, host_session_submit) */
 	const struct agent_bundle *bundle; /* borrowed; outlives the session */
 	int idle_timeout_s;
 	const char *agent_path;	    /* non-NULL: run this agent (tests), no install */
@@ -75,13 +76,15 @@ void host_session_set_auth_sock(struct host_session *h, const char *auth_sock);
  * fd must be blocking, and the caller must not touch it once it is taken: the
  * session's thread may change its mode at once. Returns 0, or -1 if the
  * session has ended (the caller makes a new one and submits again); fd is
- * then not taken. accept_new_host_key: the client asked to record an unknown
- * host key; a session that is not connected (reconnecting, or a restored one
+ * then not taken. flags: HOST_SUBMIT_*. HOST_SUBMIT_ACCEPT_NEW_KEY: a session that is not connected (reconnecting, or a restored one
  * that failed on the key) then tries at once and accepts it; a connected
  * session ignores it (its key is known). A waiting client of a reconnecting
  * session makes it try at once instead of at the next backoff step. */
-int host_session_submit(struct host_session *h, int fd, int request_id, const cJSON *req,
-    int accept_new_host_key);
+#define HOST_SUBMIT_ACCEPT_NEW_KEY 1 /* the client asked to record an unknown key */
+#define HOST_SUBMIT_CAN_PROMPT 2     /* a user's client: a passphrase or password
+					prompt while connecting may go to it */
+int host_session_submit(
+    struct host_session *h, int fd, int request_id, const cJSON *req, unsigned flags);
 /* Has the thread ended (idle, failed, lost)? Then host_session_free. */
 int host_session_ended(struct host_session *h);
 /* Ask the thread to close everything and end; does not wait. */

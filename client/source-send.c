@@ -106,8 +106,11 @@ source_send_request(struct remote *r, const struct source *src,
     const struct sync_scan *scan, char *const *del, size_t ndel, char **folder,
     struct source_send_stats *st, char **cause)
 {
+	long long t0 = clock_now_ms();
+
 	if (remote_connect(r, cause) != 0)
 		return -1;
+	st->connect_seconds += (double)(clock_now_ms() - t0) / 1000.0;
 	return sync_send(remote_conn(r), remote_next_id(r), src->path, src->name, scan,
 	    del, ndel, folder, st, cause);
 }
@@ -243,10 +246,6 @@ source_send(struct remote *r, const struct source *s, const struct source_send_o
 	if (st == NULL)
 		st = &own;
 	memset(st, 0, sizeof *st);
-	/* (the time said is the transfer's: not the host's connect, not the
-	 * agent's install) */
-	if (remote_connect(r, cause) != 0)
-		return error_prefix(cause, "%s", s->text);
 	t0 = clock_now_ms();
 	if (s->kind == SOURCE_GIT)
 		rc = source_send_clone(r, s, quiet, folder, cause);
@@ -265,7 +264,7 @@ source_send(struct remote *r, const struct source *s, const struct source_send_o
 		    "rdev: %s -> %s:%s: %lld of %lld entries sent (%lld bytes), "
 		    "%lld deleted, in %.2f s\n",
 		    s->text, remote_host(r), *folder, st->sent, st->files, st->sent_bytes,
-		    st->deleted, st->seconds);
+		    st->deleted, st->seconds - st->connect_seconds);
 	return 0;
 }
 

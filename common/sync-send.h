@@ -47,6 +47,8 @@ struct sync_send_stats {
 	 * ("pullAck", sync-back.h), committed by the agent first. */
 	const char *pull_ack;
 	double seconds;
+	double connect_seconds; /* of those: connecting to the host (and
+				   installing its agent), not the transfer */
 };
 
 /* Send the "sync" request id for workspace name (the folder root, a local

@@ -151,6 +151,7 @@ if rdev up "$name:~/ws" >"$TEST_TMP/up2.out" 2>"$TEST_TMP/up2.err"; then
 fi
 check "without --accept-new-host-key: the key's error, not 'reconnecting'" \
 	grep -q "unknown host key.*--accept-new-host-key" "$TEST_TMP/up2.err"
+check "and nothing recorded" test ! -s "$hdir/known_hosts"
 rdev up "$name:~/ws" --accept-new-host-key >"$TEST_TMP/up3.out" 2>"$TEST_TMP/up3.err" ||
 	{ cat "$TEST_TMP/up3.err" >&2; session_error >&2; fail "rdev up --accept-new-host-key failed on a session restored with an unknown key"; }
 check "the key is recorded" \
@@ -159,6 +160,17 @@ check "the same container" test "$(jq -r .containerId "$TEST_TMP/up3.out")" = "$
 check "the session is named as connected ones are (user@host:port: rdev doctor finds it)" \
 	sh -c "'$RDEV_BIN_DIR/rdev-broker' status --json | jq -e '[.sessions[].host] == [\"$(cat "$hdir/user")@$name:$(cat "$hdir/port")\"]' >/dev/null"
 check "the restored forward answers again" echo_ok "$l_man"
+# A live session (its first client asked to accept) that loses its connection
+# reconnects in the background: that never records an unknown key.
+: >"$hdir/known_hosts"
+pkill -KILL -u "$(cat "$hdir/user")" -x sshd || fail "no sshd of the session to kill"
+eventually "the background reconnect fails on the unknown key" \
+	sh -c "'$RDEV_BIN_DIR/rdev-broker' status --json | jq -e '[.sessions[].error // empty] | join(\" \") | test(\"unknown host key\")' >/dev/null"
+check "a background reconnect records no key" test ! -s "$hdir/known_hosts"
+rdev up "$name:~/ws" --accept-new-host-key >/dev/null 2>"$TEST_TMP/up4.err" ||
+	{ cat "$TEST_TMP/up4.err" >&2; fail "rdev up --accept-new-host-key after a lost connection"; }
+check "accepted by the next up that asks" test -s "$hdir/known_hosts"
+check "the forward answers again" echo_ok "$l_man"
 
 # --- down removes the workspace's forwards from the file ----------------------------
 rdev down "$name:~/ws" >/dev/null 2>&1
