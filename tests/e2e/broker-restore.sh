@@ -160,17 +160,22 @@ check "the same container" test "$(jq -r .containerId "$TEST_TMP/up3.out")" = "$
 check "the session is named as connected ones are (user@host:port: rdev doctor finds it)" \
 	sh -c "'$RDEV_BIN_DIR/rdev-broker' status --json | jq -e '[.sessions[].host] == [\"$(cat "$hdir/user")@$name:$(cat "$hdir/port")\"]' >/dev/null"
 check "the restored forward answers again" echo_ok "$l_man"
-# A live session (its first client asked to accept) that loses its connection
-# reconnects in the background: that never records an unknown key.
+# A live session made by a client that asked to accept (not restored: no
+# saved state) loses its connection and reconnects in the background: that
+# never records an unknown key.
+broker stop --forget >/dev/null
+rdev up "$name:~/ws" --accept-new-host-key >/dev/null 2>"$TEST_TMP/up4.err" ||
+	{ cat "$TEST_TMP/up4.err" >&2; fail "rdev up --accept-new-host-key with a new broker"; }
+check "forwardPorts' port answers" echo_ok "$p_fwd"
 : >"$hdir/known_hosts"
 pkill -KILL -u "$(cat "$hdir/user")" -x sshd || fail "no sshd of the session to kill"
 eventually "the background reconnect fails on the unknown key" \
 	sh -c "'$RDEV_BIN_DIR/rdev-broker' status --json | jq -e '[.sessions[].error // empty] | join(\" \") | test(\"unknown host key\")' >/dev/null"
 check "a background reconnect records no key" test ! -s "$hdir/known_hosts"
-rdev up "$name:~/ws" --accept-new-host-key >/dev/null 2>"$TEST_TMP/up4.err" ||
-	{ cat "$TEST_TMP/up4.err" >&2; fail "rdev up --accept-new-host-key after a lost connection"; }
+rdev up "$name:~/ws" --accept-new-host-key >/dev/null 2>"$TEST_TMP/up5.err" ||
+	{ cat "$TEST_TMP/up5.err" >&2; fail "rdev up --accept-new-host-key after a lost connection"; }
 check "accepted by the next up that asks" test -s "$hdir/known_hosts"
-check "the forward answers again" echo_ok "$l_man"
+check "the forward answers again" echo_ok "$p_fwd"
 
 # --- down removes the workspace's forwards from the file ----------------------------
 rdev down "$name:~/ws" >/dev/null 2>&1
