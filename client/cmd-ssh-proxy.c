@@ -75,7 +75,8 @@ cmd_ssh_proxy_exec(int argc, char **argv)
 	ssh_key key = NULL;
 	char *cause = NULL, *hint = NULL;
 	cJSON *host = NULL;
-	int rc, fd = -1, keep = -1, fdpass, passed;
+	enum ssh_proxy_fdpass_outcome passed;
+	int rc, fd = -1, keep = -1, fdpass;
 
 	fdpass = client_take_flag(&argc, argv, "--fdpass");
 	if ((rc = client_target_open(
@@ -109,13 +110,12 @@ cmd_ssh_proxy_exec(int argc, char **argv)
 	o.hint = hint;
 	if ((key = ssh_proxy_key_load(&cause)) == NULL)
 		goto out;
-	/* 1 parent (ssh has the socket), 0 child (serves it), 2 pipes, -1 */
-	passed = fdpass ? ssh_proxy_fdpass(1, &fd, &cause) : 2;
-	if (passed == 1)
+	passed = fdpass ? ssh_proxy_fdpass(0, 1, &fd, &cause) : SSH_PROXY_FDPASS_INBAND;
+	if (passed == SSH_PROXY_FDPASS_PARENT)
 		_exit(0);
 	rc = CMD_EXIT_FAILURE;
-	if (passed < 0 ||
-	    (passed == 2 && (pump = ssh_proxy_pump_start(0, 1, &fd, &cause)) == NULL))
+	if (passed == SSH_PROXY_FDPASS_FAILED ||
+	    (fd < 0 && (pump = ssh_proxy_pump_start(0, 1, &fd, &cause)) == NULL))
 		goto out;
 	/* libssh closes fd with its session; shutting down our copy after
 	 * makes sure the pump sees the end whatever happened. */
@@ -159,8 +159,8 @@ const struct cmd_entry cmd_ssh_proxy_entry = { "ssh-proxy",
 	"                  find the container by these labels (repeatable)\n"
 	"  --fdpass        hand ssh a socket to this server instead of copying\n"
 	"                  stdin and stdout (ssh's ProxyUseFdpass yes; what\n"
-	"                  ssh-config writes); on pipes (an SSH client without\n"
-	"                  ProxyUseFdpass) it copies stdin and stdout as without\n"
-	"                  --fdpass\n"
+	"                  ssh-config writes); a client that does not take it\n"
+	"                  (pipes, or libssh's socket: no ProxyUseFdpass) is\n"
+	"                  served on stdin and stdout as without --fdpass\n"
 	"\n" CLIENT_TARGET_HELP,
 	cmd_ssh_proxy_exec };

@@ -1,6 +1,19 @@
 /* ssh-proxy-fdpass.c - a ProxyCommand's connection handed to ssh as a
  * socket (ProxyUseFdpass; ssh-proxy.h): ssh then reads and writes our SSH
- * server's socket itself, with no pump threads and no pipe copies between. */
+ * server's socket itself, with no pump threads and no pipe copies between.
+ *
+ * Which client runs us cannot be seen from the descriptors: OpenSSH's
+ * ProxyUseFdpass and libssh's ProxyCommand (which reads ~/.ssh/config but
+ * ignores ProxyUseFdpass) both give the command one end of a socketpair as
+ * stdin and stdout, the same socket. What tells them apart is what the
+ * client does on it: OpenSSH only waits for a descriptor and closes its end
+ * once it has it; libssh (an in-band client) sends its version line at once
+ * and reads what comes as the server's. So a client that has spoken is
+ * served in-band; otherwise the socket is passed with a newline as the one
+ * byte that carries it (OpenSSH does not look at that byte; an in-band
+ * client reads it as an empty line before the version, which RFC 4253
+ * 4.2 allows, and the kernel drops the descriptor), and what the client does
+ * next decides. */
 #include "ssh-proxy.h"
 
 #include <sys/socket.h>
@@ -8,14 +21,20 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "error.h"
 #include "xmalloc.h"
 
+/* How long the client has, after the pass, to take the socket or speak. */
+#define SSH_PROXY_FDPASS_WAIT_MS 20000
+
 /* Send fd over the unix socket sock (SCM_RIGHTS, with one byte, as ssh's
- * receiving side expects). 0, or -1 with *cause. */
+ * receiving side expects: a newline, for an in-band client's sake). 0, or
+ * -1 with *cause. */
 static int
 ssh_proxy_fdpass_send(int sock, int fd, char **cause)
 {
@@ -25,7 +44,7 @@ ssh_proxy_fdpass_send(int sock, int fd, char **cause)
 	} control;
 	struct msghdr msg = { 0 };
 	struct cmsghdr *cm;
-	char byte = 0;
+	char byte = '\n';
 	struct iovec iov = { &byte, 1 };
 	ssize_t n;
 
@@ -43,41 +62,129 @@ ssh_proxy_fdpass_send(int sock, int fd, char **cause)
 		;
 	if (n != 1) {
 		error_set_errno(cause, n < 0 ? errno : EIO,
-		    "passing the connection to ssh (ProxyUseFdpass)");
+		    "passing the connection to the SSH client (ProxyUseFdpass)");
 		return -1;
 	}
 	return 0;
 }
 
-int
-ssh_proxy_fdpass(int out_fd, int *fd, char **cause)
+/* What waits on the socket fd: 1 bytes, 0 nothing yet, -1 its end (or an
+ * error). */
+static int
+ssh_proxy_fdpass_peek(int fd)
 {
-	struct stat st;
+	char c;
+	ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+
+	if (n > 0)
+		return 1;
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return 0;
+	return -1;
+}
+
+/* Whether in_fd and out_fd are one socket (as both kinds of client give). */
+static int
+ssh_proxy_fdpass_one_socket(int in_fd, int out_fd)
+{
+	struct stat in, out;
+
+	if (fstat(in_fd, &in) != 0 || fstat(out_fd, &out) != 0)
+		return 0;
+	return S_ISSOCK(out.st_mode) && in.st_dev == out.st_dev &&
+	    in.st_ino == out.st_ino;
+}
+
+/* After the pass of pass's peer over sock: wait for the client to take it
+ * (it closes sock, or speaks on the passed socket) or to show it is
+ * in-band (it speaks on sock, or reads the byte and drops the socket). */
+static enum ssh_proxy_fdpass_outcome
+ssh_proxy_fdpass_judge(int sock, int pass, char **cause)
+{
+	long long deadline = clock_now_ms() + SSH_PROXY_FDPASS_WAIT_MS, left;
+	struct pollfd pfd[2] = { { sock, POLLIN, 0 }, { pass, POLLIN, 0 } };
+	int on_sock, on_pass;
+
+	for (;;) {
+		/* (its bytes first: an in-band client that spoke and then
+		 * dropped the socket is still in-band) */
+		on_sock = ssh_proxy_fdpass_peek(sock);
+		on_pass = ssh_proxy_fdpass_peek(pass);
+		if (on_sock == 1)
+			return SSH_PROXY_FDPASS_INBAND;
+		if (on_sock < 0 || on_pass == 1)
+			return SSH_PROXY_FDPASS_PARENT; /* (to be forked) */
+		if (on_pass < 0)
+			return SSH_PROXY_FDPASS_INBAND;
+		if ((left = deadline - clock_now_ms()) <= 0)
+			break;
+		if (poll(pfd, 2, (int)left) < 0 && errno != EINTR) {
+			error_set_errno(cause, errno, "poll");
+			return SSH_PROXY_FDPASS_FAILED;
+		}
+	}
+	error_set(cause,
+	    "the SSH client neither took the connection (ProxyUseFdpass) "
+	    "nor spoke SSH on stdin within %d s",
+	    SSH_PROXY_FDPASS_WAIT_MS / 1000);
+	return SSH_PROXY_FDPASS_FAILED;
+}
+
+/* In-band on the socket in_fd: a copy of it in *fd for libssh. */
+static enum ssh_proxy_fdpass_outcome
+ssh_proxy_fdpass_inband(int in_fd, int *fd, char **cause)
+{
+	if ((*fd = fcntl(in_fd, F_DUPFD_CLOEXEC, 3)) < 0) {
+		error_set_errno(cause, errno, "dup");
+		return SSH_PROXY_FDPASS_FAILED;
+	}
+	return SSH_PROXY_FDPASS_INBAND;
+}
+
+enum ssh_proxy_fdpass_outcome
+ssh_proxy_fdpass(int in_fd, int out_fd, int *fd, char **cause)
+{
+	enum ssh_proxy_fdpass_outcome o;
 	int sv[2], null;
 	pid_t pid;
 
 	*fd = -1;
-	if (fstat(out_fd, &st) != 0 || !S_ISSOCK(st.st_mode))
-		return 2; /* (pipes: an SSH client without ProxyUseFdpass) */
+	if (!ssh_proxy_fdpass_one_socket(in_fd, out_fd))
+		return SSH_PROXY_FDPASS_INBAND; /* (pipes: the caller pumps) */
+	switch (ssh_proxy_fdpass_peek(in_fd)) {
+	case 1: return ssh_proxy_fdpass_inband(in_fd, fd, cause);
+	case -1:
+		error_set(cause, "the SSH client closed the connection");
+		return SSH_PROXY_FDPASS_FAILED;
+	}
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
 		error_set_errno(cause, errno, "socketpair");
-		return -1;
+		return SSH_PROXY_FDPASS_FAILED;
 	}
-	/* Passed first, then the fork: if ssh is gone, no child is left
-	 * serving a socket nobody holds. */
+	/* Passed and judged first, then the fork: if ssh is gone, no child
+	 * is left serving a socket nobody holds. */
 	if (ssh_proxy_fdpass_send(out_fd, sv[0], cause) != 0) {
 		close(sv[0]);
 		close(sv[1]);
-		return -1;
+		return SSH_PROXY_FDPASS_FAILED;
 	}
+	/* (ours closed: once the client drops the one in flight, sv[1] sees
+	 * the end) */
 	close(sv[0]);
+	if ((o = ssh_proxy_fdpass_judge(out_fd, sv[1], cause)) !=
+	    SSH_PROXY_FDPASS_PARENT) {
+		close(sv[1]);
+		if (o == SSH_PROXY_FDPASS_INBAND)
+			return ssh_proxy_fdpass_inband(in_fd, fd, cause);
+		return o;
+	}
 	if ((pid = fork()) < 0) {
 		error_set_errno(cause, errno, "fork");
 		close(sv[1]);
-		return -1;
+		return SSH_PROXY_FDPASS_FAILED;
 	}
 	if (pid > 0)
-		return 1; /* ssh waits for this process to end; the child serves */
+		return SSH_PROXY_FDPASS_PARENT; /* ssh waits for this process to end */
 	/* The child: ssh's socket for stdin and stdout is the parent's to
 	 * close (ssh reads the passed one); stderr stays ssh's. */
 	if ((null = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0) {
@@ -86,5 +193,5 @@ ssh_proxy_fdpass(int out_fd, int *fd, char **cause)
 		close(null);
 	}
 	*fd = sv[1];
-	return 0;
+	return SSH_PROXY_FDPASS_CHILD;
 }

@@ -45,17 +45,28 @@ struct ssh_proxy_pump *ssh_proxy_pump_start(int in_fd, int out_fd, int *fd, char
  * last bytes, and free. NULL: nothing. */
 void ssh_proxy_pump_free(struct ssh_proxy_pump *pp);
 
-/* ssh-proxy-fdpass.c. ssh's ProxyUseFdpass: out_fd (stdout) is a unix
- * socket to ssh, which takes a connected socket from it and then waits for
- * this process to end. Makes a socketpair, passes one end to ssh, then
- * forks: the parent returns 1 (it must then end at once with _exit: its
- * connections, the broker's included, are the child's now, and nothing of
- * them may be shut down); the child returns 0 with the other end in *fd
- * (the caller owns it) and stdin and stdout on /dev/null. 2 (*fd -1) when
- * stdout is not a socket (pipes: a client without ProxyUseFdpass, for the
- * caller to serve as such); -1 with *cause when the pass or the fork failed
- * (no child then). */
-int ssh_proxy_fdpass(int out_fd, int *fd, char **cause);
+/* ssh-proxy-fdpass.c. ssh's ProxyUseFdpass: in_fd and out_fd (stdin and
+ * stdout) are one unix socket to ssh, which takes a connected socket from
+ * it and then waits for this process to end. Makes a socketpair, passes one
+ * end to the client and, when the client took it, forks: the parent gets
+ * PARENT (it must then end at once with _exit: its connections, the
+ * broker's included, are the child's now, and nothing of them may be shut
+ * down); the child gets CHILD with the other end in *fd (the caller owns
+ * it) and stdin and stdout on /dev/null. INBAND when the client is not one
+ * that takes a socket, to be served on stdin and stdout: *fd is then a copy
+ * of that socket (the caller owns it) when they are one (a client such as
+ * libssh's, which ignores ProxyUseFdpass and speaks on the socket it gave:
+ * it spoke before the pass, or after it without taking the socket), or -1
+ * on pipes (for the caller to pump). FAILED, *fd -1, with *cause when the
+ * pass failed or the client did neither (no child then). */
+enum ssh_proxy_fdpass_outcome {
+	SSH_PROXY_FDPASS_FAILED = -1,
+	SSH_PROXY_FDPASS_CHILD,
+	SSH_PROXY_FDPASS_PARENT,
+	SSH_PROXY_FDPASS_INBAND,
+};
+enum ssh_proxy_fdpass_outcome ssh_proxy_fdpass(
+    int in_fd, int out_fd, int *fd, char **cause);
 
 /* ssh-proxy-agent.c. The connections to the container's agent socket
  * (`/.rdev-relay --agent-socket` running as an exec on agent channel

@@ -10,7 +10,9 @@
 # terminal (`ssh -tt`: TERM, size, resize, exit status); ssh -L and -W to
 # the container's loopback (a 127.0.0.1-only server, half close, 20 at once,
 # a closed port); VS Code's way (`ssh -T -D PORT
-# HOST bash`, its script on stdin, SOCKS to 127.0.0.1); scp and sftp (and the
+# HOST bash`, its script on stdin, SOCKS to 127.0.0.1); --fdpass for a
+# client that ignores ProxyUseFdpass on one socket (a libssh client, an
+# in-band relay); scp and sftp (and the
 # message naming the package without sftp-server); a local target, a Compose
 # workspace (ssh -L to its app container's 127.0.0.1 and to another service by
 # name, an unresolvable name); after `up --recreate`, `rdev forward` and ssh -L
@@ -167,6 +169,29 @@ sshp -o ProxyUseFdpass=no -o "ProxyCommand=$RDEV_BIN_DIR/rdev ssh-proxy '$name:~
 check "ssh through stdin and stdout (no ProxyUseFdpass): 4 MB byte-exact" cmp "$TEST_TMP/big" "$TEST_TMP/big.pipes"
 check_eq "--fdpass on pipes serves stdin and stdout" \
 	"$(sshp -o ProxyUseFdpass=no rdev-ws echo pipes-ok </dev/null)" pipes-ok
+# A client built on libssh reads the same block but ignores ProxyUseFdpass:
+# it runs the ProxyCommand on one socket as stdin and stdout, as OpenSSH's
+# ProxyUseFdpass does, and speaks SSH on it (its version at once); the
+# proxy serves it there instead of passing it a socket it would drop.
+set +e
+out=$("$RDEV_BIN_DIR/tests/libssh-client" "$HOME/.ssh/rdev.config" rdev-ws "$kh" \
+	rdev-ssh-proxy 'echo libssh-ok; exit 7' </dev/null); slibssh=$?
+set -e
+check_eq "--fdpass from a libssh client (ProxyUseFdpass ignored): served on its socket" \
+	"$out/$slibssh" libssh-ok/7
+# The same shape with OpenSSH's ssh speaking in-band behind a relay; held
+# back 1.5 s, its first bytes come after the proxy passed a socket (a
+# newline carries it), which the client drops: the proxy then serves it in
+# band too.
+relay=$RDEV_SOURCE_DIR/tests/e2e/socketpair_proxy.py
+for hold in 0 1.5; do
+	check_eq "--fdpass on one socket, the client's first bytes after $hold s: served in band" \
+		"$(sshp -o ProxyUseFdpass=no -o "ProxyCommand=python3 $relay --hold $hold \
+			--report $TEST_TMP/pass.$hold -- $RDEV_BIN_DIR/rdev ssh-proxy '$name:~/ws' --fdpass" \
+			rdev-ws echo inband-ok </dev/null)" inband-ok
+done
+check_eq "... one that spoke at once got no socket; one that had not got one and dropped it" \
+	"$(cat "$TEST_TMP/pass.0") $(cat "$TEST_TMP/pass.1.5")" "none passed"
 # A client that sends faster than the command reads, while the command's
 # output waits for a reader that stopped (so the agent has no credit for it):
 # the proxy leaves the bytes to SSH's window instead of holding them (it held
