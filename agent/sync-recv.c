@@ -64,6 +64,7 @@ struct sync_recv {
 				    when first needed (NULL until then) */
 	int partial;		 /* a batch: want is only what changed */
 	int keep;		 /* two-way: keep host changes as conflict files */
+	int started;		 /* the manifest's folders made (sync_recv_start) */
 	char **del;		 /* partial: what the client deleted (sorted) */
 	size_t ndel;
 	struct sync_host *host; /* parallel to want->v */
@@ -209,26 +210,6 @@ sync_recv_tmp_name(struct sync_recv *r)
 	return xasprintf(".rdev-sync-%ld-%u", (long)getpid(), r->tmp_seq++);
 }
 
-/* Make want entry e a folder (replacing a file or link there). */
-static int
-sync_recv_dir(struct sync_recv *r, const struct sync_entry *e, char **cause)
-{
-	const char *leaf;
-	struct stat sb;
-	int dfd = sync_recv_parent(r, e->path, 1, &leaf);
-
-	if (dfd < 0)
-		return error_set_errno(cause, errno, "'%s'", e->path);
-	if (fstatat(dfd, leaf, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
-		if (S_ISDIR(sb.st_mode))
-			return 0;
-		unlinkat(dfd, leaf, 0);
-	}
-	if (mkdirat(dfd, leaf, e->mode | 0700) != 0 && errno != EEXIST)
-		return error_set_errno(cause, errno, "'%s'", e->path);
-	return 0;
-}
-
 /* ---- The plan ------------------------------------------------------------ */
 
 /* The entry kept aside for path (a file), or NULL. */
@@ -346,15 +327,7 @@ sync_recv_open(const char *folder, const char *index_path, const struct sync_sca
 	for (i = 0; i < want->n; i++) {
 		const struct sync_entry *e = &want->v[i];
 
-		if (e->type == 'd') {
-			if (sync_recv_dir(r, e, cause) != 0) {
-				cJSON_Delete(*need);
-				*need = NULL;
-				sync_recv_free(r);
-				return error_prefix(cause, "%s", folder);
-			}
-			r->host[i].valid = 1;
-		} else if (!sync_recv_check(r, i)) {
+		if (e->type != 'd' && !sync_recv_check(r, i)) {
 			r->host[i].needed = 1;
 			cJSON_AddItemToArray(*need, cJSON_CreateString(e->path));
 		}
@@ -488,6 +461,242 @@ sync_recv_blocks(struct sync_recv *r, size_t max)
 	return out;
 }
 
+/* ---- What the host has in an entry's way ---------------------------------- */
+
+/* The path of name, a sibling of path (both relative to the root). New. */
+static char *
+sync_recv_sibling(const char *path, const char *name)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash == NULL ? xstrdup(name)
+			     : xasprintf("%.*s/%s", (int)(slash - path), path, name);
+}
+
+/* Is the host's entry leaf of dfd (path) what the index says a sync wrote
+ * there: of the same type and content (a file whose size, mtime or inode
+ * differ is hashed), a folder with everything under it so? A folder the
+ * index lacks is only when empty (nothing in it to lose). */
+static int
+sync_recv_synced(struct sync_recv *r, int dfd, const char *leaf, const char *path)
+{
+	const struct sync_entry *o = sync_scan_find(r->old, path);
+	char target[4097], hash[SYNC_HASH_HEX + 1];
+	struct dirent *de;
+	struct stat sb;
+	ssize_t n;
+	DIR *d;
+	int fd, ok;
+
+	if (fstatat(dfd, leaf, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+		return errno == ENOENT && o == NULL;
+	if (S_ISDIR(sb.st_mode)) {
+		if (o != NULL && o->type != 'd')
+			return 0;
+		fd = openat(dfd, leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+			if (fd >= 0)
+				close(fd);
+			return 0;
+		}
+		ok = 1;
+		while (ok && (de = readdir(d)) != NULL) {
+			char *sub;
+
+			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+				continue;
+			sub = xasprintf("%s/%s", path, de->d_name);
+			ok = o != NULL && sync_recv_synced(r, dirfd(d), de->d_name, sub);
+			free(sub);
+		}
+		closedir(d);
+		return ok;
+	}
+	if (o == NULL)
+		return 0;
+	if (o->type == 'l') {
+		if (!S_ISLNK(sb.st_mode) ||
+		    (n = readlinkat(dfd, leaf, target, sizeof target - 1)) < 0)
+			return 0;
+		target[n] = '\0';
+		return strcmp(target, o->link) == 0;
+	}
+	if (o->type != 'f' || !S_ISREG(sb.st_mode) || sb.st_size != o->size)
+		return 0;
+	if ((long long)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec ==
+		o->mtime_ns &&
+	    sb.st_ino == o->ino)
+		return 1;
+	if ((fd = sync_recv_open_regular(dfd, leaf, &sb)) < 0)
+		return 0;
+	ok = sync_hash_fd(fd, hash) == 0 && strcmp(hash, o->hash) == 0;
+	close(fd);
+	return ok;
+}
+
+/* Is anything under the folder path kept aside (sync-aside.h)? */
+static int
+sync_recv_aside_under(struct sync_recv *r, const char *path)
+{
+	size_t len = strlen(path);
+
+	if (r->aside == NULL)
+		r->aside = sync_aside_load(r->index_path, NULL);
+	for (size_t k = 0; k < r->aside->n; k++)
+		if (strncmp(r->aside->v[k].path, path, len) == 0 &&
+		    r->aside->v[k].path[len] == '/')
+			return 1;
+	return 0;
+}
+
+/* Keep the host's entry leaf of dfd (path) under a free conflict name
+ * (sync_back_conflict_name): a file linked, so that it stays in place
+ * until what comes is renamed over it, unless move; else (a folder, or a
+ * link the kernel refuses: protected_hardlinks and a file of another
+ * user) moved there, never over anything. 0 with *kept (new: the name, in
+ * dfd) and *moved, or -1 with *cause (nothing changed). */
+static int
+sync_recv_keep_as(int dfd, const char *leaf, const char *path, int move, char **kept,
+    int *moved, char **cause)
+{
+	char *at;
+
+	*kept = sync_back_conflict_name(dfd, leaf);
+	*moved = 0;
+	if (!move && linkat(dfd, leaf, dfd, *kept, 0) == 0)
+		return 0;
+	if (renameat2(dfd, leaf, dfd, *kept, RENAME_NOREPLACE) == 0) {
+		*moved = 1;
+		return 0;
+	}
+	at = sync_recv_sibling(path, *kept);
+	error_set_errno(cause, errno, "'%s': keeping the host's version as %s", path, at);
+	free(at);
+	free(*kept);
+	*kept = NULL;
+	return -1;
+}
+
+/* What comes for path failed after the host's version was kept as kept
+ * (in dfd; moved: no longer at leaf; may be NULL: nothing kept): a link is
+ * removed (the host's is still in place), a moved entry goes back, never
+ * over what is at leaf now; if it cannot, it stays where it is and *cause
+ * (the failure) says so. kept is freed. */
+static void
+sync_recv_unkeep(
+    int dfd, char *kept, int moved, const char *leaf, const char *path, char **cause)
+{
+	char *at, *was;
+
+	if (kept == NULL)
+		return;
+	if (!moved)
+		unlinkat(dfd, kept, 0); /* (no spare copy pulled back later) */
+	else if (renameat2(dfd, kept, dfd, leaf, RENAME_NOREPLACE) != 0) {
+		at = sync_recv_sibling(path, kept);
+		log_warn("sync: '%s': the host's version left as '%s': %s", path, at,
+		    strerror(errno));
+		if (cause != NULL && *cause != NULL) {
+			was = *cause;
+			*cause =
+			    xasprintf("%s (the host's version is now '%s')", was, at);
+			free(was);
+		}
+		free(at);
+	}
+	free(kept);
+}
+
+/* The host's entry at leaf of dfd, where want entry i goes, when of
+ * another kind (a regular file where a folder or symlink comes; a folder
+ * where a file or symlink comes): one not as the last sync left it
+ * (changed, or holding what the index lacks) is noted in r->host[i]
+ * (reported as a file's, sync_recv_host_changed) and, two-way or when
+ * kept aside, kept as its conflict name (sync_recv_keep_as) before
+ * anything replaces it. (A folder moved so: r->pdir, the folder of i,
+ * is not inside it.) 0 with *kept (new, or NULL: nothing kept) and
+ * *moved, or -1 with *cause (nothing changed). */
+static int
+sync_recv_in_the_way(struct sync_recv *r, size_t i, int dfd, const char *leaf,
+    char **kept, int *moved, char **cause)
+{
+	const struct sync_entry *e = &r->want->v[i];
+	struct sync_host *h = &r->host[i];
+	struct stat sb;
+	int dir;
+
+	*kept = NULL;
+	*moved = 0;
+	if (fstatat(dfd, leaf, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+		return 0;
+	dir = S_ISDIR(sb.st_mode);
+	if (dir ? e->type == 'd' : !S_ISREG(sb.st_mode) || e->type == 'f')
+		return 0; /* (the same kind, or a symlink: replaced) */
+	if (sync_recv_synced(r, dfd, leaf, e->path))
+		return 0;
+	if (sync_scan_find(r->old, e->path) != NULL)
+		h->changed_on_host = 1;
+	else {
+		h->untracked = 1;
+		h->aside = dir ? sync_recv_aside_under(r, e->path)
+			       : sync_recv_aside(r, e->path) != NULL;
+	}
+	if (!((r->keep || h->aside) && sync_recv_host_changed(r, h)))
+		return 0;
+	/* (a folder comes: the file moved, as a link would be unlinked) */
+	return sync_recv_keep_as(
+	    dfd, leaf, e->path, dir || e->type == 'd', kept, moved, cause);
+}
+
+/* Make want entry i a folder (replacing what is there, a file kept as
+ * sync_recv_in_the_way says). 0, or -1 with *cause. */
+static int
+sync_recv_dir(struct sync_recv *r, size_t i, char **cause)
+{
+	const struct sync_entry *e = &r->want->v[i];
+	const char *leaf;
+	struct stat sb;
+	char *kept = NULL;
+	int moved = 0, dfd = sync_recv_parent(r, e->path, 1, &leaf);
+
+	if (dfd < 0)
+		return error_set_errno(cause, errno, "'%s'", e->path);
+	if (fstatat(dfd, leaf, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (S_ISDIR(sb.st_mode))
+			return 0;
+		if (sync_recv_in_the_way(r, i, dfd, leaf, &kept, &moved, cause) != 0)
+			return -1;
+		if (kept == NULL)
+			unlinkat(dfd, leaf, 0);
+	}
+	if (mkdirat(dfd, leaf, e->mode | 0700) != 0 && errno != EEXIST) {
+		error_set_errno(cause, errno, "'%s'", e->path);
+		sync_recv_unkeep(dfd, kept, moved, leaf, e->path, cause);
+		return -1;
+	}
+	free(kept);
+	return 0;
+}
+
+/* Make the manifest's folders, once, before the stream's first entry (not
+ * at open: a host file in a folder's way is kept two-way, which is said
+ * after). 0, or -1 with *cause. */
+static int
+sync_recv_start(struct sync_recv *r, char **cause)
+{
+	if (r->started)
+		return 0;
+	r->started = 1;
+	for (size_t i = 0; i < r->want->n; i++) {
+		if (r->want->v[i].type != 'd')
+			continue;
+		if (sync_recv_dir(r, i, cause) != 0)
+			return error_prefix(cause, "%s", r->folder);
+		r->host[i].valid = 1;
+	}
+	return 0;
+}
+
 /* ---- The stream ----------------------------------------------------------- */
 
 /* The want index of an entry the stream brings, checked. */
@@ -583,8 +792,8 @@ sync_recv_on_entry(void *arg, const struct tar_entry *t, char **cause)
 	struct sync_recv *r = arg;
 	const struct sync_entry *e;
 	long i = sync_recv_wanted(r, t, cause);
-	char *tmp;
-	int dfd;
+	char *tmp, *kept = NULL;
+	int dfd, moved = 0;
 
 	if (i < 0)
 		return -1;
@@ -596,13 +805,25 @@ sync_recv_on_entry(void *arg, const struct tar_entry *t, char **cause)
 		    e->path);
 	if (e->type == 'l') {
 		tmp = sync_recv_tmp_name(r);
-		if (symlinkat(t->link, dfd, tmp) != 0 ||
-		    sync_recv_replace(dfd, tmp, r->cur_leaf) != 0) {
+		if (symlinkat(t->link, dfd, tmp) != 0) {
 			error_set_errno(cause, errno, "'%s'", e->path);
+			free(tmp);
+			return -1;
+		}
+		if (sync_recv_in_the_way(
+			r, (size_t)i, dfd, r->cur_leaf, &kept, &moved, cause) != 0) {
 			unlinkat(dfd, tmp, 0);
 			free(tmp);
 			return -1;
 		}
+		if (sync_recv_replace(dfd, tmp, r->cur_leaf) != 0) {
+			error_set_errno(cause, errno, "'%s'", e->path);
+			sync_recv_unkeep(dfd, kept, moved, r->cur_leaf, e->path, cause);
+			unlinkat(dfd, tmp, 0);
+			free(tmp);
+			return -1;
+		}
+		free(kept);
 		free(tmp);
 		r->dirty = 1;
 		r->host[i].valid = 1;
@@ -691,46 +912,38 @@ sync_recv_on_entry_end(void *arg, char **cause)
 	struct sync_host *h;
 	unsigned char bin[SYNC_HASH_HEX / 2];
 	struct stat sb;
+	const char *path;
 	char *kept = NULL;
 	int rc, moved = 0;
 
 	if (r->cur < 0)
 		return 0; /* not a file */
 	h = &r->host[r->cur];
+	path = r->want->v[r->cur].path;
 	crypto_generichash_final(&r->cur_hash, bin, sizeof bin);
 	if (r->cur_apply != NULL && (rc = sync_recv_delta_check(r, bin, cause)) != 0)
 		return rc < 0 ? -1 : 0;
 	if (fchmod(r->cur_fd, r->cur_mode) != 0 || fstat(r->cur_fd, &sb) != 0) {
-		error_set_errno(cause, errno, "'%s'", r->want->v[r->cur].path);
+		error_set_errno(cause, errno, "'%s'", path);
 		sync_recv_drop_current(r);
 		return -1;
 	}
 	/* The host's version kept first (two-way, or one kept aside, whatever
-	 * this upload says): linked, else moved away (a link the kernel
-	 * refuses: protected_hardlinks and a file of another user); if neither
-	 * can be done nothing replaces it. */
-	if ((r->keep || h->aside) && sync_recv_host_changed(r, h)) {
-		kept = sync_back_conflict_name(r->cur_dir, r->cur_leaf);
-		if (linkat(r->cur_dir, r->cur_leaf, r->cur_dir, kept, 0) != 0) {
-			if (renameat2(r->cur_dir, r->cur_leaf, r->cur_dir, kept,
-				RENAME_NOREPLACE) != 0) {
-				error_set_errno(cause, errno,
-				    "'%s': keeping the host's version as %s",
-				    r->want->v[r->cur].path, kept);
-				free(kept);
-				sync_recv_drop_current(r);
-				return -1;
-			}
-			moved = 1;
-		}
+	 * this upload says; a folder as sync_recv_in_the_way says); if it
+	 * cannot be, nothing replaces it. */
+	if ((r->keep || h->aside) && sync_recv_host_changed(r, h))
+		rc = sync_recv_keep_as(
+		    r->cur_dir, r->cur_leaf, path, 0, &kept, &moved, cause);
+	else
+		rc = sync_recv_in_the_way(
+		    r, (size_t)r->cur, r->cur_dir, r->cur_leaf, &kept, &moved, cause);
+	if (rc != 0) {
+		sync_recv_drop_current(r);
+		return -1;
 	}
 	if (sync_recv_replace(r->cur_dir, r->cur_tmp, r->cur_leaf) != 0) {
-		error_set_errno(cause, errno, "'%s'", r->want->v[r->cur].path);
-		if (kept != NULL && moved) /* (the host's back in its place) */
-			renameat(r->cur_dir, kept, r->cur_dir, r->cur_leaf);
-		else if (kept != NULL) /* (no spare copy pulled back later) */
-			unlinkat(r->cur_dir, kept, 0);
-		free(kept);
+		error_set_errno(cause, errno, "'%s'", path);
+		sync_recv_unkeep(r->cur_dir, kept, moved, r->cur_leaf, path, cause);
 		sync_recv_drop_current(r);
 		return -1;
 	}
@@ -759,6 +972,8 @@ static const struct tar_reader_cbs sync_recv_cbs = {
 int
 sync_recv_feed(struct sync_recv *r, const void *p, size_t len, char **cause)
 {
+	if (sync_recv_start(r, cause) != 0)
+		return -1;
 	if (r->tar == NULL)
 		r->tar = tar_reader_new(&sync_recv_cbs, r);
 	return tar_reader_feed(r->tar, p, len, cause);
@@ -926,7 +1141,8 @@ sync_recv_finish(struct sync_recv *r, cJSON **result, char **cause)
 	size_t i, missing = 0;
 
 	*result = NULL;
-	if (r->tar != NULL && tar_reader_finish(r->tar, cause) != 0)
+	if (sync_recv_start(r, cause) != 0 ||
+	    (r->tar != NULL && tar_reader_finish(r->tar, cause) != 0))
 		return -1;
 	for (i = 0; i < r->want->n; i++)
 		missing += r->host[i].needed;

@@ -31,10 +31,12 @@
 
 struct sync_recv;
 
-/* Make folder if needed, make the manifest's folders, and compare the rest.
- * index_path: the index file (read if there, written by finish/free). 0 with
- * *out and *need (a new array of the paths to send, in order), or -1 with
- * *cause. */
+/* Make folder if needed and compare the manifest's files and links with
+ * it (its folders are made at the first feed, or at finish: what is in
+ * their way is kept as sync_recv_keep_host_changes says, which comes
+ * after). index_path: the index file (read if there, written by
+ * finish/free). 0 with *out and *need (a new array of the paths to send,
+ * in order), or -1 with *cause. */
 int sync_recv_open(const char *folder, const char *index_path,
     const struct sync_scan *want, struct sync_recv **out, cJSON **need, char **cause);
 /* The block hashes of the needed files that are, on the host, regular
@@ -57,7 +59,14 @@ void sync_recv_partial(struct sync_recv *r, char **del, size_t ndel);
  * sync-pull, or made on both sides), is kept as NAME.rdev-conflict-TIME
  * (sync_back_conflict_name), a hard
  * link made just before the client's version is renamed over it: the next
- * "sync-pull" brings it back to the client. */
+ * "sync-pull" brings it back to the client. So is one where a folder or
+ * symlink comes (moved there when the link cannot be made, or a folder
+ * comes); and a host folder where a file or symlink comes, when it holds
+ * anything the index lacks or holds otherwise (made or changed on the
+ * host), is moved to that name whole (never over anything), not deleted.
+ * If the host's version cannot be kept so, the entry fails (the error
+ * names it) and nothing replaces it. Without this call, only what was
+ * kept aside is kept so. */
 void sync_recv_keep_host_changes(struct sync_recv *r);
 /* The next bytes of the tar stream. 0, or -1 with *cause (then give up). */
 int sync_recv_feed(struct sync_recv *r, const void *p, size_t len, char **cause);
