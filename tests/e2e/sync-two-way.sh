@@ -13,7 +13,9 @@
 # leaves out here (the host never has it) are told once and kept aside by
 # the agent, and a later change still comes back; a file that cannot be
 # written here (an immutable folder) does not hold back the others, and
-# comes once it can.
+# comes once it can. A local symlink or file where the container made a
+# file or folder keeps the host's as a conflict copy on the host, which
+# comes back.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 rig_remote_host tw
@@ -114,6 +116,45 @@ check "rdev status prints it" sh -c \
 	"'$RDEV_BIN_DIR/rdev' status '$name:' '$app' | grep -q '^  conflicts 1 (the last: $cf)'"
 check "the broker's log tells it" grep -q "conflict f.txt: the host's version saved as $cf" \
 	"$RDEV_RUNTIME_DIR/broker.log"
+
+# A local symlink where the container made a file, and a local file where
+# it made a folder (while no broker runs): the agent keeps the host's as
+# NAME.rdev-conflict-* (the folder moved whole, with what it holds), never
+# replaced silently, and counts them in hostChanged; the conflict copies
+# come back here. (lk/ is immutable here when the broker resumes: its pull
+# cannot save the host's lk/s here, so it is the agent that must keep it.)
+mkdir -p "$app/lk"
+EVENTUALLY_SECONDS=10 eventually "a local folder goes out" in_ctr test -d lk
+locked=$app/lk
+if chattr +i "$app/lk" 2>/dev/null; then
+	chattr -i "$app/lk"
+	broker stop >/dev/null
+	in_ctr sh -c 'echo host-s >lk/s && mkdir -p hd/sub && echo made >hd/sub/made'
+	ln -s ../f.txt "$app/lk/s"
+	echo local-hd >"$app/hd"
+	chattr +i "$app/lk"
+	rdev status "$name:" "$app" >"$TEST_TMP/status.txt" 2>&1 || true
+	link_there() { [ "$(in_ctr readlink lk/s)" = ../f.txt ]; }
+	EVENTUALLY_SECONDS=10 eventually "a local symlink over a file the container made goes out" link_there
+	check_eq "... and the host's file is kept as its conflict file there" \
+		"$(in_ctr sh -c 'cat lk/s.rdev-conflict-*')" host-s
+	EVENTUALLY_SECONDS=10 eventually "a local file over a folder the container made goes out" has hd local-hd
+	check_eq "... and the host's folder is kept whole as its conflict name there" \
+		"$(in_ctr sh -c 'cat hd.rdev-conflict-*/sub/made')" made
+	check "the broker's status counts both as replaced host changes" \
+		test "$(sync_json | jq .hostChanged)" -ge 2
+	chattr -i "$app/lk"
+	locked=
+	lk_back() { [ "$(cat "$app"/lk/s.rdev-conflict-* 2>/dev/null)" = host-s ]; }
+	EVENTUALLY_SECONDS=10 eventually "the host's file comes back here as its conflict file" lk_back
+	hd_back() { [ "$(cat "$app"/hd.rdev-conflict-*/sub/made 2>/dev/null)" = made ]; }
+	EVENTUALLY_SECONDS=10 eventually "... and the host's folder, with what it holds" hd_back
+	check_eq "the local symlink and file stay" "$(readlink "$app/lk/s") $(cat "$app/hd")" \
+		"../f.txt local-hd"
+else
+	locked=
+	echo "(chattr +i refused here: the kinds-in-the-way steps skipped)"
+fi
 
 # The same in the foreground: `rdev sync --watch --two-way` prints what
 # comes back.
