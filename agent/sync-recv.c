@@ -636,11 +636,12 @@ sync_recv_in_the_way(struct sync_recv *r, size_t i, int dfd, const char *leaf,
 		return 0;
 	if (sync_scan_find(r->old, e->path) != NULL)
 		h->changed_on_host = 1;
-	else {
+	else
 		h->untracked = 1;
-		h->aside = dir ? sync_recv_aside_under(r, e->path)
-			       : sync_recv_aside(r, e->path) != NULL;
-	}
+	/* (what the client left out is kept one way too: in a folder a sync
+	 * made, as well) */
+	h->aside = dir ? sync_recv_aside_under(r, e->path)
+		       : h->untracked && sync_recv_aside(r, e->path) != NULL;
 	if (!((r->keep || h->aside) && sync_recv_host_changed(r, h)))
 		return 0;
 	/* (a folder comes: the file moved, as a link would be unlinked) */

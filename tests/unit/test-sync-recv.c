@@ -8,7 +8,10 @@
  * leaving out ignored paths and a sync's temporary files, and a batch of a
  * two-way sync keeps a file changed on the host as a conflict file; a large
  * file's delta rebuilds it from the host's blocks, or, when the host's copy
- * changed since its blocks were offered, writes nothing and names it. */
+ * changed since its blocks were offered, writes nothing and names it; a
+ * host file or folder where another kind comes is kept as a conflict copy
+ * (two-way, or holding what was kept aside), put back when what comes
+ * fails, and never replaced when it cannot be kept. */
 #include "test.h"
 
 #include "sync-blocks.h"
@@ -867,5 +870,44 @@ TEST(a_host_file_that_cannot_be_kept_is_not_replaced)
 	    system("test -f " DIR "/ws/s && test \"$(cat " DIR "/ws/s)\" = host"), 0);
 	ASSERT_INT_EQ(conflicts_of("s"), 0);
 	free(cause);
+	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
+}
+
+/* One way too, a local file over a host folder a sync made that holds a
+ * file kept aside (the client leaves it out) keeps the folder. */
+TEST(a_folder_holding_a_file_kept_aside_is_kept_one_way)
+{
+	char *sub = entry("sub"), *m, *cause = NULL, *req;
+	struct sync_pull_opts o;
+	const char *ack;
+	cJSON *res = NULL, *rj;
+	struct buf *tar = buf_new();
+
+	ASSERT_INT_EQ(system("rm -rf " DIR " && mkdir -p " DIR
+			     "/ws/sub && echo host >" DIR "/ws/sub/x"),
+	    0);
+	ASSERT_INT_EQ(
+	    sync_pull_changes(DIR "/ws", DIR "/index.json", 0, NULL, NULL, &res, &cause),
+	    0);
+	req = xasprintf("{\"ackExcept\":\"%s\",\"notApplied\":[],"
+			"\"ignoredHere\":[\"sub/x\"]}",
+	    cJSON_GetObjectItemCaseSensitive(res, "pullId")->valuestring);
+	cJSON_Delete(res);
+	rj = cJSON_Parse(req);
+	sync_pull_request(rj, &ack, &o);
+	ASSERT_INT_EQ(
+	    sync_pull_changes(DIR "/ws", DIR "/index.json", 0, ack, &o, &res, &cause), 0);
+	ASSERT_INT_EQ(access(DIR "/index.json.aside", F_OK), 0);
+	cJSON_Delete(res);
+	cJSON_Delete(rj);
+	m = xasprintf("[%s]", sub);
+	tar_file(tar, "sub");
+	ASSERT_INT_EQ(sync_tar_ok(m, tar, 0), 1);
+	ASSERT_INT_EQ(system("test \"$(cat " DIR "/ws/sub)\" = sub"), 0);
+	ASSERT_INT_EQ(
+	    system("test \"$(cat " DIR "/ws/sub.rdev-conflict-*/x)\" = host"), 0);
+	free(m);
+	free(req);
+	free(sub);
 	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
 }
