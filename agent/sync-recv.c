@@ -560,6 +560,7 @@ sync_recv_keep_as(int dfd, const char *leaf, const char *path, int move, char **
     int *moved, char **cause)
 {
 	char *at;
+	int err;
 
 	*kept = sync_back_conflict_name(dfd, leaf);
 	*moved = 0;
@@ -569,8 +570,9 @@ sync_recv_keep_as(int dfd, const char *leaf, const char *path, int move, char **
 		*moved = 1;
 		return 0;
 	}
+	err = errno;
 	at = sync_recv_sibling(path, *kept);
-	error_set_errno(cause, errno, "'%s': keeping the host's version as %s", path, at);
+	error_set_errno(cause, err, "'%s': keeping the host's version as %s", path, at);
 	free(at);
 	free(*kept);
 	*kept = NULL;
@@ -583,19 +585,21 @@ sync_recv_keep_as(int dfd, const char *leaf, const char *path, int move, char **
  * over what is at leaf now; if it cannot, it stays where it is and *cause
  * (the failure) says so. kept is freed. */
 static void
-sync_recv_unkeep(
-    int dfd, char *kept, int moved, const char *leaf, const char *path, char **cause)
+sync_recv_unkeep(const struct sync_recv *r, int dfd, char *kept, int moved,
+    const char *leaf, const char *path, char **cause)
 {
 	char *at, *was;
+	int err;
 
 	if (kept == NULL)
 		return;
 	if (!moved)
 		unlinkat(dfd, kept, 0); /* (no spare copy pulled back later) */
 	else if (renameat2(dfd, kept, dfd, leaf, RENAME_NOREPLACE) != 0) {
+		err = errno;
 		at = sync_recv_sibling(path, kept);
-		log_warn("sync: '%s': the host's version left as '%s': %s", path, at,
-		    strerror(errno));
+		log_warn("sync: %s: '%s': the host's version left as '%s': %s", r->folder,
+		    path, at, strerror(err));
 		if (cause != NULL && *cause != NULL) {
 			was = *cause;
 			*cause =
@@ -672,7 +676,7 @@ sync_recv_dir(struct sync_recv *r, size_t i, char **cause)
 	}
 	if (mkdirat(dfd, leaf, e->mode | 0700) != 0 && errno != EEXIST) {
 		error_set_errno(cause, errno, "'%s'", e->path);
-		sync_recv_unkeep(dfd, kept, moved, leaf, e->path, cause);
+		sync_recv_unkeep(r, dfd, kept, moved, leaf, e->path, cause);
 		return -1;
 	}
 	free(kept);
@@ -819,7 +823,8 @@ sync_recv_on_entry(void *arg, const struct tar_entry *t, char **cause)
 		}
 		if (sync_recv_replace(dfd, tmp, r->cur_leaf) != 0) {
 			error_set_errno(cause, errno, "'%s'", e->path);
-			sync_recv_unkeep(dfd, kept, moved, r->cur_leaf, e->path, cause);
+			sync_recv_unkeep(
+			    r, dfd, kept, moved, r->cur_leaf, e->path, cause);
 			unlinkat(dfd, tmp, 0);
 			free(tmp);
 			return -1;
@@ -944,7 +949,7 @@ sync_recv_on_entry_end(void *arg, char **cause)
 	}
 	if (sync_recv_replace(r->cur_dir, r->cur_tmp, r->cur_leaf) != 0) {
 		error_set_errno(cause, errno, "'%s'", path);
-		sync_recv_unkeep(r->cur_dir, kept, moved, r->cur_leaf, path, cause);
+		sync_recv_unkeep(r, r->cur_dir, kept, moved, r->cur_leaf, path, cause);
 		sync_recv_drop_current(r);
 		return -1;
 	}
