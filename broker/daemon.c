@@ -264,8 +264,8 @@ broker_op_host(struct broker_conn *c, int id, const cJSON *req, int is_agent)
 {
 	char *cause = NULL;
 
-	if (broker_host_submit(c->b, req, 0, c->fd, id, is_agent ? NULL : req, 1, &cause) ==
-	    0)
+	if (broker_host_submit(
+		c->b, req, 0, c->fd, id, is_agent ? NULL : req, 1, &cause) == 0)
 		return 1;
 	fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
 	broker_conn_reply(c, id, NULL, cause);

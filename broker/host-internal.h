@@ -334,7 +334,7 @@ struct host_session {
 	struct ssh_connect_report connect_report;
 	int attempt_accepted_new; /* the last connect attempt recorded an
 				     unknown host key (a client asked) */
-	int kicked;	   /* a channel callback ran: serve links before waiting */
+	int kicked;		  /* a channel callback ran: serve links before waiting */
 	int woken;	   /* the wake pipe was readable: host_drain_wake reads it */
 	unsigned link_seq; /* the last link's id */
 	unsigned call_seq; /* the last call's id */

@@ -365,7 +365,8 @@ host_mux_input(struct host_session *h, const void *data, size_t len)
 				break;
 			h->mux_hdr_have = 0;
 			/* (the header alone: -1 when it is not a frame's) */
-			if (proto_decode_header(h->mux_hdr, PROTO_HEADER_SIZE, &f, &why) < 0) {
+			if (proto_decode_header(h->mux_hdr, PROTO_HEADER_SIZE, &f, &why) <
+			    0) {
 				broken = 1;
 				break;
 			}

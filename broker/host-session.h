@@ -76,13 +76,14 @@ void host_session_set_auth_sock(struct host_session *h, const char *auth_sock);
  * fd must be blocking, and the caller must not touch it once it is taken: the
  * session's thread may change its mode at once. Returns 0, or -1 if the
  * session has ended (the caller makes a new one and submits again); fd is
- * then not taken. flags: HOST_SUBMIT_*. HOST_SUBMIT_ACCEPT_NEW_KEY: a session that is not connected (reconnecting, or a restored one
- * that failed on the key) then tries at once and accepts it; a connected
- * session ignores it (its key is known). A waiting client of a reconnecting
- * session makes it try at once instead of at the next backoff step. */
+ * then not taken. flags: HOST_SUBMIT_*. HOST_SUBMIT_ACCEPT_NEW_KEY: a session that is not
+ * connected (reconnecting, or a restored one that failed on the key) then tries at once
+ * and accepts it; a connected session ignores it (its key is known). A waiting client of
+ * a reconnecting session makes it try at once instead of at the next backoff step. */
 #define HOST_SUBMIT_ACCEPT_NEW_KEY 1 /* the client asked to record an unknown key */
-#define HOST_SUBMIT_CAN_PROMPT 2     /* a user's client: a passphrase or password
-					prompt while connecting may go to it */
+#define HOST_SUBMIT_CAN_PROMPT \
+	2 /* a user's client: a passphrase or password \
+	     prompt while connecting may go to it */
 int host_session_submit(
     struct host_session *h, int fd, int request_id, const cJSON *req, unsigned flags);
 /* Has the thread ended (idle, failed, lost)? Then host_session_free. */

@@ -444,7 +444,8 @@ keepalive_until_answer(struct rdev_ssh *s, char **cause)
 	int rc;
 
 	while ((rc = rdev_ssh_keepalive_step(s, clock_now_ms(), cause)) == 0) {
-		pfd = (struct pollfd){ .fd = ssh_get_fd(rdev_ssh_session(s)), .events = POLLIN };
+		pfd = (struct pollfd){ .fd = ssh_get_fd(rdev_ssh_session(s)),
+			.events = POLLIN };
 		poll(&pfd, 1, 50);
 	}
 	return rc > 0 ? 0 : -1;
