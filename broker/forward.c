@@ -532,8 +532,7 @@ forward_park(struct forward_parked_list *list, int fd, const cJSON *req, cJSON *
 int
 forward_parked_for(const struct forward_parked *p, const struct forward *fw)
 {
-	return p->key.workspace != NULL && p->key.workspace[0] != '\0' &&
-	    forward_of(fw, &p->key);
+	return forward_of(fw, &p->key); /* (none with no workspace) */
 }
 
 /* Add text to the array name of p's answer's result (made when needed). */

@@ -222,7 +222,7 @@ cJSON *forward_answer_new(int id, cJSON **done, cJSON **errors);
  * it is answered. */
 struct forward_parked {
 	int fd;
-	struct forward_key key; /* the request's container (no workspace, or "": none) */
+	struct forward_key key; /* the request's container (no workspace: none) */
 	cJSON *resp;
 	int failed; /* an error of a resolve is in resp already */
 	TAILQ_ENTRY(forward_parked) entry;
@@ -303,7 +303,8 @@ enum forward_failure {
 	FORWARD_FAILED_ON_THE_WAY, /* no agent, channel, timeout: may pass */
 	FORWARD_FAILED_REFUSED,	   /* the agent's own answer (ok:false) */
 	/* on the way, and sent again it would fail the same: the host
-	 * session is ending (lost, or the broker stopping) */
+	 * session is ending (lost, or the broker stopping) or its connection
+	 * is gone (or was not there when the call started) */
 	FORWARD_FAILED_ENDING,
 };
 /* Take the end of fw's relay request at now: its result res (error NULL,

@@ -358,11 +358,12 @@ host_call_end_of(const struct host_call *c)
 
 	if (c->error == NULL || c->how == HOST_CALL_REFUSED)
 		return c->error == NULL ? HOST_CALL_ANSWERED : HOST_CALL_REFUSED;
+	/* (an error with no kind set is a failure, never "answered") */
 	if (h->calls_ended != NULL)
 		return HOST_CALL_ENDING;
 	if (h->ssh == NULL || !ssh_is_connected(rdev_ssh_session(h->ssh)))
 		return HOST_CALL_GONE;
-	return c->how;
+	return c->how == HOST_CALL_ANSWERED ? HOST_CALL_FAILED : c->how;
 }
 
 /* Take c off h->calls, run its done and free it. */
