@@ -37,13 +37,11 @@ forward_auto_take_request(
     struct forward_auto *a, struct forward *relay, const cJSON *from)
 {
 	const char *config = json_get_string(from, "config");
-	char *key = forward_config_key(config);
 
-	if (!forward_config_keys_same(relay->config_key, key) ||
+	if (!forward_config_same(relay->config, config) ||
 	    !forward_id_labels_same(
 		relay->id_labels, cJSON_GetObjectItemCaseSensitive(from, "idLabels")))
 		a->moved = 1;
-	free(key);
 	free(a->config);
 	a->config = config != NULL ? xstrdup(config) : NULL;
 	forward_take_request_fields(relay, from);
@@ -52,10 +50,9 @@ forward_auto_take_request(
 int
 forward_auto_follows(const struct forward *relay, const struct forward *fw)
 {
-	struct forward_key k = { relay->workspace, relay->config_key, relay->id_labels };
-
 	return fw->auto_action != NULL && !fw->gone && fw->service == NULL &&
-	    strcmp(fw->workspace, relay->workspace) == 0 && !forward_of(fw, &k);
+	    strcmp(fw->workspace, relay->workspace) == 0 &&
+	    !forward_of(fw, relay->workspace, relay->config, relay->id_labels);
 }
 
 /* Was port seen? */

@@ -50,7 +50,7 @@ forward_set_id_labels(struct forward *fw, const cJSON *id_labels)
 }
 
 /* Are two config keys (forward_config_key; NULL: the default) the same? */
-int
+static int
 forward_config_keys_same(const char *a, const char *b)
 {
 	return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;

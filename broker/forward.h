@@ -152,9 +152,6 @@ int forward_of(const struct forward *fw, const struct forward_key *k);
  * host's files: symlinks are not followed; the agent labels containers
  * with such lexical paths too). New string, or NULL for NULL. */
 char *forward_config_key(const char *config);
-/* Do two config keys (forward_config_key; NULL: the default) name the same
- * file? */
-int forward_config_keys_same(const char *a, const char *b);
 /* Do two id label lists ("NAME=VALUE" arrays, or NULL: the default ones)
  * hold the same labels, in any order? */
 int forward_id_labels_same(const cJSON *a, const cJSON *b);

@@ -117,11 +117,7 @@ TEST(earlier_auto_forwards_follow_a_moved_watch)
 	/* once it took the relay's fields it is the new container's */
 	forward_take_fields_of(&made, &w.relay);
 	ASSERT_INT_EQ(forward_auto_follows(&w.relay, &made), 0);
-	{
-		struct forward_key k = { "/ws", NULL, w.relay.id_labels };
-
-		ASSERT_TRUE(forward_of(&made, &k));
-	}
+	ASSERT_TRUE(forward_of(&made, "/ws", NULL, w.relay.id_labels));
 	cJSON_Delete(req);
 	forward_clear(&made);
 	forward_clear(&explicit);
