@@ -38,21 +38,9 @@ forward_auto_take_request(
 {
 	const char *config = json_get_string(from, "config");
 
-	if (!forward_config_same(relay->config, config) ||
-	    !forward_id_labels_same(
-		relay->id_labels, cJSON_GetObjectItemCaseSensitive(from, "idLabels")))
-		a->moved = 1;
 	free(a->config);
 	a->config = config != NULL ? xstrdup(config) : NULL;
 	forward_take_request_fields(relay, from);
-}
-
-int
-forward_auto_follows(const struct forward *relay, const struct forward *fw)
-{
-	return fw->auto_action != NULL && !fw->gone && fw->service == NULL &&
-	    strcmp(fw->workspace, relay->workspace) == 0 &&
-	    !forward_of(fw, relay->workspace, relay->config, relay->id_labels);
 }
 
 /* Was port seen? */

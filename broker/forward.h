@@ -342,10 +342,6 @@ struct forward_auto {
 	int *done;    /* ports seen and handled (or ignored) */
 	size_t ndone;
 	long long next_ms; /* the next listing is due then (clock_now_ms) */
-	/* A request named another container (config, idLabels) than the
-	 * watch followed: its auto-forwards are to follow it there
-	 * (forward_auto_follows), then this is cleared. */
-	int moved;
 };
 /* A new port an auto-forward watch found, and how to forward it. */
 struct forward_auto_port {
@@ -362,16 +358,9 @@ void forward_auto_clear(struct forward_auto *a);
 /* A request's (or saved entry's) "config", "idLabels" and "hint" for a's
  * workspace (a "forward" request's "auto" for a watch there already, or a
  * restore): into a and its relay (forward_take_request_fields: a target of
- * another container is dropped), whose new auto-forwards take them; when
- * they name another container, a->moved is set (the earlier auto-forwards
- * are the host's to move). */
+ * another container is dropped), whose new auto-forwards take them. */
 void forward_auto_take_request(
     struct forward_auto *a, struct forward *relay, const cJSON *from);
-/* Is fw an auto-forward of the watch whose relay is relay (the workspace's:
- * one watch each) made for another container than the one the watch
- * follows now (its config or idLabels changed: a->moved), and so to take
- * relay's (forward_take_fields_of)? */
-int forward_auto_follows(const struct forward *relay, const struct forward *fw);
 /* Port was seen (and handled): not again. */
 void forward_auto_mark(struct forward_auto *a, int port);
 /* a as saved ({"workspace","config","attributes","idLabels","hint","seen"});

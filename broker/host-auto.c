@@ -310,29 +310,6 @@ host_auto_listing_step(struct host_session *h, struct host_auto *a)
 	free(list);
 }
 
-/* a's container changed (a request named another config or other id
- * labels): its earlier auto-forwards go to the new one too, not on to the
- * container they were made for. */
-static void
-host_auto_follow(struct host_session *h, struct host_auto *a)
-{
-	struct host_forward *f;
-	int n = 0;
-
-	a->fa.moved = 0;
-	LIST_FOREACH(f, &h->forwards, entry) {
-		if (!forward_auto_follows(&a->relay->fw, &f->fw))
-			continue;
-		forward_take_fields_of(&f->fw, &a->relay->fw);
-		log_warn("%s: auto-forward 127.0.0.1:%d -> container port %d of %s: "
-			 "its watch follows another container now, and so does it",
-		    h->label, f->fw.local_port, f->fw.port, a->fa.workspace);
-		n++;
-	}
-	if (n > 0)
-		host_state_save(h);
-}
-
 /* Start the listings of the watched workspaces that are due, and take the
  * ones under way a step further. */
 void
@@ -342,8 +319,6 @@ host_auto_tick(struct host_session *h)
 
 	host_auto_orphans_step(h);
 	LIST_FOREACH(a, &h->autos, entry) {
-		if (a->fa.moved)
-			host_auto_follow(h, a);
 		if (!host_auto_listing_busy(a) && clock_now_ms() >= a->fa.next_ms) {
 			host_auto_listing_start(h, a);
 			a->fa.next_ms = clock_now_ms() + 1000;

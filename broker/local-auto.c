@@ -160,29 +160,6 @@ local_auto_on_tick(evutil_socket_t fd, short what, void *arg)
 		local_auto_list(a);
 }
 
-/* a's container changed (a request named another config or other id
- * labels): its earlier auto-forwards go to the new one too, not on to the
- * container they were made for. */
-static void
-local_auto_follow(struct local_auto *a)
-{
-	struct local_forward *f;
-	int n = 0;
-
-	a->fa.moved = 0;
-	LIST_FOREACH(f, &a->lh->forwards, entry) {
-		if (!forward_auto_follows(&a->relay->fw, &f->fw))
-			continue;
-		forward_take_fields_of(&f->fw, &a->relay->fw);
-		log_warn("%s: auto-forward 127.0.0.1:%d -> container port %d of %s: "
-			 "its watch follows another container now, and so does it",
-		    LOCAL_HOST_LABEL, f->fw.local_port, f->fw.port, a->fa.workspace);
-		n++;
-	}
-	if (n > 0)
-		local_host_save(a->lh);
-}
-
 struct local_auto *
 local_auto_add(struct local_host *lh, const char *ws, const char *config,
     const cJSON *attrs, const cJSON *from)
@@ -194,8 +171,6 @@ local_auto_add(struct local_host *lh, const char *ws, const char *config,
 		if (strcmp(a->fa.workspace, ws) == 0) {
 			/* (it now lists the request's container) */
 			forward_auto_take_request(&a->fa, &a->relay->fw, from);
-			if (a->fa.moved)
-				local_auto_follow(a);
 			return a;
 		}
 	}
@@ -207,8 +182,6 @@ local_auto_add(struct local_host *lh, const char *ws, const char *config,
 	forward_init(&a->relay->fw, ws, config);
 	forward_auto_take_request(&a->fa, &a->relay->fw, from);
 	LIST_INSERT_HEAD(&lh->autos, a, entry);
-	if (a->fa.moved) /* (restored forwards made for another container) */
-		local_auto_follow(a);
 	if (lh->auto_ev == NULL) {
 		lh->auto_ev = event_new(lh->base, -1, EV_PERSIST, local_auto_on_tick, lh);
 		if (lh->auto_ev == NULL || event_add(lh->auto_ev, &second) != 0)

@@ -12,8 +12,7 @@
 # `rdev forward --stop` and `rdev down` end them (the ports stop listening);
 # a container made with `up --id-label` has its forwardPorts forwarded too
 # (the broker asks the agent with those labels), and `down --id-label` ends
-# them; a watch moved to another container (--auto again with other id
-# labels) takes its earlier auto-forwards there.
+# them.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 
@@ -142,31 +141,4 @@ check_eq "up --id-label: its forwardPorts answer (the relay, found by the labels
 rdev down "$ws2" --id-label "rdevfwd.case=$$" >/dev/null 2>&1 || fail "down --id-label"
 check "down --id-label removes the container" sh -c "[ -z \"\$(docker ps -aq --filter label=rdevfwd.case=$$)\" ]"
 check "and ends its forward" sh -c "! ss -ltn | grep -q '127.0.0.1:$p_id '"
-
-# --- an auto-forward watch moved to another container ------------------------
-# Two containers of one folder, told apart by their id labels; a watch follows
-# the first, then (--auto again, with the other labels) the second: the port it
-# auto-forwarded from the first goes to the second now, not on to the first.
-ws3=$TEST_TMP/ws-move
-mkdir -p "$ws3"
-printf '{"image": "%s"}' "$RDEV_RIG_IMAGE_BUSYBOX" >"$ws3/.devcontainer.json"
-p_move=$((base + 7))
-for w in a b; do
-	rdev up "$ws3" --id-label "rdevfwd.case=$$" --id-label "rdevfwd.which=$w" \
-		>"$TEST_TMP/up-$w.out" 2>"$TEST_TMP/up-$w.err" ||
-		{ cat "$TEST_TMP/up-$w.err" >&2; fail "rdev up $ws3 ($w)"; }
-	docker exec "$(jq -r .containerId "$TEST_TMP/up-$w.out")" sh -c \
-		"mkdir -p /www && echo from-$w > /www/m && httpd -p 127.0.0.1:$p_move -h /www"
-done
-rdev forward "$ws3" --auto --id-label "rdevfwd.case=$$" --id-label rdevfwd.which=a 2>/dev/null ||
-	fail "forward --auto (a)"
-eventually "a watch auto-forwards the first container's port" auto_forwarded "$p_move"
-check_eq "... which answers from the first container" \
-	"$(curl -sf --max-time 20 "http://127.0.0.1:$(auto_local "$p_move")/m")" from-a
-rdev forward "$ws3" --auto --id-label "rdevfwd.case=$$" --id-label rdevfwd.which=b 2>/dev/null ||
-	fail "forward --auto (b)"
-check_eq "the watch moved to the second container: its earlier auto-forward goes there too" \
-	"$(curl -sf --max-time 20 "http://127.0.0.1:$(auto_local "$p_move")/m")" from-b
-check "... and the broker log says so" grep -q \
-	"container port $p_move of $ws3: its watch follows another container now" "$RDEV_RUNTIME_DIR/broker.log"
 finish

@@ -9,9 +9,7 @@
 # read keeps the broker's memory bounded; sshd killed: connections
 # are closed at once (no hang), and forwards work again once sshd is back,
 # without user action; --auto forwards new listening ports (onAutoForward
-# openBrowser / ignore), and a watch moved to another container (--auto
-# again, another config) takes its earlier auto-forwards there; --list,
-# --stop, and `down` ends the forwards.
+# openBrowser / ignore); --list, --stop, and `down` ends the forwards.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 
@@ -185,25 +183,6 @@ check_eq "and answers" "$(curl -sf "http://127.0.0.1:$p_auto/blob" | sha256sum |
 sleep 2
 check "onAutoForward ignore: that port is not forwarded" sh -c \
 	"! '$RDEV_BIN_DIR/rdev' forward --list --json | jq -e 'map(.port) | index($p_ign) != null' >/dev/null"
-# The watch moved to another container of the folder (--auto again, with
-# another config: b.json, outside discovery, forwardPorts none): the port it
-# auto-forwarded from the first goes to the second now, not on to the first.
-on_host "printf '{\"image\": \"%s\", \"updateRemoteUserUID\": false}' '$RDEV_RIG_IMAGE_BOOKWORM' > ~/ws/b.json"
-rdev up "$name:~/ws" --config "$home/ws/b.json" >"$TEST_TMP/upb.out" 2>"$TEST_TMP/upb.err" ||
-	{ cat "$TEST_TMP/upb.err" >&2; fail "rdev up --config b.json failed"; }
-cidb=$(jq -r .containerId "$TEST_TMP/upb.out")
-check "up --config b.json: another container" test "$cidb" != "$cid"
-docker cp /bin/busybox "$cidb:/bin/busybox"
-docker exec "$cidb" sh -c "mkdir -p /www && echo from-b > /www/which && busybox httpd -p 127.0.0.1:$p_auto -h /www"
-docker exec "$cid" sh -c "echo from-a > /www/which"
-check_eq "the auto-forward goes to the watched container" \
-	"$(curl -sf --max-time 20 "http://127.0.0.1:$p_auto/which")" from-a
-rdev forward "$name:~/ws" --auto --config "$home/ws/b.json" 2>/dev/null || fail "forward --auto --config b.json"
-check_eq "the watch moved to another container: its earlier auto-forward goes there too" \
-	"$(curl -sf --max-time 20 "http://127.0.0.1:$p_auto/which")" from-b
-check "... and the broker log says so" grep -q \
-	"container port $p_auto of .*: its watch follows another container now" "$RDEV_RUNTIME_DIR/broker.log"
-docker rm -f "$cidb" >/dev/null
 
 # --- listing ----------------------------------------------------------------------
 check "forward --list shows the forwards" sh -c \
