@@ -16,10 +16,12 @@
  * next decides. */
 #include "ssh-proxy.h"
 
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <linux/sockios.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <string.h>
@@ -31,6 +33,10 @@
 
 /* How long the client has, after the pass, to take the socket or speak. */
 #define SSH_PROXY_FDPASS_WAIT_MS 20000
+/* The carrier byte read, both sockets still open this long: an OpenSSH
+ * before 7.2 (it closes its end only once this process has ended) took the
+ * socket (an in-band client drops it at the read: the passed socket ends). */
+#define SSH_PROXY_FDPASS_TAKEN_MS 100
 
 /* Send fd over the unix socket sock (SCM_RIGHTS, with one byte, as ssh's
  * receiving side expects: a newline, for an in-band client's sake). 0, or
@@ -83,6 +89,15 @@ ssh_proxy_fdpass_peek(int fd)
 	return -1;
 }
 
+/* Has the peer read all we wrote on the socket fd (the carrier byte)? */
+static int
+ssh_proxy_fdpass_all_read(int fd)
+{
+	int unread;
+
+	return ioctl(fd, SIOCOUTQ, &unread) == 0 && unread == 0;
+}
+
 /* Whether in_fd and out_fd are one socket (as both kinds of client give). */
 static int
 ssh_proxy_fdpass_one_socket(int in_fd, int out_fd)
@@ -102,6 +117,7 @@ static enum ssh_proxy_fdpass_outcome
 ssh_proxy_fdpass_judge(int sock, int pass, char **cause)
 {
 	long long deadline = clock_now_ms() + SSH_PROXY_FDPASS_WAIT_MS, left;
+	long long read_at = 0;
 	struct pollfd pfd[2] = { { sock, POLLIN, 0 }, { pass, POLLIN, 0 } };
 	int on_sock, on_pass;
 
@@ -112,12 +128,23 @@ ssh_proxy_fdpass_judge(int sock, int pass, char **cause)
 		on_pass = ssh_proxy_fdpass_peek(pass);
 		if (on_sock == 1)
 			return SSH_PROXY_FDPASS_INBAND;
-		if (on_sock < 0 || on_pass == 1)
-			return SSH_PROXY_FDPASS_PARENT; /* (to be forked) */
+		if (on_pass < 0 && on_sock < 0) {
+			error_set(cause, "the SSH client closed the connection");
+			return SSH_PROXY_FDPASS_FAILED; /* (nobody to serve) */
+		}
 		if (on_pass < 0)
 			return SSH_PROXY_FDPASS_INBAND;
+		if (on_sock < 0 || on_pass == 1)
+			return SSH_PROXY_FDPASS_PARENT; /* (to be forked) */
+		if (read_at == 0 && ssh_proxy_fdpass_all_read(sock))
+			read_at = clock_now_ms();
+		if (read_at != 0 && clock_now_ms() - read_at >= SSH_PROXY_FDPASS_TAKEN_MS)
+			return SSH_PROXY_FDPASS_PARENT; /* (an OpenSSH before 7.2) */
 		if ((left = deadline - clock_now_ms()) <= 0)
 			break;
+		/* (no event says the byte was read: looked at again soon) */
+		if (left > SSH_PROXY_FDPASS_TAKEN_MS / 4)
+			left = SSH_PROXY_FDPASS_TAKEN_MS / 4;
 		if (poll(pfd, 2, (int)left) < 0 && errno != EINTR) {
 			error_set_errno(cause, errno, "poll");
 			return SSH_PROXY_FDPASS_FAILED;

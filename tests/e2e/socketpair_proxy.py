@@ -6,8 +6,9 @@ socketpair as its stdin and stdout (ProxyUseFdpass ignored), and relay the
 other end to this process's stdin and stdout, so that OpenSSH's ssh (whose
 ProxyCommand this is, on pipes) speaks SSH in-band through it.
 
---hold: the client's bytes are held back that long, so that COMMAND meets a
-client that has not spoken yet. --report: FILE gets "passed" when COMMAND
+--hold: the client's bytes are held back until COMMAND sent something (at
+most SECONDS; 0: not held), so that COMMAND meets a client that has not
+spoken yet, however long it takes to start. --report: FILE gets "passed" when COMMAND
 sent a descriptor on the socket (which an in-band client drops, as this one
 does: it is closed unused), else "none".
 """
@@ -16,7 +17,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 
 
 def main():
@@ -35,10 +35,13 @@ def main():
     proc = subprocess.Popen(cmd, stdin=theirs, stdout=theirs)
     theirs.close()
 
+    spoke = threading.Event()
+
     def to_client():
         first = True
         while True:
             data, fds, _, _ = socket.recv_fds(ours, 65536, 4)
+            spoke.set()
             for fd in fds:
                 os.close(fd)
             # (said at once: ssh ends this process with SIGHUP when done)
@@ -53,7 +56,8 @@ def main():
 
     out = threading.Thread(target=to_client, daemon=True)
     out.start()
-    time.sleep(hold)
+    if hold > 0:
+        spoke.wait(hold)
     while True:
         data = os.read(0, 65536)
         if not data:

@@ -2,14 +2,17 @@
  * that takes a socket (OpenSSH's ProxyUseFdpass) from one that speaks SSH on
  * the socket it gave (libssh's ProxyCommand), both giving one socket as
  * stdin and stdout (client/ssh-proxy-fdpass.c). The in-band cases only: a
- * pass that is taken forks (e2e/ssh-proxy.sh has those). */
+ * pass that is taken forks (e2e/ssh-proxy.sh has those; here only the
+ * taking of an OpenSSH before 7.2, whose child ends at once). */
 #include "test.h"
 
 #include <pthread.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "ssh-proxy.h"
 
 static int
@@ -110,5 +113,55 @@ TEST(a_client_gone_is_an_error)
 	ASSERT_INT_EQ(fd, -1);
 	ASSERT_STR_CONTAINS(cause, "closed");
 	free(cause);
+	close(sv[1]);
+}
+
+/* An OpenSSH before 7.2: takes the passed socket (recvmsg with room for it)
+ * and keeps its own end open, silent, until the proxy has ended. */
+struct old_openssh {
+	int sock, passed;
+};
+
+static void *
+old_openssh_run(void *arg)
+{
+	struct old_openssh *o = arg;
+	char c, space[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { &c, 1 };
+	struct msghdr msg = { .msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = space,
+		.msg_controllen = sizeof space };
+	struct cmsghdr *cm;
+
+	if (recvmsg(o->sock, &msg, 0) == 1 && (cm = CMSG_FIRSTHDR(&msg)) != NULL &&
+	    cm->cmsg_type == SCM_RIGHTS)
+		memcpy(&o->passed, CMSG_DATA(cm), sizeof o->passed);
+	return NULL;
+}
+
+TEST(an_openssh_that_keeps_its_end_open_took_the_socket)
+{
+	struct old_openssh o = { -1, -1 };
+	enum ssh_proxy_fdpass_outcome got;
+	pthread_t t;
+	int sv[2], fd = -1;
+	char *cause = NULL;
+	long long t0;
+
+	ASSERT_INT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	o.sock = sv[0];
+	ASSERT_INT_EQ(pthread_create(&t, NULL, old_openssh_run, &o), 0);
+	t0 = clock_now_ms();
+	got = ssh_proxy_fdpass(sv[1], sv[1], &fd, &cause);
+	if (got == SSH_PROXY_FDPASS_CHILD)
+		_exit(0); /* (the forked server: nothing to serve here) */
+	ASSERT_INT_EQ(got, SSH_PROXY_FDPASS_PARENT);
+	ASSERT_TRUE(clock_now_ms() - t0 < 5000); /* (not the 20 s wait) */
+	pthread_join(t, NULL);
+	ASSERT_TRUE(o.passed >= 0);
+	ASSERT_INT_EQ(wait(NULL) > 0, 1);
+	close(o.passed);
+	close(sv[0]);
 	close(sv[1]);
 }
