@@ -571,6 +571,11 @@ sync_recv_keep_as(int dfd, const char *leaf, const char *path, int move, char **
 		return 0;
 	}
 	err = errno;
+	if (err == ENOENT) { /* (gone meanwhile: nothing to keep) */
+		free(*kept);
+		*kept = NULL;
+		return 0;
+	}
 	at = sync_recv_sibling(path, *kept);
 	error_set_errno(cause, err, "'%s': keeping the host's version as %s", path, at);
 	free(at);
@@ -662,7 +667,7 @@ sync_recv_dir(struct sync_recv *r, size_t i, char **cause)
 	const char *leaf;
 	struct stat sb;
 	char *kept = NULL;
-	int moved = 0, dfd = sync_recv_parent(r, e->path, 1, &leaf);
+	int moved = 0, err, dfd = sync_recv_parent(r, e->path, 1, &leaf);
 
 	if (dfd < 0)
 		return error_set_errno(cause, errno, "'%s'", e->path);
@@ -674,8 +679,18 @@ sync_recv_dir(struct sync_recv *r, size_t i, char **cause)
 		if (kept == NULL)
 			unlinkat(dfd, leaf, 0);
 	}
-	if (mkdirat(dfd, leaf, e->mode | 0700) != 0 && errno != EEXIST) {
-		error_set_errno(cause, errno, "'%s'", e->path);
+	/* (a folder there now is one; anything else could not be removed) */
+	if (mkdirat(dfd, leaf, e->mode | 0700) != 0 &&
+	    ((err = errno) != EEXIST ||
+		fstatat(dfd, leaf, &sb, AT_SYMLINK_NOFOLLOW) != 0 ||
+		!S_ISDIR(sb.st_mode))) {
+		if (err == EEXIST)
+			error_set(cause,
+			    "'%s': the host's entry there is not a folder and could "
+			    "not be removed",
+			    e->path);
+		else
+			error_set_errno(cause, err, "'%s'", e->path);
 		sync_recv_unkeep(r, dfd, kept, moved, leaf, e->path, cause);
 		return -1;
 	}

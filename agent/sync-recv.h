@@ -64,8 +64,9 @@ void sync_recv_partial(struct sync_recv *r, char **del, size_t ndel);
  * comes); and a host folder where a file or symlink comes, when it holds
  * anything the index lacks or holds otherwise (made or changed on the
  * host), is moved to that name whole (never over anything), not deleted.
- * If the host's version cannot be kept so, the entry fails (the error
- * names it) and nothing replaces it. Without this call, only what was
+ * If the host's version cannot be kept so, nothing replaces it and the
+ * stream fails (the error names the entry; the client's next batch sends
+ * the folder again). Without this call, only what was
  * kept aside is kept so. */
 void sync_recv_keep_host_changes(struct sync_recv *r);
 /* The next bytes of the tar stream. 0, or -1 with *cause (then give up). */

@@ -660,13 +660,16 @@ sync_tar_ok(const char *m, struct buf *tar, int keep)
 {
 	char *cause = NULL;
 	cJSON *res = sync_tar(m, tar, keep, &cause);
+	const cJSON *changed;
 	long long n;
 
 	if (res == NULL)
 		TEST_FAIL("stream: %s", cause);
-	n = (long long)cJSON_GetNumberValue(cJSON_GetObjectItem(res, "hostChanged"));
+	changed = cJSON_GetObjectItem(res, "hostChanged");
+	n = cJSON_IsNumber(changed) ? (long long)changed->valuedouble
+				    : 0; /* (absent: none) */
 	cJSON_Delete(res);
-	return n < 0 ? 0 : n; /* (NaN when absent: none) */
+	return n;
 }
 
 /* How many conflict copies of path (under DIR/ws) there are. */
