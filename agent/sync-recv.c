@@ -43,6 +43,9 @@ struct sync_host {
 	 * aside (aside: the client left it out, never had it, sync-aside.h),
 	 * or made on both sides. */
 	int untracked, aside;
+	/* The host's entry in the way was kept as its conflict name (reported
+	 * one way too: a folder the host made, sync_recv_in_the_way). */
+	int kept;
 	char hash[SYNC_HASH_HEX + 1];
 	long long size, mtime_ns;
 	unsigned long long ino;
@@ -618,12 +621,13 @@ sync_recv_unkeep(const struct sync_recv *r, int dfd, char *kept, int moved,
 
 /* The host's entry at leaf of dfd, where want entry i goes, when of
  * another kind (a regular file where a folder or symlink comes; a folder
- * where a file or symlink comes): one not as the last sync left it
- * (changed, or holding what the index lacks) is noted in r->host[i]
- * (reported as a file's, sync_recv_host_changed) and, two-way or when
- * kept aside, kept as its conflict name (sync_recv_keep_as) before
- * anything replaces it. (A folder moved so: r->pdir, the folder of i,
- * is not inside it.) 0 with *kept (new, or NULL: nothing kept) and
+ * where a file or symlink comes) or a symlink (where anything comes): one
+ * not as the last sync left it (changed, made on the host, or holding
+ * what the index lacks) is noted in r->host[i] (reported as a file's,
+ * sync_recv_host_changed) and, two-way or when kept aside, kept as its
+ * conflict name (sync_recv_keep_as) before anything replaces it; a
+ * folder so is kept one way too. (A folder moved so: r->pdir, the folder
+ * of i, is not inside it.) 0 with *kept (new, or NULL: nothing kept) and
  * *moved, or -1 with *cause (nothing changed). */
 static int
 sync_recv_in_the_way(struct sync_recv *r, size_t i, int dfd, const char *leaf,
@@ -632,15 +636,17 @@ sync_recv_in_the_way(struct sync_recv *r, size_t i, int dfd, const char *leaf,
 	const struct sync_entry *e = &r->want->v[i];
 	struct sync_host *h = &r->host[i];
 	struct stat sb;
-	int dir;
+	int dir, link;
 
 	*kept = NULL;
 	*moved = 0;
 	if (fstatat(dfd, leaf, &sb, AT_SYMLINK_NOFOLLOW) != 0)
 		return 0;
 	dir = S_ISDIR(sb.st_mode);
-	if (dir ? e->type == 'd' : !S_ISREG(sb.st_mode) || e->type == 'f')
-		return 0; /* (the same kind, or a symlink: replaced) */
+	link = S_ISLNK(sb.st_mode);
+	/* (a file over a file is sync_recv_check's; a FIFO or such: replaced) */
+	if (dir ? e->type == 'd' : !link && (!S_ISREG(sb.st_mode) || e->type == 'f'))
+		return 0;
 	if (sync_recv_synced(r, dfd, leaf, e->path))
 		return 0;
 	if (sync_scan_find(r->old, e->path) != NULL)
@@ -651,11 +657,18 @@ sync_recv_in_the_way(struct sync_recv *r, size_t i, int dfd, const char *leaf,
 	 * made, as well) */
 	h->aside = dir ? sync_recv_aside_under(r, e->path)
 		       : h->untracked && sync_recv_aside(r, e->path) != NULL;
-	if (!((r->keep || h->aside) && sync_recv_host_changed(r, h)))
+	/* A folder is kept one way too: what the host made in it (build
+	 * output) may be much, and not ours to delete (root's, made in the
+	 * container: every batch would fail on it). */
+	if (!dir && !((r->keep || h->aside) && sync_recv_host_changed(r, h)))
 		return 0;
-	/* (a folder comes: the file moved, as a link would be unlinked) */
-	return sync_recv_keep_as(
-	    dfd, leaf, e->path, dir || e->type == 'd', kept, moved, cause);
+	/* (a folder comes: the file moved, as a link would be unlinked; a
+	 * symlink is moved, never followed) */
+	if (sync_recv_keep_as(dfd, leaf, e->path, dir || link || e->type == 'd', kept,
+		moved, cause) != 0)
+		return -1;
+	h->kept = 1;
+	return 0;
 }
 
 /* Make want entry i a folder (replacing what is there, a file kept as
@@ -1118,9 +1131,10 @@ sync_recv_delete(struct sync_recv *r)
 }
 
 /* Into result: "hostChanged", how many files changed on the host since a
- * sync wrote them were replaced by the client's version, and
- * "hostChangedPaths", the first SYNC_RECV_REPORT_MAX of them (so that no
- * change is overwritten silently: docs/SYNC.md). */
+ * sync wrote them (or host entries kept as their conflict name) were
+ * replaced by the client's version, and "hostChangedPaths", the first
+ * SYNC_RECV_REPORT_MAX of them (so that no change is overwritten
+ * silently: docs/SYNC.md). */
 static void
 sync_recv_report_host_changes(const struct sync_recv *r, cJSON *result)
 {
@@ -1128,7 +1142,8 @@ sync_recv_report_host_changes(const struct sync_recv *r, cJSON *result)
 	size_t i, n = 0;
 
 	for (i = 0; i < r->want->n; i++) {
-		if (!sync_recv_host_changed(r, &r->host[i]) || !r->host[i].valid)
+		if (!(sync_recv_host_changed(r, &r->host[i]) || r->host[i].kept) ||
+		    !r->host[i].valid)
 			continue;
 		if (paths == NULL)
 			paths = cJSON_AddArrayToObject(result, "hostChangedPaths");

@@ -61,13 +61,14 @@ void sync_recv_partial(struct sync_recv *r, char **del, size_t ndel);
  * link made just before the client's version is renamed over it: the next
  * "sync-pull" brings it back to the client. So is one where a folder or
  * symlink comes (moved there when the link cannot be made, or a folder
- * comes); and a host folder where a file or symlink comes, when it holds
- * anything the index lacks or holds otherwise (made or changed on the
- * host), is moved to that name whole (never over anything), not deleted.
- * If the host's version cannot be kept so, nothing replaces it and the
- * stream fails (the error names the entry; the client's next batch sends
- * the folder again). Without this call, only what was
- * kept aside is kept so. */
+ * comes), and a host symlink the index lacks or holds otherwise where
+ * anything comes (moved, never followed). If the host's version cannot be
+ * kept so, nothing replaces it and the stream fails (the error names the
+ * entry; the client's next batch sends the folder again). Without this call, only what
+ * was kept aside is kept so, and a host folder where a file or symlink comes: with or
+ * without it, one holding anything the index lacks or holds otherwise (made or changed on
+ * the host) is moved to that name whole (never over anything), not deleted, and named in
+ * "hostChanged". */
 void sync_recv_keep_host_changes(struct sync_recv *r);
 /* The next bytes of the tar stream. 0, or -1 with *cause (then give up). */
 int sync_recv_feed(struct sync_recv *r, const void *p, size_t len, char **cause);
