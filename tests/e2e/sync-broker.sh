@@ -5,7 +5,8 @@
 # killed broker's successor resumes it (the edits made meanwhile arrive); a
 # frozen link queues the edits, which all arrive once it thaws, as does a
 # hung agent; a large file's small change goes as a block delta (far fewer
-# bytes than the file, the host's copy byte-exact); a
+# bytes than the file, the host's copy byte-exact); a local file where the
+# container made a folder keeps that folder as its conflict name; a
 # hung agent (after the batch's idle limit); `rdev sync
 # --stop` and `rdev down` end it; --sync without a local SOURCE is refused.
 . "$(dirname "$0")/../rig/lib.sh"
@@ -77,6 +78,18 @@ check_eq "... counted as one change on the host replaced (a touch is none)" \
 	"$(sync_json | jq -r '"\(.hostChanged) \(.lastHostChanged)"')" "1 src/host.c"
 check "... and printed by rdev status" sh -c \
 	"'$RDEV_BIN_DIR/rdev' status '$name:' '$app' | grep -q '^  replaced  1 file changed on the host (the last: src/host.c)'"
+
+# A folder the container made (root's: the agent cannot delete what is in
+# it) where a local file then comes: one way too, the folder is kept whole
+# as gen.rdev-conflict-* (it was deleted when it could be, else every batch
+# failed with "Is a directory"), and named as a host change replaced.
+docker exec -u root -w "$ws" "$cid" sh -c 'mkdir gen && echo made >gen/made'
+echo local-gen >"$app/gen"
+EVENTUALLY_SECONDS=5 eventually "a local file over a folder the container made arrives" has gen local-gen
+check_eq "... and the host's folder is kept whole as its conflict name" \
+	"$(in_ctr sh -c 'cat gen.rdev-conflict-*/made')" made
+check_eq "... counted and named as a host change replaced" \
+	"$(sync_json | jq -r '"\(.hostChanged) \(.lastHostChanged)"')" "2 gen"
 
 # The broker is killed: edits made meanwhile arrive once a new broker (here
 # started by the next command) has resumed the sync.
