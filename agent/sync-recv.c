@@ -636,16 +636,16 @@ sync_recv_in_the_way(struct sync_recv *r, size_t i, int dfd, const char *leaf,
 	const struct sync_entry *e = &r->want->v[i];
 	struct sync_host *h = &r->host[i];
 	struct stat sb;
-	int dir, link;
+	int dir, lnk;
 
 	*kept = NULL;
 	*moved = 0;
 	if (fstatat(dfd, leaf, &sb, AT_SYMLINK_NOFOLLOW) != 0)
 		return 0;
 	dir = S_ISDIR(sb.st_mode);
-	link = S_ISLNK(sb.st_mode);
+	lnk = S_ISLNK(sb.st_mode);
 	/* (a file over a file is sync_recv_check's; a FIFO or such: replaced) */
-	if (dir ? e->type == 'd' : !link && (!S_ISREG(sb.st_mode) || e->type == 'f'))
+	if (dir ? e->type == 'd' : !lnk && (!S_ISREG(sb.st_mode) || e->type == 'f'))
 		return 0;
 	if (sync_recv_synced(r, dfd, leaf, e->path))
 		return 0;
@@ -664,7 +664,7 @@ sync_recv_in_the_way(struct sync_recv *r, size_t i, int dfd, const char *leaf,
 		return 0;
 	/* (a folder comes: the file moved, as a link would be unlinked; a
 	 * symlink is moved, never followed) */
-	if (sync_recv_keep_as(dfd, leaf, e->path, dir || link || e->type == 'd', kept,
+	if (sync_recv_keep_as(dfd, leaf, e->path, dir || lnk || e->type == 'd', kept,
 		moved, cause) != 0)
 		return -1;
 	h->kept = 1;
