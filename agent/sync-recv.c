@@ -295,8 +295,9 @@ sync_recv_check(struct sync_recv *r, size_t i)
 		h->untracked = o == NULL; /* (unread too: kept, to be safe) */
 		return 0;
 	}
+	/* (never through a symlink the container swapped in meanwhile) */
 	if ((sb.st_mode & 0777) != e->mode)
-		fchmodat(dfd, leaf, e->mode, 0);
+		fchmodat(dfd, leaf, e->mode, AT_SYMLINK_NOFOLLOW);
 	return h->valid = 1;
 }
 
@@ -667,7 +668,7 @@ sync_recv_in_the_way(struct sync_recv *r, size_t i, int dfd, const char *leaf,
 	if (sync_recv_keep_as(dfd, leaf, e->path, dir || lnk || e->type == 'd', kept,
 		moved, cause) != 0)
 		return -1;
-	h->kept = 1;
+	h->kept = *kept != NULL; /* (gone meanwhile: nothing kept, nothing told) */
 	return 0;
 }
 

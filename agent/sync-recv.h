@@ -57,18 +57,18 @@ void sync_recv_partial(struct sync_recv *r, char **del, size_t ndel);
 /* Two-way (before feed): a file changed on the host since a sync wrote it,
  * or one the index lacks whose bytes differ from what comes (kept aside by
  * sync-pull, or made on both sides), is kept as NAME.rdev-conflict-TIME
- * (sync_back_conflict_name), a hard
- * link made just before the client's version is renamed over it: the next
- * "sync-pull" brings it back to the client. So is one where a folder or
- * symlink comes (moved there when the link cannot be made, or a folder
- * comes), and a host symlink the index lacks or holds otherwise where
- * anything comes (moved, never followed). If the host's version cannot be
- * kept so, nothing replaces it and the stream fails (the error names the
- * entry; the client's next batch sends the folder again). Without this call, only what
- * was kept aside is kept so, and a host folder where a file or symlink comes: with or
- * without it, one holding anything the index lacks or holds otherwise (made or changed on
- * the host) is moved to that name whole (never over anything), not deleted, and named in
- * "hostChanged". */
+ * (sync_back_conflict_name), a hard link made just before the client's
+ * version is renamed over it: the next "sync-pull" brings it back to the
+ * client. So is such a file where a folder or symlink comes (moved there
+ * when the link cannot be made, or a folder comes), and a host symlink the
+ * index lacks or holds otherwise where anything comes (moved, never
+ * followed). Without this call, only what was kept aside is kept so. With
+ * or without it, a host folder where a file or symlink comes, holding
+ * anything the index lacks or holds otherwise (made or changed on the
+ * host), is moved to that name whole (never over anything), not deleted,
+ * and named in "hostChanged". If the host's version cannot be kept, nothing
+ * replaces it and the stream fails (the error names the entry; the
+ * client's next batch sends the folder again). */
 void sync_recv_keep_host_changes(struct sync_recv *r);
 /* The next bytes of the tar stream. 0, or -1 with *cause (then give up). */
 int sync_recv_feed(struct sync_recv *r, const void *p, size_t len, char **cause);
