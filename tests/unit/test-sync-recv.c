@@ -673,6 +673,27 @@ sync_tar_ok(const char *m, struct buf *tar, int keep)
 	return n;
 }
 
+/* The file path (e its manifest entry) sent over what the host has there,
+ * two-way when keep: the file is then in place with its bytes; returns the
+ * "hostChanged" count. */
+static long long
+file_sent_over(const char *e, const char *path, int keep)
+{
+	char *m = xasprintf("[%s]", e);
+	char *in_place =
+	    xasprintf("test -f " DIR "/ws/%s && test \"$(cat " DIR "/ws/%s)\" = %s", path,
+		path, path);
+	struct buf *tar = buf_new();
+	long long n;
+
+	tar_file(tar, path);
+	n = sync_tar_ok(m, tar, keep);
+	ASSERT_INT_EQ(system(in_place), 0);
+	free(in_place);
+	free(m);
+	return n;
+}
+
 /* How many conflict copies of path (under DIR/ws) there are. */
 static int
 conflicts_of(const char *path)
@@ -771,16 +792,10 @@ TEST(two_way_keeps_a_host_folder_a_file_replaces)
 	ASSERT_INT_EQ(system("rm -rf " DIR " && mkdir -p " DIR
 			     "/ws/h/sub && echo host >" DIR "/ws/h/sub/made"),
 	    0);
-	m = xasprintf("[%s]", h);
-	tar = buf_new();
-	tar_file(tar, "h");
-	ASSERT_INT_EQ(sync_tar_ok(m, tar, 1), 1);
-	ASSERT_INT_EQ(
-	    system("test -f " DIR "/ws/h && test \"$(cat " DIR "/ws/h)\" = h"), 0);
+	ASSERT_INT_EQ(file_sent_over(h, "h", 1), 1);
 	ASSERT_INT_EQ(conflicts_of("h"), 1);
 	ASSERT_INT_EQ(
 	    system("test \"$(cat " DIR "/ws/h.rdev-conflict-*/sub/made)\" = host"), 0);
-	free(m);
 
 	/* A symlink over a folder a sync made, where the host made a file. */
 	ASSERT_INT_EQ(system("rm -rf " DIR " && mkdir -p " DIR), 0);
@@ -801,13 +816,8 @@ TEST(two_way_keeps_a_host_folder_a_file_replaces)
 	m = xasprintf("[[\"d\",\"h\",493],%s]", hx);
 	sync_once(m, (const char *[]){ "h/x", NULL }, NULL);
 	free(m);
-	m = xasprintf("[%s]", h);
-	tar = buf_new();
-	tar_file(tar, "h");
-	ASSERT_INT_EQ(sync_tar_ok(m, tar, 1), 0);
-	ASSERT_INT_EQ(system("test \"$(cat " DIR "/ws/h)\" = h"), 0);
+	ASSERT_INT_EQ(file_sent_over(h, "h", 1), 0);
 	ASSERT_INT_EQ(conflicts_of("h"), 0);
-	free(m);
 	free(h);
 	free(hx);
 	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
@@ -963,13 +973,8 @@ TEST(two_way_keeps_a_host_symlink_in_the_way)
 	    system("rm -rf " DIR " && mkdir -p " DIR "/ws && ln -s ../out " DIR "/ws/f"),
 	    0);
 	free(m);
-	m = xasprintf("[%s]", f);
-	tar = buf_new();
-	tar_file(tar, "f");
-	ASSERT_INT_EQ(sync_tar_ok(m, tar, 0), 0);
-	ASSERT_INT_EQ(system("test \"$(cat " DIR "/ws/f)\" = f"), 0);
+	ASSERT_INT_EQ(file_sent_over(f, "f", 0), 0);
 	ASSERT_INT_EQ(conflicts_of("f"), 0);
-	free(m);
 	free(dx);
 	free(f);
 	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
