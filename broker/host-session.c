@@ -467,6 +467,17 @@ host_serve(struct host_session *h)
 	return end;
 }
 
+/* Put the jobs of list back at the head of h->jobs, in order, before
+ * those that came meanwhile; list is left empty. */
+static void
+host_jobs_put_back(struct host_session *h, struct host_jobs *list)
+{
+	pthread_mutex_lock(&h->lock);
+	TAILQ_CONCAT(list, &h->jobs, entry);
+	TAILQ_CONCAT(&h->jobs, list, entry);
+	pthread_mutex_unlock(&h->lock);
+}
+
 /* While not connected: run the queued jobs that work offline (forward
  * changes); the others stay queued, in order, for the next connect attempt
  * (its progress and prompts reach them there). 1 if a client waits, 0 if
@@ -491,10 +502,7 @@ host_offline_jobs(struct host_session *h)
 			TAILQ_INSERT_TAIL(&wait, j, entry);
 	}
 	waiting = !TAILQ_EMPTY(&wait);
-	pthread_mutex_lock(&h->lock);
-	TAILQ_CONCAT(&wait, &h->jobs, entry); /* (come meanwhile: after) */
-	TAILQ_CONCAT(&h->jobs, &wait, entry);
-	pthread_mutex_unlock(&h->lock);
+	host_jobs_put_back(h, &wait);
 	return waiting;
 }
 
@@ -524,10 +532,7 @@ host_jobs_attempt_failed(struct host_session *h, const char *cause)
 			host_fail_job(j, cause, h->connect_report.fail);
 	}
 	kept = !TAILQ_EMPTY(&retry);
-	pthread_mutex_lock(&h->lock);
-	TAILQ_CONCAT(&retry, &h->jobs, entry);
-	TAILQ_CONCAT(&h->jobs, &retry, entry);
-	pthread_mutex_unlock(&h->lock);
+	host_jobs_put_back(h, &retry);
 	return kept;
 }
 
