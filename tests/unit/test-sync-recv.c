@@ -358,6 +358,34 @@ TEST(two_way_keeps_a_host_change_as_a_conflict_file)
 	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
 }
 
+/* A pull of the host's folder, then its acknowledgement with sub/x
+ * "ignoredHere" (and not_applied, a JSON array, not applied here): the
+ * agent keeps sub/x aside. */
+static void
+pull_and_keep_aside(const char *not_applied)
+{
+	struct sync_pull_opts o;
+	const char *ack;
+	cJSON *res = NULL, *rj;
+	char *cause = NULL, *req;
+
+	ASSERT_INT_EQ(
+	    sync_pull_changes(DIR "/ws", DIR "/index.json", 0, NULL, NULL, &res, &cause),
+	    0);
+	req = xasprintf("{\"ackExcept\":\"%s\",\"notApplied\":%s,"
+			"\"ignoredHere\":[\"sub/x\"]}",
+	    cJSON_GetObjectItemCaseSensitive(res, "pullId")->valuestring, not_applied);
+	cJSON_Delete(res);
+	rj = cJSON_Parse(req);
+	sync_pull_request(rj, &ack, &o);
+	ASSERT_INT_EQ(
+	    sync_pull_changes(DIR "/ws", DIR "/index.json", 0, ack, &o, &res, &cause), 0);
+	ASSERT_INT_EQ(access(DIR "/index.json.aside", F_OK), 0);
+	cJSON_Delete(res);
+	cJSON_Delete(rj);
+	free(req);
+}
+
 /* Data loss: a host file the local side left out (kept aside by the
  * agent, "ignoredHere"), then sent from there (its ignore rule gone): the
  * host's version is kept as a conflict file, as is, two-way, any host
@@ -367,29 +395,13 @@ TEST(two_way_keeps_a_host_change_as_a_conflict_file)
 static void
 kept_aside_then_sent(int keep)
 {
-	char *x = entry("sub/x"), *y = entry("y"), *m, *cause = NULL, *req;
-	struct sync_pull_opts o;
-	const char *ack;
-	cJSON *res = NULL, *rj;
+	char *x = entry("sub/x"), *y = entry("y"), *m;
 
 	ASSERT_INT_EQ(
 	    system("rm -rf " DIR " && mkdir -p " DIR "/ws/sub && echo host >" DIR
 		   "/ws/sub/x && echo host-y >" DIR "/ws/y"),
 	    0);
-	ASSERT_INT_EQ(
-	    sync_pull_changes(DIR "/ws", DIR "/index.json", 0, NULL, NULL, &res, &cause),
-	    0);
-	req = xasprintf("{\"ackExcept\":\"%s\",\"notApplied\":[\"y\"],"
-			"\"ignoredHere\":[\"sub/x\"]}",
-	    cJSON_GetObjectItemCaseSensitive(res, "pullId")->valuestring);
-	cJSON_Delete(res);
-	rj = cJSON_Parse(req);
-	sync_pull_request(rj, &ack, &o);
-	ASSERT_INT_EQ(
-	    sync_pull_changes(DIR "/ws", DIR "/index.json", 0, ack, &o, &res, &cause), 0);
-	ASSERT_INT_EQ(access(DIR "/index.json.aside", F_OK), 0);
-	cJSON_Delete(res);
-	cJSON_Delete(rj);
+	pull_and_keep_aside("[\"y\"]");
 	m = xasprintf("[[\"d\",\"sub\",493],%s,%s]", x, y);
 	sync_once_keep(
 	    m, (const char *[]){ "sub/x", "y", NULL }, (const char *[]){ NULL }, keep);
@@ -403,7 +415,6 @@ kept_aside_then_sent(int keep)
 	else /* (one-way: the local version, as before) */
 		ASSERT_INT_EQ(system("ls " DIR "/ws/y.rdev-conflict-* 2>/dev/null"), 512);
 	free(m);
-	free(req);
 	free(x);
 	free(y);
 	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
@@ -891,29 +902,13 @@ TEST(a_host_file_that_cannot_be_kept_is_not_replaced)
  * file kept aside (the client leaves it out) keeps the folder. */
 TEST(a_folder_holding_a_file_kept_aside_is_kept_one_way)
 {
-	char *sub = entry("sub"), *m, *cause = NULL, *req;
-	struct sync_pull_opts o;
-	const char *ack;
-	cJSON *res = NULL, *rj;
+	char *sub = entry("sub"), *m;
 	struct buf *tar = buf_new();
 
 	ASSERT_INT_EQ(system("rm -rf " DIR " && mkdir -p " DIR
 			     "/ws/sub && echo host >" DIR "/ws/sub/x"),
 	    0);
-	ASSERT_INT_EQ(
-	    sync_pull_changes(DIR "/ws", DIR "/index.json", 0, NULL, NULL, &res, &cause),
-	    0);
-	req = xasprintf("{\"ackExcept\":\"%s\",\"notApplied\":[],"
-			"\"ignoredHere\":[\"sub/x\"]}",
-	    cJSON_GetObjectItemCaseSensitive(res, "pullId")->valuestring);
-	cJSON_Delete(res);
-	rj = cJSON_Parse(req);
-	sync_pull_request(rj, &ack, &o);
-	ASSERT_INT_EQ(
-	    sync_pull_changes(DIR "/ws", DIR "/index.json", 0, ack, &o, &res, &cause), 0);
-	ASSERT_INT_EQ(access(DIR "/index.json.aside", F_OK), 0);
-	cJSON_Delete(res);
-	cJSON_Delete(rj);
+	pull_and_keep_aside("[]");
 	m = xasprintf("[%s]", sub);
 	tar_file(tar, "sub");
 	ASSERT_INT_EQ(sync_tar_ok(m, tar, 0), 1);
@@ -921,7 +916,6 @@ TEST(a_folder_holding_a_file_kept_aside_is_kept_one_way)
 	ASSERT_INT_EQ(
 	    system("test \"$(cat " DIR "/ws/sub.rdev-conflict-*/x)\" = host"), 0);
 	free(m);
-	free(req);
 	free(sub);
 	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
 }
