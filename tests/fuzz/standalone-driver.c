@@ -3,7 +3,8 @@
  * usage: fuzz-NAME [CORPUS_DIR_OR_FILE...] [-n MUTATIONS]
  * Every file is fed as is, then MUTATIONS (default 20000) deterministic
  * mutations of the corpus entries (bit flips, truncations, byte insertions,
- * splices). A crash or sanitizer report fails the run.
+ * splices). A crash or sanitizer report fails the run. Folders are read in
+ * name order, so the same corpus runs the same mutations on every clone.
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -59,13 +60,30 @@ load_file(const char *path)
 	free(data);
 }
 
+/* Names in byte order: the mutations below draw from the inputs by index,
+ * so the order they were loaded in decides what runs. */
+static int
+name_cmp(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static int
+name_visible(const struct dirent *de)
+{
+	return de->d_name[0] != '.';
+}
+
+/* Load path, a file or a folder (its files and folders in name order: in
+ * readdir's order, which differs between file systems and even between two
+ * copies of a folder, each clone would run other mutations). */
 static void
 load_path(const char *path)
 {
 	struct stat st;
-	struct dirent *de;
-	DIR *d;
+	struct dirent **names;
 	char child[4096];
+	int n, i;
 
 	if (stat(path, &st) < 0) {
 		perror(path);
@@ -75,17 +93,16 @@ load_path(const char *path)
 		load_file(path);
 		return;
 	}
-	if ((d = opendir(path)) == NULL) {
+	if ((n = scandir(path, &names, name_visible, name_cmp)) < 0) {
 		perror(path);
 		exit(2);
 	}
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(child, sizeof child, "%s/%s", path, de->d_name);
+	for (i = 0; i < n; i++) {
+		snprintf(child, sizeof child, "%s/%s", path, names[i]->d_name);
+		free(names[i]);
 		load_path(child);
 	}
-	closedir(d);
+	free(names);
 }
 
 static unsigned long long rng_state = 0x9E3779B97F4A7C15ull;
