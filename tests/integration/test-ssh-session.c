@@ -352,7 +352,9 @@ TEST(connection_refused_is_clear)
 	char want[4096], *msg;
 	int fd, port;
 
-	/* a port that was free a moment ago and has no listener */
+	/* a port held, without a listener, until the connect is done (closed
+	 * at once, another program could take it meanwhile, or the connect
+	 * pick it as its own local port and reach itself) */
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	memset(&sin, 0, sizeof sin);
 	sin.sin_family = AF_INET;
@@ -360,7 +362,6 @@ TEST(connection_refused_is_clear)
 	ASSERT_INT_EQ(bind(fd, (struct sockaddr *)&sin, sizeof sin), 0);
 	ASSERT_INT_EQ(getsockname(fd, (struct sockaddr *)&sin, &slen), 0);
 	port = ntohs(sin.sin_port);
-	close(fd);
 
 	memset(&o, 0, sizeof o);
 	o.host = "127.0.0.1";
@@ -369,6 +370,7 @@ TEST(connection_refused_is_clear)
 	o.known_hosts_file = "/dev/null";
 	o.batch = 1;
 	msg = connect_fails(&o);
+	close(fd);
 	snprintf(want, sizeof want,
 	    "host 127.0.0.1 (127.0.0.1:%d): cannot "
 	    "connect: ",

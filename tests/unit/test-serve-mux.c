@@ -165,6 +165,25 @@ listener(int *port)
 	return fd;
 }
 
+/* A port of 127.0.0.1 held but not listened on (its port in *port):
+ * connections to it are refused. (A port closed again could be taken by
+ * another program meanwhile, or be the connect's own local port: a
+ * connection to itself.) */
+static int
+bound_port(int *port)
+{
+	struct sockaddr_in sa = { 0 };
+	socklen_t len = sizeof sa;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ASSERT_INT_EQ(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	ASSERT_INT_EQ(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
 /* Ask for stream id to 127.0.0.1:port with window, and run until the
  * agent answered: its answer's text into ctl. */
 static void
@@ -479,14 +498,14 @@ TEST(tcp_refused_is_said_so)
 {
 	struct rig r;
 	char ctl[256] = "";
-	int port, lfd = listener(&port);
+	int port, fd = bound_port(&port);
 
-	close(lfd); /* nothing listens there now */
 	rig_init(&r);
 	rig_open_tcp(&r, 1, port, 1000, ctl, sizeof ctl);
 	ASSERT_STR_CONTAINS(ctl, "\"ok\":false");
 	ASSERT_STR_CONTAINS(ctl, "\"refused\":true");
 	ASSERT_STR_CONTAINS(ctl, "Connection refused");
+	close(fd);
 	rig_free(&r);
 }
 
