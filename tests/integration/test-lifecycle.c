@@ -193,16 +193,18 @@ TEST(object_entries_run_concurrently)
 	char *id = container_new(RIG_BUSYBOX, NULL), *cause = NULL, *s;
 
 	ctx_init(&ctx, &c, id);
-	/* Each entry waits (5 s at most) for the other's file: only entries
-	 * that run at the same time both succeed. */
+	/* Each entry waits (60 s at most) for the other's file: only entries
+	 * that run at the same time both succeed. (Each is its own docker
+	 * exec: on a loaded machine the second may start seconds after the
+	 * first; 5 s was tight for that.) */
 	if (run(&ctx,
 		"{\"waitFor\": \"postAttachCommand\", \"postAttachCommands\": [{"
 		"\"a\": \"touch /tmp/pa; i=0; while [ ! -e /tmp/pb ]; do sleep 0.1; "
 		"i=$((i+1));"
-		" [ $i -gt 50 ] && exit 7; done; echo a-saw-b\","
+		" [ $i -gt 600 ] && exit 7; done; echo a-saw-b\","
 		"\"b\": \"touch /tmp/pb; i=0; while [ ! -e /tmp/pa ]; do sleep 0.1; "
 		"i=$((i+1));"
-		" [ $i -gt 50 ] && exit 7; done; echo b-saw-a\"}]}",
+		" [ $i -gt 600 ] && exit 7; done; echo b-saw-a\"}]}",
 		NULL, &cause) != 0)
 		TEST_FAIL("run: %s", cause);
 	s = take(c.out);

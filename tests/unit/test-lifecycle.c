@@ -624,12 +624,14 @@ TEST(initialize_object_runs_in_parallel_with_prefixes)
 	int rc;
 
 	ASSERT_NOT_NULL(mkdtemp(dir));
-	/* Each waits for the other's file: only parallel runs can finish. */
+	/* Each waits (30 s at most: a loaded machine may start the second
+	 * well after the first) for the other's file: only parallel runs can
+	 * finish. */
 	json = xasprintf("{\"a\": \"touch %s/a; i=0; while [ ! -e %s/b ]; do sleep 0.05; "
-			 "i=$((i+1)); [ $i -gt 100 ] && exit 7; done; echo from a\", "
+			 "i=$((i+1)); [ $i -gt 600 ] && exit 7; done; echo from a\", "
 			 "\"b\": [\"sh\", \"-c\", \"touch %s/b; i=0; while [ ! -e %s/a "
 			 "]; do sleep 0.05; "
-			 "i=$((i+1)); [ $i -gt 100 ] && exit 7; done; echo from b\"]}",
+			 "i=$((i+1)); [ $i -gt 600 ] && exit 7; done; echo from b\"]}",
 	    dir, dir, dir, dir);
 	out = run_initialize(json, NULL, &rc, &cause);
 	free(json);
