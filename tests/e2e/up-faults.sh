@@ -7,13 +7,17 @@
 rig_require_docker
 export RDEV_STATE_DIR=$TEST_TMP/state
 
+# make_ws NAME: a workspace whose postCreateCommand, once started, waits
+# for the file go in the workspace (made by the test; 60 s at most), then
+# says it succeeded. (A fixed 3 s sleep could end, and the up succeed,
+# before a loaded machine saw it start and delivered the signal.)
 make_ws() {
 	local ws=$TEST_TMP/$1
 	mkdir -p "$ws"
 	cat >"$ws/.devcontainer.json" <<JSON
 {
   "image": "$RDEV_RIG_IMAGE_BUSYBOX",
-  "postCreateCommand": "echo started >> /tmp/pc.starts; sleep 3; echo ok >> /tmp/pc.success",
+  "postCreateCommand": "echo started >> /tmp/pc.starts; i=0; while [ ! -e /workspaces/$1/go ] && [ \$i -lt 600 ]; do sleep 0.1; i=\$((i + 1)); done; echo ok >> /tmp/pc.success",
   "waitFor": "postCreateCommand"
 }
 JSON
@@ -56,11 +60,12 @@ kill_during_postcreate() {
 	set -e
 	check "SIG$sig: the interrupted up did not report success" test "$rc" -ne 0
 	# Until its shell, the one that would write pc.success, is gone (were it
-	# not stopped, that is within its 3 s, success written).
+	# not stopped, it would still wait for go).
 	EVENTUALLY_SECONDS=10 eventually "SIG$sig: the postCreateCommand's shell is gone" \
 		pc_shell_gone "$cid"
 	check "SIG$sig: the half-run postCreateCommand was stopped with its agent" \
 		sh -c "docker exec '$cid' true && ! docker exec '$cid' test -e /tmp/pc.success"
+	touch "$ws/go"
 	out=$(rdev_agent up "$ws" 2>"$TEST_TMP/up-$sig.err") || { cat "$TEST_TMP/up-$sig.err"; fail "SIG$sig: second up failed"; }
 	check_eq "SIG$sig: the next up completes on the same container" \
 		"$(printf '%s' "$out" | jq -r .containerId)" "$cid"
@@ -76,6 +81,9 @@ kill_during_postcreate INT
 
 # Two concurrent ups of one workspace: one container, both succeed.
 ws=$(make_ws ws-concurrent)
+# (go comes 3 s on: the second up comes while the first one's
+# postCreateCommand runs, or after it)
+(sleep 3 && touch "$ws/go") &
 rdev_agent up "$ws" >"$TEST_TMP/a.json" 2>/dev/null &
 a=$!
 rdev_agent up "$ws" >"$TEST_TMP/b.json" 2>/dev/null &
