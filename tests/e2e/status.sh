@@ -17,10 +17,12 @@ cat >"$ws/.devcontainer.json" <<JSON
   "updateRemoteUserUID": false,
   "onCreateCommand": "true",
   "postCreateCommand": "true",
-  "postStartCommand": "sleep 4",
+  "postStartCommand": "i=0; while [ ! -e /tmp/go ] && [ \$i -lt 1200 ]; do sleep 0.1; i=\$((i + 1)); done",
   "waitFor": "postCreateCommand"
 }
 JSON
+# (The postStartCommand runs until the test says go, after its checks of
+# it running: a fixed 4 s sleep could end first on a loaded machine.)
 rig_remote_host s
 on_host "mkdir -p ~/rws && printf '%s' '{\"image\": \"$RDEV_RIG_IMAGE_BOOKWORM_DEV\",
 	\"updateRemoteUserUID\": false, \"forwardPorts\": [7]}' > ~/rws/.devcontainer.json"
@@ -45,6 +47,7 @@ check_eq "the slow postStartCommand is running in the background" \
 	"$(jq -r '.steps[] | select(.name == "postStartCommand") | .state' "$TEST_TMP/s1.json")" running
 check_eq "the background run is running" "$(jq -r .background.state "$TEST_TMP/s1.json")" running
 check_eq "a local target has no host" "$(jq -r .host "$TEST_TMP/s1.json")" null
+docker exec "$cid" touch /tmp/go
 rdev logs -f "$ws" >/dev/null
 check_eq "postStartCommand done once the background run ended" \
 	"$(st "$ws" | jq -r '.steps[] | select(.name == "postStartCommand") | .state')" done
