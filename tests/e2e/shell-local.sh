@@ -24,9 +24,10 @@ trap 'docker ps -aq --filter "label=devcontainer.local_folder=$ws" | xargs -r do
 rdev up "$ws" >/dev/null 2>"$TEST_TMP/up.err" || { cat "$TEST_TMP/up.err" >&2; fail "up failed"; }
 
 # The harness fails loudly when the output does not come (so the checks
-# below can fail): status 255 and the output it saw.
+# below can fail): status 255 and the output it saw. (5 s: sh must have
+# answered by then, which on a loaded machine 1 s did not always leave.)
 set +e
-python3 "$drive" --timeout 1 -q --step 'sendline echo one-$((1+1))' --step 'expect one-3' \
+python3 "$drive" --timeout 5 -q --step 'sendline echo one-$((1+1))' --step 'expect one-3' \
 	-- sh 2>"$TEST_TMP/harness.err"
 rc=$?
 set -e
