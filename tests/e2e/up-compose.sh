@@ -36,8 +36,8 @@ cat >"$ws/.devcontainer/devcontainer.json" <<'JSON'
   "remoteEnv": { "RE": "re-${containerEnv:CE}" },
   "onCreateCommand": "echo c >> /tmp/create.count",
   "postCreateCommand": {
-    "a": "touch /tmp/a; for i in $(seq 50); do [ -e /tmp/b ] && exit 0; sleep 0.1; done; exit 1",
-    "b": "touch /tmp/b; for i in $(seq 50); do [ -e /tmp/a ] && exit 0; sleep 0.1; done; exit 1"
+    "a": "touch /tmp/a; for i in $(seq 600); do [ -e /tmp/b ] && exit 0; sleep 0.1; done; exit 1",
+    "b": "touch /tmp/b; for i in $(seq 600); do [ -e /tmp/a ] && exit 0; sleep 0.1; done; exit 1"
   },
   "postStartCommand": "echo s >> /tmp/start.count",
   "waitFor": "postStartCommand"

@@ -19,8 +19,8 @@ cat >"$ws/.devcontainer/devcontainer.json" <<JSON
   "onCreateCommand": "echo once >> /tmp/oncreate.count",
   "updateContentCommand": ["sh", "-c", "echo u >> /tmp/update.count"],
   "postCreateCommand": {
-    "a": "touch /tmp/a.started; for i in \$(seq 50); do [ -e /tmp/b.started ] && exit 0; sleep 0.1; done; exit 1",
-    "b": "touch /tmp/b.started; for i in \$(seq 50); do [ -e /tmp/a.started ] && exit 0; sleep 0.1; done; exit 1"
+    "a": "touch /tmp/a.started; for i in \$(seq 600); do [ -e /tmp/b.started ] && exit 0; sleep 0.1; done; exit 1",
+    "b": "touch /tmp/b.started; for i in \$(seq 600); do [ -e /tmp/a.started ] && exit 0; sleep 0.1; done; exit 1"
   },
   "postStartCommand": "echo s >> /tmp/start.count",
   "postAttachCommand": "echo \$REMOTE_X > /tmp/remote_x; id -un > /tmp/whoami; echo at >> /tmp/attach.count",
