@@ -46,6 +46,7 @@ TEST(write_read_round_trip_and_team_merge)
 	struct stat st;
 
 	setenv("XDG_CONFIG_HOME", dir, 1);
+	unsetenv("RDEV_POOL_FILE"); /* (a team pool of the environment's is no "empty") */
 	path = pool_file_path(&cause);
 	ASSERT_NOT_NULL(path);
 	ASSERT_STR_CONTAINS(path, "/rdev/hosts.json");
