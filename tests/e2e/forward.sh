@@ -149,14 +149,17 @@ check_eq "1 GB through the forward, hash-checked" \
 # Backpressure: a client that asks for the 1 GB and does not read. The broker
 # buffers at most 256 KiB per direction plus the SSH window (about 1.3 MB),
 # so its memory must not grow by more than a few MB.
+# (The reader stalls until it is killed after the measures: one that ended
+# by itself 2 s after them could close before a loaded machine took them.)
 rss0=$(broker_rss)
-python3 "$client" stall "$p_lo" /gb 8 &
+python3 "$client" stall "$p_lo" /gb 120 &
 stall=$!
 sleep 6
 rss1=$(broker_rss)
 # The broker's own count of what its links hold (exact, and not blurred by
 # ASan's quarantine): the stalled connection's 256 KiB (+ one 64 KiB read).
 held=$(broker status --json | jq '[.sessions[].buffered] | add')
+kill $stall 2>/dev/null || true
 wait $stall || true
 echo "broker RSS $rss0 kB before, $rss1 kB with a stalled 1 GB reader; links hold $held bytes"
 check "a reader that does not read: the broker holds its 256 KiB, not more" \
