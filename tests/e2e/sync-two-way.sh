@@ -16,6 +16,8 @@
 # comes once it can. A local symlink or file where the container made a
 # file or folder keeps the host's as a conflict copy on the host, which
 # comes back.
+# Each wait is 30 s at most (docs/SYNC.md: a host change comes within the
+# pull's pause, at most 30 s, plus one pull); the latency is bench/'s.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 rig_remote_host tw
@@ -47,54 +49,54 @@ sync_json() { broker status --json | jq -c '.syncs[0]'; }
 rdev exec "$name:" "$app" -- sh -c 'mkdir -p build gen && echo o >build/out.o && echo x >gen/gen.txt &&
 	head -c 20971520 /dev/urandom >gen/big.bin' ||
 	fail "rdev exec"
-EVENTUALLY_SECONDS=10 eventually "a file made in the container appears locally" here gen/gen.txt x
+EVENTUALLY_SECONDS=30 eventually "a file made in the container appears locally" here gen/gen.txt x
 leftover_gone() { [ ! -e "$app/.rdev-back-$dead-p00000001" ]; }
-EVENTUALLY_SECONDS=5 eventually "a killed sync's temporary file is removed when the sync starts" leftover_gone
+EVENTUALLY_SECONDS=30 eventually "a killed sync's temporary file is removed when the sync starts" leftover_gone
 check "... and was never sent" in_ctr sh -c "! ls -a | grep -q rdev-back"
 big_sum=$(in_ctr sha256sum gen/big.bin | cut -d' ' -f1)
 big_here() { [ "$(sha256sum "$app/gen/big.bin" 2>/dev/null | cut -d' ' -f1)" = "$big_sum" ]; }
-EVENTUALLY_SECONDS=15 eventually "a 20 MiB file made in the container arrives byte-exact (in pieces)" big_here
+EVENTUALLY_SECONDS=30 eventually "a 20 MiB file made in the container arrives byte-exact (in pieces)" big_here
 check "... written whole (no temporary file left)" sh -c "! ls -a '$app' '$app/gen' | grep -q rdev-back"
 check "an ignored path stays on the host" test ! -e "$app/build"
 sent=$(sync_json | jq .sent)
 in_ctr rm gone.txt
-EVENTUALLY_SECONDS=10 eventually "a delete in the container removes the local file" test ! -e "$app/gone.txt"
+EVENTUALLY_SECONDS=30 eventually "a delete in the container removes the local file" test ! -e "$app/gone.txt"
 in_ctr sh -c 'echo x2 >gen/gen.txt'
-EVENTUALLY_SECONDS=10 eventually "a change in the container comes back" here gen/gen.txt x2
+EVENTUALLY_SECONDS=30 eventually "a change in the container comes back" here gen/gen.txt x2
 check_eq "what came back is not sent again" "$(sync_json | jq .sent)" "$sent"
 
 # 1,100 files under cache/ (ignored here, not on the host), then a change
 # that sorts after them: it comes back, not held behind them.
 log=$RDEV_RUNTIME_DIR/broker.log
 in_ctr sh -c 'mkdir -p cache && cd cache && seq 1100 | xargs touch && echo x3 >../gen/gen.txt'
-EVENTUALLY_SECONDS=10 eventually "past 1,000 files ignored here, a change still comes back" \
+EVENTUALLY_SECONDS=30 eventually "past 1,000 files ignored here, a change still comes back" \
 	here gen/gen.txt x3
 check "... and they stay on the host" test ! -e "$app/cache/1"
 told=$(grep -c "ignored here" "$log" || true)
 check "... which the broker's log tells" test "$told" -ge 1
 in_ctr sh -c 'echo y >gen/y.txt'
-EVENTUALLY_SECONDS=10 eventually "... and the next change too" here gen/y.txt y
+EVENTUALLY_SECONDS=30 eventually "... and the next change too" here gen/y.txt y
 check_eq "what is ignored here is told once, not at every pull" "$(grep -c "ignored here" "$log" || true)" "$told"
 # A file not written here (an immutable folder: root writes through a
 # mode): the others come, it comes once it can.
 locked=$app/ro # (before: the trap undoes it, whatever happens next)
 if chattr +i "$app/ro" 2>/dev/null; then
 	in_ctr sh -c 'echo r >ro/r.txt && echo o >gen/o.txt'
-	EVENTUALLY_SECONDS=10 eventually "a file not written here does not hold back the others" \
+	EVENTUALLY_SECONDS=30 eventually "a file not written here does not hold back the others" \
 		here gen/o.txt o
 	check "... it is not here" test ! -e "$app/ro/r.txt"
 	in_ctr sh -c 'echo p >gen/p.txt'
-	EVENTUALLY_SECONDS=10 eventually "... nor a later change" here gen/p.txt p
+	EVENTUALLY_SECONDS=30 eventually "... nor a later change" here gen/p.txt p
 	check "... and the log says it is tried again" grep -q "ro/r.txt.*tried again at the next pull" "$log"
 	chattr -i "$app/ro"
 	locked=
-	EVENTUALLY_SECONDS=10 eventually "... which brings it once it can be written" here ro/r.txt r
+	EVENTUALLY_SECONDS=30 eventually "... which brings it once it can be written" here ro/r.txt r
 else
 	locked=
 	echo "(chattr +i refused here: the not-written steps skipped)"
 fi
 echo two >"$app/f.txt"
-EVENTUALLY_SECONDS=5 eventually "a local edit still goes out" has f.txt two
+EVENTUALLY_SECONDS=30 eventually "a local edit still goes out" has f.txt two
 check_eq "status: two-way, files back, no conflict" \
 	"$(sync_json | jq -r '"\(.twoWay) \(.pulled >= 2) \(.removedHere) \(.conflicts)"')" "true true 1 0"
 
@@ -105,11 +107,11 @@ in_ctr sh -c 'echo remote >f.txt'
 echo local >"$app/f.txt"
 rdev status "$name:" "$app" >"$TEST_TMP/status.txt" 2>&1 || true
 conflict_file() { ls "$app" | grep -E '^f\.txt\.rdev-conflict-[0-9]{8}T[0-9]{6}Z$'; }
-EVENTUALLY_SECONDS=10 eventually "a file changed on both sides: a conflict file here" conflict_file
+EVENTUALLY_SECONDS=30 eventually "a file changed on both sides: a conflict file here" conflict_file
 cf=$(conflict_file)
 check_eq "... holding the host's version" "$(cat "$app/$cf")" remote
 check_eq "... the local file keeps the local version" "$(cat "$app/f.txt")" local
-EVENTUALLY_SECONDS=5 eventually "... which the host gets" has f.txt local
+EVENTUALLY_SECONDS=30 eventually "... which the host gets" has f.txt local
 check_eq "the broker's status counts it" \
 	"$(sync_json | jq -r '"\(.twoWay) \(.conflicts) \(.lastConflict)"')" "true 1 $cf"
 check "rdev status prints it" sh -c \
@@ -124,7 +126,7 @@ check "the broker's log tells it" grep -q "conflict f.txt: the host's version sa
 # come back here. (lk/ is immutable here when the broker resumes: its pull
 # cannot save the host's lk/s here, so it is the agent that must keep it.)
 mkdir -p "$app/lk"
-EVENTUALLY_SECONDS=10 eventually "a local folder goes out" in_ctr test -d lk
+EVENTUALLY_SECONDS=30 eventually "a local folder goes out" in_ctr test -d lk
 locked=$app/lk
 if chattr +i "$app/lk" 2>/dev/null; then
 	chattr -i "$app/lk"
@@ -135,10 +137,10 @@ if chattr +i "$app/lk" 2>/dev/null; then
 	chattr +i "$app/lk"
 	rdev status "$name:" "$app" >"$TEST_TMP/status.txt" 2>&1 || true
 	link_there() { [ "$(in_ctr readlink lk/s)" = ../f.txt ]; }
-	EVENTUALLY_SECONDS=10 eventually "a local symlink over a file the container made goes out" link_there
+	EVENTUALLY_SECONDS=30 eventually "a local symlink over a file the container made goes out" link_there
 	check_eq "... and the host's file is kept as its conflict file there" \
 		"$(in_ctr sh -c 'cat lk/s.rdev-conflict-*')" host-s
-	EVENTUALLY_SECONDS=10 eventually "a local file over a folder the container made goes out" has hd local-hd
+	EVENTUALLY_SECONDS=30 eventually "a local file over a folder the container made goes out" has hd local-hd
 	check_eq "... and the host's folder is kept whole as its conflict name there" \
 		"$(in_ctr sh -c 'cat hd.rdev-conflict-*/sub/made')" made
 	check "the broker's status counts both as replaced host changes" \
@@ -146,9 +148,9 @@ if chattr +i "$app/lk" 2>/dev/null; then
 	chattr -i "$app/lk"
 	locked=
 	lk_back() { [ "$(cat "$app"/lk/s.rdev-conflict-* 2>/dev/null)" = host-s ]; }
-	EVENTUALLY_SECONDS=10 eventually "the host's file comes back here as its conflict file" lk_back
+	EVENTUALLY_SECONDS=30 eventually "the host's file comes back here as its conflict file" lk_back
 	hd_back() { [ "$(cat "$app"/hd.rdev-conflict-*/sub/made 2>/dev/null)" = made ]; }
-	EVENTUALLY_SECONDS=10 eventually "... and the host's folder, with what it holds" hd_back
+	EVENTUALLY_SECONDS=30 eventually "... and the host's folder, with what it holds" hd_back
 	check_eq "the local symlink and file stay" "$(readlink "$app/lk/s") $(cat "$app/hd")" \
 		"../f.txt local-hd"
 else
@@ -168,7 +170,7 @@ watching() { grep -q "watching" "$TEST_TMP/w.err"; }
 eventually "rdev sync --watch --two-way watches" watching
 in_ctr sh -c 'echo w >w.txt'
 pulled() { here w.txt w && grep -qx "pulled w.txt" "$TEST_TMP/w.out"; }
-EVENTUALLY_SECONDS=10 eventually "... brings back a file made in the container, and says so" pulled
+EVENTUALLY_SECONDS=30 eventually "... brings back a file made in the container, and says so" pulled
 kill -INT "$watcher"
 wait "$watcher" || fail "the watcher ended with $?"
 watcher=
