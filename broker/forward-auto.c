@@ -43,6 +43,70 @@ forward_auto_take_request(
 	forward_take_request_fields(relay, from);
 }
 
+int
+forward_auto_retarget(struct forward_auto *a, struct forward *relay, const cJSON *req,
+    const cJSON *attrs, struct forward_key *was)
+{
+	forward_key_of(was, relay);
+	forward_auto_take_request(a, relay, req);
+	if (forward_of(relay, was)) {
+		forward_key_clear(was);
+		return 0;
+	}
+	/* (the old container's portsAttributes and ports are not the new
+	 * one's: its ports are listed as new) */
+	cJSON_Delete(a->attrs);
+	a->attrs = cJSON_Duplicate(attrs, 1);
+	free(a->done);
+	a->done = NULL;
+	a->ndone = 0;
+	return 1;
+}
+
+int
+forward_auto_follows(const struct forward_key *was, const struct forward *fw)
+{
+	return fw->auto_action != NULL && !fw->gone && fw->service == NULL &&
+	    forward_of(fw, was);
+}
+
+/* How a's attributes say port is auto-forwarded, into p (p->action "ignore":
+ * not). p's strings are a's, valid while its attributes are. */
+static void
+forward_auto_port_of(const struct forward_auto *a, int port, struct forward_auto_port *p)
+{
+	const cJSON *attrs, *v;
+
+	attrs = forward_port_attributes(
+	    cJSON_GetObjectItemCaseSensitive(a->attrs, "portsAttributes"),
+	    cJSON_GetObjectItemCaseSensitive(a->attrs, "otherPortsAttributes"), port);
+	v = cJSON_GetObjectItemCaseSensitive(attrs, "onAutoForward");
+	p->port = port;
+	p->action = cJSON_IsString(v) ? v->valuestring : "notify";
+	v = cJSON_GetObjectItemCaseSensitive(attrs, "label");
+	p->label = cJSON_IsString(v) ? v->valuestring : NULL;
+	p->require_local =
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(attrs, "requireLocalPort"));
+}
+
+int
+forward_auto_move(
+    const struct forward_auto *a, const struct forward *relay, struct forward *fw)
+{
+	struct forward_auto_port p;
+
+	forward_auto_port_of(a, fw->port, &p);
+	if (strcmp(p.action, "ignore") == 0)
+		return -1;
+	forward_take_fields_of(fw, relay);
+	free(fw->auto_action);
+	fw->auto_action = xstrdup(p.action);
+	free(fw->label);
+	fw->label = p.label != NULL ? xstrdup(p.label) : NULL;
+	fw->require_local = p.require_local;
+	return 0;
+}
+
 /* Was port seen? */
 static int
 forward_auto_seen(const struct forward_auto *a, int port)
@@ -99,7 +163,6 @@ forward_auto_take_listing(struct forward_auto *a, char *listing, const char *lab
     void (*add)(void *arg, const struct forward_auto_port *p), void *arg)
 {
 	struct forward_auto_port p;
-	const cJSON *attrs, *v;
 	char *line, *save = NULL;
 	int port, changed = 0;
 
@@ -112,22 +175,12 @@ forward_auto_take_listing(struct forward_auto *a, char *listing, const char *lab
 		changed = 1;
 		if (exists(arg, port))
 			continue; /* forwarded already (forwardPorts, rdev forward) */
-		attrs = forward_port_attributes(
-		    cJSON_GetObjectItemCaseSensitive(a->attrs, "portsAttributes"),
-		    cJSON_GetObjectItemCaseSensitive(a->attrs, "otherPortsAttributes"),
-		    port);
-		v = cJSON_GetObjectItemCaseSensitive(attrs, "onAutoForward");
-		p.action = cJSON_IsString(v) ? v->valuestring : "notify";
+		forward_auto_port_of(a, port, &p);
 		if (strcmp(p.action, "ignore") == 0) {
 			log_info("%s: port %d of %s: onAutoForward is ignore", label,
 			    port, a->workspace);
 			continue;
 		}
-		v = cJSON_GetObjectItemCaseSensitive(attrs, "label");
-		p.port = port;
-		p.label = cJSON_IsString(v) ? v->valuestring : NULL;
-		p.require_local = cJSON_IsTrue(
-		    cJSON_GetObjectItemCaseSensitive(attrs, "requireLocalPort"));
 		add(arg, &p);
 	}
 	return changed;

@@ -232,6 +232,14 @@ forward_key_of_request(struct forward_key *k, const cJSON *req)
 }
 
 void
+forward_key_of(struct forward_key *k, const struct forward *fw)
+{
+	k->workspace = xstrdup(fw->workspace);
+	k->config_key = forward_strdup(fw->config_key);
+	k->id_labels = fw->id_labels != NULL ? cJSON_Duplicate(fw->id_labels, 1) : NULL;
+}
+
+void
 forward_key_clear(struct forward_key *k)
 {
 	free(k->workspace);
@@ -653,6 +661,10 @@ forward_request_make(
 			continue;
 		}
 		fw->require_local |= s.require_local;
+		/* asked for: the user's now, not a watch's to move
+		 * (forward_auto_follows) */
+		free(fw->auto_action);
+		fw->auto_action = NULL;
 		forward_take_request_fields(fw, req);
 		cJSON_AddItemToArray(done, forward_json(fw));
 	}

@@ -140,6 +140,8 @@ struct forward_key {
 	cJSON *id_labels; /* its "idLabels" (an array), or NULL: the default ones */
 };
 void forward_key_of_request(struct forward_key *k, const cJSON *req);
+/* The key of fw's container (copied). */
+void forward_key_of(struct forward_key *k, const struct forward *fw);
 void forward_key_clear(struct forward_key *k);
 /* Is fw the container's that k names (a workspace, the config file, the id
  * labels as a set)? The config paths are compared in the normal form both
@@ -206,7 +208,8 @@ typedef struct forward *(*forward_make_fn)(void *arg, const char *ws, const char
 /* The forwards of a "forward" request ({"workspace","config","forwards":
  * [{"local","port","service","requireLocal","label"}]}) made with make:
  * each made (or there already) into done as forward_json, each that could
- * not be into errors. */
+ * not be into errors. One there already as an auto-forward is explicit
+ * from then on (no onAutoForward: its watch does not move it). */
 void forward_request_make(
     const cJSON *req, forward_make_fn make, void *arg, cJSON *done, cJSON *errors);
 /* A "forward" request's answer {"id","ok":true,"result":{"forwards":[],
@@ -356,11 +359,34 @@ void forward_auto_init(
     struct forward_auto *a, const char *ws, const char *config, const cJSON *attrs);
 void forward_auto_clear(struct forward_auto *a);
 /* A request's (or saved entry's) "config", "idLabels" and "hint" for a's
- * workspace (a "forward" request's "auto" for a watch there already, or a
- * restore): into a and its relay (forward_take_request_fields: a target of
- * another container is dropped), whose new auto-forwards take them. */
+ * workspace (a new watch's request, or a restore): into a and its relay
+ * (forward_take_request_fields: a target of another container is
+ * dropped), whose new auto-forwards take them. Never a move: a restored
+ * watch's forwards were saved with the container they go to. */
 void forward_auto_take_request(
     struct forward_auto *a, struct forward *relay, const cJSON *from);
+/* A "forward" request's "auto" (attrs) for the watch a there already (relay:
+ * its relay), and the request's "config", "idLabels" and "hint"
+ * (forward_auto_take_request). When they name another container than the
+ * one a followed (another config, other idLabels): 1, *was filled with the
+ * key a followed until now (the caller's to forward_key_clear), a's
+ * attributes replaced by attrs and its seen ports forgotten (the new
+ * container's are listed afresh). The caller then moves a's auto-forwards
+ * of *was (forward_auto_follows, forward_auto_move) in the same pass, with
+ * a warning each, and saves. Else 0 (*was left empty, a's attributes and
+ * seen ports kept). */
+int forward_auto_retarget(struct forward_auto *a, struct forward *relay, const cJSON *req,
+    const cJSON *attrs, struct forward_key *was);
+/* Is fw (not gone, of the dev container) an auto-forward of the container
+ * was names: one that a watch retargeted from was made? Explicit forwards
+ * (no onAutoForward) and those of any other container never are. */
+int forward_auto_follows(const struct forward_key *was, const struct forward *fw);
+/* Move fw (forward_auto_follows) to a's container: relay's fields (its
+ * target dropped, asked again), and its onAutoForward, label and
+ * requireLocalPort as a's attributes say for its port. 0, or -1 when they
+ * say "ignore" (fw left as it is: the caller stops it). */
+int forward_auto_move(
+    const struct forward_auto *a, const struct forward *relay, struct forward *fw);
 /* Port was seen (and handled): not again. */
 void forward_auto_mark(struct forward_auto *a, int port);
 /* a as saved ({"workspace","config","attributes","idLabels","hint","seen"});

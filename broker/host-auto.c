@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "forward.h"
+#include "json-get.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -29,6 +30,59 @@ host_auto_add(
 	LIST_INSERT_HEAD(&h->autos, a, entry);
 	log_info("%s: watching %s for new ports", h->label, ws);
 	return a;
+}
+
+/* Move a's auto-forwards of was (the container it followed before the
+ * request now taken) to the one it follows now, each with a warning; one
+ * whose port the new attributes say to ignore is stopped. */
+static void
+host_auto_move(struct host_session *h, struct host_auto *a, const struct forward_key *was)
+{
+	struct host_forward *f;
+	int stopped = 0;
+
+	LIST_FOREACH(f, &h->forwards, entry) {
+		if (!forward_auto_follows(was, &f->fw))
+			continue;
+		pthread_mutex_lock(&h->lock); /* (status reads them) */
+		if (forward_auto_move(&a->fa, &a->relay->fw, &f->fw) == 0) {
+			pthread_mutex_unlock(&h->lock);
+			log_warn("%s: auto-forward 127.0.0.1:%d -> container port %d of "
+				 "%s moved to the container its watch follows now",
+			    h->label, f->fw.local_port, f->fw.port, a->fa.workspace);
+			continue;
+		}
+		f->fw.gone = 1;
+		pthread_mutex_unlock(&h->lock);
+		stopped = 1;
+		log_warn("%s: auto-forward 127.0.0.1:%d -> container port %d of %s "
+			 "stopped: the container its watch follows now ignores that port",
+		    h->label, f->fw.local_port, f->fw.port, a->fa.workspace);
+	}
+	if (stopped)
+		host_forward_reap(h);
+}
+
+void
+host_auto_request(struct host_session *h, const cJSON *req, const cJSON *attrs)
+{
+	const char *ws = json_get_string(req, "workspace");
+	struct forward_key was;
+	struct host_auto *a;
+
+	LIST_FOREACH(a, &h->autos, entry) {
+		if (strcmp(a->fa.workspace, ws) == 0)
+			break;
+	}
+	if (a == NULL) {
+		a = host_auto_add(h, ws, json_get_string(req, "config"), attrs);
+		forward_auto_take_request(&a->fa, &a->relay->fw, req);
+		return;
+	}
+	if (forward_auto_retarget(&a->fa, &a->relay->fw, req, attrs, &was)) {
+		host_auto_move(h, a, &was);
+		forward_key_clear(&was);
+	}
 }
 
 #define HOST_AUTO_LISTING_MS 2000

@@ -365,8 +365,7 @@ host_forward_free(struct host_forward *f)
 	free(f);
 }
 
-/* Drop forwards marked gone (and their connections). */
-static void
+void
 host_forward_reap(struct host_session *h)
 {
 	struct host_forward *f, *next;
@@ -443,13 +442,17 @@ void
 host_forward_add(struct host_session *h, struct host_job *j)
 {
 	const char *ws = json_get_string(j->req, "workspace");
-	const char *config = json_get_string(j->req, "config");
 	cJSON *done, *errors, *resp = forward_answer_new(j->request_id, &done, &errors);
 	struct host_forward *f;
-	struct host_auto *a;
 	struct forward_key k;
 
 	forward_request_make(j->req, host_forward_make_fn, h, done, errors);
+	/* (a watch there already now lists the request's container; the
+	 * auto-forwards it made go there too, checked below as the request's) */
+	if (ws != NULL &&
+	    cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(j->req, "auto")))
+		host_auto_request(
+		    h, j->req, cJSON_GetObjectItemCaseSensitive(j->req, "auto"));
 	/* Start the relay now (or check the targets, ssh-proxy's connects'
 	 * too: `up` may have made a new container), so that a problem shows in `up`'s
 	 * output and the first connection does not wait for it; the answer waits for that
@@ -465,13 +468,6 @@ host_forward_add(struct host_session *h, struct host_job *j)
 			host_forward_check_now(h, f);
 	}
 	forward_key_clear(&k);
-	if (ws != NULL &&
-	    cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(j->req, "auto"))) {
-		/* (a watch there already now lists the request's container) */
-		a = host_auto_add(
-		    h, ws, config, cJSON_GetObjectItemCaseSensitive(j->req, "auto"));
-		forward_auto_take_request(&a->fa, &a->relay->fw, j->req);
-	}
 	if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j->req, "forwards")) >
 		0 ||
 	    cJSON_GetObjectItemCaseSensitive(j->req, "auto") != NULL)

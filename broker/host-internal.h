@@ -680,6 +680,8 @@ void host_forward_accept(
 void host_forward_open_progress(struct host_session *h, struct host_link *l);
 /* Close f's listeners and free it (NULL: nothing). */
 void host_forward_free(struct host_forward *f);
+/* Drop the forwards marked gone (and their connections). */
+void host_forward_reap(struct host_session *h);
 /* The forward of ws to [service:]port (at local, or any local port when 0),
  * made if there is none yet; borrowed (on h->forwards). NULL with *cause when
  * no local port can be had. */
@@ -739,6 +741,11 @@ void host_connects_free(struct host_session *h);
  * The watch of ws, borrowed (on h->autos). */
 struct host_auto *host_auto_add(
     struct host_session *h, const char *ws, const char *config, const cJSON *attrs);
+/* A "forward" request's "auto" (attrs) for its "workspace": a new watch,
+ * or the watch there already takes the request's container; when that is
+ * another one, the auto-forwards the watch made for the one it followed
+ * go there too (forward_auto_retarget), now: the caller saves. */
+void host_auto_request(struct host_session *h, const cJSON *req, const cJSON *attrs);
 /* Scan the watched workspaces that are due. */
 void host_auto_tick(struct host_session *h);
 /* The session is ending: the listings under way are dropped. */

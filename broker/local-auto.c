@@ -15,6 +15,7 @@
 #include <event2/event.h>
 
 #include "clock.h"
+#include "json-get.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -191,6 +192,53 @@ local_auto_add(struct local_host *lh, const char *ws, const char *config,
 	local_forward_resolve(a->relay); /* the relay is started now */
 	log_info("%s: watching %s for new ports", LOCAL_HOST_LABEL, ws);
 	return a;
+}
+
+/* Move a's auto-forwards of was (the container it followed before the
+ * request now taken) to the one it follows now, each with a warning; one
+ * whose port the new attributes say to ignore is stopped. */
+static void
+local_auto_move(struct local_auto *a, const struct forward_key *was)
+{
+	struct local_forward *f;
+
+	LIST_FOREACH(f, &a->lh->forwards, entry) {
+		if (!forward_auto_follows(was, &f->fw))
+			continue;
+		if (forward_auto_move(&a->fa, &a->relay->fw, &f->fw) == 0) {
+			log_warn("%s: auto-forward 127.0.0.1:%d -> container port %d of "
+				 "%s moved to the container its watch follows now",
+			    LOCAL_HOST_LABEL, f->fw.local_port, f->fw.port,
+			    a->fa.workspace);
+			continue;
+		}
+		log_warn("%s: auto-forward 127.0.0.1:%d -> container port %d of %s "
+			 "stopped: the container its watch follows now ignores that port",
+		    LOCAL_HOST_LABEL, f->fw.local_port, f->fw.port, a->fa.workspace);
+		local_forward_stop(f);
+	}
+}
+
+void
+local_auto_request(struct local_host *lh, const cJSON *req, const cJSON *attrs)
+{
+	const char *ws = json_get_string(req, "workspace");
+	struct forward_key was;
+	struct local_auto *a;
+
+	LIST_FOREACH(a, &lh->autos, entry) {
+		if (strcmp(a->fa.workspace, ws) == 0)
+			break;
+	}
+	if (a == NULL) {
+		local_auto_add(lh, ws, json_get_string(req, "config"), attrs, req);
+		return;
+	}
+	if (forward_auto_retarget(&a->fa, &a->relay->fw, req, attrs, &was)) {
+		local_auto_move(a, &was);
+		forward_key_clear(&was);
+		local_forward_resolve(a->relay); /* (the new container's relay) */
+	}
 }
 
 void

@@ -254,9 +254,11 @@ local_host_forward(struct local_host *lh, int fd, int id, const cJSON *req)
 	cJSON *done, *errors, *resp = forward_answer_new(id, &done, &errors);
 
 	forward_request_make(req, local_forward_make, lh, done, errors);
+	/* (before the checks: the auto-forwards a watch moves are the
+	 * request's container's then) */
 	if (ws != NULL && cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(req, "auto")))
-		local_auto_add(lh, ws, json_get_string(req, "config"),
-		    cJSON_GetObjectItemCaseSensitive(req, "auto"), req);
+		local_auto_request(
+		    lh, req, cJSON_GetObjectItemCaseSensitive(req, "auto"));
 	/* The relay is started now (or the target checked, whatever its age:
 	 * `up` may have made a new container), so that a problem shows in `up`'s output
 	 * and the first connection does not wait for it. */
@@ -274,6 +276,31 @@ local_host_forward(struct local_host *lh, int fd, int id, const cJSON *req)
 	local_parked_check(lh);
 }
 
+void
+local_forward_stop(struct local_forward *f)
+{
+	struct local_link *l;
+
+	f->fw.gone = 1;
+	log_info(
+	    "%s: stopped forwarding 127.0.0.1:%d", LOCAL_HOST_LABEL, f->fw.local_port);
+	/* the port is free when the answer comes */
+	if (f->ev4 != NULL)
+		event_del(f->ev4);
+	if (f->ev6 != NULL)
+		event_del(f->ev6);
+	if (f->fw.fd4 >= 0)
+		close(f->fw.fd4);
+	if (f->fw.fd6 >= 0)
+		close(f->fw.fd6);
+	f->fw.fd4 = f->fw.fd6 = -1;
+	LIST_FOREACH(l, &f->lh->links, entry) {
+		if (l->f == f)
+			local_link_kill(l);
+	}
+	local_host_reap_soon(f->lh);
+}
+
 /* "unforward": {"workspace"?, "local"?} (neither: all) -> {"stopped":N}. */
 static void
 local_host_unforward(struct local_host *lh, int fd, int id, const cJSON *req)
@@ -282,30 +309,13 @@ local_host_unforward(struct local_host *lh, int fd, int id, const cJSON *req)
 	const cJSON *lp = cJSON_GetObjectItemCaseSensitive(req, "local");
 	int local = cJSON_IsNumber(lp) ? lp->valueint : 0, n = 0;
 	struct local_forward *f;
-	struct local_link *l;
 	cJSON *resp;
 
 	LIST_FOREACH(f, &lh->forwards, entry) {
 		if (!forward_stopped_by(&f->fw, ws, local))
 			continue;
-		f->fw.gone = 1;
-		log_info("%s: stopped forwarding 127.0.0.1:%d", LOCAL_HOST_LABEL,
-		    f->fw.local_port);
-		/* the port is free when the answer comes */
-		if (f->ev4 != NULL)
-			event_del(f->ev4);
-		if (f->ev6 != NULL)
-			event_del(f->ev6);
-		if (f->fw.fd4 >= 0)
-			close(f->fw.fd4);
-		if (f->fw.fd6 >= 0)
-			close(f->fw.fd6);
-		f->fw.fd4 = f->fw.fd6 = -1;
+		local_forward_stop(f);
 		n++;
-	}
-	LIST_FOREACH(l, &lh->links, entry) {
-		if (l->f != NULL && l->f->fw.gone)
-			local_link_kill(l);
 	}
 	local_host_reap_soon(lh);
 	if (local == 0)

@@ -120,6 +120,9 @@ struct forward *local_forward_make(void *arg, const char *ws, const char *config
     const struct forward_spec *s, int exact, char **cause);
 /* Free f (its resolve forgotten, its listeners closed). */
 void local_forward_free(struct local_forward *f);
+/* Stop f: marked gone, its listeners closed (the port is free on return),
+ * its links killed; freed after this callback (local_host_reap_soon). */
+void local_forward_stop(struct local_forward *f);
 /* Save the forwards and watches (broker-state.h). */
 void local_host_save(struct local_host *lh);
 /* Ask the agent where f's connections go, unless it is being asked; the
@@ -132,9 +135,15 @@ void local_host_reap_soon(struct local_host *lh);
 /* Watch ws's container for new listening ports (attrs: portsAttributes and
  * otherPortsAttributes; from: the request or saved entry whose "config",
  * "idLabels" and "hint" it takes: forward_auto_take_request); the watch of
- * ws if there is one (which takes them too). */
+ * ws if there is one (which takes them too, moving nothing: a restore). */
 struct local_auto *local_auto_add(struct local_host *lh, const char *ws,
     const char *config, const cJSON *attrs, const cJSON *from);
+/* A "forward" request's "auto" (attrs) for its "workspace": a new watch
+ * (local_auto_add), or the watch there already takes the request's
+ * container; when that is another one, the auto-forwards the watch made
+ * for the one it followed go there too (forward_auto_retarget), now: the
+ * caller saves. */
+void local_auto_request(struct local_host *lh, const cJSON *req, const cJSON *attrs);
 /* Stop watching ws (NULL: all). */
 void local_auto_remove(struct local_host *lh, const char *ws);
 /* The watches as saved, into the array list. */
