@@ -12,12 +12,15 @@
 # `rdev forward --stop` and `rdev down` end them (the ports stop listening);
 # a container made with `up --id-label` has its forwardPorts forwarded too
 # (the broker asks the agent with those labels), and `down --id-label` ends
-# them.
+# them; `up --auto-forward` again with another --config moves the watch's
+# earlier auto-forwards to the new container (with the new portsAttributes,
+# a warning each in the broker log), not an explicit forward, and a new
+# broker after `rdev-broker stop` keeps them there.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 
-base=$(rig_ports 8)
-p_any=$base p_lo=$((base + 1)) p_add=$((base + 2)) p_busy=$((base + 3)) p_id=$((base + 4)) p_auto=$((base + 5)) p_auto2=$((base + 6))
+base=$(rig_ports 9)
+p_any=$base p_lo=$((base + 1)) p_add=$((base + 2)) p_busy=$((base + 3)) p_id=$((base + 4)) p_auto=$((base + 5)) p_auto2=$((base + 6)) p_move=$((base + 7)) p_exp=$((base + 8))
 ws=$TEST_TMP/ws
 mkdir -p "$ws"
 cat >"$ws/.devcontainer.json" <<JSON
@@ -33,6 +36,8 @@ cleanup() {
 	[ -z "$busy_pid" ] || kill "$busy_pid" 2>/dev/null || true
 	docker ps -aq --filter "label=devcontainer.local_folder=$ws" | xargs -r docker rm -f >/dev/null
 	docker ps -aq --filter "label=rdevfwd.case=$$" | xargs -r docker rm -f >/dev/null
+	docker ps -aq --filter "label=devcontainer.local_folder=$TEST_TMP/ws-move" |
+		xargs -r docker rm -f >/dev/null
 	rig_test_cleanup
 }
 trap cleanup EXIT
@@ -141,4 +146,59 @@ check_eq "up --id-label: its forwardPorts answer (the relay, found by the labels
 rdev down "$ws2" --id-label "rdevfwd.case=$$" >/dev/null 2>&1 || fail "down --id-label"
 check "down --id-label removes the container" sh -c "[ -z \"\$(docker ps -aq --filter label=rdevfwd.case=$$)\" ]"
 check "and ends its forward" sh -c "! ss -ltn | grep -q '127.0.0.1:$p_id '"
+
+# --- a watch that follows another container -------------------------------------
+# Two configs of one folder, two containers; in each, servers on 127.0.0.1
+# that say which container answers. The watch of `up --auto-forward`
+# auto-forwards p_move from the first; `rdev forward` adds p_exp there
+# (explicit); `up --config b.json --auto-forward` moves the watch to the
+# second: the auto-forward goes there (before: it stayed on the first), the
+# explicit one does not.
+ws3=$TEST_TMP/ws-move
+mkdir -p "$ws3"
+cat >"$ws3/.devcontainer.json" <<JSON
+{ "image": "$RDEV_RIG_IMAGE_BUSYBOX",
+  "portsAttributes": { "$p_move": { "label": "a-web", "onAutoForward": "openBrowser" } } }
+JSON
+cat >"$ws3/b.json" <<JSON
+{ "image": "$RDEV_RIG_IMAGE_BUSYBOX",
+  "portsAttributes": { "$p_move": { "label": "b-web", "onAutoForward": "silent" } } }
+JSON
+serve() { # container, what it says
+	docker exec "$1" sh -c "mkdir -p /www && echo $2 > /www/w &&
+		httpd -p 127.0.0.1:$p_move -h /www && httpd -p 127.0.0.1:$p_exp -h /www"
+}
+rdev up "$ws3" --auto-forward >"$TEST_TMP/up-a.out" 2>"$TEST_TMP/up-a.err" ||
+	{ cat "$TEST_TMP/up-a.err" >&2; fail "rdev up $ws3 --auto-forward"; }
+cid_a=$(jq -r .containerId "$TEST_TMP/up-a.out")
+serve "$cid_a" from-a
+rdev forward "$ws3" "$p_exp" 2>/dev/null || fail "forward $p_exp"
+moved() { list | jq -r --argjson p "$p_move" "map(select(.port == \$p and .workspace == \"$ws3\"))[0].$1 // empty"; }
+a_forwarded() { [ "$(moved onAutoForward)" = openBrowser ]; }
+eventually "the watch auto-forwards the first container's port" a_forwarded
+l_move=$(moved local)
+check_eq "... which answers from the first container" \
+	"$(curl -sf --max-time 20 "http://127.0.0.1:$l_move/w")" from-a
+rdev up "$ws3" --config "$ws3/b.json" --auto-forward >"$TEST_TMP/up-b.out" 2>"$TEST_TMP/up-b.err" ||
+	{ cat "$TEST_TMP/up-b.err" >&2; fail "rdev up $ws3 --config b.json --auto-forward"; }
+cid_b=$(jq -r .containerId "$TEST_TMP/up-b.out")
+check "up --config b.json: another container" test "$cid_b" != "$cid_a"
+serve "$cid_b" from-b
+check_eq "the moved auto-forward answers from the new container, at the same local port" \
+	"$(curl -sf --max-time 20 "http://127.0.0.1:$l_move/w")" from-b
+check_eq "with the new config's portsAttributes (not the old container's)" \
+	"$(moved label)/$(moved onAutoForward)/$(moved local)" "b-web/silent/$l_move"
+check_eq "the explicit forward stays on the container it was asked for" \
+	"$(curl -sf --max-time 20 "http://127.0.0.1:$p_exp/w")" from-a
+check "the broker log warns of the move" grep -q \
+	"auto-forward 127.0.0.1:$l_move -> container port $p_move of $ws3 moved to the container its watch follows now" \
+	"$RDEV_RUNTIME_DIR/broker.log"
+broker stop >/dev/null || fail "rdev-broker stop"
+check_eq "a new broker: the moved auto-forward still goes to the new container" \
+	"$(list >/dev/null && curl -sf --max-time 20 "http://127.0.0.1:$l_move/w")" from-b
+check_eq "and the explicit one to the first" \
+	"$(curl -sf --max-time 20 "http://127.0.0.1:$p_exp/w")" from-a
+sleep 2 # (a listing of the new container)
+check_eq "and the watch follows the new container: its port is not forwarded twice" \
+	"$(list | jq --argjson p "$p_move" "map(select(.port == \$p)) | length")" 1
 finish
