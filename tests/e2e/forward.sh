@@ -9,7 +9,9 @@
 # read keeps the broker's memory bounded; sshd killed: connections
 # are closed at once (no hang), and forwards work again once sshd is back,
 # without user action; --auto forwards new listening ports (onAutoForward
-# openBrowser / ignore); --list, --stop, and `down` ends the forwards.
+# openBrowser / ignore), and `up --auto-forward` again with another --config
+# moves the watch's auto-forwards to that container (not the explicit ones),
+# kept by a new broker; --list, --stop, and `down` ends the forwards.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 
@@ -186,6 +188,31 @@ check_eq "and answers" "$(curl -sf "http://127.0.0.1:$p_auto/blob" | sha256sum |
 sleep 2
 check "onAutoForward ignore: that port is not forwarded" sh -c \
 	"! '$RDEV_BIN_DIR/rdev' forward --list --json | jq -e 'map(.port) | index($p_ign) != null' >/dev/null"
+# The watch follows another container of the folder (up --auto-forward
+# again, with b.json: no forwardPorts): the port it auto-forwarded from the
+# first goes to the second now (before: on to the first), the forwardPorts
+# ones (explicit) stay; a new broker keeps that.
+on_host "printf '{\"image\": \"%s\", \"updateRemoteUserUID\": false}' '$RDEV_RIG_IMAGE_BOOKWORM' > ~/ws/b.json"
+docker exec "$cid" sh -c "echo from-a > /www/which"
+rdev up "$name:~/ws" --config "$home/ws/b.json" --auto-forward >"$TEST_TMP/upb.out" 2>"$TEST_TMP/upb.err" ||
+	{ cat "$TEST_TMP/upb.err" >&2; fail "rdev up --config b.json --auto-forward failed"; }
+cidb=$(jq -r .containerId "$TEST_TMP/upb.out")
+check "up --config b.json: another container" test "$cidb" != "$cid"
+docker cp /bin/busybox "$cidb:/bin/busybox"
+docker exec "$cidb" sh -c "mkdir -p /www && echo from-b > /www/which &&
+	busybox httpd -p 127.0.0.1:$p_auto -h /www && busybox httpd -p 127.0.0.1:$p_lo -h /www"
+check_eq "the watch moved: its auto-forward answers from the new container" \
+	"$(curl -sf --max-time 20 "http://127.0.0.1:$p_auto/which")" from-b
+check_eq "a forwardPorts forward stays with the first" \
+	"$(curl -sf --max-time 20 "http://127.0.0.1:$p_lo/which")" from-a
+check "the broker log warns of the move" grep -q \
+	"auto-forward 127.0.0.1:$p_auto -> container port $p_auto of .* moved to the container its watch follows now" \
+	"$RDEV_RUNTIME_DIR/broker.log"
+broker stop >/dev/null || fail "rdev-broker stop"
+check_eq "a new broker: the moved auto-forward still answers from the new container" \
+	"$("$RDEV_BIN_DIR/rdev" forward --list >/dev/null && curl -sf --max-time 20 "http://127.0.0.1:$p_auto/which")" from-b
+check_eq "and the forwardPorts one from the first" \
+	"$(curl -sf --max-time 20 "http://127.0.0.1:$p_lo/which")" from-a
 
 # --- listing ----------------------------------------------------------------------
 check "forward --list shows the forwards" sh -c \
