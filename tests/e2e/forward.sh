@@ -11,7 +11,8 @@
 # without user action; --auto forwards new listening ports (onAutoForward
 # openBrowser / ignore), and `up --auto-forward` again with another --config
 # moves the watch's auto-forwards to that container (not the explicit ones),
-# kept by a new broker; --list, --stop, and `down` ends the forwards.
+# kept by a new broker, also for a move while the host is away; --list,
+# --stop, and `down` ends the forwards.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 
@@ -260,11 +261,29 @@ check_eq "while the host is away a connection is closed, not hung" \
 check "and quickly" test $(($(date +%s) - start)) -le 10
 eventually "broker status shows the session reconnecting" sh -c \
 	"'$RDEV_BIN_DIR/rdev-broker' status --json | jq -e '.sessions[] | select(.state == \"reconnecting\" or .state == \"lost\")' >/dev/null"
+# While the host is away the watch is sent back to the first container (the
+# request `rdev forward --auto` makes, which the CLI cannot while the host
+# is away: it reads the configuration there first): its auto-forward moves
+# at once and the move is saved, so a broker started before the host is
+# back has it.
+ws_path=$("$RDEV_BIN_DIR/rdev" forward --list --json |
+	jq -r --argjson p "$p_auto" 'map(select(.port == $p))[0].workspace')
+log_lines=$(wc -l <"$RDEV_RUNTIME_DIR/broker.log")
+python3 "$RDEV_SOURCE_DIR/tests/e2e/broker_request.py" "$name" forward \
+	"$(jq -cn --arg ws "$ws_path" '{workspace: $ws, forwards: [], auto: {}}')" >"$TEST_TMP/away.out" ||
+	{ cat "$TEST_TMP/away.out" >&2; fail "an auto request while the host is away"; }
+check "the host away, the watch moved back: the broker log warns of it" sh -c \
+	"tail -n +$((log_lines + 1)) '$RDEV_RUNTIME_DIR/broker.log' |
+	 grep -q 'auto-forward 127.0.0.1:$p_auto -> container port $p_auto of .* moved to the container its watch follows now'"
+broker stop >/dev/null || fail "rdev-broker stop (host away)"
+"$RDEV_BIN_DIR/rdev" forward --list >/dev/null || fail "a new broker (host away)"
 /usr/sbin/sshd -D -e -f "$hdir/sshd_config" >>"$hdir/sshd.log" 2>&1 &
 echo $! >"$hdir/sshd.pid"
 back() { [ "$(curl -sf -m 5 "http://127.0.0.1:$p_lo/blob" | sha256sum | cut -d' ' -f1)" = "$want" ]; }
 for i in $(seq 1 60); do back && break; sleep 1; done
 check "after sshd is back the forward works again without user action" back
+check_eq "and the auto-forward moved while it was away goes to the first container" \
+	"$(curl -sf --max-time 20 "http://127.0.0.1:$p_auto/which")" from-a
 
 # --- stop, down --------------------------------------------------------------------
 rdev forward "$name:~/ws" --stop "$p_any" 2>/dev/null
