@@ -14,13 +14,14 @@
 # (the broker asks the agent with those labels), and `down --id-label` ends
 # them; `up --auto-forward` again with another --config moves the watch's
 # earlier auto-forwards to the new container (with the new portsAttributes,
-# a warning each in the broker log), not an explicit forward, and a new
-# broker after `rdev-broker stop` keeps them there.
+# a warning each in the broker log; one it ignores is stopped), not an
+# explicit forward, and a new broker after `rdev-broker stop` keeps them
+# there.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 
-base=$(rig_ports 9)
-p_any=$base p_lo=$((base + 1)) p_add=$((base + 2)) p_busy=$((base + 3)) p_id=$((base + 4)) p_auto=$((base + 5)) p_auto2=$((base + 6)) p_move=$((base + 7)) p_exp=$((base + 8))
+base=$(rig_ports 10)
+p_any=$base p_lo=$((base + 1)) p_add=$((base + 2)) p_busy=$((base + 3)) p_id=$((base + 4)) p_auto=$((base + 5)) p_auto2=$((base + 6)) p_move=$((base + 7)) p_exp=$((base + 8)) p_ig=$((base + 9))
 ws=$TEST_TMP/ws
 mkdir -p "$ws"
 cat >"$ws/.devcontainer.json" <<JSON
@@ -162,11 +163,13 @@ cat >"$ws3/.devcontainer.json" <<JSON
 JSON
 cat >"$ws3/b.json" <<JSON
 { "image": "$RDEV_RIG_IMAGE_BUSYBOX",
-  "portsAttributes": { "$p_move": { "label": "b-web", "onAutoForward": "silent" } } }
+  "portsAttributes": { "$p_move": { "label": "b-web", "onAutoForward": "silent" },
+    "$p_ig": { "onAutoForward": "ignore" } } }
 JSON
 serve() { # container, what it says
 	docker exec "$1" sh -c "mkdir -p /www && echo $2 > /www/w &&
-		httpd -p 127.0.0.1:$p_move -h /www && httpd -p 127.0.0.1:$p_exp -h /www"
+		httpd -p 127.0.0.1:$p_move -h /www && httpd -p 127.0.0.1:$p_exp -h /www &&
+		httpd -p 127.0.0.1:$p_ig -h /www"
 }
 rdev up "$ws3" --auto-forward >"$TEST_TMP/up-a.out" 2>"$TEST_TMP/up-a.err" ||
 	{ cat "$TEST_TMP/up-a.err" >&2; fail "rdev up $ws3 --auto-forward"; }
@@ -176,6 +179,9 @@ rdev forward "$ws3" "$p_exp" 2>/dev/null || fail "forward $p_exp"
 moved() { list | jq -r --argjson p "$p_move" "map(select(.port == \$p and .workspace == \"$ws3\"))[0].$1 // empty"; }
 a_forwarded() { [ "$(moved onAutoForward)" = openBrowser ]; }
 eventually "the watch auto-forwards the first container's port" a_forwarded
+ig_forwarded() { list | jq -e --argjson p "$p_ig" 'map(select(.port == $p and .onAutoForward == "notify")) | length == 1' >/dev/null; }
+eventually "and another one, which the second config says to ignore" ig_forwarded
+l_ig=$(list | jq -r --argjson p "$p_ig" 'map(select(.port == $p))[0].local')
 l_move=$(moved local)
 check_eq "... which answers from the first container" \
 	"$(curl -sf --max-time 20 "http://127.0.0.1:$l_move/w")" from-a
@@ -188,6 +194,8 @@ check_eq "the moved auto-forward answers from the new container, at the same loc
 	"$(curl -sf --max-time 20 "http://127.0.0.1:$l_move/w")" from-b
 check_eq "with the new config's portsAttributes (not the old container's)" \
 	"$(moved label)/$(moved onAutoForward)/$(moved local)" "b-web/silent/$l_move"
+check "an auto-forward of a port the new config ignores is stopped" sh -c \
+	"! ss -ltn | grep -q '127.0.0.1:$l_ig ' && grep -q 'auto-forward 127.0.0.1:$l_ig -> container port $p_ig of $ws3 stopped: the container its watch follows now ignores that port' '$RDEV_RUNTIME_DIR/broker.log'"
 check_eq "the explicit forward stays on the container it was asked for" \
 	"$(curl -sf --max-time 20 "http://127.0.0.1:$p_exp/w")" from-a
 check "the broker log warns of the move" grep -q \
