@@ -56,9 +56,7 @@ sync_index_replay(
 out:
 	free(cause);
 	sync_scan_free(put);
-	for (size_t i = 0; i < ndrop; i++)
-		free(drop[i]);
-	free(drop);
+	sync_paths_free(drop, ndrop);
 	cJSON_Delete(j);
 	return rc;
 }

@@ -29,21 +29,6 @@ sync_delta_under(const char *path, char *const *roots, size_t n)
 	}
 }
 
-static void
-sync_delta_entry_clear(struct sync_entry *e)
-{
-	free(e->path);
-	free(e->link);
-}
-
-static void
-sync_delta_entry_copy(struct sync_entry *to, const struct sync_entry *e)
-{
-	*to = *e;
-	to->path = xstrdup(e->path);
-	to->link = e->link != NULL ? xstrdup(e->link) : NULL;
-}
-
 /* Does the host need e again, having been sent old? */
 static int
 sync_delta_differs(const struct sync_entry *old, const struct sync_entry *e)
@@ -67,7 +52,7 @@ sync_delta_dedup(struct sync_scan *fresh)
 		qsort(fresh->v, fresh->n, sizeof *fresh->v, sync_entry_cmp);
 	for (i = 0; i < fresh->n; i++) {
 		if (n > 0 && strcmp(fresh->v[n - 1].path, fresh->v[i].path) == 0) {
-			sync_delta_entry_clear(&fresh->v[i]);
+			sync_entry_clear(&fresh->v[i]);
 			continue;
 		}
 		fresh->v[n++] = fresh->v[i];
@@ -173,7 +158,7 @@ sync_delta_new(struct sync_scan **state, char *const *roots, size_t n,
 			continue;
 		sync_delta_add_change(
 		    d, o == NULL ? SYNC_CHANGE_CREATED : SYNC_CHANGE_MODIFIED, e);
-		sync_delta_entry_copy(&d->changed->v[nchanged++], e);
+		sync_entry_copy(&d->changed->v[nchanged++], e);
 		if (e->type == 'f')
 			d->changed->bytes += e->size;
 	}
@@ -189,7 +174,7 @@ sync_delta_new(struct sync_scan **state, char *const *roots, size_t n,
 				sync_delta_add_change(d, SYNC_CHANGE_DELETED, a);
 				d->del[d->ndel++] = xstrdup(a->path);
 			}
-			sync_delta_entry_clear(a);
+			sync_entry_clear(a);
 			i++;
 			continue;
 		}
@@ -224,9 +209,7 @@ sync_delta_free(struct sync_delta *d)
 	if (d == NULL)
 		return;
 	sync_scan_free(d->changed);
-	for (size_t i = 0; i < d->ndel; i++)
-		free(d->del[i]);
-	free(d->del);
+	sync_paths_free(d->del, d->ndel);
 	for (size_t i = 0; i < d->n; i++) {
 		free(d->v[i].path);
 		free(d->v[i].from);

@@ -541,16 +541,41 @@ sync_scan_roots(const char *root, char *const *roots, size_t n,
 }
 
 void
+sync_entry_clear(struct sync_entry *e)
+{
+	free(e->path);
+	free(e->link);
+}
+
+void
+sync_entry_copy(struct sync_entry *to, const struct sync_entry *e)
+{
+	*to = *e;
+	to->path = xstrdup(e->path);
+	to->link = e->link != NULL ? xstrdup(e->link) : NULL;
+}
+
+void
 sync_scan_free(struct sync_scan *s)
 {
 	if (s == NULL)
 		return;
-	for (size_t i = 0; i < s->n; i++) {
-		free(s->v[i].path);
-		free(s->v[i].link);
-	}
+	for (size_t i = 0; i < s->n; i++)
+		sync_entry_clear(&s->v[i]);
 	free(s->v);
 	free(s);
+}
+
+struct sync_scan *
+sync_scan_copy(const struct sync_scan *s)
+{
+	struct sync_scan *c = xcalloc(1, sizeof *c);
+
+	*c = *s;
+	c->v = xcalloc(s->n + 1, sizeof *c->v);
+	for (size_t i = 0; i < s->n; i++)
+		sync_entry_copy(&c->v[i], &s->v[i]);
+	return c;
 }
 
 const struct sync_entry *
@@ -707,9 +732,7 @@ sync_paths_from_json(const cJSON *a, char ***out, size_t *n, char **cause)
 	*out = xcalloc((size_t)cJSON_GetArraySize(a) + 1, sizeof **out);
 	cJSON_ArrayForEach(p, a) {
 		if (!cJSON_IsString(p) || !sync_path_ok(p->valuestring)) {
-			for (size_t k = 0; k < i; k++)
-				free((*out)[k]);
-			free(*out);
+			sync_paths_free(*out, i);
 			*out = NULL;
 			return error_set(cause,
 			    "\"delete\": entry %zu is not a path inside the folder", i);
@@ -718,6 +741,14 @@ sync_paths_from_json(const cJSON *a, char ***out, size_t *n, char **cause)
 	}
 	*n = i;
 	return 0;
+}
+
+void
+sync_paths_free(char **paths, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(paths[i]);
+	free(paths);
 }
 
 void
@@ -735,18 +766,16 @@ sync_scan_apply(
 		c = a == NULL ? 1 : j == put->n ? -1 : strcmp(a->path, put->v[j].path);
 		if (c >= 0) {
 			if (c == 0) { /* replaced */
-				free(a->path);
-				free(a->link);
+				sync_entry_clear(a);
 				i++;
 			}
 			next->v[k++] = put->v[j++];
 			continue;
 		}
 		if (ndrop > 0 &&
-		    bsearch(&a->path, drop, ndrop, sizeof *drop, sync_path_cmp) != NULL) {
-			free(a->path);
-			free(a->link);
-		} else
+		    bsearch(&a->path, drop, ndrop, sizeof *drop, sync_path_cmp) != NULL)
+			sync_entry_clear(a);
+		else
 			next->v[k++] = *a;
 		i++;
 	}

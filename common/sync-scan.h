@@ -91,6 +91,13 @@ int sync_scan_roots(const char *root, char *const *roots, size_t n,
 void sync_scan_apply(
     struct sync_scan **base, struct sync_scan *put, char *const *drop, size_t ndrop);
 void sync_scan_free(struct sync_scan *s);
+/* A copy of s (new, sync_scan_free): its entries, their path and link
+ * strings, and its counts. */
+struct sync_scan *sync_scan_copy(const struct sync_scan *s);
+/* e into *to (overwritten), to->path and to->link new (sync_entry_clear). */
+void sync_entry_copy(struct sync_entry *to, const struct sync_entry *e);
+/* Free what e owns (its path and link); e itself is the caller's. */
+void sync_entry_clear(struct sync_entry *e);
 /* The entry of path, or NULL (binary search). Borrowed from s. */
 const struct sync_entry *sync_scan_find(const struct sync_scan *s, const char *path);
 /* Hash fd's bytes from its current offset to the end into hex
@@ -117,5 +124,8 @@ int sync_scan_from_manifest(const cJSON *m, struct sync_scan **out, char **cause
 /* A batch's "delete" list (an array of paths, each sync_path_ok) into
  * *out (new: free each and the array) and *n. 0, or -1 with *cause. */
 int sync_paths_from_json(const cJSON *a, char ***out, size_t *n, char **cause);
+/* Free n paths (each, and the array; paths may be NULL when n is 0), as
+ * sync_paths_from_json makes them. */
+void sync_paths_free(char **paths, size_t n);
 
 #endif
