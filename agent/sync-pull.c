@@ -267,7 +267,7 @@ sync_pull_commit(const char *index_path, const char *folder, const char *ack,
 {
 	char *path = xasprintf("%s.pull", index_path), *text = NULL, *cause = NULL;
 	struct sync_scan *put = NULL, *was = NULL, *old = NULL, *base = NULL, add = { 0 };
-	struct sync_index ix, ix2;
+	struct sync_index ix;
 	char **drop = NULL;
 	size_t len, ndrop = 0, i, n = 0, nd = 0, added = 0;
 	cJSON *j = NULL, *id;
@@ -283,7 +283,7 @@ sync_pull_commit(const char *index_path, const char *folder, const char *ack,
 	    sync_paths_from_json(sync_pull_get(j, "drop"), &drop, &ndrop, &cause) != 0)
 		goto out;
 	sync_index_load(index_path, &ix, &old);
-	sync_index_load(index_path, &ix2, &base);
+	base = sync_scan_copy(old); /* (what the commit makes of old) */
 	add.v = xcalloc(put->n + 1, sizeof *add.v);
 	for (i = 0; i < put->n; i++) {
 		if (aside != NULL && sync_pull_listed(ignored, put->v[i].path)) {
@@ -402,22 +402,6 @@ sync_pull_lent(const char *index_path)
 	return one;
 }
 
-/* A copy of s (new). */
-static struct sync_scan *
-sync_pull_dup(const struct sync_scan *s)
-{
-	struct sync_scan *c = xcalloc(1, sizeof *c);
-
-	c->v = xcalloc(s->n + 1, sizeof *c->v);
-	for (c->n = 0; c->n < s->n; c->n++) {
-		c->v[c->n] = s->v[c->n];
-		c->v[c->n].path = xstrdup(s->v[c->n].path);
-		c->v[c->n].link =
-		    s->v[c->n].link != NULL ? xstrdup(s->v[c->n].link) : NULL;
-	}
-	return c;
-}
-
 /* a's entries with b's over them (both may be NULL; in path order): new,
  * its entries borrowed from a and b (free only v and the struct). */
 static struct sync_scan *
@@ -512,7 +496,7 @@ sync_pull_aside_piece(
 {
 	if (lent == NULL || !sync_pull_listed(ignored, lent->v[0].path))
 		return 0;
-	sync_scan_apply(aside, sync_pull_dup(lent), NULL, 0);
+	sync_scan_apply(aside, sync_scan_copy(lent), NULL, 0);
 	return 1;
 }
 
