@@ -255,12 +255,11 @@ sync_pull_listed(const cJSON *paths, const char *path)
 /* The answer kept at index_path.pull (sync_pull_keep) into the index when
  * ack (may be NULL) names it: the local side applied it all but the paths
  * of not_applied (may be NULL: an array, left out: reported again) and
- * ignored (likewise: its puts go into *aside instead, when not NULL;
- * replaced). Only
- * where the index has not moved since that pull (a sync wrote there
- * meanwhile: its entry stands). The kept answer is removed either way: one
- * not acknowledged (lost, or applied in part) is reported again. 1 when
- * *aside got entries, else 0. */
+ * ignored (likewise, but its puts go into *aside instead, replaced; aside
+ * may be NULL only when ignored is). Only where the index has not moved
+ * since that pull (a sync wrote there meanwhile: its entry stands). The
+ * kept answer is removed either way: one not acknowledged (lost, or
+ * applied in part) is reported again. 1 when *aside got entries, else 0. */
 static int
 sync_pull_commit(const char *index_path, const char *folder, const char *ack,
     const cJSON *not_applied, const cJSON *ignored, struct sync_scan **aside)
@@ -286,19 +285,15 @@ sync_pull_commit(const char *index_path, const char *folder, const char *ack,
 	base = sync_scan_copy(old); /* (what the commit makes of old) */
 	add.v = xcalloc(put->n + 1, sizeof *add.v);
 	for (i = 0; i < put->n; i++) {
-		if (aside != NULL && sync_pull_listed(ignored, put->v[i].path)) {
+		const char *p = put->v[i].path;
+
+		if (sync_pull_listed(ignored, p))
 			add.v[add.n++] = put->v[i]; /* (in path order, as put) */
-			continue;
-		}
-		if (!sync_pull_listed(not_applied, put->v[i].path) &&
-		    !sync_pull_listed(ignored, put->v[i].path) &&
-		    sync_entry_same(sync_scan_find(base, put->v[i].path),
-			sync_scan_find(was, put->v[i].path))) {
+		else if (!sync_pull_listed(not_applied, p) &&
+		    sync_entry_same(sync_scan_find(base, p), sync_scan_find(was, p)))
 			put->v[n++] = put->v[i];
-			continue;
-		}
-		free(put->v[i].path);
-		free(put->v[i].link);
+		else
+			sync_entry_clear(&put->v[i]);
 	}
 	put->n = n;
 	for (i = 0; i < ndrop; i++) {
