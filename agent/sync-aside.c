@@ -123,8 +123,7 @@ sync_aside_prune(struct sync_scan *aside, const struct sync_scan *now)
 			aside->v[n++] = *e;
 			continue;
 		}
-		free(e->path);
-		free(e->link);
+		sync_entry_clear(e);
 	}
 	if (n == aside->n)
 		return 0;

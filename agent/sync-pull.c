@@ -186,9 +186,7 @@ sync_pull_put(struct sync_pull *p, const struct sync_entry *e)
 		free(data);
 		p->bytes += (size_t)c.size;
 	}
-	c.path = xstrdup(c.path);
-	c.link = c.link != NULL ? xstrdup(c.link) : NULL;
-	p->put->v[p->put->n++] = c;
+	sync_entry_copy(&p->put->v[p->put->n++], &c);
 }
 
 static cJSON *
@@ -318,9 +316,7 @@ sync_pull_commit(const char *index_path, const char *folder, const char *ack,
 	}
 out:
 	free(add.v);
-	for (i = 0; i < ndrop; i++)
-		free(drop[i]);
-	free(drop);
+	sync_paths_free(drop, ndrop);
 	sync_scan_free(put);
 	sync_scan_free(was);
 	sync_scan_free(old);
@@ -456,10 +452,8 @@ sync_pull_retag(struct sync_scan *aside, char **tag, const char *want)
 		return 0;
 	free(*tag);
 	*tag = xstrdup(want);
-	for (size_t i = 0; i < aside->n; i++) {
-		free(aside->v[i].path);
-		free(aside->v[i].link);
-	}
+	for (size_t i = 0; i < aside->n; i++)
+		sync_entry_clear(&aside->v[i]);
 	aside->n = 0;
 	return 1;
 }
@@ -609,7 +603,7 @@ sync_pull_changes(const char *folder, const char *index_path, unsigned flags,
 	/* A big file's last piece: into the index with the rest. */
 	if (p.done.path != NULL) {
 		p.put->v[p.put->n++] = p.done;
-		p.done.path = NULL;
+		p.done = (struct sync_entry){ 0 }; /* (moved into put) */
 		qsort(p.put->v, p.put->n, sizeof *p.put->v, sync_entry_cmp);
 	}
 	/* Into the index when the next request acknowledges it. */
@@ -625,7 +619,7 @@ out:
 	cJSON_Delete(p.data);
 	cJSON_Delete(p.too_large);
 	cJSON_Delete(p.piece);
-	free(p.done.path);
+	sync_entry_clear(&p.done);
 	sync_pull_over_free(lend);
 	sync_scan_free(lent);
 	sync_scan_free(aside);
