@@ -13,6 +13,7 @@
 
 #include "atomic-file.h"
 #include "error.h"
+#include "json-get.h"
 #include "log.h"
 #include "proto.h"
 #include "sync-aside.h"
@@ -189,12 +190,6 @@ sync_pull_put(struct sync_pull *p, const struct sync_entry *e)
 	sync_entry_copy(&p->put->v[p->put->n++], &c);
 }
 
-static cJSON *
-sync_pull_get(const cJSON *j, const char *key)
-{
-	return cJSON_GetObjectItemCaseSensitive(j, key);
-}
-
 int
 sync_pull_paths_ok(const cJSON *paths)
 {
@@ -212,16 +207,19 @@ sync_pull_paths_ok(const cJSON *paths)
 void
 sync_pull_request(const cJSON *req, const char **ack, struct sync_pull_opts *o)
 {
-	const cJSON *except = sync_pull_get(req, "ackExcept"),
-		    *not_applied = sync_pull_get(req, "notApplied"),
-		    *ignored = sync_pull_get(req, "ignoredHere"),
-		    *tag = sync_pull_get(req, "ignoreTag");
+	const cJSON *not_applied = cJSON_GetObjectItemCaseSensitive(req, "notApplied"),
+		    *ignored = cJSON_GetObjectItemCaseSensitive(req, "ignoredHere"),
+		    *tag = cJSON_GetObjectItemCaseSensitive(req, "ignoreTag");
+	/* (an empty "ackExcept" names no answer: as if absent) */
+	const char *except = json_get_string(req, "ackExcept");
 	int ignored_ok = ignored == NULL || sync_pull_paths_ok(ignored);
 
-	*ack = cJSON_GetStringValue(sync_pull_get(req, "ack"));
+	/* ("ack":"" is an ack, of no answer: it stops "ackExcept" being
+	 * taken, so not json_get_string) */
+	*ack = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(req, "ack"));
 	*o = (struct sync_pull_opts){
-		.pieces = cJSON_IsTrue(sync_pull_get(req, "pieces")),
-		.have = sync_pull_get(req, "piece"),
+		.pieces = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "pieces")),
+		.have = cJSON_GetObjectItemCaseSensitive(req, "piece"),
 		.ignored_here = ignored_ok ? ignored : NULL,
 		.ignore_tag = cJSON_IsString(tag) && strlen(tag->valuestring) <= 64
 		    ? tag->valuestring
@@ -230,9 +228,9 @@ sync_pull_request(const cJSON *req, const char **ack, struct sync_pull_opts *o)
 	/* A whole ack ("ack"), or one but for the paths of "notApplied"
 	 * ("ackExcept"): taken only with lists of paths, else nothing is
 	 * committed and the answer comes again. */
-	if (*ack == NULL && cJSON_IsString(except) && sync_pull_paths_ok(not_applied) &&
+	if (*ack == NULL && except != NULL && sync_pull_paths_ok(not_applied) &&
 	    ignored_ok) {
-		*ack = except->valuestring;
+		*ack = except;
 		o->not_applied = not_applied;
 	}
 }
@@ -267,17 +265,21 @@ sync_pull_commit(const char *index_path, const char *folder, const char *ack,
 	struct sync_index ix;
 	char **drop = NULL;
 	size_t len, ndrop = 0, i, n = 0, nd = 0, added = 0;
-	cJSON *j = NULL, *id;
+	const char *id;
+	cJSON *j = NULL;
 
 	if (file_read_all(path, (size_t)PROTO_MAX_PAYLOAD * 2, &text, &len, &cause) != 0)
 		goto out;
 	unlink(path);
 	j = cJSON_Parse(text);
-	id = sync_pull_get(j, "id");
-	if (ack == NULL || !cJSON_IsString(id) || strcmp(id->valuestring, ack) != 0 ||
-	    sync_scan_from_manifest(sync_pull_get(j, "put"), &put, &cause) != 0 ||
-	    sync_scan_from_manifest(sync_pull_get(j, "was"), &was, &cause) != 0 ||
-	    sync_paths_from_json(sync_pull_get(j, "drop"), &drop, &ndrop, &cause) != 0)
+	id = json_get_string(j, "id"); /* (never empty: sync_pull_keep's) */
+	if (ack == NULL || id == NULL || strcmp(id, ack) != 0 ||
+	    sync_scan_from_manifest(
+		cJSON_GetObjectItemCaseSensitive(j, "put"), &put, &cause) != 0 ||
+	    sync_scan_from_manifest(
+		cJSON_GetObjectItemCaseSensitive(j, "was"), &was, &cause) != 0 ||
+	    sync_paths_from_json(
+		cJSON_GetObjectItemCaseSensitive(j, "drop"), &drop, &ndrop, &cause) != 0)
 		goto out;
 	sync_index_load(index_path, &ix, &old);
 	base = sync_scan_copy(old); /* (what the commit makes of old) */
