@@ -35,21 +35,4 @@ int sync_aside_prune(struct sync_scan *aside, const struct sync_scan *now);
 int sync_aside_save(
     const char *index_path, const struct sync_scan *aside, const char *tag, char **cause);
 
-/* The manifest (with stat) in the file at path (at most max bytes; a
- * MANIFEST, or {"tag":T,"files":MANIFEST}) and its tag (tag may be NULL:
- * not wanted; else *tag new, or NULL): new, or NULL when there is none,
- * or with *cause when it cannot be read or is damaged. */
-struct sync_scan *sync_manifest_read(
-    const char *path, size_t max, char **tag, char **cause);
-/* Write s's manifest (with stat), with tag (may be NULL), to path
- * atomically; the file removed when s is NULL or empty and tag NULL. 0,
- * or -1 with *cause. */
-int sync_manifest_write(
-    const char *path, const struct sync_scan *s, const char *tag, char **cause);
-
-/* Do a (index) and b (host) differ in what a sync carries? */
-int sync_entry_differ(const struct sync_entry *a, const struct sync_entry *b);
-/* Are a and b (either may be NULL: absent) the same entry? */
-int sync_entry_same(const struct sync_entry *a, const struct sync_entry *b);
-
 #endif

@@ -18,7 +18,18 @@
  * lacks entries, which a later sync hashes again (and only an entry of the
  * index is ever deleted on the host).
  *
- * Ownership: struct sync_index is the caller's; scans as documented.
+ * Files kept beside the index hold entries in its form: a MANIFEST with
+ * the stat fields, or {"tag":T,"files":MANIFEST} (sync_index_manifest_read
+ * and _write):
+ *
+ *   STATE/sync/NAME.json.aside    entries the local side leaves out
+ *                                 (sync-aside.h), with a tag
+ *   STATE/sync/NAME.json.piece    the big file a two-way sync is sending
+ *                                 in pieces (sync-pull.c), one entry
+ *
+ * Ownership: struct sync_index is the caller's. sync_index_load's *out
+ * and sync_index_manifest_read's scan are new (sync_scan_free), its *tag
+ * new (free); every other scan and entry given is borrowed for the call.
  */
 #ifndef RDEV_SYNC_INDEX_H
 #define RDEV_SYNC_INDEX_H
@@ -49,5 +60,24 @@ int sync_index_same(const struct sync_scan *a, const struct sync_scan *b);
  * due for a rewrite. Failures are logged (the next sync hashes again). */
 void sync_index_save(const char *path, const char *folder, struct sync_index *ix,
     const struct sync_scan *old, const struct sync_scan *idx, int whole);
+
+/* The entries (with stat) in the file at path (at most max bytes; a
+ * MANIFEST, or {"tag":T,"files":MANIFEST}) and its tag (tag may be NULL:
+ * not wanted; else *tag new, or NULL): new, or NULL when there is none,
+ * or with *cause when it cannot be read or is damaged. */
+struct sync_scan *sync_index_manifest_read(
+    const char *path, size_t max, char **tag, char **cause);
+/* Write s's entries (with stat), with tag (may be NULL), to path
+ * atomically; the file removed when s is NULL or empty and tag NULL. 0,
+ * or -1 with *cause. */
+int sync_index_manifest_write(
+    const char *path, const struct sync_scan *s, const char *tag, char **cause);
+
+/* Do a (the index's) and b (the host's) differ in what a sync carries
+ * (type; a file's hash and mode; a link's target), stat aside? */
+int sync_entry_differ(const struct sync_entry *a, const struct sync_entry *b);
+/* Are a and b (either may be NULL: absent) the same entry, as
+ * sync_entry_differ sees them? */
+int sync_entry_same(const struct sync_entry *a, const struct sync_entry *b);
 
 #endif

@@ -384,7 +384,7 @@ static struct sync_scan *
 sync_pull_lent(const char *index_path)
 {
 	char *path = xasprintf("%s.piece", index_path), *cause = NULL;
-	struct sync_scan *one = sync_manifest_read(path, 1 << 16, NULL, &cause);
+	struct sync_scan *one = sync_index_manifest_read(path, 1 << 16, NULL, &cause);
 
 	free(cause); /* (none: sent from 0) */
 	free(path);
@@ -507,7 +507,8 @@ sync_pull_lend_keep(
 		one.v = (struct sync_entry *)e; /* (borrowed, read only) */
 		one.n = 1;
 	}
-	if (sync_manifest_write(path, &one, NULL, &cause) != 0) /* (none: removed) */
+	if (sync_index_manifest_write(path, &one, NULL, &cause) !=
+	    0) /* (none: removed) */
 		log_warn("sync-pull: %s", cause);
 	free(cause);
 	free(path);
