@@ -413,11 +413,26 @@ sync_walk_dir(struct sync_walk *w, int dfd, const char *rel, char **cause)
 		path = *rel ? xasprintf("%s/%s", rel, names[i]) : xstrdup(names[i]);
 		rc = sync_walk_entry(w, dirfd(d), names[i], path, w->missing_ok, cause);
 	}
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	sync_paths_free(names, n);
 	closedir(d);
 	return rc;
+}
+
+/* The end of a walk of root that returned rc: 0 and its scan in *out (in
+ * path order), or -1 with *cause prefixed with root (the scan freed). */
+static int
+sync_walk_finish(
+    struct sync_walk *w, int rc, const char *root, struct sync_scan **out, char **cause)
+{
+	if (rc != 0) {
+		error_prefix(cause, "%s", root);
+		sync_scan_free(w->s);
+		return -1;
+	}
+	if (w->s->n > 0)
+		qsort(w->s->v, w->s->n, sizeof *w->s->v, sync_entry_cmp);
+	*out = w->s;
+	return 0;
 }
 
 int
@@ -433,15 +448,7 @@ sync_scan(const char *root, const struct sync_ignore *ig, const struct sync_scan
 		sync_scan_free(w.s);
 		return error_set_errno(cause, errno, "%s", root);
 	}
-	if (sync_walk_dir(&w, fd, "", cause) != 0) {
-		error_prefix(cause, "%s", root);
-		sync_scan_free(w.s);
-		return -1;
-	}
-	if (w.s->n > 0)
-		qsort(w.s->v, w.s->n, sizeof *w.s->v, sync_entry_cmp);
-	*out = w.s;
-	return 0;
+	return sync_walk_finish(&w, sync_walk_dir(&w, fd, "", cause), root, out, cause);
 }
 
 /* Open the folder of rel's parent under root, one component at a time with
@@ -499,19 +506,11 @@ sync_scan_under(const char *root, const char *rel, const struct sync_ignore *ig,
 		sync_scan_free(w.s);
 		return -1;
 	}
-	if (rc == 0) {
-		rc = sync_walk_entry(&w, dfd, leaf, xstrdup(rel), 1, cause);
-		close(dfd);
-		if (rc != 0) {
-			error_prefix(cause, "%s", root);
-			sync_scan_free(w.s);
-			return -1;
-		}
-	}
-	if (w.s->n > 0)
-		qsort(w.s->v, w.s->n, sizeof *w.s->v, sync_entry_cmp);
-	*out = w.s;
-	return 0;
+	if (rc == 1) /* (nothing there: an empty scan) */
+		return sync_walk_finish(&w, 0, root, out, cause);
+	rc = sync_walk_entry(&w, dfd, leaf, xstrdup(rel), 1, cause);
+	close(dfd);
+	return sync_walk_finish(&w, rc, root, out, cause);
 }
 
 int
