@@ -100,6 +100,11 @@ struct sync_recv {
 	unsigned tmp_seq;
 	size_t received, deleted;
 	unsigned long long bytes;
+	/* One way: entries the client deleted that the host changed since
+	 * (kept there, sync_recv_delete): how many, and the first
+	 * SYNC_RECV_REPORT_MAX paths (each new). */
+	size_t host_kept;
+	char *host_kept_paths[SYNC_RECV_REPORT_MAX];
 };
 
 /* ---- Paths under the root, never through a symlink ----------------------- */
@@ -1094,8 +1099,29 @@ sync_recv_save(struct sync_recv *r)
 	free(idx.v); /* (the entries are borrowed) */
 }
 
+/* Note path (an entry the client deleted) as kept on the host, changed
+ * there since a sync wrote it: one way, it is reported ("hostKept"); two
+ * way, the next pull brings it back and says so. */
+static void
+sync_recv_note_kept(struct sync_recv *r, const char *path)
+{
+	if (r->keep)
+		return;
+	if (r->host_kept < SYNC_RECV_REPORT_MAX)
+		r->host_kept_paths[r->host_kept] = xstrdup(path);
+	r->host_kept++;
+}
+
 /* Delete what an earlier sync wrote and want no longer lists (children
- * before their folders: the reverse of path order). */
+ * before their folders: the reverse of path order). What the host changed
+ * since stays (sync_recv_note_kept): a file or symlink that is not what the
+ * index says (sync_recv_synced: a file whose size, mtime or inode differ is
+ * hashed), an entry of another kind, a folder holding anything else (build
+ * output, a file kept so). Like every entry the client deleted, it leaves
+ * the index (sync_recv_save), so it is then a host-made entry that a later
+ * batch neither deletes nor reports again. (A write between the check and
+ * the unlink is lost: the window is a stat, or the hash of a changed-looking
+ * file.) */
 static void
 sync_recv_delete(struct sync_recv *r)
 {
@@ -1113,22 +1139,39 @@ sync_recv_delete(struct sync_recv *r)
 		if ((dfd = sync_recv_parent(r, o->path, 0, &leaf)) < 0 ||
 		    fstatat(dfd, leaf, &sb, AT_SYMLINK_NOFOLLOW) != 0)
 			continue;
-		if (r->keep && o->type == 'f' && S_ISREG(sb.st_mode) &&
-		    (sb.st_size != o->size ||
-			(long long)sb.st_mtim.tv_sec * 1000000000LL +
-				sb.st_mtim.tv_nsec !=
-			    o->mtime_ns))
-			continue; /* two-way: changed on the host since, kept (the
-				     next pull reports it) */
 		if (o->type == 'd' && S_ISDIR(sb.st_mode)) {
-			if (unlinkat(dfd, leaf, AT_REMOVEDIR) == 0)
+			if (unlinkat(dfd, leaf, AT_REMOVEDIR) == 0) {
 				r->deleted++;
-		} else if ((o->type == 'f' && S_ISREG(sb.st_mode)) ||
-		    (o->type == 'l' && S_ISLNK(sb.st_mode))) {
+				continue;
+			}
+			if (errno != ENOTEMPTY && errno != EEXIST)
+				continue; /* (not ours to say: EACCES, EBUSY...) */
+		} else if (o->type != 'd' && sync_recv_synced(r, dfd, leaf, o->path)) {
 			if (unlinkat(dfd, leaf, 0) == 0)
 				r->deleted++;
+			continue;
 		}
+		sync_recv_note_kept(r, o->path);
 	}
+}
+
+/* Into result: "hostKept", how many entries the client deleted were kept
+ * on the host because changed there since (sync_recv_delete), and
+ * "hostKeptPaths", the first SYNC_RECV_REPORT_MAX of them. */
+static void
+sync_recv_report_host_kept(const struct sync_recv *r, cJSON *result)
+{
+	cJSON *paths;
+
+	if (r->host_kept == 0)
+		return;
+	paths = cJSON_AddArrayToObject(result, "hostKeptPaths");
+	/* (noted in reverse path order, children first: named in order) */
+	for (size_t i = r->host_kept < SYNC_RECV_REPORT_MAX ? r->host_kept
+							    : SYNC_RECV_REPORT_MAX;
+	     i-- > 0;)
+		cJSON_AddItemToArray(paths, cJSON_CreateString(r->host_kept_paths[i]));
+	cJSON_AddNumberToObject(result, "hostKept", (double)r->host_kept);
 }
 
 /* Into result: "hostChanged", how many files changed on the host since a
@@ -1197,6 +1240,7 @@ sync_recv_finish(struct sync_recv *r, cJSON **result, char **cause)
 	/* Asked for but not sent: gone on the client meanwhile. */
 	cJSON_AddNumberToObject(*result, "missing", (double)missing);
 	sync_recv_report_host_changes(r, *result);
+	sync_recv_report_host_kept(r, *result);
 	sync_recv_report_delta_failed(r, *result);
 	return 0;
 }
@@ -1219,6 +1263,8 @@ sync_recv_free(struct sync_recv *r)
 	for (size_t i = 0; i < r->ndel; i++)
 		free(r->del[i]);
 	free(r->del);
+	for (size_t i = 0; i < r->host_kept && i < SYNC_RECV_REPORT_MAX; i++)
+		free(r->host_kept_paths[i]);
 	free(r->pdir_path);
 	free(r->block);
 	free(r->host);

@@ -8,7 +8,9 @@
  * size, mtime and inode, in STATE/sync/NAME.json) only for a file whose
  * size, mtime and inode still agree, and hashes the file again otherwise.
  * Deletion is of what the index says an earlier sync wrote and the manifest
- * no longer lists: files made on the host (build output) are left alone.
+ * no longer lists: files made on the host (build output) are left alone, and
+ * so is what the host changed since (kept, out of the index; one way, named
+ * in the result's "hostKept").
  *
  * Safety: every path is checked (sync_path_ok), every folder on the way is
  * opened with O_NOFOLLOW from the folder's own descriptor (so a symlink in
@@ -74,8 +76,9 @@ void sync_recv_keep_host_changes(struct sync_recv *r);
 int sync_recv_feed(struct sync_recv *r, const void *p, size_t len, char **cause);
 /* The stream ended: check it was whole, delete what the client no longer
  * has, write the index. 0 with *result ({"folder","files","received",
- * "bytes","deleted"}, "deltaFailed" when a delta did not make the file;
- * new), or -1 with *cause. */
+ * "bytes","deleted"}, "hostChanged"/"hostChangedPaths" and, one way,
+ * "hostKept"/"hostKeptPaths" when there are any, "deltaFailed" when a delta
+ * did not make the file; new), or -1 with *cause. */
 int sync_recv_finish(struct sync_recv *r, cJSON **result, char **cause);
 /* Free r; if not finished, remove the file being written and write the
  * index of what is on disk now (so the next sync sends only the rest). */

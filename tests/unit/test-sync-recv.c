@@ -62,9 +62,9 @@ recv_close(struct sync_scan *want, struct sync_recv *r, cJSON *need)
 
 /* Run one sync of manifest (JSON text) with the files named in send (their
  * content is their name), batch del (NULL: a whole sync); keep: two-way
- * (sync_recv_keep_host_changes). */
-static void
-sync_once_keep(
+ * (sync_recv_keep_host_changes). Returns its result (new). */
+static cJSON *
+sync_once_result(
     const char *manifest, const char *const *send, const char *const *del, int keep)
 {
 	struct sync_scan *want = NULL;
@@ -100,7 +100,15 @@ sync_once_keep(
 		TEST_FAIL("stream: %s", cause);
 	recv_close(want, r, need);
 	buf_free(tar);
-	cJSON_Delete(res);
+	return res;
+}
+
+/* sync_once_result, its result dropped. */
+static void
+sync_once_keep(
+    const char *manifest, const char *const *send, const char *const *del, int keep)
+{
+	cJSON_Delete(sync_once_result(manifest, send, del, keep));
 }
 
 static void
@@ -1075,5 +1083,104 @@ TEST(one_way_keeps_a_host_folder_a_file_replaces)
 	free(gen);
 	free(h);
 	free(hx);
+	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
+}
+
+/* ---- One way: what the client deleted and the host changed ---------------- */
+
+/* A number member of a sync result (0 when absent). */
+static long long
+result_number(const cJSON *res, const char *name)
+{
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(res, name);
+
+	return cJSON_IsNumber(n) ? (long long)n->valuedouble : 0;
+}
+
+/* A file, a symlink and a folder a sync wrote, changed on the host since
+ * (the folder holds a file the host made), then deleted by the client:
+ * one way, they stay on the host, named in "hostKept", and leave the index,
+ * so that a later batch neither deletes nor reports them again. What was
+ * still as synced goes, as before. */
+TEST(one_way_keeps_what_the_host_changed_and_the_client_deleted)
+{
+	char *a = entry("a"), *b = entry("d/b"), *u = entry("u"), *m, *got;
+	const char *const del[] = { "a", "d", "ln", "u", NULL };
+	struct buf *tar = buf_new();
+	struct sync_scan *idx;
+	struct sync_index ix;
+	cJSON *res;
+
+	ASSERT_INT_EQ(system("rm -rf " DIR " && mkdir -p " DIR), 0);
+	m = xasprintf("[%s,[\"d\",\"d\",493],%s,[\"l\",\"ln\",\"t\"],%s]", a, b, u);
+	tar_file(tar, "a");
+	tar_file(tar, "d/b");
+	tar_link(tar, "ln", "t");
+	tar_file(tar, "u");
+	ASSERT_INT_EQ(sync_tar_ok(m, tar, 0), 0);
+	free(m);
+	ASSERT_INT_EQ(system("cd " DIR "/ws && echo host >a && ln -sfn other ln && "
+			     "echo made >d/made"),
+	    0);
+
+	res = sync_once_result("[]", NULL, del, 0);
+	ASSERT_INT_EQ(system("test \"$(cat " DIR "/ws/a)\" = host"), 0);
+	ASSERT_INT_EQ(system("test \"$(readlink " DIR "/ws/ln)\" = other"), 0);
+	ASSERT_INT_EQ(system("test \"$(cat " DIR "/ws/d/made)\" = made"), 0);
+	ASSERT_INT_NE(access(DIR "/ws/d/b", F_OK), 0); /* as synced: deleted */
+	ASSERT_INT_NE(access(DIR "/ws/u", F_OK), 0);
+	ASSERT_INT_EQ(result_number(res, "deleted"), 2);
+	ASSERT_INT_EQ(result_number(res, "hostKept"), 3);
+	got = pulled(res, "hostKeptPaths");
+	ASSERT_STR_EQ(got, "a d ln");
+	free(got);
+	ASSERT_INT_EQ(result_number(res, "hostChanged"), 0);
+	cJSON_Delete(res);
+	ASSERT_INT_EQ(sync_index_load(DIR "/index.json", &ix, &idx), 0);
+	ASSERT_INT_EQ(idx->n, 0);
+	sync_scan_free(idx);
+
+	/* Deleted again (a whole sync would do the same): host-made now. */
+	res = sync_once_result("[]", NULL, del, 0);
+	ASSERT_INT_EQ(system("test \"$(cat " DIR "/ws/a)\" = host"), 0);
+	ASSERT_INT_EQ(system("test \"$(readlink " DIR "/ws/ln)\" = other"), 0);
+	ASSERT_INT_EQ(result_number(res, "deleted"), 0);
+	ASSERT_INT_EQ(result_number(res, "hostKept"), 0);
+	ASSERT_INT_EQ(cJSON_GetObjectItemCaseSensitive(res, "hostKeptPaths") == NULL, 1);
+	cJSON_Delete(res);
+	free(a);
+	free(b);
+	free(u);
+	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
+}
+
+/* A file the host left as synced is deleted, one way or two, also when
+ * only its mtime changed (hashed: the same bytes); two-way, a changed one
+ * is kept but not named in "hostKept" (the next pull brings it back). */
+TEST(what_the_host_left_as_synced_is_deleted)
+{
+	char *a = entry("a"), *b = entry("b"), *c = entry("c"), *m;
+	cJSON *res;
+
+	for (int keep = 0; keep <= 1; keep++) {
+		ASSERT_INT_EQ(system("rm -rf " DIR " && mkdir -p " DIR), 0);
+		m = xasprintf("[%s,%s,%s]", a, b, c);
+		sync_once(m, (const char *[]){ "a", "b", "c", NULL }, NULL);
+		free(m);
+		ASSERT_INT_EQ(system("cd " DIR "/ws && touch -d 2001-01-01 b && "
+				     "echo host >c"),
+		    0);
+		res = sync_once_result(
+		    "[]", NULL, (const char *[]){ "a", "b", "c", NULL }, keep);
+		ASSERT_INT_NE(access(DIR "/ws/a", F_OK), 0);
+		ASSERT_INT_NE(access(DIR "/ws/b", F_OK), 0);
+		ASSERT_INT_EQ(system("test \"$(cat " DIR "/ws/c)\" = host"), 0);
+		ASSERT_INT_EQ(result_number(res, "deleted"), 2);
+		ASSERT_INT_EQ(result_number(res, "hostKept"), keep ? 0 : 1);
+		cJSON_Delete(res);
+	}
+	free(a);
+	free(b);
+	free(c);
 	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
 }
