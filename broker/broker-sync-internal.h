@@ -126,6 +126,10 @@ struct broker_sync {
 	 * replaced with the local version, and the last one's path. */
 	long long host_changed;
 	char *host_changed_last;
+	/* One way: entries deleted here that the host changed since, kept
+	 * there, and the last one's path. */
+	long long host_kept;
+	char *host_kept_last;
 	/* Two-way: files written here from the host, deleted here, conflict
 	 * files written (and the last one's path); when the last batch ended. */
 	long long pulled, removed, conflicts;

@@ -43,6 +43,11 @@ broker_sync_json(const struct broker_sync *s)
 		cJSON_AddStringToObject(o, "lastHostChanged", s->host_changed_last);
 	else
 		cJSON_AddNullToObject(o, "lastHostChanged");
+	cJSON_AddNumberToObject(o, "hostKept", (double)s->host_kept);
+	if (s->host_kept_last != NULL)
+		cJSON_AddStringToObject(o, "lastHostKept", s->host_kept_last);
+	else
+		cJSON_AddNullToObject(o, "lastHostKept");
 	cJSON_AddBoolToObject(o, "twoWay", (s->flags & SYNC_SCAN_TWO_WAY) != 0);
 	if (s->flags & SYNC_SCAN_TWO_WAY) {
 		cJSON_AddNumberToObject(o, "pulled", (double)s->pulled);

@@ -105,8 +105,10 @@ broker_sync_free(struct broker_sync *s)
 	sync_watch_batch_clear(&s->job.b);
 	free(s->job.error);
 	cJSON_Delete(s->job.st.host_changed_paths);
+	cJSON_Delete(s->job.st.host_kept_paths);
 	sync_back_stats_clear(&s->job.back);
 	free(s->host_changed_last);
+	free(s->host_kept_last);
 	free(s->conflict_last);
 	if (s->watch_ev != NULL)
 		event_free(s->watch_ev);
@@ -166,9 +168,10 @@ broker_sync_fail(struct broker_sync *s, const char *why)
 	log_warn("sync %s -> %s: %s (stopped)", s->path, s->label, why);
 }
 
-/* A batch replaced files changed on the host since a sync wrote them:
- * count them, keep the last one's path for status, and log each (a one-way
- * sync overwrites, never silently). */
+/* A batch replaced files changed on the host since a sync wrote them, or
+ * (one way) kept entries deleted here that the host changed: count them,
+ * keep the last one's path for status, and log each (a one-way sync
+ * overwrites or keeps, never silently). */
 static void
 broker_sync_note_host_changes(struct broker_sync *s, const struct sync_send_stats *st)
 {
@@ -180,6 +183,13 @@ broker_sync_note_host_changes(struct broker_sync *s, const struct sync_send_stat
 		    p->valuestring);
 		free(s->host_changed_last);
 		s->host_changed_last = xstrdup(p->valuestring);
+	}
+	s->host_kept += st->host_kept;
+	cJSON_ArrayForEach(p, st->host_kept_paths) {
+		log_warn("sync %s -> %s: " SYNC_SEND_HOST_KEPT_FMT, s->path, s->label,
+		    p->valuestring);
+		free(s->host_kept_last);
+		s->host_kept_last = xstrdup(p->valuestring);
 	}
 }
 
@@ -234,10 +244,12 @@ broker_sync_begin(struct broker_sync *s)
 	sync_watch_batch_clear(&j->b);
 	free(j->error);
 	cJSON_Delete(j->st.host_changed_paths);
+	cJSON_Delete(j->st.host_kept_paths);
 	sync_back_stats_clear(&j->back);
 	memset(j, 0, sizeof *j);
 	j->connect_fd = -1;
 	j->st.host_changed_paths = cJSON_CreateArray();
+	j->st.host_kept_paths = cJSON_CreateArray();
 	j->st.keep_host_changes = (s->flags & SYNC_SCAN_TWO_WAY) != 0;
 	j->back.lines = cJSON_CreateArray();
 	if (s->w != NULL)

@@ -166,6 +166,17 @@ source_send_warn_host_changes(const char *host, const struct source_send_stats *
 		    "rdev: warning: %s: %s%lld files changed on the host since the last "
 		    "sync were replaced by their local version\n",
 		    host, named > 0 ? "and " : "", st->host_changed - named);
+	named = 0;
+	cJSON_ArrayForEach(p, st->host_kept_paths) {
+		fprintf(stderr, "rdev: warning: %s: " SYNC_SEND_HOST_KEPT_FMT "\n", host,
+		    p->valuestring);
+		named++;
+	}
+	if (st->host_kept > named)
+		fprintf(stderr,
+		    "rdev: warning: %s: %s%lld entries changed on the host since the "
+		    "last sync were deleted here and kept on the host\n",
+		    host, named > 0 ? "and " : "", st->host_kept - named);
 }
 
 /* Clear st for a new request, keeping the caller's array of paths and
@@ -173,12 +184,13 @@ source_send_warn_host_changes(const char *host, const struct source_send_stats *
 static void
 source_send_stats_reset(struct source_send_stats *st)
 {
-	cJSON *paths = st->host_changed_paths;
+	cJSON *paths = st->host_changed_paths, *kept = st->host_kept_paths;
 	int keep = st->keep_host_changes;
 	const char *ack = st->pull_ack;
 
 	memset(st, 0, sizeof *st);
 	st->host_changed_paths = paths;
+	st->host_kept_paths = kept;
 	st->keep_host_changes = keep;
 	st->pull_ack = ack;
 }
@@ -251,10 +263,12 @@ source_send(struct remote *r, const struct source *s, const struct source_send_o
 		rc = source_send_clone(r, s, quiet, folder, cause);
 	else {
 		st->host_changed_paths = cJSON_CreateArray();
+		st->host_kept_paths = cJSON_CreateArray();
 		rc = source_send_upload(r, s, o, folder, st, cause);
 		source_send_warn_host_changes(remote_host(r), st);
 		cJSON_Delete(st->host_changed_paths);
-		st->host_changed_paths = NULL;
+		cJSON_Delete(st->host_kept_paths);
+		st->host_changed_paths = st->host_kept_paths = NULL;
 	}
 	st->seconds = (double)(clock_now_ms() - t0) / 1000.0;
 	if (rc != 0)
@@ -301,6 +315,7 @@ source_send_stats_json(const struct source_send_stats *st, const char *folder)
 	cJSON_AddNumberToObject(o, "deleted", (double)st->deleted);
 	cJSON_AddNumberToObject(o, "skipped", (double)st->skipped);
 	cJSON_AddNumberToObject(o, "hostChanged", (double)st->host_changed);
+	cJSON_AddNumberToObject(o, "hostKept", (double)st->host_kept);
 	cJSON_AddNumberToObject(o, "seconds", st->seconds);
 	return o;
 }

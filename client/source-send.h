@@ -56,7 +56,9 @@ int source_send_batch(struct remote *r, const struct source *s,
     struct source_send_stats *st, char **cause);
 /* Warn on stderr of each file st says was changed on host since the last
  * sync and replaced by its local version (st->host_changed_paths, then a
- * count of the rest): a one-way sync overwrites, but never silently. */
+ * count of the rest), and of each entry deleted here but kept on the host
+ * because changed there (st->host_kept_paths): a one-way sync overwrites
+ * or keeps, but never silently. */
 void source_send_warn_host_changes(const char *host, const struct source_send_stats *st);
 /* Where s's workspace is on r's host, without sending anything. 0 with
  * *folder (new) and *exists, or -1 with *cause. */

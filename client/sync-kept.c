@@ -95,6 +95,8 @@ sync_kept_print(FILE *out, const cJSON *st)
 	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "lastHostChanged"));
 	const char *conflict =
 	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "lastConflict"));
+	const char *kept_last =
+	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "lastHostKept"));
 
 	if (!cJSON_IsObject(st))
 		return;
@@ -114,6 +116,13 @@ sync_kept_print(FILE *out, const cJSON *st)
 		    sync_kept_number(st, "hostChanged"),
 		    sync_kept_plural(sync_kept_number(st, "hostChanged")),
 		    host_last != NULL ? host_last : "?");
+	if (sync_kept_number(st, "hostKept") > 0)
+		fprintf(out,
+		    "  kept      %.0f entr%s deleted here, changed on the host (the "
+		    "last: %s)\n",
+		    sync_kept_number(st, "hostKept"),
+		    sync_kept_number(st, "hostKept") == 1 ? "y" : "ies",
+		    kept_last != NULL ? kept_last : "?");
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(st, "twoWay")))
 		fprintf(out, "  back      %.0f file%s from the host, %.0f deleted here\n",
 		    sync_kept_number(st, "pulled"),

@@ -97,6 +97,7 @@ sync_live_print(struct sync_live *l, const struct sync_delta *d,
 	cJSON_AddNumberToObject(o, "sentBytes", (double)st->sent_bytes);
 	cJSON_AddNumberToObject(o, "deleted", (double)st->deleted);
 	cJSON_AddNumberToObject(o, "hostChanged", (double)st->host_changed);
+	cJSON_AddNumberToObject(o, "hostKept", (double)st->host_kept);
 	cJSON_AddNumberToObject(o, "ms", (double)ms);
 	if (error != NULL)
 		cJSON_AddStringToObject(o, "error", error);
@@ -128,6 +129,7 @@ static void
 sync_live_resend(struct sync_live *l)
 {
 	struct source_send_stats st = { .host_changed_paths = cJSON_CreateArray(),
+		.host_kept_paths = cJSON_CreateArray(),
 		.keep_host_changes = (l->o->scan_flags & SYNC_SCAN_TWO_WAY) != 0,
 		.pull_ack = l->pull.ack };
 	char *cause = NULL;
@@ -137,11 +139,13 @@ sync_live_resend(struct sync_live *l)
 	l->pull.ack = NULL;
 	if (rc != 0) {
 		cJSON_Delete(st.host_changed_paths);
+		cJSON_Delete(st.host_kept_paths);
 		sync_live_failed(l, cause);
 		return;
 	}
 	source_send_warn_host_changes(l->o->host, &st);
 	cJSON_Delete(st.host_changed_paths);
+	cJSON_Delete(st.host_kept_paths);
 	l->resend = 0;
 	l->retry_ms = 0;
 	fprintf(stderr, "rdev: sync: %s: back: %lld entries sent again (%lld bytes)\n",
@@ -270,6 +274,7 @@ sync_live_batch(struct sync_live *l, int all, char **cause)
 	d = sync_delta_new(&l->state, all ? everything : b.roots, all ? 1 : b.nroots,
 	    fresh, b.moves, b.nmoves);
 	st.host_changed_paths = cJSON_CreateArray();
+	st.host_kept_paths = cJSON_CreateArray();
 	/* (two-way: a host change met by this batch is kept, docs/SYNC.md) */
 	st.keep_host_changes = (l->o->scan_flags & SYNC_SCAN_TWO_WAY) != 0;
 	st.pull_ack = l->pull.ack;
@@ -286,6 +291,7 @@ sync_live_batch(struct sync_live *l, int all, char **cause)
 		sync_live_print(l, d, &st, all, clock_now_ms() - t0, err);
 	source_send_warn_host_changes(l->o->host, &st);
 	cJSON_Delete(st.host_changed_paths);
+	cJSON_Delete(st.host_kept_paths);
 	free(err);
 	sync_delta_free(d);
 	sync_watch_batch_clear(&b);

@@ -423,23 +423,33 @@ sync_send_manifest_stream(struct proto_conn *c, const char *text, char **cause)
 	return proto_conn_flush(c, cause);
 }
 
-/* The agent's "hostChanged" count and paths (docs/PROTOCOL.md, "sync")
- * into st. */
+/* The agent's count name and its paths (names) into *count and paths
+ * (when not NULL). */
 static void
-sync_send_host_changes(const cJSON *result, struct sync_send_stats *st)
+sync_send_count_paths(const cJSON *result, const char *name, const char *names,
+    long long *count, cJSON *paths)
 {
-	const cJSON *n = cJSON_GetObjectItemCaseSensitive(result, "hostChanged"), *p;
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(result, name), *p;
 
 	if (!cJSON_IsNumber(n) || n->valuedouble <= 0)
 		return;
-	st->host_changed += (long long)n->valuedouble;
-	if (st->host_changed_paths == NULL)
+	*count += (long long)n->valuedouble;
+	if (paths == NULL)
 		return;
-	cJSON_ArrayForEach(
-	    p, cJSON_GetObjectItemCaseSensitive(result, "hostChangedPaths"))
+	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(result, names))
 		if (cJSON_IsString(p))
-			cJSON_AddItemToArray(
-			    st->host_changed_paths, cJSON_CreateString(p->valuestring));
+			cJSON_AddItemToArray(paths, cJSON_CreateString(p->valuestring));
+}
+
+/* The agent's "hostChanged" and "hostKept" counts and paths
+ * (docs/PROTOCOL.md, "sync") into st. */
+static void
+sync_send_host_changes(const cJSON *result, struct sync_send_stats *st)
+{
+	sync_send_count_paths(result, "hostChanged", "hostChangedPaths",
+	    &st->host_changed, st->host_changed_paths);
+	sync_send_count_paths(
+	    result, "hostKept", "hostKeptPaths", &st->host_kept, st->host_kept_paths);
 }
 
 /* May the agent send block hashes (docs/PROTOCOL.md, "Deltas")? Yes,

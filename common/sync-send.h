@@ -26,6 +26,10 @@ struct sync_scan;
  * (the path is the argument), by the client and by the broker alike. */
 #define SYNC_SEND_HOST_CHANGED_FMT \
 	"%s was changed on the host since the last sync; the local version replaced it"
+/* How an entry deleted here but changed on the host since, so kept there
+ * (one way), is told. */
+#define SYNC_SEND_HOST_KEPT_FMT \
+	"%s was changed on the host since the last sync; deleted here, kept on the host"
 
 /* What an upload or a batch did (the agent's count, and ours). */
 struct sync_send_stats {
@@ -40,6 +44,11 @@ struct sync_send_stats {
 	 * the paths the agent named are appended to it. */
 	long long host_changed;
 	cJSON *host_changed_paths;
+	/* One way: entries deleted here that the host changed since, kept
+	 * there (the agent's "hostKept"), and their paths appended to
+	 * host_kept_paths when the caller set it (borrowed, as above). */
+	long long host_kept;
+	cJSON *host_kept_paths;
 	/* In, set by the caller: a two-way sync asks the agent to keep such
 	 * files as conflict files ("keepHostChanges"). */
 	int keep_host_changes;

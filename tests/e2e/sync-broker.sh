@@ -6,7 +6,8 @@
 # frozen link queues the edits, which all arrive once it thaws, as does a
 # hung agent; a large file's small change goes as a block delta (far fewer
 # bytes than the file, the host's copy byte-exact); a local file where the
-# container made a folder keeps that folder as its conflict name; a
+# container made a folder keeps that folder as its conflict name; a file the
+# container changed and deleted here stays there, reported; a
 # hung agent (after the batch's idle limit); `rdev sync
 # --stop` and `rdev down` end it; --sync without a local SOURCE is refused.
 . "$(dirname "$0")/../rig/lib.sh"
@@ -90,6 +91,27 @@ check_eq "... and the host's folder is kept whole as its conflict name" \
 	"$(in_ctr sh -c 'cat gen.rdev-conflict-*/made')" made
 check_eq "... counted and named as a host change replaced" \
 	"$(sync_json | jq -r '"\(.hostChanged) \(.lastHostChanged)"')" "2 gen"
+
+# A synced file the container changed, then deleted locally: one way, it
+# stays in the container, never deleted silently (docs/SYNC.md): counted,
+# named in status and in the broker's log. A file left as synced goes.
+echo keep >"$app/keep.txt"
+echo plain >"$app/plain.txt"
+EVENTUALLY_SECONDS=5 eventually "two new files arrive" has keep.txt keep
+eventually "... both" has plain.txt plain
+in_ctr sh -c 'echo changed-in-container >keep.txt'
+rm "$app/keep.txt" "$app/plain.txt"
+EVENTUALLY_SECONDS=5 eventually "a file deleted here, as synced there, is deleted" \
+	in_ctr test ! -e plain.txt
+kept_one() { [ "$(sync_json | jq -r '"\(.hostKept) \(.lastHostKept)"')" = "1 keep.txt" ]; }
+eventually "... one the container changed is counted and named as kept" kept_one
+check "... and is still in the container, as the container wrote it" \
+	has keep.txt changed-in-container
+check "... which the broker's log tells" grep -q \
+	"keep.txt was changed on the host since the last sync; deleted here, kept on the host" \
+	"$RDEV_RUNTIME_DIR/broker.log"
+check "... and rdev status prints" sh -c \
+	"'$RDEV_BIN_DIR/rdev' status '$name:' '$app' | grep -q '^  kept      1 entry deleted here, changed on the host (the last: keep.txt)'"
 
 # The broker is killed: edits made meanwhile arrive once a new broker (here
 # started by the next command) has resumed the sync.
