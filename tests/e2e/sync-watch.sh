@@ -2,7 +2,9 @@
 # sync-watch.sh - `rdev sync --watch HOST: ./app` against a real sshd host and
 # its dev container: create, edit, delete, rename, an editor's atomic save,
 # chmod +x, a symlink and a new folder with files each show in the container
-# within 2 s; ignored paths and .git stay home; the trees hash the same on
+# within 2 s; ignored paths and .git stay home; a file changed on both sides
+# gets the local version, and one the container changed and deleted here
+# stays there, each with a warning naming it; the trees hash the same on
 # both sides; a rescan with nothing changed sends nothing; changes made while
 # the link is down arrive after it; a burst of 20,000 creates (inotify's
 # queue overflows, or too many paths: a rescan) all arrive; Ctrl-C ends it
@@ -93,6 +95,18 @@ echo last2 >"$app/last.txt"
 visible "a file changed on both sides: the local version wins" has last.txt last2
 check "... never silently: a warning names it" \
 	grep -q "warning: .*last.txt was changed on the host since the last sync" "$TEST_TMP/w.err"
+echo keep >"$app/keep.txt"
+visible "a file to keep arrives" has keep.txt keep
+in_ctr sh -c 'echo from-container >keep.txt'
+rm "$app/keep.txt"
+kept_told() {
+	grep -q "warning: .*: keep.txt was changed on the host since the last sync; deleted here, kept on the host" \
+		"$TEST_TMP/w.err"
+}
+eventually "a file the container changed, deleted here: a warning names it" kept_told
+check "... and it stays in the container as it wrote it" has keep.txt from-container
+check "... counted in --json" grep -q '"hostKept":1' "$TEST_TMP/w.jsonl"
+in_ctr rm keep.txt # (for the tree hashes below)
 
 # tree_sum DIR: types, paths, link targets, exec bits and contents (sh, so
 # that the container runs it too); .git and *.log are not synced.
