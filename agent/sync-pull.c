@@ -251,8 +251,8 @@ sync_pull_listed(const cJSON *paths, const char *path)
 /* The answer kept at index_path.pull (sync_pull_keep) into the index when
  * ack (may be NULL) names it: the local side applied it all but the paths
  * of not_applied (may be NULL: an array, left out: reported again) and
- * ignored (likewise, but its puts go into *aside instead, replaced; aside
- * may be NULL only when ignored is). Only where the index has not moved
+ * ignored (likewise, but its puts go into *aside instead, replaced; with
+ * aside NULL they are dropped). Only where the index has not moved
  * since that pull (a sync wrote there meanwhile: its entry stands). The
  * kept answer is removed either way: one not acknowledged (lost, or
  * applied in part) is reported again. 1 when *aside got entries, else 0. */
@@ -287,8 +287,10 @@ sync_pull_commit(const char *index_path, const char *folder, const char *ack,
 	for (i = 0; i < put->n; i++) {
 		const char *p = put->v[i].path;
 
-		if (sync_pull_listed(ignored, p))
+		if (sync_pull_listed(ignored, p) && aside != NULL)
 			add.v[add.n++] = put->v[i]; /* (in path order, as put) */
+		else if (sync_pull_listed(ignored, p))
+			sync_entry_clear(&put->v[i]); /* (no aside to keep it in) */
 		else if (!sync_pull_listed(not_applied, p) &&
 		    sync_entry_same(sync_scan_find(base, p), sync_scan_find(was, p)))
 			put->v[n++] = put->v[i];
