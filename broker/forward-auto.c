@@ -103,8 +103,10 @@ forward_auto_move(
 	fw->auto_action = xstrdup(p.action);
 	free(fw->label);
 	fw->label = p.label != NULL ? xstrdup(p.label) : NULL;
-	fw->require_local = p.require_local;
-	return 0;
+	/* (its local port was had before: one that is not the container
+	 * port cannot be required now, and is not said to be) */
+	fw->require_local = p.require_local && fw->local_port == fw->port;
+	return p.require_local && !fw->require_local ? 1 : 0;
 }
 
 /* Was port seen? */

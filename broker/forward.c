@@ -625,9 +625,26 @@ forward_stopped_answer(int id, int n)
 	return resp;
 }
 
+/* Set fw's onAutoForward to action (copied; NULL: none), under lock
+ * when there is one: forward_json shows it, and an SSH host's status reads
+ * its forwards on another thread (host-internal.h). */
+static void
+forward_set_auto_action(struct forward *fw, const char *action, pthread_mutex_t *lock)
+{
+	char *old, *copy = action != NULL ? xstrdup(action) : NULL;
+
+	if (lock != NULL)
+		pthread_mutex_lock(lock);
+	old = fw->auto_action;
+	fw->auto_action = copy;
+	if (lock != NULL)
+		pthread_mutex_unlock(lock);
+	free(old);
+}
+
 void
-forward_request_make(
-    const cJSON *req, forward_make_fn make, void *arg, cJSON *done, cJSON *errors)
+forward_request_make(const cJSON *req, forward_make_fn make, void *arg,
+    pthread_mutex_t *lock, cJSON *done, cJSON *errors)
 {
 	const char *ws = json_get_string(req, "workspace");
 	const char *config = json_get_string(req, "config");
@@ -663,16 +680,15 @@ forward_request_make(
 		fw->require_local |= s.require_local;
 		/* asked for: the user's now, not a watch's to move
 		 * (forward_auto_follows) */
-		free(fw->auto_action);
-		fw->auto_action = NULL;
+		forward_set_auto_action(fw, NULL, lock);
 		forward_take_request_fields(fw, req);
 		cJSON_AddItemToArray(done, forward_json(fw));
 	}
 }
 
 int
-forward_restore(
-    const cJSON *list, const char *label, forward_make_fn make, void *arg, cJSON **errors)
+forward_restore(const cJSON *list, const char *label, forward_make_fn make, void *arg,
+    pthread_mutex_t *lock, cJSON **errors)
 {
 	const cJSON *e;
 	struct forward_spec s;
@@ -696,8 +712,8 @@ forward_restore(
 			forward_take_request_fields(fw, e);
 			if (json_get_string(e, "onAutoForward") != NULL &&
 			    fw->auto_action == NULL)
-				fw->auto_action =
-				    xstrdup(json_get_string(e, "onAutoForward"));
+				forward_set_auto_action(
+				    fw, json_get_string(e, "onAutoForward"), lock);
 			continue;
 		}
 		log_warn("%s: saved forward of %s not restored: %s", label,

@@ -24,6 +24,7 @@
 
 #include <sys/queue.h>
 
+#include <pthread.h>
 #include <stddef.h>
 
 #include <cjson/cJSON.h>
@@ -209,9 +210,11 @@ typedef struct forward *(*forward_make_fn)(void *arg, const char *ws, const char
  * [{"local","port","service","requireLocal","label"}]}) made with make:
  * each made (or there already) into done as forward_json, each that could
  * not be into errors. One there already as an auto-forward is explicit
- * from then on (no onAutoForward: its watch does not move it). */
-void forward_request_make(
-    const cJSON *req, forward_make_fn make, void *arg, cJSON *done, cJSON *errors);
+ * from then on (no onAutoForward: its watch does not move it), changed
+ * under lock: what the host's status holds to read its forwards with
+ * forward_json on another thread (NULL: none, one thread). */
+void forward_request_make(const cJSON *req, forward_make_fn make, void *arg,
+    pthread_mutex_t *lock, cJSON *done, cJSON *errors);
 /* A "forward" request's answer {"id","ok":true,"result":{"forwards":[],
  * "errors":[]}}, with *done and *errors borrowed from it ("warnings":[]
  * is added when there is one: forward_parked_warning). */
@@ -255,9 +258,10 @@ cJSON *forward_stopped_answer(int id, int n);
  * ports, last first (each goes to the head of its host's list, as it was
  * made); each that cannot be is logged (naming label) and added to
  * *errors (an array made when needed) as status shows it, with its
- * "error". How many failed. */
+ * "error". How many failed. A restored onAutoForward is set under lock
+ * (as forward_request_make's; NULL: none). */
 int forward_restore(const cJSON *list, const char *label, forward_make_fn make, void *arg,
-    cJSON **errors);
+    pthread_mutex_t *lock, cJSON **errors);
 /* Remove the entries of ws (NULL: all) at local (0: any) from errors (a
  * restore's, may be NULL); how many. */
 int forward_errors_forget(cJSON *errors, const char *ws, int local);
@@ -383,8 +387,10 @@ int forward_auto_retarget(struct forward_auto *a, struct forward *relay, const c
 int forward_auto_follows(const struct forward_key *was, const struct forward *fw);
 /* Move fw (forward_auto_follows) to a's container: relay's fields (its
  * target dropped, asked again), and its onAutoForward, label and
- * requireLocalPort as a's attributes say for its port. 0, or -1 when they
- * say "ignore" (fw left as it is: the caller stops it). */
+ * requireLocalPort as a's attributes say for its port. 0; 1 when they
+ * say requireLocalPort and fw's local port is not its container port (it
+ * stays where it is, not required: the caller warns); or -1 when they say
+ * "ignore" (fw left as it is: the caller stops it). */
 int forward_auto_move(
     const struct forward_auto *a, const struct forward *relay, struct forward *fw);
 /* Port was seen (and handled): not again. */

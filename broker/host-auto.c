@@ -13,6 +13,8 @@
 #include "log.h"
 #include "xmalloc.h"
 
+static char *host_auto_listing_end(struct host_session *h, struct host_auto *a);
+
 struct host_auto *
 host_auto_add(
     struct host_session *h, const char *ws, const char *config, const cJSON *attrs)
@@ -39,17 +41,20 @@ static void
 host_auto_move(struct host_session *h, struct host_auto *a, const struct forward_key *was)
 {
 	struct host_forward *f;
-	int stopped = 0;
+	int stopped = 0, rc;
 
 	LIST_FOREACH(f, &h->forwards, entry) {
 		if (!forward_auto_follows(was, &f->fw))
 			continue;
 		pthread_mutex_lock(&h->lock); /* (status reads them) */
-		if (forward_auto_move(&a->fa, &a->relay->fw, &f->fw) == 0) {
+		if ((rc = forward_auto_move(&a->fa, &a->relay->fw, &f->fw)) >= 0) {
 			pthread_mutex_unlock(&h->lock);
 			log_warn("%s: auto-forward 127.0.0.1:%d -> container port %d of "
-				 "%s moved to the container its watch follows now",
-			    h->label, f->fw.local_port, f->fw.port, a->fa.workspace);
+				 "%s moved to the container its watch follows now%s",
+			    h->label, f->fw.local_port, f->fw.port, a->fa.workspace,
+			    rc == 1 ? " (its requireLocalPort is not met: it keeps "
+				      "its local port)"
+				    : "");
 			continue;
 		}
 		f->fw.gone = 1;
@@ -80,6 +85,9 @@ host_auto_request(struct host_session *h, const cJSON *req, const cJSON *attrs)
 		return;
 	}
 	if (forward_auto_retarget(&a->fa, &a->relay->fw, req, attrs, &was)) {
+		/* the old container's listing in flight would be taken as the
+		 * new one's (its ports seen, forwarded there) */
+		free(host_auto_listing_end(h, a));
 		host_auto_move(h, a, &was);
 		forward_key_clear(&was);
 	}
@@ -333,7 +341,9 @@ host_auto_forward(void *arg, const struct forward_auto_port *p)
 		free(cause);
 		return;
 	}
+	pthread_mutex_lock(&sc->h->lock); /* (status reads it: on h->forwards) */
 	f->fw.auto_action = xstrdup(p->action);
+	pthread_mutex_unlock(&sc->h->lock);
 	forward_take_fields_of(&f->fw, &sc->a->relay->fw);
 	f->fw.require_local = p->require_local;
 	log_info("%s: auto-forwarded 127.0.0.1:%d -> container port %d (%s)",

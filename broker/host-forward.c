@@ -446,7 +446,7 @@ host_forward_add(struct host_session *h, struct host_job *j)
 	struct host_forward *f;
 	struct forward_key k;
 
-	forward_request_make(j->req, host_forward_make_fn, h, done, errors);
+	forward_request_make(j->req, host_forward_make_fn, h, &h->lock, done, errors);
 	/* (a watch there already now lists the request's container; the
 	 * auto-forwards it made go there too, checked below as the request's) */
 	if (ws != NULL &&

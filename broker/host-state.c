@@ -76,7 +76,7 @@ host_state_restore(struct host_session *h)
 	int i, failed;
 
 	failed = forward_restore(cJSON_GetObjectItemCaseSensitive(h->restore, "forwards"),
-	    h->label, host_forward_make_fn, h, &errors);
+	    h->label, host_forward_make_fn, h, &h->lock, &errors);
 	pthread_mutex_lock(&h->lock); /* status reads them */
 	h->restore_errors = errors;
 	pthread_mutex_unlock(&h->lock);

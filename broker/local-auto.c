@@ -201,15 +201,19 @@ static void
 local_auto_move(struct local_auto *a, const struct forward_key *was)
 {
 	struct local_forward *f;
+	int rc;
 
 	LIST_FOREACH(f, &a->lh->forwards, entry) {
 		if (!forward_auto_follows(was, &f->fw))
 			continue;
-		if (forward_auto_move(&a->fa, &a->relay->fw, &f->fw) == 0) {
+		if ((rc = forward_auto_move(&a->fa, &a->relay->fw, &f->fw)) >= 0) {
 			log_warn("%s: auto-forward 127.0.0.1:%d -> container port %d of "
-				 "%s moved to the container its watch follows now",
+				 "%s moved to the container its watch follows now%s",
 			    LOCAL_HOST_LABEL, f->fw.local_port, f->fw.port,
-			    a->fa.workspace);
+			    a->fa.workspace,
+			    rc == 1 ? " (its requireLocalPort is not met: it keeps "
+				      "its local port)"
+				    : "");
 			continue;
 		}
 		log_warn("%s: auto-forward 127.0.0.1:%d -> container port %d of %s "
@@ -235,6 +239,9 @@ local_auto_request(struct local_host *lh, const cJSON *req, const cJSON *attrs)
 		return;
 	}
 	if (forward_auto_retarget(&a->fa, &a->relay->fw, req, attrs, &was)) {
+		/* the old container's listing in flight would be taken as the
+		 * new one's (its ports seen, forwarded there) */
+		local_auto_listing_end(a);
 		local_auto_move(a, &was);
 		forward_key_clear(&was);
 		local_forward_resolve(a->relay); /* (the new container's relay) */

@@ -253,7 +253,8 @@ local_host_forward(struct local_host *lh, int fd, int id, const cJSON *req)
 	struct forward_key k;
 	cJSON *done, *errors, *resp = forward_answer_new(id, &done, &errors);
 
-	forward_request_make(req, local_forward_make, lh, done, errors);
+	/* (one thread: status reads the forwards on it too) */
+	forward_request_make(req, local_forward_make, lh, NULL, done, errors);
 	/* (before the checks: the auto-forwards a watch moves are the
 	 * request's container's then) */
 	if (ws != NULL && cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(req, "auto")))
@@ -418,7 +419,7 @@ void
 local_host_restore(struct local_host *lh, const cJSON *entry)
 {
 	int failed = forward_restore(cJSON_GetObjectItemCaseSensitive(entry, "forwards"),
-	    LOCAL_HOST_LABEL, local_forward_make, lh, &lh->restore_errors);
+	    LOCAL_HOST_LABEL, local_forward_make, lh, NULL, &lh->restore_errors);
 
 	log_info("%s: restored %d forwards", LOCAL_HOST_LABEL,
 	    cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(entry, "forwards")) -

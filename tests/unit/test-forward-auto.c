@@ -3,8 +3,9 @@
  * or other id labels retargets the watch (its previous key kept for the
  * move, its attributes and seen ports replaced), the same one does not;
  * only its auto-forwards of the previous key follow it, and they take the
- * new container's attributes; an explicit request makes an auto-forward
- * explicit (forward.c). */
+ * new container's attributes (a requireLocalPort a moved forward's local
+ * port does not meet is not claimed); an explicit request makes an
+ * auto-forward explicit (forward.c). */
 #include "test.h"
 
 #include <stdlib.h>
@@ -252,6 +253,38 @@ TEST(a_port_the_new_attributes_ignore_is_not_moved)
 	watch_clear(&w);
 }
 
+TEST(a_required_local_port_the_moved_forward_does_not_have_is_not_claimed)
+{
+	struct forward_key was = { 0 };
+	cJSON *other = attributes(3000, "web", "notify");
+	cJSON *req = request(NULL, labels_b);
+	struct forward same, elsewhere;
+	struct watch w;
+
+	cJSON_AddTrueToObject(
+	    cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(other, "portsAttributes"), "3000"),
+	    "requireLocalPort");
+	watch_init(&w, NULL, labels_a, NULL);
+	forward_like(&same, "/ws", 3000, &w.relay, "notify");
+	same.local_port = 3000;
+	forward_like(&elsewhere, "/ws", 3000, &w.relay, "notify");
+	elsewhere.local_port = 43000; /* (3000 was taken when it was made) */
+	ASSERT_INT_EQ(forward_auto_retarget(&w.fa, &w.relay, req, other, &was), 1);
+	ASSERT_INT_EQ(forward_auto_move(&w.fa, &w.relay, &same), 0);
+	ASSERT_INT_EQ(same.require_local, 1);
+	ASSERT_INT_EQ(forward_auto_move(&w.fa, &w.relay, &elsewhere), 1);
+	ASSERT_INT_EQ(elsewhere.require_local, 0);
+	ASSERT_INT_EQ(elsewhere.local_port, 43000);
+	ASSERT_STR_EQ(elsewhere.label, "web");
+	forward_key_clear(&was);
+	forward_clear(&same);
+	forward_clear(&elsewhere);
+	cJSON_Delete(req);
+	cJSON_Delete(other);
+	watch_clear(&w);
+}
+
 /* A forward_make_fn that gives the forward arg (there already). */
 static struct forward *
 make_there(void *arg, const char *ws, const char *config, const struct forward_spec *s,
@@ -278,7 +311,7 @@ TEST(an_explicit_request_for_an_auto_forward_makes_it_explicit)
 	e = cJSON_CreateObject();
 	cJSON_AddNumberToObject(e, "port", 3000);
 	cJSON_AddItemToArray(cJSON_AddArrayToObject(req, "forwards"), e);
-	forward_request_make(req, make_there, &made, done, errors);
+	forward_request_make(req, make_there, &made, NULL, done, errors);
 	ASSERT_INT_EQ(cJSON_GetArraySize(done), 1);
 	ASSERT_NULL(made.auto_action);
 	forward_key_of(&was, &w.relay);
