@@ -189,6 +189,11 @@ rdev up "$ws3" --config "$ws3/b.json" --auto-forward >"$TEST_TMP/up-b.out" 2>"$T
 	{ cat "$TEST_TMP/up-b.err" >&2; fail "rdev up $ws3 --config b.json --auto-forward"; }
 cid_b=$(jq -r .containerId "$TEST_TMP/up-b.out")
 check "up --config b.json: another container" test "$cid_b" != "$cid_a"
+# (checked before anything else is asked of the broker: the move is made
+# at once, in the pass that takes up's request)
+check "the broker log warns of the move as up returns" grep -q \
+	"auto-forward 127.0.0.1:$l_move -> container port $p_move of $ws3 moved to the container its watch follows now" \
+	"$RDEV_RUNTIME_DIR/broker.log"
 serve "$cid_b" from-b
 check_eq "the moved auto-forward answers from the new container, at the same local port" \
 	"$(curl -sf --max-time 20 "http://127.0.0.1:$l_move/w")" from-b
@@ -198,15 +203,21 @@ check "an auto-forward of a port the new config ignores is stopped" sh -c \
 	"! ss -ltn | grep -q '127.0.0.1:$l_ig ' && grep -q 'auto-forward 127.0.0.1:$l_ig -> container port $p_ig of $ws3 stopped: the container its watch follows now ignores that port' '$RDEV_RUNTIME_DIR/broker.log'"
 check_eq "the explicit forward stays on the container it was asked for" \
 	"$(curl -sf --max-time 20 "http://127.0.0.1:$p_exp/w")" from-a
-check "the broker log warns of the move" grep -q \
-	"auto-forward 127.0.0.1:$l_move -> container port $p_move of $ws3 moved to the container its watch follows now" \
-	"$RDEV_RUNTIME_DIR/broker.log"
 broker stop >/dev/null || fail "rdev-broker stop"
 check_eq "a new broker: the moved auto-forward still goes to the new container" \
 	"$(list >/dev/null && curl -sf --max-time 20 "http://127.0.0.1:$l_move/w")" from-b
 check_eq "and the explicit one to the first" \
 	"$(curl -sf --max-time 20 "http://127.0.0.1:$p_exp/w")" from-a
-sleep 2 # (a listing of the new container)
-check_eq "and the watch follows the new container: its port is not forwarded twice" \
-	"$(list | jq --argjson p "$p_move" "map(select(.port == \$p)) | length")" 1
+# The move forgot the watch's seen ports: p_ig seen again (saved) is a
+# listing of the new container, taken with its config's portsAttributes.
+new_listed() {
+	jq -e --arg ws "$ws3" --argjson p "$p_ig" \
+		'[.hosts[].autos[]? | select(.workspace == $ws) | (.seen // [])[] | select(. == $p)] | length == 1' \
+		"$RDEV_RUNTIME_DIR/state.json" >/dev/null
+}
+eventually "the watch lists the new container (its ports seen afresh)" new_listed
+check_eq "which forwards its port $p_move once and the one its config ignores not at all" \
+	"$(list | jq -r --arg ws "$ws3" --argjson p "$p_move" --argjson i "$p_ig" \
+		'map(select(.workspace == $ws)) |
+		"\(map(select(.port == $p)) | length)/\(map(select(.port == $i)) | length)"')" 1/0
 finish
