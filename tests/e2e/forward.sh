@@ -56,9 +56,10 @@ on_host "cat > ~/$cws/.devcontainer/devcontainer.json" <<JSON
   "portsAttributes": { "5432": { "label": "database" } }
 }
 JSON
-busy_pid=
+busy_pid= stall=
 cleanup() {
 	[ -z "$busy_pid" ] || kill "$busy_pid" 2>/dev/null || true
+	[ -z "$stall" ] || kill "$stall" 2>/dev/null || true
 	broker stop >/dev/null 2>&1 || true
 	docker ps -aq --filter "label=devcontainer.local_folder=$home/ws" |
 		xargs -r docker rm -f >/dev/null
