@@ -101,8 +101,10 @@ struct sync_recv {
 	size_t received, deleted;
 	unsigned long long bytes;
 	/* One way: entries the client deleted that the host changed since
-	 * (kept there, sync_recv_delete): how many, and the first
-	 * SYNC_RECV_REPORT_MAX paths (each new). */
+	 * (kept there, sync_recv_delete): how many, and the last
+	 * SYNC_RECV_REPORT_MAX noted, a ring at host_kept % SYNC_RECV_REPORT_MAX
+	 * (each new): noted in reverse path order, they are the first in path
+	 * order. */
 	size_t host_kept;
 	char *host_kept_paths[SYNC_RECV_REPORT_MAX];
 };
@@ -1105,10 +1107,12 @@ sync_recv_save(struct sync_recv *r)
 static void
 sync_recv_note_kept(struct sync_recv *r, const char *path)
 {
+	char **slot = &r->host_kept_paths[r->host_kept % SYNC_RECV_REPORT_MAX];
+
 	if (r->keep)
 		return;
-	if (r->host_kept < SYNC_RECV_REPORT_MAX)
-		r->host_kept_paths[r->host_kept] = xstrdup(path);
+	free(*slot); /* (NULL until the ring is full) */
+	*slot = xstrdup(path);
 	r->host_kept++;
 }
 
@@ -1161,16 +1165,18 @@ sync_recv_delete(struct sync_recv *r)
 static void
 sync_recv_report_host_kept(const struct sync_recv *r, cJSON *result)
 {
+	size_t n = r->host_kept, k;
 	cJSON *paths;
 
-	if (r->host_kept == 0)
+	if (n == 0)
 		return;
 	paths = cJSON_AddArrayToObject(result, "hostKeptPaths");
-	/* (noted in reverse path order, children first: named in order) */
-	for (size_t i = r->host_kept < SYNC_RECV_REPORT_MAX ? r->host_kept
-							    : SYNC_RECV_REPORT_MAX;
-	     i-- > 0;)
-		cJSON_AddItemToArray(paths, cJSON_CreateString(r->host_kept_paths[i]));
+	/* (noted in reverse path order: the last noted, newest first, are
+	 * the first in path order) */
+	for (k = 0; k < n && k < SYNC_RECV_REPORT_MAX; k++)
+		cJSON_AddItemToArray(paths,
+		    cJSON_CreateString(
+			r->host_kept_paths[(n - 1 - k) % SYNC_RECV_REPORT_MAX]));
 	cJSON_AddNumberToObject(result, "hostKept", (double)r->host_kept);
 }
 
@@ -1263,8 +1269,8 @@ sync_recv_free(struct sync_recv *r)
 	for (size_t i = 0; i < r->ndel; i++)
 		free(r->del[i]);
 	free(r->del);
-	for (size_t i = 0; i < r->host_kept && i < SYNC_RECV_REPORT_MAX; i++)
-		free(r->host_kept_paths[i]);
+	for (size_t i = 0; i < SYNC_RECV_REPORT_MAX; i++)
+		free(r->host_kept_paths[i]); /* (NULL when not used) */
 	free(r->pdir_path);
 	free(r->block);
 	free(r->host);

@@ -1154,6 +1154,50 @@ TEST(one_way_keeps_what_the_host_changed_and_the_client_deleted)
 	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
 }
 
+/* More kept than are named (25: f00..f24): "hostKeptPaths" names the
+ * first 20 (the agent's SYNC_RECV_REPORT_MAX) in path order, not the last
+ * (the deletion walks in reverse path order). */
+TEST(one_way_names_the_first_kept_in_path_order)
+{
+	char *m = xstrdup("["), *e, *next, *got, *want = xstrdup("");
+	const char *names[26];
+	char name[26][4];
+	cJSON *res;
+
+	ASSERT_INT_EQ(system("rm -rf " DIR " && mkdir -p " DIR), 0);
+	for (int i = 0; i < 25; i++) {
+		snprintf(name[i], sizeof name[i], "f%02d", i);
+		names[i] = name[i];
+		e = entry(name[i]);
+		next = xasprintf("%s%s%s", m, i > 0 ? "," : "", e);
+		free(m);
+		free(e);
+		m = next;
+		if (i < 20) {
+			next = xasprintf("%s%s%s", want, i > 0 ? " " : "", name[i]);
+			free(want);
+			want = next;
+		}
+	}
+	names[25] = NULL;
+	next = xasprintf("%s]", m);
+	free(m);
+	m = next;
+	sync_once(m, names, NULL);
+	ASSERT_INT_EQ(system("cd " DIR "/ws && for f in f*; do echo host >$f; done"), 0);
+
+	res = sync_once_result("[]", NULL, names, 0);
+	ASSERT_INT_EQ(result_number(res, "hostKept"), 25);
+	got = pulled(res, "hostKeptPaths");
+	ASSERT_STR_EQ(got, want);
+	ASSERT_INT_EQ(system("test \"$(cat " DIR "/ws/f24)\" = host"), 0);
+	free(got);
+	free(want);
+	free(m);
+	cJSON_Delete(res);
+	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
+}
+
 /* A file the host left as synced is deleted, one way or two, also when
  * only its mtime changed (hashed: the same bytes); two-way, a changed one
  * is kept but not named in "hostKept" (the next pull brings it back). */
