@@ -1116,19 +1116,42 @@ sync_recv_note_kept(struct sync_recv *r, const char *path)
 	r->host_kept++;
 }
 
+/* Flag in under (one per old entry) the folders of old entry path that
+ * the index has: something under them is kept and named, so they are not
+ * (sync_recv_delete). A folder already flagged has its own flagged. */
+static void
+sync_recv_flag_folders(const struct sync_recv *r, const char *path, unsigned char *under)
+{
+	const struct sync_entry *d;
+	char *p = xstrdup(path), *slash;
+
+	while ((slash = strrchr(p, '/')) != NULL) {
+		*slash = '\0';
+		if ((d = sync_scan_find(r->old, p)) == NULL)
+			continue;
+		if (under[d - r->old->v])
+			break;
+		under[d - r->old->v] = 1;
+	}
+	free(p);
+}
+
 /* Delete what an earlier sync wrote and want no longer lists (children
  * before their folders: the reverse of path order). What the host changed
  * since stays (sync_recv_note_kept): a file or symlink that is not what the
  * index says (sync_recv_synced: a file whose size, mtime or inode differ is
  * hashed), an entry of another kind, a folder holding anything else (build
- * output, a file kept so). Like every entry the client deleted, it leaves
- * the index (sync_recv_save), so it is then a host-made entry that a later
- * batch neither deletes nor reports again. (A write between the check and
- * the unlink is lost: the window is a stat, or the hash of a changed-looking
- * file.) */
+ * output, a file kept so). A kept folder is named only when nothing under
+ * it is (a changed file names itself, not each folder above it; host-made
+ * files the index never had name their folder). Like every entry the client
+ * deleted, it leaves the index (sync_recv_save), so it is then a host-made
+ * entry that a later batch neither deletes nor reports again. (A write
+ * between the check and the unlink is lost: the window is a stat, or the
+ * hash of a changed-looking file.) */
 static void
 sync_recv_delete(struct sync_recv *r)
 {
+	unsigned char *under = xcalloc(r->old->n + 1, 1);
 	const char *leaf;
 	struct stat sb;
 	size_t i;
@@ -1155,12 +1178,17 @@ sync_recv_delete(struct sync_recv *r)
 				r->deleted++;
 			continue;
 		}
+		if (under[i])
+			continue; /* (what is under it is named) */
+		sync_recv_flag_folders(r, o->path, under);
 		sync_recv_note_kept(r, o->path);
 	}
+	free(under);
 }
 
 /* Into result: "hostKept", how many entries the client deleted were kept
- * on the host because changed there since (sync_recv_delete), and
+ * on the host because changed there since (sync_recv_delete: a folder
+ * only when nothing under it is named), and
  * "hostKeptPaths", the first SYNC_RECV_REPORT_MAX of them. */
 static void
 sync_recv_report_host_kept(const struct sync_recv *r, cJSON *result)

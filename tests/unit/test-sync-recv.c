@@ -1101,26 +1101,32 @@ result_number(const cJSON *res, const char *name)
  * (the folder holds a file the host made), then deleted by the client:
  * one way, they stay on the host, named in "hostKept", and leave the index,
  * so that a later batch neither deletes nor reports them again. What was
- * still as synced goes, as before. */
+ * still as synced goes, as before. Folders kept only because a changed file
+ * under them is (e, e/s: e/s/y) are not named: the file is. */
 TEST(one_way_keeps_what_the_host_changed_and_the_client_deleted)
 {
 	char *a = entry("a"), *b = entry("d/b"), *u = entry("u"), *m, *got;
-	const char *const del[] = { "a", "d", "ln", "u", NULL };
+	char *y = entry("e/s/y"), *x = entry("e/x");
+	const char *const del[] = { "a", "d", "e", "ln", "u", NULL };
 	struct buf *tar = buf_new();
 	struct sync_scan *idx;
 	struct sync_index ix;
 	cJSON *res;
 
 	ASSERT_INT_EQ(system("rm -rf " DIR " && mkdir -p " DIR), 0);
-	m = xasprintf("[%s,[\"d\",\"d\",493],%s,[\"l\",\"ln\",\"t\"],%s]", a, b, u);
+	m = xasprintf("[%s,[\"d\",\"d\",493],%s,[\"d\",\"e\",493],"
+		      "[\"d\",\"e/s\",493],%s,%s,[\"l\",\"ln\",\"t\"],%s]",
+	    a, b, y, x, u);
 	tar_file(tar, "a");
 	tar_file(tar, "d/b");
+	tar_file(tar, "e/s/y");
+	tar_file(tar, "e/x");
 	tar_link(tar, "ln", "t");
 	tar_file(tar, "u");
 	ASSERT_INT_EQ(sync_tar_ok(m, tar, 0), 0);
 	free(m);
 	ASSERT_INT_EQ(system("cd " DIR "/ws && echo host >a && ln -sfn other ln && "
-			     "echo made >d/made"),
+			     "echo made >d/made && echo host >e/s/y"),
 	    0);
 
 	res = sync_once_result("[]", NULL, del, 0);
@@ -1129,10 +1135,12 @@ TEST(one_way_keeps_what_the_host_changed_and_the_client_deleted)
 	ASSERT_INT_EQ(system("test \"$(cat " DIR "/ws/d/made)\" = made"), 0);
 	ASSERT_INT_NE(access(DIR "/ws/d/b", F_OK), 0); /* as synced: deleted */
 	ASSERT_INT_NE(access(DIR "/ws/u", F_OK), 0);
-	ASSERT_INT_EQ(result_number(res, "deleted"), 2);
-	ASSERT_INT_EQ(result_number(res, "hostKept"), 3);
+	ASSERT_INT_NE(access(DIR "/ws/e/x", F_OK), 0);
+	ASSERT_INT_EQ(system("test \"$(cat " DIR "/ws/e/s/y)\" = host"), 0);
+	ASSERT_INT_EQ(result_number(res, "deleted"), 3);
+	ASSERT_INT_EQ(result_number(res, "hostKept"), 4);
 	got = pulled(res, "hostKeptPaths");
-	ASSERT_STR_EQ(got, "a d ln");
+	ASSERT_STR_EQ(got, "a d e/s/y ln");
 	free(got);
 	ASSERT_INT_EQ(result_number(res, "hostChanged"), 0);
 	cJSON_Delete(res);
@@ -1151,6 +1159,8 @@ TEST(one_way_keeps_what_the_host_changed_and_the_client_deleted)
 	free(a);
 	free(b);
 	free(u);
+	free(x);
+	free(y);
 	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
 }
 
