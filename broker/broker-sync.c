@@ -170,12 +170,14 @@ broker_sync_fail(struct broker_sync *s, const char *why)
 
 /* A batch replaced files changed on the host since a sync wrote them, or
  * (one way) kept entries deleted here that the host changed: count them,
- * keep the last one's path for status, and log each (a one-way sync
- * overwrites or keeps, never silently). */
+ * keep the last one's path for status, and log each named one and how many
+ * more (the agent names the first 20: a one-way sync overwrites or keeps,
+ * never silently). */
 static void
 broker_sync_note_host_changes(struct broker_sync *s, const struct sync_send_stats *st)
 {
 	const cJSON *p;
+	long long named = 0;
 
 	s->host_changed += st->host_changed;
 	cJSON_ArrayForEach(p, st->host_changed_paths) {
@@ -183,14 +185,23 @@ broker_sync_note_host_changes(struct broker_sync *s, const struct sync_send_stat
 		    p->valuestring);
 		free(s->host_changed_last);
 		s->host_changed_last = xstrdup(p->valuestring);
+		named++;
 	}
+	if (st->host_changed > named)
+		log_warn("sync %s -> %s: " SYNC_SEND_HOST_CHANGED_REST_FMT, s->path,
+		    s->label, named > 0 ? "and " : "", st->host_changed - named);
+	named = 0;
 	s->host_kept += st->host_kept;
 	cJSON_ArrayForEach(p, st->host_kept_paths) {
 		log_warn("sync %s -> %s: " SYNC_SEND_HOST_KEPT_FMT, s->path, s->label,
 		    p->valuestring);
 		free(s->host_kept_last);
 		s->host_kept_last = xstrdup(p->valuestring);
+		named++;
 	}
+	if (st->host_kept > named)
+		log_warn("sync %s -> %s: " SYNC_SEND_HOST_KEPT_REST_FMT, s->path,
+		    s->label, named > 0 ? "and " : "", st->host_kept - named);
 }
 
 /* A two-way batch's changes from the host: counted, logged (a conflict,

@@ -163,9 +163,8 @@ source_send_warn_host_changes(const char *host, const struct source_send_stats *
 	}
 	if (st->host_changed > named)
 		fprintf(stderr,
-		    "rdev: warning: %s: %s%lld files changed on the host since the last "
-		    "sync were replaced by their local version\n",
-		    host, named > 0 ? "and " : "", st->host_changed - named);
+		    "rdev: warning: %s: " SYNC_SEND_HOST_CHANGED_REST_FMT "\n", host,
+		    named > 0 ? "and " : "", st->host_changed - named);
 	named = 0;
 	cJSON_ArrayForEach(p, st->host_kept_paths) {
 		fprintf(stderr, "rdev: warning: %s: " SYNC_SEND_HOST_KEPT_FMT "\n", host,
@@ -173,9 +172,7 @@ source_send_warn_host_changes(const char *host, const struct source_send_stats *
 		named++;
 	}
 	if (st->host_kept > named)
-		fprintf(stderr,
-		    "rdev: warning: %s: %s%lld entries changed on the host since the "
-		    "last sync were deleted here and kept on the host\n",
+		fprintf(stderr, "rdev: warning: %s: " SYNC_SEND_HOST_KEPT_REST_FMT "\n",
 		    host, named > 0 ? "and " : "", st->host_kept - named);
 }
 

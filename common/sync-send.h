@@ -30,6 +30,14 @@ struct sync_scan;
  * (one way), is told. */
 #define SYNC_SEND_HOST_KEPT_FMT \
 	"%s was changed on the host since the last sync; deleted here, kept on the host"
+/* How the rest of each, beyond those named, are told: "and " when some
+ * were named (a string), then how many (long long). */
+#define SYNC_SEND_HOST_CHANGED_REST_FMT \
+	"%s%lld files changed on the host since the last sync were replaced by " \
+	"their local version"
+#define SYNC_SEND_HOST_KEPT_REST_FMT \
+	"%s%lld entries changed on the host since the last sync were deleted here " \
+	"and kept on the host"
 
 /* What an upload or a batch did (the agent's count, and ours). */
 struct sync_send_stats {

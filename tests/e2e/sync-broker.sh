@@ -113,6 +113,25 @@ check "... which the broker's log tells" grep -q \
 check "... and rdev status prints" sh -c \
 	"'$RDEV_BIN_DIR/rdev' status '$name:' '$app' | grep -q '^  kept      1 entry deleted here, changed on the host (the last: keep.txt)'"
 
+# A folder of 22 synced files the container changed, moved away here (one
+# event, one batch): all 22 kept and counted; the broker's log names the
+# first 20 and counts the rest, and never the folder (what is in it is named).
+mkdir "$app/many"
+for i in $(seq -w 0 21); do echo "$i" >"$app/many/f$i"; done
+EVENTUALLY_SECONDS=5 eventually "a folder of 22 files arrives" has many/f21 21
+in_ctr sh -c 'for f in many/f*; do echo changed >"$f"; done'
+mv "$app/many" "$TEST_TMP/many-moved"
+kept_many() { [ "$(sync_json | jq -r .hostKept)" = 23 ]; }
+EVENTUALLY_SECONDS=5 eventually "... moved away here: its 22 files are counted as kept" kept_many
+check "... the broker's log names the first" grep -q \
+	"many/f00 was changed on the host since the last sync; deleted here, kept on the host" \
+	"$RDEV_RUNTIME_DIR/broker.log"
+check "... and counts the 2 it does not name" grep -q \
+	"and 2 entries changed on the host since the last sync were deleted here and kept on the host" \
+	"$RDEV_RUNTIME_DIR/broker.log"
+check "... but not the folder" sh -c \
+	"! grep -q ': many was changed on the host' '$RDEV_RUNTIME_DIR/broker.log'"
+
 # The broker is killed: edits made meanwhile arrive once a new broker (here
 # started by the next command) has resumed the sync.
 pid=$(broker status --json | jq -r .pid)
