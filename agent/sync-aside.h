@@ -3,7 +3,10 @@
  * .rdevignore never reaches the host): kept aside from the index, with the
  * stat and hash they had when the local side said so ("ignoredHere",
  * docs/PROTOCOL.md "sync-pull"), so that sync-pull does not report them
- * again until they change on the host.
+ * again until they change on the host. A one-way sync keeps aside too
+ * (under no tag) the host files it kept when the client deleted them
+ * (changed there since, sync-recv.c): a local file sent there later keeps
+ * the host's version as its conflict name instead of replacing it.
  *
  *   STATE/sync/NAME.json.aside    {"tag":T,"files":MANIFEST} (MANIFEST as
  *                                 sync_scan_manifest with stat; T the

@@ -107,6 +107,9 @@ struct sync_recv {
 	 * order. */
 	size_t host_kept;
 	char *host_kept_paths[SYNC_RECV_REPORT_MAX];
+	/* One way: of those, the files, with their stat and hash, for the
+	 * entries kept aside (sync_recv_keep_aside); reverse path order. */
+	struct sync_scan kept_files;
 };
 
 /* ---- Paths under the root, never through a symlink ----------------------- */
@@ -1136,6 +1139,35 @@ sync_recv_flag_folders(const struct sync_recv *r, const char *path, unsigned cha
 	free(p);
 }
 
+/* One way: the host's file at leaf in dfd (path), kept though the client
+ * deleted it, into r->kept_files with its stat and hash (not when it cannot
+ * be read: then it is not protected later, as any build output). */
+static void
+sync_recv_keep_aside(struct sync_recv *r, int dfd, const char *leaf, const char *path)
+{
+	struct sync_entry *e;
+	struct stat sb;
+	int fd;
+
+	if (r->keep || (fd = sync_recv_open_regular(dfd, leaf, &sb)) < 0)
+		return;
+	r->kept_files.v =
+	    xreallocarray(r->kept_files.v, r->kept_files.n + 1, sizeof *r->kept_files.v);
+	e = &r->kept_files.v[r->kept_files.n];
+	memset(e, 0, sizeof *e);
+	if (sync_hash_fd(fd, e->hash) == 0) {
+		e->path = xstrdup(path);
+		e->type = 'f';
+		e->mode = sb.st_mode & 0777;
+		e->size = sb.st_size;
+		e->mtime_ns =
+		    (long long)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec;
+		e->ino = sb.st_ino;
+		r->kept_files.n++;
+	}
+	close(fd);
+}
+
 /* Delete what an earlier sync wrote and want no longer lists (children
  * before their folders: the reverse of path order). What the host changed
  * since stays (sync_recv_note_kept): a file or symlink that is not what the
@@ -1178,12 +1210,45 @@ sync_recv_delete(struct sync_recv *r)
 				r->deleted++;
 			continue;
 		}
+		if (o->type == 'f')
+			sync_recv_keep_aside(r, dfd, leaf, o->path);
 		if (under[i])
 			continue; /* (what is under it is named) */
 		sync_recv_flag_folders(r, o->path, under);
 		sync_recv_note_kept(r, o->path);
 	}
 	free(under);
+}
+
+/* The files sync_recv_delete kept one way go aside (sync-aside.h, under no
+ * tag: a two-way pull reports all it kept aside again) beside what is
+ * there, so that a local file sent there later keeps the host's version as
+ * its conflict name and names it in "hostChanged" (as one kept aside),
+ * instead of replacing it as build output. A file that cannot be saved is
+ * logged: the host's version is then unprotected, not lost now. */
+static void
+sync_recv_save_kept(struct sync_recv *r)
+{
+	struct sync_scan *aside, *put;
+	char *cause = NULL;
+	size_t i, n = r->kept_files.n;
+
+	if (n == 0)
+		return;
+	put = xcalloc(1, sizeof *put);
+	put->v = xcalloc(n, sizeof *put->v);
+	for (i = 0; i < n; i++) /* (into path order) */
+		put->v[i] = r->kept_files.v[n - 1 - i];
+	put->n = n;
+	r->kept_files.n = 0;
+	aside = sync_aside_load(r->index_path, NULL);
+	sync_scan_apply(&aside, put, NULL, 0);
+	if (sync_aside_save(r->index_path, aside, NULL, &cause) != 0) {
+		log_warn("sync: %s: what was kept on the host is not kept aside: %s",
+		    r->folder, cause);
+		free(cause);
+	}
+	sync_scan_free(aside);
 }
 
 /* Into result: "hostKept", how many entries the client deleted were kept
@@ -1263,6 +1328,7 @@ sync_recv_finish(struct sync_recv *r, cJSON **result, char **cause)
 	if (r->tar == NULL && missing > 0)
 		return error_set(cause, "the stream ended before any entry came");
 	sync_recv_delete(r);
+	sync_recv_save_kept(r);
 	r->finished = 1;
 	sync_recv_save(r);
 	*result = cJSON_CreateObject();
@@ -1294,6 +1360,9 @@ sync_recv_free(struct sync_recv *r)
 		close(r->root);
 	sync_scan_free(r->old);
 	sync_scan_free(r->aside);
+	for (size_t i = 0; i < r->kept_files.n; i++)
+		sync_entry_clear(&r->kept_files.v[i]);
+	free(r->kept_files.v);
 	for (size_t i = 0; i < r->ndel; i++)
 		free(r->del[i]);
 	free(r->del);

@@ -1156,6 +1156,20 @@ TEST(one_way_keeps_what_the_host_changed_and_the_client_deleted)
 	ASSERT_INT_EQ(result_number(res, "hostKept"), 0);
 	ASSERT_INT_EQ(cJSON_GetObjectItemCaseSensitive(res, "hostKeptPaths") == NULL, 1);
 	cJSON_Delete(res);
+
+	/* The client's a again (git checkout back): the host's kept version
+	 * is not replaced as build output would be: kept as its conflict name
+	 * and named in "hostChanged" (it was kept aside). */
+	m = xasprintf("[%s]", a);
+	res = sync_once_result(m, (const char *[]){ "a", NULL }, NULL, 0);
+	free(m);
+	ASSERT_INT_EQ(system("test \"$(cat " DIR "/ws/a)\" = a"), 0);
+	ASSERT_INT_EQ(system("test \"$(cat " DIR "/ws/a.rdev-conflict-*)\" = host"), 0);
+	ASSERT_INT_EQ(result_number(res, "hostChanged"), 1);
+	got = pulled(res, "hostChangedPaths");
+	ASSERT_STR_EQ(got, "a");
+	free(got);
+	cJSON_Delete(res);
 	free(a);
 	free(b);
 	free(u);
