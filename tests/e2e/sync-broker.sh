@@ -112,6 +112,14 @@ check "... which the broker's log tells" grep -q \
 	"$RDEV_RUNTIME_DIR/broker.log"
 check "... and rdev status prints" sh -c \
 	"'$RDEV_BIN_DIR/rdev' status '$name:' '$app' | grep -q '^  kept      1 entry deleted here, changed on the host (the last: keep.txt)'"
+# The local file back (git checkout back): the container's kept version is
+# not replaced silently: kept as its conflict name, counted as changed.
+echo keep-again >"$app/keep.txt"
+EVENTUALLY_SECONDS=30 eventually "the local file made again arrives" has keep.txt keep-again
+check_eq "... the container's kept version saved as its conflict name" \
+	"$(in_ctr sh -c 'cat keep.txt.rdev-conflict-*')" changed-in-container
+check_eq "... and counted as a change on the host the local version replaced" \
+	"$(sync_json | jq -r '"\(.hostChanged) \(.lastHostChanged)"')" "3 keep.txt"
 
 # A folder of 22 synced files the container changed, moved away here (one
 # event, one batch): all 22 kept and counted; the broker's log names the
