@@ -148,23 +148,6 @@ rig_take_data(
 	return n;
 }
 
-/* A listener on 127.0.0.1 (its port in *port). */
-static int
-listener(int *port)
-{
-	struct sockaddr_in sa = { 0 };
-	socklen_t len = sizeof sa;
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ASSERT_INT_EQ(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
-	ASSERT_INT_EQ(listen(fd, 4), 0);
-	ASSERT_INT_EQ(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	*port = ntohs(sa.sin_port);
-	return fd;
-}
-
 /* A port of 127.0.0.1 held but not listened on (its port in *port):
  * connections to it are refused. (A port closed again could be taken by
  * another program meanwhile, or be the connect's own local port: a
@@ -181,6 +164,16 @@ bound_port(int *port)
 	ASSERT_INT_EQ(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
 	ASSERT_INT_EQ(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
 	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+/* A listener on 127.0.0.1 (its port in *port). */
+static int
+listener(int *port)
+{
+	int fd = bound_port(port);
+
+	ASSERT_INT_EQ(listen(fd, 4), 0);
 	return fd;
 }
 
