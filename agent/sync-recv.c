@@ -1168,6 +1168,24 @@ sync_recv_keep_aside(struct sync_recv *r, int dfd, const char *leaf, const char 
 	close(fd);
 }
 
+/* Is the entry at leaf in dfd still the one before stated (the same inode,
+ * size, mtime and ctime: not written, chmod-ed, re-pointed or replaced
+ * since)? Asked right before it is deleted, so that a write during the
+ * check (the hash of a big file) keeps it. */
+static int
+sync_recv_unchanged_since(int dfd, const char *leaf, const struct stat *before)
+{
+	struct stat now;
+
+	return fstatat(dfd, leaf, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    now.st_ino == before->st_ino && now.st_dev == before->st_dev &&
+	    now.st_size == before->st_size &&
+	    now.st_mtim.tv_sec == before->st_mtim.tv_sec &&
+	    now.st_mtim.tv_nsec == before->st_mtim.tv_nsec &&
+	    now.st_ctim.tv_sec == before->st_ctim.tv_sec &&
+	    now.st_ctim.tv_nsec == before->st_ctim.tv_nsec;
+}
+
 /* Delete what an earlier sync wrote and want no longer lists (children
  * before their folders: the reverse of path order). What the host changed
  * since stays (sync_recv_note_kept): a file or symlink that is not what the
@@ -1178,8 +1196,9 @@ sync_recv_keep_aside(struct sync_recv *r, int dfd, const char *leaf, const char 
  * files the index never had name their folder). Like every entry the client
  * deleted, it leaves the index (sync_recv_save), so it is then a host-made
  * entry that a later batch neither deletes nor reports again. (A write
- * between the check and the unlink is lost: the window is a stat, or the
- * hash of a changed-looking file.) */
+ * between the check and the unlink is lost: the entry is stated again right
+ * before the unlink, so the window is that stat and the unlink, whatever the
+ * check took.) */
 static void
 sync_recv_delete(struct sync_recv *r)
 {
@@ -1205,7 +1224,8 @@ sync_recv_delete(struct sync_recv *r)
 			}
 			if (errno != ENOTEMPTY && errno != EEXIST)
 				continue; /* (not ours to say: EACCES, EBUSY...) */
-		} else if (o->type != 'd' && sync_recv_synced(r, dfd, leaf, o->path)) {
+		} else if (o->type != 'd' && sync_recv_synced(r, dfd, leaf, o->path) &&
+		    sync_recv_unchanged_since(dfd, leaf, &sb)) {
 			if (unlinkat(dfd, leaf, 0) == 0)
 				r->deleted++;
 			continue;
