@@ -17,7 +17,7 @@ sync_aside_load(const char *index_path, char **tag)
 	    sync_index_manifest_read(path, SYNC_INDEX_MAX, tag, &cause);
 
 	if (cause != NULL)
-		log_warn("sync-pull: %s (what was kept aside is reported again)", cause);
+		log_warn("sync: %s (what was kept aside is reported again)", cause);
 	free(cause);
 	free(path);
 	if (aside == NULL) {

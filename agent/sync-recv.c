@@ -1240,35 +1240,58 @@ sync_recv_delete(struct sync_recv *r)
 	free(under);
 }
 
+/* Is want entry i a file now in place where a file kept aside was? */
+static int
+sync_recv_synced_over_aside(const struct sync_recv *r, size_t i)
+{
+	return r->host[i].aside && r->host[i].valid && r->want->v[i].type == 'f';
+}
+
 /* The files sync_recv_delete kept one way go aside (sync-aside.h, under no
  * tag: a two-way pull reports all it kept aside again) beside what is
  * there, so that a local file sent there later keeps the host's version as
  * its conflict name and names it in "hostChanged" (as one kept aside),
- * instead of replacing it as build output. A file that cannot be saved is
- * logged: the host's version is then unprotected, not lost now. */
+ * instead of replacing it as build output. And what this sync put in place
+ * of a file kept aside leaves it (else a later file made there, build
+ * output, would be taken for the one kept: a false conflict). A file that
+ * cannot be saved is logged: the host's version is then unprotected, not
+ * lost now. */
 static void
-sync_recv_save_kept(struct sync_recv *r)
+sync_recv_save_aside(struct sync_recv *r)
 {
 	struct sync_scan *aside, *put;
-	char *cause = NULL;
-	size_t i, n = r->kept_files.n;
+	char **drop = NULL, *tag = NULL, *cause = NULL;
+	size_t i, n = r->kept_files.n, ndrop = 0;
 
-	if (n == 0)
+	for (i = 0; i < r->want->n; i++)
+		ndrop += sync_recv_synced_over_aside(r, i);
+	if (n == 0 && ndrop == 0)
 		return;
+	drop = xcalloc(ndrop + 1, sizeof *drop);
+	ndrop = 0;
+	for (i = 0; i < r->want->n; i++) /* (in path order, borrowed) */
+		if (sync_recv_synced_over_aside(r, i))
+			drop[ndrop++] = r->want->v[i].path;
 	put = xcalloc(1, sizeof *put);
-	put->v = xcalloc(n, sizeof *put->v);
+	put->v = xcalloc(n + 1, sizeof *put->v);
 	for (i = 0; i < n; i++) /* (into path order) */
 		put->v[i] = r->kept_files.v[n - 1 - i];
 	put->n = n;
 	r->kept_files.n = 0;
-	aside = sync_aside_load(r->index_path, NULL);
-	sync_scan_apply(&aside, put, NULL, 0);
-	if (sync_aside_save(r->index_path, aside, NULL, &cause) != 0) {
+	aside = sync_aside_load(r->index_path, &tag);
+	if (n > 0) { /* (kept under no tag) */
+		free(tag);
+		tag = NULL;
+	}
+	sync_scan_apply(&aside, put, drop, ndrop);
+	if (sync_aside_save(r->index_path, aside, tag, &cause) != 0) {
 		log_warn("sync: %s: what was kept on the host is not kept aside: %s",
 		    r->folder, cause);
 		free(cause);
 	}
 	sync_scan_free(aside);
+	free(drop);
+	free(tag);
 }
 
 /* Into result: "hostKept", how many entries the client deleted were kept
@@ -1348,7 +1371,7 @@ sync_recv_finish(struct sync_recv *r, cJSON **result, char **cause)
 	if (r->tar == NULL && missing > 0)
 		return error_set(cause, "the stream ended before any entry came");
 	sync_recv_delete(r);
-	sync_recv_save_kept(r);
+	sync_recv_save_aside(r);
 	r->finished = 1;
 	sync_recv_save(r);
 	*result = cJSON_CreateObject();

@@ -1170,6 +1170,21 @@ TEST(one_way_keeps_what_the_host_changed_and_the_client_deleted)
 	ASSERT_STR_EQ(got, "a");
 	free(got);
 	cJSON_Delete(res);
+
+	/* Synced now, a is no longer kept aside: deleted (as synced), then made
+	 * by the container as build output, the client's a replaces it as
+	 * build output, with no false conflict. */
+	res = sync_once_result("[]", NULL, (const char *[]){ "a", NULL }, 0);
+	ASSERT_INT_EQ(result_number(res, "deleted"), 1);
+	cJSON_Delete(res);
+	ASSERT_INT_EQ(system("echo build >" DIR "/ws/a"), 0);
+	m = xasprintf("[%s]", a);
+	res = sync_once_result(m, (const char *[]){ "a", NULL }, NULL, 0);
+	free(m);
+	ASSERT_INT_EQ(system("test \"$(cat " DIR "/ws/a)\" = a"), 0);
+	ASSERT_INT_EQ(system("test $(ls " DIR "/ws | grep -c rdev-conflict) = 1"), 0);
+	ASSERT_INT_EQ(result_number(res, "hostChanged"), 0);
+	cJSON_Delete(res);
 	free(a);
 	free(b);
 	free(u);
