@@ -8,22 +8,38 @@
 #include "sync-index.h"
 #include "xmalloc.h"
 
-struct sync_scan *
-sync_aside_load(const char *index_path, char **tag)
+int
+sync_aside_read(const char *index_path, char **tag, struct sync_scan **out, char **cause)
 {
-	char *path = xasprintf("%s.aside", index_path), *cause = NULL;
+	char *path = xasprintf("%s.aside", index_path);
 	/* (as big as the index may be: past a cap, all would come again) */
 	struct sync_scan *aside =
-	    sync_index_manifest_read(path, SYNC_INDEX_MAX, tag, &cause);
+	    sync_index_manifest_read(path, SYNC_INDEX_MAX, tag, cause);
 
-	if (cause != NULL)
-		log_warn("sync: %s (what was kept aside is reported again)", cause);
-	free(cause);
 	free(path);
+	*out = NULL;
+	if (*cause != NULL)
+		return -1;
 	if (aside == NULL) {
 		aside = xcalloc(1, sizeof *aside);
 		aside->v = xcalloc(1, sizeof *aside->v);
 	}
+	*out = aside;
+	return 0;
+}
+
+struct sync_scan *
+sync_aside_load(const char *index_path, char **tag)
+{
+	struct sync_scan *aside;
+	char *cause = NULL;
+
+	if (sync_aside_read(index_path, tag, &aside, &cause) == 0)
+		return aside;
+	log_warn("sync: %s (what was kept aside is reported again)", cause);
+	free(cause);
+	aside = xcalloc(1, sizeof *aside);
+	aside->v = xcalloc(1, sizeof *aside->v);
 	return aside;
 }
 

@@ -29,6 +29,11 @@
  * none; a file that cannot be read is logged, and its entries are then
  * reported again). */
 struct sync_scan *sync_aside_load(const char *index_path, char **tag);
+/* As sync_aside_load, for a caller that saves the entries again: 0 and a
+ * new *out, or -1 with *cause (and *out NULL) when the file exists but
+ * cannot be read (saving over it would lose what it holds). */
+int sync_aside_read(
+    const char *index_path, char **tag, struct sync_scan **out, char **cause);
 /* Keep only aside's entries that now (a scan of the host, in path order)
  * still holds as they were: 1 when some went, else 0. */
 int sync_aside_prune(struct sync_scan *aside, const struct sync_scan *now);

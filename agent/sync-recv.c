@@ -1171,14 +1171,15 @@ sync_recv_keep_aside(struct sync_recv *r, int dfd, const char *leaf, const char 
 /* Is the entry at leaf in dfd still the one before stated (the same inode,
  * size, mtime and ctime: not written, chmod-ed, re-pointed or replaced
  * since)? Asked right before it is deleted, so that a write during the
- * check (the hash of a big file) keeps it. */
+ * check (the hash of a big file) keeps it. 1 yes, 0 no, -1 gone. */
 static int
 sync_recv_unchanged_since(int dfd, const char *leaf, const struct stat *before)
 {
 	struct stat now;
 
-	return fstatat(dfd, leaf, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    now.st_ino == before->st_ino && now.st_dev == before->st_dev &&
+	if (fstatat(dfd, leaf, &now, AT_SYMLINK_NOFOLLOW) != 0)
+		return errno == ENOENT ? -1 : 0;
+	return now.st_ino == before->st_ino && now.st_dev == before->st_dev &&
 	    now.st_size == before->st_size &&
 	    now.st_mtim.tv_sec == before->st_mtim.tv_sec &&
 	    now.st_mtim.tv_nsec == before->st_mtim.tv_nsec &&
@@ -1206,7 +1207,7 @@ sync_recv_delete(struct sync_recv *r)
 	const char *leaf;
 	struct stat sb;
 	size_t i;
-	int dfd;
+	int dfd, same;
 
 	for (i = r->old->n; i-- > 0;) {
 		const struct sync_entry *o = &r->old->v[i];
@@ -1225,10 +1226,10 @@ sync_recv_delete(struct sync_recv *r)
 			if (errno != ENOTEMPTY && errno != EEXIST)
 				continue; /* (not ours to say: EACCES, EBUSY...) */
 		} else if (o->type != 'd' && sync_recv_synced(r, dfd, leaf, o->path) &&
-		    sync_recv_unchanged_since(dfd, leaf, &sb)) {
-			if (unlinkat(dfd, leaf, 0) == 0)
+		    (same = sync_recv_unchanged_since(dfd, leaf, &sb)) != 0) {
+			if (same == 1 && unlinkat(dfd, leaf, 0) == 0)
 				r->deleted++;
-			continue;
+			continue; /* (-1: gone meanwhile, nothing to keep) */
 		}
 		if (o->type == 'f')
 			sync_recv_keep_aside(r, dfd, leaf, o->path);
@@ -1240,45 +1241,45 @@ sync_recv_delete(struct sync_recv *r)
 	free(under);
 }
 
-/* Is want entry i a file now in place where a file kept aside was? */
-static int
-sync_recv_synced_over_aside(const struct sync_recv *r, size_t i)
-{
-	return r->host[i].aside && r->host[i].valid && r->want->v[i].type == 'f';
-}
-
 /* The files sync_recv_delete kept one way go aside (sync-aside.h, under no
  * tag: a two-way pull reports all it kept aside again) beside what is
  * there, so that a local file sent there later keeps the host's version as
  * its conflict name and names it in "hostChanged" (as one kept aside),
- * instead of replacing it as build output. And what this sync put in place
- * of a file kept aside leaves it (else a later file made there, build
- * output, would be taken for the one kept: a false conflict). A file that
- * cannot be saved is logged: the host's version is then unprotected, not
- * lost now. */
+ * instead of replacing it as build output. And every path this sync put in
+ * place as the client has it (any kind) leaves the aside: else later build
+ * output there would be taken for the one kept (a false conflict); a whole
+ * sync so also clears what a sync cut short left. A file that cannot be
+ * read or saved is logged: the host's version is then unprotected, not lost
+ * now (never saved over what could not be read). */
 static void
 sync_recv_save_aside(struct sync_recv *r)
 {
 	struct sync_scan *aside, *put;
-	char **drop = NULL, *tag = NULL, *cause = NULL;
+	char **drop, *tag = NULL, *cause = NULL;
 	size_t i, n = r->kept_files.n, ndrop = 0;
 
-	for (i = 0; i < r->want->n; i++)
-		ndrop += sync_recv_synced_over_aside(r, i);
-	if (n == 0 && ndrop == 0)
+	if (sync_aside_read(r->index_path, &tag, &aside, &cause) != 0) {
+		log_warn("sync: %s: %s (what was kept on the host is not kept aside)",
+		    r->folder, cause);
+		free(cause);
 		return;
-	drop = xcalloc(ndrop + 1, sizeof *drop);
-	ndrop = 0;
+	}
+	drop = xcalloc(r->want->n + 1, sizeof *drop);
 	for (i = 0; i < r->want->n; i++) /* (in path order, borrowed) */
-		if (sync_recv_synced_over_aside(r, i))
+		if (r->host[i].valid && sync_scan_find(aside, r->want->v[i].path) != NULL)
 			drop[ndrop++] = r->want->v[i].path;
+	if (n == 0 && ndrop == 0) {
+		sync_scan_free(aside);
+		free(drop);
+		free(tag);
+		return;
+	}
 	put = xcalloc(1, sizeof *put);
 	put->v = xcalloc(n + 1, sizeof *put->v);
 	for (i = 0; i < n; i++) /* (into path order) */
 		put->v[i] = r->kept_files.v[n - 1 - i];
 	put->n = n;
 	r->kept_files.n = 0;
-	aside = sync_aside_load(r->index_path, &tag);
 	if (n > 0) { /* (kept under no tag) */
 		free(tag);
 		tag = NULL;

@@ -1237,6 +1237,40 @@ TEST(one_way_names_the_first_kept_in_path_order)
 	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
 }
 
+/* One way, a kept file (aside) that a local symlink replaced (the kept
+ * file saved as its conflict name): the symlink leaves the aside too, so
+ * build output made at that path after the symlink is deleted is replaced
+ * by the client's file with no false conflict. */
+TEST(one_way_a_symlink_over_a_kept_file_clears_the_aside)
+{
+	char *a = entry("a"), *m;
+	struct buf *tar = buf_new();
+	cJSON *res;
+
+	ASSERT_INT_EQ(system("rm -rf " DIR " && mkdir -p " DIR), 0);
+	m = xasprintf("[%s]", a);
+	sync_once(m, (const char *[]){ "a", NULL }, NULL);
+	ASSERT_INT_EQ(system("echo host >" DIR "/ws/a"), 0);
+	res = sync_once_result("[]", NULL, (const char *[]){ "a", NULL }, 0);
+	ASSERT_INT_EQ(result_number(res, "hostKept"), 1);
+	cJSON_Delete(res);
+	tar_link(tar, "a", "t");
+	ASSERT_INT_EQ(sync_tar_ok("[[\"l\",\"a\",\"t\"]]", tar, 0), 1);
+	ASSERT_INT_EQ(system("test \"$(readlink " DIR "/ws/a)\" = t"), 0);
+	res = sync_once_result("[]", NULL, (const char *[]){ "a", NULL }, 0);
+	ASSERT_INT_EQ(result_number(res, "deleted"), 1);
+	cJSON_Delete(res);
+	ASSERT_INT_EQ(system("echo build >" DIR "/ws/a"), 0);
+	res = sync_once_result(m, (const char *[]){ "a", NULL }, NULL, 0);
+	ASSERT_INT_EQ(system("test \"$(cat " DIR "/ws/a)\" = a"), 0);
+	ASSERT_INT_EQ(system("test $(ls " DIR "/ws | grep -c rdev-conflict) = 1"), 0);
+	ASSERT_INT_EQ(result_number(res, "hostChanged"), 0);
+	cJSON_Delete(res);
+	free(m);
+	free(a);
+	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
+}
+
 /* A file the host left as synced is deleted, one way or two, also when
  * only its mtime changed (hashed: the same bytes); two-way, a changed one
  * is kept but not named in "hostKept" (the next pull brings it back). */
