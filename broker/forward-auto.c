@@ -109,6 +109,23 @@ forward_auto_move(
 	return p.require_local && !fw->require_local ? 1 : 0;
 }
 
+void
+forward_auto_move_warn(
+    const char *label, const struct forward *fw, const char *workspace, int rc)
+{
+	if (rc < 0)
+		log_warn("%s: auto-forward 127.0.0.1:%d -> container port %d of %s "
+			 "stopped: the container its watch follows now ignores that port",
+		    label, fw->local_port, fw->port, workspace);
+	else
+		log_warn("%s: auto-forward 127.0.0.1:%d -> container port %d of %s "
+			 "moved to the container its watch follows now%s",
+		    label, fw->local_port, fw->port, workspace,
+		    rc == 1 ? " (its requireLocalPort is not met: it keeps its "
+			      "local port)"
+			    : "");
+}
+
 /* Was port seen? */
 static int
 forward_auto_seen(const struct forward_auto *a, int port)

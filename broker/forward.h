@@ -393,6 +393,11 @@ int forward_auto_follows(const struct forward_key *was, const struct forward *fw
  * "ignore" (fw left as it is: the caller stops it). */
 int forward_auto_move(
     const struct forward_auto *a, const struct forward *relay, struct forward *fw);
+/* The broker log's warning for fw after forward_auto_move (rc its result):
+ * moved to the container its watch follows now (with an unmet
+ * requireLocalPort said), or stopped (-1). label names the host. */
+void forward_auto_move_warn(
+    const char *label, const struct forward *fw, const char *workspace, int rc);
 /* Port was seen (and handled): not again. */
 void forward_auto_mark(struct forward_auto *a, int port);
 /* a as saved ({"workspace","config","attributes","idLabels","hint","seen"});

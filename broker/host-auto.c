@@ -47,22 +47,12 @@ host_auto_move(struct host_session *h, struct host_auto *a, const struct forward
 		if (!forward_auto_follows(was, &f->fw))
 			continue;
 		pthread_mutex_lock(&h->lock); /* (status reads them) */
-		if ((rc = forward_auto_move(&a->fa, &a->relay->fw, &f->fw)) >= 0) {
-			pthread_mutex_unlock(&h->lock);
-			log_warn("%s: auto-forward 127.0.0.1:%d -> container port %d of "
-				 "%s moved to the container its watch follows now%s",
-			    h->label, f->fw.local_port, f->fw.port, a->fa.workspace,
-			    rc == 1 ? " (its requireLocalPort is not met: it keeps "
-				      "its local port)"
-				    : "");
-			continue;
+		if ((rc = forward_auto_move(&a->fa, &a->relay->fw, &f->fw)) < 0) {
+			f->fw.gone = 1;
+			stopped = 1;
 		}
-		f->fw.gone = 1;
 		pthread_mutex_unlock(&h->lock);
-		stopped = 1;
-		log_warn("%s: auto-forward 127.0.0.1:%d -> container port %d of %s "
-			 "stopped: the container its watch follows now ignores that port",
-		    h->label, f->fw.local_port, f->fw.port, a->fa.workspace);
+		forward_auto_move_warn(h->label, &f->fw, a->fa.workspace, rc);
 	}
 	if (stopped)
 		host_forward_reap(h);

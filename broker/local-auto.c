@@ -206,20 +206,10 @@ local_auto_move(struct local_auto *a, const struct forward_key *was)
 	LIST_FOREACH(f, &a->lh->forwards, entry) {
 		if (!forward_auto_follows(was, &f->fw))
 			continue;
-		if ((rc = forward_auto_move(&a->fa, &a->relay->fw, &f->fw)) >= 0) {
-			log_warn("%s: auto-forward 127.0.0.1:%d -> container port %d of "
-				 "%s moved to the container its watch follows now%s",
-			    LOCAL_HOST_LABEL, f->fw.local_port, f->fw.port,
-			    a->fa.workspace,
-			    rc == 1 ? " (its requireLocalPort is not met: it keeps "
-				      "its local port)"
-				    : "");
-			continue;
-		}
-		log_warn("%s: auto-forward 127.0.0.1:%d -> container port %d of %s "
-			 "stopped: the container its watch follows now ignores that port",
-		    LOCAL_HOST_LABEL, f->fw.local_port, f->fw.port, a->fa.workspace);
-		local_forward_stop(f);
+		rc = forward_auto_move(&a->fa, &a->relay->fw, &f->fw);
+		forward_auto_move_warn(LOCAL_HOST_LABEL, &f->fw, a->fa.workspace, rc);
+		if (rc < 0)
+			local_forward_stop(f);
 	}
 }
 
