@@ -210,12 +210,7 @@ check_eq "and the explicit one to the first" \
 	"$(curl -sf --max-time 20 "http://127.0.0.1:$p_exp/w")" from-a
 # The move forgot the watch's seen ports: p_ig seen again (saved) is a
 # listing of the new container, taken with its config's portsAttributes.
-new_listed() {
-	jq -e --arg ws "$ws3" --argjson p "$p_ig" \
-		'[.hosts[].autos[]? | select(.workspace == $ws) | (.seen // [])[] | select(. == $p)] | length == 1' \
-		"$RDEV_RUNTIME_DIR/state.json" >/dev/null
-}
-eventually "the watch lists the new container (its ports seen afresh)" new_listed
+eventually "the watch lists the new container (its ports seen afresh)" rig_auto_seen "$ws3" "$p_ig"
 check_eq "which forwards its port $p_move once and the one its config ignores not at all" \
 	"$(list | jq -r --arg ws "$ws3" --argjson p "$p_move" --argjson i "$p_ig" \
 		'map(select(.workspace == $ws)) |

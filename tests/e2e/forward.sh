@@ -291,12 +291,7 @@ check_eq "and the auto-forward moved while it was away goes to the first contain
 # container again, a listening port whose explicit forward stops is new to
 # it, and auto-forwarded (as any port the container listens on that nothing
 # forwards): the stop below waits for that listing.
-listed_again() {
-	jq -e --arg ws "$ws_path" --argjson p "$p_any" \
-		'[.hosts[].autos[]? | select(.workspace == $ws) | (.seen // [])[] | select(. == $p)] | length == 1' \
-		"$RDEV_RUNTIME_DIR/state.json" >/dev/null
-}
-eventually "the watch has listed the first container again" listed_again
+eventually "the watch has listed the first container again" rig_auto_seen "$ws_path" "$p_any"
 stop_out=$(rdev forward "$name:~/ws" --stop "$p_any" 2>&1) || fail "forward --stop $p_any: $stop_out"
 check "after --stop the port is closed" sh -c "! curl -sf -m 5 http://127.0.0.1:$p_any/blob >/dev/null"
 rdev down "$name:~/ws" >/dev/null 2>&1

@@ -253,6 +253,14 @@ rig_remote_cleanup() {
 }
 
 rdev() { "$RDEV_BIN_DIR/rdev" "$@"; }
+# rig_auto_seen WS PORT: the broker's saved auto-forward watch of workspace
+# WS (as its state file names it) has seen container port PORT: a listing
+# of the container it follows took it.
+rig_auto_seen() {
+	jq -e --arg ws "$1" --argjson p "$2" \
+		'[.hosts[].autos[]? | select(.workspace == $ws) | (.seen // [])[] | select(. == $p)] | length == 1' \
+		"$RDEV_RUNTIME_DIR/state.json" >/dev/null
+}
 
 # rig_sync_up APP [ARG...]: `rdev up "$name:" APP ARG... --json` (the sync
 # tests); sets ws (the container's workspace folder), folder (the host's
