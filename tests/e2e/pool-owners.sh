@@ -44,12 +44,15 @@ policy() { # HOSTID EXTRA-JSON
 	printf '{"hostId": "%s"%s}\n' "$1" "${2:+, $2}" >"$shared/$1.json"
 	echo "$shared/$1.json"
 }
-# A and B: two accounts on one host (one hostId).
-cfg_a=$(rig_host "$ha" --policy "$(policy "$ha")")
-cfg_b=$(rig_host "$hb" --policy "$shared/$ha.json")
-cfg_c=$(rig_host "$hc" --policy "$(policy "$hc" '"maxEnvironmentsPerUser": 1')")
-cfg_d=$(rig_host "$hd" --policy "$(policy "$hd" '"allowedUsers": ["nobody-else"]')")
-cfg_e=$(rig_host "$he" --policy "$(policy "$he" '"maxEnvironmentsPerUser": 1, "limitContainers": true')")
+# A and B: two accounts on one host (one hostId). (The five start at once.)
+rig_host_bg "$ha" --policy "$(policy "$ha")"
+rig_host_bg "$hb" --policy "$shared/$ha.json"
+rig_host_bg "$hc" --policy "$(policy "$hc" '"maxEnvironmentsPerUser": 1')"
+rig_host_bg "$hd" --policy "$(policy "$hd" '"allowedUsers": ["nobody-else"]')"
+rig_host_bg "$he" --policy "$(policy "$he" '"maxEnvironmentsPerUser": 1, "limitContainers": true')"
+rig_hosts_wait
+cfg_a=$(rig_host_cfg "$ha") cfg_b=$(rig_host_cfg "$hb") cfg_c=$(rig_host_cfg "$hc")
+cfg_d=$(rig_host_cfg "$hd") cfg_e=$(rig_host_cfg "$he")
 cat "$cfg_a" "$cfg_b" "$cfg_c" "$cfg_d" "$cfg_e" >"$TEST_TMP/ssh_config"
 export RDEV_SSH_CONFIG=$TEST_TMP/ssh_config
 user_a=$(cat "$(dirname "$cfg_a")/user") user_b=$(cat "$(dirname "$cfg_b")/user")

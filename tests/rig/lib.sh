@@ -4,6 +4,7 @@
 #   rig_require_docker              # fails the test (not skip) if Docker is unusable
 #   cfg=$(rig_host NAME [--netns])  # an sshd host, stopped when the test exits
 #   rig_remote_host PREFIX [OPTS]   # a host for remote targets (below; OPTS: rig.sh host-start's)
+#   rig_host_bg NAME [OPTS]; ...; rig_hosts_wait; cfg=$(rig_host_cfg NAME)  # hosts started at once
 #   base=$(rig_ports N)             # N consecutive free local ports, this test's until it exits
 #   rdev ARGS...                    # the built client ($RDEV_BIN_DIR/rdev)
 #   check "what" CMD...             # run CMD; fail the test with "what" if it fails
@@ -46,6 +47,10 @@ rig_python
 rig_test_cleanup() {
 	local rc=$? h
 	set +e # (exit $rc) below must not end the trap
+	# (hosts still starting in the background: stopped once started)
+	for h in "${RIG_HOST_BG[@]+"${RIG_HOST_BG[@]}"}"; do
+		wait "${h#*=}" 2>/dev/null
+	done
 	# (rig_host usually runs in $(...): the hosts are listed in a file too)
 	for h in "${RIG_TEST_HOSTS[@]+"${RIG_TEST_HOSTS[@]}"}" \
 		$(cat "$TEST_TMP/rig-hosts" 2>/dev/null || true); do
@@ -162,6 +167,29 @@ rig_host() {
 	RIG_TEST_HOSTS+=("$name")
 	echo "$name" >>"$TEST_TMP/rig-hosts"
 	bash "$RIG" host-start "$name" "$@"
+}
+
+# Several hosts at once (a host's start is mostly a chain of short waits:
+# useradd under the rig's lock, sshd coming up; about 7 s each, loaded):
+# rig_host_bg NAME [OPTS] starts one in the background, rig_hosts_wait waits
+# for all of them and fails naming those that did not start (with their
+# errors), then $(rig_host_cfg NAME) is a host's ssh config path.
+RIG_HOST_BG=()
+rig_host_bg() {
+	rig_host "$@" >"$TEST_TMP/host-$1.cfg" 2>"$TEST_TMP/host-$1.err" &
+	RIG_HOST_BG+=("$1=$!")
+}
+rig_hosts_wait() {
+	local e failed=
+	for e in "${RIG_HOST_BG[@]+"${RIG_HOST_BG[@]}"}"; do
+		wait "${e#*=}" || { failed+=" ${e%%=*}"; cat "$TEST_TMP/host-${e%%=*}.err" >&2; }
+	done
+	RIG_HOST_BG=()
+	[ -z "$failed" ] || fail "host(s) did not start:$failed"
+}
+rig_host_cfg() {
+	[ -s "$TEST_TMP/host-$1.cfg" ] || fail "host $1: not started with rig_host_bg"
+	cat "$TEST_TMP/host-$1.cfg"
 }
 
 # A host for tests of remote targets: sets name, cfg (its ssh config), hdir
