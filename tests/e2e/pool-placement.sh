@@ -41,9 +41,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cfg_a=$(rig_host "$ha" --policy "$(policy "$ha" 2 4gb)")
-cfg_b=$(rig_host "$hb" --policy "$(policy "$hb" 8 8gb true)")
-cfg_c=$(rig_host "$hc" --policy "$(policy "$hc" 32 64gb)")
+# (The three start at once.)
+rig_host_bg "$ha" --policy "$(policy "$ha" 2 4gb)"
+rig_host_bg "$hb" --policy "$(policy "$hb" 8 8gb true)"
+rig_host_bg "$hc" --policy "$(policy "$hc" 32 64gb)"
+rig_hosts_wait
+cfg_a=$(rig_host_cfg "$ha") cfg_b=$(rig_host_cfg "$hb") cfg_c=$(rig_host_cfg "$hc")
 # The hung host: accepts TCP connections and never says a word.
 hung_port=$(rig_ports 1)
 perl -MIO::Socket::INET -e '
