@@ -20,6 +20,8 @@
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 
+# (the second host, for the end, starts meanwhile)
+rig_host_bg "$(rig_host_name n)" --no-streamlocal
 rig_remote_host a --slow-bashrc --max-sessions 10
 trap 'rig_remote_cleanup ws' EXIT
 on_host "mkdir -p ~/ws && printf '%s' '{\"image\": \"$RDEV_RIG_IMAGE_BOOKWORM_DEV\",
@@ -110,7 +112,7 @@ check "and the broker said so" grep -q 'changed or damaged' "$RDEV_RUNTIME_DIR/b
 # --- sshd forbids stream-local forwarding ---------------------------------------
 broker stop >/dev/null
 first=$name firstcfg=$cfg firsthome=$home
-rig_remote_host n --no-streamlocal
+rig_remote_host n # (started at the beginning: --no-streamlocal)
 trap 'rc=$?; set +e; docker ps -aq --filter "label=devcontainer.local_folder=$home/ws" |
 	xargs -r docker rm -f >/dev/null; home=$firsthome; (exit $rc); rig_remote_cleanup ws' EXIT
 on_host "mkdir -p ~/ws && printf '%s' '{\"image\": \"$RDEV_RIG_IMAGE_BOOKWORM_DEV\"}' > ~/ws/.devcontainer.json"

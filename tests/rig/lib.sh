@@ -195,11 +195,18 @@ rig_host_cfg() {
 # A host for tests of remote targets: sets name, cfg (its ssh config), hdir
 # (its rig folder) and home (the host user's home), points rdev at the host
 # (RDEV_SSH_CONFIG) and at a broker of this test's own (RDEV_RUNTIME_DIR).
-# on_host CMD runs CMD there; broker ARGS runs rdev-broker.
+# on_host CMD runs CMD there; broker ARGS runs rdev-broker. A host that
+# `rig_host_bg "$(rig_host_name PREFIX)" OPTS` started earlier (a second host
+# the test needs later) is waited for and taken (OPTS given there).
 rig_remote_host() {
 	name=$(rig_host_name "$1")
 	shift
-	cfg=$(rig_host "$name" "$@")
+	if [ -e "$TEST_TMP/host-$name.cfg" ]; then
+		rig_hosts_wait
+		cfg=$(rig_host_cfg "$name")
+	else
+		cfg=$(rig_host "$name" "$@")
+	fi
 	hdir=$(dirname "$cfg")
 	home=$(on_host 'echo $HOME')
 	export RDEV_SSH_CONFIG=$cfg
