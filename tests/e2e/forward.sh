@@ -187,7 +187,10 @@ auto_listed() {
 }
 eventually "a new listening port is forwarded by itself (openBrowser: with its URL)" auto_listed
 check_eq "and answers" "$(curl -sf "http://127.0.0.1:$p_auto/blob" | sha256sum | cut -d' ' -f1)" "$want"
-sleep 2
+# (once the watch has seen the ignored port, it has judged it: no fixed wait)
+ws_path=$("$RDEV_BIN_DIR/rdev" forward --list --json |
+	jq -r --argjson p "$p_auto" 'map(select(.port == $p))[0].workspace')
+eventually "the watch has seen the port its attributes ignore" rig_auto_seen "$ws_path" "$p_ign"
 check "onAutoForward ignore: that port is not forwarded" sh -c \
 	"! '$RDEV_BIN_DIR/rdev' forward --list --json | jq -e 'map(.port) | index($p_ign) != null' >/dev/null"
 # The watch follows another container of the folder (up --auto-forward
@@ -281,7 +284,8 @@ broker stop >/dev/null || fail "rdev-broker stop (host away)"
 /usr/sbin/sshd -D -e -f "$hdir/sshd_config" >>"$hdir/sshd.log" 2>&1 &
 echo $! >"$hdir/sshd.pid"
 back() { [ "$(curl -sf -m 5 "http://127.0.0.1:$p_lo/blob" | sha256sum | cut -d' ' -f1)" = "$want" ]; }
-for i in $(seq 1 60); do back && break; sleep 1; done
+# (a try that fails is closed at once: 0.2 s steps, 60 s in all)
+for i in $(seq 1 300); do back && break; sleep 0.2; done
 check "after sshd is back the forward works again without user action" back
 check_eq "and the auto-forward moved while it was away goes to the first container" \
 	"$(curl -sf --max-time 20 "http://127.0.0.1:$p_auto/which")" from-a
