@@ -285,7 +285,8 @@ broker stop >/dev/null || fail "rdev-broker stop (host away)"
 echo $! >"$hdir/sshd.pid"
 back() { [ "$(curl -sf -m 5 "http://127.0.0.1:$p_lo/blob" | sha256sum | cut -d' ' -f1)" = "$want" ]; }
 # (a try that fails is closed at once: 0.2 s steps, 60 s in all)
-for i in $(seq 1 300); do back && break; sleep 0.2; done
+deadline=$((SECONDS + 60))
+until back || [ $SECONDS -ge $deadline ]; do sleep 0.2; done
 check "after sshd is back the forward works again without user action" back
 check_eq "and the auto-forward moved while it was away goes to the first container" \
 	"$(curl -sf --max-time 20 "http://127.0.0.1:$p_auto/which")" from-a

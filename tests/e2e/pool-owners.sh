@@ -29,6 +29,7 @@ nu2() { # run rdev as nu2, with its own broker, pools and state
 		RDEV_STATE_DIR="$nu2_dir/state" XDG_CONFIG_HOME="$nu2_dir/config" \
 		RDEV_SSH_CONFIG="$nu2_dir/ssh_config" "$RDEV_BIN_DIR/rdev" "$@"
 }
+cw=cw$$ iw=iw$$ # a Compose workspace and an image one, uploaded to $he
 cleanup() {
 	local rc=$?
 	set +e
@@ -57,7 +58,6 @@ cat "$cfg_a" "$cfg_b" "$cfg_c" "$cfg_d" "$cfg_e" >"$TEST_TMP/ssh_config"
 export RDEV_SSH_CONFIG=$TEST_TMP/ssh_config
 user_a=$(cat "$(dirname "$cfg_a")/user") user_b=$(cat "$(dirname "$cfg_b")/user")
 
-cw=cw$$ iw=iw$$ # a Compose workspace and an image one, uploaded to $he
 ws() { # NAME
 	mkdir -p "$shared/$1"
 	printf '{"image": "%s"}\n' "$RDEV_RIG_IMAGE_BUSYBOX" >"$shared/$1/.devcontainer.json"

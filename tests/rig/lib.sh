@@ -182,7 +182,8 @@ rig_host_bg() {
 rig_hosts_wait() {
 	local e failed=
 	for e in "${RIG_HOST_BG[@]+"${RIG_HOST_BG[@]}"}"; do
-		wait "${e#*=}" || { failed+=" ${e%%=*}"; cat "$TEST_TMP/host-${e%%=*}.err" >&2; }
+		wait "${e#*=}" || failed+=" ${e%%=*}"
+		cat "$TEST_TMP/host-${e%%=*}.err" >&2
 	done
 	RIG_HOST_BG=()
 	[ -z "$failed" ] || fail "host(s) did not start:$failed"
@@ -202,6 +203,7 @@ rig_remote_host() {
 	name=$(rig_host_name "$1")
 	shift
 	if [ -e "$TEST_TMP/host-$name.cfg" ]; then
+		[ $# -eq 0 ] || fail "rig_remote_host: $name was started by rig_host_bg: give its options there"
 		rig_hosts_wait
 		cfg=$(rig_host_cfg "$name")
 	else
