@@ -11,18 +11,13 @@
 #include <sodium.h>
 
 #include "sync-back.h"
+#include "sync-scan.h"
 #include "xmalloc.h"
 
 char *
 sync_piece_version(long long size, long long mtime_ns, unsigned long long ino)
 {
 	return xasprintf("%lld-%lld-%llu", size, mtime_ns, ino);
-}
-
-static long long
-sync_piece_mtime(const struct stat *sb)
-{
-	return (long long)sb->st_mtim.tv_sec * 1000000000LL + sb->st_mtim.tv_nsec;
 }
 
 /* Where have (may be NULL) says the local side got to in version of
@@ -103,7 +98,7 @@ sync_piece_next(int root, const struct sync_entry *e, const cJSON *have, size_t 
 	/* (the scan's version only: its hash is the one the last piece
 	 * names) */
 	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size != e->size ||
-	    sync_piece_mtime(&sb) != e->mtime_ns || sb.st_ino != e->ino)
+	    sync_time_ns(&sb.st_mtim) != e->mtime_ns || sb.st_ino != e->ino)
 		goto out;
 	version = sync_piece_version(e->size, e->mtime_ns, e->ino);
 	off = sync_piece_from(have, e->path, version, e->size);
@@ -112,7 +107,7 @@ sync_piece_next(int root, const struct sync_entry *e, const cJSON *have, size_t 
 	len = (size_t)(e->size - off) < room ? (size_t)(e->size - off) : room;
 	buf = xmalloc(len + 1);
 	if (sync_piece_read(fd, buf, len, off) != 0 || fstat(fd, &sb2) != 0 ||
-	    sb2.st_size != sb.st_size || sync_piece_mtime(&sb2) != e->mtime_ns)
+	    sb2.st_size != sb.st_size || sync_time_ns(&sb2.st_mtim) != e->mtime_ns)
 		goto out; /* (written meanwhile: the next scan's) */
 	*piece = cJSON_CreateObject();
 	cJSON_AddStringToObject(*piece, "path", e->path);

@@ -74,7 +74,7 @@ sync_pull_read(int root, struct sync_entry *e, unsigned char **data)
 	sodium_bin2hex(e->hash, sizeof e->hash, h, sizeof h);
 	e->size = (long long)len;
 	e->mode = sb.st_mode & 0777;
-	e->mtime_ns = (long long)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec;
+	e->mtime_ns = sync_time_ns(&sb.st_mtim);
 	e->ino = sb.st_ino;
 	return 0;
 }

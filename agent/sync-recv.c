@@ -21,6 +21,7 @@
 #include "sync-blocks.h"
 #include "sync-delta.h"
 #include "sync-index.h"
+#include "sync-scan.h"
 #include "tar-stream.h"
 #include "xmalloc.h"
 
@@ -284,7 +285,7 @@ sync_recv_check(struct sync_recv *r, size_t i)
 		return 0;
 	}
 	h->size = sb.st_size;
-	h->mtime_ns = (long long)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec;
+	h->mtime_ns = sync_time_ns(&sb.st_mtim);
 	h->ino = sb.st_ino;
 	if (known != NULL && known->size == h->size && known->mtime_ns == h->mtime_ns &&
 	    known->ino == h->ino)
@@ -461,8 +462,7 @@ sync_recv_blocks(struct sync_recv *r, size_t max)
 		close(fd);
 		h->offered = 1;
 		h->b_size = sb.st_size;
-		h->b_mtime_ns =
-		    (long long)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec;
+		h->b_mtime_ns = sync_time_ns(&sb.st_mtim);
 		h->b_ino = sb.st_ino;
 		total += len;
 		o = cJSON_CreateObject();
@@ -537,9 +537,7 @@ sync_recv_synced(struct sync_recv *r, int dfd, const char *leaf, const char *pat
 	}
 	if (o->type != 'f' || !S_ISREG(sb.st_mode) || sb.st_size != o->size)
 		return 0;
-	if ((long long)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec ==
-		o->mtime_ns &&
-	    sb.st_ino == o->ino)
+	if (sync_time_ns(&sb.st_mtim) == o->mtime_ns && sb.st_ino == o->ino)
 		return 1;
 	if ((fd = sync_recv_open_regular(dfd, leaf, &sb)) < 0)
 		return 0;
@@ -822,9 +820,7 @@ sync_recv_delta_start(struct sync_recv *r, const struct tar_entry *t, char **cau
 		return error_set(cause, "'%s': bad delta record", path);
 	r->cur_old = sync_recv_open_regular(r->cur_dir, r->cur_leaf, &sb);
 	r->cur_failed = r->cur_old < 0 || sb.st_size != h->b_size ||
-	    sb.st_ino != h->b_ino ||
-	    (long long)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec !=
-		h->b_mtime_ns;
+	    sb.st_ino != h->b_ino || sync_time_ns(&sb.st_mtim) != h->b_mtime_ns;
 	r->cur_apply = sync_blocks_apply_new(
 	    &r->cur_delta, (unsigned long long)h->b_size, &sync_recv_delta_cbs, r);
 	return 0;
@@ -996,7 +992,7 @@ sync_recv_on_entry_end(void *arg, char **cause)
 	r->dirty = 1;
 	sodium_bin2hex(h->hash, sizeof h->hash, bin, sizeof bin);
 	h->size = sb.st_size;
-	h->mtime_ns = (long long)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec;
+	h->mtime_ns = sync_time_ns(&sb.st_mtim);
 	h->ino = sb.st_ino;
 	h->valid = 1;
 	h->needed = 0;
@@ -1160,8 +1156,7 @@ sync_recv_keep_aside(struct sync_recv *r, int dfd, const char *leaf, const char 
 		e->type = 'f';
 		e->mode = sb.st_mode & 0777;
 		e->size = sb.st_size;
-		e->mtime_ns =
-		    (long long)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec;
+		e->mtime_ns = sync_time_ns(&sb.st_mtim);
 		e->ino = sb.st_ino;
 		r->kept_files.n++;
 	}
@@ -1181,10 +1176,8 @@ sync_recv_unchanged_since(int dfd, const char *leaf, const struct stat *before)
 		return errno == ENOENT ? -1 : 0;
 	return now.st_ino == before->st_ino && now.st_dev == before->st_dev &&
 	    now.st_size == before->st_size &&
-	    now.st_mtim.tv_sec == before->st_mtim.tv_sec &&
-	    now.st_mtim.tv_nsec == before->st_mtim.tv_nsec &&
-	    now.st_ctim.tv_sec == before->st_ctim.tv_sec &&
-	    now.st_ctim.tv_nsec == before->st_ctim.tv_nsec;
+	    sync_time_ns(&now.st_mtim) == sync_time_ns(&before->st_mtim) &&
+	    sync_time_ns(&now.st_ctim) == sync_time_ns(&before->st_ctim);
 }
 
 /* Delete what an earlier sync wrote and want no longer lists (children

@@ -92,9 +92,7 @@ sync_back_matches(struct sync_back *b, const char *rel, const struct sync_entry 
 		}
 	} else if (!S_ISREG(sb.st_mode) || sb.st_size != e->size)
 		rc = 0;
-	else if ((long long)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec ==
-		e->mtime_ns &&
-	    sb.st_ino == e->ino)
+	else if (sync_time_ns(&sb.st_mtim) == e->mtime_ns && sb.st_ino == e->ino)
 		rc = 1;
 	else if ((fd = openat(dfd, leaf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
 		n = sync_hash_fd(fd, hash);
@@ -178,8 +176,7 @@ sync_back_record(struct sync_back *b, const char *rel, const struct sync_entry *
 	if (dfd >= 0 && fstatat(dfd, leaf, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
 		p->mode = sb.st_mode & 0777;
 		if (e->type == 'f') {
-			p->mtime_ns = (long long)sb.st_mtim.tv_sec * 1000000000LL +
-			    sb.st_mtim.tv_nsec;
+			p->mtime_ns = sync_time_ns(&sb.st_mtim);
 			p->ino = sb.st_ino;
 		}
 	}

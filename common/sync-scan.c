@@ -230,6 +230,12 @@ sync_scan_ignore(const char *root, unsigned flags, struct sync_ignore **ig, char
 	return rc == 0 ? 0 : error_prefix(cause, "%s", root);
 }
 
+long long
+sync_time_ns(const struct timespec *ts)
+{
+	return (long long)ts->tv_sec * 1000000000LL + ts->tv_nsec;
+}
+
 int
 sync_hash_fd(int fd, char *hex)
 {
@@ -289,7 +295,7 @@ sync_walk_file(struct sync_walk *w, int dfd, const char *name, struct sync_entry
 	int fd;
 
 	e->size = sb->st_size;
-	e->mtime_ns = (long long)sb->st_mtim.tv_sec * 1000000000LL + sb->st_mtim.tv_nsec;
+	e->mtime_ns = sync_time_ns(&sb->st_mtim);
 	e->ino = sb->st_ino;
 	w->s->bytes += e->size;
 	if (w->prev != NULL && (old = sync_scan_find(w->prev, e->path)) != NULL &&

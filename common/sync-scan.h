@@ -20,6 +20,7 @@
 #define RDEV_SYNC_SCAN_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
 
@@ -100,6 +101,9 @@ void sync_entry_copy(struct sync_entry *to, const struct sync_entry *e);
 void sync_entry_clear(struct sync_entry *e);
 /* The entry of path, or NULL (binary search). Borrowed from s. */
 const struct sync_entry *sync_scan_find(const struct sync_scan *s, const char *path);
+/* A stat time (st_mtim, st_ctim) in nanoseconds since the epoch, as a
+ * sync_entry's mtime_ns holds it. */
+long long sync_time_ns(const struct timespec *ts);
 /* Hash fd's bytes from its current offset to the end into hex
  * (SYNC_HASH_HEX + 1 bytes). 0, or -1 with errno. */
 int sync_hash_fd(int fd, char *hex);

@@ -125,8 +125,7 @@ sync_send_delta_plan(int fd, const struct sync_entry *e, const struct stat *sb,
 	unsigned char *p = xmalloc(hb->block), h[SYNC_BLOCKS_HASH];
 	crypto_generichash_state whole;
 	int rehash = sb->st_size != e->size ||
-	    (long long)sb->st_mtim.tv_sec * 1000000000LL + sb->st_mtim.tv_nsec !=
-		e->mtime_ns ||
+	    sync_time_ns(&sb->st_mtim) != e->mtime_ns ||
 	    sodium_hex2bin(d->hash, sizeof d->hash, e->hash, strlen(e->hash), NULL, &hlen,
 		NULL) != 0 ||
 	    hlen != sizeof d->hash;
