@@ -487,12 +487,28 @@ sync_recv_sibling(const char *path, const char *name)
 			     : xasprintf("%.*s/%s", (int)(slash - path), path, name);
 }
 
+/* A file's entry (its path left to the caller) from its stat and hash. */
+static void
+sync_recv_file_entry(struct sync_entry *e, const struct stat *sb, const char *hash)
+{
+	e->type = 'f';
+	e->mode = sb->st_mode & 0777;
+	e->size = sb->st_size;
+	e->mtime_ns = sync_time_ns(&sb->st_mtim);
+	e->ino = sb->st_ino;
+	memcpy(e->hash, hash, sizeof e->hash);
+}
+
 /* Is the host's entry leaf of dfd (path) what the index says a sync wrote
  * there: of the same type and content (a file whose size, mtime or inode
  * differ is hashed), a folder with everything under it so? A folder the
- * index lacks is only when empty (nothing in it to lose). */
+ * index lacks is only when empty (nothing in it to lose). A file hashed
+ * and found changed fills *hashed (may be NULL; path not set) with the
+ * stat and hash read, so that keeping it does not read it again; else
+ * *hashed is untouched. */
 static int
-sync_recv_synced(struct sync_recv *r, int dfd, const char *leaf, const char *path)
+sync_recv_synced(struct sync_recv *r, int dfd, const char *leaf, const char *path,
+    struct sync_entry *hashed)
 {
 	const struct sync_entry *o = sync_scan_find(r->old, path);
 	char target[4097], hash[SYNC_HASH_HEX + 1];
@@ -520,7 +536,8 @@ sync_recv_synced(struct sync_recv *r, int dfd, const char *leaf, const char *pat
 			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 				continue;
 			sub = xasprintf("%s/%s", path, de->d_name);
-			ok = o != NULL && sync_recv_synced(r, dirfd(d), de->d_name, sub);
+			ok = o != NULL &&
+			    sync_recv_synced(r, dirfd(d), de->d_name, sub, NULL);
 			free(sub);
 		}
 		closedir(d);
@@ -541,9 +558,13 @@ sync_recv_synced(struct sync_recv *r, int dfd, const char *leaf, const char *pat
 		return 1;
 	if ((fd = sync_recv_open_regular(dfd, leaf, &sb)) < 0)
 		return 0;
-	ok = sync_hash_fd(fd, hash) == 0 && strcmp(hash, o->hash) == 0;
+	ok = sync_hash_fd(fd, hash) == 0;
 	close(fd);
-	return ok;
+	if (ok && strcmp(hash, o->hash) == 0)
+		return 1;
+	if (ok && hashed != NULL)
+		sync_recv_file_entry(hashed, &sb, hash);
+	return 0;
 }
 
 /* Is anything under the folder path kept aside (sync-aside.h)? */
@@ -656,7 +677,7 @@ sync_recv_in_the_way(struct sync_recv *r, size_t i, int dfd, const char *leaf,
 	/* (a file over a file is sync_recv_check's; a FIFO or such: replaced) */
 	if (dir ? e->type == 'd' : !lnk && (!S_ISREG(sb.st_mode) || e->type == 'f'))
 		return 0;
-	if (sync_recv_synced(r, dfd, leaf, e->path))
+	if (sync_recv_synced(r, dfd, leaf, e->path, NULL))
 		return 0;
 	if (sync_scan_find(r->old, e->path) != NULL)
 		h->changed_on_host = 1;
@@ -1136,31 +1157,35 @@ sync_recv_flag_folders(const struct sync_recv *r, const char *path, unsigned cha
 }
 
 /* One way: the host's file at leaf in dfd (path), kept though the client
- * deleted it, into r->kept_files with its stat and hash (not when it cannot
- * be read: then it is not protected later, as any build output). */
+ * deleted it, into r->kept_files with its stat and hash: those of hashed
+ * when sync_recv_synced read them (type 'f'), else read now (not when it
+ * cannot be read: then it is not protected later, as any build output). */
 static void
-sync_recv_keep_aside(struct sync_recv *r, int dfd, const char *leaf, const char *path)
+sync_recv_keep_aside(struct sync_recv *r, int dfd, const char *leaf, const char *path,
+    const struct sync_entry *hashed)
 {
-	struct sync_entry *e;
+	struct sync_entry e = { 0 };
+	char hash[SYNC_HASH_HEX + 1];
 	struct stat sb;
-	int fd;
+	int fd, rc;
 
-	if (r->keep || (fd = sync_recv_open_regular(dfd, leaf, &sb)) < 0)
+	if (r->keep)
 		return;
+	if (hashed->type == 'f')
+		e = *hashed;
+	else {
+		if ((fd = sync_recv_open_regular(dfd, leaf, &sb)) < 0)
+			return;
+		rc = sync_hash_fd(fd, hash);
+		close(fd);
+		if (rc != 0)
+			return;
+		sync_recv_file_entry(&e, &sb, hash);
+	}
+	e.path = xstrdup(path);
 	r->kept_files.v =
 	    xreallocarray(r->kept_files.v, r->kept_files.n + 1, sizeof *r->kept_files.v);
-	e = &r->kept_files.v[r->kept_files.n];
-	memset(e, 0, sizeof *e);
-	if (sync_hash_fd(fd, e->hash) == 0) {
-		e->path = xstrdup(path);
-		e->type = 'f';
-		e->mode = sb.st_mode & 0777;
-		e->size = sb.st_size;
-		e->mtime_ns = sync_time_ns(&sb.st_mtim);
-		e->ino = sb.st_ino;
-		r->kept_files.n++;
-	}
-	close(fd);
+	r->kept_files.v[r->kept_files.n++] = e;
 }
 
 /* Is the entry at leaf in dfd still the one before stated (the same inode,
@@ -1197,6 +1222,7 @@ static void
 sync_recv_delete(struct sync_recv *r)
 {
 	unsigned char *under = xcalloc(r->old->n + 1, 1);
+	struct sync_entry hashed;
 	const char *leaf;
 	struct stat sb;
 	size_t i;
@@ -1205,6 +1231,7 @@ sync_recv_delete(struct sync_recv *r)
 	for (i = r->old->n; i-- > 0;) {
 		const struct sync_entry *o = &r->old->v[i];
 
+		memset(&hashed, 0, sizeof hashed); /* (none: type '\0') */
 		if (sync_scan_find(r->want, o->path) != NULL ||
 		    !sync_recv_gone(r, o->path))
 			continue;
@@ -1218,14 +1245,15 @@ sync_recv_delete(struct sync_recv *r)
 			}
 			if (errno != ENOTEMPTY && errno != EEXIST)
 				continue; /* (not ours to say: EACCES, EBUSY...) */
-		} else if (o->type != 'd' && sync_recv_synced(r, dfd, leaf, o->path) &&
+		} else if (o->type != 'd' &&
+		    sync_recv_synced(r, dfd, leaf, o->path, &hashed) &&
 		    (same = sync_recv_unchanged_since(dfd, leaf, &sb)) != 0) {
 			if (same == 1 && unlinkat(dfd, leaf, 0) == 0)
 				r->deleted++;
 			continue; /* (-1: gone meanwhile, nothing to keep) */
 		}
 		if (o->type == 'f')
-			sync_recv_keep_aside(r, dfd, leaf, o->path);
+			sync_recv_keep_aside(r, dfd, leaf, o->path, &hashed);
 		if (under[i])
 			continue; /* (what is under it is named) */
 		sync_recv_flag_folders(r, o->path, under);

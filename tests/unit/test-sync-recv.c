@@ -15,6 +15,7 @@
  * fails, and never replaced when it cannot be kept. */
 #include "test.h"
 
+#include "sync-aside.h"
 #include "sync-blocks.h"
 #include "sync-index.h"
 #include "sync-pull.h"
@@ -1097,6 +1098,29 @@ result_number(const cJSON *res, const char *name)
 	return cJSON_IsNumber(n) ? (long long)n->valuedouble : 0;
 }
 
+/* The host file at path is kept aside (DIR/index.json.aside) with the
+ * stat and hash it has on disk. */
+static void
+kept_aside_as_on_disk(const char *path)
+{
+	struct sync_scan *aside = sync_aside_load(DIR "/index.json", NULL);
+	const struct sync_entry *e = sync_scan_find(aside, path);
+	char *on_disk = xasprintf(DIR "/ws/%s", path), hex[SYNC_HASH_HEX + 1];
+	struct stat sb;
+	int fd = open(on_disk, O_RDONLY);
+
+	ASSERT_TRUE(e != NULL && e->type == 'f');
+	ASSERT_INT_EQ(fd >= 0 && fstat(fd, &sb) == 0 && sync_hash_fd(fd, hex) == 0, 1);
+	close(fd);
+	ASSERT_STR_EQ(e->hash, hex);
+	ASSERT_INT_EQ(e->size, sb.st_size);
+	ASSERT_INT_EQ(e->mtime_ns, sync_time_ns(&sb.st_mtim));
+	ASSERT_INT_EQ(e->ino, sb.st_ino);
+	ASSERT_INT_EQ(e->mode, sb.st_mode & 0777);
+	free(on_disk);
+	sync_scan_free(aside);
+}
+
 /* A file, a symlink and a folder a sync wrote, changed on the host since
  * (the folder holds a file the host made), then deleted by the client:
  * one way, they stay on the host, named in "hostKept", and leave the index,
@@ -1144,6 +1168,10 @@ TEST(one_way_keeps_what_the_host_changed_and_the_client_deleted)
 	free(got);
 	ASSERT_INT_EQ(result_number(res, "hostChanged"), 0);
 	cJSON_Delete(res);
+	/* (e/s/y, of the same size: kept aside with the stat and hash read
+	 * to find it changed; a, of another size: read to be kept) */
+	kept_aside_as_on_disk("a");
+	kept_aside_as_on_disk("e/s/y");
 	ASSERT_INT_EQ(sync_index_load(DIR "/index.json", &ix, &idx), 0);
 	ASSERT_INT_EQ(idx->n, 0);
 	sync_scan_free(idx);
