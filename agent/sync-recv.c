@@ -109,8 +109,10 @@ struct sync_recv {
 	size_t host_kept;
 	char *host_kept_paths[SYNC_RECV_REPORT_MAX];
 	/* One way: of those, the files, with their stat and hash, for the
-	 * entries kept aside (sync_recv_keep_aside); reverse path order. */
+	 * entries kept aside (sync_recv_keep_aside); reverse path order.
+	 * Room for kept_cap (grown by doubling, not a realloc per file). */
 	struct sync_scan kept_files;
+	size_t kept_cap;
 };
 
 /* ---- Paths under the root, never through a symlink ----------------------- */
@@ -1183,8 +1185,11 @@ sync_recv_keep_aside(struct sync_recv *r, int dfd, const char *leaf, const char 
 		sync_recv_file_entry(&e, &sb, hash);
 	}
 	e.path = xstrdup(path);
-	r->kept_files.v =
-	    xreallocarray(r->kept_files.v, r->kept_files.n + 1, sizeof *r->kept_files.v);
+	if (r->kept_files.n == r->kept_cap) {
+		r->kept_cap = r->kept_cap == 0 ? 16 : r->kept_cap * 2;
+		r->kept_files.v =
+		    xreallocarray(r->kept_files.v, r->kept_cap, sizeof *r->kept_files.v);
+	}
 	r->kept_files.v[r->kept_files.n++] = e;
 }
 
