@@ -168,6 +168,30 @@ broker_sync_fail(struct broker_sync *s, const char *why)
 	log_warn("sync %s -> %s: %s (stopped)", s->path, s->label, why);
 }
 
+/* Log each path of paths (a batch's hostKeptPaths when kept, else its
+ * hostChangedPaths), keep the last in *last (replaced) for status, and log
+ * how many of count were not named. */
+static void
+broker_sync_note_named(const struct broker_sync *s, const cJSON *paths, long long count,
+    int kept, char **last)
+{
+	const cJSON *p;
+	long long named = 0;
+
+	cJSON_ArrayForEach(p, paths) {
+		log_warn(kept ? "sync %s -> %s: " SYNC_SEND_HOST_KEPT_FMT
+			      : "sync %s -> %s: " SYNC_SEND_HOST_CHANGED_FMT,
+		    s->path, s->label, p->valuestring);
+		free(*last);
+		*last = xstrdup(p->valuestring);
+		named++;
+	}
+	if (count > named)
+		log_warn(kept ? "sync %s -> %s: " SYNC_SEND_HOST_KEPT_REST_FMT
+			      : "sync %s -> %s: " SYNC_SEND_HOST_CHANGED_REST_FMT,
+		    s->path, s->label, named > 0 ? "and " : "", count - named);
+}
+
 /* A batch replaced files changed on the host since a sync wrote them, or
  * (one way) kept entries deleted here that the host changed: count them,
  * keep the last one's path for status, and log each named one and how many
@@ -176,32 +200,12 @@ broker_sync_fail(struct broker_sync *s, const char *why)
 static void
 broker_sync_note_host_changes(struct broker_sync *s, const struct sync_send_stats *st)
 {
-	const cJSON *p;
-	long long named = 0;
-
 	s->host_changed += st->host_changed;
-	cJSON_ArrayForEach(p, st->host_changed_paths) {
-		log_warn("sync %s -> %s: " SYNC_SEND_HOST_CHANGED_FMT, s->path, s->label,
-		    p->valuestring);
-		free(s->host_changed_last);
-		s->host_changed_last = xstrdup(p->valuestring);
-		named++;
-	}
-	if (st->host_changed > named)
-		log_warn("sync %s -> %s: " SYNC_SEND_HOST_CHANGED_REST_FMT, s->path,
-		    s->label, named > 0 ? "and " : "", st->host_changed - named);
-	named = 0;
+	broker_sync_note_named(
+	    s, st->host_changed_paths, st->host_changed, 0, &s->host_changed_last);
 	s->host_kept += st->host_kept;
-	cJSON_ArrayForEach(p, st->host_kept_paths) {
-		log_warn("sync %s -> %s: " SYNC_SEND_HOST_KEPT_FMT, s->path, s->label,
-		    p->valuestring);
-		free(s->host_kept_last);
-		s->host_kept_last = xstrdup(p->valuestring);
-		named++;
-	}
-	if (st->host_kept > named)
-		log_warn("sync %s -> %s: " SYNC_SEND_HOST_KEPT_REST_FMT, s->path,
-		    s->label, named > 0 ? "and " : "", st->host_kept - named);
+	broker_sync_note_named(
+	    s, st->host_kept_paths, st->host_kept, 1, &s->host_kept_last);
 }
 
 /* A two-way batch's changes from the host: counted, logged (a conflict,

@@ -81,6 +81,9 @@ eventually "... counted as one change on the host replaced (a touch is none)" \
 	changed_is "1 src/host.c"
 check "... and printed by rdev status" sh -c \
 	"'$RDEV_BIN_DIR/rdev' status '$name:' '$app' | grep -q '^  replaced  1 file changed on the host (the last: src/host.c)'"
+check "... and told by the broker's log" grep -q \
+	"src/host.c was changed on the host since the last sync; the local version replaced it" \
+	"$RDEV_RUNTIME_DIR/broker.log"
 
 # A folder the container made (root's: the agent cannot delete what is in
 # it) where a local file then comes: one way too, the folder is kept whole
