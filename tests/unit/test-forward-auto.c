@@ -76,6 +76,44 @@ static const char *const labels_a[] = { "case=1", "which=a", NULL };
 static const char *const labels_a_swapped[] = { "which=a", "case=1", NULL };
 static const char *const labels_b[] = { "case=1", "which=b", NULL };
 
+/* A watch made for labels_a (with attrs) that a repeated request for
+ * labels_b (with other: that container's attributes) retargets. */
+struct retarget {
+	struct watch w;
+	cJSON *attrs, *other; /* owned; may be NULL */
+	cJSON *req;
+	struct forward_key was; /* the watch's key before (retarget_run) */
+};
+
+/* Make t's watch (attrs and other taken). */
+static void
+retarget_init(struct retarget *t, cJSON *attrs, cJSON *other)
+{
+	memset(t, 0, sizeof *t);
+	t->attrs = attrs;
+	t->other = other;
+	t->req = request(NULL, labels_b);
+	watch_init(&t->w, NULL, labels_a, attrs);
+}
+
+/* Take t's request: the watch must move (its previous key into t->was). */
+static void
+retarget_run(struct retarget *t)
+{
+	ASSERT_INT_EQ(
+	    forward_auto_retarget(&t->w.fa, &t->w.relay, t->req, t->other, &t->was), 1);
+}
+
+static void
+retarget_clear(struct retarget *t)
+{
+	watch_clear(&t->w);
+	forward_key_clear(&t->was);
+	cJSON_Delete(t->req);
+	cJSON_Delete(t->attrs);
+	cJSON_Delete(t->other);
+}
+
 TEST(the_same_container_again_is_no_move)
 {
 	struct forward_key was = { 0 };
@@ -99,32 +137,26 @@ TEST(the_same_container_again_is_no_move)
 
 TEST(other_id_labels_retarget_the_watch_and_keep_its_previous_key)
 {
-	struct forward_key was = { 0 }, now = { 0 };
-	cJSON *attrs = attributes(3000, "web", "notify");
-	cJSON *other = attributes(3000, "other", "silent");
-	cJSON *req = request(NULL, labels_b);
-	struct watch w;
+	struct forward_key now = { 0 };
+	struct retarget t;
 
-	watch_init(&w, NULL, labels_a, attrs);
-	forward_auto_mark(&w.fa, 3000);
-	forward_auto_mark(&w.fa, 3001);
-	ASSERT_INT_EQ(forward_auto_retarget(&w.fa, &w.relay, req, other, &was), 1);
+	retarget_init(
+	    &t, attributes(3000, "web", "notify"), attributes(3000, "other", "silent"));
+	forward_auto_mark(&t.w.fa, 3000);
+	forward_auto_mark(&t.w.fa, 3001);
+	retarget_run(&t);
 	/* was: the container it followed; the relay: the new one */
-	ASSERT_STR_EQ(was.workspace, "/ws");
-	ASSERT_INT_EQ(cJSON_GetArraySize(was.id_labels), 2);
-	ASSERT_STR_EQ(cJSON_GetArrayItem(was.id_labels, 1)->valuestring, "which=a");
-	forward_key_of_request(&now, req);
-	ASSERT_TRUE(forward_of(&w.relay, &now));
-	ASSERT_FALSE(forward_of(&w.relay, &was));
+	ASSERT_STR_EQ(t.was.workspace, "/ws");
+	ASSERT_INT_EQ(cJSON_GetArraySize(t.was.id_labels), 2);
+	ASSERT_STR_EQ(cJSON_GetArrayItem(t.was.id_labels, 1)->valuestring, "which=a");
+	forward_key_of_request(&now, t.req);
+	ASSERT_TRUE(forward_of(&t.w.relay, &now));
+	ASSERT_FALSE(forward_of(&t.w.relay, &t.was));
 	/* the new container's ports are listed afresh, as its attributes say */
-	ASSERT_INT_EQ((long long)w.fa.ndone, 0);
-	ASSERT_TRUE(cJSON_Compare(w.fa.attrs, other, 1));
-	forward_key_clear(&was);
+	ASSERT_INT_EQ((long long)t.w.fa.ndone, 0);
+	ASSERT_TRUE(cJSON_Compare(t.w.fa.attrs, t.other, 1));
 	forward_key_clear(&now);
-	cJSON_Delete(req);
-	cJSON_Delete(attrs);
-	cJSON_Delete(other);
-	watch_clear(&w);
+	retarget_clear(&t);
 }
 
 TEST(another_config_retargets_the_watch)
@@ -161,30 +193,28 @@ forward_like(struct forward *fw, const char *ws, int port, const struct forward 
 TEST(only_the_watchs_auto_forwards_of_its_previous_key_follow)
 {
 	struct forward made, explicit, other_ws, service, gone, third, since;
-	struct forward_key was = { 0 };
-	cJSON *req = request(NULL, labels_b);
-	struct watch w, w3;
+	struct retarget t;
+	struct watch w3;
 
-	watch_init(&w, NULL, labels_a, NULL);
+	retarget_init(&t, NULL, NULL);
 	watch_init(&w3, "other.json", labels_a, NULL);
-	forward_like(&made, "/ws", 3000, &w.relay, "notify");
-	forward_like(&explicit, "/ws", 3001, &w.relay, NULL);
-	forward_like(&other_ws, "/other", 3002, &w.relay, "notify");
-	forward_like(&service, "/ws", 3003, &w.relay, "notify");
+	forward_like(&made, "/ws", 3000, &t.w.relay, "notify");
+	forward_like(&explicit, "/ws", 3001, &t.w.relay, NULL);
+	forward_like(&other_ws, "/other", 3002, &t.w.relay, "notify");
+	forward_like(&service, "/ws", 3003, &t.w.relay, "notify");
 	service.service = xstrdup("db");
-	forward_like(&gone, "/ws", 3004, &w.relay, "notify");
+	forward_like(&gone, "/ws", 3004, &t.w.relay, "notify");
 	gone.gone = 1;
 	forward_like(&third, "/ws", 3005, &w3.relay, "notify");
-	ASSERT_INT_EQ(forward_auto_retarget(&w.fa, &w.relay, req, NULL, &was), 1);
-	forward_like(&since, "/ws", 3006, &w.relay, "notify");
-	ASSERT_INT_EQ(forward_auto_follows(&was, &made), 1);
-	ASSERT_INT_EQ(forward_auto_follows(&was, &explicit), 0);
-	ASSERT_INT_EQ(forward_auto_follows(&was, &other_ws), 0);
-	ASSERT_INT_EQ(forward_auto_follows(&was, &service), 0);
-	ASSERT_INT_EQ(forward_auto_follows(&was, &gone), 0);
-	ASSERT_INT_EQ(forward_auto_follows(&was, &third), 0);
-	ASSERT_INT_EQ(forward_auto_follows(&was, &since), 0);
-	forward_key_clear(&was);
+	retarget_run(&t);
+	forward_like(&since, "/ws", 3006, &t.w.relay, "notify");
+	ASSERT_INT_EQ(forward_auto_follows(&t.was, &made), 1);
+	ASSERT_INT_EQ(forward_auto_follows(&t.was, &explicit), 0);
+	ASSERT_INT_EQ(forward_auto_follows(&t.was, &other_ws), 0);
+	ASSERT_INT_EQ(forward_auto_follows(&t.was, &service), 0);
+	ASSERT_INT_EQ(forward_auto_follows(&t.was, &gone), 0);
+	ASSERT_INT_EQ(forward_auto_follows(&t.was, &third), 0);
+	ASSERT_INT_EQ(forward_auto_follows(&t.was, &since), 0);
 	forward_clear(&made);
 	forward_clear(&explicit);
 	forward_clear(&other_ws);
@@ -192,97 +222,79 @@ TEST(only_the_watchs_auto_forwards_of_its_previous_key_follow)
 	forward_clear(&gone);
 	forward_clear(&third);
 	forward_clear(&since);
-	cJSON_Delete(req);
-	watch_clear(&w);
+	retarget_clear(&t);
 	watch_clear(&w3);
 }
 
 TEST(a_moved_forward_takes_the_new_containers_attributes)
 {
-	struct forward_key was = { 0 }, now = { 0 };
-	cJSON *old = attributes(3000, "old-web", "openBrowser");
-	cJSON *other = attributes(3000, "new-web", "silent");
-	cJSON *req = request(NULL, labels_b);
+	struct forward_key now = { 0 };
 	struct forward made;
-	struct watch w;
+	struct retarget t;
 
-	watch_init(&w, NULL, labels_a, old);
-	forward_like(&made, "/ws", 3000, &w.relay, "openBrowser");
+	retarget_init(&t, attributes(3000, "old-web", "openBrowser"),
+	    attributes(3000, "new-web", "silent"));
+	forward_like(&made, "/ws", 3000, &t.w.relay, "openBrowser");
 	made.label = xstrdup("old-web");
 	made.require_local = 1;
 	made.have_target = 1;
 	made.container_id = xstrdup("aaaa");
 	made.address = xstrdup("172.17.0.2");
-	ASSERT_INT_EQ(forward_auto_retarget(&w.fa, &w.relay, req, other, &was), 1);
-	ASSERT_INT_EQ(forward_auto_move(&w.fa, &w.relay, &made), 0);
-	forward_key_of_request(&now, req);
+	retarget_run(&t);
+	ASSERT_INT_EQ(forward_auto_move(&t.w.fa, &t.w.relay, &made), 0);
+	forward_key_of_request(&now, t.req);
 	ASSERT_TRUE(forward_of(&made, &now));
-	ASSERT_INT_EQ(forward_auto_follows(&was, &made), 0); /* (moved once) */
+	ASSERT_INT_EQ(forward_auto_follows(&t.was, &made), 0); /* (moved once) */
 	ASSERT_INT_EQ(made.have_target, 0); /* the new container is asked for */
 	ASSERT_STR_EQ(made.label, "new-web");
 	ASSERT_STR_EQ(made.auto_action, "silent");
 	ASSERT_INT_EQ(made.require_local, 0);
 	ASSERT_INT_EQ(made.port, 3000);
-	forward_key_clear(&was);
 	forward_key_clear(&now);
 	forward_clear(&made);
-	cJSON_Delete(req);
-	cJSON_Delete(old);
-	cJSON_Delete(other);
-	watch_clear(&w);
+	retarget_clear(&t);
 }
 
 TEST(a_port_the_new_attributes_ignore_is_not_moved)
 {
-	struct forward_key was = { 0 };
-	cJSON *other = attributes(3000, "ignored", "ignore");
-	cJSON *req = request(NULL, labels_b);
 	struct forward made;
-	struct watch w;
+	struct retarget t;
 
-	watch_init(&w, NULL, labels_a, NULL);
-	forward_like(&made, "/ws", 3000, &w.relay, "notify");
-	ASSERT_INT_EQ(forward_auto_retarget(&w.fa, &w.relay, req, other, &was), 1);
-	ASSERT_INT_EQ(forward_auto_move(&w.fa, &w.relay, &made), -1);
-	ASSERT_TRUE(forward_of(&made, &was)); /* left as it was: stopped */
+	retarget_init(&t, NULL, attributes(3000, "ignored", "ignore"));
+	forward_like(&made, "/ws", 3000, &t.w.relay, "notify");
+	retarget_run(&t);
+	ASSERT_INT_EQ(forward_auto_move(&t.w.fa, &t.w.relay, &made), -1);
+	ASSERT_TRUE(forward_of(&made, &t.was)); /* left as it was: stopped */
 	ASSERT_STR_EQ(made.auto_action, "notify");
-	forward_key_clear(&was);
 	forward_clear(&made);
-	cJSON_Delete(req);
-	cJSON_Delete(other);
-	watch_clear(&w);
+	retarget_clear(&t);
 }
 
 TEST(a_required_local_port_the_moved_forward_does_not_have_is_not_claimed)
 {
-	struct forward_key was = { 0 };
 	cJSON *other = attributes(3000, "web", "notify");
-	cJSON *req = request(NULL, labels_b);
 	struct forward same, elsewhere;
-	struct watch w;
+	struct retarget t;
 
 	cJSON_AddTrueToObject(
 	    cJSON_GetObjectItemCaseSensitive(
 		cJSON_GetObjectItemCaseSensitive(other, "portsAttributes"), "3000"),
 	    "requireLocalPort");
-	watch_init(&w, NULL, labels_a, NULL);
-	forward_like(&same, "/ws", 3000, &w.relay, "notify");
+	retarget_init(&t, NULL, other);
+	forward_like(&same, "/ws", 3000, &t.w.relay, "notify");
 	same.local_port = 3000;
-	forward_like(&elsewhere, "/ws", 3000, &w.relay, "notify");
+	forward_like(&elsewhere, "/ws", 3000, &t.w.relay, "notify");
 	elsewhere.local_port = 43000; /* (3000 was taken when it was made) */
-	ASSERT_INT_EQ(forward_auto_retarget(&w.fa, &w.relay, req, other, &was), 1);
-	ASSERT_INT_EQ(forward_auto_move(&w.fa, &w.relay, &same), 0);
+	retarget_run(&t);
+	ASSERT_INT_EQ(forward_auto_move(&t.w.fa, &t.w.relay, &same), 0);
 	ASSERT_INT_EQ(same.require_local, 1);
-	ASSERT_INT_EQ(forward_auto_move(&w.fa, &w.relay, &elsewhere), 1);
+	ASSERT_INT_EQ(forward_auto_move(&t.w.fa, &t.w.relay, &elsewhere), 1);
 	ASSERT_INT_EQ(elsewhere.require_local, 0);
 	ASSERT_INT_EQ(elsewhere.local_port, 43000);
 	ASSERT_STR_EQ(elsewhere.label, "web");
-	forward_key_clear(&was);
 	forward_clear(&same);
 	forward_clear(&elsewhere);
-	cJSON_Delete(req);
-	cJSON_Delete(other);
-	watch_clear(&w);
+	retarget_clear(&t);
 }
 
 /* A forward_make_fn that gives the forward arg (there already). */
