@@ -1121,6 +1121,26 @@ kept_aside_as_on_disk(const char *path)
 	sync_scan_free(aside);
 }
 
+/* One way, with a synced and no longer kept aside (its kept version the
+ * one conflict file there): the client deletes a (deleted on the host, as
+ * synced), the container makes a as build output, and the client's a
+ * again (manifest m) replaces it as build output, with no false conflict:
+ * no second conflict file, nothing in "hostChanged". */
+static void
+build_output_replaced_at_a(const char *m)
+{
+	cJSON *res = sync_once_result("[]", NULL, (const char *[]){ "a", NULL }, 0);
+
+	ASSERT_INT_EQ(result_number(res, "deleted"), 1);
+	cJSON_Delete(res);
+	ASSERT_INT_EQ(system("echo build >" DIR "/ws/a"), 0);
+	res = sync_once_result(m, (const char *[]){ "a", NULL }, NULL, 0);
+	ASSERT_INT_EQ(system("test \"$(cat " DIR "/ws/a)\" = a"), 0);
+	ASSERT_INT_EQ(system("test $(ls " DIR "/ws | grep -c rdev-conflict) = 1"), 0);
+	ASSERT_INT_EQ(result_number(res, "hostChanged"), 0);
+	cJSON_Delete(res);
+}
+
 /* A file, a symlink and a folder a sync wrote, changed on the host since
  * (the folder holds a file the host made), then deleted by the client:
  * one way, they stay on the host, named in "hostKept", and leave the index,
@@ -1199,20 +1219,11 @@ TEST(one_way_keeps_what_the_host_changed_and_the_client_deleted)
 	free(got);
 	cJSON_Delete(res);
 
-	/* Synced now, a is no longer kept aside: deleted (as synced), then made
-	 * by the container as build output, the client's a replaces it as
-	 * build output, with no false conflict. */
-	res = sync_once_result("[]", NULL, (const char *[]){ "a", NULL }, 0);
-	ASSERT_INT_EQ(result_number(res, "deleted"), 1);
-	cJSON_Delete(res);
-	ASSERT_INT_EQ(system("echo build >" DIR "/ws/a"), 0);
+	/* Synced now, a is no longer kept aside: build output made there
+	 * later is replaced with no false conflict. */
 	m = xasprintf("[%s]", a);
-	res = sync_once_result(m, (const char *[]){ "a", NULL }, NULL, 0);
+	build_output_replaced_at_a(m);
 	free(m);
-	ASSERT_INT_EQ(system("test \"$(cat " DIR "/ws/a)\" = a"), 0);
-	ASSERT_INT_EQ(system("test $(ls " DIR "/ws | grep -c rdev-conflict) = 1"), 0);
-	ASSERT_INT_EQ(result_number(res, "hostChanged"), 0);
-	cJSON_Delete(res);
 	free(a);
 	free(b);
 	free(u);
@@ -1285,15 +1296,7 @@ TEST(one_way_a_symlink_over_a_kept_file_clears_the_aside)
 	tar_link(tar, "a", "t");
 	ASSERT_INT_EQ(sync_tar_ok("[[\"l\",\"a\",\"t\"]]", tar, 0), 1);
 	ASSERT_INT_EQ(system("test \"$(readlink " DIR "/ws/a)\" = t"), 0);
-	res = sync_once_result("[]", NULL, (const char *[]){ "a", NULL }, 0);
-	ASSERT_INT_EQ(result_number(res, "deleted"), 1);
-	cJSON_Delete(res);
-	ASSERT_INT_EQ(system("echo build >" DIR "/ws/a"), 0);
-	res = sync_once_result(m, (const char *[]){ "a", NULL }, NULL, 0);
-	ASSERT_INT_EQ(system("test \"$(cat " DIR "/ws/a)\" = a"), 0);
-	ASSERT_INT_EQ(system("test $(ls " DIR "/ws | grep -c rdev-conflict) = 1"), 0);
-	ASSERT_INT_EQ(result_number(res, "hostChanged"), 0);
-	cJSON_Delete(res);
+	build_output_replaced_at_a(m);
 	free(m);
 	free(a);
 	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
