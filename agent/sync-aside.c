@@ -2,7 +2,9 @@
  * (sync-aside.h). */
 #include "sync-aside.h"
 
+#include <errno.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "sync-index.h"
@@ -41,6 +43,16 @@ sync_aside_load(const char *index_path, char **tag)
 	aside = xcalloc(1, sizeof *aside);
 	aside->v = xcalloc(1, sizeof *aside->v);
 	return aside;
+}
+
+int
+sync_aside_maybe(const char *index_path)
+{
+	char *path = xasprintf("%s.aside", index_path);
+	int absent = access(path, F_OK) != 0 && errno == ENOENT;
+
+	free(path);
+	return !absent;
 }
 
 int

@@ -34,6 +34,9 @@ struct sync_scan *sync_aside_load(const char *index_path, char **tag);
  * cannot be read (saving over it would lose what it holds). */
 int sync_aside_read(
     const char *index_path, char **tag, struct sync_scan **out, char **cause);
+/* May there be entries kept aside for the index at index_path: 0 only
+ * when its file is known to be absent (a stat, nothing read), else 1. */
+int sync_aside_maybe(const char *index_path);
 /* Keep only aside's entries that now (a scan of the host, in path order)
  * still holds as they were: 1 when some went, else 0. */
 int sync_aside_prune(struct sync_scan *aside, const struct sync_scan *now);

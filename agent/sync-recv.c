@@ -1267,6 +1267,28 @@ sync_recv_delete(struct sync_recv *r)
 	free(under);
 }
 
+/* Did this sync touch the aside, so that sync_recv_save_aside must read
+ * and write it: a file kept aside (r->kept_files), or a path put in place
+ * that the aside holds? The aside as the batch consulted it (r->aside)
+ * says so without a read; else one stat says whether there is an aside at
+ * all (usually not: nothing to read). */
+static int
+sync_recv_aside_touched(struct sync_recv *r)
+{
+	if (r->kept_files.n > 0)
+		return 1;
+	if (r->aside == NULL) {
+		if (!sync_aside_maybe(r->index_path))
+			return 0;
+		r->aside = sync_aside_load(r->index_path, NULL);
+	}
+	for (size_t i = 0; i < r->want->n; i++)
+		if (r->host[i].valid &&
+		    sync_scan_find(r->aside, r->want->v[i].path) != NULL)
+			return 1;
+	return 0;
+}
+
 /* The files sync_recv_delete kept one way go aside (sync-aside.h, under no
  * tag: a two-way pull reports all it kept aside again) beside what is
  * there, so that a local file sent there later keeps the host's version as
@@ -1276,7 +1298,9 @@ sync_recv_delete(struct sync_recv *r)
  * output there would be taken for the one kept (a false conflict); a whole
  * sync so also clears what a sync cut short left. A file that cannot be
  * read or saved is logged: the host's version is then unprotected, not lost
- * now (never saved over what could not be read). */
+ * now (never saved over what could not be read). A sync that touched
+ * nothing of the aside (sync_recv_aside_touched: usually there is none,
+ * which a stat tells) neither reads it again nor writes it. */
 static void
 sync_recv_save_aside(struct sync_recv *r)
 {
@@ -1284,6 +1308,8 @@ sync_recv_save_aside(struct sync_recv *r)
 	char **drop, *tag = NULL, *cause = NULL;
 	size_t i, n = r->kept_files.n, ndrop = 0;
 
+	if (!sync_recv_aside_touched(r))
+		return;
 	if (sync_aside_read(r->index_path, &tag, &aside, &cause) != 0) {
 		log_warn("sync: %s: %s (what was kept on the host is not kept aside)",
 		    r->folder, cause);

@@ -1302,6 +1302,43 @@ TEST(one_way_a_symlink_over_a_kept_file_clears_the_aside)
 	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
 }
 
+/* One way, a kept file (aside) the host then deleted: the client's file
+ * sent there (nothing in its way, the aside not asked about) leaves the
+ * aside all the same; a batch that touches no path of the aside leaves
+ * it as it is. */
+TEST(one_way_a_file_put_where_a_kept_one_was_leaves_the_aside)
+{
+	char *a = entry("a"), *b = entry("b"), *m = xasprintf("[%s,%s]", a, b);
+	struct sync_scan *aside;
+	cJSON *res;
+
+	ASSERT_INT_EQ(system("rm -rf " DIR " && mkdir -p " DIR), 0);
+	sync_once(m, (const char *[]){ "a", "b", NULL }, NULL);
+	ASSERT_INT_EQ(system("echo host >" DIR "/ws/a && echo host >" DIR "/ws/b"), 0);
+	res = sync_once_result("[]", NULL, (const char *[]){ "a", "b", NULL }, 0);
+	ASSERT_INT_EQ(result_number(res, "hostKept"), 2);
+	cJSON_Delete(res);
+	kept_aside_as_on_disk("b");
+	free(m);
+	m = xasprintf("[%s]", b);
+	ASSERT_INT_EQ(system("rm " DIR "/ws/b"), 0);
+	sync_once(m, (const char *[]){ "b", NULL }, NULL);
+	ASSERT_INT_EQ(system("test \"$(cat " DIR "/ws/b)\" = b"), 0);
+	aside = sync_aside_load(DIR "/index.json", NULL);
+	ASSERT_NULL(sync_scan_find(aside, "b"));
+	ASSERT_TRUE(sync_scan_find(aside, "a") != NULL);
+	sync_scan_free(aside);
+	/* (b synced again: the aside as it was) */
+	free(m);
+	m = xasprintf("[%s]", b);
+	sync_once(m, NULL, NULL);
+	kept_aside_as_on_disk("a");
+	free(m);
+	free(a);
+	free(b);
+	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
+}
+
 /* A file the host left as synced is deleted, one way or two, also when
  * only its mtime changed (hashed: the same bytes); two-way, a changed one
  * is kept but not named in "hostKept" (the next pull brings it back). */
