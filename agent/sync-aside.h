@@ -35,7 +35,7 @@ struct sync_scan *sync_aside_load(const char *index_path, char **tag);
 int sync_aside_read(
     const char *index_path, char **tag, struct sync_scan **out, char **cause);
 /* May there be entries kept aside for the index at index_path: 0 only
- * when its file is known to be absent (a stat, nothing read), else 1. */
+ * when its file is known to be absent (access(F_OK), nothing read), else 1. */
 int sync_aside_maybe(const char *index_path);
 /* Keep only aside's entries that now (a scan of the host, in path order)
  * still holds as they were: 1 when some went, else 0. */

@@ -1270,8 +1270,10 @@ sync_recv_delete(struct sync_recv *r)
 /* Did this sync touch the aside, so that sync_recv_save_aside must read
  * and write it: a file kept aside (r->kept_files), or a path put in place
  * that the aside holds? The aside as the batch consulted it (r->aside)
- * says so without a read; else one stat says whether there is an aside at
- * all (usually not: nothing to read). */
+ * says so without a read (it is the file as it is: the workspace's sync
+ * lock, serve-sync.c, keeps sync-pull out for the whole batch); else one
+ * access() says whether there is an aside at all (usually not: nothing to
+ * read). */
 static int
 sync_recv_aside_touched(struct sync_recv *r)
 {
