@@ -40,7 +40,42 @@ forward_auto_take_request(
 
 	free(a->config);
 	a->config = config != NULL ? xstrdup(config) : NULL;
-	forward_take_request_fields(relay, from);
+	/* (a watch's relay is on no host's list of forwards: status does not
+	 * read it) */
+	forward_take_request_fields(relay, from, NULL);
+}
+
+/* Is port ignored (onAutoForward "ignore") by attributes attrs
+ * ({"portsAttributes","otherPortsAttributes"})? */
+static int
+forward_auto_ignores(const cJSON *attrs, int port)
+{
+	const cJSON *v;
+
+	v = cJSON_GetObjectItemCaseSensitive(
+	    forward_port_attributes(
+		cJSON_GetObjectItemCaseSensitive(attrs, "portsAttributes"),
+		cJSON_GetObjectItemCaseSensitive(attrs, "otherPortsAttributes"), port),
+	    "onAutoForward");
+	return cJSON_IsString(v) && strcmp(v->valuestring, "ignore") == 0;
+}
+
+/* a's container's attributes are now attrs (copied): its seen ports stay
+ * seen (not listed again as new), but those only the old ones ignored
+ * are forgotten, so that the next listing forwards them. */
+static void
+forward_auto_set_attrs(struct forward_auto *a, const cJSON *attrs)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < a->ndone; i++) {
+		if (!forward_auto_ignores(a->attrs, a->done[i]) ||
+		    forward_auto_ignores(attrs, a->done[i]))
+			a->done[n++] = a->done[i];
+	}
+	a->ndone = n;
+	cJSON_Delete(a->attrs);
+	a->attrs = cJSON_Duplicate(attrs, 1);
 }
 
 int
@@ -50,7 +85,7 @@ forward_auto_retarget(struct forward_auto *a, struct forward *relay, const cJSON
 	forward_key_of(was, relay);
 	forward_auto_take_request(a, relay, req);
 	if (forward_of(relay, was)) {
-		forward_key_clear(was);
+		forward_auto_set_attrs(a, attrs);
 		return 0;
 	}
 	/* (the old container's portsAttributes and ports are not the new
@@ -94,36 +129,54 @@ forward_auto_move(
     const struct forward_auto *a, const struct forward *relay, struct forward *fw)
 {
 	struct forward_auto_port p;
+	int changed;
 
 	forward_auto_port_of(a, fw->port, &p);
 	if (strcmp(p.action, "ignore") == 0)
 		return -1;
-	forward_take_fields_of(fw, relay);
+	forward_take_fields_of(fw, relay, NULL);
+	changed = fw->auto_action == NULL || strcmp(fw->auto_action, p.action) != 0 ||
+	    (fw->label == NULL) != (p.label == NULL) ||
+	    (p.label != NULL && strcmp(fw->label, p.label) != 0);
 	free(fw->auto_action);
 	fw->auto_action = xstrdup(p.action);
 	free(fw->label);
 	fw->label = p.label != NULL ? xstrdup(p.label) : NULL;
 	/* (its local port was had before: one that is not the container
 	 * port cannot be required now, and is not said to be) */
+	changed |= fw->require_local != (p.require_local && fw->local_port == fw->port);
 	fw->require_local = p.require_local && fw->local_port == fw->port;
-	return p.require_local && !fw->require_local ? 1 : 0;
+	if (p.require_local && !fw->require_local)
+		return 1;
+	return changed ? 2 : 0;
 }
 
 void
 forward_auto_move_warn(
-    const char *label, const struct forward *fw, const char *workspace, int rc)
+    const char *label, const struct forward *fw, const char *workspace, int moved, int rc)
 {
+	const char *what = moved ? "the container its watch follows now"
+				 : "its watch's new portsAttributes";
+
 	if (rc < 0)
 		log_warn("%s: auto-forward 127.0.0.1:%d -> container port %d of %s "
-			 "stopped: the container its watch follows now ignores that port",
-		    label, fw->local_port, fw->port, workspace);
-	else
+			 "stopped: %s ignore%s that port",
+		    label, fw->local_port, fw->port, workspace, what, moved ? "s" : "");
+	else if (moved || rc == 1)
 		log_warn("%s: auto-forward 127.0.0.1:%d -> container port %d of %s "
-			 "moved to the container its watch follows now%s",
+			 "%s%s",
 		    label, fw->local_port, fw->port, workspace,
+		    moved ? "moved to the container its watch follows now"
+			  : "takes its watch's new portsAttributes",
 		    rc == 1 ? " (its requireLocalPort is not met: it keeps its "
 			      "local port)"
 			    : "");
+	else if (rc == 2)
+		log_info("%s: auto-forward 127.0.0.1:%d -> container port %d of %s "
+			 "takes its watch's new portsAttributes (%s%s%s)",
+		    label, fw->local_port, fw->port, workspace,
+		    fw->label != NULL ? fw->label : "", fw->label != NULL ? ", " : "",
+		    fw->auto_action);
 }
 
 /* Was port seen? */

@@ -1,27 +1,32 @@
 /* test-forward-auto.c - an auto-forward watch whose container changes
  * (broker/forward-auto.c): a repeated "auto" request naming another config
  * or other id labels retargets the watch (its previous key kept for the
- * move, its attributes and seen ports replaced), the same one does not;
+ * move, its attributes and seen ports replaced), the same one does not
+ * (the default config named or not is the same; its attributes are
+ * replaced, its seen ports kept but those only the old ones ignored);
  * only its auto-forwards of the previous key follow it, and they take the
- * new container's attributes (a requireLocalPort a moved forward's local
- * port does not meet is not claimed); an explicit request makes an
- * auto-forward explicit (forward.c). */
+ * new attributes (a requireLocalPort a moved forward's local port does not
+ * meet is not claimed), for the same container too; an explicit request
+ * makes an auto-forward explicit, and a forward's container fields change
+ * under the lock status reads under (forward.c). */
 #include "test.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "forward.h"
 #include "xmalloc.h"
 
-/* A request {"workspace":"/ws","config"?, "idLabels": [labels...]?}; labels
+/* A request {"workspace":ws,"config"?, "idLabels": [labels...]?}; labels
  * is a NULL-ended list, or NULL for none. */
 static cJSON *
-request(const char *config, const char *const *labels)
+request_in(const char *ws, const char *config, const char *const *labels)
 {
 	cJSON *o = cJSON_CreateObject(), *l;
 
-	cJSON_AddStringToObject(o, "workspace", "/ws");
+	cJSON_AddStringToObject(o, "workspace", ws);
 	if (config != NULL)
 		cJSON_AddStringToObject(o, "config", config);
 	if (labels != NULL) {
@@ -30,6 +35,13 @@ request(const char *config, const char *const *labels)
 			cJSON_AddItemToArray(l, cJSON_CreateString(*labels));
 	}
 	return o;
+}
+
+/* The same of workspace "/ws". */
+static cJSON *
+request(const char *config, const char *const *labels)
+{
+	return request_in("/ws", config, labels);
 }
 
 /* Attributes {"portsAttributes":{"PORT":{"label","onAutoForward"}}}. */
@@ -52,17 +64,25 @@ struct watch {
 	struct forward relay;
 };
 
-/* A watch of /ws made by a first request (config, labels), with attrs. */
+/* A watch of ws made by a first request (config, labels), with attrs. */
+static void
+watch_init_in(struct watch *w, const char *ws, const char *config,
+    const char *const *labels, const cJSON *attrs)
+{
+	cJSON *req = request_in(ws, config, labels);
+
+	forward_auto_init(&w->fa, ws, config, attrs);
+	forward_init(&w->relay, ws, config);
+	forward_auto_take_request(&w->fa, &w->relay, req);
+	cJSON_Delete(req);
+}
+
+/* The same of /ws. */
 static void
 watch_init(
     struct watch *w, const char *config, const char *const *labels, const cJSON *attrs)
 {
-	cJSON *req = request(config, labels);
-
-	forward_auto_init(&w->fa, "/ws", config, attrs);
-	forward_init(&w->relay, "/ws", config);
-	forward_auto_take_request(&w->fa, &w->relay, req);
-	cJSON_Delete(req);
+	watch_init_in(w, "/ws", config, labels, attrs);
 }
 
 static void
@@ -72,11 +92,23 @@ watch_clear(struct watch *w)
 	forward_clear(&w->relay);
 }
 
+/* A forward of ws to port made for the container relay names then (an
+ * auto-forward when action is not NULL). */
+static void
+forward_like(struct forward *fw, const char *ws, int port, const struct forward *relay,
+    const char *action)
+{
+	forward_init(fw, ws, relay->config);
+	fw->port = port;
+	forward_take_fields_of(fw, relay, NULL);
+	fw->auto_action = action != NULL ? xstrdup(action) : NULL;
+}
+
 static const char *const labels_a[] = { "case=1", "which=a", NULL };
 static const char *const labels_a_swapped[] = { "which=a", "case=1", NULL };
 static const char *const labels_b[] = { "case=1", "which=b", NULL };
 
-TEST(the_same_container_again_is_no_move)
+TEST(the_same_container_again_is_no_move_and_takes_the_new_attributes)
 {
 	struct forward_key was = { 0 };
 	cJSON *attrs = attributes(3000, "web", "notify");
@@ -87,14 +119,243 @@ TEST(the_same_container_again_is_no_move)
 	watch_init(&w, NULL, labels_a, attrs);
 	forward_auto_mark(&w.fa, 3000);
 	ASSERT_INT_EQ(forward_auto_retarget(&w.fa, &w.relay, req, other, &was), 0);
-	ASSERT_NULL(was.workspace);
-	ASSERT_NULL(was.id_labels);
+	/* was: the container it follows still (its auto-forwards are brought
+	 * up to date) */
+	ASSERT_STR_EQ(was.workspace, "/ws");
+	ASSERT_TRUE(forward_of(&w.relay, &was));
 	ASSERT_INT_EQ((long long)w.fa.ndone, 1); /* seen ports kept */
-	ASSERT_TRUE(cJSON_Compare(w.fa.attrs, attrs, 1));
+	ASSERT_TRUE(cJSON_Compare(w.fa.attrs, other, 1));
+	forward_key_clear(&was);
 	cJSON_Delete(req);
 	cJSON_Delete(attrs);
 	cJSON_Delete(other);
 	watch_clear(&w);
+}
+
+/* What forward_auto_take_listing gave its add callback: ports in order. */
+struct listed {
+	int ports[8];
+	int n;
+};
+
+static int
+exists_none(void *arg, int port)
+{
+	(void)arg;
+	(void)port;
+	return 0;
+}
+
+static void
+add_listed(void *arg, const struct forward_auto_port *p)
+{
+	struct listed *l = arg;
+
+	if (l->n < 8)
+		l->ports[l->n++] = p->port;
+}
+
+/* Take listing (copied) into w; what it forwards into l (emptied first). */
+static void
+take_listing(struct watch *w, const char *listing, struct listed *l)
+{
+	char *copy = xstrdup(listing);
+
+	l->n = 0;
+	(void)forward_auto_take_listing(&w->fa, copy, "test", exists_none, add_listed, l);
+	free(copy);
+}
+
+TEST(a_port_ignored_before_is_forwarded_once_the_new_attributes_do_not)
+{
+	struct forward_key was = { 0 };
+	cJSON *before = attributes(3001, "admin", "ignore");
+	cJSON *now = attributes(3001, "admin", "silent");
+	cJSON *req = request(NULL, labels_a);
+	struct listed l;
+	struct watch w;
+
+	watch_init(&w, NULL, labels_a, before);
+	take_listing(&w, "3000 0.0.0.0\n3001 127.0.0.1\n", &l);
+	ASSERT_INT_EQ(l.n, 1);
+	ASSERT_INT_EQ(l.ports[0], 3000);
+	ASSERT_INT_EQ(forward_auto_retarget(&w.fa, &w.relay, req, now, &was), 0);
+	forward_key_clear(&was);
+	/* 3000 stays seen (no new forward of it); 3001 is new now */
+	take_listing(&w, "3000 0.0.0.0\n3001 127.0.0.1\n", &l);
+	ASSERT_INT_EQ(l.n, 1);
+	ASSERT_INT_EQ(l.ports[0], 3001);
+	take_listing(&w, "3000 0.0.0.0\n3001 127.0.0.1\n", &l);
+	ASSERT_INT_EQ(l.n, 0);
+	/* ignored again, then not: forwarded again (it was stopped meanwhile) */
+	ASSERT_INT_EQ(forward_auto_retarget(&w.fa, &w.relay, req, before, &was), 0);
+	forward_key_clear(&was);
+	take_listing(&w, "3001 127.0.0.1\n", &l);
+	ASSERT_INT_EQ(l.n, 0);
+	ASSERT_INT_EQ(forward_auto_retarget(&w.fa, &w.relay, req, now, &was), 0);
+	forward_key_clear(&was);
+	take_listing(&w, "3001 127.0.0.1\n", &l);
+	ASSERT_INT_EQ(l.n, 1);
+	cJSON_Delete(req);
+	cJSON_Delete(before);
+	cJSON_Delete(now);
+	watch_clear(&w);
+}
+
+TEST(no_config_and_the_default_config_named_are_the_same_container)
+{
+	static const struct {
+		const char *ws, *config;
+		int moves;
+	} cases[] = {
+		{ "/ws", "/ws/.devcontainer/devcontainer.json", 0 },
+		{ "/ws", "/ws/./.devcontainer//devcontainer.json", 0 },
+		{ "/ws/", "/x/../ws/.devcontainer/devcontainer.json/", 0 },
+		{ "/", "/.devcontainer/devcontainer.json", 0 },
+		/* relative: to the agent's folder (the home), as "~" is */
+		{ "~/ws", "ws/.devcontainer/devcontainer.json", 0 },
+		{ "~/ws", "./ws/.devcontainer/devcontainer.json", 0 },
+		{ "ws", "ws/.devcontainer/devcontainer.json", 0 },
+		{ "~", ".devcontainer/devcontainer.json", 0 },
+		{ "~", "./.devcontainer/devcontainer.json", 0 },
+		/* not the workspace's default file */
+		{ "/ws", ".devcontainer/devcontainer.json", 1 },
+		{ "~/ws", "/ws/.devcontainer/devcontainer.json", 1 },
+		{ "~/ws", "../ws/.devcontainer/devcontainer.json", 1 },
+		{ "/ws", "/ws/.devcontainer/b/devcontainer.json", 1 },
+		{ "/ws", "/ws/.devcontainer.json", 1 },
+		{ "/ws", "/other/.devcontainer/devcontainer.json", 1 },
+	};
+	struct forward_key was;
+	struct forward made;
+	struct watch w;
+	cJSON *req;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		req = request_in(cases[i].ws, cases[i].config, NULL);
+		/* no --config first, then the case's */
+		watch_init_in(&w, cases[i].ws, NULL, NULL, NULL);
+		forward_like(&made, cases[i].ws, 3000, &w.relay, "notify");
+		memset(&was, 0, sizeof was);
+		if (forward_auto_retarget(&w.fa, &w.relay, req, NULL, &was) !=
+		    cases[i].moves)
+			TEST_FAIL("%s --config %s: moves %d, want %d", cases[i].ws,
+			    cases[i].config, !cases[i].moves, cases[i].moves);
+		ASSERT_TRUE(forward_auto_follows(&was, &made));
+		forward_key_clear(&was);
+		forward_clear(&made);
+		watch_clear(&w);
+		/* and the other way round */
+		watch_init_in(&w, cases[i].ws, cases[i].config, NULL, NULL);
+		cJSON_Delete(req);
+		req = request_in(cases[i].ws, NULL, NULL);
+		if (forward_auto_retarget(&w.fa, &w.relay, req, NULL, &was) !=
+		    cases[i].moves)
+			TEST_FAIL("%s --config %s, then none: moves %d, want %d",
+			    cases[i].ws, cases[i].config, !cases[i].moves,
+			    cases[i].moves);
+		forward_key_clear(&was);
+		watch_clear(&w);
+		cJSON_Delete(req);
+	}
+}
+
+TEST(an_auto_forward_of_the_same_container_takes_the_new_attributes)
+{
+	struct forward_key was = { 0 };
+	cJSON *old = attributes(3000, "old-web", "openBrowser");
+	cJSON *now = attributes(3000, "new-web", "silent");
+	cJSON *gone = attributes(3000, "new-web", "ignore");
+	cJSON *req = request("/ws/.devcontainer/devcontainer.json", labels_a);
+	struct forward made, explicit;
+	struct watch w;
+
+	watch_init(&w, NULL, labels_a, old);
+	forward_like(&made, "/ws", 3000, &w.relay, "openBrowser");
+	made.label = xstrdup("old-web");
+	made.local_port = 3000;
+	made.have_target = 1;
+	made.container_id = xstrdup("aaaa");
+	made.address = xstrdup("172.17.0.2");
+	forward_like(&explicit, "/ws", 3000, &w.relay, NULL);
+	explicit.label = xstrdup("old-web");
+	ASSERT_INT_EQ(forward_auto_retarget(&w.fa, &w.relay, req, now, &was), 0);
+	ASSERT_TRUE(forward_auto_follows(&was, &made));
+	ASSERT_FALSE(forward_auto_follows(&was, &explicit)); /* (untouched) */
+	ASSERT_INT_EQ(forward_auto_move(&w.fa, &w.relay, &made), 2);
+	ASSERT_STR_EQ(made.label, "new-web");
+	ASSERT_STR_EQ(made.auto_action, "silent");
+	ASSERT_INT_EQ(made.have_target, 1); /* (its container still) */
+	ASSERT_STR_EQ(made.config, "/ws/.devcontainer/devcontainer.json");
+	/* the same again: nothing changed */
+	ASSERT_INT_EQ(forward_auto_move(&w.fa, &w.relay, &made), 0);
+	forward_key_clear(&was);
+	/* now ignored: the caller stops it */
+	ASSERT_INT_EQ(forward_auto_retarget(&w.fa, &w.relay, req, gone, &was), 0);
+	ASSERT_INT_EQ(forward_auto_move(&w.fa, &w.relay, &made), -1);
+	forward_key_clear(&was);
+	forward_clear(&made);
+	forward_clear(&explicit);
+	cJSON_Delete(req);
+	cJSON_Delete(old);
+	cJSON_Delete(now);
+	cJSON_Delete(gone);
+	watch_clear(&w);
+}
+
+/* A forward_take_fields_of on another thread, with the lock. */
+struct taker {
+	struct forward *fw;
+	const struct forward *from;
+	pthread_mutex_t *lock;
+	int done;
+	pthread_mutex_t done_lock;
+};
+
+static void *
+take_fields(void *arg)
+{
+	struct taker *t = arg;
+
+	forward_take_fields_of(t->fw, t->from, t->lock);
+	pthread_mutex_lock(&t->done_lock);
+	t->done = 1;
+	pthread_mutex_unlock(&t->done_lock);
+	return NULL;
+}
+
+TEST(a_forwards_container_fields_change_under_the_lock)
+{
+	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	struct forward fw, from;
+	struct taker t;
+	pthread_t th;
+	int done;
+
+	forward_init(&fw, "/ws", "/ws/a.json");
+	forward_init(&from, "/ws", "/ws/b.json");
+	from.hint = xstrdup("rdev up /ws --config /ws/b.json");
+	t = (struct taker){ &fw, &from, &lock, 0, PTHREAD_MUTEX_INITIALIZER };
+	/* held as status holds it while it reads the forwards: the fields
+	 * wait for it */
+	pthread_mutex_lock(&lock);
+	ASSERT_INT_EQ(pthread_create(&th, NULL, take_fields, &t), 0);
+	usleep(200 * 1000);
+	pthread_mutex_lock(&t.done_lock);
+	done = t.done;
+	pthread_mutex_unlock(&t.done_lock);
+	if (done || strcmp(fw.config, "/ws/a.json") != 0 || fw.hint != NULL) {
+		pthread_mutex_unlock(&lock);
+		pthread_join(th, NULL);
+		TEST_FAIL("the fields changed while the lock was held");
+	}
+	pthread_mutex_unlock(&lock);
+	ASSERT_INT_EQ(pthread_join(th, NULL), 0);
+	ASSERT_INT_EQ(t.done, 1);
+	ASSERT_STR_EQ(fw.config, "/ws/b.json");
+	ASSERT_STR_EQ(fw.hint, "rdev up /ws --config /ws/b.json");
+	forward_clear(&fw);
+	forward_clear(&from);
 }
 
 TEST(other_id_labels_retarget_the_watch_and_keep_its_previous_key)
@@ -144,18 +405,6 @@ TEST(another_config_retargets_the_watch)
 	cJSON_Delete(req);
 	cJSON_Delete(same);
 	watch_clear(&w);
-}
-
-/* A forward of ws to port made for the container relay names then (an
- * auto-forward when action is not NULL). */
-static void
-forward_like(struct forward *fw, const char *ws, int port, const struct forward *relay,
-    const char *action)
-{
-	forward_init(fw, ws, relay->config);
-	fw->port = port;
-	forward_take_fields_of(fw, relay);
-	fw->auto_action = action != NULL ? xstrdup(action) : NULL;
 }
 
 TEST(only_the_watchs_auto_forwards_of_its_previous_key_follow)
@@ -214,7 +463,7 @@ TEST(a_moved_forward_takes_the_new_containers_attributes)
 	made.container_id = xstrdup("aaaa");
 	made.address = xstrdup("172.17.0.2");
 	ASSERT_INT_EQ(forward_auto_retarget(&w.fa, &w.relay, req, other, &was), 1);
-	ASSERT_INT_EQ(forward_auto_move(&w.fa, &w.relay, &made), 0);
+	ASSERT_INT_EQ(forward_auto_move(&w.fa, &w.relay, &made), 2); /* (changed) */
 	forward_key_of_request(&now, req);
 	ASSERT_TRUE(forward_of(&made, &now));
 	ASSERT_INT_EQ(forward_auto_follows(&was, &made), 0); /* (moved once) */
@@ -271,7 +520,7 @@ TEST(a_required_local_port_the_moved_forward_does_not_have_is_not_claimed)
 	forward_like(&elsewhere, "/ws", 3000, &w.relay, "notify");
 	elsewhere.local_port = 43000; /* (3000 was taken when it was made) */
 	ASSERT_INT_EQ(forward_auto_retarget(&w.fa, &w.relay, req, other, &was), 1);
-	ASSERT_INT_EQ(forward_auto_move(&w.fa, &w.relay, &same), 0);
+	ASSERT_INT_EQ(forward_auto_move(&w.fa, &w.relay, &same), 2); /* (its label) */
 	ASSERT_INT_EQ(same.require_local, 1);
 	ASSERT_INT_EQ(forward_auto_move(&w.fa, &w.relay, &elsewhere), 1);
 	ASSERT_INT_EQ(elsewhere.require_local, 0);
