@@ -160,6 +160,34 @@ config_merge_list(const cJSON *list, const cJSON *config)
 	return out;
 }
 
+void
+config_merge_ports_attributes(cJSON *merged, const cJSON *config)
+{
+	const cJSON *own = cJSON_GetObjectItemCaseSensitive(config, "portsAttributes"),
+		    *e;
+	const cJSON *other =
+	    cJSON_GetObjectItemCaseSensitive(config, "otherPortsAttributes");
+	cJSON *pa;
+
+	if (cJSON_IsObject(own)) {
+		pa = cJSON_GetObjectItemCaseSensitive(merged, "portsAttributes");
+		if (!cJSON_IsObject(pa)) {
+			cJSON_DeleteItemFromObjectCaseSensitive(
+			    merged, "portsAttributes");
+			pa = cJSON_AddObjectToObject(merged, "portsAttributes");
+		}
+		cJSON_ArrayForEach(e, own) {
+			cJSON_DeleteItemFromObjectCaseSensitive(pa, e->string);
+			cJSON_AddItemToObject(pa, e->string, cJSON_Duplicate(e, 1));
+		}
+	}
+	if (other != NULL) {
+		cJSON_DeleteItemFromObjectCaseSensitive(merged, "otherPortsAttributes");
+		cJSON_AddItemToObject(
+		    merged, "otherPortsAttributes", cJSON_Duplicate(other, 1));
+	}
+}
+
 cJSON *
 config_metadata_parse(const char *label_value, char **cause)
 {

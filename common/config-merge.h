@@ -115,6 +115,14 @@ cJSON *config_merge(const cJSON *metadata, const cJSON *config);
  * entries)); config only supplies the other properties of the output. */
 cJSON *config_merge_entries(const cJSON *entries, const cJSON *config);
 
+/* Put config's own portsAttributes (per port, over merged's) and
+ * otherPortsAttributes (when it has one) into merged (an object): they are
+ * how rdev forwards ports, not what the container was made with, so an
+ * edit of devcontainer.json counts at once, also for a container reused
+ * with its frozen metadata (up, read-configuration keep the reference's
+ * mergedConfiguration: this is for the forwards only). */
+void config_merge_ports_attributes(cJSON *merged, const cJSON *config);
+
 /* A size as hostRequirements writes it, the reference's parseBytes(value ||
  * '0'): /^(\d+)([tgmk]b)?$/ on String(value) ("8gb", "512mb", 1024), else 0.
  * Used for host policies' sizes too, so both read sizes alike. */
