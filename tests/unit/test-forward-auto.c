@@ -402,6 +402,7 @@ TEST(another_config_retargets_the_watch)
 	forward_key_clear(&was);
 	/* the same file named otherwise is the same container */
 	ASSERT_INT_EQ(forward_auto_retarget(&w.fa, &w.relay, same, NULL, &was), 0);
+	forward_key_clear(&was);
 	cJSON_Delete(req);
 	cJSON_Delete(same);
 	watch_clear(&w);
