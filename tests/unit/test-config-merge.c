@@ -1077,3 +1077,40 @@ TEST(parse_label_duplicate_keys)
 				  "\"remoteUser\":\"b\"}]"),
 	    "[{\"remoteUser\":\"b\",\"init\":true}]");
 }
+
+/* config_merge_ports_attributes(merged, config), merged printed. */
+static const char *
+ports_over(const char *merged, const char *config)
+{
+	cJSON *m = parse(merged), *c = parse(config);
+	const char *s;
+
+	config_merge_ports_attributes(m, c);
+	s = keep(m);
+	cJSON_Delete(m);
+	cJSON_Delete(c);
+	return s;
+}
+
+TEST(ports_attributes_of_the_configuration_over_frozen_ones)
+{
+	/* a reused container's frozen metadata had 3000 "old"; the edited
+	 * devcontainer.json says "new": the forwards take it, per port */
+	ASSERT_STR_EQ(
+	    ports_over("{\"forwardPorts\":[3000],\"portsAttributes\":"
+		       "{\"3000\":{\"label\":\"old\"},\"4000\":{\"label\":"
+		       "\"feature\"}},\"otherPortsAttributes\":{\"onAutoForward\":"
+		       "\"silent\"}}",
+		"{\"portsAttributes\":{\"3000\":{\"label\":\"new\"}},"
+		"\"otherPortsAttributes\":{\"onAutoForward\":\"ignore\"}}"),
+	    "{\"forwardPorts\":[3000],\"portsAttributes\":{\"4000\":{\"label\":"
+	    "\"feature\"},\"3000\":{\"label\":\"new\"}},\"otherPortsAttributes\":"
+	    "{\"onAutoForward\":\"ignore\"}}");
+	/* none in the configuration: the merged ones stay */
+	ASSERT_STR_EQ(ports_over("{\"portsAttributes\":{\"3000\":{\"label\":\"a\"}}}",
+			  "{\"image\":\"x\"}"),
+	    "{\"portsAttributes\":{\"3000\":{\"label\":\"a\"}}}");
+	ASSERT_STR_EQ(ports_over("{}", "{\"portsAttributes\":{\"80\":{}}}"),
+	    "{\"portsAttributes\":{\"80\":{}}}");
+	ASSERT_STR_EQ(ports_over("{}", NULL), "{}");
+}
