@@ -1103,9 +1103,23 @@ TEST(ports_attributes_of_the_configuration_over_frozen_ones)
 		       "\"silent\"}}",
 		"{\"portsAttributes\":{\"3000\":{\"label\":\"new\"}},"
 		"\"otherPortsAttributes\":{\"onAutoForward\":\"ignore\"}}"),
-	    "{\"forwardPorts\":[3000],\"portsAttributes\":{\"4000\":{\"label\":"
-	    "\"feature\"},\"3000\":{\"label\":\"new\"}},\"otherPortsAttributes\":"
+	    "{\"forwardPorts\":[3000],\"portsAttributes\":{\"3000\":{\"label\":"
+	    "\"new\"},\"4000\":{\"label\":\"feature\"}},\"otherPortsAttributes\":"
 	    "{\"onAutoForward\":\"ignore\"}}");
+	/* in JavaScript key order, as the merge's (a replaced key keeps its
+	 * place, a port before a range): the first key that matches a port is
+	 * what forwards it, so a range before an exact port would win */
+	ASSERT_STR_EQ(ports_over("{\"portsAttributes\":{\"3000\":{\"label\":\"old\"},"
+				 "\"3000-3010\":{\"onAutoForward\":\"ignore\"}}}",
+			  "{\"portsAttributes\":{\"3000-3010\":{\"onAutoForward\":"
+			  "\"ignore\"},\"3000\":{\"label\":\"web\"},\"20\":{}}}"),
+	    "{\"portsAttributes\":{\"20\":{},\"3000\":{\"label\":\"web\"},"
+	    "\"3000-3010\":{\"onAutoForward\":\"ignore\"}}}");
+	ASSERT_STR_EQ(ports_over("{\"portsAttributes\":{\"9\":{},\"a\":{}}}",
+			  "{\"portsAttributes\":{\"3000-3010\":{\"label\":\"r\"},"
+			  "\"3000\":{\"label\":\"web\"}}}"),
+	    "{\"portsAttributes\":{\"9\":{},\"3000\":{\"label\":\"web\"},"
+	    "\"a\":{},\"3000-3010\":{\"label\":\"r\"}}}");
 	/* none in the configuration: the merged ones stay */
 	ASSERT_STR_EQ(ports_over("{\"portsAttributes\":{\"3000\":{\"label\":\"a\"}}}",
 			  "{\"image\":\"x\"}"),
