@@ -1120,6 +1120,18 @@ TEST(ports_attributes_of_the_configuration_over_frozen_ones)
 			  "\"3000\":{\"label\":\"web\"}}}"),
 	    "{\"portsAttributes\":{\"9\":{},\"3000\":{\"label\":\"web\"},"
 	    "\"a\":{},\"3000-3010\":{\"label\":\"r\"}}}");
+	/* only added and changed keys count: a key removed or renamed in the
+	 * configuration stays as the frozen metadata has it (which of its
+	 * entries is the old configuration's is not known), as does an
+	 * otherPortsAttributes removed (docs/CLI.md: up --recreate) */
+	ASSERT_STR_EQ(
+	    ports_over("{\"portsAttributes\":{\"3000\":{\"label\":\"old\"},"
+		       "\"4000\":{\"label\":\"removed\"}},"
+		       "\"otherPortsAttributes\":{\"onAutoForward\":\"ignore\"}}",
+		"{\"portsAttributes\":{\"3000-3010\":{\"label\":\"renamed\"}}}"),
+	    "{\"portsAttributes\":{\"3000\":{\"label\":\"old\"},\"4000\":{\"label\":"
+	    "\"removed\"},\"3000-3010\":{\"label\":\"renamed\"}},"
+	    "\"otherPortsAttributes\":{\"onAutoForward\":\"ignore\"}}");
 	/* none in the configuration: the merged ones stay */
 	ASSERT_STR_EQ(ports_over("{\"portsAttributes\":{\"3000\":{\"label\":\"a\"}}}",
 			  "{\"image\":\"x\"}"),
