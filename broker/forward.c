@@ -58,7 +58,8 @@ forward_config_keys_same(const char *a, const char *b)
 /* fw's container is now the one config and id_labels name (with hint):
  * when that is another, its target is dropped and a relay request in
  * flight (asked with the old ones) followed by another. The strings are
- * swapped under lock when there is one (forward_take_request_fields). */
+ * swapped under lock when there is one, though no other thread reads them
+ * (forward_take_request_fields). */
 static void
 forward_set_container(struct forward *fw, const char *config, const cJSON *id_labels,
     const char *hint, pthread_mutex_t *lock)

@@ -111,10 +111,12 @@ void forward_set_id_labels(struct forward *fw, const cJSON *id_labels);
  * fw. When they name another container than fw's (config or idLabels
  * changed), its target is dropped (asked for in full next) and a relay
  * request in flight is followed by another (forward_check_take says
- * FORWARD_ANSWER_AGAIN). The strings are swapped under lock when it is not
- * NULL: an SSH host's forwards are read by its status on another thread
- * (host-internal.h); NULL when fw is on no list another thread reads, or
- * the caller holds it. */
+ * FORWARD_ANSWER_AGAIN). Only fw's host thread reads these strings (the
+ * relay requests, matching, saving; status's forward_json shows none of
+ * them), so lock is not needed: when not NULL (the lock an SSH host's
+ * status reads its forwards under; NULL when the caller holds it, or fw is
+ * on no host's list) the swap is done under it all the same: harmless,
+ * and it protects nothing today. */
 void forward_take_request_fields(
     struct forward *fw, const cJSON *from, pthread_mutex_t *lock);
 /* The same fields from another forward of the workspace (an auto-forward

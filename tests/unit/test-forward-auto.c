@@ -6,15 +6,12 @@
  * replaced, its seen ports kept but those only the old ones ignored);
  * only its auto-forwards of the previous key follow it, and they take the
  * new attributes (a requireLocalPort a moved forward's local port does not
- * meet is not claimed), for the same container too; an explicit request
- * makes an auto-forward explicit, and a forward's container fields change
- * under the lock status reads under (forward.c). */
+ * meet is not claimed), for the same container too; and an explicit
+ * request makes an auto-forward explicit. */
 #include "test.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "forward.h"
 #include "xmalloc.h"
@@ -301,61 +298,6 @@ TEST(an_auto_forward_of_the_same_container_takes_the_new_attributes)
 	cJSON_Delete(now);
 	cJSON_Delete(gone);
 	watch_clear(&w);
-}
-
-/* A forward_take_fields_of on another thread, with the lock. */
-struct taker {
-	struct forward *fw;
-	const struct forward *from;
-	pthread_mutex_t *lock;
-	int done;
-	pthread_mutex_t done_lock;
-};
-
-static void *
-take_fields(void *arg)
-{
-	struct taker *t = arg;
-
-	forward_take_fields_of(t->fw, t->from, t->lock);
-	pthread_mutex_lock(&t->done_lock);
-	t->done = 1;
-	pthread_mutex_unlock(&t->done_lock);
-	return NULL;
-}
-
-TEST(a_forwards_container_fields_change_under_the_lock)
-{
-	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-	struct forward fw, from;
-	struct taker t;
-	pthread_t th;
-	int done;
-
-	forward_init(&fw, "/ws", "/ws/a.json");
-	forward_init(&from, "/ws", "/ws/b.json");
-	from.hint = xstrdup("rdev up /ws --config /ws/b.json");
-	t = (struct taker){ &fw, &from, &lock, 0, PTHREAD_MUTEX_INITIALIZER };
-	/* held as status holds it while it reads the forwards: the fields
-	 * wait for it */
-	pthread_mutex_lock(&lock);
-	ASSERT_INT_EQ(pthread_create(&th, NULL, take_fields, &t), 0);
-	usleep(200 * 1000);
-	pthread_mutex_lock(&t.done_lock);
-	done = t.done;
-	pthread_mutex_unlock(&t.done_lock);
-	if (done || strcmp(fw.config, "/ws/a.json") != 0 || fw.hint != NULL) {
-		pthread_mutex_unlock(&lock);
-		pthread_join(th, NULL);
-		TEST_FAIL("the fields changed while the lock was held");
-	}
-	pthread_mutex_unlock(&lock);
-	ASSERT_INT_EQ(pthread_join(th, NULL), 0);
-	ASSERT_INT_EQ(t.done, 1);
-	ASSERT_STR_EQ(fw.config, "/ws/b.json");
-	ASSERT_STR_EQ(fw.hint, "rdev up /ws --config /ws/b.json");
-	forward_clear(&fw);
-	forward_clear(&from);
 }
 
 TEST(other_id_labels_retarget_the_watch_and_keep_its_previous_key)
