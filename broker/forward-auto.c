@@ -28,6 +28,7 @@ forward_auto_clear(struct forward_auto *a)
 	free(a->workspace);
 	free(a->config);
 	cJSON_Delete(a->attrs);
+	cJSON_Delete(a->prev_attrs);
 	free(a->done);
 	memset(a, 0, sizeof *a);
 }
@@ -74,7 +75,8 @@ forward_auto_set_attrs(struct forward_auto *a, const cJSON *attrs)
 			a->done[n++] = a->done[i];
 	}
 	a->ndone = n;
-	cJSON_Delete(a->attrs);
+	cJSON_Delete(a->prev_attrs);
+	a->prev_attrs = a->attrs;
 	a->attrs = cJSON_Duplicate(attrs, 1);
 }
 
@@ -92,6 +94,8 @@ forward_auto_retarget(struct forward_auto *a, struct forward *relay, const cJSON
 	 * one's: its ports are listed as new) */
 	cJSON_Delete(a->attrs);
 	a->attrs = cJSON_Duplicate(attrs, 1);
+	cJSON_Delete(a->prev_attrs);
+	a->prev_attrs = NULL;
 	free(a->done);
 	a->done = NULL;
 	a->ndone = 0;
@@ -105,16 +109,16 @@ forward_auto_follows(const struct forward_key *was, const struct forward *fw)
 	    forward_of(fw, was);
 }
 
-/* How a's attributes say port is auto-forwarded, into p (p->action "ignore":
- * not). p's strings are a's, valid while its attributes are. */
+/* How attributes all (a watch's attrs) say port is auto-forwarded, into p
+ * (p->action "ignore": not). p's strings are all's, valid while it is. */
 static void
-forward_auto_port_of(const struct forward_auto *a, int port, struct forward_auto_port *p)
+forward_auto_port_in(const cJSON *all, int port, struct forward_auto_port *p)
 {
 	const cJSON *attrs, *v;
 
 	attrs = forward_port_attributes(
-	    cJSON_GetObjectItemCaseSensitive(a->attrs, "portsAttributes"),
-	    cJSON_GetObjectItemCaseSensitive(a->attrs, "otherPortsAttributes"), port);
+	    cJSON_GetObjectItemCaseSensitive(all, "portsAttributes"),
+	    cJSON_GetObjectItemCaseSensitive(all, "otherPortsAttributes"), port);
 	v = cJSON_GetObjectItemCaseSensitive(attrs, "onAutoForward");
 	p->port = port;
 	p->action = cJSON_IsString(v) ? v->valuestring : "notify";
@@ -128,12 +132,16 @@ int
 forward_auto_move(
     const struct forward_auto *a, const struct forward *relay, struct forward *fw)
 {
-	struct forward_auto_port p;
+	struct forward_auto_port p, before = { 0 };
 	int changed;
 
-	forward_auto_port_of(a, fw->port, &p);
+	forward_auto_port_in(a->attrs, fw->port, &p);
 	if (strcmp(p.action, "ignore") == 0)
 		return -1;
+	/* (an unmet requireLocalPort leaves fw's as it was: was it asked for
+	 * before?) */
+	if (a->prev_attrs != NULL)
+		forward_auto_port_in(a->prev_attrs, fw->port, &before);
 	forward_take_fields_of(fw, relay, NULL);
 	changed = fw->auto_action == NULL || strcmp(fw->auto_action, p.action) != 0 ||
 	    (fw->label == NULL) != (p.label == NULL) ||
@@ -145,10 +153,10 @@ forward_auto_move(
 	/* (its local port was had before: one that is not the container
 	 * port cannot be required now, and is not said to be) */
 	changed |= fw->require_local != (p.require_local && fw->local_port == fw->port);
+	changed |= a->prev_attrs != NULL && before.require_local != p.require_local;
 	fw->require_local = p.require_local && fw->local_port == fw->port;
-	if (p.require_local && !fw->require_local)
-		return 1;
-	return changed ? 2 : 0;
+	return (p.require_local && !fw->require_local ? FORWARD_AUTO_UNMET : 0) |
+	    (changed ? FORWARD_AUTO_CHANGED : 0);
 }
 
 void
@@ -162,16 +170,17 @@ forward_auto_move_warn(
 		log_warn("%s: auto-forward 127.0.0.1:%d -> container port %d of %s "
 			 "stopped: %s ignore%s that port",
 		    label, fw->local_port, fw->port, workspace, what, moved ? "s" : "");
-	else if (moved || rc == 1)
+	else if (moved || rc == (FORWARD_AUTO_UNMET | FORWARD_AUTO_CHANGED))
 		log_warn("%s: auto-forward 127.0.0.1:%d -> container port %d of %s "
 			 "%s%s",
 		    label, fw->local_port, fw->port, workspace,
 		    moved ? "moved to the container its watch follows now"
 			  : "takes its watch's new portsAttributes",
-		    rc == 1 ? " (its requireLocalPort is not met: it keeps its "
-			      "local port)"
-			    : "");
-	else if (rc == 2)
+		    rc & FORWARD_AUTO_UNMET
+			? " (its requireLocalPort is not met: it keeps its "
+			  "local port)"
+			: "");
+	else if (rc == FORWARD_AUTO_CHANGED)
 		log_info("%s: auto-forward 127.0.0.1:%d -> container port %d of %s "
 			 "takes its watch's new portsAttributes (%s%s%s)",
 		    label, fw->local_port, fw->port, workspace,
@@ -247,7 +256,7 @@ forward_auto_take_listing(struct forward_auto *a, char *listing, const char *lab
 		changed = 1;
 		if (exists(arg, port))
 			continue; /* forwarded already (forwardPorts, rdev forward) */
-		forward_auto_port_of(a, port, &p);
+		forward_auto_port_in(a->attrs, port, &p);
 		if (strcmp(p.action, "ignore") == 0) {
 			log_info("%s: port %d of %s: onAutoForward is ignore", label,
 			    port, a->workspace);

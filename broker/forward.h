@@ -358,7 +358,10 @@ void forward_check_log_late(const struct forward *fw, const char *label);
 struct forward_auto {
 	char *workspace, *config;
 	cJSON *attrs; /* {"portsAttributes","otherPortsAttributes"} */
-	int *done;    /* ports seen and handled (or ignored) */
+	/* attrs before the last retarget to the same container (what
+	 * forward_auto_move compares with), or NULL */
+	cJSON *prev_attrs;
+	int *done; /* ports seen and handled (or ignored) */
 	size_t ndone;
 	long long next_ms; /* the next listing is due then (clock_now_ms) */
 };
@@ -402,18 +405,23 @@ int forward_auto_follows(const struct forward_key *was, const struct forward *fw
  * date with a's attributes when that is its container still: relay's
  * fields (a target of another container dropped, asked again), and its
  * onAutoForward, label and requireLocalPort as a's attributes say for its
- * port. 0; 2 when its onAutoForward, label or requireLocalPort changed; 1
- * when they say requireLocalPort and fw's local port is not its container
- * port (it stays where it is, not required: the caller warns); or -1 when
- * they say "ignore" (fw left as it is: the caller stops it). The caller
- * holds the lock an SSH host's status reads its forwards under. */
+ * port. -1 when they say "ignore" (fw left as it is: the caller stops it);
+ * else the sum of FORWARD_AUTO_UNMET (they say requireLocalPort and fw's
+ * local port is not its container port: it stays where it is, not
+ * required) and FORWARD_AUTO_CHANGED (its onAutoForward, label or
+ * requireLocalPort changed, or the requireLocalPort a's attributes before
+ * the same container's retarget said), or 0. The caller holds the lock an
+ * SSH host's status reads its forwards under. */
+#define FORWARD_AUTO_UNMET 1
+#define FORWARD_AUTO_CHANGED 2
 int forward_auto_move(
     const struct forward_auto *a, const struct forward *relay, struct forward *fw);
 /* The broker log's line for fw after forward_auto_move (rc its result;
  * moved: forward_auto_retarget's): a warning when moved to the container
  * its watch follows now (with an unmet requireLocalPort said), stopped
- * (-1), or, for its own container, an unmet requireLocalPort; a note when
- * only its attributes changed (2). label names the host. */
+ * (-1), or, for its own container, an unmet requireLocalPort when an
+ * attribute changed; a note when only its attributes changed; nothing when
+ * nothing changed for its own container. label names the host. */
 void forward_auto_move_warn(const char *label, const struct forward *fw,
     const char *workspace, int moved, int rc);
 /* Port was seen (and handled): not again. */

@@ -6,14 +6,19 @@
  * replaced, its seen ports kept but those only the old ones ignored);
  * only its auto-forwards of the previous key follow it, and they take the
  * new attributes (a requireLocalPort a moved forward's local port does not
- * meet is not claimed), for the same container too; and an explicit
+ * meet is not claimed, and said for the same container only when an
+ * attribute changed), for the same container too; and an explicit
  * request makes an auto-forward explicit. */
 #include "test.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "forward.h"
+#include "log.h"
 #include "xmalloc.h"
 
 /* A request {"workspace":ws,"config"?, "idLabels": [labels...]?}; labels
@@ -465,7 +470,8 @@ TEST(a_required_local_port_the_moved_forward_does_not_have_is_not_claimed)
 	ASSERT_INT_EQ(forward_auto_retarget(&w.fa, &w.relay, req, other, &was), 1);
 	ASSERT_INT_EQ(forward_auto_move(&w.fa, &w.relay, &same), 2); /* (its label) */
 	ASSERT_INT_EQ(same.require_local, 1);
-	ASSERT_INT_EQ(forward_auto_move(&w.fa, &w.relay, &elsewhere), 1);
+	ASSERT_INT_EQ(forward_auto_move(&w.fa, &w.relay, &elsewhere),
+	    FORWARD_AUTO_UNMET | FORWARD_AUTO_CHANGED); /* (its label) */
 	ASSERT_INT_EQ(elsewhere.require_local, 0);
 	ASSERT_INT_EQ(elsewhere.local_port, 43000);
 	ASSERT_STR_EQ(elsewhere.label, "web");
@@ -513,5 +519,94 @@ TEST(an_explicit_request_for_an_auto_forward_makes_it_explicit)
 	cJSON_Delete(req);
 	cJSON_Delete(done);
 	cJSON_Delete(errors);
+	watch_clear(&w);
+}
+
+/* What forward_auto_move_warn(label "h", fw, "/ws", moved, rc) writes to
+ * the log (stderr), at the info level: into out (size n). */
+static void
+move_log(const struct forward *fw, int moved, int rc, char *out, size_t n)
+{
+	char path[] = "/tmp/test-forward-auto-log.XXXXXX";
+	int fd = mkstemp(path), saved = dup(2);
+	ssize_t len;
+
+	if (fd < 0 || saved < 0)
+		TEST_FAIL("mkstemp, dup: %s", strerror(errno));
+	unlink(path);
+	log_init("test", LOG_INFO);
+	fflush(stderr);
+	dup2(fd, 2);
+	forward_auto_move_warn("h", fw, "/ws", moved, rc);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	len = pread(fd, out, n - 1, 0);
+	out[len > 0 ? len : 0] = '\0';
+	close(fd);
+}
+
+TEST(an_unmet_required_local_port_is_said_only_when_an_attribute_changed)
+{
+	struct forward_key was = { 0 };
+	cJSON *attrs = attributes(3000, "web", "notify");
+	cJSON *renamed = attributes(3000, "web2", "notify");
+	cJSON *req = request(NULL, labels_a);
+	struct forward fw;
+	struct watch w;
+	char log[1024];
+	int rc;
+
+	cJSON_AddTrueToObject(
+	    cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(attrs, "portsAttributes"), "3000"),
+	    "requireLocalPort");
+	cJSON_AddTrueToObject(
+	    cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(renamed, "portsAttributes"), "3000"),
+	    "requireLocalPort");
+	watch_init(&w, NULL, labels_a, attrs);
+	forward_like(&fw, "/ws", 3000, &w.relay, "notify");
+	fw.label = xstrdup("web");
+	fw.local_port = 43000; /* (3000 was taken when it was made) */
+	/* up --auto-forward again, the same attributes: nothing to say */
+	ASSERT_INT_EQ(forward_auto_retarget(&w.fa, &w.relay, req, attrs, &was), 0);
+	rc = forward_auto_move(&w.fa, &w.relay, &fw);
+	forward_key_clear(&was);
+	move_log(&fw, 0, rc, log, sizeof log);
+	ASSERT_STR_EQ(log, "");
+	/* its label changed: the warning says the requireLocalPort too */
+	ASSERT_INT_EQ(forward_auto_retarget(&w.fa, &w.relay, req, renamed, &was), 0);
+	rc = forward_auto_move(&w.fa, &w.relay, &fw);
+	forward_key_clear(&was);
+	move_log(&fw, 0, rc, log, sizeof log);
+	ASSERT_TRUE(strstr(log,
+			"takes its watch's new portsAttributes (its "
+			"requireLocalPort is not met") != NULL);
+	ASSERT_STR_EQ(fw.label, "web2");
+	ASSERT_INT_EQ(fw.require_local, 0);
+	/* requireLocalPort dropped (a change), then asked for again, nothing
+	 * else changed: said */
+	cJSON_DeleteItemFromObjectCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(renamed, "portsAttributes"), "3000"),
+	    "requireLocalPort");
+	ASSERT_INT_EQ(forward_auto_retarget(&w.fa, &w.relay, req, renamed, &was), 0);
+	ASSERT_INT_EQ(forward_auto_move(&w.fa, &w.relay, &fw), FORWARD_AUTO_CHANGED);
+	forward_key_clear(&was);
+	ASSERT_INT_EQ(forward_auto_retarget(&w.fa, &w.relay, req, attrs, &was), 0);
+	rc = forward_auto_move(&w.fa, &w.relay, &fw);
+	forward_key_clear(&was);
+	move_log(&fw, 0, rc, log, sizeof log);
+	ASSERT_TRUE(strstr(log, "requireLocalPort is not met") != NULL);
+	/* a move always says it, changed or not */
+	move_log(&fw, 1, 1, log, sizeof log);
+	ASSERT_TRUE(strstr(log,
+			"moved to the container its watch follows now (its "
+			"requireLocalPort is not met") != NULL);
+	forward_clear(&fw);
+	cJSON_Delete(req);
+	cJSON_Delete(attrs);
+	cJSON_Delete(renamed);
 	watch_clear(&w);
 }
