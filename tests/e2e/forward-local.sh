@@ -278,6 +278,8 @@ check_eq "--config naming the default file: the same container" \
 (cd "$ws4" && rdev up . --config ./.devcontainer/devcontainer.json --auto-forward \
 	>"$TEST_TMP/up-r4.out" 2>"$TEST_TMP/up-r4.err") ||
 	{ cat "$TEST_TMP/up-r4.err" >&2; fail "rdev up . --config ./.devcontainer/devcontainer.json --auto-forward"; }
+check_eq "--config relative from the workspace: the same container" \
+	"$(jq -r .containerId "$TEST_TMP/up-r4.out")" "$cid_r"
 rdev up "$ws4" --auto-forward >/dev/null 2>"$TEST_TMP/up-r5.err" ||
 	{ cat "$TEST_TMP/up-r5.err" >&2; fail "rdev up $ws4 --auto-forward (after --config)"; }
 check "no move warning for the default config named or not" sh -c \
