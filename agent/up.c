@@ -623,6 +623,8 @@ up_run(const struct up_opts *opts, struct up_result *res, char **cause)
 			cJSON_AddItemToObject(
 			    res->ports, up_port_keys[i], cJSON_Duplicate(v, 1));
 	}
+	/* (a reused container's frozen ones would keep an edit out) */
+	config_merge_ports_attributes(res->ports, config_get_object(s.cfg));
 	rc = 0;
 out:
 	free(ignore);

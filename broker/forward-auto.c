@@ -28,6 +28,7 @@ forward_auto_clear(struct forward_auto *a)
 	free(a->workspace);
 	free(a->config);
 	cJSON_Delete(a->attrs);
+	cJSON_Delete(a->prev_attrs);
 	free(a->done);
 	memset(a, 0, sizeof *a);
 }
@@ -40,7 +41,43 @@ forward_auto_take_request(
 
 	free(a->config);
 	a->config = config != NULL ? xstrdup(config) : NULL;
-	forward_take_request_fields(relay, from);
+	/* (a watch's relay is on no host's list of forwards: status does not
+	 * read it) */
+	forward_take_request_fields(relay, from, NULL);
+}
+
+/* Is port ignored (onAutoForward "ignore") by attributes attrs
+ * ({"portsAttributes","otherPortsAttributes"})? */
+static int
+forward_auto_ignores(const cJSON *attrs, int port)
+{
+	const cJSON *v;
+
+	v = cJSON_GetObjectItemCaseSensitive(
+	    forward_port_attributes(
+		cJSON_GetObjectItemCaseSensitive(attrs, "portsAttributes"),
+		cJSON_GetObjectItemCaseSensitive(attrs, "otherPortsAttributes"), port),
+	    "onAutoForward");
+	return cJSON_IsString(v) && strcmp(v->valuestring, "ignore") == 0;
+}
+
+/* a's container's attributes are now attrs (copied): its seen ports stay
+ * seen (not listed again as new), but those only the old ones ignored
+ * are forgotten, so that the next listing forwards them. */
+static void
+forward_auto_set_attrs(struct forward_auto *a, const cJSON *attrs)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < a->ndone; i++) {
+		if (!forward_auto_ignores(a->attrs, a->done[i]) ||
+		    forward_auto_ignores(attrs, a->done[i]))
+			a->done[n++] = a->done[i];
+	}
+	a->ndone = n;
+	cJSON_Delete(a->prev_attrs);
+	a->prev_attrs = a->attrs;
+	a->attrs = cJSON_Duplicate(attrs, 1);
 }
 
 int
@@ -50,13 +87,15 @@ forward_auto_retarget(struct forward_auto *a, struct forward *relay, const cJSON
 	forward_key_of(was, relay);
 	forward_auto_take_request(a, relay, req);
 	if (forward_of(relay, was)) {
-		forward_key_clear(was);
+		forward_auto_set_attrs(a, attrs);
 		return 0;
 	}
 	/* (the old container's portsAttributes and ports are not the new
 	 * one's: its ports are listed as new) */
 	cJSON_Delete(a->attrs);
 	a->attrs = cJSON_Duplicate(attrs, 1);
+	cJSON_Delete(a->prev_attrs);
+	a->prev_attrs = NULL;
 	free(a->done);
 	a->done = NULL;
 	a->ndone = 0;
@@ -70,16 +109,16 @@ forward_auto_follows(const struct forward_key *was, const struct forward *fw)
 	    forward_of(fw, was);
 }
 
-/* How a's attributes say port is auto-forwarded, into p (p->action "ignore":
- * not). p's strings are a's, valid while its attributes are. */
+/* How attributes all (a watch's attrs) say port is auto-forwarded, into p
+ * (p->action "ignore": not). p's strings are all's, valid while it is. */
 static void
-forward_auto_port_of(const struct forward_auto *a, int port, struct forward_auto_port *p)
+forward_auto_port_in(const cJSON *all, int port, struct forward_auto_port *p)
 {
 	const cJSON *attrs, *v;
 
 	attrs = forward_port_attributes(
-	    cJSON_GetObjectItemCaseSensitive(a->attrs, "portsAttributes"),
-	    cJSON_GetObjectItemCaseSensitive(a->attrs, "otherPortsAttributes"), port);
+	    cJSON_GetObjectItemCaseSensitive(all, "portsAttributes"),
+	    cJSON_GetObjectItemCaseSensitive(all, "otherPortsAttributes"), port);
 	v = cJSON_GetObjectItemCaseSensitive(attrs, "onAutoForward");
 	p->port = port;
 	p->action = cJSON_IsString(v) ? v->valuestring : "notify";
@@ -93,37 +132,60 @@ int
 forward_auto_move(
     const struct forward_auto *a, const struct forward *relay, struct forward *fw)
 {
-	struct forward_auto_port p;
+	struct forward_auto_port p, before = { 0 };
+	int changed;
 
-	forward_auto_port_of(a, fw->port, &p);
+	forward_auto_port_in(a->attrs, fw->port, &p);
 	if (strcmp(p.action, "ignore") == 0)
 		return -1;
-	forward_take_fields_of(fw, relay);
+	/* (an unmet requireLocalPort leaves fw's as it was: was it asked for
+	 * before?) */
+	if (a->prev_attrs != NULL)
+		forward_auto_port_in(a->prev_attrs, fw->port, &before);
+	forward_take_fields_of(fw, relay, NULL);
+	changed = fw->auto_action == NULL || strcmp(fw->auto_action, p.action) != 0 ||
+	    (fw->label == NULL) != (p.label == NULL) ||
+	    (p.label != NULL && strcmp(fw->label, p.label) != 0);
 	free(fw->auto_action);
 	fw->auto_action = xstrdup(p.action);
 	free(fw->label);
 	fw->label = p.label != NULL ? xstrdup(p.label) : NULL;
 	/* (its local port was had before: one that is not the container
 	 * port cannot be required now, and is not said to be) */
+	changed |= fw->require_local != (p.require_local && fw->local_port == fw->port);
+	changed |= a->prev_attrs != NULL && before.require_local != p.require_local;
 	fw->require_local = p.require_local && fw->local_port == fw->port;
-	return p.require_local && !fw->require_local ? 1 : 0;
+	return (p.require_local && !fw->require_local ? FORWARD_AUTO_UNMET : 0) |
+	    (changed ? FORWARD_AUTO_CHANGED : 0);
 }
 
 void
 forward_auto_move_warn(
-    const char *label, const struct forward *fw, const char *workspace, int rc)
+    const char *label, const struct forward *fw, const char *workspace, int moved, int rc)
 {
+	const char *what = moved ? "the container its watch follows now"
+				 : "its watch's new portsAttributes";
+
 	if (rc < 0)
 		log_warn("%s: auto-forward 127.0.0.1:%d -> container port %d of %s "
-			 "stopped: the container its watch follows now ignores that port",
-		    label, fw->local_port, fw->port, workspace);
-	else
+			 "stopped: %s ignore%s that port",
+		    label, fw->local_port, fw->port, workspace, what, moved ? "s" : "");
+	else if (moved || rc == (FORWARD_AUTO_UNMET | FORWARD_AUTO_CHANGED))
 		log_warn("%s: auto-forward 127.0.0.1:%d -> container port %d of %s "
-			 "moved to the container its watch follows now%s",
+			 "%s%s",
 		    label, fw->local_port, fw->port, workspace,
-		    rc == 1 ? " (its requireLocalPort is not met: it keeps its "
-			      "local port)"
-			    : "");
+		    moved ? "moved to the container its watch follows now"
+			  : "takes its watch's new portsAttributes",
+		    rc & FORWARD_AUTO_UNMET
+			? " (its requireLocalPort is not met: it keeps its "
+			  "local port)"
+			: "");
+	else if (rc == FORWARD_AUTO_CHANGED)
+		log_info("%s: auto-forward 127.0.0.1:%d -> container port %d of %s "
+			 "takes its watch's new portsAttributes (%s%s%s)",
+		    label, fw->local_port, fw->port, workspace,
+		    fw->label != NULL ? fw->label : "", fw->label != NULL ? ", " : "",
+		    fw->auto_action);
 }
 
 /* Was port seen? */
@@ -194,7 +256,7 @@ forward_auto_take_listing(struct forward_auto *a, char *listing, const char *lab
 		changed = 1;
 		if (exists(arg, port))
 			continue; /* forwarded already (forwardPorts, rdev forward) */
-		forward_auto_port_of(a, port, &p);
+		forward_auto_port_in(a->attrs, port, &p);
 		if (strcmp(p.action, "ignore") == 0) {
 			log_info("%s: port %d of %s: onAutoForward is ignore", label,
 			    port, a->workspace);

@@ -12,7 +12,6 @@
 #include "atomic-file.h"
 #include "buf.h"
 #include "clock.h"
-#include "config-discover.h"
 #include "error.h"
 #include "json-get.h"
 #include "log.h"
@@ -38,7 +37,7 @@ forward_init(struct forward *fw, const char *ws, const char *config)
 	memset(fw, 0, sizeof *fw);
 	fw->workspace = xstrdup(ws);
 	fw->config = forward_strdup(config);
-	fw->config_key = forward_config_key(config);
+	fw->config_key = forward_config_key(ws, config);
 	fw->fd4 = fw->fd6 = -1;
 }
 
@@ -58,12 +57,19 @@ forward_config_keys_same(const char *a, const char *b)
 
 /* fw's container is now the one config and id_labels name (with hint):
  * when that is another, its target is dropped and a relay request in
- * flight (asked with the old ones) followed by another. */
+ * flight (asked with the old ones) followed by another. The strings are
+ * swapped under lock when there is one, though no other thread reads them
+ * (forward_take_request_fields). */
 static void
-forward_set_container(
-    struct forward *fw, const char *config, const cJSON *id_labels, const char *hint)
+forward_set_container(struct forward *fw, const char *config, const cJSON *id_labels,
+    const char *hint, pthread_mutex_t *lock)
 {
-	char *key = forward_config_key(config);
+	char *key = forward_config_key(fw->workspace, config);
+	char *new_config = forward_strdup(config), *new_hint = forward_strdup(hint);
+	cJSON *new_labels =
+	    cJSON_IsArray(id_labels) ? cJSON_Duplicate(id_labels, 1) : NULL;
+	char *old_config, *old_key, *old_hint;
+	cJSON *old_labels;
 
 	if (!forward_config_keys_same(fw->config_key, key) ||
 	    !forward_id_labels_same(fw->id_labels, id_labels)) {
@@ -72,28 +78,38 @@ forward_set_container(
 		if (fw->asked_ms != 0)
 			fw->check_again = 1;
 	}
-	free(fw->config);
-	fw->config = forward_strdup(config);
-	free(fw->config_key);
+	if (lock != NULL)
+		pthread_mutex_lock(lock);
+	old_config = fw->config;
+	old_key = fw->config_key;
+	old_labels = fw->id_labels;
+	old_hint = fw->hint;
+	fw->config = new_config;
 	fw->config_key = key;
-	forward_set_id_labels(fw, id_labels);
-	free(fw->hint);
-	fw->hint = forward_strdup(hint);
+	fw->id_labels = new_labels;
+	fw->hint = new_hint;
+	if (lock != NULL)
+		pthread_mutex_unlock(lock);
+	free(old_config);
+	free(old_key);
+	cJSON_Delete(old_labels);
+	free(old_hint);
 }
 
 void
-forward_take_request_fields(struct forward *fw, const cJSON *from)
+forward_take_request_fields(struct forward *fw, const cJSON *from, pthread_mutex_t *lock)
 {
 	/* (a forward there already now goes to the request's container) */
 	forward_set_container(fw, json_get_string(from, "config"),
 	    cJSON_GetObjectItemCaseSensitive(from, "idLabels"),
-	    json_get_string(from, "hint"));
+	    json_get_string(from, "hint"), lock);
 }
 
 void
-forward_take_fields_of(struct forward *fw, const struct forward *from)
+forward_take_fields_of(
+    struct forward *fw, const struct forward *from, pthread_mutex_t *lock)
 {
-	forward_set_container(fw, from->config, from->id_labels, from->hint);
+	forward_set_container(fw, from->config, from->id_labels, from->hint, lock);
 }
 
 /* What names fw's workspace to the agent, into o: "workspace", "config",
@@ -169,21 +185,81 @@ forward_clear(struct forward *fw)
 	fw->fd4 = fw->fd6 = -1;
 }
 
-char *
-forward_config_key(const char *config)
+/* path in lexical normal form: no "." components, no repeated or trailing
+ * slashes, each ".." taking the component before it away ("/.." is "/"; a
+ * relative path's leading ".."s stay: the folder it is relative to is not
+ * known here). A relative path naming that folder itself is "". New
+ * string. */
+static char *
+forward_path_normal(const char *path)
 {
-	char *abs, *key;
+	size_t len = strlen(path), n = 0, up = 0, i;
+	char *copy = xstrdup(path), *out = xmalloc(len + 2), *o = out, *c, *save = NULL;
+	char **parts = xcalloc(len + 1, sizeof *parts);
+	int abs = path[0] == '/';
+
+	for (c = strtok_r(copy, "/", &save); c != NULL; c = strtok_r(NULL, "/", &save)) {
+		if (strcmp(c, ".") == 0)
+			continue;
+		if (strcmp(c, "..") == 0 && n > up)
+			n--;
+		else if (strcmp(c, "..") == 0 && !abs) {
+			parts[n++] = c;
+			up++;
+		} else if (strcmp(c, "..") != 0)
+			parts[n++] = c;
+	}
+	if (abs)
+		*o++ = '/';
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			*o++ = '/';
+		memcpy(o, parts[i], strlen(parts[i]));
+		o += strlen(parts[i]);
+	}
+	*o = '\0';
+	free(parts);
+	free(copy);
+	return out;
+}
+
+/* The folder of workspace ws as forward_path_normal gives it, with "~" and
+ * "~/x" as the relative "" and "x": the agent makes them its home's
+ * (agent_op_workspace), the folder it runs in, against which it resolves
+ * a relative workspace or --config too. New string. */
+static char *
+forward_workspace_folder(const char *ws)
+{
+	if (ws[0] == '~' && (ws[1] == '\0' || ws[1] == '/')) {
+		for (ws++; *ws == '/'; ws++)
+			;
+	}
+	return forward_path_normal(ws);
+}
+
+char *
+forward_config_key(const char *ws, const char *config)
+{
+	char *key, *folder, *deflt;
 
 	if (config == NULL)
 		return NULL;
-	/* (a relative one resolved against "/", then made relative again:
-	 * two are the same against the agent's directory, which the broker
-	 * does not know, when they are the same against any) */
-	abs = config_discover_resolve("/", config, NULL);
-	if (config[0] == '/')
-		return abs;
-	key = xstrdup(abs + 1);
-	free(abs);
+	key = forward_path_normal(config);
+	if (ws == NULL)
+		return key;
+	/* (discovery takes .devcontainer/devcontainer.json whenever it is
+	 * there, and it is when named; .devcontainer.json only when that one is
+	 * not, which the broker cannot see on a host: it stays another key, at
+	 * worst a move to the same container) */
+	folder = forward_workspace_folder(ws);
+	deflt = xasprintf("%s%s" FORWARD_DEFAULT_CONFIG, folder,
+	    folder[0] == '\0' || strcmp(folder, "/") == 0 ? "" : "/");
+	if (strcmp(key, deflt) == 0) {
+		free(key);
+		key = NULL;
+	}
+	free(deflt);
+	free(folder);
 	return key;
 }
 
@@ -227,7 +303,7 @@ forward_key_of_request(struct forward_key *k, const cJSON *req)
 	const cJSON *ids = cJSON_GetObjectItemCaseSensitive(req, "idLabels");
 
 	k->workspace = forward_strdup(ws);
-	k->config_key = forward_config_key(json_get_string(req, "config"));
+	k->config_key = forward_config_key(ws, json_get_string(req, "config"));
 	k->id_labels = cJSON_IsArray(ids) ? cJSON_Duplicate(ids, 1) : NULL;
 }
 
@@ -681,7 +757,7 @@ forward_request_make(const cJSON *req, forward_make_fn make, void *arg,
 		/* asked for: the user's now, not a watch's to move
 		 * (forward_auto_follows) */
 		forward_set_auto_action(fw, NULL, lock);
-		forward_take_request_fields(fw, req);
+		forward_take_request_fields(fw, req, lock);
 		cJSON_AddItemToArray(done, forward_json(fw));
 	}
 }
@@ -709,7 +785,7 @@ forward_restore(const cJSON *list, const char *label, forward_make_fn make, void
 		if (fw != NULL) {
 			fw->require_local = cJSON_IsTrue(
 			    cJSON_GetObjectItemCaseSensitive(e, "requireLocal"));
-			forward_take_request_fields(fw, e);
+			forward_take_request_fields(fw, e, lock);
 			if (json_get_string(e, "onAutoForward") != NULL &&
 			    fw->auto_action == NULL)
 				forward_set_auto_action(

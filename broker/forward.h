@@ -111,11 +111,18 @@ void forward_set_id_labels(struct forward *fw, const cJSON *id_labels);
  * fw. When they name another container than fw's (config or idLabels
  * changed), its target is dropped (asked for in full next) and a relay
  * request in flight is followed by another (forward_check_take says
- * FORWARD_ANSWER_AGAIN). */
-void forward_take_request_fields(struct forward *fw, const cJSON *from);
+ * FORWARD_ANSWER_AGAIN). Only fw's host thread reads these strings (the
+ * relay requests, matching, saving; status's forward_json shows none of
+ * them), so lock is not needed: when not NULL (the lock an SSH host's
+ * status reads its forwards under; NULL when the caller holds it, or fw is
+ * on no host's list) the swap is done under it all the same: harmless,
+ * and it protects nothing today. */
+void forward_take_request_fields(
+    struct forward *fw, const cJSON *from, pthread_mutex_t *lock);
 /* The same fields from another forward of the workspace (an auto-forward
  * from its watch's relay), alike. */
-void forward_take_fields_of(struct forward *fw, const struct forward *from);
+void forward_take_fields_of(
+    struct forward *fw, const struct forward *from, pthread_mutex_t *lock);
 /* The agent's "relay" request for fw: {"op":"relay","workspace","config",
  * "idLabels","service"}, and when fw has a target of the dev container,
  * its "containerId" and "address": then the agent answers only
@@ -148,13 +155,18 @@ void forward_key_clear(struct forward_key *k);
  * labels as a set)? The config paths are compared in the normal form both
  * were stored in. */
 int forward_of(const struct forward *fw, const struct forward_key *k);
-/* A config file path (NULL: the default) in the normal form that says
- * whether two name the same file: a relative one (to the agent's
- * directory) stays relative, and "." and ".." components and repeated or
- * trailing slashes are resolved lexically (the broker cannot see the
- * host's files: symlinks are not followed; the agent labels containers
- * with such lexical paths too). New string, or NULL for NULL. */
-char *forward_config_key(const char *config);
+/* The config file path of workspace ws (NULL: the default) in the normal
+ * form that says whether two name the same file. A relative one (to the
+ * agent's folder: an SSH host's home, where a relative workspace and "~"
+ * are too; the client makes a local target's absolute) stays relative;
+ * "." and ".." components and repeated or trailing slashes are resolved
+ * lexically (the broker cannot see the host's files: symlinks are not
+ * followed; the agent labels containers with such lexical paths too). The
+ * workspace's .devcontainer/devcontainer.json is the default (NULL): what
+ * discovery takes whenever it is there. New string, or NULL. ws may be
+ * NULL (a request without one): no default then. */
+#define FORWARD_DEFAULT_CONFIG ".devcontainer/devcontainer.json"
+char *forward_config_key(const char *ws, const char *config);
 /* Do two id label lists ("NAME=VALUE" arrays, or NULL: the default ones)
  * hold the same labels, in any order? */
 int forward_id_labels_same(const cJSON *a, const cJSON *b);
@@ -346,7 +358,10 @@ void forward_check_log_late(const struct forward *fw, const char *label);
 struct forward_auto {
 	char *workspace, *config;
 	cJSON *attrs; /* {"portsAttributes","otherPortsAttributes"} */
-	int *done;    /* ports seen and handled (or ignored) */
+	/* attrs before the last retarget to the same container (what
+	 * forward_auto_move compares with), or NULL */
+	cJSON *prev_attrs;
+	int *done; /* ports seen and handled (or ignored) */
 	size_t ndone;
 	long long next_ms; /* the next listing is due then (clock_now_ms) */
 };
@@ -371,33 +386,44 @@ void forward_auto_take_request(
     struct forward_auto *a, struct forward *relay, const cJSON *from);
 /* A "forward" request's "auto" (attrs) for the watch a there already (relay:
  * its relay), and the request's "config", "idLabels" and "hint"
- * (forward_auto_take_request). When they name another container than the
- * one a followed (another config, other idLabels): 1, *was filled with the
- * key a followed until now (the caller's to forward_key_clear), a's
- * attributes replaced by attrs and its seen ports forgotten (the new
- * container's are listed afresh). The caller then moves a's auto-forwards
- * of *was (forward_auto_follows, forward_auto_move) in the same pass, with
- * a warning each, and saves. Else 0 (*was left empty, a's attributes and
- * seen ports kept). */
+ * (forward_auto_take_request). *was is filled with the key a followed
+ * until now (the caller's to forward_key_clear), and a's attributes are
+ * replaced by attrs. When they name another container than the one a
+ * followed (another config, other idLabels): 1, and a's seen ports are
+ * forgotten (the new container's are listed afresh). Else 0: its seen
+ * ports stay seen, but for those only its old attributes ignored (the next
+ * listing forwards them). Either way the caller then brings a's
+ * auto-forwards of *was up to date (forward_auto_follows,
+ * forward_auto_move) in the same pass, and saves. */
 int forward_auto_retarget(struct forward_auto *a, struct forward *relay, const cJSON *req,
     const cJSON *attrs, struct forward_key *was);
 /* Is fw (not gone, of the dev container) an auto-forward of the container
  * was names: one that a watch retargeted from was made? Explicit forwards
  * (no onAutoForward) and those of any other container never are. */
 int forward_auto_follows(const struct forward_key *was, const struct forward *fw);
-/* Move fw (forward_auto_follows) to a's container: relay's fields (its
- * target dropped, asked again), and its onAutoForward, label and
- * requireLocalPort as a's attributes say for its port. 0; 1 when they
- * say requireLocalPort and fw's local port is not its container port (it
- * stays where it is, not required: the caller warns); or -1 when they say
- * "ignore" (fw left as it is: the caller stops it). */
+/* Move fw (forward_auto_follows) to a's container, or bring it up to
+ * date with a's attributes when that is its container still: relay's
+ * fields (a target of another container dropped, asked again), and its
+ * onAutoForward, label and requireLocalPort as a's attributes say for its
+ * port. -1 when they say "ignore" (fw left as it is: the caller stops it);
+ * else the sum of FORWARD_AUTO_UNMET (they say requireLocalPort and fw's
+ * local port is not its container port: it stays where it is, not
+ * required) and FORWARD_AUTO_CHANGED (its onAutoForward, label or
+ * requireLocalPort changed, or the requireLocalPort a's attributes before
+ * the same container's retarget said), or 0. The caller holds the lock an
+ * SSH host's status reads its forwards under. */
+#define FORWARD_AUTO_UNMET 1
+#define FORWARD_AUTO_CHANGED 2
 int forward_auto_move(
     const struct forward_auto *a, const struct forward *relay, struct forward *fw);
-/* The broker log's warning for fw after forward_auto_move (rc its result):
- * moved to the container its watch follows now (with an unmet
- * requireLocalPort said), or stopped (-1). label names the host. */
-void forward_auto_move_warn(
-    const char *label, const struct forward *fw, const char *workspace, int rc);
+/* The broker log's line for fw after forward_auto_move (rc its result;
+ * moved: forward_auto_retarget's): a warning when moved to the container
+ * its watch follows now (with an unmet requireLocalPort said), stopped
+ * (-1), or, for its own container, an unmet requireLocalPort when an
+ * attribute changed; a note when only its attributes changed; nothing when
+ * nothing changed for its own container. label names the host. */
+void forward_auto_move_warn(const char *label, const struct forward *fw,
+    const char *workspace, int moved, int rc);
 /* Port was seen (and handled): not again. */
 void forward_auto_mark(struct forward_auto *a, int port);
 /* a as saved ({"workspace","config","attributes","idLabels","hint","seen"});

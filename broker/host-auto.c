@@ -34,11 +34,13 @@ host_auto_add(
 	return a;
 }
 
-/* Move a's auto-forwards of was (the container it followed before the
- * request now taken) to the one it follows now, each with a warning; one
- * whose port the new attributes say to ignore is stopped. */
+/* Bring a's auto-forwards of was (the container it followed before the
+ * request now taken) up to date: moved (moved) to the one it follows now,
+ * each with a warning, or given its new attributes; one whose port the
+ * new attributes say to ignore is stopped. */
 static void
-host_auto_move(struct host_session *h, struct host_auto *a, const struct forward_key *was)
+host_auto_move(
+    struct host_session *h, struct host_auto *a, const struct forward_key *was, int moved)
 {
 	struct host_forward *f;
 	int stopped = 0, rc;
@@ -52,7 +54,7 @@ host_auto_move(struct host_session *h, struct host_auto *a, const struct forward
 			stopped = 1;
 		}
 		pthread_mutex_unlock(&h->lock);
-		forward_auto_move_warn(h->label, &f->fw, a->fa.workspace, rc);
+		forward_auto_move_warn(h->label, &f->fw, a->fa.workspace, moved, rc);
 	}
 	if (stopped)
 		host_forward_reap(h);
@@ -64,6 +66,7 @@ host_auto_request(struct host_session *h, const cJSON *req, const cJSON *attrs)
 	const char *ws = json_get_string(req, "workspace");
 	struct forward_key was;
 	struct host_auto *a;
+	int moved;
 
 	LIST_FOREACH(a, &h->autos, entry) {
 		if (strcmp(a->fa.workspace, ws) == 0)
@@ -74,13 +77,12 @@ host_auto_request(struct host_session *h, const cJSON *req, const cJSON *attrs)
 		forward_auto_take_request(&a->fa, &a->relay->fw, req);
 		return;
 	}
-	if (forward_auto_retarget(&a->fa, &a->relay->fw, req, attrs, &was)) {
-		/* the old container's listing in flight would be taken as the
-		 * new one's (its ports seen, forwarded there) */
+	/* the old container's listing in flight would be taken as the new
+	 * one's (its ports seen, forwarded there) */
+	if ((moved = forward_auto_retarget(&a->fa, &a->relay->fw, req, attrs, &was)))
 		free(host_auto_listing_end(h, a));
-		host_auto_move(h, a, &was);
-		forward_key_clear(&was);
-	}
+	host_auto_move(h, a, &was, moved);
+	forward_key_clear(&was);
 }
 
 #define HOST_AUTO_LISTING_MS 2000
@@ -334,7 +336,7 @@ host_auto_forward(void *arg, const struct forward_auto_port *p)
 	pthread_mutex_lock(&sc->h->lock); /* (status reads it: on h->forwards) */
 	f->fw.auto_action = xstrdup(p->action);
 	pthread_mutex_unlock(&sc->h->lock);
-	forward_take_fields_of(&f->fw, &sc->a->relay->fw);
+	forward_take_fields_of(&f->fw, &sc->a->relay->fw, &sc->h->lock);
 	f->fw.require_local = p->require_local;
 	log_info("%s: auto-forwarded 127.0.0.1:%d -> container port %d (%s)",
 	    sc->h->label, f->fw.local_port, p->port, p->action);

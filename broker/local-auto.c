@@ -74,7 +74,8 @@ local_auto_forward(void *arg, const struct forward_auto_port *p)
 	}
 	free(fw->auto_action);
 	fw->auto_action = xstrdup(p->action);
-	forward_take_fields_of(fw, &a->relay->fw);
+	/* (one thread: the local host's status reads its forwards on it) */
+	forward_take_fields_of(fw, &a->relay->fw, NULL);
 	fw->require_local = p->require_local;
 	log_info("%s: auto-forwarded 127.0.0.1:%d -> container port %d (%s)",
 	    LOCAL_HOST_LABEL, fw->local_port, p->port, p->action);
@@ -194,11 +195,12 @@ local_auto_add(struct local_host *lh, const char *ws, const char *config,
 	return a;
 }
 
-/* Move a's auto-forwards of was (the container it followed before the
- * request now taken) to the one it follows now, each with a warning; one
- * whose port the new attributes say to ignore is stopped. */
+/* Bring a's auto-forwards of was (the container it followed before the
+ * request now taken) up to date: moved (moved) to the one it follows now,
+ * each with a warning, or given its new attributes; one whose port the
+ * new attributes say to ignore is stopped. */
 static void
-local_auto_move(struct local_auto *a, const struct forward_key *was)
+local_auto_move(struct local_auto *a, const struct forward_key *was, int moved)
 {
 	struct local_forward *f;
 	int rc;
@@ -207,7 +209,8 @@ local_auto_move(struct local_auto *a, const struct forward_key *was)
 		if (!forward_auto_follows(was, &f->fw))
 			continue;
 		rc = forward_auto_move(&a->fa, &a->relay->fw, &f->fw);
-		forward_auto_move_warn(LOCAL_HOST_LABEL, &f->fw, a->fa.workspace, rc);
+		forward_auto_move_warn(
+		    LOCAL_HOST_LABEL, &f->fw, a->fa.workspace, moved, rc);
 		if (rc < 0)
 			local_forward_stop(f);
 	}
@@ -219,6 +222,7 @@ local_auto_request(struct local_host *lh, const cJSON *req, const cJSON *attrs)
 	const char *ws = json_get_string(req, "workspace");
 	struct forward_key was;
 	struct local_auto *a;
+	int moved;
 
 	LIST_FOREACH(a, &lh->autos, entry) {
 		if (strcmp(a->fa.workspace, ws) == 0)
@@ -228,14 +232,15 @@ local_auto_request(struct local_host *lh, const cJSON *req, const cJSON *attrs)
 		local_auto_add(lh, ws, json_get_string(req, "config"), attrs, req);
 		return;
 	}
-	if (forward_auto_retarget(&a->fa, &a->relay->fw, req, attrs, &was)) {
-		/* the old container's listing in flight would be taken as the
-		 * new one's (its ports seen, forwarded there) */
+	moved = forward_auto_retarget(&a->fa, &a->relay->fw, req, attrs, &was);
+	/* the old container's listing in flight would be taken as the new
+	 * one's (its ports seen, forwarded there) */
+	if (moved)
 		local_auto_listing_end(a);
-		local_auto_move(a, &was);
-		forward_key_clear(&was);
+	local_auto_move(a, &was, moved);
+	forward_key_clear(&was);
+	if (moved)
 		local_forward_resolve(a->relay); /* (the new container's relay) */
-	}
 }
 
 void

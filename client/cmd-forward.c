@@ -10,6 +10,7 @@
 
 #include "broker-client.h"
 #include "config-discover.h"
+#include "config-merge.h"
 #include "forward-spec.h"
 #include "json-get.h"
 #include "pool-target.h"
@@ -156,6 +157,11 @@ client_forward_ports(const struct agent_backend *be, struct remote *r,
 			return 1;
 		}
 		merged = cJSON_GetObjectItemCaseSensitive(res, "mergedConfiguration");
+		/* (an existing container's is its frozen metadata: the
+		 * configuration's own portsAttributes count, as up's) */
+		if (cJSON_IsObject(merged))
+			config_merge_ports_attributes((cJSON *)merged,
+			    cJSON_GetObjectItemCaseSensitive(res, "configuration"));
 	}
 	fp = cJSON_GetObjectItemCaseSensitive(merged, "forwardPorts");
 	if (cJSON_GetArraySize(fp) == 0 && !auto_forward) {

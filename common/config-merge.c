@@ -160,6 +160,38 @@ config_merge_list(const cJSON *list, const cJSON *config)
 	return out;
 }
 
+void
+config_merge_ports_attributes(cJSON *merged, const cJSON *config)
+{
+	const cJSON *own = cJSON_GetObjectItemCaseSensitive(config, "portsAttributes");
+	const cJSON *other =
+	    cJSON_GetObjectItemCaseSensitive(config, "otherPortsAttributes");
+	cJSON *pa, *copy, *e;
+
+	if (cJSON_IsObject(own)) {
+		pa = cJSON_GetObjectItemCaseSensitive(merged, "portsAttributes");
+		if (!cJSON_IsObject(pa)) {
+			cJSON_DeleteItemFromObjectCaseSensitive(
+			    merged, "portsAttributes");
+			pa = cJSON_AddObjectToObject(merged, "portsAttributes");
+		}
+		/* Object.assign's order, as the merge's: a replaced key keeps
+		 * its place, a port goes among the ports (the first key that
+		 * matches a port is the one that counts: forward_port_attributes) */
+		copy = config_merge_js_copy(own);
+		while ((e = copy->child) != NULL) {
+			cJSON_DetachItemViaPointer(copy, e);
+			config_merge_js_set(pa, e->string, e);
+		}
+		cJSON_Delete(copy);
+	}
+	if (other != NULL) {
+		cJSON_DeleteItemFromObjectCaseSensitive(merged, "otherPortsAttributes");
+		cJSON_AddItemToObject(
+		    merged, "otherPortsAttributes", cJSON_Duplicate(other, 1));
+	}
+}
+
 cJSON *
 config_metadata_parse(const char *label_value, char **cause)
 {

@@ -115,6 +115,18 @@ cJSON *config_merge(const cJSON *metadata, const cJSON *config);
  * entries)); config only supplies the other properties of the output. */
 cJSON *config_merge_entries(const cJSON *entries, const cJSON *config);
 
+/* Put config's own portsAttributes (per port key, over merged's, as
+ * Object.assign orders keys: a replaced key keeps its place, a port goes
+ * among the ports, before ranges) and otherPortsAttributes (when it has
+ * one) into merged (an object): they are how rdev forwards ports, not what
+ * the container was made with, so an added or changed key counts at once,
+ * also for a container reused with its frozen metadata (up,
+ * read-configuration keep the reference's mergedConfiguration: this is for
+ * the forwards only). A key the configuration no longer has stays as
+ * merged has it (which metadata entry was the configuration's is not
+ * known: docs/CLI.md). */
+void config_merge_ports_attributes(cJSON *merged, const cJSON *config);
+
 /* A size as hostRequirements writes it, the reference's parseBytes(value ||
  * '0'): /^(\d+)([tgmk]b)?$/ on String(value) ("8gb", "512mb", 1024), else 0.
  * Used for host policies' sizes too, so both read sizes alike. */

@@ -16,12 +16,17 @@
 # earlier auto-forwards to the new container (with the new portsAttributes,
 # a warning each in the broker log; one it ignores is stopped), not an
 # explicit forward, and a new broker after `rdev-broker stop` keeps them
-# there.
+# there. `up --auto-forward` again for the same container after an edit of
+# its portsAttributes: its auto-forwards take the new label/onAutoForward, a
+# port now ignored is stopped, one ignored before and not now is
+# forwarded; with `--config` naming the default file (absolute, or relative
+# from the workspace) it is the same container: no move.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 
-base=$(rig_ports 10)
+base=$(rig_ports 13)
 p_any=$base p_lo=$((base + 1)) p_add=$((base + 2)) p_busy=$((base + 3)) p_id=$((base + 4)) p_auto=$((base + 5)) p_auto2=$((base + 6)) p_move=$((base + 7)) p_exp=$((base + 8)) p_ig=$((base + 9))
+p_r1=$((base + 10)) p_r2=$((base + 11)) p_r3=$((base + 12))
 ws=$TEST_TMP/ws
 mkdir -p "$ws"
 cat >"$ws/.devcontainer.json" <<JSON
@@ -38,6 +43,8 @@ cleanup() {
 	docker ps -aq --filter "label=devcontainer.local_folder=$ws" | xargs -r docker rm -f >/dev/null
 	docker ps -aq --filter "label=rdevfwd.case=$$" | xargs -r docker rm -f >/dev/null
 	docker ps -aq --filter "label=devcontainer.local_folder=$TEST_TMP/ws-move" |
+		xargs -r docker rm -f >/dev/null
+	docker ps -aq --filter "label=devcontainer.local_folder=$TEST_TMP/ws-attr" |
 		xargs -r docker rm -f >/dev/null
 	rig_test_cleanup
 }
@@ -215,4 +222,69 @@ check_eq "which forwards its port $p_move once and the one its config ignores no
 	"$(list | jq -r --arg ws "$ws3" --argjson p "$p_move" --argjson i "$p_ig" \
 		'map(select(.workspace == $ws)) |
 		"\(map(select(.port == $p)) | length)/\(map(select(.port == $i)) | length)"')" 1/0
+# --- the same container again, with new portsAttributes -------------------------
+# A watch of ws4 (no --config: .devcontainer/devcontainer.json) forwards
+# p_r1 and p_r2, not p_r3 (ignore). The user edits portsAttributes (p_r1:
+# another label and onAutoForward; p_r2: ignore; p_r3: not ignored) and runs
+# `up --auto-forward` again: before, the watch kept its old attributes.
+ws4=$TEST_TMP/ws-attr
+mkdir -p "$ws4/.devcontainer"
+attrs() { # label of p_r1, its onAutoForward, p_r2's and p_r3's onAutoForward
+	cat >"$ws4/.devcontainer/devcontainer.json" <<JSON
+{ "image": "$RDEV_RIG_IMAGE_BUSYBOX",
+  "portsAttributes": { "$p_r1": { "label": "$1", "onAutoForward": "$2" },
+    "$p_r2": { "label": "two", "onAutoForward": "$3" },
+    "$p_r3": { "label": "three", "onAutoForward": "$4" } } }
+JSON
+}
+attrs one-v1 notify notify ignore
+rdev up "$ws4" --auto-forward >"$TEST_TMP/up-r.out" 2>"$TEST_TMP/up-r.err" ||
+	{ cat "$TEST_TMP/up-r.err" >&2; fail "rdev up $ws4 --auto-forward"; }
+cid_r=$(jq -r .containerId "$TEST_TMP/up-r.out")
+docker exec "$cid_r" sh -c "mkdir -p /www && echo r-answers > /www/r &&
+	httpd -p 127.0.0.1:$p_r1 -h /www && httpd -p 127.0.0.1:$p_r2 -h /www &&
+	httpd -p 127.0.0.1:$p_r3 -h /www"
+of4() { list | jq -r --arg ws "$ws4" --argjson p "$1" "map(select(.port == \$p and .workspace == \$ws))[0].$2 // empty"; }
+r_forwarded() { [ -n "$(of4 "$p_r1" local)" ] && [ -n "$(of4 "$p_r2" local)" ]; }
+eventually "the watch forwards p_r1 and p_r2" r_forwarded
+eventually "and has seen p_r3" rig_auto_seen "$ws4" "$p_r3"
+check_eq "p_r3 (ignore) is not forwarded" "$(of4 "$p_r3" local)" ""
+l_r1=$(of4 "$p_r1" local) l_r2=$(of4 "$p_r2" local)
+check_eq "p_r2 answers" "$(curl -sf --max-time 20 "http://127.0.0.1:$l_r2/r")" r-answers
+attrs one-v2 silent ignore notify
+rdev up "$ws4" --auto-forward >"$TEST_TMP/up-r2.out" 2>"$TEST_TMP/up-r2.err" ||
+	{ cat "$TEST_TMP/up-r2.err" >&2; fail "rdev up $ws4 --auto-forward (again)"; }
+check_eq "up again: the same container" "$(jq -r .containerId "$TEST_TMP/up-r2.out")" "$cid_r"
+check_eq "the auto-forward takes the new label and onAutoForward, at its local port" \
+	"$(of4 "$p_r1" label)/$(of4 "$p_r1" onAutoForward)/$(of4 "$p_r1" local)" "one-v2/silent/$l_r1"
+check "a port now ignored is stopped (its port closed), with a warning" sh -c \
+	"! ss -ltn | grep -q '127.0.0.1:$l_r2 ' &&
+	 grep -q 'auto-forward 127.0.0.1:$l_r2 -> container port $p_r2 of $ws4 stopped: its watch.s new portsAttributes ignore that port' '$RDEV_RUNTIME_DIR/broker.log'"
+check "and no longer answers" sh -c "! curl -sf --max-time 5 'http://127.0.0.1:$l_r2/r'"
+r3_forwarded() { [ "$(of4 "$p_r3" onAutoForward)" = notify ]; }
+eventually "a port ignored before and not now is forwarded" r3_forwarded
+check_eq "and answers" "$(curl -sf --max-time 20 "http://127.0.0.1:$(of4 "$p_r3" local)/r")" r-answers
+r2_unforwarded() { [ -z "$(of4 "$p_r2" local)" ]; }
+check "p_r2 is not forwarded again (seen ports stay seen)" r2_unforwarded
+check "no move for the same container" sh -c "! grep -q 'of $ws4 moved to' '$RDEV_RUNTIME_DIR/broker.log'"
+# The default file named (absolute, then relative from the workspace: the
+# client makes it absolute) is the same container as no --config: before,
+# a move (a warning, the targets checked again).
+rdev up "$ws4" --config "$ws4/.devcontainer/devcontainer.json" --auto-forward \
+	>"$TEST_TMP/up-r3.out" 2>"$TEST_TMP/up-r3.err" ||
+	{ cat "$TEST_TMP/up-r3.err" >&2; fail "rdev up $ws4 --config (the default) --auto-forward"; }
+check_eq "--config naming the default file: the same container" \
+	"$(jq -r .containerId "$TEST_TMP/up-r3.out")" "$cid_r"
+(cd "$ws4" && rdev up . --config ./.devcontainer/devcontainer.json --auto-forward \
+	>"$TEST_TMP/up-r4.out" 2>"$TEST_TMP/up-r4.err") ||
+	{ cat "$TEST_TMP/up-r4.err" >&2; fail "rdev up . --config ./.devcontainer/devcontainer.json --auto-forward"; }
+check_eq "--config relative from the workspace: the same container" \
+	"$(jq -r .containerId "$TEST_TMP/up-r4.out")" "$cid_r"
+rdev up "$ws4" --auto-forward >/dev/null 2>"$TEST_TMP/up-r5.err" ||
+	{ cat "$TEST_TMP/up-r5.err" >&2; fail "rdev up $ws4 --auto-forward (after --config)"; }
+check "no move warning for the default config named or not" sh -c \
+	"! grep -q 'of $ws4 moved to' '$RDEV_RUNTIME_DIR/broker.log'"
+check_eq "the auto-forward is as it was" \
+	"$(of4 "$p_r1" label)/$(of4 "$p_r1" onAutoForward)/$(of4 "$p_r1" local)" "one-v2/silent/$l_r1"
+check_eq "and answers" "$(curl -sf --max-time 20 "http://127.0.0.1:$l_r1/r")" r-answers
 finish

@@ -1077,3 +1077,66 @@ TEST(parse_label_duplicate_keys)
 				  "\"remoteUser\":\"b\"}]"),
 	    "[{\"remoteUser\":\"b\",\"init\":true}]");
 }
+
+/* config_merge_ports_attributes(merged, config), merged printed. */
+static const char *
+ports_over(const char *merged, const char *config)
+{
+	cJSON *m = parse(merged), *c = parse(config);
+	const char *s;
+
+	config_merge_ports_attributes(m, c);
+	s = keep(m);
+	cJSON_Delete(m);
+	cJSON_Delete(c);
+	return s;
+}
+
+TEST(ports_attributes_of_the_configuration_over_frozen_ones)
+{
+	/* a reused container's frozen metadata had 3000 "old"; the edited
+	 * devcontainer.json says "new": the forwards take it, per port */
+	ASSERT_STR_EQ(
+	    ports_over("{\"forwardPorts\":[3000],\"portsAttributes\":"
+		       "{\"3000\":{\"label\":\"old\"},\"4000\":{\"label\":"
+		       "\"feature\"}},\"otherPortsAttributes\":{\"onAutoForward\":"
+		       "\"silent\"}}",
+		"{\"portsAttributes\":{\"3000\":{\"label\":\"new\"}},"
+		"\"otherPortsAttributes\":{\"onAutoForward\":\"ignore\"}}"),
+	    "{\"forwardPorts\":[3000],\"portsAttributes\":{\"3000\":{\"label\":"
+	    "\"new\"},\"4000\":{\"label\":\"feature\"}},\"otherPortsAttributes\":"
+	    "{\"onAutoForward\":\"ignore\"}}");
+	/* in JavaScript key order, as the merge's (a replaced key keeps its
+	 * place, a port before a range): the first key that matches a port is
+	 * what forwards it, so a range before an exact port would win */
+	ASSERT_STR_EQ(ports_over("{\"portsAttributes\":{\"3000\":{\"label\":\"old\"},"
+				 "\"3000-3010\":{\"onAutoForward\":\"ignore\"}}}",
+			  "{\"portsAttributes\":{\"3000-3010\":{\"onAutoForward\":"
+			  "\"ignore\"},\"3000\":{\"label\":\"web\"},\"20\":{}}}"),
+	    "{\"portsAttributes\":{\"20\":{},\"3000\":{\"label\":\"web\"},"
+	    "\"3000-3010\":{\"onAutoForward\":\"ignore\"}}}");
+	ASSERT_STR_EQ(ports_over("{\"portsAttributes\":{\"9\":{},\"a\":{}}}",
+			  "{\"portsAttributes\":{\"3000-3010\":{\"label\":\"r\"},"
+			  "\"3000\":{\"label\":\"web\"}}}"),
+	    "{\"portsAttributes\":{\"9\":{},\"3000\":{\"label\":\"web\"},"
+	    "\"a\":{},\"3000-3010\":{\"label\":\"r\"}}}");
+	/* only added and changed keys count: a key removed or renamed in the
+	 * configuration stays as the frozen metadata has it (which of its
+	 * entries is the old configuration's is not known), as does an
+	 * otherPortsAttributes removed (docs/CLI.md: up --recreate) */
+	ASSERT_STR_EQ(
+	    ports_over("{\"portsAttributes\":{\"3000\":{\"label\":\"old\"},"
+		       "\"4000\":{\"label\":\"removed\"}},"
+		       "\"otherPortsAttributes\":{\"onAutoForward\":\"ignore\"}}",
+		"{\"portsAttributes\":{\"3000-3010\":{\"label\":\"renamed\"}}}"),
+	    "{\"portsAttributes\":{\"3000\":{\"label\":\"old\"},\"4000\":{\"label\":"
+	    "\"removed\"},\"3000-3010\":{\"label\":\"renamed\"}},"
+	    "\"otherPortsAttributes\":{\"onAutoForward\":\"ignore\"}}");
+	/* none in the configuration: the merged ones stay */
+	ASSERT_STR_EQ(ports_over("{\"portsAttributes\":{\"3000\":{\"label\":\"a\"}}}",
+			  "{\"image\":\"x\"}"),
+	    "{\"portsAttributes\":{\"3000\":{\"label\":\"a\"}}}");
+	ASSERT_STR_EQ(ports_over("{}", "{\"portsAttributes\":{\"80\":{}}}"),
+	    "{\"portsAttributes\":{\"80\":{}}}");
+	ASSERT_STR_EQ(ports_over("{}", NULL), "{}");
+}

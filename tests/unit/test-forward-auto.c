@@ -1,27 +1,34 @@
 /* test-forward-auto.c - an auto-forward watch whose container changes
  * (broker/forward-auto.c): a repeated "auto" request naming another config
  * or other id labels retargets the watch (its previous key kept for the
- * move, its attributes and seen ports replaced), the same one does not;
+ * move, its attributes and seen ports replaced), the same one does not
+ * (the default config named or not is the same; its attributes are
+ * replaced, its seen ports kept but those only the old ones ignored);
  * only its auto-forwards of the previous key follow it, and they take the
- * new container's attributes (a requireLocalPort a moved forward's local
- * port does not meet is not claimed); an explicit request makes an
- * auto-forward explicit (forward.c). */
+ * new attributes (a requireLocalPort a moved forward's local port does not
+ * meet is not claimed, and said for the same container only when an
+ * attribute changed), for the same container too; and an explicit
+ * request makes an auto-forward explicit. */
 #include "test.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "forward.h"
+#include "log.h"
 #include "xmalloc.h"
 
-/* A request {"workspace":"/ws","config"?, "idLabels": [labels...]?}; labels
+/* A request {"workspace":ws,"config"?, "idLabels": [labels...]?}; labels
  * is a NULL-ended list, or NULL for none. */
 static cJSON *
-request(const char *config, const char *const *labels)
+request_in(const char *ws, const char *config, const char *const *labels)
 {
 	cJSON *o = cJSON_CreateObject(), *l;
 
-	cJSON_AddStringToObject(o, "workspace", "/ws");
+	cJSON_AddStringToObject(o, "workspace", ws);
 	if (config != NULL)
 		cJSON_AddStringToObject(o, "config", config);
 	if (labels != NULL) {
@@ -30,6 +37,13 @@ request(const char *config, const char *const *labels)
 			cJSON_AddItemToArray(l, cJSON_CreateString(*labels));
 	}
 	return o;
+}
+
+/* The same of workspace "/ws". */
+static cJSON *
+request(const char *config, const char *const *labels)
+{
+	return request_in("/ws", config, labels);
 }
 
 /* Attributes {"portsAttributes":{"PORT":{"label","onAutoForward"}}}. */
@@ -52,17 +66,25 @@ struct watch {
 	struct forward relay;
 };
 
-/* A watch of /ws made by a first request (config, labels), with attrs. */
+/* A watch of ws made by a first request (config, labels), with attrs. */
+static void
+watch_init_in(struct watch *w, const char *ws, const char *config,
+    const char *const *labels, const cJSON *attrs)
+{
+	cJSON *req = request_in(ws, config, labels);
+
+	forward_auto_init(&w->fa, ws, config, attrs);
+	forward_init(&w->relay, ws, config);
+	forward_auto_take_request(&w->fa, &w->relay, req);
+	cJSON_Delete(req);
+}
+
+/* The same of /ws. */
 static void
 watch_init(
     struct watch *w, const char *config, const char *const *labels, const cJSON *attrs)
 {
-	cJSON *req = request(config, labels);
-
-	forward_auto_init(&w->fa, "/ws", config, attrs);
-	forward_init(&w->relay, "/ws", config);
-	forward_auto_take_request(&w->fa, &w->relay, req);
-	cJSON_Delete(req);
+	watch_init_in(w, "/ws", config, labels, attrs);
 }
 
 static void
@@ -72,49 +94,23 @@ watch_clear(struct watch *w)
 	forward_clear(&w->relay);
 }
 
+/* A forward of ws to port made for the container relay names then (an
+ * auto-forward when action is not NULL). */
+static void
+forward_like(struct forward *fw, const char *ws, int port, const struct forward *relay,
+    const char *action)
+{
+	forward_init(fw, ws, relay->config);
+	fw->port = port;
+	forward_take_fields_of(fw, relay, NULL);
+	fw->auto_action = action != NULL ? xstrdup(action) : NULL;
+}
+
 static const char *const labels_a[] = { "case=1", "which=a", NULL };
 static const char *const labels_a_swapped[] = { "which=a", "case=1", NULL };
 static const char *const labels_b[] = { "case=1", "which=b", NULL };
 
-/* A watch made for labels_a (with attrs) that a repeated request for
- * labels_b (with other: that container's attributes) retargets. */
-struct retarget {
-	struct watch w;
-	cJSON *attrs, *other; /* owned; may be NULL */
-	cJSON *req;
-	struct forward_key was; /* the watch's key before (retarget_run) */
-};
-
-/* Make t's watch (attrs and other taken). */
-static void
-retarget_init(struct retarget *t, cJSON *attrs, cJSON *other)
-{
-	memset(t, 0, sizeof *t);
-	t->attrs = attrs;
-	t->other = other;
-	t->req = request(NULL, labels_b);
-	watch_init(&t->w, NULL, labels_a, attrs);
-}
-
-/* Take t's request: the watch must move (its previous key into t->was). */
-static void
-retarget_run(struct retarget *t)
-{
-	ASSERT_INT_EQ(
-	    forward_auto_retarget(&t->w.fa, &t->w.relay, t->req, t->other, &t->was), 1);
-}
-
-static void
-retarget_clear(struct retarget *t)
-{
-	watch_clear(&t->w);
-	forward_key_clear(&t->was);
-	cJSON_Delete(t->req);
-	cJSON_Delete(t->attrs);
-	cJSON_Delete(t->other);
-}
-
-TEST(the_same_container_again_is_no_move)
+TEST(the_same_container_again_is_no_move_and_takes_the_new_attributes)
 {
 	struct forward_key was = { 0 };
 	cJSON *attrs = attributes(3000, "web", "notify");
@@ -125,38 +121,218 @@ TEST(the_same_container_again_is_no_move)
 	watch_init(&w, NULL, labels_a, attrs);
 	forward_auto_mark(&w.fa, 3000);
 	ASSERT_INT_EQ(forward_auto_retarget(&w.fa, &w.relay, req, other, &was), 0);
-	ASSERT_NULL(was.workspace);
-	ASSERT_NULL(was.id_labels);
+	/* was: the container it follows still (its auto-forwards are brought
+	 * up to date) */
+	ASSERT_STR_EQ(was.workspace, "/ws");
+	ASSERT_TRUE(forward_of(&w.relay, &was));
 	ASSERT_INT_EQ((long long)w.fa.ndone, 1); /* seen ports kept */
-	ASSERT_TRUE(cJSON_Compare(w.fa.attrs, attrs, 1));
+	ASSERT_TRUE(cJSON_Compare(w.fa.attrs, other, 1));
+	forward_key_clear(&was);
 	cJSON_Delete(req);
 	cJSON_Delete(attrs);
 	cJSON_Delete(other);
 	watch_clear(&w);
 }
 
+/* What forward_auto_take_listing gave its add callback: ports in order. */
+struct listed {
+	int ports[8];
+	int n;
+};
+
+static int
+exists_none(void *arg, int port)
+{
+	(void)arg;
+	(void)port;
+	return 0;
+}
+
+static void
+add_listed(void *arg, const struct forward_auto_port *p)
+{
+	struct listed *l = arg;
+
+	if (l->n < 8)
+		l->ports[l->n++] = p->port;
+}
+
+/* Take listing (copied) into w; what it forwards into l (emptied first). */
+static void
+take_listing(struct watch *w, const char *listing, struct listed *l)
+{
+	char *copy = xstrdup(listing);
+
+	l->n = 0;
+	(void)forward_auto_take_listing(&w->fa, copy, "test", exists_none, add_listed, l);
+	free(copy);
+}
+
+TEST(a_port_ignored_before_is_forwarded_once_the_new_attributes_do_not)
+{
+	struct forward_key was = { 0 };
+	cJSON *before = attributes(3001, "admin", "ignore");
+	cJSON *now = attributes(3001, "admin", "silent");
+	cJSON *req = request(NULL, labels_a);
+	struct listed l;
+	struct watch w;
+
+	watch_init(&w, NULL, labels_a, before);
+	take_listing(&w, "3000 0.0.0.0\n3001 127.0.0.1\n", &l);
+	ASSERT_INT_EQ(l.n, 1);
+	ASSERT_INT_EQ(l.ports[0], 3000);
+	ASSERT_INT_EQ(forward_auto_retarget(&w.fa, &w.relay, req, now, &was), 0);
+	forward_key_clear(&was);
+	/* 3000 stays seen (no new forward of it); 3001 is new now */
+	take_listing(&w, "3000 0.0.0.0\n3001 127.0.0.1\n", &l);
+	ASSERT_INT_EQ(l.n, 1);
+	ASSERT_INT_EQ(l.ports[0], 3001);
+	take_listing(&w, "3000 0.0.0.0\n3001 127.0.0.1\n", &l);
+	ASSERT_INT_EQ(l.n, 0);
+	/* ignored again, then not: forwarded again (it was stopped meanwhile) */
+	ASSERT_INT_EQ(forward_auto_retarget(&w.fa, &w.relay, req, before, &was), 0);
+	forward_key_clear(&was);
+	take_listing(&w, "3001 127.0.0.1\n", &l);
+	ASSERT_INT_EQ(l.n, 0);
+	ASSERT_INT_EQ(forward_auto_retarget(&w.fa, &w.relay, req, now, &was), 0);
+	forward_key_clear(&was);
+	take_listing(&w, "3001 127.0.0.1\n", &l);
+	ASSERT_INT_EQ(l.n, 1);
+	cJSON_Delete(req);
+	cJSON_Delete(before);
+	cJSON_Delete(now);
+	watch_clear(&w);
+}
+
+TEST(no_config_and_the_default_config_named_are_the_same_container)
+{
+	static const struct {
+		const char *ws, *config;
+		int moves;
+	} cases[] = {
+		{ "/ws", "/ws/.devcontainer/devcontainer.json", 0 },
+		{ "/ws", "/ws/./.devcontainer//devcontainer.json", 0 },
+		{ "/ws/", "/x/../ws/.devcontainer/devcontainer.json/", 0 },
+		{ "/", "/.devcontainer/devcontainer.json", 0 },
+		/* relative: to the agent's folder (the home), as "~" is */
+		{ "~/ws", "ws/.devcontainer/devcontainer.json", 0 },
+		{ "~/ws", "./ws/.devcontainer/devcontainer.json", 0 },
+		{ "ws", "ws/.devcontainer/devcontainer.json", 0 },
+		{ "~", ".devcontainer/devcontainer.json", 0 },
+		{ "~", "./.devcontainer/devcontainer.json", 0 },
+		/* not the workspace's default file */
+		{ "/ws", ".devcontainer/devcontainer.json", 1 },
+		{ "~/ws", "/ws/.devcontainer/devcontainer.json", 1 },
+		{ "~/ws", "../ws/.devcontainer/devcontainer.json", 1 },
+		{ "/ws", "/ws/.devcontainer/b/devcontainer.json", 1 },
+		{ "/ws", "/ws/.devcontainer.json", 1 },
+		{ "/ws", "/other/.devcontainer/devcontainer.json", 1 },
+	};
+	struct forward_key was;
+	struct forward made;
+	struct watch w;
+	cJSON *req;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		req = request_in(cases[i].ws, cases[i].config, NULL);
+		/* no --config first, then the case's */
+		watch_init_in(&w, cases[i].ws, NULL, NULL, NULL);
+		forward_like(&made, cases[i].ws, 3000, &w.relay, "notify");
+		memset(&was, 0, sizeof was);
+		if (forward_auto_retarget(&w.fa, &w.relay, req, NULL, &was) !=
+		    cases[i].moves)
+			TEST_FAIL("%s --config %s: moves %d, want %d", cases[i].ws,
+			    cases[i].config, !cases[i].moves, cases[i].moves);
+		ASSERT_TRUE(forward_auto_follows(&was, &made));
+		forward_key_clear(&was);
+		forward_clear(&made);
+		watch_clear(&w);
+		/* and the other way round */
+		watch_init_in(&w, cases[i].ws, cases[i].config, NULL, NULL);
+		cJSON_Delete(req);
+		req = request_in(cases[i].ws, NULL, NULL);
+		if (forward_auto_retarget(&w.fa, &w.relay, req, NULL, &was) !=
+		    cases[i].moves)
+			TEST_FAIL("%s --config %s, then none: moves %d, want %d",
+			    cases[i].ws, cases[i].config, !cases[i].moves,
+			    cases[i].moves);
+		forward_key_clear(&was);
+		watch_clear(&w);
+		cJSON_Delete(req);
+	}
+}
+
+TEST(an_auto_forward_of_the_same_container_takes_the_new_attributes)
+{
+	struct forward_key was = { 0 };
+	cJSON *old = attributes(3000, "old-web", "openBrowser");
+	cJSON *now = attributes(3000, "new-web", "silent");
+	cJSON *gone = attributes(3000, "new-web", "ignore");
+	cJSON *req = request("/ws/.devcontainer/devcontainer.json", labels_a);
+	struct forward made, explicit;
+	struct watch w;
+
+	watch_init(&w, NULL, labels_a, old);
+	forward_like(&made, "/ws", 3000, &w.relay, "openBrowser");
+	made.label = xstrdup("old-web");
+	made.local_port = 3000;
+	made.have_target = 1;
+	made.container_id = xstrdup("aaaa");
+	made.address = xstrdup("172.17.0.2");
+	forward_like(&explicit, "/ws", 3000, &w.relay, NULL);
+	explicit.label = xstrdup("old-web");
+	ASSERT_INT_EQ(forward_auto_retarget(&w.fa, &w.relay, req, now, &was), 0);
+	ASSERT_TRUE(forward_auto_follows(&was, &made));
+	ASSERT_FALSE(forward_auto_follows(&was, &explicit)); /* (untouched) */
+	ASSERT_INT_EQ(forward_auto_move(&w.fa, &w.relay, &made), 2);
+	ASSERT_STR_EQ(made.label, "new-web");
+	ASSERT_STR_EQ(made.auto_action, "silent");
+	ASSERT_INT_EQ(made.have_target, 1); /* (its container still) */
+	ASSERT_STR_EQ(made.config, "/ws/.devcontainer/devcontainer.json");
+	/* the same again: nothing changed */
+	ASSERT_INT_EQ(forward_auto_move(&w.fa, &w.relay, &made), 0);
+	forward_key_clear(&was);
+	/* now ignored: the caller stops it */
+	ASSERT_INT_EQ(forward_auto_retarget(&w.fa, &w.relay, req, gone, &was), 0);
+	ASSERT_INT_EQ(forward_auto_move(&w.fa, &w.relay, &made), -1);
+	forward_key_clear(&was);
+	forward_clear(&made);
+	forward_clear(&explicit);
+	cJSON_Delete(req);
+	cJSON_Delete(old);
+	cJSON_Delete(now);
+	cJSON_Delete(gone);
+	watch_clear(&w);
+}
+
 TEST(other_id_labels_retarget_the_watch_and_keep_its_previous_key)
 {
-	struct forward_key now = { 0 };
-	struct retarget t;
+	struct forward_key was = { 0 }, now = { 0 };
+	cJSON *attrs = attributes(3000, "web", "notify");
+	cJSON *other = attributes(3000, "other", "silent");
+	cJSON *req = request(NULL, labels_b);
+	struct watch w;
 
-	retarget_init(
-	    &t, attributes(3000, "web", "notify"), attributes(3000, "other", "silent"));
-	forward_auto_mark(&t.w.fa, 3000);
-	forward_auto_mark(&t.w.fa, 3001);
-	retarget_run(&t);
+	watch_init(&w, NULL, labels_a, attrs);
+	forward_auto_mark(&w.fa, 3000);
+	forward_auto_mark(&w.fa, 3001);
+	ASSERT_INT_EQ(forward_auto_retarget(&w.fa, &w.relay, req, other, &was), 1);
 	/* was: the container it followed; the relay: the new one */
-	ASSERT_STR_EQ(t.was.workspace, "/ws");
-	ASSERT_INT_EQ(cJSON_GetArraySize(t.was.id_labels), 2);
-	ASSERT_STR_EQ(cJSON_GetArrayItem(t.was.id_labels, 1)->valuestring, "which=a");
-	forward_key_of_request(&now, t.req);
-	ASSERT_TRUE(forward_of(&t.w.relay, &now));
-	ASSERT_FALSE(forward_of(&t.w.relay, &t.was));
+	ASSERT_STR_EQ(was.workspace, "/ws");
+	ASSERT_INT_EQ(cJSON_GetArraySize(was.id_labels), 2);
+	ASSERT_STR_EQ(cJSON_GetArrayItem(was.id_labels, 1)->valuestring, "which=a");
+	forward_key_of_request(&now, req);
+	ASSERT_TRUE(forward_of(&w.relay, &now));
+	ASSERT_FALSE(forward_of(&w.relay, &was));
 	/* the new container's ports are listed afresh, as its attributes say */
-	ASSERT_INT_EQ((long long)t.w.fa.ndone, 0);
-	ASSERT_TRUE(cJSON_Compare(t.w.fa.attrs, t.other, 1));
+	ASSERT_INT_EQ((long long)w.fa.ndone, 0);
+	ASSERT_TRUE(cJSON_Compare(w.fa.attrs, other, 1));
+	forward_key_clear(&was);
 	forward_key_clear(&now);
-	retarget_clear(&t);
+	cJSON_Delete(req);
+	cJSON_Delete(attrs);
+	cJSON_Delete(other);
+	watch_clear(&w);
 }
 
 TEST(another_config_retargets_the_watch)
@@ -173,48 +349,39 @@ TEST(another_config_retargets_the_watch)
 	forward_key_clear(&was);
 	/* the same file named otherwise is the same container */
 	ASSERT_INT_EQ(forward_auto_retarget(&w.fa, &w.relay, same, NULL, &was), 0);
+	forward_key_clear(&was);
 	cJSON_Delete(req);
 	cJSON_Delete(same);
 	watch_clear(&w);
 }
 
-/* A forward of ws to port made for the container relay names then (an
- * auto-forward when action is not NULL). */
-static void
-forward_like(struct forward *fw, const char *ws, int port, const struct forward *relay,
-    const char *action)
-{
-	forward_init(fw, ws, relay->config);
-	fw->port = port;
-	forward_take_fields_of(fw, relay);
-	fw->auto_action = action != NULL ? xstrdup(action) : NULL;
-}
-
 TEST(only_the_watchs_auto_forwards_of_its_previous_key_follow)
 {
 	struct forward made, explicit, other_ws, service, gone, third, since;
-	struct retarget t;
-	struct watch w3;
+	struct forward_key was = { 0 };
+	cJSON *req = request(NULL, labels_b);
+	struct watch w, w3;
 
-	retarget_init(&t, NULL, NULL);
+	watch_init(&w, NULL, labels_a, NULL);
 	watch_init(&w3, "other.json", labels_a, NULL);
-	forward_like(&made, "/ws", 3000, &t.w.relay, "notify");
-	forward_like(&explicit, "/ws", 3001, &t.w.relay, NULL);
-	forward_like(&other_ws, "/other", 3002, &t.w.relay, "notify");
-	forward_like(&service, "/ws", 3003, &t.w.relay, "notify");
+	forward_like(&made, "/ws", 3000, &w.relay, "notify");
+	forward_like(&explicit, "/ws", 3001, &w.relay, NULL);
+	forward_like(&other_ws, "/other", 3002, &w.relay, "notify");
+	forward_like(&service, "/ws", 3003, &w.relay, "notify");
 	service.service = xstrdup("db");
-	forward_like(&gone, "/ws", 3004, &t.w.relay, "notify");
+	forward_like(&gone, "/ws", 3004, &w.relay, "notify");
 	gone.gone = 1;
 	forward_like(&third, "/ws", 3005, &w3.relay, "notify");
-	retarget_run(&t);
-	forward_like(&since, "/ws", 3006, &t.w.relay, "notify");
-	ASSERT_INT_EQ(forward_auto_follows(&t.was, &made), 1);
-	ASSERT_INT_EQ(forward_auto_follows(&t.was, &explicit), 0);
-	ASSERT_INT_EQ(forward_auto_follows(&t.was, &other_ws), 0);
-	ASSERT_INT_EQ(forward_auto_follows(&t.was, &service), 0);
-	ASSERT_INT_EQ(forward_auto_follows(&t.was, &gone), 0);
-	ASSERT_INT_EQ(forward_auto_follows(&t.was, &third), 0);
-	ASSERT_INT_EQ(forward_auto_follows(&t.was, &since), 0);
+	ASSERT_INT_EQ(forward_auto_retarget(&w.fa, &w.relay, req, NULL, &was), 1);
+	forward_like(&since, "/ws", 3006, &w.relay, "notify");
+	ASSERT_INT_EQ(forward_auto_follows(&was, &made), 1);
+	ASSERT_INT_EQ(forward_auto_follows(&was, &explicit), 0);
+	ASSERT_INT_EQ(forward_auto_follows(&was, &other_ws), 0);
+	ASSERT_INT_EQ(forward_auto_follows(&was, &service), 0);
+	ASSERT_INT_EQ(forward_auto_follows(&was, &gone), 0);
+	ASSERT_INT_EQ(forward_auto_follows(&was, &third), 0);
+	ASSERT_INT_EQ(forward_auto_follows(&was, &since), 0);
+	forward_key_clear(&was);
 	forward_clear(&made);
 	forward_clear(&explicit);
 	forward_clear(&other_ws);
@@ -222,79 +389,98 @@ TEST(only_the_watchs_auto_forwards_of_its_previous_key_follow)
 	forward_clear(&gone);
 	forward_clear(&third);
 	forward_clear(&since);
-	retarget_clear(&t);
+	cJSON_Delete(req);
+	watch_clear(&w);
 	watch_clear(&w3);
 }
 
 TEST(a_moved_forward_takes_the_new_containers_attributes)
 {
-	struct forward_key now = { 0 };
+	struct forward_key was = { 0 }, now = { 0 };
+	cJSON *old = attributes(3000, "old-web", "openBrowser");
+	cJSON *other = attributes(3000, "new-web", "silent");
+	cJSON *req = request(NULL, labels_b);
 	struct forward made;
-	struct retarget t;
+	struct watch w;
 
-	retarget_init(&t, attributes(3000, "old-web", "openBrowser"),
-	    attributes(3000, "new-web", "silent"));
-	forward_like(&made, "/ws", 3000, &t.w.relay, "openBrowser");
+	watch_init(&w, NULL, labels_a, old);
+	forward_like(&made, "/ws", 3000, &w.relay, "openBrowser");
 	made.label = xstrdup("old-web");
 	made.require_local = 1;
 	made.have_target = 1;
 	made.container_id = xstrdup("aaaa");
 	made.address = xstrdup("172.17.0.2");
-	retarget_run(&t);
-	ASSERT_INT_EQ(forward_auto_move(&t.w.fa, &t.w.relay, &made), 0);
-	forward_key_of_request(&now, t.req);
+	ASSERT_INT_EQ(forward_auto_retarget(&w.fa, &w.relay, req, other, &was), 1);
+	ASSERT_INT_EQ(forward_auto_move(&w.fa, &w.relay, &made), 2); /* (changed) */
+	forward_key_of_request(&now, req);
 	ASSERT_TRUE(forward_of(&made, &now));
-	ASSERT_INT_EQ(forward_auto_follows(&t.was, &made), 0); /* (moved once) */
+	ASSERT_INT_EQ(forward_auto_follows(&was, &made), 0); /* (moved once) */
 	ASSERT_INT_EQ(made.have_target, 0); /* the new container is asked for */
 	ASSERT_STR_EQ(made.label, "new-web");
 	ASSERT_STR_EQ(made.auto_action, "silent");
 	ASSERT_INT_EQ(made.require_local, 0);
 	ASSERT_INT_EQ(made.port, 3000);
+	forward_key_clear(&was);
 	forward_key_clear(&now);
 	forward_clear(&made);
-	retarget_clear(&t);
+	cJSON_Delete(req);
+	cJSON_Delete(old);
+	cJSON_Delete(other);
+	watch_clear(&w);
 }
 
 TEST(a_port_the_new_attributes_ignore_is_not_moved)
 {
+	struct forward_key was = { 0 };
+	cJSON *other = attributes(3000, "ignored", "ignore");
+	cJSON *req = request(NULL, labels_b);
 	struct forward made;
-	struct retarget t;
+	struct watch w;
 
-	retarget_init(&t, NULL, attributes(3000, "ignored", "ignore"));
-	forward_like(&made, "/ws", 3000, &t.w.relay, "notify");
-	retarget_run(&t);
-	ASSERT_INT_EQ(forward_auto_move(&t.w.fa, &t.w.relay, &made), -1);
-	ASSERT_TRUE(forward_of(&made, &t.was)); /* left as it was: stopped */
+	watch_init(&w, NULL, labels_a, NULL);
+	forward_like(&made, "/ws", 3000, &w.relay, "notify");
+	ASSERT_INT_EQ(forward_auto_retarget(&w.fa, &w.relay, req, other, &was), 1);
+	ASSERT_INT_EQ(forward_auto_move(&w.fa, &w.relay, &made), -1);
+	ASSERT_TRUE(forward_of(&made, &was)); /* left as it was: stopped */
 	ASSERT_STR_EQ(made.auto_action, "notify");
+	forward_key_clear(&was);
 	forward_clear(&made);
-	retarget_clear(&t);
+	cJSON_Delete(req);
+	cJSON_Delete(other);
+	watch_clear(&w);
 }
 
 TEST(a_required_local_port_the_moved_forward_does_not_have_is_not_claimed)
 {
+	struct forward_key was = { 0 };
 	cJSON *other = attributes(3000, "web", "notify");
+	cJSON *req = request(NULL, labels_b);
 	struct forward same, elsewhere;
-	struct retarget t;
+	struct watch w;
 
 	cJSON_AddTrueToObject(
 	    cJSON_GetObjectItemCaseSensitive(
 		cJSON_GetObjectItemCaseSensitive(other, "portsAttributes"), "3000"),
 	    "requireLocalPort");
-	retarget_init(&t, NULL, other);
-	forward_like(&same, "/ws", 3000, &t.w.relay, "notify");
+	watch_init(&w, NULL, labels_a, NULL);
+	forward_like(&same, "/ws", 3000, &w.relay, "notify");
 	same.local_port = 3000;
-	forward_like(&elsewhere, "/ws", 3000, &t.w.relay, "notify");
+	forward_like(&elsewhere, "/ws", 3000, &w.relay, "notify");
 	elsewhere.local_port = 43000; /* (3000 was taken when it was made) */
-	retarget_run(&t);
-	ASSERT_INT_EQ(forward_auto_move(&t.w.fa, &t.w.relay, &same), 0);
+	ASSERT_INT_EQ(forward_auto_retarget(&w.fa, &w.relay, req, other, &was), 1);
+	ASSERT_INT_EQ(forward_auto_move(&w.fa, &w.relay, &same), 2); /* (its label) */
 	ASSERT_INT_EQ(same.require_local, 1);
-	ASSERT_INT_EQ(forward_auto_move(&t.w.fa, &t.w.relay, &elsewhere), 1);
+	ASSERT_INT_EQ(forward_auto_move(&w.fa, &w.relay, &elsewhere),
+	    FORWARD_AUTO_UNMET | FORWARD_AUTO_CHANGED); /* (its label) */
 	ASSERT_INT_EQ(elsewhere.require_local, 0);
 	ASSERT_INT_EQ(elsewhere.local_port, 43000);
 	ASSERT_STR_EQ(elsewhere.label, "web");
+	forward_key_clear(&was);
 	forward_clear(&same);
 	forward_clear(&elsewhere);
-	retarget_clear(&t);
+	cJSON_Delete(req);
+	cJSON_Delete(other);
+	watch_clear(&w);
 }
 
 /* A forward_make_fn that gives the forward arg (there already). */
@@ -333,5 +519,94 @@ TEST(an_explicit_request_for_an_auto_forward_makes_it_explicit)
 	cJSON_Delete(req);
 	cJSON_Delete(done);
 	cJSON_Delete(errors);
+	watch_clear(&w);
+}
+
+/* What forward_auto_move_warn(label "h", fw, "/ws", moved, rc) writes to
+ * the log (stderr), at the info level: into out (size n). */
+static void
+move_log(const struct forward *fw, int moved, int rc, char *out, size_t n)
+{
+	char path[] = "/tmp/test-forward-auto-log.XXXXXX";
+	int fd = mkstemp(path), saved = dup(2);
+	ssize_t len;
+
+	if (fd < 0 || saved < 0)
+		TEST_FAIL("mkstemp, dup: %s", strerror(errno));
+	unlink(path);
+	log_init("test", LOG_INFO);
+	fflush(stderr);
+	dup2(fd, 2);
+	forward_auto_move_warn("h", fw, "/ws", moved, rc);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	len = pread(fd, out, n - 1, 0);
+	out[len > 0 ? len : 0] = '\0';
+	close(fd);
+}
+
+TEST(an_unmet_required_local_port_is_said_only_when_an_attribute_changed)
+{
+	struct forward_key was = { 0 };
+	cJSON *attrs = attributes(3000, "web", "notify");
+	cJSON *renamed = attributes(3000, "web2", "notify");
+	cJSON *req = request(NULL, labels_a);
+	struct forward fw;
+	struct watch w;
+	char log[1024];
+	int rc;
+
+	cJSON_AddTrueToObject(
+	    cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(attrs, "portsAttributes"), "3000"),
+	    "requireLocalPort");
+	cJSON_AddTrueToObject(
+	    cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(renamed, "portsAttributes"), "3000"),
+	    "requireLocalPort");
+	watch_init(&w, NULL, labels_a, attrs);
+	forward_like(&fw, "/ws", 3000, &w.relay, "notify");
+	fw.label = xstrdup("web");
+	fw.local_port = 43000; /* (3000 was taken when it was made) */
+	/* up --auto-forward again, the same attributes: nothing to say */
+	ASSERT_INT_EQ(forward_auto_retarget(&w.fa, &w.relay, req, attrs, &was), 0);
+	rc = forward_auto_move(&w.fa, &w.relay, &fw);
+	forward_key_clear(&was);
+	move_log(&fw, 0, rc, log, sizeof log);
+	ASSERT_STR_EQ(log, "");
+	/* its label changed: the warning says the requireLocalPort too */
+	ASSERT_INT_EQ(forward_auto_retarget(&w.fa, &w.relay, req, renamed, &was), 0);
+	rc = forward_auto_move(&w.fa, &w.relay, &fw);
+	forward_key_clear(&was);
+	move_log(&fw, 0, rc, log, sizeof log);
+	ASSERT_TRUE(strstr(log,
+			"takes its watch's new portsAttributes (its "
+			"requireLocalPort is not met") != NULL);
+	ASSERT_STR_EQ(fw.label, "web2");
+	ASSERT_INT_EQ(fw.require_local, 0);
+	/* requireLocalPort dropped (a change), then asked for again, nothing
+	 * else changed: said */
+	cJSON_DeleteItemFromObjectCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(renamed, "portsAttributes"), "3000"),
+	    "requireLocalPort");
+	ASSERT_INT_EQ(forward_auto_retarget(&w.fa, &w.relay, req, renamed, &was), 0);
+	ASSERT_INT_EQ(forward_auto_move(&w.fa, &w.relay, &fw), FORWARD_AUTO_CHANGED);
+	forward_key_clear(&was);
+	ASSERT_INT_EQ(forward_auto_retarget(&w.fa, &w.relay, req, attrs, &was), 0);
+	rc = forward_auto_move(&w.fa, &w.relay, &fw);
+	forward_key_clear(&was);
+	move_log(&fw, 0, rc, log, sizeof log);
+	ASSERT_TRUE(strstr(log, "requireLocalPort is not met") != NULL);
+	/* a move always says it, changed or not */
+	move_log(&fw, 1, 1, log, sizeof log);
+	ASSERT_TRUE(strstr(log,
+			"moved to the container its watch follows now (its "
+			"requireLocalPort is not met") != NULL);
+	forward_clear(&fw);
+	cJSON_Delete(req);
+	cJSON_Delete(attrs);
+	cJSON_Delete(renamed);
 	watch_clear(&w);
 }
