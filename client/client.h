@@ -88,6 +88,9 @@ struct client_target {
 	char *pool_host;
 	char *typed;
 	struct agent_backend inner;
+	/* HOST: SOURCE (a local folder): a --config inside that folder, as
+	 * the host's copy names it (argv holds it); owned, else NULL */
+	char *config_on_host;
 };
 /* The broker's name of this machine's Docker engine (broker/local-host.h). */
 #define CLIENT_LOCAL_HOST "local"

@@ -227,6 +227,40 @@ client_remote_target(const char *name, int argc, char **argv, int i, unsigned fl
 	return pool_target_resolve(&req, &ct->t, &ct->pool_host);
 }
 
+/* HOST: SOURCE with a local folder: a --config that names a file in that
+ * folder (as this machine resolves it: relative to the working directory)
+ * names the host's copy of it in ct->argv, so that `rdev up HOST: ./app
+ * --config ./app/.devcontainer/other.json` reads the file it names; any
+ * other value (a path on the host) is passed on as given. */
+static void
+client_target_map_config(struct client_target *ct, const char *folder)
+{
+	const char *value;
+	char *real;
+	size_t n;
+
+	if (ct->src.kind != SOURCE_LOCAL || ct->src.path == NULL)
+		return;
+	for (int k = 1; k < ct->argc && strcmp(ct->argv[k], "--") != 0; k++) {
+		int joined = strncmp(ct->argv[k], "--config=", 9) == 0;
+
+		if (!joined &&
+		    (strcmp(ct->argv[k], "--config") != 0 || k + 1 >= ct->argc))
+			continue;
+		value = joined ? ct->argv[k] + 9 : ct->argv[k + 1];
+		if ((real = realpath(value, NULL)) == NULL)
+			return;
+		n = strlen(ct->src.path);
+		if (strncmp(real, ct->src.path, n) == 0 && real[n] == '/') {
+			ct->config_on_host = xasprintf(
+			    "%s%s/%s", joined ? "--config=" : "", folder, real + n + 1);
+			ct->argv[joined ? k : k + 1] = ct->config_on_host;
+		}
+		free(real);
+		return;
+	}
+}
+
 /* HOST: SOURCE at argv[i] and the SOURCE after it: parse the source, send
  * it (CLIENT_TARGET_SEND) or find its folder, which then stands for both
  * in ct->argv. CMD_EXIT_OK, or an exit code after printing why not. */
@@ -280,6 +314,7 @@ client_target_source(const char *name, struct client_target *ct, int i,
 		return CMD_EXIT_FAILURE;
 	}
 	ct->t.path = folder;
+	client_target_map_config(ct, folder);
 	for (int k = n = 0; k < ct->argc; k++) {
 		if (k == i)
 			ct->argv[n++] = folder;
@@ -388,6 +423,7 @@ client_target_close(struct client_target *ct)
 	free(ct->typed);
 	free(ct->local_folder);
 	free(ct->argv);
+	free(ct->config_on_host);
 	sync_scan_free(ct->sent_scan);
 	memset(ct, 0, sizeof *ct);
 }

@@ -115,6 +115,15 @@ check_eq "exec HOST: ./app runs in the uploaded workspace" \
 check_eq "status HOST: ./app" "$(rdev status "$name:" ./app --json | jq -r .state)" running
 check_eq "read-configuration HOST: ./app" \
 	"$(rdev read-configuration "$name:" ./app | jq -r .workspace.workspaceFolder)" "/workspaces/$(basename "$folder")"
+check_eq "read-configuration HOST: ./app --config ./app/FILE reads the host's copy of that local file" \
+	"$(rdev read-configuration "$name:" ./app --config ./app/.devcontainer.json | jq -r .configuration.image)" \
+	"$RDEV_RIG_IMAGE_BOOKWORM_DEV"
+check_eq "... and --config=ABSOLUTE-LOCAL-PATH too" \
+	"$(rdev read-configuration "$name:" ./app "--config=$app/.devcontainer.json" | jq -r .configuration.image)" \
+	"$RDEV_RIG_IMAGE_BOOKWORM_DEV"
+check "... a path that is no local file is the host's: an error that names it" sh -c \
+	"! '$RDEV_BIN_DIR/rdev' read-configuration '$name:' ./app --config ./app/none.json 2>'$TEST_TMP/none.err' >/dev/null &&
+	 grep -q 'app/none.json' '$TEST_TMP/none.err'"
 rdev logs "$name:" ./app >/dev/null
 echo "ok   logs HOST: ./app"
 rdev ssh-config "$name:" ./app >"$TEST_TMP/ssh.cfg"
