@@ -76,7 +76,10 @@ forward_auto_set_attrs(struct forward_auto *a, const cJSON *attrs)
 	}
 	a->ndone = n;
 	cJSON_Delete(a->prev_attrs);
-	a->prev_attrs = a->attrs;
+	/* (a watch made or restored without attributes had none: an empty
+	 * object, since NULL is "no retarget to compare with", which would
+	 * not say a requireLocalPort asked for now) */
+	a->prev_attrs = a->attrs != NULL ? a->attrs : cJSON_CreateObject();
 	a->attrs = cJSON_Duplicate(attrs, 1);
 }
 

@@ -359,7 +359,9 @@ struct forward_auto {
 	char *workspace, *config;
 	cJSON *attrs; /* {"portsAttributes","otherPortsAttributes"} */
 	/* attrs before the last retarget to the same container (what
-	 * forward_auto_move compares with), or NULL */
+	 * forward_auto_move compares with; an empty object when there were
+	 * none), or NULL: no such retarget since the watch was made, restored
+	 * or moved */
 	cJSON *prev_attrs;
 	int *done; /* ports seen and handled (or ignored) */
 	size_t ndone;
@@ -389,12 +391,14 @@ void forward_auto_take_request(
  * (forward_auto_take_request). *was is filled with the key a followed
  * until now (the caller's to forward_key_clear), and a's attributes are
  * replaced by attrs. When they name another container than the one a
- * followed (another config, other idLabels): 1, and a's seen ports are
- * forgotten (the new container's are listed afresh). Else 0: its seen
- * ports stay seen, but for those only its old attributes ignored (the next
- * listing forwards them). Either way the caller then brings a's
- * auto-forwards of *was up to date (forward_auto_follows,
- * forward_auto_move) in the same pass, and saves. */
+ * followed (another config, other idLabels): 1, a's seen ports are
+ * forgotten (the new container's are listed afresh) and so are its old
+ * attributes (prev_attrs cleared: a move is warned about anyway). Else 0:
+ * its old attributes are kept in prev_attrs (an empty object for none),
+ * which forward_auto_move compares with; its seen ports stay seen, but for
+ * those only its old attributes ignored (the next listing forwards them).
+ * Either way the caller then brings a's auto-forwards of *was up to date
+ * (forward_auto_follows, forward_auto_move) in the same pass, and saves. */
 int forward_auto_retarget(struct forward_auto *a, struct forward *relay, const cJSON *req,
     const cJSON *attrs, struct forward_key *was);
 /* Is fw (not gone, of the dev container) an auto-forward of the container

@@ -610,3 +610,49 @@ TEST(an_unmet_required_local_port_is_said_only_when_an_attribute_changed)
 	cJSON_Delete(renamed);
 	watch_clear(&w);
 }
+
+TEST(a_required_local_port_asked_for_by_a_watch_with_no_attributes_is_said)
+{
+	struct forward_key was = { 0 };
+	cJSON *req = request(NULL, labels_a);
+	cJSON *required = cJSON_CreateObject(), *p;
+	struct forward fw;
+	struct watch w;
+	char log[1024];
+	int rc;
+
+	/* {"portsAttributes":{"3000":{"requireLocalPort":true}}}: its label
+	 * and onAutoForward as with none */
+	p = cJSON_AddObjectToObject(
+	    cJSON_AddObjectToObject(required, "portsAttributes"), "3000");
+	cJSON_AddTrueToObject(p, "requireLocalPort");
+	/* a watch made (or restored from a saved entry) without "attributes":
+	 * its attrs NULL */
+	watch_init(&w, NULL, labels_a, NULL);
+	ASSERT_NULL(w.fa.attrs);
+	forward_like(&fw, "/ws", 3000, &w.relay, "notify");
+	fw.local_port = 43000; /* (3000 was taken when it was made) */
+	ASSERT_INT_EQ(forward_auto_retarget(&w.fa, &w.relay, req, required, &was), 0);
+	rc = forward_auto_move(&w.fa, &w.relay, &fw);
+	forward_key_clear(&was);
+	/* requireLocalPort is the only change, and one */
+	ASSERT_INT_EQ(rc, FORWARD_AUTO_UNMET | FORWARD_AUTO_CHANGED);
+	ASSERT_NULL(fw.label);
+	ASSERT_STR_EQ(fw.auto_action, "notify");
+	ASSERT_INT_EQ(fw.require_local, 0);
+	move_log(&fw, 0, rc, log, sizeof log);
+	ASSERT_TRUE(strstr(log,
+			"takes its watch's new portsAttributes (its "
+			"requireLocalPort is not met") != NULL);
+	/* the same again: said once */
+	ASSERT_INT_EQ(forward_auto_retarget(&w.fa, &w.relay, req, required, &was), 0);
+	rc = forward_auto_move(&w.fa, &w.relay, &fw);
+	forward_key_clear(&was);
+	ASSERT_INT_EQ(rc, FORWARD_AUTO_UNMET);
+	move_log(&fw, 0, rc, log, sizeof log);
+	ASSERT_STR_EQ(log, "");
+	forward_clear(&fw);
+	cJSON_Delete(req);
+	cJSON_Delete(required);
+	watch_clear(&w);
+}
