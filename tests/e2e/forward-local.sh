@@ -280,8 +280,10 @@ check_eq "--config naming the default file: the same container" \
 	{ cat "$TEST_TMP/up-r4.err" >&2; fail "rdev up . --config ./.devcontainer/devcontainer.json --auto-forward"; }
 check_eq "--config relative from the workspace: the same container" \
 	"$(jq -r .containerId "$TEST_TMP/up-r4.out")" "$cid_r"
-rdev up "$ws4" --auto-forward >/dev/null 2>"$TEST_TMP/up-r5.err" ||
+rdev up "$ws4" --auto-forward >"$TEST_TMP/up-r5.out" 2>"$TEST_TMP/up-r5.err" ||
 	{ cat "$TEST_TMP/up-r5.err" >&2; fail "rdev up $ws4 --auto-forward (after --config)"; }
+check_eq "no --config again: the same container" \
+	"$(jq -r .containerId "$TEST_TMP/up-r5.out")" "$cid_r"
 check "no move warning for the default config named or not" sh -c \
 	"! grep -q 'of $ws4 moved to' '$RDEV_RUNTIME_DIR/broker.log'"
 check_eq "the auto-forward is as it was" \

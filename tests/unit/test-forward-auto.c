@@ -284,7 +284,7 @@ TEST(an_auto_forward_of_the_same_container_takes_the_new_attributes)
 	ASSERT_INT_EQ(forward_auto_retarget(&w.fa, &w.relay, req, now, &was), 0);
 	ASSERT_TRUE(forward_auto_follows(&was, &made));
 	ASSERT_FALSE(forward_auto_follows(&was, &explicit)); /* (untouched) */
-	ASSERT_INT_EQ(forward_auto_move(&w.fa, &w.relay, &made), 2);
+	ASSERT_INT_EQ(forward_auto_move(&w.fa, &w.relay, &made), FORWARD_AUTO_CHANGED);
 	ASSERT_STR_EQ(made.label, "new-web");
 	ASSERT_STR_EQ(made.auto_action, "silent");
 	ASSERT_INT_EQ(made.have_target, 1); /* (its container still) */
@@ -411,7 +411,7 @@ TEST(a_moved_forward_takes_the_new_containers_attributes)
 	made.container_id = xstrdup("aaaa");
 	made.address = xstrdup("172.17.0.2");
 	ASSERT_INT_EQ(forward_auto_retarget(&w.fa, &w.relay, req, other, &was), 1);
-	ASSERT_INT_EQ(forward_auto_move(&w.fa, &w.relay, &made), 2); /* (changed) */
+	ASSERT_INT_EQ(forward_auto_move(&w.fa, &w.relay, &made), FORWARD_AUTO_CHANGED);
 	forward_key_of_request(&now, req);
 	ASSERT_TRUE(forward_of(&made, &now));
 	ASSERT_INT_EQ(forward_auto_follows(&was, &made), 0); /* (moved once) */
@@ -468,7 +468,8 @@ TEST(a_required_local_port_the_moved_forward_does_not_have_is_not_claimed)
 	forward_like(&elsewhere, "/ws", 3000, &w.relay, "notify");
 	elsewhere.local_port = 43000; /* (3000 was taken when it was made) */
 	ASSERT_INT_EQ(forward_auto_retarget(&w.fa, &w.relay, req, other, &was), 1);
-	ASSERT_INT_EQ(forward_auto_move(&w.fa, &w.relay, &same), 2); /* (its label) */
+	ASSERT_INT_EQ(forward_auto_move(&w.fa, &w.relay, &same),
+	    FORWARD_AUTO_CHANGED); /* (its label) */
 	ASSERT_INT_EQ(same.require_local, 1);
 	ASSERT_INT_EQ(forward_auto_move(&w.fa, &w.relay, &elsewhere),
 	    FORWARD_AUTO_UNMET | FORWARD_AUTO_CHANGED); /* (its label) */
@@ -529,18 +530,20 @@ move_log(const struct forward *fw, int moved, int rc, char *out, size_t n)
 {
 	char path[] = "/tmp/test-forward-auto-log.XXXXXX";
 	int fd = mkstemp(path), saved = dup(2);
+	enum log_level level = log_get_level();
 	ssize_t len;
 
 	if (fd < 0 || saved < 0)
 		TEST_FAIL("mkstemp, dup: %s", strerror(errno));
 	unlink(path);
-	log_init("test", LOG_INFO);
+	log_set_level(LOG_INFO);
 	fflush(stderr);
 	dup2(fd, 2);
 	forward_auto_move_warn("h", fw, "/ws", moved, rc);
 	fflush(stderr);
 	dup2(saved, 2);
 	close(saved);
+	log_set_level(level);
 	len = pread(fd, out, n - 1, 0);
 	out[len > 0 ? len : 0] = '\0';
 	close(fd);
@@ -594,13 +597,21 @@ TEST(an_unmet_required_local_port_is_said_only_when_an_attribute_changed)
 	ASSERT_INT_EQ(forward_auto_retarget(&w.fa, &w.relay, req, renamed, &was), 0);
 	ASSERT_INT_EQ(forward_auto_move(&w.fa, &w.relay, &fw), FORWARD_AUTO_CHANGED);
 	forward_key_clear(&was);
-	ASSERT_INT_EQ(forward_auto_retarget(&w.fa, &w.relay, req, attrs, &was), 0);
+	cJSON_AddTrueToObject(
+	    cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(renamed, "portsAttributes"), "3000"),
+	    "requireLocalPort");
+	ASSERT_INT_EQ(forward_auto_retarget(&w.fa, &w.relay, req, renamed, &was), 0);
 	rc = forward_auto_move(&w.fa, &w.relay, &fw);
 	forward_key_clear(&was);
+	ASSERT_INT_EQ(rc, FORWARD_AUTO_UNMET | FORWARD_AUTO_CHANGED);
+	ASSERT_STR_EQ(fw.label, "web2"); /* (the only change: requireLocalPort) */
 	move_log(&fw, 0, rc, log, sizeof log);
-	ASSERT_TRUE(strstr(log, "requireLocalPort is not met") != NULL);
+	ASSERT_TRUE(strstr(log,
+			"takes its watch's new portsAttributes (its "
+			"requireLocalPort is not met") != NULL);
 	/* a move always says it, changed or not */
-	move_log(&fw, 1, 1, log, sizeof log);
+	move_log(&fw, 1, FORWARD_AUTO_UNMET, log, sizeof log);
 	ASSERT_TRUE(strstr(log,
 			"moved to the container its watch follows now (its "
 			"requireLocalPort is not met") != NULL);
