@@ -157,6 +157,16 @@ add_listed(void *arg, const struct forward_auto_port *p)
 		l->ports[l->n++] = p->port;
 }
 
+/* Take req (attrs) on w: the same container, so no move. */
+static void
+retarget_same(struct watch *w, const cJSON *req, const cJSON *attrs)
+{
+	struct forward_key was = { 0 };
+
+	ASSERT_INT_EQ(forward_auto_retarget(&w->fa, &w->relay, req, attrs, &was), 0);
+	forward_key_clear(&was);
+}
+
 /* Take listing (copied) into w; what it forwards into l (emptied first). */
 static void
 take_listing(struct watch *w, const char *listing, struct listed *l)
@@ -170,7 +180,6 @@ take_listing(struct watch *w, const char *listing, struct listed *l)
 
 TEST(a_port_ignored_before_is_forwarded_once_the_new_attributes_do_not)
 {
-	struct forward_key was = { 0 };
 	cJSON *before = attributes(3001, "admin", "ignore");
 	cJSON *now = attributes(3001, "admin", "silent");
 	cJSON *req = request(NULL, labels_a);
@@ -181,8 +190,7 @@ TEST(a_port_ignored_before_is_forwarded_once_the_new_attributes_do_not)
 	take_listing(&w, "3000 0.0.0.0\n3001 127.0.0.1\n", &l);
 	ASSERT_INT_EQ(l.n, 1);
 	ASSERT_INT_EQ(l.ports[0], 3000);
-	ASSERT_INT_EQ(forward_auto_retarget(&w.fa, &w.relay, req, now, &was), 0);
-	forward_key_clear(&was);
+	retarget_same(&w, req, now);
 	/* 3000 stays seen (no new forward of it); 3001 is new now */
 	take_listing(&w, "3000 0.0.0.0\n3001 127.0.0.1\n", &l);
 	ASSERT_INT_EQ(l.n, 1);
@@ -190,12 +198,10 @@ TEST(a_port_ignored_before_is_forwarded_once_the_new_attributes_do_not)
 	take_listing(&w, "3000 0.0.0.0\n3001 127.0.0.1\n", &l);
 	ASSERT_INT_EQ(l.n, 0);
 	/* ignored again, then not: forwarded again (it was stopped meanwhile) */
-	ASSERT_INT_EQ(forward_auto_retarget(&w.fa, &w.relay, req, before, &was), 0);
-	forward_key_clear(&was);
+	retarget_same(&w, req, before);
 	take_listing(&w, "3001 127.0.0.1\n", &l);
 	ASSERT_INT_EQ(l.n, 0);
-	ASSERT_INT_EQ(forward_auto_retarget(&w.fa, &w.relay, req, now, &was), 0);
-	forward_key_clear(&was);
+	retarget_same(&w, req, now);
 	take_listing(&w, "3001 127.0.0.1\n", &l);
 	ASSERT_INT_EQ(l.n, 1);
 	cJSON_Delete(req);
@@ -348,8 +354,7 @@ TEST(another_config_retargets_the_watch)
 	ASSERT_STR_EQ(w.fa.config, ".devcontainer/b/devcontainer.json");
 	forward_key_clear(&was);
 	/* the same file named otherwise is the same container */
-	ASSERT_INT_EQ(forward_auto_retarget(&w.fa, &w.relay, same, NULL, &was), 0);
-	forward_key_clear(&was);
+	retarget_same(&w, same, NULL);
 	cJSON_Delete(req);
 	cJSON_Delete(same);
 	watch_clear(&w);
@@ -551,7 +556,6 @@ move_log(const struct forward *fw, int moved, int rc, char *out, size_t n)
 
 TEST(an_unmet_required_local_port_is_said_only_when_an_attribute_changed)
 {
-	struct forward_key was = { 0 };
 	cJSON *attrs = attributes(3000, "web", "notify");
 	cJSON *renamed = attributes(3000, "web2", "notify");
 	cJSON *req = request(NULL, labels_a);
@@ -573,15 +577,15 @@ TEST(an_unmet_required_local_port_is_said_only_when_an_attribute_changed)
 	fw.label = xstrdup("web");
 	fw.local_port = 43000; /* (3000 was taken when it was made) */
 	/* up --auto-forward again, the same attributes: nothing to say */
-	ASSERT_INT_EQ(forward_auto_retarget(&w.fa, &w.relay, req, attrs, &was), 0);
+	retarget_same(&w, req, attrs);
 	rc = forward_auto_move(&w.fa, &w.relay, &fw);
-	forward_key_clear(&was);
+
 	move_log(&fw, 0, rc, log, sizeof log);
 	ASSERT_STR_EQ(log, "");
 	/* its label changed: the warning says the requireLocalPort too */
-	ASSERT_INT_EQ(forward_auto_retarget(&w.fa, &w.relay, req, renamed, &was), 0);
+	retarget_same(&w, req, renamed);
 	rc = forward_auto_move(&w.fa, &w.relay, &fw);
-	forward_key_clear(&was);
+
 	move_log(&fw, 0, rc, log, sizeof log);
 	ASSERT_TRUE(strstr(log,
 			"takes its watch's new portsAttributes (its "
@@ -594,16 +598,16 @@ TEST(an_unmet_required_local_port_is_said_only_when_an_attribute_changed)
 	    cJSON_GetObjectItemCaseSensitive(
 		cJSON_GetObjectItemCaseSensitive(renamed, "portsAttributes"), "3000"),
 	    "requireLocalPort");
-	ASSERT_INT_EQ(forward_auto_retarget(&w.fa, &w.relay, req, renamed, &was), 0);
+	retarget_same(&w, req, renamed);
 	ASSERT_INT_EQ(forward_auto_move(&w.fa, &w.relay, &fw), FORWARD_AUTO_CHANGED);
-	forward_key_clear(&was);
+
 	cJSON_AddTrueToObject(
 	    cJSON_GetObjectItemCaseSensitive(
 		cJSON_GetObjectItemCaseSensitive(renamed, "portsAttributes"), "3000"),
 	    "requireLocalPort");
-	ASSERT_INT_EQ(forward_auto_retarget(&w.fa, &w.relay, req, renamed, &was), 0);
+	retarget_same(&w, req, renamed);
 	rc = forward_auto_move(&w.fa, &w.relay, &fw);
-	forward_key_clear(&was);
+
 	ASSERT_INT_EQ(rc, FORWARD_AUTO_UNMET | FORWARD_AUTO_CHANGED);
 	ASSERT_STR_EQ(fw.label, "web2"); /* (the only change: requireLocalPort) */
 	move_log(&fw, 0, rc, log, sizeof log);
@@ -624,7 +628,6 @@ TEST(an_unmet_required_local_port_is_said_only_when_an_attribute_changed)
 
 TEST(a_required_local_port_asked_for_by_a_watch_with_no_attributes_is_said)
 {
-	struct forward_key was = { 0 };
 	cJSON *req = request(NULL, labels_a);
 	cJSON *required = cJSON_CreateObject(), *p;
 	struct forward fw;
@@ -643,9 +646,9 @@ TEST(a_required_local_port_asked_for_by_a_watch_with_no_attributes_is_said)
 	ASSERT_NULL(w.fa.attrs);
 	forward_like(&fw, "/ws", 3000, &w.relay, "notify");
 	fw.local_port = 43000; /* (3000 was taken when it was made) */
-	ASSERT_INT_EQ(forward_auto_retarget(&w.fa, &w.relay, req, required, &was), 0);
+	retarget_same(&w, req, required);
 	rc = forward_auto_move(&w.fa, &w.relay, &fw);
-	forward_key_clear(&was);
+
 	/* requireLocalPort is the only change, and one */
 	ASSERT_INT_EQ(rc, FORWARD_AUTO_UNMET | FORWARD_AUTO_CHANGED);
 	ASSERT_NULL(fw.label);
@@ -656,9 +659,9 @@ TEST(a_required_local_port_asked_for_by_a_watch_with_no_attributes_is_said)
 			"takes its watch's new portsAttributes (its "
 			"requireLocalPort is not met") != NULL);
 	/* the same again: said once */
-	ASSERT_INT_EQ(forward_auto_retarget(&w.fa, &w.relay, req, required, &was), 0);
+	retarget_same(&w, req, required);
 	rc = forward_auto_move(&w.fa, &w.relay, &fw);
-	forward_key_clear(&was);
+
 	ASSERT_INT_EQ(rc, FORWARD_AUTO_UNMET);
 	move_log(&fw, 0, rc, log, sizeof log);
 	ASSERT_STR_EQ(log, "");
