@@ -41,9 +41,7 @@ forward_auto_take_request(
 
 	free(a->config);
 	a->config = config != NULL ? xstrdup(config) : NULL;
-	/* (a watch's relay is on no host's list of forwards: status does not
-	 * read it) */
-	forward_take_request_fields(relay, from, NULL);
+	forward_take_request_fields(relay, from);
 }
 
 /* Is port ignored (onAutoForward "ignore") by attributes attrs
@@ -145,7 +143,7 @@ forward_auto_move(
 	 * before?) */
 	if (a->prev_attrs != NULL)
 		forward_auto_port_in(a->prev_attrs, fw->port, &before);
-	forward_take_fields_of(fw, relay, NULL);
+	forward_take_fields_of(fw, relay);
 	changed = fw->auto_action == NULL || strcmp(fw->auto_action, p.action) != 0 ||
 	    (fw->label == NULL) != (p.label == NULL) ||
 	    (p.label != NULL && strcmp(fw->label, p.label) != 0);

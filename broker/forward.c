@@ -57,19 +57,12 @@ forward_config_keys_same(const char *a, const char *b)
 
 /* fw's container is now the one config and id_labels name (with hint):
  * when that is another, its target is dropped and a relay request in
- * flight (asked with the old ones) followed by another. The strings are
- * swapped under lock when there is one, though no other thread reads them
- * (forward_take_request_fields). */
+ * flight (asked with the old ones) followed by another. */
 static void
-forward_set_container(struct forward *fw, const char *config, const cJSON *id_labels,
-    const char *hint, pthread_mutex_t *lock)
+forward_set_container(
+    struct forward *fw, const char *config, const cJSON *id_labels, const char *hint)
 {
 	char *key = forward_config_key(fw->workspace, config);
-	char *new_config = forward_strdup(config), *new_hint = forward_strdup(hint);
-	cJSON *new_labels =
-	    cJSON_IsArray(id_labels) ? cJSON_Duplicate(id_labels, 1) : NULL;
-	char *old_config, *old_key, *old_hint;
-	cJSON *old_labels;
 
 	if (!forward_config_keys_same(fw->config_key, key) ||
 	    !forward_id_labels_same(fw->id_labels, id_labels)) {
@@ -78,38 +71,28 @@ forward_set_container(struct forward *fw, const char *config, const cJSON *id_la
 		if (fw->asked_ms != 0)
 			fw->check_again = 1;
 	}
-	if (lock != NULL)
-		pthread_mutex_lock(lock);
-	old_config = fw->config;
-	old_key = fw->config_key;
-	old_labels = fw->id_labels;
-	old_hint = fw->hint;
-	fw->config = new_config;
+	free(fw->config);
+	fw->config = forward_strdup(config);
+	free(fw->config_key);
 	fw->config_key = key;
-	fw->id_labels = new_labels;
-	fw->hint = new_hint;
-	if (lock != NULL)
-		pthread_mutex_unlock(lock);
-	free(old_config);
-	free(old_key);
-	cJSON_Delete(old_labels);
-	free(old_hint);
+	forward_set_id_labels(fw, id_labels);
+	free(fw->hint);
+	fw->hint = forward_strdup(hint);
 }
 
 void
-forward_take_request_fields(struct forward *fw, const cJSON *from, pthread_mutex_t *lock)
+forward_take_request_fields(struct forward *fw, const cJSON *from)
 {
 	/* (a forward there already now goes to the request's container) */
 	forward_set_container(fw, json_get_string(from, "config"),
 	    cJSON_GetObjectItemCaseSensitive(from, "idLabels"),
-	    json_get_string(from, "hint"), lock);
+	    json_get_string(from, "hint"));
 }
 
 void
-forward_take_fields_of(
-    struct forward *fw, const struct forward *from, pthread_mutex_t *lock)
+forward_take_fields_of(struct forward *fw, const struct forward *from)
 {
-	forward_set_container(fw, from->config, from->id_labels, from->hint, lock);
+	forward_set_container(fw, from->config, from->id_labels, from->hint);
 }
 
 /* What names fw's workspace to the agent, into o: "workspace", "config",
@@ -757,7 +740,7 @@ forward_request_make(const cJSON *req, forward_make_fn make, void *arg,
 		/* asked for: the user's now, not a watch's to move
 		 * (forward_auto_follows) */
 		forward_set_auto_action(fw, NULL, lock);
-		forward_take_request_fields(fw, req, lock);
+		forward_take_request_fields(fw, req);
 		cJSON_AddItemToArray(done, forward_json(fw));
 	}
 }
@@ -785,7 +768,7 @@ forward_restore(const cJSON *list, const char *label, forward_make_fn make, void
 		if (fw != NULL) {
 			fw->require_local = cJSON_IsTrue(
 			    cJSON_GetObjectItemCaseSensitive(e, "requireLocal"));
-			forward_take_request_fields(fw, e, lock);
+			forward_take_request_fields(fw, e);
 			if (json_get_string(e, "onAutoForward") != NULL &&
 			    fw->auto_action == NULL)
 				forward_set_auto_action(

@@ -113,16 +113,11 @@ void forward_set_id_labels(struct forward *fw, const cJSON *id_labels);
  * request in flight is followed by another (forward_check_take says
  * FORWARD_ANSWER_AGAIN). Only fw's host thread reads these strings (the
  * relay requests, matching, saving; status's forward_json shows none of
- * them), so lock is not needed: when not NULL (the lock an SSH host's
- * status reads its forwards under; NULL when the caller holds it, or fw is
- * on no host's list) the swap is done under it all the same: harmless,
- * and it protects nothing today. */
-void forward_take_request_fields(
-    struct forward *fw, const cJSON *from, pthread_mutex_t *lock);
+ * them): no lock. */
+void forward_take_request_fields(struct forward *fw, const cJSON *from);
 /* The same fields from another forward of the workspace (an auto-forward
  * from its watch's relay), alike. */
-void forward_take_fields_of(
-    struct forward *fw, const struct forward *from, pthread_mutex_t *lock);
+void forward_take_fields_of(struct forward *fw, const struct forward *from);
 /* The agent's "relay" request for fw: {"op":"relay","workspace","config",
  * "idLabels","service"}, and when fw has a target of the dev container,
  * its "containerId" and "address": then the agent answers only

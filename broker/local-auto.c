@@ -74,8 +74,7 @@ local_auto_forward(void *arg, const struct forward_auto_port *p)
 	}
 	free(fw->auto_action);
 	fw->auto_action = xstrdup(p->action);
-	/* (one thread: the local host's status reads its forwards on it) */
-	forward_take_fields_of(fw, &a->relay->fw, NULL);
+	forward_take_fields_of(fw, &a->relay->fw);
 	fw->require_local = p->require_local;
 	log_info("%s: auto-forwarded 127.0.0.1:%d -> container port %d (%s)",
 	    LOCAL_HOST_LABEL, fw->local_port, p->port, p->action);

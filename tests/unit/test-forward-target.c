@@ -499,7 +499,7 @@ TEST(a_connect_serves_the_requests_of_its_container)
 
 	memset(&f, 0, sizeof f);
 	forward_init(&f.fw, "/w", json_get_string(mine, "config"));
-	forward_take_request_fields(&f.fw, mine, NULL);
+	forward_take_request_fields(&f.fw, mine);
 	ASSERT_TRUE(of_request(&f.fw, mine));
 	ASSERT_TRUE(of_request(&f.fw, same));
 	ASSERT_FALSE(of_request(&f.fw, other_config));
@@ -571,7 +571,7 @@ TEST(a_parked_answer_waits_for_its_own_container_s_checks_only)
 	ASSERT_INT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, a), 0);
 	ASSERT_INT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, b), 0);
 	forward_init(&mine, "/w", NULL);
-	forward_take_request_fields(&mine, req_mine, NULL); /* (its labels reordered) */
+	forward_take_request_fields(&mine, req_mine); /* (its labels reordered) */
 	forward_init(&other, "/w", "/w/./b.json");
 	forward_park(&list, a[0], req_a, forward_answer_new(1, &done, &errors));
 	forward_park(&list, b[0], req_b, forward_answer_new(2, &done, &errors));
@@ -728,7 +728,7 @@ TEST(a_watch_s_new_container_drops_its_relay_s_target)
 	cJSON_Delete(req);
 	ASSERT_STR_EQ(a.config, "/home/u/ws/b.json");
 	forward_init(&fw, "/home/u/ws", a.config);
-	forward_take_fields_of(&fw, &relay, NULL);
+	forward_take_fields_of(&fw, &relay);
 	ASSERT_STR_EQ(fw.config, "/home/u/ws/b.json");
 	ASSERT_TRUE(forward_id_labels_same(fw.id_labels, relay.id_labels));
 	forward_clear(&fw);
