@@ -233,7 +233,14 @@ sync_scan_ignore(const char *root, unsigned flags, struct sync_ignore **ig, char
 long long
 sync_time_ns(const struct timespec *ts)
 {
-	return (long long)ts->tv_sec * 1000000000LL + ts->tv_nsec;
+	/* Modulo 2^64: a time past 2262 (or before 1678) does not fit, and
+	 * anyone who can write the workspace can set one (touch -d); signed
+	 * overflow would be undefined behaviour. The value is only compared
+	 * for equality, and two such times collide only 584 years apart. */
+	unsigned long long ns = (unsigned long long)ts->tv_sec * 1000000000ULL +
+	    (unsigned long long)ts->tv_nsec;
+
+	return (long long)ns;
 }
 
 int

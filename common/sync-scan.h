@@ -102,7 +102,8 @@ void sync_entry_clear(struct sync_entry *e);
 /* The entry of path, or NULL (binary search). Borrowed from s. */
 const struct sync_entry *sync_scan_find(const struct sync_scan *s, const char *path);
 /* A stat time (st_mtim, st_ctim) in nanoseconds since the epoch, as a
- * sync_entry's mtime_ns holds it. */
+ * sync_entry's mtime_ns holds it; outside 1678-2262 the value wraps (it is
+ * compared for equality only). */
 long long sync_time_ns(const struct timespec *ts);
 /* Hash fd's bytes from its current offset to the end into hex
  * (SYNC_HASH_HEX + 1 bytes). 0, or -1 with errno. */

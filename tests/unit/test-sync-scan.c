@@ -4,9 +4,13 @@
 #include "test.h"
 
 #include "sync-scan.h"
+#include "xmalloc.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 TEST(paths_a_sync_may_name)
 {
@@ -255,4 +259,38 @@ TEST(a_bad_delete_list_is_refused)
 	free(cause);
 	cJSON_Delete(ok);
 	cJSON_Delete(bad);
+}
+
+/* A file's mtime is anyone's to set (touch -d 2400-01-01): one past 2262
+ * does not fit in signed nanoseconds; the scan takes it without undefined
+ * behaviour (UBSan aborts the sanitizer build), and two such times 1 s apart
+ * stay apart, so the change is seen. */
+TEST(mtimes_past_2262_are_taken_and_kept_apart)
+{
+	char dir[] = "/tmp/rdev-test-mtime.XXXXXX", *path;
+	struct timespec far[2] = { { 15000000000LL, 5 }, { 15000000000LL, 5 } };
+	struct timespec later[2] = { { 15000000001LL, 5 }, { 15000000001LL, 5 } };
+	struct sync_scan *a = NULL, *b = NULL;
+	const struct sync_entry *ea, *eb;
+	char *cause = NULL;
+	int fd;
+
+	ASSERT_NOT_NULL(mkdtemp(dir));
+	path = xasprintf("%s/f", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	ASSERT_TRUE(fd >= 0);
+	close(fd);
+	ASSERT_INT_EQ(utimensat(AT_FDCWD, path, far, 0), 0);
+	ASSERT_INT_EQ(sync_scan(dir, NULL, NULL, &a, &cause), 0);
+	ASSERT_INT_EQ(utimensat(AT_FDCWD, path, later, 0), 0);
+	ASSERT_INT_EQ(sync_scan(dir, NULL, NULL, &b, &cause), 0);
+	ASSERT_NOT_NULL(ea = sync_scan_find(a, "f"));
+	ASSERT_NOT_NULL(eb = sync_scan_find(b, "f"));
+	ASSERT_TRUE(ea->mtime_ns != eb->mtime_ns);
+	ASSERT_TRUE(sync_time_ns(&far[0]) == ea->mtime_ns);
+	sync_scan_free(a);
+	sync_scan_free(b);
+	unlink(path);
+	rmdir(dir);
+	free(path);
 }
