@@ -49,14 +49,12 @@ forward_auto_take_request(
 static int
 forward_auto_ignores(const cJSON *attrs, int port)
 {
-	const cJSON *v;
+	struct forward_port_attrs pa;
 
-	v = cJSON_GetObjectItemCaseSensitive(
-	    forward_port_attributes(
-		cJSON_GetObjectItemCaseSensitive(attrs, "portsAttributes"),
-		cJSON_GetObjectItemCaseSensitive(attrs, "otherPortsAttributes"), port),
-	    "onAutoForward");
-	return cJSON_IsString(v) && strcmp(v->valuestring, "ignore") == 0;
+	forward_port_attributes(
+	    cJSON_GetObjectItemCaseSensitive(attrs, "portsAttributes"),
+	    cJSON_GetObjectItemCaseSensitive(attrs, "otherPortsAttributes"), port, &pa);
+	return pa.on_auto_forward != NULL && strcmp(pa.on_auto_forward, "ignore") == 0;
 }
 
 /* a's container's attributes are now attrs (copied): its seen ports stay
@@ -115,18 +113,14 @@ forward_auto_follows(const struct forward_key *was, const struct forward *fw)
 static void
 forward_auto_port_in(const cJSON *all, int port, struct forward_auto_port *p)
 {
-	const cJSON *attrs, *v;
+	struct forward_port_attrs pa;
 
-	attrs = forward_port_attributes(
-	    cJSON_GetObjectItemCaseSensitive(all, "portsAttributes"),
-	    cJSON_GetObjectItemCaseSensitive(all, "otherPortsAttributes"), port);
-	v = cJSON_GetObjectItemCaseSensitive(attrs, "onAutoForward");
+	forward_port_attributes(cJSON_GetObjectItemCaseSensitive(all, "portsAttributes"),
+	    cJSON_GetObjectItemCaseSensitive(all, "otherPortsAttributes"), port, &pa);
 	p->port = port;
-	p->action = cJSON_IsString(v) ? v->valuestring : "notify";
-	v = cJSON_GetObjectItemCaseSensitive(attrs, "label");
-	p->label = cJSON_IsString(v) ? v->valuestring : NULL;
-	p->require_local =
-	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(attrs, "requireLocalPort"));
+	p->action = pa.on_auto_forward != NULL ? pa.on_auto_forward : "notify";
+	p->label = pa.label;
+	p->require_local = pa.require_local_port == 1;
 }
 
 int

@@ -137,7 +137,8 @@ client_forward_ports(const struct agent_backend *be, struct remote *r,
     int auto_forward, const cJSON *ports)
 {
 	cJSON *req, *res = NULL, *list;
-	const cJSON *merged, *fp, *e, *attrs, *v;
+	const cJSON *merged, *fp, *e, *v;
+	struct forward_port_attrs attrs;
 	cJSON *auto_attrs = NULL;
 	struct forward_spec s;
 	char *cause = NULL;
@@ -199,15 +200,13 @@ client_forward_ports(const struct agent_backend *be, struct remote *r,
 				    e->valuestring, (size_t)(colon - e->valuestring));
 		} else
 			continue;
-		attrs = forward_port_attributes(
+		forward_port_attributes(
 		    cJSON_GetObjectItemCaseSensitive(merged, "portsAttributes"),
 		    cJSON_GetObjectItemCaseSensitive(merged, "otherPortsAttributes"),
-		    s.port);
-		v = cJSON_GetObjectItemCaseSensitive(attrs, "label");
-		if (cJSON_IsString(v))
-			s.label = xstrdup(v->valuestring);
-		s.require_local = cJSON_IsTrue(
-		    cJSON_GetObjectItemCaseSensitive(attrs, "requireLocalPort"));
+		    s.port, &attrs);
+		if (attrs.label != NULL)
+			s.label = xstrdup(attrs.label);
+		s.require_local = attrs.require_local_port == 1;
 		cJSON_AddItemToArray(list, forward_request_entry(&s));
 		forward_spec_clear(&s);
 	}

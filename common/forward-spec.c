@@ -119,22 +119,161 @@ forward_spec_string(int local_port, const char *service, int port)
 	return xasprintf("%d:%d", local_port, port);
 }
 
-const cJSON *
-forward_port_attributes(
-    const cJSON *ports_attributes, const cJSON *other_ports_attributes, int port)
-{
-	const cJSON *a;
-	int from, to;
+/* One portsAttributes entry that matches a port, for the order of
+ * forward_port_attributes: its port (a range's first), then JavaScript's
+ * key order (array-index keys first), then its place in the object. */
+struct forward_port_match {
+	const cJSON *entry;
+	long value;
+	int exact;
+	int js_rank;
+	size_t place;
+};
 
-	cJSON_ArrayForEach(a, ports_attributes) {
-		if (a->string == NULL)
-			continue;
-		if (sscanf(a->string, "%d-%d", &from, &to) == 2) {
-			if (port >= from && port <= to)
-				return a;
-		} else if (strspn(a->string, "0123456789") == strlen(a->string) &&
-		    sscanf(a->string, "%d", &from) == 1 && from == port)
-			return a;
+static int
+forward_port_match_cmp(const void *a, const void *b)
+{
+	const struct forward_port_match *x = a, *y = b;
+
+	if (x->value != y->value)
+		return x->value < y->value ? -1 : 1;
+	if (x->js_rank != y->js_rank)
+		return x->js_rank - y->js_rank;
+	return x->place < y->place ? -1 : x->place > y->place;
+}
+
+/* The digits at *p as a number (65536 for any above 65535), *p moved past
+ * them; -1 when there are none. */
+static long
+forward_port_digits(const char **p)
+{
+	long v = 0;
+	int any = 0;
+
+	for (; **p >= '0' && **p <= '9'; (*p)++, any = 1)
+		v = v > 65535 ? 65536 : v * 10 + (**p - '0');
+	return any ? (v > 65535 ? 65536 : v) : -1;
+}
+
+/* Does key match port? 1 (*exact: a port number, else a "FROM-TO" range
+ * holding it; *value: the number or FROM), or 0 (also for a key that is
+ * neither: a process command line, "host:port"). */
+static int
+forward_port_key_matches(const char *key, int port, int *exact, long *value)
+{
+	const char *p = key;
+	long from = forward_port_digits(&p), to;
+
+	if (from < 0)
+		return 0;
+	*value = from;
+	if (*p == '\0') {
+		*exact = 1;
+		return from == port;
 	}
-	return other_ports_attributes;
+	if (*p++ != '-' || (to = forward_port_digits(&p)) < 0 || *p != '\0')
+		return 0;
+	*exact = 0;
+	return port >= from && port <= to;
+}
+
+/* Is key an array index to JavaScript (its objects list those first)? */
+static int
+forward_port_key_is_index(const char *key)
+{
+	return *key != '\0' && strspn(key, "0123456789") == strlen(key) &&
+	    (key[0] != '0' || key[1] == '\0') && strlen(key) <= 9;
+}
+
+static const char *
+forward_port_attr_string(const cJSON *attrs, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(attrs, name);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static int
+forward_port_attr_bool(const cJSON *attrs, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(attrs, name);
+
+	return cJSON_IsBool(v) ? cJSON_IsTrue(v) : -1;
+}
+
+/* Each attribute set: a from the entry over what is there (exact), or
+ * only where nothing is yet (range). */
+static void
+forward_port_attrs_take(struct forward_port_attrs *a, const cJSON *e, int exact)
+{
+	const char *label = forward_port_attr_string(e, "label");
+	const char *action = forward_port_attr_string(e, "onAutoForward");
+	const char *protocol = forward_port_attr_string(e, "protocol");
+	int elevate = forward_port_attr_bool(e, "elevateIfNeeded");
+
+	if (exact) {
+		a->label = label != NULL ? label : a->label;
+		a->on_auto_forward = action != NULL ? action : a->on_auto_forward;
+		a->elevate_if_needed = elevate >= 0 ? elevate : a->elevate_if_needed;
+		/* (these two as they are, said or not) */
+		a->require_local_port = forward_port_attr_bool(e, "requireLocalPort");
+		a->protocol = protocol;
+	} else {
+		a->label = a->label != NULL ? a->label : label;
+		a->on_auto_forward =
+		    a->on_auto_forward != NULL ? a->on_auto_forward : action;
+		a->elevate_if_needed =
+		    a->elevate_if_needed >= 0 ? a->elevate_if_needed : elevate;
+		/* (a range never says requireLocalPort) */
+		a->protocol = a->protocol != NULL ? a->protocol : protocol;
+	}
+}
+
+static int
+forward_port_attrs_said(const struct forward_port_attrs *a)
+{
+	return a->label != NULL || a->on_auto_forward != NULL || a->protocol != NULL ||
+	    a->require_local_port >= 0 || a->elevate_if_needed >= 0;
+}
+
+void
+forward_port_attributes(const cJSON *ports_attributes,
+    const cJSON *other_ports_attributes, int port, struct forward_port_attrs *out)
+{
+	struct forward_port_match *m = NULL;
+	size_t n = 0, cap = 0, place = 0, i;
+	const cJSON *e;
+	long value;
+	int exact;
+
+	memset(out, 0, sizeof *out);
+	out->require_local_port = out->elevate_if_needed = -1;
+	cJSON_ArrayForEach(e, ports_attributes) {
+		place++;
+		if (e->string == NULL || !cJSON_IsObject(e) ||
+		    !forward_port_key_matches(e->string, port, &exact, &value))
+			continue;
+		if (n == cap) {
+			cap = cap == 0 ? 4 : cap * 2;
+			m = xreallocarray(m, cap, sizeof *m);
+		}
+		m[n++] = (struct forward_port_match){ e, value, exact,
+			!forward_port_key_is_index(e->string), place };
+	}
+	if (n > 1)
+		qsort(m, n, sizeof *m, forward_port_match_cmp);
+	for (i = 0; i < n; i++)
+		forward_port_attrs_take(out, m[i].entry, m[i].exact);
+	free(m);
+	if (!forward_port_attrs_said(out) && cJSON_IsObject(other_ports_attributes)) {
+		out->label = forward_port_attr_string(other_ports_attributes, "label");
+		out->on_auto_forward =
+		    forward_port_attr_string(other_ports_attributes, "onAutoForward");
+		out->protocol =
+		    forward_port_attr_string(other_ports_attributes, "protocol");
+		out->require_local_port =
+		    forward_port_attr_bool(other_ports_attributes, "requireLocalPort");
+		out->elevate_if_needed =
+		    forward_port_attr_bool(other_ports_attributes, "elevateIfNeeded");
+	}
 }

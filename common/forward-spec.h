@@ -25,10 +25,26 @@ void forward_spec_clear(struct forward_spec *s);
 /* "LOCAL:[SERVICE:]PORT" as a new string, for messages and --stop. */
 char *forward_spec_string(int local_port, const char *service, int port);
 
-/* The attributes for port: the portsAttributes entry whose key is the port
- * or a "FROM-TO" range holding it, else otherPortsAttributes (either object
- * may be NULL; so may the result). Borrowed from the arguments. */
-const cJSON *forward_port_attributes(
-    const cJSON *ports_attributes, const cJSON *other_ports_attributes, int port);
+/* What portsAttributes and otherPortsAttributes say of one port. Strings
+ * are borrowed from the objects given; -1: not said. */
+struct forward_port_attrs {
+	const char *label;
+	const char *on_auto_forward;
+	const char *protocol;
+	int require_local_port;
+	int elevate_if_needed;
+};
+
+/* Resolve port's attributes as VS Code does (its ports view is what users
+ * know): the portsAttributes entries whose key is the port or a "FROM-TO"
+ * range holding it, in the order of their port (a range's first; ties in
+ * JavaScript's key order), an exact port's attributes over those before it
+ * (its requireLocalPort and protocol as they are, said or not), a range's
+ * only where none is yet (never requireLocalPort); when none of them says
+ * anything, otherPortsAttributes. Keys of another form (process command
+ * lines, "host:port") match nothing (`up` warns). Either object may be
+ * NULL. */
+void forward_port_attributes(const cJSON *ports_attributes,
+    const cJSON *other_ports_attributes, int port, struct forward_port_attrs *out);
 
 #endif

@@ -83,16 +83,90 @@ TEST(port_attributes_by_port_range_and_other)
 	cJSON *pa = cJSON_Parse("{\"3000\":{\"label\":\"web\"},\"9000-9010\":{\"label\":"
 				"\"range\"},\"x\":{}}");
 	cJSON *other = cJSON_Parse("{\"label\":\"other\"}");
-	const cJSON *a;
+	struct forward_port_attrs a;
 
-	a = forward_port_attributes(pa, other, 3000);
-	ASSERT_STR_EQ(cJSON_GetObjectItemCaseSensitive(a, "label")->valuestring, "web");
-	a = forward_port_attributes(pa, other, 9005);
-	ASSERT_STR_EQ(cJSON_GetObjectItemCaseSensitive(a, "label")->valuestring, "range");
-	a = forward_port_attributes(pa, other, 9011);
-	ASSERT_STR_EQ(cJSON_GetObjectItemCaseSensitive(a, "label")->valuestring, "other");
-	ASSERT_NULL(forward_port_attributes(pa, NULL, 1));
-	ASSERT_NULL(forward_port_attributes(NULL, NULL, 1));
+	forward_port_attributes(pa, other, 3000, &a);
+	ASSERT_STR_EQ(a.label, "web");
+	forward_port_attributes(pa, other, 9005, &a);
+	ASSERT_STR_EQ(a.label, "range");
+	forward_port_attributes(pa, other, 9011, &a);
+	ASSERT_STR_EQ(a.label, "other");
+	forward_port_attributes(pa, NULL, 1, &a);
+	ASSERT_NULL(a.label);
+	ASSERT_NULL(a.on_auto_forward);
+	ASSERT_INT_EQ(a.require_local_port, -1);
+	forward_port_attributes(NULL, NULL, 1, &a);
+	ASSERT_NULL(a.label);
+	cJSON_Delete(pa);
+	cJSON_Delete(other);
+}
+
+/* As VS Code's ports view resolves them (PortsAttributes.getAttributes):
+ * every matching entry counts, in the order of its port; an exact port's
+ * attribute over a range's, a range's where the port's says nothing. */
+TEST(port_attributes_merge_an_exact_port_with_its_ranges)
+{
+	/* (the range first in the file, the port inside it) */
+	cJSON *pa = cJSON_Parse(
+	    "{\"3000-3010\":{\"onAutoForward\":\"ignore\",\"label\":\"range\","
+	    "\"requireLocalPort\":true,\"protocol\":\"https\"},"
+	    "\"3005\":{\"label\":\"five\"},"
+	    "\"2990-3100\":{\"label\":\"wide\",\"elevateIfNeeded\":true},"
+	    "\"node .*\":{\"label\":\"process\"},"
+	    "\"localhost:3005\":{\"label\":\"host\"},"
+	    "\"03007\":{\"onAutoForward\":\"silent\"}}");
+	cJSON *other = cJSON_Parse("{\"label\":\"other\",\"onAutoForward\":\"notify\"}");
+	struct forward_port_attrs a;
+
+	/* 2990-3100 (first by its port) sets label and elevateIfNeeded;
+	 * 3000-3010 fills onAutoForward and protocol, not label nor
+	 * requireLocalPort; 3005 (exact) sets label and its own requireLocalPort
+	 * and protocol (none) */
+	forward_port_attributes(pa, other, 3005, &a);
+	ASSERT_STR_EQ(a.label, "five");
+	ASSERT_STR_EQ(a.on_auto_forward, "ignore");
+	ASSERT_INT_EQ(a.elevate_if_needed, 1);
+	ASSERT_INT_EQ(a.require_local_port, -1);
+	ASSERT_NULL(a.protocol);
+	/* only ranges: the first by port wins each attribute */
+	forward_port_attributes(pa, other, 3001, &a);
+	ASSERT_STR_EQ(a.label, "wide");
+	ASSERT_STR_EQ(a.on_auto_forward, "ignore");
+	ASSERT_STR_EQ(a.protocol, "https");
+	ASSERT_INT_EQ(a.require_local_port, -1);
+	/* a port written with a leading zero is that port (Number("03007")) */
+	forward_port_attributes(pa, other, 3007, &a);
+	ASSERT_STR_EQ(a.on_auto_forward, "silent");
+	ASSERT_STR_EQ(a.label, "wide");
+	/* a process pattern or a host:port key matches nothing: other */
+	forward_port_attributes(pa, other, 4000, &a);
+	ASSERT_STR_EQ(a.label, "other");
+	ASSERT_STR_EQ(a.on_auto_forward, "notify");
+	cJSON_Delete(pa);
+	cJSON_Delete(other);
+}
+
+/* An exact port's requireLocalPort counts; a port that says nothing but is
+ * inside a range that says something does not fall back to
+ * otherPortsAttributes; an empty entry does. */
+TEST(port_attributes_exact_require_local_and_empty_entries)
+{
+	cJSON *pa = cJSON_Parse(
+	    "{\"5000\":{\"requireLocalPort\":true},\"5000-5001\":{\"label\":\"r\"},"
+	    "\"6000\":{},\"x-y\":{\"label\":\"bad\"},\"70000-70001\":{}}");
+	cJSON *other = cJSON_Parse("{\"onAutoForward\":\"ignore\"}");
+	struct forward_port_attrs a;
+
+	forward_port_attributes(pa, other, 5000, &a);
+	ASSERT_INT_EQ(a.require_local_port, 1);
+	ASSERT_STR_EQ(a.label, "r");
+	ASSERT_NULL(a.on_auto_forward);
+	forward_port_attributes(pa, other, 5001, &a);
+	ASSERT_STR_EQ(a.label, "r");
+	ASSERT_INT_EQ(a.require_local_port, -1);
+	ASSERT_NULL(a.on_auto_forward);
+	forward_port_attributes(pa, other, 6000, &a);
+	ASSERT_STR_EQ(a.on_auto_forward, "ignore");
 	cJSON_Delete(pa);
 	cJSON_Delete(other);
 }
