@@ -14,6 +14,7 @@
 
 #include "buf.h"
 #include "config-validate-internal.h"
+#include "forward-spec.h"
 
 /* The member names of an object, ", "-separated, skipping skip (may be
  * NULL); caller frees. */
@@ -115,29 +116,26 @@ config_validate_up_port_attributes(
 		    path);
 }
 
-static int
-config_validate_up_is_port_key(const char *key)
-{
-	int from, to, n = 0;
-
-	if (strspn(key, "0123456789") == strlen(key) && *key != '\0')
-		return 1;
-	return sscanf(key, "%d-%d%n", &from, &to, &n) == 2 && key[n] == '\0';
-}
-
 static void
 config_validate_up_ports_attributes(struct config_validate_ctx *v, const cJSON *node)
 {
 	const cJSON *item;
 	char *path;
+	long from, to;
 
 	cJSON_ArrayForEach(item, node) {
 		path = config_validate_report_member_path(
 		    "\"portsAttributes\"", item->string);
-		if (!config_validate_up_is_port_key(item->string))
+		if (forward_port_key_parse(item->string, &from, &to) < 0)
 			config_validate_report_warn(v, item,
 			    "%s: not matched: rdev matches port numbers "
-			    "and ranges (\"3000-3010\"), not process command lines",
+			    "and ranges (\"3000-3010\") only, not process "
+			    "command lines or \"host:port\"",
+			    path);
+		else if (from > to || to < 1 || from > 65535)
+			config_validate_report_warn(v, item,
+			    "%s: matches no port (ports are 1 to 65535; a range "
+			    "is FROM-TO with FROM <= TO)",
 			    path);
 		config_validate_up_port_attributes(v, item, path);
 		free(path);

@@ -155,25 +155,35 @@ forward_port_digits(const char **p)
 	return any ? (v > 65535 ? 65536 : v) : -1;
 }
 
+int
+forward_port_key_parse(const char *key, long *from, long *to)
+{
+	const char *p = key;
+
+	if ((*from = forward_port_digits(&p)) < 0)
+		return -1;
+	if (*p == '\0') {
+		*to = *from;
+		return 1;
+	}
+	if (*p++ != '-' || (*to = forward_port_digits(&p)) < 0 || *p != '\0')
+		return -1;
+	return 0;
+}
+
 /* Does key match port? 1 (*exact: a port number, else a "FROM-TO" range
  * holding it; *value: the number or FROM), or 0 (also for a key that is
  * neither: a process command line, "host:port"). */
 static int
 forward_port_key_matches(const char *key, int port, int *exact, long *value)
 {
-	const char *p = key;
-	long from = forward_port_digits(&p), to;
+	long from, to;
+	int kind = forward_port_key_parse(key, &from, &to);
 
-	if (from < 0)
+	if (kind < 0)
 		return 0;
+	*exact = kind;
 	*value = from;
-	if (*p == '\0') {
-		*exact = 1;
-		return from == port;
-	}
-	if (*p++ != '-' || (to = forward_port_digits(&p)) < 0 || *p != '\0')
-		return 0;
-	*exact = 0;
 	return port >= from && port <= to;
 }
 

@@ -35,6 +35,12 @@ struct forward_port_attrs {
 	int elevate_if_needed;
 };
 
+/* A portsAttributes key as a port ("3000", "03000": 1) or a "FROM-TO" range
+ * (0), into *from and *to (a port: both; numbers above 65535 as 65536); -1
+ * for any other key (VS Code takes those as process command-line patterns
+ * or "host:port"). */
+int forward_port_key_parse(const char *key, long *from, long *to);
+
 /* Resolve port's attributes as VS Code does (its ports view is what users
  * know): the portsAttributes entries whose key is the port or a "FROM-TO"
  * range holding it, in the order of their port (a range's first; ties in
@@ -42,8 +48,10 @@ struct forward_port_attrs {
  * (its requireLocalPort and protocol as they are, said or not), a range's
  * only where none is yet (never requireLocalPort); when none of them says
  * anything, otherPortsAttributes. Keys of another form (process command
- * lines, "host:port") match nothing (`up` warns). Either object may be
- * NULL. */
+ * lines, "host:port") match nothing (`up` warns), and so do ports written
+ * other than as digits (VS Code's Number() also takes "3e3", " 3000").
+ * ports_attributes is as JavaScript holds it: each key once. Either object
+ * may be NULL. */
 void forward_port_attributes(const cJSON *ports_attributes,
     const cJSON *other_ports_attributes, int port, struct forward_port_attrs *out);
 

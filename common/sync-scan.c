@@ -19,10 +19,10 @@
 #define SYNC_READ_SIZE (256u << 10)
 #define SYNC_PATH_MAX 4095
 /* A manifest's sizes and mtimes (seconds) at most: 256 TiB (so that the sum
- * of a manifest's sizes cannot overflow), and 9e9 s (the year 2255:
- * nanoseconds since 1970 must fit in 63 bits). */
+ * of a manifest's sizes cannot overflow), and 9.3e9 s (past what a wrapped
+ * sync_time_ns, 63 bits of nanoseconds and a sign, gives either way). */
 #define SYNC_SIZE_MAX 281474976710656.0
-#define SYNC_MTIME_MAX 9e9
+#define SYNC_MTIME_MAX 9.3e9
 
 int
 sync_path_cmp(const void *a, const void *b)
@@ -618,13 +618,18 @@ sync_scan_manifest(const struct sync_scan *s, int with_stat)
 			cJSON_AddItemToArray(e, cJSON_CreateNumber(x->mode));
 			cJSON_AddItemToArray(e, cJSON_CreateNumber((double)x->size));
 			if (with_stat) {
-				/* (in two: a double holds 53 bits) */
-				cJSON_AddItemToArray(e,
-				    cJSON_CreateNumber(
-					(double)(x->mtime_ns / 1000000000)));
-				cJSON_AddItemToArray(e,
-				    cJSON_CreateNumber(
-					(double)(x->mtime_ns % 1000000000)));
+				/* (in two: a double holds 53 bits; seconds
+				 * rounded down, so that the nanoseconds are
+				 * never negative) */
+				long long sec = x->mtime_ns / 1000000000;
+				long long nsec = x->mtime_ns % 1000000000;
+
+				if (nsec < 0) {
+					nsec += 1000000000;
+					sec--;
+				}
+				cJSON_AddItemToArray(e, cJSON_CreateNumber((double)sec));
+				cJSON_AddItemToArray(e, cJSON_CreateNumber((double)nsec));
 				cJSON_AddItemToArray(
 				    e, cJSON_CreateNumber((double)x->ino));
 			}
@@ -674,8 +679,11 @@ sync_manifest_entry(const cJSON *a, struct sync_entry *e)
 		    mt->valuedouble < SYNC_MTIME_MAX && mtn->valuedouble >= 0 &&
 		    mtn->valuedouble < 1e9 && ino->valuedouble >= 0 &&
 		    ino->valuedouble < 1.8e19) {
-			e->mtime_ns = (long long)mt->valuedouble * 1000000000LL +
-			    (long long)mtn->valuedouble;
+			/* (modulo 2^64, as sync_time_ns) */
+			e->mtime_ns =
+			    (long long)((unsigned long long)(long long)mt->valuedouble *
+				    1000000000ULL +
+				(unsigned long long)mtn->valuedouble);
 			e->ino = (unsigned long long)ino->valuedouble;
 		}
 		break;

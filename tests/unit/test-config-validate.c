@@ -674,8 +674,8 @@ TEST(up_metadata_only_properties_warned)
 	    "\"elevateIfNeeded\": rdev does not elevate: a local port below 1024 is "
 	    "forwarded only if this user may bind it\n"
 	    "the image's devcontainer.metadata: \"portsAttributes\".\"npm start\": "
-	    "not matched: rdev matches port numbers and ranges (\"3000-3010\"), not "
-	    "process command lines\n");
+	    "not matched: rdev matches port numbers and ranges (\"3000-3010\") only, "
+	    "not process command lines or \"host:port\"\n");
 	free(w);
 	/* What the configuration sets itself was checked (and warned) there. */
 	w = validate_up_metadata(
@@ -724,8 +724,8 @@ TEST(up_port_attributes_warned_when_forwarded)
 	    "\"https\" is not used: forwards carry the bytes as they are and the "
 	    "URL listed for openBrowser is http://\n"
 	    "devcontainer.json:3:29: \"portsAttributes\".\".+/server.js\": not "
-	    "matched: rdev matches port numbers and ranges (\"3000-3010\"), not "
-	    "process command lines\n"
+	    "matched: rdev matches port numbers and ranges (\"3000-3010\") only, "
+	    "not process command lines or \"host:port\"\n"
 	    "devcontainer.json:4:26: \"otherPortsAttributes\".\"protocol\": "
 	    "\"https\" is not used: forwards carry the bytes as they are and the "
 	    "URL listed for openBrowser is http://\n");
@@ -736,5 +736,28 @@ TEST(up_port_attributes_warned_when_forwarded)
 	ASSERT_INT_EQ(r.rc, 0);
 	ASSERT_INT_EQ(r.warnings.count, 1);
 	ASSERT_STR_CONTAINS(r.warnings.items[0], "\"forwardPorts\": not forwarded");
+	result_free(&r);
+}
+
+/* The keys up warns about are those forward_port_attributes never matches:
+ * a port or FROM-TO range written strictly (VS Code takes the rest as
+ * patterns). */
+TEST(up_port_attribute_keys_warned_as_the_matcher_takes_them)
+{
+	struct result r;
+	const char *text =
+	    "{\"image\": \"x\", \"portsAttributes\": {\"03000\": {}, \"3000-3010\": {},\n"
+	    "\"3000- 3010\": {}, \"+3000-3010\": {}, \"3000--5\": {},\n"
+	    "\"localhost:3000\": {}, \"99999999999999999999-1\": {}}}";
+
+	validate_up(text, 1, &r);
+	ASSERT_INT_EQ(r.rc, 0);
+	ASSERT_INT_EQ(r.warnings.count, 5);
+	ASSERT_STR_CONTAINS(r.warnings.items[0], "\"3000- 3010\": not matched");
+	ASSERT_STR_CONTAINS(r.warnings.items[1], "\"+3000-3010\": not matched");
+	ASSERT_STR_CONTAINS(r.warnings.items[2], "\"3000--5\": not matched");
+	ASSERT_STR_CONTAINS(r.warnings.items[3], "\"localhost:3000\": not matched");
+	ASSERT_STR_CONTAINS(
+	    r.warnings.items[4], "\"99999999999999999999-1\": matches no port");
 	result_free(&r);
 }

@@ -170,3 +170,41 @@ TEST(port_attributes_exact_require_local_and_empty_entries)
 	cJSON_Delete(pa);
 	cJSON_Delete(other);
 }
+
+/* Keys that are neither a port nor a FROM-TO range match nothing; a range
+ * and a port of the same first port: the port first (JavaScript's key
+ * order), so the range only fills what the port's entry leaves unset. */
+TEST(port_attributes_odd_keys_and_ties)
+{
+	cJSON *pa = cJSON_Parse(
+	    "{\"4000-\":{\"label\":\"a\"},\"-4000\":{\"label\":\"b\"},"
+	    "\"4010-4000\":{\"label\":\"c\"},\"99999999999999999999\":{\"label\":\"d\"},"
+	    "\"4000-99999999999999999999\":{\"protocol\":\"http\"},"
+	    "\"4001\":\"not an object\","
+	    "\"5000-5005\":{\"protocol\":\"https\",\"label\":\"range\"},"
+	    "\"5000\":{\"label\":\"port\"}}");
+	struct forward_port_attrs a;
+	long from, to;
+
+	forward_port_attributes(pa, NULL, 4000, &a);
+	ASSERT_NULL(a.label);
+	ASSERT_STR_EQ(a.protocol, "http");
+	forward_port_attributes(pa, NULL, 4001, &a);
+	ASSERT_NULL(a.label);
+	ASSERT_STR_EQ(a.protocol, "http");
+	forward_port_attributes(pa, NULL, 65535, &a);
+	ASSERT_STR_EQ(a.protocol, "http");
+	/* "5000" sorts before "5000-5005": its (unset) protocol first, then the
+	 * range's fills it; its label stays */
+	forward_port_attributes(pa, NULL, 5000, &a);
+	ASSERT_STR_EQ(a.label, "port");
+	ASSERT_STR_EQ(a.protocol, "https");
+	ASSERT_INT_EQ(forward_port_key_parse("03000", &from, &to), 1);
+	ASSERT_INT_EQ(from, 3000);
+	ASSERT_INT_EQ(forward_port_key_parse("1-70000", &from, &to), 0);
+	ASSERT_INT_EQ(to, 65536);
+	ASSERT_INT_EQ(forward_port_key_parse("3e3", &from, &to), -1);
+	ASSERT_INT_EQ(forward_port_key_parse("", &from, &to), -1);
+	ASSERT_INT_EQ(forward_port_key_parse("1-2-3", &from, &to), -1);
+	cJSON_Delete(pa);
+}

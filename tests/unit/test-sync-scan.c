@@ -262,18 +262,27 @@ TEST(a_bad_delete_list_is_refused)
 }
 
 /* A file's mtime is anyone's to set (touch -d 2400-01-01): one past 2262
- * does not fit in signed nanoseconds; the scan takes it without undefined
- * behaviour (UBSan aborts the sanitizer build), and two such times 1 s apart
- * stay apart, so the change is seen. */
+ * does not fit in signed nanoseconds; sync_time_ns wraps it without
+ * undefined behaviour (UBSan aborts the sanitizer build), two such times 1 s
+ * apart stay apart, and the manifest carries the wrapped value (and a time
+ * before 1970) as it is. */
 TEST(mtimes_past_2262_are_taken_and_kept_apart)
 {
 	char dir[] = "/tmp/rdev-test-mtime.XXXXXX", *path;
 	struct timespec far[2] = { { 15000000000LL, 5 }, { 15000000000LL, 5 } };
 	struct timespec later[2] = { { 15000000001LL, 5 }, { 15000000001LL, 5 } };
-	struct sync_scan *a = NULL, *b = NULL;
-	const struct sync_entry *ea, *eb;
+	struct timespec before_1970 = { -2, 5 };
+	struct sync_scan *a = NULL, *b = NULL, *back = NULL;
+	const struct sync_entry *ea, *eb, *eback;
+	struct stat sb;
+	cJSON *m;
 	char *cause = NULL;
 	int fd;
+
+	/* (15e9 s is 15e18 ns: modulo 2^64) */
+	ASSERT_TRUE(sync_time_ns(&far[0]) == (long long)(15000000000000000005ULL));
+	ASSERT_TRUE(sync_time_ns(&far[0]) != sync_time_ns(&later[0]));
+	ASSERT_TRUE(sync_time_ns(&before_1970) == -1999999995LL);
 
 	ASSERT_NOT_NULL(mkdtemp(dir));
 	path = xasprintf("%s/f", dir);
@@ -286,8 +295,35 @@ TEST(mtimes_past_2262_are_taken_and_kept_apart)
 	ASSERT_INT_EQ(sync_scan(dir, NULL, NULL, &b, &cause), 0);
 	ASSERT_NOT_NULL(ea = sync_scan_find(a, "f"));
 	ASSERT_NOT_NULL(eb = sync_scan_find(b, "f"));
-	ASSERT_TRUE(ea->mtime_ns != eb->mtime_ns);
-	ASSERT_TRUE(sync_time_ns(&far[0]) == ea->mtime_ns);
+	ASSERT_INT_EQ(stat(path, &sb), 0);
+	/* (a file system that cannot hold 2445 clamps it: then only the
+	 * scan's own value is checked) */
+	if (sb.st_mtim.tv_sec == later[0].tv_sec)
+		ASSERT_TRUE(ea->mtime_ns != eb->mtime_ns);
+	ASSERT_TRUE(sync_time_ns(&sb.st_mtim) == eb->mtime_ns);
+	/* the manifest round trip keeps the (wrapped) time and the inode */
+	m = sync_scan_manifest(b, 1);
+	ASSERT_INT_EQ(sync_scan_from_manifest(m, &back, &cause), 0);
+	ASSERT_NOT_NULL(eback = sync_scan_find(back, "f"));
+	ASSERT_TRUE(eback->mtime_ns == eb->mtime_ns);
+	ASSERT_TRUE(eback->ino == eb->ino);
+	cJSON_Delete(m);
+	sync_scan_free(back);
+	back = NULL;
+	/* and a time before 1970 with nanoseconds */
+	ASSERT_INT_EQ(utimensat(AT_FDCWD, path,
+			  (struct timespec[2]){ before_1970, before_1970 }, 0),
+	    0);
+	sync_scan_free(b);
+	ASSERT_INT_EQ(sync_scan(dir, NULL, NULL, &b, &cause), 0);
+	ASSERT_NOT_NULL(eb = sync_scan_find(b, "f"));
+	ASSERT_TRUE(eb->mtime_ns == -1999999995LL);
+	m = sync_scan_manifest(b, 1);
+	ASSERT_INT_EQ(sync_scan_from_manifest(m, &back, &cause), 0);
+	ASSERT_NOT_NULL(eback = sync_scan_find(back, "f"));
+	ASSERT_TRUE(eback->mtime_ns == -1999999995LL);
+	cJSON_Delete(m);
+	sync_scan_free(back);
 	sync_scan_free(a);
 	sync_scan_free(b);
 	unlink(path);
