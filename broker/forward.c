@@ -12,6 +12,7 @@
 #include "atomic-file.h"
 #include "buf.h"
 #include "clock.h"
+#include "config-discover.h"
 #include "error.h"
 #include "json-get.h"
 #include "log.h"
@@ -168,45 +169,7 @@ forward_clear(struct forward *fw)
 	fw->fd4 = fw->fd6 = -1;
 }
 
-/* path in lexical normal form: no "." components, no repeated or trailing
- * slashes, each ".." taking the component before it away ("/.." is "/"; a
- * relative path's leading ".."s stay: the folder it is relative to is not
- * known here). A relative path naming that folder itself is "". New
- * string. */
-static char *
-forward_path_normal(const char *path)
-{
-	size_t len = strlen(path), n = 0, up = 0, i;
-	char *copy = xstrdup(path), *out = xmalloc(len + 2), *o = out, *c, *save = NULL;
-	char **parts = xcalloc(len + 1, sizeof *parts);
-	int abs = path[0] == '/';
-
-	for (c = strtok_r(copy, "/", &save); c != NULL; c = strtok_r(NULL, "/", &save)) {
-		if (strcmp(c, ".") == 0)
-			continue;
-		if (strcmp(c, "..") == 0 && n > up)
-			n--;
-		else if (strcmp(c, "..") == 0 && !abs) {
-			parts[n++] = c;
-			up++;
-		} else if (strcmp(c, "..") != 0)
-			parts[n++] = c;
-	}
-	if (abs)
-		*o++ = '/';
-	for (i = 0; i < n; i++) {
-		if (i > 0)
-			*o++ = '/';
-		memcpy(o, parts[i], strlen(parts[i]));
-		o += strlen(parts[i]);
-	}
-	*o = '\0';
-	free(parts);
-	free(copy);
-	return out;
-}
-
-/* The folder of workspace ws as forward_path_normal gives it, with "~" and
+/* The folder of workspace ws as config_discover_normal gives it, with "~" and
  * "~/x" as the relative "" and "x": the agent makes them its home's
  * (agent_op_workspace), the folder it runs in, against which it resolves
  * a relative workspace or --config too. New string. */
@@ -217,7 +180,7 @@ forward_workspace_folder(const char *ws)
 		for (ws++; *ws == '/'; ws++)
 			;
 	}
-	return forward_path_normal(ws);
+	return config_discover_normal(ws);
 }
 
 char *
@@ -227,7 +190,7 @@ forward_config_key(const char *ws, const char *config)
 
 	if (config == NULL)
 		return NULL;
-	key = forward_path_normal(config);
+	key = config_discover_normal(config);
 	if (ws == NULL)
 		return key;
 	/* (discovery takes .devcontainer/devcontainer.json whenever it is

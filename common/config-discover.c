@@ -14,48 +14,47 @@
 #include "error.h"
 #include "xmalloc.h"
 
-/* Append one path component to the normalised absolute path in out. */
-static void
-config_discover_push(char *out, size_t *len, const char *comp, size_t n)
+char *
+config_discover_normal(const char *path)
 {
-	if (n == 0 || (n == 1 && comp[0] == '.'))
-		return;
-	if (n == 2 && comp[0] == '.' && comp[1] == '.') {
-		while (*len > 0 && out[*len - 1] != '/')
-			(*len)--;
-		if (*len > 0)
-			(*len)--; /* the slash before the dropped component */
-		out[*len] = '\0';
-		return;
-	}
-	out[(*len)++] = '/';
-	memcpy(out + *len, comp, n);
-	*len += n;
-	out[*len] = '\0';
-}
+	size_t len = strlen(path), n = 0, up = 0, i;
+	char *copy = xstrdup(path), *out = xmalloc(len + 2), *o = out, *c, *save = NULL;
+	char **parts = xcalloc(len + 1, sizeof *parts);
+	int abs = path[0] == '/';
 
-/* Normalise the components of s into out (which has room for strlen(s) + 2). */
-static void
-config_discover_normalise(char *out, size_t *len, const char *s)
-{
-	const char *p = s, *slash;
-
-	while (*p != '\0') {
-		slash = strchr(p, '/');
-		if (slash == NULL)
-			slash = p + strlen(p);
-		config_discover_push(out, len, p, (size_t)(slash - p));
-		p = *slash == '/' ? slash + 1 : slash;
+	for (c = strtok_r(copy, "/", &save); c != NULL; c = strtok_r(NULL, "/", &save)) {
+		if (strcmp(c, ".") == 0)
+			continue;
+		if (strcmp(c, "..") == 0 && n > up)
+			n--;
+		else if (strcmp(c, "..") == 0 && !abs) {
+			parts[n++] = c;
+			up++;
+		} else if (strcmp(c, "..") != 0)
+			parts[n++] = c;
 	}
+	if (abs)
+		*o++ = '/';
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			*o++ = '/';
+		memcpy(o, parts[i], strlen(parts[i]));
+		o += strlen(parts[i]);
+	}
+	*o = '\0';
+	free(parts);
+	free(copy);
+	return out;
 }
 
 char *
 config_discover_resolve(const char *base, const char *path, char **cause)
 {
-	char *cwd = NULL, *out;
-	size_t len = 0;
+	char *cwd = NULL, *joined, *out;
 
-	if (path[0] != '/' && base == NULL) {
+	if (path[0] == '/')
+		return config_discover_normal(path);
+	if (base == NULL) {
 		if ((cwd = getcwd(NULL, 0)) == NULL) {
 			error_set_errno(
 			    cause, errno, "cannot read the current directory");
@@ -63,13 +62,10 @@ config_discover_resolve(const char *base, const char *path, char **cause)
 		}
 		base = cwd;
 	}
-	out = xmalloc(strlen(path) + (path[0] == '/' ? 0 : strlen(base)) + 3);
-	out[0] = '\0';
-	if (path[0] != '/')
-		config_discover_normalise(out, &len, base);
-	config_discover_normalise(out, &len, path);
-	if (len == 0)
-		strcpy(out, "/");
+	/* (base is absolute: the ".."s of path stop at its root) */
+	joined = xasprintf("/%s/%s", base, path);
+	out = config_discover_normal(joined);
+	free(joined);
 	free(cwd);
 	return out;
 }

@@ -19,6 +19,12 @@
  * trailing slashes ("/" stays "/"). Returns a new string the caller frees, or
  * NULL with *cause set when the current directory cannot be read. */
 char *config_discover_resolve(const char *base, const char *path, char **cause);
+/* path in lexical normal form, as config_discover_resolve makes it but not
+ * made absolute: no "." components, no repeated or trailing slashes, each
+ * ".." taking the component before it away ("/.." is "/"; a relative path's
+ * leading ".."s stay: the folder it is relative to is not known). A relative
+ * path naming that folder itself is "". New string. */
+char *config_discover_normal(const char *path);
 
 /* Find the configuration file in workspace_folder (absolute, normalised).
  * Returns 0 and stores the file's absolute path in *config_file (caller
