@@ -486,7 +486,7 @@ compose_start(
 		set_image = uid_image;
 	}
 
-	labels = labels_make(c->cfg, config_hash, label);
+	labels = labels_make(c->cfg, config_hash, label, entries);
 	labels_add_placement(labels, c->opts, merged);
 	version = compose_files_key(c->files[0], "version");
 	in.service = c->service;

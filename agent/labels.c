@@ -17,11 +17,12 @@
 #include "xmalloc.h"
 
 cJSON *
-labels_make(const struct config *cfg, const char *config_hash, const char *metadata_label)
+labels_make(const struct config *cfg, const char *config_hash, const char *metadata_label,
+    const cJSON *image_entries)
 {
-	cJSON *labels = cJSON_CreateObject();
+	cJSON *labels = cJSON_CreateObject(), *ports;
 	struct passwd *pw = getpwuid(getuid());
-	char uid[32], *name;
+	char uid[32], *name, *text;
 	const char *eq;
 
 	/* As the reference: the id labels (--id-label's replace the default
@@ -34,6 +35,12 @@ labels_make(const struct config *cfg, const char *config_hash, const char *metad
 		free(name);
 	}
 	cJSON_AddStringToObject(labels, CONFIG_METADATA_LABEL, metadata_label);
+	ports = config_merge_ports_of_entries(image_entries);
+	if ((text = cJSON_PrintUnformatted(ports)) == NULL)
+		fatal("%s: out of memory", __func__);
+	cJSON_AddStringToObject(labels, LABELS_IMAGE_PORTS, text);
+	cJSON_free(text);
+	cJSON_Delete(ports);
 	snprintf(uid, sizeof uid, "%u", (unsigned)getuid());
 	cJSON_AddStringToObject(labels, OWNER_UID_LABEL, uid);
 	cJSON_AddStringToObject(labels, OWNER_NAME_LABEL, pw != NULL ? pw->pw_name : uid);
@@ -42,6 +49,21 @@ labels_make(const struct config *cfg, const char *config_hash, const char *metad
 	cJSON_AddStringToObject(
 	    labels, "dev.rdev.devcontainer_id", config_get_devcontainer_id(cfg));
 	return labels;
+}
+
+cJSON *
+labels_image_ports(const cJSON *container)
+{
+	const char *text = image_label(container, LABELS_IMAGE_PORTS);
+	cJSON *v;
+
+	if (text == NULL)
+		return NULL;
+	if ((v = cJSON_Parse(text)) != NULL && !cJSON_IsObject(v)) {
+		cJSON_Delete(v);
+		v = NULL;
+	}
+	return v;
 }
 
 /* labels[name] = hostRequirements' key when it is a positive amount (cpus

@@ -14,12 +14,26 @@ struct up_opts;
 /* The label holding the hash of the configuration a container was made from. */
 #define LABELS_CONFIG_HASH "dev.rdev.config_hash"
 
+/* The label holding what the image and its Features give for portsAttributes
+ * and otherPortsAttributes (config_merge_ports_of_entries(), as written,
+ * before substitution): with it the forwards of a reused container tell the
+ * configuration's keys from the image's (config_merge_ports_attributes()).
+ * Containers made before rdev wrote it have none. */
+#define LABELS_IMAGE_PORTS "dev.rdev.image_ports_attributes"
+
 /* The id labels (config_get_id_labels(): --id-label's replace the default
  * two), the metadata label (metadata_label: the JSON text of the merged
- * metadata entries), and dev.rdev.{owner_uid,owner_name,config_hash,version,
- * devcontainer_id}. New object of strings, caller frees. */
-cJSON *labels_make(
-    const struct config *cfg, const char *config_hash, const char *metadata_label);
+ * metadata entries), LABELS_IMAGE_PORTS of image_entries (the image's and
+ * Features' metadata entries, as written; may be NULL), and
+ * dev.rdev.{owner_uid,owner_name,config_hash,version,devcontainer_id}. New
+ * object of strings, caller frees. */
+cJSON *labels_make(const struct config *cfg, const char *config_hash,
+    const char *metadata_label, const cJSON *image_entries);
+
+/* The parsed LABELS_IMAGE_PORTS of container (its inspect), as written; NULL
+ * when it has none or it is not a JSON object (then what the configuration
+ * had at creation is not known). Caller frees with cJSON_Delete. */
+cJSON *labels_image_ports(const cJSON *container);
 
 /* The labels of where a container lives and who asked for it: the host's
  * hostId (host-usage.h; none when opts->host_id is NULL), the client

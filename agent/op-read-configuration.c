@@ -3,9 +3,10 @@
  * read-configuration` prints it, {"configuration":{..., "configFilePath":
  * {...}}, "workspace":{...}, "mergedConfiguration":{...} (with
  * "includeMerged": true)}, plus "warnings": the messages to show the user (a
- * JSON array of strings). "noGitRoot": true mounts the folder itself, not its
- * git work tree. The image's devcontainer.metadata label is read from this
- * host's Docker when the merged configuration is asked for. */
+ * JSON array of strings), and with "includePorts": true "ports", the ports
+ * rdev forwards (config_merge_ports(): never printed). "noGitRoot": true mounts the
+ * folder itself, not its git work tree. The image's devcontainer.metadata label is read
+ * from this host's Docker when the merged configuration is asked for. */
 #include "agent-ops.h"
 
 #include <stdarg.h>
@@ -21,6 +22,7 @@
 #include "feature-install.h"
 #include "feature-resolve.h"
 #include "image.h"
+#include "labels.h"
 #include "read-configuration.h"
 #include "workspace.h"
 #include "xmalloc.h"
@@ -309,23 +311,57 @@ op_read_configuration_merged_for_container(const struct config *cfg,
 	return merged;
 }
 
+/* The ports rdev forwards for container (config_merge_ports()): merged's,
+ * with conf's portsAttributes over them and what the container's image gave
+ * (labels.h: LABELS_IMAGE_PORTS, substituted as its metadata label is). NULL
+ * with *cause. */
+static cJSON *
+op_read_configuration_ports(const struct config *cfg, const cJSON *container,
+    char **container_env, const cJSON *merged, const cJSON *conf, char **cause)
+{
+	struct config_subst_ctx ctx = *config_get_subst_ctx(cfg);
+	cJSON *raw, *subst = NULL, *again = NULL, *ports;
+
+	if ((raw = labels_image_ports(container)) != NULL) {
+		ctx.devcontainer_id = config_get_devcontainer_id(cfg);
+		ctx.container_env = op_read_configuration_env_lookup;
+		ctx.container_env_arg = container_env;
+		subst = config_subst_checked(raw, &ctx, cause);
+		cJSON_Delete(raw);
+		if (subst == NULL)
+			return NULL;
+		again = config_subst_late(
+		    subst, NULL, op_read_configuration_env_lookup, container_env, cause);
+		cJSON_Delete(subst);
+		if (again == NULL)
+			return NULL;
+	}
+	ports = config_merge_ports(merged, conf, again);
+	cJSON_Delete(again);
+	return ports;
+}
+
 /* "configuration" and (with merged) "mergedConfiguration" into out when the
- * workspace has a container: every variable substituted. */
+ * workspace has a container: every variable substituted; with ports also
+ * "ports" (op_read_configuration_ports()). */
 static int
 op_read_configuration_with_container(const struct config *cfg, const cJSON *container,
-    int merged, int discovered, cJSON *out, char **cause)
+    int merged, int ports, int discovered, cJSON *out, char **cause)
 {
 	char **env = env_from_json(cJSON_GetObjectItemCaseSensitive(
 	    cJSON_GetObjectItemCaseSensitive(container, "Config"), "Env"));
-	cJSON *subst = NULL, *conf = NULL, *m = NULL;
+	cJSON *subst = NULL, *conf = NULL, *m = NULL, *p = NULL;
 	int rc = -1;
 
 	if (op_read_configuration_subst_container(cfg, env, &subst, cause) != 0)
 		goto out;
 	conf = read_configuration_object(subst, config_get_file(cfg), discovered);
-	if (merged &&
-	    (m = op_read_configuration_merged_for_container(
-		 cfg, container, env, conf, cause)) == NULL) {
+	if ((merged || ports) &&
+	    ((m = op_read_configuration_merged_for_container(
+		  cfg, container, env, conf, cause)) == NULL ||
+		(ports &&
+		    (p = op_read_configuration_ports(
+			 cfg, container, env, m, conf, cause)) == NULL))) {
 		error_prefix(cause, "container %.12s",
 		    cJSON_GetStringValue(
 			cJSON_GetObjectItemCaseSensitive(container, "Id")));
@@ -334,10 +370,18 @@ op_read_configuration_with_container(const struct config *cfg, const cJSON *cont
 	cJSON_AddItemToObject(out, "configuration", conf);
 	conf = NULL;
 	cJSON_AddItemToObject(out, "workspace", config_workspace_json(cfg));
-	if (m != NULL)
+	if (merged) {
 		cJSON_AddItemToObject(out, "mergedConfiguration", m);
+		m = NULL;
+	}
+	if (p != NULL) {
+		cJSON_AddItemToObject(out, "ports", p);
+		p = NULL;
+	}
 	rc = 0;
 out:
+	cJSON_Delete(m);
+	cJSON_Delete(p);
 	cJSON_Delete(subst);
 	cJSON_Delete(conf);
 	env_free(env);
@@ -347,23 +391,29 @@ out:
 /* The same without a container: ${devcontainerId} and ${containerEnv:...}
  * stay as written, and the image's label and the Features' metadata are
  * merged (as the reference: the image's entries, the Features' in install
- * order, then the configuration). */
+ * order, then the configuration); "ports" is the merged configuration's. */
 static void
 op_read_configuration_without_container(const struct config *cfg, const cJSON *additional,
-    int merged, int discovered, cJSON *warnings, cJSON *out)
+    int merged, int ports, int discovered, cJSON *warnings, cJSON *out)
 {
-	cJSON *conf, *meta;
+	cJSON *conf, *meta, *m;
 
 	conf = read_configuration_object(
 	    config_get_object(cfg), config_get_file(cfg), discovered);
 	cJSON_AddItemToObject(out, "configuration", conf);
 	cJSON_AddItemToObject(out, "workspace", config_workspace_json(cfg));
-	if (merged) {
+	if (merged || ports) {
 		meta = op_read_configuration_image_metadata(cfg, warnings);
 		op_read_configuration_features(cfg, additional, meta, warnings);
-		cJSON_AddItemToObject(
-		    out, "mergedConfiguration", config_merge(meta, conf));
+		m = config_merge(meta, conf);
 		cJSON_Delete(meta);
+		if (ports)
+			cJSON_AddItemToObject(
+			    out, "ports", config_merge_ports(m, conf, NULL));
+		if (merged)
+			cJSON_AddItemToObject(out, "mergedConfiguration", m);
+		else
+			cJSON_Delete(m);
 	}
 }
 
@@ -379,7 +429,8 @@ op_read_configuration_run(const struct agent_op_req *r, cJSON **result, char **c
 	struct config *cfg;
 	cJSON *out, *warnings, *container;
 	const cJSON *additional;
-	int merged = agent_op_req_bool(r, "includeMerged"), rc = 0;
+	int merged = agent_op_req_bool(r, "includeMerged"),
+	    ports = agent_op_req_bool(r, "includePorts"), rc = 0;
 
 	*result = NULL;
 	if (agent_op_req_features(r, &additional, cause) != 0)
@@ -402,10 +453,10 @@ op_read_configuration_run(const struct agent_op_req *r, cJSON **result, char **c
 		cJSON_AddItemToArray(warnings, cJSON_CreateString(w->items[i]));
 	if ((container = op_read_configuration_container(cfg, warnings)) != NULL)
 		rc = op_read_configuration_with_container(
-		    cfg, container, merged, r->config == NULL, out, cause);
+		    cfg, container, merged, ports, r->config == NULL, out, cause);
 	else
 		op_read_configuration_without_container(
-		    cfg, additional, merged, r->config == NULL, warnings, out);
+		    cfg, additional, merged, ports, r->config == NULL, warnings, out);
 	cJSON_Delete(container);
 	config_free(cfg);
 	if (rc != 0) {

@@ -285,7 +285,7 @@ up_create(struct up_state *s, char **cause)
 			goto out;
 	}
 
-	labels = labels_make(s->cfg, s->config_hash, img.label);
+	labels = labels_make(s->cfg, s->config_hash, img.label, img.entries);
 	labels_add_placement(labels, s->opts, s->merged);
 	in.image = uid_image != NULL ? uid_image : img.name;
 	in.merged = s->merged;
@@ -549,11 +549,21 @@ up_replaced_images(const struct up_state *s)
 	return ids;
 }
 
-static const char *const up_port_keys[] = {
-	"forwardPorts",
-	"portsAttributes",
-	"otherPortsAttributes",
-};
+/* What container's image gave for portsAttributes and otherPortsAttributes
+ * (labels_image_ports()), substituted as its metadata label is
+ * (up_merged_for_container()); NULL for a container made without the label.
+ * Caller frees with cJSON_Delete. */
+static cJSON *
+up_image_ports(const struct config *cfg, const cJSON *container)
+{
+	cJSON *raw = labels_image_ports(container), *subst;
+
+	if (raw == NULL)
+		return NULL;
+	subst = config_subst(raw, config_get_subst_ctx(cfg));
+	cJSON_Delete(raw);
+	return subst;
+}
 
 int
 up_run(const struct up_opts *opts, struct up_result *res, char **cause)
@@ -561,7 +571,7 @@ up_run(const struct up_opts *opts, struct up_result *res, char **cause)
 	struct up_state s;
 	const char *id;
 	char *ignore = NULL, *repo;
-	cJSON *replaced = NULL;
+	cJSON *replaced = NULL, *image_ports;
 	int started = 0, created = 0, rc = -1;
 
 	memset(res, 0, sizeof *res);
@@ -614,17 +624,10 @@ up_run(const struct up_opts *opts, struct up_result *res, char **cause)
 	res->remote_workspace_folder = xstrdup(config_get_workspace_folder(s.cfg));
 	res->created = created;
 	res->started = started;
-	res->ports = cJSON_CreateObject();
-	for (size_t i = 0; i < sizeof up_port_keys / sizeof up_port_keys[0]; i++) {
-		const cJSON *v =
-		    cJSON_GetObjectItemCaseSensitive(s.merged, up_port_keys[i]);
-
-		if (v != NULL)
-			cJSON_AddItemToObject(
-			    res->ports, up_port_keys[i], cJSON_Duplicate(v, 1));
-	}
 	/* (a reused container's frozen ones would keep an edit out) */
-	config_merge_ports_attributes(res->ports, config_get_object(s.cfg));
+	image_ports = up_image_ports(s.cfg, s.container);
+	res->ports = config_merge_ports(s.merged, config_get_object(s.cfg), image_ports);
+	cJSON_Delete(image_ports);
 	rc = 0;
 out:
 	free(ignore);

@@ -144,11 +144,13 @@ client_forward_ports(const struct agent_backend *be, struct remote *r,
 	char *cause = NULL;
 
 	/* up's result brings the ports; else (`forward --auto`, an older agent)
-	 * the merged configuration is asked for. */
+	 * read-configuration's "ports" (an older agent: the merged
+	 * configuration) are asked for. */
 	if ((merged = ports) == NULL) {
 		req = agent_cmd_request(
 		    client_program.name, "read-configuration", workspace, config);
 		cJSON_AddBoolToObject(req, "includeMerged", 1);
+		cJSON_AddBoolToObject(req, "includePorts", 1);
 		if (id_labels != NULL)
 			cJSON_AddItemToObject(
 			    req, "idLabels", cJSON_Duplicate(id_labels, 1));
@@ -157,12 +159,16 @@ client_forward_ports(const struct agent_backend *be, struct remote *r,
 			free(cause);
 			return 1;
 		}
-		merged = cJSON_GetObjectItemCaseSensitive(res, "mergedConfiguration");
-		/* (an existing container's is its frozen metadata: the
-		 * configuration's own portsAttributes count, as up's) */
-		if (cJSON_IsObject(merged))
+		merged = cJSON_GetObjectItemCaseSensitive(res, "ports");
+		/* (an existing container's merged configuration is its frozen
+		 * metadata: the configuration's own portsAttributes count, as
+		 * up's; which keys were the configuration's when it was made
+		 * only the agent knows) */
+		if (!cJSON_IsObject(merged) &&
+		    cJSON_IsObject(merged = cJSON_GetObjectItemCaseSensitive(
+				       res, "mergedConfiguration")))
 			config_merge_ports_attributes((cJSON *)merged,
-			    cJSON_GetObjectItemCaseSensitive(res, "configuration"));
+			    cJSON_GetObjectItemCaseSensitive(res, "configuration"), NULL);
 	}
 	fp = cJSON_GetObjectItemCaseSensitive(merged, "forwardPorts");
 	if (cJSON_GetArraySize(fp) == 0 && !auto_forward) {

@@ -160,14 +160,49 @@ config_merge_list(const cJSON *list, const cJSON *config)
 	return out;
 }
 
+cJSON *
+config_merge_ports_of_entries(const cJSON *entries)
+{
+	cJSON *list, *out, *pa, *other;
+
+	list = config_merge_entry_list(entries, NULL);
+	out = cJSON_CreateObject();
+	if (out == NULL)
+		fatal("%s: out of memory", __func__);
+	pa = config_merge_assign(list, "portsAttributes");
+	if (pa->child != NULL)
+		cJSON_AddItemToObject(out, "portsAttributes", pa);
+	else
+		cJSON_Delete(pa);
+	if ((other = config_merge_last(list, "otherPortsAttributes", 0)) != NULL)
+		cJSON_AddItemToObject(out, "otherPortsAttributes", other);
+	cJSON_Delete(list);
+	return out;
+}
+
 void
-config_merge_ports_attributes(cJSON *merged, const cJSON *config)
+config_merge_ports_attributes(cJSON *merged, const cJSON *config, const cJSON *image)
 {
 	const cJSON *own = cJSON_GetObjectItemCaseSensitive(config, "portsAttributes");
 	const cJSON *other =
 	    cJSON_GetObjectItemCaseSensitive(config, "otherPortsAttributes");
+	const cJSON *v;
 	cJSON *pa, *copy, *e;
 
+	/* What the image gave, as a new container's merge starts from: the
+	 * keys the configuration had when the container was made and has no
+	 * more go (an image's own stay, with the image's value). */
+	if (cJSON_IsObject(image)) {
+		cJSON_DeleteItemFromObjectCaseSensitive(merged, "portsAttributes");
+		v = cJSON_GetObjectItemCaseSensitive(image, "portsAttributes");
+		cJSON_AddItemToObject(merged, "portsAttributes",
+		    cJSON_IsObject(v) ? config_merge_js_copy(v) : cJSON_CreateObject());
+		cJSON_DeleteItemFromObjectCaseSensitive(merged, "otherPortsAttributes");
+		v = cJSON_GetObjectItemCaseSensitive(image, "otherPortsAttributes");
+		if (config_merge_js_truthy(v))
+			cJSON_AddItemToObject(
+			    merged, "otherPortsAttributes", config_merge_js_copy(v));
+	}
 	if (cJSON_IsObject(own)) {
 		pa = cJSON_GetObjectItemCaseSensitive(merged, "portsAttributes");
 		if (!cJSON_IsObject(pa)) {
@@ -185,11 +220,29 @@ config_merge_ports_attributes(cJSON *merged, const cJSON *config)
 		}
 		cJSON_Delete(copy);
 	}
-	if (other != NULL) {
+	if (other != NULL && (image == NULL || config_merge_js_truthy(other))) {
 		cJSON_DeleteItemFromObjectCaseSensitive(merged, "otherPortsAttributes");
 		cJSON_AddItemToObject(
 		    merged, "otherPortsAttributes", cJSON_Duplicate(other, 1));
 	}
+}
+
+cJSON *
+config_merge_ports(const cJSON *merged, const cJSON *config, const cJSON *image)
+{
+	static const char *const keys[] = { "forwardPorts", "portsAttributes",
+		"otherPortsAttributes" };
+	const cJSON *v;
+	cJSON *out = cJSON_CreateObject();
+
+	if (out == NULL)
+		fatal("%s: out of memory", __func__);
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		if ((v = cJSON_GetObjectItemCaseSensitive(merged, keys[i])) != NULL)
+			cJSON_AddItemToObject(out, keys[i], cJSON_Duplicate(v, 1));
+	}
+	config_merge_ports_attributes(out, config, image);
+	return out;
 }
 
 cJSON *

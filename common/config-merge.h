@@ -115,6 +115,14 @@ cJSON *config_merge(const cJSON *metadata, const cJSON *config);
  * entries)); config only supplies the other properties of the output. */
 cJSON *config_merge_entries(const cJSON *entries, const cJSON *config);
 
+/* {"portsAttributes","otherPortsAttributes"} of metadata entries (an array,
+ * may be NULL) merged by the spec's rules (per port, last wins; the last
+ * otherPortsAttributes), each only when the entries give one: what a
+ * container's image and Features give, recorded at creation (agent/labels.h)
+ * so that a configuration's keys can later be told from the image's. Caller
+ * frees with cJSON_Delete. */
+cJSON *config_merge_ports_of_entries(const cJSON *entries);
+
 /* Put config's own portsAttributes (per port key, over merged's, as
  * Object.assign orders keys: a replaced key keeps its place, a port goes
  * among the ports, before ranges) and otherPortsAttributes (when it has
@@ -122,10 +130,23 @@ cJSON *config_merge_entries(const cJSON *entries, const cJSON *config);
  * the container was made with, so an added or changed key counts at once,
  * also for a container reused with its frozen metadata (up,
  * read-configuration keep the reference's mergedConfiguration: this is for
- * the forwards only). A key the configuration no longer has stays as
- * merged has it (which metadata entry was the configuration's is not
- * known: docs/CLI.md). */
-void config_merge_ports_attributes(cJSON *merged, const cJSON *config);
+ * the forwards only).
+ * image is config_merge_ports_of_entries() of the container's image entries
+ * (substituted), or NULL when not known (a container made before rdev
+ * recorded it, or no container). Given, merged's two properties start from
+ * the image's, so the result is what a new container's merge of the image
+ * and config would give: a key the configuration no longer has (removed or
+ * renamed) is gone, or the image's when the image has it too; an
+ * otherPortsAttributes removed falls back to the image's. NULL: a key the
+ * configuration no longer has stays as merged has it (which metadata entry
+ * was the configuration's is not known: docs/CLI.md). */
+void config_merge_ports_attributes(
+    cJSON *merged, const cJSON *config, const cJSON *image);
+
+/* A new {"forwardPorts","portsAttributes","otherPortsAttributes"} with those
+ * merged has, then config_merge_ports_attributes(out, config, image): the
+ * ports rdev forwards. Caller frees with cJSON_Delete. */
+cJSON *config_merge_ports(const cJSON *merged, const cJSON *config, const cJSON *image);
 
 /* A size as hostRequirements writes it, the reference's parseBytes(value ||
  * '0'): /^(\d+)([tgmk]b)?$/ on String(value) ("8gb", "512mb", 1024), else 0.

@@ -1078,18 +1078,27 @@ TEST(parse_label_duplicate_keys)
 	    "[{\"remoteUser\":\"b\",\"init\":true}]");
 }
 
-/* config_merge_ports_attributes(merged, config), merged printed. */
+/* config_merge_ports_attributes(merged, config, image), merged printed;
+ * image may be NULL (a container made without the label). */
 static const char *
-ports_over(const char *merged, const char *config)
+ports_over_image(const char *merged, const char *config, const char *image)
 {
-	cJSON *m = parse(merged), *c = parse(config);
+	cJSON *m = parse(merged), *c = parse(config), *i = parse(image);
 	const char *s;
 
-	config_merge_ports_attributes(m, c);
+	config_merge_ports_attributes(m, c, i);
 	s = keep(m);
 	cJSON_Delete(m);
 	cJSON_Delete(c);
+	cJSON_Delete(i);
 	return s;
+}
+
+/* The same for a container made without the label. */
+static const char *
+ports_over(const char *merged, const char *config)
+{
+	return ports_over_image(merged, config, NULL);
 }
 
 TEST(ports_attributes_of_the_configuration_over_frozen_ones)
@@ -1120,10 +1129,11 @@ TEST(ports_attributes_of_the_configuration_over_frozen_ones)
 			  "\"3000\":{\"label\":\"web\"}}}"),
 	    "{\"portsAttributes\":{\"9\":{},\"3000\":{\"label\":\"web\"},"
 	    "\"a\":{},\"3000-3010\":{\"label\":\"r\"}}}");
-	/* only added and changed keys count: a key removed or renamed in the
-	 * configuration stays as the frozen metadata has it (which of its
-	 * entries is the old configuration's is not known), as does an
-	 * otherPortsAttributes removed (docs/CLI.md: up --recreate) */
+	/* without what the image gave (an old container), only added and
+	 * changed keys count: a key removed or renamed in the configuration
+	 * stays as the frozen metadata has it (which of its entries is the old
+	 * configuration's is not known), as does an otherPortsAttributes
+	 * removed (docs/CLI.md: up --recreate) */
 	ASSERT_STR_EQ(
 	    ports_over("{\"portsAttributes\":{\"3000\":{\"label\":\"old\"},"
 		       "\"4000\":{\"label\":\"removed\"}},"
@@ -1139,4 +1149,130 @@ TEST(ports_attributes_of_the_configuration_over_frozen_ones)
 	ASSERT_STR_EQ(ports_over("{}", "{\"portsAttributes\":{\"80\":{}}}"),
 	    "{\"portsAttributes\":{\"80\":{}}}");
 	ASSERT_STR_EQ(ports_over("{}", NULL), "{}");
+}
+
+/* config_merge_ports_of_entries(entries), printed. */
+static const char *
+ports_of_entries(const char *entries)
+{
+	cJSON *e = parse(entries), *out;
+	const char *s;
+
+	out = config_merge_ports_of_entries(e);
+	s = keep(out);
+	cJSON_Delete(out);
+	cJSON_Delete(e);
+	return s;
+}
+
+TEST(ports_of_image_entries)
+{
+	/* per port last wins, in JavaScript key order; the last truthy
+	 * otherPortsAttributes; the rest left out */
+	ASSERT_STR_EQ(ports_of_entries("[{\"portsAttributes\":{\"a\":{},\"80\":"
+				       "{\"label\":\"x\"}},\"otherPortsAttributes\":"
+				       "{\"onAutoForward\":\"silent\"}},{\"init\":true,"
+				       "\"portsAttributes\":{\"80\":{\"label\":\"y\"},"
+				       "\"9\":{}},\"otherPortsAttributes\":null}]"),
+	    "{\"portsAttributes\":{\"9\":{},\"80\":{\"label\":\"y\"},\"a\":{}},"
+	    "\"otherPortsAttributes\":{\"onAutoForward\":\"silent\"}}");
+	ASSERT_STR_EQ(ports_of_entries("[{\"init\":true},{}]"), "{}");
+	ASSERT_STR_EQ(ports_of_entries(NULL), "{}");
+}
+
+TEST(ports_attributes_removed_from_the_configuration)
+{
+	/* the container was made with 3000 "old" and 4000 and an
+	 * otherPortsAttributes in its configuration, the image gave none: the
+	 * configuration now has only 3000 "new", so 4000's label and the
+	 * otherPortsAttributes are gone, as a new container would have it */
+	ASSERT_STR_EQ(
+	    ports_over_image("{\"forwardPorts\":[3000],\"portsAttributes\":"
+			     "{\"3000\":{\"label\":\"old\"},\"4000\":{\"label\":"
+			     "\"removed\"}},\"otherPortsAttributes\":"
+			     "{\"onAutoForward\":\"ignore\"}}",
+		"{\"portsAttributes\":{\"3000\":{\"label\":\"new\"}}}", "{}"),
+	    "{\"forwardPorts\":[3000],\"portsAttributes\":{\"3000\":"
+	    "{\"label\":\"new\"}}}");
+	/* none left at all: an empty portsAttributes, as the merge's */
+	ASSERT_STR_EQ(ports_over_image("{\"portsAttributes\":{\"4000\":"
+				       "{\"onAutoForward\":\"ignore\"}}}",
+			  "{\"image\":\"x\"}", "{}"),
+	    "{\"portsAttributes\":{}}");
+}
+
+TEST(ports_attributes_renamed_in_the_configuration)
+{
+	/* "3000" made "3000-3010": the old exact key no longer wins */
+	ASSERT_STR_EQ(
+	    ports_over_image("{\"portsAttributes\":{\"3000\":"
+			     "{\"onAutoForward\":\"ignore\"}}}",
+		"{\"portsAttributes\":{\"3000-3010\":{\"label\":\"r\"}}}", "{}"),
+	    "{\"portsAttributes\":{\"3000-3010\":{\"label\":\"r\"}}}");
+}
+
+TEST(ports_attributes_the_image_also_defines)
+{
+	/* 4000 and otherPortsAttributes were the configuration's and the
+	 * image's: removed from the configuration, the image's apply (the
+	 * spec's merge: per port last wins, otherPortsAttributes last wins);
+	 * the image's 5000 stays; keys in JavaScript order */
+	ASSERT_STR_EQ(
+	    ports_over_image("{\"portsAttributes\":{\"3000\":{},\"4000\":{\"label\":"
+			     "\"cfg\"},\"5000\":{\"label\":\"img5\"}},"
+			     "\"otherPortsAttributes\":{\"onAutoForward\":\"ignore\"}}",
+		"{\"portsAttributes\":{\"3000\":{\"label\":\"web\"}}}",
+		"{\"portsAttributes\":{\"4000\":{\"label\":\"img\"},\"5000\":"
+		"{\"label\":\"img5\"}},\"otherPortsAttributes\":"
+		"{\"onAutoForward\":\"silent\"}}"),
+	    "{\"portsAttributes\":{\"3000\":{\"label\":\"web\"},\"4000\":"
+	    "{\"label\":\"img\"},\"5000\":{\"label\":\"img5\"}},"
+	    "\"otherPortsAttributes\":{\"onAutoForward\":\"silent\"}}");
+	/* the configuration's own still win over the image's */
+	ASSERT_STR_EQ(ports_over_image("{}",
+			  "{\"portsAttributes\":{\"4000\":{\"label\":\"cfg\"}},"
+			  "\"otherPortsAttributes\":{\"onAutoForward\":\"notify\"}}",
+			  "{\"portsAttributes\":{\"4000\":{\"label\":\"img\"}},"
+			  "\"otherPortsAttributes\":{\"onAutoForward\":\"silent\"}}"),
+	    "{\"portsAttributes\":{\"4000\":{\"label\":\"cfg\"}},"
+	    "\"otherPortsAttributes\":{\"onAutoForward\":\"notify\"}}");
+	/* a null otherPortsAttributes is no value: the image's stays, as the
+	 * merge's last truthy one */
+	ASSERT_STR_EQ(ports_over_image("{}", "{\"otherPortsAttributes\":null}",
+			  "{\"otherPortsAttributes\":{\"onAutoForward\":\"silent\"}}"),
+	    "{\"portsAttributes\":{},\"otherPortsAttributes\":"
+	    "{\"onAutoForward\":\"silent\"}}");
+}
+
+TEST(ports_attributes_of_an_old_container)
+{
+	/* no label (made before rdev wrote it): overlay only, a removed key
+	 * stays (docs/CLI.md) */
+	ASSERT_STR_EQ(ports_over_image("{\"portsAttributes\":{\"4000\":"
+				       "{\"label\":\"removed\"}}}",
+			  "{\"portsAttributes\":{\"3000\":{}}}", NULL),
+	    "{\"portsAttributes\":{\"3000\":{},\"4000\":{\"label\":"
+	    "\"removed\"}}}");
+}
+
+TEST(ports_to_forward)
+{
+	cJSON *m = parse("{\"image\":\"x\",\"forwardPorts\":[3000,\"db:5432\"],"
+			 "\"portsAttributes\":{\"4000\":{}},\"init\":true}"),
+	      *c = parse("{\"portsAttributes\":{\"3000\":{\"label\":\"w\"}}}"),
+	      *i = parse("{}"), *out;
+
+	/* only the three properties, merged's left alone */
+	out = config_merge_ports(m, c, i);
+	ASSERT_STR_EQ(keep(out),
+	    "{\"forwardPorts\":[3000,\"db:5432\"],"
+	    "\"portsAttributes\":{\"3000\":{\"label\":\"w\"}}}");
+	cJSON_Delete(out);
+	ASSERT_STR_EQ(keep(m),
+	    "{\"image\":\"x\",\"forwardPorts\":[3000,"
+	    "\"db:5432\"],\"portsAttributes\":{\"4000\":{}},"
+	    "\"init\":true}");
+	cJSON_Delete(m);
+	cJSON_Delete(c);
+	cJSON_Delete(i);
 }
