@@ -20,7 +20,9 @@
 # its portsAttributes: its auto-forwards take the new label/onAutoForward, a
 # port now ignored is stopped, one ignored before and not now is
 # forwarded; with `--config` naming the default file (absolute, or relative
-# from the workspace) it is the same container: no move.
+# from the workspace) it is the same container: no move. Keys removed from
+# portsAttributes (or renamed) count without --recreate: a port whose
+# "ignore" at creation was removed is forwarded, unlabelled.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 
@@ -289,4 +291,37 @@ check "no move warning for the default config named or not" sh -c \
 check_eq "the auto-forward is as it was" \
 	"$(of4 "$p_r1" label)/$(of4 "$p_r1" onAutoForward)/$(of4 "$p_r1" local)" "one-v2/silent/$l_r1"
 check_eq "and answers" "$(curl -sf --max-time 20 "http://127.0.0.1:$l_r1/r")" r-answers
+# Keys removed from portsAttributes since the container was made count too
+# (its label records what the image gave): p_r2's and p_r3's entries go.
+# p_r3 was "ignore" when the container was made: before, its frozen
+# metadata kept it ignored (its forward stopped) and p_r2 kept "two".
+l_r3=$(of4 "$p_r3" local)
+cat >"$ws4/.devcontainer/devcontainer.json" <<JSON
+{ "image": "$RDEV_RIG_IMAGE_BUSYBOX",
+  "portsAttributes": { "$p_r1": { "label": "one-v3" } } }
+JSON
+rdev up "$ws4" --auto-forward >"$TEST_TMP/up-r6.out" 2>"$TEST_TMP/up-r6.err" ||
+	{ cat "$TEST_TMP/up-r6.err" >&2; fail "rdev up $ws4 --auto-forward (keys removed)"; }
+check_eq "keys removed, no --recreate: the same container" \
+	"$(jq -r .containerId "$TEST_TMP/up-r6.out")" "$cid_r"
+check_eq "the kept key's new label counts" "$(of4 "$p_r1" label)/$(of4 "$p_r1" local)" "one-v3/$l_r1"
+check_eq "a port whose ignore-at-creation entry was removed stays forwarded, unlabelled" \
+	"$(of4 "$p_r3" local)/$(of4 "$p_r3" label)" "$l_r3/"
+check_eq "and answers" "$(curl -sf --max-time 20 "http://127.0.0.1:$l_r3/r")" r-answers
+r2_back() { [ -n "$(of4 "$p_r2" local)" ]; }
+eventually "a port ignored before, its entry now removed, is forwarded" r2_back
+check_eq "unlabelled (not its label at creation)" "$(of4 "$p_r2" label)" ""
+# Renamed: the three exact keys made one range. `forward --auto` asks the
+# agent (read-configuration's ports) rather than up: the range labels all
+# three, no frozen exact key wins over it.
+cat >"$ws4/.devcontainer/devcontainer.json" <<JSON
+{ "image": "$RDEV_RIG_IMAGE_BUSYBOX",
+  "portsAttributes": { "$p_r1-$p_r3": { "label": "range" } } }
+JSON
+rdev forward "$ws4" --auto 2>"$TEST_TMP/auto-r7.err" ||
+	{ cat "$TEST_TMP/auto-r7.err" >&2; fail "rdev forward $ws4 --auto (key renamed)"; }
+check_eq "forward --auto: a key renamed to a range, the range's label for each" \
+	"$(of4 "$p_r1" label)/$(of4 "$p_r2" label)/$(of4 "$p_r3" label)" "range/range/range"
+check_eq "still the same container" \
+	"$(docker ps -q --no-trunc --filter "label=devcontainer.local_folder=$ws4")" "$cid_r"
 finish
