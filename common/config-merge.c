@@ -211,8 +211,8 @@ config_merge_ports_attributes(cJSON *merged, const cJSON *config, const cJSON *i
 			pa = cJSON_AddObjectToObject(merged, "portsAttributes");
 		}
 		/* Object.assign's order, as the merge's: a replaced key keeps
-		 * its place, a port goes among the ports (the first key that
-		 * matches a port is the one that counts: forward_port_attributes) */
+		 * its place, a port goes among the ports (the order breaks ties
+		 * between keys of one port: forward_port_attributes) */
 		copy = config_merge_js_copy(own);
 		while ((e = copy->child) != NULL) {
 			cJSON_DetachItemViaPointer(copy, e);
