@@ -112,7 +112,9 @@ labels_note_changed(
 	if (hash != NULL && strcmp(hash, config_hash) != 0)
 		progress_line(p,
 		    "The configuration changed since container %.12s was "
-		    "created; using it as it is (run up with --rebuild to recreate it)",
+		    "created; using it as it is (its forwardPorts and "
+		    "portsAttributes are taken as they are now; run up with "
+		    "--rebuild to recreate it with the rest)",
 		    cJSON_GetStringValue(
 			cJSON_GetObjectItemCaseSensitive(container, "Id")));
 }

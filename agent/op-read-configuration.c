@@ -409,7 +409,7 @@ op_read_configuration_without_container(const struct config *cfg, const cJSON *a
 		cJSON_Delete(meta);
 		if (ports)
 			cJSON_AddItemToObject(
-			    out, "ports", config_merge_ports(m, conf, NULL));
+			    out, "ports", config_merge_ports(m, NULL, NULL));
 		if (merged)
 			cJSON_AddItemToObject(out, "mergedConfiguration", m);
 		else

@@ -163,12 +163,14 @@ config_merge_list(const cJSON *list, const cJSON *config)
 cJSON *
 config_merge_ports_of_entries(const cJSON *entries)
 {
-	cJSON *list, *out, *pa, *other;
+	cJSON *list, *out, *pa, *other, *fp;
 
 	list = config_merge_entry_list(entries, NULL);
 	out = cJSON_CreateObject();
 	if (out == NULL)
 		fatal("%s: out of memory", __func__);
+	if ((fp = config_merge_forward_ports(list)) != NULL)
+		cJSON_AddItemToObject(out, "forwardPorts", fp);
 	pa = config_merge_assign(list, "portsAttributes");
 	if (pa->child != NULL)
 		cJSON_AddItemToObject(out, "portsAttributes", pa);
@@ -230,13 +232,26 @@ config_merge_ports_attributes(cJSON *merged, const cJSON *config, const cJSON *i
 cJSON *
 config_merge_ports(const cJSON *merged, const cJSON *config, const cJSON *image)
 {
-	static const char *const keys[] = { "forwardPorts", "portsAttributes",
-		"otherPortsAttributes" };
+	static const char *const keys[] = { "portsAttributes", "otherPortsAttributes" };
 	const cJSON *v;
-	cJSON *out = cJSON_CreateObject();
+	cJSON *out = cJSON_CreateObject(), *list, *base, *fp;
 
 	if (out == NULL)
 		fatal("%s: out of memory", __func__);
+	/* forwardPorts: the union a new container's merge would make, of the
+	 * image's (what it was made with when not known) and config's */
+	list = cJSON_CreateArray();
+	base = cJSON_CreateObject();
+	cJSON_AddItemToArray(list, base);
+	v = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_IsObject(image) ? image : merged, "forwardPorts");
+	if (v != NULL)
+		cJSON_AddItemToObject(base, "forwardPorts", cJSON_Duplicate(v, 1));
+	if (cJSON_IsObject(config))
+		cJSON_AddItemToArray(list, cJSON_Duplicate(config, 1));
+	if ((fp = config_merge_forward_ports(list)) != NULL)
+		cJSON_AddItemToObject(out, "forwardPorts", fp);
+	cJSON_Delete(list);
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
 		if ((v = cJSON_GetObjectItemCaseSensitive(merged, keys[i])) != NULL)
 			cJSON_AddItemToObject(out, keys[i], cJSON_Duplicate(v, 1));

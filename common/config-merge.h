@@ -115,9 +115,10 @@ cJSON *config_merge(const cJSON *metadata, const cJSON *config);
  * entries)); config only supplies the other properties of the output. */
 cJSON *config_merge_entries(const cJSON *entries, const cJSON *config);
 
-/* {"portsAttributes","otherPortsAttributes"} of metadata entries (an array,
- * may be NULL) merged by the spec's rules (per port, last wins; the last
- * otherPortsAttributes), each only when the entries give one: what a
+/* {"forwardPorts","portsAttributes","otherPortsAttributes"} of metadata
+ * entries (an array, may be NULL) merged by the spec's rules (the union of
+ * ports; per port, last wins; the last otherPortsAttributes), each only
+ * when the entries give one: what a
  * container's image and Features give, recorded at creation (agent/labels.h)
  * so that a configuration's keys can later be told from the image's. Caller
  * frees with cJSON_Delete. */
@@ -143,9 +144,13 @@ cJSON *config_merge_ports_of_entries(const cJSON *entries);
 void config_merge_ports_attributes(
     cJSON *merged, const cJSON *config, const cJSON *image);
 
-/* A new {"forwardPorts","portsAttributes","otherPortsAttributes"} with those
- * merged has, then config_merge_ports_attributes(out, config, image): the
- * ports rdev forwards. Caller frees with cJSON_Delete. */
+/* A new {"forwardPorts","portsAttributes","otherPortsAttributes"}: the ports
+ * rdev forwards. forwardPorts is the union of image's (merged's when image
+ * is NULL) and config's, as a new container's merge makes it (so a port
+ * added to the configuration counts for a reused container at once; one
+ * removed stays only when image is NULL); the other two are merged's, then
+ * config_merge_ports_attributes(out, config, image). Caller frees with
+ * cJSON_Delete. */
 cJSON *config_merge_ports(const cJSON *merged, const cJSON *config, const cJSON *image);
 
 /* A size as hostRequirements writes it, the reference's parseBytes(value ||

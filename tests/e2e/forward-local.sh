@@ -26,9 +26,9 @@
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 
-base=$(rig_ports 13)
+base=$(rig_ports 14)
 p_any=$base p_lo=$((base + 1)) p_add=$((base + 2)) p_busy=$((base + 3)) p_id=$((base + 4)) p_auto=$((base + 5)) p_auto2=$((base + 6)) p_move=$((base + 7)) p_exp=$((base + 8)) p_ig=$((base + 9))
-p_r1=$((base + 10)) p_r2=$((base + 11)) p_r3=$((base + 12))
+p_r1=$((base + 10)) p_r2=$((base + 11)) p_r3=$((base + 12)) p_fp=$((base + 13))
 ws=$TEST_TMP/ws
 mkdir -p "$ws"
 cat >"$ws/.devcontainer.json" <<JSON
@@ -295,15 +295,20 @@ check_eq "and answers" "$(curl -sf --max-time 20 "http://127.0.0.1:$l_r1/r")" r-
 # (its label records what the image gave): p_r2's and p_r3's entries go.
 # p_r3 was "ignore" when the container was made: before, its frozen
 # metadata kept it ignored (its forward stopped) and p_r2 kept "two".
+# A port added to forwardPorts is forwarded by that up (before: the
+# container's frozen forwardPorts, none).
 l_r3=$(of4 "$p_r3" local)
 cat >"$ws4/.devcontainer/devcontainer.json" <<JSON
-{ "image": "$RDEV_RIG_IMAGE_BUSYBOX",
+{ "image": "$RDEV_RIG_IMAGE_BUSYBOX", "forwardPorts": [$p_fp],
   "portsAttributes": { "$p_r1": { "label": "one-v3" } } }
 JSON
 rdev up "$ws4" --auto-forward >"$TEST_TMP/up-r6.out" 2>"$TEST_TMP/up-r6.err" ||
 	{ cat "$TEST_TMP/up-r6.err" >&2; fail "rdev up $ws4 --auto-forward (keys removed)"; }
 check_eq "keys removed, no --recreate: the same container" \
 	"$(jq -r .containerId "$TEST_TMP/up-r6.out")" "$cid_r"
+check "a port added to forwardPorts is forwarded" \
+	grep -q -- "-> container port $p_fp\$" "$TEST_TMP/up-r6.err"
+check_eq "and listed" "$(of4 "$p_fp" local)" "$p_fp"
 check_eq "the kept key's new label counts" "$(of4 "$p_r1" label)/$(of4 "$p_r1" local)" "one-v3/$l_r1"
 check_eq "a port whose ignore-at-creation entry was removed stays forwarded, unlabelled" \
 	"$(of4 "$p_r3" local)/$(of4 "$p_r3" label)" "$l_r3/"

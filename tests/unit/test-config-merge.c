@@ -1259,13 +1259,14 @@ TEST(ports_to_forward)
 {
 	cJSON *m = parse("{\"image\":\"x\",\"forwardPorts\":[3000,\"db:5432\"],"
 			 "\"portsAttributes\":{\"4000\":{}},\"init\":true}"),
-	      *c = parse("{\"portsAttributes\":{\"3000\":{\"label\":\"w\"}}}"),
-	      *i = parse("{}"), *out;
+	      *c = parse("{\"forwardPorts\":[3000],\"portsAttributes\":{\"3000\":"
+			 "{\"label\":\"w\"}}}"),
+	      *i = parse("{\"forwardPorts\":[\"db:5432\"]}"), *out;
 
 	/* only the three properties, merged's left alone */
 	out = config_merge_ports(m, c, i);
 	ASSERT_STR_EQ(keep(out),
-	    "{\"forwardPorts\":[3000,\"db:5432\"],"
+	    "{\"forwardPorts\":[\"db:5432\",3000],"
 	    "\"portsAttributes\":{\"3000\":{\"label\":\"w\"}}}");
 	cJSON_Delete(out);
 	ASSERT_STR_EQ(keep(m),
@@ -1275,4 +1276,36 @@ TEST(ports_to_forward)
 	cJSON_Delete(m);
 	cJSON_Delete(c);
 	cJSON_Delete(i);
+}
+
+/* forwardPorts for a reused container: the union a new container's merge
+ * would make of the image's and the configuration's as it is now (a port
+ * added counts at once, one removed goes); without the image's (a
+ * container made before rdev recorded it) the frozen ones stay and the
+ * configuration's are added. "localhost:N" is N, as the merge's. */
+TEST(forward_ports_of_a_reused_container)
+{
+	cJSON *m = parse("{\"forwardPorts\":[3000,\"db:5432\",4000]}"),
+	      *c = parse("{\"forwardPorts\":[4000,\"localhost:8080\"]}"),
+	      *i = parse("{\"forwardPorts\":[\"db:5432\"]}"), *none = parse("{}"), *out;
+
+	out = config_merge_ports(m, c, i);
+	ASSERT_STR_EQ(keep(out),
+	    "{\"forwardPorts\":[\"db:5432\",4000,8080],\"portsAttributes\":{}}");
+	cJSON_Delete(out);
+	out = config_merge_ports(m, c, NULL);
+	ASSERT_STR_EQ(keep(out), "{\"forwardPorts\":[3000,\"db:5432\",4000,8080]}");
+	cJSON_Delete(out);
+	/* the image gave none, the configuration has none now */
+	out = config_merge_ports(m, none, none);
+	ASSERT_STR_EQ(keep(out), "{\"portsAttributes\":{}}");
+	cJSON_Delete(out);
+	/* what the image's entries give is recorded */
+	ASSERT_STR_EQ(ports_of_entries("[{\"forwardPorts\":[1,\"localhost:2\"]},"
+				       "{\"forwardPorts\":[2,\"s:3\"]}]"),
+	    "{\"forwardPorts\":[1,2,\"s:3\"]}");
+	cJSON_Delete(m);
+	cJSON_Delete(c);
+	cJSON_Delete(i);
+	cJSON_Delete(none);
 }
