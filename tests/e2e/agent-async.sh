@@ -12,8 +12,9 @@
 #     still reported as failed;
 #   - an agent that cannot start: a forward request's check is sent twice,
 #     then its answer warns (exit 0) and A goes to the target it has;
-#   - the agent killed while the login shell is slow: forward A echoes while
-#     the broker starts a new agent, and an exec made meanwhile waits for it;
+#   - the agent killed while the login shell is slow (held until the test
+#     lets it go on): forward A echoes while the broker starts a new agent,
+#     and an exec made meanwhile waits for it;
 #   - a host whose sshd forbids stream-local forwarding: the broker's
 #     requests go over the agent's own channel, also when the first of a new broker's
 #     session is a forwarded connection's (a saved forward restored).
@@ -25,9 +26,10 @@ rig_host_bg "$(rig_host_name an)" --no-streamlocal
 rig_remote_host aa
 base=$(rig_ports 4)
 pa=$base pb=$((base + 1)) pc=$((base + 2)) pd=$((base + 3))
-stopped=
+stopped= gate=
 cleanup() {
 	[ -z "$stopped" ] || on_host "kill -CONT $stopped" 2>/dev/null || true
+	[ -z "$gate" ] || : >"$gate" # (a held agent start goes on)
 	rig_remote_cleanup ws
 }
 trap cleanup EXIT
@@ -41,12 +43,13 @@ docker exec -i "$cid" sh -c 'cat > /tmp/echo-server.pl' <"$RDEV_SOURCE_DIR/tests
 docker exec -d "$cid" perl /tmp/echo-server.pl "$pa" 127.0.0.1
 docker exec -d "$cid" perl /tmp/echo-server.pl "$pb" 127.0.0.1
 
-# echo_once PORT WORD: send WORD and a newline, print what comes back (the
-# 300 s bound only keeps a broken broker from hanging the test).
+# echo_once PORT WORD [SECONDS]: send WORD and a newline, print what comes
+# back (the bound, 300 s unless given, only keeps a broken broker from
+# hanging the test).
 echo_once() {
-	python3 - "$1" "$2" <<'PY'
+	python3 - "$1" "$2" "${3:-300}" <<'PY'
 import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=300)
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=int(sys.argv[3]))
 s.sendall(sys.argv[2].encode() + b"\n")
 got = b""
 while not got.endswith(b"\n"):
@@ -120,31 +123,53 @@ rdev forward "$name:~/ws" "$pa" 2>"$TEST_TMP/checked.err" ||
 check "with the agent back, no warning" sh -c "! grep -q warning '$TEST_TMP/checked.err'"
 
 # --- a new agent starting does not hold the thread --------------------------------
-# The login shell now takes 6 s (a slow ~/.bashrc); the agent is killed and
-# the broker starts a new one through that shell. Meanwhile forward A echoes,
-# and an exec waits for the new agent and then runs in it.
-# (The kill goes through that shell: its 6 s also make the agent older than
-# the 5 s within which the broker does not start a dead agent again,
-# HOST_AGENT_RESTART_MIN_MS.)
-on_host "echo 'sleep 6' >> ~/.bashrc"
+# The login shell of the agent's start now waits until the test lets it go
+# on (a slow ~/.bashrc, held); the agent is killed and the broker starts a
+# new one through that shell. Meanwhile forward A echoes, and an exec waits
+# for the new agent and then runs in it.
+# The start is held, not a fixed sleep: it used to be a 6 s sleep, and at load
+# 8-15 A's echo took 3.4-6.7 s in all, of which the broker held the
+# connection 2.1 s (the bounded wait for its target's check, 2 s at most:
+# forward_check_bound, docs/PROTOCOL.md; then it went to the target it had,
+# the start still under way) and the rest was the echo's own process start
+# and the status calls around it: "the start was still under way" after the
+# echo then failed with a broker that never waited for the start. Held, the
+# start cannot end before A's echo, however slow the machine; a broker that
+# held A's connection (or its thread) until the agent listens fails the echo
+# at its 30 s bound, half the broker's 60 s for a start (HOST_AGENT_START_MS).
+gate=$home/.agent-start-go
+rm -f "$gate"
+on_host "echo 'case \"\$BASH_EXECUTION_STRING\" in *--listen*|*rdev-agent-verify*) while [ ! -e ~/.agent-start-go ]; do sleep 0.1; done;; esac' >> ~/.bashrc"
+# (older than the 5 s within which the broker does not start a dead agent
+# again, HOST_AGENT_RESTART_MIN_MS: 7 s of the process, whose listening comes
+# a little after it started)
+older_than_7s() { [ "$(ps -o etimes= -p "$1" | tr -d ' ')" -ge 7 ]; }
+EVENTUALLY_SECONDS=30 eventually "the agent is older than the broker's quick-restart bound" \
+	older_than_7s "$(agent_pid)"
 starts0=$(broker status --json | jq -r '.sessions[0].agent.starts')
 on_host "kill -9 $(agent_pid)"
 starting() { [ "$(broker status --json | jq -r '.sessions[0].agent.starting')" = true ]; }
-eventually "the broker is starting a new agent (through the slow login shell)" starting
+eventually "the broker is starting a new agent (through the held login shell)" starting
 rdev exec "$name:~/ws" -- echo waited >"$TEST_TMP/exec.out" 2>"$TEST_TMP/exec.err" &
 epid=$!
-check_eq "forward A echoes while the new agent starts" "$(echo_once "$pa" eight)" eight
+t0=$(date +%s%N)
+check_eq "forward A echoes while the new agent starts" "$(echo_once "$pa" eight 30)" eight
+echo "     (in $((($(date +%s%N) - t0) / 1000000)) ms)"
 check "and that start was still under way (A did not wait for it)" starting
+check "the exec made meanwhile waits for the new agent" kill -0 "$epid"
+: >"$gate"
 st=0
 wait "$epid" || st=$?
 check_eq "the exec made meanwhile waited for the new agent, then ran" \
 	"$st $(cat "$TEST_TMP/exec.out")" "0 waited"
 check_eq "one new agent" "$(broker status --json | jq -r '.sessions[0].agent.starts')" \
 	$((starts0 + 1))
-# (from here, not through the slow login shell: the host is this machine;
+# (from here, not through the login shell: the host is this machine;
 # rewritten in place, the file stays the host user's)
-grep -vx 'sleep 6' "$home/.bashrc" >"$TEST_TMP/bashrc"
+grep -v 'agent-start-go' "$home/.bashrc" >"$TEST_TMP/bashrc"
 cat "$TEST_TMP/bashrc" >"$home/.bashrc"
+rm -f "$gate"
+gate=
 
 # --- sshd forbids stream-local forwarding ---------------------------------------
 broker stop --forget >/dev/null
