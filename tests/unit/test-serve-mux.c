@@ -4,6 +4,7 @@
  * closes, refusals, and that the agent never sends more than its credit. */
 #include "test.h"
 
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
@@ -484,6 +485,169 @@ TEST(frames_read_before_the_end_are_acted_on)
 	ASSERT_INT_EQ(serve_mux_poll(r.m, NULL, 0, 100), 0);
 	rig_expect(&r, last, sizeof last);
 	buf_free(b);
+	rig_free(&r);
+}
+
+/* A "tcp" stream's connect with small kernel buffers (serve_mux_set_connect):
+ * an unread loopback socket of its own would take megabytes (its send
+ * buffer grows to net.ipv4.tcp_wmem's most, 4 MiB here), more than the
+ * agent's window, and nothing would wait in the agent. */
+static int
+small_buffer_connect(const char *address, int port, int *err)
+{
+	struct sockaddr_in sa = { 0 };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int size = 16384;
+
+	ASSERT_TRUE(fd >= 0);
+	ASSERT_INT_EQ(setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size), 0);
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	ASSERT_INT_EQ(inet_pton(AF_INET, address, &sa.sin_addr), 1);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0 && errno != EINPROGRESS) {
+		*err = errno;
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* As rig_send, with the rig's input nonblocking: the mux is run while the
+ * pipe is full, and a mux that stopped reading fails the test (a blocking
+ * write would hang it). */
+static void
+rig_push(struct rig *r, enum proto_type type, uint32_t ch, const void *p, size_t len)
+{
+	struct buf *b = buf_new();
+	size_t at = 0;
+	ssize_t n;
+
+	proto_encode(b, type, ch, p, len);
+	for (int pass = 0; at < buf_len(b); pass++) {
+		if ((n = write(r->to[1], buf_data(b) + at, buf_len(b) - at)) > 0) {
+			at += (size_t)n;
+			continue;
+		}
+		ASSERT_TRUE(n < 0 && errno == EAGAIN);
+		/* (the agent reads nothing more of the broker's frames) */
+		ASSERT_TRUE(pass < 200);
+		rig_run(r, 1);
+	}
+	buf_free(b);
+}
+
+/* Many streams at once, one of them to a server that reads nothing: its
+ * bytes wait in the agent (within its window: the kernel's buffers kept
+ * small) while every other stream's go both ways, byte-exact; then the
+ * slow one gets all of its bytes, in order, and each server sees its
+ * connection end at the broker's CLOSE. */
+TEST(many_streams_and_a_slow_reader)
+{
+	enum { N = 16, EACH = 20000, SLOW = 1500000 };
+	struct rig r;
+	struct proto_frame f;
+	struct buf *p, *got[N];
+	static unsigned char msg[EACH], tmp[65536];
+	size_t up[N] = { 0 }, slow_sent = 0, done = 0;
+	char ctl[256];
+	int port, lfd = listener(&port), conn[N], bad = 0;
+	int size = 16384, queued = 0;
+	ssize_t n;
+
+	/* (the listener's receive buffer, inherited by what it accepts) */
+	ASSERT_INT_EQ(setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size), 0);
+	rig_init(&r);
+	serve_mux_set_connect(r.m, small_buffer_connect);
+	for (int i = 0; i < N; i++) {
+		ctl[0] = '\0';
+		rig_open_tcp(&r, 100 + (uint32_t)i, port, 1u << 20, ctl, sizeof ctl);
+		ASSERT_STR_CONTAINS(ctl, "\"ok\":true");
+		conn[i] = accept(lfd, NULL, NULL);
+		ASSERT_TRUE(conn[i] >= 0);
+		fcntl(conn[i], F_SETFL, O_NONBLOCK);
+		got[i] = buf_new();
+	}
+	fcntl(r.to[1], F_SETFL, O_NONBLOCK);
+	/* the slow one (stream 100) first: more than its socket holds, less
+	 * than the agent's window (SERVE_MUX_TCP_WINDOW) */
+	for (size_t j = 0; j < sizeof tmp; j++)
+		tmp[j] = (unsigned char)j;
+	while (slow_sent < SLOW) {
+		rig_push(&r, PROTO_DATA, 100, tmp, sizeof tmp);
+		slow_sent += sizeof tmp;
+		rig_run(&r, 1);
+	}
+	/* most of it waits in the agent, not in the kernel */
+	ASSERT_INT_EQ(ioctl(conn[0], FIONREAD, &queued), 0);
+	ASSERT_TRUE((size_t)queued < SLOW / 4);
+	for (int i = 1; i < N; i++) {
+		for (size_t j = 0; j < EACH; j++)
+			msg[j] = (unsigned char)(i * 7 + (int)(j % 199));
+		rig_push(&r, PROTO_DATA, 100 + (uint32_t)i, msg, EACH);
+		ASSERT_INT_EQ(write(conn[i], msg, EACH), EACH);
+	}
+	for (int pass = 0; pass < 500 && done < (size_t)(N - 1); pass++) {
+		rig_run(&r, 1);
+		for (int i = 1; i < N; i++) {
+			while ((n = read(conn[i], tmp, sizeof tmp)) > 0) {
+				for (ssize_t j = 0; j < n; j++)
+					bad |= tmp[j] !=
+					    (unsigned char)(i * 7 +
+						(int)((up[i] + (size_t)j) % 199));
+				up[i] += (size_t)n;
+			}
+		}
+		while (rig_frame(&r, &f, &p)) {
+			if (f.type == PROTO_DATA && f.channel > 100 &&
+			    f.channel < 100 + N)
+				buf_append(got[f.channel - 100], buf_data(p), buf_len(p));
+			else if (f.type == PROTO_CLOSE || f.type == PROTO_EOF)
+				bad = 1;
+			buf_free(p);
+		}
+		done = 0;
+		for (int i = 1; i < N; i++)
+			done += up[i] == EACH && buf_len(got[i]) == EACH;
+	}
+	ASSERT_INT_EQ(done, N - 1);
+	ASSERT_INT_EQ(bad, 0);
+	for (int i = 1; i < N; i++) {
+		const unsigned char *g = buf_data(got[i]);
+
+		for (size_t j = 0; j < EACH; j++)
+			bad |= g[j] != (unsigned char)(i * 7 + (int)(j % 199));
+	}
+	ASSERT_INT_EQ(bad, 0);
+	/* the slow reader reads at last: all of it, in order */
+	for (size_t have = 0, pass = 0; have < slow_sent && !bad; pass++) {
+		ASSERT_TRUE(pass < 2000);
+		rig_run(&r, 1);
+		while ((n = read(conn[0], tmp, sizeof tmp)) > 0) {
+			for (ssize_t j = 0; j < n; j++)
+				bad |= tmp[j] !=
+				    (unsigned char)((have + (size_t)j) % 65536 % 256);
+			have += (size_t)n;
+		}
+		ASSERT_TRUE(n < 0 && errno == EAGAIN);
+	}
+	ASSERT_INT_EQ(bad, 0);
+	for (int i = 0; i < N; i++) {
+		rig_push(&r, PROTO_CLOSE, 100 + (uint32_t)i, NULL, 0);
+		buf_free(got[i]);
+	}
+	/* each server sees its connection end */
+	for (int i = 0, pass = 0; i < N;) {
+		if ((n = read(conn[i], tmp, sizeof tmp)) > 0)
+			continue;
+		if (n == 0 || errno == ECONNRESET) {
+			close(conn[i++]);
+			continue;
+		}
+		ASSERT_TRUE(errno == EAGAIN);
+		ASSERT_TRUE(pass++ < 500);
+		rig_run(&r, 1);
+	}
+	close(lfd);
 	rig_free(&r);
 }
 
