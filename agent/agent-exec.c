@@ -208,8 +208,8 @@ agent_exec_relay(struct agent_exec *x, const struct agent_exec_plan *p, char **c
 	for (int trust = 1; trust >= 0 && rc == 1; trust--) {
 		free(why);
 		why = NULL;
-		if (relay_install_endpoint(x->docker, p->container, trust, &ep, &why) !=
-		    0)
+		if (relay_install_endpoint(
+			x->docker, p->container, trust, 0, &ep, &why) != 0)
 			break;
 		rc = exec_relay_open(ep.address, ep.port, ep.token, &req,
 		    AGENT_EXEC_RELAY_TIMEOUT_MS, &x->fd, x->early, trust ? &why : cause);

@@ -5,6 +5,8 @@
 
 #include <stdlib.h>
 
+#include <cjson/cJSON.h>
+
 #include "relay-install.h"
 
 static int
@@ -13,12 +15,13 @@ op_relay_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	char *up_cmd = agent_op_req_up_cmd(r, "rdev");
 	struct relay_known known = { agent_op_req_string(r, "containerId"),
 		agent_op_req_string(r, "address") };
+	const cJSON *not_relay = cJSON_GetObjectItemCaseSensitive(r->json, "notRelay");
 	int rc;
 
 	/* (a broker's check of the target it has: forward_relay_request) */
 	rc = relay_install_ensure(up_cmd, r->workspace, r->config, r->id_labels,
 	    agent_op_req_string(r, "service"), known.container_id != NULL ? &known : NULL,
-	    result, cause);
+	    cJSON_IsNumber(not_relay) ? not_relay->valueint : 0, result, cause);
 	free(up_cmd);
 	return rc;
 }

@@ -491,7 +491,7 @@ out:
 
 int
 relay_install_endpoint(struct docker *d, const cJSON *container, int trust_state,
-    struct relay_endpoint *ep, char **cause)
+    int not_relay, struct relay_endpoint *ep, char **cause)
 {
 	struct relay_binary bin = { 0 };
 	struct relay_state st;
@@ -514,8 +514,9 @@ relay_install_endpoint(struct docker *d, const cJSON *container, int trust_state
 	/* Trusted only for this start of the container: a restarted one has
 	 * no relay, maybe another address (a connect there can take seconds). */
 	if (trust_state && relay_state_read(state_dir, cid, &st) == 0 &&
-	    strcmp(st.hash, bin.hash) == 0 && cJSON_IsString(started) &&
-	    st.started[0] != '\0' && strcmp(st.started, started->valuestring) == 0)
+	    st.port != not_relay && strcmp(st.hash, bin.hash) == 0 &&
+	    cJSON_IsString(started) && st.started[0] != '\0' &&
+	    strcmp(st.started, started->valuestring) == 0)
 		goto found;
 	key = xasprintf("relay-%s", cid);
 	if ((lock = agent_lock_acquire(state_dir, key, NULL, NULL, cause)) < 0)
@@ -525,6 +526,12 @@ relay_install_endpoint(struct docker *d, const cJSON *container, int trust_state
 			log_info(
 			    "relay: container %.12s: rdev-relay changed, replacing it",
 			    cid);
+		else if (st.port == not_relay)
+			/* (the relay died and another program took its port:
+			 * a probe it answers, even by closing, proves nothing) */
+			log_info("relay: container %.12s: port %d answers, but not as "
+				 "its relay; starting a new one",
+			    cid, st.port);
 		else if (relay_install_probe(ep->address, st.port, st.token,
 			     RELAY_PROBE_TIMEOUT_MS, NULL, &err) == 0)
 			goto record;
@@ -602,7 +609,7 @@ relay_install_unchanged(
 int
 relay_install_ensure(const char *up_cmd, const char *folder, const char *config_file,
     const cJSON *id_labels, const char *service, const struct relay_known *known,
-    cJSON **result, char **cause)
+    int not_relay, cJSON **result, char **cause)
 {
 	struct workspace ws;
 	struct docker *d = docker_new(NULL);
@@ -630,14 +637,15 @@ relay_install_ensure(const char *up_cmd, const char *folder, const char *config_
 		rc = relay_service(d, &ws, folder, service, result, cause);
 		goto out;
 	}
-	if (known != NULL && relay_install_unchanged(ws.container, cid, known)) {
+	if (known != NULL && not_relay == 0 &&
+	    relay_install_unchanged(ws.container, cid, known)) {
 		*result = cJSON_CreateObject();
 		cJSON_AddStringToObject(*result, "containerId", cid);
 		cJSON_AddBoolToObject(*result, "unchanged", 1);
 		rc = 0;
 		goto out;
 	}
-	if (relay_install_endpoint(d, ws.container, 0, &ep, cause) != 0)
+	if (relay_install_endpoint(d, ws.container, 0, not_relay, &ep, cause) != 0)
 		goto out;
 	memset(&st, 0, sizeof st);
 	st.port = ep.port;

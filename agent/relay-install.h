@@ -37,7 +37,10 @@
  * in "run `UP_CMD` first" (agent-ops.h). known (may be NULL: none) is the
  * dev container's id and address the caller has: while the workspace's
  * running container is still that one there, the answer is only
- * {"containerId","unchanged":true} (the relay is not asked). 0 and *result
+ * {"containerId","unchanged":true} (the relay is not asked). not_relay (0:
+ * none) is a port the caller found something else than the relay at (its
+ * answer was not one): a record of a relay there is not reused, not even
+ * after a probe that some other program answered. 0 and *result
  * (cJSON_Delete) or -1 and *cause. */
 struct relay_known {
 	const char *container_id, *address;
@@ -50,7 +53,7 @@ int relay_install_unchanged(
     const cJSON *container, const char *cid, const struct relay_known *known);
 int relay_install_ensure(const char *up_cmd, const char *folder, const char *config_file,
     const cJSON *id_labels, const char *service, const struct relay_known *known,
-    cJSON **result, char **cause);
+    int not_relay, cJSON **result, char **cause);
 
 /* Where the relay of a running dev container answers. */
 struct relay_endpoint {
@@ -63,10 +66,11 @@ struct relay_endpoint {
  * address, no relay binary, a read-only filesystem, ...). With trust_state,
  * a relay the state directory records for this container and binary is
  * returned without asking it (one file read; the caller copes with a relay
- * that is gone, then calls again without). */
+ * that is gone, then calls again without). A relay recorded at port
+ * not_relay (0: none) is replaced without asking it (relay_install_ensure). */
 struct docker;
 int relay_install_endpoint(struct docker *d, const cJSON *container, int trust_state,
-    struct relay_endpoint *ep, char **cause);
+    int not_relay, struct relay_endpoint *ep, char **cause);
 void relay_endpoint_clear(struct relay_endpoint *ep);
 
 /* Make sure this agent's rdev-relay is at /.rdev-relay in the (running)

@@ -121,7 +121,27 @@ forward_relay_request(const struct forward *fw)
 		cJSON_AddStringToObject(req, "containerId", fw->container_id);
 		cJSON_AddStringToObject(req, "address", fw->address);
 	}
+	if (fw->not_relay != 0)
+		cJSON_AddNumberToObject(req, "notRelay", fw->not_relay);
 	return req;
+}
+
+int
+forward_relay_status_ok(unsigned char status)
+{
+	return status <= 2;
+}
+
+void
+forward_not_relay(struct forward *fw)
+{
+	if (fw->service != NULL || !fw->have_target)
+		return;
+	log_warn("forward %d of %s: %s:%d answers, but not as the container's relay "
+		 "(gone, and its port taken?): asking the agent for a new one",
+	    fw->port, fw->workspace, fw->address, fw->target_port);
+	fw->not_relay = fw->target_port;
+	fw->have_target = 0;
 }
 
 int
@@ -432,6 +452,7 @@ forward_take_target(struct forward *fw, const cJSON *res)
 	sodium_memzero(token, sizeof token);
 	fw->target_port = fw->service == NULL ? port : fw->port;
 	fw->have_target = 1;
+	fw->not_relay = 0;
 	fw->checked_ms = clock_now_ms();
 	fw->direct_retry_ms = 0;
 	return 0;

@@ -88,6 +88,9 @@ struct forward {
 	char *container_id; /* the relay answer's (the service's container for one) */
 	int target_port;    /* the relay's port, or the service port */
 	unsigned char token[FORWARD_RELAY_TOKEN_LEN];
+	/* The relay port where something else answered (forward_not_relay),
+	 * named in the next relay request ("notRelay"); 0: none. */
+	int not_relay;
 	/* Tried direct again at this time after a refusal (clock_now_ms). */
 	long long direct_retry_ms;
 	unsigned long connections, direct, relayed;
@@ -124,6 +127,15 @@ void forward_take_fields_of(struct forward *fw, const struct forward *from);
  * {"containerId","unchanged":true} while they are still the workspace's
  * (a check, without the relay's). New object. */
 cJSON *forward_relay_request(const struct forward *fw);
+/* Is status the first byte a relay answers a 'C' with (0 connected, 1
+ * refused, 2 another error)? */
+int forward_relay_status_ok(unsigned char status);
+/* What answered at fw's relay port is not its relay (another first byte,
+ * or a close before it: the relay died, maybe another program took its
+ * port): the target is dropped, and the next relay request says so
+ * ("notRelay"), for the agent starts a new relay rather than trust a probe
+ * of that port. */
+void forward_not_relay(struct forward *fw);
 /* Fill fw for ws (config may be NULL) with no listeners and no target. */
 void forward_init(struct forward *fw, const char *ws, const char *config);
 /* Fill fw as the forward s of ws and listen: at s->local_port, or from

@@ -258,6 +258,11 @@ host_link_take(struct host_link *l, const unsigned char *data, size_t len)
 	if (l->state == HOST_LINK_RELAY && len > 0) {
 		/* The relay's answer: 0 connected, else refused. */
 		used = 1;
+		if (!forward_relay_status_ok(data[0])) {
+			forward_not_relay(&l->fwd->fw);
+			host_link_set_state(l, HOST_LINK_DEAD);
+			return len;
+		}
 		if (data[0] != 0) {
 			log_info(
 			    "%s: forward %d: nothing listens on port %d in the container",
@@ -585,6 +590,10 @@ host_link_pump(struct host_session *h, struct host_link *l)
 				 * status byte: the answer before the EOF */
 				host_connect_answer(
 				    l, NULL, "cannot reach that port of the container");
+				/* (no relay closes so: it died, or that port
+				 * is another program's now) */
+				if (l->state == HOST_LINK_RELAY)
+					forward_not_relay(&l->fwd->fw);
 				shutdown(l->fd, SHUT_WR);
 				host_link_set_down(l, HOST_LINK_DOWN_CLOSED);
 			}

@@ -165,6 +165,11 @@ local_link_on_read(struct bufferevent *bev, void *arg)
 		/* The relay's answer: 0 connected, else refused. */
 		if (bufferevent_read(bev, &status, 1) != 1)
 			return;
+		if (!forward_relay_status_ok(status)) {
+			forward_not_relay(&l->f->fw);
+			local_link_kill(l);
+			return;
+		}
 		if (status != 0) {
 			log_info("%s: forward %d: nothing listens on port %d in the "
 				 "container",
@@ -251,7 +256,11 @@ local_link_on_up_event(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	if (l->state != LOCAL_LINK_CONNECTING) {
-		local_link_kill(l); /* a reset, or the relay closed before its byte */
+		/* a reset, or the relay closed before its byte: no relay
+		 * closes so (a wrong token aside, and ours is its own) */
+		if (l->state == LOCAL_LINK_RELAY)
+			forward_not_relay(fw);
+		local_link_kill(l);
 		return;
 	}
 	bufferevent_free(l->up);

@@ -542,6 +542,11 @@ relay_listen(int v6, uint16_t *port)
 		return -1;
 	if (v6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+	/* Its connections inherit it: the TIME-WAIT they leave (the relay
+	 * often closes first) does not keep another program's listener,
+	 * which sets it too, off this port for a minute after the relay is
+	 * gone (a killed relay's port is free at once). */
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 	if (bind(fd, (struct sockaddr *)&ss,
 		v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in)) < 0 ||
 	    listen(fd, 4096) < 0 || getsockname(fd, (struct sockaddr *)&ss, &len) < 0) {

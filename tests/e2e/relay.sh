@@ -7,7 +7,10 @@
 # the listening ports, bad token/magic/command closed without a reply, 1,000
 # concurrent connections, the 10 s header timeout; a second op reuses the
 # relay; a changed binary replaces it (the old relay goes away by itself);
-# after `docker restart` a new relay is started; errors name what is missing.
+# after `docker restart` a new relay is started; a forward to the
+# 127.0.0.1 server answers again after its relay was killed in the
+# container, also when another server took the killed relay's port;
+# errors name what is missing.
 # The test client is tests/e2e/relay_client.py.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
@@ -146,6 +149,45 @@ one() {
 
 one "$RDEV_RIG_IMAGE_BOOKWORM" debian
 one "$RDEV_RIG_IMAGE_BUSYBOX" scratch
+
+# A forward (the broker's, this machine's engine) to the 127.0.0.1 server of
+# the Debian container, and its relay killed in the container: the next
+# connection finds it gone and answers through a new relay; the killed
+# relay's port is free at once (another server binds it); a relay killed
+# and its port taken by another program: the connection that meets that
+# program is closed, and the next one answers through a new relay (no stale
+# target, no stale record).
+ws=$TEST_TMP/ws-debian
+cid=$(docker ps -q --no-trunc --filter "label=devcontainer.local_folder=$ws")
+bb=/busybox
+! docker exec "$cid" test -x /bin/busybox 2>/dev/null || bb=/bin/busybox
+lport=$(rig_ports 1)
+relay_kill() {
+	docker exec "$cid" "$bb" kill "$(docker exec "$cid" "$bb" pidof .rdev-relay)"
+	eventually "kill: the relay is gone" sh -c "! docker exec '$cid' '$bb' pidof .rdev-relay >/dev/null"
+}
+rdev forward "$ws" "$lport:7000" >/dev/null 2>"$TEST_TMP/fwd.err" ||
+	{ cat "$TEST_TMP/fwd.err"; fail "kill: rdev forward failed"; }
+check_eq "kill: the forward answers through the relay" \
+	"$(curl -sf --max-time 20 "http://127.0.0.1:$lport/small")" "hello relay"
+old=$(docker exec "$cid" cat /.rdev-relay.port)
+relay_kill
+check_eq "kill: the next connection answers (a new relay)" \
+	"$(curl -sf --max-time 20 "http://127.0.0.1:$lport/small")" "hello relay"
+port=$(docker exec "$cid" cat /.rdev-relay.port)
+check "kill: the new relay has another port" test "$port" != "$old"
+relay_kill
+docker exec "$cid" "$bb" sh -c "mkdir -p /other && echo other-server > /other/small"
+check "kill: the killed relay's port is free at once (another server binds it)" \
+	docker exec "$cid" "$bb" httpd -p "0.0.0.0:$port" -h /other
+check "kill: that server is not taken for the relay (its connection is closed)" \
+	sh -c "! curl -sf --max-time 20 'http://127.0.0.1:$lport/small'"
+check_eq "kill: the next connection answers through a new relay" \
+	"$(curl -sf --max-time 20 "http://127.0.0.1:$lport/small")" "hello relay"
+check "kill: the agent's record names the new relay" test \
+	"$(jq -r .port "$RDEV_STATE_DIR/relay/$cid.json")" = "$(docker exec "$cid" cat /.rdev-relay.port)"
+check "kill: which is not at the other server's port" test "$(docker exec "$cid" cat /.rdev-relay.port)" != "$port"
+check "kill: the broker said why" grep -q "answers, but not as the container's relay" "$RDEV_RUNTIME_DIR/broker.log"
 
 # Compose: a service is reached at its own IP on the project network, no relay.
 # (The folder's name is the project's: this test's own.)

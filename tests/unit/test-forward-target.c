@@ -122,6 +122,33 @@ TEST(unchanged_for_another_container_or_a_dropped_target_is_refused)
 	forward_clear(&fw);
 }
 
+/* Something else than the relay answered at the relay's port (it was
+ * killed, another program took the port): the target goes, the next ask is
+ * a full one naming that port, and the new relay's answer ends that. */
+TEST(not_the_relay_asks_in_full_naming_the_port)
+{
+	struct forward fw;
+	cJSON *req, *res = relay_answer("c1", "172.17.0.2", 40001);
+
+	ASSERT_TRUE(forward_relay_status_ok(0));
+	ASSERT_TRUE(forward_relay_status_ok(2));
+	ASSERT_FALSE(forward_relay_status_ok('H'));
+	forward_with_stale_target(&fw);
+	forward_not_relay(&fw);
+	ASSERT_FALSE(forward_target_fresh(&fw));
+	req = forward_relay_request(&fw);
+	ASSERT_NULL(json_get_string(req, "containerId"));
+	ASSERT_INT_EQ(cJSON_GetObjectItemCaseSensitive(req, "notRelay")->valueint, 40000);
+	cJSON_Delete(req);
+	ASSERT_INT_EQ(forward_take_target(&fw, res), 0);
+	ASSERT_INT_EQ(fw.target_port, 40001);
+	req = forward_relay_request(&fw);
+	ASSERT_NULL(cJSON_GetObjectItemCaseSensitive(req, "notRelay"));
+	cJSON_Delete(req);
+	cJSON_Delete(res);
+	forward_clear(&fw);
+}
+
 TEST(a_check_is_waited_for_a_bounded_time)
 {
 	struct forward fw;
