@@ -112,9 +112,14 @@ labels_note_changed(
 	if (hash != NULL && strcmp(hash, config_hash) != 0)
 		progress_line(p,
 		    "The configuration changed since container %.12s was "
-		    "created; using it as it is (its forwardPorts and "
-		    "portsAttributes are taken as they are now; run up with "
-		    "--rebuild to recreate it with the rest)",
+		    "created; using it as it is (%srun up with --rebuild to "
+		    "recreate it%s)",
 		    cJSON_GetStringValue(
-			cJSON_GetObjectItemCaseSensitive(container, "Id")));
+			cJSON_GetObjectItemCaseSensitive(container, "Id")),
+		    image_label(container, LABELS_IMAGE_PORTS) != NULL
+			? "its forwardPorts and portsAttributes are taken as "
+			  "they are now; "
+			: "",
+		    image_label(container, LABELS_IMAGE_PORTS) != NULL ? " with the rest"
+								       : "");
 }

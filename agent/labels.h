@@ -14,11 +14,11 @@ struct up_opts;
 /* The label holding the hash of the configuration a container was made from. */
 #define LABELS_CONFIG_HASH "dev.rdev.config_hash"
 
-/* The label holding what the image and its Features give for portsAttributes
- * and otherPortsAttributes (config_merge_ports_of_entries(), as written,
- * before substitution): with it the forwards of a reused container tell the
- * configuration's keys from the image's (config_merge_ports_attributes()).
- * Containers made before rdev wrote it have none. */
+/* The label holding what the image and its Features give for forwardPorts,
+ * portsAttributes and otherPortsAttributes (config_merge_ports_of_entries(),
+ * as written, before substitution): with it the forwards of a reused
+ * container tell the configuration's ports and keys from the image's
+ * (config_merge_ports()). Containers made before rdev wrote it have none. */
 #define LABELS_IMAGE_PORTS "dev.rdev.image_ports_attributes"
 
 /* The id labels (config_get_id_labels(): --id-label's replace the default

@@ -311,10 +311,10 @@ op_read_configuration_merged_for_container(const struct config *cfg,
 	return merged;
 }
 
-/* The ports rdev forwards for container (config_merge_ports()): merged's,
- * with conf's portsAttributes over them and what the container's image gave
- * (labels.h: LABELS_IMAGE_PORTS, substituted as its metadata label is). NULL
- * with *cause. */
+/* The ports rdev forwards for container (config_merge_ports()): from what
+ * the container's image gave (labels.h: LABELS_IMAGE_PORTS, substituted as
+ * its metadata label is; merged's when it has none) and conf's forwardPorts
+ * and portsAttributes as they are now. NULL with *cause. */
 static cJSON *
 op_read_configuration_ports(const struct config *cfg, const cJSON *container,
     char **container_env, const cJSON *merged, const cJSON *conf, char **cause)

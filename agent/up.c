@@ -549,8 +549,8 @@ up_replaced_images(const struct up_state *s)
 	return ids;
 }
 
-/* What container's image gave for portsAttributes and otherPortsAttributes
- * (labels_image_ports()), substituted as its metadata label is
+/* What container's image gave for forwardPorts, portsAttributes and
+ * otherPortsAttributes (labels_image_ports()), substituted as its metadata label is
  * (up_merged_for_container()); NULL for a container made without the label.
  * Caller frees with cJSON_Delete. */
 static cJSON *

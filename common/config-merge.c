@@ -169,8 +169,11 @@ config_merge_ports_of_entries(const cJSON *entries)
 	out = cJSON_CreateObject();
 	if (out == NULL)
 		fatal("%s: out of memory", __func__);
-	if ((fp = config_merge_forward_ports(list)) != NULL)
-		cJSON_AddItemToObject(out, "forwardPorts", fp);
+	/* (always, [] for none: a label without it was written before rdev
+	 * recorded forwardPorts, and is not known: config_merge_ports) */
+	if ((fp = config_merge_forward_ports(list)) == NULL)
+		fp = cJSON_CreateArray();
+	cJSON_AddItemToObject(out, "forwardPorts", fp);
 	pa = config_merge_assign(list, "portsAttributes");
 	if (pa->child != NULL)
 		cJSON_AddItemToObject(out, "portsAttributes", pa);
@@ -229,26 +232,40 @@ config_merge_ports_attributes(cJSON *merged, const cJSON *config, const cJSON *i
 	}
 }
 
+/* {"forwardPorts": a copy of fp} onto list, when fp is given. */
+static void
+config_merge_ports_entry(cJSON *list, const cJSON *fp)
+{
+	cJSON *entry;
+
+	if (fp == NULL)
+		return;
+	if ((entry = cJSON_CreateObject()) == NULL)
+		fatal("%s: out of memory", __func__);
+	cJSON_AddItemToObject(entry, "forwardPorts", cJSON_Duplicate(fp, 1));
+	cJSON_AddItemToArray(list, entry);
+}
+
 cJSON *
 config_merge_ports(const cJSON *merged, const cJSON *config, const cJSON *image)
 {
 	static const char *const keys[] = { "portsAttributes", "otherPortsAttributes" };
 	const cJSON *v;
-	cJSON *out = cJSON_CreateObject(), *list, *base, *fp;
+	cJSON *out = cJSON_CreateObject(), *list, *fp;
 
 	if (out == NULL)
 		fatal("%s: out of memory", __func__);
 	/* forwardPorts: the union a new container's merge would make, of the
 	 * image's (what it was made with when not known) and config's */
 	list = cJSON_CreateArray();
-	base = cJSON_CreateObject();
-	cJSON_AddItemToArray(list, base);
-	v = cJSON_GetObjectItemCaseSensitive(
-	    cJSON_IsObject(image) ? image : merged, "forwardPorts");
-	if (v != NULL)
-		cJSON_AddItemToObject(base, "forwardPorts", cJSON_Duplicate(v, 1));
-	if (cJSON_IsObject(config))
-		cJSON_AddItemToArray(list, cJSON_Duplicate(config, 1));
+	if (list == NULL)
+		fatal("%s: out of memory", __func__);
+	v = cJSON_GetObjectItemCaseSensitive(image, "forwardPorts");
+	if (v == NULL)
+		v = cJSON_GetObjectItemCaseSensitive(merged, "forwardPorts");
+	config_merge_ports_entry(list, v);
+	config_merge_ports_entry(
+	    list, cJSON_GetObjectItemCaseSensitive(config, "forwardPorts"));
 	if ((fp = config_merge_forward_ports(list)) != NULL)
 		cJSON_AddItemToObject(out, "forwardPorts", fp);
 	cJSON_Delete(list);

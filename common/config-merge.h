@@ -146,7 +146,8 @@ void config_merge_ports_attributes(
 
 /* A new {"forwardPorts","portsAttributes","otherPortsAttributes"}: the ports
  * rdev forwards. forwardPorts is the union of image's (merged's when image
- * is NULL) and config's, as a new container's merge makes it (so a port
+ * is NULL or has none: a label written before rdev recorded them) and
+ * config's, as a new container's merge makes it (so a port
  * added to the configuration counts for a reused container at once; one
  * removed stays only when image is NULL); the other two are merged's, then
  * config_merge_ports_attributes(out, config, image). Caller frees with

@@ -225,3 +225,30 @@ TEST(git_root_none)
 	ASSERT_NULL(got);
 	rm_rf(dir);
 }
+
+/* The lexical normal form without a base: a relative path's leading ".."s
+ * stay (the folder it is relative to is not known), an absolute path's stop
+ * at "/". */
+TEST(normal_form_keeps_a_relative_paths_leading_dotdots)
+{
+	static const char *const cases[][2] = {
+		{ "", "" },
+		{ ".", "" },
+		{ "./", "" },
+		{ "..", ".." },
+		{ "a/../..", ".." },
+		{ "../a/./b//", "../a/b" },
+		{ "a/b/../../..", ".." },
+		{ "/..", "/" },
+		{ "/a/../../b", "/b" },
+		{ "//a//b/", "/a/b" },
+		{ "/", "/" },
+	};
+	char *got;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		got = config_discover_normal(cases[i][0]);
+		ASSERT_STR_EQ(got, cases[i][1]);
+		free(got);
+	}
+}

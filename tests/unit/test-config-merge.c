@@ -1174,10 +1174,10 @@ TEST(ports_of_image_entries)
 				       "{\"onAutoForward\":\"silent\"}},{\"init\":true,"
 				       "\"portsAttributes\":{\"80\":{\"label\":\"y\"},"
 				       "\"9\":{}},\"otherPortsAttributes\":null}]"),
-	    "{\"portsAttributes\":{\"9\":{},\"80\":{\"label\":\"y\"},\"a\":{}},"
-	    "\"otherPortsAttributes\":{\"onAutoForward\":\"silent\"}}");
-	ASSERT_STR_EQ(ports_of_entries("[{\"init\":true},{}]"), "{}");
-	ASSERT_STR_EQ(ports_of_entries(NULL), "{}");
+	    "{\"forwardPorts\":[],\"portsAttributes\":{\"9\":{},\"80\":{\"label\":"
+	    "\"y\"},\"a\":{}},\"otherPortsAttributes\":{\"onAutoForward\":\"silent\"}}");
+	ASSERT_STR_EQ(ports_of_entries("[{\"init\":true},{}]"), "{\"forwardPorts\":[]}");
+	ASSERT_STR_EQ(ports_of_entries(NULL), "{\"forwardPorts\":[]}");
 }
 
 TEST(ports_attributes_removed_from_the_configuration)
@@ -1287,7 +1287,8 @@ TEST(forward_ports_of_a_reused_container)
 {
 	cJSON *m = parse("{\"forwardPorts\":[3000,\"db:5432\",4000]}"),
 	      *c = parse("{\"forwardPorts\":[4000,\"localhost:8080\"]}"),
-	      *i = parse("{\"forwardPorts\":[\"db:5432\"]}"), *none = parse("{}"), *out;
+	      *i = parse("{\"forwardPorts\":[\"db:5432\"]}"), *none = parse("{}"),
+	      *i0 = parse("{\"forwardPorts\":[]}"), *out;
 
 	out = config_merge_ports(m, c, i);
 	ASSERT_STR_EQ(keep(out),
@@ -1296,9 +1297,15 @@ TEST(forward_ports_of_a_reused_container)
 	out = config_merge_ports(m, c, NULL);
 	ASSERT_STR_EQ(keep(out), "{\"forwardPorts\":[3000,\"db:5432\",4000,8080]}");
 	cJSON_Delete(out);
-	/* the image gave none, the configuration has none now */
-	out = config_merge_ports(m, none, none);
+	/* the image gave none ([]), the configuration has none now */
+	out = config_merge_ports(m, none, i0);
 	ASSERT_STR_EQ(keep(out), "{\"portsAttributes\":{}}");
+	cJSON_Delete(out);
+	/* a label without forwardPorts (written before rdev recorded them):
+	 * not known, the frozen ones stay */
+	out = config_merge_ports(m, none, none);
+	ASSERT_STR_EQ(keep(out),
+	    "{\"forwardPorts\":[3000,\"db:5432\",4000],\"portsAttributes\":{}}");
 	cJSON_Delete(out);
 	/* what the image's entries give is recorded */
 	ASSERT_STR_EQ(ports_of_entries("[{\"forwardPorts\":[1,\"localhost:2\"]},"
@@ -1308,4 +1315,5 @@ TEST(forward_ports_of_a_reused_container)
 	cJSON_Delete(c);
 	cJSON_Delete(i);
 	cJSON_Delete(none);
+	cJSON_Delete(i0);
 }
