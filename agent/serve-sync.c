@@ -225,6 +225,8 @@ serve_job_sync(struct serve_job *j)
 	}
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j->req, "keepHostChanges")))
 		sync_recv_keep_host_changes(r);
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j->req, "entryErrors")))
+		sync_recv_entry_errors(r);
 	/* A live sync's batch: only what changed, and what was deleted. */
 	if (delete != NULL) {
 		sync_recv_partial(r, del, ndel);
