@@ -190,13 +190,47 @@ sync_recv_parent(struct sync_recv *r, const char *path, int create, const char *
 	return fd;
 }
 
-/* Set *cause for path (relative), which failed with err: "'PATH': ERROR".
+/* Set *cause for path (relative), which failed with err: "'PATH': ERROR";
+ * when the host refused it (EACCES, EPERM) and the deepest folder of its
+ * path that exists (where it, or a folder on its way, was to be made) is
+ * another user's, the message names that folder, its owner (root, when the
+ * container made it) and what to do: rdev does not take it back itself.
  * Returns -1. */
 static int
 sync_recv_denied(struct sync_recv *r, const char *path, int err, char **cause)
 {
-	(void)r;
-	return error_set_errno(cause, err, "'%s'", path);
+	char *dir = xstrdup(path), *slash, *owner;
+	struct stat sb;
+	int found = 0;
+
+	if (err == EACCES || err == EPERM) {
+		while (!found && (slash = strrchr(dir, '/')) != NULL) {
+			*slash = '\0';
+			found = fstatat(r->root, dir, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    S_ISDIR(sb.st_mode);
+		}
+		if (!found) {
+			free(dir);
+			dir = xstrdup(".");
+			found = fstat(r->root, &sb) == 0;
+		}
+	}
+	if (!found || sb.st_uid == geteuid()) {
+		free(dir);
+		return error_set_errno(cause, err, "'%s'", path);
+	}
+	owner = sb.st_uid == 0 ? xstrdup("root (made in the container as root?)")
+			       : xasprintf("uid %u", (unsigned)sb.st_uid);
+	error_set(cause,
+	    "'%s': %s: the host folder '%s' belongs to %s, not to this user "
+	    "(uid %u): give it back as root (`sudo chown -R %u:%u %s/%s` on the "
+	    "host, or chown it in the container as root), or run the container's "
+	    "commands as your user (remoteUser, updateRemoteUserUID)",
+	    path, strerror(err), dir, owner, (unsigned)geteuid(), (unsigned)geteuid(),
+	    (unsigned)getegid(), r->folder, dir);
+	free(owner);
+	free(dir);
+	return -1;
 }
 
 /* Want entry i cannot land (*cause says why; taken). With entry errors

@@ -7,8 +7,8 @@
 # hung agent; a large file's small change goes as a block delta (far fewer
 # bytes than the file, the host's copy byte-exact); a local file where the
 # container made a folder keeps that folder as its conflict name (one that
-# cannot be kept fails that entry alone: named, the rest lands, tried
-# again); a file the
+# cannot be kept, or a folder made by root in the container, fails that
+# entry alone: named, the rest lands, tried again); a file the
 # container changed and deleted here stays there, reported; a
 # hung agent (after the batch's idle limit); `rdev sync
 # --stop` and `rdev down` end it; --sync without a local SOURCE is refused.
@@ -127,6 +127,24 @@ check_eq "... the host's folder kept as its conflict name" \
 	"$(in_ctr sh -c 'cat stuck.rdev-conflict-*/made')" made
 eventually "... counted and named as a host change replaced" changed_is "3 stuck"
 no_error() { [ "$(sync_json | jq -r .lastError)" = null ]; }
+eventually "... and the error is gone" no_error
+
+# A folder the container made as root (not the SSH user's: not writable
+# for the agent) where a local file then goes: that file fails alone,
+# named, saying the folder belongs to root and what to do (rdev takes
+# nothing back as root); the rest of the batch lands.
+docker exec -u root -w "$ws" "$cid" mkdir -p rootmade
+mkdir -p "$app/rootmade"
+echo x >"$app/rootmade/x.c"
+echo next >"$app/z-next.txt"
+EVENTUALLY_SECONDS=5 eventually "a file beside one a root-made folder refuses lands" \
+	has z-next.txt next
+root_told() { sync_json | jq -r .lastError | grep -q "'rootmade/x.c': Permission denied: the host folder 'rootmade' belongs to root (made in the container as root?), not to this user (uid $(id -u "rdev-$name"))"; }
+eventually "... the refused file's path, the folder's owner and why are lastError" root_told
+check "... with what to do" sh -c \
+	"'$RDEV_BIN_DIR/rdev' status '$name:' '$app' --json | jq -r .sync.lastError | grep -q 'chown -R .*$folder/rootmade'"
+docker exec -u root -w "$ws" "$cid" chown "$(id -u "rdev-$name"):$(id -g "rdev-$name")" rootmade
+EVENTUALLY_SECONDS=15 eventually "... given back to the user, it lands" has rootmade/x.c x
 eventually "... and the error is gone" no_error
 
 # A synced file the container changed, then deleted locally: one way, it
