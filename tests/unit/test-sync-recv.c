@@ -1,4 +1,5 @@
-/* test-sync-recv.c - unit tests for agent/sync-recv.c: a live sync's batch
+/* test-sync-recv.c - unit tests for agent/sync-recv.c (and sync-prune.c:
+ * the state of a gone workspace is removed): a live sync's batch
  * (sync_recv_partial) touches only what it lists, deletes of its "delete"
  * paths only what an earlier sync wrote, and keeps the rest in the index; a
  * file asked for but not sent stays the sync's to delete later; a batch's
@@ -19,6 +20,7 @@
 #include "sync-aside.h"
 #include "sync-blocks.h"
 #include "sync-index.h"
+#include "sync-prune.h"
 #include "sync-pull.h"
 #include "sync-recv.h"
 
@@ -26,6 +28,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -1438,5 +1441,45 @@ TEST(what_the_host_left_as_synced_is_deleted)
 	free(a);
 	free(b);
 	free(c);
+	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
+}
+
+/* The sync state of a workspace whose folder is gone goes (its index,
+ * journal, aside, a temporary file, its lock file); that of a workspace
+ * whose folder is there stays, as does the one being synced, one a sync
+ * holds (its lock), and a file that only starts with the name. Nothing
+ * goes when the workspace root itself is missing. */
+TEST(the_sync_state_of_a_gone_workspace_is_pruned)
+{
+	int lock;
+
+	ASSERT_INT_EQ(system("rm -rf " DIR " && mkdir -p " DIR "/root/alive " DIR
+			     "/state/sync " DIR "/state/locks && cd " DIR
+			     "/state/sync && touch alive.json alive.json.journal "
+			     "gone.json gone.json.journal gone.json.aside "
+			     "gone.json.tmp.abc123 gone.jsonx kept.json busy.json "
+			     "../locks/sync-gone.lock"),
+	    0);
+	ASSERT_INT_EQ(
+	    sync_prune(DIR "/state", DIR "/state/sync", DIR "/nowhere", NULL), 0);
+	ASSERT_INT_EQ(system("test -e " DIR "/state/sync/gone.json"), 0);
+	lock = open(DIR "/state/locks/sync-busy.lock", O_RDWR | O_CREAT, 0600);
+	ASSERT_INT_EQ(flock(lock, LOCK_EX), 0);
+	ASSERT_INT_EQ(
+	    sync_prune(DIR "/state", DIR "/state/sync", DIR "/root", "kept"), 1);
+	close(lock);
+	ASSERT_INT_EQ(system("cd " DIR "/state/sync && test ! -e gone.json && "
+			     "test ! -e gone.json.journal && test ! -e gone.json.aside "
+			     "&& test ! -e gone.json.tmp.abc123 && test ! -e "
+			     "../locks/sync-gone.lock"),
+	    0);
+	ASSERT_INT_EQ(system("cd " DIR "/state/sync && test -e alive.json && "
+			     "test -e alive.json.journal && test -e gone.jsonx && "
+			     "test -e kept.json && test -e busy.json"),
+	    0);
+	/* (the busy one goes once no sync holds it) */
+	ASSERT_INT_EQ(
+	    sync_prune(DIR "/state", DIR "/state/sync", DIR "/root", "kept"), 1);
+	ASSERT_INT_EQ(system("test ! -e " DIR "/state/sync/busy.json"), 0);
 	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
 }
