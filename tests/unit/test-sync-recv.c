@@ -953,6 +953,7 @@ TEST(a_host_file_that_cannot_be_kept_fails_alone)
 		TEST_FAIL("the stream failed: %s", cause);
 	}
 	recv_close(want, r, need);
+	buf_free(tar);
 	ASSERT_INT_EQ(system("chattr -i " DIR "/ws/s"), 0);
 	ASSERT_INT_EQ(system("test \"$(cat " DIR "/ws/a)\" = a"), 0);
 	ASSERT_INT_EQ(system("test \"$(cat " DIR "/ws/z)\" = z"), 0);
