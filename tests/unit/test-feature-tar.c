@@ -2,6 +2,8 @@
 #include "test.h"
 
 #include <sys/stat.h>
+
+#include <dirent.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -137,18 +139,57 @@ TEST(extracts_gzip)
 	free(tar);
 }
 
+/* The first entry of the directory dir other than "." and "..", or NULL
+ * when it has none (new string, the caller frees it). */
+static char *
+first_entry(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char *name = NULL;
+
+	if (d == NULL)
+		return xstrdup("(cannot open the folder)");
+	while (name == NULL && (e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			name = xstrdup(e->d_name);
+	}
+	closedir(d);
+	return name;
+}
+
 TEST(refuses_escapes)
 {
 	const char *bad[] = { "../evil", "/etc/evil", "a/../../evil", "a/..", ".." };
+	/* Extracted into x inside a folder of this test's own: an entry that
+	 * escaped x would land beside it (root/evil), where no other run or
+	 * user writes, rather than in a shared /tmp. */
+	char *root = tempdir(), *dir = xasprintf("%s/x", root), *left;
+
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		const char *names[] = { bad[i] };
 		const char *data[] = { "x" };
 		size_t len;
 		unsigned char *tar = tar_of(1, names, data, &len);
-		expect_refused(tar, len, "outside the Feature's folder");
+		char *cause = NULL;
+		int rc;
+
+		ASSERT_INT_EQ(mkdir(dir, 0700), 0);
+		rc = feature_tar_extract(tar, len, dir, &cause);
+		ASSERT_INT_EQ(feature_tar_remove_tree(dir), 0);
 		free(tar);
+		if (rc == 0)
+			TEST_FAIL("'%s' extracted, want an error", bad[i]);
+		ASSERT_STR_CONTAINS(cause, "outside the Feature's folder");
+		free(cause);
+		/* nothing of it outside x (x itself removed above) */
+		if ((left = first_entry(root)) != NULL)
+			TEST_FAIL("'%s': '%s' was written beside the Feature's folder",
+			    bad[i], left);
 	}
-	ASSERT_INT_EQ(access("/tmp/evil", F_OK), -1);
+	ASSERT_INT_EQ(rmdir(root), 0);
+	free(dir);
+	free(root);
 }
 
 TEST(refuses_links_and_devices)
