@@ -140,28 +140,51 @@ old_openssh_run(void *arg)
 	return NULL;
 }
 
-TEST(an_openssh_that_keeps_its_end_open_took_the_socket)
+/* One pass to an OpenSSH before 7.2 (old_openssh_run): asserts it was
+ * judged a taker (PARENT) and got the socket; returns how long the judging
+ * took, in ms. */
+static long long
+old_openssh_pass(void)
 {
 	struct old_openssh o = { -1, -1 };
 	enum ssh_proxy_fdpass_outcome got;
 	pthread_t t;
 	int sv[2], fd = -1;
 	char *cause = NULL;
-	long long t0;
+	long long t0, took;
 
 	ASSERT_INT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	o.sock = sv[0];
 	ASSERT_INT_EQ(pthread_create(&t, NULL, old_openssh_run, &o), 0);
 	t0 = clock_now_ms();
 	got = ssh_proxy_fdpass(sv[1], sv[1], &fd, &cause);
+	took = clock_now_ms() - t0;
 	if (got == SSH_PROXY_FDPASS_CHILD)
 		_exit(0); /* (the forked server: nothing to serve here) */
 	ASSERT_INT_EQ(got, SSH_PROXY_FDPASS_PARENT);
-	ASSERT_TRUE(clock_now_ms() - t0 < 5000); /* (not the 20 s wait) */
 	pthread_join(t, NULL);
 	ASSERT_TRUE(o.passed >= 0);
 	ASSERT_INT_EQ(wait(NULL) > 0, 1);
 	close(o.passed);
 	close(sv[0]);
 	close(sv[1]);
+	return took;
+}
+
+TEST(an_openssh_that_keeps_its_end_open_took_the_socket)
+{
+	long long took;
+
+	/*
+	 * Judged by the carrier byte read and both ends still open after
+	 * SSH_PROXY_FDPASS_TAKEN_MS (100 ms), not by running out the 20 s
+	 * wait (which ends FAILED, so the outcome asserted in the pass says
+	 * most of it). The time says the rest; the best of three passes, so
+	 * that a loaded machine that stalled this process for seconds in one
+	 * of them does not fail it, while a proxy that waited the 20 s would
+	 * take that long in each.
+	 */
+	for (int i = 1; (took = old_openssh_pass()) >= 5000 && i < 3; i++)
+		fprintf(stderr, "  (pass %d took %lld ms: again)\n", i, took);
+	ASSERT_TRUE(took < 5000); /* (not the 20 s wait) */
 }
