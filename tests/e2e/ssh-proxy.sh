@@ -200,16 +200,26 @@ check_eq "... one that spoke at once got no socket; one that had not got one and
 # it holds 6 MB now).
 # (An ASan build's proxy keeps up to 256 MB of freed memory in quarantine by
 # default, which is not what is measured: 8 MB of it here, ignored otherwise.)
+# The proxy is found by a variable in its environment (from ssh's): its
+# server is forked from the ProxyCommand and no child of ssh's, and its
+# command line is the same as other runs' and other commands' proxies.
 head -c 300000000 /dev/zero |
-	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=8 \
+	RDEV_TEST_PROXY=$TEST_TMP/slow ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=8 \
 		sshp rdev-ws 'head -c 8000000 /dev/zero; wc -c >&2' 2>"$TEST_TMP/wc.out" |
 	{ sleep 4.5; cat >/dev/null; } &
 slow=$!
 sleep 3.5
-rss=$(ps -o rss= -p "$(pgrep -f "rdev ssh-proxy $name:~/ws" | head -1)")
+rdev_exe=$(readlink -f "$RDEV_BIN_DIR/rdev")
+proxy_pids=$(for p in /proc/[0-9]*; do
+	[ "$(readlink "$p/exe" 2>/dev/null)" = "$rdev_exe" ] &&
+		grep -qzxF "RDEV_TEST_PROXY=$TEST_TMP/slow" "$p/environ" 2>/dev/null &&
+		echo "${p#/proc/}"
+done || true)
+rss=$(ps -o rss= -p "$(echo "$proxy_pids" | head -1)" || true)
 agent_rss=$(ps -e -o rss=,args= | awk -v h="/hosts/$name/" 'index($0, h) && /rdev-agent/ && $1 > m { m = $1 } END { print m + 0 }')
 wait "$slow"
 echo "proxy RSS with 300 MB of stdin waiting: $rss KiB; the largest agent process: $agent_rss KiB"
+check_eq "the proxy of that ssh command found (one process)" "$(echo "$proxy_pids" | wc -w)" 1
 check "the proxy holds little of a stdin the command does not read yet (RSS < 64 MiB)" \
 	test "$rss" -lt 65536
 check "... nor does the agent, the command's output waiting for credit (RSS < 16 MiB; 64 under ASan)" \
