@@ -133,9 +133,12 @@ forward_relay_status_ok(unsigned char status)
 }
 
 void
-forward_not_relay(struct forward *fw)
+forward_not_relay(struct forward *fw, const char *address, int port)
 {
-	if (fw->service != NULL || !fw->have_target)
+	/* (a connection made to an older target: the relay since taken is
+	 * not the one that failed it) */
+	if (fw->service != NULL || !fw->have_target || port != fw->target_port ||
+	    (address != NULL && fw->address != NULL && strcmp(address, fw->address) != 0))
 		return;
 	log_warn("forward %d of %s: %s:%d answers, but not as the container's relay "
 		 "(gone, and its port taken?): asking the agent for a new one",

@@ -134,8 +134,9 @@ int forward_relay_status_ok(unsigned char status);
  * or a close before it: the relay died, maybe another program took its
  * port): the target is dropped, and the next relay request says so
  * ("notRelay"), for the agent starts a new relay rather than trust a probe
- * of that port. */
-void forward_not_relay(struct forward *fw);
+ * of that port. address (NULL: not known) and port are where the
+ * connection went: one made to an older target changes nothing. */
+void forward_not_relay(struct forward *fw, const char *address, int port);
 /* Fill fw for ws (config may be NULL) with no listeners and no target. */
 void forward_init(struct forward *fw, const char *ws, const char *config);
 /* Fill fw as the forward s of ws and listen: at s->local_port, or from

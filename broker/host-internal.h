@@ -285,6 +285,8 @@ struct host_link {
 	int open_retried;	/* the agent was asked again after a failed open */
 	char *open_address;	/* where the open goes (the call is repeated) */
 	int open_port;
+	int eof_failed; /* its end came from a failure (the agent gone, a
+			 * read error), not from the peer */
 	/* agent link: its channel being opened (NULL once open) and the id of
 	 * the client's request, answered then */
 	struct host_agent_opener *agent_open;

@@ -259,7 +259,7 @@ host_link_take(struct host_link *l, const unsigned char *data, size_t len)
 		/* The relay's answer: 0 connected, else refused. */
 		used = 1;
 		if (!forward_relay_status_ok(data[0])) {
-			forward_not_relay(&l->fwd->fw);
+			forward_not_relay(&l->fwd->fw, l->open_address, l->open_port);
 			host_link_set_state(l, HOST_LINK_DEAD);
 			return len;
 		}
@@ -334,6 +334,8 @@ host_link_mux_eof(void *arg)
 {
 	struct host_link *l = arg;
 
+	if (l->mx != NULL && l->mx->state == HOST_MUX_FAILED)
+		l->eof_failed = 1; /* (the agent ended, not the stream) */
 	host_link_remote_eof(l);
 	l->h->kicked = 1;
 }
@@ -541,6 +543,7 @@ host_link_pump(struct host_session *h, struct host_link *l)
 			else if (n < 0) {
 				log_warn("%s: channel read: %s", h->label,
 				    ssh_get_error(rdev_ssh_session(h->ssh)));
+				l->eof_failed = 1;
 				host_link_remote_eof(l);
 			}
 			break;
@@ -591,9 +594,11 @@ host_link_pump(struct host_session *h, struct host_link *l)
 				host_connect_answer(
 				    l, NULL, "cannot reach that port of the container");
 				/* (no relay closes so: it died, or that port
-				 * is another program's now) */
-				if (l->state == HOST_LINK_RELAY)
-					forward_not_relay(&l->fwd->fw);
+				 * is another program's now; not when the end was
+				 * the agent's or the channel's failure) */
+				if (l->state == HOST_LINK_RELAY && !l->eof_failed)
+					forward_not_relay(
+					    &l->fwd->fw, l->open_address, l->open_port);
 				shutdown(l->fd, SHUT_WR);
 				host_link_set_down(l, HOST_LINK_DOWN_CLOSED);
 			}

@@ -77,6 +77,7 @@ struct local_link {
 	struct bufferevent *cli; /* the local client */
 	struct bufferevent *up;	 /* the container (or its relay); NULL: none */
 	int direct;		 /* up goes to the container address itself */
+	int port;		 /* the port up connects to */
 	int retried;		 /* the agent was asked again after a refusal */
 	int cli_eof, up_eof;	 /* that side ended its sending */
 	int cli_shut, up_shut;	 /* and its end was passed on (SHUT_WR) */

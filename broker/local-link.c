@@ -166,7 +166,7 @@ local_link_on_read(struct bufferevent *bev, void *arg)
 		if (bufferevent_read(bev, &status, 1) != 1)
 			return;
 		if (!forward_relay_status_ok(status)) {
-			forward_not_relay(&l->f->fw);
+			forward_not_relay(&l->f->fw, NULL, l->port);
 			local_link_kill(l);
 			return;
 		}
@@ -259,7 +259,7 @@ local_link_on_up_event(struct bufferevent *bev, short what, void *arg)
 		/* a reset, or the relay closed before its byte: no relay
 		 * closes so (a wrong token aside, and ours is its own) */
 		if (l->state == LOCAL_LINK_RELAY)
-			forward_not_relay(fw);
+			forward_not_relay(fw, NULL, l->port);
 		local_link_kill(l);
 		return;
 	}
@@ -345,6 +345,7 @@ local_link_connect_target(struct local_link *l)
 	}
 	l->direct = forward_direct_due(fw);
 	port = l->direct ? fw->port : fw->target_port;
+	l->port = port;
 	if (local_link_addr(fw->address, port, &ss, &len) != 0) {
 		log_warn("%s: forward %d: the container address %s is not an IP "
 			 "address",

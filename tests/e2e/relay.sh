@@ -162,9 +162,11 @@ cid=$(docker ps -q --no-trunc --filter "label=devcontainer.local_folder=$ws")
 bb=/busybox
 ! docker exec "$cid" test -x /bin/busybox 2>/dev/null || bb=/bin/busybox
 lport=$(rig_ports 1)
-relay_kill() {
-	docker exec "$cid" "$bb" kill "$(docker exec "$cid" "$bb" pidof .rdev-relay)"
-	eventually "kill: the relay is gone" sh -c "! docker exec '$cid' '$bb' pidof .rdev-relay >/dev/null"
+relay_kill() { # (every relay process, then wait up to 10 s for them to be gone: one exec)
+	docker exec "$cid" "$bb" sh -c "p=\$($bb pidof .rdev-relay) && kill \$p; i=0
+		while $bb pidof .rdev-relay >/dev/null; do
+			i=\$((i + 1)); [ \$i -le 500 ] || exit 1; $bb usleep 20000
+		done" || fail "kill: the relay is not gone"
 }
 rdev forward "$ws" "$lport:7000" >/dev/null 2>"$TEST_TMP/fwd.err" ||
 	{ cat "$TEST_TMP/fwd.err"; fail "kill: rdev forward failed"; }

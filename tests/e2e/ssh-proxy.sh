@@ -207,15 +207,22 @@ head -c 300000000 /dev/zero |
 	RDEV_TEST_PROXY=$TEST_TMP/slow ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=8 \
 		sshp rdev-ws 'head -c 8000000 /dev/zero; wc -c >&2' 2>"$TEST_TMP/wc.out" |
 	{ sleep 4.5; cat >/dev/null; } &
-slow=$!
+slow=$! t_slow=$(date +%s%N)
 sleep 3.5
+# (no fork per process: -ef and read are builtins; the RSS read in the same
+# pass, before the reader starts at 4.5 s)
 rdev_exe=$(readlink -f "$RDEV_BIN_DIR/rdev")
-proxy_pids=$(for p in /proc/[0-9]*; do
-	[ "$(readlink "$p/exe" 2>/dev/null)" = "$rdev_exe" ] &&
-		grep -qzxF "RDEV_TEST_PROXY=$TEST_TMP/slow" "$p/environ" 2>/dev/null &&
-		echo "${p#/proc/}"
-done || true)
-rss=$(ps -o rss= -p "$(echo "$proxy_pids" | head -1)" || true)
+proxy_pids= rss=
+for p in /proc/[0-9]*; do
+	[ "$p/exe" -ef "$rdev_exe" ] 2>/dev/null || continue
+	grep -qzxF "RDEV_TEST_PROXY=$TEST_TMP/slow" "$p/environ" 2>/dev/null || continue
+	proxy_pids="$proxy_pids ${p#/proc/}"
+	while read -r k v _; do
+		[ "$k" != VmRSS: ] || rss=$v
+	done <"$p/status" 2>/dev/null || true
+done
+check "the proxy was measured while the command's stdin waited (before its reader starts at 4.5 s)" \
+	test $((($(date +%s%N) - t_slow) / 1000000)) -lt 4500
 agent_rss=$(ps -e -o rss=,args= | awk -v h="/hosts/$name/" 'index($0, h) && /rdev-agent/ && $1 > m { m = $1 } END { print m + 0 }')
 wait "$slow"
 echo "proxy RSS with 300 MB of stdin waiting: $rss KiB; the largest agent process: $agent_rss KiB"

@@ -134,7 +134,14 @@ TEST(not_the_relay_asks_in_full_naming_the_port)
 	ASSERT_TRUE(forward_relay_status_ok(2));
 	ASSERT_FALSE(forward_relay_status_ok('H'));
 	forward_with_stale_target(&fw);
-	forward_not_relay(&fw);
+	/* a connection made to an older relay (another port, or another
+	 * address) changes nothing: the relay taken since is not the one it
+	 * met */
+	forward_not_relay(&fw, "172.17.0.2", 39999);
+	forward_not_relay(&fw, "172.17.0.9", 40000);
+	ASSERT_TRUE(fw.have_target);
+	ASSERT_INT_EQ(fw.not_relay, 0);
+	forward_not_relay(&fw, "172.17.0.2", 40000);
 	ASSERT_FALSE(forward_target_fresh(&fw));
 	req = forward_relay_request(&fw);
 	ASSERT_NULL(json_get_string(req, "containerId"));
