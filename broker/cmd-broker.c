@@ -13,6 +13,9 @@
 #include "runtime-dir.h"
 #include "xmalloc.h"
 
+/* How long `stop` waits for the broker to be gone. */
+#define BROKER_STOP_WAIT_MS 30000
+
 #define BROKER_DEFAULT_IDLE_S 600
 
 int
@@ -202,10 +205,26 @@ broker_cmd_stop(int argc, char **argv)
 		free(cause);
 		return CMD_EXIT_FAILURE;
 	}
-	/* Wait until it has closed its sessions and removed the socket. */
+	/* Wait until it has closed its sessions and removed the socket (a
+	 * session still connecting may take SSH's connect timeout). */
 	path = runtime_dir_file(BROKER_SOCKET_NAME, NULL);
-	for (i = 0; path != NULL && i < 100 && access(path, F_OK) == 0; i++)
+	for (i = 0;
+	     path != NULL && i < BROKER_STOP_WAIT_MS / 50 && access(path, F_OK) == 0;
+	     i++) {
+		if (i == 2000 / 50)
+			fprintf(stderr,
+			    "rdev-broker: stop: waiting for it to close "
+			    "its sessions\n");
 		usleep(50 * 1000);
+	}
+	if (path != NULL && access(path, F_OK) == 0) {
+		fprintf(stderr,
+		    "rdev-broker: stop: still stopping after %d s (its socket %s is "
+		    "still there)\n",
+		    BROKER_STOP_WAIT_MS / 1000, path);
+		free(path);
+		return CMD_EXIT_FAILURE;
+	}
 	free(path);
 	printf("stopped\n");
 	return CMD_EXIT_OK;
