@@ -273,6 +273,35 @@ op_read_configuration_subst_container(
 	return 0;
 }
 
+/* A value of a container label (taken: freed here) substituted as its
+ * metadata label is, before the late pass: the devcontainerId and the
+ * container's environment. NULL with *cause. */
+static cJSON *
+op_read_configuration_subst_label(
+    const struct config *cfg, cJSON *raw, char **container_env, char **cause)
+{
+	struct config_subst_ctx ctx = *config_get_subst_ctx(cfg);
+	cJSON *subst;
+
+	ctx.devcontainer_id = config_get_devcontainer_id(cfg);
+	ctx.container_env = op_read_configuration_env_lookup;
+	ctx.container_env_arg = container_env;
+	subst = config_subst_checked(raw, &ctx, cause);
+	cJSON_Delete(raw);
+	return subst;
+}
+
+/* The late pass over subst (taken: freed here). NULL with *cause. */
+static cJSON *
+op_read_configuration_subst_late(cJSON *subst, char **container_env, char **cause)
+{
+	cJSON *again = config_subst_late(
+	    subst, NULL, op_read_configuration_env_lookup, container_env, cause);
+
+	cJSON_Delete(subst);
+	return again;
+}
+
 /* The merged configuration with a container, as the reference's
  * read-configuration makes it: the container's metadata label (frozen at
  * creation) substituted by every pass, plus the properties a configuration
@@ -283,7 +312,6 @@ static cJSON *
 op_read_configuration_merged_for_container(const struct config *cfg,
     const cJSON *container, char **container_env, const cJSON *conf, char **cause)
 {
-	struct config_subst_ctx ctx = *config_get_subst_ctx(cfg);
 	cJSON *entries, *subst, *again, *merged;
 
 	if (image_label(container, CONFIG_METADATA_LABEL) == NULL) {
@@ -292,19 +320,13 @@ op_read_configuration_merged_for_container(const struct config *cfg,
 	} else {
 		if ((entries = image_metadata_entries(container, cause)) == NULL)
 			return NULL;
-		ctx.devcontainer_id = config_get_devcontainer_id(cfg);
-		ctx.container_env = op_read_configuration_env_lookup;
-		ctx.container_env_arg = container_env;
-		subst = config_subst_checked(entries, &ctx, cause);
-		cJSON_Delete(entries);
-		if (subst == NULL)
+		if ((subst = op_read_configuration_subst_label(
+			 cfg, entries, container_env, cause)) == NULL)
 			return NULL;
 		cJSON_AddItemToArray(subst, config_metadata_updateable_from_config(conf));
 	}
-	again = config_subst_late(
-	    subst, NULL, op_read_configuration_env_lookup, container_env, cause);
-	cJSON_Delete(subst);
-	if (again == NULL)
+	if ((again = op_read_configuration_subst_late(subst, container_env, cause)) ==
+	    NULL)
 		return NULL;
 	merged = config_merge_entries(again, conf);
 	cJSON_Delete(again);
@@ -319,21 +341,13 @@ static cJSON *
 op_read_configuration_ports(const struct config *cfg, const cJSON *container,
     char **container_env, const cJSON *merged, const cJSON *conf, char **cause)
 {
-	struct config_subst_ctx ctx = *config_get_subst_ctx(cfg);
-	cJSON *raw, *subst = NULL, *again = NULL, *ports;
+	cJSON *raw, *subst, *again = NULL, *ports;
 
 	if ((raw = labels_image_ports(container)) != NULL) {
-		ctx.devcontainer_id = config_get_devcontainer_id(cfg);
-		ctx.container_env = op_read_configuration_env_lookup;
-		ctx.container_env_arg = container_env;
-		subst = config_subst_checked(raw, &ctx, cause);
-		cJSON_Delete(raw);
-		if (subst == NULL)
-			return NULL;
-		again = config_subst_late(
-		    subst, NULL, op_read_configuration_env_lookup, container_env, cause);
-		cJSON_Delete(subst);
-		if (again == NULL)
+		if ((subst = op_read_configuration_subst_label(
+			 cfg, raw, container_env, cause)) == NULL ||
+		    (again = op_read_configuration_subst_late(
+			 subst, container_env, cause)) == NULL)
 			return NULL;
 	}
 	ports = config_merge_ports(merged, conf, again);
