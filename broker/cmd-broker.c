@@ -207,17 +207,19 @@ broker_cmd_stop(int argc, char **argv)
 	}
 	/* Wait until it has closed its sessions and removed the socket (a
 	 * session still connecting may take SSH's connect timeout). */
-	path = runtime_dir_file(BROKER_SOCKET_NAME, NULL);
-	for (i = 0;
-	     path != NULL && i < BROKER_STOP_WAIT_MS / 50 && access(path, F_OK) == 0;
-	     i++) {
+	if ((path = runtime_dir_file(BROKER_SOCKET_NAME, &cause)) == NULL) {
+		fprintf(stderr, "rdev-broker: stop: %s\n", cause);
+		free(cause);
+		return CMD_EXIT_FAILURE;
+	}
+	for (i = 0; i < BROKER_STOP_WAIT_MS / 50 && access(path, F_OK) == 0; i++) {
 		if (i == 2000 / 50)
 			fprintf(stderr,
 			    "rdev-broker: stop: waiting for it to close "
 			    "its sessions\n");
 		usleep(50 * 1000);
 	}
-	if (path != NULL && access(path, F_OK) == 0) {
+	if (access(path, F_OK) == 0) {
 		fprintf(stderr,
 		    "rdev-broker: stop: still stopping after %d s (its socket %s is "
 		    "still there)\n",

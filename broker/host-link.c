@@ -543,7 +543,9 @@ host_link_pump(struct host_session *h, struct host_link *l)
 			else if (n < 0) {
 				log_warn("%s: channel read: %s", h->label,
 				    ssh_get_error(rdev_ssh_session(h->ssh)));
-				l->eof_failed = 1;
+				/* (libssh also says so of a channel the peer
+				 * closed: that is the peer's end) */
+				l->eof_failed = !ssh_channel_is_closed(l->ch);
 				host_link_remote_eof(l);
 			}
 			break;

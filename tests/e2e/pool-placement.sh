@@ -115,8 +115,8 @@ gave_up_in_time "hosts ls --json" "$ms" "$ls_base_ms"
 t0=$(now_ms)
 check "the broker stops after a probe of a hung host" "$RDEV_BIN_DIR/rdev-broker" stop
 stop_hung_ms=$(($(now_ms) - t0))
-# (`stop` waits at most 5 s for the broker to go, then returns anyway: that
-# it is gone is checked, not only the time)
+# (that it is gone is checked too, not only the time: `stop` exits 1 when
+# the broker is still there after 30 s)
 check "... and it is gone (its socket too)" test ! -e "$RDEV_RUNTIME_DIR/broker.sock"
 check_eq "hosts ls --json: four hosts of pool pp, in order" \
 	"$(jq -r 'map(.name) | join(",")' "$TEST_TMP/ls.json")" "$ha,$hb,$hc,$hung"
@@ -319,12 +319,11 @@ set -e
 check "forward @pp of a source never placed: refused" test "$s" -ne 0
 check "... naming the up to run" \
 	grep -qF "run \`rdev up @pp $(realpath "$TEST_TMP/$huge")\` first" "$TEST_TMP/fw.err"
-# The stop after the hung host's probe took less than a probe timeout longer
-# than this one, of a broker with sessions to the live hosts only (its own
+# The stop after the hung host's probe took less than half a probe timeout
+# longer than this one, of a broker with sessions to the live hosts only (its own
 # work, under this machine's load and build): a session still connecting
 # for SSH's 20 s (started by the listing, a probe timeout before that stop)
-# would have held it (and `stop` gives up waiting after 5 s: the socket check
-# above).
+# would have held it.
 t0=$(now_ms)
 check "the broker stops" "$RDEV_BIN_DIR/rdev-broker" stop
 stop_ms=$(($(now_ms) - t0))
