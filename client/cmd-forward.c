@@ -10,7 +10,6 @@
 
 #include "broker-client.h"
 #include "config-discover.h"
-#include "config-merge.h"
 #include "forward-spec.h"
 #include "json-get.h"
 #include "pool-target.h"
@@ -143,13 +142,13 @@ client_forward_ports(const struct agent_backend *be, struct remote *r,
 	struct forward_spec s;
 	char *cause = NULL;
 
-	/* up's result brings the ports; else (`forward --auto`, an older agent)
-	 * read-configuration's "ports" (an older agent: the merged
-	 * configuration) are asked for. */
+	/* up's result brings the ports; else (`forward --auto`)
+	 * read-configuration's "ports" are asked for (an existing container's
+	 * merged configuration is its frozen metadata; which ports and keys
+	 * were the configuration's when it was made only the agent knows). */
 	if ((merged = ports) == NULL) {
 		req = agent_cmd_request(
 		    client_program.name, "read-configuration", workspace, config);
-		cJSON_AddBoolToObject(req, "includeMerged", 1);
 		cJSON_AddBoolToObject(req, "includePorts", 1);
 		if (id_labels != NULL)
 			cJSON_AddItemToObject(
@@ -160,15 +159,6 @@ client_forward_ports(const struct agent_backend *be, struct remote *r,
 			return 1;
 		}
 		merged = cJSON_GetObjectItemCaseSensitive(res, "ports");
-		/* (an existing container's merged configuration is its frozen
-		 * metadata: the configuration's own portsAttributes count, as
-		 * up's; which keys were the configuration's when it was made
-		 * only the agent knows) */
-		if (!cJSON_IsObject(merged) &&
-		    cJSON_IsObject(merged = cJSON_GetObjectItemCaseSensitive(
-				       res, "mergedConfiguration")))
-			config_merge_ports_attributes((cJSON *)merged,
-			    cJSON_GetObjectItemCaseSensitive(res, "configuration"), NULL);
 	}
 	fp = cJSON_GetObjectItemCaseSensitive(merged, "forwardPorts");
 	if (cJSON_GetArraySize(fp) == 0 && !auto_forward) {
