@@ -21,31 +21,10 @@
 #include "clock.h"
 #include "error.h"
 #include "fd-wait.h"
+#include "relay-listing.h"
 
 #define RELAY_MAGIC "RDEVRLY1"
 #define RELAY_LISTING_MAX (1024 * 1024)
-
-int
-relay_install_listing_ok(const char *text, size_t len)
-{
-	size_t i = 0, digits, chars;
-
-	while (i < len) {
-		for (digits = 0; i < len && text[i] >= '0' && text[i] <= '9'; i++)
-			digits++;
-		if (digits == 0 || digits > 5 || i == len || text[i++] != ' ')
-			return 0;
-		/* (inet_ntop's digits, hex, dots and colons; strchr would
-		 * find a NUL too) */
-		for (chars = 0; i < len && text[i] != '\0' &&
-		     strchr("0123456789abcdefABCDEF.:", text[i]) != NULL;
-		     i++)
-			chars++;
-		if (chars == 0 || i == len || text[i++] != '\n')
-			return 0;
-	}
-	return 1;
-}
 
 int
 relay_install_connect(const char *address, int port, const char *token, char command,
@@ -170,7 +149,7 @@ relay_install_probe(const char *address, int port, const char *token, int timeou
 	 * container with no listening port); the connection was accepted and
 	 * closed in order either way. Anything else that is no listing is
 	 * another program's answer: the relay died and its port was taken. */
-	if (!relay_install_listing_ok((const char *)buf_data(b), buf_len(b))) {
+	if (!relay_listing_ok((const char *)buf_data(b), buf_len(b))) {
 		error_set(cause,
 		    "relay at %s:%d: the answer is not a listing (another program "
 		    "has that port)",

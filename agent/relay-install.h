@@ -87,14 +87,12 @@ int relay_install_binary(struct docker *d, const char *cid, char **cause);
  * *cause. */
 int relay_install_connect(const char *address, int port, const char *token, char command,
     int64_t deadline, int *fd, char **cause);
-/* Are text[0..len) a relay's listing: lines of "PORT ADDRESS\n", ADDRESS
- * as inet_ntop writes it (or none: nothing listens)? */
-int relay_install_listing_ok(const char *text, size_t len);
 
 /* Ask the relay at address:port for its listing ('L') with token (64 hex),
  * waiting at most timeout_ms for connect and answer. 0 and, if listing is not
  * NULL, the text in *listing (caller frees); -1 and *cause, also when the
- * answer is not a listing (another program has that port). */
+ * answer is not a listing (relay_listing_ok: another program has that
+ * port). */
 int relay_install_probe(const char *address, int port, const char *token, int timeout_ms,
     char **listing, char **cause);
 

@@ -10,6 +10,7 @@
 #include "forward-spec.h"
 #include "json-get.h"
 #include "log.h"
+#include "relay-listing.h"
 #include "xmalloc.h"
 
 void
@@ -242,6 +243,10 @@ forward_auto_take_listing(struct forward_auto *a, char *listing, const char *lab
 	char *line, *save = NULL;
 	int port, changed = 0;
 
+	/* (digit lines from a program that took a dead relay's port would
+	 * be forwarded as the container's ports) */
+	if (!relay_listing_ok(listing, strlen(listing)))
+		return FORWARD_AUTO_NOT_LISTING;
 	for (line = strtok_r(listing, "\n", &save); line != NULL;
 	     line = strtok_r(NULL, "\n", &save)) {
 		if (sscanf(line, "%d", &port) != 1 || port < 1 || port > 65535 ||

@@ -447,7 +447,11 @@ void forward_auto_restore_seen(struct forward_auto *a, const cJSON *saved);
 /* Take the relay's listing ("PORT ADDRESS" lines): each port not seen
  * before is marked, then skipped when exists(arg, port) says it is forwarded
  * already or its onAutoForward is "ignore" (logged, naming label), else
- * given to add(arg, ...). 1 when a port was marked (save the watch), else 0. */
+ * given to add(arg, ...). 1 when a port was marked (save the watch), else 0;
+ * FORWARD_AUTO_NOT_LISTING, with nothing marked or added, when listing is
+ * not a relay's (relay_listing_ok: another program has the relay's port;
+ * the caller drops the target with forward_not_relay). */
+#define FORWARD_AUTO_NOT_LISTING (-1)
 int forward_auto_take_listing(struct forward_auto *a, char *listing, const char *label,
     int (*exists)(void *arg, int port),
     void (*add)(void *arg, const struct forward_auto_port *p), void *arg);

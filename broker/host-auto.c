@@ -212,6 +212,7 @@ host_auto_listing_start_mux(struct host_session *h, struct host_auto *a)
 	    h, "tcp", a->relay->fw.address, a->relay->fw.target_port, 65536);
 	host_mux_set_owner(a->list_mx, host_auto_gather_data, host_auto_gather_eof, a);
 	a->list_buf = buf_new();
+	a->list_port = a->relay->fw.target_port;
 	a->list_deadline = clock_now_ms() + HOST_AUTO_LISTING_MS;
 }
 
@@ -232,6 +233,7 @@ host_auto_listing_start(struct host_session *h, struct host_auto *a)
 	if ((a->list_ch = ssh_channel_new(rdev_ssh_session(h->ssh))) == NULL)
 		return;
 	a->list_buf = buf_new();
+	a->list_port = a->relay->fw.target_port;
 	a->list_deadline = clock_now_ms() + HOST_AUTO_LISTING_MS;
 }
 
@@ -348,7 +350,8 @@ static void
 host_auto_listing_step(struct host_session *h, struct host_auto *a)
 {
 	struct host_auto_scan sc = { h, a };
-	char *list;
+	char *list, *cut;
+	int rc;
 
 	if (a->list_ch != NULL)
 		host_auto_listing_step_channel(h, a);
@@ -360,8 +363,14 @@ host_auto_listing_step(struct host_session *h, struct host_auto *a)
 		return;
 	if ((list = host_auto_listing_end(h, a)) == NULL)
 		return;
-	if (forward_auto_take_listing(
-		&a->fa, list, h->label, host_auto_exists, host_auto_forward, &sc))
+	/* (a listing cut at the cap keeps its whole lines) */
+	if (strlen(list) >= HOST_AUTO_LISTING_MAX && (cut = strrchr(list, '\n')) != NULL)
+		cut[1] = '\0';
+	rc = forward_auto_take_listing(
+	    &a->fa, list, h->label, host_auto_exists, host_auto_forward, &sc);
+	if (rc == FORWARD_AUTO_NOT_LISTING)
+		forward_not_relay(&a->relay->fw, NULL, a->list_port);
+	else if (rc)
 		host_state_save(h);
 	free(list);
 }

@@ -438,6 +438,7 @@ struct host_auto {
 	int list_sent;		       /* the 'L' header went */
 	int list_eof;		       /* the relay's end came */
 	long long list_deadline;       /* given up then (2 s) */
+	int list_port;		       /* the relay port it was asked of */
 };
 
 /* While the session's thread waits in a connect to a host that is away (up

@@ -88,6 +88,7 @@ local_auto_on_event(struct bufferevent *bev, short what, void *arg)
 	struct evbuffer *in = bufferevent_get_input(bev);
 	size_t len = evbuffer_get_length(in);
 	char *list;
+	int rc;
 
 	if ((what & BEV_EVENT_CONNECTED) != 0) {
 		bufferevent_enable(bev, EV_READ);
@@ -105,8 +106,11 @@ local_auto_on_event(struct bufferevent *bev, short what, void *arg)
 	evbuffer_remove(in, list, len);
 	list[len] = '\0';
 	local_auto_listing_end(a);
-	if (forward_auto_take_listing(
-		&a->fa, list, LOCAL_HOST_LABEL, local_auto_exists, local_auto_forward, a))
+	rc = forward_auto_take_listing(
+	    &a->fa, list, LOCAL_HOST_LABEL, local_auto_exists, local_auto_forward, a);
+	if (rc == FORWARD_AUTO_NOT_LISTING)
+		forward_not_relay(&a->relay->fw, NULL, a->listing_port);
+	else if (rc)
 		local_host_save(a->lh);
 	free(list);
 }
@@ -140,6 +144,7 @@ local_auto_list(struct local_auto *a)
 		fw->have_target = 0;
 		return;
 	}
+	a->listing_port = fw->target_port;
 	a->listing = bufferevent_socket_new(a->lh->base, -1, BEV_OPT_CLOSE_ON_FREE);
 	bufferevent_setcb(a->listing, local_auto_on_read, NULL, local_auto_on_event, a);
 	bufferevent_set_timeouts(a->listing, &timeout, &timeout);

@@ -93,6 +93,7 @@ struct local_auto {
 	struct local_forward *relay;
 	struct local_host *lh;
 	struct bufferevent *listing; /* NULL: none in flight */
+	int listing_port;	     /* the relay port it was asked of */
 	LIST_ENTRY(local_auto) entry;
 };
 LIST_HEAD(local_autos, local_auto);

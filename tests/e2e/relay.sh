@@ -9,7 +9,8 @@
 # relay; a changed binary replaces it (the old relay goes away by itself);
 # after `docker restart` a new relay is started; a forward to the
 # 127.0.0.1 server answers again after its relay was killed in the
-# container, also when another server took the killed relay's port;
+# container, also when another server took the killed relay's port; an
+# auto-forward listing from a program that took it makes no forward;
 # errors name what is missing.
 # The test client is tests/e2e/relay_client.py.
 . "$(dirname "$0")/../rig/lib.sh"
@@ -21,11 +22,13 @@ agent=("$RDEV_BIN_DIR/rdev-agent" serve)
 wss=()
 echo_pid=
 rst_pid=
+digits_pid=
 
 cleanup() {
 	local ws
 	[ -z "$echo_pid" ] || kill "$echo_pid" 2>/dev/null || true
 	[ -z "$rst_pid" ] || kill "$rst_pid" 2>/dev/null || true
+	[ -z "$digits_pid" ] || kill "$digits_pid" 2>/dev/null || true
 	for ws in "${wss[@]+"${wss[@]}"}"; do
 		docker ps -aq --filter "label=devcontainer.local_folder=$ws" |
 			xargs -r docker rm -f >/dev/null
@@ -156,7 +159,9 @@ one "$RDEV_RIG_IMAGE_BUSYBOX" scratch
 # relay's port is free at once (another server binds it); a relay killed
 # and its port taken by another program: the connection that meets that
 # program is closed, and the next one answers through a new relay (no stale
-# target, no stale record).
+# target, no stale record); an auto-forward watch whose relay's port was
+# taken by a program that answers with digit lines makes no forward of them
+# and gets a new relay.
 ws=$TEST_TMP/ws-debian
 cid=$(docker ps -q --no-trunc --filter "label=devcontainer.local_folder=$ws")
 bb=/busybox
@@ -190,6 +195,38 @@ check "kill: the agent's record names the new relay" test \
 	"$(jq -r .port "$RDEV_STATE_DIR/relay/$cid.json")" = "$(docker exec "$cid" cat /.rdev-relay.port)"
 check "kill: which is not at the other server's port" test "$(docker exec "$cid" cat /.rdev-relay.port)" != "$port"
 check "kill: the broker said why" grep -q "answers, but not as the container's relay" "$RDEV_RUNTIME_DIR/broker.log"
+
+# The auto-forward watch's listing, its relay killed and the port taken by
+# a program that answers with digit lines: no forward is made of them, and
+# the watch gets a new relay (the target dropped as not the relay's).
+rdev forward "$ws" --auto 2>"$TEST_TMP/auto.err" || { cat "$TEST_TMP/auto.err"; fail "auto: rdev forward --auto failed"; }
+eventually "auto: the watch has listed the container's ports" rig_auto_seen "$ws" 7000
+port=$(docker exec "$cid" cat /.rdev-relay.port)
+relay_kill
+nsenter -t "$(docker inspect -f '{{.State.Pid}}' "$cid")" -n python3 -c '
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", int(sys.argv[1])))
+s.listen(64)
+while True:
+    c, _ = s.accept()
+    c.sendall(b"4242 127.0.0.1\n4343\n")
+    c.close()
+' "$port" &
+digits_pid=$!
+wait_port "$cid" "$port"
+eventually "auto: a new relay is started (not the digit program's port)" sh -c \
+	"p=\$(docker exec '$cid' cat /.rdev-relay.port) && [ \"\$p\" != '$port' ]"
+auto_none() { # (no forward of the program's ports, none seen)
+	rdev forward --list --json | jq -e 'map(select(.port == 4242 or .port == 4343)) | length == 0' >/dev/null &&
+		! rig_auto_seen "$ws" 4242 && ! rig_auto_seen "$ws" 4343
+}
+check "auto: no forward is made of the program's lines, none is seen" auto_none
+check_eq "auto: the agent's record names the new relay" \
+	"$(jq -r .port "$RDEV_STATE_DIR/relay/$cid.json")" "$(docker exec "$cid" cat /.rdev-relay.port)"
+kill "$digits_pid" 2>/dev/null || true
+wait "$digits_pid" 2>/dev/null || true
 
 # Compose: a service is reached at its own IP on the project network, no relay.
 # (The folder's name is the project's: this test's own.)

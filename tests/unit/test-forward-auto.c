@@ -178,6 +178,34 @@ take_listing(struct watch *w, const char *listing, struct listed *l)
 	free(copy);
 }
 
+/* Digit lines from a program that took a dead relay's port forward
+ * nothing and mark nothing: the caller drops the target. */
+TEST(a_listing_that_is_not_a_relays_forwards_nothing)
+{
+	const char *bad[] = { "3000\n4000\n", "22 SSH-2.0-OpenSSH\n",
+		"3000 127.0.0.1\n4000\n" };
+	struct listed l;
+	struct watch w;
+	char *copy;
+
+	watch_init(&w, NULL, labels_a, NULL);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		copy = xstrdup(bad[i]);
+		l.n = 0;
+		ASSERT_INT_EQ(forward_auto_take_listing(&w.fa, copy, "test",
+				  exists_none, add_listed, &l),
+		    FORWARD_AUTO_NOT_LISTING);
+		free(copy);
+		ASSERT_INT_EQ(l.n, 0);
+	}
+	/* (nothing was marked seen: the real relay's listing forwards them) */
+	take_listing(&w, "3000 127.0.0.1\n4000 0.0.0.0\n", &l);
+	ASSERT_INT_EQ(l.n, 2);
+	ASSERT_INT_EQ(l.ports[0], 3000);
+	ASSERT_INT_EQ(l.ports[1], 4000);
+	watch_clear(&w);
+}
+
 TEST(a_port_ignored_before_is_forwarded_once_the_new_attributes_do_not)
 {
 	cJSON *before = attributes(3001, "admin", "ignore");
