@@ -148,6 +148,25 @@ forward_not_relay(struct forward *fw, const char *address, int port)
 }
 
 int
+forward_relay_status_ms(void)
+{
+	const char *v = getenv("RDEV_FORWARD_RELAY_STATUS_MS");
+
+	return v != NULL && atoi(v) > 0 ? atoi(v) : FORWARD_RELAY_STATUS_MS;
+}
+
+void
+forward_relay_silent(struct forward *fw, const char *address, int port)
+{
+	log_warn("forward %d of %s: no answer from the relay at %s:%d in %d ms "
+		 "(its own connect gives up sooner): closing the connection",
+	    fw->port, fw->workspace,
+	    address != NULL ? address : fw->address != NULL ? fw->address : "?", port,
+	    forward_relay_status_ms());
+	forward_not_relay(fw, address, port);
+}
+
+int
 forward_open(struct forward *fw, const char *ws, const char *config,
     const struct forward_spec *s, int exact, char **cause)
 {

@@ -37,6 +37,11 @@
 #define FORWARD_RELAY_HEADER_MAX (8 + FORWARD_RELAY_TOKEN_LEN + 3)
 /* A refused direct connection: the relay for this long, then direct again. */
 #define FORWARD_DIRECT_RETRY_MS 5000
+/* How long a connection to the relay waits for its status byte: the
+ * relay's own connect timeout (RELAY_CONNECT_TIMEOUT_MS in relay/relay.h,
+ * 10 s, after which it answers 2) and a margin for the way there. Silence
+ * longer than that is another program on the relay's port. */
+#define FORWARD_RELAY_STATUS_MS 15000
 /* The most a forwarded connection holds per direction. */
 #define FORWARD_CONN_BUFFER (256u << 10)
 /* A target older than this is checked before a connection uses it
@@ -137,6 +142,12 @@ int forward_relay_status_ok(unsigned char status);
  * of that port. address (NULL: not known) and port are where the
  * connection went: one made to an older target changes nothing. */
 void forward_not_relay(struct forward *fw, const char *address, int port);
+/* FORWARD_RELAY_STATUS_MS, or RDEV_FORWARD_RELAY_STATUS_MS from the
+ * environment (tests: a silent program found sooner). */
+int forward_relay_status_ms(void);
+/* A connection to the relay at address (NULL: any) and port got no status
+ * byte in time: say so and drop the target (forward_not_relay). */
+void forward_relay_silent(struct forward *fw, const char *address, int port);
 /* Fill fw for ws (config may be NULL) with no listeners and no target. */
 void forward_init(struct forward *fw, const char *ws, const char *config);
 /* Fill fw as the forward s of ws and listen: at s->local_port, or from

@@ -273,6 +273,9 @@ host_forward_open_progress(struct host_session *h, struct host_link *l)
 			l->to_ch = b;
 		}
 		host_link_set_state(l, HOST_LINK_RELAY);
+		/* (a program that took the relay's port and says nothing
+		 * would hold the connection forever: host_link_pump) */
+		l->relay_deadline = clock_now_ms() + forward_relay_status_ms();
 		pthread_mutex_lock(&h->lock);
 		f->fw.relayed++;
 		pthread_mutex_unlock(&h->lock);

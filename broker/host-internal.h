@@ -287,6 +287,7 @@ struct host_link {
 	int open_port;
 	int eof_failed; /* its end came from a failure (the agent gone, a
 			 * read error), not from the peer */
+	long long relay_deadline; /* relay: its status byte is due by then */
 	/* agent link: its channel being opened (NULL once open) and the id of
 	 * the client's request, answered then */
 	struct host_agent_opener *agent_open;

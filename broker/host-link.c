@@ -504,6 +504,13 @@ host_link_pump(struct host_session *h, struct host_link *l)
 
 	if (host_link_opening(l) || (l->ch == NULL && l->mx == NULL))
 		return; /* nothing moves before the channel is open */
+	if (l->state == HOST_LINK_RELAY && clock_now_ms() >= l->relay_deadline) {
+		/* (the session's loop wakes at least once a second) */
+		forward_relay_silent(&l->fwd->fw, l->open_address, l->open_port);
+		host_connect_answer(l, NULL, "cannot reach that port of the container");
+		host_link_set_state(l, HOST_LINK_DEAD);
+		return;
+	}
 	/* client -> stream, as far as its credit allows */
 	while (l->mx != NULL && (len = buf_len(l->to_ch)) > 0 && !host_link_dead(l)) {
 		if ((used = host_mux_write(l->mx, buf_data(l->to_ch), len)) == 0)

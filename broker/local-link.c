@@ -177,6 +177,7 @@ local_link_on_read(struct bufferevent *bev, void *arg)
 			local_link_kill(l);
 			return;
 		}
+		bufferevent_set_timeouts(bev, NULL, NULL); /* (the status byte's) */
 		local_link_set_state(l, LOCAL_LINK_OPEN);
 	}
 	local_link_pump(l);
@@ -240,9 +241,15 @@ local_link_on_up_event(struct bufferevent *bev, short what, void *arg)
 			fw->direct++;
 			local_link_set_state(l, LOCAL_LINK_OPEN);
 		} else {
+			struct timeval status = { forward_relay_status_ms() / 1000,
+				(forward_relay_status_ms() % 1000) * 1000 };
+
 			/* ahead of what the client sent meanwhile */
 			bufferevent_write(l->up, hdr,
 			    forward_relay_header(fw->token, 'C', fw->port, hdr));
+			/* (a program that took the relay's port and says
+			 * nothing would hold the connection forever) */
+			bufferevent_set_timeouts(l->up, &status, NULL);
 			fw->relayed++;
 			local_link_set_state(l, LOCAL_LINK_RELAY);
 		}
@@ -258,7 +265,9 @@ local_link_on_up_event(struct bufferevent *bev, short what, void *arg)
 	if (l->state != LOCAL_LINK_CONNECTING) {
 		/* a reset, or the relay closed before its byte: no relay
 		 * closes so (a wrong token aside, and ours is its own) */
-		if (l->state == LOCAL_LINK_RELAY)
+		if (l->state == LOCAL_LINK_RELAY && (what & BEV_EVENT_TIMEOUT) != 0)
+			forward_relay_silent(fw, NULL, l->port);
+		else if (l->state == LOCAL_LINK_RELAY)
 			forward_not_relay(fw, NULL, l->port);
 		local_link_kill(l);
 		return;

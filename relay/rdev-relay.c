@@ -75,7 +75,7 @@
 #include "relay-exec.h"
 #include "relay.h"
 
-#define RELAY_HEADER_TIMEOUT_MS 10000
+#define RELAY_HEADER_TIMEOUT_MS RELAY_CONNECT_TIMEOUT_MS
 #define RELAY_SUPERSEDE_CHECK_MS 2000
 #define RELAY_ACCEPT_PAUSE_MS 100
 
@@ -83,7 +83,7 @@ static int relay_epfd = -1;
 static int relay_lfd[2] = { -1, -1 };
 static uint16_t relay_port[2];
 static unsigned char relay_token[RELAY_TOKEN_LEN];
-static struct conn *relay_head, *relay_tail; /* waiting for their header */
+static struct conn *relay_head, *relay_tail; /* with a deadline (relay.h) */
 static struct conn *relay_grave;	     /* closed, freed after the pass */
 static int relay_nconns;
 
@@ -147,11 +147,10 @@ relay_watch(struct conn *c, int side, unsigned mask)
 	c->mask[side] = mask;
 }
 
-/* Take c off the list of connections waiting for their header. */
-static void
-relay_header_unlink(struct conn *c)
+void
+relay_deadline_unlink(struct conn *c)
 {
-	if (c->state != CONN_HEADER || c->deadline == 0)
+	if (c->deadline == 0)
 		return;
 	if (c->prev != NULL)
 		c->prev->next = c->next;
@@ -163,6 +162,19 @@ relay_header_unlink(struct conn *c)
 		relay_tail = c->prev;
 	c->next = c->prev = NULL;
 	c->deadline = 0;
+}
+
+/* Put c at the end of the deadline list, to be given up ms from now. */
+static void
+relay_deadline_add(struct conn *c, int ms)
+{
+	c->deadline = relay_now_ms() + ms;
+	c->prev = relay_tail;
+	if (relay_tail != NULL)
+		relay_tail->next = c;
+	else
+		relay_head = c;
+	relay_tail = c;
 }
 
 void
@@ -192,7 +204,7 @@ relay_conn_close(struct conn *c, int reset)
 	free(c->out);
 	c->out = NULL;
 	c->dead = 1;
-	relay_header_unlink(c);
+	relay_deadline_unlink(c);
 	relay_nconns--;
 	/* Freed after this pass of events: a later event may still name it. */
 	c->next = relay_grave;
@@ -382,11 +394,12 @@ relay_header_event(struct conn *c)
 		relay_conn_close(c, 0);
 		return;
 	}
-	relay_header_unlink(c);
+	relay_deadline_unlink(c);
 	switch (c->hdr[RELAY_HDR_L - 1]) {
 	case 'C':
 		c->port = (uint16_t)(c->hdr[RELAY_HDR_L] << 8 | c->hdr[RELAY_HDR_L + 1]);
 		relay_watch(c, 0, 0);
+		relay_deadline_add(c, RELAY_CONNECT_TIMEOUT_MS);
 		relay_connect_next(c, 0);
 		break;
 	case 'L': relay_list_start(c); break;
@@ -445,13 +458,7 @@ relay_accept(int lfd)
 		c->dir[0].pipe[0] = c->dir[0].pipe[1] = -1;
 		c->dir[1].pipe[0] = c->dir[1].pipe[1] = -1;
 		c->state = CONN_HEADER;
-		c->deadline = relay_now_ms() + RELAY_HEADER_TIMEOUT_MS;
-		c->prev = relay_tail;
-		if (relay_tail != NULL)
-			relay_tail->next = c;
-		else
-			relay_head = c;
-		relay_tail = c;
+		relay_deadline_add(c, RELAY_HEADER_TIMEOUT_MS);
 		relay_nconns++;
 		relay_watch(c, 0, EPOLLIN);
 	}
@@ -470,9 +477,10 @@ relay_conn_event(struct conn *c, int side, unsigned events)
 	}
 }
 
-/* Connections still in CONN_HEADER past their deadline are closed. They are
- * kept in accept order, so the first ones are the oldest. Returns the ms
- * until the next deadline, or -1. */
+/* Connections past their deadline are given up: one still in CONN_HEADER
+ * closed, one still connecting answered REPLY_ERROR. They are kept in
+ * deadline order (one timeout for both), so the first ones are the
+ * earliest. Returns the ms until the next deadline, or -1. */
 static int
 relay_expire(int64_t now)
 {
@@ -480,7 +488,9 @@ relay_expire(int64_t now)
 
 	for (struct conn *c = relay_head, *n; c != NULL; c = n) {
 		n = c->next;
-		if (c->deadline <= now)
+		if (c->deadline <= now && c->state == CONN_CONNECTING)
+			relay_connect_expire(c);
+		else if (c->deadline <= now)
 			relay_conn_close(c, 0);
 		else {
 			next = c->deadline - now;

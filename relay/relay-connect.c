@@ -125,3 +125,9 @@ relay_connect_event(struct conn *c)
 	c->v6_attempt++;
 	relay_connect_next(c, err);
 }
+
+void
+relay_connect_expire(struct conn *c)
+{
+	relay_reply_and_close(c, REPLY_ERROR);
+}

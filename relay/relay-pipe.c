@@ -171,6 +171,7 @@ relay_pipe_start(struct conn *c)
 {
 	unsigned char ok = REPLY_CONNECTED;
 
+	relay_deadline_unlink(c); /* (the connect's) */
 	relay_set_nodelay(c->fd[1]);
 	if (send(c->fd[0], &ok, 1, MSG_NOSIGNAL) != 1) {
 		relay_conn_close(c, 1);

@@ -56,7 +56,7 @@ struct conn {
 	enum conn_state state;
 	unsigned char hdr[RELAY_HDR_C];
 	size_t hlen;
-	int64_t deadline;  /* CONN_HEADER: when to give up */
+	int64_t deadline;  /* CONN_HEADER, CONN_CONNECTING: when to give up */
 	struct dir dir[2]; /* dir[0]: client -> target, dir[1]: target -> client */
 	/* CONN_CONNECTING: the port, and the IPv4 attempt's errno when falling back. */
 	uint16_t port;
@@ -65,13 +65,24 @@ struct conn {
 	/* CONN_LIST: the answer and how much of it went out. */
 	char *out;
 	size_t out_len, out_off;
-	/* CONN_HEADER: on the list of connections waiting for their header,
-	 * oldest first; once dead: on the list freed after the loop pass. */
+	/* CONN_HEADER, CONN_CONNECTING: on the list of connections with a
+	 * deadline, the earliest first; once dead: on the list freed after
+	 * the loop pass. */
 	struct conn *next, *prev;
 	int dead;
 };
 
+/* How long a 'C' connection's connect to its target may take before the
+ * relay answers REPLY_ERROR (a server whose accept queue stays full: the
+ * kernel retries the SYN for about two minutes). The broker waits for the
+ * status byte this long plus a margin (FORWARD_RELAY_STATUS_MS in
+ * broker/forward.h), then takes the port for another program's. The header
+ * timeout is the same, so the deadline list stays in order. */
+#define RELAY_CONNECT_TIMEOUT_MS 10000
+
 /* rdev-relay.c */
+/* Take c off the deadline list (no-op when it is not on it). */
+void relay_deadline_unlink(struct conn *c);
 /* Register c's socket on side with epoll for mask (0: take it out). */
 void relay_watch(struct conn *c, int side, unsigned mask);
 /* Close c (reset: with an RST); freed after the loop's pass. */
@@ -83,6 +94,8 @@ void relay_set_nodelay(int fd);
 void relay_connect_next(struct conn *c, int err);
 /* c's nonblocking connect finished (its socket is writable). */
 void relay_connect_event(struct conn *c);
+/* c's connect did not finish by its deadline: answer REPLY_ERROR, close. */
+void relay_connect_expire(struct conn *c);
 
 /* relay-pipe.c */
 /* The target connected: answer 0 and start piping. */

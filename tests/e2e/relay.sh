@@ -9,25 +9,30 @@
 # relay; a changed binary replaces it (the old relay goes away by itself);
 # after `docker restart` a new relay is started; a forward to the
 # 127.0.0.1 server answers again after its relay was killed in the
-# container, also when another server took the killed relay's port; an
+# container, also when another server took the killed relay's port (one
+# that says nothing too: that connection is closed after a bound); an
 # auto-forward listing from a program that took it makes no forward;
 # errors name what is missing.
 # The test client is tests/e2e/relay_client.py.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 export RDEV_STATE_DIR=$TEST_TMP/state
+# (the silent program's step below: its connection closed after 3 s)
+export RDEV_FORWARD_RELAY_STATUS_MS=3000
 
 client=$RDEV_SOURCE_DIR/tests/e2e/relay_client.py
 agent=("$RDEV_BIN_DIR/rdev-agent" serve)
 wss=()
 echo_pid=
 rst_pid=
+silent_pid=
 digits_pid=
 
 cleanup() {
 	local ws
 	[ -z "$echo_pid" ] || kill "$echo_pid" 2>/dev/null || true
 	[ -z "$rst_pid" ] || kill "$rst_pid" 2>/dev/null || true
+	[ -z "$silent_pid" ] || kill "$silent_pid" 2>/dev/null || true
 	[ -z "$digits_pid" ] || kill "$digits_pid" 2>/dev/null || true
 	for ws in "${wss[@]+"${wss[@]}"}"; do
 		docker ps -aq --filter "label=devcontainer.local_folder=$ws" |
@@ -195,6 +200,34 @@ check "kill: the agent's record names the new relay" test \
 	"$(jq -r .port "$RDEV_STATE_DIR/relay/$cid.json")" = "$(docker exec "$cid" cat /.rdev-relay.port)"
 check "kill: which is not at the other server's port" test "$(docker exec "$cid" cat /.rdev-relay.port)" != "$port"
 check "kill: the broker said why" grep -q "answers, but not as the container's relay" "$RDEV_RUNTIME_DIR/broker.log"
+
+# A relay killed and its port taken by a program that accepts and says
+# nothing: the connection is closed once the relay's status byte is overdue
+# (RDEV_FORWARD_RELAY_STATUS_MS, 3 s here; 15 s by default), not held for
+# ever, and the next one answers through a new relay.
+port=$(docker exec "$cid" cat /.rdev-relay.port)
+relay_kill
+nsenter -t "$(docker inspect -f '{{.State.Pid}}' "$cid")" -n python3 -c '
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", int(sys.argv[1])))
+s.listen(64)
+held = []
+while True:
+    held.append(s.accept()[0])
+' "$port" &
+silent_pid=$!
+wait_port "$cid" "$port"
+rc=0
+curl -s --max-time 30 "http://127.0.0.1:$lport/small" >/dev/null || rc=$?
+check "silent: the connection is closed, not held (curl: $rc, 52 or 56; 28 a timeout)" \
+	test "$rc" = 52 -o "$rc" = 56
+check_eq "silent: the next connection answers through a new relay" \
+	"$(curl -sf --max-time 20 "http://127.0.0.1:$lport/small")" "hello relay"
+check "silent: the broker said why" grep -q "no answer from the relay at .*:$port in 3000 ms" "$RDEV_RUNTIME_DIR/broker.log"
+kill "$silent_pid" 2>/dev/null || true
+wait "$silent_pid" 2>/dev/null || true
 
 # The auto-forward watch's listing, its relay killed and the port taken by
 # a program that answers with digit lines: no forward is made of them, and
