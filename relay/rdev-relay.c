@@ -18,7 +18,8 @@
  * nonblocking sockets, bytes moved with splice() through a 64 KiB pipe per
  * direction (recv/send through a bounded buffer when out of descriptors).
  * It exits quietly once PATH names another port (a newer relay took over)
- * and its last connection has ended.
+ * and its last connection has ended; it looks at PATH every 2 s and before
+ * each accept, so that it accepts nothing once replaced.
  *
  *   rdev-relay --winsize ROWS COLS COMMAND [ARG...]
  *
@@ -686,6 +687,16 @@ main(int argc, char **argv)
 		    relay_epfd, evs, (int)(sizeof evs / sizeof evs[0]), timeout);
 		if (n < 0 && errno != EINTR)
 			relay_die("epoll_wait failed");
+		/* A connection to accept: first make sure no newer relay took
+		 * over, so that one going away accepts nothing (its queued
+		 * connections are reset when it closes its listeners, and the
+		 * broker asks the agent again). One small file read. */
+		for (int i = 0; i < n; i++) {
+			if (evs[i].data.u64 < 2) {
+				relay_check_superseded(port_file);
+				break;
+			}
+		}
 		for (int i = 0; i < n; i++) {
 			uint64_t u = evs[i].data.u64;
 			if (u < 2) {

@@ -203,6 +203,54 @@ def rstreply(r, port, size):
     print(got)
 
 
+def replaced(relay_bin, tmp):
+    """A relay (run here, not in a container) whose port file is taken over
+    accepts nothing more: a connection made right after the file changed
+    gets no listing (the relay looks before it accepts, not on its next
+    2 s check), and the relay exits."""
+    import subprocess
+    token = os.urandom(32).hex()
+    port_file = os.path.join(tmp, "replaced.port")
+    open(port_file, "w").close()
+    # (a listening port of ours, so that a listing is never empty)
+    own = socket.socket()
+    own.bind(("127.0.0.1", 0))
+    own.listen(1)
+    p = subprocess.Popen([relay_bin, "--port-file", port_file],
+                         env=dict(os.environ, RDEV_RELAY_TOKEN=token))
+    try:
+        deadline = time.time() + 5
+        port = 0
+        while time.time() < deadline and port == 0:
+            with open(port_file) as f:
+                t = f.read()
+            port = int(t) if t.endswith("\n") else 0
+            time.sleep(0.01)
+        r = {"address": "127.0.0.1", "port": port, "token": token}
+        check("replaced: the relay lists before it is replaced",
+              " 127.0.0.1\n" in listing(r))
+        with open(port_file + ".tmp", "w") as f:
+            f.write("1\n")
+        os.rename(port_file + ".tmp", port_file)
+        try:
+            got = listing(r)
+        except OSError:
+            got = ""
+        check("replaced: a connection made after its port file changed is "
+              "not served", got == "", repr(got[:80]))
+        try:
+            p.wait(timeout=5)
+            gone = True
+        except subprocess.TimeoutExpired:
+            gone = False
+        check("replaced: and the relay exits", gone)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        own.close()
+
+
 def run_op(ws, service, argv):
     from proto_client import Client
     c = Client(argv)
@@ -223,6 +271,8 @@ def main():
                int(sys.argv[7]))
     elif mode == "rstreply":
         rstreply(json.loads(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
+    elif mode == "replaced":
+        replaced(sys.argv[2], sys.argv[3])
     elif mode == "listing":
         sys.stdout.write(listing(json.loads(sys.argv[2])))
     elif mode == "probe":
