@@ -158,10 +158,11 @@ forward_relay_status_ms(void)
 void
 forward_relay_silent(struct forward *fw, const char *address, int port)
 {
+	const char *at = address != NULL ? address : fw->address;
+
 	log_warn("forward %d of %s: no answer from the relay at %s:%d in %d ms "
 		 "(its own connect gives up sooner): closing the connection",
-	    fw->port, fw->workspace,
-	    address != NULL ? address : fw->address != NULL ? fw->address : "?", port,
+	    fw->port, fw->workspace, at != NULL ? at : "?", port,
 	    forward_relay_status_ms());
 	forward_not_relay(fw, address, port);
 }

@@ -287,7 +287,8 @@ struct host_link {
 	int open_port;
 	int eof_failed; /* its end came from a failure (the agent gone, a
 			 * read error), not from the peer */
-	long long relay_deadline; /* relay: its status byte is due by then */
+	/* relay: its status byte is due by then (clock_now_ms) */
+	long long relay_deadline;
 	/* agent link: its channel being opened (NULL once open) and the id of
 	 * the client's request, answered then */
 	struct host_agent_opener *agent_open;

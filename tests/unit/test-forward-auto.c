@@ -192,8 +192,8 @@ TEST(a_listing_that_is_not_a_relays_forwards_nothing)
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		copy = xstrdup(bad[i]);
 		l.n = 0;
-		ASSERT_INT_EQ(forward_auto_take_listing(&w.fa, copy, "test",
-				  exists_none, add_listed, &l),
+		ASSERT_INT_EQ(forward_auto_take_listing(
+				  &w.fa, copy, "test", exists_none, add_listed, &l),
 		    FORWARD_AUTO_NOT_LISTING);
 		free(copy);
 		ASSERT_INT_EQ(l.n, 0);
