@@ -5,7 +5,9 @@
 # payloads checked by hash (a 5 MB file and 1 GB); portsAttributes labels in
 # the table; a Compose service port (db:PORT); requireLocalPort-style
 # conflict -> clear error, a busy port -> the next free one; half-close;
-# 1,000 concurrent connections through one forward; a reader that does not
+# 1,000 concurrent connections through one forward; the relay killed and
+# its port taken by a program that closes at once: that connection closed,
+# the next through a new relay; a reader that does not
 # read keeps the broker's memory bounded; sshd killed: connections
 # are closed at once (no hang), and forwards work again once sshd is back,
 # without user action; --auto forwards new listening ports (onAutoForward
@@ -56,9 +58,10 @@ on_host "cat > ~/$cws/.devcontainer/devcontainer.json" <<JSON
   "portsAttributes": { "5432": { "label": "database" } }
 }
 JSON
-busy_pid= stall=
+busy_pid= stall= closer_pid=
 cleanup() {
 	[ -z "$busy_pid" ] || kill "$busy_pid" 2>/dev/null || true
+	[ -z "$closer_pid" ] || kill "$closer_pid" 2>/dev/null || true
 	[ -z "$stall" ] || kill "$stall" 2>/dev/null || true
 	broker stop >/dev/null 2>&1 || true
 	docker ps -aq --filter "label=devcontainer.local_folder=$home/ws" |
@@ -108,6 +111,36 @@ check_eq "the 0.0.0.0 server's connections went direct" \
 	"$(fwd_count "$p_any" direct)/$(fwd_count "$p_any" relayed)" "2/0"
 check_eq "the 127.0.0.1 server's went through the relay" \
 	"$(fwd_count "$p_lo" direct)/$(fwd_count "$p_lo" relayed)" "0/2"
+
+# The relay killed in the container and its port taken by a program that
+# accepts and closes at once (the SSH path: the direct-tcpip channel ends
+# before the relay's status byte, which only the peer's own end means): the
+# connection that meets it is closed, and the next one answers through a
+# new relay.
+relay_port=$(docker exec "$cid" cat /.rdev-relay.port)
+docker exec "$cid" busybox sh -c "p=\$(busybox pidof .rdev-relay) && kill \$p; i=0
+	while busybox pidof .rdev-relay >/dev/null; do
+		i=\$((i + 1)); [ \$i -le 500 ] || exit 1; busybox usleep 20000
+	done" || fail "kill: the relay is not gone"
+nsenter -t "$(docker inspect -f '{{.State.Pid}}' "$cid")" -n python3 -c '
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", int(sys.argv[1])))
+s.listen(64)
+while True:
+    s.accept()[0].close()
+' "$relay_port" &
+closer_pid=$!
+eventually "kill: a program holds the killed relay's port" sh -c \
+	"grep -q ':$(printf %04X "$relay_port") [0-9A-F:]* 0A ' /proc/$(docker inspect -f '{{.State.Pid}}' "$cid")/net/tcp"
+check "kill: the connection that meets it is closed" sh -c "! curl -sf --max-time 20 'http://127.0.0.1:$p_lo/blob' >/dev/null"
+check_eq "kill: the next connection answers through a new relay" \
+	"$(curl -sf --max-time 20 "http://127.0.0.1:$p_lo/blob" | sha256sum | cut -d' ' -f1)" "$want"
+check "kill: the broker said why" grep -q "answers, but not as the container's relay" "$RDEV_RUNTIME_DIR/broker.log"
+kill "$closer_pid" 2>/dev/null || true
+wait "$closer_pid" 2>/dev/null || true
+closer_pid=
 
 # A client that reads slower than the data comes (the link's buffer fills and
 # libssh keeps the rest): no stalls waiting for a wake-up (5 MB at 10 MB/s).
