@@ -33,6 +33,7 @@ cmd_exec_on_winch(int sig)
 /* The terminal's side of the pump: our stdin, stdout and stderr. */
 struct cmd_exec_term {
 	unsigned char in[65536];
+	int out_broken; /* 1 or 2: that fd is a pipe nobody reads; 0 */
 };
 
 /* A resize caught since the last pass goes to the remote TTY. */
@@ -55,6 +56,9 @@ cmd_exec_poll(void *arg, const struct agent_exec_pump *p, struct pollfd *pfd)
 	struct cmd_exec_term *t = arg;
 	int fd = !p->input_done && buf_len(p->out) < sizeof t->in ? 0 : -1;
 
+	/* (a pipe with no reader polls POLLERR at once: input() gives up) */
+	if (t->out_broken)
+		fd = t->out_broken;
 	*pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
 }
 
@@ -65,6 +69,8 @@ cmd_exec_input(void *arg, struct agent_exec_pump *p, char **cause)
 	struct cmd_exec_term *t = arg;
 	ssize_t n;
 
+	if (t->out_broken)
+		return 1;
 	n = read(0, t->in, sizeof t->in);
 	if (n > 0)
 		agent_exec_input(p->x, p->out, t->in, (size_t)n);
@@ -79,14 +85,22 @@ cmd_exec_input(void *arg, struct agent_exec_pump *p, char **cause)
 static void
 cmd_exec_output(void *arg, int stream, const unsigned char *data, size_t len)
 {
-	fd_write_all(stream, data, len);
+	struct cmd_exec_term *t = arg;
+
+	/* SIGPIPE is ignored here, so a closed reader (`rdev exec ... | head
+	 * -1`) only fails the write: end the exec instead of reading the
+	 * command's output for ever. */
+	if (!t->out_broken && fd_write_all(stream, data, len) != 0 && errno == EPIPE)
+		t->out_broken = stream;
 }
 
-/* Pump stdin to the exec and its output to us until the stream ends. */
+/* Pump stdin to the exec and its output to us until the stream ends. 0; 1
+ * when our output's reader went away (the command is hung up when x is
+ * freed); -1 with *cause. */
 static int
 cmd_exec_pump(struct agent_exec *x, char **cause)
 {
-	struct cmd_exec_term t;
+	struct cmd_exec_term t = { .out_broken = 0 };
 	const struct agent_exec_client c = { cmd_exec_tick, cmd_exec_poll, cmd_exec_input,
 		cmd_exec_output, &t, NULL };
 
@@ -167,8 +181,12 @@ agent_exec_local(const char *prog_name, const struct agent_exec_req *req)
 			raw_set = tcsetattr(0, TCSANOW, &raw) == 0;
 		}
 	}
-	if (cmd_exec_pump(x, &cause) != 0)
+	if ((code = cmd_exec_pump(x, &cause)) != 0) {
+		/* As the command would end here, writing to a closed pipe. */
+		if (code == 1)
+			rc = 128 + SIGPIPE;
 		goto out;
+	}
 	if (raw_set) {
 		tcsetattr(0, TCSANOW, &saved);
 		raw_set = 0;

@@ -129,10 +129,20 @@ remote_exec_frame(struct remote_exec *x, const struct proto_frame *f)
 
 	switch (f->type) {
 	case PROTO_DATA:
-		if (f->channel == REMOTE_EXEC_CHANNEL)
-			fd_write_all(1, f->payload, f->len);
-		else if (f->channel == REMOTE_EXEC_CHANNEL + 1)
-			fd_write_all(2, f->payload, f->len);
+		if (f->channel != REMOTE_EXEC_CHANNEL &&
+		    f->channel != REMOTE_EXEC_CHANNEL + 1)
+			return;
+		if (fd_write_all(f->channel == REMOTE_EXEC_CHANNEL ? 1 : 2, f->payload,
+			f->len) != 0 &&
+		    errno == EPIPE) {
+			/* Nobody reads the output any more (`rdev exec ... |
+			 * head -1`; SIGPIPE is ignored here, so the write only
+			 * fails): end as the command would here, by SIGPIPE.
+			 * Ignoring it kept `yes` running for ever; closing the
+			 * connection hangs the remote command up. */
+			x->done = 1;
+			x->status = 128 + SIGPIPE;
+		}
 		return;
 	case PROTO_EOF: return;
 	case PROTO_CLOSE:

@@ -80,6 +80,20 @@ want=$(sha256sum <"$TEST_TMP/blob" | cut -d' ' -f1)
 got=$(rdev exec "$ws" -- cat <"$TEST_TMP/blob" | sha256sum | cut -d' ' -f1)
 check_eq "20 MB of binary stdin round-trips through cat" "$got" "$want"
 check_eq "stdin end-of-file reaches the command" "$(printf 'a\nb\n' | rdev exec "$ws" -- wc -l)" 2
+# A reader that goes away (`| head -1`, of stdout or of stderr) ends the
+# exec as SIGPIPE would end the command here (141), and the command with it
+# (rdev ignores SIGPIPE, so only its write failed: it read `yes` for ever).
+set +e
+timeout 30 "$RDEV_BIN_DIR/rdev" exec "$ws" -- yes "pipe$$" | head -1 >/dev/null
+spipe=${PIPESTATUS[0]}
+timeout 30 "$RDEV_BIN_DIR/rdev" exec "$ws" -- sh -c "yes pipe$$ >&2" 2>&1 >/dev/null | head -1 >/dev/null
+spipe2=${PIPESTATUS[0]}
+set -e
+check_eq "a reader that goes away ends the exec with 141, not a hang" "$spipe" 141
+check_eq "... also of stderr" "$spipe2" 141
+yes_gone() { ! pgrep -f "^yes pipe$$" >/dev/null; }
+for _ in $(seq 1 50); do yes_gone && break; sleep 0.1; done
+check "... and the command is gone" yes_gone
 
 # A terminal on stdin gets a TTY in the container (tests/e2e/pty_drive.py
 # provides one; script(1) with stdin at its end typed a NUL into it, which

@@ -72,6 +72,17 @@ check "exec: a missing workspace fails, naming the host and the folder" \
 	sh -c "test $s_nows -ne 0 && grep -q 'exec: $name: workspace folder .*no-such-ws' '$TEST_TMP/e-nows'"
 check_eq "exec: the user is remoteUser" "$(rdev exec "$name:~/ws" -- id -un)" dev
 check_eq "exec: in the workspace folder" "$(rdev exec "$name:~/ws" -- pwd)" /workspaces/ws
+# A reader that goes away (`| head -1`) ends the exec as SIGPIPE would end
+# the command here (141), and the command with it (rdev ignores SIGPIPE, so
+# only its write failed: it used to read `yes` for ever).
+set +e
+timeout 30 "$RDEV_BIN_DIR/rdev" exec "$name:~/ws" -- yes "pipe$$" | head -1 >/dev/null
+spipe=${PIPESTATUS[0]}
+set -e
+check_eq "exec: a reader that goes away ends it with 141, not a hang" "$spipe" 141
+yes_gone() { ! pgrep -f "^yes pipe$$" >/dev/null; }
+for _ in $(seq 1 50); do yes_gone && break; sleep 0.1; done
+check "exec: ... and the command is gone" yes_gone
 
 head -c 100000000 /dev/urandom >"$TEST_TMP/big"
 want=$(sha256sum <"$TEST_TMP/big" | cut -d' ' -f1)
