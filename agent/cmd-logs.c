@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +36,8 @@ cmd_logs_ask(const struct agent_backend *be, const struct cmd_program *prog,
 }
 
 /* -f: ask for what the log gained, until the background run has ended and
- * all of it is here. */
+ * all of it is here. 0; 1 when our stdout's reader went away; -1 with
+ * *cause. */
 static int
 cmd_logs_follow(const struct agent_backend *be, const struct cmd_program *prog,
     const struct agent_cmd_args *a, char **failed, char **cause)
@@ -57,8 +59,15 @@ cmd_logs_follow(const struct agent_backend *be, const struct cmd_program *prog,
 		state = cJSON_GetObjectItemCaseSensitive(bg, "state");
 		error = cJSON_GetObjectItemCaseSensitive(bg, "error");
 		news = cJSON_IsString(log) && log->valuestring[0] != '\0';
-		if (news)
-			fputs(log->valuestring, stdout);
+		/* SIGPIPE is ignored, so a reader gone (`rdev logs -f | head`)
+		 * shows only as EPIPE: following on would last as long as the
+		 * steps, for ever for a server started in postStartCommand. */
+		if (news &&
+		    (fputs(log->valuestring, stdout) == EOF || fflush(stdout) == EOF) &&
+		    errno == EPIPE) {
+			cJSON_Delete(result);
+			return 1;
+		}
 		/* An agent that cannot say where it is has nothing to follow. */
 		done = !known ||
 		    ((!cJSON_IsString(state) ||
@@ -97,8 +106,11 @@ agent_cmd_logs(const struct agent_backend *be, const struct cmd_program *prog,
 		return cmd_usage_error(prog, entry, "--json and --follow do not mix");
 	}
 	if (a.follow) {
-		if (cmd_logs_follow(be, prog, &a, &failed, &cause) != 0)
+		if ((rc = cmd_logs_follow(be, prog, &a, &failed, &cause)) != 0) {
+			/* (as `tail -f | head` ends: by SIGPIPE) */
+			rc = rc == 1 ? 128 + SIGPIPE : CMD_EXIT_FAILURE;
 			goto out;
+		}
 		fflush(stdout);
 		if (failed != NULL)
 			fprintf(stderr,

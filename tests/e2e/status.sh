@@ -17,7 +17,7 @@ cat >"$ws/.devcontainer.json" <<JSON
   "updateRemoteUserUID": false,
   "onCreateCommand": "true",
   "postCreateCommand": "true",
-  "postStartCommand": "i=0; while [ ! -e /tmp/go ] && [ \$i -lt 1200 ]; do sleep 0.1; i=\$((i + 1)); done",
+  "postStartCommand": "i=0; while [ ! -e /tmp/go ] && [ \$i -lt 1200 ]; do echo waiting; sleep 0.1; i=\$((i + 1)); done",
   "waitFor": "postCreateCommand"
 }
 JSON
@@ -47,6 +47,14 @@ check_eq "the slow postStartCommand is running in the background" \
 	"$(jq -r '.steps[] | select(.name == "postStartCommand") | .state' "$TEST_TMP/s1.json")" running
 check_eq "the background run is running" "$(jq -r .background.state "$TEST_TMP/s1.json")" running
 check_eq "a local target has no host" "$(jq -r .host "$TEST_TMP/s1.json")" null
+# A reader that goes away (`| head -1`) ends logs -f (141, as `tail -f |
+# head`) while the step still runs: rdev ignores SIGPIPE, and it followed
+# on until the step ended (for ever for a server).
+set +e
+timeout 60 "$RDEV_BIN_DIR/rdev" logs -f "$ws" | head -1 >/dev/null
+spipe=${PIPESTATUS[0]}
+set -e
+check_eq "logs -f ends with 141 when its reader goes away, not with the step" "$spipe" 141
 docker exec "$cid" touch /tmp/go
 rdev logs -f "$ws" >/dev/null
 check_eq "postStartCommand done once the background run ended" \
