@@ -284,12 +284,17 @@ remote_exec_loop(struct remote_exec *x, char **cause)
 				/* Frames read with the last bytes still count. */
 				while (!x->done && proto_conn_next(x->c, &f, NULL) == 1)
 					remote_exec_frame(x, &f);
+				/* (most often the broker is fine and lost
+				 * its SSH session: a killed sshd, a host
+				 * gone; do not blame the broker alone) */
 				if (!x->done)
 					return error_set(cause,
-					    "rdev-broker closed the connection "
-					    "before the command ended (stopped or "
-					    "killed?); the "
-					    "command is hung up");
+					    "%s: the connection ended before the "
+					    "command did (the SSH connection to the "
+					    "host was lost, or rdev-broker stopped: "
+					    "see `rdev-broker status`); the command "
+					    "is hung up",
+					    remote_host(x->r));
 			}
 		}
 	}

@@ -165,6 +165,22 @@ for mode in close hello; do
 	wait "$dpid" 2>/dev/null || true
 done
 
+# The broker's SSH connection killed under an exec (its sshd process): the
+# exec exits 125 naming the host and the lost connection (it blamed the
+# broker, "stopped or killed?", which ran on), and the next exec reconnects.
+rdev exec "$name:~/ws" -- sh -c 'echo started; sleep 60' >"$TEST_TMP/lost.out" 2>"$TEST_TMP/lost.err" &
+epid=$!
+for _ in $(seq 1 100); do grep -q started "$TEST_TMP/lost.out" && break; sleep 0.1; done
+kill -9 $(pgrep -u "rdev-$name" -f "sshd: rdev-$name@notty")
+set +e
+wait "$epid"
+rc=$?
+set -e
+check_eq "the SSH connection lost under an exec: 125" "$rc" 125
+check "and the message names the host and the lost connection" \
+	grep -q "exec: $name: .*the SSH connection to the host was lost" "$TEST_TMP/lost.err"
+check_eq "the next exec reconnects" "$(rdev exec "$name:~/ws" -- echo again)" again
+
 # --- stop/down ----------------------------------------------------------------
 rdev stop "$name:~/ws" --json >"$TEST_TMP/stop.out"
 check_eq "stop over SSH" "$(jq -r .stopped "$TEST_TMP/stop.out")" 1
