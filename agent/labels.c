@@ -108,6 +108,7 @@ labels_note_changed(
     const cJSON *container, const char *config_hash, const struct progress *p)
 {
 	const char *hash = image_label(container, LABELS_CONFIG_HASH);
+	int has_ports = image_label(container, LABELS_IMAGE_PORTS) != NULL;
 
 	if (hash != NULL && strcmp(hash, config_hash) != 0)
 		progress_line(p,
@@ -116,10 +117,8 @@ labels_note_changed(
 		    "recreate it%s)",
 		    cJSON_GetStringValue(
 			cJSON_GetObjectItemCaseSensitive(container, "Id")),
-		    image_label(container, LABELS_IMAGE_PORTS) != NULL
-			? "its forwardPorts and portsAttributes are taken as "
-			  "they are now; "
-			: "",
-		    image_label(container, LABELS_IMAGE_PORTS) != NULL ? " with the rest"
-								       : "");
+		    has_ports ? "its forwardPorts and portsAttributes are taken as "
+				"they are now; "
+			      : "",
+		    has_ports ? " with the rest" : "");
 }
