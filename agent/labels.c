@@ -9,6 +9,7 @@
 
 #include "config-merge.h"
 #include "config.h"
+#include "env-probe.h"
 #include "host-policy.h"
 #include "host-usage.h"
 #include "owner.h"
@@ -64,6 +65,43 @@ labels_image_ports(const cJSON *container)
 		v = NULL;
 	}
 	return v;
+}
+
+static const char *
+labels_env_lookup(void *arg, const char *name)
+{
+	return env_get(arg, name);
+}
+
+cJSON *
+labels_subst(const struct config *cfg, cJSON *raw, char **container_env, char **cause)
+{
+	struct config_subst_ctx ctx = *config_get_subst_ctx(cfg);
+	cJSON *subst, *again = NULL;
+
+	ctx.devcontainer_id = config_get_devcontainer_id(cfg);
+	ctx.container_env = labels_env_lookup;
+	ctx.container_env_arg = container_env;
+	if ((subst = config_subst_checked(raw, &ctx, cause)) != NULL)
+		again = config_subst_late(
+		    subst, NULL, labels_env_lookup, container_env, cause);
+	cJSON_Delete(raw);
+	cJSON_Delete(subst);
+	return again;
+}
+
+int
+labels_image_ports_subst(const struct config *cfg, const cJSON *container,
+    char **container_env, cJSON **ports, char **cause)
+{
+	cJSON *raw = labels_image_ports(container);
+
+	*ports = NULL;
+	if (raw == NULL)
+		return 0;
+	if ((*ports = labels_subst(cfg, raw, container_env, cause)) == NULL)
+		return -1;
+	return 0;
 }
 
 /* labels[name] = hostRequirements' key when it is a positive amount (cpus

@@ -35,6 +35,21 @@ cJSON *labels_make(const struct config *cfg, const char *config_hash,
  * had at creation is not known). Caller frees with cJSON_Delete. */
 cJSON *labels_image_ports(const cJSON *container);
 
+/* A container label's value (raw, taken: freed here) substituted by every
+ * pass the reference runs with a container: the local variables, the
+ * devcontainerId and ${containerEnv:...} from container_env (its Config.Env
+ * as env_from_json() gives it), then the container pass once more (the
+ * reference runs it twice). NULL with *cause for a variable the reference
+ * rejects (config_subst_checked()). Caller frees with cJSON_Delete. */
+cJSON *labels_subst(
+    const struct config *cfg, cJSON *raw, char **container_env, char **cause);
+
+/* labels_image_ports() of container substituted with labels_subst(), into
+ * *ports (NULL when the container has no such label); what `up` and
+ * read-configuration both forward from. 0, or -1 with *cause. */
+int labels_image_ports_subst(const struct config *cfg, const cJSON *container,
+    char **container_env, cJSON **ports, char **cause);
+
 /* The labels of where a container lives and who asked for it: the host's
  * hostId (host-usage.h; none when opts->host_id is NULL), the client
  * (owner.h's OWNER_CLIENT_LABEL: opts->client, else this process's

@@ -273,24 +273,6 @@ op_read_configuration_subst_container(
 	return 0;
 }
 
-/* A value of a container label (taken: freed here) substituted as its
- * metadata label is, before the late pass: the devcontainerId and the
- * container's environment. NULL with *cause. */
-static cJSON *
-op_read_configuration_subst_label(
-    const struct config *cfg, cJSON *raw, char **container_env, char **cause)
-{
-	struct config_subst_ctx ctx = *config_get_subst_ctx(cfg);
-	cJSON *subst;
-
-	ctx.devcontainer_id = config_get_devcontainer_id(cfg);
-	ctx.container_env = op_read_configuration_env_lookup;
-	ctx.container_env_arg = container_env;
-	subst = config_subst_checked(raw, &ctx, cause);
-	cJSON_Delete(raw);
-	return subst;
-}
-
 /* The late pass over subst (taken: freed here). NULL with *cause. */
 static cJSON *
 op_read_configuration_subst_late(cJSON *subst, char **container_env, char **cause)
@@ -312,24 +294,27 @@ static cJSON *
 op_read_configuration_merged_for_container(const struct config *cfg,
     const cJSON *container, char **container_env, const cJSON *conf, char **cause)
 {
-	cJSON *entries, *subst, *again, *merged;
+	cJSON *entries, *subst, *own, *again, *merged;
 
 	if (image_label(container, CONFIG_METADATA_LABEL) == NULL) {
 		subst = cJSON_CreateArray();
-		cJSON_AddItemToArray(subst, config_metadata_from_config(conf));
+		own = config_metadata_from_config(conf);
 	} else {
-		if ((entries = image_metadata_entries(container, cause)) == NULL)
+		if ((entries = image_metadata_entries(container, cause)) == NULL ||
+		    (subst = labels_subst(cfg, entries, container_env, cause)) == NULL)
 			return NULL;
-		if ((subst = op_read_configuration_subst_label(
-			 cfg, entries, container_env, cause)) == NULL)
-			return NULL;
-		cJSON_AddItemToArray(subst, config_metadata_updateable_from_config(conf));
+		own = config_metadata_updateable_from_config(conf);
 	}
-	if ((again = op_read_configuration_subst_late(subst, container_env, cause)) ==
-	    NULL)
+	/* conf has had one container pass; this is its second, as
+	 * labels_subst() gives the label's. */
+	if ((again = op_read_configuration_subst_late(own, container_env, cause)) ==
+	    NULL) {
+		cJSON_Delete(subst);
 		return NULL;
-	merged = config_merge_entries(again, conf);
-	cJSON_Delete(again);
+	}
+	cJSON_AddItemToArray(subst, again);
+	merged = config_merge_entries(subst, conf);
+	cJSON_Delete(subst);
 	return merged;
 }
 
@@ -341,17 +326,12 @@ static cJSON *
 op_read_configuration_ports(const struct config *cfg, const cJSON *container,
     char **container_env, const cJSON *merged, const cJSON *conf, char **cause)
 {
-	cJSON *raw, *subst, *again = NULL, *ports;
+	cJSON *image, *ports;
 
-	if ((raw = labels_image_ports(container)) != NULL) {
-		if ((subst = op_read_configuration_subst_label(
-			 cfg, raw, container_env, cause)) == NULL ||
-		    (again = op_read_configuration_subst_late(
-			 subst, container_env, cause)) == NULL)
-			return NULL;
-	}
-	ports = config_merge_ports(merged, conf, again);
-	cJSON_Delete(again);
+	if (labels_image_ports_subst(cfg, container, container_env, &image, cause) != 0)
+		return NULL;
+	ports = config_merge_ports(merged, conf, image);
+	cJSON_Delete(image);
 	return ports;
 }
 

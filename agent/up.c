@@ -549,20 +549,43 @@ up_replaced_images(const struct up_state *s)
 	return ids;
 }
 
-/* What container's image gave for forwardPorts, portsAttributes and
- * otherPortsAttributes (labels_image_ports()), substituted as its metadata label is
- * (up_merged_for_container()); NULL for a container made without the label.
- * Caller frees with cJSON_Delete. */
-static cJSON *
-up_image_ports(const struct config *cfg, const cJSON *container)
+static const char *
+up_env_lookup(void *arg, const char *name)
 {
-	cJSON *raw = labels_image_ports(container), *subst;
+	return env_get(arg, name);
+}
 
-	if (raw == NULL)
-		return NULL;
-	subst = config_subst(raw, config_get_subst_ctx(cfg));
-	cJSON_Delete(raw);
-	return subst;
+/* The ports rdev forwards for the container (config_merge_ports()), as
+ * read-configuration's "ports" gives them: what the container's image gave
+ * (labels_image_ports_subst()), the merged configuration's and the
+ * configuration's as they are now, each with ${containerEnv:...} from the
+ * container. Into *ports (caller frees); 0, or -1 with *cause. */
+static int
+up_ports(const struct up_state *s, cJSON **ports, char **cause)
+{
+	char **env = env_from_json(cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(s->container, "Config"), "Env"));
+	cJSON *image = NULL, *merged = NULL, *conf = NULL;
+	int rc = -1;
+
+	*ports = NULL;
+	if (labels_image_ports_subst(s->cfg, s->container, env, &image, cause) != 0 ||
+	    (merged = config_subst_late(s->merged, NULL, up_env_lookup, env, cause)) ==
+		NULL ||
+	    (conf = config_subst_late(
+		 config_get_object(s->cfg), NULL, up_env_lookup, env, cause)) == NULL) {
+		error_prefix(
+		    cause, "container %.12s", up_json_string(s->container, "Id", NULL));
+		goto out;
+	}
+	*ports = config_merge_ports(merged, conf, image);
+	rc = 0;
+out:
+	cJSON_Delete(image);
+	cJSON_Delete(merged);
+	cJSON_Delete(conf);
+	env_free(env);
+	return rc;
 }
 
 int
@@ -571,7 +594,7 @@ up_run(const struct up_opts *opts, struct up_result *res, char **cause)
 	struct up_state s;
 	const char *id;
 	char *ignore = NULL, *repo;
-	cJSON *replaced = NULL, *image_ports;
+	cJSON *replaced = NULL, *ports = NULL;
 	int started = 0, created = 0, rc = -1;
 
 	memset(res, 0, sizeof *res);
@@ -614,6 +637,11 @@ up_run(const struct up_opts *opts, struct up_result *res, char **cause)
 	}
 
 	up_check_metadata_honoured(&s);
+	/* Before the lifecycle, so that a variable the reference rejects
+	 * stops up before anything runs (a reused container's frozen ports
+	 * would keep an edit out: up_ports()). */
+	if (up_ports(&s, &ports, cause) != 0)
+		goto out;
 	s.remote_user = up_remote_user(s.merged, s.container);
 	if (up_lifecycle_run(&s, cause) != 0)
 		goto out;
@@ -624,12 +652,11 @@ up_run(const struct up_opts *opts, struct up_result *res, char **cause)
 	res->remote_workspace_folder = xstrdup(config_get_workspace_folder(s.cfg));
 	res->created = created;
 	res->started = started;
-	/* (a reused container's frozen ones would keep an edit out) */
-	image_ports = up_image_ports(s.cfg, s.container);
-	res->ports = config_merge_ports(s.merged, config_get_object(s.cfg), image_ports);
-	cJSON_Delete(image_ports);
+	res->ports = ports;
+	ports = NULL;
 	rc = 0;
 out:
+	cJSON_Delete(ports);
 	free(ignore);
 	cJSON_Delete(replaced);
 	up_state_clear(&s);

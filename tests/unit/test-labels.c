@@ -1,0 +1,113 @@
+/* test-labels.c - unit tests for agent/labels.c: the image's ports label of a
+ * container substituted as `up` and read-configuration both take it. */
+#include "test.h"
+
+#include "config.h"
+#include "env-probe.h"
+#include "labels.h"
+#include "xmalloc.h"
+
+#define FIXTURE(name) RDEV_TEST_DATA "/config/" name
+
+static struct config *
+test_labels_config(void)
+{
+	struct config_load_opts opts;
+	struct config *cfg;
+	char *cause = NULL;
+
+	memset(&opts, 0, sizeof opts);
+	opts.workspace_folder = FIXTURE("image");
+	opts.no_git_root = 1;
+	if ((cfg = config_load(&opts, &cause)) == NULL)
+		fprintf(stderr, "  config_load: %s\n", cause);
+	free(cause);
+	return cfg;
+}
+
+/* A container inspect with Config.Env env and, when ports is not NULL, the
+ * image's ports label holding that JSON text. */
+static cJSON *
+test_labels_container(const char *env, const char *ports)
+{
+	cJSON *c = cJSON_CreateObject(), *config, *labels, *e;
+
+	cJSON_AddStringToObject(c, "Id", "0123456789abcdef");
+	config = cJSON_AddObjectToObject(c, "Config");
+	e = cJSON_AddArrayToObject(config, "Env");
+	cJSON_AddItemToArray(e, cJSON_CreateString(env));
+	labels = cJSON_AddObjectToObject(config, "Labels");
+	if (ports != NULL)
+		cJSON_AddStringToObject(labels, LABELS_IMAGE_PORTS, ports);
+	return c;
+}
+
+/* The label of port 3000 in ports (labels_image_ports_subst()'s form). */
+static const char *
+test_labels_port_label(const cJSON *ports)
+{
+	const cJSON *pa = cJSON_GetObjectItemCaseSensitive(ports, "portsAttributes");
+
+	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(pa, "3000"), "label"));
+}
+
+/* `up` used to substitute the label with the local pass only and printed
+ * "${containerEnv:NAME}" where read-configuration printed the value. */
+TEST(image_ports_take_container_env_and_id)
+{
+	struct config *cfg = test_labels_config();
+	cJSON *c, *ports = NULL;
+	char **env, *cause = NULL, *want;
+
+	ASSERT_NOT_NULL(cfg);
+	c = test_labels_container("NAME=web",
+	    "{\"portsAttributes\":{\"3000\":{\"label\":"
+	    "\"${containerEnv:NAME} ${devcontainerId} "
+	    "${localWorkspaceFolderBasename}\"}}}");
+	env = env_from_json(cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(c, "Config"), "Env"));
+	ASSERT_INT_EQ(labels_image_ports_subst(cfg, c, env, &ports, &cause), 0);
+	want = xasprintf("web %s image", config_get_devcontainer_id(cfg));
+	ASSERT_STR_EQ(test_labels_port_label(ports), want);
+	free(want);
+	cJSON_Delete(ports);
+	env_free(env);
+	cJSON_Delete(c);
+	config_free(cfg);
+}
+
+/* A variable the reference rejects is an error for both, not left as
+ * written by one of them. */
+TEST(image_ports_bad_variable_is_an_error)
+{
+	struct config *cfg = test_labels_config();
+	cJSON *c, *ports = NULL;
+	char *cause = NULL;
+
+	ASSERT_NOT_NULL(cfg);
+	c = test_labels_container(
+	    "NAME=web", "{\"portsAttributes\":{\"3000\":{\"label\":\"${localEnv}\"}}}");
+	ASSERT_INT_EQ(labels_image_ports_subst(cfg, c, NULL, &ports, &cause), -1);
+	ASSERT_NULL(ports);
+	ASSERT_NOT_NULL(cause);
+	ASSERT_TRUE(strstr(cause, "can not be resolved") != NULL);
+	free(cause);
+	cJSON_Delete(c);
+	config_free(cfg);
+}
+
+TEST(image_ports_without_label_is_null)
+{
+	struct config *cfg = test_labels_config();
+	cJSON *c, *ports = NULL;
+	char *cause = NULL;
+
+	ASSERT_NOT_NULL(cfg);
+	c = test_labels_container("NAME=web", NULL);
+	ASSERT_INT_EQ(labels_image_ports_subst(cfg, c, NULL, &ports, &cause), 0);
+	ASSERT_NULL(ports);
+	ASSERT_NULL(cause);
+	cJSON_Delete(c);
+	config_free(cfg);
+}
