@@ -185,7 +185,10 @@ config_merge_ports_of_entries(const cJSON *entries)
 	return out;
 }
 
-void
+/* config's portsAttributes and otherPortsAttributes into merged (an object)
+ * over what it has, or over image's when image is given: config_merge_ports()
+ * says how. */
+static void
 config_merge_ports_attributes(cJSON *merged, const cJSON *config, const cJSON *image)
 {
 	const cJSON *own = cJSON_GetObjectItemCaseSensitive(config, "portsAttributes");

@@ -124,33 +124,28 @@ cJSON *config_merge_entries(const cJSON *entries, const cJSON *config);
  * frees with cJSON_Delete. */
 cJSON *config_merge_ports_of_entries(const cJSON *entries);
 
-/* Put config's own portsAttributes (per port key, over merged's, as
- * Object.assign orders keys: a replaced key keeps its place, a port goes
- * among the ports, before ranges) and otherPortsAttributes (when it has
- * one) into merged (an object): they are how rdev forwards ports, not what
- * the container was made with, so an added or changed key counts at once,
- * also for a container reused with its frozen metadata (up,
- * read-configuration keep the reference's mergedConfiguration: this is for
- * the forwards only).
- * image is config_merge_ports_of_entries() of the container's image entries
- * (substituted), or NULL when not known (a container made before rdev
- * recorded it, or no container). Given, merged's two properties start from
- * the image's, so the result is what a new container's merge of the image
- * and config would give: a key the configuration no longer has (removed or
- * renamed) is gone, or the image's when the image has it too; an
- * otherPortsAttributes removed falls back to the image's. NULL: a key the
- * configuration no longer has stays as merged has it (which metadata entry
- * was the configuration's is not known: docs/CLI.md). */
-void config_merge_ports_attributes(
-    cJSON *merged, const cJSON *config, const cJSON *image);
-
 /* A new {"forwardPorts","portsAttributes","otherPortsAttributes"}: the ports
  * rdev forwards. forwardPorts is the union of image's (merged's when image
  * is NULL or has none: a label written before rdev recorded them) and
  * config's, as a new container's merge makes it (so a port
  * added to the configuration counts for a reused container at once; one
- * removed stays only when image is NULL); the other two are merged's, then
- * config_merge_ports_attributes(out, config, image). Caller frees with
+ * removed stays only when image is NULL). portsAttributes and
+ * otherPortsAttributes are config's own (per port key, over merged's, as
+ * Object.assign orders keys: a replaced key keeps its place, a port goes
+ * among the ports, before ranges; otherPortsAttributes when it has one):
+ * they are how rdev forwards ports, not what the container was made with, so
+ * an added or changed key counts at once, also for a container reused with
+ * its frozen metadata (up, read-configuration keep the reference's
+ * mergedConfiguration: this is for the forwards only). image is
+ * config_merge_ports_of_entries() of the container's image entries
+ * (substituted), or NULL when not known (a container made before rdev
+ * recorded it, or no container). Given, the two start from the image's, so
+ * the result is what a new container's merge of the image and config would
+ * give: a key the configuration no longer has (removed or renamed) is gone,
+ * or the image's when the image has it too; an otherPortsAttributes removed
+ * falls back to the image's. NULL: they start from merged's, and a key the
+ * configuration no longer has stays as merged has it (which metadata entry
+ * was the configuration's is not known: docs/CLI.md). Caller frees with
  * cJSON_Delete. */
 cJSON *config_merge_ports(const cJSON *merged, const cJSON *config, const cJSON *image);
 

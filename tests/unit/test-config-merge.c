@@ -1078,16 +1078,17 @@ TEST(parse_label_duplicate_keys)
 	    "[{\"remoteUser\":\"b\",\"init\":true}]");
 }
 
-/* config_merge_ports_attributes(merged, config, image), merged printed;
- * image may be NULL (a container made without the label). */
+/* config_merge_ports(merged, config, image), printed; image may be NULL (a
+ * container made without the label). */
 static const char *
 ports_over_image(const char *merged, const char *config, const char *image)
 {
-	cJSON *m = parse(merged), *c = parse(config), *i = parse(image);
+	cJSON *m = parse(merged), *c = parse(config), *i = parse(image), *out;
 	const char *s;
 
-	config_merge_ports_attributes(m, c, i);
-	s = keep(m);
+	out = config_merge_ports(m, c, i);
+	s = keep(out);
+	cJSON_Delete(out);
 	cJSON_Delete(m);
 	cJSON_Delete(c);
 	cJSON_Delete(i);
