@@ -42,14 +42,40 @@ test_labels_container(const char *env, const char *ports)
 	return c;
 }
 
-/* The label of port 3000 in ports (labels_image_ports_subst()'s form). */
-static const char *
-test_labels_port_label(const cJSON *ports)
+/* labels_image_ports_subst() of a container with Config.Env NAME=web and a
+ * ports label giving port 3000 the label label: that port's label as
+ * substituted (caller frees), or NULL with *cause. */
+static char *
+test_labels_subst(const char *label, char **cause)
 {
-	const cJSON *pa = cJSON_GetObjectItemCaseSensitive(ports, "portsAttributes");
+	struct config *cfg = test_labels_config();
+	cJSON *c, *ports = NULL, *text = cJSON_CreateObject();
+	char **env, *json, *got = NULL;
 
-	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-	    cJSON_GetObjectItemCaseSensitive(pa, "3000"), "label"));
+	if (cfg == NULL)
+		TEST_FAIL("cannot load the fixture");
+	cJSON_AddItemToObject(
+	    cJSON_AddObjectToObject(
+		cJSON_AddObjectToObject(text, "portsAttributes"), "3000"),
+	    "label", cJSON_CreateString(label));
+	json = cJSON_PrintUnformatted(text);
+	c = test_labels_container("NAME=web", json);
+	env = env_from_json(cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(c, "Config"), "Env"));
+	*cause = NULL;
+	if (labels_image_ports_subst(cfg, c, env, &ports, cause) == 0)
+		got = xstrdup(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+		    cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(ports, "portsAttributes"),
+			"3000"),
+		    "label")));
+	cJSON_Delete(ports);
+	env_free(env);
+	cJSON_Delete(c);
+	cJSON_free(json);
+	cJSON_Delete(text);
+	config_free(cfg);
+	return got;
 }
 
 /* `up` used to substitute the label with the local pass only and printed
@@ -57,44 +83,29 @@ test_labels_port_label(const cJSON *ports)
 TEST(image_ports_take_container_env_and_id)
 {
 	struct config *cfg = test_labels_config();
-	cJSON *c, *ports = NULL;
-	char **env, *cause = NULL, *want;
+	char *cause = NULL, *got, *want;
 
 	ASSERT_NOT_NULL(cfg);
-	c = test_labels_container("NAME=web",
-	    "{\"portsAttributes\":{\"3000\":{\"label\":"
-	    "\"${containerEnv:NAME} ${devcontainerId} "
-	    "${localWorkspaceFolderBasename}\"}}}");
-	env = env_from_json(cJSON_GetObjectItemCaseSensitive(
-	    cJSON_GetObjectItemCaseSensitive(c, "Config"), "Env"));
-	ASSERT_INT_EQ(labels_image_ports_subst(cfg, c, env, &ports, &cause), 0);
 	want = xasprintf("web %s image", config_get_devcontainer_id(cfg));
-	ASSERT_STR_EQ(test_labels_port_label(ports), want);
-	free(want);
-	cJSON_Delete(ports);
-	env_free(env);
-	cJSON_Delete(c);
 	config_free(cfg);
+	got = test_labels_subst(
+	    "${containerEnv:NAME} ${devcontainerId} ${localWorkspaceFolderBasename}",
+	    &cause);
+	ASSERT_STR_EQ(got, want);
+	free(got);
+	free(want);
 }
 
 /* A variable the reference rejects is an error for both, not left as
  * written by one of them. */
 TEST(image_ports_bad_variable_is_an_error)
 {
-	struct config *cfg = test_labels_config();
-	cJSON *c, *ports = NULL;
 	char *cause = NULL;
 
-	ASSERT_NOT_NULL(cfg);
-	c = test_labels_container(
-	    "NAME=web", "{\"portsAttributes\":{\"3000\":{\"label\":\"${localEnv}\"}}}");
-	ASSERT_INT_EQ(labels_image_ports_subst(cfg, c, NULL, &ports, &cause), -1);
-	ASSERT_NULL(ports);
+	ASSERT_NULL(test_labels_subst("${localEnv}", &cause));
 	ASSERT_NOT_NULL(cause);
 	ASSERT_TRUE(strstr(cause, "can not be resolved") != NULL);
 	free(cause);
-	cJSON_Delete(c);
-	config_free(cfg);
 }
 
 TEST(image_ports_without_label_is_null)
