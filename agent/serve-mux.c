@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf-io.h"
 #include "buf.h"
 #include "byte-order.h"
 #include "clock.h"
@@ -640,20 +641,13 @@ static int
 serve_mux_sock_write(struct serve_mux *m, struct serve_mux_stream *s)
 {
 	unsigned char w[4];
-	ssize_t n;
+	size_t n = 0;
+	int rc = buf_io_flush(s->to_sock, s->fd, 1, &n);
 
-	while (buf_len(s->to_sock) > 0) {
-		n = send(s->fd, buf_data(s->to_sock), buf_len(s->to_sock), MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			break;
-		if (n < 0) {
-			serve_mux_stream_end(m, s, strerror(errno));
-			return -1;
-		}
-		buf_consume(s->to_sock, (size_t)n);
-		s->written += (uint32_t)n;
+	s->written += (uint32_t)n;
+	if (rc != 0) {
+		serve_mux_stream_end(m, s, strerror(errno));
+		return -1;
 	}
 	/* Grant in quarters of the window (as the broker does: no frame per
 	 * small message). */
@@ -677,19 +671,7 @@ serve_mux_sock_write(struct serve_mux *m, struct serve_mux_stream *s)
 static int
 serve_mux_flush(struct serve_mux *m)
 {
-	ssize_t n;
-
-	while (buf_len(m->out) > 0) {
-		n = write(m->out_fd, buf_data(m->out), buf_len(m->out));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return 0;
-		if (n < 0)
-			return -1;
-		buf_consume(m->out, (size_t)n);
-	}
-	return 0;
+	return buf_io_flush(m->out, m->out_fd, 0, NULL);
 }
 
 /* Serve one stream after the poll. */

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "agent-cmds.h"
+#include "buf-io.h"
 #include "buf.h"
 #include "clock.h"
 #include "log.h"
@@ -514,20 +515,7 @@ serve_reap(struct serve *s)
 static int
 serve_flush(int fd, struct buf *out)
 {
-	ssize_t n;
-
-	while (buf_len(out) > 0) {
-		n = write(fd, buf_data(out), buf_len(out));
-		if (n > 0)
-			buf_consume(out, (size_t)n);
-		else if (n < 0 && errno == EINTR)
-			continue;
-		else if (n < 0 && errno == EAGAIN)
-			return 0;
-		else
-			return -1;
-	}
-	return 0;
+	return buf_io_flush(out, fd, 0, NULL);
 }
 
 /* Block (up to a few seconds) until out has gone, for the last words. */

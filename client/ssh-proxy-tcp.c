@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "broker-client.h"
+#include "buf-io.h"
 #include "buf.h"
 #include "log.h"
 #include "proto-conn.h"
@@ -270,20 +271,7 @@ ssh_proxy_tcp_on_data(struct ssh_proxy_chan *pc, const void *data, size_t len)
 static int
 ssh_proxy_tcp_write(struct ssh_proxy_chan *pc)
 {
-	ssize_t n;
-
-	while (buf_len(pc->in) > 0) {
-		n = send(proto_conn_fd(pc->tcp), buf_data(pc->in), buf_len(pc->in),
-		    MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return 0;
-		if (n < 0)
-			return -1;
-		buf_consume(pc->in, (size_t)n);
-	}
-	return 0;
+	return buf_io_flush(pc->in, proto_conn_fd(pc->tcp), 1, NULL);
 }
 
 void
