@@ -656,6 +656,19 @@ broker_serve(struct broker *b, int lfd)
 	log_info("stopped");
 }
 
+/* The paths broker_daemon_start() works out, freed on each of its ways out. */
+static void
+broker_daemon_paths_free(
+    struct broker *b, char *lock_path, char *log_path, char *state_path, char *sync_path)
+{
+	free(lock_path);
+	free(log_path);
+	free(state_path);
+	free(sync_path);
+	free(b->socket_path);
+	b->socket_path = NULL;
+}
+
 int
 broker_daemon_start(const struct broker_daemon_opts *o, int *already, char **cause)
 {
@@ -695,11 +708,8 @@ broker_daemon_start(const struct broker_daemon_opts *o, int *already, char **cau
 		case 1:
 			*already = 1;
 			close(lock_fd);
-			free(lock_path);
-			free(log_path);
-			free(state_path);
-			free(sync_path);
-			free(b.socket_path);
+			broker_daemon_paths_free(
+			    &b, lock_path, log_path, state_path, sync_path);
 			return 0;
 		case -1:
 			error_set(cause, "a broker holds %s but does not answer on %s",
@@ -728,19 +738,13 @@ broker_daemon_start(const struct broker_daemon_opts *o, int *already, char **cau
 				    "the broker exited while starting (see %s)",
 				    log_path);
 				close(pipefd[0]);
-				free(lock_path);
-				free(log_path);
-				free(state_path);
-				free(sync_path);
-				free(b.socket_path);
+				broker_daemon_paths_free(
+				    &b, lock_path, log_path, state_path, sync_path);
 				return -1;
 			}
 			close(pipefd[0]);
-			free(lock_path);
-			free(log_path);
-			free(state_path);
-			free(sync_path);
-			free(b.socket_path);
+			broker_daemon_paths_free(
+			    &b, lock_path, log_path, state_path, sync_path);
 			return 0;
 		}
 		close(pipefd[0]);
@@ -788,11 +792,7 @@ broker_daemon_start(const struct broker_daemon_opts *o, int *already, char **cau
 	agent_bundle_free(b.bundle);
 	free(b.bundle_error);
 	close(lock_fd);
-	free(lock_path);
-	free(log_path);
-	free(state_path);
-	free(sync_path);
-	free(b.socket_path);
+	broker_daemon_paths_free(&b, lock_path, log_path, state_path, sync_path);
 	ssh_finalize();
 	if (!o->foreground)
 		exit(0);
@@ -802,10 +802,6 @@ fail:
 		close(lfd);
 	if (lock_fd >= 0)
 		close(lock_fd);
-	free(lock_path);
-	free(log_path);
-	free(state_path);
-	free(sync_path);
-	free(b.socket_path);
+	broker_daemon_paths_free(&b, lock_path, log_path, state_path, sync_path);
 	return -1;
 }
