@@ -17,6 +17,7 @@
 #include "log.h"
 #include "source-root.h"
 #include "sync-blocks.h"
+#include "sync-prune.h"
 #include "sync-pull.h"
 #include "sync-recv.h"
 #include "xmalloc.h"
@@ -50,6 +51,27 @@ serve_sync_lock(const char *name, char **cause)
 	free(key);
 	free(state);
 	return fd;
+}
+
+/* A whole sync (a start, or a resume) is a cheap moment to remove the
+ * sync state of workspaces whose folder is gone (sync-prune.h); name's is
+ * kept (the caller holds its lock). */
+static void
+serve_sync_prune(const char *name)
+{
+	char *cause = NULL, *state = agent_state_dir(&cause), *root, *dir;
+
+	if (state == NULL || (root = source_root_dir(&cause)) == NULL) {
+		log_debug("serve: sync: no pruning: %s", cause);
+		free(cause);
+		free(state);
+		return;
+	}
+	dir = xasprintf("%s/sync", state);
+	sync_prune(state, dir, root, name);
+	free(dir);
+	free(root);
+	free(state);
 }
 
 /* The most manifest text a sync may stream ("filesBytes"). */
@@ -223,8 +245,12 @@ serve_job_sync(struct serve_job *j)
 		serve_job_error(j, cause, CMD_EXIT_FAILURE);
 		goto out;
 	}
+	if (delete == NULL)
+		serve_sync_prune(name->valuestring);
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j->req, "keepHostChanges")))
 		sync_recv_keep_host_changes(r);
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j->req, "entryErrors")))
+		sync_recv_entry_errors(r);
 	/* A live sync's batch: only what changed, and what was deleted. */
 	if (delete != NULL) {
 		sync_recv_partial(r, del, ndel);

@@ -27,6 +27,9 @@
 
 /* At most this many paths of files changed on the host are named. */
 #define SYNC_RECV_REPORT_MAX 20
+/* At most this many entries that could not land are listed with their
+ * errors (the sender sends the rest again whole). */
+#define SYNC_RECV_FAILED_MAX 1000
 /* At most this much JSON of block hashes in one answer (which must fit
  * one message, PROTO_MAX_PAYLOAD, with its need list: the caller gives
  * what is left, sync_recv_blocks): 48 GiB of large files at 128 KiB
@@ -55,6 +58,8 @@ struct sync_host {
 	int offered, delta_failed;
 	long long b_size, b_mtime_ns;
 	unsigned long long b_ino;
+	/* It could not land (sync_recv_entry_errors): why (new), else NULL. */
+	char *error;
 };
 
 struct sync_recv {
@@ -69,6 +74,9 @@ struct sync_recv {
 	int partial;		 /* a batch: want is only what changed */
 	int keep;		 /* two-way: keep host changes as conflict files */
 	int started;		 /* the manifest's folders made (sync_recv_start) */
+	int entry_errors;	 /* an entry that cannot land fails alone */
+	size_t failed;		 /* entries that could not land */
+	int skip;		 /* the rest of the stream's file is dropped */
 	char **del;		 /* partial: what the client deleted (sorted) */
 	size_t ndel;
 	struct sync_host *host; /* parallel to want->v */
@@ -180,6 +188,74 @@ sync_recv_parent(struct sync_recv *r, const char *path, int create, const char *
 	r->pdir = fd;
 	r->pdir_path = xstrndup(path, plen);
 	return fd;
+}
+
+/* Set *cause for path (relative), which failed with err: "'PATH': ERROR";
+ * when the host refused it (EACCES, EPERM) and the deepest folder of its
+ * path that exists (where it, or a folder on its way, was to be made) is
+ * another user's, the message names that folder, its owner (root, when the
+ * container made it) and what to do: rdev does not take it back itself.
+ * Returns -1. */
+static int
+sync_recv_denied(struct sync_recv *r, const char *path, int err, char **cause)
+{
+	char *dir = xstrdup(path), *slash, *owner;
+	struct stat sb;
+	int found = 0;
+
+	if (err == EACCES || err == EPERM) {
+		while (!found && (slash = strrchr(dir, '/')) != NULL) {
+			*slash = '\0';
+			found = fstatat(r->root, dir, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    S_ISDIR(sb.st_mode);
+		}
+		if (!found) {
+			free(dir);
+			dir = xstrdup(".");
+			found = fstat(r->root, &sb) == 0;
+		}
+	}
+	if (!found || sb.st_uid == geteuid()) {
+		free(dir);
+		return error_set_errno(cause, err, "'%s'", path);
+	}
+	owner = sb.st_uid == 0 ? xstrdup("root (made in the container as root?)")
+			       : xasprintf("uid %u", (unsigned)sb.st_uid);
+	error_set(cause,
+	    "'%s': %s: the host folder '%s' belongs to %s, not to this user "
+	    "(uid %u): give it back as root (`sudo chown -R %u:%u %s/%s` on the "
+	    "host, or chown it in the container as root), or run the container's "
+	    "commands as your user (remoteUser, updateRemoteUserUID)",
+	    path, strerror(err), dir, owner, (unsigned)geteuid(), (unsigned)geteuid(),
+	    (unsigned)getegid(), r->folder, dir);
+	free(owner);
+	free(dir);
+	return -1;
+}
+
+/* Want entry i cannot land (*cause says why; taken). With entry errors
+ * (sync_recv_entry_errors) it fails alone: noted for the result's
+ * "failed", nothing of it written, the index keeps what it had for it, and
+ * the stream goes on (0). Else the stream ends with *cause (-1). */
+static int
+sync_recv_entry_failed(struct sync_recv *r, size_t i, char **cause)
+{
+	struct sync_host *h = &r->host[i];
+
+	if (!r->entry_errors)
+		return -1;
+	log_warn("sync: %s: %s (the other entries go on)", r->folder,
+	    cause != NULL && *cause != NULL ? *cause : "failed");
+	free(h->error);
+	h->error = cause != NULL && *cause != NULL
+	    ? *cause
+	    : xasprintf("'%s': failed", r->want->v[i].path);
+	if (cause != NULL)
+		*cause = NULL;
+	h->needed = 0;
+	h->valid = 0;
+	r->failed++;
+	return 0;
 }
 
 /* Remove name in dfd and everything under it, never following a link. */
@@ -715,7 +791,7 @@ sync_recv_dir(struct sync_recv *r, size_t i, char **cause)
 	int moved = 0, err, dfd = sync_recv_parent(r, e->path, 1, &leaf);
 
 	if (dfd < 0)
-		return error_set_errno(cause, errno, "'%s'", e->path);
+		return sync_recv_denied(r, e->path, errno, cause);
 	if (fstatat(dfd, leaf, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (S_ISDIR(sb.st_mode))
 			return 0;
@@ -735,7 +811,7 @@ sync_recv_dir(struct sync_recv *r, size_t i, char **cause)
 			    "not be removed",
 			    e->path);
 		else
-			error_set_errno(cause, err, "'%s'", e->path);
+			sync_recv_denied(r, e->path, err, cause);
 		sync_recv_unkeep(r, dfd, kept, moved, leaf, e->path, cause);
 		return -1;
 	}
@@ -755,8 +831,11 @@ sync_recv_start(struct sync_recv *r, char **cause)
 	for (size_t i = 0; i < r->want->n; i++) {
 		if (r->want->v[i].type != 'd')
 			continue;
-		if (sync_recv_dir(r, i, cause) != 0)
+		if (sync_recv_dir(r, i, cause) != 0) {
+			if (sync_recv_entry_failed(r, i, cause) == 0)
+				continue;
 			return error_prefix(cause, "%s", r->folder);
+		}
 		r->host[i].valid = 1;
 	}
 	return 0;
@@ -849,6 +928,20 @@ sync_recv_delta_start(struct sync_recv *r, const struct tar_entry *t, char **cau
 	return 0;
 }
 
+static void sync_recv_drop_current(struct sync_recv *r);
+
+/* sync_recv_entry_failed for entry i, whose tar entry t begins: a file's
+ * bytes, still to come, are dropped. */
+static int
+sync_recv_entry_skip(
+    struct sync_recv *r, size_t i, const struct tar_entry *t, char **cause)
+{
+	if (sync_recv_entry_failed(r, i, cause) != 0)
+		return -1;
+	r->skip = t->type == 'f';
+	return 0;
+}
+
 static int
 sync_recv_on_entry(void *arg, const struct tar_entry *t, char **cause)
 {
@@ -861,31 +954,36 @@ sync_recv_on_entry(void *arg, const struct tar_entry *t, char **cause)
 	if (i < 0)
 		return -1;
 	e = &r->want->v[i];
-	if ((dfd = sync_recv_parent(r, e->path, 1, &r->cur_leaf)) < 0)
-		return error_set_errno(cause, errno,
-		    "'%s': its folder is not one inside the workspace (a symlink "
-		    "or a file on the way): refused",
-		    e->path);
+	if ((dfd = sync_recv_parent(r, e->path, 1, &r->cur_leaf)) < 0) {
+		if (errno == ELOOP || errno == ENOTDIR)
+			error_set_errno(cause, errno,
+			    "'%s': its folder is not one inside the workspace (a "
+			    "symlink or a file on the way): refused",
+			    e->path);
+		else
+			sync_recv_denied(r, e->path, errno, cause);
+		return sync_recv_entry_skip(r, (size_t)i, t, cause);
+	}
 	if (e->type == 'l') {
 		tmp = sync_recv_tmp_name(r);
 		if (symlinkat(t->link, dfd, tmp) != 0) {
-			error_set_errno(cause, errno, "'%s'", e->path);
+			sync_recv_denied(r, e->path, errno, cause);
 			free(tmp);
-			return -1;
+			return sync_recv_entry_failed(r, (size_t)i, cause);
 		}
 		if (sync_recv_in_the_way(
 			r, (size_t)i, dfd, r->cur_leaf, &kept, &moved, cause) != 0) {
 			unlinkat(dfd, tmp, 0);
 			free(tmp);
-			return -1;
+			return sync_recv_entry_failed(r, (size_t)i, cause);
 		}
 		if (sync_recv_replace(dfd, tmp, r->cur_leaf) != 0) {
-			error_set_errno(cause, errno, "'%s'", e->path);
+			sync_recv_denied(r, e->path, errno, cause);
 			sync_recv_unkeep(
 			    r, dfd, kept, moved, r->cur_leaf, e->path, cause);
 			unlinkat(dfd, tmp, 0);
 			free(tmp);
-			return -1;
+			return sync_recv_entry_failed(r, (size_t)i, cause);
 		}
 		free(kept);
 		free(tmp);
@@ -900,8 +998,11 @@ sync_recv_on_entry(void *arg, const struct tar_entry *t, char **cause)
 	r->cur_tmp = sync_recv_tmp_name(r);
 	r->cur_fd = openat(r->cur_dir, r->cur_tmp,
 	    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (r->cur_dir < 0 || r->cur_fd < 0)
-		return error_set_errno(cause, errno, "'%s'", e->path);
+	if (r->cur_dir < 0 || r->cur_fd < 0) {
+		sync_recv_denied(r, e->path, errno, cause);
+		sync_recv_drop_current(r);
+		return sync_recv_entry_skip(r, (size_t)i, t, cause);
+	}
 	r->cur = i;
 	r->cur_mode = t->mode & 0777;
 	r->cur_size = 0;
@@ -917,9 +1018,21 @@ static int
 sync_recv_on_data(void *arg, const unsigned char *p, size_t len, char **cause)
 {
 	struct sync_recv *r = arg;
+	size_t i;
 
-	if (r->cur_apply == NULL)
-		return sync_recv_write(r, p, len, cause);
+	if (r->skip)
+		return 0;
+	if (r->cur_apply == NULL) {
+		if (sync_recv_write(r, p, len, cause) == 0)
+			return 0;
+		/* (a full disk, a file-size limit: this file fails) */
+		i = (size_t)r->cur;
+		sync_recv_drop_current(r);
+		if (sync_recv_entry_failed(r, i, cause) != 0)
+			return -1;
+		r->skip = 1;
+		return 0;
+	}
 	if (r->cur_failed)
 		return 0;
 	return sync_blocks_apply_feed(r->cur_apply, p, len, cause);
@@ -979,9 +1092,15 @@ sync_recv_on_entry_end(void *arg, char **cause)
 	const char *path;
 	char *kept = NULL;
 	int rc, moved = 0;
+	size_t i;
 
+	if (r->skip) {
+		r->skip = 0; /* (a file that failed: its bytes dropped) */
+		return 0;
+	}
 	if (r->cur < 0)
 		return 0; /* not a file */
+	i = (size_t)r->cur;
 	h = &r->host[r->cur];
 	path = r->want->v[r->cur].path;
 	crypto_generichash_final(&r->cur_hash, bin, sizeof bin);
@@ -990,7 +1109,7 @@ sync_recv_on_entry_end(void *arg, char **cause)
 	if (fchmod(r->cur_fd, r->cur_mode) != 0 || fstat(r->cur_fd, &sb) != 0) {
 		error_set_errno(cause, errno, "'%s'", path);
 		sync_recv_drop_current(r);
-		return -1;
+		return sync_recv_entry_failed(r, i, cause);
 	}
 	/* The host's version kept first (two-way, or one kept aside, whatever
 	 * this upload says; a folder as sync_recv_in_the_way says); if it
@@ -1003,13 +1122,13 @@ sync_recv_on_entry_end(void *arg, char **cause)
 		    r, (size_t)r->cur, r->cur_dir, r->cur_leaf, &kept, &moved, cause);
 	if (rc != 0) {
 		sync_recv_drop_current(r);
-		return -1;
+		return sync_recv_entry_failed(r, i, cause);
 	}
 	if (sync_recv_replace(r->cur_dir, r->cur_tmp, r->cur_leaf) != 0) {
-		error_set_errno(cause, errno, "'%s'", path);
+		sync_recv_denied(r, path, errno, cause);
 		sync_recv_unkeep(r, r->cur_dir, kept, moved, r->cur_leaf, path, cause);
 		sync_recv_drop_current(r);
-		return -1;
+		return sync_recv_entry_failed(r, i, cause);
 	}
 	free(kept);
 	r->dirty = 1;
@@ -1049,6 +1168,12 @@ void
 sync_recv_keep_host_changes(struct sync_recv *r)
 {
 	r->keep = 1;
+}
+
+void
+sync_recv_entry_errors(struct sync_recv *r)
+{
+	r->entry_errors = 1;
 }
 
 void
@@ -1396,6 +1521,30 @@ sync_recv_report_host_changes(const struct sync_recv *r, cJSON *result)
 		cJSON_AddNumberToObject(result, "hostChanged", (double)n);
 }
 
+/* Into result: "failedCount", how many entries could not land
+ * (sync_recv_entry_failed), and "failed", the first SYNC_RECV_FAILED_MAX
+ * of them in path order, [{"path","error"}], when there are any. */
+static void
+sync_recv_report_failed(const struct sync_recv *r, cJSON *result)
+{
+	cJSON *a, *o;
+	size_t n = 0;
+
+	if (r->failed == 0)
+		return;
+	a = cJSON_AddArrayToObject(result, "failed");
+	for (size_t i = 0; i < r->want->n && n < SYNC_RECV_FAILED_MAX; i++) {
+		if (r->host[i].error == NULL)
+			continue;
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "path", r->want->v[i].path);
+		cJSON_AddStringToObject(o, "error", r->host[i].error);
+		cJSON_AddItemToArray(a, o);
+		n++;
+	}
+	cJSON_AddNumberToObject(result, "failedCount", (double)r->failed);
+}
+
 /* Into result: "deltaFailed", the files whose delta did not make the
  * sender's file (sync_recv_delta_check), when there are any. */
 static void
@@ -1440,6 +1589,7 @@ sync_recv_finish(struct sync_recv *r, cJSON **result, char **cause)
 	sync_recv_report_host_changes(r, *result);
 	sync_recv_report_host_kept(r, *result);
 	sync_recv_report_delta_failed(r, *result);
+	sync_recv_report_failed(r, *result);
 	return 0;
 }
 
@@ -1468,6 +1618,8 @@ sync_recv_free(struct sync_recv *r)
 		free(r->host_kept_paths[i]); /* (NULL when not used) */
 	free(r->pdir_path);
 	free(r->block);
+	for (size_t i = 0; i < r->want->n; i++)
+		free(r->host[i].error);
 	free(r->host);
 	free(r->folder);
 	free(r->index_path);

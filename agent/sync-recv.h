@@ -69,16 +69,26 @@ void sync_recv_partial(struct sync_recv *r, char **del, size_t ndel);
  * anything the index lacks or holds otherwise (made or changed on the
  * host), is moved to that name whole (never over anything), not deleted,
  * and named in "hostChanged". If the host's version cannot be kept, nothing
- * replaces it and the stream fails (the error names the entry; the
- * client's next batch sends the folder again). */
+ * replaces it and the entry fails (the error names it), alone with
+ * sync_recv_entry_errors, else with the stream. */
 void sync_recv_keep_host_changes(struct sync_recv *r);
+/* An entry that cannot land (before feed; the sender asked, "entryErrors")
+ * fails alone, not the stream: a host version in its way that cannot be
+ * kept (then nothing replaces it), a folder it cannot be made in (another
+ * user's: the error names that folder and its owner), a full disk... Its
+ * temporary file is removed, the index keeps what it had for it, the
+ * other entries land, and the result names it ("failed"). Without this
+ * call, the stream ends at the first such entry, with its error. Entries
+ * the agent did not ask for, or not as announced, always end it. */
+void sync_recv_entry_errors(struct sync_recv *r);
 /* The next bytes of the tar stream. 0, or -1 with *cause (then give up). */
 int sync_recv_feed(struct sync_recv *r, const void *p, size_t len, char **cause);
 /* The stream ended: check it was whole, delete what the client no longer
  * has, write the index. 0 with *result ({"folder","files","received",
  * "bytes","deleted"}, "hostChanged"/"hostChangedPaths" and, one way,
  * "hostKept"/"hostKeptPaths" when there are any, "deltaFailed" when a delta
- * did not make the file; new), or -1 with *cause. */
+ * did not make the file, "failed":[{"path","error"}] (at most 1,000) and
+ * "failedCount" when entries could not land; new), or -1 with *cause. */
 int sync_recv_finish(struct sync_recv *r, cJSON **result, char **cause);
 /* Free r; if not finished, remove the file being written and write the
  * index of what is on disk now (so the next sync sends only the rest). */

@@ -138,10 +138,21 @@ broker_sync_work(void *arg)
 		    0, NULL, &j->st, &cause);
 		if (j->rc == 0)
 			s->resend = 0;
-	} else if (j->rc == 0 && (d->changed->n > 0 || d->ndel > 0))
-		j->rc = sync_send(s->conn, s->next_id++, s->path, s->name, d->changed,
-		    d->del, d->ndel, NULL, &j->st, &cause);
+	} else if (j->rc == 0) {
+		/* (what could not land before goes again: its version here) */
+		sync_delta_resend(d, s->sent, s->retry, s->nretry);
+		if (d->changed->n > 0 || d->ndel > 0)
+			j->rc = sync_send(s->conn, s->next_id++, s->path, s->name,
+			    d->changed, d->del, d->ndel, NULL, &j->st, &cause);
+	}
 	sync_delta_free(d);
+	if (j->rc == 0) {
+		/* (sent: what failed now is what is to go again) */
+		sync_paths_free(s->retry, s->nretry);
+		s->retry = sync_send_failed_paths(&j->st, &s->nretry);
+		if (j->st.failed_count > (long long)s->nretry)
+			s->resend = 1; /* (the agent did not list them all) */
+	}
 	if (j->st.pull_ack != NULL && s->next_id != id0) {
 		free(s->pull.ack); /* (sent: committed, or reported again) */
 		s->pull.ack = NULL;

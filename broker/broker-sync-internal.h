@@ -115,8 +115,15 @@ struct broker_sync {
 	pthread_t thread;
 	int working;
 	struct broker_sync_job job;
-	struct sync_scan *sent;	    /* what the host was sent (or is to get) */
-	int resend;		    /* the next batch is the whole folder */
+	struct sync_scan *sent; /* what the host was sent (or is to get) */
+	int resend;		/* the next batch is the whole folder */
+	/* Entries that could not land on the host (sorted; the batch's
+	 * thread's while it runs, as sent), sent again with the next batch:
+	 * one due at retry_entries_at (backoff) if no change comes first. */
+	char **retry;
+	size_t nretry;
+	long long retry_entries_at, retry_entries_ms;
+	char *entry_failed_told;    /* the entry failures last logged */
 	struct sync_back_pull pull; /* two-way: what pulls keep (sync-back.h) */
 	struct proto_conn *conn;
 	int next_id;

@@ -133,6 +133,9 @@ broker_sync_free(struct broker_sync *s)
 	free(s->error);
 	free(s->watch_error);
 	free(s->failed_told);
+	sync_paths_free(s->retry, s->nretry);
+	free(s->entry_failed_told);
+	cJSON_Delete(s->job.st.failed);
 	free(s);
 }
 
@@ -248,6 +251,38 @@ broker_sync_note_back(struct broker_sync *s, struct sync_back_stats *b)
 	free(aside);
 }
 
+/* A batch whose entries could not all land on the host (the others
+ * did): the first one's error is the sync's lastError, logged when it is
+ * news (not at each try), and they go again with the next batch, which
+ * comes after a backoff if no change comes first. */
+static void
+broker_sync_note_failed(struct broker_sync *s, const struct sync_send_stats *st)
+{
+	char *text = sync_send_failed_text(st);
+
+	if (text == NULL) {
+		free(s->entry_failed_told);
+		s->entry_failed_told = NULL;
+		s->retry_entries_ms = 0;
+		return;
+	}
+	if (s->entry_failed_told == NULL || strcmp(s->entry_failed_told, text) != 0)
+		log_warn(
+		    "sync %s -> %s: %s (tried again later)", s->path, s->label, text);
+	free(s->entry_failed_told);
+	s->entry_failed_told = xstrdup(text);
+	free(s->error);
+	s->error = xasprintf("%s (tried again later)", text);
+	free(text);
+	s->retry_entries_ms =
+	    s->retry_entries_ms == 0 ? BROKER_SYNC_RETRY_MIN_MS : s->retry_entries_ms * 2;
+	if (s->retry_entries_ms > BROKER_SYNC_RETRY_MAX_MS)
+		s->retry_entries_ms = BROKER_SYNC_RETRY_MAX_MS;
+	s->retry_entries_at = clock_now_ms() + s->retry_entries_ms;
+	if (s->resend)
+		s->retry_at = s->retry_entries_at; /* (not at once, in a loop) */
+}
+
 /* Begin a batch: take what changed and run it in a thread. */
 static void
 broker_sync_begin(struct broker_sync *s)
@@ -260,11 +295,13 @@ broker_sync_begin(struct broker_sync *s)
 	free(j->error);
 	cJSON_Delete(j->st.host_changed_paths);
 	cJSON_Delete(j->st.host_kept_paths);
+	cJSON_Delete(j->st.failed);
 	sync_back_stats_clear(&j->back);
 	memset(j, 0, sizeof *j);
 	j->connect_fd = -1;
 	j->st.host_changed_paths = cJSON_CreateArray();
 	j->st.host_kept_paths = cJSON_CreateArray();
+	j->st.failed = cJSON_CreateArray();
 	j->st.keep_host_changes = (s->flags & SYNC_SCAN_TWO_WAY) != 0;
 	j->back.lines = cJSON_CreateArray();
 	if (s->w != NULL)
@@ -374,6 +411,7 @@ broker_sync_on_done(evutil_socket_t fd, short what, void *arg)
 	/* (a file the pulls could not write here stays the error) */
 	s->error = s->failed_told != NULL ? xstrdup(s->failed_told) : NULL;
 	s->retry_ms = 0;
+	broker_sync_note_failed(s, &j->st);
 	broker_sync_set_state(s, BROKER_SYNC_WATCHING);
 	broker_sync_kick(s);
 }
@@ -411,6 +449,10 @@ broker_sync_kick(struct broker_sync *s)
 	} else if ((s->flags & SYNC_SCAN_TWO_WAY) && s->w != NULL &&
 	    s->state == BROKER_SYNC_WATCHING)
 		due = s->batch_end + s->pull_pause; /* the host's changes */
+	/* (entries that could not land: tried again) */
+	if (!s->resend && s->nretry > 0 && s->w != NULL &&
+	    (due < 0 || s->retry_entries_at < due))
+		due = s->retry_entries_at;
 	if (due < 0)
 		return;
 	if (due <= now) {

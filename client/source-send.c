@@ -176,18 +176,20 @@ source_send_warn_host_changes(const char *host, const struct source_send_stats *
 		    host, named > 0 ? "and " : "", st->host_kept - named);
 }
 
-/* Clear st for a new request, keeping the caller's array of paths and
- * keep_host_changes. */
+/* Clear st for a new request, keeping the caller's arrays (of paths, of
+ * failed entries) and keep_host_changes. */
 static void
 source_send_stats_reset(struct source_send_stats *st)
 {
 	cJSON *paths = st->host_changed_paths, *kept = st->host_kept_paths;
+	cJSON *failed = st->failed;
 	int keep = st->keep_host_changes;
 	const char *ack = st->pull_ack;
 
 	memset(st, 0, sizeof *st);
 	st->host_changed_paths = paths;
 	st->host_kept_paths = kept;
+	st->failed = failed;
 	st->keep_host_changes = keep;
 	st->pull_ack = ack;
 }

@@ -54,6 +54,13 @@ struct sync_live {
 	long long too_large_told;   /* two-way: the too-large count last warned of */
 	char *failed_told;	    /* two-way: the file error last told */
 	int aside_failed_told;	    /* two-way: the agent's "asideFailed" told */
+	/* Entries that could not land on the host (sorted), sent again with
+	 * the next batch, one due at retry_entries_at if no change comes
+	 * first; the failure last told. */
+	char **retry;
+	size_t nretry;
+	long long retry_entries_at, retry_entries_ms;
+	char *entry_failed_told;
 };
 
 /* Two-way: ask the host for its changes this long after the last pull
@@ -124,12 +131,46 @@ sync_live_failed(struct sync_live *l, char *cause)
 	l->retry_at = clock_now_ms() + l->retry_ms;
 }
 
+/* What a batch's send said of entries that could not land on the host
+ * (the others did): told on stderr when it is news, and those entries go
+ * again with the next batch (all of them, whole, when the agent did not
+ * list them all), after a backoff if no change comes first. */
+static void
+sync_live_note_failed(struct sync_live *l, const struct source_send_stats *st)
+{
+	char *text = sync_send_failed_text(st);
+
+	sync_paths_free(l->retry, l->nretry);
+	l->retry = sync_send_failed_paths(st, &l->nretry);
+	if (text == NULL) {
+		free(l->entry_failed_told);
+		l->entry_failed_told = NULL;
+		l->retry_entries_ms = 0;
+		return;
+	}
+	if (l->entry_failed_told == NULL || strcmp(l->entry_failed_told, text) != 0)
+		fprintf(
+		    stderr, "rdev: sync: %s: %s (tried again later)\n", l->o->host, text);
+	free(l->entry_failed_told);
+	l->entry_failed_told = text;
+	l->retry_entries_ms =
+	    l->retry_entries_ms == 0 ? SYNC_LIVE_RETRY_MIN_MS : l->retry_entries_ms * 2;
+	if (l->retry_entries_ms > SYNC_LIVE_RETRY_MAX_MS)
+		l->retry_entries_ms = SYNC_LIVE_RETRY_MAX_MS;
+	l->retry_entries_at = clock_now_ms() + l->retry_entries_ms;
+	if (st->failed_count > (long long)l->nretry) {
+		l->resend = 1; /* (the agent did not list them all) */
+		l->retry_at = l->retry_entries_at;
+	}
+}
+
 /* Send the whole state (after a failure): the agent takes what differs. */
 static void
 sync_live_resend(struct sync_live *l)
 {
 	struct source_send_stats st = { .host_changed_paths = cJSON_CreateArray(),
 		.host_kept_paths = cJSON_CreateArray(),
+		.failed = cJSON_CreateArray(),
 		.keep_host_changes = (l->o->scan_flags & SYNC_SCAN_TWO_WAY) != 0,
 		.pull_ack = l->pull.ack };
 	char *cause = NULL;
@@ -140,6 +181,7 @@ sync_live_resend(struct sync_live *l)
 	if (rc != 0) {
 		cJSON_Delete(st.host_changed_paths);
 		cJSON_Delete(st.host_kept_paths);
+		cJSON_Delete(st.failed);
 		sync_live_failed(l, cause);
 		return;
 	}
@@ -148,6 +190,8 @@ sync_live_resend(struct sync_live *l)
 	cJSON_Delete(st.host_kept_paths);
 	l->resend = 0;
 	l->retry_ms = 0;
+	sync_live_note_failed(l, &st);
+	cJSON_Delete(st.failed);
 	fprintf(stderr, "rdev: sync: %s: back: %lld entries sent again (%lld bytes)\n",
 	    l->o->host, st.sent, st.sent_bytes);
 }
@@ -275,15 +319,20 @@ sync_live_batch(struct sync_live *l, int all, char **cause)
 	    fresh, b.moves, b.nmoves);
 	st.host_changed_paths = cJSON_CreateArray();
 	st.host_kept_paths = cJSON_CreateArray();
+	st.failed = cJSON_CreateArray();
 	/* (two-way: a host change met by this batch is kept, docs/SYNC.md) */
 	st.keep_host_changes = (l->o->scan_flags & SYNC_SCAN_TWO_WAY) != 0;
 	st.pull_ack = l->pull.ack;
+	/* (what could not land before goes again: its version here) */
+	if (!l->resend)
+		sync_delta_resend(d, l->state, l->retry, l->nretry);
 	if (!l->resend && (d->changed->n > 0 || d->ndel > 0)) {
 		if (source_send_batch(
 			l->r, l->s, d->changed, d->del, d->ndel, &st, &err) != 0) {
 			sync_live_failed(l, xstrdup(err));
 			rc = 0;
-		}
+		} else
+			sync_live_note_failed(l, &st);
 		free(l->pull.ack); /* (sent: committed, or reported again) */
 		l->pull.ack = NULL;
 	}
@@ -292,6 +341,7 @@ sync_live_batch(struct sync_live *l, int all, char **cause)
 	source_send_warn_host_changes(l->o->host, &st);
 	cJSON_Delete(st.host_changed_paths);
 	cJSON_Delete(st.host_kept_paths);
+	cJSON_Delete(st.failed);
 	free(err);
 	sync_delta_free(d);
 	sync_watch_batch_clear(&b);
@@ -353,6 +403,11 @@ sync_live_run(struct remote *r, const struct source *s, struct sync_scan *state,
 		if ((o->scan_flags & SYNC_SCAN_TWO_WAY) && !l.resend &&
 		    (timeout < 0 || l.pull_due - now < timeout))
 			timeout = l.pull_due > now ? (int)(l.pull_due - now) : 0;
+		if (l.nretry > 0 && !l.resend &&
+		    (timeout < 0 || l.retry_entries_at - now < timeout))
+			timeout = l.retry_entries_at > now
+			    ? (int)(l.retry_entries_at - now)
+			    : 0;
 		if (timeout != 0 && poll(&pfd, 1, timeout) < 0 && errno != EINTR) {
 			error_set_errno(cause, errno, "poll");
 			goto out;
@@ -374,6 +429,7 @@ sync_live_run(struct remote *r, const struct source *s, struct sync_scan *state,
 		if (all ||
 		    ((o->scan_flags & SYNC_SCAN_TWO_WAY) && !l.resend &&
 			now >= l.pull_due) ||
+		    (l.nretry > 0 && !l.resend && now >= l.retry_entries_at) ||
 		    (sync_watch_pending(l.w) &&
 			(now - last >= SYNC_LIVE_QUIET_MS ||
 			    now - first >= SYNC_LIVE_MAX_MS))) {
@@ -393,5 +449,7 @@ out:
 	sync_scan_free(l.state);
 	sync_back_pull_clear(&l.pull, l.s != NULL ? l.s->path : NULL);
 	free(l.failed_told);
+	sync_paths_free(l.retry, l.nretry);
+	free(l.entry_failed_told);
 	return rc;
 }

@@ -203,6 +203,32 @@ sync_delta_new(struct sync_scan **state, char *const *roots, size_t n,
 	return d;
 }
 
+size_t
+sync_delta_resend(
+    struct sync_delta *d, const struct sync_scan *state, char *const *paths, size_t n)
+{
+	struct sync_scan *c = d->changed;
+	const struct sync_entry *e;
+	size_t added = 0;
+
+	if (n == 0)
+		return 0;
+	c->v = xreallocarray(c->v, c->n + n + 1, sizeof *c->v);
+	for (size_t i = 0; i < n; i++) {
+		if ((e = sync_scan_find(state, paths[i])) == NULL ||
+		    sync_scan_find(c, paths[i]) != NULL)
+			continue;
+		sync_entry_copy(&c->v[c->n + added], e);
+		if (e->type == 'f')
+			c->bytes += e->size;
+		added++;
+	}
+	c->n += added;
+	if (added > 0)
+		qsort(c->v, c->n, sizeof *c->v, sync_entry_cmp);
+	return added;
+}
+
 void
 sync_delta_free(struct sync_delta *d)
 {

@@ -451,6 +451,69 @@ sync_send_host_changes(const cJSON *result, struct sync_send_stats *st)
 	    result, "hostKept", "hostKeptPaths", &st->host_kept, st->host_kept_paths);
 }
 
+/* The agent's "failed" entries and "failedCount" (docs/PROTOCOL.md,
+ * "sync") into st, when it asked for them. */
+static void
+sync_send_note_failed(const cJSON *result, struct sync_send_stats *st)
+{
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(result, "failedCount"), *f;
+	const char *path, *error;
+	cJSON *o;
+
+	if (st->failed == NULL || !cJSON_IsNumber(n) || n->valuedouble <= 0)
+		return;
+	st->failed_count += (long long)n->valuedouble;
+	cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(result, "failed")) {
+		path = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f, "path"));
+		error =
+		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f, "error"));
+		if (path == NULL || !sync_path_ok(path))
+			continue;
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "path", path);
+		cJSON_AddStringToObject(o, "error", error != NULL ? error : "failed");
+		cJSON_AddItemToArray(st->failed, o);
+	}
+}
+
+char **
+sync_send_failed_paths(const struct sync_send_stats *st, size_t *n)
+{
+	int len = cJSON_GetArraySize(st->failed);
+	char **v = xcalloc((size_t)(len > 0 ? len : 0) + 1, sizeof *v);
+	const cJSON *f;
+	size_t k = 0;
+
+	cJSON_ArrayForEach(f, st->failed)
+		v[k++] = xstrdup(
+		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f, "path")));
+	if (k > 0)
+		qsort(v, k, sizeof *v, sync_path_cmp);
+	*n = 0;
+	for (size_t i = 0; i < k; i++) {
+		if (*n > 0 && strcmp(v[*n - 1], v[i]) == 0)
+			free(v[i]);
+		else
+			v[(*n)++] = v[i];
+	}
+	return v;
+}
+
+char *
+sync_send_failed_text(const struct sync_send_stats *st)
+{
+	const cJSON *first = cJSON_GetArrayItem(st->failed, 0);
+	const char *error;
+
+	if (st->failed_count <= 0 || first == NULL)
+		return NULL;
+	error = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(first, "error"));
+	if (st->failed_count == 1)
+		return xstrdup(error);
+	return xasprintf("%s (and %lld more entries that could not land on the host)",
+	    error, st->failed_count - 1);
+}
+
 /* May the agent send block hashes (docs/PROTOCOL.md, "Deltas")? Yes,
  * unless $RDEV_SYNC_DELTAS is 0 (benches: the same build sends whole). */
 static int
@@ -485,6 +548,8 @@ sync_send_once(struct proto_conn *c, int id, const char *root, const char *name,
 		cJSON_AddTrueToObject(req, "deltas");
 	if (st->keep_host_changes)
 		cJSON_AddTrueToObject(req, "keepHostChanges");
+	if (st->failed != NULL)
+		cJSON_AddTrueToObject(req, "entryErrors");
 	if (st->pull_ack != NULL)
 		cJSON_AddStringToObject(req, "pullAck", st->pull_ack);
 	if (del != NULL) {
@@ -507,6 +572,7 @@ sync_send_once(struct proto_conn *c, int id, const char *root, const char *name,
 	st->deleted +=
 	    cJSON_IsNumber(d) && d->valuedouble > 0 ? (long long)d->valuedouble : 0;
 	sync_send_host_changes(*result, st);
+	sync_send_note_failed(*result, st);
 	if (folder != NULL && *folder == NULL)
 		*folder = xstrdup(f->valuestring);
 	rc = 0;

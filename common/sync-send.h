@@ -57,6 +57,13 @@ struct sync_send_stats {
 	 * host_kept_paths when the caller set it (borrowed, as above). */
 	long long host_kept;
 	cJSON *host_kept_paths;
+	/* When the caller set failed to an array (borrowed: the caller owns
+	 * it), the agent is asked to fail an entry that cannot land alone
+	 * ("entryErrors": the others land), and each such entry is appended
+	 * to it as {"path","error"}; failed_count counts them all (more than
+	 * listed when the agent cut its list: sync_send_failed_paths). */
+	cJSON *failed;
+	long long failed_count;
 	/* In, set by the caller: a two-way sync asks the agent to keep such
 	 * files as conflict files ("keepHostChanges"). */
 	int keep_host_changes;
@@ -76,5 +83,12 @@ struct sync_send_stats {
 int sync_send(struct proto_conn *c, int id, const char *root, const char *name,
     const struct sync_scan *scan, char *const *del, size_t ndel, char **folder,
     struct sync_send_stats *st, char **cause);
+
+/* The paths of st->failed, sorted and without duplicates (new:
+ * sync_paths_free), *n of them: what to send again (sync_delta_resend). */
+char **sync_send_failed_paths(const struct sync_send_stats *st, size_t *n);
+/* What to tell of st->failed: the first entry's error, and how many more
+ * (new), or NULL when none failed. */
+char *sync_send_failed_text(const struct sync_send_stats *st);
 
 #endif

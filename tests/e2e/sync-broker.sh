@@ -6,7 +6,9 @@
 # frozen link queues the edits, which all arrive once it thaws, as does a
 # hung agent; a large file's small change goes as a block delta (far fewer
 # bytes than the file, the host's copy byte-exact); a local file where the
-# container made a folder keeps that folder as its conflict name; a file the
+# container made a folder keeps that folder as its conflict name (one that
+# cannot be kept, or a folder made by root in the container, fails that
+# entry alone: named, the rest lands, tried again); a file the
 # container changed and deleted here stays there, reported; a
 # hung agent (after the batch's idle limit); `rdev sync
 # --stop` and `rdev down` end it; --sync without a local SOURCE is refused.
@@ -96,6 +98,55 @@ check_eq "... and the host's folder is kept whole as its conflict name" \
 	"$(in_ctr sh -c 'cat gen.rdev-conflict-*/made')" made
 eventually "... counted and named as a host change replaced" changed_is "2 gen"
 
+# A host version that cannot be kept (a folder the container made, here
+# immutable: neither moved nor linked) where a local file comes fails that
+# entry alone: the rest of the batch (after it in path order) lands, the sync says which path and
+# why (lastError, the broker's log), the folder stays as it was, and the
+# entry is tried again until it can be kept (then it lands, the folder kept
+# as its conflict name).
+docker exec -u root -w "$ws" "$cid" sh -c 'mkdir stuck && echo made >stuck/made'
+chattr +i "$folder/stuck"
+trap 'chattr -i "$folder/stuck" 2>/dev/null; rig_remote_cleanup ${folder:+"${folder#"$home"/}"}' EXIT
+echo local-stuck >"$app/stuck"
+echo tail >"$app/tail.txt"
+EVENTUALLY_SECONDS=5 eventually "a file beside one whose host version cannot be kept lands" \
+	has tail.txt tail
+stuck_told() { sync_json | jq -r .lastError | grep -q "'stuck': keeping the host's version as stuck.rdev-conflict-"; }
+eventually "... the other's path and reason are the sync's lastError" stuck_told
+check "... and the broker's log tells it" grep -q \
+	"'stuck': keeping the host's version as stuck.rdev-conflict-.*(tried again later)" \
+	"$RDEV_RUNTIME_DIR/broker.log"
+check_eq "... the host's folder is untouched" "$(in_ctr cat stuck/made)" made
+check_eq "... the sync still watches" "$(sync_json | jq -r .state)" watching
+echo later >"$app/z-later.txt"
+EVENTUALLY_SECONDS=5 eventually "... and later edits still land" has z-later.txt later
+chattr -i "$folder/stuck"
+EVENTUALLY_SECONDS=15 eventually "once it can be kept, the entry is tried again and lands" \
+	has stuck local-stuck
+check_eq "... the host's folder kept as its conflict name" \
+	"$(in_ctr sh -c 'cat stuck.rdev-conflict-*/made')" made
+eventually "... counted and named as a host change replaced" changed_is "3 stuck"
+no_error() { [ "$(sync_json | jq -r .lastError)" = null ]; }
+eventually "... and the error is gone" no_error
+
+# A folder the container made as root (not the SSH user's: not writable
+# for the agent) where a local file then goes: that file fails alone,
+# named, saying the folder belongs to root and what to do (rdev takes
+# nothing back as root); the rest of the batch lands.
+docker exec -u root -w "$ws" "$cid" mkdir -p rootmade
+mkdir -p "$app/rootmade"
+echo x >"$app/rootmade/x.c"
+echo next >"$app/z-next.txt"
+EVENTUALLY_SECONDS=5 eventually "a file beside one a root-made folder refuses lands" \
+	has z-next.txt next
+root_told() { sync_json | jq -r .lastError | grep -q "'rootmade/x.c': Permission denied: the host folder 'rootmade' belongs to root (made in the container as root?), not to this user (uid $(id -u "rdev-$name"))"; }
+eventually "... the refused file's path, the folder's owner and why are lastError" root_told
+check "... with what to do" sh -c \
+	"'$RDEV_BIN_DIR/rdev' status '$name:' '$app' --json | jq -r .sync.lastError | grep -q 'chown -R .*$folder/rootmade'"
+docker exec -u root -w "$ws" "$cid" chown "$(id -u "rdev-$name"):$(id -g "rdev-$name")" rootmade
+EVENTUALLY_SECONDS=15 eventually "... given back to the user, it lands" has rootmade/x.c x
+eventually "... and the error is gone" no_error
+
 # A synced file the container changed, then deleted locally: one way, it
 # stays in the container, never deleted silently (docs/SYNC.md): counted,
 # named in status and in the broker's log. A file left as synced goes.
@@ -123,7 +174,7 @@ EVENTUALLY_SECONDS=30 eventually "the local file made again arrives" has keep.tx
 check_eq "... the container's kept version saved as its conflict name" \
 	"$(in_ctr sh -c 'cat keep.txt.rdev-conflict-*')" changed-in-container
 eventually "... and counted as a change on the host the local version replaced" \
-	changed_is "3 keep.txt"
+	changed_is "4 keep.txt"
 
 # A folder of 22 synced files the container changed, moved away here (one
 # event, one batch): all 22 kept and counted; the broker's log names the

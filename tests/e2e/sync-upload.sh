@@ -7,7 +7,8 @@
 # (a file made on the host is not), symlinks go as links (one pointing out of
 # the tree is not followed), a manifest streamed (a limit lowered) works as
 # an inline one, and up + exec with `HOST: ./app` reach the
-# uploaded workspace.
+# uploaded workspace; the agent's sync state of a workspace whose folder was
+# removed on the host goes at the next sync's start.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 rig_remote_host su
@@ -141,4 +142,20 @@ rdev stop "$name:" ./app >/dev/null
 check_eq "stop HOST: ./app" "$(rdev status "$name:" ./app --json | jq -r .state)" stopped
 rdev down "$name:" ./app >/dev/null
 check_eq "down HOST: ./app" "$(rdev status "$name:" ./app --json | jq -r .state)" absent
+
+# The agent's sync state of a workspace (STATE/sync/NAME.json...) stays
+# with its folder, which `down` keeps (the index must stay with the files
+# it describes); once the folder is removed on the host, the start of the
+# next whole sync (of any workspace) removes that state.
+ws_name=${folder##*/}
+state_files() { on_host 'ls -a "${RDEV_STATE_DIR:-${XDG_STATE_HOME:-$HOME/.rdev/state}}/sync"' | grep -c "^$ws_name\.json" || true; }
+check "the workspace's sync state is on the host after its syncs" test "$(state_files)" -ge 1
+check "... and stays after down (its folder does too)" test "$(state_files)" -ge 1
+on_host rm -rf "$folder"
+app2=$TEST_TMP/app2
+mkdir -p "$app2"
+echo other >"$app2/other.txt"
+rdev sync "$name:" "$app2" >/dev/null 2>&1 || fail "rdev sync of a second folder"
+check_eq "the folder removed on the host, the next sync's start removes its state" \
+	"$(state_files)" 0
 finish

@@ -4,7 +4,8 @@
 # chmod +x, a symlink and a new folder with files each show in the container
 # within 2 s; ignored paths and .git stay home; a file changed on both sides
 # gets the local version, and one the container changed and deleted here
-# stays there, each with a warning naming it; the trees hash the same on
+# stays there, each with a warning naming it; a file a root-made folder
+# refuses fails alone, named with the fix, and lands once it is given back; the trees hash the same on
 # both sides; a rescan with nothing changed sends nothing; changes made while
 # the link is down arrive after it; a burst of 20,000 creates (inotify's
 # queue overflows, or too many paths: a rescan) all arrive; Ctrl-C ends it
@@ -86,6 +87,18 @@ visible "a file after ignored changes" has last.txt last
 check "an ignored file stays home" in_ctr test ! -e x.log
 check "... and .git" in_ctr test ! -e .git
 check "nothing of the atomic save's temporary file is left" in_ctr test ! -e src/.main.c.swp
+# A folder the container made as root (not the SSH user's) where a local
+# file goes: that file fails alone, named on stderr with why and what to do;
+# the rest lands; once the folder is the user's again, it lands too.
+docker exec -u root -w "$ws" "$cid" mkdir rootdir
+mkdir "$app/rootdir"
+echo r >"$app/rootdir/r.txt"
+echo after >"$app/z-after.txt"
+visible "a file beside one a root-made folder refuses lands" has z-after.txt after
+root_told() { grep -q "'rootdir/r.txt': Permission denied: the host folder 'rootdir' belongs to root (made in the container as root?).*chown -R .*(tried again later)" "$TEST_TMP/w.err"; }
+EVENTUALLY_SECONDS=5 eventually "... the refused one is named on stderr, with why and what to do" root_told
+docker exec -u root -w "$ws" "$cid" chown "$(id -u "rdev-$name"):$(id -g "rdev-$name")" rootdir
+EVENTUALLY_SECONDS=15 eventually "... given back to the user, it lands" has rootdir/r.txt r
 printf 'new.txt\n' >"$app/src/.rdevignore"
 visible "a new nested .rdevignore: what it leaves out is deleted there" in_ctr test ! -e src/new.txt
 rm "$app/src/.rdevignore"

@@ -1,6 +1,7 @@
 /* test-sync-delta.c - unit tests for common/sync-delta.c: what a batch of a
  * live sync changed (created, modified, deleted, renamed; a touch is no
- * change), what it sends and deletes, and the state after it. */
+ * change), what it sends and deletes (and sends again: what did not
+ * land), and the state after it. */
 #include "test.h"
 
 #include "sync-delta.h"
@@ -123,4 +124,32 @@ TEST(under_a_root)
 	ASSERT_FALSE(sync_delta_under("b", roots, 2));
 	ASSERT_FALSE(sync_delta_under("a-b", roots, 2));
 	ASSERT_FALSE(sync_delta_under("b/cd", roots, 2));
+}
+
+/* Entries that could not land on the host go again with the next batch,
+ * whatever changed: their version here joins what it sends (in path
+ * order, once), and one deleted here meanwhile is deleted as any. */
+TEST(entries_that_did_not_land_go_again)
+{
+	struct sync_scan *state = scan_of((const char *[]){
+	    "f:a:1:644", "f:b:2:644", "f:gen/x:3:644", "f:gone:4:644", NULL });
+	struct sync_scan *fresh = scan_of((const char *[]){ "f:b:9:644", NULL });
+	char *roots[] = { "b", "gone" };
+	char *retry[] = { "a", "b", "gen/x", "gone" };
+	struct sync_delta *d = sync_delta_new(&state, roots, 2, fresh, NULL, 0);
+
+	ASSERT_INT_EQ((int)d->changed->n, 1);
+	ASSERT_INT_EQ((int)sync_delta_resend(d, state, retry, 4), 2);
+	ASSERT_INT_EQ((int)d->changed->n, 3);
+	ASSERT_STR_EQ(d->changed->v[0].path, "a");
+	ASSERT_STR_EQ(d->changed->v[1].path, "b");
+	ASSERT_STR_EQ(d->changed->v[2].path, "gen/x");
+	ASSERT_STR_EQ(d->changed->v[1].hash, "00000000000000000000000000000009");
+	ASSERT_INT_EQ((int)d->ndel, 1);
+	ASSERT_STR_EQ(d->del[0], "gone");
+	/* (what the user is told: only what changed) */
+	ASSERT_STR_EQ(change_at(d, "a"), "none");
+	ASSERT_INT_EQ((int)sync_delta_resend(d, state, retry, 0), 0);
+	sync_delta_free(d);
+	sync_scan_free(state);
 }
