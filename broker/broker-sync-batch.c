@@ -150,6 +150,9 @@ broker_sync_work(void *arg)
 		/* (sent: what failed now is what is to go again) */
 		sync_paths_free(s->retry, s->nretry);
 		s->retry = sync_send_failed_paths(&j->st, &s->nretry);
+		/* (two-way: the pulls take none of them as on the host) */
+		s->pull.retry = s->retry;
+		s->pull.nretry = s->nretry;
 		if (j->st.failed_count > (long long)s->nretry)
 			s->resend = 1; /* (the agent did not list them all) */
 	}

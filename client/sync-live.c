@@ -142,6 +142,9 @@ sync_live_note_failed(struct sync_live *l, const struct source_send_stats *st)
 
 	sync_paths_free(l->retry, l->nretry);
 	l->retry = sync_send_failed_paths(st, &l->nretry);
+	/* (two-way: the pulls take none of them as on the host) */
+	l->pull.retry = l->retry;
+	l->pull.nretry = l->nretry;
 	if (text == NULL) {
 		free(l->entry_failed_told);
 		l->entry_failed_told = NULL;

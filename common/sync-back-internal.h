@@ -26,6 +26,8 @@ struct sync_back {
 	struct sync_back_stats *st;
 	unsigned seq;
 	int aside; /* the agent takes "ignoredHere" */
+	char *const *retry; /* sorted: entries not on the host (pull's) */
+	size_t nretry;
 };
 
 /* sync-back.c */

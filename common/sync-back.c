@@ -304,12 +304,30 @@ sync_back_kept(struct sync_back *b, const struct sync_entry *e,
 	return 0;
 }
 
+/* Is rel one of the entries that could not land on the host (b->retry)? */
+static int
+sync_back_is_retry(const struct sync_back *b, const char *rel)
+{
+	return b->nretry > 0 &&
+	    bsearch(&rel, b->retry, b->nretry, sizeof *b->retry, sync_path_cmp) != NULL;
+}
+
+/* What both sides last agreed on at rel: its entry in sent, or NULL when
+ * none, or when it could not land on the host (sent has what was sent,
+ * not what the host has: taking it as agreed would replace or delete the
+ * local version unseen). */
+static const struct sync_entry *
+sync_back_was(const struct sync_back *b, const char *rel)
+{
+	return sync_back_is_retry(b, rel) ? NULL : sync_scan_find(b->sent, rel);
+}
+
 /* Apply one put entry e with its bytes (files). 0, or -1 with *cause. */
 int
 sync_back_put(struct sync_back *b, const struct sync_entry *e,
     const struct sync_back_bytes *by, char **cause)
 {
-	const struct sync_entry *was = sync_scan_find(b->sent, e->path);
+	const struct sync_entry *was = sync_back_was(b, e->path);
 	const char *leaf;
 	struct stat sb;
 	int dfd, rc = 0;
@@ -427,10 +445,12 @@ sync_back_failed(struct sync_back *b, const char *path, char *cause)
 static int
 sync_back_drop(struct sync_back *b, const char *rel)
 {
-	const struct sync_entry *was = sync_scan_find(b->sent, rel);
+	const struct sync_entry *was = sync_back_was(b, rel);
 	const char *leaf;
 	int dfd, rc;
 
+	if (was == NULL && sync_back_is_retry(b, rel))
+		return sync_back_matches(b, rel, NULL); /* (kept: it goes again) */
 	if (was == NULL || !sync_back_matches(b, rel, was))
 		return was == NULL || sync_back_matches(b, rel, NULL);
 	/* (changed here: the local version stays, and goes back) */
@@ -542,6 +562,10 @@ sync_back_answer(const char *root, const cJSON *answer, const struct sync_ignore
 	size_t ndrop = 0;
 	int rc;
 
+	if (pull != NULL) {
+		b.retry = pull->retry;
+		b.nretry = pull->nretry;
+	}
 	st->more = 0;
 	st->partial = 0;
 	cJSON_Delete(st->not_applied);

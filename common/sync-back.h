@@ -84,6 +84,14 @@ struct sync_back_pull {
 				with the next big file), */
 	char *piece_tmp;     /* its temporary file (relative to the root), */
 	long long piece_off; /* and the bytes written there */
+	/* Set by the caller (borrowed, sorted by sync_path_cmp; may be
+	 * NULL): the entries that could not land on the host at the last
+	 * send (sync_send_failed_paths), still to go again. What sent says
+	 * of them is what was sent, not what the host has: a host change to
+	 * one is a conflict (the local version kept), a host delete of one
+	 * leaves it here. */
+	char *const *retry;
+	size_t nretry;
 };
 
 /* The "sync-pull" request id of workspace name with flags (SYNC_SCAN_*)

@@ -112,6 +112,44 @@ TEST(a_folder_replaced_by_a_file_on_the_host_and_back)
 	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
 }
 
+/* Entries that could not land on the host (pull->retry): sent has the
+ * version sent, not the host's. A host change to one is a conflict (the
+ * local version kept, the host's saved beside it), a host delete of one
+ * leaves it here (and in sent: it goes again); taken as agreed, the local
+ * version was replaced or deleted unseen. */
+TEST(a_host_change_to_an_entry_that_did_not_land_is_a_conflict)
+{
+	struct sync_back_pull pull = { 0 };
+	struct sync_back_stats st = { 0 };
+	struct sync_scan *sent;
+	char *retry[] = { "a", "b" }, *cause = NULL;
+	cJSON *a;
+
+	ASSERT_INT_EQ(system("rm -rf " DIR " && mkdir -p " WS " && echo here >" WS
+			     "/a && echo here >" WS "/b && echo here >" WS "/c"),
+	    0);
+	sent = scan_ws();
+	pull.retry = retry;
+	pull.nretry = 2;
+	a = cJSON_Parse("{\"put\":[[\"f\",\"a\",\"" ZERO "\",420,1],"
+			"[\"f\",\"c\",\"" ZERO "\",420,1]],"
+			"\"data\":[\"eA==\",\"eA==\"],\"drop\":[\"b\"]}");
+	ASSERT_INT_EQ(sync_back_answer(WS, a, NULL, &sent, &pull, &st, &cause), 0);
+	ASSERT_INT_EQ(system("test \"$(cat " WS "/a)\" = here && test \"$(cat " WS
+			     "/b)\" = here && test \"$(cat " WS "/a.rdev-conflict-*)\" = x"),
+	    0);
+	ASSERT_INT_EQ((int)st.conflicts, 1);
+	ASSERT_INT_EQ((int)st.removed, 0);
+	ASSERT_NOT_NULL(sync_scan_find(sent, "b"));
+	/* (one that landed is the host's, as before) */
+	ASSERT_INT_EQ(system("test \"$(cat " WS "/c)\" = x"), 0);
+	sync_back_stats_clear(&st);
+	sync_back_pull_clear(&pull, NULL);
+	cJSON_Delete(a);
+	sync_scan_free(sent);
+	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
+}
+
 TEST(a_pulled_symlink_and_folder_are_recorded_as_scanned)
 {
 	struct sync_scan *sent, *now;
