@@ -32,28 +32,48 @@ sync_prune_try_lock(const char *state_dir, const char *name)
 	return fd;
 }
 
-/* The lock file of workspace name's syncs goes too (held: a sync that
- * opened it before this unlink waits for our close, then finds no folder
- * and no index: a first sync, as it would have been). */
-static void
-sync_prune_unlock_file(const char *state_dir, const char *name)
-{
-	char *path = xasprintf("%s/locks/sync-%s.lock", state_dir, name);
-
-	unlink(path);
-	free(path);
-}
-
-/* Is file (a name in sync_dir) one of workspace name's: NAME.json, or
- * NAME.json. and more (its journal, aside..., an atomic write's temporary
- * file)? */
+/* Is file (a name in sync_dir) one of workspace name's: exactly the names
+ * the agent writes (sync-index.h): NAME.json, NAME.json.journal, .aside,
+ * .piece, .pull, each maybe as an atomic write's temporary file
+ * (atomic-file.c: ".tmp." and 6 characters)? Not NAME.json.json, nor
+ * another workspace's whose name only starts so. */
 static int
 sync_prune_is_of(const char *file, const char *name)
 {
-	size_t n = strlen(name);
+	static const char *const kinds[] = { "", ".journal", ".aside", ".piece",
+		".pull" };
+	size_t n = strlen(name), k;
+	const char *rest;
 
-	return strncmp(file, name, n) == 0 && strncmp(file + n, ".json", 5) == 0 &&
-	    (file[n + 5] == '\0' || file[n + 5] == '.');
+	if (strncmp(file, name, n) != 0 || strncmp(file + n, ".json", 5) != 0)
+		return 0;
+	rest = file + n + 5;
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+		k = strlen(kinds[i]);
+		if (strncmp(rest, kinds[i], k) != 0)
+			continue;
+		if (rest[k] == '\0' ||
+		    (strncmp(rest + k, ".tmp.", 5) == 0 && strlen(rest + k + 5) == 6))
+			return 1;
+	}
+	return 0;
+}
+
+/* Does folder root have an entry? An empty root may be a mount point
+ * whose disk is not mounted (yet): every workspace would look gone. */
+static int
+sync_prune_root_used(const char *root)
+{
+	struct dirent *de;
+	DIR *d = opendir(root);
+	int used = 0;
+
+	if (d == NULL)
+		return 0;
+	while (!used && (de = readdir(d)) != NULL)
+		used = strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
+	closedir(d);
+	return used;
 }
 
 /* Remove workspace name's files from sync_dir (dfd). */
@@ -88,7 +108,7 @@ sync_prune(
 	int dfd, lock, n = 0;
 	DIR *d;
 
-	if (stat(root, &sb) != 0 || !S_ISDIR(sb.st_mode))
+	if (stat(root, &sb) != 0 || !S_ISDIR(sb.st_mode) || !sync_prune_root_used(root))
 		return 0;
 	if ((d = opendir(sync_dir)) == NULL)
 		return 0;
@@ -110,7 +130,6 @@ sync_prune(
 				sync_prune_remove(dfd, sync_dir, name);
 				log_info(
 				    "sync: %s is gone: its sync state removed", folder);
-				sync_prune_unlock_file(state_dir, name);
 				n++;
 			}
 			close(lock);

@@ -16,8 +16,9 @@
  * folder root/NAME no longer exists (lstat: ENOENT), but keep's (the
  * workspace being synced, whose lock the caller holds; may be NULL) and
  * those of a workspace a sync holds now (its lock, under state_dir, is
- * tried, never waited for). Nothing when root itself is missing (a disk
- * not mounted yet). Returns how many workspaces' state went. Failures are
+ * tried, never waited for; its lock file stays: a sync may wait on it).
+ * Nothing when root itself is missing or empty (a disk not mounted yet:
+ * every workspace would look gone). Returns how many workspaces' state went. Failures are
  * logged, never fatal: the state is only cleaned up. */
 int sync_prune(
     const char *state_dir, const char *sync_dir, const char *root, const char *keep);

@@ -1446,23 +1446,28 @@ TEST(what_the_host_left_as_synced_is_deleted)
 }
 
 /* The sync state of a workspace whose folder is gone goes (its index,
- * journal, aside, a temporary file, its lock file); that of a workspace
- * whose folder is there stays, as does the one being synced, one a sync
- * holds (its lock), and a file that only starts with the name. Nothing
- * goes when the workspace root itself is missing. */
+ * journal, aside, a temporary file), but not its lock file (a sync may
+ * wait on it: unlinked, a second sync would lock another file); that of a
+ * workspace whose folder is there stays, as does the one being synced, one
+ * a sync holds (its lock), and a file that only starts with the name.
+ * Nothing goes when the workspace root itself is missing, or empty (an
+ * unmounted disk's mount point). */
 TEST(the_sync_state_of_a_gone_workspace_is_pruned)
 {
 	int lock;
 
-	ASSERT_INT_EQ(system("rm -rf " DIR " && mkdir -p " DIR "/root/alive " DIR
+	ASSERT_INT_EQ(system("rm -rf " DIR " && mkdir -p " DIR "/root/alive " DIR "/root/gone.json " DIR
 			     "/state/sync " DIR "/state/locks && cd " DIR
 			     "/state/sync && touch alive.json alive.json.journal "
 			     "gone.json gone.json.journal gone.json.aside "
-			     "gone.json.tmp.abc123 gone.jsonx kept.json busy.json "
-			     "../locks/sync-gone.lock"),
+			     "gone.json.tmp.abc123 gone.jsonx gone.json.json "
+			     "gone.json.journalx kept.json busy.json "
+			     "../locks/sync-gone.lock && mkdir ../../empty"),
 	    0);
 	ASSERT_INT_EQ(
 	    sync_prune(DIR "/state", DIR "/state/sync", DIR "/nowhere", NULL), 0);
+	ASSERT_INT_EQ(
+	    sync_prune(DIR "/state", DIR "/state/sync", DIR "/empty", NULL), 0);
 	ASSERT_INT_EQ(system("test -e " DIR "/state/sync/gone.json"), 0);
 	lock = open(DIR "/state/locks/sync-busy.lock", O_RDWR | O_CREAT, 0600);
 	ASSERT_INT_EQ(flock(lock, LOCK_EX), 0);
@@ -1471,8 +1476,9 @@ TEST(the_sync_state_of_a_gone_workspace_is_pruned)
 	close(lock);
 	ASSERT_INT_EQ(system("cd " DIR "/state/sync && test ! -e gone.json && "
 			     "test ! -e gone.json.journal && test ! -e gone.json.aside "
-			     "&& test ! -e gone.json.tmp.abc123 && test ! -e "
-			     "../locks/sync-gone.lock"),
+			     "&& test ! -e gone.json.tmp.abc123 && test -e "
+			     "../locks/sync-gone.lock && test -e gone.json.json && "
+			     "test -e gone.json.journalx"),
 	    0);
 	ASSERT_INT_EQ(system("cd " DIR "/state/sync && test -e alive.json && "
 			     "test -e alive.json.journal && test -e gone.jsonx && "
