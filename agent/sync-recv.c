@@ -16,6 +16,7 @@
 #include "atomic-file.h"
 #include "error.h"
 #include "log.h"
+#include "shell-quote.h"
 #include "sync-aside.h"
 #include "sync-back.h"
 #include "sync-blocks.h"
@@ -190,44 +191,88 @@ sync_recv_parent(struct sync_recv *r, const char *path, int create, const char *
 	return fd;
 }
 
+/* The deepest folder on path's way (relative to r->root; path's last
+ * component left out) that exists, found with O_NOFOLLOW on each
+ * component as sync_recv_parent walks (a symlink on the way, put there by
+ * the container, is not followed out of the folder): its path (new; "."
+ * for the root) and stat into *sb. NULL when none could be stat'ed. */
+static char *
+sync_recv_deepest(struct sync_recv *r, const char *path, struct stat *sb)
+{
+	char *dir = xstrdup(path), *slash = strrchr(dir, '/'), *p, *name;
+	char *found = NULL;
+	int fd = r->root, next;
+	struct stat here;
+
+	if (fstat(r->root, sb) == 0)
+		found = xstrdup(".");
+	if (slash == NULL) {
+		free(dir);
+		return found;
+	}
+	*slash = '\0';
+	for (p = dir; p != NULL;) {
+		name = p;
+		if ((p = strchr(p, '/')) != NULL)
+			*p = '\0';
+		if (fstatat(fd, name, &here, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISDIR(here.st_mode))
+			break;
+		*sb = here;
+		free(found);
+		found = xstrndup(dir, (size_t)(name + strlen(name) - dir));
+		next = openat(fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd != r->root)
+			close(fd);
+		fd = next;
+		if (fd < 0)
+			break;
+		if (p != NULL)
+			*p++ = '/';
+	}
+	if (fd >= 0 && fd != r->root)
+		close(fd);
+	free(dir);
+	return found;
+}
+
 /* Set *cause for path (relative), which failed with err: "'PATH': ERROR";
  * when the host refused it (EACCES, EPERM) and the deepest folder of its
  * path that exists (where it, or a folder on its way, was to be made) is
  * another user's, the message names that folder, its owner (root, when the
  * container made it) and what to do: rdev does not take it back itself.
- * Returns -1. */
+ * The command it suggests quotes the path for a shell (the container
+ * names it: pasted unquoted, a name such as "$(...)" would run). Returns
+ * -1. */
 static int
 sync_recv_denied(struct sync_recv *r, const char *path, int err, char **cause)
 {
-	char *dir = xstrdup(path), *slash, *owner;
+	char *dir = NULL, *owner, *full, *quoted;
+	const char *argv[2];
 	struct stat sb;
-	int found = 0;
 
-	if (err == EACCES || err == EPERM) {
-		while (!found && (slash = strrchr(dir, '/')) != NULL) {
-			*slash = '\0';
-			found = fstatat(r->root, dir, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
-			    S_ISDIR(sb.st_mode);
-		}
-		if (!found) {
-			free(dir);
-			dir = xstrdup(".");
-			found = fstat(r->root, &sb) == 0;
-		}
-	}
-	if (!found || sb.st_uid == geteuid()) {
+	if (err == EACCES || err == EPERM)
+		dir = sync_recv_deepest(r, path, &sb);
+	if (dir == NULL || sb.st_uid == geteuid()) {
 		free(dir);
 		return error_set_errno(cause, err, "'%s'", path);
 	}
 	owner = sb.st_uid == 0 ? xstrdup("root (made in the container as root?)")
 			       : xasprintf("uid %u", (unsigned)sb.st_uid);
+	full = strcmp(dir, ".") == 0 ? xstrdup(r->folder)
+				     : xasprintf("%s/%s", r->folder, dir);
+	argv[0] = full;
+	argv[1] = NULL;
+	quoted = shell_quote_argv(argv, SHELL_QUOTE_ALWAYS);
 	error_set(cause,
 	    "'%s': %s: the host folder '%s' belongs to %s, not to this user "
-	    "(uid %u): give it back as root (`sudo chown -R %u:%u %s/%s` on the "
+	    "(uid %u): give it back as root (`sudo chown -R %u:%u %s` on the "
 	    "host, or chown it in the container as root), or run the container's "
 	    "commands as your user (remoteUser, updateRemoteUserUID)",
 	    path, strerror(err), dir, owner, (unsigned)geteuid(), (unsigned)geteuid(),
-	    (unsigned)getegid(), r->folder, dir);
+	    (unsigned)getegid(), quoted);
+	free(quoted);
+	free(full);
 	free(owner);
 	free(dir);
 	return -1;

@@ -141,8 +141,10 @@ EVENTUALLY_SECONDS=5 eventually "a file beside one a root-made folder refuses la
 	has z-next.txt next
 root_told() { sync_json | jq -r .lastError | grep -q "'rootmade/x.c': Permission denied: the host folder 'rootmade' belongs to root (made in the container as root?), not to this user (uid $(id -u "rdev-$name"))"; }
 eventually "... the refused file's path, the folder's owner and why are lastError" root_told
-check "... with what to do" sh -c \
-	"'$RDEV_BIN_DIR/rdev' status '$name:' '$app' --json | jq -r .sync.lastError | grep -q 'chown -R .*$folder/rootmade'"
+# (the path in the command quoted for a shell: the container names it)
+what_to_do=$("$RDEV_BIN_DIR/rdev" status "$name:" "$app" --json | jq -r .sync.lastError)
+check "... with what to do, its path quoted" grep -qF \
+	"sudo chown -R $(id -u "rdev-$name"):$(id -g "rdev-$name") '$folder/rootmade'" <<<"$what_to_do"
 docker exec -u root -w "$ws" "$cid" chown "$(id -u "rdev-$name"):$(id -g "rdev-$name")" rootmade
 EVENTUALLY_SECONDS=15 eventually "... given back to the user, it lands" has rootmade/x.c x
 eventually "... and the error is gone" no_error
