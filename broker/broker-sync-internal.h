@@ -160,6 +160,10 @@ struct broker_syncs {
 	void *arg;
 	int idle_ms; /* BROKER_SYNC_IDLE_MS */
 	int pull_ms; /* BROKER_SYNC_PULL_MS */
+	/* The longest backoff of entries that could not land
+	 * (BROKER_SYNC_RETRY_MAX_MS; $RDEV_SYNC_RETRY_MAX_MS, for tests: so
+	 * an entry made landable lands within it) */
+	int retry_max_ms;
 	struct broker_sync_list syncs;
 	struct broker_sync_list dying; /* stopped, their batch still running */
 };

@@ -276,8 +276,8 @@ broker_sync_note_failed(struct broker_sync *s, const struct sync_send_stats *st)
 	free(text);
 	s->retry_entries_ms =
 	    s->retry_entries_ms == 0 ? BROKER_SYNC_RETRY_MIN_MS : s->retry_entries_ms * 2;
-	if (s->retry_entries_ms > BROKER_SYNC_RETRY_MAX_MS)
-		s->retry_entries_ms = BROKER_SYNC_RETRY_MAX_MS;
+	if (s->retry_entries_ms > s->ss->retry_max_ms)
+		s->retry_entries_ms = s->ss->retry_max_ms;
 	s->retry_entries_at = clock_now_ms() + s->retry_entries_ms;
 	if (s->resend)
 		s->retry_at = s->retry_entries_at; /* (not at once, in a loop) */
@@ -547,6 +547,9 @@ broker_syncs_new(struct event_base *base, const char *state_path,
 	ss->pull_ms = BROKER_SYNC_PULL_MS;
 	if ((v = getenv("RDEV_SYNC_PULL_MS")) != NULL && atoi(v) > 0)
 		ss->pull_ms = atoi(v);
+	ss->retry_max_ms = BROKER_SYNC_RETRY_MAX_MS;
+	if ((v = getenv("RDEV_SYNC_RETRY_MAX_MS")) != NULL && atoi(v) > 0)
+		ss->retry_max_ms = atoi(v);
 	LIST_INIT(&ss->syncs);
 	LIST_INIT(&ss->dying);
 	return ss;

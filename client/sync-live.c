@@ -61,6 +61,9 @@ struct sync_live {
 	size_t nretry;
 	long long retry_entries_at, retry_entries_ms;
 	char *entry_failed_told;
+	/* their longest backoff: SYNC_LIVE_RETRY_MAX_MS, or
+	 * $RDEV_SYNC_RETRY_MAX_MS (for tests) */
+	long long retry_max_ms;
 };
 
 /* Two-way: ask the host for its changes this long after the last pull
@@ -158,8 +161,8 @@ sync_live_note_failed(struct sync_live *l, const struct source_send_stats *st)
 	l->entry_failed_told = text;
 	l->retry_entries_ms =
 	    l->retry_entries_ms == 0 ? SYNC_LIVE_RETRY_MIN_MS : l->retry_entries_ms * 2;
-	if (l->retry_entries_ms > SYNC_LIVE_RETRY_MAX_MS)
-		l->retry_entries_ms = SYNC_LIVE_RETRY_MAX_MS;
+	if (l->retry_entries_ms > l->retry_max_ms)
+		l->retry_entries_ms = l->retry_max_ms;
 	l->retry_entries_at = clock_now_ms() + l->retry_entries_ms;
 	if (st->failed_count > (long long)l->nretry) {
 		l->resend = 1; /* (the agent did not list them all) */
@@ -363,6 +366,7 @@ sync_live_run(struct remote *r, const struct source *s, struct sync_scan *state,
 	struct sigaction sa, old_int, old_term, old_hup;
 	long long first = 0, last = 0, now, swept;
 	struct pollfd pfd;
+	const char *v;
 	int rc = -1, timeout, all, n;
 
 	memset(&sa, 0, sizeof sa);
@@ -372,6 +376,9 @@ sync_live_run(struct remote *r, const struct source *s, struct sync_scan *state,
 	sigaction(SIGTERM, &sa, &old_term);
 	sigaction(SIGHUP, &sa, &old_hup);
 	sync_live_stop = sync_live_rescan = 0;
+	l.retry_max_ms = (v = getenv("RDEV_SYNC_RETRY_MAX_MS")) != NULL && atoi(v) > 0
+	    ? atoi(v)
+	    : SYNC_LIVE_RETRY_MAX_MS;
 	if (sync_scan_ignore(s->path, o->scan_flags, &l.ig, cause) != 0)
 		goto out;
 	if ((swept = sync_back_sweep(s->path, l.ig)) > 0) /* (a killed sync's) */

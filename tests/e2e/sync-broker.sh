@@ -19,6 +19,8 @@ rig_require_docker
 rig_remote_host sb --rtt-ms 2
 # (a batch whose connection moves nothing for 3 s gives up: a hung agent)
 export RDEV_SYNC_IDLE_MS=3000
+# (entries that cannot land: tried again at least each second, not 5 s)
+export RDEV_SYNC_RETRY_MAX_MS=1000
 printf '  ServerAliveInterval 1\n  ServerAliveCountMax 2\n' >>"$cfg"
 folder=
 trap 'rig_remote_cleanup ${folder:+"${folder#"$home"/}"}' EXIT

@@ -13,6 +13,8 @@
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 rig_remote_host sw
+# (entries that cannot land: tried again at least each second, not 5 s)
+export RDEV_SYNC_RETRY_MAX_MS=1000
 watcher= folder=
 # The exit trap: the watcher (its output when the test failed), then the rig.
 sync_watch_cleanup() {
