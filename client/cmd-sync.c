@@ -108,6 +108,7 @@ cmd_sync_exec(int argc, char **argv)
 	lo.json = json;
 	lo.out = stdout;
 	lo.host = ct.t.host;
+	lo.first = &ct.sent;
 	if (sync_live_run(ct.remote, &ct.src, ct.sent_scan, &lo, &cause) != 0) {
 		fprintf(stderr, "rdev: sync: %s\n", cause);
 		free(cause);

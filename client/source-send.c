@@ -263,6 +263,8 @@ source_send(struct remote *r, const struct source *s, const struct source_send_o
 	else {
 		st->host_changed_paths = cJSON_CreateArray();
 		st->host_kept_paths = cJSON_CreateArray();
+		if (o->entry_errors)
+			st->failed = cJSON_CreateArray();
 		rc = source_send_upload(r, s, o, folder, st, cause);
 		source_send_warn_host_changes(remote_host(r), st);
 		cJSON_Delete(st->host_changed_paths);
@@ -270,6 +272,11 @@ source_send(struct remote *r, const struct source *s, const struct source_send_o
 		st->host_changed_paths = st->host_kept_paths = NULL;
 	}
 	st->seconds = (double)(clock_now_ms() - t0) / 1000.0;
+	if (st == &own || rc != 0) {
+		cJSON_Delete(st->failed);
+		st->failed = NULL;
+		st->failed_count = 0;
+	}
 	if (rc != 0)
 		return error_prefix(cause, "%s", s->text);
 	if (!quiet && s->kind == SOURCE_LOCAL)

@@ -31,6 +31,11 @@ struct source_send_opts {
 	unsigned scan_flags;	 /* SYNC_SCAN_* (sync-scan.h) */
 	struct sync_scan **scan; /* not NULL: the scan uploaded (new; the
 				    caller frees), for a live sync to go on */
+	int entry_errors;	 /* an entry that cannot land fails alone
+				    ("entryErrors"): the rest lands, and
+				    st->failed lists it (a new array: the
+				    caller frees), for a live sync to send
+				    again; else the upload fails */
 };
 
 /* Put s's workspace on r's host: upload (SOURCE_LOCAL) or clone/fetch

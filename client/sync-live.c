@@ -388,6 +388,9 @@ sync_live_run(struct remote *r, const struct source *s, struct sync_scan *state,
 		    swept, swept == 1 ? "" : "s", s->path);
 	if (sync_watch_new(s->path, l.ig, &l.w, cause) != 0)
 		goto out;
+	/* What the upload could not land goes again (and is told). */
+	if (o->first != NULL && o->first->failed != NULL)
+		sync_live_note_failed(&l, o->first);
 	/* What changed between the upload's scan and the watch's start. */
 	if (sync_live_batch(&l, 1, cause) != 0)
 		goto out;

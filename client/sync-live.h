@@ -25,6 +25,7 @@
 struct remote;
 struct source;
 struct sync_scan;
+struct sync_send_stats;
 
 #define SYNC_LIVE_QUIET_MS 50
 #define SYNC_LIVE_MAX_MS 1000
@@ -34,6 +35,9 @@ struct sync_live_opts {
 	int json;	     /* one JSON object per batch on out */
 	FILE *out;	     /* the changes */
 	const char *host;    /* for messages */
+	/* The upload before the watch (may be NULL): the entries that could
+	 * not land then (its failed, failed_count) go again, as a batch's. */
+	const struct sync_send_stats *first;
 };
 
 /* Watch s->path and send its changes to r's host until a signal ends it.

@@ -304,8 +304,12 @@ client_target_source(const char *name, struct client_target *ct, int i,
 	ct->be.shown = ro->target;
 	so.scan_flags = ((flags & CLIENT_TARGET_SEND_GIT) ? SYNC_SCAN_GIT : 0) |
 	    ((flags & CLIENT_TARGET_SEND_GITIGNORE) ? SYNC_SCAN_GITIGNORE : 0);
-	if (flags & CLIENT_TARGET_KEEP_SCAN)
+	if (flags & CLIENT_TARGET_KEEP_SCAN) {
 		so.scan = &ct->sent_scan;
+		/* (a live sync follows: an entry that cannot land yet is sent
+		 * again by it, and does not keep the watch from starting) */
+		so.entry_errors = 1;
+	}
 	if ((flags & CLIENT_TARGET_SEND)
 		? source_send(ct->remote, &ct->src, &so, &folder, &ct->sent, &cause)
 		: source_folder(ct->remote, &ct->src, &folder, &exists, &cause)) {
@@ -425,5 +429,6 @@ client_target_close(struct client_target *ct)
 	free(ct->argv);
 	free(ct->config_on_host);
 	sync_scan_free(ct->sent_scan);
+	cJSON_Delete(ct->sent.failed);
 	memset(ct, 0, sizeof *ct);
 }

@@ -5,7 +5,9 @@
 # within 2 s; ignored paths and .git stay home; a file changed on both sides
 # gets the local version, and one the container changed and deleted here
 # stays there, each with a warning naming it; a file a root-made folder
-# refuses fails alone, named with the fix, and lands once it is given back; the trees hash the same on
+# refuses (at the watch's first upload, then while watching) fails alone,
+# named with the fix, without keeping the watch from starting nor spinning
+# the CPU, and lands once it is given back; the trees hash the same on
 # both sides; a rescan with nothing changed sends nothing; changes made while
 # the link is down arrive after it; a burst of 20,000 creates (inotify's
 # queue overflows, or too many paths: a rescan) all arrive; Ctrl-C ends it
@@ -40,11 +42,19 @@ echo ref >"$app/.git/HEAD"
 
 rig_sync_up "$app"
 check "the upload leaves .git home" in_ctr test ! -e .git
+# A folder the container made as root (not the SSH user's) where a local
+# file goes before the watch starts: the watch's first upload lands the rest
+# and the watch starts (the entry fails alone, tried again).
+docker exec -u root -w "$ws" "$cid" mkdir rootdir
+mkdir "$app/rootdir"
+echo r >"$app/rootdir/r.txt"
+echo first >"$app/first.txt"
 
 "$RDEV_BIN_DIR/rdev" sync "$name:" "$app" --watch --json >"$TEST_TMP/w.jsonl" 2>"$TEST_TMP/w.err" &
 watcher=$!
 watching() { grep -q "watching" "$TEST_TMP/w.err"; }
 eventually "the watcher watches" watching
+check_eq "... its first upload landed the rest" "$(in_ctr cat first.txt)" first
 
 # visible WHAT CMD...: CMD succeeds within 2 s of now.
 visible() {
@@ -89,18 +99,23 @@ visible "a file after ignored changes" has last.txt last
 check "an ignored file stays home" in_ctr test ! -e x.log
 check "... and .git" in_ctr test ! -e .git
 check "nothing of the atomic save's temporary file is left" in_ctr test ! -e src/.main.c.swp
-# A folder the container made as root (not the SSH user's) where a local
-# file goes: that file fails alone, named on stderr with why and what to do;
-# the rest lands; once the folder is the user's again, it lands too.
-docker exec -u root -w "$ws" "$cid" mkdir rootdir
-mkdir "$app/rootdir"
-echo r >"$app/rootdir/r.txt"
+# Another file into the root-made folder, now while watching: it fails
+# alone too, named on stderr with why and what to do (the folder quoted for
+# a shell); the rest lands; the retries leave the watcher idle (no spin);
+# once the folder is the user's again, both land.
+echo s >"$app/rootdir/s.txt"
 echo after >"$app/z-after.txt"
 visible "a file beside one a root-made folder refuses lands" has z-after.txt after
-root_told() { grep -q "'rootdir/r.txt': Permission denied: the host folder 'rootdir' belongs to root (made in the container as root?).*chown -R .*(tried again later)" "$TEST_TMP/w.err"; }
+root_told() { grep -q "'rootdir/[rs].txt': Permission denied: the host folder 'rootdir' belongs to root (made in the container as root?).*sudo chown -R [0-9]*:[0-9]* '[^']*/rootdir'. on the host.*(tried again later)" "$TEST_TMP/w.err"; }
 EVENTUALLY_SECONDS=5 eventually "... the refused one is named on stderr, with why and what to do" root_told
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$watcher/stat"; }
+ticks0=$(cpu_ticks)
+sleep 2
+ticks=$(($(cpu_ticks) - ticks0))
+check "... the watcher stays idle while it retries ($ticks ticks of CPU in 2 s)" test "$ticks" -lt 40
 docker exec -u root -w "$ws" "$cid" chown "$(id -u "rdev-$name"):$(id -g "rdev-$name")" rootdir
-EVENTUALLY_SECONDS=15 eventually "... given back to the user, it lands" has rootdir/r.txt r
+EVENTUALLY_SECONDS=10 eventually "... given back to the user, it lands" has rootdir/s.txt s
+check "... and the one from before the watch" has rootdir/r.txt r
 printf 'new.txt\n' >"$app/src/.rdevignore"
 visible "a new nested .rdevignore: what it leaves out is deleted there" in_ctr test ! -e src/new.txt
 rm "$app/src/.rdevignore"
