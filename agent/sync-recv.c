@@ -77,6 +77,11 @@ struct sync_recv {
 	int started;		 /* the manifest's folders made (sync_recv_start) */
 	int entry_errors;	 /* an entry that cannot land fails alone */
 	size_t failed;		 /* entries that could not land */
+	/* Deletions that could not land (EACCES...): their paths and why
+	 * (path order once sync_recv_delete is done); they stay in the index,
+	 * and with entry errors are among the failed. */
+	char **del_failed, **del_failed_why;
+	size_t ndel_failed;
 	int skip;		 /* the rest of the stream's file is dropped */
 	char **del;		 /* partial: what the client deleted (sorted) */
 	size_t ndel;
@@ -1240,6 +1245,15 @@ sync_recv_gone(const struct sync_recv *r, const char *path)
 	return !r->partial || sync_delta_under(path, r->del, r->ndel);
 }
 
+/* Is path a deletion that could not land (sync_recv_delete_failed)? */
+static int
+sync_recv_is_delete_failed(const struct sync_recv *r, const char *path)
+{
+	return r->ndel_failed > 0 &&
+	    bsearch(&path, r->del_failed, r->ndel_failed, sizeof *r->del_failed,
+		sync_path_cmp) != NULL;
+}
+
 /* Write the index: want's entries on disk, and (unless finished, or in a
  * batch not deleted) the old entries want no longer has (still to be
  * deleted). want and old are both in path order: one merge of the two
@@ -1257,7 +1271,8 @@ sync_recv_save(struct sync_recv *r)
 		    : k == r->old->n ? -1
 				     : strcmp(r->want->v[i].path, r->old->v[k].path);
 		if (c > 0) { /* only in the old index */
-			if (!r->finished || !sync_recv_gone(r, r->old->v[k].path))
+			if (!r->finished || !sync_recv_gone(r, r->old->v[k].path) ||
+			    sync_recv_is_delete_failed(r, r->old->v[k].path))
 				idx.v[n++] = r->old->v[k];
 			k++;
 			continue;
@@ -1380,6 +1395,30 @@ sync_recv_unchanged_since(int dfd, const char *leaf, const struct stat *before)
 	    sync_time_ns(&now.st_ctim) == sync_time_ns(&before->st_ctim);
 }
 
+/* Deleting path (relative) failed with err: noted (sync_recv_save keeps it
+ * in the index: it is still to delete), and with entry errors reported
+ * among the failed, named as sync_recv_denied names it. */
+static void
+sync_recv_delete_failed(struct sync_recv *r, const char *path, int err)
+{
+	char *cause = NULL;
+
+	if (err == ENOENT)
+		return; /* (gone meanwhile: nothing to delete) */
+	sync_recv_denied(r, path, err, &cause);
+	r->del_failed = xreallocarray(
+	    r->del_failed, r->ndel_failed + 1, sizeof *r->del_failed);
+	r->del_failed_why = xreallocarray(
+	    r->del_failed_why, r->ndel_failed + 1, sizeof *r->del_failed_why);
+	r->del_failed[r->ndel_failed] = xstrdup(path);
+	r->del_failed_why[r->ndel_failed++] = cause;
+	if (r->entry_errors) {
+		log_warn("sync: %s: %s (not deleted; the other entries go on)",
+		    r->folder, cause);
+		r->failed++;
+	}
+}
+
 /* Delete what an earlier sync wrote and want no longer lists (children
  * before their folders: the reverse of path order). What the host changed
  * since stays (sync_recv_note_kept): a file or symlink that is not what the
@@ -1418,13 +1457,18 @@ sync_recv_delete(struct sync_recv *r)
 				r->deleted++;
 				continue;
 			}
-			if (errno != ENOTEMPTY && errno != EEXIST)
-				continue; /* (not ours to say: EACCES, EBUSY...) */
+			if (errno != ENOTEMPTY && errno != EEXIST) {
+				/* (EACCES, EBUSY...: failed, still to delete) */
+				sync_recv_delete_failed(r, o->path, errno);
+				continue;
+			}
 		} else if (o->type != 'd' &&
 		    sync_recv_synced(r, dfd, leaf, o->path, &hashed) &&
 		    (same = sync_recv_unchanged_since(dfd, leaf, &sb)) != 0) {
 			if (same == 1 && unlinkat(dfd, leaf, 0) == 0)
 				r->deleted++;
+			else if (same == 1)
+				sync_recv_delete_failed(r, o->path, errno);
 			continue; /* (-1: gone meanwhile, nothing to keep) */
 		}
 		if (o->type == 'f')
@@ -1435,6 +1479,16 @@ sync_recv_delete(struct sync_recv *r)
 		sync_recv_note_kept(r, o->path);
 	}
 	free(under);
+	/* (met in the reverse of path order: path order, for bsearch) */
+	for (i = 0; i < r->ndel_failed / 2; i++) {
+		char *p = r->del_failed[i], *w = r->del_failed_why[i];
+		size_t j = r->ndel_failed - 1 - i;
+
+		r->del_failed[i] = r->del_failed[j];
+		r->del_failed_why[i] = r->del_failed_why[j];
+		r->del_failed[j] = p;
+		r->del_failed_why[j] = w;
+	}
 }
 
 /* Did this sync touch the aside, so that sync_recv_save_aside must read
@@ -1587,6 +1641,14 @@ sync_recv_report_failed(const struct sync_recv *r, cJSON *result)
 		cJSON_AddItemToArray(a, o);
 		n++;
 	}
+	for (size_t i = 0; r->entry_errors && i < r->ndel_failed &&
+	    n < SYNC_RECV_FAILED_MAX; i++) {
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "path", r->del_failed[i]);
+		cJSON_AddStringToObject(o, "error", r->del_failed_why[i]);
+		cJSON_AddItemToArray(a, o);
+		n++;
+	}
 	cJSON_AddNumberToObject(result, "failedCount", (double)r->failed);
 }
 
@@ -1659,6 +1721,12 @@ sync_recv_free(struct sync_recv *r)
 	for (size_t i = 0; i < r->ndel; i++)
 		free(r->del[i]);
 	free(r->del);
+	for (size_t i = 0; i < r->ndel_failed; i++) {
+		free(r->del_failed[i]);
+		free(r->del_failed_why[i]);
+	}
+	free(r->del_failed);
+	free(r->del_failed_why);
 	for (size_t i = 0; i < SYNC_RECV_REPORT_MAX; i++)
 		free(r->host_kept_paths[i]); /* (NULL when not used) */
 	free(r->pdir_path);

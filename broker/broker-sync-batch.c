@@ -139,10 +139,9 @@ broker_sync_work(void *arg)
 		if (j->rc == 0)
 			s->resend = 0;
 	} else if (j->rc == 0) {
-		/* (what could not land before goes again: its version here;
-		 * one with nothing left to send leaves the list) */
-		sync_delta_resend(d, s->sent, s->retry, &s->nretry);
-		s->pull.nretry = s->nretry;
+		/* (what could not land before goes again: its version here,
+		 * or its deletion) */
+		sync_delta_resend(d, s->sent, s->retry, s->nretry);
 		if (d->changed->n > 0 || d->ndel > 0)
 			j->rc = sync_send(s->conn, s->next_id++, s->path, s->name,
 			    d->changed, d->del, d->ndel, NULL, &j->st, &cause);

@@ -329,13 +329,10 @@ sync_live_batch(struct sync_live *l, int all, char **cause)
 	/* (two-way: a host change met by this batch is kept, docs/SYNC.md) */
 	st.keep_host_changes = (l->o->scan_flags & SYNC_SCAN_TWO_WAY) != 0;
 	st.pull_ack = l->pull.ack;
-	/* (what could not land before goes again: its version here; one
-	 * with nothing left to send leaves the list, so none is due for
-	 * ever with nothing sent) */
-	if (!l->resend) {
-		sync_delta_resend(d, l->state, l->retry, &l->nretry);
-		l->pull.nretry = l->nretry;
-	}
+	/* (what could not land before goes again: its version here, or its
+	 * deletion; so something is sent, and the list replaced) */
+	if (!l->resend)
+		sync_delta_resend(d, l->state, l->retry, l->nretry);
 	if (!l->resend && (d->changed->n > 0 || d->ndel > 0)) {
 		if (source_send_batch(
 			l->r, l->s, d->changed, d->del, d->ndel, &st, &err) != 0) {

@@ -213,24 +213,23 @@ sync_delta_deletes(const struct sync_delta *d, const char *path)
 
 size_t
 sync_delta_resend(
-    struct sync_delta *d, const struct sync_scan *state, char **paths, size_t *n)
+    struct sync_delta *d, const struct sync_scan *state, char *const *paths, size_t n)
 {
 	struct sync_scan *c = d->changed;
 	const struct sync_entry *e;
-	size_t added = 0, kept = 0;
+	size_t added = 0, ndel = d->ndel;
 
-	if (*n == 0)
+	if (n == 0)
 		return 0;
-	c->v = xreallocarray(c->v, c->n + *n + 1, sizeof *c->v);
-	for (size_t i = 0; i < *n; i++) {
+	c->v = xreallocarray(c->v, c->n + n + 1, sizeof *c->v);
+	d->del = xreallocarray(d->del, d->ndel + n + 1, sizeof *d->del);
+	for (size_t i = 0; i < n; i++) {
 		if ((e = sync_scan_find(state, paths[i])) == NULL) {
-			if (sync_delta_deletes(d, paths[i]))
-				paths[kept++] = paths[i];
-			else
-				free(paths[i]); /* (nothing left to send of it) */
+			/* (gone here: its deletion, again if it went before) */
+			if (!sync_delta_deletes(d, paths[i]))
+				d->del[ndel++] = xstrdup(paths[i]);
 			continue;
 		}
-		paths[kept++] = paths[i];
 		if (sync_scan_find(c, paths[i]) != NULL)
 			continue;
 		sync_entry_copy(&c->v[c->n + added], e);
@@ -238,11 +237,14 @@ sync_delta_resend(
 			c->bytes += e->size;
 		added++;
 	}
-	*n = kept;
-	paths[kept] = NULL;
 	c->n += added;
 	if (added > 0)
 		qsort(c->v, c->n, sizeof *c->v, sync_entry_cmp);
+	if (ndel > d->ndel) {
+		d->ndel = ndel;
+		qsort(d->del, d->ndel, sizeof *d->del, sync_path_cmp);
+	}
+	d->del[d->ndel] = NULL;
 	return added;
 }
 

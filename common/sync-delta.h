@@ -54,17 +54,17 @@ struct sync_delta {
  * delta (sync_delta_free). */
 struct sync_delta *sync_delta_new(struct sync_scan **state, char *const *roots, size_t n,
     struct sync_scan *fresh, const struct sync_move *moves, size_t nm);
-/* Send paths (*n, sorted; the caller's, each a malloc'ed string) again in
- * d's batch, whatever changed: entries that could not land on the host at
- * an earlier batch (sync_send_failed_paths). Each that state (the state
- * after d) has and d does not send yet joins d->changed (copied, in path
- * order); one state lacks is gone here: d deletes it as any deletion, or,
- * when d does not (gone before, its deletion sent), there is nothing left
- * to send of it and it leaves paths (freed; *n lowered), so every path
- * left is in d's batch (else a retry with nothing to send comes due for
- * ever). Returns how many joined d->changed. */
+/* Send paths (n, sorted; borrowed) again in d's batch, whatever changed:
+ * entries that could not land on the host at an earlier batch
+ * (sync_send_failed_paths). Each that state (the state after d) has and d
+ * does not send yet joins d->changed (copied, in path order); one state
+ * lacks is gone here: d deletes it, as any deletion, or again when its
+ * deletion went before (it was that which could not land; the agent
+ * deletes only what it wrote and is unchanged). So every path is in d's
+ * batch, which is sent: a retry never comes due for ever with nothing to
+ * send. Returns how many joined d->changed. */
 size_t sync_delta_resend(
-    struct sync_delta *d, const struct sync_scan *state, char **paths, size_t *n);
+    struct sync_delta *d, const struct sync_scan *state, char *const *paths, size_t n);
 void sync_delta_free(struct sync_delta *d);
 /* Is path one of roots or under one (roots sorted by strcmp)? */
 int sync_delta_under(const char *path, char *const *roots, size_t n);

@@ -1445,6 +1445,63 @@ TEST(what_the_host_left_as_synced_is_deleted)
 	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
 }
 
+/* With entry errors, a deletion that cannot land (the host refuses the
+ * unlink: here an immutable folder) fails alone: named in "failed", and
+ * the index keeps the entry (still to delete: a later batch's deletion
+ * deletes it), where it was dropped silently; the batch's other deletion
+ * lands. */
+TEST(a_deletion_that_cannot_land_fails_alone_and_stays_indexed)
+{
+	char *a = entry("a"), *b = entry("d/b"), *m, *cause = NULL;
+	char **del = xcalloc(3, sizeof *del);
+	struct sync_scan *want = NULL, *idx = NULL;
+	struct sync_recv *r = NULL;
+	struct buf *tar = buf_new();
+	cJSON *need = NULL, *res = NULL, *f;
+	struct sync_index ix;
+	int rc;
+
+	ASSERT_INT_EQ(system("rm -rf " DIR " && mkdir -p " DIR), 0);
+	m = xasprintf("[%s,[\"d\",\"d\",493],%s]", a, b);
+	sync_once(m, (const char *[]){ "a", "d/b", NULL }, NULL);
+	free(m);
+	free(a);
+	free(b);
+	if (system("chattr +i " DIR "/ws/d 2>/dev/null") != 0) {
+		printf("  (chattr +i refused here: skipped)\n");
+		buf_free(tar);
+		free(del);
+		return;
+	}
+	del[0] = xstrdup("a");
+	del[1] = xstrdup("d/b");
+	recv_open("[[\"d\",\"d\",493]]", &want, &r, &need);
+	sync_recv_partial(r, del, 2);
+	sync_recv_entry_errors(r);
+	tar_write_end(tar);
+	rc = sync_recv_feed(r, buf_data(tar), buf_len(tar), &cause) != 0 ||
+	    sync_recv_finish(r, &res, &cause) != 0;
+	recv_close(want, r, need);
+	buf_free(tar);
+	ASSERT_INT_EQ(system("chattr -i " DIR "/ws/d"), 0);
+	if (rc)
+		TEST_FAIL("the stream failed: %s", cause);
+	ASSERT_INT_NE(access(DIR "/ws/a", F_OK), 0);
+	ASSERT_INT_EQ(access(DIR "/ws/d/b", F_OK), 0);
+	ASSERT_INT_EQ(result_number(res, "deleted"), 1);
+	ASSERT_INT_EQ(result_number(res, "failedCount"), 1);
+	f = cJSON_GetArrayItem(cJSON_GetObjectItem(res, "failed"), 0);
+	ASSERT_STR_EQ(cJSON_GetStringValue(cJSON_GetObjectItem(f, "path")), "d/b");
+	ASSERT_STR_CONTAINS(
+	    cJSON_GetStringValue(cJSON_GetObjectItem(f, "error")), "'d/b': ");
+	sync_index_load(DIR "/index.json", &ix, &idx);
+	ASSERT_NULL(sync_scan_find(idx, "a"));
+	ASSERT_NOT_NULL(sync_scan_find(idx, "d/b"));
+	sync_scan_free(idx);
+	cJSON_Delete(res);
+	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
+}
+
 /* The sync state of a workspace whose folder is gone goes (its index,
  * journal, aside, a temporary file), but not its lock file (a sync may
  * wait on it: unlinked, a second sync would lock another file); that of a
