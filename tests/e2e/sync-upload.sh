@@ -148,7 +148,8 @@ check_eq "down HOST: ./app" "$(rdev status "$name:" ./app --json | jq -r .state)
 # it describes); once the folder is removed on the host, the start of the
 # next whole sync (of any workspace) removes that state.
 ws_name=${folder##*/}
-state_files() { on_host 'ls -a "${RDEV_STATE_DIR:-${XDG_STATE_HOME:-$HOME/.rdev/state}}/sync"' | grep -c "^$ws_name\.json" || true; }
+# (the agent's state folder, as agent_state_dir finds it: $XDG_STATE_HOME/rdev)
+state_files() { on_host 'd=${RDEV_STATE_DIR:-}; case ${XDG_STATE_HOME:-} in /*) d=${d:-$XDG_STATE_HOME/rdev} ;; esac; ls -a "${d:-$HOME/.rdev/state}/sync"' | grep -c "^$ws_name\.json" || true; }
 check "the workspace's sync state is on the host after its syncs" test "$(state_files)" -ge 1
 check "... and stays after down (its folder does too)" test "$(state_files)" -ge 1
 on_host rm -rf "$folder"
