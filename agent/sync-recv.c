@@ -31,6 +31,10 @@
 /* At most this many entries that could not land are listed with their
  * errors (the sender sends the rest again whole). */
 #define SYNC_RECV_FAILED_MAX 1000
+/* ... and at most about this many bytes of them (paths and errors: 1,000
+ * of 4 KiB paths would be 8 MiB in the result, past what one message
+ * carries beside the rest). */
+#define SYNC_RECV_FAILED_MAX_BYTES (256u << 10)
 /* At most this much JSON of block hashes in one answer (which must fit
  * one message, PROTO_MAX_PAYLOAD, with its need list: the caller gives
  * what is left, sync_recv_blocks): 48 GiB of large files at 128 KiB
@@ -294,8 +298,9 @@ sync_recv_entry_failed(struct sync_recv *r, size_t i, char **cause)
 
 	if (!r->entry_errors)
 		return -1;
-	log_warn("sync: %s: %s (the other entries go on)", r->folder,
-	    cause != NULL && *cause != NULL ? *cause : "failed");
+	if (r->failed == 0) /* (the rest counted at the end: no flood) */
+		log_warn("sync: %s: %s (the other entries go on)", r->folder,
+		    cause != NULL && *cause != NULL ? *cause : "failed");
 	free(h->error);
 	h->error = cause != NULL && *cause != NULL
 	    ? *cause
@@ -1413,8 +1418,10 @@ sync_recv_delete_failed(struct sync_recv *r, const char *path, int err)
 	r->del_failed[r->ndel_failed] = xstrdup(path);
 	r->del_failed_why[r->ndel_failed++] = cause;
 	if (r->entry_errors) {
-		log_warn("sync: %s: %s (not deleted; the other entries go on)",
-		    r->folder, cause);
+		if (r->failed == 0) /* (the rest counted at the end) */
+			log_warn("sync: %s: %s (not deleted; the other entries go "
+				 "on)",
+			    r->folder, cause);
 		r->failed++;
 	}
 }
@@ -1622,19 +1629,27 @@ sync_recv_report_host_changes(const struct sync_recv *r, cJSON *result)
 
 /* Into result: "failedCount", how many entries could not land
  * (sync_recv_entry_failed), and "failed", the first SYNC_RECV_FAILED_MAX
- * of them in path order, [{"path","error"}], when there are any. */
+ * of them in path order (fewer past SYNC_RECV_FAILED_MAX_BYTES),
+ * [{"path","error"}], when there are any; the log, which named the first,
+ * says how many more (one line, not one per entry at each retry). */
 static void
 sync_recv_report_failed(const struct sync_recv *r, cJSON *result)
 {
 	cJSON *a, *o;
-	size_t n = 0;
+	size_t n = 0, bytes = 0;
 
 	if (r->failed == 0)
 		return;
+	if (r->failed > 1)
+		log_warn("sync: %s: and %zu more entries could not land", r->folder,
+		    r->failed - 1);
 	a = cJSON_AddArrayToObject(result, "failed");
 	for (size_t i = 0; i < r->want->n && n < SYNC_RECV_FAILED_MAX; i++) {
 		if (r->host[i].error == NULL)
 			continue;
+		bytes += strlen(r->want->v[i].path) + strlen(r->host[i].error) + 32;
+		if (n > 0 && bytes > SYNC_RECV_FAILED_MAX_BYTES)
+			break;
 		o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "path", r->want->v[i].path);
 		cJSON_AddStringToObject(o, "error", r->host[i].error);
@@ -1643,6 +1658,9 @@ sync_recv_report_failed(const struct sync_recv *r, cJSON *result)
 	}
 	for (size_t i = 0; r->entry_errors && i < r->ndel_failed &&
 	    n < SYNC_RECV_FAILED_MAX; i++) {
+		bytes += strlen(r->del_failed[i]) + strlen(r->del_failed_why[i]) + 32;
+		if (n > 0 && bytes > SYNC_RECV_FAILED_MAX_BYTES)
+			break;
 		o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "path", r->del_failed[i]);
 		cJSON_AddStringToObject(o, "error", r->del_failed_why[i]);
