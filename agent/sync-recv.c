@@ -86,8 +86,8 @@ struct sync_recv {
 	 * and with entry errors are among the failed. */
 	char **del_failed, **del_failed_why;
 	size_t ndel_failed;
-	int skip;		 /* the rest of the stream's file is dropped */
-	char **del;		 /* partial: what the client deleted (sorted) */
+	int skip;   /* the rest of the stream's file is dropped */
+	char **del; /* partial: what the client deleted (sorted) */
 	size_t ndel;
 	struct sync_host *host; /* parallel to want->v */
 	struct tar_reader *tar;
@@ -1411,8 +1411,8 @@ sync_recv_delete_failed(struct sync_recv *r, const char *path, int err)
 	if (err == ENOENT)
 		return; /* (gone meanwhile: nothing to delete) */
 	sync_recv_denied(r, path, err, &cause);
-	r->del_failed = xreallocarray(
-	    r->del_failed, r->ndel_failed + 1, sizeof *r->del_failed);
+	r->del_failed =
+	    xreallocarray(r->del_failed, r->ndel_failed + 1, sizeof *r->del_failed);
 	r->del_failed_why = xreallocarray(
 	    r->del_failed_why, r->ndel_failed + 1, sizeof *r->del_failed_why);
 	r->del_failed[r->ndel_failed] = xstrdup(path);
@@ -1656,8 +1656,8 @@ sync_recv_report_failed(const struct sync_recv *r, cJSON *result)
 		cJSON_AddItemToArray(a, o);
 		n++;
 	}
-	for (size_t i = 0; r->entry_errors && i < r->ndel_failed &&
-	    n < SYNC_RECV_FAILED_MAX; i++) {
+	for (size_t i = 0;
+	     r->entry_errors && i < r->ndel_failed && n < SYNC_RECV_FAILED_MAX; i++) {
 		bytes += strlen(r->del_failed[i]) + strlen(r->del_failed_why[i]) + 32;
 		if (n > 0 && bytes > SYNC_RECV_FAILED_MAX_BYTES)
 			break;

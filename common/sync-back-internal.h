@@ -25,7 +25,7 @@ struct sync_back {
 	struct sync_scan *put; /* into sent: what now matches */
 	struct sync_back_stats *st;
 	unsigned seq;
-	int aside; /* the agent takes "ignoredHere" */
+	int aside;	    /* the agent takes "ignoredHere" */
 	char *const *retry; /* sorted: entries not on the host (pull's) */
 	size_t nretry;
 };

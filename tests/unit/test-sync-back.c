@@ -135,8 +135,9 @@ TEST(a_host_change_to_an_entry_that_did_not_land_is_a_conflict)
 			"[\"f\",\"c\",\"" ZERO "\",420,1]],"
 			"\"data\":[\"eA==\",\"eA==\"],\"drop\":[\"b\"]}");
 	ASSERT_INT_EQ(sync_back_answer(WS, a, NULL, &sent, &pull, &st, &cause), 0);
-	ASSERT_INT_EQ(system("test \"$(cat " WS "/a)\" = here && test \"$(cat " WS
-			     "/b)\" = here && test \"$(cat " WS "/a.rdev-conflict-*)\" = x"),
+	ASSERT_INT_EQ(
+	    system("test \"$(cat " WS "/a)\" = here && test \"$(cat " WS
+		   "/b)\" = here && test \"$(cat " WS "/a.rdev-conflict-*)\" = x"),
 	    0);
 	ASSERT_INT_EQ((int)st.conflicts, 1);
 	ASSERT_INT_EQ((int)st.removed, 0);

@@ -1527,8 +1527,8 @@ TEST(the_failed_list_is_bounded_by_bytes)
 		return;
 	}
 	for (int i = 0; i < 120; i++) {
-		paths[i] = xasprintf("d/%03d%s/%s/%s/%s/%s/%s/%s/%s/%s/%s/%s/f", i,
-		    seg, seg, seg, seg, seg, seg, seg, seg, seg, seg, seg);
+		paths[i] = xasprintf("d/%03d%s/%s/%s/%s/%s/%s/%s/%s/%s/%s/%s/f", i, seg,
+		    seg, seg, seg, seg, seg, seg, seg, seg, seg, seg);
 		e = entry(paths[i]);
 		t = xasprintf("%s%s%s", m, i > 0 ? "," : "", e);
 		free(m);
@@ -1575,18 +1575,18 @@ TEST(the_sync_state_of_a_gone_workspace_is_pruned)
 {
 	int lock;
 
-	ASSERT_INT_EQ(system("rm -rf " DIR " && mkdir -p " DIR "/root/alive " DIR "/root/gone.json " DIR
-			     "/state/sync " DIR "/state/locks && cd " DIR
-			     "/state/sync && touch alive.json alive.json.journal "
-			     "gone.json gone.json.journal gone.json.aside "
-			     "gone.json.tmp.abc123 gone.jsonx gone.json.json "
-			     "gone.json.journalx kept.json busy.json "
-			     "../locks/sync-gone.lock && mkdir ../../empty"),
+	ASSERT_INT_EQ(
+	    system("rm -rf " DIR " && mkdir -p " DIR "/root/alive " DIR
+		   "/root/gone.json " DIR "/state/sync " DIR "/state/locks && cd " DIR
+		   "/state/sync && touch alive.json alive.json.journal "
+		   "gone.json gone.json.journal gone.json.aside "
+		   "gone.json.tmp.abc123 gone.jsonx gone.json.json "
+		   "gone.json.journalx kept.json busy.json "
+		   "../locks/sync-gone.lock && mkdir ../../empty"),
 	    0);
 	ASSERT_INT_EQ(
 	    sync_prune(DIR "/state", DIR "/state/sync", DIR "/nowhere", NULL), 0);
-	ASSERT_INT_EQ(
-	    sync_prune(DIR "/state", DIR "/state/sync", DIR "/empty", NULL), 0);
+	ASSERT_INT_EQ(sync_prune(DIR "/state", DIR "/state/sync", DIR "/empty", NULL), 0);
 	ASSERT_INT_EQ(system("test -e " DIR "/state/sync/gone.json"), 0);
 	lock = open(DIR "/state/locks/sync-busy.lock", O_RDWR | O_CREAT, 0600);
 	ASSERT_INT_EQ(flock(lock, LOCK_EX), 0);
