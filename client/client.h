@@ -91,6 +91,10 @@ struct client_target {
 	/* HOST: SOURCE (a local folder): a --config inside that folder, as
 	 * the host's copy names it (argv holds it); owned, else NULL */
 	char *config_on_host;
+	/* After "--" (not CLIENT_TARGET_COMMAND): "./ARG" for each ARG that
+	 * starts with '-', which argv holds; owned */
+	char **dashed;
+	int ndashed;
 };
 /* The broker's name of this machine's Docker engine (broker/local-host.h). */
 #define CLIENT_LOCAL_HOST "local"
@@ -104,6 +108,9 @@ struct client_target {
 #define CLIENT_TARGET_LOCAL_SOURCE \
 	0x80 /* HOST: SOURCE with a local folder only \
 		(--sync): anything else is refused */
+#define CLIENT_TARGET_COMMAND \
+	0x100 /* a COMMAND follows "--" (exec); else "--" \
+		 ends the options before TARGET */
 /* Find name's TARGET in argv (the value of --workspace-folder, else the
  * first non-option) and open its backend. `@POOL SOURCE [--host NAME]`
  * resolves to a host of the pool (pool-target.h; with CLIENT_TARGET_PLACE

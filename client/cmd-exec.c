@@ -8,8 +8,8 @@ cmd_exec_exec(int argc, char **argv)
 	struct client_target ct;
 	int rc;
 
-	if ((rc = client_target_open("exec", argc, argv, CLIENT_TARGET_QUIET, &ct)) ==
-	    CMD_EXIT_OK)
+	if ((rc = client_target_open("exec", argc, argv,
+		 CLIENT_TARGET_QUIET | CLIENT_TARGET_COMMAND, &ct)) == CMD_EXIT_OK)
 		rc = agent_cmd_exec(
 		    &ct.be, &client_program, &cmd_exec_entry, ct.argc, ct.argv);
 	client_target_close(&ct);

@@ -38,16 +38,31 @@ client_target_index(int argc, char **argv)
 }
 
 /* argv with "--workspace-folder=PATH" split in two (so that a remote PATH
- * can be replaced by the host's folder). New array of borrowed strings. */
+ * can be replaced by the host's folder). For a command that takes no
+ * COMMAND after "--" (all but exec), "--" ends the options: it is dropped
+ * and an argument after it that starts with '-' (a local folder: remote
+ * targets never do) becomes "./ARG", which every parser after this one
+ * reads as a folder; those strings go to ct->dashed. New array of
+ * borrowed strings. */
 static char **
-client_target_split(int argc, char **argv, int *nargc)
+client_target_split(
+    struct client_target *ct, int argc, char **argv, int command, int *nargc)
 {
 	static char wf[] = "--workspace-folder";
 	char **out = xcalloc((size_t)argc * 2 + 1, sizeof *out);
-	int n = 0;
+	int n = 0, ended = 0;
 
 	for (int i = 0; i < argc; i++) {
-		if (strncmp(argv[i], "--workspace-folder=", sizeof wf) == 0) {
+		if (ended && argv[i][0] == '-') {
+			ct->dashed = xreallocarray(
+			    ct->dashed, (size_t)ct->ndashed + 1, sizeof *ct->dashed);
+			out[n] = xasprintf("./%s", argv[i]);
+			ct->dashed[ct->ndashed++] = out[n++];
+		} else if (ended)
+			out[n++] = argv[i];
+		else if (!command && strcmp(argv[i], "--") == 0)
+			ended = 1;
+		else if (strncmp(argv[i], "--workspace-folder=", sizeof wf) == 0) {
 			out[n++] = wf;
 			out[n++] = argv[i] + sizeof wf;
 		} else
@@ -340,7 +355,8 @@ client_target_open(
 
 	memset(ct, 0, sizeof *ct);
 	ro.accept_new_host_key = client_take_flag(&argc, argv, "--accept-new-host-key");
-	ct->argv = client_target_split(argc, argv, &ct->argc);
+	ct->argv = client_target_split(
+	    ct, argc, argv, (flags & CLIENT_TARGET_COMMAND) != 0, &ct->argc);
 	host = client_take_host(&ct->argc, ct->argv);
 	argc = ct->argc;
 	argv = ct->argv;
@@ -428,6 +444,9 @@ client_target_close(struct client_target *ct)
 	free(ct->local_folder);
 	free(ct->argv);
 	free(ct->config_on_host);
+	for (int k = 0; k < ct->ndashed; k++)
+		free(ct->dashed[k]);
+	free(ct->dashed);
 	sync_scan_free(ct->sent_scan);
 	cJSON_Delete(ct->sent.failed);
 	memset(ct, 0, sizeof *ct);

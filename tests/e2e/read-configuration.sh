@@ -235,6 +235,14 @@ expect remote-target 1 "host no-such-host.invalid" \
 expect bad-option 2 "unknown option --frobnicate" \
     read-configuration "$tmp/ws/image" --frobnicate
 expect help 0 "--include-merged-configuration" read-configuration --help
+# "--" ends the options: a folder whose name starts with '-' follows it.
+mkdir -p "$tmp/ws/-dash"
+echo '{"image": "dash:1"}' >"$tmp/ws/-dash/.devcontainer.json"
+cd "$tmp/ws" || exit 1
+expect end-of-options 0 '"image":"dash:1"' read-configuration -- -dash
+expect end-of-options-up 1 "workspace folder $tmp/ws/-nodir: No such file" \
+    up -- -nodir
+cd - >/dev/null || exit 1
 
 if [ "$docker_mode" = stub ]; then
 	echo "NOTE: mergedConfiguration was not compared (no Docker daemon)."
