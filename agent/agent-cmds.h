@@ -27,7 +27,9 @@ struct agent_exec_req {
 	const cJSON *remote_env;       /* {NAME: VALUE}, or NULL */
 	const struct secrets *secrets; /* or NULL */
 	const cJSON *id_labels;	       /* ["NAME=VALUE", ...] (--id-label), or NULL */
+	const char *verb; /* how errors name the command ("shell"); NULL: "exec" */
 };
+#define AGENT_EXEC_VERB(req) ((req)->verb != NULL ? (req)->verb : "exec")
 
 /* Where the workspace commands' operations run: in this process (the local
  * backend, backend.c: the table of agent-ops.h) or on a remote host's agent
@@ -41,7 +43,7 @@ struct agent_backend {
 	/* Run command in the workspace's container, streamed to and from this
 	 * process's stdin, stdout and stderr (a TTY when stdin is one): its exit
 	 * status, or AGENT_EXIT_EXEC_FAILED after printing why on stderr as
-	 * "PROG: exec: ...". */
+	 * "PROG: VERB: ..." (AGENT_EXEC_VERB). */
 	int (*exec)(void *ctx, const char *prog_name, const struct agent_exec_req *req);
 	void *ctx;
 	/* How messages name the workspace: the target as the user typed it

@@ -199,7 +199,7 @@ out:
 		tcsetattr(0, TCSANOW, &saved);
 	secrets_mask_inplace(req->secrets, &cause);
 	if (cause != NULL)
-		fprintf(stderr, "%s: exec: %s\n", prog_name, cause);
+		fprintf(stderr, "%s: %s: %s\n", prog_name, AGENT_EXEC_VERB(req), cause);
 	free(cause);
 	agent_exec_free(x);
 	return rc;

@@ -122,7 +122,7 @@ agent_cmd_read_configuration(const struct agent_backend *be,
 	if (a.additional_features != NULL)
 		cJSON_AddItemToObject(req, "additionalFeatures", a.additional_features);
 	if (be->call(be->ctx, req, NULL, &res, &cause) != 0) {
-		fprintf(stderr, "%s: %s\n", prog->name, cause);
+		fprintf(stderr, "%s: %s: %s\n", prog->name, entry->name, cause);
 		free(cause);
 		return CMD_EXIT_FAILURE;
 	}

@@ -23,6 +23,7 @@ cmd_shell_exec(int argc, char **argv)
 			req.id_labels = a.id_labels;
 			req.command = shell_cmd;
 			req.ncommand = 3;
+			req.verb = "shell";
 			rc = ct.be.exec(ct.be.ctx, client_program.name, &req);
 			agent_cmd_args_clear(&a);
 		}

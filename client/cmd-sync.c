@@ -61,16 +61,16 @@ cmd_sync_exec(int argc, char **argv)
 
 	for (int i = 1; i < argc; i++)
 		if (argv[i][0] == '-' && strcmp(argv[i], "--accept-new-host-key") != 0) {
-			fprintf(stderr, "rdev: sync: unknown option %s\n", argv[i]);
-			return CMD_EXIT_USAGE;
+			return cmd_usage_error(&client_program, &cmd_sync_entry,
+			    "unknown option %s", argv[i]);
 		}
 	if (stop && watch) {
-		fprintf(stderr, "rdev: sync: --stop and --watch do not go together\n");
-		return CMD_EXIT_USAGE;
+		return cmd_usage_error(&client_program, &cmd_sync_entry,
+		    "--stop and --watch do not go together");
 	}
 	if (two_way && !watch) {
-		fprintf(stderr, "rdev: sync: --two-way goes with --watch\n");
-		return CMD_EXIT_USAGE;
+		return cmd_usage_error(
+		    &client_program, &cmd_sync_entry, "--two-way goes with --watch");
 	}
 	if (stop)
 		return cmd_sync_stop(argc, argv);
@@ -80,10 +80,9 @@ cmd_sync_exec(int argc, char **argv)
 	if ((rc = client_target_open("sync", argc, argv, flags, &ct)) != CMD_EXIT_OK)
 		goto out;
 	if (ct.src.name == NULL) {
-		fprintf(stderr,
-		    "rdev: sync: expected HOST: SOURCE (a host, then a "
-		    "local folder or a git URL)\n");
-		rc = CMD_EXIT_USAGE;
+		rc = cmd_usage_error(&client_program, &cmd_sync_entry,
+		    "expected HOST: SOURCE (a host, then a local folder or a git "
+		    "URL)");
 		goto out;
 	}
 	if (json) {
@@ -99,8 +98,8 @@ cmd_sync_exec(int argc, char **argv)
 	if (!watch)
 		goto out;
 	if (ct.src.kind != SOURCE_LOCAL || ct.sent_scan == NULL) {
-		fprintf(stderr, "rdev: sync: --watch is for a local folder\n");
-		rc = CMD_EXIT_USAGE;
+		rc = cmd_usage_error(
+		    &client_program, &cmd_sync_entry, "--watch is for a local folder");
 		goto out;
 	}
 	lo.scan_flags = (git ? SYNC_SCAN_GIT : 0) |

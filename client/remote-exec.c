@@ -316,7 +316,7 @@ remote_exec(struct remote *r, const char *prog_name, const struct agent_exec_req
 	x.r = r;
 	x.tty = isatty(0);
 	if (remote_connect(r, &cause) != 0) {
-		fprintf(stderr, "%s: exec: %s\n", prog_name, cause);
+		fprintf(stderr, "%s: %s: %s\n", prog_name, AGENT_EXEC_VERB(er), cause);
 		free(cause);
 		return REMOTE_EXIT_FAILED;
 	}
@@ -361,14 +361,15 @@ remote_exec(struct remote *r, const char *prog_name, const struct agent_exec_req
 	if (raw_set)
 		tcsetattr(0, TCSANOW, &saved);
 	if (rc != 0) {
-		fprintf(stderr, "%s: exec: %s\n", prog_name, cause);
+		fprintf(stderr, "%s: %s: %s\n", prog_name, AGENT_EXEC_VERB(er), cause);
 		free(cause);
 		free(x.error);
 		return REMOTE_EXIT_FAILED;
 	}
 	secrets_mask_inplace(er->secrets, &x.error);
 	if (x.error != NULL) /* (the agent's words: named by host, as calls are) */
-		fprintf(stderr, "%s: exec: %s: %s\n", prog_name, remote_host(r), x.error);
+		fprintf(stderr, "%s: %s: %s: %s\n", prog_name, AGENT_EXEC_VERB(er),
+		    remote_host(r), x.error);
 	free(x.error);
 	return x.status;
 }

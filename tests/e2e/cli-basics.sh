@@ -28,4 +28,21 @@ for c in $("$RDEV_BIN_DIR/rdev" --help | awk '/not available yet/{print $1}'); d
 	check_eq "rdev $c (not built yet) exits 69" "$rc" 69
 	check "rdev $c says it is not available" sh -c "printf '%s' '$err' | grep -q 'not available'"
 done
+# Usage errors name the command and point at its help; errors name the
+# command the user typed (shell runs as exec does, but is not "exec").
+for args in "sync --frobnicate" "sync --stop --watch" "sync"; do
+	set +e
+	err=$("$RDEV_BIN_DIR/rdev" $args 2>&1 >/dev/null)
+	rc=$?
+	set -e
+	check_eq "rdev $args exits 2" "$rc" 2
+	check_eq "rdev $args: usage error form" \
+	    "$(printf '%s\n' "$err" | grep -c '^rdev sync: .* (see `rdev sync --help`)$')" 1
+done
+mkdir -p "$TEST_TMP/empty"
+set +e
+err=$(cd "$TEST_TMP/empty" && "$RDEV_BIN_DIR/rdev" shell 2>&1 >/dev/null)
+set -e
+check "rdev shell (no devcontainer.json) names shell" \
+    sh -c "printf '%s' '$err' | grep -q '^rdev: shell: no devcontainer.json'"
 finish

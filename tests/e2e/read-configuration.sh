@@ -216,11 +216,11 @@ expect() {
 
 expect several-configurations 1 "choose one with --config PATH" \
     read-configuration "$tmp/ws/multiple"
-expect no-configuration 1 "no devcontainer.json in $tmp/ws/none" \
+expect no-configuration 1 "rdev: read-configuration: no devcontainer.json in $tmp/ws/none" \
     read-configuration "$tmp/ws/none"
 expect bad-type 1 "bad-type.json:3:22: \"forwardPorts\"[1]: expected a number" \
     read-configuration "$tmp/ws/image" --config "$tmp/ws/errors/bad-type.json"
-expect bad-syntax 1 "rdev: $tmp/ws/errors/bad-syntax.json:3:" \
+expect bad-syntax 1 "rdev: read-configuration: $tmp/ws/errors/bad-syntax.json:3:" \
     read-configuration "$tmp/ws/image" --config "$tmp/ws/errors/bad-syntax.json"
 expect unknown-property-warning 0 \
     "rdev: warning: $tmp/ws/workspace/.devcontainer/devcontainer.json:5:2: unknown property \"unknownThing\"" \
