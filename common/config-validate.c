@@ -686,6 +686,104 @@ config_validate_top_member(struct config_validate_ctx *v, const cJSON *item)
 	return rc;
 }
 
+/* The variables substitution knows (config-subst.h); those that take a
+ * variable name as their first argument say so. */
+static const struct {
+	const char *name;
+	int wants_arg;
+} config_validate_variables[] = {
+	{ "env", 1 },
+	{ "localEnv", 1 },
+	{ "containerEnv", 1 },
+	{ "localWorkspaceFolder", 0 },
+	{ "localWorkspaceFolderBasename", 0 },
+	{ "containerWorkspaceFolder", 0 },
+	{ "containerWorkspaceFolderBasename", 0 },
+	{ "devcontainerId", 0 },
+};
+
+/* Warn about each "${...}" in string node (at path) that substitution
+ * leaves as written because it is no variable it knows (${nope:X},
+ * ${localenv:X}: names are case-sensitive), names none (${containerEnv})
+ * or is not closed (${containerEnv:PATH): the reference CLI leaves them
+ * too, silently. A variable is matched as config-subst.c matches it. */
+static void
+config_validate_vars_string(
+    struct config_validate_ctx *v, const cJSON *node, const char *path)
+{
+	const char *p = node->valuestring, *q, *colon;
+	size_t n, i;
+	int known;
+
+	while ((p = strstr(p, "${")) != NULL) {
+		q = p + 2 + strcspn(p + 2, "}\n\r");
+		if (*q != '}') {
+			config_validate_report_warn(v, node,
+			    "%s: unclosed variable %.*s left as written", path,
+			    (int)(q - p > 40 ? 40 : q - p), p);
+			p += 2;
+			continue;
+		}
+		colon = memchr(p + 2, ':', (size_t)(q - p - 2));
+		n = (size_t)((colon != NULL ? colon : q) - (p + 2));
+		known = -1;
+		for (i = 0; i < sizeof config_validate_variables /
+			 sizeof config_validate_variables[0];
+		     i++)
+			if (strlen(config_validate_variables[i].name) == n &&
+			    memcmp(config_validate_variables[i].name, p + 2, n) == 0)
+				known = (int)i;
+		if (known < 0)
+			config_validate_report_warn(v, node,
+			    "%s: unknown variable %.*s left as written", path,
+			    (int)(q + 1 - p), p);
+		else if (config_validate_variables[known].wants_arg &&
+		    (colon == NULL || colon + 1 == q || colon[1] == ':'))
+			config_validate_report_warn(v, node,
+			    "%s: variable %.*s names no variable: left as written", path,
+			    (int)(q + 1 - p), p);
+		p = q + 1;
+	}
+}
+
+/* config_validate_vars_string over every string in node (at path). */
+static void
+config_validate_vars(struct config_validate_ctx *v, const cJSON *node, const char *path)
+{
+	const cJSON *item;
+	char *sub;
+	int i = 0;
+
+	if (cJSON_IsString(node) && node->valuestring != NULL) {
+		config_validate_vars_string(v, node, path);
+		return;
+	}
+	cJSON_ArrayForEach(item, node) {
+		sub = cJSON_IsObject(node)
+		    ? config_validate_report_member_path(path, item->string)
+		    : xasprintf("%s[%d]", path, i);
+		config_validate_vars(v, item, sub);
+		free(sub);
+		i++;
+	}
+}
+
+/* Top-level properties whose "${...}" are someone else's: the tools'
+ * customizations (VS Code substitutes ${workspaceFolder} in its settings)
+ * and the lifecycle commands (the shell expands ${HOME} there). */
+static int
+config_validate_vars_skipped(const char *name)
+{
+	static const char *const skipped[] = { "customizations", "settings",
+		"initializeCommand", "onCreateCommand", "updateContentCommand",
+		"postCreateCommand", "postStartCommand", "postAttachCommand", NULL };
+
+	for (int i = 0; skipped[i] != NULL; i++)
+		if (strcmp(name, skipped[i]) == 0)
+			return 1;
+	return 0;
+}
+
 /* The orchestration's required companions. */
 static int
 config_validate_required(struct config_validate_ctx *v, const cJSON *root)
@@ -730,6 +828,12 @@ config_validate(const struct jsonc_doc *doc, enum config_kind *kind,
 	cJSON_ArrayForEach(item, root) {
 		if (config_validate_top_member(&v, item) != 0)
 			return -1;
+		if (!config_validate_vars_skipped(item->string)) {
+			char *path = config_validate_report_member_path("", item->string);
+
+			config_validate_vars(&v, item, path);
+			free(path);
+		}
 	}
 	if (config_validate_required(&v, root) != 0)
 		return -1;

@@ -196,6 +196,37 @@ TEST(nested_error_path)
 	result_free(&r);
 }
 
+TEST(a_variable_left_as_written_is_a_warning)
+{
+	struct result r;
+	char *w;
+
+	validate("{\n  \"image\": \"x\",\n"
+		 "  \"containerEnv\": {\"A\": \"${nope:X}\", \"B\": \"${localenv:H}\",\n"
+		 "    \"C\": \"${localEnv:NOPE} ${containerEnv:P} ${devcontainerId}\"},\n"
+		 "  \"remoteEnv\": {\"D\": \"${containerEnv}\", \"E\": "
+		 "\"${containerEnv:P\"},\n"
+		 "  \"mounts\": [\"${a${b}\"],\n"
+		 "  \"customizations\": {\"vscode\": {\"x\": \"${workspaceFolder}\"}},\n"
+		 "  \"postCreateCommand\": \"echo ${HOME}\"\n}",
+	    &r);
+	ASSERT_INT_EQ(r.rc, 0);
+	w = warnings_text(&r.warnings);
+	ASSERT_STR_EQ(w,
+	    "devcontainer.json:3:20: \"containerEnv\".\"A\": unknown variable "
+	    "${nope:X} left as written\n"
+	    "devcontainer.json:3:38: \"containerEnv\".\"B\": unknown variable "
+	    "${localenv:H} left as written\n"
+	    "devcontainer.json:5:17: \"remoteEnv\".\"D\": variable ${containerEnv} "
+	    "names no variable: left as written\n"
+	    "devcontainer.json:5:41: \"remoteEnv\".\"E\": unclosed variable "
+	    "${containerEnv:P left as written\n"
+	    "devcontainer.json:6:14: \"mounts\"[0]: unknown variable ${a${b} left as "
+	    "written\n");
+	free(w);
+	result_free(&r);
+}
+
 TEST(unknown_property_is_a_warning)
 {
 	struct result r;
