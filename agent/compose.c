@@ -463,6 +463,8 @@ compose_start(
 	}
 	subst = config_subst(entries, config_get_subst_ctx(c->cfg));
 	merged = config_merge(subst, obj);
+	if (!have_container && labels_ports_check(c->cfg, entries, merged, cause) != 0)
+		goto out;
 	/* As written: compose_merged() substitutes it again (as the reference). */
 	label = config_metadata_label(entries, config_get_raw(c->cfg));
 

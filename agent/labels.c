@@ -10,6 +10,7 @@
 #include "config-merge.h"
 #include "config.h"
 #include "env-probe.h"
+#include "error.h"
 #include "host-policy.h"
 #include "host-usage.h"
 #include "owner.h"
@@ -102,6 +103,77 @@ labels_image_ports_subst(const struct config *cfg, const cJSON *container,
 	if ((*ports = labels_subst(cfg, raw, container_env, cause)) == NULL)
 		return -1;
 	return 0;
+}
+
+/* The ports properties of obj (a configuration or merged configuration)
+ * with ${containerEnv:...} from container_env, into a new object holding
+ * only those obj has; the rest of obj is not looked at, so a variable
+ * elsewhere (a lifecycle command's) is no error here. NULL with *cause
+ * naming where and the property. */
+static cJSON *
+labels_ports_of(const cJSON *obj, char **container_env, const char *where, char **cause)
+{
+	static const char *const keys[] = { "forwardPorts", "portsAttributes",
+		"otherPortsAttributes" };
+	cJSON *out = cJSON_CreateObject(), *v;
+	const cJSON *item;
+
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		if ((item = cJSON_GetObjectItemCaseSensitive(obj, keys[i])) == NULL)
+			continue;
+		v = config_subst_late(
+		    item, NULL, labels_env_lookup, container_env, cause);
+		if (v == NULL) {
+			cJSON_Delete(out);
+			error_prefix(cause, "%s: %s", where, keys[i]);
+			return NULL;
+		}
+		cJSON_AddItemToObject(out, keys[i], v);
+	}
+	return out;
+}
+
+int
+labels_ports(const struct config *cfg, const cJSON *image_raw, const cJSON *merged,
+    char **container_env, cJSON **ports, char **cause)
+{
+	cJSON *image = NULL, *m = NULL, *conf = NULL;
+	int rc = -1;
+
+	*ports = NULL;
+	/* The configuration first, so that its own mistake names its file
+	 * (merged holds its ports too). */
+	if ((conf = labels_ports_of(config_get_object(cfg), container_env,
+		 config_get_file(cfg), cause)) == NULL)
+		goto out;
+	if (image_raw != NULL &&
+	    (image = labels_subst(
+		 cfg, cJSON_Duplicate(image_raw, 1), container_env, cause)) == NULL) {
+		error_prefix(cause, "the image's metadata (%s)", LABELS_IMAGE_PORTS);
+		goto out;
+	}
+	if ((m = labels_ports_of(merged, container_env, "the image's metadata", cause)) ==
+	    NULL)
+		goto out;
+	*ports = config_merge_ports(m, conf, image);
+	rc = 0;
+out:
+	cJSON_Delete(image);
+	cJSON_Delete(m);
+	cJSON_Delete(conf);
+	return rc;
+}
+
+int
+labels_ports_check(
+    const struct config *cfg, const cJSON *entries, const cJSON *merged, char **cause)
+{
+	cJSON *raw = config_merge_ports_of_entries(entries), *ports = NULL;
+	int rc = labels_ports(cfg, raw, merged, NULL, &ports, cause);
+
+	cJSON_Delete(raw);
+	cJSON_Delete(ports);
+	return rc;
 }
 
 /* labels[name] = hostRequirements' key when it is a positive amount (cpus

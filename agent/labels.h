@@ -50,6 +50,28 @@ cJSON *labels_subst(
 int labels_image_ports_subst(const struct config *cfg, const cJSON *container,
     char **container_env, cJSON **ports, char **cause);
 
+/* The ports rdev forwards for a container (config_merge_ports()), as
+ * read-configuration's "ports" gives them: image_raw (LABELS_IMAGE_PORTS as
+ * written: labels_image_ports(), or config_merge_ports_of_entries() of a
+ * container about to be made; NULL when not known) substituted with
+ * labels_subst(), and the forwardPorts, portsAttributes and
+ * otherPortsAttributes of merged and of cfg's configuration, each with
+ * ${containerEnv:...} from container_env (may be NULL). Only those
+ * properties are substituted: a variable the reference rejects elsewhere
+ * fails the step that uses it, not the forwards. Into *ports (caller frees
+ * with cJSON_Delete); 0, or -1 with *cause naming the file or the image's
+ * metadata and the property. */
+int labels_ports(const struct config *cfg, const cJSON *image_raw, const cJSON *merged,
+    char **container_env, cJSON **ports, char **cause);
+
+/* labels_ports() of a container about to be made from the image's and
+ * Features' metadata entries (as written; may be NULL) and merged, without
+ * its environment: 0, or -1 with *cause for a variable the reference
+ * rejects in the ports. Called before the container is created, since a bad
+ * variable in its frozen label would fail every later up. */
+int labels_ports_check(
+    const struct config *cfg, const cJSON *entries, const cJSON *merged, char **cause);
+
 /* The labels of where a container lives and who asked for it: the host's
  * hostId (host-usage.h; none when opts->host_id is NULL), the client
  * (owner.h's OWNER_CLIENT_LABEL: opts->client, else this process's

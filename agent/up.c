@@ -270,6 +270,11 @@ up_create(struct up_state *s, char **cause)
 		goto out;
 	subst = up_subst_metadata(s, img.entries);
 	s->merged = config_merge(subst, obj);
+	/* The ports up_ports() takes once the container runs, checked before
+	 * it is made: a bad variable in the image's would otherwise leave a
+	 * container whose frozen labels fail every later up. */
+	if (labels_ports_check(s->cfg, img.entries, s->merged, cause) != 0)
+		goto out;
 
 	user = lifecycle_user(s->merged);
 	if (user == NULL)
@@ -549,41 +554,23 @@ up_replaced_images(const struct up_state *s)
 	return ids;
 }
 
-static const char *
-up_env_lookup(void *arg, const char *name)
-{
-	return env_get(arg, name);
-}
-
-/* The ports rdev forwards for the container (config_merge_ports()), as
- * read-configuration's "ports" gives them: what the container's image gave
- * (labels_image_ports_subst()), the merged configuration's and the
- * configuration's as they are now, each with ${containerEnv:...} from the
+/* The ports rdev forwards for the container (labels_ports()): what its
+ * image gave (its LABELS_IMAGE_PORTS), the merged configuration's and the
+ * configuration's as they are now, with ${containerEnv:...} from the
  * container. Into *ports (caller frees); 0, or -1 with *cause. */
 static int
 up_ports(const struct up_state *s, cJSON **ports, char **cause)
 {
 	char **env = env_from_json(cJSON_GetObjectItemCaseSensitive(
 	    cJSON_GetObjectItemCaseSensitive(s->container, "Config"), "Env"));
-	cJSON *image = NULL, *merged = NULL, *conf = NULL;
-	int rc = -1;
+	cJSON *image = labels_image_ports(s->container);
+	int rc;
 
-	*ports = NULL;
-	if (labels_image_ports_subst(s->cfg, s->container, env, &image, cause) != 0 ||
-	    (merged = config_subst_late(s->merged, NULL, up_env_lookup, env, cause)) ==
-		NULL ||
-	    (conf = config_subst_late(
-		 config_get_object(s->cfg), NULL, up_env_lookup, env, cause)) == NULL) {
+	rc = labels_ports(s->cfg, image, s->merged, env, ports, cause);
+	if (rc != 0)
 		error_prefix(
 		    cause, "container %.12s", up_json_string(s->container, "Id", NULL));
-		goto out;
-	}
-	*ports = config_merge_ports(merged, conf, image);
-	rc = 0;
-out:
 	cJSON_Delete(image);
-	cJSON_Delete(merged);
-	cJSON_Delete(conf);
 	env_free(env);
 	return rc;
 }

@@ -10,19 +10,25 @@
 #define FIXTURE(name) RDEV_TEST_DATA "/config/" name
 
 static struct config *
-test_labels_config(void)
+test_labels_config_of(const char *fixture)
 {
 	struct config_load_opts opts;
 	struct config *cfg;
 	char *cause = NULL;
 
 	memset(&opts, 0, sizeof opts);
-	opts.workspace_folder = FIXTURE("image");
+	opts.workspace_folder = fixture;
 	opts.no_git_root = 1;
 	if ((cfg = config_load(&opts, &cause)) == NULL)
 		fprintf(stderr, "  config_load: %s\n", cause);
 	free(cause);
 	return cfg;
+}
+
+static struct config *
+test_labels_config(void)
+{
+	return test_labels_config_of(FIXTURE("image"));
 }
 
 /* A container inspect with Config.Env env and, when ports is not NULL, the
@@ -120,5 +126,87 @@ TEST(image_ports_without_label_is_null)
 	ASSERT_NULL(ports);
 	ASSERT_NULL(cause);
 	cJSON_Delete(c);
+	config_free(cfg);
+}
+
+/* A string at obj[k1][k2][k3] (k2, k3 may be NULL), or NULL. */
+static const char *
+test_labels_get(const cJSON *obj, const char *k1, const char *k2, const char *k3)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, k1);
+
+	if (k2 != NULL)
+		v = cJSON_GetObjectItemCaseSensitive(v, k2);
+	if (k3 != NULL)
+		v = cJSON_GetObjectItemCaseSensitive(v, k3);
+	return cJSON_GetStringValue(v);
+}
+
+/* `up` used to run the container pass over the whole configuration, so a
+ * bare ${containerEnv} in postCreateCommand failed the ports step (after the
+ * container was made); only the ports are its business. */
+TEST(ports_take_container_env_only_in_ports)
+{
+	struct config *cfg = test_labels_config_of(FIXTURE("ports-env"));
+	char *env[] = { "NAME=web", "SERVICE=db", NULL }, *cause = NULL;
+	cJSON *ports = NULL, *fwd;
+
+	ASSERT_NOT_NULL(cfg);
+	ASSERT_INT_EQ(
+	    labels_ports(cfg, NULL, config_get_object(cfg), env, &ports, &cause), 0);
+	ASSERT_NULL(cause);
+	ASSERT_STR_EQ(test_labels_get(ports, "portsAttributes", "3000", "label"), "web");
+	ASSERT_STR_EQ(
+	    test_labels_get(ports, "otherPortsAttributes", "label", NULL), "web-other");
+	fwd = cJSON_GetObjectItemCaseSensitive(ports, "forwardPorts");
+	ASSERT_INT_EQ(cJSON_GetArraySize(fwd), 2);
+	ASSERT_STR_EQ(cJSON_GetStringValue(cJSON_GetArrayItem(fwd, 1)), "db:5432");
+	/* Nothing but the ports comes back. */
+	ASSERT_NULL(cJSON_GetObjectItemCaseSensitive(ports, "postCreateCommand"));
+	cJSON_Delete(ports);
+	config_free(cfg);
+}
+
+/* A bad variable in the configuration's ports names its file and the
+ * property. */
+TEST(ports_bad_variable_names_file_and_property)
+{
+	struct config *cfg = test_labels_config_of(FIXTURE("ports-env-bad"));
+	char *cause = NULL;
+	cJSON *ports = NULL;
+
+	ASSERT_NOT_NULL(cfg);
+	ASSERT_INT_EQ(
+	    labels_ports(cfg, NULL, config_get_object(cfg), NULL, &ports, &cause), -1);
+	ASSERT_NULL(ports);
+	ASSERT_NOT_NULL(cause);
+	ASSERT_TRUE(strstr(cause, config_get_file(cfg)) != NULL);
+	ASSERT_TRUE(strstr(cause, "portsAttributes") != NULL);
+	ASSERT_TRUE(strstr(cause, "can not be resolved") != NULL);
+	free(cause);
+	config_free(cfg);
+}
+
+/* An image whose ports label would fail every up is refused before the
+ * container is made (up_create(), compose), not after. */
+TEST(ports_check_refuses_bad_image_entry)
+{
+	struct config *cfg = test_labels_config();
+	cJSON *entries = cJSON_Parse("[{\"portsAttributes\": {\"8080\": "
+				     "{\"label\": \"${localEnv}\"}}}]");
+	cJSON *good = cJSON_Parse("[{\"portsAttributes\": {\"8080\": "
+				  "{\"label\": \"${containerEnv:X}\"}}}]");
+	char *cause = NULL;
+
+	ASSERT_NOT_NULL(cfg);
+	ASSERT_INT_EQ(labels_ports_check(cfg, good, config_get_object(cfg), &cause), 0);
+	ASSERT_NULL(cause);
+	ASSERT_INT_EQ(
+	    labels_ports_check(cfg, entries, config_get_object(cfg), &cause), -1);
+	ASSERT_NOT_NULL(cause);
+	ASSERT_TRUE(strstr(cause, "image's metadata") != NULL);
+	free(cause);
+	cJSON_Delete(entries);
+	cJSON_Delete(good);
 	config_free(cfg);
 }
