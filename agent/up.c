@@ -624,9 +624,10 @@ up_run(const struct up_opts *opts, struct up_result *res, char **cause)
 	}
 
 	up_check_metadata_honoured(&s);
-	/* Before the lifecycle, so that a variable the reference rejects
-	 * stops up before anything runs (a reused container's frozen ports
-	 * would keep an edit out: up_ports()). */
+	/* Before the in-container lifecycle steps (initializeCommand and the
+	 * create or start have happened), so that a variable the reference
+	 * rejects in the ports stops up before they run; up_create() checked
+	 * the image's already (labels_ports_check()). */
 	if (up_ports(&s, &ports, cause) != 0)
 		goto out;
 	s.remote_user = up_remote_user(s.merged, s.container);
