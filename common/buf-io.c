@@ -21,6 +21,11 @@ buf_io_flush(struct buf *b, int fd, int sock, size_t *written)
 			return 0;
 		if (n < 0)
 			return -1;
+		if (n == 0) {
+			/* No progress and no error: trying again would spin. */
+			errno = EIO;
+			return -1;
+		}
 		buf_consume(b, (size_t)n);
 		if (written != NULL)
 			*written += (size_t)n;

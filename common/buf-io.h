@@ -12,7 +12,8 @@
  * block; EINTR is retried. sock: send(2) with MSG_NOSIGNAL (a peer gone is
  * EPIPE, not SIGPIPE), else write(2) (a pipe). Adds the bytes written to
  * *written when it is not NULL. 0, or -1 with errno set when fd is broken
- * (what was written before is consumed all the same). */
+ * (EIO when a write makes no progress; what was written before is consumed
+ * all the same). */
 int buf_io_flush(struct buf *b, int fd, int sock, size_t *written);
 
 #endif
