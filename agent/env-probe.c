@@ -74,6 +74,12 @@ env_get(char *const *env, const char *name)
 	return strchr(env[i], '=') + 1;
 }
 
+const char *
+env_lookup(void *arg, const char *name)
+{
+	return env_get(arg, name);
+}
+
 /* Set (replace in place, or append) entry "K=V" in *env of *n entries; takes
  * ownership of entry. */
 static void
@@ -623,12 +629,6 @@ out:
 
 /* ---- remoteEnv ---- */
 
-static const char *
-env_probe_lookup(void *arg, const char *name)
-{
-	return env_get(arg, name);
-}
-
 int
 env_probe_apply_remote_env(char *const *probed, const cJSON *remote_env,
     char *const *container_env, char ***env_out, char ***unset_out, char **cause)
@@ -641,7 +641,7 @@ env_probe_apply_remote_env(char *const *probed, const cJSON *remote_env,
 
 	*env_out = *unset_out = NULL;
 	if (cJSON_IsObject(remote_env)) {
-		resolved = config_subst_container(remote_env, env_probe_lookup,
+		resolved = config_subst_container(remote_env, env_lookup,
 		    container_env != NULL ? (void *)container_env : (void *)empty, cause);
 		if (resolved == NULL) {
 			env_free(env);

@@ -82,6 +82,9 @@ int env_probe_apply_remote_env(char *const *probed, const cJSON *remote_env,
 
 /* The value of name in env, or NULL; borrowed from env. */
 const char *env_get(char *const *env, const char *name);
+/* env_get() as a config_env_lookup (config-subst.h), arg the environment
+ * (char **; NULL is an empty one): for ${containerEnv:...}. */
+const char *env_lookup(void *arg, const char *name);
 /* A copy of a cJSON array of strings (Config.Env) as an environment
  * (non-strings skipped; NULL gives an empty one). Caller frees. */
 char **env_from_json(const cJSON *array);

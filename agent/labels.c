@@ -68,12 +68,6 @@ labels_image_ports(const cJSON *container)
 	return v;
 }
 
-static const char *
-labels_env_lookup(void *arg, const char *name)
-{
-	return env_get(arg, name);
-}
-
 cJSON *
 labels_subst(const struct config *cfg, cJSON *raw, char **container_env, char **cause)
 {
@@ -81,11 +75,10 @@ labels_subst(const struct config *cfg, cJSON *raw, char **container_env, char **
 	cJSON *subst, *again = NULL;
 
 	ctx.devcontainer_id = config_get_devcontainer_id(cfg);
-	ctx.container_env = labels_env_lookup;
+	ctx.container_env = env_lookup;
 	ctx.container_env_arg = container_env;
 	if ((subst = config_subst_checked(raw, &ctx, cause)) != NULL)
-		again = config_subst_late(
-		    subst, NULL, labels_env_lookup, container_env, cause);
+		again = config_subst_late(subst, NULL, env_lookup, container_env, cause);
 	cJSON_Delete(raw);
 	cJSON_Delete(subst);
 	return again;
@@ -121,8 +114,7 @@ labels_ports_of(const cJSON *obj, char **container_env, const char *where, char 
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
 		if ((item = cJSON_GetObjectItemCaseSensitive(obj, keys[i])) == NULL)
 			continue;
-		v = config_subst_late(
-		    item, NULL, labels_env_lookup, container_env, cause);
+		v = config_subst_late(item, NULL, env_lookup, container_env, cause);
 		if (v == NULL) {
 			cJSON_Delete(out);
 			error_prefix(cause, "%s: %s", where, keys[i]);

@@ -250,12 +250,6 @@ op_read_configuration_container(const struct config *cfg, cJSON *warnings)
 	return container;
 }
 
-static const char *
-op_read_configuration_env_lookup(void *arg, const char *name)
-{
-	return env_get(arg, name);
-}
-
 /* The container's passes over the configuration (the reference's
  * beforeContainerSubstitute() and containerSubstitute() with the container's
  * Config.Env), into *conf; 0 or -1 with *cause. */
@@ -266,7 +260,7 @@ op_read_configuration_subst_container(
 	cJSON *subst;
 
 	subst = config_subst_late(config_get_object(cfg), config_get_devcontainer_id(cfg),
-	    op_read_configuration_env_lookup, container_env, cause);
+	    env_lookup, container_env, cause);
 	if (subst == NULL)
 		return error_prefix(cause, "%s", config_get_file(cfg));
 	*conf = subst;
@@ -277,8 +271,7 @@ op_read_configuration_subst_container(
 static cJSON *
 op_read_configuration_subst_late(cJSON *subst, char **container_env, char **cause)
 {
-	cJSON *again = config_subst_late(
-	    subst, NULL, op_read_configuration_env_lookup, container_env, cause);
+	cJSON *again = config_subst_late(subst, NULL, env_lookup, container_env, cause);
 
 	cJSON_Delete(subst);
 	return again;
