@@ -687,12 +687,12 @@ broker_daemon_start(const struct broker_daemon_opts *o, int *already, char **cau
 	b.opts = *o;
 	if ((lock_path = runtime_dir_file(BROKER_LOCK_NAME, cause)) == NULL)
 		return -1;
-	b.socket_path = runtime_dir_file(BROKER_SOCKET_NAME, cause);
-	log_path = runtime_dir_file(BROKER_LOG_NAME, cause);
-	state_path = runtime_dir_file(BROKER_STATE_NAME, cause);
-	sync_path = runtime_dir_file(BROKER_SYNC_STATE_NAME, cause);
-	if (b.socket_path == NULL || log_path == NULL || state_path == NULL ||
-	    sync_path == NULL)
+	/* One after the other: they share cause, and a second error_set()
+	 * would lose the first message without freeing it. */
+	if ((b.socket_path = runtime_dir_file(BROKER_SOCKET_NAME, cause)) == NULL ||
+	    (log_path = runtime_dir_file(BROKER_LOG_NAME, cause)) == NULL ||
+	    (state_path = runtime_dir_file(BROKER_STATE_NAME, cause)) == NULL ||
+	    (sync_path = runtime_dir_file(BROKER_SYNC_STATE_NAME, cause)) == NULL)
 		goto fail;
 	lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (lock_fd < 0) {
@@ -798,6 +798,10 @@ broker_daemon_start(const struct broker_daemon_opts *o, int *already, char **cau
 		exit(0);
 	return 0;
 fail:
+	if (pipefd[0] >= 0)
+		close(pipefd[0]);
+	if (pipefd[1] >= 0)
+		close(pipefd[1]);
 	if (lfd >= 0)
 		close(lfd);
 	if (lock_fd >= 0)
