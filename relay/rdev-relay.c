@@ -19,7 +19,9 @@
  * direction (recv/send through a bounded buffer when out of descriptors).
  * It exits quietly once PATH names another port (a newer relay took over)
  * and its last connection has ended; it looks at PATH every 2 s and before
- * each accept, so that it accepts nothing once replaced.
+ * each accept: once replaced it serves the connections already queued,
+ * then closes its listeners (later ones are refused: the broker asks the
+ * agent again).
  *
  *   rdev-relay --winsize ROWS COLS COMMAND [ARG...]
  *
@@ -428,7 +430,9 @@ relay_listeners_watch(int on)
 	}
 }
 
-static void
+/* Accept up to 256 connections waiting on lfd. 1 when all 256 were taken
+ * (more may wait), 0 once the queue is empty or nothing more can be taken. */
+static int
 relay_accept(int lfd)
 {
 	struct conn *c;
@@ -437,6 +441,8 @@ relay_accept(int lfd)
 	for (int i = 0; i < 256; i++) {
 		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
+			if (errno == EINTR)
+				continue;
 			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
 			    errno == ENOMEM) {
 				/* Out of descriptors: stop accepting for a moment
@@ -446,12 +452,12 @@ relay_accept(int lfd)
 				relay_accept_resume =
 				    relay_now_ms() + RELAY_ACCEPT_PAUSE_MS;
 			}
-			return;
+			return 0;
 		}
 		c = calloc(1, sizeof *c);
 		if (c == NULL) {
 			close(fd);
-			return;
+			return 0;
 		}
 		relay_set_nodelay(fd);
 		c->fd[0] = fd;
@@ -463,6 +469,7 @@ relay_accept(int lfd)
 		relay_nconns++;
 		relay_watch(c, 0, EPOLLIN);
 	}
+	return 1;
 }
 
 static void
@@ -502,7 +509,12 @@ relay_expire(int64_t now)
 }
 
 /* A newer relay writes its own port to the port file: then we stop
- * listening and exit once our connections are gone. */
+ * listening and exit once our connections are gone. The connections
+ * already queued on the listeners are accepted first and served (they
+ * hold our token: a broker whose target is still this relay); closing a
+ * listener would reset them, a connection the broker does not retry.
+ * Once the listeners are closed, a connection to this port is refused,
+ * and the broker asks the agent again. */
 static void
 relay_check_superseded(const char *port_file)
 {
@@ -525,6 +537,8 @@ relay_check_superseded(const char *port_file)
 	relay_listeners_watch(0);
 	for (int i = 0; i < 2; i++)
 		if (relay_lfd[i] >= 0) {
+			while (relay_accept(relay_lfd[i]))
+				;
 			close(relay_lfd[i]);
 			relay_lfd[i] = -1;
 		}
@@ -688,9 +702,9 @@ main(int argc, char **argv)
 		if (n < 0 && errno != EINTR)
 			relay_die("epoll_wait failed");
 		/* A connection to accept: first make sure no newer relay took
-		 * over, so that one going away accepts nothing (its queued
-		 * connections are reset when it closes its listeners, and the
-		 * broker asks the agent again). One small file read. */
+		 * over, so that one going away takes what is queued and then
+		 * closes its listeners (relay_check_superseded) rather than
+		 * go on accepting for up to 2 s. One small file read. */
 		for (int i = 0; i < n; i++) {
 			if (evs[i].data.u64 < 2) {
 				relay_check_superseded(port_file);

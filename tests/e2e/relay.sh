@@ -7,7 +7,7 @@
 # the listening ports, bad token/magic/command closed without a reply, 1,000
 # concurrent connections, the 10 s header timeout; a second op reuses the
 # relay; a changed binary replaces it (the old relay goes away by itself;
-# one whose port file is taken over accepts nothing more);
+# one whose port file is taken over serves what is queued, then refuses);
 # after `docker restart` a new relay is started; a forward to the
 # 127.0.0.1 server answers again after its relay was killed in the
 # container, also when another server took the killed relay's port (one
@@ -55,7 +55,7 @@ check "rdev-relay refuses a token that is not 64 hex digits" \
 	sh -c "! RDEV_RELAY_TOKEN=abc '$RDEV_BIN_DIR/rdev-relay' --port-file $TEST_TMP/p 2>/dev/null"
 
 python3 "$client" replaced "$RDEV_BIN_DIR/rdev-relay" "$TEST_TMP" >"$TEST_TMP/replaced.out" ||
-	{ cat "$TEST_TMP/replaced.out"; fail "a replaced relay accepts nothing more"; }
+	{ cat "$TEST_TMP/replaced.out"; fail "a replaced relay serves what is queued, then accepts nothing more"; }
 CHECKS_PASSED=$((CHECKS_PASSED + $(grep -c '^ok ' "$TEST_TMP/replaced.out")))
 
 # op WS [SERVICE]: the relay op's response JSON.

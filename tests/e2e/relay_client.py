@@ -205,9 +205,12 @@ def rstreply(r, port, size):
 
 def replaced(relay_bin, tmp):
     """A relay (run here, not in a container) whose port file is taken over
-    accepts nothing more: a connection made right after the file changed
-    gets no listing (the relay looks before it accepts, not on its next
-    2 s check), and the relay exits."""
+    serves the connections already queued on its listeners (they hold its
+    token: brokers whose target it still is), then accepts nothing more (a
+    later connection is refused: the broker asks the agent again), and
+    exits. The relay is stopped while its file changes and the connections
+    queue, so that it finds both at once when it runs again."""
+    import signal
     import subprocess
     token = os.urandom(32).hex()
     port_file = os.path.join(tmp, "replaced.port")
@@ -218,6 +221,7 @@ def replaced(relay_bin, tmp):
     own.listen(1)
     p = subprocess.Popen([relay_bin, "--port-file", port_file],
                          env=dict(os.environ, RDEV_RELAY_TOKEN=token))
+    queued = []
     try:
         deadline = time.time() + 5
         port = 0
@@ -229,15 +233,32 @@ def replaced(relay_bin, tmp):
         r = {"address": "127.0.0.1", "port": port, "token": token}
         check("replaced: the relay lists before it is replaced",
               " 127.0.0.1\n" in listing(r))
+        p.send_signal(signal.SIGSTOP)
         with open(port_file + ".tmp", "w") as f:
             f.write("1\n")
         os.rename(port_file + ".tmp", port_file)
+        # (the kernel completes these handshakes while the relay sleeps)
+        for i in range(3):
+            s = socket.create_connection(("127.0.0.1", port), timeout=10)
+            s.sendall(header(token, b"L"))
+            queued.append(s)
+        p.send_signal(signal.SIGCONT)
+        got = []
+        for s in queued:
+            try:
+                got.append(read_all(s).decode())
+            except OSError as e:
+                got.append(repr(e))
+            s.close()
+        check("replaced: the connections queued when it was replaced are "
+              "served", all(" 127.0.0.1\n" in g for g in got), repr(got))
         try:
-            got = listing(r)
-        except OSError:
-            got = ""
-        check("replaced: a connection made after its port file changed is "
-              "not served", got == "", repr(got[:80]))
+            s = socket.create_connection(("127.0.0.1", port), timeout=10)
+            s.close()
+            refused = False
+        except ConnectionRefusedError:
+            refused = True
+        check("replaced: a later connection is refused", refused)
         try:
             p.wait(timeout=5)
             gone = True
@@ -246,6 +267,7 @@ def replaced(relay_bin, tmp):
         check("replaced: and the relay exits", gone)
     finally:
         if p.poll() is None:
+            p.send_signal(signal.SIGCONT)
             p.kill()
             p.wait()
         own.close()
