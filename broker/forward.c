@@ -132,13 +132,20 @@ forward_relay_status_ok(unsigned char status)
 	return status <= 2;
 }
 
+/* Is address (NULL: not known) and port fw's relay target now? A
+ * connection made to an older target says nothing of the relay since
+ * taken. */
+static int
+forward_relay_is_target(const struct forward *fw, const char *address, int port)
+{
+	return fw->service == NULL && fw->have_target && port == fw->target_port &&
+	    (address == NULL || fw->address == NULL || strcmp(address, fw->address) == 0);
+}
+
 void
 forward_not_relay(struct forward *fw, const char *address, int port)
 {
-	/* (a connection made to an older target: the relay since taken is
-	 * not the one that failed it) */
-	if (fw->service != NULL || !fw->have_target || port != fw->target_port ||
-	    (address != NULL && fw->address != NULL && strcmp(address, fw->address) != 0))
+	if (!forward_relay_is_target(fw, address, port))
 		return;
 	log_warn("forward %d of %s: %s:%d answers, but not as the container's relay "
 		 "(gone, and its port taken?): asking the agent for a new one",
@@ -161,10 +168,15 @@ forward_relay_silent(struct forward *fw, const char *address, int port)
 	const char *at = address != NULL ? address : fw->address;
 
 	log_warn("forward %d of %s: no answer from the relay at %s:%d in %d ms "
-		 "(its own connect gives up sooner): closing the connection",
+		 "(its own connect gives up sooner): closing the connection, "
+		 "asking the agent again",
 	    fw->port, fw->workspace, at != NULL ? at : "?", port,
 	    forward_relay_status_ms());
-	forward_not_relay(fw, address, port);
+	/* Not notRelay: a live relay may be slow (a loaded machine), and the
+	 * agent's probe tells it from a silent program (which never answers
+	 * the probe's 'L': then a new relay) without replacing it. */
+	if (forward_relay_is_target(fw, address, port))
+		fw->have_target = 0;
 }
 
 int

@@ -146,7 +146,9 @@ void forward_not_relay(struct forward *fw, const char *address, int port);
  * environment (tests: a silent program found sooner). */
 int forward_relay_status_ms(void);
 /* A connection to the relay at address (NULL: any) and port got no status
- * byte in time: say so and drop the target (forward_not_relay). */
+ * byte in time: say so and drop the target when it is that one, without
+ * notRelay (the agent's probe decides: a slow relay is kept, a silent
+ * program is replaced). */
 void forward_relay_silent(struct forward *fw, const char *address, int port);
 /* Fill fw for ws (config may be NULL) with no listeners and no target. */
 void forward_init(struct forward *fw, const char *ws, const char *config);

@@ -209,7 +209,9 @@ check "kill: the broker said why" grep -q "answers, but not as the container's r
 # A relay killed and its port taken by a program that accepts and says
 # nothing: the connection is closed once the relay's status byte is overdue
 # (RDEV_FORWARD_RELAY_STATUS_MS, 3 s here; 15 s by default), not held for
-# ever, and the next one answers through a new relay.
+# ever, and the next one answers through a new relay: the target dropped
+# without notRelay (a slow relay is not replaced), the agent's probe, which
+# the program never answers, starts it.
 port=$(docker exec "$cid" cat /.rdev-relay.port)
 relay_kill
 nsenter -t "$(docker inspect -f '{{.State.Pid}}' "$cid")" -n python3 -c '
@@ -231,6 +233,8 @@ check "silent: the connection is closed, not held (curl: $rc, 52 or 56; 28 a tim
 check_eq "silent: the next connection answers through a new relay" \
 	"$(curl -sf --max-time 20 "http://127.0.0.1:$lport/small")" "hello relay"
 check "silent: the broker said why" grep -q "no answer from the relay at .*:$port in 3000 ms" "$RDEV_RUNTIME_DIR/broker.log"
+check "silent: and did not name the port notRelay (the probe decides)" \
+	sh -c "! grep -q ':$port answers, but not as the container' '$RDEV_RUNTIME_DIR/broker.log'"
 kill "$silent_pid" 2>/dev/null || true
 wait "$silent_pid" 2>/dev/null || true
 

@@ -156,6 +156,29 @@ TEST(not_the_relay_asks_in_full_naming_the_port)
 	forward_clear(&fw);
 }
 
+/* No status byte in time: the target goes (the next ask is a full one), but
+ * not as notRelay: the agent's probe tells a slow relay (kept) from a
+ * silent program (replaced). A connection to an older target changes
+ * nothing. */
+TEST(a_silent_relay_drops_the_target_without_not_relay)
+{
+	struct forward fw;
+	cJSON *req;
+
+	forward_with_stale_target(&fw);
+	forward_relay_silent(&fw, "172.17.0.2", 39999);
+	forward_relay_silent(&fw, "172.17.0.9", 40000);
+	ASSERT_TRUE(fw.have_target);
+	forward_relay_silent(&fw, "172.17.0.2", 40000);
+	ASSERT_FALSE(fw.have_target);
+	ASSERT_INT_EQ(fw.not_relay, 0);
+	req = forward_relay_request(&fw);
+	ASSERT_NULL(json_get_string(req, "containerId"));
+	ASSERT_NULL(cJSON_GetObjectItemCaseSensitive(req, "notRelay"));
+	cJSON_Delete(req);
+	forward_clear(&fw);
+}
+
 TEST(a_check_is_waited_for_a_bounded_time)
 {
 	struct forward fw;
