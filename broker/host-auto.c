@@ -361,6 +361,18 @@ host_auto_listing_step(struct host_session *h, struct host_auto *a)
 		return; /* (ended in the step: another start, or none) */
 	if (!a->list_eof && clock_now_ms() < a->list_deadline)
 		return;
+	if (a->list_sent && !a->list_eof && a->relay->fw.have_target &&
+	    a->relay->fw.target_port == a->list_port) {
+		/* The header went and nothing came in time: a program that took
+		 * the relay's port and says nothing would hold the watch's
+		 * target for ever. Not notRelay: the agent's probe tells a slow
+		 * relay (kept) from a silent program (replaced), as the local
+		 * engine's timeout does (local_auto_on_event). */
+		log_info("%s: auto-forward %s: the relay at port %d did not list "
+			 "its ports in %d ms: asking the agent again",
+		    h->label, a->fa.workspace, a->list_port, HOST_AUTO_LISTING_MS);
+		a->relay->fw.have_target = 0;
+	}
 	if ((list = host_auto_listing_end(h, a)) == NULL)
 		return;
 	/* (a listing cut at the cap keeps its whole lines) */

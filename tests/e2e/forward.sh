@@ -224,6 +224,42 @@ check_eq "and answers" "$(curl -sf "http://127.0.0.1:$p_auto/blob" | sha256sum |
 ws_path=$("$RDEV_BIN_DIR/rdev" forward --list --json |
 	jq -r --argjson p "$p_auto" 'map(select(.port == $p))[0].workspace')
 eventually "the watch has seen the port its attributes ignore" rig_auto_seen "$ws_path" "$p_ign"
+
+# The watch's relay killed and its port taken by a program that accepts and
+# says nothing: the listing's 2 s pass and the watch's target is dropped, so
+# the agent's probe (never answered either) starts a new relay; without that
+# the watch kept the silent port for ever.
+relay_port=$(docker exec "$cid" cat /.rdev-relay.port)
+relay_pids=$(docker top "$cid" -o pid,args | awk '/[.]rdev-relay --port-file/ { print $1 }')
+[ -n "$relay_pids" ] || fail "auto: no relay process in the container"
+nsenter -t "$(docker inspect -f '{{.State.Pid}}' "$cid")" -n python3 -c '
+import os, signal, socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+for pid in sys.argv[2].split():
+    os.kill(int(pid), signal.SIGKILL)
+deadline = time.time() + 10
+while True:
+    try:
+        s.bind(("0.0.0.0", int(sys.argv[1])))
+        break
+    except OSError:
+        if time.time() > deadline:
+            raise
+        time.sleep(0.001)
+s.listen(64)
+held = []
+while True:
+    held.append(s.accept()[0])
+' "$relay_port" "$relay_pids" &
+closer_pid=$!
+eventually "auto: a silent program on the watch's relay port: a new relay is started" sh -c \
+	"p=\$(docker exec '$cid' cat /.rdev-relay.port) && [ \"\$p\" != '$relay_port' ]"
+check "auto: the broker said why" \
+	grep -q "the relay at port $relay_port did not list its ports" "$RDEV_RUNTIME_DIR/broker.log"
+kill "$closer_pid" 2>/dev/null || true
+wait "$closer_pid" 2>/dev/null || true
+closer_pid=
 check "onAutoForward ignore: that port is not forwarded" sh -c \
 	"! '$RDEV_BIN_DIR/rdev' forward --list --json | jq -e 'map(.port) | index($p_ign) != null' >/dev/null"
 # The watch follows another container of the folder (up --auto-forward
