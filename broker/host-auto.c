@@ -154,7 +154,9 @@ host_auto_orphans_step(struct host_session *h)
 
 /* End a's listing under way: its channel or stream closed (a channel
  * still opening is closed once its open is answered); the listing (a new
- * string) when the relay answered it whole, else NULL. */
+ * string) when the relay answered it whole, else NULL (also when its end
+ * was a failure on the way: a part of a listing is no listing, and says
+ * nothing of the relay). */
 static char *
 host_auto_listing_end(struct host_session *h, struct host_auto *a)
 {
@@ -177,11 +179,11 @@ host_auto_listing_end(struct host_session *h, struct host_auto *a)
 		host_mux_close(a->list_mx);
 		a->list_mx = NULL;
 	}
-	if (a->list_sent && a->list_eof)
+	if (a->list_sent && a->list_eof && !a->list_failed)
 		out = buf_take_string(a->list_buf, NULL);
 	buf_free(a->list_buf);
 	a->list_buf = NULL;
-	a->list_open = a->list_sent = a->list_eof = 0;
+	a->list_open = a->list_sent = a->list_eof = a->list_failed = 0;
 	return out;
 }
 
@@ -277,6 +279,10 @@ host_auto_listing_step_channel(struct host_session *h, struct host_auto *a)
 		if (buf_len(a->list_buf) < HOST_AUTO_LISTING_MAX)
 			buf_append(a->list_buf, tmp, (size_t)n);
 	}
+	/* (libssh says SSH_ERROR of a channel the peer closed too: that is
+	 * the relay's end) */
+	if (n == SSH_ERROR)
+		a->list_failed = !ssh_channel_is_closed(a->list_ch);
 	if (n == SSH_ERROR || ssh_channel_is_eof(a->list_ch) ||
 	    ssh_channel_is_closed(a->list_ch))
 		a->list_eof = 1;
@@ -292,6 +298,7 @@ host_auto_listing_step_mux(struct host_auto *a)
 	if (a->list_mx->state == HOST_MUX_FAILED) {
 		if (!a->list_sent)
 			a->relay->fw.have_target = 0; /* restarted container */
+		a->list_failed = a->list_sent; /* (the agent's end, not the relay's) */
 		a->list_eof = 1;
 		return;
 	}

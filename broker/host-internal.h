@@ -439,6 +439,8 @@ struct host_auto {
 	struct buf *list_buf;	       /* the listing's bytes so far */
 	int list_sent;		       /* the 'L' header went */
 	int list_eof;		       /* the relay's end came */
+	int list_failed;	       /* ... by a failure on the way, not the
+					* relay's (a read error, the stream) */
 	long long list_deadline;       /* given up then (2 s) */
 	int list_port;		       /* the relay port it was asked of */
 };
