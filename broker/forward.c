@@ -132,6 +132,17 @@ forward_relay_status_ok(unsigned char status)
 	return status <= 2;
 }
 
+const char *
+forward_relay_status_what(unsigned char status)
+{
+	/* (2 is any other error, a connect the relay gave up after
+	 * RELAY_CONNECT_TIMEOUT_MS too: a server whose accept queue stays
+	 * full; the relay does not say which) */
+	return status == 1 ? "nothing listens on"
+			   : "the relay could not connect (an error, or not "
+			     "accepted in 30 s) to";
+}
+
 /* Is address (NULL: not known) and port fw's relay target now? A
  * connection made to an older target says nothing of the relay since
  * taken. */

@@ -39,9 +39,10 @@
 #define FORWARD_DIRECT_RETRY_MS 5000
 /* How long a connection to the relay waits for its status byte: the
  * relay's own connect timeout (RELAY_CONNECT_TIMEOUT_MS in relay/relay.h,
- * 10 s, after which it answers 2) and a margin for the way there. Silence
- * longer than that is another program on the relay's port. */
-#define FORWARD_RELAY_STATUS_MS 15000
+ * 30 s, after which it answers 2) and a margin for the way there. Silence
+ * longer than that is most likely another program on the relay's port
+ * (forward_relay_silent). */
+#define FORWARD_RELAY_STATUS_MS 40000
 /* The most a forwarded connection holds per direction. */
 #define FORWARD_CONN_BUFFER (256u << 10)
 /* A target older than this is checked before a connection uses it
@@ -135,6 +136,9 @@ cJSON *forward_relay_request(const struct forward *fw);
 /* Is status the first byte a relay answers a 'C' with (0 connected, 1
  * refused, 2 another error)? */
 int forward_relay_status_ok(unsigned char status);
+/* What a relay's status 1 or 2 says, for a log line that goes on with
+ * "port N in the container" (static text). */
+const char *forward_relay_status_what(unsigned char status);
 /* What answered at fw's relay port is not its relay (another first byte,
  * or a close before it: the relay died, maybe another program took its
  * port): the target is dropped, and the next relay request says so

@@ -78,7 +78,7 @@
 #include "relay-exec.h"
 #include "relay.h"
 
-#define RELAY_HEADER_TIMEOUT_MS RELAY_CONNECT_TIMEOUT_MS
+#define RELAY_HEADER_TIMEOUT_MS 10000
 #define RELAY_SUPERSEDE_CHECK_MS 2000
 #define RELAY_ACCEPT_PAUSE_MS 100
 
@@ -86,8 +86,12 @@ static int relay_epfd = -1;
 static int relay_lfd[2] = { -1, -1 };
 static uint16_t relay_port[2];
 static unsigned char relay_token[RELAY_TOKEN_LEN];
-static struct conn *relay_head, *relay_tail; /* with a deadline (relay.h) */
-static struct conn *relay_grave;	     /* closed, freed after the pass */
+/* Connections with a deadline (relay.h): one list per timeout, each so in
+ * deadline order, the earliest first. */
+static struct relay_deadlines {
+	struct conn *head, *tail;
+} relay_dl[RELAY_DL_N];
+static struct conn *relay_grave; /* closed, freed after the pass */
 static int relay_nconns;
 
 static int64_t
@@ -153,31 +157,37 @@ relay_watch(struct conn *c, int side, unsigned mask)
 void
 relay_deadline_unlink(struct conn *c)
 {
+	struct relay_deadlines *dl = &relay_dl[c->dl];
+
 	if (c->deadline == 0)
 		return;
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
-		relay_head = c->next;
+		dl->head = c->next;
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	else
-		relay_tail = c->prev;
+		dl->tail = c->prev;
 	c->next = c->prev = NULL;
 	c->deadline = 0;
 }
 
-/* Put c at the end of the deadline list, to be given up ms from now. */
+/* Put c at the end of deadline list which (all of whose connections have
+ * the same timeout, ms), to be given up ms from now. */
 static void
-relay_deadline_add(struct conn *c, int ms)
+relay_deadline_add(struct conn *c, int which, int ms)
 {
+	struct relay_deadlines *dl = &relay_dl[which];
+
+	c->dl = which;
 	c->deadline = relay_now_ms() + ms;
-	c->prev = relay_tail;
-	if (relay_tail != NULL)
-		relay_tail->next = c;
+	c->prev = dl->tail;
+	if (dl->tail != NULL)
+		dl->tail->next = c;
 	else
-		relay_head = c;
-	relay_tail = c;
+		dl->head = c;
+	dl->tail = c;
 }
 
 void
@@ -402,7 +412,7 @@ relay_header_event(struct conn *c)
 	case 'C':
 		c->port = (uint16_t)(c->hdr[RELAY_HDR_L] << 8 | c->hdr[RELAY_HDR_L + 1]);
 		relay_watch(c, 0, 0);
-		relay_deadline_add(c, RELAY_CONNECT_TIMEOUT_MS);
+		relay_deadline_add(c, RELAY_DL_CONNECT, RELAY_CONNECT_TIMEOUT_MS);
 		relay_connect_next(c, 0);
 		break;
 	case 'L': relay_list_start(c); break;
@@ -465,7 +475,7 @@ relay_accept(int lfd)
 		c->dir[0].pipe[0] = c->dir[0].pipe[1] = -1;
 		c->dir[1].pipe[0] = c->dir[1].pipe[1] = -1;
 		c->state = CONN_HEADER;
-		relay_deadline_add(c, RELAY_HEADER_TIMEOUT_MS);
+		relay_deadline_add(c, RELAY_DL_HEADER, RELAY_HEADER_TIMEOUT_MS);
 		relay_nconns++;
 		relay_watch(c, 0, EPOLLIN);
 	}
@@ -486,23 +496,26 @@ relay_conn_event(struct conn *c, int side, unsigned events)
 }
 
 /* Connections past their deadline are given up: one still in CONN_HEADER
- * closed, one still connecting answered REPLY_ERROR. They are kept in
- * deadline order (one timeout for both), so the first ones are the
+ * closed, one still connecting answered REPLY_ERROR. Each list is in
+ * deadline order (one timeout per list), so its first ones are its
  * earliest. Returns the ms until the next deadline, or -1. */
 static int
 relay_expire(int64_t now)
 {
 	int64_t next = -1;
 
-	for (struct conn *c = relay_head, *n; c != NULL; c = n) {
-		n = c->next;
-		if (c->deadline <= now && c->state == CONN_CONNECTING)
-			relay_connect_expire(c);
-		else if (c->deadline <= now)
-			relay_conn_close(c, 0);
-		else {
-			next = c->deadline - now;
-			break;
+	for (int i = 0; i < RELAY_DL_N; i++) {
+		for (struct conn *c = relay_dl[i].head, *n; c != NULL; c = n) {
+			n = c->next;
+			if (c->deadline > now) {
+				if (next < 0 || c->deadline - now < next)
+					next = c->deadline - now;
+				break;
+			}
+			if (c->state == CONN_CONNECTING)
+				relay_connect_expire(c);
+			else
+				relay_conn_close(c, 0);
 		}
 	}
 	return (int)next;

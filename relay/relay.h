@@ -57,6 +57,7 @@ struct conn {
 	unsigned char hdr[RELAY_HDR_C];
 	size_t hlen;
 	int64_t deadline;  /* CONN_HEADER, CONN_CONNECTING: when to give up */
+	int dl;		   /* ... and on which deadline list (RELAY_DL_*) */
 	struct dir dir[2]; /* dir[0]: client -> target, dir[1]: target -> client */
 	/* CONN_CONNECTING: the port, and the IPv4 attempt's errno when falling back. */
 	uint16_t port;
@@ -65,7 +66,7 @@ struct conn {
 	/* CONN_LIST: the answer and how much of it went out. */
 	char *out;
 	size_t out_len, out_off;
-	/* CONN_HEADER, CONN_CONNECTING: on the list of connections with a
+	/* CONN_HEADER, CONN_CONNECTING: on a list of connections with a
 	 * deadline, the earliest first; once dead: on the list freed after
 	 * the loop pass. */
 	struct conn *next, *prev;
@@ -74,11 +75,16 @@ struct conn {
 
 /* How long a 'C' connection's connect to its target may take before the
  * relay answers REPLY_ERROR (a server whose accept queue stays full: the
- * kernel retries the SYN for about two minutes). The broker waits for the
+ * kernel retries the SYN for about two minutes; a full queue for some
+ * seconds is a busy server, not a dead one). The broker waits for the
  * status byte this long plus a margin (FORWARD_RELAY_STATUS_MS in
- * broker/forward.h), then takes the port for another program's. The header
- * timeout is the same, so the deadline list stays in order. */
-#define RELAY_CONNECT_TIMEOUT_MS 10000
+ * broker/forward.h), then closes the connection and asks the agent again.
+ * (A direct connection over SSH has no bound but the kernel's: sshd's
+ * connect; docs/PROTOCOL.md says how the two differ.) */
+#define RELAY_CONNECT_TIMEOUT_MS 30000
+/* The deadline lists: one per timeout (the header's, the connect's), so
+ * that each stays in deadline order. */
+enum { RELAY_DL_HEADER, RELAY_DL_CONNECT, RELAY_DL_N };
 
 /* rdev-relay.c */
 /* Take c off the deadline list (no-op when it is not on it). */

@@ -133,6 +133,9 @@ TEST(not_the_relay_asks_in_full_naming_the_port)
 	ASSERT_TRUE(forward_relay_status_ok(0));
 	ASSERT_TRUE(forward_relay_status_ok(2));
 	ASSERT_FALSE(forward_relay_status_ok('H'));
+	/* (2 is any other error, the relay's connect timeout too) */
+	ASSERT_STR_EQ(forward_relay_status_what(1), "nothing listens on");
+	ASSERT_TRUE(strstr(forward_relay_status_what(2), "30 s") != NULL);
 	forward_with_stale_target(&fw);
 	/* a connection made to an older relay (another port, or another
 	 * address) changes nothing: the relay taken since is not the one it
