@@ -270,7 +270,19 @@ while True:
 s.listen(64)
 while True:
     c, _ = s.accept()
-    c.sendall(b"4242 127.0.0.1\n4343\n")
+    # (the header read first: a close with it unread would be a reset,
+    # which the watch takes for a failed listing, not for this answer)
+    c.settimeout(2)
+    got = b""
+    try:
+        while len(got) < 41:
+            d = c.recv(41 - len(got))
+            if not d:
+                break
+            got += d
+        c.sendall(b"4242 127.0.0.1\n4343\n")
+    except OSError:
+        pass
     c.close()
 ' "$port" "$relay_pids" &
 digits_pid=$!
@@ -282,10 +294,15 @@ auto_none() { # (no forward of the program's ports, none seen)
 		! rig_auto_seen "$ws" 4242 && ! rig_auto_seen "$ws" 4343
 }
 check "auto: no forward is made of the program's lines, none is seen" auto_none
-check "auto: the broker said the listing was not the relay's" \
-	grep -q ":$port answers, but not as the container's relay" "$RDEV_RUNTIME_DIR/broker.log"
-check_eq "auto: the agent's record names the new relay" \
-	"$(jq -r .port "$RDEV_STATE_DIR/relay/$cid.json")" "$(docker exec "$cid" cat /.rdev-relay.port)"
+auto_said() {
+	grep -q ":$port answers, but not as the container's relay" "$RDEV_RUNTIME_DIR/broker.log" ||
+		{ grep -n "auto-forward\|answers, but" "$RDEV_RUNTIME_DIR/broker.log" | tail -5; return 1; }
+}
+check "auto: the broker said the listing was not the relay's" auto_said
+# (the agent writes its record once it has read the new relay's port
+# file, a moment after the relay wrote it)
+eventually "auto: the agent's record names the new relay" sh -c \
+	"[ \"\$(jq -r .port '$RDEV_STATE_DIR/relay/$cid.json')\" = \"\$(docker exec '$cid' cat /.rdev-relay.port)\" ]"
 kill "$digits_pid" 2>/dev/null || true
 wait "$digits_pid" 2>/dev/null || true
 
