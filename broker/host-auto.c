@@ -375,7 +375,7 @@ host_auto_listing_step(struct host_session *h, struct host_auto *a)
 		 * target for ever. Not notRelay: the agent's probe tells a slow
 		 * relay (kept) from a silent program (replaced), as the local
 		 * engine's timeout does (local_auto_on_event). */
-		log_info("%s: auto-forward %s: the relay at port %d did not list "
+		log_warn("%s: auto-forward %s: the relay at port %d did not list "
 			 "its ports in %d ms: asking the agent again",
 		    h->label, a->fa.workspace, a->list_port, HOST_AUTO_LISTING_MS);
 		a->relay->fw.have_target = 0;
