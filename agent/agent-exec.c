@@ -413,13 +413,15 @@ agent_exec_signal(struct agent_exec *x, struct buf *out, const char *name, char 
 int
 agent_exec_hangup(struct agent_exec *x, int grace_ms, char **cause)
 {
-	if (!x->via_relay)
-		return exec_signal_hangup(x->docker, x->exec_id, grace_ms, cause);
-	/* The relay hangs up when the connection closes (relay-exec.h). */
+	/* The relay hangs up when the connection closes (relay-exec.h). A
+	 * Docker exec does not, but its output unread on the attach holds up
+	 * the exec that signals it (seen with `yes`): closed first too. */
 	if (x->fd >= 0) {
 		close(x->fd);
 		x->fd = -1;
 	}
+	if (!x->via_relay)
+		return exec_signal_hangup(x->docker, x->exec_id, grace_ms, cause);
 	return 0;
 }
 

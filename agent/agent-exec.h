@@ -77,7 +77,8 @@ void agent_exec_resize(
  * reach it. 0, or -1 with *cause. */
 int agent_exec_signal(
     struct agent_exec *x, struct buf *out, const char *name, char **cause);
-/* The client has gone: SIGHUP to the command, SIGKILL after grace_ms. */
+/* The client has gone: x->fd is closed; SIGHUP to the command, SIGKILL after
+ * grace_ms. */
 int agent_exec_hangup(struct agent_exec *x, int grace_ms, char **cause);
 
 /* A pump running between an exec and its client (agent_exec_pump_run()). */

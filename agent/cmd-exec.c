@@ -18,6 +18,10 @@
 #include "atomic-file.h"
 #include "buf.h"
 #include "secrets.h"
+#include "xmalloc.h"
+
+/* How long a hung-up command has between SIGHUP and SIGKILL. */
+#define CMD_EXEC_HANGUP_MS 1000
 
 /* Set by the SIGWINCH handler; the pump loop resizes the remote TTY. The
  * only signal state kept, as a handler can do nothing else safely. */
@@ -95,8 +99,8 @@ cmd_exec_output(void *arg, int stream, const unsigned char *data, size_t len)
 }
 
 /* Pump stdin to the exec and its output to us until the stream ends. 0; 1
- * when our output's reader went away (the command is hung up when x is
- * freed); -1 with *cause. */
+ * when our output's reader went away; -1 with *cause. On 1 and -1 the caller
+ * hangs the command up (closing a Docker exec's attach does not end it). */
 static int
 cmd_exec_pump(struct agent_exec *x, char **cause)
 {
@@ -105,6 +109,26 @@ cmd_exec_pump(struct agent_exec *x, char **cause)
 		cmd_exec_output, &t, NULL };
 
 	return agent_exec_pump_run(x, &c, cause);
+}
+
+/* The pump gave up: SIGHUP to the command (SIGKILL after a grace), which
+ * would otherwise run on, blocked on output nobody reads. A failure is added
+ * to *cause, or is *cause. */
+static void
+cmd_exec_hangup(struct agent_exec *x, char **cause)
+{
+	char *why = NULL, *both;
+
+	if (agent_exec_hangup(x, CMD_EXEC_HANGUP_MS, &why) == 0)
+		return;
+	if (*cause == NULL) {
+		*cause = why;
+		return;
+	}
+	both = xasprintf("%s (and hanging the command up: %s)", *cause, why);
+	free(*cause);
+	free(why);
+	*cause = both;
 }
 
 int
@@ -185,6 +209,7 @@ agent_exec_local(const char *prog_name, const struct agent_exec_req *req)
 		/* As the command would end here, writing to a closed pipe. */
 		if (code == 1)
 			rc = 128 + SIGPIPE;
+		cmd_exec_hangup(x, &cause);
 		goto out;
 	}
 	if (raw_set) {

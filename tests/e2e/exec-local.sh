@@ -83,17 +83,27 @@ check_eq "stdin end-of-file reaches the command" "$(printf 'a\nb\n' | rdev exec 
 # A reader that goes away (`| head -1`, of stdout or of stderr) ends the
 # exec as SIGPIPE would end the command here (141), and the command with it
 # (rdev ignores SIGPIPE, so only its write failed: it read `yes` for ever).
-set +e
-timeout 30 "$RDEV_BIN_DIR/rdev" exec "$ws" -- yes "pipe$$" | head -1 >/dev/null
-spipe=${PIPESTATUS[0]}
-timeout 30 "$RDEV_BIN_DIR/rdev" exec "$ws" -- sh -c "yes pipe$$ >&2" 2>&1 >/dev/null | head -1 >/dev/null
-spipe2=${PIPESTATUS[0]}
-set -e
-check_eq "a reader that goes away ends the exec with 141, not a hang" "$spipe" 141
-check_eq "... also of stderr" "$spipe2" 141
-yes_gone() { ! pgrep -f "^yes pipe$$" >/dev/null; }
-for _ in $(seq 1 50); do yes_gone && break; sleep 0.1; done
-check "... and the command is gone" yes_gone
+# Through the relay and through a Docker exec (RDEV_EXEC_VIA=docker: the
+# route of a container without network or with a read-only filesystem), whose
+# command closing the attach does not stop.
+pipe_gone() { # VIA LABEL
+	local via=$1 what=$2 spipe spipe2
+	set +e
+	RDEV_EXEC_VIA=$via timeout 30 "$RDEV_BIN_DIR/rdev" exec "$ws" -- yes "pipe$$$via" |
+		head -1 >/dev/null
+	spipe=${PIPESTATUS[0]}
+	RDEV_EXEC_VIA=$via timeout 30 "$RDEV_BIN_DIR/rdev" exec "$ws" -- sh -c "yes pipe$$$via >&2" \
+		2>&1 >/dev/null | head -1 >/dev/null
+	spipe2=${PIPESTATUS[0]}
+	set -e
+	check_eq "a reader that goes away ends the exec with 141, not a hang ($what)" "$spipe" 141
+	check_eq "... also of stderr ($what)" "$spipe2" 141
+	yes_gone() { ! pgrep -f "^yes pipe$$$via" >/dev/null; }
+	for _ in $(seq 1 200); do yes_gone && break; sleep 0.1; done
+	check "... and the command is gone ($what)" yes_gone
+}
+pipe_gone relay "through the relay"
+pipe_gone docker "through a Docker exec"
 
 # A terminal on stdin gets a TTY in the container (tests/e2e/pty_drive.py
 # provides one; script(1) with stdin at its end typed a NUL into it, which
