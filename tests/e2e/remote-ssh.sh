@@ -78,10 +78,14 @@ check_eq "exec: in the workspace folder" "$(rdev exec "$name:~/ws" -- pwd)" /wor
 set +e
 timeout 30 "$RDEV_BIN_DIR/rdev" exec "$name:~/ws" -- yes "pipe$$" | head -1 >/dev/null
 spipe=${PIPESTATUS[0]}
+timeout 30 "$RDEV_BIN_DIR/rdev" exec "$name:~/ws" -- sh -c "yes pipe$$ >&2" 2>&1 >/dev/null |
+	head -1 >/dev/null
+spipe2=${PIPESTATUS[0]}
 set -e
 check_eq "exec: a reader that goes away ends it with 141, not a hang" "$spipe" 141
+check_eq "exec: ... also of stderr" "$spipe2" 141
 yes_gone() { ! pgrep -f "^yes pipe$$" >/dev/null; }
-for _ in $(seq 1 50); do yes_gone && break; sleep 0.1; done
+for _ in $(seq 1 200); do yes_gone && break; sleep 0.1; done
 check "exec: ... and the command is gone" yes_gone
 
 head -c 100000000 /dev/urandom >"$TEST_TMP/big"
@@ -168,10 +172,17 @@ done
 # The broker's SSH connection killed under an exec (its sshd process): the
 # exec exits 125 naming the host and the lost connection (it blamed the
 # broker, "stopped or killed?", which ran on), and the next exec reconnects.
-rdev exec "$name:~/ws" -- sh -c 'echo started; sleep 60' >"$TEST_TMP/lost.out" 2>"$TEST_TMP/lost.err" &
+# (a unique sleep, to see it hung up; the broker must be the same one after)
+lost_sleep=600$$
+bpid=$("$RDEV_BIN_DIR/rdev-broker" status --json | jq -r .pid)
+rdev exec "$name:~/ws" -- sh -c "echo started; sleep $lost_sleep" >"$TEST_TMP/lost.out" 2>"$TEST_TMP/lost.err" &
 epid=$!
-for _ in $(seq 1 100); do grep -q started "$TEST_TMP/lost.out" && break; sleep 0.1; done
-kill -9 $(pgrep -u "rdev-$name" -f "sshd: rdev-$name@notty")
+started() { grep -q started "$TEST_TMP/lost.out"; }
+for _ in $(seq 1 300); do started && break; sleep 0.1; done
+started || fail "the exec under which the connection is to be lost did not start"
+sshd_pids=$(pgrep -u "rdev-$name" -f "sshd(-session)?: rdev-$name@notty") ||
+	fail "no sshd process of the broker's connection to kill"
+kill -9 $sshd_pids
 set +e
 wait "$epid"
 rc=$?
@@ -179,6 +190,11 @@ set -e
 check_eq "the SSH connection lost under an exec: 125" "$rc" 125
 check "and the message names the host and the lost connection" \
 	grep -q "exec: $name: .*the SSH connection to the host was lost" "$TEST_TMP/lost.err"
+check_eq "the broker ran on (the same pid)" \
+	"$("$RDEV_BIN_DIR/rdev-broker" status --json | jq -r .pid)" "$bpid"
+sleep_gone() { ! pgrep -f "^sleep $lost_sleep\$" >/dev/null; }
+for _ in $(seq 1 200); do sleep_gone && break; sleep 0.1; done
+check "the command under the lost connection is hung up" sleep_gone
 check_eq "the next exec reconnects" "$(rdev exec "$name:~/ws" -- echo again)" again
 
 # --- stop/down ----------------------------------------------------------------
