@@ -465,7 +465,8 @@ agent_exec_free(struct agent_exec *x)
 
 /* ---- the pump -------------------------------------------------------------- */
 
-/* Cut output from x into pieces for the client. */
+/* Cut output from x into pieces for the client. 0; 1 when the client gave
+ * up; -1 with *cause. */
 static int
 agent_exec_pump_output(const struct agent_exec_client *c, struct agent_exec *x,
     const unsigned char *data, size_t len, char **cause)
@@ -478,7 +479,8 @@ agent_exec_pump_output(const struct agent_exec_client *c, struct agent_exec *x,
 		    x, data, len, &used, &stream, &payload, &plen, cause)) == 1) {
 		data += used;
 		len -= used;
-		c->output(c->arg, stream, payload, plen);
+		if (c->output(c->arg, stream, payload, plen) != 0)
+			return 1;
 	}
 	return rc;
 }
@@ -504,9 +506,11 @@ agent_exec_pump_run(struct agent_exec *x, const struct agent_exec_client *c, cha
 	int rc = -1, r;
 
 	fcntl(x->fd, F_SETFL, fcntl(x->fd, F_GETFL) | O_NONBLOCK);
-	if (agent_exec_pump_output(c, x, buf_data(x->early), buf_len(x->early), cause) !=
-	    0)
+	if ((r = agent_exec_pump_output(
+		 c, x, buf_data(x->early), buf_len(x->early), cause)) != 0) {
+		rc = r;
 		goto out;
+	}
 	for (;;) {
 		if (c->tick != NULL)
 			c->tick(c->arg, &p);
@@ -554,8 +558,11 @@ agent_exec_pump_run(struct agent_exec *x, const struct agent_exec_client *c, cha
 				continue;
 			if (n <= 0)
 				break;
-			if (agent_exec_pump_output(c, x, data, (size_t)n, cause) != 0)
+			if ((r = agent_exec_pump_output(c, x, data, (size_t)n, cause)) !=
+			    0) {
+				rc = r;
 				goto out;
+			}
 		}
 	}
 	rc = agent_exec_output_end(x, cause);

@@ -101,8 +101,9 @@ struct agent_exec_client {
 	 * client gave up on the exec; -1 with *cause. */
 	int (*input)(void *arg, struct agent_exec_pump *p, char **cause);
 	/* A piece of output (borrowed for the call), stream 1 or 2 as
-	 * agent_exec_output() says. */
-	void (*output)(void *arg, int stream, const unsigned char *data, size_t len);
+	 * agent_exec_output() says. 0; 1 when the client gives up on the exec
+	 * (its output cannot be written). */
+	int (*output)(void *arg, int stream, const unsigned char *data, size_t len);
 	void *arg;
 	/* How many more bytes of output the client takes now (NULL: no limit).
 	 * At 0 the command's output is not read (it back-pressures the
@@ -112,7 +113,7 @@ struct agent_exec_client {
 
 /* Pump the client's input to x and x's output (x->early first) to the client
  * until the output ends. x->fd is made non-blocking. 0; 1 if the client gave
- * up on the exec (its input callback returned 1); -1 with *cause. */
+ * up on the exec (its input or output callback returned 1); -1 with *cause. */
 int agent_exec_pump_run(
     struct agent_exec *x, const struct agent_exec_client *c, char **cause);
 /* The end of the client's input: no more is taken, the end is queued. */

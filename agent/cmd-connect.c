@@ -84,7 +84,7 @@ cmd_connect_input(void *arg, struct agent_exec_pump *p, char **cause)
 }
 
 /* The exec's output: the relay's chunks on stdout, a message on stderr. */
-static void
+static int
 cmd_connect_output(void *arg, int stream, const unsigned char *data, size_t len)
 {
 	struct cmd_connect *cc = arg;
@@ -95,7 +95,7 @@ cmd_connect_output(void *arg, int stream, const unsigned char *data, size_t len)
 	if (stream != 1) {
 		if (buf_len(cc->err) + len <= CMD_CONNECT_ERR_MAX)
 			buf_append(cc->err, data, len);
-		return;
+		return 0;
 	}
 	while (len > 0 && !cc->gone && !cc->bad) {
 		w = relay_chunks_feed(&cc->chunks, data, len, &used, &piece, &plen);
@@ -110,6 +110,7 @@ cmd_connect_output(void *arg, int stream, const unsigned char *data, size_t len)
 		else if (w == RELAY_CHUNKS_MORE)
 			break;
 	}
+	return 0;
 }
 
 /* Why the connection failed, for stderr. New string. */

@@ -17,6 +17,7 @@
 #include "agent-ops.h"
 #include "atomic-file.h"
 #include "buf.h"
+#include "error.h"
 #include "secrets.h"
 #include "xmalloc.h"
 
@@ -37,7 +38,8 @@ cmd_exec_on_winch(int sig)
 /* The terminal's side of the pump: our stdin, stdout and stderr. */
 struct cmd_exec_term {
 	unsigned char in[65536];
-	int out_broken; /* 1 or 2: that fd is a pipe nobody reads; 0 */
+	int out_errno;	/* the errno a write to stdout or stderr failed with; 0 */
+	int out_stream; /* and which (1 or 2) */
 };
 
 /* A resize caught since the last pass goes to the remote TTY. */
@@ -60,9 +62,6 @@ cmd_exec_poll(void *arg, const struct agent_exec_pump *p, struct pollfd *pfd)
 	struct cmd_exec_term *t = arg;
 	int fd = !p->input_done && buf_len(p->out) < sizeof t->in ? 0 : -1;
 
-	/* (a pipe with no reader polls POLLERR at once: input() gives up) */
-	if (t->out_broken)
-		fd = t->out_broken;
 	*pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
 }
 
@@ -73,8 +72,6 @@ cmd_exec_input(void *arg, struct agent_exec_pump *p, char **cause)
 	struct cmd_exec_term *t = arg;
 	ssize_t n;
 
-	if (t->out_broken)
-		return 1;
 	n = read(0, t->in, sizeof t->in);
 	if (n > 0)
 		agent_exec_input(p->x, p->out, t->in, (size_t)n);
@@ -86,29 +83,40 @@ cmd_exec_input(void *arg, struct agent_exec_pump *p, char **cause)
 }
 
 /* Pass output from the exec to our stdout/stderr. */
-static void
+static int
 cmd_exec_output(void *arg, int stream, const unsigned char *data, size_t len)
 {
 	struct cmd_exec_term *t = arg;
 
 	/* SIGPIPE is ignored here, so a closed reader (`rdev exec ... | head
 	 * -1`) only fails the write: end the exec instead of reading the
-	 * command's output for ever. */
-	if (!t->out_broken && fd_write_all(stream, data, len) != 0 && errno == EPIPE)
-		t->out_broken = stream;
+	 * command's output for ever. Any other failure (a full disk) ends it
+	 * too, not to report success with the output cut. */
+	if (fd_write_all_wait(stream, data, len) != 0) {
+		t->out_errno = errno;
+		t->out_stream = stream;
+		return 1;
+	}
+	return 0;
 }
 
 /* Pump stdin to the exec and its output to us until the stream ends. 0; 1
- * when our output's reader went away; -1 with *cause. On 1 and -1 the caller
- * hangs the command up (closing a Docker exec's attach does not end it). */
+ * when our output's reader went away; -1 with *cause (also when writing our
+ * output failed otherwise: "stdout: No space left on device"). On 1 and -1
+ * the caller hangs the command up (closing a Docker exec's attach does not
+ * end it). */
 static int
 cmd_exec_pump(struct agent_exec *x, char **cause)
 {
-	struct cmd_exec_term t = { .out_broken = 0 };
+	struct cmd_exec_term t = { .out_errno = 0 };
 	const struct agent_exec_client c = { cmd_exec_tick, cmd_exec_poll, cmd_exec_input,
 		cmd_exec_output, &t, NULL };
+	int rc = agent_exec_pump_run(x, &c, cause);
 
-	return agent_exec_pump_run(x, &c, cause);
+	if (rc == 1 && t.out_errno != 0 && t.out_errno != EPIPE)
+		rc = error_set_errno(
+		    cause, t.out_errno, "%s", t.out_stream == 1 ? "stdout" : "stderr");
+	return rc;
 }
 
 /* The pump gave up: SIGHUP to the command (SIGKILL after a grace), which

@@ -125,7 +125,7 @@ serve_exec_room(void *arg)
 
 /* Pass the exec's output to the router: stdout on channel, stderr on
  * channel + 1 (a TTY has only one stream). */
-static void
+static int
 serve_exec_output(void *arg, int stream, const unsigned char *data, size_t len)
 {
 	struct serve_exec_side *e = arg;
@@ -133,6 +133,7 @@ serve_exec_output(void *arg, int stream, const unsigned char *data, size_t len)
 	serve_job_send_raw(e->j, PROTO_DATA, stream == 1 ? e->ch : e->ch + 1, data, len);
 	if (e->credited)
 		e->credit -= len <= e->credit ? (uint32_t)len : e->credit;
+	return 0;
 }
 
 /* A request the router passed on to this exec: resize (answered by the

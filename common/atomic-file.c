@@ -2,6 +2,7 @@
 #include "atomic-file.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -25,6 +26,30 @@ fd_write_all(int fd, const void *data, size_t len)
 			if (errno == EINTR)
 				continue;
 			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+fd_write_all_wait(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				return -1;
+			if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+				return -1;
+			continue;
 		}
 		p += n;
 		len -= (size_t)n;

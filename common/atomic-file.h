@@ -18,6 +18,9 @@ int atomic_file_write(
 /* Write all len bytes to fd, retrying short writes and EINTR. 0, or -1 with
  * errno set. */
 int fd_write_all(int fd, const void *data, size_t len);
+/* As fd_write_all(), but a non-blocking fd (a stdout inherited with
+ * O_NONBLOCK) is waited for with poll() on EAGAIN. */
+int fd_write_all_wait(int fd, const void *data, size_t len);
 /* Read up to len bytes at off of fd into p, retrying short reads and EINTR:
  * the bytes read (fewer only at the end of the file, or on an error). */
 size_t fd_pread_full(int fd, void *p, size_t len, off_t off);

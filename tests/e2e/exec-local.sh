@@ -104,6 +104,14 @@ pipe_gone() { # VIA LABEL
 }
 pipe_gone relay "through the relay"
 pipe_gone docker "through a Docker exec"
+# Any other write error (a full disk: /dev/full) is no success with the
+# output cut: 125 and what failed.
+set +e
+rdev exec "$ws" -- echo full >/dev/full 2>"$TEST_TMP/full.err"
+sfull=$?
+set -e
+check_eq "output that cannot be written (ENOSPC) ends the exec with 125" "$sfull" 125
+check "... saying so" grep -q "^rdev: exec: stdout: No space left on device" "$TEST_TMP/full.err"
 
 # A terminal on stdin gets a TTY in the container (tests/e2e/pty_drive.py
 # provides one; script(1) with stdin at its end typed a NUL into it, which

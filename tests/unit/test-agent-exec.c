@@ -20,8 +20,10 @@
 struct client {
 	const unsigned char *data; /* input, sent in pieces */
 	size_t len, off;
-	int ready_fd;	    /* always readable: stands for the input */
-	int give_up;	    /* input returns 1 at once */
+	int ready_fd;	 /* always readable: stands for the input */
+	int give_up;	 /* input returns 1 at once */
+	int out_give_up; /* output returns 1 (and counts its calls) */
+	int outputs;
 	struct buf *got[3]; /* output by stream */
 	int inputs;
 };
@@ -55,12 +57,14 @@ client_input(void *arg, struct agent_exec_pump *p, char **cause)
 	return 0;
 }
 
-static void
+static int
 client_output(void *arg, int stream, const unsigned char *data, size_t len)
 {
 	struct client *c = arg;
 
 	buf_append(c->got[stream], data, len);
+	c->outputs++;
+	return c->out_give_up;
 }
 
 /* An exec on one end of a socketpair, not a TTY (its input's end shuts down
@@ -228,5 +232,22 @@ TEST(pump_ends_with_1_when_the_client_gives_up)
 	ASSERT_INT_EQ(agent_exec_pump_run(p.x, &p.cb, &p.cause), 1);
 	ASSERT_NULL(p.cause);
 	ASSERT_INT_EQ(p.c.inputs, 1);
+	pump_clear(&p);
+}
+
+/* A client whose output cannot be written gives up there, with the peer still
+ * open and writing (no reliance on its input fd polling an error). */
+TEST(pump_ends_with_1_when_the_output_gives_up)
+{
+	struct pump p;
+
+	pump_init(&p, NULL, 0, 0);
+	close(p.c.ready_fd);
+	p.c.ready_fd = -1; /* no input to poll at all */
+	p.c.out_give_up = 1;
+	ASSERT_INT_EQ(write(p.peer, "abc", 3), 3);
+	ASSERT_INT_EQ(agent_exec_pump_run(p.x, &p.cb, &p.cause), 1);
+	ASSERT_NULL(p.cause);
+	ASSERT_INT_EQ(p.c.outputs, 1);
 	pump_clear(&p);
 }
