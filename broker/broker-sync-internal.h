@@ -83,6 +83,7 @@ struct broker_sync_job {
 	/* Read the ignore files (again), and watch the folder (s->w NULL) or
 	 * watch what they let in: the loop leaves s->w and s->ig alone. */
 	int setup;
+	int first; /* the sync's first batch (nothing sent before) */
 	/* out */
 	int rc; /* 0 sent (or nothing to send), -1 failed, -2 fatal */
 	char *error;

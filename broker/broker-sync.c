@@ -309,6 +309,7 @@ broker_sync_begin(struct broker_sync *s)
 	s->first = s->last = 0;
 	s->reread |= j->b.ignore_changed;
 	j->setup = s->w == NULL || s->reread;
+	j->first = s->batches == 0;
 	if (s->resend)
 		j->b.all = 1; /* (a rescan: what changed while it could not send) */
 	if (s->conn == NULL) {
