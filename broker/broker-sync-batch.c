@@ -142,25 +142,37 @@ broker_sync_work(void *arg)
 		    0, NULL, &j->st, &cause);
 		if (j->rc == 0)
 			s->resend = 0;
+		j->all_sent = 1; /* (the whole folder: every retry carried) */
 	} else if (j->rc == 0) {
 		/* (what could not land before goes again: its version here,
 		 * or its deletion) */
-		sync_delta_resend(d, s->sent, s->retry, s->nretry);
+		if (j->retry_due)
+			sync_delta_resend(d, s->sent, s->retry, s->nretry);
 		if (d->changed->n > 0 || d->ndel > 0)
 			j->rc = sync_send(s->conn, s->next_id++, s->path, s->name,
 			    d->changed, d->del, d->ndel, NULL, &j->st, &cause);
 	}
-	sync_delta_free(d);
 	if (j->rc == 0) {
-		/* (sent: what failed now is what is to go again) */
+		/* (sent: what failed now is what is to go again, with what this
+		 * batch did not carry, its retry not due) */
+		size_t nf;
+		char **failed = sync_send_failed_paths(&j->st, &nf), **next;
+
+		if (j->retry_due || j->all_sent)
+			next = failed, j->retry_n = nf;
+		else
+			next = sync_delta_retry_keep(
+			    d, s->retry, s->nretry, failed, nf, &j->retry_n);
 		sync_paths_free(s->retry, s->nretry);
-		s->retry = sync_send_failed_paths(&j->st, &s->nretry);
+		s->retry = next;
+		s->nretry = j->retry_n;
 		/* (two-way: the pulls take none of them as on the host) */
 		s->pull.retry = s->retry;
 		s->pull.nretry = s->nretry;
-		if (j->st.failed_count > (long long)s->nretry)
+		if (j->st.failed_count > (long long)nf)
 			s->resend = 1; /* (the agent did not list them all) */
 	}
+	sync_delta_free(d);
 	if (j->st.pull_ack != NULL && s->next_id != id0) {
 		free(s->pull.ack); /* (sent: committed, or reported again) */
 		s->pull.ack = NULL;

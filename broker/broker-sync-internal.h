@@ -84,8 +84,13 @@ struct broker_sync_job {
 	 * watch what they let in: the loop leaves s->w and s->ig alone. */
 	int setup;
 	int first; /* the sync's first batch (nothing sent before) */
+	/* The entries that could not land go with this batch (their backoff
+	 * ended); else they stay for later, not sent with every batch. */
+	int retry_due;
 	/* out */
-	int rc; /* 0 sent (or nothing to send), -1 failed, -2 fatal */
+	int all_sent;	/* the whole folder went (every retry with it) */
+	size_t retry_n; /* entries still to go again */
+	int rc;		/* 0 sent (or nothing to send), -1 failed, -2 fatal */
 	char *error;
 	struct sync_send_stats st;
 	struct sync_back_stats back; /* two-way: what came from the host */

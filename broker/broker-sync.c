@@ -259,8 +259,16 @@ static void
 broker_sync_note_failed(struct broker_sync *s, const struct sync_send_stats *st)
 {
 	char *text = sync_send_failed_text(st);
+	int carried = s->job.retry_due || s->job.all_sent;
 
 	if (text == NULL) {
+		if (s->nretry > 0 && s->entry_failed_told != NULL) {
+			/* (some still wait for their backoff) */
+			free(s->error);
+			s->error =
+			    xasprintf("%s (tried again later)", s->entry_failed_told);
+			return;
+		}
 		free(s->entry_failed_told);
 		s->entry_failed_told = NULL;
 		s->retry_entries_ms = 0;
@@ -274,11 +282,15 @@ broker_sync_note_failed(struct broker_sync *s, const struct sync_send_stats *st)
 	free(s->error);
 	s->error = xasprintf("%s (tried again later)", text);
 	free(text);
-	s->retry_entries_ms =
-	    s->retry_entries_ms == 0 ? BROKER_SYNC_RETRY_MIN_MS : s->retry_entries_ms * 2;
-	if (s->retry_entries_ms > s->ss->retry_max_ms)
-		s->retry_entries_ms = s->ss->retry_max_ms;
-	s->retry_entries_at = clock_now_ms() + s->retry_entries_ms;
+	/* (a batch that did not carry them leaves their backoff alone: a
+	 * local change does not put off the retry) */
+	if (carried || s->retry_entries_ms == 0) {
+		s->retry_entries_ms = s->retry_entries_ms == 0 ? BROKER_SYNC_RETRY_MIN_MS
+							       : s->retry_entries_ms * 2;
+		if (s->retry_entries_ms > s->ss->retry_max_ms)
+			s->retry_entries_ms = s->ss->retry_max_ms;
+		s->retry_entries_at = clock_now_ms() + s->retry_entries_ms;
+	}
 	if (s->resend)
 		s->retry_at = s->retry_entries_at; /* (not at once, in a loop) */
 }
@@ -310,6 +322,8 @@ broker_sync_begin(struct broker_sync *s)
 	s->reread |= j->b.ignore_changed;
 	j->setup = s->w == NULL || s->reread;
 	j->first = s->batches == 0;
+	/* (a batch the retry's timer began is always due: it sends them) */
+	j->retry_due = s->nretry > 0 && clock_now_ms() >= s->retry_entries_at;
 	if (s->resend)
 		j->b.all = 1; /* (a rescan: what changed while it could not send) */
 	if (s->conn == NULL) {

@@ -139,16 +139,27 @@ sync_live_failed(struct sync_live *l, char *cause)
  * again with the next batch (all of them, whole, when the agent did not
  * list them all), after a backoff if no change comes first. */
 static void
-sync_live_note_failed(struct sync_live *l, const struct source_send_stats *st)
+sync_live_note_failed(
+    struct sync_live *l, const struct source_send_stats *st, const struct sync_delta *d)
 {
 	char *text = sync_send_failed_text(st);
+	size_t nf;
+	char **failed = sync_send_failed_paths(st, &nf), **next;
+	size_t n = nf;
 
+	/* (d: a batch that did not carry the earlier ones, their retry not
+	 * due: they stay, with what it failed) */
+	next = d == NULL ? failed
+			 : sync_delta_retry_keep(d, l->retry, l->nretry, failed, nf, &n);
 	sync_paths_free(l->retry, l->nretry);
-	l->retry = sync_send_failed_paths(st, &l->nretry);
+	l->retry = next;
+	l->nretry = n;
 	/* (two-way: the pulls take none of them as on the host) */
 	l->pull.retry = l->retry;
 	l->pull.nretry = l->nretry;
 	if (text == NULL) {
+		if (l->nretry > 0)
+			return; /* (some still wait for their backoff) */
 		free(l->entry_failed_told);
 		l->entry_failed_told = NULL;
 		l->retry_entries_ms = 0;
@@ -159,12 +170,16 @@ sync_live_note_failed(struct sync_live *l, const struct source_send_stats *st)
 		    stderr, "rdev: sync: %s: %s (tried again later)\n", l->o->host, text);
 	free(l->entry_failed_told);
 	l->entry_failed_told = text;
-	l->retry_entries_ms =
-	    l->retry_entries_ms == 0 ? SYNC_LIVE_RETRY_MIN_MS : l->retry_entries_ms * 2;
-	if (l->retry_entries_ms > l->retry_max_ms)
-		l->retry_entries_ms = l->retry_max_ms;
-	l->retry_entries_at = clock_now_ms() + l->retry_entries_ms;
-	if (st->failed_count > (long long)l->nretry) {
+	/* (a batch that did not carry them leaves their backoff alone: a
+	 * local change does not put off the retry) */
+	if (d == NULL || l->retry_entries_ms == 0) {
+		l->retry_entries_ms = l->retry_entries_ms == 0 ? SYNC_LIVE_RETRY_MIN_MS
+							       : l->retry_entries_ms * 2;
+		if (l->retry_entries_ms > l->retry_max_ms)
+			l->retry_entries_ms = l->retry_max_ms;
+		l->retry_entries_at = clock_now_ms() + l->retry_entries_ms;
+	}
+	if (st->failed_count > (long long)nf) {
 		l->resend = 1; /* (the agent did not list them all) */
 		l->retry_at = l->retry_entries_at;
 	}
@@ -196,7 +211,7 @@ sync_live_resend(struct sync_live *l)
 	cJSON_Delete(st.host_kept_paths);
 	l->resend = 0;
 	l->retry_ms = 0;
-	sync_live_note_failed(l, &st);
+	sync_live_note_failed(l, &st, NULL);
 	cJSON_Delete(st.failed);
 	fprintf(stderr, "rdev: sync: %s: back: %lld entries sent again (%lld bytes)\n",
 	    l->o->host, st.sent, st.sent_bytes);
@@ -286,7 +301,7 @@ sync_live_batch(struct sync_live *l, int all, char **cause)
 	struct sync_delta *d;
 	long long t0 = clock_now_ms();
 	char *err = NULL;
-	int rc = 0;
+	int rc = 0, retry_due;
 
 	sync_watch_take(l->w, &b);
 	all |= b.all;
@@ -331,7 +346,10 @@ sync_live_batch(struct sync_live *l, int all, char **cause)
 	st.pull_ack = l->pull.ack;
 	/* (what could not land before goes again: its version here, or its
 	 * deletion; so something is sent, and the list replaced) */
-	if (!l->resend)
+	/* (only when their backoff ended, not with every batch: a batch the
+	 * retry began is always due, so it sends them) */
+	retry_due = l->nretry > 0 && clock_now_ms() >= l->retry_entries_at;
+	if (!l->resend && retry_due)
 		sync_delta_resend(d, l->state, l->retry, l->nretry);
 	if (!l->resend && (d->changed->n > 0 || d->ndel > 0)) {
 		if (source_send_batch(
@@ -339,7 +357,7 @@ sync_live_batch(struct sync_live *l, int all, char **cause)
 			sync_live_failed(l, xstrdup(err));
 			rc = 0;
 		} else
-			sync_live_note_failed(l, &st);
+			sync_live_note_failed(l, &st, retry_due ? NULL : d);
 		free(l->pull.ack); /* (sent: committed, or reported again) */
 		l->pull.ack = NULL;
 	}
@@ -387,7 +405,7 @@ sync_live_run(struct remote *r, const struct source *s, struct sync_scan *state,
 		goto out;
 	/* What the upload could not land goes again (and is told). */
 	if (o->first != NULL && o->first->failed != NULL)
-		sync_live_note_failed(&l, o->first);
+		sync_live_note_failed(&l, o->first, NULL);
 	/* What changed between the upload's scan and the watch's start. */
 	if (sync_live_batch(&l, 1, cause) != 0)
 		goto out;

@@ -248,6 +248,30 @@ sync_delta_resend(
 	return added;
 }
 
+char **
+sync_delta_retry_keep(const struct sync_delta *d, char *const *old, size_t nold,
+    char **failed, size_t nf, size_t *n)
+{
+	char **v = xcalloc(nold + nf + 1, sizeof *v);
+	size_t i = 0, k = 0;
+
+	for (size_t o = 0; o < nold; o++) {
+		if (sync_scan_find(d->changed, old[o]) != NULL ||
+		    sync_delta_deletes(d, old[o]))
+			continue; /* (carried: its outcome is in failed) */
+		while (i < nf && strcmp(failed[i], old[o]) < 0)
+			v[k++] = failed[i++];
+		if (i < nf && strcmp(failed[i], old[o]) == 0)
+			continue; /* (once) */
+		v[k++] = xstrdup(old[o]);
+	}
+	while (i < nf)
+		v[k++] = failed[i++];
+	free(failed);
+	*n = k;
+	return v;
+}
+
 void
 sync_delta_free(struct sync_delta *d)
 {

@@ -65,6 +65,15 @@ struct sync_delta *sync_delta_new(struct sync_scan **state, char *const *roots, 
  * send. Returns how many joined d->changed. */
 size_t sync_delta_resend(
     struct sync_delta *d, const struct sync_scan *state, char *const *paths, size_t n);
+/* What goes again after d's batch when it did not carry the earlier retry
+ * list old (nold, sorted; borrowed) because its retry was not due yet (a
+ * local change's batch, a pull's: the failing entries go at their backoff,
+ * not with every batch): failed (nf, sorted, as sync_send_failed_paths;
+ * taken), and each of old that d neither sent nor deleted (what d did
+ * carry is in failed if it failed again). Returns them sorted, once each
+ * (sync_paths_free), *n of them. */
+char **sync_delta_retry_keep(const struct sync_delta *d, char *const *old, size_t nold,
+    char **failed, size_t nf, size_t *n);
 void sync_delta_free(struct sync_delta *d);
 /* Is path one of roots or under one (roots sorted by strcmp)? */
 int sync_delta_under(const char *path, char *const *roots, size_t n);

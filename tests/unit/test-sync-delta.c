@@ -159,3 +159,35 @@ TEST(entries_that_did_not_land_go_again)
 	sync_delta_free(d);
 	sync_scan_free(state);
 }
+
+/* A batch whose retry is not due (a local change's, a pull's) does not
+ * carry the failing entries (a failing big file went with every save, and
+ * every second in two-way mode): they stay to go at their backoff, with
+ * what this batch's send failed; one the batch did carry (changed here)
+ * stays only if it failed again. */
+TEST(a_retry_not_due_stays_for_later)
+{
+	struct sync_scan *state =
+	    scan_of((const char *[]){ "f:a:1:644", "f:b:2:644", "f:c:3:644", NULL });
+	struct sync_scan *fresh = scan_of((const char *[]){ "f:b:9:644", NULL });
+	char *roots[] = { "b", "d" };
+	char *old[] = { "a", "b", "d", "e" };
+	char **failed = xcalloc(3, sizeof *failed);
+	struct sync_delta *d = sync_delta_new(&state, roots, 2, fresh, NULL, 0);
+	char **v;
+	size_t n;
+
+	failed[0] = xstrdup("c");
+	failed[1] = xstrdup("e");
+	v = sync_delta_retry_keep(d, old, 4, failed, 2, &n);
+	/* (b was carried and landed; d was in no state: the batch did not
+	 * delete it, so it stays) */
+	ASSERT_INT_EQ((int)n, 4);
+	ASSERT_STR_EQ(v[0], "a");
+	ASSERT_STR_EQ(v[1], "c");
+	ASSERT_STR_EQ(v[2], "d");
+	ASSERT_STR_EQ(v[3], "e");
+	sync_paths_free(v, n);
+	sync_delta_free(d);
+	sync_scan_free(state);
+}
