@@ -59,10 +59,12 @@ sync_prune_is_of(const char *file, const char *name)
 	return 0;
 }
 
-/* Does folder root have an entry? An empty root may be a mount point
- * whose disk is not mounted (yet): every workspace would look gone. */
+/* Does folder root have an entry other than keep (NULL: any)? An empty
+ * root may be a mount point whose disk is not mounted (yet): every
+ * workspace would look gone. keep's folder does not count: the sync that
+ * prunes made it (and the root) just before. */
 static int
-sync_prune_root_used(const char *root)
+sync_prune_root_used(const char *root, const char *keep)
 {
 	struct dirent *de;
 	DIR *d = opendir(root);
@@ -71,7 +73,8 @@ sync_prune_root_used(const char *root)
 	if (d == NULL)
 		return 0;
 	while (!used && (de = readdir(d)) != NULL)
-		used = strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
+		used = strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
+		    (keep == NULL || strcmp(de->d_name, keep) != 0);
 	closedir(d);
 	return used;
 }
@@ -108,7 +111,8 @@ sync_prune(
 	int dfd, lock, n = 0;
 	DIR *d;
 
-	if (stat(root, &sb) != 0 || !S_ISDIR(sb.st_mode) || !sync_prune_root_used(root))
+	if (stat(root, &sb) != 0 || !S_ISDIR(sb.st_mode) ||
+	    !sync_prune_root_used(root, keep))
 		return 0;
 	if ((d = opendir(sync_dir)) == NULL)
 		return 0;

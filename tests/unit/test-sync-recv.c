@@ -1582,11 +1582,16 @@ TEST(the_sync_state_of_a_gone_workspace_is_pruned)
 		   "gone.json gone.json.journal gone.json.aside "
 		   "gone.json.tmp.abc123 gone.jsonx gone.json.json "
 		   "gone.json.journalx kept.json busy.json "
-		   "../locks/sync-gone.lock && mkdir ../../empty"),
+		   "../locks/sync-gone.lock && mkdir ../../empty ../../fresh "
+		   "../../fresh/kept"),
 	    0);
 	ASSERT_INT_EQ(
 	    sync_prune(DIR "/state", DIR "/state/sync", DIR "/nowhere", NULL), 0);
 	ASSERT_INT_EQ(sync_prune(DIR "/state", DIR "/state/sync", DIR "/empty", NULL), 0);
+	/* (a root whose only entry is the synced workspace's folder, which
+	 * its sync just made: as empty, the disk perhaps not mounted) */
+	ASSERT_INT_EQ(
+	    sync_prune(DIR "/state", DIR "/state/sync", DIR "/fresh", "kept"), 0);
 	ASSERT_INT_EQ(system("test -e " DIR "/state/sync/gone.json"), 0);
 	lock = open(DIR "/state/locks/sync-busy.lock", O_RDWR | O_CREAT, 0600);
 	ASSERT_INT_EQ(flock(lock, LOCK_EX), 0);
