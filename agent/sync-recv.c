@@ -725,7 +725,8 @@ static int
 sync_recv_keep_as(int dfd, const char *leaf, const char *path, int move, char **kept,
     int *moved, char **cause)
 {
-	char *at;
+	static const char tag[] = ".rdev-conflict-";
+	char *at, *stamp = NULL;
 	int err;
 
 	*kept = sync_back_conflict_name(dfd, leaf);
@@ -742,7 +743,13 @@ sync_recv_keep_as(int dfd, const char *leaf, const char *path, int move, char **
 		*kept = NULL;
 		return 0;
 	}
+	/* (the name's stamp left out: the message is the same at each try,
+	 * so it is told once, not at each retry) */
 	at = sync_recv_sibling(path, *kept);
+	for (char *p = at; (p = strstr(p, tag)) != NULL; p++)
+		stamp = p + strlen(tag);
+	if (stamp != NULL)
+		memcpy(stamp, "*", 2);
 	error_set_errno(cause, err, "'%s': keeping the host's version as %s", path, at);
 	free(at);
 	free(*kept);

@@ -903,7 +903,9 @@ TEST(a_host_file_that_cannot_be_kept_is_not_replaced)
 	res = sync_tar("[[\"l\",\"s\",\"target\"]]", tar, 1, &cause);
 	ASSERT_INT_EQ(system("chattr -i " DIR "/ws/s"), 0);
 	ASSERT_NULL(res);
-	ASSERT_STR_CONTAINS(cause, "'s': keeping the host's version as s.rdev-conflict-");
+	/* (no stamp: the same message at each try, told once) */
+	ASSERT_STR_CONTAINS(
+	    cause, "'s': keeping the host's version as s.rdev-conflict-*: ");
 	ASSERT_INT_EQ(
 	    system("test -f " DIR "/ws/s && test \"$(cat " DIR "/ws/s)\" = host"), 0);
 	ASSERT_INT_EQ(conflicts_of("s"), 0);
