@@ -1464,8 +1464,14 @@ sync_recv_delete(struct sync_recv *r)
 		    !sync_recv_gone(r, o->path))
 			continue;
 		if ((dfd = sync_recv_parent(r, o->path, 0, &leaf)) < 0 ||
-		    fstatat(dfd, leaf, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+		    fstatat(dfd, leaf, &sb, AT_SYMLINK_NOFOLLOW) != 0) {
+			/* (gone, or a folder on its way no longer one: nothing
+			 * to delete; else, a folder it cannot enter (EACCES):
+			 * failed, still to delete, never dropped unsaid) */
+			if (errno != ENOENT && errno != ELOOP && errno != ENOTDIR)
+				sync_recv_delete_failed(r, o->path, errno);
 			continue;
+		}
 		if (o->type == 'd' && S_ISDIR(sb.st_mode)) {
 			if (unlinkat(dfd, leaf, AT_REMOVEDIR) == 0) {
 				r->deleted++;

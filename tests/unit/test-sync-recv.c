@@ -1504,6 +1504,56 @@ TEST(a_deletion_that_cannot_land_fails_alone_and_stays_indexed)
 	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
 }
 
+/* With entry errors, a deletion whose folder cannot be entered (EACCES:
+ * a folder made unreadable on the host) fails too, named, and stays in
+ * the index, where it was dropped silently. */
+TEST(a_deletion_in_a_folder_it_cannot_enter_fails_and_stays_indexed)
+{
+	char *a = entry("d/b"), *m, *cause = NULL;
+	char **del = xcalloc(2, sizeof *del);
+	struct sync_scan *want = NULL, *idx = NULL;
+	struct sync_recv *r = NULL;
+	struct buf *tar = buf_new();
+	cJSON *need = NULL, *res = NULL, *f;
+	struct sync_index ix;
+	int rc;
+
+	if (geteuid() == 0) {
+		printf("  (root enters any folder: skipped)\n");
+		buf_free(tar);
+		free(del);
+		free(a);
+		return;
+	}
+	ASSERT_INT_EQ(system("rm -rf " DIR " && mkdir -p " DIR), 0);
+	m = xasprintf("[[\"d\",\"d\",493],%s]", a);
+	sync_once(m, (const char *[]){ "d/b", NULL }, NULL);
+	free(m);
+	free(a);
+	ASSERT_INT_EQ(chmod(DIR "/ws/d", 0), 0);
+	del[0] = xstrdup("d/b");
+	recv_open("[[\"d\",\"d\",493]]", &want, &r, &need);
+	sync_recv_partial(r, del, 1);
+	sync_recv_entry_errors(r);
+	tar_write_end(tar);
+	rc = sync_recv_feed(r, buf_data(tar), buf_len(tar), &cause) != 0 ||
+	    sync_recv_finish(r, &res, &cause) != 0;
+	recv_close(want, r, need);
+	buf_free(tar);
+	ASSERT_INT_EQ(chmod(DIR "/ws/d", 0755), 0);
+	if (rc)
+		TEST_FAIL("the stream failed: %s", cause);
+	ASSERT_INT_EQ(access(DIR "/ws/d/b", F_OK), 0);
+	ASSERT_INT_EQ(result_number(res, "failedCount"), 1);
+	f = cJSON_GetArrayItem(cJSON_GetObjectItem(res, "failed"), 0);
+	ASSERT_STR_EQ(cJSON_GetStringValue(cJSON_GetObjectItem(f, "path")), "d/b");
+	sync_index_load(DIR "/index.json", &ix, &idx);
+	ASSERT_NOT_NULL(sync_scan_find(idx, "d/b"));
+	sync_scan_free(idx);
+	cJSON_Delete(res);
+	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
+}
+
 /* Many entries that cannot land (here: under an immutable folder) with
  * long paths: all counted in "failedCount", but "failed" lists no more
  * than about 256 KiB of them (1,000 paths of 4 KiB and their errors were 8
