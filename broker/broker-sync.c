@@ -563,8 +563,12 @@ broker_syncs_new(struct event_base *base, const char *state_path,
 	if ((v = getenv("RDEV_SYNC_PULL_MS")) != NULL && atoi(v) > 0)
 		ss->pull_ms = atoi(v);
 	ss->retry_max_ms = BROKER_SYNC_RETRY_MAX_MS;
+	/* (lowers the cap only: between the first backoff and the default) */
 	if ((v = getenv("RDEV_SYNC_RETRY_MAX_MS")) != NULL && atoi(v) > 0)
-		ss->retry_max_ms = atoi(v);
+		ss->retry_max_ms = atoi(v) < BROKER_SYNC_RETRY_MIN_MS
+		    ? BROKER_SYNC_RETRY_MIN_MS
+		    : atoi(v) > BROKER_SYNC_RETRY_MAX_MS ? BROKER_SYNC_RETRY_MAX_MS
+							 : atoi(v);
 	LIST_INIT(&ss->syncs);
 	LIST_INIT(&ss->dying);
 	return ss;

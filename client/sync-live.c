@@ -391,9 +391,12 @@ sync_live_run(struct remote *r, const struct source *s, struct sync_scan *state,
 	sigaction(SIGTERM, &sa, &old_term);
 	sigaction(SIGHUP, &sa, &old_hup);
 	sync_live_stop = sync_live_rescan = 0;
-	l.retry_max_ms = (v = getenv("RDEV_SYNC_RETRY_MAX_MS")) != NULL && atoi(v) > 0
-	    ? atoi(v)
-	    : SYNC_LIVE_RETRY_MAX_MS;
+	/* (lowers the cap only: between the first backoff and the default) */
+	l.retry_max_ms = SYNC_LIVE_RETRY_MAX_MS;
+	if ((v = getenv("RDEV_SYNC_RETRY_MAX_MS")) != NULL && atoi(v) > 0)
+		l.retry_max_ms = atoi(v) < SYNC_LIVE_RETRY_MIN_MS ? SYNC_LIVE_RETRY_MIN_MS
+		    : atoi(v) > SYNC_LIVE_RETRY_MAX_MS		  ? SYNC_LIVE_RETRY_MAX_MS
+								  : atoi(v);
 	if (sync_scan_ignore(s->path, o->scan_flags, &l.ig, cause) != 0)
 		goto out;
 	if ((swept = sync_back_sweep(s->path, l.ig)) > 0) /* (a killed sync's) */
