@@ -140,9 +140,6 @@ check_eq "forward HOST: ./app forwards the uploaded workspace's container" \
 	"$(rdev forward --list --json | jq -r --argjson p "$base" '.[] | select(.local == $p) | .workspace')" "$folder"
 rdev stop "$name:" ./app >/dev/null
 check_eq "stop HOST: ./app" "$(rdev status "$name:" ./app --json | jq -r .state)" stopped
-rdev down "$name:" ./app >/dev/null
-check_eq "down HOST: ./app" "$(rdev status "$name:" ./app --json | jq -r .state)" absent
-
 # The agent's sync state of a workspace (STATE/sync/NAME.json...) stays
 # with its folder, which `down` keeps (the index must stay with the files
 # it describes); once the folder is removed on the host, the start of the
@@ -151,12 +148,21 @@ ws_name=${folder##*/}
 # (the agent's state folder, as agent_state_dir finds it: $XDG_STATE_HOME/rdev)
 state_files() { on_host 'd=${RDEV_STATE_DIR:-}; case ${XDG_STATE_HOME:-} in /*) d=${d:-$XDG_STATE_HOME/rdev} ;; esac; ls -a "${d:-$HOME/.rdev/state}/sync"' | grep -c "^$ws_name\.json" || true; }
 check "the workspace's sync state is on the host after its syncs" test "$(state_files)" -ge 1
+rdev down "$name:" ./app >/dev/null
+check_eq "down HOST: ./app" "$(rdev status "$name:" ./app --json | jq -r .state)" absent
 check "... and stays after down (its folder does too)" test "$(state_files)" -ge 1
 on_host rm -rf "$folder"
 app2=$TEST_TMP/app2
 mkdir -p "$app2"
 echo other >"$app2/other.txt"
 rdev sync "$name:" "$app2" >/dev/null 2>&1 || fail "rdev sync of a second folder"
+# (a root whose only entry is the folder its sync just made counts as
+# empty, as an unmounted disk's mount point: nothing goes then)
+check "a root holding only the new sync's folder: the state stays" test "$(state_files)" -ge 1
+app3=$TEST_TMP/app3
+mkdir -p "$app3"
+echo third >"$app3/third.txt"
+rdev sync "$name:" "$app3" >/dev/null 2>&1 || fail "rdev sync of a third folder"
 check_eq "the folder removed on the host, the next sync's start removes its state" \
 	"$(state_files)" 0
 finish
