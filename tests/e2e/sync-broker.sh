@@ -107,29 +107,36 @@ eventually "... counted and named as a host change replaced" changed_is "2 gen"
 # entry is tried again until it can be kept (then it lands, the folder kept
 # as its conflict name).
 docker exec -u root -w "$ws" "$cid" sh -c 'mkdir stuck && echo made >stuck/made'
-chattr +i "$folder/stuck"
-trap 'chattr -i "$folder/stuck" 2>/dev/null; rig_remote_cleanup ${folder:+"${folder#"$home"/}"}' EXIT
-echo local-stuck >"$app/stuck"
-echo tail >"$app/tail.txt"
-EVENTUALLY_SECONDS=5 eventually "a file beside one whose host version cannot be kept lands" \
-	has tail.txt tail
-stuck_told() { sync_json | jq -r .lastError | grep -q "'stuck': keeping the host's version as stuck.rdev-conflict-"; }
-eventually "... the other's path and reason are the sync's lastError" stuck_told
-check "... and the broker's log tells it" grep -q \
-	"'stuck': keeping the host's version as stuck.rdev-conflict-.*(tried again later)" \
-	"$RDEV_RUNTIME_DIR/broker.log"
-check_eq "... the host's folder is untouched" "$(in_ctr cat stuck/made)" made
-# (it may be sending the entry again just then: a retry's batch)
-still_runs() { case "$(sync_json | jq -r .state)" in watching | sending) ;; *) return 1 ;; esac; }
-check "... the sync still runs (watching, or sending a retry)" still_runs
-echo later >"$app/z-later.txt"
-EVENTUALLY_SECONDS=5 eventually "... and later edits still land" has z-later.txt later
-chattr -i "$folder/stuck"
-EVENTUALLY_SECONDS=15 eventually "once it can be kept, the entry is tried again and lands" \
-	has stuck local-stuck
-check_eq "... the host's folder kept as its conflict name" \
-	"$(in_ctr sh -c 'cat stuck.rdev-conflict-*/made')" made
-eventually "... counted and named as a host change replaced" changed_is "3 stuck"
+# (chattr +i needs a filesystem that has it: not tmpfs, nor overlay)
+if chattr +i "$folder/stuck" 2>/dev/null; then
+	stuck_n=1
+	trap 'chattr -i "$folder/stuck" 2>/dev/null; rig_remote_cleanup ${folder:+"${folder#"$home"/}"}' EXIT
+	echo local-stuck >"$app/stuck"
+	echo tail >"$app/tail.txt"
+	eventually "a file beside one whose host version cannot be kept lands" \
+		has tail.txt tail
+	stuck_told() { sync_json | jq -r .lastError | grep -q "'stuck': keeping the host's version as stuck.rdev-conflict-"; }
+	eventually "... the other's path and reason are the sync's lastError" stuck_told
+	check "... and the broker's log tells it" grep -q \
+		"'stuck': keeping the host's version as stuck.rdev-conflict-.*(tried again later)" \
+		"$RDEV_RUNTIME_DIR/broker.log"
+	check_eq "... the host's folder is untouched" "$(in_ctr cat stuck/made)" made
+	# (it may be sending the entry again just then: a retry's batch)
+	still_runs() { case "$(sync_json | jq -r .state)" in watching | sending) ;; *) return 1 ;; esac; }
+	check "... the sync still runs (watching, or sending a retry)" still_runs
+	echo later >"$app/z-later.txt"
+	eventually "... and later edits still land" has z-later.txt later
+	chattr -i "$folder/stuck"
+	EVENTUALLY_SECONDS=15 eventually "once it can be kept, the entry is tried again and lands" \
+		has stuck local-stuck
+	check_eq "... the host's folder kept as its conflict name" \
+		"$(in_ctr sh -c 'cat stuck.rdev-conflict-*/made')" made
+	eventually "... counted and named as a host change replaced" changed_is "3 stuck"
+else
+	echo "  (chattr +i refused here: the in-the-way entry checks skipped)"
+	docker exec -u root -w "$ws" "$cid" rm -rf stuck
+	stuck_n=0
+fi
 no_error() { [ "$(sync_json | jq -r .lastError)" = null ]; }
 eventually "... and the error is gone" no_error
 
@@ -141,7 +148,7 @@ docker exec -u root -w "$ws" "$cid" mkdir -p rootmade
 mkdir -p "$app/rootmade"
 echo x >"$app/rootmade/x.c"
 echo next >"$app/z-next.txt"
-EVENTUALLY_SECONDS=5 eventually "a file beside one a root-made folder refuses lands" \
+eventually "a file beside one a root-made folder refuses lands" \
 	has z-next.txt next
 root_told() { sync_json | jq -r .lastError | grep -q "'rootmade/x.c': Permission denied: the host folder 'rootmade' belongs to root (made in the container as root?), not to this user (uid $(id -u "rdev-$name"))"; }
 eventually "... the refused file's path, the folder's owner and why are lastError" root_told
@@ -180,7 +187,7 @@ EVENTUALLY_SECONDS=30 eventually "the local file made again arrives" has keep.tx
 check_eq "... the container's kept version saved as its conflict name" \
 	"$(in_ctr sh -c 'cat keep.txt.rdev-conflict-*')" changed-in-container
 eventually "... and counted as a change on the host the local version replaced" \
-	changed_is "4 keep.txt"
+	changed_is "$((3 + stuck_n)) keep.txt"
 
 # A folder of 22 synced files the container changed, moved away here (one
 # event, one batch): all 22 kept and counted; the broker's log names the
