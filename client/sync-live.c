@@ -48,6 +48,7 @@ struct sync_live {
 	struct sync_watch *w;
 	struct sync_scan *state; /* what the host was sent (or is to get) */
 	int resend;		 /* a batch was lost: send the whole manifest */
+	int link_lost;		 /* ... because the link failed (told "back") */
 	long long retry_at, retry_ms;
 	long long pull_due;	    /* two-way: when to ask the host next (idle) */
 	struct sync_back_pull pull; /* two-way: what pulls keep (sync-back.h) */
@@ -127,6 +128,7 @@ sync_live_failed(struct sync_live *l, char *cause)
 	free(cause);
 	remote_reset(l->r);
 	l->resend = 1;
+	l->link_lost = 1;
 	l->retry_ms = l->retry_ms == 0
 	    ? SYNC_LIVE_RETRY_MIN_MS
 	    : (l->retry_ms * 2 > SYNC_LIVE_RETRY_MAX_MS ? SYNC_LIVE_RETRY_MAX_MS
@@ -213,8 +215,12 @@ sync_live_resend(struct sync_live *l)
 	l->retry_ms = 0;
 	sync_live_note_failed(l, &st, NULL);
 	cJSON_Delete(st.failed);
-	fprintf(stderr, "rdev: sync: %s: back: %lld entries sent again (%lld bytes)\n",
-	    l->o->host, st.sent, st.sent_bytes);
+	/* (not after a failed list the agent cut: the link never went) */
+	if (l->link_lost)
+		fprintf(stderr,
+		    "rdev: sync: %s: back: %lld entries sent again (%lld bytes)\n",
+		    l->o->host, st.sent, st.sent_bytes);
+	l->link_lost = 0;
 }
 
 /* Two-way: the host's changes, applied here (sync-back.h); each printed
