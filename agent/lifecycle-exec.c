@@ -9,7 +9,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "docker.h"
 #include "spawn.h"
@@ -228,49 +227,6 @@ lifecycle_job_failure(const struct lifecycle_job *job)
 	return NULL;
 }
 
-/* Why a command ended with 137 (SIGKILL), when the container says so: it
- * was removed (`rdev down` while `up` ran a step) or stopped meanwhile;
- * NULL when it still runs or that cannot be known. Caller frees. */
-static char *
-lifecycle_job_killed_why(const struct lifecycle_job *job)
-{
-	cJSON *info = NULL;
-	char *cause = NULL, *why = NULL;
-	const char *status;
-	const cJSON *state;
-	struct docker *d;
-	int rc;
-
-	if (job->docker == NULL || job->ctx->container_id == NULL ||
-	    (job->exit_code != 137 && job->term_signal != 9))
-		return NULL;
-	/* (a connection of its own: the exec's may be unusable after the
-	 * kill). A container being removed or stopped kills its processes
-	 * first and still says "running" for a moment: asked for up to 1 s. */
-	d = docker_new(docker_socket_path(job->docker));
-	for (int tries = 0; why == NULL && tries < 10; tries++) {
-		if (tries > 0)
-			usleep(100 * 1000);
-		info = NULL;
-		if ((rc = docker_container_inspect(
-			 d, job->ctx->container_id, &info, &cause)) != 0) {
-			free(cause);
-			break;
-		}
-		state = cJSON_GetObjectItemCaseSensitive(info, "State");
-		status = cJSON_GetStringValue(
-		    cJSON_GetObjectItemCaseSensitive(state, "Status"));
-		if (info == NULL || (status != NULL && strcmp(status, "removing") == 0))
-			why = xstrdup("the container was removed while it ran");
-		else if (!cJSON_IsTrue(
-			     cJSON_GetObjectItemCaseSensitive(state, "Running")))
-			why = xstrdup("the container was stopped while it ran");
-		cJSON_Delete(info);
-	}
-	docker_free(d);
-	return why;
-}
-
 /* The error for a job that did not succeed, or NULL if it did: ending in
  * what the command last said, on stderr if it said anything there, else on
  * stdout ("... exited with status 3: npm ERR! missing script: build";
@@ -279,17 +235,9 @@ static char *
 lifecycle_job_error(const struct lifecycle_job *job)
 {
 	const char *said = job->last_err != NULL ? job->last_err : job->last_out;
-	char *msg, *with, *why;
+	char *msg, *with;
 
-	if ((msg = lifecycle_job_failure(job)) == NULL || job->rc != 0)
-		return msg;
-	if ((why = lifecycle_job_killed_why(job)) != NULL) {
-		with = xasprintf("%s (%s)", msg, why);
-		free(msg);
-		free(why);
-		msg = with;
-	}
-	if (said == NULL)
+	if ((msg = lifecycle_job_failure(job)) == NULL || said == NULL || job->rc != 0)
 		return msg;
 	with = xasprintf("%s: %s", msg, said);
 	free(msg);

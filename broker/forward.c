@@ -645,19 +645,15 @@ forward_parked_add(struct forward_parked *p, const char *name, const char *text)
 }
 
 void
-forward_parked_error(struct forward_parked_list *list, const struct forward *fw,
-    const char *error, int refused)
+forward_parked_error(
+    struct forward_parked_list *list, const struct forward *fw, const char *error)
 {
 	struct forward_parked *p;
-	cJSON *res;
 
 	TAILQ_FOREACH(p, list, entry) {
 		if (p->failed || !forward_parked_for(p, fw))
 			continue;
 		forward_parked_add(p, "errors", error);
-		res = cJSON_GetObjectItemCaseSensitive(p->resp, "result");
-		if (refused && cJSON_GetObjectItemCaseSensitive(res, "refused") == NULL)
-			cJSON_AddTrueToObject(res, "refused");
 		p->failed = 1;
 	}
 }

@@ -278,12 +278,9 @@ void forward_park(
  * forward_of its key)? */
 int forward_parked_for(const struct forward_parked *p, const struct forward *fw);
 /* A resolve of fw failed: error goes into each parked answer fw is for
- * that has none yet (as a failed resolve stopped the others). refused:
- * the agent's own answer (no such folder, no dev container), not a failure
- * on the way (a host down for a while): the answer says "refused":true,
- * and the client removes the forwards it asked for, which cannot work. */
-void forward_parked_error(struct forward_parked_list *list, const struct forward *fw,
-    const char *error, int refused);
+ * that has none yet (as a failed resolve stopped the others). */
+void forward_parked_error(
+    struct forward_parked_list *list, const struct forward *fw, const char *error);
 /* fw's check failed on the way (forward_check_warning): warning goes
  * into the "warnings" of each parked answer fw is for. */
 void forward_parked_warning(

@@ -73,9 +73,7 @@ host_forward_resolved(struct host_session *h, void *arg, const cJSON *result,
 			    "%s: auto-forward %s: %s", h->label, f->fw.workspace, cause);
 		/* (a connect's error is its connections', not a forward's) */
 		if (!f->connect)
-			forward_parked_error(&h->parked, &f->fw, cause,
-			    error != NULL &&
-				host_forward_failure(how) == FORWARD_FAILED_REFUSED);
+			forward_parked_error(&h->parked, &f->fw, cause);
 	}
 	LIST_FOREACH(l, &h->links, entry) {
 		if (l->fwd != f || l->state != HOST_LINK_RESOLVING ||

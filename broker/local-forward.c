@@ -216,8 +216,7 @@ local_forward_resolved(void *arg, const cJSON *result, const char *error, int re
 			  "%s: the agent's relay answer is incomplete", LOCAL_HOST_LABEL);
 	if (cause != NULL) {
 		log_warn("forward %d: %s", f->fw.local_port, cause);
-		forward_parked_error(
-		    &lh->parked, &f->fw, cause, error != NULL && refused);
+		forward_parked_error(&lh->parked, &f->fw, cause);
 	}
 	for (l = LIST_FIRST(&lh->links); l != NULL; l = next) {
 		next = LIST_NEXT(l, entry);

@@ -73,40 +73,6 @@ client_forward_print_table(FILE *out, const cJSON *forwards, int with_host)
 	}
 }
 
-/* Stop the forwards of a "forward" answer res (workspace's, on r's host),
- * one by one by local port; say so (naming the ports) when there were any.
- * A failure to stop one is told, not returned: the command fails anyway. */
-static void
-cmd_forward_remove(struct remote *r, const char *workspace, const cJSON *res)
-{
-	const cJSON *f;
-	cJSON *fields, *ans;
-	char *cause;
-	long local;
-	int n = 0;
-
-	cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(res, "forwards")) {
-		if (json_get_int(f, "local", 1, 65535, &local) != 0)
-			continue;
-		fields = cJSON_CreateObject();
-		cJSON_AddStringToObject(fields, "workspace", workspace);
-		cJSON_AddNumberToObject(fields, "local", (double)local);
-		ans = NULL;
-		cause = NULL;
-		if (remote_broker_call(r, "unforward", fields, &ans, &cause) != 0)
-			fprintf(stderr, "rdev: forward: localhost:%ld: not stopped: %s\n",
-			    local, cause);
-		else
-			fprintf(stderr, "%slocalhost:%ld",
-			    n++ == 0 ? "rdev: forward: not forwarded: " : ", ", local);
-		free(cause);
-		cJSON_Delete(ans);
-	}
-	if (n > 0)
-		fprintf(
-		    stderr, " (removed: the forward%s cannot work)\n", n == 1 ? "" : "s");
-}
-
 /* Ask the broker for forwards of workspace on r's host; prints the table
  * (unless quiet) and the errors. 0, or 1 if any forward failed. */
 static int
@@ -116,7 +82,7 @@ cmd_forward_add(struct remote *r, const char *workspace, const char *config,
 	cJSON *fields = cJSON_CreateObject(), *res = NULL;
 	const cJSON *errors, *e;
 	char *cause = NULL, *hint;
-	int rc = 0, refused;
+	int rc = 0;
 
 	cJSON_AddStringToObject(fields, "workspace", workspace);
 	if (config != NULL)
@@ -137,16 +103,11 @@ cmd_forward_add(struct remote *r, const char *workspace, const char *config,
 		free(cause);
 		return 1;
 	}
-	/* the agent's own answer (no such folder, no dev container): the
-	 * forwards asked for cannot work, and are not left listening; a
-	 * failure on the way (a host down for a while) keeps them */
-	refused = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(res, "refused")) &&
-	    cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(res, "errors")) > 0;
-	if (!quiet && auto_attrs != NULL && !refused)
+	if (!quiet && auto_attrs != NULL)
 		fprintf(stderr,
 		    "watching the container for new listening ports (they are "
 		    "forwarded as they appear; see `rdev forward --list`)\n");
-	if (!quiet && !refused &&
+	if (!quiet &&
 	    cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(res, "forwards")) > 0) {
 		fprintf(stderr,
 		    "forwarded ports (until `rdev down` or `rdev forward "
@@ -159,8 +120,6 @@ cmd_forward_add(struct remote *r, const char *workspace, const char *config,
 		fprintf(stderr, "rdev: forward: %s\n", e->valuestring);
 		rc = 1;
 	}
-	if (refused)
-		cmd_forward_remove(r, workspace, res);
 	/* a target not checked (it may be an old container's): the forward
 	 * is there, and the container up; told, not a failure */
 	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(res, "warnings")) {

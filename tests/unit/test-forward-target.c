@@ -640,8 +640,7 @@ TEST(a_parked_answer_waits_for_its_own_container_s_checks_only)
 	ASSERT_TRUE(forward_parked_for(TAILQ_LAST(&list, forward_parked_list), &other));
 	/* other's check fails: a warning for b's request only */
 	forward_parked_warning(&list, &other, "W-other");
-	/* the agent's own answer (refused): the client removes the forwards */
-	forward_parked_error(&list, &other, "E-other", 1);
+	forward_parked_error(&list, &other, "E-other");
 	/* mine is being checked: a's answer waits, b's goes */
 	checking = &mine;
 	forward_parked_answer(&list, parked_waiting, NULL);
@@ -651,7 +650,6 @@ TEST(a_parked_answer_waits_for_its_own_container_s_checks_only)
 	got = answer_read(b[1]);
 	ASSERT_STR_CONTAINS(got, "W-other");
 	ASSERT_STR_CONTAINS(got, "E-other");
-	ASSERT_STR_CONTAINS(got, "\"refused\":true");
 	free(got);
 	checking = NULL;
 	forward_parked_answer(&list, parked_waiting, NULL);
@@ -660,7 +658,6 @@ TEST(a_parked_answer_waits_for_its_own_container_s_checks_only)
 	ASSERT_STR_CONTAINS(got, "\"forwards\"");
 	ASSERT_TRUE(strstr(got, "W-other") == NULL);
 	ASSERT_TRUE(strstr(got, "warnings") == NULL);
-	ASSERT_TRUE(strstr(got, "refused") == NULL);
 	free(got);
 	close(a[1]);
 	close(b[1]);
@@ -669,31 +666,6 @@ TEST(a_parked_answer_waits_for_its_own_container_s_checks_only)
 	cJSON_Delete(req_a);
 	cJSON_Delete(req_b);
 	cJSON_Delete(req_mine);
-}
-
-TEST(a_parked_answer_says_refused_only_for_the_agent_s_own_answer)
-{
-	struct forward_parked_list list = TAILQ_HEAD_INITIALIZER(list);
-	struct forward fw;
-	cJSON *req = request("/w", NULL, NULL), *done, *errors;
-	int a[2];
-	char *got;
-
-	ASSERT_INT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, a), 0);
-	forward_init(&fw, "/w", NULL);
-	forward_park(&list, a[0], req, forward_answer_new(1, &done, &errors));
-	/* a host down for a while: the forwards stay, no "refused" */
-	forward_parked_error(&list, &fw, "E-on-the-way", 0);
-	forward_parked_error(&list, &fw, "E-later", 1); /* (one error only) */
-	forward_parked_answer(&list, NULL, NULL);
-	got = answer_read(a[1]);
-	ASSERT_STR_CONTAINS(got, "E-on-the-way");
-	ASSERT_TRUE(strstr(got, "E-later") == NULL);
-	ASSERT_TRUE(strstr(got, "refused") == NULL);
-	free(got);
-	close(a[1]);
-	forward_clear(&fw);
-	cJSON_Delete(req);
 }
 
 /* A host session as far as its calls and forwards' answers need one. */
