@@ -704,8 +704,9 @@ static const struct {
 
 /* Warn about each "${...}" in string node (at path) that substitution
  * leaves as written because it is no variable it knows (${nope:X},
- * ${localenv:X}: names are case-sensitive), names none (${containerEnv})
- * or is not closed (${containerEnv:PATH): the reference CLI leaves them
+ * ${localenv:X}: names are case-sensitive), names none (${containerEnv};
+ * ${localEnv:} and ${env::dflt} are substituted: "" and the default) or is
+ * not closed (${containerEnv:PATH): the reference CLI leaves them
  * too, silently. A variable is matched as config-subst.c matches it. */
 static void
 config_validate_vars_string(
@@ -737,8 +738,7 @@ config_validate_vars_string(
 			config_validate_report_warn(v, node,
 			    "%s: unknown variable %.*s left as written", path,
 			    (int)(q + 1 - p), p);
-		else if (config_validate_variables[known].wants_arg &&
-		    (colon == NULL || colon + 1 == q || colon[1] == ':'))
+		else if (config_validate_variables[known].wants_arg && colon == NULL)
 			config_validate_report_warn(v, node,
 			    "%s: variable %.*s names no variable: left as written", path,
 			    (int)(q + 1 - p), p);
@@ -769,12 +769,13 @@ config_validate_vars(struct config_validate_ctx *v, const cJSON *node, const cha
 }
 
 /* Top-level properties whose "${...}" are someone else's: the tools'
- * customizations (VS Code substitutes ${workspaceFolder} in its settings)
- * and the lifecycle commands (the shell expands ${HOME} there). */
+ * customizations (VS Code substitutes ${workspaceFolder} in its settings),
+ * Features' options (written to devcontainer-features.env, which the shell
+ * sources) and the lifecycle commands (the shell expands ${HOME} there). */
 static int
 config_validate_vars_skipped(const char *name)
 {
-	static const char *const skipped[] = { "customizations", "settings",
+	static const char *const skipped[] = { "customizations", "settings", "features",
 		"initializeCommand", "onCreateCommand", "updateContentCommand",
 		"postCreateCommand", "postStartCommand", "postAttachCommand", NULL };
 

@@ -203,12 +203,14 @@ TEST(a_variable_left_as_written_is_a_warning)
 
 	validate("{\n  \"image\": \"x\",\n"
 		 "  \"containerEnv\": {\"A\": \"${nope:X}\", \"B\": \"${localenv:H}\",\n"
-		 "    \"C\": \"${localEnv:NOPE} ${containerEnv:P} ${devcontainerId}\"},\n"
+		 "    \"C\": \"${localEnv:NOPE} ${containerEnv:P} ${devcontainerId} "
+		 "${localEnv:} ${env::d}\"},\n"
 		 "  \"remoteEnv\": {\"D\": \"${containerEnv}\", \"E\": "
 		 "\"${containerEnv:P\"},\n"
 		 "  \"mounts\": [\"${a${b}\"],\n"
 		 "  \"customizations\": {\"vscode\": {\"x\": \"${workspaceFolder}\"}},\n"
-		 "  \"postCreateCommand\": \"echo ${HOME}\"\n}",
+		 "  \"postCreateCommand\": \"echo ${HOME}\",\n"
+		 "  \"features\": {\"f\": {\"o\": \"${HOME}\"}}\n}",
 	    &r);
 	ASSERT_INT_EQ(r.rc, 0);
 	w = warnings_text(&r.warnings);
