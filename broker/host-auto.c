@@ -274,6 +274,9 @@ host_auto_listing_step_channel(struct host_session *h, struct host_auto *a)
 			return;
 		}
 		a->list_sent = 1;
+		/* (the relay's time counts from its header: a slow open is
+		 * not its silence) */
+		a->list_deadline = clock_now_ms() + HOST_AUTO_LISTING_MS;
 	}
 	while ((n = ssh_channel_read_nonblocking(a->list_ch, tmp, sizeof tmp, 0)) > 0) {
 		if (buf_len(a->list_buf) < HOST_AUTO_LISTING_MAX)
@@ -305,8 +308,10 @@ host_auto_listing_step_mux(struct host_auto *a)
 	if (a->list_sent || a->list_mx->state != HOST_MUX_OPEN)
 		return;
 	len = host_auto_listing_header(a, hdr);
-	if (host_mux_write(a->list_mx, hdr, len) == len)
+	if (host_mux_write(a->list_mx, hdr, len) == len) {
 		a->list_sent = 1;
+		a->list_deadline = clock_now_ms() + HOST_AUTO_LISTING_MS;
+	}
 }
 
 /* What forward_auto_take_listing asks of a host session (arg). */

@@ -548,13 +548,18 @@ relay_check_superseded(const char *port_file)
 		return;
 	relay_superseded = 1;
 	relay_listeners_watch(0);
+	/* What was queued (the backlog is 4096: a steady stream of new
+	 * connections cannot keep it accepting for ever) */
 	for (int i = 0; i < 2; i++)
 		if (relay_lfd[i] >= 0) {
-			while (relay_accept(relay_lfd[i]))
+			for (int k = 0; k < 4096 && relay_accept(relay_lfd[i]); k++)
 				;
 			close(relay_lfd[i]);
 			relay_lfd[i] = -1;
 		}
+	/* (no listener left to resume: a pause for descriptors would make the
+	 * loop's timeout 0 until the last connection ends) */
+	relay_accept_paused = 0;
 }
 
 static int

@@ -235,6 +235,10 @@ eventually "the watch has seen the port its attributes ignore" rig_auto_seen "$w
 relay_port=$(docker exec "$cid" cat /.rdev-relay.port)
 relay_pids=$(docker top "$cid" -o pid,args | awk '/[.]rdev-relay --port-file/ { print $1 }')
 [ -n "$relay_pids" ] || fail "auto: no relay process in the container"
+# (the broker stopped meanwhile: no listing falls between the relay's end and
+# the program's bind, which would drop the target without this check running)
+bpid=$(broker status --json | jq -r .pid)
+kill -STOP "$bpid"
 nsenter -t "$(docker inspect -f '{{.State.Pid}}' "$cid")" -n python3 -c '
 import os, signal, socket, sys, time
 s = socket.socket()
@@ -251,12 +255,16 @@ while True:
             raise
         time.sleep(0.001)
 s.listen(64)
+open(sys.argv[3], "w").close()
 held = []
 while True:
     held.append(s.accept()[0])
-' "$relay_port" "$relay_pids" &
+' "$relay_port" "$relay_pids" "$TEST_TMP/silent.bound" &
 closer_pid=$!
-eventually "auto: a silent program on the watch's relay port: a new relay is started" sh -c \
+(eventually "auto: the silent program has the relay's port" test -e "$TEST_TMP/silent.bound") ||
+	{ kill -CONT "$bpid"; fail "auto: the silent program did not bind"; }
+kill -CONT "$bpid"
+EVENTUALLY_SECONDS=40 eventually "auto: a silent program on the watch's relay port: a new relay is started" sh -c \
 	"p=\$(docker exec '$cid' cat /.rdev-relay.port) && [ \"\$p\" != '$relay_port' ]"
 check "auto: the broker said why" \
 	grep -q "the relay at port $relay_port did not list its ports" "$RDEV_RUNTIME_DIR/broker.log"

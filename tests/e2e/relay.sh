@@ -245,13 +245,15 @@ wait "$silent_pid" 2>/dev/null || true
 # the watch gets a new relay (the target dropped as not the relay's).
 rdev forward "$ws" --auto 2>"$TEST_TMP/auto.err" || { cat "$TEST_TMP/auto.err"; fail "auto: rdev forward --auto failed"; }
 eventually "auto: the watch has listed the container's ports" rig_auto_seen "$ws" 7000
-# The relay is killed and its port bound in one program, which retries the
-# bind every millisecond: no listing of the watch's falls between the two
-# (one refused there drops the target and starts a new relay without the
-# listing's check running at all).
+# The relay is killed and its port bound in one program, the broker stopped
+# meanwhile: no listing of the watch's falls between the two (one refused
+# there drops the target and starts a new relay without the listing's check
+# running at all).
 port=$(docker exec "$cid" cat /.rdev-relay.port)
 relay_pids=$(docker top "$cid" -o pid,args | awk '/[.]rdev-relay --port-file/ { print $1 }')
 [ -n "$relay_pids" ] || fail "auto: no relay process in the container"
+bpid=$(broker status --json | jq -r .pid)
+kill -STOP "$bpid"
 nsenter -t "$(docker inspect -f '{{.State.Pid}}' "$cid")" -n python3 -c '
 import os, signal, socket, sys, time
 s = socket.socket()
@@ -268,6 +270,7 @@ while True:
             raise
         time.sleep(0.001)
 s.listen(64)
+open(sys.argv[3], "w").close()
 while True:
     c, _ = s.accept()
     # (the header read first: a close with it unread would be a reset,
@@ -284,9 +287,11 @@ while True:
     except OSError:
         pass
     c.close()
-' "$port" "$relay_pids" &
+' "$port" "$relay_pids" "$TEST_TMP/digits.bound" &
 digits_pid=$!
-wait_port "$cid" "$port"
+(eventually "auto: the digit program has the relay's port" test -e "$TEST_TMP/digits.bound") ||
+	{ kill -CONT "$bpid"; fail "auto: the digit program did not bind"; }
+kill -CONT "$bpid"
 eventually "auto: a new relay is started (not the digit program's port)" sh -c \
 	"p=\$(docker exec '$cid' cat /.rdev-relay.port) && [ \"\$p\" != '$port' ]"
 auto_none() { # (no forward of the program's ports, none seen)
