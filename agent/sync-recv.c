@@ -748,8 +748,10 @@ sync_recv_keep_as(int dfd, const char *leaf, const char *path, int move, char **
 	at = sync_recv_sibling(path, *kept);
 	for (char *p = at; (p = strstr(p, tag)) != NULL; p++)
 		stamp = p + strlen(tag);
-	if (stamp != NULL)
-		memcpy(stamp, "*", 2);
+	if (stamp != NULL && *stamp != '\0') {
+		stamp[0] = '*';
+		stamp[1] = '\0';
+	}
 	error_set_errno(cause, err, "'%s': keeping the host's version as %s", path, at);
 	free(at);
 	free(*kept);

@@ -51,6 +51,10 @@ fd_write_all_wait(int fd, const void *data, size_t len)
 				return -1;
 			continue;
 		}
+		if (n == 0) { /* (no progress: not a retry that spins) */
+			errno = EIO;
+			return -1;
+		}
 		p += n;
 		len -= (size_t)n;
 	}

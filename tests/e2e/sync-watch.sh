@@ -110,7 +110,7 @@ visible "a file beside one a root-made folder refuses lands" has z-after.txt aft
 # r.txt's message from before the watch alone does not do)
 root_why="Permission denied: the host folder 'rootdir' belongs to root (made in the container as root?).*sudo chown -R [0-9]*:[0-9]* '[^']*/rootdir'. on the host"
 root_told() { grep -q -e "'rootdir/s.txt': $root_why.*(tried again later)" -e "'rootdir/r.txt': $root_why.*(and 1 more entries that could not land on the host) (tried again later)" "$TEST_TMP/w.err"; }
-EVENTUALLY_SECONDS=5 eventually "... the refused one is named on stderr, with why and what to do" root_told
+eventually "... the refused one is named on stderr, with why and what to do" root_told
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$watcher/stat"; }
 ticks0=$(cpu_ticks)
 sleep 2
