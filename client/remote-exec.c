@@ -61,6 +61,8 @@ struct remote_exec {
 	int status;
 	int signals_sent;
 	char *error;
+	int out_errno; /* a write of the output failed so (not EPIPE); 0 */
+	int out_fd;    /* ... to this fd: 1 or 2 */
 };
 
 static void
@@ -126,28 +128,37 @@ remote_exec_frame(struct remote_exec *x, const struct proto_frame *f)
 {
 	const cJSON *id, *ok, *v;
 	cJSON *msg;
+	int fd;
 
 	switch (f->type) {
 	case PROTO_DATA:
 		if (f->channel != REMOTE_EXEC_CHANNEL &&
 		    f->channel != REMOTE_EXEC_CHANNEL + 1)
 			return;
-		if (fd_write_all(f->channel == REMOTE_EXEC_CHANNEL ? 1 : 2, f->payload,
-			f->len) != 0 &&
-		    errno == EPIPE) {
-			/* Nobody reads the output any more (`rdev exec ... |
-			 * head -1`; SIGPIPE is ignored here, so the write only
-			 * fails): end as the command would here, by SIGPIPE.
-			 * Ignoring it kept `yes` running for ever; closing the
-			 * connection hangs the remote command up. */
-			x->done = 1;
+		if (x->out_errno != 0)
+			return; /* (ended: nothing more is written) */
+		fd = f->channel == REMOTE_EXEC_CHANNEL ? 1 : 2;
+		if (fd_write_all_wait(fd, f->payload, f->len) == 0)
+			return;
+		/* Nobody reads the output any more (`rdev exec ... | head -1`;
+		 * SIGPIPE is ignored here, so the write only fails): end as the
+		 * command would here, by SIGPIPE. Ignoring it kept `yes`
+		 * running for ever; closing the connection hangs the remote
+		 * command up. Any other failure (a full disk) ends it too, not
+		 * to report success with the output cut. */
+		x->done = 1;
+		if (errno == EPIPE || errno == ECONNRESET) {
 			x->status = 128 + SIGPIPE;
+		} else {
+			x->status = REMOTE_EXIT_FAILED;
+			x->out_errno = errno;
+			x->out_fd = fd;
 		}
 		return;
 	case PROTO_EOF: return;
 	case PROTO_CLOSE:
-		if (f->channel != REMOTE_EXEC_CHANNEL)
-			return;
+		if (f->channel != REMOTE_EXEC_CHANNEL || x->out_errno != 0)
+			return; /* (an output that failed says the status: 125) */
 		x->done = 1;
 		x->status = REMOTE_EXIT_FAILED;
 		if (f->len == 0 || (msg = proto_frame_json(f, NULL)) == NULL)
@@ -366,6 +377,9 @@ remote_exec(struct remote *r, const char *prog_name, const struct agent_exec_req
 		free(x.error);
 		return REMOTE_EXIT_FAILED;
 	}
+	if (x.out_errno != 0) /* (this side's output, as the local route says it) */
+		fprintf(stderr, "%s: %s: %s: %s\n", prog_name, AGENT_EXEC_VERB(er),
+		    x.out_fd == 1 ? "stdout" : "stderr", strerror(x.out_errno));
 	secrets_mask_inplace(er->secrets, &x.error);
 	if (x.error != NULL) /* (the agent's words: named by host, as calls are) */
 		fprintf(stderr, "%s: %s: %s: %s\n", prog_name, AGENT_EXEC_VERB(er),

@@ -87,6 +87,14 @@ check_eq "exec: ... also of stderr" "$spipe2" 141
 yes_gone() { ! pgrep -f "^yes pipe$$" >/dev/null; }
 for _ in $(seq 1 200); do yes_gone && break; sleep 0.1; done
 check "exec: ... and the command is gone" yes_gone
+# Any other write error (a full disk: /dev/full) is no success with the
+# output cut: 125 and what failed, as on the local route.
+set +e
+rdev exec "$name:~/ws" -- echo full >/dev/full 2>"$TEST_TMP/full.err"
+sfull=$?
+set -e
+check_eq "exec: output that cannot be written (ENOSPC) ends the exec with 125" "$sfull" 125
+check "exec: ... saying so" grep -q "^rdev: exec: stdout: No space left on device" "$TEST_TMP/full.err"
 
 head -c 100000000 /dev/urandom >"$TEST_TMP/big"
 want=$(sha256sum <"$TEST_TMP/big" | cut -d' ' -f1)
