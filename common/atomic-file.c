@@ -14,27 +14,9 @@
 #include "error.h"
 #include "xmalloc.h"
 
-int
-fd_write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-int
-fd_write_all_wait(int fd, const void *data, size_t len)
+/* fd_write_all, and on EAGAIN (when wait) a poll() for room. */
+static int
+fd_write_all_how(int fd, const void *data, size_t len, int wait)
 {
 	const char *p = data;
 	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
@@ -45,7 +27,7 @@ fd_write_all_wait(int fd, const void *data, size_t len)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
+			if (!wait || (errno != EAGAIN && errno != EWOULDBLOCK))
 				return -1;
 			if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
 				return -1;
@@ -59,6 +41,18 @@ fd_write_all_wait(int fd, const void *data, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+int
+fd_write_all(int fd, const void *data, size_t len)
+{
+	return fd_write_all_how(fd, data, len, 0);
+}
+
+int
+fd_write_all_wait(int fd, const void *data, size_t len)
+{
+	return fd_write_all_how(fd, data, len, 1);
 }
 
 size_t
