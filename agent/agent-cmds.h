@@ -163,6 +163,12 @@ cJSON *agent_cmd_request(
 	"                  find the container by these labels (repeatable) instead\n" \
 	"                  of the workspace folder's, as `up --id-label` made it\n"
 
+/* What stop's and down's --help say of a configuration that does not load. */
+#define AGENT_CMD_BROKEN_CONFIG_HELP \
+	"A devcontainer.json that no longer loads (malformed, a wrong type) does\n" \
+	"not stop it: the container is found by the labels the file would give,\n" \
+	"and a warning names the file's error.\n\n"
+
 /* exec's options after TARGET or PATH, and what --help says of them. */
 #define AGENT_CMD_EXEC_USAGE \
 	"[--config FILE] [--workspace-folder PATH] [--remote-env NAME=VALUE]... " \
@@ -227,6 +233,10 @@ int agent_cmd_args_parse(const struct cmd_program *prog, const struct cmd_entry 
     int argc, char **argv, unsigned allowed, struct agent_cmd_args *a);
 /* Free what parsing allocated (remote_env, id_labels). */
 void agent_cmd_args_clear(struct agent_cmd_args *a);
+/* The "warnings" of an answer (strings), one "PROG: VERB: warning: TEXT"
+ * line each on stderr. */
+void agent_cmd_print_warnings(
+    const struct cmd_program *prog, const char *verb, const cJSON *answer);
 /* The request for op on a's workspace (agent_cmd_request), with its
  * --id-label's ("idLabels"). */
 cJSON *agent_cmd_args_request(

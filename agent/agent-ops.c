@@ -219,3 +219,17 @@ agent_op_outcome(const char *key, int n)
 	cJSON_AddNumberToObject(o, key, n);
 	return o;
 }
+
+void
+agent_op_config_warning(cJSON *result, const char *config_error, const char *also)
+{
+	cJSON *warnings = cJSON_GetObjectItemCaseSensitive(result, "warnings");
+	char *text = xasprintf("%s (the configuration does not load: the container "
+			       "was found by its labels%s%s)",
+	    config_error, also != NULL ? "; " : "", also != NULL ? also : "");
+
+	if (warnings == NULL)
+		warnings = cJSON_AddArrayToObject(result, "warnings");
+	cJSON_AddItemToArray(warnings, cJSON_CreateString(text));
+	free(text);
+}

@@ -134,5 +134,9 @@ char *agent_up_command(
 char *agent_logs_follow_command(const char *up_cmd);
 /* {"outcome":"success", key: n}. */
 cJSON *agent_op_outcome(const char *key, int n);
+/* Add to result's "warnings" that the configuration could not be read
+ * (config_error: its message) and the container was found by its labels;
+ * also (may be NULL): what was left undone for that. */
+void agent_op_config_warning(cJSON *result, const char *config_error, const char *also);
 
 #endif

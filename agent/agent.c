@@ -44,12 +44,13 @@ static const struct cmd_entry agent_commands[] = {
 	    "125 when it could not be run.\n\n" AGENT_CMD_EXEC_OPTIONS,
 	    agent_exec_exec },
 	{ "stop", "[PATH] [--config FILE] [--json] " AGENT_CMD_ID_LABEL_USAGE,
-	    "stop the dev container (keeps it)", "options:\n" AGENT_CMD_ID_LABEL_HELP,
+	    "stop the dev container (keeps it)",
+	    AGENT_CMD_BROKEN_CONFIG_HELP "options:\n" AGENT_CMD_ID_LABEL_HELP,
 	    agent_stop_exec },
 	{ "down", "[PATH] [--config FILE] [--volumes] [--json] " AGENT_CMD_ID_LABEL_USAGE,
 	    "remove the dev container (--volumes: and its volumes)",
 	    "A workspace without a container is a no-op (exit "
-	    "0).\n\noptions:\n" AGENT_CMD_ID_LABEL_HELP,
+	    "0).\n" AGENT_CMD_BROKEN_CONFIG_HELP "options:\n" AGENT_CMD_ID_LABEL_HELP,
 	    agent_down_exec },
 	{ "ls", "[--all] [--json]", "list your dev containers on this host",
 	    "Your dev containers: those whose owner label names your user, or, made\n"

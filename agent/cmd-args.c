@@ -327,3 +327,15 @@ agent_cmd_failed(
 	free(cause);
 	return CMD_EXIT_FAILURE;
 }
+
+void
+agent_cmd_print_warnings(
+    const struct cmd_program *prog, const char *verb, const cJSON *answer)
+{
+	const cJSON *w;
+
+	cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(answer, "warnings"))
+		if (cJSON_IsString(w))
+			fprintf(stderr, "%s: %s: warning: %s\n", prog->name, verb,
+			    w->valuestring);
+}

@@ -123,6 +123,7 @@ agent_cmd_down(const struct agent_backend *be, const struct cmd_program *prog,
 		cJSON_Delete(res);
 		return CMD_EXIT_FAILURE;
 	}
+	agent_cmd_print_warnings(prog, "down", res);
 	if (a.json)
 		agent_cmd_down_json(res, n);
 	else

@@ -34,6 +34,7 @@ agent_cmd_stop(const struct agent_backend *be, const struct cmd_program *prog,
 		cJSON_Delete(res);
 		return CMD_EXIT_FAILURE;
 	}
+	agent_cmd_print_warnings(prog, "stop", res);
 	if (a.json)
 		printf("{\"outcome\":\"success\",\"stopped\":%ld}\n", n);
 	else if (n == 0)

@@ -111,6 +111,10 @@ op_down_volume_names(const struct workspace *ws)
 	cJSON *names = cJSON_CreateArray(), *merged = NULL;
 	char *cause = NULL;
 
+	/* A configuration that does not load names no mounts: its volumes stay
+	 * (the caller's warning says so). */
+	if (ws->cfg == NULL)
+		return names;
 	if (ws->container != NULL) {
 		if (up_merged_for_container(ws->cfg, ws->container, &merged, &cause) == 0)
 			op_down_mount_volumes(
@@ -203,12 +207,13 @@ op_down_run(const struct agent_op_req *r, cJSON **result, char **cause)
 {
 	struct workspace ws;
 	struct docker *d = docker_new(NULL);
-	char **ids = NULL;
+	char **ids = NULL, *config_error = NULL;
 	cJSON *names = NULL, *removed, *kept;
 	int rc = -1, n = 0, volumes = agent_op_req_bool(r, "volumes");
 
 	*result = NULL;
-	if (workspace_open(r->workspace, r->config, r->id_labels, d, &ws, cause) != 0 ||
+	if (workspace_open_tolerant(r->workspace, r->config, r->id_labels, d, &ws,
+		&config_error, cause) != 0 ||
 	    owner_check(ws.container, cause) != 0 ||
 	    workspace_all_containers(&ws, d, &ids, cause) != 0)
 		goto out;
@@ -227,8 +232,12 @@ op_down_run(const struct agent_op_req *r, cJSON **result, char **cause)
 		kept = cJSON_AddArrayToObject(*result, "keptVolumes");
 		op_down_volumes(d, names, removed, kept);
 	}
+	if (config_error != NULL)
+		agent_op_config_warning(*result, config_error,
+		    volumes ? "the named volumes of its mounts were kept" : NULL);
 	rc = 0;
 out:
+	free(config_error);
 	cJSON_Delete(names);
 	workspace_ids_free(ids);
 	workspace_clear(&ws);

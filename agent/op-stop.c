@@ -2,6 +2,8 @@
  * keep them. Answers {"outcome":"success","stopped":N}; no container is N = 0. */
 #include "agent-ops.h"
 
+#include <stdlib.h>
+
 #include "docker.h"
 #include "owner.h"
 #include "workspace.h"
@@ -11,11 +13,12 @@ op_stop_run(const struct agent_op_req *r, cJSON **result, char **cause)
 {
 	struct workspace ws;
 	struct docker *d = docker_new(NULL);
-	char **ids = NULL;
+	char **ids = NULL, *config_error = NULL;
 	int rc = -1, n = 0;
 
 	*result = NULL;
-	if (workspace_open(r->workspace, r->config, r->id_labels, d, &ws, cause) != 0 ||
+	if (workspace_open_tolerant(r->workspace, r->config, r->id_labels, d, &ws,
+		&config_error, cause) != 0 ||
 	    owner_check(ws.container, cause) != 0 ||
 	    workspace_all_containers(&ws, d, &ids, cause) != 0)
 		goto out;
@@ -23,8 +26,11 @@ op_stop_run(const struct agent_op_req *r, cJSON **result, char **cause)
 		if (docker_container_stop(d, *id, 10, cause) != 0)
 			goto out;
 	*result = agent_op_outcome("stopped", n);
+	if (config_error != NULL)
+		agent_op_config_warning(*result, config_error, NULL);
 	rc = 0;
 out:
+	free(config_error);
 	workspace_ids_free(ids);
 	workspace_clear(&ws);
 	docker_free(d);

@@ -21,17 +21,18 @@ workspace_json_string(const cJSON *obj, const char *key)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-int
-workspace_find_container(
-    struct docker *d, const struct config *cfg, cJSON **container, char **cause)
+/* The container carrying labels (NAME=VALUE, NULL-terminated), as
+ * workspace_find_container() says. */
+static int
+workspace_find_labelled(
+    struct docker *d, char *const *labels, cJSON **container, char **cause)
 {
 	cJSON *list = NULL, *c;
 	const char *id, *state;
 	int rc;
 
 	*container = NULL;
-	rc = docker_container_list(
-	    d, (const char *const *)config_get_id_labels(cfg), 1, &list, cause);
+	rc = docker_container_list(d, (const char *const *)labels, 1, &list, cause);
 	if (rc != 0)
 		return -1;
 	cJSON_ArrayForEach(c, list) {
@@ -47,11 +48,29 @@ workspace_find_container(
 }
 
 int
+workspace_find_container(
+    struct docker *d, const struct config *cfg, cJSON **container, char **cause)
+{
+	return workspace_find_labelled(d, config_get_id_labels(cfg), container, cause);
+}
+
+/* ws->compose_project from ws->container's label. */
+static void
+workspace_note_project(struct workspace *ws)
+{
+	const char *project;
+
+	if (ws->container != NULL &&
+	    (project = image_label(ws->container, WORKSPACE_COMPOSE_PROJECT_LABEL)) !=
+		NULL)
+		ws->compose_project = xstrdup(project);
+}
+
+int
 workspace_open(const char *folder, const char *config_file, const cJSON *id_labels,
     struct docker *d, struct workspace *ws, char **cause)
 {
 	struct config_load_opts lo = { 0 };
-	const char *project;
 
 	memset(ws, 0, sizeof *ws);
 	lo.workspace_folder = folder;
@@ -61,10 +80,43 @@ workspace_open(const char *folder, const char *config_file, const cJSON *id_labe
 		return -1;
 	if (workspace_find_container(d, ws->cfg, &ws->container, cause) != 0)
 		return -1;
-	if (ws->container != NULL &&
-	    (project = image_label(ws->container, WORKSPACE_COMPOSE_PROJECT_LABEL)) !=
-		NULL)
-		ws->compose_project = xstrdup(project);
+	workspace_note_project(ws);
+	return 0;
+}
+
+int
+workspace_open_tolerant(const char *folder, const char *config_file,
+    const cJSON *id_labels, struct docker *d, struct workspace *ws, char **config_error,
+    char **cause)
+{
+	struct config_load_opts lo = { 0 };
+	char **labels, *load_error = NULL;
+	int rc;
+
+	*config_error = NULL;
+	if (workspace_open(folder, config_file, id_labels, d, ws, &load_error) == 0)
+		return 0;
+	/* Failed after the configuration loaded (Docker): that is the error. */
+	if (ws->cfg != NULL) {
+		*cause = load_error;
+		return -1;
+	}
+	lo.workspace_folder = folder;
+	lo.config_file = config_file;
+	lo.id_labels = id_labels;
+	if ((labels = config_load_id_labels(&lo, cause)) == NULL) {
+		free(*cause);
+		*cause = load_error;
+		return -1;
+	}
+	rc = workspace_find_labelled(d, labels, &ws->container, cause);
+	config_id_labels_free(labels);
+	if (rc != 0) {
+		free(load_error);
+		return -1;
+	}
+	workspace_note_project(ws);
+	*config_error = load_error;
 	return 0;
 }
 

@@ -14,7 +14,7 @@ struct config;
 struct docker;
 
 struct workspace {
-	struct config *cfg;
+	struct config *cfg;    /* NULL after workspace_open_tolerant()'s fallback */
 	cJSON *container;      /* inspect of the dev container; NULL if none */
 	char *compose_project; /* its Compose project, or NULL */
 };
@@ -25,6 +25,17 @@ struct workspace {
  * container) or -1 with *cause. Clear with workspace_clear(). */
 int workspace_open(const char *folder, const char *config_file, const cJSON *id_labels,
     struct docker *d, struct workspace *ws, char **cause);
+/* workspace_open() for the commands that must still reach a container whose
+ * devcontainer.json no longer loads (stop, down): when the configuration
+ * cannot be read or fails its checks, but the workspace folder and the file
+ * are found, the container is found by the id labels the configuration
+ * would give; then ws->cfg is NULL and *config_error says why the
+ * configuration could not be read (new string, for a warning; else NULL).
+ * -1 with *cause (the configuration's own error when the labels cannot be
+ * had either). */
+int workspace_open_tolerant(const char *folder, const char *config_file,
+    const cJSON *id_labels, struct docker *d, struct workspace *ws, char **config_error,
+    char **cause);
 void workspace_clear(struct workspace *ws);
 /* The container of cfg's workspace, found by its id labels in any state but
  * "removing", as the reference's findDevContainer() does: 0 with *container

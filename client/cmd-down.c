@@ -33,5 +33,6 @@ const struct cmd_entry cmd_down_entry = { "down",
 	"TARGET [--config FILE] [--volumes] [--json] " AGENT_CMD_ID_LABEL_USAGE,
 	"remove the dev container (--volumes: and its volumes)",
 	"A workspace without a container is a no-op (exit "
-	"0).\n\noptions:\n" AGENT_CMD_ID_LABEL_HELP "\n" CLIENT_TARGET_HELP,
+	"0).\n" AGENT_CMD_BROKEN_CONFIG_HELP "options:\n" AGENT_CMD_ID_LABEL_HELP
+	"\n" CLIENT_TARGET_HELP,
 	cmd_down_exec };

@@ -18,4 +18,6 @@ cmd_stop_exec(int argc, char **argv)
 const struct cmd_entry cmd_stop_entry = { "stop",
 	"TARGET [--config FILE] [--json] " AGENT_CMD_ID_LABEL_USAGE,
 	"stop the dev container (keeps it)",
-	"options:\n" AGENT_CMD_ID_LABEL_HELP "\n" CLIENT_TARGET_HELP, cmd_stop_exec };
+	AGENT_CMD_BROKEN_CONFIG_HELP "options:\n" AGENT_CMD_ID_LABEL_HELP
+				     "\n" CLIENT_TARGET_HELP,
+	cmd_stop_exec };

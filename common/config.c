@@ -150,23 +150,58 @@ config_find_file(const struct config_load_opts *opts, const char *local, char **
 	    "%s/.devcontainer/devcontainer.json", strcmp(local, "/") == 0 ? "" : local);
 }
 
-/* The id labels: --id-label's, else the default two. */
-static void
-config_set_id_labels(struct config *cfg, const cJSON *given)
+/* The id labels: --id-label's (given), else the default two of local and
+ * file. New NULL-terminated array; *given says which. */
+static char **
+config_make_id_labels(
+    const cJSON *given, const char *local, const char *file, int *labels_given)
 {
 	const cJSON *e;
 	size_t n = 0;
+	char **labels = xcalloc((size_t)cJSON_GetArraySize(given) + 3, sizeof(char *));
 
-	cfg->id_labels = xcalloc((size_t)cJSON_GetArraySize(given) + 3, sizeof(char *));
 	cJSON_ArrayForEach(e, given)
 		if (cJSON_IsString(e))
-			cfg->id_labels[n++] = xstrdup(e->valuestring);
-	if (n > 0) {
-		cfg->id_labels_given = 1;
-		return;
+			labels[n++] = xstrdup(e->valuestring);
+	*labels_given = n > 0;
+	if (n > 0)
+		return labels;
+	labels[0] = xasprintf("devcontainer.local_folder=%s", local);
+	labels[1] = xasprintf("devcontainer.config_file=%s", file);
+	return labels;
+}
+
+static void
+config_set_id_labels(struct config *cfg, const cJSON *given)
+{
+	cfg->id_labels = config_make_id_labels(
+	    given, cfg->local_folder, cfg->file, &cfg->id_labels_given);
+}
+
+char **
+config_load_id_labels(const struct config_load_opts *opts, char **cause)
+{
+	char *local, *file, **labels;
+	int given;
+
+	if ((local = config_local_folder(opts->workspace_folder, cause)) == NULL)
+		return NULL;
+	if ((file = config_find_file(opts, local, cause)) == NULL) {
+		free(local);
+		return NULL;
 	}
-	cfg->id_labels[0] = xasprintf("devcontainer.local_folder=%s", cfg->local_folder);
-	cfg->id_labels[1] = xasprintf("devcontainer.config_file=%s", cfg->file);
+	labels = config_make_id_labels(opts->id_labels, local, file, &given);
+	free(local);
+	free(file);
+	return labels;
+}
+
+void
+config_id_labels_free(char **labels)
+{
+	for (size_t i = 0; labels != NULL && labels[i] != NULL; i++)
+		free(labels[i]);
+	free(labels);
 }
 
 static int
@@ -322,9 +357,7 @@ config_free(struct config *cfg)
 		return;
 	free(cfg->file);
 	free(cfg->source_file);
-	for (size_t i = 0; cfg->id_labels != NULL && cfg->id_labels[i] != NULL; i++)
-		free(cfg->id_labels[i]);
-	free(cfg->id_labels);
+	config_id_labels_free(cfg->id_labels);
 	free(cfg->local_folder);
 	jsonc_doc_free(cfg->doc);
 	cJSON_Delete(cfg->raw);

@@ -53,6 +53,15 @@ struct config;
  * number or \"host:port\" string, got object". */
 struct config *config_load(const struct config_load_opts *opts, char **cause);
 void config_free(struct config *cfg);
+/* The id labels config_load() would give opts' workspace (see
+ * config_get_id_labels()), found without reading the configuration: for the
+ * commands that must still find a container whose devcontainer.json no
+ * longer loads (stop, down). The workspace folder must exist, and the
+ * configuration file must be found as config_load() finds it. New
+ * NULL-terminated array (free with config_id_labels_free()) or NULL with
+ * *cause. */
+char **config_load_id_labels(const struct config_load_opts *opts, char **cause);
+void config_id_labels_free(char **labels);
 
 /* Accessors. Returned pointers are owned by cfg and valid until config_free(). */
 /* The absolute path of the devcontainer.json. */

@@ -81,9 +81,22 @@ sed -i 's/"runServices": \["app"\],//' "$ws/.devcontainer/devcontainer.json"
 rdev up "$ws" --recreate >/dev/null 2>&1
 check_eq "without runServices db runs too" \
 	"$(docker ps -q --filter "label=com.docker.compose.project=$project" --filter "label=com.docker.compose.service=db" | wc -l)" 1
-rdev down "$ws" >/dev/null
-check_eq "down removes the project's containers" \
+# A devcontainer.json that no longer loads (a comma gone) keeps neither stop
+# nor down from the project: its containers are found by the labels the
+# configuration would give, and the error is told as a warning.
+cp "$ws/.devcontainer/devcontainer.json" "$TEST_TMP/devcontainer.json.good"
+sed -i 's/"service": "app",/"service": "app"/' "$ws/.devcontainer/devcontainer.json"
+rdev stop "$ws" >/dev/null 2>"$TEST_TMP/stop-broken.err" || { cat "$TEST_TMP/stop-broken.err"; fail "stop with a configuration that does not load failed"; }
+check_eq "stop with a configuration that does not load stops the project" \
+	"$(docker ps -q --filter "label=com.docker.compose.project=$project" | wc -l)" 0
+check "and warns, naming the file, line and column" grep -qE "stop: warning: .*devcontainer.json:[0-9]+:[0-9]+: .*found by its labels" "$TEST_TMP/stop-broken.err"
+rdev down "$ws" --volumes >/dev/null 2>"$TEST_TMP/down-broken.err" || { cat "$TEST_TMP/down-broken.err"; fail "down with a configuration that does not load failed"; }
+check_eq "down with a configuration that does not load removes the project's containers" \
 	"$(docker ps -aq --filter "label=com.docker.compose.project=$project" | wc -l)" 0
+check "and warns that the mounts' volumes were kept" grep -qE "down: warning: .*devcontainer.json:[0-9]+:[0-9]+: .*volumes of its mounts were kept" "$TEST_TMP/down-broken.err"
+cp "$TEST_TMP/devcontainer.json.good" "$ws/.devcontainer/devcontainer.json"
+if rdev down "$ws-gone" 2>"$TEST_TMP/down-gone.err"; then fail "down of a workspace folder that does not exist succeeded"; fi
+check "which is an error naming the folder" grep -qF "$ws-gone: No such file or directory" "$TEST_TMP/down-gone.err"
 # A service Compose builds: --rebuild builds it again (no cache) under the
 # same tag, and the image it replaced, dangling and unused, is removed.
 printf 'FROM %s\nRUN date +%%s%%N > /built\n' "$RDEV_RIG_IMAGE_BOOKWORM_DEV" >"$ws/.devcontainer/Dockerfile"
@@ -96,5 +109,7 @@ check "--rebuild built a new image" test "$new_image" != "$old_image"
 check "--rebuild removes the service image it replaced" sh -c "! docker image inspect '$old_image' >/dev/null 2>&1"
 check "and says so" grep -qF "Removed image ${old_image:0:19} (replaced, no longer used)" "$TEST_TMP/up-b2.err"
 rdev down "$ws" >/dev/null
+check_eq "down removes the project's containers" \
+	"$(docker ps -aq --filter "label=com.docker.compose.project=$project" | wc -l)" 0
 docker image rm -f "$new_image" >/dev/null 2>&1 || true
 finish
