@@ -237,6 +237,9 @@ void agent_cmd_args_clear(struct agent_cmd_args *a);
  * line each on stderr. */
 void agent_cmd_print_warnings(
     const struct cmd_program *prog, const char *verb, const cJSON *answer);
+/* Copy the answer's "warnings" (strings) into out, for a --json line; none:
+ * nothing added. */
+void agent_cmd_json_warnings(cJSON *out, const cJSON *answer);
 /* The request for op on a's workspace (agent_cmd_request), with its
  * --id-label's ("idLabels"). */
 cJSON *agent_cmd_args_request(

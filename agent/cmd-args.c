@@ -339,3 +339,17 @@ agent_cmd_print_warnings(
 			fprintf(stderr, "%s: %s: warning: %s\n", prog->name, verb,
 			    w->valuestring);
 }
+
+void
+agent_cmd_json_warnings(cJSON *out, const cJSON *answer)
+{
+	const cJSON *w, *warnings = cJSON_GetObjectItemCaseSensitive(answer, "warnings");
+	cJSON *list;
+
+	if (cJSON_GetArraySize(warnings) == 0)
+		return;
+	list = cJSON_AddArrayToObject(out, "warnings");
+	cJSON_ArrayForEach(w, warnings)
+		if (cJSON_IsString(w))
+			cJSON_AddItemToArray(list, cJSON_CreateString(w->valuestring));
+}

@@ -88,6 +88,7 @@ agent_cmd_down_json(const cJSON *res, long n)
 			cJSON_AddItemToArray(list, k);
 		}
 	}
+	agent_cmd_json_warnings(out, res);
 	if ((text = cJSON_PrintUnformatted(out)) == NULL)
 		fatal("out of memory");
 	printf("%s\n", text);

@@ -6,6 +6,24 @@
 
 #include "agent-ops.h"
 #include "json-get.h"
+#include "xmalloc.h"
+
+/* The --json line: outcome, stopped and the answer's warnings. */
+static void
+agent_cmd_stop_json(const cJSON *res, long n)
+{
+	cJSON *out = cJSON_CreateObject();
+	char *text;
+
+	cJSON_AddStringToObject(out, "outcome", "success");
+	cJSON_AddNumberToObject(out, "stopped", (double)n);
+	agent_cmd_json_warnings(out, res);
+	if ((text = cJSON_PrintUnformatted(out)) == NULL)
+		fatal("out of memory");
+	printf("%s\n", text);
+	free(text);
+	cJSON_Delete(out);
+}
 
 int
 agent_cmd_stop(const struct agent_backend *be, const struct cmd_program *prog,
@@ -36,7 +54,7 @@ agent_cmd_stop(const struct agent_backend *be, const struct cmd_program *prog,
 	}
 	agent_cmd_print_warnings(prog, "stop", res);
 	if (a.json)
-		printf("{\"outcome\":\"success\",\"stopped\":%ld}\n", n);
+		agent_cmd_stop_json(res, n);
 	else if (n == 0)
 		fprintf(stderr, "%s: no dev container for %s; nothing to stop\n",
 		    prog->name, be->shown != NULL ? be->shown : a.folder);

@@ -115,6 +115,12 @@ workspace_open_tolerant(const char *folder, const char *config_file,
 		free(load_error);
 		return -1;
 	}
+	/* No container either (a --config typo, or none was ever made): the
+	 * configuration's error is the answer, not "nothing to do". */
+	if (ws->container == NULL) {
+		*cause = load_error;
+		return -1;
+	}
 	workspace_note_project(ws);
 	*config_error = load_error;
 	return 0;

@@ -32,7 +32,7 @@ int workspace_open(const char *folder, const char *config_file, const cJSON *id_
  * would give; then ws->cfg is NULL and *config_error says why the
  * configuration could not be read (new string, for a warning; else NULL).
  * -1 with *cause (the configuration's own error when the labels cannot be
- * had either). */
+ * had either, or no container carries them). */
 int workspace_open_tolerant(const char *folder, const char *config_file,
     const cJSON *id_labels, struct docker *d, struct workspace *ws, char **config_error,
     char **cause);

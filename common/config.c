@@ -151,7 +151,7 @@ config_find_file(const struct config_load_opts *opts, const char *local, char **
 }
 
 /* The id labels: --id-label's (given), else the default two of local and
- * file. New NULL-terminated array; *given says which. */
+ * file. New NULL-terminated array; *labels_given says which. */
 static char **
 config_make_id_labels(
     const cJSON *given, const char *local, const char *file, int *labels_given)

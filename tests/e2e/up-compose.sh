@@ -21,7 +21,7 @@ services:
     command: ["sh", "-c", "trap 'exit 0' TERM; sleep infinity & wait"]
   db:
     image: $RDEV_RIG_IMAGE_BUSYBOX
-    command: ["sh", "-c", "while true; do sleep 1; done"]
+    command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]
 YAML
 cat >"$ws/.devcontainer/devcontainer.json" <<'JSON'
 {

@@ -326,6 +326,72 @@ TEST(errors_name_the_file)
 	free(cause);
 }
 
+/* config_load_id_labels() of opts: the array (caller frees) or NULL. */
+static char **
+id_labels_only(
+    const char *folder, const char *config_file, const cJSON *given, char **cause)
+{
+	struct config_load_opts opts;
+
+	memset(&opts, 0, sizeof opts);
+	opts.workspace_folder = folder;
+	opts.config_file = config_file;
+	opts.id_labels = given;
+	opts.no_git_root = 1;
+	*cause = NULL;
+	return config_load_id_labels(&opts, cause);
+}
+
+TEST(id_labels_without_reading_the_configuration)
+{
+	char *cause = NULL, **labels;
+	struct config *cfg;
+	cJSON *given;
+	size_t n;
+
+	/* The same labels as config_load() gives, for a configuration that
+	 * loads. */
+	cfg = load(FIXTURE("image"), NULL, &cause);
+	ASSERT_NOT_NULL(cfg);
+	labels = id_labels_only(FIXTURE("image"), NULL, NULL, &cause);
+	ASSERT_NOT_NULL(labels);
+	for (n = 0; config_get_id_labels(cfg)[n] != NULL; n++)
+		ASSERT_STR_EQ(labels[n], config_get_id_labels(cfg)[n]);
+	ASSERT_INT_EQ(n, 2);
+	ASSERT_NULL(labels[n]);
+	config_id_labels_free(labels);
+	config_free(cfg);
+	/* A malformed one and one of the wrong type: the labels all the same
+	 * (where config_load() fails). */
+	labels = id_labels_only(
+	    FIXTURE("image"), FIXTURE("errors/bad-syntax.json"), NULL, &cause);
+	ASSERT_NOT_NULL(labels);
+	ASSERT_TRUE(ends_with(labels[1], "/config/errors/bad-syntax.json"));
+	ASSERT_STR_CONTAINS(labels[0], "devcontainer.local_folder=");
+	config_id_labels_free(labels);
+	labels = id_labels_only(
+	    FIXTURE("image"), FIXTURE("errors/bad-type.json"), NULL, &cause);
+	ASSERT_NOT_NULL(labels);
+	config_id_labels_free(labels);
+	/* --id-label's replace the default two. */
+	given = cJSON_CreateArray();
+	cJSON_AddItemToArray(given, cJSON_CreateString("team=x"));
+	labels = id_labels_only(
+	    FIXTURE("image"), FIXTURE("errors/bad-syntax.json"), given, &cause);
+	ASSERT_NOT_NULL(labels);
+	ASSERT_STR_EQ(labels[0], "team=x");
+	ASSERT_NULL(labels[1]);
+	config_id_labels_free(labels);
+	cJSON_Delete(given);
+	/* No configuration found, or no folder: no labels, the same error. */
+	ASSERT_NULL(id_labels_only(FIXTURE("none"), NULL, NULL, &cause));
+	ASSERT_STR_CONTAINS(cause, "no devcontainer.json in /");
+	free(cause);
+	ASSERT_NULL(id_labels_only(FIXTURE("nonexistent"), NULL, NULL, &cause));
+	ASSERT_STR_CONTAINS(cause, "/config/nonexistent: No such file or directory");
+	free(cause);
+}
+
 TEST(defaults_when_unset)
 {
 	cJSON *empty = cJSON_CreateObject();
