@@ -20,6 +20,7 @@
 #include "sync-aside.h"
 #include "sync-back.h"
 #include "sync-blocks.h"
+#include "sync-cover.h"
 #include "sync-delta.h"
 #include "sync-index.h"
 #include "sync-scan.h"
@@ -35,6 +36,10 @@
  * of 4 KiB paths would be 8 MiB in the result, past what one message
  * carries beside the rest). */
 #define SYNC_RECV_FAILED_MAX_BYTES (256u << 10)
+/* Past those listed, the rest are named by at most this many folders
+ * ("failedUnder", sync-cover.h) of at most this many bytes in all. */
+#define SYNC_RECV_FAILED_UNDER_MAX 64
+#define SYNC_RECV_FAILED_UNDER_MAX_BYTES (16u << 10)
 /* At most this much JSON of block hashes in one answer (which must fit
  * one message, PROTO_MAX_PAYLOAD, with its need list: the caller gives
  * what is left, sync_recv_blocks): 48 GiB of large files at 128 KiB
@@ -81,6 +86,7 @@ struct sync_recv {
 	int started;		 /* the manifest's folders made (sync_recv_start) */
 	int entry_errors;	 /* an entry that cannot land fails alone */
 	size_t failed;		 /* entries that could not land */
+	size_t failed_max;	 /* of those, listed at most (sync_recv_entry_errors) */
 	/* Deletions that could not land (EACCES...): their paths and why
 	 * (path order once sync_recv_delete is done); they stay in the index,
 	 * and with entry errors are among the failed. */
@@ -1237,7 +1243,13 @@ sync_recv_keep_host_changes(struct sync_recv *r)
 void
 sync_recv_entry_errors(struct sync_recv *r)
 {
+	const char *v = getenv("RDEV_SYNC_FAILED_MAX");
+	long n = v != NULL ? strtol(v, NULL, 10) : 0;
+
 	r->entry_errors = 1;
+	/* (tests list fewer: $RDEV_SYNC_FAILED_MAX, at least 1; never more) */
+	r->failed_max =
+	    n >= 1 && n < SYNC_RECV_FAILED_MAX ? (size_t)n : SYNC_RECV_FAILED_MAX;
 }
 
 void
@@ -1643,39 +1655,49 @@ sync_recv_report_host_changes(const struct sync_recv *r, cJSON *result)
 }
 
 /* Into result: "failedCount", how many entries could not land
- * (sync_recv_entry_failed), and "failed", the first SYNC_RECV_FAILED_MAX
- * of them in path order (fewer past SYNC_RECV_FAILED_MAX_BYTES),
- * [{"path","error"}], when there are any; the log, which named the first,
- * says how many more (one line, not one per entry at each retry). */
+ * (sync_recv_entry_failed), and "failed", the first r->failed_max
+ * (SYNC_RECV_FAILED_MAX) of them in path order (fewer past
+ * SYNC_RECV_FAILED_MAX_BYTES), [{"path","error"}], when there are any,
+ * deletions last; and when that list is cut, "failedUnder", a bounded
+ * cover of the rest (sync-cover.h: folders, or paths, with every unlisted
+ * one at or under one of them), so that the sender need not send the
+ * whole folder again; none when only the root would cover them. The log,
+ * which named the first, says how many more (one line, not one per entry
+ * at each retry). */
 static void
 sync_recv_report_failed(const struct sync_recv *r, cJSON *result)
 {
 	cJSON *a, *o;
-	size_t n = 0, bytes = 0;
+	size_t n = 0, bytes = 0, max = r->failed_max, nrest = 0, ncover, i, k;
+	char **rest, **cover;
 
 	if (r->failed == 0)
 		return;
 	if (r->failed > 1)
 		log_warn("sync: %s: and %zu more entries could not land", r->folder,
 		    r->failed - 1);
+	rest = xcalloc(r->failed + 1, sizeof *rest);
 	a = cJSON_AddArrayToObject(result, "failed");
-	for (size_t i = 0; i < r->want->n && n < SYNC_RECV_FAILED_MAX; i++) {
+	for (i = 0; i < r->want->n; i++) {
 		if (r->host[i].error == NULL)
 			continue;
 		bytes += strlen(r->want->v[i].path) + strlen(r->host[i].error) + 32;
-		if (n > 0 && bytes > SYNC_RECV_FAILED_MAX_BYTES)
-			break;
+		if (n >= max || (n > 0 && bytes > SYNC_RECV_FAILED_MAX_BYTES)) {
+			rest[nrest++] = r->want->v[i].path; /* (borrowed) */
+			continue;
+		}
 		o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "path", r->want->v[i].path);
 		cJSON_AddStringToObject(o, "error", r->host[i].error);
 		cJSON_AddItemToArray(a, o);
 		n++;
 	}
-	for (size_t i = 0;
-	     r->entry_errors && i < r->ndel_failed && n < SYNC_RECV_FAILED_MAX; i++) {
+	for (i = 0; r->entry_errors && i < r->ndel_failed; i++) {
 		bytes += strlen(r->del_failed[i]) + strlen(r->del_failed_why[i]) + 32;
-		if (n > 0 && bytes > SYNC_RECV_FAILED_MAX_BYTES)
-			break;
+		if (n >= max || (n > 0 && bytes > SYNC_RECV_FAILED_MAX_BYTES)) {
+			rest[nrest++] = r->del_failed[i];
+			continue;
+		}
 		o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "path", r->del_failed[i]);
 		cJSON_AddStringToObject(o, "error", r->del_failed_why[i]);
@@ -1683,6 +1705,15 @@ sync_recv_report_failed(const struct sync_recv *r, cJSON *result)
 		n++;
 	}
 	cJSON_AddNumberToObject(result, "failedCount", (double)r->failed);
+	if (nrest > 0 &&
+	    sync_cover(rest, nrest, SYNC_RECV_FAILED_UNDER_MAX,
+		SYNC_RECV_FAILED_UNDER_MAX_BYTES, &cover, &ncover) == 0) {
+		a = cJSON_AddArrayToObject(result, "failedUnder");
+		for (k = 0; k < ncover; k++)
+			cJSON_AddItemToArray(a, cJSON_CreateString(cover[k]));
+		sync_paths_free(cover, ncover);
+	}
+	free(rest);
 }
 
 /* Into result: "deltaFailed", the files whose delta did not make the

@@ -169,8 +169,19 @@ broker_sync_work(void *arg)
 		/* (two-way: the pulls take none of them as on the host) */
 		s->pull.retry = s->retry;
 		s->pull.nretry = s->nretry;
-		if (j->st.failed_count > (long long)nf)
-			s->resend = 1; /* (the agent did not list them all) */
+		/* (the agent did not list them all, nor name their folders:
+		 * the whole folder; named, they are in retry, and the pulls of
+		 * everything else go on) */
+		if (j->st.failed_count > (long long)nf && !j->st.failed_covered)
+			s->resend = 1;
+		/* (a whole send's deletions under a named folder the agent
+		 * could not name: one more whole send, once the rest landed) */
+		if (j->st.failed_unnamed)
+			s->resend_landed = 1;
+		else if (s->resend_landed && s->nretry == 0) {
+			s->resend_landed = 0;
+			s->resend = 1;
+		}
 	}
 	sync_delta_free(d);
 	if (j->st.pull_ack != NULL && s->next_id != id0) {

@@ -123,6 +123,9 @@ struct broker_sync {
 	struct broker_sync_job job;
 	struct sync_scan *sent; /* what the host was sent (or is to get) */
 	int resend;		/* the next batch is the whole folder */
+	/* The whole folder once retry is empty (a whole send's failures
+	 * named by folder: its deletions under them, not named, go then). */
+	int resend_landed;
 	/* Entries that could not land on the host (sorted; the batch's
 	 * thread's while it runs, as sent), sent again with the next batch:
 	 * one due at retry_entries_at (backoff) if no change comes first. */

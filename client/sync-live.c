@@ -48,6 +48,7 @@ struct sync_live {
 	struct sync_watch *w;
 	struct sync_scan *state; /* what the host was sent (or is to get) */
 	int resend;		 /* a batch was lost: send the whole manifest */
+	int resend_landed;	 /* ... once retry is empty (sync_live_note_failed) */
 	int link_lost;		 /* ... because the link failed (told "back") */
 	long long retry_at, retry_ms;
 	long long pull_due;	    /* two-way: when to ask the host next (idle) */
@@ -138,8 +139,9 @@ sync_live_failed(struct sync_live *l, char *cause)
 
 /* What a batch's send said of entries that could not land on the host
  * (the others did): told on stderr when it is news, and those entries go
- * again with the next batch (all of them, whole, when the agent did not
- * list them all), after a backoff if no change comes first. */
+ * again with the next batch (all of them, whole, when the agent neither
+ * listed them all nor named their folders), after a backoff if no change
+ * comes first. */
 static void
 sync_live_note_failed(
     struct sync_live *l, const struct source_send_stats *st, const struct sync_delta *d)
@@ -159,6 +161,15 @@ sync_live_note_failed(
 	/* (two-way: the pulls take none of them as on the host) */
 	l->pull.retry = l->retry;
 	l->pull.nretry = l->nretry;
+	/* (a whole send's deletions under a folder the agent named, not
+	 * named themselves: one more whole send, once the rest landed) */
+	if (st->failed_unnamed)
+		l->resend_landed = 1;
+	else if (l->resend_landed && l->nretry == 0) {
+		l->resend_landed = 0;
+		l->resend = 1;
+		l->retry_at = clock_now_ms();
+	}
 	if (text == NULL) {
 		if (l->nretry > 0)
 			return; /* (some still wait for their backoff) */
@@ -181,7 +192,7 @@ sync_live_note_failed(
 			l->retry_entries_ms = l->retry_max_ms;
 		l->retry_entries_at = clock_now_ms() + l->retry_entries_ms;
 	}
-	if (st->failed_count > (long long)nf) {
+	if (st->failed_count > (long long)nf && !st->failed_covered) {
 		l->resend = 1; /* (the agent did not list them all) */
 		l->retry_at = l->retry_entries_at;
 	}

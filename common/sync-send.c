@@ -476,6 +476,79 @@ sync_send_note_failed(const cJSON *result, struct sync_send_stats *st)
 	}
 }
 
+/* The element of cover (n, sorted) that path is at or under, or NULL. */
+static const char *
+sync_send_cover_of(char *const *cover, size_t n, const char *path)
+{
+	size_t len;
+
+	for (size_t i = 0; i < n; i++) {
+		len = strlen(cover[i]);
+		if (strncmp(path, cover[i], len) == 0 &&
+		    (path[len] == '\0' || path[len] == '/'))
+			return cover[i];
+	}
+	return NULL;
+}
+
+/* Append path to st->failed as one the agent named only by its folder
+ * under. */
+static void
+sync_send_add_under(struct sync_send_stats *st, const char *path, const char *under)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *error = xasprintf("'%s': could not land on the host (not listed: "
+				"under '%s')",
+	    path, under);
+
+	cJSON_AddStringToObject(o, "path", path);
+	cJSON_AddStringToObject(o, "error", error);
+	cJSON_AddStringToObject(o, "under", under);
+	cJSON_AddItemToArray(st->failed, o);
+	free(error);
+}
+
+int
+sync_send_note_under(const cJSON *result, const struct sync_scan *scan, char *const *del,
+    size_t ndel, struct sync_send_stats *st)
+{
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(result, "failedUnder"), *p;
+	char **cover;
+	const char *c;
+	size_t n = 0;
+
+	if (st->failed == NULL || !cJSON_IsArray(a) || cJSON_GetArraySize(a) == 0)
+		return 0;
+	cover = xcalloc((size_t)cJSON_GetArraySize(a) + 1, sizeof *cover);
+	cJSON_ArrayForEach(p, a) {
+		if (!cJSON_IsString(p) || !sync_path_ok(p->valuestring)) {
+			sync_paths_free(cover, n);
+			return 0; /* (no cover: the whole folder goes again) */
+		}
+		cover[n++] = xstrdup(p->valuestring);
+	}
+	qsort(cover, n, sizeof *cover, sync_path_cmp);
+	for (size_t i = 0; i < scan->n; i++)
+		if ((c = sync_send_cover_of(cover, n, scan->v[i].path)) != NULL)
+			sync_send_add_under(st, scan->v[i].path, c);
+	for (size_t i = 0; del != NULL && i < ndel; i++)
+		if ((c = sync_send_cover_of(cover, n, del[i])) != NULL)
+			sync_send_add_under(st, del[i], c);
+	/* A whole send's deletions are the agent's to find (what its index
+	 * has and the manifest lacks): an element gone here goes again as a
+	 * deletion (of all under it); under one still here they are not
+	 * named (st->failed_unnamed). */
+	for (size_t i = 0; del == NULL && i < n; i++) {
+		if (sync_scan_find(scan, cover[i]) == NULL)
+			sync_send_add_under(st, cover[i], cover[i]);
+		else
+			st->failed_unnamed = 1;
+	}
+	st->failed_covered = 1;
+	sync_paths_free(cover, n);
+	return 1;
+}
+
 char **
 sync_send_failed_paths(const struct sync_send_stats *st, size_t *n)
 {
@@ -502,14 +575,22 @@ sync_send_failed_paths(const struct sync_send_stats *st, size_t *n)
 char *
 sync_send_failed_text(const struct sync_send_stats *st)
 {
-	const cJSON *first = cJSON_GetArrayItem(st->failed, 0);
-	const char *error;
+	const cJSON *first = cJSON_GetArrayItem(st->failed, 0), *f;
+	const char *error, *under = NULL;
 
 	if (st->failed_count <= 0 || first == NULL)
 		return NULL;
 	error = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(first, "error"));
 	if (st->failed_count == 1)
 		return xstrdup(error);
+	cJSON_ArrayForEach(f, st->failed)
+		if ((under = cJSON_GetStringValue(
+			 cJSON_GetObjectItemCaseSensitive(f, "under"))) != NULL)
+			break;
+	if (under != NULL)
+		return xasprintf("%s (and %lld more entries that could not land on "
+				 "the host, some of them under '%s/')",
+		    error, st->failed_count - 1, under);
 	return xasprintf("%s (and %lld more entries that could not land on the host)",
 	    error, st->failed_count - 1);
 }
@@ -573,6 +654,7 @@ sync_send_once(struct proto_conn *c, int id, const char *root, const char *name,
 	    cJSON_IsNumber(d) && d->valuedouble > 0 ? (long long)d->valuedouble : 0;
 	sync_send_host_changes(*result, st);
 	sync_send_note_failed(*result, st);
+	sync_send_note_under(*result, scan, del, ndel, st);
 	if (folder != NULL && *folder == NULL)
 		*folder = xstrdup(f->valuestring);
 	rc = 0;

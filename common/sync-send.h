@@ -64,6 +64,14 @@ struct sync_send_stats {
 	 * listed when the agent cut its list: sync_send_failed_paths). */
 	cJSON *failed;
 	long long failed_count;
+	/* Out: the agent cut its list but named the folders of the rest
+	 * ("failedUnder"): each entry of the request at or under one was
+	 * appended to failed as {"path","error","under"} (sync_send_note_under),
+	 * so the whole folder need not go again; failed_unnamed: a whole
+	 * send's, whose deletions under a folder still here the agent could
+	 * not name (one more whole send, once the rest landed, finds them). */
+	int failed_covered;
+	int failed_unnamed;
 	/* In, set by the caller: a two-way sync asks the agent to keep such
 	 * files as conflict files ("keepHostChanges"). */
 	int keep_host_changes;
@@ -84,6 +92,16 @@ int sync_send(struct proto_conn *c, int id, const char *root, const char *name,
     const struct sync_scan *scan, char *const *del, size_t ndel, char **folder,
     struct sync_send_stats *st, char **cause);
 
+/* The agent's "failedUnder" in result (docs/PROTOCOL.md, "sync"): each
+ * entry of the request (scan's, and the deletions del, ndel; del NULL: a
+ * whole send, whose deletions the agent finds: a folder of the list gone
+ * here is added, as a deletion to go again) at or under one of its
+ * folders is appended to st->failed, and st->failed_covered set. Returns
+ * 1 so, 0 when result has none or one that is not a path inside the
+ * folder (nothing added: the caller sends the whole folder again, as
+ * without it), or when st->failed is NULL. Called by sync_send. */
+int sync_send_note_under(const cJSON *result, const struct sync_scan *scan,
+    char *const *del, size_t ndel, struct sync_send_stats *st);
 /* The paths of st->failed, sorted and without duplicates (new:
  * sync_paths_free), *n of them: what to send again (sync_delta_resend). */
 char **sync_send_failed_paths(const struct sync_send_stats *st, size_t *n);

@@ -12,6 +12,7 @@
 #include "sync-back.h"
 #include "sync-ignore.h"
 #include "sync-scan.h"
+#include "sync-send.h"
 
 #include <fcntl.h>
 #include <stdlib.h>
@@ -147,6 +148,109 @@ TEST(a_host_change_to_an_entry_that_did_not_land_is_a_conflict)
 	sync_back_stats_clear(&st);
 	sync_back_pull_clear(&pull, NULL);
 	cJSON_Delete(a);
+	sync_scan_free(sent);
+	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
+}
+
+/* The agent cut its list of entries that could not land and named the
+ * rest by folder ("failedUnder"): every entry the send carried at or under
+ * that folder goes into the retry list (not the whole folder again: no
+ * st.failed_covered, no resend), so a pull takes none of them as agreed
+ * (a host change under it is a conflict, the local version kept), while a
+ * host change elsewhere lands as usual. */
+TEST(entries_under_a_failed_folder_are_not_agreed_a_pull_elsewhere_lands)
+{
+	struct sync_send_stats ss = { .failed = cJSON_CreateArray() };
+	struct sync_back_pull pull = { 0 };
+	struct sync_back_stats st = { 0 };
+	struct sync_scan *sent;
+	char **retry, *cause = NULL, *text;
+	char *del[] = { "nm/gone.js", "src/old.c" };
+	size_t nretry;
+	cJSON *a, *res;
+
+	ASSERT_INT_EQ(
+	    system("rm -rf " DIR " && mkdir -p " WS "/nm/p " WS "/src && echo here >" WS
+		   "/nm/p/a.js && echo here >" WS "/nm/p/b.js && echo here >" WS
+		   "/nm-x && echo here >" WS "/src/c.c"),
+	    0);
+	sent = scan_ws();
+	/* (the send's answer: one listed, the rest under nm) */
+	cJSON_AddItemToArray(ss.failed,
+	    cJSON_Parse("{\"path\":\"nm/p/a.js\",\"error\":\"'nm/p/a.js': "
+			"Permission denied\"}"));
+	ss.failed_count = 5;
+	res = cJSON_Parse("{\"failedCount\":5,\"failedUnder\":[\"nm\"]}");
+	ASSERT_INT_EQ(sync_send_note_under(res, sent, del, 2, &ss), 1);
+	ASSERT_INT_EQ(ss.failed_covered, 1);
+	ASSERT_INT_EQ(ss.failed_unnamed, 0);
+	retry = sync_send_failed_paths(&ss, &nretry);
+	/* nm, nm/p, nm/p/a.js, nm/p/b.js and the deletion nm/gone.js; not
+	 * nm-x, src/c.c, src/old.c */
+	ASSERT_INT_EQ((int)nretry, 5);
+	ASSERT_STR_EQ(retry[0], "nm");
+	ASSERT_STR_EQ(retry[1], "nm/gone.js");
+	ASSERT_STR_EQ(retry[4], "nm/p/b.js");
+	text = sync_send_failed_text(&ss);
+	ASSERT_STR_CONTAINS(text, "Permission denied (and 4 more entries");
+	ASSERT_STR_CONTAINS(text, "under 'nm/'");
+	free(text);
+	/* a pull: the host changed nm/p/b.js and src/c.c */
+	pull.retry = retry;
+	pull.nretry = nretry;
+	a = cJSON_Parse("{\"put\":[[\"f\",\"nm/p/b.js\",\"" ZERO "\",420,1],"
+			"[\"f\",\"src/c.c\",\"" ZERO "\",420,1]],"
+			"\"data\":[\"eA==\",\"eA==\"],\"drop\":[]}");
+	ASSERT_INT_EQ(sync_back_answer(WS, a, NULL, &sent, &pull, &st, &cause), 0);
+	ASSERT_INT_EQ(system("test \"$(cat " WS "/nm/p/b.js)\" = here && test \"$(cat " WS
+			     "/src/c.c)\" = x"),
+	    0);
+	ASSERT_INT_EQ((int)st.conflicts, 1);
+	sync_back_stats_clear(&st);
+	sync_back_pull_clear(&pull, NULL);
+	sync_paths_free(retry, nretry);
+	cJSON_Delete(a);
+	cJSON_Delete(res);
+	cJSON_Delete(ss.failed);
+	sync_scan_free(sent);
+	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
+}
+
+/* A whole send (no deletion list): a named folder gone here goes again as
+ * a deletion; one still here leaves its deletions unnamed (failed_unnamed:
+ * one more whole send once the rest landed). A cover that is not a path
+ * inside the folder is no cover (the whole folder goes again). */
+TEST(a_whole_send_s_failed_folders)
+{
+	struct sync_send_stats ss = { .failed = cJSON_CreateArray() };
+	struct sync_scan *sent;
+	char **retry;
+	size_t nretry;
+	cJSON *res;
+
+	ASSERT_INT_EQ(system("rm -rf " DIR " && mkdir -p " WS "/nm && echo here >" WS
+			     "/nm/a.js && echo here >" WS "/c"),
+	    0);
+	sent = scan_ws();
+	res = cJSON_Parse("{\"failedCount\":9,\"failedUnder\":[\"gone\",\"nm\"]}");
+	ASSERT_INT_EQ(sync_send_note_under(res, sent, NULL, 0, &ss), 1);
+	ASSERT_INT_EQ(ss.failed_unnamed, 1);
+	retry = sync_send_failed_paths(&ss, &nretry);
+	ASSERT_INT_EQ((int)nretry, 3);
+	ASSERT_STR_EQ(retry[0], "gone");
+	ASSERT_STR_EQ(retry[1], "nm");
+	ASSERT_STR_EQ(retry[2], "nm/a.js");
+	sync_paths_free(retry, nretry);
+	cJSON_Delete(res);
+	cJSON_Delete(ss.failed);
+	ss.failed = cJSON_CreateArray();
+	ss.failed_covered = ss.failed_unnamed = 0;
+	res = cJSON_Parse("{\"failedCount\":9,\"failedUnder\":[\"nm\",\"../x\"]}");
+	ASSERT_INT_EQ(sync_send_note_under(res, sent, NULL, 0, &ss), 0);
+	ASSERT_INT_EQ(ss.failed_covered, 0);
+	ASSERT_INT_EQ(cJSON_GetArraySize(ss.failed), 0);
+	cJSON_Delete(res);
+	cJSON_Delete(ss.failed);
 	sync_scan_free(sent);
 	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
 }

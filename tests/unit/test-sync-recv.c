@@ -19,6 +19,7 @@
 
 #include "sync-aside.h"
 #include "sync-blocks.h"
+#include "sync-cover.h"
 #include "sync-index.h"
 #include "sync-prune.h"
 #include "sync-pull.h"
@@ -1609,6 +1610,11 @@ TEST(the_failed_list_is_bounded_by_bytes)
 	p = cJSON_PrintUnformatted(cJSON_GetObjectItem(res, "failed"));
 	ASSERT_TRUE(strlen(p) <= (256u << 10) + 8192);
 	free(p);
+	/* (the rest, 4 KiB paths each: past the cover's bytes, named by
+	 * their one folder) */
+	p = cJSON_PrintUnformatted(cJSON_GetObjectItem(res, "failedUnder"));
+	ASSERT_STR_EQ(p, "[\"d\"]");
+	free(p);
 	for (int i = 0; i < 120; i++)
 		free(paths[i]);
 	cJSON_Delete(res);
@@ -1664,5 +1670,84 @@ TEST(the_sync_state_of_a_gone_workspace_is_pruned)
 	ASSERT_INT_EQ(
 	    sync_prune(DIR "/state", DIR "/state/sync", DIR "/root", "kept"), 1);
 	ASSERT_INT_EQ(system("test ! -e " DIR "/state/sync/busy.json"), 0);
+	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
+}
+
+/* More entries that cannot land than the agent lists (here 5, as
+ * $RDEV_SYNC_FAILED_MAX asks; under an immutable folder): the rest are
+ * named by their folders ("failedUnder", at most 64 of them), each
+ * unlisted one covered, and an entry that landed elsewhere is not. */
+TEST(the_failures_past_the_list_are_named_by_their_folders)
+{
+	char *m = xstrdup("[[\"d\",\"d\",493],[\"d\",\"e\",493]"), *e, *t, *cause = NULL;
+	struct sync_scan *want = NULL;
+	struct sync_recv *r = NULL;
+	struct buf *tar = buf_new();
+	cJSON *need = NULL, *res = NULL, *f;
+	char *paths[101], **cover, *listed[5];
+	size_t ncover = 0;
+	int rc, nlisted = 0;
+
+	ASSERT_INT_EQ(system("rm -rf " DIR " && mkdir -p " DIR "/ws/d"), 0);
+	if (system("chattr +i " DIR "/ws/d 2>/dev/null") != 0) {
+		printf("  (chattr +i refused here: skipped)\n");
+		buf_free(tar);
+		free(m);
+		return;
+	}
+	for (int i = 0; i < 100; i++)
+		paths[i] = xasprintf("d/p%d/f%02d", i / 10, i);
+	paths[100] = xstrdup("e/x");
+	for (int i = 0; i < 101; i++) {
+		e = entry(paths[i]);
+		t = xasprintf("%s,%s", m, e);
+		free(m);
+		free(e);
+		m = t;
+	}
+	t = xasprintf("%s]", m);
+	free(m);
+	m = t;
+	setenv("RDEV_SYNC_FAILED_MAX", "5", 1);
+	recv_open(m, &want, &r, &need);
+	sync_recv_partial(r, NULL, 0);
+	sync_recv_entry_errors(r);
+	unsetenv("RDEV_SYNC_FAILED_MAX");
+	for (int i = 0; i < 101; i++)
+		tar_file(tar, paths[i]);
+	tar_write_end(tar);
+	rc = sync_recv_feed(r, buf_data(tar), buf_len(tar), &cause) != 0 ||
+	    sync_recv_finish(r, &res, &cause) != 0;
+	recv_close(want, r, need);
+	buf_free(tar);
+	ASSERT_INT_EQ(system("chattr -i " DIR "/ws/d"), 0);
+	if (rc)
+		TEST_FAIL("the stream failed: %s", cause);
+	ASSERT_TRUE(result_number(res, "failedCount") >= 100);
+	ASSERT_INT_EQ(cJSON_GetArraySize(cJSON_GetObjectItem(res, "failed")), 5);
+	cJSON_ArrayForEach(f, cJSON_GetObjectItem(res, "failed"))
+		listed[nlisted++] = cJSON_GetStringValue(cJSON_GetObjectItem(f, "path"));
+	f = cJSON_GetObjectItem(res, "failedUnder");
+	ASSERT_TRUE(cJSON_GetArraySize(f) > 0 && cJSON_GetArraySize(f) <= 64);
+	cover = xcalloc((size_t)cJSON_GetArraySize(f) + 1, sizeof *cover);
+	for (int i = 0; i < cJSON_GetArraySize(f); i++)
+		cover[ncover++] = xstrdup(cJSON_GetStringValue(cJSON_GetArrayItem(f, i)));
+	/* (the packages' folders: 10, not d/, not the 95 files) */
+	ASSERT_INT_EQ((int)ncover, 10);
+	for (int i = 0; i < 100; i++) {
+		int named = sync_cover_has(cover, ncover, paths[i]);
+
+		for (int k = 0; k < nlisted; k++)
+			named |= strcmp(listed[k], paths[i]) == 0;
+		if (!named)
+			TEST_FAIL("%s: neither listed nor under failedUnder", paths[i]);
+	}
+	ASSERT_FALSE(sync_cover_has(cover, ncover, "e/x"));
+	ASSERT_INT_EQ(access(DIR "/ws/e/x", F_OK), 0);
+	sync_paths_free(cover, ncover);
+	for (int i = 0; i < 101; i++)
+		free(paths[i]);
+	cJSON_Delete(res);
+	free(m);
 	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
 }
