@@ -491,6 +491,18 @@ sync_send_cover_of(char *const *cover, size_t n, const char *path)
 	return NULL;
 }
 
+/* The first element of cover (n) under path (not path itself), or NULL. */
+static const char *
+sync_send_cover_below(char *const *cover, size_t n, const char *path)
+{
+	size_t len = strlen(path);
+
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(cover[i], path, len) == 0 && cover[i][len] == '/')
+			return cover[i];
+	return NULL;
+}
+
 /* Append path to st->failed as one the agent named only by its folder
  * under. */
 static void
@@ -531,8 +543,11 @@ sync_send_note_under(const cJSON *result, const struct sync_scan *scan, char *co
 	for (size_t i = 0; i < scan->n; i++)
 		if ((c = sync_send_cover_of(cover, n, scan->v[i].path)) != NULL)
 			sync_send_add_under(st, scan->v[i].path, c);
+	/* (a deletion of a folder holding one goes again too: the agent
+	 * deletes what is under a deleted path) */
 	for (size_t i = 0; del != NULL && i < ndel; i++)
-		if ((c = sync_send_cover_of(cover, n, del[i])) != NULL)
+		if ((c = sync_send_cover_of(cover, n, del[i])) != NULL ||
+		    (c = sync_send_cover_below(cover, n, del[i])) != NULL)
 			sync_send_add_under(st, del[i], c);
 	/* A whole send's deletions are the agent's to find (what its index
 	 * has and the manifest lacks): an element gone here goes again as a

@@ -93,10 +93,11 @@ int sync_send(struct proto_conn *c, int id, const char *root, const char *name,
     struct sync_send_stats *st, char **cause);
 
 /* The agent's "failedUnder" in result (docs/PROTOCOL.md, "sync"): each
- * entry of the request (scan's, and the deletions del, ndel; del NULL: a
- * whole send, whose deletions the agent finds: a folder of the list gone
- * here is added, as a deletion to go again) at or under one of its
- * folders is appended to st->failed, and st->failed_covered set. Returns
+ * entry of the request (scan's, and the deletions del, ndel, also one
+ * above one of its folders; del NULL: a whole send, whose deletions the
+ * agent finds: a folder of the list gone here is added, as a deletion to
+ * go again) at or under one of its folders is appended to st->failed, and
+ * st->failed_covered set. Returns
  * 1 so, 0 when result has none or one that is not a path inside the
  * folder (nothing added: the caller sends the whole folder again, as
  * without it), or when st->failed is NULL. Called by sync_send. */

@@ -165,7 +165,7 @@ TEST(entries_under_a_failed_folder_are_not_agreed_a_pull_elsewhere_lands)
 	struct sync_back_stats st = { 0 };
 	struct sync_scan *sent;
 	char **retry, *cause = NULL, *text;
-	char *del[] = { "nm/gone.js", "src/old.c" };
+	char *del[] = { "nm/gone.js", "old", "src/old.c" };
 	size_t nretry;
 	cJSON *a, *res;
 
@@ -179,20 +179,21 @@ TEST(entries_under_a_failed_folder_are_not_agreed_a_pull_elsewhere_lands)
 	cJSON_AddItemToArray(ss.failed,
 	    cJSON_Parse("{\"path\":\"nm/p/a.js\",\"error\":\"'nm/p/a.js': "
 			"Permission denied\"}"));
-	ss.failed_count = 5;
-	res = cJSON_Parse("{\"failedCount\":5,\"failedUnder\":[\"nm\"]}");
-	ASSERT_INT_EQ(sync_send_note_under(res, sent, del, 2, &ss), 1);
+	ss.failed_count = 6;
+	res = cJSON_Parse("{\"failedCount\":6,\"failedUnder\":[\"nm\",\"old/d/x\"]}");
+	ASSERT_INT_EQ(sync_send_note_under(res, sent, del, 3, &ss), 1);
 	ASSERT_INT_EQ(ss.failed_covered, 1);
 	ASSERT_INT_EQ(ss.failed_unnamed, 0);
 	retry = sync_send_failed_paths(&ss, &nretry);
-	/* nm, nm/p, nm/p/a.js, nm/p/b.js and the deletion nm/gone.js; not
-	 * nm-x, src/c.c, src/old.c */
-	ASSERT_INT_EQ((int)nretry, 5);
+	/* nm, nm/p, nm/p/a.js, nm/p/b.js, the deletion nm/gone.js and that
+	 * of old (old/d/x was under it); not nm-x, src/c.c, src/old.c */
+	ASSERT_INT_EQ((int)nretry, 6);
 	ASSERT_STR_EQ(retry[0], "nm");
 	ASSERT_STR_EQ(retry[1], "nm/gone.js");
 	ASSERT_STR_EQ(retry[4], "nm/p/b.js");
+	ASSERT_STR_EQ(retry[5], "old");
 	text = sync_send_failed_text(&ss);
-	ASSERT_STR_CONTAINS(text, "Permission denied (and 4 more entries");
+	ASSERT_STR_CONTAINS(text, "Permission denied (and 5 more entries");
 	ASSERT_STR_CONTAINS(text, "under 'nm/'");
 	free(text);
 	/* a pull: the host changed nm/p/b.js and src/c.c */
