@@ -113,7 +113,8 @@ broker_sync_work(void *arg)
 	/* Two-way: the host's changes first, against what was sent before
 	 * this batch's scan (a file changed on both sides is then told). Not
 	 * while the whole folder is to go again (after a dropped link, or a
-	 * failed list the agent cut): sent then has versions that may never
+	 * failed list the agent cut without naming the folders of the rest,
+	 * failedUnder): sent then has versions that may never
 	 * have landed, which a pull would take as the host's and replace or
 	 * delete here. The first batch pulls (nothing sent yet). */
 	if (j->rc == 0 && (s->flags & SYNC_SCAN_TWO_WAY) && (!s->resend || j->first))

@@ -13,7 +13,8 @@
 # leaves out here (the host never has it) are told once and kept aside by
 # the agent, and a later change still comes back; a file that cannot be
 # written here (an immutable folder) does not hold back the others, and
-# comes once it can. A local symlink or file where the container made a
+# comes once it can. More local files than the agent lists that fail on
+# the host (a root-made folder) do not stop the pulls. A local symlink or file where the container made a
 # file or folder keeps the host's as a conflict copy on the host, which
 # comes back.
 # Each wait is 30 s at most (docs/SYNC.md: a host change comes within the
@@ -95,6 +96,26 @@ else
 	locked=
 	echo "(chattr +i refused here: the not-written steps skipped)"
 fi
+# More local files fail on the host than the agent lists (1,100 into a
+# folder the container made as root, past the 1,000 it lists, fewer for
+# their long errors): it names the folder of the rest (failedUnder), so
+# the sync retries those entries instead of resending the whole folder,
+# and pulls the rest meanwhile (a whole resend pulls nothing); given back
+# to the user, they land.
+docker exec -u root -w "$ws" "$cid" mkdir -p nm
+EVENTUALLY_SECONDS=30 eventually "a folder the container made as root comes back" test -d "$app/nm"
+(cd "$app/nm" && seq 1100 | sed 's/$/.js/' | xargs touch)
+under_told() { sync_json | jq -r .lastError | grep -q "and 1099 more entries that could not land on the host, some of them under 'nm/'"; }
+EVENTUALLY_SECONDS=30 eventually "1,100 files refused on the host: lastError counts them, naming the folder" under_told
+in_ctr sh -c 'echo e >gen/e.txt'
+EVENTUALLY_SECONDS=30 eventually "... while they fail, a change in the container still comes back" \
+	here gen/e.txt e
+check "... and they still fail" under_told
+docker exec -u root -w "$ws" "$cid" chown "$(id -u "rdev-$name"):$(id -g "rdev-$name")" nm
+EVENTUALLY_SECONDS=30 eventually "... given back to the user, they land" in_ctr test -e nm/1100.js
+check "... all of them" test "$(in_ctr ls nm | wc -l)" = 1100
+nm_ok() { [ "$(sync_json | jq -r .lastError)" = null ]; }
+EVENTUALLY_SECONDS=30 eventually "... and the error is gone" nm_ok
 echo two >"$app/f.txt"
 EVENTUALLY_SECONDS=30 eventually "a local edit still goes out" has f.txt two
 check_eq "status: two-way, files back, no conflict" \
