@@ -87,8 +87,10 @@ int sync_recv_feed(struct sync_recv *r, const void *p, size_t len, char **cause)
  * has, write the index. 0 with *result ({"folder","files","received",
  * "bytes","deleted"}, "hostChanged"/"hostChangedPaths" and, one way,
  * "hostKept"/"hostKeptPaths" when there are any, "deltaFailed" when a delta
- * did not make the file, "failed":[{"path","error"}] (at most 1,000) and
- * "failedCount" when entries could not land; new), or -1 with *cause. */
+ * did not make the file, "failed":[{"path","error"}] (at most 1,000;
+ * fewer with $RDEV_SYNC_FAILED_MAX, for tests) and "failedCount" when
+ * entries could not land, and "failedUnder" (sync-cover.h) naming the
+ * folders of those not listed; new), or -1 with *cause. */
 int sync_recv_finish(struct sync_recv *r, cJSON **result, char **cause);
 /* Free r; if not finished, remove the file being written and write the
  * index of what is on disk now (so the next sync sends only the rest). */
