@@ -113,9 +113,7 @@ cmd_exec_pump(struct agent_exec *x, char **cause)
 		cmd_exec_output, &t, NULL };
 	int rc = agent_exec_pump_run(x, &c, cause);
 
-	/* (a socket whose reader went may say ECONNRESET: the same as EPIPE) */
-	if (rc == 1 && t.out_errno != 0 && t.out_errno != EPIPE &&
-	    t.out_errno != ECONNRESET)
+	if (rc == 1 && t.out_errno != 0 && !fd_write_reader_gone(t.out_errno))
 		rc = error_set_errno(
 		    cause, t.out_errno, "%s", t.out_stream == 1 ? "stdout" : "stderr");
 	return rc;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "agent-ops.h"
+#include "atomic-file.h"
 #include "error.h"
 #include "json-get.h"
 #include "lifecycle.h"
@@ -60,11 +61,12 @@ cmd_logs_follow(const struct agent_backend *be, const struct cmd_program *prog,
 		error = cJSON_GetObjectItemCaseSensitive(bg, "error");
 		news = cJSON_IsString(log) && log->valuestring[0] != '\0';
 		/* SIGPIPE is ignored, so a reader gone (`rdev logs -f | head`)
-		 * shows only as EPIPE: following on would last as long as the
-		 * steps, for ever for a server started in postStartCommand. */
+		 * shows only as a failed write: following on would last as
+		 * long as the steps, for ever for a server started in
+		 * postStartCommand. */
 		if (news &&
 		    (fputs(log->valuestring, stdout) == EOF || fflush(stdout) == EOF) &&
-		    errno == EPIPE) {
+		    fd_write_reader_gone(errno)) {
 			cJSON_Delete(result);
 			return 1;
 		}

@@ -61,7 +61,7 @@ struct remote_exec {
 	int status;
 	int signals_sent;
 	char *error;
-	int out_errno; /* a write of the output failed so (not EPIPE); 0 */
+	int out_errno; /* a write of the output failed so (not a reader gone); 0 */
 	int out_fd;    /* ... to this fd: 1 or 2 */
 };
 
@@ -147,7 +147,7 @@ remote_exec_frame(struct remote_exec *x, const struct proto_frame *f)
 		 * command up. Any other failure (a full disk) ends it too, not
 		 * to report success with the output cut. */
 		x->done = 1;
-		if (errno == EPIPE || errno == ECONNRESET) {
+		if (fd_write_reader_gone(errno)) {
 			x->status = 128 + SIGPIPE;
 		} else {
 			x->status = REMOTE_EXIT_FAILED;

@@ -55,6 +55,12 @@ fd_write_all_wait(int fd, const void *data, size_t len)
 	return fd_write_all_how(fd, data, len, 1);
 }
 
+int
+fd_write_reader_gone(int err)
+{
+	return err == EPIPE || err == ECONNRESET;
+}
+
 size_t
 fd_pread_full(int fd, void *p, size_t len, off_t off)
 {

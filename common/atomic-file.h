@@ -21,6 +21,11 @@ int fd_write_all(int fd, const void *data, size_t len);
 /* As fd_write_all(), but a non-blocking fd (a stdout inherited with
  * O_NONBLOCK) is waited for with poll() on EAGAIN. */
 int fd_write_all_wait(int fd, const void *data, size_t len);
+/* Did a write fail with err because nobody reads the other end any more (a
+ * pipe's EPIPE with SIGPIPE ignored, or a socket's ECONNRESET, which a peer
+ * that closed with data unread gives)? Such a writer ends as SIGPIPE would
+ * end it (exit 141); any other error is a failure to report. */
+int fd_write_reader_gone(int err);
 /* Read up to len bytes at off of fd into p, retrying short reads and EINTR:
  * the bytes read (fewer only at the end of the file, or on an error). */
 size_t fd_pread_full(int fd, void *p, size_t len, off_t off);

@@ -10,6 +10,7 @@
 
 #include <sodium.h>
 
+#include "atomic-file.h"
 #include "buf.h"
 #include "clock.h"
 #include "error.h"
@@ -155,7 +156,7 @@ proto_conn_write_some(struct proto_conn *c, char **cause)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return 0;
-			c->peer_gone |= errno == EPIPE || errno == ECONNRESET;
+			c->peer_gone |= fd_write_reader_gone(errno);
 			return error_set_errno(cause, errno, "writing to %s", c->name);
 		}
 		buf_consume(c->out, (size_t)n);

@@ -2,6 +2,10 @@
 #include "test.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -94,4 +98,36 @@ TEST(read_all_rejects_oversize_and_missing)
 	remove_tree(dir, "big");
 	free(path);
 	free(dir);
+}
+
+/* A write whose reader went away (a pipe, a socket) is told apart from any
+ * other failed write (a full disk) by one predicate: exec and logs -f end
+ * with 141 on the first, 125 on the second. */
+TEST(write_reader_gone_tells_a_closed_reader_from_a_full_disk)
+{
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
+	int p[2], sp[2], full;
+
+	ASSERT_INT_EQ(sigaction(SIGPIPE, &ign, &old), 0);
+	ASSERT_INT_EQ(pipe(p), 0);
+	close(p[0]);
+	ASSERT_INT_EQ(fd_write_all_wait(p[1], "x", 1), -1);
+	ASSERT_INT_EQ(errno, EPIPE);
+	ASSERT_TRUE(fd_write_reader_gone(errno));
+	close(p[1]);
+	ASSERT_INT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	close(sp[1]);
+	ASSERT_INT_EQ(fd_write_all(sp[0], "x", 1), -1);
+	ASSERT_TRUE(fd_write_reader_gone(errno));
+	close(sp[0]);
+	ASSERT_TRUE(fd_write_reader_gone(ECONNRESET));
+	full = open("/dev/full", O_WRONLY);
+	ASSERT_TRUE(full >= 0);
+	ASSERT_INT_EQ(fd_write_all_wait(full, "x", 1), -1);
+	ASSERT_INT_EQ(errno, ENOSPC);
+	ASSERT_TRUE(!fd_write_reader_gone(errno));
+	close(full);
+	ASSERT_TRUE(!fd_write_reader_gone(EIO));
+	ASSERT_TRUE(!fd_write_reader_gone(EAGAIN));
+	ASSERT_INT_EQ(sigaction(SIGPIPE, &old, NULL), 0);
 }
