@@ -36,9 +36,23 @@ cmd_logs_ask(const struct agent_backend *be, const struct cmd_program *prog,
 	return be->call(be->ctx, req, NULL, result, cause);
 }
 
+/* Write text to our stdout, waiting while it is full (a non-blocking one).
+ * 0; 1 when its reader went away; -1 with *cause ("stdout: No space left on
+ * device"). */
+static int
+cmd_logs_write(const char *text, char **cause)
+{
+	/* (not stdio: it drops what a write that said EAGAIN did not take) */
+	if (fflush(stdout) == 0 && fd_write_all_wait(1, text, strlen(text)) == 0)
+		return 0;
+	if (fd_write_reader_gone(errno))
+		return 1;
+	return error_set_errno(cause, errno, "stdout");
+}
+
 /* -f: ask for what the log gained, until the background run has ended and
- * all of it is here. 0; 1 when our stdout's reader went away; -1 with
- * *cause. */
+ * all of it is here. 0; 1 when our stdout's reader went away; 2 with *cause
+ * when writing to it failed otherwise; -1 with *cause. */
 static int
 cmd_logs_follow(const struct agent_backend *be, const struct cmd_program *prog,
     const struct agent_cmd_args *a, char **failed, char **cause)
@@ -47,7 +61,7 @@ cmd_logs_follow(const struct agent_backend *be, const struct cmd_program *prog,
 	long long at = -1;
 	long offset, size;
 	cJSON *result;
-	int done, news, known;
+	int done, news, known, w;
 
 	*failed = NULL;
 	for (;;) {
@@ -63,12 +77,11 @@ cmd_logs_follow(const struct agent_backend *be, const struct cmd_program *prog,
 		/* SIGPIPE is ignored, so a reader gone (`rdev logs -f | head`)
 		 * shows only as a failed write: following on would last as
 		 * long as the steps, for ever for a server started in
-		 * postStartCommand. */
-		if (news &&
-		    (fputs(log->valuestring, stdout) == EOF || fflush(stdout) == EOF) &&
-		    fd_write_reader_gone(errno)) {
+		 * postStartCommand. Any other failure (a full disk) ends it
+		 * too, not to end with 0 and the log cut. */
+		if (news && (w = cmd_logs_write(log->valuestring, cause)) != 0) {
 			cJSON_Delete(result);
-			return 1;
+			return w < 0 ? 2 : 1;
 		}
 		/* An agent that cannot say where it is has nothing to follow. */
 		done = !known ||
@@ -85,7 +98,6 @@ cmd_logs_follow(const struct agent_backend *be, const struct cmd_program *prog,
 		cJSON_Delete(result);
 		if (done)
 			return 0;
-		fflush(stdout);
 		if (!news)
 			usleep(CMD_LOGS_POLL_US);
 	}
@@ -109,11 +121,13 @@ agent_cmd_logs(const struct agent_backend *be, const struct cmd_program *prog,
 	}
 	if (a.follow) {
 		if ((rc = cmd_logs_follow(be, prog, &a, &failed, &cause)) != 0) {
-			/* (as `tail -f | head` ends: by SIGPIPE) */
-			rc = rc == 1 ? 128 + SIGPIPE : CMD_EXIT_FAILURE;
+			/* (as `tail -f | head` ends: by SIGPIPE; a failed
+			 * output as exec's) */
+			rc = rc == 1  ? 128 + SIGPIPE
+			    : rc == 2 ? AGENT_EXIT_EXEC_FAILED
+				      : CMD_EXIT_FAILURE;
 			goto out;
 		}
-		fflush(stdout);
 		if (failed != NULL)
 			fprintf(stderr,
 			    "%s: logs: the background lifecycle steps failed: %s\n",

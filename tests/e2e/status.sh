@@ -55,6 +55,15 @@ timeout 60 "$RDEV_BIN_DIR/rdev" logs -f "$ws" | head -1 >/dev/null
 spipe=${PIPESTATUS[0]}
 set -e
 check_eq "logs -f ends with 141 when its reader goes away, not with the step" "$spipe" 141
+# Any other write error (a full disk: /dev/full) ends it too, with 125 and
+# what failed, as exec's output (it was ignored: logs -f followed on until
+# the step ended, then said 0).
+set +e
+timeout 60 "$RDEV_BIN_DIR/rdev" logs -f "$ws" >/dev/full 2>"$TEST_TMP/full.err"
+sfull=$?
+set -e
+check_eq "logs -f ends with 125 when its stdout cannot be written, not with the step" "$sfull" 125
+check_eq "... saying so" "$(cat "$TEST_TMP/full.err")" "rdev: logs: stdout: No space left on device"
 docker exec "$cid" touch /tmp/go
 rdev logs -f "$ws" >/dev/null
 check_eq "postStartCommand done once the background run ended" \
