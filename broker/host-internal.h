@@ -531,6 +531,10 @@ void host_link_pump(struct host_session *h, struct host_link *l);
 void host_link_read_client(struct host_link *l);
 /* Free the links marked dead. */
 void host_drop_dead_links(struct host_session *h);
+/* The SSH session is lost (why: the reason, for the user): each client of
+ * the agent is told with a FATAL frame naming the host, sent before
+ * host_close_all_links closes it. */
+void host_links_lost(struct host_session *h, const char *why);
 /* Close and free every link. */
 void host_close_all_links(struct host_session *h);
 /* Set h->kicked for work left with no event to wake the thread: a window

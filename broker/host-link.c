@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,10 @@
 #include "clock.h"
 #include "log.h"
 #include "xmalloc.h"
+
+/* How long a lost session waits for its clients to take their FATAL frame
+ * (all of them together). */
+#define HOST_LINK_LOST_FLUSH_MS 1000
 
 static const char *
 host_link_state_name(enum host_link_state s)
@@ -217,29 +222,84 @@ host_link_track_frames(struct host_link *l, const unsigned char *data, size_t le
 	}
 }
 
-/* The agent's side of an agent link ended while its client was still
- * there: the agent process serving it died (a client's own end closes the
- * link first). Tell the client why with a FATAL frame, when the stream is
- * between frames (else it sees a cut frame and the end). */
+/* Queue FATAL {"error":text,"host":LABEL} for an agent link's client, when
+ * the stream is between frames (else it sees a cut frame and the end). The
+ * "host" member says that the text names the host already. */
 static void
-host_link_end_agent(struct host_link *l)
+host_link_queue_fatal(struct host_link *l, const char *text)
 {
 	struct buf *b;
 	cJSON *o;
-	char *text;
 
 	if (l->frame_left > 0 || l->frame_hdr_have > 0)
 		return;
 	o = cJSON_CreateObject();
-	text = xasprintf("the agent on %s ended unexpectedly (killed, or it crashed); "
-			 "the next command starts a new one",
-	    l->h->label);
 	cJSON_AddStringToObject(o, "error", text);
+	cJSON_AddStringToObject(o, "host", l->h->label);
 	b = buf_new();
 	if (proto_encode_json(b, PROTO_FATAL, 0, o, NULL) == 0)
 		buf_append(l->to_cli, buf_data(b), buf_len(b));
 	buf_free(b);
 	cJSON_Delete(o);
+}
+
+/* The agent's side of an agent link ended while its client was still
+ * there: the agent process serving it died (a client's own end closes the
+ * link first). Tell the client why. */
+static void
+host_link_end_agent(struct host_link *l)
+{
+	char *text;
+
+	text = xasprintf("the agent on %s ended unexpectedly (killed, or it crashed); "
+			 "the next command starts a new one",
+	    l->h->label);
+	host_link_queue_fatal(l, text);
+	free(text);
+}
+
+/* Send what l's client has not had yet, waiting for room until deadline:
+ * the link goes right after (its session is lost). */
+static void
+host_link_flush_client(struct host_link *l, long long deadline_ms)
+{
+	struct pollfd pfd = { .fd = l->fd, .events = POLLOUT };
+	long long left;
+	ssize_t w;
+
+	while (buf_len(l->to_cli) > 0) {
+		w = send(l->fd, buf_data(l->to_cli), buf_len(l->to_cli), MSG_NOSIGNAL);
+		if (w > 0) {
+			buf_consume(l->to_cli, (size_t)w);
+			continue;
+		}
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
+		    (left = deadline_ms - clock_now_ms()) > 0 &&
+		    poll(&pfd, 1, (int)left) > 0)
+			continue;
+		return; /* (the client went, or reads too slowly to wait for) */
+	}
+}
+
+void
+host_links_lost(struct host_session *h, const char *why)
+{
+	long long deadline = clock_now_ms() + HOST_LINK_LOST_FLUSH_MS;
+	struct host_link *l;
+	char *text = xasprintf("lost the SSH connection to %s: %s", h->label, why);
+
+	LIST_FOREACH(l, &h->links, entry) {
+		if (l->fwd != NULL || l->fd < 0)
+			continue; /* (a forwarded connection is closed: its own way) */
+		if (l->state == HOST_LINK_OPENING)
+			host_send_error(l->fd, l->request_id, text);
+		else if (l->state == HOST_LINK_OPEN && l->down < HOST_LINK_DOWN_DRAIN) {
+			host_link_queue_fatal(l, text);
+			host_link_flush_client(l, deadline);
+		}
+	}
 	free(text);
 }
 

@@ -339,6 +339,20 @@ host_maybe_end_idle(struct host_session *h)
 
 enum host_end { HOST_END_STOP, HOST_END_IDLE, HOST_END_LOST };
 
+/* An SSH error message (cause) without the session's "host NAME (ADDRESS)"
+ * prefix: the reason alone, for a message that names the host itself. A
+ * pointer into cause. */
+static const char *
+host_lost_reason(struct host_session *h, const char *cause)
+{
+	const char *prefix = rdev_ssh_prefix(h->ssh);
+	size_t n = strlen(prefix);
+
+	if (strncmp(cause, prefix, n) == 0 && strncmp(cause + n, ": ", 2) == 0)
+		return cause + n + 2;
+	return cause;
+}
+
 static enum host_end
 host_serve(struct host_session *h)
 {
@@ -406,6 +420,7 @@ host_serve(struct host_session *h)
 			if (rc < 0) {
 				log_warn("%s", cause);
 				host_set_state(h, HOST_LOST, cause);
+				host_links_lost(h, host_lost_reason(h, cause));
 				free(cause);
 				host_close_all_links(h);
 				end = HOST_END_LOST;
@@ -419,6 +434,9 @@ host_serve(struct host_session *h)
 		if (!ssh_is_connected(rdev_ssh_session(h->ssh))) {
 			host_set_state(h, HOST_LOST, "the connection was closed");
 			log_warn("%s: connection closed", h->label);
+			host_links_lost(h,
+			    "the connection was closed (sshd ended, or "
+			    "the host went away)");
 			host_close_all_links(h);
 			end = HOST_END_LOST;
 			break;

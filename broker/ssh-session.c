@@ -329,6 +329,12 @@ rdev_ssh_host_label(const struct rdev_ssh *s)
 	return s->label;
 }
 
+const char *
+rdev_ssh_prefix(const struct rdev_ssh *s)
+{
+	return s->prefix;
+}
+
 const char *const *
 rdev_ssh_notes(const struct rdev_ssh *s, size_t *n)
 {

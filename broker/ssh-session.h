@@ -209,6 +209,9 @@ ssh_session rdev_ssh_session(struct rdev_ssh *s);
 /* "user@host:port" for messages (host as given, e.g. the alias); valid until
  * rdev_ssh_free. */
 const char *rdev_ssh_host_label(const struct rdev_ssh *s);
+/* "host NAME (ADDRESS:PORT)", the prefix of this session's error messages;
+ * valid until rdev_ssh_free. */
+const char *rdev_ssh_prefix(const struct rdev_ssh *s);
 /* Warnings about ssh config options that apply to this host but are not
  * honoured ("FILE:LINE: ..."); valid until rdev_ssh_free. */
 const char *const *rdev_ssh_notes(const struct rdev_ssh *s, size_t *n);

@@ -61,8 +61,9 @@ struct remote_exec {
 	int status;
 	int signals_sent;
 	char *error;
-	int out_errno; /* a write of the output failed so (not a reader gone); 0 */
-	int out_fd;    /* ... to this fd: 1 or 2 */
+	int error_named; /* error names its host already (a FATAL's "host") */
+	int out_errno;	 /* a write of the output failed so (not a reader gone); 0 */
+	int out_fd;	 /* ... to this fd: 1 or 2 */
 };
 
 static void
@@ -182,6 +183,8 @@ remote_exec_frame(struct remote_exec *x, const struct proto_frame *f)
 			x->error =
 			    xstrdup(cJSON_IsString(v) ? v->valuestring
 						      : "the agent ended the session");
+			x->error_named =
+			    cJSON_IsString(cJSON_GetObjectItemCaseSensitive(msg, "host"));
 		} else {
 			id = cJSON_GetObjectItemCaseSensitive(msg, "id");
 			ok = cJSON_GetObjectItemCaseSensitive(msg, "ok");
@@ -381,7 +384,9 @@ remote_exec(struct remote *r, const char *prog_name, const struct agent_exec_req
 		fprintf(stderr, "%s: %s: %s: %s\n", prog_name, AGENT_EXEC_VERB(er),
 		    x.out_fd == 1 ? "stdout" : "stderr", strerror(x.out_errno));
 	secrets_mask_inplace(er->secrets, &x.error);
-	if (x.error != NULL) /* (the agent's words: named by host, as calls are) */
+	if (x.error != NULL && x.error_named) /* (the broker's words) */
+		fprintf(stderr, "%s: %s: %s\n", prog_name, AGENT_EXEC_VERB(er), x.error);
+	else if (x.error != NULL) /* (the agent's: named by host, as calls are) */
 		fprintf(stderr, "%s: %s: %s: %s\n", prog_name, AGENT_EXEC_VERB(er),
 		    remote_host(r), x.error);
 	free(x.error);

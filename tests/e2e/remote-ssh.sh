@@ -186,8 +186,9 @@ for mode in close hello; do
 done
 
 # The broker's SSH connection killed under an exec (its sshd process): the
-# exec exits 125 naming the host and the lost connection (it blamed the
-# broker, "stopped or killed?", which ran on), and the next exec reconnects.
+# exec exits 125 with the broker's FATAL frame, naming the host and the lost
+# connection (the client's guess named both the lost connection and a
+# stopped broker, which ran on), and the next exec reconnects.
 # (a unique sleep, to see it hung up; the broker must be the same one after)
 lost_sleep=600$$
 bpid=$("$RDEV_BIN_DIR/rdev-broker" status --json | jq -r .pid)
@@ -205,13 +206,27 @@ rc=$?
 set -e
 check_eq "the SSH connection lost under an exec: 125" "$rc" 125
 check "and the message names the host and the lost connection" \
-	grep -q "exec: $name: .*the SSH connection to the host was lost" "$TEST_TMP/lost.err"
+	grep -q "^rdev: exec: lost the SSH connection to [^ ]*@$name:[0-9]*: the connection was closed" "$TEST_TMP/lost.err"
+check "and not a stopped broker" sh -c "! grep -q 'rdev-broker\|stopped or killed' '$TEST_TMP/lost.err'"
 check_eq "the broker ran on (the same pid)" \
 	"$("$RDEV_BIN_DIR/rdev-broker" status --json | jq -r .pid)" "$bpid"
 sleep_gone() { ! pgrep -f "^sleep $lost_sleep\$" >/dev/null; }
 for _ in $(seq 1 200); do sleep_gone && break; sleep 0.1; done
 check "the command under the lost connection is hung up" sleep_gone
 check_eq "the next exec reconnects" "$(rdev exec "$name:~/ws" -- echo again)" again
+# The broker itself killed under an exec: no FATAL frame, the stream just
+# ends; the client names both causes it cannot tell apart.
+rdev exec "$name:~/ws" -- sh -c "echo started; sleep $lost_sleep" >"$TEST_TMP/bk.out" 2>"$TEST_TMP/bk.err" &
+epid=$!
+for _ in $(seq 1 300); do grep -q started "$TEST_TMP/bk.out" && break; sleep 0.1; done
+kill -9 "$("$RDEV_BIN_DIR/rdev-broker" status --json | jq -r .pid)"
+set +e
+wait "$epid"
+rc=$?
+set -e
+check_eq "the broker killed under an exec: 125" "$rc" 125
+check "and the message names the host and both causes" \
+	grep -q "^rdev: exec: $name: the connection ended before the command did (the SSH connection to the host was lost, or rdev-broker stopped" "$TEST_TMP/bk.err"
 
 # --- stop/down ----------------------------------------------------------------
 rdev stop "$name:~/ws" --json >"$TEST_TMP/stop.out"
