@@ -62,6 +62,7 @@ struct remote_exec {
 	int signals_sent;
 	char *error;
 	int error_named; /* error names its host already (a FATAL's "host") */
+	int out_gone;	 /* our output's reader went away: 141 if no status came */
 	int out_errno;	 /* a write of the output failed so (not a reader gone); 0 */
 	int out_fd;	 /* ... to this fd: 1 or 2 */
 };
@@ -136,7 +137,7 @@ remote_exec_frame(struct remote_exec *x, const struct proto_frame *f)
 		if (f->channel != REMOTE_EXEC_CHANNEL &&
 		    f->channel != REMOTE_EXEC_CHANNEL + 1)
 			return;
-		if (x->out_errno != 0)
+		if (x->out_errno != 0 || x->out_gone)
 			return; /* (ended: nothing more is written) */
 		fd = f->channel == REMOTE_EXEC_CHANNEL ? 1 : 2;
 		if (fd_write_all_wait(fd, f->payload, f->len) == 0)
@@ -145,16 +146,17 @@ remote_exec_frame(struct remote_exec *x, const struct proto_frame *f)
 		 * SIGPIPE is ignored here, so the write only fails): end as the
 		 * command would here, by SIGPIPE. Ignoring it kept `yes`
 		 * running for ever; closing the connection hangs the remote
-		 * command up. Any other failure (a full disk) ends it too, not
-		 * to report success with the output cut. */
-		x->done = 1;
+		 * command up (remote_exec_out_gone). Any other failure (a full
+		 * disk) ends it too, not to report success with the output
+		 * cut. */
 		if (fd_write_reader_gone(errno)) {
-			x->status = 128 + SIGPIPE;
-		} else {
-			x->status = REMOTE_EXIT_FAILED;
-			x->out_errno = errno;
-			x->out_fd = fd;
+			x->out_gone = 1;
+			return;
 		}
+		x->done = 1;
+		x->status = REMOTE_EXIT_FAILED;
+		x->out_errno = errno;
+		x->out_fd = fd;
 		return;
 	case PROTO_EOF: return;
 	case PROTO_CLOSE:
@@ -213,6 +215,25 @@ remote_exec_frame(struct remote_exec *x, const struct proto_frame *f)
 	}
 }
 
+/* Our output's reader went away: end as SIGPIPE would end the command here
+ * (141), unless its exit status has come already (it ended before the write
+ * failed: a pipeline's `rdev exec ... | head -1` then sees its own status,
+ * not a false failure under pipefail). "Come" is what the loop has read and
+ * what waits in the socket now: one read, not a wait. */
+static void
+remote_exec_out_gone(struct remote_exec *x)
+{
+	struct proto_frame f;
+
+	proto_conn_read_some(x->c, NULL); /* (EOF or an error: 141 all the same) */
+	while (!x->done && proto_conn_next(x->c, &f, NULL) == 1)
+		remote_exec_frame(x, &f);
+	if (!x->done) {
+		x->done = 1;
+		x->status = 128 + SIGPIPE;
+	}
+}
+
 static void
 remote_exec_install_signals(int tty)
 {
@@ -261,6 +282,8 @@ remote_exec_loop(struct remote_exec *x, char **cause)
 			remote_exec_frame(x, &f);
 		if (rc < 0)
 			return -1;
+		if (x->out_gone && !x->done)
+			remote_exec_out_gone(x);
 		if (x->done)
 			break;
 		if (proto_conn_write_some(x->c, cause) != 0)
@@ -298,6 +321,8 @@ remote_exec_loop(struct remote_exec *x, char **cause)
 				/* Frames read with the last bytes still count. */
 				while (!x->done && proto_conn_next(x->c, &f, NULL) == 1)
 					remote_exec_frame(x, &f);
+				if (x->out_gone && !x->done)
+					remote_exec_out_gone(x);
 				/* (most often the broker is fine and lost
 				 * its SSH session: a killed sshd, a host
 				 * gone; do not blame the broker alone) */

@@ -87,6 +87,38 @@ check_eq "exec: ... also of stderr" "$spipe2" 141
 yes_gone() { ! pgrep -f "^yes pipe$$" >/dev/null; }
 for _ in $(seq 1 200); do yes_gone && break; sleep 0.1; done
 check "exec: ... and the command is gone" yes_gone
+# A command that had ended (status 3) before rdev's write of its output
+# failed for a reader gone: its own status, not 141 (a false failure under
+# pipefail). Made sure: stdout is a full pipe whose reader is closed only
+# once the command has ended and its status has had a second to reach rdev.
+check_eq "exec: a reader gone after the command ended: its own status, not 141" \
+	"$(python3 - "$RDEV_BIN_DIR/rdev" "$name:~/ws" "$cid" <<'PY'
+import fcntl, os, subprocess, sys, time
+rdev, target, cid = sys.argv[1:4]
+r, w = os.pipe()
+fl = fcntl.fcntl(w, fcntl.F_GETFL)
+fcntl.fcntl(w, fcntl.F_SETFL, fl | os.O_NONBLOCK)
+for chunk in (4096, 1):
+    try:
+        while True:
+            os.write(w, b"x" * chunk)
+    except BlockingIOError:
+        pass
+fcntl.fcntl(w, fcntl.F_SETFL, fl)
+mark = "/tmp/ended-%d" % os.getpid()
+p = subprocess.Popen([rdev, "exec", target, "--", "sh", "-c",
+                      "echo out; touch %s; exit 3" % mark],
+                     stdin=subprocess.DEVNULL, stdout=w)
+os.close(w)
+for _ in range(300):
+    if subprocess.run(["docker", "exec", cid, "test", "-e", mark]).returncode == 0:
+        break
+    time.sleep(0.1)
+time.sleep(1)
+os.close(r)
+print(p.wait(timeout=30))
+PY
+)" 3
 # Any other write error (a full disk: /dev/full) is no success with the
 # output cut: 125 and what failed, as on the local route.
 set +e
