@@ -531,6 +531,8 @@ void host_link_pump(struct host_session *h, struct host_link *l);
 void host_link_read_client(struct host_link *l);
 /* Free the links marked dead. */
 void host_drop_dead_links(struct host_session *h);
+/* Why a session whose connection closed is lost, for its clients. */
+#define HOST_LOST_CLOSED "the connection was closed (sshd ended, or the host went away)"
 /* The SSH session is lost (why: the reason, for the user): each client of
  * the agent is told with a FATAL frame naming the host, sent before
  * host_close_all_links closes it. */

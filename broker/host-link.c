@@ -245,15 +245,20 @@ host_link_queue_fatal(struct host_link *l, const char *text)
 
 /* The agent's side of an agent link ended while its client was still
  * there: the agent process serving it died (a client's own end closes the
- * link first). Tell the client why. */
+ * link first), or the SSH session did, seen first by this link's read.
+ * Tell the client why. */
 static void
 host_link_end_agent(struct host_link *l)
 {
 	char *text;
 
-	text = xasprintf("the agent on %s ended unexpectedly (killed, or it crashed); "
-			 "the next command starts a new one",
-	    l->h->label);
+	if (!ssh_is_connected(rdev_ssh_session(l->h->ssh)))
+		text = xasprintf(
+		    "lost the SSH connection to %s: %s", l->h->label, HOST_LOST_CLOSED);
+	else
+		text = xasprintf("the agent on %s ended unexpectedly (killed, or it "
+				 "crashed); the next command starts a new one",
+		    l->h->label);
 	host_link_queue_fatal(l, text);
 	free(text);
 }

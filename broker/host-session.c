@@ -434,9 +434,7 @@ host_serve(struct host_session *h)
 		if (!ssh_is_connected(rdev_ssh_session(h->ssh))) {
 			host_set_state(h, HOST_LOST, "the connection was closed");
 			log_warn("%s: connection closed", h->label);
-			host_links_lost(h,
-			    "the connection was closed (sshd ended, or "
-			    "the host went away)");
+			host_links_lost(h, HOST_LOST_CLOSED);
 			host_close_all_links(h);
 			end = HOST_END_LOST;
 			break;
