@@ -190,6 +190,16 @@ agent_op_call(const cJSON *json, const char *prog_name, const struct progress *p
 	return rc;
 }
 
+const char *
+agent_op_error_code(int rc)
+{
+	switch (rc) {
+	case AGENT_OP_ERR_NO_WORKSPACE: return "no-workspace";
+	case AGENT_OP_ERR_NOT_RUNNING: return "not-running";
+	}
+	return NULL;
+}
+
 char *
 agent_up_command(const char *prog_name, const char *folder, const char *config_file)
 {

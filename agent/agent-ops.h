@@ -7,7 +7,9 @@
  * {"op":NAME, "workspace":FOLDER, "config":FILE, "hint":UP_CMD, ...}.
  *
  * A handler returns 0 with a new cJSON value in *result (the caller frees
- * it) or -1 with *cause (the caller frees it). Nothing here prints;
+ * it) or -1 with *cause (the caller frees it); a handler whose failure a
+ * peer may act on returns one of the AGENT_OP_ERR_* codes below instead of
+ * -1 (serve sends its "errorCode", docs/PROTOCOL.md). Nothing here prints;
  * progress goes through the request's struct progress.
  *
  * Adding an operation: write op-<name>.c with its handler and its row
@@ -66,6 +68,15 @@ int agent_op_req_features(
  * else "PROG up FOLDER [--config FILE]". New string. */
 char *agent_op_req_up_cmd(const struct agent_op_req *r, const char *prog);
 
+/* Failures told apart on the wire ("errorCode"): definitive for the
+ * workspace as it is now (its folder does not exist, or no container carries
+ * its id labels), and its container stopped (an `up` or a start may come). */
+#define AGENT_OP_ERR_NO_WORKSPACE (-2)
+#define AGENT_OP_ERR_NOT_RUNNING (-3)
+/* The "errorCode" of a handler's return value rc: "no-workspace",
+ * "not-running", or NULL (none: any other failure). Static string. */
+const char *agent_op_error_code(int rc);
+
 #define AGENT_OP_WORKSPACE 0x01 /* "workspace" is required */
 #define AGENT_OP_STREAM 0x02	/* answered on a channel (exec): serve only */
 
@@ -82,8 +93,8 @@ extern const struct agent_op *const agent_ops[];
 /* The row named name, or NULL. */
 const struct agent_op *agent_op_find(const char *name);
 /* Run request json (borrowed) by its row, in this process: the local
- * backend's way. An unknown op, a stream op or a missing workspace is -1
- * with *cause. */
+ * backend's way. The handler's return (0, -1 or an AGENT_OP_ERR_*); an
+ * unknown op, a stream op or a missing workspace is -1 with *cause. */
 int agent_op_call(const cJSON *json, const char *prog_name, const struct progress *p,
     cJSON **result, char **cause);
 

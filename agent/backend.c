@@ -14,7 +14,7 @@ backend_local_call(
 
 	secrets_request_wipe(req);
 	cJSON_Delete(req);
-	return rc;
+	return rc != 0 ? -1 : 0; /* (the errorCode kinds are serve's) */
 }
 
 static int

@@ -609,21 +609,35 @@ relay_install_unchanged(
 int
 relay_install_ensure(const char *up_cmd, const char *folder, const char *config_file,
     const cJSON *id_labels, const char *service, const struct relay_known *known,
-    int not_relay, cJSON **result, char **cause)
+    int not_relay, int resolve_only, cJSON **result, char **cause)
 {
 	struct workspace ws;
 	struct docker *d = docker_new(NULL);
 	struct relay_endpoint ep;
 	struct relay_state st;
+	struct stat sb;
 	const cJSON *running;
 	const char *cid;
 	int rc = -1;
 
 	*result = NULL;
 	memset(&ep, 0, sizeof ep);
-	if (workspace_open_existing(
-		folder, config_file, id_labels, up_cmd, d, &ws, cause) != 0)
+	memset(&ws, 0, sizeof ws);
+	/* (told apart from a configuration that cannot be read, which may be
+	 * one being edited: only a folder that is not there is definitive) */
+	if (stat(folder, &sb) != 0 && (errno == ENOENT || errno == ENOTDIR)) {
+		error_set(cause, "the workspace folder %s does not exist", folder);
+		rc = RELAY_INSTALL_ABSENT;
 		goto out;
+	}
+	if (workspace_open(folder, config_file, id_labels, d, &ws, cause) != 0)
+		goto out;
+	if (ws.container == NULL) {
+		error_set(
+		    cause, "no dev container for %s (run `%s` first)", folder, up_cmd);
+		rc = RELAY_INSTALL_ABSENT;
+		goto out;
+	}
 	cid = workspace_container_id(&ws);
 	running = cJSON_GetObjectItemCaseSensitive(
 	    cJSON_GetObjectItemCaseSensitive(ws.container, "State"), "Running");
@@ -631,6 +645,14 @@ relay_install_ensure(const char *up_cmd, const char *folder, const char *config_
 		error_set(cause,
 		    "the dev container %.12s of %s is not running (run `%s`)", cid,
 		    folder, up_cmd);
+		rc = RELAY_INSTALL_STOPPED;
+		goto out;
+	}
+	if (resolve_only) {
+		*result = cJSON_CreateObject();
+		cJSON_AddStringToObject(*result, "containerId", cid);
+		cJSON_AddBoolToObject(*result, "running", 1);
+		rc = 0;
 		goto out;
 	}
 	if (service != NULL) {

@@ -40,8 +40,15 @@
  * {"containerId","unchanged":true} (the relay is not asked). not_relay (0:
  * none) is a port the caller found something else than the relay at (its
  * answer was not one): a record of a relay there is not reused, not even
- * after a probe that some other program answered. 0 and *result
- * (cJSON_Delete) or -1 and *cause. */
+ * after a probe that some other program answered. With resolve_only the
+ * container is only found: {"containerId","running":true} (nothing started
+ * in it). 0 and *result (cJSON_Delete), or with *cause: RELAY_INSTALL_ABSENT
+ * (the folder does not exist, or no container carries the workspace's id
+ * labels: nothing will answer until an `up`), RELAY_INSTALL_STOPPED (the
+ * container is there but not running: an `up` or a start brings it back) or
+ * -1 (anything else, a transient failure maybe: Docker slow or restarting). */
+#define RELAY_INSTALL_ABSENT (-2)
+#define RELAY_INSTALL_STOPPED (-3)
 struct relay_known {
 	const char *container_id, *address;
 };
@@ -53,7 +60,7 @@ int relay_install_unchanged(
     const cJSON *container, const char *cid, const struct relay_known *known);
 int relay_install_ensure(const char *up_cmd, const char *folder, const char *config_file,
     const cJSON *id_labels, const char *service, const struct relay_known *known,
-    int not_relay, cJSON **result, char **cause);
+    int not_relay, int resolve_only, cJSON **result, char **cause);
 
 /* Where the relay of a running dev container answers. */
 struct relay_endpoint {

@@ -602,6 +602,99 @@ forward_direct_due(const struct forward *fw)
 
 /* --- requests and restores ------------------------------------------------- */
 
+int
+forward_request_adds(const cJSON *req)
+{
+	return cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(req, "forwards")) >
+	    0 ||
+	    cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(req, "auto"));
+}
+
+cJSON *
+forward_resolve_request(const cJSON *req)
+{
+	cJSON *r = cJSON_CreateObject();
+	const cJSON *ids = cJSON_GetObjectItemCaseSensitive(req, "idLabels");
+
+	cJSON_AddStringToObject(r, "op", "relay");
+	forward_add_string(r, "workspace", json_get_string(req, "workspace"));
+	forward_add_string(r, "config", json_get_string(req, "config"));
+	if (cJSON_IsArray(ids))
+		cJSON_AddItemToObject(r, "idLabels", cJSON_Duplicate(ids, 1));
+	forward_add_string(r, "hint", json_get_string(req, "hint"));
+	/* (an older agent does not know it, and starts the relay: the same
+	 * answer as far as this look goes) */
+	cJSON_AddBoolToObject(r, "resolveOnly", 1);
+	return r;
+}
+
+/* A spec as the user types it: "[LOCAL:][SERVICE:]PORT" (local 0: none).
+ * New string. */
+static char *
+forward_typed_spec(int local, const char *service, int port)
+{
+	if (local != 0)
+		return forward_spec_string(local, service, port);
+	return service != NULL ? xasprintf("%s:%d", service, port)
+			       : xasprintf("%d", port);
+}
+
+/* s + t (s freed, NULL: ""). New string. */
+static char *
+forward_append(char *s, const char *t)
+{
+	char *out = xasprintf("%s%s", s != NULL ? s : "", t);
+
+	free(s);
+	return out;
+}
+
+char *
+forward_refused_message(const cJSON *req, const char *error)
+{
+	const cJSON *e;
+	char *specs = NULL, *spec, *out;
+	int n = 0,
+	    with_auto = cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(req, "auto"));
+
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(req, "forwards")) {
+		const cJSON *lp = cJSON_GetObjectItemCaseSensitive(e, "local");
+		const cJSON *pp = cJSON_GetObjectItemCaseSensitive(e, "port");
+
+		if (!cJSON_IsNumber(pp))
+			continue;
+		spec = forward_typed_spec(cJSON_IsNumber(lp) ? lp->valueint : 0,
+		    json_get_string(e, "service"), pp->valueint);
+		if (n++ > 0)
+			specs = forward_append(specs, ", ");
+		specs = forward_append(specs, spec);
+		free(spec);
+	}
+	if (n > 0)
+		out = xasprintf("%s: not forwarded: port%s %s%s",
+		    error != NULL ? error : "the workspace is not there",
+		    n > 1 ? "s" : "", specs,
+		    with_auto ? "; no auto-forward watch started" : "");
+	else
+		out = xasprintf("%s%s",
+		    error != NULL ? error : "the workspace is not there",
+		    with_auto ? ": no auto-forward watch started" : "");
+	free(specs);
+	return out;
+}
+
+char *
+forward_stopped_warning(const struct forward *fw, const char *cause)
+{
+	char *spec = forward_typed_spec(0, fw->service, fw->port), *w;
+
+	w = xasprintf("localhost:%d -> %s%s: container stopped; the forward answers "
+		      "once it runs (%s)",
+	    fw->local_port, fw->service != NULL ? "" : "container port ", spec, cause);
+	free(spec);
+	return w;
+}
+
 cJSON *
 forward_answer_new(int id, cJSON **done, cJSON **errors)
 {

@@ -252,6 +252,22 @@ typedef struct forward *(*forward_make_fn)(void *arg, const char *ws, const char
  * forward_json on another thread (NULL: none, one thread). */
 void forward_request_make(const cJSON *req, forward_make_fn make, void *arg,
     pthread_mutex_t *lock, cJSON *done, cJSON *errors);
+/* Does "forward" request req add anything (a forward or an "auto" watch),
+ * rather than only check the targets there are (`up`'s)? */
+int forward_request_adds(const cJSON *req);
+/* The "relay" request with "resolveOnly" that asks the agent whether req's
+ * workspace and container are there, before its forwards are made (no "id";
+ * new). */
+cJSON *forward_resolve_request(const cJSON *req);
+/* The error that refuses "forward" request req as a whole: the agent's
+ * error (naming the host and the folder) and what was not made: "HOST: the
+ * workspace folder /w does not exist: not forwarded: ports 3000, 8080:80;
+ * no auto-forward watch". New string. */
+char *forward_refused_message(const cJSON *req, const char *error);
+/* The warning for fw whose container is stopped (cause: the agent's
+ * words): "localhost:L -> container port P: container stopped; the forward
+ * answers once it runs (CAUSE)". New string. */
+char *forward_stopped_warning(const struct forward *fw, const char *cause);
 /* A "forward" request's answer {"id","ok":true,"result":{"forwards":[],
  * "errors":[]}}, with *done and *errors borrowed from it ("warnings":[]
  * is added when there is one: forward_parked_warning). */

@@ -251,6 +251,20 @@ host_call_open_step(struct host_call *c)
 	host_call_send(c);
 }
 
+/* The kind of the agent's ok:false answer msg by its "errorCode" (an
+ * unknown code, or none from an older agent: a refusal as any other). */
+static enum host_call_end
+host_call_refusal(const cJSON *msg)
+{
+	const cJSON *code = cJSON_GetObjectItemCaseSensitive(msg, "errorCode");
+
+	if (cJSON_IsString(code) && strcmp(code->valuestring, "no-workspace") == 0)
+		return HOST_CALL_NO_WORKSPACE;
+	if (cJSON_IsString(code) && strcmp(code->valuestring, "not-running") == 0)
+		return HOST_CALL_NOT_RUNNING;
+	return HOST_CALL_REFUSED;
+}
+
 /* Decode what the agent said: final once its answer (or an error) is in. */
 static void
 host_call_read(struct host_call *c)
@@ -292,7 +306,7 @@ host_call_read(struct host_call *c)
 				    msg, "result");
 				host_call_set_state(c, HOST_CALL_DONE);
 			} else
-				host_call_fail(c, HOST_CALL_REFUSED,
+				host_call_fail(c, host_call_refusal(msg),
 				    xasprintf("%s: %s", h->label,
 					cJSON_IsString(v) ? v->valuestring : "failed"));
 			cJSON_Delete(msg);
@@ -356,8 +370,11 @@ host_call_end_of(const struct host_call *c)
 {
 	struct host_session *h = c->h;
 
-	if (c->error == NULL || c->how == HOST_CALL_REFUSED)
-		return c->error == NULL ? HOST_CALL_ANSWERED : HOST_CALL_REFUSED;
+	if (c->error == NULL)
+		return HOST_CALL_ANSWERED;
+	if (c->how == HOST_CALL_REFUSED || c->how == HOST_CALL_NO_WORKSPACE ||
+	    c->how == HOST_CALL_NOT_RUNNING)
+		return c->how;
 	/* (an error with no kind set is a failure, never "answered") */
 	if (h->calls_ended != NULL)
 		return HOST_CALL_ENDING;
@@ -430,7 +447,7 @@ host_agent_call_answer(struct host_session *h, uint32_t id, const cJSON *msg)
 			host_call_set_state(c, HOST_CALL_DONE);
 			h->kicked = 1;
 		} else
-			host_call_fail(c, HOST_CALL_REFUSED,
+			host_call_fail(c, host_call_refusal(msg),
 			    xasprintf("%s: %s", h->label,
 				cJSON_IsString(v) ? v->valuestring : "failed"));
 		return;

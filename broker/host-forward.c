@@ -28,7 +28,9 @@ static enum forward_failure
 host_forward_failure(enum host_call_end how)
 {
 	switch (how) {
-	case HOST_CALL_REFUSED: return FORWARD_FAILED_REFUSED;
+	case HOST_CALL_REFUSED:
+	case HOST_CALL_NO_WORKSPACE:
+	case HOST_CALL_NOT_RUNNING: return FORWARD_FAILED_REFUSED;
 	case HOST_CALL_ENDING:
 	case HOST_CALL_GONE: return FORWARD_FAILED_ENDING;
 	case HOST_CALL_ANSWERED: return FORWARD_FAILED_NONE;
@@ -36,6 +38,18 @@ host_forward_failure(enum host_call_end how)
 	case HOST_CALL_FAILED: break;
 	}
 	return FORWARD_FAILED_ON_THE_WAY;
+}
+
+/* Tell the requests waiting for f that its container is stopped (cause:
+ * the agent's words): a warning, the forward stays. */
+static void
+host_forward_stopped_warning(
+    struct host_session *h, struct host_forward *f, const char *cause)
+{
+	char *w = forward_stopped_warning(&f->fw, cause);
+
+	forward_parked_warning(&h->parked, &f->fw, w);
+	free(w);
 }
 
 /* The agent's answer to f's relay request (host_call_done_fn). */
@@ -71,8 +85,12 @@ host_forward_resolved(struct host_session *h, void *arg, const cJSON *result,
 		else
 			log_info(
 			    "%s: auto-forward %s: %s", h->label, f->fw.workspace, cause);
-		/* (a connect's error is its connections', not a forward's) */
-		if (!f->connect)
+		/* (a connect's error is its connections', not a forward's; a
+		 * stopped container is not the forward's failure: it answers
+		 * once an `up` or a start runs the container) */
+		if (!f->connect && how == HOST_CALL_NOT_RUNNING)
+			host_forward_stopped_warning(h, f, cause);
+		else if (!f->connect)
 			forward_parked_error(&h->parked, &f->fw, cause);
 	}
 	LIST_FOREACH(l, &h->links, entry) {
@@ -437,6 +455,53 @@ host_forward_make(struct host_session *h, const char *ws, const char *config,
 	log_info("%s: forwarding 127.0.0.1:%d -> %s:%d", h->label, f->fw.local_port,
 	    service != NULL ? service : "container", port);
 	return f;
+}
+
+/* The agent's look at j's container before j's forwards are made
+ * (host_call_done_fn): a workspace that is not there (no folder, no
+ * container: the agent's "no-workspace") refuses the whole request, and
+ * nothing is made; any other answer (a stopped container, a failure that
+ * may pass, an agent too old to say) lets it go on as before. */
+static void
+host_forward_resolved_first(struct host_session *h, void *arg, const cJSON *result,
+    const char *error, enum host_call_end how)
+{
+	struct host_job *j = arg;
+	char *msg;
+
+	(void)result;
+	if (how != HOST_CALL_NO_WORKSPACE) {
+		if (error != NULL)
+			log_info("%s: forward %s: %s (the forwards are made; the "
+				 "check goes on with them)",
+			    h->label, json_get_string(j->req, "workspace"), error);
+		host_forward_add(h, j);
+		return;
+	}
+	msg = forward_refused_message(j->req, error);
+	log_info("%s: forward request refused: %s", h->label, msg);
+	host_send_error(j->fd, j->request_id, msg);
+	free(msg);
+	close(j->fd);
+	cJSON_Delete(j->req);
+	free(j);
+}
+
+void
+host_forward_request(struct host_session *h, struct host_job *j)
+{
+	cJSON *req;
+
+	/* (offline: made now, checked at the first connection, as before;
+	 * `up`'s check of its targets alone adds nothing to refuse) */
+	if (h->ev == NULL || !forward_request_adds(j->req)) {
+		host_forward_add(h, j);
+		return;
+	}
+	req = forward_resolve_request(j->req);
+	cJSON_AddNumberToObject(req, "id", 1);
+	host_agent_call_start(h, req, host_forward_resolved_first, j);
+	cJSON_Delete(req);
 }
 
 /* A "forward" request: {"workspace","config","forwards":[{"local","port",

@@ -586,6 +586,11 @@ void host_agent_opener_clear(struct host_agent_opener *o);
 enum host_call_end {
 	HOST_CALL_ANSWERED, /* its result came (error NULL) */
 	HOST_CALL_REFUSED,  /* the agent's own answer (ok:false) */
+	/* ... with "errorCode":"no-workspace": its folder does not exist, or
+	 * no container carries its labels (definitive until an `up`) */
+	HOST_CALL_NO_WORKSPACE,
+	/* ... with "errorCode":"not-running": its container is stopped */
+	HOST_CALL_NOT_RUNNING,
 	/* the session's calls were ended (host_agent_calls_end): the session
 	 * is going (lost, or the broker stopping) */
 	HOST_CALL_ENDING,
@@ -707,6 +712,12 @@ struct forward *host_forward_make_fn(void *arg, const char *ws, const char *conf
 /* Answer a "forward" job once the resolves it started have ended (it is
  * parked on h->parked meanwhile); j is consumed (answered, fd closed). */
 void host_forward_add(struct host_session *h, struct host_job *j);
+/* A "forward" job as it comes: when it would add forwards (or a watch) and
+ * the host is connected, the agent is asked first whether its workspace is
+ * there at all (a "relay" with "resolveOnly"); a definitive no answers the
+ * job with the error and makes nothing, else host_forward_add. j is
+ * consumed. */
+void host_forward_request(struct host_session *h, struct host_job *j);
 /* Answer an "unforward" job; j stays the caller's. */
 void host_forward_remove(struct host_session *h, struct host_job *j);
 

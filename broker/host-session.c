@@ -263,7 +263,7 @@ host_run_job(struct host_session *h, struct host_job *j)
 		return;
 	}
 	if (strcmp(op, "forward") == 0) {
-		host_forward_add(h, j); /* answered when its resolves end */
+		host_forward_request(h, j); /* answered when its resolves end */
 		return;
 	}
 	if (strcmp(op, "connect") == 0) {

@@ -807,3 +807,98 @@ TEST(a_watch_s_new_container_drops_its_relay_s_target)
 	cJSON_Delete(other);
 	cJSON_Delete(res);
 }
+
+/* A "forward" request as the client sends it: forwards (JSON text) and
+ * auto. */
+static cJSON *
+forward_request(const char *forwards, int with_auto)
+{
+	cJSON *req = cJSON_CreateObject();
+	cJSON *ids = cJSON_CreateArray();
+
+	cJSON_AddStringToObject(req, "op", "forward");
+	cJSON_AddStringToObject(req, "workspace", "~/missing");
+	cJSON_AddStringToObject(req, "config", "~/missing/c.json");
+	cJSON_AddStringToObject(req, "hint", "rdev up h:~/missing");
+	cJSON_AddItemToArray(ids, cJSON_CreateString("a=b"));
+	cJSON_AddItemToObject(req, "idLabels", ids);
+	cJSON_AddItemToObject(req, "forwards", cJSON_Parse(forwards));
+	if (with_auto)
+		cJSON_AddItemToObject(req, "auto", cJSON_CreateObject());
+	return req;
+}
+
+TEST(only_a_request_that_adds_is_looked_at_before)
+{
+	cJSON *req = forward_request("[]", 0);
+
+	/* `up`'s check of its targets alone: nothing to refuse */
+	ASSERT_FALSE(forward_request_adds(req));
+	cJSON_Delete(req);
+	req = forward_request("[]", 1);
+	ASSERT_TRUE(forward_request_adds(req));
+	cJSON_Delete(req);
+	req = forward_request("[{\"port\":80}]", 0);
+	ASSERT_TRUE(forward_request_adds(req));
+	cJSON_Delete(req);
+}
+
+TEST(the_look_before_asks_for_the_request_s_container_only)
+{
+	cJSON *req = forward_request("[{\"port\":80,\"service\":\"db\"}]", 0);
+	cJSON *r = forward_resolve_request(req);
+
+	ASSERT_STR_EQ(json_get_string(r, "op"), "relay");
+	ASSERT_STR_EQ(json_get_string(r, "workspace"), "~/missing");
+	ASSERT_STR_EQ(json_get_string(r, "config"), "~/missing/c.json");
+	ASSERT_STR_EQ(json_get_string(r, "hint"), "rdev up h:~/missing");
+	ASSERT_TRUE(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "resolveOnly")));
+	ASSERT_TRUE(
+	    forward_id_labels_same(cJSON_GetObjectItemCaseSensitive(r, "idLabels"),
+		cJSON_GetObjectItemCaseSensitive(req, "idLabels")));
+	/* the dev container's, not a service's; no target to confirm */
+	ASSERT_NULL(json_get_string(r, "service"));
+	ASSERT_NULL(json_get_string(r, "containerId"));
+	cJSON_Delete(r);
+	cJSON_Delete(req);
+}
+
+TEST(a_refusal_names_what_was_not_made)
+{
+	cJSON *req = forward_request("[{\"port\":80,\"local\":30778}]", 0);
+	char *m = forward_refused_message(req, "h: no dev container for /w");
+
+	ASSERT_STR_EQ(m, "h: no dev container for /w: not forwarded: port 30778:80");
+	free(m);
+	cJSON_Delete(req);
+	req = forward_request(
+	    "[{\"port\":3000},{\"port\":5432,\"service\":\"db\"},{\"nope\":1}]", 1);
+	m = forward_refused_message(req, "h: gone");
+	ASSERT_STR_EQ(m,
+	    "h: gone: not forwarded: ports 3000, db:5432; no "
+	    "auto-forward watch started");
+	free(m);
+	cJSON_Delete(req);
+	req = forward_request("[]", 1);
+	m = forward_refused_message(req, "h: gone");
+	ASSERT_STR_EQ(m, "h: gone: no auto-forward watch started");
+	free(m);
+	cJSON_Delete(req);
+}
+
+TEST(a_stopped_container_s_warning_names_the_port)
+{
+	struct forward fw;
+	char *w;
+
+	forward_init(&fw, "/w", NULL);
+	fw.port = 80;
+	fw.local_port = 30779;
+	w = forward_stopped_warning(&fw, "h: the dev container abc of /w is not running");
+	ASSERT_STR_EQ(w,
+	    "localhost:30779 -> container port 80: container stopped; the "
+	    "forward answers once it runs (h: the dev container abc of /w "
+	    "is not running)");
+	free(w);
+	forward_clear(&fw);
+}

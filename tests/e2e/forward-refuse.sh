@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# forward-refuse.sh - `rdev forward` over SSH to a workspace that is not
+# there (issue 19 item 3): a folder that does not exist, and one whose dev
+# container was never made (also with --auto), are refused whole: exit 1,
+# an error naming the host, the folder and the ports not forwarded, no
+# forwards table, and nothing made (no listener, no watch), while the
+# forwards made before (by `up`, by an earlier request for the same port)
+# stay and answer. A stopped container is not a refusal: the forward is
+# made, a warning names its port, exit 0, and it answers once `up` runs the
+# container again.
+. "$(dirname "$0")/../rig/lib.sh"
+rig_require_docker
+
+rig_remote_host fr
+base=$(rig_ports 4)
+p_up=$base p_miss=$((base + 1)) p_none=$((base + 2)) p_stop=$((base + 3))
+img=$RDEV_RIG_IMAGE_BOOKWORM
+on_host "mkdir -p ~/ws ~/ws2 ~/nocontainer &&
+	printf '%s' '{\"image\": \"$img\", \"updateRemoteUserUID\": false, \"forwardPorts\": [$p_up]}' >~/ws/.devcontainer.json &&
+	printf '%s' '{\"image\": \"$img\", \"updateRemoteUserUID\": false}' >~/ws2/.devcontainer.json &&
+	printf '%s' '{\"image\": \"$img\", \"updateRemoteUserUID\": false}' >~/nocontainer/.devcontainer.json"
+trap 'rig_remote_cleanup ws ws2 nocontainer' EXIT
+
+# serve CID PORT TEXT: busybox httpd on 0.0.0.0:PORT in CID answering TEXT.
+serve() {
+	docker cp /bin/busybox "$1:/bin/busybox"
+	docker exec "$1" sh -c "mkdir -p /www && echo $3 >/www/q && busybox httpd -p 0.0.0.0:$2 -h /www"
+}
+listed() { rdev forward --list --json | jq -e --argjson p "$1" 'map(select(.local == $p)) | length == 1' >/dev/null; }
+not_listed() { ! listed "$1"; }
+listening() { ss -ltn | grep -q "127.0.0.1:$1 "; }
+not_listening() { ! listening "$1"; }
+
+rdev up "$name:~/ws" --accept-new-host-key --json >"$TEST_TMP/up.json" 2>"$TEST_TMP/up.err" ||
+	{ cat "$TEST_TMP/up.err" >&2; fail "rdev up ~/ws"; }
+cid=$(jq -r .containerId "$TEST_TMP/up.json")
+serve "$cid" "$p_up" up-answers
+check_eq "up's forward answers" "$(curl -sf -m 20 "http://127.0.0.1:$p_up/q")" up-answers
+before=$(rdev forward --list --json | jq -c 'map(.local) | sort')
+
+# --- (a) a folder that does not exist ------------------------------------------
+set +e
+rdev forward "$name:~/missing" "$p_miss:80" >"$TEST_TMP/miss.out" 2>"$TEST_TMP/miss.err"
+rc=$?
+set -e
+check_eq "missing folder: exit 1" "$rc" 1
+check "missing folder: the error names the host, the folder, the reason and the port" \
+	grep -q "$name.*$home/missing does not exist.*not forwarded: port $p_miss:80" "$TEST_TMP/miss.err"
+check "missing folder: no forwards table" sh -c "! grep -q 'forwarded ports' '$TEST_TMP/miss.err'"
+check "missing folder: nothing on stdout" test ! -s "$TEST_TMP/miss.out"
+check "missing folder: no forward listed" not_listed "$p_miss"
+check "missing folder: nothing listens on its port" not_listening "$p_miss"
+check_eq "missing folder: the forwards are those of before" \
+	"$(rdev forward --list --json | jq -c 'map(.local) | sort')" "$before"
+check_eq "missing folder: up's forward still answers" "$(curl -sf -m 20 "http://127.0.0.1:$p_up/q")" up-answers
+
+# --- (b) a folder whose dev container was never made ---------------------------
+set +e
+rdev forward "$name:~/nocontainer" "$p_none" 2>"$TEST_TMP/none.err"
+rc=$?
+set -e
+check_eq "no container: exit 1" "$rc" 1
+check "no container: the error names the host, the folder, the reason and the port" \
+	grep -q "$name.*no dev container for $home/nocontainer .*not forwarded: port $p_none\$" "$TEST_TMP/none.err"
+check "no container: the error says what to run" grep -q "rdev up $name:~/nocontainer" "$TEST_TMP/none.err"
+check "no container: no forwards table" sh -c "! grep -q 'forwarded ports' '$TEST_TMP/none.err'"
+check "no container: no forward listed" not_listed "$p_none"
+check "no container: nothing listens on its port" not_listening "$p_none"
+set +e
+rdev forward "$name:~/nocontainer" --auto 2>"$TEST_TMP/auto.err"
+rc=$?
+set -e
+check_eq "no container, --auto: exit 1" "$rc" 1
+check "no container, --auto: the error says no watch was started" \
+	grep -q "no dev container for $home/nocontainer .*no auto-forward watch started" "$TEST_TMP/auto.err"
+check "no container, --auto: no watch saved" sh -c \
+	"! jq -e '[.hosts[].autos[]? | select(.workspace | test(\"nocontainer\"))] | length > 0' '$RDEV_RUNTIME_DIR/state.json' >/dev/null"
+check_eq "no container: the forwards are those of before" \
+	"$(rdev forward --list --json | jq -c 'map(.local) | sort')" "$before"
+check_eq "no container: up's forward still answers" "$(curl -sf -m 20 "http://127.0.0.1:$p_up/q")" up-answers
+
+# --- (c) a stopped container: a warning, the forward stays ----------------------
+rdev up "$name:~/ws2" --json >"$TEST_TMP/up2.json" 2>"$TEST_TMP/up2.err" ||
+	{ cat "$TEST_TMP/up2.err" >&2; fail "rdev up ~/ws2"; }
+cid2=$(jq -r .containerId "$TEST_TMP/up2.json")
+docker cp /bin/busybox "$cid2:/bin/busybox"
+rdev stop "$name:~/ws2" >/dev/null 2>&1 || fail "rdev stop ~/ws2"
+rc=0
+rdev forward "$name:~/ws2" "$p_stop" 2>"$TEST_TMP/stop.err" || rc=$?
+check_eq "stopped container: exit 0" "$rc" 0
+check "stopped container: a warning naming the port" \
+	grep -q "warning: localhost:$p_stop -> container port $p_stop: container stopped; the forward answers once it runs" \
+	"$TEST_TMP/stop.err"
+check "stopped container: the forward is listed" listed "$p_stop"
+rdev up "$name:~/ws2" >/dev/null 2>"$TEST_TMP/up3.err" ||
+	{ cat "$TEST_TMP/up3.err" >&2; fail "rdev up ~/ws2 (start)"; }
+docker exec "$cid2" sh -c "mkdir -p /www && echo ws2-answers >/www/q && busybox httpd -p 0.0.0.0:$p_stop -h /www"
+check_eq "stopped container: the forward answers once up ran it" \
+	"$(curl -sf -m 20 "http://127.0.0.1:$p_stop/q")" ws2-answers
+
+# --- an earlier request's forward of a workspace gone since is not this one's ------
+docker rm -f "$cid2" >/dev/null
+set +e
+rdev forward "$name:~/ws2" "$p_stop" 2>"$TEST_TMP/gone.err"
+rc=$?
+set -e
+check_eq "container removed: exit 1" "$rc" 1
+check "container removed: the error names the folder" grep -q "no dev container for $home/ws2 " "$TEST_TMP/gone.err"
+check "container removed: the forward made before is still listed" listed "$p_stop"
+check "container removed: and still listens" listening "$p_stop"
+check_eq "up's forward still answers at the end" "$(curl -sf -m 20 "http://127.0.0.1:$p_up/q")" up-answers
+finish
