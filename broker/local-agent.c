@@ -18,6 +18,7 @@
 #include <event2/event.h>
 
 #include "buf.h"
+#include "json-get.h"
 #include "log.h"
 #include "proto.h"
 #include "spawn.h"
@@ -52,6 +53,20 @@ struct local_agent {
 	pid_t zombies[LOCAL_AGENT_MAX_ZOMBIES]; /* ended children not reaped yet */
 	LIST_HEAD(, local_call) pending;
 };
+
+/* The kind of the agent's ok:false answer msg by its "errorCode" (an
+ * unknown code, or none: a refusal as any other). */
+static int
+local_call_refusal(const cJSON *msg)
+{
+	const char *code = json_get_string(msg, "errorCode");
+
+	if (code != NULL && strcmp(code, "no-workspace") == 0)
+		return LOCAL_CALL_NO_WORKSPACE;
+	if (code != NULL && strcmp(code, "not-running") == 0)
+		return LOCAL_CALL_NOT_RUNNING;
+	return LOCAL_CALL_REFUSED;
+}
 
 static struct local_agent *
 local_agent_get(struct local_host *lh)
@@ -177,7 +192,7 @@ local_agent_frame(struct local_host *lh, const struct proto_frame *f, char **why
 					c->result = cJSON_CreateObject();
 				local_call_end(c, NULL);
 			} else {
-				c->refused = 1;
+				c->refused = local_call_refusal(msg);
 				local_call_end(c,
 				    xstrdup(cJSON_IsString(err) ? err->valuestring
 								: "failed"));

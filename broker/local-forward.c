@@ -216,7 +216,15 @@ local_forward_resolved(void *arg, const cJSON *result, const char *error, int re
 			  "%s: the agent's relay answer is incomplete", LOCAL_HOST_LABEL);
 	if (cause != NULL) {
 		log_warn("forward %d: %s", f->fw.local_port, cause);
-		forward_parked_error(&lh->parked, &f->fw, cause);
+		/* (stopped: not the forward's failure; it answers once the
+		 * container runs) */
+		if (refused == LOCAL_CALL_NOT_RUNNING) {
+			char *w = forward_stopped_warning(&f->fw, cause);
+
+			forward_parked_warning(&lh->parked, &f->fw, w);
+			free(w);
+		} else
+			forward_parked_error(&lh->parked, &f->fw, cause);
 	}
 	for (l = LIST_FIRST(&lh->links); l != NULL; l = next) {
 		next = LIST_NEXT(l, entry);
@@ -329,15 +337,73 @@ local_host_unforward(struct local_host *lh, int fd, int id, const cJSON *req)
 	local_parked_check(lh); /* a resolve it waited for is gone */
 }
 
+/* Free pc (its call forgotten), off lh's list. */
+static void
+local_precheck_free(struct local_precheck *pc)
+{
+	LIST_REMOVE(pc, entry);
+	local_agent_forget(pc->call);
+	cJSON_Delete(pc->req);
+	free(pc);
+}
+
+/* The agent's look at pc's workspace (local_call_done_fn): a workspace that
+ * is not there refuses the request whole, nothing made; any other answer
+ * lets it go on as before (host-forward.c's host_forward_resolved_first). */
+static void
+local_forward_prechecked(void *arg, const cJSON *result, const char *error, int refused)
+{
+	struct local_precheck *pc = arg;
+	struct local_host *lh = pc->lh;
+	char *cause, *msg;
+	cJSON *resp;
+
+	(void)result;
+	pc->call = NULL;
+	if (refused != LOCAL_CALL_NO_WORKSPACE) {
+		local_host_forward(lh, pc->fd, pc->id, pc->req);
+		local_precheck_free(pc);
+		return;
+	}
+	cause = xasprintf("%s: %s", LOCAL_HOST_LABEL, error);
+	msg = forward_refused_message(pc->req, cause);
+	log_info("forward request refused: %s", msg);
+	resp = cJSON_CreateObject();
+	cJSON_AddNumberToObject(resp, "id", pc->id);
+	cJSON_AddBoolToObject(resp, "ok", 0);
+	cJSON_AddStringToObject(resp, "error", msg);
+	forward_answer_send(pc->fd, resp); /* (closes it) */
+	cJSON_Delete(resp);
+	free(msg);
+	free(cause);
+	local_precheck_free(pc);
+}
+
 void
 local_host_request(struct local_host *lh, int fd, int id, const cJSON *req)
 {
 	const char *op = json_get_string(req, "op");
+	struct local_precheck *pc;
+	cJSON *look;
 
-	if (op != NULL && strcmp(op, "forward") == 0)
-		local_host_forward(lh, fd, id, req);
-	else
+	if (op == NULL || strcmp(op, "forward") != 0) {
 		local_host_unforward(lh, fd, id, req);
+		return;
+	}
+	/* (`up`'s check of its targets alone adds nothing to refuse) */
+	if (!forward_request_adds(req) || json_get_string(req, "workspace") == NULL) {
+		local_host_forward(lh, fd, id, req);
+		return;
+	}
+	pc = xcalloc(1, sizeof *pc);
+	pc->lh = lh;
+	pc->fd = fd;
+	pc->id = id;
+	pc->req = cJSON_Duplicate(req, 1);
+	LIST_INSERT_HEAD(&lh->prechecks, pc, entry);
+	look = forward_resolve_request(req);
+	pc->call = local_agent_call(lh, look, local_forward_prechecked, pc);
+	cJSON_Delete(look);
 }
 
 /* --- the host ----------------------------------------------------------- */
@@ -385,6 +451,7 @@ local_host_new(struct event_base *base, const char *agent, const char *agent_err
 	LIST_INIT(&lh->forwards);
 	LIST_INIT(&lh->links);
 	LIST_INIT(&lh->autos);
+	LIST_INIT(&lh->prechecks);
 	TAILQ_INIT(&lh->parked);
 	lh->reap_ev = event_new(base, -1, 0, local_host_on_reap, lh);
 	return lh;
@@ -402,6 +469,10 @@ local_host_free(struct local_host *lh)
 		local_link_free(l);
 	/* (their resolves end with the agent: answered as they are) */
 	forward_parked_answer(&lh->parked, NULL, NULL);
+	while (!LIST_EMPTY(&lh->prechecks)) {
+		close(LIST_FIRST(&lh->prechecks)->fd); /* the client sees it end */
+		local_precheck_free(LIST_FIRST(&lh->prechecks));
+	}
 	while ((f = LIST_FIRST(&lh->forwards)) != NULL) {
 		LIST_REMOVE(f, entry);
 		local_forward_free(f);

@@ -98,6 +98,17 @@ struct local_auto {
 };
 LIST_HEAD(local_autos, local_auto);
 
+/* A "forward" request waiting for the agent's look at its workspace
+ * (local_host_request) before its forwards are made. */
+struct local_precheck {
+	struct local_host *lh;
+	int fd, id;
+	cJSON *req;		 /* the request (a copy) */
+	struct local_call *call; /* borrowed: valid until its done runs */
+	LIST_ENTRY(local_precheck) entry;
+};
+LIST_HEAD(local_prechecks, local_precheck);
+
 struct local_host {
 	struct event_base *base;
 	char *agent_path; /* NULL: agent_error */
@@ -109,6 +120,7 @@ struct local_host {
 	struct local_autos autos;
 	struct event *auto_ev; /* lists the watches every second; NULL: none yet */
 	struct forward_parked_list parked; /* forward requests waiting */
+	struct local_prechecks prechecks;  /* ... and those not taken yet */
 	cJSON *restore_errors;		   /* saved forwards not re-created, or NULL */
 	struct event *reap_ev;		   /* frees dead links and gone forwards */
 	unsigned link_seq;
@@ -180,9 +192,14 @@ int local_exec_open(
 
 /* local-agent.c */
 /* The end of a request to the agent: result (borrowed, may be NULL) when
- * error is NULL; refused: error is the agent's answer (ok:false), not a
- * failure on the way. Runs from the event loop, never from
- * local_agent_call. */
+ * error is NULL; refused (not 0): error is the agent's answer (ok:false),
+ * not a failure on the way, LOCAL_CALL_NO_WORKSPACE or
+ * LOCAL_CALL_NOT_RUNNING by its "errorCode" (host-internal.h's
+ * HOST_CALL_NO_WORKSPACE, HOST_CALL_NOT_RUNNING), else LOCAL_CALL_REFUSED.
+ * Runs from the event loop, never from local_agent_call. */
+#define LOCAL_CALL_REFUSED 1
+#define LOCAL_CALL_NO_WORKSPACE 2
+#define LOCAL_CALL_NOT_RUNNING 3
 typedef void (*local_call_done_fn)(
     void *arg, const cJSON *result, const char *error, int refused);
 /* Send req (copied; its "id" is replaced) to the local agent, started when

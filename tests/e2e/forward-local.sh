@@ -111,8 +111,11 @@ rdev forward "$TEST_TMP/none" "$p_id" 2>"$TEST_TMP/none.err"; rc_none=$?
 set -e
 check_eq "a workspace without a container: exit 1" "$rc_none" 1
 check "and the error says what to run, as the user would type it" \
-	grep -qF "no dev container for $TEST_TMP/none (run \`rdev up $TEST_TMP/none\` first)" "$TEST_TMP/none.err"
-rdev forward "$TEST_TMP/none" --stop-all 2>/dev/null || true
+	grep -qF "no dev container for $TEST_TMP/none (run \`rdev up $TEST_TMP/none\` first): not forwarded: port $p_id" "$TEST_TMP/none.err"
+check "and prints no forwards table" sh -c "! grep -q 'forwarded ports' '$TEST_TMP/none.err'"
+check "and makes no forward" sh -c \
+	"! '$RDEV_BIN_DIR/rdev' forward --list --json | jq -e 'map(.local) | index($p_id) != null' >/dev/null"
+check "and leaves nothing listening" sh -c "! ss -ltn | grep -q '127.0.0.1:$p_id '"
 check "and it is named" grep -q "forward spec '1:2:3:4'" "$TEST_TMP/bad.err"
 kill "$busy_pid"; busy_pid=
 
