@@ -142,3 +142,23 @@ TEST(client_entries_are_complete)
 	}
 	ASSERT_TRUE(cmd_lookup(&client_program, "status") == &cmd_status_entry);
 }
+
+TEST(relay_tells_a_missing_folder_by_its_error_code)
+{
+	cJSON *res = NULL;
+	char *cause;
+
+	/* (no Docker needed: the folder is looked at first) */
+	ASSERT_INT_EQ(call("{\"op\":\"relay\",\"workspace\":\"/nonexistent-rdev/ws\","
+			   "\"resolveOnly\":true}",
+			  &res, &cause),
+	    AGENT_OP_ERR_NO_WORKSPACE);
+	ASSERT_STR_CONTAINS(
+	    cause, "the workspace folder /nonexistent-rdev/ws does not exist");
+	free(cause);
+	ASSERT_NULL(res);
+	ASSERT_STR_EQ(agent_op_error_code(AGENT_OP_ERR_NO_WORKSPACE), "no-workspace");
+	ASSERT_STR_EQ(agent_op_error_code(AGENT_OP_ERR_NOT_RUNNING), "not-running");
+	ASSERT_NULL(agent_op_error_code(-1));
+	ASSERT_NULL(agent_op_error_code(0));
+}
