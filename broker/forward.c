@@ -686,8 +686,13 @@ forward_refused_message(const cJSON *req, const char *error)
 char *
 forward_stopped_warning(const struct forward *fw, const char *cause)
 {
-	char *spec = forward_typed_spec(0, fw->service, fw->port), *w;
+	char *spec, *w;
 
+	if (fw->local_port == 0) /* an --auto watch's relay: no listener */
+		return xasprintf("the auto-forward watch: container stopped; its new "
+				 "ports are forwarded once it runs (%s)",
+		    cause);
+	spec = forward_typed_spec(0, fw->service, fw->port);
 	w = xasprintf("localhost:%d -> %s%s: container stopped; the forward answers "
 		      "once it runs (%s)",
 	    fw->local_port, fw->service != NULL ? "" : "container port ", spec, cause);

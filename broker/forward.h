@@ -266,7 +266,8 @@ cJSON *forward_resolve_request(const cJSON *req);
 char *forward_refused_message(const cJSON *req, const char *error);
 /* The warning for fw whose container is stopped (cause: the agent's
  * words): "localhost:L -> container port P: container stopped; the forward
- * answers once it runs (CAUSE)". New string. */
+ * answers once it runs (CAUSE)"; for a watch's relay (no local port) "the
+ * auto-forward watch: container stopped; ...". New string. */
 char *forward_stopped_warning(const struct forward *fw, const char *cause);
 /* A "forward" request's answer {"id","ok":true,"result":{"forwards":[],
  * "errors":[]}}, with *done and *errors borrowed from it ("warnings":[]

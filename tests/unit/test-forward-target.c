@@ -900,5 +900,11 @@ TEST(a_stopped_container_s_warning_names_the_port)
 	    "forward answers once it runs (h: the dev container abc of /w "
 	    "is not running)");
 	free(w);
+	fw.local_port = 0; /* an --auto watch's relay */
+	w = forward_stopped_warning(&fw, "h: stopped");
+	ASSERT_STR_EQ(w,
+	    "the auto-forward watch: container stopped; its new ports are "
+	    "forwarded once it runs (h: stopped)");
+	free(w);
 	forward_clear(&fw);
 }
