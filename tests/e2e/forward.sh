@@ -20,6 +20,8 @@ rig_require_docker
 
 rig_remote_host f
 client=$RDEV_SOURCE_DIR/tests/e2e/forward_client.py
+# (its takeport mode: a program on a killed relay's port)
+relay_client=$RDEV_SOURCE_DIR/tests/e2e/relay_client.py
 
 # Ports: ten free ones, this test's (the forwards must get these numbers).
 base=$(rig_ports 10)
@@ -122,15 +124,8 @@ docker exec "$cid" busybox sh -c "p=\$(busybox pidof .rdev-relay) && kill \$p; i
 	while busybox pidof .rdev-relay >/dev/null; do
 		i=\$((i + 1)); [ \$i -le 500 ] || exit 1; busybox usleep 20000
 	done" || fail "kill: the relay is not gone"
-nsenter -t "$(docker inspect -f '{{.State.Pid}}' "$cid")" -n python3 -c '
-import socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", int(sys.argv[1])))
-s.listen(64)
-while True:
-    s.accept()[0].close()
-' "$relay_port" &
+nsenter -t "$(docker inspect -f '{{.State.Pid}}' "$cid")" -n \
+	python3 "$relay_client" takeport "$relay_port" "" - close &
 closer_pid=$!
 eventually "kill: a program holds the killed relay's port" sh -c \
 	"grep -q ':$(printf %04X "$relay_port") [0-9A-F:]* 0A ' /proc/$(docker inspect -f '{{.State.Pid}}' "$cid")/net/tcp"
@@ -239,27 +234,8 @@ relay_pids=$(docker top "$cid" -o pid,args | awk '/[.]rdev-relay --port-file/ { 
 # the program's bind, which would drop the target without this check running)
 bpid=$(broker status --json | jq -r .pid)
 kill -STOP "$bpid"
-nsenter -t "$(docker inspect -f '{{.State.Pid}}' "$cid")" -n python3 -c '
-import os, signal, socket, sys, time
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-for pid in sys.argv[2].split():
-    os.kill(int(pid), signal.SIGKILL)
-deadline = time.time() + 10
-while True:
-    try:
-        s.bind(("0.0.0.0", int(sys.argv[1])))
-        break
-    except OSError:
-        if time.time() > deadline:
-            raise
-        time.sleep(0.001)
-s.listen(64)
-open(sys.argv[3], "w").close()
-held = []
-while True:
-    held.append(s.accept()[0])
-' "$relay_port" "$relay_pids" "$TEST_TMP/silent.bound" &
+nsenter -t "$(docker inspect -f '{{.State.Pid}}' "$cid")" -n \
+	python3 "$relay_client" takeport "$relay_port" "$relay_pids" "$TEST_TMP/silent.bound" silent &
 closer_pid=$!
 (eventually "auto: the silent program has the relay's port" test -e "$TEST_TMP/silent.bound") ||
 	{ kill -CONT "$bpid"; fail "auto: the silent program did not bind"; }

@@ -216,16 +216,8 @@ check "kill: the broker said why" grep -q "answers, but not as the container's r
 # the program never answers, starts it.
 port=$(docker exec "$cid" cat /.rdev-relay.port)
 relay_kill
-nsenter -t "$(docker inspect -f '{{.State.Pid}}' "$cid")" -n python3 -c '
-import socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", int(sys.argv[1])))
-s.listen(64)
-held = []
-while True:
-    held.append(s.accept()[0])
-' "$port" &
+nsenter -t "$(docker inspect -f '{{.State.Pid}}' "$cid")" -n \
+	python3 "$client" takeport "$port" "" - silent &
 silent_pid=$!
 wait_port "$cid" "$port"
 rc=0
@@ -254,40 +246,8 @@ relay_pids=$(docker top "$cid" -o pid,args | awk '/[.]rdev-relay --port-file/ { 
 [ -n "$relay_pids" ] || fail "auto: no relay process in the container"
 bpid=$(broker status --json | jq -r .pid)
 kill -STOP "$bpid"
-nsenter -t "$(docker inspect -f '{{.State.Pid}}' "$cid")" -n python3 -c '
-import os, signal, socket, sys, time
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-for pid in sys.argv[2].split():
-    os.kill(int(pid), signal.SIGKILL)
-deadline = time.time() + 10
-while True:
-    try:
-        s.bind(("0.0.0.0", int(sys.argv[1])))
-        break
-    except OSError:
-        if time.time() > deadline:
-            raise
-        time.sleep(0.001)
-s.listen(64)
-open(sys.argv[3], "w").close()
-while True:
-    c, _ = s.accept()
-    # (the header read first: a close with it unread would be a reset,
-    # which the watch takes for a failed listing, not for this answer)
-    c.settimeout(2)
-    got = b""
-    try:
-        while len(got) < 41:
-            d = c.recv(41 - len(got))
-            if not d:
-                break
-            got += d
-        c.sendall(b"4242 127.0.0.1\n4343\n")
-    except OSError:
-        pass
-    c.close()
-' "$port" "$relay_pids" "$TEST_TMP/digits.bound" &
+nsenter -t "$(docker inspect -f '{{.State.Pid}}' "$cid")" -n \
+	python3 "$client" takeport "$port" "$relay_pids" "$TEST_TMP/digits.bound" digits &
 digits_pid=$!
 (eventually "auto: the digit program has the relay's port" test -e "$TEST_TMP/digits.bound") ||
 	{ kill -CONT "$bpid"; fail "auto: the digit program did not bind"; }

@@ -9,6 +9,14 @@
         on 0.0.0.0, ECHO_PORT an echo server (tests/rig/echo-server.pl)
   relay_client.py listing RESULT_JSON                 print the 'L' answer
   relay_client.py probe RESULT_JSON                   exit 0 if the relay answers
+  relay_client.py takeport PORT PIDS READY ANSWER
+        another program on a relay's port (run in the container's network
+        namespace, nsenter -n): kill PIDS (SIGKILL; space-separated, may be
+        empty), bind PORT on 0.0.0.0 as soon as it is free (within 10 s),
+        create the file READY ("-": none), then answer each connection as
+        ANSWER says: "silent" holds it and says nothing, "close" closes it at
+        once, "digits" reads a relay header and answers digit lines that are
+        no relay's listing
 
 It prints "ok   what" per check and exits 1 on the first failure.
 """
@@ -273,6 +281,52 @@ def replaced(relay_bin, tmp):
         own.close()
 
 
+def takeport(port, pids, ready, answer):
+    """Kill the relay and take its port in one program: nothing else can
+    bind it between the two (the broker may be stopped meanwhile, so that
+    none of its connections falls between them either)."""
+    import signal
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    for pid in pids.split():
+        os.kill(int(pid), signal.SIGKILL)
+    deadline = time.time() + 10
+    while True:
+        try:
+            s.bind(("0.0.0.0", port))
+            break
+        except OSError:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.001)
+    s.listen(64)
+    if ready != "-":
+        open(ready, "w").close()
+    held = []
+    while True:
+        c, _ = s.accept()
+        if answer == "silent":
+            held.append(c)
+            continue
+        if answer == "digits":
+            # (the header read first: a close with it unread would be a
+            # reset, which the auto-forward watch takes for a failed
+            # listing, not for this answer)
+            c.settimeout(2)
+            got = b""
+            want = len(header("00" * 32, b"L"))
+            try:
+                while len(got) < want:
+                    d = c.recv(want - len(got))
+                    if not d:
+                        break
+                    got += d
+                c.sendall(b"4242 127.0.0.1\n4343\n")
+            except OSError:
+                pass
+        c.close()
+
+
 def run_op(ws, service, argv):
     from proto_client import Client
     c = Client(argv)
@@ -297,6 +351,10 @@ def main():
         replaced(sys.argv[2], sys.argv[3])
     elif mode == "listing":
         sys.stdout.write(listing(json.loads(sys.argv[2])))
+    elif mode == "takeport":
+        if sys.argv[5] not in ("silent", "close", "digits"):
+            sys.exit("takeport: unknown answer %s" % sys.argv[5])
+        takeport(int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5])
     elif mode == "probe":
         # A relay with this token answers a connect to port 1 with 1 (refused).
         r = json.loads(sys.argv[2])
