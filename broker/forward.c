@@ -133,14 +133,15 @@ forward_relay_status_ok(unsigned char status)
 }
 
 const char *
-forward_relay_status_what(unsigned char status)
+forward_relay_status_error(unsigned char status)
 {
 	/* (2 is any other error, a connect the relay gave up after
 	 * RELAY_CONNECT_TIMEOUT_MS too: a server whose accept queue stays
 	 * full; the relay does not say which) */
-	return status == 1 ? "nothing listens on"
-			   : "the relay could not connect (an error, or not "
-			     "accepted in 30 s) to";
+	return status == 1
+	    ? "nothing listens on that port in the container"
+	    : "the relay could not connect to that port in the container (an "
+	      "error, or not accepted in " RELAY_CONNECT_TIMEOUT_TEXT ")";
 }
 
 /* Is address (NULL: not known) and port fw's relay target now? A

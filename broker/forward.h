@@ -30,6 +30,7 @@
 #include <cjson/cJSON.h>
 
 #include "forward-spec.h"
+#include "relay-wire.h"
 
 #define FORWARD_RELAY_MAGIC "RDEVRLY1"
 #define FORWARD_RELAY_TOKEN_LEN 32
@@ -38,11 +39,11 @@
 /* A refused direct connection: the relay for this long, then direct again. */
 #define FORWARD_DIRECT_RETRY_MS 5000
 /* How long a connection to the relay waits for its status byte: the
- * relay's own connect timeout (RELAY_CONNECT_TIMEOUT_MS in relay/relay.h,
- * 30 s, after which it answers 2) and a margin for the way there. Silence
+ * relay's own connect timeout (RELAY_CONNECT_TIMEOUT_MS, relay-wire.h,
+ * after which it answers 2) and 10 s of margin for the way there. Silence
  * longer than that is most likely another program on the relay's port
  * (forward_relay_silent). */
-#define FORWARD_RELAY_STATUS_MS 40000
+#define FORWARD_RELAY_STATUS_MS (RELAY_CONNECT_TIMEOUT_MS + 10000)
 /* The most a forwarded connection holds per direction. */
 #define FORWARD_CONN_BUFFER (256u << 10)
 /* A target older than this is checked before a connection uses it
@@ -136,9 +137,9 @@ cJSON *forward_relay_request(const struct forward *fw);
 /* Is status the first byte a relay answers a 'C' with (0 connected, 1
  * refused, 2 another error)? */
 int forward_relay_status_ok(unsigned char status);
-/* What a relay's status 1 or 2 says, for a log line that goes on with
- * "port N in the container" (static text). */
-const char *forward_relay_status_what(unsigned char status);
+/* What a relay's status 1 or 2 says, as the error of a connection to the
+ * forward's port (static text; 2 names the relay's connect timeout). */
+const char *forward_relay_status_error(unsigned char status);
 /* What answered at fw's relay port is not its relay (another first byte,
  * or a close before it: the relay died, maybe another program took its
  * port): the target is dropped, and the next relay request says so

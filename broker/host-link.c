@@ -329,14 +329,10 @@ host_link_take(struct host_link *l, const unsigned char *data, size_t len)
 			return len;
 		}
 		if (data[0] != 0) {
-			log_info("%s: forward %d: %s port %d in the container",
-			    l->h->label, l->fwd->fw.local_port,
-			    forward_relay_status_what(data[0]), l->fwd->fw.port);
-			host_connect_answer(l, NULL,
-			    data[0] == 1
-				? "nothing listens on that port in the container"
-				: "the relay could not connect to that port in the "
-				  "container (an error, or not accepted in 30 s)");
+			log_info("%s: forward %d to port %d: %s", l->h->label,
+			    l->fwd->fw.local_port, l->fwd->fw.port,
+			    forward_relay_status_error(data[0]));
+			host_connect_answer(l, NULL, forward_relay_status_error(data[0]));
 			host_link_set_state(l, HOST_LINK_DEAD);
 			return len;
 		}

@@ -171,9 +171,9 @@ local_link_on_read(struct bufferevent *bev, void *arg)
 			return;
 		}
 		if (status != 0) {
-			log_info("%s: forward %d: %s port %d in the container",
-			    LOCAL_HOST_LABEL, l->f->fw.local_port,
-			    forward_relay_status_what(status), l->f->fw.port);
+			log_info("%s: forward %d to port %d: %s", LOCAL_HOST_LABEL,
+			    l->f->fw.local_port, l->f->fw.port,
+			    forward_relay_status_error(status));
 			local_link_kill(l);
 			return;
 		}

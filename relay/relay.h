@@ -8,13 +8,17 @@
  *
  * A struct conn belongs to rdev-relay.c's loop: relay_conn_close() takes it
  * off epoll and closes it, and the loop frees it after the pass of events.
- * Nothing here may use rdev's common/ (rdev-relay.c says why).
+ * Nothing here may use rdev's common/ (rdev-relay.c says why) but its
+ * header-only byte-order.h and relay-wire.h.
  */
 #ifndef RDEV_RELAY_H
 #define RDEV_RELAY_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+/* RELAY_CONNECT_TIMEOUT_MS: how long a 'C' connection's connect may take */
+#include "../common/relay-wire.h"
 
 #define RELAY_MAGIC "RDEVRLY1"
 #define RELAY_MAGIC_LEN 8
@@ -73,15 +77,6 @@ struct conn {
 	int dead;
 };
 
-/* How long a 'C' connection's connect to its target may take before the
- * relay answers REPLY_ERROR (a server whose accept queue stays full: the
- * kernel retries the SYN for about two minutes; a full queue for some
- * seconds is a busy server, not a dead one). The broker waits for the
- * status byte this long plus a margin (FORWARD_RELAY_STATUS_MS in
- * broker/forward.h), then closes the connection and asks the agent again.
- * (A direct connection over SSH has no bound but the kernel's: sshd's
- * connect; docs/PROTOCOL.md says how the two differ.) */
-#define RELAY_CONNECT_TIMEOUT_MS 30000
 /* The deadline lists: one per timeout (the header's, the connect's), so
  * that each stays in deadline order. */
 enum { RELAY_DL_HEADER, RELAY_DL_CONNECT, RELAY_DL_N };
