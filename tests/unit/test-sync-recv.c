@@ -27,6 +27,7 @@
 
 #include <stdlib.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -1505,10 +1506,10 @@ TEST(a_deletion_that_cannot_land_fails_alone_and_stays_indexed)
 	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
 }
 
-/* With entry errors, a deletion whose folder cannot be entered (EACCES:
- * a folder made unreadable on the host) fails too, named, and stays in
- * the index, where it was dropped silently. */
-TEST(a_deletion_in_a_folder_it_cannot_enter_fails_and_stays_indexed)
+/* The check of a_deletion_in_a_folder_it_cannot_enter_fails_and_stays_indexed,
+ * in the current folder, by a user whom mode bits bind. */
+static void
+unenterable_deletion_check(void)
 {
 	char *a = entry("d/b"), *m, *cause = NULL;
 	char **del = xcalloc(2, sizeof *del);
@@ -1519,19 +1520,14 @@ TEST(a_deletion_in_a_folder_it_cannot_enter_fails_and_stays_indexed)
 	struct sync_index ix;
 	int rc;
 
-	if (geteuid() == 0) {
-		printf("  (root enters any folder: skipped)\n");
-		buf_free(tar);
-		free(del);
-		free(a);
-		return;
-	}
 	ASSERT_INT_EQ(system("rm -rf " DIR " && mkdir -p " DIR), 0);
 	m = xasprintf("[[\"d\",\"d\",493],%s]", a);
 	sync_once(m, (const char *[]){ "d/b", NULL }, NULL);
 	free(m);
 	free(a);
 	ASSERT_INT_EQ(chmod(DIR "/ws/d", 0), 0);
+	/* (the folder is shut to us: else the check says nothing) */
+	ASSERT_INT_NE(access(DIR "/ws/d/b", F_OK), 0);
 	del[0] = xstrdup("d/b");
 	recv_open("[[\"d\",\"d\",493]]", &want, &r, &need);
 	sync_recv_partial(r, del, 1);
@@ -1553,6 +1549,46 @@ TEST(a_deletion_in_a_folder_it_cannot_enter_fails_and_stays_indexed)
 	sync_scan_free(idx);
 	cJSON_Delete(res);
 	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
+}
+
+/* With entry errors, a deletion whose folder cannot be entered (EACCES:
+ * a folder made unreadable on the host) fails too, named, and stays in
+ * the index, where it was dropped silently. Root enters any folder, and CI
+ * runs as root: then the check runs in a child that dropped to nobody
+ * (65534), in a folder of its own. */
+TEST(a_deletion_in_a_folder_it_cannot_enter_fails_and_stays_indexed)
+{
+	char tmp[] = "rdev-test-recv-nobody.XXXXXX", *rm;
+	pid_t pid;
+	int status;
+
+	if (geteuid() != 0) {
+		unenterable_deletion_check();
+		return;
+	}
+	ASSERT_NOT_NULL(mkdtemp(tmp));
+	ASSERT_INT_EQ(chown(tmp, 65534, 65534), 0);
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) == 0) {
+		/* (a failed assertion ends the child, which then says so by
+		 * its status, not the parent's list of tests) */
+		if (chdir(tmp) != 0 || setgroups(0, NULL) != 0 || setgid(65534) != 0 ||
+		    setuid(65534) != 0 || geteuid() != 65534)
+			_exit(3);
+		if (setjmp(test_jmp) == 0) {
+			unenterable_deletion_check();
+			_exit(0);
+		}
+		_exit(1);
+	}
+	ASSERT_TRUE(pid > 0);
+	ASSERT_INT_EQ(waitpid(pid, &status, 0), pid);
+	rm = xasprintf("rm -rf '%s'", tmp); /* (mkdtemp's name: no quote in it) */
+	ASSERT_INT_EQ(system(rm), 0);
+	free(rm);
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_INT_EQ(WEXITSTATUS(status), 0);
 }
 
 /* Many entries that cannot land (here: under an immutable folder) with
