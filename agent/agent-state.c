@@ -63,12 +63,23 @@ agent_state_dir(char **cause)
 	return dir;
 }
 
+/* Is fd, locked, still the file at path? One removed while a holder had it
+ * (agent_lock_remove) guards nothing: the path's next open makes another. */
+static int
+agent_lock_current(int fd, const char *path)
+{
+	struct stat f, p;
+
+	return fstat(fd, &f) == 0 && stat(path, &p) == 0 && f.st_dev == p.st_dev &&
+	    f.st_ino == p.st_ino;
+}
+
 int
 agent_lock_acquire(const char *state_dir, const char *key, void (*on_wait)(void *),
     void *arg, char **cause)
 {
 	char *dir = xasprintf("%s/locks", state_dir), *path;
-	int fd;
+	int fd, waited = 0;
 
 	if (agent_state_mkdir_parents(dir, 0700, cause) != 0) {
 		free(dir);
@@ -76,26 +87,64 @@ agent_lock_acquire(const char *state_dir, const char *key, void (*on_wait)(void 
 	}
 	path = xasprintf("%s/%s.lock", dir, key);
 	free(dir);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		error_set_errno(cause, errno, "cannot open lock %s", path);
-		free(path);
-		return -1;
-	}
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		if (errno == EWOULDBLOCK && on_wait != NULL)
-			on_wait(arg);
-		while (flock(fd, LOCK_EX) < 0) {
-			if (errno != EINTR) {
-				error_set_errno(cause, errno, "cannot lock %s", path);
-				close(fd);
-				free(path);
-				return -1;
+	for (;;) {
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			error_set_errno(cause, errno, "cannot open lock %s", path);
+			free(path);
+			return -1;
+		}
+		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+			if (errno == EWOULDBLOCK && on_wait != NULL && !waited)
+				on_wait(arg);
+			waited = 1;
+			while (flock(fd, LOCK_EX) < 0) {
+				if (errno != EINTR) {
+					error_set_errno(
+					    cause, errno, "cannot lock %s", path);
+					close(fd);
+					free(path);
+					return -1;
+				}
 			}
 		}
+		if (agent_lock_current(fd, path))
+			break;
+		close(fd); /* (removed while we waited: the path's new file) */
 	}
 	free(path);
 	return fd;
+}
+
+int
+agent_lock_try(const char *state_dir, const char *key)
+{
+	char *path = xasprintf("%s/locks/%s.lock", state_dir, key);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+	/* (one removed since we opened it: another may hold the new file) */
+	if (fd >= 0 &&
+	    (flock(fd, LOCK_EX | LOCK_NB) != 0 || !agent_lock_current(fd, path))) {
+		close(fd);
+		fd = -1;
+	}
+	free(path);
+	return fd;
+}
+
+int
+agent_lock_remove(const char *state_dir, const char *key, int fd)
+{
+	char *path = xasprintf("%s/locks/%s.lock", state_dir, key);
+	int rc, err;
+
+	/* (unlinked while held: a waiter that gets it then sees it gone) */
+	rc = unlink(path) != 0 && errno != ENOENT ? -1 : 0;
+	err = errno;
+	free(path);
+	close(fd);
+	errno = err;
+	return rc;
 }
 
 void

@@ -21,9 +21,20 @@ int agent_state_mkdir_parents(const char *path, mode_t mode, char **cause);
  * waiting for another holder to let go; on_wait (may be NULL) is called once
  * if we have to wait. Returns the lock's fd (pass to agent_lock_release) or
  * -1 with *cause. The kernel drops the lock if the process dies, so a killed
- * `up` never leaves a stale lock. */
+ * `up` never leaves a stale lock. What is locked is the file at the lock's
+ * path when the lock is had: one removed meanwhile (agent_lock_remove) is
+ * let go and the path's new file locked. */
 int agent_lock_acquire(const char *state_dir, const char *key, void (*on_wait)(void *),
     void *arg, char **cause);
+/* key's lock as agent_lock_acquire takes it, but never waiting: its fd, or
+ * -1 (another holds it, or its file cannot be opened: no lock folder). */
+int agent_lock_try(const char *state_dir, const char *key);
+/* Remove the file of key's lock, held as fd (agent_lock_acquire or
+ * agent_lock_try), and let the lock go (fd is closed either way). Safe
+ * while others wait for it: each then finds its file gone once it has it,
+ * and locks the path's new one (agent_lock_acquire), so two never hold key
+ * at once. 0 (also when the file was gone), or -1 with errno (unlink's). */
+int agent_lock_remove(const char *state_dir, const char *key, int fd);
 void agent_lock_release(int fd);
 
 #endif

@@ -11,26 +11,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent-state.h"
 #include "log.h"
 #include "source.h"
 #include "xmalloc.h"
-
-/* The lock of workspace name's syncs (serve-sync.c's key, agent-state.h's
- * file), taken without waiting: its fd, or -1 (held: a sync runs, or the
- * file cannot be opened). */
-static int
-sync_prune_try_lock(const char *state_dir, const char *name)
-{
-	char *path = xasprintf("%s/locks/sync-%s.lock", state_dir, name);
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-
-	free(path);
-	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0) {
-		close(fd);
-		fd = -1;
-	}
-	return fd;
-}
 
 /* Is file (a name in sync_dir) one of workspace name's: exactly the names
  * the agent writes (sync-index.h): NAME.json, NAME.json.journal, .aside,
@@ -106,7 +90,7 @@ sync_prune(
 {
 	struct dirent *de;
 	struct stat sb;
-	char *name, *folder;
+	char *name, *folder, *key;
 	size_t len;
 	int dfd, lock, n = 0;
 	DIR *d;
@@ -127,17 +111,27 @@ sync_prune(
 			continue;
 		}
 		folder = xasprintf("%s/%s", root, name);
+		/* (the lock of its syncs, serve-sync.c's key: tried, never
+		 * waited for) */
+		key = xasprintf("sync-%s", name);
 		if (lstat(folder, &sb) != 0 && errno == ENOENT &&
-		    (lock = sync_prune_try_lock(state_dir, name)) >= 0) {
+		    (lock = agent_lock_try(state_dir, key)) >= 0) {
 			/* (asked again under the lock: a sync may have made it) */
 			if (lstat(folder, &sb) != 0 && errno == ENOENT) {
 				sync_prune_remove(dfd, sync_dir, name);
+				/* (removed while held: a sync that waits on it
+				 * then takes the path's new file) */
+				if (agent_lock_remove(state_dir, key, lock) != 0)
+					log_warn("sync: %s/locks/%s.lock: %s", state_dir,
+					    key, strerror(errno));
+				lock = -1;
 				log_info(
 				    "sync: %s is gone: its sync state removed", folder);
 				n++;
 			}
-			close(lock);
+			agent_lock_release(lock);
 		}
+		free(key);
 		free(folder);
 		free(name);
 	}

@@ -16,7 +16,9 @@
  * folder root/NAME no longer exists (lstat: ENOENT), but keep's (the
  * workspace being synced, whose lock the caller holds; may be NULL) and
  * those of a workspace a sync holds now (its lock, under state_dir, is
- * tried, never waited for; its lock file stays: a sync may wait on it).
+ * tried, never waited for). A pruned workspace's lock file goes too,
+ * removed while held (agent_lock_remove: a sync waiting on it then locks
+ * the path's new file).
  * Nothing when root itself is missing or empty (a disk not mounted yet:
  * every workspace would look gone). Returns how many workspaces' state went. Failures are
  * logged, never fatal: the state is only cleaned up. */

@@ -1659,10 +1659,12 @@ TEST(the_failed_list_is_bounded_by_bytes)
 }
 
 /* The sync state of a workspace whose folder is gone goes (its index,
- * journal, aside, a temporary file), but not its lock file (a sync may
- * wait on it: unlinked, a second sync would lock another file); that of a
- * workspace whose folder is there stays, as does the one being synced, one
- * a sync holds (its lock), and a file that only starts with the name.
+ * journal, aside, a temporary file), and its lock file with it (removed
+ * while held: agent_lock_remove, whose test-agent-state test shows a sync
+ * waiting on it safe); that of a workspace whose folder is there stays
+ * (its lock file too), as does the one being synced, one a sync holds (its
+ * lock, whose file stays while held), and a file that only starts with
+ * the name.
  * Nothing goes when the workspace root itself is missing, or empty (an
  * unmounted disk's mount point). */
 TEST(the_sync_state_of_a_gone_workspace_is_pruned)
@@ -1676,7 +1678,8 @@ TEST(the_sync_state_of_a_gone_workspace_is_pruned)
 		   "gone.json gone.json.journal gone.json.aside "
 		   "gone.json.tmp.abc123 gone.jsonx gone.json.json "
 		   "gone.json.journalx kept.json busy.json "
-		   "../locks/sync-gone.lock && mkdir ../../empty ../../fresh "
+		   "../locks/sync-gone.lock ../locks/sync-alive.lock "
+		   "../locks/sync-kept.lock && mkdir ../../empty ../../fresh "
 		   "../../fresh/kept"),
 	    0);
 	ASSERT_INT_EQ(
@@ -1694,9 +1697,12 @@ TEST(the_sync_state_of_a_gone_workspace_is_pruned)
 	close(lock);
 	ASSERT_INT_EQ(system("cd " DIR "/state/sync && test ! -e gone.json && "
 			     "test ! -e gone.json.journal && test ! -e gone.json.aside "
-			     "&& test ! -e gone.json.tmp.abc123 && test -e "
+			     "&& test ! -e gone.json.tmp.abc123 && test ! -e "
 			     "../locks/sync-gone.lock && test -e gone.json.json && "
 			     "test -e gone.json.journalx"),
+	    0);
+	ASSERT_INT_EQ(system("cd " DIR "/state/locks && test -e sync-busy.lock && "
+			     "test -e sync-alive.lock && test -e sync-kept.lock"),
 	    0);
 	ASSERT_INT_EQ(system("cd " DIR "/state/sync && test -e alive.json && "
 			     "test -e alive.json.journal && test -e gone.jsonx && "
@@ -1705,7 +1711,9 @@ TEST(the_sync_state_of_a_gone_workspace_is_pruned)
 	/* (the busy one goes once no sync holds it) */
 	ASSERT_INT_EQ(
 	    sync_prune(DIR "/state", DIR "/state/sync", DIR "/root", "kept"), 1);
-	ASSERT_INT_EQ(system("test ! -e " DIR "/state/sync/busy.json"), 0);
+	ASSERT_INT_EQ(system("test ! -e " DIR "/state/sync/busy.json && test ! -e " DIR
+			     "/state/locks/sync-busy.lock"),
+	    0);
 	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
 }
 
