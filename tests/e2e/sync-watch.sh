@@ -111,12 +111,12 @@ visible "a file beside one a root-made folder refuses lands" has z-after.txt aft
 root_why="Permission denied: the host folder 'rootdir' belongs to root (made in the container as root?).*sudo chown -R [0-9]*:[0-9]* '[^']*/rootdir'. on the host"
 root_told() { grep -q -e "'rootdir/s.txt': $root_why.*(tried again later)" -e "'rootdir/r.txt': $root_why.*(and 1 more entries that could not land on the host) (tried again later)" "$TEST_TMP/w.err"; }
 eventually "... the refused one is named on stderr, with why and what to do" root_told
-# cpu_idle WHAT: the watcher used under 25 % of a CPU over 3 s while it
+# cpu_idle WHAT: the watcher used under 10 % of a CPU over 3 s while it
 # retries (a retry a second, RDEV_SYNC_RETRY_MAX_MS: a few ms each, under
-# ASan too). A loop that polls with timeout 0 takes a whole CPU, or its share
-# of a loaded machine: over 25 % unless more than 8 programs run on the
-# rig's 2 CPUs. (The ticks over the time that passed, not the sleep's: a
-# loaded machine's sleep runs long.)
+# ASan too; 0 % measured). A loop that polls with timeout 0 takes a whole
+# CPU, or its share of a loaded machine: 24 % measured at a load average of
+# 20 on the rig's 2 CPUs (the spin of 5255b51 put back). (The ticks over the
+# time that passed, not the sleep's: a loaded machine's sleep runs long.)
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$watcher/stat"; }
 cpu_idle() {
 	local hz c0 t0 c1 t1 pct
@@ -127,7 +127,7 @@ cpu_idle() {
 	c1=$(cpu_ticks)
 	t1=$(date +%s%N)
 	pct=$(((c1 - c0) * 100000000000 / hz / (t1 - t0)))
-	check "$1 ($pct % of a CPU over $(((t1 - t0) / 1000000)) ms)" test "$pct" -lt 25
+	check "$1 ($pct % of a CPU over $(((t1 - t0) / 1000000)) ms)" test "$pct" -lt 10
 }
 cpu_idle "... the watcher stays idle while it retries"
 docker exec -u root -w "$ws" "$cid" chown "$(id -u "rdev-$name"):$(id -g "rdev-$name")" rootdir
