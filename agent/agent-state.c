@@ -63,6 +63,13 @@ agent_state_dir(char **cause)
 	return dir;
 }
 
+/* The file of key's lock: STATE/locks/KEY.lock (new string). */
+static char *
+agent_lock_path(const char *state_dir, const char *key)
+{
+	return xasprintf("%s/locks/%s.lock", state_dir, key);
+}
+
 /* Is fd, locked, still the file at path? One removed while a holder had it
  * (agent_lock_remove) guards nothing: the path's next open makes another. */
 static int
@@ -85,8 +92,8 @@ agent_lock_acquire(const char *state_dir, const char *key, void (*on_wait)(void 
 		free(dir);
 		return -1;
 	}
-	path = xasprintf("%s/%s.lock", dir, key);
 	free(dir);
+	path = agent_lock_path(state_dir, key);
 	for (;;) {
 		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 		if (fd < 0) {
@@ -119,7 +126,7 @@ agent_lock_acquire(const char *state_dir, const char *key, void (*on_wait)(void 
 int
 agent_lock_try(const char *state_dir, const char *key)
 {
-	char *path = xasprintf("%s/locks/%s.lock", state_dir, key);
+	char *path = agent_lock_path(state_dir, key);
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 
 	/* (one removed since we opened it: another may hold the new file) */
@@ -135,7 +142,7 @@ agent_lock_try(const char *state_dir, const char *key)
 int
 agent_lock_remove(const char *state_dir, const char *key, int fd)
 {
-	char *path = xasprintf("%s/locks/%s.lock", state_dir, key);
+	char *path = agent_lock_path(state_dir, key);
 	int rc, err;
 
 	/* (unlinked while held: a waiter that gets it then sees it gone) */
