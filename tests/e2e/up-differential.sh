@@ -159,15 +159,17 @@ diff_images() {
 		true
 }
 diff_cleanup() {
-	local rc=$? img vols
+	local rc=$? imgs vols
 	set +e	# clean up all there is; `(exit $rc)` below must not end the trap
 	diff_cleanup_cases
 	vols=$(docker volume ls -q | grep '^rdevdiff-' || true)
 	[ -z "$vols" ] || docker volume rm $vols >/dev/null 2>&1 || true
-	# UID images first: they are children of the others.
-	for img in $(diff_images | sort -r); do
-		docker image rm -f "$img" >/dev/null 2>&1 || true
-	done
+	# UID images first: they are children of the others. In one command
+	# (it removes them in the order given and goes on past one it cannot
+	# remove) instead of one per image: a run leaves a score of them, each
+	# docker command a second or two on a loaded machine.
+	imgs=$(diff_images | sort -r)
+	[ -z "$imgs" ] || docker image rm -f $imgs >/dev/null 2>&1 || true
 	# Untagged stages of the dockerfile case (its Dockerfile labels them).
 	docker images -q --filter dangling=true --filter label=rdev.diff.fixture |
 		xargs -r docker image rm -f >/dev/null 2>&1 || true
@@ -179,6 +181,9 @@ trap diff_cleanup EXIT
 
 for df in "$diffdir"/images/*.Dockerfile; do
 	img=rdev-test-diff/$(basename "$df" .Dockerfile):$FIXTURE_TAG
+	# (only those the cases of this run name: a build takes seconds
+	# loaded; the key covers all of them either way)
+	grep -rqsF "$img" "$WS" || continue
 	DOCKER_BUILDKIT=0 docker build -q -t "$img" -f "$df" "$TEST_TMP/empty" \
 	    >"$TEST_TMP/build.log" 2>&1 ||
 		{ cat "$TEST_TMP/build.log"; fail "cannot build $img from $df"; }
@@ -366,9 +371,23 @@ diff_cleanup_cases # (what a killed run of these cases left)
 export -f run_case diff_case diff_up diff_record diff_cleanup_case diff_base_image \
     diff_remove_volumes
 export WS P OUT REF RDEV diffdir documented TEST_TMP ROOT REFCACHE
+# The longest cases first (xargs starts them in this order; the report below
+# keeps the cases' order): a long case started last runs alone at the end.
+# Roughly by what their ups build: a Compose project (docker-compose, a
+# Python program, runs several times per up, slow to start on a loaded
+# machine), a Dockerfile, each local Feature (its steps in the image).
+case_weight() {
+	local ws=$WS/$P-$1 w=0
+	grep -rqs '"dockerComposeFile"' "$ws/.devcontainer" "$ws/.devcontainer.json" && w=$((w + 10))
+	grep -rqsiE '"dockerfile"' "$ws/.devcontainer" "$ws/.devcontainer.json" && w=$((w + 5))
+	w=$((w + $(find "$ws" -name devcontainer-feature.json | wc -l)))
+	echo "$w"
+}
+for name in "${cases[@]}"; do
+	printf '%s\t%s\n' "$(case_weight "$name")" "$name"
+done | sort -s -t "$(printf '\t')" -k1,1nr | cut -f2 >"$OUT/case-order"
 # (without the lock's fd: nothing the cases start keeps it)
-printf '%s\n' "${cases[@]}" |
-	xargs -P "${RDEV_DIFF_JOBS:-3}" -I{} bash -c 'run_case "$1"' _ {} {RIG_REF_LOCK_FD}>&-
+xargs -P "${RDEV_DIFF_JOBS:-3}" -I{} bash -c 'run_case "$1"' _ {} {RIG_REF_LOCK_FD}>&- <"$OUT/case-order"
 
 ncases=0 nfields=0 ndoc=0 failed=()
 for name in "${cases[@]}"; do
