@@ -102,16 +102,16 @@ rm -rf "$ROOT" # (left by a run that was killed: ours, under the lock)
 tag=r${key:0:10}
 built_images=()
 conformance_cleanup() {
-	local rc=$? img
+	local rc=$?
 	set +e # clean up all there is; `(exit $rc)` below must not end the trap
 	# Containers of the container=... cases first: they use the images.
 	docker ps -a --filter label=devcontainer.local_folder --format \
 	    '{{.ID}} {{.Label "devcontainer.local_folder"}}' |
 		awk -v p="$ROOT/" 'index($2, p) == 1 { print $1 }' |
 		xargs -r docker rm -f -v >/dev/null 2>&1
-	for img in "${built_images[@]+"${built_images[@]}"}"; do
-		docker image rm -f "$img" >/dev/null 2>&1 || true
-	done
+	# (in one command, which removes them in this order and goes on past
+	# one it cannot remove: a docker command costs a second or so loaded)
+	[ ${#built_images[@]} -eq 0 ] || docker image rm -f "${built_images[@]}" >/dev/null 2>&1 || true
 	[ "${RDEV_KEEP_TMP:-}" = 1 ] || rm -rf "$ROOT"
 	(exit $rc)
 	rig_test_cleanup

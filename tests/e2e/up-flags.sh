@@ -103,9 +103,9 @@ cleanup() {
 	done
 	docker ps -aq --filter "label=rdevflags.case=$tag" | xargs -r docker rm -f >/dev/null
 	docker volume rm "$vol" >/dev/null 2>&1
-	for img in $(docker images --format '{{.Repository}}:{{.Tag}}' | grep -E "^(vsc-|rdev-)$tag-"); do
-		docker image rm -f "$img" >/dev/null 2>&1
-	done
+	# (in one command: a docker command costs a second or so loaded)
+	img=$(docker images --format '{{.Repository}}:{{.Tag}}' | grep -E "^(vsc-|rdev-)$tag-")
+	[ -z "$img" ] || docker image rm -f $img >/dev/null 2>&1
 	[ "${RDEV_KEEP_TMP:-}" = 1 ] || rm -rf "$W"
 	(exit $rc)
 	rig_remote_cleanup
