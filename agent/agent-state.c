@@ -81,12 +81,15 @@ agent_lock_current(int fd, const char *path)
 	    f.st_ino == p.st_ino;
 }
 
+/* How many times a lock file removed while waited on is opened anew. */
+#define AGENT_LOCK_MAX_TRIES 100
+
 int
 agent_lock_acquire(const char *state_dir, const char *key, void (*on_wait)(void *),
     void *arg, char **cause)
 {
 	char *dir = xasprintf("%s/locks", state_dir), *path;
-	int fd, waited = 0;
+	int fd, waited = 0, tries = 0;
 
 	if (agent_state_mkdir_parents(dir, 0700, cause) != 0) {
 		free(dir);
@@ -118,6 +121,13 @@ agent_lock_acquire(const char *state_dir, const char *key, void (*on_wait)(void 
 		if (agent_lock_current(fd, path))
 			break;
 		close(fd); /* (removed while we waited: the path's new file) */
+		/* A file that never stays put (or a stat that keeps failing)
+		 * must not hang the caller. */
+		if (++tries >= AGENT_LOCK_MAX_TRIES) {
+			error_set(cause, "lock %s keeps changing under us", path);
+			free(path);
+			return -1;
+		}
 	}
 	free(path);
 	return fd;

@@ -1,7 +1,6 @@
 /* sync-prune.c - the sync state of workspaces that are gone (sync-prune.h). */
 #include "sync-prune.h"
 
-#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <dirent.h>
