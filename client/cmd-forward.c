@@ -506,9 +506,15 @@ cmd_forward_exec(int argc, char **argv)
 		!auto_forward)) {
 		cJSON_Delete(list);
 		cJSON_Delete(id_labels);
+		if (target == NULL && (stop != NULL || stop_all))
+			return cmd_usage_error(&client_program, e,
+			    "--stop and --stop-all need the TARGET the forwards "
+			    "were made for (`rdev forward --list --json` names each "
+			    "one's host and workspace; `rdev down TARGET` ends "
+			    "them too)");
 		return cmd_usage_error(&client_program, e,
 		    "TARGET and at least one SPEC "
-		    "(or --stop SPEC, --stop-all, --list)");
+		    "(or TARGET --stop SPEC, TARGET --stop-all, or --list)");
 	}
 	memset(&t, 0, sizeof t);
 	if (!target_is_remote(target)) {
