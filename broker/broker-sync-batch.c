@@ -170,13 +170,16 @@ broker_sync_work(void *arg)
 		/* (two-way: the pulls take none of them as on the host) */
 		s->pull.retry = s->retry;
 		s->pull.nretry = s->nretry;
-		/* (the agent did not list them all, nor name their folders:
+		/* (a response did not list them all, nor name their folders:
 		 * the whole folder; named, they are in retry, and the pulls of
 		 * everything else go on) */
-		if (j->st.failed_count > (long long)nf && !j->st.failed_covered)
+		if (j->st.failed_uncovered)
 			s->resend = 1;
 		/* (a whole send's deletions under a named folder the agent
-		 * could not name: one more whole send, once the rest landed) */
+		 * could not name: one more whole send, once the rest landed;
+		 * a whole send that named none found any left) */
+		if (j->all_sent)
+			s->resend_landed = 0;
 		if (j->st.failed_unnamed)
 			s->resend_landed = 1;
 		else if (s->resend_landed && s->nretry == 0) {

@@ -135,7 +135,7 @@ broker_sync_free(struct broker_sync *s)
 	free(s->failed_told);
 	sync_paths_free(s->retry, s->nretry);
 	free(s->entry_failed_told);
-	cJSON_Delete(s->job.st.failed);
+	sync_send_failed_free(&s->job.st);
 	free(s);
 }
 
@@ -307,7 +307,7 @@ broker_sync_begin(struct broker_sync *s)
 	free(j->error);
 	cJSON_Delete(j->st.host_changed_paths);
 	cJSON_Delete(j->st.host_kept_paths);
-	cJSON_Delete(j->st.failed);
+	sync_send_failed_free(&j->st);
 	sync_back_stats_clear(&j->back);
 	memset(j, 0, sizeof *j);
 	j->connect_fd = -1;

@@ -177,21 +177,23 @@ source_send_warn_host_changes(const char *host, const struct source_send_stats *
 }
 
 /* Clear st for a new request, keeping the caller's arrays (of paths, of
- * failed entries) and keep_host_changes. */
+ * failed entries, and those named by a folder), keep_host_changes and
+ * pull_ack. */
 static void
 source_send_stats_reset(struct source_send_stats *st)
 {
-	cJSON *paths = st->host_changed_paths, *kept = st->host_kept_paths;
-	cJSON *failed = st->failed;
-	int keep = st->keep_host_changes;
-	const char *ack = st->pull_ack;
+	struct source_send_stats old = *st;
 
 	memset(st, 0, sizeof *st);
-	st->host_changed_paths = paths;
-	st->host_kept_paths = kept;
-	st->failed = failed;
-	st->keep_host_changes = keep;
-	st->pull_ack = ack;
+	st->host_changed_paths = old.host_changed_paths;
+	st->host_kept_paths = old.host_kept_paths;
+	st->failed = old.failed;
+	st->failed_under = old.failed_under;
+	st->nfailed_under = old.nfailed_under;
+	st->failed_under_first = old.failed_under_first;
+	st->failed_under_type = old.failed_under_type;
+	st->keep_host_changes = old.keep_host_changes;
+	st->pull_ack = old.pull_ack;
 }
 
 int
@@ -273,8 +275,7 @@ source_send(struct remote *r, const struct source *s, const struct source_send_o
 	}
 	st->seconds = (double)(clock_now_ms() - t0) / 1000.0;
 	if (st == &own || rc != 0) {
-		cJSON_Delete(st->failed);
-		st->failed = NULL;
+		sync_send_failed_free(st);
 		st->failed_count = 0;
 	}
 	if (rc != 0)

@@ -192,7 +192,7 @@ sync_live_note_failed(
 			l->retry_entries_ms = l->retry_max_ms;
 		l->retry_entries_at = clock_now_ms() + l->retry_entries_ms;
 	}
-	if (st->failed_count > (long long)nf && !st->failed_covered) {
+	if (st->failed_uncovered) {
 		l->resend = 1; /* (the agent did not list them all) */
 		l->retry_at = l->retry_entries_at;
 	}
@@ -215,7 +215,7 @@ sync_live_resend(struct sync_live *l)
 	if (rc != 0) {
 		cJSON_Delete(st.host_changed_paths);
 		cJSON_Delete(st.host_kept_paths);
-		cJSON_Delete(st.failed);
+		sync_send_failed_free(&st);
 		sync_live_failed(l, cause);
 		return;
 	}
@@ -224,8 +224,11 @@ sync_live_resend(struct sync_live *l)
 	cJSON_Delete(st.host_kept_paths);
 	l->resend = 0;
 	l->retry_ms = 0;
+	/* (a whole send looks for the deletions a folder hid: none are left
+	 * unless it says so, failed_unnamed) */
+	l->resend_landed = 0;
 	sync_live_note_failed(l, &st, NULL);
-	cJSON_Delete(st.failed);
+	sync_send_failed_free(&st);
 	/* (not after a failed list the agent cut: the link never went) */
 	if (l->link_lost)
 		fprintf(stderr,
@@ -383,7 +386,7 @@ sync_live_batch(struct sync_live *l, int all, char **cause)
 	source_send_warn_host_changes(l->o->host, &st);
 	cJSON_Delete(st.host_changed_paths);
 	cJSON_Delete(st.host_kept_paths);
-	cJSON_Delete(st.failed);
+	sync_send_failed_free(&st);
 	free(err);
 	sync_delta_free(d);
 	sync_watch_batch_clear(&b);

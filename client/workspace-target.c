@@ -448,6 +448,6 @@ client_target_close(struct client_target *ct)
 		free(ct->dashed[k]);
 	free(ct->dashed);
 	sync_scan_free(ct->sent_scan);
-	cJSON_Delete(ct->sent.failed);
+	sync_send_failed_free(&ct->sent);
 	memset(ct, 0, sizeof *ct);
 }

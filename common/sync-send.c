@@ -17,6 +17,7 @@
 #include "proto-conn.h"
 #include "proto.h"
 #include "sync-blocks.h"
+#include "sync-cover.h"
 #include "sync-scan.h"
 #include "tar-stream.h"
 #include "xmalloc.h"
@@ -476,48 +477,29 @@ sync_send_note_failed(const cJSON *result, struct sync_send_stats *st)
 	}
 }
 
-/* The element of cover (n, sorted) that path is at or under, or NULL. */
-static const char *
-sync_send_cover_of(char *const *cover, size_t n, const char *path)
-{
-	size_t len;
-
-	for (size_t i = 0; i < n; i++) {
-		len = strlen(cover[i]);
-		if (strncmp(path, cover[i], len) == 0 &&
-		    (path[len] == '\0' || path[len] == '/'))
-			return cover[i];
-	}
-	return NULL;
-}
-
-/* The first element of cover (n) under path (not path itself), or NULL. */
-static const char *
+/* Is an element of cover (n) under path (not path itself)? */
+static int
 sync_send_cover_below(char *const *cover, size_t n, const char *path)
 {
 	size_t len = strlen(path);
 
 	for (size_t i = 0; i < n; i++)
 		if (strncmp(cover[i], path, len) == 0 && cover[i][len] == '/')
-			return cover[i];
-	return NULL;
+			return 1;
+	return 0;
 }
 
-/* Append path to st->failed as one the agent named only by its folder
- * under. */
+/* Append path to st->failed_under: one the agent named only by a folder. */
 static void
-sync_send_add_under(struct sync_send_stats *st, const char *path, const char *under)
+sync_send_add_under(struct sync_send_stats *st, const char *path)
 {
-	cJSON *o = cJSON_CreateObject();
-	char *error = xasprintf("'%s': could not land on the host (not listed: "
-				"under '%s')",
-	    path, under);
+	size_t n = st->nfailed_under;
 
-	cJSON_AddStringToObject(o, "path", path);
-	cJSON_AddStringToObject(o, "error", error);
-	cJSON_AddStringToObject(o, "under", under);
-	cJSON_AddItemToArray(st->failed, o);
-	free(error);
+	/* (doubling at each power of two) */
+	if ((n & (n - 1)) == 0)
+		st->failed_under = xreallocarray(
+		    st->failed_under, n == 0 ? 1 : 2 * n, sizeof *st->failed_under);
+	st->failed_under[st->nfailed_under++] = xstrdup(path);
 }
 
 int
@@ -525,8 +507,8 @@ sync_send_note_under(const cJSON *result, const struct sync_scan *scan, char *co
     size_t ndel, struct sync_send_stats *st)
 {
 	const cJSON *a = cJSON_GetObjectItemCaseSensitive(result, "failedUnder"), *p;
+	const struct sync_entry *e;
 	char **cover;
-	const char *c;
 	size_t n = 0;
 
 	if (st->failed == NULL || !cJSON_IsArray(a) || cJSON_GetArraySize(a) == 0)
@@ -540,41 +522,60 @@ sync_send_note_under(const cJSON *result, const struct sync_scan *scan, char *co
 		cover[n++] = xstrdup(p->valuestring);
 	}
 	qsort(cover, n, sizeof *cover, sync_path_cmp);
+	if (st->failed_under_first == NULL) {
+		st->failed_under_first = xstrdup(cover[0]);
+		e = sync_scan_find(scan, cover[0]);
+		st->failed_under_type = e != NULL ? e->type : 0;
+	}
 	for (size_t i = 0; i < scan->n; i++)
-		if ((c = sync_send_cover_of(cover, n, scan->v[i].path)) != NULL)
-			sync_send_add_under(st, scan->v[i].path, c);
+		if (sync_cover_has(cover, n, scan->v[i].path))
+			sync_send_add_under(st, scan->v[i].path);
 	/* (a deletion of a folder holding one goes again too: the agent
 	 * deletes what is under a deleted path) */
 	for (size_t i = 0; del != NULL && i < ndel; i++)
-		if ((c = sync_send_cover_of(cover, n, del[i])) != NULL ||
-		    (c = sync_send_cover_below(cover, n, del[i])) != NULL)
-			sync_send_add_under(st, del[i], c);
+		if (sync_cover_has(cover, n, del[i]) ||
+		    sync_send_cover_below(cover, n, del[i]))
+			sync_send_add_under(st, del[i]);
 	/* A whole send's deletions are the agent's to find (what its index
 	 * has and the manifest lacks): an element gone here goes again as a
 	 * deletion (of all under it); under one still here they are not
 	 * named (st->failed_unnamed). */
 	for (size_t i = 0; del == NULL && i < n; i++) {
 		if (sync_scan_find(scan, cover[i]) == NULL)
-			sync_send_add_under(st, cover[i], cover[i]);
+			sync_send_add_under(st, cover[i]);
 		else
 			st->failed_unnamed = 1;
 	}
-	st->failed_covered = 1;
 	sync_paths_free(cover, n);
 	return 1;
+}
+
+void
+sync_send_failed_free(struct sync_send_stats *st)
+{
+	cJSON_Delete(st->failed);
+	st->failed = NULL;
+	sync_paths_free(st->failed_under, st->nfailed_under);
+	st->failed_under = NULL;
+	st->nfailed_under = 0;
+	free(st->failed_under_first);
+	st->failed_under_first = NULL;
 }
 
 char **
 sync_send_failed_paths(const struct sync_send_stats *st, size_t *n)
 {
 	int len = cJSON_GetArraySize(st->failed);
-	char **v = xcalloc((size_t)(len > 0 ? len : 0) + 1, sizeof *v);
+	char **v =
+	    xcalloc((size_t)(len > 0 ? len : 0) + st->nfailed_under + 1, sizeof *v);
 	const cJSON *f;
 	size_t k = 0;
 
 	cJSON_ArrayForEach(f, st->failed)
 		v[k++] = xstrdup(
 		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f, "path")));
+	for (size_t i = 0; i < st->nfailed_under; i++)
+		v[k++] = xstrdup(st->failed_under[i]);
 	if (k > 0)
 		qsort(v, k, sizeof *v, sync_path_cmp);
 	*n = 0;
@@ -590,24 +591,38 @@ sync_send_failed_paths(const struct sync_send_stats *st, size_t *n)
 char *
 sync_send_failed_text(const struct sync_send_stats *st)
 {
-	const cJSON *first = cJSON_GetArrayItem(st->failed, 0), *f;
-	const char *error, *under = NULL;
+	const cJSON *first = cJSON_GetArrayItem(st->failed, 0);
+	const char *under = st->failed_under_first;
+	char *error, *text;
 
-	if (st->failed_count <= 0 || first == NULL)
+	if (st->failed_count <= 0)
 		return NULL;
-	error = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(first, "error"));
+	if (first != NULL)
+		error = xstrdup(cJSON_GetStringValue(
+		    cJSON_GetObjectItemCaseSensitive(first, "error")));
+	else if (st->nfailed_under > 0)
+		error = xasprintf(
+		    "'%s': could not land on the host (not listed)", st->failed_under[0]);
+	else
+		return NULL;
 	if (st->failed_count == 1)
-		return xstrdup(error);
-	cJSON_ArrayForEach(f, st->failed)
-		if ((under = cJSON_GetStringValue(
-			 cJSON_GetObjectItemCaseSensitive(f, "under"))) != NULL)
-			break;
-	if (under != NULL)
-		return xasprintf("%s (and %lld more entries that could not land on "
-				 "the host, some of them under '%s/')",
+		return error;
+	/* (a folder here, or one not here: what is under it; a file the
+	 * agent named alone: that one) */
+	if (under != NULL && (st->failed_under_type == 'd' || st->failed_under_type == 0))
+		text = xasprintf("%s (and %lld more entries that could not land "
+				 "on the host, some of them under '%s/')",
 		    error, st->failed_count - 1, under);
-	return xasprintf("%s (and %lld more entries that could not land on the host)",
-	    error, st->failed_count - 1);
+	else if (under != NULL)
+		text = xasprintf("%s (and %lld more entries that could not land "
+				 "on the host, e.g. '%s')",
+		    error, st->failed_count - 1, under);
+	else
+		text = xasprintf("%s (and %lld more entries that could not land "
+				 "on the host)",
+		    error, st->failed_count - 1);
+	free(error);
+	return text;
 }
 
 /* May the agent send block hashes (docs/PROTOCOL.md, "Deltas")? Yes,
@@ -631,7 +646,8 @@ sync_send_once(struct proto_conn *c, int id, const char *root, const char *name,
 	cJSON *req, *answer = NULL, *dl;
 	const cJSON *d, *f;
 	char *stream = NULL;
-	int rc = -1;
+	long long count;
+	int listed, rc = -1;
 
 	*result = NULL;
 	req = cJSON_CreateObject();
@@ -668,8 +684,14 @@ sync_send_once(struct proto_conn *c, int id, const char *root, const char *name,
 	st->deleted +=
 	    cJSON_IsNumber(d) && d->valuedouble > 0 ? (long long)d->valuedouble : 0;
 	sync_send_host_changes(*result, st);
+	count = st->failed_count;
+	listed = cJSON_GetArraySize(st->failed);
 	sync_send_note_failed(*result, st);
-	sync_send_note_under(*result, scan, del, ndel, st);
+	/* (this response's count against what it listed: in a batch of two
+	 * requests, the other's cover does not hide it) */
+	if (sync_send_note_under(*result, scan, del, ndel, st) == 0 &&
+	    st->failed_count - count > cJSON_GetArraySize(st->failed) - listed)
+		st->failed_uncovered = 1;
 	if (folder != NULL && *folder == NULL)
 		*folder = xstrdup(f->valuestring);
 	rc = 0;

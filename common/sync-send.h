@@ -66,12 +66,23 @@ struct sync_send_stats {
 	long long failed_count;
 	/* Out: the agent cut its list but named the folders of the rest
 	 * ("failedUnder"): each entry of the request at or under one was
-	 * appended to failed as {"path","error","under"} (sync_send_note_under),
-	 * so the whole folder need not go again; failed_unnamed: a whole
-	 * send's, whose deletions under a folder still here the agent could
-	 * not name (one more whole send, once the rest landed, finds them). */
-	int failed_covered;
+	 * appended to failed_under (nfailed_under paths; a plain list, not
+	 * failed's objects: a node_modules holds 100k of them), and the
+	 * first folder it named kept as failed_under_first (its type here in
+	 * failed_under_type, 0 when not in the scan) for the message
+	 * (sync_send_note_under), so the whole folder need not go again. Both
+	 * new: sync_send_failed_free. failed_unnamed: a whole send's, whose
+	 * deletions under a folder still here the agent could not name (one
+	 * more whole send, once the rest landed, finds them).
+	 * failed_uncovered: a response counted more failures than it listed
+	 * and named no usable folder for them (the whole folder goes again);
+	 * per response, as a batch can be two requests (sync_send). */
+	char **failed_under;
+	size_t nfailed_under;
+	char *failed_under_first;
+	char failed_under_type;
 	int failed_unnamed;
+	int failed_uncovered;
 	/* In, set by the caller: a two-way sync asks the agent to keep such
 	 * files as conflict files ("keepHostChanges"). */
 	int keep_host_changes;
@@ -96,18 +107,21 @@ int sync_send(struct proto_conn *c, int id, const char *root, const char *name,
  * entry of the request (scan's, and the deletions del, ndel, also one
  * above one of its folders; del NULL: a whole send, whose deletions the
  * agent finds: a folder of the list gone here is added, as a deletion to
- * go again) at or under one of its folders is appended to st->failed, and
- * st->failed_covered set. Returns
+ * go again) at or under one of its folders is appended to
+ * st->failed_under. Returns
  * 1 so, 0 when result has none or one that is not a path inside the
  * folder (nothing added: the caller sends the whole folder again, as
  * without it), or when st->failed is NULL. Called by sync_send. */
 int sync_send_note_under(const cJSON *result, const struct sync_scan *scan,
     char *const *del, size_t ndel, struct sync_send_stats *st);
-/* The paths of st->failed, sorted and without duplicates (new:
+/* Free st->failed and st->failed_under (and set them NULL); st may hold
+ * neither. */
+void sync_send_failed_free(struct sync_send_stats *st);
+/* The paths of st->failed and st->failed_under, sorted and without duplicates (new:
  * sync_paths_free), *n of them: what to send again (sync_delta_resend). */
 char **sync_send_failed_paths(const struct sync_send_stats *st, size_t *n);
-/* What to tell of st->failed: the first entry's error, and how many more
- * (new), or NULL when none failed. */
+/* What to tell of st->failed (and failed_under): the first entry's error,
+ * and how many more (new), or NULL when none failed. */
 char *sync_send_failed_text(const struct sync_send_stats *st);
 
 #endif

@@ -155,7 +155,7 @@ TEST(a_host_change_to_an_entry_that_did_not_land_is_a_conflict)
 /* The agent cut its list of entries that could not land and named the
  * rest by folder ("failedUnder"): every entry the send carried at or under
  * that folder goes into the retry list (not the whole folder again: no
- * st.failed_covered, no resend), so a pull takes none of them as agreed
+ * failed_uncovered, no resend), so a pull takes none of them as agreed
  * (a host change under it is a conflict, the local version kept), while a
  * host change elsewhere lands as usual. */
 TEST(entries_under_a_failed_folder_are_not_agreed_a_pull_elsewhere_lands)
@@ -182,8 +182,9 @@ TEST(entries_under_a_failed_folder_are_not_agreed_a_pull_elsewhere_lands)
 	ss.failed_count = 6;
 	res = cJSON_Parse("{\"failedCount\":6,\"failedUnder\":[\"nm\",\"old/d/x\"]}");
 	ASSERT_INT_EQ(sync_send_note_under(res, sent, del, 3, &ss), 1);
-	ASSERT_INT_EQ(ss.failed_covered, 1);
+	ASSERT_INT_EQ((int)ss.nfailed_under, 6); /* (nm/p/a.js listed too) */
 	ASSERT_INT_EQ(ss.failed_unnamed, 0);
+	ASSERT_INT_EQ(ss.failed_uncovered, 0);
 	retry = sync_send_failed_paths(&ss, &nretry);
 	/* nm, nm/p, nm/p/a.js, nm/p/b.js, the deletion nm/gone.js and that
 	 * of old (old/d/x was under it); not nm-x, src/c.c, src/old.c */
@@ -212,7 +213,7 @@ TEST(entries_under_a_failed_folder_are_not_agreed_a_pull_elsewhere_lands)
 	sync_paths_free(retry, nretry);
 	cJSON_Delete(a);
 	cJSON_Delete(res);
-	cJSON_Delete(ss.failed);
+	sync_send_failed_free(&ss);
 	sync_scan_free(sent);
 	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
 }
@@ -220,12 +221,13 @@ TEST(entries_under_a_failed_folder_are_not_agreed_a_pull_elsewhere_lands)
 /* A whole send (no deletion list): a named folder gone here goes again as
  * a deletion; one still here leaves its deletions unnamed (failed_unnamed:
  * one more whole send once the rest landed). A cover that is not a path
- * inside the folder is no cover (the whole folder goes again). */
+ * inside the folder is no cover (the whole folder goes again). A file the
+ * agent named alone is told as "e.g. 'c'", not as a folder "under 'c/'". */
 TEST(a_whole_send_s_failed_folders)
 {
 	struct sync_send_stats ss = { .failed = cJSON_CreateArray() };
 	struct sync_scan *sent;
-	char **retry;
+	char **retry, *text;
 	size_t nretry;
 	cJSON *res;
 
@@ -243,15 +245,29 @@ TEST(a_whole_send_s_failed_folders)
 	ASSERT_STR_EQ(retry[2], "nm/a.js");
 	sync_paths_free(retry, nretry);
 	cJSON_Delete(res);
-	cJSON_Delete(ss.failed);
+	sync_send_failed_free(&ss);
 	ss.failed = cJSON_CreateArray();
-	ss.failed_covered = ss.failed_unnamed = 0;
+	ss.failed_unnamed = 0;
 	res = cJSON_Parse("{\"failedCount\":9,\"failedUnder\":[\"nm\",\"../x\"]}");
 	ASSERT_INT_EQ(sync_send_note_under(res, sent, NULL, 0, &ss), 0);
-	ASSERT_INT_EQ(ss.failed_covered, 0);
+	ASSERT_INT_EQ((int)ss.nfailed_under, 0);
 	ASSERT_INT_EQ(cJSON_GetArraySize(ss.failed), 0);
 	cJSON_Delete(res);
-	cJSON_Delete(ss.failed);
+	sync_send_failed_free(&ss);
+	ss.failed = cJSON_CreateArray();
+	cJSON_AddItemToArray(ss.failed,
+	    cJSON_Parse("{\"path\":\"nm/a.js\",\"error\":\"'nm/a.js': "
+			"Permission denied\"}"));
+	ss.failed_count = 3;
+	res = cJSON_Parse("{\"failedCount\":3,\"failedUnder\":[\"c\"]}");
+	ASSERT_INT_EQ(sync_send_note_under(res, sent, NULL, 0, &ss), 1);
+	text = sync_send_failed_text(&ss);
+	ASSERT_STR_CONTAINS(text, "Permission denied (and 2 more entries");
+	ASSERT_STR_CONTAINS(text, "e.g. 'c')");
+	ASSERT_FALSE(strstr(text, "under") != NULL);
+	free(text);
+	cJSON_Delete(res);
+	sync_send_failed_free(&ss);
 	sync_scan_free(sent);
 	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
 }

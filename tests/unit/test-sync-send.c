@@ -35,6 +35,9 @@ struct fake {
 	unsigned long long entry_size[2];
 	int round;
 	double host_size; /* the size the blocks claim (0: SIZE) */
+	/* Each round's result (NULL: deltaFailed [big] then nothing); the
+	 * first must name big in deltaFailed for a second round. */
+	const char *result[2];
 };
 
 static int
@@ -137,9 +140,12 @@ fake_agent(void *arg)
 				abort();
 		}
 		tar_reader_free(r);
-		o = cJSON_Parse(f->round == 0
-			? "{\"status\":0,\"result\":{\"deltaFailed\":[\"big\"]}}"
-			: "{\"status\":0,\"result\":{}}");
+		if (f->result[f->round] != NULL)
+			o = cJSON_Parse(f->result[f->round]);
+		else
+			o = cJSON_Parse(f->round == 0
+				? "{\"status\":0,\"result\":{\"deltaFailed\":[\"big\"]}}"
+				: "{\"status\":0,\"result\":{}}");
 		proto_conn_queue_json(f->c, PROTO_CLOSE, 1, o, &cause);
 		proto_conn_flush(f->c, &cause);
 		cJSON_Delete(o);
@@ -222,5 +228,41 @@ TEST(blocks_of_a_size_they_do_not_match_are_ignored)
 		ASSERT_INT_EQ(f.delta_entry[0], 0);
 		ASSERT_INT_EQ((long long)f.entry_size[0], (long long)SIZE);
 		ASSERT_INT_EQ(st.sent, 1);
+	}
+}
+
+/* A batch of two requests (the second for deltaFailed files) whose one
+ * response counts failures it neither lists nor names a folder of, the
+ * other naming a folder ("failedUnder"): failed_uncovered, either way
+ * round (one flag for the batch hid the first, its entries then taken as
+ * landed); both covered: not. */
+TEST(one_uncovered_response_in_two_is_not_hidden_by_the_other)
+{
+	static const char *uncovered =
+	    "\"failedCount\":4,\"failed\":[{\"path\":\"x\",\"error\":\"e\"}]";
+	static const char *covered =
+	    "\"failedCount\":3,\"failed\":[{\"path\":\"big\",\"error\":\"e\"}],"
+	    "\"failedUnder\":[\"big\"]";
+	const char *firsts[3] = { uncovered, covered, covered };
+	const char *seconds[3] = { covered, uncovered, covered };
+
+	for (int i = 0; i < 3; i++) {
+		struct sync_send_stats st = { .failed = cJSON_CreateArray() };
+		struct fake f = { 0 };
+		char *r0 = xasprintf("{\"status\":0,\"result\":{\"deltaFailed\":"
+				     "[\"big\"],%s}}",
+		    firsts[i]);
+		char *r1 = xasprintf("{\"status\":0,\"result\":{%s}}", seconds[i]);
+
+		f.result[0] = r0;
+		f.result[1] = r1;
+		sync_with_fake(&f, &st, 0);
+		ASSERT_INT_EQ(f.partial[1], 1); /* (two requests) */
+		ASSERT_INT_EQ(st.failed_count, i == 2 ? 6 : 7);
+		ASSERT_INT_EQ(st.failed_uncovered, i == 2 ? 0 : 1);
+		ASSERT_INT_EQ((int)st.nfailed_under, i == 2 ? 2 : 1);
+		sync_send_failed_free(&st);
+		free(r0);
+		free(r1);
 	}
 }
