@@ -300,8 +300,12 @@ host_links_lost(struct host_session *h, const char *why)
 			continue; /* (a forwarded connection is closed: its own way) */
 		if (l->state == HOST_LINK_OPENING)
 			host_send_error(l->fd, l->request_id, text);
-		else if (l->state == HOST_LINK_OPEN && l->down < HOST_LINK_DOWN_DRAIN) {
-			host_link_queue_fatal(l, text);
+		else if (l->state == HOST_LINK_OPEN) {
+			/* A link in DRAIN has its end queued already (its read
+			 * met the loss first) but may wait on a slow client:
+			 * flush it too, or the close throws the frame away. */
+			if (l->down < HOST_LINK_DOWN_DRAIN)
+				host_link_queue_fatal(l, text);
 			host_link_flush_client(l, deadline);
 		}
 	}
