@@ -420,7 +420,12 @@ host_serve(struct host_session *h)
 			if (rc < 0) {
 				log_warn("%s", cause);
 				host_set_state(h, HOST_LOST, cause);
-				host_links_lost(h, host_lost_reason(h, cause));
+				/* (sshd killed: whether this step or the check
+				 * below meets it first is timing; one reason) */
+				host_links_lost(h,
+				    ssh_is_connected(rdev_ssh_session(h->ssh))
+					? host_lost_reason(h, cause)
+					: HOST_LOST_CLOSED);
 				free(cause);
 				host_close_all_links(h);
 				end = HOST_END_LOST;
