@@ -90,7 +90,10 @@ check "exec: ... and the command is gone" yes_gone
 # A command that had ended (status 3) before rdev's write of its output
 # failed for a reader gone: its own status, not 141 (a false failure under
 # pipefail). Made sure: stdout is a full pipe whose reader is closed only
-# once the command has ended and its status has had a second to reach rdev.
+# once the command has ended and its status (the CLOSE, the only frame after
+# the output's) waits in rdev's socket to the broker: more bytes there than
+# the output's frame alone (or 30 s have passed: rdev may have read it with
+# the output).
 check_eq "exec: a reader gone after the command ended: its own status, not 141" \
 	"$(python3 - "$RDEV_BIN_DIR/rdev" "$name:~/ws" "$cid" <<'PY'
 import fcntl, os, subprocess, sys, time
@@ -114,7 +117,15 @@ for _ in range(300):
     if subprocess.run(["docker", "exec", cid, "test", "-e", mark]).returncode == 0:
         break
     time.sleep(0.1)
-time.sleep(1)
+def queued():
+    # the bytes waiting in rdev's unix sockets (its one to the broker)
+    out = subprocess.run(["ss", "-Hxpn"], capture_output=True, text=True).stdout
+    return sum(int(l.split()[2]) for l in out.splitlines()
+               if "pid=%d," % p.pid in l)
+for _ in range(300):
+    if queued() > 12 + len(b"out\n"):
+        break
+    time.sleep(0.1)
 os.close(r)
 print(p.wait(timeout=30))
 PY
