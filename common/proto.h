@@ -41,7 +41,9 @@
  *   64-127 data: raw bytes on a channel and its end-of-stream markers */
 enum proto_type {
 	PROTO_HELLO = 1,    /* JSON {"versions":[min..max], "software":"..."} */
-	PROTO_FATAL = 2,    /* JSON {"error":"..."}: the sender is closing the session */
+	PROTO_FATAL = 2,    /* JSON {"error":"..."}, optional "host":"LABEL" when
+			     * the error names that host already: the sender is
+			     * closing the session */
 	PROTO_CONTROL = 16, /* JSON {"id":N, "op":"...", ...} request/response/event */
 	PROTO_DATA = 64,    /* raw bytes for the channel */
 	PROTO_EOF = 65, /* no more DATA from the sender on this channel (half close) */
