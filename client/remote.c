@@ -356,9 +356,9 @@ remote_request(struct remote *r, cJSON *request, const struct progress *p, cJSON
 	if (remote_interrupted != 0)
 		raise(remote_interrupted); /* came with the answer: as before */
 	free(op);
-	if (rc != 0)
+	if (rc != 0 && !proto_conn_fatal_named(r->conn))
 		return error_prefix(cause, "%s", r->t.host);
-	return 0;
+	return rc != 0 ? -1 : 0;
 }
 
 /* --- the backend -------------------------------------------------------- */

@@ -113,8 +113,13 @@ ssh_proxy_frame(struct ssh_proxy *p, const struct proto_frame *f)
 		msg = proto_frame_json(f, NULL);
 		v = cJSON_GetObjectItemCaseSensitive(msg, "error");
 		free(p->error);
-		p->error = xasprintf("the agent ended the session: %s",
-		    cJSON_IsString(v) ? v->valuestring : "(no reason given)");
+		/* (the broker's, with "host", says who ended it already) */
+		if (cJSON_IsString(v) &&
+		    cJSON_IsString(cJSON_GetObjectItemCaseSensitive(msg, "host")))
+			p->error = xstrdup(v->valuestring);
+		else
+			p->error = xasprintf("the agent ended the session: %s",
+			    cJSON_IsString(v) ? v->valuestring : "(no reason given)");
 		cJSON_Delete(msg);
 		return;
 	default: return;

@@ -28,8 +28,9 @@ struct proto_conn {
 			    it never empties) */
 	int (*prompt)(void *arg, const char *text, int echo, char **answer);
 	void *prompt_arg;
-	int peer_gone; /* end of stream, or reset */
-	int idle_ms;   /* > 0: a wait or a flush with nothing moving gives up */
+	int peer_gone;	 /* end of stream, or reset */
+	int fatal_named; /* a FATAL came whose error names its host ("host") */
+	int idle_ms;	 /* > 0: a wait or a flush with nothing moving gives up */
 };
 
 void
@@ -107,6 +108,12 @@ proto_conn_free(struct proto_conn *c)
 	buf_free(c->in);
 	buf_free(c->out);
 	free(c);
+}
+
+int
+proto_conn_fatal_named(const struct proto_conn *c)
+{
+	return c->fatal_named;
 }
 
 int
@@ -405,6 +412,8 @@ proto_conn_response(struct proto_conn *c, double want,
 			error_set(cause, "%s",
 			    cJSON_IsString(v) ? v->valuestring
 					      : "the peer ended the session");
+			c->fatal_named = cJSON_IsString(v) &&
+			    cJSON_IsString(cJSON_GetObjectItemCaseSensitive(msg, "host"));
 			cJSON_Delete(msg);
 			return -1;
 		}

@@ -30,6 +30,11 @@ int proto_conn_fd(const struct proto_conn *c);
  * EPIPE seen by a read or write)? Then the error of the call that met it
  * says so, and the caller may try again on a new connection. */
 int proto_conn_peer_gone(const struct proto_conn *c);
+/* Did a wait for a response (proto_conn_response, proto_conn_request) end
+ * with the peer's FATAL whose error names its host already (the broker's
+ * "lost the SSH connection to HOST: ...", with "host")? Then a caller that
+ * puts the host's name before errors shows this one as it is. */
+int proto_conn_fatal_named(const struct proto_conn *c);
 /* Give up (-1 with *cause: "NAME sent nothing for N s", "... took nothing")
  * when a wait or a flush sees nothing read or written for ms (0, the
  * default: never), whatever its own timeout; a flush waits only when the

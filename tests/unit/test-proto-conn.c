@@ -138,3 +138,38 @@ TEST(garbage_is_an_error_not_a_crash)
 	proto_conn_free(a);
 	proto_conn_free(b);
 }
+
+/* A FATAL ends the wait with its error; one with "host" says so, for a
+ * caller that would put the host's name before it again. */
+TEST(fatal_is_the_cause_and_says_if_it_names_the_host)
+{
+	static const char *const fatal[] = {
+		"{\"error\":\"lost the SSH connection to u@h:22: "
+		"closed\",\"host\":\"u@h:22\"}",
+		"{\"error\":\"agent stopped\"}",
+	};
+	struct proto_conn *a, *b;
+	cJSON *req, *res = NULL, *o;
+	char *cause = NULL;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		pair(&a, &b);
+		o = cJSON_Parse(fatal[i]);
+		ASSERT_INT_EQ(proto_conn_queue_json(b, PROTO_FATAL, 0, o, &cause), 0);
+		cJSON_Delete(o);
+		ASSERT_INT_EQ(proto_conn_flush(b, &cause), 0);
+		req = cJSON_Parse("{\"id\":3,\"op\":\"up\"}");
+		ASSERT_INT_EQ(
+		    proto_conn_request(a, req, NULL, NULL, &res, NULL, &cause), -1);
+		ASSERT_STR_EQ(cause,
+		    i == 0 ? "lost the SSH connection to u@h:22: closed"
+			   : "agent stopped");
+		ASSERT_INT_EQ(proto_conn_fatal_named(a), i == 0);
+		ASSERT_NULL(res);
+		free(cause);
+		cause = NULL;
+		proto_conn_free(a);
+		proto_conn_free(b);
+	}
+}
