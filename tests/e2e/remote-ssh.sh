@@ -257,6 +257,32 @@ sleep_gone() { ! pgrep -f "^sleep $lost_sleep\$" >/dev/null; }
 for _ in $(seq 1 200); do sleep_gone && break; sleep 0.1; done
 check "the command under the lost connection is hung up" sleep_gone
 check_eq "the next exec reconnects" "$(rdev exec "$name:~/ws" -- echo again)" again
+# The connection hung under an exec (its sshd process stopped: the host's
+# kernel still takes the bytes, nothing answers): the keepalive gives up
+# (3 s x 3 by default; 60 s allowed) and the exec ends the same way, 125
+# with the broker's FATAL naming the host and the unanswered keepalive.
+rdev exec "$name:~/ws" -- sh -c "echo started; sleep $lost_sleep" >"$TEST_TMP/hung.out" 2>"$TEST_TMP/hung.err" &
+epid=$!
+for _ in $(seq 1 300); do grep -q started "$TEST_TMP/hung.out" && break; sleep 0.1; done
+grep -q started "$TEST_TMP/hung.out" || fail "the exec under which the connection is to hang did not start"
+sshd_pids=$(pgrep -u "rdev-$name" -f "sshd(-session)?: rdev-$name@notty") ||
+	fail "no sshd process of the broker's connection to stop"
+trap 'rc=$?; set +e; kill -CONT $sshd_pids 2>/dev/null; (exit $rc); rig_remote_cleanup ws' EXIT
+kill -STOP $sshd_pids
+for _ in $(seq 1 600); do kill -0 "$epid" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$epid" 2>/dev/null && fail "the exec under the hung connection still runs after 60 s"
+set +e
+wait "$epid"
+rc=$?
+set -e
+kill -CONT $sshd_pids
+trap 'rig_remote_cleanup ws' EXIT
+check_eq "the SSH connection hung under an exec: 125" "$rc" 125
+check "and the message names the host and the unanswered keepalive" \
+	grep -q "^rdev: exec: lost the SSH connection to [^ ]*@$name:[0-9]*: .*keepalive" "$TEST_TMP/hung.err"
+for _ in $(seq 1 200); do sleep_gone && break; sleep 0.1; done
+check "the command under the hung connection is hung up" sleep_gone
+check_eq "the next exec reconnects again" "$(rdev exec "$name:~/ws" -- echo again)" again
 # The broker itself killed under an exec: no FATAL frame, the stream just
 # ends; the client names both causes it cannot tell apart.
 rdev exec "$name:~/ws" -- sh -c "echo started; sleep $lost_sleep" >"$TEST_TMP/bk.out" 2>"$TEST_TMP/bk.err" &
