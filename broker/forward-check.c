@@ -61,14 +61,22 @@ forward_check_take(struct forward *fw, const cJSON *res, const char *error,
 					    : FORWARD_ANSWER_FAILED;
 }
 
-char *
-forward_check_warning(const struct forward *fw, const char *error, int sends)
+/* What the warnings call fw (a new string): its listener, or for a
+ * connect's forward the container port. */
+static char *
+forward_check_what(const struct forward *fw)
 {
-	char *what = fw->fd4 >= 0 || fw->fd6 >= 0
+	return fw->fd4 >= 0 || fw->fd6 >= 0
 	    ? xasprintf("forward localhost:%d -> %s%s%d", fw->local_port,
 		  fw->service != NULL ? fw->service : "container port ",
 		  fw->service != NULL ? ":" : "", fw->port)
 	    : xasprintf("connections to container port %d (ssh-proxy)", fw->port);
+}
+
+char *
+forward_check_warning(const struct forward *fw, const char *error, int sends)
+{
+	char *what = forward_check_what(fw);
 	char *text = xasprintf("%s: the target was not checked (%s%s): its "
 			       "connections go to %s, the container's address "
 			       "before; if that container was replaced they may "
@@ -131,4 +139,21 @@ forward_check_log_late(const struct forward *fw, const char *label)
 	log_info("%s: forward %d: the agent has not confirmed the target in "
 		 "%lld ms: the connection goes to %s",
 	    label, forward_check_port(fw), forward_check_bound(fw), fw->address);
+}
+
+char *
+forward_check_skipped(struct forward *fw, const char *error)
+{
+	char *what, *text;
+
+	fw->checked_ms = 0; /* the first connection asks, whatever the age */
+	fw->request_send = 0;
+	if (fw->have_target)
+		return forward_check_warning(fw, error, 1);
+	what = forward_check_what(fw);
+	text = xasprintf("%s: the target was not checked (%s): the first "
+			 "connection looks it up",
+	    what, error);
+	free(what);
+	return text;
 }

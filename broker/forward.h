@@ -376,6 +376,11 @@ enum forward_answer forward_check_take(struct forward *fw, const cJSON *res,
  * times, failed on the way with error ("twice" for 2): fw's connections go
  * to a target that may be the old container's. New string. */
 char *forward_check_warning(const struct forward *fw, const char *error, int sends);
+/* A "forward" request's look at its workspace did not answer in time
+ * (error): fw is not checked now (a second call would wait as long
+ * again), its first connection asks. Returns the request's warning, a new
+ * string (the caller frees it). */
+char *forward_check_skipped(struct forward *fw, const char *error);
 /* Take the end of fw's relay request (forward_check_take) and tell it,
  * the same way for every kind of host (label names it): a failed check
  * sent once more (FORWARD_ANSWER_RETRY) or passed over (CACHED) is

@@ -457,6 +457,18 @@ host_forward_make(struct host_session *h, const char *ws, const char *config,
 	return f;
 }
 
+/* f is made without its check (the request's look at the workspace timed
+ * out with error): the requests waiting for it are told. */
+static void
+host_forward_unchecked(struct host_session *h, struct host_forward *f, const char *error)
+{
+	char *w = forward_check_skipped(&f->fw, error);
+
+	log_warn("%s: %s", h->label, w);
+	forward_parked_warning(&h->parked, &f->fw, w);
+	free(w);
+}
+
 /* The agent's look at j's container before j's forwards are made
  * (host_call_done_fn): a workspace that is not there (no folder, no
  * container: the agent's "no-workspace") refuses the whole request, and
@@ -472,10 +484,13 @@ host_forward_resolved_first(struct host_session *h, void *arg, const cJSON *resu
 	(void)result;
 	if (how != HOST_CALL_NO_WORKSPACE) {
 		if (error != NULL)
-			log_info("%s: forward %s: %s (the forwards are made; the "
-				 "check goes on with them)",
-			    h->label, json_get_string(j->req, "workspace"), error);
-		host_forward_add(h, j);
+			log_info("%s: forward %s: %s (the forwards are made; %s)",
+			    h->label, json_get_string(j->req, "workspace"), error,
+			    how == HOST_CALL_TIMED_OUT ? "not checked now"
+						       : "the check goes on with them");
+		/* (timed out: a second call, the forwards' check, would wait
+		 * its 60 s as well, `up` twice as long before its answer) */
+		host_forward_add(h, j, how == HOST_CALL_TIMED_OUT ? error : NULL);
 		return;
 	}
 	msg = forward_refused_message(j->req, error);
@@ -495,7 +510,7 @@ host_forward_request(struct host_session *h, struct host_job *j)
 	/* (offline: made now, checked at the first connection, as before;
 	 * `up`'s check of its targets alone adds nothing to refuse) */
 	if (h->ev == NULL || !forward_request_adds(j->req)) {
-		host_forward_add(h, j);
+		host_forward_add(h, j, NULL);
 		return;
 	}
 	req = forward_resolve_request(j->req);
@@ -507,7 +522,7 @@ host_forward_request(struct host_session *h, struct host_job *j)
 /* A "forward" request: {"workspace","config","forwards":[{"local","port",
  * "service","requireLocal","label"}]} -> {"forwards":[...],"errors":[...]}. */
 void
-host_forward_add(struct host_session *h, struct host_job *j)
+host_forward_add(struct host_session *h, struct host_job *j, const char *unchecked)
 {
 	const char *ws = json_get_string(j->req, "workspace");
 	cJSON *done, *errors, *resp = forward_answer_new(j->request_id, &done, &errors);
@@ -527,12 +542,22 @@ host_forward_add(struct host_session *h, struct host_job *j)
 	 * (parked), the host's other links do not. Offline (reconnecting): at the first
 	 * connection. */
 	forward_key_of_request(&k, j->req);
+	if (ws != NULL && unchecked != NULL) {
+		/* parked first: the warnings go to its answer */
+		forward_park(&h->parked, j->fd, j->req, resp);
+		LIST_FOREACH(f, &h->forwards, entry) {
+			if (!f->fw.gone && forward_of(&f->fw, &k))
+				host_forward_unchecked(h, f, unchecked);
+		}
+		resp = NULL;
+	}
 	LIST_FOREACH(f, &h->forwards, entry) {
-		if (h->ev != NULL && !f->fw.gone && forward_of(&f->fw, &k))
+		if (h->ev != NULL && unchecked == NULL && !f->fw.gone &&
+		    forward_of(&f->fw, &k))
 			host_forward_check_now(h, f);
 	}
 	LIST_FOREACH(f, &h->connects, entry) {
-		if (h->ev != NULL && forward_of(&f->fw, &k))
+		if (h->ev != NULL && unchecked == NULL && forward_of(&f->fw, &k))
 			host_forward_check_now(h, f);
 	}
 	forward_key_clear(&k);
@@ -540,7 +565,9 @@ host_forward_add(struct host_session *h, struct host_job *j)
 		0 ||
 	    cJSON_GetObjectItemCaseSensitive(j->req, "auto") != NULL)
 		host_state_save(h); /* (not for up's check of the targets alone) */
-	if (ws != NULL)
+	if (resp == NULL)
+		; /* parked above */
+	else if (ws != NULL)
 		forward_park(&h->parked, j->fd, j->req, resp);
 	else {
 		forward_answer_send(j->fd, resp);

@@ -710,8 +710,10 @@ struct host_forward *host_forward_make(struct host_session *h, const char *ws,
 struct forward *host_forward_make_fn(void *arg, const char *ws, const char *config,
     const struct forward_spec *s, int exact, char **cause);
 /* Answer a "forward" job once the resolves it started have ended (it is
- * parked on h->parked meanwhile); j is consumed (answered, fd closed). */
-void host_forward_add(struct host_session *h, struct host_job *j);
+ * parked on h->parked meanwhile); j is consumed (answered, fd closed).
+ * unchecked (not NULL: why, the look at its workspace that timed out):
+ * no check is started, the forwards are made with a warning. */
+void host_forward_add(struct host_session *h, struct host_job *j, const char *unchecked);
 /* A "forward" job as it comes: when it would add forwards (or a watch) and
  * the host is connected, the agent is asked first whether its workspace is
  * there at all (a "relay" with "resolveOnly"); a definitive no answers the

@@ -36,7 +36,7 @@ struct local_call {
 	int ended;	     /* result or error is final: done runs in the next pass */
 	cJSON *result;
 	char *error;
-	int refused; /* error is the agent's answer (ok:false) */
+	enum local_call_end how; /* with an error: how it failed */
 	local_call_done_fn done;
 	void *arg;
 	LIST_ENTRY(local_call) entry;
@@ -56,7 +56,7 @@ struct local_agent {
 
 /* The kind of the agent's ok:false answer msg by its "errorCode" (an
  * unknown code, or none: a refusal as any other). */
-static int
+static enum local_call_end
 local_call_refusal(const cJSON *msg)
 {
 	const char *code = json_get_string(msg, "errorCode");
@@ -87,7 +87,8 @@ local_call_finish(struct local_call *c)
 	event_free(c->timer);
 	if (c->done != NULL)
 		c->done(
-		    c->arg, c->error == NULL ? c->result : NULL, c->error, c->refused);
+		    c->arg, c->error == NULL ? c->result : NULL, c->error,
+		    c->error == NULL ? LOCAL_CALL_ANSWERED : c->how);
 	cJSON_Delete(c->result);
 	free(c->error);
 	free(c);
@@ -101,9 +102,11 @@ local_call_on_timer(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (!c->ended)
+	if (!c->ended) {
+		c->how = LOCAL_CALL_TIMED_OUT;
 		c->error = xasprintf(
 		    "the local agent did not answer within %d s", LOCAL_CALL_TIMEOUT_S);
+	}
 	local_call_finish(c);
 }
 
@@ -192,7 +195,7 @@ local_agent_frame(struct local_host *lh, const struct proto_frame *f, char **why
 					c->result = cJSON_CreateObject();
 				local_call_end(c, NULL);
 			} else {
-				c->refused = local_call_refusal(msg);
+				c->how = local_call_refusal(msg);
 				local_call_end(c,
 				    xstrdup(cJSON_IsString(err) ? err->valuestring
 								: "failed"));
@@ -291,6 +294,7 @@ local_agent_call(
 	c->id = a->next_id++;
 	c->done = done;
 	c->arg = arg;
+	c->how = LOCAL_CALL_FAILED; /* (until it says otherwise) */
 	c->timer = evtimer_new(lh->base, local_call_on_timer, c);
 	LIST_INSERT_HEAD(&a->pending, c, entry);
 	evtimer_add(c->timer, &deadline);

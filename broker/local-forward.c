@@ -191,7 +191,8 @@ local_forward_wait_arm(struct local_forward *f)
 
 /* The agent's answer to f's relay request (local_call_done_fn). */
 static void
-local_forward_resolved(void *arg, const cJSON *result, const char *error, int refused)
+local_forward_resolved(
+    void *arg, const cJSON *result, const char *error, enum local_call_end how)
 {
 	struct local_forward *f = arg;
 	struct local_host *lh = f->lh;
@@ -202,8 +203,9 @@ local_forward_resolved(void *arg, const cJSON *result, const char *error, int re
 	f->resolving = NULL;
 	a = forward_check_end(&f->fw, &lh->parked, LOCAL_HOST_LABEL, result, error,
 	    error == NULL ? FORWARD_FAILED_NONE
-		: refused ? FORWARD_FAILED_REFUSED
-			  : FORWARD_FAILED_ON_THE_WAY,
+		: how == LOCAL_CALL_FAILED || how == LOCAL_CALL_TIMED_OUT
+		? FORWARD_FAILED_ON_THE_WAY
+		: FORWARD_FAILED_REFUSED,
 	    clock_now_ms());
 	if (a == FORWARD_ANSWER_AGAIN || a == FORWARD_ANSWER_RETRY)
 		local_forward_resolve(f);
@@ -218,7 +220,7 @@ local_forward_resolved(void *arg, const cJSON *result, const char *error, int re
 		log_warn("forward %d: %s", f->fw.local_port, cause);
 		/* (stopped: not the forward's failure; it answers once the
 		 * container runs) */
-		if (refused == LOCAL_CALL_NOT_RUNNING) {
+		if (how == LOCAL_CALL_NOT_RUNNING) {
 			char *w = forward_stopped_warning(&f->fw, cause);
 
 			forward_parked_warning(&lh->parked, &f->fw, w);
@@ -252,9 +254,13 @@ local_forward_resolve(struct local_forward *f)
 
 /* --- requests ----------------------------------------------------------- */
 
-/* "forward": answered once the resolves it started have ended. */
+/* "forward": answered once the resolves it started have ended. unchecked
+ * (not NULL: why, the look at its workspace that timed out): no resolve is
+ * started, the forwards are made with a warning (a second call would wait
+ * its 60 s as well). */
 static void
-local_host_forward(struct local_host *lh, int fd, int id, const cJSON *req)
+local_host_forward(
+    struct local_host *lh, int fd, int id, const cJSON *req, const char *unchecked)
 {
 	const char *ws = json_get_string(req, "workspace");
 	struct local_forward *f;
@@ -271,17 +277,24 @@ local_host_forward(struct local_host *lh, int fd, int id, const cJSON *req)
 	/* The relay is started now (or the target checked, whatever its age:
 	 * `up` may have made a new container), so that a problem shows in `up`'s output
 	 * and the first connection does not wait for it. */
+	forward_park(&lh->parked, fd, req, resp); /* (first: the warnings go to it) */
 	forward_key_of_request(&k, req);
 	LIST_FOREACH(f, &lh->forwards, entry) {
-		if (!f->fw.gone && forward_of(&f->fw, &k) &&
-		    forward_check_wanted(&f->fw, f->resolving != NULL))
+		if (f->fw.gone || !forward_of(&f->fw, &k))
+			continue;
+		if (unchecked != NULL) {
+			char *w = forward_check_skipped(&f->fw, unchecked);
+
+			log_warn("%s: %s", LOCAL_HOST_LABEL, w);
+			forward_parked_warning(&lh->parked, &f->fw, w);
+			free(w);
+		} else if (forward_check_wanted(&f->fw, f->resolving != NULL))
 			local_forward_resolve(f);
 	}
 	forward_key_clear(&k);
 	if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(req, "forwards")) > 0 ||
 	    cJSON_GetObjectItemCaseSensitive(req, "auto") != NULL)
 		local_host_save(lh); /* (not for up's check of the targets alone) */
-	forward_park(&lh->parked, fd, req, resp);
 	local_parked_check(lh);
 }
 
@@ -351,7 +364,8 @@ local_precheck_free(struct local_precheck *pc)
  * is not there refuses the request whole, nothing made; any other answer
  * lets it go on as before (host-forward.c's host_forward_resolved_first). */
 static void
-local_forward_prechecked(void *arg, const cJSON *result, const char *error, int refused)
+local_forward_prechecked(
+    void *arg, const cJSON *result, const char *error, enum local_call_end how)
 {
 	struct local_precheck *pc = arg;
 	struct local_host *lh = pc->lh;
@@ -360,8 +374,9 @@ local_forward_prechecked(void *arg, const cJSON *result, const char *error, int 
 
 	(void)result;
 	pc->call = NULL;
-	if (refused != LOCAL_CALL_NO_WORKSPACE) {
-		local_host_forward(lh, pc->fd, pc->id, pc->req);
+	if (how != LOCAL_CALL_NO_WORKSPACE) {
+		local_host_forward(lh, pc->fd, pc->id, pc->req,
+		    how == LOCAL_CALL_TIMED_OUT ? error : NULL);
 		local_precheck_free(pc);
 		return;
 	}
@@ -392,7 +407,7 @@ local_host_request(struct local_host *lh, int fd, int id, const cJSON *req)
 	}
 	/* (`up`'s check of its targets alone adds nothing to refuse) */
 	if (!forward_request_adds(req) || json_get_string(req, "workspace") == NULL) {
-		local_host_forward(lh, fd, id, req);
+		local_host_forward(lh, fd, id, req, NULL);
 		return;
 	}
 	pc = xcalloc(1, sizeof *pc);

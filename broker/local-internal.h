@@ -191,17 +191,27 @@ int local_exec_open(
     struct local_host *lh, const char *cid, int port, int *fd, char **cause);
 
 /* local-agent.c */
+/* How a request to the local agent ended (local_call_done_fn; as
+ * host-internal.h's enum host_call_end). */
+enum local_call_end {
+	LOCAL_CALL_ANSWERED, /* its result came (error NULL) */
+	/* failed on the way (the agent could not start, ended without an
+	 * answer, wrote garbage): may pass */
+	LOCAL_CALL_FAILED,
+	LOCAL_CALL_TIMED_OUT, /* no answer within the call's deadline (60 s) */
+	LOCAL_CALL_REFUSED,   /* the agent's own answer (ok:false) */
+	/* ... with "errorCode":"no-workspace": its folder does not exist, or
+	 * no container carries its labels */
+	LOCAL_CALL_NO_WORKSPACE,
+	/* ... with "errorCode":"not-running": its container is stopped */
+	LOCAL_CALL_NOT_RUNNING,
+};
 /* The end of a request to the agent: result (borrowed, may be NULL) when
- * error is NULL; refused (not 0): error is the agent's answer (ok:false),
- * not a failure on the way, LOCAL_CALL_NO_WORKSPACE or
- * LOCAL_CALL_NOT_RUNNING by its "errorCode" (host-internal.h's
- * HOST_CALL_NO_WORKSPACE, HOST_CALL_NOT_RUNNING), else LOCAL_CALL_REFUSED.
- * Runs from the event loop, never from local_agent_call. */
-#define LOCAL_CALL_REFUSED 1
-#define LOCAL_CALL_NO_WORKSPACE 2
-#define LOCAL_CALL_NOT_RUNNING 3
+ * error is NULL; how says how it ended (with an error, anything but
+ * LOCAL_CALL_ANSWERED). Runs from the event loop, never from
+ * local_agent_call. */
 typedef void (*local_call_done_fn)(
-    void *arg, const cJSON *result, const char *error, int refused);
+    void *arg, const cJSON *result, const char *error, enum local_call_end how);
 /* Send req (copied; its "id" is replaced) to the local agent, started when
  * none runs. done(arg, ...) runs within 60 s. The call is borrowed: valid
  * until its done runs. */

@@ -450,6 +450,38 @@ TEST(the_warning_names_the_forward_the_cause_and_the_address)
 	forward_clear(&fw);
 }
 
+TEST(a_request_whose_look_timed_out_is_not_checked_now_but_at_its_first_connection)
+{
+	struct forward fw;
+	cJSON *res = relay_answer("c1", "172.17.0.2", 40000);
+	char *w;
+
+	/* a target checked just now: not fresh any more, the warning names
+	 * the address its connections go to meanwhile */
+	forward_init(&fw, "/home/u/ws", NULL);
+	fw.port = 3000;
+	ASSERT_INT_EQ(forward_take_target(&fw, res), 0);
+	ASSERT_TRUE(forward_target_fresh(&fw));
+	w = forward_check_skipped(&fw, "timed out");
+	ASSERT_FALSE(forward_target_fresh(&fw));
+	ASSERT_INT_EQ(fw.request_send, 0);
+	ASSERT_STR_CONTAINS(w, "not checked (timed out)");
+	ASSERT_STR_CONTAINS(w, "172.17.0.2");
+	free(w);
+	forward_clear(&fw);
+	/* no target yet: the first connection asks */
+	forward_init(&fw, "/home/u/ws", NULL);
+	fw.port = 3000;
+	fw.fd4 = open("/dev/null", O_RDONLY); /* a listener (closed by clear) */
+	fw.local_port = 3001;
+	w = forward_check_skipped(&fw, "timed out");
+	ASSERT_STR_CONTAINS(w, "forward localhost:3001 -> container port 3000");
+	ASSERT_STR_CONTAINS(w, "not checked (timed out): the first connection looks it up");
+	free(w);
+	forward_clear(&fw);
+	cJSON_Delete(res);
+}
+
 TEST(waiting_connections_wait_on_only_for_an_answer_they_need)
 {
 	struct forward fw;
