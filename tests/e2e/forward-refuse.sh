@@ -26,8 +26,11 @@ serve() {
 	docker cp /bin/busybox "$1:/bin/busybox"
 	docker exec "$1" sh -c "mkdir -p /www && echo $3 >/www/q && busybox httpd -p 0.0.0.0:$2 -h /www"
 }
-listed() { rdev forward --list --json | jq -e --argjson p "$1" 'map(select(.local == $p)) | length == 1' >/dev/null; }
-not_listed() { ! listed "$1"; }
+# (the list is taken first, its failure failing the test, so that a failed
+# `--list` or jq does not pass for "not listed")
+list_json() { rdev forward --list --json >"$TEST_TMP/list.json" || fail "rdev forward --list --json"; }
+listed() { list_json && jq -e --argjson p "$1" 'map(select(.local == $p)) | length == 1' "$TEST_TMP/list.json" >/dev/null; }
+not_listed() { list_json && jq -e --argjson p "$1" 'map(select(.local == $p)) | length == 0' "$TEST_TMP/list.json" >/dev/null; }
 listening() { ss -ltn | grep -q "127.0.0.1:$1 "; }
 not_listening() { ! listening "$1"; }
 
@@ -48,6 +51,7 @@ check "missing folder: the error names the host, the folder, the reason and the 
 	grep -q "$name.*$home/missing does not exist.*not forwarded: port $p_miss:80" "$TEST_TMP/miss.err"
 check "missing folder: no forwards table" sh -c "! grep -q 'forwarded ports' '$TEST_TMP/miss.err'"
 check "missing folder: nothing on stdout" test ! -s "$TEST_TMP/miss.out"
+check "missing folder: no table line on stderr" sh -c "! grep -q '^  localhost:' '$TEST_TMP/miss.err'"
 check "missing folder: no forward listed" not_listed "$p_miss"
 check "missing folder: nothing listens on its port" not_listening "$p_miss"
 check_eq "missing folder: the forwards are those of before" \
@@ -73,8 +77,8 @@ set -e
 check_eq "no container, --auto: exit 1" "$rc" 1
 check "no container, --auto: the error says no watch was started" \
 	grep -q "no dev container for $home/nocontainer .*no auto-forward watch started" "$TEST_TMP/auto.err"
-check "no container, --auto: no watch saved" sh -c \
-	"! jq -e '[.hosts[].autos[]? | select(.workspace | test(\"nocontainer\"))] | length > 0' '$RDEV_RUNTIME_DIR/state.json' >/dev/null"
+check "no container, --auto: no watch saved" jq -e \
+	'[.hosts[].autos[]? | select(.workspace | test("nocontainer"))] | length == 0' "$RDEV_RUNTIME_DIR/state.json"
 check_eq "no container: the forwards are those of before" \
 	"$(rdev forward --list --json | jq -c 'map(.local) | sort')" "$before"
 check_eq "no container: up's forward still answers" "$(curl -sf -m 20 "http://127.0.0.1:$p_up/q")" up-answers
