@@ -606,6 +606,25 @@ relay_install_unchanged(
 	return same;
 }
 
+/* Is there no container of folder whatever its configuration (one that
+ * did not load)? A failure to ask Docker is not a no. */
+static int
+relay_install_none_of(const char *folder, const cJSON *id_labels, struct docker *d)
+{
+	cJSON *container = NULL;
+	char *cause = NULL;
+	int none;
+
+	if (workspace_folder_container(folder, id_labels, d, &container, &cause) != 0) {
+		log_debug("relay: containers of %s: %s", folder, cause);
+		free(cause);
+		return 0;
+	}
+	none = container == NULL;
+	cJSON_Delete(container);
+	return none;
+}
+
 int
 relay_install_ensure(const char *up_cmd, const char *folder, const char *config_file,
     const cJSON *id_labels, const char *service, const struct relay_known *known,
@@ -630,8 +649,15 @@ relay_install_ensure(const char *up_cmd, const char *folder, const char *config_
 		rc = RELAY_INSTALL_ABSENT;
 		goto out;
 	}
-	if (workspace_open(folder, config_file, id_labels, d, &ws, cause) != 0)
+	if (workspace_open(folder, config_file, id_labels, d, &ws, cause) != 0) {
+		/* a configuration not found or unreadable: definitive only
+		 * when no container of the folder is there either */
+		if (ws.cfg == NULL && relay_install_none_of(folder, id_labels, d)) {
+			error_prefix(cause, "no dev container for %s", folder);
+			rc = RELAY_INSTALL_ABSENT;
+		}
 		goto out;
+	}
 	if (ws.container == NULL) {
 		error_set(
 		    cause, "no dev container for %s (run `%s` first)", folder, up_cmd);

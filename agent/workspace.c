@@ -127,6 +127,24 @@ workspace_open_tolerant(const char *folder, const char *config_file,
 }
 
 int
+workspace_folder_container(const char *folder, const cJSON *id_labels,
+    struct docker *d, cJSON **container, char **cause)
+{
+	struct config_load_opts lo = { 0 };
+	char **labels;
+	int rc;
+
+	*container = NULL;
+	lo.workspace_folder = folder;
+	lo.id_labels = id_labels;
+	if ((labels = config_folder_id_labels(&lo, cause)) == NULL)
+		return -1;
+	rc = workspace_find_labelled(d, labels, container, cause);
+	config_id_labels_free(labels);
+	return rc;
+}
+
+int
 workspace_open_existing(const char *folder, const char *config_file,
     const cJSON *id_labels, const char *up_cmd, struct docker *d, struct workspace *ws,
     char **cause)

@@ -37,6 +37,11 @@ int workspace_open_tolerant(const char *folder, const char *config_file,
     const cJSON *id_labels, struct docker *d, struct workspace *ws, char **config_error,
     char **cause);
 void workspace_clear(struct workspace *ws);
+/* The container of folder whatever its configuration (one that cannot be
+ * found or read: config_folder_id_labels()), as workspace_find_container()
+ * finds it: 0 with *container (caller frees) or NULL, or -1 with *cause. */
+int workspace_folder_container(const char *folder, const cJSON *id_labels,
+    struct docker *d, cJSON **container, char **cause);
 /* The container of cfg's workspace, found by its id labels in any state but
  * "removing", as the reference's findDevContainer() does: 0 with *container
  * its inspect (caller frees) or NULL when there is none, or -1 with *cause. */

@@ -196,6 +196,23 @@ config_load_id_labels(const struct config_load_opts *opts, char **cause)
 	return labels;
 }
 
+char **
+config_folder_id_labels(const struct config_load_opts *opts, char **cause)
+{
+	char *local, **labels = NULL;
+	int given;
+
+	if ((local = config_local_folder(opts->workspace_folder, cause)) == NULL)
+		return NULL;
+	labels = config_make_id_labels(opts->id_labels, local, "", &given);
+	if (!given) { /* (the config_file label's slot is not wanted) */
+		free(labels[1]);
+		labels[1] = NULL;
+	}
+	free(local);
+	return labels;
+}
+
 void
 config_id_labels_free(char **labels)
 {

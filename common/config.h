@@ -62,6 +62,12 @@ void config_free(struct config *cfg);
  * *cause. */
 char **config_load_id_labels(const struct config_load_opts *opts, char **cause);
 void config_id_labels_free(char **labels);
+/* The labels that say a container is opts' workspace folder's whatever its
+ * configuration (opts' id_labels when given, else
+ * devcontainer.local_folder=<folder> alone): for a workspace whose
+ * configuration cannot be found. The folder must exist. New
+ * NULL-terminated array (config_id_labels_free()) or NULL with *cause. */
+char **config_folder_id_labels(const struct config_load_opts *opts, char **cause);
 
 /* Accessors. Returned pointers are owned by cfg and valid until config_free(). */
 /* The absolute path of the devcontainer.json. */

@@ -15,11 +15,11 @@ rig_remote_host fr
 base=$(rig_ports 4)
 p_up=$base p_miss=$((base + 1)) p_none=$((base + 2)) p_stop=$((base + 3))
 img=$RDEV_RIG_IMAGE_BOOKWORM
-on_host "mkdir -p ~/ws ~/ws2 ~/nocontainer &&
+on_host "mkdir -p ~/ws ~/ws2 ~/nocontainer ~/noconfig &&
 	printf '%s' '{\"image\": \"$img\", \"updateRemoteUserUID\": false, \"forwardPorts\": [$p_up]}' >~/ws/.devcontainer.json &&
 	printf '%s' '{\"image\": \"$img\", \"updateRemoteUserUID\": false}' >~/ws2/.devcontainer.json &&
 	printf '%s' '{\"image\": \"$img\", \"updateRemoteUserUID\": false}' >~/nocontainer/.devcontainer.json"
-trap 'rig_remote_cleanup ws ws2 nocontainer' EXIT
+trap 'rig_remote_cleanup ws ws2 nocontainer noconfig' EXIT
 
 # serve CID PORT TEXT: busybox httpd on 0.0.0.0:PORT in CID answering TEXT.
 serve() {
@@ -57,6 +57,25 @@ check "missing folder: nothing listens on its port" not_listening "$p_miss"
 check_eq "missing folder: the forwards are those of before" \
 	"$(rdev forward --list --json | jq -c 'map(.local) | sort')" "$before"
 check_eq "missing folder: up's forward still answers" "$(curl -sf -m 20 "http://127.0.0.1:$p_up/q")" up-answers
+
+# --- (a2) a folder with no devcontainer.json, a --config that is not there ------
+# (no container carries the folder's label either: refused as a missing folder)
+for c in noconfig badconfig; do
+	set +e
+	if [ $c = noconfig ]; then
+		rdev forward "$name:~/noconfig" "$p_miss" 2>"$TEST_TMP/$c.err"
+	else
+		rdev forward "$name:~/nocontainer" --config "$home/nocontainer/nothere.json" "$p_miss" 2>"$TEST_TMP/$c.err"
+	fi
+	rc=$?
+	set -e
+	check_eq "$c: exit 1" "$rc" 1
+	check "$c: the error names the host, the folder and the port" \
+		grep -q "$name.*no dev container for $home/no.*not forwarded: port $p_miss\$" "$TEST_TMP/$c.err"
+	check "$c: no forwards table" sh -c "! grep -q 'forwarded ports' '$TEST_TMP/$c.err'"
+	check "$c: no forward listed" not_listed "$p_miss"
+	check "$c: nothing listens on its port" not_listening "$p_miss"
+done
 
 # --- (b) a folder whose dev container was never made ---------------------------
 set +e
