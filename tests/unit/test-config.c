@@ -392,6 +392,40 @@ TEST(id_labels_without_reading_the_configuration)
 	free(cause);
 }
 
+TEST(folder_id_labels_need_no_configuration)
+{
+	struct config_load_opts opts;
+	char *cause = NULL, **labels;
+	cJSON *given;
+
+	memset(&opts, 0, sizeof opts);
+	opts.no_git_root = 1;
+	/* no devcontainer.json: the folder's label alone */
+	opts.workspace_folder = FIXTURE("none");
+	labels = config_folder_id_labels(&opts, &cause);
+	ASSERT_NOT_NULL(labels);
+	ASSERT_STR_CONTAINS(labels[0], "devcontainer.local_folder=/");
+	ASSERT_TRUE(ends_with(labels[0], "/config/none"));
+	ASSERT_NULL(labels[1]);
+	config_id_labels_free(labels);
+	/* --id-label's are the labels */
+	given = cJSON_CreateArray();
+	cJSON_AddItemToArray(given, cJSON_CreateString("team=x"));
+	opts.id_labels = given;
+	labels = config_folder_id_labels(&opts, &cause);
+	ASSERT_NOT_NULL(labels);
+	ASSERT_STR_EQ(labels[0], "team=x");
+	ASSERT_NULL(labels[1]);
+	config_id_labels_free(labels);
+	cJSON_Delete(given);
+	/* no folder: an error */
+	opts.id_labels = NULL;
+	opts.workspace_folder = FIXTURE("nonexistent");
+	ASSERT_NULL(config_folder_id_labels(&opts, &cause));
+	ASSERT_STR_CONTAINS(cause, "/config/nonexistent: No such file or directory");
+	free(cause);
+}
+
 TEST(defaults_when_unset)
 {
 	cJSON *empty = cJSON_CreateObject();
