@@ -127,8 +127,8 @@ workspace_open_tolerant(const char *folder, const char *config_file,
 }
 
 int
-workspace_folder_container(const char *folder, const cJSON *id_labels,
-    struct docker *d, cJSON **container, char **cause)
+workspace_folder_container(const char *folder, const cJSON *id_labels, struct docker *d,
+    cJSON **container, char **cause)
 {
 	struct config_load_opts lo = { 0 };
 	char **labels;

@@ -770,6 +770,21 @@ forward_parked_warning(
 }
 
 void
+forward_refuse(int fd, int id, const cJSON *req, const char *label, const char *error)
+{
+	char *msg = forward_refused_message(req, error);
+	cJSON *resp = cJSON_CreateObject();
+
+	log_info("%s: forward request refused: %s", label, msg);
+	cJSON_AddNumberToObject(resp, "id", id);
+	cJSON_AddBoolToObject(resp, "ok", 0);
+	cJSON_AddStringToObject(resp, "error", msg);
+	forward_answer_send(fd, resp); /* (closes it) */
+	cJSON_Delete(resp);
+	free(msg);
+}
+
+void
 forward_answer_send(int fd, const cJSON *resp)
 {
 	struct buf *b = buf_new();

@@ -265,6 +265,12 @@ cJSON *forward_resolve_request(const cJSON *req);
  * workspace folder /w does not exist: not forwarded: ports 3000, 8080:80;
  * no auto-forward watch". New string. */
 char *forward_refused_message(const cJSON *req, const char *error);
+/* Refuse "forward" request req (its id, its client on fd) as a whole for
+ * the agent's error (naming the host): logged under label, answered
+ * ok:false with forward_refused_message(), fd closed. The one refusal of
+ * host-forward.c and local-forward.c. */
+void forward_refuse(
+    int fd, int id, const cJSON *req, const char *label, const char *error);
 /* The warning for fw whose container is stopped (cause: the agent's
  * words): "localhost:L -> container port P: container stopped; the forward
  * answers once it runs (CAUSE)"; for a watch's relay (no local port) "the

@@ -479,7 +479,6 @@ host_forward_resolved_first(struct host_session *h, void *arg, const cJSON *resu
     const char *error, enum host_call_end how)
 {
 	struct host_job *j = arg;
-	char *msg;
 
 	(void)result;
 	if (how != HOST_CALL_NO_WORKSPACE) {
@@ -493,11 +492,7 @@ host_forward_resolved_first(struct host_session *h, void *arg, const cJSON *resu
 		host_forward_add(h, j, how == HOST_CALL_TIMED_OUT ? error : NULL);
 		return;
 	}
-	msg = forward_refused_message(j->req, error);
-	log_info("%s: forward request refused: %s", h->label, msg);
-	host_send_error(j->fd, j->request_id, msg);
-	free(msg);
-	close(j->fd);
+	forward_refuse(j->fd, j->request_id, j->req, h->label, error);
 	cJSON_Delete(j->req);
 	free(j);
 }

@@ -86,8 +86,7 @@ local_call_finish(struct local_call *c)
 	LIST_REMOVE(c, entry);
 	event_free(c->timer);
 	if (c->done != NULL)
-		c->done(
-		    c->arg, c->error == NULL ? c->result : NULL, c->error,
+		c->done(c->arg, c->error == NULL ? c->result : NULL, c->error,
 		    c->error == NULL ? LOCAL_CALL_ANSWERED : c->how);
 	cJSON_Delete(c->result);
 	free(c->error);

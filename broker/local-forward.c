@@ -369,8 +369,7 @@ local_forward_prechecked(
 {
 	struct local_precheck *pc = arg;
 	struct local_host *lh = pc->lh;
-	char *cause, *msg;
-	cJSON *resp;
+	char *cause;
 
 	(void)result;
 	pc->call = NULL;
@@ -381,15 +380,7 @@ local_forward_prechecked(
 		return;
 	}
 	cause = xasprintf("%s: %s", LOCAL_HOST_LABEL, error);
-	msg = forward_refused_message(pc->req, cause);
-	log_info("forward request refused: %s", msg);
-	resp = cJSON_CreateObject();
-	cJSON_AddNumberToObject(resp, "id", pc->id);
-	cJSON_AddBoolToObject(resp, "ok", 0);
-	cJSON_AddStringToObject(resp, "error", msg);
-	forward_answer_send(pc->fd, resp); /* (closes it) */
-	cJSON_Delete(resp);
-	free(msg);
+	forward_refuse(pc->fd, pc->id, pc->req, LOCAL_HOST_LABEL, cause);
 	free(cause);
 	local_precheck_free(pc);
 }

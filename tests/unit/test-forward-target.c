@@ -476,7 +476,8 @@ TEST(a_request_whose_look_timed_out_is_not_checked_now_but_at_its_first_connecti
 	fw.local_port = 3001;
 	w = forward_check_skipped(&fw, "timed out");
 	ASSERT_STR_CONTAINS(w, "forward localhost:3001 -> container port 3000");
-	ASSERT_STR_CONTAINS(w, "not checked (timed out): the first connection looks it up");
+	ASSERT_STR_CONTAINS(
+	    w, "not checked (timed out): the first connection looks it up");
 	free(w);
 	forward_clear(&fw);
 	cJSON_Delete(res);
