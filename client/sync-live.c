@@ -170,6 +170,12 @@ sync_live_note_failed(
 		l->resend = 1;
 		l->retry_at = clock_now_ms();
 	}
+	if (st->failed_uncovered) {
+		l->resend = 1; /* (the agent did not list them all) */
+		/* (when: the entries' backoff below; an answer that listed
+		 * none has none: the longest) */
+		l->retry_at = clock_now_ms() + l->retry_max_ms;
+	}
 	if (text == NULL) {
 		if (l->nretry > 0)
 			return; /* (some still wait for their backoff) */
@@ -192,10 +198,8 @@ sync_live_note_failed(
 			l->retry_entries_ms = l->retry_max_ms;
 		l->retry_entries_at = clock_now_ms() + l->retry_entries_ms;
 	}
-	if (st->failed_uncovered) {
-		l->resend = 1; /* (the agent did not list them all) */
+	if (st->failed_uncovered)
 		l->retry_at = l->retry_entries_at;
-	}
 }
 
 /* Send the whole state (after a failure): the agent takes what differs. */

@@ -397,6 +397,7 @@ proto_conn_response(struct proto_conn *c, double want,
 	*result = NULL;
 	if (exit_status != NULL)
 		*exit_status = 1;
+	c->fatal_named = 0; /* (this wait's, not an earlier one's) */
 	for (;;) {
 		if ((rc = proto_conn_wait_until(
 			 c, &f, deadline, timeout_ms, stop, cause)) != 1)

@@ -267,7 +267,7 @@ for _ in $(seq 1 300); do grep -q started "$TEST_TMP/hung.out" && break; sleep 0
 grep -q started "$TEST_TMP/hung.out" || fail "the exec under which the connection is to hang did not start"
 sshd_pids=$(pgrep -u "rdev-$name" -f "sshd(-session)?: rdev-$name@notty") ||
 	fail "no sshd process of the broker's connection to stop"
-trap 'rc=$?; set +e; kill -CONT $sshd_pids 2>/dev/null; (exit $rc); rig_remote_cleanup ws' EXIT
+trap 'rc=$?; set +e; kill -CONT $sshd_pids 2>/dev/null; kill $epid 2>/dev/null; (exit $rc); rig_remote_cleanup ws' EXIT
 kill -STOP $sshd_pids
 for _ in $(seq 1 600); do kill -0 "$epid" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$epid" 2>/dev/null && fail "the exec under the hung connection still runs after 60 s"
