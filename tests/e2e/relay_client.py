@@ -9,14 +9,18 @@
         on 0.0.0.0, ECHO_PORT an echo server (tests/rig/echo-server.pl)
   relay_client.py listing RESULT_JSON                 print the 'L' answer
   relay_client.py probe RESULT_JSON                   exit 0 if the relay answers
-  relay_client.py takeport PORT PIDS READY ANSWER
+  relay_client.py takeport PORT PIDS READY ANSWER [ANSWERED [GO]]
         another program on a relay's port (run in the container's network
-        namespace, nsenter -n): kill PIDS (SIGKILL; space-separated, may be
-        empty), bind PORT on 0.0.0.0 as soon as it is free (within 10 s),
-        create the file READY ("-": none), then answer each connection as
-        ANSWER says: "silent" holds it and says nothing, "close" closes it at
-        once, "digits" reads a relay header and answers digit lines that are
-        no relay's listing
+        namespace, nsenter -n): once the file GO exists (if given: started
+        early, it kills and binds at a signal), kill PIDS (SIGKILL;
+        space-separated, may be empty; one already gone is no error), bind
+        PORT on 0.0.0.0 as soon as it is free (within 10 s), create the file
+        READY ("-": none), then answer each connection as ANSWER says:
+        "silent" holds it and says nothing, "close" closes it at once,
+        "digits" reads a relay header and answers digit lines that are no
+        relay's listing; a line is appended to the file ANSWERED ("-": none)
+        for each connection answered ("silent", "close", "digits"), so that
+        a test knows whether anything reached the program
 
 It prints "ok   what" per check and exits 1 on the first failure.
 """
@@ -281,15 +285,26 @@ def replaced(relay_bin, tmp):
         own.close()
 
 
-def takeport(port, pids, ready, answer):
+def takeport(port, pids, ready, answer, answered="-", go=None):
     """Kill the relay and take its port in one program: nothing else can
     bind it between the two (the broker may be stopped meanwhile, so that
     none of its connections falls between them either)."""
     import signal
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if go is not None:
+        # (started before the broker is stopped: the stop lasts only the
+        # kill and the bind, not this program's start)
+        deadline = time.time() + 60
+        while not os.path.exists(go):
+            if time.time() > deadline:
+                sys.exit("takeport: no go signal (%s) in 60 s" % go)
+            time.sleep(0.001)
     for pid in pids.split():
-        os.kill(int(pid), signal.SIGKILL)
+        try:
+            os.kill(int(pid), signal.SIGKILL)
+        except ProcessLookupError:
+            pass  # (gone already: its port is free all the same)
     deadline = time.time() + 10
     while True:
         try:
@@ -302,11 +317,18 @@ def takeport(port, pids, ready, answer):
     s.listen(64)
     if ready != "-":
         open(ready, "w").close()
+
+    def note(what):
+        if answered != "-":
+            with open(answered, "a") as f:
+                f.write("%s %.3f\n" % (what, time.time()))
+
     held = []
     while True:
         c, _ = s.accept()
         if answer == "silent":
             held.append(c)
+            note("silent")
             continue
         if answer == "digits":
             # (the header read first: a close with it unread would be a
@@ -321,10 +343,13 @@ def takeport(port, pids, ready, answer):
                     if not d:
                         break
                     got += d
+                note("digits")  # (before the answer: noted once it is read)
                 c.sendall(b"4242 127.0.0.1\n4343\n")
             except OSError:
                 pass
         c.close()
+        if answer == "close":
+            note("close")
 
 
 def run_op(ws, service, argv):
@@ -354,7 +379,9 @@ def main():
     elif mode == "takeport":
         if sys.argv[5] not in ("silent", "close", "digits"):
             sys.exit("takeport: unknown answer %s" % sys.argv[5])
-        takeport(int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5])
+        takeport(int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5],
+                 sys.argv[6] if len(sys.argv) > 6 else "-",
+                 sys.argv[7] if len(sys.argv) > 7 else None)
     elif mode == "probe":
         # A relay with this token answers a connect to port 1 with 1 (refused).
         r = json.loads(sys.argv[2])
