@@ -271,7 +271,7 @@ while :; do
 		fail "auto: the program held $n connections (the broker's listing among them), but the broker never said the relay did not list its ports"
 	[ "$attempt" -lt 3 ] ||
 		fail "auto: in 3 attempts no listing of the watch's reached the silent program on the relay's port (each time a listing sent before the broker's stop met the relay)"
-	echo "info auto: attempt $attempt: no listing reached the program (it held $n: the agent's probe); again with the new relay"
+	echo "info auto: attempt $attempt: no listing reached the program (it held $n, at most the agent's probe); again with the new relay"
 	kill "$closer_pid" 2>/dev/null || true
 	wait "$closer_pid" 2>/dev/null || true
 	sleep 3 # (the agent's answer, then the watch's next listing, through the new relay: its target)

@@ -290,7 +290,7 @@ while ! within 30 auto_said; do
 		fail "auto: the program answered $n connections (the broker's listing among them), but the broker never said the listing was not the relay's"
 	[ "$attempt" -lt 3 ] ||
 		fail "auto: in 3 attempts no listing of the watch's reached the program on the relay's port (each time a listing sent before the broker's stop met the relay)"
-	echo "info auto: attempt $attempt: no listing reached the program (it answered $n: the agent's probe); again with the new relay"
+	echo "info auto: attempt $attempt: no listing reached the program (it answered $n, at most the agent's probe); again with the new relay"
 	kill "$digits_pid" 2>/dev/null || true
 	wait "$digits_pid" 2>/dev/null || true
 	eventually "auto: a new relay is started (attempt $attempt)" sh -c \
