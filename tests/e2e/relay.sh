@@ -285,7 +285,7 @@ attempt=1
 digits_take
 while ! within 30 auto_said; do
 	n=$(wc -l <"$TEST_TMP/digits.answered")
-	grep -n "auto-forward\|answers, but" "$RDEV_RUNTIME_DIR/broker.log" | tail -5
+	grep -n "auto-forward\|answers, but" "$RDEV_RUNTIME_DIR/broker.log" | tail -5 || true # (pipefail: none found)
 	[ "$n" -le 1 ] ||
 		fail "auto: the program answered $n connections (the broker's listing among them), but the broker never said the listing was not the relay's"
 	[ "$attempt" -lt 3 ] ||
