@@ -36,6 +36,10 @@
 #define FORWARD_RELAY_TOKEN_LEN 32
 /* magic, token, command, and the port for 'C' (docs/PROTOCOL.md) */
 #define FORWARD_RELAY_HEADER_MAX (8 + FORWARD_RELAY_TOKEN_LEN + 3)
+/* How long a request that adds forwards waits for the agent's look at its
+ * workspace (forward_resolve_request) before it makes them unchecked: a slow
+ * or hung agent must not hold `rdev forward` for the 60 s of a call. */
+#define FORWARD_PRECHECK_MS 8000
 /* A refused direct connection: the relay for this long, then direct again. */
 #define FORWARD_DIRECT_RETRY_MS 5000
 /* How long a connection to the relay waits for its status byte: the

@@ -54,6 +54,7 @@ struct host_call {
 	 * says what done is told) */
 	enum host_call_end how;
 	long long deadline;
+	int timeout_ms;		/* what deadline is from the start */
 	host_call_done_fn done; /* NULL: forgotten by whoever asked */
 	void *arg;
 	LIST_ENTRY(host_call) entry; /* on h->calls */
@@ -334,7 +335,8 @@ host_agent_call_start(
 	c->in = buf_new();
 	c->done = done;
 	c->arg = arg;
-	c->deadline = clock_now_ms() + HOST_CALL_TIMEOUT_MS;
+	c->timeout_ms = HOST_CALL_TIMEOUT_MS;
+	c->deadline = clock_now_ms() + c->timeout_ms;
 	ssh_callbacks_init(&c->cb);
 	c->cb.userdata = c;
 	c->cb.channel_data_function = host_call_on_data;
@@ -351,6 +353,13 @@ host_agent_call_start(
 		host_call_open_step(c);
 	h->kicked = 1;
 	return c;
+}
+
+void
+host_agent_call_deadline(struct host_call *c, int timeout_ms)
+{
+	c->timeout_ms = timeout_ms;
+	c->deadline = clock_now_ms() + timeout_ms;
 }
 
 void
@@ -415,7 +424,7 @@ again:
 		if (c->state != HOST_CALL_DONE && now >= c->deadline)
 			host_call_fail(c, HOST_CALL_TIMED_OUT,
 			    xasprintf("%s: the agent did not answer within %d s",
-				h->label, HOST_CALL_TIMEOUT_MS / 1000));
+				h->label, c->timeout_ms / 1000));
 		if (c->state == HOST_CALL_DONE) {
 			/* done may start calls of its own: from the top again */
 			host_call_finish(h, c);

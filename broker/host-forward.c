@@ -510,7 +510,11 @@ host_forward_request(struct host_session *h, struct host_job *j)
 	}
 	req = forward_resolve_request(j->req);
 	cJSON_AddNumberToObject(req, "id", 1);
-	host_agent_call_start(h, req, host_forward_resolved_first, j);
+	/* (a slow or hung agent holds the request only this long: then the
+	 * forwards are made, checked at their first connection) */
+	host_agent_call_deadline(
+	    host_agent_call_start(h, req, host_forward_resolved_first, j),
+	    FORWARD_PRECHECK_MS);
 	cJSON_Delete(req);
 }
 

@@ -614,6 +614,8 @@ typedef void (*host_call_done_fn)(struct host_session *h, void *arg, const cJSON
  * on. The call is borrowed: valid until its done runs. */
 struct host_call *host_agent_call_start(
     struct host_session *h, const cJSON *req, host_call_done_fn done, void *arg);
+/* Give call c (just started) timeout_ms from now in place of 60 s. */
+void host_agent_call_deadline(struct host_call *c, int timeout_ms);
 /* Its asker is going away: done will not run (the call ends by itself). */
 void host_agent_call_forget(struct host_call *c);
 /* Move the calls on (each round): opens answered, answers read, deadlines;

@@ -37,6 +37,7 @@ struct local_call {
 	cJSON *result;
 	char *error;
 	enum local_call_end how; /* with an error: how it failed */
+	int timeout_s;		 /* its deadline, from the start */
 	local_call_done_fn done;
 	void *arg;
 	LIST_ENTRY(local_call) entry;
@@ -103,8 +104,8 @@ local_call_on_timer(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (!c->ended) {
 		c->how = LOCAL_CALL_TIMED_OUT;
-		c->error = xasprintf(
-		    "the local agent did not answer within %d s", LOCAL_CALL_TIMEOUT_S);
+		c->error =
+		    xasprintf("the local agent did not answer within %d s", c->timeout_s);
 	}
 	local_call_finish(c);
 }
@@ -294,6 +295,7 @@ local_agent_call(
 	c->done = done;
 	c->arg = arg;
 	c->how = LOCAL_CALL_FAILED; /* (until it says otherwise) */
+	c->timeout_s = LOCAL_CALL_TIMEOUT_S;
 	c->timer = evtimer_new(lh->base, local_call_on_timer, c);
 	LIST_INSERT_HEAD(&a->pending, c, entry);
 	evtimer_add(c->timer, &deadline);
@@ -313,6 +315,17 @@ local_agent_call(
 	buf_free(out);
 	cJSON_Delete(copy);
 	return c;
+}
+
+void
+local_agent_call_deadline(struct local_call *c, int timeout_ms)
+{
+	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+
+	if (c->ended) /* (its timer makes its end due now) */
+		return;
+	c->timeout_s = timeout_ms / 1000;
+	evtimer_add(c->timer, &tv);
 }
 
 void

@@ -409,6 +409,7 @@ local_host_request(struct local_host *lh, int fd, int id, const cJSON *req)
 	LIST_INSERT_HEAD(&lh->prechecks, pc, entry);
 	look = forward_resolve_request(req);
 	pc->call = local_agent_call(lh, look, local_forward_prechecked, pc);
+	local_agent_call_deadline(pc->call, FORWARD_PRECHECK_MS);
 	cJSON_Delete(look);
 }
 

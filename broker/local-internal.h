@@ -217,6 +217,8 @@ typedef void (*local_call_done_fn)(
  * until its done runs. */
 struct local_call *local_agent_call(
     struct local_host *lh, const cJSON *req, local_call_done_fn done, void *arg);
+/* Give call c (just made) timeout_ms from now in place of 60 s. */
+void local_agent_call_deadline(struct local_call *c, int timeout_ms);
 /* The asker is going away: done will not run. NULL: nothing. */
 void local_agent_forget(struct local_call *c);
 /* The agent as status shows it ({"pid","starts","starting","state",
