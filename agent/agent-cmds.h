@@ -97,12 +97,15 @@ cJSON *agent_cmd_request(
 	"                  the workspace is, as --config); the workspace's\n" \
 	"                  devcontainer.json (which need not exist) still names it\n" \
 	"  --rebuild       rebuild the image (no cache) and recreate the container\n" \
+	"                  (the old one is removed only once the new image is\n" \
+	"                  built: a build that fails keeps it)\n" \
 	"  --idle-stop DURATION\n" \
 	"                  stop the container once nothing has used it (no exec,\n" \
 	"                  shell or forwarded connection) for DURATION (90s, 15m,\n" \
 	"                  2h; the host policy's idleStop is the default and most);\n" \
 	"                  the next up resumes it\n" \
-	"  --recreate      remove the container and create it anew\n" \
+	"  --recreate      create the container anew (the old one is removed\n" \
+	"                  once its successor's image is ready)\n" \
 	"  --build-no-cache\n" \
 	"                  build the image with --no-cache (when there is no\n" \
 	"                  container yet)\n" \

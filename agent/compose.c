@@ -415,10 +415,12 @@ compose_build(struct compose *c, int only_service, char **cause)
  * the Features on it and build the UID-sync image (for a new container),
  * write the override, `up -d`: admitted by the host (admission.h), as a new
  * container or a stopped one started again, with the host-wide lock held
- * until Compose has started it. */
+ * until Compose has started it. replace_id: the service's container that the
+ * new one replaces (`--rebuild`, `--recreate`), removed just before `up -d`;
+ * or NULL. */
 static int
-compose_start(
-    struct compose *c, const char *config_hash, int have_container, char **cause)
+compose_start(struct compose *c, const char *config_hash, int have_container,
+    const char *replace_id, char **cause)
 {
 	const cJSON *obj = config_get_object(c->cfg), *svc_user;
 	struct compose_override_input in = { 0 };
@@ -509,6 +511,13 @@ compose_start(
 	}
 	if (compose_write_file(c, COMPOSE_OVERRIDE_NAME, text, &c->override, cause) != 0)
 		goto out;
+	/* Everything the new container needs is ready: only now is the one it
+	 * replaces removed, so a build that fails keeps it. */
+	if (replace_id != NULL) {
+		progress_line(c->p, "Removing container %.12s", replace_id);
+		if (docker_container_remove(c->d, replace_id, 1, 0, cause) != 0)
+			goto out;
+	}
 
 	compose_argv_base(c, &a, 1, 1);
 	compose_argv_add(&a, "up");
@@ -643,8 +652,7 @@ compose_up(const struct config *cfg, struct docker *d, const char *config_hash,
 	const struct progress *p = &opts->progress;
 	struct compose c = { 0 };
 	cJSON *found = NULL, *replaced = NULL;
-	char *repo = feature_install_repo(cfg);
-	const char *id;
+	char *repo = feature_install_repo(cfg), *replace_id = NULL;
 	int rc = -1;
 
 	*container = NULL;
@@ -654,19 +662,18 @@ compose_up(const struct config *cfg, struct docker *d, const char *config_hash,
 		goto out;
 	if (compose_find_container(&c, &found, cause) != 0)
 		goto out;
+	/* Removed by compose_start once the new container's images are built. */
 	if (found != NULL && (opts->rebuild || opts->recreate)) {
 		replaced = compose_replaced_images(&c, repo);
-		id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(found, "Id"));
-		progress_line(p, "Removing container %.12s", id);
-		if (docker_container_remove(d, id, 1, 0, cause) != 0)
-			goto out;
+		replace_id = xstrdup(
+		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(found, "Id")));
 		cJSON_Delete(found);
 		found = NULL;
 	}
 	if (found != NULL)
 		labels_note_changed(found, config_hash, p);
 	if (found == NULL || !compose_running(found)) {
-		if (compose_start(&c, config_hash, found != NULL, cause) != 0)
+		if (compose_start(&c, config_hash, found != NULL, replace_id, cause) != 0)
 			goto out;
 		image_replaced_remove(d, replaced, repo, p);
 		*created = found == NULL;
@@ -693,6 +700,7 @@ out:
 	cJSON_Delete(found);
 	cJSON_Delete(replaced);
 	free(repo);
+	free(replace_id);
 	compose_clear(&c);
 	return rc;
 }

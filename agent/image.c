@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "config-merge.h"
+#include "build-failure.h"
 #include "config.h"
 #include "docker.h"
 #include "error.h"
@@ -80,12 +81,15 @@ image_on_output(void *arg, int stream, const char *data, size_t len)
 }
 
 /* Run a docker CLI command, streaming its output to p; 0, or -1 with
- * *cause ("WHAT: docker exited with status 1:" and its last lines). */
+ * *cause ("WHAT: docker exited with status 1:" and the lines that say why:
+ * build-failure.h). */
 static int
 image_run_docker(const char *const *argv, const char *stdin_data,
     const struct progress *p, const char *what, char **cause)
 {
 	struct spawn_opts opts = { 0 };
+	struct spawn_result res;
+	int rc = 0;
 
 	opts.on_output = image_on_output;
 	opts.on_output_arg = (void *)p;
@@ -93,9 +97,19 @@ image_run_docker(const char *const *argv, const char *stdin_data,
 		opts.stdin_data = stdin_data;
 		opts.stdin_len = strlen(stdin_data);
 	}
-	if (spawn_run_ok(argv, &opts, "docker", 8, cause) != 0)
-		return error_prefix(cause, "%s", what);
-	return 0;
+	if (spawn_run(argv, &opts, &res, cause) != 0)
+		return error_prefix(cause, "%s: docker", what);
+	if (spawn_result_status(&res) != 0) {
+		char *how = spawn_result_describe(&res);
+		char *text = build_failure_text(res.out, res.err, 8);
+
+		rc = error_set(cause, "%s: docker %s%s%s", what, how,
+		    *text == '\0' ? "" : ":\n", text);
+		free(how);
+		free(text);
+	}
+	spawn_result_free(&res);
+	return rc;
 }
 
 /* argv under construction */

@@ -252,8 +252,11 @@ up_prepare_image(
 }
 
 /* Create and start a new container; s->container and s->merged are set. */
+/* Make the container (and its image). replace_id: a container to remove
+ * once everything the new one needs is ready (its image built, its UID-sync
+ * image, its spec), so a build that fails keeps the old one; or NULL. */
 static int
-up_create(struct up_state *s, char **cause)
+up_create(struct up_state *s, const char *replace_id, char **cause)
 {
 	const cJSON *obj = config_get_object(s->cfg);
 	struct container_spec_input in = { 0 };
@@ -306,6 +309,11 @@ up_create(struct up_state *s, char **cause)
 		container_spec_limit(body, s->merged);
 	for (char **w = warnings; w != NULL && *w != NULL; w++)
 		progress_line(s->p, "warning: %s", *w);
+	if (replace_id != NULL) {
+		progress_line(s->p, "Removing container %.12s", replace_id);
+		if (docker_container_remove(s->docker, replace_id, 1, 0, cause) != 0)
+			goto out;
+	}
 	/* Admitted with the host-wide lock held until the container runs, so
 	 * two `up`s at once are counted one after the other. */
 	if (s->opts->policy != NULL &&
@@ -579,8 +587,7 @@ int
 up_run(const struct up_opts *opts, struct up_result *res, char **cause)
 {
 	struct up_state s;
-	const char *id;
-	char *ignore = NULL, *repo;
+	char *ignore = NULL, *repo, *replace_id = NULL;
 	cJSON *replaced = NULL, *ports = NULL;
 	int started = 0, created = 0, rc = -1;
 
@@ -603,17 +610,16 @@ up_run(const struct up_opts *opts, struct up_result *res, char **cause)
 		if (up_find_container(&s, &s.container, cause) != 0 ||
 		    owner_check(s.container, cause) != 0)
 			goto out;
+		/* The container to replace is removed only once its successor's
+		 * image is ready (up_create). */
 		if (s.container != NULL && (opts->rebuild || opts->recreate)) {
 			replaced = up_replaced_images(&s);
-			id = up_json_string(s.container, "Id", NULL);
-			progress_line(s.p, "Removing container %.12s", id);
-			if (docker_container_remove(s.docker, id, 1, 0, cause) != 0)
-				goto out;
+			replace_id = xstrdup(up_json_string(s.container, "Id", NULL));
 			cJSON_Delete(s.container);
 			s.container = NULL;
 		}
 		if (s.container == NULL) {
-			if (up_create(&s, cause) != 0)
+			if (up_create(&s, replace_id, cause) != 0)
 				goto out;
 			created = started = 1;
 			repo = feature_install_repo(s.cfg);
@@ -646,6 +652,7 @@ up_run(const struct up_opts *opts, struct up_result *res, char **cause)
 out:
 	cJSON_Delete(ports);
 	free(ignore);
+	free(replace_id);
 	cJSON_Delete(replaced);
 	up_state_clear(&s);
 	return rc;

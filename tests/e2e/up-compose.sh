@@ -108,6 +108,16 @@ new_image=$(docker inspect -f '{{.Image}}' "$(jq -r .containerId "$TEST_TMP/up-b
 check "--rebuild built a new image" test "$new_image" != "$old_image"
 check "--rebuild removes the service image it replaced" sh -c "! docker image inspect '$old_image' >/dev/null 2>&1"
 check "and says so" grep -qF "Removed image ${old_image:0:19} (replaced, no longer used)" "$TEST_TMP/up-b2.err"
+# A rebuild whose build fails keeps the service's container it would have
+# replaced.
+b2=$(jq -r .containerId "$TEST_TMP/up-b2.json")
+echo "RUN no-such-command-$$" >>"$ws/.devcontainer/Dockerfile"
+rc=0
+rdev up "$ws" --rebuild >"$TEST_TMP/up-b3.json" 2>"$TEST_TMP/up-b3.err" || rc=$?
+check_eq "a rebuild whose service build fails: up fails" "$rc" 1
+check "its message says what failed" grep -q "no-such-command-$$" "$TEST_TMP/up-b3.err"
+check "the container it would have replaced is kept, running" \
+	test "$(docker inspect -f '{{.State.Running}}' "$b2" 2>/dev/null)" = true
 rdev down "$ws" >/dev/null
 check_eq "down removes the project's containers" \
 	"$(docker ps -aq --filter "label=com.docker.compose.project=$project" | wc -l)" 0
