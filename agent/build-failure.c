@@ -1,7 +1,8 @@
-/* build-failure.c - what to say when a docker build or pull fails
+/* build-failure.c - what to say when a `docker build` fails
  * (build-failure.h). */
 #include "build-failure.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,7 +14,9 @@ build_failure_banner_line(const char *line, size_t len)
 {
 	static const char *const starts[] = { "DEPRECATED: The legacy builder",
 		"Install the buildx component", "https://docs.docker.com/go/buildx/",
-		NULL };
+		"BuildKit is currently disabled; enable it by removing the "
+		"DOCKER_BUILDKIT=0",
+		"environment-variable.", NULL };
 
 	while (len > 0 && (*line == ' ' || *line == '\t')) {
 		line++;
@@ -65,8 +68,8 @@ build_failure_plain(const char *text)
 	return s;
 }
 
-/* Append to b the kept lines of text[start..] (banner, bookkeeping and empty
- * lines dropped), only the last `lines` of them. */
+/* Append to b the kept lines of text (banner, bookkeeping and empty lines
+ * dropped), only the last `lines` (1..64) of them. */
 static void
 build_failure_tail(struct buf *b, const char *text, int lines, int drop_step_noise)
 {
@@ -74,8 +77,6 @@ build_failure_tail(struct buf *b, const char *text, int lines, int drop_step_noi
 	size_t lens[64];
 	int n = 0, first;
 
-	if (lines > 64)
-		lines = 64;
 	for (const char *p = text; *p != '\0';) {
 		const char *nl = strchr(p, '\n');
 		size_t len = nl != NULL ? (size_t)(nl - p) : strlen(p);
@@ -101,6 +102,24 @@ build_failure_tail(struct buf *b, const char *text, int lines, int drop_step_noi
 	}
 }
 
+/* Is the line at p the legacy builder's "Step N/M : "? */
+static int
+build_failure_step_line(const char *p)
+{
+	if (strncmp(p, "Step ", 5) != 0)
+		return 0;
+	p += 5;
+	if (!isdigit((unsigned char)*p))
+		return 0;
+	while (isdigit((unsigned char)*p))
+		p++;
+	if (*p++ != '/' || !isdigit((unsigned char)*p))
+		return 0;
+	while (isdigit((unsigned char)*p))
+		p++;
+	return strncmp(p, " : ", 3) == 0;
+}
+
 /* Where the last "Step N/M : " line of the legacy builder's stdout begins, or
  * NULL. */
 static const char *
@@ -109,7 +128,7 @@ build_failure_last_step(const char *out)
 	const char *last = NULL;
 
 	for (const char *p = out; p != NULL && *p != '\0';) {
-		if (strncmp(p, "Step ", 5) == 0 && strstr(p, " : ") != NULL)
+		if (build_failure_step_line(p))
 			last = p;
 		p = strchr(p, '\n');
 		if (p != NULL)
@@ -123,12 +142,21 @@ build_failure_text(const char *out, const char *err, int lines)
 {
 	char *plain_out = build_failure_plain(out != NULL ? out : "");
 	char *plain_err = build_failure_plain(err != NULL ? err : "");
-	const char *step = build_failure_last_step(plain_out);
+	const char *step = build_failure_last_step(plain_out), *nl;
 	struct buf *b = buf_new();
 	char *s;
 
-	if (step != NULL)
-		build_failure_tail(b, step, lines, 1);
+	if (lines < 1)
+		lines = 1;
+	if (lines > 64)
+		lines = 64;
+	/* The step's own line always, then the last lines of what it printed. */
+	if (step != NULL) {
+		nl = strchr(step, '\n');
+		buf_append(b, step, nl != NULL ? (size_t)(nl - step) : strlen(step));
+		if (nl != NULL)
+			build_failure_tail(b, nl + 1, lines, 1);
+	}
 	build_failure_tail(b, plain_err, lines, 0);
 	if (buf_len(b) == 0)
 		build_failure_tail(b, plain_out, lines, 0);

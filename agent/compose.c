@@ -15,6 +15,7 @@
 #include "admission.h"
 #include "agent-state.h"
 #include "atomic-file.h"
+#include "build-failure.h"
 #include "compose-override.h"
 #include "config-merge.h"
 #include "config.h"
@@ -72,25 +73,13 @@ compose_on_output(void *arg, int stream, const char *data, size_t len)
 	progress_write(arg, data, len);
 }
 
-/* The last lines of what a failed command printed (stderr, else stdout). */
+/* The lines that say why a command failed: the failing build step and what
+ * it printed, the last lines of stderr (else stdout), docker's deprecation
+ * banner left out (build-failure.h). */
 static char *
 compose_output_tail(const struct spawn_result *res)
 {
-	const char *out = res->err_len > 0 ? res->err : res->out;
-	const char *p = out + strlen(out), *end;
-	int lines = 10;
-
-	while (p > out && (p[-1] == '\n' || p[-1] == ' '))
-		p--;
-	end = p;
-	while (p > out && lines > 0) {
-		p--;
-		if (*p == '\n')
-			lines--;
-	}
-	if (*p == '\n')
-		p++;
-	return xstrndup(p, (size_t)(end - p));
+	return build_failure_text(res->out, res->err, 10);
 }
 
 /* "docker compose" or "docker-compose", for messages. */
@@ -431,7 +420,7 @@ compose_start(struct compose *c, const char *config_hash, int have_container,
 	char *version = NULL;
 	const char *user, *image_user, *set_image = NULL;
 	struct stat st;
-	int rc = -1, admitted = -1;
+	int rc = -1, admitted = -1, removed;
 
 	if (!have_container && compose_build(c, 0, cause) != 0)
 		goto out;
@@ -515,7 +504,9 @@ compose_start(struct compose *c, const char *config_hash, int have_container,
 	 * replaces removed, so a build that fails keeps it. */
 	if (replace_id != NULL) {
 		progress_line(c->p, "Removing container %.12s", replace_id);
-		if (docker_container_remove(c->d, replace_id, 1, 0, cause) != 0)
+		/* (a `down` meanwhile may have removed it: no error) */
+		if (docker_container_remove_if_there(
+			c->d, replace_id, 1, 0, &removed, cause) != 0)
 			goto out;
 	}
 

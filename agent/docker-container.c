@@ -143,9 +143,10 @@ docker_container_stop(struct docker *d, const char *id, int timeout_s, char **ca
 	    d, id, "stop", query, wait_s < 0 ? -1 : wait_s * 1000, cause);
 }
 
-int
-docker_container_remove(
-    struct docker *d, const char *id, int force, int volumes, char **cause)
+/* DELETE the container; ok: the statuses besides 2xx that are no error. */
+static int
+docker_container_delete(struct docker *d, const char *id, int force, int volumes,
+    const int *ok, int *status, char **cause)
 {
 	char *enc = docker_urlencode(id, ""), *path;
 	int rc;
@@ -153,9 +154,30 @@ docker_container_remove(
 	path = xasprintf(
 	    "/containers/%s?force=%d&v=%d", enc, force ? 1 : 0, volumes ? 1 : 0);
 	rc = docker_call(
-	    d, "DELETE", path, NULL, DOCKER_TIMEOUT_S * 1000, NULL, NULL, NULL, cause);
+	    d, "DELETE", path, NULL, DOCKER_TIMEOUT_S * 1000, ok, status, NULL, cause);
 	free(path);
 	free(enc);
+	return rc;
+}
+
+int
+docker_container_remove(
+    struct docker *d, const char *id, int force, int volumes, char **cause)
+{
+	return docker_container_delete(d, id, force, volumes, NULL, NULL, cause);
+}
+
+int
+docker_container_remove_if_there(
+    struct docker *d, const char *id, int force, int volumes, int *removed, char **cause)
+{
+	static const int ok[] = { 404, 0 };
+	int status = 0, rc;
+
+	*removed = 0;
+	rc = docker_container_delete(d, id, force, volumes, ok, &status, cause);
+	if (rc == 0)
+		*removed = status != 404;
 	return rc;
 }
 

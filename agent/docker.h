@@ -139,6 +139,10 @@ int docker_container_stop(struct docker *d, const char *id, int timeout_s, char 
  * container: ..."). */
 int docker_container_remove(
     struct docker *d, const char *id, int force, int volumes, char **cause);
+/* The same, but a container that is not there (any more) is no error:
+ * *removed says whether it was. */
+int docker_container_remove_if_there(
+    struct docker *d, const char *id, int force, int volumes, int *removed, char **cause);
 
 /* DELETE /volumes/{name}. *removed is 0 when there is no such volume (not
  * an error); one a container uses is an error ("docker: remove NAME: volume

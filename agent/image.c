@@ -8,8 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config-merge.h"
 #include "build-failure.h"
+#include "config-merge.h"
 #include "config.h"
 #include "docker.h"
 #include "error.h"

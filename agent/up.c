@@ -251,10 +251,10 @@ up_prepare_image(
 	return rc;
 }
 
-/* Create and start a new container; s->container and s->merged are set. */
-/* Make the container (and its image). replace_id: a container to remove
- * once everything the new one needs is ready (its image built, its UID-sync
- * image, its spec), so a build that fails keeps the old one; or NULL. */
+/* Create and start a new container (and its image); s->container and
+ * s->merged are set. replace_id: a container to remove once everything the
+ * new one needs is ready (its image built, its UID-sync image, its spec), so
+ * a build that fails keeps the old one; or NULL. */
 static int
 up_create(struct up_state *s, const char *replace_id, char **cause)
 {
@@ -267,7 +267,7 @@ up_create(struct up_state *s, const char *replace_id, char **cause)
 	const char *user;
 	uid_t owner_uid = 0;
 	gid_t owner_gid = 0;
-	int rc = -1, admitted = -1;
+	int rc = -1, admitted = -1, removed;
 
 	if (up_prepare_image(s, NULL, &img, cause) != 0)
 		goto out;
@@ -311,7 +311,9 @@ up_create(struct up_state *s, const char *replace_id, char **cause)
 		progress_line(s->p, "warning: %s", *w);
 	if (replace_id != NULL) {
 		progress_line(s->p, "Removing container %.12s", replace_id);
-		if (docker_container_remove(s->docker, replace_id, 1, 0, cause) != 0)
+		/* (a `down` meanwhile may have removed it: no error) */
+		if (docker_container_remove_if_there(
+			s->docker, replace_id, 1, 0, &removed, cause) != 0)
 			goto out;
 	}
 	/* Admitted with the host-wide lock held until the container runs, so

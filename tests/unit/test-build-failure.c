@@ -3,11 +3,13 @@
 #include "test.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "build-failure.h"
 
-/* What Debian's docker.io 20.10 (legacy builder) printed for a RUN step whose
- * command is not found: the step and its output on stdout, coloured. */
+/* What the rig's docker CLI (28, no buildx: the legacy builder) printed for a
+ * RUN step whose command is not found: the step and its output on stdout,
+ * coloured. */
 static const char legacy_out[] =
     "Sending build context to Docker daemon  7.168kB\r\r\n"
     "Step 1/4 : FROM rdev-test/bookworm:r1\n"
@@ -46,7 +48,7 @@ TEST(only_the_last_lines_of_a_long_step)
 	char *s =
 	    build_failure_text("Step 2/2 : RUN make\nl1\nl2\nl3\nl4\n", "failed: 2\n", 2);
 
-	ASSERT_STR_EQ(s, "l3\nl4\nfailed: 2");
+	ASSERT_STR_EQ(s, "Step 2/2 : RUN make\nl3\nl4\nfailed: 2");
 	free(s);
 }
 
@@ -81,4 +83,81 @@ TEST(an_unfinished_escape_at_the_end_is_dropped)
 
 	ASSERT_STR_EQ(s, "boom");
 	free(s);
+}
+
+TEST(only_the_builders_step_lines_count_as_steps)
+{
+	char *s = build_failure_text("Step 2/2 : RUN ./ci.sh\nStep 2 of 3: test\n"
+				     "FAIL test_x : expected 1\nStep 3/x : no\n",
+	    "", 8);
+
+	ASSERT_STR_EQ(s,
+	    "Step 2/2 : RUN ./ci.sh\nStep 2 of 3: test\n"
+	    "FAIL test_x : expected 1\nStep 3/x : no");
+	free(s);
+}
+
+TEST(buildkit_disabled_banner_is_dropped)
+{
+	char *s = build_failure_text(NULL,
+	    "BuildKit is currently disabled; enable it by removing the "
+	    "DOCKER_BUILDKIT=0\n            environment-variable.\n\nboom\n",
+	    8);
+
+	ASSERT_STR_EQ(s, "boom");
+	free(s);
+}
+
+TEST(line_counts_out_of_range_are_clamped)
+{
+	char *s = build_failure_text("Step 1/1 : RUN x\na\nb\n", "c\nd\n", 0);
+
+	ASSERT_STR_EQ(s, "Step 1/1 : RUN x\nb\nd");
+	free(s);
+	s = build_failure_text("Step 1/1 : RUN x\na\nb\n", "c\nd\n", -5);
+	ASSERT_STR_EQ(s, "Step 1/1 : RUN x\nb\nd");
+	free(s);
+	s = build_failure_text(NULL, "c\nd\n", 1000);
+	ASSERT_STR_EQ(s, "c\nd");
+	free(s);
+}
+
+/* Arbitrary output (a fixed pseudo-random sequence, built from the pieces the
+ * parser looks for) never breaks it (run under ASan in CI) and gives at most
+ * 1 + 2 * lines lines. */
+TEST(arbitrary_output_gives_bounded_lines_of_the_input)
+{
+	static const char *const pieces[] = { "Step ", "1", "/", " : ", "\n", "\033[",
+		"91m", "\r", "DEPRECATED: The legacy builder", " ---> ", "x", "",
+		"Removing intermediate container ", "\033" };
+	unsigned int seed = 12345;
+	char out[512], err[512];
+
+	for (int round = 0; round < 3000; round++) {
+		char *bufs[2] = { out, err }, *s, *line, *save = NULL;
+		int lines = (int)(seed % 5), count = 0;
+
+		for (int k = 0; k < 2; k++) {
+			size_t len = 0;
+
+			bufs[k][0] = '\0';
+			for (int i = 0; i < 24; i++) {
+				const char *piece;
+
+				seed = seed * 1103515245u + 12345u;
+				piece = pieces[(seed >> 16) %
+				    (sizeof pieces / sizeof pieces[0])];
+				if (len + strlen(piece) + 1 >= sizeof out)
+					break;
+				memcpy(bufs[k] + len, piece, strlen(piece) + 1);
+				len += strlen(piece);
+			}
+		}
+		s = build_failure_text(out, err, lines);
+		for (line = strtok_r(s, "\n", &save); line != NULL;
+		     line = strtok_r(NULL, "\n", &save))
+			count++;
+		ASSERT_TRUE(count <= 1 + 2 * (lines < 1 ? 1 : lines));
+		free(s);
+	}
 }
