@@ -113,9 +113,19 @@ export -f rig_reference_features
 # pid and start time too, so results live only as long as that dockerd
 # (in CI, one run of tests/run.sh).
 rig_ref_key() {
+	local cli pkg
+	# (the reference CLI's package.json names its version: `devcontainer
+	# --version` loads the whole CLI first, 3.5 s on a loaded machine, paid
+	# by each run of each test that keeps results)
+	cli=$(readlink -f "$RDEV_DEVCONTAINER_CLI")
+	pkg=$(dirname "$cli")/package.json
 	{
 		cat
-		echo "$RDEV_DEVCONTAINER_CLI $("$RDEV_DEVCONTAINER_CLI" --version 2>&1) $(node --version 2>&1)"
+		if [ -f "$pkg" ]; then
+			echo "$RDEV_DEVCONTAINER_CLI $cli $(sha256sum <"$pkg") $(node --version 2>&1)"
+		else
+			echo "$RDEV_DEVCONTAINER_CLI $("$RDEV_DEVCONTAINER_CLI" --version 2>&1) $(node --version 2>&1)"
+		fi
 		docker image inspect -f '{{.Id}}' "$RDEV_RIG_IMAGE_BOOKWORM" "$RDEV_RIG_IMAGE_BOOKWORM_DEV" \
 			"$RDEV_RIG_IMAGE_BOOKWORM_META" "$RDEV_RIG_IMAGE_BUSYBOX" 2>&1
 	} | sha256sum | cut -c1-40
