@@ -51,15 +51,29 @@ rig_test_cleanup() {
 	for h in "${RIG_HOST_BG[@]+"${RIG_HOST_BG[@]}"}"; do
 		wait "${h#*=}" 2>/dev/null
 	done
-	# (rig_host usually runs in $(...): the hosts are listed in a file too)
-	for h in "${RIG_TEST_HOSTS[@]+"${RIG_TEST_HOSTS[@]}"}" \
-		$(cat "$TEST_TMP/rig-hosts" 2>/dev/null || true); do
-		bash "$RIG" host-stop "$h" || true
-	done
-	# A broker this test's commands started (its socket is in TEST_TMP).
+	# A broker this test's commands started (its socket is in TEST_TMP),
+	# first: it holds this test's ports while it runs, as rig_remote_cleanup's.
 	[ ! -S "$RDEV_RUNTIME_DIR/broker.sock" ] ||
 		"$RDEV_BIN_DIR/rdev-broker" stop >/dev/null 2>&1 || true
-	bash "$RIG" ports-release $$ || true
+	# (rig_host usually runs in $(...): the hosts are listed in a file too)
+	# The hosts stop at once, and this test's ports are released meanwhile:
+	# each is a rig.sh of its own that mostly waits (a process to end, bash
+	# to start on a loaded machine: 2-3 s each, one after the other, was
+	# paid by every test). A reservation that names a host's sshd still
+	# running is dropped by a later release, once it has gone.
+	local stops=()
+	for h in $({
+		printf '%s\n' "${RIG_TEST_HOSTS[@]+"${RIG_TEST_HOSTS[@]}"}"
+		cat "$TEST_TMP/rig-hosts" 2>/dev/null || true
+	} | sort -u); do
+		bash "$RIG" host-stop "$h" &
+		stops+=($!)
+	done
+	bash "$RIG" ports-release $$ &
+	stops+=($!)
+	for h in "${stops[@]}"; do
+		wait "$h"
+	done
 	if [ "${RDEV_KEEP_TMP:-}" = 1 ]; then
 		echo "kept $TEST_TMP" >&2
 	else
