@@ -21,9 +21,12 @@ mkdir -p "$W/ok/.devcontainer" "$W/bad/.devcontainer" "$W/img/.devcontainer"
 cat >"$W/ok/.devcontainer/devcontainer.json" <<EOF
 {"image": "$RDEV_RIG_IMAGE_BUSYBOX", "updateRemoteUserUID": false,
  "shutdownAction": "stopContainer",
- "onCreateCommand": "sleep 2",
+ "onCreateCommand": "sleep \$(cat nap 2>/dev/null || echo 2)",
  "postCreateCommand": "for i in 1 2 3; do echo step-\$i; sleep 0.3; done"}
 EOF
+# (the silent step sleeps 2 s where its ticks are counted, the first up;
+# the later ups check other things and skip the wait: their workspace's
+# file "nap", read in the workspace folder, says 0)
 cat >"$W/bad/.devcontainer/devcontainer.json" <<EOF
 {"image": "$RDEV_RIG_IMAGE_BUSYBOX", "updateRemoteUserUID": false,
  "postCreateCommand": "echo first-words; echo last-words >&2; exit 3"}
@@ -74,6 +77,7 @@ check "the image build is one phase" has "$TEST_TMP/img" '^\[done [0-9]+\.[0-9]s
 check "the build's output is not printed on lines of its own" hasnt "$TEST_TMP/img" '^built-[0-9]+-in-step$'
 
 # --- plain lines --------------------------------------------------------------------
+echo 0 >"$W/ok/nap"
 docker ps -aq --filter "label=devcontainer.local_folder=$W/ok" | xargs -r docker rm -f >/dev/null
 rdev up "$W/ok" >/dev/null 2>"$TEST_TMP/plain.err" || fail "up (stderr a file) failed"
 check "stderr not a terminal: the output on its own lines" grep -qx step-2 "$TEST_TMP/plain.err"
@@ -93,7 +97,7 @@ done
 # --- remote -------------------------------------------------------------------------
 rig_remote_host pv
 trap 'rig_remote_cleanup ws; for d in ok bad img; do docker ps -aq --filter "label=devcontainer.local_folder=$W/$d" | xargs -r docker rm -f >/dev/null; done' EXIT
-on_host "mkdir -p ~/ws && cat > ~/ws/.devcontainer.json" <"$W/ok/.devcontainer/devcontainer.json"
+on_host "mkdir -p ~/ws && echo 0 > ~/ws/nap && cat > ~/ws/.devcontainer.json" <"$W/ok/.devcontainer/devcontainer.json"
 check_eq "remote up on a terminal succeeds" \
 	"$(on_pty "$TEST_TMP/r" up "$name:~/ws" --accept-new-host-key)" 0
 check "remote: a step is one updating line, then one that stays" sh -c '
