@@ -83,12 +83,18 @@ check_eq "on a new agent" "$(broker status --json | jq -r '.sessions[0].agent.st
 # --- only the listening agent killed: the exec it serves goes on ---------------
 apid=$(agent_pid)
 check "the status names the agent's pid" test -n "$apid"
-rdev exec "$name:~/ws" -- sh -c 'echo started; sleep 6; echo done; exit 4' \
-	>"$TEST_TMP/l.out" 2>"$TEST_TMP/l.err" &
+# (the exec goes on until the test says so, after the kill: no fixed sleep
+# that a loaded machine could outlast or that makes the test wait)
+cid=$(jq -r .containerId "$TEST_TMP/up.out")
+rdev exec "$name:~/ws" -- sh -c 'echo started; i=0
+	while [ ! -e /tmp/go-on ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+	echo done; exit 4' >"$TEST_TMP/l.out" 2>"$TEST_TMP/l.err" &
 lp=$!
 eventually "the exec runs" grep -q started "$TEST_TMP/l.out"
 kill -KILL "$apid"  # (the host's processes are this machine's)
+eventually "the agent died" sh -c "! kill -0 $apid"
 check "the agent died while the exec ran" sh -c "! grep -q done '$TEST_TMP/l.out'"
+docker exec "$cid" touch /tmp/go-on
 st=0
 wait $lp || st=$?
 check_eq "the exec served while its agent died ends with its own status" "$st" 4
