@@ -180,21 +180,33 @@ check_eq "1,000 concurrent connections through one forward" \
 # (hashed as it is written: reading the 1 GB back took 16 s, loaded)
 want_gb=$(docker exec "$cid" sh -c 'head -c 1000000000 /dev/urandom | tee /www/gb | sha256sum' | cut -d' ' -f1)
 check_eq "the 1 GB file is made" "$(docker exec "$cid" stat -c %s /www/gb)" 1000000000
-check_eq "1 GB through the forward, hash-checked" \
-	"$(curl -sf "http://127.0.0.1:$p_lo/gb" | sha256sum | cut -d' ' -f1)" "$want_gb"
+start=$(date +%s%N)
+got=$(curl -sf "http://127.0.0.1:$p_lo/gb" | sha256sum | cut -d' ' -f1)
+ms=$((($(date +%s%N) - start) / 1000000))
+check_eq "1 GB through the forward, hash-checked" "$got" "$want_gb"
+# (the link's rate, MB/s: how long the stalled reader below must wait)
+mbps=$(awk -v ms="$ms" 'BEGIN { printf "%.1f", 1000 / (ms > 1 ? ms : 1) * 1000 }')
 # Backpressure: a client that asks for the 1 GB and does not read. The broker
 # buffers at most 256 KiB per direction plus the SSH window (about 1.3 MB),
 # so its memory must not grow by more than a few MB.
 # (The reader stalls until it is killed after the measures: one that ended
 # by itself 2 s after them could close before a loaded machine took them.)
+# (the wait: until the broker holds some of it, then long enough for four
+# times the memory bound to come at the rate the 1 GB came, at least 3 s;
+# it was a fixed 6 s)
 rss0=$(broker_rss)
 python3 "$client" stall "$p_lo" /gb 120 &
 stall=$!
-sleep 6
+links_held() { broker status --json | jq '[.sessions[].buffered] | add'; }
+held_some() { [ "$(links_held)" -gt 0 ]; }
+eventually "the stalled reader's link holds data" held_some
+wait_s=$(rss_wait_seconds "$(rss_bound)" "$mbps")
+echo "info waiting $wait_s s (the 1 GB came at $mbps MB/s)"
+sleep "$wait_s"
 rss1=$(broker_rss)
 # The broker's own count of what its links hold (exact, and not blurred by
 # ASan's quarantine): the stalled connection's 256 KiB (+ one 64 KiB read).
-held=$(broker status --json | jq '[.sessions[].buffered] | add')
+held=$(links_held)
 kill $stall 2>/dev/null || true
 wait $stall || true
 echo "broker RSS $rss0 kB before, $rss1 kB with a stalled 1 GB reader; links hold $held bytes"
