@@ -28,9 +28,11 @@ P=flocal${key:0:10}
 WS=$ROOT/$P
 VOL=flvol${key:0:10}
 
+ref_pid=
 cleanup() {
 	local rc=$? d
 	set +e
+	[ -z "$ref_pid" ] || { kill "$ref_pid" && wait "$ref_pid"; } 2>/dev/null
 	for d in "$WS" "$WS-df" "$WS"-bad*; do
 		docker ps -aq --filter "label=devcontainer.local_folder=$d" |
 			xargs -r docker rm -f >/dev/null
@@ -71,8 +73,8 @@ JSON
 inspect() { docker inspect "$1" --format \
 	'{{index .Config.Labels "devcontainer.metadata"}}|{{json .Config.Env}}|{{json .HostConfig.Init}}'; }
 
-# The reference first; its container is inspected and removed (or what it
-# gave is kept from an earlier run).
+# The reference first, in the background; its container is inspected and
+# removed (or what it gave is kept from an earlier run).
 if [ -n "$REFCACHE" ] && [ -f "$REFCACHE/order" ]; then
 	ref_inspect=$(cat "$REFCACHE/inspect")
 	ref_caps=$(cat "$REFCACHE/caps")
@@ -80,8 +82,58 @@ if [ -n "$REFCACHE" ] && [ -f "$REFCACHE/order" ]; then
 	cp "$REFCACHE/lock.json" "$TEST_TMP/ref-lock.json"
 	echo "info the reference's results kept by an earlier run on this dockerd"
 else
-	rig_reference_features "$REF" up --workspace-folder "$WS" >"$TEST_TMP/ref.out" 2>"$TEST_TMP/ref.err" ||
-		fail "the reference's up failed: $(tail -5 "$TEST_TMP/ref.err")"
+	rig_reference_features "$REF" up --workspace-folder "$WS" >"$TEST_TMP/ref.out" 2>"$TEST_TMP/ref.err" &
+	ref_pid=$!
+fi
+
+# The Dockerfile base and the errors run while the reference does (they
+# read the Features' folders, which it leaves as they are, and have
+# workspaces of their own).
+# - A Dockerfile base.
+mkdir -p "$WS-df/.devcontainer"
+cp -r "$d/base" "$WS-df/.devcontainer/"
+printf 'FROM %s\nRUN echo df > /df\n' "$RDEV_RIG_IMAGE_BOOKWORM_DEV" >"$WS-df/.devcontainer/Dockerfile"
+echo '{ "build": { "dockerfile": "Dockerfile" }, "features": { "./base": { "level": "df" } } }' \
+	>"$WS-df/.devcontainer/devcontainer.json"
+rdev up "$WS-df" --json >"$TEST_TMP/df.out" 2>"$TEST_TMP/df.err" ||
+	fail "Dockerfile up failed: $(tail -5 "$TEST_TMP/df.err")"
+dcid=$(jq -r .containerId "$TEST_TMP/df.out")
+check_eq "a Feature on the Dockerfile's image" "$(docker exec "$dcid" cat /df /order | tr '\n' ,)" "df,base df,"
+check "its label has the Feature's entry" sh -c "docker inspect $dcid --format '{{index .Config.Labels \"devcontainer.metadata\"}}' | grep -q '\"id\":\"./base\"'"
+
+# - Errors: each names the Feature; nothing is made.
+bad() { # NAME FEATURES-JSON EXPECTED-TEXT
+	local w=$WS-bad$1 rc=0
+	mkdir -p "$w/.devcontainer"
+	cp -r "$d"/base "$d"/mid "$d"/top "$w/.devcontainer/"
+	echo '{ "image": "'"$RDEV_RIG_IMAGE_BOOKWORM_DEV"'", "features": '"$2"' }' >"$w/.devcontainer/devcontainer.json"
+	rdev up "$w" >/dev/null 2>"$TEST_TMP/bad$1.err" || rc=$?
+	check_eq "$1: up fails" "$rc" 1
+	check "$1: the message says $3" grep -qF "$3" "$TEST_TMP/bad$1.err"
+	check_eq "$1: no container" "$(docker ps -aq --filter "label=devcontainer.local_folder=$w" | wc -l)" 0
+}
+bad unknown '{ "./top": { "colour": "red" } }' \
+	'"features"."./top": unknown option "colour" (the Feature "top" has other options)'
+bad enum '{ "./top": { "greeting": "yo" } }' 'option "greeting": "yo" is not one of "hello", "hi"'
+bad oci '{ "ghcr.io/devcontainers/features/node:1": {} }' \
+	"Feature 'ghcr.io/devcontainers/features/node:1': https://ghcr.io/v2/devcontainers/features/node/manifests/1: "
+mkdir -p "$WS-badcycle/.devcontainer"
+feature "$WS-badcycle/.devcontainer/x" x ', "dependsOn": { "./y": {} }' true
+feature "$WS-badcycle/.devcontainer/y" y ', "dependsOn": { "./x": {} }' true
+bad cycle '{ "./x": {} }' 'Features ./x, ./y depend on each other'
+mkdir -p "$WS-badnoinstall/.devcontainer/n"
+echo '{ "id": "n" }' >"$WS-badnoinstall/.devcontainer/n/devcontainer-feature.json"
+bad noinstall '{ "./n": {} }' 'Feature "./n": '
+check "noinstall: names install.sh" grep -q 'install.sh' "$TEST_TMP/badnoinstall.err"
+mkdir -p "$WS-badjson/.devcontainer/j"
+printf '{ "id": "j",\n  "options": { "a": { "type": 3 } } }\n' >"$WS-badjson/.devcontainer/j/devcontainer-feature.json"
+touch "$WS-badjson/.devcontainer/j/install.sh"
+bad json '{ "./j": {} }' 'j/devcontainer-feature.json:2:31: "options"."a"."type"'
+# The reference's results (its container inspected and removed before
+# rdev's up of the same workspace).
+if [ -n "$ref_pid" ]; then
+	wait "$ref_pid" || fail "the reference's up failed: $(tail -5 "$TEST_TMP/ref.err")"
+	ref_pid=
 	ref=$(jq -r .containerId "$TEST_TMP/ref.out")
 	ref_inspect=$(inspect "$ref")
 	ref_caps=$(docker inspect "$ref" --format '{{json .HostConfig.CapAdd}}')
@@ -137,44 +189,4 @@ check_eq "an edited install.sh is built again" \
 	"$(docker exec "$(jq -r .containerId "$TEST_TMP/edit.out")" tail -1 /order)" late-again
 rdev down "$WS" >/dev/null 2>&1 || true
 
-# A Dockerfile base.
-mkdir -p "$WS-df/.devcontainer"
-cp -r "$d/base" "$WS-df/.devcontainer/"
-printf 'FROM %s\nRUN echo df > /df\n' "$RDEV_RIG_IMAGE_BOOKWORM_DEV" >"$WS-df/.devcontainer/Dockerfile"
-echo '{ "build": { "dockerfile": "Dockerfile" }, "features": { "./base": { "level": "df" } } }' \
-	>"$WS-df/.devcontainer/devcontainer.json"
-rdev up "$WS-df" --json >"$TEST_TMP/df.out" 2>"$TEST_TMP/df.err" ||
-	fail "Dockerfile up failed: $(tail -5 "$TEST_TMP/df.err")"
-dcid=$(jq -r .containerId "$TEST_TMP/df.out")
-check_eq "a Feature on the Dockerfile's image" "$(docker exec "$dcid" cat /df /order | tr '\n' ,)" "df,base df,"
-check "its label has the Feature's entry" sh -c "docker inspect $dcid --format '{{index .Config.Labels \"devcontainer.metadata\"}}' | grep -q '\"id\":\"./base\"'"
-
-# Errors: each names the Feature; nothing is made.
-bad() { # NAME FEATURES-JSON EXPECTED-TEXT
-	local w=$WS-bad$1 rc=0
-	mkdir -p "$w/.devcontainer"
-	cp -r "$d"/base "$d"/mid "$d"/top "$w/.devcontainer/"
-	echo '{ "image": "'"$RDEV_RIG_IMAGE_BOOKWORM_DEV"'", "features": '"$2"' }' >"$w/.devcontainer/devcontainer.json"
-	rdev up "$w" >/dev/null 2>"$TEST_TMP/bad$1.err" || rc=$?
-	check_eq "$1: up fails" "$rc" 1
-	check "$1: the message says $3" grep -qF "$3" "$TEST_TMP/bad$1.err"
-	check_eq "$1: no container" "$(docker ps -aq --filter "label=devcontainer.local_folder=$w" | wc -l)" 0
-}
-bad unknown '{ "./top": { "colour": "red" } }' \
-	'"features"."./top": unknown option "colour" (the Feature "top" has other options)'
-bad enum '{ "./top": { "greeting": "yo" } }' 'option "greeting": "yo" is not one of "hello", "hi"'
-bad oci '{ "ghcr.io/devcontainers/features/node:1": {} }' \
-	"Feature 'ghcr.io/devcontainers/features/node:1': https://ghcr.io/v2/devcontainers/features/node/manifests/1: "
-mkdir -p "$WS-badcycle/.devcontainer"
-feature "$WS-badcycle/.devcontainer/x" x ', "dependsOn": { "./y": {} }' true
-feature "$WS-badcycle/.devcontainer/y" y ', "dependsOn": { "./x": {} }' true
-bad cycle '{ "./x": {} }' 'Features ./x, ./y depend on each other'
-mkdir -p "$WS-badnoinstall/.devcontainer/n"
-echo '{ "id": "n" }' >"$WS-badnoinstall/.devcontainer/n/devcontainer-feature.json"
-bad noinstall '{ "./n": {} }' 'Feature "./n": '
-check "noinstall: names install.sh" grep -q 'install.sh' "$TEST_TMP/badnoinstall.err"
-mkdir -p "$WS-badjson/.devcontainer/j"
-printf '{ "id": "j",\n  "options": { "a": { "type": 3 } } }\n' >"$WS-badjson/.devcontainer/j/devcontainer-feature.json"
-touch "$WS-badjson/.devcontainer/j/install.sh"
-bad json '{ "./j": {} }' 'j/devcontainer-feature.json:2:31: "options"."a"."type"'
 finish
