@@ -24,15 +24,16 @@ rounds=${RDEV_UP_WAITS_ROUNDS:-5}
 bg_pids=()
 
 # postCreateCommand sleeps (1 s, or what the workspace's file "nap" says),
+# and on while the workspace holds "hold" (until the test removes it),
 # then fails when the workspace holds "fail", else writes /tmp/ready. Arrays,
 # to see them shown quoted.
-pc_argv='sh -c '\''sleep $(cat nap 2>/dev/null || echo 1); if [ -e fail ]; then echo boom >&2; exit 3; fi; echo made > /tmp/ready'\'
+pc_argv='sh -c '\''sleep $(cat nap 2>/dev/null || echo 1); while [ -e hold ]; do sleep 0.1; done; if [ -e fail ]; then echo boom >&2; exit 3; fi; echo made > /tmp/ready'\'
 config() {
 	cat <<JSON
 {
   "image": "$RDEV_RIG_IMAGE_BUSYBOX",
   "initializeCommand": "echo init >> init.count",
-  "postCreateCommand": ["sh", "-c", "sleep \$(cat nap 2>/dev/null || echo 1); if [ -e fail ]; then echo boom >&2; exit 3; fi; echo made > /tmp/ready"],
+  "postCreateCommand": ["sh", "-c", "sleep \$(cat nap 2>/dev/null || echo 1); while [ -e hold ]; do sleep 0.1; done; if [ -e fail ]; then echo boom >&2; exit 3; fi; echo made > /tmp/ready"],
   "postStartCommand": "echo started > /tmp/started",
   "postAttachCommand": ["sh", "-c", "echo attached >> /tmp/attached"]
 }
@@ -101,7 +102,10 @@ story() {
 		"$d/round.err"
 
 	# --- the rest in the background --------------------------------------
-	ws_file "$t" put nap 4
+	# (held until exec and shell have run: it was a 4 s nap, which a loaded
+	# machine could outlast and which the test waited out)
+	ws_file "$t" put nap 0
+	ws_file "$t" put hold
 	rdev up "$t" --recreate --skip-non-blocking-commands >/dev/null 2>"$d/bg-up.err" ||
 		{ cat "$d/bg-up.err" >&2; fail "$what: up --skip-non-blocking-commands failed"; }
 	set +e
@@ -118,6 +122,7 @@ story() {
 	check_eq "$what: exec said once which steps still run" \
 		"$(grep '^rdev: ' "$d/bg-exec.err")" "rdev: $left"
 	check_eq "$what: shell too" "$(grep '^rdev: ' "$d/bg-shell.err")" "rdev: $left"
+	ws_file "$t" rm hold
 	set +e
 	timeout 60 "$RDEV_BIN_DIR/rdev" logs -f "$t" >"$d/bg-logs.out" 2>"$d/bg-logs.err"
 	s=$?
