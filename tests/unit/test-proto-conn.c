@@ -173,3 +173,37 @@ TEST(fatal_is_the_cause_and_says_if_it_names_the_host)
 		proto_conn_free(b);
 	}
 }
+
+/* A FATAL in answer to our HELLO (a version the peer refuses) is the peer's
+ * text alone: the caller puts its program before it, and through the broker
+ * the connection's name would name the broker for the agent's words. */
+TEST(fatal_at_hello_is_the_peers_text_once)
+{
+	static const char *const fatal[] = {
+		"{\"error\":\"protocol version mismatch: this rdev speaks 1..3, "
+		"rdev 9.0 speaks 9..9; install matching versions\"}",
+		"{}",
+	};
+	struct proto_conn *a, *b;
+	uint32_t version = 0;
+	char *cause = NULL;
+	cJSON *o;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		pair(&a, &b);
+		o = cJSON_Parse(fatal[i]);
+		ASSERT_INT_EQ(proto_conn_queue_json(b, PROTO_FATAL, 0, o, &cause), 0);
+		cJSON_Delete(o);
+		ASSERT_INT_EQ(proto_conn_flush(b, &cause), 0);
+		ASSERT_INT_EQ(proto_conn_handshake(a, "rdev 0.1", &version, &cause), -1);
+		ASSERT_STR_EQ(cause,
+		    i == 0 ? "protocol version mismatch: this rdev speaks 1..3, "
+			     "rdev 9.0 speaks 9..9; install matching versions"
+			   : "peer a refused the session");
+		free(cause);
+		cause = NULL;
+		proto_conn_free(a);
+		proto_conn_free(b);
+	}
+}
