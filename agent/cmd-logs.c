@@ -138,24 +138,34 @@ agent_cmd_logs(const struct agent_backend *be, const struct cmd_program *prog,
 	{
 		cJSON *result = NULL;
 		const cJSON *log;
-		char *text;
+		char *text = NULL;
+		int w = 0;
 
 		if (cmd_logs_ask(be, prog, &a, -1, &result, &cause) != 0)
 			goto out;
 		log = cJSON_GetObjectItemCaseSensitive(result, "log");
+		/* Written as -f writes: a failed write was ignored (exit 0
+		 * with the log cut, `> /dev/full` said nothing). */
 		if (a.json) {
-			text = cJSON_PrintUnformatted(result);
-			printf("%s\n", text);
-			free(text);
+			char *json = cJSON_PrintUnformatted(result);
+
+			if (json == NULL)
+				fatal("out of memory");
+			text = xasprintf("%s\n", json);
+			free(json);
+			w = cmd_logs_write(text, &cause);
 		} else if (cJSON_IsString(log) && log->valuestring[0] != '\0')
-			fputs(log->valuestring, stdout);
+			w = cmd_logs_write(log->valuestring, &cause);
 		else
 			fprintf(stderr,
 			    "%s: no background lifecycle output for this "
 			    "container\n",
 			    prog->name);
+		free(text);
 		cJSON_Delete(result);
-		rc = CMD_EXIT_OK;
+		rc = w == 1 ? 128 + SIGPIPE
+		    : w < 0 ? AGENT_EXIT_EXEC_FAILED
+			    : CMD_EXIT_OK;
 	}
 out:
 	if (cause != NULL)

@@ -164,6 +164,14 @@ slfull=$?
 set -e
 check_eq "logs -f: output that cannot be written ends it with 125" "$slfull" 125
 check_eq "logs -f: ... saying so" "$(cat "$TEST_TMP/lfull.err")" "rdev: logs: stdout: No space left on device"
+# plain logs likewise (it ignored a failed write and said 0)
+set +e
+"$RDEV_BIN_DIR/rdev" logs "$name:~/ws" >/dev/full 2>"$TEST_TMP/pfull.err"
+spfull=$?
+set -e
+check_eq "logs: output that cannot be written: 125" "$spfull" 125
+check_eq "logs: ... saying so" "$(cat "$TEST_TMP/pfull.err")" "rdev: logs: stdout: No space left on device"
+check_eq "logs: a reader gone: 141" "$(status_reader_gone "$RDEV_BIN_DIR/rdev" logs "$name:~/ws")" 141
 check_eq "read-configuration over SSH names the remote file" \
 	"$(rdev read-configuration "$name:~/ws" | jq -r '.configuration.configFilePath.fsPath')" \
 	"$home/ws/.devcontainer.json"

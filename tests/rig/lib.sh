@@ -317,6 +317,15 @@ rig_remote_cleanup() {
 }
 
 rdev() { "$RDEV_BIN_DIR/rdev" "$@"; }
+# status_reader_gone CMD...: CMD's exit status (printed) when its stdout is a
+# pipe whose reader was closed before it started: its first write fails with
+# EPIPE, no race with a reader that may still be there (`| head -c1`).
+status_reader_gone() {
+	python3 -c 'import os, subprocess, sys
+r, w = os.pipe()
+os.close(r)
+print(subprocess.run(sys.argv[1:], stdin=subprocess.DEVNULL, stdout=w, stderr=subprocess.DEVNULL).returncode)' "$@"
+}
 # rig_auto_seen WS PORT: the broker's saved auto-forward watch of workspace
 # WS (as its state file names it) has seen container port PORT: a listing
 # of the container it follows took it.
