@@ -40,6 +40,8 @@
 #define AGENT_EXEC_RELAY_TIMEOUT_MS 5000
 /* How much of the exec's output the pump reads at a time. */
 #define AGENT_EXEC_READ_SIZE 65536
+/* How many reads agent_exec_ended() makes at most. */
+#define AGENT_EXEC_ENDED_READS 16
 
 /* ---- through a Docker exec ------------------------------------------------ */
 
@@ -479,10 +481,48 @@ agent_exec_pump_output(const struct agent_exec_client *c, struct agent_exec *x,
 		    x, data, len, &used, &stream, &payload, &plen, cause)) == 1) {
 		data += used;
 		len -= used;
-		if (c->output(c->arg, stream, payload, plen) != 0)
+		if (c->output(c->arg, stream, payload, plen) != 0) {
+			/* The rest is cut all the same (output dropped): the
+			 * relay's EXIT frame may be in it (agent_exec_ended). */
+			while (agent_exec_output(x, data, len, &used, &stream, &payload,
+				   &plen, NULL) == 1) {
+				data += used;
+				len -= used;
+			}
 			return 1;
+		}
 	}
 	return rc;
+}
+
+int
+agent_exec_ended(struct agent_exec *x)
+{
+	unsigned char data[AGENT_EXEC_READ_SIZE], *p;
+	const unsigned char *payload;
+	size_t used, plen, len;
+	int stream;
+	ssize_t n;
+
+	/* (bounded: a command that writes on refills the socket as it is read) */
+	for (int i = 0; i < AGENT_EXEC_ENDED_READS && x->fd >= 0; i++) {
+		if (x->via_relay && (x->exit_len == 4 || x->exit_len == 6))
+			break;
+		n = read(x->fd, data, sizeof data);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0)
+			return !x->via_relay || x->exit_len == 4 || x->exit_len == 6;
+		if (n < 0)
+			return 0; /* (EAGAIN: nothing more has come) */
+		for (p = data, len = (size_t)n;
+		     agent_exec_output(
+			 x, p, len, &used, &stream, &payload, &plen, NULL) == 1;) {
+			p += used;
+			len -= used;
+		}
+	}
+	return x->via_relay && (x->exit_len == 4 || x->exit_len == 6);
 }
 
 void

@@ -119,6 +119,11 @@ int agent_exec_pump_run(
 /* The end of the client's input: no more is taken, the end is queued. */
 void agent_exec_pump_input_end(struct agent_exec_pump *p);
 
+/* The client gave up on the output (its reader went away): has the command
+ * ended already? Takes what x->fd holds now, without waiting, its output
+ * dropped: 1 when the end of the output or the relay's EXIT frame is there
+ * (agent_exec_exit() then gives the command's status), else 0. */
+int agent_exec_ended(struct agent_exec *x);
 /* The exit status once the output has ended. */
 int agent_exec_exit(struct agent_exec *x, int *status, char **cause);
 /* After agent_exec_exit: the signal that killed the command, with *core

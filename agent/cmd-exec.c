@@ -214,6 +214,14 @@ agent_exec_local(const char *prog_name, const struct agent_exec_req *req)
 		}
 	}
 	if ((code = cmd_exec_pump(x, &cause)) != 0) {
+		/* A reader gone after the command ended, its status here
+		 * already: that status, as the remote route gives (not a
+		 * false 141 under pipefail). */
+		if (code == 1 && agent_exec_ended(x) &&
+		    agent_exec_exit(x, &code, NULL) == 0) {
+			rc = code;
+			goto out;
+		}
 		/* As the command would end here, writing to a closed pipe. */
 		if (code == 1)
 			rc = 128 + SIGPIPE;

@@ -104,6 +104,50 @@ pipe_gone() { # VIA LABEL
 }
 pipe_gone relay "through the relay"
 pipe_gone docker "through a Docker exec"
+# A command that had ended (status 3) before rdev's write of its output
+# failed for a reader gone: its own status, not 141 (a false failure under
+# pipefail), as on the remote route. Made sure: stdout is a full pipe whose
+# reader is closed only once the command has ended and its status (the
+# relay's EXIT frame, the only one after the output's) waits in rdev's
+# socket to the relay: at least that frame's 12 bytes there (or 30 s have
+# passed: rdev may have read it with the output).
+cid=$(jq -r .containerId "$TEST_TMP/up.json")
+check_eq "a reader gone after the command ended: its own status, not 141" \
+	"$(python3 - "$RDEV_BIN_DIR/rdev" "$ws" "$cid" <<'PY'
+import fcntl, os, subprocess, sys, time
+rdev, target, cid = sys.argv[1:4]
+r, w = os.pipe()
+fl = fcntl.fcntl(w, fcntl.F_GETFL)
+fcntl.fcntl(w, fcntl.F_SETFL, fl | os.O_NONBLOCK)
+for chunk in (4096, 1):
+    try:
+        while True:
+            os.write(w, b"x" * chunk)
+    except BlockingIOError:
+        pass
+fcntl.fcntl(w, fcntl.F_SETFL, fl)
+mark = "/tmp/ended-%d" % os.getpid()
+p = subprocess.Popen([rdev, "exec", target, "--", "sh", "-c",
+                      "echo out; touch %s; exit 3" % mark],
+                     stdin=subprocess.DEVNULL, stdout=w)
+os.close(w)
+for _ in range(300):
+    if subprocess.run(["docker", "exec", cid, "test", "-e", mark]).returncode == 0:
+        break
+    time.sleep(0.1)
+def queued():
+    # the bytes waiting in rdev's TCP sockets (its one to the relay)
+    out = subprocess.run(["ss", "-Htnp"], capture_output=True, text=True).stdout
+    return sum(int(l.split()[1]) for l in out.splitlines()
+               if "pid=%d," % p.pid in l)
+for _ in range(300):
+    if queued() >= 12:
+        break
+    time.sleep(0.1)
+os.close(r)
+print(p.wait(timeout=30))
+PY
+)" 3
 # Any other write error (a full disk: /dev/full) is no success with the
 # output cut: 125 and what failed.
 set +e
