@@ -243,6 +243,9 @@ void agent_cmd_print_warnings(
 /* Copy the answer's "warnings" (strings) into out, for a --json line; none:
  * nothing added. */
 void agent_cmd_json_warnings(cJSON *out, const cJSON *answer);
+/* A command's --json line: out with the answer's warnings added, one line
+ * on stdout; out is freed. */
+void agent_cmd_print_json(cJSON *out, const cJSON *answer);
 /* The request for op on a's workspace (agent_cmd_request), with its
  * --id-label's ("idLabels"). */
 cJSON *agent_cmd_args_request(

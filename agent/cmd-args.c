@@ -353,3 +353,16 @@ agent_cmd_json_warnings(cJSON *out, const cJSON *answer)
 		if (cJSON_IsString(w))
 			cJSON_AddItemToArray(list, cJSON_CreateString(w->valuestring));
 }
+
+void
+agent_cmd_print_json(cJSON *out, const cJSON *answer)
+{
+	char *text;
+
+	agent_cmd_json_warnings(out, answer);
+	if ((text = cJSON_PrintUnformatted(out)) == NULL)
+		fatal("out of memory");
+	printf("%s\n", text);
+	free(text);
+	cJSON_Delete(out);
+}

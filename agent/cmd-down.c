@@ -64,7 +64,6 @@ agent_cmd_down_json(const cJSON *res, long n)
 	const cJSON *kept = cJSON_GetObjectItemCaseSensitive(res, "keptVolumes");
 	const cJSON *e, *name, *reason;
 	cJSON *out = cJSON_CreateObject(), *list, *k;
-	char *text;
 
 	cJSON_AddStringToObject(out, "outcome", "success");
 	cJSON_AddNumberToObject(out, "removed", (double)n);
@@ -88,12 +87,7 @@ agent_cmd_down_json(const cJSON *res, long n)
 			cJSON_AddItemToArray(list, k);
 		}
 	}
-	agent_cmd_json_warnings(out, res);
-	if ((text = cJSON_PrintUnformatted(out)) == NULL)
-		fatal("out of memory");
-	printf("%s\n", text);
-	free(text);
-	cJSON_Delete(out);
+	agent_cmd_print_json(out, res);
 }
 
 int

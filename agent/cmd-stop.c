@@ -13,16 +13,10 @@ static void
 agent_cmd_stop_json(const cJSON *res, long n)
 {
 	cJSON *out = cJSON_CreateObject();
-	char *text;
 
 	cJSON_AddStringToObject(out, "outcome", "success");
 	cJSON_AddNumberToObject(out, "stopped", (double)n);
-	agent_cmd_json_warnings(out, res);
-	if ((text = cJSON_PrintUnformatted(out)) == NULL)
-		fatal("out of memory");
-	printf("%s\n", text);
-	free(text);
-	cJSON_Delete(out);
+	agent_cmd_print_json(out, res);
 }
 
 int
