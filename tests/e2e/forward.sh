@@ -251,22 +251,9 @@ eventually "the watch has seen the port its attributes ignore" rig_auto_seen "$w
 # probe; the broker's listing and the probe make two): the step is taken
 # again with the new relay, up to 3 times.
 silent_take() { # (sets relay_port, closer_pid; the program's connections in $TEST_TMP/silent.answered)
-	local relay_pids bpid
-	relay_port=$(docker exec "$cid" cat /.rdev-relay.port)
-	relay_pids=$(docker top "$cid" -o pid,args | awk '/[.]rdev-relay --port-file/ { print $1 }')
-	[ -n "$relay_pids" ] || fail "auto: no relay process in the container"
-	rm -f "$TEST_TMP/silent.bound" "$TEST_TMP/silent.go"
-	: >"$TEST_TMP/silent.answered"
-	nsenter -t "$(docker inspect -f '{{.State.Pid}}' "$cid")" -n \
-		python3 "$relay_client" takeport "$relay_port" "$relay_pids" "$TEST_TMP/silent.bound" silent \
-		"$TEST_TMP/silent.answered" "$TEST_TMP/silent.go" &
-	closer_pid=$!
-	bpid=$(broker status --json | jq -r .pid)
-	kill -STOP "$bpid"
-	: >"$TEST_TMP/silent.go"
-	(eventually "auto: the silent program has the relay's port" test -e "$TEST_TMP/silent.bound") ||
-		{ kill -CONT "$bpid"; fail "auto: the silent program did not bind"; }
-	kill -CONT "$bpid"
+	rig_relay_takeover "$cid" silent silent
+	relay_port=$takeover_port
+	closer_pid=$takeover_pid
 }
 silent_said() {
 	grep -q "the relay at port $relay_port did not list its ports" "$RDEV_RUNTIME_DIR/broker.log"

@@ -252,22 +252,9 @@ eventually "auto: the watch has listed the container's ports" rig_auto_seen "$ws
 # probe, or one listing a second): the step is taken again with the new
 # relay, up to 3 times.
 digits_take() { # (sets port, digits_pid; the program's answers in $TEST_TMP/digits.answered)
-	local relay_pids bpid cpid
-	port=$(docker exec "$cid" cat /.rdev-relay.port)
-	relay_pids=$(docker top "$cid" -o pid,args | awk '/[.]rdev-relay --port-file/ { print $1 }')
-	[ -n "$relay_pids" ] || fail "auto: no relay process in the container"
-	rm -f "$TEST_TMP/digits.bound" "$TEST_TMP/digits.go" "$TEST_TMP/digits.answered"
-	: >"$TEST_TMP/digits.answered"
-	cpid=$(docker inspect -f '{{.State.Pid}}' "$cid")
-	nsenter -t "$cpid" -n python3 "$client" takeport "$port" "$relay_pids" \
-		"$TEST_TMP/digits.bound" digits "$TEST_TMP/digits.answered" "$TEST_TMP/digits.go" &
-	digits_pid=$!
-	bpid=$(broker status --json | jq -r .pid)
-	kill -STOP "$bpid"
-	: >"$TEST_TMP/digits.go"
-	(eventually "auto: the digit program has the relay's port" test -e "$TEST_TMP/digits.bound") ||
-		{ kill -CONT "$bpid"; fail "auto: the digit program did not bind"; }
-	kill -CONT "$bpid"
+	rig_relay_takeover "$cid" digits digit
+	port=$takeover_port
+	digits_pid=$takeover_pid
 }
 # within SECONDS CMD...: whether CMD succeeds within SECONDS (tried every 0.1 s).
 within() {

@@ -317,6 +317,32 @@ rig_remote_cleanup() {
 }
 
 rdev() { "$RDEV_BIN_DIR/rdev" "$@"; }
+# rig_relay_takeover CID MODE WHAT: the relay of container CID killed and
+# its port bound by one program (tests/e2e/relay_client.py takeport MODE;
+# the connections it met in $TEST_TMP/MODE.answered), the broker stopped
+# meanwhile, so that no listing of an auto-forward watch falls between the
+# kill and the bind; the program is started first and told to go once the
+# broker is stopped, so that the stop lasts only the kill and the bind.
+# WHAT names the program in the messages. Sets takeover_port (the relay's
+# port) and takeover_pid (the program, in the background).
+rig_relay_takeover() {
+	local cid=$1 mode=$2 what=$3 relay_pids bpid
+	takeover_port=$(docker exec "$cid" cat /.rdev-relay.port)
+	relay_pids=$(docker top "$cid" -o pid,args | awk '/[.]rdev-relay --port-file/ { print $1 }')
+	[ -n "$relay_pids" ] || fail "auto: no relay process in the container"
+	rm -f "$TEST_TMP/$mode.bound" "$TEST_TMP/$mode.go"
+	: >"$TEST_TMP/$mode.answered"
+	nsenter -t "$(docker inspect -f '{{.State.Pid}}' "$cid")" -n \
+		python3 "$RDEV_SOURCE_DIR/tests/e2e/relay_client.py" takeport "$takeover_port" "$relay_pids" \
+		"$TEST_TMP/$mode.bound" "$mode" "$TEST_TMP/$mode.answered" "$TEST_TMP/$mode.go" &
+	takeover_pid=$!
+	bpid=$(broker status --json | jq -r .pid)
+	kill -STOP "$bpid"
+	: >"$TEST_TMP/$mode.go"
+	(eventually "auto: the $what program has the relay's port" test -e "$TEST_TMP/$mode.bound") ||
+		{ kill -CONT "$bpid"; fail "auto: the $what program did not bind"; }
+	kill -CONT "$bpid"
+}
 # status_reader_gone CMD...: CMD's exit status (printed) when its stdout is a
 # pipe whose reader was closed before it started: its first write fails with
 # EPIPE, no race with a reader that may still be there (`| head -c1`).
