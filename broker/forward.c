@@ -611,6 +611,15 @@ forward_request_adds(const cJSON *req)
 	    cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(req, "auto"));
 }
 
+int
+forward_requests_overlap(const cJSON *a, const cJSON *b)
+{
+	const char *wa = json_get_string(a, "workspace");
+	const char *wb = json_get_string(b, "workspace");
+
+	return wa == NULL || wb == NULL || strcmp(wa, wb) == 0;
+}
+
 cJSON *
 forward_resolve_request(const cJSON *req)
 {

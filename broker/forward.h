@@ -260,6 +260,11 @@ void forward_request_make(const cJSON *req, forward_make_fn make, void *arg,
 /* Does "forward" request req add anything (a forward or an "auto" watch),
  * rather than only check the targets there are (`up`'s)? */
 int forward_request_adds(const cJSON *req);
+/* Do "forward"/"unforward" requests a and b concern the same workspace
+ * folder (or does either name none: all of the host's)? Such requests
+ * take effect in the order they came (one waits behind the other's look
+ * at its workspace). */
+int forward_requests_overlap(const cJSON *a, const cJSON *b);
 /* The "relay" request with "resolveOnly" that asks the agent whether req's
  * workspace and container are there, before its forwards are made (no "id";
  * new). */

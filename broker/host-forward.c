@@ -457,6 +457,10 @@ host_forward_make(struct host_session *h, const char *ws, const char *config,
 	return f;
 }
 
+static void host_forward_prechecked(struct host_session *h, struct host_job *j,
+    const char *error, enum host_call_end how);
+static void host_forward_release(struct host_session *h);
+
 /* f is made without its check (the request's look at the workspace timed
  * out with error): the requests waiting for it are told. */
 static void
@@ -481,6 +485,17 @@ host_forward_resolved_first(struct host_session *h, void *arg, const cJSON *resu
 	struct host_job *j = arg;
 
 	(void)result;
+	TAILQ_REMOVE(&h->prechecks, j, entry);
+	host_forward_prechecked(h, j, error, how);
+	host_forward_release(h);
+}
+
+/* j's look at its workspace ended (how, error): its forwards are made, or
+ * it is refused. */
+static void
+host_forward_prechecked(
+    struct host_session *h, struct host_job *j, const char *error, enum host_call_end how)
+{
 	if (how != HOST_CALL_NO_WORKSPACE) {
 		if (error != NULL)
 			log_info("%s: forward %s: %s (the forwards are made; %s)",
@@ -510,6 +525,7 @@ host_forward_request(struct host_session *h, struct host_job *j)
 	}
 	req = forward_resolve_request(j->req);
 	cJSON_AddNumberToObject(req, "id", 1);
+	TAILQ_INSERT_TAIL(&h->prechecks, j, entry); /* until its done runs */
 	/* (a slow or hung agent holds the request only this long: then the
 	 * forwards are made, checked at their first connection) */
 	host_agent_call_deadline(
@@ -628,4 +644,79 @@ host_forward_remove(struct host_session *h, struct host_job *j)
 	resp = forward_stopped_answer(j->request_id, n);
 	host_send_json(j->fd, PROTO_CONTROL, resp);
 	cJSON_Delete(resp);
+}
+
+/* Must forward/unforward job j wait: is a look of the same workspace in
+ * flight, or a job of it held before j (j held or not)? */
+static int
+host_forward_must_wait(struct host_session *h, const struct host_job *j)
+{
+	struct host_job *o;
+
+	TAILQ_FOREACH(o, &h->prechecks, entry) {
+		if (forward_requests_overlap(o->req, j->req))
+			return 1;
+	}
+	TAILQ_FOREACH(o, &h->held, entry) {
+		if (o == j)
+			break;
+		if (forward_requests_overlap(o->req, j->req))
+			return 1;
+	}
+	return 0;
+}
+
+/* Run forward/unforward job j now (consumed). */
+static void
+host_forward_job_run(struct host_session *h, struct host_job *j)
+{
+	const char *op = json_get_string(j->req, "op");
+
+	if (op != NULL && strcmp(op, "forward") == 0) {
+		host_forward_request(h, j); /* answered when its resolves end */
+		return;
+	}
+	host_forward_remove(h, j);
+	close(j->fd);
+	cJSON_Delete(j->req);
+	free(j);
+}
+
+/* Run the held jobs that need not wait any more, in the order they came
+ * (a forward job among them may start a look the later ones wait for). */
+static void
+host_forward_release(struct host_session *h)
+{
+	struct host_job *j;
+	int ran;
+
+	do {
+		ran = 0;
+		TAILQ_FOREACH(j, &h->held, entry) {
+			if (host_forward_must_wait(h, j))
+				continue;
+			TAILQ_REMOVE(&h->held, j, entry);
+			host_forward_job_run(h, j);
+			ran = 1; /* (the list changed: from its head again) */
+			break;
+		}
+	} while (ran);
+}
+
+void
+host_forward_job(struct host_session *h, struct host_job *j)
+{
+	if (!host_forward_must_wait(h, j)) {
+		host_forward_job_run(h, j);
+		return;
+	}
+	/* (an unforward run now would miss what the earlier request makes
+	 * once its look ends: Ctrl-C then --stop left it listening) */
+	log_info("%s: %s request of %s waits for the look at its workspace in "
+		 "flight",
+	    h->label, json_get_string(j->req, "op"),
+	    json_get_string(j->req, "workspace") != NULL
+		? json_get_string(j->req, "workspace")
+		: "every workspace");
+	TAILQ_INSERT_TAIL(&h->held, j, entry);
 }

@@ -390,6 +390,11 @@ struct host_session {
 	 * which new calls fail with at once, else NULL. */
 	const char *calls_ended;
 	struct forward_parked_list parked; /* forward requests waiting for resolves */
+	/* Forward jobs whose look at their workspace is in flight
+	 * (host_forward_request), and the forward/unforward jobs of the same
+	 * workspaces that came after them, held in order until it ends
+	 * (host_forward_job). */
+	struct host_jobs prechecks, held;
 	struct host_links links;
 	struct host_forwards forwards; /* changed under lock (status reads) */
 	/* "connect" requests' forwards, no listeners (host-connect.c; under
@@ -724,6 +729,11 @@ void host_forward_add(struct host_session *h, struct host_job *j, const char *un
 void host_forward_request(struct host_session *h, struct host_job *j);
 /* Answer an "unforward" job; j stays the caller's. */
 void host_forward_remove(struct host_session *h, struct host_job *j);
+/* Run a "forward" or "unforward" job (j is consumed), or hold it while a
+ * look of an earlier one of the same workspace is in flight: the requests
+ * of a workspace take effect in the order they came (an unforward after a
+ * forward request stops what that one makes). */
+void host_forward_job(struct host_session *h, struct host_job *j);
 
 /* A new link of f for client fd (taken), counted as f's connection; its
  * open is the caller's to start (host_forward_open_next). Borrowed. */

@@ -262,18 +262,11 @@ host_run_job(struct host_session *h, struct host_job *j)
 		host_agent_call_start(h, j->req, host_info_done, j);
 		return;
 	}
-	if (strcmp(op, "forward") == 0) {
-		host_forward_request(h, j); /* answered when its resolves end */
-		return;
-	}
 	if (strcmp(op, "connect") == 0) {
 		host_connect_add(h, j); /* answered once open */
 		return;
 	}
-	host_forward_remove(h, j);
-	close(j->fd);
-	cJSON_Delete(j->req);
-	free(j);
+	host_forward_job(h, j); /* forward, unforward */
 }
 
 /* --- the thread --------------------------------------------------------- */
@@ -716,6 +709,8 @@ host_session_new(const struct host_session_params *p)
 	pthread_mutex_init(&h->lock, NULL);
 	TAILQ_INIT(&h->jobs);
 	TAILQ_INIT(&h->parked);
+	TAILQ_INIT(&h->prechecks);
+	TAILQ_INIT(&h->held);
 	LIST_INIT(&h->calls);
 	LIST_INIT(&h->links);
 	LIST_INIT(&h->forwards);
@@ -840,6 +835,8 @@ host_session_free(struct host_session *h)
 	host_session_stop(h);
 	pthread_join(h->thread, NULL);
 	host_fail_jobs(h, "the broker is stopping", SSH_FAIL_NONE);
+	/* (none: they wait only for a look in flight, ended with host_serve) */
+	host_fail_job_list(&h->held, "the broker is stopping", SSH_FAIL_NONE);
 	host_forward_parked_check(h); /* none: host_serve's end answered them */
 	host_auto_remove(h, NULL);
 	while ((f = LIST_FIRST(&h->forwards)) != NULL) {

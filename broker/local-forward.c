@@ -350,14 +350,71 @@ local_host_unforward(struct local_host *lh, int fd, int id, const cJSON *req)
 	local_parked_check(lh); /* a resolve it waited for is gone */
 }
 
-/* Free pc (its call forgotten), off lh's list. */
+/* A precheck (or held request) of req from fd, on no list yet. */
+static struct local_precheck *
+local_precheck_new(struct local_host *lh, int fd, int id, const cJSON *req)
+{
+	struct local_precheck *pc = xcalloc(1, sizeof *pc);
+
+	pc->lh = lh;
+	pc->fd = fd;
+	pc->id = id;
+	pc->req = cJSON_Duplicate(req, 1);
+	return pc;
+}
+
+/* Free pc (its call forgotten), taken off list by the caller. */
 static void
 local_precheck_free(struct local_precheck *pc)
 {
-	LIST_REMOVE(pc, entry);
 	local_agent_forget(pc->call);
 	cJSON_Delete(pc->req);
 	free(pc);
+}
+
+static void local_host_run(struct local_host *lh, int fd, int id, const cJSON *req);
+
+/* Must request req wait: is a look of the same workspace in flight, or a
+ * request of it held before it (self: req's own held entry, or NULL)? */
+static int
+local_host_must_wait(
+    struct local_host *lh, const cJSON *req, const struct local_precheck *self)
+{
+	struct local_precheck *o;
+
+	TAILQ_FOREACH(o, &lh->prechecks, entry) {
+		if (forward_requests_overlap(o->req, req))
+			return 1;
+	}
+	TAILQ_FOREACH(o, &lh->held, entry) {
+		if (o == self)
+			break;
+		if (forward_requests_overlap(o->req, req))
+			return 1;
+	}
+	return 0;
+}
+
+/* Run the held requests that need not wait any more, in the order they
+ * came (a forward among them may start a look the later ones wait for). */
+static void
+local_host_release(struct local_host *lh)
+{
+	struct local_precheck *pc;
+	int ran;
+
+	do {
+		ran = 0;
+		TAILQ_FOREACH(pc, &lh->held, entry) {
+			if (local_host_must_wait(lh, pc->req, pc))
+				continue;
+			TAILQ_REMOVE(&lh->held, pc, entry);
+			local_host_run(lh, pc->fd, pc->id, pc->req);
+			local_precheck_free(pc);
+			ran = 1; /* (the list changed: from its head again) */
+			break;
+		}
+	} while (ran);
 }
 
 /* The agent's look at pc's workspace (local_call_done_fn): a workspace that
@@ -373,20 +430,40 @@ local_forward_prechecked(
 
 	(void)result;
 	pc->call = NULL;
-	if (how != LOCAL_CALL_NO_WORKSPACE) {
+	TAILQ_REMOVE(&lh->prechecks, pc, entry);
+	if (how != LOCAL_CALL_NO_WORKSPACE)
 		local_host_forward(lh, pc->fd, pc->id, pc->req,
 		    how == LOCAL_CALL_TIMED_OUT ? error : NULL);
-		local_precheck_free(pc);
-		return;
+	else {
+		cause = xasprintf("%s: %s", LOCAL_HOST_LABEL, error);
+		forward_refuse(pc->fd, pc->id, pc->req, LOCAL_HOST_LABEL, cause);
+		free(cause);
 	}
-	cause = xasprintf("%s: %s", LOCAL_HOST_LABEL, error);
-	forward_refuse(pc->fd, pc->id, pc->req, LOCAL_HOST_LABEL, cause);
-	free(cause);
 	local_precheck_free(pc);
+	local_host_release(lh);
 }
 
 void
 local_host_request(struct local_host *lh, int fd, int id, const cJSON *req)
+{
+	const char *ws = json_get_string(req, "workspace");
+
+	if (!local_host_must_wait(lh, req, NULL)) {
+		local_host_run(lh, fd, id, req);
+		return;
+	}
+	/* (an unforward run now would miss what the earlier request makes
+	 * once its look ends: Ctrl-C then --stop left it listening) */
+	log_info("%s: %s request of %s waits for the look at its workspace in "
+		 "flight",
+	    LOCAL_HOST_LABEL, json_get_string(req, "op"),
+	    ws != NULL ? ws : "every workspace");
+	TAILQ_INSERT_TAIL(&lh->held, local_precheck_new(lh, fd, id, req), entry);
+}
+
+/* Run a forward/unforward request now (req borrowed, fd answered). */
+static void
+local_host_run(struct local_host *lh, int fd, int id, const cJSON *req)
 {
 	const char *op = json_get_string(req, "op");
 	struct local_precheck *pc;
@@ -401,12 +478,8 @@ local_host_request(struct local_host *lh, int fd, int id, const cJSON *req)
 		local_host_forward(lh, fd, id, req, NULL);
 		return;
 	}
-	pc = xcalloc(1, sizeof *pc);
-	pc->lh = lh;
-	pc->fd = fd;
-	pc->id = id;
-	pc->req = cJSON_Duplicate(req, 1);
-	LIST_INSERT_HEAD(&lh->prechecks, pc, entry);
+	pc = local_precheck_new(lh, fd, id, req);
+	TAILQ_INSERT_TAIL(&lh->prechecks, pc, entry);
 	look = forward_resolve_request(req);
 	pc->call = local_agent_call(lh, look, local_forward_prechecked, pc);
 	local_agent_call_deadline(pc->call, FORWARD_PRECHECK_MS);
@@ -458,7 +531,8 @@ local_host_new(struct event_base *base, const char *agent, const char *agent_err
 	LIST_INIT(&lh->forwards);
 	LIST_INIT(&lh->links);
 	LIST_INIT(&lh->autos);
-	LIST_INIT(&lh->prechecks);
+	TAILQ_INIT(&lh->prechecks);
+	TAILQ_INIT(&lh->held);
 	TAILQ_INIT(&lh->parked);
 	lh->reap_ev = event_new(base, -1, 0, local_host_on_reap, lh);
 	return lh;
@@ -469,6 +543,7 @@ local_host_free(struct local_host *lh)
 {
 	struct local_forward *f;
 	struct local_link *l;
+	struct local_precheck *pc;
 
 	if (lh == NULL)
 		return;
@@ -476,9 +551,11 @@ local_host_free(struct local_host *lh)
 		local_link_free(l);
 	/* (their resolves end with the agent: answered as they are) */
 	forward_parked_answer(&lh->parked, NULL, NULL);
-	while (!LIST_EMPTY(&lh->prechecks)) {
-		close(LIST_FIRST(&lh->prechecks)->fd); /* the client sees it end */
-		local_precheck_free(LIST_FIRST(&lh->prechecks));
+	TAILQ_CONCAT(&lh->prechecks, &lh->held, entry);
+	while ((pc = TAILQ_FIRST(&lh->prechecks)) != NULL) {
+		TAILQ_REMOVE(&lh->prechecks, pc, entry);
+		close(pc->fd); /* the client sees it end */
+		local_precheck_free(pc);
 	}
 	while ((f = LIST_FIRST(&lh->forwards)) != NULL) {
 		LIST_REMOVE(f, entry);

@@ -99,15 +99,17 @@ struct local_auto {
 LIST_HEAD(local_autos, local_auto);
 
 /* A "forward" request waiting for the agent's look at its workspace
- * (local_host_request) before its forwards are made. */
+ * (local_host_request) before its forwards are made, on lh->prechecks; or
+ * a forward/unforward request held behind such a look of the same
+ * workspace (call NULL), on lh->held. */
 struct local_precheck {
 	struct local_host *lh;
 	int fd, id;
 	cJSON *req;		 /* the request (a copy) */
 	struct local_call *call; /* borrowed: valid until its done runs */
-	LIST_ENTRY(local_precheck) entry;
+	TAILQ_ENTRY(local_precheck) entry;
 };
-LIST_HEAD(local_prechecks, local_precheck);
+TAILQ_HEAD(local_prechecks, local_precheck);
 
 struct local_host {
 	struct event_base *base;
@@ -121,6 +123,7 @@ struct local_host {
 	struct event *auto_ev; /* lists the watches every second; NULL: none yet */
 	struct forward_parked_list parked; /* forward requests waiting */
 	struct local_prechecks prechecks;  /* ... and those not taken yet */
+	struct local_prechecks held;	   /* requests after those, in order */
 	cJSON *restore_errors;		   /* saved forwards not re-created, or NULL */
 	struct event *reap_ev;		   /* frees dead links and gone forwards */
 	unsigned link_seq;

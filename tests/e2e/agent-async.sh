@@ -9,6 +9,8 @@
 #     with the warning); meanwhile A still echoes (the old broker waited
 #     for the agent on the host's thread, up to 60 s, and A with it);
 #   - a connection to B waits, with its bytes queued, for B's target;
+#   - a forward request E in its look, then --stop of E: the stop waits for
+#     the look and stops E (not left listening once the look ends);
 #   - kill -CONT: the waiting connection gets its echo; a forward the agent
 #     cannot resolve is still reported as failed;
 #   - an agent that cannot start: a forward request's check is sent twice,
@@ -25,8 +27,8 @@ rig_require_docker
 # (the second host, for the end, starts meanwhile)
 rig_host_bg "$(rig_host_name an)" --no-streamlocal
 rig_remote_host aa
-base=$(rig_ports 4)
-pa=$base pb=$((base + 1)) pc=$((base + 2)) pd=$((base + 3))
+base=$(rig_ports 5)
+pa=$base pb=$((base + 1)) pc=$((base + 2)) pd=$((base + 3)) pe=$((base + 4))
 stopped= gate=
 cleanup() {
 	local rc=$?
@@ -93,6 +95,23 @@ echo_once "$pb" waiting >"$TEST_TMP/b.out" 2>"$TEST_TMP/b.err" &
 bpid=$!
 check_eq "A again (a new connection, the relay's target known)" "$(echo_once "$pa" three)" three
 check "the connection to B waits for the agent" kill -0 "$bpid"
+# A request taken in its look at the workspace, then --stop of it (Ctrl-C
+# then --stop): the stop waits for the look and stops what it made (the
+# old broker stopped nothing then made E, listening after the stop).
+ch1=$(channels)
+rdev forward "$name:~/ws" "$pe" >/dev/null 2>"$TEST_TMP/order.err" &
+opid=$!
+more_channels_e() { [ "$(channels)" -gt "$ch1" ]; }
+eventually "the broker opened a channel to the stopped agent for E's look" more_channels_e
+st=0
+rdev forward "$name:~/ws" --stop "$pe" 2>"$TEST_TMP/stop-e.err" || st=$?
+wait "$opid" || true
+check_eq "--stop E during E's look succeeds (it waited for the look)" "$st" 0
+check "and says it stopped one" grep -q "stopped 1 forward" "$TEST_TMP/stop-e.err"
+check "E does not listen after the stop" \
+	sh -c "! ss -Hltn 'sport = :$pe' | grep -q ."
+check "and is not listed" \
+	sh -c "'$RDEV_BIN_DIR/rdev' forward --list --json | jq -e 'map(select(.local == $pe)) | length == 0' >/dev/null"
 
 # --- the agent answers again ---------------------------------------------------
 on_host "kill -CONT $apid"

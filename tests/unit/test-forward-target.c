@@ -717,6 +717,8 @@ session_without_ssh(void)
 	h->label = strdup("hostx");
 	LIST_INIT(&h->calls);
 	TAILQ_INIT(&h->parked);
+	TAILQ_INIT(&h->prechecks);
+	TAILQ_INIT(&h->held);
 	LIST_INIT(&h->links);
 	LIST_INIT(&h->forwards);
 	LIST_INIT(&h->connects);
