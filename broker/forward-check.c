@@ -148,6 +148,8 @@ forward_check_skipped(struct forward *fw, const char *error)
 
 	fw->checked_ms = 0; /* the first connection asks, whatever the age */
 	fw->request_send = 0;
+	if (fw->asked_ms != 0)
+		fw->check_again = 1; /* (asked before the request) */
 	if (fw->have_target)
 		return forward_check_warning(fw, error, 1);
 	what = forward_check_what(fw);

@@ -723,7 +723,7 @@ forward_answer_new(int id, cJSON **done, cJSON **errors)
 	return resp;
 }
 
-void
+struct forward_parked *
 forward_park(struct forward_parked_list *list, int fd, const cJSON *req, cJSON *resp)
 {
 	struct forward_parked *p = xcalloc(1, sizeof *p);
@@ -732,6 +732,7 @@ forward_park(struct forward_parked_list *list, int fd, const cJSON *req, cJSON *
 	forward_key_of_request(&p->key, req);
 	p->resp = resp;
 	TAILQ_INSERT_TAIL(list, p, entry);
+	return p;
 }
 
 int
@@ -815,7 +816,7 @@ forward_parked_answer(struct forward_parked_list *list,
 
 	for (p = TAILQ_FIRST(list); p != NULL; p = next) {
 		next = TAILQ_NEXT(p, entry);
-		if (waiting != NULL && waiting(arg, p))
+		if (!p->unchecked && waiting != NULL && waiting(arg, p))
 			continue;
 		TAILQ_REMOVE(list, p, entry);
 		forward_answer_send(p->fd, p->resp);

@@ -298,14 +298,18 @@ struct forward_parked {
 	struct forward_key key; /* the request's container (no workspace: none) */
 	cJSON *resp;
 	int failed; /* an error of a resolve is in resp already */
+	/* its look at the workspace timed out: it is answered with no wait
+	 * for a check in flight (one asked before it, or its own) */
+	int unchecked;
 	TAILQ_ENTRY(forward_parked) entry;
 };
 TAILQ_HEAD(forward_parked_list, forward_parked);
 /* Send resp on a request's connection fd and close it. */
 void forward_answer_send(int fd, const cJSON *resp);
 /* Park the answer resp (taken) to the request req (its "workspace",
- * "config", "idLabels": ws NULL or "" for none) on fd (taken). */
-void forward_park(
+ * "config", "idLabels": ws NULL or "" for none) on fd (taken). Returns it,
+ * borrowed (on list until forward_parked_answer sends it). */
+struct forward_parked *forward_park(
     struct forward_parked_list *list, int fd, const cJSON *req, cJSON *resp);
 /* Does parked answer p wait for fw's check (fw is its container's:
  * forward_of its key)? */
@@ -393,7 +397,10 @@ enum forward_answer forward_check_take(struct forward *fw, const cJSON *res,
 char *forward_check_warning(const struct forward *fw, const char *error, int sends);
 /* A "forward" request's look at its workspace did not answer in time
  * (error): fw is not checked now (a second call would wait as long
- * again), its first connection asks. Returns the request's warning, a new
+ * again), its first connection asks; a check of fw in flight, asked
+ * before the request, is followed by another (check_again: its answer is
+ * not the request's, and the request does not wait for it, see struct
+ * forward_parked's unchecked). Returns the request's warning, a new
  * string (the caller frees it). */
 char *forward_check_skipped(struct forward *fw, const char *error);
 /* Take the end of fw's relay request (forward_check_take) and tell it,

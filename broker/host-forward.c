@@ -558,8 +558,10 @@ host_forward_add(struct host_session *h, struct host_job *j, const char *uncheck
 	 * connection. */
 	forward_key_of_request(&k, j->req);
 	if (ws != NULL && unchecked != NULL) {
-		/* parked first: the warnings go to its answer */
-		forward_park(&h->parked, j->fd, j->req, resp);
+		/* parked first: the warnings go to its answer (which waits
+		 * for no check in flight: that would hold it up to a call's
+		 * 60 s on the agent that just did not answer) */
+		forward_park(&h->parked, j->fd, j->req, resp)->unchecked = 1;
 		LIST_FOREACH(f, &h->forwards, entry) {
 			if (!f->fw.gone && forward_of(&f->fw, &k))
 				host_forward_unchecked(h, f, unchecked);

@@ -277,7 +277,10 @@ local_host_forward(
 	/* The relay is started now (or the target checked, whatever its age:
 	 * `up` may have made a new container), so that a problem shows in `up`'s output
 	 * and the first connection does not wait for it. */
-	forward_park(&lh->parked, fd, req, resp); /* (first: the warnings go to it) */
+	/* (first: the warnings go to it; unchecked, it waits for no check in
+	 * flight: that would hold it up to a call's 60 s on the agent that
+	 * just did not answer) */
+	forward_park(&lh->parked, fd, req, resp)->unchecked = unchecked != NULL;
 	forward_key_of_request(&k, req);
 	LIST_FOREACH(f, &lh->forwards, entry) {
 		if (f->fw.gone || !forward_of(&f->fw, &k))

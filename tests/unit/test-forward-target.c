@@ -950,3 +950,45 @@ TEST(a_stopped_container_s_warning_names_the_port)
 	free(w);
 	forward_clear(&fw);
 }
+
+TEST(a_request_whose_look_timed_out_waits_for_no_check_in_flight)
+{
+	struct forward_parked_list list = TAILQ_HEAD_INITIALIZER(list);
+	struct forward fw;
+	cJSON *req = request("/home/u/ws", NULL, NULL);
+	cJSON *same = unchanged_answer("c1");
+	cJSON *done, *errors;
+	int sv[2];
+	char *got, *w;
+
+	ASSERT_INT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	forward_with_stale_target(&fw);
+	forward_asked(&fw, clock_now_ms()); /* a connection's check, in flight */
+	forward_park(&list, sv[0], req, forward_answer_new(1, &done, &errors))
+	    ->unchecked = 1;
+	w = forward_check_skipped(&fw, "timed out");
+	forward_parked_warning(&list, &fw, w);
+	free(w);
+	/* fw's check is in flight: the request's answer goes all the same */
+	checking = &fw;
+	forward_parked_answer(&list, parked_waiting, NULL);
+	checking = NULL;
+	ASSERT_TRUE(TAILQ_EMPTY(&list));
+	got = answer_read(sv[1]);
+	ASSERT_STR_CONTAINS(got, "not checked (timed out)");
+	free(got);
+	/* the answer in flight was asked before the request: one more follows */
+	ASSERT_INT_EQ(fw.check_again, 1);
+	ASSERT_INT_EQ(forward_check_take(
+			  &fw, same, NULL, FORWARD_FAILED_NONE, clock_now_ms(), NULL),
+	    FORWARD_ANSWER_AGAIN);
+	ASSERT_FALSE(forward_target_fresh(&fw));
+	/* with none in flight, nothing follows */
+	w = forward_check_skipped(&fw, "timed out");
+	free(w);
+	ASSERT_INT_EQ(fw.check_again, 0);
+	close(sv[1]);
+	cJSON_Delete(same);
+	cJSON_Delete(req);
+	forward_clear(&fw);
+}
