@@ -273,6 +273,89 @@ broker_op_host(struct broker_conn *c, int id, const cJSON *req, int is_agent)
 	return 0;
 }
 
+/* Does status st (a session's, host_session_status or local_host_status)
+ * list a forward at local port local? Its workspace then (borrowed from
+ * st). */
+static const char *
+broker_forward_at(const cJSON *st, int local)
+{
+	const cJSON *f;
+	long at;
+
+	cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(st, "forwards")) {
+		if (json_get_int(f, "local", 1, 65535, &at) == 0 && at == local &&
+		    json_get_string(f, "workspace") != NULL)
+			return json_get_string(f, "workspace");
+	}
+	return NULL;
+}
+
+/* An "unforward" of a local port on whichever target has it ("anyTarget":
+ * `rdev forward --stop PORT` with no TARGET): handed to that host's
+ * session (or the local host) as the unforward of that port in its
+ * workspace, with the "target" its answer names. Returns 2 if the
+ * connection was handed over, 1 if answered here. */
+static int
+broker_op_unforward_port(struct broker_conn *c, int id, const cJSON *req)
+{
+	struct broker_host *h;
+	cJSON *st = NULL, *job;
+	const char *ws = NULL;
+	char *target, *err;
+	long local;
+	int rc = 1;
+
+	if (json_get_int(req, "local", 1, 65535, &local) != 0) {
+		broker_conn_reply(c, id, NULL, "\"anyTarget\" needs a \"local\" port");
+		return 1;
+	}
+	broker_reap(c->b);
+	LIST_FOREACH(h, &c->b->hosts, entry) {
+		st = host_session_status(h->session);
+		if ((ws = broker_forward_at(st, (int)local)) != NULL)
+			break;
+		cJSON_Delete(st);
+		st = NULL;
+	}
+	if (ws == NULL && (st = local_host_status(c->b->local)) != NULL &&
+	    (ws = broker_forward_at(st, (int)local)) == NULL) {
+		cJSON_Delete(st);
+		st = NULL;
+	}
+	if (ws == NULL) {
+		err = xasprintf("no forward at local port %ld", local);
+		broker_conn_reply(c, id, NULL, err);
+		free(err);
+		return 1;
+	}
+	target =
+	    h != NULL ? xasprintf("%s:%s", json_get_string(st, "host"), ws) : xstrdup(ws);
+	job = cJSON_CreateObject();
+	cJSON_AddNumberToObject(job, "id", id);
+	cJSON_AddStringToObject(job, "op", "unforward");
+	cJSON_AddStringToObject(job, "workspace", ws);
+	cJSON_AddNumberToObject(job, "local", (double)local);
+	cJSON_AddStringToObject(job, "target", target);
+	log_info("stop of local port %ld: the forward of %s", local, target);
+	if (h == NULL) {
+		local_host_request(c->b->local, c->fd, id, job);
+		rc = 2;
+	} else {
+		fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) & ~O_NONBLOCK);
+		if (host_session_submit(h->session, c->fd, id, job, 0) == 0)
+			rc = 2;
+		else {
+			fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
+			broker_conn_reply(
+			    c, id, NULL, "the host session ended; try again");
+		}
+	}
+	cJSON_Delete(job);
+	cJSON_Delete(st);
+	free(target);
+	return rc;
+}
+
 /* `rdev doctor`'s "probe" of a host (host-probe.h): answered by a thread of
  * its own, which takes the connection. Returns 2 (handed over), or 1 if
  * answered here. */
@@ -420,6 +503,9 @@ broker_conn_frame(struct broker_conn *c, const struct proto_frame *f)
 		    "expected a request {\"id\":N,\"op\":...}");
 	} else if (strcmp(op->valuestring, "agent") == 0) {
 		rc = broker_op_host(c, id->valueint, msg, 1) ? 2 : 1;
+	} else if (strcmp(op->valuestring, "unforward") == 0 &&
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(msg, "anyTarget"))) {
+		rc = broker_op_unforward_port(c, id->valueint, msg);
 	} else if ((strcmp(op->valuestring, "forward") == 0 ||
 		       strcmp(op->valuestring, "unforward") == 0) &&
 	    local_host_is_for(msg)) {

@@ -827,14 +827,17 @@ forward_parked_answer(struct forward_parked_list *list,
 }
 
 cJSON *
-forward_stopped_answer(int id, int n)
+forward_stopped_answer(int id, int n, const cJSON *req)
 {
 	cJSON *resp = cJSON_CreateObject(), *res;
+	const char *target = json_get_string(req, "target");
 
 	cJSON_AddNumberToObject(resp, "id", id);
 	cJSON_AddBoolToObject(resp, "ok", 1);
 	res = cJSON_AddObjectToObject(resp, "result");
 	cJSON_AddNumberToObject(res, "stopped", n);
+	if (target != NULL)
+		cJSON_AddStringToObject(res, "target", target);
 	return resp;
 }
 

@@ -326,8 +326,10 @@ void forward_parked_warning(
  * its) and close their connections; every one when waiting is NULL. */
 void forward_parked_answer(struct forward_parked_list *list,
     int (*waiting)(void *arg, const struct forward_parked *p), void *arg);
-/* An "unforward" request's answer {"id","ok":true,"result":{"stopped":n}}. */
-cJSON *forward_stopped_answer(int id, int n);
+/* An "unforward" request req's answer {"id","ok":true,"result":{"stopped":n}},
+ * with req's "target" (the broker's, for a stop of a port on whichever
+ * target has it) when it has one. */
+cJSON *forward_stopped_answer(int id, int n, const cJSON *req);
 /* Re-create a saved host entry's "forwards" with make at their own local
  * ports, last first (each goes to the head of its host's list, as it was
  * made); each that cannot be is logged (naming label) and added to

@@ -643,7 +643,7 @@ host_forward_remove(struct host_session *h, struct host_job *j)
 	host_forward_reap(h);
 	n += host_state_forget_errors(h, ws, local);
 	host_state_save(h);
-	resp = forward_stopped_answer(j->request_id, n);
+	resp = forward_stopped_answer(j->request_id, n, j->req);
 	host_send_json(j->fd, PROTO_CONTROL, resp);
 	cJSON_Delete(resp);
 }

@@ -347,7 +347,7 @@ local_host_unforward(struct local_host *lh, int fd, int id, const cJSON *req)
 		local_auto_remove(lh, ws);
 	n += forward_errors_forget(lh->restore_errors, ws, local);
 	local_host_save(lh);
-	resp = forward_stopped_answer(id, n);
+	resp = forward_stopped_answer(id, n, req);
 	forward_answer_send(fd, resp);
 	cJSON_Delete(resp);
 	local_parked_check(lh); /* a resolve it waited for is gone */

@@ -437,6 +437,49 @@ cmd_forward_source(struct remote *r, const char *source_text, char **folder)
 	return rc;
 }
 
+/* `rdev forward --stop SPEC` with no TARGET: the broker finds the forward
+ * at SPEC's local port on whichever target has it ("anyTarget") and stops
+ * it, naming that target. */
+static int
+cmd_forward_stop_port(const char *stop)
+{
+	const struct cmd_entry *e = &cmd_forward_entry;
+	struct forward_spec s;
+	cJSON *fields, *res = NULL;
+	char *cause = NULL;
+	const char *target;
+	long local, stopped;
+	int rc;
+
+	if (forward_spec_parse(stop, &s, &cause) != 0) {
+		rc = cmd_usage_error(&client_program, e, "%s", cause);
+		free(cause);
+		return rc;
+	}
+	local = s.local_port != 0 ? s.local_port : s.port;
+	forward_spec_clear(&s);
+	fields = cJSON_CreateObject();
+	cJSON_AddNumberToObject(fields, "local", (double)local);
+	cJSON_AddBoolToObject(fields, "anyTarget", 1);
+	if (remote_broker_call(NULL, "unforward", fields, &res, &cause) != 0) {
+		fprintf(stderr, "rdev: forward: %s\n", cause);
+		free(cause);
+		return CMD_EXIT_FAILURE;
+	}
+	if (json_get_int(res, "stopped", 0, 1000000, &stopped) != 0 || stopped == 0) {
+		/* (a broker before "anyTarget" looked on the local target only) */
+		fprintf(stderr, "rdev: forward: no forward at local port %ld\n", local);
+		cJSON_Delete(res);
+		return CMD_EXIT_FAILURE;
+	}
+	target = json_get_string(res, "target");
+	fprintf(stderr, "stopped the forward at localhost:%ld%s%s%s\n", local,
+	    target != NULL ? " (of " : "", target != NULL ? target : "",
+	    target != NULL ? ")" : "");
+	cJSON_Delete(res);
+	return CMD_EXIT_OK;
+}
+
 static int
 cmd_forward_exec(int argc, char **argv)
 {
@@ -501,14 +544,20 @@ cmd_forward_exec(int argc, char **argv)
 		cJSON_Delete(id_labels);
 		return cmd_forward_list(json);
 	}
+	if (target == NULL && stop != NULL && !stop_all &&
+	    cJSON_GetArraySize(list) == 0 && !auto_forward) {
+		cJSON_Delete(list);
+		cJSON_Delete(id_labels);
+		return cmd_forward_stop_port(stop);
+	}
 	if (target == NULL ||
 	    (cJSON_GetArraySize(list) == 0 && stop == NULL && !stop_all &&
 		!auto_forward)) {
 		cJSON_Delete(list);
 		cJSON_Delete(id_labels);
-		if (target == NULL && (stop != NULL || stop_all))
+		if (target == NULL && stop_all)
 			return cmd_usage_error(&client_program, e,
-			    "--stop and --stop-all need the TARGET the forwards "
+			    "--stop-all needs the TARGET the forwards "
 			    "were made for (`rdev forward --list --json` names each "
 			    "one's host and workspace; `rdev down TARGET` ends "
 			    "them too)");
@@ -625,7 +674,7 @@ out:
 }
 
 const struct cmd_entry cmd_forward_entry = { "forward",
-	"TARGET SPEC... | TARGET --auto | TARGET --stop SPEC | TARGET --stop-all | "
+	"TARGET SPEC... | TARGET --auto | [TARGET] --stop SPEC | TARGET --stop-all | "
 	"--list [--json]  (with TARGET: [--config FILE] " AGENT_CMD_ID_LABEL_USAGE ")",
 	"forward ports (3000, 8080:3000, 5432:db:5432) to localhost",
 	"SPEC: PORT (local PORT, or the next free one, -> container PORT),\n"
@@ -638,7 +687,9 @@ const struct cmd_entry cmd_forward_entry = { "forward",
 	"outlast this command, survive a dropped connection (the broker\n"
 	"reconnects) and a restarted broker (they are saved); they end with\n"
 	"`rdev down`, --stop or `rdev-broker stop --forget`.\n"
-	"--stop takes the local port as listed. --auto: watch the container for\n"
+	"--stop takes the local port as listed; with no TARGET it stops the\n"
+	"forward at that local port whatever its target (and names it).\n"
+	"--auto: watch the container for\n"
 	"new listening TCP ports (every second) and forward them as\n"
 	"portsAttributes' onAutoForward says (ignore: not; openBrowser: the URL is\n"
 	"listed; notify, silent: forwarded and "

@@ -9,7 +9,9 @@
 # required port give clear errors naming the port; --auto forwards the ports
 # the container starts listening on later, and its watch is restored with
 # the broker;
-# `rdev forward --stop` and `rdev down` end them (the ports stop listening);
+# `rdev forward --stop` (with no TARGET too: the forward found by its local
+# port, its target named; no forward there: exit 1) and `rdev down` end them
+# (the ports stop listening);
 # a container made with `up --id-label` has its forwardPorts forwarded too
 # (the broker asks the agent with those labels), and `down --id-label` ends
 # them; `up --auto-forward` again with another --config moves the watch's
@@ -138,8 +140,15 @@ check_eq "after a container restart the relay is asked for again" \
 	"$(curl -sf --max-time 30 "http://127.0.0.1:$p_lo/l")" lo-answers
 
 # --- stop, down ----------------------------------------------------------------
-rdev forward "$ws" --stop "$p_add" 2>/dev/null
+# (no TARGET: the broker finds the forward at that local port, names its target)
+rdev forward --stop "$p_add" 2>"$TEST_TMP/stop.err" || { cat "$TEST_TMP/stop.err" >&2; fail "forward --stop $p_add"; }
+check_eq "--stop PORT with no TARGET names the forward's target" "$(cat "$TEST_TMP/stop.err")" \
+	"stopped the forward at localhost:$p_add (of $(realpath "$ws"))"
 check "--stop frees its port" sh -c "! ss -ltn | grep -q '127.0.0.1:$p_add '"
+st=0
+rdev forward --stop "$p_add" 2>"$TEST_TMP/stop2.err" || st=$?
+check_eq "--stop PORT again: nothing there, exit 1" "$st" 1
+check_eq "naming the port" "$(cat "$TEST_TMP/stop2.err")" "rdev: forward: no forward at local port $p_add"
 rdev down "$ws" >/dev/null 2>"$TEST_TMP/down.err" || fail "down"
 check_eq "down says what it removed" "$(cat "$TEST_TMP/down.err")" \
 	"rdev: removed the dev container for $ws"

@@ -14,7 +14,8 @@
 # openBrowser / ignore), and `up --auto-forward` again with another --config
 # moves the watch's auto-forwards to that container (not the explicit ones),
 # kept by a new broker, also for a move while the host is away; --list,
-# --stop, and `down` ends the forwards.
+# --stop (also with no TARGET: the forward found by its local port, its
+# host and workspace named), and `down` ends the forwards.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 
@@ -388,7 +389,10 @@ check_eq "and the auto-forward moved while it was away goes to the first contain
 # it, and auto-forwarded (as any port the container listens on that nothing
 # forwards): the stop below waits for that listing.
 eventually "the watch has listed the first container again" rig_auto_seen "$ws_path" "$p_any"
-stop_out=$(rdev forward "$name:~/ws" --stop "$p_any" 2>&1) || fail "forward --stop $p_any: $stop_out"
+# (no TARGET: the broker finds the forward at that local port on its host)
+stop_out=$(rdev forward --stop "$p_any" 2>&1) || fail "forward --stop $p_any: $stop_out"
+check "--stop PORT with no TARGET names the host and workspace" \
+	grep -q "^stopped the forward at localhost:$p_any (of .*:$ws_path)\$" <<<"$stop_out"
 check "after --stop the port is closed" sh -c "! curl -sf -m 5 http://127.0.0.1:$p_any/blob >/dev/null"
 rdev down "$name:~/ws" >/dev/null 2>&1
 check "after down the workspace's forwards are gone" sh -c \
