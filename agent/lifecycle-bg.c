@@ -282,6 +282,30 @@ lifecycle_bg_forget(const char *state_dir, const char *container_id)
 	free(path);
 }
 
+int
+lifecycle_bg_record_failure(const char *state_dir, const char *container_id,
+    const char *step, const char *error, char **cause)
+{
+	struct lifecycle_bg bg = { 0 };
+	cJSON *e;
+	int rc;
+
+	bg.record_path = lifecycle_bg_record_path(state_dir, container_id);
+	bg.record = cJSON_CreateObject();
+	lifecycle_bg_set(bg.record, "containerId", container_id);
+	lifecycle_bg_set(bg.record, "run", "foreground");
+	lifecycle_bg_set(bg.record, "state", "failed");
+	lifecycle_bg_set(bg.record, "error", error);
+	e = cJSON_CreateObject();
+	lifecycle_bg_set(e, "name", step);
+	lifecycle_bg_set(e, "state", "failed");
+	cJSON_AddItemToArray(cJSON_AddArrayToObject(bg.record, "steps"), e);
+	rc = lifecycle_bg_save(&bg, cause);
+	cJSON_Delete(bg.record);
+	free(bg.record_path);
+	return rc;
+}
+
 /* Does a live background process hold the container's log? */
 static int
 lifecycle_bg_locked(const char *state_dir, const char *container_id)
@@ -334,6 +358,7 @@ lifecycle_bg_status_fill(const cJSON *record, struct lifecycle_bg_status *st)
 {
 	const cJSON *state = cJSON_GetObjectItemCaseSensitive(record, "state");
 	const cJSON *error = cJSON_GetObjectItemCaseSensitive(record, "error");
+	const cJSON *run = cJSON_GetObjectItemCaseSensitive(record, "run");
 	const cJSON *e, *s, *n;
 	size_t count = 0;
 
@@ -342,20 +367,29 @@ lifecycle_bg_status_fill(const cJSON *record, struct lifecycle_bg_status *st)
 		if (cJSON_IsString(state) &&
 		    strcmp(state->valuestring, lifecycle_bg_state_names[i]) == 0)
 			st->state = i;
+	/* up's own run records only a failure: anything else is garbage */
+	st->foreground =
+	    cJSON_IsString(run) && strcmp(run->valuestring, "foreground") == 0;
+	if (st->foreground)
+		st->state = LIFECYCLE_BG_FAILED;
 	if (st->state == LIFECYCLE_BG_FAILED)
 		st->error = xstrdup(cJSON_IsString(error)
 			? error->valuestring
 			: "the background lifecycle steps failed");
-	if (st->state != LIFECYCLE_BG_RUNNING)
-		return;
-	st->left = xcalloc(LIFECYCLE_NSTEPS + 1, sizeof *st->left);
+	if (st->state == LIFECYCLE_BG_RUNNING)
+		st->left = xcalloc(LIFECYCLE_NSTEPS + 1, sizeof *st->left);
 	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(record, "steps")) {
 		n = cJSON_GetObjectItemCaseSensitive(e, "name");
 		s = cJSON_GetObjectItemCaseSensitive(e, "state");
-		if (count < LIFECYCLE_NSTEPS && cJSON_IsString(n) && cJSON_IsString(s) &&
+		if (!cJSON_IsString(n) || !cJSON_IsString(s))
+			continue;
+		if (st->left != NULL && count < LIFECYCLE_NSTEPS &&
 		    (strcmp(s->valuestring, "pending") == 0 ||
 			strcmp(s->valuestring, "running") == 0))
 			st->left[count++] = xstrdup(n->valuestring);
+		if (st->state == LIFECYCLE_BG_FAILED && st->failed == NULL &&
+		    strcmp(s->valuestring, "failed") == 0)
+			st->failed = xstrdup(n->valuestring);
 	}
 }
 
@@ -384,8 +418,14 @@ lifecycle_bg_status_read(const char *state_dir, const char *container_id,
 			return 0;
 		lifecycle_bg_status_fill(record, st);
 		if (st->state == LIFECYCLE_BG_RUNNING) {
+			/* the step it was in when it died is the one that failed */
+			char *was = st->left != NULL && st->left[0] != NULL
+			    ? xstrdup(st->left[0])
+			    : NULL;
+
 			lifecycle_bg_status_clear(st);
 			st->state = LIFECYCLE_BG_FAILED;
+			st->failed = was;
 			st->error =
 			    xstrdup("the background lifecycle steps stopped before they "
 				    "ended (was their process killed?)");
@@ -402,6 +442,7 @@ lifecycle_bg_status_clear(struct lifecycle_bg_status *st)
 		free(*p);
 	free(st->left);
 	free(st->error);
+	free(st->failed);
 	memset(st, 0, sizeof *st);
 }
 
@@ -410,6 +451,10 @@ lifecycle_bg_status_json(const struct lifecycle_bg_status *st)
 {
 	cJSON *o = cJSON_CreateObject(), *steps;
 
+	if (st->foreground) {
+		lifecycle_bg_set(o, "state", lifecycle_bg_state_names[LIFECYCLE_BG_NONE]);
+		return o;
+	}
 	lifecycle_bg_set(o, "state", lifecycle_bg_state_names[st->state]);
 	if (st->state == LIFECYCLE_BG_RUNNING) {
 		steps = cJSON_AddArrayToObject(o, "steps");

@@ -81,6 +81,13 @@
  * record still "running" with nobody holding the lock is a run whose
  * process died (killed, a reboot): readers report it as failed. Readers
  * (`logs -f`, `exec`) need no Docker call: lifecycle_bg_status_read().
+ * A step that fails in `up` itself (not in the background) leaves the same
+ * record, marked "run":"foreground", with that step "failed" and nothing
+ * else (lifecycle_bg_record_failure()), so `status` can tell it ran and
+ * failed; the background's readers (`logs`, the notice) see no background
+ * run in it. initializeCommand, which runs on the host before there may
+ * be a container, leaves none: `up` reports it, and there is no container
+ * to hold the failure.
  *
  * Errors: -1 with *cause shaped like
  *   postCreateCommand failed: `npm install` exited with status 3: npm ERR! ...
@@ -238,6 +245,12 @@ void lifecycle_bg_free(struct lifecycle_bg *bg);
  * before its steps: what runs now is the current story). */
 void lifecycle_bg_forget(const char *state_dir, const char *container_id);
 
+/* Record that step failed with error in `up`'s foreground run of the
+ * container's steps (replacing any record; the next `up` forgets it). 0, or
+ * -1 with *cause. */
+int lifecycle_bg_record_failure(const char *state_dir, const char *container_id,
+    const char *step, const char *error, char **cause);
+
 enum lifecycle_bg_state {
 	LIFECYCLE_BG_NONE, /* no background run recorded */
 	LIFECYCLE_BG_RUNNING,
@@ -246,8 +259,10 @@ enum lifecycle_bg_state {
 };
 struct lifecycle_bg_status {
 	enum lifecycle_bg_state state;
-	char **left; /* RUNNING: the steps not ended yet, in order; NULL-terminated */
-	char *error; /* FAILED: why */
+	char **left;	/* RUNNING: the steps not ended yet, in order; NULL-terminated */
+	char *error;	/* FAILED: why */
+	char *failed;	/* FAILED: the step that failed, NULL if unknown */
+	int foreground; /* the record is of `up`'s own run (always FAILED) */
 };
 /* What the container's background run is doing. 0, or -1 with *cause (an
  * unreadable record; a missing one is LIFECYCLE_BG_NONE). Clear st with
@@ -256,7 +271,8 @@ int lifecycle_bg_status_read(const char *state_dir, const char *container_id,
     struct lifecycle_bg_status *st, char **cause);
 void lifecycle_bg_status_clear(struct lifecycle_bg_status *st);
 /* st as JSON, {"state":"running","steps":[...left],"error":...} ("state":
- * "none", "running", "done", "failed"). New object, caller frees. */
+ * "none", "running", "done", "failed"): the background run's, so a
+ * foreground record is "none". New object, caller frees. */
 cJSON *lifecycle_bg_status_json(const struct lifecycle_bg_status *st);
 /* While the container's background steps run: "postCreateCommand is still
  * running in the background (see `FOLLOW_CMD`)" ("a and b are ..."), for exec

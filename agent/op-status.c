@@ -2,14 +2,16 @@
  * container. Answers {"state":"running"|"stopped"|"absent", and when not
  * absent "containerId","image","created","started" (RFC 3339, as Docker
  * says), "composeProject" (or null), "steps":[{"name":"onCreateCommand",
- * "state":"done"|"running"|"failed"|"not run"|"not recorded"|"no command"}, ... the five
- * in order] (only while it runs: the record is inside the container),
- * "background":lifecycle_bg_status_json()}. A step is "done" when its marker
- * says it ran for this container (postStartCommand: for this start),
- * "running" or "failed" as the background run says; postAttachCommand leaves
- * no marker (it runs at every attach): "not recorded" unless the background
- * run has it; a step the merged configuration has no command for is "no
- * command". */
+ * "state":"done"|"running"|"failed"|"not run"|"not recorded"|"no command"
+ * [,"error":MSG when failed]}, ... the steps in order] (only while it runs:
+ * the record is inside the container), "background":
+ * lifecycle_bg_status_json()}. A step is "done" when its marker says it ran
+ * for this container (postStartCommand: for this start), "running" as the
+ * background run says, "failed" as the container's lifecycle record says
+ * (the background run's, or `up`'s own when a step failed in it), and the
+ * steps after a failed one "not run"; postAttachCommand leaves no marker (it
+ * runs at every attach): "not recorded" unless a record has it; a step the
+ * merged configuration has no command for is "no command". */
 #include "agent-ops.h"
 
 #include <stdlib.h>
@@ -42,9 +44,11 @@ op_status_step(enum lifecycle_step step, const cJSON *merged, int done,
     const struct lifecycle_bg_status *bg)
 {
 	int left = op_status_index(bg->left, lifecycle_step_name(step));
+	int failed =
+	    bg->failed != NULL && strcmp(bg->failed, lifecycle_step_name(step)) == 0;
 
 	if (step == LIFECYCLE_DOTFILES
-		? !done && left < 0
+		? !done && left < 0 && !failed
 		: cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
 		      merged, lifecycle_step_merged_key(step))) == 0)
 		return "no command";
@@ -52,9 +56,12 @@ op_status_step(enum lifecycle_step step, const cJSON *merged, int done,
 		return "done";
 	if (left >= 0 && bg->state == LIFECYCLE_BG_RUNNING)
 		return left == 0 ? "running" : "not run";
-	if (left >= 0 && bg->state == LIFECYCLE_BG_FAILED)
-		return left == 0 ? "failed" : "not run";
-	return step == LIFECYCLE_POST_ATTACH ? "not recorded" : "not run";
+	if (failed)
+		return "failed";
+	/* a step after the one that failed did not run this time either */
+	if (step == LIFECYCLE_POST_ATTACH && bg->failed == NULL)
+		return "not recorded";
+	return "not run";
 }
 
 static cJSON *
@@ -63,6 +70,7 @@ op_status_steps(struct docker *d, const struct workspace *ws, const char *create
 {
 	int done[LIFECYCLE_NSTEPS];
 	cJSON *steps, *s, *merged = NULL;
+	const char *state;
 
 	if (up_merged_for_container(ws->cfg, ws->container, &merged, cause) != 0 ||
 	    lifecycle_markers_read(
@@ -75,8 +83,10 @@ op_status_steps(struct docker *d, const struct workspace *ws, const char *create
 		s = cJSON_CreateObject();
 		cJSON_AddStringToObject(
 		    s, "name", lifecycle_step_name((enum lifecycle_step)i));
-		cJSON_AddStringToObject(s, "state",
-		    op_status_step((enum lifecycle_step)i, merged, done[i], bg));
+		state = op_status_step((enum lifecycle_step)i, merged, done[i], bg);
+		cJSON_AddStringToObject(s, "state", state);
+		if (strcmp(state, "failed") == 0 && bg->error != NULL)
+			cJSON_AddStringToObject(s, "error", bg->error);
 		cJSON_AddItemToArray(steps, s);
 	}
 	cJSON_Delete(merged);

@@ -19,6 +19,7 @@
 #include "env-probe.h"
 #include "error.h"
 #include "lifecycle.h"
+#include "log.h"
 #include "secrets.h"
 #include "up.h"
 #include "xmalloc.h"
@@ -42,13 +43,22 @@ up_lifecycle_step_detail(const char *detail)
 	return xstrndup(open + 1, (size_t)(close - open - 1));
 }
 
+/* What up_lifecycle_event() needs: where progress goes, and the step that
+ * failed in this process (to record it; owned). */
+struct up_lifecycle_watch {
+	const struct progress *p;
+	char *failed;
+};
+
 /* The steps as progress: a line as each command starts and, for
  * --log-format json, the reference's "progress" lines (its dotfiles step's
  * are "Installing Dotfiles", without a stepDetail). */
 static void
 up_lifecycle_event(
-    void *arg, const char *step, enum lifecycle_event ev, const char *detail)
+    void *warg, const char *step, enum lifecycle_event ev, const char *detail)
 {
+	struct up_lifecycle_watch *w = warg;
+	const struct progress *arg = w->p;
 	int dotfiles = strcmp(step, lifecycle_step_name(LIFECYCLE_DOTFILES)) == 0;
 	char *name =
 	    dotfiles ? xstrdup("Installing Dotfiles") : xasprintf("Running %s...", step);
@@ -65,7 +75,11 @@ up_lifecycle_event(
 		free(cmd);
 		break;
 	case LIFECYCLE_EVENT_DONE: progress_step(arg, name, "succeeded", NULL); break;
-	case LIFECYCLE_EVENT_FAILED: progress_step(arg, name, "failed", NULL); break;
+	case LIFECYCLE_EVENT_FAILED:
+		progress_step(arg, name, "failed", NULL);
+		if (w->failed == NULL)
+			w->failed = xstrdup(step);
+		break;
 	case LIFECYCLE_EVENT_SKIP: break;
 	}
 	free(name);
@@ -140,10 +154,28 @@ up_lifecycle_flags(const struct up_opts *opts)
 	    (opts->skip_post_attach ? LIFECYCLE_SKIP_POST_ATTACH : 0);
 }
 
+/* A step failed here, not in the background: record it next to the
+ * background run's record, so `status` shows that it ran and failed. A
+ * record that cannot be written costs `status` its news, not `up` its
+ * error. */
+static void
+up_lifecycle_record_failure(
+    struct up_state *s, const char *id, const char *step, const char *error)
+{
+	char *masked = secrets_mask(s->opts->secrets, error), *why = NULL;
+
+	if (lifecycle_bg_record_failure(s->state_dir, id, step, masked, &why) != 0) {
+		log_warn("container %.12s: %s", id, why);
+		free(why);
+	}
+	free(masked);
+}
+
 /* Probe the user's environment and run the lifecycle steps. */
 int
 up_lifecycle_run(struct up_state *s, char **cause)
 {
+	struct up_lifecycle_watch watch = { s->p, NULL };
 	struct lifecycle_ctx ctx = { 0 };
 	struct lifecycle_pending *pending = NULL;
 	const char *id = up_json_string(s->container, "Id", NULL);
@@ -172,7 +204,7 @@ up_lifecycle_run(struct up_state *s, char **cause)
 	ctx.out = up_lifecycle_output;
 	ctx.out_arg = (void *)s->p;
 	ctx.event = up_lifecycle_event;
-	ctx.event_arg = (void *)s->p;
+	ctx.event_arg = &watch;
 	/* We hold the workspace lock: no earlier background run is still going. */
 	lifecycle_bg_forget(s->state_dir, id);
 	if (lifecycle_run(
@@ -183,6 +215,10 @@ up_lifecycle_run(struct up_state *s, char **cause)
 		goto out;
 	rc = 0;
 out:
+	if (rc != 0 && watch.failed != NULL)
+		up_lifecycle_record_failure(s, id, watch.failed,
+		    cause != NULL && *cause != NULL ? *cause : "the step failed");
+	free(watch.failed);
 	lifecycle_pending_free(pending);
 	secrets_env_free(env);
 	env_free(unset);

@@ -42,6 +42,13 @@ client_status_print(const cJSON *st, const char *folder)
 		cJSON_ArrayForEach(s, steps)
 			printf("  %-22s %s\n", cmd_status_string(s, "name", "?"),
 			    cmd_status_string(s, "state", "?"));
+		/* a step that failed in `up` itself; the background run's
+		 * failure has its own line below */
+		cJSON_ArrayForEach(s, steps)
+			if (strcmp(bgstate, "failed") != 0 &&
+			    cmd_status_string(s, "error", NULL) != NULL)
+				printf("error       %s\n",
+				    cmd_status_string(s, "error", ""));
 	} else
 		printf("lifecycle   (recorded in the container: start it to see)\n");
 	if (strcmp(bgstate, "failed") == 0)
@@ -116,14 +123,17 @@ const struct cmd_entry cmd_status_entry = { "status",
 	"each), id, image, created and started times, each lifecycle step's state\n"
 	"(done, running, failed, not run, no command; postAttachCommand, which\n"
 	"runs at every attach, is \"not recorded\" unless the background run has\n"
-	"it), the background run's state, the host and the forwards; for HOST:\n"
+	"it; \"failed\" whether the step failed in `up` or in the background run,\n"
+	"with its error after the table, and the later steps \"not run\"), the\n"
+	"background run's state, the host and the forwards; for HOST:\n"
 	"SOURCE, the sync the broker keeps (`rdev up --sync`): watching, sending,\n"
 	"queued or error, files and bytes sent (and brought back, with --two-way),\n"
 	"conflicts, the last change and the last error.\n"
 	"\n"
 	"options:\n"
 	"  --json   {\"state\",\"containerId\",\"image\",\"created\",\"started\",\n"
-	"           \"composeProject\",\"steps\":[{\"name\",\"state\"}],\"background\",\n"
-	"           \"host\",\"forwards\",\"sync\"}\n" AGENT_CMD_ID_LABEL_HELP
+	"           \"composeProject\",\"steps\":[{\"name\",\"state\"[,\"error\"]}],\n"
+	"           "
+	"\"background\",\"host\",\"forwards\",\"sync\"}\n" AGENT_CMD_ID_LABEL_HELP
 	"\n" CLIENT_TARGET_HELP,
 	cmd_status_exec };

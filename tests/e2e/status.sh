@@ -3,7 +3,8 @@
 # (the lifecycle steps done; a slow postStartCommand "running" while up left it
 # to the background), stopped, absent again after down; exit 0 for each state;
 # the remote one names its host and lists its forwards; a bad target is a
-# usage error.
+# usage error; a step that fails in up itself is "failed", with its error,
+# until an up runs it again and it succeeds.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 export RDEV_STATE_DIR=$TEST_TMP/state
@@ -86,6 +87,80 @@ check_eq "stopped after stop" "$(jq -r .state "$TEST_TMP/s2.json")" stopped
 check "no steps while stopped (they are recorded inside)" jq -e 'has("steps") | not' "$TEST_TMP/s2.json" >/dev/null
 rdev down "$ws" >/dev/null
 check_eq "absent after down" "$(st "$ws" | jq -r .state)" absent
+
+# A step that fails in up itself (not in the background) ran and failed:
+# status said "not run" (only the background run's failures were recorded).
+wf=$TEST_TMP/ws-status-fail
+mkdir -p "$wf"
+fail_cfg() {
+	cat >"$wf/.devcontainer.json" <<JSON
+{
+  "image": "$RDEV_RIG_IMAGE_BOOKWORM_DEV",
+  "updateRemoteUserUID": false,
+  "postCreateCommand": "$1",
+  "postStartCommand": "true"
+}
+JSON
+}
+fail_cfg "echo broken; exit 3"
+trap 'docker ps -aq --filter "label=devcontainer.local_folder=$ws" | xargs -r docker rm -f >/dev/null; docker ps -aq --filter "label=devcontainer.local_folder=$wf" | xargs -r docker rm -f >/dev/null; rig_remote_cleanup rws' EXIT
+set +e
+rdev up "$wf" >/dev/null 2>"$TEST_TMP/fup.err"
+frc=$?
+set -e
+check_eq "up whose postCreateCommand exits 3 exits 1" "$frc" 1
+check "... naming the step" grep -qE 'postCreateCommand failed: .*exit 3.* exited with status 3' "$TEST_TMP/fup.err"
+st "$wf" >"$TEST_TMP/f1.json"
+check_eq "the failed step says failed" \
+	"$(jq -r '.steps[] | select(.name == "postCreateCommand") | .state' "$TEST_TMP/f1.json")" failed
+check "--json carries its error" jq -e '.steps[] | select(.name == "postCreateCommand") |
+	.error | test("^postCreateCommand failed: .*exited with status 3")' "$TEST_TMP/f1.json" >/dev/null
+check_eq "the step after it did not run" \
+	"$(jq -r '.steps[] | select(.name == "postStartCommand") | .state' "$TEST_TMP/f1.json")" "not run"
+check_eq "no background run for it" "$(jq -r .background.state "$TEST_TMP/f1.json")" none
+"$RDEV_BIN_DIR/rdev" status "$wf" >"$TEST_TMP/f1.txt"
+check "text form: failed in the table" grep -qE '^  postCreateCommand +failed$' "$TEST_TMP/f1.txt"
+check "text form: the error after it" grep -qE '^error +postCreateCommand failed: .*exited with status 3' "$TEST_TMP/f1.txt"
+check "text form: background none" grep -qE '^background +none$' "$TEST_TMP/f1.txt"
+set +e
+"$RDEV_BIN_DIR/rdev" logs "$wf" >/dev/null 2>"$TEST_TMP/flogs.err"
+flrc=$?
+set -e
+check_eq "logs does not call it a failed background run" "$flrc" 0
+fcid=$(jq -r .containerId "$TEST_TMP/f1.json")
+# Fixed in devcontainer.json: the lifecycle commands are the container's
+# (its metadata label), so the fix takes a new container, which does not
+# show its predecessor's failure.
+fail_cfg "true"
+rdev up "$wf" --recreate >/dev/null 2>"$TEST_TMP/fup2.err" ||
+	{ cat "$TEST_TMP/fup2.err" >&2; fail "up --recreate after the fix failed"; }
+st "$wf" >"$TEST_TMP/f2.json"
+check "recreated: a new container" test "$(jq -r .containerId "$TEST_TMP/f2.json")" != "$fcid"
+check_eq "recreated with the fix: done" \
+	"$(jq -r '.steps[] | select(.name == "postCreateCommand") | .state' "$TEST_TMP/f2.json")" done
+check "... without the old container's error" jq -e '.steps | all(has("error") | not)' "$TEST_TMP/f2.json" >/dev/null
+# Fixed in the workspace: the same container runs the step again, and its
+# success clears the failure.
+fail_cfg 'if [ ! -e fixed ]; then echo broken; exit 3; fi'
+set +e
+rdev up "$wf" --recreate >/dev/null 2>"$TEST_TMP/fup3.err"
+frc=$?
+set -e
+check_eq "recreated with a step that fails until the workspace is fixed: up exits 1" "$frc" 1
+st "$wf" >"$TEST_TMP/f3.json"
+check_eq "... and it says failed" \
+	"$(jq -r '.steps[] | select(.name == "postCreateCommand") | .state' "$TEST_TMP/f3.json")" failed
+touch "$wf/fixed"
+rdev up "$wf" >/dev/null 2>"$TEST_TMP/fup4.err" ||
+	{ cat "$TEST_TMP/fup4.err" >&2; fail "up after the workspace fix failed"; }
+st "$wf" >"$TEST_TMP/f4.json"
+check_eq "the same container" "$(jq -r .containerId "$TEST_TMP/f4.json")" "$(jq -r .containerId "$TEST_TMP/f3.json")"
+check_eq "run again and succeeded: done" \
+	"$(jq -r '.steps[] | select(.name == "postCreateCommand") | .state' "$TEST_TMP/f4.json")" done
+check_eq "... and the step after it too" \
+	"$(jq -r '.steps[] | select(.name == "postStartCommand") | .state' "$TEST_TMP/f4.json")" done
+check "... without the error" sh -c "'$RDEV_BIN_DIR/rdev' status '$wf' | grep -q '^error' && exit 1 || exit 0"
+rdev down "$wf" >/dev/null
 
 set +e
 rdev status "$ws" --bogus 2>"$TEST_TMP/bad.err"
