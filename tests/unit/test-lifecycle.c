@@ -562,6 +562,75 @@ TEST(log_lines_are_timestamped_and_appended)
 	free(path);
 }
 
+/* A step that failed in up itself: a record `status` reads as failed, at
+ * that step, that the background's readers see as no run at all. */
+TEST(foreground_failure_is_recorded_but_not_a_background_run)
+{
+	char dir[] = "/tmp/rdev-test-lifecycle.XXXXXX", *cause = NULL;
+	struct lifecycle_bg_status st;
+	cJSON *j;
+
+	ASSERT_NOT_NULL(mkdtemp(dir));
+	ASSERT_INT_EQ(
+	    lifecycle_bg_record_failure(dir, "abc123", "postCreateCommand",
+		"postCreateCommand failed: `exit 3` exited with status 3", &cause),
+	    0);
+	ASSERT_INT_EQ(lifecycle_bg_status_read(dir, "abc123", &st, &cause), 0);
+	ASSERT_INT_EQ(st.state, LIFECYCLE_BG_FAILED);
+	ASSERT_INT_EQ(st.foreground, 1);
+	ASSERT_STR_EQ(st.failed, "postCreateCommand");
+	ASSERT_STR_EQ(
+	    st.error, "postCreateCommand failed: `exit 3` exited with status 3");
+	ASSERT_NULL(st.left);
+	j = lifecycle_bg_status_json(&st);
+	ASSERT_STR_EQ(cJSON_GetObjectItemCaseSensitive(j, "state")->valuestring, "none");
+	ASSERT_NULL(cJSON_GetObjectItemCaseSensitive(j, "error"));
+	cJSON_Delete(j);
+	lifecycle_bg_status_clear(&st);
+	ASSERT_NULL(lifecycle_bg_notice(dir, "abc123", "rdev logs -f"));
+	/* another container's status knows nothing of it */
+	ASSERT_INT_EQ(lifecycle_bg_status_read(dir, "def456", &st, &cause), 0);
+	ASSERT_INT_EQ(st.state, LIFECYCLE_BG_NONE);
+	ASSERT_NULL(st.failed);
+	lifecycle_bg_status_clear(&st);
+	lifecycle_bg_forget(dir, "abc123");
+	ASSERT_INT_EQ(lifecycle_bg_status_read(dir, "abc123", &st, &cause), 0);
+	ASSERT_INT_EQ(st.state, LIFECYCLE_BG_NONE);
+	lifecycle_bg_status_clear(&st);
+	rmdir(dir);
+}
+
+/* The background run's record names its failed step too. */
+TEST(background_failure_names_its_step)
+{
+	char dir[] = "/tmp/rdev-test-lifecycle.XXXXXX", *path, *cause = NULL;
+	const char *rec =
+	    "{\"containerId\":\"abc123\",\"state\":\"failed\",\"error\":\"boom\","
+	    "\"steps\":[{\"name\":\"postCreateCommand\",\"state\":\"done\"},"
+	    "{\"name\":\"postStartCommand\",\"state\":\"failed\"},"
+	    "{\"name\":\"postAttachCommand\",\"state\":\"pending\"}]}";
+	struct lifecycle_bg_status st;
+	cJSON *j;
+
+	ASSERT_NOT_NULL(mkdtemp(dir));
+	path = xasprintf("%s/lifecycle-abc123.state", dir);
+	ASSERT_INT_EQ(atomic_file_write(path, rec, strlen(rec), 0600, &cause), 0);
+	ASSERT_INT_EQ(lifecycle_bg_status_read(dir, "abc123", &st, &cause), 0);
+	ASSERT_INT_EQ(st.state, LIFECYCLE_BG_FAILED);
+	ASSERT_INT_EQ(st.foreground, 0);
+	ASSERT_STR_EQ(st.failed, "postStartCommand");
+	ASSERT_STR_EQ(st.error, "boom");
+	j = lifecycle_bg_status_json(&st);
+	ASSERT_STR_EQ(
+	    cJSON_GetObjectItemCaseSensitive(j, "state")->valuestring, "failed");
+	ASSERT_STR_EQ(cJSON_GetObjectItemCaseSensitive(j, "error")->valuestring, "boom");
+	cJSON_Delete(j);
+	lifecycle_bg_status_clear(&st);
+	unlink(path);
+	rmdir(dir);
+	free(path);
+}
+
 struct collected {
 	struct buf *b;
 	int bad_step;
