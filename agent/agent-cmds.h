@@ -293,9 +293,13 @@ int agent_cmd_remote_env_add(cJSON *remote_env, const char *arg);
  * prints; returns the exit code. prog and entry are for usage messages.
  * cmd-up.c: ports, when not NULL, gets the "ports" of the answer (the merged
  * forwardPorts and portsAttributes: the remote client forwards them), NULL
- * when there are none. */
+ * when there are none; lockfile, when not NULL, asks for the lockfile
+ * ("includeLockfile") and gets the answer's "workspaceLockfile" (the client
+ * copies it into the folder it uploaded), NULL when there is none. Neither
+ * is printed. */
 int agent_cmd_up(const struct agent_backend *be, const struct cmd_program *prog,
-    const struct cmd_entry *entry, int argc, char **argv, cJSON **ports);
+    const struct cmd_entry *entry, int argc, char **argv, cJSON **ports,
+    cJSON **lockfile);
 /* cmd-exec.c: exit status: the command's, or AGENT_EXIT_EXEC_FAILED when it
  * could not be run (as docker exec's 125). */
 #define AGENT_EXIT_EXEC_FAILED 125

@@ -300,7 +300,7 @@ cmd_up_failed(const struct cmd_program *prog, const struct cmd_up_args *a,
 
 int
 agent_cmd_up(const struct agent_backend *be, const struct cmd_program *prog,
-    const struct cmd_entry *entry, int argc, char **argv, cJSON **ports)
+    const struct cmd_entry *entry, int argc, char **argv, cJSON **ports, cJSON **lockfile)
 {
 	struct cmd_up_args a;
 	struct secrets *secrets = NULL;
@@ -312,6 +312,8 @@ agent_cmd_up(const struct agent_backend *be, const struct cmd_program *prog,
 
 	if (ports != NULL)
 		*ports = NULL;
+	if (lockfile != NULL)
+		*lockfile = NULL;
 	if ((rc = cmd_up_parse(prog, entry, argc, argv, &a)) != 0) {
 		cmd_up_args_clear(&a);
 		return rc;
@@ -336,6 +338,8 @@ agent_cmd_up(const struct agent_backend *be, const struct cmd_program *prog,
 	if (secrets != NULL)
 		cJSON_AddItemToObject(req, "secrets", secrets_to_json(secrets));
 	cJSON_AddBoolToObject(req, "includePorts", ports != NULL);
+	if (lockfile != NULL)
+		cJSON_AddTrueToObject(req, "includeLockfile");
 	rc = be->call(be->ctx, req, &progress, &json, &cause);
 	progress_view_end(view, rc != 0);
 	if (rc != 0) {
@@ -345,6 +349,9 @@ agent_cmd_up(const struct agent_backend *be, const struct cmd_program *prog,
 	/* Kept for the forwardPorts step, not printed with the result. */
 	if (ports != NULL)
 		*ports = cJSON_DetachItemFromObjectCaseSensitive(json, "ports");
+	if (lockfile != NULL)
+		*lockfile =
+		    cJSON_DetachItemFromObjectCaseSensitive(json, "workspaceLockfile");
 	text = cJSON_PrintUnformatted(json);
 	printf("%s\n", text);
 	free(text);

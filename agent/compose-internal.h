@@ -41,6 +41,7 @@ struct compose {
 	char *project;
 	char *override;	      /* path of our override file, once written */
 	char *build_override; /* the build's (--cache-from), or NULL */
+	char **lock_text;     /* compose_up()'s (borrowed), or NULL */
 };
 
 /* compose.c */

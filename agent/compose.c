@@ -443,7 +443,7 @@ compose_start(struct compose *c, const char *config_hash, int have_container,
 		/* devcontainer-lock.json as for the other configurations (up.c's
 		 * up_prepare_image()), before the Features are built. */
 		if (feature_lock_apply(c->cfg, c->features, c->opts->additional_features,
-			c->opts->lockfile, c->p, cause) != 0)
+			c->opts->lockfile, c->p, c->lock_text, cause) != 0)
 			goto out;
 		if (feature_install_image(c->features, c->cfg,
 			cJSON_GetStringValue(svc_user), c->d,
@@ -638,7 +638,7 @@ out:
 int
 compose_up(const struct config *cfg, struct docker *d, const char *config_hash,
     const struct feature_set *features, const struct up_opts *opts, cJSON **container,
-    cJSON **merged, int *created, char **cause)
+    cJSON **merged, int *created, char **lock_text, char **cause)
 {
 	const struct progress *p = &opts->progress;
 	struct compose c = { 0 };
@@ -651,6 +651,7 @@ compose_up(const struct config *cfg, struct docker *d, const char *config_hash,
 	*created = 0;
 	if (compose_open(&c, cfg, d, features, opts, cause) != 0)
 		goto out;
+	c.lock_text = lock_text;
 	if (compose_find_container(&c, &found, cause) != 0)
 		goto out;
 	/* Removed by compose_start once the new container's images are built. */

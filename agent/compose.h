@@ -62,10 +62,11 @@ struct up_opts;
  * the container was created by this call (0 when an existing one was reused
  * or started). -1 with *cause on failure: a compose command's failure names
  * the command, its exit status and the last lines of its output. Expects
- * the workspace lock to be held (up.c). */
+ * the workspace lock to be held (up.c). lock_text: as feature_lock_apply()'s
+ * text (may be NULL), when the Features are built for a new container. */
 int compose_up(const struct config *cfg, struct docker *d, const char *config_hash,
     const struct feature_set *features, const struct up_opts *opts, cJSON **container,
-    cJSON **merged, int *created, char **cause);
+    cJSON **merged, int *created, char **lock_text, char **cause);
 
 /* The image of cfg's service as `build` makes it, without a container:
  * `compose build` of the service (opts: build_no_cache, cache_from), then

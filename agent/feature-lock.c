@@ -499,12 +499,14 @@ feature_lock_of_set(
 int
 feature_lock_apply(const struct config *cfg, const struct feature_set *fs,
     const cJSON *additional, enum feature_lock_mode mode, const struct progress *p,
-    char **cause)
+    char **text, char **cause)
 {
 	cJSON *doc;
 	char *path;
 	int rc;
 
+	if (text != NULL)
+		*text = NULL;
 	if (fs == NULL || fs->n == 0 || mode == FEATURE_LOCK_NONE)
 		return 0;
 	doc = feature_lock_of_set(fs,
@@ -512,11 +514,68 @@ feature_lock_apply(const struct config *cfg, const struct feature_set *fs,
 	    additional);
 	path = feature_lock_path(config_get_file(cfg));
 	rc = feature_lock_update(path, doc, mode == FEATURE_LOCK_FROZEN, cause);
-	if (rc > 0)
+	if (rc >= 0 && text != NULL && mode == FEATURE_LOCK_WRITE)
+		*text = feature_lock_format(doc);
+	else if (rc > 0)
 		progress_line(p, "Wrote %s", path);
 	free(path);
 	cJSON_Delete(doc);
 	return rc < 0 ? -1 : 0;
+}
+
+/* path relative to folder when it is inside it (borrowed from path), else
+ * NULL. */
+static const char *
+feature_lock_relative(const char *path, const char *folder)
+{
+	size_t n = strlen(folder);
+
+	while (n > 1 && folder[n - 1] == '/')
+		n--;
+	if (strncmp(path, folder, n) != 0 || path[n] != '/')
+		return NULL;
+	while (path[n] == '/')
+		n++;
+	return path[n] != '\0' ? path + n : NULL;
+}
+
+cJSON *
+feature_lock_answer(const struct config *cfg, const char *text)
+{
+	char *path, *real_path = NULL, *real_folder = NULL, *dir;
+	const char *rel;
+	cJSON *o = NULL;
+
+	if (text == NULL)
+		return NULL;
+	path = feature_lock_path(config_get_file(cfg));
+	rel = feature_lock_relative(path, config_get_local_folder(cfg));
+	if (rel == NULL) {
+		/* Spelled differently (a symlink on the way): compare the
+		 * folders as the file system has them. */
+		dir = xstrdup(path);
+		*strrchr(dir, '/') = '\0';
+		real_folder = realpath(config_get_local_folder(cfg), NULL);
+		if ((real_path = realpath(dir, NULL)) != NULL && real_folder != NULL) {
+			free(dir);
+			dir = xasprintf("%s/%s", real_path, strrchr(path, '/') + 1);
+			free(real_path);
+			real_path = dir;
+			dir = NULL;
+			rel = feature_lock_relative(real_path, real_folder);
+		}
+		free(dir);
+	}
+	if (rel != NULL) {
+		o = cJSON_CreateObject();
+		if (o == NULL || cJSON_AddStringToObject(o, "path", rel) == NULL ||
+		    cJSON_AddStringToObject(o, "text", text) == NULL)
+			fatal("cJSON: out of memory");
+	}
+	free(real_path);
+	free(real_folder);
+	free(path);
+	return o;
 }
 
 void

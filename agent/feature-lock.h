@@ -94,10 +94,20 @@ int feature_lock_update(const char *path, const cJSON *doc, int frozen, char **c
  * (fs) and before anything is built: nothing when there are none or mode is
  * FEATURE_LOCK_NONE, else feature_lock_update() on the lockfile beside
  * cfg's devcontainer.json (a line to p when it is written). additional: as
- * feature_lock_of_set(). 0, or -1 with *cause. */
+ * feature_lock_of_set(). text, when not NULL, is for a caller that reports
+ * the lockfile itself (a client that copies it into the folder it uploaded):
+ * in FEATURE_LOCK_WRITE mode *text gets what the file holds now (new
+ * string), written or not, and no line goes to p; else *text is NULL. 0, or
+ * -1 with *cause. */
 int feature_lock_apply(const struct config *cfg, const struct feature_set *fs,
     const cJSON *additional, enum feature_lock_mode mode, const struct progress *p,
-    char **cause);
+    char **text, char **cause);
+/* The "workspaceLockfile" member of an up, build or upgrade answer
+ * (docs/PROTOCOL.md): {"path": the lockfile beside cfg's devcontainer.json,
+ * relative to cfg's workspace folder, "text": text}. NULL when text is NULL
+ * or the lockfile is not inside the workspace folder (a --config elsewhere:
+ * there is no place for it in the client's folder). New object. */
+cJSON *feature_lock_answer(const struct config *cfg, const char *text);
 /* Write doc to path atomically (upgrade). 0 or -1 with *cause. */
 int feature_lock_write(const char *path, const cJSON *doc, char **cause);
 void feature_lock_entry_clear(struct feature_lock_entry *e);

@@ -18,6 +18,7 @@ op_build_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	opts.workspace_folder = r->workspace;
 	opts.config_file = r->config;
 	opts.build_no_cache = agent_op_req_bool(r, "noCache");
+	opts.include_lockfile = agent_op_req_bool(r, "includeLockfile");
 	opts.cache_from = cJSON_GetObjectItemCaseSensitive(r->json, "cacheFrom");
 	opts.progress = *r->progress;
 	if (!agent_op_req_strings(r, "imageNames") ||

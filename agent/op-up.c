@@ -108,6 +108,7 @@ op_up_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	opts.skip_post_create = agent_op_req_bool(r, "skipPostCreate");
 	opts.skip_post_attach = agent_op_req_bool(r, "skipPostAttach");
 	opts.include_ports = agent_op_req_bool(r, "includePorts");
+	opts.include_lockfile = agent_op_req_bool(r, "includeLockfile");
 	opts.progress = *r->progress;
 	*result = NULL;
 	if (host_policy_load(&policy, cause) != 0)
@@ -137,6 +138,10 @@ op_up_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	if (opts.include_ports && res.ports != NULL) {
 		cJSON_AddItemToObject(*result, "ports", res.ports);
 		res.ports = NULL;
+	}
+	if (res.lockfile != NULL) {
+		cJSON_AddItemToObject(*result, "workspaceLockfile", res.lockfile);
+		res.lockfile = NULL;
 	}
 	up_result_free(&res);
 	rc = 0;

@@ -104,10 +104,11 @@ op_upgrade_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	const char *feature = agent_op_req_string(r, "feature");
 	const char *version = agent_op_req_string(r, "targetVersion");
 	int dry_run = agent_op_req_bool(r, "dryRun"), changed = 0, rc = -1;
+	int include_lockfile = agent_op_req_bool(r, "includeLockfile");
 	struct feature_set *fs = NULL;
 	struct config *cfg = NULL;
 	char *path = NULL, *text = NULL;
-	cJSON *doc = NULL;
+	cJSON *doc = NULL, *lock = NULL;
 
 	*result = NULL;
 	if (op_upgrade_check(feature, version, cause) != 0 ||
@@ -130,20 +131,28 @@ op_upgrade_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	}
 	doc = feature_lock_of_set(fs,
 	    cJSON_GetObjectItemCaseSensitive(config_get_object(cfg), "features"), NULL);
+	text = feature_lock_format(doc);
 	if (!dry_run) {
 		if (feature_lock_write(path, doc, cause) != 0)
 			goto out;
-		progress_line(r->progress, "Wrote %s", path);
+		/* With includeLockfile the client says where it wrote it. */
+		if (include_lockfile)
+			lock = feature_lock_answer(cfg, text);
+		if (lock == NULL)
+			progress_line(r->progress, "Wrote %s", path);
 	}
-	text = feature_lock_format(doc);
 	*result = cJSON_CreateObject();
 	cJSON_AddStringToObject(*result, "outcome", "success");
 	cJSON_AddStringToObject(*result, "lockfile", path);
 	cJSON_AddStringToObject(*result, "text", text);
 	cJSON_AddBoolToObject(*result, "written", !dry_run);
 	cJSON_AddBoolToObject(*result, "configUpdated", changed);
+	if (lock != NULL)
+		cJSON_AddItemToObject(*result, "workspaceLockfile", lock);
+	lock = NULL;
 	rc = 0;
 out:
+	cJSON_Delete(lock);
 	cJSON_Delete(doc);
 	free(text);
 	free(path);

@@ -29,6 +29,7 @@ struct up_state {
 	cJSON *merged;		      /* merged configuration */
 	struct feature_set *features; /* the configuration's, resolved */
 	char *remote_user;	      /* NULL: the container's user */
+	char *lock_text;	      /* opts->include_lockfile: the lockfile written */
 };
 
 /* up.c */

@@ -27,6 +27,11 @@ struct up_opts {
 	 * "ports" to the result for it; else forwardPorts are warned about as
 	 * not forwarded. */
 	int include_ports;
+	/* The caller copies devcontainer-lock.json into the folder it
+	 * uploaded (docs/PROTOCOL.md, "includeLockfile"): up_result's
+	 * lockfile and build's answer carry it, and the agent prints no
+	 * "Wrote" line of its own. */
+	int include_lockfile;
 	/* The reference CLI's other flags (docs/CLI.md, `up`), as the request
 	 * carries them (docs/PROTOCOL.md); each NULL or 0 when not given: */
 	const cJSON *remote_env;     /* --remote-env: {NAME: VALUE} */

@@ -200,7 +200,8 @@ up_prepare_image(
 	memset(img, 0, sizeof *img);
 	/* As the reference's: the lockfile before anything is built. */
 	if (feature_lock_apply(s->cfg, s->features, s->opts->additional_features,
-		s->opts->lockfile, s->p, cause) != 0)
+		s->opts->lockfile, s->p, s->opts->include_lockfile ? &s->lock_text : NULL,
+		cause) != 0)
 		return -1;
 	if (config_get_kind(s->cfg) == CONFIG_KIND_COMPOSE) {
 		if (compose_build_image(s->cfg, s->docker, s->opts, &img->name,
@@ -473,6 +474,7 @@ up_state_clear(struct up_state *s)
 	cJSON_Delete(s->container);
 	cJSON_Delete(s->merged);
 	free(s->remote_user);
+	free(s->lock_text);
 	feature_set_free(s->features);
 }
 
@@ -605,7 +607,8 @@ up_run(const struct up_opts *opts, struct up_result *res, char **cause)
 
 	if (config_get_kind(s.cfg) == CONFIG_KIND_COMPOSE) {
 		if (compose_up(s.cfg, s.docker, s.config_hash, s.features, opts,
-			&s.container, &s.merged, &created, cause) != 0)
+			&s.container, &s.merged, &created,
+			opts->include_lockfile ? &s.lock_text : NULL, cause) != 0)
 			goto out;
 		started = created;
 	} else {
@@ -650,6 +653,7 @@ up_run(const struct up_opts *opts, struct up_result *res, char **cause)
 	res->started = started;
 	res->ports = ports;
 	ports = NULL;
+	res->lockfile = feature_lock_answer(s.cfg, s.lock_text);
 	rc = 0;
 out:
 	cJSON_Delete(ports);
@@ -670,6 +674,7 @@ up_result_free(struct up_result *res)
 	free(res->compose_project);
 	up_strv_free(res->warnings);
 	cJSON_Delete(res->ports);
+	cJSON_Delete(res->lockfile);
 	memset(res, 0, sizeof *res);
 }
 
@@ -714,7 +719,7 @@ up_build(
 	struct up_image img = { 0 };
 	const char **names = up_strv_borrow(image_names), *tag[2] = { NULL, NULL };
 	const char *const *out;
-	cJSON *list;
+	cJSON *list, *lock;
 	int rc = -1;
 
 	*result = NULL;
@@ -739,6 +744,8 @@ up_build(
 	list = cJSON_AddArrayToObject(*result, "imageName");
 	for (; *out != NULL; out++)
 		cJSON_AddItemToArray(list, cJSON_CreateString(*out));
+	if ((lock = feature_lock_answer(s.cfg, s.lock_text)) != NULL)
+		cJSON_AddItemToObject(*result, "workspaceLockfile", lock);
 	rc = 0;
 out:
 	free((char *)tag[0]);

@@ -34,6 +34,9 @@ struct up_result {
 	 * otherPortsAttributes (those it has), for the client that forwards
 	 * them: saves it a read-configuration request. */
 	cJSON *ports;
+	/* With opts->include_lockfile, when up wrote (or found already so)
+	 * devcontainer-lock.json: feature_lock_answer()'s object, else NULL. */
+	cJSON *lockfile;
 };
 
 /* Bring the workspace's dev container up. 0 and *res filled (free with

@@ -153,6 +153,24 @@ cJSON *sync_kept_status(struct client_target *ct);
 /* The status as the lines of `rdev status` (st not an object: nothing). */
 void sync_kept_print(FILE *out, const cJSON *st);
 
+/* lockfile-copy.c: devcontainer-lock.json back into the local folder that
+ * `rdev up HOST: ./app` uploaded (docs/CLI.md, "devcontainer-lock.json and
+ * upgrade"), where the developer commits it. */
+/* Does ct's workspace come from a local folder (HOST: SOURCE, @POOL
+ * SOURCE), so that up, build and upgrade ask for the lockfile
+ * ("includeLockfile", docs/PROTOCOL.md)? */
+int client_lockfile_wanted(const struct client_target *ct);
+/* Write member (an answer's "workspaceLockfile": {"path","text"}; NULL:
+ * nothing) into ct's local folder at path, atomically and only when the
+ * file there differs, with "Wrote ./app/PATH" on stderr (the folder as
+ * typed). A path that is absolute, has a ".." or "." component or does not
+ * name a lockfile, or that runs through a symlink in the folder, is refused
+ * with a warning ("rdev: NAME: warning: ..."), as is a failed write: the
+ * command's work is done all the same. 1 written, 0 nothing to do, -1
+ * warned. */
+int client_lockfile_copy(
+    const char *name, const struct client_target *ct, const cJSON *member);
+
 /* cmd-status.c: a status answer (plus "host", "forwards") as text. */
 void client_status_print(const cJSON *st, const char *folder);
 

@@ -128,7 +128,7 @@ cmd_build_exec(int argc, char **argv)
 	struct progress_view *view = NULL;
 	struct client_target ct;
 	struct cmd_build_args a = { 0 };
-	cJSON *req, *res = NULL;
+	cJSON *req, *res = NULL, *lockfile;
 	char *cause = NULL, *text;
 	int rc;
 
@@ -143,6 +143,8 @@ cmd_build_exec(int argc, char **argv)
 		cJSON_AddTrueToObject(req, "noLockfile");
 	if (a.frozen_lockfile)
 		cJSON_AddTrueToObject(req, "frozenLockfile");
+	if (client_lockfile_wanted(&ct))
+		cJSON_AddTrueToObject(req, "includeLockfile");
 	if (a.log_json)
 		cJSON_AddStringToObject(req, "logFormat", "json");
 	else if (progress_view_wanted(stderr)) {
@@ -165,6 +167,9 @@ cmd_build_exec(int argc, char **argv)
 		rc = agent_cmd_failed(&client_program, "build", a.log_json, cause);
 		goto out;
 	}
+	lockfile = cJSON_DetachItemFromObjectCaseSensitive(res, "workspaceLockfile");
+	client_lockfile_copy("build", &ct, lockfile);
+	cJSON_Delete(lockfile);
 	text = cJSON_PrintUnformatted(res);
 	printf("%s\n", text);
 	free(text);

@@ -16,7 +16,7 @@ static int
 cmd_up_exec(int argc, char **argv)
 {
 	struct client_target ct;
-	cJSON *ports = NULL, *id_labels = NULL;
+	cJSON *ports = NULL, *id_labels = NULL, *lockfile = NULL;
 	const char *config, *workspace;
 	char *local_config = NULL, *cause = NULL;
 	int rc, auto_forward = client_take_flag(&argc, argv, "--auto-forward");
@@ -32,10 +32,12 @@ cmd_up_exec(int argc, char **argv)
 		     (gitignore ? CLIENT_TARGET_SEND_GITIGNORE : 0),
 		 &ct)) != CMD_EXIT_OK)
 		goto out;
-	rc = agent_cmd_up(
-	    &ct.be, &client_program, &cmd_up_entry, ct.argc, ct.argv, &ports);
+	rc = agent_cmd_up(&ct.be, &client_program, &cmd_up_entry, ct.argc, ct.argv,
+	    &ports, client_lockfile_wanted(&ct) ? &lockfile : NULL);
 	if (rc != CMD_EXIT_OK)
 		goto out;
+	/* Before the live sync starts: it then finds the copy already so. */
+	client_lockfile_copy("up", &ct, lockfile);
 	/* (for the shell's completion: a failure costs only that) */
 	if (ct.remote != NULL && client_recent_target_add(ct.target_arg, &cause) != 0) {
 		fprintf(stderr, "rdev: up: warning: %s\n", cause);
@@ -77,6 +79,7 @@ out:
 	free(cause);
 	free(local_config);
 	cJSON_Delete(ports);
+	cJSON_Delete(lockfile);
 	cJSON_Delete(id_labels);
 	client_target_close(&ct);
 	return rc;

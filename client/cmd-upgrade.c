@@ -78,6 +78,8 @@ cmd_upgrade_exec(int argc, char **argv)
 	agent_cmd_args_clear(&a);
 	if (o.dry_run)
 		cJSON_AddTrueToObject(req, "dryRun");
+	else if (client_lockfile_wanted(&ct))
+		cJSON_AddTrueToObject(req, "includeLockfile");
 	if (o.feature != NULL)
 		cJSON_AddStringToObject(req, "feature", o.feature);
 	if (o.target_version != NULL)
@@ -91,6 +93,8 @@ cmd_upgrade_exec(int argc, char **argv)
 	text = cJSON_GetObjectItemCaseSensitive(res, "text");
 	if (o.dry_run && cJSON_IsString(text))
 		fputs(text->valuestring, stdout);
+	client_lockfile_copy(
+	    "upgrade", &ct, cJSON_GetObjectItemCaseSensitive(res, "workspaceLockfile"));
 	rc = CMD_EXIT_OK;
 out:
 	cJSON_Delete(res);

@@ -1,0 +1,155 @@
+/* lockfile-copy.c - devcontainer-lock.json from the host's copy of an
+ * uploaded folder back into the folder itself (client.h). */
+#include "client.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "atomic-file.h"
+#include "error.h"
+#include "xmalloc.h"
+
+/* Largest local lockfile compared (the agent's limit). */
+#define LOCKFILE_COPY_MAX (16u << 20)
+
+int
+client_lockfile_wanted(const struct client_target *ct)
+{
+	return ct->remote != NULL && ct->src.text != NULL &&
+	    ct->src.kind == SOURCE_LOCAL && ct->src.path != NULL;
+}
+
+/* Is rel a relative path of plain components whose last is a lockfile's
+ * name (feature_lock_path()'s)? What the agent sends is checked like
+ * anything else from the network: it must not lead out of the folder. */
+static int
+lockfile_copy_path_ok(const char *rel)
+{
+	const char *p = rel, *end, *base;
+	size_t n;
+
+	if (*rel == '\0' || *rel == '/')
+		return 0;
+	for (;;) {
+		end = strchr(p, '/');
+		n = end != NULL ? (size_t)(end - p) : strlen(p);
+		if (n == 0 || (n == 1 && p[0] == '.') ||
+		    (n == 2 && p[0] == '.' && p[1] == '.'))
+			return 0;
+		if (end == NULL)
+			break;
+		p = end + 1;
+	}
+	base = p;
+	return strcmp(base, "devcontainer-lock.json") == 0 ||
+	    strcmp(base, ".devcontainer-lock.json") == 0;
+}
+
+/* Check each component of rel under folder: none may be a symlink (the
+ * write would land where it points), the folders must be folders. 0, or -1
+ * with *cause naming the component as shown (shown/...). */
+static int
+lockfile_copy_walk(const char *folder, const char *rel, const char *shown, char **cause)
+{
+	struct stat st;
+	const char *end = rel;
+	char *path;
+	int last;
+
+	for (;;) {
+		end = strchr(end, '/');
+		last = end == NULL;
+		path = last ? xasprintf("%s/%s", folder, rel)
+			    : xasprintf("%s/%.*s", folder, (int)(end - rel), rel);
+		if (lstat(path, &st) != 0) {
+			free(path);
+			if (errno == ENOENT && last)
+				return 0;
+			return error_set_errno(cause, errno, "%s/%.*s", shown,
+			    last ? (int)strlen(rel) : (int)(end - rel), rel);
+		}
+		free(path);
+		if (S_ISLNK(st.st_mode))
+			return error_set(cause,
+			    "%s/%.*s is a symlink: not following it out of the folder",
+			    shown, last ? (int)strlen(rel) : (int)(end - rel), rel);
+		if (last)
+			return S_ISREG(st.st_mode)
+			    ? 0
+			    : error_set(cause, "%s/%s is not a regular file", shown, rel);
+		if (!S_ISDIR(st.st_mode))
+			return error_set(cause, "%s/%.*s is not a folder", shown,
+			    (int)(end - rel), rel);
+		end++;
+	}
+}
+
+/* Does the file at path hold exactly text (len bytes)? A missing file does
+ * not. */
+static int
+lockfile_copy_same(const char *path, const char *text, size_t len)
+{
+	char *have = NULL, *ignore = NULL;
+	size_t have_len = 0;
+	int same;
+
+	if (file_read_all(path, LOCKFILE_COPY_MAX, &have, &have_len, &ignore) != 0) {
+		free(ignore);
+		return 0;
+	}
+	same = have_len == len && memcmp(have, text, len) == 0;
+	free(have);
+	return same;
+}
+
+int
+client_lockfile_copy(
+    const char *name, const struct client_target *ct, const cJSON *member)
+{
+	const char *rel =
+	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(member, "path"));
+	const char *text =
+	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(member, "text"));
+	char *shown, *path, *cause = NULL;
+	size_t n;
+	int rc = -1;
+
+	if (member == NULL || !client_lockfile_wanted(ct))
+		return 0;
+	if (rel == NULL || text == NULL || !lockfile_copy_path_ok(rel)) {
+		fprintf(stderr,
+		    "rdev: %s: warning: the host's devcontainer-lock.json was not "
+		    "copied into %s: the answer names no lockfile in the folder\n",
+		    name, ct->src.text);
+		return -1;
+	}
+	/* The folder as the user typed it, without a trailing '/'. */
+	n = strlen(ct->src.text);
+	while (n > 1 && ct->src.text[n - 1] == '/')
+		n--;
+	shown = xasprintf("%.*s", (int)n, ct->src.text);
+	path = xasprintf("%s/%s", ct->src.path, rel);
+	if (lockfile_copy_walk(ct->src.path, rel, shown, &cause) != 0)
+		goto warn;
+	if (lockfile_copy_same(path, text, strlen(text))) {
+		rc = 0;
+		goto out;
+	}
+	if (atomic_file_write(path, text, strlen(text), 0644, &cause) != 0)
+		goto warn;
+	fprintf(stderr, "Wrote %s/%s\n", shown, rel);
+	rc = 1;
+	goto out;
+warn:
+	fprintf(stderr,
+	    "rdev: %s: warning: devcontainer-lock.json not copied from the "
+	    "host: %s\n",
+	    name, cause);
+	free(cause);
+out:
+	free(path);
+	free(shown);
+	return rc;
+}

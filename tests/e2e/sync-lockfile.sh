@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# sync-lockfile.sh - `rdev up HOST: ./app` (a local folder, uploaded) with a
+# Feature: the devcontainer-lock.json the agent writes beside the host's copy
+# of devcontainer.json comes back into ./app, with the same bytes, and up
+# says "Wrote ./app/.devcontainer/devcontainer-lock.json" (not the host's
+# path); an up that finds it already so writes nothing (mtime kept, no
+# line); the local lockfile is uploaded and read by the agent (--frozen-
+# lockfile passes with it and fails with a wrong one); a symlinked local
+# lockfile is refused with a warning naming it, what it points at left
+# alone; `rdev upgrade HOST: ./app` writes it back too.
+. "$(dirname "$0")/../rig/lib.sh"
+rig_require_docker
+rig_remote_host sl
+folder=
+sync_lockfile_cleanup() {
+	local rc=$? repo
+	set +e
+	if [ -n "$folder" ]; then
+		repo=rdev-$(basename "$folder" | tr 'A-Z' 'a-z')-
+		docker ps -aq --filter "label=devcontainer.local_folder=$folder" |
+			xargs -r docker rm -f >/dev/null
+		docker images --format '{{.Repository}}:{{.Tag}}' | grep "^$repo" |
+			xargs -r docker rmi -f >/dev/null 2>&1
+	fi
+	(exit $rc)
+	rig_remote_cleanup
+}
+trap sync_lockfile_cleanup EXIT
+
+app=$TEST_TMP/app
+d=$app/.devcontainer
+mkdir -p "$d/hello"
+cat >"$d/devcontainer.json" <<JSON
+{ "image": "$RDEV_RIG_IMAGE_BOOKWORM_DEV", "updateRemoteUserUID": false,
+  "features": { "./hello": {} } }
+JSON
+printf '{ "id": "hello", "version": "1.0.0" }\n' >"$d/hello/devcontainer-feature.json"
+printf '#!/bin/sh\necho hello >/hello\n' >"$d/hello/install.sh"
+lock=$d/devcontainer-lock.json
+mtime() { stat -c %Y.%y "$1"; }
+
+cd "$TEST_TMP"
+rig_sync_up ./app
+check "up: the lockfile is in the local folder" test -f "$lock"
+check_eq "... with the host's bytes" \
+	"$(on_host cat "$folder/.devcontainer/devcontainer-lock.json" | sha256sum)" "$(sha256sum <"$lock")"
+check_eq "... local Features only: no entries" "$(jq -c . "$lock")" '{"features":{}}'
+check "... and up says where, as the folder was typed" \
+	grep -qx "Wrote ./app/.devcontainer/devcontainer-lock.json" "$TEST_TMP/up.err"
+check "... and not the host's path" sh -c "! grep -q 'Wrote /' '$TEST_TMP/up.err'"
+check "... nor does --json's answer carry it" sh -c "! grep -q workspaceLockfile '$TEST_TMP/up.json'"
+
+# Again, the container recreated (the lockfile step runs again): the file
+# is already so, nothing is written.
+before=$(mtime "$lock")
+sleep 1.1
+rig_sync_up ./app --recreate
+check_eq "a second up leaves the local lockfile alone" "$(mtime "$lock")" "$before"
+check "... and says nothing of it" sh -c "! grep -q '^Wrote' '$TEST_TMP/up.err'"
+
+# The local lockfile travels as any file and the agent reads it.
+rig_sync_up ./app --recreate --frozen-lockfile
+echo "ok   up --frozen-lockfile passes with the local lockfile"
+cp "$lock" "$TEST_TMP/lock.good"
+printf '{\n  "features": {\n    "ghcr.io/x/y:1": {}\n  }\n}\n' >"$lock"
+check "... and fails with a wrong one (read from the upload)" sh -c \
+	"! '$RDEV_BIN_DIR/rdev' up '$name:' ./app --recreate --frozen-lockfile >/dev/null 2>'$TEST_TMP/frozen.err'"
+check "... which it names" grep -q "devcontainer-lock.json" "$TEST_TMP/frozen.err"
+cp "$TEST_TMP/lock.good" "$lock"
+
+# A symlinked local lockfile: not followed (a link to a file of the folder,
+# which the host's copy can read; it holds other bytes, so there is
+# something to write).
+echo '{"features":{}}' >"$app/other.json"
+rm "$lock"
+ln -s ../other.json "$lock"
+rig_sync_up ./app --recreate
+check "a symlinked local lockfile is refused with a warning naming it" \
+	grep -q "warning: .*\./app/.devcontainer/devcontainer-lock.json is a symlink" "$TEST_TMP/up.err"
+check_eq "... what it points at is left alone" "$(cat "$app/other.json")" '{"features":{}}'
+check "... and it is still the link" test -L "$lock"
+rm "$lock"
+
+# upgrade writes it back too.
+rdev upgrade "$name:" ./app >/dev/null 2>"$TEST_TMP/upgrade.err" ||
+	{ cat "$TEST_TMP/upgrade.err" >&2; fail "rdev upgrade $name: ./app"; }
+check "upgrade HOST: ./app writes the local lockfile" cmp -s "$lock" "$TEST_TMP/lock.good"
+check "... and says so" \
+	grep -qx "Wrote ./app/.devcontainer/devcontainer-lock.json" "$TEST_TMP/upgrade.err"
+finish
