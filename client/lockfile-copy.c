@@ -73,8 +73,8 @@ lockfile_copy_walk(const char *folder, const char *rel, const char *shown, char 
 		free(path);
 		if (S_ISLNK(st.st_mode))
 			return error_set(cause,
-			    "%s/%.*s is a symlink: not following it out of the folder",
-			    shown, last ? (int)strlen(rel) : (int)(end - rel), rel);
+			    "%s/%.*s is a symlink: not written through", shown,
+			    last ? (int)strlen(rel) : (int)(end - rel), rel);
 		if (last)
 			return S_ISREG(st.st_mode)
 			    ? 0
@@ -118,18 +118,19 @@ client_lockfile_copy(
 
 	if (member == NULL || !client_lockfile_wanted(ct))
 		return 0;
-	if (rel == NULL || text == NULL || !lockfile_copy_path_ok(rel)) {
-		fprintf(stderr,
-		    "rdev: %s: warning: the host's devcontainer-lock.json was not "
-		    "copied into %s: the answer names no lockfile in the folder\n",
-		    name, ct->src.text);
-		return -1;
-	}
 	/* The folder as the user typed it, without a trailing '/'. */
 	n = strlen(ct->src.text);
 	while (n > 1 && ct->src.text[n - 1] == '/')
 		n--;
 	shown = xasprintf("%.*s", (int)n, ct->src.text);
+	if (rel == NULL || text == NULL || !lockfile_copy_path_ok(rel)) {
+		fprintf(stderr,
+		    "rdev: %s: warning: the host's devcontainer-lock.json was not "
+		    "copied into %s: the answer names no lockfile in the folder\n",
+		    name, shown);
+		free(shown);
+		return -1;
+	}
 	path = xasprintf("%s/%s", ct->src.path, rel);
 	if (lockfile_copy_walk(ct->src.path, rel, shown, &cause) != 0)
 		goto warn;

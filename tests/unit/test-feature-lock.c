@@ -1,9 +1,11 @@
 /* test-feature-lock.c - devcontainer-lock.json (agent/feature-lock.c). */
 #include "test.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "atomic-file.h"
+#include "config.h"
 #include "feature-json.h"
 #include "feature-lock.h"
 #include "feature-resolve.h"
@@ -387,4 +389,51 @@ TEST(of_set_as_reference)
 	feature_set_free(fs);
 	cJSON_Delete(features);
 	cJSON_Delete(additional);
+}
+
+/* The answer's workspaceLockfile: the lockfile's path relative to the
+ * workspace folder, beside the devcontainer.json found; none without text
+ * or for a --config outside the folder (no place for it in the client's
+ * folder). */
+TEST(answer_relative_to_workspace)
+{
+	char dir[] = "/tmp/rdev-test-lock-XXXXXX", other[] = "/tmp/rdev-test-lock-XXXXXX";
+	struct config_load_opts opts = { 0 };
+	struct config *cfg;
+	char *dc, *file, *cause = NULL, *outside;
+	cJSON *a;
+
+	ASSERT_NOT_NULL(mkdtemp(dir));
+	ASSERT_NOT_NULL(mkdtemp(other));
+	dc = xasprintf("%s/.devcontainer", dir);
+	ASSERT_INT_EQ(mkdir(dc, 0755), 0);
+	file = xasprintf("%s/devcontainer.json", dc);
+	ASSERT_INT_EQ(atomic_file_write(file, "{\"image\":\"x\"}", 13, 0644, NULL), 0);
+	outside = xasprintf("%s/devcontainer.json", other);
+	ASSERT_INT_EQ(atomic_file_write(outside, "{\"image\":\"x\"}", 13, 0644, NULL), 0);
+	opts.workspace_folder = dir;
+	opts.no_git_root = 1;
+	cfg = config_load(&opts, &cause);
+	ASSERT_NOT_NULL(cfg);
+	ASSERT_NULL(feature_lock_answer(cfg, NULL));
+	a = feature_lock_answer(cfg, "{}\n");
+	ASSERT_NOT_NULL(a);
+	ASSERT_STR_EQ(cJSON_GetStringValue(cJSON_GetObjectItem(a, "path")),
+	    ".devcontainer/devcontainer-lock.json");
+	ASSERT_STR_EQ(cJSON_GetStringValue(cJSON_GetObjectItem(a, "text")), "{}\n");
+	cJSON_Delete(a);
+	config_free(cfg);
+	opts.config_file = outside;
+	cfg = config_load(&opts, &cause);
+	ASSERT_NOT_NULL(cfg);
+	ASSERT_NULL(feature_lock_answer(cfg, "{}\n"));
+	config_free(cfg);
+	unlink(outside);
+	unlink(file);
+	rmdir(dc);
+	rmdir(dir);
+	rmdir(other);
+	free(outside);
+	free(file);
+	free(dc);
 }

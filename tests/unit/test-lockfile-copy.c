@@ -1,0 +1,138 @@
+/* test-lockfile-copy.c - the lockfile back into an uploaded folder
+ * (client/lockfile-copy.c): written once, left alone when the same, and
+ * never outside the folder nor through a symlink. */
+#include "test.h"
+
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "atomic-file.h"
+#include "client.h"
+#include "xmalloc.h"
+
+#define LOCK_TEXT "{\n  \"features\": {}\n}\n"
+
+/* A HOST: ./app target whose SOURCE is the folder dir (no host is
+ * contacted: the copy only needs to know it is remote). */
+static void
+test_copy_target(struct client_target *ct, char *dir)
+{
+	memset(ct, 0, sizeof *ct);
+	ct->remote = (struct remote *)(void *)ct; /* only compared with NULL */
+	ct->src.kind = SOURCE_LOCAL;
+	ct->src.text = "./app/";
+	ct->src.path = dir;
+}
+
+static cJSON *
+test_copy_member(const char *path)
+{
+	cJSON *m = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(m, "path", path);
+	cJSON_AddStringToObject(m, "text", LOCK_TEXT);
+	return m;
+}
+
+static int
+test_copy(struct client_target *ct, const char *path)
+{
+	cJSON *m = test_copy_member(path);
+	int rc = client_lockfile_copy("up", ct, m);
+
+	cJSON_Delete(m);
+	return rc;
+}
+
+TEST(written_once_then_left_alone)
+{
+	char dir[] = "/tmp/rdev-test-lockcopy-XXXXXX", *dc, *lock, *text = NULL;
+	struct client_target ct;
+	struct stat st;
+	size_t len;
+
+	ASSERT_NOT_NULL(mkdtemp(dir));
+	test_copy_target(&ct, dir);
+	dc = xasprintf("%s/.devcontainer", dir);
+	lock = xasprintf("%s/devcontainer-lock.json", dc);
+	ASSERT_INT_EQ(mkdir(dc, 0755), 0);
+	ASSERT_INT_EQ(test_copy(&ct, ".devcontainer/devcontainer-lock.json"), 1);
+	ASSERT_INT_EQ(file_read_all(lock, 1 << 20, &text, &len, NULL), 0);
+	ASSERT_STR_EQ(text, LOCK_TEXT);
+	free(text);
+	ASSERT_INT_EQ(stat(lock, &st), 0);
+	ASSERT_INT_EQ(test_copy(&ct, ".devcontainer/devcontainer-lock.json"), 0);
+	/* other bytes (the same JSON spaced otherwise): replaced */
+	ASSERT_INT_EQ(atomic_file_write(lock, "{\"features\":{}}", 15, 0644, NULL), 0);
+	ASSERT_INT_EQ(test_copy(&ct, ".devcontainer/devcontainer-lock.json"), 1);
+	/* a HOST:PATH workspace (no local SOURCE): nothing */
+	ct.src.text = NULL;
+	ASSERT_FALSE(client_lockfile_wanted(&ct));
+	ASSERT_INT_EQ(test_copy(&ct, "devcontainer-lock.json"), 0);
+	ASSERT_INT_EQ(access(dir, F_OK), 0);
+	unlink(lock);
+	rmdir(dc);
+	rmdir(dir);
+	free(lock);
+	free(dc);
+}
+
+TEST(paths_out_of_the_folder_refused)
+{
+	char dir[] = "/tmp/rdev-test-lockcopy-XXXXXX", *up;
+	struct client_target ct;
+
+	ASSERT_NOT_NULL(mkdtemp(dir));
+	test_copy_target(&ct, dir);
+	ASSERT_INT_EQ(test_copy(&ct, "../devcontainer-lock.json"), -1);
+	ASSERT_INT_EQ(test_copy(&ct, "a/../../devcontainer-lock.json"), -1);
+	ASSERT_INT_EQ(test_copy(&ct, "/tmp/devcontainer-lock.json"), -1);
+	ASSERT_INT_EQ(test_copy(&ct, "./devcontainer-lock.json"), -1);
+	ASSERT_INT_EQ(test_copy(&ct, "a//devcontainer-lock.json"), -1);
+	ASSERT_INT_EQ(test_copy(&ct, "run.sh"), -1);
+	ASSERT_INT_EQ(test_copy(&ct, ""), -1);
+	up = xasprintf("%s/../devcontainer-lock.json", dir);
+	ASSERT_INT_NE(access(up, F_OK), 0);
+	/* a folder on the way that does not exist: a warning, nothing made */
+	ASSERT_INT_EQ(test_copy(&ct, "none/devcontainer-lock.json"), -1);
+	free(up);
+	rmdir(dir);
+}
+
+TEST(symlinks_not_followed)
+{
+	char dir[] = "/tmp/rdev-test-lockcopy-XXXXXX",
+	     other[] = "/tmp/rdev-test-lockcopy-XXXXXX";
+	char *link, *target, *text = NULL;
+	struct client_target ct;
+	size_t len;
+
+	ASSERT_NOT_NULL(mkdtemp(dir));
+	ASSERT_NOT_NULL(mkdtemp(other));
+	test_copy_target(&ct, dir);
+	/* the lockfile itself a link out */
+	target = xasprintf("%s/devcontainer-lock.json", other);
+	ASSERT_INT_EQ(atomic_file_write(target, "mine", 4, 0644, NULL), 0);
+	link = xasprintf("%s/devcontainer-lock.json", dir);
+	ASSERT_INT_EQ(symlink(target, link), 0);
+	ASSERT_INT_EQ(test_copy(&ct, "devcontainer-lock.json"), -1);
+	ASSERT_INT_EQ(file_read_all(target, 1 << 20, &text, &len, NULL), 0);
+	ASSERT_STR_EQ(text, "mine");
+	free(text);
+	unlink(link);
+	free(link);
+	/* a folder on the way a link out */
+	link = xasprintf("%s/.devcontainer", dir);
+	ASSERT_INT_EQ(symlink(other, link), 0);
+	ASSERT_INT_EQ(test_copy(&ct, ".devcontainer/devcontainer-lock.json"), -1);
+	ASSERT_INT_EQ(file_read_all(target, 1 << 20, &text, &len, NULL), 0);
+	ASSERT_STR_EQ(text, "mine");
+	free(text);
+	unlink(link);
+	free(link);
+	unlink(target);
+	free(target);
+	rmdir(other);
+	rmdir(dir);
+}
