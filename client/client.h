@@ -13,6 +13,8 @@
 #include "source.h"
 #include "target.h"
 
+struct progress;
+
 /* cmd.c */
 extern const struct cmd_program client_program;
 
@@ -162,14 +164,14 @@ void sync_kept_print(FILE *out, const cJSON *st);
 int client_lockfile_wanted(const struct client_target *ct);
 /* Write member (an answer's "workspaceLockfile": {"path","text"}; NULL:
  * nothing) into ct's local folder at path, atomically and only when the
- * file there differs, with "Wrote ./app/PATH" on stderr (the folder as
- * typed). A path that is absolute, has a ".." or "." component or does not
- * name a lockfile, or that runs through a symlink in the folder, is refused
- * with a warning ("rdev: NAME: warning: ..."), as is a failed write: the
- * command's work is done all the same. 1 written, 0 nothing to do, -1
- * warned. */
-int client_lockfile_copy(
-    const char *name, const struct client_target *ct, const cJSON *member);
+ * file there differs, with "Wrote ./app/PATH" (the folder as typed) as a
+ * progress line to p, as the agent's line would have been (a JSON log line
+ * under --log-format json; p NULL: none, up --json). A path that is absolute, has a ".."
+ * or "." component or does not name a lockfile, or that runs through a symlink in the
+ * folder, is refused with a warning ("rdev: NAME: warning: ..."), as is a failed write:
+ * the command's work is done all the same. 1 written, 0 nothing to do, -1 warned. */
+int client_lockfile_copy(const char *name, const struct client_target *ct,
+    const cJSON *member, const struct progress *p);
 
 /* cmd-status.c: a status answer (plus "host", "forwards") as text. */
 void client_status_print(const cJSON *st, const char *folder);

@@ -168,7 +168,10 @@ cmd_build_exec(int argc, char **argv)
 		goto out;
 	}
 	lockfile = cJSON_DetachItemFromObjectCaseSensitive(res, "workspaceLockfile");
-	client_lockfile_copy("build", &ct, lockfile);
+	/* (after the view ended: a line of its own) */
+	progress.fn = agent_cmd_progress_stderr;
+	progress.json = a.log_json;
+	client_lockfile_copy("build", &ct, lockfile, &progress);
 	cJSON_Delete(lockfile);
 	text = cJSON_PrintUnformatted(res);
 	printf("%s\n", text);

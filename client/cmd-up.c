@@ -9,12 +9,14 @@
 #include <string.h>
 
 #include "config-discover.h"
+#include "progress.h"
 #include "remote.h"
 #include "sync-scan.h"
 
 static int
 cmd_up_exec(int argc, char **argv)
 {
+	struct progress progress = { .fn = agent_cmd_progress_stderr };
 	struct client_target ct;
 	cJSON *ports = NULL, *id_labels = NULL, *lockfile = NULL;
 	const char *config, *workspace;
@@ -36,8 +38,11 @@ cmd_up_exec(int argc, char **argv)
 	    &ports, client_lockfile_wanted(&ct) ? &lockfile : NULL);
 	if (rc != CMD_EXIT_OK)
 		goto out;
-	/* Before the live sync starts: it then finds the copy already so. */
-	client_lockfile_copy("up", &ct, lockfile);
+	/* Before the live sync starts: it then finds the copy already so.
+	 * The line as the agent's would be: none with --json. */
+	progress.json = client_log_json(ct.argc, ct.argv);
+	client_lockfile_copy("up", &ct, lockfile,
+	    client_has_flag(ct.argc, ct.argv, "--json") ? NULL : &progress);
 	/* (for the shell's completion: a failure costs only that) */
 	if (ct.remote != NULL && client_recent_target_add(ct.target_arg, &cause) != 0) {
 		fprintf(stderr, "rdev: up: warning: %s\n", cause);

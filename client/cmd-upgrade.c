@@ -93,8 +93,8 @@ cmd_upgrade_exec(int argc, char **argv)
 	text = cJSON_GetObjectItemCaseSensitive(res, "text");
 	if (o.dry_run && cJSON_IsString(text))
 		fputs(text->valuestring, stdout);
-	client_lockfile_copy(
-	    "upgrade", &ct, cJSON_GetObjectItemCaseSensitive(res, "workspaceLockfile"));
+	client_lockfile_copy("upgrade", &ct,
+	    cJSON_GetObjectItemCaseSensitive(res, "workspaceLockfile"), &progress);
 	rc = CMD_EXIT_OK;
 out:
 	cJSON_Delete(res);

@@ -9,6 +9,7 @@
 
 #include "atomic-file.h"
 #include "error.h"
+#include "progress.h"
 #include "xmalloc.h"
 
 /* Largest local lockfile compared (the agent's limit). */
@@ -105,8 +106,8 @@ lockfile_copy_same(const char *path, const char *text, size_t len)
 }
 
 int
-client_lockfile_copy(
-    const char *name, const struct client_target *ct, const cJSON *member)
+client_lockfile_copy(const char *name, const struct client_target *ct,
+    const cJSON *member, const struct progress *p)
 {
 	const char *rel =
 	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(member, "path"));
@@ -140,7 +141,7 @@ client_lockfile_copy(
 	}
 	if (atomic_file_write(path, text, strlen(text), 0644, &cause) != 0)
 		goto warn;
-	fprintf(stderr, "Wrote %s/%s\n", shown, rel);
+	progress_line(p, "Wrote %s/%s", shown, rel);
 	rc = 1;
 	goto out;
 warn:

@@ -40,21 +40,27 @@ lock=$d/devcontainer-lock.json
 mtime() { stat -c %Y.%y "$1"; }
 
 cd "$TEST_TMP"
-rig_sync_up ./app
+# (without --json, which prints warnings only, as the agent's own lines)
+rdev up "$name:" ./app >"$TEST_TMP/up.out" 2>"$TEST_TMP/up.err" ||
+	{ cat "$TEST_TMP/up.err" >&2; fail "rdev up $name: ./app"; }
+cp "$TEST_TMP/up.err" "$TEST_TMP/up1.err"
+rig_sync_up ./app # (reused: sets folder for the cleanup and the checks)
 check "up: the lockfile is in the local folder" test -f "$lock"
 check_eq "... with the host's bytes" \
 	"$(on_host cat "$folder/.devcontainer/devcontainer-lock.json" | sha256sum)" "$(sha256sum <"$lock")"
 check_eq "... local Features only: no entries" "$(jq -c . "$lock")" '{"features":{}}'
 check "... and up says where, as the folder was typed" \
-	grep -qx "Wrote ./app/.devcontainer/devcontainer-lock.json" "$TEST_TMP/up.err"
-check "... and not the host's path" sh -c "! grep -q 'Wrote /' '$TEST_TMP/up.err'"
-check "... nor does --json's answer carry it" sh -c "! grep -q workspaceLockfile '$TEST_TMP/up.json'"
+	grep -qx "Wrote ./app/.devcontainer/devcontainer-lock.json" "$TEST_TMP/up1.err"
+check "... and not the host's path" sh -c "! grep -q 'Wrote /' '$TEST_TMP/up1.err'"
+check "... nor does the answer on stdout carry it" sh -c \
+	"! grep -q workspaceLockfile '$TEST_TMP/up.out' '$TEST_TMP/up.json'"
 
 # Again, the container recreated (the lockfile step runs again): the file
 # is already so, nothing is written.
 before=$(mtime "$lock")
 sleep 1.1
-rig_sync_up ./app --recreate
+rdev up "$name:" ./app --recreate >/dev/null 2>"$TEST_TMP/up.err" ||
+	{ cat "$TEST_TMP/up.err" >&2; fail "rdev up --recreate"; }
 check_eq "a second up leaves the local lockfile alone" "$(mtime "$lock")" "$before"
 check "... and says nothing of it" sh -c "! grep -q '^Wrote' '$TEST_TMP/up.err'"
 

@@ -9,6 +9,7 @@
 
 #include "atomic-file.h"
 #include "client.h"
+#include "progress.h"
 #include "xmalloc.h"
 
 #define LOCK_TEXT "{\n  \"features\": {}\n}\n"
@@ -35,11 +36,20 @@ test_copy_member(const char *path)
 	return m;
 }
 
+/* The progress lines (the "Wrote" line), on stderr. */
+static void
+test_copy_sink(void *arg, const char *data, size_t len)
+{
+	(void)arg;
+	fwrite(data, 1, len, stderr);
+}
+
 static int
 test_copy(struct client_target *ct, const char *path)
 {
 	cJSON *m = test_copy_member(path);
-	int rc = client_lockfile_copy("up", ct, m);
+	struct progress p = { .fn = test_copy_sink };
+	int rc = client_lockfile_copy("up", ct, m, &p);
 
 	cJSON_Delete(m);
 	return rc;
