@@ -207,7 +207,7 @@ compose_up_ok(struct config *cfg, struct docker *d, int recreate, struct up *u)
 	opts.recreate = recreate;
 	up_clear(u);
 	if (compose_up(cfg, d, "hash1", &no_features, &opts, &u->container, &u->merged,
-		&u->created, &cause) != 0)
+		&u->created, NULL, &cause) != 0)
 		TEST_FAIL("compose_up: %s", cause);
 	u->id = cJSON_GetStringValue(cJSON_GetObjectItem(u->container, "Id"));
 	if (u->id == NULL)
@@ -433,7 +433,7 @@ TEST(unknown_service_is_reported)
 	free(path);
 	cfg = load(ws);
 	ASSERT_INT_EQ(compose_up(cfg, d, "h", &no_features, &(struct up_opts){ 0 }, &c,
-			  &m, &created, &cause),
+			  &m, &created, NULL, &cause),
 	    -1);
 	ASSERT_STR_CONTAINS(cause, "service \"zzz\"");
 	ASSERT_NULL(c);
