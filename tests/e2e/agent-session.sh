@@ -94,7 +94,7 @@ eventually "the exec runs" grep -q started "$TEST_TMP/l.out"
 kill -KILL "$apid"  # (the host's processes are this machine's)
 eventually "the agent died" sh -c "! kill -0 $apid"
 check "the agent died while the exec ran" sh -c "! grep -q done '$TEST_TMP/l.out'"
-docker exec "$cid" touch /tmp/go-on
+docker exec "$cid" touch /tmp/go-on || fail "could not let the exec go on (container $cid)"
 st=0
 wait $lp || st=$?
 check_eq "the exec served while its agent died ends with its own status" "$st" 4

@@ -32,7 +32,9 @@ ref_pid=
 cleanup() {
 	local rc=$? d
 	set +e
-	[ -z "$ref_pid" ] || { kill "$ref_pid" && wait "$ref_pid"; } 2>/dev/null
+	# (not killed: its node would outlive the subshell, and what it makes
+	# after the removals below would stay; a failed test waits for it)
+	[ -z "$ref_pid" ] || wait "$ref_pid" 2>/dev/null
 	for d in "$WS" "$WS-df" "$WS"-bad*; do
 		docker ps -aq --filter "label=devcontainer.local_folder=$d" |
 			xargs -r docker rm -f >/dev/null

@@ -24,16 +24,17 @@ rounds=${RDEV_UP_WAITS_ROUNDS:-5}
 bg_pids=()
 
 # postCreateCommand sleeps (1 s, or what the workspace's file "nap" says),
-# and on while the workspace holds "hold" (until the test removes it),
+# and on while the workspace holds "hold" (until the test removes it; at most
+# 60 s, so a regression fails the test rather than hanging it),
 # then fails when the workspace holds "fail", else writes /tmp/ready. Arrays,
 # to see them shown quoted.
-pc_argv='sh -c '\''sleep $(cat nap 2>/dev/null || echo 1); while [ -e hold ]; do sleep 0.1; done; if [ -e fail ]; then echo boom >&2; exit 3; fi; echo made > /tmp/ready'\'
+pc_argv='sh -c '\''sleep $(cat nap 2>/dev/null || echo 1); n=0; while [ -e hold ] && [ $n -lt 600 ]; do sleep 0.1; n=$((n+1)); done; if [ -e fail ]; then echo boom >&2; exit 3; fi; echo made > /tmp/ready'\'
 config() {
 	cat <<JSON
 {
   "image": "$RDEV_RIG_IMAGE_BUSYBOX",
   "initializeCommand": "echo init >> init.count",
-  "postCreateCommand": ["sh", "-c", "sleep \$(cat nap 2>/dev/null || echo 1); while [ -e hold ]; do sleep 0.1; done; if [ -e fail ]; then echo boom >&2; exit 3; fi; echo made > /tmp/ready"],
+  "postCreateCommand": ["sh", "-c", "sleep \$(cat nap 2>/dev/null || echo 1); n=0; while [ -e hold ] && [ \$n -lt 600 ]; do sleep 0.1; n=\$((n+1)); done; if [ -e fail ]; then echo boom >&2; exit 3; fi; echo made > /tmp/ready"],
   "postStartCommand": "echo started > /tmp/started",
   "postAttachCommand": ["sh", "-c", "echo attached >> /tmp/attached"]
 }
