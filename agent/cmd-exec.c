@@ -104,7 +104,7 @@ cmd_exec_output(void *arg, int stream, const unsigned char *data, size_t len)
  * when our output's reader went away; -1 with *cause (also when writing our
  * output failed otherwise: "stdout: No space left on device"). On 1 and -1
  * the caller hangs the command up (closing a Docker exec's attach does not
- * end it). */
+ * end it), unless its status has come already (agent_exec_ended). */
 static int
 cmd_exec_pump(struct agent_exec *x, char **cause)
 {

@@ -96,7 +96,10 @@ pool_probe(const cJSON *entries, int timeout_ms, int accept_new_host_key)
 	/* One request: the broker asks every agent over the sessions it
 	 * holds, and answers by the deadline (broker/broker-probe.h). */
 	if (remote_broker_call(NULL, "pool-probe", fields, &result, &cause) != 0) {
-		error = xasprintf("the broker: %s", cause);
+		/* (a refusal at the handshake names the broker already) */
+		error = strncmp(cause, "the broker", 10) == 0
+		    ? xstrdup(cause)
+		    : xasprintf("the broker: %s", cause);
 		free(cause);
 	}
 	answers = cJSON_GetObjectItemCaseSensitive(result, "hosts");

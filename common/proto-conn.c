@@ -342,14 +342,11 @@ proto_conn_check_hello(const struct proto_conn *c, const struct proto_frame *f,
 	if ((peer = proto_frame_json(f, cause)) == NULL)
 		return error_prefix(cause, "%s: bad HELLO", c->name);
 	if (f->type == PROTO_FATAL) {
-		/* The peer's text as it is (as a FATAL after the handshake):
-		 * it says what refused, and through the broker c->name would
-		 * name the broker for the agent's words. */
+		/* Named: the broker refuses a client's HELLO before it sends
+		 * its own, in words of its own ("this rdev speaks ..."). */
 		err = cJSON_GetObjectItemCaseSensitive(peer, "error");
-		if (cJSON_IsString(err))
-			error_set(cause, "%s", err->valuestring);
-		else
-			error_set(cause, "%s refused the session", c->name);
+		error_set(cause, "%s: %s", c->name,
+		    cJSON_IsString(err) ? err->valuestring : "refused the session");
 		cJSON_Delete(peer);
 		return -1;
 	}

@@ -145,7 +145,10 @@ for _ in range(300):
         break
     time.sleep(0.1)
 os.close(r)
-print(p.wait(timeout=30))
+try:
+    print(p.wait(timeout=30))
+finally:
+    p.kill()
 PY
 )" 3
 # Any other write error (a full disk: /dev/full) is no success with the

@@ -150,6 +150,8 @@ check_eq "recreated with a step that fails until the workspace is fixed: up exit
 st "$wf" >"$TEST_TMP/f3.json"
 check_eq "... and it says failed" \
 	"$(jq -r '.steps[] | select(.name == "postCreateCommand") | .state' "$TEST_TMP/f3.json")" failed
+record=$RDEV_STATE_DIR/lifecycle-$(jq -r .containerId "$TEST_TMP/f3.json").state
+check "... recorded in the agent's state" test -e "$record"
 touch "$wf/fixed"
 rdev up "$wf" >/dev/null 2>"$TEST_TMP/fup4.err" ||
 	{ cat "$TEST_TMP/fup4.err" >&2; fail "up after the workspace fix failed"; }
@@ -159,7 +161,9 @@ check_eq "run again and succeeded: done" \
 	"$(jq -r '.steps[] | select(.name == "postCreateCommand") | .state' "$TEST_TMP/f4.json")" done
 check_eq "... and the step after it too" \
 	"$(jq -r '.steps[] | select(.name == "postStartCommand") | .state' "$TEST_TMP/f4.json")" done
-check "... without the error" sh -c "'$RDEV_BIN_DIR/rdev' status '$wf' | grep -q '^error' && exit 1 || exit 0"
+rdev status "$wf" >"$TEST_TMP/f4.txt" || fail "status after the fix failed"
+check "... without the error" sh -c "! grep -q '^error' '$TEST_TMP/f4.txt'"
+check "... and the record of the failure is gone" test ! -e "$record"
 rdev down "$wf" >/dev/null
 
 set +e

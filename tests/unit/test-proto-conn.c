@@ -175,9 +175,9 @@ TEST(fatal_is_the_cause_and_says_if_it_names_the_host)
 }
 
 /* A FATAL in answer to our HELLO (a version the peer refuses) is the peer's
- * text alone: the caller puts its program before it, and through the broker
- * the connection's name would name the broker for the agent's words. */
-TEST(fatal_at_hello_is_the_peers_text_once)
+ * text after the connection's name, once: the broker refuses before it sends
+ * its HELLO, in its own words, so the name says who refused. */
+TEST(fatal_at_hello_names_the_peer_once)
 {
 	static const char *const fatal[] = {
 		"{\"error\":\"protocol version mismatch: this rdev speaks 1..3, "
@@ -198,9 +198,9 @@ TEST(fatal_at_hello_is_the_peers_text_once)
 		ASSERT_INT_EQ(proto_conn_flush(b, &cause), 0);
 		ASSERT_INT_EQ(proto_conn_handshake(a, "rdev 0.1", &version, &cause), -1);
 		ASSERT_STR_EQ(cause,
-		    i == 0 ? "protocol version mismatch: this rdev speaks 1..3, "
-			     "rdev 9.0 speaks 9..9; install matching versions"
-			   : "peer a refused the session");
+		    i == 0 ? "peer a: protocol version mismatch: this rdev speaks "
+			     "1..3, rdev 9.0 speaks 9..9; install matching versions"
+			   : "peer a: refused the session");
 		free(cause);
 		cause = NULL;
 		proto_conn_free(a);
