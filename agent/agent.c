@@ -114,6 +114,7 @@ const struct cmd_program agent_program = {
 	"The rdev agent: runs dev containers on this Docker host.",
 	agent_command_list,
 	NULL,
+	NULL,
 };
 
 static int

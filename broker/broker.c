@@ -26,14 +26,25 @@ static const struct cmd_entry broker_commands[] = {
 	    "options:\n"
 	    "  --forget   forget them instead: the next broker starts with none\n",
 	    broker_cmd_stop },
+	{ "restart", "[--idle-timeout SECS]",
+	    "stop the broker, then start this install's",
+	    "The way to switch to a new build of rdev-broker: `stop` (the forwards\n"
+	    "and syncs are saved and come back; open sessions end), then `start`.\n"
+	    "rdev warns when the running broker is an older build of its own\n"
+	    "rdev-broker; it never restarts one by itself. A broker run by the\n"
+	    "systemd user unit: `systemctl --user restart rdev-broker` instead.\n"
+	    "options:\n"
+	    "  --idle-timeout SECS   as for start\n",
+	    broker_cmd_restart },
 };
 
-_Static_assert(sizeof broker_commands / sizeof broker_commands[0] == 3,
+_Static_assert(sizeof broker_commands / sizeof broker_commands[0] == 4,
     "broker_command_list lists every entry");
 static const struct cmd_entry *const broker_command_list[] = {
 	&broker_commands[0],
 	&broker_commands[1],
 	&broker_commands[2],
+	&broker_commands[3],
 	NULL,
 };
 
@@ -41,6 +52,7 @@ const struct cmd_program broker_program = {
 	"rdev-broker",
 	"The rdev broker: holds SSH sessions, port forwards and the host pool.",
 	broker_command_list,
+	NULL,
 	NULL,
 };
 

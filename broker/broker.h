@@ -14,5 +14,6 @@ extern const struct cmd_program broker_program;
 int broker_cmd_start(int argc, char **argv);
 int broker_cmd_status(int argc, char **argv);
 int broker_cmd_stop(int argc, char **argv);
+int broker_cmd_restart(int argc, char **argv);
 
 #endif

@@ -1,4 +1,4 @@
-/* cmd-broker.c - `rdev-broker start|status|stop`. */
+/* cmd-broker.c - `rdev-broker start|status|stop|restart`. */
 #include "broker.h"
 
 #include <signal.h>
@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "broker-client.h"
+#include "broker-stale.h"
 #include "daemon.h"
 #include "error.h"
 #include "runtime-dir.h"
@@ -18,23 +19,27 @@
 
 #define BROKER_DEFAULT_IDLE_S 600
 
-int
-broker_cmd_start(int argc, char **argv)
+/* The options of start (and restart: no --foreground there) into *o; 0,
+ * or the usage error's exit code. */
+static int
+broker_cmd_start_opts(const char *name, int foreground_ok, int argc, char **argv,
+    struct broker_daemon_opts *o)
 {
-	const struct cmd_entry *e = cmd_lookup(&broker_program, "start");
-	struct broker_daemon_opts o = { 0, BROKER_DEFAULT_IDLE_S };
+	const struct cmd_entry *e = cmd_lookup(&broker_program, name);
 	const char *env = getenv("RDEV_BROKER_IDLE_TIMEOUT");
-	char *cause = NULL, *end;
-	int already, i;
+	char *end;
+	int i;
 
+	o->foreground = 0;
+	o->idle_timeout_s = BROKER_DEFAULT_IDLE_S;
 	if (env != NULL && *env != '\0')
-		o.idle_timeout_s = (int)strtol(env, NULL, 10);
+		o->idle_timeout_s = (int)strtol(env, NULL, 10);
 	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--foreground") == 0)
-			o.foreground = 1;
+		if (foreground_ok && strcmp(argv[i], "--foreground") == 0)
+			o->foreground = 1;
 		else if (strcmp(argv[i], "--idle-timeout") == 0 && i + 1 < argc) {
-			o.idle_timeout_s = (int)strtol(argv[++i], &end, 10);
-			if (*end != '\0' || o.idle_timeout_s < 1)
+			o->idle_timeout_s = (int)strtol(argv[++i], &end, 10);
+			if (*end != '\0' || o->idle_timeout_s < 1)
 				return cmd_usage_error(&broker_program, e,
 				    "--idle-timeout wants seconds (>= 1), not %s",
 				    argv[i]);
@@ -42,6 +47,18 @@ broker_cmd_start(int argc, char **argv)
 			return cmd_usage_error(
 			    &broker_program, e, "unknown argument %s", argv[i]);
 	}
+	return 0;
+}
+
+int
+broker_cmd_start(int argc, char **argv)
+{
+	struct broker_daemon_opts o;
+	char *cause = NULL;
+	int already, rc;
+
+	if ((rc = broker_cmd_start_opts("start", 1, argc, argv, &o)) != 0)
+		return rc;
 	if (broker_daemon_start(&o, &already, &cause) != 0) {
 		fprintf(stderr, "rdev-broker: start: %s\n", cause);
 		free(cause);
@@ -176,12 +193,20 @@ broker_cmd_status(int argc, char **argv)
 	return CMD_EXIT_OK;
 }
 
+/* broker_client_wait_gone's note when a stop takes a while. */
+static void
+broker_cmd_stop_slow(void *arg)
+{
+	fprintf(stderr, "rdev-broker: %s: waiting for it to close its sessions\n",
+	    arg != NULL ? (const char *)arg : "stop");
+}
+
 int
 broker_cmd_stop(int argc, char **argv)
 {
 	const struct cmd_entry *e = cmd_lookup(&broker_program, "stop");
 	cJSON *r = NULL, *fields = cJSON_CreateObject();
-	char *cause = NULL, *path;
+	char *cause = NULL;
 	int rc, i;
 
 	for (i = 1; i < argc; i++) {
@@ -207,27 +232,77 @@ broker_cmd_stop(int argc, char **argv)
 	}
 	/* Wait until it has closed its sessions and removed the socket (a
 	 * session still connecting may take SSH's connect timeout). */
-	if ((path = runtime_dir_file(BROKER_SOCKET_NAME, &cause)) == NULL) {
+	if (broker_client_wait_gone(
+		BROKER_STOP_WAIT_MS, broker_cmd_stop_slow, NULL, &cause) != 0) {
 		fprintf(stderr, "rdev-broker: stop: %s\n", cause);
 		free(cause);
 		return CMD_EXIT_FAILURE;
 	}
-	for (i = 0; i < BROKER_STOP_WAIT_MS / 50 && access(path, F_OK) == 0; i++) {
-		if (i == 2000 / 50)
-			fprintf(stderr,
-			    "rdev-broker: stop: waiting for it to close "
-			    "its sessions\n");
-		usleep(50 * 1000);
-	}
-	if (access(path, F_OK) == 0) {
-		fprintf(stderr,
-		    "rdev-broker: stop: still stopping after %d s (its socket %s is "
-		    "still there)\n",
-		    BROKER_STOP_WAIT_MS / 1000, path);
-		free(path);
+	printf("stopped\n");
+	return CMD_EXIT_OK;
+}
+
+/* Stop the running broker (its forwards and syncs saved), then start one
+ * from this install: the way to switch to a new build at once. */
+int
+broker_cmd_restart(int argc, char **argv)
+{
+	struct broker_daemon_opts o;
+	cJSON *r = NULL;
+	char *cause = NULL, *path;
+	int rc, already, systemd;
+	pid_t pid;
+
+	if ((rc = broker_cmd_start_opts("restart", 0, argc, argv, &o)) != 0)
+		return rc;
+	/* A broker of the systemd user unit: a start from here would run
+	 * outside the unit (and the unit would start another). */
+	if ((path = runtime_dir_file(BROKER_PID_NAME, &cause)) == NULL) {
+		fprintf(stderr, "rdev-broker: restart: %s\n", cause);
+		free(cause);
 		return CMD_EXIT_FAILURE;
 	}
+	rc = broker_stale_pid_read(path, &pid, &systemd);
 	free(path);
-	printf("stopped\n");
+	if (rc == 0 && systemd) {
+		fprintf(stderr,
+		    "rdev-broker: restart: the broker (pid %ld) runs under systemd: "
+		    "`systemctl --user restart rdev-broker`\n",
+		    (long)pid);
+		return CMD_EXIT_FAILURE;
+	}
+	rc = broker_cmd_request("stop", NULL, &r, &cause);
+	cJSON_Delete(r);
+	if (rc < 0) {
+		fprintf(stderr, "rdev-broker: restart: %s\n", cause);
+		free(cause);
+		return CMD_EXIT_FAILURE;
+	}
+	free(cause);
+	cause = NULL;
+	if (rc == 0) {
+		fprintf(stderr,
+		    "rdev-broker: restart: waiting for the running broker "
+		    "to close its sessions\n");
+		if (broker_client_wait_gone(BROKER_STOP_WAIT_MS, NULL, NULL, &cause) !=
+		    0) {
+			fprintf(stderr, "rdev-broker: restart: %s\n", cause);
+			free(cause);
+			return CMD_EXIT_FAILURE;
+		}
+	}
+	if (broker_daemon_start(&o, &already, &cause) != 0) {
+		fprintf(stderr, "rdev-broker: restart: %s\n", cause);
+		free(cause);
+		return CMD_EXIT_FAILURE;
+	}
+	if (already) {
+		/* (an rdev command's autostart came first: the build of its
+		 * path, which `rdev-broker status` shows) */
+		printf("%s; another command started a broker meanwhile\n",
+		    rc == 0 ? "stopped" : "none was running");
+		return CMD_EXIT_OK;
+	}
+	printf("%s\n", rc == 0 ? "restarted" : "started (none was running)");
 	return CMD_EXIT_OK;
 }

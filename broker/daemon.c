@@ -19,8 +19,10 @@
 #include <libssh/libssh.h>
 
 #include "agent-install.h"
+#include "atomic-file.h"
 #include "broker-client.h"
 #include "broker-probe.h"
+#include "broker-stale.h"
 #include "broker-state.h"
 #include "broker-sync.h"
 #include "buf.h"
@@ -44,6 +46,7 @@ struct broker {
 	struct event_base *base;
 	struct broker_daemon_opts opts;
 	char *socket_path;
+	char *pid_path; /* RUNTIME/broker.pid (broker-stale.h) */
 	time_t started;
 	struct agent_bundle *bundle; /* NULL: bundle_error says why */
 	char *bundle_error;
@@ -671,8 +674,10 @@ broker_wait_other(int lock_fd, const char *path)
 	return -1;
 }
 
+/* Bind the socket; broker_daemon_start listens on it in the process that
+ * serves (after the fork: a client's SO_PEERCRED then names that pid). */
 static int
-broker_listen(const char *path, char **cause)
+broker_bind(const char *path, char **cause)
 {
 	struct sockaddr_un sa;
 	int fd;
@@ -683,8 +688,7 @@ broker_listen(const char *path, char **cause)
 	unlink(path);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0)
 		return error_set_errno(cause, errno, "socket");
-	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || chmod(path, 0600) != 0 ||
-	    listen(fd, 128) != 0) {
+	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || chmod(path, 0600) != 0) {
 		error_set_errno(cause, errno, "%s", path);
 		close(fd);
 		return -1;
@@ -734,6 +738,7 @@ broker_serve(struct broker *b, int lfd)
 		free(cause);
 	}
 	/* Last: `rdev-broker stop` waits for this. */
+	unlink(b->pid_path);
 	unlink(b->socket_path);
 	event_free(accept_ev);
 	event_free(sigterm);
@@ -753,6 +758,24 @@ broker_daemon_paths_free(
 	free(sync_path);
 	free(b->socket_path);
 	b->socket_path = NULL;
+	free(b->pid_path);
+	b->pid_path = NULL;
+}
+
+/* Write our pid file (broker-stale.h): the process that serves, after the
+ * fork. A failure is only logged: the file is a hint for rdev. */
+static void
+broker_pid_write(const struct broker *b)
+{
+	char *text, *cause = NULL;
+
+	text = xasprintf("%ld%s\n", (long)getpid(),
+	    getenv("INVOCATION_ID") != NULL ? " " BROKER_PID_SYSTEMD : "");
+	if (atomic_file_write(b->pid_path, text, strlen(text), 0600, &cause) != 0) {
+		log_warn("%s", cause);
+		free(cause);
+	}
+	free(text);
 }
 
 int
@@ -778,7 +801,8 @@ broker_daemon_start(const struct broker_daemon_opts *o, int *already, char **cau
 	if ((b.socket_path = runtime_dir_file(BROKER_SOCKET_NAME, cause)) == NULL ||
 	    (log_path = runtime_dir_file(BROKER_LOG_NAME, cause)) == NULL ||
 	    (state_path = runtime_dir_file(BROKER_STATE_NAME, cause)) == NULL ||
-	    (sync_path = runtime_dir_file(BROKER_SYNC_STATE_NAME, cause)) == NULL)
+	    (sync_path = runtime_dir_file(BROKER_SYNC_STATE_NAME, cause)) == NULL ||
+	    (b.pid_path = runtime_dir_file(BROKER_PID_NAME, cause)) == NULL)
 		goto fail;
 	lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (lock_fd < 0) {
@@ -803,7 +827,7 @@ broker_daemon_start(const struct broker_daemon_opts *o, int *already, char **cau
 			goto fail;
 		}
 	}
-	if ((lfd = broker_listen(b.socket_path, cause)) < 0)
+	if ((lfd = broker_bind(b.socket_path, cause)) < 0)
 		goto fail;
 	if (!o->foreground) {
 		if (pipe2(pipefd, O_CLOEXEC) != 0) {
@@ -848,6 +872,15 @@ broker_daemon_start(const struct broker_daemon_opts *o, int *already, char **cau
 		if (logfd > 2)
 			close(logfd);
 	}
+	if (listen(lfd, 128) != 0) {
+		error_set_errno(cause, errno, "%s", b.socket_path);
+		if (!o->foreground) {
+			/* (the parent sees the pipe close: "exited while starting") */
+			log_error("%s", *cause);
+			exit(1);
+		}
+		goto fail;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	ssh_init();
 	b.started = time(NULL);
@@ -866,6 +899,7 @@ broker_daemon_start(const struct broker_daemon_opts *o, int *already, char **cau
 	broker_restore(&b);
 	b.syncs = broker_syncs_new(b.base, sync_path, broker_sync_submit, &b);
 	broker_syncs_restore(b.syncs);
+	broker_pid_write(&b);
 	if (pipefd[1] >= 0) {
 		if (write(pipefd[1], "r", 1) != 1) {
 			/* the parent is gone; serve anyway */

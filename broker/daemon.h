@@ -17,6 +17,9 @@
  * change and re-created when the broker starts: one host session per saved
  * host, connecting at once. A stop keeps them for the next broker unless
  * "forget" is true.
+ *
+ * Once it serves, the broker (the detached child) writes RUNTIME/broker.pid
+ * (broker-stale.h), and removes it at a clean stop just before its socket.
  */
 #ifndef RDEV_BROKER_DAEMON_H
 #define RDEV_BROKER_DAEMON_H

@@ -131,6 +131,12 @@ void client_target_close(struct client_target *ct);
 void client_complete_operand(const char *command, const char *prefix, FILE *out);
 int client_recent_target_add(const char *target, char **cause);
 
+/* broker-check.c: cmd_program.before_exec for rdev: when the broker named
+ * by RUNTIME/broker.pid runs an older build of the rdev-broker next to us
+ * (broker-stale.h), one warning line on stderr saying how to restart it.
+ * Reads the pid file and /proc only: never connects to the broker. */
+void client_broker_check(const char *command);
+
 int client_take_flag(int *argc, char **argv, const char *flag);
 /* Is flag in argv (before "--")? */
 int client_has_flag(int argc, char **argv, const char *flag);

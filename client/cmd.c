@@ -28,4 +28,5 @@ const struct cmd_program client_program = {
 	"Work inside dev containers on remote Docker hosts over SSH.",
 	client_commands,
 	client_complete_operand,
+	client_broker_check,
 };

@@ -89,6 +89,30 @@ broker_client_start(char **cause)
 	return rc;
 }
 
+int
+broker_client_wait_gone(int timeout_ms, void (*slow)(void *), void *arg, char **cause)
+{
+	char *path;
+	int i;
+
+	if ((path = runtime_dir_file(BROKER_SOCKET_NAME, cause)) == NULL)
+		return -1;
+	for (i = 0; i < timeout_ms / 50 && access(path, F_OK) == 0; i++) {
+		if (i == 2000 / 50 && slow != NULL)
+			slow(arg);
+		usleep(50 * 1000);
+	}
+	if (access(path, F_OK) == 0) {
+		error_set(cause,
+		    "still stopping after %d s (its socket %s is still there)",
+		    timeout_ms / 1000, path);
+		free(path);
+		return -1;
+	}
+	free(path);
+	return 0;
+}
+
 /* One try: 0 connected, -1 failed, -2 failed because the broker closed or
  * reset the connection before its HELLO. */
 static int

@@ -14,6 +14,8 @@
 #define BROKER_SOCKET_NAME "broker.sock"
 #define BROKER_LOCK_NAME "broker.lock"
 #define BROKER_LOG_NAME "broker.log"
+/* The running broker's pid (broker-stale.h), written once it serves. */
+#define BROKER_PID_NAME "broker.pid"
 /* The saved forwards and watches (broker/broker-state.h); there only while
  * some are saved. */
 #define BROKER_STATE_NAME "state.json"
@@ -34,6 +36,12 @@ int broker_client_connect_nowait(
  * until that one answers, or starts one once an exiting one is gone), and
  * replaces a socket file no running broker owns. 0, or -1 with *cause. */
 int broker_client_start(char **cause);
+
+/* After a "stop" request: wait up to timeout_ms until the broker has closed
+ * its sessions and removed its socket. slow (may be NULL) is called once,
+ * with arg, if that takes more than 2 s. 0 once gone, -1 with *cause. */
+int broker_client_wait_gone(
+    int timeout_ms, void (*slow)(void *), void *arg, char **cause);
 
 /* Fill *sa for the unix socket path; -1 with *cause if it is too long. */
 int broker_socket_addr(struct sockaddr_un *sa, const char *path, char **cause);

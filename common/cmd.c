@@ -147,5 +147,7 @@ cmd_main(const struct cmd_program *prog, int argc, char **argv)
 		    prog->name, entry->name);
 		return CMD_EXIT_UNAVAILABLE;
 	}
+	if (prog->before_exec != NULL)
+		prog->before_exec(entry->name);
 	return entry->exec(argc - i, argv + i);
 }

@@ -44,6 +44,9 @@ struct cmd_program {
 	 * candidates that start with prefix to out, one per line. NULL: none
 	 * (the shell completes file names). */
 	void (*complete_operand)(const char *command, const char *prefix, FILE *out);
+	/* Called with the command's name just before it runs (not for help,
+	 * completion or a usage error). NULL: nothing. */
+	void (*before_exec)(const char *command);
 };
 
 /* Parse global options, pick the command and run it; returns the exit code. */

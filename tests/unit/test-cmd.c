@@ -28,8 +28,8 @@ static const struct cmd_entry up = { "up", "TARGET [--rebuild] [--config FILE]",
 static const struct cmd_entry stop = { "stop", "TARGET", "stop it", NULL, dummy_exec };
 static const struct cmd_entry later = { "later", "", "not yet", NULL, NULL };
 static const struct cmd_entry *const entries[] = { &up, &stop, &later, NULL };
-static const struct cmd_program prog = { "prog", "A \\test\\ program.", entries,
-	operand };
+static const struct cmd_program prog = { "prog", "A \\test\\ program.", entries, operand,
+	NULL };
 
 /* The completions of words (the last is completed), one string. */
 static char *
