@@ -674,8 +674,8 @@ broker_wait_other(int lock_fd, const char *path)
 	return -1;
 }
 
-/* Bind the socket; broker_daemon_start listens on it in the process that
- * serves (after the fork: a client's SO_PEERCRED then names that pid). */
+/* Bind the socket and listen on it (before the fork: a client that comes
+ * while the broker starts waits in the backlog, never refused). */
 static int
 broker_bind(const char *path, char **cause)
 {
@@ -688,7 +688,8 @@ broker_bind(const char *path, char **cause)
 	unlink(path);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0)
 		return error_set_errno(cause, errno, "socket");
-	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || chmod(path, 0600) != 0) {
+	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || chmod(path, 0600) != 0 ||
+	    listen(fd, 128) != 0) {
 		error_set_errno(cause, errno, "%s", path);
 		close(fd);
 		return -1;
@@ -765,12 +766,17 @@ broker_daemon_paths_free(
 /* Write our pid file (broker-stale.h): the process that serves, after the
  * fork. A failure is only logged: the file is a hint for rdev. */
 static void
-broker_pid_write(const struct broker *b)
+broker_pid_write(const struct broker *b, int foreground)
 {
 	char *text, *cause = NULL;
 
+	/* (the unit says so itself: INVOCATION_ID reaches every process of
+	 * any service, a terminal's shell included) */
+	const char *unit = getenv("RDEV_BROKER_UNIT");
+
 	text = xasprintf("%ld%s\n", (long)getpid(),
-	    getenv("INVOCATION_ID") != NULL ? " " BROKER_PID_SYSTEMD : "");
+	    foreground && unit != NULL && strcmp(unit, "1") == 0 ? " " BROKER_PID_SYSTEMD
+								 : "");
 	if (atomic_file_write(b->pid_path, text, strlen(text), 0600, &cause) != 0) {
 		log_warn("%s", cause);
 		free(cause);
@@ -872,15 +878,6 @@ broker_daemon_start(const struct broker_daemon_opts *o, int *already, char **cau
 		if (logfd > 2)
 			close(logfd);
 	}
-	if (listen(lfd, 128) != 0) {
-		error_set_errno(cause, errno, "%s", b.socket_path);
-		if (!o->foreground) {
-			/* (the parent sees the pipe close: "exited while starting") */
-			log_error("%s", *cause);
-			exit(1);
-		}
-		goto fail;
-	}
 	signal(SIGPIPE, SIG_IGN);
 	ssh_init();
 	b.started = time(NULL);
@@ -899,7 +896,7 @@ broker_daemon_start(const struct broker_daemon_opts *o, int *already, char **cau
 	broker_restore(&b);
 	b.syncs = broker_syncs_new(b.base, sync_path, broker_sync_submit, &b);
 	broker_syncs_restore(b.syncs);
-	broker_pid_write(&b);
+	broker_pid_write(&b, o->foreground);
 	if (pipefd[1] >= 0) {
 		if (write(pipefd[1], "r", 1) != 1) {
 			/* the parent is gone; serve anyway */

@@ -30,10 +30,10 @@ client_broker_check(const char *command)
 		goto out;
 	fprintf(stderr,
 	    "rdev: warning: rdev-broker (pid %ld) runs an older build of %s: "
-	    "`%s` switches to this one (forwards and syncs are kept; open "
+	    "`%s%s` switches to this one (forwards and syncs are kept; open "
 	    "sessions end)\n",
-	    (long)pid, exe,
-	    systemd ? "systemctl --user restart rdev-broker" : "rdev-broker restart");
+	    (long)pid, exe, systemd ? "systemctl --user restart rdev-broker" : ours,
+	    systemd ? "" : " restart");
 out:
 	free(cause);
 	free(path);

@@ -86,7 +86,7 @@ check_eq "after the upgrade the broker runs the old file" \
 	"$(broker_exe "$pid0")" "$inst/rdev-broker (deleted)"
 
 # --- an older build: one warning, the command runs against it ---------------------
-warning="^rdev: warning: rdev-broker (pid $pid0) runs an older build of $inst/rdev-broker: \`rdev-broker restart\` switches to this one"
+warning="^rdev: warning: rdev-broker (pid $pid0) runs an older build of $inst/rdev-broker: \`$inst/rdev-broker restart\` switches to this one"
 rd forward --list --json >"$TEST_TMP/list0.json" 2>"$TEST_TMP/old.err" ||
 	{ cat "$TEST_TMP/old.err" >&2; fail "rdev forward --list with the old broker"; }
 check_eq "one warning line" "$(wc -l <"$TEST_TMP/old.err")" 1
@@ -128,7 +128,6 @@ mv "$TEST_TMP/broker.pid.saved" "$pidfile"
 rb restart >"$TEST_TMP/restart.out" 2>"$TEST_TMP/restart.err" ||
 	{ cat "$TEST_TMP/restart.err" >&2; fail "rdev-broker restart"; }
 check_eq "rdev-broker restart says restarted" "$(cat "$TEST_TMP/restart.out")" restarted
-check "and that it waited for the old one" grep -q "waiting for the running broker" "$TEST_TMP/restart.err"
 pid1=$(broker_pid)
 check "a new broker runs" test "$pid1" != "$pid0"
 check_eq "the new file" "$(broker_exe "$pid1")" "$inst/rdev-broker"

@@ -127,7 +127,7 @@ TEST(check_of_a_running_program)
 	next = xasprintf("%s/prog.new", dir);
 	ASSERT_INT_EQ(copy_file("/bin/sleep", prog), 0);
 	if ((pid = fork()) == 0) {
-		execl(prog, prog, "30", (char *)NULL);
+		execl(prog, "sleep", "30", (char *)NULL);
 		_exit(127);
 	}
 	ASSERT_TRUE(pid > 0);
