@@ -113,44 +113,7 @@ pipe_gone docker "through a Docker exec"
 # passed: rdev may have read it with the output).
 cid=$(jq -r .containerId "$TEST_TMP/up.json")
 check_eq "a reader gone after the command ended: its own status, not 141" \
-	"$(python3 - "$RDEV_BIN_DIR/rdev" "$ws" "$cid" <<'PY'
-import fcntl, os, subprocess, sys, time
-rdev, target, cid = sys.argv[1:4]
-r, w = os.pipe()
-fl = fcntl.fcntl(w, fcntl.F_GETFL)
-fcntl.fcntl(w, fcntl.F_SETFL, fl | os.O_NONBLOCK)
-for chunk in (4096, 1):
-    try:
-        while True:
-            os.write(w, b"x" * chunk)
-    except BlockingIOError:
-        pass
-fcntl.fcntl(w, fcntl.F_SETFL, fl)
-mark = "/tmp/ended-%d" % os.getpid()
-p = subprocess.Popen([rdev, "exec", target, "--", "sh", "-c",
-                      "echo out; touch %s; exit 3" % mark],
-                     stdin=subprocess.DEVNULL, stdout=w)
-os.close(w)
-for _ in range(300):
-    if subprocess.run(["docker", "exec", cid, "test", "-e", mark]).returncode == 0:
-        break
-    time.sleep(0.1)
-def queued():
-    # the bytes waiting in rdev's TCP sockets (its one to the relay)
-    out = subprocess.run(["ss", "-Htnp"], capture_output=True, text=True).stdout
-    return sum(int(l.split()[1]) for l in out.splitlines()
-               if "pid=%d," % p.pid in l)
-for _ in range(300):
-    if queued() >= 12:
-        break
-    time.sleep(0.1)
-os.close(r)
-try:
-    print(p.wait(timeout=30))
-finally:
-    p.kill()
-PY
-)" 3
+	"$(python3 "$RDEV_SOURCE_DIR/tests/rig/exec_reader_gone.py" "$RDEV_BIN_DIR/rdev" "$ws" "$cid" tcp 12)" 3
 # Any other write error (a full disk: /dev/full) is no success with the
 # output cut: 125 and what failed.
 set +e
