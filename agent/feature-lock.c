@@ -395,10 +395,20 @@ feature_lock_diff(const cJSON *have, const cJSON *want)
 int
 feature_lock_update(const char *path, const cJSON *doc, int frozen, char **cause)
 {
+	return feature_lock_update_text(path, doc, frozen, NULL, cause);
+}
+
+int
+feature_lock_update_text(
+    const char *path, const cJSON *doc, int frozen, char **now, char **cause)
+{
 	char *want = feature_lock_format(doc), *text = NULL, *have = NULL, *why;
 	cJSON *old;
 	size_t len = 0;
 	int rc;
+
+	if (now != NULL)
+		*now = NULL;
 
 	if (feature_lock_read_text(path, &text, &len, cause) != 0) {
 		rc = -1;
@@ -427,6 +437,11 @@ feature_lock_update(const char *path, const cJSON *doc, int frozen, char **cause
 		cJSON_Delete(old);
 	} else
 		rc = feature_lock_write(path, doc, cause) == 0 ? 1 : -1;
+	/* Unchanged: the bytes the file holds, its own spacing kept. */
+	if (now != NULL && rc == 0)
+		*now = text, text = NULL;
+	else if (now != NULL && rc == 1)
+		*now = want, want = NULL;
 out:
 	free(have);
 	free(text);
@@ -513,10 +528,9 @@ feature_lock_apply(const struct config *cfg, const struct feature_set *fs,
 	    cJSON_GetObjectItemCaseSensitive(config_get_object(cfg), "features"),
 	    additional);
 	path = feature_lock_path(config_get_file(cfg));
-	rc = feature_lock_update(path, doc, mode == FEATURE_LOCK_FROZEN, cause);
-	if (rc >= 0 && text != NULL && mode == FEATURE_LOCK_WRITE)
-		*text = feature_lock_format(doc);
-	else if (rc > 0)
+	rc = feature_lock_update_text(path, doc, mode == FEATURE_LOCK_FROZEN,
+	    text != NULL && mode == FEATURE_LOCK_WRITE ? text : NULL, cause);
+	if (rc > 0 && (text == NULL || *text == NULL))
 		progress_line(p, "Wrote %s", path);
 	free(path);
 	cJSON_Delete(doc);

@@ -90,6 +90,12 @@ char *feature_lock_diff(const cJSON *have, const cJSON *want);
  * holds it. 1 written, 0 already so, or -1 with *cause naming path (and,
  * frozen, the Feature that differs). */
 int feature_lock_update(const char *path, const cJSON *doc, int frozen, char **cause);
+/* The same, with *now (not NULL: new, the caller frees; else NULL on -1)
+ * the file's text afterwards: the bytes it held when it was left alone
+ * (the same JSON, spaced as its author spaced it), else what was
+ * written. */
+int feature_lock_update_text(
+    const char *path, const cJSON *doc, int frozen, char **now, char **cause);
 /* The lockfile step of up and build, after cfg's Features were resolved
  * (fs) and before anything is built: nothing when there are none or mode is
  * FEATURE_LOCK_NONE, else feature_lock_update() on the lockfile beside

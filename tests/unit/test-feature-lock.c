@@ -232,9 +232,16 @@ TEST(update_writes_only_a_change)
 	ASSERT_INT_EQ(file_read_all(path, 1 << 20, &text, &len, NULL), 0);
 	ASSERT_STR_EQ(text, spaced); /* untouched */
 	free(text);
+	/* what the file holds now, for the client's copy: its own bytes */
+	ASSERT_INT_EQ(feature_lock_update_text(path, doc, 0, &text, &cause), 0);
+	ASSERT_STR_EQ(text, spaced);
+	free(text);
 	ASSERT_INT_EQ(feature_lock_update(path, doc, 1, &cause), 0); /* frozen: ok */
 	ASSERT_INT_EQ(atomic_file_write(path, "", 0, 0644, NULL), 0);
-	ASSERT_INT_EQ(feature_lock_update(path, doc, 0, &cause), 1); /* empty: init */
+	ASSERT_INT_EQ(
+	    feature_lock_update_text(path, doc, 0, &text, &cause), 1); /* empty: init */
+	ASSERT_STR_CONTAINS(text, "\n  \"features\": {\n    \"r/x:1\": {\n");
+	free(text);
 	ASSERT_INT_EQ(file_read_all(path, 1 << 20, &text, &len, NULL), 0);
 	ASSERT_STR_CONTAINS(text, "\n  \"features\": {\n    \"r/x:1\": {\n");
 	free(text);
