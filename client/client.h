@@ -97,6 +97,15 @@ struct client_target {
 	 * starts with '-', which argv holds; owned */
 	char **dashed;
 	int ndashed;
+	/* A local SOURCE sent: its lockfile as it was just before the upload
+	 * (client_lockfile_remember), the one the answer's may replace. rel
+	 * NULL: not known (nothing is written back); text NULL: absent. Owned */
+	struct {
+		char *config; /* devcontainer.json, relative to the folder */
+		char *rel;
+		char *text;
+		size_t len;
+	} lock_sent;
 };
 /* The broker's name of this machine's Docker engine (broker/local-host.h). */
 #define CLIENT_LOCAL_HOST "local"
@@ -113,6 +122,9 @@ struct client_target {
 #define CLIENT_TARGET_COMMAND \
 	0x100 /* a COMMAND follows "--" (exec); else "--" \
 		 ends the options before TARGET */
+#define CLIENT_TARGET_SEND_LOCAL \
+	0x200 /* HOST: SOURCE: upload a local folder first (as \
+		 CLIENT_TARGET_SEND); a git URL's clone is taken as it is */
 /* Find name's TARGET in argv (the value of --workspace-folder, else the
  * first non-option) and open its backend. `@POOL SOURCE [--host NAME]`
  * resolves to a host of the pool (pool-target.h; with CLIENT_TARGET_PLACE
@@ -168,13 +180,19 @@ void sync_kept_print(FILE *out, const cJSON *st);
  * SOURCE), so that up, build and upgrade ask for the lockfile
  * ("includeLockfile", docs/PROTOCOL.md)? */
 int client_lockfile_wanted(const struct client_target *ct);
+/* Before ct's upload: remember its local lockfile (the one beside the
+ * devcontainer.json found in the folder, or given by a --config in it) in
+ * ct->lock_sent, so that client_lockfile_copy() replaces only those bytes
+ * (or the absence of the file). Not readable: nothing remembered. */
+void client_lockfile_remember(struct client_target *ct);
 /* Write member (an answer's "workspaceLockfile": {"path","text"}; NULL:
  * nothing) into ct's local folder at path, atomically and only when the
  * file there differs, with "Wrote ./app/PATH" (the folder as typed) as a
  * progress line to p, as the agent's line would have been (a JSON log line
  * under --log-format json; p NULL: none, up --json). A path that is absolute, has a ".."
  * or "." component or does not name a lockfile, or that runs through a symlink in the
- * folder, is refused with a warning ("rdev: NAME: warning: ..."), as is a failed write:
+ * folder, is refused with a warning ("rdev: NAME: warning: ..."), as is a failed write
+ * and a file that no longer holds what was uploaded (ct->lock_sent):
  * the command's work is done all the same. 1 written, 0 nothing to do, -1 warned. */
 int client_lockfile_copy(const char *name, const struct client_target *ct,
     const cJSON *member, const struct progress *p);

@@ -132,7 +132,8 @@ cmd_build_exec(int argc, char **argv)
 	char *cause = NULL, *text;
 	int rc;
 
-	if ((rc = client_target_open("build", argc, argv, 0, &ct)) != CMD_EXIT_OK)
+	if ((rc = client_target_open(
+		 "build", argc, argv, CLIENT_TARGET_SEND_LOCAL, &ct)) != CMD_EXIT_OK)
 		goto out;
 	if ((rc = cmd_build_parse(ct.argc, ct.argv, &a)) != 0)
 		goto out;

@@ -65,10 +65,26 @@ cmd_upgrade_exec(int argc, char **argv)
 	char *cause = NULL;
 	int rc;
 
-	if ((rc = client_target_open("upgrade", argc, argv, 0, &ct)) != CMD_EXIT_OK)
+	if ((rc = client_target_open(
+		 "upgrade", argc, argv, CLIENT_TARGET_SEND_LOCAL, &ct)) != CMD_EXIT_OK)
 		goto out;
 	if (cmd_upgrade_take(&ct.argc, ct.argv, &o, &msg) != 0) {
 		rc = cmd_usage_error(&client_program, &cmd_upgrade_entry, "%s", msg);
+		goto out;
+	}
+	/* The host's devcontainer.json would change and the next upload
+	 * would put the local one back. */
+	if (o.feature != NULL && client_lockfile_wanted(&ct)) {
+		fprintf(stderr,
+		    "rdev: upgrade: --feature would edit the host's copy of "
+		    "devcontainer.json, which the next upload of %s replaces: "
+		    "change the Feature's version in %s%s%s here, then run "
+		    "`rdev upgrade %s`\n",
+		    ct.src.text, ct.src.path, ct.lock_sent.config != NULL ? "/" : "",
+		    ct.lock_sent.config != NULL ? ct.lock_sent.config
+						: " (its devcontainer.json)",
+		    ct.typed);
+		rc = CMD_EXIT_USAGE;
 		goto out;
 	}
 	if ((rc = agent_cmd_args_parse(&client_program, &cmd_upgrade_entry, ct.argc,

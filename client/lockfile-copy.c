@@ -8,7 +8,9 @@
 #include <sys/stat.h>
 
 #include "atomic-file.h"
+#include "config-discover.h"
 #include "error.h"
+#include "feature-lock.h"
 #include "progress.h"
 #include "xmalloc.h"
 
@@ -87,6 +89,38 @@ lockfile_copy_walk(const char *folder, const char *rel, const char *shown, char 
 	}
 }
 
+/* Is text (from the network) a lockfile at all: a JSON object, below the
+ * size a lockfile is read with? */
+static int
+lockfile_copy_text_ok(const char *text)
+{
+	size_t len = strlen(text);
+	cJSON *doc;
+	int ok;
+
+	if (len >= LOCKFILE_COPY_MAX)
+		return 0;
+	doc = cJSON_ParseWithLength(text, len);
+	ok = cJSON_IsObject(doc);
+	cJSON_Delete(doc);
+	return ok;
+}
+
+/* The mode to write path with: its own, or a new file's (0666 less the
+ * umask, as an editor would make it). */
+static mode_t
+lockfile_copy_mode(const char *path)
+{
+	struct stat st;
+	mode_t mask;
+
+	if (stat(path, &st) == 0)
+		return st.st_mode & 07777;
+	mask = umask(022);
+	umask(mask);
+	return 0666 & ~mask;
+}
+
 /* Does the file at path hold exactly text (len bytes)? A missing file does
  * not. */
 static int
@@ -105,6 +139,55 @@ lockfile_copy_same(const char *path, const char *text, size_t len)
 	return same;
 }
 
+/* The lockfile at path: 0 with *text (new; NULL: absent) and *len, or -1
+ * when it cannot be read. */
+static int
+lockfile_copy_read(const char *path, char **text, size_t *len)
+{
+	struct stat st;
+	char *ignore = NULL;
+
+	*text = NULL;
+	*len = 0;
+	if (lstat(path, &st) != 0)
+		return errno == ENOENT ? 0 : -1;
+	if (file_read_all(path, LOCKFILE_COPY_MAX, text, len, &ignore) != 0) {
+		free(ignore);
+		*text = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+void
+client_lockfile_remember(struct client_target *ct)
+{
+	const char *config = client_config_arg(ct->argc, ct->argv);
+	char *file = NULL, *cause = NULL, *lock, *path;
+	size_t n = strlen(ct->src.path);
+
+	if (!client_lockfile_wanted(ct))
+		return;
+	if (config != NULL)
+		file = realpath(config, NULL);
+	else if (config_discover(ct->src.path, &file, &cause) != 0)
+		free(cause);
+	/* (a --config elsewhere: the agent sends no lockfile back) */
+	if (file == NULL || strncmp(file, ct->src.path, n) != 0 || file[n] != '/') {
+		free(file);
+		return;
+	}
+	lock = feature_lock_path(file + n + 1);
+	ct->lock_sent.config = xstrdup(file + n + 1);
+	free(file);
+	path = xasprintf("%s/%s", ct->src.path, lock);
+	if (lockfile_copy_read(path, &ct->lock_sent.text, &ct->lock_sent.len) == 0)
+		ct->lock_sent.rel = lock;
+	else
+		free(lock);
+	free(path);
+}
+
 int
 client_lockfile_copy(const char *name, const struct client_target *ct,
     const cJSON *member, const struct progress *p)
@@ -113,8 +196,8 @@ client_lockfile_copy(const char *name, const struct client_target *ct,
 	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(member, "path"));
 	const char *text =
 	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(member, "text"));
-	char *shown, *path, *cause = NULL;
-	size_t n;
+	char *shown, *path, *cause = NULL, *have = NULL;
+	size_t n, have_len = 0;
 	int rc = -1;
 
 	if (member == NULL || !client_lockfile_wanted(ct))
@@ -127,19 +210,43 @@ client_lockfile_copy(const char *name, const struct client_target *ct,
 	if (rel == NULL || text == NULL || !lockfile_copy_path_ok(rel)) {
 		fprintf(stderr,
 		    "rdev: %s: warning: the host's devcontainer-lock.json was not "
-		    "copied into %s: the answer names no lockfile in the folder\n",
-		    name, shown);
+		    "copied into %s: the answer names no lockfile in the folder "
+		    "(path %s)\n",
+		    name, shown, rel != NULL ? rel : "missing");
+		free(shown);
+		return -1;
+	}
+	if (!lockfile_copy_text_ok(text)) {
+		fprintf(stderr,
+		    "rdev: %s: warning: the host's %s was not copied into %s: "
+		    "not a JSON object below %u bytes\n",
+		    name, rel, shown, LOCKFILE_COPY_MAX);
 		free(shown);
 		return -1;
 	}
 	path = xasprintf("%s/%s", ct->src.path, rel);
-	if (lockfile_copy_walk(ct->src.path, rel, shown, &cause) != 0)
-		goto warn;
+	/* (read before the walk: a symlinked lockfile that holds the text
+	 * already is no write, and no warning) */
 	if (lockfile_copy_same(path, text, strlen(text))) {
 		rc = 0;
 		goto out;
 	}
-	if (atomic_file_write(path, text, strlen(text), 0644, &cause) != 0)
+	if (lockfile_copy_walk(ct->src.path, rel, shown, &cause) != 0)
+		goto warn;
+	/* Only over the bytes uploaded: an edit made here since then stays
+	 * (the host's lockfile was made from what was uploaded). */
+	if (ct->lock_sent.rel == NULL || strcmp(ct->lock_sent.rel, rel) != 0 ||
+	    lockfile_copy_read(path, &have, &have_len) != 0 ||
+	    (have == NULL) != (ct->lock_sent.text == NULL) ||
+	    (have != NULL &&
+		(have_len != ct->lock_sent.len ||
+		    memcmp(have, ct->lock_sent.text, have_len) != 0))) {
+		error_set(&cause, "%s/%s changed here since the upload: not overwritten",
+		    shown, rel);
+		goto warn;
+	}
+	if (atomic_file_write(
+		path, text, strlen(text), lockfile_copy_mode(path), &cause) != 0)
 		goto warn;
 	progress_line(p, "Wrote %s/%s", shown, rel);
 	rc = 1;
@@ -151,6 +258,7 @@ warn:
 	    name, cause);
 	free(cause);
 out:
+	free(have);
 	free(path);
 	free(shown);
 	return rc;

@@ -284,7 +284,7 @@ client_target_source(const char *name, struct client_target *ct, int i,
     struct remote_opts *ro, unsigned flags)
 {
 	char *cause = NULL, *folder = NULL;
-	int j = client_next_positional(ct->argc, ct->argv, i), exists, n;
+	int j = client_next_positional(ct->argc, ct->argv, i), exists, n, send;
 	struct source_send_opts so = { .quiet = ro->quiet };
 
 	if (j < 0) {
@@ -325,9 +325,13 @@ client_target_source(const char *name, struct client_target *ct, int i,
 		 * again by it, and does not keep the watch from starting) */
 		so.entry_errors = 1;
 	}
-	if ((flags & CLIENT_TARGET_SEND)
-		? source_send(ct->remote, &ct->src, &so, &folder, &ct->sent, &cause)
-		: source_folder(ct->remote, &ct->src, &folder, &exists, &cause)) {
+	send = (flags & CLIENT_TARGET_SEND) ||
+	    ((flags & CLIENT_TARGET_SEND_LOCAL) && ct->src.kind == SOURCE_LOCAL);
+	/* (before the upload: an edit made during it is then seen as one) */
+	if (send)
+		client_lockfile_remember(ct);
+	if (send ? source_send(ct->remote, &ct->src, &so, &folder, &ct->sent, &cause)
+		 : source_folder(ct->remote, &ct->src, &folder, &exists, &cause)) {
 		fprintf(stderr, "rdev: %s: %s\n", name, cause);
 		free(cause);
 		return CMD_EXIT_FAILURE;
@@ -449,5 +453,8 @@ client_target_close(struct client_target *ct)
 	free(ct->dashed);
 	sync_scan_free(ct->sent_scan);
 	sync_send_failed_free(&ct->sent);
+	free(ct->lock_sent.config);
+	free(ct->lock_sent.rel);
+	free(ct->lock_sent.text);
 	memset(ct, 0, sizeof *ct);
 }

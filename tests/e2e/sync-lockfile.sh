@@ -4,10 +4,10 @@
 # of devcontainer.json comes back into ./app, with the same bytes, and up
 # says "Wrote ./app/.devcontainer/devcontainer-lock.json" (not the host's
 # path); an up that finds it already so writes nothing (mtime kept, no
-# line); the local lockfile is uploaded and read by the agent (--frozen-
-# lockfile passes with it and fails with a wrong one); a symlinked local
-# lockfile is refused with a warning naming it, what it points at left
-# alone; `rdev upgrade HOST: ./app` writes it back too.
+# line); `rdev build HOST: ./app` uploads first and keeps a local edit of
+# the lockfile; a symlinked local lockfile is refused with a warning naming
+# it, what it points at left alone; `rdev upgrade HOST: ./app` writes it
+# back too, and refuses --feature.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 rig_remote_host sl
@@ -40,11 +40,15 @@ lock=$d/devcontainer-lock.json
 mtime() { stat -c %Y.%y "$1"; }
 
 cd "$TEST_TMP"
-# (without --json, which prints warnings only, as the agent's own lines)
-rdev up "$name:" ./app >"$TEST_TMP/up.out" 2>"$TEST_TMP/up.err" ||
-	{ cat "$TEST_TMP/up.err" >&2; fail "rdev up $name: ./app"; }
-cp "$TEST_TMP/up.err" "$TEST_TMP/up1.err"
-rig_sync_up ./app # (reused: sets folder for the cleanup and the checks)
+# (without --json, which prints warnings only, as the agent's own lines;
+# the host's folder taken first, so that the cleanup finds the container
+# whatever fails next)
+rc=0
+rdev up "$name:" ./app >"$TEST_TMP/up.out" 2>"$TEST_TMP/up1.err" || rc=$?
+ws=$(jq -r '.remoteWorkspaceFolder // empty' "$TEST_TMP/up.out" 2>/dev/null || true)
+[ -z "$ws" ] || folder=$home/rdev/workspaces/${ws#/workspaces/}
+[ "$rc" = 0 ] || { cat "$TEST_TMP/up1.err" >&2; fail "rdev up $name: ./app"; }
+[ -n "$folder" ] || fail "rdev up $name: ./app: no remoteWorkspaceFolder on stdout"
 check "up: the lockfile is in the local folder" test -f "$lock"
 check_eq "... with the host's bytes" \
 	"$(on_host cat "$folder/.devcontainer/devcontainer-lock.json" | sha256sum)" "$(sha256sum <"$lock")"
@@ -53,44 +57,53 @@ check "... and up says where, as the folder was typed" \
 	grep -qx "Wrote ./app/.devcontainer/devcontainer-lock.json" "$TEST_TMP/up1.err"
 check "... and not the host's path" sh -c "! grep -q 'Wrote /' '$TEST_TMP/up1.err'"
 check "... nor does the answer on stdout carry it" sh -c \
-	"! grep -q workspaceLockfile '$TEST_TMP/up.out' '$TEST_TMP/up.json'"
+	"! grep -q workspaceLockfile '$TEST_TMP/up.out'"
+cp "$lock" "$TEST_TMP/lock.good"
 
 # Again, the container recreated (the lockfile step runs again): the file
-# is already so, nothing is written.
+# is already so, nothing is written (mtime in ns: no sleep needed).
 before=$(mtime "$lock")
-sleep 1.1
 rdev up "$name:" ./app --recreate >/dev/null 2>"$TEST_TMP/up.err" ||
 	{ cat "$TEST_TMP/up.err" >&2; fail "rdev up --recreate"; }
 check_eq "a second up leaves the local lockfile alone" "$(mtime "$lock")" "$before"
 check "... and says nothing of it" sh -c "! grep -q '^Wrote' '$TEST_TMP/up.err'"
 
-# The local lockfile travels as any file and the agent reads it.
-rig_sync_up ./app --recreate --frozen-lockfile
-echo "ok   up --frozen-lockfile passes with the local lockfile"
-cp "$lock" "$TEST_TMP/lock.good"
-printf '{\n  "features": {\n    "ghcr.io/x/y:1": {}\n  }\n}\n' >"$lock"
-check "... and fails with a wrong one (read from the upload)" sh -c \
-	"! '$RDEV_BIN_DIR/rdev' up '$name:' ./app --recreate --frozen-lockfile >/dev/null 2>'$TEST_TMP/frozen.err'"
-check "... which it names" grep -q "devcontainer-lock.json" "$TEST_TMP/frozen.err"
-cp "$TEST_TMP/lock.good" "$lock"
+# The local lockfile edited after the up (the same JSON, spaced as its
+# author likes): build uploads first, so the host builds from it and keeps
+# its bytes, and the local file is not replaced by the host's older copy.
+printf '{"features":{}}\n' >"$lock"
+rdev build "$name:" ./app >/dev/null 2>"$TEST_TMP/build.err" ||
+	{ cat "$TEST_TMP/build.err" >&2; fail "rdev build $name: ./app"; }
+check_eq "build HOST: ./app keeps a local edit of the lockfile" \
+	"$(cat "$lock")" '{"features":{}}'
+check_eq "... which its upload carried to the host" \
+	"$(on_host cat "$folder/.devcontainer/devcontainer-lock.json")" '{"features":{}}'
+check "... and says it wrote nothing" sh -c "! grep -q '^Wrote' '$TEST_TMP/build.err'"
 
 # A symlinked local lockfile: not followed (a link to a file of the folder,
-# which the host's copy can read; it holds other bytes, so there is
+# which the host's copy can read; it holds another lockfile, so there is
 # something to write).
-echo '{"features":{}}' >"$app/other.json"
+echo '{"features":{"stale":{}}}' >"$app/other.json"
 rm "$lock"
 ln -s ../other.json "$lock"
 rig_sync_up ./app --recreate
 check "a symlinked local lockfile is refused with a warning naming it" \
 	grep -q "warning: .*\./app/.devcontainer/devcontainer-lock.json is a symlink" "$TEST_TMP/up.err"
-check_eq "... what it points at is left alone" "$(cat "$app/other.json")" '{"features":{}}'
+check_eq "... what it points at is left alone" "$(cat "$app/other.json")" '{"features":{"stale":{}}}'
 check "... and it is still the link" test -L "$lock"
 rm "$lock"
 
-# upgrade writes it back too.
+# upgrade uploads and writes it back too; --feature, which would edit the
+# host's devcontainer.json only, is refused for a local folder.
 rdev upgrade "$name:" ./app >/dev/null 2>"$TEST_TMP/upgrade.err" ||
 	{ cat "$TEST_TMP/upgrade.err" >&2; fail "rdev upgrade $name: ./app"; }
 check "upgrade HOST: ./app writes the local lockfile" cmp -s "$lock" "$TEST_TMP/lock.good"
 check "... and says so" \
 	grep -qx "Wrote ./app/.devcontainer/devcontainer-lock.json" "$TEST_TMP/upgrade.err"
+rc=0
+rdev upgrade "$name:" ./app --feature ./hello --target-version 1 >/dev/null \
+	2>"$TEST_TMP/upgrade.err" || rc=$?
+check_eq "upgrade --feature with a local folder: a usage error" "$rc" 2
+check "... naming the file to edit" \
+	grep -q "/app/.devcontainer/devcontainer.json" "$TEST_TMP/upgrade.err"
 finish

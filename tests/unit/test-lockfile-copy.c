@@ -26,6 +26,25 @@ test_copy_target(struct client_target *ct, char *dir)
 	ct->src.path = dir;
 }
 
+/* What the upload found at rel (text NULL: no file), as
+ * client_lockfile_remember() would have remembered it. */
+static void
+test_copy_sent(struct client_target *ct, const char *rel, const char *text)
+{
+	free(ct->lock_sent.rel);
+	free(ct->lock_sent.text);
+	ct->lock_sent.rel = xstrdup(rel);
+	ct->lock_sent.text = text != NULL ? xstrdup(text) : NULL;
+	ct->lock_sent.len = text != NULL ? strlen(text) : 0;
+}
+
+static void
+test_copy_target_clear(struct client_target *ct)
+{
+	free(ct->lock_sent.rel);
+	free(ct->lock_sent.text);
+}
+
 static cJSON *
 test_copy_member(const char *path)
 {
@@ -60,6 +79,7 @@ TEST(written_once_then_left_alone)
 	char dir[] = "/tmp/rdev-test-lockcopy-XXXXXX", *dc, *lock, *text = NULL;
 	struct client_target ct;
 	struct stat st;
+	mode_t mask;
 	size_t len;
 
 	ASSERT_NOT_NULL(mkdtemp(dir));
@@ -67,15 +87,45 @@ TEST(written_once_then_left_alone)
 	dc = xasprintf("%s/.devcontainer", dir);
 	lock = xasprintf("%s/devcontainer-lock.json", dc);
 	ASSERT_INT_EQ(mkdir(dc, 0755), 0);
+	/* (nothing remembered from an upload: nothing written) */
+	ASSERT_INT_EQ(test_copy(&ct, ".devcontainer/devcontainer-lock.json"), -1);
+	ASSERT_INT_NE(access(lock, F_OK), 0);
+	test_copy_sent(&ct, ".devcontainer/devcontainer-lock.json", NULL);
 	ASSERT_INT_EQ(test_copy(&ct, ".devcontainer/devcontainer-lock.json"), 1);
 	ASSERT_INT_EQ(file_read_all(lock, 1 << 20, &text, &len, NULL), 0);
 	ASSERT_STR_EQ(text, LOCK_TEXT);
 	free(text);
 	ASSERT_INT_EQ(stat(lock, &st), 0);
+	mask = umask(022);
+	umask(mask);
+	ASSERT_INT_EQ((int)(st.st_mode & 0777), (int)(0666 & ~mask));
 	ASSERT_INT_EQ(test_copy(&ct, ".devcontainer/devcontainer-lock.json"), 0);
-	/* other bytes (the same JSON spaced otherwise): replaced */
-	ASSERT_INT_EQ(atomic_file_write(lock, "{\"features\":{}}", 15, 0644, NULL), 0);
+	/* edited here since the upload (the upload found no file, or other
+	 * bytes): left as it is */
+	ASSERT_INT_EQ(atomic_file_write(lock, "{\"features\":{}}", 15, 0600, NULL), 0);
+	ASSERT_INT_EQ(test_copy(&ct, ".devcontainer/devcontainer-lock.json"), -1);
+	test_copy_sent(&ct, ".devcontainer/devcontainer-lock.json", "{}");
+	ASSERT_INT_EQ(test_copy(&ct, ".devcontainer/devcontainer-lock.json"), -1);
+	ASSERT_INT_EQ(file_read_all(lock, 1 << 20, &text, &len, NULL), 0);
+	ASSERT_STR_EQ(text, "{\"features\":{}}");
+	free(text);
+	/* as uploaded: replaced, its mode kept */
+	test_copy_sent(&ct, ".devcontainer/devcontainer-lock.json", "{\"features\":{}}");
 	ASSERT_INT_EQ(test_copy(&ct, ".devcontainer/devcontainer-lock.json"), 1);
+	ASSERT_INT_EQ(stat(lock, &st), 0);
+	ASSERT_INT_EQ((int)(st.st_mode & 0777), 0600);
+	/* not a JSON object: not written */
+	{
+		cJSON *m = cJSON_CreateObject();
+		struct progress p = { .fn = test_copy_sink };
+
+		test_copy_sent(&ct, ".devcontainer/devcontainer-lock.json", LOCK_TEXT);
+		cJSON_AddStringToObject(
+		    m, "path", ".devcontainer/devcontainer-lock.json");
+		cJSON_AddStringToObject(m, "text", "[1]");
+		ASSERT_INT_EQ(client_lockfile_copy("up", &ct, m, &p), -1);
+		cJSON_Delete(m);
+	}
 	/* a HOST:PATH workspace (no local SOURCE): nothing */
 	ct.src.text = NULL;
 	ASSERT_FALSE(client_lockfile_wanted(&ct));
@@ -86,6 +136,7 @@ TEST(written_once_then_left_alone)
 	rmdir(dir);
 	free(lock);
 	free(dc);
+	test_copy_target_clear(&ct);
 }
 
 TEST(paths_out_of_the_folder_refused)
@@ -126,6 +177,7 @@ TEST(symlinks_not_followed)
 	ASSERT_INT_EQ(atomic_file_write(target, "mine", 4, 0644, NULL), 0);
 	link = xasprintf("%s/devcontainer-lock.json", dir);
 	ASSERT_INT_EQ(symlink(target, link), 0);
+	test_copy_sent(&ct, "devcontainer-lock.json", "mine");
 	ASSERT_INT_EQ(test_copy(&ct, "devcontainer-lock.json"), -1);
 	ASSERT_INT_EQ(file_read_all(target, 1 << 20, &text, &len, NULL), 0);
 	ASSERT_STR_EQ(text, "mine");
@@ -135,14 +187,20 @@ TEST(symlinks_not_followed)
 	/* a folder on the way a link out */
 	link = xasprintf("%s/.devcontainer", dir);
 	ASSERT_INT_EQ(symlink(other, link), 0);
+	test_copy_sent(&ct, ".devcontainer/devcontainer-lock.json", "mine");
 	ASSERT_INT_EQ(test_copy(&ct, ".devcontainer/devcontainer-lock.json"), -1);
 	ASSERT_INT_EQ(file_read_all(target, 1 << 20, &text, &len, NULL), 0);
 	ASSERT_STR_EQ(text, "mine");
 	free(text);
+	/* holding the text already: no write, so no warning */
+	ASSERT_INT_EQ(
+	    atomic_file_write(target, LOCK_TEXT, strlen(LOCK_TEXT), 0644, NULL), 0);
+	ASSERT_INT_EQ(test_copy(&ct, ".devcontainer/devcontainer-lock.json"), 0);
 	unlink(link);
 	free(link);
 	unlink(target);
 	free(target);
 	rmdir(other);
 	rmdir(dir);
+	test_copy_target_clear(&ct);
 }
