@@ -443,7 +443,7 @@ compose_start(struct compose *c, const char *config_hash, int have_container,
 		/* devcontainer-lock.json as for the other configurations (up.c's
 		 * up_prepare_image()), before the Features are built. */
 		if (feature_lock_apply(c->cfg, c->features, c->opts->additional_features,
-			c->opts->lockfile, c->p, c->lock_text, cause) != 0)
+			c->opts->lockfile, c->p, c->lock_text, cause) < 0)
 			goto out;
 		if (feature_install_image(c->features, c->cfg,
 			cJSON_GetStringValue(svc_user), c->d,

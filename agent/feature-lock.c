@@ -516,7 +516,7 @@ feature_lock_apply(const struct config *cfg, const struct feature_set *fs,
     const cJSON *additional, enum feature_lock_mode mode, const struct progress *p,
     char **text, char **cause)
 {
-	cJSON *doc;
+	cJSON *doc, *answer;
 	char *path;
 	int rc;
 
@@ -530,11 +530,27 @@ feature_lock_apply(const struct config *cfg, const struct feature_set *fs,
 	path = feature_lock_path(config_get_file(cfg));
 	rc = feature_lock_update_text(path, doc, mode == FEATURE_LOCK_FROZEN,
 	    text != NULL && mode == FEATURE_LOCK_WRITE ? text : NULL, cause);
-	if (rc > 0 && (text == NULL || *text == NULL))
+	/* The client says where it copied it; when it cannot (no place in
+	 * its folder: a --config outside the workspace), say it here. */
+	if (rc > 0 && text != NULL && *text != NULL &&
+	    (answer = feature_lock_answer(cfg, *text)) != NULL)
+		cJSON_Delete(answer);
+	else if (rc > 0) {
 		progress_line(p, "Wrote %s", path);
+		rc = 0;
+	}
 	free(path);
 	cJSON_Delete(doc);
-	return rc < 0 ? -1 : 0;
+	return rc < 0 ? -1 : rc;
+}
+
+void
+feature_lock_unreported(const struct config *cfg, const struct progress *p)
+{
+	char *path = feature_lock_path(config_get_file(cfg));
+
+	progress_line(p, "Wrote %s", path);
+	free(path);
 }
 
 /* path relative to folder when it is inside it (borrowed from path), else

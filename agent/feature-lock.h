@@ -103,11 +103,17 @@ int feature_lock_update_text(
  * feature_lock_of_set(). text, when not NULL, is for a caller that reports
  * the lockfile itself (a client that copies it into the folder it uploaded):
  * in FEATURE_LOCK_WRITE mode *text gets what the file holds now (new
- * string), written or not, and no line goes to p; else *text is NULL. 0, or
- * -1 with *cause. */
+ * string, the caller frees), written or not, and no line goes to p unless
+ * the file is outside cfg's workspace (feature_lock_answer() NULL); else
+ * *text is NULL. 1 when the file was written and its line left to the
+ * caller (feature_lock_unreported() if the answer never goes), 0, or -1
+ * with *cause. */
 int feature_lock_apply(const struct config *cfg, const struct feature_set *fs,
     const cJSON *additional, enum feature_lock_mode mode, const struct progress *p,
     char **text, char **cause);
+/* The line feature_lock_apply() left to the answer, for when no answer
+ * goes (the up or build failed after the write): "Wrote PATH" to p. */
+void feature_lock_unreported(const struct config *cfg, const struct progress *p);
 /* The "workspaceLockfile" member of an up, build or upgrade answer
  * (docs/PROTOCOL.md): {"path": the lockfile beside cfg's devcontainer.json,
  * relative to cfg's workspace folder, "text": text}. NULL when text is NULL

@@ -30,6 +30,7 @@ struct up_state {
 	struct feature_set *features; /* the configuration's, resolved */
 	char *remote_user;	      /* NULL: the container's user */
 	char *lock_text;	      /* opts->include_lockfile: the lockfile written */
+	int lock_unreported;	      /* ... and its "Wrote" line left to the answer */
 };
 
 /* up.c */

@@ -199,10 +199,11 @@ up_prepare_image(
 
 	memset(img, 0, sizeof *img);
 	/* As the reference's: the lockfile before anything is built. */
-	if (feature_lock_apply(s->cfg, s->features, s->opts->additional_features,
-		s->opts->lockfile, s->p, s->opts->include_lockfile ? &s->lock_text : NULL,
-		cause) != 0)
+	if ((rc = feature_lock_apply(s->cfg, s->features, s->opts->additional_features,
+		 s->opts->lockfile, s->p,
+		 s->opts->include_lockfile ? &s->lock_text : NULL, cause)) < 0)
 		return -1;
+	s->lock_unreported = rc > 0;
 	if (config_get_kind(s->cfg) == CONFIG_KIND_COMPOSE) {
 		if (compose_build_image(s->cfg, s->docker, s->opts, &img->name,
 			&img->inspect, &service_user, cause) != 0)
@@ -656,6 +657,9 @@ up_run(const struct up_opts *opts, struct up_result *res, char **cause)
 	res->lockfile = feature_lock_answer(s.cfg, s.lock_text);
 	rc = 0;
 out:
+	/* (failed after the lockfile was written: no answer says so) */
+	if (rc != 0 && s.lock_unreported)
+		feature_lock_unreported(s.cfg, s.p);
 	cJSON_Delete(ports);
 	free(ignore);
 	free(replace_id);
@@ -748,6 +752,8 @@ up_build(
 		cJSON_AddItemToObject(*result, "workspaceLockfile", lock);
 	rc = 0;
 out:
+	if (rc != 0 && s.lock_unreported)
+		feature_lock_unreported(s.cfg, s.p);
 	free((char *)tag[0]);
 	free(names);
 	up_image_clear(&img);

@@ -93,6 +93,19 @@ check_eq "... what it points at is left alone" "$(cat "$app/other.json")" '{"fea
 check "... and it is still the link" test -L "$lock"
 rm "$lock"
 
+# A build that fails after the host's lockfile was written (a stale one
+# uploaded; a name docker cannot tag): no answer carries the lockfile, so
+# the host's line is shown, and the local file stays as it was.
+echo '{"features":{"stale":{}}}' >"$lock"
+rc=0
+rdev build "$name:" ./app --image-name 'rdev-sl:bad tag' >/dev/null \
+	2>"$TEST_TMP/build.err" || rc=$?
+check "a build that fails after the lockfile step fails" test "$rc" != 0
+check "... and says where the host's lockfile was written" \
+	grep -q "^Wrote /.*/\.devcontainer/devcontainer-lock.json" "$TEST_TMP/build.err"
+check_eq "... and leaves the local one alone" "$(cat "$lock")" '{"features":{"stale":{}}}'
+rm "$lock"
+
 # upgrade uploads and writes it back too; --feature, which would edit the
 # host's devcontainer.json only, is refused for a local folder.
 rdev upgrade "$name:" ./app >/dev/null 2>"$TEST_TMP/upgrade.err" ||
