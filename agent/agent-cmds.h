@@ -295,8 +295,9 @@ int agent_cmd_remote_env_add(cJSON *remote_env, const char *arg);
  * forwardPorts and portsAttributes: the remote client forwards them), NULL
  * when there are none; lockfile, when not NULL, asks for the lockfile
  * ("includeLockfile") and gets the answer's "workspaceLockfile" (the client
- * copies it into the folder it uploaded), NULL when there is none. Neither
- * is printed. */
+ * copies it into the folder it uploaded), NULL when there is none. Both are
+ * new (detached from the answer): the caller frees them with cJSON_Delete().
+ * Neither is printed. */
 int agent_cmd_up(const struct agent_backend *be, const struct cmd_program *prog,
     const struct cmd_entry *entry, int argc, char **argv, cJSON **ports,
     cJSON **lockfile);

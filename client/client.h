@@ -187,15 +187,21 @@ int client_lockfile_wanted(const struct client_target *ct);
 void client_lockfile_remember(struct client_target *ct);
 /* Write member (an answer's "workspaceLockfile": {"path","text"}; NULL:
  * nothing) into ct's local folder at path, atomically and only when the
- * file there differs, with "Wrote ./app/PATH" (the folder as typed) as a
- * progress line to p, as the agent's line would have been (a JSON log line
- * under --log-format json; p NULL: none, up --json). A path that is absolute, has a ".."
- * or "." component or does not name a lockfile, or that runs through a symlink in the
- * folder, is refused with a warning ("rdev: NAME: warning: ..."), as is a failed write
- * and a file that no longer holds what was uploaded (ct->lock_sent):
- * the command's work is done all the same. 1 written, 0 nothing to do, -1 warned. */
-int client_lockfile_copy(const char *name, const struct client_target *ct,
-    const cJSON *member, const struct progress *p);
+ * file there differs, keeping its mode, with "Wrote ./app/PATH" (the folder
+ * as typed) as a progress line to p, as the agent's line would have been (a
+ * JSON log line under --log-format json; p NULL: none, up --json). Refused
+ * (-1 with *cause, for the caller to show as a warning: the command's work
+ * is done all the same): a path that is absolute, has a ".." or "."
+ * component or does not name a lockfile, or that runs through a symlink in
+ * the folder; a text that is not a JSON object below the size limit; a
+ * file that no longer holds what was uploaded (ct->lock_sent); a failed
+ * write. 1 written, 0 nothing to do. */
+int client_lockfile_copy(const struct client_target *ct, const cJSON *member,
+    const struct progress *p, char **cause);
+/* Show client_lockfile_copy()'s cause as command name's warning: on
+ * stderr, or as a JSON log line when p says --log-format json. Frees
+ * cause. */
+void client_lockfile_warn(const char *name, const struct progress *p, char *cause);
 
 /* cmd-status.c: a status answer (plus "host", "forwards") as text. */
 void client_status_print(const cJSON *st, const char *folder);

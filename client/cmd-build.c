@@ -172,7 +172,10 @@ cmd_build_exec(int argc, char **argv)
 	/* (after the view ended: a line of its own) */
 	progress.fn = agent_cmd_progress_stderr;
 	progress.json = a.log_json;
-	client_lockfile_copy("build", &ct, lockfile, &progress);
+	if (client_lockfile_copy(&ct, lockfile, &progress, &cause) < 0) {
+		client_lockfile_warn("build", &progress, cause);
+		cause = NULL;
+	}
 	cJSON_Delete(lockfile);
 	text = cJSON_PrintUnformatted(res);
 	printf("%s\n", text);

@@ -41,8 +41,14 @@ cmd_up_exec(int argc, char **argv)
 	/* Before the live sync starts: it then finds the copy already so.
 	 * The line as the agent's would be: none with --json. */
 	progress.json = client_log_json(ct.argc, ct.argv);
-	client_lockfile_copy("up", &ct, lockfile,
-	    client_has_flag(ct.argc, ct.argv, "--json") ? NULL : &progress);
+	if (client_lockfile_copy(&ct, lockfile,
+		client_has_flag(ct.argc, ct.argv, "--json") ? NULL : &progress,
+		&cause) < 0) {
+		client_lockfile_warn("up",
+		    client_has_flag(ct.argc, ct.argv, "--json") ? NULL : &progress,
+		    cause);
+		cause = NULL;
+	}
 	/* (for the shell's completion: a failure costs only that) */
 	if (ct.remote != NULL && client_recent_target_add(ct.target_arg, &cause) != 0) {
 		fprintf(stderr, "rdev: up: warning: %s\n", cause);

@@ -109,8 +109,12 @@ cmd_upgrade_exec(int argc, char **argv)
 	text = cJSON_GetObjectItemCaseSensitive(res, "text");
 	if (o.dry_run && cJSON_IsString(text))
 		fputs(text->valuestring, stdout);
-	client_lockfile_copy("upgrade", &ct,
-	    cJSON_GetObjectItemCaseSensitive(res, "workspaceLockfile"), &progress);
+	if (client_lockfile_copy(&ct,
+		cJSON_GetObjectItemCaseSensitive(res, "workspaceLockfile"), &progress,
+		&cause) < 0) {
+		client_lockfile_warn("upgrade", &progress, cause);
+		cause = NULL;
+	}
 	rc = CMD_EXIT_OK;
 out:
 	cJSON_Delete(res);

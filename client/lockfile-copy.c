@@ -189,14 +189,14 @@ client_lockfile_remember(struct client_target *ct)
 }
 
 int
-client_lockfile_copy(const char *name, const struct client_target *ct,
-    const cJSON *member, const struct progress *p)
+client_lockfile_copy(const struct client_target *ct, const cJSON *member,
+    const struct progress *p, char **cause)
 {
 	const char *rel =
 	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(member, "path"));
 	const char *text =
 	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(member, "text"));
-	char *shown, *path, *cause = NULL, *have = NULL;
+	char *shown, *path, *why = NULL, *have = NULL;
 	size_t n, have_len = 0;
 	int rc = -1;
 
@@ -208,19 +208,18 @@ client_lockfile_copy(const char *name, const struct client_target *ct,
 		n--;
 	shown = xasprintf("%.*s", (int)n, ct->src.text);
 	if (rel == NULL || text == NULL || !lockfile_copy_path_ok(rel)) {
-		fprintf(stderr,
-		    "rdev: %s: warning: the host's devcontainer-lock.json was not "
-		    "copied into %s: the answer names no lockfile in the folder "
-		    "(path %s)\n",
-		    name, shown, rel != NULL ? rel : "missing");
+		error_set(cause,
+		    "the host's devcontainer-lock.json was not copied into %s: "
+		    "the answer names no lockfile in the folder (path %s)",
+		    shown, rel != NULL ? rel : "missing");
 		free(shown);
 		return -1;
 	}
 	if (!lockfile_copy_text_ok(text)) {
-		fprintf(stderr,
-		    "rdev: %s: warning: the host's %s was not copied into %s: "
-		    "not a JSON object below %u bytes\n",
-		    name, rel, shown, LOCKFILE_COPY_MAX);
+		error_set(cause,
+		    "the host's %s was not copied into %s: not a JSON object "
+		    "below %u bytes",
+		    rel, shown, LOCKFILE_COPY_MAX);
 		free(shown);
 		return -1;
 	}
@@ -231,35 +230,46 @@ client_lockfile_copy(const char *name, const struct client_target *ct,
 		rc = 0;
 		goto out;
 	}
-	if (lockfile_copy_walk(ct->src.path, rel, shown, &cause) != 0)
+	if (lockfile_copy_walk(ct->src.path, rel, shown, &why) != 0)
 		goto warn;
 	/* Only over the bytes uploaded: an edit made here since then stays
 	 * (the host's lockfile was made from what was uploaded). */
-	if (ct->lock_sent.rel == NULL || strcmp(ct->lock_sent.rel, rel) != 0 ||
-	    lockfile_copy_read(path, &have, &have_len) != 0 ||
+	if (ct->lock_sent.rel == NULL || strcmp(ct->lock_sent.rel, rel) != 0) {
+		error_set(&why, "%s/%s was not read before the upload: not overwritten",
+		    shown, rel);
+		goto warn;
+	}
+	if (lockfile_copy_read(path, &have, &have_len) != 0 ||
 	    (have == NULL) != (ct->lock_sent.text == NULL) ||
 	    (have != NULL &&
 		(have_len != ct->lock_sent.len ||
 		    memcmp(have, ct->lock_sent.text, have_len) != 0))) {
-		error_set(&cause, "%s/%s changed here since the upload: not overwritten",
+		error_set(&why, "%s/%s changed here since the upload: not overwritten",
 		    shown, rel);
 		goto warn;
 	}
-	if (atomic_file_write(
-		path, text, strlen(text), lockfile_copy_mode(path), &cause) != 0)
+	if (atomic_file_write(path, text, strlen(text), lockfile_copy_mode(path), &why) !=
+	    0)
 		goto warn;
 	progress_line(p, "Wrote %s/%s", shown, rel);
 	rc = 1;
 	goto out;
 warn:
-	fprintf(stderr,
-	    "rdev: %s: warning: devcontainer-lock.json not copied from the "
-	    "host: %s\n",
-	    name, cause);
-	free(cause);
+	error_set(cause, "devcontainer-lock.json not copied from the host: %s", why);
+	free(why);
 out:
 	free(have);
 	free(path);
 	free(shown);
 	return rc;
+}
+
+void
+client_lockfile_warn(const char *name, const struct progress *p, char *cause)
+{
+	if (p != NULL && p->json)
+		progress_line(p, "rdev: %s: warning: %s", name, cause);
+	else
+		fprintf(stderr, "rdev: %s: warning: %s\n", name, cause);
+	free(cause);
 }

@@ -68,7 +68,16 @@ test_copy(struct client_target *ct, const char *path)
 {
 	cJSON *m = test_copy_member(path);
 	struct progress p = { .fn = test_copy_sink };
-	int rc = client_lockfile_copy("up", ct, m, &p);
+	char *cause = NULL;
+	int rc = client_lockfile_copy(ct, m, &p, &cause);
+
+	/* a refusal says why, and only a refusal */
+	if (rc < 0) {
+		ASSERT_NOT_NULL(cause);
+		fprintf(stderr, "(warning) %s\n", cause);
+	} else
+		ASSERT_NULL(cause);
+	free(cause);
 
 	cJSON_Delete(m);
 	return rc;
@@ -123,7 +132,11 @@ TEST(written_once_then_left_alone)
 		cJSON_AddStringToObject(
 		    m, "path", ".devcontainer/devcontainer-lock.json");
 		cJSON_AddStringToObject(m, "text", "[1]");
-		ASSERT_INT_EQ(client_lockfile_copy("up", &ct, m, &p), -1);
+		char *cause = NULL;
+
+		ASSERT_INT_EQ(client_lockfile_copy(&ct, m, &p, &cause), -1);
+		ASSERT_STR_CONTAINS(cause, "not a JSON object");
+		free(cause);
 		cJSON_Delete(m);
 	}
 	/* a HOST:PATH workspace (no local SOURCE): nothing */
