@@ -27,6 +27,7 @@
 #include "broker-sync.h"
 #include "buf.h"
 #include "error.h"
+#include "forward.h"
 #include "host-probe.h"
 #include "host-session.h"
 #include "local-host.h"
@@ -276,23 +277,6 @@ broker_op_host(struct broker_conn *c, int id, const cJSON *req, int is_agent)
 	return 0;
 }
 
-/* Does status st (a session's, host_session_status or local_host_status)
- * list a forward at local port local? Its workspace then (borrowed from
- * st). */
-static const char *
-broker_forward_at(const cJSON *st, int local)
-{
-	const cJSON *f;
-	long at;
-
-	cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(st, "forwards")) {
-		if (json_get_int(f, "local", 1, 65535, &at) == 0 && at == local &&
-		    json_get_string(f, "workspace") != NULL)
-			return json_get_string(f, "workspace");
-	}
-	return NULL;
-}
-
 /* An "unforward" of a local port on whichever target has it ("anyTarget":
  * `rdev forward --stop PORT` with no TARGET): handed to that host's
  * session (or the local host) as the unforward of that port in its
@@ -302,34 +286,33 @@ static int
 broker_op_unforward_port(struct broker_conn *c, int id, const cJSON *req)
 {
 	struct broker_host *h;
-	cJSON *st = NULL, *job;
-	const char *ws = NULL;
+	cJSON *sts, *st, *job;
+	const char *ws;
 	char *target, *err;
 	long local;
-	int rc = 1;
+	int rc = 1, at, not_restored;
 
 	if (json_get_int(req, "local", 1, 65535, &local) != 0) {
 		broker_conn_reply(c, id, NULL, "\"anyTarget\" needs a \"local\" port");
 		return 1;
 	}
 	broker_reap(c->b);
-	LIST_FOREACH(h, &c->b->hosts, entry) {
-		st = host_session_status(h->session);
-		if ((ws = broker_forward_at(st, (int)local)) != NULL)
-			break;
-		cJSON_Delete(st);
-		st = NULL;
-	}
-	if (ws == NULL && (st = local_host_status(c->b->local)) != NULL &&
-	    (ws = broker_forward_at(st, (int)local)) == NULL) {
-		cJSON_Delete(st);
-		st = NULL;
-	}
-	if (ws == NULL) {
+	sts = cJSON_CreateArray();
+	LIST_FOREACH(h, &c->b->hosts, entry)
+		cJSON_AddItemToArray(sts, host_session_status(h->session));
+	if ((st = local_host_status(c->b->local)) != NULL)
+		cJSON_AddItemToArray(sts, st);
+	if ((ws = forward_status_pick(sts, (int)local, &at, &not_restored)) == NULL) {
+		cJSON_Delete(sts);
 		err = xasprintf("no forward at local port %ld", local);
 		broker_conn_reply(c, id, NULL, err);
 		free(err);
 		return 1;
+	}
+	st = cJSON_GetArrayItem(sts, at);
+	LIST_FOREACH(h, &c->b->hosts, entry) {
+		if (at-- == 0)
+			break;
 	}
 	target =
 	    h != NULL ? xasprintf("%s:%s", json_get_string(st, "host"), ws) : xstrdup(ws);
@@ -339,7 +322,10 @@ broker_op_unforward_port(struct broker_conn *c, int id, const cJSON *req)
 	cJSON_AddStringToObject(job, "workspace", ws);
 	cJSON_AddNumberToObject(job, "local", (double)local);
 	cJSON_AddStringToObject(job, "target", target);
-	log_info("stop of local port %ld: the forward of %s", local, target);
+	if (not_restored)
+		cJSON_AddBoolToObject(job, "notRestored", 1);
+	log_info("stop of local port %ld: the %sforward of %s", local,
+	    not_restored ? "saved (not restored) " : "", target);
 	if (h == NULL) {
 		local_host_request(c->b->local, c->fd, id, job);
 		rc = 2;
@@ -354,7 +340,7 @@ broker_op_unforward_port(struct broker_conn *c, int id, const cJSON *req)
 		}
 	}
 	cJSON_Delete(job);
-	cJSON_Delete(st);
+	cJSON_Delete(sts);
 	free(target);
 	return rc;
 }

@@ -826,6 +826,35 @@ forward_parked_answer(struct forward_parked_list *list,
 	}
 }
 
+const char *
+forward_status_pick(const cJSON *statuses, int local, int *index, int *not_restored)
+{
+	const cJSON *st, *f;
+	const char *ws;
+	long at;
+	int pass, i;
+
+	for (pass = 0; pass < 2; pass++) {
+		i = 0;
+		cJSON_ArrayForEach(st, statuses) {
+			cJSON_ArrayForEach(
+			    f, cJSON_GetObjectItemCaseSensitive(st, "forwards")) {
+				ws = json_get_string(f, "workspace");
+				if (json_get_int(f, "local", 1, 65535, &at) != 0 ||
+				    at != local || ws == NULL ||
+				    cJSON_IsString(cJSON_GetObjectItemCaseSensitive(
+					f, "error")) != pass)
+					continue;
+				*index = i;
+				*not_restored = pass;
+				return ws;
+			}
+			i++;
+		}
+	}
+	return NULL;
+}
+
 cJSON *
 forward_stopped_answer(int id, int n, const cJSON *req)
 {
@@ -838,6 +867,8 @@ forward_stopped_answer(int id, int n, const cJSON *req)
 	cJSON_AddNumberToObject(res, "stopped", n);
 	if (target != NULL)
 		cJSON_AddStringToObject(res, "target", target);
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "notRestored")))
+		cJSON_AddBoolToObject(res, "notRestored", 1);
 	return resp;
 }
 

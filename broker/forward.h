@@ -326,6 +326,16 @@ void forward_parked_warning(
  * its) and close their connections; every one when waiting is NULL. */
 void forward_parked_answer(struct forward_parked_list *list,
     int (*waiting)(void *arg, const struct forward_parked *p), void *arg);
+/* Which forward does `rdev forward --stop LOCAL` with no TARGET mean?
+ * statuses: an array of targets' status (host_session_status,
+ * local_host_status), each with its "forwards". A live forward at local
+ * port local on any of them is taken before an entry that only says a
+ * saved forward was not restored (its "error"): that port may be another
+ * target's now. Returns the workspace (borrowed from statuses), with
+ * *index the status it is in and *not_restored 1 for a restore error's
+ * entry; NULL when none is at local. */
+const char *forward_status_pick(
+    const cJSON *statuses, int local, int *index, int *not_restored);
 /* An "unforward" request req's answer {"id","ok":true,"result":{"stopped":n}},
  * with req's "target" (the broker's, for a stop of a port on whichever
  * target has it) when it has one. */

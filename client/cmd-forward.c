@@ -473,9 +473,15 @@ cmd_forward_stop_port(const char *stop)
 		return CMD_EXIT_FAILURE;
 	}
 	target = json_get_string(res, "target");
-	fprintf(stderr, "stopped the forward at localhost:%ld%s%s%s\n", local,
-	    target != NULL ? " (of " : "", target != NULL ? target : "",
-	    target != NULL ? ")" : "");
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(res, "notRestored")))
+		fprintf(stderr,
+		    "forgot the saved forward at localhost:%ld%s%s (it was not "
+		    "restored)\n",
+		    local, target != NULL ? " of " : "", target != NULL ? target : "");
+	else
+		fprintf(stderr, "stopped the forward at localhost:%ld%s%s%s\n", local,
+		    target != NULL ? " (of " : "", target != NULL ? target : "",
+		    target != NULL ? ")" : "");
 	cJSON_Delete(res);
 	return CMD_EXIT_OK;
 }

@@ -992,3 +992,37 @@ TEST(a_request_whose_look_timed_out_waits_for_no_check_in_flight)
 	cJSON_Delete(req);
 	forward_clear(&fw);
 }
+
+TEST(a_stop_with_no_target_takes_a_live_forward_before_a_restore_error)
+{
+	/* host A: a saved forward not restored at 3000; host B: a live one at
+	 * 3000; the local target: a live one at 4000, a restore error at 5000 */
+	cJSON *sts = cJSON_Parse(
+	    "[{\"host\":\"a\",\"forwards\":[{\"local\":3000,\"workspace\":\"/wa\","
+	    "\"error\":\"not restored: 127.0.0.1:3000 is not free\"}]},"
+	    "{\"host\":\"b\",\"forwards\":[{\"local\":3001,\"workspace\":\"/wx\"},"
+	    "{\"local\":3000,\"workspace\":\"/wb\",\"error\":null}]},"
+	    "{\"host\":\"local\",\"forwards\":[{\"local\":5000,\"workspace\":\"/wl\","
+	    "\"error\":\"not restored\"},{\"local\":4000,\"workspace\":\"/wl\"}]}]");
+	int at = -1, not_restored = -1;
+
+	ASSERT_TRUE(sts != NULL);
+	ASSERT_STR_EQ(forward_status_pick(sts, 3000, &at, &not_restored), "/wb");
+	ASSERT_INT_EQ(at, 1);
+	ASSERT_INT_EQ(not_restored, 0);
+	ASSERT_STR_EQ(forward_status_pick(sts, 4000, &at, &not_restored), "/wl");
+	ASSERT_INT_EQ(at, 2);
+	ASSERT_INT_EQ(not_restored, 0);
+	/* none live there: the restore error's, said to be one */
+	ASSERT_STR_EQ(forward_status_pick(sts, 5000, &at, &not_restored), "/wl");
+	ASSERT_INT_EQ(at, 2);
+	ASSERT_INT_EQ(not_restored, 1);
+	/* B's live one gone: A's restore error */
+	cJSON_DeleteItemFromArray(
+	    cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(sts, 1), "forwards"), 1);
+	ASSERT_STR_EQ(forward_status_pick(sts, 3000, &at, &not_restored), "/wa");
+	ASSERT_INT_EQ(at, 0);
+	ASSERT_INT_EQ(not_restored, 1);
+	ASSERT_TRUE(forward_status_pick(sts, 6000, &at, &not_restored) == NULL);
+	cJSON_Delete(sts);
+}
