@@ -39,6 +39,8 @@ cleanup() {
 	rig_remote_cleanup ws
 }
 trap cleanup EXIT
+# (-v: the log says when a request waits for a look in flight)
+broker -v start >/dev/null
 on_host "mkdir -p ~/ws && cat > ~/ws/.devcontainer.json" <<JSON
 { "image": "$RDEV_RIG_IMAGE_BOOKWORM", "updateRemoteUserUID": false, "forwardPorts": [$pa] }
 JSON
@@ -91,9 +93,13 @@ check_eq "the forward request is answered, ok" "$st" 0
 check "it lists B" grep -q "localhost:$pb" "$TEST_TMP/fwd.err"
 check "and warns that B's target was not checked" \
 	grep -q "rdev: forward: warning: .*localhost:$pb .*the target was not checked" "$TEST_TMP/fwd.err"
+chb=$(channels)
 echo_once "$pb" waiting >"$TEST_TMP/b.out" 2>"$TEST_TMP/b.err" &
 bpid=$!
 check_eq "A again (a new connection, the relay's target known)" "$(echo_once "$pa" three)" three
+# (B's check is counted before ch1 is read: else it could pass for E's look)
+more_channels_b() { [ "$(channels)" -gt "$chb" ]; }
+eventually "the connection to B is accepted (its check's channel opened)" more_channels_b
 check "the connection to B waits for the agent" kill -0 "$bpid"
 # A request taken in its look at the workspace, then --stop of it (Ctrl-C
 # then --stop): the stop waits for the look and stops what it made (the
@@ -103,8 +109,15 @@ rdev forward "$name:~/ws" "$pe" >/dev/null 2>"$TEST_TMP/order.err" &
 opid=$!
 more_channels_e() { [ "$(channels)" -gt "$ch1" ]; }
 eventually "the broker opened a channel to the stopped agent for E's look" more_channels_e
+rdev forward "$name:~/ws" --stop "$pe" 2>"$TEST_TMP/stop-e.err" &
+spid=$!
+# (the stop must come during E's 8 s look, not after it: the broker says
+# it holds it; its -v log, from the start above)
+eventually "the stop of E waits for E's look" grep -q \
+	"unforward request of .*/ws waits for the look at its workspace in flight" \
+	"$RDEV_RUNTIME_DIR/broker.log"
 st=0
-rdev forward "$name:~/ws" --stop "$pe" 2>"$TEST_TMP/stop-e.err" || st=$?
+wait "$spid" || st=$?
 wait "$opid" || true
 check_eq "--stop E during E's look succeeds (it waited for the look)" "$st" 0
 check "and says it stopped one" grep -q "stopped 1 forward" "$TEST_TMP/stop-e.err"
