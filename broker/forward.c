@@ -620,6 +620,14 @@ forward_requests_overlap(const cJSON *a, const cJSON *b)
 	return wa == NULL || wb == NULL || strcmp(wa, wb) == 0;
 }
 
+int
+forward_request_is_forward(const cJSON *req)
+{
+	const char *op = json_get_string(req, "op");
+
+	return op != NULL && strcmp(op, "forward") == 0;
+}
+
 cJSON *
 forward_resolve_request(const cJSON *req)
 {

@@ -262,9 +262,11 @@ void forward_request_make(const cJSON *req, forward_make_fn make, void *arg,
 int forward_request_adds(const cJSON *req);
 /* Do "forward"/"unforward" requests a and b concern the same workspace
  * folder (or does either name none: all of the host's)? Such requests
- * take effect in the order they came (one waits behind the other's look
- * at its workspace). */
+ * take effect in the order they came when one is an unforward (it waits
+ * behind the other's look at its workspace). */
 int forward_requests_overlap(const cJSON *a, const cJSON *b);
+/* Is req a "forward" request (not an "unforward")? */
+int forward_request_is_forward(const cJSON *req);
 /* The "relay" request with "resolveOnly" that asks the agent whether req's
  * workspace and container are there, before its forwards are made (no "id";
  * new). */

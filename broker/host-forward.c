@@ -648,21 +648,26 @@ host_forward_remove(struct host_session *h, struct host_job *j)
 	cJSON_Delete(resp);
 }
 
-/* Must forward/unforward job j wait: is a look of the same workspace in
- * flight, or a job of it held before j (j held or not)? */
+/* Must forward/unforward job j wait? Only a forward's order against an
+ * unforward matters: an unforward waits for each look of its workspace in
+ * flight (what that forward makes it must stop) and for each job of it
+ * held before it; a forward waits only for an unforward of it held before
+ * it (forwards need not queue behind each other's looks). */
 static int
 host_forward_must_wait(struct host_session *h, const struct host_job *j)
 {
+	int unforward = !forward_request_is_forward(j->req);
 	struct host_job *o;
 
 	TAILQ_FOREACH(o, &h->prechecks, entry) {
-		if (forward_requests_overlap(o->req, j->req))
+		if (unforward && forward_requests_overlap(o->req, j->req))
 			return 1;
 	}
 	TAILQ_FOREACH(o, &h->held, entry) {
 		if (o == j)
 			break;
-		if (forward_requests_overlap(o->req, j->req))
+		if ((unforward || !forward_request_is_forward(o->req)) &&
+		    forward_requests_overlap(o->req, j->req))
 			return 1;
 	}
 	return 0;

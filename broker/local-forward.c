@@ -377,22 +377,26 @@ local_precheck_free(struct local_precheck *pc)
 
 static void local_host_run(struct local_host *lh, int fd, int id, const cJSON *req);
 
-/* Must request req wait: is a look of the same workspace in flight, or a
- * request of it held before it (self: req's own held entry, or NULL)? */
+/* Must request req wait (self: req's own held entry, or NULL)? As
+ * host-forward.c's host_forward_must_wait: an unforward waits for each
+ * look of its workspace in flight and each request of it held before it;
+ * a forward only for an unforward of it held before it. */
 static int
 local_host_must_wait(
     struct local_host *lh, const cJSON *req, const struct local_precheck *self)
 {
+	int unforward = !forward_request_is_forward(req);
 	struct local_precheck *o;
 
 	TAILQ_FOREACH(o, &lh->prechecks, entry) {
-		if (forward_requests_overlap(o->req, req))
+		if (unforward && forward_requests_overlap(o->req, req))
 			return 1;
 	}
 	TAILQ_FOREACH(o, &lh->held, entry) {
 		if (o == self)
 			break;
-		if (forward_requests_overlap(o->req, req))
+		if ((unforward || !forward_request_is_forward(o->req)) &&
+		    forward_requests_overlap(o->req, req))
 			return 1;
 	}
 	return 0;
