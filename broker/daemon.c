@@ -287,7 +287,7 @@ broker_op_unforward_port(struct broker_conn *c, int id, const cJSON *req)
 {
 	struct broker_host *h;
 	cJSON *sts, *st, *job;
-	const char *ws;
+	const char *ws, *host;
 	char *target, *err;
 	long local;
 	int rc = 1, at, not_restored;
@@ -314,14 +314,18 @@ broker_op_unforward_port(struct broker_conn *c, int id, const cJSON *req)
 		if (at-- == 0)
 			break;
 	}
-	target =
-	    h != NULL ? xasprintf("%s:%s", json_get_string(st, "host"), ws) : xstrdup(ws);
+	/* (a host and a workspace apart: "user@host:PORT:/ws" would read as
+	 * a TARGET, and is not one) */
+	host = h != NULL ? json_get_string(st, "host") : NULL;
+	target = host != NULL ? xasprintf("%s on %s", ws, host) : xstrdup(ws);
 	job = cJSON_CreateObject();
 	cJSON_AddNumberToObject(job, "id", id);
 	cJSON_AddStringToObject(job, "op", "unforward");
 	cJSON_AddStringToObject(job, "workspace", ws);
 	cJSON_AddNumberToObject(job, "local", (double)local);
-	cJSON_AddStringToObject(job, "target", target);
+	cJSON_AddStringToObject(job, "target", ws);
+	if (host != NULL)
+		cJSON_AddStringToObject(job, "targetHost", host);
 	if (not_restored)
 		cJSON_AddBoolToObject(job, "notRestored", 1);
 	log_info("stop of local port %ld: the %sforward of %s", local,

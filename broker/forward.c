@@ -875,6 +875,9 @@ forward_stopped_answer(int id, int n, const cJSON *req)
 	cJSON_AddNumberToObject(res, "stopped", n);
 	if (target != NULL)
 		cJSON_AddStringToObject(res, "target", target);
+	if (json_get_string(req, "targetHost") != NULL)
+		cJSON_AddStringToObject(
+		    res, "targetHost", json_get_string(req, "targetHost"));
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "notRestored")))
 		cJSON_AddBoolToObject(res, "notRestored", 1);
 	return resp;

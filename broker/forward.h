@@ -339,8 +339,11 @@ void forward_parked_answer(struct forward_parked_list *list,
 const char *forward_status_pick(
     const cJSON *statuses, int local, int *index, int *not_restored);
 /* An "unforward" request req's answer {"id","ok":true,"result":{"stopped":n}},
- * with req's "target" (the broker's, for a stop of a port on whichever
- * target has it) when it has one. */
+ * with req's "target" and "targetHost" (the broker's, for a stop of a port
+ * on whichever target has it: its workspace, and its SSH host, none for
+ * the local host) when it has them, and "notRestored":true when req has it
+ * (what it stopped was a saved forward that was not re-created:
+ * forward_status_pick). */
 cJSON *forward_stopped_answer(int id, int n, const cJSON *req);
 /* Re-create a saved host entry's "forwards" with make at their own local
  * ports, last first (each goes to the head of its host's list, as it was

@@ -447,7 +447,8 @@ cmd_forward_stop_port(const char *stop)
 	struct forward_spec s;
 	cJSON *fields, *res = NULL;
 	char *cause = NULL;
-	const char *target;
+	const char *target, *host;
+	char *of;
 	long local, stopped;
 	int rc;
 
@@ -473,15 +474,20 @@ cmd_forward_stop_port(const char *stop)
 		return CMD_EXIT_FAILURE;
 	}
 	target = json_get_string(res, "target");
+	host = json_get_string(res, "targetHost");
+	/* "WS on HOST": host and workspace apart, as they are not a TARGET */
+	of = target == NULL ? xstrdup("")
+	    : host != NULL  ? xasprintf("%s on %s", target, host)
+			    : xstrdup(target);
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(res, "notRestored")))
 		fprintf(stderr,
 		    "forgot the saved forward at localhost:%ld%s%s (it was not "
 		    "restored)\n",
-		    local, target != NULL ? " of " : "", target != NULL ? target : "");
+		    local, *of != '\0' ? " of " : "", of);
 	else
 		fprintf(stderr, "stopped the forward at localhost:%ld%s%s%s\n", local,
-		    target != NULL ? " (of " : "", target != NULL ? target : "",
-		    target != NULL ? ")" : "");
+		    *of != '\0' ? " (of " : "", of, *of != '\0' ? ")" : "");
+	free(of);
 	cJSON_Delete(res);
 	return CMD_EXIT_OK;
 }
@@ -553,7 +559,14 @@ cmd_forward_exec(int argc, char **argv)
 	if (target == NULL && stop != NULL && !stop_all &&
 	    cJSON_GetArraySize(list) == 0 && !auto_forward) {
 		cJSON_Delete(list);
-		cJSON_Delete(id_labels);
+		if (config != NULL || id_labels != NULL || ro.accept_new_host_key) {
+			/* (they choose a TARGET's container or host: with none
+			 * they would be ignored) */
+			cJSON_Delete(id_labels);
+			return cmd_usage_error(&client_program, e,
+			    "--stop LOCALPORT with no TARGET takes no --config, "
+			    "--id-label or --accept-new-host-key");
+		}
 		return cmd_forward_stop_port(stop);
 	}
 	if (target == NULL ||

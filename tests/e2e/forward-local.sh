@@ -140,6 +140,12 @@ check_eq "after a container restart the relay is asked for again" \
 	"$(curl -sf --max-time 30 "http://127.0.0.1:$p_lo/l")" lo-answers
 
 # --- stop, down ----------------------------------------------------------------
+# (options that choose a TARGET's container or host, with none: a usage error)
+st=0
+rdev forward --id-label a=b --stop "$p_add" 2>"$TEST_TMP/stop0.err" || st=$?
+check_eq "--stop PORT with no TARGET but --id-label: usage error, exit 2" "$st" 2
+check "which names the option" grep -q -- "--id-label" "$TEST_TMP/stop0.err"
+check "and the forward is still there" sh -c "ss -ltn | grep -q '127.0.0.1:$p_add '"
 # (no TARGET: the broker finds the forward at that local port, names its target)
 rdev forward --stop "$p_add" 2>"$TEST_TMP/stop.err" || { cat "$TEST_TMP/stop.err" >&2; fail "forward --stop $p_add"; }
 check_eq "--stop PORT with no TARGET names the forward's target" "$(cat "$TEST_TMP/stop.err")" \

@@ -392,7 +392,7 @@ eventually "the watch has listed the first container again" rig_auto_seen "$ws_p
 # (no TARGET: the broker finds the forward at that local port on its host)
 stop_out=$(rdev forward --stop "$p_any" 2>&1) || fail "forward --stop $p_any: $stop_out"
 check "--stop PORT with no TARGET names the host and workspace" \
-	grep -q "^stopped the forward at localhost:$p_any (of .*:$ws_path)\$" <<<"$stop_out"
+	grep -q "^stopped the forward at localhost:$p_any (of $ws_path on [^ ]*)\$" <<<"$stop_out"
 check "after --stop the port is closed" sh -c "! curl -sf -m 5 http://127.0.0.1:$p_any/blob >/dev/null"
 rdev down "$name:~/ws" >/dev/null 2>&1
 check "after down the workspace's forwards are gone" sh -c \
