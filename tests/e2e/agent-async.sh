@@ -27,8 +27,9 @@ rig_require_docker
 # (the second host, for the end, starts meanwhile)
 rig_host_bg "$(rig_host_name an)" --no-streamlocal
 rig_remote_host aa
-base=$(rig_ports 5)
+base=$(rig_ports 6)
 pa=$base pb=$((base + 1)) pc=$((base + 2)) pd=$((base + 3)) pe=$((base + 4))
+pf=$((base + 5))
 stopped= gate=
 cleanup() {
 	local rc=$?
@@ -109,6 +110,15 @@ rdev forward "$name:~/ws" "$pe" >/dev/null 2>"$TEST_TMP/order.err" &
 opid=$!
 more_channels_e() { [ "$(channels)" -gt "$ch1" ]; }
 eventually "the broker opened a channel to the stopped agent for E's look" more_channels_e
+# A second forward request F of the workspace meanwhile is not held behind
+# E's look (forwards need not keep order among themselves; N concurrent
+# `up`s took N x 8 s): its own look starts at once.
+rdev forward "$name:~/ws" "$pf" >/dev/null 2>"$TEST_TMP/f.err" &
+f2pid=$!
+more_channels_f() { [ "$(channels)" -gt "$((ch1 + 1))" ]; }
+eventually "F's look starts during E's" more_channels_f
+check "the broker did not hold F" sh -c \
+	"! grep -q ': forward request of .* waits for the look' '$RDEV_RUNTIME_DIR/broker.log'"
 rdev forward "$name:~/ws" --stop "$pe" 2>"$TEST_TMP/stop-e.err" &
 spid=$!
 # (the stop must come during E's 8 s look, not after it: the broker says
@@ -119,6 +129,9 @@ eventually "the stop of E waits for E's look" grep -q \
 st=0
 wait "$spid" || st=$?
 wait "$opid" || true
+st_f=0
+wait "$f2pid" || st_f=$?
+check_eq "F is answered, ok (its look gave up)" "$st_f" 0
 check_eq "--stop E during E's look succeeds (it waited for the look)" "$st" 0
 check "and says it stopped one" grep -q "stopped 1 forward" "$TEST_TMP/stop-e.err"
 check "E does not listen after the stop" \
@@ -133,6 +146,7 @@ wait "$bpid" || true
 check_eq "the connection made to B meanwhile got its echo" "$(cat "$TEST_TMP/b.out")" waiting
 check_eq "B echoes" "$(echo_once "$pb" four)" four
 check_eq "A too" "$(echo_once "$pa" five)" five
+rdev forward "$name:~/ws" --stop "$pf" 2>/dev/null || fail "forward --stop $pf (F)"
 on_host "mkdir -p ~/nows"
 st=0
 rdev forward "$name:~/nows" "$pd" 2>"$TEST_TMP/nows.err" || st=$?
