@@ -164,10 +164,12 @@ client_lockfile_remember(struct client_target *ct)
 {
 	const char *config = client_config_arg(ct->argc, ct->argv);
 	char *file = NULL, *cause = NULL, *lock, *path;
-	size_t n = strlen(ct->src.path);
+	size_t n;
 
+	/* (a git URL has no local path: nothing comes back to it) */
 	if (!client_lockfile_wanted(ct))
 		return;
+	n = strlen(ct->src.path);
 	if (config != NULL)
 		file = realpath(config, NULL);
 	else if (config_discover(ct->src.path, &file, &cause) != 0)
