@@ -6,7 +6,7 @@
 # brings up ~/ws on it with `rdev up HOST:~/ws`, starts the transfer server
 # (bench/xfer-server.pl) in the container on 0.0.0.0, and then for each round
 # trip time in RDEV_BENCH_RTTS (default "0 20 40 80" ms) reaches the host
-# through a delay proxy of that RTT (tests/rig/delay-proxy.py, `rig.sh
+# through a delay proxy of that RTT (tests/rig/delay-proxy.c, `rig.sh
 # delay-proxy`: RTT/2 each way; 0 is no proxy: sshd itself) with its own ssh
 # config, so each RTT is its own SSH session in the one broker and its own
 # OpenSSH connections. Per RTT, in interleaved rounds:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # link-delay.sh - rdev over a link with 40 ms round trips (the rig's delay
-# proxy in front of the host's sshd, tests/rig/delay-proxy.py): a 100 MB
+# proxy in front of the host's sshd, tests/rig/delay-proxy.c): a 100 MB
 # forward download and a 100 MB exec stream arrive byte-exact, and the
 # download is faster than libssh's own 1.28 MB window allows there (640 KB a
 # round trip: 16 MB/s; the broker grows a busy channel's window,

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# rig-delay.sh - the rig's delay proxy (tests/rig/delay-proxy.py), the stand-in
+# rig-delay.sh - the rig's delay proxy (tests/rig/delay-proxy.c), the stand-in
 # for a distant host: a round trip through it takes the RTT it was given (and
 # not much more), it is no bottleneck of its own at 0 ms nor at 40 ms (it
 # delays, it does not become the window), it keeps the bytes and their order
@@ -14,7 +14,9 @@ field() { tr ' ' '\n' | sed -n "s/^$1=//p"; }
 le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
 
 # Round trips at 40 ms: never below the RTT (the delay is real); the median
-# within 5 ms above it, in the best of three tries (the machine is shared).
+# within 2 ms above it, in the best of three tries (the machine is shared; the
+# C proxy's own share is tens of microseconds: the rest is the Python client
+# and server here, 40.5 ms at load 3, where the Python proxy took 40.9).
 best=
 for _ in 1 2 3; do
 	out=$($chk pingpong 40 20)
@@ -23,9 +25,9 @@ for _ in 1 2 3; do
 	p50=$(field p50 <<<"$out")
 	le 40 "$min" || fail "a round trip through a 40 ms proxy took $min ms"
 	if [ -z "$best" ] || le "$p50" "$best"; then best=$p50; fi
-	le "$best" 45 && break
+	le "$best" 42 && break
 done
-check "a 1-byte round trip through a 40 ms proxy takes 40-45 ms (median $best ms)" le "$best" 45
+check "a 1-byte round trip through a 40 ms proxy takes 40-42 ms (median $best ms)" le "$best" 42
 connect=$(field connect <<<"$out")
 # (the proxy connects one RTT late, and what the client sent meanwhile is
 # due half an RTT after it came: 1.5 RTT to the first echo, where a real

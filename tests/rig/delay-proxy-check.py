@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""delay-proxy-check.py - measure tests/rig/delay-proxy.py against a server
-of its own (no rig needed; e2e/rig-delay runs it).
+"""delay-proxy-check.py - measure the rig's delay proxy (tests/rig/delay-proxy.c,
+built by `rig.sh delay-proxy-bin`, or $RDEV_DELAY_PROXY) against a server of
+its own (no running rig needed; e2e/rig-delay runs it).
 
     delay-proxy-check.py pingpong RTT_MS ROUNDS
         1-byte round trips through a proxy of RTT_MS; prints
@@ -25,7 +26,15 @@ import sys
 import threading
 import time
 
-PROXY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "delay-proxy.py")
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def proxy_program():
+    """The delay proxy's path: $RDEV_DELAY_PROXY, or what rig.sh builds."""
+    if os.environ.get("RDEV_DELAY_PROXY"):
+        return os.environ["RDEV_DELAY_PROXY"]
+    return subprocess.run(["bash", os.path.join(HERE, "rig.sh"), "delay-proxy-bin"],
+                          check=True, stdout=subprocess.PIPE).stdout.decode().strip()
 CHUNK = 1 << 20
 # The pattern repeats every 256 bytes; a chunk at any offset is a view into
 # this, not a copy.
@@ -94,11 +103,11 @@ def server():
 
 
 class Proxy:
-    """delay-proxy.py on an ephemeral port in front of `port`."""
+    """The delay proxy on an ephemeral port in front of `port`."""
 
     def __init__(self, port, rtt_ms, nice=None):
         extra = [] if nice is None else ["--nice", str(nice)]
-        self.p = subprocess.Popen([sys.executable, PROXY] + extra +
+        self.p = subprocess.Popen([proxy_program()] + extra +
                                   ["0", "127.0.0.1:%d" % port, str(rtt_ms)],
                                   stdout=subprocess.PIPE)
         line = self.p.stdout.readline().decode()

@@ -23,7 +23,9 @@
 #                              SetEnv RDEV_AGENT_POLICY=FILE for its sessions)
 #                              --rtt-ms: the config reaches sshd through a delay
 #                              proxy of that round trip (as `delay-proxy`)
-#   rig.sh delay-proxy NAME MS start a delay proxy (tests/rig/delay-proxy.py: MS/2
+#   rig.sh delay-proxy-bin     build (once per source) the delay proxy
+#                              (tests/rig/delay-proxy.c) into cache/; prints its path
+#   rig.sh delay-proxy NAME MS start a delay proxy (tests/rig/delay-proxy.c: MS/2
 #                              each way) in front of host NAME's sshd; prints the
 #                              path of an ssh config for NAME through it
 #                              (ssh_config.rtt<MS>). Stopped with the host
@@ -402,16 +404,36 @@ rig_host_start() {
 	die "host $name: sshd did not accept the test key (log above)"
 }
 
+# The delay proxy's program (tests/rig/delay-proxy.c), built by this
+# machine's cc into the cache, named by its source's hash (a changed source
+# is built anew; concurrent tests build it once, under a lock of its own).
+rig_delay_proxy_bin() {
+	local src=$RIG_SRC/tests/rig/delay-proxy.c bin
+	bin=$CACHE_DIR/delay-proxy-$(sha256sum "$src" | cut -c1-16)
+	if [ ! -x "$bin" ]; then
+		mkdir -p "$CACHE_DIR"
+		(
+			flock 7
+			[ -x "$bin" ] ||
+				{ "${CC:-cc}" -O2 -Wall -Wextra -Werror -o "$bin.tmp.$$" "$src" >&2 &&
+					mv "$bin.tmp.$$" "$bin"; } ||
+				die "cannot build the delay proxy ($src)"
+		) 7>"$CACHE_DIR/delay-proxy.lock"
+	fi
+	echo "$bin"
+}
+
 # A delay proxy of RTT MS in front of host NAME's sshd, on a port of its own
 # (reserved while it runs); prints an ssh config for NAME through it. Its pid
 # is in delay-<port>.pid in the host's folder (host-stop stops it), and the
 # host's known_hosts gets the proxy's [127.0.0.1]:port.
 rig_delay_proxy() {
-	local name=${1:?host name} ms=${2:?round trip in ms} hdir=$RUN_DIR/hosts/$1 port pid i
+	local name=${1:?host name} ms=${2:?round trip in ms} hdir=$RUN_DIR/hosts/$1 port pid i bin
 	[[ $ms =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "delay-proxy: '$ms' is not a round trip in ms"
 	[ -s "$hdir/port" ] || die "delay-proxy: host $name is not running"
+	bin=$(rig_delay_proxy_bin)
 	port=$(free_port)
-	setsid "${RDEV_PYTHON:-python3}" "$RIG_SRC/tests/rig/delay-proxy.py" \
+	setsid "$bin" \
 		"$port" "$(cat "$hdir/addr"):$(cat "$hdir/port")" "$ms" \
 		</dev/null >"$hdir/delay-$port.out" 2>"$hdir/delay-$port.log" 9>&- &
 	pid=$!
@@ -567,6 +589,7 @@ images) rig_docker; rig_images ;;
 devcontainer-cli) rig_devcontainer_cli ;;
 host-start) rig_host_start "$@" ;;
 host-stop) rig_host_stop "$@" ;;
+delay-proxy-bin) rig_delay_proxy_bin ;;
 delay-proxy) rig_delay_proxy "$@" ;;
 delay-freeze) rig_delay_freeze "$@" ;;
 host-link) rig_host_link "$@" ;;
@@ -574,5 +597,5 @@ ports) rig_ports "$@" ;;
 ports-release) rig_ports_release "$@" ;;
 down) rig_down ;;
 env) rig_env ;;
-*) sed -n '2,49p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+*) sed -n '2,51p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac
