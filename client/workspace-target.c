@@ -379,6 +379,17 @@ client_target_open(
 		client_target_close(ct);
 		return CMD_EXIT_USAGE;
 	}
+	if ((flags & CLIENT_TARGET_NO_FOLDER) && i >= 0 && !target_is_remote(argv[i])) {
+		/* (`rdev ls buildbox`: a host typed without its colon; this
+		 * machine's list takes no argument) */
+		fprintf(stderr,
+		    "rdev: %s: '%s' is not a remote target: name a host with its "
+		    "colon ('%s:'), or no TARGET for this machine (see `rdev %s "
+		    "--help`)\n",
+		    name, argv[i], argv[i], name);
+		client_target_close(ct);
+		return CMD_EXIT_USAGE;
+	}
 	if (i < 0 || !target_is_remote(argv[i])) {
 		char *cause = NULL;
 

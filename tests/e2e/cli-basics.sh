@@ -28,6 +28,13 @@ for c in $("$RDEV_BIN_DIR/rdev" --help | awk '/not available yet/{print $1}'); d
 	check_eq "rdev $c (not built yet) exits 69" "$rc" 69
 	check "rdev $c says it is not available" sh -c "printf '%s' '$err' | grep -q 'not available'"
 done
+# `rdev ls HOST` (the colon forgotten): a usage error that names the fix.
+set +e
+err=$("$RDEV_BIN_DIR/rdev" ls buildbox 2>&1 >/dev/null)
+rc=$?
+set -e
+check_eq "rdev ls buildbox exits 2" "$rc" 2
+check "rdev ls buildbox says to type buildbox:" sh -c "printf '%s' \"\$1\" | grep -q \"'buildbox:'\"" _ "$err"
 # Usage errors name the command and point at its help; errors name the
 # command the user typed (shell runs as exec does, but is not "exec").
 for args in "sync --frobnicate" "sync --stop --watch" "sync"; do
