@@ -485,7 +485,7 @@ host_forward_resolved_first(struct host_session *h, void *arg, const cJSON *resu
 	struct host_job *j = arg;
 
 	(void)result;
-	TAILQ_REMOVE(&h->prechecks, j, entry);
+	forward_order_look_end(&h->order, &j->order);
 	host_forward_prechecked(h, j, error, how);
 	host_forward_release(h);
 }
@@ -525,7 +525,8 @@ host_forward_request(struct host_session *h, struct host_job *j)
 	}
 	req = forward_resolve_request(j->req);
 	cJSON_AddNumberToObject(req, "id", 1);
-	TAILQ_INSERT_TAIL(&h->prechecks, j, entry); /* until its done runs */
+	/* until its done runs */
+	forward_order_look(&h->order, &j->order, j->req, j);
 	/* (a slow or hung agent holds the request only this long: then the
 	 * forwards are made, checked at their first connection) */
 	host_agent_call_deadline(
@@ -648,31 +649,6 @@ host_forward_remove(struct host_session *h, struct host_job *j)
 	cJSON_Delete(resp);
 }
 
-/* Must forward/unforward job j wait? Only a forward's order against an
- * unforward matters: an unforward waits for each look of its workspace in
- * flight (what that forward makes it must stop) and for each job of it
- * held before it; a forward waits only for an unforward of it held before
- * it (forwards need not queue behind each other's looks). */
-static int
-host_forward_must_wait(struct host_session *h, const struct host_job *j)
-{
-	int unforward = !forward_request_is_forward(j->req);
-	struct host_job *o;
-
-	TAILQ_FOREACH(o, &h->prechecks, entry) {
-		if (unforward && forward_requests_overlap(o->req, j->req))
-			return 1;
-	}
-	TAILQ_FOREACH(o, &h->held, entry) {
-		if (o == j)
-			break;
-		if ((unforward || !forward_request_is_forward(o->req)) &&
-		    forward_requests_overlap(o->req, j->req))
-			return 1;
-	}
-	return 0;
-}
-
 /* Run forward/unforward job j now (consumed). */
 static void
 host_forward_job_run(struct host_session *h, struct host_job *j)
@@ -689,31 +665,20 @@ host_forward_job_run(struct host_session *h, struct host_job *j)
 	free(j);
 }
 
-/* Run the held jobs that need not wait any more, in the order they came
- * (a forward job among them may start a look the later ones wait for). */
+/* Run the held jobs that need not wait any more, in the order they came. */
 static void
 host_forward_release(struct host_session *h)
 {
 	struct host_job *j;
-	int ran;
 
-	do {
-		ran = 0;
-		TAILQ_FOREACH(j, &h->held, entry) {
-			if (host_forward_must_wait(h, j))
-				continue;
-			TAILQ_REMOVE(&h->held, j, entry);
-			host_forward_job_run(h, j);
-			ran = 1; /* (the list changed: from its head again) */
-			break;
-		}
-	} while (ran);
+	while ((j = forward_order_next(&h->order)) != NULL)
+		host_forward_job_run(h, j);
 }
 
 void
 host_forward_job(struct host_session *h, struct host_job *j)
 {
-	if (!host_forward_must_wait(h, j)) {
+	if (!forward_order_must_wait(&h->order, j->req)) {
 		host_forward_job_run(h, j);
 		return;
 	}
@@ -725,5 +690,5 @@ host_forward_job(struct host_session *h, struct host_job *j)
 	    json_get_string(j->req, "workspace") != NULL
 		? json_get_string(j->req, "workspace")
 		: "every workspace");
-	TAILQ_INSERT_TAIL(&h->held, j, entry);
+	forward_order_hold(&h->order, &j->order, j->req, j);
 }

@@ -62,6 +62,7 @@
 
 #include "chan-window.h"
 #include "forward.h"
+#include "forward-order.h"
 #include "json-get.h"
 #include "host-session.h"
 #include "proto.h"
@@ -150,6 +151,7 @@ struct host_job {
 	int accept_new_host_key;     /* its client asked to record an unknown key */
 	int can_prompt;		     /* a user's client: it can answer a prompt */
 	TAILQ_ENTRY(host_job) entry; /* on h->jobs, h->parked or a taken list */
+	struct forward_order_entry order; /* forward/unforward: on h->order */
 };
 TAILQ_HEAD(host_jobs, host_job);
 
@@ -391,10 +393,9 @@ struct host_session {
 	const char *calls_ended;
 	struct forward_parked_list parked; /* forward requests waiting for resolves */
 	/* Forward jobs whose look at their workspace is in flight
-	 * (host_forward_request), and the forward/unforward jobs of the same
-	 * workspaces that came after them, held in order until it ends
-	 * (host_forward_job). */
-	struct host_jobs prechecks, held;
+	 * (host_forward_request), and the forward/unforward jobs held behind
+	 * them (host_forward_job): owners host_job. */
+	struct forward_order order;
 	struct host_links links;
 	struct host_forwards forwards; /* changed under lock (status reads) */
 	/* "connect" requests' forwards, no listeners (host-connect.c; under

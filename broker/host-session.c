@@ -709,8 +709,7 @@ host_session_new(const struct host_session_params *p)
 	pthread_mutex_init(&h->lock, NULL);
 	TAILQ_INIT(&h->jobs);
 	TAILQ_INIT(&h->parked);
-	TAILQ_INIT(&h->prechecks);
-	TAILQ_INIT(&h->held);
+	forward_order_init(&h->order);
 	LIST_INIT(&h->calls);
 	LIST_INIT(&h->links);
 	LIST_INIT(&h->forwards);
@@ -829,6 +828,7 @@ void
 host_session_free(struct host_session *h)
 {
 	struct host_forward *f;
+	struct host_job *j;
 
 	if (h == NULL)
 		return;
@@ -836,7 +836,8 @@ host_session_free(struct host_session *h)
 	pthread_join(h->thread, NULL);
 	host_fail_jobs(h, "the broker is stopping", SSH_FAIL_NONE);
 	/* (none: they wait only for a look in flight, ended with host_serve) */
-	host_fail_job_list(&h->held, "the broker is stopping", SSH_FAIL_NONE);
+	while ((j = forward_order_take_held(&h->order)) != NULL)
+		host_fail_job(j, "the broker is stopping", SSH_FAIL_NONE);
 	host_forward_parked_check(h); /* none: host_serve's end answered them */
 	host_auto_remove(h, NULL);
 	while ((f = LIST_FIRST(&h->forwards)) != NULL) {

@@ -377,51 +377,17 @@ local_precheck_free(struct local_precheck *pc)
 
 static void local_host_run(struct local_host *lh, int fd, int id, const cJSON *req);
 
-/* Must request req wait (self: req's own held entry, or NULL)? As
- * host-forward.c's host_forward_must_wait: an unforward waits for each
- * look of its workspace in flight and each request of it held before it;
- * a forward only for an unforward of it held before it. */
-static int
-local_host_must_wait(
-    struct local_host *lh, const cJSON *req, const struct local_precheck *self)
-{
-	int unforward = !forward_request_is_forward(req);
-	struct local_precheck *o;
-
-	TAILQ_FOREACH(o, &lh->prechecks, entry) {
-		if (unforward && forward_requests_overlap(o->req, req))
-			return 1;
-	}
-	TAILQ_FOREACH(o, &lh->held, entry) {
-		if (o == self)
-			break;
-		if ((unforward || !forward_request_is_forward(o->req)) &&
-		    forward_requests_overlap(o->req, req))
-			return 1;
-	}
-	return 0;
-}
-
 /* Run the held requests that need not wait any more, in the order they
- * came (a forward among them may start a look the later ones wait for). */
+ * came. */
 static void
 local_host_release(struct local_host *lh)
 {
 	struct local_precheck *pc;
-	int ran;
 
-	do {
-		ran = 0;
-		TAILQ_FOREACH(pc, &lh->held, entry) {
-			if (local_host_must_wait(lh, pc->req, pc))
-				continue;
-			TAILQ_REMOVE(&lh->held, pc, entry);
-			local_host_run(lh, pc->fd, pc->id, pc->req);
-			local_precheck_free(pc);
-			ran = 1; /* (the list changed: from its head again) */
-			break;
-		}
-	} while (ran);
+	while ((pc = forward_order_next(&lh->order)) != NULL) {
+		local_host_run(lh, pc->fd, pc->id, pc->req);
+		local_precheck_free(pc);
+	}
 }
 
 /* The agent's look at pc's workspace (local_call_done_fn): a workspace that
@@ -437,7 +403,7 @@ local_forward_prechecked(
 
 	(void)result;
 	pc->call = NULL;
-	TAILQ_REMOVE(&lh->prechecks, pc, entry);
+	forward_order_look_end(&lh->order, &pc->order);
 	if (how != LOCAL_CALL_NO_WORKSPACE)
 		local_host_forward(lh, pc->fd, pc->id, pc->req,
 		    how == LOCAL_CALL_TIMED_OUT ? error : NULL);
@@ -454,8 +420,9 @@ void
 local_host_request(struct local_host *lh, int fd, int id, const cJSON *req)
 {
 	const char *ws = json_get_string(req, "workspace");
+	struct local_precheck *pc;
 
-	if (!local_host_must_wait(lh, req, NULL)) {
+	if (!forward_order_must_wait(&lh->order, req)) {
 		local_host_run(lh, fd, id, req);
 		return;
 	}
@@ -465,7 +432,8 @@ local_host_request(struct local_host *lh, int fd, int id, const cJSON *req)
 		 "flight",
 	    LOCAL_HOST_LABEL, json_get_string(req, "op"),
 	    ws != NULL ? ws : "every workspace");
-	TAILQ_INSERT_TAIL(&lh->held, local_precheck_new(lh, fd, id, req), entry);
+	pc = local_precheck_new(lh, fd, id, req);
+	forward_order_hold(&lh->order, &pc->order, pc->req, pc);
 }
 
 /* Run a forward/unforward request now (req borrowed, fd answered). */
@@ -486,7 +454,7 @@ local_host_run(struct local_host *lh, int fd, int id, const cJSON *req)
 		return;
 	}
 	pc = local_precheck_new(lh, fd, id, req);
-	TAILQ_INSERT_TAIL(&lh->prechecks, pc, entry);
+	forward_order_look(&lh->order, &pc->order, pc->req, pc);
 	look = forward_resolve_request(req);
 	pc->call = local_agent_call(lh, look, local_forward_prechecked, pc);
 	local_agent_call_deadline(pc->call, FORWARD_PRECHECK_MS);
@@ -538,8 +506,7 @@ local_host_new(struct event_base *base, const char *agent, const char *agent_err
 	LIST_INIT(&lh->forwards);
 	LIST_INIT(&lh->links);
 	LIST_INIT(&lh->autos);
-	TAILQ_INIT(&lh->prechecks);
-	TAILQ_INIT(&lh->held);
+	forward_order_init(&lh->order);
 	TAILQ_INIT(&lh->parked);
 	lh->reap_ev = event_new(base, -1, 0, local_host_on_reap, lh);
 	return lh;
@@ -558,9 +525,8 @@ local_host_free(struct local_host *lh)
 		local_link_free(l);
 	/* (their resolves end with the agent: answered as they are) */
 	forward_parked_answer(&lh->parked, NULL, NULL);
-	TAILQ_CONCAT(&lh->prechecks, &lh->held, entry);
-	while ((pc = TAILQ_FIRST(&lh->prechecks)) != NULL) {
-		TAILQ_REMOVE(&lh->prechecks, pc, entry);
+	while ((pc = forward_order_take_held(&lh->order)) != NULL ||
+	    (pc = forward_order_take_look(&lh->order)) != NULL) {
 		close(pc->fd); /* the client sees it end */
 		local_precheck_free(pc);
 	}

@@ -20,6 +20,7 @@
 #include <cjson/cJSON.h>
 
 #include "forward.h"
+#include "forward-order.h"
 #include "local-host.h"
 
 struct bufferevent;
@@ -99,17 +100,16 @@ struct local_auto {
 LIST_HEAD(local_autos, local_auto);
 
 /* A "forward" request waiting for the agent's look at its workspace
- * (local_host_request) before its forwards are made, on lh->prechecks; or
- * a forward/unforward request held behind such a look of the same
- * workspace (call NULL), on lh->held. */
+ * (local_host_request) before its forwards are made, a look on lh->order;
+ * or a forward/unforward request held there behind such a look
+ * (call NULL). */
 struct local_precheck {
 	struct local_host *lh;
 	int fd, id;
 	cJSON *req;		 /* the request (a copy) */
 	struct local_call *call; /* borrowed: valid until its done runs */
-	TAILQ_ENTRY(local_precheck) entry;
+	struct forward_order_entry order;
 };
-TAILQ_HEAD(local_prechecks, local_precheck);
 
 struct local_host {
 	struct event_base *base;
@@ -122,8 +122,7 @@ struct local_host {
 	struct local_autos autos;
 	struct event *auto_ev; /* lists the watches every second; NULL: none yet */
 	struct forward_parked_list parked; /* forward requests waiting */
-	struct local_prechecks prechecks;  /* ... and those not taken yet */
-	struct local_prechecks held;	   /* requests after those, in order */
+	struct forward_order order;	   /* their looks, requests held */
 	cJSON *restore_errors;		   /* saved forwards not re-created, or NULL */
 	struct event *reap_ev;		   /* frees dead links and gone forwards */
 	unsigned link_seq;

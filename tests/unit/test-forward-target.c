@@ -717,8 +717,7 @@ session_without_ssh(void)
 	h->label = strdup("hostx");
 	LIST_INIT(&h->calls);
 	TAILQ_INIT(&h->parked);
-	TAILQ_INIT(&h->prechecks);
-	TAILQ_INIT(&h->held);
+	forward_order_init(&h->order);
 	LIST_INIT(&h->links);
 	LIST_INIT(&h->forwards);
 	LIST_INIT(&h->connects);
