@@ -73,15 +73,6 @@ compose_on_output(void *arg, int stream, const char *data, size_t len)
 	progress_write(arg, data, len);
 }
 
-/* The lines that say why a command failed: the failing build step and what
- * it printed, the last lines of stderr (else stdout), docker's deprecation
- * banner left out (build-failure.h). */
-static char *
-compose_output_tail(const struct spawn_result *res)
-{
-	return build_failure_text(res->out, res->err, 10);
-}
-
 /* "docker compose" or "docker-compose", for messages. */
 const char *
 compose_cmd_name(const struct compose *c)
@@ -107,7 +98,9 @@ compose_run(struct compose *c, const struct compose_argv *a, const char *what, i
 	if (spawn_run((const char *const *)a->v, &opts, &res, cause) != 0)
 		return error_prefix(cause, "%s %s", compose_cmd_name(c), what);
 	if (spawn_result_status(&res) != 0) {
-		tail = compose_output_tail(&res);
+		/* (the failing build step and what it printed, else the
+		 * last lines of stderr or stdout: build-failure.h) */
+		tail = build_failure_text(res.out, res.err, 10);
 		desc = spawn_result_describe(&res);
 		rc = error_set(
 		    cause, "`%s %s` %s:\n%s", compose_cmd_name(c), what, desc, tail);
