@@ -21,8 +21,9 @@ client_broker_check(const char *command)
 	if (strcmp(command, "ssh-proxy") == 0)
 		return;
 	/* No pid file (no broker, or one from before it), a dead pid, or not
-	 * ours: say nothing. The broker itself is never asked. */
-	if ((path = runtime_dir_file(BROKER_PID_NAME, &cause)) == NULL ||
+	 * ours: say nothing. The broker itself is never asked, and its
+	 * directory is not made by a look (every command looks). */
+	if ((path = runtime_dir_lookup(BROKER_PID_NAME, &cause)) == NULL ||
 	    broker_stale_pid_read(path, &pid, &systemd) != 0)
 		goto out;
 	ours = broker_client_sibling("rdev-broker");

@@ -246,7 +246,7 @@ client_unforward_workspace(struct remote *r, const char *workspace)
 static int
 cmd_forward_saved(void)
 {
-	char *path = runtime_dir_file(BROKER_STATE_NAME, NULL);
+	char *path = runtime_dir_lookup(BROKER_STATE_NAME, NULL);
 	int saved = path != NULL && access(path, F_OK) == 0;
 
 	free(path);

@@ -10,12 +10,13 @@
 #include "error.h"
 #include "xmalloc.h"
 
-int
-runtime_dir_check(const char *dir, char **cause)
+/* Check dir as runtime-dir.h says, creating it first if create. */
+static int
+runtime_dir_check_as(const char *dir, int create, char **cause)
 {
 	struct stat st;
 
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+	if (create && mkdir(dir, 0700) != 0 && errno != EEXIST)
 		return error_set_errno(cause, errno, "%s: cannot create", dir);
 	if (lstat(dir, &st) != 0)
 		return error_set_errno(cause, errno, "%s", dir);
@@ -37,8 +38,15 @@ runtime_dir_check(const char *dir, char **cause)
 	return 0;
 }
 
-char *
-runtime_dir_get(char **cause)
+int
+runtime_dir_check(const char *dir, char **cause)
+{
+	return runtime_dir_check_as(dir, 1, cause);
+}
+
+/* The directory's path as a new string, nothing checked or created. */
+static char *
+runtime_dir_path(void)
 {
 	const char *env = getenv("RDEV_RUNTIME_DIR"), *xdg = getenv("XDG_RUNTIME_DIR");
 	char *dir;
@@ -49,7 +57,16 @@ runtime_dir_get(char **cause)
 		dir = xasprintf("%s/rdev", xdg);
 	else
 		dir = xasprintf("/tmp/rdev-%u", (unsigned)geteuid());
-	if (runtime_dir_check(dir, cause) != 0) {
+	return dir;
+}
+
+/* The checked directory (created first if create), or NULL with *cause. */
+static char *
+runtime_dir_get_as(int create, char **cause)
+{
+	char *dir = runtime_dir_path();
+
+	if (runtime_dir_check_as(dir, create, cause) != 0) {
 		free(dir);
 		return NULL;
 	}
@@ -57,13 +74,32 @@ runtime_dir_get(char **cause)
 }
 
 char *
-runtime_dir_file(const char *name, char **cause)
+runtime_dir_get(char **cause)
 {
-	char *dir = runtime_dir_get(cause), *path;
+	return runtime_dir_get_as(1, cause);
+}
+
+/* "DIR/NAME" in the checked directory (created first if create). */
+static char *
+runtime_dir_file_as(const char *name, int create, char **cause)
+{
+	char *dir = runtime_dir_get_as(create, cause), *path;
 
 	if (dir == NULL)
 		return NULL;
 	path = xasprintf("%s/%s", dir, name);
 	free(dir);
 	return path;
+}
+
+char *
+runtime_dir_file(const char *name, char **cause)
+{
+	return runtime_dir_file_as(name, 1, cause);
+}
+
+char *
+runtime_dir_lookup(const char *name, char **cause)
+{
+	return runtime_dir_file_as(name, 0, cause);
 }

@@ -15,5 +15,9 @@ int runtime_dir_check(const char *dir, char **cause);
 char *runtime_dir_get(char **cause);
 /* A new string "DIR/NAME" for a file in it, or NULL with *cause. */
 char *runtime_dir_file(const char *name, char **cause);
+/* As runtime_dir_file, for a look that only reads: DIR is never created;
+ * NULL with *cause when it is missing (no broker has run) or fails the
+ * checks above. */
+char *runtime_dir_lookup(const char *name, char **cause);
 
 #endif

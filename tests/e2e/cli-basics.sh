@@ -52,4 +52,21 @@ err=$(cd "$TEST_TMP/empty" && "$RDEV_BIN_DIR/rdev" shell 2>&1 >/dev/null)
 set -e
 check "rdev shell (no devcontainer.json) names shell" \
     sh -c "printf '%s' '$err' | grep -q '^rdev: shell: no devcontainer.json'"
+# Every command first looks for an older broker (client_broker_check): the
+# look only reads, and makes no runtime folder where no broker ever ran
+# (RDEV_RUNTIME_DIR, else $XDG_RUNTIME_DIR/rdev: common/runtime-dir.h).
+mkdir -p -m 700 "$TEST_TMP/xdg"
+set +e
+RDEV_RUNTIME_DIR=$TEST_TMP/fresh-rt "$RDEV_BIN_DIR/rdev" sync --frobnicate 2>/dev/null
+rc_rt=$?
+env -u RDEV_RUNTIME_DIR XDG_RUNTIME_DIR="$TEST_TMP/xdg" "$RDEV_BIN_DIR/rdev" sync --frobnicate \
+    2>/dev/null
+rc_xdg=$?
+set -e
+check_eq "rdev sync --frobnicate (fresh RDEV_RUNTIME_DIR) exits 2" "$rc_rt" 2
+check_eq "rdev sync --frobnicate (fresh XDG_RUNTIME_DIR) exits 2" "$rc_xdg" 2
+check "a command's look for a broker does not make RDEV_RUNTIME_DIR" \
+    test ! -e "$TEST_TMP/fresh-rt"
+check "a command's look for a broker does not make \$XDG_RUNTIME_DIR/rdev" \
+    test ! -e "$TEST_TMP/xdg/rdev"
 finish
