@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent-state.h"
 #include "atomic-file.h"
 #include "buf.h"
 #include "error.h"
@@ -280,6 +281,16 @@ lifecycle_bg_forget(const char *state_dir, const char *container_id)
 	if (unlink(path) != 0 && errno != ENOENT)
 		log_warn("%s: %s", path, strerror(errno));
 	free(path);
+}
+
+void
+lifecycle_bg_removed(const char *container_id)
+{
+	char *state_dir = agent_state_dir(NULL);
+
+	if (state_dir != NULL)
+		lifecycle_bg_forget(state_dir, container_id);
+	free(state_dir);
 }
 
 int

@@ -15,6 +15,7 @@
 #include "docker.h"
 #include "owner.h"
 #include "error.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "mount-spec.h"
 #include "up.h"
@@ -220,9 +221,11 @@ op_down_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	/* Read before the container goes: it knows the mounts it was made with. */
 	if (volumes)
 		names = op_down_volume_names(&ws);
-	for (char **id = ids; *id != NULL; id++, n++)
+	for (char **id = ids; *id != NULL; id++, n++) {
 		if (docker_container_remove(d, *id, 1, volumes, cause) != 0)
 			goto out;
+		lifecycle_bg_removed(*id);
+	}
 	if (ws.compose_project != NULL &&
 	    op_down_compose_rest(d, ws.compose_project, volumes, cause) != 0)
 		goto out;

@@ -4,7 +4,8 @@
 # to the background), stopped, absent again after down; exit 0 for each state;
 # the remote one names its host and lists its forwards; a bad target is a
 # usage error; a step that fails in up itself is "failed", with its error,
-# until an up runs it again and it succeeds.
+# until an up runs it again and it succeeds; a container's lifecycle record
+# goes with it (down, up --recreate).
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 export RDEV_STATE_DIR=$TEST_TMP/state
@@ -85,8 +86,13 @@ rdev stop "$ws" >/dev/null
 st "$ws" >"$TEST_TMP/s2.json"
 check_eq "stopped after stop" "$(jq -r .state "$TEST_TMP/s2.json")" stopped
 check "no steps while stopped (they are recorded inside)" jq -e 'has("steps") | not' "$TEST_TMP/s2.json" >/dev/null
+check "the background run's record is in the agent's state" \
+	test -e "$RDEV_STATE_DIR/lifecycle-$cid.state"
 rdev down "$ws" >/dev/null
 check_eq "absent after down" "$(st "$ws" | jq -r .state)" absent
+# The record goes with its container (it stayed behind, one per container).
+check "down removes the container's lifecycle record" \
+	test ! -e "$RDEV_STATE_DIR/lifecycle-$cid.state"
 
 # A step that fails in up itself (not in the background) ran and failed:
 # status said "not run" (only the background run's failures were recorded).
@@ -131,9 +137,13 @@ fcid=$(jq -r .containerId "$TEST_TMP/f1.json")
 # Fixed in devcontainer.json: the lifecycle commands are the container's
 # (its metadata label), so the fix takes a new container, which does not
 # show its predecessor's failure.
+check "the failure is recorded in the agent's state" \
+	test -e "$RDEV_STATE_DIR/lifecycle-$fcid.state"
 fail_cfg "true"
 rdev up "$wf" --recreate >/dev/null 2>"$TEST_TMP/fup2.err" ||
 	{ cat "$TEST_TMP/fup2.err" >&2; fail "up --recreate after the fix failed"; }
+check "up --recreate removes the replaced container's record" \
+	test ! -e "$RDEV_STATE_DIR/lifecycle-$fcid.state"
 st "$wf" >"$TEST_TMP/f2.json"
 check "recreated: a new container" test "$(jq -r .containerId "$TEST_TMP/f2.json")" != "$fcid"
 check_eq "recreated with the fix: done" \
