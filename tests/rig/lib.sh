@@ -352,6 +352,27 @@ r, w = os.pipe()
 os.close(r)
 print(subprocess.run(sys.argv[1:], stdin=subprocess.DEVNULL, stdout=w, stderr=subprocess.DEVNULL).returncode)' "$@"
 }
+# check_logs_write_errors TARGET: `rdev logs` of TARGET, with -f and
+# without, whose stdout cannot be written (a full disk: /dev/full) ends at
+# once with 125 and says what failed, as exec's output (the error was
+# ignored: 0 with the log cut or lost, -f following on until the step
+# ended); and plain logs whose reader is gone (status_reader_gone) ends
+# with 141. (e2e/status: a local target; e2e/remote-ssh: over SSH.)
+check_logs_write_errors() {
+	local target=$1 follow rc
+	for follow in -f ""; do
+		set +e
+		timeout 60 "$RDEV_BIN_DIR/rdev" logs ${follow:+"$follow"} "$target" \
+			>/dev/full 2>"$TEST_TMP/logs-full.err"
+		rc=$?
+		set -e
+		check_eq "logs${follow:+ $follow} $target: stdout that cannot be written: 125" "$rc" 125
+		check_eq "logs${follow:+ $follow} $target: ... saying so" "$(cat "$TEST_TMP/logs-full.err")" \
+			"rdev: logs: stdout: No space left on device"
+	done
+	check_eq "logs $target: a reader gone: 141" \
+		"$(status_reader_gone "$RDEV_BIN_DIR/rdev" logs "$target")" 141
+}
 # rig_auto_seen WS PORT: the broker's saved auto-forward watch of workspace
 # WS (as its state file names it) has seen container port PORT: a listing
 # of the container it follows took it.
