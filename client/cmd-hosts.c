@@ -52,14 +52,18 @@ cmd_hosts_parse(int argc, char **argv, const char *sub, struct cmd_hosts_args *a
 		else if (strcmp(argv[i], "--accept-new-host-key") == 0)
 			a->accept_new_host_key = 1;
 		else if (argv[i][0] == '-' || a->host != NULL || strcmp(sub, "ls") == 0)
+			/* (`hosts add default buildbox`: a pool is --pool) */
 			return cmd_usage_error(&client_program, &cmd_hosts_entry,
-			    "hosts %s: unexpected argument '%s'", sub, argv[i]);
+			    "%s: unexpected argument '%s'%s", sub, argv[i],
+			    argv[i][0] != '-' && strcmp(sub, "ls") != 0
+				? " (one HOST; the pool is --pool NAME)"
+				: "");
 		else
 			a->host = argv[i];
 	}
 	if (strcmp(sub, "ls") != 0 && a->host == NULL)
 		return cmd_usage_error(
-		    &client_program, &cmd_hosts_entry, "hosts %s needs a HOST", sub);
+		    &client_program, &cmd_hosts_entry, "%s needs a HOST", sub);
 	if (strcmp(sub, "ls") != 0 && a->pool == NULL)
 		a->pool = POOL_DEFAULT;
 	return 0;
@@ -245,8 +249,7 @@ cmd_hosts_exec(int argc, char **argv)
 
 	if (strcmp(sub, "add") != 0 && strcmp(sub, "rm") != 0 && strcmp(sub, "ls") != 0)
 		return cmd_usage_error(&client_program, &cmd_hosts_entry,
-		    "hosts: expected add, rm or ls%s%s", *sub != '\0' ? ", not " : "",
-		    sub);
+		    "expected add, rm or ls%s%s", *sub != '\0' ? ", not " : "", sub);
 	if ((rc = cmd_hosts_parse(argc, argv, sub, &a)) != 0) {
 		cJSON_Delete(a.labels);
 		return rc;

@@ -35,6 +35,15 @@ rc=$?
 set -e
 check_eq "rdev ls buildbox exits 2" "$rc" 2
 check "rdev ls buildbox says to type buildbox:" sh -c "printf '%s' \"\$1\" | grep -q \"'buildbox:'\"" _ "$err"
+# `rdev hosts add POOL HOST` (the pool given as a word): a usage error that
+# names the command once and says how a pool is given.
+set +e
+err=$("$RDEV_BIN_DIR/rdev" hosts add default buildbox 2>&1 >/dev/null)
+rc=$?
+set -e
+check_eq "rdev hosts add default buildbox exits 2" "$rc" 2
+check_eq "rdev hosts add default buildbox: the error" "$err" \
+	"rdev hosts: add: unexpected argument 'buildbox' (one HOST; the pool is --pool NAME) (see \`rdev hosts --help\`)"
 # Usage errors name the command and point at its help; errors name the
 # command the user typed (shell runs as exec does, but is not "exec").
 for args in "sync --frobnicate" "sync --stop --watch" "sync"; do
