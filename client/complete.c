@@ -2,7 +2,10 @@
  * (cmd.h, complete_operand): the pools as "@POOL", the host aliases of the
  * user's ssh config as "alias:", and the remote targets of earlier
  * successful `rdev up`s (the recent-targets file in the state dir, newest
- * first); for `hosts`, its subcommands and the aliases. */
+ * first); for `hosts`, its subcommands and the aliases. Each candidate is
+ * offered once (a host alias is often a recent target too), and the aliases
+ * `rdev ssh-config --write` keeps in ~/.ssh/rdev.config are left out: they
+ * reach dev containers, not Docker hosts. */
 #include "client.h"
 
 #include <ctype.h>
@@ -29,12 +32,28 @@ has_prefix(const char *s, size_t len, const char *prefix)
 	return n <= len && strncmp(s, prefix, n) == 0;
 }
 
-static void ssh_config_hosts(const char *path, const char *prefix, int depth, FILE *out);
+/* Where the candidates go: each word once. */
+struct complete_out {
+	FILE *f;
+	cJSON *seen; /* words written so far (owned) */
+};
+
+static void
+complete_emit(struct complete_out *out, const char *word)
+{
+	if (cJSON_HasObjectItem(out->seen, word))
+		return;
+	cJSON_AddTrueToObject(out->seen, word);
+	fprintf(out->f, "%s\n", word);
+}
+
+static void ssh_config_hosts(
+    const char *path, const char *prefix, int depth, struct complete_out *out);
 
 /* Include's argument: each word, ~/ and relative paths as ssh_config(5)
  * says (relative to ~/.ssh for a user file), globbed. */
 static void
-ssh_config_include(char *words, const char *prefix, int depth, FILE *out)
+ssh_config_include(char *words, const char *prefix, int depth, struct complete_out *out)
 {
 	const char *home = getenv("HOME");
 	char *w, *save = NULL, *pat;
@@ -50,8 +69,15 @@ ssh_config_include(char *words, const char *prefix, int depth, FILE *out)
 		else
 			pat = xstrdup(w);
 		if (glob(pat, 0, NULL, &g) == 0) {
-			for (i = 0; i < g.gl_pathc; i++)
+			for (i = 0; i < g.gl_pathc; i++) {
+				const char *base = strrchr(g.gl_pathv[i], '/');
+
+				/* (ssh-config --write's container aliases) */
+				if (strcmp(base != NULL ? base + 1 : g.gl_pathv[i],
+					"rdev.config") == 0)
+					continue;
 				ssh_config_hosts(g.gl_pathv[i], prefix, depth + 1, out);
+			}
 			globfree(&g);
 		}
 		free(pat);
@@ -60,9 +86,10 @@ ssh_config_include(char *words, const char *prefix, int depth, FILE *out)
 
 /* The Host lines' plain names (no pattern characters) of one file. */
 static void
-ssh_config_hosts(const char *path, const char *prefix, int depth, FILE *out)
+ssh_config_hosts(
+    const char *path, const char *prefix, int depth, struct complete_out *out)
 {
-	char line[1024], *p, *kw, *save = NULL, *w;
+	char line[1024], *p, *kw, *save = NULL, *w, *word;
 	size_t kwlen;
 	FILE *f;
 
@@ -87,8 +114,11 @@ ssh_config_hosts(const char *path, const char *prefix, int depth, FILE *out)
 		for (w = strtok_r(p, " \t", &save); w != NULL;
 		     w = strtok_r(NULL, " \t", &save))
 			if (strpbrk(w, "*?!\"") == NULL &&
-			    has_prefix(w, strlen(w), prefix))
-				fprintf(out, "%s:\n", w);
+			    has_prefix(w, strlen(w), prefix)) {
+				word = xasprintf("%s:", w);
+				complete_emit(out, word);
+				free(word);
+			}
 	}
 	fclose(f);
 }
@@ -111,9 +141,9 @@ static const char *const hosts_subcommands[] = { "add", "rm", "ls", NULL };
 
 /* "@POOL" for each pool of hosts.json and the team file, once each. */
 static void
-complete_pools(const char *prefix, FILE *out)
+complete_pools(const char *prefix, struct complete_out *out)
 {
-	cJSON *entries, *seen;
+	cJSON *entries;
 	const cJSON *e;
 	char *cause = NULL, *word;
 
@@ -121,52 +151,49 @@ complete_pools(const char *prefix, FILE *out)
 		free(cause);
 		return;
 	}
-	seen = cJSON_CreateObject();
 	cJSON_ArrayForEach(e, entries) {
-		if (cJSON_HasObjectItem(seen, pool_entry_pool(e)))
-			continue;
-		cJSON_AddTrueToObject(seen, pool_entry_pool(e));
 		word = xasprintf("@%s", pool_entry_pool(e));
 		if (has_prefix(word, strlen(word), prefix))
-			fprintf(out, "%s\n", word);
+			complete_emit(out, word);
 		free(word);
 	}
-	cJSON_Delete(seen);
 	cJSON_Delete(entries);
 }
 
 void
-client_complete_operand(const char *command, const char *prefix, FILE *out)
+client_complete_operand(const char *command, const char *prefix, FILE *f)
 {
 	const char *env = getenv("RDEV_SSH_CONFIG"), *home = getenv("HOME");
 	char *path, *data = NULL, *line, *save = NULL, *cause = NULL;
+	struct complete_out out = { f, cJSON_CreateObject() };
 	size_t len;
 
 	if (strcmp(command, "hosts") == 0) {
 		/* (the subcommand; HOST: the aliases below) */
 		for (const char *const *sub = hosts_subcommands; *sub != NULL; sub++)
 			if (has_prefix(*sub, strlen(*sub), prefix))
-				fprintf(out, "%s\n", *sub);
+				complete_emit(&out, *sub);
 	} else if ((prefix[0] == '@' || prefix[0] == '\0') &&
 	    strcmp(command, "doctor") != 0) /* (a host, not a pool) */
-		complete_pools(prefix, out);
+		complete_pools(prefix, &out);
 	if ((path = recent_targets_path()) != NULL &&
 	    file_read_all(path, 1 << 20, &data, &len, &cause) == 0) {
 		for (line = strtok_r(data, "\n", &save); line != NULL;
 		     line = strtok_r(NULL, "\n", &save))
 			if (has_prefix(line, strlen(line), prefix))
-				fprintf(out, "%s\n", line);
+				complete_emit(&out, line);
 	}
 	free(cause);
 	free(data);
 	free(path);
 	if (env != NULL && *env != '\0')
-		ssh_config_hosts(env, prefix, 0, out);
+		ssh_config_hosts(env, prefix, 0, &out);
 	else if (home != NULL) {
 		path = xasprintf("%s/.ssh/config", home);
-		ssh_config_hosts(path, prefix, 0, out);
+		ssh_config_hosts(path, prefix, 0, &out);
 		free(path);
 	}
+	cJSON_Delete(out.seen);
 }
 
 int

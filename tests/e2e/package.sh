@@ -81,7 +81,11 @@ for c in $("$root/usr/bin/rdev" --help | sed -n '/^commands:/,/^$/p' | awk 'NR >
 done
 
 # --- bash completion ---------------------------------------------------------
-printf 'Host pkgbox other\n  HostName 127.0.0.1\nHost *.wild\n  User x\n' >"$TEST_TMP/ssh_config"
+# (pkgbox twice: offered once; rdev.config holds `rdev ssh-config --write`'s
+# container aliases, which are no Docker hosts: not offered)
+printf 'Host rdev-ctr\n  ProxyCommand rdev ssh-proxy x: y\n' >"$TEST_TMP/rdev.config"
+printf 'Include %s/rdev.config\nHost pkgbox other\n  HostName 127.0.0.1\nHost *.wild\n  User x\nHost pkgbox\n  User y\n' \
+	"$TEST_TMP" >"$TEST_TMP/ssh_config"
 complete_bash() { # WORD...: the candidates for the last word
 	PATH=$root/usr/bin:$PATH RDEV_SSH_CONFIG=$TEST_TMP/ssh_config bash -c '
 		. "$1"; shift
@@ -97,6 +101,8 @@ check_eq "bash: rdev-broker st<TAB>" "$(complete_bash rdev-broker st | sort | tr
 check_eq "bash: rdev exec pk<TAB>: an ssh_config host alias" \
 	"$(complete_bash rdev exec pk)" "pkgbox:"
 check "bash: ... not a pattern" test -z "$(complete_bash rdev exec '' | grep wild)"
+check_eq "bash: ... not ssh-config --write's container aliases (rdev.config)" \
+	"$(complete_bash rdev exec rdev-)" ""
 mkdir -p "$TEST_TMP/xdg/rdev"
 echo '{"hosts":[{"name":"a","pool":"team"},{"name":"b","pool":"team"}]}' >"$TEST_TMP/xdg/rdev/hosts.json"
 check_eq "bash: rdev up @t<TAB>: a pool of hosts.json, once" \
