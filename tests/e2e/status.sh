@@ -67,7 +67,9 @@ check_eq "postStartCommand done once the background run ended" \
 	"$(st "$ws" | jq -r '.steps[] | select(.name == "postStartCommand") | .state')" done
 check "text form lists the steps" sh -c "'$RDEV_BIN_DIR/rdev' status '$ws' | grep -qE '^  postCreateCommand +done$'"
 
-rdev stop "$ws" >/dev/null
+rdev stop "$ws" >/dev/null 2>"$TEST_TMP/stop.err"
+check_eq "stop says what it stopped" "$(cat "$TEST_TMP/stop.err")" \
+	"rdev: stopped the dev container for $ws (kept: \`rdev up\` starts it again)"
 st "$ws" >"$TEST_TMP/s2.json"
 check_eq "stopped after stop" "$(jq -r .state "$TEST_TMP/s2.json")" stopped
 check "no steps while stopped (they are recorded inside)" jq -e 'has("steps") | not' "$TEST_TMP/s2.json" >/dev/null
