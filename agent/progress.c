@@ -2,6 +2,7 @@
 #include "progress.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -154,4 +155,30 @@ progress_json_text(const struct progress *p, const char *text)
 	masked = secrets_mask(p->mask, text);
 	progress_send_json(p, progress_event("text", masked, NULL));
 	free(masked);
+}
+
+static void
+progress_stderr_sink(void *arg, const char *data, size_t len)
+{
+	(void)arg;
+	if (fwrite(data, 1, len, stderr) != len) {
+		/* (best effort: stderr gone) */
+	}
+}
+
+void
+progress_stderr_line(int json, const char *fmt, ...)
+{
+	struct progress p = { .fn = progress_stderr_sink, .json = json };
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = xvasprintf(fmt, ap);
+	va_end(ap);
+	if (json)
+		progress_json_text(&p, s);
+	else
+		fprintf(stderr, "%s\n", s);
+	free(s);
 }

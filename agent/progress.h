@@ -45,5 +45,10 @@ void progress_step(
 /* text as one "text" JSON log line to p->fn, whatever p->json says (for the
  * client's own messages under --log-format json). */
 void progress_json_text(const struct progress *p, const char *text);
+/* One formatted line on stderr: as it is ('\n' added), or with json one
+ * "text" JSON log line (a command's own message under --log-format json,
+ * where stderr must stay one JSON object per line). */
+void progress_stderr_line(int json, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 #endif

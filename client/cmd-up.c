@@ -82,9 +82,9 @@ cmd_up_exec(int argc, char **argv)
 		fprintf(stderr, "rdev: up: --sync: %s\n", cause);
 		rc = CMD_EXIT_FAILURE;
 	} else if (sync && !client_has_flag(ct.argc, ct.argv, "--json"))
-		fprintf(stderr,
+		progress_stderr_line(client_log_json(ct.argc, ct.argv),
 		    "rdev: up: the broker keeps %s in step with %s:%s until `rdev "
-		    "down` or `rdev sync --stop %s`\n",
+		    "down` or `rdev sync --stop %s`",
 		    ct.src.path, remote_host(ct.remote), ct.t.path, ct.typed);
 out:
 	free(cause);

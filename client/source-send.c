@@ -281,9 +281,9 @@ source_send(struct remote *r, const struct source *s, const struct source_send_o
 	if (rc != 0)
 		return error_prefix(cause, "%s", s->text);
 	if (!quiet && s->kind == SOURCE_LOCAL)
-		fprintf(stderr,
+		progress_stderr_line(o->json_log,
 		    "rdev: %s -> %s:%s: %lld of %lld entries sent (%lld bytes), "
-		    "%lld deleted, in %.2f s\n",
+		    "%lld deleted, in %.2f s",
 		    s->text, remote_host(r), *folder, st->sent, st->files, st->sent_bytes,
 		    st->deleted, st->seconds - st->connect_seconds);
 	return 0;

@@ -28,6 +28,7 @@ struct sync_scan;
 /* How to send. */
 struct source_send_opts {
 	int quiet;		 /* no line on stderr */
+	int json_log;		 /* the line as a --log-format json one */
 	unsigned scan_flags;	 /* SYNC_SCAN_* (sync-scan.h) */
 	struct sync_scan **scan; /* not NULL: the scan uploaded (new; the
 				    caller frees), for a live sync to go on */

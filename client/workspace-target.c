@@ -285,7 +285,7 @@ client_target_source(const char *name, struct client_target *ct, int i,
 {
 	char *cause = NULL, *folder = NULL;
 	int j = client_next_positional(ct->argc, ct->argv, i), exists, n, send;
-	struct source_send_opts so = { .quiet = ro->quiet };
+	struct source_send_opts so = { .quiet = ro->quiet, .json_log = ro->json_log };
 
 	if (j < 0) {
 		fprintf(stderr,

@@ -125,6 +125,14 @@ check_eq "... and --config=ABSOLUTE-LOCAL-PATH too" \
 check "... a path that is no local file is the host's: an error that names it" sh -c \
 	"! '$RDEV_BIN_DIR/rdev' read-configuration '$name:' ./app --config ./app/none.json 2>'$TEST_TMP/none.err' >/dev/null &&
 	 grep -q 'app/none.json' '$TEST_TMP/none.err'"
+# --log-format json: stderr is one JSON object per line, the upload's line
+# among them (it was the one plain line there).
+rdev up "$name:" ./app --log-format json >/dev/null 2>"$TEST_TMP/up-jl.err" ||
+	{ cat "$TEST_TMP/up-jl.err" >&2; fail "rdev up $name: ./app --log-format json"; }
+check "up HOST: ./app --log-format json: every stderr line is a JSON object" \
+	jq -es 'all(type == "object")' "$TEST_TMP/up-jl.err"
+check "... the upload's among them, a text line" \
+	jq -es 'any(.[]; .type == "text" and (.text | test("[0-9]+ of [0-9]+ entries sent")))' "$TEST_TMP/up-jl.err"
 rdev logs "$name:" ./app >/dev/null
 echo "ok   logs HOST: ./app"
 rdev ssh-config "$name:" ./app >"$TEST_TMP/ssh.cfg"
