@@ -286,10 +286,17 @@ lifecycle_bg_forget(const char *state_dir, const char *container_id)
 void
 lifecycle_bg_removed(const char *container_id)
 {
-	char *state_dir = agent_state_dir(NULL);
+	char *state_dir = agent_state_dir(NULL), *log_path;
 
-	if (state_dir != NULL)
-		lifecycle_bg_forget(state_dir, container_id);
+	if (state_dir == NULL)
+		return;
+	lifecycle_bg_forget(state_dir, container_id);
+	/* (a background run still writing it keeps its open file, unlinked:
+	 * nothing reads it once the container is gone) */
+	log_path = lifecycle_log_path(state_dir, container_id);
+	if (unlink(log_path) != 0 && errno != ENOENT)
+		log_warn("%s: %s", log_path, strerror(errno));
+	free(log_path);
 	free(state_dir);
 }
 

@@ -245,8 +245,8 @@ void lifecycle_bg_free(struct lifecycle_bg *bg);
  * before its steps: what runs now is the current story). */
 void lifecycle_bg_forget(const char *state_dir, const char *container_id);
 /* Container container_id was removed (`down`, or `up` replacing it): its
- * record goes with it (in the agent's state directory; none found: there is
- * no record to drop). */
+ * record and its background log go with it (in the agent's state
+ * directory; none found: there is nothing to drop). */
 void lifecycle_bg_removed(const char *container_id);
 
 /* Record that step failed with error in `up`'s foreground run of the

@@ -75,11 +75,15 @@ check_eq "stopped after stop" "$(jq -r .state "$TEST_TMP/s2.json")" stopped
 check "no steps while stopped (they are recorded inside)" jq -e 'has("steps") | not' "$TEST_TMP/s2.json" >/dev/null
 check "the background run's record is in the agent's state" \
 	test -e "$RDEV_STATE_DIR/lifecycle-$cid.state"
+check "... and its log" test -e "$RDEV_STATE_DIR/lifecycle-$cid.log"
 rdev down "$ws" >/dev/null
 check_eq "absent after down" "$(st "$ws" | jq -r .state)" absent
 # The record goes with its container (it stayed behind, one per container).
 check "down removes the container's lifecycle record" \
 	test ! -e "$RDEV_STATE_DIR/lifecycle-$cid.state"
+# ... and its background log (nothing reads it once the container is gone)
+check "down removes the container's background lifecycle log" \
+	test ! -e "$RDEV_STATE_DIR/lifecycle-$cid.log"
 
 # A step that fails in up itself (not in the background) ran and failed:
 # status said "not run" (only the background run's failures were recorded).
