@@ -123,6 +123,13 @@ broker_client_connect_once(int autostart, const char *software, struct proto_con
 	uint32_t version;
 	int fd = -1, rc;
 
+	/* (a look that starts nothing makes no runtime folder: none there,
+	 * no broker runs) */
+	if (!autostart && runtime_dir_missing()) {
+		if (not_running != NULL)
+			*not_running = 1;
+		return error_set(cause, "no broker is running (no runtime folder)");
+	}
 	if ((path = runtime_dir_file(BROKER_SOCKET_NAME, cause)) == NULL)
 		return -1;
 	rc = broker_client_dial(path, &fd, cause);

@@ -103,3 +103,14 @@ runtime_dir_lookup(const char *name, char **cause)
 {
 	return runtime_dir_file_as(name, 0, cause);
 }
+
+int
+runtime_dir_missing(void)
+{
+	char *dir = runtime_dir_path();
+	struct stat st;
+	int missing = lstat(dir, &st) != 0 && errno == ENOENT;
+
+	free(dir);
+	return missing;
+}

@@ -19,5 +19,8 @@ char *runtime_dir_file(const char *name, char **cause);
  * NULL with *cause when it is missing (no broker has run) or fails the
  * checks above. */
 char *runtime_dir_lookup(const char *name, char **cause);
+/* Is DIR missing (no broker has made it)? A look that only reads then
+ * knows no broker runs. */
+int runtime_dir_missing(void);
 
 #endif

@@ -78,4 +78,14 @@ check "a command's look for a broker does not make RDEV_RUNTIME_DIR" \
     test ! -e "$TEST_TMP/fresh-rt"
 check "a command's look for a broker does not make \$XDG_RUNTIME_DIR/rdev" \
     test ! -e "$TEST_TMP/xdg/rdev"
+# Nor do the commands that only ask a broker that may not run.
+set +e
+RDEV_RUNTIME_DIR=$TEST_TMP/fresh-rt "$RDEV_BIN_DIR/rdev" forward --list >"$TEST_TMP/fl.out" 2>&1
+rc_fl=$?
+set -e
+check_eq "rdev forward --list with no broker ever run: exit 0" "$rc_fl" 0
+check_eq "... it says so" "$(cat "$TEST_TMP/fl.out")" "rdev: no forwards"
+check "... and makes no RDEV_RUNTIME_DIR" test ! -e "$TEST_TMP/fresh-rt"
+RDEV_RUNTIME_DIR=$TEST_TMP/fresh-rt "$RDEV_BIN_DIR/rdev-broker" status >/dev/null 2>&1 || true
+check "rdev-broker status makes none either" test ! -e "$TEST_TMP/fresh-rt"
 finish
