@@ -56,6 +56,10 @@
 #   RDEV_BENCH_PATHS="rdev rdev-session"   only these paths (0 idle conns: no memory step)
 #   RDEV_BENCH_SYSCALLS=1   also count the broker's system calls per transfer (strace -c)
 #   RDEV_BENCH_PERF=dir     also profile one transfer each way (perf record)
+#   RDEV_BENCH_CPU=1        also the CPU time (utime+stime, /proc) of each rdev
+#                           path's broker + the host's sshd processes and what
+#                           they run (the agent) per transfer: less disturbed
+#                           by a loaded machine than MB/s
 #
 # Exits 0 even when a goal is missed (a benchmark reports, it does not gate);
 # non-zero only when something could not be built or run.
@@ -212,6 +216,29 @@ done
 bpid=$(broker status --json | jq -r .pid)
 [ -n "$bpid" ] && [ -d "/proc/$bpid" ] || { echo "no broker pid (status: $(broker status --json))" >&2; exit 1; }
 echo "paths:     $(for p in "${paths[@]}"; do printf '%s=%s ' "$p" "${ax[$p]}"; done)"
+sbpid=
+want rdev-session && sbpid=$(env "${session_env[@]}" "$build/rdev-broker" status --json | jq -r .pid)
+# The host's sshd (the one listening on its port): its descendants are the
+# sessions' sshd processes and the agents.
+sshd_pid=$(ss -Htlnp "sport = :$(ssh -G -F "$cfg" "$host" | sed -n 's/^port //p')" |
+	sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -n 1)
+# CPU ticks so far of pid $1 and of every descendant of pid $2 (processes
+# come and go while /proc is read: cat skips the gone).
+cpu_ticks() {
+	{ cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v b="$1" -v root="$2" '
+		{
+			pid = $1; sub(/^[0-9]+ \(.*\) /, ""); split($0, f, " ")
+			pp[pid] = f[2]; t[pid] = f[12] + f[13]
+		}
+		END {
+			for (p in t) {
+				q = p
+				for (d = 0; d < 64 && q != "" && q + 0 > 1 && q != root; d++) q = pp[q]
+				if (p == b || (q == root && p != root)) s += t[p]
+			}
+			print s + 0
+		}'
+}
 echo "broker:    pid $bpid, $(broker status --json | jq '.sessions | length') sessions, $(broker status --json | jq '.forwards | length') forwards"
 
 # (a path left out by RDEV_BENCH_PATHS has no figure: its ratios are "n/a",
@@ -262,8 +289,13 @@ for ((r = 0; r < runs; r++)); do
 	for ((i = 0; i < n; i++)); do
 		p=${paths[$(((r + i) % n))]}
 		for d in get put; do
+			cb=$bpid
+			[ $p = rdev-session ] && cb=$sbpid
+			[ -n "${RDEV_BENCH_CPU:-}" ] && c0=$(cpu_ticks "$cb" "$sshd_pid")
 			python3 "$client" "$d" "${ax[$p]}" "$bytes" >>"$tmp/tp.$d.$p" ||
 				{ echo "transfer $d via $p failed" >&2; exit 1; }
+			[ -n "${RDEV_BENCH_CPU:-}" ] &&
+				echo $((($(cpu_ticks "$cb" "$sshd_pid") - c0) * 1000 / $(getconf CLK_TCK))) >>"$tmp/cpu.$d.$p"
 		done
 	done
 done
@@ -288,6 +320,13 @@ for p in "${paths[@]}"; do
 	tp[get.$p]=$gm tp[put.$p]=$um
 	printf '%-12s %-38s %10s %8s %8s %10s %8s %8s\n' "$p" "$ciph" "$gm" "$gmin" "$gmax" "$um" "$umin" "$umax"
 done
+if [ -n "${RDEV_BENCH_CPU:-}" ]; then
+	echo "CPU ms per transfer, broker + sshd + agent (sshd pid $sshd_pid; each run in order):"
+	for p in "${paths[@]}"; do
+		case $p in rdev | rdev-session) ;; *) continue ;; esac
+		echo "  $p: down $(paste -sd' ' "$tmp/cpu.get.$p"); up $(paste -sd' ' "$tmp/cpu.put.$p")"
+	done
+fi
 echo "ratios (medians):"
 for d in get put; do
 	dn=download; [ $d = put ] && dn=upload
