@@ -15,15 +15,27 @@
 #   from the cache) and removes the images of the container it replaced (the
 #   UID-sync image and the Features image, under their old tags).
 # down removes both projects.
+# The reference's results are kept for the other build's run of this test on
+# the same dockerd (lib.sh, rig_ref_key): what they may hold is named after
+# the key (a digest of this script), not the pid: the workspaces' folder,
+# hence the Compose projects and the images; another run waits for this one
+# (rig_ref_lock).
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 export RDEV_STATE_DIR=$TEST_TMP/state
 REF=${RDEV_DEVCONTAINER_CLI:?the reference CLI (rig.sh env)}
-P=fcomp$$
-WI=$TEST_TMP/$P-img
-WB=$TEST_TMP/$P-bld
+key=$(printf '%s\n' "features-compose $RDEV_RIG_IMAGE_BOOKWORM_DEV" "$(sha256sum <"${BASH_SOURCE[0]}")" |
+	rig_ref_key)
+rig_ref_lock "$key"
+REFCACHE=$(rig_ref_cache "$key")
+P=fcomp${key:0:10}
+ROOT=/tmp/rdev-e2e-features-compose-${key:0:10}
+rm -rf "$ROOT" # (left by a run that was killed: ours, under the lock)
+mkdir -p "$ROOT"
+WI=$ROOT/$P-img
+WB=$ROOT/$P-bld
 # The owner of the build: workspace, a UID not in the image: dev gets it.
-OWNER=$((20000 + $$ % 40000))
+OWNER=$((20000 + 16#${key:0:4} % 40000))
 ref_pid=
 
 # The Compose project of a workspace (its compose file is in .devcontainer).
@@ -41,6 +53,7 @@ cleanup() {
 	docker images --format '{{.Repository}}:{{.Tag}}' |
 		grep -E "^(rdev-$P-|vsc-$P-|rdev-uid/rdev-$P-|${P}-)" |
 		xargs -r docker rmi -f >/dev/null 2>&1
+	[ "${RDEV_KEEP_TMP:-}" = 1 ] || rm -rf "$ROOT"
 	(exit $rc)
 	rig_test_cleanup
 }
@@ -89,11 +102,19 @@ cached() { grep -aE '^Step [0-9]+/[0-9]+ : (COPY|RUN)' -A1 "$1" | grep -ac 'Usin
 built() { grep -aE '^Step [0-9]+/[0-9]+ : (COPY|RUN)' -A1 "$1" | grep -acE 'Running in|^ ---> [0-9a-f]{12}$' || true; }
 
 # The reference's up of the image: workspace runs meanwhile (another
-# project), its temporary files in TEST_TMP.
-mkdir "$TEST_TMP/reftmp"
-TMPDIR=$TEST_TMP/reftmp rig_reference_features "$REF" up --workspace-folder "$WI" \
-	>"$TEST_TMP/ref.out" 2>"$TEST_TMP/ref.err" &
-ref_pid=$!
+# project), its temporary files in TEST_TMP (or what it gave is kept from an
+# earlier run).
+if [ -n "$REFCACHE" ] && [ -f "$REFCACHE/inside" ]; then
+	ref_label=$(cat "$REFCACHE/label") ref_env=$(cat "$REFCACHE/env") ref_caps=$(cat "$REFCACHE/caps")
+	ref_inside=$(cat "$REFCACHE/inside")
+	echo "info the reference's results kept by an earlier run on this dockerd"
+else
+	mkdir "$TEST_TMP/reftmp"
+	# (without the lock's fd: its node must not keep it)
+	TMPDIR=$TEST_TMP/reftmp rig_reference_features "$REF" up --workspace-folder "$WI" \
+		>"$TEST_TMP/ref.out" 2>"$TEST_TMP/ref.err" {RIG_REF_LOCK_FD}>&- &
+	ref_pid=$!
+fi
 
 # build: with user:, UID sync.
 rdev up "$WB" >"$TEST_TMP/b1.out" 2>"$TEST_TMP/b1.err" ||
@@ -147,13 +168,21 @@ check_eq "--recreate: only the new container's Features and UID-sync images are 
 
 # The reference's container: inspected and removed before rdev's up of the
 # same workspace.
-wait "$ref_pid" || fail "the reference's up failed: $(tail -5 "$TEST_TMP/ref.err")"
-ref_pid=
-ref=$(jq -r .containerId "$TEST_TMP/ref.out")
-ref_label=$(label "$ref") ref_env=$(envs "$ref") ref_caps=$(caps "$ref") ref_inside=$(inside "$ref")
-docker rm -f "$ref" >/dev/null
-docker network ls -q --filter "label=com.docker.compose.project=$(project "$WI")" |
-	xargs -r docker network rm >/dev/null
+if [ -n "$ref_pid" ]; then
+	wait "$ref_pid" || fail "the reference's up failed: $(tail -5 "$TEST_TMP/ref.err")"
+	ref_pid=
+	ref=$(jq -r .containerId "$TEST_TMP/ref.out")
+	ref_label=$(label "$ref") ref_env=$(envs "$ref") ref_caps=$(caps "$ref") ref_inside=$(inside "$ref")
+	docker rm -f "$ref" >/dev/null
+	docker network ls -q --filter "label=com.docker.compose.project=$(project "$WI")" |
+		xargs -r docker network rm >/dev/null
+	if [ -n "$REFCACHE" ]; then
+		printf '%s' "$ref_label" >"$REFCACHE/label"
+		printf '%s' "$ref_env" >"$REFCACHE/env"
+		printf '%s' "$ref_caps" >"$REFCACHE/caps"
+		printf '%s' "$ref_inside" >"$REFCACHE/.inside.$$" && mv "$REFCACHE/.inside.$$" "$REFCACHE/inside"
+	fi
+fi
 
 rdev up "$WI" >"$TEST_TMP/up.out" 2>"$TEST_TMP/up.err" ||
 	fail "rdev up failed: $(tail -5 "$TEST_TMP/up.err")"
