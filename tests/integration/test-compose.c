@@ -46,7 +46,32 @@ static void
 cleanup(void)
 {
 	for (int i = 0; i < 8; i++) {
-		if (cleanup_project[i] != NULL) {
+		if (cleanup_project[i] != NULL && rig.docker != NULL) {
+			/* The project's containers and network through the
+			 * engine's API: what `docker-compose down` removes
+			 * (the fixture has no volumes), without its start (a
+			 * Python program, seconds of CPU on a loaded machine,
+			 * also for a project never made) and its stop grace
+			 * (sleep as pid 1 ignores SIGTERM). */
+			char *filter = xasprintf(
+			    "com.docker.compose.project=%s", cleanup_project[i]);
+			char *net = xasprintf("/networks/%s_default", cleanup_project[i]);
+			cJSON *resp = NULL;
+			char *cause = NULL;
+			int status;
+
+			rig_docker_remove_labelled(filter, 0);
+			if (docker_request(rig.docker, "DELETE", net, NULL, &status,
+				&resp, &cause) != 0 ||
+			    (status != 204 && status != 404))
+				fprintf(stderr, "cleanup: DELETE %s: %s (HTTP %d)\n", net,
+				    cause != NULL ? cause : "",
+				    cause != NULL ? 0 : status);
+			cJSON_Delete(resp);
+			free(cause);
+			free(net);
+			free(filter);
+		} else if (cleanup_project[i] != NULL) {
 			char *file = xasprintf(
 			    "%s/.devcontainer/docker-compose.yml", cleanup_ws[i]);
 			const char *down[] = { "docker-compose", "--project-name",
