@@ -6,10 +6,16 @@
 # CLI's (`devcontainer build`) for the same workspace, for a Dockerfile, an
 # image and a Compose configuration; OCI Features fail loudly (exit 1, the
 # JSON error on stdout), an unknown option is a usage error (exit 2).
+# The reference's results (its answer, the labels) are kept for the other
+# build's run of this test on the same dockerd (lib.sh, rig_ref_key): they
+# hold no name of this run's (the labels are the configurations as written,
+# the answer's image name is left out), so the names stay the pid's.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 export RDEV_STATE_DIR=$TEST_TMP/state
 REF=${RDEV_DEVCONTAINER_CLI:?the reference CLI (rig.sh env)}
+key=$(printf '%s\n' "build $RDEV_RIG_IMAGE_BOOKWORM_DEV" "$(sha256sum <"${BASH_SOURCE[0]}")" | rig_ref_key)
+REFCACHE=$(rig_ref_cache "$key")
 
 # Names of this test's own: the folders' names are the built images' and
 # the Compose project's (rdev-<name>-<id>, <name>_devcontainer_app).
@@ -99,25 +105,43 @@ check_eq "the container's label is the image's" \
 rdev down "$ws" >/dev/null
 
 # --- the reference's build of the same workspaces ----------------------------
-"$REF" build --workspace-folder "$ws" --image-name "ref$tag:df" >"$TEST_TMP/ref.json" 2>"$TEST_TMP/ref.err" ||
-	{ tail -20 "$TEST_TMP/ref.err" >&2; fail "the reference's build failed"; }
+# ref_build NAME WS: the reference's build of WS as ref$tag:NAME; its
+# metadata label in $TEST_TMP/ref-NAME.meta, its answer in
+# $TEST_TMP/ref-NAME.json (or both kept from an earlier run).
+ref_build() {
+	local n=$1 w=$2
+	if [ -n "$REFCACHE" ] && [ -f "$REFCACHE/$n.meta" ]; then
+		cp "$REFCACHE/$n.json" "$TEST_TMP/ref-$n.json"
+		cp "$REFCACHE/$n.meta" "$TEST_TMP/ref-$n.meta"
+		echo "info the reference's build ($n) kept by an earlier run on this dockerd"
+		return 0
+	fi
+	"$REF" build --workspace-folder "$w" --image-name "ref$tag:$n" >"$TEST_TMP/ref-$n.json" 2>"$TEST_TMP/ref-$n.err" ||
+		{ tail -20 "$TEST_TMP/ref-$n.err" >&2; fail "the reference's build ($n) failed"; }
+	meta "ref$tag:$n" >"$TEST_TMP/ref-$n.meta"
+	if [ -n "$REFCACHE" ]; then
+		cp "$TEST_TMP/ref-$n.json" "$REFCACHE/$n.json"
+		cp "$TEST_TMP/ref-$n.meta" "$REFCACHE/.$n.meta.$$" && mv "$REFCACHE/.$n.meta.$$" "$REFCACHE/$n.meta"
+	fi
+}
+ref_build df "$ws"
 check_eq "the reference's answer, but for its ociAuthDiagnostics" \
-	"$(jq -c 'del(.ociAuthDiagnostics) | .imageName = ["X"]' "$TEST_TMP/ref.json")" \
+	"$(jq -c 'del(.ociAuthDiagnostics) | .imageName = ["X"]' "$TEST_TMP/ref-df.json")" \
 	"$(jq -c '.imageName = ["X"]' "$TEST_TMP/b1.json")"
-check_eq "Dockerfile: the reference's metadata label" "$(meta "ref$tag:df")" "$(meta "$id")"
+check_eq "Dockerfile: the reference's metadata label" "$(cat "$TEST_TMP/ref-df.meta")" "$(meta "$id")"
 
 rdev build "$imgws" --image-name "$tag:img" >"$TEST_TMP/bi.json" 2>/dev/null
-"$REF" build --workspace-folder "$imgws" --image-name "ref$tag:img" >/dev/null 2>&1
+ref_build img "$imgws"
 check_eq "image: the answer" "$(jq -r '.imageName | join(",")' "$TEST_TMP/bi.json")" "$tag:img"
-check_eq "image: the reference's metadata label" "$(meta "ref$tag:img")" "$(meta "$tag:img")"
+check_eq "image: the reference's metadata label" "$(cat "$TEST_TMP/ref-img.meta")" "$(meta "$tag:img")"
 check "image: the label is on an image of its own" \
 	test "$(image_id "$tag:img")" != "$(image_id "$RDEV_RIG_IMAGE_BOOKWORM_DEV")"
 check_eq "image: no container" "$(containers_of "$imgws")" 0
 
 rdev build "$cws" --image-name "$tag:cmp" >"$TEST_TMP/bc.json" 2>"$TEST_TMP/bc.err" ||
 	{ cat "$TEST_TMP/bc.err" >&2; fail "rdev build $cws failed"; }
-"$REF" build --workspace-folder "$cws" --image-name "ref$tag:cmp" >/dev/null 2>&1
-check_eq "Compose: the reference's metadata label" "$(meta "ref$tag:cmp")" "$(meta "$tag:cmp")"
+ref_build cmp "$cws"
+check_eq "Compose: the reference's metadata label" "$(cat "$TEST_TMP/ref-cmp.meta")" "$(meta "$tag:cmp")"
 check_eq "Compose: the service's layer" "$(docker run --rm "$tag:cmp" cat /built)" "built-$$"
 check_eq "Compose: no container" "$(containers_of "$cws")" 0
 
