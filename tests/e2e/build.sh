@@ -120,7 +120,7 @@ ref_build() {
 		{ tail -20 "$TEST_TMP/ref-$n.err" >&2; fail "the reference's build ($n) failed"; }
 	meta "ref$tag:$n" >"$TEST_TMP/ref-$n.meta"
 	if [ -n "$REFCACHE" ]; then
-		cp "$TEST_TMP/ref-$n.json" "$REFCACHE/$n.json"
+		cp "$TEST_TMP/ref-$n.json" "$REFCACHE/.$n.json.$$" && mv "$REFCACHE/.$n.json.$$" "$REFCACHE/$n.json"
 		cp "$TEST_TMP/ref-$n.meta" "$REFCACHE/.$n.meta.$$" && mv "$REFCACHE/.$n.meta.$$" "$REFCACHE/$n.meta"
 	fi
 }
