@@ -33,7 +33,6 @@
 #include "up-opts.h"
 #include "xmalloc.h"
 
-#define COMPOSE_LABEL_PROJECT "com.docker.compose.project"
 #define COMPOSE_LABEL_SERVICE "com.docker.compose.service"
 #define COMPOSE_LABEL_ONEOFF "com.docker.compose.oneoff"
 #define COMPOSE_OVERRIDE_NAME "docker-compose.rdev.json"

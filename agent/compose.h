@@ -45,6 +45,9 @@
 
 #include "progress.h"
 
+/* The label Compose gives each container of a project: its name. */
+#define COMPOSE_LABEL_PROJECT "com.docker.compose.project"
+
 struct config;
 struct docker;
 struct feature_set;

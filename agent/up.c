@@ -589,12 +589,72 @@ up_ports(const struct up_state *s, cJSON **ports, char **cause)
 	return rc;
 }
 
+/* Fail when the dev container is not running once it is created or
+ * started: its command ended at once (typically "overrideCommand": false
+ * with an image or service whose command does not keep running). Nothing
+ * could run in it; the reference fails too, when its first exec is refused.
+ * s->container is inspected again (its inspect may predate the start). */
+static int
+up_check_running(struct up_state *s, char **cause)
+{
+	char *id = xstrdup(up_json_string(s->container, "Id", NULL));
+	const cJSON *st, *code;
+	int rc = -1;
+
+	cJSON_Delete(s->container);
+	s->container = NULL;
+	if (docker_container_inspect(s->docker, id, &s->container, cause) != 0)
+		goto out;
+	if (s->container == NULL) {
+		error_set(cause, "container %.12s vanished as it started", id);
+		goto out;
+	}
+	if (up_container_running(s->container)) {
+		rc = 0;
+		goto out;
+	}
+	st = cJSON_GetObjectItemCaseSensitive(s->container, "State");
+	code = cJSON_GetObjectItemCaseSensitive(st, "ExitCode");
+	error_set(cause,
+	    "container %.12s is not running: it exited (status %d) after it "
+	    "started%s; see `docker logs %.12s`",
+	    id, cJSON_IsNumber(code) ? code->valueint : -1,
+	    config_override_command(config_get_kind(s->cfg), config_get_object(s->cfg))
+		? ""
+		: config_get_kind(s->cfg) == CONFIG_KIND_COMPOSE
+		? " (with \"overrideCommand\": false, the default for Compose, the "
+		  "service's own command runs and must keep running)"
+		: " (with \"overrideCommand\": false the image's own command runs "
+		  "and must keep running)",
+	    id);
+out:
+	free(id);
+	return rc;
+}
+
+/* A step that failed because the container stopped under it: say that
+ * instead (*cause replaced) rather than the docker error of its exec. */
+static void
+up_explain_not_running(struct up_state *s, char **cause)
+{
+	char *why = NULL;
+
+	if (s->container == NULL || up_check_running(s, &why) == 0 || why == NULL)
+		return;
+	if (cause != NULL) {
+		free(*cause);
+		*cause = why;
+	} else
+		free(why);
+}
+
 int
 up_run(const struct up_opts *opts, struct up_result *res, char **cause)
 {
 	struct up_state s;
 	char *ignore = NULL, *repo, *replace_id = NULL;
 	cJSON *replaced = NULL, *ports = NULL;
+	const char *project;
 	int started = 0, created = 0, rc = -1;
 
 	memset(res, 0, sizeof *res);
@@ -636,6 +696,8 @@ up_run(const struct up_opts *opts, struct up_result *res, char **cause)
 			goto out;
 	}
 
+	if (up_check_running(&s, cause) != 0)
+		goto out;
 	up_check_metadata_honoured(&s);
 	/* Before the in-container lifecycle steps (initializeCommand and the
 	 * create or start have happened), so that a variable the reference
@@ -644,13 +706,22 @@ up_run(const struct up_opts *opts, struct up_result *res, char **cause)
 	if (up_ports(&s, &ports, cause) != 0)
 		goto out;
 	s.remote_user = up_remote_user(s.merged, s.container);
-	if (up_lifecycle_run(&s, cause) != 0)
+	if (up_lifecycle_run(&s, cause) != 0) {
+		up_explain_not_running(&s, cause);
+		goto out;
+	}
+	/* Again: a command that ends a moment later ends it during the steps. */
+	if (up_check_running(&s, cause) != 0)
 		goto out;
 
 	res->outcome = xstrdup("success");
 	res->container_id = xstrdup(up_json_string(s.container, "Id", NULL));
 	res->remote_user = xstrdup(s.remote_user);
 	res->remote_workspace_folder = xstrdup(config_get_workspace_folder(s.cfg));
+	/* The reference's answer names a Compose configuration's project. */
+	if (config_get_kind(s.cfg) == CONFIG_KIND_COMPOSE &&
+	    (project = image_label(s.container, COMPOSE_LABEL_PROJECT)) != NULL)
+		res->compose_project = xstrdup(project);
 	res->created = created;
 	res->started = started;
 	res->ports = ports;

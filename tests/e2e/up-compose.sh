@@ -62,6 +62,8 @@ check_eq "the dev container is the app service" \
 check_eq "runServices: db was not started" \
 	"$(docker ps -q --filter "label=com.docker.compose.project=$project" --filter "label=com.docker.compose.service=db" | wc -l)" 0
 check_eq "remoteWorkspaceFolder" "$(jq -r .remoteWorkspaceFolder "$TEST_TMP/up.json")" /workspace
+check_eq "up names the Compose project, as the reference's answer does" \
+	"$(jq -r .composeProjectName "$TEST_TMP/up.json")" "$project"
 touch "$ws/made-on-host"
 check "the workspace mount from the override is there" rdev exec "$ws" -- test -e /workspace/made-on-host
 check_eq "exec runs in the workspace folder" "$(rdev exec "$ws" -- pwd)" /workspace
@@ -97,6 +99,18 @@ check "and warns that the mounts' volumes were kept" grep -qE "down: warning: .*
 cp "$TEST_TMP/devcontainer.json.good" "$ws/.devcontainer/devcontainer.json"
 if rdev down "$ws-gone" 2>"$TEST_TMP/down-gone.err"; then fail "down of a workspace folder that does not exist succeeded"; fi
 check "which is an error naming the folder" grep -qF "$ws-gone: No such file or directory" "$TEST_TMP/down-gone.err"
+# A service whose command ends at once (overrideCommand is false for
+# Compose): up fails saying so, as the reference's does, not "success" with
+# a dev container nothing can run in.
+cp "$ws/.devcontainer/docker-compose.yml" "$TEST_TMP/docker-compose.yml.good"
+sed -i '0,/command: .*/s//command: ["sh", "-c", "exit 3"]/' "$ws/.devcontainer/docker-compose.yml"
+rc=0
+rdev up "$ws" >"$TEST_TMP/up-exit.json" 2>"$TEST_TMP/up-exit.err" || rc=$?
+check_eq "up of a service whose command ends fails" "$rc" 1
+check "saying the container exited and why" grep -qF 'exited (status 3) after it started (with "overrideCommand": false' \
+	<<<"$(jq -r .message "$TEST_TMP/up-exit.json")"
+rdev down "$ws" >/dev/null
+cp "$TEST_TMP/docker-compose.yml.good" "$ws/.devcontainer/docker-compose.yml"
 # A service Compose builds: --rebuild builds it again (no cache) under the
 # same tag, and the image it replaced, dangling and unused, is removed.
 # (The RUN line names this run: no other run's cached layer, such as the one
