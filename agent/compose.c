@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "admission.h"
 #include "agent-state.h"
 #include "atomic-file.h"
@@ -628,6 +630,29 @@ out:
 	return rc;
 }
 
+/* What the service's container is made from: config_hash (up.c's, of the
+ * devcontainer.json) and the project as `compose config` has it, so that an
+ * edited compose file (or .env) is said to change the configuration as an
+ * edited devcontainer.json is. Hex, new string. */
+static char *
+compose_config_hash(const struct compose *c, const char *config_hash)
+{
+	unsigned char h[16];
+	char hex[33], *text;
+	crypto_generichash_state st;
+
+	crypto_generichash_init(&st, NULL, 0, sizeof h);
+	crypto_generichash_update(
+	    &st, (const unsigned char *)config_hash, strlen(config_hash) + 1);
+	if ((text = cJSON_PrintUnformatted(c->config)) == NULL)
+		fatal("out of memory");
+	crypto_generichash_update(&st, (unsigned char *)text, strlen(text));
+	free(text);
+	crypto_generichash_final(&st, h, sizeof h);
+	sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+	return xstrdup(hex);
+}
+
 int
 compose_up(const struct config *cfg, struct docker *d, const char *config_hash,
     const struct feature_set *features, const struct up_opts *opts, cJSON **container,
@@ -636,7 +661,7 @@ compose_up(const struct config *cfg, struct docker *d, const char *config_hash,
 	const struct progress *p = &opts->progress;
 	struct compose c = { 0 };
 	cJSON *found = NULL, *replaced = NULL;
-	char *repo = feature_install_repo(cfg), *replace_id = NULL;
+	char *repo = feature_install_repo(cfg), *replace_id = NULL, *hash = NULL;
 	int rc = -1;
 
 	*container = NULL;
@@ -645,6 +670,7 @@ compose_up(const struct config *cfg, struct docker *d, const char *config_hash,
 	if (compose_open(&c, cfg, d, features, opts, cause) != 0)
 		goto out;
 	c.lock_text = lock_text;
+	hash = compose_config_hash(&c, config_hash);
 	if (compose_find_container(&c, &found, cause) != 0)
 		goto out;
 	/* Removed by compose_start once the new container's images are built. */
@@ -656,9 +682,9 @@ compose_up(const struct config *cfg, struct docker *d, const char *config_hash,
 		found = NULL;
 	}
 	if (found != NULL)
-		labels_note_changed(found, config_hash, p);
+		labels_note_changed(found, hash, p);
 	if (found == NULL || !compose_running(found)) {
-		if (compose_start(&c, config_hash, found != NULL, replace_id, cause) != 0)
+		if (compose_start(&c, hash, found != NULL, replace_id, cause) != 0)
 			goto out;
 		image_replaced_remove(d, replaced, repo, p);
 		*created = found == NULL;
@@ -686,6 +712,7 @@ out:
 	cJSON_Delete(replaced);
 	free(repo);
 	free(replace_id);
+	free(hash);
 	compose_clear(&c);
 	return rc;
 }

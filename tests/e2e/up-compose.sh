@@ -78,6 +78,14 @@ rdev up "$ws" >"$TEST_TMP/up2.json" 2>/dev/null
 check_eq "up after stop reuses the container" "$(jq -r .containerId "$TEST_TMP/up2.json")" "$cid"
 check_eq "onCreateCommand ran once across up, stop, up" "$(rdev exec "$ws" -- cat /tmp/create.count | wc -l)" 1
 check_eq "postStartCommand ran on each start" "$(rdev exec "$ws" -- cat /tmp/start.count | wc -l)" 2
+# An edited compose file (here another service's) changes the
+# configuration as an edited devcontainer.json does: up says so.
+rdev up "$ws" >/dev/null 2>"$TEST_TMP/up3.err"
+check "an unchanged configuration is not said to have changed" sh -c "! grep -q 'configuration changed' '$TEST_TMP/up3.err'"
+printf '    environment:\n      EDITED: "1"\n' >>"$ws/.devcontainer/docker-compose.yml"
+rdev up "$ws" >/dev/null 2>"$TEST_TMP/up4.err"
+check "an edited compose file is said to change the configuration" \
+	grep -qF "The configuration changed since container ${cid:0:12} was created" "$TEST_TMP/up4.err"
 # Without runServices, up starts every service.
 sed -i 's/"runServices": \["app"\],//' "$ws/.devcontainer/devcontainer.json"
 rdev up "$ws" --recreate >/dev/null 2>&1
