@@ -630,10 +630,43 @@ out:
 	return rc;
 }
 
+/* Add to st the Dockerfile of each service that is built (its build's
+ * context and dockerfile, as `compose config` gives them: the context
+ * absolute), as up.c hashes a Dockerfile configuration's. */
+static void
+compose_hash_dockerfiles(const struct compose *c, crypto_generichash_state *st)
+{
+	const cJSON *svc, *build, *ctx, *df;
+	char *path, *text;
+
+	cJSON_ArrayForEach(svc, cJSON_GetObjectItemCaseSensitive(c->config, "services")) {
+		build = cJSON_GetObjectItemCaseSensitive(svc, "build");
+		ctx = cJSON_IsString(build)
+		    ? build
+		    : cJSON_GetObjectItemCaseSensitive(build, "context");
+		if (!cJSON_IsString(ctx))
+			continue;
+		df = cJSON_GetObjectItemCaseSensitive(build, "dockerfile");
+		if (!cJSON_IsString(df))
+			path = xasprintf("%s/Dockerfile", ctx->valuestring);
+		else if (df->valuestring[0] == '/')
+			path = xstrdup(df->valuestring);
+		else
+			path = xasprintf("%s/%s", ctx->valuestring, df->valuestring);
+		if ((text = config_read_text(path, NULL)) != NULL) {
+			crypto_generichash_update(
+			    st, (unsigned char *)text, strlen(text));
+			free(text);
+		}
+		free(path);
+	}
+}
+
 /* What the service's container is made from: config_hash (up.c's, of the
- * devcontainer.json) and the project as `compose config` has it, so that an
- * edited compose file (or .env) is said to change the configuration as an
- * edited devcontainer.json is. Hex, new string. */
+ * devcontainer.json), the project as `compose config` has it and the
+ * Dockerfiles it builds, so that an edited compose file, .env or Dockerfile
+ * is said to change the configuration as an edited devcontainer.json is.
+ * Hex, new string. */
 static char *
 compose_config_hash(const struct compose *c, const char *config_hash)
 {
@@ -648,6 +681,7 @@ compose_config_hash(const struct compose *c, const char *config_hash)
 		fatal("out of memory");
 	crypto_generichash_update(&st, (unsigned char *)text, strlen(text));
 	free(text);
+	compose_hash_dockerfiles(c, &st);
 	crypto_generichash_final(&st, h, sizeof h);
 	sodium_bin2hex(hex, sizeof hex, h, sizeof h);
 	return xstrdup(hex);

@@ -136,6 +136,11 @@ check "and says so" grep -qF "Removed image ${old_image:0:19} (replaced, no long
 # A rebuild whose build fails keeps the service's container it would have
 # replaced.
 b2=$(jq -r .containerId "$TEST_TMP/up-b2.json")
+# (An edited Dockerfile of the service is a changed configuration, said.)
+echo "# edited" >>"$ws/.devcontainer/Dockerfile"
+rdev up "$ws" >/dev/null 2>"$TEST_TMP/up-df.err"
+check "an edited service Dockerfile is said to change the configuration" \
+	grep -qF "The configuration changed since container ${b2:0:12} was created" "$TEST_TMP/up-df.err"
 echo "RUN no-such-command-$$" >>"$ws/.devcontainer/Dockerfile"
 rc=0
 rdev up "$ws" --rebuild >"$TEST_TMP/up-b3.json" 2>"$TEST_TMP/up-b3.err" || rc=$?
