@@ -34,6 +34,7 @@
 #include "lifecycle.h"
 #include "owner.h"
 #include "secrets.h"
+#include "tree-hash.h"
 #include "uid-sync.h"
 #include "xmalloc.h"
 
@@ -47,11 +48,39 @@ up_strv_free(char **v)
 	free(v);
 }
 
+/* Add to st what the Features are: a local one's folder (its tree, as
+ * feature-install.c hashes it for its image's tag), a fetched one's digest.
+ * A folder that cannot be read counts as empty: the install says why. */
+static void
+up_config_hash_features(crypto_generichash_state *st, const struct feature_set *fs)
+{
+	unsigned char out[crypto_hash_sha256_BYTES];
+	crypto_hash_sha256_state tree;
+	char *ignore = NULL;
+
+	for (size_t i = 0; fs != NULL && i < fs->n; i++) {
+		const struct feature *f = &fs->v[fs->order[i]];
+
+		crypto_hash_sha256_init(&tree);
+		tree_hash_string(&tree, f->id);
+		if (f->integrity != NULL)
+			tree_hash_string(&tree, f->integrity);
+		else if (tree_hash_update(&tree, f->dir, &ignore) != 0) {
+			free(ignore);
+			ignore = NULL;
+		}
+		crypto_hash_sha256_final(&tree, out);
+		crypto_generichash_update(st, out, sizeof out);
+	}
+}
+
 /* A hash of what the container was made from: the devcontainer.json,
- * for a Dockerfile the Dockerfile, and the --additional-features when
- * given. Hex, new string. */
+ * for a Dockerfile the Dockerfile, the --additional-features when given
+ * and the Features' contents (an edited local Feature is a changed
+ * configuration). Hex, new string. */
 static char *
-up_config_hash(const struct config *cfg, const cJSON *additional_features)
+up_config_hash(const struct config *cfg, const cJSON *additional_features,
+    const struct feature_set *features)
 {
 	unsigned char h[16];
 	char hex[33], *text, *dir;
@@ -86,6 +115,7 @@ up_config_hash(const struct config *cfg, const cJSON *additional_features)
 		crypto_generichash_update(&st, (unsigned char *)text, strlen(text));
 		free(text);
 	}
+	up_config_hash_features(&st, features);
 	crypto_generichash_final(&st, h, sizeof h);
 	sodium_bin2hex(hex, sizeof hex, h, sizeof h);
 	return xstrdup(hex);
@@ -546,7 +576,7 @@ up_open(struct up_state *s, const struct up_opts *opts, int build, char **cause)
 	if (s->lock_fd < 0)
 		return -1;
 	s->docker = docker_new(NULL);
-	s->config_hash = up_config_hash(s->cfg, opts->additional_features);
+	s->config_hash = up_config_hash(s->cfg, opts->additional_features, s->features);
 	return 0;
 }
 

@@ -184,8 +184,13 @@ rdev down "$WS" >/dev/null 2>&1 || true
 rdev up "$WS" >/dev/null 2>"$TEST_TMP/same.err" || fail "up with nothing changed failed"
 check "nothing changed: the Features' image is used as it is" grep -q '^Features unchanged: using ' "$TEST_TMP/same.err"
 check_eq "nothing changed: no build step" "$(grep -c '^Step ' "$TEST_TMP/same.err" || true)" 0
-rdev down "$WS" >/dev/null 2>&1 || true
 echo 'echo late-again >> /order' >>"$d/late/install.sh"
+# (An existing container: a changed configuration, said, as an edited
+# devcontainer.json is.)
+rdev up "$WS" >/dev/null 2>"$TEST_TMP/edited.err" || fail "up after editing install.sh, container kept, failed"
+check "an edited local Feature is said to change the configuration" \
+	grep -qF "The configuration changed since container" "$TEST_TMP/edited.err"
+rdev down "$WS" >/dev/null 2>&1 || true
 rdev up "$WS" --json >"$TEST_TMP/edit.out" 2>"$TEST_TMP/edit.err" || fail "up after editing install.sh failed"
 check_eq "an edited install.sh is built again" \
 	"$(docker exec "$(jq -r .containerId "$TEST_TMP/edit.out")" tail -1 /order)" late-again
