@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "agent-state.h"
+#include "config-discover.h"
 #include "config.h"
 #include "error.h"
 #include "feature-fetch.h"
@@ -26,7 +27,8 @@
 struct feature_resolve_ctx {
 	struct feature_set *fs;
 	char *config_dir;
-	cJSON *lock; /* devcontainer-lock.json's tree, or NULL when none */
+	char *devcontainer_dir; /* <workspace>/.devcontainer: local ones' home */
+	cJSON *lock;		/* devcontainer-lock.json's tree, or NULL when none */
 };
 
 static int
@@ -70,6 +72,28 @@ feature_resolve_fetch(const struct feature_resolve_ctx *c, const char *id,
 	return folder;
 }
 
+/* A local Feature must be in the workspace's .devcontainer folder, as the
+ * reference requires: path.relative(<workspace>/.devcontainer,
+ * path.join(<config folder>, id)) must not contain "..", a substring test
+ * (a folder named "a..b" is refused too). Lexical, as path.join is. 0, or
+ * -1 with *cause. */
+static int
+feature_resolve_inside(const struct feature_resolve_ctx *c, const char *id, char **cause)
+{
+	char *path = config_discover_resolve(c->config_dir, id, NULL);
+	size_t n = strlen(c->devcontainer_dir);
+	int rc = 0;
+
+	if (path == NULL || strncmp(path, c->devcontainer_dir, n) != 0 ||
+	    (path[n] != '\0' && path[n] != '/') || strstr(path + n, "..") != NULL)
+		rc = error_set(cause,
+		    "%s is not inside %s (a local Feature must be in the "
+		    ".devcontainer folder, as the reference CLI requires)",
+		    path != NULL ? path : id, c->devcontainer_dir);
+	free(path);
+	return rc;
+}
+
 /* The folder of Feature id: local ones below the config folder, others
  * fetched (*fetched, when not NULL, gets what the lockfile would pin;
  * zeroed for a local one). New string, or NULL with *cause. */
@@ -84,6 +108,8 @@ feature_resolve_dir(const struct feature_resolve_ctx *c, const char *id,
 		memset(fetched, 0, sizeof *fetched);
 	if (!feature_resolve_is_local(id))
 		return feature_resolve_fetch(c, id, fetched, cause);
+	if (feature_resolve_inside(c, id, cause) != 0)
+		return NULL;
 	path = xasprintf("%s/%s", c->config_dir, id);
 	if (realpath(path, real) == NULL || stat(real, &st) != 0 ||
 	    !S_ISDIR(st.st_mode)) {
@@ -293,6 +319,10 @@ feature_resolve(
 	free(lock_path);
 	c.config_dir = xstrdup(dirname(file));
 	free(file);
+	c.devcontainer_dir = xasprintf("%s/.devcontainer",
+	    strcmp(config_get_local_folder(cfg), "/") == 0
+		? ""
+		: config_get_local_folder(cfg));
 	cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(obj, "features")) {
 		where = feature_resolve_where(cfg, f->string);
 		rc = feature_resolve_add(&c, f->string, f, where, 0, &index, cause);
@@ -321,6 +351,7 @@ feature_resolve(
 		    cJSON_GetObjectItemCaseSensitive(obj, "overrideFeatureInstallOrder"),
 		    cause);
 	free(c.config_dir);
+	free(c.devcontainer_dir);
 	cJSON_Delete(c.lock);
 	if (rc != 0) {
 		feature_set_free(c.fs);

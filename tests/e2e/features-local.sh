@@ -131,6 +131,10 @@ mkdir -p "$WS-badjson/.devcontainer/j"
 printf '{ "id": "j",\n  "options": { "a": { "type": 3 } } }\n' >"$WS-badjson/.devcontainer/j/devcontainer-feature.json"
 touch "$WS-badjson/.devcontainer/j/install.sh"
 bad json '{ "./j": {} }' 'j/devcontainer-feature.json:2:31: "options"."a"."type"'
+# A local Feature outside the .devcontainer folder: the reference refuses it.
+mkdir -p "$WS-badoutside/.devcontainer"
+cp -r "$d/base" "$WS-badoutside/outer"
+bad outside '{ "../outer": {} }' "\"features\".\"../outer\": $WS-badoutside/outer is not inside $WS-badoutside/.devcontainer"
 # The reference's results (its container inspected and removed before
 # rdev's up of the same workspace).
 if [ -n "$ref_pid" ]; then
