@@ -623,7 +623,8 @@ up_ports(const struct up_state *s, cJSON **ports, char **cause)
  * started: its command ended at once (typically "overrideCommand": false
  * with an image or service whose command does not keep running). Nothing
  * could run in it; the reference fails too, when its first exec is refused.
- * s->container is inspected again (its inspect may predate the start). */
+ * s->container is inspected again (its inspect may predate the start). 0
+ * running, 1 not (or gone) and -1 when it cannot be inspected, with *cause. */
 static int
 up_check_running(struct up_state *s, char **cause)
 {
@@ -635,6 +636,7 @@ up_check_running(struct up_state *s, char **cause)
 	s->container = NULL;
 	if (docker_container_inspect(s->docker, id, &s->container, cause) != 0)
 		goto out;
+	rc = 1;
 	if (s->container == NULL) {
 		error_set(cause, "container %.12s vanished as it started", id);
 		goto out;
@@ -669,8 +671,10 @@ up_explain_not_running(struct up_state *s, char **cause)
 {
 	char *why = NULL;
 
-	if (s->container == NULL || up_check_running(s, &why) == 0 || why == NULL)
+	if (s->container == NULL || up_check_running(s, &why) != 1) {
+		free(why);
 		return;
+	}
 	if (cause != NULL) {
 		free(*cause);
 		*cause = why;
