@@ -702,26 +702,44 @@ static const struct {
 	{ "devcontainerId", 0 },
 };
 
-/* Warn about each "${...}" in string node (at path) that substitution
- * leaves as written because it is no variable it knows (${nope:X},
- * ${localenv:X}: names are case-sensitive), names none (${containerEnv};
- * ${localEnv:} and ${env::dflt} are substituted: "" and the default) or is
- * not closed (${containerEnv:PATH): the reference CLI leaves them
- * too, silently. A variable is matched as config-subst.c matches it. */
-static void
-config_validate_vars_string(
-    struct config_validate_ctx *v, const cJSON *node, const char *path)
+/* How much of config_validate_vars_string() applies to a property. */
+enum config_validate_vars_mode {
+	/* Only the errors of the local pass, which runs over every
+	 * property: customizations, Features' options, lifecycle commands. */
+	CONFIG_VALIDATE_VARS_LOCAL,
+	/* Those, and warnings about what is left as written. */
+	CONFIG_VALIDATE_VARS_ALL,
+	/* As ALL, and ${containerEnv} without a name is an error too: up
+	 * runs the container pass over this property (remoteEnv, the ports). */
+	CONFIG_VALIDATE_VARS_CONTAINER,
+};
+
+/* Check each "${...}" in string node (at path). ${env} and ${localEnv}
+ * without a name fail the substitution (the reference's "can not be
+ * resolved" error, thrown without saying where: here it names the line and
+ * the property), as ${containerEnv} does where up substitutes it. Warn
+ * (mode ALL and CONTAINER) about what substitution leaves as written
+ * because it is no variable it knows (${nope:X}, ${localenv:X}: names are
+ * case-sensitive), names none (${containerEnv} elsewhere; ${localEnv:} and
+ * ${env::dflt} are substituted: "" and the default) or is not closed
+ * (${containerEnv:PATH): the reference CLI leaves them too, silently. A
+ * variable is matched as config-subst.c matches it. 0, or -1 with the
+ * error in *v->cause. */
+static int
+config_validate_vars_string(struct config_validate_ctx *v, const cJSON *node,
+    const char *path, enum config_validate_vars_mode mode)
 {
 	const char *p = node->valuestring, *q, *colon;
+	int warn = mode != CONFIG_VALIDATE_VARS_LOCAL, known;
 	size_t n, i;
-	int known;
 
 	while ((p = strstr(p, "${")) != NULL) {
 		q = p + 2 + strcspn(p + 2, "}\n\r");
 		if (*q != '}') {
-			config_validate_report_warn(v, node,
-			    "%s: unclosed variable %.*s left as written", path,
-			    (int)(q - p > 40 ? 40 : q - p), p);
+			if (warn)
+				config_validate_report_warn(v, node,
+				    "%s: unclosed variable %.*s left as written", path,
+				    (int)(q - p > 40 ? 40 : q - p), p);
 			p += 2;
 			continue;
 		}
@@ -734,55 +752,74 @@ config_validate_vars_string(
 			if (strlen(config_validate_variables[i].name) == n &&
 			    memcmp(config_validate_variables[i].name, p + 2, n) == 0)
 				known = (int)i;
-		if (known < 0)
+		if (known >= 0 && config_validate_variables[known].wants_arg &&
+		    colon == NULL &&
+		    (strcmp(config_validate_variables[known].name, "containerEnv") != 0 ||
+			mode == CONFIG_VALIDATE_VARS_CONTAINER))
+			return config_validate_report_error(v, node, path,
+			    "'%.*s' can not be resolved because no environment "
+			    "variable name is given (write ${%s:NAME})",
+			    (int)(q + 1 - p), p, config_validate_variables[known].name);
+		if (warn && known < 0)
 			config_validate_report_warn(v, node,
 			    "%s: unknown variable %.*s left as written", path,
 			    (int)(q + 1 - p), p);
-		else if (config_validate_variables[known].wants_arg && colon == NULL)
+		else if (warn && config_validate_variables[known].wants_arg &&
+		    colon == NULL)
 			config_validate_report_warn(v, node,
 			    "%s: variable %.*s names no variable: left as written", path,
 			    (int)(q + 1 - p), p);
 		p = q + 1;
 	}
+	return 0;
 }
 
 /* config_validate_vars_string over every string in node (at path). */
-static void
-config_validate_vars(struct config_validate_ctx *v, const cJSON *node, const char *path)
+static int
+config_validate_vars(struct config_validate_ctx *v, const cJSON *node, const char *path,
+    enum config_validate_vars_mode mode)
 {
 	const cJSON *item;
 	char *sub;
-	int i = 0;
+	int i = 0, rc;
 
-	if (cJSON_IsString(node) && node->valuestring != NULL) {
-		config_validate_vars_string(v, node, path);
-		return;
-	}
+	if (cJSON_IsString(node) && node->valuestring != NULL)
+		return config_validate_vars_string(v, node, path, mode);
 	cJSON_ArrayForEach(item, node) {
 		sub = cJSON_IsObject(node)
 		    ? config_validate_report_member_path(path, item->string)
 		    : xasprintf("%s[%d]", path, i);
-		config_validate_vars(v, item, sub);
+		rc = config_validate_vars(v, item, sub, mode);
 		free(sub);
+		if (rc != 0)
+			return -1;
 		i++;
 	}
+	return 0;
 }
 
-/* Top-level properties whose "${...}" are someone else's: the tools'
- * customizations (VS Code substitutes ${workspaceFolder} in its settings),
- * Features' options (written to devcontainer-features.env, which the shell
- * sources) and the lifecycle commands (the shell expands ${HOME} there). */
-static int
-config_validate_vars_skipped(const char *name)
+/* How config_validate_vars() checks the top-level property name. Those
+ * whose "${...}" are someone else's are checked only for the local pass's
+ * errors: the tools' customizations (VS Code substitutes
+ * ${workspaceFolder} in its settings), Features' options (written to
+ * devcontainer-features.env, which the shell sources) and the lifecycle
+ * commands (the shell expands ${HOME} there). */
+static enum config_validate_vars_mode
+config_validate_vars_mode_of(const char *name)
 {
 	static const char *const skipped[] = { "customizations", "settings", "features",
 		"initializeCommand", "onCreateCommand", "updateContentCommand",
 		"postCreateCommand", "postStartCommand", "postAttachCommand", NULL };
+	static const char *const container[] = { "remoteEnv", "forwardPorts",
+		"portsAttributes", "otherPortsAttributes", NULL };
 
 	for (int i = 0; skipped[i] != NULL; i++)
 		if (strcmp(name, skipped[i]) == 0)
-			return 1;
-	return 0;
+			return CONFIG_VALIDATE_VARS_LOCAL;
+	for (int i = 0; container[i] != NULL; i++)
+		if (strcmp(name, container[i]) == 0)
+			return CONFIG_VALIDATE_VARS_CONTAINER;
+	return CONFIG_VALIDATE_VARS_ALL;
 }
 
 /* The orchestration's required companions. */
@@ -817,6 +854,8 @@ config_validate(const struct jsonc_doc *doc, enum config_kind *kind,
 {
 	struct config_validate_ctx v;
 	const cJSON *root = jsonc_doc_root(doc), *item;
+	char *path;
+	int rc;
 
 	memset(&v, 0, sizeof v);
 	v.doc = doc;
@@ -829,12 +868,12 @@ config_validate(const struct jsonc_doc *doc, enum config_kind *kind,
 	cJSON_ArrayForEach(item, root) {
 		if (config_validate_top_member(&v, item) != 0)
 			return -1;
-		if (!config_validate_vars_skipped(item->string)) {
-			char *path = config_validate_report_member_path("", item->string);
-
-			config_validate_vars(&v, item, path);
-			free(path);
-		}
+		path = config_validate_report_member_path("", item->string);
+		rc = config_validate_vars(
+		    &v, item, path, config_validate_vars_mode_of(item->string));
+		free(path);
+		if (rc != 0)
+			return -1;
 	}
 	if (config_validate_required(&v, root) != 0)
 		return -1;

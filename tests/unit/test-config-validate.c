@@ -205,8 +205,8 @@ TEST(a_variable_left_as_written_is_a_warning)
 		 "  \"containerEnv\": {\"A\": \"${nope:X}\", \"B\": \"${localenv:H}\",\n"
 		 "    \"C\": \"${localEnv:NOPE} ${containerEnv:P} ${devcontainerId} "
 		 "${localEnv:} ${env::d}\"},\n"
-		 "  \"remoteEnv\": {\"D\": \"${containerEnv}\", \"E\": "
-		 "\"${containerEnv:P\"},\n"
+		 "  \"runArgs\": [\"${containerEnv}\", "
+		 "\"${containerEnv:P\"],\n"
 		 "  \"mounts\": [\"${a${b}\"],\n"
 		 "  \"customizations\": {\"vscode\": {\"x\": \"${workspaceFolder}\"}},\n"
 		 "  \"postCreateCommand\": \"echo ${HOME}\",\n"
@@ -219,13 +219,58 @@ TEST(a_variable_left_as_written_is_a_warning)
 	    "${nope:X} left as written\n"
 	    "devcontainer.json:3:38: \"containerEnv\".\"B\": unknown variable "
 	    "${localenv:H} left as written\n"
-	    "devcontainer.json:5:17: \"remoteEnv\".\"D\": variable ${containerEnv} "
+	    "devcontainer.json:5:15: \"runArgs\"[0]: variable ${containerEnv} "
 	    "names no variable: left as written\n"
-	    "devcontainer.json:5:41: \"remoteEnv\".\"E\": unclosed variable "
+	    "devcontainer.json:5:34: \"runArgs\"[1]: unclosed variable "
 	    "${containerEnv:P left as written\n"
 	    "devcontainer.json:6:14: \"mounts\"[0]: unknown variable ${a${b} left as "
 	    "written\n");
 	free(w);
+	result_free(&r);
+}
+
+/* ${env} and ${localEnv} without a name fail the substitution wherever they
+ * are (the reference's error, which says neither line nor property), and
+ * ${containerEnv} where up substitutes it (remoteEnv, the ports): errors
+ * naming the line and the property, before anything is made. */
+TEST(a_variable_without_a_name_is_an_error)
+{
+	static const struct {
+		const char *text, *want;
+	} cases[] = {
+		{ "{\"image\": \"x\",\n  \"postCreateCommand\": [\"echo\", "
+		  "\"${localEnv}\"]}",
+		    "devcontainer.json:2:33: \"postCreateCommand\"[1]: '${localEnv}' can "
+		    "not be resolved because no environment variable name is given "
+		    "(write ${localEnv:NAME})" },
+		{ "{\"image\": \"x\",\n  \"features\": {\"f\": {\"o\": \"a${env}\"}}}",
+		    "devcontainer.json:2:27: \"features\".\"f\".\"o\": '${env}' can not "
+		    "be resolved because no environment variable name is given "
+		    "(write ${env:NAME})" },
+		{ "{\"image\": \"x\",\n  \"remoteEnv\": {\"A\": \"${containerEnv}\"}}",
+		    "devcontainer.json:2:22: \"remoteEnv\".\"A\": '${containerEnv}' can "
+		    "not be resolved because no environment variable name is given "
+		    "(write ${containerEnv:NAME})" },
+		{ "{\"image\": \"x\",\n  \"forwardPorts\": [\"${containerEnv}:80\"]}",
+		    "devcontainer.json:2:20: \"forwardPorts\"[0]: '${containerEnv}' can "
+		    "not be resolved because no environment variable name is given "
+		    "(write ${containerEnv:NAME})" },
+	};
+	struct result r;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		validate(cases[i].text, &r);
+		ASSERT_INT_EQ(r.rc, -1);
+		ASSERT_STR_EQ(r.cause, cases[i].want);
+		result_free(&r);
+	}
+	/* Where up leaves it as written, ${containerEnv} stays a warning; a
+	 * lifecycle command's is the shell's business. */
+	validate("{\"image\": \"x\", \"containerEnv\": {\"A\": \"${containerEnv}\"},\n"
+		 "  \"postStartCommand\": \"echo ${containerEnv} ${nope}\"}",
+	    &r);
+	ASSERT_INT_EQ(r.rc, 0);
+	ASSERT_INT_EQ((int)r.warnings.count, 1);
 	result_free(&r);
 }
 

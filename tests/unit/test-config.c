@@ -321,8 +321,9 @@ TEST(errors_name_the_file)
 	    "\"forwardPorts\"[1]: expected a number or \"host:port\" string, got object");
 	free(cause);
 	ASSERT_NULL(load(FIXTURE("image"), FIXTURE("errors/no-var-name.json"), &cause));
-	ASSERT_STR_CONTAINS(cause, "/config/errors/no-var-name.json: ");
-	ASSERT_STR_CONTAINS(cause, "no environment variable name is given");
+	ASSERT_STR_CONTAINS(cause,
+	    "/config/errors/no-var-name.json:3:10: \"name\": '${localEnv}' can not "
+	    "be resolved because no environment variable name is given");
 	free(cause);
 }
 

@@ -167,24 +167,24 @@ TEST(ports_take_container_env_only_in_ports)
 	config_free(cfg);
 }
 
-/* A bad variable in the configuration's ports names its file and the
- * property. */
-TEST(ports_bad_variable_names_file_and_property)
+/* A bad variable in the configuration's ports is refused when it is
+ * loaded, naming its file, line and the property: not by the ports step,
+ * once the container is made. */
+TEST(ports_bad_variable_names_file_line_and_property)
 {
-	struct config *cfg = test_labels_config_of(FIXTURE("ports-env-bad"));
+	struct config_load_opts opts;
 	char *cause = NULL;
-	cJSON *ports = NULL;
 
-	ASSERT_NOT_NULL(cfg);
-	ASSERT_INT_EQ(
-	    labels_ports(cfg, NULL, config_get_object(cfg), NULL, &ports, &cause), -1);
-	ASSERT_NULL(ports);
+	memset(&opts, 0, sizeof opts);
+	opts.workspace_folder = FIXTURE("ports-env-bad");
+	opts.no_git_root = 1;
+	ASSERT_NULL(config_load(&opts, &cause));
 	ASSERT_NOT_NULL(cause);
-	ASSERT_TRUE(strstr(cause, config_get_file(cfg)) != NULL);
-	ASSERT_TRUE(strstr(cause, "portsAttributes") != NULL);
-	ASSERT_TRUE(strstr(cause, "can not be resolved") != NULL);
+	ASSERT_STR_CONTAINS(cause,
+	    "ports-env-bad/.devcontainer/devcontainer.json:5:40: "
+	    "\"portsAttributes\".\"3000\".\"label\": '${containerEnv}' can not be "
+	    "resolved");
 	free(cause);
-	config_free(cfg);
 }
 
 /* An image whose ports label would fail every up is refused before the
