@@ -2,6 +2,7 @@
 #include "container-spec.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -170,9 +171,70 @@ container_spec_add_app_ports(cJSON *body, const cJSON *config, char **cause)
 	}
 	rc = run_args_apply(args, body, NULL, NULL, cause);
 	cJSON_Delete(args);
-	if (rc != 0)
-		return error_prefix(cause, "appPort");
-	return 0;
+	if (rc == 0)
+		return 0;
+	/* The "runArgs[N]: " of the -p made here is nothing the user wrote. */
+	if (cause != NULL && *cause != NULL && strncmp(*cause, "runArgs[", 8) == 0 &&
+	    (p = strstr(*cause, "]: ")) != NULL) {
+		p = xstrdup(p + 3);
+		free(*cause);
+		*cause = p;
+	}
+	return error_prefix(cause, "appPort");
+}
+
+int
+container_spec_check(const cJSON *config, const char **property, int *index, char **cause)
+{
+	const cJSON *e, *app;
+	cJSON *body = cJSON_CreateObject(), *mounts = cJSON_CreateArray(), *one;
+	char *what;
+	int i = 0, rc = 0;
+
+	*property = NULL;
+	*index = -1;
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(config, "mounts")) {
+		what = xasprintf("mounts[%d]", i);
+		rc = container_spec_add_mount(mounts, e, what, cause);
+		free(what);
+		if (rc != 0) {
+			*property = "mounts";
+			*index = i;
+			goto out;
+		}
+		i++;
+	}
+	/* appPort one element at a time, to say which. */
+	app = cJSON_GetObjectItemCaseSensitive(config, "appPort");
+	i = 0;
+	for (e = cJSON_IsArray(app) ? app->child : NULL; e != NULL; e = e->next) {
+		one = cJSON_CreateObject();
+		cJSON_AddItemToObject(one, "appPort", cJSON_Duplicate(e, 1));
+		rc = container_spec_add_app_ports(body, one, cause);
+		cJSON_Delete(one);
+		if (rc != 0) {
+			*property = "appPort";
+			*index = i;
+			goto out;
+		}
+		i++;
+	}
+	if (!cJSON_IsArray(app) &&
+	    (rc = container_spec_add_app_ports(body, config, cause)) != 0) {
+		*property = "appPort";
+		goto out;
+	}
+	e = cJSON_GetObjectItemCaseSensitive(config, "runArgs");
+	if (e != NULL && (rc = run_args_apply(e, body, NULL, NULL, cause)) != 0) {
+		/* (its messages begin "runArgs[N]: ") */
+		*property = "runArgs";
+		if (*cause == NULL || sscanf(*cause, "runArgs[%d]", index) != 1)
+			*index = -1;
+	}
+out:
+	cJSON_Delete(mounts);
+	cJSON_Delete(body);
+	return rc != 0 ? -1 : 0;
 }
 
 static void

@@ -38,6 +38,15 @@ struct container_spec_input {
 cJSON *container_spec_create_body(
     const struct container_spec_input *in, char **name, char ***warnings, char **cause);
 
+/* Check what of the configuration itself (config: substituted, not merged)
+ * container_spec_create_body() would refuse: its mounts, appPort and
+ * runArgs, so that up refuses them before building or pulling anything.
+ * 0, or -1 with *cause set as container_spec_create_body() sets it,
+ * *property the property ("mounts", "appPort", "runArgs"; static) and
+ * *index the element at fault (-1: the property as a whole). */
+int container_spec_check(
+    const cJSON *config, const char **property, int *index, char **cause);
+
 /* The host policy's limitContainers (host-policy.h): the container may use
  * at most the cpus and memory of merged's hostRequirements (HostConfig
  * NanoCpus and Memory, as `docker run --cpus --memory`); nothing for those

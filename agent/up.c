@@ -31,6 +31,7 @@
 #include "feature-lock.h"
 #include "feature-resolve.h"
 #include "image.h"
+#include "jsonc.h"
 #include "lifecycle.h"
 #include "owner.h"
 #include "secrets.h"
@@ -510,6 +511,30 @@ up_state_clear(struct up_state *s)
 	feature_set_free(s->features);
 }
 
+/* The configuration's own mounts, appPort and runArgs as the container's
+ * creation takes them, refused before an image is built or pulled, at the
+ * place in the file of the element at fault ("devcontainer.json:4:17:
+ * runArgs[1]: --memory: invalid size: 'lots'"). */
+static int
+up_check_container_spec(const struct up_state *s, char **cause)
+{
+	const struct jsonc_doc *doc = config_get_doc(s->cfg);
+	const cJSON *node;
+	const char *property;
+	unsigned line, col;
+	int index;
+
+	if (container_spec_check(config_get_object(s->cfg), &property, &index, cause) ==
+	    0)
+		return 0;
+	node = cJSON_GetObjectItemCaseSensitive(jsonc_doc_root(doc), property);
+	if (index >= 0 && cJSON_IsArray(node) && cJSON_GetArrayItem(node, index) != NULL)
+		node = cJSON_GetArrayItem(node, index);
+	if (node != NULL && jsonc_doc_locate(doc, node, &line, &col) == 0)
+		return error_prefix(cause, "%s:%u:%u", jsonc_doc_name(doc), line, col);
+	return error_prefix(cause, "%s", config_get_source_file(s->cfg));
+}
+
 /* Refuse, before anything is made, a configuration asking for what up
  * cannot give yet; warn about what it leaves aside. A build looks only at
  * what would change the image. */
@@ -526,6 +551,8 @@ up_check_honoured(const struct up_state *s, int build, char **cause)
 	for (size_t i = 0; i < w.count; i++)
 		progress_line(s->p, "warning: %s", w.items[i]);
 	config_warnings_clear(&w);
+	if (rc == 0 && config_get_kind(s->cfg) != CONFIG_KIND_COMPOSE)
+		rc = up_check_container_spec(s, cause);
 	return rc;
 }
 

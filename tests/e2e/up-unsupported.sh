@@ -18,13 +18,14 @@ export RDEV_STATE_DIR=$TEST_TMP/state
 feat=$TEST_TMP/ws-features
 # (the folder's name is the built image's, rdev-<name>-<id>: this test's own)
 warn=$TEST_TMP/ws-warned-$$
+bad=$TEST_TMP/ws-bad-$$
 cleanup_containers() {
 	local ws
-	for ws in "$feat" "$warn"; do
+	for ws in "$feat" "$warn" "$bad"; do
 		docker ps -aq --filter "label=devcontainer.local_folder=$ws" |
 			xargs -r docker rm -f >/dev/null
 	done
-	docker images --format '{{.Repository}}:{{.Tag}}' | grep "^rdev-ws-warned-$$-" |
+	docker images --format '{{.Repository}}:{{.Tag}}' | grep -E "^rdev-ws-(warned|bad)-$$-" |
 		xargs -r docker rmi -f >/dev/null 2>&1 || true
 }
 # The exit trap: set +e, or `(exit $rc)` after a failure would end it before
@@ -76,6 +77,29 @@ check_eq "still no container" "$(containers_of "$feat")" 0
 check_eq "read-configuration still reads it" \
 	"$(rdev read-configuration "$feat" | jq -r '.configuration.features | keys | join(",")')" \
 	"ghcr.io/devcontainers/features/node:1"
+
+# 1b. runArgs (and mounts, appPort) the container's creation would refuse:
+# refused before the image is built, at the element's line:col.
+mkdir -p "$bad/.devcontainer"
+printf 'FROM %s\n' "$RDEV_RIG_IMAGE_BUSYBOX" >"$bad/.devcontainer/Dockerfile"
+cat >"$bad/.devcontainer/devcontainer.json" <<JSON
+{
+  "build": { "dockerfile": "Dockerfile" },
+  "initializeCommand": "touch $TEST_TMP/initialize-ran",
+  "runArgs": ["--init",
+    "--memory", "lots"]
+}
+JSON
+file=$bad/.devcontainer/devcontainer.json
+rc=0
+rdev up "$bad" >/dev/null 2>"$TEST_TMP/bad.err" || rc=$?
+check_eq "up with a bad runArgs value exits 1" "$rc" 1
+check "the message names file:line:col of the element" grep -qF \
+	"$file:5:5: runArgs[1]: --memory: invalid size: 'lots'" "$TEST_TMP/bad.err"
+check_eq "no image was built" \
+	"$(docker images -q "rdev-ws-bad-$$-*" | wc -l)" 0
+check_eq "no container was created" "$(containers_of "$bad")" 0
+check "initializeCommand did not run" test ! -e "$TEST_TMP/initialize-ran"
 
 # 2. Warned properties: the container comes up, each warning once. The image
 # says a Feature is in it; its lifecycle command runs, nothing fails.

@@ -124,3 +124,67 @@ TEST(limit_from_host_requirements)
 	cJSON_Delete(merged);
 	cJSON_Delete(body);
 }
+
+/* container_spec_check() of config (JSON text): its result, with the
+ * property and element at fault and the message. */
+static int
+check_of(const char *config_text, const char **property, int *index, char **cause)
+{
+	cJSON *config = cJSON_Parse(config_text);
+	int rc;
+
+	ASSERT_NOT_NULL(config);
+	*cause = NULL;
+	rc = container_spec_check(config, property, index, cause);
+	cJSON_Delete(config);
+	return rc;
+}
+
+/* What the creation would refuse of the configuration's own mounts, appPort
+ * and runArgs is found before anything is built, with the element at fault
+ * (for up to point at its line). */
+TEST(check_names_the_element_at_fault)
+{
+	const char *property;
+	char *cause;
+	int index;
+
+	ASSERT_INT_EQ(check_of("{\"mounts\":[\"type=volume,source=v,target=/v\","
+			       "{\"type\":\"bind\",\"source\":\"/x\",\"target\":\"/x\"}],"
+			       "\"appPort\":[3000,\"8080:80\"],"
+			       "\"runArgs\":[\"--init\",\"--memory\",\"1g\"]}",
+			  &property, &index, &cause),
+	    0);
+	ASSERT_NULL(cause);
+
+	ASSERT_INT_EQ(check_of("{\"mounts\":[\"type=volume,source=v,target=/v\","
+			       "\"type=bind,src=/x\"]}",
+			  &property, &index, &cause),
+	    -1);
+	ASSERT_STR_EQ(property, "mounts");
+	ASSERT_INT_EQ(index, 1);
+	ASSERT_STR_CONTAINS(cause, "mounts[1]: ");
+	ASSERT_STR_CONTAINS(cause, "target is required");
+	free(cause);
+
+	ASSERT_INT_EQ(
+	    check_of("{\"appPort\":[3000,\"x\"]}", &property, &index, &cause), -1);
+	ASSERT_STR_EQ(property, "appPort");
+	ASSERT_INT_EQ(index, 1);
+	/* (not the "runArgs[0]" of the -p rdev makes of it) */
+	ASSERT_STR_EQ(cause, "appPort: -p: invalid containerPort: x");
+	free(cause);
+
+	ASSERT_INT_EQ(check_of("{\"appPort\":\"x\"}", &property, &index, &cause), -1);
+	ASSERT_STR_EQ(property, "appPort");
+	ASSERT_INT_EQ(index, -1);
+	free(cause);
+
+	ASSERT_INT_EQ(check_of("{\"runArgs\":[\"--init\",\"--memory\",\"lots\"]}",
+			  &property, &index, &cause),
+	    -1);
+	ASSERT_STR_EQ(property, "runArgs");
+	ASSERT_INT_EQ(index, 1);
+	ASSERT_STR_EQ(cause, "runArgs[1]: --memory: invalid size: 'lots'");
+	free(cause);
+}
