@@ -848,6 +848,25 @@ config_validate_required(struct config_validate_ctx *v, const cJSON *root)
 	return 0;
 }
 
+/* Warn about each member name given twice in one object: the earlier value
+ * is dropped (as JSON.parse does), which is seldom what was meant. */
+static void
+config_validate_duplicates(struct config_validate_ctx *v)
+{
+	const struct jsonc_duplicate *d;
+	size_t n;
+
+	if (v->warnings == NULL)
+		return;
+	d = jsonc_doc_duplicates(v->doc, &n);
+	for (size_t i = 0; i < n; i++)
+		config_warnings_add(v->warnings,
+		    "%s:%u:%u: duplicate property \"%s\": dropped for the one at "
+		    "%u:%u",
+		    jsonc_doc_name(v->doc), d[i].line, d[i].col, d[i].name,
+		    d[i].later_line, d[i].later_col);
+}
+
 int
 config_validate(const struct jsonc_doc *doc, enum config_kind *kind,
     struct config_warnings *warnings, char **cause)
@@ -864,6 +883,7 @@ config_validate(const struct jsonc_doc *doc, enum config_kind *kind,
 	if (!cJSON_IsObject(root))
 		return config_validate_report_bad_type(
 		    &v, root, "configuration", "an object");
+	config_validate_duplicates(&v);
 	v.have_kind = config_validate_kind(root, &v.kind) == 0;
 	cJSON_ArrayForEach(item, root) {
 		if (config_validate_top_member(&v, item) != 0)

@@ -129,6 +129,8 @@ jsonc_doc_free(struct jsonc_doc *doc)
 		return;
 	cJSON_Delete(doc->root);
 	free(doc->pos);
+	for (size_t i = 0; i < doc->ndups; i++)
+		free(doc->dups[i].name);
 	free(doc->name);
 	free(doc);
 }
@@ -181,4 +183,11 @@ jsonc_doc_locate_key(
 	*line = e->kline;
 	*col = e->kcol;
 	return 0;
+}
+
+const struct jsonc_duplicate *
+jsonc_doc_duplicates(const struct jsonc_doc *doc, size_t *n)
+{
+	*n = doc->ndups;
+	return doc->dups;
 }

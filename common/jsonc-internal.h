@@ -27,6 +27,8 @@ struct jsonc_doc {
 	cJSON *root;
 	struct jsonc_pos *pos; /* hash table, NULL node = empty slot */
 	size_t pos_mask;       /* size - 1, size a power of two */
+	struct jsonc_duplicate dups[JSONC_MAX_DUPLICATES];
+	size_t ndups;
 };
 
 /* Where a value is being parsed, for error messages and key positions. */

@@ -107,11 +107,37 @@ jsonc_bury(struct parser *p, struct jsonc_doc *doc)
 	}
 }
 
-/* Append item (whose ->string is set) to obj, or replace an earlier member of
- * the same name, keeping the first one's place. */
+/* List in the document that old's member was dropped for a later one whose
+ * name is at kline:kcol (the first JSONC_MAX_DUPLICATES only: the search
+ * for old's place is linear). */
 static void
-jsonc_object_add(
-    struct parser *p, cJSON *obj, struct keyset *ks, size_t *count, cJSON *item)
+jsonc_note_duplicate(struct parser *p, const cJSON *old, unsigned kline, unsigned kcol)
+{
+	struct jsonc_duplicate *d;
+	size_t i;
+
+	if (p->doc->ndups >= JSONC_MAX_DUPLICATES)
+		return;
+	d = &p->doc->dups[p->doc->ndups++];
+	d->name = xstrdup(old->string);
+	d->line = d->col = 0;
+	for (i = p->vec_len; i > 0; i--) {
+		if (p->vec[i - 1].node == old) {
+			d->line = p->vec[i - 1].kline;
+			d->col = p->vec[i - 1].kcol;
+			break;
+		}
+	}
+	d->later_line = kline;
+	d->later_col = kcol;
+}
+
+/* Append item (whose ->string is set, its name at kline:kcol) to obj, or
+ * replace an earlier member of the same name, keeping the first one's
+ * place. */
+static void
+jsonc_object_add(struct parser *p, cJSON *obj, struct keyset *ks, size_t *count,
+    cJSON *item, unsigned kline, unsigned kcol)
 {
 	cJSON *old = NULL, *c;
 	size_t slot = 0;
@@ -128,6 +154,7 @@ jsonc_object_add(
 		}
 	}
 	if (old != NULL) {
+		jsonc_note_duplicate(p, old, kline, kcol);
 		jsonc_replace_member(p, obj, old, item);
 		if (ks->slots != NULL)
 			ks->slots[slot] = item;
@@ -219,7 +246,7 @@ jsonc_object(struct parser *p, unsigned depth, cJSON *obj)
 			goto fail;
 		item->string = key;
 		key = NULL;
-		jsonc_object_add(p, obj, &ks, &count, item);
+		jsonc_object_add(p, obj, &ks, &count, item, ctx.kline, ctx.kcol);
 
 		/* ',' or '}' after a member. */
 		if (jsonc_skip(p) != 0)

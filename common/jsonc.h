@@ -15,7 +15,8 @@
  * points, a tab is one), not bytes; CR, LF and CRLF each end a line.
  *
  * Duplicate names in an object keep the last value, at the position of the
- * first (as JSON.parse and VS Code do).
+ * first (as JSON.parse and VS Code do); the document lists them
+ * (jsonc_doc_duplicates()), for a caller to warn that the first is dropped.
  *
  * The parsed tree remembers where each value (and each object member's name)
  * started, so later stages (validation) can point at the line of a bad
@@ -62,5 +63,19 @@ int jsonc_doc_locate(
  * this document (the root, an array element, or a node added later). */
 int jsonc_doc_locate_key(
     const struct jsonc_doc *doc, const cJSON *node, unsigned *line, unsigned *col);
+
+/* A member name given twice in one object: the earlier member, whose name
+ * is at line:col, was dropped for the later one, at later_line:later_col. */
+struct jsonc_duplicate {
+	char *name;
+	unsigned line, col;
+	unsigned later_line, later_col;
+};
+/* At most this many duplicates are listed (the first met). */
+#define JSONC_MAX_DUPLICATES 32
+/* The duplicates found, in the order met; *n is set to their number. Owned
+ * by the document, valid until jsonc_doc_free(). */
+const struct jsonc_duplicate *jsonc_doc_duplicates(
+    const struct jsonc_doc *doc, size_t *n);
 
 #endif

@@ -274,6 +274,28 @@ TEST(a_variable_without_a_name_is_an_error)
 	result_free(&r);
 }
 
+/* A property given twice: the first is dropped (as JSON.parse does), with a
+ * warning naming both places. */
+TEST(duplicate_property_is_a_warning)
+{
+	struct result r;
+	char *w;
+
+	validate(
+	    "{\n  \"image\": \"x\",\n  \"containerEnv\": {\"A\": \"1\", \"A\": \"2\"},\n"
+	    "  \"image\": \"y\"\n}",
+	    &r);
+	ASSERT_INT_EQ(r.rc, 0);
+	w = warnings_text(&r.warnings);
+	ASSERT_STR_EQ(w,
+	    "devcontainer.json:3:20: duplicate property \"A\": dropped for the one at "
+	    "3:30\n"
+	    "devcontainer.json:2:3: duplicate property \"image\": dropped for the one "
+	    "at 4:3\n");
+	free(w);
+	result_free(&r);
+}
+
 TEST(unknown_property_is_a_warning)
 {
 	struct result r;

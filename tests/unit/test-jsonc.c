@@ -638,6 +638,7 @@ TEST(duplicate_keys_in_large_objects)
 	cJSON *root, *c;
 	int i;
 	unsigned line, col;
+	size_t dn;
 
 	/* 100 names, then each name again: the keyset path. */
 	n += (size_t)snprintf(text + n, sizeof text - n, "{");
@@ -663,6 +664,43 @@ TEST(duplicate_keys_in_large_objects)
 	}
 	ASSERT_STR_EQ(c->string, "last");
 	ASSERT_TRUE(root->child->prev == c);
+	/* The first JSONC_MAX_DUPLICATES are listed, the later k99 first. */
+	{
+		const struct jsonc_duplicate *d = jsonc_doc_duplicates(doc, &dn);
+
+		ASSERT_INT_EQ((int)dn, JSONC_MAX_DUPLICATES);
+		ASSERT_STR_EQ(d[0].name, "k99");
+		ASSERT_INT_EQ((int)d[0].line, 100);
+		ASSERT_INT_EQ((int)d[0].later_line, 101);
+	}
+	jsonc_doc_free(doc);
+}
+
+/* The document lists each name given twice in one object, with both
+ * places, so that a caller can warn that the first is dropped. */
+TEST(duplicate_keys_are_listed)
+{
+	struct jsonc_doc *doc;
+	const struct jsonc_duplicate *d;
+	size_t n;
+
+	doc = OK("{\"a\": 1, \"b\": {\"x\": 1,\n  \"x\": 2},\n\"a\": 3}");
+	d = jsonc_doc_duplicates(doc, &n);
+	ASSERT_INT_EQ((int)n, 2);
+	ASSERT_STR_EQ(d[0].name, "x");
+	ASSERT_INT_EQ((int)d[0].line, 1);
+	ASSERT_INT_EQ((int)d[0].col, 16);
+	ASSERT_INT_EQ((int)d[0].later_line, 2);
+	ASSERT_INT_EQ((int)d[0].later_col, 3);
+	ASSERT_STR_EQ(d[1].name, "a");
+	ASSERT_INT_EQ((int)d[1].line, 1);
+	ASSERT_INT_EQ((int)d[1].col, 2);
+	ASSERT_INT_EQ((int)d[1].later_line, 3);
+	ASSERT_INT_EQ((int)d[1].later_col, 1);
+	jsonc_doc_free(doc);
+	doc = OK("{\"a\": 1, \"A\": 2}");
+	jsonc_doc_duplicates(doc, &n);
+	ASSERT_INT_EQ((int)n, 0);
 	jsonc_doc_free(doc);
 }
 
