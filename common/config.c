@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "config-discover.h"
 #include "error.h"
 #include "xmalloc.h"
@@ -261,15 +262,43 @@ config_default_workspace_folder(const char *mount_folder, const char *local)
 	return xasprintf("/workspaces/%s%s", config_basename(mount_folder), rel);
 }
 
+/* Append the mount field NAME=VALUE to b as CSV reads it back: quoted when
+ * VALUE holds a comma (the reference quotes then, and only then), a double
+ * quote (doubled inside) or a line break, which unquoted would make the
+ * mount string unreadable for a folder that is perfectly fine. */
+static void
+config_mount_field(struct buf *b, const char *name, const char *value)
+{
+	const char *p;
+
+	if (strpbrk(value, ",\"\r\n") == NULL) {
+		buf_appendf(b, "%s=%s", name, value);
+		return;
+	}
+	buf_appendf(b, "\"%s=", name);
+	for (p = value; *p != '\0'; p++) {
+		if (*p == '"')
+			buf_append(b, "\"", 1);
+		buf_append(b, p, 1);
+	}
+	buf_append(b, "\"", 1);
+}
+
 char *
 config_default_workspace_mount(const char *mount_folder)
 {
 	const char *base = config_basename(mount_folder);
-	const char *sq = strchr(mount_folder, ',') != NULL ? "\"" : "";
-	const char *tq = strchr(base, ',') != NULL ? "\"" : "";
+	struct buf *b = buf_new();
+	char *target = xasprintf("/workspaces%s%s", *base == '\0' ? "" : "/", base), *s;
 
-	return xasprintf("type=bind,%ssource=%s%s,%starget=/workspaces%s%s%s", sq,
-	    mount_folder, sq, tq, *base == '\0' ? "" : "/", base, tq);
+	buf_appendf(b, "type=bind,");
+	config_mount_field(b, "source", mount_folder);
+	buf_appendf(b, ",");
+	config_mount_field(b, "target", target);
+	s = buf_take_string(b, NULL);
+	buf_free(b);
+	free(target);
+	return s;
 }
 
 /* A string property of obj if it is a non-empty string, else NULL. */

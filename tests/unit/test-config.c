@@ -461,6 +461,14 @@ TEST(default_workspace_paths)
 	s = config_default_workspace_mount("/a,b/c,d");
 	ASSERT_STR_EQ(s, "type=bind,\"source=/a,b/c,d\",\"target=/workspaces/c,d\"");
 	free(s);
+	/* A folder with a double quote or a line break in its name is quoted
+	 * too (the reference writes a mount string no one can read back). */
+	s = config_default_workspace_mount("/a\"b/c\nd");
+	ASSERT_STR_EQ(s, "type=bind,\"source=/a\"\"b/c\nd\",\"target=/workspaces/c\nd\"");
+	free(s);
+	s = config_default_workspace_mount("/a/q\"x");
+	ASSERT_STR_EQ(s, "type=bind,\"source=/a/q\"\"x\",\"target=/workspaces/q\"\"x\"");
+	free(s);
 }
 
 TEST(git_root_is_mounted)
