@@ -244,6 +244,12 @@ cmd_up_parse(const struct cmd_program *prog, const struct cmd_entry *entry, int 
 	}
 	if (a->no_lockfile && a->frozen_lockfile)
 		return cmd_usage_error(prog, entry, AGENT_CMD_LOCKFILE_BOTH);
+	/* (they only say how to install a repository: alone they would be
+	 * ignored in silence) */
+	for (i = 1; i < (int)CMD_UP_NDOTFILES; i++)
+		if (a->dotfiles[i] != NULL && a->dotfiles[0] == NULL)
+			return cmd_usage_error(prog, entry,
+			    "%s needs --dotfiles-repository", cmd_up_dotfiles[i].option);
 	if (a->folder == NULL)
 		a->folder = ".";
 	return 0;

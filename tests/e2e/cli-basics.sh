@@ -55,6 +55,16 @@ for args in "sync --frobnicate" "sync --stop --watch" "sync"; do
 	check_eq "rdev $args: usage error form" \
 	    "$(printf '%s\n' "$err" | grep -c '^rdev sync: .* (see `rdev sync --help`)$')" 1
 done
+# A flag that only qualifies another is refused alone, not ignored.
+for args in "--dotfiles-install-command x.sh" "--dotfiles-target-path /tmp/d"; do
+	set +e
+	err=$("$RDEV_BIN_DIR/rdev" up "$TEST_TMP/nowhere" $args 2>&1 >/dev/null)
+	rc=$?
+	set -e
+	check_eq "rdev up $args (no --dotfiles-repository) exits 2" "$rc" 2
+	check_eq "rdev up $args: says what it needs" "$err" \
+	    "rdev up: ${args%% *} needs --dotfiles-repository (see \`rdev up --help\`)"
+done
 mkdir -p "$TEST_TMP/empty"
 set +e
 err=$(cd "$TEST_TMP/empty" && "$RDEV_BIN_DIR/rdev" shell 2>&1 >/dev/null)
