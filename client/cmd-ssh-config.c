@@ -58,6 +58,17 @@ cmd_ssh_config_block(const char *alias, const char *target, const char *source,
 		argv[next++] = labels[i];
 	}
 	argv[next++] = "--fdpass";
+	/* ssh_config is read line by line: a line break would end the
+	 * ProxyCommand there and leave the rest a bad option, which makes ssh
+	 * refuse the whole file (every host, once --write includes it). */
+	for (int i = 2; i < next; i++)
+		if (strpbrk(argv[i], "\n\r") != NULL) {
+			error_set(cause,
+			    "'%s' holds a line break, which an ssh_config line "
+			    "cannot",
+			    argv[i]);
+			return NULL;
+		}
 	if ((known = ssh_proxy_key_known_hosts(cause)) == NULL)
 		return NULL;
 	cmd = shell_quote_argv(argv, SHELL_QUOTE_NEEDED);
@@ -196,7 +207,7 @@ cmd_ssh_config_exec(int argc, char **argv)
 		return cmd_usage_error(
 		    &client_program, &cmd_ssh_config_entry, "a TARGET is needed");
 	if (alias_arg != NULL &&
-	    (*alias_arg == '\0' || strpbrk(alias_arg, " \t*?!,\"") != NULL))
+	    (*alias_arg == '\0' || strpbrk(alias_arg, " \t\n\r*?!,\"") != NULL))
 		return cmd_usage_error(&client_program, &cmd_ssh_config_entry,
 		    "--host-alias %s: not a plain host name", alias_arg);
 	if (target_is_remote(target)) {

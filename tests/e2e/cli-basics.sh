@@ -65,6 +65,25 @@ for args in "--dotfiles-install-command x.sh" "--dotfiles-target-path /tmp/d"; d
 	check_eq "rdev up $args: says what it needs" "$err" \
 	    "rdev up: ${args%% *} needs --dotfiles-repository (see \`rdev up --help\`)"
 done
+# ssh-config writes one line per option: a line break in what goes there
+# is refused, not written (it would break the file for every host).
+nl_folder="$TEST_TMP/new
+line"
+mkdir -p "$nl_folder/.devcontainer"
+echo '{"image": "x"}' >"$nl_folder/.devcontainer/devcontainer.json"
+set +e
+out=$("$RDEV_BIN_DIR/rdev" ssh-config "$nl_folder" 2>"$TEST_TMP/nl.err")
+rc=$?
+set -e
+check_eq "rdev ssh-config FOLDER-with-a-line-break exits 1" "$rc" 1
+check_eq "and prints no Host block" "$out" ""
+check "and says why" grep -q "holds a line break" "$TEST_TMP/nl.err"
+set +e
+"$RDEV_BIN_DIR/rdev" ssh-config "$TEST_TMP/empty" --host-alias "$(printf 'a\nb')" \
+	>/dev/null 2>&1
+rc=$?
+set -e
+check_eq "rdev ssh-config --host-alias with a line break exits 2" "$rc" 2
 mkdir -p "$TEST_TMP/empty"
 set +e
 err=$(cd "$TEST_TMP/empty" && "$RDEV_BIN_DIR/rdev" shell 2>&1 >/dev/null)
