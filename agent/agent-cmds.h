@@ -267,6 +267,10 @@ int agent_cmd_lockfile_arg(
     const char *arg, int *no_lockfile, int *frozen, const char **warning);
 #define AGENT_CMD_LOCKFILE_BOTH \
 	"--no-lockfile and --frozen-lockfile are mutually exclusive"
+/* The usage error of an empty workspace argument (TARGET or
+ * --workspace-folder ""): never read as the current folder. */
+#define AGENT_CMD_EMPTY_FOLDER \
+	"the workspace is empty (\"\"): name a folder (. for this one)"
 /* Is arg an option that takes its value as the next argument ("--config")?
  * For finding TARGET among a command's arguments. */
 int agent_cmd_option_takes_value(const char *arg);

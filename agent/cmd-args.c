@@ -253,6 +253,11 @@ agent_cmd_args_parse(const struct cmd_program *prog, const struct cmd_entry *ent
 			return cmd_usage_error(prog, entry, "unexpected argument %s", s);
 		}
 	}
+	/* ("$WS" of a script whose WS is unset: not this folder) */
+	if (a->folder != NULL && *a->folder == '\0') {
+		agent_cmd_args_clear(a);
+		return cmd_usage_error(prog, entry, AGENT_CMD_EMPTY_FOLDER);
+	}
 	if (a->folder == NULL && (allowed & AGENT_ARG_FOLDER))
 		a->folder = ".";
 	return 0;

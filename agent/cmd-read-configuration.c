@@ -90,6 +90,8 @@ cmd_read_configuration_parse(const struct cmd_program *prog,
 		else
 			a->folder = argv[i];
 	}
+	if (a->folder != NULL && *a->folder == '\0')
+		return cmd_usage_error(prog, entry, AGENT_CMD_EMPTY_FOLDER);
 	if (a->folder == NULL)
 		a->folder = ".";
 	return 0;

@@ -250,6 +250,8 @@ cmd_up_parse(const struct cmd_program *prog, const struct cmd_entry *entry, int 
 		if (a->dotfiles[i] != NULL && a->dotfiles[0] == NULL)
 			return cmd_usage_error(prog, entry,
 			    "%s needs --dotfiles-repository", cmd_up_dotfiles[i].option);
+	if (a->folder != NULL && *a->folder == '\0')
+		return cmd_usage_error(prog, entry, AGENT_CMD_EMPTY_FOLDER);
 	if (a->folder == NULL)
 		a->folder = ".";
 	return 0;

@@ -116,6 +116,9 @@ cmd_build_parse(int argc, char **argv, struct cmd_build_args *a)
 	if (a->no_lockfile && a->frozen_lockfile)
 		return cmd_usage_error(
 		    &client_program, &cmd_build_entry, AGENT_CMD_LOCKFILE_BOTH);
+	if (a->folder != NULL && *a->folder == '\0')
+		return cmd_usage_error(
+		    &client_program, &cmd_build_entry, AGENT_CMD_EMPTY_FOLDER);
 	if (a->folder == NULL)
 		a->folder = ".";
 	return 0;

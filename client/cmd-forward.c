@@ -584,6 +584,11 @@ cmd_forward_exec(int argc, char **argv)
 		    "TARGET and at least one SPEC "
 		    "(or TARGET --stop SPEC, TARGET --stop-all, or --list)");
 	}
+	if (*target == '\0') {
+		cJSON_Delete(list);
+		cJSON_Delete(id_labels);
+		return cmd_usage_error(&client_program, e, AGENT_CMD_EMPTY_FOLDER);
+	}
 	memset(&t, 0, sizeof t);
 	if (!target_is_remote(target)) {
 		/* this machine's engine: the broker's local host, no SSH */

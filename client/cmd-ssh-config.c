@@ -206,6 +206,9 @@ cmd_ssh_config_exec(int argc, char **argv)
 	if (target == NULL)
 		return cmd_usage_error(
 		    &client_program, &cmd_ssh_config_entry, "a TARGET is needed");
+	if (*target == '\0')
+		return cmd_usage_error(
+		    &client_program, &cmd_ssh_config_entry, AGENT_CMD_EMPTY_FOLDER);
 	if (alias_arg != NULL &&
 	    (*alias_arg == '\0' || strpbrk(alias_arg, " \t\n\r*?!,\"") != NULL))
 		return cmd_usage_error(&client_program, &cmd_ssh_config_entry,

@@ -65,6 +65,22 @@ for args in "--dotfiles-install-command x.sh" "--dotfiles-target-path /tmp/d"; d
 	check_eq "rdev up $args: says what it needs" "$err" \
 	    "rdev up: ${args%% *} needs --dotfiles-repository (see \`rdev up --help\`)"
 done
+# An empty workspace ("$WS" of a script whose WS is unset) is a usage
+# error for every command that takes one, never the current folder's
+# container (exec ran there, forward forwarded its ports).
+mkdir -p "$TEST_TMP/cwd/.devcontainer"
+echo '{"image": "x"}' >"$TEST_TMP/cwd/.devcontainer/devcontainer.json"
+for args in "up ''" "up --workspace-folder ''" "exec '' -- true" "status ''" \
+	"stop ''" "down ''" "logs ''" "read-configuration ''" "build ''" \
+	"forward '' 3000" "ssh-config ''" "upgrade ''"; do
+	set +e
+	err=$(cd "$TEST_TMP/cwd" && eval "'$RDEV_BIN_DIR/rdev' $args" 2>&1 >/dev/null)
+	rc=$?
+	set -e
+	check_eq "rdev $args exits 2" "$rc" 2
+	check "rdev $args says the workspace is empty" \
+		sh -c "printf '%s' '$err' | grep -q 'the workspace is empty'"
+done
 # ssh-config writes one line per option: a line break in what goes there
 # is refused, not written (it would break the file for every host).
 nl_folder="$TEST_TMP/new
