@@ -165,6 +165,22 @@ up_json_string(const cJSON *obj, const char *path1, const char *path2)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+/* Are a and b the same path, but for trailing slashes (Docker cleans the
+ * paths it reports)? Either NULL: no. */
+static int
+up_same_path(const char *a, const char *b)
+{
+	size_t na, nb;
+
+	if (a == NULL || b == NULL)
+		return 0;
+	for (na = strlen(a); na > 1 && a[na - 1] == '/'; na--)
+		;
+	for (nb = strlen(b); nb > 1 && b[nb - 1] == '/'; nb--)
+		;
+	return na == nb && strncmp(a, b, na) == 0;
+}
+
 static int
 up_container_running(const cJSON *inspect)
 {
@@ -385,6 +401,53 @@ out:
 	return rc;
 }
 
+/* Does the inspected container have a mount at target (from source: a
+ * bind's host path, a volume's name)? */
+static int
+up_has_mount(
+    const cJSON *container, const char *type, const char *source, const char *target)
+{
+	const cJSON *e;
+	const char *have;
+
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(container, "Mounts")) {
+		if (!up_same_path(up_json_string(e, "Destination", NULL), target))
+			continue;
+		have = up_json_string(
+		    e, strcmp(type, "volume") == 0 ? "Name" : "Source", NULL);
+		return source == NULL ||
+		    (strcmp(type, "volume") == 0
+			    ? have != NULL && strcmp(have, source) == 0
+			    : up_same_path(have, source));
+	}
+	return 0;
+}
+
+/* --mount asks for what a reused container was made without: Docker cannot
+ * add a mount to a container, so say so, rather than leave it out in
+ * silence (as the reference does). */
+static void
+up_note_mounts_missing(const struct up_state *s)
+{
+	const cJSON *m;
+	const char *type, *source, *target;
+
+	cJSON_ArrayForEach(m, s->opts->mounts) {
+		type = up_json_string(m, "type", NULL);
+		source = up_json_string(m, "source", NULL);
+		target = up_json_string(m, "target", NULL);
+		if (type == NULL || target == NULL ||
+		    up_has_mount(s->container, type, source, target))
+			continue;
+		progress_line(s->p,
+		    "warning: --mount type=%s,source=%s,target=%s: not mounted: "
+		    "container %.12s was made without it (`up --recreate` makes it "
+		    "anew with it)",
+		    type, source != NULL ? source : "", target,
+		    up_json_string(s->container, "Id", NULL));
+	}
+}
+
 /* An existing container: its merged configuration comes from its own
  * metadata label (frozen at creation), as the reference CLI does. */
 static int
@@ -394,6 +457,7 @@ up_reuse(struct up_state *s, int *started, char **cause)
 	int rc = -1, admitted = -1;
 
 	labels_note_changed(s->container, s->config_hash, s->p);
+	up_note_mounts_missing(s);
 	if (up_merged_for_container(s->cfg, s->container, &s->merged, cause) != 0)
 		goto out;
 	*started = 0;

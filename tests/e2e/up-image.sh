@@ -68,8 +68,13 @@ docker exec -u dev "$cid" touch /workspaces/ws-image/made-in-container
 check_eq "a file made in the container belongs to the host owner" "$(stat -c %u "$ws/made-in-container")" 4321
 
 # A second up reuses the running container: only postAttach runs again,
-# before up returns.
-out2=$(rdev_agent up "$ws" 2>/dev/null)
+# before up returns. A --mount it was made without cannot be added: warned
+# about, not dropped in silence.
+late="type=bind,source=$TEST_TMP,target=/late"
+out2=$(rdev_agent up "$ws" --mount "$late" 2>"$TEST_TMP/up2.err")
+check "a --mount the reused container lacks is warned about" grep -qF \
+	"warning: --mount $late: not mounted: container ${cid:0:12} was made without it" \
+	"$TEST_TMP/up2.err"
 check_eq "second up reuses the container" "$(printf '%s' "$out2" | jq -r .containerId)" "$cid"
 check_eq "onCreate not repeated" "$(docker exec "$cid" cat /tmp/oncreate.count | wc -l)" 1
 check_eq "postStart not repeated on a running container" "$(docker exec "$cid" cat /tmp/start.count | wc -l)" 1
@@ -84,9 +89,12 @@ check_eq "onCreate still once after restart" "$(docker exec "$cid" cat /tmp/oncr
 check_eq "postStart ran again after restart" "$(docker exec "$cid" cat /tmp/start.count | wc -l)" 2
 
 # --recreate gives a new container that runs everything again.
-out4=$(rdev_agent up "$ws" --recreate 2>/dev/null)
+out4=$(rdev_agent up "$ws" --recreate --mount "$late" 2>/dev/null)
 cid4=$(printf '%s' "$out4" | jq -r .containerId)
 check "recreate makes a new container" test "$cid4" != "$cid"
+check "... with the --mount" docker exec "$cid4" test -d /late/ws-image
+rdev_agent up "$ws" --mount "$late" >/dev/null 2>"$TEST_TMP/up5.err"
+check_eq "then the same --mount is no warning" "$(grep -c 'not mounted' "$TEST_TMP/up5.err")" 0
 check_eq "old container is gone" "$(docker ps -aq --filter id="$cid" | wc -l)" 0
 check_eq "onCreate ran in the new container" "$(docker exec "$cid4" cat /tmp/oncreate.count | wc -l)" 1
 finish
