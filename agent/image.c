@@ -1,6 +1,8 @@
 /* image.c - pull or build a dev container's image (see image.h). */
 #include "image.h"
 
+#include <sys/stat.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <libgen.h>
@@ -13,6 +15,7 @@
 #include "config.h"
 #include "docker.h"
 #include "error.h"
+#include "jsonc.h"
 #include "log.h"
 #include "spawn.h"
 #include "xmalloc.h"
@@ -177,6 +180,44 @@ image_cache_from(struct image_argv *a, const cJSON *cache_from, const cJSON *bui
 	}
 }
 
+/* Is the Dockerfile (want_dir 0: a file) or the context (1: a folder) at
+ * path there? If not, the error names the property's place in the
+ * configuration file (outer.name, or name at the top: the legacy
+ * "dockerFile", "context"), which docker's own error does not. Checked just
+ * before the build: initializeCommand may have made them. 0, or -1 with
+ * *cause. */
+static int
+image_check_build_path(const struct config *cfg, const char *outer, const char *name,
+    const char *path, int want_dir, char **cause)
+{
+	const struct jsonc_doc *doc = config_get_doc(cfg);
+	const cJSON *node = jsonc_doc_root(doc);
+	struct stat sb;
+	unsigned line, col;
+	char *where;
+	int err = 0;
+
+	if (stat(path, &sb) != 0)
+		err = errno;
+	else if (want_dir && !S_ISDIR(sb.st_mode))
+		err = ENOTDIR;
+	else if (!want_dir && S_ISDIR(sb.st_mode))
+		err = EISDIR;
+	if (err == 0)
+		return 0;
+	if (outer != NULL)
+		node = cJSON_GetObjectItemCaseSensitive(node, outer);
+	node = cJSON_GetObjectItemCaseSensitive(node, name);
+	where = node != NULL && jsonc_doc_locate(doc, node, &line, &col) == 0
+	    ? xasprintf("%s:%u:%u", jsonc_doc_name(doc), line, col)
+	    : xstrdup(config_get_source_file(cfg));
+	error_set(cause, "%s: %s%s%s\"%s\": %s: %s", where, outer != NULL ? "\"" : "",
+	    outer != NULL ? outer : "", outer != NULL ? "\"." : "", name, path,
+	    strerror(err));
+	free(where);
+	return -1;
+}
+
 int
 image_build_dockerfile(const struct config *cfg, const char *tag, int no_cache,
     const cJSON *cache_from, const struct progress *p, char **cause)
@@ -200,6 +241,10 @@ image_build_dockerfile(const struct config *cfg, const char *tag, int no_cache,
 	image_argv_add(&a, "docker");
 	image_argv_add(&a, "build");
 	path = image_config_path(config_dir, dockerfile);
+	rc = image_check_build_path(cfg,
+	    image_string(build, "dockerfile") != NULL ? "build" : NULL,
+	    image_string(build, "dockerfile") != NULL ? "dockerfile" : "dockerFile", path,
+	    0, cause);
 	image_argv_add(&a, "-f");
 	image_argv_add(&a, path);
 	free(path);
@@ -228,8 +273,17 @@ image_build_dockerfile(const struct config *cfg, const char *tag, int no_cache,
 		if (cJSON_IsString(e))
 			image_argv_add(&a, e->valuestring);
 	path = image_config_path(config_dir, context);
+	if (rc == 0 && strcmp(context, ".") != 0)
+		rc = image_check_build_path(cfg,
+		    image_string(build, "context") != NULL ? "build" : NULL, "context",
+		    path, 1, cause);
 	image_argv_add(&a, path);
 	free(path);
+	if (rc != 0) {
+		image_argv_free(&a);
+		free(file_copy);
+		return -1;
+	}
 	progress_line(p, "Building image %s from %s", tag, dockerfile);
 	rc = image_run_docker(
 	    (const char *const *)a.v, NULL, p, "build.dockerfile", cause);

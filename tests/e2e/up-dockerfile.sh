@@ -134,4 +134,23 @@ check "but not docker's deprecation banner" sh -c "! grep -q DEPRECATED" <<<"$ms
 check "the container it would have replaced is kept" \
 	test "$(docker inspect -f '{{.State.Running}}' "$cid" 2>/dev/null)" = true
 check_eq "and still answers exec" "$(rdev exec "$ws" -- cat /stage)" prod-stage
+
+# A Dockerfile or a context that is not there: the error names the
+# property's line:col (docker's names neither), and nothing is built.
+bad=$TEST_TMP/ws-missing-$$
+mkdir -p "$bad/.devcontainer"
+printf '{\n  "build": {"dockerfile": "Nope",\n    "context": "no-ctx"}\n}\n' \
+	>"$bad/.devcontainer/devcontainer.json"
+rc=0
+rdev up "$bad" >/dev/null 2>"$TEST_TMP/missing.err" || rc=$?
+check_eq "up of a missing Dockerfile exits 1" "$rc" 1
+check "its message names the file, line:col and property" grep -qF \
+	"$bad/.devcontainer/devcontainer.json:2:27: \"build\".\"dockerfile\": $bad/.devcontainer/Nope: No such file or directory" \
+	"$TEST_TMP/missing.err"
+: >"$bad/.devcontainer/Nope"
+rc=0
+rdev up "$bad" >/dev/null 2>"$TEST_TMP/missing.err" || rc=$?
+check "then of the missing context" grep -qF \
+	"$bad/.devcontainer/devcontainer.json:3:16: \"build\".\"context\": $bad/.devcontainer/no-ctx: No such file or directory" \
+	"$TEST_TMP/missing.err"
 finish
