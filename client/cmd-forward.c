@@ -36,6 +36,28 @@ forward_request_entry(const struct forward_spec *s)
 	return e;
 }
 
+/* Does list (forward_request_entry()s) have s's forward already: the same
+ * container (or service) port to the same local port, or both to the first
+ * free one? (One forward would be made, and listed twice.) */
+static int
+cmd_forward_listed(const cJSON *list, const struct forward_spec *s)
+{
+	const cJSON *e, *svc, *port, *local;
+
+	cJSON_ArrayForEach(e, list) {
+		svc = cJSON_GetObjectItemCaseSensitive(e, "service");
+		port = cJSON_GetObjectItemCaseSensitive(e, "port");
+		local = cJSON_GetObjectItemCaseSensitive(e, "local");
+		if (cJSON_IsNumber(port) && port->valueint == s->port &&
+		    (cJSON_IsNumber(local) ? local->valueint : 0) == s->local_port &&
+		    ((svc == NULL && s->service == NULL) ||
+			(svc != NULL && s->service != NULL &&
+			    strcmp(svc->valuestring, s->service) == 0)))
+			return 1;
+	}
+	return 0;
+}
+
 void
 client_forward_print_table(FILE *out, const cJSON *forwards, int with_host)
 {
@@ -546,6 +568,12 @@ cmd_forward_exec(int argc, char **argv)
 			rc = cmd_usage_error(&client_program, e, "%s", cause);
 			free(cause);
 			return rc;
+		} else if (cmd_forward_listed(list, &s)) {
+			cJSON_Delete(list);
+			cJSON_Delete(id_labels);
+			forward_spec_clear(&s);
+			return cmd_usage_error(&client_program, e,
+			    "forward spec '%s' is given twice", argv[i]);
 		} else {
 			cJSON_AddItemToArray(list, forward_request_entry(&s));
 			forward_spec_clear(&s);

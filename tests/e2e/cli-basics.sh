@@ -81,6 +81,14 @@ for args in "up ''" "up --workspace-folder ''" "exec '' -- true" "status ''" \
 	check "rdev $args says the workspace is empty" \
 		sh -c "printf '%s' '$err' | grep -q 'the workspace is empty'"
 done
+# The same forward twice would be made once and listed twice: refused.
+set +e
+err=$("$RDEV_BIN_DIR/rdev" forward "$TEST_TMP/cwd" 3000 8080:3000 3000 2>&1 >/dev/null)
+rc=$?
+set -e
+check_eq "rdev forward TARGET 3000 8080:3000 3000 exits 2" "$rc" 2
+check_eq "and names the spec given twice" "$err" \
+	"rdev forward: forward spec '3000' is given twice (see \`rdev forward --help\`)"
 # ssh-config writes one line per option: a line break in what goes there
 # is refused, not written (it would break the file for every host).
 nl_folder="$TEST_TMP/new
