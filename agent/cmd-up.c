@@ -244,6 +244,11 @@ cmd_up_parse(const struct cmd_program *prog, const struct cmd_entry *entry, int 
 	}
 	if (a->no_lockfile && a->frozen_lockfile)
 		return cmd_usage_error(prog, entry, AGENT_CMD_LOCKFILE_BOTH);
+	/* (--json won, and the JSON log asked for was not shown) */
+	if (a->quiet && a->log_json)
+		return cmd_usage_error(prog, entry,
+		    "--json (no progress) and --log-format json (progress as JSON "
+		    "lines) are mutually exclusive");
 	/* (they only say how to install a repository: alone they would be
 	 * ignored in silence) */
 	for (i = 1; i < (int)CMD_UP_NDOTFILES; i++)

@@ -81,6 +81,13 @@ for args in "up ''" "up --workspace-folder ''" "exec '' -- true" "status ''" \
 	check "rdev $args says the workspace is empty" \
 		sh -c "printf '%s' '$err' | grep -q 'the workspace is empty'"
 done
+# --json (no progress) with --log-format json (JSON progress): one is
+# not honoured, so neither is taken.
+set +e
+"$RDEV_BIN_DIR/rdev" up "$TEST_TMP/nowhere" --json --log-format json >/dev/null 2>&1
+rc=$?
+set -e
+check_eq "rdev up --json --log-format json exits 2" "$rc" 2
 # The same forward twice would be made once and listed twice: refused.
 set +e
 err=$("$RDEV_BIN_DIR/rdev" forward "$TEST_TMP/cwd" 3000 8080:3000 3000 2>&1 >/dev/null)
