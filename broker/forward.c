@@ -761,18 +761,39 @@ forward_parked_add(struct forward_parked *p, const char *name, const char *text)
 	cJSON_AddItemToArray(a, cJSON_CreateString(text));
 }
 
+/* Mark fw's entry in the "forwards" of p's answer with error. */
+static void
+forward_parked_mark(struct forward_parked *p, const struct forward *fw, const char *error)
+{
+	cJSON *res = cJSON_GetObjectItemCaseSensitive(p->resp, "result"), *e;
+	long local, port;
+
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(res, "forwards")) {
+		if (json_get_int(e, "local", 0, 65535, &local) != 0 ||
+		    json_get_int(e, "port", 1, 65535, &port) != 0 ||
+		    local != fw->local_port || port != fw->port ||
+		    cJSON_HasObjectItem(e, "error"))
+			continue;
+		cJSON_AddStringToObject(e, "error", error);
+	}
+}
+
 void
 forward_parked_error(
     struct forward_parked_list *list, const struct forward *fw, const char *error)
 {
 	struct forward_parked *p;
+	char *text = xasprintf("localhost:%d -> %s%s%d: %s", fw->local_port,
+	    fw->service != NULL ? fw->service : "container port ",
+	    fw->service != NULL ? ":" : "", fw->port, error);
 
 	TAILQ_FOREACH(p, list, entry) {
-		if (p->failed || !forward_parked_for(p, fw))
+		if (!forward_parked_for(p, fw))
 			continue;
-		forward_parked_add(p, "errors", error);
-		p->failed = 1;
+		forward_parked_add(p, "errors", text);
+		forward_parked_mark(p, fw, text);
 	}
+	free(text);
 }
 
 void

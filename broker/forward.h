@@ -299,7 +299,6 @@ struct forward_parked {
 	int fd;
 	struct forward_key key; /* the request's container (no workspace: none) */
 	cJSON *resp;
-	int failed; /* an error of a resolve is in resp already */
 	/* its look at the workspace timed out: it is answered with no wait
 	 * for a check in flight (one asked before it, or its own) */
 	int unchecked;
@@ -316,8 +315,10 @@ struct forward_parked *forward_park(
 /* Does parked answer p wait for fw's check (fw is its container's:
  * forward_of its key)? */
 int forward_parked_for(const struct forward_parked *p, const struct forward *fw);
-/* A resolve of fw failed: error goes into each parked answer fw is for
- * that has none yet (as a failed resolve stopped the others). */
+/* A resolve of fw failed: "localhost:LOCAL -> SPEC: error" goes into the
+ * "errors" of each parked answer fw is for, and fw's entry in its
+ * "forwards" (if there) gets that as its "error": the forward stays (it is
+ * tried again at each connection) but is not said to work. */
 void forward_parked_error(
     struct forward_parked_list *list, const struct forward *fw, const char *error);
 /* fw's check failed on the way (forward_check_warning): warning goes

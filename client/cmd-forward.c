@@ -103,6 +103,7 @@ cmd_forward_add(struct remote *r, const char *workspace, const char *config,
 {
 	cJSON *fields = cJSON_CreateObject(), *res = NULL;
 	const cJSON *errors, *e;
+	cJSON *working;
 	char *cause = NULL, *hint;
 	int rc = 0;
 
@@ -129,14 +130,20 @@ cmd_forward_add(struct remote *r, const char *workspace, const char *config,
 		fprintf(stderr,
 		    "watching the container for new listening ports (they are "
 		    "forwarded as they appear; see `rdev forward --list`)\n");
-	if (!quiet &&
-	    cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(res, "forwards")) > 0) {
+	/* (a forward whose target failed is an error below, not a row of
+	 * what works) */
+	working = cJSON_CreateArray();
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(res, "forwards")) {
+		if (!cJSON_HasObjectItem(e, "error"))
+			cJSON_AddItemToArray(working, cJSON_Duplicate(e, 1));
+	}
+	if (!quiet && cJSON_GetArraySize(working) > 0) {
 		fprintf(stderr,
 		    "forwarded ports (until `rdev down` or `rdev forward "
 		    "--stop`):\n");
-		client_forward_print_table(
-		    stderr, cJSON_GetObjectItemCaseSensitive(res, "forwards"), 0);
+		client_forward_print_table(stderr, working, 0);
 	}
+	cJSON_Delete(working);
 	errors = cJSON_GetObjectItemCaseSensitive(res, "errors");
 	cJSON_ArrayForEach(e, errors) {
 		fprintf(stderr, "rdev: forward: %s\n", e->valuestring);

@@ -119,6 +119,23 @@ check "and prints no forwards table" sh -c "! grep -q 'forwarded ports' '$TEST_T
 check "and makes no forward" jq -e "map(.local) | index($p_id) == null" "$TEST_TMP/none-list.json"
 check "and leaves nothing listening" sh -c "! ss -ltn | grep -q '127.0.0.1:$p_id '"
 check "and it is named" grep -q "forward spec '1:2:3:4'" "$TEST_TMP/bad.err"
+# Some forwards of one request fail (services of a workspace that has no
+# Compose): each is an error naming its port, neither is listed as
+# forwarded; the one that works is.
+svc=$(rig_ports 3)
+set +e
+rdev forward "$ws" "$svc:$p_lo" "$((svc + 1)):db:3000" "$((svc + 2)):cache:6379" 2>"$TEST_TMP/svc.err"
+rc_svc=$?
+set -e
+check_eq "forwards to services of a workspace without Compose: exit 1" "$rc_svc" 1
+check "each is an error naming its port (db)" \
+	grep -q "^rdev: forward: localhost:$((svc + 1)) -> db:3000: .*not a Compose workspace" "$TEST_TMP/svc.err"
+check "... (cache)" \
+	grep -q "^rdev: forward: localhost:$((svc + 2)) -> cache:6379: .*not a Compose workspace" "$TEST_TMP/svc.err"
+check_eq "the table of forwarded ports lists the one that works only" \
+	"$(grep -c '^  localhost:' "$TEST_TMP/svc.err")" 1
+check "... that one" grep -q "^  localhost:$svc *-> container port $p_lo" "$TEST_TMP/svc.err"
+for p in "$svc" "$((svc + 1))" "$((svc + 2))"; do rdev forward --stop "$p" >/dev/null 2>&1 || true; done
 kill "$busy_pid"; busy_pid=
 
 # --- a killed broker ---------------------------------------------------------
