@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -153,17 +154,36 @@ lifecycle_bg_save(struct lifecycle_bg *bg, char **cause)
 	return rc;
 }
 
+/* Has the container's log been unlinked under us: its container removed
+ * (lifecycle_bg_removed(), by a down or an up --recreate that takes no lock
+ * of ours)? */
+static int
+lifecycle_bg_orphaned(const struct lifecycle_bg *bg)
+{
+	struct stat st;
+
+	return fstat(bg->log->fd, &st) == 0 && st.st_nlink == 0;
+}
+
 /* Save in the background process: a record that cannot be written costs
- * the readers their news, not the steps their run. */
+ * the readers their news, not the steps their run. Once the container is
+ * gone, nothing: the record would come back for a container that no longer
+ * exists (its steps fail as it goes). lifecycle_bg_removed() unlinks the
+ * log before the record, so a save that slipped in before that unlink
+ * sees it after its own rename and takes the record back out. */
 static void
 lifecycle_bg_save_or_log(struct lifecycle_bg *bg)
 {
 	char *cause = NULL;
 
+	if (lifecycle_bg_orphaned(bg))
+		return;
 	if (lifecycle_bg_save(bg, &cause) != 0) {
 		log_warn("%s", cause);
 		free(cause);
-	}
+	} else if (lifecycle_bg_orphaned(bg) && unlink(bg->record_path) != 0 &&
+	    errno != ENOENT)
+		log_warn("%s: %s", bg->record_path, strerror(errno));
 }
 
 static void
@@ -290,13 +310,15 @@ lifecycle_bg_removed(const char *container_id)
 
 	if (state_dir == NULL)
 		return;
-	lifecycle_bg_forget(state_dir, container_id);
 	/* (a background run still writing it keeps its open file, unlinked:
-	 * nothing reads it once the container is gone) */
+	 * nothing reads it once the container is gone; the log goes first,
+	 * as that run writes no record once it is gone:
+	 * lifecycle_bg_save_or_log()) */
 	log_path = lifecycle_log_path(state_dir, container_id);
 	if (unlink(log_path) != 0 && errno != ENOENT)
 		log_warn("%s: %s", log_path, strerror(errno));
 	free(log_path);
+	lifecycle_bg_forget(state_dir, container_id);
 	free(state_dir);
 }
 

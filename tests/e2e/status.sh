@@ -5,7 +5,8 @@
 # the remote one names its host and lists its forwards; a bad target is a
 # usage error; a step that fails in up itself is "failed", with its error,
 # until an up runs it again and it succeeds; a container's lifecycle record
-# goes with it (down, up --recreate).
+# goes with it (down, up --recreate), and stays gone when down comes while
+# its background run still goes.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 export RDEV_STATE_DIR=$TEST_TMP/state
@@ -84,6 +85,29 @@ check "down removes the container's lifecycle record" \
 # ... and its background log (nothing reads it once the container is gone)
 check "down removes the container's background lifecycle log" \
 	test ! -e "$RDEV_STATE_DIR/lifecycle-$cid.log"
+# A down while the background run still goes: the run ends ("failed", its
+# container gone under it) after down removed the record and the log, and
+# wrote the record again, for a container that no longer exists. (Its
+# process is stopped over the down, so that it ends after it: left alone it
+# mostly writes first, and down then removed the record.)
+rdev up "$ws" --skip-non-blocking-commands --json >"$TEST_TMP/up2.json"
+cid=$(jq -r .containerId "$TEST_TMP/up2.json")
+check_eq "a second background run is running" "$(st "$ws" | jq -r .background.state)" running
+# the run's process: the one that holds its log (still, once down unlinked it)
+bg_run_pids() {
+	{ find /proc/[0-9]*/fd -lname "*/lifecycle-$cid.log*" 2>/dev/null || true; } |
+		cut -d/ -f3 | sort -u
+}
+run_pids=$(bg_run_pids)
+check "the background run's process is found" test -n "$run_pids"
+kill -STOP $run_pids
+rdev down "$ws" >/dev/null
+kill -CONT $run_pids
+bg_run_gone() { [ -z "$(bg_run_pids)" ]; }
+EVENTUALLY_SECONDS=60 eventually "the background run ends once its container is gone" bg_run_gone
+check "down during the background run: its record stays gone after the run" \
+	test ! -e "$RDEV_STATE_DIR/lifecycle-$cid.state"
+check "... and its log" test ! -e "$RDEV_STATE_DIR/lifecycle-$cid.log"
 
 # A step that fails in up itself (not in the background) ran and failed:
 # status said "not run" (only the background run's failures were recorded).
