@@ -16,7 +16,9 @@
 #   still runs), --skip-post-attach all but postAttachCommand, the same as the
 #   reference CLI's flags on a workspace of its own (local only).
 # The local and the remote target's checks run at the same time (they mostly
-# wait for lifecycle steps), each with its own output.
+# wait for lifecycle steps), each with its own output. A test that ends
+# early stops them with all they run and leaves no container behind
+# (RDEV_UP_WAITS_FAIL_AFTER=S fails it S s after they started, to see that).
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 export RDEV_STATE_DIR=$TEST_TMP/state
@@ -48,13 +50,37 @@ config >"$ws/.devcontainer.json"
 config >"$refws/.devcontainer.json"
 rig_remote_host w
 on_host "mkdir -p ~/ws && cat > ~/ws/.devcontainer.json" <"$ws/.devcontainer.json"
-cleanup() {
-	local rc=$? f e
-	# (the stories in the background, when the test ends early)
-	for e in "${bg_pids[@]+"${bg_pids[@]}"}"; do
-		kill "${e#*=}" 2>/dev/null || true
-		wait "${e#*=}" 2>/dev/null || true
+# stories_stop: the stories still running (the test ended early) stopped
+# with all they run: each is a process group of its own (in_background),
+# and a story's subshell killed alone left its `rdev up` running, which
+# made a container after the test had gone (24 s later, once). Then no
+# request of theirs is left on the host: its agent's workers, cancelled
+# once the broker is gone, have ended.
+stories_stop() {
+	local e g i
+	for e in "${bg_pids[@]}"; do
+		kill -TERM -- "-${e#*=}" 2>/dev/null || true
 	done
+	for e in "${bg_pids[@]}"; do
+		g=${e#*=}
+		wait "$g" 2>/dev/null || true
+		for i in $(seq 100); do
+			pgrep -g "$g" >/dev/null || break
+			[ "$i" -lt 100 ] || kill -KILL -- "-$g" 2>/dev/null || true
+			sleep 0.1
+		done
+	done
+	bg_pids=()
+	broker stop >/dev/null 2>&1 || true
+	for i in $(seq 150); do
+		pgrep -u "rdev-$name" -f 'rdev-agent' >/dev/null || break
+		sleep 0.1
+	done
+}
+cleanup() {
+	local rc=$? f
+	set +e
+	[ ${#bg_pids[@]} -eq 0 ] || stories_stop
 	for f in "$ws" "$refws"; do
 		docker ps -aq --filter "label=devcontainer.local_folder=$f" | xargs -r docker rm -f >/dev/null
 	done
@@ -125,7 +151,7 @@ story() {
 	check_eq "$what: shell too" "$(grep '^rdev: ' "$d/bg-shell.err")" "rdev: $left"
 	ws_file "$t" rm hold
 	set +e
-	timeout 60 "$RDEV_BIN_DIR/rdev" logs -f "$t" >"$d/bg-logs.out" 2>"$d/bg-logs.err"
+	timeout --foreground 60 "$RDEV_BIN_DIR/rdev" logs -f "$t" >"$d/bg-logs.out" 2>"$d/bg-logs.err"
 	s=$?
 	set -e
 	check_eq "$what: logs -f ended with 0 once the background steps had" "$s" 0
@@ -145,7 +171,7 @@ story() {
 	rdev up "$t" --recreate --skip-non-blocking-commands >/dev/null 2>&1 ||
 		fail "$what: up --skip-non-blocking-commands (failing later) failed"
 	set +e
-	timeout 60 "$RDEV_BIN_DIR/rdev" logs -f "$t" >"$d/fail-logs.out" 2>"$d/fail-logs.err"
+	timeout --foreground 60 "$RDEV_BIN_DIR/rdev" logs -f "$t" >"$d/fail-logs.out" 2>"$d/fail-logs.err"
 	s=$?
 	set -e
 	check_eq "$what: logs -f exits 1 when a background step failed" "$s" 1
@@ -184,11 +210,18 @@ story() {
 
 # in_background NAME CMD...: run CMD, checks and all, in the background, its
 # output in $TEST_TMP/NAME.out; then background_end waits for them, shows
-# their output, counts their checks and fails if one of them did.
+# their output, counts their checks and fails if one of them did. Each runs
+# as a process group of its own (set -m), its commands in it (set +m
+# inside: with it each would have a group of its own), for stories_stop.
 in_background() {
 	local n=$1
 	shift
-	("$@") >"$TEST_TMP/$n.out" 2>&1 &
+	set -m
+	(
+		set +m
+		"$@"
+	) >"$TEST_TMP/$n.out" 2>&1 &
+	set +m
 	bg_pids+=("$n=$!")
 }
 background_end() {
@@ -215,6 +248,11 @@ local_story() {
 # container's lifecycle steps, and they share nothing but the engine.
 in_background local local_story
 in_background remote story "$name:~/ws" remote
+# (RDEV_UP_WAITS_FAIL_AFTER=S: fail S s later, to see the cleanup stop them)
+if [ -n "${RDEV_UP_WAITS_FAIL_AFTER:-}" ]; then
+	sleep "$RDEV_UP_WAITS_FAIL_AFTER"
+	fail "failed on purpose (RDEV_UP_WAITS_FAIL_AFTER) while the stories ran"
+fi
 
 # --- the reference's flags, on a workspace of its own ------------------------
 REF=${RDEV_DEVCONTAINER_CLI:-}
