@@ -81,6 +81,9 @@ char *feature_ref_unversioned(const char *id);
  * matches. */
 char *feature_ref_retarget(const char *text, const cJSON *features, const char *feature,
     const char *version, const char **key);
+/* Is version one that `upgrade --target-version` takes ('x', 'x.y' or
+ * 'x.y.z', the reference's check)? 0, or -1 with *cause (its message). */
+int feature_ref_version_check(const char *version, char **cause);
 
 /* feature-fetch.c */
 struct feature_fetch_opts {

@@ -4,6 +4,7 @@
 #include "feature-fetch.h"
 
 #include <ctype.h>
+#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -208,6 +209,25 @@ feature_ref_unversioned(const char *id)
 	size_t n = strcspn(slash != NULL ? slash : id, ":@");
 
 	return xstrndup(id, (size_t)((slash != NULL ? slash : id) - id) + n);
+}
+
+int
+feature_ref_version_check(const char *version, char **cause)
+{
+	regex_t re;
+	int ok;
+
+	if (regcomp(&re, "^[0-9]+([.][0-9]+([.][0-9]+)?)?$", REG_EXTENDED | REG_NOSUB) !=
+	    0)
+		fatal("regcomp");
+	ok = regexec(&re, version, 0, NULL, 0) == 0;
+	regfree(&re);
+	if (!ok)
+		return error_set(cause,
+		    "Invalid version '%s'.  Must be in the form of 'x', 'x.y', or "
+		    "'x.y.z'",
+		    version);
+	return 0;
 }
 
 char *

@@ -11,7 +11,6 @@
  * ("upgrade"). Needs no Docker. */
 #include "agent-ops.h"
 
-#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -28,27 +27,12 @@
 static int
 op_upgrade_check(const char *feature, const char *version, char **cause)
 {
-	regex_t re;
-	int ok;
-
 	if ((feature == NULL) != (version == NULL))
 		return error_set(cause,
 		    "\"feature\" and \"targetVersion\" go together "
 		    "(the '--target-version' and '--feature' flag "
 		    "must be used together)");
-	if (version == NULL)
-		return 0;
-	if (regcomp(&re, "^[0-9]+([.][0-9]+([.][0-9]+)?)?$", REG_EXTENDED | REG_NOSUB) !=
-	    0)
-		fatal("regcomp");
-	ok = regexec(&re, version, 0, NULL, 0) == 0;
-	regfree(&re);
-	if (!ok)
-		return error_set(cause,
-		    "Invalid version '%s'.  Must be in the form of 'x', 'x.y', or "
-		    "'x.y.z'",
-		    version);
-	return 0;
+	return version == NULL ? 0 : feature_ref_version_check(version, cause);
 }
 
 /* Give Feature feature the version in cfg's devcontainer.json (written

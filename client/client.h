@@ -106,6 +106,14 @@ struct client_target {
 		char *text;
 		size_t len;
 	} lock_sent;
+	const struct client_target_hook *hook; /* borrowed, or NULL */
+};
+/* What a command does at a point of client_target_open_hook(): before_send
+ * runs just before a local SOURCE is uploaded (ct->lock_sent known), and
+ * returns CMD_EXIT_OK to go on, else the exit code after printing why not. */
+struct client_target_hook {
+	int (*before_send)(struct client_target *ct, void *arg);
+	void *arg;
 };
 /* The broker's name of this machine's Docker engine (broker/local-host.h). */
 #define CLIENT_LOCAL_HOST "local"
@@ -135,6 +143,9 @@ struct client_target {
  * client_target_close() either way. */
 int client_target_open(
     const char *name, int argc, char **argv, unsigned flags, struct client_target *ct);
+/* client_target_open() with hook (borrowed until client_target_close()). */
+int client_target_open_hook(const char *name, int argc, char **argv, unsigned flags,
+    const struct client_target_hook *hook, struct client_target *ct);
 void client_target_close(struct client_target *ct);
 /* Take every flag out of argv (before "--"); 1 if there was one. */
 /* complete.c: cmd_program.complete_operand for rdev (TARGET: recent

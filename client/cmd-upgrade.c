@@ -1,20 +1,29 @@
 /* cmd-upgrade.c - `rdev upgrade TARGET`: devcontainer-lock.json made anew
  * from the Features' tags (the "upgrade" operation, agent/op-upgrade.c, on
  * TARGET's backend, where the workspace is), as the reference CLI's
- * `devcontainer upgrade`. */
+ * `devcontainer upgrade`; with HOST: ./app, --feature's edit is made in
+ * ./app before the upload. */
 #include "client.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "atomic-file.h"
+#include "config.h"
+#include "feature-fetch.h"
+#include "jsonc.h"
 #include "progress.h"
+#include "xmalloc.h"
 
 /* upgrade's own options; the rest are the workspace's (agent_cmd_args). */
 struct cmd_upgrade_opts {
 	const char *feature;
 	const char *target_version;
 	int dry_run;
+	const struct progress *progress;
+	int edited_here; /* --feature done in the local folder before its upload */
 };
 
 /* Take upgrade's own options out of argv (NULL-terminated; *argc shrinks).
@@ -52,6 +61,78 @@ cmd_upgrade_take(int *argc, char **argv, struct cmd_upgrade_opts *o, const char 
 	return 0;
 }
 
+/* HOST: SOURCE (a local folder), before its upload: --feature's edit of
+ * devcontainer.json made in the folder, where the developer keeps it, as
+ * the agent makes it in the host's copy (agent/op-upgrade.c, the same
+ * feature_ref_retarget(): comments kept), atomically, mode kept; the host's
+ * copy then comes with it. Not with --dry-run, which edits nothing here (the
+ * agent edits the host's copy, as the reference's dry run does its own). A
+ * client_target_hook's before_send. */
+static int
+cmd_upgrade_retarget_local(struct client_target *ct, void *arg)
+{
+	struct cmd_upgrade_opts *o = arg;
+	const char *key;
+	char *file, *shown, *text = NULL, *edited = NULL, *cause = NULL;
+	struct jsonc_doc *doc = NULL;
+	struct stat st;
+	size_t n;
+	int rc = CMD_EXIT_FAILURE;
+
+	if (o->feature == NULL || o->dry_run || !client_lockfile_wanted(ct))
+		return CMD_EXIT_OK;
+	/* (the agent's check, which then sees no version) */
+	if (feature_ref_version_check(o->target_version, &cause) != 0) {
+		fprintf(stderr, "rdev: upgrade: %s\n", cause);
+		free(cause);
+		return CMD_EXIT_FAILURE;
+	}
+	if (ct->lock_sent.config == NULL) {
+		fprintf(stderr,
+		    "rdev: upgrade: --feature: no devcontainer.json in %s to edit "
+		    "(a --config outside the folder?)\n",
+		    ct->src.text);
+		return CMD_EXIT_USAGE;
+	}
+	file = xasprintf("%s/%s", ct->src.path, ct->lock_sent.config);
+	/* the folder as typed, as lockfile-copy.c shows it */
+	n = strlen(ct->src.text);
+	while (n > 1 && ct->src.text[n - 1] == '/')
+		n--;
+	shown = xasprintf("%.*s/%s", (int)n, ct->src.text, ct->lock_sent.config);
+	if ((text = config_read_text(file, &cause)) == NULL ||
+	    (doc = jsonc_parse(shown, text, strlen(text), &cause)) == NULL)
+		goto out;
+	progress_line(o->progress, "Updating '%s' to '%s' in devcontainer.json",
+	    o->feature, o->target_version);
+	edited = feature_ref_retarget(text,
+	    cJSON_GetObjectItemCaseSensitive(jsonc_doc_root(doc), "features"), o->feature,
+	    o->target_version, &key);
+	if (edited == NULL)
+		progress_line(o->progress, "%s: no Feature '%s' in \"features\"", shown,
+		    o->feature);
+	else if (strcmp(edited, text) != 0) {
+		progress_line(o->progress, "Updating config file: '%s'", shown);
+		if (stat(file, &st) != 0)
+			st.st_mode = 0644;
+		if (atomic_file_write(
+			file, edited, strlen(edited), st.st_mode & 07777, &cause) != 0)
+			goto out;
+	}
+	o->edited_here = 1;
+	rc = CMD_EXIT_OK;
+out:
+	if (cause != NULL)
+		fprintf(stderr, "rdev: upgrade: %s\n", cause);
+	free(cause);
+	jsonc_doc_free(doc);
+	free(edited);
+	free(text);
+	free(shown);
+	free(file);
+	return rc;
+}
+
 static int
 cmd_upgrade_exec(int argc, char **argv)
 {
@@ -63,30 +144,19 @@ cmd_upgrade_exec(int argc, char **argv)
 	cJSON *req, *res = NULL;
 	const char *msg = NULL;
 	char *cause = NULL;
+	struct client_target_hook hook = { cmd_upgrade_retarget_local, &o };
 	int rc;
 
-	if ((rc = client_target_open(
-		 "upgrade", argc, argv, CLIENT_TARGET_SEND_LOCAL, &ct)) != CMD_EXIT_OK)
-		goto out;
-	if (cmd_upgrade_take(&ct.argc, ct.argv, &o, &msg) != 0) {
+	/* (taken before the upload, which the hook's edit precedes) */
+	if (cmd_upgrade_take(&argc, argv, &o, &msg) != 0) {
+		memset(&ct, 0, sizeof ct);
 		rc = cmd_usage_error(&client_program, &cmd_upgrade_entry, "%s", msg);
 		goto out;
 	}
-	/* The host's devcontainer.json would change and the next upload
-	 * would put the local one back. */
-	if (o.feature != NULL && client_lockfile_wanted(&ct)) {
-		fprintf(stderr,
-		    "rdev: upgrade: --feature would edit the host's copy of "
-		    "devcontainer.json, which the next upload of %s replaces: "
-		    "change the Feature's version in %s%s%s here, then run "
-		    "`rdev upgrade %s`\n",
-		    ct.src.text, ct.src.path, ct.lock_sent.config != NULL ? "/" : "",
-		    ct.lock_sent.config != NULL ? ct.lock_sent.config
-						: " (its devcontainer.json)",
-		    ct.typed);
-		rc = CMD_EXIT_USAGE;
+	o.progress = &progress;
+	if ((rc = client_target_open_hook("upgrade", argc, argv, CLIENT_TARGET_SEND_LOCAL,
+		 &hook, &ct)) != CMD_EXIT_OK)
 		goto out;
-	}
 	if ((rc = agent_cmd_args_parse(&client_program, &cmd_upgrade_entry, ct.argc,
 		 ct.argv, AGENT_ARG_FOLDER, &a)) != 0)
 		goto out;
@@ -96,10 +166,11 @@ cmd_upgrade_exec(int argc, char **argv)
 		cJSON_AddTrueToObject(req, "dryRun");
 	else if (client_lockfile_wanted(&ct))
 		cJSON_AddTrueToObject(req, "includeLockfile");
-	if (o.feature != NULL)
+	/* (made in the local folder already: the host's copy has it) */
+	if (o.feature != NULL && !o.edited_here) {
 		cJSON_AddStringToObject(req, "feature", o.feature);
-	if (o.target_version != NULL)
 		cJSON_AddStringToObject(req, "targetVersion", o.target_version);
+	}
 	if (ct.be.call(ct.be.ctx, req, &progress, &res, &cause) != 0) {
 		fprintf(stderr, "rdev: upgrade: %s\n", cause);
 		free(cause);
@@ -143,6 +214,8 @@ const struct cmd_entry cmd_upgrade_entry = { "upgrade",
 	"                  first change the version of Feature ID (any version of\n"
 	"                  it) in devcontainer.json to VERSION (x, x.y or x.y.z),\n"
 	"                  then write the lockfile (devcontainer.json is changed\n"
-	"                  with --dry-run too, as the reference's is)\n"
+	"                  with --dry-run too, as the reference's is; with\n"
+	"                  HOST: ./app, the local ./app's devcontainer.json,\n"
+	"                  before the upload, and not with --dry-run)\n"
 	"\n" CLIENT_TARGET_HELP,
 	cmd_upgrade_exec };

@@ -330,6 +330,10 @@ client_target_source(const char *name, struct client_target *ct, int i,
 	/* (before the upload: an edit made during it is then seen as one) */
 	if (send)
 		client_lockfile_remember(ct);
+	if (send && ct->src.kind == SOURCE_LOCAL && ct->hook != NULL &&
+	    ct->hook->before_send != NULL &&
+	    (n = ct->hook->before_send(ct, ct->hook->arg)) != CMD_EXIT_OK)
+		return n;
 	if (send ? source_send(ct->remote, &ct->src, &so, &folder, &ct->sent, &cause)
 		 : source_folder(ct->remote, &ct->src, &folder, &exists, &cause)) {
 		fprintf(stderr, "rdev: %s: %s\n", name, cause);
@@ -353,11 +357,19 @@ int
 client_target_open(
     const char *name, int argc, char **argv, unsigned flags, struct client_target *ct)
 {
+	return client_target_open_hook(name, argc, argv, flags, NULL, ct);
+}
+
+int
+client_target_open_hook(const char *name, int argc, char **argv, unsigned flags,
+    const struct client_target_hook *hook, struct client_target *ct)
+{
 	struct remote_opts ro = { 0 };
 	const char *host;
 	int i, n, rc, source_i;
 
 	memset(ct, 0, sizeof *ct);
+	ct->hook = hook;
 	ro.accept_new_host_key = client_take_flag(&argc, argv, "--accept-new-host-key");
 	ct->argv = client_target_split(
 	    ct, argc, argv, (flags & CLIENT_TARGET_COMMAND) != 0, &ct->argc);

@@ -7,7 +7,8 @@
 # line); `rdev build HOST: ./app` uploads first and keeps a local edit of
 # the lockfile; a symlinked local lockfile is refused with a warning naming
 # it, what it points at left alone; `rdev upgrade HOST: ./app` writes it
-# back too, and refuses --feature.
+# back too, and with --feature edits the local devcontainer.json first
+# (not with --dry-run).
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 rig_remote_host sl
@@ -106,17 +107,54 @@ check "... and says where the host's lockfile was written" \
 check_eq "... and leaves the local one alone" "$(cat "$lock")" '{"features":{"stale":{}}}'
 rm "$lock"
 
-# upgrade uploads and writes it back too; --feature, which would edit the
-# host's devcontainer.json only, is refused for a local folder.
+# upgrade uploads and writes it back too.
 rdev upgrade "$name:" ./app >/dev/null 2>"$TEST_TMP/upgrade.err" ||
 	{ cat "$TEST_TMP/upgrade.err" >&2; fail "rdev upgrade $name: ./app"; }
 check "upgrade HOST: ./app writes the local lockfile" cmp -s "$lock" "$TEST_TMP/lock.good"
 check "... and says so" \
 	grep -qx "Wrote ./app/.devcontainer/devcontainer-lock.json" "$TEST_TMP/upgrade.err"
-rc=0
+# upgrade --feature edits the local devcontainer.json (the host's copy is
+# replaced by the next upload), as the agent edits a host's: the same text
+# edit, comments kept, atomically, mode kept; then uploads it and writes the
+# lockfile back. --dry-run edits nothing here. (Local Features in folders
+# named "hello:0" and "hello:1": the edit of one id into the other leaves
+# a Feature that the upgrade resolves, with no registry.)
+cp -r "$d/hello" "$d/hello:0"
+cp -r "$d/hello" "$d/hello:1"
+cat >"$d/devcontainer.json" <<JSON
+{ "image": "$RDEV_RIG_IMAGE_BOOKWORM_DEV", "updateRemoteUserUID": false,
+  // ./hello:0 for now
+  "features": { "./hello:0": {} } }
+JSON
+chmod 0640 "$d/devcontainer.json"
+cp "$d/devcontainer.json" "$TEST_TMP/dc.before"
+sed 's#\./hello:0#./hello:1#g' "$TEST_TMP/dc.before" >"$TEST_TMP/dc.want"
+rdev upgrade "$name:" ./app --feature ./hello --target-version 1 --dry-run \
+	>"$TEST_TMP/tv-dry.out" 2>"$TEST_TMP/tv-dry.err" ||
+	{ cat "$TEST_TMP/tv-dry.err" >&2; fail "rdev upgrade $name: ./app --feature --dry-run"; }
+check "upgrade --feature --dry-run with a local folder: the local file unchanged" \
+	cmp -s "$d/devcontainer.json" "$TEST_TMP/dc.before"
+check_eq "... and the lockfile printed" "$(jq -c . "$TEST_TMP/tv-dry.out")" '{"features":{}}'
+rm "$lock"
 rdev upgrade "$name:" ./app --feature ./hello --target-version 1 >/dev/null \
-	2>"$TEST_TMP/upgrade.err" || rc=$?
-check_eq "upgrade --feature with a local folder: a usage error" "$rc" 2
-check "... naming the file to edit" \
-	grep -q "/app/.devcontainer/devcontainer.json" "$TEST_TMP/upgrade.err"
+	2>"$TEST_TMP/tv.err" ||
+	{ cat "$TEST_TMP/tv.err" >&2; fail "rdev upgrade $name: ./app --feature"; }
+check "upgrade --feature with a local folder: the local devcontainer.json edited, comment too" \
+	cmp -s "$d/devcontainer.json" "$TEST_TMP/dc.want"
+check_eq "... its mode kept" "$(stat -c %a "$d/devcontainer.json")" 640
+check_eq "... the host's copy is the same" \
+	"$(on_host cat "$folder/.devcontainer/devcontainer.json" | sha256sum)" \
+	"$(sha256sum <"$TEST_TMP/dc.want")"
+check_eq "... said once, naming the local file" \
+	"$(grep -E "^Updating" "$TEST_TMP/tv.err")" \
+	"Updating './hello' to '1' in devcontainer.json
+Updating config file: './app/.devcontainer/devcontainer.json'"
+check "... and the lockfile came back" \
+	grep -qx "Wrote ./app/.devcontainer/devcontainer-lock.json" "$TEST_TMP/tv.err"
+rc=0
+rdev upgrade "$name:" ./app --feature ./hello --target-version 1.x >/dev/null \
+	2>"$TEST_TMP/tv-bad.err" || rc=$?
+check_eq "upgrade --feature with a bad version: fails" "$rc" 1
+check "... with the reference's message" grep -qF "Invalid version '1.x'" "$TEST_TMP/tv-bad.err"
+check "... and edits nothing" cmp -s "$d/devcontainer.json" "$TEST_TMP/dc.want"
 finish

@@ -181,3 +181,21 @@ TEST(retarget_rewrites_first_matching_id)
 	ASSERT_NULL(key);
 	cJSON_Delete(features);
 }
+
+/* --target-version: x, x.y or x.y.z, else the reference's message (the
+ * agent's check, and the client's before it edits a local folder's file). */
+TEST(version_check_takes_x_xy_xyz)
+{
+	char *cause = NULL;
+
+	ASSERT_INT_EQ(feature_ref_version_check("1", &cause), 0);
+	ASSERT_INT_EQ(feature_ref_version_check("1.20", &cause), 0);
+	ASSERT_INT_EQ(feature_ref_version_check("1.2.3", &cause), 0);
+	ASSERT_INT_EQ(feature_ref_version_check("1.2.3.4", &cause), -1);
+	free(cause);
+	cause = NULL;
+	ASSERT_INT_EQ(feature_ref_version_check("1.x", &cause), -1);
+	ASSERT_STR_EQ(cause,
+	    "Invalid version '1.x'.  Must be in the form of 'x', 'x.y', or 'x.y.z'");
+	free(cause);
+}
