@@ -58,6 +58,13 @@ for _ in 1 2; do
 done
 check "50 MB through the proxy: byte-exact, >= 80 MB/s at 0 ms, at 40 ms >= min(0.3x that, 60 MB/s)" test $ok = 1
 
+# A side that hangs up (the proxy had shut its write side, then its EOF
+# came) while the proxy is paused over --max-queue: what its socket still
+# holds goes on before the EOF, all of it (it was cut at the next chunk).
+out=$($chk halfclose 20 20000000) || true
+check "20 MB then EOF from a client the proxy had half-closed, paused at 64 KiB: all through ($out)" \
+	test "$out" = "halfclose 20.0 got=20000000 of 20000000"
+
 # A host behind a 40 ms proxy: ssh through it works, and pays the delay
 # (key exchange, auth, the channel: several round trips).
 name=$(rig_host_name d)

@@ -12,12 +12,19 @@ its own (no running rig needed; e2e/rig-delay runs it).
         BYTES from the server through a proxy of RTT_MS, and BYTES to it;
         prints "bulk RTT_MS down=MB/s up=MB/s" (10^6 bytes per second);
         the bytes are checked (a counter pattern, not zeros)
+    delay-proxy-check.py halfclose RTT_MS BYTES
+        the server half-closes first and reads late; BYTES to it through a
+        proxy of RTT_MS and a --max-queue of 64 KiB, then the client's EOF
+        (the proxy, paused, sees the client hang up with the bytes still in
+        its socket); prints "halfclose RTT_MS got=N of BYTES", exits 1 when
+        they are not all there
     delay-proxy-check.py direct BYTES
         the same bulk transfer without the proxy (the ceiling)
 
 The server (a thread here, on an ephemeral port) reads a first line: "ECHO"
 echoes until EOF; "GET N" sends N bytes of the pattern; "PUT N" reads N
-bytes, checks them, answers "ok N" or "bad".
+bytes, checks them, answers "ok N" or "bad"; "HALF" shuts its side, waits
+a second, and counts what it reads until EOF (in HALF_GOT).
 """
 import os
 import socket
@@ -58,6 +65,9 @@ def recv_line(c):
     return line.decode().split()
 
 
+HALF_GOT = []  # what each HALF read
+
+
 def serve_one(c):
     with c:
         c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -76,6 +86,16 @@ def serve_one(c):
                 k = min(CHUNK, n - off)
                 c.sendall(pattern(off, k))
                 off += k
+        elif cmd[0] == "HALF":
+            c.shutdown(socket.SHUT_WR)
+            time.sleep(1)
+            n = 0
+            while True:
+                b = c.recv(CHUNK)
+                if not b:
+                    break
+                n += len(b)
+            HALF_GOT.append(n)
         elif cmd[0] == "PUT":
             n, off, ok = int(cmd[1]), 0, True
             buf = bytearray(CHUNK)
@@ -105,8 +125,8 @@ def server():
 class Proxy:
     """The delay proxy on an ephemeral port in front of `port`."""
 
-    def __init__(self, port, rtt_ms, nice=None):
-        extra = [] if nice is None else ["--nice", str(nice)]
+    def __init__(self, port, rtt_ms, nice=None, extra=()):
+        extra = list(extra) + ([] if nice is None else ["--nice", str(nice)])
         self.p = subprocess.Popen([proxy_program()] + extra +
                                   ["0", "127.0.0.1:%d" % port, str(rtt_ms)],
                                   stdout=subprocess.PIPE)
@@ -198,11 +218,36 @@ def bulk(rtt_ms, n):
     print("bulk %s down=%.0f up=%.0f" % (rtt_ms, down, up))
 
 
+def halfclose(rtt_ms, n):
+    proxy = Proxy(server(), rtt_ms, extra=["--max-queue", "65536"])
+    try:
+        s = connect(proxy.port, b"HALF\n")
+        if s.recv(1) != b"":
+            raise SystemExit("halfclose: the server's EOF did not come")
+        off = 0
+        while off < n:
+            k = min(CHUNK, n - off)
+            s.sendall(pattern(off, k))
+            off += k
+        s.shutdown(socket.SHUT_WR)
+        t0 = time.time()
+        while not HALF_GOT and time.time() - t0 < 60:
+            time.sleep(0.05)
+        s.close()
+    finally:
+        proxy.close()
+    got = HALF_GOT[0] if HALF_GOT else -1
+    print("halfclose %s got=%d of %d" % (rtt_ms, got, n))
+    return 0 if got == n else 1
+
+
 def main(argv):
     if len(argv) == 3 and argv[0] == "pingpong":
         pingpong(float(argv[1]), int(argv[2]))
     elif len(argv) == 3 and argv[0] == "bulk":
         bulk(float(argv[1]), int(argv[2]))
+    elif len(argv) == 3 and argv[0] == "halfclose":
+        return halfclose(float(argv[1]), int(argv[2]))
     elif len(argv) == 2 and argv[0] == "direct":
         down, up = transfer(server(), int(argv[1]))
         print("direct down=%.0f up=%.0f" % (down, up))

@@ -313,13 +313,15 @@ side_lost(struct proxy *p, struct conn *c, int i)
 	direction_flush(p, out, now_ns());
 }
 
-/* Read what side i of c has. */
+/* Read what side i of c has; drain: all of it, to its EOF or error, over
+ * --max-queue too (the side hung up: its fd goes after this, and what the
+ * socket still holds must not go with it). */
 static void
-side_read(struct proxy *p, struct conn *c, int i)
+side_read(struct proxy *p, struct conn *c, int i, int drain)
 {
 	struct direction *d = &c->d[i];
 
-	while (!d->paused && !d->read_end) {
+	while ((drain || !d->paused) && !d->read_end) {
 		ssize_t n = recv(c->fd[i], p->buf, READ_MAX, MSG_DONTWAIT);
 		int64_t now;
 
@@ -343,7 +345,7 @@ side_read(struct proxy *p, struct conn *c, int i)
 		direction_flush(p, d, now);
 		if (c->dead || c->fd[i] < 0)
 			return;
-		if (n < READ_MAX)
+		if (n < READ_MAX && !drain)
 			break;
 	}
 	conn_watch(p, c, i);
@@ -369,10 +371,8 @@ side_event(struct proxy *p, struct side *s, uint32_t e)
 	}
 	if (!(e & (EPOLLIN | EPOLLHUP | EPOLLERR)))
 		return;
-	if (e & (EPOLLHUP | EPOLLERR))
-		c->d[si].paused = 0; /* (what is left to read, read now) */
 	if (!c->d[si].read_end)
-		side_read(p, c, si);
+		side_read(p, c, si, (e & (EPOLLHUP | EPOLLERR)) != 0);
 	/* Hung up (both ways shut, or reset): reported for as long as the fd
 	 * is watched, and of no more use: it goes. */
 	if ((e & (EPOLLHUP | EPOLLERR)) && !c->dead && c->fd[si] >= 0)
