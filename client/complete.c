@@ -32,7 +32,8 @@ has_prefix(const char *s, size_t len, const char *prefix)
 	return n <= len && strncmp(s, prefix, n) == 0;
 }
 
-/* Where the candidates go: each word once. */
+/* Where the candidates go: each word once (compared case-sensitively:
+ * host:/src/App and host:/src/app are two targets). */
 struct complete_out {
 	FILE *f;
 	cJSON *seen; /* words written so far (owned) */
@@ -41,7 +42,7 @@ struct complete_out {
 static void
 complete_emit(struct complete_out *out, const char *word)
 {
-	if (cJSON_HasObjectItem(out->seen, word))
+	if (cJSON_GetObjectItemCaseSensitive(out->seen, word) != NULL)
 		return;
 	cJSON_AddTrueToObject(out->seen, word);
 	fprintf(out->f, "%s\n", word);

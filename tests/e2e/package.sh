@@ -107,6 +107,12 @@ mkdir -p "$TEST_TMP/xdg/rdev"
 echo '{"hosts":[{"name":"a","pool":"team"},{"name":"b","pool":"team"}]}' >"$TEST_TMP/xdg/rdev/hosts.json"
 check_eq "bash: rdev up @t<TAB>: a pool of hosts.json, once" \
 	"$(XDG_CONFIG_HOME=$TEST_TMP/xdg complete_bash rdev up @t)" "@team"
+# (each candidate once, but two targets that differ in case are two)
+mkdir -p "$TEST_TMP/state-recent"
+printf 'pkgbox:/src/App\npkgbox:/src/app\npkgbox:/src/app\n' >"$TEST_TMP/state-recent/recent-targets"
+check_eq "bash: rdev up pkgbox:/s<TAB>: recent targets, once each, case kept apart" \
+	"$(RDEV_STATE_DIR=$TEST_TMP/state-recent complete_bash rdev up pkgbox:/s | tr '\n' ' ')" \
+	"pkgbox:/src/App pkgbox:/src/app "
 check_eq "bash: rdev hosts r<TAB>" "$(complete_bash rdev hosts r)" "rm"
 check_eq "bash: rdev exec TARGET -- <TAB>: nothing of rdev's" \
 	"$(complete_bash rdev exec pkgbox:~/x -- --fro)" ""
