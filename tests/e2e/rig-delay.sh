@@ -65,6 +65,12 @@ out=$($chk halfclose 20 20000000) || true
 check "20 MB then EOF from a client the proxy had half-closed, paused at 64 KiB: all through ($out)" \
 	test "$out" = "halfclose 20.0 got=20000000 of 20000000"
 
+# Out of fds: the connections over the limit fail (reset), the proxy and
+# the others go on, and it accepts again once fds are free (it exited).
+out=$($chk fdlimit 20 2>/dev/null) || true
+check "a proxy allowed 32 fds, 30 connections at once: still running, echoes after ($out)" \
+	test "$out" = "fdlimit 20.0 alive=1 echo=1"
+
 # A host behind a 40 ms proxy: ssh through it works, and pays the delay
 # (key exchange, auth, the channel: several round trips).
 name=$(rig_host_name d)

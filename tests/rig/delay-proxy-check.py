@@ -18,6 +18,11 @@ its own (no running rig needed; e2e/rig-delay runs it).
         (the proxy, paused, sees the client hang up with the bytes still in
         its socket); prints "halfclose RTT_MS got=N of BYTES", exits 1 when
         they are not all there
+    delay-proxy-check.py fdlimit RTT_MS
+        a proxy of RTT_MS allowed 32 fds, 30 echo connections at once (more
+        than it can hold), then all closed and one more; prints "fdlimit
+        RTT_MS alive=0|1 echo=0|1" (still running; the last one echoes),
+        exits 1 unless both are 1
     delay-proxy-check.py direct BYTES
         the same bulk transfer without the proxy (the ceiling)
 
@@ -125,11 +130,11 @@ def server():
 class Proxy:
     """The delay proxy on an ephemeral port in front of `port`."""
 
-    def __init__(self, port, rtt_ms, nice=None, extra=()):
+    def __init__(self, port, rtt_ms, nice=None, extra=(), preexec_fn=None):
         extra = list(extra) + ([] if nice is None else ["--nice", str(nice)])
         self.p = subprocess.Popen([proxy_program()] + extra +
                                   ["0", "127.0.0.1:%d" % port, str(rtt_ms)],
-                                  stdout=subprocess.PIPE)
+                                  stdout=subprocess.PIPE, preexec_fn=preexec_fn)
         line = self.p.stdout.readline().decode()
         if not line.startswith("listening "):
             raise SystemExit("delay-proxy did not start: %r" % line)
@@ -241,6 +246,39 @@ def halfclose(rtt_ms, n):
     return 0 if got == n else 1
 
 
+def fdlimit(rtt_ms):
+    import resource
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (32, 32))
+    proxy = Proxy(server(), rtt_ms, preexec_fn=limit)
+    try:
+        conns = []
+        for _ in range(30):
+            try:
+                conns.append(connect(proxy.port, b"ECHO\n"))
+            except OSError:
+                pass
+        time.sleep(0.3 + rtt_ms / 1000 * 2)
+        for c in conns:
+            c.close()
+        time.sleep(0.3 + rtt_ms / 1000 * 2)
+        alive = proxy.p.poll() is None
+        echo = False
+        if alive:
+            try:
+                s = connect(proxy.port, b"ECHO\nx")
+                s.settimeout(10)
+                echo = s.recv(1) == b"x"
+                s.close()
+            except OSError:
+                pass
+    finally:
+        proxy.close()
+    print("fdlimit %s alive=%d echo=%d" % (rtt_ms, alive, echo))
+    return 0 if alive and echo else 1
+
+
 def main(argv):
     if len(argv) == 3 and argv[0] == "pingpong":
         pingpong(float(argv[1]), int(argv[2]))
@@ -248,6 +286,8 @@ def main(argv):
         bulk(float(argv[1]), int(argv[2]))
     elif len(argv) == 3 and argv[0] == "halfclose":
         return halfclose(float(argv[1]), int(argv[2]))
+    elif len(argv) == 2 and argv[0] == "fdlimit":
+        return fdlimit(float(argv[1]))
     elif len(argv) == 2 and argv[0] == "direct":
         down, up = transfer(server(), int(argv[1]))
         print("direct down=%.0f up=%.0f" % (down, up))

@@ -17,7 +17,9 @@
  * and keeps what is not due yet, so the only cap on throughput is the one the
  * delay implies for the endpoints' own windows. What it keeps per direction
  * is bounded (--max-queue, default 64 MiB): above it, it stops reading that
- * side until half of it is gone.
+ * side until half of it is gone. Out of fds, it goes on with the
+ * connections it has: a new one it cannot connect is reset, and it leaves
+ * the backlog alone for 100 ms when it cannot accept.
  *
  * Why C: the link's own precision is what keystroke and latency goals are
  * judged against. The due times are kept in nanoseconds and waited for with
@@ -101,8 +103,11 @@ struct proxy {
 	struct conn *conns;
 	struct conn *dead; /* closed conns, freed after each batch */
 	int64_t armed;	   /* the timer's due time, 0 none */
+	int64_t accept_at; /* out of fds (or memory): accept again then, 0 now */
 	char *buf;
 };
+
+#define ACCEPT_PAUSE_NS (100 * 1000000)
 
 static int64_t
 now_ns(void)
@@ -385,13 +390,17 @@ conn_start_connect(struct proxy *p, struct conn *c)
 	int fd = socket(p->target->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	c->connect_at = 0;
-	if (fd < 0)
-		die("socket");
-	set_nonblock_nodelay(fd);
-	if (connect(fd, p->target->ai_addr, p->target->ai_addrlen) != 0 &&
-	    errno != EINPROGRESS) {
-		fprintf(stderr, "delay-proxy: connect: %s\n", strerror(errno));
-		close(fd);
+	if (fd >= 0)
+		set_nonblock_nodelay(fd);
+	/* (out of fds: this connection fails as a refused one would; the
+	 * others go on) */
+	if (fd < 0 ||
+	    (connect(fd, p->target->ai_addr, p->target->ai_addrlen) != 0 &&
+		errno != EINPROGRESS)) {
+		fprintf(stderr, "delay-proxy: %s: %s\n", fd < 0 ? "socket" : "connect",
+		    strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		c->connected = 1;
 		/* (the client is reset, as a refused connection would be) */
 		{
@@ -439,6 +448,22 @@ proxy_accept(struct proxy *p)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return;
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM) {
+				/* (the connections there go on; the new ones wait
+				 * in the backlog a while, the listener unwatched:
+				 * it would be reported ready all that time) */
+				struct epoll_event ev = { 0 };
+
+				fprintf(
+				    stderr, "delay-proxy: accept: %s\n", strerror(errno));
+				ev.data.ptr = &p->listener;
+				if (epoll_ctl(p->ep, EPOLL_CTL_MOD, p->listener, &ev) !=
+				    0)
+					die("epoll_ctl");
+				p->accept_at = now_ns() + ACCEPT_PAUSE_NS;
+				return;
+			}
 			die("accept");
 		}
 		set_nonblock_nodelay(fd);
@@ -473,6 +498,16 @@ proxy_run_due(struct proxy *p)
 	int64_t now = now_ns(), next = 0;
 	struct conn *c, *n;
 
+	if (p->accept_at != 0 && p->accept_at <= now) {
+		struct epoll_event ev = { 0 };
+
+		ev.events = EPOLLIN;
+		ev.data.ptr = &p->listener;
+		if (epoll_ctl(p->ep, EPOLL_CTL_MOD, p->listener, &ev) != 0)
+			die("epoll_ctl");
+		p->accept_at = 0;
+	}
+	next = p->accept_at;
 	for (c = p->conns; c != NULL; c = n) {
 		n = c->next;
 		if (c->connect_at != 0 && c->connect_at <= now) {
