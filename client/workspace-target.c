@@ -393,12 +393,21 @@ client_target_open_hook(const char *name, int argc, char **argv, unsigned flags,
 	}
 	if ((flags & CLIENT_TARGET_NO_FOLDER) && i >= 0 && !target_is_remote(argv[i])) {
 		/* (`rdev ls buildbox`: a host typed without its colon; this
-		 * machine's list takes no argument) */
-		fprintf(stderr,
-		    "rdev: %s: '%s' is not a remote target: name a host with its "
-		    "colon ('%s:'), or no TARGET for this machine (see `rdev %s "
-		    "--help`)\n",
-		    name, argv[i], argv[i], name);
+		 * machine's list takes no argument. A path (`rdev ls ./app`)
+		 * is no host: no HOST: to suggest for it) */
+		if (strchr(argv[i], '/') != NULL || argv[i][0] == '.' ||
+		    argv[i][0] == '~')
+			fprintf(stderr,
+			    "rdev: %s: '%s' is not a remote target, and this "
+			    "machine's %s takes no folder: name a host (HOST:), "
+			    "or no TARGET (see `rdev %s --help`)\n",
+			    name, argv[i], name, name);
+		else
+			fprintf(stderr,
+			    "rdev: %s: '%s' is not a remote target: name a host "
+			    "with its colon ('%s:'), or no TARGET for this machine "
+			    "(see `rdev %s --help`)\n",
+			    name, argv[i], argv[i], name);
 		client_target_close(ct);
 		return CMD_EXIT_USAGE;
 	}

@@ -35,6 +35,13 @@ rc=$?
 set -e
 check_eq "rdev ls buildbox exits 2" "$rc" 2
 check "rdev ls buildbox says to type buildbox:" sh -c "printf '%s' \"\$1\" | grep -q \"'buildbox:'\"" _ "$err"
+# A folder there (`rdev ls ./app`) is no host: no './app:' to type.
+set +e
+err=$("$RDEV_BIN_DIR/rdev" ls ./app 2>&1 >/dev/null)
+rc=$?
+set -e
+check_eq "rdev ls ./app exits 2" "$rc" 2
+check "... and suggests no './app:' ($err)" sh -c "! printf '%s' \"\$1\" | grep -q \"app:'\"" _ "$err"
 # `rdev hosts add POOL HOST` (the pool given as a word): a usage error that
 # names the command once and says how a pool is given.
 set +e
