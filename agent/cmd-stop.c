@@ -54,12 +54,12 @@ agent_cmd_stop(const struct agent_backend *be, const struct cmd_program *prog,
 		    prog->name, be->shown != NULL ? be->shown : a.folder);
 	else if (n == 1) /* (as down says what it removed) */
 		fprintf(stderr,
-		    "%s: stopped the dev container for %s (kept: `%s up` starts "
+		    "%s: the dev container for %s is stopped (kept: `%s up` starts "
 		    "it again)\n",
 		    prog->name, be->shown != NULL ? be->shown : a.folder, prog->name);
 	else
-		fprintf(stderr, "%s: stopped %ld containers for %s\n", prog->name, n,
-		    be->shown != NULL ? be->shown : a.folder);
+		fprintf(stderr, "%s: the %ld containers for %s are stopped\n", prog->name,
+		    n, be->shown != NULL ? be->shown : a.folder);
 	cJSON_Delete(res);
 	return CMD_EXIT_OK;
 }

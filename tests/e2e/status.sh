@@ -70,7 +70,7 @@ check "text form lists the steps" sh -c "'$RDEV_BIN_DIR/rdev' status '$ws' | gre
 
 rdev stop "$ws" >/dev/null 2>"$TEST_TMP/stop.err"
 check_eq "stop says what it stopped" "$(cat "$TEST_TMP/stop.err")" \
-	"rdev: stopped the dev container for $ws (kept: \`rdev up\` starts it again)"
+	"rdev: the dev container for $ws is stopped (kept: \`rdev up\` starts it again)"
 st "$ws" >"$TEST_TMP/s2.json"
 check_eq "stopped after stop" "$(jq -r .state "$TEST_TMP/s2.json")" stopped
 check "no steps while stopped (they are recorded inside)" jq -e 'has("steps") | not' "$TEST_TMP/s2.json" >/dev/null
