@@ -615,9 +615,34 @@ up_check_honoured(const struct up_state *s, int build, char **cause)
 	for (size_t i = 0; i < w.count; i++)
 		progress_line(s->p, "warning: %s", w.items[i]);
 	config_warnings_clear(&w);
-	if (rc == 0 && config_get_kind(s->cfg) != CONFIG_KIND_COMPOSE)
-		rc = up_check_container_spec(s, cause);
 	return rc;
+}
+
+/* up_check_container_spec() before initializeCommand, when up is to make
+ * the container (none to reuse, or --rebuild, --recreate). A container up
+ * reuses was made already (perhaps by the reference CLI, with runArgs rdev
+ * does not take): what its creation would refuse is only warned about. */
+static int
+up_check_new_container(struct up_state *s, char **cause)
+{
+	cJSON *container = NULL;
+	char *problem = NULL;
+
+	if (config_get_kind(s->cfg) == CONFIG_KIND_COMPOSE)
+		return 0;
+	if (!s->opts->rebuild && !s->opts->recreate &&
+	    up_find_container(s, &container, cause) != 0)
+		return -1;
+	if (container == NULL)
+		return up_check_container_spec(s, cause);
+	if (up_check_container_spec(s, &problem) != 0)
+		progress_line(s->p,
+		    "warning: %s (container %.12s is reused: `up --recreate` would "
+		    "fail)",
+		    problem, up_json_string(container, "Id", NULL));
+	free(problem);
+	cJSON_Delete(container);
+	return 0;
 }
 
 /* The same for what only the image's metadata asks for (warnings: the
@@ -783,7 +808,7 @@ up_run(const struct up_opts *opts, struct up_result *res, char **cause)
 	int started = 0, created = 0, rc = -1;
 
 	memset(res, 0, sizeof *res);
-	if (up_open(&s, opts, 0, cause) != 0)
+	if (up_open(&s, opts, 0, cause) != 0 || up_check_new_container(&s, cause) != 0)
 		goto out;
 	/* initializeCommand runs on this host on every up, before anything else. */
 	if (lifecycle_run_initialize(cJSON_GetObjectItemCaseSensitive(

@@ -19,9 +19,10 @@ feat=$TEST_TMP/ws-features
 # (the folder's name is the built image's, rdev-<name>-<id>: this test's own)
 warn=$TEST_TMP/ws-warned-$$
 bad=$TEST_TMP/ws-bad-$$
+reused=$TEST_TMP/ws-reused
 cleanup_containers() {
 	local ws
-	for ws in "$feat" "$warn" "$bad"; do
+	for ws in "$feat" "$warn" "$bad" "$reused"; do
 		docker ps -aq --filter "label=devcontainer.local_folder=$ws" |
 			xargs -r docker rm -f >/dev/null
 	done
@@ -69,6 +70,35 @@ check "the message names file:line:col of \"features\" and the ids" grep -qF \
 check_eq "the JSON result says error" "$(jq -r .outcome "$TEST_TMP/feat.out")" error
 check_eq "no container was created" "$(containers_of "$feat")" 0
 check "initializeCommand did not run" test ! -e "$TEST_TMP/initialize-ran"
+
+# 1c. A container up reuses was made already (by an earlier configuration,
+# or by the reference CLI, whose runArgs rdev may not take): the same runArgs
+# are only warned about; --recreate is refused, before initializeCommand.
+mkdir -p "$reused/.devcontainer"
+printf '{"image": "%s"}\n' "$RDEV_RIG_IMAGE_BUSYBOX" >"$reused/.devcontainer/devcontainer.json"
+rcid=$(rdev up "$reused" --json 2>/dev/null | jq -r .containerId)
+cat >"$reused/.devcontainer/devcontainer.json" <<JSON
+{
+  "image": "$RDEV_RIG_IMAGE_BUSYBOX",
+  "initializeCommand": "touch $TEST_TMP/reused-init-ran",
+  "runArgs": ["--memory", "lots"]
+}
+JSON
+rc=0
+out=$(rdev up "$reused" --json 2>"$TEST_TMP/reused.err") || rc=$?
+check_eq "up reusing a container with a bad runArgs exits 0" "$rc" 0
+check_eq "... and reuses it" "$(printf '%s' "$out" | jq -r .containerId)" "$rcid"
+check "... warning about the runArgs" grep -qF \
+	"runArgs[0]: --memory: invalid size: 'lots' (container ${rcid:0:12} is reused" \
+	"$TEST_TMP/reused.err"
+rm -f "$TEST_TMP/reused-init-ran"
+rc=0
+rdev up "$reused" --recreate >/dev/null 2>"$TEST_TMP/reused2.err" || rc=$?
+check_eq "up --recreate with it exits 1" "$rc" 1
+check "... at the element" grep -qF "devcontainer.json:4:15: runArgs[0]: --memory" \
+	"$TEST_TMP/reused2.err"
+check "... before initializeCommand" test ! -e "$TEST_TMP/reused-init-ran"
+check_eq "... the container kept" "$(docker ps -aq --no-trunc --filter "label=devcontainer.local_folder=$reused")" "$rcid"
 rc=0
 rdev_agent up "$feat" --json >/dev/null 2>"$TEST_TMP/feat-agent.err" || rc=$?
 check_eq "rdev-agent up refuses it too" "$rc" 1
