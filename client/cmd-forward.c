@@ -37,8 +37,9 @@ forward_request_entry(const struct forward_spec *s)
 }
 
 /* Does list (forward_request_entry()s) have s's forward already: the same
- * container (or service) port to the same local port, or both to the first
- * free one? (One forward would be made, and listed twice.) */
+ * container (or service) port to the same local port? A spec without one
+ * ("3000") asks for the port itself, as "3000:3000" does. (One forward
+ * would be made, and listed twice.) */
 static int
 cmd_forward_listed(const cJSON *list, const struct forward_spec *s)
 {
@@ -49,7 +50,8 @@ cmd_forward_listed(const cJSON *list, const struct forward_spec *s)
 		port = cJSON_GetObjectItemCaseSensitive(e, "port");
 		local = cJSON_GetObjectItemCaseSensitive(e, "local");
 		if (cJSON_IsNumber(port) && port->valueint == s->port &&
-		    (cJSON_IsNumber(local) ? local->valueint : 0) == s->local_port &&
+		    (cJSON_IsNumber(local) ? local->valueint : port->valueint) ==
+			(s->local_port != 0 ? s->local_port : s->port) &&
 		    ((svc == NULL && s->service == NULL) ||
 			(svc != NULL && s->service != NULL &&
 			    strcmp(svc->valuestring, s->service) == 0)))

@@ -103,6 +103,16 @@ set -e
 check_eq "rdev forward TARGET 3000 8080:3000 3000 exits 2" "$rc" 2
 check_eq "and names the spec given twice" "$err" \
 	"rdev forward: forward spec '3000' is given twice (see \`rdev forward --help\`)"
+# "3000" asks for local port 3000 as "3000:3000" does: the same forward.
+for specs in "3000 3000:3000" "db:5432 5432:db:5432"; do
+	set +e
+	err=$("$RDEV_BIN_DIR/rdev" forward "$TEST_TMP/cwd" $specs 2>&1 >/dev/null)
+	rc=$?
+	set -e
+	check_eq "rdev forward TARGET $specs exits 2" "$rc" 2
+	check_eq "and names the second spec" "$err" \
+		"rdev forward: forward spec '${specs#* }' is given twice (see \`rdev forward --help\`)"
+done
 # ssh-config writes one line per option: a line break in what goes there
 # is refused, not written (it would break the file for every host).
 nl_folder="$TEST_TMP/new
