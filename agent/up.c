@@ -20,6 +20,7 @@
 #include "admission.h"
 #include "agent-state.h"
 #include "compose.h"
+#include "config-discover.h"
 #include "config-merge.h"
 #include "config-subst.h"
 #include "config.h"
@@ -165,20 +166,22 @@ up_json_string(const cJSON *obj, const char *path1, const char *path2)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-/* Are a and b the same path, but for trailing slashes (Docker cleans the
- * paths it reports)? Either NULL: no. */
+/* Are a and b the same path in lexical normal form (Docker cleans the paths
+ * it reports: "/w/./x//" is "/w/x")? Either NULL: no. */
 static int
 up_same_path(const char *a, const char *b)
 {
-	size_t na, nb;
+	char *na, *nb;
+	int same;
 
 	if (a == NULL || b == NULL)
 		return 0;
-	for (na = strlen(a); na > 1 && a[na - 1] == '/'; na--)
-		;
-	for (nb = strlen(b); nb > 1 && b[nb - 1] == '/'; nb--)
-		;
-	return na == nb && strncmp(a, b, na) == 0;
+	na = config_discover_normal(a);
+	nb = config_discover_normal(b);
+	same = strcmp(na, nb) == 0;
+	free(na);
+	free(nb);
+	return same;
 }
 
 static int

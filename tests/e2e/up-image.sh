@@ -95,6 +95,10 @@ check "recreate makes a new container" test "$cid4" != "$cid"
 check "... with the --mount" docker exec "$cid4" test -d /late/ws-image
 rdev_agent up "$ws" --mount "$late" >/dev/null 2>"$TEST_TMP/up5.err"
 check_eq "then the same --mount is no warning" "$(grep -c 'not mounted' "$TEST_TMP/up5.err")" 0
+# Docker reports its mounts' paths cleaned: the same paths written otherwise
+# are the mounts it has.
+rdev_agent up "$ws" --mount "type=bind,source=$TEST_TMP/./,target=//late/" >/dev/null 2>"$TEST_TMP/up6.err"
+check_eq "... nor the same paths written otherwise" "$(grep -c 'not mounted' "$TEST_TMP/up6.err")" 0
 check_eq "old container is gone" "$(docker ps -aq --filter id="$cid" | wc -l)" 0
 check_eq "onCreate ran in the new container" "$(docker exec "$cid4" cat /tmp/oncreate.count | wc -l)" 1
 finish
