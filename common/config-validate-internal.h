@@ -49,5 +49,10 @@ char *config_validate_report_member_path(const char *path, const char *key);
  * feature.json shares these properties: feature-json.c.) */
 int config_validate_property(
     struct config_validate_ctx *v, const cJSON *item, const char *path, int *known);
+/* config-validate.c: the "${...}" of root's properties that up
+ * substitutes in the container (remoteEnv, the ports) as up needs them:
+ * ${containerEnv} without a name is an error there (read, it is only
+ * warned about). 0, or -1 with the error in *v->cause. */
+int config_validate_vars_up(struct config_validate_ctx *v, const cJSON *root);
 
 #endif

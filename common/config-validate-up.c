@@ -153,7 +153,8 @@ config_validate_up(const struct jsonc_doc *doc, int forwards,
 	v.doc = doc;
 	v.warnings = warnings;
 	v.cause = cause;
-	if (config_validate_up_host_requirements(
+	if (config_validate_vars_up(&v, root) != 0 ||
+	    config_validate_up_host_requirements(
 		&v, cJSON_GetObjectItemCaseSensitive(root, "hostRequirements")) != 0)
 		return -1;
 	config_validate_up_secrets(&v, cJSON_GetObjectItemCaseSensitive(root, "secrets"));

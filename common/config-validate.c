@@ -709,9 +709,13 @@ enum config_validate_vars_mode {
 	CONFIG_VALIDATE_VARS_LOCAL,
 	/* Those, and warnings about what is left as written. */
 	CONFIG_VALIDATE_VARS_ALL,
-	/* As ALL, and ${containerEnv} without a name is an error too: up
-	 * runs the container pass over this property (remoteEnv, the ports). */
+	/* A property up runs the container pass over (remoteEnv, the ports):
+	 * as ALL when the configuration is read (read-configuration, status
+	 * and logs read it as the reference does), ... */
 	CONFIG_VALIDATE_VARS_CONTAINER,
+	/* ... and, for up (config_validate_up), only the error of a
+	 * ${containerEnv} without a name, which that pass cannot resolve. */
+	CONFIG_VALIDATE_VARS_UP,
 };
 
 /* Check each "${...}" in string node (at path). ${env} and ${localEnv}
@@ -730,7 +734,9 @@ config_validate_vars_string(struct config_validate_ctx *v, const cJSON *node,
     const char *path, enum config_validate_vars_mode mode)
 {
 	const char *p = node->valuestring, *q, *colon;
-	int warn = mode != CONFIG_VALIDATE_VARS_LOCAL, known;
+	int warn =
+	    mode == CONFIG_VALIDATE_VARS_ALL || mode == CONFIG_VALIDATE_VARS_CONTAINER;
+	int known;
 	size_t n, i;
 
 	while ((p = strstr(p, "${")) != NULL) {
@@ -754,8 +760,9 @@ config_validate_vars_string(struct config_validate_ctx *v, const cJSON *node,
 				known = (int)i;
 		if (known >= 0 && config_validate_variables[known].wants_arg &&
 		    colon == NULL &&
-		    (strcmp(config_validate_variables[known].name, "containerEnv") != 0 ||
-			mode == CONFIG_VALIDATE_VARS_CONTAINER))
+		    (strcmp(config_validate_variables[known].name, "containerEnv") != 0
+			    ? mode != CONFIG_VALIDATE_VARS_UP
+			    : mode == CONFIG_VALIDATE_VARS_UP))
 			return config_validate_report_error(v, node, path,
 			    "'%.*s' can not be resolved because no environment "
 			    "variable name is given (write ${%s:NAME})",
@@ -820,6 +827,27 @@ config_validate_vars_mode_of(const char *name)
 		if (strcmp(name, container[i]) == 0)
 			return CONFIG_VALIDATE_VARS_CONTAINER;
 	return CONFIG_VALIDATE_VARS_ALL;
+}
+
+int
+config_validate_vars_up(struct config_validate_ctx *v, const cJSON *root)
+{
+	static const char *const container[] = { "remoteEnv", "forwardPorts",
+		"portsAttributes", "otherPortsAttributes", NULL };
+	const cJSON *item;
+	char *path;
+	int rc;
+
+	for (int i = 0; container[i] != NULL; i++) {
+		if ((item = cJSON_GetObjectItemCaseSensitive(root, container[i])) == NULL)
+			continue;
+		path = config_validate_report_member_path("", container[i]);
+		rc = config_validate_vars(v, item, path, CONFIG_VALIDATE_VARS_UP);
+		free(path);
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
 }
 
 /* The orchestration's required companions. */

@@ -247,14 +247,6 @@ TEST(a_variable_without_a_name_is_an_error)
 		    "devcontainer.json:2:27: \"features\".\"f\".\"o\": '${env}' can not "
 		    "be resolved because no environment variable name is given "
 		    "(write ${env:NAME})" },
-		{ "{\"image\": \"x\",\n  \"remoteEnv\": {\"A\": \"${containerEnv}\"}}",
-		    "devcontainer.json:2:22: \"remoteEnv\".\"A\": '${containerEnv}' can "
-		    "not be resolved because no environment variable name is given "
-		    "(write ${containerEnv:NAME})" },
-		{ "{\"image\": \"x\",\n  \"forwardPorts\": [\"${containerEnv}:80\"]}",
-		    "devcontainer.json:2:20: \"forwardPorts\"[0]: '${containerEnv}' can "
-		    "not be resolved because no environment variable name is given "
-		    "(write ${containerEnv:NAME})" },
 	};
 	struct result r;
 
@@ -264,8 +256,16 @@ TEST(a_variable_without_a_name_is_an_error)
 		ASSERT_STR_EQ(r.cause, cases[i].want);
 		result_free(&r);
 	}
-	/* Where up leaves it as written, ${containerEnv} stays a warning; a
-	 * lifecycle command's is the shell's business. */
+	/* Read (read-configuration, status, logs: as the reference reads it),
+	 * ${containerEnv} without a name is a warning even where up would
+	 * fail on it (up_container_env_without_a_name_is_an_error); where up
+	 * leaves it as written too; a lifecycle command's is the shell's
+	 * business. */
+	validate(
+	    "{\"image\": \"x\",\n  \"remoteEnv\": {\"A\": \"${containerEnv}\"}}", &r);
+	ASSERT_INT_EQ(r.rc, 0);
+	ASSERT_INT_EQ((int)r.warnings.count, 1);
+	result_free(&r);
 	validate("{\"image\": \"x\", \"containerEnv\": {\"A\": \"${containerEnv}\"},\n"
 		 "  \"postStartCommand\": \"echo ${containerEnv} ${nope}\"}",
 	    &r);
@@ -668,6 +668,37 @@ TEST(up_empty_features_and_plain_config_pass)
 	    1, &r);
 	ASSERT_INT_EQ(r.rc, 0);
 	ASSERT_INT_EQ(r.warnings.count, 0);
+	result_free(&r);
+}
+
+/* Where up substitutes in the container (remoteEnv, the ports),
+ * ${containerEnv} without a name cannot be resolved: up's error, at its
+ * place, before anything is made. */
+TEST(up_container_env_without_a_name_is_an_error)
+{
+	static const struct {
+		const char *text, *want;
+	} cases[] = {
+		{ "{\"image\": \"x\",\n  \"remoteEnv\": {\"A\": \"${containerEnv}\"}}",
+		    "devcontainer.json:2:22: \"remoteEnv\".\"A\": '${containerEnv}' can "
+		    "not be resolved because no environment variable name is given "
+		    "(write ${containerEnv:NAME})" },
+		{ "{\"image\": \"x\",\n  \"forwardPorts\": [\"${containerEnv}:80\"]}",
+		    "devcontainer.json:2:20: \"forwardPorts\"[0]: '${containerEnv}' can "
+		    "not be resolved because no environment variable name is given "
+		    "(write ${containerEnv:NAME})" },
+	};
+	struct result r;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		validate_up(cases[i].text, 1, &r);
+		ASSERT_INT_EQ(r.rc, -1);
+		ASSERT_STR_EQ(r.cause, cases[i].want);
+		result_free(&r);
+	}
+	validate_up(
+	    "{\"image\": \"x\", \"remoteEnv\": {\"A\": \"${containerEnv:P}\"}}", 1, &r);
+	ASSERT_INT_EQ(r.rc, 0);
 	result_free(&r);
 }
 

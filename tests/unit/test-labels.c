@@ -3,6 +3,7 @@
 #include "test.h"
 
 #include "config.h"
+#include "config-validate.h"
 #include "env-probe.h"
 #include "labels.h"
 #include "xmalloc.h"
@@ -173,12 +174,17 @@ TEST(ports_take_container_env_only_in_ports)
 TEST(ports_bad_variable_names_file_line_and_property)
 {
 	struct config_load_opts opts;
+	struct config *cfg;
 	char *cause = NULL;
 
 	memset(&opts, 0, sizeof opts);
 	opts.workspace_folder = FIXTURE("ports-env-bad");
 	opts.no_git_root = 1;
-	ASSERT_NULL(config_load(&opts, &cause));
+	/* (read, as read-configuration reads it: a warning; up refuses it) */
+	cfg = config_load(&opts, &cause);
+	ASSERT_NOT_NULL(cfg);
+	ASSERT_INT_EQ(config_validate_up(config_get_doc(cfg), 1, NULL, &cause), -1);
+	config_free(cfg);
 	ASSERT_NOT_NULL(cause);
 	ASSERT_STR_CONTAINS(cause,
 	    "ports-env-bad/.devcontainer/devcontainer.json:5:40: "
