@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -784,13 +785,25 @@ out:
 }
 
 /* A step that failed because the container stopped under it: say that
- * instead (*cause replaced) rather than the docker error of its exec. */
+ * instead (*cause replaced) rather than the docker error of its exec.
+ * Docker marks the container exited a moment after the exec its end
+ * killed has ended (half the time the first inspect still says running):
+ * asked again every 50 ms for up to UP_EXITED_TRIES times, on this failure
+ * path only. */
+#define UP_EXITED_TRIES 10
 static void
 up_explain_not_running(struct up_state *s, char **cause)
 {
+	const struct timespec pause = { 0, 50 * 1000 * 1000 };
 	char *why = NULL;
+	int rc = 0;
 
-	if (s->container == NULL || up_check_running(s, &why) != 1) {
+	for (int i = 0; rc == 0 && s->container != NULL && i < UP_EXITED_TRIES; i++) {
+		if (i > 0)
+			nanosleep(&pause, NULL);
+		rc = up_check_running(s, &why);
+	}
+	if (rc != 1) {
 		free(why);
 		return;
 	}

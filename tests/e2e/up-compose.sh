@@ -52,7 +52,13 @@ cleanup_ws() {
 		docker network ls -q --filter "label=com.docker.compose.project=$project" | xargs -r docker network rm >/dev/null 2>&1 || true
 	fi
 }
-trap 'cleanup_ws; rig_test_cleanup' EXIT
+dws=
+cleanup_dying() {
+	[ -n "$dws" ] || return 0
+	docker ps -aq --filter "label=devcontainer.local_folder=$dws" | xargs -r docker rm -f >/dev/null
+	docker network ls -q --filter "name=$(basename "$dws")" | xargs -r docker network rm >/dev/null 2>&1 || true
+}
+trap 'cleanup_ws; cleanup_dying; rig_test_cleanup' EXIT
 
 rdev up "$ws" >"$TEST_TMP/up.json" 2>"$TEST_TMP/up.err" || { cat "$TEST_TMP/up.err"; fail "up failed"; }
 cid=$(jq -r .containerId "$TEST_TMP/up.json")
@@ -152,4 +158,25 @@ rdev down "$ws" >/dev/null
 check_eq "down removes the project's containers" \
 	"$(docker ps -aq --filter "label=com.docker.compose.project=$project" | wc -l)" 0
 docker image rm -f "$new_image" >/dev/null 2>&1 || true
+# A service whose command ends while a step runs (the step's exec dies with
+# it): up says the container exited, not the step's "exited with status
+# 137" (Docker marks the container exited a moment after that exec ends:
+# three ups, as without waiting for it half of them lost the race).
+dws=$TEST_TMP/ws-dying-$$
+mkdir -p "$dws/.devcontainer"
+printf 'version: "3"\nservices:\n  app:\n    image: %s\n    command: ["sh", "-c", "sleep 1; exit 7"]\n' \
+	"$RDEV_RIG_IMAGE_BUSYBOX" >"$dws/.devcontainer/docker-compose.yml"
+printf '{ "dockerComposeFile": "docker-compose.yml", "service": "app", "workspaceFolder": "/tmp",\n  "postCreateCommand": "sleep 3" }\n' \
+	>"$dws/.devcontainer/devcontainer.json"
+explained=0
+for i in 1 2 3; do
+	rdev up "$dws" --recreate >"$TEST_TMP/up-dying.json" 2>/dev/null || true
+	jq -r .message "$TEST_TMP/up-dying.json" >>"$TEST_TMP/up-dying.msgs"
+	if grep -qF 'exited (status 7) after it started' <<<"$(jq -r .message "$TEST_TMP/up-dying.json")"; then
+		explained=$((explained + 1))
+	fi
+done
+[ "$explained" = 3 ] || cat "$TEST_TMP/up-dying.msgs" >&2
+check_eq "a command ending during a step: each up says the container exited" "$explained" 3
+rdev down "$dws" >/dev/null 2>&1 || true
 finish
