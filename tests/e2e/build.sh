@@ -118,7 +118,7 @@ ref_build() {
 	fi
 	"$REF" build --workspace-folder "$w" --image-name "ref$tag:$n" >"$TEST_TMP/ref-$n.json" 2>"$TEST_TMP/ref-$n.err" ||
 		{ tail -20 "$TEST_TMP/ref-$n.err" >&2; fail "the reference's build ($n) failed"; }
-	meta "ref$tag:$n" >"$TEST_TMP/ref-$n.meta"
+	meta "ref$tag:$n" >"$TEST_TMP/ref-$n.meta" || fail "the reference's image ref$tag:$n has no metadata label"
 	if [ -n "$REFCACHE" ]; then
 		cp "$TEST_TMP/ref-$n.json" "$REFCACHE/.$n.json.$$" && mv "$REFCACHE/.$n.json.$$" "$REFCACHE/$n.json"
 		cp "$TEST_TMP/ref-$n.meta" "$REFCACHE/.$n.meta.$$" && mv "$REFCACHE/.$n.meta.$$" "$REFCACHE/$n.meta"

@@ -160,8 +160,9 @@ check_eq "down removes the project's containers" \
 docker image rm -f "$new_image" >/dev/null 2>&1 || true
 # A service whose command ends while a step runs (the step's exec dies with
 # it): up says the container exited, not the step's "exited with status
-# 137" (Docker marks the container exited a moment after that exec ends:
-# three ups, as without waiting for it half of them lost the race).
+# 137" (Docker marks the container exited a moment after that exec ends;
+# without waiting for it about half such ups lost the race: one up here,
+# for CI's time, catches that about every other run).
 dws=$TEST_TMP/ws-dying-$$
 mkdir -p "$dws/.devcontainer"
 printf 'version: "3"\nservices:\n  app:\n    image: %s\n    command: ["sh", "-c", "sleep 1; exit 7"]\n' \
@@ -169,14 +170,14 @@ printf 'version: "3"\nservices:\n  app:\n    image: %s\n    command: ["sh", "-c"
 printf '{ "dockerComposeFile": "docker-compose.yml", "service": "app", "workspaceFolder": "/tmp",\n  "postCreateCommand": "sleep 3" }\n' \
 	>"$dws/.devcontainer/devcontainer.json"
 explained=0
-for i in 1 2 3; do
+for i in 1; do
 	rdev up "$dws" --recreate >"$TEST_TMP/up-dying.json" 2>/dev/null || true
 	jq -r .message "$TEST_TMP/up-dying.json" >>"$TEST_TMP/up-dying.msgs"
 	if grep -qF 'exited (status 7) after it started' <<<"$(jq -r .message "$TEST_TMP/up-dying.json")"; then
 		explained=$((explained + 1))
 	fi
 done
-[ "$explained" = 3 ] || cat "$TEST_TMP/up-dying.msgs" >&2
-check_eq "a command ending during a step: each up says the container exited" "$explained" 3
+[ "$explained" = 1 ] || cat "$TEST_TMP/up-dying.msgs" >&2
+check_eq "a command ending during a step: up says the container exited" "$explained" 1
 rdev down "$dws" >/dev/null 2>&1 || true
 finish

@@ -142,6 +142,9 @@ rig_ref_key() {
 		fi
 		docker image inspect -f '{{.Id}}' "$RDEV_RIG_IMAGE_BOOKWORM" "$RDEV_RIG_IMAGE_BOOKWORM_DEV" \
 			"$RDEV_RIG_IMAGE_BOOKWORM_META" "$RDEV_RIG_IMAGE_BUSYBOX" 2>&1
+		# (the wrappers the reference runs docker and compose through
+		# shape its results too)
+		cat "$RDEV_SOURCE_DIR/tests/rig/ref-docker.sh" "$RDEV_SOURCE_DIR/tests/rig/ref-docker-compose.sh" 2>&1
 	} | sha256sum | cut -c1-40
 }
 rig_ref_lock() {
