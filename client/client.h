@@ -109,10 +109,12 @@ struct client_target {
 	const struct client_target_hook *hook; /* borrowed, or NULL */
 };
 /* What a command does at a point of client_target_open_hook(): before_send
- * runs just before a local SOURCE is uploaded (ct->lock_sent known), and
- * returns CMD_EXIT_OK to go on, else the exit code after printing why not. */
+ * runs just before a local SOURCE is uploaded (ct->lock_sent known), given
+ * the command's arguments as they will be after it (argv[argc] NULL; the
+ * host's folder not known yet: the local one in its place), and returns
+ * CMD_EXIT_OK to go on, else the exit code after printing why not. */
 struct client_target_hook {
-	int (*before_send)(struct client_target *ct, void *arg);
+	int (*before_send)(struct client_target *ct, int argc, char **argv, void *arg);
 	void *arg;
 };
 /* The broker's name of this machine's Docker engine (broker/local-host.h). */

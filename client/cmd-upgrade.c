@@ -69,9 +69,10 @@ cmd_upgrade_take(int *argc, char **argv, struct cmd_upgrade_opts *o, const char 
  * agent edits the host's copy, as the reference's dry run does its own). A
  * client_target_hook's before_send. */
 static int
-cmd_upgrade_retarget_local(struct client_target *ct, void *arg)
+cmd_upgrade_retarget_local(struct client_target *ct, int argc, char **argv, void *arg)
 {
 	struct cmd_upgrade_opts *o = arg;
+	struct agent_cmd_args a;
 	const char *key;
 	char *file, *shown, *text = NULL, *edited = NULL, *cause = NULL;
 	struct jsonc_doc *doc = NULL;
@@ -81,6 +82,13 @@ cmd_upgrade_retarget_local(struct client_target *ct, void *arg)
 
 	if (o->feature == NULL || o->dry_run || !client_lockfile_wanted(ct))
 		return CMD_EXIT_OK;
+	/* (a usage error is one before anything is edited: the same check as
+	 * after the upload) */
+	if ((rc = agent_cmd_args_parse(&client_program, &cmd_upgrade_entry, argc, argv,
+		 AGENT_ARG_FOLDER, &a)) != 0)
+		return rc;
+	agent_cmd_args_clear(&a);
+	rc = CMD_EXIT_FAILURE;
 	/* (the agent's check, which then sees no version) */
 	if (feature_ref_version_check(o->target_version, &cause) != 0) {
 		fprintf(stderr, "rdev: upgrade: %s\n", cause);
@@ -100,6 +108,15 @@ cmd_upgrade_retarget_local(struct client_target *ct, void *arg)
 	while (n > 1 && ct->src.text[n - 1] == '/')
 		n--;
 	shown = xasprintf("%.*s/%s", (int)n, ct->src.text, ct->lock_sent.config);
+	/* (a symlink is not replaced by a file of the edit, nor is what it
+	 * points at edited: as a symlinked lockfile, lockfile-copy.c) */
+	if (lstat(file, &st) == 0 && S_ISLNK(st.st_mode)) {
+		cause = xasprintf("--feature: %s is a symlink: change the Feature's "
+				  "version in what it points at by hand, then run "
+				  "`rdev upgrade %s`",
+		    shown, ct->typed);
+		goto out;
+	}
 	if ((text = config_read_text(file, &cause)) == NULL ||
 	    (doc = jsonc_parse(shown, text, strlen(text), &cause)) == NULL)
 		goto out;

@@ -331,9 +331,22 @@ client_target_source(const char *name, struct client_target *ct, int i,
 	if (send)
 		client_lockfile_remember(ct);
 	if (send && ct->src.kind == SOURCE_LOCAL && ct->hook != NULL &&
-	    ct->hook->before_send != NULL &&
-	    (n = ct->hook->before_send(ct, ct->hook->arg)) != CMD_EXIT_OK)
-		return n;
+	    ct->hook->before_send != NULL) {
+		/* (the arguments as below, the local folder for the host's) */
+		char **after = xcalloc((size_t)ct->argc + 1, sizeof *after);
+		int m = 0;
+
+		for (int k = 0; k < ct->argc; k++) {
+			if (k == i)
+				after[m++] = ct->src.path;
+			else if (k != j)
+				after[m++] = ct->argv[k];
+		}
+		n = ct->hook->before_send(ct, m, after, ct->hook->arg);
+		free(after);
+		if (n != CMD_EXIT_OK)
+			return n;
+	}
 	if (send ? source_send(ct->remote, &ct->src, &so, &folder, &ct->sent, &cause)
 		 : source_folder(ct->remote, &ct->src, &folder, &exists, &cause)) {
 		fprintf(stderr, "rdev: %s: %s\n", name, cause);

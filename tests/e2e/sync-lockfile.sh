@@ -157,4 +157,26 @@ rdev upgrade "$name:" ./app --feature ./hello --target-version 1.x >/dev/null \
 check_eq "upgrade --feature with a bad version: fails" "$rc" 1
 check "... with the reference's message" grep -qF "Invalid version '1.x'" "$TEST_TMP/tv-bad.err"
 check "... and edits nothing" cmp -s "$d/devcontainer.json" "$TEST_TMP/dc.want"
+# A usage error is one before anything is edited (the edit, made before
+# the upload, came before upgrade's check of its arguments)
+rc=0
+rdev upgrade "$name:" ./app --feature ./hello --target-version 0 --no-such-option \
+	>/dev/null 2>"$TEST_TMP/tv-usage.err" || rc=$?
+check_eq "upgrade --feature with an unknown option: a usage error" "$rc" 2
+check "... naming it" grep -q "unknown option --no-such-option" "$TEST_TMP/tv-usage.err"
+check "... and edits nothing" cmp -s "$d/devcontainer.json" "$TEST_TMP/dc.want"
+# A symlinked devcontainer.json is not replaced by a file of the edit (what
+# it points at left alone too, as the lockfile's): refused, naming it
+mv "$d/devcontainer.json" "$TEST_TMP/shared.json"
+ln -s "$TEST_TMP/shared.json" "$d/devcontainer.json"
+rc=0
+rdev upgrade "$name:" ./app --feature ./hello --target-version 0 \
+	>/dev/null 2>"$TEST_TMP/tv-link.err" || rc=$?
+check_eq "upgrade --feature with a symlinked devcontainer.json: fails" "$rc" 1
+check "... naming it" \
+	grep -q "\./app/.devcontainer/devcontainer.json is a symlink" "$TEST_TMP/tv-link.err"
+check "... the link kept" test -L "$d/devcontainer.json"
+check "... and what it points at unchanged" cmp -s "$TEST_TMP/shared.json" "$TEST_TMP/dc.want"
+rm "$d/devcontainer.json"
+mv "$TEST_TMP/shared.json" "$d/devcontainer.json"
 finish
