@@ -778,17 +778,37 @@ forward_parked_mark(struct forward_parked *p, const struct forward *fw, const ch
 	}
 }
 
+/* Has the array name of p's answer's result text already? */
+static int
+forward_parked_has(const struct forward_parked *p, const char *name, const char *text)
+{
+	const cJSON *e;
+
+	cJSON_ArrayForEach(e,
+	    cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(p->resp, "result"), name)) {
+		if (cJSON_IsString(e) && strcmp(e->valuestring, text) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 void
 forward_parked_error(
     struct forward_parked_list *list, const struct forward *fw, const char *error)
 {
 	struct forward_parked *p;
-	char *text = xasprintf("localhost:%d -> %s%s%d: %s", fw->local_port,
-	    fw->service != NULL ? fw->service : "container port ",
-	    fw->service != NULL ? ":" : "", fw->port, error);
+	/* (an --auto watch's relay has no listener: the watch's error) */
+	char *text = fw->local_port == 0
+	    ? xasprintf("the auto-forward watch: %s", error)
+	    : xasprintf("localhost:%d -> %s%s%d: %s", fw->local_port,
+		  fw->service != NULL ? fw->service : "container port ",
+		  fw->service != NULL ? ":" : "", fw->port, error);
 
 	TAILQ_FOREACH(p, list, entry) {
-		if (!forward_parked_for(p, fw))
+		/* (once: a target checked again while p waits, by a later
+		 * request, may fail again) */
+		if (!forward_parked_for(p, fw) || forward_parked_has(p, "errors", text))
 			continue;
 		forward_parked_add(p, "errors", text);
 		forward_parked_mark(p, fw, text);

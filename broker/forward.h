@@ -315,7 +315,8 @@ struct forward_parked *forward_park(
 /* Does parked answer p wait for fw's check (fw is its container's:
  * forward_of its key)? */
 int forward_parked_for(const struct forward_parked *p, const struct forward *fw);
-/* A resolve of fw failed: "localhost:LOCAL -> SPEC: error" goes into the
+/* A resolve of fw failed: "localhost:LOCAL -> SPEC: error" ("the
+ * auto-forward watch: error" for a watch's relay) goes once into the
  * "errors" of each parked answer fw is for, and fw's entry in its
  * "forwards" (if there) gets that as its "error": the forward stays (it is
  * tried again at each connection) but is not said to work. */

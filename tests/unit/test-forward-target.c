@@ -708,6 +708,48 @@ TEST(a_parked_answer_waits_for_its_own_container_s_checks_only)
 	cJSON_Delete(req_mine);
 }
 
+/* A failed target's error in a parked answer: named by its forward's
+ * port, once however often that target fails while the answer waits; the
+ * auto-forward watch's relay (no local port) as the watch, not as
+ * "localhost:0 -> container port 0". */
+TEST(a_parked_answer_s_target_errors_name_their_forward_once)
+{
+	struct forward_parked_list list = TAILQ_HEAD_INITIALIZER(list);
+	struct forward fw, relay;
+	cJSON *req = request("/w", NULL, NULL), *done, *errors, *got;
+	char *text;
+	int sv[2];
+
+	ASSERT_INT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	forward_init(&fw, "/w", NULL);
+	fw.local_port = 8001;
+	fw.port = 3000;
+	fw.service = strdup("db");
+	forward_init(&relay, "/w", NULL); /* (local_port 0, port 0) */
+	forward_park(&list, sv[0], req, forward_answer_new(1, &done, &errors));
+	forward_parked_error(&list, &fw, "E1");
+	forward_parked_error(&list, &fw, "E1"); /* (checked again meanwhile) */
+	forward_parked_error(&list, &relay, "E2");
+	checking = NULL;
+	forward_parked_answer(&list, parked_waiting, NULL);
+	text = answer_read(sv[1]);
+	got = cJSON_Parse(strchr(text, '{'));
+	ASSERT_NOT_NULL(got);
+	errors = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(got, "result"), "errors");
+	ASSERT_INT_EQ(cJSON_GetArraySize(errors), 2);
+	ASSERT_STR_EQ(
+	    cJSON_GetArrayItem(errors, 0)->valuestring, "localhost:8001 -> db:3000: E1");
+	ASSERT_STR_EQ(
+	    cJSON_GetArrayItem(errors, 1)->valuestring, "the auto-forward watch: E2");
+	cJSON_Delete(got);
+	free(text);
+	close(sv[1]);
+	forward_clear(&fw);
+	forward_clear(&relay);
+	cJSON_Delete(req);
+}
+
 /* A host session as far as its calls and forwards' answers need one. */
 static struct host_session *
 session_without_ssh(void)
