@@ -762,20 +762,23 @@ forward_parked_add(struct forward_parked *p, const char *name, const char *text)
 }
 
 /* Mark fw's entry in the "forwards" of p's answer with error. */
-static void
+static int
 forward_parked_mark(struct forward_parked *p, const struct forward *fw, const char *error)
 {
 	cJSON *res = cJSON_GetObjectItemCaseSensitive(p->resp, "result"), *e;
 	long local, port;
+	int found = 0;
 
 	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(res, "forwards")) {
 		if (json_get_int(e, "local", 0, 65535, &local) != 0 ||
 		    json_get_int(e, "port", 1, 65535, &port) != 0 ||
-		    local != fw->local_port || port != fw->port ||
-		    cJSON_HasObjectItem(e, "error"))
+		    local != fw->local_port || port != fw->port)
 			continue;
-		cJSON_AddStringToObject(e, "error", error);
+		found = 1;
+		if (!cJSON_HasObjectItem(e, "error"))
+			cJSON_AddStringToObject(e, "error", error);
 	}
+	return found;
 }
 
 /* Has the array name of p's answer's result text already? */
@@ -805,14 +808,24 @@ forward_parked_error(
 		  fw->service != NULL ? fw->service : "container port ",
 		  fw->service != NULL ? ":" : "", fw->port, error);
 
+	char *earlier = xasprintf("%s (an earlier forward of this workspace: it "
+				  "stays and is tried again at each connection)",
+	    text);
+
 	TAILQ_FOREACH(p, list, entry) {
 		/* (once: a target checked again while p waits, by a later
 		 * request, may fail again) */
-		if (!forward_parked_for(p, fw) || forward_parked_has(p, "errors", text))
+		if (!forward_parked_for(p, fw) || forward_parked_has(p, "errors", text) ||
+		    forward_parked_has(p, "warnings", earlier))
 			continue;
-		forward_parked_add(p, "errors", text);
-		forward_parked_mark(p, fw, text);
+		/* (a forward of the workspace that p's request did not ask
+		 * for: told, not p's failure) */
+		if (forward_parked_mark(p, fw, text) || fw->local_port == 0)
+			forward_parked_add(p, "errors", text);
+		else
+			forward_parked_add(p, "warnings", earlier);
 	}
+	free(earlier);
 	free(text);
 }
 

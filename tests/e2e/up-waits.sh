@@ -58,8 +58,13 @@ on_host "mkdir -p ~/ws && cat > ~/ws/.devcontainer.json" <"$ws/.devcontainer.jso
 # once the broker is gone, have ended.
 stories_stop() {
 	local e g i
+	# (a story that ended left an empty group, whose number another
+	# process may have by now: only groups whose leader is still this
+	# shell's child; one that is empty is never signalled below either)
 	for e in "${bg_pids[@]}"; do
-		kill -TERM -- "-${e#*=}" 2>/dev/null || true
+		g=${e#*=}
+		[ "$(ps -o ppid= -p "$g" 2>/dev/null | tr -d ' ')" = "$$" ] || continue
+		kill -TERM -- "-$g" 2>/dev/null || true
 	done
 	for e in "${bg_pids[@]}"; do
 		g=${e#*=}

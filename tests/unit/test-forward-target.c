@@ -715,8 +715,8 @@ TEST(a_parked_answer_waits_for_its_own_container_s_checks_only)
 TEST(a_parked_answer_s_target_errors_name_their_forward_once)
 {
 	struct forward_parked_list list = TAILQ_HEAD_INITIALIZER(list);
-	struct forward fw, relay;
-	cJSON *req = request("/w", NULL, NULL), *done, *errors, *got;
+	struct forward fw, relay, older;
+	cJSON *req = request("/w", NULL, NULL), *done, *errors, *got, *warnings;
 	char *text;
 	int sv[2];
 
@@ -726,10 +726,17 @@ TEST(a_parked_answer_s_target_errors_name_their_forward_once)
 	fw.port = 3000;
 	fw.service = strdup("db");
 	forward_init(&relay, "/w", NULL); /* (local_port 0, port 0) */
+	/* (a forward of the workspace the request did not ask for) */
+	forward_init(&older, "/w", NULL);
+	older.local_port = 9000;
+	older.port = 3000;
 	forward_park(&list, sv[0], req, forward_answer_new(1, &done, &errors));
+	cJSON_AddItemToArray(done, forward_json(&fw));
 	forward_parked_error(&list, &fw, "E1");
 	forward_parked_error(&list, &fw, "E1"); /* (checked again meanwhile) */
 	forward_parked_error(&list, &relay, "E2");
+	forward_parked_error(&list, &older, "E3");
+	forward_parked_error(&list, &older, "E3");
 	checking = NULL;
 	forward_parked_answer(&list, parked_waiting, NULL);
 	text = answer_read(sv[1]);
@@ -742,11 +749,27 @@ TEST(a_parked_answer_s_target_errors_name_their_forward_once)
 	    cJSON_GetArrayItem(errors, 0)->valuestring, "localhost:8001 -> db:3000: E1");
 	ASSERT_STR_EQ(
 	    cJSON_GetArrayItem(errors, 1)->valuestring, "the auto-forward watch: E2");
+	/* the request's own forward is marked; the older one's failure is a
+	 * warning, once: not this request's failure */
+	ASSERT_STR_EQ(
+	    json_get_string(
+		cJSON_GetArrayItem(
+		    cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(got, "result"), "forwards"),
+		    0),
+		"error"),
+	    "localhost:8001 -> db:3000: E1");
+	warnings = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(got, "result"), "warnings");
+	ASSERT_INT_EQ(cJSON_GetArraySize(warnings), 1);
+	ASSERT_STR_CONTAINS(cJSON_GetArrayItem(warnings, 0)->valuestring,
+	    "localhost:9000 -> container port 3000: E3 (an earlier forward");
 	cJSON_Delete(got);
 	free(text);
 	close(sv[1]);
 	forward_clear(&fw);
 	forward_clear(&relay);
+	forward_clear(&older);
 	cJSON_Delete(req);
 }
 
