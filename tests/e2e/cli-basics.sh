@@ -3,6 +3,15 @@
 # can trust (unknown command: 2 with a one-line error; not built yet: 69).
 . "$(dirname "$0")/../rig/lib.sh"
 
+# rdev_rc ARGS...: rdev with ARGS; what it printed on stderr in $err, its
+# exit status in $rc.
+rdev_rc() {
+	set +e
+	err=$("$RDEV_BIN_DIR/rdev" "$@" 2>&1 >/dev/null)
+	rc=$?
+	set -e
+}
+
 for prog in rdev rdev-agent rdev-broker; do
 	bin=$RDEV_BIN_DIR/$prog
 	check "$prog --help prints usage" sh -c "'$bin' --help | grep -q '^usage: $prog'"
@@ -21,53 +30,35 @@ for c in $("$RDEV_BIN_DIR/rdev" --help | awk '/^commands:/{on=1;next} /^$/{on=0}
 done
 # A command that is not built yet says so and exits 69, never pretends to work.
 for c in $("$RDEV_BIN_DIR/rdev" --help | awk '/not available yet/{print $1}'); do
-	set +e
-	err=$("$RDEV_BIN_DIR/rdev" "$c" somewhere 2>&1 >/dev/null)
-	rc=$?
-	set -e
+	rdev_rc "$c" somewhere
 	check_eq "rdev $c (not built yet) exits 69" "$rc" 69
 	check "rdev $c says it is not available" sh -c "printf '%s' '$err' | grep -q 'not available'"
 done
 # `rdev ls HOST` (the colon forgotten): a usage error that names the fix.
-set +e
-err=$("$RDEV_BIN_DIR/rdev" ls buildbox 2>&1 >/dev/null)
-rc=$?
-set -e
+rdev_rc ls buildbox
 check_eq "rdev ls buildbox exits 2" "$rc" 2
 check "rdev ls buildbox says to type buildbox:" sh -c "printf '%s' \"\$1\" | grep -q \"'buildbox:'\"" _ "$err"
 # A folder there (`rdev ls ./app`) is no host: no './app:' to type.
-set +e
-err=$("$RDEV_BIN_DIR/rdev" ls ./app 2>&1 >/dev/null)
-rc=$?
-set -e
+rdev_rc ls ./app
 check_eq "rdev ls ./app exits 2" "$rc" 2
 check "... and suggests no './app:' ($err)" sh -c "! printf '%s' \"\$1\" | grep -q \"app:'\"" _ "$err"
 # `rdev hosts add POOL HOST` (the pool given as a word): a usage error that
 # names the command once and says how a pool is given.
-set +e
-err=$("$RDEV_BIN_DIR/rdev" hosts add default buildbox 2>&1 >/dev/null)
-rc=$?
-set -e
+rdev_rc hosts add default buildbox
 check_eq "rdev hosts add default buildbox exits 2" "$rc" 2
 check_eq "rdev hosts add default buildbox: the error" "$err" \
 	"rdev hosts: add: unexpected argument 'buildbox' (one HOST; the pool is --pool NAME) (see \`rdev hosts --help\`)"
 # Usage errors name the command and point at its help; errors name the
 # command the user typed (shell runs as exec does, but is not "exec").
 for args in "sync --frobnicate" "sync --stop --watch" "sync"; do
-	set +e
-	err=$("$RDEV_BIN_DIR/rdev" $args 2>&1 >/dev/null)
-	rc=$?
-	set -e
+	rdev_rc $args
 	check_eq "rdev $args exits 2" "$rc" 2
 	check_eq "rdev $args: usage error form" \
 	    "$(printf '%s\n' "$err" | grep -c '^rdev sync: .* (see `rdev sync --help`)$')" 1
 done
 # A flag that only qualifies another is refused alone, not ignored.
 for args in "--dotfiles-install-command x.sh" "--dotfiles-target-path /tmp/d"; do
-	set +e
-	err=$("$RDEV_BIN_DIR/rdev" up "$TEST_TMP/nowhere" $args 2>&1 >/dev/null)
-	rc=$?
-	set -e
+	rdev_rc up "$TEST_TMP/nowhere" $args
 	check_eq "rdev up $args (no --dotfiles-repository) exits 2" "$rc" 2
 	check_eq "rdev up $args: says what it needs" "$err" \
 	    "rdev up: ${args%% *} needs --dotfiles-repository (see \`rdev up --help\`)"
@@ -96,19 +87,13 @@ rc=$?
 set -e
 check_eq "rdev up --json --log-format json exits 2" "$rc" 2
 # The same forward twice would be made once and listed twice: refused.
-set +e
-err=$("$RDEV_BIN_DIR/rdev" forward "$TEST_TMP/cwd" 3000 8080:3000 3000 2>&1 >/dev/null)
-rc=$?
-set -e
+rdev_rc forward "$TEST_TMP/cwd" 3000 8080:3000 3000
 check_eq "rdev forward TARGET 3000 8080:3000 3000 exits 2" "$rc" 2
 check_eq "and names the spec given twice" "$err" \
 	"rdev forward: forward spec '3000' is given twice (see \`rdev forward --help\`)"
 # "3000" asks for local port 3000 as "3000:3000" does: the same forward.
 for specs in "3000 3000:3000" "db:5432 5432:db:5432"; do
-	set +e
-	err=$("$RDEV_BIN_DIR/rdev" forward "$TEST_TMP/cwd" $specs 2>&1 >/dev/null)
-	rc=$?
-	set -e
+	rdev_rc forward "$TEST_TMP/cwd" $specs
 	check_eq "rdev forward TARGET $specs exits 2" "$rc" 2
 	check_eq "and names the second spec" "$err" \
 		"rdev forward: forward spec '${specs#* }' is given twice (see \`rdev forward --help\`)"
