@@ -954,48 +954,83 @@ forward_set_auto_action(struct forward *fw, const char *action, pthread_mutex_t 
 	free(old);
 }
 
+/* The passes of forward_request_make, in the order they bind. */
+enum forward_make_pass {
+	FORWARD_PASS_EXACT, /* requireLocalPort or a local port given */
+	FORWARD_PASS_OWN,   /* the others, at their own number only */
+	FORWARD_PASS_SEARCH /* those whose number was taken: the next free */
+};
+
 void
 forward_request_make(const cJSON *req, forward_make_fn make, void *arg,
     pthread_mutex_t *lock, cJSON *done, cJSON *errors)
 {
 	const char *ws = json_get_string(req, "workspace");
 	const char *config = json_get_string(req, "config");
-	const cJSON *e;
+	const cJSON *list = cJSON_GetObjectItemCaseSensitive(req, "forwards"), *e;
+	int i, n = cJSON_GetArraySize(list), pass, exact;
 	struct forward_spec s;
 	struct forward *fw;
 	char *cause = NULL;
+	cJSON **made, **failed;
 
-	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(req, "forwards")) {
-		const cJSON *lp = cJSON_GetObjectItemCaseSensitive(e, "local");
-		const cJSON *pp = cJSON_GetObjectItemCaseSensitive(e, "port");
+	/* The ports that must be exact are bound first, then every other at
+	 * its own number, then the rest search: else forwardPorts [3000, 3001]
+	 * with 3000 taken here gave container 3000 the local 3001, and 3001's
+	 * requireLocalPort failed on a port rdev itself had just taken (or,
+	 * without it, went to 3002). The answer keeps the request's order. */
+	made = xcalloc((size_t)n + 1, sizeof *made);
+	failed = xcalloc((size_t)n + 1, sizeof *failed);
+	for (pass = FORWARD_PASS_EXACT; pass <= FORWARD_PASS_SEARCH; pass++) {
+		i = -1;
+		cJSON_ArrayForEach(e, list) {
+			const cJSON *lp = cJSON_GetObjectItemCaseSensitive(e, "local");
+			const cJSON *pp = cJSON_GetObjectItemCaseSensitive(e, "port");
 
-		if (ws == NULL || !cJSON_IsNumber(pp)) {
-			cJSON_AddItemToArray(errors,
-			    cJSON_CreateString("a forward needs a workspace and a port"));
-			continue;
+			i++;
+			if (made[i] != NULL || failed[i] != NULL)
+				continue;
+			if (ws == NULL || !cJSON_IsNumber(pp)) {
+				failed[i] = cJSON_CreateString(
+				    "a forward needs a workspace and a port");
+				continue;
+			}
+			memset(&s, 0, sizeof s);
+			s.local_port = cJSON_IsNumber(lp) ? lp->valueint : 0;
+			s.port = pp->valueint;
+			s.service = (char *)json_get_string(e, "service");
+			s.label = (char *)json_get_string(e, "label");
+			s.require_local = cJSON_IsTrue(
+			    cJSON_GetObjectItemCaseSensitive(e, "requireLocal"));
+			exact = s.require_local || s.local_port != 0;
+			if (exact != (pass == FORWARD_PASS_EXACT))
+				continue;
+			fw = make(
+			    arg, ws, config, &s, pass != FORWARD_PASS_SEARCH, &cause);
+			if (fw == NULL) {
+				/* (its own number taken: the search pass tries) */
+				if (pass != FORWARD_PASS_OWN)
+					failed[i] = cJSON_CreateString(cause);
+				free(cause);
+				cause = NULL;
+				continue;
+			}
+			fw->require_local |= s.require_local;
+			/* asked for: the user's now, not a watch's to move
+			 * (forward_auto_follows) */
+			forward_set_auto_action(fw, NULL, lock);
+			forward_take_request_fields(fw, req);
+			made[i] = forward_json(fw);
 		}
-		memset(&s, 0, sizeof s);
-		s.local_port = cJSON_IsNumber(lp) ? lp->valueint : 0;
-		s.port = pp->valueint;
-		s.service = (char *)json_get_string(e, "service");
-		s.label = (char *)json_get_string(e, "label");
-		s.require_local =
-		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "requireLocal"));
-		fw = make(
-		    arg, ws, config, &s, s.require_local || s.local_port != 0, &cause);
-		if (fw == NULL) {
-			cJSON_AddItemToArray(errors, cJSON_CreateString(cause));
-			free(cause);
-			cause = NULL;
-			continue;
-		}
-		fw->require_local |= s.require_local;
-		/* asked for: the user's now, not a watch's to move
-		 * (forward_auto_follows) */
-		forward_set_auto_action(fw, NULL, lock);
-		forward_take_request_fields(fw, req);
-		cJSON_AddItemToArray(done, forward_json(fw));
 	}
+	for (i = 0; i < n; i++) {
+		if (made[i] != NULL)
+			cJSON_AddItemToArray(done, made[i]);
+		if (failed[i] != NULL)
+			cJSON_AddItemToArray(errors, failed[i]);
+	}
+	free(made);
+	free(failed);
 }
 
 int

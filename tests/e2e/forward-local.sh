@@ -28,9 +28,10 @@
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 
-base=$(rig_ports 14)
+base=$(rig_ports 18)
 p_any=$base p_lo=$((base + 1)) p_add=$((base + 2)) p_busy=$((base + 3)) p_id=$((base + 4)) p_auto=$((base + 5)) p_auto2=$((base + 6)) p_move=$((base + 7)) p_exp=$((base + 8)) p_ig=$((base + 9))
 p_r1=$((base + 10)) p_r2=$((base + 11)) p_r3=$((base + 12)) p_fp=$((base + 13))
+p_o1=$((base + 14)) p_o2=$((base + 15)) p_o3=$((base + 16)) p_o4=$((base + 17))
 ws=$TEST_TMP/ws
 mkdir -p "$ws"
 cat >"$ws/.devcontainer.json" <<JSON
@@ -96,9 +97,27 @@ check_eq "it answers" "$(curl -sf --max-time 20 "http://127.0.0.1:$(auto_local "
 check "the list marks it [auto]" grep -q "container port $p_auto .*\[auto\]" <(rdev forward --list)
 
 # --- errors ------------------------------------------------------------------
-python3 -c "import socket,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1', $p_busy)); s.listen(); time.sleep(600)" &
+python3 -c "import socket,time
+ss = [socket.socket() for p in ($p_busy, $p_o1)]
+for s, p in zip(ss, ($p_busy, $p_o1)):
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1', p)); s.listen()
+time.sleep(600)" &
 busy_pid=$!
 eventually "a local process holds port $p_busy" sh -c "ss -ltn | grep -q '127.0.0.1:$p_busy '"
+eventually "and port $p_o1" sh -c "ss -ltn | grep -q '127.0.0.1:$p_o1 '"
+# One request: its required local port and the ports that are free keep
+# their numbers; only the taken one moves, past them (before: the taken
+# $p_o1 took $p_o2, $p_o2 took $p_o3, and the required $p_o3 failed).
+rdev forward "$ws" "$p_o1" "$p_o2" "$p_o3:$p_lo" 2>"$TEST_TMP/order.err" ||
+	{ cat "$TEST_TMP/order.err" >&2; fail "a required port after one moved from a taken port"; }
+check_eq "a taken port moves past the request's other ports (local:container)" \
+	"$(list | jq -r --argjson a "$p_o2" --argjson b "$p_o3" --argjson c "$p_o4" \
+		'[$a, $b, $c] as $ls | map(select(.local as $l | $ls | index($l))) |
+		 sort_by(.local) | map("\(.local):\(.port)") | join(" ")')" \
+	"$p_o2:$p_o2 $p_o3:$p_lo $p_o4:$p_o1"
+check "and the table keeps the request's order" sh -c \
+	"grep -o 'localhost:[0-9]* ' '$TEST_TMP/order.err' | tr -d '\n' | grep -q 'localhost:$p_o4 localhost:$p_o2 localhost:$p_o3 '"
+for p in "$p_o2" "$p_o3" "$p_o4"; do rdev forward --stop "$p" >/dev/null; done
 set +e
 rdev forward "$ws" "$p_busy:$p_any" 2>"$TEST_TMP/req.err"; rc=$?
 rdev forward "$ws" "1:2:3:4" 2>"$TEST_TMP/bad.err"; rc_bad=$?
