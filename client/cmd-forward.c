@@ -63,7 +63,7 @@ cmd_forward_listed(const cJSON *list, const struct forward_spec *s)
 void
 client_forward_print_table(FILE *out, const cJSON *forwards, int with_host)
 {
-	const cJSON *f, *svc, *label, *host, *act, *url, *err;
+	const cJSON *f, *svc, *label, *host, *ws, *act, *url, *err;
 	char target[300];
 	long port, local;
 
@@ -78,12 +78,16 @@ client_forward_print_table(FILE *out, const cJSON *forwards, int with_host)
 		svc = cJSON_GetObjectItemCaseSensitive(f, "service");
 		label = cJSON_GetObjectItemCaseSensitive(f, "label");
 		host = cJSON_GetObjectItemCaseSensitive(f, "host");
+		/* (two workspaces on one host: which is whose) */
+		ws = with_host ? cJSON_GetObjectItemCaseSensitive(f, "workspace") : NULL;
 		act = cJSON_GetObjectItemCaseSensitive(f, "onAutoForward");
 		url = cJSON_GetObjectItemCaseSensitive(f, "url");
 		snprintf(target, sizeof target, "%s%s%d",
 		    cJSON_IsString(svc) ? svc->valuestring : "container port ",
 		    cJSON_IsString(svc) ? ":" : "", (int)port);
-		fprintf(out, "  localhost:%-5ld -> %s%s%s%s%s%s%s%s\n", local, target,
+		fprintf(out, "  localhost:%-5ld -> %s%s%s%s%s%s%s%s%s%s\n", local, target,
+		    cJSON_IsString(ws) ? " of " : "",
+		    cJSON_IsString(ws) ? ws->valuestring : "",
 		    with_host && cJSON_IsString(host) ? " on " : "",
 		    with_host && cJSON_IsString(host) ? host->valuestring : "",
 		    cJSON_IsString(label) ? " (" : "",

@@ -95,6 +95,8 @@ eventually "a port the container listens on later is forwarded (onAutoForward no
 	auto_forwarded "$p_auto"
 check_eq "it answers" "$(curl -sf --max-time 20 "http://127.0.0.1:$(auto_local "$p_auto")/l")" lo-answers
 check "the list marks it [auto]" grep -q "container port $p_auto .*\[auto\]" <(rdev forward --list)
+check "and names its workspace (two on one host: which is whose)" \
+	grep -qF "container port $p_auto of $ws on local" <(rdev forward --list)
 
 # --- errors ------------------------------------------------------------------
 python3 -c "import socket,time
