@@ -215,6 +215,20 @@ forward_open(struct forward *fw, const char *ws, const char *config,
 }
 
 void
+forward_set_last_error(struct forward *fw, const char *cause, pthread_mutex_t *lock)
+{
+	char *old, *copy = cause != NULL ? xstrdup(cause) : NULL;
+
+	if (lock != NULL)
+		pthread_mutex_lock(lock);
+	old = fw->last_error;
+	fw->last_error = copy;
+	if (lock != NULL)
+		pthread_mutex_unlock(lock);
+	free(old);
+}
+
+void
 forward_clear(struct forward *fw)
 {
 	if (fw->fd4 >= 0)
@@ -229,6 +243,7 @@ forward_clear(struct forward *fw)
 	free(fw->service);
 	free(fw->label);
 	free(fw->auto_action);
+	free(fw->last_error);
 	free(fw->address);
 	free(fw->container_id);
 	sodium_memzero(fw->token, sizeof fw->token);
@@ -399,6 +414,7 @@ forward_json(const struct forward *fw)
 			free(url);
 		}
 	}
+	forward_add_string(o, "lastError", fw->last_error);
 	cJSON_AddNumberToObject(o, "connections", (double)fw->connections);
 	cJSON_AddNumberToObject(o, "direct", (double)fw->direct);
 	cJSON_AddNumberToObject(o, "relayed", (double)fw->relayed);

@@ -73,7 +73,11 @@ struct forward {
 	int require_local; /* asked for with requireLocal (saved, not used) */
 	char *label;
 	char *auto_action; /* auto-forwarded: its onAutoForward, else NULL */
-	int fd4, fd6;	   /* listeners; -1: none */
+	/* Why the agent could not give the last connection a target (the
+	 * container stopped, gone), shown by forward_json as "lastError"
+	 * until an answer gives one; NULL: none. */
+	char *last_error;
+	int fd4, fd6; /* listeners; -1: none */
 	/* Where to connect (from the agent's relay op), for the container
 	 * container_id: checked when stale (forward_target_fresh), asked for
 	 * again (have_target 0) when a connection to it fails. */
@@ -166,6 +170,9 @@ void forward_init(struct forward *fw, const char *ws, const char *config);
  * (fw then holds nothing). */
 int forward_open(struct forward *fw, const char *ws, const char *config,
     const struct forward_spec *s, int exact, char **cause);
+/* Set fw's last_error to cause (copied; NULL: clear it), under lock when
+ * there is one (forward_set_auto_action's reason). */
+void forward_set_last_error(struct forward *fw, const char *cause, pthread_mutex_t *lock);
 /* Close fw's listeners, free its strings, wipe its token. */
 void forward_clear(struct forward *fw);
 /* Which container of a workspace a request names: its "workspace", its

@@ -76,6 +76,9 @@ host_forward_resolved(struct host_session *h, void *arg, const cJSON *result,
 		cause = error != NULL
 		    ? xstrdup(error)
 		    : xasprintf("%s: the agent's relay answer is incomplete", h->label);
+	/* (shown by --list: a forward listed that does not answer says why) */
+	if (a == FORWARD_ANSWER_TARGET || a == FORWARD_ANSWER_FAILED)
+		forward_set_last_error(&f->fw, cause, &h->lock);
 	if (cause != NULL) {
 		if (f->fw.fd4 >= 0 || f->fw.fd6 >= 0)
 			log_warn("forward %d: %s", f->fw.local_port, cause);

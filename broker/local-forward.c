@@ -216,6 +216,9 @@ local_forward_resolved(
 		    ? xasprintf("%s: %s", LOCAL_HOST_LABEL, error)
 		    : xasprintf(
 			  "%s: the agent's relay answer is incomplete", LOCAL_HOST_LABEL);
+	/* (shown by --list: a forward listed that does not answer says why) */
+	if (a == FORWARD_ANSWER_TARGET || a == FORWARD_ANSWER_FAILED)
+		forward_set_last_error(&f->fw, cause, NULL);
 	if (cause != NULL) {
 		log_warn("forward %d: %s", f->fw.local_port, cause);
 		/* (stopped: not the forward's failure; it answers once the

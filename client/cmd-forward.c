@@ -63,7 +63,7 @@ cmd_forward_listed(const cJSON *list, const struct forward_spec *s)
 void
 client_forward_print_table(FILE *out, const cJSON *forwards, int with_host)
 {
-	const cJSON *f, *svc, *label, *host, *ws, *act, *url, *err;
+	const cJSON *f, *svc, *label, *host, *ws, *act, *url, *err, *last;
 	char target[300];
 	long port, local;
 
@@ -98,6 +98,10 @@ client_forward_print_table(FILE *out, const cJSON *forwards, int with_host)
 			fprintf(out, "    open %s\n", url->valuestring);
 		if (cJSON_IsString(err))
 			fprintf(out, "    %s\n", err->valuestring);
+		last = cJSON_GetObjectItemCaseSensitive(f, "lastError");
+		if (cJSON_IsString(last))
+			fprintf(out, "    its last connection failed: %s\n",
+			    last->valuestring);
 	}
 }
 

@@ -171,6 +171,21 @@ docker exec "$cid" sh -c "httpd -p 0.0.0.0:$p_auto2 -h /www"
 eventually "and the auto-forward watch: a port listened on after the restart is forwarded" \
 	auto_forwarded "$p_auto2"
 
+# --- a container stopped outside rdev: the list says why its forward fails ------
+docker stop -t 1 "$cid" >/dev/null
+sleep 1.1 # (past the target's freshness: the connection asks the agent)
+curl -sf --max-time 20 "http://127.0.0.1:$p_lo/l" >/dev/null &&
+	fail "a forward to a stopped container answered"
+check "--list says why a forward does not answer (the container stopped)" sh -c \
+	"'$RDEV_BIN_DIR/rdev' forward --list | grep -A1 -- '-> container port $p_lo of ' |
+	 grep -q 'its last connection failed: local: the dev container .* is not running (run \`rdev up '"
+check "--list --json has it as lastError" sh -c \
+	"'$RDEV_BIN_DIR/rdev' forward --list --json | jq -e 'map(select(.port == $p_lo and .lastError != null)) | length > 0' >/dev/null"
+docker start "$cid" >/dev/null
+docker exec "$cid" sh -c "httpd -p 127.0.0.1:$p_lo -h /www"
+check_eq "started again, it answers" "$(curl -sf --max-time 30 "http://127.0.0.1:$p_lo/l")" lo-answers
+check_eq "and the error is gone" "$(fwd "$p_lo" lastError)" null
+
 # --- a restarted container: a new address and relay, asked again ---------------
 docker restart -t 1 "$cid" >/dev/null
 docker exec "$cid" sh -c "httpd -p 0.0.0.0:$p_any -h /www && httpd -p 127.0.0.1:$p_lo -h /www"
