@@ -678,6 +678,9 @@ relay_install_ensure(const char *up_cmd, const char *folder, const char *config_
 		*result = cJSON_CreateObject();
 		cJSON_AddStringToObject(*result, "containerId", cid);
 		cJSON_AddBoolToObject(*result, "running", 1);
+		/* (the broker refuses a "SERVICE:PORT" of any other workspace
+		 * at once: its forward could never answer) */
+		cJSON_AddBoolToObject(*result, "compose", ws.compose_project != NULL);
 		rc = 0;
 		goto out;
 	}

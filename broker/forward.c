@@ -683,6 +683,41 @@ forward_append(char *s, const char *t)
 	return out;
 }
 
+void
+forward_request_drop_services(cJSON *req, const cJSON *look, const char *label)
+{
+	cJSON *list = cJSON_GetObjectItemCaseSensitive(req, "forwards"), *e, *next;
+	cJSON *refused;
+	const char *ws = json_get_string(req, "workspace"), *service;
+	char *spec, *text;
+
+	/* (an agent before "compose" says nothing: the forwards are made,
+	 * and their connections get its error, as before) */
+	if (!cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(look, "compose")))
+		return;
+	for (e = list != NULL ? list->child : NULL; e != NULL; e = next) {
+		const cJSON *lp = cJSON_GetObjectItemCaseSensitive(e, "local");
+		const cJSON *pp = cJSON_GetObjectItemCaseSensitive(e, "port");
+
+		next = e->next;
+		service = json_get_string(e, "service");
+		if (service == NULL || !cJSON_IsNumber(pp))
+			continue;
+		spec = forward_typed_spec(
+		    cJSON_IsNumber(lp) ? lp->valueint : 0, service, pp->valueint);
+		text = xasprintf("%s: %s is not a Compose workspace (no service "
+				 "\"%s\"): not forwarded: port %s",
+		    label, ws != NULL ? ws : "the workspace", service, spec);
+		refused = cJSON_GetObjectItemCaseSensitive(req, "refused");
+		if (refused == NULL)
+			refused = cJSON_AddArrayToObject(req, "refused");
+		cJSON_AddItemToArray(refused, cJSON_CreateString(text));
+		free(text);
+		free(spec);
+		cJSON_Delete(cJSON_DetachItemViaPointer(list, e));
+	}
+}
+
 char *
 forward_refused_message(const cJSON *req, const char *error)
 {
@@ -995,6 +1030,11 @@ forward_request_make(const cJSON *req, forward_make_fn make, void *arg,
 	 * with 3000 taken here gave container 3000 the local 3001, and 3001's
 	 * requireLocalPort failed on a port rdev itself had just taken (or,
 	 * without it, went to 3002). The answer keeps the request's order. */
+	/* (taken out by forward_request_drop_services) */
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(req, "refused")) {
+		if (cJSON_IsString(e))
+			cJSON_AddItemToArray(errors, cJSON_CreateString(e->valuestring));
+	}
 	made = xcalloc((size_t)n + 1, sizeof *made);
 	failed = xcalloc((size_t)n + 1, sizeof *failed);
 	for (pass = FORWARD_PASS_EXACT; pass <= FORWARD_PASS_SEARCH; pass++) {

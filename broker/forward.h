@@ -264,6 +264,11 @@ typedef struct forward *(*forward_make_fn)(void *arg, const char *ws, const char
  * forward_json on another thread (NULL: none, one thread). */
 void forward_request_make(const cJSON *req, forward_make_fn make, void *arg,
     pthread_mutex_t *lock, cJSON *done, cJSON *errors);
+/* The agent's look at req's workspace (its relay answer with resolveOnly)
+ * says it is no Compose workspace ("compose": false): req's forwards of a
+ * service are taken out of it, each one's error (named by label, the host)
+ * put in req's "refused", which forward_request_make answers as errors. */
+void forward_request_drop_services(cJSON *req, const cJSON *look, const char *label);
 /* Does "forward" request req add anything (a forward or an "auto" watch),
  * rather than only check the targets there are (`up`'s)? */
 int forward_request_adds(const cJSON *req);

@@ -487,8 +487,9 @@ host_forward_resolved_first(struct host_session *h, void *arg, const cJSON *resu
 {
 	struct host_job *j = arg;
 
-	(void)result;
 	forward_order_look_end(&h->order, &j->order);
+	if (error == NULL)
+		forward_request_drop_services(j->req, result, h->label);
 	host_forward_prechecked(h, j, error, how);
 	host_forward_release(h);
 }

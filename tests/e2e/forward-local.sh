@@ -140,22 +140,29 @@ check "and prints no forwards table" sh -c "! grep -q 'forwarded ports' '$TEST_T
 check "and makes no forward" jq -e "map(.local) | index($p_id) == null" "$TEST_TMP/none-list.json"
 check "and leaves nothing listening" sh -c "! ss -ltn | grep -q '127.0.0.1:$p_id '"
 check "and it is named" grep -q "forward spec '1:2:3:4'" "$TEST_TMP/bad.err"
-# Some forwards of one request fail (services of a workspace that has no
-# Compose): each is an error naming its port, neither is listed as
+st=0
+rdev forward "$ws" "db:$p_any" 2>"$TEST_TMP/svc.err" || st=$?
+check_eq "a service's port of a workspace that is no Compose one: exit 1" "$st" 1
+check "and says so, and that it is not forwarded" grep -qF \
+	"$(realpath "$ws") is not a Compose workspace (no service \"db\"): not forwarded: port db:$p_any" "$TEST_TMP/svc.err"
+check "and no such forward is made (it could never answer)" sh -c \
+	"'$RDEV_BIN_DIR/rdev' forward --list --json | jq -e 'map(select(.service == \"db\")) | length == 0' >/dev/null"
+# Some forwards of one request cannot be made (services of a workspace that
+# has no Compose): each is an error naming it, neither is listed as
 # forwarded; the one that works is.
 svc=$(rig_ports 3)
 set +e
-rdev forward "$ws" "$svc:$p_lo" "$((svc + 1)):db:3000" "$((svc + 2)):cache:6379" 2>"$TEST_TMP/svc.err"
+rdev forward "$ws" "$svc:$p_lo" "$((svc + 1)):db:3000" "$((svc + 2)):cache:6379" 2>"$TEST_TMP/svc2.err"
 rc_svc=$?
 set -e
 check_eq "forwards to services of a workspace without Compose: exit 1" "$rc_svc" 1
-check "each is an error naming its port (db)" \
-	grep -q "^rdev: forward: localhost:$((svc + 1)) -> db:3000: .*not a Compose workspace" "$TEST_TMP/svc.err"
+check "each is an error naming it (db)" \
+	grep -q "^rdev: forward: .*not a Compose workspace (no service \"db\").*$((svc + 1)):db:3000" "$TEST_TMP/svc2.err"
 check "... (cache)" \
-	grep -q "^rdev: forward: localhost:$((svc + 2)) -> cache:6379: .*not a Compose workspace" "$TEST_TMP/svc.err"
+	grep -q "^rdev: forward: .*not a Compose workspace (no service \"cache\").*$((svc + 2)):cache:6379" "$TEST_TMP/svc2.err"
 check_eq "the table of forwarded ports lists the one that works only" \
-	"$(grep -c '^  localhost:' "$TEST_TMP/svc.err")" 1
-check "... that one" grep -q "^  localhost:$svc *-> container port $p_lo" "$TEST_TMP/svc.err"
+	"$(grep -c '^  localhost:' "$TEST_TMP/svc2.err")" 1
+check "... that one" grep -q "^  localhost:$svc *-> container port $p_lo" "$TEST_TMP/svc2.err"
 for p in "$svc" "$((svc + 1))" "$((svc + 2))"; do rdev forward --stop "$p" >/dev/null 2>&1 || true; done
 kill "$busy_pid"; busy_pid=
 
