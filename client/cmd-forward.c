@@ -105,6 +105,41 @@ client_forward_print_table(FILE *out, const cJSON *forwards, int with_host)
 	}
 }
 
+static cJSON *cmd_forward_status(int *failed, char **cause);
+
+/* error says a local port is not free (forward_listen's "127.0.0.1:L is
+ * not free"): when one of rdev's own forwards holds it (another
+ * workspace's, a moved one), name it and how to free it; the user saw
+ * only "Address already in use". */
+static void
+cmd_forward_holder_hint(const char *error)
+{
+	const char *p = strstr(error, "127.0.0.1:"), *ws, *host;
+	const cJSON *f;
+	cJSON *res;
+	char *cause = NULL;
+	long port, local;
+	int failed;
+
+	if (p == NULL || strstr(p, " is not free") == NULL ||
+	    sscanf(p, "127.0.0.1:%ld", &port) != 1)
+		return;
+	res = cmd_forward_status(&failed, &cause);
+	free(cause);
+	cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(res, "forwards")) {
+		if (json_get_int(f, "local", 1, 65535, &local) != 0 || local != port ||
+		    (ws = json_get_string(f, "workspace")) == NULL)
+			continue;
+		host = json_get_string(f, "host");
+		fprintf(stderr,
+		    "rdev: forward: localhost:%ld is rdev's forward of %s%s%s "
+		    "(`rdev forward --stop %ld` frees it)\n",
+		    port, ws, host != NULL ? " on " : "", host != NULL ? host : "", port);
+		break;
+	}
+	cJSON_Delete(res);
+}
+
 /* Ask the broker for forwards of workspace on r's host; prints the table
  * (unless quiet) and the errors. 0, or 1 if any forward failed. */
 static int
@@ -157,6 +192,7 @@ cmd_forward_add(struct remote *r, const char *workspace, const char *config,
 	errors = cJSON_GetObjectItemCaseSensitive(res, "errors");
 	cJSON_ArrayForEach(e, errors) {
 		fprintf(stderr, "rdev: forward: %s\n", e->valuestring);
+		cmd_forward_holder_hint(e->valuestring);
 		rc = 1;
 	}
 	/* a target not checked (it may be an old container's): the forward

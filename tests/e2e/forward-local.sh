@@ -127,6 +127,12 @@ set -e
 check_eq "a required local port in use: exit 1" "$rc" 1
 check "and a clear error naming the port" grep -q "port $p_any: 127.0.0.1:$p_busy is not free" "$TEST_TMP/req.err"
 check_eq "a bad spec: exit 2" "$rc_bad" 2
+st=0
+rdev forward "$ws" "$p_any:$p_lo" 2>"$TEST_TMP/own.err" || st=$?
+check_eq "a local port rdev's own forward holds: exit 1" "$st" 1
+check "and rdev names its forward there and how to free it" grep -qF \
+	"localhost:$p_any is rdev's forward of $(realpath "$ws") on local (\`rdev forward --stop $p_any\` frees it)" "$TEST_TMP/own.err"
+check "not a process of another program's" sh -c "! grep -q \"rdev's forward\" '$TEST_TMP/req.err'"
 mkdir -p "$TEST_TMP/none"
 cp "$ws/.devcontainer.json" "$TEST_TMP/none/"
 set +e
