@@ -115,11 +115,24 @@ check "stopped container: a warning naming the port" \
 	grep -q "warning: localhost:$p_stop -> container port $p_stop: container stopped; the forward answers once it runs" \
 	"$TEST_TMP/stop.err"
 check "stopped container: the forward is listed" listed "$p_stop"
+curl -sf -m 20 "http://127.0.0.1:$p_stop/q" >/dev/null && fail "a stopped container's forward answered"
+check "stopped container: --list says why its connection failed" sh -c \
+	"'$RDEV_BIN_DIR/rdev' forward --list | grep -A1 -- '^  localhost:$p_stop ' |
+	 grep -q 'its last connection failed: .*the dev container .* is not running'"
 rdev up "$name:~/ws2" >/dev/null 2>"$TEST_TMP/up3.err" ||
 	{ cat "$TEST_TMP/up3.err" >&2; fail "rdev up ~/ws2 (start)"; }
 docker exec "$cid2" sh -c "mkdir -p /www && echo ws2-answers >/www/q && busybox httpd -p 0.0.0.0:$p_stop -h /www"
 check_eq "stopped container: the forward answers once up ran it" \
 	"$(curl -sf -m 20 "http://127.0.0.1:$p_stop/q")" ws2-answers
+check_eq "and --list's error is gone" \
+	"$(rdev forward --list --json | jq -r --argjson p "$p_stop" 'map(select(.local == $p))[0].lastError')" null
+
+# --- a Compose service's port of a workspace that is no Compose one ------------
+rc=0
+rdev forward "$name:~/ws" "db:$p_miss" 2>"$TEST_TMP/svc.err" || rc=$?
+check_eq "SERVICE:PORT of no Compose workspace: exit 1" "$rc" 1
+check "and the error says so" grep -q "@$name:[0-9]*: ~/ws is not a Compose workspace (no service \"db\"): not forwarded: port db:$p_miss" "$TEST_TMP/svc.err"
+check "and nothing listens on its port" not_listening "$p_miss"
 
 # --- an earlier request's forward of a workspace gone since is not this one's ------
 docker rm -f "$cid2" >/dev/null
