@@ -95,18 +95,20 @@ config_validate_up_shutdown_action(struct config_validate_ctx *v, const cJSON *n
 }
 
 /* The attributes of one port (or of the other ports) that rdev's forwards
- * do not act on; path names them. */
+ * do not act on; path names them, low: they may be of a port below 1024
+ * (elevateIfNeeded is about those alone: warned of on 3000, it was noise). */
 static void
 config_validate_up_port_attributes(
-    struct config_validate_ctx *v, const cJSON *attrs, const char *path)
+    struct config_validate_ctx *v, const cJSON *attrs, const char *path, int low)
 {
 	const cJSON *e = cJSON_GetObjectItemCaseSensitive(attrs, "elevateIfNeeded");
 	const cJSON *p = cJSON_GetObjectItemCaseSensitive(attrs, "protocol");
 
-	if (cJSON_IsTrue(e))
+	if (cJSON_IsTrue(e) && low)
 		config_validate_report_warn(v, e,
-		    "%s.\"elevateIfNeeded\": rdev does not elevate: a local "
-		    "port below 1024 is forwarded only if this user may bind it",
+		    "%s.\"elevateIfNeeded\": rdev does not elevate: a port "
+		    "below 1024 that this user may not bind is forwarded from "
+		    "the port plus 10000 (80 from 10080), or the next free one",
 		    path);
 	if (cJSON_IsString(p) && strcmp(p->valuestring, "https") == 0)
 		config_validate_report_warn(v, p,
@@ -137,7 +139,8 @@ config_validate_up_ports_attributes(struct config_validate_ctx *v, const cJSON *
 			    "%s: matches no port (ports are 1 to 65535; a range "
 			    "is FROM-TO with FROM <= TO)",
 			    path);
-		config_validate_up_port_attributes(v, item, path);
+		config_validate_up_port_attributes(v, item, path,
+		    forward_port_key_parse(item->string, &from, &to) >= 0 && from < 1024);
 		free(path);
 	}
 }
@@ -171,7 +174,7 @@ config_validate_up(const struct jsonc_doc *doc, int forwards,
 		    &v, cJSON_GetObjectItemCaseSensitive(root, "portsAttributes"));
 		config_validate_up_port_attributes(&v,
 		    cJSON_GetObjectItemCaseSensitive(root, "otherPortsAttributes"),
-		    "\"otherPortsAttributes\"");
+		    "\"otherPortsAttributes\"", 1);
 	}
 	return 0;
 }
@@ -228,6 +231,6 @@ config_validate_up_metadata(const struct jsonc_doc *doc, const cJSON *merged,
 	config_validate_up_ports_attributes(&v, node);
 	cJSON_Delete(node);
 	node = config_validate_up_metadata_only(root, merged, "otherPortsAttributes");
-	config_validate_up_port_attributes(&v, node, "\"otherPortsAttributes\"");
+	config_validate_up_port_attributes(&v, node, "\"otherPortsAttributes\"", 1);
 	cJSON_Delete(node);
 }

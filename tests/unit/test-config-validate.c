@@ -790,7 +790,7 @@ TEST(up_metadata_only_properties_warned)
 	const char *merged =
 	    "{\"image\": \"x\", \"shutdownAction\": \"stopContainer\", "
 	    "\"hostRequirements\": {\"cpus\": 2, \"gpu\": \"optional\"}, "
-	    "\"portsAttributes\": {\"3000\": {\"elevateIfNeeded\": true}, "
+	    "\"portsAttributes\": {\"80\": {\"elevateIfNeeded\": true}, "
 	    "\"npm start\": {}}}";
 	char *w;
 
@@ -801,18 +801,18 @@ TEST(up_metadata_only_properties_warned)
 	    "until `rdev stop` or `rdev down`\n"
 	    "the image's devcontainer.metadata: \"hostRequirements\": \"gpu\": "
 	    "\"optional\": the container gets no GPU (rdev gives none yet)\n"
-	    "the image's devcontainer.metadata: \"portsAttributes\".\"3000\"."
-	    "\"elevateIfNeeded\": rdev does not elevate: a local port below 1024 is "
-	    "forwarded only if this user may bind it\n"
+	    "the image's devcontainer.metadata: \"portsAttributes\".\"80\"."
+	    "\"elevateIfNeeded\": rdev does not elevate: a port below 1024 that this "
+	    "user may not bind is "
+	    "forwarded from the port plus 10000 (80 from 10080), or the next free one\n"
 	    "the image's devcontainer.metadata: \"portsAttributes\".\"npm start\": "
 	    "not matched: rdev matches port numbers and ranges (\"3000-3010\") only, "
 	    "not process command lines or \"host:port\"\n");
 	free(w);
 	/* What the configuration sets itself was checked (and warned) there. */
-	w = validate_up_metadata(
-	    "{\"image\": \"x\", \"shutdownAction\": \"none\", "
-	    "\"hostRequirements\": {\"gpu\": false}, "
-	    "\"portsAttributes\": {\"3000\": {}, \"npm start\": {}}}",
+	w = validate_up_metadata("{\"image\": \"x\", \"shutdownAction\": \"none\", "
+				 "\"hostRequirements\": {\"gpu\": false}, "
+				 "\"portsAttributes\": {\"80\": {}, \"npm start\": {}}}",
 	    merged, 1);
 	ASSERT_STR_EQ(w, "");
 	free(w);
@@ -822,6 +822,30 @@ TEST(up_metadata_only_properties_warned)
 	    merged, 0);
 	ASSERT_STR_EQ(w, "");
 	free(w);
+}
+
+/* elevateIfNeeded is about ports below 1024: on 3000 (a range from 1024
+ * too) it needs nothing, and is not warned of; a range reaching below
+ * 1024 is. */
+TEST(up_elevate_if_needed_only_below_1024)
+{
+	struct result r;
+	char *w;
+
+	validate_up("{\"image\": \"x\", \"forwardPorts\": [3000],\n"
+		    "\"portsAttributes\": {\"3000\": {\"elevateIfNeeded\": true},\n"
+		    "\"1024-2000\": {\"elevateIfNeeded\": true},\n"
+		    "\"1000-2000\": {\"elevateIfNeeded\": true}}}",
+	    1, &r);
+	ASSERT_INT_EQ(r.rc, 0);
+	w = warnings_text(&r.warnings);
+	ASSERT_STR_EQ(w,
+	    "devcontainer.json:4:15: "
+	    "\"portsAttributes\".\"1000-2000\".\"elevateIfNeeded\": "
+	    "rdev does not elevate: a port below 1024 that this user may not bind is "
+	    "forwarded from the port plus 10000 (80 from 10080), or the next free one\n");
+	free(w);
+	result_free(&r);
 }
 
 TEST(up_forward_ports_fine_when_forwarded)
@@ -849,8 +873,8 @@ TEST(up_port_attributes_warned_when_forwarded)
 	w = warnings_text(&r.warnings);
 	ASSERT_STR_EQ(w,
 	    "devcontainer.json:3:3: \"portsAttributes\".\"443\".\"elevateIfNeeded\": "
-	    "rdev does not elevate: a local port below 1024 is forwarded only if "
-	    "this user may bind it\n"
+	    "rdev does not elevate: a port below 1024 that this user may not bind is "
+	    "forwarded from the port plus 10000 (80 from 10080), or the next free one\n"
 	    "devcontainer.json:2:29: \"portsAttributes\".\"443\".\"protocol\": "
 	    "\"https\" is not used: forwards carry the bytes as they are and the "
 	    "URL listed for openBrowser is http://\n"
