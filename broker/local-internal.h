@@ -80,6 +80,7 @@ struct local_link {
 	int direct;		 /* up goes to the container address itself */
 	int port;		 /* the port up connects to */
 	int retried;		 /* the agent was asked again after a refusal */
+	long long born_ms;	 /* when the client connected (clock_now_ms) */
 	int cli_eof, up_eof;	 /* that side ended its sending */
 	int cli_shut, up_shut;	 /* and its end was passed on (SHUT_WR) */
 	LIST_ENTRY(local_link) entry;

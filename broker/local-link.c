@@ -274,6 +274,23 @@ local_link_on_up_event(struct bufferevent *bev, short what, void *arg)
 	}
 	bufferevent_free(l->up);
 	l->up = NULL;
+	/* A target the agent gave before this connection came (fresh, so not
+	 * checked) may be a container's that stopped since: its address
+	 * answers nothing. Ask the agent first; only an address it gave for
+	 * this connection that does not answer means Docker Desktop (else one
+	 * connection after a `docker stop` sent the forward through Docker
+	 * execs for good). */
+	if (local_link_unanswered(what, err) && !l->retried &&
+	    fw->checked_ms < l->born_ms) {
+		log_info("%s: forward %d: %s does not answer (%s); asking the agent "
+			 "again",
+		    LOCAL_HOST_LABEL, fw->local_port, fw->address,
+		    (what & BEV_EVENT_TIMEOUT) ? "timed out" : strerror(err));
+		fw->have_target = 0;
+		l->retried = 1;
+		local_link_connect(l);
+		return;
+	}
 	if (local_link_unanswered(what, err)) {
 		log_info("%s: forward %d: %s does not answer (%s): its connections go "
 			 "through a Docker exec",
@@ -420,6 +437,7 @@ local_link_new(struct local_forward *f, int fd)
 	struct local_link *l = xcalloc(1, sizeof *l);
 
 	l->id = ++lh->link_seq;
+	l->born_ms = clock_now_ms();
 	l->lh = lh;
 	l->f = f;
 	l->state = LOCAL_LINK_CONNECTING;

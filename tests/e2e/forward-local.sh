@@ -185,7 +185,14 @@ eventually "and the auto-forward watch: a port listened on after the restart is 
 	auto_forwarded "$p_auto2"
 
 # --- a container stopped outside rdev: the list says why its forward fails ------
-docker stop -t 1 "$cid" >/dev/null
+# (a connection right after the stop goes to the address the forward has,
+# fresh, that answers nothing now: it used to send the forward through
+# Docker execs for good, as for Docker Desktop)
+sleep 1.1 # (the next connection has the target checked: fresh for 1 s)
+curl -sf --max-time 20 "http://127.0.0.1:$p_any/q" >/dev/null || fail "$p_any before the stop"
+docker kill "$cid" >/dev/null && docker wait "$cid" >/dev/null
+curl -sf --max-time 20 "http://127.0.0.1:$p_any/q" >/dev/null &&
+	fail "a forward to a stopped container answered"
 sleep 1.1 # (past the target's freshness: the connection asks the agent)
 curl -sf --max-time 20 "http://127.0.0.1:$p_lo/l" >/dev/null &&
 	fail "a forward to a stopped container answered"
@@ -195,9 +202,12 @@ check "--list says why a forward does not answer (the container stopped)" sh -c 
 check "--list --json has it as lastError" sh -c \
 	"'$RDEV_BIN_DIR/rdev' forward --list --json | jq -e 'map(select(.port == $p_lo and .lastError != null)) | length > 0' >/dev/null"
 docker start "$cid" >/dev/null
-docker exec "$cid" sh -c "httpd -p 127.0.0.1:$p_lo -h /www"
+docker exec "$cid" sh -c "httpd -p 127.0.0.1:$p_lo -h /www && httpd -p 0.0.0.0:$p_any -h /www"
 check_eq "started again, it answers" "$(curl -sf --max-time 30 "http://127.0.0.1:$p_lo/l")" lo-answers
 check_eq "and the error is gone" "$(fwd "$p_lo" lastError)" null
+exec0=$(fwd "$p_any" viaExec)
+check_eq "the 0.0.0.0 server answers again" "$(curl -sf --max-time 30 "http://127.0.0.1:$p_any/q")" any-answers
+check_eq "straight to the container, not through a Docker exec" "$(fwd "$p_any" viaExec)" "$exec0"
 
 # --- a restarted container: a new address and relay, asked again ---------------
 docker restart -t 1 "$cid" >/dev/null
