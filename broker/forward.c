@@ -1077,6 +1077,11 @@ forward_request_make(const cJSON *req, forward_make_fn make, void *arg,
 			forward_set_auto_action(fw, NULL, lock);
 			forward_take_request_fields(fw, req);
 			made[i] = forward_json(fw);
+			/* (an existing forward's, from before the check this
+			 * request makes: that check's failure is the answer's
+			 * error or warning, and a stale one said "its last
+			 * connection failed" after the `up` that mended it) */
+			cJSON_DeleteItemFromObjectCaseSensitive(made[i], "lastError");
 		}
 	}
 	for (i = 0; i < n; i++) {

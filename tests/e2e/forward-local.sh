@@ -205,6 +205,13 @@ docker start "$cid" >/dev/null
 docker exec "$cid" sh -c "httpd -p 127.0.0.1:$p_lo -h /www && httpd -p 0.0.0.0:$p_any -h /www"
 check_eq "started again, it answers" "$(curl -sf --max-time 30 "http://127.0.0.1:$p_lo/l")" lo-answers
 check_eq "and the error is gone" "$(fwd "$p_lo" lastError)" null
+# ($p_any's is still there, from before the start; an add's check finds
+# the container running: its table does not say the forward fails)
+check "$p_any's connection after the stop failed too" test "$(fwd "$p_any" lastError)" != null
+rdev forward "$ws" "$p_any" 2>"$TEST_TMP/readd.err" ||
+	{ cat "$TEST_TMP/readd.err" >&2; fail "rdev forward of a stopped and started container"; }
+check "forwarded again once started: the table has no stale failure" sh -c \
+	"grep -q -- '-> container port $p_any' '$TEST_TMP/readd.err' && ! grep -q 'its last connection failed' '$TEST_TMP/readd.err'"
 exec0=$(fwd "$p_any" viaExec)
 check_eq "the 0.0.0.0 server answers again" "$(curl -sf --max-time 30 "http://127.0.0.1:$p_any/q")" any-answers
 check_eq "straight to the container, not through a Docker exec" "$(fwd "$p_any" viaExec)" "$exec0"
