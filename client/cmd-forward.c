@@ -127,8 +127,11 @@ cmd_forward_holder_hint(const char *error)
 	res = cmd_forward_status(&failed, &cause);
 	free(cause);
 	cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(res, "forwards")) {
+		/* (a saved forward not restored holds nothing: its "error"
+		 * says what took the port) */
 		if (json_get_int(f, "local", 1, 65535, &local) != 0 || local != port ||
-		    (ws = json_get_string(f, "workspace")) == NULL)
+		    (ws = json_get_string(f, "workspace")) == NULL ||
+		    cJSON_HasObjectItem(f, "error"))
 			continue;
 		host = json_get_string(f, "host");
 		fprintf(stderr,

@@ -112,6 +112,12 @@ check "and its text output says so" grep -q "not restored" "$TEST_TMP/status.txt
 check "the others are restored" echo_ok "$p_fwd"
 check "it is left out of the saved state" state_has \
 	"[.hosts[].forwards[].local] | index($l_man) == null"
+rc=0
+rdev forward "$name:~/ws" "$l_man:$p_man" 2>"$TEST_TMP/held.err" || rc=$?
+check_eq "that port asked for again while the other program holds it: exit 1" "$rc" 1
+check "and the error says it is not free" grep -q "127.0.0.1:$l_man is not free" "$TEST_TMP/held.err"
+check "but names no forward of rdev's as its holder (the entry not restored holds nothing)" \
+	sh -c "! grep -q \"is rdev's forward\" '$TEST_TMP/held.err'"
 kill "$busy_pid"; busy_pid=
 
 # --- a corrupt state file ----------------------------------------------------------
