@@ -1005,6 +1005,28 @@ forward_set_auto_action(struct forward *fw, const char *action, pthread_mutex_t 
 	free(old);
 }
 
+/* Does list hold, besides entry self, a spec of spec s's target (service
+ * and port) with its own local port? */
+static int
+forward_request_has_exact(
+    const cJSON *list, const cJSON *self, const struct forward_spec *s)
+{
+	const cJSON *e, *lp, *pp;
+	const char *svc;
+
+	cJSON_ArrayForEach(e, list) {
+		lp = cJSON_GetObjectItemCaseSensitive(e, "local");
+		pp = cJSON_GetObjectItemCaseSensitive(e, "port");
+		svc = json_get_string(e, "service");
+		if (e != self && cJSON_IsNumber(lp) && lp->valueint != 0 &&
+		    cJSON_IsNumber(pp) && pp->valueint == s->port &&
+		    (svc == NULL) == (s->service == NULL) &&
+		    (svc == NULL || strcmp(svc, s->service) == 0))
+			return 1;
+	}
+	return 0;
+}
+
 /* The passes of forward_request_make, in the order they bind. */
 enum forward_make_pass {
 	FORWARD_PASS_EXACT, /* requireLocalPort or a local port given */
@@ -1061,6 +1083,10 @@ forward_request_make(const cJSON *req, forward_make_fn make, void *arg,
 			exact = s.require_local || s.local_port != 0;
 			if (exact != (pass == FORWARD_PASS_EXACT))
 				continue;
+			/* ("3000" beside "8080:3000": a forward of its own from
+			 * 3000 up, not the one the exact pass made at 8080) */
+			if (!exact && forward_request_has_exact(list, e, &s))
+				s.local_port = s.port;
 			fw = make(
 			    arg, ws, config, &s, pass != FORWARD_PASS_SEARCH, &cause);
 			if (fw == NULL) {

@@ -108,7 +108,8 @@ config_validate_up_port_attributes(
 		config_validate_report_warn(v, e,
 		    "%s.\"elevateIfNeeded\": rdev does not elevate: a port "
 		    "below 1024 that this user may not bind is forwarded from "
-		    "the port plus 10000 (80 from 10080), or the next free one",
+		    "the port plus 10000 (80 from 10080), or the next free one "
+		    "(with requireLocalPort: not forwarded, an error)",
 		    path);
 	if (cJSON_IsString(p) && strcmp(p->valuestring, "https") == 0)
 		config_validate_report_warn(v, p,

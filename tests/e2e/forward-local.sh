@@ -170,6 +170,13 @@ check_eq "the table of forwarded ports lists the one that works only" \
 	"$(grep -c '^  localhost:' "$TEST_TMP/svc2.err")" 1
 check "... that one" grep -q "^  localhost:$svc *-> container port $p_lo" "$TEST_TMP/svc2.err"
 for p in "$svc" "$((svc + 1))" "$((svc + 2))"; do rdev forward --stop "$p" >/dev/null 2>&1 || true; done
+# "P" beside "Q:P" in one request: two forwards, at P and at Q (the exact
+# pass binds Q first; P is not that one again).
+pq=$(rig_ports 2)
+rdev forward "$ws" "$pq" "$((pq + 1)):$pq" 2>"$TEST_TMP/pq.err" || { cat "$TEST_TMP/pq.err" >&2; fail "forward P Q:P"; }
+check "P and Q:P: a forward at P" grep -q "^  localhost:$pq *-> container port $pq\b" "$TEST_TMP/pq.err"
+check "... and one at Q" grep -q "^  localhost:$((pq + 1)) *-> container port $pq\b" "$TEST_TMP/pq.err"
+for p in "$pq" "$((pq + 1))"; do rdev forward --stop "$p" >/dev/null 2>&1 || true; done
 kill "$busy_pid"; busy_pid=
 
 # --- a killed broker ---------------------------------------------------------

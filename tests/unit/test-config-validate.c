@@ -804,7 +804,8 @@ TEST(up_metadata_only_properties_warned)
 	    "the image's devcontainer.metadata: \"portsAttributes\".\"80\"."
 	    "\"elevateIfNeeded\": rdev does not elevate: a port below 1024 that this "
 	    "user may not bind is "
-	    "forwarded from the port plus 10000 (80 from 10080), or the next free one\n"
+	    "forwarded from the port plus 10000 (80 from 10080), or the next free one "
+	    "(with requireLocalPort: not forwarded, an error)\n"
 	    "the image's devcontainer.metadata: \"portsAttributes\".\"npm start\": "
 	    "not matched: rdev matches port numbers and ranges (\"3000-3010\") only, "
 	    "not process command lines or \"host:port\"\n");
@@ -843,7 +844,8 @@ TEST(up_elevate_if_needed_only_below_1024)
 	    "devcontainer.json:4:15: "
 	    "\"portsAttributes\".\"1000-2000\".\"elevateIfNeeded\": "
 	    "rdev does not elevate: a port below 1024 that this user may not bind is "
-	    "forwarded from the port plus 10000 (80 from 10080), or the next free one\n");
+	    "forwarded from the port plus 10000 (80 from 10080), or the next free one "
+	    "(with requireLocalPort: not forwarded, an error)\n");
 	free(w);
 	result_free(&r);
 }
@@ -874,7 +876,8 @@ TEST(up_port_attributes_warned_when_forwarded)
 	ASSERT_STR_EQ(w,
 	    "devcontainer.json:3:3: \"portsAttributes\".\"443\".\"elevateIfNeeded\": "
 	    "rdev does not elevate: a port below 1024 that this user may not bind is "
-	    "forwarded from the port plus 10000 (80 from 10080), or the next free one\n"
+	    "forwarded from the port plus 10000 (80 from 10080), or the next free one "
+	    "(with requireLocalPort: not forwarded, an error)\n"
 	    "devcontainer.json:2:29: \"portsAttributes\".\"443\".\"protocol\": "
 	    "\"https\" is not used: forwards carry the bytes as they are and the "
 	    "URL listed for openBrowser is http://\n"
