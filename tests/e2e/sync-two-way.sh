@@ -114,7 +114,10 @@ EVENTUALLY_SECONDS=30 eventually "... while they fail, a change in the container
 check "... and they still fail" under_told
 docker exec -u root -w "$ws" "$cid" chown "$(id -u "rdev-$name"):$(id -g "rdev-$name")" nm
 EVENTUALLY_SECONDS=30 eventually "... given back to the user, they land" in_ctr test -e nm/1100.js
-check "... all of them" test "$(in_ctr ls nm | wc -l)" = 1100
+# (the retried entries land in more than one batch: 1100.js may be in an
+# earlier one than the rest; a dry run under load saw 1,073 at that moment)
+nm_all() { [ "$(in_ctr ls nm | wc -l)" = 1100 ]; }
+EVENTUALLY_SECONDS=30 eventually "... all of them" nm_all
 nm_ok() { [ "$(sync_json | jq -r .lastError)" = null ]; }
 EVENTUALLY_SECONDS=30 eventually "... and the error is gone" nm_ok
 echo two >"$app/f.txt"
