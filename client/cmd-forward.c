@@ -355,6 +355,42 @@ cmd_forward_status(int *failed, char **cause)
 	return res;
 }
 
+/* Under each forward of res (the broker's status) whose host's session is
+ * away (lost, reconnecting, failed) the reason: its connections are closed
+ * at once until the host is back, which the row alone did not say. */
+static void
+cmd_forward_mark_hosts_away(cJSON *res)
+{
+	const cJSON *sess;
+	cJSON *f;
+	const char *state, *host, *error;
+	char *text;
+
+	cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(res, "forwards")) {
+		host = json_get_string(f, "host");
+		if (host == NULL || cJSON_HasObjectItem(f, "error"))
+			continue;
+		cJSON_ArrayForEach(
+		    sess, cJSON_GetObjectItemCaseSensitive(res, "sessions")) {
+			state = json_get_string(sess, "state");
+			error = json_get_string(sess, "error");
+			if (json_get_string(sess, "host") == NULL ||
+			    strcmp(json_get_string(sess, "host"), host) != 0 ||
+			    state == NULL ||
+			    (strcmp(state, "lost") != 0 &&
+				strcmp(state, "reconnecting") != 0 &&
+				strcmp(state, "failed") != 0))
+				continue;
+			text = xasprintf("its host is away (%s%s%s): connections are "
+					 "closed until it is back",
+			    state, error != NULL ? ": " : "", error != NULL ? error : "");
+			cJSON_AddStringToObject(f, "error", text);
+			free(text);
+			break;
+		}
+	}
+}
+
 void
 client_forward_print_all(FILE *out)
 {
@@ -365,6 +401,7 @@ client_forward_print_all(FILE *out)
 
 	res = cmd_forward_status(&failed, &cause);
 	free(cause);
+	cmd_forward_mark_hosts_away(res);
 	fw = cJSON_GetObjectItemCaseSensitive(res, "forwards");
 	if (cJSON_GetArraySize(fw) > 0) {
 		fprintf(out, "\nFORWARDS\n");
@@ -440,8 +477,10 @@ cmd_forward_list(int json)
 		free(text);
 	} else if (cJSON_GetArraySize(fw) == 0)
 		fprintf(stderr, "rdev: no forwards\n");
-	else
+	else {
+		cmd_forward_mark_hosts_away(res);
 		client_forward_print_table(stdout, fw, 1);
+	}
 	cJSON_Delete(res);
 	return CMD_EXIT_OK;
 }

@@ -357,6 +357,8 @@ check_eq "while the host is away a connection is closed, not hung" \
 check "and quickly" test $(($(date +%s) - start)) -le 10
 eventually "broker status shows the session reconnecting" sh -c \
 	"'$RDEV_BIN_DIR/rdev-broker' status --json | jq -e '.sessions[] | select(.state == \"reconnecting\" or .state == \"lost\")' >/dev/null"
+check "forward --list says under each of its forwards that the host is away" sh -c \
+	"'$RDEV_BIN_DIR/rdev' forward --list | grep -A1 '^  localhost:$p_any ' | grep -q 'its host is away (\\(lost\\|reconnecting\\)'"
 # While the host is away the watch is sent back to the first container (the
 # request `rdev forward --auto` makes, which the CLI cannot while the host
 # is away: it reads the configuration there first): its auto-forward moves
