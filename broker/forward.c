@@ -1186,3 +1186,14 @@ forward_errors_forget(cJSON *errors, const char *ws, int local)
 	}
 	return n;
 }
+
+int
+forward_reuse_rank(
+    const struct forward *fw, const char *ws, const char *service, int port, int local)
+{
+	if (!forward_same(fw, ws, service, port))
+		return 0;
+	if (fw->local_port == (local != 0 ? local : port))
+		return 2;
+	return local == 0;
+}

@@ -209,6 +209,11 @@ char *forward_config_key(const char *ws, const char *config);
 int forward_id_labels_same(const cJSON *a, const cJSON *b);
 /* Is fw (not gone) the forward of ws to [service:]port? */
 int forward_same(const struct forward *fw, const char *ws, const char *service, int port);
+/* How well fw serves a request for ws's service:port at local (0: not
+ * given): 2 at that local port (not given: at port's own number), 1 (not
+ * given) another forward of that target, 0 none. The best one is reused. */
+int forward_reuse_rank(
+    const struct forward *fw, const char *ws, const char *service, int port, int local);
 /* Does an "unforward" of ws (NULL: any) at local (0: any) stop fw? */
 int forward_stopped_by(const struct forward *fw, const char *ws, int local);
 /* fw as status and forward answers show it. */

@@ -440,13 +440,19 @@ host_forward_make(struct host_session *h, const char *ws, const char *config,
     const char *service, int port, int local, int exact, const char *label, char **cause)
 {
 	struct forward_spec s = { local, 0, (char *)service, port, (char *)label };
-	struct host_forward *f;
+	struct host_forward *f, *best = NULL;
+	int rank, best_rank = 0;
 
+	/* (`forward WS 8000` with 8000 and 9100:8000 there: the one at 8000) */
 	LIST_FOREACH(f, &h->forwards, entry) {
-		if (forward_same(&f->fw, ws, service, port) &&
-		    (local == 0 || local == f->fw.local_port))
-			return f;
+		if ((rank = forward_reuse_rank(&f->fw, ws, service, port, local)) >
+		    best_rank) {
+			best = f;
+			best_rank = rank;
+		}
 	}
+	if (best != NULL)
+		return best;
 	f = xcalloc(1, sizeof *f);
 	if (forward_open(&f->fw, ws, config, &s, exact, cause) != 0) {
 		free(f);

@@ -98,13 +98,19 @@ local_forward_make(void *arg, const char *ws, const char *config,
     const struct forward_spec *s, int exact, char **cause)
 {
 	struct local_host *lh = arg;
-	struct local_forward *f;
+	struct local_forward *f, *best = NULL;
+	int rank, best_rank = 0;
 
+	/* (`forward WS 8000` with 8000 and 9100:8000 there: the one at 8000) */
 	LIST_FOREACH(f, &lh->forwards, entry) {
-		if (forward_same(&f->fw, ws, s->service, s->port) &&
-		    (s->local_port == 0 || s->local_port == f->fw.local_port))
-			return &f->fw;
+		if ((rank = forward_reuse_rank(
+			 &f->fw, ws, s->service, s->port, s->local_port)) > best_rank) {
+			best = f;
+			best_rank = rank;
+		}
 	}
+	if (best != NULL)
+		return &best->fw;
 	f = xcalloc(1, sizeof *f);
 	if (forward_open(&f->fw, ws, config, s, exact, cause) != 0) {
 		free(f);

@@ -158,10 +158,13 @@ cmd_forward_add(struct remote *r, const char *workspace, const char *config,
 	cJSON_AddStringToObject(fields, "workspace", workspace);
 	if (config != NULL)
 		cJSON_AddStringToObject(fields, "config", config);
-	/* what the agent's "no dev container" message tells to run */
-	hint = xasprintf("rdev up %s%s%s%s%s", r != NULL ? remote_host(r) : "",
-	    r != NULL ? ":" : "", workspace, config != NULL ? " --config " : "",
-	    config != NULL ? config : "");
+	/* what the agent's "no dev container" message tells to run: the
+	 * target as typed (`buildbox: ./app`, not the host's copy of it) */
+	hint = r != NULL ? remote_up_hint(r, config) : NULL;
+	if (hint == NULL)
+		hint = xasprintf("rdev up %s%s%s%s%s", r != NULL ? remote_host(r) : "",
+		    r != NULL ? ":" : "", workspace, config != NULL ? " --config " : "",
+		    config != NULL ? config : "");
 	cJSON_AddStringToObject(fields, "hint", hint);
 	free(hint);
 	if (id_labels != NULL)

@@ -176,6 +176,13 @@ pq=$(rig_ports 2)
 rdev forward "$ws" "$pq" "$((pq + 1)):$pq" 2>"$TEST_TMP/pq.err" || { cat "$TEST_TMP/pq.err" >&2; fail "forward P Q:P"; }
 check "P and Q:P: a forward at P" grep -q "^  localhost:$pq *-> container port $pq\b" "$TEST_TMP/pq.err"
 check "... and one at Q" grep -q "^  localhost:$((pq + 1)) *-> container port $pq\b" "$TEST_TMP/pq.err"
+# P asked again with both there (Q's made last, so first in the broker's
+# list): the answer is the one at P, not Q's
+rdev forward "$ws" --stop "$((pq + 1))" >/dev/null 2>&1
+rdev forward "$ws" "$((pq + 1)):$pq" >/dev/null 2>&1 || fail "forward Q:P again"
+rdev forward "$ws" "$pq" 2>"$TEST_TMP/pq2.err" || { cat "$TEST_TMP/pq2.err" >&2; fail "forward P again"; }
+check "P again, with both there: the one at P is the answer (not Q's)" \
+	grep -q "^  localhost:$pq *-> container port $pq\b" "$TEST_TMP/pq2.err"
 for p in "$pq" "$((pq + 1))"; do rdev forward --stop "$p" >/dev/null 2>&1 || true; done
 kill "$busy_pid"; busy_pid=
 
