@@ -40,11 +40,19 @@ static const char agent_exec_put_script[] = "set -C\n"
  * where the host has no tar, after reading stdin to its end: exiting
  * unread, the channel could close under the broker's write and fail the
  * install instead of falling back. */
+/* A stream cut short (a bundle file that changed, the broker gone) fails
+ * tar, and the script removes what it made once tar has ended: the
+ * broker's own cleanup could run before tar's last write and leave the
+ * folder behind. */
 #define AGENT_TAR_MISSING 90
 static const char agent_tar_put_script[] =
     "command -v tar >/dev/null 2>&1 || { cat >/dev/null; exit 90; }\n"
     "umask 022\n"
-    "mkdir -m 0755 -- \"$1\" && cd -- \"$1\" && exec tar -xf -\n";
+    "mkdir -m 0755 -- \"$1\" && cd -- \"$1\" || exit 1\n"
+    "tar -xf - && exit 0\n"
+    "rc=$?\n"
+    "cd / && rm -rf -- \"$1\"\n"
+    "exit $rc\n";
 
 /* Without SFTP: rename dir $1 to $2, failing (exit 17) when $2 exists, as
  * SFTP's rename does: plain `mv` would move $1 into an existing $2. `mv -T`
