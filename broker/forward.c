@@ -214,18 +214,27 @@ forward_open(struct forward *fw, const char *ws, const char *config,
 	return 0;
 }
 
-void
-forward_set_last_error(struct forward *fw, const char *cause, pthread_mutex_t *lock)
+/* *slot becomes a copy of value (NULL: none), under lock when there is
+ * one (forward_json reads such strings on the status thread); the old one
+ * is freed. */
+static void
+forward_set_string_locked(char **slot, const char *value, pthread_mutex_t *lock)
 {
-	char *old, *copy = cause != NULL ? xstrdup(cause) : NULL;
+	char *old, *copy = value != NULL ? xstrdup(value) : NULL;
 
 	if (lock != NULL)
 		pthread_mutex_lock(lock);
-	old = fw->last_error;
-	fw->last_error = copy;
+	old = *slot;
+	*slot = copy;
 	if (lock != NULL)
 		pthread_mutex_unlock(lock);
 	free(old);
+}
+
+void
+forward_set_last_error(struct forward *fw, const char *cause, pthread_mutex_t *lock)
+{
+	forward_set_string_locked(&fw->last_error, cause, lock);
 }
 
 void
@@ -994,15 +1003,7 @@ forward_stopped_answer(int id, int n, const cJSON *req)
 static void
 forward_set_auto_action(struct forward *fw, const char *action, pthread_mutex_t *lock)
 {
-	char *old, *copy = action != NULL ? xstrdup(action) : NULL;
-
-	if (lock != NULL)
-		pthread_mutex_lock(lock);
-	old = fw->auto_action;
-	fw->auto_action = copy;
-	if (lock != NULL)
-		pthread_mutex_unlock(lock);
-	free(old);
+	forward_set_string_locked(&fw->auto_action, action, lock);
 }
 
 /* Does list hold, besides entry self, a spec of spec s's target (service
