@@ -39,7 +39,8 @@ const char *up_json_string(const cJSON *obj, const char *path1, const char *path
 
 /* up-lifecycle.c */
 /* Run s's lifecycle commands in its container as its remote user, with the
- * remote environment (and the secrets); the steps up does not wait for
+ * remote environment (and the secrets); s->container must be a current
+ * inspect (up_check_running() makes it one). The steps up does not wait for
  * (--skip-non-blocking-commands) continue in a detached process. 0, or -1
  * with *cause. */
 int up_lifecycle_run(struct up_state *s, char **cause);

@@ -184,8 +184,9 @@ up_lifecycle_run(struct up_state *s, char **cause)
 	char **env = NULL, **unset = NULL;
 	int rc = -1;
 
-	/* s->container may predate this up's start: inspect again */
-	if (up_remote_env(s->docker, s->state_dir, s->container, 0, s->merged,
+	/* s->container is current: up_check_running() inspected it just
+	 * before (after this up's create or start), so no inspect again */
+	if (up_remote_env(s->docker, s->state_dir, s->container, 1, s->merged,
 		s->opts->remote_env, s->remote_user, &env, &unset, cause) != 0)
 		goto out;
 	/* The reference's { ...remoteEnv, ...secrets }: never in the probe's
