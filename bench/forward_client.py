@@ -15,6 +15,11 @@ a transfer server that answers "GET N\\n" with N zero bytes then EOF, and
         untimed round trips each, then ROUNDS timed 1-byte round trips each,
         in blocks of BLOCK that rotate between the NAMEs (so all see the same
         load); print "NAME P50_US P99_US MEAN_US MAX_US N" per NAME
+    forward_client.py first ROUNDS PAUSE NAME=HOST:PORT...
+        per round and NAME in turn: PAUSE seconds idle, then connect, send
+        "GET 1\n" to the transfer server and wait for its byte: print "NAME
+        MS" per connection (from before connect to the first byte: what a
+        new connection costs after a pause, its setup's round trips)
     forward_client.py idle HOST:PORT N
         open N connections to an echo server, then one message each way on
         every one, all at once (so each is connected end to end); print
@@ -174,11 +179,30 @@ def idle(a, n):
     return 0
 
 
+def first(rounds, pause, targets):
+    for _ in range(rounds):
+        for t in targets:
+            name, a = t.split("=", 1)
+            time.sleep(pause)
+            t0 = time.perf_counter()
+            s = connect(a)
+            s.sendall(b"GET 1\n")
+            if not s.recv(1):
+                print("%s: closed before the first byte" % name, file=sys.stderr)
+                return 1
+            t1 = time.perf_counter()
+            s.close()
+            print("%s %.1f" % (name, (t1 - t0) * 1e3), flush=True)
+    return 0
+
+
 def main(argv):
     if len(argv) >= 3 and argv[0] in ("get", "put"):
         return (get if argv[0] == "get" else put)(argv[1], int(argv[2]))
     if len(argv) >= 5 and argv[0] == "pingpong":
         return pingpong(int(argv[1]), int(argv[2]), int(argv[3]), argv[4:])
+    if len(argv) >= 4 and argv[0] == "first":
+        return first(int(argv[1]), float(argv[2]), argv[3:])
     if len(argv) == 3 and argv[0] == "idle":
         return idle(argv[1], int(argv[2]))
     print(__doc__, file=sys.stderr)

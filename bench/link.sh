@@ -16,6 +16,9 @@
 #              `ssh -N -L LPORT:CONTAINER_IP:PORT HOST` (the transfer server
 #              at the container address; bench/forward_client.py);
 #              RDEV_BENCH_RUNS rounds (default 3)
+#   first:     a new connection to each after 1.5 s idle (the forward's
+#              target due for the agent's check): ms to the first byte of a
+#              "GET 1", RDEV_BENCH_RUNS each (no goal: what the setup costs)
 #   stream:    the same bytes from `rdev exec HOST:~/ws -- head -c N /dev/zero`
 #              (warm broker: the session is up) and from `ssh HOST docker exec
 #              CID head -c N /dev/zero` (its own connect included), counted
@@ -149,6 +152,10 @@ for rtt in "${rtts[@]}"; do
 			fi >>"$tmp/tp.$rtt.st.$p" || exit 1
 		done
 	done
+	# A new connection after a pause (the forward's target then due for
+	# the agent's check): its setup's round trips, to the first byte.
+	python3 "$client" first "$runs" 1.5 "rdev=${ax[rdev]}" "ssh=${ax[ssh]}" >"$tmp/first.$rtt" ||
+		{ echo "first-byte connections failed" >&2; exit 1; }
 	time_rounds "$exec_runs" c_ex_docker c_ex_rdev c_ex_ssh
 	for p in rdev ssh; do
 		if [ $p = rdev ]; then
@@ -189,6 +196,12 @@ for rtt in "${rtts[@]}"; do
 		"$(cut -d' ' -f1 "$tmp/key.$rtt.ssh")" "$ks99" "$(cut -d' ' -f4 "$tmp/key.$rtt.ssh")"
 	[ "$rtt" = 0 ] || printf '%-34s %10s %8s %8s\n' "the link itself, ms (p50 p99 max)" \
 		"${res[$rtt.link.p50]}" "${res[$rtt.link.p99]}" "${res[$rtt.link.max]}"
+	for p in rdev ssh; do
+		res[$rtt.first.$p]=$(awk -v p=$p '$1 == p { print $2 }' "$tmp/first.$rtt" | sort -n |
+			awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }')
+	done
+	printf '%-34s %10s %8s %8s %10s\n' "first byte after 1.5 s idle, ms" \
+		"${res[$rtt.first.rdev]}" "" "" "${res[$rtt.first.ssh]}"
 	res[$rtt.ex.rdev]=$(median c_ex_rdev) res[$rtt.ex.ssh]=$(median c_ex_ssh) res[$rtt.ex.docker]=$(median c_ex_docker)
 	printf '%-34s %10s %8s %8s %10s\n' "exec true, median ms (docker here)" \
 		"${res[$rtt.ex.rdev]}" "" "" "${res[$rtt.ex.ssh]}   (docker exec: ${res[$rtt.ex.docker]})"

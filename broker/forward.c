@@ -524,6 +524,7 @@ forward_take_target(struct forward *fw, const cJSON *res)
 	sodium_memzero(token, sizeof token);
 	fw->target_port = fw->service == NULL ? port : fw->port;
 	fw->have_target = 1;
+	fw->target_seq++;
 	fw->not_relay = 0;
 	fw->checked_ms = clock_now_ms();
 	fw->direct_retry_ms = 0;

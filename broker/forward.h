@@ -82,6 +82,10 @@ struct forward {
 	 * container_id: checked when stale (forward_target_fresh), asked for
 	 * again (have_target 0) when a connection to it fails. */
 	int have_target;
+	/* bumped by each new target taken (forward_take_target; not by a
+	 * check that confirms it): a connection opened to the target of one
+	 * number is to another one's once it changed */
+	unsigned target_seq;
 	long long checked_ms; /* when it was asked for or confirmed (clock_now_ms) */
 	long long asked_ms;   /* when the relay request in flight went; 0: none */
 	long long answer_ms;  /* how long the agent took to answer the last one */

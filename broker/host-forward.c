@@ -20,6 +20,9 @@
 
 static int host_forward_open_target(
     struct host_session *h, struct host_link *l, int direct);
+static int host_forward_open_start(
+    struct host_session *h, struct host_link *l, int direct);
+static int host_open_nowait(struct host_session *h, struct host_link *l);
 
 /* What the way a relay call ended means for its check (forward_check_take):
  * one that failed as the session ends, or with its connection gone, would
@@ -50,6 +53,42 @@ host_forward_stopped_warning(
 
 	forward_parked_warning(&h->parked, &f->fw, w);
 	free(w);
+}
+
+/* f's check is in (a, and cause when it failed): the links whose open went
+ * beside it go on if the target they went to holds, or open again to the
+ * new one; a failure closes them, as it does the links that waited. */
+static void
+host_forward_check_answered(struct host_session *h, struct host_forward *f,
+    enum forward_answer a, const char *cause)
+{
+	struct host_link *l;
+
+	LIST_FOREACH(l, &h->links, entry) {
+		if (l->fwd != f || l->state != HOST_LINK_OPENING ||
+		    l->hold != HOST_LINK_HOLD_WAIT || forward_check_links_wait(&f->fw, a))
+			continue;
+		if (cause != NULL) {
+			host_connect_answer(l, NULL, cause);
+			host_link_kill(l);
+			continue;
+		}
+		l->hold = HOST_LINK_HOLD_NONE;
+		h->kicked = 1; /* host_forward_open_progress goes on */
+		if (f->fw.have_target && l->open_target_seq == f->fw.target_seq)
+			continue;
+		/* Another target: whatever came from the old one is dropped, and
+		 * an open still in flight there is not waited for (an address
+		 * nobody has any more answers only at the connect's timeout). */
+		log_debug("%s: link %u: its target changed while it opened: opening "
+			  "again",
+		    h->label, l->id);
+		if (l->ch != NULL && host_open_nowait(h, l) == SSH_AGAIN)
+			host_link_orphan_open(l);
+		host_link_replace_channel(l);
+		if (host_forward_open_start(h, l, forward_direct_due(&f->fw)) != 0)
+			host_link_set_state(l, HOST_LINK_DEAD);
+	}
 }
 
 /* The agent's answer to f's relay request (host_call_done_fn). */
@@ -106,6 +145,7 @@ host_forward_resolved(struct host_session *h, void *arg, const cJSON *result,
 		    host_forward_open_target(h, l, forward_direct_due(&f->fw)) != 0)
 			host_link_kill(l); /* the client sees its connection closed */
 	}
+	host_forward_check_answered(h, f, a, cause);
 	free(cause);
 	host_forward_parked_check(h);
 }
@@ -131,7 +171,10 @@ host_forward_waits_step(struct host_session *h)
 	long long now = clock_now_ms(), wait, next = -1;
 
 	LIST_FOREACH(l, &h->links, entry) {
-		if (l->state != HOST_LINK_RESOLVING || l->fwd == NULL ||
+		int held =
+		    l->state == HOST_LINK_OPENING && l->hold == HOST_LINK_HOLD_WAIT;
+
+		if ((l->state != HOST_LINK_RESOLVING && !held) || l->fwd == NULL ||
 		    (wait = forward_target_wait(&l->fwd->fw, now)) < 0)
 			continue;
 		if (wait > 0) {
@@ -139,6 +182,11 @@ host_forward_waits_step(struct host_session *h)
 			continue;
 		}
 		forward_check_log_late(&l->fwd->fw, h->label);
+		if (held) {
+			l->hold = HOST_LINK_HOLD_NONE; /* to the target it has */
+			h->kicked = 1;
+			continue;
+		}
 		if (host_forward_open_target(h, l, forward_direct_due(&l->fwd->fw)) != 0)
 			host_link_kill(l);
 	}
@@ -200,18 +248,30 @@ host_open_nowait(struct host_session *h, struct host_link *l)
 }
 
 /* Send the open of a channel for l: to the container address itself
- * (direct) or to the relay / the service; or when f has no target, or one
- * to check (forward_target_wait), wait for the agent's answer (asked once
- * for all of f's connections; for a check, at most forward_check_bound:
- * host_forward_waits_step). 0, or -1 when the open cannot be sent. */
+ * (direct) or to the relay / the service; or when f has no target, wait
+ * for the agent's answer (asked once for all of f's connections). A
+ * target to check (forward_target_wait) is opened at once, the link held
+ * (host_link's hold) until the check is in or its bound passed
+ * (forward_check_bound: host_forward_waits_step). 0, or -1 when the open
+ * cannot be sent. */
 static int
 host_forward_open_start(struct host_session *h, struct host_link *l, int direct)
 {
-	if (forward_target_wait(&l->fwd->fw, clock_now_ms()) != 0) {
-		/* host_forward_resolved (or host_forward_waits_step) goes on */
+	long long wait = forward_target_wait(&l->fwd->fw, clock_now_ms());
+
+	l->hold = HOST_LINK_HOLD_NONE;
+	if (wait < 0) {
+		/* host_forward_resolved goes on */
 		host_link_set_state(l, HOST_LINK_RESOLVING);
 		host_forward_resolve_start(h, l->fwd);
 		return 0;
+	}
+	if (wait > 0) {
+		/* A target to check: the open goes with the check, held until
+		 * it is in (host_forward_check_answered, or the bound:
+		 * host_forward_waits_step). */
+		host_forward_resolve_start(h, l->fwd);
+		l->hold = HOST_LINK_HOLD_WAIT;
 	}
 	return host_forward_open_target(h, l, direct);
 }
@@ -228,6 +288,7 @@ host_forward_open_target(struct host_session *h, struct host_link *l, int direct
 	l->open_address = xstrdup(f->fw.address);
 	l->open_port = direct ? f->fw.port : f->fw.target_port;
 	l->open_direct = direct;
+	l->open_target_seq = f->fw.target_seq;
 	if (h->tcp_denied) {
 		/* the agent connects, on the host */
 		host_link_attach_mux(l,
@@ -272,6 +333,8 @@ host_forward_open_progress(struct host_session *h, struct host_link *l)
 			host_link_set_state(l, HOST_LINK_DEAD);
 			return;
 		}
+		if (l->hold == HOST_LINK_HOLD_WAIT)
+			return; /* open: the check's answer lets it go on */
 		if (l->open_direct || f->fw.service != NULL) {
 			pthread_mutex_lock(&h->lock);
 			f->fw.direct++;
@@ -302,6 +365,7 @@ host_forward_open_progress(struct host_session *h, struct host_link *l)
 		pthread_mutex_unlock(&h->lock);
 		return;
 	}
+	l->hold = HOST_LINK_HOLD_NONE; /* (the next open holds again if due) */
 	why = xstrdup(l->mx != NULL ? (l->mx->error != NULL ? l->mx->error : "refused")
 				    : ssh_get_error(rdev_ssh_session(h->ssh)));
 	denied =

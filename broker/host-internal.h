@@ -240,6 +240,11 @@ enum host_link_state {
 	HOST_LINK_DEAD,
 };
 
+enum host_link_hold {
+	HOST_LINK_HOLD_NONE,
+	HOST_LINK_HOLD_WAIT,
+};
+
 /* The two directions of a link end apart (a forwarded connection's TCP half
  * close), each through its states in order, as OpenSSH's nchan.c keeps a
  * channel's input and output states. */
@@ -287,8 +292,21 @@ struct host_link {
 	int open_retried;	/* the agent was asked again after a failed open */
 	char *open_address;	/* where the open goes (the call is repeated) */
 	int open_port;
-	int eof_failed; /* its end came from a failure (the agent gone, a
-			 * read error), not from the peer */
+	/* A forwarded connection whose forward's target was due for a check
+	 * (forward_target_wait): its open goes at once, beside the agent's
+	 * check, instead of after it (a round trip less over a WAN link); an
+	 * open answered before the check stays in opening, nothing moving
+	 * (hold wait), until the check is in (host_forward_check_answered):
+	 * the target it went to holds (hold none: the link goes on), or
+	 * another one was found (its channel, and whatever came on it, is
+	 * dropped, and the open goes to the new target); or until the check's
+	 * bound (forward_check_bound: it goes on, as a waiting link would). */
+	enum host_link_hold hold;
+	/* the forward's target_seq it went to */
+	unsigned open_target_seq;
+	/* its end came from a failure (the agent gone, a read error), not
+	 * from the peer */
+	int eof_failed;
 	/* relay: its status byte is due by then (clock_now_ms) */
 	long long relay_deadline;
 	/* agent link: its channel being opened (NULL once open) and the id of
@@ -530,6 +548,15 @@ void host_link_attach(struct host_link *l, ssh_channel ch);
 void host_link_attach_mux(struct host_link *l, struct host_mux_chan *c);
 /* Drop l's channel (its callbacks first). */
 void host_link_detach(struct host_link *l);
+/* Detach l's channel (or stream) and forget what it brought (its bytes,
+ * its end): a new one is opened for the same client. */
+void host_link_replace_channel(struct host_link *l);
+/* l's channel open, still in flight, goes to a link of its own with no
+ * client (dying: freed once answered), and l has none. */
+void host_link_orphan_open(struct host_link *l);
+/* Is l an open forwarded connection held for its target's check (its
+ * hold)? */
+int host_link_held(const struct host_link *l);
 /* Move bytes between the client, the link's buffers and the channel; calls
  * into libssh only when there is something to move. */
 void host_link_pump(struct host_session *h, struct host_link *l);

@@ -164,6 +164,43 @@ host_link_detach(struct host_link *l)
 	l->ch = NULL;
 }
 
+void
+host_link_replace_channel(struct host_link *l)
+{
+	host_link_detach(l);
+	buf_reset(l->to_cli);
+	l->down = HOST_LINK_DOWN_OPEN; /* (a new channel: nothing ended yet) */
+	l->backlog = 0;
+	l->eof_failed = 0;
+	chan_window_init(&l->win, clock_now_us());
+}
+
+void
+host_link_orphan_open(struct host_link *l)
+{
+	struct host_link *g;
+
+	if (l->ch == NULL)
+		return;
+	g = host_link_new(l->h, -1, NULL, 0);
+	g->open_address = xstrdup(l->open_address);
+	g->open_port = l->open_port;
+	ssh_remove_channel_callbacks(l->ch, &l->cb);
+	host_link_attach(g, l->ch);
+	l->ch = NULL;
+	host_link_set_state(g, HOST_LINK_OPENING);
+	host_link_kill(g);
+}
+
+int
+host_link_held(const struct host_link *l)
+{
+	if (l->state != HOST_LINK_OPENING || l->hold != HOST_LINK_HOLD_WAIT)
+		return 0;
+	return l->mx != NULL ? l->mx->state == HOST_MUX_OPEN
+			     : l->ch != NULL && ssh_channel_is_open(l->ch);
+}
+
 static void
 host_link_free(struct host_link *l)
 {
@@ -454,7 +491,8 @@ host_link_new(struct host_session *h, int fd, ssh_channel ch, size_t cap)
 		host_link_attach(l, ch);
 		host_link_set_state(l, HOST_LINK_OPEN);
 	}
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	if (fd >= 0)
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	LIST_INSERT_HEAD(&h->links, l, entry);
 	return l;
 }
@@ -778,6 +816,8 @@ host_links_check(struct host_session *h)
 		struct host_mux_chan *mx =
 		    l->agent_open != NULL ? l->agent_open->mx : l->mx;
 
+		if (host_link_held(l))
+			continue; /* the check's answer kicks */
 		if (host_link_opening(l) && mx != NULL) {
 			/* answered by a frame, which kicks; the open is sent by
 			 * host_mux_step */

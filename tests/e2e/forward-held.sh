@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# forward-held.sh - a forwarded connection whose target is due for a check
+# (older than FORWARD_TARGET_CHECK_MS, 1 s) opens its channel at once,
+# beside the agent's check, and is held until the check is in (broker/
+# host-forward.c, host_link's hold: a round trip less per connection over
+# a WAN link). The container behind the forward is replaced behind the
+# broker's back (removed; another broker's `rdev up` makes the new one), on a
+# network of the test's own (runArgs) whose addresses the test takes:
+#   - its old address taken by an unrelated container whose server speaks
+#     first: the held
+#     connection's channel reached that intruder, and the check moves it to
+#     the new container: the client sees the new container's line, never the
+#     intruder's;
+#   - its old address nobody's: the open in flight there is not waited for
+#     (an address on the bridge nobody has answers only at ARP's timeout):
+#     the connection answers from the new container;
+#   - while the target holds, connections after an idle second go without
+#     waiting for the check (no "resolving" link in the broker's log).
+. "$(dirname "$0")/../rig/lib.sh"
+rig_require_docker
+
+rig_remote_host fh
+base=$(rig_ports 2)
+p=$base p2=$((base + 1))
+intruders=()
+net=rdev-fh-$$
+cleanup() {
+	local rc=$?
+	set +e
+	for c in "${intruders[@]+"${intruders[@]}"}"; do docker rm -f "$c" >/dev/null 2>&1; done
+	docker ps -aq --filter "label=devcontainer.local_folder=$home/ws" | xargs -r docker rm -f >/dev/null
+	docker network rm "$net" >/dev/null 2>&1
+	RDEV_RUNTIME_DIR=$TEST_TMP/rt2 RDEV_STATE_DIR=$TEST_TMP/state2 broker stop >/dev/null 2>&1
+	(exit $rc)
+	rig_remote_cleanup ws
+}
+trap cleanup EXIT
+mkdir -p -m 700 "$TEST_TMP/rt2"
+broker -vv start >/dev/null
+# (a /24 of 10.192.0.0/10 named after the pid: other tests' networks are
+# Docker's defaults or their own)
+sub=10.$((192 + $$ % 60)).$((($$ / 60) % 250)).0/24
+docker network create --subnet "$sub" "$net" >/dev/null ||
+	fail "docker network create --subnet $sub failed"
+on_host "mkdir -p ~/ws && cat > ~/ws/.devcontainer.json" <<JSON
+{ "image": "$RDEV_RIG_IMAGE_BOOKWORM", "updateRemoteUserUID": false,
+  "runArgs": ["--network", "$net"] }
+JSON
+# take NAME ADDRESS: an idle container NAME at ADDRESS of the network.
+take() {
+	intruders+=("$1")
+	docker run -d --name "$1" --network "$net" --ip "$2" "$RDEV_RIG_IMAGE_BOOKWORM" sleep 600 >/dev/null
+}
+
+# say CID WORD: a server on port $p in container CID that writes WORD and a
+# newline to each connection first, then closes it.
+say() {
+	docker exec -d "$1" perl -MIO::Socket::INET -e \
+		'my $l = IO::Socket::INET->new(LocalPort => $ARGV[0], Listen => 16, ReuseAddr => 1) or die;
+		 while (my $c = $l->accept) { print $c "$ARGV[1]\n"; close $c }' "$p" "$2"
+	eventually "the server of $2 listens" sh -c \
+		"docker exec $1 perl -MIO::Socket::INET -e 'IO::Socket::INET->new(\"127.0.0.1:$p\") or exit 1'"
+}
+# line: the first line a connection to the forward gets.
+line() {
+	python3 - "$p" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=60)
+got = b""
+while not got.endswith(b"\n"):
+	d = s.recv(4096)
+	if not d:
+		break
+	got += d
+print(got.decode().strip())
+PY
+}
+address() { docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$1"; }
+# up_elsewhere: `rdev up` through a broker of its own (this test's broker
+# does not see it), and a forward there, which starts the container's relay
+# (this test's broker's check then finds it running and answers in
+# milliseconds: a check that starts the relay may take longer than the
+# bound a connection waits for it, forward_check_bound, and the connection
+# then goes to the target it has, as documented); sets cid.
+up_elsewhere() {
+	RDEV_RUNTIME_DIR=$TEST_TMP/rt2 RDEV_STATE_DIR=$TEST_TMP/state2 \
+		rdev up "$name:~/ws" >"$TEST_TMP/up2.out" 2>"$TEST_TMP/up2.err" ||
+		{ cat "$TEST_TMP/up2.err" >&2; fail "rdev up through another broker failed"; }
+	cid=$(jq -r .containerId "$TEST_TMP/up2.out")
+	RDEV_RUNTIME_DIR=$TEST_TMP/rt2 RDEV_STATE_DIR=$TEST_TMP/state2 \
+		rdev forward "$name:~/ws" "$p2" >/dev/null 2>"$TEST_TMP/fwd2.err" ||
+		{ cat "$TEST_TMP/fwd2.err" >&2; fail "rdev forward through another broker failed"; }
+}
+resolving() { grep -c 'link [0-9]*: new -> resolving' "$RDEV_RUNTIME_DIR/broker.log" || true; }
+
+rdev up "$name:~/ws" >"$TEST_TMP/up.out" 2>"$TEST_TMP/up.err" ||
+	{ cat "$TEST_TMP/up.err" >&2; fail "rdev up $name:~/ws failed"; }
+cid=$(jq -r .containerId "$TEST_TMP/up.out")
+say "$cid" first
+rdev forward "$name:~/ws" "$p" >/dev/null 2>"$TEST_TMP/fwd.err" ||
+	{ cat "$TEST_TMP/fwd.err" >&2; fail "rdev forward failed"; }
+check_eq "the forward answers from the container" "$(line)" first
+r0=$(resolving)
+sleep 1.3
+check_eq "after an idle second (the target due for a check)" "$(line)" first
+sleep 1.3
+check_eq "and again" "$(line)" first
+check_eq "neither waited for the check (no link resolving)" "$(resolving)" "$r0"
+
+# --- the old address taken by an intruder that speaks first --------------------
+old=$(address "$cid")
+docker rm -f "$cid" >/dev/null
+take "rdev-fh-intruder-$$" "$old"
+say "rdev-fh-intruder-$$" intruder
+up_elsewhere
+check "the new container has another address" test "$(address "$cid")" != "$old" 
+say "$cid" second
+sleep 1.3
+check_eq "the connection answers from the new container, not the old address's intruder" \
+	"$(line)" second
+check "the broker moved a held connection to the new target" \
+	grep -q 'its target changed while it opened: opening again' "$RDEV_RUNTIME_DIR/broker.log"
+
+# --- the old address nobody's --------------------------------------------------
+old=$(address "$cid")
+docker rm -f "$cid" >/dev/null
+take "rdev-fh-placeholder-$$" "$old" # (so that the next container gets another)
+up_elsewhere
+docker rm -f "rdev-fh-placeholder-$$" >/dev/null # ($old: nobody's now)
+check "the newest container has another address" test "$(address "$cid")" != "$old"
+say "$cid" third
+sleep 1.3
+t0=$(date +%s%N)
+check_eq "the connection answers from the new container (its old address nobody's)" \
+	"$(line)" third
+echo "     (in $((($(date +%s%N) - t0) / 1000000)) ms)"
+finish
