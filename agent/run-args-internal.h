@@ -3,8 +3,9 @@
  * all options), run-args-body.c (editing the ContainerCreate body, warnings),
  * run-args-parse.c (value parsers with Go semantics), and the option handlers:
  * run-args-opts.c (most options), run-args-net.c (hosts, DNS, network),
- * run-args-devices.c (devices and their cgroup rules), run-args-ports.c (-p,
- * --expose) and run-args-volumes.c (-v, --mount).
+ * run-args-devices.c (devices and their cgroup rules, GPUs, block I/O),
+ * run-args-health.c (the healthcheck), run-args-ports.c (-p, --expose) and
+ * run-args-volumes.c (-v, --mount).
  *
  * Every function here works on the state of one run_args_apply call; none
  * keeps anything between calls.
@@ -24,6 +25,7 @@
 
 struct run_args_flag;
 struct run_args_ports;
+struct run_args_health;
 
 /* The state of one run_args_apply call. */
 struct run_args {
@@ -38,6 +40,10 @@ struct run_args {
 	cJSON *aliases;		      /* --network-alias values, applied at the end */
 	int log_opts;		      /* --log-opt given */
 	struct run_args_ports *ports; /* index of published/exposed ports */
+	char *ipv4, *ipv6;	      /* --ip, --ip6 */
+	cJSON *link_local;	      /* --link-local-ip values */
+	cJSON *links;		      /* --link values */
+	struct run_args_health *health; /* --health-*, --no-healthcheck */
 };
 
 /* An option's handler: apply value v of option f to st's body. 0, or -1
@@ -133,6 +139,10 @@ int run_args_attach(
     struct run_args *st, const struct run_args_flag *f, const char *v, char **cause);
 int run_args_ignore(
     struct run_args *st, const struct run_args_flag *f, const char *v, char **cause);
+int run_args_uint(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause);
+int run_args_storage_opt(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause);
 
 /* run-args-net.c: handlers (run_args_fn) */
 int run_args_add_host(
@@ -145,12 +155,41 @@ int run_args_network(
     struct run_args *st, const struct run_args_flag *f, const char *v, char **cause);
 int run_args_alias(
     struct run_args *st, const struct run_args_flag *f, const char *v, char **cause);
+int run_args_ip_addr(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause);
+int run_args_link_local(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause);
+int run_args_link(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause);
+int run_args_mac(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause);
+/* The endpoint options (--network-alias, --ip, --ip6, --link-local-ip,
+ * --link) applied to NetworkingConfig once all options are seen. */
+int run_args_net_finish(struct run_args *st, char **cause);
 
 /* run-args-devices.c: handlers (run_args_fn) */
 int run_args_device(
     struct run_args *st, const struct run_args_flag *f, const char *v, char **cause);
 int run_args_cgroup_rule(
     struct run_args *st, const struct run_args_flag *f, const char *v, char **cause);
+int run_args_gpus(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause);
+int run_args_blkio_weight(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause);
+int run_args_weight_device(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause);
+int run_args_throttle_device(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause);
+
+/* run-args-health.c: handlers (run_args_fn) of --health-cmd,
+ * --health-interval, --health-timeout, --health-start-period,
+ * --health-retries and --no-healthcheck; the Healthcheck they make, set in
+ * the body once all options are seen; and freeing st->health (NULL is a
+ * no-op). */
+int run_args_health(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause);
+int run_args_health_finish(struct run_args *st, char **cause);
+void run_args_health_free(struct run_args_health *h);
 
 /* run-args-ports.c: handlers (run_args_fn), and freeing st->ports (the
  * index of the body's ports the handlers build; NULL is a no-op). */

@@ -517,3 +517,25 @@ run_args_ignore(
 {
 	return 0;
 }
+
+/* A number that cannot be negative (the CLI's uint64 flags). */
+int
+run_args_uint(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause)
+{
+	if (*v == '-')
+		return error_set(cause, "invalid number \"%s\"", v);
+	return run_args_int(st, f, v, cause);
+}
+
+/* --storage-opt key=value into HostConfig.StorageOpt (the last value of a
+ * key wins, as in the CLI's map). */
+int
+run_args_storage_opt(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause)
+{
+	if (strchr(v, '=') == NULL)
+		return error_set(cause, "invalid storage option: \"%s\" (key=value)", v);
+	run_args_kv(run_args_host(st), "StorageOpt", v);
+	return 0;
+}

@@ -21,6 +21,10 @@ static const struct run_args_flag run_args_flags[] = {
 	    "ExtraHosts", NULL },
 	{ "attach", 'a', RUN_ARGS_VALUE, run_args_attach, RUN_ARGS_IN_CONFIG, NULL,
 	    NULL },
+	{ "blkio-weight", 0, RUN_ARGS_VALUE, run_args_blkio_weight, RUN_ARGS_IN_HOST,
+	    "BlkioWeight", NULL },
+	{ "blkio-weight-device", 0, RUN_ARGS_VALUE, run_args_weight_device,
+	    RUN_ARGS_IN_HOST, "BlkioWeightDevice", NULL },
 	{ "cap-add", 0, RUN_ARGS_VALUE, run_args_list, RUN_ARGS_IN_HOST, "CapAdd", NULL },
 	{ "cap-drop", 0, RUN_ARGS_VALUE, run_args_list, RUN_ARGS_IN_HOST, "CapDrop",
 	    NULL },
@@ -28,10 +32,18 @@ static const struct run_args_flag run_args_flags[] = {
 	    "CgroupParent", NULL },
 	{ "cgroupns", 0, RUN_ARGS_VALUE, run_args_cgroupns, RUN_ARGS_IN_HOST,
 	    "CgroupnsMode", NULL },
+	{ "cpu-count", 0, RUN_ARGS_VALUE, run_args_int, RUN_ARGS_IN_HOST, "CpuCount",
+	    NULL },
+	{ "cpu-percent", 0, RUN_ARGS_VALUE, run_args_int, RUN_ARGS_IN_HOST, "CpuPercent",
+	    NULL },
 	{ "cpu-period", 0, RUN_ARGS_VALUE, run_args_int, RUN_ARGS_IN_HOST, "CpuPeriod",
 	    NULL },
 	{ "cpu-quota", 0, RUN_ARGS_VALUE, run_args_int, RUN_ARGS_IN_HOST, "CpuQuota",
 	    NULL },
+	{ "cpu-rt-period", 0, RUN_ARGS_VALUE, run_args_int, RUN_ARGS_IN_HOST,
+	    "CpuRealtimePeriod", NULL },
+	{ "cpu-rt-runtime", 0, RUN_ARGS_VALUE, run_args_int, RUN_ARGS_IN_HOST,
+	    "CpuRealtimeRuntime", NULL },
 	{ "cpu-shares", 'c', RUN_ARGS_VALUE, run_args_int, RUN_ARGS_IN_HOST, "CpuShares",
 	    NULL },
 	{ "cpus", 0, RUN_ARGS_VALUE, run_args_cpus, RUN_ARGS_IN_HOST, "NanoCpus", NULL },
@@ -46,6 +58,14 @@ static const struct run_args_flag run_args_flags[] = {
 	    NULL },
 	{ "device-cgroup-rule", 0, RUN_ARGS_VALUE, run_args_cgroup_rule, RUN_ARGS_IN_HOST,
 	    "DeviceCgroupRules", NULL },
+	{ "device-read-bps", 0, RUN_ARGS_VALUE, run_args_throttle_device,
+	    RUN_ARGS_IN_HOST, "BlkioDeviceReadBps", NULL },
+	{ "device-read-iops", 0, RUN_ARGS_VALUE, run_args_throttle_device,
+	    RUN_ARGS_IN_HOST, "BlkioDeviceReadIOps", NULL },
+	{ "device-write-bps", 0, RUN_ARGS_VALUE, run_args_throttle_device,
+	    RUN_ARGS_IN_HOST, "BlkioDeviceWriteBps", NULL },
+	{ "device-write-iops", 0, RUN_ARGS_VALUE, run_args_throttle_device,
+	    RUN_ARGS_IN_HOST, "BlkioDeviceWriteIOps", NULL },
 	{ "dns", 0, RUN_ARGS_VALUE, run_args_dns, RUN_ARGS_IN_HOST, "Dns", NULL },
 	{ "dns-opt", 0, RUN_ARGS_VALUE, run_args_list, RUN_ARGS_IN_HOST, "DnsOptions",
 	    NULL },
@@ -60,21 +80,48 @@ static const struct run_args_flag run_args_flags[] = {
 	{ "env", 'e', RUN_ARGS_VALUE, run_args_env, RUN_ARGS_IN_CONFIG, "Env", NULL },
 	{ "expose", 0, RUN_ARGS_VALUE, run_args_expose, RUN_ARGS_IN_CONFIG,
 	    "ExposedPorts", NULL },
+	{ "gpus", 0, RUN_ARGS_VALUE, run_args_gpus, RUN_ARGS_IN_HOST, "DeviceRequests",
+	    NULL },
 	{ "group-add", 0, RUN_ARGS_VALUE, run_args_list, RUN_ARGS_IN_HOST, "GroupAdd",
 	    NULL },
+	{ "health-cmd", 0, RUN_ARGS_VALUE, run_args_health, RUN_ARGS_IN_CONFIG,
+	    "Healthcheck", NULL },
+	{ "health-interval", 0, RUN_ARGS_VALUE, run_args_health, RUN_ARGS_IN_CONFIG,
+	    "Healthcheck", NULL },
+	{ "health-retries", 0, RUN_ARGS_VALUE, run_args_health, RUN_ARGS_IN_CONFIG,
+	    "Healthcheck", NULL },
+	{ "health-start-period", 0, RUN_ARGS_VALUE, run_args_health, RUN_ARGS_IN_CONFIG,
+	    "Healthcheck", NULL },
+	{ "health-timeout", 0, RUN_ARGS_VALUE, run_args_health, RUN_ARGS_IN_CONFIG,
+	    "Healthcheck", NULL },
 	{ "hostname", 'h', RUN_ARGS_VALUE, run_args_string, RUN_ARGS_IN_CONFIG,
 	    "Hostname", NULL },
 	{ "init", 0, RUN_ARGS_BOOL, run_args_bool_sticky, RUN_ARGS_IN_HOST, "Init",
 	    NULL },
 	{ "interactive", 'i', RUN_ARGS_BOOL, run_args_bool, RUN_ARGS_IN_CONFIG,
 	    "OpenStdin", NULL },
+	{ "io-maxbandwidth", 0, RUN_ARGS_VALUE, run_args_bytes, RUN_ARGS_IN_HOST,
+	    "IOMaximumBandwidth", NULL },
+	{ "io-maxiops", 0, RUN_ARGS_VALUE, run_args_uint, RUN_ARGS_IN_HOST,
+	    "IOMaximumIOps", NULL },
+	{ "ip", 0, RUN_ARGS_VALUE, run_args_ip_addr, RUN_ARGS_IN_CONFIG, NULL, NULL },
+	{ "ip6", 0, RUN_ARGS_VALUE, run_args_ip_addr, RUN_ARGS_IN_CONFIG, NULL, NULL },
 	{ "ipc", 0, RUN_ARGS_VALUE, run_args_string, RUN_ARGS_IN_HOST, "IpcMode", NULL },
+	{ "isolation", 0, RUN_ARGS_VALUE, run_args_string, RUN_ARGS_IN_HOST, "Isolation",
+	    NULL },
+	{ "kernel-memory", 0, RUN_ARGS_VALUE, run_args_bytes, RUN_ARGS_IN_HOST,
+	    "KernelMemory", NULL },
 	{ "label", 'l', RUN_ARGS_VALUE, run_args_label, RUN_ARGS_IN_CONFIG, "Labels",
 	    NULL },
+	{ "link", 0, RUN_ARGS_VALUE, run_args_link, RUN_ARGS_IN_HOST, "Links", NULL },
+	{ "link-local-ip", 0, RUN_ARGS_VALUE, run_args_link_local, RUN_ARGS_IN_CONFIG,
+	    NULL, NULL },
 	{ "log-driver", 0, RUN_ARGS_VALUE, run_args_log_driver, RUN_ARGS_IN_HOST,
 	    "LogConfig", NULL },
 	{ "log-opt", 0, RUN_ARGS_VALUE, run_args_log_opt, RUN_ARGS_IN_HOST, "LogConfig",
 	    NULL },
+	{ "mac-address", 0, RUN_ARGS_VALUE, run_args_mac, RUN_ARGS_IN_CONFIG,
+	    "MacAddress", NULL },
 	{ "memory", 'm', RUN_ARGS_VALUE, run_args_bytes, RUN_ARGS_IN_HOST, "Memory",
 	    NULL },
 	{ "memory-reservation", 0, RUN_ARGS_VALUE, run_args_bytes, RUN_ARGS_IN_HOST,
@@ -93,6 +140,8 @@ static const struct run_args_flag run_args_flags[] = {
 	    NULL },
 	{ "network-alias", 0, RUN_ARGS_VALUE, run_args_alias, RUN_ARGS_IN_CONFIG, NULL,
 	    NULL },
+	{ "no-healthcheck", 0, RUN_ARGS_BOOL, run_args_health, RUN_ARGS_IN_CONFIG,
+	    "Healthcheck", NULL },
 	{ "oom-kill-disable", 0, RUN_ARGS_BOOL, run_args_bool, RUN_ARGS_IN_HOST,
 	    "OomKillDisable", NULL },
 	{ "oom-score-adj", 0, RUN_ARGS_VALUE, run_args_int, RUN_ARGS_IN_HOST,
@@ -124,6 +173,8 @@ static const struct run_args_flag run_args_flags[] = {
 	    "StopSignal", NULL },
 	{ "stop-timeout", 0, RUN_ARGS_VALUE, run_args_int, RUN_ARGS_IN_CONFIG,
 	    "StopTimeout", NULL },
+	{ "storage-opt", 0, RUN_ARGS_VALUE, run_args_storage_opt, RUN_ARGS_IN_HOST,
+	    "StorageOpt", NULL },
 	{ "sysctl", 0, RUN_ARGS_VALUE, run_args_sysctl, RUN_ARGS_IN_HOST, "Sysctls",
 	    NULL },
 	{ "tmpfs", 0, RUN_ARGS_VALUE, run_args_tmpfs, RUN_ARGS_IN_HOST, "Tmpfs", NULL },
@@ -137,6 +188,8 @@ static const struct run_args_flag run_args_flags[] = {
 	{ "uts", 0, RUN_ARGS_VALUE, run_args_ns, RUN_ARGS_IN_HOST, "UTSMode", NULL },
 	{ "volume", 'v', RUN_ARGS_VALUE, run_args_volume, RUN_ARGS_IN_HOST, "Binds",
 	    NULL },
+	{ "volume-driver", 0, RUN_ARGS_VALUE, run_args_string, RUN_ARGS_IN_HOST,
+	    "VolumeDriver", NULL },
 	{ "volumes-from", 0, RUN_ARGS_VALUE, run_args_list, RUN_ARGS_IN_HOST,
 	    "VolumesFrom", NULL },
 	{ "workdir", 'w', RUN_ARGS_VALUE, run_args_string, RUN_ARGS_IN_CONFIG,
@@ -154,6 +207,15 @@ static const struct run_args_flag run_args_flags[] = {
 	    "host's own platform" },
 	{ "pull", 0, RUN_ARGS_VALUE, NULL, RUN_ARGS_IN_CONFIG, NULL,
 	    "rdev pulls the image itself" },
+	{ "annotation", 0, RUN_ARGS_VALUE, NULL, RUN_ARGS_IN_CONFIG, NULL,
+	    "it needs Docker API 1.43 and rdev speaks 1.41 (the docker CLI "
+	    "refuses it there too)" },
+	{ "health-start-interval", 0, RUN_ARGS_VALUE, NULL, RUN_ARGS_IN_CONFIG, NULL,
+	    "it needs Docker API 1.44 and rdev speaks 1.41 (the docker CLI "
+	    "refuses it there too)" },
+	{ "use-api-socket", 0, RUN_ARGS_BOOL, NULL, RUN_ARGS_IN_CONFIG, NULL,
+	    "it would copy the client's registry credentials into the container; "
+	    "mount the socket with mounts" },
 	{ NULL, 0, RUN_ARGS_VALUE, NULL, RUN_ARGS_IN_CONFIG, NULL, NULL }
 };
 
@@ -340,14 +402,14 @@ run_args_caps(cJSON *hc, const char *key)
 	run_args_set(hc, key, out);
 }
 
-/* Checks and fields that need all options seen: network aliases go to the
- * endpoint of the (user-defined) network, log options need a driver. */
+/* Checks and fields that need all options seen: log options need a driver,
+ * the healthcheck options make one object, the endpoint options (aliases,
+ * addresses, links) go to the endpoint of the network. */
 static int
 run_args_finish(struct run_args *st, char **cause)
 {
-	const char *net = st->network != NULL ? st->network : "default";
-	cJSON *hc, *ep, *lc;
-	const cJSON *t, *a;
+	cJSON *hc, *lc;
+	const cJSON *t;
 
 	if (st->rm && st->restart)
 		return error_set(cause,
@@ -365,20 +427,9 @@ run_args_finish(struct run_args *st, char **cause)
 		run_args_caps(hc, "CapAdd");
 		run_args_caps(hc, "CapDrop");
 	}
-	if (st->aliases == NULL)
-		return 0;
-	if (strcmp(net, "default") == 0 || strcmp(net, "bridge") == 0 ||
-	    strcmp(net, "host") == 0 || strcmp(net, "none") == 0 ||
-	    strncmp(net, "container:", 10) == 0)
-		return error_set(cause,
-		    "runArgs: network-scoped aliases are only supported "
-		    "for user-defined networks");
-	hc = run_args_child(st->body, "NetworkingConfig", cJSON_Object);
-	hc = run_args_child(hc, "EndpointsConfig", cJSON_Object);
-	ep = run_args_child(hc, net, cJSON_Object);
-	cJSON_ArrayForEach(a, st->aliases)
-		run_args_append(ep, "Aliases", a->valuestring);
-	return 0;
+	if (run_args_health_finish(st, cause) != 0)
+		return -1;
+	return run_args_net_finish(st, cause);
 }
 
 int
@@ -436,7 +487,12 @@ run_args_apply(const cJSON *run_args, cJSON *create_body, char **name, char ***w
 out:
 	free(argv);
 	cJSON_Delete(st.aliases);
+	cJSON_Delete(st.link_local);
+	cJSON_Delete(st.links);
 	free(st.network);
+	free(st.ipv4);
+	free(st.ipv6);
+	run_args_health_free(st.health);
 	run_args_ports_free(st.ports);
 	if (rc != 0) {
 		free(st.name);

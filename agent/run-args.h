@@ -23,7 +23,12 @@
  * warning: a dev container must persist). Refused: options that read files
  * on the Docker host (--env-file, --label-file, --cidfile, seccomp profile
  * files), --platform, --pull, the advanced --network syntax, more than one
- * --network, CDI device names, relative -v sources.
+ * --network, CDI device names, relative -v sources, options that need a
+ * newer API than the 1.41 rdev speaks (--annotation, --health-start-interval;
+ * the docker CLI refuses them against such a daemon too), --use-api-socket,
+ * and --ip/--ip6 off a user-defined network (the daemon's refusal, which it
+ * gives only when the container starts). --mac-address goes to
+ * Config.MacAddress, the field of API 1.41.
  *
  * Pure: no I/O, no globals (-e NAME without a value is passed on as docker
  * would for a variable its own environment lacks, with a warning).
@@ -39,7 +44,7 @@
  * NULL-terminated array of warnings (NULL if none; free with
  * run_args_warnings_free). name and warnings may be NULL pointers (the values
  * are then dropped). On failure returns -1 with *cause naming the entry:
- * "runArgs[3]: \"--gpus\" is not supported by rdev (supported: ...)",
+ * "runArgs[3]: \"--gpu\" is not supported by rdev (supported: ...)",
  * "runArgs[1]: \"--name\" needs a value", "runArgs[0]: --ulimit: invalid
  * ulimit type: foo"; create_body may then be partly modified, *name and
  * *warnings are NULL. */

@@ -518,39 +518,46 @@ TEST(short_forms)
 	CHECK("[\"-itx\"]",
 	    "ERROR: runArgs[0]: \"-x\" (in \"-itx\") is not supported by rdev "
 	    "(supported: "
-	    "--add-host, --attach (-a), --cap-add, --cap-drop, --cgroup-parent, "
-	    "--cgroupns, "
-	    "--cpu-period, --cpu-quota, --cpu-shares (-c), --cpus, --cpuset-cpus, "
+	    "--add-host, --attach (-a), --blkio-weight, --blkio-weight-device, "
+	    "--cap-add, --cap-drop, --cgroup-parent, --cgroupns, --cpu-count, "
+	    "--cpu-percent, --cpu-period, --cpu-quota, --cpu-rt-period, "
+	    "--cpu-rt-runtime, --cpu-shares (-c), --cpus, --cpuset-cpus, "
 	    "--cpuset-mems, --detach (-d), --detach-keys, --device, "
-	    "--device-cgroup-rule, "
+	    "--device-cgroup-rule, --device-read-bps, --device-read-iops, "
+	    "--device-write-bps, --device-write-iops, "
 	    "--dns, --dns-opt, --dns-option, --dns-search, --domainname, --entrypoint, "
-	    "--env (-e), --expose, --group-add, --hostname (-h), --init, --interactive "
-	    "(-i), "
-	    "--ipc, --label (-l), --log-driver, --log-opt, --memory (-m), "
+	    "--env (-e), --expose, --gpus, --group-add, --health-cmd, "
+	    "--health-interval, --health-retries, --health-start-period, "
+	    "--health-timeout, --hostname (-h), --init, --interactive (-i), "
+	    "--io-maxbandwidth, --io-maxiops, --ip, --ip6, --ipc, --isolation, "
+	    "--kernel-memory, --label (-l), --link, --link-local-ip, --log-driver, "
+	    "--log-opt, --mac-address, --memory (-m), "
 	    "--memory-reservation, --memory-swap, --memory-swappiness, --mount, --name, "
-	    "--net, --net-alias, --network, --network-alias, --oom-kill-disable, "
+	    "--net, --net-alias, --network, --network-alias, --no-healthcheck, "
+	    "--oom-kill-disable, "
 	    "--oom-score-adj, --pid, --pids-limit, --privileged, --publish (-p), "
 	    "--publish-all (-P), --quiet (-q), --read-only, --restart, --rm, --runtime, "
 	    "--security-opt, --shm-size, --sig-proxy, --stop-signal, --stop-timeout, "
-	    "--sysctl, --tmpfs, --tty (-t), --ulimit, --user (-u), --userns, --uts, "
-	    "--volume (-v), --volumes-from, --workdir (-w))");
+	    "--storage-opt, --sysctl, --tmpfs, --tty (-t), --ulimit, --user (-u), "
+	    "--userns, --uts, --volume (-v), --volume-driver, --volumes-from, "
+	    "--workdir (-w))");
 }
 
 TEST(unsupported_and_malformed)
 {
 	struct result r;
 
-	apply("{}",
-	    "[\"--init\",\"--privileged\",\"--cap-add\",\"X\",\"--gpus\",\"all\"]", &r);
+	apply("{}", "[\"--init\",\"--privileged\",\"--cap-add\",\"X\",\"--gpu\",\"all\"]",
+	    &r);
 	ASSERT_STR_CONTAINS(r.body,
-	    "ERROR: runArgs[4]: \"--gpus\" is not supported by rdev "
-	    "(supported: --add-host, --attach (-a), --cap-add,");
+	    "ERROR: runArgs[4]: \"--gpu\" is not supported by rdev "
+	    "(supported: --add-host, --attach (-a), --blkio-weight,");
 	ASSERT_NULL(r.name);
 	ASSERT_NULL(r.warnings);
 	result_free(&r);
-	apply("{}", "[\"--gpus=all\"]", &r);
+	apply("{}", "[\"--gpu=all\"]", &r);
 	ASSERT_STR_CONTAINS(
-	    r.body, "ERROR: runArgs[0]: \"--gpus\" is not supported by rdev");
+	    r.body, "ERROR: runArgs[0]: \"--gpu\" is not supported by rdev");
 	result_free(&r);
 	apply("{}", "[\"-x\"]", &r);
 	ASSERT_STR_CONTAINS(r.body, "ERROR: runArgs[0]: \"-x\" is not supported by rdev");
@@ -577,6 +584,19 @@ TEST(unsupported_and_malformed)
 	    "file "
 	    "on the Docker host");
 
+	CHECK("[\"--annotation\",\"a=b\"]",
+	    "ERROR: runArgs[0]: \"--annotation\" is not supported by rdev: it needs "
+	    "Docker API 1.43 and rdev speaks 1.41 (the docker CLI refuses it there "
+	    "too)");
+	CHECK("[\"--health-start-interval=5s\"]",
+	    "ERROR: runArgs[0]: \"--health-start-interval\" is not supported by rdev: "
+	    "it needs Docker API 1.44 and rdev speaks 1.41 (the docker CLI refuses it "
+	    "there too)");
+	CHECK("[\"--use-api-socket\"]",
+	    "ERROR: runArgs[0]: \"--use-api-socket\" is not supported by rdev: it "
+	    "would copy the client's registry credentials into the container; mount "
+	    "the socket with mounts");
+
 	CHECK("[\"--init\",\"--name\"]", "ERROR: runArgs[1]: \"--name\" needs a value");
 	CHECK("[\"-e\"]", "ERROR: runArgs[0]: \"-e\" needs a value");
 	CHECK("[\"-ie\"]", "ERROR: runArgs[0]: \"-e\" needs a value");
@@ -592,6 +612,227 @@ TEST(unsupported_and_malformed)
 	CHECK("[\"--=x\"]", "ERROR: runArgs[0]: bad flag syntax: --=x");
 	CHECK("[\"--init\",42]", "ERROR: runArgs[1]: not a string");
 	CHECK("{\"a\":1}", "ERROR: runArgs: not an array");
+}
+
+/* --ip, --ip6, --link-local-ip, --link, --mac-address: bodies as the docker 28
+ * CLI sends them (the endpoint of the network gets the addresses, a link is
+ * HostConfig.Links and, on a user-defined network, the endpoint's too). */
+TEST(endpoint_options)
+{
+	CHECK("[\"--ip\",\"172.30.0.5\",\"--ip6\",\"fd00::5\",\"--network\",\"mynet\"]",
+	    "{\"HostConfig\":{\"NetworkMode\":\"mynet\"},\"NetworkingConfig\":{"
+	    "\"EndpointsConfig\":{\"mynet\":{\"IPAMConfig\":{\"IPv4Address\":"
+	    "\"172.30.0.5\",\"IPv6Address\":\"fd00::5\"}}}}}");
+	CHECK("[\"--network\",\"mynet\",\"--link-local-ip\",\"169.254.1.1\","
+	      "\"--network-alias\",\"a\"]",
+	    "{\"HostConfig\":{\"NetworkMode\":\"mynet\"},\"NetworkingConfig\":{"
+	    "\"EndpointsConfig\":{\"mynet\":{\"IPAMConfig\":{\"LinkLocalIPs\":["
+	    "\"169.254.1.1\"]},\"Aliases\":[\"a\"]}}}}");
+	/* A link-local address alone is not refused on the default network. */
+	CHECK("[\"--link-local-ip=fe80::1\"]",
+	    "{\"NetworkingConfig\":{\"EndpointsConfig\":{\"default\":{\"IPAMConfig\":{"
+	    "\"LinkLocalIPs\":[\"fe80::1\"]}}}}}");
+	CHECK("[\"--link\",\"db\",\"--link\",\"/c1:/c2/alias\",\"--network\",\"mynet\"]",
+	    "{\"HostConfig\":{\"Links\":[\"db\",\"/c1:/c2/alias\"],\"NetworkMode\":"
+	    "\"mynet\"},\"NetworkingConfig\":{\"EndpointsConfig\":{\"mynet\":{"
+	    "\"Links\":[\"db\",\"/c1:/c2/alias\"]}}}}");
+	CHECK("[\"--link\",\"db:alias\"]", "{\"HostConfig\":{\"Links\":[\"db:alias\"]}}");
+	CHECK("[\"--network\",\"bridge\",\"--link=db\"]",
+	    "{\"HostConfig\":{\"NetworkMode\":\"bridge\",\"Links\":[\"db\"]}}");
+	CHECK("[\"--mac-address\",\"02:42:ac:11:00:99\"]",
+	    "{\"MacAddress\":\"02:42:ac:11:00:99\"}");
+	CHECK("[\"--mac-address= 02-42-AC-11-00-99\"]",
+	    "{\"MacAddress\":\" 02-42-AC-11-00-99\"}");
+	CHECK("[\"--mac-address\",\"0242.ac11.0099\"]",
+	    "{\"MacAddress\":\"0242.ac11.0099\"}");
+	CHECK("[\"--mac-address\",\"02:42:ac:11:00:99:00:01\"]",
+	    "{\"MacAddress\":\"02:42:ac:11:00:99:00:01\"}");
+}
+
+TEST(endpoint_errors)
+{
+	CHECK("[\"--ip\",\"172.17.0.50\"]",
+	    "ERROR: runArgs: --ip/--ip6: user specified IP address is supported on user "
+	    "defined networks only (add --network NAME)");
+	CHECK("[\"--network\",\"bridge\",\"--ip6\",\"fd00::5\"]",
+	    "ERROR: runArgs: --ip/--ip6: user specified IP address is supported on user "
+	    "defined networks only (add --network NAME)");
+	CHECK("[\"--network\",\"host\",\"--ip\",\"10.0.0.1\"]",
+	    "ERROR: runArgs: --ip/--ip6: user specified IP address is supported on user "
+	    "defined networks only (add --network NAME)");
+	CHECK("[\"--network=n\",\"--ip\",\"fd00::5\"]",
+	    "ERROR: runArgs[1]: --ip: invalid IPv4 address: fd00::5");
+	CHECK("[\"--network=n\",\"--ip\",\"172.30.0.300\"]",
+	    "ERROR: runArgs[1]: --ip: invalid IPv4 address: 172.30.0.300");
+	CHECK("[\"--network=n\",\"--ip6\",\"10.0.0.1\"]",
+	    "ERROR: runArgs[1]: --ip6: invalid IPv6 address: 10.0.0.1");
+	CHECK("[\"--network=n\",\"--ip6\",\"::ffff:10.0.0.1\"]",
+	    "ERROR: runArgs[1]: --ip6: invalid IPv6 address: ::ffff:10.0.0.1");
+	CHECK("[\"--link-local-ip\",\"x\"]",
+	    "ERROR: runArgs[0]: --link-local-ip: invalid link-local IP address: x");
+	CHECK("[\"--link\",\"a:b:c\"]",
+	    "ERROR: runArgs[0]: --link: bad format for links: a:b:c");
+	CHECK("[\"--link=\"]",
+	    "ERROR: runArgs[0]: --link: empty string specified for links");
+	CHECK("[\"--mac-address\",\"02:42:ac:11:00\"]",
+	    "ERROR: runArgs[0]: --mac-address: 02:42:ac:11:00 is not a valid mac "
+	    "address");
+	CHECK("[\"--mac-address\",\"02:42-ac:11:00:99\"]",
+	    "ERROR: runArgs[0]: --mac-address: 02:42-ac:11:00:99 is not a valid mac "
+	    "address");
+	CHECK("[\"--mac-address\",\"02:42:ac:11:00:9g\"]",
+	    "ERROR: runArgs[0]: --mac-address: 02:42:ac:11:00:9g is not a valid mac "
+	    "address");
+	CHECK("[\"--mac-address\",\"02:42:ac:11:00:99:00\"]",
+	    "ERROR: runArgs[0]: --mac-address: 02:42:ac:11:00:99:00 is not a valid mac "
+	    "address");
+}
+
+/* --gpus: HostConfig.DeviceRequests as docker's GpuOpts builds them. */
+TEST(gpus)
+{
+	CHECK("[\"--gpus\",\"all\"]",
+	    "{\"HostConfig\":{\"DeviceRequests\":[{\"Driver\":\"\",\"Count\":-1,"
+	    "\"DeviceIDs\":null,\"Capabilities\":[[\"gpu\"]],\"Options\":{}}]}}");
+	CHECK("[\"--gpus=2\"]",
+	    "{\"HostConfig\":{\"DeviceRequests\":[{\"Driver\":\"\",\"Count\":2,"
+	    "\"DeviceIDs\":null,\"Capabilities\":[[\"gpu\"]],\"Options\":{}}]}}");
+	/* The quotes keep the devices' commas (the CSV field of the CLI). */
+	CHECK("[\"--gpus\",\"\\\"device=0,1\\\"\"]",
+	    "{\"HostConfig\":{\"DeviceRequests\":[{\"Driver\":\"\",\"Count\":0,"
+	    "\"DeviceIDs\":[\"0\",\"1\"],\"Capabilities\":[[\"gpu\"]],\"Options\":{}}]}"
+	    "}");
+	/* Without them "1" is a count of its own, as in the CLI. */
+	CHECK("[\"--gpus\",\"device=0,1\"]",
+	    "{\"HostConfig\":{\"DeviceRequests\":[{\"Driver\":\"\",\"Count\":1,"
+	    "\"DeviceIDs\":[\"0\"],\"Capabilities\":[[\"gpu\"]],\"Options\":{}}]}}");
+	CHECK("[\"--gpus\",\"\\\"device=0,1\\\",capabilities=compute\"]",
+	    "{\"HostConfig\":{\"DeviceRequests\":[{\"Driver\":\"\",\"Count\":0,"
+	    "\"DeviceIDs\":[\"0\",\"1\"],\"Capabilities\":[[\"compute\",\"gpu\"]],"
+	    "\"Options\":{}}]}}");
+	CHECK("[\"--gpus\",\"count=2,capabilities=compute,driver=nvidia\"]",
+	    "{\"HostConfig\":{\"DeviceRequests\":[{\"Driver\":\"nvidia\",\"Count\":2,"
+	    "\"DeviceIDs\":null,\"Capabilities\":[[\"compute\",\"gpu\"]],\"Options\":{}}"
+	    "]}}");
+	CHECK("[\"--gpus\",\"\\\"capabilities=compute,utility\\\",\\\"options=a=b,"
+	      "c\\\"\"]",
+	    "{\"HostConfig\":{\"DeviceRequests\":[{\"Driver\":\"\",\"Count\":1,"
+	    "\"DeviceIDs\":null,\"Capabilities\":[[\"compute\",\"utility\",\"gpu\"]],"
+	    "\"Options\":{\"a\":\"b\",\"c\":\"\"}}]}}");
+	CHECK("[\"--gpus\",\"all\",\"--gpus\",\"1\"]",
+	    "{\"HostConfig\":{\"DeviceRequests\":[{\"Driver\":\"\",\"Count\":-1,"
+	    "\"DeviceIDs\":null,\"Capabilities\":[[\"gpu\"]],\"Options\":{}},{"
+	    "\"Driver\":\"\",\"Count\":1,\"DeviceIDs\":null,\"Capabilities\":[["
+	    "\"gpu\"]],\"Options\":{}}]}}");
+	/* The CLI's errors (its csv reader's among them). */
+	CHECK("[\"--gpus\",\"count=x\"]",
+	    "ERROR: runArgs[0]: --gpus: invalid count (x): value must be either "
+	    "\"all\" or an integer");
+	CHECK("[\"--gpus\",\"all,all\"]",
+	    "ERROR: runArgs[0]: --gpus: gpu request key 'all' can be specified only "
+	    "once");
+	CHECK("[\"--gpus\",\"foo=1\"]",
+	    "ERROR: runArgs[0]: --gpus: unexpected key 'foo' in 'foo=1'");
+	CHECK("[\"--gpus=\"]", "ERROR: runArgs[0]: --gpus: EOF");
+	CHECK("[\"--gpus\",\"a\\\"b\"]",
+	    "ERROR: runArgs[0]: --gpus: parse error on line 1, column 2: bare \" in "
+	    "non-quoted-field");
+	CHECK("[\"--gpus\",\"\\\"a\\\"b\"]",
+	    "ERROR: runArgs[0]: --gpus: parse error on line 1, column 3: extraneous "
+	    "or missing \" in quoted-field");
+	CHECK("[\"--gpus\",\"\\\"a\"]",
+	    "ERROR: runArgs[0]: --gpus: parse error on line 1, column 3: extraneous "
+	    "or missing \" in quoted-field");
+}
+
+/* --health-*: Config.Healthcheck, durations in nanoseconds. */
+TEST(healthcheck)
+{
+	CHECK("[\"--health-cmd\",\"curl -f x\",\"--health-interval\",\"1m30s\","
+	      "\"--health-timeout\",\"500ms\",\"--health-retries\",\"0x3\","
+	      "\"--health-start-period\",\"1.5h\"]",
+	    "{\"Healthcheck\":{\"Test\":[\"CMD-SHELL\",\"curl -f x\"],\"Interval\":"
+	    "90000000000,\"Timeout\":500000000,\"StartPeriod\":5400000000000,"
+	    "\"Retries\":3}}");
+	CHECK(
+	    "[\"--health-interval=5s\"]", "{\"Healthcheck\":{\"Interval\":5000000000}}");
+	CHECK("[\"--health-timeout\",\"1h2m3.5s\",\"--health-interval\",\"2us\"]",
+	    "{\"Healthcheck\":{\"Interval\":2000,\"Timeout\":3723500000000}}");
+	CHECK("[\"--no-healthcheck\"]", "{\"Healthcheck\":{\"Test\":[\"NONE\"]}}");
+	/* Zero values are no settings, as in the CLI. */
+	CHECK("[\"--health-interval=0\",\"--health-retries\",\"0\"]", "{}");
+	CHECK("[\"--no-healthcheck\",\"--health-interval\",\"0s\"]",
+	    "{\"Healthcheck\":{\"Test\":[\"NONE\"]}}");
+	CHECK("[\"--no-healthcheck=false\",\"--health-cmd\",\"true\"]",
+	    "{\"Healthcheck\":{\"Test\":[\"CMD-SHELL\",\"true\"]}}");
+	CHECK("[\"--no-healthcheck\",\"--health-retries\",\"1\"]",
+	    "ERROR: runArgs: --no-healthcheck conflicts with --health-* options");
+	CHECK("[\"--health-interval\",\"-1s\"]",
+	    "ERROR: runArgs[0]: --health-interval: cannot be negative");
+	CHECK("[\"--health-retries\",\"-1\"]",
+	    "ERROR: runArgs[0]: --health-retries: cannot be negative");
+	CHECK("[\"--health-interval\",\"5\"]",
+	    "ERROR: runArgs[0]: --health-interval: time: missing unit in duration "
+	    "\"5\"");
+	CHECK("[\"--health-timeout\",\"5d\"]",
+	    "ERROR: runArgs[0]: --health-timeout: time: unknown unit \"d\" in duration "
+	    "\"5d\"");
+	CHECK("[\"--health-start-period\",\"x\"]",
+	    "ERROR: runArgs[0]: --health-start-period: time: invalid duration \"x\"");
+	CHECK("[\"--health-start-period\",\"\"]",
+	    "ERROR: runArgs[0]: --health-start-period: time: invalid duration \"\"");
+	CHECK("[\"--health-interval\",\"100000h\"]",
+	    "ERROR: runArgs[0]: --health-interval: value \"100000h\" is too large");
+	CHECK("[\"--health-retries\",\"x\"]",
+	    "ERROR: runArgs[0]: --health-retries: invalid number \"x\"");
+}
+
+/* --storage-opt, block I/O and the other resource fields added with them. */
+TEST(storage_and_blkio)
+{
+	CHECK("[\"--storage-opt\",\"size=10G\",\"--storage-opt\",\"a=b=c\"]",
+	    "{\"HostConfig\":{\"StorageOpt\":{\"size\":\"10G\",\"a\":\"b=c\"}}}");
+	CHECK("[\"--storage-opt\",\"size\"]",
+	    "ERROR: runArgs[0]: --storage-opt: invalid storage option: \"size\" "
+	    "(key=value)");
+	CHECK("[\"--blkio-weight\",\"0x1f4\",\"--blkio-weight-device\",\"/dev/sda:200\","
+	      "\"--device-read-bps\",\"/dev/sda:1mb\",\"--device-write-bps\","
+	      "\"/dev/sda:10\",\"--device-read-iops\",\"/dev/sda:100\","
+	      "\"--device-write-iops\",\"/dev/sda:0\"]",
+	    "{\"HostConfig\":{\"BlkioWeight\":500,\"BlkioWeightDevice\":[{\"Path\":"
+	    "\"/dev/sda\",\"Weight\":200}],\"BlkioDeviceReadBps\":[{\"Path\":"
+	    "\"/dev/sda\",\"Rate\":1048576}],\"BlkioDeviceWriteBps\":[{\"Path\":"
+	    "\"/dev/sda\",\"Rate\":10}],\"BlkioDeviceReadIOps\":[{\"Path\":"
+	    "\"/dev/sda\",\"Rate\":100}],\"BlkioDeviceWriteIOps\":[{\"Path\":"
+	    "\"/dev/sda\",\"Rate\":0}]}}");
+	CHECK("[\"--blkio-weight\",\"70000\"]",
+	    "ERROR: runArgs[0]: --blkio-weight: invalid number \"70000\" (0 to 65535)");
+	CHECK("[\"--blkio-weight-device\",\"/dev/sda:5\"]",
+	    "ERROR: runArgs[0]: --blkio-weight-device: invalid weight for device: "
+	    "/dev/sda:5");
+	CHECK("[\"--blkio-weight-device\",\"/dev/sda\"]",
+	    "ERROR: runArgs[0]: --blkio-weight-device: bad format: /dev/sda");
+	CHECK("[\"--device-read-bps\",\"sda:1mb\"]",
+	    "ERROR: runArgs[0]: --device-read-bps: bad format for device path: "
+	    "sda:1mb");
+	CHECK("[\"--device-read-bps\",\"/dev/sda:-1\"]",
+	    "ERROR: runArgs[0]: --device-read-bps: invalid rate for device: "
+	    "/dev/sda:-1. The correct format is <device-path>:<number>[<unit>]. Number "
+	    "must be a positive integer. Unit is optional and can be kb, mb, or gb");
+	CHECK("[\"--device-write-iops\",\"/dev/sda:1k\"]",
+	    "ERROR: runArgs[0]: --device-write-iops: invalid rate for device: "
+	    "/dev/sda:1k. The correct format is <device-path>:<number>. Number must be "
+	    "a positive integer");
+	CHECK("[\"--kernel-memory\",\"1g\",\"--cpu-rt-period\",\"1000\","
+	      "\"--cpu-rt-runtime\",\"500\",\"--volume-driver\",\"local\","
+	      "\"--isolation\",\"default\",\"--cpu-count\",\"2\",\"--cpu-percent\","
+	      "\"50\",\"--io-maxiops\",\"10\",\"--io-maxbandwidth\",\"1m\"]",
+	    "{\"HostConfig\":{\"KernelMemory\":1073741824,\"CpuRealtimePeriod\":1000,"
+	    "\"CpuRealtimeRuntime\":500,\"VolumeDriver\":\"local\",\"Isolation\":"
+	    "\"default\",\"CpuCount\":2,\"CpuPercent\":50,\"IOMaximumIOps\":10,"
+	    "\"IOMaximumBandwidth\":1048576}}");
+	CHECK("[\"--io-maxiops\",\"-1\"]",
+	    "ERROR: runArgs[0]: --io-maxiops: invalid number \"-1\"");
 }
 
 TEST(null_and_empty)

@@ -1,0 +1,184 @@
+/* run-args-health.c - the runArgs options of the container's healthcheck:
+ * --health-cmd, --health-interval, --health-timeout, --health-start-period,
+ * --health-retries and --no-healthcheck, made into Config.Healthcheck once
+ * all options are seen, as the docker CLI's parse() does
+ * (run-args-internal.h). */
+#include "run-args-internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "xmalloc.h"
+
+struct run_args_health {
+	char *cmd;
+	int64_t interval; /* nanoseconds, as the API has them */
+	int64_t timeout;
+	int64_t start_period;
+	int64_t retries;
+	int none; /* --no-healthcheck */
+};
+
+/* One unit of a Go duration: its name and its length in nanoseconds. */
+static const struct {
+	const char *name;
+	int64_t ns;
+} run_args_units[] = { { "ns", 1 }, { "us", 1000 }, { "\xc2\xb5s", 1000 },
+	{ "\xce\xbcs", 1000 }, { "ms", 1000000 }, { "s", 1000000000LL },
+	{ "m", 60000000000LL }, { "h", 3600000000000LL }, { NULL, 0 } };
+
+/* Go's time.ParseDuration ("1m30s", "1.5h", "500ms", "0"; a number needs a
+ * unit) into nanoseconds; refused beyond what a JSON number holds exactly
+ * (104 days). */
+static int
+run_args_duration(const char *s, int64_t *out, char **cause)
+{
+	const char *p = s, *u;
+	int64_t total = 0, whole, frac, scale, unit;
+	size_t ulen;
+	int neg = 0, digits, i;
+
+	if (*p == '+' || *p == '-')
+		neg = *p++ == '-';
+	if (strcmp(p, "0") == 0) {
+		*out = 0;
+		return 0;
+	}
+	if (*p == '\0')
+		goto invalid;
+	while (*p != '\0') {
+		whole = frac = 0;
+		scale = 1;
+		digits = 0;
+		if (!(*p >= '0' && *p <= '9') && *p != '.')
+			goto invalid;
+		for (; *p >= '0' && *p <= '9'; p++, digits++) {
+			whole = whole * 10 + (*p - '0');
+			if (whole > RUN_ARGS_MAX_EXACT)
+				goto large;
+		}
+		if (*p == '.')
+			for (p++; *p >= '0' && *p <= '9'; p++, digits++)
+				if (scale < 1000000000000000LL) {
+					frac = frac * 10 + (*p - '0');
+					scale *= 10;
+				}
+		if (digits == 0)
+			goto invalid;
+		for (u = p; *p != '\0' && *p != '.' && !(*p >= '0' && *p <= '9'); p++)
+			;
+		ulen = (size_t)(p - u);
+		if (ulen == 0)
+			return error_set(
+			    cause, "time: missing unit in duration \"%s\"", s);
+		unit = 0;
+		for (i = 0; run_args_units[i].name != NULL; i++)
+			if (strlen(run_args_units[i].name) == ulen &&
+			    strncmp(run_args_units[i].name, u, ulen) == 0)
+				unit = run_args_units[i].ns;
+		if (unit == 0)
+			return error_set(cause,
+			    "time: unknown unit \"%.*s\" in duration \"%s\"", (int)ulen,
+			    u, s);
+		if (whole > RUN_ARGS_MAX_EXACT / unit)
+			goto large;
+		total += whole * unit +
+		    (int64_t)((double)frac * ((double)unit / (double)scale));
+		if (total > RUN_ARGS_MAX_EXACT)
+			goto large;
+	}
+	*out = neg ? -total : total;
+	return 0;
+invalid:
+	return error_set(cause, "time: invalid duration \"%s\"", s);
+large:
+	return error_set(cause, "value \"%s\" is too large", s);
+}
+
+int
+run_args_health(
+    struct run_args *st, const struct run_args_flag *f, const char *v, char **cause)
+{
+	struct run_args_health *h;
+	int64_t *d = NULL, n;
+
+	if (st->health == NULL)
+		st->health = xcalloc(1, sizeof *st->health);
+	h = st->health;
+	if (strcmp(f->name, "no-healthcheck") == 0) {
+		h->none = strcmp(v, "1") == 0;
+		return 0;
+	}
+	if (strcmp(f->name, "health-cmd") == 0) {
+		free(h->cmd);
+		h->cmd = xstrdup(v);
+		return 0;
+	}
+	if (strcmp(f->name, "health-retries") == 0) {
+		if (run_args_parse_int(v, 0, &n) != 0 || n > INT32_MAX || n < INT32_MIN)
+			return error_set(cause, "invalid number \"%s\"", v);
+		if (n < 0)
+			return error_set(cause, "cannot be negative");
+		h->retries = n;
+		return 0;
+	}
+	if (strcmp(f->name, "health-interval") == 0)
+		d = &h->interval;
+	else if (strcmp(f->name, "health-timeout") == 0)
+		d = &h->timeout;
+	else
+		d = &h->start_period;
+	if (run_args_duration(v, &n, cause) != 0)
+		return -1;
+	if (n < 0)
+		return error_set(cause, "cannot be negative");
+	*d = n;
+	return 0;
+}
+
+int
+run_args_health_finish(struct run_args *st, char **cause)
+{
+	struct run_args_health *h = st->health;
+	cJSON *hc, *test;
+	int settings;
+
+	if (h == NULL)
+		return 0;
+	/* As the CLI, a setting of zero is no setting. */
+	settings = (h->cmd != NULL && *h->cmd != '\0') || h->interval != 0 ||
+	    h->timeout != 0 || h->start_period != 0 || h->retries != 0;
+	if (h->none && settings)
+		return error_set(
+		    cause, "runArgs: --no-healthcheck conflicts with --health-* options");
+	if (!h->none && !settings)
+		return 0;
+	hc = cJSON_CreateObject();
+	if (h->none || (h->cmd != NULL && *h->cmd != '\0')) {
+		test = cJSON_AddArrayToObject(hc, "Test");
+		cJSON_AddItemToArray(
+		    test, cJSON_CreateString(h->none ? "NONE" : "CMD-SHELL"));
+		if (!h->none)
+			cJSON_AddItemToArray(test, cJSON_CreateString(h->cmd));
+	}
+	if (h->interval != 0)
+		cJSON_AddNumberToObject(hc, "Interval", (double)h->interval);
+	if (h->timeout != 0)
+		cJSON_AddNumberToObject(hc, "Timeout", (double)h->timeout);
+	if (h->start_period != 0)
+		cJSON_AddNumberToObject(hc, "StartPeriod", (double)h->start_period);
+	if (h->retries != 0)
+		cJSON_AddNumberToObject(hc, "Retries", (double)h->retries);
+	run_args_set(st->body, "Healthcheck", hc);
+	return 0;
+}
+
+void
+run_args_health_free(struct run_args_health *h)
+{
+	if (h == NULL)
+		return;
+	free(h->cmd);
+	free(h);
+}
