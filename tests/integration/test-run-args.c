@@ -351,3 +351,212 @@ TEST(started_container_sees_the_options)
 	free(out);
 	ASSERT_TRUE(ok);
 }
+
+/* The user-defined network of this run (rdev-test-runargs-<pid>, a /24 of
+ * 10.231.0.0/16 picked by pid), made on first use and removed at exit after
+ * this run's containers. */
+static char net_name[128], net_prefix[32];
+
+static void
+net_remove(void)
+{
+	char cmd[256];
+
+	rig_docker_remove_labelled(rig.label, 0);
+	snprintf(cmd, sizeof cmd, "docker network rm %s >/dev/null", net_name);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cleanup: %s failed\n", cmd);
+}
+
+static const char *
+test_network(void)
+{
+	if (net_name[0] != '\0')
+		return net_name;
+	rig_docker();
+	snprintf(net_name, sizeof net_name, "%s", rig_docker_name("runargs"));
+	snprintf(net_prefix, sizeof net_prefix, "10.231.%d", (int)(getpid() % 250));
+	rig_sh("docker network create --label %s --subnet %s.0/24 %s >/dev/null",
+	    rig.label, net_prefix, net_name);
+	rig.at_exit = net_remove;
+	return net_name;
+}
+
+/* The docker CLI's error for `docker ARGS` ("Error response from daemon:
+ * X" as X), which must fail. Caller frees. */
+static char *
+cli_error(const char *const *argv)
+{
+	struct spawn_result res;
+	char *cause = NULL, *msg, *p;
+
+	if (spawn_run(argv, NULL, &res, &cause) != 0)
+		TEST_FAIL("docker: %s", cause);
+	if (res.exited && res.exit_code == 0) {
+		spawn_result_free(&res);
+		TEST_FAIL("docker %s succeeded, it should fail", argv[1]);
+	}
+	p = strstr(res.err, "Error response from daemon: ");
+	msg = strdup(p != NULL ? p + 28 : res.err);
+	spawn_result_free(&res);
+	msg[strcspn(msg, "\n")] = '\0';
+	return msg;
+}
+
+/* The options added for parity with the docker CLI (healthcheck, block I/O
+ * limits, volume driver) make the container `docker create` makes. */
+TEST(health_and_blkio_same_as_docker_create)
+{
+	static const char *host_fields[] = { "BlkioWeight", "BlkioWeightDevice",
+		"BlkioDeviceReadBps", "BlkioDeviceWriteBps", "BlkioDeviceReadIOps",
+		"BlkioDeviceWriteIOps", "VolumeDriver", "Links", NULL };
+	const char *args[] = { "--health-cmd", "exit 0", "--health-interval", "1m30s",
+		"--health-timeout", "1.5s", "--health-retries", "3",
+		"--health-start-period", "500ms", "--blkio-weight", "300",
+		"--blkio-weight-device", "/dev/null:200", "--device-read-bps",
+		"/dev/null:1mb", "--device-write-bps", "/dev/null:2kb",
+		"--device-read-iops", "/dev/null:100", "--device-write-iops",
+		"/dev/null:50", "--volume-driver", "local" };
+	const char *none[] = { "--no-healthcheck" };
+	int nargs = (int)(sizeof args / sizeof args[0]), i, ok = 1;
+	char *cli_id, *id;
+	cJSON *a, *b;
+	const cJSON *hc;
+
+	cli_id = cli_create(args, nargs);
+	id = rig_container_create(translated(args, nargs, NULL), NULL, 0);
+	a = inspect(cli_id);
+	b = inspect(id);
+	ok &= same_field(a, b, "Config", "Healthcheck");
+	for (i = 0; host_fields[i] != NULL; i++)
+		ok &= same_field(a, b, "HostConfig", host_fields[i]);
+	/* Not an empty comparison: the daemon kept the healthcheck. */
+	hc = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(b, "Config"), "Healthcheck");
+	ASSERT_TRUE(cJSON_IsObject(hc));
+	ASSERT_INT_EQ(
+	    (long long)cJSON_GetObjectItemCaseSensitive(hc, "Interval")->valuedouble,
+	    90000000000LL);
+	cJSON_Delete(a);
+	cJSON_Delete(b);
+	free(cli_id);
+	free(id);
+	cli_id = cli_create(none, 1);
+	id = rig_container_create(translated(none, 1, NULL), NULL, 0);
+	a = inspect(cli_id);
+	b = inspect(id);
+	ok &= same_field(a, b, "Config", "Healthcheck");
+	cJSON_Delete(a);
+	cJSON_Delete(b);
+	free(cli_id);
+	free(id);
+	if (!ok)
+		TEST_FAIL("the two containers differ (above)");
+}
+
+/* The address of a started container on the network. Caller frees. */
+static char *
+container_ip(const char *id, const char *key)
+{
+	cJSON *info = inspect(id);
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(
+		    cJSON_GetObjectItemCaseSensitive(info, "NetworkSettings"),
+		    "Networks"),
+		net_name),
+	    key);
+	char *s = strdup(cJSON_IsString(v) ? v->valuestring : "(none)");
+
+	cJSON_Delete(info);
+	return s;
+}
+
+/* --ip on a user-defined network: the started container has the address, as
+ * `docker run --ip` gives it; --mac-address its MAC; --health-cmd runs (the
+ * container turns healthy). */
+TEST(ip_mac_and_health_on_a_started_container)
+{
+	char cli_ip[48], ip[48], *got, *cid, *id, *status = NULL;
+	const char *args[] = { "--network", NULL, "--ip", ip, "--mac-address",
+		"02:42:0a:e7:00:99", "--health-cmd", "exit 0", "--health-interval",
+		"200ms" };
+	const char *cli_args[] = { "--network", NULL, "--ip", cli_ip };
+	int i;
+
+	args[1] = cli_args[1] = test_network();
+	snprintf(cli_ip, sizeof cli_ip, "%s.5", net_prefix);
+	snprintf(ip, sizeof ip, "%s.6", net_prefix);
+	cid = cli_create(cli_args, 4);
+	rig_sh("docker start %s >/dev/null", cid);
+	got = container_ip(cid, "IPAddress");
+	ASSERT_STR_EQ(got, cli_ip);
+	free(got);
+	free(cid);
+
+	id = rig_container_create(translated(args, 10, NULL), NULL, 1);
+	got = container_ip(id, "IPAddress");
+	ASSERT_STR_EQ(got, ip);
+	free(got);
+	got = container_ip(id, "MacAddress");
+	ASSERT_STR_EQ(got, "02:42:0a:e7:00:99");
+	free(got);
+	for (i = 0; i < 100; i++) {
+		free(status);
+		status = rig_sh_out(
+		    "docker inspect --format '{{.State.Health.Status}}' %s", id);
+		if (strcmp(status, "healthy") == 0)
+			break;
+		usleep(100000);
+	}
+	ASSERT_STR_EQ(status, "healthy");
+	free(status);
+	free(id);
+}
+
+/* Where the engine refuses an option, rdev's container meets the refusal
+ * `docker run` meets: --storage-opt on overlay2 without xfs quotas (at
+ * create), --gpus without a GPU runtime (at start). */
+TEST(storage_opt_and_gpus_meet_the_daemons_errors)
+{
+	const char *sargs[] = { "--storage-opt", "size=1G" };
+	const char *gargs[] = { "--gpus", "all" };
+	const char *scli[] = { "docker", "create", "--label", NULL, "--storage-opt",
+		"size=1G", RIG_BUSYBOX, "true", NULL };
+	const char *gcli[] = { "docker", "start", NULL, NULL };
+	char *want, *cause = NULL, *id = NULL, *cid;
+	cJSON *body;
+	int rc;
+
+	rig_docker();
+	scli[3] = rig.label;
+	want = cli_error(scli);
+	body = translated(sargs, 2, NULL);
+	rc = docker_container_create(rig_docker(), NULL, body, &id, &cause);
+	cJSON_Delete(body);
+	free(id);
+	id = NULL;
+	ASSERT_INT_EQ(rc, -1);
+	ASSERT_STR_CONTAINS(cause, want);
+	free(want);
+	free(cause);
+	cause = NULL;
+
+	cid = cli_create(gargs, 2);
+	gcli[2] = cid;
+	want = cli_error(gcli);
+	free(cid);
+	body = translated(gargs, 2, NULL);
+	if (docker_container_create(rig_docker(), NULL, body, &id, &cause) != 0) {
+		cJSON_Delete(body);
+		TEST_FAIL("create: %s", cause);
+	}
+	cJSON_Delete(body);
+	rc = docker_container_start(rig_docker(), id, &cause);
+	free(id);
+	ASSERT_INT_EQ(rc, -1);
+	ASSERT_STR_CONTAINS(cause, want);
+	fprintf(stderr, "  the daemon's refusal of --gpus all: %s\n", want);
+	free(want);
+	free(cause);
+}
