@@ -150,61 +150,84 @@ bad:
 	return error_set(cause, "invalid device cgroup format '%s'", v);
 }
 
+/* Go's csv.ParseError text. */
+static void
+run_args_csv_error(char **cause, int start, int line, size_t col, const char *what)
+{
+	if (start != line)
+		error_set(cause,
+		    "record on line %d; parse error on line %d, column %zu: %s", start,
+		    line, col, what);
+	else
+		error_set(
+		    cause, "parse error on line %d, column %zu: %s", line, col, what);
+}
+
+/* A line break (Go's csv reader takes "\r\n" as one) starts at q. */
+static int
+run_args_csv_eol(const char *q)
+{
+	return q[0] == '\n' || (q[0] == '\r' && q[1] == '\n');
+}
+
 /* The first record of s as Go's encoding/csv reads it (a comma between
- * fields, a field in double quotes may hold commas and "" for a quote, a
- * line break ends the record): a new array of strings, or NULL with *cause
- * in the reader's words. */
+ * fields, a field in double quotes may hold commas, line breaks and "" for a
+ * quote, a line break ends the record, empty lines before it are skipped): a
+ * new array of strings, or NULL with *cause in the reader's words. */
 static cJSON *
 run_args_csv(const char *s, char **cause)
 {
-	cJSON *fields = cJSON_CreateArray();
+	cJSON *fields;
 	struct buf *b;
-	const char *p = s;
+	const char *p = s, *bol;
 	char *field;
+	int line = 1, start;
 
-	if (*s == '\0' || *s == '\n' || (*s == '\r' && s[1] == '\n')) {
-		cJSON_Delete(fields);
+	while (run_args_csv_eol(p)) {
+		p += *p == '\r' ? 2 : 1;
+		line++;
+	}
+	if (*p == '\0') {
 		error_set(cause, "EOF");
 		return NULL;
 	}
+	bol = p;
+	start = line;
+	fields = cJSON_CreateArray();
 	for (;;) {
 		b = buf_new();
 		if (*p == '"') {
 			for (p++;; p++) {
 				if (*p == '\0') {
-					error_set(cause,
-					    "parse error on line 1, column %zu: "
-					    "extraneous or "
-					    "missing \" in quoted-field",
-					    (size_t)(p - s) + 1);
+					run_args_csv_error(cause, start, line,
+					    (size_t)(p - bol) + 1,
+					    "extraneous or missing \" in quoted-field");
 					goto fail;
 				}
 				if (*p == '"' && p[1] == '"')
 					buf_append(b, p++, 1);
 				else if (*p == '"')
 					break;
-				else
+				else {
 					buf_append(b, p, 1);
+					if (*p == '\n') {
+						line++;
+						bol = p + 1;
+					}
+				}
 			}
 			p++;
-			if (*p != ',' && *p != '\0' && *p != '\n' &&
-			    !(*p == '\r' && p[1] == '\n')) {
-				error_set(cause,
-				    "parse error on line 1, column %zu: extraneous or "
-				    "missing \" in quoted-field",
-				    (size_t)(p - s));
+			if (*p != ',' && *p != '\0' && !run_args_csv_eol(p)) {
+				run_args_csv_error(cause, start, line, (size_t)(p - bol),
+				    "extraneous or missing \" in quoted-field");
 				goto fail;
 			}
 		} else {
-			for (; *p != ',' && *p != '\0' && *p != '\n' &&
-			     !(*p == '\r' && p[1] == '\n');
-			     p++) {
+			for (; *p != ',' && *p != '\0' && !run_args_csv_eol(p); p++) {
 				if (*p == '"') {
-					error_set(cause,
-					    "parse error on line 1, column %zu: bare \" "
-					    "in "
-					    "non-quoted-field",
-					    (size_t)(p - s) + 1);
+					run_args_csv_error(cause, start, line,
+					    (size_t)(p - bol) + 1,
+					    "bare \" in non-quoted-field");
 					goto fail;
 				}
 				buf_append(b, p, 1);

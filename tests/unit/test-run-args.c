@@ -740,6 +740,16 @@ TEST(gpus)
 	CHECK("[\"--gpus\",\"\\\"a\\\"b\"]",
 	    "ERROR: runArgs[0]: --gpus: parse error on line 1, column 3: extraneous "
 	    "or missing \" in quoted-field");
+	/* Empty lines before the record are skipped; errors count lines. */
+	CHECK("[\"--gpus\",\"\\nall\"]",
+	    "{\"HostConfig\":{\"DeviceRequests\":[{\"Driver\":\"\",\"Count\":-1,"
+	    "\"DeviceIDs\":null,\"Capabilities\":[[\"gpu\"]],\"Options\":{}}]}}");
+	CHECK("[\"--gpus\",\"\\n\\n\\\"a\\\"b\"]",
+	    "ERROR: runArgs[0]: --gpus: parse error on line 3, column 3: extraneous "
+	    "or missing \" in quoted-field");
+	CHECK("[\"--gpus\",\"\\\"x\\ny\\\"z\"]",
+	    "ERROR: runArgs[0]: --gpus: record on line 1; parse error on line 2, "
+	    "column 2: extraneous or missing \" in quoted-field");
 	CHECK("[\"--gpus\",\"\\\"a\"]",
 	    "ERROR: runArgs[0]: --gpus: parse error on line 1, column 3: extraneous "
 	    "or missing \" in quoted-field");
