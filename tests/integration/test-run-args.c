@@ -353,8 +353,10 @@ TEST(started_container_sees_the_options)
 }
 
 /* The user-defined network of this run (rdev-test-runargs-<pid>, a /24 of
- * 10.231.0.0/16 picked by pid), made on first use and removed at exit after
- * this run's containers. */
+ * 10.160.0.0/16 picked by pid: other tests' networks are Docker's default
+ * pools, 10.192.0.0/10 (forward-held.sh) or 10.213.0.0/16 (ssh-proxy.sh);
+ * another run of this test may hold it: the next one is tried), made on
+ * first use and removed at exit after this run's containers. */
 static char net_name[128], net_prefix[32];
 
 static void
@@ -371,15 +373,26 @@ net_remove(void)
 static const char *
 test_network(void)
 {
+	char cmd[512];
+	int try;
+
 	if (net_name[0] != '\0')
 		return net_name;
 	rig_docker();
 	snprintf(net_name, sizeof net_name, "%s", rig_docker_name("runargs"));
-	snprintf(net_prefix, sizeof net_prefix, "10.231.%d", (int)(getpid() % 250));
-	rig_sh("docker network create --label %s --subnet %s.0/24 %s >/dev/null",
-	    rig.label, net_prefix, net_name);
-	rig.at_exit = net_remove;
-	return net_name;
+	for (try = 0; try < 5; try++) {
+		snprintf(net_prefix, sizeof net_prefix, "10.160.%d",
+		    (int)((getpid() + try * 51) % 256));
+		snprintf(cmd, sizeof cmd,
+		    "docker network create --label %s --subnet %s.0/24 %s >/dev/null",
+		    rig.label, net_prefix, net_name);
+		if (system(cmd) == 0) {
+			rig.at_exit = net_remove;
+			return net_name;
+		}
+	}
+	net_name[0] = '\0';
+	TEST_FAIL("%s failed (5 subnets tried)", cmd);
 }
 
 /* The docker CLI's error for `docker ARGS` ("Error response from daemon:
