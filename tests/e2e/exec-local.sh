@@ -108,12 +108,16 @@ pipe_gone docker "through a Docker exec"
 # failed for a reader gone: its own status, not 141 (a false failure under
 # pipefail), as on the remote route. Made sure: stdout is a full pipe whose
 # reader is closed only once the command has ended and its status (the
-# relay's EXIT frame, the only one after the output's) waits in rdev's
-# socket to the relay: at least that frame's 12 bytes there (or 30 s have
-# passed: rdev may have read it with the output).
+# relay's EXIT frame, 12 bytes or more, the only one after the output's) is
+# with rdev, in each of the two places it can be: waiting in rdev's socket to
+# the relay (the command ended after rdev blocked writing its output), and
+# read with the output (rdev stopped until the output's 12-byte frame and the
+# status both waited there). (tests/rig/exec_reader_gone.py; it once waited
+# 30 s whenever rdev happened to have read the status with the output.)
 cid=$(jq -r .containerId "$TEST_TMP/up.json")
-check_eq "a reader gone after the command ended: its own status, not 141" \
-	"$(python3 "$RDEV_SOURCE_DIR/tests/rig/exec_reader_gone.py" "$RDEV_BIN_DIR/rdev" "$ws" "$cid" tcp 12)" 3
+reader_gone() { python3 "$RDEV_SOURCE_DIR/tests/rig/exec_reader_gone.py" "$RDEV_BIN_DIR/rdev" "$ws" "$cid" tcp 12 $((12 + 12)) "$1"; }
+check_eq "a reader gone after the command ended: its own status, not 141" "$(reader_gone socket)" 3
+check_eq "... also when rdev had read the status with the output" "$(reader_gone read)" 3
 # Any other write error (a full disk: /dev/full) is no success with the
 # output cut: 125 and what failed.
 set +e
