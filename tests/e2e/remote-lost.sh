@@ -13,8 +13,13 @@ rig_remote_host l --netns
 client=$RDEV_SOURCE_DIR/tests/e2e/forward_client.py
 on_host "mkdir -p ~/ws && printf '%s' '{\"image\": \"$RDEV_RIG_IMAGE_BOOKWORM\",
 	\"updateRemoteUserUID\": false}' > ~/ws/.devcontainer.json"
-# (rig_remote_host's host is started in a subshell, so stopped here)
-trap 'rc=$?; set +e; bash "$RIG" host-stop "$name" || true; (exit $rc); rig_remote_cleanup ws' EXIT
+# (rig_remote_host's host is started in a subshell, so stopped here.) The
+# broker is killed, not stopped: its reconnect waits in a connect that goes
+# nowhere at the end, and a stop waits for that connect to time out (the
+# session's thread is joined: up to ConnectTimeout, 20 s by default; 16 s of
+# this test's 33). It is this test's own broker (lib.sh: RDEV_RUNTIME_DIR).
+trap 'rc=$?; set +e; kill -9 "$(broker status --json 2>/dev/null | jq -r ".pid // empty")" 2>/dev/null
+	bash "$RIG" host-stop "$name" || true; (exit $rc); rig_remote_cleanup ws' EXIT
 
 port=$(rig_ports 1)
 
