@@ -18,6 +18,7 @@
 #include "buf.h"
 #include "config-discover.h"
 #include "error.h"
+#include "quote.h"
 #include "shell-quote.h"
 #include "source.h"
 #include "ssh-config-text.h"
@@ -63,10 +64,15 @@ cmd_ssh_config_block(const char *alias, const char *target, const char *source,
 	 * refuse the whole file (every host, once --write includes it). */
 	for (int i = 2; i < next; i++)
 		if (strpbrk(argv[i], "\n\r") != NULL) {
+			/* (quoted: the line break itself would end the
+			 * message's line) */
+			char *q = quote_string(argv[i], 0);
+
 			error_set(cause,
-			    "'%s' holds a line break, which an ssh_config line "
+			    "%s holds a line break, which an ssh_config line "
 			    "cannot",
-			    argv[i]);
+			    q);
+			free(q);
 			return NULL;
 		}
 	if ((known = ssh_proxy_key_known_hosts(cause)) == NULL)

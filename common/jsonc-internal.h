@@ -92,7 +92,7 @@ int jsonc_skip(struct parser *p);
 int jsonc_bad_byte(struct parser *p);
 /* Describe the character at p->pos (not NUL, valid UTF-8) for a message. */
 void jsonc_describe(const struct parser *p, char *out, size_t size);
-/* Quote s for a message, cut if long. */
+/* Quote s for a message (quote_string()), cut to fit out if long. */
 void jsonc_quote(const char *s, char *out, size_t size);
 
 /* jsonc-token.c */

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "quote.h"
 #include "xmalloc.h"
 
 unsigned
@@ -273,35 +274,13 @@ jsonc_describe(const struct parser *p, char *out, size_t size)
 	}
 }
 
-/* Quote s for a message: escape quotes, backslashes and control characters,
- * and cut it (at a character boundary) if long. */
+/* Quote s for a message (quote_string(): quotes, backslashes and control
+ * characters escaped), cut to fit out if long. */
 void
 jsonc_quote(const char *s, char *out, size_t size)
 {
-	const unsigned char *u = (const unsigned char *)s;
-	size_t o = 0, i = 0, limit = size - 8;
+	char *q = quote_string(s, size > 16 ? size - 16 : 1);
 
-	out[o++] = '"';
-	while (u[i] != '\0') {
-		if (o >= limit - 6) {
-			/* Do not cut a character in two. */
-			while (i > 0 && (u[i] & 0xC0) == 0x80) {
-				i--;
-				o--;
-			}
-			memcpy(out + o, "...", 3);
-			o += 3;
-			break;
-		}
-		if (u[i] == '"' || u[i] == '\\') {
-			out[o++] = '\\';
-			out[o++] = (char)u[i];
-		} else if (u[i] < 0x20 || u[i] == 0x7F)
-			o += (size_t)snprintf(out + o, size - o, "\\u%04x", u[i]);
-		else
-			out[o++] = (char)u[i];
-		i++;
-	}
-	out[o++] = '"';
-	out[o] = '\0';
+	snprintf(out, size, "%s", q);
+	free(q);
 }

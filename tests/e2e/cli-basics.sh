@@ -111,6 +111,10 @@ set -e
 check_eq "rdev ssh-config FOLDER-with-a-line-break exits 1" "$rc" 1
 check_eq "and prints no Host block" "$out" ""
 check "and says why" grep -q "holds a line break" "$TEST_TMP/nl.err"
+# (the folder quoted with its line break escaped: the raw one split the
+# message in two)
+check_eq "... on one line, the line break escaped" "$(cat "$TEST_TMP/nl.err")" \
+	"rdev: ssh-config: \"$TEST_TMP/new\\u000aline\" holds a line break, which an ssh_config line cannot"
 set +e
 "$RDEV_BIN_DIR/rdev" ssh-config "$TEST_TMP/empty" --host-alias "$(printf 'a\nb')" \
 	>/dev/null 2>&1

@@ -1,0 +1,96 @@
+/* quote.c - strings shown quoted and escaped in messages and tables
+ * (quote.h). */
+#include "quote.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "xmalloc.h"
+
+/* The length of the control character at s (1: C0 or DEL, 2: a C1 one,
+ * U+0080-U+009F, as UTF-8 writes it), 0 when s is none; *cp its code. */
+static size_t
+quote_control(const unsigned char *s, unsigned *cp)
+{
+	if (s[0] < 0x20 || s[0] == 0x7f) {
+		*cp = s[0];
+		return 1;
+	}
+	if (s[0] == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f) {
+		*cp = s[1];
+		return 2;
+	}
+	return 0;
+}
+
+int
+quote_needed(const char *s)
+{
+	unsigned cp;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++)
+		if (quote_control(p, &cp) != 0)
+			return 1;
+	return 0;
+}
+
+char *
+quote_string(const char *s, size_t max)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	struct buf *b = buf_new();
+	size_t i = 0, used = 0, n;
+	unsigned cp;
+	char unit[8];
+	char *out;
+
+	buf_append(b, "\"", 1);
+	while (u[i] != '\0') {
+		if ((n = quote_control(u + i, &cp)) != 0)
+			snprintf(unit, sizeof unit, "\\u%04x", cp);
+		else if (u[i] == '"' || u[i] == '\\') {
+			unit[0] = '\\';
+			unit[1] = (char)u[i];
+			unit[2] = '\0';
+			n = 1;
+		} else {
+			/* a whole character: its continuation bytes go with it */
+			for (n = 1; n < 4 && (u[i + n] & 0xc0) == 0x80; n++)
+				;
+			memcpy(unit, u + i, n);
+			unit[n] = '\0';
+		}
+		if (max > 0 && used + strlen(unit) > max) {
+			buf_append(b, "...", 3);
+			break;
+		}
+		buf_append(b, unit, strlen(unit));
+		used += strlen(unit);
+		i += n;
+	}
+	buf_append(b, "\"", 1);
+	out = buf_take_string(b, NULL);
+	buf_free(b);
+	return out;
+}
+
+const char *
+quote_shown(struct quote_kept *keep, const char *s)
+{
+	if (s == NULL || !quote_needed(s))
+		return s;
+	keep->v = xreallocarray(keep->v, keep->n + 1, sizeof *keep->v);
+	return keep->v[keep->n++] = quote_string(s, 0);
+}
+
+void
+quote_kept_free(struct quote_kept *keep)
+{
+	for (size_t i = 0; i < keep->n; i++)
+		free(keep->v[i]);
+	free(keep->v);
+	keep->v = NULL;
+	keep->n = 0;
+}
