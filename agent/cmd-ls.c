@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "agent-ops.h"
+#include "quote.h"
 #include "xmalloc.h"
 
 static const char *
@@ -43,10 +44,12 @@ cmd_ls_age(double created, char *out, size_t len)
 }
 
 /* The table; with all, an OWNER column ("?" for a container without the
- * owner label). */
+ * owner label). Names are the user's (a folder's, an image's): one with a
+ * line break or an escape is shown quoted (quote_shown()). */
 static void
 cmd_ls_print(const cJSON *list, int all)
 {
+	struct quote_kept k = { 0 };
 	const cJSON *c, *created;
 	const char *owner;
 	char age[32];
@@ -59,14 +62,17 @@ cmd_ls_print(const cJSON *list, int all)
 		created = cJSON_GetObjectItemCaseSensitive(c, "created");
 		cmd_ls_age(
 		    cJSON_IsNumber(created) ? created->valuedouble : 0, age, sizeof age);
-		printf("%-12.12s  %-8s  %-5s  ", cmd_ls_string(c, "containerId"),
-		    cmd_ls_string(c, "state"), age);
+		printf("%-12.12s  %-8s  %-5s  ",
+		    quote_shown(&k, cmd_ls_string(c, "containerId")),
+		    quote_shown(&k, cmd_ls_string(c, "state")), age);
 		owner = cmd_ls_string(c, "owner");
 		if (all)
-			printf("%-12.12s  ", *owner != '\0' ? owner : "?");
-		printf("%-30.30s  %s\n", cmd_ls_string(c, "image"),
-		    cmd_ls_string(c, "workspace"));
+			printf(
+			    "%-12.12s  ", *owner != '\0' ? quote_shown(&k, owner) : "?");
+		printf("%-30.30s  %s\n", quote_shown(&k, cmd_ls_string(c, "image")),
+		    quote_shown(&k, cmd_ls_string(c, "workspace")));
 	}
+	quote_kept_free(&k);
 }
 
 int

@@ -13,6 +13,7 @@
 #include "forward-spec.h"
 #include "json-get.h"
 #include "pool-target.h"
+#include "quote.h"
 #include "remote.h"
 #include "runtime-dir.h"
 #include "target.h"
@@ -64,6 +65,7 @@ void
 client_forward_print_table(FILE *out, const cJSON *forwards, int with_host)
 {
 	const cJSON *f, *svc, *label, *host, *ws, *act, *url, *err, *last;
+	struct quote_kept k = { 0 };
 	char target[300];
 	long port, local;
 
@@ -82,20 +84,24 @@ client_forward_print_table(FILE *out, const cJSON *forwards, int with_host)
 		ws = with_host ? cJSON_GetObjectItemCaseSensitive(f, "workspace") : NULL;
 		act = cJSON_GetObjectItemCaseSensitive(f, "onAutoForward");
 		url = cJSON_GetObjectItemCaseSensitive(f, "url");
+		/* (names from devcontainer.json and the command line: quoted
+		 * when they hold a line break, quote_shown()) */
 		snprintf(target, sizeof target, "%s%s%d",
-		    cJSON_IsString(svc) ? svc->valuestring : "container port ",
+		    cJSON_IsString(svc) ? quote_shown(&k, svc->valuestring)
+					: "container port ",
 		    cJSON_IsString(svc) ? ":" : "", (int)port);
 		fprintf(out, "  localhost:%-5ld -> %s%s%s%s%s%s%s%s%s%s\n", local, target,
 		    cJSON_IsString(ws) ? " of " : "",
-		    cJSON_IsString(ws) ? ws->valuestring : "",
+		    cJSON_IsString(ws) ? quote_shown(&k, ws->valuestring) : "",
 		    with_host && cJSON_IsString(host) ? " on " : "",
-		    with_host && cJSON_IsString(host) ? host->valuestring : "",
+		    with_host && cJSON_IsString(host) ? quote_shown(&k, host->valuestring)
+						      : "",
 		    cJSON_IsString(label) ? " (" : "",
-		    cJSON_IsString(label) ? label->valuestring : "",
+		    cJSON_IsString(label) ? quote_shown(&k, label->valuestring) : "",
 		    cJSON_IsString(label) ? ")" : "",
 		    cJSON_IsString(act) ? " [auto]" : "", cJSON_IsString(url) ? " " : "");
 		if (cJSON_IsString(url))
-			fprintf(out, "    open %s\n", url->valuestring);
+			fprintf(out, "    open %s\n", quote_shown(&k, url->valuestring));
 		if (cJSON_IsString(err))
 			fprintf(out, "    %s\n", err->valuestring);
 		last = cJSON_GetObjectItemCaseSensitive(f, "lastError");
@@ -103,6 +109,7 @@ client_forward_print_table(FILE *out, const cJSON *forwards, int with_host)
 			fprintf(out, "    its last connection failed: %s\n",
 			    last->valuestring);
 	}
+	quote_kept_free(&k);
 }
 
 static cJSON *cmd_forward_status(int *failed, char **cause);

@@ -8,6 +8,7 @@
 #include "placement.h"
 #include "pool-file.h"
 #include "pool-probe.h"
+#include "quote.h"
 #include "xmalloc.h"
 
 /* The options of a hosts subcommand. */
@@ -179,20 +180,24 @@ cmd_hosts_num(const cJSON *obj, const char *key)
 	return cJSON_IsNumber(v) ? v->valuedouble : -1;
 }
 
-/* One host of `hosts ls` as a table row. */
+/* One host of `hosts ls` as a table row; its names (the pool file's,
+ * anyone's in a team file) quoted when they hold a line break. */
 static void
 cmd_hosts_print_row(const cJSON *h)
 {
+	struct quote_kept k = { 0 };
 	const cJSON *reserved = cJSON_GetObjectItemCaseSensitive(h, "reserved"), *l;
 	const char *state =
 	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(h, "state"));
 	char mem[32], disk[32], held[64];
 	int first = 1;
 
-	printf("%-24s %-10s ", pool_entry_name(h), pool_entry_pool(h));
+	printf("%-24s %-10s ", quote_shown(&k, pool_entry_name(h)),
+	    quote_shown(&k, pool_entry_pool(h)));
 	if (strcmp(state, "up") != 0) {
 		printf("down  %s\n",
 		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(h, "error")));
+		quote_kept_free(&k);
 		return;
 	}
 	placement_size_text(cmd_hosts_num(h, "memory"), mem, sizeof mem);
@@ -203,10 +208,12 @@ cmd_hosts_print_row(const cJSON *h)
 	    cmd_hosts_num(h, "environments"),
 	    cmd_hosts_num(reserved, "cpus") >= 0 ? held : "-");
 	cJSON_ArrayForEach(l, cJSON_GetObjectItemCaseSensitive(h, "labels")) {
-		printf("%s%s=%s", first ? "" : ",", l->string, l->valuestring);
+		printf("%s%s=%s", first ? "" : ",", quote_shown(&k, l->string),
+		    quote_shown(&k, l->valuestring));
 		first = 0;
 	}
 	printf("\n");
+	quote_kept_free(&k);
 }
 
 static int

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "quote.h"
 #include "remote.h"
 
 static const char *
@@ -20,23 +21,30 @@ cmd_status_string(const cJSON *o, const char *name, const char *none)
 void
 client_status_print(const cJSON *st, const char *folder)
 {
+	struct quote_kept k = { 0 };
 	const cJSON *steps = cJSON_GetObjectItemCaseSensitive(st, "steps"), *s;
 	const cJSON *bg = cJSON_GetObjectItemCaseSensitive(st, "background");
 	const cJSON *fw = cJSON_GetObjectItemCaseSensitive(st, "forwards");
 	const char *state = cmd_status_string(st, "state", "?");
 	const char *bgstate = cmd_status_string(bg, "state", "none");
 
-	printf("workspace   %s\n", folder);
-	printf("host        %s\n", cmd_status_string(st, "host", "this machine"));
-	printf("state       %s\n", state);
-	if (strcmp(state, "absent") == 0)
+	/* (the names are the user's: quoted when they hold a line break) */
+	printf("workspace   %s\n", quote_shown(&k, folder));
+	printf("host        %s\n",
+	    quote_shown(&k, cmd_status_string(st, "host", "this machine")));
+	printf("state       %s\n", quote_shown(&k, state));
+	if (strcmp(state, "absent") == 0) {
+		quote_kept_free(&k);
 		return;
-	printf("container   %.12s\n", cmd_status_string(st, "containerId", ""));
-	printf("image       %s\n", cmd_status_string(st, "image", ""));
+	}
+	printf("container   %.12s\n",
+	    quote_shown(&k, cmd_status_string(st, "containerId", "")));
+	printf("image       %s\n", quote_shown(&k, cmd_status_string(st, "image", "")));
 	printf("created     %s\n", cmd_status_string(st, "created", ""));
 	printf("started     %s\n", cmd_status_string(st, "started", ""));
 	if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(st, "composeProject")))
-		printf("compose     %s\n", cmd_status_string(st, "composeProject", ""));
+		printf("compose     %s\n",
+		    quote_shown(&k, cmd_status_string(st, "composeProject", "")));
 	if (steps != NULL) {
 		printf("lifecycle\n");
 		cJSON_ArrayForEach(s, steps)
@@ -60,6 +68,7 @@ client_status_print(const cJSON *st, const char *folder)
 		client_forward_print_table(stdout, fw, 0);
 	}
 	sync_kept_print(stdout, cJSON_GetObjectItemCaseSensitive(st, "sync"));
+	quote_kept_free(&k);
 }
 
 static int

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "quote.h"
 #include "remote.h"
 #include "sync-scan.h"
 
@@ -98,10 +99,14 @@ sync_kept_print(FILE *out, const cJSON *st)
 	const char *kept_last =
 	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "lastHostKept"));
 
+	struct quote_kept k = { 0 };
+
 	if (!cJSON_IsObject(st))
 		return;
+	/* (the folder's and its files' names: quoted when they hold a line
+	 * break, quote_shown()) */
 	fprintf(out, "sync        %s %s (kept by the broker)\n",
-	    state != NULL ? state : "?", path != NULL ? path : "?");
+	    state != NULL ? state : "?", path != NULL ? quote_shown(&k, path) : "?");
 	fprintf(out,
 	    "  sent      %.0f file%s (%.0f byte%s), %.0f deleted, in %.0f batch%s\n",
 	    sync_kept_number(st, "sent"), sync_kept_plural(sync_kept_number(st, "sent")),
@@ -115,14 +120,14 @@ sync_kept_print(FILE *out, const cJSON *st)
 		    "  replaced  %.0f file%s changed on the host (the last: %s)\n",
 		    sync_kept_number(st, "hostChanged"),
 		    sync_kept_plural(sync_kept_number(st, "hostChanged")),
-		    host_last != NULL ? host_last : "?");
+		    host_last != NULL ? quote_shown(&k, host_last) : "?");
 	if (sync_kept_number(st, "hostKept") > 0)
 		fprintf(out,
 		    "  kept      %.0f entr%s deleted here, changed on the host (the "
 		    "last: %s)\n",
 		    sync_kept_number(st, "hostKept"),
 		    sync_kept_number(st, "hostKept") == 1 ? "y" : "ies",
-		    kept_last != NULL ? kept_last : "?");
+		    kept_last != NULL ? quote_shown(&k, kept_last) : "?");
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(st, "twoWay")))
 		fprintf(out, "  back      %.0f file%s from the host, %.0f deleted here\n",
 		    sync_kept_number(st, "pulled"),
@@ -130,7 +135,9 @@ sync_kept_print(FILE *out, const cJSON *st)
 		    sync_kept_number(st, "removedHere"));
 	if (sync_kept_number(st, "conflicts") > 0)
 		fprintf(out, "  conflicts %.0f (the last: %s)\n",
-		    sync_kept_number(st, "conflicts"), conflict != NULL ? conflict : "?");
+		    sync_kept_number(st, "conflicts"),
+		    conflict != NULL ? quote_shown(&k, conflict) : "?");
 	if (err != NULL)
 		fprintf(out, "  error     %s\n", err);
+	quote_kept_free(&k);
 }

@@ -115,6 +115,13 @@ check "and says why" grep -q "holds a line break" "$TEST_TMP/nl.err"
 # message in two)
 check_eq "... on one line, the line break escaped" "$(cat "$TEST_TMP/nl.err")" \
 	"rdev: ssh-config: \"$TEST_TMP/new\\u000aline\" holds a line break, which an ssh_config line cannot"
+# hosts ls: a team file's host name with a line break is shown quoted on
+# its row (raw, it split the table's line).
+printf '{"hosts": [{"name": "bad\\nhost"}]}' >"$TEST_TMP/team.json"
+check_eq "hosts ls: a host name with a line break, quoted on its row" \
+	"$(HOME=$TEST_TMP XDG_CONFIG_HOME= RDEV_POOL_FILE=$TEST_TMP/team.json \
+		"$RDEV_BIN_DIR/rdev" hosts ls 2>/dev/null | sed -n '2,$p' | cut -c1-40)" \
+	'"bad\u000ahost"          default    down'
 set +e
 "$RDEV_BIN_DIR/rdev" ssh-config "$TEST_TMP/empty" --host-alias "$(printf 'a\nb')" \
 	>/dev/null 2>&1

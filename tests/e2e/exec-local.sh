@@ -165,6 +165,25 @@ check_eq "ls --all names the owner" \
 	"$(jq -r --arg w "$TEST_TMP/someone" '.[] | select(.workspace == $w) | .owner' "$TEST_TMP/ls-all.json")" someone
 check "ls --all shows an OWNER column" sh -c "'$RDEV_BIN_DIR/rdev' ls --all | grep -E '^[0-9a-f]{12} +created +[^ ]+ +someone '"
 check "ls without --all does not" sh -c "! '$RDEV_BIN_DIR/rdev' ls | grep -q '$TEST_TMP/someone'"
+# Names with a line break or an escape (a folder's, an owner's) are shown
+# quoted, escaped, on their row: raw, one split the table's line, the other
+# drove the terminal. The same in status.
+esc=$(printf '\033')
+mkdir -p "$TEST_TMP/new
+line"
+echo '{"image": "x"}' >"$TEST_TMP/new
+line/.devcontainer.json"
+other nl "$TEST_TMP/new
+line" dev.rdev.owner_uid=4242 "dev.rdev.owner_name=o$esc[31m"
+rdev ls --all >"$TEST_TMP/ls-all.txt"
+check_eq "ls --all: a workspace with a line break on one row, quoted" \
+	"$(grep -cF " \"$TEST_TMP/new\\u000aline\"" "$TEST_TMP/ls-all.txt")" 1
+check "... and no raw escape character in the table" \
+	sh -c "! grep -qF '$esc' '$TEST_TMP/ls-all.txt'"
+check "... the owner's escaped" grep -qF ' "o\u001b[31m' "$TEST_TMP/ls-all.txt"
+check_eq "status: the workspace quoted" \
+	"$(rdev status "$TEST_TMP/new
+line" | head -1)" "workspace   \"$TEST_TMP/new\\u000aline\""
 rdev stop "$ws" --json >/dev/null
 check_eq "stop stops it" "$(docker inspect -f '{{.State.Running}}' "$(jq -r .containerId "$TEST_TMP/up.json")")" false
 set +e
