@@ -42,7 +42,8 @@ forward_auto_take_request(
 
 	free(a->config);
 	a->config = config != NULL ? xstrdup(config) : NULL;
-	forward_take_request_fields(relay, from);
+	/* (the watch's relay: status lists it not) */
+	forward_take_request_fields(relay, from, NULL);
 }
 
 /* Is port ignored (onAutoForward "ignore") by attributes attrs
@@ -138,7 +139,7 @@ forward_auto_move(
 	 * before?) */
 	if (a->prev_attrs != NULL)
 		forward_auto_port_in(a->prev_attrs, fw->port, &before);
-	forward_take_fields_of(fw, relay);
+	forward_take_fields_of(fw, relay, NULL); /* (the caller's lock) */
 	changed = fw->auto_action == NULL || strcmp(fw->auto_action, p.action) != 0 ||
 	    (fw->label == NULL) != (p.label == NULL) ||
 	    (p.label != NULL && strcmp(fw->label, p.label) != 0);

@@ -126,6 +126,14 @@ forward_check_end(struct forward *fw, struct forward_parked_list *parked,
 	return a;
 }
 
+enum forward_error_from
+forward_check_source(const struct forward *fw)
+{
+	/* (a request's check asked before the request: check_again, its
+	 * answer is asked again, and leaves no error) */
+	return fw->request_send > 0 ? FORWARD_ERROR_CHECK : FORWARD_ERROR_CONNECTION;
+}
+
 int
 forward_check_links_wait(const struct forward *fw, enum forward_answer a)
 {

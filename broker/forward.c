@@ -57,11 +57,12 @@ forward_config_keys_same(const char *a, const char *b)
 }
 
 /* fw's container is now the one config and id_labels name (with hint):
- * when that is another, its target is dropped and a relay request in
- * flight (asked with the old ones) followed by another. */
+ * when that is another, its target is dropped, a relay request in flight
+ * (asked with the old ones) followed by another, and the old container's
+ * last_error cleared (under lock, when there is one). */
 static void
-forward_set_container(
-    struct forward *fw, const char *config, const cJSON *id_labels, const char *hint)
+forward_set_container(struct forward *fw, const char *config, const cJSON *id_labels,
+    const char *hint, pthread_mutex_t *lock)
 {
 	char *key = forward_config_key(fw->workspace, config);
 
@@ -71,6 +72,10 @@ forward_set_container(
 		fw->checked_ms = 0;
 		if (fw->asked_ms != 0)
 			fw->check_again = 1;
+		/* (a stale "not running" of the old one was listed after a
+		 * recreate; only this thread writes it: read without lock) */
+		if (fw->last_error != NULL)
+			forward_set_last_error(fw, NULL, FORWARD_ERROR_CONNECTION, lock);
 	}
 	free(fw->config);
 	fw->config = forward_strdup(config);
@@ -82,18 +87,19 @@ forward_set_container(
 }
 
 void
-forward_take_request_fields(struct forward *fw, const cJSON *from)
+forward_take_request_fields(struct forward *fw, const cJSON *from, pthread_mutex_t *lock)
 {
 	/* (a forward there already now goes to the request's container) */
 	forward_set_container(fw, json_get_string(from, "config"),
 	    cJSON_GetObjectItemCaseSensitive(from, "idLabels"),
-	    json_get_string(from, "hint"));
+	    json_get_string(from, "hint"), lock);
 }
 
 void
-forward_take_fields_of(struct forward *fw, const struct forward *from)
+forward_take_fields_of(
+    struct forward *fw, const struct forward *from, pthread_mutex_t *lock)
 {
-	forward_set_container(fw, from->config, from->id_labels, from->hint);
+	forward_set_container(fw, from->config, from->id_labels, from->hint, lock);
 }
 
 /* What names fw's workspace to the agent, into o: "workspace", "config",
@@ -232,9 +238,17 @@ forward_set_string_locked(char **slot, const char *value, pthread_mutex_t *lock)
 }
 
 void
-forward_set_last_error(struct forward *fw, const char *cause, pthread_mutex_t *lock)
+forward_set_last_error(struct forward *fw, const char *cause,
+    enum forward_error_from from, pthread_mutex_t *lock)
 {
-	forward_set_string_locked(&fw->last_error, cause, lock);
+	/* (the two together: status never shows one's text with the
+	 * other's source) */
+	if (lock != NULL)
+		pthread_mutex_lock(lock);
+	fw->last_error_from = from;
+	forward_set_string_locked(&fw->last_error, cause, NULL);
+	if (lock != NULL)
+		pthread_mutex_unlock(lock);
 }
 
 void
@@ -424,6 +438,9 @@ forward_json(const struct forward *fw)
 		}
 	}
 	forward_add_string(o, "lastError", fw->last_error);
+	if (fw->last_error != NULL)
+		cJSON_AddStringToObject(o, "lastErrorFrom",
+		    fw->last_error_from == FORWARD_ERROR_CHECK ? "check" : "connection");
 	cJSON_AddNumberToObject(o, "connections", (double)fw->connections);
 	cJSON_AddNumberToObject(o, "direct", (double)fw->direct);
 	cJSON_AddNumberToObject(o, "relayed", (double)fw->relayed);
@@ -1103,13 +1120,14 @@ forward_request_make(const cJSON *req, forward_make_fn make, void *arg,
 			/* asked for: the user's now, not a watch's to move
 			 * (forward_auto_follows) */
 			forward_set_auto_action(fw, NULL, lock);
-			forward_take_request_fields(fw, req);
+			forward_take_request_fields(fw, req, lock);
 			made[i] = forward_json(fw);
 			/* (an existing forward's, from before the check this
 			 * request makes: that check's failure is the answer's
 			 * error or warning, and a stale one said "its last
 			 * connection failed" after the `up` that mended it) */
 			cJSON_DeleteItemFromObjectCaseSensitive(made[i], "lastError");
+			cJSON_DeleteItemFromObjectCaseSensitive(made[i], "lastErrorFrom");
 		}
 	}
 	for (i = 0; i < n; i++) {
@@ -1145,7 +1163,7 @@ forward_restore(const cJSON *list, const char *label, forward_make_fn make, void
 		if (fw != NULL) {
 			fw->require_local = cJSON_IsTrue(
 			    cJSON_GetObjectItemCaseSensitive(e, "requireLocal"));
-			forward_take_request_fields(fw, e);
+			forward_take_request_fields(fw, e, lock);
 			if (json_get_string(e, "onAutoForward") != NULL &&
 			    fw->auto_action == NULL)
 				forward_set_auto_action(

@@ -62,6 +62,12 @@
 #define FORWARD_CHECK_WAIT_MAX_MS 2000
 #define FORWARD_CHECK_WAIT_FACTOR 4
 
+/* What met a forward's last_error. */
+enum forward_error_from {
+	FORWARD_ERROR_CONNECTION, /* a connection's look-up of the target */
+	FORWARD_ERROR_CHECK,	  /* a "forward" request's check (up, forward) */
+};
+
 struct forward {
 	char *workspace, *config;
 	char *config_key; /* config in normal form (forward_config_key), for matching */
@@ -73,10 +79,12 @@ struct forward {
 	int require_local; /* asked for with requireLocal (saved, not used) */
 	char *label;
 	char *auto_action; /* auto-forwarded: its onAutoForward, else NULL */
-	/* Why the agent could not give the last connection a target (the
-	 * container stopped, gone), shown by forward_json as "lastError"
-	 * until an answer gives one; NULL: none. */
+	/* Why the agent could give no target (the container stopped, gone)
+	 * to the last connection or request's check (last_error_from), shown
+	 * by forward_json as "lastError" until an answer gives one or the
+	 * forward goes to another container; NULL: none. */
 	char *last_error;
+	enum forward_error_from last_error_from;
 	int fd4, fd6; /* listeners; -1: none */
 	/* Where to connect (from the agent's relay op), for the container
 	 * container_id: checked when stale (forward_target_fresh), asked for
@@ -131,15 +139,19 @@ int forward_listen(int port, int exact, int *fd4, int *fd6, int *bound, char **c
 void forward_set_id_labels(struct forward *fw, const cJSON *id_labels);
 /* The request's (or saved entry's) "config", "idLabels" and "hint" into
  * fw. When they name another container than fw's (config or idLabels
- * changed), its target is dropped (asked for in full next) and a relay
+ * changed), its target is dropped (asked for in full next), a relay
  * request in flight is followed by another (forward_check_take says
- * FORWARD_ANSWER_AGAIN). Only fw's host thread reads these strings (the
- * relay requests, matching, saving; status's forward_json shows none of
- * them): no lock. */
-void forward_take_request_fields(struct forward *fw, const cJSON *from);
+ * FORWARD_ANSWER_AGAIN) and its last_error, the old container's, is
+ * cleared (under lock when there is one: status's forward_json reads it;
+ * NULL when the caller holds it or there is no other thread). Only fw's
+ * host thread reads the other strings (the relay requests, matching,
+ * saving; forward_json shows none of them): no lock. */
+void forward_take_request_fields(
+    struct forward *fw, const cJSON *from, pthread_mutex_t *lock);
 /* The same fields from another forward of the workspace (an auto-forward
  * from its watch's relay), alike. */
-void forward_take_fields_of(struct forward *fw, const struct forward *from);
+void forward_take_fields_of(
+    struct forward *fw, const struct forward *from, pthread_mutex_t *lock);
 /* The agent's "relay" request for fw: {"op":"relay","workspace","config",
  * "idLabels","service"}, and when fw has a target of the dev container,
  * its "containerId" and "address": then the agent answers only
@@ -174,9 +186,10 @@ void forward_init(struct forward *fw, const char *ws, const char *config);
  * (fw then holds nothing). */
 int forward_open(struct forward *fw, const char *ws, const char *config,
     const struct forward_spec *s, int exact, char **cause);
-/* Set fw's last_error to cause (copied; NULL: clear it), under lock when
- * there is one (forward_set_auto_action's reason). */
-void forward_set_last_error(struct forward *fw, const char *cause, pthread_mutex_t *lock);
+/* Set fw's last_error to cause (copied; NULL: clear it), met by from,
+ * under lock when there is one (forward_set_auto_action's reason). */
+void forward_set_last_error(struct forward *fw, const char *cause,
+    enum forward_error_from from, pthread_mutex_t *lock);
 /* Close fw's listeners, free its strings, wipe its token. */
 void forward_clear(struct forward *fw);
 /* Which container of a workspace a request names: its "workspace", its
@@ -453,6 +466,10 @@ char *forward_check_skipped(struct forward *fw, const char *error);
 enum forward_answer forward_check_end(struct forward *fw,
     struct forward_parked_list *parked, const char *label, const cJSON *res,
     const char *error, enum forward_failure how, long long now);
+/* What fw's relay request that just ended was, for the error it may leave
+ * (call before forward_check_end): a "forward" request's check, or a
+ * connection's look-up. */
+enum forward_error_from forward_check_source(const struct forward *fw);
 /* Do the connections waiting for fw's target go on waiting after answer a
  * (another relay request went, and there is no target to go to yet)? */
 int forward_check_links_wait(const struct forward *fw, enum forward_answer a);

@@ -350,7 +350,7 @@ host_auto_forward(void *arg, const struct forward_auto_port *p)
 	pthread_mutex_lock(&sc->h->lock); /* (status reads it: on h->forwards) */
 	f->fw.auto_action = xstrdup(p->action);
 	pthread_mutex_unlock(&sc->h->lock);
-	forward_take_fields_of(&f->fw, &sc->a->relay->fw);
+	forward_take_fields_of(&f->fw, &sc->a->relay->fw, &sc->h->lock);
 	f->fw.require_local = p->require_local;
 	log_info("%s: auto-forwarded 127.0.0.1:%d -> container port %d (%s)",
 	    sc->h->label, f->fw.local_port, p->port, p->action);

@@ -48,7 +48,7 @@ host_connect_forward(struct host_session *h, const cJSON *req, const char *ws, i
 	f = xcalloc(1, sizeof *f);
 	forward_init(&f->fw, ws, json_get_string(req, "config"));
 	f->fw.port = port;
-	forward_take_request_fields(&f->fw, req);
+	forward_take_request_fields(&f->fw, req, &h->lock);
 	f->owner = h;
 	f->connect = 1;
 	pthread_mutex_lock(&h->lock);

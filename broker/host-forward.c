@@ -99,12 +99,15 @@ host_forward_resolved(struct host_session *h, void *arg, const cJSON *result,
 	struct host_forward *f = arg;
 	struct host_link *l;
 	enum forward_answer a;
+	enum forward_error_from from;
 	char *cause = NULL;
 
 	f->resolving = NULL;
 	log_debug("%s: forward %d: the agent's relay answer (%s) in %lld ms", h->label,
 	    f->fw.port, f->fw.have_target ? "a check" : "in full",
 	    clock_now_ms() - f->fw.asked_ms);
+	/* (a check's failure is no connection's: --list says which) */
+	from = forward_check_source(&f->fw);
 	a = forward_check_end(&f->fw, &h->parked, h->label, result, error,
 	    host_forward_failure(how), clock_now_ms());
 	if (a == FORWARD_ANSWER_AGAIN || a == FORWARD_ANSWER_RETRY)
@@ -117,7 +120,7 @@ host_forward_resolved(struct host_session *h, void *arg, const cJSON *result,
 		    : xasprintf("%s: the agent's relay answer is incomplete", h->label);
 	/* (shown by --list: a forward listed that does not answer says why) */
 	if (a == FORWARD_ANSWER_TARGET || a == FORWARD_ANSWER_FAILED)
-		forward_set_last_error(&f->fw, cause, &h->lock);
+		forward_set_last_error(&f->fw, cause, from, &h->lock);
 	if (cause != NULL) {
 		if (f->fw.fd4 >= 0 || f->fw.fd6 >= 0)
 			log_warn("forward %d: %s", f->fw.local_port, cause);

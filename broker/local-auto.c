@@ -74,7 +74,7 @@ local_auto_forward(void *arg, const struct forward_auto_port *p)
 	}
 	free(fw->auto_action);
 	fw->auto_action = xstrdup(p->action);
-	forward_take_fields_of(fw, &a->relay->fw);
+	forward_take_fields_of(fw, &a->relay->fw, NULL);
 	fw->require_local = p->require_local;
 	log_info("%s: auto-forwarded 127.0.0.1:%d -> container port %d (%s)",
 	    LOCAL_HOST_LABEL, fw->local_port, p->port, p->action);

@@ -204,9 +204,12 @@ local_forward_resolved(
 	struct local_host *lh = f->lh;
 	struct local_link *l, *next;
 	enum forward_answer a;
+	enum forward_error_from from;
 	char *cause = NULL;
 
 	f->resolving = NULL;
+	/* (a check's failure is no connection's: --list says which) */
+	from = forward_check_source(&f->fw);
 	a = forward_check_end(&f->fw, &lh->parked, LOCAL_HOST_LABEL, result, error,
 	    error == NULL ? FORWARD_FAILED_NONE
 		: how == LOCAL_CALL_FAILED || how == LOCAL_CALL_TIMED_OUT
@@ -224,7 +227,7 @@ local_forward_resolved(
 			  "%s: the agent's relay answer is incomplete", LOCAL_HOST_LABEL);
 	/* (shown by --list: a forward listed that does not answer says why) */
 	if (a == FORWARD_ANSWER_TARGET || a == FORWARD_ANSWER_FAILED)
-		forward_set_last_error(&f->fw, cause, NULL);
+		forward_set_last_error(&f->fw, cause, from, NULL);
 	if (cause != NULL) {
 		log_warn("forward %d: %s", f->fw.local_port, cause);
 		/* (stopped: not the forward's failure; it answers once the

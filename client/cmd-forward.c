@@ -66,6 +66,7 @@ client_forward_print_table(FILE *out, const cJSON *forwards, int with_host)
 {
 	const cJSON *f, *svc, *label, *host, *ws, *act, *url, *err, *last;
 	struct quote_kept k = { 0 };
+	const char *from;
 	char target[300];
 	long port, local;
 
@@ -105,8 +106,14 @@ client_forward_print_table(FILE *out, const cJSON *forwards, int with_host)
 		if (cJSON_IsString(err))
 			fprintf(out, "    %s\n", err->valuestring);
 		last = cJSON_GetObjectItemCaseSensitive(f, "lastError");
+		from = json_get_string(f, "lastErrorFrom");
+		/* (by what met it: a request's check is no connection) */
 		if (cJSON_IsString(last))
-			fprintf(out, "    its last connection failed: %s\n",
+			fprintf(out, "    %s failed: %s\n",
+			    from != NULL && strcmp(from, "check") == 0
+				? "the last check of its target (by `rdev up` or "
+				  "`rdev forward`)"
+				: "its last connection",
 			    last->valuestring);
 	}
 	quote_kept_free(&k);

@@ -215,6 +215,14 @@ check "--list says why a forward does not answer (the container stopped)" sh -c 
 	 grep -q 'its last connection failed: local: the dev container .* is not running (run \`rdev up '"
 check "--list --json has it as lastError" sh -c \
 	"'$RDEV_BIN_DIR/rdev' forward --list --json | jq -e 'map(select(.port == $p_lo and .lastError != null)) | length > 0' >/dev/null"
+check_eq "... met by a connection" "$(fwd "$p_lo" lastErrorFrom)" connection
+# A request's check (`rdev forward` again) that meets it stopped: the list
+# says a check failed, not a connection (none was made).
+rdev forward "$ws" "$p_lo" >/dev/null 2>&1 || true
+check "--list words a request's failed check as a check" sh -c \
+	"'$RDEV_BIN_DIR/rdev' forward --list | grep -A1 -- '-> container port $p_lo of ' |
+	 grep -q 'the last check of its target (by \`rdev up\` or \`rdev forward\`) failed: local: the dev container .* is not running'"
+check_eq "--list --json: lastErrorFrom says so" "$(fwd "$p_lo" lastErrorFrom)" check
 docker start "$cid" >/dev/null
 docker exec "$cid" sh -c "httpd -p 127.0.0.1:$p_lo -h /www && httpd -p 0.0.0.0:$p_any -h /www"
 check_eq "started again, it answers" "$(curl -sf --max-time 30 "http://127.0.0.1:$p_lo/l")" lo-answers

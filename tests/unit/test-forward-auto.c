@@ -102,7 +102,7 @@ forward_like(struct forward *fw, const char *ws, int port, const struct forward 
 {
 	forward_init(fw, ws, relay->config);
 	fw->port = port;
-	forward_take_fields_of(fw, relay);
+	forward_take_fields_of(fw, relay, NULL);
 	fw->auto_action = action != NULL ? xstrdup(action) : NULL;
 }
 

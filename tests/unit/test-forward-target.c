@@ -16,6 +16,7 @@
 #include "forward.h"
 #include "host-internal.h"
 #include "json-get.h"
+#include "xmalloc.h"
 
 #define TOKEN_HEX "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 
@@ -599,7 +600,7 @@ TEST(a_connect_serves_the_requests_of_its_container)
 
 	memset(&f, 0, sizeof f);
 	forward_init(&f.fw, "/w", json_get_string(mine, "config"));
-	forward_take_request_fields(&f.fw, mine);
+	forward_take_request_fields(&f.fw, mine, NULL);
 	ASSERT_TRUE(of_request(&f.fw, mine));
 	ASSERT_TRUE(of_request(&f.fw, same));
 	ASSERT_FALSE(of_request(&f.fw, other_config));
@@ -611,6 +612,57 @@ TEST(a_connect_serves_the_requests_of_its_container)
 	cJSON_Delete(other_config);
 	cJSON_Delete(other_ids);
 	cJSON_Delete(other_ws);
+}
+
+/* fw's forward_json: its "lastError" and "lastErrorFrom" ("-" when
+ * absent), as "ERROR/FROM". New string. */
+static char *
+last_error_of(const struct forward *fw)
+{
+	cJSON *o = forward_json(fw);
+	const char *e = json_get_string(o, "lastError");
+	const char *from = json_get_string(o, "lastErrorFrom");
+	char *s = xasprintf("%s/%s", e != NULL ? e : "-", from != NULL ? from : "-");
+
+	cJSON_Delete(o);
+	return s;
+}
+
+TEST(a_last_error_says_what_met_it_and_goes_with_its_container)
+{
+	struct host_forward f;
+	cJSON *mine = request("/w", "/w/a.json", NULL);
+	cJSON *same = request("/w", "/w/./a.json", NULL);
+	cJSON *other = request("/w", "/w/b.json", NULL);
+	char *s;
+
+	memset(&f, 0, sizeof f);
+	forward_init(&f.fw, "/w", "/w/a.json");
+	f.fw.port = 3000;
+	forward_take_request_fields(&f.fw, mine, NULL);
+	/* a connection's look-up, then a "forward" request's check */
+	ASSERT_INT_EQ(forward_check_source(&f.fw), FORWARD_ERROR_CONNECTION);
+	ASSERT_TRUE(forward_check_wanted(&f.fw, 0));
+	ASSERT_INT_EQ(forward_check_source(&f.fw), FORWARD_ERROR_CHECK);
+	forward_set_last_error(&f.fw, "not running", FORWARD_ERROR_CHECK, NULL);
+	ASSERT_STR_EQ(s = last_error_of(&f.fw), "not running/check");
+	free(s);
+	forward_set_last_error(&f.fw, "gone", FORWARD_ERROR_CONNECTION, NULL);
+	ASSERT_STR_EQ(s = last_error_of(&f.fw), "gone/connection");
+	free(s);
+	/* the same container: kept until an answer gives a target */
+	forward_take_request_fields(&f.fw, same, NULL);
+	ASSERT_STR_EQ(s = last_error_of(&f.fw), "gone/connection");
+	free(s);
+	/* another container (up --config, a recreate with other labels): the
+	 * old one's error is not the forward's any more */
+	forward_take_request_fields(&f.fw, other, NULL);
+	ASSERT_STR_EQ(s = last_error_of(&f.fw), "-/-");
+	free(s);
+	forward_clear(&f.fw);
+	cJSON_Delete(mine);
+	cJSON_Delete(same);
+	cJSON_Delete(other);
 }
 
 TEST(a_connect_with_a_check_in_flight_outlives_its_idle_time)
@@ -671,7 +723,7 @@ TEST(a_parked_answer_waits_for_its_own_container_s_checks_only)
 	ASSERT_INT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, a), 0);
 	ASSERT_INT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, b), 0);
 	forward_init(&mine, "/w", NULL);
-	forward_take_request_fields(&mine, req_mine); /* (its labels reordered) */
+	forward_take_request_fields(&mine, req_mine, NULL); /* (its labels reordered) */
 	forward_init(&other, "/w", "/w/./b.json");
 	forward_park(&list, a[0], req_a, forward_answer_new(1, &done, &errors));
 	forward_park(&list, b[0], req_b, forward_answer_new(2, &done, &errors));
@@ -894,7 +946,7 @@ TEST(a_watch_s_new_container_drops_its_relay_s_target)
 	cJSON_Delete(req);
 	ASSERT_STR_EQ(a.config, "/home/u/ws/b.json");
 	forward_init(&fw, "/home/u/ws", a.config);
-	forward_take_fields_of(&fw, &relay);
+	forward_take_fields_of(&fw, &relay, NULL);
 	ASSERT_STR_EQ(fw.config, "/home/u/ws/b.json");
 	ASSERT_TRUE(forward_id_labels_same(fw.id_labels, relay.id_labels));
 	forward_clear(&fw);
