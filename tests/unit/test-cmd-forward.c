@@ -40,7 +40,8 @@ TEST(names_with_line_breaks_are_quoted)
 	t = test_table("[{\"local\":3000,\"port\":3000,\"workspace\":\"/w/app\","
 		       "\"host\":\"h\",\"label\":\"Web \\\"x\\\"\"}]",
 	    1);
-	ASSERT_STR_EQ(t, "  localhost:3000  -> container port 3000 of /w/app on h "
-			 "(Web \"x\")\n");
+	ASSERT_STR_EQ(t,
+	    "  localhost:3000  -> container port 3000 of /w/app on h "
+	    "(Web \"x\")\n");
 	free(t);
 }
