@@ -271,6 +271,10 @@ int agent_cmd_lockfile_arg(
  * --workspace-folder ""): never read as the current folder. */
 #define AGENT_CMD_EMPTY_FOLDER \
 	"the workspace is empty (\"\"): name a folder (. for this one)"
+/* The usage error of an empty path option (--config "", a script's unset
+ * "$CFG"): a path "" would be read as the current folder ("Is a
+ * directory"). opt and what (what it names: "file") are string literals. */
+#define AGENT_CMD_EMPTY(opt, what) opt " is empty (\"\"): name a " what
 /* Is arg an option that takes its value as the next argument ("--config")?
  * For finding TARGET among a command's arguments. */
 int agent_cmd_option_takes_value(const char *arg);

@@ -168,6 +168,9 @@ agent_cmd_args_value(int argc, char **argv, int *i, unsigned allowed,
 	if ((r = agent_cmd_option(argc, argv, i, "--config", &v)) != 0) {
 		if (r < 0)
 			return agent_cmd_args_bad(msg, "--config needs a FILE");
+		if (*v == '\0')
+			return agent_cmd_args_bad(
+			    msg, AGENT_CMD_EMPTY("--config", "file"));
 		a->config_file = v;
 		return 1;
 	}
@@ -196,6 +199,9 @@ agent_cmd_args_value(int argc, char **argv, int *i, unsigned allowed,
 	if ((r = agent_cmd_option(argc, argv, i, "--secrets-file", &v)) != 0) {
 		if (r < 0)
 			return agent_cmd_args_bad(msg, "--secrets-file needs a FILE");
+		if (*v == '\0')
+			return agent_cmd_args_bad(
+			    msg, AGENT_CMD_EMPTY("--secrets-file", "file"));
 		a->secrets_file = v;
 		return 1;
 	}

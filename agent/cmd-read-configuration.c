@@ -41,6 +41,9 @@ cmd_read_configuration_parse(const struct cmd_program *prog,
 			if (r < 0)
 				return cmd_usage_error(
 				    prog, entry, "--override-config needs an argument");
+			if (*v == '\0')
+				return cmd_usage_error(prog, entry,
+				    AGENT_CMD_EMPTY("--override-config", "file"));
 			a->override_config = v;
 			continue;
 		}
@@ -74,6 +77,9 @@ cmd_read_configuration_parse(const struct cmd_program *prog,
 			if (i + 1 == argc)
 				return cmd_usage_error(
 				    prog, entry, "%s needs an argument", argv[i]);
+			if (argv[i][2] == 'c' && *argv[i + 1] == '\0')
+				return cmd_usage_error(
+				    prog, entry, AGENT_CMD_EMPTY("--config", "file"));
 			if (argv[i][2] == 'c')
 				a->config_file = argv[++i];
 			else if (a->folder != NULL)
@@ -81,9 +87,12 @@ cmd_read_configuration_parse(const struct cmd_program *prog,
 				    prog, entry, "only one workspace folder");
 			else
 				a->folder = argv[++i];
-		} else if (strncmp(argv[i], "--config=", 9) == 0)
+		} else if (strncmp(argv[i], "--config=", 9) == 0) {
+			if (argv[i][9] == '\0')
+				return cmd_usage_error(
+				    prog, entry, AGENT_CMD_EMPTY("--config", "file"));
 			a->config_file = argv[i] + 9;
-		else if (argv[i][0] == '-' && argv[i][1] != '\0')
+		} else if (argv[i][0] == '-' && argv[i][1] != '\0')
 			return cmd_usage_error(prog, entry, "unknown option %s", argv[i]);
 		else if (a->folder != NULL)
 			return cmd_usage_error(prog, entry, "only one PATH");

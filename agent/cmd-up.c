@@ -121,12 +121,30 @@ static const struct {
 };
 #define CMD_UP_NDOTFILES (sizeof cmd_up_dotfiles / sizeof cmd_up_dotfiles[0])
 
+/* The options of up that name a path (or a repository): "" is a usage
+ * error (AGENT_CMD_EMPTY), never the current folder. */
+static const struct {
+	const char *option, *error;
+} cmd_up_paths[] = {
+	{ "--config", AGENT_CMD_EMPTY("--config", "file") },
+	{ "--secrets-file", AGENT_CMD_EMPTY("--secrets-file", "file") },
+	{ "--override-config", AGENT_CMD_EMPTY("--override-config", "file") },
+	{ "--dotfiles-repository",
+	    AGENT_CMD_EMPTY("--dotfiles-repository", "repository") },
+	{ "--dotfiles-install-command",
+	    AGENT_CMD_EMPTY("--dotfiles-install-command", "file") },
+	{ "--dotfiles-target-path", AGENT_CMD_EMPTY("--dotfiles-target-path", "folder") },
+};
+
 /* Take value v of option name into *a. 0, or -1 with *msg. */
 static int
 cmd_up_take(struct cmd_up_args *a, const char *name, const char *v, const char **msg)
 {
 	cJSON *m;
 
+	for (size_t i = 0; i < sizeof cmd_up_paths / sizeof cmd_up_paths[0]; i++)
+		if (*v == '\0' && strcmp(name, cmd_up_paths[i].option) == 0)
+			return *msg = cmd_up_paths[i].error, -1;
 	if (strcmp(name, "--config") == 0)
 		a->config_file = v;
 	else if (strcmp(name, "--idle-stop") == 0) {

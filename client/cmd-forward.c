@@ -653,7 +653,13 @@ cmd_forward_exec(int argc, char **argv)
 			json = 1;
 		else if (strcmp(argv[i], "--accept-new-host-key") == 0)
 			ro.accept_new_host_key = 1;
-		else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+		else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc &&
+		    *argv[i + 1] == '\0') {
+			cJSON_Delete(list);
+			cJSON_Delete(id_labels);
+			return cmd_usage_error(
+			    &client_program, e, AGENT_CMD_EMPTY("--config", "file"));
+		} else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
 			config = argv[++i];
 		else if (strcmp(argv[i], "--stop") == 0 && i + 1 < argc)
 			stop = argv[++i];

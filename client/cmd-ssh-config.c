@@ -187,9 +187,13 @@ cmd_ssh_config_exec(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		if (agent_cmd_option(argc, argv, &i, "--host-alias", &v) > 0)
 			alias_arg = v;
-		else if (agent_cmd_option(argc, argv, &i, "--config", &v) > 0)
+		else if (agent_cmd_option(argc, argv, &i, "--config", &v) > 0) {
+			if (*v == '\0')
+				return cmd_usage_error(&client_program,
+				    &cmd_ssh_config_entry,
+				    AGENT_CMD_EMPTY("--config", "file"));
 			config_file = v;
-		else if (agent_cmd_option(argc, argv, &i, "--id-label", &v) > 0) {
+		} else if (agent_cmd_option(argc, argv, &i, "--id-label", &v) > 0) {
 			if (!agent_cmd_id_label_ok(v) ||
 			    n_labels == CMD_SSH_CONFIG_LABELS)
 				return cmd_usage_error(&client_program,

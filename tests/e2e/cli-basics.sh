@@ -79,6 +79,32 @@ for args in "up ''" "up --workspace-folder ''" "exec '' -- true" "status ''" \
 	check "rdev $args says the workspace is empty" \
 		sh -c "printf '%s' '$err' | grep -q 'the workspace is empty'"
 done
+# An empty path option (a script's unset "$CFG") is a usage error naming
+# the option, never the current folder ("Is a directory"). OPTION|ARGS:
+for c in "--config|up . --config ''" "--config|up . --config=" \
+	"--override-config|up . --override-config ''" \
+	"--secrets-file|up . --secrets-file ''" \
+	"--dotfiles-repository|up . --dotfiles-repository ''" \
+	"--dotfiles-install-command|up . --dotfiles-repository x --dotfiles-install-command ''" \
+	"--dotfiles-target-path|up . --dotfiles-repository x --dotfiles-target-path ''" \
+	"--config|exec . --config '' -- true" "--secrets-file|exec . --secrets-file '' -- true" \
+	"--config|shell . --config ''" "--config|status . --config ''" \
+	"--config|stop . --config ''" "--config|down . --config ''" \
+	"--config|logs . --config ''" "--config|upgrade . --config ''" \
+	"--config|read-configuration . --config ''" "--config|read-configuration . --config=" \
+	"--override-config|read-configuration . --override-config ''" \
+	"--config|forward . --config '' 3000" "--config|ssh-config . --config ''"; do
+	opt=${c%%|*} args=${c#*|}
+	set +e
+	err=$(cd "$TEST_TMP/cwd" && eval "'$RDEV_BIN_DIR/rdev' $args" 2>&1 >/dev/null)
+	rc=$?
+	set -e
+	check_eq "rdev $args exits 2" "$rc" 2
+	check_eq "rdev $args names $opt as empty" "$err" \
+		"rdev ${args%% *}: $opt is empty (\"\"): name a $(case $opt in
+			--dotfiles-repository) echo repository ;; --dotfiles-target-path) echo folder ;;
+			*) echo file ;; esac) (see \`rdev ${args%% *} --help\`)"
+done
 # --json (no progress) with --log-format json (JSON progress): one is
 # not honoured, so neither is taken.
 set +e
