@@ -309,6 +309,13 @@ int agent_cmd_remote_env_add(cJSON *remote_env, const char *arg);
 int agent_cmd_up(const struct agent_backend *be, const struct cmd_program *prog,
     const struct cmd_entry *entry, int argc, char **argv, cJSON **ports,
     cJSON **lockfile);
+/* up's and exec's usage errors alone, as the commands find them (printed,
+ * CMD_EXIT_USAGE; else 0), before anything is sent or connected: the
+ * client's remote targets (client_target_hook's check). */
+int agent_cmd_up_check(
+    const struct cmd_program *prog, const struct cmd_entry *entry, int argc, char **argv);
+int agent_cmd_exec_check(
+    const struct cmd_program *prog, const struct cmd_entry *entry, int argc, char **argv);
 /* cmd-exec.c: exit status: the command's, or AGENT_EXIT_EXEC_FAILED when it
  * could not be run (as docker exec's 125). */
 #define AGENT_EXIT_EXEC_FAILED 125

@@ -139,6 +139,36 @@ cmd_exec_hangup(struct agent_exec *x, char **cause)
 	*cause = both;
 }
 
+/* Parse exec's argv into *a: 0, or CMD_EXIT_USAGE after printing why (a
+ * cleared). */
+static int
+cmd_exec_parse(const struct cmd_program *prog, const struct cmd_entry *entry, int argc,
+    char **argv, struct agent_cmd_args *a)
+{
+	if (agent_cmd_args_parse(prog, entry, argc, argv,
+		AGENT_ARG_FOLDER | AGENT_ARG_COMMAND | AGENT_ARG_EXEC_ENV |
+		    AGENT_ARG_ID_LABEL,
+		a) != 0)
+		return CMD_EXIT_USAGE;
+	if (a->ncommand == 0) {
+		agent_cmd_args_clear(a);
+		return cmd_usage_error(prog, entry, "no command given");
+	}
+	return 0;
+}
+
+int
+agent_cmd_exec_check(
+    const struct cmd_program *prog, const struct cmd_entry *entry, int argc, char **argv)
+{
+	struct agent_cmd_args a;
+	int rc = cmd_exec_parse(prog, entry, argc, argv, &a);
+
+	if (rc == 0)
+		agent_cmd_args_clear(&a);
+	return rc;
+}
+
 int
 agent_cmd_exec(const struct agent_backend *be, const struct cmd_program *prog,
     const struct cmd_entry *entry, int argc, char **argv)
@@ -149,15 +179,8 @@ agent_cmd_exec(const struct agent_backend *be, const struct cmd_program *prog,
 	char *cause = NULL;
 	int rc;
 
-	if (agent_cmd_args_parse(prog, entry, argc, argv,
-		AGENT_ARG_FOLDER | AGENT_ARG_COMMAND | AGENT_ARG_EXEC_ENV |
-		    AGENT_ARG_ID_LABEL,
-		&a) != 0)
-		return CMD_EXIT_USAGE;
-	if (a.ncommand == 0) {
-		agent_cmd_args_clear(&a);
-		return cmd_usage_error(prog, entry, "no command given");
-	}
+	if ((rc = cmd_exec_parse(prog, entry, argc, argv, &a)) != 0)
+		return rc;
 	/* Read here, where the user is: the values travel in the request. */
 	if (a.secrets_file != NULL &&
 	    secrets_read_file(a.secrets_file, &secrets, &cause) != 0) {

@@ -217,10 +217,11 @@ cmd_up_value(int argc, char **argv, int *i, struct cmd_up_args *a, const char **
 }
 
 /* Parse argv into *a (cleared with cmd_up_args_clear() either way). 0, or
- * CMD_EXIT_USAGE after printing why. */
+ * CMD_EXIT_USAGE after printing why; warn: print the deprecated flags'
+ * warnings too (once per command: not for agent_cmd_up_check). */
 static int
 cmd_up_parse(const struct cmd_program *prog, const struct cmd_entry *entry, int argc,
-    char **argv, struct cmd_up_args *a)
+    char **argv, struct cmd_up_args *a, int warn)
 {
 	const char *msg = NULL, *warning;
 	int i, r;
@@ -250,7 +251,7 @@ cmd_up_parse(const struct cmd_program *prog, const struct cmd_entry *entry, int 
 			a->quiet = 1;
 		else if (agent_cmd_lockfile_arg(
 			     argv[i], &a->no_lockfile, &a->frozen_lockfile, &warning)) {
-			if (warning != NULL)
+			if (warning != NULL && warn)
 				fprintf(stderr, "%s\n", warning);
 		} else if (argv[i][0] == '-' && argv[i][1] != '\0')
 			return cmd_usage_error(prog, entry, "unknown option %s", argv[i]);
@@ -330,6 +331,17 @@ cmd_up_failed(const struct cmd_program *prog, const struct cmd_up_args *a,
 }
 
 int
+agent_cmd_up_check(
+    const struct cmd_program *prog, const struct cmd_entry *entry, int argc, char **argv)
+{
+	struct cmd_up_args a;
+	int rc = cmd_up_parse(prog, entry, argc, argv, &a, 0);
+
+	cmd_up_args_clear(&a);
+	return rc;
+}
+
+int
 agent_cmd_up(const struct agent_backend *be, const struct cmd_program *prog,
     const struct cmd_entry *entry, int argc, char **argv, cJSON **ports, cJSON **lockfile)
 {
@@ -345,7 +357,7 @@ agent_cmd_up(const struct agent_backend *be, const struct cmd_program *prog,
 		*ports = NULL;
 	if (lockfile != NULL)
 		*lockfile = NULL;
-	if ((rc = cmd_up_parse(prog, entry, argc, argv, &a)) != 0) {
+	if ((rc = cmd_up_parse(prog, entry, argc, argv, &a, 1)) != 0) {
 		cmd_up_args_clear(&a);
 		return rc;
 	}

@@ -108,12 +108,19 @@ struct client_target {
 	} lock_sent;
 	const struct client_target_hook *hook; /* borrowed, or NULL */
 };
-/* What a command does at a point of client_target_open_hook(): before_send
- * runs just before a local SOURCE is uploaded (ct->lock_sent known), given
- * the command's arguments as they will be after it (argv[argc] NULL; the
- * host's folder not known yet: the local one in its place), and returns
- * CMD_EXIT_OK to go on, else the exit code after printing why not. */
+/* What a command does at a point of client_target_open_hook(): check
+ * runs first for a remote TARGET, before any connection, placement or
+ * upload, given the command's arguments with TARGET (and the SOURCE after
+ * `HOST:` or `@POOL`) as one folder, "." (argv[argc] NULL): the usage
+ * errors the command can find itself are found then, not after an upload
+ * (a local TARGET's come from the command's own parse, which is first
+ * anyway). before_send runs just before a local SOURCE is uploaded
+ * (ct->lock_sent known), given the command's arguments as they will be
+ * after it (argv[argc] NULL; the host's folder not known yet: the local
+ * one in its place). Each (either may be NULL) returns CMD_EXIT_OK to go
+ * on, else the exit code after printing why not. */
 struct client_target_hook {
+	int (*check)(int argc, char **argv, void *arg);
 	int (*before_send)(struct client_target *ct, int argc, char **argv, void *arg);
 	void *arg;
 };

@@ -80,9 +80,10 @@ cmd_build_value(int argc, char **argv, int *i, struct cmd_build_args *a, const c
 }
 
 /* Parse argv into *a (cleared with cmd_build_args_clear() either way). 0,
- * or CMD_EXIT_USAGE after printing why. */
+ * or CMD_EXIT_USAGE after printing why; warn: print the deprecated flags'
+ * warnings too (once: not for cmd_build_check). */
 static int
-cmd_build_parse(int argc, char **argv, struct cmd_build_args *a)
+cmd_build_parse(int argc, char **argv, struct cmd_build_args *a, int warn)
 {
 	const char *msg = NULL, *warning;
 	int i, r;
@@ -102,7 +103,7 @@ cmd_build_parse(int argc, char **argv, struct cmd_build_args *a)
 			a->no_cache = 1;
 		else if (agent_cmd_lockfile_arg(
 			     argv[i], &a->no_lockfile, &a->frozen_lockfile, &warning)) {
-			if (warning != NULL)
+			if (warning != NULL && warn)
 				fprintf(stderr, "%s\n", warning);
 		} else if (argv[i][0] == '-' && argv[i][1] != '\0')
 			return cmd_usage_error(&client_program, &cmd_build_entry,
@@ -124,9 +125,23 @@ cmd_build_parse(int argc, char **argv, struct cmd_build_args *a)
 	return 0;
 }
 
+/* build's usage errors, before a remote TARGET's upload
+ * (client_target_hook). */
+static int
+cmd_build_check(int argc, char **argv, void *arg)
+{
+	struct cmd_build_args a;
+	int rc = cmd_build_parse(argc, argv, &a, 0);
+
+	(void)arg;
+	cmd_build_args_clear(&a);
+	return rc == 0 ? CMD_EXIT_OK : rc;
+}
+
 static int
 cmd_build_exec(int argc, char **argv)
 {
+	static const struct client_target_hook hook = { .check = cmd_build_check };
 	struct progress progress = { .fn = agent_cmd_progress_stderr };
 	struct progress_view *view = NULL;
 	struct client_target ct;
@@ -135,10 +150,10 @@ cmd_build_exec(int argc, char **argv)
 	char *cause = NULL, *text;
 	int rc;
 
-	if ((rc = client_target_open(
-		 "build", argc, argv, CLIENT_TARGET_SEND_LOCAL, &ct)) != CMD_EXIT_OK)
+	if ((rc = client_target_open_hook("build", argc, argv, CLIENT_TARGET_SEND_LOCAL,
+		 &hook, &ct)) != CMD_EXIT_OK)
 		goto out;
-	if ((rc = cmd_build_parse(ct.argc, ct.argv, &a)) != 0)
+	if ((rc = cmd_build_parse(ct.argc, ct.argv, &a, 1)) != 0)
 		goto out;
 	req = agent_cmd_request(client_program.name, "build", a.folder, a.config_file);
 	if (a.no_cache)

@@ -2,14 +2,26 @@
  * container (the shared command, agent-cmds.h, on TARGET's backend). */
 #include "client.h"
 
+/* exec's usage errors, before a remote TARGET's host is reached
+ * (client_target_hook). */
+static int
+cmd_exec_check(int argc, char **argv, void *arg)
+{
+	(void)arg;
+	return agent_cmd_exec_check(&client_program, &cmd_exec_entry, argc, argv) == 0
+	    ? CMD_EXIT_OK
+	    : CMD_EXIT_USAGE;
+}
+
 static int
 cmd_exec_exec(int argc, char **argv)
 {
+	static const struct client_target_hook hook = { .check = cmd_exec_check };
 	struct client_target ct;
 	int rc;
 
-	if ((rc = client_target_open("exec", argc, argv,
-		 CLIENT_TARGET_QUIET | CLIENT_TARGET_COMMAND, &ct)) == CMD_EXIT_OK)
+	if ((rc = client_target_open_hook("exec", argc, argv,
+		 CLIENT_TARGET_QUIET | CLIENT_TARGET_COMMAND, &hook, &ct)) == CMD_EXIT_OK)
 		rc = agent_cmd_exec(
 		    &ct.be, &client_program, &cmd_exec_entry, ct.argc, ct.argv);
 	client_target_close(&ct);

@@ -13,9 +13,20 @@
 #include "remote.h"
 #include "sync-scan.h"
 
+/* up's usage errors, before a remote TARGET's upload (client_target_hook). */
+static int
+cmd_up_check(int argc, char **argv, void *arg)
+{
+	(void)arg;
+	return agent_cmd_up_check(&client_program, &cmd_up_entry, argc, argv) == 0
+	    ? CMD_EXIT_OK
+	    : CMD_EXIT_USAGE;
+}
+
 static int
 cmd_up_exec(int argc, char **argv)
 {
+	static const struct client_target_hook hook = { .check = cmd_up_check };
 	struct progress progress = { .fn = agent_cmd_progress_stderr };
 	struct client_target ct;
 	cJSON *ports = NULL, *id_labels = NULL, *lockfile = NULL;
@@ -27,12 +38,12 @@ cmd_up_exec(int argc, char **argv)
 	int gitignore = sync && client_take_flag(&argc, argv, "--gitignore");
 	int two_way = sync && client_take_flag(&argc, argv, "--two-way");
 
-	if ((rc = client_target_open("up", argc, argv,
+	if ((rc = client_target_open_hook("up", argc, argv,
 		 CLIENT_TARGET_PLACE | CLIENT_TARGET_SEND |
 		     (sync ? CLIENT_TARGET_LOCAL_SOURCE : 0) |
 		     (git ? CLIENT_TARGET_SEND_GIT : 0) |
 		     (gitignore ? CLIENT_TARGET_SEND_GITIGNORE : 0),
-		 &ct)) != CMD_EXIT_OK)
+		 &hook, &ct)) != CMD_EXIT_OK)
 		goto out;
 	rc = agent_cmd_up(&ct.be, &client_program, &cmd_up_entry, ct.argc, ct.argv,
 	    &ports, client_lockfile_wanted(&ct) ? &lockfile : NULL);

@@ -72,7 +72,6 @@ static int
 cmd_upgrade_retarget_local(struct client_target *ct, int argc, char **argv, void *arg)
 {
 	struct cmd_upgrade_opts *o = arg;
-	struct agent_cmd_args a;
 	const char *key;
 	char *file, *shown, *text = NULL, *edited = NULL, *cause = NULL;
 	struct jsonc_doc *doc = NULL;
@@ -80,15 +79,12 @@ cmd_upgrade_retarget_local(struct client_target *ct, int argc, char **argv, void
 	size_t n;
 	int rc = CMD_EXIT_FAILURE;
 
+	(void)argc;
+	(void)argv;
+	/* (a usage error was found before anything is edited: the hook's
+	 * check, cmd_upgrade_check) */
 	if (o->feature == NULL || o->dry_run || !client_lockfile_wanted(ct))
 		return CMD_EXIT_OK;
-	/* (a usage error is one before anything is edited: the same check as
-	 * after the upload) */
-	if ((rc = agent_cmd_args_parse(&client_program, &cmd_upgrade_entry, argc, argv,
-		 AGENT_ARG_FOLDER, &a)) != 0)
-		return rc;
-	agent_cmd_args_clear(&a);
-	rc = CMD_EXIT_FAILURE;
 	/* (the agent's check, which then sees no version) */
 	if (feature_ref_version_check(o->target_version, &cause) != 0) {
 		fprintf(stderr, "rdev: upgrade: %s\n", cause);
@@ -150,6 +146,21 @@ out:
 	return rc;
 }
 
+/* upgrade's usage errors, before a remote TARGET's upload or its edit here
+ * (client_target_hook): the same parse as after it. */
+static int
+cmd_upgrade_check(int argc, char **argv, void *arg)
+{
+	struct agent_cmd_args a;
+
+	(void)arg;
+	if (agent_cmd_args_parse(&client_program, &cmd_upgrade_entry, argc, argv,
+		AGENT_ARG_FOLDER, &a) != 0)
+		return CMD_EXIT_USAGE;
+	agent_cmd_args_clear(&a);
+	return CMD_EXIT_OK;
+}
+
 static int
 cmd_upgrade_exec(int argc, char **argv)
 {
@@ -161,7 +172,9 @@ cmd_upgrade_exec(int argc, char **argv)
 	cJSON *req, *res = NULL;
 	const char *msg = NULL;
 	char *cause = NULL;
-	struct client_target_hook hook = { cmd_upgrade_retarget_local, &o };
+	struct client_target_hook hook = { .check = cmd_upgrade_check,
+		.before_send = cmd_upgrade_retarget_local,
+		.arg = &o };
 	int rc;
 
 	/* (taken before the upload, which the hook's edit precedes) */

@@ -177,6 +177,38 @@ client_next_positional(int argc, char **argv, int i)
 	return -1;
 }
 
+/* The hook's check of argv's remote TARGET at i (client_target_hook): the
+ * arguments with TARGET, and the SOURCE after `HOST:` or `@POOL`, as ".".
+ * CMD_EXIT_OK when there is none or it passes. */
+static int
+client_target_check(const struct client_target_hook *hook, int argc, char **argv, int i)
+{
+	static char dot[] = ".";
+	struct target t;
+	char **v;
+	int n = 0, source = -1, rc;
+
+	if (hook == NULL || hook->check == NULL)
+		return CMD_EXIT_OK;
+	/* (a TARGET that does not parse: client_remote_target says why, and
+	 * connects to nothing either) */
+	if (target_parse(argv[i], &t, NULL) == 0) {
+		if (t.kind == TARGET_HOST || t.kind == TARGET_POOL)
+			source = client_next_positional(argc, argv, i);
+		target_clear(&t);
+	}
+	v = xcalloc((size_t)argc + 1, sizeof *v);
+	for (int k = 0; k < argc; k++) {
+		if (k == i)
+			v[n++] = dot;
+		else if (k != source)
+			v[n++] = argv[k];
+	}
+	rc = hook->check(n, v, hook->arg);
+	free(v);
+	return rc;
+}
+
 /* up's answer through a pool gets the pool entry's name as "host". */
 static int
 client_target_pool_call(
@@ -423,6 +455,11 @@ client_target_open_hook(const char *name, int argc, char **argv, unsigned flags,
 			    name, argv[i], argv[i], name);
 		client_target_close(ct);
 		return CMD_EXIT_USAGE;
+	}
+	if (i >= 0 && target_is_remote(argv[i]) &&
+	    (rc = client_target_check(hook, argc, argv, i)) != CMD_EXIT_OK) {
+		client_target_close(ct);
+		return rc;
 	}
 	if (i < 0 || !target_is_remote(argv[i])) {
 		char *cause = NULL;

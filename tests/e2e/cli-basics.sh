@@ -112,6 +112,35 @@ set +e
 rc=$?
 set -e
 check_eq "rdev up --json --log-format json exits 2" "$rc" 2
+# Usage errors the client can find itself are found before anything is
+# sent or connected, for a remote TARGET too: they came after `HOST:
+# SOURCE`'s upload (or a pool's placement). The host here does not exist
+# and no broker is started: a connection would fail otherwise, not exit 2.
+mkdir -p "$TEST_TMP/rt-usage" "$TEST_TMP/cwd/app" && chmod 700 "$TEST_TMP/rt-usage"
+echo '{"image": "x"}' >"$TEST_TMP/cwd/app/.devcontainer.json"
+for c in "up|--json (no progress) and --log-format json|up nosuch.invalid: ./app --json --log-format json" \
+	"up|--dotfiles-install-command needs --dotfiles-repository|up nosuch.invalid: ./app --dotfiles-install-command x.sh" \
+	"up|--dotfiles-target-path needs --dotfiles-repository|up @nopool ./app --dotfiles-target-path /d" \
+	"up|unknown option --bogus|up nosuch.invalid:/src --bogus" \
+	"up|--config is empty|up nosuch.invalid: ./app --config ''" \
+	"up|--mount must be|up nosuch.invalid: ./app --sync --mount x" \
+	"exec|--remote-env must be NAME=VALUE|exec nosuch.invalid: ./app --remote-env x -- true" \
+	"exec|no command given|exec @nopool ./app" \
+	"shell|unknown option --bogus|shell nosuch.invalid: ./app --bogus" \
+	"build|--log-format must be text or json|build nosuch.invalid: ./app --log-format xml" \
+	"upgrade|unknown option --bogus|upgrade nosuch.invalid: ./app --bogus"; do
+	cmd=${c%%|*} rest=${c#*|}
+	want=${rest%%|*} args=${rest#*|}
+	set +e
+	err=$(cd "$TEST_TMP/cwd" && RDEV_RUNTIME_DIR=$TEST_TMP/rt-usage timeout 60 \
+		sh -c "'$RDEV_BIN_DIR/rdev' $args" 2>&1 >/dev/null)
+	rc=$?
+	set -e
+	check_eq "rdev $args exits 2" "$rc" 2
+	check "... before connecting: '$want' ($err)" \
+		sh -c "printf '%s' \"\$1\" | grep -qF -- \"rdev $cmd: \$2\"" _ "$err" "$want"
+done
+check_eq "... and no broker was started for them" "$(ls -A "$TEST_TMP/rt-usage")" ""
 # The same forward twice would be made once and listed twice: refused.
 rdev_rc forward "$TEST_TMP/cwd" 3000 8080:3000 3000
 check_eq "rdev forward TARGET 3000 8080:3000 3000 exits 2" "$rc" 2

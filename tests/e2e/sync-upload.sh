@@ -133,6 +133,18 @@ check "up HOST: ./app --log-format json: every stderr line is a JSON object" \
 	jq -es 'all(type == "object")' "$TEST_TMP/up-jl.err"
 check "... the upload's among them, a text line" \
 	jq -es 'any(.[]; .type == "text" and (.text | test("[0-9]+ of [0-9]+ entries sent")))' "$TEST_TMP/up-jl.err"
+# A usage error the client can find is found before the upload: nothing of
+# a new folder lands on the host (it was uploaded, then refused).
+mkdir -p "$TEST_TMP/fresh" && cp "$app/.devcontainer.json" "$TEST_TMP/fresh/"
+for args in "--json --log-format json" "--dotfiles-target-path /d"; do
+	set +e
+	(cd "$TEST_TMP" && "$RDEV_BIN_DIR/rdev" up "$name:" ./fresh $args) >/dev/null 2>"$TEST_TMP/fresh.err"
+	rc=$?
+	set -e
+	check_eq "up HOST: ./fresh $args: a usage error (exit 2)" "$rc" 2
+	check "... found before the upload: no entries sent" sh -c "! grep -q 'entries sent' '$TEST_TMP/fresh.err'"
+	check_eq "... nothing of it on the host" "$(on_host 'ls ~/rdev/workspaces' | grep -c '^fresh-' || true)" 0
+done
 rdev logs "$name:" ./app >/dev/null
 echo "ok   logs HOST: ./app"
 rdev ssh-config "$name:" ./app >"$TEST_TMP/ssh.cfg"
