@@ -131,7 +131,14 @@ static const char *const lifecycle_bg_state_names[] = {
 
 struct lifecycle_bg {
 	char *record_path;
-	struct lifecycle_log *log; /* locked while the background process has it */
+	char *log_path;
+	struct lifecycle_log *log;
+	/* The container's lock file, locked while the background process has
+	 * it: a live run's sign to readers, and, once unlinked
+	 * (lifecycle_bg_removed()), the sign that its container is gone. Not
+	 * the log, which a user may remove by hand (`rm`) with the container
+	 * still there. */
+	int lock_fd;
 	cJSON *record;
 };
 
@@ -139,6 +146,12 @@ static char *
 lifecycle_bg_record_path(const char *state_dir, const char *container_id)
 {
 	return xasprintf("%s/lifecycle-%s.state", state_dir, container_id);
+}
+
+static char *
+lifecycle_bg_lock_path(const char *state_dir, const char *container_id)
+{
+	return xasprintf("%s/lifecycle-%s.lock", state_dir, container_id);
 }
 
 static int
@@ -154,15 +167,42 @@ lifecycle_bg_save(struct lifecycle_bg *bg, char **cause)
 	return rc;
 }
 
-/* Has the container's log been unlinked under us: its container removed
- * (lifecycle_bg_removed(), by a down or an up --recreate that takes no lock
- * of ours)? */
+/* Has the container's lock file been unlinked under us: its container
+ * removed (lifecycle_bg_removed(), by a down or an up --recreate that takes
+ * no lock of ours)? */
 static int
 lifecycle_bg_orphaned(const struct lifecycle_bg *bg)
 {
 	struct stat st;
 
-	return fstat(bg->log->fd, &st) == 0 && st.st_nlink == 0;
+	return fstat(bg->lock_fd, &st) == 0 && st.st_nlink == 0;
+}
+
+/* The log unlinked under us with the container still there (removed by
+ * hand): a new one at its path, where `rdev logs` reads what follows (it
+ * went into the unlinked file, read by nobody). lifecycle_bg_removed()
+ * unlinks the lock file before the log: a new log made as it ran is taken
+ * back out here, as lifecycle_bg_save_or_log() does the record. */
+static void
+lifecycle_bg_log_again(struct lifecycle_bg *bg)
+{
+	struct stat st;
+	int fd;
+
+	if (fstat(bg->log->fd, &st) != 0 || st.st_nlink > 0 || lifecycle_bg_orphaned(bg))
+		return;
+	/* (none: the lines go on into the unlinked one) */
+	if ((fd = open(bg->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) <
+	    0)
+		return;
+	if (lifecycle_bg_orphaned(bg)) {
+		close(fd);
+		if (unlink(bg->log_path) != 0 && errno != ENOENT)
+			log_warn("%s: %s", bg->log_path, strerror(errno));
+		return;
+	}
+	close(bg->log->fd);
+	bg->log->fd = fd;
 }
 
 /* Save in the background process: a record that cannot be written costs
@@ -199,16 +239,22 @@ lifecycle_bg_begin(const char *state_dir, const char *container_id,
     const struct lifecycle_pending *pending, char **cause)
 {
 	struct lifecycle_bg *bg = xcalloc(1, sizeof *bg);
-	char *log_path = lifecycle_log_path(state_dir, container_id);
+	char *lock_path = lifecycle_bg_lock_path(state_dir, container_id);
 	cJSON *steps, *e;
 
-	if ((bg->log = lifecycle_log_open(log_path, cause)) == NULL)
+	bg->lock_fd = -1;
+	bg->log_path = lifecycle_log_path(state_dir, container_id);
+	if ((bg->log = lifecycle_log_open(bg->log_path, cause)) == NULL)
 		goto fail;
+	if ((bg->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+		error_set_errno(cause, errno, "%s", lock_path);
+		goto fail;
+	}
 	/* Readers only probe it for a moment; an earlier run's process cannot
 	 * hold it, as it holds the workspace lock our caller holds now. */
-	while (flock(bg->log->fd, LOCK_EX) != 0) {
+	while (flock(bg->lock_fd, LOCK_EX) != 0) {
 		if (errno != EINTR) {
-			error_set_errno(cause, errno, "cannot lock %s", log_path);
+			error_set_errno(cause, errno, "cannot lock %s", lock_path);
 			goto fail;
 		}
 	}
@@ -225,12 +271,23 @@ lifecycle_bg_begin(const char *state_dir, const char *container_id,
 	}
 	if (lifecycle_bg_save(bg, cause) != 0)
 		goto fail;
-	free(log_path);
+	free(lock_path);
 	return bg;
 fail:
-	free(log_path);
+	free(lock_path);
 	lifecycle_bg_free(bg);
 	return NULL;
+}
+
+/* A lifecycle_output_fn: the line in the log (a new one, if it was removed
+ * by hand). */
+static void
+lifecycle_bg_output(void *arg, const char *step, const char *line)
+{
+	struct lifecycle_bg *bg = arg;
+
+	lifecycle_bg_log_again(bg);
+	lifecycle_log_output(bg->log, step, line);
 }
 
 /* A lifecycle_event_fn: the log line, and the step's state in the record. */
@@ -243,6 +300,7 @@ lifecycle_bg_event(
 	const cJSON *name, *state;
 	cJSON *e;
 
+	lifecycle_bg_log_again(bg);
 	lifecycle_log_event(bg->log, step, ev, detail);
 	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(bg->record, "steps")) {
 		name = cJSON_GetObjectItemCaseSensitive(e, "name");
@@ -267,8 +325,8 @@ lifecycle_bg_run(struct lifecycle_bg *bg, const struct lifecycle_ctx *ctx,
 	int rc;
 
 	bg->log->mask = ctx->mask;
-	c.out = lifecycle_log_output;
-	c.out_arg = bg->log;
+	c.out = lifecycle_bg_output;
+	c.out_arg = bg;
 	c.event = lifecycle_bg_event;
 	c.event_arg = bg;
 	rc = lifecycle_run_pending(&c, pending, &cause);
@@ -288,8 +346,11 @@ lifecycle_bg_free(struct lifecycle_bg *bg)
 	if (bg == NULL)
 		return;
 	lifecycle_log_close(bg->log);
+	if (bg->lock_fd >= 0)
+		close(bg->lock_fd);
 	cJSON_Delete(bg->record);
 	free(bg->record_path);
+	free(bg->log_path);
 	free(bg);
 }
 
@@ -306,18 +367,22 @@ lifecycle_bg_forget(const char *state_dir, const char *container_id)
 void
 lifecycle_bg_removed(const char *container_id)
 {
-	char *state_dir = agent_state_dir(NULL), *log_path;
+	char *state_dir = agent_state_dir(NULL), *path;
 
 	if (state_dir == NULL)
 		return;
-	/* (a background run still writing it keeps its open file, unlinked:
-	 * nothing reads it once the container is gone; the log goes first,
-	 * as that run writes no record once it is gone:
-	 * lifecycle_bg_save_or_log()) */
-	log_path = lifecycle_log_path(state_dir, container_id);
-	if (unlink(log_path) != 0 && errno != ENOENT)
-		log_warn("%s: %s", log_path, strerror(errno));
-	free(log_path);
+	/* (a background run still writing them keeps its open files,
+	 * unlinked: nothing reads them once the container is gone; the lock
+	 * file goes first, as that run writes no record nor log once it is
+	 * gone: lifecycle_bg_save_or_log(), lifecycle_bg_log_again()) */
+	path = lifecycle_bg_lock_path(state_dir, container_id);
+	if (unlink(path) != 0 && errno != ENOENT)
+		log_warn("%s: %s", path, strerror(errno));
+	free(path);
+	path = lifecycle_log_path(state_dir, container_id);
+	if (unlink(path) != 0 && errno != ENOENT)
+		log_warn("%s: %s", path, strerror(errno));
+	free(path);
 	lifecycle_bg_forget(state_dir, container_id);
 	free(state_dir);
 }
@@ -346,14 +411,19 @@ lifecycle_bg_record_failure(const char *state_dir, const char *container_id,
 	return rc;
 }
 
-/* Does a live background process hold the container's log? */
+/* Does a live background process hold the container's lock file (or, for a
+ * run an older agent started, which locked its log, that)? */
 static int
 lifecycle_bg_locked(const char *state_dir, const char *container_id)
 {
-	char *path = lifecycle_log_path(state_dir, container_id);
+	char *path = lifecycle_bg_lock_path(state_dir, container_id);
 	int fd, locked = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 && errno == ENOENT) {
+		free(path);
+		path = lifecycle_log_path(state_dir, container_id);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
 	free(path);
 	if (fd < 0)
 		return 0;

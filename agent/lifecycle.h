@@ -77,10 +77,14 @@
  *   {"containerId":ID,"state":"running"|"done"|"failed","error":MSG,
  *    "steps":[{"name":"postCreateCommand","state":"pending"|"running"|
  *              "done"|"skipped"|"failed"},...]}
- * Its process holds an exclusive flock(2) on the log while it runs, so a
- * record still "running" with nobody holding the lock is a run whose
- * process died (killed, a reboot): readers report it as failed. Readers
- * (`logs -f`, `exec`) need no Docker call: lifecycle_bg_status_read().
+ * Its process holds an exclusive flock(2) on "<state_dir>/lifecycle-<id>.lock"
+ * while it runs, so a record still "running" with nobody holding the lock
+ * is a run whose process died (killed, a reboot): readers report it as
+ * failed. Readers (`logs -f`, `exec`) need no Docker call:
+ * lifecycle_bg_status_read(). The lock file, not the log, also tells the
+ * run that its container was removed (lifecycle_bg_removed() unlinks it):
+ * a log removed by hand is made anew for the lines that follow, and the
+ * run and its record go on.
  * A step that fails in `up` itself (not in the background) leaves the same
  * record, marked "run":"foreground", with that step "failed" and nothing
  * else (lifecycle_bg_record_failure()), so `status` can tell it ran and
@@ -228,9 +232,10 @@ char *lifecycle_pending_names(const struct lifecycle_pending *p);
 /* ---- The background run (see the top of this file) ---- */
 
 struct lifecycle_bg;
-/* Before the background process is forked: open and lock the container's
- * log, record pending's steps as not run yet. The lock belongs to the open
- * log, which the forked process inherits and keeps. NULL with *cause. */
+/* Before the background process is forked: open the container's log, lock
+ * its lock file, record pending's steps as not run yet. The lock belongs to
+ * the open lock file, which the forked process inherits and keeps. NULL
+ * with *cause. */
 struct lifecycle_bg *lifecycle_bg_begin(const char *state_dir, const char *container_id,
     const struct lifecycle_pending *pending, char **cause);
 /* In the background process: run pending with ctx, its output and events
@@ -238,15 +243,15 @@ struct lifecycle_bg *lifecycle_bg_begin(const char *state_dir, const char *conta
  * then record how it ended. 0, or -1 when a step failed (recorded). */
 int lifecycle_bg_run(struct lifecycle_bg *bg, const struct lifecycle_ctx *ctx,
     const struct lifecycle_pending *pending);
-/* Close this process's copy of the log (its lock stays with any process that
- * still has it open). lifecycle_bg_free(NULL) is a no-op. */
+/* Close this process's copy of the log and lock file (the lock stays with
+ * any process that still has it open). lifecycle_bg_free(NULL) is a no-op. */
 void lifecycle_bg_free(struct lifecycle_bg *bg);
 /* Drop the record of an earlier run (`up` does, holding the workspace lock,
  * before its steps: what runs now is the current story). */
 void lifecycle_bg_forget(const char *state_dir, const char *container_id);
 /* Container container_id was removed (`down`, or `up` replacing it): its
- * record and its background log go with it (in the agent's state
- * directory; none found: there is nothing to drop). */
+ * record, its background log and its lock file go with it (in the agent's
+ * state directory; none found: there is nothing to drop). */
 void lifecycle_bg_removed(const char *container_id);
 
 /* Record that step failed with error in `up`'s foreground run of the

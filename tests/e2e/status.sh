@@ -6,7 +6,8 @@
 # usage error; a step that fails in up itself is "failed", with its error,
 # until an up runs it again and it succeeds; a container's lifecycle record
 # goes with it (down, up --recreate), and stays gone when down comes while
-# its background run still goes.
+# its background run still goes; a log removed by hand while the run goes
+# does not make it reported dead, and what follows goes into a new one.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 export RDEV_STATE_DIR=$TEST_TMP/state
@@ -62,10 +63,19 @@ check_eq "logs -f ends with 141 when its reader goes away, not with the step" "$
 # still runs; plain logs likewise (lib.sh).
 check_logs_write_errors "$ws"
 check_eq "logs --json: a reader gone: 141" "$(status_reader_gone "$RDEV_BIN_DIR/rdev" logs "$ws" --json)" 141
+# Its log removed by hand meanwhile (`rm` of what looks like a stale file):
+# the run was taken for its container's end (its record no longer written)
+# and reported dead ("killed?"); it goes on, running, and writes what
+# follows into a new log.
+rm "$RDEV_STATE_DIR/lifecycle-$cid.log"
+check_eq "a removed log: the background run is still reported running" \
+	"$(st "$ws" | jq -r .background.state)" running
 docker exec "$cid" touch /tmp/go
 rdev logs -f "$ws" >/dev/null
 check_eq "postStartCommand done once the background run ended" \
 	"$(st "$ws" | jq -r '.steps[] | select(.name == "postStartCommand") | .state')" done
+check_eq "... and the run done, its log removed meanwhile" "$(st "$ws" | jq -r .background.state)" done
+check "... what followed in a new log" grep -q "postStartCommand: done" "$RDEV_STATE_DIR/lifecycle-$cid.log"
 check "text form lists the steps" sh -c "'$RDEV_BIN_DIR/rdev' status '$ws' | grep -qE '^  postCreateCommand +done$'"
 
 rdev stop "$ws" >/dev/null 2>"$TEST_TMP/stop.err"
@@ -85,6 +95,7 @@ check "down removes the container's lifecycle record" \
 # ... and its background log (nothing reads it once the container is gone)
 check "down removes the container's background lifecycle log" \
 	test ! -e "$RDEV_STATE_DIR/lifecycle-$cid.log"
+check "... and its lock file" test ! -e "$RDEV_STATE_DIR/lifecycle-$cid.lock"
 # A down while the background run still goes: the run ends ("failed", its
 # container gone under it) after down removed the record and the log, and
 # wrote the record again, for a container that no longer exists. (Its
@@ -108,6 +119,7 @@ EVENTUALLY_SECONDS=60 eventually "the background run ends once its container is 
 check "down during the background run: its record stays gone after the run" \
 	test ! -e "$RDEV_STATE_DIR/lifecycle-$cid.state"
 check "... and its log" test ! -e "$RDEV_STATE_DIR/lifecycle-$cid.log"
+check "... and its lock file" test ! -e "$RDEV_STATE_DIR/lifecycle-$cid.lock"
 
 # A step that fails in up itself (not in the background) ran and failed:
 # status said "not run" (only the background run's failures were recorded).

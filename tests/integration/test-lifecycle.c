@@ -419,6 +419,9 @@ TEST(wait_for_leaves_later_steps_pending)
 	ASSERT_INT_EQ(lifecycle_bg_status_read(dir, id, &st, &cause), 0);
 	ASSERT_INT_EQ(st.state, LIFECYCLE_BG_NONE);
 	unlink(path);
+	free(path);
+	path = xasprintf("%s/lifecycle-%s.lock", dir, id); /* (the run's lock) */
+	unlink(path);
 	rmdir(dir);
 	free(path);
 
@@ -534,6 +537,30 @@ TEST(background_failure_and_death_are_recorded)
 	lifecycle_bg_status_clear(&st);
 	ASSERT_NULL(lifecycle_bg_notice(dir, id, "x"));
 
+	/* Its log removed by hand as it runs (the container still there): the
+	 * run goes on and records its end (it took the unlinked log for its
+	 * container's removal and wrote no record more: "running" for ever),
+	 * and what follows goes into a new log. */
+	if ((bg = lifecycle_bg_begin(dir, id, p, &cause)) == NULL)
+		TEST_FAIL("bg begin: %s", cause);
+	path = lifecycle_log_path(dir, id);
+	ASSERT_INT_EQ(unlink(path), 0);
+	ASSERT_INT_EQ(lifecycle_bg_run(bg, &ctx, p), -1);
+	ASSERT_INT_EQ(lifecycle_bg_status_read(dir, id, &st, &cause), 0);
+	ASSERT_INT_EQ(st.state, LIFECYCLE_BG_FAILED);
+	ASSERT_STR_CONTAINS(st.error, "exited with status 3");
+	lifecycle_bg_status_clear(&st);
+	lifecycle_bg_free(bg);
+	{
+		char *data = NULL;
+		size_t len;
+
+		ASSERT_INT_EQ(file_read_all(path, 1 << 20, &data, &len, &cause), 0);
+		ASSERT_STR_CONTAINS(data, "Z postCreateCommand: FAILED: ");
+		free(data);
+	}
+	free(path);
+
 	/* A run whose process is gone (its lock with it) before it ended. */
 	if ((bg = lifecycle_bg_begin(dir, id, p, &cause)) == NULL)
 		TEST_FAIL("bg begin 2: %s", cause);
@@ -545,6 +572,9 @@ TEST(background_failure_and_death_are_recorded)
 	lifecycle_pending_free(p);
 	lifecycle_bg_forget(dir, id);
 	path = lifecycle_log_path(dir, id);
+	unlink(path);
+	free(path);
+	path = xasprintf("%s/lifecycle-%s.lock", dir, id);
 	unlink(path);
 	free(path);
 	rmdir(dir);
