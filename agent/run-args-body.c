@@ -4,6 +4,7 @@
 #include "run-args-internal.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
 
 #include "xmalloc.h"
 
@@ -47,6 +48,23 @@ run_args_child(cJSON *parent, const char *key, int type)
 	c = type == cJSON_Array ? cJSON_CreateArray() : cJSON_CreateObject();
 	run_args_set(parent, key, c);
 	return c;
+}
+
+cJSON *
+run_args_number(int64_t n)
+{
+	cJSON *item;
+	char *text;
+
+	/* cJSON prints a double of 15 significant digits or fewer from 1e15 up
+	 * with an exponent ("1.08e+15"), which Go's JSON decoder refuses for an
+	 * integer field; such a number goes out as its digits. */
+	if (n > -1000000000000000LL && n < 1000000000000000LL)
+		return cJSON_CreateNumber((double)n);
+	text = xasprintf("%lld", (long long)n);
+	item = cJSON_CreateRaw(text);
+	free(text);
+	return item;
 }
 
 void

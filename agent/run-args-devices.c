@@ -478,7 +478,7 @@ run_args_throttle_device(
 	}
 	d = cJSON_CreateObject();
 	cJSON_AddStringToObject(d, "Path", path);
-	cJSON_AddNumberToObject(d, "Rate", (double)n);
+	cJSON_AddItemToObject(d, "Rate", run_args_number(n));
 	cJSON_AddItemToArray(run_args_child(run_args_host(st), f->field, cJSON_Array), d);
 	free(path);
 	return 0;

@@ -163,13 +163,14 @@ run_args_health_finish(struct run_args *st, char **cause)
 			cJSON_AddItemToArray(test, cJSON_CreateString(h->cmd));
 	}
 	if (h->interval != 0)
-		cJSON_AddNumberToObject(hc, "Interval", (double)h->interval);
+		cJSON_AddItemToObject(hc, "Interval", run_args_number(h->interval));
 	if (h->timeout != 0)
-		cJSON_AddNumberToObject(hc, "Timeout", (double)h->timeout);
+		cJSON_AddItemToObject(hc, "Timeout", run_args_number(h->timeout));
 	if (h->start_period != 0)
-		cJSON_AddNumberToObject(hc, "StartPeriod", (double)h->start_period);
+		cJSON_AddItemToObject(
+		    hc, "StartPeriod", run_args_number(h->start_period));
 	if (h->retries != 0)
-		cJSON_AddNumberToObject(hc, "Retries", (double)h->retries);
+		cJSON_AddItemToObject(hc, "Retries", run_args_number(h->retries));
 	run_args_set(st->body, "Healthcheck", hc);
 	return 0;
 }

@@ -75,6 +75,9 @@ cJSON *run_args_parent(struct run_args *st, const struct run_args_flag *f);
 void run_args_set(cJSON *parent, const char *key, cJSON *item);
 cJSON *run_args_child(cJSON *parent, const char *key, int type);
 void run_args_append(cJSON *parent, const char *key, const char *value);
+/* An integer as a JSON number that prints as its digits (Go's decoder takes
+ * no exponent for an integer field). */
+cJSON *run_args_number(int64_t n);
 void run_args_map_set(cJSON *parent, const char *key, const char *k, const char *v);
 void run_args_warn(struct run_args *st, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

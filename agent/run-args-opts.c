@@ -62,7 +62,7 @@ run_args_int(
 
 	if (run_args_parse_int(v, 0, &n) != 0)
 		return error_set(cause, "invalid number \"%s\"", v);
-	run_args_set(run_args_parent(st, f), f->field, cJSON_CreateNumber((double)n));
+	run_args_set(run_args_parent(st, f), f->field, run_args_number(n));
 	return 0;
 }
 
@@ -74,7 +74,7 @@ run_args_bytes(
 
 	if (mount_spec_parse_bytes(v, &n, cause) != 0)
 		return -1;
-	run_args_set(run_args_parent(st, f), f->field, cJSON_CreateNumber((double)n));
+	run_args_set(run_args_parent(st, f), f->field, run_args_number(n));
 	return 0;
 }
 
@@ -137,8 +137,7 @@ run_args_cpus(
 	if (digits == 0 || *p != '\0')
 		return error_set(cause, "failed to parse %s as a rational number", v);
 	whole = whole * 1000000000 + frac;
-	run_args_set(run_args_host(st), f->field,
-	    cJSON_CreateNumber((double)(neg ? -whole : whole)));
+	run_args_set(run_args_host(st), f->field, run_args_number(neg ? -whole : whole));
 	return 0;
 }
 

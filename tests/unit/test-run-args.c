@@ -791,6 +791,16 @@ TEST(healthcheck)
 	    "ERROR: runArgs[0]: --health-start-period: time: invalid duration \"x\"");
 	CHECK("[\"--health-start-period\",\"\"]",
 	    "ERROR: runArgs[0]: --health-start-period: time: invalid duration \"\"");
+	/* From 1e15 on, the digits (not "1.08e+15", which the daemon's JSON
+	 * decoder refuses for a time.Duration). */
+	CHECK("[\"--health-start-period\",\"300h\",\"--health-timeout\","
+	      "\"2400h\"]",
+	    "{\"Healthcheck\":{\"Timeout\":8640000000000000,\"StartPeriod\":"
+	    "1080000000000000}}");
+	CHECK("[\"--device-read-iops\",\"/dev/sda:1000000000000000\",\"--cpus\","
+	      "\"2000000\"]",
+	    "{\"HostConfig\":{\"BlkioDeviceReadIOps\":[{\"Path\":\"/dev/sda\","
+	    "\"Rate\":1000000000000000}],\"NanoCpus\":2000000000000000}}");
 	CHECK("[\"--health-interval\",\"100000h\"]",
 	    "ERROR: runArgs[0]: --health-interval: value \"100000h\" is too large");
 	CHECK("[\"--health-retries\",\"x\"]",
