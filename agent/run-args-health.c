@@ -18,7 +18,14 @@ struct run_args_health {
 	int64_t start_period;
 	int64_t retries;
 	int none; /* --no-healthcheck */
+	/* runArgs index of the option that set interval, timeout, retries,
+	 * start_period: a negative value is refused once all are seen (the
+	 * last one given counts, as in the CLI). */
+	int at[4];
 };
+
+static const char *run_args_health_names[] = { "--health-interval", "--health-timeout",
+	"--health-retries", "--health-start-period" };
 
 /* One unit of a Go duration: its name and its length in nanoseconds. */
 static const struct {
@@ -118,21 +125,22 @@ run_args_health(
 	if (strcmp(f->name, "health-retries") == 0) {
 		if (run_args_parse_int(v, 0, &n) != 0 || n > INT32_MAX || n < INT32_MIN)
 			return error_set(cause, "invalid number \"%s\"", v);
-		if (n < 0)
-			return error_set(cause, "cannot be negative");
 		h->retries = n;
+		h->at[2] = st->index;
 		return 0;
 	}
-	if (strcmp(f->name, "health-interval") == 0)
+	if (strcmp(f->name, "health-interval") == 0) {
 		d = &h->interval;
-	else if (strcmp(f->name, "health-timeout") == 0)
+		h->at[0] = st->index;
+	} else if (strcmp(f->name, "health-timeout") == 0) {
 		d = &h->timeout;
-	else
+		h->at[1] = st->index;
+	} else {
 		d = &h->start_period;
+		h->at[3] = st->index;
+	}
 	if (run_args_duration(v, &n, cause) != 0)
 		return -1;
-	if (n < 0)
-		return error_set(cause, "cannot be negative");
 	*d = n;
 	return 0;
 }
@@ -142,7 +150,8 @@ run_args_health_finish(struct run_args *st, char **cause)
 {
 	struct run_args_health *h = st->health;
 	cJSON *hc, *test;
-	int settings;
+	int64_t values[4];
+	int settings, i;
 
 	if (h == NULL)
 		return 0;
@@ -154,6 +163,15 @@ run_args_health_finish(struct run_args *st, char **cause)
 		    cause, "runArgs: --no-healthcheck conflicts with --health-* options");
 	if (!h->none && !settings)
 		return 0;
+	/* In the CLI's order of checks. */
+	values[0] = h->interval;
+	values[1] = h->timeout;
+	values[2] = h->retries;
+	values[3] = h->start_period;
+	for (i = 0; i < 4 && !h->none; i++)
+		if (values[i] < 0)
+			return error_set(cause, "runArgs[%d]: %s: cannot be negative",
+			    h->at[i], run_args_health_names[i]);
 	hc = cJSON_CreateObject();
 	if (h->none || (h->cmd != NULL && *h->cmd != '\0')) {
 		test = cJSON_AddArrayToObject(hc, "Test");

@@ -781,6 +781,16 @@ TEST(healthcheck)
 	    "ERROR: runArgs[0]: --health-interval: cannot be negative");
 	CHECK("[\"--health-retries\",\"-1\"]",
 	    "ERROR: runArgs[0]: --health-retries: cannot be negative");
+	/* Checked once all are seen, as the CLI: the last value counts, and
+	 * --no-healthcheck with any setting is the conflict. */
+	CHECK("[\"--health-retries\",\"-1\",\"--health-retries\",\"3\","
+	      "\"--health-interval=-1s\",\"--health-interval=2s\"]",
+	    "{\"Healthcheck\":{\"Interval\":2000000000,\"Retries\":3}}");
+	CHECK("[\"--health-cmd\",\"x\",\"--health-start-period\",\"-1s\","
+	      "\"--health-timeout\",\"-2s\"]",
+	    "ERROR: runArgs[4]: --health-timeout: cannot be negative");
+	CHECK("[\"--no-healthcheck\",\"--health-interval=-1s\"]",
+	    "ERROR: runArgs: --no-healthcheck conflicts with --health-* options");
 	CHECK("[\"--health-interval\",\"5\"]",
 	    "ERROR: runArgs[0]: --health-interval: time: missing unit in duration "
 	    "\"5\"");
