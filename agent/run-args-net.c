@@ -168,6 +168,15 @@ run_args_ip_addr(
 	unsigned char a[16];
 	int v6 = strcmp(f->name, "ip6") == 0;
 
+	/* Empty is no address (the CLI's string flag), a last one included. */
+	if (*v == '\0') {
+		free(v6 ? st->ipv6 : st->ipv4);
+		if (v6)
+			st->ipv6 = NULL;
+		else
+			st->ipv4 = NULL;
+		return 0;
+	}
 	if (!v6 && inet_pton(AF_INET, v, a) != 1)
 		return error_set(cause, "invalid IPv4 address: %s", v);
 	if (v6 && (inet_pton(AF_INET6, v, a) != 1 || memcmp(a, mapped, 12) == 0))
@@ -268,6 +277,11 @@ run_args_mac(
 	const char *s = v;
 	size_t len;
 
+	/* Empty is no address (the CLI's string flag), a last one included. */
+	if (*v == '\0') {
+		cJSON_DeleteItemFromObjectCaseSensitive(st->body, "MacAddress");
+		return 0;
+	}
 	while (isspace((unsigned char)*s))
 		s++;
 	len = strlen(s);

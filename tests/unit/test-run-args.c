@@ -628,6 +628,11 @@ TEST(endpoint_options)
 	    "{\"HostConfig\":{\"NetworkMode\":\"mynet\"},\"NetworkingConfig\":{"
 	    "\"EndpointsConfig\":{\"mynet\":{\"IPAMConfig\":{\"LinkLocalIPs\":["
 	    "\"169.254.1.1\"]},\"Aliases\":[\"a\"]}}}}");
+	/* Empty is no address, as the CLI's string flags (a last one too). */
+	CHECK("[\"--ip\",\"\",\"--ip6=\",\"--mac-address\",\"\"]", "{}");
+	CHECK("[\"--network\",\"n\",\"--ip\",\"172.30.0.5\",\"--ip=\","
+	      "\"--mac-address\",\"02:42:ac:11:00:02\",\"--mac-address=\"]",
+	    "{\"HostConfig\":{\"NetworkMode\":\"n\"}}");
 	/* A link-local address alone is not refused on the default network. */
 	CHECK("[\"--link-local-ip=fe80::1\"]",
 	    "{\"NetworkingConfig\":{\"EndpointsConfig\":{\"default\":{\"IPAMConfig\":{"
