@@ -175,7 +175,7 @@ run_args_csv_eol(const char *q)
  * quote, a line break ends the record, empty lines before it are skipped): a
  * new array of strings, or NULL with *cause in the reader's words. */
 static cJSON *
-run_args_csv(const char *s, char **cause)
+run_args_csv_read(const char *s, char **cause)
 {
 	cJSON *fields;
 	struct buf *b;
@@ -247,6 +247,33 @@ fail:
 	return NULL;
 }
 
+/* run_args_csv_read on s as Go's reader sees its lines: "\r\n" read as
+ * "\n" (in a quoted field too), a "\r" ending the input dropped. */
+static cJSON *
+run_args_csv(const char *s, char **cause)
+{
+	char *norm = xmalloc(strlen(s) + 1), *q = norm;
+	cJSON *fields;
+
+	for (; *s != '\0'; s++)
+		if (!(s[0] == '\r' && (s[1] == '\n' || s[1] == '\0')))
+			*q++ = *s;
+	*q = '\0';
+	fields = run_args_csv_read(norm, cause);
+	free(norm);
+	return fields;
+}
+
+/* s is a sign and digits: a number Go's strconv.Atoi refuses only as out
+ * of range. */
+static int
+run_args_digits(const char *s)
+{
+	if (*s == '+' || *s == '-')
+		s++;
+	return *s != '\0' && s[strspn(s, "0123456789")] == '\0';
+}
+
 /* A GPU count: "all" is -1 (docker's parseCount). */
 static int
 run_args_gpu_count(const char *v, cJSON *req, char **cause)
@@ -255,13 +282,12 @@ run_args_gpu_count(const char *v, cJSON *req, char **cause)
 
 	if (strcmp(v, "all") == 0)
 		n = -1;
-	else if (run_args_parse_int(v, 10, &n) != 0 || n > INT32_MAX || n < INT32_MIN)
+	else if (run_args_parse_int(v, 10, &n) != 0)
 		return error_set(cause,
 		    "invalid count (%s): value must be either \"all\" or an "
-		    "integer",
-		    v);
-	cJSON_ReplaceItemInObjectCaseSensitive(
-	    req, "Count", cJSON_CreateNumber((double)n));
+		    "integer: %s",
+		    v, run_args_digits(v) ? "value out of range" : "invalid syntax");
+	cJSON_ReplaceItemInObjectCaseSensitive(req, "Count", run_args_number(n));
 	return 0;
 }
 

@@ -732,7 +732,20 @@ TEST(gpus)
 	/* The CLI's errors (its csv reader's among them). */
 	CHECK("[\"--gpus\",\"count=x\"]",
 	    "ERROR: runArgs[0]: --gpus: invalid count (x): value must be either "
-	    "\"all\" or an integer");
+	    "\"all\" or an integer: invalid syntax");
+	CHECK("[\"--gpus\",\"count=99999999999999999999\"]",
+	    "ERROR: runArgs[0]: --gpus: invalid count (99999999999999999999): value "
+	    "must be either \"all\" or an integer: value out of range");
+	/* Go's int, not int32; Go's csv drops a "\r" ending the input and reads
+	 * "\r\n" as "\n" in a quoted field. */
+	CHECK("[\"--gpus\",\"3000000000\",\"--gpus\",\"all\\r\",\"--gpus\","
+	      "\"\\\"device=0\\r\\n1\\\"\\r\"]",
+	    "{\"HostConfig\":{\"DeviceRequests\":[{\"Driver\":\"\",\"Count\":"
+	    "3000000000,\"DeviceIDs\":null,\"Capabilities\":[[\"gpu\"]],"
+	    "\"Options\":{}},{\"Driver\":\"\",\"Count\":-1,\"DeviceIDs\":null,"
+	    "\"Capabilities\":[[\"gpu\"]],\"Options\":{}},{\"Driver\":\"\","
+	    "\"Count\":0,\"DeviceIDs\":[\"0\\n1\"],\"Capabilities\":[[\"gpu\"]],"
+	    "\"Options\":{}}]}}");
 	CHECK("[\"--gpus\",\"all,all\"]",
 	    "ERROR: runArgs[0]: --gpus: gpu request key 'all' can be specified only "
 	    "once");
