@@ -27,6 +27,9 @@ struct run_args_health {
 static const char *run_args_health_names[] = { "--health-interval", "--health-timeout",
 	"--health-retries", "--health-start-period" };
 
+static const char *run_args_health_fields[] = { "Interval", "Timeout", "Retries",
+	"StartPeriod" };
+
 /* One unit of a Go duration: its name and its length in nanoseconds. */
 static const struct {
 	const char *name;
@@ -172,6 +175,14 @@ run_args_health_finish(struct run_args *st, char **cause)
 		if (values[i] < 0)
 			return error_set(cause, "runArgs[%d]: %s: cannot be negative",
 			    h->at[i], run_args_health_names[i]);
+	/* The daemon's refusal at create (after the build, were it left to
+	 * it): a duration set must be 1ms at least. */
+	for (i = 0; i < 4 && !h->none; i++)
+		if (i != 2 && values[i] > 0 && values[i] < 1000000)
+			return error_set(cause,
+			    "runArgs[%d]: %s: %s in Healthcheck cannot be less than 1ms",
+			    h->at[i], run_args_health_names[i],
+			    run_args_health_fields[i]);
 	hc = cJSON_CreateObject();
 	if (h->none || (h->cmd != NULL && *h->cmd != '\0')) {
 		test = cJSON_AddArrayToObject(hc, "Test");

@@ -784,8 +784,8 @@ TEST(healthcheck)
 	    "\"Retries\":3}}");
 	CHECK(
 	    "[\"--health-interval=5s\"]", "{\"Healthcheck\":{\"Interval\":5000000000}}");
-	CHECK("[\"--health-timeout\",\"1h2m3.5s\",\"--health-interval\",\"2us\"]",
-	    "{\"Healthcheck\":{\"Interval\":2000,\"Timeout\":3723500000000}}");
+	CHECK("[\"--health-timeout\",\"1h2m3.5s\",\"--health-interval\",\"2000us\"]",
+	    "{\"Healthcheck\":{\"Interval\":2000000,\"Timeout\":3723500000000}}");
 	CHECK("[\"--no-healthcheck\"]", "{\"Healthcheck\":{\"Test\":[\"NONE\"]}}");
 	/* Zero values are no settings, as in the CLI. */
 	CHECK("[\"--health-interval=0\",\"--health-retries\",\"0\"]", "{}");
@@ -807,6 +807,13 @@ TEST(healthcheck)
 	CHECK("[\"--health-cmd\",\"x\",\"--health-start-period\",\"-1s\","
 	      "\"--health-timeout\",\"-2s\"]",
 	    "ERROR: runArgs[4]: --health-timeout: cannot be negative");
+	/* The daemon refuses a set duration under 1ms at create. */
+	CHECK("[\"--health-interval\",\"1ms\",\"--health-timeout\",\"999us\"]",
+	    "ERROR: runArgs[2]: --health-timeout: Timeout in Healthcheck cannot be "
+	    "less than 1ms");
+	CHECK("[\"--health-start-period\",\"1ns\"]",
+	    "ERROR: runArgs[0]: --health-start-period: StartPeriod in Healthcheck "
+	    "cannot be less than 1ms");
 	CHECK("[\"--no-healthcheck\",\"--health-interval=-1s\"]",
 	    "ERROR: runArgs: --no-healthcheck conflicts with --health-* options");
 	CHECK("[\"--health-interval\",\"5\"]",
