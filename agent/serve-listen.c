@@ -139,6 +139,7 @@ serve_listen_announce(const char *path)
 	cJSON *hello = proto_hello_new(LISTEN_SOFTWARE), *ev = cJSON_CreateObject();
 	int rc;
 
+	serve_mux_hello_features(hello);
 	cJSON_AddNumberToObject(ev, "id", 0);
 	cJSON_AddStringToObject(ev, "event", "listening");
 	cJSON_AddStringToObject(ev, "socket", path);

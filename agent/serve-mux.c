@@ -42,6 +42,11 @@
  * more: what does not fit is copied to the stream's buffer. */
 #define SERVE_MUX_IOV 32
 
+/* (the broker counts on these windows in the DATA it sends behind an open) */
+_Static_assert(
+    SERVE_MUX_WINDOW >= PROTO_EARLY_DATA && SERVE_MUX_TCP_WINDOW >= PROTO_EARLY_DATA,
+    "a stream's window holds the early data");
+
 enum serve_mux_stream_state { SERVE_MUX_CONNECTING, SERVE_MUX_OPEN };
 
 struct serve_mux_stream {
@@ -118,6 +123,14 @@ serve_mux_set_info(struct serve_mux *m, serve_mux_info_fn fn, void *arg)
 {
 	m->info = fn;
 	m->info_arg = arg;
+}
+
+void
+serve_mux_hello_features(cJSON *hello)
+{
+	/* (serve_mux_open makes the stream before the next frame is read, and
+	 * every window it answers is more than PROTO_EARLY_DATA) */
+	proto_hello_add_feature(hello, PROTO_FEATURE_EARLY_DATA);
 }
 
 static void

@@ -14,7 +14,11 @@
  * neither side sends more DATA on a stream than the other has granted (W,
  * W2 at the open, then each WINDOW), so one slow reader stalls only its
  * own stream, and the agent holds at most its window per stream for its
- * socket (SERVE_MUX_WINDOW, SERVE_MUX_TCP_WINDOW for a "tcp" stream). A
+ * socket (SERVE_MUX_WINDOW, SERVE_MUX_TCP_WINDOW for a "tcp" stream). The
+ * stream is made as its open is read, before the next frame: the broker may
+ * send DATA right behind the open, before the answer (PROTO_EARLY_DATA at
+ * most, announced by serve_mux_hello_features); DATA for a stream that was
+ * refused, as for one that ended, is dropped. A
  * CONTROL request {"id":N,"op":"info"} (N any number; the broker takes it
  * from the streams' ids) is answered on the session itself
  * (serve_mux_set_info), with no stream.
@@ -61,6 +65,9 @@ void serve_mux_set_connect(struct serve_mux *m, serve_mux_connect_fn fn);
 typedef int (*serve_mux_info_fn)(void *arg, cJSON **result, char **cause);
 /* Who answers "info" requests (none set: they are refused). */
 void serve_mux_set_info(struct serve_mux *m, serve_mux_info_fn fn, void *arg);
+/* Add what this mux takes to the agent's HELLO (its "features": DATA right
+ * behind an open, PROTO_FEATURE_EARLY_DATA). */
+void serve_mux_hello_features(cJSON *hello);
 /* Act on bytes from the broker (what serve_mux_poll reads from in_fd):
  * whole frames are handled, a partial one waits for the rest. 0, or -1 when
  * they are not the protocol (logged; the caller ends). Answers and stream

@@ -164,6 +164,33 @@ proto_hello_new(const char *software)
 	return obj;
 }
 
+void
+proto_hello_add_feature(cJSON *hello, const char *name)
+{
+	cJSON *list = cJSON_GetObjectItemCaseSensitive(hello, "features");
+
+	if (!cJSON_IsArray(list)) {
+		cJSON_DeleteItemFromObjectCaseSensitive(hello, "features");
+		if ((list = cJSON_AddArrayToObject(hello, "features")) == NULL)
+			fatal("out of memory building HELLO");
+	}
+	if (!proto_hello_has_feature(hello, name))
+		cJSON_AddItemToArray(list, cJSON_CreateString(name));
+}
+
+int
+proto_hello_has_feature(const cJSON *hello, const char *name)
+{
+	const cJSON *list = cJSON_GetObjectItemCaseSensitive(hello, "features");
+	const cJSON *f;
+
+	cJSON_ArrayForEach(f, list) {
+		if (cJSON_IsString(f) && strcmp(f->valuestring, name) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 int
 proto_hello_negotiate(const cJSON *peer, uint32_t *version, char **cause)
 {

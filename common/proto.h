@@ -92,6 +92,18 @@ cJSON *proto_frame_json(const struct proto_frame *frame, char **cause);
 /* The HELLO object this build sends; software is e.g. "rdev-agent 0.1.0".
  * The caller frees it with cJSON_Delete(). */
 cJSON *proto_hello_new(const char *software);
+/* Capabilities a HELLO may list in its "features" (an array of names; a
+ * peer without one lacks them all):
+ * - PROTO_FEATURE_EARLY_DATA, in the HELLO of `rdev-agent serve --listen`:
+ *   DATA for a stream of the agent session may follow its open at once, up
+ *   to PROTO_EARLY_DATA bytes before the open's answer (docs/PROTOCOL.md,
+ *   "Streams of the agent session"). */
+#define PROTO_FEATURE_EARLY_DATA "earlyData"
+#define PROTO_EARLY_DATA 65536u
+/* Add feature name to hello's "features" (made if missing). */
+void proto_hello_add_feature(cJSON *hello, const char *name);
+/* Does the peer's hello list feature name? */
+int proto_hello_has_feature(const cJSON *hello, const char *name);
 /* Check a peer's HELLO and choose the highest version both speak. Returns 0
  * and sets *version, or -1 with *cause naming both ranges and the peer. */
 int proto_hello_negotiate(const cJSON *peer_hello, uint32_t *version, char **cause);

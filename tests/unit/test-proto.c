@@ -168,6 +168,33 @@ TEST(handshake_picks_highest_common_version)
 	cJSON_Delete(hello);
 }
 
+/* A HELLO's "features": added once, found by name; a HELLO without them (an
+ * older peer's), or with something else there, has none. */
+TEST(hello_features)
+{
+	cJSON *hello = proto_hello_new("rdev-agent 0.1.0");
+	char *text;
+
+	ASSERT_INT_EQ(proto_hello_has_feature(hello, PROTO_FEATURE_EARLY_DATA), 0);
+	proto_hello_add_feature(hello, PROTO_FEATURE_EARLY_DATA);
+	proto_hello_add_feature(hello, PROTO_FEATURE_EARLY_DATA);
+	proto_hello_add_feature(hello, "other");
+	ASSERT_INT_EQ(proto_hello_has_feature(hello, PROTO_FEATURE_EARLY_DATA), 1);
+	ASSERT_INT_EQ(proto_hello_has_feature(hello, "other"), 1);
+	ASSERT_INT_EQ(proto_hello_has_feature(hello, "early"), 0);
+	text = cJSON_PrintUnformatted(hello);
+	ASSERT_STR_CONTAINS(text, "\"features\":[\"earlyData\",\"other\"]");
+	free(text);
+	cJSON_Delete(hello);
+
+	hello = cJSON_Parse("{\"versions\":[1,1],\"features\":\"earlyData\"}");
+	ASSERT_INT_EQ(proto_hello_has_feature(hello, PROTO_FEATURE_EARLY_DATA), 0);
+	cJSON_Delete(hello);
+	hello = cJSON_Parse("{\"versions\":[1,1],\"features\":[1,{\"a\":2}]}");
+	ASSERT_INT_EQ(proto_hello_has_feature(hello, PROTO_FEATURE_EARLY_DATA), 0);
+	cJSON_Delete(hello);
+}
+
 TEST(handshake_mismatch_names_both_sides)
 {
 	cJSON *hello =

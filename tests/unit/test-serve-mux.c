@@ -27,6 +27,7 @@ struct rig {
 	struct buf *in;
 	int agent_fd; /* the test's end of an "agent" stream */
 	int mux_fd;   /* and the mux's (its own, not closed here) */
+	int refuse;   /* "agent" streams are refused */
 };
 
 static int
@@ -35,7 +36,10 @@ rig_agent(void *arg, char **cause)
 	struct rig *r = arg;
 	int sv[2];
 
-	(void)cause;
+	if (r->refuse) {
+		*cause = strdup("no agent today");
+		return -1;
+	}
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
 		return -1;
 	r->agent_fd = sv[1];
@@ -649,6 +653,157 @@ TEST(many_streams_and_a_slow_reader)
 	}
 	close(lfd);
 	rig_free(&r);
+}
+
+/* An open and DATA right behind it, in one write (serve-mux.h): the
+ * stream is made as its open is read, so the bytes reach the agent
+ * connection with no wait for the answer; up to PROTO_EARLY_DATA. */
+TEST(early_data_follows_an_agent_open)
+{
+	struct rig r;
+	struct buf *b = buf_new(), *data = buf_new();
+	static unsigned char early[PROTO_EARLY_DATA], got[PROTO_EARLY_DATA + 1];
+	const char *open =
+	    "{\"id\":3,\"op\":\"open\",\"connect\":\"agent\",\"window\":100}";
+	char ctl[256] = "";
+	size_t have = 0;
+	int eof = 0;
+
+	rig_init(&r);
+	for (size_t j = 0; j < sizeof early; j++)
+		early[j] = (unsigned char)(j % 253);
+	proto_encode(b, PROTO_CONTROL, 0, open, strlen(open));
+	proto_encode(b, PROTO_DATA, 3, "HELLO+req", 9);
+	proto_encode(b, PROTO_DATA, 3, early, sizeof early - 9);
+	ASSERT_INT_EQ(write(r.to[1], buf_data(b), buf_len(b)), (ssize_t)buf_len(b));
+	rig_run(&r, 1);
+	rig_take_data(&r, 3, data, &eof, ctl, sizeof ctl);
+	ASSERT_STR_CONTAINS(ctl, "\"id\":3");
+	ASSERT_STR_CONTAINS(ctl, "\"ok\":true");
+	ASSERT_INT_EQ(eof, 0);
+	ASSERT_TRUE(r.agent_fd >= 0);
+	fcntl(r.agent_fd, F_SETFL, O_NONBLOCK);
+	for (int pass = 0; pass < 50 && have < sizeof early; pass++) {
+		have += rig_drain(&r, got + have, sizeof got - have);
+		rig_run(&r, 1);
+	}
+	ASSERT_INT_EQ(have, sizeof early);
+	ASSERT_MEM_EQ(got, "HELLO+req", 9);
+	ASSERT_MEM_EQ(got + 9, early, sizeof early - 9);
+	/* the stream goes on as any other: the agent's answer comes back */
+	ASSERT_INT_EQ(write(r.agent_fd, "answer", 6), 6);
+	rig_run(&r, 2);
+	rig_take_data(&r, 3, data, &eof, NULL, 0);
+	ASSERT_INT_EQ(buf_len(data), 6);
+	ASSERT_MEM_EQ(buf_data(data), "answer", 6);
+	buf_free(data);
+	buf_free(b);
+	rig_free(&r);
+}
+
+/* The same for a "tcp" stream: what comes while it connects waits for the
+ * connection, then goes to the server in order. */
+TEST(early_data_follows_a_tcp_open)
+{
+	struct rig r;
+	struct buf *b = buf_new(), *data = buf_new();
+	char open[256], ctl[256] = "", got[32];
+	int port, lfd = listener(&port), conn, eof = 0;
+	size_t have = 0;
+	ssize_t n;
+
+	rig_init(&r);
+	snprintf(open, sizeof open,
+	    "{\"id\":8,\"op\":\"open\",\"connect\":\"tcp\",\"address\":\"127.0.0.1\","
+	    "\"port\":%d,\"window\":100}",
+	    port);
+	proto_encode(b, PROTO_CONTROL, 0, open, strlen(open));
+	proto_encode(b, PROTO_DATA, 8, "GET 1\n", 6);
+	proto_encode(b, PROTO_DATA, 8, "more", 4);
+	ASSERT_INT_EQ(write(r.to[1], buf_data(b), buf_len(b)), (ssize_t)buf_len(b));
+	rig_run(&r, 3);
+	rig_take_data(&r, 8, data, &eof, ctl, sizeof ctl);
+	ASSERT_STR_CONTAINS(ctl, "\"ok\":true");
+	conn = accept(lfd, NULL, NULL);
+	ASSERT_TRUE(conn >= 0);
+	fcntl(conn, F_SETFL, O_NONBLOCK);
+	for (int pass = 0; pass < 50 && have < 10; pass++) {
+		while ((n = read(conn, got + have, sizeof got - have)) > 0)
+			have += (size_t)n;
+		rig_run(&r, 1);
+	}
+	ASSERT_INT_EQ(have, 10);
+	ASSERT_MEM_EQ(got, "GET 1\nmore", 10);
+	close(conn);
+	close(lfd);
+	buf_free(data);
+	buf_free(b);
+	rig_free(&r);
+}
+
+/* DATA behind an open that is refused (an agent that cannot serve, a tcp
+ * connect refused) is dropped, and the session goes on: the next stream
+ * gets its own bytes and none of those. */
+TEST(early_data_of_a_refused_open_is_dropped)
+{
+	struct rig r;
+	struct buf *b = buf_new(), *data = buf_new();
+	char open[256], ctl[256] = "";
+	unsigned char got[64];
+	int port, fd = bound_port(&port), eof = 0;
+
+	rig_init(&r);
+	r.refuse = 1;
+	snprintf(open, sizeof open, "%s",
+	    "{\"id\":1,\"op\":\"open\",\"connect\":\"agent\",\"window\":100}");
+	proto_encode(b, PROTO_CONTROL, 0, open, strlen(open));
+	proto_encode(b, PROTO_DATA, 1, "lost", 4);
+	snprintf(open, sizeof open,
+	    "{\"id\":2,\"op\":\"open\",\"connect\":\"tcp\",\"address\":\"127.0.0.1\","
+	    "\"port\":%d,\"window\":100}",
+	    port);
+	proto_encode(b, PROTO_CONTROL, 0, open, strlen(open));
+	proto_encode(b, PROTO_DATA, 2, "lost too", 8);
+	ASSERT_INT_EQ(write(r.to[1], buf_data(b), buf_len(b)), (ssize_t)buf_len(b));
+	rig_run(&r, 3);
+	rig_take_data(&r, 1, data, &eof, ctl, sizeof ctl);
+	/* (the last answer: stream 2's, refused; stream 1's came before it) */
+	ASSERT_STR_CONTAINS(ctl, "\"id\":2");
+	ASSERT_STR_CONTAINS(ctl, "\"refused\":true");
+	ASSERT_INT_EQ(r.agent_fd, -1);
+	ASSERT_INT_EQ(buf_len(data), 0);
+	ASSERT_INT_EQ(eof, 0);
+	/* the session goes on */
+	r.refuse = 0;
+	buf_reset(b);
+	snprintf(open, sizeof open, "%s",
+	    "{\"id\":4,\"op\":\"open\",\"connect\":\"agent\",\"window\":100}");
+	proto_encode(b, PROTO_CONTROL, 0, open, strlen(open));
+	proto_encode(b, PROTO_DATA, 4, "kept", 4);
+	ASSERT_INT_EQ(write(r.to[1], buf_data(b), buf_len(b)), (ssize_t)buf_len(b));
+	rig_run(&r, 2);
+	rig_take_data(&r, 4, data, &eof, ctl, sizeof ctl);
+	ASSERT_STR_CONTAINS(ctl, "\"id\":4");
+	ASSERT_STR_CONTAINS(ctl, "\"ok\":true");
+	fcntl(r.agent_fd, F_SETFL, O_NONBLOCK);
+	ASSERT_INT_EQ(rig_drain(&r, got, sizeof got), 4);
+	ASSERT_MEM_EQ(got, "kept", 4);
+	close(fd);
+	buf_free(data);
+	buf_free(b);
+	rig_free(&r);
+}
+
+/* The agent says it takes DATA behind an open (the listening agent's HELLO,
+ * serve-listen.c): a broker sends it only then. */
+TEST(hello_says_early_data)
+{
+	cJSON *hello = proto_hello_new("rdev-agent test");
+
+	ASSERT_INT_EQ(proto_hello_has_feature(hello, PROTO_FEATURE_EARLY_DATA), 0);
+	serve_mux_hello_features(hello);
+	ASSERT_INT_EQ(proto_hello_has_feature(hello, PROTO_FEATURE_EARLY_DATA), 1);
+	cJSON_Delete(hello);
 }
 
 TEST(tcp_refused_is_said_so)
