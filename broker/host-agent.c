@@ -148,6 +148,7 @@ struct host_agent_start {
 	struct buf *out; /* its stdout: HELLO, then the "listening" event */
 	char err[512];	 /* its stderr's first line */
 	int got_hello;
+	int early;  /* its HELLO offers early data (PROTO_FEATURE_EARLY_DATA) */
 	int closed; /* the channel ended (its exit status is in) */
 	int status; /* exit status, -1 unknown */
 	long long deadline;
@@ -297,6 +298,7 @@ host_start_take(struct host_session *h, const char *socket, long pid)
 	h->agent_ch = st->ch;
 	st->ch = NULL;
 	h->agent_socket = xstrdup(socket);
+	h->mux_early = st->early;
 	host_agent_set_state(h, HOST_AGENT_LISTENING);
 	h->agent_started_ms = clock_now_ms();
 	ssh_callbacks_init(&h->agent_cb);
@@ -311,7 +313,8 @@ host_start_take(struct host_session *h, const char *socket, long pid)
 	h->agent_pid = pid;
 	h->agent_starts++;
 	pthread_mutex_unlock(&h->lock);
-	log_info("%s: agent %ld listening on %s", h->label, pid, h->agent_socket);
+	log_info("%s: agent %ld listening on %s%s", h->label, pid, h->agent_socket,
+	    h->mux_early ? "" : " (an agent without early data: calls open first)");
 	host_start_end(h, NULL);
 }
 
@@ -337,6 +340,8 @@ host_start_read(struct host_session *h)
 			continue;
 		if (f.type == PROTO_HELLO && !st->got_hello) {
 			st->got_hello = 1;
+			st->early =
+			    proto_hello_has_feature(msg, PROTO_FEATURE_EARLY_DATA);
 			if (proto_hello_negotiate(msg, &version, &why) != 0)
 				r = -1;
 		} else if (f.type == PROTO_FATAL) {
@@ -523,6 +528,7 @@ host_agent_stop(struct host_session *h)
 	}
 	free(h->agent_socket);
 	h->agent_socket = NULL;
+	h->mux_early = 0;
 	host_agent_set_state(h, HOST_AGENT_NONE);
 	pthread_mutex_lock(&h->lock);
 	h->agent_pid = 0;

@@ -2,7 +2,9 @@
  * lookups, auto-forward listings), asynchronous, from a host session's
  * thread (host-internal.h): the channel is opened with host_agent_opener,
  * the request written once it is open, the answer gathered by the
- * channel's callbacks. */
+ * channel's callbacks. Where the agent session takes DATA right behind a
+ * stream's open (PROTO_FEATURE_EARLY_DATA), the call is a stream of it
+ * whose open and request go together: one round trip, not two. */
 #include "host-internal.h"
 
 #include <stdint.h>
@@ -45,7 +47,8 @@ struct host_call {
 				     (host_mux_request), this its id there */
 	cJSON *req;
 	struct host_agent_opener open;
-	struct buf *in; /* the agent's bytes, not decoded yet */
+	struct buf *out; /* a stream's: the HELLO and request it has not taken */
+	struct buf *in;	 /* the agent's bytes, not decoded yet */
 	int got_hello;
 	int eof; /* the channel ended */
 	cJSON *result;
@@ -170,12 +173,23 @@ host_call_attach(struct host_call *c, ssh_channel ch)
 	ssh_set_channel_callbacks(ch, &c->cb);
 }
 
-/* The channel is open: count it, write the HELLO and the request. */
+/* A stream's HELLO and request, as far as it takes them now (its credit,
+ * the session's out buffer); the rest goes in a later round. */
+static void
+host_call_push(struct host_call *c)
+{
+	if (c->mx != NULL && buf_len(c->out) > 0)
+		buf_consume(
+		    c->out, host_mux_write(c->mx, buf_data(c->out), buf_len(c->out)));
+}
+
+/* The channel is open (or a stream's open sent, early): write the HELLO
+ * and the request. */
 static void
 host_call_send(struct host_call *c)
 {
 	struct host_session *h = c->h;
-	struct buf *out = buf_new();
+	struct buf *out = c->out;
 	unsigned char tmp[4096];
 	char *why = NULL;
 	cJSON *hello;
@@ -186,18 +200,15 @@ host_call_send(struct host_call *c)
 	cJSON_Delete(hello);
 	if (proto_encode_json(out, PROTO_CONTROL, 0, c->req, &why) != 0)
 		host_call_fail(c, HOST_CALL_FAILED, why);
-	else if (c->mx != NULL) {
-		/* (a request is far smaller than a stream's first window) */
-		if (host_mux_write(c->mx, buf_data(out), buf_len(out)) != buf_len(out))
-			host_call_fail(c, HOST_CALL_FAILED,
-			    xasprintf("%s: the request is larger than the agent takes",
-				h->label));
-	} else if (ssh_channel_write(c->ch, buf_data(out), (uint32_t)buf_len(out)) !=
+	else if (c->mx != NULL)
+		host_call_push(c);
+	else if (ssh_channel_write(c->ch, buf_data(out), (uint32_t)buf_len(out)) !=
 	    (int)buf_len(out))
 		host_call_fail(c, HOST_CALL_FAILED,
 		    xasprintf("%s: writing to the agent: %s", h->label,
 			ssh_get_error(rdev_ssh_session(h->ssh))));
-	buf_free(out);
+	if (c->mx == NULL)
+		buf_reset(out);
 	/* what came before the callbacks were set (an exec channel's open is
 	 * waited for) */
 	while (c->ch != NULL &&
@@ -219,6 +230,32 @@ host_call_on_session(const struct host_call *c)
 	    !c->h->mux_broken;
 }
 
+/* Ask c on a stream of the agent session whose open goes with the request
+ * (the agent listens and takes early data; no open of c's is in flight):
+ * 1, or 0 when c must open first. */
+static int
+host_call_early(struct host_call *c)
+{
+	struct host_session *h = c->h;
+	struct host_mux_chan *mx;
+
+	if (c->open.ch != NULL || c->open.mx != NULL ||
+	    (mx = host_mux_open_early(h, "agent", NULL, 0, HOST_LINK_BUFFER)) == NULL)
+		return 0;
+	/* (an opener that waited for the agent's start has no open to drop) */
+	host_agent_opener_clear(&c->open);
+	log_debug("%s: call %u: stream %u, the request behind its open", h->label, c->id,
+	    mx->id);
+	pthread_mutex_lock(&h->lock);
+	h->agent_opens++;
+	pthread_mutex_unlock(&h->lock);
+	c->mx = mx;
+	host_mux_set_owner(mx, host_call_mux_data, host_call_mux_eof, c);
+	host_call_set_state(c, HOST_CALL_ASKING);
+	host_call_send(c);
+	return 1;
+}
+
 /* Go on opening c's channel (the agent started first if none runs), then
  * write the request. */
 static void
@@ -235,6 +272,8 @@ host_call_open_step(struct host_call *c)
 		host_call_set_state(c, HOST_CALL_ASKING);
 		return;
 	}
+	if (host_call_early(c))
+		return;
 	rc = host_agent_opener_step(c->h, &c->open, &ch, &mx, &cause);
 
 	if (rc == 0)
@@ -320,6 +359,13 @@ host_call_read(struct host_call *c)
 	else if (c->eof)
 		host_call_fail(c, HOST_CALL_FAILED,
 		    xasprintf("%s: the agent ended without an answer", h->label));
+	else if (c->mx != NULL && c->mx->state == HOST_MUX_FAILED)
+		/* (an early open refused, or the agent gone before its answer) */
+		host_call_fail(c, HOST_CALL_FAILED,
+		    xasprintf("%s: cannot reach the agent: %s", h->label,
+			c->mx->error != NULL ? c->mx->error : "stream refused"));
+	else
+		host_call_push(c);
 }
 
 struct host_call *
@@ -333,6 +379,7 @@ host_agent_call_start(
 	c->h = h;
 	c->req = cJSON_Duplicate(req, 1);
 	c->in = buf_new();
+	c->out = buf_new();
 	c->done = done;
 	c->arg = arg;
 	c->timeout_ms = HOST_CALL_TIMEOUT_MS;
@@ -404,6 +451,7 @@ host_call_finish(struct host_session *h, struct host_call *c)
 	cJSON_Delete(c->result);
 	cJSON_Delete(c->req);
 	buf_free(c->in);
+	buf_free(c->out);
 	free(c->error);
 	free(c);
 }

@@ -136,6 +136,11 @@ struct host_mux_chan {
 	int refused;	    /* failed: nothing listens there */
 	char *error;	    /* failed: why */
 	struct buf *held;   /* bytes come before the owner was set */
+	/* opened with DATA behind it (host_mux_open_early): its credit is
+	 * PROTO_EARLY_DATA until the answer, which grants its window less what
+	 * was sent before it (early_sent) */
+	int early;
+	uint32_t early_sent;
 	host_mux_data_fn on_data;
 	host_mux_eof_fn on_eof;
 	void *arg;
@@ -405,6 +410,10 @@ struct host_session {
 	struct host_mux_chans mux_chans;
 	int mux_hello;
 	int mux_broken;
+	/* The listening agent's HELLO said it takes DATA right behind a
+	 * stream's open (PROTO_FEATURE_EARLY_DATA): the broker's calls go
+	 * over streams with their request at once (host_mux_open_early). */
+	int mux_early;
 	struct host_calls calls; /* the broker's own requests to the agent */
 	/* host_serve is ending (host_agent_calls_end): why (a static string),
 	 * which new calls fail with at once, else NULL. */
@@ -640,9 +649,10 @@ enum host_call_end {
  * it ended (with an error, anything but HOST_CALL_ANSWERED). */
 typedef void (*host_call_done_fn)(struct host_session *h, void *arg, const cJSON *result,
     const char *error, enum host_call_end how);
-/* Send one request (req is copied) to the agent on a new channel, without
- * waiting for anything but an agent start (when none runs) or, where sshd
- * forbids stream-local channels, an exec channel's open. done(h, arg, ...)
+/* Send one request (req is copied) to the agent: with the open of a stream
+ * of the agent session when the agent listens and takes early data (one
+ * round trip), else on a new channel (or stream) once it is open, waiting
+ * for nothing else but an agent start (when none runs). done(h, arg, ...)
  * runs later from host_agent_calls_progress (never from here), at most 60 s
  * on. The call is borrowed: valid until its done runs. */
 struct host_call *host_agent_call_start(
@@ -677,8 +687,16 @@ struct host_mux_chan *host_mux_open(struct host_session *h, const char *connect,
 /* Who takes c's bytes and end (what came before is delivered now). */
 void host_mux_set_owner(
     struct host_mux_chan *c, host_mux_data_fn on_data, host_mux_eof_fn on_eof, void *arg);
+/* A new stream whose open is sent now, and which takes DATA at once, before
+ * its answer (up to PROTO_EARLY_DATA: the request of a call goes with the
+ * open, one round trip in all); NULL when the agent session cannot have one
+ * (no agent listening, or one whose HELLO did not offer it: an older
+ * agent). Owned as host_mux_open's. */
+struct host_mux_chan *host_mux_open_early(struct host_session *h, const char *connect,
+    const char *address, int port, uint32_t window);
 /* Queue data for the agent as far as c's credit and the session's out
- * buffer go; how many bytes were taken (0 until c is open). */
+ * buffer go; how many bytes were taken (0 until c is open, unless it was
+ * opened early). */
 size_t host_mux_write(struct host_mux_chan *c, const void *data, size_t len);
 /* Would host_mux_write take something now? */
 int host_mux_writable(const struct host_mux_chan *c);

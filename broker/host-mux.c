@@ -120,13 +120,32 @@ host_mux_set_owner(
 		on_eof(arg);
 }
 
+/* May c's DATA go to the agent now (credit aside)? Once open, or right
+ * behind an early open (its open is ahead of it in mux_out). */
+static int
+host_mux_sending(const struct host_mux_chan *c)
+{
+	return !c->eof_out &&
+	    (c->state == HOST_MUX_OPEN || (c->state == HOST_MUX_OPENING && c->early));
+}
+
+/* n bytes of c's DATA were queued: they use its credit (and before the
+ * answer, the early credit the answer accounts for). */
+static void
+host_mux_sent(struct host_mux_chan *c, size_t n)
+{
+	c->credit -= (uint32_t)n;
+	if (c->state == HOST_MUX_OPENING)
+		c->early_sent += (uint32_t)n;
+}
+
 size_t
 host_mux_write(struct host_mux_chan *c, const void *data, size_t len)
 {
 	struct host_session *h = c->h;
 	size_t done = 0, n;
 
-	if (c->state != HOST_MUX_OPEN || c->eof_out)
+	if (!host_mux_sending(c))
 		return 0;
 	while (done < len && c->credit > 0 && buf_len(h->mux_out) < HOST_MUX_OUT_MAX) {
 		n = len - done;
@@ -135,16 +154,18 @@ host_mux_write(struct host_mux_chan *c, const void *data, size_t len)
 		if (n > HOST_MUX_CHUNK)
 			n = HOST_MUX_CHUNK;
 		proto_encode(h->mux_out, PROTO_DATA, c->id, (const char *)data + done, n);
-		c->credit -= (uint32_t)n;
+		host_mux_sent(c, n);
 		done += n;
 	}
+	if (done > 0)
+		h->kicked = 1; /* host_mux_step writes it */
 	return done;
 }
 
 int
 host_mux_writable(const struct host_mux_chan *c)
 {
-	return c->state == HOST_MUX_OPEN && c->credit > 0 &&
+	return host_mux_sending(c) && c->credit > 0 &&
 	    buf_len(c->h->mux_out) < HOST_MUX_OUT_MAX;
 }
 
@@ -163,7 +184,7 @@ host_mux_read(struct host_mux_chan *c, int fd, size_t *asked)
 		return n;
 	proto_put_header(p, PROTO_DATA, c->id, (uint32_t)n);
 	buf_commit(out, PROTO_HEADER_SIZE + (size_t)n);
-	c->credit -= (uint32_t)n;
+	host_mux_sent(c, (size_t)n);
 	c->h->kicked = 1;
 	return n;
 }
@@ -193,7 +214,7 @@ host_mux_consumed(struct host_mux_chan *c, size_t n)
 void
 host_mux_send_eof(struct host_mux_chan *c)
 {
-	if (c->eof_out || c->state != HOST_MUX_OPEN)
+	if (!host_mux_sending(c))
 		return;
 	c->eof_out = 1;
 	proto_encode(c->h->mux_out, PROTO_EOF, c->id, NULL, 0);
@@ -240,7 +261,12 @@ host_mux_answer(struct host_session *h, const cJSON *msg)
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(msg, "ok")) &&
 	    cJSON_IsNumber(win) && win->valuedouble >= 0 &&
 	    win->valuedouble <= 4294967295.0) {
-		c->credit = (uint32_t)win->valuedouble;
+		/* (what went behind an early open is counted in the window
+		 * the answer grants: an agent that offers early data grants
+		 * more than PROTO_EARLY_DATA) */
+		c->credit = (uint32_t)win->valuedouble > c->early_sent
+		    ? (uint32_t)win->valuedouble - c->early_sent
+		    : 0;
 		host_mux_set_state(c, HOST_MUX_OPEN);
 		h->kicked = 1;
 		return;
@@ -426,6 +452,43 @@ host_mux_hello(struct host_session *h)
 	h->mux_hello = 1;
 }
 
+/* Queue c's open (our HELLO first if it has not gone): opening. */
+static void
+host_mux_send_open(struct host_session *h, struct host_mux_chan *c)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	host_mux_hello(h);
+	cJSON_AddNumberToObject(o, "id", c->id);
+	cJSON_AddStringToObject(o, "op", "open");
+	cJSON_AddStringToObject(o, "connect", c->connect);
+	if (c->address != NULL) {
+		cJSON_AddStringToObject(o, "address", c->address);
+		cJSON_AddNumberToObject(o, "port", c->port);
+	}
+	cJSON_AddNumberToObject(o, "window", c->window);
+	proto_encode_json(h->mux_out, PROTO_CONTROL, 0, o, NULL);
+	cJSON_Delete(o);
+	host_mux_set_state(c, HOST_MUX_OPENING);
+	h->kicked = 1; /* host_mux_step writes it */
+}
+
+struct host_mux_chan *
+host_mux_open_early(struct host_session *h, const char *connect, const char *address,
+    int port, uint32_t window)
+{
+	struct host_mux_chan *c;
+
+	if (!h->mux_early || h->agent_state != HOST_AGENT_LISTENING ||
+	    h->agent_ch == NULL || h->mux_broken)
+		return NULL;
+	c = host_mux_open(h, connect, address, port, window);
+	c->early = 1;
+	c->credit = PROTO_EARLY_DATA;
+	host_mux_send_open(h, c);
+	return c;
+}
+
 uint32_t
 host_mux_request(struct host_session *h, const cJSON *req)
 {
@@ -468,7 +531,6 @@ host_mux_step(struct host_session *h)
 	ssh_session ss = rdev_ssh_session(h->ssh);
 	uint32_t win;
 	size_t len;
-	cJSON *o;
 	int n, opening = 0;
 
 	LIST_FOREACH(c, &h->mux_chans, entry) {
@@ -491,19 +553,7 @@ host_mux_step(struct host_session *h)
 		}
 		if (h->agent_state != HOST_AGENT_LISTENING)
 			continue;
-		host_mux_hello(h);
-		o = cJSON_CreateObject();
-		cJSON_AddNumberToObject(o, "id", c->id);
-		cJSON_AddStringToObject(o, "op", "open");
-		cJSON_AddStringToObject(o, "connect", c->connect);
-		if (c->address != NULL) {
-			cJSON_AddStringToObject(o, "address", c->address);
-			cJSON_AddNumberToObject(o, "port", c->port);
-		}
-		cJSON_AddNumberToObject(o, "window", c->window);
-		proto_encode_json(h->mux_out, PROTO_CONTROL, 0, o, NULL);
-		cJSON_Delete(o);
-		host_mux_set_state(c, HOST_MUX_OPENING);
+		host_mux_send_open(h, c);
 		opening++;
 	}
 	/* what waits for the agent, as far as its channel's window goes */

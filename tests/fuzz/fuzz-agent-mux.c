@@ -12,9 +12,13 @@
  * reach the stream frames; bits 2-3: how much the broker's owners take), four
  * bytes of chunk sizes (used in turn; 0 feeds an empty chunk, 255 all that is
  * left; all four 0: one chunk), then the bytes, fed in those chunks so that
- * frames are split anywhere. Checked besides the sanitizers: every stream
- * keeps to its window (what the broker holds for a stream, what it has not
- * granted again), and what either side queues for the other is frames.
+ * frames are split anywhere. The broker's odd streams are opened early
+ * (host_mux_open_early: DATA sent behind the open, before its answer, which
+ * then grants its window less what went). Checked besides the sanitizers:
+ * every stream keeps to its window (what the broker holds for a stream, what
+ * it has not granted again), no stream sends DATA before its answer beyond
+ * the early credit (PROTO_EARLY_DATA; none at all unless opened early), and
+ * what either side queues for the other is frames.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -144,6 +148,20 @@ fuzz_owner_eof(void *arg)
 	o->eofs++;
 }
 
+/* Send what c takes of a large write: within the early credit while its
+ * open is unanswered (nothing unless opened early). */
+static void
+fuzz_broker_send(struct host_mux_chan *c)
+{
+	static unsigned char big[PROTO_EARLY_DATA + 1000];
+	enum host_mux_state was = c->state;
+	size_t n = host_mux_write(c, big, sizeof big);
+
+	if (was == HOST_MUX_OPENING &&
+	    (!c->early ? n != 0 : c->early_sent > PROTO_EARLY_DATA))
+		abort();
+}
+
 static void
 fuzz_broker_side(int take, const uint8_t *sizes, const uint8_t *data, size_t size)
 {
@@ -160,8 +178,14 @@ fuzz_broker_side(int take, const uint8_t *sizes, const uint8_t *data, size_t siz
 	h.mux_out = buf_new();
 	for (i = 0; i < FUZZ_CHANS; i++) {
 		owners[i].c = host_mux_open(&h, "tcp", "127.0.0.1", 80, windows[i]);
-		/* (what host_mux_step does once it sent the open) */
+		/* (what host_mux_step does once it sent the open, or
+		 * host_mux_open_early, with a little sent behind it) */
 		owners[i].c->state = HOST_MUX_OPENING;
+		if (i % 2 == 1) {
+			owners[i].c->early = 1;
+			owners[i].c->credit = PROTO_EARLY_DATA;
+			host_mux_write(owners[i].c, "HELLO+request", i == 1 ? 13 : 0);
+		}
 		owners[i].take = (take + (int)i) % 4;
 		owners[i].eofs = 0;
 		/* the last one has no owner: what comes is held */
@@ -180,6 +204,8 @@ fuzz_broker_side(int take, const uint8_t *sizes, const uint8_t *data, size_t siz
 				abort();
 		}
 	}
+	for (i = 0; i < FUZZ_CHANS; i++)
+		fuzz_broker_send(owners[i].c);
 	fuzz_check_frames(h.mux_out);
 	for (i = 0; i < FUZZ_CHANS; i++)
 		host_mux_close(owners[i].c);
