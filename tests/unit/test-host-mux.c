@@ -1,0 +1,178 @@
+/* test-host-mux.c - the broker's side of an early stream of the agent
+ * session (broker/host-mux.c, host_mux_open_early; docs/PROTOCOL.md "Early
+ * data"): its open queued at once, DATA behind it within PROTO_EARLY_DATA
+ * before the answer, the answer's window counting what went, a refusal
+ * seen; none at all from an agent that did not offer it. A session with no
+ * SSH under it: what the broker queues for the agent is read from mux_out,
+ * the agent's frames given to host_mux_input. */
+#include "test.h"
+
+#include <string.h>
+
+#include "buf.h"
+#include "host-internal.h"
+#include "proto.h"
+
+/* A session whose agent listens and offers early data (offer). */
+static void
+mux_init(struct host_session *h, int offer)
+{
+	static int channel; /* (agent_ch is only compared with NULL here) */
+
+	memset(h, 0, sizeof *h);
+	h->label = (char *)"test";
+	LIST_INIT(&h->mux_chans);
+	LIST_INIT(&h->calls);
+	h->mux_in = buf_new();
+	h->mux_out = buf_new();
+	h->agent_state = HOST_AGENT_LISTENING;
+	h->agent_ch = (ssh_channel)&channel;
+	h->mux_early = offer;
+}
+
+static void
+mux_free(struct host_session *h)
+{
+	while (!LIST_EMPTY(&h->mux_chans))
+		host_mux_close(LIST_FIRST(&h->mux_chans));
+	buf_free(h->mux_in);
+	buf_free(h->mux_out);
+}
+
+/* The agent's frame type on channel ch, payload text. */
+static void
+mux_from_agent(
+    struct host_session *h, enum proto_type type, uint32_t ch, const char *text)
+{
+	struct buf *b = buf_new();
+
+	proto_encode(b, type, ch, text, strlen(text));
+	host_mux_input(h, buf_data(b), buf_len(b));
+	buf_free(b);
+}
+
+/* Decode what the broker queued for the agent: the frames' types in order
+ * (types, at most max), and the DATA bytes on ch (*data). How many frames. */
+static int
+mux_queued(struct host_session *h, uint32_t ch, int *types, int max, size_t *data,
+    char *open, size_t osize)
+{
+	const unsigned char *p = buf_data(h->mux_out);
+	size_t len = buf_len(h->mux_out), used;
+	struct proto_frame f;
+	char *why = NULL;
+	int n = 0;
+
+	*data = 0;
+	while (len > 0) {
+		ASSERT_INT_EQ(proto_decode(p, len, &f, &used, &why), 1);
+		if (n < max)
+			types[n] = f.type;
+		n++;
+		if (f.type == PROTO_DATA && f.channel == ch)
+			*data += f.len;
+		if (f.type == PROTO_CONTROL && open != NULL)
+			snprintf(
+			    open, osize, "%.*s", (int)f.len, (const char *)f.payload);
+		p += used;
+		len -= used;
+	}
+	buf_reset(h->mux_out);
+	return n;
+}
+
+TEST(early_open_then_data_then_answer)
+{
+	struct host_session h;
+	struct host_mux_chan *c;
+	static unsigned char big[PROTO_EARLY_DATA + 5000];
+	char open[256] = "", answer[128];
+	int types[8], n;
+	size_t data;
+
+	mux_init(&h, 1);
+	c = host_mux_open_early(&h, "agent", NULL, 0, 1000);
+	ASSERT_NOT_NULL(c);
+	ASSERT_INT_EQ(c->state, HOST_MUX_OPENING);
+	/* the first write: as far as the early credit goes */
+	ASSERT_INT_EQ(host_mux_write(c, big, sizeof big), PROTO_EARLY_DATA);
+	ASSERT_INT_EQ(host_mux_write(c, big, sizeof big), 0);
+	ASSERT_FALSE(host_mux_writable(c));
+	n = mux_queued(&h, c->id, types, 8, &data, open, sizeof open);
+	ASSERT_TRUE(n >= 3);
+	/* our HELLO, the open, then the DATA behind it */
+	ASSERT_INT_EQ(types[0], PROTO_HELLO);
+	ASSERT_INT_EQ(types[1], PROTO_CONTROL);
+	ASSERT_INT_EQ(types[2], PROTO_DATA);
+	ASSERT_STR_CONTAINS(open, "\"op\":\"open\"");
+	ASSERT_STR_CONTAINS(open, "\"connect\":\"agent\"");
+	ASSERT_STR_CONTAINS(open, "\"window\":1000");
+	ASSERT_INT_EQ(data, PROTO_EARLY_DATA);
+	/* the answer grants its window, of which the early bytes are used */
+	snprintf(
+	    answer, sizeof answer, "{\"id\":%u,\"ok\":true,\"window\":1048576}", c->id);
+	mux_from_agent(&h, PROTO_CONTROL, 0, answer);
+	ASSERT_INT_EQ(c->state, HOST_MUX_OPEN);
+	ASSERT_INT_EQ(c->credit, 1048576 - PROTO_EARLY_DATA);
+	ASSERT_INT_EQ(host_mux_write(c, big, sizeof big), sizeof big);
+	mux_free(&h);
+}
+
+/* An answer that grants less than went early leaves no credit (and does
+ * not wrap it); a refused open fails the stream, which sends no more. */
+TEST(early_answer_smaller_than_sent_and_refused)
+{
+	struct host_session h;
+	struct host_mux_chan *a, *b;
+	char answer[160];
+
+	mux_init(&h, 1);
+	a = host_mux_open_early(&h, "agent", NULL, 0, 1000);
+	b = host_mux_open_early(&h, "agent", NULL, 0, 1000);
+	ASSERT_INT_EQ(host_mux_write(a, "0123456789", 10), 10);
+	ASSERT_INT_EQ(host_mux_write(b, "0123456789", 10), 10);
+	snprintf(answer, sizeof answer, "{\"id\":%u,\"ok\":true,\"window\":4}", a->id);
+	mux_from_agent(&h, PROTO_CONTROL, 0, answer);
+	ASSERT_INT_EQ(a->state, HOST_MUX_OPEN);
+	ASSERT_INT_EQ(a->credit, 0);
+	ASSERT_INT_EQ(host_mux_write(a, "x", 1), 0);
+	snprintf(answer, sizeof answer,
+	    "{\"id\":%u,\"ok\":false,\"error\":\"no agent today\",\"refused\":false}",
+	    b->id);
+	mux_from_agent(&h, PROTO_CONTROL, 0, answer);
+	ASSERT_INT_EQ(b->state, HOST_MUX_FAILED);
+	ASSERT_STR_EQ(b->error, "no agent today");
+	ASSERT_INT_EQ(host_mux_write(b, "x", 1), 0);
+	ASSERT_FALSE(h.mux_broken);
+	mux_free(&h);
+}
+
+/* No early stream from an agent that did not offer it (an older one), none
+ * while no agent listens or its session broke; a stream opened the usual
+ * way sends nothing before its answer. */
+TEST(no_early_stream_unless_offered)
+{
+	struct host_session h;
+	struct host_mux_chan *c;
+	int types[4];
+	size_t data;
+
+	mux_init(&h, 0);
+	ASSERT_NULL(host_mux_open_early(&h, "agent", NULL, 0, 1000));
+	h.mux_early = 1;
+	h.agent_state = HOST_AGENT_STARTING;
+	ASSERT_NULL(host_mux_open_early(&h, "agent", NULL, 0, 1000));
+	h.agent_state = HOST_AGENT_LISTENING;
+	h.mux_broken = 1;
+	ASSERT_NULL(host_mux_open_early(&h, "agent", NULL, 0, 1000));
+	h.mux_broken = 0;
+	ASSERT_INT_EQ(mux_queued(&h, 1, types, 4, &data, NULL, 0), 0);
+	/* (host_mux_step would send its open: what it does with no SSH
+	 * session under it is not this test's) */
+	c = host_mux_open(&h, "agent", NULL, 0, 1000);
+	ASSERT_INT_EQ(host_mux_write(c, "x", 1), 0);
+	c->state = HOST_MUX_OPENING;
+	ASSERT_INT_EQ(host_mux_write(c, "x", 1), 0);
+	ASSERT_FALSE(host_mux_writable(c));
+	mux_free(&h);
+}
