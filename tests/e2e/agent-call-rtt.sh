@@ -9,12 +9,13 @@
 # drops "features" from its HELLO): a newer broker still works with it,
 # each check opening first (two round trips at least, so the first half of
 # the test tells the two ways apart). Each connection's time to its first
-# byte is printed too.
+# byte (`GET 1` to bench/xfer-server.pl) is printed too: bench/README.md's
+# figures are from RDEV_CALL_ROUNDS=10 (default 4).
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 
 rtt=80
-rounds=4
+rounds=${RDEV_CALL_ROUNDS:-4}
 rig_remote_host ac --rtt-ms $rtt
 p=$(rig_ports 1)
 on_host 'mkdir -p ~/ws && cat > ~/ws/.devcontainer.json' <<JSON
@@ -26,13 +27,13 @@ broker -vv start >/dev/null
 rdev up "$name:~/ws" --accept-new-host-key >"$TEST_TMP/up.out" 2>"$TEST_TMP/up.err" ||
 	{ cat "$TEST_TMP/up.err" >&2; fail "rdev up failed"; }
 cid=$(jq -r .containerId "$TEST_TMP/up.out")
-docker exec -i "$cid" sh -c 'cat > /tmp/echo-server.pl' <"$RDEV_SOURCE_DIR/tests/rig/echo-server.pl"
-docker exec -d "$cid" perl /tmp/echo-server.pl "$p" 0.0.0.0
+docker exec -i "$cid" sh -c 'cat > /tmp/xfer-server.pl' <"$RDEV_SOURCE_DIR/bench/xfer-server.pl"
+docker exec -d "$cid" perl /tmp/xfer-server.pl "$p" 0.0.0.0
 
-# echo_ttfb: after 1.5 s idle (the target is then older than the 1 s after
-# which a connection waits for its check), connect, send a line, and print
-# the ms until the first byte of its echo.
-echo_ttfb() {
+# first_byte_ms: after 1.5 s idle (the target is then older than the 1 s after
+# which a connection waits for its check), connect, ask the transfer server
+# for one byte, and print the ms until it came.
+first_byte_ms() {
 	sleep 1.5
 	python3 - "$p" <<'PY'
 import socket, sys, time
@@ -40,7 +41,7 @@ t0 = time.monotonic()
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=60)
 s.sendall(b"GET 1\n")
 if not s.recv(1):
-	sys.exit("the connection ended without its echo")
+	sys.exit("the connection ended without its byte")
 print("%.1f" % ((time.monotonic() - t0) * 1000))
 PY
 }
@@ -56,7 +57,7 @@ rounds_of() {
 	from=$(wc -l <"$log")
 	ttfb=
 	for _ in $(seq "$rounds"); do
-		t=$(echo_ttfb) || fail "$1: a connection got no echo"
+		t=$(first_byte_ms) || fail "$1: a connection got no byte"
 		ttfb="$ttfb $t"
 	done
 	checks=$(checks_ms "$from" | tr '\n' ' ')
@@ -65,7 +66,7 @@ rounds_of() {
 	min=$(tr ' ' '\n' <<<"$checks" | sed '/^$/d' | sort -n | head -1)
 	echo "     $1: checks (ms):$([ -n "$checks" ] && echo " $checks"); first byte (ms):$ttfb"
 }
-eventually "the echo server listens" \
+eventually "the transfer server listens" \
 	sh -c "docker exec $cid perl -MIO::Socket::INET -e 'IO::Socket::INET->new(\"127.0.0.1:$p\") or exit 1'"
 
 rounds_of "agent with early data"
@@ -112,7 +113,7 @@ from=$(wc -l <"$log")
 RDEV_BROKER_AGENT_PATH=$home/old-agent broker -vv start >/dev/null
 # (the forward, restored from the saved state, resolves in full at its first
 # connection: the rounds below are checks)
-echo_ttfb >/dev/null || fail "the restored forward does not answer"
+first_byte_ms >/dev/null || fail "the restored forward does not answer"
 check "the broker saw an agent without early data" grep -q "listening on .*(an agent without early data" \
 	<(tail -n +"$((from + 1))" "$log")
 rounds_of "agent without early data"
