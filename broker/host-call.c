@@ -29,7 +29,11 @@
 /* A call's life (host_call_set_state): opening (its channel, the agent
  * started first if none runs) -> asking (the request is written, the answer
  * awaited) -> done (result or error final: done runs and the call is freed
- * in this round). Either of the first two may go to done at once. */
+ * in this round). Either of the first two may go to done at once. Asking
+ * goes back to opening once: a request sent behind a stream's open whose
+ * agent ended before it answered (unnoticed when it was sent: the old way
+ * found the socket refused and tried a new agent) is sent again, to the
+ * agent started next. */
 enum host_call_state { HOST_CALL_OPENING, HOST_CALL_ASKING, HOST_CALL_DONE };
 
 /* One request to the agent: its channel's open is sent without waiting, the
@@ -50,7 +54,8 @@ struct host_call {
 	struct buf *out; /* a stream's: the HELLO and request it has not taken */
 	struct buf *in;	 /* the agent's bytes, not decoded yet */
 	int got_hello;
-	int eof; /* the channel ended */
+	int eof;    /* the channel ended */
+	int resent; /* sent again after its agent ended (once) */
 	cJSON *result;
 	char *error;
 	/* how it failed, as far as known where it failed (host_call_end_of
@@ -74,12 +79,14 @@ host_call_state_name(enum host_call_state s)
 	return "?";
 }
 
-/* Move c on to state to: only forward (opening -> asking -> done, or
- * opening -> done); anything else is a broken invariant. */
+/* Move c on to state to: forward (opening -> asking -> done, or opening ->
+ * done), or asking -> opening once (resent); anything else is a broken
+ * invariant. */
 static void
 host_call_set_state(struct host_call *c, enum host_call_state to)
 {
-	if (to <= c->state)
+	if (to <= c->state &&
+	    !(c->state == HOST_CALL_ASKING && to == HOST_CALL_OPENING && !c->resent))
 		fatal("%s: call %u: %s -> %s is not a transition", c->h->label, c->id,
 		    host_call_state_name(c->state), host_call_state_name(to));
 	log_debug("%s: call %u: %s -> %s", c->h->label, c->id,
@@ -359,7 +366,19 @@ host_call_read(struct host_call *c)
 	else if (c->eof)
 		host_call_fail(c, HOST_CALL_FAILED,
 		    xasprintf("%s: the agent ended without an answer", h->label));
-	else if (c->mx != NULL && c->mx->state == HOST_MUX_FAILED)
+	else if (c->mx != NULL && c->mx->state == HOST_MUX_FAILED && c->mx->lost &&
+	    c->mx->early && !c->resent && buf_len(c->in) == 0 && !c->got_hello) {
+		/* its agent ended before a byte came: once more, to the next */
+		log_info("%s: call %u: the agent ended before it answered; asking "
+			 "again",
+		    h->label, c->id);
+		host_mux_close(c->mx);
+		c->mx = NULL;
+		buf_reset(c->out);
+		host_call_set_state(c, HOST_CALL_OPENING);
+		c->resent = 1;
+		h->kicked = 1;
+	} else if (c->mx != NULL && c->mx->state == HOST_MUX_FAILED)
 		/* (an early open refused, or the agent gone before its answer) */
 		host_call_fail(c, HOST_CALL_FAILED,
 		    xasprintf("%s: cannot reach the agent: %s", h->label,

@@ -141,6 +141,7 @@ struct host_mux_chan {
 	 * was sent before it (early_sent) */
 	int early;
 	uint32_t early_sent;
+	int lost; /* failed as the agent's session ended (not refused by it) */
 	host_mux_data_fn on_data;
 	host_mux_eof_fn on_eof;
 	void *arg;

@@ -512,8 +512,10 @@ host_mux_reset(struct host_session *h, const char *why)
 	struct host_mux_chan *c;
 
 	LIST_FOREACH(c, &h->mux_chans, entry) {
-		if (c->state == HOST_MUX_OPENING || c->state == HOST_MUX_OPEN)
+		if (c->state == HOST_MUX_OPENING || c->state == HOST_MUX_OPEN) {
+			c->lost = 1;
 			host_mux_fail(c, why, 0);
+		}
 	}
 	host_agent_calls_session_lost(h, why);
 	buf_reset(h->mux_in);

@@ -4,7 +4,9 @@
 # check of a forward's target (the `relay` call a connection after a second
 # idle waits for) has its stream's open and its request sent together, so
 # the broker's -vv log times it under 1.5 round trips; the log says which
-# way it went ("the request behind its open"). Then the same host's agent
+# way it went ("the request behind its open"). A check sent to an agent
+# that was killed unnoticed (the link frozen) is asked again of the next
+# agent, not failed. Then the same host's agent
 # as one from before early data (a wrapper, RDEV_BROKER_AGENT_PATH, that
 # drops "features" from its HELLO): a newer broker still works with it,
 # each check opening first (two round trips at least, so the first half of
@@ -74,6 +76,30 @@ check "the broker's calls went with their stream's open" \
 	grep -q ": call [0-9]*: stream [0-9]*, the request behind its open" "$log"
 check "a check in one round trip at $rtt ms RTT: the fastest of $rounds took $min ms < $((rtt * 3 / 2))" \
 	test "$min" -lt $((rtt * 3 / 2))
+
+# --- the agent ends unnoticed ------------------------------------------------------
+# The link frozen (the delay proxy stopped: nothing is refused, nothing
+# arrives), the agent killed: a check sent now goes behind its stream's open
+# to an agent the broker still thinks listens. Thawed, the broker hears of
+# the end and asks again, of the agent it starts next (the old way found the
+# socket refused and did the same), instead of failing the check.
+from=$(wc -l <"$log")
+apid=$(agent_pid)
+bash "$RIG" delay-freeze "$name" on
+kill -9 "$apid"
+first_byte_ms >"$TEST_TMP/frozen.out" &
+conn=$!
+sent_behind_open() { tail -n +"$((from + 1))" "$log" | grep -q "the request behind its open"; }
+eventually "a check goes to the agent, killed, through the frozen link" sent_behind_open
+bash "$RIG" delay-freeze "$name" off
+wait "$conn" || fail "the connection made while the link was frozen got no byte"
+asked_again() {
+	tail -n +"$((from + 1))" "$log" | grep -q ": call [0-9]*: the agent ended before it answered; asking again" &&
+		tail -n +"$((from + 1))" "$log" | grep -q "forward $p: the agent's relay answer (a check)"
+}
+eventually "the check was asked again of a new agent, and answered" asked_again
+check "and did not fail" sh -c "! tail -n +$((from + 1)) '$log' | grep -q 'cannot reach the agent'"
+check "a new agent listens" test "$(agent_pid)" != "$apid"
 
 # --- an agent from before early data -----------------------------------------------
 # The installed agent, run by a wrapper that drops "features" from the HELLO
