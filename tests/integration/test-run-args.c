@@ -416,13 +416,36 @@ cli_error(const char *const *argv)
 	return msg;
 }
 
+/* Did the daemon keep a value for section.key of container c (not null, 0,
+ * "", [] or {})? A kernel without a controller makes the daemon discard
+ * what asks for it (block I/O weights on this rig: "Your kernel does not
+ * support Block I/O weight ... discarded"), and two empty fields compare
+ * equal whatever rdev sent. */
+static int
+field_kept(const cJSON *c, const char *section, const char *key)
+{
+	const cJSON *f = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(c, section), key);
+
+	if (f == NULL || cJSON_IsNull(f) || cJSON_IsFalse(f))
+		return 0;
+	if (cJSON_IsNumber(f))
+		return f->valuedouble != 0;
+	if (cJSON_IsString(f))
+		return f->valuestring[0] != '\0';
+	return f->child != NULL;
+}
+
 /* The options added for parity with the docker CLI (healthcheck, block I/O
- * limits, volume driver) make the container `docker create` makes. */
+ * limits, volume driver) make the container `docker create` makes: compared
+ * where the daemon kept the docker CLI's value (the rest is said, and left
+ * to the unit test of the create body), the healthcheck and the volume
+ * driver always. */
 TEST(health_and_blkio_same_as_docker_create)
 {
 	static const char *host_fields[] = { "BlkioWeight", "BlkioWeightDevice",
 		"BlkioDeviceReadBps", "BlkioDeviceWriteBps", "BlkioDeviceReadIOps",
-		"BlkioDeviceWriteIOps", "VolumeDriver", "Links", NULL };
+		"BlkioDeviceWriteIOps", "VolumeDriver", NULL };
 	const char *args[] = { "--health-cmd", "exit 0", "--health-interval", "1m30s",
 		"--health-timeout", "1.5s", "--health-retries", "3",
 		"--health-start-period", "500ms", "--blkio-weight", "300",
@@ -441,8 +464,15 @@ TEST(health_and_blkio_same_as_docker_create)
 	a = inspect(cli_id);
 	b = inspect(id);
 	ok &= same_field(a, b, "Config", "Healthcheck");
-	for (i = 0; host_fields[i] != NULL; i++)
-		ok &= same_field(a, b, "HostConfig", host_fields[i]);
+	for (i = 0; host_fields[i] != NULL; i++) {
+		if (field_kept(a, "HostConfig", host_fields[i]))
+			ok &= same_field(a, b, "HostConfig", host_fields[i]);
+		else
+			fprintf(stderr,
+			    "  HostConfig.%s: discarded by this daemon: not compared\n",
+			    host_fields[i]);
+	}
+	ASSERT_TRUE(field_kept(a, "HostConfig", "VolumeDriver"));
 	/* Not an empty comparison: the daemon kept the healthcheck. */
 	hc = cJSON_GetObjectItemCaseSensitive(
 	    cJSON_GetObjectItemCaseSensitive(b, "Config"), "Healthcheck");
