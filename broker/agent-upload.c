@@ -40,16 +40,21 @@ static const char agent_exec_put_script[] = "set -C\n"
  * where the host has no tar, after reading stdin to its end: exiting
  * unread, the channel could close under the broker's write and fail the
  * install instead of falling back. */
-/* A stream cut short (a bundle file that changed, the broker gone) fails
- * tar, and the script removes what it made once tar has ended: the
+/* A stream cut short (a bundle file that changed, the broker gone) is
+ * refused, and the script removes what it made once tar has ended: the
  * broker's own cleanup could run before tar's last write and leave the
- * folder behind. */
+ * folder behind. Cut short is told by the stream's last entry, an empty
+ * AGENT_TAR_COMPLETE, not by tar's exit: a stream cut between two entries
+ * is a whole archive to GNU tar (EOF at a header is its end), which exits 0
+ * with the files so far. */
 #define AGENT_TAR_MISSING 90
+#define AGENT_TAR_COMPLETE ".rdev-upload-complete"
 static const char agent_tar_put_script[] =
     "command -v tar >/dev/null 2>&1 || { cat >/dev/null; exit 90; }\n"
     "umask 022\n"
     "mkdir -m 0755 -- \"$1\" && cd -- \"$1\" || exit 1\n"
-    "tar -xf - && exit 0\n"
+    "tar -xf - && [ -f " AGENT_TAR_COMPLETE " ] && rm -f " AGENT_TAR_COMPLETE
+    " && exit 0\n"
     "rc=$?\n"
     "cd / && rm -rf -- \"$1\"\n"
     "exit $rc\n";
@@ -341,7 +346,7 @@ agent_upload_file(struct agent_xfer *x, const struct agent_bundle *b,
 
 /* The bundle as a tar stream, made a piece at a time as the channel takes
  * it (rdev_ssh_input): its folders first, then each file (checked against
- * MANIFEST as it is read), then the end blocks; so no more than one file
+ * MANIFEST as it is read), then AGENT_TAR_COMPLETE and the end blocks; so no more than one file
  * is held in memory, not the whole bundle. */
 struct agent_tar_input {
 	const struct agent_bundle *b;
@@ -378,6 +383,8 @@ agent_tar_input_next(void *arg, const unsigned char **data, size_t *len, char **
 		buf_append(t->piece, zeros, tar_pad_len(flen));
 		free(file);
 	} else if (t->state != 3) {
+		/* (the script's sign that nothing was cut) */
+		tar_write_header(t->piece, 'f', AGENT_TAR_COMPLETE, 0644, 0, 0, NULL);
 		tar_write_end(t->piece);
 		t->state = 3;
 	}
