@@ -85,6 +85,7 @@ host_connect_add(struct host_session *h, struct host_job *j)
 void
 host_connect_answer(struct host_link *l, const char *route, const char *error)
 {
+	struct buf *b;
 	cJSON *o;
 
 	if (!l->connect)
@@ -102,9 +103,15 @@ host_connect_answer(struct host_link *l, const char *route, const char *error)
 	cJSON_AddNumberToObject(o, "id", l->request_id);
 	cJSON_AddBoolToObject(o, "ok", 1);
 	cJSON_AddStringToObject(cJSON_AddObjectToObject(o, "result"), "route", route);
-	/* ahead of the server's bytes */
-	proto_encode_json(l->to_cli, PROTO_CONTROL, 0, o, NULL);
+	/* ahead of the server's bytes, also of those that came while the link
+	 * was held for its target's check (host_link's hold: a server that
+	 * speaks first, as sshd does) */
+	b = buf_new();
+	proto_encode_json(b, PROTO_CONTROL, 0, o, NULL);
 	cJSON_Delete(o);
+	buf_append(b, buf_data(l->to_cli), buf_len(l->to_cli));
+	buf_free(l->to_cli);
+	l->to_cli = b;
 }
 
 cJSON *
