@@ -825,7 +825,14 @@ host_links_check(struct host_session *h)
 			    mx->state != HOST_MUX_OPENING)
 				h->kicked = 1;
 		} else if (host_link_opening(l) && in_flight != NULL) {
-			opening++;
+			/* (a dying one with no client, as an open handed on by
+			 * host_link_orphan_open, waits for its answer to close
+			 * its channel: nobody waits, and an address nobody has
+			 * answers only at the connect's timeout, tens of
+			 * seconds: the loop's wake-up, at least once a second,
+			 * finds it) */
+			if (!(host_link_dead(l) && l->fd < 0))
+				opening++;
 			if (ssh_channel_is_open(in_flight))
 				h->kicked = 1;
 		} else if (l->mx != NULL && buf_len(l->to_ch) > 0 &&
