@@ -346,8 +346,8 @@ agent_upload_file(struct agent_xfer *x, const struct agent_bundle *b,
 
 /* The bundle as a tar stream, made a piece at a time as the channel takes
  * it (rdev_ssh_input): its folders first, then each file (checked against
- * MANIFEST as it is read), then AGENT_TAR_COMPLETE and the end blocks; so no more than one file
- * is held in memory, not the whole bundle. */
+ * MANIFEST as it is read), then AGENT_TAR_COMPLETE and the end blocks; so no more than
+ * one file is held in memory, not the whole bundle. */
 struct agent_tar_input {
 	const struct agent_bundle *b;
 	size_t next_file; /* the file for the next piece */

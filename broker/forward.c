@@ -559,7 +559,8 @@ forward_take_target(struct forward *fw, const cJSON *res)
  * on a LAN); so the agent is asked when the target is older than
  * FORWARD_TARGET_CHECK_MS, and only to confirm the container's id and
  * address (the relay is left alone), the connections of that moment
- * waiting for the one answer. A recreate takes seconds (remove, create,
+ * held for the one answer (their channels opened beside it: host_link's
+ * hold). A recreate takes seconds (remove, create,
  * start, lifecycle), so a target used across it was asked for before it
  * began: a connection later than the check interval after the old
  * container went reaches the new one; a burst (a page's connections) pays

@@ -314,7 +314,10 @@ host_maybe_end_idle(struct host_session *h)
 	h->nclients = 0;
 	h->buffered = 0;
 	LIST_FOREACH(l, &h->links, entry) {
-		h->nclients++;
+		/* (a clientless one, an open handed over to be closed once
+		 * answered, host_link_orphan_open, is nobody's) */
+		if (l->fd >= 0 || !host_link_dead(l))
+			h->nclients++;
 		h->buffered += buf_len(l->to_ch) + buf_len(l->to_cli);
 	}
 	if (h->buffered > h->buffered_peak)
