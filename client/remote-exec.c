@@ -235,7 +235,7 @@ remote_exec_out_gone(struct remote_exec *x)
 }
 
 static void
-remote_exec_install_signals(int tty)
+remote_exec_install_signals(void)
 {
 	struct sigaction sa;
 
@@ -246,11 +246,12 @@ remote_exec_install_signals(int tty)
 	sa.sa_handler = remote_exec_on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	if (!tty) {
-		/* With a TTY, ^C is a byte for the remote terminal. */
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGQUIT, &sa, NULL);
-	}
+	/* With a TTY, ^C is a byte for the remote terminal (raw mode: ours
+	 * makes no SIGINT); one that comes all the same was sent by a program
+	 * (kill, a parent): pass it on too. Left at its default, it ended rdev
+	 * with the terminal still raw and the command hung up, not told. */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
 }
 
 static int
@@ -390,7 +391,7 @@ remote_exec(struct remote *r, const char *prog_name, const struct agent_exec_req
 		}
 	}
 	remote_exec_queue_control(&x, req);
-	remote_exec_install_signals(x.tty);
+	remote_exec_install_signals();
 	if (x.tty && tcgetattr(0, &saved) == 0) {
 		raw = saved;
 		cfmakeraw(&raw);

@@ -4,7 +4,8 @@
 #   up HOST:~/ws; exec exit codes (0, 3, 130), stdout/stderr kept apart, a
 #   100 MB binary stdin round trip, repeated execs on one SSH connection (no
 #   new handshake: sshd logs one login), `shell` through a real terminal
-#   (type, read, resize, exit status), ls/logs/read-configuration/stop/down,
+#   (type, read, resize, exit status), a SIGINT/SIGQUIT sent to rdev with a
+#   TTY reaching the command, ls/logs/read-configuration/stop/down,
 #   two clients at once, a client killed mid-exec (nothing left running on
 #   the host), `rdev up localhost:PATH` through this machine's sshd, the
 #   broker killed (the next command starts a new one; also with its socket
@@ -123,6 +124,20 @@ check_eq "exec: no new SSH login for repeated commands" "$(logins)" "$n0"
 check "shell: typed commands, TERM, resize and exit status through a pty" \
 	python3 "$drive" --rows 24 --cols 80 --term xterm-256color --timeout 20 \
 	--steps "$RDEV_SOURCE_DIR/tests/e2e/shell-pty.steps" -- "$RDEV_BIN_DIR/rdev" shell "$name:~/ws"
+# A SIGINT sent to rdev itself (kill, a parent program; not ^C typed, a byte
+# in raw mode) reaches the command with a TTY too: its trap runs and rdev exits
+# with its status. It used to kill rdev (130, the terminal left raw, the
+# command hung up untold); SIGQUIT likewise.
+intr_cmd='trap "echo got-INT; exit 7" INT; trap "echo got-QUIT; exit 8" QUIT
+	echo ready; while :; do sleep 0.1; done'
+check "exec with a TTY: a SIGINT sent to rdev reaches the command (its trap, its status)" \
+	python3 "$drive" --timeout 20 --step 'expect ready' --step 'signal INT' \
+	--step 'expect got-INT' --step 'exitstatus 7' -- \
+	"$RDEV_BIN_DIR/rdev" exec "$name:~/ws" -- bash -c "$intr_cmd"
+check "exec with a TTY: and a SIGQUIT" \
+	python3 "$drive" --timeout 20 --step 'expect ready' --step 'signal QUIT' \
+	--step 'expect got-QUIT' --step 'exitstatus 8' -- \
+	"$RDEV_BIN_DIR/rdev" exec "$name:~/ws" -- bash -c "$intr_cmd"
 
 # --- the other commands ---------------------------------------------------------
 check "ls HOST lists the container" sh -c \
