@@ -567,7 +567,8 @@ agent_exec_pump_run(struct agent_exec *x, const struct agent_exec_client *c, cha
 			    (buf_len(p.out) > 0 ? POLLOUT : 0) };
 		if (pfd[1].events == 0)
 			pfd[1].fd = -1; /* (a hang-up would wake us for nothing) */
-		if (poll(pfd, 2, -1) < 0) {
+		if ((c->poll_mask != NULL ? ppoll(pfd, 2, NULL, c->poll_mask)
+					  : poll(pfd, 2, -1)) < 0) {
 			if (errno == EINTR)
 				continue;
 			error_set_errno(cause, errno, "poll");

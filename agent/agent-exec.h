@@ -20,6 +20,7 @@
 #ifndef RDEV_AGENT_EXEC_H
 #define RDEV_AGENT_EXEC_H
 
+#include <signal.h>
 #include <stddef.h>
 
 struct buf;
@@ -109,6 +110,11 @@ struct agent_exec_client {
 	 * At 0 the command's output is not read (it back-pressures the
 	 * command) until the client's input raises it. */
 	size_t (*room)(void *arg);
+	/* The signal mask while the pump waits (ppoll), NULL: poll. A client
+	 * whose tick acts on signals keeps them blocked around the pump and
+	 * gives the mask without them here, so that one coming between the
+	 * tick and the wait wakes the wait instead of waiting for output. */
+	const sigset_t *poll_mask;
 };
 
 /* Pump the client's input to x and x's output (x->early first) to the client

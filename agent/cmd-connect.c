@@ -140,7 +140,7 @@ agent_cmd_connect(int argc, char **argv)
 	struct docker_exec_opts opts = { 0 };
 	struct cmd_connect cc = { 0 };
 	const struct agent_exec_client client = { NULL, cmd_connect_poll,
-		cmd_connect_input, cmd_connect_output, &cc, NULL };
+		cmd_connect_input, cmd_connect_output, &cc, NULL, NULL };
 	struct agent_exec *x;
 	char *cause = NULL, *why;
 	int rc, status = -1;

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <termios.h>
 #include <unistd.h>
@@ -18,6 +19,7 @@
 #include "atomic-file.h"
 #include "buf.h"
 #include "error.h"
+#include "exec-signal.h"
 #include "secrets.h"
 #include "xmalloc.h"
 
@@ -35,19 +37,81 @@ cmd_exec_on_winch(int sig)
 	cmd_exec_winch = 1;
 }
 
+/* SIGINT, SIGTERM, SIGHUP or SIGQUIT to rdev: the pump passes it to the
+ * command, as the remote route does (client/remote-exec.c). Left at their
+ * defaults they ended rdev alone: the command never saw them (a trap did
+ * not run) and, with a TTY, the terminal stayed raw. The third gives up on
+ * the command: the terminal restored (tcsetattr is async-signal-safe), rdev
+ * dies of it. */
+static volatile sig_atomic_t cmd_exec_signal;
+static volatile sig_atomic_t cmd_exec_signals;
+static struct termios cmd_exec_saved;
+static volatile sig_atomic_t cmd_exec_raw;
+
+static void
+cmd_exec_on_signal(int sig)
+{
+	if (++cmd_exec_signals > 2) {
+		if (cmd_exec_raw)
+			tcsetattr(0, TCSANOW, &cmd_exec_saved);
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
+	cmd_exec_signal = sig;
+}
+
+/* Catch the signals passed on, and block them (and SIGWINCH) but while the
+ * pump waits (its poll_mask: *wait_mask), so none is lost between the
+ * tick that looks and the wait. */
+static void
+cmd_exec_install_signals(sigset_t *wait_mask)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+	struct sigaction sa;
+	sigset_t block;
+	size_t i;
+
+	memset(&sa, 0, sizeof sa);
+	sigemptyset(&sa.sa_mask);
+	sigemptyset(&block);
+	sigaddset(&block, SIGWINCH);
+	sa.sa_handler = cmd_exec_on_signal;
+	sa.sa_flags = SA_RESTART; /* (the wait still wakes: EINTR, then the tick) */
+	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+		sigaction(sigs[i], &sa, NULL);
+		sigaddset(&block, sigs[i]);
+	}
+	sigprocmask(SIG_BLOCK, &block, wait_mask);
+}
+
 /* The terminal's side of the pump: our stdin, stdout and stderr. */
 struct cmd_exec_term {
+	const char *prog_name;
 	unsigned char in[65536];
 	int out_errno;	/* the errno a write to stdout or stderr failed with; 0 */
 	int out_stream; /* and which (1 or 2) */
 };
 
-/* A resize caught since the last pass goes to the remote TTY. */
+/* A resize or a signal caught since the last pass goes to the command. */
 static void
 cmd_exec_tick(void *arg, struct agent_exec_pump *p)
 {
+	struct cmd_exec_term *t = arg;
 	struct winsize ws;
+	char *cause = NULL;
+	int sig;
 
+	if ((sig = cmd_exec_signal) != 0) {
+		cmd_exec_signal = 0;
+		if (agent_exec_signal(p->x, p->out, exec_signal_exit_name(sig), &cause) !=
+		    0) {
+			fprintf(stderr, "%s: exec: SIG%s not passed on: %s%s",
+			    t->prog_name, exec_signal_exit_name(sig), cause,
+			    cmd_exec_raw ? "\r\n" : "\n");
+			free(cause);
+		}
+	}
 	if (cmd_exec_winch) {
 		cmd_exec_winch = 0;
 		if (ioctl(0, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0)
@@ -106,11 +170,12 @@ cmd_exec_output(void *arg, int stream, const unsigned char *data, size_t len)
  * the caller hangs the command up (closing a Docker exec's attach does not
  * end it), unless its status has come already (agent_exec_ended). */
 static int
-cmd_exec_pump(struct agent_exec *x, char **cause)
+cmd_exec_pump(
+    const char *prog_name, const sigset_t *wait_mask, struct agent_exec *x, char **cause)
 {
-	struct cmd_exec_term t = { .out_errno = 0 };
+	struct cmd_exec_term t = { .prog_name = prog_name, .out_errno = 0 };
 	const struct agent_exec_client c = { cmd_exec_tick, cmd_exec_poll, cmd_exec_input,
-		cmd_exec_output, &t, NULL };
+		cmd_exec_output, &t, NULL, wait_mask };
 	int rc = agent_exec_pump_run(x, &c, cause);
 
 	if (rc == 1 && t.out_errno != 0 && !fd_write_reader_gone(t.out_errno))
@@ -208,6 +273,7 @@ agent_exec_local(const char *prog_name, const struct agent_exec_req *req)
 	struct agent_exec *x = NULL;
 	struct termios saved, raw;
 	struct winsize ws;
+	sigset_t wait_mask;
 	char *cause = NULL, *up_cmd;
 	int rc = AGENT_EXIT_EXEC_FAILED, tty = isatty(0), raw_set = 0, code, started;
 	unsigned rows = 0, cols = 0;
@@ -233,10 +299,15 @@ agent_exec_local(const char *prog_name, const struct agent_exec_req *req)
 		if (tcgetattr(0, &saved) == 0) {
 			raw = saved;
 			cfmakeraw(&raw);
+			cmd_exec_saved = saved;
 			raw_set = tcsetattr(0, TCSANOW, &raw) == 0;
+			cmd_exec_raw = raw_set;
 		}
 	}
-	if ((code = cmd_exec_pump(x, &cause)) != 0) {
+	cmd_exec_install_signals(&wait_mask);
+	code = cmd_exec_pump(prog_name, &wait_mask, x, &cause);
+	sigprocmask(SIG_SETMASK, &wait_mask, NULL);
+	if (code != 0) {
 		/* A reader gone after the command ended, its status here
 		 * already: that status, as the remote route gives (not a
 		 * false 141 under pipefail). */
@@ -254,6 +325,7 @@ agent_exec_local(const char *prog_name, const struct agent_exec_req *req)
 	if (raw_set) {
 		tcsetattr(0, TCSANOW, &saved);
 		raw_set = 0;
+		cmd_exec_raw = 0;
 	}
 	if (agent_exec_exit(x, &code, &cause) != 0)
 		goto out;

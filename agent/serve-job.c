@@ -276,7 +276,7 @@ serve_exec_pump(struct serve_job *j, uint32_t ch, uint32_t window, uint32_t in_w
 {
 	struct serve_exec_side e = { j, ch, buf_new(), window > 0, window, in_window, 0 };
 	const struct agent_exec_client c = { serve_exec_tick, serve_exec_poll,
-		serve_exec_input, serve_exec_output, &e, serve_exec_room };
+		serve_exec_input, serve_exec_output, &e, serve_exec_room, NULL };
 	int rc;
 
 	rc = agent_exec_pump_run(x, &c, cause);

@@ -234,10 +234,14 @@ remote_exec_out_gone(struct remote_exec *x)
 	}
 }
 
+/* Catch the signals passed on and SIGWINCH, and block them but while the
+ * loop waits (ppoll with *wait_mask), so one that comes between the loop's
+ * look at the flags and the wait is not left until the next output. */
 static void
-remote_exec_install_signals(void)
+remote_exec_install_signals(sigset_t *wait_mask)
 {
 	struct sigaction sa;
+	sigset_t block;
 
 	memset(&sa, 0, sizeof sa);
 	sigemptyset(&sa.sa_mask);
@@ -252,10 +256,17 @@ remote_exec_install_signals(void)
 	 * with the terminal still raw and the command hung up, not told. */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGQUIT, &sa, NULL);
+	sigemptyset(&block);
+	sigaddset(&block, SIGWINCH);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &block, wait_mask);
 }
 
 static int
-remote_exec_loop(struct remote_exec *x, char **cause)
+remote_exec_loop(struct remote_exec *x, const sigset_t *wait_mask, char **cause)
 {
 	struct proto_frame f;
 	struct pollfd pfd[2];
@@ -297,7 +308,7 @@ remote_exec_loop(struct remote_exec *x, char **cause)
 		pfd[1] = (struct pollfd){ .fd = fd,
 			.events =
 			    POLLIN | (proto_conn_pending_out(x->c) > 0 ? POLLOUT : 0) };
-		if (poll(pfd, 2, -1) < 0) {
+		if (ppoll(pfd, 2, NULL, wait_mask) < 0) {
 			if (errno == EINTR)
 				continue;
 			return error_set_errno(cause, errno, "poll");
@@ -347,6 +358,7 @@ remote_exec(struct remote *r, const char *prog_name, const struct agent_exec_req
 	struct remote_exec x;
 	struct termios saved, raw;
 	struct winsize ws;
+	sigset_t wait_mask;
 	const char *term = getenv("TERM");
 	char *cause = NULL, *hint;
 	cJSON *req, *argv;
@@ -391,13 +403,14 @@ remote_exec(struct remote *r, const char *prog_name, const struct agent_exec_req
 		}
 	}
 	remote_exec_queue_control(&x, req);
-	remote_exec_install_signals();
+	remote_exec_install_signals(&wait_mask);
 	if (x.tty && tcgetattr(0, &saved) == 0) {
 		raw = saved;
 		cfmakeraw(&raw);
 		raw_set = tcsetattr(0, TCSANOW, &raw) == 0;
 	}
-	rc = remote_exec_loop(&x, &cause);
+	rc = remote_exec_loop(&x, &wait_mask, &cause);
+	sigprocmask(SIG_SETMASK, &wait_mask, NULL);
 	if (raw_set)
 		tcsetattr(0, TCSANOW, &saved);
 	if (rc != 0) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # exec-local.sh - `rdev up/exec/stop/down/ls/logs` on a local workspace: exit
-# statuses propagated exactly, streams kept apart, binary-safe stdin, the
-# remote user/env/cwd applied, a TTY when stdin is a terminal, clean no-ops;
+# statuses propagated exactly, signals sent to rdev passed to the command,
+# streams kept apart, binary-safe stdin, the remote user/env/cwd applied, a
+# TTY when stdin is a terminal, clean no-ops;
 # `ls` shows the caller's containers only (by the owner label, or for one
 # another tool made, by who owns its workspace folder), `ls --all` everyone's
 # with their owner; `down --volumes` removes the named volumes of the
@@ -137,6 +138,34 @@ tty_out=$(tr -d '\r' <"$TEST_TMP/tty.log")
 check "a terminal gets a TTY" sh -c "printf '%s' '$tty_out' | grep -q '/dev/pts/'"
 check "TERM is passed into the TTY" sh -c "printf '%s' '$tty_out' | grep -qx xterm-256color"
 check_eq "without a terminal there is no TTY" "$(rdev exec "$ws" -- sh -c 'tty || true' </dev/null)" "not a tty"
+
+# Signals sent to rdev (kill, a parent program) reach the command, with a TTY
+# or not, as on the remote route: its trap runs, rdev exits with its status.
+# They used to end rdev alone (the command never told; a TTY left raw).
+intr_cmd='trap "echo got-INT; exit 7" INT; trap "echo got-TERM; exit 9" TERM
+	echo ready; while :; do sleep 0.1; done'
+# (five times, each sent as soon as "ready" comes: one between the pump's look
+# and its wait used to wait for the next output, here for ever)
+for i in 1 2 3 4 5; do
+	check "exec with a TTY: a SIGINT sent to rdev reaches the command (its trap, its status; $i)" \
+		python3 "$RDEV_SOURCE_DIR/tests/e2e/pty_drive.py" --timeout 10 --step 'expect ready' \
+		--step 'signal INT' --step 'expect got-INT' --step 'exitstatus 7' -- \
+		"$RDEV_BIN_DIR/rdev" exec "$ws" -- bash -c "$intr_cmd"
+done
+for s in INT:7 TERM:9; do
+	# (a background job of a script ignores SIGINT: give it back its default)
+	env --default-signal=INT "$RDEV_BIN_DIR/rdev" exec "$ws" -- bash -c "$intr_cmd" \
+		</dev/null >"$TEST_TMP/sig.out" 2>&1 &
+	pid=$!
+	eventually "exec: the trapping command runs" grep -q ready "$TEST_TMP/sig.out"
+	kill -"${s%:*}" "$pid"
+	set +e
+	wait "$pid"
+	rc=$?
+	set -e
+	check_eq "exec: a SIG${s%:*} sent to rdev reaches the command (its status)" "$rc" "${s#*:}"
+	check "exec: ... its trap ran" grep -q "got-${s%:*}" "$TEST_TMP/sig.out"
+done
 
 check "ls lists the container" sh -c "'$RDEV_BIN_DIR/rdev' ls --json | jq -e --arg ws '$ws' 'map(select(.workspace == \$ws)) | length == 1' >/dev/null"
 
