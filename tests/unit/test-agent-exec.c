@@ -123,7 +123,7 @@ pump_init(struct pump *p, const unsigned char *data, size_t len, int multiplexed
 	for (int i = 0; i < 3; i++)
 		p->c.got[i] = buf_new();
 	p->cb = (struct agent_exec_client){ NULL, client_poll, client_input,
-		client_output, &p->c, NULL };
+		client_output, &p->c, NULL, NULL };
 	p->x = exec_new(multiplexed, &p->peer);
 }
 
