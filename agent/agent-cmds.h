@@ -170,7 +170,9 @@ cJSON *agent_cmd_request(
 #define AGENT_CMD_BROKEN_CONFIG_HELP \
 	"A devcontainer.json that no longer loads (malformed, a wrong type) does\n" \
 	"not stop it: the container is found by the labels the file would give,\n" \
-	"and a warning names the file's error.\n\n"
+	"and a warning names the file's error. Nor does a workspace folder\n" \
+	"deleted since, or one whose devcontainer.json was deleted: the container\n" \
+	"is found by the folder's label (and --config's, when given).\n\n"
 
 /* exec's options after TARGET or PATH, and what --help says of them. */
 #define AGENT_CMD_EXEC_USAGE \

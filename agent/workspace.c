@@ -105,9 +105,15 @@ workspace_open_tolerant(const char *folder, const char *config_file,
 	lo.config_file = config_file;
 	lo.id_labels = id_labels;
 	if ((labels = config_load_id_labels(&lo, cause)) == NULL) {
+		/* The folder is gone (deleted on the host) or holds no
+		 * configuration any more: the labels it had still name its
+		 * container, which must stay stoppable and removable. */
 		free(*cause);
-		*cause = load_error;
-		return -1;
+		*cause = NULL;
+		if ((labels = config_bare_id_labels(&lo)) == NULL) {
+			*cause = load_error;
+			return -1;
+		}
 	}
 	rc = workspace_find_labelled(d, labels, &ws->container, cause);
 	config_id_labels_free(labels);

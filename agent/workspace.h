@@ -27,9 +27,10 @@ int workspace_open(const char *folder, const char *config_file, const cJSON *id_
     struct docker *d, struct workspace *ws, char **cause);
 /* workspace_open() for the commands that must still reach a container whose
  * devcontainer.json no longer loads (stop, down): when the configuration
- * cannot be read or fails its checks, but the workspace folder and the file
- * are found, the container is found by the id labels the configuration
- * would give; then ws->cfg is NULL and *config_error says why the
+ * cannot be read or fails its checks, the container is found by the id
+ * labels the configuration would give (the folder deleted, or no
+ * configuration file found in it: by the folder's label, and --config's,
+ * config_bare_id_labels()); then ws->cfg is NULL and *config_error says why the
  * configuration could not be read (new string, for a warning; else NULL).
  * -1 with *cause (the configuration's own error when the labels cannot be
  * had either, or no container carries them). */

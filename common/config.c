@@ -198,6 +198,35 @@ config_load_id_labels(const struct config_load_opts *opts, char **cause)
 }
 
 char **
+config_bare_id_labels(const struct config_load_opts *opts)
+{
+	char *local, *file = NULL, **labels, *ignore = NULL;
+	int given;
+
+	/* (lexical: as config_local_folder() makes the label's path) */
+	if ((local = config_discover_resolve(NULL, opts->workspace_folder, &ignore)) ==
+	    NULL) {
+		free(ignore);
+		return NULL;
+	}
+	if (opts->config_file != NULL &&
+	    (file = config_discover_resolve(NULL, opts->config_file, &ignore)) == NULL) {
+		free(ignore);
+		free(local);
+		return NULL;
+	}
+	labels = config_make_id_labels(
+	    opts->id_labels, local, file != NULL ? file : "", &given);
+	if (!given && file == NULL) { /* (no file: the folder's label alone) */
+		free(labels[1]);
+		labels[1] = NULL;
+	}
+	free(local);
+	free(file);
+	return labels;
+}
+
+char **
 config_folder_id_labels(const struct config_load_opts *opts, char **cause)
 {
 	char *local, **labels = NULL;

@@ -57,10 +57,19 @@ void config_free(struct config *cfg);
  * config_get_id_labels()), found without reading the configuration: for the
  * commands that must still find a container whose devcontainer.json no
  * longer loads (stop, down). The workspace folder must exist, and the
- * configuration file must be found as config_load() finds it. New
+ * configuration file must be found as config_load() finds it (else:
+ * config_bare_id_labels()). New
  * NULL-terminated array (free with config_id_labels_free()) or NULL with
  * *cause. */
 char **config_load_id_labels(const struct config_load_opts *opts, char **cause);
+/* The id labels of opts' workspace as far as they are known without the
+ * disk: opts' id_labels when given, else devcontainer.local_folder=<folder>
+ * (the absolute path, as config_load() labels it), and
+ * devcontainer.config_file=<--config> when opts names one. For stop and down
+ * of a workspace whose folder was deleted, or whose configuration file is
+ * gone. New NULL-terminated array (config_id_labels_free()), or NULL when the
+ * current directory cannot be read for a relative path. */
+char **config_bare_id_labels(const struct config_load_opts *opts);
 void config_id_labels_free(char **labels);
 /* The labels that say a container is opts' workspace folder's whatever its
  * configuration (opts' id_labels when given, else

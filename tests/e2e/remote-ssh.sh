@@ -5,7 +5,8 @@
 #   100 MB binary stdin round trip, repeated execs on one SSH connection (no
 #   new handshake: sshd logs one login), `shell` through a real terminal
 #   (type, read, resize, exit status), a SIGINT/SIGQUIT sent to rdev with a
-#   TTY reaching the command, ls/logs/read-configuration/stop/down,
+#   TTY reaching the command, ls/logs/read-configuration/stop/down (also of
+#   a workspace folder deleted on the host),
 #   two clients at once, a client killed mid-exec (nothing left running on
 #   the host), `rdev up localhost:PATH` through this machine's sshd, the
 #   broker killed (the next command starts a new one; also with its socket
@@ -22,7 +23,7 @@ on_host "mkdir -p ~/ws && printf '%s' '{\"image\": \"$RDEV_RIG_IMAGE_BOOKWORM_DE
 	\"remoteUser\": \"dev\", \"updateRemoteUserUID\": false,
 	\"postStartCommand\": \"echo started-in-background\", \"waitFor\": \"postCreateCommand\"}' \
 	> ~/ws/.devcontainer.json"
-trap 'rig_remote_cleanup ws' EXIT
+trap 'rig_remote_cleanup ws gone' EXIT
 logins() { grep -c 'Accepted publickey' "$hdir/sshd.log" || true; }
 
 # --- up, with the agent installed from scratch --------------------------------
@@ -255,7 +256,7 @@ for _ in $(seq 1 300); do grep -q started "$TEST_TMP/hung.out" && break; sleep 0
 grep -q started "$TEST_TMP/hung.out" || fail "the exec under which the connection is to hang did not start"
 sshd_pids=$(pgrep -u "rdev-$name" -f "sshd(-session)?: rdev-$name@notty") ||
 	fail "no sshd process of the broker's connection to stop"
-trap 'rc=$?; set +e; kill -CONT $sshd_pids 2>/dev/null; kill $epid 2>/dev/null; (exit $rc); rig_remote_cleanup ws' EXIT
+trap 'rc=$?; set +e; kill -CONT $sshd_pids 2>/dev/null; kill $epid 2>/dev/null; (exit $rc); rig_remote_cleanup ws gone' EXIT
 kill -STOP $sshd_pids
 for _ in $(seq 1 600); do kill -0 "$epid" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$epid" 2>/dev/null && fail "the exec under the hung connection still runs after 60 s"
@@ -264,7 +265,7 @@ wait "$epid"
 rc=$?
 set -e
 kill -CONT $sshd_pids
-trap 'rig_remote_cleanup ws' EXIT
+trap 'rig_remote_cleanup ws gone' EXIT
 check_eq "the SSH connection hung under an exec: 125" "$rc" 125
 check "and the message names the host and the unanswered keepalive" \
 	grep -q "^rdev: exec: lost the SSH connection to [^ ]*@$name:[0-9]*: .*keepalive" "$TEST_TMP/hung.err"
@@ -292,6 +293,26 @@ check_eq "the container is stopped" "$(docker inspect -f '{{.State.Running}}' "$
 rdev down "$name:~/ws" --json >"$TEST_TMP/down.out"
 check_eq "down over SSH" "$(jq -r .removed "$TEST_TMP/down.out")" 1
 check "the container is gone" sh -c "! docker inspect $cid >/dev/null 2>&1"
+
+# A workspace folder deleted on the host does not strand its container: stop
+# and down find it by the folder's label, with a warning. They refused
+# ("workspace folder ...: No such file or directory"), leaving it running
+# for `docker rm` by hand.
+on_host 'mkdir -p ~/gone && cp ~/ws/.devcontainer.json ~/gone/'
+rdev up "$name:~/gone" >/dev/null 2>"$TEST_TMP/gup.err" ||
+	{ cat "$TEST_TMP/gup.err" >&2; fail "rdev up $name:~/gone failed"; }
+gcid=$(docker ps -q --filter "label=devcontainer.local_folder=$home/gone")
+on_host 'rm -rf ~/gone'
+set +e
+rdev stop "$name:~/gone" --json >"$TEST_TMP/gstop.out" 2>"$TEST_TMP/gstop.err"
+rdev down "$name:~/gone" --json >"$TEST_TMP/gdown.out" 2>"$TEST_TMP/gdown.err"
+set -e
+check_eq "stop of a workspace whose folder was deleted: its container" \
+	"$(jq -r .stopped "$TEST_TMP/gstop.out")" 1
+check "... saying the folder is gone" \
+	grep -q "^rdev: stop: warning: workspace folder $home/gone: No such file" "$TEST_TMP/gstop.err"
+check_eq "down of it: removed" "$(jq -r .removed "$TEST_TMP/gdown.out")" 1
+check "... the container is gone" sh -c "test -n '$gcid' && ! docker inspect '$gcid' >/dev/null 2>&1"
 
 # --- host keys --------------------------------------------------------------------
 export RDEV_KNOWN_HOSTS=$TEST_TMP/known_hosts
