@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -40,6 +41,8 @@
 #define AGENT_EXEC_RELAY_TIMEOUT_MS 5000
 /* How much of the exec's output the pump reads at a time. */
 #define AGENT_EXEC_READ_SIZE 65536
+/* How often a container is asked whether it stopped under a relay's exec. */
+#define AGENT_EXEC_GONE_POLL_MS 100
 /* How many reads agent_exec_ended() makes at most. */
 #define AGENT_EXEC_ENDED_READS 16
 
@@ -295,6 +298,7 @@ agent_exec_start(const char *up_cmd, const struct agent_exec_req *req, int tty,
 	if ((r = agent_exec_relay(x, &p, cause)) < 0 ||
 	    (r == 1 && agent_exec_docker(x, &p, cause) != 0))
 		goto out;
+	x->container_id = xstrdup(p.cid);
 	*xp = x;
 	x = NULL;
 	rc = 0;
@@ -427,15 +431,50 @@ agent_exec_hangup(struct agent_exec *x, int grace_ms, char **cause)
 	return 0;
 }
 
+/* The relay's connection ended without the command's status: the relay was
+ * killed, most often with its container (rdev stop, docker stop or rm, the
+ * container's main process ending); say so when the container shows it.
+ * Docker marks the container stopped a moment after its processes die:
+ * asked again for up to a second while it still runs. */
+static int
+agent_exec_no_status(struct agent_exec *x, char **cause)
+{
+	const struct timespec pause = { 0, AGENT_EXEC_GONE_POLL_MS * 1000000L };
+	const char *why = "was it killed?";
+	cJSON *info = NULL;
+	char *ignore = NULL;
+
+	for (int i = 0; x->container_id != NULL && i < 1000 / AGENT_EXEC_GONE_POLL_MS;
+	     i++) {
+		if (docker_container_inspect(
+			x->docker, x->container_id, &info, &ignore) != 0)
+			break;
+		if (info == NULL) {
+			why = "the dev container was removed under the command";
+			break;
+		}
+		if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(info, "State"), "Running"))) {
+			why = "the dev container stopped under the command";
+			break;
+		}
+		cJSON_Delete(info);
+		info = NULL;
+		nanosleep(&pause, NULL);
+	}
+	cJSON_Delete(info);
+	free(ignore);
+	return error_set(cause,
+	    "the container's relay ended the exec without its exit status (%s)", why);
+}
+
 int
 agent_exec_exit(struct agent_exec *x, int *status, char **cause)
 {
 	if (!x->via_relay)
 		return docker_exec_exit(x->docker, x->exec_id, status, cause);
 	if (x->exit_len != 4 && x->exit_len != 6)
-		return error_set(cause,
-		    "the container's relay ended the exec without its exit "
-		    "status (was it killed?)");
+		return agent_exec_no_status(x, cause);
 	*status = (int)be_get_u32(x->exit_bytes);
 	return 0;
 }
@@ -460,6 +499,7 @@ agent_exec_free(struct agent_exec *x)
 	docker_stream_free(x->demux);
 	buf_free(x->early);
 	free(x->exec_id);
+	free(x->container_id);
 	free(x->notice);
 	docker_free(x->docker);
 	free(x);

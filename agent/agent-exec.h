@@ -38,6 +38,7 @@ struct agent_exec {
 	struct docker_stream *demux; /* framed output; NULL: raw (a Docker TTY) */
 	unsigned char exit_bytes[6]; /* relay: the EXIT frame's payload */
 	size_t exit_len;
+	char *container_id; /* the container's full id */
 	/* One line for the user's stderr, or NULL: the background lifecycle
 	 * steps still running (lifecycle_bg_notice()). */
 	char *notice;

@@ -213,8 +213,21 @@ check "... the owner's escaped" grep -qF ' "o\u001b[31m' "$TEST_TMP/ls-all.txt"
 check_eq "status: the workspace quoted" \
 	"$(rdev status "$TEST_TMP/new
 line" | head -1)" "workspace   \"$TEST_TMP/new\\u000aline\""
+# An exec running while the container stops: 125, and the message says the
+# container stopped under it (it said only "was it killed?").
+"$RDEV_BIN_DIR/rdev" exec "$ws" -- sh -c 'echo ready; exec sleep 60' \
+	</dev/null >"$TEST_TMP/under.out" 2>"$TEST_TMP/under.err" &
+under=$!
+eventually "exec: the command runs" grep -q ready "$TEST_TMP/under.out"
 rdev stop "$ws" --json >/dev/null
+set +e
+wait "$under"
+rc=$?
+set -e
 check_eq "stop stops it" "$(docker inspect -f '{{.State.Running}}' "$(jq -r .containerId "$TEST_TMP/up.json")")" false
+check_eq "an exec the stop cut: 125" "$rc" 125
+check "... saying the container stopped under it" \
+	grep -q "^rdev: exec: .*(the dev container stopped under the command)" "$TEST_TMP/under.err"
 set +e
 rdev exec "$ws" -- true 2>"$TEST_TMP/stopped.err"
 rc=$?
