@@ -110,12 +110,16 @@ op_status_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	struct workspace ws;
 	struct docker *d = docker_new(NULL);
 	const char *id, *created, *started;
-	char *state_dir = NULL;
+	char *state_dir = NULL, *config_error = NULL;
 	cJSON *o = NULL, *steps;
 	int running, rc = -1;
 
 	*result = NULL;
-	if (workspace_open(r->workspace, r->config, r->id_labels, d, &ws, cause) != 0)
+	/* As stop and down find it: a container whose folder was deleted, or
+	 * whose configuration does not load, is still there to report (without
+	 * its steps, which need the configuration), with a warning. */
+	if (workspace_open_tolerant(
+		r->workspace, r->config, r->id_labels, d, &ws, &config_error, cause) != 0)
 		goto out;
 	o = cJSON_CreateObject();
 	if (ws.container == NULL) {
@@ -140,13 +144,16 @@ op_status_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	if ((state_dir = agent_state_dir(cause)) == NULL ||
 	    lifecycle_bg_status_read(state_dir, id, &bg, cause) != 0)
 		goto out;
-	if (running) {
+	if (running && ws.cfg != NULL) {
 		if ((steps = op_status_steps(d, &ws, created, started, &bg, cause)) ==
 		    NULL)
 			goto out;
 		cJSON_AddItemToObject(o, "steps", steps);
 	}
 	cJSON_AddItemToObject(o, "background", lifecycle_bg_status_json(&bg));
+	if (config_error != NULL)
+		agent_op_config_warning(
+		    o, config_error, "its lifecycle steps are not shown");
 done:
 	*result = o;
 	o = NULL;
@@ -155,6 +162,7 @@ out:
 	cJSON_Delete(o);
 	lifecycle_bg_status_clear(&bg);
 	free(state_dir);
+	free(config_error);
 	workspace_clear(&ws);
 	docker_free(d);
 	return rc;

@@ -57,7 +57,9 @@ client_status_print(const cJSON *st, const char *folder)
 			    cmd_status_string(s, "error", NULL) != NULL)
 				printf("error       %s\n",
 				    cmd_status_string(s, "error", ""));
-	} else
+	} else if (strcmp(state, "running") == 0) /* (its configuration: warned of) */
+		printf("lifecycle   (unknown: the configuration does not load)\n");
+	else
 		printf("lifecycle   (recorded in the container: start it to see)\n");
 	if (strcmp(bgstate, "failed") == 0)
 		printf("background  failed: %s\n", cmd_status_string(bg, "error", ""));
@@ -97,6 +99,7 @@ cmd_status_exec(int argc, char **argv)
 		rc = CMD_EXIT_FAILURE;
 		goto out;
 	}
+	agent_cmd_print_warnings(&client_program, "status", res);
 	if (ct.remote != NULL) {
 		cJSON_AddStringToObject(res, "host", remote_host(ct.remote));
 		if ((fw = client_forward_list_workspace(ct.remote, ct.t.path)) == NULL)
@@ -138,6 +141,9 @@ const struct cmd_entry cmd_status_entry = { "status",
 	"SOURCE, the sync the broker keeps (`rdev up --sync`): watching, sending,\n"
 	"queued or error, files and bytes sent (and brought back, with --two-way),\n"
 	"conflicts, the last change and the last error.\n"
+	"A container whose workspace folder was deleted, or whose configuration\n"
+	"does not load, is found by its labels and shown without its lifecycle\n"
+	"steps, with a warning.\n"
 	"\n"
 	"options:\n"
 	"  --json   {\"state\",\"containerId\",\"image\",\"created\",\"started\",\n"

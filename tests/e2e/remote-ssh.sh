@@ -294,8 +294,8 @@ rdev down "$name:~/ws" --json >"$TEST_TMP/down.out"
 check_eq "down over SSH" "$(jq -r .removed "$TEST_TMP/down.out")" 1
 check "the container is gone" sh -c "! docker inspect $cid >/dev/null 2>&1"
 
-# A workspace folder deleted on the host does not strand its container: stop
-# and down find it by the folder's label, with a warning. They refused
+# A workspace folder deleted on the host does not strand its container:
+# status, stop and down find it by the folder's label, with a warning. They refused
 # ("workspace folder ...: No such file or directory"), leaving it running
 # for `docker rm` by hand.
 on_host 'mkdir -p ~/gone && cp ~/ws/.devcontainer.json ~/gone/'
@@ -304,9 +304,14 @@ rdev up "$name:~/gone" >/dev/null 2>"$TEST_TMP/gup.err" ||
 gcid=$(docker ps -q --filter "label=devcontainer.local_folder=$home/gone")
 on_host 'rm -rf ~/gone'
 set +e
+rdev status "$name:~/gone" --json >"$TEST_TMP/gstatus.out" 2>"$TEST_TMP/gstatus.err"
 rdev stop "$name:~/gone" --json >"$TEST_TMP/gstop.out" 2>"$TEST_TMP/gstop.err"
 rdev down "$name:~/gone" --json >"$TEST_TMP/gdown.out" 2>"$TEST_TMP/gdown.err"
 set -e
+check_eq "status of a workspace whose folder was deleted: its container, running" \
+	"$(jq -r '.containerId[:12] + " " + .state' "$TEST_TMP/gstatus.out")" "${gcid:0:12} running"
+check "... with a warning" grep -q "^rdev: status: warning: workspace folder $home/gone: No such file" \
+	"$TEST_TMP/gstatus.err"
 check_eq "stop of a workspace whose folder was deleted: its container" \
 	"$(jq -r .stopped "$TEST_TMP/gstop.out")" 1
 check "... saying the folder is gone" \
