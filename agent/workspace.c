@@ -22,14 +22,14 @@ workspace_json_string(const cJSON *obj, const char *key)
 }
 
 /* The container carrying labels (NAME=VALUE, NULL-terminated), as
- * workspace_find_container() says. */
+ * workspace_find_container() says; *count (may be NULL): how many do. */
 static int
 workspace_find_labelled(
-    struct docker *d, char *const *labels, cJSON **container, char **cause)
+    struct docker *d, char *const *labels, cJSON **container, int *count, char **cause)
 {
 	cJSON *list = NULL, *c;
 	const char *id, *state;
-	int rc;
+	int rc, n = 0;
 
 	*container = NULL;
 	rc = docker_container_list(d, (const char *const *)labels, 1, &list, cause);
@@ -40,10 +40,14 @@ workspace_find_labelled(
 		id = workspace_json_string(c, "Id");
 		if (id == NULL || (state != NULL && strcmp(state, "removing") == 0))
 			continue;
-		rc = docker_container_inspect(d, id, container, cause);
-		break;
+		if (n++ == 0)
+			rc = docker_container_inspect(d, id, container, cause);
+		if (count == NULL || rc != 0)
+			break;
 	}
 	cJSON_Delete(list);
+	if (count != NULL)
+		*count = n;
 	return rc;
 }
 
@@ -51,7 +55,8 @@ int
 workspace_find_container(
     struct docker *d, const struct config *cfg, cJSON **container, char **cause)
 {
-	return workspace_find_labelled(d, config_get_id_labels(cfg), container, cause);
+	return workspace_find_labelled(
+	    d, config_get_id_labels(cfg), container, NULL, cause);
 }
 
 /* ws->compose_project from ws->container's label. */
@@ -90,8 +95,8 @@ workspace_open_tolerant(const char *folder, const char *config_file,
     char **cause)
 {
 	struct config_load_opts lo = { 0 };
-	char **labels, *load_error = NULL;
-	int rc;
+	char **labels, *load_error = NULL, *why;
+	int rc, bare = 0, n;
 
 	*config_error = NULL;
 	if (workspace_open(folder, config_file, id_labels, d, ws, &load_error) == 0)
@@ -114,8 +119,9 @@ workspace_open_tolerant(const char *folder, const char *config_file,
 			*cause = load_error;
 			return -1;
 		}
+		bare = 1;
 	}
-	rc = workspace_find_labelled(d, labels, &ws->container, cause);
+	rc = workspace_find_labelled(d, labels, &ws->container, &n, cause);
 	config_id_labels_free(labels);
 	if (rc != 0) {
 		free(load_error);
@@ -125,6 +131,18 @@ workspace_open_tolerant(const char *folder, const char *config_file,
 	 * configuration's error is the answer, not "nothing to do". */
 	if (ws->container == NULL) {
 		*cause = load_error;
+		return -1;
+	}
+	/* The folder's label alone names several (one per configuration file,
+	 * as `--config` made them): none is taken for the others. */
+	if (bare && n > 1) {
+		why = xasprintf("%s (%d dev containers carry the folder's label: "
+				"name one with --config)",
+		    load_error, n);
+		free(load_error);
+		cJSON_Delete(ws->container);
+		ws->container = NULL;
+		*cause = why;
 		return -1;
 	}
 	workspace_note_project(ws);
@@ -145,7 +163,7 @@ workspace_folder_container(const char *folder, const cJSON *id_labels, struct do
 	lo.id_labels = id_labels;
 	if ((labels = config_folder_id_labels(&lo, cause)) == NULL)
 		return -1;
-	rc = workspace_find_labelled(d, labels, container, cause);
+	rc = workspace_find_labelled(d, labels, container, NULL, cause);
 	config_id_labels_free(labels);
 	return rc;
 }

@@ -34,6 +34,8 @@ others=()
 exec_local_cleanup() {
 	local rc=$?
 	docker ps -aq --filter "label=devcontainer.local_folder=$ws" | xargs -r docker rm -f -v >/dev/null
+	docker ps -aq --filter "label=devcontainer.local_folder=$TEST_TMP/two" |
+		xargs -r docker rm -f >/dev/null
 	[ ${#others[@]} -eq 0 ] || docker rm -f "${others[@]}" >/dev/null 2>&1
 	docker volume ls -q | grep -E "^(rdev-e2e-[0-9a-v]{52}|$shared)\$" |
 		xargs -r docker volume rm >/dev/null 2>&1
@@ -255,4 +257,28 @@ check_eq "on stderr too" "$(cat "$TEST_TMP/down.err")" \
 check "the removed one is gone" sh -c "! docker volume inspect '$id_volume' >/dev/null 2>&1"
 check "the kept one is there" docker volume inspect "$shared"
 check_eq "down again is a no-op" "$(rdev down "$ws" --json | jq -r .removed)" 0
+
+# A folder whose configurations were deleted is found by its folder's label
+# (stop, down, status), but not when that label names several containers (one
+# per configuration file, made with --config): none is taken for another.
+two=$TEST_TMP/two
+for c in a b; do
+	mkdir -p "$two/.devcontainer/$c"
+	printf '{"image": "%s"}' "$RDEV_RIG_IMAGE_BOOKWORM_DEV" >"$two/.devcontainer/$c/devcontainer.json"
+	rdev up "$two" --config "$two/.devcontainer/$c/devcontainer.json" >/dev/null 2>&1 ||
+		fail "up of $two with config $c failed"
+done
+rm -rf "$two/.devcontainer"
+set +e
+rdev down "$two" 2>"$TEST_TMP/two.err"
+rc=$?
+set -e
+check_eq "down of a folder whose configurations are gone, two containers: refused" "$rc" 1
+check "... saying to name one with --config" grep -q "2 dev containers carry the folder's label: name one with --config" "$TEST_TMP/two.err"
+check_eq "... both are still there" \
+	"$(docker ps -aq --filter "label=devcontainer.local_folder=$two" | wc -l)" 2
+check_eq "with --config, that one goes" \
+	"$(rdev down "$two" --config "$two/.devcontainer/a/devcontainer.json" --json 2>/dev/null | jq -r .removed)" 1
+check_eq "then the folder's one container goes with down alone" \
+	"$(rdev down "$two" --json 2>/dev/null | jq -r .removed)" 1
 finish
