@@ -427,6 +427,42 @@ TEST(folder_id_labels_need_no_configuration)
 	free(cause);
 }
 
+TEST(bare_id_labels_need_no_disk)
+{
+	struct config_load_opts opts;
+	char **labels;
+	cJSON *given;
+
+	memset(&opts, 0, sizeof opts);
+	opts.no_git_root = 1;
+	/* a folder that is gone: its label as config_load() wrote it (the
+	 * path made absolute lexically), alone */
+	opts.workspace_folder = "/srv/gone/../app//";
+	labels = config_bare_id_labels(&opts);
+	ASSERT_NOT_NULL(labels);
+	ASSERT_STR_EQ(labels[0], "devcontainer.local_folder=/srv/app");
+	ASSERT_NULL(labels[1]);
+	config_id_labels_free(labels);
+	/* with --config: its label too */
+	opts.config_file = "/srv/app/.devcontainer/a/devcontainer.json";
+	labels = config_bare_id_labels(&opts);
+	ASSERT_NOT_NULL(labels);
+	ASSERT_STR_EQ(labels[1],
+	    "devcontainer.config_file=/srv/app/.devcontainer/a/devcontainer.json");
+	ASSERT_NULL(labels[2]);
+	config_id_labels_free(labels);
+	/* --id-label's are the labels */
+	given = cJSON_CreateArray();
+	cJSON_AddItemToArray(given, cJSON_CreateString("team=x"));
+	opts.id_labels = given;
+	labels = config_bare_id_labels(&opts);
+	ASSERT_NOT_NULL(labels);
+	ASSERT_STR_EQ(labels[0], "team=x");
+	ASSERT_NULL(labels[1]);
+	config_id_labels_free(labels);
+	cJSON_Delete(given);
+}
+
 TEST(defaults_when_unset)
 {
 	cJSON *empty = cJSON_CreateObject();
