@@ -245,6 +245,8 @@ local_forward_resolved(
 		if (l->f == f && l->state == LOCAL_LINK_RESOLVING &&
 		    !forward_check_links_wait(&f->fw, a))
 			local_link_resolved(l, cause == NULL);
+		else if (l->f == f && l->state == LOCAL_LINK_CONNECTING && l->probing)
+			local_link_checked(l, a == FORWARD_ANSWER_FAILED);
 	}
 	free(cause);
 	local_parked_check(lh);

@@ -83,6 +83,13 @@ struct local_link {
 	long long born_ms;	 /* when the client connected (clock_now_ms) */
 	int cli_eof, up_eof;	 /* that side ended its sending */
 	int cli_shut, up_shut;	 /* and its end was passed on (SHUT_WR) */
+	/* A connect to a target not checked for this connection that has
+	 * not been answered in LOCAL_LINK_PROBE_MS asks the agent meanwhile
+	 * (local_link_on_probe): a stopped container's address answers
+	 * nothing (an ARP timeout, seconds; or LOCAL_CONNECT_TIMEOUT_S). */
+	struct event *probe;
+	int probing;	  /* asked: the answer may end the connect */
+	char *up_address; /* the address up connects to */
 	LIST_ENTRY(local_link) entry;
 };
 LIST_HEAD(local_links, local_link);
@@ -176,6 +183,10 @@ void local_link_new(struct local_forward *f, int fd);
 /* Go on with l now that its forward's resolve has ended (ok: it has a
  * target, checked or not: l connects to it), or kill it. */
 void local_link_resolved(struct local_link *l, int ok);
+/* The agent answered the check a connecting l asked for (probing):
+ * failed (the container is not running, ...): l is closed at once;
+ * else l goes on, to the new address if the container has another. */
+void local_link_checked(struct local_link *l, int failed);
 /* Mark l dead (its sockets stop at once; freed by the reap). */
 void local_link_kill(struct local_link *l);
 /* Free l (a dead one, from the reap; or every one, at the end). */

@@ -26,6 +26,10 @@
 #include "xmalloc.h"
 
 #define LOCAL_CONNECT_TIMEOUT_S 10
+/* A container's address on the host's bridge answers a connect (SYN-ACK or
+ * reset) in well under a millisecond; one that has not in this time may
+ * be a stopped container's, which answers nothing. */
+#define LOCAL_LINK_PROBE_MS 200
 
 static const char *
 local_link_state_name(enum local_link_state s)
@@ -86,6 +90,9 @@ local_link_free(struct local_link *l)
 	LIST_REMOVE(l, entry);
 	if (l->f != NULL)
 		l->f->fw.active--;
+	if (l->probe != NULL)
+		event_free(l->probe);
+	free(l->up_address);
 	bufferevent_free(l->cli);
 	if (l->up != NULL)
 		bufferevent_free(l->up);
@@ -234,6 +241,9 @@ local_link_on_up_event(struct bufferevent *bev, short what, void *arg)
 	if (l->state == LOCAL_LINK_DEAD)
 		return;
 	if ((what & BEV_EVENT_CONNECTED) != 0) {
+		l->probing = 0; /* (whatever the agent says now: it answered) */
+		if (l->probe != NULL)
+			evtimer_del(l->probe);
 		local_link_nodelay(l->up);
 		bufferevent_set_timeouts(l->up, NULL, NULL);
 		bufferevent_enable(l->up, EV_READ);
@@ -356,10 +366,57 @@ local_link_connect(struct local_link *l)
 	local_link_connect_target(l);
 }
 
+/* l's connect has not been answered in LOCAL_LINK_PROBE_MS: ask the agent
+ * whether the container runs, beside the connect, instead of after it
+ * fails (an ARP timeout, seconds, for a stopped container's address; the
+ * client waited that long for a refusal). The answer ends or redirects
+ * the connect (local_link_checked); a running container at the same
+ * address lets it go on. */
+static void
+local_link_on_probe(evutil_socket_t fd, short what, void *arg)
+{
+	struct local_link *l = arg;
+	struct forward *fw = &l->f->fw;
+
+	(void)fd;
+	(void)what;
+	if (l->state != LOCAL_LINK_CONNECTING || l->up == NULL || l->probing ||
+	    fw->checked_ms >= l->born_ms)
+		return;
+	log_info("%s: forward %d: %s has not answered in %d ms: asking the agent "
+		 "whether its container runs",
+	    LOCAL_HOST_LABEL, fw->local_port, l->up_address, LOCAL_LINK_PROBE_MS);
+	l->probing = 1;
+	local_forward_resolve(l->f);
+}
+
+void
+local_link_checked(struct local_link *l, int failed)
+{
+	struct forward *fw = &l->f->fw;
+
+	l->probing = 0;
+	if (failed) {
+		/* (the forward's lastError says why) */
+		local_link_kill(l);
+		return;
+	}
+	if (!fw->have_target || fw->address == NULL || l->up_address == NULL ||
+	    strcmp(fw->address, l->up_address) == 0)
+		return;
+	/* recreated meanwhile: its new address */
+	log_info("%s: forward %d: the container is at %s now", LOCAL_HOST_LABEL,
+	    fw->local_port, fw->address);
+	bufferevent_free(l->up);
+	l->up = NULL;
+	local_link_connect_target(l);
+}
+
 /* Connect l to the target its forward has, checked or not. */
 static void
 local_link_connect_target(struct local_link *l)
 {
+	struct timeval probe = { 0, LOCAL_LINK_PROBE_MS * 1000 };
 	struct forward *fw = &l->f->fw;
 	struct timeval timeout = { LOCAL_CONNECT_TIMEOUT_S, 0 };
 	struct sockaddr_storage ss;
@@ -385,6 +442,15 @@ local_link_connect_target(struct local_link *l)
 	    l->up, local_link_on_read, local_link_on_write, local_link_on_up_event, l);
 	bufferevent_setwatermark(l->up, EV_READ, 0, FORWARD_CONN_BUFFER);
 	bufferevent_set_timeouts(l->up, NULL, &timeout);
+	free(l->up_address);
+	l->up_address = xstrdup(fw->address);
+	l->probing = 0;
+	if (fw->checked_ms < l->born_ms) {
+		if (l->probe == NULL &&
+		    (l->probe = evtimer_new(l->lh->base, local_link_on_probe, l)) == NULL)
+			fatal("%s: cannot make a timer", LOCAL_HOST_LABEL);
+		evtimer_add(l->probe, &probe);
+	}
 	/* (a refusal may be reported at once: the event callback goes on) */
 	if (bufferevent_socket_connect(l->up, (struct sockaddr *)&ss, len) != 0 &&
 	    l->up != NULL && l->state == LOCAL_LINK_CONNECTING)

@@ -205,8 +205,18 @@ eventually "and the auto-forward watch: a port listened on after the restart is 
 sleep 1.1 # (the next connection has the target checked: fresh for 1 s)
 curl -sf --max-time 20 "http://127.0.0.1:$p_any/q" >/dev/null || fail "$p_any before the stop"
 docker kill "$cid" >/dev/null && docker wait "$cid" >/dev/null
+start=$(date +%s%N)
 curl -sf --max-time 20 "http://127.0.0.1:$p_any/q" >/dev/null &&
 	fail "a forward to a stopped container answered"
+elapsed_ms=$((($(date +%s%N) - start) / 1000000))
+echo "     (refused after ${elapsed_ms} ms)"
+# (its old address answers nothing: the connect waited for an ARP timeout
+# or 10 s, 2-10 s, before the broker asked the agent; now it asks after
+# 200 ms without an answer)
+check "that connection is closed as soon as the agent says the container is not running (< 3 s)" \
+	test "$elapsed_ms" -lt 3000
+check "and its forward's lastError says so" sh -c \
+	"'$RDEV_BIN_DIR/rdev' forward --list --json | jq -e --argjson p $p_any 'map(select(.local == \$p))[0].lastError | test(\"is not running\")' >/dev/null"
 sleep 1.1 # (past the target's freshness: the connection asks the agent)
 curl -sf --max-time 20 "http://127.0.0.1:$p_lo/l" >/dev/null &&
 	fail "a forward to a stopped container answered"
