@@ -359,6 +359,10 @@ struct host_session {
 	int ssh_out;	   /* libssh holds output for a full socket */
 	long long last_rx; /* when the SSH socket last had something */
 	struct rdev_ssh *ssh;
+	/* A reconnect's connect is under way with this refuser (host_reconnect;
+	 * host_connect_wait restarts it around the forward requests it runs);
+	 * NULL: no reconnect's connect. */
+	struct host_refuser *refuser;
 	/* What the last connect found (host_ssh_connect): its fail says what
 	 * kind of failure the clients waiting on it are told of. */
 	struct ssh_connect_report connect_report;
@@ -485,6 +489,7 @@ struct host_auto {
  * only accepts and closes, on a copy of the listener fds (the thread that
  * owns them is in the connect meanwhile). */
 struct host_refuser {
+	int running; /* host_refuser_start succeeded, not stopped yet */
 	pthread_t thread;
 	int stop[2];
 	struct event_base *base; /* the helper thread's own */
@@ -530,7 +535,7 @@ int host_ask(void *arg, const char *prompt, int echo, char *buf, size_t len);
 /* Start refusing for h's forwards; 0, or -1 when there is nothing to do (or
  * no thread could be had). */
 int host_refuser_start(struct host_session *h, struct host_refuser *r);
-/* Stop the helper thread and free r's events. */
+/* Stop the helper thread and free r's events (not running: nothing). */
 void host_refuser_stop(struct host_refuser *r);
 
 /* host-link.c */

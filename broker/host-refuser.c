@@ -62,6 +62,7 @@ host_refuser_start(struct host_session *h, struct host_refuser *r)
 	struct host_forward *f;
 	size_t i = 1;
 
+	r->running = 0;
 	r->n = 1;
 	LIST_FOREACH(f, &h->forwards, entry)
 		r->n += (f->fw.fd4 >= 0) + (f->fw.fd6 >= 0);
@@ -93,12 +94,16 @@ host_refuser_start(struct host_session *h, struct host_refuser *r)
 		host_refuser_free(r);
 		return -1;
 	}
+	r->running = 1;
 	return 0;
 }
 
 void
 host_refuser_stop(struct host_refuser *r)
 {
+	if (!r->running)
+		return;
+	r->running = 0;
 	if (write(r->stop[1], "x", 1) < 0) {
 		/* cannot happen on an empty pipe */
 	}

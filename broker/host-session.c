@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -523,6 +524,40 @@ host_offline_jobs(struct host_session *h)
 	return waiting;
 }
 
+/* rdev_ssh_connect's wait (ssh_target_opts.wait): while the connect waits
+ * for a host (up to ConnectTimeout for one that drops our packets), the
+ * thread still hears the broker. A stop abandons the connect at once
+ * (`rdev-broker stop` joins this thread); during a reconnect the forward
+ * requests, which work offline, are answered meanwhile (the refuser, which
+ * closes what connects to the listeners, is restarted around them: they
+ * add and close listeners). Clients that need the session stay queued and
+ * get this attempt's outcome. */
+static int
+host_connect_wait(void *arg, int fd, short events, int ms)
+{
+	struct host_session *h = arg;
+	struct pollfd p[2] = {
+		{ .fd = h->wake[0], .events = POLLIN },
+		{ .fd = fd, .events = events },
+	};
+	int stop;
+
+	if (poll(p, fd >= 0 ? 2 : 1, ms) > 0 && (p[0].revents & POLLIN))
+		h->woken = 1;
+	if (h->refuser != NULL && h->woken) {
+		host_refuser_stop(h->refuser);
+		stop = host_offline_jobs(h) < 0;
+		if (!stop)
+			host_refuser_start(h, h->refuser);
+		return stop ? -1 : 0;
+	}
+	host_drain_wake(h); /* (the jobs stay on the list) */
+	pthread_mutex_lock(&h->lock);
+	stop = h->stop;
+	pthread_mutex_unlock(&h->lock);
+	return stop ? -1 : 0;
+}
+
 /* The last connect attempt failed with cause: the waiting clients are
  * told, but one that asked to accept an unknown host key, when the attempt
  * did not and failed on exactly that, stays queued for an attempt that
@@ -570,7 +605,7 @@ host_reconnect(struct host_session *h, const char *first_cause)
 	struct host_refuser refuser;
 	char *cause = NULL, *state;
 	char *last_cause = first_cause != NULL ? xstrdup(first_cause) : NULL;
-	int attempt = 0, refusing, waiting;
+	int attempt = 0, waiting;
 
 	for (;;) {
 		until =
@@ -594,10 +629,12 @@ host_reconnect(struct host_session *h, const char *first_cause)
 		if (waiting)
 			host_progress_all(h, "connecting to host (reconnecting)");
 		rdev_ssh_free(h->ssh);
-		refusing = host_refuser_start(h, &refuser) == 0;
+		h->ssh = NULL; /* (the offline jobs run during the connect) */
+		host_refuser_start(h, &refuser);
+		h->refuser = &refuser;
 		h->ssh = host_ssh_connect(h, &cause);
-		if (refusing)
-			host_refuser_stop(&refuser);
+		h->refuser = NULL;
+		host_refuser_stop(&refuser);
 		if (h->ssh != NULL)
 			host_connected(h);
 		/* A restored session that never connected has no agent yet. */
@@ -735,6 +772,8 @@ host_session_new(const struct host_session_params *p)
 	/* A daemon has no terminal: prompts go to the client (host_ask). */
 	h->opts.ask = host_ask;
 	h->opts.ask_arg = h;
+	h->opts.wait = host_connect_wait;
+	h->opts.wait_arg = h;
 	h->bundle = p->bundle;
 	h->idle_timeout_s = p->idle_timeout_s;
 	h->fixed_agent = host_strdup_or_null(p->agent_path);

@@ -130,6 +130,67 @@ rdev_ssh_set_fail(struct rdev_ssh *s, enum ssh_fail fail)
 		s->report->fail = fail;
 }
 
+/* Has the nonblocking TCP connect on fd completed? (Its end, success or
+ * failure, makes fd writable: POLLOUT is waited for until then.) */
+static int
+rdev_ssh_fd_connected(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+
+	return fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &len) == 0;
+}
+
+/* ssh_connect (TCP, banner, key exchange) within timeout_s, waiting in
+ * o->wait between its steps when there is one (ssh-session.h): a stop
+ * must not wait for a host that drops our packets. 0, or -1 with *cause. */
+static int
+rdev_ssh_handshake(
+    struct rdev_ssh *s, const struct ssh_target_opts *o, long timeout_s, char **cause)
+{
+	long long t0 = clock_now_ms(), left;
+	short events;
+	int rc, fd;
+
+	if (o->wait == NULL)
+		rc = ssh_connect(s->ss);
+	else {
+		ssh_set_blocking(s->ss, 0);
+		while ((rc = ssh_connect(s->ss)) == SSH_AGAIN) {
+			left = timeout_s * 1000 - (clock_now_ms() - t0);
+			if (left <= 0) {
+				rdev_ssh_set_fail(s, SSH_FAIL_TIMEOUT);
+				return error_set(cause,
+				    "%s: cannot connect: Timeout connecting to %s",
+				    s->prefix, o->host);
+			}
+			/* Writability while the TCP connect is under way, and
+			 * while libssh holds output it writes only after a
+			 * poll saw the socket writable (rdev_ssh_flush). */
+			fd = ssh_get_fd(s->ss);
+			events = POLLIN;
+			if (!rdev_ssh_fd_connected(fd) ||
+			    (ssh_get_poll_flags(s->ss) & SSH_WRITE_PENDING))
+				events |= POLLOUT;
+			if (o->wait(o->wait_arg, fd, events,
+				left > 1000 ? 1000 : (int)left) != 0) {
+				rdev_ssh_set_fail(s, SSH_FAIL_OTHER);
+				return error_set(
+				    cause, "%s: connect abandoned", s->prefix);
+			}
+		}
+		ssh_set_blocking(s->ss, 1);
+	}
+	if (rc != SSH_OK) {
+		rdev_ssh_set_fail(s,
+		    rdev_ssh_connect_fail(
+			ssh_get_error(s->ss), clock_now_ms() - t0, timeout_s));
+		return error_set(
+		    cause, "%s: cannot connect: %s", s->prefix, ssh_get_error(s->ss));
+	}
+	return 0;
+}
+
 struct rdev_ssh *
 rdev_ssh_connect(const struct ssh_target_opts *o, char **cause)
 {
@@ -249,14 +310,8 @@ rdev_ssh_connect(const struct ssh_target_opts *o, char **cause)
 		s->report->reached = SSH_STEP_CONNECT;
 	}
 	t0 = clock_now_ms();
-	if (ssh_connect(s->ss) != SSH_OK) {
-		rdev_ssh_set_fail(s,
-		    rdev_ssh_connect_fail(
-			ssh_get_error(s->ss), clock_now_ms() - t0, timeout));
-		error_set(
-		    cause, "%s: cannot connect: %s", s->prefix, ssh_get_error(s->ss));
+	if (rdev_ssh_handshake(s, o, timeout, cause) != 0)
 		goto fail;
-	}
 	if (s->report != NULL) {
 		s->report->connect_ms = clock_now_ms() - t0;
 		snprintf(s->report->banner, sizeof s->report->banner, "%s",

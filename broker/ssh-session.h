@@ -116,6 +116,16 @@ struct ssh_target_opts {
 	int (*ask)(void *arg, const char *prompt, int echo, char *buf, size_t len);
 	void *ask_arg;
 	struct ssh_connect_report *report; /* NULL, or filled (zeroed first) */
+	/* Who waits in the TCP connect and the key exchange. NULL: libssh,
+	 * blocking, up to the connect timeout. Else those steps do not block:
+	 * between them wait(wait_arg, fd, events, ms) waits at most ms for fd
+	 * (POLLIN, POLLOUT in events) while its caller serves what it must
+	 * (a host session: its stop, its clients), and returns 0 to go on or
+	 * -1 to abandon the connect, which then fails at once ("connect
+	 * abandoned") instead of in the timeout. (Authentication, after it,
+	 * still blocks: a host that answered the handshake answers that.) */
+	int (*wait)(void *arg, int fd, short events, int ms);
+	void *wait_arg;
 };
 
 struct rdev_ssh;

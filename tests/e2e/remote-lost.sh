@@ -5,7 +5,10 @@
 # allowed for slow builds), and from then on a connection to one of the
 # host's forwards is closed at once, also while the broker's reconnect waits
 # in a connect that goes nowhere (up to ConnectTimeout: the link back, its
-# packets dropped).
+# packets dropped). Meanwhile a forward request is answered at once, and
+# `rdev-broker stop` is prompt: the connect is abandoned (it used to wait
+# for it: up to ConnectTimeout, 20 s), the state kept, socket and pid file
+# gone, exit 0.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 
@@ -13,20 +16,16 @@ rig_remote_host l --netns
 client=$RDEV_SOURCE_DIR/tests/e2e/forward_client.py
 on_host "mkdir -p ~/ws && printf '%s' '{\"image\": \"$RDEV_RIG_IMAGE_BOOKWORM\",
 	\"updateRemoteUserUID\": false}' > ~/ws/.devcontainer.json"
-# (rig_remote_host's host is started in a subshell, so stopped here.) The
-# broker is killed, not stopped: its reconnect waits in a connect that goes
-# nowhere at the end, and a stop waits for that connect to time out (the
-# session's thread is joined: up to ConnectTimeout, 20 s by default; 16 s of
-# this test's 33). It is this test's own broker (lib.sh: RDEV_RUNTIME_DIR).
-trap 'rc=$?; set +e; kill -9 "$(broker status --json 2>/dev/null | jq -r ".pid // empty")" 2>/dev/null
-	bash "$RIG" host-stop "$name" || true; (exit $rc); rig_remote_cleanup ws' EXIT
+# (rig_remote_host's host is started in a subshell, so stopped here.)
+trap 'rc=$?; set +e; bash "$RIG" host-stop "$name" || true; (exit $rc); rig_remote_cleanup ws' EXIT
 
-port=$(rig_ports 1)
+port=$(rig_ports 2)
+port2=$((port + 1))
 
 rdev up "$name:~/ws" >/dev/null 2>"$TEST_TMP/up.err" ||
 	{ cat "$TEST_TMP/up.err" >&2; fail "rdev up $name:~/ws failed"; }
-rdev forward "$name:~/ws" "$port" >/dev/null 2>"$TEST_TMP/fw.err" ||
-	{ cat "$TEST_TMP/fw.err" >&2; fail "rdev forward $port failed"; }
+rdev forward "$name:~/ws" "$port" "$port2" >/dev/null 2>"$TEST_TMP/fw.err" ||
+	{ cat "$TEST_TMP/fw.err" >&2; fail "rdev forward $port $port2 failed"; }
 state() { broker status --json | jq -r '.sessions[0].state'; }
 check_eq "the session is connected" "$(state)" connected
 
@@ -54,4 +53,42 @@ check_eq "and while the broker tries to reconnect" \
 	"$(python3 "$client" closed "$port")" closed
 check_eq "the session is reconnecting" "$(state)" reconnecting
 broker status --json | jq -r '"     (" + .sessions[0].error + ")"'
+
+# A client that needs the host makes the reconnect try now: its connect
+# waits (up to ConnectTimeout: the host drops the packets).
+rdev exec "$name:~/ws" -- true >/dev/null 2>"$TEST_TMP/exec.err" &
+exec_pid=$!
+bpid=$(broker status --json | jq -r .pid)
+syn_sent() { ss -Htnp state syn-sent | grep -q "pid=$bpid,"; }
+eventually "the broker's reconnect waits in a TCP connect to the host" syn_sent
+start=$(date +%s%N)
+rdev forward --stop "$port2" >/dev/null 2>"$TEST_TMP/unfw.err" ||
+	{ cat "$TEST_TMP/unfw.err" >&2; fail "rdev forward --stop $port2 failed"; }
+elapsed_ms=$((($(date +%s%N) - start) / 1000000))
+echo "     (a forward request answered after ${elapsed_ms} ms)"
+check "a forward request meanwhile is answered at once (< 3 s), not after the connect" \
+	test "$elapsed_ms" -lt 3000
+check "the connect is still under way" syn_sent
+state_file=$RDEV_RUNTIME_DIR/state.json
+start=$(date +%s%N)
+st=0
+broker stop >/dev/null 2>"$TEST_TMP/stop.err" || st=$?
+elapsed_ms=$((($(date +%s%N) - start) / 1000000))
+echo "     (rdev-broker stop took ${elapsed_ms} ms)"
+check_eq "rdev-broker stop exits 0" "$st" 0
+check "and does not wait for the connect (< 5 s; it took up to ConnectTimeout, 20 s)" \
+	test "$elapsed_ms" -lt 5000
+# (the stop returns once the pid file is removed, the broker's last step;
+# a daemon ended under a PID 1 that does not reap stays a zombie)
+gone() { [ ! -e "/proc/$bpid" ] || grep -q '^State:.*Z' "/proc/$bpid/status"; }
+EVENTUALLY_SECONDS=2 eventually "the broker is gone" gone
+check "its socket and pid file are removed" \
+	test ! -e "$RDEV_RUNTIME_DIR/broker.sock" -a ! -e "$RDEV_RUNTIME_DIR/broker.pid"
+check "its saved state keeps the forward (and not the one stopped)" jq -e \
+	--argjson p "$port" --argjson p2 "$port2" \
+	'[.. | objects | select(has("local")) | .local] | index($p) != null and index($p2) == null' \
+	"$state_file"
+st=0
+wait "$exec_pid" || st=$?
+check "the waiting client was answered (it failed)" test "$st" -ne 0
 finish
