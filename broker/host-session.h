@@ -20,7 +20,9 @@
  * TCP acknowledged none of our data), so a silent host is lost interval x
  * ServerAliveCountMax after it was last heard (9 s by default). While a lost
  * session reconnects, connections to its forwards are closed at once, also
- * during the blocking connect (a helper thread accepts and closes them).
+ * during the connect (a helper thread accepts and closes them). The TCP
+ * connect and key exchange do not block the thread (host_connect_wait): a
+ * stop abandons them at once, and forward requests are answered meanwhile.
  *
  * Ownership: the broker owns struct host_session; the thread owns the libssh
  * session, channels and the client fds it was given.
