@@ -555,7 +555,11 @@ host_connect_wait(void *arg, int fd, short events, int ms)
 	pthread_mutex_lock(&h->lock);
 	stop = h->stop;
 	pthread_mutex_unlock(&h->lock);
-	return stop ? -1 : 0;
+	if (!stop)
+		return 0;
+	/* (told why, not the abandoned connect's "connect abandoned") */
+	host_fail_jobs(h, "the broker is stopping", SSH_FAIL_NONE);
+	return -1;
 }
 
 /* The last connect attempt failed with cause: the waiting clients are
