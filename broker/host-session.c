@@ -524,6 +524,18 @@ host_offline_jobs(struct host_session *h)
 	return waiting;
 }
 
+/* Has the broker asked the thread to stop? */
+static int
+host_stopping(struct host_session *h)
+{
+	int stop;
+
+	pthread_mutex_lock(&h->lock);
+	stop = h->stop;
+	pthread_mutex_unlock(&h->lock);
+	return stop;
+}
+
 /* rdev_ssh_connect's wait (ssh_target_opts.wait): while the connect waits
  * for a host (up to ConnectTimeout for one that drops our packets), the
  * thread still hears the broker. A stop abandons the connect at once
@@ -552,10 +564,7 @@ host_connect_wait(void *arg, int fd, short events, int ms)
 		return stop ? -1 : 0;
 	}
 	host_drain_wake(h); /* (the jobs stay on the list) */
-	pthread_mutex_lock(&h->lock);
-	stop = h->stop;
-	pthread_mutex_unlock(&h->lock);
-	if (!stop)
+	if (!host_stopping(h))
 		return 0;
 	/* (told why, not the abandoned connect's "connect abandoned") */
 	host_fail_jobs(h, "the broker is stopping", SSH_FAIL_NONE);
@@ -639,6 +648,13 @@ host_reconnect(struct host_session *h, const char *first_cause)
 		h->ssh = host_ssh_connect(h, &cause);
 		h->refuser = NULL;
 		host_refuser_stop(&refuser);
+		if (h->ssh == NULL && host_stopping(h)) {
+			/* (abandoned: no failed attempt to report) */
+			host_fail_jobs(h, "the broker is stopping", SSH_FAIL_NONE);
+			free(cause);
+			free(last_cause);
+			return -1;
+		}
 		if (h->ssh != NULL)
 			host_connected(h);
 		/* A restored session that never connected has no agent yet. */
