@@ -19,8 +19,8 @@ on_host "mkdir -p ~/ws && printf '%s' '{\"image\": \"$RDEV_RIG_IMAGE_BOOKWORM\",
 # (rig_remote_host's host is started in a subshell, so stopped here.)
 trap 'rc=$?; set +e; bash "$RIG" host-stop "$name" || true; (exit $rc); rig_remote_cleanup ws' EXIT
 
-port=$(rig_ports 2)
-port2=$((port + 1))
+port=$(rig_ports 3)
+port2=$((port + 1)) port3=$((port + 2))
 
 rdev up "$name:~/ws" >/dev/null 2>"$TEST_TMP/up.err" ||
 	{ cat "$TEST_TMP/up.err" >&2; fail "rdev up $name:~/ws failed"; }
@@ -68,6 +68,11 @@ elapsed_ms=$((($(date +%s%N) - start) / 1000000))
 echo "     (a forward request answered after ${elapsed_ms} ms)"
 check "a forward request meanwhile is answered at once (< 3 s), not after the connect" \
 	test "$elapsed_ms" -lt 3000
+start=$(date +%s%N)
+rdev forward "$name:~/ws" "$port3" >/dev/null 2>"$TEST_TMP/fw3.err" ||
+	{ cat "$TEST_TMP/fw3.err" >&2; fail "rdev forward $port3 failed"; }
+elapsed_ms=$((($(date +%s%N) - start) / 1000000))
+check "so is one that adds a forward (< 3 s)" test "$elapsed_ms" -lt 3000
 check "the connect is still under way" syn_sent
 state_file=$RDEV_RUNTIME_DIR/state.json
 start=$(date +%s%N)
@@ -84,9 +89,10 @@ gone() { [ ! -e "/proc/$bpid" ] || grep -q '^State:.*Z' "/proc/$bpid/status"; }
 EVENTUALLY_SECONDS=2 eventually "the broker is gone" gone
 check "its socket and pid file are removed" \
 	test ! -e "$RDEV_RUNTIME_DIR/broker.sock" -a ! -e "$RDEV_RUNTIME_DIR/broker.pid"
-check "its saved state keeps the forward (and not the one stopped)" jq -e \
-	--argjson p "$port" --argjson p2 "$port2" \
-	'[.. | objects | select(has("local")) | .local] | index($p) != null and index($p2) == null' \
+check "its saved state keeps the forwards (and not the one stopped)" jq -e \
+	--argjson p "$port" --argjson p2 "$port2" --argjson p3 "$port3" \
+	'[.. | objects | select(has("local")) | .local] |
+	 index($p) != null and index($p3) != null and index($p2) == null' \
 	"$state_file"
 st=0
 wait "$exec_pid" || st=$?
