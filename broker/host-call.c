@@ -363,12 +363,16 @@ host_call_read(struct host_call *c)
 	}
 	if (r < 0)
 		host_call_fail(c, HOST_CALL_FAILED, why);
-	else if (c->eof)
-		host_call_fail(c, HOST_CALL_FAILED,
-		    xasprintf("%s: the agent ended without an answer", h->label));
 	else if (c->mx != NULL && c->mx->state == HOST_MUX_FAILED && c->mx->lost &&
-	    c->mx->early && !c->resent && buf_len(c->in) == 0 && !c->got_hello) {
-		/* its agent ended before a byte came: once more, to the next */
+	    c->mx->early && !c->resent) {
+		/* its agent ended before the answer: once more, to the next.
+		 * Also once its open was answered (the stream's end then set
+		 * eof, the child's HELLO may be in): the child serving it
+		 * outlives the listening agent, as one serving a socket
+		 * connection does, but its answer went through the agent that
+		 * ended (a socket channel's would have come); the request is
+		 * asked again, as a refused socket's was (relay lookups make
+		 * sure of a relay: asked twice, the same) */
 		log_info("%s: call %u: the agent ended before it answered; asking "
 			 "again",
 		    h->label, c->id);
@@ -377,8 +381,14 @@ host_call_read(struct host_call *c)
 		buf_reset(c->out);
 		host_call_set_state(c, HOST_CALL_OPENING);
 		c->resent = 1;
+		c->eof = 0;
+		c->got_hello = 0;
+		buf_reset(c->in);
 		h->kicked = 1;
-	} else if (c->mx != NULL && c->mx->state == HOST_MUX_FAILED)
+	} else if (c->eof)
+		host_call_fail(c, HOST_CALL_FAILED,
+		    xasprintf("%s: the agent ended without an answer", h->label));
+	else if (c->mx != NULL && c->mx->state == HOST_MUX_FAILED)
 		/* (an early open refused, or the agent gone before its answer) */
 		host_call_fail(c, HOST_CALL_FAILED,
 		    xasprintf("%s: cannot reach the agent: %s", h->label,

@@ -7,6 +7,7 @@
  * the agent's frames given to host_mux_input. */
 #include "test.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "buf.h"
@@ -174,5 +175,104 @@ TEST(no_early_stream_unless_offered)
 	c->state = HOST_MUX_OPENING;
 	ASSERT_INT_EQ(host_mux_write(c, "x", 1), 0);
 	ASSERT_FALSE(host_mux_writable(c));
+	mux_free(&h);
+}
+
+/* A call's done (host_call_done_fn): what it was told. */
+struct mux_call_seen {
+	int runs;
+	enum host_call_end how;
+	char error[256];
+};
+
+static void
+mux_call_done(struct host_session *h, void *arg, const cJSON *result, const char *error,
+    enum host_call_end how)
+{
+	struct mux_call_seen *s = arg;
+
+	(void)h;
+	(void)result;
+	s->runs++;
+	s->how = how;
+	snprintf(s->error, sizeof s->error, "%s", error != NULL ? error : "");
+}
+
+/* The agent's child's bytes on stream ch: its HELLO, then (answer) an ok. */
+static void
+mux_call_answer(struct host_session *h, uint32_t ch, int answer)
+{
+	struct buf *b = buf_new(), *f = buf_new();
+	cJSON *hello = proto_hello_new("rdev-agent test"), *ok = cJSON_CreateObject();
+
+	proto_encode_json(b, PROTO_HELLO, 0, hello, NULL);
+	cJSON_AddNumberToObject(ok, "id", 1);
+	cJSON_AddTrueToObject(ok, "ok");
+	cJSON_AddObjectToObject(ok, "result");
+	if (answer)
+		proto_encode_json(b, PROTO_CONTROL, 0, ok, NULL);
+	proto_encode(f, PROTO_DATA, ch, buf_data(b), buf_len(b));
+	host_mux_input(h, buf_data(f), buf_len(f));
+	cJSON_Delete(hello);
+	cJSON_Delete(ok);
+	buf_free(b);
+	buf_free(f);
+}
+
+/* A call whose early stream's open was answered, then whose agent ended
+ * before the call's answer, its HELLO in (the child serving it outlives the listening
+ * agent, but its answer went through it): asked again of the next agent,
+ * once, as one whose open had no answer yet, not failed ("the agent ended
+ * without an answer": a socket channel's call got its answer then). */
+TEST(early_call_answered_open_then_agent_ended_asks_again)
+{
+	static int ssh_dummy, ev_dummy; /* (never used: no failure reaches them) */
+	struct host_session h;
+	struct mux_call_seen seen = { 0 };
+	struct host_mux_chan *s;
+	cJSON *req = cJSON_CreateObject();
+	char answer[128];
+	uint32_t first;
+
+	mux_init(&h, 1);
+	h.ssh = (struct rdev_ssh *)&ssh_dummy;
+	h.ev = (ssh_event)&ev_dummy;
+	cJSON_AddStringToObject(req, "op", "relay");
+	cJSON_AddStringToObject(req, "workspace", "/ws");
+	ASSERT_NOT_NULL(host_agent_call_start(&h, req, mux_call_done, &seen));
+	ASSERT_NOT_NULL(s = LIST_FIRST(&h.mux_chans));
+	ASSERT_TRUE(s->early);
+	first = s->id;
+	snprintf(
+	    answer, sizeof answer, "{\"id\":%u,\"ok\":true,\"window\":1048576}", first);
+	mux_from_agent(&h, PROTO_CONTROL, 0, answer);
+	ASSERT_INT_EQ(s->state, HOST_MUX_OPEN);
+	/* the child's HELLO comes (it sends it first), then the agent ends */
+	mux_call_answer(&h, first, 0);
+	host_agent_calls_progress(&h);
+	ASSERT_INT_EQ(seen.runs, 0);
+	/* (a failure now would be told as the session's end, with no SSH
+	 * session to look at) */
+	h.calls_ended = "the test's session ends";
+	host_mux_reset(&h, "the agent ended");
+	host_agent_calls_progress(&h);
+	ASSERT_INT_EQ(seen.runs, 0);
+	/* the next agent listens: the request goes again, behind a new open */
+	buf_reset(h.mux_out);
+	host_agent_calls_progress(&h);
+	ASSERT_NOT_NULL(s = LIST_FIRST(&h.mux_chans));
+	ASSERT_INT_NE(s->id, first);
+	ASSERT_TRUE(s->early);
+	ASSERT_TRUE(buf_len(h.mux_out) > 0);
+	snprintf(
+	    answer, sizeof answer, "{\"id\":%u,\"ok\":true,\"window\":1048576}", s->id);
+	mux_from_agent(&h, PROTO_CONTROL, 0, answer);
+	mux_call_answer(&h, s->id, 1);
+	host_agent_calls_progress(&h);
+	ASSERT_INT_EQ(seen.runs, 1);
+	ASSERT_STR_EQ(seen.error, "");
+	ASSERT_INT_EQ(seen.how, HOST_CALL_ANSWERED);
+	ASSERT_TRUE(LIST_EMPTY(&h.calls));
+	cJSON_Delete(req);
 	mux_free(&h);
 }
