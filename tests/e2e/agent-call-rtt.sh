@@ -99,7 +99,8 @@ asked_again() {
 }
 eventually "the check was asked again of a new agent, and answered" asked_again
 check "and did not fail" sh -c "! tail -n +$((from + 1)) '$log' | grep -q 'cannot reach the agent'"
-check "a new agent listens" test "$(agent_pid)" != "$apid"
+newpid=$(agent_pid)
+check "a new agent listens" test -n "$newpid" -a "$newpid" != "$apid"
 
 # --- an agent from before early data -----------------------------------------------
 # The installed agent, run by a wrapper that drops "features" from the HELLO
