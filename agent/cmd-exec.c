@@ -63,12 +63,14 @@ cmd_exec_on_signal(int sig)
 
 /* Catch the signals passed on, and block them (and SIGWINCH) but while the
  * pump waits (its poll_mask: *wait_mask), so none is lost between the
- * tick that looks and the wait. */
+ * tick that looks and the wait. One rdev was started ignoring (nohup's
+ * SIGHUP, a script's background job's SIGINT and SIGQUIT) stays ignored:
+ * caught, it went to the command, which nohup was to keep running. */
 static void
 cmd_exec_install_signals(sigset_t *wait_mask)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
-	struct sigaction sa;
+	struct sigaction sa, old;
 	sigset_t block;
 	size_t i;
 
@@ -79,6 +81,8 @@ cmd_exec_install_signals(sigset_t *wait_mask)
 	sa.sa_handler = cmd_exec_on_signal;
 	sa.sa_flags = SA_RESTART; /* (the wait still wakes: EINTR, then the tick) */
 	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+		if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+			continue;
 		sigaction(sigs[i], &sa, NULL);
 		sigaddset(&block, sigs[i]);
 	}

@@ -240,7 +240,8 @@ remote_exec_out_gone(struct remote_exec *x)
 static void
 remote_exec_install_signals(sigset_t *wait_mask)
 {
-	struct sigaction sa;
+	static const int sigs[] = { SIGTERM, SIGHUP, SIGINT, SIGQUIT };
+	struct sigaction sa, old;
 	sigset_t block;
 
 	memset(&sa, 0, sizeof sa);
@@ -248,20 +249,21 @@ remote_exec_install_signals(sigset_t *wait_mask)
 	sa.sa_handler = remote_exec_on_winch;
 	sigaction(SIGWINCH, &sa, NULL);
 	sa.sa_handler = remote_exec_on_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	sigemptyset(&block);
+	sigaddset(&block, SIGWINCH);
 	/* With a TTY, ^C is a byte for the remote terminal (raw mode: ours
 	 * makes no SIGINT); one that comes all the same was sent by a program
 	 * (kill, a parent): pass it on too. Left at its default, it ended rdev
-	 * with the terminal still raw and the command hung up, not told. */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGQUIT, &sa, NULL);
-	sigemptyset(&block);
-	sigaddset(&block, SIGWINCH);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGHUP);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGQUIT);
+	 * with the terminal still raw and the command hung up, not told. One
+	 * rdev was started ignoring (nohup's SIGHUP, a script's background
+	 * job's SIGINT and SIGQUIT) stays ignored, as client/remote.c leaves
+	 * them: caught, it went to the command nohup was to keep running. */
+	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+		if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+			continue;
+		sigaction(sigs[i], &sa, NULL);
+		sigaddset(&block, sigs[i]);
+	}
 	sigprocmask(SIG_BLOCK, &block, wait_mask);
 }
 

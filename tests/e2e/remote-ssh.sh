@@ -144,6 +144,23 @@ check "exec with a TTY: and a SIGQUIT" \
 	python3 "$drive" --timeout 20 --step 'expect ready' --step 'signal QUIT' \
 	--step 'expect got-QUIT' --step 'exitstatus 8' -- \
 	"$RDEV_BIN_DIR/rdev" exec "$name:~/ws" -- bash -c "$intr_cmd"
+# One rdev was started ignoring (nohup's SIGHUP) stays ignored: it was caught
+# and passed on, ending the command nohup was to keep running.
+hup_cmd='trap "echo got-HUP; exit 3" HUP; trap "echo got-TERM; exit 9" TERM
+	echo ready; while :; do sleep 0.1; done'
+env --ignore-signal=HUP "$RDEV_BIN_DIR/rdev" exec "$name:~/ws" -- bash -c "$hup_cmd" \
+	</dev/null >"$TEST_TMP/hup.out" 2>&1 &
+hpid=$!
+eventually "exec under nohup: the command runs" grep -q ready "$TEST_TMP/hup.out"
+kill -HUP "$hpid"
+sleep 1
+check "exec: a SIGHUP rdev ignores does not reach the command" kill -0 "$hpid"
+kill -TERM "$hpid"
+set +e
+wait "$hpid"
+rc=$?
+set -e
+check_eq "exec: ... a SIGTERM still does (its status)" "$rc" 9
 
 # --- the other commands ---------------------------------------------------------
 check "ls HOST lists the container" sh -c \
