@@ -92,6 +92,7 @@ cmd_exec_install_signals(sigset_t *wait_mask)
 /* The terminal's side of the pump: our stdin, stdout and stderr. */
 struct cmd_exec_term {
 	const char *prog_name;
+	const sigset_t *wait_mask; /* the mask but for the signals passed on */
 	unsigned char in[65536];
 	int out_errno;	/* the errno a write to stdout or stderr failed with; 0 */
 	int out_stream; /* and which (1 or 2) */
@@ -155,7 +156,14 @@ static int
 cmd_exec_output(void *arg, int stream, const unsigned char *data, size_t len)
 {
 	struct cmd_exec_term *t = arg;
+	sigset_t blocked;
+	int rc = 0;
 
+	/* The signals passed on are let in while the write waits for a
+	 * reader that does not read (`| less` left at its prompt, a stopped
+	 * pipeline): blocked, no number of them (a third one gives up) could
+	 * end rdev. (SA_RESTART: the write goes on; the tick passes them.) */
+	sigprocmask(SIG_SETMASK, t->wait_mask, &blocked);
 	/* SIGPIPE is ignored here, so a closed reader (`rdev exec ... | head
 	 * -1`) only fails the write: end the exec instead of reading the
 	 * command's output for ever. Any other failure (a full disk) ends it
@@ -163,9 +171,10 @@ cmd_exec_output(void *arg, int stream, const unsigned char *data, size_t len)
 	if (fd_write_all_wait(stream, data, len) != 0) {
 		t->out_errno = errno;
 		t->out_stream = stream;
-		return 1;
+		rc = 1;
 	}
-	return 0;
+	sigprocmask(SIG_SETMASK, &blocked, NULL);
+	return rc;
 }
 
 /* Pump stdin to the exec and its output to us until the stream ends. 0; 1
@@ -177,7 +186,9 @@ static int
 cmd_exec_pump(
     const char *prog_name, const sigset_t *wait_mask, struct agent_exec *x, char **cause)
 {
-	struct cmd_exec_term t = { .prog_name = prog_name, .out_errno = 0 };
+	struct cmd_exec_term t = {
+		.prog_name = prog_name, .wait_mask = wait_mask, .out_errno = 0
+	};
 	const struct agent_exec_client c = { cmd_exec_tick, cmd_exec_poll, cmd_exec_input,
 		cmd_exec_output, &t, NULL, wait_mask };
 	int rc = agent_exec_pump_run(x, &c, cause);

@@ -187,6 +187,26 @@ rc=$?
 set -e
 check_eq "exec: ... a SIGTERM still does (its status)" "$rc" 9
 check "exec: ... and no HUP trap ran" sh -c "! grep -q got-HUP '$TEST_TMP/hup.out'"
+# Three signals give up even while rdev waits to write output nobody reads
+# (a stalled pipeline): the signals were blocked there, and rdev outlived any
+# number of them until the reader read again.
+mkfifo "$TEST_TMP/stall"
+"$RDEV_BIN_DIR/rdev" exec "$ws" -- yes </dev/null >"$TEST_TMP/stall" 2>/dev/null &
+pid=$!
+exec 3<"$TEST_TMP/stall" # (opened, never read)
+sleep 2
+for i in 1 2 3; do
+	kill -TERM "$pid" 2>/dev/null || true
+	sleep 0.3
+done
+eventually "exec: a third SIGTERM ends rdev while its output waits for a reader" \
+	sh -c "! kill -0 $pid"
+set +e
+wait "$pid"
+rc=$?
+set -e
+exec 3<&-
+check_eq "exec: ... dead of it" "$rc" 143
 
 check "ls lists the container" sh -c "'$RDEV_BIN_DIR/rdev' ls --json | jq -e --arg ws '$ws' 'map(select(.workspace == \$ws)) | length == 1' >/dev/null"
 
