@@ -43,7 +43,11 @@ cmd_exec_on_winch(int sig)
  * not run) and, with a TTY, the terminal stayed raw. The third gives up on
  * the command: the terminal restored (tcsetattr is async-signal-safe), rdev
  * dies of it. */
-static volatile sig_atomic_t cmd_exec_signal;
+static const int cmd_exec_sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+/* Each caught since the tick's last look (not one slot: two that came in one
+ * wait, as SIGINT and SIGTERM, were one passed on and one lost, yet counted
+ * as two of the three that give up). */
+static volatile sig_atomic_t cmd_exec_caught[NSIG];
 static volatile sig_atomic_t cmd_exec_signals;
 static struct termios cmd_exec_saved;
 static volatile sig_atomic_t cmd_exec_raw;
@@ -58,7 +62,7 @@ cmd_exec_on_signal(int sig)
 		raise(sig);
 		return;
 	}
-	cmd_exec_signal = sig;
+	cmd_exec_caught[sig] = 1;
 }
 
 /* Catch the signals passed on, and block them (and SIGWINCH) but while the
@@ -69,22 +73,25 @@ cmd_exec_on_signal(int sig)
 static void
 cmd_exec_install_signals(sigset_t *wait_mask)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
 	struct sigaction sa, old;
 	sigset_t block;
 	size_t i;
 
 	memset(&sa, 0, sizeof sa);
 	sigemptyset(&sa.sa_mask);
+	/* (one handler at a time: the count is no atomic increment) */
+	for (i = 0; i < sizeof cmd_exec_sigs / sizeof cmd_exec_sigs[0]; i++)
+		sigaddset(&sa.sa_mask, cmd_exec_sigs[i]);
 	sigemptyset(&block);
 	sigaddset(&block, SIGWINCH);
 	sa.sa_handler = cmd_exec_on_signal;
 	sa.sa_flags = SA_RESTART; /* (the wait still wakes: EINTR, then the tick) */
-	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
-		if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+	for (i = 0; i < sizeof cmd_exec_sigs / sizeof cmd_exec_sigs[0]; i++) {
+		if (sigaction(cmd_exec_sigs[i], NULL, &old) == 0 &&
+		    old.sa_handler == SIG_IGN)
 			continue;
-		sigaction(sigs[i], &sa, NULL);
-		sigaddset(&block, sigs[i]);
+		sigaction(cmd_exec_sigs[i], &sa, NULL);
+		sigaddset(&block, cmd_exec_sigs[i]);
 	}
 	sigprocmask(SIG_BLOCK, &block, wait_mask);
 }
@@ -107,14 +114,18 @@ cmd_exec_tick(void *arg, struct agent_exec_pump *p)
 	char *cause = NULL;
 	int sig;
 
-	if ((sig = cmd_exec_signal) != 0) {
-		cmd_exec_signal = 0;
+	/* (the signals are blocked here: none comes between look and clear) */
+	for (size_t i = 0; i < sizeof cmd_exec_sigs / sizeof cmd_exec_sigs[0]; i++) {
+		if (!cmd_exec_caught[sig = cmd_exec_sigs[i]])
+			continue;
+		cmd_exec_caught[sig] = 0;
 		if (agent_exec_signal(p->x, p->out, exec_signal_exit_name(sig), &cause) !=
 		    0) {
 			fprintf(stderr, "%s: exec: SIG%s not passed on: %s%s",
 			    t->prog_name, exec_signal_exit_name(sig), cause,
 			    cmd_exec_raw ? "\r\n" : "\n");
 			free(cause);
+			cause = NULL;
 		}
 	}
 	if (cmd_exec_winch) {

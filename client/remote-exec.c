@@ -25,7 +25,11 @@
 /* Set by signal handlers, read by the loop: the only state a handler may
  * touch. */
 static volatile sig_atomic_t remote_exec_winch;
-static volatile sig_atomic_t remote_exec_signal;
+/* Each signal passed on caught since the loop's last look (not one slot:
+ * two that came in one wait, as SIGINT and SIGTERM, were one passed on and
+ * one lost). */
+static volatile sig_atomic_t remote_exec_caught[NSIG];
+static const int remote_exec_sigs[] = { SIGTERM, SIGHUP, SIGINT, SIGQUIT };
 
 static void
 remote_exec_on_winch(int sig)
@@ -36,7 +40,7 @@ remote_exec_on_winch(int sig)
 static void
 remote_exec_on_signal(int sig)
 {
-	remote_exec_signal = sig;
+	remote_exec_caught[sig] = 1;
 }
 
 static const char *
@@ -240,7 +244,6 @@ remote_exec_out_gone(struct remote_exec *x)
 static void
 remote_exec_install_signals(sigset_t *wait_mask)
 {
-	static const int sigs[] = { SIGTERM, SIGHUP, SIGINT, SIGQUIT };
 	struct sigaction sa, old;
 	sigset_t block;
 
@@ -258,11 +261,13 @@ remote_exec_install_signals(sigset_t *wait_mask)
 	 * rdev was started ignoring (nohup's SIGHUP, a script's background
 	 * job's SIGINT and SIGQUIT) stays ignored, as client/remote.c leaves
 	 * them: caught, it went to the command nohup was to keep running. */
-	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
-		if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+	for (size_t i = 0; i < sizeof remote_exec_sigs / sizeof remote_exec_sigs[0];
+	     i++) {
+		if (sigaction(remote_exec_sigs[i], NULL, &old) == 0 &&
+		    old.sa_handler == SIG_IGN)
 			continue;
-		sigaction(sigs[i], &sa, NULL);
-		sigaddset(&block, sigs[i]);
+		sigaction(remote_exec_sigs[i], &sa, NULL);
+		sigaddset(&block, remote_exec_sigs[i]);
 	}
 	sigprocmask(SIG_BLOCK, &block, wait_mask);
 }
@@ -283,8 +288,13 @@ remote_exec_loop(struct remote_exec *x, const sigset_t *wait_mask, char **cause)
 			if (x->tty)
 				remote_exec_queue_resize(x);
 		}
-		if ((sig = remote_exec_signal) != 0) {
-			remote_exec_signal = 0;
+		/* (the signals are blocked here: none comes between look and
+		 * clear) */
+		for (size_t i = 0;
+		     i < sizeof remote_exec_sigs / sizeof remote_exec_sigs[0]; i++) {
+			if (!remote_exec_caught[sig = remote_exec_sigs[i]])
+				continue;
+			remote_exec_caught[sig] = 0;
 			if (++x->signals_sent > 2) {
 				/* Asked three times: give up on the remote side. */
 				x->status = 128 + sig;

@@ -187,6 +187,26 @@ rc=$?
 set -e
 check_eq "exec: ... a SIGTERM still does (its status)" "$rc" 9
 check "exec: ... and no HUP trap ran" sh -c "! grep -q got-HUP '$TEST_TMP/hup.out'"
+# Two signals that come in one wait (here: both sent while rdev is stopped)
+# are both passed on: one slot kept the one and lost the other, while both
+# counted towards the three that give up.
+two_cmd='trap "" INT; trap "echo got-TERM; exit 9" TERM
+	echo ready; while :; do sleep 0.1; done'
+env --default-signal=INT "$RDEV_BIN_DIR/rdev" exec "$ws" -- bash -c "$two_cmd" \
+	</dev/null >"$TEST_TMP/two.out" 2>&1 &
+pid=$!
+eventually "exec: the command runs" grep -q ready "$TEST_TMP/two.out"
+kill -STOP "$pid"
+kill -INT "$pid"
+kill -TERM "$pid"
+kill -CONT "$pid"
+eventually "exec: a SIGTERM that came with a SIGINT reaches the command" \
+	grep -q got-TERM "$TEST_TMP/two.out"
+set +e
+wait "$pid"
+rc=$?
+set -e
+check_eq "exec: ... its status" "$rc" 9
 # Three signals give up even while rdev waits to write output nobody reads
 # (a stalled pipeline): the signals were blocked there, and rdev outlived any
 # number of them until the reader read again.
