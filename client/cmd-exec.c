@@ -34,7 +34,8 @@ const struct cmd_entry cmd_exec_entry = { "exec", "TARGET " AGENT_CMD_EXEC_USAGE
 	"folder. A TTY when stdin is a terminal (TERM and the window size are\n"
 	"passed on); otherwise stdin, stdout and stderr are raw byte streams.\n"
 	"Ctrl-C, and SIGINT, SIGQUIT, SIGTERM and SIGHUP sent to rdev, are passed\n"
-	"to the command (a third one gives up on it). Exit status: the\n"
+	"to the command (a third one gives up on it; one rdev was started\n"
+	"ignoring, as under nohup, stays ignored). Exit status: the\n"
 	"command's (128+N when killed by signal N), or 125 when it could not be\n"
 	"run or the connection broke.\n\n" AGENT_CMD_EXEC_OPTIONS "\n" CLIENT_TARGET_HELP,
 	cmd_exec_exec };
