@@ -321,6 +321,9 @@ agent_exec_local(const char *prog_name, const struct agent_exec_req *req)
 		goto out;
 	if (x->notice != NULL)
 		fprintf(stderr, "%s: %s\n", prog_name, x->notice);
+	/* (the handlers first: a signal between raw mode and them left the
+	 * terminal raw) */
+	cmd_exec_install_signals(&wait_mask);
 	if (tty) {
 		if (tcgetattr(0, &saved) == 0) {
 			raw = saved;
@@ -330,7 +333,6 @@ agent_exec_local(const char *prog_name, const struct agent_exec_req *req)
 			cmd_exec_raw = raw_set;
 		}
 	}
-	cmd_exec_install_signals(&wait_mask);
 	code = cmd_exec_pump(prog_name, &wait_mask, x, &cause);
 	sigprocmask(SIG_SETMASK, &wait_mask, NULL);
 	if (code != 0) {
