@@ -726,6 +726,12 @@ host_session_main(void *arg)
 	if (host_connect(h, &cause) == 0) {
 		host_set_state(h, HOST_CONNECTED, NULL);
 		log_info("%s: connected, agent %s", h->label, h->agent_path);
+	} else if (host_stopping(h)) {
+		/* (abandoned for a stop, as in host_reconnect: no failed
+		 * connect to report, no reconnect to start) */
+		free(cause);
+		host_fail_jobs(h, "the broker is stopping", SSH_FAIL_NONE);
+		connected = 0;
 	} else if (!LIST_EMPTY(&h->forwards) || !LIST_EMPTY(&h->autos)) {
 		/* Restored forwards keep their listeners: retry as after a loss. */
 		log_warn("%s", cause);
