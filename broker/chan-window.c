@@ -7,6 +7,7 @@ chan_window_init(struct chan_window *w, long long now_us)
 {
 	w->size = w->before = CHAN_WINDOW_START;
 	w->settled = 0;
+	w->granted = 0;
 	w->warm = 0;
 	w->clock = 0;
 	w->since_grant = 0;
@@ -73,6 +74,14 @@ chan_window_due(struct chan_window *w, size_t held, long long now_us)
 		w->clock = 1;
 		w->clock_at = received;
 		w->grow_us = now_us;
+	}
+	if (!w->granted) {
+		/* the open announced libssh's CHAN_WINDOW_OPEN: the size now,
+		 * not after an eighth of it (64 KB the first round trip, then
+		 * 1.28 MB a round trip when libssh grew it itself) */
+		w->granted = 1;
+		w->since_grant = 0;
+		return w->size;
 	}
 	if (w->since_grant < w->size / CHAN_WINDOW_TOPUP_PARTS)
 		return 0;

@@ -4,10 +4,14 @@
  *
  * The peer may send as much as the window allows before our WINDOW_ADJUST
  * comes back, so one channel carries at most window / RTT (docs/SSH-WINDOWS.md).
- * libssh 0.10 keeps every channel at 1.28 MB and tops it up only once it is
- * below half of that: 640 KB per round trip, 16 MB/s at 40 ms. Here a window
- * starts at that size and doubles, up to CHAN_WINDOW_MAX, each time two
- * windows' worth were received and the last doubling paid:
+ * libssh 0.10 opens every channel with 64,000 bytes, keeps it at 1.28 MB and
+ * tops it up only once it is below half of that: 640 KB per round trip,
+ * 16 MB/s at 40 ms. Here a window starts at OpenSSH's 2 MiB and an eighth
+ * (CHAN_WINDOW_START), granted at once when the channel opens (the first
+ * chan_window_due: before any data, so the peer has at least what `ssh -L`
+ * gives sshd, from its first byte), and
+ * doubles, up to CHAN_WINDOW_MAX, each time two windows' worth were
+ * received and the last doubling paid:
  * those came at least 1.25 times as fast as at half the size (the first
  * doubling is always tried, after two windows' worth that are not judged:
  * a connection's start is not a rate). When they did not (a short path, or a client
@@ -39,7 +43,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CHAN_WINDOW_START 1280000u /* libssh 0.10's own (channels.c WINDOWBASE) */
+/* What libssh 0.10's channel opens announce (channels.c
+ * CHANNEL_INITIAL_WINDOW): the peer's credit until the first top-up. */
+#define CHAN_WINDOW_OPEN 64000u
+/* OpenSSH's CHAN_TCP_WINDOW_DEFAULT and CHAN_SES_WINDOW_DEFAULT (64 x
+ * 32 KiB): what `ssh -L` announces at the open; libssh 0.10's own is
+ * 1.28 MB (channels.c WINDOWBASE), 0.11's 2 MiB. */
+#define CHAN_WINDOW_OPENSSH 2097152u
+/* A window starts at OpenSSH's plus an eighth: OpenSSH tops up every
+ * four packets (128 KiB), rdev every eighth of the window, so with the
+ * same size the peer would have up to 128 KiB less credit than with
+ * `ssh -L` (at 20 ms a 4 MiB download came 0.1 ms later); with an
+ * eighth more it never has less: 7/8 x 2.25 MiB = 1.97 MiB against
+ * 2 MiB - 128 KiB = 1.88. */
+#define CHAN_WINDOW_START (CHAN_WINDOW_OPENSSH / 8 * 9)
 #define CHAN_WINDOW_MAX (8u << 20)
 /* The window is topped up each time 1/this of it was delivered, so what
  * the peer may send never falls below 7/8 of it less what is in flight
@@ -59,6 +76,7 @@
 struct chan_window {
 	uint32_t size;	      /* what the channel is topped up to */
 	uint32_t before;      /* its size before the last doubling */
+	int granted;	      /* the first top-up (at the open) was given */
 	int warm;	      /* the first two windows were let pass */
 	int settled;	      /* a doubling did not pay (or the cap): stay */
 	int clock;	      /* the span's clock runs (from clock_at, grow_us) */
@@ -76,7 +94,10 @@ void chan_window_init(struct chan_window *w, long long now_us);
 /* n bytes of the channel's data were delivered to the client. */
 void chan_window_delivered(struct chan_window *w, size_t n, long long now_us);
 /* The size to top the window up to now (the caller asks libssh for it), or
- * 0 when no top-up is due. Counts the top-up as done. held: the channel's
+ * 0 when no top-up is due: the first call always gets the size (called as
+ * the channel opens, it raises the open's CHAN_WINDOW_OPEN to
+ * CHAN_WINDOW_START before any data), then once an eighth of it was
+ * delivered. Counts the top-up as done. held: the channel's
  * bytes received and not yet delivered (the link's buffer; called while
  * libssh holds none of them). */
 uint32_t chan_window_due(struct chan_window *w, size_t held, long long now_us);

@@ -570,7 +570,11 @@ host_link_open_progress(struct host_session *h, struct host_link *l)
 }
 
 /* Grow the SSH channel's receive window as chan-window.h says, while
- * libssh holds none of its data (what waits there earns no window). */
+ * libssh holds none of its data (what waits there earns no window). The
+ * first goes in the pump right after the open (host_session's loop:
+ * open progress, then each link's pump), with the relay's answer still
+ * awaited too: the peer has CHAN_WINDOW_START before the server's first
+ * byte, as `ssh -L` gives it, not libssh's 64 KB open. */
 static void
 host_link_top_up(struct host_session *h, struct host_link *l)
 {
@@ -579,7 +583,8 @@ host_link_top_up(struct host_session *h, struct host_link *l)
 	uint32_t size;
 
 	/* (a stream of the agent session has its own credits: host-mux.c) */
-	if (l->ch == NULL || l->state != HOST_LINK_OPEN || l->backlog ||
+	if (l->ch == NULL ||
+	    (l->state != HOST_LINK_OPEN && l->state != HOST_LINK_RELAY) || l->backlog ||
 	    l->down != HOST_LINK_DOWN_OPEN ||
 	    (size = chan_window_due(&l->win, buf_len(l->to_cli), clock_now_us())) == 0)
 		return;

@@ -188,7 +188,8 @@ check_eq "1 GB through the forward, hash-checked" "$got" "$want_gb"
 # (the link's rate, MB/s: how long the stalled reader below must wait)
 mbps=$(awk -v ms="$ms" 'BEGIN { printf "%.1f", 1000 / (ms > 1 ? ms : 1) * 1000 }')
 # Backpressure: a client that asks for the 1 GB and does not read. The broker
-# buffers at most 256 KiB per direction plus the SSH window (about 1.3 MB),
+# buffers at most 256 KiB per direction plus the SSH window (2.25 MiB at the
+# start: broker/chan-window.h),
 # so its memory must not grow by more than a few MB.
 # (The reader stalls until it is killed after the measures: one that ended
 # by itself 2 s after them could close before a loaded machine took them.)
