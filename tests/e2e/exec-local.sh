@@ -168,45 +168,7 @@ for s in INT:7 TERM:9; do
 	check_eq "exec: a SIG${s%:*} sent to rdev reaches the command (its status)" "$rc" "${s#*:}"
 	check "exec: ... its trap ran" grep -q "got-${s%:*}" "$TEST_TMP/sig.out"
 done
-# A signal rdev was started ignoring (nohup's SIGHUP, a script's background
-# job's SIGINT) stays ignored: it was caught and passed on, ending the command
-# nohup was to keep running.
-hup_cmd='trap "echo got-HUP; exit 3" HUP; trap "echo got-TERM; exit 9" TERM
-	echo ready; while :; do sleep 0.1; done'
-env --ignore-signal=HUP "$RDEV_BIN_DIR/rdev" exec "$ws" -- bash -c "$hup_cmd" \
-	</dev/null >"$TEST_TMP/hup.out" 2>&1 &
-pid=$!
-eventually "exec under nohup: the command runs" grep -q ready "$TEST_TMP/hup.out"
-kill -HUP "$pid"
-sleep 1
-check "exec: a SIGHUP rdev ignores does not reach the command" kill -0 "$pid"
-kill -TERM "$pid"
-set +e
-wait "$pid"
-rc=$?
-set -e
-check_eq "exec: ... a SIGTERM still does (its status)" "$rc" 9
-check "exec: ... and no HUP trap ran" sh -c "! grep -q got-HUP '$TEST_TMP/hup.out'"
-# Two signals that come in one wait (here: both sent while rdev is stopped)
-# are both passed on: one slot kept the one and lost the other, while both
-# counted towards the three that give up.
-two_cmd='trap "" INT; trap "echo got-TERM; exit 9" TERM
-	echo ready; while :; do sleep 0.1; done'
-env --default-signal=INT "$RDEV_BIN_DIR/rdev" exec "$ws" -- bash -c "$two_cmd" \
-	</dev/null >"$TEST_TMP/two.out" 2>&1 &
-pid=$!
-eventually "exec: the command runs" grep -q ready "$TEST_TMP/two.out"
-kill -STOP "$pid"
-kill -INT "$pid"
-kill -TERM "$pid"
-kill -CONT "$pid"
-eventually "exec: a SIGTERM that came with a SIGINT reaches the command" \
-	grep -q got-TERM "$TEST_TMP/two.out"
-set +e
-wait "$pid"
-rc=$?
-set -e
-check_eq "exec: ... its status" "$rc" 9
+check_exec_signals "$ws"
 # Three signals give up even while rdev waits to write output nobody reads
 # (a stalled pipeline): the signals were blocked there, and rdev outlived any
 # number of them until the reader read again.

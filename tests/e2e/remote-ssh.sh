@@ -144,43 +144,7 @@ check "exec with a TTY: and a SIGQUIT" \
 	python3 "$drive" --timeout 20 --step 'expect ready' --step 'signal QUIT' \
 	--step 'expect got-QUIT' --step 'exitstatus 8' -- \
 	"$RDEV_BIN_DIR/rdev" exec "$name:~/ws" -- bash -c "$intr_cmd"
-# One rdev was started ignoring (nohup's SIGHUP) stays ignored: it was caught
-# and passed on, ending the command nohup was to keep running.
-hup_cmd='trap "echo got-HUP; exit 3" HUP; trap "echo got-TERM; exit 9" TERM
-	echo ready; while :; do sleep 0.1; done'
-env --ignore-signal=HUP "$RDEV_BIN_DIR/rdev" exec "$name:~/ws" -- bash -c "$hup_cmd" \
-	</dev/null >"$TEST_TMP/hup.out" 2>&1 &
-hpid=$!
-eventually "exec under nohup: the command runs" grep -q ready "$TEST_TMP/hup.out"
-kill -HUP "$hpid"
-sleep 1
-check "exec: a SIGHUP rdev ignores does not reach the command" kill -0 "$hpid"
-kill -TERM "$hpid"
-set +e
-wait "$hpid"
-rc=$?
-set -e
-check_eq "exec: ... a SIGTERM still does (its status)" "$rc" 9
-# Two signals that come in one wait (here: both sent while rdev is stopped)
-# are both passed on: one slot kept the one and lost the other, while both
-# counted towards the three that give up.
-two_cmd='trap "" INT; trap "echo got-TERM; exit 9" TERM
-	echo ready; while :; do sleep 0.1; done'
-env --default-signal=INT "$RDEV_BIN_DIR/rdev" exec "$name:~/ws" -- bash -c "$two_cmd" \
-	</dev/null >"$TEST_TMP/two.out" 2>&1 &
-pid=$!
-eventually "exec: the command runs" grep -q ready "$TEST_TMP/two.out"
-kill -STOP "$pid"
-kill -INT "$pid"
-kill -TERM "$pid"
-kill -CONT "$pid"
-eventually "exec: a SIGTERM that came with a SIGINT reaches the command" \
-	grep -q got-TERM "$TEST_TMP/two.out"
-set +e
-wait "$pid"
-rc=$?
-set -e
-check_eq "exec: ... its status" "$rc" 9
+check_exec_signals "$name:~/ws"
 
 # --- the other commands ---------------------------------------------------------
 check "ls HOST lists the container" sh -c \

@@ -320,6 +320,50 @@ rig_remote_cleanup() {
 }
 
 rdev() { "$RDEV_BIN_DIR/rdev" "$@"; }
+
+# check_exec_signals TARGET: `rdev exec TARGET` (local or remote route) with
+# signals that tests of both routes check alike: one rdev was started
+# ignoring (nohup's SIGHUP) stays ignored (it was caught and passed on,
+# ending the command nohup was to keep running), and two that come in one
+# wait (both sent while rdev is stopped) are both passed on (one slot kept
+# the one and lost the other, while both counted towards the three that
+# give up).
+check_exec_signals() {
+	local target=$1 pid rc
+	local hup_cmd='trap "echo got-HUP; exit 3" HUP; trap "echo got-TERM; exit 9" TERM
+	echo ready; while :; do sleep 0.1; done'
+	local two_cmd='trap "" INT; trap "echo got-TERM; exit 9" TERM
+	echo ready; while :; do sleep 0.1; done'
+	env --ignore-signal=HUP "$RDEV_BIN_DIR/rdev" exec "$target" -- bash -c "$hup_cmd" \
+		</dev/null >"$TEST_TMP/hup.out" 2>&1 &
+	pid=$!
+	eventually "exec under nohup: the command runs" grep -q ready "$TEST_TMP/hup.out"
+	kill -HUP "$pid"
+	sleep 1
+	check "exec: a SIGHUP rdev ignores does not reach the command" kill -0 "$pid"
+	kill -TERM "$pid"
+	set +e
+	wait "$pid"
+	rc=$?
+	set -e
+	check_eq "exec: ... a SIGTERM still does (its status)" "$rc" 9
+	check "exec: ... and no HUP trap ran" sh -c "! grep -q got-HUP '$TEST_TMP/hup.out'"
+	env --default-signal=INT "$RDEV_BIN_DIR/rdev" exec "$target" -- bash -c "$two_cmd" \
+		</dev/null >"$TEST_TMP/two.out" 2>&1 &
+	pid=$!
+	eventually "exec: the command runs" grep -q ready "$TEST_TMP/two.out"
+	kill -STOP "$pid"
+	kill -INT "$pid"
+	kill -TERM "$pid"
+	kill -CONT "$pid"
+	eventually "exec: a SIGTERM that came with a SIGINT reaches the command" \
+		grep -q got-TERM "$TEST_TMP/two.out"
+	set +e
+	wait "$pid"
+	rc=$?
+	set -e
+	check_eq "exec: ... its status" "$rc" 9
+}
 # rig_relay_takeover CID MODE WHAT: the relay of container CID killed and
 # its port bound by one program (tests/e2e/relay_client.py takeport MODE;
 # the connections it met in $TEST_TMP/MODE.answered), the broker stopped
