@@ -258,6 +258,16 @@ client_serves() { client_serve_pids | wc -l; }
 # The long-lived agent's pid (rdev-broker status), empty when none runs.
 agent_pid() { broker status --json | jq -r '[.sessions[].agent.pid // empty][0] // empty'; }
 broker() { "$RDEV_BIN_DIR/rdev-broker" "$@"; }
+# broker_stop_timed: `rdev-broker stop`, its stderr in $TEST_TMP/stop.err;
+# sets stop_st (its exit status) and stop_ms (how long it took).
+broker_stop_timed() {
+	local start
+	start=$(date +%s%N)
+	stop_st=0
+	broker stop >/dev/null 2>"$TEST_TMP/stop.err" || stop_st=$?
+	stop_ms=$((($(date +%s%N) - start) / 1000000))
+	echo "     (rdev-broker stop took ${stop_ms} ms)"
+}
 # The broker's VmRSS in kB.
 broker_rss() { awk '/^VmRSS/ {print $2}' "/proc/$(broker status --json | jq -r .pid)/status"; }
 # rss_bound [KB]: how much a broker may grow while a reader stops, in kB: KB
