@@ -4,9 +4,11 @@
  * Client to container: the agent takes a command's stdin no faster than the
  * command reads it, so past SSH_PROXY_IN_MAX queued for the agent a
  * channel's bytes stay in libssh, whose window then stops the client, and
- * are pulled once the queue has drained to half. Each exec's stdin is paced
- * too ("stdinWindow", the agent's WINDOW frames): no more is sent than the
- * agent granted, so it holds little for a command that does not read.
+ * are pulled once the queue has drained to half (all at once: a read of
+ * part of them grows the window past the rest, ssh_proxy_flow_take). Each
+ * exec's stdin is paced too ("stdinWindow", the agent's WINDOW frames): no
+ * more is sent than the agent granted, so it holds little for a command
+ * that does not read.
  *
  * Container to client: each exec's output is paced by credit (its
  * request's "window", WINDOW frames granted as the client's window takes
@@ -91,17 +93,31 @@ ssh_proxy_flow_on_eof(ssh_session s, ssh_channel ch, void *arg)
 		proto_conn_queue(pc->p->c, PROTO_EOF, pc->agent_ch, NULL, 0);
 }
 
+int
+ssh_proxy_flow_take(struct ssh_proxy_chan *pc)
+{
+	unsigned char *tmp;
+	int avail, n;
+
+	if ((avail = ssh_channel_poll(pc->ch, 0)) <= 0)
+		return 0;
+	/* (a copy: the read may handle packets, whose callback could append
+	 * to pc->in under a pointer into it) */
+	tmp = xmalloc((size_t)avail);
+	n = ssh_channel_read_nonblocking(pc->ch, tmp, (uint32_t)avail, 0);
+	if (n > 0)
+		buf_append(pc->in, tmp, (size_t)n);
+	free(tmp);
+	return n > 0 ? n : 0;
+}
+
 /* Take the client's bytes a held channel left in libssh while the agent's
- * queue has room (ssh_channel_read_nonblocking also grows the window), then
- * the EOF that came after them. */
+ * queue has room (all of them at once: ssh_proxy_flow_take), then the EOF
+ * that came after them. */
 void
 ssh_proxy_flow_pull(struct ssh_proxy_chan *pc)
 {
 	struct ssh_proxy *p = pc->p;
-	char buf[65536];
-	uint32_t want = sizeof buf;
-	size_t sent;
-	int n;
 
 	if (pc->tcp != NULL || !pc->in_held || !ssh_proxy_chan_live(pc) ||
 	    proto_conn_pending_out(p->c) >= SSH_PROXY_IN_MAX / 2 ||
@@ -119,17 +135,16 @@ ssh_proxy_flow_pull(struct ssh_proxy_chan *pc)
 	 * this read was sized for, and the read's bytes were dropped). */
 	while (proto_conn_pending_out(p->c) < SSH_PROXY_IN_MAX &&
 	    (!pc->in_paced || pc->in_credit > 0)) {
-		n = ssh_channel_read_nonblocking(pc->ch, buf,
-		    pc->in_paced && pc->in_credit < want ? pc->in_credit : want, 0);
-		if (n <= 0) { /* (libssh holds none now) */
+		if (ssh_proxy_flow_take(pc) == 0) { /* (libssh holds none now) */
 			pc->in_held = 0;
 			break;
 		}
-		sent = ssh_proxy_flow_send_in(pc, buf, (size_t)n);
-		if (sent < (size_t)n) { /* (kept in order, sent first next time) */
-			buf_append(pc->in, buf + sent, (size_t)n - sent);
+		/* (what the credit does not cover waits in pc->in, sent first
+		 * next time) */
+		buf_consume(pc->in,
+		    ssh_proxy_flow_send_in(pc, buf_data(pc->in), buf_len(pc->in)));
+		if (buf_len(pc->in) > 0)
 			return;
-		}
 	}
 	if (!pc->in_held && pc->in_eof && !pc->tty && ssh_proxy_chan_live(pc)) {
 		pc->in_eof = 0;

@@ -216,6 +216,12 @@ size_t ssh_proxy_flow_send_in(struct ssh_proxy_chan *pc, const void *data, size_
  * its *stream. */
 void ssh_proxy_flow_frame(
     struct ssh_proxy_chan *pc, int stream, const struct proto_frame *f);
+/* Move all the client's bytes libssh holds for the channel to pc->in; how
+ * many (0: none). All at once: libssh 0.10's channel read grows the window
+ * back to 1.28 MB whenever it is below half, whatever libssh still holds, so
+ * reading part of what it holds let the client send most of a window more
+ * per read (the proxy held 77 MB of a stdin the command read late). */
+int ssh_proxy_flow_take(struct ssh_proxy_chan *pc);
 /* Take the client's bytes held (before the exec started, then in libssh)
  * as far as the agent's queue has room and the stdin credit goes. */
 void ssh_proxy_flow_pull(struct ssh_proxy_chan *pc);

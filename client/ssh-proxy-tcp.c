@@ -304,10 +304,6 @@ ssh_proxy_tcp_watch(struct ssh_proxy_chan *pc)
 void
 ssh_proxy_tcp_step(struct ssh_proxy_chan *pc)
 {
-	char tmp[65536];
-	size_t room;
-	int n;
-
 	if (pc->tcp == NULL)
 		return;
 	if (pc->client_closed) {
@@ -320,16 +316,9 @@ ssh_proxy_tcp_step(struct ssh_proxy_chan *pc)
 	}
 	if (pc->tcp_open) {
 		/* what libssh held for want of room, now that there is some */
-		while (pc->in_held && buf_len(pc->in) < SSH_PROXY_TCP_BUFFER / 2) {
-			room = SSH_PROXY_TCP_BUFFER - buf_len(pc->in);
-			n = ssh_channel_read_nonblocking(pc->ch, tmp,
-			    (uint32_t)(room < sizeof tmp ? room : sizeof tmp), 0);
-			if (n <= 0) {
+		while (pc->in_held && buf_len(pc->in) < SSH_PROXY_TCP_BUFFER / 2)
+			if (ssh_proxy_flow_take(pc) == 0)
 				pc->in_held = 0;
-				break;
-			}
-			buf_append(pc->in, tmp, (size_t)n);
-		}
 		/* (libssh's reads above may have run the fd's callback) */
 		if (pc->client_closed || pc->tcp_pending != SSH_PROXY_TCP_NONE) {
 			ssh_proxy_tcp_step(pc);
