@@ -29,17 +29,27 @@
 #include "xmalloc.h"
 
 #define SSH_PROXY_WRITE_CHUNK 32768
+/* The most client bytes per DATA frame to the agent. */
+#define SSH_PROXY_IN_FRAME 65536
 /* A direct-tcpip's most per write (libssh cuts it into packets). */
 #define SSH_PROXY_TCP_WRITE (256u << 10)
 
 size_t
 ssh_proxy_flow_send_in(struct ssh_proxy_chan *pc, const void *data, size_t len)
 {
+	size_t off, n;
+
 	if (pc->in_paced && len > pc->in_credit)
 		len = pc->in_credit;
 	if (len == 0)
 		return 0;
-	proto_conn_queue(pc->p->c, PROTO_DATA, pc->agent_ch, data, len);
+	/* (in frames of at most 64 KiB, as libssh's reads gave them: the
+	 * agent passes each on as one chunk) */
+	for (off = 0; off < len; off += n) {
+		n = len - off < SSH_PROXY_IN_FRAME ? len - off : SSH_PROXY_IN_FRAME;
+		proto_conn_queue(
+		    pc->p->c, PROTO_DATA, pc->agent_ch, (const char *)data + off, n);
+	}
 	if (pc->in_paced)
 		pc->in_credit -= (uint32_t)len;
 	return len;
