@@ -3,8 +3,8 @@
  * wait in the proxy up to SSH_PROXY_IN_MAX, the rest stays in libssh (whose
  * window then stops the client), and the EOF waits behind them; a held
  * channel's bytes pulled from libssh keep their order and the stdin credit.
- * No ssh session: the channel is the struct alone, libssh's read a stand-in
- * (--wrap). */
+ * No ssh session: the channel is the struct alone, libssh's read and poll
+ * stand-ins (--wrap). */
 #include "test.h"
 
 #include <sys/socket.h>
@@ -77,6 +77,18 @@ __wrap_ssh_channel_read_nonblocking(
 	memmove(fake_libssh.held, fake_libssh.held + n, fake_libssh.nheld - n);
 	fake_libssh.nheld -= n;
 	return (int)n;
+}
+
+/* What libssh says it holds for the channel (ssh_proxy_flow_take sizes its
+ * read by it; --wrap=ssh_channel_poll): the bytes held before the read. */
+int __wrap_ssh_channel_poll(ssh_channel ch, int is_stderr);
+
+int
+__wrap_ssh_channel_poll(ssh_channel ch, int is_stderr)
+{
+	(void)ch;
+	(void)is_stderr;
+	return (int)fake_libssh.nheld;
 }
 
 /* Every DATA payload queued on c so far, in order, into got (NUL-ended). */
