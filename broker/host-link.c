@@ -589,10 +589,14 @@ host_link_top_up(struct host_session *h, struct host_link *l)
 	    (size = chan_window_due(&l->win, buf_len(l->to_cli), clock_now_us())) == 0)
 		return;
 	if (size != l->win_logged) {
-		log_debug("%s: link %u: receive window %u bytes (judged at %llu "
-			  "bytes/s, against %llu)",
-		    h->label, l->id, size, (unsigned long long)l->win.measured,
-		    (unsigned long long)l->win.rate);
+		if (l->win.measured == 0) /* (nothing judged yet) */
+			log_debug("%s: link %u: receive window %u bytes (at the open)",
+			    h->label, l->id, size);
+		else
+			log_debug("%s: link %u: receive window %u bytes (judged at %llu "
+				  "bytes/s, against %llu)",
+			    h->label, l->id, size, (unsigned long long)l->win.measured,
+			    (unsigned long long)l->win.rate);
 		l->win_logged = size;
 	}
 	if (rdev_ssh_channel_window(h->ssh, l->ch, size, &err, &err_len) != 0) {
