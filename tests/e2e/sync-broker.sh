@@ -23,7 +23,21 @@ export RDEV_SYNC_IDLE_MS=3000
 export RDEV_SYNC_RETRY_MAX_MS=1000
 printf '  ServerAliveInterval 1\n  ServerAliveCountMax 2\n' >>"$cfg"
 folder=
-trap 'rig_remote_cleanup ${folder:+"${folder#"$home"/}"}' EXIT
+# On a failure, the broker's log and the syncs' status go to the test's
+# output first (an edit right after up that never arrived, 2 runs in about
+# 30 across sessions 21-22, could not be told apart from the output alone).
+sync_broker_exit() {
+	local rc=$?
+	if [ "$rc" != 0 ]; then
+		echo "--- the broker's log (last 60 lines):"
+		tail -n 60 "$RDEV_RUNTIME_DIR/broker.log" 2>/dev/null
+		echo "--- rdev-broker status --json, syncs:"
+		broker status --json 2>/dev/null | jq -c '.syncs' 2>/dev/null
+	fi >&2
+	(exit "$rc")
+	rig_remote_cleanup ${folder:+"${folder#"$home"/}"}
+}
+trap sync_broker_exit EXIT
 
 app=$TEST_TMP/app
 mkdir -p "$app/src"
