@@ -20,15 +20,9 @@ bash tests/rig/rig.sh deps
 dpkg-query -W -f='${Status}' clang libclang-rt-14-dev clang-format 2>/dev/null | grep -c 'install ok installed' | grep -q 3 ||
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends clang libclang-rt-14-dev clang-format >/dev/null
 
-rig_started=0 rig_up= rig_log= fuzz_pid= fuzz_out=
+rig_started=0 rig_up= rig_log=
 cleanup() {
 	local rc=$?
-	# (a libFuzzer chain still running: the run failed before its end)
-	if [ -n "$fuzz_pid" ]; then
-		kill -- -"$fuzz_pid" 2>/dev/null || kill "$fuzz_pid" 2>/dev/null || true
-		wait "$fuzz_pid" || true
-		echo "the libFuzzer runs were stopped (so far: $fuzz_out)" >&2
-	fi
 	# (a rig still coming up first, so that `down` stops all it started)
 	if [ -n "$rig_up" ]; then
 		wait "$rig_up" || true
@@ -67,17 +61,15 @@ build() {
 
 # run_tests KIND: its ctest, then its ten slowest tests. Tests that use the rig
 # take one of its slots (the ctest resource "rig", rig-resources.json in the
-# build dir: two at a time); the others (unit, fuzz replays) run beside them,
-# in one more ctest job: the rig's tests mostly wait for Docker.
+# build dir: two at a time); the others (unit, fuzz replays, one libFuzzer run
+# at a time at a lower priority) run beside them, in one more ctest job: the
+# rig's tests mostly wait for Docker.
 # The tests labelled any-build (their outcome does not depend on the build:
-# tests/CMakeLists.txt) run in the first build only; the libFuzzer chain
-# (label libfuzzer) runs in a ctest of its own (start_libfuzzer).
+# tests/CMakeLists.txt) run in the first build only.
 run_tests() {
-	local kind=$1 dir rc=0 skip=() only=()
+	local kind=$1 dir rc=0 only=()
 	dir=$(build_dir "$kind")
-	[ "$kind" = "${kinds[0]}" ] || skip+=(any-build)
-	[ "$kind" != normal ] || skip+=(libfuzzer)
-	[ ${#skip[@]} -eq 0 ] || only=(-LE "^($(IFS='|'; echo "${skip[*]}"))\$")
+	[ "$kind" = "${kinds[0]}" ] || only=(-LE any-build)
 	echo "=== $kind tests ==="
 	(cd "$dir" &&
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
@@ -85,44 +77,8 @@ run_tests() {
 			--resource-spec-file rig-resources.json "${only[@]}" ${CTEST_ARGS:-}) |
 		tee "$dir/ctest.out" || rc=$?
 	echo "=== $kind: the ten slowest tests ==="
-	slowest "$dir/ctest.out"
-	return $rc
-}
-slowest() {
-	sed -nE 's/^.* Test +#[0-9]+: ([^ ]+) .* ([0-9.]+) sec$/\2 \1/p' "$1" |
+	sed -nE 's/^.* Test +#[0-9]+: ([^ ]+) .* ([0-9.]+) sec$/\2 \1/p' "$dir/ctest.out" |
 		sort -rn | head -10 | awk '{ printf "%8.1f s  %s\n", $1, $2 }'
-}
-
-# The libFuzzer chain of the normal build (fuzz/libfuzzer-build, then each
-# target for a fixed RDEV_FUZZ_SECONDS, one at a time, niced: about 850 s, no
-# rig) is a ctest of its own, started with the normal build's suite and left
-# to run on beside the next build's: in one ctest with the suite it was the
-# last to end, the rig's slots idle for its last 185 s (the dry run of
-# 1ecfbde: the rig's tests ended at 661 s, the chain at 846 s), and the ASan
-# suite, bound by the rig, waited for it. It runs in the build's tests/ folder,
-# so that its Testing/ logs are its own, in a process group of its own (setsid)
-# so that a failed run can stop all of it; its output is shown when it ends.
-start_libfuzzer() {
-	local dir
-	dir=$(build_dir "$1")
-	fuzz_out=$dir/libfuzzer-ctest.out
-	(cd "$dir/tests" &&
-		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-		exec setsid --wait ctest --output-on-failure --timeout 900 \
-			-L '^libfuzzer$' ${CTEST_ARGS:-}) >"$fuzz_out" 2>&1 &
-	fuzz_pid=$!
-}
-# finish_libfuzzer: wait for the chain, show its output; its status.
-finish_libfuzzer() {
-	local rc=0 waited
-	[ -n "$fuzz_pid" ] || return 0
-	echo "=== the libFuzzer runs ($fuzz_out) ==="
-	waited=$(date +%s)
-	wait "$fuzz_pid" || rc=$?
-	fuzz_pid=
-	cat "$fuzz_out"
-	echo "(waited $(($(date +%s) - waited)) s for them after the last tests; the slowest:)"
-	slowest "$fuzz_out"
 	return $rc
 }
 
@@ -174,7 +130,6 @@ for i in "${!kinds[@]}"; do
 		exec 9>&- 8>&-
 	fi
 	rc=0 kind=${kinds[$i]}
-	[ "$kind" != normal ] || start_libfuzzer "$kind"
 	run_tests "$kind" || rc=$?
 	if [ -n "$builder" ]; then
 		echo "=== $next build ($(build_dir "$next"), made meanwhile) ==="
@@ -188,4 +143,3 @@ for i in "${!kinds[@]}"; do
 	fi
 	[ $rc -eq 0 ] || exit $rc
 done
-finish_libfuzzer
