@@ -53,23 +53,8 @@ docker exec -i "$cid" sh -c 'cat > /tmp/echo-server.pl' <"$RDEV_SOURCE_DIR/tests
 docker exec -d "$cid" perl /tmp/echo-server.pl "$pa" 127.0.0.1
 docker exec -d "$cid" perl /tmp/echo-server.pl "$pb" 127.0.0.1
 
-# echo_once PORT WORD [SECONDS]: send WORD and a newline, print what comes
-# back (the bound, 300 s unless given, only keeps a broken broker from
-# hanging the test).
-echo_once() {
-	python3 - "$1" "$2" "${3:-300}" <<'PY'
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=int(sys.argv[3]))
-s.sendall(sys.argv[2].encode() + b"\n")
-got = b""
-while not got.endswith(b"\n"):
-	d = s.recv(4096)
-	if not d:
-		break
-	got += d
-print(got.decode().strip())
-PY
-}
+# echo_once PORT WORD [SECONDS]: WORD's echo (lib.sh tcp_line).
+echo_once() { tcp_line "$@"; }
 eventually "the echo server in the container listens" \
 	sh -c "docker exec $cid perl -MIO::Socket::INET -e 'IO::Socket::INET->new(\"127.0.0.1:$pa\") or exit 1'"
 check_eq "forward A echoes" "$(echo_once "$pa" one)" one

@@ -61,20 +61,8 @@ say() {
 	eventually "the server of $2 listens" sh -c \
 		"docker exec $1 perl -MIO::Socket::INET -e 'IO::Socket::INET->new(\"127.0.0.1:$p\") or exit 1'"
 }
-# line: the first line a connection to the forward gets.
-line() {
-	python3 - "$p" <<'PY'
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=60)
-got = b""
-while not got.endswith(b"\n"):
-	d = s.recv(4096)
-	if not d:
-		break
-	got += d
-print(got.decode().strip())
-PY
-}
+# line: the first line a connection to the forward gets (lib.sh tcp_line).
+line() { tcp_line "$p"; }
 address() { docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$1"; }
 # up_elsewhere: `rdev up` through a broker of its own (this test's broker
 # does not see it), and a forward there, which starts the container's relay

@@ -258,6 +258,24 @@ client_serves() { client_serve_pids | wc -l; }
 # The long-lived agent's pid (rdev-broker status), empty when none runs.
 agent_pid() { broker status --json | jq -r '[.sessions[].agent.pid // empty][0] // empty'; }
 broker() { "$RDEV_BIN_DIR/rdev-broker" "$@"; }
+# tcp_line PORT [WORD [SECONDS]]: connect to 127.0.0.1:PORT, send WORD and a
+# newline when WORD is given, print the first line that comes back (the
+# bound, 300 s unless given, only keeps a broken broker from hanging a test).
+tcp_line() {
+	python3 - "$1" "${2-}" "${3:-300}" "$#" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=int(sys.argv[3]))
+if int(sys.argv[4]) >= 2:
+	s.sendall(sys.argv[2].encode() + b"\n")
+got = b""
+while not got.endswith(b"\n"):
+	d = s.recv(4096)
+	if not d:
+		break
+	got += d
+print(got.decode(errors="replace").strip())
+PY
+}
 # broker_stop_timed: `rdev-broker stop`, its stderr in $TEST_TMP/stop.err;
 # sets stop_st (its exit status) and stop_ms (how long it took).
 broker_stop_timed() {
