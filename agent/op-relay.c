@@ -14,7 +14,7 @@ op_relay_run(const struct agent_op_req *r, cJSON **result, char **cause)
 {
 	char *up_cmd = agent_op_req_up_cmd(r, "rdev");
 	struct relay_known known = { agent_op_req_string(r, "containerId"),
-		agent_op_req_string(r, "address") };
+		agent_op_req_string(r, "address"), agent_op_req_bool(r, "checkOnly") };
 	const cJSON *not_relay = cJSON_GetObjectItemCaseSensitive(r->json, "notRelay");
 	int rc;
 

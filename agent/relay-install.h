@@ -37,7 +37,12 @@
  * in "run `UP_CMD` first" (agent-ops.h). known (may be NULL: none) is the
  * dev container's id and address the caller has: while the workspace's
  * running container is still that one there, the answer is only
- * {"containerId","unchanged":true} (the relay is not asked). not_relay (0:
+ * {"containerId","unchanged":true} (the relay is not asked); with its
+ * check_only, a known target that does not hold is answered
+ * {"containerId","changed":true} at once, nothing started (the caller asks
+ * in full next: a relay's start in a new container may take seconds, and
+ * the caller's connections must not go to the old target meanwhile).
+ * not_relay (0:
  * none) is a port the caller found something else than the relay at (its
  * answer was not one): a record of a relay there is not reused, not even
  * after a probe that some other program answered. With resolve_only the
@@ -51,6 +56,7 @@
 #define RELAY_INSTALL_STOPPED (-3)
 struct relay_known {
 	const char *container_id, *address;
+	int check_only;
 };
 /* Is the running container (inspected, id cid) the one known names, at the
  * same address (a restart may give it another), with the relay recorded in

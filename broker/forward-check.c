@@ -56,6 +56,8 @@ forward_check_take(struct forward *fw, const cJSON *res, const char *error,
 	if (error != NULL)
 		return FORWARD_ANSWER_FAILED;
 	rc = forward_take_target(fw, res);
+	if (rc == FORWARD_TARGET_DROPPED)
+		fw->request_send = sends; /* (the full answer is the request's) */
 	return rc == FORWARD_TARGET_DROPPED ? FORWARD_ANSWER_AGAIN
 	    : rc == 0			    ? FORWARD_ANSWER_TARGET
 					    : FORWARD_ANSWER_FAILED;

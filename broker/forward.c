@@ -126,6 +126,9 @@ forward_relay_request(const struct forward *fw)
 	if (fw->have_target && fw->service == NULL && fw->container_id != NULL) {
 		cJSON_AddStringToObject(req, "containerId", fw->container_id);
 		cJSON_AddStringToObject(req, "address", fw->address);
+		/* (a target that does not hold is said at once, before the
+		 * relay's start in the new container: forward_take_target) */
+		cJSON_AddBoolToObject(req, "checkOnly", 1);
 	}
 	if (fw->not_relay != 0)
 		cJSON_AddNumberToObject(req, "notRelay", fw->not_relay);
@@ -514,6 +517,20 @@ forward_take_target(struct forward *fw, const cJSON *res)
 	int port;
 
 	cid = cJSON_GetObjectItemCaseSensitive(res, "containerId");
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(res, "changed"))) {
+		/* The check found the target stale (another container, or the
+		 * relay gone with a restart): it is dropped, so that no
+		 * connection goes there while the agent starts the relay in
+		 * full (seconds, maybe: longer than forward_check_bound); the
+		 * caller asks again in full. */
+		if (fw->have_target && cJSON_IsString(cid))
+			log_info("forward %d of %s: the check finds its target stale "
+				 "(the container is %.12s now): asking for the new "
+				 "one",
+			    fw->port, fw->workspace, cid->valuestring);
+		fw->have_target = 0;
+		return FORWARD_TARGET_DROPPED;
+	}
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(res, "unchanged"))) {
 		/* A connection refused while the check was in flight dropped
 		 * the target (its relay is gone): the answer confirms nothing,

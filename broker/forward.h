@@ -154,9 +154,10 @@ void forward_take_fields_of(
     struct forward *fw, const struct forward *from, pthread_mutex_t *lock);
 /* The agent's "relay" request for fw: {"op":"relay","workspace","config",
  * "idLabels","service"}, and when fw has a target of the dev container,
- * its "containerId" and "address": then the agent answers only
- * {"containerId","unchanged":true} while they are still the workspace's
- * (a check, without the relay's). New object. */
+ * its "containerId", "address" and "checkOnly": then the agent answers
+ * only {"containerId","unchanged":true} while they are still the
+ * workspace's, else {"containerId","changed":true} (a check, without the
+ * relay's; an older agent answers that in full). New object. */
 cJSON *forward_relay_request(const struct forward *fw);
 /* Is status the first byte a relay answers a 'C' with (0 connected, 1
  * refused, 2 another error)? */
@@ -247,7 +248,8 @@ int forward_relay_parse(const cJSON *res, int service, char **address, int *port
 /* Take the relay answer res as fw's target (and its "containerId", when
  * there), or as the confirmation of fw's target ("unchanged"). 0,
  * FORWARD_TARGET_DROPPED ("unchanged" for a target dropped while the check
- * was in flight: ask again in full, have_target being 0), or -1 (fw
+ * was in flight, or "changed": the check found the target stale, and it is
+ * dropped: ask again in full, have_target being 0), or -1 (fw
  * unchanged). */
 #define FORWARD_TARGET_DROPPED 1
 int forward_take_target(struct forward *fw, const cJSON *res);

@@ -15,7 +15,13 @@
 #     (an address on the bridge nobody has answers only at ARP's timeout):
 #     the connection answers from the new container;
 #   - while the target holds, connections after an idle second go without
-#     waiting for the check (no "resolving" link in the broker's log).
+#     waiting for the check (no "resolving" link in the broker's log);
+#   - its old address taken by an intruder again, the new container's server
+#     on 127.0.0.1 only and no relay there yet, the relay's start slowed past
+#     the bound a held connection waits for a check (forward_check_bound):
+#     the agent says at once that the target is stale, and the connection
+#     waits for the relay and answers from the new container (it went to the
+#     intruder once the bound passed).
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 
@@ -52,29 +58,29 @@ take() {
 	docker run -d --name "$1" --network "$net" --ip "$2" "$RDEV_RIG_IMAGE_BOOKWORM" sleep 600 >/dev/null
 }
 
-# say CID WORD: a server on port $p in container CID that writes WORD and a
-# newline to each connection first, then closes it.
+# say CID WORD [ADDRESS]: a server on port $p (of ADDRESS, all unless
+# given) in container CID that writes WORD and a newline to each connection
+# first, then closes it.
 say() {
 	docker exec -d "$1" perl -MIO::Socket::INET -e \
-		'my $l = IO::Socket::INET->new(LocalPort => $ARGV[0], Listen => 16, ReuseAddr => 1) or die;
-		 while (my $c = $l->accept) { print $c "$ARGV[1]\n"; close $c }' "$p" "$2"
+		'my $l = IO::Socket::INET->new(LocalAddr => $ARGV[2], LocalPort => $ARGV[0], Listen => 16, ReuseAddr => 1) or die;
+		 while (my $c = $l->accept) { print $c "$ARGV[1]\n"; close $c }' "$p" "$2" "${3:-0.0.0.0}"
 	eventually "the server of $2 listens" sh -c \
 		"docker exec $1 perl -MIO::Socket::INET -e 'IO::Socket::INET->new(\"127.0.0.1:$p\") or exit 1'"
 }
 # line: the first line a connection to the forward gets (lib.sh tcp_line).
 line() { tcp_line "$p"; }
 address() { docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$1"; }
-# up_elsewhere: `rdev up` through a broker of its own (this test's broker
-# does not see it), and a forward there, which starts the container's relay
-# (this test's broker's check then finds it running and answers in
-# milliseconds: a check that starts the relay may take longer than the
-# bound a connection waits for it, forward_check_bound, and the connection
-# then goes to the target it has, as documented); sets cid.
+# up_elsewhere [norelay]: `rdev up` through a broker of its own (this test's
+# broker does not see it), and unless norelay a forward there, which starts
+# the container's relay (this test's broker's check then finds it running
+# and answers in milliseconds); sets cid.
 up_elsewhere() {
 	RDEV_RUNTIME_DIR=$TEST_TMP/rt2 RDEV_STATE_DIR=$TEST_TMP/state2 \
 		rdev up "$name:~/ws" >"$TEST_TMP/up2.out" 2>"$TEST_TMP/up2.err" ||
 		{ cat "$TEST_TMP/up2.err" >&2; fail "rdev up through another broker failed"; }
 	cid=$(jq -r .containerId "$TEST_TMP/up2.out")
+	[ "${1-}" != norelay ] || return 0
 	RDEV_RUNTIME_DIR=$TEST_TMP/rt2 RDEV_STATE_DIR=$TEST_TMP/state2 \
 		rdev forward "$name:~/ws" "$p2" >/dev/null 2>"$TEST_TMP/fwd2.err" ||
 		{ cat "$TEST_TMP/fwd2.err" >&2; fail "rdev forward through another broker failed"; }
@@ -137,4 +143,35 @@ if [ "$(broker status --json | jq '[.sessions[].clients] | add')" = 1 ]; then
 else
 	echo "     (the open to the old address was answered within 3 s: its polling not measured)"
 fi
+
+# --- a check that must start the relay, slower than the bound -------------------
+# The newest container is replaced by one whose server listens on 127.0.0.1
+# only, with no relay in it yet: the check finds the target stale and the
+# relay must start in the new container, which is made slow (its CPU
+# throttled: a docker exec in it takes seconds) past the bound a held
+# connection waits for a check (forward_check_bound: 250 ms to 2 s). The
+# agent answers "changed" before it starts the relay: the held connection
+# waits for the relay, however long, and never reaches the intruder at the
+# old address (it did once the bound passed, the relay still starting).
+# (a check that holds first: the bound is 4 times the last check's time,
+# and the last one, which moved the forward, took up to 500 ms under load)
+sleep 1.3
+check_eq "the newest container answers after an idle second" "$(line)" third
+old=$(address "$cid")
+docker rm -f "$cid" >/dev/null
+take "rdev-fh-intruder2-$$" "$old"
+say "rdev-fh-intruder2-$$" intruder
+up_elsewhere norelay
+check "the last container has another address" test "$(address "$cid")" != "$old"
+say "$cid" fourth 127.0.0.1
+docker update --cpu-period 1000000 --cpu-quota 3000 "$cid" >/dev/null ||
+	fail "docker update --cpu-quota failed"
+sleep 1.3
+t0=$(date +%s%N)
+check_eq "a connection whose check starts the relay (slowly) answers from the new container, not the old address's intruder" \
+	"$(line)" fourth
+echo "     (in $((($(date +%s%N) - t0) / 1000000)) ms)"
+docker update --cpu-quota -1 "$cid" >/dev/null
+check "the agent said the target was stale before the relay's start" \
+	grep -q "forward $p of .*: the check finds its target stale" "$RDEV_RUNTIME_DIR/broker.log"
 finish

@@ -82,6 +82,7 @@ TEST(a_stale_target_is_checked_by_id_and_address)
 	req = forward_relay_request(&fw);
 	ASSERT_STR_EQ(json_get_string(req, "containerId"), "c1");
 	ASSERT_STR_EQ(json_get_string(req, "address"), "172.17.0.2");
+	ASSERT_TRUE(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "checkOnly")));
 	cJSON_Delete(req);
 	forward_clear(&fw);
 }
@@ -313,6 +314,37 @@ TEST(a_forward_request_during_a_check_asks_once_more)
 	ASSERT_INT_EQ(forward_check_wanted(&fw, 0), 1);
 	ASSERT_FALSE(forward_target_fresh(&fw));
 	cJSON_Delete(same);
+	forward_clear(&fw);
+}
+
+/* The check finds the target stale ("changed": the agent says so before it
+ * starts the relay in the new container, which may take seconds): the
+ * target is dropped at once, so no connection goes to the old container
+ * while the full answer is awaited (forward_target_wait says to wait for
+ * it, with no bound), and a request's check stays the request's. */
+TEST(changed_drops_the_target_and_asks_in_full)
+{
+	struct forward fw;
+	cJSON *changed = cJSON_CreateObject(), *req, *res;
+
+	cJSON_AddStringToObject(changed, "containerId", "c2");
+	cJSON_AddBoolToObject(changed, "changed", 1);
+	forward_with_stale_target(&fw);
+	ASSERT_INT_EQ(forward_check_wanted(&fw, 0), 1); /* a "forward" request's */
+	assert_check_ends(&fw, changed, NULL, FORWARD_FAILED_NONE, FORWARD_ANSWER_AGAIN);
+	ASSERT_FALSE(fw.have_target);
+	ASSERT_TRUE(forward_target_wait(&fw, clock_now_ms() + 60000) < 0);
+	ASSERT_INT_EQ(forward_check_source(&fw), FORWARD_ERROR_CHECK);
+	req = forward_relay_request(&fw);
+	ASSERT_NULL(json_get_string(req, "containerId"));
+	ASSERT_NULL(cJSON_GetObjectItemCaseSensitive(req, "checkOnly"));
+	cJSON_Delete(req);
+	res = relay_answer("c2", "172.17.0.9", 40001);
+	assert_check_ends(&fw, res, NULL, FORWARD_FAILED_NONE, FORWARD_ANSWER_TARGET);
+	ASSERT_STR_EQ(fw.address, "172.17.0.9");
+	ASSERT_TRUE(forward_target_fresh(&fw));
+	cJSON_Delete(res);
+	cJSON_Delete(changed);
 	forward_clear(&fw);
 }
 

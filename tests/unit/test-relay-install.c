@@ -166,7 +166,7 @@ container_started(const char *started)
 TEST(unchanged_needs_the_relay_of_this_start)
 {
 	char dir[] = "/tmp/rdev-test-relay-XXXXXX", *path;
-	struct relay_known known = { "c1", "172.17.0.2" };
+	struct relay_known known = { "c1", "172.17.0.2", 0 };
 	cJSON *first = container_started("2026-12-04T10:00:00Z"),
 	      *again = container_started("2026-12-04T11:00:00Z");
 	FILE *f;
