@@ -55,18 +55,30 @@ host_forward_stopped_warning(
 	free(w);
 }
 
-/* f's check is in (a, and cause when it failed): the links whose open went
- * beside it go on if the target they went to holds, or open again to the
- * new one; a failure closes them, as it does the links that waited. */
+/* f's check is in (a, and cause when it failed), for its links in one
+ * pass: those that waited for it (resolving) open to the target, and those
+ * whose open went beside it (held) go on if the target they went to holds,
+ * or open again to the new one; a failure closes them all. */
 static void
-host_forward_check_answered(struct host_session *h, struct host_forward *f,
+host_forward_links_answered(struct host_session *h, struct host_forward *f,
     enum forward_answer a, const char *cause)
 {
 	struct host_link *l;
 
 	LIST_FOREACH(l, &h->links, entry) {
-		if (l->fwd != f || l->state != HOST_LINK_OPENING ||
-		    l->hold != HOST_LINK_HOLD_WAIT || forward_check_links_wait(&f->fw, a))
+		if (l->fwd != f || forward_check_links_wait(&f->fw, a))
+			continue;
+		if (l->state == HOST_LINK_RESOLVING) {
+			/* (killed: the client sees its connection closed) */
+			if (cause != NULL) {
+				host_connect_answer(l, NULL, cause);
+				host_link_kill(l);
+			} else if (host_forward_open_target(
+				       h, l, forward_direct_due(&f->fw)) != 0)
+				host_link_kill(l);
+			continue;
+		}
+		if (l->state != HOST_LINK_OPENING || l->hold != HOST_LINK_HOLD_WAIT)
 			continue;
 		if (cause != NULL) {
 			host_connect_answer(l, NULL, cause);
@@ -97,7 +109,6 @@ host_forward_resolved(struct host_session *h, void *arg, const cJSON *result,
     const char *error, enum host_call_end how)
 {
 	struct host_forward *f = arg;
-	struct host_link *l;
 	enum forward_answer a;
 	enum forward_error_from from;
 	char *cause = NULL;
@@ -138,17 +149,7 @@ host_forward_resolved(struct host_session *h, void *arg, const cJSON *result,
 		else if (!f->connect)
 			forward_parked_error(&h->parked, &f->fw, cause);
 	}
-	LIST_FOREACH(l, &h->links, entry) {
-		if (l->fwd != f || l->state != HOST_LINK_RESOLVING ||
-		    forward_check_links_wait(&f->fw, a))
-			continue;
-		if (cause != NULL)
-			host_connect_answer(l, NULL, cause);
-		if (cause != NULL ||
-		    host_forward_open_target(h, l, forward_direct_due(&f->fw)) != 0)
-			host_link_kill(l); /* the client sees its connection closed */
-	}
-	host_forward_check_answered(h, f, a, cause);
+	host_forward_links_answered(h, f, a, cause);
 	free(cause);
 	host_forward_parked_check(h);
 }
@@ -271,7 +272,7 @@ host_forward_open_start(struct host_session *h, struct host_link *l, int direct)
 	}
 	if (wait > 0) {
 		/* A target to check: the open goes with the check, held until
-		 * it is in (host_forward_check_answered, or the bound:
+		 * it is in (host_forward_links_answered, or the bound:
 		 * host_forward_waits_step). */
 		host_forward_resolve_start(h, l->fwd);
 		l->hold = HOST_LINK_HOLD_WAIT;

@@ -302,7 +302,7 @@ struct host_link {
 	 * (forward_target_wait): its open goes at once, beside the agent's
 	 * check, instead of after it (a round trip less over a WAN link); an
 	 * open answered before the check stays in opening, nothing moving
-	 * (hold wait), until the check is in (host_forward_check_answered):
+	 * (hold wait), until the check is in (host_forward_links_answered):
 	 * the target it went to holds (hold none: the link goes on), or
 	 * another one was found (its channel, and whatever came on it, is
 	 * dropped, and the open goes to the new target); or until the check's
