@@ -57,8 +57,9 @@ host_forward_stopped_warning(
 
 /* f's check is in (a, and cause when it failed), for its links in one
  * pass: those that waited for it (resolving) open to the target, and those
- * whose open went beside it (held) go on if the target they went to holds,
- * or open again to the new one; a failure closes them all. */
+ * whose open went beside it (held, or probing: their open not answered)
+ * go on if the target they went to holds, or open again to the new one; a
+ * failure closes them all. */
 static void
 host_forward_links_answered(struct host_session *h, struct host_forward *f,
     enum forward_answer a, const char *cause)
@@ -78,13 +79,15 @@ host_forward_links_answered(struct host_session *h, struct host_forward *f,
 				host_link_kill(l);
 			continue;
 		}
-		if (l->state != HOST_LINK_OPENING || l->hold != HOST_LINK_HOLD_WAIT)
+		if (l->state != HOST_LINK_OPENING ||
+		    (l->hold != HOST_LINK_HOLD_WAIT && !l->probing))
 			continue;
 		if (cause != NULL) {
 			host_connect_answer(l, NULL, cause);
 			host_link_kill(l);
 			continue;
 		}
+		l->probing = 0;
 		l->hold = HOST_LINK_HOLD_NONE;
 		h->kicked = 1; /* host_forward_open_progress goes on */
 		if (f->fw.have_target && l->open_target_seq == f->fw.target_seq)
@@ -168,6 +171,30 @@ host_forward_resolve_start(struct host_session *h, struct host_forward *f)
 	cJSON_Delete(req);
 }
 
+/* l's open has not been answered (probe_ms): ask the agent, once its
+ * probe time is here, whether the container runs (a stopped one's address
+ * answers nothing: sshd's connect fails only at the ARP timeout, seconds),
+ * the check's answer ending the open (not running) or moving it
+ * (host_forward_links_answered). Returns the ms until then, or 0: asked. */
+static long long
+host_forward_probe(struct host_session *h, struct host_link *l, long long now)
+{
+	struct host_forward *f = l->fwd;
+
+	if (now < l->probe_ms)
+		return l->probe_ms - now;
+	l->probe_ms = 0;
+	log_info("%s: forward %d: %s:%d has not answered in %lld ms: asking the agent "
+		 "whether its container runs",
+	    h->label, f->fw.local_port != 0 ? f->fw.local_port : f->fw.port,
+	    l->open_address, l->open_port, forward_check_bound(&f->fw));
+	l->probing = 1;
+	/* (a check of the target, whatever its age) */
+	f->fw.checked_ms = 0;
+	host_forward_resolve_start(h, f);
+	return 0;
+}
+
 long long
 host_forward_waits_step(struct host_session *h)
 {
@@ -178,6 +205,11 @@ host_forward_waits_step(struct host_session *h)
 		int held =
 		    l->state == HOST_LINK_OPENING && l->hold == HOST_LINK_HOLD_WAIT;
 
+		if (l->state == HOST_LINK_OPENING && !held && l->probe_ms != 0 &&
+		    l->fwd != NULL && (wait = host_forward_probe(h, l, now)) > 0) {
+			next = next < 0 || wait < next ? wait : next;
+			continue;
+		}
 		if ((l->state != HOST_LINK_RESOLVING && !held) || l->fwd == NULL ||
 		    (wait = forward_target_wait(&l->fwd->fw, now)) < 0)
 			continue;
@@ -293,6 +325,7 @@ host_forward_open_target(struct host_session *h, struct host_link *l, int direct
 	l->open_port = direct ? f->fw.port : f->fw.target_port;
 	l->open_direct = direct;
 	l->open_target_seq = f->fw.target_seq;
+	l->probe_ms = clock_now_ms() + forward_check_bound(&f->fw);
 	if (h->tcp_denied) {
 		/* the agent connects, on the host */
 		host_link_attach_mux(l,
@@ -329,7 +362,9 @@ host_forward_open_progress(struct host_session *h, struct host_link *l)
 
 	if (rc == SSH_AGAIN)
 		return;
+	l->probe_ms = 0; /* (answered; probing: the check may still move it) */
 	if (rc == SSH_OK) {
+		l->probing = 0; /* (something answers there) */
 		if (l->mx == NULL)
 			host_set_forwarding(h, &h->tcp_forwarding, "allowed");
 		if (host_link_dead(l) || f == NULL) {

@@ -310,6 +310,14 @@ struct host_link {
 	enum host_link_hold hold;
 	/* the forward's target_seq it went to */
 	unsigned open_target_seq;
+	/* An open not answered by then (clock_now_ms; 0: none) asks the agent
+	 * whether the container runs, beside it (host_forward_waits_step): a
+	 * stopped container's address answers nothing, and sshd's connect
+	 * there fails only at the ARP timeout (seconds; the direct open, then
+	 * the relay's). probing: asked, and the check's answer may end the
+	 * open (the container not running) or move it (another target). */
+	long long probe_ms;
+	int probing;
 	/* its end came from a failure (the agent gone, a read error), not
 	 * from the peer */
 	int eof_failed;
@@ -796,8 +804,9 @@ struct host_link *host_forward_link(
  * service). 0, or -1 when the open cannot be sent. */
 int host_forward_open_next(struct host_session *h, struct host_link *l);
 /* Open the links that waited forward_check_bound for their target's
- * check with the target their forward has (each round). Returns the ms
- * until the next such wait ends, -1: none waits. */
+ * check with the target their forward has, and ask the agent for those
+ * whose open has not been answered in that bound (probe_ms), each round.
+ * Returns the ms until the next such wait ends, -1: none waits. */
 long long host_forward_waits_step(struct host_session *h);
 
 /* host-connect.c */

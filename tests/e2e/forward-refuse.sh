@@ -127,6 +127,24 @@ check_eq "stopped container: the forward answers once up ran it" \
 check_eq "and --list's error is gone" \
 	"$(rdev forward --list --json | jq -r --argjson p "$p_stop" 'map(select(.local == $p))[0].lastError')" null
 
+# --- a container stopped outside rdev: its connection refused at once ----------
+# A connection right after one that answered goes to the address the forward
+# has (checked less than a second before): a stopped container's address
+# answers nothing, and sshd's connect there waited for the ARP timeout (3 s;
+# the direct open, then the relay's) before the broker asked the agent. Now
+# an open not answered within the check's bound asks the agent beside it.
+sleep 1.1 # (the next connection has the target checked: fresh for 1 s)
+curl -sf -m 20 "http://127.0.0.1:$p_stop/q" >/dev/null || fail "$p_stop before the kill"
+docker kill "$cid2" >/dev/null && docker wait "$cid2" >/dev/null
+start=$(date +%s%N)
+curl -sf -m 20 "http://127.0.0.1:$p_stop/q" >/dev/null && fail "a forward to a stopped container answered"
+elapsed_ms=$((($(date +%s%N) - start) / 1000000))
+echo "     (refused after ${elapsed_ms} ms)"
+check "killed container: the connection is closed once the agent says it is not running (< 2 s: the old address's ARP timeout is 3 s)" \
+	test "$elapsed_ms" -lt 2000
+check "killed container: --list says why" sh -c \
+	"'$RDEV_BIN_DIR/rdev' forward --list --json | jq -e --argjson p $p_stop 'map(select(.local == \$p))[0].lastError | test(\"is not running\")' >/dev/null"
+
 # --- a Compose service's port of a workspace that is no Compose one ------------
 rc=0
 rdev forward "$name:~/ws" "db:$p_miss" 2>"$TEST_TMP/svc.err" || rc=$?
