@@ -600,7 +600,10 @@ forward_target_fresh(const struct forward *fw)
  * there: `up` itself has the broker check the workspace's targets first
  * (an empty "forward" request), so that is not left to this bound.
  * Past it, the target the forward has is the best guess, and the one check
- * in flight serves every connection until its answer. */
+ * in flight serves every connection until its answer. A target the agent
+ * finds stale is no guess: it says so before it starts the relay in the
+ * new container ("changed": forward_take_target drops the target), and the
+ * connections wait for that start, which may take longer than the bound. */
 long long
 forward_check_bound(const struct forward *fw)
 {

@@ -57,7 +57,10 @@
  * answer at most forward_check_bound (FORWARD_CHECK_WAIT_FACTOR times the
  * agent's last answer to that forward, within FORWARD_CHECK_WAIT_MS and
  * FORWARD_CHECK_WAIT_MAX_MS), then goes to the target it has (the check goes
- * on: its answer is for the connections after it). */
+ * on: its answer is for the connections after it). A check that finds the
+ * target stale says so at once ("changed", before the relay's start in the
+ * new container): the target is dropped, and the connections wait for the
+ * full answer with no such bound (forward_take_target). */
 #define FORWARD_CHECK_WAIT_MS 250
 #define FORWARD_CHECK_WAIT_MAX_MS 2000
 #define FORWARD_CHECK_WAIT_FACTOR 4
