@@ -585,6 +585,9 @@ int host_link_held(const struct host_link *l);
 void host_link_pump(struct host_session *h, struct host_link *l);
 /* The client sent something (or went away). */
 void host_link_read_client(struct host_link *l);
+/* Are l's client's bytes left in its socket for now (its stream of the
+ * agent session takes none at the moment, and none wait in l)? */
+int host_link_client_waits(const struct host_link *l);
 /* Free the links marked dead. */
 void host_drop_dead_links(struct host_session *h);
 /* Why a session whose connection closed is lost, for its clients. */
@@ -714,6 +717,9 @@ struct host_mux_chan *host_mux_open_early(struct host_session *h, const char *co
 size_t host_mux_write(struct host_mux_chan *c, const void *data, size_t len);
 /* Would host_mux_write take something now? */
 int host_mux_writable(const struct host_mux_chan *c);
+/* Does c take DATA, but not now (no credit, or the session's out buffer is
+ * full)? Until then its owner leaves the bytes where they are. */
+int host_mux_full(const struct host_mux_chan *c);
 /* Read fd straight into a DATA frame for c (no copy through the owner's
  * buffer), as far as c's credit goes; only while host_mux_writable(c). What
  * read(2) returned (-1: errno set); *asked: the count it asked for (a short

@@ -742,6 +742,17 @@ host_link_pump(struct host_session *h, struct host_link *l)
 	}
 }
 
+int
+host_link_client_waits(const struct host_link *l)
+{
+	/* A stream without credit or room: its client's socket holds the
+	 * bytes (the client's own flow control) rather than l->to_ch, from
+	 * which they would be copied into a frame again (a third of an
+	 * upload's bytes went so); the watch leaves the socket until the
+	 * stream takes more. */
+	return l->mx != NULL && buf_len(l->to_ch) == 0 && host_mux_full(l->mx);
+}
+
 /* The client sent something (or went away). */
 void
 host_link_read_client(struct host_link *l)
@@ -755,6 +766,8 @@ host_link_read_client(struct host_link *l)
 		 * frame (nothing of the client's waits before it) */
 		if (l->mx != NULL && buf_len(l->to_ch) == 0 && host_mux_writable(l->mx))
 			n = host_mux_read(l->mx, l->fd, &want);
+		else if (host_link_client_waits(l))
+			return;
 		else if ((n = read(l->fd, tmp, want = sizeof tmp)) > 0)
 			buf_append(l->to_ch, tmp, (size_t)n);
 		if (n < 0 && errno == EINTR)

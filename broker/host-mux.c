@@ -169,6 +169,12 @@ host_mux_writable(const struct host_mux_chan *c)
 	    buf_len(c->h->mux_out) < HOST_MUX_OUT_MAX;
 }
 
+int
+host_mux_full(const struct host_mux_chan *c)
+{
+	return host_mux_sending(c) && !host_mux_writable(c);
+}
+
 ssize_t
 host_mux_read(struct host_mux_chan *c, int fd, size_t *asked)
 {

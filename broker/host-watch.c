@@ -170,7 +170,8 @@ host_watch_link_wants(const struct host_link *l)
 		break;
 	default: break;
 	}
-	if (l->up == HOST_LINK_UP_OPEN && buf_len(l->to_ch) < l->cap)
+	if (l->up == HOST_LINK_UP_OPEN && buf_len(l->to_ch) < l->cap &&
+	    !host_link_client_waits(l))
 		want |= EV_READ;
 	if (l->cli_blocked)
 		want |= EV_WRITE;

@@ -7,11 +7,17 @@
  * the agent's frames given to host_mux_input. */
 #include "test.h"
 
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
+#include "byte-order.h"
 #include "host-internal.h"
+#include "host-session.h"
 #include "proto.h"
 
 /* A session whose agent listens and offers early data (offer). */
@@ -24,6 +30,7 @@ mux_init(struct host_session *h, int offer)
 	h->label = (char *)"test";
 	LIST_INIT(&h->mux_chans);
 	LIST_INIT(&h->calls);
+	LIST_INIT(&h->links);
 	h->mux_in = buf_new();
 	h->mux_out = buf_new();
 	h->agent_state = HOST_AGENT_LISTENING;
@@ -145,6 +152,90 @@ TEST(early_answer_smaller_than_sent_and_refused)
 	ASSERT_STR_EQ(b->error, "no agent today");
 	ASSERT_INT_EQ(host_mux_write(b, "x", 1), 0);
 	ASSERT_FALSE(h.mux_broken);
+	mux_free(&h);
+}
+
+/* The agent grants n more bytes on stream ch. */
+static void
+mux_grant(struct host_session *h, uint32_t ch, uint32_t n)
+{
+	struct buf *b = buf_new();
+	unsigned char w[4];
+
+	be_put_u32(w, n);
+	proto_encode(b, PROTO_WINDOW, ch, w, sizeof w);
+	host_mux_input(h, buf_data(b), buf_len(b));
+	buf_free(b);
+}
+
+/* Bytes waiting in socket fd. */
+static int
+mux_socket_holds(int fd)
+{
+	int n = -1;
+
+	ASSERT_INT_EQ(ioctl(fd, FIONREAD, &n), 0);
+	return n;
+}
+
+/* A forwarded connection's stream that takes nothing now (no credit, or the
+ * session's out buffer full) leaves its client's bytes in the client's
+ * socket: none copied into the link's buffer (from which they would be
+ * copied into a frame again), and they go straight into a frame once the
+ * agent grants more. */
+TEST(a_stream_that_takes_nothing_leaves_the_bytes_in_the_socket)
+{
+	struct host_session h;
+	struct host_mux_chan *c;
+	struct host_link *l;
+	static unsigned char big[100000];
+	char answer[128];
+	int sv[2], types[8];
+	size_t data;
+
+	mux_init(&h, 1);
+	ASSERT_INT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	c = host_mux_open_early(&h, "tcp", "10.0.0.1", 80, 1000);
+	ASSERT_NOT_NULL(c);
+	l = host_link_new(&h, sv[0], NULL, HOST_LINK_BUFFER);
+	host_link_attach_mux(l, c);
+	host_link_set_state(l, HOST_LINK_OPENING);
+	snprintf(answer, sizeof answer, "{\"id\":%u,\"ok\":true,\"window\":0}", c->id);
+	mux_from_agent(&h, PROTO_CONTROL, 0, answer);
+	ASSERT_INT_EQ(c->state, HOST_MUX_OPEN);
+	host_link_set_state(l, HOST_LINK_OPEN);
+	buf_reset(h.mux_out);
+
+	/* no credit: the client's bytes stay where they are */
+	ASSERT_INT_EQ(write(sv[1], big, sizeof big), sizeof big);
+	ASSERT_TRUE(host_link_client_waits(l));
+	host_link_read_client(l);
+	ASSERT_INT_EQ(buf_len(l->to_ch), 0);
+	ASSERT_INT_EQ(buf_len(h.mux_out), 0);
+	ASSERT_INT_EQ(mux_socket_holds(sv[0]), sizeof big);
+
+	/* credit: read straight into DATA frames, as far as it goes */
+	mux_grant(&h, c->id, 70000);
+	ASSERT_INT_EQ(c->credit, 70000);
+	ASSERT_FALSE(host_link_client_waits(l));
+	host_link_read_client(l);
+	ASSERT_INT_EQ(buf_len(l->to_ch), 0);
+	mux_queued(&h, c->id, types, 8, &data, NULL, 0);
+	ASSERT_INT_EQ(data, 70000);
+	ASSERT_INT_EQ(mux_socket_holds(sv[0]), sizeof big - 70000);
+
+	/* credit, but the session's out buffer full: the same */
+	mux_grant(&h, c->id, 70000);
+	buf_reserve(h.mux_out, 1u << 20);
+	buf_commit(h.mux_out, 1u << 20);
+	ASSERT_TRUE(host_link_client_waits(l));
+	host_link_read_client(l);
+	ASSERT_INT_EQ(buf_len(l->to_ch), 0);
+	ASSERT_INT_EQ(mux_socket_holds(sv[0]), sizeof big - 70000);
+
+	close(sv[1]);
+	host_link_kill(l);
+	host_drop_dead_links(&h);
 	mux_free(&h);
 }
 
