@@ -318,6 +318,15 @@ int agent_cmd_up_check(
     const struct cmd_program *prog, const struct cmd_entry *entry, int argc, char **argv);
 int agent_cmd_exec_check(
     const struct cmd_program *prog, const struct cmd_entry *entry, int argc, char **argv);
+/* The same for stop, down, logs and read-configuration. */
+int agent_cmd_stop_check(
+    const struct cmd_program *prog, const struct cmd_entry *entry, int argc, char **argv);
+int agent_cmd_down_check(
+    const struct cmd_program *prog, const struct cmd_entry *entry, int argc, char **argv);
+int agent_cmd_logs_check(
+    const struct cmd_program *prog, const struct cmd_entry *entry, int argc, char **argv);
+int agent_cmd_read_configuration_check(
+    const struct cmd_program *prog, const struct cmd_entry *entry, int argc, char **argv);
 /* cmd-exec.c: exit status: the command's, or AGENT_EXIT_EXEC_FAILED when it
  * could not be run (as docker exec's 125). */
 #define AGENT_EXIT_EXEC_FAILED 125

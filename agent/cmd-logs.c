@@ -103,6 +103,34 @@ cmd_logs_follow(const struct agent_backend *be, const struct cmd_program *prog,
 	}
 }
 
+/* logs' arguments into *a: 0, or CMD_EXIT_USAGE after printing why. */
+static int
+cmd_logs_parse(const struct cmd_program *prog, const struct cmd_entry *entry, int argc,
+    char **argv, struct agent_cmd_args *a)
+{
+	if (agent_cmd_args_parse(prog, entry, argc, argv,
+		AGENT_ARG_FOLDER | AGENT_ARG_FOLLOW | AGENT_ARG_JSON | AGENT_ARG_ID_LABEL,
+		a) != 0)
+		return CMD_EXIT_USAGE;
+	if (a->json && a->follow) {
+		agent_cmd_args_clear(a);
+		return cmd_usage_error(prog, entry, "--json and --follow do not mix");
+	}
+	return 0;
+}
+
+int
+agent_cmd_logs_check(
+    const struct cmd_program *prog, const struct cmd_entry *entry, int argc, char **argv)
+{
+	struct agent_cmd_args a;
+
+	if (cmd_logs_parse(prog, entry, argc, argv, &a) != 0)
+		return CMD_EXIT_USAGE;
+	agent_cmd_args_clear(&a);
+	return 0;
+}
+
 int
 agent_cmd_logs(const struct agent_backend *be, const struct cmd_program *prog,
     const struct cmd_entry *entry, int argc, char **argv)
@@ -111,14 +139,8 @@ agent_cmd_logs(const struct agent_backend *be, const struct cmd_program *prog,
 	char *cause = NULL, *failed = NULL;
 	int rc = CMD_EXIT_FAILURE;
 
-	if (agent_cmd_args_parse(prog, entry, argc, argv,
-		AGENT_ARG_FOLDER | AGENT_ARG_FOLLOW | AGENT_ARG_JSON | AGENT_ARG_ID_LABEL,
-		&a) != 0)
+	if (cmd_logs_parse(prog, entry, argc, argv, &a) != 0)
 		return CMD_EXIT_USAGE;
-	if (a.json && a.follow) {
-		agent_cmd_args_clear(&a);
-		return cmd_usage_error(prog, entry, "--json and --follow do not mix");
-	}
 	if (a.follow) {
 		if ((rc = cmd_logs_follow(be, prog, &a, &failed, &cause)) != 0) {
 			/* (as `tail -f | head` ends: by SIGPIPE; a failed

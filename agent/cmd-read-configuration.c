@@ -107,6 +107,18 @@ cmd_read_configuration_parse(const struct cmd_program *prog,
 }
 
 int
+agent_cmd_read_configuration_check(
+    const struct cmd_program *prog, const struct cmd_entry *entry, int argc, char **argv)
+{
+	struct cmd_read_configuration_args a;
+	int rc = cmd_read_configuration_parse(prog, entry, argc, argv, &a);
+
+	cJSON_Delete(a.id_labels);
+	cJSON_Delete(a.additional_features);
+	return rc;
+}
+
+int
 agent_cmd_read_configuration(const struct agent_backend *be,
     const struct cmd_program *prog, const struct cmd_entry *entry, int argc, char **argv)
 {

@@ -19,6 +19,27 @@ agent_cmd_stop_json(const cJSON *res, long n)
 	agent_cmd_print_json(out, res);
 }
 
+/* stop's arguments into *a: 0, or CMD_EXIT_USAGE after printing why. */
+static int
+cmd_stop_parse(const struct cmd_program *prog, const struct cmd_entry *entry, int argc,
+    char **argv, struct agent_cmd_args *a)
+{
+	return agent_cmd_args_parse(prog, entry, argc, argv,
+	    AGENT_ARG_FOLDER | AGENT_ARG_JSON | AGENT_ARG_ID_LABEL, a);
+}
+
+int
+agent_cmd_stop_check(
+    const struct cmd_program *prog, const struct cmd_entry *entry, int argc, char **argv)
+{
+	struct agent_cmd_args a;
+
+	if (cmd_stop_parse(prog, entry, argc, argv, &a) != 0)
+		return CMD_EXIT_USAGE;
+	agent_cmd_args_clear(&a);
+	return 0;
+}
+
 int
 agent_cmd_stop(const struct agent_backend *be, const struct cmd_program *prog,
     const struct cmd_entry *entry, int argc, char **argv)
@@ -29,8 +50,7 @@ agent_cmd_stop(const struct agent_backend *be, const struct cmd_program *prog,
 	long n;
 	int rc;
 
-	if (agent_cmd_args_parse(prog, entry, argc, argv,
-		AGENT_ARG_FOLDER | AGENT_ARG_JSON | AGENT_ARG_ID_LABEL, &a) != 0)
+	if (cmd_stop_parse(prog, entry, argc, argv, &a) != 0)
 		return CMD_EXIT_USAGE;
 	rc = be->call(
 	    be->ctx, agent_cmd_args_request(prog->name, "stop", &a), NULL, &res, &cause);

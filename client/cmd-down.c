@@ -6,14 +6,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* down's usage errors, before a remote TARGET's host is reached
+ * (client_target_hook). */
+static int
+cmd_down_check(int argc, char **argv, void *arg)
+{
+	(void)arg;
+	return agent_cmd_down_check(&client_program, &cmd_down_entry, argc, argv) == 0
+	    ? CMD_EXIT_OK
+	    : CMD_EXIT_USAGE;
+}
+
 static int
 cmd_down_exec(int argc, char **argv)
 {
+	static const struct client_target_hook hook = { .check = cmd_down_check };
 	struct client_target ct;
 	char *cause = NULL;
 	int rc;
 
-	if ((rc = client_target_open("down", argc, argv, 0, &ct)) == CMD_EXIT_OK)
+	if ((rc = client_target_open_hook("down", argc, argv, 0, &hook, &ct)) ==
+	    CMD_EXIT_OK)
 		rc = agent_cmd_down(
 		    &ct.be, &client_program, &cmd_down_entry, ct.argc, ct.argv);
 	if (rc == CMD_EXIT_OK && (ct.remote != NULL || ct.local_folder != NULL))

@@ -5,14 +5,29 @@
 
 #include "read-configuration.h"
 
+/* read-configuration's usage errors, before a remote TARGET's host is reached
+ * (client_target_hook). */
+static int
+cmd_read_configuration_check(int argc, char **argv, void *arg)
+{
+	(void)arg;
+	return agent_cmd_read_configuration_check(
+		   &client_program, &cmd_read_configuration_entry, argc, argv) == 0
+	    ? CMD_EXIT_OK
+	    : CMD_EXIT_USAGE;
+}
+
 static int
 cmd_read_configuration_exec(int argc, char **argv)
 {
+	static const struct client_target_hook hook = {
+		.check = cmd_read_configuration_check
+	};
 	struct client_target ct;
 	int rc;
 
-	if ((rc = client_target_open("read-configuration", argc, argv,
-		 CLIENT_TARGET_QUIET, &ct)) == CMD_EXIT_OK)
+	if ((rc = client_target_open_hook("read-configuration", argc, argv,
+		 CLIENT_TARGET_QUIET, &hook, &ct)) == CMD_EXIT_OK)
 		rc = agent_cmd_read_configuration(&ct.be, &client_program,
 		    &cmd_read_configuration_entry, ct.argc, ct.argv);
 	client_target_close(&ct);

@@ -2,13 +2,26 @@
  * shared command, agent-cmds.h, on TARGET's backend). */
 #include "client.h"
 
+/* stop's usage errors, before a remote TARGET's host is reached
+ * (client_target_hook). */
+static int
+cmd_stop_check(int argc, char **argv, void *arg)
+{
+	(void)arg;
+	return agent_cmd_stop_check(&client_program, &cmd_stop_entry, argc, argv) == 0
+	    ? CMD_EXIT_OK
+	    : CMD_EXIT_USAGE;
+}
+
 static int
 cmd_stop_exec(int argc, char **argv)
 {
+	static const struct client_target_hook hook = { .check = cmd_stop_check };
 	struct client_target ct;
 	int rc;
 
-	if ((rc = client_target_open("stop", argc, argv, 0, &ct)) == CMD_EXIT_OK)
+	if ((rc = client_target_open_hook("stop", argc, argv, 0, &hook, &ct)) ==
+	    CMD_EXIT_OK)
 		rc = agent_cmd_stop(
 		    &ct.be, &client_program, &cmd_stop_entry, ct.argc, ct.argv);
 	client_target_close(&ct);

@@ -128,7 +128,17 @@ for c in "up|--json (no progress) and --log-format json|up nosuch.invalid: ./app
 	"exec|no command given|exec @nopool ./app" \
 	"shell|unknown option --bogus|shell nosuch.invalid: ./app --bogus" \
 	"build|--log-format must be text or json|build nosuch.invalid: ./app --log-format xml" \
-	"upgrade|unknown option --bogus|upgrade nosuch.invalid: ./app --bogus"; do
+	"upgrade|unknown option --bogus|upgrade nosuch.invalid: ./app --bogus" \
+	"logs|unknown option --bogus|logs nosuch.invalid: ./app --bogus" \
+	"logs|--json and --follow do not mix|logs nosuch.invalid: ./app --json -f" \
+	"stop|unknown option --volumes|stop nosuch.invalid: ./app --volumes" \
+	"stop|--id-label must be NAME=VALUE|stop @nopool ./app --id-label x" \
+	"down|unknown option --follow|down nosuch.invalid: ./app --follow" \
+	"down|--config is empty|down @nopool ./app --config ''" \
+	"status|unknown option --bogus|status nosuch.invalid: ./app --bogus" \
+	"status|unexpected argument extra|status nosuch.invalid: ./app extra" \
+	"read-configuration|unknown option --bogus|read-configuration nosuch.invalid: ./app --bogus" \
+	"read-configuration|--additional-features|read-configuration nosuch.invalid: ./app --additional-features '[1]'"; do
 	cmd=${c%%|*} rest=${c#*|}
 	want=${rest%%|*} args=${rest#*|}
 	set +e
