@@ -8,15 +8,48 @@
 #include "json-get.h"
 #include "xmalloc.h"
 
-/* The --json line: outcome, stopped and the answer's warnings. */
+/* The --json line: outcome, stopped, alreadyStopped and the answer's
+ * warnings. */
 static void
-agent_cmd_stop_json(const cJSON *res, long n)
+agent_cmd_stop_json(const cJSON *res, long n, long already)
 {
 	cJSON *out = cJSON_CreateObject();
 
 	cJSON_AddStringToObject(out, "outcome", "success");
 	cJSON_AddNumberToObject(out, "stopped", (double)n);
+	cJSON_AddNumberToObject(out, "alreadyStopped", (double)already);
 	agent_cmd_print_json(out, res);
+}
+
+/* Say what stop did, on stderr (stdout stays for --json). */
+static void
+agent_cmd_stop_say(
+    const struct cmd_program *prog, const char *shown, long n, long already)
+{
+	if (n == 0 && already == 0)
+		fprintf(stderr, "%s: no dev container for %s; nothing to stop\n",
+		    prog->name, shown);
+	else if (n == 0 && already == 1)
+		fprintf(stderr,
+		    "%s: the dev container for %s was stopped already (kept: `%s "
+		    "up` starts it again)\n",
+		    prog->name, shown, prog->name);
+	else if (n == 0)
+		fprintf(stderr, "%s: the %ld containers for %s were stopped already\n",
+		    prog->name, already, shown);
+	else if (n == 1 && already == 0) /* (as down says what it removed) */
+		fprintf(stderr,
+		    "%s: the dev container for %s is stopped (kept: `%s up` starts "
+		    "it again)\n",
+		    prog->name, shown, prog->name);
+	else if (already == 0)
+		fprintf(stderr, "%s: the %ld containers for %s are stopped\n", prog->name,
+		    n, shown);
+	else
+		fprintf(stderr,
+		    "%s: the %ld containers for %s are stopped (%ld of them were "
+		    "already)\n",
+		    prog->name, n + already, shown, already);
 }
 
 /* stop's arguments into *a: 0, or CMD_EXIT_USAGE after printing why. */
@@ -47,7 +80,7 @@ agent_cmd_stop(const struct agent_backend *be, const struct cmd_program *prog,
 	struct agent_cmd_args a;
 	cJSON *res;
 	char *cause = NULL;
-	long n;
+	long n, already;
 	int rc;
 
 	if (cmd_stop_parse(prog, entry, argc, argv, &a) != 0)
@@ -66,20 +99,15 @@ agent_cmd_stop(const struct agent_backend *be, const struct cmd_program *prog,
 		cJSON_Delete(res);
 		return CMD_EXIT_FAILURE;
 	}
+	/* (an agent before it counted those in "stopped") */
+	if (json_get_int(res, "alreadyStopped", 0, 1000000, &already) != 0)
+		already = 0;
 	agent_cmd_print_warnings(prog, "stop", res);
 	if (a.json)
-		agent_cmd_stop_json(res, n);
-	else if (n == 0)
-		fprintf(stderr, "%s: no dev container for %s; nothing to stop\n",
-		    prog->name, be->shown != NULL ? be->shown : a.folder);
-	else if (n == 1) /* (as down says what it removed) */
-		fprintf(stderr,
-		    "%s: the dev container for %s is stopped (kept: `%s up` starts "
-		    "it again)\n",
-		    prog->name, be->shown != NULL ? be->shown : a.folder, prog->name);
+		agent_cmd_stop_json(res, n, already);
 	else
-		fprintf(stderr, "%s: the %ld containers for %s are stopped\n", prog->name,
-		    n, be->shown != NULL ? be->shown : a.folder);
+		agent_cmd_stop_say(
+		    prog, be->shown != NULL ? be->shown : a.folder, n, already);
 	cJSON_Delete(res);
 	return CMD_EXIT_OK;
 }

@@ -108,20 +108,23 @@ docker_container_action(struct docker *d, const char *id, const char *action,
 {
 	static const int ok[] = { 304, 0 };
 	char *enc = docker_urlencode(id, ""), *path;
-	int rc;
+	int rc, status = 0;
 
 	path = xasprintf("/containers/%s/%s%s", enc, action, query);
-	rc = docker_call(d, "POST", path, NULL, timeout_ms, ok, NULL, NULL, cause);
+	rc = docker_call(d, "POST", path, NULL, timeout_ms, ok, &status, NULL, cause);
 	free(path);
 	free(enc);
-	return rc;
+	/* (304 Not Modified: it was started, or stopped, already) */
+	return rc != 0 ? -1 : status == 304 ? 1 : 0;
 }
 
 int
 docker_container_start(struct docker *d, const char *id, char **cause)
 {
 	return docker_container_action(
-	    d, id, "start", "", DOCKER_TIMEOUT_S * 1000, cause);
+		   d, id, "start", "", DOCKER_TIMEOUT_S * 1000, cause) < 0
+	    ? -1
+	    : 0;
 }
 
 int

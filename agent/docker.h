@@ -132,7 +132,8 @@ int docker_container_create(struct docker *d, const char *name, const cJSON *cre
 /* Start a container; one already running is a success. */
 int docker_container_start(struct docker *d, const char *id, char **cause);
 /* Stop a container, killing it after timeout_s seconds (negative: the
- * container's own default); one already stopped is a success. */
+ * container's own default): 0 stopped, 1 it was stopped already (Docker's
+ * 304), -1 with *cause. */
 int docker_container_stop(struct docker *d, const char *id, int timeout_s, char **cause);
 /* Remove a container (force: even if running; volumes: with its anonymous
  * volumes). A container that does not exist is an error ("docker: No such

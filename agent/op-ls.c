@@ -12,6 +12,7 @@
 
 #include "docker.h"
 #include "owner.h"
+#include "workspace.h"
 
 static const char *
 op_ls_label(const cJSON *c, const char *name)
@@ -52,7 +53,8 @@ op_ls_run(const struct agent_op_req *r, cJSON **result, char **cause)
 		created = cJSON_GetObjectItemCaseSensitive(c, "Created");
 		o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "containerId", op_ls_string(c, "Id"));
-		cJSON_AddStringToObject(o, "state", op_ls_string(c, "State"));
+		cJSON_AddStringToObject(
+		    o, "state", workspace_state_word(op_ls_string(c, "State")));
 		cJSON_AddStringToObject(o, "image", op_ls_string(c, "Image"));
 		cJSON_AddStringToObject(
 		    o, "workspace", op_ls_label(c, "devcontainer.local_folder"));

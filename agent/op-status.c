@@ -109,7 +109,7 @@ op_status_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	struct lifecycle_bg_status bg = { 0 };
 	struct workspace ws;
 	struct docker *d = docker_new(NULL);
-	const char *id, *created, *started;
+	const char *id, *created, *started, *state;
 	char *state_dir = NULL, *config_error = NULL;
 	cJSON *o = NULL, *steps;
 	int running, rc = -1;
@@ -127,11 +127,13 @@ op_status_run(const struct agent_op_req *r, cJSON **result, char **cause)
 		goto done;
 	}
 	id = workspace_container_id(&ws);
-	running = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
-	    cJSON_GetObjectItemCaseSensitive(ws.container, "State"), "Running"));
+	/* (ls's words: State.Running is true for a paused container too) */
+	state = op_status_string(ws.container, "State", "Status");
+	state = workspace_state_word(state != NULL ? state : "");
+	running = strcmp(state, "running") == 0;
 	created = op_status_string(ws.container, "Created", NULL);
 	started = op_status_string(ws.container, "State", "StartedAt");
-	cJSON_AddStringToObject(o, "state", running ? "running" : "stopped");
+	cJSON_AddStringToObject(o, "state", state);
 	cJSON_AddStringToObject(o, "containerId", id);
 	cJSON_AddStringToObject(
 	    o, "image", op_status_string(ws.container, "Config", "Image"));

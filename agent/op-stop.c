@@ -1,5 +1,7 @@
 /* op-stop.c - the "stop" operation: stop the workspace's container(s) and
- * keep them. Answers {"outcome":"success","stopped":N}; no container is N = 0. */
+ * keep them. Answers {"outcome":"success","stopped":N,"alreadyStopped":M}:
+ * N stopped by this call, M that were stopped before it; no container is
+ * both 0. */
 #include "agent-ops.h"
 
 #include <stdlib.h>
@@ -14,7 +16,7 @@ op_stop_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	struct workspace ws;
 	struct docker *d = docker_new(NULL);
 	char **ids = NULL, *config_error = NULL;
-	int rc = -1, n = 0;
+	int rc = -1, n = 0, already = 0, st;
 
 	*result = NULL;
 	if (workspace_open_tolerant(r->workspace, r->config, r->id_labels, d, &ws,
@@ -22,10 +24,16 @@ op_stop_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	    owner_check(ws.container, cause) != 0 ||
 	    workspace_all_containers(&ws, d, &ids, cause) != 0)
 		goto out;
-	for (char **id = ids; *id != NULL; id++, n++)
-		if (docker_container_stop(d, *id, 10, cause) != 0)
+	for (char **id = ids; *id != NULL; id++) {
+		if ((st = docker_container_stop(d, *id, 10, cause)) < 0)
 			goto out;
+		if (st == 0)
+			n++;
+		else
+			already++;
+	}
 	*result = agent_op_outcome("stopped", n);
+	cJSON_AddNumberToObject(*result, "alreadyStopped", already);
 	if (config_error != NULL)
 		agent_op_config_warning(*result, config_error, NULL);
 	rc = 0;

@@ -239,3 +239,19 @@ workspace_all_containers(
 	cJSON_Delete(list);
 	return 0;
 }
+
+const char *
+workspace_state_word(const char *docker_state)
+{
+	static const char *const kept[] = { "running", "paused", "restarting", NULL };
+	static const char *const stopped[] = { "", "created", "exited", "dead",
+		"removing", NULL };
+
+	for (const char *const *w = kept; *w != NULL; w++)
+		if (strcmp(docker_state, *w) == 0)
+			return *w;
+	for (const char *const *w = stopped; *w != NULL; w++)
+		if (strcmp(docker_state, *w) == 0)
+			return "stopped";
+	return docker_state;
+}

@@ -61,5 +61,11 @@ const char *workspace_container_id(const struct workspace *ws);
 int workspace_all_containers(
     const struct workspace *ws, struct docker *d, char ***ids, char **cause);
 void workspace_ids_free(char **ids);
+/* The state of a container as rdev names it everywhere (ls, status; docs/
+ * CLI.md), from Docker's word (a list's "State", an inspect's
+ * State.Status): "running", "paused", "restarting", or "stopped" for
+ * created, exited, dead and removing; another word (a later Docker's) as it
+ * is, "" as "stopped". Static or docker_state itself. */
+const char *workspace_state_word(const char *docker_state);
 
 #endif

@@ -153,9 +153,10 @@ out:
 const struct cmd_entry cmd_status_entry = { "status",
 	"TARGET [--config FILE] [--json] " AGENT_CMD_ID_LABEL_USAGE,
 	"show the state of one dev container",
-	"Prints the container's state (running, stopped or absent: exit 0 for\n"
-	"each), id, image, created and started times, each lifecycle step's state\n"
-	"(done, running, failed, not run, no command; postAttachCommand, which\n"
+	"Prints the container's state (running, paused, restarting, stopped or\n"
+	"absent, as `ls` names them: exit 0 for each), id, image, created and\n"
+	"started times, each lifecycle step's state (done, running, failed, not\n"
+	"run, no command; postAttachCommand, which\n"
 	"runs at every attach, is \"not recorded\" unless the background run has\n"
 	"it; \"failed\" whether the step failed in `up` or in the background run,\n"
 	"with its error after the table, and the later steps \"not run\"), the\n"

@@ -78,11 +78,29 @@ check_eq "... and the run done, its log removed meanwhile" "$(st "$ws" | jq -r .
 check "... what followed in a new log" grep -q "postStartCommand: done" "$RDEV_STATE_DIR/lifecycle-$cid.log"
 check "text form lists the steps" sh -c "'$RDEV_BIN_DIR/rdev' status '$ws' | grep -qE '^  postCreateCommand +done$'"
 
-rdev stop "$ws" >/dev/null 2>"$TEST_TMP/stop.err"
-check_eq "stop says what it stopped" "$(cat "$TEST_TMP/stop.err")" \
-	"rdev: the dev container for $ws is stopped (kept: \`rdev up\` starts it again)"
+# ls and status name a state with the same words (Docker's "exited" and
+# "created" are "stopped"; a paused container is "paused" in both).
+ls_state() { rdev ls --json | jq -r --arg id "$1" '.[] | select(.containerId == $id) | .state'; }
+check_eq "ls: running" "$(ls_state "$cid")" running
+docker pause "$cid" >/dev/null
+check_eq "status: paused" "$(st "$ws" | jq -r .state)" paused
+check_eq "ls: paused" "$(ls_state "$cid")" paused
+docker unpause "$cid" >/dev/null
+rdev stop "$ws" --json >"$TEST_TMP/stop.json" 2>"$TEST_TMP/stop.err"
+check_eq "stop --json counts it stopped by this call" \
+	"$(jq -c '[.stopped, .alreadyStopped]' "$TEST_TMP/stop.json")" "[1,0]"
+check_eq "... and says nothing on stderr" "$(cat "$TEST_TMP/stop.err")" ""
 st "$ws" >"$TEST_TMP/s2.json"
 check_eq "stopped after stop" "$(jq -r .state "$TEST_TMP/s2.json")" stopped
+check_eq "ls says stopped too (not Docker's exited)" "$(ls_state "$cid")" stopped
+check "... in its table as well" sh -c "'$RDEV_BIN_DIR/rdev' ls | grep -qE '^${cid:0:12} +stopped '"
+# A second stop stops nothing: said apart, not counted as stopped.
+rdev stop "$ws" --json >"$TEST_TMP/stop2.json"
+check_eq "stop --json of a stopped container: alreadyStopped" \
+	"$(jq -c '[.stopped, .alreadyStopped]' "$TEST_TMP/stop2.json")" "[0,1]"
+rdev stop "$ws" >/dev/null 2>"$TEST_TMP/stop.err"
+check_eq "stop says it was stopped already" "$(cat "$TEST_TMP/stop.err")" \
+	"rdev: the dev container for $ws was stopped already (kept: \`rdev up\` starts it again)"
 check "no steps while stopped (they are recorded inside)" jq -e 'has("steps") | not' "$TEST_TMP/s2.json" >/dev/null
 check "the background run's record is in the agent's state" \
 	test -e "$RDEV_STATE_DIR/lifecycle-$cid.state"

@@ -423,7 +423,7 @@ TEST(all_services_start_stopped_is_restarted_uid_synced)
 
 	/* Stopped: started again, not recreated. */
 	first_id = xstrdup(u.id);
-	if (docker_container_stop(d, u.id, 1, &cause) != 0)
+	if (docker_container_stop(d, u.id, 1, &cause) < 0)
 		TEST_FAIL("stop: %s", cause);
 	compose_up_ok(cfg, d, 0, &u);
 	ASSERT_INT_EQ(u.created, 0);

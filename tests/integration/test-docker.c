@@ -205,7 +205,7 @@ TEST(container_lifecycle)
 	const char *keyonly[] = { "rdev.test.role", NULL };
 	cJSON *list = NULL, *info = NULL, *c, *jid;
 	char *id, *cause = NULL;
-	int found;
+	int found, rc;
 
 	id = container_new("lifecycle", NULL, 0);
 	if (docker_container_start(rig_docker(), id, &cause) != 0)
@@ -242,16 +242,18 @@ TEST(container_lifecycle)
 	ASSERT_TRUE(found);
 	cJSON_Delete(list);
 
-	if (docker_container_stop(rig_docker(), id, 1, &cause) != 0)
+	if ((rc = docker_container_stop(rig_docker(), id, 1, &cause)) < 0)
 		TEST_FAIL("stop: %s", cause);
+	ASSERT_INT_EQ(rc, 0);
 	if (docker_container_inspect(rig_docker(), id, &info, &cause) != 0)
 		TEST_FAIL("inspect: %s", cause);
 	ASSERT_FALSE(cJSON_IsTrue(
 	    cJSON_GetObjectItem(cJSON_GetObjectItem(info, "State"), "Running")));
 	cJSON_Delete(info);
-	/* Already stopped: success (304). */
-	if (docker_container_stop(rig_docker(), id, 1, &cause) != 0)
+	/* Already stopped: success (304), said apart. */
+	if ((rc = docker_container_stop(rig_docker(), id, 1, &cause)) < 0)
 		TEST_FAIL("second stop: %s", cause);
+	ASSERT_INT_EQ(rc, 1);
 
 	/* A stopped container is listed only with all. */
 	if (docker_container_list(rig_docker(), mine, 0, &list, &cause) != 0)

@@ -43,7 +43,7 @@ container_restart(const char *id)
 	static char msg[512];
 	char *cause = NULL;
 
-	if (docker_container_stop(rig_docker(), id, 0, &cause) != 0 ||
+	if (docker_container_stop(rig_docker(), id, 0, &cause) < 0 ||
 	    docker_container_start(rig_docker(), id, &cause) != 0) {
 		snprintf(msg, sizeof msg, "%s", cause);
 		free(cause);
