@@ -605,6 +605,24 @@ compose_open(struct compose *c, const struct config *cfg, struct docker *d,
 }
 
 int
+compose_project_name(
+    const struct config *cfg, struct docker *d, char **project, char **cause)
+{
+	static const struct up_opts quiet; /* (no progress: `config` only) */
+	struct compose c;
+	int rc = -1;
+
+	*project = NULL;
+	if (compose_open(&c, cfg, d, NULL, &quiet, cause) == 0) {
+		*project = c.project;
+		c.project = NULL;
+		rc = 0;
+	}
+	compose_clear(&c);
+	return rc;
+}
+
+int
 compose_build_image(const struct config *cfg, struct docker *d,
     const struct up_opts *opts, char **image, cJSON **inspect, char **service_user,
     char **cause)

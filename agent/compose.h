@@ -81,4 +81,10 @@ int compose_build_image(const struct config *cfg, struct docker *d,
     const struct up_opts *opts, char **image, cJSON **inspect, char **service_user,
     char **cause);
 
+/* The project name of cfg's Compose configuration, as compose_up() names
+ * it, without a container (`compose config` only): *project (new string),
+ * or -1 with *cause. For down --volumes after the container is gone. */
+int compose_project_name(
+    const struct config *cfg, struct docker *d, char **project, char **cause);
+
 #endif

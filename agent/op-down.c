@@ -3,14 +3,19 @@
  * and the named volumes of the configuration's mounts that no other
  * container uses). Answers {"outcome":"success","removed":N}; no container
  * is N = 0. With "volumes", also "removedVolumes" (names) and "keptVolumes"
- * ([{"name","reason"}]: used by another container, or Docker's refusal). */
+ * ([{"name","reason"}]: used by another container, or Docker's refusal);
+ * a Compose project's volumes are among "removedVolumes", found by its name
+ * when a plain down removed its containers before. With no container a
+ * warning says what only the container knew and so was not looked for. */
 #include "agent-ops.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
+#include "compose.h"
 #include "config.h"
 #include "docker.h"
 #include "owner.h"
@@ -22,9 +27,11 @@
 #include "workspace.h"
 #include "xmalloc.h"
 
-/* Remove what Compose made for the project besides containers. */
+/* Remove what Compose made for the project besides containers (volumes:
+ * its volumes too, their names added to removed when not NULL). */
 static int
-op_down_compose_rest(struct docker *d, const char *project, int volumes, char **cause)
+op_down_compose_rest(
+    struct docker *d, const char *project, int volumes, cJSON *removed, char **cause)
 {
 	char *filter =
 	    xasprintf("{\"label\":[\"com.docker.compose.project=%s\"]}", project);
@@ -69,6 +76,9 @@ op_down_compose_rest(struct docker *d, const char *project, int volumes, char **
 			cJSON_Delete(resp);
 			if (rc != 0)
 				break;
+			if (k == 1 && removed != NULL)
+				cJSON_AddItemToArray(
+				    removed, cJSON_CreateString(name->valuestring));
 		}
 		cJSON_Delete(list);
 	}
@@ -203,13 +213,43 @@ op_down_volumes(struct docker *d, const cJSON *names, cJSON *removed, cJSON *kep
 	}
 }
 
+/* Add a warning (fmt, ...) to result's "warnings". */
+static void __attribute__((format(printf, 2, 3)))
+op_down_warning(cJSON *result, const char *fmt, ...)
+{
+	cJSON *warnings = cJSON_GetObjectItemCaseSensitive(result, "warnings");
+	va_list ap;
+	char *text;
+
+	va_start(ap, fmt);
+	text = xvasprintf(fmt, ap);
+	va_end(ap);
+	if (warnings == NULL)
+		warnings = cJSON_AddArrayToObject(result, "warnings");
+	cJSON_AddItemToArray(warnings, cJSON_CreateString(text));
+	free(text);
+}
+
+/* down --volumes with no container: the volumes only it named (those of
+ * Features' and the image's mounts, from its metadata label, and its
+ * anonymous ones) cannot be found: a warning in result says so. */
+static void
+op_down_unknown_warning(cJSON *result)
+{
+	op_down_warning(result, "%s",
+	    "no dev container: only the named volumes of devcontainer.json's "
+	    "mounts (and a Compose project's volumes) were looked for; those "
+	    "of Features' or the image's mounts and anonymous volumes are "
+	    "known only to the container (see `docker volume ls`)");
+}
+
 static int
 op_down_run(const struct agent_op_req *r, cJSON **result, char **cause)
 {
 	struct workspace ws;
 	struct docker *d = docker_new(NULL);
-	char **ids = NULL, *config_error = NULL;
-	cJSON *names = NULL, *removed, *kept;
+	char **ids = NULL, *config_error = NULL, *why = NULL;
+	cJSON *names = NULL, *removed, *kept, *out = NULL;
 	int rc = -1, n = 0, volumes = agent_op_req_bool(r, "volumes");
 
 	*result = NULL;
@@ -226,20 +266,36 @@ op_down_run(const struct agent_op_req *r, cJSON **result, char **cause)
 			goto out;
 		lifecycle_bg_removed(*id);
 	}
+	out = agent_op_outcome("removed", n);
+	removed = volumes ? cJSON_AddArrayToObject(out, "removedVolumes") : NULL;
+	/* A Compose project whose containers a plain down removed still has
+	 * its volumes, found by the project's name as up gives it. */
+	if (volumes && ws.compose_project == NULL && ws.container == NULL &&
+	    ws.cfg != NULL && config_get_kind(ws.cfg) == CONFIG_KIND_COMPOSE &&
+	    compose_project_name(ws.cfg, d, &ws.compose_project, &why) != 0) {
+		op_down_warning(
+		    out, "the Compose project's volumes were not looked for: %s", why);
+		free(why);
+	}
 	if (ws.compose_project != NULL &&
-	    op_down_compose_rest(d, ws.compose_project, volumes, cause) != 0)
+	    op_down_compose_rest(d, ws.compose_project, volumes, removed, cause) != 0)
 		goto out;
-	*result = agent_op_outcome("removed", n);
 	if (volumes) {
-		removed = cJSON_AddArrayToObject(*result, "removedVolumes");
-		kept = cJSON_AddArrayToObject(*result, "keptVolumes");
+		kept = cJSON_AddArrayToObject(out, "keptVolumes");
 		op_down_volumes(d, names, removed, kept);
 	}
+	/* Without the container its metadata is gone: what it alone knew
+	 * stays, said so (docker volume ls still lists them). */
+	if (volumes && ws.container == NULL)
+		op_down_unknown_warning(out);
+	*result = out;
+	out = NULL;
 	if (config_error != NULL)
 		agent_op_config_warning(*result, config_error,
 		    volumes ? "the named volumes of its mounts were kept" : NULL);
 	rc = 0;
 out:
+	cJSON_Delete(out);
 	free(config_error);
 	cJSON_Delete(names);
 	workspace_ids_free(ids);
