@@ -79,7 +79,10 @@ cJSON *agent_cmd_request(
 	"                  devcontainer.json, pinning their digests\n" \
 	"  --frozen-lockfile\n" \
 	"                  fail, building nothing, unless devcontainer-lock.json\n" \
-	"                  exists and holds what would be written\n"
+	"                  exists and holds what would be written\n" \
+	"                  (--experimental-lockfile, the default now, and\n" \
+	"                  --experimental-frozen-lockfile: the reference's\n" \
+	"                  deprecated forms, taken with its warning)\n"
 
 #define AGENT_CMD_UP_HELP \
 	"Creates the workspace's dev container, or reuses it (starting it when\n" \
@@ -166,6 +169,14 @@ cJSON *agent_cmd_request(
 	"                  find the container by these labels (repeatable) instead\n" \
 	"                  of the workspace folder's, as `up --id-label` made it\n"
 
+/* The workspace commands' --config and --workspace-folder (status, logs,
+ * stop, down, shell): what --help says of them. */
+#define AGENT_CMD_WORKSPACE_USAGE "[--config FILE] [--workspace-folder PATH]"
+#define AGENT_CMD_WORKSPACE_HELP \
+	"  --config FILE   use FILE instead of discovering devcontainer.json\n" \
+	"  --workspace-folder PATH\n" \
+	"                  the workspace, instead of the TARGET argument\n"
+
 /* What stop's and down's --help say of a configuration that does not load. */
 #define AGENT_CMD_BROKEN_CONFIG_HELP \
 	"A devcontainer.json that no longer loads (malformed, a wrong type) does\n" \
@@ -179,11 +190,7 @@ cJSON *agent_cmd_request(
 	"[--config FILE] [--workspace-folder PATH] [--remote-env NAME=VALUE]... " \
 	"[--secrets-file FILE] " AGENT_CMD_ID_LABEL_USAGE " [--] COMMAND [ARGS...]"
 #define AGENT_CMD_EXEC_OPTIONS \
-	"options:\n" \
-	"  --config FILE   use FILE instead of discovering devcontainer.json\n" \
-	"  --workspace-folder PATH\n" \
-	"                  the workspace, instead of the TARGET argument\n" \
-	"  --remote-env NAME=VALUE\n" \
+	"options:\n" AGENT_CMD_WORKSPACE_HELP "  --remote-env NAME=VALUE\n" \
 	"                  set NAME for the command (repeatable; devcontainer.json's\n" \
 	"                  remoteEnv wins), as the reference's exec does\n" \
 	"  --secrets-file FILE\n" \
@@ -197,7 +204,7 @@ cJSON *agent_cmd_request(
 	"The output of the lifecycle steps that `up --skip-non-blocking-commands`\n" \
 	"left to the background.\n" \
 	"\n" \
-	"options:\n" \
+	"options:\n" AGENT_CMD_WORKSPACE_HELP \
 	"  -f, --follow    print it as it grows and end when the background steps\n" \
 	"                  have: exit 0, or 1 when one failed (its message on stderr)\n" \
 	"  --json          " \

@@ -165,7 +165,8 @@ agent_cmd_args_value(int argc, char **argv, int *i, unsigned allowed,
 	const char *v;
 	int r;
 
-	if ((r = agent_cmd_option(argc, argv, i, "--config", &v)) != 0) {
+	if ((allowed & AGENT_ARG_FOLDER) &&
+	    (r = agent_cmd_option(argc, argv, i, "--config", &v)) != 0) {
 		if (r < 0)
 			return agent_cmd_args_bad(msg, "--config needs a FILE");
 		if (*v == '\0')

@@ -11,6 +11,7 @@
 	"PATH is the workspace folder (default: the current directory).\n" \
 	"\n" \
 	"options:\n" \
+	"  --workspace-folder PATH         the workspace, instead of PATH\n" \
 	"  --config FILE                   use FILE instead of looking for\n" \
 	"                                  .devcontainer/devcontainer.json,\n" \
 	"                                  .devcontainer.json or\n" \

@@ -48,7 +48,9 @@ extern const struct cmd_entry cmd_doctor_entry;
 	"another known_hosts file. Remote targets go through the broker\n" \
 	"(rdev-broker), started on demand, which keeps one SSH session per host.\n" \
 	"  --accept-new-host-key   trust and record the key of a host never seen\n" \
-	"                          before (a changed key is always refused)\n"
+	"                          before (a changed key is always refused)\n" \
+	"  --host NAME             with @POOL SOURCE: that pool host, not the one\n" \
+	"                          placement chose or remembered\n"
 
 /* The remote user's login shell from the container's passwd, else /bin/sh
  * (in $s); run interactively (not as a login shell, which would reset the

@@ -43,9 +43,17 @@ cmd_down_exec(int argc, char **argv)
 }
 
 const struct cmd_entry cmd_down_entry = { "down",
-	"TARGET [--config FILE] [--volumes] [--json] " AGENT_CMD_ID_LABEL_USAGE,
+	"TARGET " AGENT_CMD_WORKSPACE_USAGE
+	" [--volumes] [--json] " AGENT_CMD_ID_LABEL_USAGE,
 	"remove the dev container (--volumes: and its volumes)",
 	"A workspace without a container is a no-op (exit "
-	"0).\n" AGENT_CMD_BROKEN_CONFIG_HELP "options:\n" AGENT_CMD_ID_LABEL_HELP
+	"0).\n" AGENT_CMD_BROKEN_CONFIG_HELP "options:\n" AGENT_CMD_WORKSPACE_HELP
+	"  --volumes       remove the named volumes of the configuration's mounts\n"
+	"                  (unless another container uses one) and a Compose\n"
+	"                  project's; after a plain down, those that can be found\n"
+	"                  without the container (a warning says what cannot)\n"
+	"  --json          one line on stdout: {\"outcome\":\"success\",\"removed\":N\n"
+	"                  "
+	"[,\"removedVolumes\",\"keptVolumes\"]}\n" AGENT_CMD_ID_LABEL_HELP
 	"\n" CLIENT_TARGET_HELP,
 	cmd_down_exec };

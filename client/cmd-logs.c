@@ -29,6 +29,6 @@ cmd_logs_exec(int argc, char **argv)
 }
 
 const struct cmd_entry cmd_logs_entry = { "logs",
-	"TARGET [--config FILE] [-f | --json] " AGENT_CMD_ID_LABEL_USAGE,
-	"show the background lifecycle log of a dev container", AGENT_CMD_LOGS_HELP,
-	cmd_logs_exec };
+	"TARGET " AGENT_CMD_WORKSPACE_USAGE " [-f | --json] " AGENT_CMD_ID_LABEL_USAGE,
+	"show the background lifecycle log of a dev container",
+	AGENT_CMD_LOGS_HELP "\n" CLIENT_TARGET_HELP, cmd_logs_exec };

@@ -19,7 +19,8 @@ cmd_ls_exec(int argc, char **argv)
 	return rc;
 }
 
-const struct cmd_entry cmd_ls_entry = { "ls", "[TARGET] [--all] [--json]",
+const struct cmd_entry cmd_ls_entry = { "ls",
+	"[TARGET] [--all] [--json] [--accept-new-host-key]",
 	"list your dev containers and forwards",
 	"Without TARGET: your dev containers on this machine's Docker. With a\n"
 	"remote TARGET (host:path, the path is ignored): yours on that host (as\n"
@@ -28,5 +29,8 @@ const struct cmd_entry cmd_ls_entry = { "ls", "[TARGET] [--all] [--json]",
 	"\n"
 	"options:\n"
 	"  --all   everyone's dev containers, with their owner\n"
-	"  --json  an array of objects, no forwards\n",
+	"  --json  an array of objects, no forwards\n"
+	"  --accept-new-host-key\n"
+	"          trust and record the key of a host never seen before (a\n"
+	"          changed key is always refused)\n",
 	cmd_ls_exec };

@@ -35,8 +35,10 @@ cmd_read_configuration_exec(int argc, char **argv)
 }
 
 const struct cmd_entry cmd_read_configuration_entry = { "read-configuration",
-	"TARGET [--config FILE] [--override-config FILE] "
+	"TARGET [--config FILE] [--workspace-folder PATH] [--override-config FILE] "
 	"[--additional-features JSON] "
-	"[--include-merged-configuration] " AGENT_CMD_ID_LABEL_USAGE,
-	"print the configuration as JSON", CMD_READ_CONFIGURATION_HELP,
+	"[--include-merged-configuration] "
+	"[--no-mount-workspace-git-root] " AGENT_CMD_ID_LABEL_USAGE,
+	"print the configuration as JSON",
+	CMD_READ_CONFIGURATION_HELP "\n" CLIENT_TARGET_HELP,
 	cmd_read_configuration_exec };

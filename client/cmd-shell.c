@@ -55,9 +55,10 @@ cmd_shell_exec(int argc, char **argv)
 }
 
 const struct cmd_entry cmd_shell_entry = { "shell",
-	"TARGET [--config FILE] " AGENT_CMD_ID_LABEL_USAGE,
+	"TARGET " AGENT_CMD_WORKSPACE_USAGE " " AGENT_CMD_ID_LABEL_USAGE,
 	"open an interactive shell in the dev container",
 	"Runs the remote user's shell (from the container's /etc/passwd, else\n"
 	"/bin/sh) as `exec` would. Exit status: the "
-	"shell's.\n\noptions:\n" AGENT_CMD_ID_LABEL_HELP "\n" CLIENT_TARGET_HELP,
+	"shell's.\n\noptions:\n" AGENT_CMD_WORKSPACE_HELP AGENT_CMD_ID_LABEL_HELP
+	"\n" CLIENT_TARGET_HELP,
 	cmd_shell_exec };

@@ -151,7 +151,7 @@ out:
 }
 
 const struct cmd_entry cmd_status_entry = { "status",
-	"TARGET [--config FILE] [--json] " AGENT_CMD_ID_LABEL_USAGE,
+	"TARGET " AGENT_CMD_WORKSPACE_USAGE " [--json] " AGENT_CMD_ID_LABEL_USAGE,
 	"show the state of one dev container",
 	"Prints the container's state (running, paused, restarting, stopped or\n"
 	"absent, as `ls` names them: exit 0 for each), id, image, created and\n"
@@ -168,7 +168,7 @@ const struct cmd_entry cmd_status_entry = { "status",
 	"does not load, is found by its labels and shown without its lifecycle\n"
 	"steps, with a warning.\n"
 	"\n"
-	"options:\n"
+	"options:\n" AGENT_CMD_WORKSPACE_HELP
 	"  --json   {\"state\",\"containerId\",\"image\",\"created\",\"started\",\n"
 	"           \"composeProject\",\"steps\":[{\"name\",\"state\"[,\"error\"]}],\n"
 	"           "

@@ -29,8 +29,11 @@ cmd_stop_exec(int argc, char **argv)
 }
 
 const struct cmd_entry cmd_stop_entry = { "stop",
-	"TARGET [--config FILE] [--json] " AGENT_CMD_ID_LABEL_USAGE,
+	"TARGET " AGENT_CMD_WORKSPACE_USAGE " [--json] " AGENT_CMD_ID_LABEL_USAGE,
 	"stop the dev container (keeps it)",
-	AGENT_CMD_BROKEN_CONFIG_HELP "options:\n" AGENT_CMD_ID_LABEL_HELP
-				     "\n" CLIENT_TARGET_HELP,
+	AGENT_CMD_BROKEN_CONFIG_HELP
+	"options:\n" AGENT_CMD_WORKSPACE_HELP
+	"  --json          one line on stdout: {\"outcome\":\"success\",\"stopped\":N,\n"
+	"                  \"alreadyStopped\":M} (N stopped now, M were "
+	"already)\n" AGENT_CMD_ID_LABEL_HELP "\n" CLIENT_TARGET_HELP,
 	cmd_stop_exec };

@@ -422,7 +422,9 @@ client_target_open_hook(const char *name, int argc, char **argv, unsigned flags,
 	argc = ct->argc;
 	argv = ct->argv;
 	i = client_target_index(argc, argv);
-	if (i < 0 && host != NULL) {
+	/* (a local TARGET's --host was ignored: a remote one's is refused
+	 * below, for all but @POOL) */
+	if (host != NULL && (i < 0 || !target_is_remote(argv[i]))) {
 		fprintf(stderr, "rdev: %s: --host is for @POOL targets\n", name);
 		client_target_close(ct);
 		return CMD_EXIT_USAGE;

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# cli-help-options.sh - every option a workspace command accepts is listed
+# in its --help. Each option any of rdev's sources names is tried on each
+# command (alone and as OPTION=x) with a folder that does not exist: a
+# command that does not take it says "unknown option" (exit 2); one that
+# takes it goes on to fail on the folder (or says the option needs a
+# value, or another option), and then its --help must name it.
+. "$(dirname "$0")/../rig/lib.sh"
+
+src=$(cd "$(dirname "$0")/../.." && pwd)
+opts=$(grep -ohE '"--[a-z][a-z0-9-]*' "$src"/client/*.c "$src"/client/*.h \
+	"$src"/agent/cmd-*.c "$src"/agent/agent-cmds.h | tr -d '"' | sort -u)
+check "the sources name options" test "$(wc -w <<<"$opts")" -gt 20
+mkdir -p -m 700 "$TEST_TMP/rt"
+missing=
+for c in up build upgrade exec shell status logs stop down read-configuration ls ssh-config; do
+	help=$("$RDEV_BIN_DIR/rdev" "$c" --help)
+	for o in $opts -f; do
+		for form in "$o" "$o=x"; do
+			args=("$c")
+			[ "$c" = ls ] || args+=("$TEST_TMP/nowhere")
+			args+=("$form")
+			[ "$c" = exec ] && args+=(-- true)
+			set +e
+			err=$(cd "$TEST_TMP" && RDEV_RUNTIME_DIR=$TEST_TMP/rt timeout 20 \
+				"$RDEV_BIN_DIR/rdev" "${args[@]}" 2>&1 >/dev/null </dev/null)
+			rc=$?
+			set -e
+			# taken: not a usage error, or one saying what it needs
+			if [ "$rc" -ne 2 ] || grep -qE "^rdev $c: $o needs" <<<"$err"; then
+				grep -qE -- "(^|[^a-z-])$o([^a-z-]|$)" <<<"$help" ||
+					missing+="$c $o ($form: exit $rc: ${err%%$'\n'*})"$'\n'
+				break
+			fi
+		done
+	done
+done
+check_eq "each command's --help lists every option it takes" "$missing" ""
+check_eq "... and no broker was started for them" "$(ls -A "$TEST_TMP/rt")" ""
+finish
