@@ -218,6 +218,8 @@ forward_auto_saved_json(const struct forward_auto *a, const struct forward *rela
 		    o, "idLabels", cJSON_Duplicate(relay->id_labels, 1));
 	if (relay->hint != NULL)
 		cJSON_AddStringToObject(o, "hint", relay->hint);
+	if (relay->shown != NULL)
+		cJSON_AddStringToObject(o, "shown", relay->shown);
 	seen = cJSON_AddArrayToObject(o, "seen");
 	for (size_t i = 0; i < a->ndone; i++)
 		cJSON_AddItemToArray(seen, cJSON_CreateNumber(a->done[i]));

@@ -60,9 +60,19 @@ forward_config_keys_same(const char *a, const char *b)
  * when that is another, its target is dropped, a relay request in flight
  * (asked with the old ones) followed by another, and the old container's
  * last_error cleared (under lock, when there is one). */
+static void forward_set_string_locked(
+    char **slot, const char *value, pthread_mutex_t *lock);
+
+/* Are a and b (either may be NULL) the same string? */
+static int
+forward_strings_same(const char *a, const char *b)
+{
+	return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
+}
+
 static void
 forward_set_container(struct forward *fw, const char *config, const cJSON *id_labels,
-    const char *hint, pthread_mutex_t *lock)
+    const char *hint, const char *shown, pthread_mutex_t *lock)
 {
 	char *key = forward_config_key(fw->workspace, config);
 
@@ -84,6 +94,8 @@ forward_set_container(struct forward *fw, const char *config, const cJSON *id_la
 	forward_set_id_labels(fw, id_labels);
 	free(fw->hint);
 	fw->hint = forward_strdup(hint);
+	if (!forward_strings_same(fw->shown, shown))
+		forward_set_string_locked(&fw->shown, shown, lock);
 }
 
 void
@@ -92,14 +104,15 @@ forward_take_request_fields(struct forward *fw, const cJSON *from, pthread_mutex
 	/* (a forward there already now goes to the request's container) */
 	forward_set_container(fw, json_get_string(from, "config"),
 	    cJSON_GetObjectItemCaseSensitive(from, "idLabels"),
-	    json_get_string(from, "hint"), lock);
+	    json_get_string(from, "hint"), json_get_string(from, "shown"), lock);
 }
 
 void
 forward_take_fields_of(
     struct forward *fw, const struct forward *from, pthread_mutex_t *lock)
 {
-	forward_set_container(fw, from->config, from->id_labels, from->hint, lock);
+	forward_set_container(
+	    fw, from->config, from->id_labels, from->hint, from->shown, lock);
 }
 
 /* What names fw's workspace to the agent, into o: "workspace", "config",
@@ -266,6 +279,7 @@ forward_clear(struct forward *fw)
 	free(fw->config_key);
 	cJSON_Delete(fw->id_labels);
 	free(fw->hint);
+	free(fw->shown);
 	free(fw->service);
 	free(fw->label);
 	free(fw->auto_action);
@@ -428,6 +442,7 @@ forward_json(const struct forward *fw)
 	    forward_json_head(fw->local_port, fw->service, fw->port, fw->workspace);
 
 	forward_add_string(o, "label", fw->label);
+	forward_add_string(o, "shown", fw->shown);
 	cJSON_AddStringToObject(
 	    o, "listen", fw->fd6 >= 0 ? "127.0.0.1,::1" : "127.0.0.1");
 	if (fw->auto_action != NULL) {
@@ -458,6 +473,7 @@ forward_saved_json(const struct forward *fw)
 	cJSON *o = cJSON_CreateObject();
 
 	forward_add_workspace(o, fw);
+	forward_add_string(o, "shown", fw->shown);
 	cJSON_AddNumberToObject(o, "port", fw->port);
 	cJSON_AddNumberToObject(o, "local", fw->local_port);
 	if (fw->require_local)

@@ -76,8 +76,12 @@ struct forward {
 	char *config_key; /* config in normal form (forward_config_key), for matching */
 	cJSON *id_labels; /* the workspace's --id-label's (["NAME=VALUE"]), or NULL */
 	char *hint;	  /* the `up` command the user would type, or NULL */
-	char *service;	  /* NULL: the dev container, through its relay */
-	int port;	  /* container/service port */
+	/* The workspace as the user named it when the host's folder is not
+	 * (`HOST: ./app`'s upload: "HOST: /home/me/app"), for listings;
+	 * NULL: the workspace itself. Read by forward_json (under lock). */
+	char *shown;
+	char *service; /* NULL: the dev container, through its relay */
+	int port;      /* container/service port */
 	int local_port;
 	int require_local; /* asked for with requireLocal (saved, not used) */
 	char *label;

@@ -109,7 +109,11 @@ struct client_target {
 		size_t len;
 	} lock_sent;
 	const struct client_target_hook *hook; /* borrowed, or NULL */
+	char *shown; /* HOST: SOURCE: client_source_shown's; owned, or NULL */
 };
+/* HOST: SOURCE as forward listings show it: host_arg ("buildbox:") and a
+ * local SOURCE's absolute folder, or a git SOURCE as typed. New string. */
+char *client_source_shown(const char *host_arg, const struct source *src);
 /* What a command does at a point of client_target_open_hook(): check
  * runs first for a remote TARGET, before any connection, placement or
  * upload, given the command's arguments with TARGET (and the SOURCE after

@@ -64,7 +64,7 @@ cmd_forward_listed(const cJSON *list, const struct forward_spec *s)
 void
 client_forward_print_table(FILE *out, const cJSON *forwards, int with_host)
 {
-	const cJSON *f, *svc, *label, *host, *ws, *act, *url, *err, *last;
+	const cJSON *f, *svc, *label, *host, *ws, *act, *url, *err, *last, *shown;
 	struct quote_kept k = { 0 };
 	const char *from;
 	char target[300];
@@ -81,8 +81,14 @@ client_forward_print_table(FILE *out, const cJSON *forwards, int with_host)
 		svc = cJSON_GetObjectItemCaseSensitive(f, "service");
 		label = cJSON_GetObjectItemCaseSensitive(f, "label");
 		host = cJSON_GetObjectItemCaseSensitive(f, "host");
-		/* (two workspaces on one host: which is whose) */
-		ws = with_host ? cJSON_GetObjectItemCaseSensitive(f, "workspace") : NULL;
+		/* (two workspaces on one host: which is whose; an uploaded
+		 * one as the user named it, which names its host too) */
+		shown = with_host ? cJSON_GetObjectItemCaseSensitive(f, "shown") : NULL;
+		if (!cJSON_IsString(shown))
+			shown = NULL;
+		ws = shown != NULL ? shown
+		    : with_host	   ? cJSON_GetObjectItemCaseSensitive(f, "workspace")
+				   : NULL;
 		act = cJSON_GetObjectItemCaseSensitive(f, "onAutoForward");
 		url = cJSON_GetObjectItemCaseSensitive(f, "url");
 		/* (names from devcontainer.json and the command line: quoted
@@ -94,9 +100,10 @@ client_forward_print_table(FILE *out, const cJSON *forwards, int with_host)
 		fprintf(out, "  localhost:%-5ld -> %s%s%s%s%s%s%s%s%s%s\n", local, target,
 		    cJSON_IsString(ws) ? " of " : "",
 		    cJSON_IsString(ws) ? quote_shown(&k, ws->valuestring) : "",
-		    with_host && cJSON_IsString(host) ? " on " : "",
-		    with_host && cJSON_IsString(host) ? quote_shown(&k, host->valuestring)
-						      : "",
+		    with_host && shown == NULL && cJSON_IsString(host) ? " on " : "",
+		    with_host && shown == NULL && cJSON_IsString(host)
+			? quote_shown(&k, host->valuestring)
+			: "",
 		    cJSON_IsString(label) ? " (" : "",
 		    cJSON_IsString(label) ? quote_shown(&k, label->valuestring) : "",
 		    cJSON_IsString(label) ? ")" : "",
@@ -181,6 +188,9 @@ cmd_forward_add(struct remote *r, const char *workspace, const char *config,
 		    config != NULL ? config : "");
 	cJSON_AddStringToObject(fields, "hint", hint);
 	free(hint);
+	/* (`HOST: ./app`: listings name it so, not by the host's copy) */
+	if (r != NULL && remote_shown(r) != NULL)
+		cJSON_AddStringToObject(fields, "shown", remote_shown(r));
 	if (id_labels != NULL)
 		cJSON_AddItemToObject(fields, "idLabels", cJSON_Duplicate(id_labels, 1));
 	cJSON_AddItemToObject(fields, "forwards", list);
@@ -543,9 +553,11 @@ cmd_forward_host_only(const char *target)
 }
 
 /* HOST: SOURCE: the host folder of source_text on r's host (source.h) into
- * *folder (new). 0, or an exit code after printing why not. */
+ * *folder (new), and how listings show it (client_source_shown) into *shown
+ * (new; r's shown from now on). 0, or an exit code after printing why not. */
 static int
-cmd_forward_source(struct remote *r, const char *source_text, char **folder)
+cmd_forward_source(struct remote *r, const char *host_arg, const char *source_text,
+    char **folder, char **shown)
 {
 	struct source src;
 	char *cause = NULL;
@@ -566,6 +578,9 @@ cmd_forward_source(struct remote *r, const char *source_text, char **folder)
 		fprintf(stderr, "rdev: forward: %s\n", cause);
 		free(cause);
 		rc = CMD_EXIT_FAILURE;
+	} else {
+		*shown = client_source_shown(host_arg, &src);
+		remote_set_shown(r, *shown);
 	}
 	source_clear(&src);
 	return rc;
@@ -634,7 +649,7 @@ cmd_forward_exec(int argc, char **argv)
 	const char *target = NULL, *config = NULL, *stop = NULL, *workspace;
 	const char *source = NULL; /* @POOL SOURCE's, HOST: SOURCE's */
 	char *local_ws = NULL, *local_config = NULL, *pool_host = NULL;
-	char *source_ws = NULL;
+	char *source_ws = NULL, *shown = NULL;
 	struct agent_backend be;
 	struct forward_spec s;
 	struct target t;
@@ -772,7 +787,8 @@ cmd_forward_exec(int argc, char **argv)
 		remote_backend(r, &be);
 		workspace = t.path;
 		if (t.kind == TARGET_HOST &&
-		    (rc = cmd_forward_source(r, source, &source_ws)) != CMD_EXIT_OK) {
+		    (rc = cmd_forward_source(r, target, source, &source_ws, &shown)) !=
+			CMD_EXIT_OK) {
 			cJSON_Delete(list);
 			goto out;
 		}
@@ -840,6 +856,7 @@ out:
 	free(local_ws);
 	free(local_config);
 	free(source_ws);
+	free(shown);
 	return rc;
 }
 

@@ -361,6 +361,18 @@ remote_request(struct remote *r, cJSON *request, const struct progress *p, cJSON
 	return rc != 0 ? -1 : 0;
 }
 
+void
+remote_set_shown(struct remote *r, const char *shown)
+{
+	r->o.shown = shown;
+}
+
+const char *
+remote_shown(const struct remote *r)
+{
+	return r->o.shown;
+}
+
 /* --- the backend -------------------------------------------------------- */
 
 char *

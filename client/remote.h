@@ -32,10 +32,17 @@ struct remote_opts {
 				    (passphrase, password) are cancelled */
 	const char *target;	 /* the target as the user typed it (for hints;
 				    borrowed, outlives the remote), or NULL */
+	/* HOST: SOURCE: the workspace as forward listings show it ("HOST:
+	 * /home/me/app", client_source_shown; borrowed, outlives the
+	 * remote), or NULL: the host's folder names it */
+	const char *shown;
 };
 
 struct remote *remote_new(const struct target *t, const struct remote_opts *o);
 void remote_free(struct remote *r);
+/* r's remote_opts' shown: set (borrowed, outlives r) and read. */
+void remote_set_shown(struct remote *r, const char *shown);
+const char *remote_shown(const struct remote *r);
 /* Connect (once; later calls return 0 at once). -1 with *cause. */
 int remote_connect(struct remote *r, char **cause);
 /* Drop the connection (broken): the next remote_connect makes a new one. */

@@ -340,6 +340,8 @@ client_target_source(const char *name, struct client_target *ct, int i,
 	}
 	ct->typed = xasprintf("%s %s", ct->argv[i], ct->argv[j]);
 	ro->target = ct->typed;
+	ct->shown = client_source_shown(ct->argv[i], &ct->src);
+	ro->shown = ct->shown;
 	ct->remote = remote_new(&ct->t, ro);
 	remote_backend(ct->remote, &ct->be);
 	if (ct->pool_host != NULL) {
@@ -521,10 +523,18 @@ client_target_open_hook(const char *name, int argc, char **argv, unsigned flags,
 	return CMD_EXIT_OK;
 }
 
+char *
+client_source_shown(const char *host_arg, const struct source *src)
+{
+	return xasprintf("%s %s", host_arg,
+	    src->kind == SOURCE_LOCAL && src->path != NULL ? src->path : src->text);
+}
+
 void
 client_target_close(struct client_target *ct)
 {
 	remote_free(ct->remote);
+	free(ct->shown);
 	target_clear(&ct->t);
 	free(ct->pool_host);
 	source_clear(&ct->src);

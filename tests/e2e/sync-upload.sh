@@ -158,6 +158,12 @@ base=$(rig_ports 1)
 rdev forward "$name:" ./app "$base:7" >/dev/null
 check_eq "forward HOST: ./app forwards the uploaded workspace's container" \
 	"$(rdev forward --list --json | jq -r --argjson p "$base" '.[] | select(.local == $p) | .workspace')" "$folder"
+# ... and lists it as the user named it, not by the host's copy.
+check_eq "... its listing names the workspace as typed, its folder absolute" \
+	"$(rdev forward --list --json | jq -r --argjson p "$base" '.[] | select(.local == $p) | .shown')" \
+	"$name: $(realpath "$app")"
+check "... in the table too" sh -c "'$RDEV_BIN_DIR/rdev' forward --list | grep -qF -- 'localhost:$base -> container port 7 of $name: $(realpath "$app")'"
+check "... never by the host's copy" sh -c "! '$RDEV_BIN_DIR/rdev' forward --list | grep -qF -- '$folder'"
 rdev stop "$name:" ./app >/dev/null
 check_eq "stop HOST: ./app" "$(rdev status "$name:" ./app --json | jq -r .state)" stopped
 # The agent's sync state of a workspace (STATE/sync/NAME.json...) stays
