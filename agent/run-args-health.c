@@ -39,15 +39,21 @@ static const struct {
 	{ "m", 60000000000LL }, { "h", 3600000000000LL }, { NULL, 0 } };
 
 /* Go's time.ParseDuration ("1m30s", "1.5h", "500ms", "0"; a number needs a
- * unit) into nanoseconds; refused beyond what a JSON number holds exactly
- * (104 days). */
+ * unit) into nanoseconds, over int64's whole range as Go's (2562047h47m16.
+ * 854775807s; run_args_number sends what a double would round as its
+ * digits), and refused beyond it as Go refuses it ("time: invalid
+ * duration"), with Go's checks in Go's order: the number before the unit
+ * may reach 2^63 (a negative duration's), a fraction's digits past what
+ * fits are dropped, and the sum is checked after each unit. */
 static int
 run_args_duration(const char *s, int64_t *out, char **cause)
 {
+	const uint64_t top = (uint64_t)1 << 63;
 	const char *p = s, *u;
-	int64_t total = 0, whole, frac, scale, unit;
+	uint64_t d = 0, v, f, unit;
+	double scale;
 	size_t ulen;
-	int neg = 0, digits, i;
+	int neg = 0, digits, overflow, i;
 
 	if (*p == '+' || *p == '-')
 		neg = *p++ == '-';
@@ -58,22 +64,32 @@ run_args_duration(const char *s, int64_t *out, char **cause)
 	if (*p == '\0')
 		goto invalid;
 	while (*p != '\0') {
-		whole = frac = 0;
+		v = f = 0;
 		scale = 1;
 		digits = 0;
 		if (!(*p >= '0' && *p <= '9') && *p != '.')
 			goto invalid;
 		for (; *p >= '0' && *p <= '9'; p++, digits++) {
-			whole = whole * 10 + (*p - '0');
-			if (whole > RUN_ARGS_MAX_EXACT)
-				goto large;
+			/* (Go's leadingInt) */
+			if (v > top / 10)
+				goto invalid;
+			v = v * 10 + (uint64_t)(*p - '0');
+			if (v > top)
+				goto invalid;
 		}
 		if (*p == '.')
-			for (p++; *p >= '0' && *p <= '9'; p++, digits++)
-				if (scale < 1000000000000000LL) {
-					frac = frac * 10 + (*p - '0');
-					scale *= 10;
+			for (p++, overflow = 0; *p >= '0' && *p <= '9'; p++, digits++) {
+				/* (Go's leadingFraction) */
+				if (overflow)
+					continue;
+				if (f > (top - 1) / 10 ||
+				    f * 10 + (uint64_t)(*p - '0') > top) {
+					overflow = 1;
+					continue;
 				}
+				f = f * 10 + (uint64_t)(*p - '0');
+				scale *= 10;
+			}
 		if (digits == 0)
 			goto invalid;
 		for (u = p; *p != '\0' && *p != '.' && !(*p >= '0' && *p <= '9'); p++)
@@ -86,24 +102,30 @@ run_args_duration(const char *s, int64_t *out, char **cause)
 		for (i = 0; run_args_units[i].name != NULL; i++)
 			if (strlen(run_args_units[i].name) == ulen &&
 			    strncmp(run_args_units[i].name, u, ulen) == 0)
-				unit = run_args_units[i].ns;
+				unit = (uint64_t)run_args_units[i].ns;
 		if (unit == 0)
 			return error_set(cause,
 			    "time: unknown unit \"%.*s\" in duration \"%s\"", (int)ulen,
 			    u, s);
-		if (whole > RUN_ARGS_MAX_EXACT / unit)
-			goto large;
-		total += whole * unit +
-		    (int64_t)((double)frac * ((double)unit / (double)scale));
-		if (total > RUN_ARGS_MAX_EXACT)
-			goto large;
+		if (v > top / unit)
+			goto invalid;
+		v *= unit;
+		if (f > 0) {
+			/* (a double, as Go's, for a fraction of an hour) */
+			v += (uint64_t)((double)f * ((double)unit / scale));
+			if (v > top)
+				goto invalid;
+		}
+		d += v;
+		if (d > top)
+			goto invalid;
 	}
-	*out = neg ? -total : total;
+	if (!neg && d > top - 1)
+		goto invalid;
+	*out = neg ? (d == top ? INT64_MIN : -(int64_t)d) : (int64_t)d;
 	return 0;
 invalid:
 	return error_set(cause, "time: invalid duration \"%s\"", s);
-large:
-	return error_set(cause, "value \"%s\" is too large", s);
 }
 
 int

@@ -157,15 +157,18 @@ run_args_alias(
 }
 
 /* --ip, --ip6: checked as the daemon checks an endpoint's IPAM addresses
- * (the docker CLI sends them unchecked; the daemon refuses a bad one only
- * when the container starts). */
+ * (moby's EndpointIPAMConfig.Validate: net.ParseIP, the right family, not
+ * unspecified; the docker 28 CLI sends them unchecked, and the daemon
+ * refuses a bad one only at create, after the build). */
 int
 run_args_ip_addr(
     struct run_args *st, const struct run_args_flag *f, const char *v, char **cause)
 {
 	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff,
 		0xff };
+	static const unsigned char zero[16];
 	unsigned char a[16];
+	char norm[64];
 	int v6 = strcmp(f->name, "ip6") == 0;
 
 	/* Empty is no address (the CLI's string flag), a last one included. */
@@ -177,9 +180,15 @@ run_args_ip_addr(
 			st->ipv4 = NULL;
 		return 0;
 	}
-	if (!v6 && inet_pton(AF_INET, v, a) != 1)
+	/* (net.ParseIP's IPv4 forms, "::ffff:10.0.0.1" too; never the
+	 * unspecified address, which the daemon refuses at create) */
+	if (!v6 &&
+	    (run_args_ip(v, norm, sizeof norm) != 0 || strchr(norm, ':') != NULL ||
+		strcmp(norm, "0.0.0.0") == 0))
 		return error_set(cause, "invalid IPv4 address: %s", v);
-	if (v6 && (inet_pton(AF_INET6, v, a) != 1 || memcmp(a, mapped, 12) == 0))
+	if (v6 &&
+	    (inet_pton(AF_INET6, v, a) != 1 || memcmp(a, mapped, 12) == 0 ||
+		memcmp(a, zero, sizeof zero) == 0))
 		return error_set(cause, "invalid IPv6 address: %s", v);
 	free(v6 ? st->ipv6 : st->ipv4);
 	if (v6)
@@ -195,7 +204,8 @@ run_args_link_local(
 {
 	char norm[64];
 
-	if (run_args_ip(v, norm, sizeof norm) != 0)
+	if (run_args_ip(v, norm, sizeof norm) != 0 || strcmp(norm, "0.0.0.0") == 0 ||
+	    strcmp(norm, "::") == 0)
 		return error_set(cause, "invalid link-local IP address: %s", v);
 	if (st->link_local == NULL)
 		st->link_local = cJSON_CreateArray();

@@ -517,12 +517,13 @@ run_args_ignore(
 	return 0;
 }
 
-/* A number that cannot be negative (the CLI's uint64 flags). */
+/* A number that cannot be negative (the CLI's uint64 flags: Go's
+ * strconv.ParseUint, which takes no sign, "+5" no more than "-1"). */
 int
 run_args_uint(
     struct run_args *st, const struct run_args_flag *f, const char *v, char **cause)
 {
-	if (*v == '-')
+	if (*v == '-' || *v == '+')
 		return error_set(cause, "invalid number \"%s\"", v);
 	return run_args_int(st, f, v, cause);
 }

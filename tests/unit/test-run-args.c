@@ -675,6 +675,20 @@ TEST(endpoint_errors)
 	    "ERROR: runArgs[1]: --ip6: invalid IPv6 address: ::ffff:10.0.0.1");
 	CHECK("[\"--link-local-ip\",\"x\"]",
 	    "ERROR: runArgs[0]: --link-local-ip: invalid link-local IP address: x");
+	/* The unspecified address, which the daemon refuses (after the build,
+	 * were it left to it); an IPv4-mapped one is IPv4 to net.ParseIP. */
+	CHECK("[\"--network=n\",\"--ip\",\"0.0.0.0\"]",
+	    "ERROR: runArgs[1]: --ip: invalid IPv4 address: 0.0.0.0");
+	CHECK("[\"--network=n\",\"--ip6\",\"::\"]",
+	    "ERROR: runArgs[1]: --ip6: invalid IPv6 address: ::");
+	CHECK("[\"--link-local-ip\",\"0.0.0.0\"]",
+	    "ERROR: runArgs[0]: --link-local-ip: invalid link-local IP address: 0.0.0.0");
+	CHECK("[\"--link-local-ip\",\"::\"]",
+	    "ERROR: runArgs[0]: --link-local-ip: invalid link-local IP address: ::");
+	CHECK("[\"--network=n\",\"--ip\",\"::ffff:172.30.0.5\"]",
+	    "{\"HostConfig\":{\"NetworkMode\":\"n\"},\"NetworkingConfig\":{"
+	    "\"EndpointsConfig\":{\"n\":{\"IPAMConfig\":{\"IPv4Address\":"
+	    "\"::ffff:172.30.0.5\"}}}}}");
 	CHECK("[\"--link\",\"a:b:c\"]",
 	    "ERROR: runArgs[0]: --link: bad format for links: a:b:c");
 	CHECK("[\"--link=\"]",
@@ -836,8 +850,25 @@ TEST(healthcheck)
 	      "\"2000000\"]",
 	    "{\"HostConfig\":{\"BlkioDeviceReadIOps\":[{\"Path\":\"/dev/sda\","
 	    "\"Rate\":1000000000000000}],\"NanoCpus\":2000000000000000}}");
+	/* Go's int64 of nanoseconds, all of it (it was cut at 2^53, 104 days),
+	 * and "time: invalid duration" past it, as docker's pflag says. */
 	CHECK("[\"--health-interval\",\"100000h\"]",
-	    "ERROR: runArgs[0]: --health-interval: value \"100000h\" is too large");
+	    "{\"Healthcheck\":{\"Interval\":360000000000000000}}");
+	CHECK("[\"--health-interval\",\"2562047h47m16.854775807s\"]",
+	    "{\"Healthcheck\":{\"Interval\":9223372036854775807}}");
+	CHECK("[\"--health-timeout\",\"9223372036854775807ns\"]",
+	    "{\"Healthcheck\":{\"Timeout\":9223372036854775807}}");
+	CHECK("[\"--health-interval\",\"2562048h\"]",
+	    "ERROR: runArgs[0]: --health-interval: time: invalid duration \"2562048h\"");
+	CHECK("[\"--health-interval\",\"9223372036854775808ns\"]",
+	    "ERROR: runArgs[0]: --health-interval: time: invalid duration "
+	    "\"9223372036854775808ns\"");
+	CHECK("[\"--health-interval\",\"2562047h47m16s1000000000ns\"]",
+	    "ERROR: runArgs[0]: --health-interval: time: invalid duration "
+	    "\"2562047h47m16s1000000000ns\"");
+	/* (-2^63 parses, as in Go, and is negative) */
+	CHECK("[\"--health-interval\",\"-9223372036854775808ns\"]",
+	    "ERROR: runArgs[0]: --health-interval: cannot be negative");
 	CHECK("[\"--health-retries\",\"x\"]",
 	    "ERROR: runArgs[0]: --health-retries: invalid number \"x\"");
 }
@@ -888,6 +919,9 @@ TEST(storage_and_blkio)
 	    "\"IOMaximumBandwidth\":1048576}}");
 	CHECK("[\"--io-maxiops\",\"-1\"]",
 	    "ERROR: runArgs[0]: --io-maxiops: invalid number \"-1\"");
+	/* (strconv.ParseUint takes no sign: "+5" is no number to docker) */
+	CHECK("[\"--io-maxiops\",\"+5\"]",
+	    "ERROR: runArgs[0]: --io-maxiops: invalid number \"+5\"");
 }
 
 TEST(null_and_empty)
