@@ -215,7 +215,8 @@ check_eq "ls: the caller's own (the owner label; no label: the folder's owner)" 
 check_eq "ls --all: everyone's" "$(in_ls "$TEST_TMP/ls-all.json")" "mine someone theirs ws-exec"
 check_eq "ls --all names the owner" \
 	"$(jq -r --arg w "$TEST_TMP/someone" '.[] | select(.workspace == $w) | .owner' "$TEST_TMP/ls-all.json")" someone
-check "ls --all shows an OWNER column" sh -c "'$RDEV_BIN_DIR/rdev' ls --all | grep -E '^[0-9a-f]{12} +created +[^ ]+ +someone '"
+# (Docker's "created" is "stopped" in rdev's words, as status says)
+check "ls --all shows an OWNER column" sh -c "'$RDEV_BIN_DIR/rdev' ls --all | grep -E '^[0-9a-f]{12} +stopped +[^ ]+ +someone '"
 check "ls without --all does not" sh -c "! '$RDEV_BIN_DIR/rdev' ls | grep -q '$TEST_TMP/someone'"
 # Names with a line break or an escape (a folder's, an owner's) are shown
 # quoted, escaped, on their row: raw, one split the table's line, the other
