@@ -2,7 +2,7 @@
  * shared command, agent-cmds.h, on TARGET's backend). */
 #include "client.h"
 
-/* logs's usage errors, before a remote TARGET's host is reached
+/* logs' usage errors, before a remote TARGET's host is reached
  * (client_target_hook). */
 static int
 cmd_logs_check(int argc, char **argv, void *arg)
