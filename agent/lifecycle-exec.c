@@ -145,7 +145,9 @@ lifecycle_job_spawn_output(void *arg, int stream, const char *data, size_t len)
 
 /* A command on this host, in ctx's workdir, its stdin at end of file. One
  * that cannot be run exits 127 with "cannot run ..." among its output, as
- * under a shell. */
+ * under a shell. It is done when it exits: a server it started with `&`
+ * holds its stdout but does not hold up `up` (as an exec's in the container
+ * does not). */
 static void
 lifecycle_job_spawn(struct lifecycle_job *job)
 {
@@ -155,6 +157,7 @@ lifecycle_job_spawn(struct lifecycle_job *job)
 
 	opts.cwd = job->ctx->workdir;
 	opts.max_output = 1; /* streamed, not kept */
+	opts.stop_at_exit = 1;
 	opts.on_output = lifecycle_job_spawn_output;
 	opts.on_output_arg = job;
 	if (spawn_run((const char *const *)job->cmd->argv, &opts, &res, &cause) != 0) {

@@ -19,6 +19,12 @@
 
 extern char **environ;
 
+/* With stop_at_exit: how often to look whether the program has exited
+ * while something holds its pipes. */
+#define SPAWN_EXIT_POLL_MS 100
+/* ... and how long, once it has, to read what is left in them at most. */
+#define SPAWN_DRAIN_MS 1000
+
 /* In the child: wire up the pipes and exec. Reports errno on errfd on failure. */
 static void __attribute__((noreturn)) spawn_child(const char *const argv[],
     const struct spawn_opts *opts, int in, int out, int err, int errfd)
@@ -77,8 +83,8 @@ spawn_run(const char *const argv[], const struct spawn_opts *optsp,
 	int execp[2] = { -1, -1 }, status, child_errno = 0, rc = -1;
 	size_t cap = opts->max_output != 0 ? opts->max_output : 64u << 20;
 	size_t written = 0;
-	long long deadline = 0;
-	int wait_ms = -1;
+	long long deadline = 0, drain_end = 0;
+	int wait_ms = -1, reaped = 0;
 	struct buf *out = buf_new(), *err = buf_new();
 	struct pollfd pfd[3];
 	pid_t pid;
@@ -122,7 +128,24 @@ spawn_run(const char *const argv[], const struct spawn_opts *optsp,
 			long long left = deadline - clock_now_ms();
 			wait_ms = left > 0 ? (int)left : 0;
 		}
-		n = poll(pfd, 3, wait_ms);
+		/* stop_at_exit: has it exited? (Looked at, not signalled: a
+		 * library installs no SIGCHLD handler.) Once it has, what it
+		 * printed is all in the pipes: read what is there, without
+		 * waiting for more. */
+		if (opts->stop_at_exit && !reaped) {
+			if (waitpid(pid, &status, WNOHANG) == pid) {
+				reaped = 1;
+				drain_end = clock_now_ms() + SPAWN_DRAIN_MS;
+			} else if (wait_ms < 0 || wait_ms > SPAWN_EXIT_POLL_MS)
+				wait_ms = SPAWN_EXIT_POLL_MS;
+		}
+		n = poll(pfd, 3, reaped ? 0 : wait_ms);
+		/* (A process left behind that writes without a pause would
+		 * keep the pipes readable: the drain has an end.) */
+		if (reaped && (n == 0 || clock_now_ms() >= drain_end))
+			break;
+		if (n == 0 && (deadline == 0 || clock_now_ms() < deadline))
+			continue;
 		if (n == 0) {
 			/* Out of time: kill it and stop reading, so that a child
 			 * it left holding the pipes cannot keep us here. */
@@ -158,7 +181,7 @@ spawn_run(const char *const argv[], const struct spawn_opts *optsp,
 			errp[0] = -1;
 		}
 	}
-	while (waitpid(pid, &status, 0) < 0) {
+	while (!reaped && waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR) {
 			error_set_errno(cause, errno, "%s: waitpid", argv[0]);
 			goto done;

@@ -22,6 +22,12 @@ struct spawn_opts {
 	 * milliseconds, and stop reading (a child it left holding the pipes
 	 * cannot keep us waiting); res->timed_out then says so. 0: no limit. */
 	int timeout_ms;
+	/* Stop reading once the program itself has exited and what it printed
+	 * before is read: a process it left in the background holding its
+	 * stdout or stderr (a shell's `server &`) cannot keep us waiting, as
+	 * it does not keep the reference CLI's initializeCommand. (What that
+	 * process writes later finds the pipe closed.) */
+	int stop_at_exit;
 	/* What it prints is secret (a credential helper's answer): the copies
 	 * spawn makes on the way are wiped; the caller wipes res->out and
 	 * res->err (sodium_memzero) before spawn_result_free. */

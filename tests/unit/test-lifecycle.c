@@ -2,6 +2,7 @@
  * lifecycle-parse.c, the log of lifecycle-bg.c) and of agent/env-probe.c, and
  * initializeCommand on this host (lifecycle-host.c; no Docker needed). */
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 
 #include "atomic-file.h"
 #include "buf.h"
+#include "clock.h"
 #include "env-probe.h"
 #include "lifecycle.h"
 #include "shell-quote.h"
@@ -716,6 +718,23 @@ TEST(initialize_object_runs_in_parallel_with_prefixes)
 	unlink(json);
 	free(json);
 	rmdir(dir);
+}
+
+/* A server started with `&` holds the command's stdout: the step is done
+ * when the command exits (with its output), not when the server does. */
+TEST(initialize_does_not_wait_for_its_background_process)
+{
+	char *out, *cause = NULL;
+	long long t0 = clock_now_ms();
+	int rc;
+
+	out = run_initialize("\"sleep 20 & echo started $!\"", NULL, &rc, &cause);
+	ASSERT_INT_EQ(rc, 0);
+	ASSERT_TRUE(clock_now_ms() - t0 < 10000);
+	ASSERT_STR_CONTAINS(out, "started ");
+	ASSERT_TRUE(atoi(out + strlen("started ")) > 0);
+	kill((pid_t)atoi(out + strlen("started ")), SIGKILL);
+	free(out);
 }
 
 TEST(initialize_failure_names_the_command)

@@ -140,6 +140,31 @@ TEST(timeout_kills_and_returns)
 	spawn_result_free(&res);
 }
 
+/* stop_at_exit: done when the program exits, with all it printed, though
+ * the sleep it left in the background holds both pipes (without the option
+ * spawn_run waits for the sleep). The sleep is left running. */
+TEST(stop_at_exit_does_not_wait_for_a_background_child)
+{
+	const char *argv[] = { "sh", "-c",
+		"sleep 20 & echo $! >&2; seq 1 20000; echo done >&2", NULL };
+	struct spawn_opts o = { .stop_at_exit = 1 };
+	struct spawn_result res;
+	long long t0 = clock_now_ms();
+	pid_t bg;
+
+	ASSERT_INT_EQ(spawn_run(argv, &o, &res, NULL), 0);
+	ASSERT_TRUE(clock_now_ms() - t0 < 10000);
+	ASSERT_TRUE(res.exited);
+	ASSERT_INT_EQ(res.exit_code, 0);
+	ASSERT_INT_EQ((long long)res.out_len, 108894); /* seq 1 20000 | wc -c */
+	ASSERT_STR_CONTAINS(res.err, "\ndone\n");
+	bg = (pid_t)atoi(res.err);
+	ASSERT_TRUE(bg > 0);
+	ASSERT_INT_EQ(kill(bg, 0), 0);
+	kill(bg, SIGKILL);
+	spawn_result_free(&res);
+}
+
 TEST(cwd_and_env_are_applied)
 {
 	const char *argv[] = { "sh", "-c", "pwd; echo $RDEV_X", NULL };
