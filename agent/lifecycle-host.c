@@ -8,7 +8,7 @@
 
 int
 lifecycle_run_initialize(const cJSON *command, const char *workspace_folder,
-    lifecycle_output_fn out, void *out_arg, char **cause)
+    lifecycle_output_fn out, lifecycle_event_fn event, void *arg, char **cause)
 {
 	struct lifecycle_ctx ctx;
 	struct lifecycle_group g;
@@ -23,7 +23,9 @@ lifecycle_run_initialize(const cJSON *command, const char *workspace_folder,
 	memset(&ctx, 0, sizeof ctx);
 	ctx.workdir = workspace_folder;
 	ctx.out = out;
-	ctx.out_arg = out_arg;
+	ctx.out_arg = arg;
+	ctx.event = event;
+	ctx.event_arg = arg;
 	rc = g.ncmds > 0 ? lifecycle_group_run(&ctx, "initializeCommand", &g, cause) : 0;
 	lifecycle_group_clear(&g);
 	return rc;

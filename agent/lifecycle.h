@@ -203,9 +203,11 @@ const char *lifecycle_user(const cJSON *merged);
 
 /* Run initializeCommand (string, array or object form; NULL or empty: no-op)
  * on this host in workspace_folder with our environment, streaming its
- * output. 0, or -1 with *cause ("initializeCommand failed: ..."). */
+ * output to out and its commands' events (as the in-container steps') to
+ * event (may be NULL), both with arg. 0, or -1 with *cause
+ * ("initializeCommand failed: ..."). */
 int lifecycle_run_initialize(const cJSON *command, const char *workspace_folder,
-    lifecycle_output_fn out, void *out_arg, char **cause);
+    lifecycle_output_fn out, lifecycle_event_fn event, void *arg, char **cause);
 
 /* Run the in-container steps flags (LIFECYCLE_SKIP_*) ask for: all of them,
  * or with LIFECYCLE_SKIP_NON_BLOCKING those up to and including merged's

@@ -9,6 +9,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "lifecycle.h"
 #include "up-opts.h"
 
 struct config;
@@ -47,5 +48,8 @@ int up_lifecycle_run(struct up_state *s, char **cause);
 /* A lifecycle output line as progress (arg: the struct progress); for
  * initializeCommand too. */
 void up_lifecycle_output(void *arg, const char *step, const char *line);
+/* initializeCommand's events as progress lines (arg: the struct progress). */
+void up_lifecycle_host_event(
+    void *arg, const char *step, enum lifecycle_event ev, const char *detail);
 
 #endif

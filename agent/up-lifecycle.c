@@ -30,6 +30,17 @@ up_lifecycle_output(void *arg, const char *step, const char *line)
 	progress_output(arg, line);
 }
 
+/* initializeCommand's commands as progress (arg: the struct progress): a
+ * line as each starts, as for the steps in the container. (No "progress"
+ * lines in json: the reference shows this step as text only.) */
+void
+up_lifecycle_host_event(
+    void *arg, const char *step, enum lifecycle_event ev, const char *detail)
+{
+	if (ev == LIFECYCLE_EVENT_RUN)
+		progress_line(arg, "Running the %s: %s", step, detail);
+}
+
 /* The command of a description, "`CMD`" or "[NAME] `CMD`"
  * (lifecycle_cmd_describe()), as the reference's stepDetail shows it. New
  * string. */

@@ -13,7 +13,7 @@
 #   then); a failing background step makes `logs -f` exit 1 with its message,
 #   and the foreground `up` fails with it;
 #   --skip-post-create runs none of the in-container steps (initializeCommand
-#   still runs), --skip-post-attach all but postAttachCommand, the same as the
+#   still runs, and says so), --skip-post-attach all but postAttachCommand, the same as the
 #   reference CLI's flags on a workspace of its own (local only).
 # The local and the remote target's checks run at the same time (they mostly
 # wait for lifecycle steps), each with its own output. A test that ends
@@ -202,7 +202,9 @@ story() {
 	check "$what: --skip-post-create ran no in-container step" rdev exec "$t" -- \
 		sh -c '! ls /tmp/ready /tmp/started /tmp/attached 2>/dev/null'
 	check "$what: --skip-post-create: nothing said it ran" \
-		sh -c "! grep -q 'Running the' '$d/spc.err'"
+		sh -c "! grep 'Running the' '$d/spc.err' | grep -qv 'Running the initializeCommand'"
+	check "$what: but initializeCommand ran, named as it started" \
+		grep -qF 'Running the initializeCommand: `echo init >> init.count`' "$d/spc.err"
 	rdev up "$t" --recreate --skip-post-attach >/dev/null 2>&1 ||
 		fail "$what: up --skip-post-attach failed"
 	check "$what: --skip-post-attach ran the others" rdev exec "$t" -- \

@@ -635,6 +635,7 @@ TEST(background_failure_names_its_step)
 
 struct collected {
 	struct buf *b;
+	struct buf *events; /* "run DETAIL" lines */
 	int bad_step;
 };
 
@@ -648,20 +649,43 @@ collect_output(void *arg, const char *step, const char *line)
 	buf_appendf(c->b, "%s\n", line);
 }
 
-static char *
-run_initialize(const char *json, const char *cwd, int *rc, char **cause)
+static void
+collect_event(void *arg, const char *step, enum lifecycle_event ev, const char *detail)
 {
-	struct collected c = { buf_new(), 0 };
+	struct collected *c = arg;
+
+	if (strcmp(step, "initializeCommand") != 0)
+		c->bad_step = 1;
+	if (ev == LIFECYCLE_EVENT_RUN)
+		buf_appendf(c->events, "run %s\n", detail);
+}
+
+/* The output of initializeCommand json run in cwd; *events (when not
+ * NULL) gets the "run DETAIL" lines of its events. */
+static char *
+run_initialize_events(
+    const char *json, const char *cwd, int *rc, char **cause, char **events)
+{
+	struct collected c = { buf_new(), buf_new(), 0 };
 	cJSON *v = parse(json);
 	char *s;
 
-	*rc = lifecycle_run_initialize(v, cwd, collect_output, &c, cause);
+	*rc = lifecycle_run_initialize(v, cwd, collect_output, collect_event, &c, cause);
 	cJSON_Delete(v);
 	s = buf_take_string(c.b, NULL);
 	buf_free(c.b);
+	if (events != NULL)
+		*events = buf_take_string(c.events, NULL);
+	buf_free(c.events);
 	if (c.bad_step)
 		*rc = 99;
 	return s;
+}
+
+static char *
+run_initialize(const char *json, const char *cwd, int *rc, char **cause)
+{
+	return run_initialize_events(json, cwd, rc, cause, NULL);
 }
 
 TEST(initialize_string_runs_in_workspace_folder)
@@ -718,6 +742,27 @@ TEST(initialize_object_runs_in_parallel_with_prefixes)
 	unlink(json);
 	free(json);
 	rmdir(dir);
+}
+
+/* Each command is announced as it starts, as the in-container steps' are
+ * (up shows "Running the initializeCommand: `...`" from it): a slow one
+ * does not run unnamed. */
+TEST(initialize_events_name_each_command)
+{
+	char *out, *events, *cause = NULL;
+	int rc;
+
+	out = run_initialize_events("\"echo one\"", NULL, &rc, &cause, &events);
+	ASSERT_INT_EQ(rc, 0);
+	ASSERT_STR_EQ(events, "run `echo one`\n");
+	free(out);
+	free(events);
+	out = run_initialize_events(
+	    "{\"a\": \"true\", \"b\": [\"echo\", \"x y\"]}", NULL, &rc, &cause, &events);
+	ASSERT_INT_EQ(rc, 0);
+	ASSERT_STR_EQ(events, "run [a] `true`\nrun [b] `echo 'x y'`\n");
+	free(out);
+	free(events);
 }
 
 /* A server started with `&` holds the command's stdout: the step is done
