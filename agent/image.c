@@ -225,6 +225,7 @@ image_build_dockerfile(const struct config *cfg, const char *tag, int no_cache,
 	const cJSON *obj = config_get_object(cfg), *build, *e;
 	const char *dockerfile, *context, *target;
 	char *file_copy = xstrdup(config_get_file(cfg)), *config_dir, *path, *kv;
+	char *dockerfile_path;
 	struct image_argv a = { NULL, 0 };
 	int rc;
 
@@ -240,14 +241,13 @@ image_build_dockerfile(const struct config *cfg, const char *tag, int no_cache,
 		context = ".";
 	image_argv_add(&a, "docker");
 	image_argv_add(&a, "build");
-	path = image_config_path(config_dir, dockerfile);
+	dockerfile_path = image_config_path(config_dir, dockerfile);
 	rc = image_check_build_path(cfg,
 	    image_string(build, "dockerfile") != NULL ? "build" : NULL,
-	    image_string(build, "dockerfile") != NULL ? "dockerfile" : "dockerFile", path,
-	    0, cause);
+	    image_string(build, "dockerfile") != NULL ? "dockerfile" : "dockerFile",
+	    dockerfile_path, 0, cause);
 	image_argv_add(&a, "-f");
-	image_argv_add(&a, path);
-	free(path);
+	image_argv_add(&a, dockerfile_path);
 	image_argv_add(&a, "-t");
 	image_argv_add(&a, tag);
 	if ((target = image_string(build, "target")) != NULL) {
@@ -281,13 +281,16 @@ image_build_dockerfile(const struct config *cfg, const char *tag, int no_cache,
 	free(path);
 	if (rc != 0) {
 		image_argv_free(&a);
+		free(dockerfile_path);
 		free(file_copy);
 		return -1;
 	}
 	progress_line(p, "Building image %s from %s", tag, dockerfile);
-	rc = image_run_docker(
-	    (const char *const *)a.v, NULL, p, "build.dockerfile", cause);
+	/* A failure names the Dockerfile (its step alone may not say which
+	 * file: "Step 3/4 : RUN make"). */
+	rc = image_run_docker((const char *const *)a.v, NULL, p, dockerfile_path, cause);
 	image_argv_free(&a);
+	free(dockerfile_path);
 	free(file_copy);
 	return rc;
 }

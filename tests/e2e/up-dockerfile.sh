@@ -120,7 +120,7 @@ check "--rebuild makes a new container" test "$(jq -r .containerId "$TEST_TMP/up
 check_eq "and builds the changed target" "$(rdev exec "$ws" -- cat /stage)" prod-stage
 
 # A rebuild whose build fails keeps the container it would have replaced, and
-# its error says which step failed and what the step's command printed (the
+# its error says which Dockerfile and step failed and what the step's command printed (the
 # legacy builder prints those on stdout), without docker's deprecation banner.
 cid=$(jq -r .containerId "$TEST_TMP/up2.json")
 echo "RUN no-such-command-$$" >>"$ws/.devcontainer/Dockerfile"
@@ -129,6 +129,7 @@ rdev up "$ws" --rebuild >"$TEST_TMP/up3.json" 2>"$TEST_TMP/up3.err" || rc=$?
 check_eq "a rebuild whose Dockerfile fails: up fails" "$rc" 1
 msg=$(jq -r .message "$TEST_TMP/up3.json")
 check "its message names the failing step" grep -qF "RUN no-such-command-$$" <<<"$msg"
+check "and the Dockerfile" grep -qF "$ws/.devcontainer/Dockerfile: docker exited with status" <<<"$msg"
 check "and what the step's command printed" grep -q "no-such-command-$$: .*not found" <<<"$msg"
 check "but not docker's deprecation banner" sh -c "! grep -q DEPRECATED" <<<"$msg"
 check "the container it would have replaced is kept" \
