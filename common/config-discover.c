@@ -124,7 +124,9 @@ config_discover_free_names(char **names, size_t n)
 	free(names);
 }
 
-/* The error for several .devcontainer/<folder>/devcontainer.json files. */
+/* The error for several .devcontainer/<folder>/devcontainer.json files. Its
+ * example --config is absolute: a relative one is read from the current
+ * folder (the home folder on a remote host), not from ws. */
 static int
 config_discover_several(const char *ws, char **names, size_t n, char **cause)
 {
@@ -139,8 +141,9 @@ config_discover_several(const char *ws, char **names, size_t n, char **cause)
 	buf_free(b);
 	error_set(cause,
 	    "several dev container configurations in %s: %s; "
-	    "choose one with --config PATH",
-	    ws, list);
+	    "choose one with --config PATH, e.g. --config "
+	    "%s/.devcontainer/%s/devcontainer.json",
+	    ws, list, strcmp(ws, "/") == 0 ? "" : ws, names[0]);
 	free(list);
 	return -1;
 }

@@ -122,8 +122,9 @@ TEST(several_subfolders_listed_in_order)
 	want = xasprintf(
 	    "several dev container configurations in %s: "
 	    ".devcontainer/go/devcontainer.json, "
-	    ".devcontainer/node/devcontainer.json; choose one with --config PATH",
-	    dir);
+	    ".devcontainer/node/devcontainer.json; choose one with --config PATH, "
+	    "e.g. --config %s/.devcontainer/go/devcontainer.json",
+	    dir, dir);
 	ASSERT_STR_EQ(got, want);
 	free(want);
 	free(got);
