@@ -515,6 +515,18 @@ mount_spec_validate(const struct mount_spec *m, char **cause)
 		return error_set(cause, "source is required for a bind mount");
 	if (strcmp(t, "tmpfs") == 0 && m->source != NULL && *m->source != '\0')
 		return error_set(cause, "a tmpfs mount takes no source");
+	/* The daemon refuses these when the container is created ("invalid
+	 * mount path: 'data' mount path must be absolute"), after the image is
+	 * built or pulled, and without naming the mount. */
+	if (m->target[0] != '/')
+		return error_set(
+		    cause, "target \"%s\" is not an absolute path", m->target);
+	if (strcmp(t, "bind") == 0 && m->source[0] != '/')
+		return error_set(cause,
+		    "source \"%s\" of a bind mount is not an absolute path (%s)",
+		    m->source,
+		    m->source[0] == '~' ? "~ is not expanded: use ${localEnv:HOME}/..."
+					: "use e.g. ${localWorkspaceFolder}/...");
 	return 0;
 }
 

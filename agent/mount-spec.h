@@ -11,7 +11,9 @@
  *
  * Differences from the docker CLI, all because rdev runs on a remote host:
  * a relative source ("./data") is an error (docker makes it absolute against
- * its own working directory); "bind-create-src" and "image-subpath" are
+ * its own working directory); a target, or a bind's source, that is not
+ * absolute ("data", "~/cache") is refused here rather than by the daemon at
+ * create, after the build; "bind-create-src" and "image-subpath" are
  * rejected; "consistency" is accepted and ignored (Linux ignores it); a line
  * break outside quotes is an error (docker silently reads the first line).
  * Bind sources are not checked or created: the daemon reports a missing one.

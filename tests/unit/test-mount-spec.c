@@ -292,6 +292,28 @@ TEST(relative_source_refused)
 	    "${localWorkspaceFolder}/...)");
 }
 
+/* What the daemon would refuse at create, after the build: a target or a
+ * bind's source that is not absolute ("~" is not a shell's). A volume's
+ * source is a name. */
+TEST(relative_paths_refused)
+{
+	CHECK_MOUNT("type=bind,source=data,target=/d",
+	    "ERROR: mount \"type=bind,source=data,target=/d\": source \"data\" of a "
+	    "bind mount is not an absolute path (use e.g. ${localWorkspaceFolder}/...)");
+	CHECK_JSON("{\"type\":\"bind\",\"source\":\"~/cache\",\"target\":\"/c\"}",
+	    "ERROR: mount {\"type\":\"bind\",\"source\":\"~/cache\",\"target\":"
+	    "\"/c\"}: source \"~/cache\" of a bind mount is not an absolute path (~ "
+	    "is not expanded: use ${localEnv:HOME}/...)");
+	CHECK_MOUNT("type=volume,source=v,target=cache",
+	    "ERROR: mount \"type=volume,source=v,target=cache\": target \"cache\" is "
+	    "not an absolute path");
+	CHECK_JSON("{\"type\":\"tmpfs\",\"target\":\"t\"}",
+	    "ERROR: mount {\"type\":\"tmpfs\",\"target\":\"t\"}: target \"t\" is not "
+	    "an absolute path");
+	CHECK_MOUNT("type=volume,source=v,target=/cache",
+	    "{\"Type\":\"volume\",\"Source\":\"v\",\"Target\":\"/cache\"}");
+}
+
 TEST(later_keys_win)
 {
 	CHECK_MOUNT("type=volume,type=bind,src=/a,src=/c,dst=/b,target=/d",
