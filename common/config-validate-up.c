@@ -15,6 +15,7 @@
 #include "buf.h"
 #include "config-validate-internal.h"
 #include "forward-spec.h"
+#include "xmalloc.h"
 
 /* The member names of an object, ", "-separated, skipping skip (may be
  * NULL); caller frees. */
@@ -94,6 +95,59 @@ config_validate_up_shutdown_action(struct config_validate_ctx *v, const cJSON *n
 	    node->valuestring);
 }
 
+/* Warn of each ${containerEnv:NAME} in node (at path), a string or what
+ * holds strings, of a property applied when the container is created. */
+static void
+config_validate_up_container_env_refs(
+    struct config_validate_ctx *v, const cJSON *node, const char *path)
+{
+	const char *p, *end;
+	const cJSON *item;
+	char *sub;
+	int i = 0;
+
+	if (cJSON_IsString(node) && node->valuestring != NULL) {
+		for (p = node->valuestring; (p = strstr(p, "${containerEnv:")) != NULL;
+		     p = end + 1) {
+			end = p + strcspn(p, "}\n\r");
+			if (*end != '}')
+				break; /* unclosed: warned of as such */
+			config_validate_report_warn(v, node,
+			    "%s: %.*s is left as written, as by the reference "
+			    "CLI: the container's environment is not known before "
+			    "it is created (\"remoteEnv\" can use it)",
+			    path, (int)(end + 1 - p), p);
+		}
+		return;
+	}
+	cJSON_ArrayForEach(item, node) {
+		sub = cJSON_IsObject(node)
+		    ? config_validate_report_member_path(path, item->string)
+		    : xasprintf("%s[%d]", path, i);
+		config_validate_up_container_env_refs(v, item, sub);
+		free(sub);
+		i++;
+	}
+}
+
+/* ${containerEnv:NAME} where up cannot substitute it: in what the
+ * container is created with. ("containerEnv": {"PATH":
+ * "${containerEnv:PATH}:/opt/bin"} gives it a PATH that finds nothing.) */
+static void
+config_validate_up_create_env_refs(struct config_validate_ctx *v, const cJSON *root)
+{
+	static const char *const at_create[] = { "containerEnv", "mounts",
+		"workspaceMount", "runArgs", NULL };
+	char *path;
+
+	for (int i = 0; at_create[i] != NULL; i++) {
+		path = config_validate_report_member_path("", at_create[i]);
+		config_validate_up_container_env_refs(
+		    v, cJSON_GetObjectItemCaseSensitive(root, at_create[i]), path);
+		free(path);
+	}
+}
+
 /* The attributes of one port (or of the other ports) that rdev's forwards
  * do not act on; path names them, low: they may be of a port below 1024
  * (elevateIfNeeded is about those alone: warned of on 3000, it was noise). */
@@ -164,6 +218,7 @@ config_validate_up(const struct jsonc_doc *doc, int forwards,
 	config_validate_up_secrets(&v, cJSON_GetObjectItemCaseSensitive(root, "secrets"));
 	config_validate_up_shutdown_action(
 	    &v, cJSON_GetObjectItemCaseSensitive(root, "shutdownAction"));
+	config_validate_up_create_env_refs(&v, root);
 	fp = cJSON_GetObjectItemCaseSensitive(root, "forwardPorts");
 	if (!forwards && cJSON_GetArraySize(fp) > 0)
 		config_validate_report_warn(&v, fp,

@@ -702,6 +702,30 @@ TEST(up_container_env_without_a_name_is_an_error)
 	result_free(&r);
 }
 
+/* In what the container is created with, ${containerEnv:NAME} stays as
+ * written (as with the reference): said, at its place, once per use; not
+ * in remoteEnv, where up substitutes it. */
+TEST(up_container_env_at_create_is_warned)
+{
+	struct result r;
+
+	validate_up("{\"image\": \"x\",\n  \"containerEnv\": {\"PATH\": "
+		    "\"${containerEnv:PATH}:/opt/bin\"},\n  \"mounts\": "
+		    "[\"type=bind,source=/a,target=${containerEnv:HOME}/a\"],\n  "
+		    "\"remoteEnv\": {\"PATH\": \"${containerEnv:PATH}:/x\"}}",
+	    1, &r);
+	ASSERT_INT_EQ(r.rc, 0);
+	ASSERT_INT_EQ(r.warnings.count, 2);
+	ASSERT_STR_EQ(r.warnings.items[0],
+	    "devcontainer.json:2:20: \"containerEnv\".\"PATH\": "
+	    "${containerEnv:PATH} is left as written, as by the reference CLI: the "
+	    "container's environment is not known before it is created "
+	    "(\"remoteEnv\" can use it)");
+	ASSERT_STR_CONTAINS(r.warnings.items[1],
+	    "devcontainer.json:3:14: \"mounts\"[0]: ${containerEnv:HOME} is left");
+	result_free(&r);
+}
+
 TEST(up_required_gpu_is_an_error)
 {
 	struct result r;
