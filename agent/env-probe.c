@@ -276,12 +276,17 @@ env_probe_shell_flag(const char *probe_kind, const char **flag)
 
 /* Run the shell with flag and the probe command cmd; the environment found
  * between the markers, or NULL. */
+/* The daemon's words when the exec's user is not in the container's
+ * /etc/passwd (moby's "unable to find user %s: no matching entries in
+ * passwd file"), which it gives as the exec's output, status 126. */
+#define ENV_PROBE_NO_USER "unable to find user "
+
 static char **
 env_probe_exec(struct docker *d, const char *container, const char *user,
-    const char *shell, const char *flag, const char *cmd, char sep)
+    const char *shell, const char *flag, const char *cmd, char sep, char **no_user)
 {
 	unsigned char rnd[16];
-	char mark[64], *script, *out = NULL, *cause = NULL, **env = NULL;
+	char mark[64], *script, *out = NULL, *err = NULL, *cause = NULL, **env = NULL;
 	const char *argv[4];
 	struct docker_exec_opts opts;
 	size_t out_len = 0;
@@ -299,7 +304,7 @@ env_probe_exec(struct docker *d, const char *container, const char *user,
 	opts.argv = argv;
 	opts.user = user;
 	if (docker_exec_capture_len(
-		d, container, &opts, &out, &out_len, NULL, NULL, &status, &cause) != 0) {
+		d, container, &opts, &out, &out_len, &err, NULL, &status, &cause) != 0) {
 		log_debug("container %.12s: userEnvProbe %s %s: %s", container, shell,
 		    flag, cause);
 		free(cause);
@@ -309,8 +314,20 @@ env_probe_exec(struct docker *d, const char *container, const char *user,
 			log_debug(
 			    "container %.12s: userEnvProbe %s %s: exit %d, no output",
 			    container, shell, flag, status);
+		if (env == NULL && status == 126 && no_user != NULL) {
+			const char *say = err != NULL && strstr(err, ENV_PROBE_NO_USER)
+			    ? err
+			    : out != NULL && strstr(out, ENV_PROBE_NO_USER) ? out
+									    : NULL;
+
+			if (say != NULL) {
+				say = strstr(say, ENV_PROBE_NO_USER);
+				*no_user = xstrndup(say, strcspn(say, "\r\n"));
+			}
+		}
 	}
 	free(out);
+	free(err);
 	free(script);
 	return env;
 }
@@ -426,7 +443,7 @@ env_probe_info(struct docker *d, const cJSON *info, const char *user,
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(info, "Id");
 	const cJSON *cuser = cJSON_GetObjectItemCaseSensitive(config, "User");
 	const char *flag, *container, *shell_path, *container_path;
-	char **container_env, **env, *shell;
+	char **container_env, **env, *shell, *no_user = NULL;
 	int patched;
 
 	*env_out = NULL;
@@ -447,9 +464,20 @@ env_probe_info(struct docker *d, const cJSON *info, const char *user,
 	shell = env_probe_user_shell(
 	    d, container, user != NULL ? user : "root", container_env);
 	env = env_probe_exec(
-	    d, container, user, shell, flag, "cat /proc/self/environ", '\0');
+	    d, container, user, shell, flag, "cat /proc/self/environ", '\0', &no_user);
+	if (env == NULL && no_user != NULL) {
+		/* Nothing can run as this user: every step and exec would fail
+		 * so. The reference's up fails here too. */
+		error_set(cause, "remoteUser \"%s\": %s (the image has no such user)",
+		    user, no_user);
+		free(no_user);
+		free(shell);
+		env_free(container_env);
+		return -1;
+	}
 	if (env == NULL)
-		env = env_probe_exec(d, container, user, shell, flag, "printenv", '\n');
+		env = env_probe_exec(
+		    d, container, user, shell, flag, "printenv", '\n', NULL);
 	free(shell);
 	if (env == NULL) {
 		log_warn("container %.12s: userEnvProbe found no environment; using the "

@@ -2,8 +2,9 @@
 # up-image.sh - `rdev-agent up` on an image-based workspace, for real: the
 # container runs, the workspace is mounted, containerEnv is set, the metadata
 # label of the image is merged, each lifecycle command runs the right number of
-# times across up / stop / up, parallel entries run concurrently, and UID sync
-# gives the workspace owner's UID to the remote user.
+# times across up / stop / up, parallel entries run concurrently, UID sync
+# gives the workspace owner's UID to the remote user, and a remoteUser the
+# image lacks fails up.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 export RDEV_STATE_DIR=$TEST_TMP/state
@@ -101,4 +102,17 @@ rdev_agent up "$ws" --mount "type=bind,source=$TEST_TMP/./,target=//late/" >/dev
 check_eq "... nor the same paths written otherwise" "$(grep -c 'not mounted' "$TEST_TMP/up6.err")" 0
 check_eq "old container is gone" "$(docker ps -aq --filter id="$cid" | wc -l)" 0
 check_eq "onCreate ran in the new container" "$(docker exec "$cid4" cat /tmp/oncreate.count | wc -l)" 1
+
+# A remoteUser the image does not have: up fails saying so (as the
+# reference's up fails), not succeeds with every later exec failing.
+ghost=$TEST_TMP/ws-ghost
+mkdir -p "$ghost"
+printf '{"image": "%s", "remoteUser": "ghost", "updateRemoteUserUID": false}\n' \
+	"$RDEV_RIG_IMAGE_BOOKWORM" >"$ghost/.devcontainer.json"
+rc=0
+rdev_agent up "$ghost" >"$TEST_TMP/ghost.json" 2>/dev/null || rc=$?
+docker ps -aq --filter "label=devcontainer.local_folder=$ghost" | xargs -r docker rm -f >/dev/null
+check_eq "up with a remoteUser the image lacks fails" "$rc" 1
+check_eq "... naming it" "$(jq -r .message "$TEST_TMP/ghost.json")" \
+	'remoteUser "ghost": unable to find user ghost: no matching entries in passwd file (the image has no such user)'
 finish
