@@ -95,6 +95,23 @@ config_validate_up_shutdown_action(struct config_validate_ctx *v, const cJSON *n
 	    node->valuestring);
 }
 
+/* An image configuration's "image": "" names nothing to run; docker's
+ * "empty image name" would not say where. (read-configuration shows it, as
+ * the reference does.) */
+static int
+config_validate_up_image(struct config_validate_ctx *v, const cJSON *root)
+{
+	const cJSON *image = cJSON_GetObjectItemCaseSensitive(root, "image");
+
+	if (!cJSON_IsString(image) || image->valuestring[0] != '\0' ||
+	    cJSON_HasObjectItem(root, "build") ||
+	    cJSON_HasObjectItem(root, "dockerFile") ||
+	    cJSON_HasObjectItem(root, "dockerComposeFile"))
+		return 0;
+	return config_validate_report_error(
+	    v, image, "\"image\"", "empty: name the image to run");
+}
+
 /* Warn of each ${containerEnv:NAME} in node (at path), a string or what
  * holds strings, of a property applied when the container is created. */
 static void
@@ -212,6 +229,7 @@ config_validate_up(const struct jsonc_doc *doc, int forwards,
 	v.warnings = warnings;
 	v.cause = cause;
 	if (config_validate_vars_up(&v, root) != 0 ||
+	    config_validate_up_image(&v, root) != 0 ||
 	    config_validate_up_host_requirements(
 		&v, cJSON_GetObjectItemCaseSensitive(root, "hostRequirements")) != 0)
 		return -1;

@@ -702,6 +702,21 @@ TEST(up_container_env_without_a_name_is_an_error)
 	result_free(&r);
 }
 
+/* "image": "" is up's error at its place, not docker's "empty image name". */
+TEST(up_empty_image_is_an_error)
+{
+	struct result r;
+
+	validate_up("{\n  \"image\": \"\"}", 1, &r);
+	ASSERT_INT_EQ(r.rc, -1);
+	ASSERT_STR_EQ(
+	    r.cause, "devcontainer.json:2:12: \"image\": empty: name the image to run");
+	result_free(&r);
+	validate_up("{\"image\": \"\", \"build\": {\"dockerfile\": \"D\"}}", 1, &r);
+	ASSERT_INT_EQ(r.rc, 0);
+	result_free(&r);
+}
+
 /* In what the container is created with, ${containerEnv:NAME} stays as
  * written (as with the reference): said, at its place, once per use; not
  * in remoteEnv, where up substitutes it. */
