@@ -112,6 +112,23 @@ config_validate_up_image(struct config_validate_ctx *v, const cJSON *root)
 	    v, image, "\"image\"", "empty: name the image to run");
 }
 
+/* workspaceFolder is a folder in the container, where every step and exec
+ * starts: a relative one made up succeed and each of those fail ("chdir to
+ * cwd (\"src\") failed"). One that starts with a variable is let be. */
+static int
+config_validate_up_workspace_folder(struct config_validate_ctx *v, const cJSON *root)
+{
+	const cJSON *wf = cJSON_GetObjectItemCaseSensitive(root, "workspaceFolder");
+
+	if (!cJSON_IsString(wf) || wf->valuestring[0] == '/' ||
+	    strncmp(wf->valuestring, "${", 2) == 0)
+		return 0;
+	return config_validate_report_error(v, wf, "\"workspaceFolder\"",
+	    "\"%s\" is not an absolute path (a folder in the container: "
+	    "\"/workspaces/...\")",
+	    wf->valuestring);
+}
+
 /* Warn of each ${containerEnv:NAME} in node (at path), a string or what
  * holds strings, of a property applied when the container is created. */
 static void
@@ -230,6 +247,7 @@ config_validate_up(const struct jsonc_doc *doc, int forwards,
 	v.cause = cause;
 	if (config_validate_vars_up(&v, root) != 0 ||
 	    config_validate_up_image(&v, root) != 0 ||
+	    config_validate_up_workspace_folder(&v, root) != 0 ||
 	    config_validate_up_host_requirements(
 		&v, cJSON_GetObjectItemCaseSensitive(root, "hostRequirements")) != 0)
 		return -1;

@@ -717,6 +717,24 @@ TEST(up_empty_image_is_an_error)
 	result_free(&r);
 }
 
+/* A relative workspaceFolder is up's error, not each exec's failure. */
+TEST(up_relative_workspace_folder_is_an_error)
+{
+	struct result r;
+
+	validate_up("{\"image\": \"x\",\n  \"workspaceFolder\": \"src/app\"}", 1, &r);
+	ASSERT_INT_EQ(r.rc, -1);
+	ASSERT_STR_EQ(r.cause,
+	    "devcontainer.json:2:22: \"workspaceFolder\": \"src/app\" is not an "
+	    "absolute path (a folder in the container: \"/workspaces/...\")");
+	result_free(&r);
+	validate_up("{\"image\": \"x\", \"workspaceFolder\": "
+		    "\"/w/${localWorkspaceFolderBasename}\"}",
+	    1, &r);
+	ASSERT_INT_EQ(r.rc, 0);
+	result_free(&r);
+}
+
 /* In what the container is created with, ${containerEnv:NAME} stays as
  * written (as with the reference): said, at its place, once per use; not
  * in remoteEnv, where up substitutes it. */
