@@ -4,11 +4,14 @@
 # checked-in corpus. A crash, leak or sanitizer report fails the run.
 #
 #   tests/fuzz/run-libfuzzer.sh [SECONDS_PER_TARGET]   (default $RDEV_FUZZ_SECONDS or 60)
-#   tests/fuzz/run-libfuzzer.sh --build WORK           the archives only, into WORK
+#   tests/fuzz/run-libfuzzer.sh --build WORK           the archives and the targets, into WORK
 #   tests/fuzz/run-libfuzzer.sh --run WORK NAME SECONDS  one target (after --build)
 #
 # CTest runs --build once, then each target as its own test (fuzz/libfuzzer/NAME),
-# at a lower CPU priority, alongside the end-to-end tests.
+# at a lower CPU priority, alongside the end-to-end tests. --build does nothing
+# when WORK/.built is newer than every source it compiles and was made with the
+# same flags: tests/run.sh makes it beside the normal build, before the suite
+# (the compile at nice 10 beside the rig's tests took 169 s of the chain).
 # Needs clang and libclang-rt (tests/run.sh installs them). New inputs found are
 # written to a scratch directory, not to the checked-in corpus.
 set -euo pipefail
@@ -17,6 +20,7 @@ mode=all
 case ${1:-} in
 --build) mode=build work=$2 ;;
 --run) mode=run work=$2 only=$3 seconds=$4 ;;
+--link) mode=link work=$2 only=$3 ;; # (one target, for --build's parallel links)
 *) seconds=${1:-${RDEV_FUZZ_SECONDS:-60}} ;;
 esac
 clang=$(command -v clang || command -v clang-14 || true)
@@ -34,12 +38,40 @@ includes=(-I"$src/common" -I"$src/agent" -I"$src/client" -I"$src/broker" -I"$src
 cflags=(-gline-tables-only -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 	-D_GNU_SOURCE -DRDEV_VERSION='"fuzz"' "${includes[@]}")
 libs="$(pkg-config --libs libcjson libsodium libevent_core libssh yaml-0.1 zlib) -ldl"
+dirs=(client broker agent common) # each before what it uses (client uses agent)
+archives=()
+for dir in "${dirs[@]}"; do
+	[ ! -e "$work/lib$dir.a" ] || archives+=("$work/lib$dir.a")
+done
 
+# link NAME: the target's program, WORK/NAME.
+link() {
+	"$clang" "${cflags[@]}" -fsanitize=fuzzer "$src/tests/fuzz/$1.c" "${archives[@]}" $libs -o "$work/$1"
+}
+if [ $mode = link ]; then
+	link "$only"
+	exit
+fi
+
+# What the archives and programs were made from: the compiler, its flags and
+# the libraries, in the stamp; the sources (and this script) older than it.
+# (A file newer than the stamp makes --build compile all again.)
+key="$clang ${cflags[*]} $libs"
+stamp=$work/.built
+current() {
+	[ -e "$stamp" ] && [ "$(cat "$stamp")" = "$key" ] &&
+		[ -z "$(find "$src"/{client,broker,agent,common,relay,tests/fuzz} -newer "$stamp" \
+			-name '*.[ch]' -print -quit)" ] && [ "$0" -ot "$stamp" ]
+}
+if [ $mode = build ] && current; then
+	echo "run-libfuzzer: $work is up to date (made $(date -r "$stamp" '+%F %T'))"
+	exit 0
+fi
 # One archive per directory (without the files holding main()), so a target
 # pulls in only the modules it uses, as the CMake build does. Compiled on
 # every core.
-dirs=(client broker agent common) # each before what it uses (client uses agent)
 if [ $mode != run ]; then
+	rm -f "$stamp"
 	rm -f "$work"/obj-*.o
 	for dir in "${dirs[@]}"; do
 		for c in "$src/$dir"/*.c; do
@@ -54,7 +86,14 @@ if [ $mode != run ]; then
 		[ -e "$1" ] && ar rcs "$work/lib$dir.a" "$@"
 	done
 fi
-[ $mode != build ] || exit 0
+if [ $mode = build ]; then
+	# every target linked here, on every core, not one at a time in the chain
+	for target in "$src"/tests/fuzz/fuzz-*.c; do
+		printf '%s\0' "$(basename "$target" .c)"
+	done | xargs -0 -n 1 -P "$(nproc)" bash "$0" --link "$work"
+	echo "$key" >"$stamp"
+	exit 0
+fi
 archives=()
 for dir in "${dirs[@]}"; do
 	[ ! -e "$work/lib$dir.a" ] || archives+=("$work/lib$dir.a")
@@ -66,7 +105,12 @@ for target in "$src"/tests/fuzz/fuzz-*.c; do
 	[ $mode = all ] || [ "$name" = "$only" ] || continue
 	ran=$((ran + 1))
 	bin=$work/$name
-	"$clang" "${cflags[@]}" -fsanitize=fuzzer "$target" "${archives[@]}" $libs -o "$bin"
+	# (linked by --build: again only when older than what it is made of)
+	fresh=$bin
+	for f in "$target" "$src/tests/fuzz/fuzz.h" "${archives[@]}"; do
+		[ "$bin" -nt "$f" ] || fresh=
+	done
+	[ -n "$fresh" ] || link "$name"
 	mkdir -p "$work/corpus-$name"
 	seeds=$src/tests/fuzz/corpus/$name
 	[ -d "$seeds" ] || seeds=
