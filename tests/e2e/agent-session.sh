@@ -92,7 +92,7 @@ rdev exec "$name:~/ws" -- sh -c 'echo started; i=0
 lp=$!
 eventually "the exec runs" grep -q started "$TEST_TMP/l.out"
 kill -KILL "$apid"  # (the host's processes are this machine's)
-eventually "the agent died" sh -c "! kill -0 $apid"
+eventually "the agent died" pid_gone "$apid"
 check "the agent died while the exec ran" sh -c "! grep -q done '$TEST_TMP/l.out'"
 docker exec "$cid" touch /tmp/go-on || fail "could not let the exec go on (container $cid)"
 st=0

@@ -59,7 +59,7 @@ kill_broker() {
 	local pid
 	pid=$(broker_pid)
 	kill -9 "$pid"
-	while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+	while pid_alive "$pid"; do sleep 0.1; done
 }
 
 rdev up "$name:~/ws" --accept-new-host-key >"$TEST_TMP/up.out" 2>"$TEST_TMP/up.err" ||

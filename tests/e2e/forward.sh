@@ -348,7 +348,7 @@ check_eq "a forward stopped while its opens hang: the broker carries on" \
 spid=$(cat "$hdir/sshd.pid")
 kill "$spid"
 pkill -KILL -u "rdev-$name" || true
-wait_gone() { ! kill -0 "$spid" 2>/dev/null && ! pgrep -u "rdev-$name" >/dev/null; }
+wait_gone() { pid_gone "$spid" && ! pgrep -u "rdev-$name" >/dev/null; }
 eventually "sshd is gone" wait_gone
 # The broker notices at its next read or keepalive; a new connection meanwhile
 # must be closed, not left hanging.

@@ -197,7 +197,7 @@ check_eq "after the broker was killed, the next exec starts a new one" \
 check "a new broker runs" test "$(broker status --json | jq -r .pid)" != "$pid"
 pid=$(broker status --json | jq -r .pid)
 kill -9 "$pid"
-while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+while pid_alive "$pid"; do sleep 0.1; done
 check "a killed broker leaves its socket file" test -S "$RDEV_RUNTIME_DIR/broker.sock"
 check_eq "a stale socket file: the next exec starts a new broker" \
 	"$(rdev exec "$name:~/ws" -- echo again)" again

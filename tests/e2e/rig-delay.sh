@@ -90,6 +90,6 @@ check_eq "a second proxy (20 ms) in front of the same host" "$(ssh -F "$cfg20" "
 pids=$(cat "$(dirname "$cfg")"/delay-*.pid)
 bash "$RIG" host-stop "$name"
 for p in $pids; do
-	check "host-stop stops its delay proxy $p" sh -c "! kill -0 $p 2>/dev/null"
+	check "host-stop stops its delay proxy $p" pid_gone "$p"
 done
 finish

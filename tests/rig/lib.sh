@@ -258,6 +258,17 @@ client_serves() { client_serve_pids | wc -l; }
 # The long-lived agent's pid (rdev-broker status), empty when none runs.
 agent_pid() { broker status --json | jq -r '[.sessions[].agent.pid // empty][0] // empty'; }
 broker() { "$RDEV_BIN_DIR/rdev-broker" "$@"; }
+# pid_alive PID: the process runs; pid_gone PID: it does not. A zombie has
+# ended (it holds no port, file or socket), and one of a daemon (the broker,
+# the rig's sshd, an agent) is reaped by init, which this machine's does 1-2
+# s late: a wait on kill -0 alone waited for that too.
+pid_alive() {
+	local st
+	kill -0 "$1" 2>/dev/null && read -r st 2>/dev/null <"/proc/$1/stat" || return 1
+	st=${st##*) }
+	[ "${st%% *}" != Z ]
+}
+pid_gone() { ! pid_alive "$1"; }
 # tcp_line PORT [WORD [SECONDS]]: connect to 127.0.0.1:PORT, send WORD and a
 # newline when WORD is given, print the first line that comes back (the
 # bound, 300 s unless given, only keeps a broken broker from hanging a test).

@@ -469,19 +469,30 @@ rig_delay_freeze() {
 	[ "$n" -gt 0 ] || die "delay-freeze: host $name has no delay proxy (host-start --rtt-ms)"
 }
 
-# Kill a pid we recorded, and wait for it to go.
+# alive PID: the process runs. A zombie does not: it has ended and holds no
+# port or file, but the daemons the rig starts (sshd, the delay proxies) are
+# reparented to init, and this machine's init reaps them 1-2 s late, which
+# kill -0 alone waited for in every host's stop (each test's cleanup).
+alive() {
+	local st
+	kill -0 "$1" 2>/dev/null && read -r st 2>/dev/null <"/proc/$1/stat" || return 1
+	st=${st##*) }
+	[ "${st%% *}" != Z ]
+}
+
+# Kill a pid we recorded, and wait for it to end.
 kill_recorded() {
 	local pidfile=$1 pid
 	[ -s "$pidfile" ] || return 0
 	pid=$(cat "$pidfile")
-	if kill -0 "$pid" 2>/dev/null; then
+	if alive "$pid"; then
 		kill -CONT "$pid" 2>/dev/null || true # (a frozen delay proxy)
 		kill -TERM "$pid" 2>/dev/null || true
 		for _ in $(seq 1 100); do
-			kill -0 "$pid" 2>/dev/null || break
+			alive "$pid" || break
 			sleep 0.1
 		done
-		kill -KILL "$pid" 2>/dev/null || true
+		! alive "$pid" || kill -KILL "$pid" 2>/dev/null || true
 	fi
 	rm -f "$pidfile"
 }
