@@ -261,12 +261,18 @@ broker() { "$RDEV_BIN_DIR/rdev-broker" "$@"; }
 # pid_alive PID: the process runs; pid_gone PID: it does not. A zombie has
 # ended (it holds no port, file or socket), and one of a daemon (the broker,
 # the rig's sshd, an agent) is reaped by init, which this machine's does 1-2
-# s late: a wait on kill -0 alone waited for that too.
+# s late: a wait on kill -0 alone waited for that too. Each thread counts:
+# a killed process's first thread is a zombie while the others still end
+# (and hold its files: the broker's listening ports under ASan).
 pid_alive() {
-	local st
-	kill -0 "$1" 2>/dev/null && read -r st 2>/dev/null <"/proc/$1/stat" || return 1
-	st=${st##*) }
-	[ "${st%% *}" != Z ]
+	local t st
+	kill -0 "$1" 2>/dev/null || return 1
+	for t in "/proc/$1/task/"*/stat; do
+		read -r st 2>/dev/null <"$t" || continue
+		st=${st##*) }
+		case ${st%% *} in Z | X) ;; *) return 0 ;; esac
+	done
+	return 1
 }
 pid_gone() { ! pid_alive "$1"; }
 # tcp_line PORT [WORD [SECONDS]]: connect to 127.0.0.1:PORT, send WORD and a

@@ -472,12 +472,18 @@ rig_delay_freeze() {
 # alive PID: the process runs. A zombie does not: it has ended and holds no
 # port or file, but the daemons the rig starts (sshd, the delay proxies) are
 # reparented to init, and this machine's init reaps them 1-2 s late, which
-# kill -0 alone waited for in every host's stop (each test's cleanup).
+# kill -0 alone waited for in every host's stop (each test's cleanup). Each
+# thread counts (a killed process's first thread is a zombie while the
+# others still end).
 alive() {
-	local st
-	kill -0 "$1" 2>/dev/null && read -r st 2>/dev/null <"/proc/$1/stat" || return 1
-	st=${st##*) }
-	[ "${st%% *}" != Z ]
+	local t st
+	kill -0 "$1" 2>/dev/null || return 1
+	for t in "/proc/$1/task/"*/stat; do
+		read -r st 2>/dev/null <"$t" || continue
+		st=${st##*) }
+		case ${st%% *} in Z | X) ;; *) return 0 ;; esac
+	done
+	return 1
 }
 
 # Kill a pid we recorded, and wait for it to end.
