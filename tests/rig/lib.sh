@@ -8,6 +8,7 @@
 #   base=$(rig_ports N)             # N consecutive free local ports, this test's until it exits
 #   rdev ARGS...                    # the built client ($RDEV_BIN_DIR/rdev)
 #   check "what" CMD...             # run CMD; fail the test with "what" if it fails
+#   pid_alive PID / pid_gone PID    # a process runs / has ended (a zombie has ended)
 #   finish                          # prints "N passed, 0 failed"; exits 0
 #
 # Tests print "ok <what>" per check and exit non-zero on the first failure.
