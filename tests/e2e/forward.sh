@@ -348,7 +348,8 @@ check_eq "a forward stopped while its opens hang: the broker carries on" \
 spid=$(cat "$hdir/sshd.pid")
 kill "$spid"
 pkill -KILL -u "rdev-$name" || true
-wait_gone() { pid_gone "$spid" && ! pgrep -u "rdev-$name" >/dev/null; }
+# (processes that run, not zombies: the killed ones are init's to reap, 1-2 s late)
+wait_gone() { pid_gone "$spid" && ! pgrep -r R,S,D,T,t -u "rdev-$name" >/dev/null; }
 eventually "sshd is gone" wait_gone
 # The broker notices at its next read or keepalive; a new connection meanwhile
 # must be closed, not left hanging.
