@@ -131,7 +131,8 @@ rdev down "$name:~/ws" >/dev/null
 # its processes stays on the host (a child that kept the agent's end of its
 # own socketpair once waited for itself forever).
 broker stop >/dev/null
-no_agent_left() { ! pgrep -u "rdev-$name" -f 'rdev-agent' >/dev/null; }
+# (one that runs: an ended one's zombie is init's to reap, 1-2 s late)
+no_agent_left() { ! pgrep -r R,S,D,T,t -u "rdev-$name" -f 'rdev-agent' >/dev/null; }
 eventually "the broker stopped: no rdev-agent of the session stays on the host" no_agent_left
 name=$first cfg=$firstcfg home=$firsthome
 finish
