@@ -247,12 +247,13 @@ rig_remote_host() {
 on_host() { ssh -F "$cfg" "$name" "$@"; }
 # The pids of the `rdev-agent serve` processes on the host that serve
 # clients (the session's long-lived agent, `serve --listen`, is not one), and
-# how many there are.
+# how many there are (running ones: an ended one's zombie is init's to reap,
+# 1-2 s late).
 client_serve_pids() {
 	local agent
 	agent=$(broker status --json 2>/dev/null |
 		jq -r '[.sessions[].agent.pid // empty | tostring] | join("|")' || true)
-	pgrep -u "rdev-$name" -f 'rdev-agent serve' |
+	pgrep -r R,S,D,T,t -u "rdev-$name" -f 'rdev-agent serve' |
 		{ if [ -n "$agent" ]; then grep -Evx "$agent" || true; else cat; fi; }
 }
 client_serves() { client_serve_pids | wc -l; }
