@@ -60,6 +60,9 @@ struct sync_host {
 	/* The host's entry in the way was kept as its conflict name (reported
 	 * one way too: a folder the host made, sync_recv_in_the_way). */
 	int kept;
+	/* Once what came replaced it: the name the host's version was kept
+	 * under, beside it (new; "keptAs"), else NULL. */
+	char *kept_as;
 	char hash[SYNC_HASH_HEX + 1];
 	long long size, mtime_ns;
 	unsigned long long ino;
@@ -797,6 +800,19 @@ sync_recv_unkeep(const struct sync_recv *r, int dfd, char *kept, int moved,
 	free(kept);
 }
 
+/* What came for want entry i replaced the host's version, which was kept
+ * under kept (in its folder; taken, may be NULL: nothing kept): noted for
+ * the result's "keptAs". */
+static void
+sync_recv_kept(struct sync_recv *r, size_t i, char *kept)
+{
+	struct sync_host *h = &r->host[i];
+
+	free(h->kept_as);
+	h->kept_as = kept != NULL ? sync_recv_sibling(r->want->v[i].path, kept) : NULL;
+	free(kept);
+}
+
 /* The host's entry at leaf of dfd, where want entry i goes, when of
  * another kind (a regular file where a folder or symlink comes; a folder
  * where a file or symlink comes) or a symlink (where anything comes): one
@@ -885,7 +901,7 @@ sync_recv_dir(struct sync_recv *r, size_t i, char **cause)
 		sync_recv_unkeep(r, dfd, kept, moved, leaf, e->path, cause);
 		return -1;
 	}
-	free(kept);
+	sync_recv_kept(r, i, kept);
 	return 0;
 }
 
@@ -1055,7 +1071,7 @@ sync_recv_on_entry(void *arg, const struct tar_entry *t, char **cause)
 			free(tmp);
 			return sync_recv_entry_failed(r, (size_t)i, cause);
 		}
-		free(kept);
+		sync_recv_kept(r, (size_t)i, kept);
 		free(tmp);
 		r->dirty = 1;
 		r->host[i].valid = 1;
@@ -1200,7 +1216,7 @@ sync_recv_on_entry_end(void *arg, char **cause)
 		sync_recv_drop_current(r);
 		return sync_recv_entry_failed(r, i, cause);
 	}
-	free(kept);
+	sync_recv_kept(r, i, kept);
 	r->dirty = 1;
 	sodium_bin2hex(h->hash, sizeof h->hash, bin, sizeof bin);
 	h->size = sb.st_size;
@@ -1633,25 +1649,41 @@ sync_recv_report_host_kept(const struct sync_recv *r, cJSON *result)
  * sync wrote them (or host entries kept as their conflict name) were
  * replaced by the client's version, and "hostChangedPaths", the first
  * SYNC_RECV_REPORT_MAX of them (so that no change is overwritten
- * silently: docs/SYNC.md). */
+ * silently: docs/SYNC.md); of those, the ones whose host version was kept
+ * under a conflict name, "keptAsCount" and "keptAs", the first
+ * SYNC_RECV_REPORT_MAX as {"path","as"} (a two-way sync tells them as
+ * conflicts, as its pulls do). */
 static void
 sync_recv_report_host_changes(const struct sync_recv *r, cJSON *result)
 {
-	cJSON *paths = NULL;
-	size_t i, n = 0;
+	cJSON *paths = NULL, *kept = NULL, *o;
+	size_t i, n = 0, nkept = 0;
 
 	for (i = 0; i < r->want->n; i++) {
-		if (!(sync_recv_host_changed(r, &r->host[i]) || r->host[i].kept) ||
-		    !r->host[i].valid)
+		const struct sync_host *h = &r->host[i];
+
+		if (!(sync_recv_host_changed(r, h) || h->kept) || !h->valid)
 			continue;
 		if (paths == NULL)
 			paths = cJSON_AddArrayToObject(result, "hostChangedPaths");
 		if (n++ < SYNC_RECV_REPORT_MAX)
 			cJSON_AddItemToArray(
 			    paths, cJSON_CreateString(r->want->v[i].path));
+		if (h->kept_as == NULL)
+			continue;
+		if (kept == NULL)
+			kept = cJSON_AddArrayToObject(result, "keptAs");
+		if (nkept++ < SYNC_RECV_REPORT_MAX) {
+			o = cJSON_CreateObject();
+			cJSON_AddStringToObject(o, "path", r->want->v[i].path);
+			cJSON_AddStringToObject(o, "as", h->kept_as);
+			cJSON_AddItemToArray(kept, o);
+		}
 	}
 	if (n > 0)
 		cJSON_AddNumberToObject(result, "hostChanged", (double)n);
+	if (nkept > 0)
+		cJSON_AddNumberToObject(result, "keptAsCount", (double)nkept);
 }
 
 /* Into result: "failedCount", how many entries could not land
@@ -1795,8 +1827,10 @@ sync_recv_free(struct sync_recv *r)
 		free(r->host_kept_paths[i]); /* (NULL when not used) */
 	free(r->pdir_path);
 	free(r->block);
-	for (size_t i = 0; i < r->want->n; i++)
+	for (size_t i = 0; i < r->want->n; i++) {
 		free(r->host[i].error);
+		free(r->host[i].kept_as);
+	}
 	free(r->host);
 	free(r->folder);
 	free(r->index_path);

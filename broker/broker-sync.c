@@ -106,6 +106,7 @@ broker_sync_free(struct broker_sync *s)
 	free(s->job.error);
 	cJSON_Delete(s->job.st.host_changed_paths);
 	cJSON_Delete(s->job.st.host_kept_paths);
+	cJSON_Delete(s->job.st.kept_as);
 	sync_back_stats_clear(&s->job.back);
 	free(s->host_changed_last);
 	free(s->host_kept_last);
@@ -199,16 +200,35 @@ broker_sync_note_named(const struct broker_sync *s, const cJSON *paths, long lon
  * (one way) kept entries deleted here that the host changed: count them,
  * keep the last one's path for status, and log each named one and how many
  * more (the agent names the first 20: a one-way sync overwrites or keeps,
- * never silently). */
+ * never silently). Two-way, those whose host version the agent kept
+ * beside them are conflicts, as a pull's (told the same way: the conflict
+ * file comes back at the next pull). */
 static void
 broker_sync_note_host_changes(struct broker_sync *s, const struct sync_send_stats *st)
 {
+	const cJSON *k;
+	const char *path, *as;
+	long long named = 0;
+
 	s->host_changed += st->host_changed;
 	broker_sync_note_named(
 	    s, st->host_changed_paths, st->host_changed, 0, &s->host_changed_last);
 	s->host_kept += st->host_kept;
 	broker_sync_note_named(
 	    s, st->host_kept_paths, st->host_kept, 1, &s->host_kept_last);
+	s->conflicts += st->kept;
+	cJSON_ArrayForEach(k, st->kept_as) {
+		path = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(k, "path"));
+		as = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(k, "as"));
+		log_warn("sync %s -> %s: " SYNC_BACK_CONFLICT_FMT, s->path, s->label,
+		    path, as);
+		free(s->conflict_last);
+		s->conflict_last = xstrdup(as);
+		named++;
+	}
+	if (st->kept > named)
+		log_warn("sync %s -> %s: " SYNC_SEND_KEPT_REST_FMT, s->path, s->label,
+		    named > 0 ? "and " : "", st->kept - named);
 }
 
 /* A two-way batch's changes from the host: counted, logged (a conflict,
@@ -307,12 +327,14 @@ broker_sync_begin(struct broker_sync *s)
 	free(j->error);
 	cJSON_Delete(j->st.host_changed_paths);
 	cJSON_Delete(j->st.host_kept_paths);
+	cJSON_Delete(j->st.kept_as);
 	sync_send_failed_free(&j->st);
 	sync_back_stats_clear(&j->back);
 	memset(j, 0, sizeof *j);
 	j->connect_fd = -1;
 	j->st.host_changed_paths = cJSON_CreateArray();
 	j->st.host_kept_paths = cJSON_CreateArray();
+	j->st.kept_as = cJSON_CreateArray();
 	j->st.failed = cJSON_CreateArray();
 	j->st.keep_host_changes = (s->flags & SYNC_SCAN_TWO_WAY) != 0;
 	j->back.lines = cJSON_CreateArray();
@@ -394,13 +416,14 @@ broker_sync_on_done(evutil_socket_t fd, short what, void *arg)
 	s->files_sent += j->st.sent;
 	s->bytes_sent += j->st.sent_bytes;
 	s->deleted += j->st.deleted;
-	broker_sync_note_host_changes(s, &j->st);
 	/* (before note_back clears j->back) */
 	s->pull_pause = sync_pace_pause_ms(s->ss->pull_ms, j->pull_ms, j->back.more);
 	broker_sync_note_back(s, &j->back);
+	/* (after: the batch's send came after its pulls, and its conflicts) */
+	broker_sync_note_host_changes(s, &j->st);
 	s->batch_end = clock_now_ms();
 	if (j->changes > 0 || j->back.pulled > 0 || j->back.removed > 0 ||
-	    j->back.conflicts > 0)
+	    j->back.conflicts > 0 || j->st.kept > 0)
 		s->last_change = time(NULL);
 	if (j->rc == -2) {
 		broker_sync_fail(s, j->error != NULL ? j->error : "scan failed");

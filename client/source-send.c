@@ -17,6 +17,7 @@
 #include "progress.h"
 #include "proto.h"
 #include "remote.h"
+#include "sync-back.h"
 #include "sync-scan.h"
 #include "sync-send.h"
 #include "tar-stream.h"
@@ -174,6 +175,16 @@ source_send_warn_host_changes(const char *host, const struct source_send_stats *
 	if (st->host_kept > named)
 		fprintf(stderr, "rdev: warning: %s: " SYNC_SEND_HOST_KEPT_REST_FMT "\n",
 		    host, named > 0 ? "and " : "", st->host_kept - named);
+	named = 0;
+	cJSON_ArrayForEach(p, st->kept_as) {
+		fprintf(stderr, "rdev: sync: %s: " SYNC_BACK_CONFLICT_FMT "\n", host,
+		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(p, "path")),
+		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(p, "as")));
+		named++;
+	}
+	if (st->kept > named)
+		fprintf(stderr, "rdev: sync: %s: " SYNC_SEND_KEPT_REST_FMT "\n", host,
+		    named > 0 ? "and " : "", st->kept - named);
 }
 
 /* Clear st for a new request, keeping the caller's arrays (of paths, of
@@ -187,6 +198,7 @@ source_send_stats_reset(struct source_send_stats *st)
 	memset(st, 0, sizeof *st);
 	st->host_changed_paths = old.host_changed_paths;
 	st->host_kept_paths = old.host_kept_paths;
+	st->kept_as = old.kept_as;
 	st->failed = old.failed;
 	st->failed_under = old.failed_under;
 	st->nfailed_under = old.nfailed_under;

@@ -64,7 +64,8 @@ int source_send_batch(struct remote *r, const struct source *s,
  * sync and replaced by its local version (st->host_changed_paths, then a
  * count of the rest), and of each entry deleted here but kept on the host
  * because changed there (st->host_kept_paths): a one-way sync overwrites
- * or keeps, but never silently. */
+ * or keeps, but never silently. Two-way, tell each conflict whose host
+ * version the agent kept beside it (st->kept_as), as a pull's. */
 void source_send_warn_host_changes(const char *host, const struct source_send_stats *st);
 /* Where s's workspace is on r's host, without sending anything. 0 with
  * *folder (new) and *exists, or -1 with *cause. */

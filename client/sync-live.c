@@ -110,6 +110,8 @@ sync_live_print(struct sync_live *l, const struct sync_delta *d,
 	cJSON_AddNumberToObject(o, "deleted", (double)st->deleted);
 	cJSON_AddNumberToObject(o, "hostChanged", (double)st->host_changed);
 	cJSON_AddNumberToObject(o, "hostKept", (double)st->host_kept);
+	if (st->kept > 0) /* (two-way: conflicts the agent kept) */
+		cJSON_AddNumberToObject(o, "conflicts", (double)st->kept);
 	cJSON_AddNumberToObject(o, "ms", (double)ms);
 	if (error != NULL)
 		cJSON_AddStringToObject(o, "error", error);
@@ -208,6 +210,7 @@ sync_live_resend(struct sync_live *l)
 {
 	struct source_send_stats st = { .host_changed_paths = cJSON_CreateArray(),
 		.host_kept_paths = cJSON_CreateArray(),
+		.kept_as = cJSON_CreateArray(),
 		.failed = cJSON_CreateArray(),
 		.keep_host_changes = (l->o->scan_flags & SYNC_SCAN_TWO_WAY) != 0,
 		.pull_ack = l->pull.ack };
@@ -219,6 +222,7 @@ sync_live_resend(struct sync_live *l)
 	if (rc != 0) {
 		cJSON_Delete(st.host_changed_paths);
 		cJSON_Delete(st.host_kept_paths);
+		cJSON_Delete(st.kept_as);
 		sync_send_failed_free(&st);
 		sync_live_failed(l, cause);
 		return;
@@ -226,6 +230,7 @@ sync_live_resend(struct sync_live *l)
 	source_send_warn_host_changes(l->o->host, &st);
 	cJSON_Delete(st.host_changed_paths);
 	cJSON_Delete(st.host_kept_paths);
+	cJSON_Delete(st.kept_as);
 	l->resend = 0;
 	l->retry_ms = 0;
 	/* (a whole send looks for the deletions a folder hid: none are left
@@ -364,6 +369,7 @@ sync_live_batch(struct sync_live *l, int all, char **cause)
 	    fresh, b.moves, b.nmoves);
 	st.host_changed_paths = cJSON_CreateArray();
 	st.host_kept_paths = cJSON_CreateArray();
+	st.kept_as = cJSON_CreateArray();
 	st.failed = cJSON_CreateArray();
 	/* (two-way: a host change met by this batch is kept, docs/SYNC.md) */
 	st.keep_host_changes = (l->o->scan_flags & SYNC_SCAN_TWO_WAY) != 0;
@@ -390,6 +396,7 @@ sync_live_batch(struct sync_live *l, int all, char **cause)
 	source_send_warn_host_changes(l->o->host, &st);
 	cJSON_Delete(st.host_changed_paths);
 	cJSON_Delete(st.host_kept_paths);
+	cJSON_Delete(st.kept_as);
 	sync_send_failed_free(&st);
 	free(err);
 	sync_delta_free(d);

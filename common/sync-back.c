@@ -235,8 +235,7 @@ sync_back_conflict(struct sync_back *b, const char *rel, const struct sync_entry
 		return -1;
 	}
 	b->st->conflicts++;
-	sync_back_line(
-	    b, xasprintf("conflict %s: the host's version saved as %s", rel, name));
+	sync_back_line(b, xasprintf(SYNC_BACK_CONFLICT_FMT, rel, name));
 	free(b->st->last_conflict);
 	b->st->last_conflict = name;
 	return 0;

@@ -29,6 +29,10 @@ struct sync_ignore;
 struct sync_scan;
 
 #define SYNC_BACK_CONFLICT ".rdev-conflict-"
+/* How a conflict whose host version was saved beside the local one is
+ * told (the path, then the conflict file's), by a pull and, two-way, for
+ * what a send kept on the host (sync-send.h, kept_as) alike. */
+#define SYNC_BACK_CONFLICT_FMT "conflict %s: the host's version saved as %s"
 /* The most bytes of a name kept in its conflict name (NAME_MAX 255 less
  * the suffix, ".rdev-conflict-YYYYMMDDTHHMMSSZ-NNNNN"). */
 #define SYNC_BACK_CONFLICT_LEAF_MAX 200u

@@ -441,13 +441,62 @@ sync_send_count_paths(const cJSON *result, const char *name, const char *names,
 			cJSON_AddItemToArray(paths, cJSON_CreateString(p->valuestring));
 }
 
-/* The agent's "hostChanged" and "hostKept" counts and paths
- * (docs/PROTOCOL.md, "sync") into st. */
+/* Two-way: the agent's "keptAs" (docs/PROTOCOL.md, "sync"), host entries
+ * of its "hostChanged" kept under a conflict name, into st as conflicts:
+ * counted in st->kept, appended to st->kept_as, taken out of
+ * st->host_changed and st->host_changed_paths (appended from start on by
+ * this result). */
+static void
+sync_send_kept_as(const cJSON *result, struct sync_send_stats *st, int start)
+{
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(result, "keptAsCount");
+	const cJSON *list = cJSON_GetObjectItemCaseSensitive(result, "keptAs"), *k, *p;
+	const char *path, *as;
+	long long count;
+	int i;
+
+	if (!st->keep_host_changes || !cJSON_IsNumber(n) || n->valuedouble <= 0)
+		return;
+	count = (long long)n->valuedouble;
+	if (count > st->host_changed)
+		count = st->host_changed; /* (a malformed answer: never below 0) */
+	st->kept += count;
+	st->host_changed -= count;
+	cJSON_ArrayForEach(k, list) {
+		path = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(k, "path"));
+		as = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(k, "as"));
+		if (path == NULL || as == NULL)
+			continue;
+		if (st->kept_as != NULL) {
+			cJSON *o = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(o, "path", path);
+			cJSON_AddStringToObject(o, "as", as);
+			cJSON_AddItemToArray(st->kept_as, o);
+		}
+		/* (named as a conflict: not as a replaced host change too) */
+		for (i = start; st->host_changed_paths != NULL &&
+		     (p = cJSON_GetArrayItem(st->host_changed_paths, i)) != NULL;
+		     i++)
+			if (strcmp(p->valuestring, path) == 0) {
+				cJSON_DeleteItemFromArray(st->host_changed_paths, i);
+				break;
+			}
+	}
+}
+
+/* The agent's "hostChanged" (of which, two-way, "keptAs" are conflicts)
+ * and "hostKept" counts and paths (docs/PROTOCOL.md, "sync") into st. */
 static void
 sync_send_host_changes(const cJSON *result, struct sync_send_stats *st)
 {
+	int start = st->host_changed_paths != NULL
+	    ? cJSON_GetArraySize(st->host_changed_paths)
+	    : 0;
+
 	sync_send_count_paths(result, "hostChanged", "hostChangedPaths",
 	    &st->host_changed, st->host_changed_paths);
+	sync_send_kept_as(result, st, start);
 	sync_send_count_paths(
 	    result, "hostKept", "hostKeptPaths", &st->host_kept, st->host_kept_paths);
 }

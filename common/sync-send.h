@@ -39,6 +39,12 @@ struct sync_scan;
 	"%s%lld entries changed on the host since the last sync were deleted here " \
 	"and kept on the host"
 
+/* How the rest of a batch's conflicts (kept), beyond those named, are
+ * told: "and " when some were named (a string), then how many (long long). */
+#define SYNC_SEND_KEPT_REST_FMT \
+	"conflict: %s%lld more changed on both sides: the host's version of each " \
+	"saved beside it as NAME.rdev-conflict-*"
+
 /* What an upload or a batch did (the agent's count, and ours). */
 struct sync_send_stats {
 	long long files;      /* entries in the folder (after .rdevignore) */
@@ -52,6 +58,16 @@ struct sync_send_stats {
 	 * the paths the agent named are appended to it. */
 	long long host_changed;
 	cJSON *host_changed_paths;
+	/* Two-way (keep_host_changes): the host entries of those that the
+	 * agent kept under a conflict name beside the local version (its
+	 * "keptAs"): conflicts, as a pull's, counted here and not in
+	 * host_changed (nor named in host_changed_paths); when the caller set
+	 * kept_as to an array (borrowed, as above), each one the agent named
+	 * is appended as {"path","as"} (the conflict name, relative to the
+	 * folder, as path). An agent older than "keptAs" leaves them in
+	 * host_changed. */
+	long long kept;
+	cJSON *kept_as;
 	/* One way: entries deleted here that the host changed since, kept
 	 * there (the agent's "hostKept"), and their paths appended to
 	 * host_kept_paths when the caller set it (borrowed, as above). */

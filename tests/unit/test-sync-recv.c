@@ -1177,6 +1177,64 @@ result_number(const cJSON *res, const char *name)
 	return cJSON_IsNumber(n) ? (long long)n->valuedouble : 0;
 }
 
+/* Two-way, each host version kept under a conflict name is named in the
+ * result's "keptAs" as {"path","as"} (the name it has there, in path
+ * order) and counted in "keptAsCount", beside "hostChanged": the sender
+ * tells them as conflicts. One way, a file replaced is named in
+ * "hostChanged" only. */
+TEST(two_way_names_the_conflict_names_it_kept)
+{
+	char *a = entry("a"), *h = entry("h"), *m, *cmd;
+	const cJSON *k;
+	cJSON *res;
+
+	ASSERT_INT_EQ(system("rm -rf " DIR " && mkdir -p " DIR), 0);
+	m = xasprintf("[%s]", a);
+	sync_once(m, (const char *[]){ "a", NULL }, NULL);
+	free(m);
+	ASSERT_INT_EQ(system("echo host >" DIR "/ws/a && mkdir -p " DIR
+			     "/ws/h && echo made >" DIR "/ws/h/made"),
+	    0);
+	m = xasprintf("[%s,%s]", a, h);
+	res = sync_once_result(
+	    m, (const char *[]){ "a", "h", NULL }, (const char *[]){ NULL }, 1);
+	ASSERT_INT_EQ(result_number(res, "hostChanged"), 2);
+	ASSERT_INT_EQ(result_number(res, "keptAsCount"), 2);
+	k = cJSON_GetObjectItemCaseSensitive(res, "keptAs");
+	ASSERT_INT_EQ(cJSON_GetArraySize(k), 2);
+	ASSERT_STR_EQ(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+			  cJSON_GetArrayItem(k, 0), "path")),
+	    "a");
+	ASSERT_STR_EQ(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+			  cJSON_GetArrayItem(k, 1), "path")),
+	    "h");
+	/* (the names are the host's versions' now) */
+	cmd = xasprintf("test \"$(cat " DIR "/ws/%s)\" = host",
+	    cJSON_GetStringValue(
+		cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(k, 0), "as")));
+	ASSERT_INT_EQ(system(cmd), 0);
+	free(cmd);
+	cmd = xasprintf("test \"$(cat " DIR "/ws/%s/made)\" = made",
+	    cJSON_GetStringValue(
+		cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(k, 1), "as")));
+	ASSERT_INT_EQ(system(cmd), 0);
+	free(cmd);
+	cJSON_Delete(res);
+
+	/* One way: the file is replaced, named in hostChanged only. */
+	ASSERT_INT_EQ(system("echo host2 >" DIR "/ws/a"), 0);
+	res = sync_once_result(
+	    m, (const char *[]){ "a", NULL }, (const char *[]){ NULL }, 0);
+	ASSERT_INT_EQ(result_number(res, "hostChanged"), 1);
+	ASSERT_NULL(cJSON_GetObjectItemCaseSensitive(res, "keptAs"));
+	ASSERT_INT_EQ(result_number(res, "keptAsCount"), 0);
+	cJSON_Delete(res);
+	free(m);
+	free(a);
+	free(h);
+	ASSERT_INT_EQ(system("rm -rf " DIR), 0);
+}
+
 /* The host file at path is kept aside (DIR/index.json.aside) with the
  * stat and hash it has on disk. */
 static void

@@ -266,3 +266,47 @@ TEST(one_uncovered_response_in_two_is_not_hidden_by_the_other)
 		free(r1);
 	}
 }
+
+/* Two-way, the host entries the agent kept under a conflict name
+ * ("keptAs") are conflicts: counted in kept and listed in kept_as, not in
+ * host_changed nor its paths (each response's own, in a batch of two);
+ * one way, they stay host changes. */
+TEST(two_way_kept_host_versions_are_conflicts_not_host_changes)
+{
+	static const char *r0 =
+	    "{\"status\":0,\"result\":{\"deltaFailed\":[\"big\"],\"hostChanged\":2,"
+	    "\"hostChangedPaths\":[\"big\",\"x\"],\"keptAsCount\":1,"
+	    "\"keptAs\":[{\"path\":\"big\",\"as\":\"big.rdev-conflict-1\"}]}}";
+	static const char *r1 =
+	    "{\"status\":0,\"result\":{\"hostChanged\":1,\"hostChangedPaths\":"
+	    "[\"big\"],\"keptAsCount\":1,"
+	    "\"keptAs\":[{\"path\":\"big\",\"as\":\"big.rdev-conflict-2\"}]}}";
+
+	for (int keep = 0; keep < 2; keep++) {
+		struct sync_send_stats st = { .host_changed_paths = cJSON_CreateArray(),
+			.kept_as = cJSON_CreateArray(),
+			.keep_host_changes = keep };
+		struct fake f = { .result = { r0, r1 } };
+		char *paths;
+
+		sync_with_fake(&f, &st, 0);
+		paths = cJSON_PrintUnformatted(st.host_changed_paths);
+		if (keep) {
+			ASSERT_INT_EQ(st.kept, 2);
+			ASSERT_INT_EQ(st.host_changed, 1);
+			ASSERT_STR_EQ(paths, "[\"x\"]");
+			ASSERT_INT_EQ(cJSON_GetArraySize(st.kept_as), 2);
+			ASSERT_STR_EQ(cJSON_GetStringValue(cJSON_GetObjectItem(
+					  cJSON_GetArrayItem(st.kept_as, 1), "as")),
+			    "big.rdev-conflict-2");
+		} else {
+			ASSERT_INT_EQ(st.kept, 0);
+			ASSERT_INT_EQ(st.host_changed, 3);
+			ASSERT_STR_EQ(paths, "[\"big\",\"x\",\"big\"]");
+			ASSERT_INT_EQ(cJSON_GetArraySize(st.kept_as), 0);
+		}
+		free(paths);
+		cJSON_Delete(st.host_changed_paths);
+		cJSON_Delete(st.kept_as);
+	}
+}
