@@ -112,12 +112,16 @@ broker_sync_work(void *arg)
 	}
 	/* Two-way: the host's changes first, against what was sent before
 	 * this batch's scan (a file changed on both sides is then told). Not
-	 * while the whole folder is to go again (after a dropped link, or a
-	 * failed list the agent cut without naming the folders of the rest,
-	 * failedUnder): sent then has versions that may never
-	 * have landed, which a pull would take as the host's and replace or
-	 * delete here. The first batch pulls (nothing sent yet). */
-	if (j->rc == 0 && (s->flags & SYNC_SCAN_TWO_WAY) && (!s->resend || j->first))
+	 * while the whole folder is to go again after a send that may not
+	 * have landed (a link dropped during it, or a failed list the agent
+	 * cut without naming the folders of the rest, failedUnder): sent then
+	 * has versions the host may never have got, which a pull would take
+	 * as the host's and replace or delete here. A sync's first batch
+	 * pulls (nothing sent yet), and so does its retry when it failed
+	 * before sending (a host away when a new broker resumes the sync):
+	 * a conflict is found here, by the pull, either way. */
+	if (j->rc == 0 && (s->flags & SYNC_SCAN_TWO_WAY) &&
+	    (!s->resend || !s->sent_unsure))
 		j->rc = broker_sync_pull(s, &cause);
 	if (j->rc == -2) {
 		j->error = cause;
@@ -137,6 +141,8 @@ broker_sync_work(void *arg)
 	j->changes = d->n;
 	/* (the last pull's ack rides on a send: sync_pull_ack) */
 	j->st.pull_ack = s->pull.ack;
+	if (j->rc == 0)
+		s->sent_unsure = 1; /* (until the send ends with all landed or named) */
 	if (j->rc == 0 && s->resend) {
 		j->st.files = (long long)s->sent->n;
 		j->rc = sync_send(s->conn, s->next_id++, s->path, s->name, s->sent, NULL,
@@ -175,6 +181,8 @@ broker_sync_work(void *arg)
 		 * everything else go on) */
 		if (j->st.failed_uncovered)
 			s->resend = 1;
+		else
+			s->sent_unsure = 0;
 		/* (a whole send's deletions under a named folder the agent
 		 * could not name: one more whole send, once the rest landed;
 		 * a whole send that named none found any left) */

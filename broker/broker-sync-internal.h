@@ -83,7 +83,6 @@ struct broker_sync_job {
 	/* Read the ignore files (again), and watch the folder (s->w NULL) or
 	 * watch what they let in: the loop leaves s->w and s->ig alone. */
 	int setup;
-	int first; /* the sync's first batch (nothing sent before) */
 	/* The entries that could not land go with this batch (their backoff
 	 * ended); else they stay for later, not sent with every batch. */
 	int retry_due;
@@ -123,6 +122,13 @@ struct broker_sync {
 	struct broker_sync_job job;
 	struct sync_scan *sent; /* what the host was sent (or is to get) */
 	int resend;		/* the next batch is the whole folder */
+	/* A send began and did not end with every entry landed or named
+	 * (the link dropped, failures the agent did not name): sent may hold
+	 * versions the host never got, which a pull would take as the
+	 * host's. Cleared by the whole send that follows. Not set by a batch
+	 * that failed before it sent (its connect, its pull): a resumed
+	 * sync's retries pull first too, as its first batch does. */
+	int sent_unsure;
 	/* The whole folder once retry is empty (a whole send's failures
 	 * named by folder: its deletions under them, not named, go then). */
 	int resend_landed;

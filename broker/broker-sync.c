@@ -343,7 +343,6 @@ broker_sync_begin(struct broker_sync *s)
 	s->first = s->last = 0;
 	s->reread |= j->b.ignore_changed;
 	j->setup = s->w == NULL || s->reread;
-	j->first = s->batches == 0;
 	/* (a batch the retry's timer began is always due: it sends them) */
 	j->retry_due = s->nretry > 0 && clock_now_ms() >= s->retry_entries_at;
 	if (s->resend)

@@ -22,7 +22,7 @@
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 rig_remote_host tw
-watcher= folder= locked=
+watcher= folder= locked= saved_cfg=
 # On a failure, the broker's log and the syncs' status go to the output
 # first (a conflict once counted 0 under ASan, in 1 run of 4, could not be
 # told apart from the output alone). (set +e: a failing chattr or kill
@@ -37,6 +37,7 @@ sync_two_way_exit() {
 		broker status --json 2>/dev/null | jq -c '.syncs' 2>/dev/null
 	fi >&2
 	[ -z "$locked" ] || chattr -i "$locked" 2>/dev/null
+	[ -z "$saved_cfg" ] || cp "$saved_cfg" "$cfg"
 	[ -z "$watcher" ] || kill "$watcher" 2>/dev/null
 	(exit "$rc")
 	rig_remote_cleanup ${folder:+"${folder#"$home"/}"}
@@ -171,6 +172,34 @@ check "rdev status prints it" sh -c \
 	"'$RDEV_BIN_DIR/rdev' status '$name:' '$app' | grep -q '^  conflicts 1 (the last: $cf)'"
 check "the broker's log tells it" grep -q "conflict f.txt: the host's version saved as $cf" \
 	"$RDEV_RUNTIME_DIR/broker.log"
+
+# The same when the new broker cannot reach the host at first (its ssh
+# config names a closed port): its first batch fails, and its retry still
+# asks for the host's changes before it sends, so the conflict is found
+# here by the pull (a "<-" line), the same way every time, not kept by
+# the agent under the send of the whole folder (a "->" line).
+broker stop >/dev/null
+log=$RDEV_RUNTIME_DIR/broker.log
+: >"$log"
+in_ctr sh -c 'echo remote2 >f.txt'
+echo local2 >"$app/f.txt"
+cp "$cfg" "$TEST_TMP/ssh_config.saved"
+saved_cfg=$TEST_TMP/ssh_config.saved # (the trap puts it back)
+closed=$(rig_ports 1)
+sed -i "s/^\( *Port \).*/\1$closed/" "$cfg"
+broker start >/dev/null
+failed_once() { [ "$(sync_json | jq -r .lastError)" != null ]; }
+EVENTUALLY_SECONDS=30 eventually "the host away, a resumed sync's first batch fails" failed_once
+cp "$saved_cfg" "$cfg"
+saved_cfg=
+conflict2() { grep -l remote2 "$app"/f.txt.rdev-conflict-* 2>/dev/null | head -1; }
+EVENTUALLY_SECONDS=30 eventually "... back, a conflict file here with the host's version" conflict2
+cf2=$(basename "$(conflict2)")
+EVENTUALLY_SECONDS=30 eventually "... and the local version on the host" has f.txt local2
+check "... found by the retry's pull, before its send" \
+	grep -q " <- $name: conflict f.txt: the host's version saved as $cf2" "$log"
+counted2() { [ "$(sync_json | jq -r '"\(.conflicts) \(.lastConflict) \(.hostChanged)"')" = "1 $cf2 0" ]; }
+EVENTUALLY_SECONDS=30 eventually "... counted once as a conflict, nothing replaced" counted2
 
 # A local symlink where the container made a file, and a local file where
 # it made a folder (while no broker runs): the agent keeps the host's as
