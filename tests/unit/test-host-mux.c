@@ -14,6 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+
 #include "buf.h"
 #include "byte-order.h"
 #include "host-internal.h"
@@ -236,6 +238,65 @@ TEST(a_stream_that_takes_nothing_leaves_the_bytes_in_the_socket)
 	close(sv[1]);
 	host_link_kill(l);
 	host_drop_dead_links(&h);
+	mux_free(&h);
+}
+
+/* The watch leaves a stalled stream's client socket alone (a socket with
+ * bytes in it, level-triggered, would wake every pass while its callback
+ * reads nothing: the loop spins), and a grant that comes while the loop
+ * waits has the next pass read it again, straight into frames. */
+TEST(the_watch_drops_a_stalled_stream_socket_until_a_grant)
+{
+	struct host_session h;
+	struct host_mux_chan *c;
+	struct host_link *l;
+	static unsigned char big[100000];
+	char answer[128];
+	int sv[2], types[8];
+	size_t data;
+
+	mux_init(&h, 1);
+	ASSERT_INT_EQ(pipe(h.wake), 0);
+	ASSERT_INT_EQ(host_watch_init(&h, NULL), 0);
+	ASSERT_INT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	c = host_mux_open_early(&h, "tcp", "10.0.0.1", 80, 1000);
+	ASSERT_NOT_NULL(c);
+	l = host_link_new(&h, sv[0], NULL, HOST_LINK_BUFFER);
+	host_link_attach_mux(l, c);
+	host_link_set_state(l, HOST_LINK_OPENING);
+	snprintf(answer, sizeof answer, "{\"id\":%u,\"ok\":true,\"window\":0}", c->id);
+	mux_from_agent(&h, PROTO_CONTROL, 0, answer);
+	host_link_set_state(l, HOST_LINK_OPEN);
+	buf_reset(h.mux_out);
+
+	/* no credit, bytes waiting: the socket is not watched for them */
+	ASSERT_INT_EQ(write(sv[1], big, sizeof big), sizeof big);
+	ASSERT_INT_EQ(host_watch_pass(&h, 0), 0);
+	ASSERT_INT_EQ(l->ev_what & EV_READ, 0);
+	ASSERT_INT_EQ(mux_socket_holds(sv[0]), sizeof big);
+
+	/* the grant (as if read off the SSH socket while the loop waited):
+	 * the next pass watches the socket again and its bytes go into
+	 * frames */
+	mux_grant(&h, c->id, 70000);
+	buf_reset(h.mux_out);
+	ASSERT_INT_EQ(host_watch_pass(&h, 1000), 0);
+	ASSERT_INT_NE(l->ev_what & EV_READ, 0);
+	mux_queued(&h, c->id, types, 8, &data, NULL, 0);
+	ASSERT_INT_EQ(data, 70000);
+	ASSERT_INT_EQ(buf_len(l->to_ch), 0);
+
+	/* out of credit again: dropped again */
+	ASSERT_INT_EQ(host_watch_pass(&h, 0), 0);
+	ASSERT_INT_EQ(l->ev_what & EV_READ, 0);
+	ASSERT_INT_EQ(mux_socket_holds(sv[0]), sizeof big - 70000);
+
+	close(sv[1]);
+	host_link_kill(l);
+	host_drop_dead_links(&h);
+	host_watch_free(&h);
+	close(h.wake[0]);
+	close(h.wake[1]);
 	mux_free(&h);
 }
 
