@@ -17,7 +17,8 @@
 #include "xmalloc.h"
 
 /* Frames for the agent waiting in h->mux_out before streams stop adding:
- * each stream's DATA waits in its owner's buffer instead. */
+ * a link's client's bytes then stay in its socket (host_link_client_waits;
+ * only what its link read before the stream opened waits in the link). */
 #define HOST_MUX_OUT_MAX (512u << 10)
 /* The most one DATA frame carries. */
 #define HOST_MUX_CHUNK 65536u

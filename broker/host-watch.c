@@ -150,9 +150,10 @@ host_watch_ssh(struct host_session *h, int fd)
 }
 
 /* What l's client socket is waited for now (see host_link's fields): its
- * bytes while there is room for them, writability while it is full; nothing
- * while its channel opens or its target is being asked for with a full
- * buffer. */
+ * bytes while there is room for them and its stream of the agent session
+ * takes them (host_link_client_waits), writability while it is full;
+ * nothing while its channel opens or its target is being asked for with a
+ * full buffer. */
 static short
 host_watch_link_wants(const struct host_link *l)
 {
