@@ -527,10 +527,10 @@ forward_relay_parse(const cJSON *res, int service, char **address, int *port,
 int
 forward_take_target(struct forward *fw, const cJSON *res)
 {
-	unsigned char token[FORWARD_RELAY_TOKEN_LEN];
+	unsigned char token[FORWARD_RELAY_TOKEN_LEN] = { 0 };
 	const cJSON *cid;
 	char *address;
-	int port;
+	int port, same;
 
 	cid = cJSON_GetObjectItemCaseSensitive(res, "containerId");
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(res, "changed"))) {
@@ -566,6 +566,17 @@ forward_take_target(struct forward *fw, const cJSON *res)
 	    strcmp(cid->valuestring, fw->container_id) != 0)
 		log_info("forward %d of %s: the container is now %.12s (was %.12s)",
 		    fw->port, fw->workspace, cid->valuestring, fw->container_id);
+	/* The target it has, answered again (a Compose service's always is:
+	 * it is never asked with "unchanged"): the connections opened to it
+	 * went to this one, and are not moved (host-forward.c reopened each,
+	 * every forward_check_bound, while a service's open went unanswered). */
+	same = fw->have_target && fw->address != NULL &&
+	    strcmp(fw->address, address) == 0 &&
+	    fw->target_port == (fw->service == NULL ? port : fw->port) &&
+	    (fw->service != NULL || sodium_memcmp(fw->token, token, sizeof token) == 0) &&
+	    (fw->container_id == NULL ? !cJSON_IsString(cid)
+				      : cJSON_IsString(cid) &&
+			strcmp(cid->valuestring, fw->container_id) == 0);
 	free(fw->address);
 	fw->address = address;
 	free(fw->container_id);
@@ -574,7 +585,8 @@ forward_take_target(struct forward *fw, const cJSON *res)
 	sodium_memzero(token, sizeof token);
 	fw->target_port = fw->service == NULL ? port : fw->port;
 	fw->have_target = 1;
-	fw->target_seq++;
+	if (!same)
+		fw->target_seq++;
 	fw->not_relay = 0;
 	fw->checked_ms = clock_now_ms();
 	fw->direct_retry_ms = 0;

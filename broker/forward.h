@@ -98,7 +98,8 @@ struct forward {
 	 * again (have_target 0) when a connection to it fails. */
 	int have_target;
 	/* bumped by each new target taken (forward_take_target; not by a
-	 * check that confirms it): a connection opened to the target of one
+	 * check that confirms it, nor by an answer naming the same target
+	 * again, as a Compose service's does): a connection opened to the target of one
 	 * number is to another one's once it changed */
 	unsigned target_seq;
 	long long checked_ms; /* when it was asked for or confirmed (clock_now_ms) */

@@ -276,6 +276,46 @@ TEST(a_new_container_replaces_the_target)
 	forward_clear(&fw);
 }
 
+/* A full answer naming the target the forward has (a Compose service's
+ * check always gets one: it is never asked with "unchanged") is no new
+ * target: the connections opened to it are not moved (host-forward.c
+ * reopened a service's connection whose open was slow at each answer,
+ * every forward_check_bound); another address, relay port or token is. */
+TEST(the_same_target_answered_again_is_no_new_one)
+{
+	struct forward fw;
+	cJSON *a = relay_answer("c1", "172.17.0.2", 40000);
+	cJSON *b = relay_answer("c1", "172.17.0.2", 40001);
+	cJSON *db = relay_answer("s1", "172.18.0.5", 0);
+	cJSON *db2 = relay_answer("s2", "172.18.0.6", 0);
+	unsigned seq;
+
+	forward_init(&fw, "/home/u/ws", NULL);
+	fw.port = 3000;
+	ASSERT_INT_EQ(forward_take_target(&fw, a), 0);
+	seq = fw.target_seq;
+	ASSERT_INT_EQ(forward_take_target(&fw, a), 0);
+	ASSERT_INT_EQ(fw.target_seq, seq);
+	ASSERT_INT_EQ(forward_take_target(&fw, b), 0); /* another relay */
+	ASSERT_TRUE(fw.target_seq != seq);
+	forward_clear(&fw);
+
+	forward_init(&fw, "/home/u/ws", NULL);
+	fw.service = strdup("db");
+	fw.port = 5432;
+	ASSERT_INT_EQ(forward_take_target(&fw, db), 0);
+	seq = fw.target_seq;
+	ASSERT_INT_EQ(forward_take_target(&fw, db), 0);
+	ASSERT_INT_EQ(fw.target_seq, seq);
+	ASSERT_INT_EQ(forward_take_target(&fw, db2), 0); /* another container */
+	ASSERT_TRUE(fw.target_seq != seq);
+	cJSON_Delete(a);
+	cJSON_Delete(b);
+	cJSON_Delete(db);
+	cJSON_Delete(db2);
+	forward_clear(&fw);
+}
+
 /* A relay request of fw goes now and ends with res or error (how): want. */
 static void
 assert_check_ends(struct forward *fw, const cJSON *res, const char *error,
