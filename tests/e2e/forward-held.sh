@@ -164,7 +164,7 @@ say "rdev-fh-intruder2-$$" intruder
 up_elsewhere norelay
 check "the last container has another address" test "$(address "$cid")" != "$old"
 say "$cid" fourth 127.0.0.1
-docker update --cpu-period 1000000 --cpu-quota 3000 "$cid" >/dev/null ||
+docker update --cpu-period 200000 --cpu-quota 1000 "$cid" >/dev/null ||
 	fail "docker update --cpu-quota failed"
 sleep 1.3
 stale() { grep -c "forward $p of .*: the check finds its target stale" "$RDEV_RUNTIME_DIR/broker.log" || true; }
