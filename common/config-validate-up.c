@@ -114,13 +114,15 @@ config_validate_up_image(struct config_validate_ctx *v, const cJSON *root)
 
 /* workspaceFolder is a folder in the container, where every step and exec
  * starts: a relative one made up succeed and each of those fail ("chdir to
- * cwd (\"src\") failed"). One that starts with a variable is let be. */
+ * cwd (\"src\") failed"). One that starts with a variable is let be; so is
+ * "", where they start in the container's working directory. */
 static int
 config_validate_up_workspace_folder(struct config_validate_ctx *v, const cJSON *root)
 {
 	const cJSON *wf = cJSON_GetObjectItemCaseSensitive(root, "workspaceFolder");
 
 	if (!cJSON_IsString(wf) || wf->valuestring[0] == '/' ||
+	    wf->valuestring[0] == '\0' ||
 	    strncmp(wf->valuestring, "${", 2) == 0)
 		return 0;
 	return config_validate_report_error(v, wf, "\"workspaceFolder\"",

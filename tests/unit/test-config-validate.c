@@ -733,6 +733,11 @@ TEST(up_relative_workspace_folder_is_an_error)
 	    1, &r);
 	ASSERT_INT_EQ(r.rc, 0);
 	result_free(&r);
+	/* "": steps and execs start in the container's working directory, as
+	 * they did before this check (not a path that fails each of them) */
+	validate_up("{\"image\": \"x\", \"workspaceFolder\": \"\"}", 1, &r);
+	ASSERT_INT_EQ(r.rc, 0);
+	result_free(&r);
 }
 
 /* In what the container is created with, ${containerEnv:NAME} stays as
