@@ -266,13 +266,16 @@ sync_hash_fd(int fd, char *hex)
 	return 0;
 }
 
-/* The growing scan of sync_scan. */
+/* The growing scan of sync_scan. Every walk is of a live tree (a folder
+ * being edited, a container's workspace): an entry listed by readdir that
+ * has gone by the time the walk comes to it is left out, as if the walk had
+ * started a moment later. (A live sync scans after its watch is in place:
+ * the deletion is an event, and the next batch sees the path again.) */
 struct sync_walk {
 	const struct sync_ignore *ig;
 	const struct sync_scan *prev;
 	struct sync_scan *s;
 	size_t cap;
-	int missing_ok; /* a live tree: what goes meanwhile is left out */
 };
 
 static struct sync_entry *
@@ -293,7 +296,7 @@ sync_walk_add(struct sync_walk *w, char *path, char type, const struct stat *sb)
 }
 
 /* A regular file: its hash, lent by prev when size, mtime and inode agree.
- * 0, 1 when it went meanwhile (missing_ok), or -1 with *cause. */
+ * 0, 1 when it went meanwhile, or -1 with *cause. */
 static int
 sync_walk_file(struct sync_walk *w, int dfd, const char *name, struct sync_entry *e,
     const struct stat *sb, char **cause)
@@ -312,7 +315,7 @@ sync_walk_file(struct sync_walk *w, int dfd, const char *name, struct sync_entry
 		return 0;
 	}
 	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT && w->missing_ok)
+	if (fd < 0 && errno == ENOENT)
 		return 1;
 	if (fd < 0 || sync_hash_fd(fd, e->hash) != 0) {
 		error_set_errno(cause, errno, "%s", e->path);
@@ -329,10 +332,9 @@ static int sync_walk_dir(struct sync_walk *, int, const char *, char **);
 
 /* The entry name (in the open folder dfd) whose relative path is path
  * (taken), and for a folder everything under it. A name gone meanwhile is
- * left out when missing_ok. */
+ * left out. */
 static int
-sync_walk_entry(struct sync_walk *w, int dfd, const char *name, char *path,
-    int missing_ok, char **cause)
+sync_walk_entry(struct sync_walk *w, int dfd, const char *name, char *path, char **cause)
 {
 	char target[SYNC_PATH_MAX + 2];
 	struct sync_entry *e;
@@ -341,7 +343,7 @@ sync_walk_entry(struct sync_walk *w, int dfd, const char *name, char *path,
 	int sub;
 
 	if (fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) != 0) {
-		if (missing_ok && errno == ENOENT) {
+		if (errno == ENOENT) {
 			free(path);
 			return 0;
 		}
@@ -361,6 +363,10 @@ sync_walk_entry(struct sync_walk *w, int dfd, const char *name, char *path,
 	}
 	if (S_ISLNK(sb.st_mode)) {
 		len = readlinkat(dfd, name, target, sizeof target - 1);
+		if (len < 0 && errno == ENOENT) {
+			free(path);
+			return 0;
+		}
 		if (len < 0 || (size_t)len > SYNC_PATH_MAX) {
 			error_set_errno(
 			    cause, len < 0 ? errno : ENAMETOOLONG, "%s", path);
@@ -384,7 +390,7 @@ sync_walk_entry(struct sync_walk *w, int dfd, const char *name, char *path,
 	}
 	e = sync_walk_add(w, path, 'd', &sb);
 	sub = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (sub < 0 && errno == ENOENT && w->missing_ok) {
+	if (sub < 0 && errno == ENOENT) {
 		free(e->path);
 		w->s->n--;
 		return 0;
@@ -424,7 +430,7 @@ sync_walk_dir(struct sync_walk *w, int dfd, const char *rel, char **cause)
 		qsort(names, n, sizeof *names, sync_path_cmp);
 	for (i = 0; i < n && rc == 0; i++) {
 		path = *rel ? xasprintf("%s/%s", rel, names[i]) : xstrdup(names[i]);
-		rc = sync_walk_entry(w, dirfd(d), names[i], path, w->missing_ok, cause);
+		rc = sync_walk_entry(w, dirfd(d), names[i], path, cause);
 	}
 	sync_paths_free(names, n);
 	closedir(d);
@@ -452,7 +458,7 @@ int
 sync_scan(const char *root, const struct sync_ignore *ig, const struct sync_scan *prev,
     struct sync_scan **out, char **cause)
 {
-	struct sync_walk w = { ig, prev, xcalloc(1, sizeof *w.s), 0, 0 };
+	struct sync_walk w = { ig, prev, xcalloc(1, sizeof *w.s), 0 };
 	int fd;
 
 	*out = NULL;
@@ -501,13 +507,12 @@ int
 sync_scan_under(const char *root, const char *rel, const struct sync_ignore *ig,
     const struct sync_scan *prev, struct sync_scan **out, char **cause)
 {
-	struct sync_walk w = { ig, prev, xcalloc(1, sizeof *w.s), 0, 1 };
+	struct sync_walk w = { ig, prev, xcalloc(1, sizeof *w.s), 0 };
 	const char *leaf = NULL;
 	int dfd = -1, rc;
 
 	*out = NULL;
 	if (*rel == '\0') {
-		w.missing_ok = 0;
 		sync_scan_free(w.s);
 		return sync_scan(root, ig, prev, out, cause);
 	}
@@ -521,7 +526,7 @@ sync_scan_under(const char *root, const char *rel, const struct sync_ignore *ig,
 	}
 	if (rc == 1) /* (nothing there: an empty scan) */
 		return sync_walk_finish(&w, 0, root, out, cause);
-	rc = sync_walk_entry(&w, dfd, leaf, xstrdup(rel), 1, cause);
+	rc = sync_walk_entry(&w, dfd, leaf, xstrdup(rel), cause);
 	close(dfd);
 	return sync_walk_finish(&w, rc, root, out, cause);
 }

@@ -68,8 +68,10 @@ struct sync_scan {
 int sync_scan_ignore(
     const char *root, unsigned flags, struct sync_ignore **ig, char **cause);
 /* Scan root (a folder) with ig (may be NULL). prev (may be NULL) lends
- * hashes. 0 and a new *out (sync_scan_free), or -1 with *cause naming the
- * path that could not be read. */
+ * hashes. A live tree: an entry that goes while the scan walks (listed,
+ * then deleted before it is read) is left out, not an error. 0 and a new
+ * *out (sync_scan_free), or -1 with *cause naming the path that could not
+ * be read (root itself gone is one). */
 int sync_scan(const char *root, const struct sync_ignore *ig,
     const struct sync_scan *prev, struct sync_scan **out, char **cause);
 /* Scan only rel under root (a live tree: what goes meanwhile is left out):
