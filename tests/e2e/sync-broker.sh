@@ -2,7 +2,8 @@
 # sync-broker.sh - `rdev up HOST: ./app --sync`: the broker keeps the host's
 # copy in step with the folder after `up` returns (an edit, a delete show in
 # the container); `rdev status` and `rdev-broker status` show the sync; a
-# killed broker's successor resumes it (the edits made meanwhile arrive); a
+# killed broker's successor resumes it (the edits made meanwhile arrive,
+# files deleted while it scans the whole folder do not stop it); a
 # frozen link queues the edits, which all arrive once it thaws, as does a
 # hung agent; a large file's small change goes as a block delta (far fewer
 # bytes than the file, the host's copy byte-exact); a local file where the
@@ -226,17 +227,44 @@ check "... but not the folder" sh -c \
 	"! grep -q ': many was changed on the host' '$RDEV_RUNTIME_DIR/broker.log'"
 
 # The broker is killed: edits made meanwhile arrive once a new broker (here
-# started by the next command) has resumed the sync.
+# started by the next command) has resumed the sync. Its first batch scans
+# the whole folder while files in it come and go (churn-N, each deleted
+# soon after it is made: many are listed, then gone by the time the scan
+# has hashed big.bin and comes to them): those are left out and the sync
+# goes on (it stopped for good on the first, "churn-N: No such file or
+# directory": the first edit after `up --sync`, made during that scan,
+# then never arrived).
 pid=$(broker status --json | jq -r .pid)
 kill -KILL "$pid"
 echo v3 >"$app/src/main.c"
 echo new >"$app/new.txt"
+# (it ends when killed, when the folder goes, or after 2 minutes)
+python3 - "$app" <<'PY' &
+import os, sys, time
+d, i, end = sys.argv[1], 0, time.monotonic() + 120
+try:
+	while time.monotonic() < end:
+		open(os.path.join(d, "churn-%d" % i), "w").close()
+		if i >= 20:
+			os.unlink(os.path.join(d, "churn-%d" % (i - 20)))
+		i += 1
+		time.sleep(0.002)
+except OSError:
+	pass
+PY
+churn=$!
 # (a client starts the new broker, whose environment lowers the inline limit:
 # the resumed sync's rescan streams its manifest, as one beyond 16 MiB is)
 RDEV_SYNC_INLINE_MAX=100 rdev status "$name:" "$app" >/dev/null 2>&1 || true
 eventually "a new broker resumes the sync: the edits made meanwhile arrive" \
 	sh -c "test \"\$(docker exec -w '$ws' '$cid' cat src/main.c new.txt)\" = 'v3
 new'"
+kill "$churn"
+wait "$churn" 2>/dev/null || true
+rm -f "$app"/churn-*
+not_stopped() { [ "$(sync_json | jq -r .state)" != error ]; }
+check "... files deleted while it scanned the folder did not stop it" not_stopped
+eventually "... and their deletions arrive" sh -c "! docker exec -w '$ws' '$cid' sh -c 'ls churn-*' >/dev/null 2>&1"
 
 # The link freezes (nothing refused, nothing reset): the edits made
 # meanwhile are queued, and all arrive after it thaws.
