@@ -24,11 +24,16 @@ export RDEV_SYNC_IDLE_MS=3000
 export RDEV_SYNC_RETRY_MAX_MS=1000
 printf '  ServerAliveInterval 1\n  ServerAliveCountMax 2\n' >>"$cfg"
 folder=
+# What a part of the test must undo when it fails (run first on exit).
+undo=
 # On a failure, the broker's log and the syncs' status go to the test's
 # output first (an edit right after up that never arrived, 2 runs in about
-# 30 across sessions 21-22, could not be told apart from the output alone).
+# 30 across sessions 21-22, could not be told apart from the output alone;
+# it was a file deleted during the first batch's scan, which stopped the
+# sync).
 sync_broker_exit() {
 	local rc=$?
+	eval "$undo"
 	if [ "$rc" != 0 ]; then
 		echo "--- the broker's log (last 60 lines):"
 		tail -n 60 "$RDEV_RUNTIME_DIR/broker.log" 2>/dev/null
@@ -128,7 +133,7 @@ docker exec -u root -w "$ws" "$cid" sh -c 'mkdir stuck && echo made >stuck/made'
 # (chattr +i needs a filesystem that has it: not tmpfs, nor overlay)
 if chattr +i "$folder/stuck" 2>/dev/null; then
 	stuck_n=1
-	trap 'chattr -i "$folder/stuck" 2>/dev/null; rig_remote_cleanup ${folder:+"${folder#"$home"/}"}' EXIT
+	undo='chattr -i "$folder/stuck" 2>/dev/null || true'
 	echo local-stuck >"$app/stuck"
 	echo tail >"$app/tail.txt"
 	eventually "a file beside one whose host version cannot be kept lands" \
@@ -229,30 +234,44 @@ check "... but not the folder" sh -c \
 # The broker is killed: edits made meanwhile arrive once a new broker (here
 # started by the next command) has resumed the sync. Its first batch scans
 # the whole folder while files in it come and go (churn-N, each deleted
-# soon after it is made: many are listed, then gone by the time the scan
-# has hashed big.bin and comes to them): those are left out and the sync
-# goes on (it stopped for good on the first, "churn-N: No such file or
-# directory": the first edit after `up --sync`, made during that scan,
-# then never arrived).
+# soon after it is made, and all of them at once when the scan opens
+# big.bin, after it listed the folder: gone by the time it comes to them):
+# those are left out and the sync goes on (it stopped for good on the
+# first, "churn-N: No such file or directory", as it did when the first
+# edit after `up --sync`, a deletion, came during that scan: the edit then
+# never arrived).
 pid=$(broker status --json | jq -r .pid)
 kill -KILL "$pid"
 echo v3 >"$app/src/main.c"
 echo new >"$app/new.txt"
 # (it ends when killed, when the folder goes, or after 2 minutes)
-python3 - "$app" <<'PY' &
-import os, sys, time
-d, i, end = sys.argv[1], 0, time.monotonic() + 120
+python3 - "$app" "$TEST_TMP/churning" <<'PY' &
+import ctypes, os, select, sys, time
+d, i, live, end = sys.argv[1], 0, [], time.monotonic() + 120
+libc = ctypes.CDLL(None, use_errno=True)
+fd = libc.inotify_init1(os.O_NONBLOCK)
+IN_OPEN = 0x20
 try:
+	if fd < 0 or libc.inotify_add_watch(fd, os.path.join(d, "big.bin").encode(), IN_OPEN) < 0:
+		raise OSError(ctypes.get_errno(), "inotify")
+	open(sys.argv[2], "w").close()
 	while time.monotonic() < end:
-		open(os.path.join(d, "churn-%d" % i), "w").close()
-		if i >= 20:
-			os.unlink(os.path.join(d, "churn-%d" % (i - 20)))
+		live.append(os.path.join(d, "churn-%d" % i))
+		open(live[-1], "w").close()
 		i += 1
-		time.sleep(0.002)
+		if len(live) > 20:
+			os.unlink(live.pop(0))
+		if select.select([fd], [], [], 0.002)[0]:
+			os.read(fd, 4096)
+			while live:
+				os.unlink(live.pop())
 except OSError:
 	pass
 PY
 churn=$!
+undo='kill $churn 2>/dev/null || true'
+# (churning before the new broker starts)
+EVENTUALLY_SECONDS=30 eventually "files come and go in the folder" test -e "$TEST_TMP/churning"
 # (a client starts the new broker, whose environment lowers the inline limit:
 # the resumed sync's rescan streams its manifest, as one beyond 16 MiB is)
 RDEV_SYNC_INLINE_MAX=100 rdev status "$name:" "$app" >/dev/null 2>&1 || true
@@ -261,6 +280,7 @@ eventually "a new broker resumes the sync: the edits made meanwhile arrive" \
 new'"
 kill "$churn"
 wait "$churn" 2>/dev/null || true
+undo=
 rm -f "$app"/churn-*
 not_stopped() { [ "$(sync_json | jq -r .state)" != error ]; }
 check "... files deleted while it scanned the folder did not stop it" not_stopped
@@ -291,7 +311,7 @@ eventually "... and the sync watches again" watching
 # queued; the agent back, the edit arrives.
 stopped="$(agent_pid) $(client_serve_pids | tr '\n' ' ')"
 kill -STOP $stopped
-trap 'kill -CONT $stopped 2>/dev/null; rig_remote_cleanup ${folder:+"${folder#"$home"/}"}' EXIT
+undo='kill -CONT $stopped 2>/dev/null || true'
 echo hung >"$app/hung.txt"
 # (the broker's status: `rdev status` would ask the stopped agent)
 gave_up() { broker status --json | jq -r '.syncs[0].lastError' | grep -q "for 3 s"; }
