@@ -148,6 +148,9 @@ struct client_target_hook {
 #define CLIENT_TARGET_SEND_LOCAL \
 	0x200 /* HOST: SOURCE: upload a local folder first (as \
 		 CLIENT_TARGET_SEND); a git URL's clone is taken as it is */
+#define CLIENT_TARGET_SEND_KEEP_HOST \
+	0x400 /* ... a two-way sync follows: a host file changed since the \
+		 last sync is kept as its conflict file (keepHostChanges) */
 /* Find name's TARGET in argv (the value of --workspace-folder, else the
  * first non-option) and open its backend. `@POOL SOURCE [--host NAME]`
  * resolves to a host of the pool (pool-target.h; with CLIENT_TARGET_PLACE

@@ -76,7 +76,8 @@ cmd_sync_exec(int argc, char **argv)
 		return cmd_sync_stop(argc, argv);
 	flags |= (git ? CLIENT_TARGET_SEND_GIT : 0) |
 	    (gitignore ? CLIENT_TARGET_SEND_GITIGNORE : 0) |
-	    (watch ? CLIENT_TARGET_KEEP_SCAN : 0);
+	    (watch ? CLIENT_TARGET_KEEP_SCAN : 0) |
+	    (two_way ? CLIENT_TARGET_SEND_KEEP_HOST : 0);
 	if ((rc = client_target_open("sync", argc, argv, flags, &ct)) != CMD_EXIT_OK)
 		goto out;
 	if (ct.src.name == NULL) {

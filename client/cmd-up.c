@@ -42,7 +42,8 @@ cmd_up_exec(int argc, char **argv)
 		 CLIENT_TARGET_PLACE | CLIENT_TARGET_SEND |
 		     (sync ? CLIENT_TARGET_LOCAL_SOURCE : 0) |
 		     (git ? CLIENT_TARGET_SEND_GIT : 0) |
-		     (gitignore ? CLIENT_TARGET_SEND_GITIGNORE : 0),
+		     (gitignore ? CLIENT_TARGET_SEND_GITIGNORE : 0) |
+		     (two_way ? CLIENT_TARGET_SEND_KEEP_HOST : 0),
 		 &hook, &ct)) != CMD_EXIT_OK)
 		goto out;
 	rc = agent_cmd_up(&ct.be, &client_program, &cmd_up_entry, ct.argc, ct.argv,

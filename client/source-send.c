@@ -279,11 +279,16 @@ source_send(struct remote *r, const struct source *s, const struct source_send_o
 		st->host_kept_paths = cJSON_CreateArray();
 		if (o->entry_errors)
 			st->failed = cJSON_CreateArray();
+		if (o->keep_host_changes) {
+			st->keep_host_changes = 1;
+			st->kept_as = cJSON_CreateArray();
+		}
 		rc = source_send_upload(r, s, o, folder, st, cause);
 		source_send_warn_host_changes(remote_host(r), st);
 		cJSON_Delete(st->host_changed_paths);
 		cJSON_Delete(st->host_kept_paths);
-		st->host_changed_paths = st->host_kept_paths = NULL;
+		cJSON_Delete(st->kept_as);
+		st->host_changed_paths = st->host_kept_paths = st->kept_as = NULL;
 	}
 	st->seconds = (double)(clock_now_ms() - t0) / 1000.0;
 	if (st == &own || rc != 0) {
@@ -335,6 +340,8 @@ source_send_stats_json(const struct source_send_stats *st, const char *folder)
 	cJSON_AddNumberToObject(o, "skipped", (double)st->skipped);
 	cJSON_AddNumberToObject(o, "hostChanged", (double)st->host_changed);
 	cJSON_AddNumberToObject(o, "hostKept", (double)st->host_kept);
+	if (st->kept > 0) /* (two-way: conflicts the agent kept) */
+		cJSON_AddNumberToObject(o, "conflicts", (double)st->kept);
 	cJSON_AddNumberToObject(o, "seconds", st->seconds);
 	return o;
 }

@@ -37,6 +37,11 @@ struct source_send_opts {
 				    st->failed lists it (a new array: the
 				    caller frees), for a live sync to send
 				    again; else the upload fails */
+	int keep_host_changes;	 /* a two-way sync follows: a host file
+				    changed since the last sync is kept
+				    as NAME.rdev-conflict-* beside the one
+				    sent ("keepHostChanges"), for its first
+				    pull to bring here: not replaced */
 };
 
 /* Put s's workspace on r's host: upload (SOURCE_LOCAL) or clone/fetch

@@ -16,7 +16,10 @@
 # comes once it can. More local files than the agent lists that fail on
 # the host (a root-made folder) do not stop the pulls. A local symlink or file where the container made a
 # file or folder keeps the host's as a conflict copy on the host, which
-# comes back.
+# comes back. A sync that starts (`rdev sync --watch --two-way`, `rdev up
+# --sync --two-way`) after both sides changed a file while no sync ran keeps
+# the host's version as a conflict (its upload's keepHostChanges), never
+# replaces it.
 # Each wait is 30 s at most (docs/SYNC.md: a host change comes within the
 # pull's pause, at most 30 s, plus one pull); the latency is bench/'s.
 . "$(dirname "$0")/../rig/lib.sh"
@@ -253,21 +256,49 @@ else
 fi
 
 # The same in the foreground: `rdev sync --watch --two-way` prints what
-# comes back.
+# comes back. It starts with a whole upload, before any pull: a file both
+# sides changed while no sync ran is kept there by the agent as its
+# conflict file (keepHostChanges), told as a conflict, and brought here by
+# the first pull; never replaced by the local version (the upload once
+# sent without keepHostChanges: the host's version was lost, told only as
+# "the local version replaced it").
 rdev sync --stop "$name:" "$app" >/dev/null
 rc=0
 rdev sync "$name:" "$app" --two-way >/dev/null 2>&1 || rc=$?
 check_eq "--two-way without --watch is refused (usage)" "$rc" 2
+in_ctr sh -c 'echo remote3 >f.txt'
+echo local3 >"$app/f.txt"
 "$RDEV_BIN_DIR/rdev" sync "$name:" "$app" --watch --two-way >"$TEST_TMP/w.out" 2>"$TEST_TMP/w.err" &
 watcher=$!
 watching() { grep -q "watching" "$TEST_TMP/w.err"; }
 eventually "rdev sync --watch --two-way watches" watching
+check_eq "changed on both sides while no sync ran: the host gets the local version" \
+	"$(in_ctr cat f.txt)" local3
+conflict3() { grep -l remote3 "$app"/f.txt.rdev-conflict-* 2>/dev/null | head -1; }
+EVENTUALLY_SECONDS=30 eventually "... and the host's comes here as a conflict file" conflict3
+check_eq "... the local file keeps the local version" "$(cat "$app/f.txt")" local3
+check "... told as a conflict" grep -q "conflict f.txt: the host's version saved as f.txt.rdev-conflict-" \
+	"$TEST_TMP/w.err"
+check "... never as replaced" sh -c "! grep -q 'the local version replaced it' '$TEST_TMP/w.err'"
 in_ctr sh -c 'echo w >w.txt'
 pulled() { here w.txt w && grep -qx "pulled w.txt" "$TEST_TMP/w.out"; }
 EVENTUALLY_SECONDS=30 eventually "... brings back a file made in the container, and says so" pulled
 kill -INT "$watcher"
 wait "$watcher" || fail "the watcher ended with $?"
 watcher=
+
+# And `rdev up --sync --two-way` again after both sides changed f.txt while
+# no sync ran: its upload keeps the host's version there too, and the
+# broker's first pull brings it here.
+in_ctr sh -c 'echo remote4 >f.txt'
+echo local4 >"$app/f.txt"
+rig_sync_up "$app" --sync --two-way
+check_eq "up --sync --two-way: the host gets the local version" "$(in_ctr cat f.txt)" local4
+check "... the upload tells the host's kept as a conflict" \
+	grep -q "conflict f.txt: the host's version saved as f.txt.rdev-conflict-" "$TEST_TMP/up.err"
+conflict4() { grep -l remote4 "$app"/f.txt.rdev-conflict-* 2>/dev/null | head -1; }
+EVENTUALLY_SECONDS=30 eventually "... and the broker brings it here" conflict4
+check "... never told as replaced" sh -c "! grep -q 'the local version replaced it' '$TEST_TMP/up.err'"
 
 rdev down "$name:" "$app" >/dev/null 2>&1 || fail "rdev down"
 finish
