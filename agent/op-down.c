@@ -13,7 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "agent-state.h"
+#include "atomic-file.h"
 #include "buf.h"
 #include "compose.h"
 #include "config.h"
@@ -28,10 +31,11 @@
 #include "xmalloc.h"
 
 /* Remove what Compose made for the project besides containers (volumes:
- * its volumes too, their names added to removed when not NULL). */
+ * its volumes too, their names added to removed when not NULL, those Docker
+ * refuses, one a container uses, to kept as {"name","reason"}). */
 static int
-op_down_compose_rest(
-    struct docker *d, const char *project, int volumes, cJSON *removed, char **cause)
+op_down_compose_rest(struct docker *d, const char *project, int volumes, cJSON *removed,
+    cJSON *kept, char **cause)
 {
 	char *filter =
 	    xasprintf("{\"label\":[\"com.docker.compose.project=%s\"]}", project);
@@ -73,12 +77,29 @@ op_down_compose_rest(
 			rc = docker_request(
 			    d, "DELETE", path, NULL, &status, &resp, cause);
 			free(path);
+			if (rc == 0 && k == 1 && removed != NULL) {
+				/* (Docker refuses one a container uses: kept) */
+				if (status >= 200 && status < 300)
+					cJSON_AddItemToArray(removed,
+					    cJSON_CreateString(name->valuestring));
+				else if (kept != NULL) {
+					const char *m = cJSON_GetStringValue(
+					    cJSON_GetObjectItemCaseSensitive(
+						resp, "message"));
+					char *why = m != NULL
+					    ? xstrdup(m)
+					    : xasprintf("Docker answered %d", status);
+					cJSON *o = cJSON_CreateObject();
+					cJSON_AddStringToObject(
+					    o, "name", name->valuestring);
+					cJSON_AddStringToObject(o, "reason", why);
+					cJSON_AddItemToArray(kept, o);
+					free(why);
+				}
+			}
 			cJSON_Delete(resp);
 			if (rc != 0)
 				break;
-			if (k == 1 && removed != NULL)
-				cJSON_AddItemToArray(
-				    removed, cJSON_CreateString(name->valuestring));
 		}
 		cJSON_Delete(list);
 	}
@@ -213,6 +234,71 @@ op_down_volumes(struct docker *d, const cJSON *names, cJSON *removed, cJSON *kep
 	}
 }
 
+/* STATE/compose-down/PROJECT: the workspace folder whose plain down left
+ * the Compose project's volumes (a project name is [a-z0-9_-]). New string,
+ * or NULL when the state directory cannot be had. */
+static char *
+op_down_record_path(const char *project)
+{
+	char *cause = NULL, *dir = agent_state_dir(&cause), *path = NULL;
+
+	if (dir == NULL) {
+		log_warn("down: %s", cause);
+		free(cause);
+		return NULL;
+	}
+	path = xasprintf("%s/compose-down", dir);
+	if (agent_state_mkdir_parents(path, 0700, &cause) != 0) {
+		log_warn("down: %s", cause);
+		free(cause);
+		free(path);
+		path = NULL;
+	} else {
+		free(path);
+		path = xasprintf("%s/compose-down/%s", dir, project);
+	}
+	free(dir);
+	return path;
+}
+
+/* A plain down of folder's Compose project: record that its volumes are
+ * folder's, for a later down --volumes without the container. */
+static void
+op_down_record(const char *project, const char *folder)
+{
+	char *path = op_down_record_path(project), *cause = NULL;
+
+	if (path != NULL &&
+	    atomic_file_write(path, folder, strlen(folder), 0600, &cause) != 0) {
+		log_warn("down: %s", cause);
+		free(cause);
+	}
+	free(path);
+}
+
+/* Did a plain down of folder leave project's volumes (op_down_record)?
+ * The record is removed when it did (they go now). Without it the project
+ * may be another workspace's of the same name: its volumes stay. */
+static int
+op_down_recorded(const char *project, const char *folder)
+{
+	char *path = op_down_record_path(project), text[4097];
+	size_t n = 0;
+	FILE *f;
+	int same = 0;
+
+	if (path != NULL && (f = fopen(path, "r")) != NULL) {
+		n = fread(text, 1, sizeof text - 1, f);
+		fclose(f);
+		text[n] = '\0';
+		same = strcmp(text, folder) == 0;
+		if (same)
+			unlink(path);
+	}
+	free(path);
+	return same;
+}
+
 /* Add a warning (fmt, ...) to result's "warnings". */
 static void __attribute__((format(printf, 2, 3)))
 op_down_warning(cJSON *result, const char *fmt, ...)
@@ -248,7 +334,8 @@ op_down_run(const struct agent_op_req *r, cJSON **result, char **cause)
 {
 	struct workspace ws;
 	struct docker *d = docker_new(NULL);
-	char **ids = NULL, *config_error = NULL, *why = NULL;
+	char **ids = NULL, *config_error = NULL, *why = NULL, *project = NULL;
+	const char *folder;
 	cJSON *names = NULL, *removed, *kept, *out = NULL;
 	int rc = -1, n = 0, volumes = agent_op_req_bool(r, "volumes");
 
@@ -268,22 +355,44 @@ op_down_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	}
 	out = agent_op_outcome("removed", n);
 	removed = volumes ? cJSON_AddArrayToObject(out, "removedVolumes") : NULL;
-	/* A Compose project whose containers a plain down removed still has
-	 * its volumes, found by the project's name as up gives it. */
+	kept = volumes ? cJSON_AddArrayToObject(out, "keptVolumes") : NULL;
+	/* A Compose project whose containers a plain down of this workspace
+	 * removed still has its volumes, found by the project's name as up
+	 * gives it; only when that down recorded them as this workspace's:
+	 * another workspace's project may have the same name (two folders
+	 * named app: app_devcontainer), and its volumes are not ours. */
 	if (volumes && ws.compose_project == NULL && ws.container == NULL &&
-	    ws.cfg != NULL && config_get_kind(ws.cfg) == CONFIG_KIND_COMPOSE &&
-	    compose_project_name(ws.cfg, d, &ws.compose_project, &why) != 0) {
-		op_down_warning(
-		    out, "the Compose project's volumes were not looked for: %s", why);
-		free(why);
+	    ws.cfg != NULL && config_get_kind(ws.cfg) == CONFIG_KIND_COMPOSE) {
+		if (compose_project_name(ws.cfg, d, &project, &why) != 0) {
+			op_down_warning(out,
+			    "the Compose project's volumes were not looked for: %s", why);
+			free(why);
+		} else if (!op_down_recorded(project, config_get_local_folder(ws.cfg)))
+			op_down_warning(out,
+			    "the volumes of Compose project %s were kept: no plain "
+			    "down of this workspace left them (the project may be "
+			    "another workspace's of the same name; see `docker "
+			    "volume ls --filter label=com.docker.compose.project=%s`)",
+			    project, project);
+		else {
+			ws.compose_project = project;
+			project = NULL;
+		}
 	}
 	if (ws.compose_project != NULL &&
-	    op_down_compose_rest(d, ws.compose_project, volumes, removed, cause) != 0)
+	    op_down_compose_rest(d, ws.compose_project, volumes, removed, kept, cause) !=
+		0)
 		goto out;
-	if (volumes) {
-		kept = cJSON_AddArrayToObject(out, "keptVolumes");
+	/* (a plain down keeps the project's volumes: they are this
+	 * workspace's, for a down --volumes after it) */
+	if (!volumes && ws.compose_project != NULL && ws.container != NULL &&
+	    (folder = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+		 cJSON_GetObjectItemCaseSensitive(
+		     cJSON_GetObjectItemCaseSensitive(ws.container, "Config"), "Labels"),
+		 "devcontainer.local_folder"))) != NULL)
+		op_down_record(ws.compose_project, folder);
+	if (volumes)
 		op_down_volumes(d, names, removed, kept);
-	}
 	/* Without the container its metadata is gone: what it alone knew
 	 * stays, said so (docker volume ls still lists them). */
 	if (volumes && ws.container == NULL)
@@ -296,6 +405,7 @@ op_down_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	rc = 0;
 out:
 	cJSON_Delete(out);
+	free(project);
 	free(config_error);
 	cJSON_Delete(names);
 	workspace_ids_free(ids);

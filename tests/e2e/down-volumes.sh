@@ -44,6 +44,28 @@ rdev up "$ws" --json >"$TEST_TMP/up.json" 2>"$TEST_TMP/up.err" ||
 check_eq "up made the project's volume" "$(vols)" "${project}_data"
 rdev down "$ws" >/dev/null 2>&1
 check_eq "a plain down keeps it" "$(vols)" "${project}_data"
+# Another workspace whose folder has the same name: the same project name,
+# but not its volumes (nothing recorded them as its own).
+other=$TEST_TMP/other/$(basename "$ws")
+mkdir -p "$other"
+cp -r "$ws/.devcontainer" "$other/"
+rdev down "$other" --volumes --json >"$TEST_TMP/other.json" 2>"$TEST_TMP/other.err"
+check_eq "down --volumes of another workspace of the same project name keeps it" \
+	"$(vols)" "${project}_data"
+check_eq "... and lists it nowhere as removed" "$(jq -c .removedVolumes "$TEST_TMP/other.json")" "[]"
+check "... and says why" grep -q "the volumes of Compose project $project were kept" \
+	"$TEST_TMP/other.err"
+# One a container uses (here not rdev's) is refused by Docker: kept, not
+# listed as removed.
+user=$(docker run -d --rm -v "${project}_data:/d" "$RDEV_RIG_IMAGE_BUSYBOX" sleep 600)
+rdev down "$ws" --volumes --json >"$TEST_TMP/inuse.json" 2>"$TEST_TMP/inuse.err"
+check_eq "down --volumes: a volume in use is not listed as removed" \
+	"$(jq -c .removedVolumes "$TEST_TMP/inuse.json")" "[]"
+check_eq "... but as kept" "$(jq -r '.keptVolumes[0].name' "$TEST_TMP/inuse.json")" "${project}_data"
+docker rm -f "$user" >/dev/null
+rdev up "$ws" --json >/dev/null 2>"$TEST_TMP/up2.err" ||
+	{ tail -20 "$TEST_TMP/up2.err" >&2; fail "rdev up failed"; }
+rdev down "$ws" >/dev/null 2>&1
 rdev down "$ws" --volumes --json >"$TEST_TMP/down.json" 2>"$TEST_TMP/down.err"
 check_eq "down --volumes after it: no container removed" "$(jq -r .removed "$TEST_TMP/down.json")" 0
 check_eq "... but the project's volume, found by its name" \
