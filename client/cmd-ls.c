@@ -20,10 +20,11 @@ cmd_ls_exec(int argc, char **argv)
 }
 
 const struct cmd_entry cmd_ls_entry = { "ls",
-	"[TARGET] [--all] [--json] [--accept-new-host-key]",
+	"[TARGET] [--all] [--json] [--accept-new-host-key] [--host NAME]",
 	"list your dev containers and forwards",
 	"Without TARGET: your dev containers on this machine's Docker. With a\n"
-	"remote TARGET (host:path, the path is ignored): yours on that host (as\n"
+	"remote TARGET (host:path, the path is ignored; @POOL SOURCE: the pool\n"
+	"host placement chose for SOURCE): yours on that host (as\n"
 	"the user rdev logs in as there). Yours: those whose owner label names\n"
 	"that user, or, made by another tool, whose workspace folder it owns.\n"
 	"\n"
@@ -32,5 +33,8 @@ const struct cmd_entry cmd_ls_entry = { "ls",
 	"  --json  an array of objects, no forwards\n"
 	"  --accept-new-host-key\n"
 	"          trust and record the key of a host never seen before (a\n"
-	"          changed key is always refused)\n",
+	"          changed key is always refused)\n"
+	"  --host NAME\n"
+	"          with @POOL SOURCE: that pool host, not the one placement\n"
+	"          chose or remembered\n",
 	cmd_ls_exec };

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # cli-help-options.sh - every option a workspace command accepts is listed
 # in its --help. Each option any of rdev's sources names is tried on each
-# command (alone and as OPTION=x) with a folder that does not exist: a
-# command that does not take it says "unknown option" (exit 2); one that
-# takes it goes on to fail on the folder (or says the option needs a
-# value, or another option), and then its --help must name it.
+# command (alone and as OPTION=x: the client takes some only with a value)
+# with a folder that does not exist: a command that does not take it says
+# "unknown option" (exit 2) to both; one that takes it says anything else
+# to either (fails on the folder, or says the option needs a value, another
+# option or another TARGET: `--host is for @POOL targets`), and then its
+# --help must name it.
 . "$(dirname "$0")/../rig/lib.sh"
 
 src=$(cd "$(dirname "$0")/../.." && pwd)
@@ -26,12 +28,15 @@ for c in up build upgrade exec shell status logs stop down read-configuration ls
 				"$RDEV_BIN_DIR/rdev" "${args[@]}" 2>&1 >/dev/null </dev/null)
 			rc=$?
 			set -e
-			# taken: not a usage error, or one saying what it needs
-			if [ "$rc" -ne 2 ] || grep -qE "^rdev $c: $o needs" <<<"$err"; then
-				grep -qE -- "(^|[^a-z-])$o([^a-z-]|$)" <<<"$help" ||
-					missing+="$c $o ($form: exit $rc: ${err%%$'\n'*})"$'\n'
-				break
-			fi
+			# not taken: "unknown option" (ssh-config: "unexpected
+			# argument"; ls: --workspace-folder's x taken for a
+			# TARGET ls refuses, "'x' is not a remote target")
+			[ "$rc" -eq 2 ] &&
+				grep -qE "(unknown option|unexpected argument) $o(=| |$)|^rdev: ls: 'x' is not a remote target" <<<"$err" &&
+				continue
+			grep -qE -- "(^|[^a-z-])$o([^a-z-]|$)" <<<"$help" ||
+				missing+="$c $o ($form: exit $rc: ${err%%$'\n'*})"$'\n'
+			break
 		done
 	done
 done
