@@ -336,6 +336,7 @@ op_down_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	struct docker *d = docker_new(NULL);
 	char **ids = NULL, *config_error = NULL, *why = NULL, *project = NULL;
 	const char *folder;
+	char *path;
 	cJSON *names = NULL, *removed, *kept, *out = NULL;
 	int rc = -1, n = 0, volumes = agent_op_req_bool(r, "volumes");
 
@@ -391,6 +392,13 @@ op_down_run(const struct agent_op_req *r, cJSON **result, char **cause)
 		     cJSON_GetObjectItemCaseSensitive(ws.container, "Config"), "Labels"),
 		 "devcontainer.local_folder"))) != NULL)
 		op_down_record(ws.compose_project, folder);
+	/* (and down --volumes with its containers: its volumes go now, a
+	 * record left by an earlier plain down with them) */
+	else if (volumes && ws.compose_project != NULL && ws.container != NULL &&
+	    (path = op_down_record_path(ws.compose_project)) != NULL) {
+		unlink(path);
+		free(path);
+	}
 	if (volumes)
 		op_down_volumes(d, names, removed, kept);
 	/* Without the container its metadata is gone: what it alone knew
