@@ -77,4 +77,16 @@ check "... and it says what only the container knew" \
 rdev down "$ws" --volumes >/dev/null 2>"$TEST_TMP/down2.err"
 check "down --volumes again: nothing to remove" \
 	grep -qx "rdev: no dev container for $ws; nothing to remove" "$TEST_TMP/down2.err"
+# A plain down's record of the project goes with a down --volumes that
+# finds the container (up again in between): none left to vouch later.
+rdev up "$ws" --json >/dev/null 2>"$TEST_TMP/up3.err" ||
+	{ tail -20 "$TEST_TMP/up3.err" >&2; fail "rdev up failed"; }
+rdev down "$ws" >/dev/null 2>&1
+check "a plain down records the project as the workspace's" \
+	test -e "$RDEV_STATE_DIR/compose-down/$project"
+rdev up "$ws" --json >/dev/null 2>"$TEST_TMP/up4.err" ||
+	{ tail -20 "$TEST_TMP/up4.err" >&2; fail "rdev up failed"; }
+rdev down "$ws" --volumes >/dev/null 2>&1
+check "down --volumes with the container forgets it" \
+	test ! -e "$RDEV_STATE_DIR/compose-down/$project"
 finish
