@@ -55,7 +55,9 @@ fi
 
 # What the archives and programs were made from: the compiler, its flags and
 # the libraries, in the stamp; the sources (and this script) older than it.
-# (A file newer than the stamp makes --build compile all again.)
+# (A file newer than the stamp makes --build compile all again. The stamp's
+# time is when the build began, written to .built.new then, so that a source
+# edited while it compiles is newer than the stamp it leaves.)
 key="$clang ${cflags[*]} $libs"
 stamp=$work/.built
 current() {
@@ -72,6 +74,7 @@ fi
 # every core.
 if [ $mode != run ]; then
 	rm -f "$stamp"
+	[ $mode != build ] || echo "$key" >"$stamp.new"
 	rm -f "$work"/obj-*.o
 	for dir in "${dirs[@]}"; do
 		for c in "$src/$dir"/*.c; do
@@ -91,7 +94,7 @@ if [ $mode = build ]; then
 	for target in "$src"/tests/fuzz/fuzz-*.c; do
 		printf '%s\0' "$(basename "$target" .c)"
 	done | xargs -0 -n 1 -P "$(nproc)" bash "$0" --link "$work"
-	echo "$key" >"$stamp"
+	mv "$stamp.new" "$stamp"
 	exit 0
 fi
 archives=()

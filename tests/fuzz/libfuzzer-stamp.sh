@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# libfuzzer-stamp.sh - run-libfuzzer.sh --build's stamp (WORK/.built): a
+# source edited while --build runs (after its file was compiled) makes the
+# next --build compile again, not call the folder up to date. Runs the script
+# on a tree of its own with a stand-in clang (no compile, no rig).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+t=$(mktemp -d /tmp/rdev-libfuzzer-stamp.XXXXXX)
+trap 'touch "$t/go" 2>/dev/null; wait; rm -rf "$t"' EXIT
+fail() { echo "FAIL libfuzzer-stamp: $*" >&2; exit 1; }
+
+mkdir -p "$t/src/tests/fuzz" "$t/bin" "$t/work"
+cp "$here/run-libfuzzer.sh" "$t/src/tests/fuzz/"
+for d in client broker agent common relay; do
+	mkdir -p "$t/src/$d"
+	echo "int $d;" >"$t/src/$d/$d-mod.c"
+done
+echo 'int x;' >"$t/src/tests/fuzz/fuzz-one.c"
+echo '' >"$t/src/tests/fuzz/fuzz.h"
+# The stand-in clang: writes -o's file and logs what it made; a link waits
+# for $t/go while $t/hold exists (the test edits a source meanwhile).
+cat >"$t/bin/clang" <<CLANG
+#!/usr/bin/env bash
+out= compile=0
+while [ \$# -gt 0 ]; do
+	case \$1 in -o) out=\$2; shift ;; -c) compile=1 ;; esac
+	shift
+done
+[ -n "\$out" ] || exit 0
+if [ \$compile = 0 ] && [ -e "$t/hold" ]; then
+	while [ ! -e "$t/go" ]; do sleep 0.05; done
+fi
+echo x >"\$out"
+echo "\$compile \$(basename "\$out")" >>"$t/clang.log"
+CLANG
+chmod +x "$t/bin/clang"
+export PATH=$t/bin:$PATH
+build() { bash "$t/src/tests/fuzz/run-libfuzzer.sh" --build "$t/work"; }
+
+build >/dev/null || fail "the first --build failed"
+grep -q '^1 obj-common-common-mod.o$' "$t/clang.log" || fail "the first --build compiled nothing"
+out=$(build) || fail "the second --build failed"
+case $out in *"up to date"*) ;; *) fail "a second --build, nothing changed: not up to date: $out" ;; esac
+echo "ok a second --build with nothing changed is up to date"
+
+# An edit while --build runs: after client-mod.c was compiled, before the end.
+sleep 0.01
+touch "$t/src/common/common-mod.c" "$t/hold"
+: >"$t/clang.log"
+build >/dev/null &
+b=$!
+made() { grep -q '^1 obj-client-client-mod.o$' "$t/clang.log" 2>/dev/null; }
+for _ in $(seq 600); do
+	! made || break
+	sleep 0.05
+done
+made || fail "the --build did not compile client-mod.c"
+sleep 0.01
+echo 'int edited;' >>"$t/src/client/client-mod.c"
+touch "$t/go"
+wait "$b" || fail "the --build during the edit failed"
+rm -f "$t/hold"
+: >"$t/clang.log"
+out=$(build) || fail "the --build after the edit failed"
+case $out in *"up to date"*) fail "a source edited during --build: the next --build called it up to date" ;; esac
+grep -q '^1 obj-client-client-mod.o$' "$t/clang.log" ||
+	fail "a source edited during --build: the next --build did not compile it"
+echo "ok a source edited during --build is compiled by the next"
+echo "2 passed, 0 failed"
