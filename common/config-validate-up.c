@@ -122,8 +122,7 @@ config_validate_up_workspace_folder(struct config_validate_ctx *v, const cJSON *
 	const cJSON *wf = cJSON_GetObjectItemCaseSensitive(root, "workspaceFolder");
 
 	if (!cJSON_IsString(wf) || wf->valuestring[0] == '/' ||
-	    wf->valuestring[0] == '\0' ||
-	    strncmp(wf->valuestring, "${", 2) == 0)
+	    wf->valuestring[0] == '\0' || strncmp(wf->valuestring, "${", 2) == 0)
 		return 0;
 	return config_validate_report_error(v, wf, "\"workspaceFolder\"",
 	    "\"%s\" is not an absolute path (a folder in the container: "
