@@ -8,7 +8,9 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -46,6 +48,100 @@ fail:
 		/* nothing more we can do */
 	}
 	_exit(127);
+}
+
+/* In a new child: close every descriptor but a and b (either may be -1;
+ * not both). Raw syscalls only:
+ * the parent may have threads, so only async-signal-safe calls after fork. */
+static void
+spawn_close_all_but(int a, int b)
+{
+	int lo, hi, fd, max = 65536;
+	struct rlimit rl;
+
+	if (a == -1)
+		a = b;
+	if (b == -1)
+		b = a;
+	lo = a < b ? a : b;
+	hi = a < b ? b : a;
+#ifdef SYS_close_range
+	if ((lo == 0 || syscall(SYS_close_range, 0u, (unsigned)lo - 1, 0u) == 0) &&
+	    (hi <= lo + 1 ||
+		syscall(SYS_close_range, (unsigned)lo + 1, (unsigned)hi - 1, 0u) == 0) &&
+	    syscall(SYS_close_range, (unsigned)hi + 1, ~0u, 0u) == 0)
+		return;
+#endif
+	/* Older kernels (ENOSYS): one by one, up to the limit. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < (rlim_t)max)
+		max = (int)rl.rlim_cur;
+	for (fd = 0; fd < max; fd++)
+		if (fd != a && fd != b)
+			close(fd);
+}
+
+/* stop_at_exit, once the program has exited: what it left in the background
+ * still holds the pipes as its stdout and stderr, and would die of SIGPIPE
+ * at its next write if we closed their read ends. Hand them (either may be
+ * -1) to a drainer that reads and discards until both reach end of file,
+ * i.e. until every process that holds them has closed them or ended. It is
+ * forked twice (nobody's zombie here; nothing to wait for) and in a session
+ * of its own (the terminal's ^C or hangup, meant for us, does not end it,
+ * and our ending does not either), and holds nothing of ours but the two
+ * pipes. The caller still closes its own copies. */
+static void
+spawn_drain_detached(int out, int err)
+{
+	struct sigaction sa;
+	struct pollfd pfd[2];
+	char tmp[4096];
+	pid_t pid;
+	int status, i;
+
+	if (out == -1 && err == -1)
+		return;
+	if ((pid = fork()) < 0)
+		return; /* the pipes are closed: the old behaviour */
+	if (pid == 0) {
+		if (fork() != 0)
+			_exit(0);
+		setsid();
+		if (chdir("/") < 0) {
+			/* only so as not to hold a mount busy */
+		}
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = SIG_DFL;
+		for (i = 1; i < NSIG; i++)
+			sigaction(i, &sa, NULL);
+		sigemptyset(&sa.sa_mask);
+		sigprocmask(SIG_SETMASK, &sa.sa_mask, NULL);
+		spawn_close_all_but(out, err);
+		pfd[0] = (struct pollfd){ .fd = out, .events = POLLIN };
+		pfd[1] = (struct pollfd){ .fd = err, .events = POLLIN };
+		while (pfd[0].fd != -1 || pfd[1].fd != -1) {
+			if (poll(pfd, 2, -1) < 0) {
+				if (errno == EINTR)
+					continue;
+				_exit(1);
+			}
+			for (i = 0; i < 2; i++) {
+				ssize_t n;
+
+				if (pfd[i].fd == -1 || pfd[i].revents == 0)
+					continue;
+				n = read(pfd[i].fd, tmp, sizeof tmp);
+				if (n == 0 ||
+				    (n < 0 && errno != EINTR && errno != EAGAIN)) {
+					close(pfd[i].fd);
+					pfd[i].fd = -1;
+				}
+			}
+		}
+		_exit(0);
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
 }
 
 static int
@@ -181,6 +277,8 @@ spawn_run(const char *const argv[], const struct spawn_opts *optsp,
 			errp[0] = -1;
 		}
 	}
+	if (reaped)
+		spawn_drain_detached(outp[0], errp[0]);
 	while (!reaped && waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR) {
 			error_set_errno(cause, errno, "%s: waitpid", argv[0]);

@@ -26,7 +26,8 @@ struct spawn_opts {
 	 * before is read: a process it left in the background holding its
 	 * stdout or stderr (a shell's `server &`) cannot keep us waiting, as
 	 * it does not keep the reference CLI's initializeCommand. (What that
-	 * process writes later finds the pipe closed.) */
+	 * process writes later is read and discarded by a detached drainer
+	 * that ends when the pipes do: the process keeps running.) */
 	int stop_at_exit;
 	/* What it prints is secret (a credential helper's answer): the copies
 	 * spawn makes on the way are wiped; the caller wipes res->out and

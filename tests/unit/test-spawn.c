@@ -165,6 +165,42 @@ TEST(stop_at_exit_does_not_wait_for_a_background_child)
 	spawn_result_free(&res);
 }
 
+/* stop_at_exit: what the program left in the background may write after
+ * the program exited and spawn_run returned (pipes it still holds as its
+ * stdout and stderr), without dying of SIGPIPE: it goes on to make its
+ * file. (Without the drainer its first write, `echo late`, was its end.) */
+TEST(stop_at_exit_background_child_may_write_later)
+{
+	/* It holds both pipes; only stdout (its stderr elsewhere). */
+	static const char *const redirs[] = { "", "2>/dev/null" };
+	char dir[] = "/tmp/rdev-test-spawn-XXXXXX", *mark, *script;
+	const char *argv[] = { "sh", "-c", NULL, NULL };
+	struct spawn_opts o = { .stop_at_exit = 1 };
+	struct spawn_result res;
+	long long t0;
+
+	ASSERT_TRUE(mkdtemp(dir) != NULL);
+	mark = xasprintf("%s/F", dir);
+	for (int i = 0; i < 2; i++) {
+		t0 = clock_now_ms();
+		script = xasprintf("(sleep 0.5; echo late; echo late >&2; "
+				   "seq 1 100000; touch '%s') %s & echo started",
+		    mark, redirs[i]);
+		argv[2] = script;
+		ASSERT_INT_EQ(spawn_run(argv, &o, &res, NULL), 0);
+		ASSERT_TRUE(clock_now_ms() - t0 < 2500);
+		ASSERT_STR_EQ(res.out, "started\n");
+		spawn_result_free(&res);
+		free(script);
+		while (access(mark, F_OK) != 0 && clock_now_ms() - t0 < 10000)
+			usleep(20000);
+		ASSERT_INT_EQ(access(mark, F_OK), 0);
+		ASSERT_INT_EQ(unlink(mark), 0);
+	}
+	rmdir(dir);
+	free(mark);
+}
+
 TEST(cwd_and_env_are_applied)
 {
 	const char *argv[] = { "sh", "-c", "pwd; echo $RDEV_X", NULL };
