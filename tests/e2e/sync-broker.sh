@@ -35,11 +35,8 @@ sync_broker_exit() {
 	local rc=$?
 	eval "$undo"
 	if [ "$rc" != 0 ]; then
-		echo "--- the broker's log (last 60 lines):"
-		tail -n 60 "$RDEV_RUNTIME_DIR/broker.log" 2>/dev/null
-		echo "--- rdev-broker status --json, syncs:"
-		broker status --json 2>/dev/null | jq -c '.syncs' 2>/dev/null
-	fi >&2
+		sync_diagnostics
+	fi
 	(exit "$rc")
 	rig_remote_cleanup ${folder:+"${folder#"$home"/}"}
 }

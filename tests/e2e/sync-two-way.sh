@@ -34,11 +34,8 @@ sync_two_way_exit() {
 	local rc=$?
 	set +e
 	if [ "$rc" != 0 ]; then
-		echo "--- the broker's log (last 60 lines):"
-		tail -n 60 "$RDEV_RUNTIME_DIR/broker.log" 2>/dev/null
-		echo "--- rdev-broker status --json, syncs:"
-		broker status --json 2>/dev/null | jq -c '.syncs' 2>/dev/null
-	fi >&2
+		sync_diagnostics
+	fi
 	[ -z "$locked" ] || chattr -i "$locked" 2>/dev/null
 	[ -z "$saved_cfg" ] || cp "$saved_cfg" "$cfg"
 	[ -z "$watcher" ] || kill "$watcher" 2>/dev/null

@@ -9,6 +9,7 @@
 #   rdev ARGS...                    # the built client ($RDEV_BIN_DIR/rdev)
 #   check "what" CMD...             # run CMD; fail the test with "what" if it fails
 #   pid_alive PID / pid_gone PID    # a process runs / has ended (a zombie has ended)
+#   sync_diagnostics                # the broker's log and syncs on stderr (a failed sync test)
 #   finish                          # prints "N passed, 0 failed"; exits 0
 #
 # Tests print "ok <what>" per check and exit non-zero on the first failure.
@@ -260,23 +261,20 @@ client_serves() { client_serve_pids | wc -l; }
 # The long-lived agent's pid (rdev-broker status), empty when none runs.
 agent_pid() { broker status --json | jq -r '[.sessions[].agent.pid // empty][0] // empty'; }
 broker() { "$RDEV_BIN_DIR/rdev-broker" "$@"; }
-# pid_alive PID: the process runs; pid_gone PID: it does not. A zombie has
-# ended (it holds no port, file or socket), and one of a daemon (the broker,
-# the rig's sshd, an agent) is reaped by init, which this machine's does 1-2
-# s late: a wait on kill -0 alone waited for that too. Each thread counts:
-# a killed process's first thread is a zombie while the others still end
-# (and hold its files: the broker's listening ports under ASan).
-pid_alive() {
-	local t st
-	kill -0 "$1" 2>/dev/null || return 1
-	for t in "/proc/$1/task/"*/stat; do
-		read -r st 2>/dev/null <"$t" || continue
-		st=${st##*) }
-		case ${st%% *} in Z | X) ;; *) return 0 ;; esac
-	done
-	return 1
-}
+# pid_alive PID (tests/rig/pid.sh): the process runs (a zombie has ended);
+# pid_gone PID: it does not.
+. "$RDEV_SOURCE_DIR/tests/rig/pid.sh"
 pid_gone() { ! pid_alive "$1"; }
+# sync_diagnostics: on stderr, the end of the broker's log and its syncs'
+# status (what a failed sync test needs to be told apart).
+sync_diagnostics() {
+	{
+		echo "--- the broker's log (last 60 lines):"
+		tail -n 60 "$RDEV_RUNTIME_DIR/broker.log" 2>/dev/null
+		echo "--- rdev-broker status --json, syncs:"
+		broker status --json 2>/dev/null | jq -c '.syncs' 2>/dev/null
+	} >&2
+}
 # tcp_line PORT [WORD [SECONDS]]: connect to 127.0.0.1:PORT, send WORD and a
 # newline when WORD is given, print the first line that comes back (the
 # bound, 300 s unless given, only keeps a broken broker from hanging a test).

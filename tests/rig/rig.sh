@@ -469,36 +469,22 @@ rig_delay_freeze() {
 	[ "$n" -gt 0 ] || die "delay-freeze: host $name has no delay proxy (host-start --rtt-ms)"
 }
 
-# alive PID: the process runs. A zombie does not: it has ended and holds no
-# port or file, but the daemons the rig starts (sshd, the delay proxies) are
-# reparented to init, and this machine's init reaps them 1-2 s late, which
-# kill -0 alone waited for in every host's stop (each test's cleanup). Each
-# thread counts (a killed process's first thread is a zombie while the
-# others still end).
-alive() {
-	local t st
-	kill -0 "$1" 2>/dev/null || return 1
-	for t in "/proc/$1/task/"*/stat; do
-		read -r st 2>/dev/null <"$t" || continue
-		st=${st##*) }
-		case ${st%% *} in Z | X) ;; *) return 0 ;; esac
-	done
-	return 1
-}
+# pid_alive PID: the process runs (a zombie has ended: pid.sh).
+. "$(dirname "${BASH_SOURCE[0]}")/pid.sh"
 
 # Kill a pid we recorded, and wait for it to end.
 kill_recorded() {
 	local pidfile=$1 pid
 	[ -s "$pidfile" ] || return 0
 	pid=$(cat "$pidfile")
-	if alive "$pid"; then
+	if pid_alive "$pid"; then
 		kill -CONT "$pid" 2>/dev/null || true # (a frozen delay proxy)
 		kill -TERM "$pid" 2>/dev/null || true
 		for _ in $(seq 1 100); do
-			alive "$pid" || break
+			pid_alive "$pid" || break
 			sleep 0.1
 		done
-		! alive "$pid" || kill -KILL "$pid" 2>/dev/null || true
+		! pid_alive "$pid" || kill -KILL "$pid" 2>/dev/null || true
 	fi
 	rm -f "$pidfile"
 }
