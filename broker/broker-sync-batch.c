@@ -119,10 +119,15 @@ broker_sync_work(void *arg)
 	 * as the host's and replace or delete here. A sync's first batch
 	 * pulls (nothing sent yet), and so does its retry when it failed
 	 * before sending (a host away when a new broker resumes the sync):
-	 * a conflict is found here, by the pull, either way. */
+	 * a conflict is found here, by the pull, either way. But not the
+	 * retry of a failed pull: one that fails every time (a host folder
+	 * its user cannot read) must not hold back every send; the agent
+	 * keeps what the send replaces (keptAs), a conflict too. */
 	if (j->rc == 0 && (s->flags & SYNC_SCAN_TWO_WAY) &&
-	    (!s->resend || !s->sent_unsure))
+	    (!s->resend || (!s->sent_unsure && !s->pull_failed))) {
 		j->rc = broker_sync_pull(s, &cause);
+		s->pull_failed = j->rc != 0;
+	}
 	if (j->rc == -2) {
 		j->error = cause;
 		goto out;

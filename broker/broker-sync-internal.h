@@ -129,6 +129,11 @@ struct broker_sync {
 	 * that failed before it sent (its connect, its pull): a resumed
 	 * sync's retries pull first too, as its first batch does. */
 	int sent_unsure;
+	/* The last pull failed (the link, or the agent refused it: a host
+	 * folder its user cannot read, the host's copy gone): the whole send
+	 * that follows goes without one, so that a pull that fails every time
+	 * does not hold back the local changes. Cleared by a pull that ends. */
+	int pull_failed;
 	/* The whole folder once retry is empty (a whole send's failures
 	 * named by folder: its deletions under them, not named, go then). */
 	int resend_landed;

@@ -25,7 +25,7 @@
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 rig_remote_host tw
-watcher= folder= locked= saved_cfg=
+watcher= folder= locked= saved_cfg= priv=
 # On a failure, the broker's log and the syncs' status go to the output
 # first (a conflict once counted 0 under ASan, in 1 run of 4, could not be
 # told apart from the output alone). (set +e: a failing chattr or kill
@@ -38,6 +38,7 @@ sync_two_way_exit() {
 	fi
 	[ -z "$locked" ] || chattr -i "$locked" 2>/dev/null
 	[ -z "$saved_cfg" ] || cp "$saved_cfg" "$cfg"
+	[ -z "$priv" ] || docker exec -u root "$cid" rm -rf "$priv" 2>/dev/null
 	[ -z "$watcher" ] || kill "$watcher" 2>/dev/null
 	(exit "$rc")
 	rig_remote_cleanup ${folder:+"${folder#"$home"/}"}
@@ -200,6 +201,21 @@ check "... found by the retry's pull, before its send" \
 	grep -q " <- $name: conflict f.txt: the host's version saved as $cf2" "$log"
 counted2() { [ "$(sync_json | jq -r '"\(.conflicts) \(.lastConflict) \(.hostChanged)"')" = "1 $cf2 0" ]; }
 EVENTUALLY_SECONDS=30 eventually "... counted once as a conflict, nothing replaced" counted2
+
+# A pull that fails every time (a folder root made in the container that
+# the host's user cannot read: the agent cannot scan the host's copy) does
+# not hold back the local changes: the whole send after a failed pull goes
+# without one.
+docker exec -u root -w "$ws" "$cid" sh -c 'mkdir -m 700 priv && echo s >priv/s'
+priv=$ws/priv # (the trap removes it)
+pull_fails() { sync_json | jq -r .lastError | grep -q 'priv.*Permission denied'; }
+EVENTUALLY_SECONDS=30 eventually "a host folder its user cannot read: the pulls fail" pull_fails
+echo pf >"$app/pf.txt"
+EVENTUALLY_SECONDS=30 eventually "... a local change still goes out" has pf.txt pf
+docker exec -u root "$cid" rm -rf "$priv"
+priv=
+in_ctr sh -c 'echo pb >pb.txt'
+EVENTUALLY_SECONDS=30 eventually "... and once it is gone, the pulls go on" here pb.txt pb
 
 # A local symlink where the container made a file, and a local file where
 # it made a folder (while no broker runs): the agent keeps the host's as
