@@ -81,6 +81,54 @@ spawn_close_all_but(int a, int b)
 			close(fd);
 }
 
+/* In the drainer, holding only *out and *err (either may be -1; not both):
+ * become `cat` (one per pipe, writing to /dev/null), so that what may live
+ * as long as a background server is a small program, not a copy of the
+ * caller (the agent: a long-lived daemon, its whole memory with what
+ * secrets it holds). Returns only when that cannot be, with *out and *err
+ * the descriptors to drain (moved, perhaps). Async-signal-safe calls only. */
+static void
+spawn_drain_exec(int *out, int *err)
+{
+	static char *const env[] = { "PATH=/usr/local/bin:/usr/bin:/bin", NULL };
+	char *argv[] = { "sh", "-c", "exec cat", NULL };
+	int a = *out != -1 ? *out : *err, b = *out != -1 ? *err : -1;
+	int a2, b2 = -1, nul;
+
+	/* Out of the way of 0 to 3 first: stdin (a), stdout and stderr
+	 * (/dev/null), 3 (b). */
+	if ((a2 = fcntl(a, F_DUPFD, 10)) < 0)
+		return;
+	if (b != -1 && (b2 = fcntl(b, F_DUPFD, 10)) < 0) {
+		close(a2);
+		return;
+	}
+	close(a);
+	if (b != -1)
+		close(b);
+	*out = a2;
+	*err = b2;
+	if ((nul = open("/dev/null", O_RDWR)) < 0)
+		return;
+	if (dup2(nul, 1) < 0 || dup2(nul, 2) < 0 || dup2(a2, 0) < 0 ||
+	    (b2 != -1 && dup2(b2, 3) < 0)) {
+		/* (what is open is what we drain: the pipes, /dev/null) */
+		if (nul != 0 && nul != 1 && nul != 2)
+			close(nul);
+		return;
+	}
+	if (nul > 3)
+		close(nul);
+	close(a2);
+	if (b2 != -1)
+		close(b2);
+	*out = 0;
+	*err = b2 != -1 ? 3 : -1;
+	if (b2 != -1)
+		argv[2] = "cat <&3 & exec cat";
+	execve("/bin/sh", argv, env);
+}
+
 /* stop_at_exit, once the program has exited: what it left in the background
  * still holds the pipes as its stdout and stderr, and would die of SIGPIPE
  * at its next write if we closed their read ends. Hand them (either may be
@@ -117,6 +165,8 @@ spawn_drain_detached(int out, int err)
 		sigemptyset(&sa.sa_mask);
 		sigprocmask(SIG_SETMASK, &sa.sa_mask, NULL);
 		spawn_close_all_but(out, err);
+		spawn_drain_exec(&out, &err);
+		/* (no sh or cat: this copy of us drains them itself) */
 		pfd[0] = (struct pollfd){ .fd = out, .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = err, .events = POLLIN };
 		while (pfd[0].fd != -1 || pfd[1].fd != -1) {

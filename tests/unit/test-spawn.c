@@ -1,7 +1,10 @@
 /* test-spawn.c - unit tests for common/spawn.c (runs real programs). */
 #include "test.h"
 
+#include <dirent.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -199,6 +202,68 @@ TEST(stop_at_exit_background_child_may_write_later)
 	}
 	rmdir(dir);
 	free(mark);
+}
+
+/* Is some process other than us, running our own program, holding the
+ * pipe named link ("pipe:[N]")? */
+static int
+spawn_copy_of_us_holds(const char *link)
+{
+	char self[4096], exe[4096], path[1024], l[256];
+	struct dirent *p, *f;
+	DIR *d = opendir("/proc"), *fd;
+	ssize_t n;
+	int found = 0;
+
+	n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n <= 0 || d == NULL)
+		abort();
+	self[n] = '\0';
+	while (!found && (p = readdir(d)) != NULL) {
+		if (p->d_name[0] < '1' || p->d_name[0] > '9' ||
+		    atoi(p->d_name) == (int)getpid())
+			continue;
+		snprintf(path, sizeof path, "/proc/%s/exe", p->d_name);
+		if ((n = readlink(path, exe, sizeof exe - 1)) <= 0)
+			continue;
+		exe[n] = '\0';
+		if (strcmp(exe, self) != 0)
+			continue;
+		snprintf(path, sizeof path, "/proc/%s/fd", p->d_name);
+		if ((fd = opendir(path)) == NULL)
+			continue;
+		while (!found && (f = readdir(fd)) != NULL) {
+			snprintf(
+			    path, sizeof path, "/proc/%s/fd/%s", p->d_name, f->d_name);
+			if ((n = readlink(path, l, sizeof l - 1)) > 0) {
+				l[n] = '\0';
+				found = strcmp(l, link) == 0;
+			}
+		}
+		closedir(fd);
+	}
+	closedir(d);
+	return found;
+}
+
+/* stop_at_exit: what drains the pipes a background process holds is not a
+ * copy of the process that called spawn_run (the agent: a long-lived
+ * daemon whose whole memory, secrets and all, it would keep for as long as
+ * that background process runs), but a program of its own. */
+TEST(stop_at_exit_drainer_is_not_a_copy_of_the_caller)
+{
+	const char *argv[] = { "sh", "-c", "sleep 2 & readlink /proc/$$/fd/1", NULL };
+	struct spawn_opts o = { .stop_at_exit = 1 };
+	struct spawn_result res;
+	char *nl;
+
+	ASSERT_INT_EQ(spawn_run(argv, &o, &res, NULL), 0);
+	ASSERT_TRUE(strncmp(res.out, "pipe:[", 6) == 0);
+	if ((nl = strchr(res.out, '\n')) != NULL)
+		*nl = '\0';
+	usleep(200000); /* (the drainer is in place) */
+	ASSERT_FALSE(spawn_copy_of_us_holds(res.out));
+	spawn_result_free(&res);
 }
 
 TEST(cwd_and_env_are_applied)
