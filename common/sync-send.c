@@ -452,7 +452,7 @@ sync_send_kept_as(const cJSON *result, struct sync_send_stats *st, int start)
 	const cJSON *n = cJSON_GetObjectItemCaseSensitive(result, "keptAsCount");
 	const cJSON *list = cJSON_GetObjectItemCaseSensitive(result, "keptAs"), *k, *p;
 	const char *path, *as;
-	long long count;
+	long long count, named = 0;
 	int i;
 
 	if (!st->keep_host_changes || !cJSON_IsNumber(n) || n->valuedouble <= 0)
@@ -467,6 +467,8 @@ sync_send_kept_as(const cJSON *result, struct sync_send_stats *st, int start)
 		as = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(k, "as"));
 		if (path == NULL || as == NULL)
 			continue;
+		if (named++ >= count)
+			break; /* (a malformed answer: no more named than counted) */
 		if (st->kept_as != NULL) {
 			cJSON *o = cJSON_CreateObject();
 

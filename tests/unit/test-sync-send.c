@@ -271,6 +271,33 @@ TEST(one_uncovered_response_in_two_is_not_hidden_by_the_other)
  * ("keptAs") are conflicts: counted in kept and listed in kept_as, not in
  * host_changed nor its paths (each response's own, in a batch of two);
  * one way, they stay host changes. */
+/* A malformed answer naming more kept entries than it counts: no more are
+ * told (kept_as) than counted. */
+TEST(two_way_kept_as_names_no_more_than_counted)
+{
+	static const char *r0 =
+	    "{\"status\":0,\"result\":{\"deltaFailed\":[\"big\"],\"hostChanged\":2,"
+	    "\"hostChangedPaths\":[\"a\",\"b\"],\"keptAsCount\":1,"
+	    "\"keptAs\":[{\"path\":\"a\",\"as\":\"a.rdev-conflict-1\"},"
+	    "{\"path\":\"b\",\"as\":\"b.rdev-conflict-1\"}]}}";
+	struct sync_send_stats st = { .host_changed_paths = cJSON_CreateArray(),
+		.kept_as = cJSON_CreateArray(),
+		.keep_host_changes = 1 };
+	static const char *r1 = "{\"status\":0,\"result\":{}}";
+	struct fake f = { .result = { r0, r1 } };
+	char *paths;
+
+	sync_with_fake(&f, &st, 0);
+	paths = cJSON_PrintUnformatted(st.host_changed_paths);
+	ASSERT_INT_EQ(st.kept, 1);
+	ASSERT_INT_EQ(st.host_changed, 1);
+	ASSERT_INT_EQ(cJSON_GetArraySize(st.kept_as), 1);
+	ASSERT_STR_EQ(paths, "[\"b\"]");
+	free(paths);
+	cJSON_Delete(st.host_changed_paths);
+	cJSON_Delete(st.kept_as);
+}
+
 TEST(two_way_kept_host_versions_are_conflicts_not_host_changes)
 {
 	static const char *r0 =
