@@ -585,6 +585,8 @@ int host_link_held(const struct host_link *l);
 void host_link_pump(struct host_session *h, struct host_link *l);
 /* The client sent something (or went away). */
 void host_link_read_client(struct host_link *l);
+/* The same, from the watch: closed, its peer's end was seen (EV_CLOSED). */
+void host_link_read_client_on(struct host_link *l, int closed);
 /* Are l's client's bytes left in its socket for now (its stream of the
  * agent session takes none at the moment, and none wait in l)? */
 int host_link_client_waits(const struct host_link *l);

@@ -753,9 +753,56 @@ host_link_client_waits(const struct host_link *l)
 	return l->mx != NULL && buf_len(l->to_ch) == 0 && host_mux_full(l->mx);
 }
 
+/* A stalled stream's client socket woke the watch (edge-triggered: new
+ * bytes, its peer's end (closed), or an error): the bytes stay where they
+ * are, but a client that is gone ends the link now rather than once the
+ * stream moves again (its target may never read: the stream and the
+ * container-side connection would stay open). A reset ends it; so does the
+ * end of an agent link's client, whose unread bytes are moot (no one
+ * answers a client that left); a forwarded connection's end behind unread
+ * bytes waits for them to be read (they are delivered first), and its end
+ * with none is its half close. */
+static void
+host_link_check_client(struct host_link *l, int closed)
+{
+	int err = 0, agent;
+	socklen_t len = sizeof err;
+	unsigned char c;
+	ssize_t n;
+
+	agent = l->mx != NULL && l->mx->connect != NULL &&
+	    strcmp(l->mx->connect, "agent") == 0;
+	if (getsockopt(l->fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err != 0) {
+		log_debug(
+		    "%s: link %u: client socket: %s", l->h->label, l->id, strerror(err));
+		host_link_kill(l);
+		return;
+	}
+	if (closed && agent) {
+		log_debug("%s: link %u: the client left with its stream stalled",
+		    l->h->label, l->id);
+		host_link_kill(l);
+		return;
+	}
+	while ((n = recv(l->fd, &c, 1, MSG_PEEK)) < 0 && errno == EINTR)
+		;
+	if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)))
+		return;
+	if (n == 0 && l->fwd != NULL)
+		host_link_set_up(l, HOST_LINK_UP_EOF); /* half close */
+	else
+		host_link_kill(l);
+}
+
 /* The client sent something (or went away). */
 void
 host_link_read_client(struct host_link *l)
+{
+	host_link_read_client_on(l, 0);
+}
+
+void
+host_link_read_client_on(struct host_link *l, int closed)
 {
 	unsigned char tmp[65536];
 	size_t want;
@@ -766,9 +813,10 @@ host_link_read_client(struct host_link *l)
 		 * frame (nothing of the client's waits before it) */
 		if (l->mx != NULL && buf_len(l->to_ch) == 0 && host_mux_writable(l->mx))
 			n = host_mux_read(l->mx, l->fd, &want);
-		else if (host_link_client_waits(l))
+		else if (host_link_client_waits(l)) {
+			host_link_check_client(l, closed);
 			return;
-		else if ((n = read(l->fd, tmp, want = sizeof tmp)) > 0)
+		} else if ((n = read(l->fd, tmp, want = sizeof tmp)) > 0)
 			buf_append(l->to_ch, tmp, (size_t)n);
 		if (n < 0 && errno == EINTR)
 			continue;

@@ -63,8 +63,8 @@ host_watch_on_link(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	if (what & EV_WRITE)
 		l->cli_blocked = 0;
-	if (what & EV_READ)
-		host_link_read_client(l);
+	if (what & (EV_READ | EV_CLOSED))
+		host_link_read_client_on(l, (what & EV_CLOSED) != 0);
 }
 
 static void
@@ -151,7 +151,10 @@ host_watch_ssh(struct host_session *h, int fd)
 
 /* What l's client socket is waited for now (see host_link's fields): its
  * bytes while there is room for them and its stream of the agent session
- * takes them (host_link_client_waits), writability while it is full;
+ * takes them, writability while it is full; while the stream takes
+ * nothing (host_link_client_waits), only news on it, edge-triggered (new
+ * bytes, its peer's end, an error: level-triggered, the bytes left in it
+ * would wake every pass), so that a client gone is noticed;
  * nothing while its channel opens or its target is being asked for with a
  * full buffer. */
 static short
@@ -172,7 +175,9 @@ host_watch_link_wants(const struct host_link *l)
 	default: break;
 	}
 	if (l->up == HOST_LINK_UP_OPEN && buf_len(l->to_ch) < l->cap &&
-	    !host_link_client_waits(l))
+	    host_link_client_waits(l))
+		want |= EV_READ | EV_CLOSED | EV_ET;
+	else if (l->up == HOST_LINK_UP_OPEN && buf_len(l->to_ch) < l->cap)
 		want |= EV_READ;
 	if (l->cli_blocked)
 		want |= EV_WRITE;

@@ -18,6 +18,7 @@
 
 #include "buf.h"
 #include "byte-order.h"
+#include "clock.h"
 #include "host-internal.h"
 #include "host-session.h"
 #include "proto.h"
@@ -269,10 +270,11 @@ TEST(the_watch_drops_a_stalled_stream_socket_until_a_grant)
 	host_link_set_state(l, HOST_LINK_OPEN);
 	buf_reset(h.mux_out);
 
-	/* no credit, bytes waiting: the socket is not watched for them */
+	/* no credit, bytes waiting: the socket is not watched for them (only
+	 * for news, edge-triggered) */
 	ASSERT_INT_EQ(write(sv[1], big, sizeof big), sizeof big);
 	ASSERT_INT_EQ(host_watch_pass(&h, 0), 0);
-	ASSERT_INT_EQ(l->ev_what & EV_READ, 0);
+	ASSERT_INT_NE(l->ev_what & EV_ET, 0);
 	ASSERT_INT_EQ(mux_socket_holds(sv[0]), sizeof big);
 
 	/* the grant (as if read off the SSH socket while the loop waited):
@@ -282,13 +284,14 @@ TEST(the_watch_drops_a_stalled_stream_socket_until_a_grant)
 	buf_reset(h.mux_out);
 	ASSERT_INT_EQ(host_watch_pass(&h, 1000), 0);
 	ASSERT_INT_NE(l->ev_what & EV_READ, 0);
+	ASSERT_INT_EQ(l->ev_what & EV_ET, 0);
 	mux_queued(&h, c->id, types, 8, &data, NULL, 0);
 	ASSERT_INT_EQ(data, 70000);
 	ASSERT_INT_EQ(buf_len(l->to_ch), 0);
 
 	/* out of credit again: dropped again */
 	ASSERT_INT_EQ(host_watch_pass(&h, 0), 0);
-	ASSERT_INT_EQ(l->ev_what & EV_READ, 0);
+	ASSERT_INT_NE(l->ev_what & EV_ET, 0);
 	ASSERT_INT_EQ(mux_socket_holds(sv[0]), sizeof big - 70000);
 
 	close(sv[1]);
@@ -298,6 +301,99 @@ TEST(the_watch_drops_a_stalled_stream_socket_until_a_grant)
 	close(h.wake[0]);
 	close(h.wake[1]);
 	mux_free(&h);
+}
+
+/* A watched session with a link on a stream (connect: "agent" or "tcp")
+ * that the agent opened without credit, its client's end in *peer, and
+ * bytes from the client waiting in the socket. */
+static struct host_link *
+mux_stalled_link(struct host_session *h, const char *connect, int *peer)
+{
+	static unsigned char some[5000];
+	struct host_mux_chan *c;
+	struct host_link *l;
+	char answer[128];
+	int sv[2];
+
+	mux_init(h, 1);
+	ASSERT_INT_EQ(pipe(h->wake), 0);
+	ASSERT_INT_EQ(host_watch_init(h, NULL), 0);
+	ASSERT_INT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	c = host_mux_open_early(h, connect, "10.0.0.1", 80, 1000);
+	ASSERT_NOT_NULL(c);
+	l = host_link_new(h, sv[0], NULL, HOST_LINK_BUFFER);
+	host_link_attach_mux(l, c);
+	host_link_set_state(l, HOST_LINK_OPENING);
+	snprintf(answer, sizeof answer, "{\"id\":%u,\"ok\":true,\"window\":0}", c->id);
+	mux_from_agent(h, PROTO_CONTROL, 0, answer);
+	host_link_set_state(l, HOST_LINK_OPEN);
+	buf_reset(h->mux_out);
+	ASSERT_INT_EQ(write(sv[1], some, sizeof some), sizeof some);
+	ASSERT_INT_EQ(host_watch_pass(h, 0), 0);
+	ASSERT_INT_EQ(l->state, HOST_LINK_OPEN);
+	*peer = sv[1];
+	return l;
+}
+
+static void
+mux_stalled_free(struct host_session *h, struct host_link *l)
+{
+	host_link_kill(l);
+	host_drop_dead_links(h);
+	host_watch_free(h);
+	close(h->wake[0]);
+	close(h->wake[1]);
+	mux_free(h);
+}
+
+/* A stalled stream's client that goes is noticed at once, not once the
+ * stream moves again (its target may never read): a reset ends any link,
+ * an agent link's client that exits ends its link, and the loop does not
+ * spin on the socket meanwhile. */
+TEST(a_stalled_stream_notices_its_client_gone)
+{
+	struct host_session h;
+	struct host_link *l;
+	long long t0;
+	int peer;
+
+	/* an `rdev` client of the agent exits, its bytes unread */
+	l = mux_stalled_link(&h, "agent", &peer);
+	ASSERT_INT_EQ(host_watch_pass(&h, 0), 0); /* (nothing new: no wake) */
+	ASSERT_INT_EQ(l->state, HOST_LINK_OPEN);
+	close(peer);
+	ASSERT_INT_EQ(host_watch_pass(&h, 1000), 0);
+	ASSERT_TRUE(host_link_dead(l));
+	mux_stalled_free(&h, l);
+
+	/* a forwarded connection's client resets (it closed with bytes of
+	 * ours unread: ECONNRESET here) */
+	l = mux_stalled_link(&h, "tcp", &peer);
+	ASSERT_INT_EQ(write(l->fd, "x", 1), 1);
+	close(peer);
+	ASSERT_INT_EQ(host_watch_pass(&h, 1000), 0);
+	ASSERT_TRUE(host_link_dead(l));
+	mux_stalled_free(&h, l);
+
+	/* a connection's end behind bytes not read yet: they go first (the
+	 * link stays until the stream takes them), and the socket, readable
+	 * all along, does not wake the loop again */
+	l = mux_stalled_link(&h, "tcp", &peer);
+	ASSERT_INT_EQ(shutdown(peer, SHUT_WR), 0);
+	ASSERT_INT_EQ(host_watch_pass(&h, 1000), 0);
+	ASSERT_INT_EQ(l->state, HOST_LINK_OPEN);
+	t0 = clock_now_ms();
+	ASSERT_INT_EQ(host_watch_pass(&h, 300), 0);
+	ASSERT_TRUE(clock_now_ms() - t0 >= 250);
+	ASSERT_INT_EQ(l->state, HOST_LINK_OPEN);
+	mux_grant(&h, LIST_FIRST(&h.mux_chans)->id, 70000);
+	buf_reset(h.mux_out);
+	ASSERT_INT_EQ(host_watch_pass(&h, 1000), 0);
+	ASSERT_INT_EQ(buf_len(h.mux_out) > 5000, 1);
+	ASSERT_INT_EQ(host_watch_pass(&h, 1000), 0); /* (then its end) */
+	ASSERT_TRUE(host_link_dead(l)); /* (no forward here: no half close) */
+	close(peer);
+	mux_stalled_free(&h, l);
 }
 
 /* No early stream from an agent that did not offer it (an older one), none
