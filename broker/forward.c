@@ -56,10 +56,6 @@ forward_config_keys_same(const char *a, const char *b)
 	return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
 }
 
-/* fw's container is now the one config and id_labels name (with hint):
- * when that is another, its target is dropped, a relay request in flight
- * (asked with the old ones) followed by another, and the old container's
- * last_error cleared (under lock, when there is one). */
 static void forward_set_string_locked(
     char **slot, const char *value, pthread_mutex_t *lock);
 
@@ -70,6 +66,10 @@ forward_strings_same(const char *a, const char *b)
 	return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
 }
 
+/* fw's container is now the one config and id_labels name (with hint):
+ * when that is another, its target is dropped, a relay request in flight
+ * (asked with the old ones) followed by another, and the old container's
+ * last_error cleared (under lock, when there is one). */
 static void
 forward_set_container(struct forward *fw, const char *config, const cJSON *id_labels,
     const char *hint, const char *shown, pthread_mutex_t *lock)
