@@ -19,11 +19,12 @@ echo 'int x;' >"$t/src/tests/fuzz/fuzz-one.c"
 echo '' >"$t/src/tests/fuzz/fuzz.h"
 # The stand-in clang: writes -o's file and logs what it made; a link waits
 # for $t/go while $t/hold exists (the test edits a source meanwhile).
+echo 'stand-in clang version 1' >"$t/version"
 cat >"$t/bin/clang" <<CLANG
 #!/usr/bin/env bash
 out= compile=0
 while [ \$# -gt 0 ]; do
-	case \$1 in -o) out=\$2; shift ;; -c) compile=1 ;; esac
+	case \$1 in -o) out=\$2; shift ;; -c) compile=1 ;; --version) cat "$t/version" ;; esac
 	shift
 done
 [ -n "\$out" ] || exit 0
@@ -66,4 +67,18 @@ case $out in *"up to date"*) fail "a source edited during --build: the next --bu
 grep -q '^1 obj-client-client-mod.o$' "$t/clang.log" ||
 	fail "a source edited during --build: the next --build did not compile it"
 echo "ok a source edited during --build is compiled by the next"
-echo "2 passed, 0 failed"
+
+# A source deleted (nothing newer than the stamp) or another compiler version
+# (the same path): the next --build compiles again.
+build >/dev/null || fail "a --build failed"
+rm "$t/src/broker/broker-mod.c"
+: >"$t/clang.log"
+out=$(build) || fail "the --build after a deletion failed"
+case $out in *"up to date"*) fail "a source deleted: the next --build called it up to date" ;; esac
+grep -q '^1 obj-common-common-mod.o$' "$t/clang.log" || fail "a source deleted: the next --build compiled nothing"
+echo "ok a deleted source makes the next --build compile again"
+echo 'stand-in clang version 2' >"$t/version"
+out=$(build) || fail "the --build after a compiler upgrade failed"
+case $out in *"up to date"*) fail "another clang version: the next --build called it up to date" ;; esac
+echo "ok another compiler version makes the next --build compile again"
+echo "4 passed, 0 failed"

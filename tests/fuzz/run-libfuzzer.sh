@@ -53,17 +53,22 @@ if [ $mode = link ]; then
 	exit
 fi
 
-# What the archives and programs were made from: the compiler, its flags and
-# the libraries, in the stamp; the sources (and this script) older than it.
+# What the archives and programs were made from: the compiler (its version
+# too: an upgrade keeps its path), its flags, the libraries and a hash of the
+# sources' names (a deleted file leaves nothing newer than the stamp, but its
+# object would stay in an archive), in the stamp; the sources (and this
+# script) older than it.
 # (A file newer than the stamp makes --build compile all again. The stamp's
 # time is when the build began, written to .built.new then, so that a source
 # edited while it compiles is newer than the stamp it leaves.)
-key="$clang ${cflags[*]} $libs"
+sources=("$src"/{client,broker,agent,common,relay,tests/fuzz})
+key="$clang $("$clang" --version 2>/dev/null | head -1) ${cflags[*]} $libs $(
+	find "${sources[@]}" -name '*.[ch]' -print 2>/dev/null | LC_ALL=C sort | sha256sum | cut -c1-16)"
 stamp=$work/.built
 current() {
 	[ -e "$stamp" ] && [ "$(cat "$stamp")" = "$key" ] &&
-		[ -z "$(find "$src"/{client,broker,agent,common,relay,tests/fuzz} -newer "$stamp" \
-			-name '*.[ch]' -print -quit)" ] && [ "$0" -ot "$stamp" ]
+		[ -z "$(find "${sources[@]}" -newer "$stamp" -name '*.[ch]' -print -quit)" ] &&
+		[ "$0" -ot "$stamp" ]
 }
 if [ $mode = build ] && current; then
 	echo "run-libfuzzer: $work is up to date (made $(date -r "$stamp" '+%F %T'))"
