@@ -175,19 +175,39 @@ host_forward_resolve_start(struct host_session *h, struct host_forward *f)
  * probe time is here, whether the container runs (a stopped one's address
  * answers nothing: sshd's connect fails only at the ARP timeout, seconds),
  * the check's answer ending the open (not running) or moving it
- * (host_forward_links_answered). Returns the ms until then, or 0: asked. */
+ * (host_forward_links_answered); not when the target l went to was
+ * confirmed after its open went (the container ran then: the open is only
+ * slow; many connections opened at once, to a target that answers late,
+ * asked again and again as one answer came after another's probe time).
+ * Returns the ms until then, or 0: asked, or not to be. */
 static long long
 host_forward_probe(struct host_session *h, struct host_link *l, long long now)
 {
 	struct host_forward *f = l->fwd;
+	int port = f->fw.local_port != 0 ? f->fw.local_port : f->fw.port;
 
 	if (now < l->probe_ms)
 		return l->probe_ms - now;
 	l->probe_ms = 0;
-	log_info("%s: forward %d: %s:%d has not answered in %lld ms: asking the agent "
-		 "whether its container runs",
-	    h->label, f->fw.local_port != 0 ? f->fw.local_port : f->fw.port,
-	    l->open_address, l->open_port, forward_check_bound(&f->fw));
+	if (f->resolving == NULL && f->fw.have_target && f->fw.checked_ms > l->open_ms &&
+	    l->open_target_seq == f->fw.target_seq) {
+		log_debug("%s: forward %d: link %u: %s:%d has not answered in %lld ms, "
+			  "but was confirmed since its open went: not asking again",
+		    h->label, port, l->id, l->open_address, l->open_port,
+		    forward_check_bound(&f->fw));
+		return 0;
+	}
+	if (f->probe_logged)
+		log_debug("%s: forward %d: link %u: %s:%d has not answered in %lld ms: "
+			  "asking the agent whether its container runs",
+		    h->label, port, l->id, l->open_address, l->open_port,
+		    forward_check_bound(&f->fw));
+	else
+		log_info("%s: forward %d: %s:%d has not answered in %lld ms: asking the "
+			 "agent whether its container runs",
+		    h->label, port, l->open_address, l->open_port,
+		    forward_check_bound(&f->fw));
+	f->probe_logged = 1;
 	l->probing = 1;
 	/* (a check of the target, whatever its age) */
 	f->fw.checked_ms = 0;
@@ -325,7 +345,8 @@ host_forward_open_target(struct host_session *h, struct host_link *l, int direct
 	l->open_port = direct ? f->fw.port : f->fw.target_port;
 	l->open_direct = direct;
 	l->open_target_seq = f->fw.target_seq;
-	l->probe_ms = clock_now_ms() + forward_check_bound(&f->fw);
+	l->open_ms = clock_now_ms();
+	l->probe_ms = l->open_ms + forward_check_bound(&f->fw);
 	if (h->tcp_denied) {
 		/* the agent connects, on the host */
 		host_link_attach_mux(l,
@@ -365,6 +386,8 @@ host_forward_open_progress(struct host_session *h, struct host_link *l)
 	l->probe_ms = 0; /* (answered; probing: the check may still move it) */
 	if (rc == SSH_OK) {
 		l->probing = 0; /* (something answers there) */
+		if (f != NULL)
+			f->probe_logged = 0;
 		if (l->mx == NULL)
 			host_set_forwarding(h, &h->tcp_forwarding, "allowed");
 		if (host_link_dead(l) || f == NULL) {

@@ -174,6 +174,9 @@ struct host_forward {
 	struct host_session *owner;
 	int connect;	   /* a "connect" request's, on h->connects */
 	long long idle_ms; /* a connect's: its last link went then (0: in use) */
+	/* a probe (host_forward_probe) was logged at info since an open was
+	 * last answered: the others of that stall go at debug */
+	int probe_logged;
 	LIST_ENTRY(host_forward) entry; /* on h->forwards */
 };
 LIST_HEAD(host_forwards, host_forward);
@@ -318,6 +321,7 @@ struct host_link {
 	 * open (the container not running) or move it (another target). */
 	long long probe_ms;
 	int probing;
+	long long open_ms; /* when its open went (clock_now_ms) */
 	/* its end came from a failure (the agent gone, a read error), not
 	 * from the peer */
 	int eof_failed;
