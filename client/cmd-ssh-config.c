@@ -205,6 +205,9 @@ cmd_ssh_config_exec(int argc, char **argv)
 			write = 1;
 		else if (strcmp(argv[i], "--yes") == 0)
 			yes = 1;
+		else if (argv[i][0] == '-' && argv[i][1] != '\0')
+			return cmd_usage_error(&client_program, &cmd_ssh_config_entry,
+			    "unknown option %s", argv[i]);
 		else if (argv[i][0] == '-' || source_arg != NULL)
 			return cmd_usage_error(&client_program, &cmd_ssh_config_entry,
 			    "unexpected argument %s", argv[i]);

@@ -28,11 +28,11 @@ for c in up build upgrade exec shell status logs stop down read-configuration ls
 				"$RDEV_BIN_DIR/rdev" "${args[@]}" 2>&1 >/dev/null </dev/null)
 			rc=$?
 			set -e
-			# not taken: "unknown option" (ssh-config: "unexpected
-			# argument"; ls: --workspace-folder's x taken for a
-			# TARGET ls refuses, "'x' is not a remote target")
+			# not taken: "unknown option" (ls: --workspace-folder's x
+			# taken for a TARGET ls refuses, "'x' is not a remote
+			# target")
 			[ "$rc" -eq 2 ] &&
-				grep -qE "(unknown option|unexpected argument) $o(=| |$)|^rdev: ls: 'x' is not a remote target" <<<"$err" &&
+				grep -qE "unknown option $o(=| |$)|^rdev: ls: 'x' is not a remote target" <<<"$err" &&
 				continue
 			grep -qE -- "(^|[^a-z-])$o([^a-z-]|$)" <<<"$help" ||
 				missing+="$c $o ($form: exit $rc: ${err%%$'\n'*})"$'\n'
