@@ -132,7 +132,7 @@ rdev down "$name:~/ws" >/dev/null
 # own socketpair once waited for itself forever).
 broker stop >/dev/null
 # (one that runs: an ended one's zombie is init's to reap, 1-2 s late)
-no_agent_left() { ! pgrep -r R,S,D,T,t -u "rdev-$name" -f 'rdev-agent' >/dev/null; }
+no_agent_left() { [ -z "$(pgrep -u "rdev-$name" -f 'rdev-agent' | alive_pids)" ]; }
 eventually "the broker stopped: no rdev-agent of the session stays on the host" no_agent_left
 name=$first cfg=$firstcfg home=$firsthome
 finish

@@ -349,7 +349,7 @@ spid=$(cat "$hdir/sshd.pid")
 kill "$spid"
 pkill -KILL -u "rdev-$name" || true
 # (processes that run, not zombies: the killed ones are init's to reap, 1-2 s late)
-wait_gone() { pid_gone "$spid" && ! pgrep -r R,S,D,T,t -u "rdev-$name" >/dev/null; }
+wait_gone() { pid_gone "$spid" && [ -z "$(pgrep -u "rdev-$name" | alive_pids)" ]; }
 eventually "sshd is gone" wait_gone
 # The broker notices at its next read or keepalive; a new connection meanwhile
 # must be closed, not left hanging.

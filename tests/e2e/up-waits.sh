@@ -78,8 +78,8 @@ stories_stop() {
 	bg_pids=()
 	broker stop >/dev/null 2>&1 || true
 	for i in $(seq 150); do
-		# (running: an ended one's zombie is init's to reap, 1-2 s late)
-		pgrep -r R,S,D,T,t -u "rdev-$name" -f 'rdev-agent' >/dev/null || break
+		# (running: alive_pids)
+		[ -n "$(pgrep -u "rdev-$name" -f 'rdev-agent' | alive_pids)" ] || break
 		sleep 0.1
 	done
 }

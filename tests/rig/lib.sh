@@ -248,13 +248,12 @@ rig_remote_host() {
 on_host() { ssh -F "$cfg" "$name" "$@"; }
 # The pids of the `rdev-agent serve` processes on the host that serve
 # clients (the session's long-lived agent, `serve --listen`, is not one), and
-# how many there are (running ones: an ended one's zombie is init's to reap,
-# 1-2 s late).
+# how many there are (running ones: alive_pids).
 client_serve_pids() {
 	local agent
 	agent=$(broker status --json 2>/dev/null |
 		jq -r '[.sessions[].agent.pid // empty | tostring] | join("|")' || true)
-	pgrep -r R,S,D,T,t -u "rdev-$name" -f 'rdev-agent serve' |
+	pgrep -u "rdev-$name" -f 'rdev-agent serve' | alive_pids |
 		{ if [ -n "$agent" ]; then grep -Evx "$agent" || true; else cat; fi; }
 }
 client_serves() { client_serve_pids | wc -l; }
@@ -274,6 +273,15 @@ sync_diagnostics() {
 		echo "--- rdev-broker status --json, syncs:"
 		broker status --json 2>/dev/null | jq -c '.syncs' 2>/dev/null
 	} >&2
+}
+# alive_pids: of the pids read (one a line: pgrep's output), those that run
+# (pid_alive; `pgrep -r` looks at the first thread's state alone, a zombie
+# while the others still end).
+alive_pids() {
+	local p
+	while read -r p; do
+		! pid_alive "$p" || echo "$p"
+	done
 }
 # tcp_line PORT [WORD [SECONDS]]: connect to 127.0.0.1:PORT, send WORD and a
 # newline when WORD is given, print the first line that comes back (the

@@ -9,7 +9,8 @@
 # ASan).
 pid_alive() {
 	local t st
-	kill -0 "$1" 2>/dev/null || return 1
+	# (another user's process: kill -0 fails with EPERM, /proc shows it)
+	kill -0 "$1" 2>/dev/null || [ -d "/proc/$1" ] || return 1
 	for t in "/proc/$1/task/"*/stat; do
 		read -r st 2>/dev/null <"$t" || continue
 		st=${st##*) }
