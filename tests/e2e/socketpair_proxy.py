@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""socketpair_proxy.py [--hold SECONDS] [--report FILE] -- COMMAND...
+"""socketpair_proxy.py [--hold SECONDS] [--spoken] [--report FILE] -- COMMAND...
 
 Run COMMAND as a ProxyCommand the way libssh runs one: one end of a
 socketpair as its stdin and stdout (ProxyUseFdpass ignored), and relay the
@@ -8,7 +8,10 @@ ProxyCommand this is, on pipes) speaks SSH in-band through it.
 
 --hold: the client's bytes are held back until COMMAND sent something (at
 most SECONDS; 0: not held), so that COMMAND meets a client that has not
-spoken yet, however long it takes to start. --report: FILE gets "passed" when COMMAND
+spoken yet, however long it takes to start. --spoken: the client's first
+bytes (OpenSSH's ssh sends its version at once) are read and put on the
+socket before COMMAND starts, so that COMMAND meets a client that has spoken
+already, however loaded the machine. --report: FILE gets "passed" when COMMAND
 sent a descriptor on the socket (which an in-band client drops, as this one
 does: it is closed unused), else "none".
 """
@@ -21,8 +24,12 @@ import threading
 
 def main():
     args = sys.argv[1:]
-    hold, report = 0.0, None
+    hold, report, spoken = 0.0, None, False
     while args and args[0] != "--":
+        if args[0] == "--spoken":
+            spoken = True
+            args = args[1:]
+            continue
         if args[0] == "--hold":
             hold = float(args[1])
         elif args[0] == "--report":
@@ -32,6 +39,10 @@ def main():
         args = args[2:]
     cmd = args[1:]
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    if spoken:
+        first = os.read(0, 65536)
+        if first:
+            ours.sendall(first)
     proc = subprocess.Popen(cmd, stdin=theirs, stdout=theirs)
     theirs.close()
 
