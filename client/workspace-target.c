@@ -16,25 +16,39 @@
 
 /* Index of the TARGET: the value of --workspace-folder, else the first
  * argument that is neither an option nor an option's value, before any
- * "--". -1 if none. */
+ * "--". -1 if none; -2 if both are given (an argument before
+ * --workspace-folder, or after it for a command that takes no COMMAND:
+ * exec's `--workspace-folder PATH make` runs make), which the agent would
+ * refuse only after the first was taken for a host. */
 static int
-client_target_index(int argc, char **argv)
+client_target_index(int argc, char **argv, int command)
 {
-	int first = -1;
+	int first = -1, wf = -1;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--") == 0)
 			break;
-		if (strcmp(argv[i], "--workspace-folder") == 0 && i + 1 < argc)
-			return i + 1;
+		if (strcmp(argv[i], "--workspace-folder") == 0 && i + 1 < argc) {
+			if (first >= 0)
+				return -2;
+			if (wf < 0)
+				wf = i + 1;
+			i++;
+			continue;
+		}
 		if (agent_cmd_option_takes_value(argv[i])) {
 			i++;
 			continue;
 		}
-		if (argv[i][0] != '-' && first < 0)
+		if (argv[i][0] != '-' && first < 0) {
+			if (wf >= 0 && !command)
+				return -2;
+			if (wf >= 0)
+				break;
 			first = i;
+		}
 	}
-	return first;
+	return wf >= 0 ? wf : first;
 }
 
 /* argv with "--workspace-folder=PATH" split in two (so that a remote PATH
@@ -424,7 +438,16 @@ client_target_open_hook(const char *name, int argc, char **argv, unsigned flags,
 	host = client_take_host(&ct->argc, ct->argv);
 	argc = ct->argc;
 	argv = ct->argv;
-	i = client_target_index(argc, argv);
+	if ((i = client_target_index(argc, argv, (flags & CLIENT_TARGET_COMMAND) != 0)) ==
+	    -2) {
+		/* (worded as the usage errors of cmd_usage_error) */
+		fprintf(stderr,
+		    "rdev %s: give a TARGET or --workspace-folder, not both (see "
+		    "`rdev %s --help`)\n",
+		    name, name);
+		client_target_close(ct);
+		return CMD_EXIT_USAGE;
+	}
 	/* (a local TARGET's --host was ignored: a remote one's is refused
 	 * below, for all but @POOL) */
 	if (host != NULL && (i < 0 || !target_is_remote(argv[i]))) {

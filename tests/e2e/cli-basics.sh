@@ -126,6 +126,10 @@ for c in "up|--json (no progress) and --log-format json|up nosuch.invalid: ./app
 	"up|--mount must be|up nosuch.invalid: ./app --sync --mount x" \
 	"exec|--remote-env must be NAME=VALUE|exec nosuch.invalid: ./app --remote-env x -- true" \
 	"exec|no command given|exec @nopool ./app" \
+	"exec|give a TARGET or --workspace-folder, not both|exec nosuch.invalid: ./app --workspace-folder /w -- true" \
+	"up|give a TARGET or --workspace-folder, not both|up nosuch.invalid: ./app --workspace-folder=/w" \
+	"status|give a TARGET or --workspace-folder, not both|status nosuch.invalid:/src --workspace-folder /w" \
+	"status|give a TARGET or --workspace-folder, not both|status --workspace-folder /w nosuch.invalid:/src" \
 	"shell|unknown option --bogus|shell nosuch.invalid: ./app --bogus" \
 	"build|--log-format must be text or json|build nosuch.invalid: ./app --log-format xml" \
 	"upgrade|unknown option --bogus|upgrade nosuch.invalid: ./app --bogus" \
