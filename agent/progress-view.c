@@ -35,6 +35,13 @@ struct progress_view {
 	struct buf *kept;   /* its output, the last PROGRESS_VIEW_KEEP bytes */
 	int cut;	    /* output was dropped from kept's front */
 	int drawn;	    /* the updating line is on the screen */
+	/* A group's commands run together ("Running the STEP: [NAME] `CMD`"
+	 * lines in a row): one phase, its label naming them all; the one
+	 * that failed is told by the error (progress_view_end()). */
+	char **member;	   /* each one's "[NAME] `CMD`" */
+	size_t nmember;	   /* 2 or more: a group */
+	size_t prefix;	   /* the length of label's "Running the STEP: " */
+	long long held_ms; /* failed, its line held for the error (its end) */
 };
 
 int
@@ -112,7 +119,21 @@ put_cols(FILE *f, const char *s, int *room)
 static double
 view_elapsed_s(const struct progress_view *v)
 {
-	return (double)(clock_now_ms() - v->start_ms) / 1000.0;
+	long long end = v->held_ms != 0 ? v->held_ms : clock_now_ms();
+
+	return (double)(end - v->start_ms) / 1000.0;
+}
+
+/* The length of label's "Running the STEP: " when it names a command of a
+ * group ("... [NAME] `CMD`"), else 0. */
+static size_t
+group_prefix(const char *label)
+{
+	const char *at = strstr(label, ": [");
+
+	if (at == NULL || strstr(at, "] `") == NULL)
+		return 0;
+	return (size_t)(at - label) + 2;
 }
 
 /* The updating line: "[ 3.2s] LABEL | LAST", to the width. */
@@ -146,12 +167,23 @@ view_clear(struct progress_view *v)
 }
 
 /* The current phase ends: a line that stays, after its output when it
- * failed. */
+ * failed; a group's names the command that error (NULL: unknown) names. */
 static void
-view_finish_phase(struct progress_view *v, int failed)
+view_finish_phase(struct progress_view *v, int failed, const char *error)
 {
+	const char *label = v->label;
+	char *one = NULL;
+	size_t i;
+
 	if (v->label == NULL)
 		return;
+	failed = failed || v->held_ms != 0;
+	for (i = 0; failed && error != NULL && v->nmember > 1 && i < v->nmember; i++)
+		if (strstr(error, v->member[i]) != NULL) {
+			one = xasprintf("%.*s%s", (int)v->prefix, v->label, v->member[i]);
+			label = one;
+			break;
+		}
 	view_clear(v);
 	if (failed && buf_len(v->kept) > 0) {
 		if (v->cut)
@@ -161,21 +193,45 @@ view_finish_phase(struct progress_view *v, int failed)
 			fputc('\n', v->f);
 	}
 	fprintf(v->f, "[%s %.1fs] %s\n", failed ? "FAILED" : "done", view_elapsed_s(v),
-	    v->label);
+	    label);
 	fflush(v->f);
+	free(one);
 	free(v->label);
 	free(v->last);
 	v->label = v->last = NULL;
 	buf_reset(v->kept);
 	v->cut = 0;
+	for (i = 0; i < v->nmember; i++)
+		free(v->member[i]);
+	free(v->member);
+	v->member = NULL;
+	v->nmember = v->prefix = 0;
+	v->held_ms = 0;
 }
 
 static void
 view_start_phase(struct progress_view *v, const char *label)
 {
-	view_finish_phase(v, 0);
-	v->label = clean_text(label, strlen(label));
-	v->start_ms = clock_now_ms();
+	char *clean = clean_text(label, strlen(label)), *joined;
+	size_t n = group_prefix(clean);
+
+	/* the next command of the current group */
+	if (v->label != NULL && v->held_ms == 0 && n > 0 && n == v->prefix &&
+	    strncmp(clean, v->label, n) == 0) {
+		joined = xasprintf("%s, %s", v->label, clean + n);
+		free(v->label);
+		v->label = joined;
+	} else {
+		view_finish_phase(v, 0, NULL);
+		v->label = xstrdup(clean);
+		v->prefix = n;
+		v->start_ms = clock_now_ms();
+	}
+	if (n > 0) {
+		v->member = xreallocarray(v->member, v->nmember + 1, sizeof *v->member);
+		v->member[v->nmember++] = xstrdup(clean + n);
+	}
+	free(clean);
 	view_draw(v);
 }
 
@@ -251,8 +307,12 @@ view_event(struct progress_view *v, const char *line, size_t len)
 		if (strcmp(status, "running") == 0) {
 			if (v->label == NULL && name != NULL)
 				view_start_phase(v, name);
+		} else if (strcmp(status, "failed") == 0 && v->nmember > 1) {
+			/* which command failed: the error says */
+			if (v->held_ms == 0)
+				v->held_ms = clock_now_ms();
 		} else
-			view_finish_phase(v, strcmp(status, "failed") == 0);
+			view_finish_phase(v, strcmp(status, "failed") == 0, NULL);
 	}
 	cJSON_Delete(e);
 }
@@ -321,14 +381,14 @@ progress_view_new(FILE *f)
 }
 
 void
-progress_view_end(struct progress_view *v, int failed)
+progress_view_end(struct progress_view *v, int failed, const char *error)
 {
 	if (v == NULL)
 		return;
 	pthread_mutex_lock(&v->mu);
 	if (buf_len(v->input) > 0)
 		view_event(v, (const char *)buf_data(v->input), buf_len(v->input));
-	view_finish_phase(v, failed);
+	view_finish_phase(v, failed, error);
 	if (v->stop == 0) {
 		v->stop = 1;
 		pthread_cond_signal(&v->cv);

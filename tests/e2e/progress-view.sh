@@ -17,7 +17,8 @@ rig_require_docker
 
 drive=$RDEV_SOURCE_DIR/tests/e2e/pty_drive.py
 W=$TEST_TMP/ws
-mkdir -p "$W/ok/.devcontainer" "$W/bad/.devcontainer" "$W/img/.devcontainer"
+mkdir -p "$W/ok/.devcontainer" "$W/bad/.devcontainer" "$W/img/.devcontainer" \
+	"$W/pari/.devcontainer" "$W/parc/.devcontainer"
 cat >"$W/ok/.devcontainer/devcontainer.json" <<EOF
 {"image": "$RDEV_RIG_IMAGE_BUSYBOX", "updateRemoteUserUID": false,
  "shutdownAction": "stopContainer",
@@ -31,9 +32,15 @@ cat >"$W/bad/.devcontainer/devcontainer.json" <<EOF
 {"image": "$RDEV_RIG_IMAGE_BUSYBOX", "updateRemoteUserUID": false,
  "postCreateCommand": "echo first-words; echo last-words >&2; exit 3"}
 EOF
+for d in pari:initializeCommand parc:postCreateCommand; do
+	cat >"$W/${d%%:*}/.devcontainer/devcontainer.json" <<EOF
+{"image": "$RDEV_RIG_IMAGE_BUSYBOX", "updateRemoteUserUID": false,
+ "${d#*:}": {"a": "sh -c 'sleep 0.2; exit 3'", "b": "sleep 2"}}
+EOF
+done
 printf 'FROM %s\nRUN echo built-$RANDOM-in-step\n' "$RDEV_RIG_IMAGE_BUSYBOX" >"$W/img/.devcontainer/Dockerfile"
 echo '{"build": {"dockerfile": "Dockerfile"}}' >"$W/img/.devcontainer/devcontainer.json"
-trap 'rc=$?; set +e; for d in ok bad img; do docker ps -aq --filter "label=devcontainer.local_folder=$W/$d" | xargs -r docker rm -f >/dev/null; done; (exit $rc); rig_test_cleanup' EXIT
+trap 'rc=$?; set +e; for d in ok bad img pari parc; do docker ps -aq --filter "label=devcontainer.local_folder=$W/$d" | xargs -r docker rm -f >/dev/null; done; (exit $rc); rig_test_cleanup' EXIT
 
 # on_pty LOG ARGS...: rdev ARGS on a terminal, its output (stdout and stderr)
 # in LOG with escapes kept, each \r a line break. Prints rdev's exit status.
@@ -71,6 +78,18 @@ check "... before the FAILED line" sh -c '
 	[ -n "$o" ] && [ -n "$f" ] && [ "$o" -lt "$f" ]' _ "$TEST_TMP/bad"
 check "then the error" has "$TEST_TMP/bad" '^rdev: up: postCreateCommand failed: .*status 3'
 
+# a group whose first command fails while the other runs on
+for d in pari:initializeCommand parc:postCreateCommand; do
+	step=${d#*:} d=${d%%:*}
+	check_eq "$step group, its [a] failing: exit 1" "$(on_pty "$TEST_TMP/$d" up "$W/$d")" 1
+	check "... the FAILED line names [a]" grep -qxE \
+		"\[FAILED [0-9]+\.[0-9]s\] Running the $step: \[a\] \`sh -c 'sleep 0.2; exit 3'\`" "$TEST_TMP/$d"
+	check "... and is the only one" sh -c '[ "$(grep -c "^\[FAILED " "$1")" = 1 ]' _ "$TEST_TMP/$d"
+	check "... once the group ended" grep -qE '^\[FAILED ([2-9]|1\.[5-9])' "$TEST_TMP/$d"
+	check "... no command of it shown done" hasnt "$TEST_TMP/$d" "^\[done .*$step"
+	check "then the error" has "$TEST_TMP/$d" "^rdev: up: $step failed: \[a\] .*status 3"
+done
+
 # --- build ----------------------------------------------------------------------------
 check_eq "build on a terminal succeeds" "$(on_pty "$TEST_TMP/img" build "$W/img" --no-cache)" 0
 check "the image build is one phase" has "$TEST_TMP/img" '^\[done [0-9]+\.[0-9]s\] Building image '
@@ -96,7 +115,7 @@ done
 
 # --- remote -------------------------------------------------------------------------
 rig_remote_host pv
-trap 'rig_remote_cleanup ws; for d in ok bad img; do docker ps -aq --filter "label=devcontainer.local_folder=$W/$d" | xargs -r docker rm -f >/dev/null; done' EXIT
+trap 'rig_remote_cleanup ws; for d in ok bad img pari parc; do docker ps -aq --filter "label=devcontainer.local_folder=$W/$d" | xargs -r docker rm -f >/dev/null; done' EXIT
 on_host "mkdir -p ~/ws && echo 0 > ~/ws/nap && cat > ~/ws/.devcontainer.json" <"$W/ok/.devcontainer/devcontainer.json"
 check_eq "remote up on a terminal succeeds" \
 	"$(on_pty "$TEST_TMP/r" up "$name:~/ws" --accept-new-host-key)" 0
