@@ -197,10 +197,13 @@ conflict2() { grep -l remote2 "$app"/f.txt.rdev-conflict-* 2>/dev/null | head -1
 EVENTUALLY_SECONDS=30 eventually "... back, a conflict file here with the host's version" conflict2
 cf2=$(basename "$(conflict2)")
 EVENTUALLY_SECONDS=30 eventually "... and the local version on the host" has f.txt local2
-check "... found by the retry's pull, before its send" \
-	grep -q " <- $name: conflict f.txt: the host's version saved as $cf2" "$log"
+# (the broker counts and logs a batch once it ends, after the host got
+# f.txt and the pull wrote the conflict file here: the log is read after
+# the count, as above)
 counted2() { [ "$(sync_json | jq -r '"\(.conflicts) \(.lastConflict) \(.hostChanged)"')" = "1 $cf2 0" ]; }
 EVENTUALLY_SECONDS=30 eventually "... counted once as a conflict, nothing replaced" counted2
+check "... found by the retry's pull, before its send" \
+	grep -q " <- $name: conflict f.txt: the host's version saved as $cf2" "$log"
 
 # A pull that fails every time (a folder root made in the container that
 # the host's user cannot read: the agent cannot scan the host's copy) does
