@@ -245,6 +245,16 @@ int agent_cmd_args_parse(const struct cmd_program *prog, const struct cmd_entry 
     int argc, char **argv, unsigned allowed, struct agent_cmd_args *a);
 /* Free what parsing allocated (remote_env, id_labels). */
 void agent_cmd_args_clear(struct agent_cmd_args *a);
+/* A command's parse of argv (argv[0] its name) into *a: 0 (the caller
+ * clears *a with agent_cmd_args_clear()), or CMD_EXIT_USAGE after printing
+ * why (*a cleared). prog and entry are for usage messages. */
+typedef int agent_cmd_parse_fn(const struct cmd_program *prog,
+    const struct cmd_entry *entry, int argc, char **argv, struct agent_cmd_args *a);
+/* The usage errors alone of the command whose parse is parse, as it finds
+ * them (printed, CMD_EXIT_USAGE; else 0): before anything is sent or
+ * connected (the client's remote targets, client_target_hook). */
+int agent_cmd_check_with(agent_cmd_parse_fn *parse, const struct cmd_program *prog,
+    const struct cmd_entry *entry, int argc, char **argv);
 /* The "warnings" of an answer (strings), one "PROG: VERB: warning: TEXT"
  * line each on stderr. */
 void agent_cmd_print_warnings(
@@ -318,22 +328,24 @@ int agent_cmd_remote_env_add(cJSON *remote_env, const char *arg);
 int agent_cmd_up(const struct agent_backend *be, const struct cmd_program *prog,
     const struct cmd_entry *entry, int argc, char **argv, cJSON **ports,
     cJSON **lockfile);
-/* up's and exec's usage errors alone, as the commands find them (printed,
+/* up's usage errors alone, as the command finds them (printed,
  * CMD_EXIT_USAGE; else 0), before anything is sent or connected: the
  * client's remote targets (client_target_hook's check). */
 int agent_cmd_up_check(
     const struct cmd_program *prog, const struct cmd_entry *entry, int argc, char **argv);
-int agent_cmd_exec_check(
-    const struct cmd_program *prog, const struct cmd_entry *entry, int argc, char **argv);
-/* The same for stop, down, logs and read-configuration. */
-int agent_cmd_stop_check(
-    const struct cmd_program *prog, const struct cmd_entry *entry, int argc, char **argv);
-int agent_cmd_down_check(
-    const struct cmd_program *prog, const struct cmd_entry *entry, int argc, char **argv);
-int agent_cmd_logs_check(
-    const struct cmd_program *prog, const struct cmd_entry *entry, int argc, char **argv);
+/* The same for read-configuration. */
 int agent_cmd_read_configuration_check(
     const struct cmd_program *prog, const struct cmd_entry *entry, int argc, char **argv);
+/* The argument parses of the commands whose arguments are a struct
+ * agent_cmd_args (agent_cmd_parse_fn), for agent_cmd_check_with(). */
+int agent_cmd_exec_parse(const struct cmd_program *prog, const struct cmd_entry *entry,
+    int argc, char **argv, struct agent_cmd_args *a);
+int agent_cmd_stop_parse(const struct cmd_program *prog, const struct cmd_entry *entry,
+    int argc, char **argv, struct agent_cmd_args *a);
+int agent_cmd_down_parse(const struct cmd_program *prog, const struct cmd_entry *entry,
+    int argc, char **argv, struct agent_cmd_args *a);
+int agent_cmd_logs_parse(const struct cmd_program *prog, const struct cmd_entry *entry,
+    int argc, char **argv, struct agent_cmd_args *a);
 /* cmd-exec.c: exit status: the command's, or AGENT_EXIT_EXEC_FAILED when it
  * could not be run (as docker exec's 125). */
 #define AGENT_EXIT_EXEC_FAILED 125

@@ -270,6 +270,18 @@ agent_cmd_args_parse(const struct cmd_program *prog, const struct cmd_entry *ent
 	return 0;
 }
 
+int
+agent_cmd_check_with(agent_cmd_parse_fn *parse, const struct cmd_program *prog,
+    const struct cmd_entry *entry, int argc, char **argv)
+{
+	struct agent_cmd_args a;
+
+	if (parse(prog, entry, argc, argv, &a) != 0)
+		return CMD_EXIT_USAGE;
+	agent_cmd_args_clear(&a);
+	return 0;
+}
+
 cJSON *
 agent_cmd_request(
     const char *prog_name, const char *op, const char *folder, const char *config_file)

@@ -91,25 +91,13 @@ agent_cmd_down_json(const cJSON *res, long n)
 }
 
 /* down's arguments into *a: 0, or CMD_EXIT_USAGE after printing why. */
-static int
-cmd_down_parse(const struct cmd_program *prog, const struct cmd_entry *entry, int argc,
-    char **argv, struct agent_cmd_args *a)
+int
+agent_cmd_down_parse(const struct cmd_program *prog, const struct cmd_entry *entry,
+    int argc, char **argv, struct agent_cmd_args *a)
 {
 	return agent_cmd_args_parse(prog, entry, argc, argv,
 	    AGENT_ARG_FOLDER | AGENT_ARG_JSON | AGENT_ARG_VOLUMES | AGENT_ARG_ID_LABEL,
 	    a);
-}
-
-int
-agent_cmd_down_check(
-    const struct cmd_program *prog, const struct cmd_entry *entry, int argc, char **argv)
-{
-	struct agent_cmd_args a;
-
-	if (cmd_down_parse(prog, entry, argc, argv, &a) != 0)
-		return CMD_EXIT_USAGE;
-	agent_cmd_args_clear(&a);
-	return 0;
 }
 
 int
@@ -121,7 +109,7 @@ agent_cmd_down(const struct agent_backend *be, const struct cmd_program *prog,
 	char *cause = NULL;
 	long n;
 
-	if (cmd_down_parse(prog, entry, argc, argv, &a) != 0)
+	if (agent_cmd_down_parse(prog, entry, argc, argv, &a) != 0)
 		return CMD_EXIT_USAGE;
 	req = agent_cmd_args_request(prog->name, "down", &a);
 	agent_cmd_args_clear(&a);

@@ -232,9 +232,9 @@ cmd_exec_hangup(struct agent_exec *x, char **cause)
 
 /* Parse exec's argv into *a: 0, or CMD_EXIT_USAGE after printing why (a
  * cleared). */
-static int
-cmd_exec_parse(const struct cmd_program *prog, const struct cmd_entry *entry, int argc,
-    char **argv, struct agent_cmd_args *a)
+int
+agent_cmd_exec_parse(const struct cmd_program *prog, const struct cmd_entry *entry,
+    int argc, char **argv, struct agent_cmd_args *a)
 {
 	if (agent_cmd_args_parse(prog, entry, argc, argv,
 		AGENT_ARG_FOLDER | AGENT_ARG_COMMAND | AGENT_ARG_EXEC_ENV |
@@ -249,18 +249,6 @@ cmd_exec_parse(const struct cmd_program *prog, const struct cmd_entry *entry, in
 }
 
 int
-agent_cmd_exec_check(
-    const struct cmd_program *prog, const struct cmd_entry *entry, int argc, char **argv)
-{
-	struct agent_cmd_args a;
-	int rc = cmd_exec_parse(prog, entry, argc, argv, &a);
-
-	if (rc == 0)
-		agent_cmd_args_clear(&a);
-	return rc;
-}
-
-int
 agent_cmd_exec(const struct agent_backend *be, const struct cmd_program *prog,
     const struct cmd_entry *entry, int argc, char **argv)
 {
@@ -270,7 +258,7 @@ agent_cmd_exec(const struct agent_backend *be, const struct cmd_program *prog,
 	char *cause = NULL;
 	int rc;
 
-	if ((rc = cmd_exec_parse(prog, entry, argc, argv, &a)) != 0)
+	if ((rc = agent_cmd_exec_parse(prog, entry, argc, argv, &a)) != 0)
 		return rc;
 	/* Read here, where the user is: the values travel in the request. */
 	if (a.secrets_file != NULL &&

@@ -104,9 +104,9 @@ cmd_logs_follow(const struct agent_backend *be, const struct cmd_program *prog,
 }
 
 /* logs' arguments into *a: 0, or CMD_EXIT_USAGE after printing why. */
-static int
-cmd_logs_parse(const struct cmd_program *prog, const struct cmd_entry *entry, int argc,
-    char **argv, struct agent_cmd_args *a)
+int
+agent_cmd_logs_parse(const struct cmd_program *prog, const struct cmd_entry *entry,
+    int argc, char **argv, struct agent_cmd_args *a)
 {
 	if (agent_cmd_args_parse(prog, entry, argc, argv,
 		AGENT_ARG_FOLDER | AGENT_ARG_FOLLOW | AGENT_ARG_JSON | AGENT_ARG_ID_LABEL,
@@ -120,18 +120,6 @@ cmd_logs_parse(const struct cmd_program *prog, const struct cmd_entry *entry, in
 }
 
 int
-agent_cmd_logs_check(
-    const struct cmd_program *prog, const struct cmd_entry *entry, int argc, char **argv)
-{
-	struct agent_cmd_args a;
-
-	if (cmd_logs_parse(prog, entry, argc, argv, &a) != 0)
-		return CMD_EXIT_USAGE;
-	agent_cmd_args_clear(&a);
-	return 0;
-}
-
-int
 agent_cmd_logs(const struct agent_backend *be, const struct cmd_program *prog,
     const struct cmd_entry *entry, int argc, char **argv)
 {
@@ -139,7 +127,7 @@ agent_cmd_logs(const struct agent_backend *be, const struct cmd_program *prog,
 	char *cause = NULL, *failed = NULL;
 	int rc = CMD_EXIT_FAILURE;
 
-	if (cmd_logs_parse(prog, entry, argc, argv, &a) != 0)
+	if (agent_cmd_logs_parse(prog, entry, argc, argv, &a) != 0)
 		return CMD_EXIT_USAGE;
 	if (a.follow) {
 		if ((rc = cmd_logs_follow(be, prog, &a, &failed, &cause)) != 0) {

@@ -53,24 +53,12 @@ agent_cmd_stop_say(
 }
 
 /* stop's arguments into *a: 0, or CMD_EXIT_USAGE after printing why. */
-static int
-cmd_stop_parse(const struct cmd_program *prog, const struct cmd_entry *entry, int argc,
-    char **argv, struct agent_cmd_args *a)
+int
+agent_cmd_stop_parse(const struct cmd_program *prog, const struct cmd_entry *entry,
+    int argc, char **argv, struct agent_cmd_args *a)
 {
 	return agent_cmd_args_parse(prog, entry, argc, argv,
 	    AGENT_ARG_FOLDER | AGENT_ARG_JSON | AGENT_ARG_ID_LABEL, a);
-}
-
-int
-agent_cmd_stop_check(
-    const struct cmd_program *prog, const struct cmd_entry *entry, int argc, char **argv)
-{
-	struct agent_cmd_args a;
-
-	if (cmd_stop_parse(prog, entry, argc, argv, &a) != 0)
-		return CMD_EXIT_USAGE;
-	agent_cmd_args_clear(&a);
-	return 0;
 }
 
 int
@@ -83,7 +71,7 @@ agent_cmd_stop(const struct agent_backend *be, const struct cmd_program *prog,
 	long n, already;
 	int rc;
 
-	if (cmd_stop_parse(prog, entry, argc, argv, &a) != 0)
+	if (agent_cmd_stop_parse(prog, entry, argc, argv, &a) != 0)
 		return CMD_EXIT_USAGE;
 	rc = be->call(
 	    be->ctx, agent_cmd_args_request(prog->name, "stop", &a), NULL, &res, &cause);

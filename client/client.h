@@ -124,9 +124,13 @@ char *client_source_shown(const char *host_arg, const struct source *src);
  * (ct->lock_sent known), given the command's arguments as they will be
  * after it (argv[argc] NULL; the host's folder not known yet: the local
  * one in its place). Each (either may be NULL) returns CMD_EXIT_OK to go
- * on, else the exit code after printing why not. */
+ * on, else the exit code after printing why not. A command whose arguments
+ * are a struct agent_cmd_args names its parse and entry instead of check:
+ * the check is then agent_cmd_check_with(parse) with client_program. */
 struct client_target_hook {
 	int (*check)(int argc, char **argv, void *arg);
+	agent_cmd_parse_fn *parse;
+	const struct cmd_entry *entry;
 	int (*before_send)(struct client_target *ct, int argc, char **argv, void *arg);
 	void *arg;
 };

@@ -6,21 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-/* down's usage errors, before a remote TARGET's host is reached
- * (client_target_hook). */
-static int
-cmd_down_check(int argc, char **argv, void *arg)
-{
-	(void)arg;
-	return agent_cmd_down_check(&client_program, &cmd_down_entry, argc, argv) == 0
-	    ? CMD_EXIT_OK
-	    : CMD_EXIT_USAGE;
-}
-
 static int
 cmd_down_exec(int argc, char **argv)
 {
-	static const struct client_target_hook hook = { .check = cmd_down_check };
+	static const struct client_target_hook hook = { .parse = agent_cmd_down_parse,
+		.entry = &cmd_down_entry };
 	struct client_target ct;
 	char *cause = NULL;
 	int rc;

@@ -2,21 +2,11 @@
  * container (the shared command, agent-cmds.h, on TARGET's backend). */
 #include "client.h"
 
-/* exec's usage errors, before a remote TARGET's host is reached
- * (client_target_hook). */
-static int
-cmd_exec_check(int argc, char **argv, void *arg)
-{
-	(void)arg;
-	return agent_cmd_exec_check(&client_program, &cmd_exec_entry, argc, argv) == 0
-	    ? CMD_EXIT_OK
-	    : CMD_EXIT_USAGE;
-}
-
 static int
 cmd_exec_exec(int argc, char **argv)
 {
-	static const struct client_target_hook hook = { .check = cmd_exec_check };
+	static const struct client_target_hook hook = { .parse = agent_cmd_exec_parse,
+		.entry = &cmd_exec_entry };
 	struct client_target ct;
 	int rc;
 

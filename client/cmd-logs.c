@@ -2,21 +2,11 @@
  * shared command, agent-cmds.h, on TARGET's backend). */
 #include "client.h"
 
-/* logs' usage errors, before a remote TARGET's host is reached
- * (client_target_hook). */
-static int
-cmd_logs_check(int argc, char **argv, void *arg)
-{
-	(void)arg;
-	return agent_cmd_logs_check(&client_program, &cmd_logs_entry, argc, argv) == 0
-	    ? CMD_EXIT_OK
-	    : CMD_EXIT_USAGE;
-}
-
 static int
 cmd_logs_exec(int argc, char **argv)
 {
-	static const struct client_target_hook hook = { .check = cmd_logs_check };
+	static const struct client_target_hook hook = { .parse = agent_cmd_logs_parse,
+		.entry = &cmd_logs_entry };
 	struct client_target ct;
 	int rc;
 

@@ -4,30 +4,18 @@
 
 /* shell's arguments into *a: 0, or CMD_EXIT_USAGE after printing why. */
 static int
-cmd_shell_parse(int argc, char **argv, struct agent_cmd_args *a)
+cmd_shell_parse(const struct cmd_program *prog, const struct cmd_entry *entry, int argc,
+    char **argv, struct agent_cmd_args *a)
 {
-	return agent_cmd_args_parse(&client_program, &cmd_shell_entry, argc, argv,
-	    AGENT_ARG_FOLDER | AGENT_ARG_ID_LABEL, a);
-}
-
-/* shell's usage errors, before a remote TARGET's host is reached
- * (client_target_hook). */
-static int
-cmd_shell_check(int argc, char **argv, void *arg)
-{
-	struct agent_cmd_args a;
-
-	(void)arg;
-	if (cmd_shell_parse(argc, argv, &a) != 0)
-		return CMD_EXIT_USAGE;
-	agent_cmd_args_clear(&a);
-	return CMD_EXIT_OK;
+	return agent_cmd_args_parse(
+	    prog, entry, argc, argv, AGENT_ARG_FOLDER | AGENT_ARG_ID_LABEL, a);
 }
 
 static int
 cmd_shell_exec(int argc, char **argv)
 {
-	static const struct client_target_hook hook = { .check = cmd_shell_check };
+	static const struct client_target_hook hook = { .parse = cmd_shell_parse,
+		.entry = &cmd_shell_entry };
 	static char *const shell_cmd[] = { (char *)"/bin/sh", (char *)"-c",
 		(char *)CLIENT_SHELL_SCRIPT, NULL };
 	struct client_target ct;
@@ -37,7 +25,8 @@ cmd_shell_exec(int argc, char **argv)
 
 	if ((rc = client_target_open_hook(
 		 "shell", argc, argv, CLIENT_TARGET_QUIET, &hook, &ct)) == CMD_EXIT_OK) {
-		if (cmd_shell_parse(ct.argc, ct.argv, &a) != 0)
+		if (cmd_shell_parse(
+			&client_program, &cmd_shell_entry, ct.argc, ct.argv, &a) != 0)
 			rc = CMD_EXIT_USAGE;
 		else {
 			req.folder = a.folder;

@@ -75,30 +75,18 @@ client_status_print(const cJSON *st, const char *folder)
 
 /* status's arguments into *a: 0, or CMD_EXIT_USAGE after printing why. */
 static int
-cmd_status_parse(int argc, char **argv, struct agent_cmd_args *a)
+cmd_status_parse(const struct cmd_program *prog, const struct cmd_entry *entry, int argc,
+    char **argv, struct agent_cmd_args *a)
 {
-	return agent_cmd_args_parse(&client_program, &cmd_status_entry, argc, argv,
+	return agent_cmd_args_parse(prog, entry, argc, argv,
 	    AGENT_ARG_FOLDER | AGENT_ARG_JSON | AGENT_ARG_ID_LABEL, a);
-}
-
-/* status's usage errors, before a remote TARGET's host is reached
- * (client_target_hook). */
-static int
-cmd_status_check(int argc, char **argv, void *arg)
-{
-	struct agent_cmd_args a;
-
-	(void)arg;
-	if (cmd_status_parse(argc, argv, &a) != 0)
-		return CMD_EXIT_USAGE;
-	agent_cmd_args_clear(&a);
-	return CMD_EXIT_OK;
 }
 
 static int
 cmd_status_exec(int argc, char **argv)
 {
-	static const struct client_target_hook hook = { .check = cmd_status_check };
+	static const struct client_target_hook hook = { .parse = cmd_status_parse,
+		.entry = &cmd_status_entry };
 	struct client_target ct;
 	struct agent_cmd_args a;
 	cJSON *res = NULL, *fw;
@@ -108,7 +96,8 @@ cmd_status_exec(int argc, char **argv)
 	if ((rc = client_target_open_hook(
 		 "status", argc, argv, CLIENT_TARGET_QUIET, &hook, &ct)) != CMD_EXIT_OK)
 		goto out;
-	if (cmd_status_parse(ct.argc, ct.argv, &a) != 0) {
+	if (cmd_status_parse(&client_program, &cmd_status_entry, ct.argc, ct.argv, &a) !=
+	    0) {
 		rc = CMD_EXIT_USAGE;
 		goto out;
 	}

@@ -2,21 +2,11 @@
  * shared command, agent-cmds.h, on TARGET's backend). */
 #include "client.h"
 
-/* stop's usage errors, before a remote TARGET's host is reached
- * (client_target_hook). */
-static int
-cmd_stop_check(int argc, char **argv, void *arg)
-{
-	(void)arg;
-	return agent_cmd_stop_check(&client_program, &cmd_stop_entry, argc, argv) == 0
-	    ? CMD_EXIT_OK
-	    : CMD_EXIT_USAGE;
-}
-
 static int
 cmd_stop_exec(int argc, char **argv)
 {
-	static const struct client_target_hook hook = { .check = cmd_stop_check };
+	static const struct client_target_hook hook = { .parse = agent_cmd_stop_parse,
+		.entry = &cmd_stop_entry };
 	struct client_target ct;
 	int rc;
 

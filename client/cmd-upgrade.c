@@ -82,7 +82,7 @@ cmd_upgrade_retarget_local(struct client_target *ct, int argc, char **argv, void
 	(void)argc;
 	(void)argv;
 	/* (a usage error was found before anything is edited: the hook's
-	 * check, cmd_upgrade_check) */
+	 * check, cmd_upgrade_parse) */
 	if (o->feature == NULL || o->dry_run || !client_lockfile_wanted(ct))
 		return CMD_EXIT_OK;
 	/* (the agent's check, which then sees no version) */
@@ -146,19 +146,14 @@ out:
 	return rc;
 }
 
-/* upgrade's usage errors, before a remote TARGET's upload or its edit here
+/* upgrade's arguments into *a: 0, or CMD_EXIT_USAGE after printing why;
+ * also the hook's check, before a remote TARGET's upload or its edit here
  * (client_target_hook): the same parse as after it. */
 static int
-cmd_upgrade_check(int argc, char **argv, void *arg)
+cmd_upgrade_parse(const struct cmd_program *prog, const struct cmd_entry *entry, int argc,
+    char **argv, struct agent_cmd_args *a)
 {
-	struct agent_cmd_args a;
-
-	(void)arg;
-	if (agent_cmd_args_parse(&client_program, &cmd_upgrade_entry, argc, argv,
-		AGENT_ARG_FOLDER, &a) != 0)
-		return CMD_EXIT_USAGE;
-	agent_cmd_args_clear(&a);
-	return CMD_EXIT_OK;
+	return agent_cmd_args_parse(prog, entry, argc, argv, AGENT_ARG_FOLDER, a);
 }
 
 static int
@@ -172,7 +167,8 @@ cmd_upgrade_exec(int argc, char **argv)
 	cJSON *req, *res = NULL;
 	const char *msg = NULL;
 	char *cause = NULL;
-	struct client_target_hook hook = { .check = cmd_upgrade_check,
+	struct client_target_hook hook = { .parse = cmd_upgrade_parse,
+		.entry = &cmd_upgrade_entry,
 		.before_send = cmd_upgrade_retarget_local,
 		.arg = &o };
 	int rc;
@@ -187,8 +183,8 @@ cmd_upgrade_exec(int argc, char **argv)
 	if ((rc = client_target_open_hook("upgrade", argc, argv, CLIENT_TARGET_SEND_LOCAL,
 		 &hook, &ct)) != CMD_EXIT_OK)
 		goto out;
-	if ((rc = agent_cmd_args_parse(&client_program, &cmd_upgrade_entry, ct.argc,
-		 ct.argv, AGENT_ARG_FOLDER, &a)) != 0)
+	if ((rc = cmd_upgrade_parse(
+		 &client_program, &cmd_upgrade_entry, ct.argc, ct.argv, &a)) != 0)
 		goto out;
 	req = agent_cmd_args_request(client_program.name, "upgrade", &a);
 	agent_cmd_args_clear(&a);

@@ -202,7 +202,7 @@ client_target_check(const struct client_target_hook *hook, int argc, char **argv
 	char **v;
 	int n = 0, source = -1, rc;
 
-	if (hook == NULL || hook->check == NULL)
+	if (hook == NULL || (hook->check == NULL && hook->parse == NULL))
 		return CMD_EXIT_OK;
 	/* (a TARGET that does not parse: client_remote_target says why, and
 	 * connects to nothing either) */
@@ -218,7 +218,11 @@ client_target_check(const struct client_target_hook *hook, int argc, char **argv
 		else if (k != source)
 			v[n++] = argv[k];
 	}
-	rc = hook->check(n, v, hook->arg);
+	if (hook->check != NULL)
+		rc = hook->check(n, v, hook->arg);
+	else
+		rc =
+		    agent_cmd_check_with(hook->parse, &client_program, hook->entry, n, v);
 	free(v);
 	return rc;
 }
