@@ -336,6 +336,9 @@ struct host_link {
 	int connect;
 	/* Instead of ch: a stream of the agent session (host-mux.c) */
 	struct host_mux_chan *mx;
+	/* mx is a stream to the agent itself ("agent"), not to a forward's
+	 * target ("tcp"): decided at host_link_attach_mux, 0 without mx */
+	int mx_agent;
 	/* The client socket's event (host-watch.c) and what it waits for. */
 	struct event *ev;
 	short ev_what;

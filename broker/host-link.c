@@ -151,6 +151,7 @@ host_link_detach(struct host_link *l)
 {
 	host_mux_close(l->mx);
 	l->mx = NULL;
+	l->mx_agent = 0;
 	if (l->ch == NULL)
 		return;
 	/* libssh keeps a freed channel until the peer's close comes, and would
@@ -449,6 +450,7 @@ void
 host_link_attach_mux(struct host_link *l, struct host_mux_chan *c)
 {
 	l->mx = c;
+	l->mx_agent = c->connect != NULL && strcmp(c->connect, "agent") == 0;
 	host_mux_set_owner(c, host_link_mux_data, host_link_mux_eof, l);
 }
 
@@ -765,20 +767,18 @@ host_link_client_waits(const struct host_link *l)
 static void
 host_link_check_client(struct host_link *l, int closed)
 {
-	int err = 0, agent;
+	int err = 0;
 	socklen_t len = sizeof err;
 	unsigned char c;
 	ssize_t n;
 
-	agent = l->mx != NULL && l->mx->connect != NULL &&
-	    strcmp(l->mx->connect, "agent") == 0;
 	if (getsockopt(l->fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err != 0) {
 		log_debug(
 		    "%s: link %u: client socket: %s", l->h->label, l->id, strerror(err));
 		host_link_kill(l);
 		return;
 	}
-	if (closed && agent) {
+	if (closed && l->mx_agent) {
 		log_debug("%s: link %u: the client left with its stream stalled",
 		    l->h->label, l->id);
 		host_link_kill(l);
