@@ -276,6 +276,21 @@ TEST(a_new_container_replaces_the_target)
 	forward_clear(&fw);
 }
 
+/* fw takes the answer same twice, the second no new target (target_seq
+ * kept), then other, a new one. */
+static void
+take_same_then_other(struct forward *fw, const cJSON *same, const cJSON *other)
+{
+	unsigned seq;
+
+	ASSERT_INT_EQ(forward_take_target(fw, same), 0);
+	seq = fw->target_seq;
+	ASSERT_INT_EQ(forward_take_target(fw, same), 0);
+	ASSERT_INT_EQ(fw->target_seq, seq);
+	ASSERT_INT_EQ(forward_take_target(fw, other), 0);
+	ASSERT_TRUE(fw->target_seq != seq);
+}
+
 /* A full answer naming the target the forward has (a Compose service's
  * check always gets one: it is never asked with "unchanged") is no new
  * target: the connections opened to it are not moved (host-forward.c
@@ -288,27 +303,16 @@ TEST(the_same_target_answered_again_is_no_new_one)
 	cJSON *b = relay_answer("c1", "172.17.0.2", 40001);
 	cJSON *db = relay_answer("s1", "172.18.0.5", 0);
 	cJSON *db2 = relay_answer("s2", "172.18.0.6", 0);
-	unsigned seq;
 
 	forward_init(&fw, "/home/u/ws", NULL);
 	fw.port = 3000;
-	ASSERT_INT_EQ(forward_take_target(&fw, a), 0);
-	seq = fw.target_seq;
-	ASSERT_INT_EQ(forward_take_target(&fw, a), 0);
-	ASSERT_INT_EQ(fw.target_seq, seq);
-	ASSERT_INT_EQ(forward_take_target(&fw, b), 0); /* another relay */
-	ASSERT_TRUE(fw.target_seq != seq);
+	take_same_then_other(&fw, a, b); /* another relay */
 	forward_clear(&fw);
 
 	forward_init(&fw, "/home/u/ws", NULL);
 	fw.service = strdup("db");
 	fw.port = 5432;
-	ASSERT_INT_EQ(forward_take_target(&fw, db), 0);
-	seq = fw.target_seq;
-	ASSERT_INT_EQ(forward_take_target(&fw, db), 0);
-	ASSERT_INT_EQ(fw.target_seq, seq);
-	ASSERT_INT_EQ(forward_take_target(&fw, db2), 0); /* another container */
-	ASSERT_TRUE(fw.target_seq != seq);
+	take_same_then_other(&fw, db, db2); /* another container */
 	cJSON_Delete(a);
 	cJSON_Delete(b);
 	cJSON_Delete(db);

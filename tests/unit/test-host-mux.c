@@ -181,6 +181,32 @@ mux_socket_holds(int fd)
 	return n;
 }
 
+/* A link on a stream of h (connect: "agent" or "tcp") that the agent
+ * opened without credit: open, h's out buffer empty, the other end of its
+ * client socket in *peer. */
+static struct host_link *
+mux_open_link(struct host_session *h, const char *connect, int *peer)
+{
+	struct host_mux_chan *c;
+	struct host_link *l;
+	char answer[128];
+	int sv[2];
+
+	ASSERT_INT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	*peer = sv[1];
+	c = host_mux_open_early(h, connect, "10.0.0.1", 80, 1000);
+	ASSERT_NOT_NULL(c);
+	l = host_link_new(h, sv[0], NULL, HOST_LINK_BUFFER);
+	host_link_attach_mux(l, c);
+	host_link_set_state(l, HOST_LINK_OPENING);
+	snprintf(answer, sizeof answer, "{\"id\":%u,\"ok\":true,\"window\":0}", c->id);
+	mux_from_agent(h, PROTO_CONTROL, 0, answer);
+	ASSERT_INT_EQ(c->state, HOST_MUX_OPEN);
+	host_link_set_state(l, HOST_LINK_OPEN);
+	buf_reset(h->mux_out);
+	return l;
+}
+
 /* A forwarded connection's stream that takes nothing now (no credit, or the
  * session's out buffer full) leaves its client's bytes in the client's
  * socket: none copied into the link's buffer (from which they would be
@@ -192,30 +218,20 @@ TEST(a_stream_that_takes_nothing_leaves_the_bytes_in_the_socket)
 	struct host_mux_chan *c;
 	struct host_link *l;
 	static unsigned char big[100000];
-	char answer[128];
-	int sv[2], types[8];
+	int peer, types[8];
 	size_t data;
 
 	mux_init(&h, 1);
-	ASSERT_INT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	c = host_mux_open_early(&h, "tcp", "10.0.0.1", 80, 1000);
-	ASSERT_NOT_NULL(c);
-	l = host_link_new(&h, sv[0], NULL, HOST_LINK_BUFFER);
-	host_link_attach_mux(l, c);
-	host_link_set_state(l, HOST_LINK_OPENING);
-	snprintf(answer, sizeof answer, "{\"id\":%u,\"ok\":true,\"window\":0}", c->id);
-	mux_from_agent(&h, PROTO_CONTROL, 0, answer);
-	ASSERT_INT_EQ(c->state, HOST_MUX_OPEN);
-	host_link_set_state(l, HOST_LINK_OPEN);
-	buf_reset(h.mux_out);
+	l = mux_open_link(&h, "tcp", &peer);
+	c = l->mx;
 
 	/* no credit: the client's bytes stay where they are */
-	ASSERT_INT_EQ(write(sv[1], big, sizeof big), sizeof big);
+	ASSERT_INT_EQ(write(peer, big, sizeof big), sizeof big);
 	ASSERT_TRUE(host_link_client_waits(l));
 	host_link_read_client(l);
 	ASSERT_INT_EQ(buf_len(l->to_ch), 0);
 	ASSERT_INT_EQ(buf_len(h.mux_out), 0);
-	ASSERT_INT_EQ(mux_socket_holds(sv[0]), sizeof big);
+	ASSERT_INT_EQ(mux_socket_holds(l->fd), sizeof big);
 
 	/* credit: read straight into DATA frames, as far as it goes */
 	mux_grant(&h, c->id, 70000);
@@ -225,7 +241,7 @@ TEST(a_stream_that_takes_nothing_leaves_the_bytes_in_the_socket)
 	ASSERT_INT_EQ(buf_len(l->to_ch), 0);
 	mux_queued(&h, c->id, types, 8, &data, NULL, 0);
 	ASSERT_INT_EQ(data, 70000);
-	ASSERT_INT_EQ(mux_socket_holds(sv[0]), sizeof big - 70000);
+	ASSERT_INT_EQ(mux_socket_holds(l->fd), sizeof big - 70000);
 
 	/* credit, but the session's out buffer full: the same */
 	mux_grant(&h, c->id, 70000);
@@ -234,9 +250,9 @@ TEST(a_stream_that_takes_nothing_leaves_the_bytes_in_the_socket)
 	ASSERT_TRUE(host_link_client_waits(l));
 	host_link_read_client(l);
 	ASSERT_INT_EQ(buf_len(l->to_ch), 0);
-	ASSERT_INT_EQ(mux_socket_holds(sv[0]), sizeof big - 70000);
+	ASSERT_INT_EQ(mux_socket_holds(l->fd), sizeof big - 70000);
 
-	close(sv[1]);
+	close(peer);
 	host_link_kill(l);
 	host_drop_dead_links(&h);
 	mux_free(&h);
@@ -252,30 +268,21 @@ TEST(the_watch_drops_a_stalled_stream_socket_until_a_grant)
 	struct host_mux_chan *c;
 	struct host_link *l;
 	static unsigned char big[100000];
-	char answer[128];
-	int sv[2], types[8];
+	int peer, types[8];
 	size_t data;
 
 	mux_init(&h, 1);
 	ASSERT_INT_EQ(pipe(h.wake), 0);
 	ASSERT_INT_EQ(host_watch_init(&h, NULL), 0);
-	ASSERT_INT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	c = host_mux_open_early(&h, "tcp", "10.0.0.1", 80, 1000);
-	ASSERT_NOT_NULL(c);
-	l = host_link_new(&h, sv[0], NULL, HOST_LINK_BUFFER);
-	host_link_attach_mux(l, c);
-	host_link_set_state(l, HOST_LINK_OPENING);
-	snprintf(answer, sizeof answer, "{\"id\":%u,\"ok\":true,\"window\":0}", c->id);
-	mux_from_agent(&h, PROTO_CONTROL, 0, answer);
-	host_link_set_state(l, HOST_LINK_OPEN);
-	buf_reset(h.mux_out);
+	l = mux_open_link(&h, "tcp", &peer);
+	c = l->mx;
 
 	/* no credit, bytes waiting: the socket is not watched for them (only
 	 * for news, edge-triggered) */
-	ASSERT_INT_EQ(write(sv[1], big, sizeof big), sizeof big);
+	ASSERT_INT_EQ(write(peer, big, sizeof big), sizeof big);
 	ASSERT_INT_EQ(host_watch_pass(&h, 0), 0);
 	ASSERT_INT_NE(l->ev_what & EV_ET, 0);
-	ASSERT_INT_EQ(mux_socket_holds(sv[0]), sizeof big);
+	ASSERT_INT_EQ(mux_socket_holds(l->fd), sizeof big);
 
 	/* the grant (as if read off the SSH socket while the loop waited):
 	 * the next pass watches the socket again and its bytes go into
@@ -292,9 +299,9 @@ TEST(the_watch_drops_a_stalled_stream_socket_until_a_grant)
 	/* out of credit again: dropped again */
 	ASSERT_INT_EQ(host_watch_pass(&h, 0), 0);
 	ASSERT_INT_NE(l->ev_what & EV_ET, 0);
-	ASSERT_INT_EQ(mux_socket_holds(sv[0]), sizeof big - 70000);
+	ASSERT_INT_EQ(mux_socket_holds(l->fd), sizeof big - 70000);
 
-	close(sv[1]);
+	close(peer);
 	host_link_kill(l);
 	host_drop_dead_links(&h);
 	host_watch_free(&h);
@@ -310,28 +317,15 @@ static struct host_link *
 mux_stalled_link(struct host_session *h, const char *connect, int *peer)
 {
 	static unsigned char some[5000];
-	struct host_mux_chan *c;
 	struct host_link *l;
-	char answer[128];
-	int sv[2];
 
 	mux_init(h, 1);
 	ASSERT_INT_EQ(pipe(h->wake), 0);
 	ASSERT_INT_EQ(host_watch_init(h, NULL), 0);
-	ASSERT_INT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	c = host_mux_open_early(h, connect, "10.0.0.1", 80, 1000);
-	ASSERT_NOT_NULL(c);
-	l = host_link_new(h, sv[0], NULL, HOST_LINK_BUFFER);
-	host_link_attach_mux(l, c);
-	host_link_set_state(l, HOST_LINK_OPENING);
-	snprintf(answer, sizeof answer, "{\"id\":%u,\"ok\":true,\"window\":0}", c->id);
-	mux_from_agent(h, PROTO_CONTROL, 0, answer);
-	host_link_set_state(l, HOST_LINK_OPEN);
-	buf_reset(h->mux_out);
-	ASSERT_INT_EQ(write(sv[1], some, sizeof some), sizeof some);
+	l = mux_open_link(h, connect, peer);
+	ASSERT_INT_EQ(write(*peer, some, sizeof some), sizeof some);
 	ASSERT_INT_EQ(host_watch_pass(h, 0), 0);
 	ASSERT_INT_EQ(l->state, HOST_LINK_OPEN);
-	*peer = sv[1];
 	return l;
 }
 

@@ -346,6 +346,7 @@ struct scan_deleter {
 static void *
 scan_deleter_run(void *arg)
 {
+	static const char *const gone[] = { "b", "c", "d/x", "d" };
 	struct scan_deleter *dl = arg;
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 	struct pollfd pfd = { dl->fd, POLLIN, 0 };
@@ -358,18 +359,11 @@ scan_deleter_run(void *arg)
 			ev = (const struct inotify_event *)(void *)p;
 			if (ev->len == 0 || strcmp(ev->name, "a") != 0)
 				continue;
-			path = xasprintf("%s/b", dl->dir);
-			unlink(path);
-			free(path);
-			path = xasprintf("%s/c", dl->dir);
-			unlink(path);
-			free(path);
-			path = xasprintf("%s/d/x", dl->dir);
-			unlink(path);
-			free(path);
-			path = xasprintf("%s/d", dl->dir);
-			rmdir(path);
-			free(path);
+			for (size_t i = 0; i < sizeof gone / sizeof gone[0]; i++) {
+				path = xasprintf("%s/%s", dl->dir, gone[i]);
+				remove(path); /* (a file, or the emptied d) */
+				free(path);
+			}
 			return NULL;
 		}
 	return NULL;
