@@ -99,6 +99,7 @@ lifecycle_log_event(
 	char *text;
 
 	switch (ev) {
+	case LIFECYCLE_EVENT_MEMBER_FAILED: return; /* (the error names it) */
 	case LIFECYCLE_EVENT_RUN:
 		text = xasprintf("running %s", detail != NULL ? detail : "");
 		break;
@@ -296,10 +297,13 @@ lifecycle_bg_event(
     void *arg, const char *step, enum lifecycle_event ev, const char *detail)
 {
 	struct lifecycle_bg *bg = arg;
-	const char *want = lifecycle_bg_step_states[ev];
+	const char *want;
 	const cJSON *name, *state;
 	cJSON *e;
 
+	if (ev == LIFECYCLE_EVENT_MEMBER_FAILED)
+		return; /* (no state of its own: the step's FAILED follows) */
+	want = lifecycle_bg_step_states[ev];
 	lifecycle_bg_log_again(bg);
 	lifecycle_log_event(bg->log, step, ev, detail);
 	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(bg->record, "steps")) {

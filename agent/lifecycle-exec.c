@@ -266,7 +266,7 @@ lifecycle_group_run(const struct lifecycle_ctx *ctx, const char *step,
 	struct lifecycle_job *jobs;
 	pthread_t *threads;
 	char *desc, *err = NULL;
-	size_t i;
+	size_t i, failed = 0;
 	int rc = 0;
 
 	jobs = xcalloc(g->ncmds, sizeof *jobs);
@@ -284,8 +284,10 @@ lifecycle_group_run(const struct lifecycle_ctx *ctx, const char *step,
 		for (i = 0; i < g->ncmds; i++) {
 			jobs[i].docker = ctx->docker;
 			lifecycle_job_run(&jobs[i]);
-			if ((err = lifecycle_job_error(&jobs[i])) != NULL)
+			if ((err = lifecycle_job_error(&jobs[i])) != NULL) {
+				failed = i;
 				break;
+			}
 		}
 	} else {
 		for (i = 0; i < g->ncmds; i++) {
@@ -301,8 +303,13 @@ lifecycle_group_run(const struct lifecycle_ctx *ctx, const char *step,
 		for (i = 0; i < g->ncmds; i++)
 			pthread_join(threads[i], NULL);
 		for (i = 0; i < g->ncmds && err == NULL; i++)
-			err = lifecycle_job_error(&jobs[i]);
+			if ((err = lifecycle_job_error(&jobs[i])) != NULL)
+				failed = i;
 	}
+	/* (by its key: its text may be masked, or like another's) */
+	if (err != NULL && g->ncmds > 1 && g->cmds[failed].name != NULL)
+		lifecycle_event(
+		    ctx, step, LIFECYCLE_EVENT_MEMBER_FAILED, g->cmds[failed].name);
 	if (err != NULL) {
 		if (cause != NULL)
 			*cause = err;

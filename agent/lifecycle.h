@@ -130,10 +130,14 @@ enum lifecycle_step {
 typedef void (*lifecycle_output_fn)(void *arg, const char *step, const char *line);
 
 enum lifecycle_event {
-	LIFECYCLE_EVENT_RUN,   /* detail: the command, "`npm install`" or "[db] `...`" */
-	LIFECYCLE_EVENT_SKIP,  /* detail: why ("already ran in this container") */
-	LIFECYCLE_EVENT_DONE,  /* detail: NULL */
-	LIFECYCLE_EVENT_FAILED /* detail: the error message */
+	LIFECYCLE_EVENT_RUN,	/* detail: the command, "`npm install`" or "[db] `...`" */
+	LIFECYCLE_EVENT_SKIP,	/* detail: why ("already ran in this container") */
+	LIFECYCLE_EVENT_DONE,	/* detail: NULL */
+	LIFECYCLE_EVENT_FAILED, /* detail: the error message */
+	/* detail: the name (the object's key) of the command of a group of
+	 * two or more that failed, the one the group's error is about: before
+	 * the step's FAILED (initializeCommand: before its error) */
+	LIFECYCLE_EVENT_MEMBER_FAILED
 };
 /* Progress of the steps, for the caller's display or log; may be NULL.
  * Called from the calling thread only. */

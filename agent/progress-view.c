@@ -37,11 +37,15 @@ struct progress_view {
 	int drawn;	    /* the updating line is on the screen */
 	/* A group's commands run together ("Running the STEP: [NAME] `CMD`"
 	 * lines in a row): one phase, its label naming them all; the one
-	 * that failed is told by the error (progress_view_end()). */
-	char **member;	   /* each one's "[NAME] `CMD`" */
+	 * that failed is told by the "failed" event's "member", its NAME. */
+	struct progress_view_member {
+		char *text; /* "[NAME] `CMD`" */
+		char *name; /* NAME */
+	} * member;
 	size_t nmember;	   /* 2 or more: a group */
 	size_t prefix;	   /* the length of label's "Running the STEP: " */
-	long long held_ms; /* failed, its line held for the error (its end) */
+	long long held_ms; /* failed, its line held for the operation's end */
+	char *failed;	   /* the NAME the "failed" event named, or NULL */
 };
 
 int
@@ -167,9 +171,11 @@ view_clear(struct progress_view *v)
 }
 
 /* The current phase ends: a line that stays, after its output when it
- * failed; a group's names the command that error (NULL: unknown) names. */
+ * failed; a failed group's names the command its "failed" event named (by
+ * its NAME, not by text: a masked secret or two alike commands would not
+ * tell them apart). */
 static void
-view_finish_phase(struct progress_view *v, int failed, const char *error)
+view_finish_phase(struct progress_view *v, int failed)
 {
 	const char *label = v->label;
 	char *one = NULL;
@@ -178,9 +184,10 @@ view_finish_phase(struct progress_view *v, int failed, const char *error)
 	if (v->label == NULL)
 		return;
 	failed = failed || v->held_ms != 0;
-	for (i = 0; failed && error != NULL && v->nmember > 1 && i < v->nmember; i++)
-		if (strstr(error, v->member[i]) != NULL) {
-			one = xasprintf("%.*s%s", (int)v->prefix, v->label, v->member[i]);
+	for (i = 0; failed && v->failed != NULL && v->nmember > 1 && i < v->nmember; i++)
+		if (strcmp(v->failed, v->member[i].name) == 0) {
+			one = xasprintf(
+			    "%.*s%s", (int)v->prefix, v->label, v->member[i].text);
 			label = one;
 			break;
 		}
@@ -201,12 +208,16 @@ view_finish_phase(struct progress_view *v, int failed, const char *error)
 	v->label = v->last = NULL;
 	buf_reset(v->kept);
 	v->cut = 0;
-	for (i = 0; i < v->nmember; i++)
-		free(v->member[i]);
+	for (i = 0; i < v->nmember; i++) {
+		free(v->member[i].text);
+		free(v->member[i].name);
+	}
 	free(v->member);
 	v->member = NULL;
 	v->nmember = v->prefix = 0;
 	v->held_ms = 0;
+	free(v->failed);
+	v->failed = NULL;
 }
 
 static void
@@ -222,14 +233,17 @@ view_start_phase(struct progress_view *v, const char *label)
 		free(v->label);
 		v->label = joined;
 	} else {
-		view_finish_phase(v, 0, NULL);
+		view_finish_phase(v, 0);
 		v->label = xstrdup(clean);
 		v->prefix = n;
 		v->start_ms = clock_now_ms();
 	}
 	if (n > 0) {
+		/* (group_prefix found the "] `" after NAME) */
 		v->member = xreallocarray(v->member, v->nmember + 1, sizeof *v->member);
-		v->member[v->nmember++] = xstrdup(clean + n);
+		v->member[v->nmember].text = xstrdup(clean + n);
+		v->member[v->nmember++].name = xstrndup(
+		    clean + n + 1, (size_t)(strstr(clean + n, "] `") - clean - n - 1));
 	}
 	free(clean);
 	view_draw(v);
@@ -276,6 +290,7 @@ view_event(struct progress_view *v, const char *line, size_t len)
 {
 	cJSON *e = cJSON_ParseWithLength(line, len);
 	const char *type = NULL, *text = NULL, *status = NULL, *name = NULL;
+	const char *member = NULL;
 	const cJSON *it;
 
 	if (e == NULL || !cJSON_IsObject(e)) {
@@ -291,6 +306,8 @@ view_event(struct progress_view *v, const char *line, size_t len)
 		status = it->valuestring;
 	if (cJSON_IsString(it = cJSON_GetObjectItemCaseSensitive(e, "name")))
 		name = it->valuestring;
+	if (cJSON_IsString(it = cJSON_GetObjectItemCaseSensitive(e, "member")))
+		member = it->valuestring;
 	if (type == NULL)
 		view_print(v, line, len);
 	else if (strcmp(type, "raw") == 0 && text != NULL)
@@ -308,11 +325,13 @@ view_event(struct progress_view *v, const char *line, size_t len)
 			if (v->label == NULL && name != NULL)
 				view_start_phase(v, name);
 		} else if (strcmp(status, "failed") == 0 && v->nmember > 1) {
-			/* which command failed: the error says */
+			/* (the group's line waits for its end: the operation's) */
 			if (v->held_ms == 0)
 				v->held_ms = clock_now_ms();
+			if (member != NULL && v->failed == NULL)
+				v->failed = clean_text(member, strlen(member));
 		} else
-			view_finish_phase(v, strcmp(status, "failed") == 0, NULL);
+			view_finish_phase(v, strcmp(status, "failed") == 0);
 	}
 	cJSON_Delete(e);
 }
@@ -381,14 +400,14 @@ progress_view_new(FILE *f)
 }
 
 void
-progress_view_end(struct progress_view *v, int failed, const char *error)
+progress_view_end(struct progress_view *v, int failed)
 {
 	if (v == NULL)
 		return;
 	pthread_mutex_lock(&v->mu);
 	if (buf_len(v->input) > 0)
 		view_event(v, (const char *)buf_data(v->input), buf_len(v->input));
-	view_finish_phase(v, failed, error);
+	view_finish_phase(v, failed);
 	if (v->stop == 0) {
 		v->stop = 1;
 		pthread_cond_signal(&v->cv);

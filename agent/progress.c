@@ -124,8 +124,8 @@ progress_output(const struct progress *p, const char *line)
 }
 
 void
-progress_step(
-    const struct progress *p, const char *name, const char *status, const char *detail)
+progress_step(const struct progress *p, const char *name, const char *status,
+    const char *detail, const char *member)
 {
 	cJSON *o;
 	char *masked;
@@ -139,6 +139,11 @@ progress_step(
 	if (detail != NULL) {
 		masked = secrets_mask(p->mask, detail);
 		cJSON_AddStringToObject(o, "stepDetail", masked);
+		free(masked);
+	}
+	if (member != NULL) {
+		masked = secrets_mask(p->mask, member);
+		cJSON_AddStringToObject(o, "member", masked);
 		free(masked);
 	}
 	cJSON_AddStringToObject(o, "channel", PROGRESS_LIFECYCLE_CHANNEL);

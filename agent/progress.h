@@ -13,6 +13,9 @@
  *     {"type":"progress","name":"Running postCreateCommand...",
  *      "status":"running"|"succeeded"|"failed","stepDetail":"...",
  *      "channel":"postCreate"}                                    lifecycle steps
+ *   (rdev's own addition: a "failed" one of an object's commands run
+ *   together has "member":KEY, the command that failed; initializeCommand
+ *   has that line alone)
  *   (MS: milliseconds since the epoch). Text-mode sinks get none of the
  *   "progress" lines (progress_step() is then a no-op).
  */
@@ -39,9 +42,10 @@ void progress_line(const struct progress *p, const char *fmt, ...)
  * text mode, a "raw" line on channel "postCreate" in json. */
 void progress_output(const struct progress *p, const char *line);
 /* A lifecycle step's state in json (name: "Running STEP...", "Installing
- * Dotfiles"; status; detail may be NULL); nothing in text mode. */
-void progress_step(
-    const struct progress *p, const char *name, const char *status, const char *detail);
+ * Dotfiles"; status; detail may be NULL; member, a "failed" step's command
+ * of a group that failed, its key, or NULL); nothing in text mode. */
+void progress_step(const struct progress *p, const char *name, const char *status,
+    const char *detail, const char *member);
 /* text as one "text" JSON log line to p->fn, whatever p->json says (for the
  * client's own messages under --log-format json). */
 void progress_json_text(const struct progress *p, const char *text);

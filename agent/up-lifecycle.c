@@ -32,13 +32,22 @@ up_lifecycle_output(void *arg, const char *step, const char *line)
 
 /* initializeCommand's commands as progress (arg: the struct progress): a
  * line as each starts, as for the steps in the container. (No "progress"
- * lines in json: the reference shows this step as text only.) */
+ * lines in json: the reference shows this step as text only; but for the
+ * failed command of a group, its "failed" line with the "member" that
+ * failed, which the progress view names.) */
 void
 up_lifecycle_host_event(
     void *arg, const char *step, enum lifecycle_event ev, const char *detail)
 {
+	char *name;
+
 	if (ev == LIFECYCLE_EVENT_RUN)
 		progress_line(arg, "Running the %s: %s", step, detail);
+	else if (ev == LIFECYCLE_EVENT_MEMBER_FAILED) {
+		name = xasprintf("Running %s...", step);
+		progress_step(arg, name, "failed", NULL, detail);
+		free(name);
+	}
 }
 
 /* The command of a description, "`CMD`" or "[NAME] `CMD`"
@@ -54,11 +63,13 @@ up_lifecycle_step_detail(const char *detail)
 	return xstrndup(open + 1, (size_t)(close - open - 1));
 }
 
-/* What up_lifecycle_event() needs: where progress goes, and the step that
- * failed in this process (to record it; owned). */
+/* What up_lifecycle_event() needs: where progress goes, the step that
+ * failed in this process (to record it; owned), and the command of a group
+ * that failed (its key, for the step's "failed" line; owned, or NULL). */
 struct up_lifecycle_watch {
 	const struct progress *p;
 	char *failed;
+	char *member;
 };
 
 /* The steps as progress: a line as each command starts and, for
@@ -82,12 +93,20 @@ up_lifecycle_event(
 		else
 			progress_line(arg, "Running the %s: %s", step, detail);
 		cmd = dotfiles ? NULL : up_lifecycle_step_detail(detail);
-		progress_step(arg, name, "running", cmd);
+		progress_step(arg, name, "running", cmd, NULL);
 		free(cmd);
 		break;
-	case LIFECYCLE_EVENT_DONE: progress_step(arg, name, "succeeded", NULL); break;
+	case LIFECYCLE_EVENT_DONE:
+		progress_step(arg, name, "succeeded", NULL, NULL);
+		break;
+	case LIFECYCLE_EVENT_MEMBER_FAILED:
+		free(w->member);
+		w->member = xstrdup(detail);
+		break;
 	case LIFECYCLE_EVENT_FAILED:
-		progress_step(arg, name, "failed", NULL);
+		progress_step(arg, name, "failed", NULL, w->member);
+		free(w->member);
+		w->member = NULL;
 		if (w->failed == NULL)
 			w->failed = xstrdup(step);
 		break;
@@ -186,7 +205,7 @@ up_lifecycle_record_failure(
 int
 up_lifecycle_run(struct up_state *s, char **cause)
 {
-	struct up_lifecycle_watch watch = { s->p, NULL };
+	struct up_lifecycle_watch watch = { s->p, NULL, NULL };
 	struct lifecycle_ctx ctx = { 0 };
 	struct lifecycle_pending *pending = NULL;
 	const char *id = up_json_string(s->container, "Id", NULL);
@@ -231,6 +250,7 @@ out:
 		up_lifecycle_record_failure(s, id, watch.failed,
 		    cause != NULL && *cause != NULL ? *cause : "the step failed");
 	free(watch.failed);
+	free(watch.member);
 	lifecycle_pending_free(pending);
 	secrets_env_free(env);
 	env_free(unset);

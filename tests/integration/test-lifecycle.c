@@ -92,7 +92,8 @@ collect_out(void *arg, const char *step, const char *line)
 static void
 collect_event(void *arg, const char *step, enum lifecycle_event ev, const char *detail)
 {
-	static const char *const names[] = { "run", "skip", "done", "failed" };
+	static const char *const names[] = { "run", "skip", "done", "failed",
+		"member-failed" };
 	struct collect *c = arg;
 
 	buf_appendf(c->events, "%s %s\n", step, names[ev]);

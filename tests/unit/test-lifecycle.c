@@ -658,10 +658,13 @@ collect_event(void *arg, const char *step, enum lifecycle_event ev, const char *
 		c->bad_step = 1;
 	if (ev == LIFECYCLE_EVENT_RUN)
 		buf_appendf(c->events, "run %s\n", detail);
+	else if (ev == LIFECYCLE_EVENT_MEMBER_FAILED)
+		buf_appendf(c->events, "member-failed %s\n", detail);
 }
 
 /* The output of initializeCommand json run in cwd; *events (when not
- * NULL) gets the "run DETAIL" lines of its events. */
+ * NULL) gets the "run DETAIL" and "member-failed NAME" lines of its
+ * events. */
 static char *
 run_initialize_events(
     const char *json, const char *cwd, int *rc, char **cause, char **events)
@@ -763,6 +766,34 @@ TEST(initialize_events_name_each_command)
 	ASSERT_STR_EQ(events, "run [a] `true`\nrun [b] `echo 'x y'`\n");
 	free(out);
 	free(events);
+}
+
+/* The command of a group that failed is named by its key, the first
+ * failing in the object's order (the one the error is about), whatever
+ * its text or its output says; a single command is the step's own. */
+TEST(initialize_group_failure_names_its_member)
+{
+	char *out, *events, *cause = NULL;
+	int rc;
+
+	out = run_initialize_events("{\"a\": \"true\", \"b\": \"echo '[a] `true`'; "
+				    "exit 3\", \"c\": \"exit 4\"}",
+	    NULL, &rc, &cause, &events);
+	ASSERT_INT_EQ(rc, -1);
+	ASSERT_STR_CONTAINS(events, "member-failed b\n");
+	ASSERT_TRUE(strstr(events, "member-failed a") == NULL);
+	ASSERT_TRUE(strstr(events, "member-failed c") == NULL);
+	ASSERT_STR_CONTAINS(cause, "initializeCommand failed: [b] ");
+	free(out);
+	free(events);
+	free(cause);
+	cause = NULL;
+	out = run_initialize_events("\"exit 3\"", NULL, &rc, &cause, &events);
+	ASSERT_INT_EQ(rc, -1);
+	ASSERT_TRUE(strstr(events, "member-failed") == NULL);
+	free(out);
+	free(events);
+	free(cause);
 }
 
 /* A server started with `&` holds the command's stdout: the step is done

@@ -1,0 +1,94 @@
+/* test-progress-view.c - unit tests for agent/progress-view.c: what the view
+ * prints for the JSON event lines of progress.h. */
+#include "test.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "progress-view.h"
+
+/* The events (one JSON object a line) through a view on a file, ended
+ * (failed or not): what it printed. New string. */
+static char *
+view_run(const char *events, int failed)
+{
+	FILE *f = tmpfile();
+	struct progress_view *v;
+	char *out;
+	long n;
+
+	ASSERT_NOT_NULL(f);
+	v = progress_view_new(f);
+	progress_view_sink(v, events, strlen(events));
+	progress_view_end(v, failed);
+	ASSERT_INT_EQ(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	rewind(f);
+	out = calloc(1, (size_t)n + 1);
+	ASSERT_NOT_NULL(out);
+	ASSERT_INT_EQ(fread(out, 1, (size_t)n, f), n);
+	fclose(f);
+	return out;
+}
+
+/* The label of out's "[FAILED N.Ns] LABEL" line, to its end. */
+static const char *
+view_failed_label(const char *out)
+{
+	const char *at = strstr(out, "[FAILED ");
+
+	ASSERT_NOT_NULL(at);
+	return strstr(at, "] ") + 2;
+}
+
+#define PV_RUN(cmd) \
+	"{\"type\":\"text\",\"text\":\"Running the postCreateCommand: " cmd "\"}\n" \
+	"{\"type\":\"progress\",\"name\":\"Running postCreateCommand...\"," \
+	"\"status\":\"running\"}\n"
+
+/* A group's failed command is the one its "failed" event names by its
+ * key, whatever the text holds: here b's output, and so its error's end,
+ * names a's command (matching the error's text took it for a). */
+TEST(a_failed_group_names_the_member_its_event_names)
+{
+	char *out = view_run(
+	    PV_RUN("[a] `true`")
+		PV_RUN("[b] `echo [a] true; exit 3`") "{\"type\":\"raw\",\"text\":\"[a] "
+						      "`true`\\n\"}\n"
+						      "{\"type\":\"progress\",\"name\":"
+						      "\"Running postCreateCommand...\","
+						      "\"status\":\"failed\",\"member\":"
+						      "\"b\"}\n",
+	    1);
+
+	ASSERT_STR_EQ(view_failed_label(out),
+	    "Running the postCreateCommand: [b] `echo [a] true; exit 3`\n");
+	free(out);
+
+	/* initializeCommand's: text lines, then only its "failed" line */
+	out = view_run("{\"type\":\"text\",\"text\":\"Running the initializeCommand: "
+		       "[x] `a`\"}\n"
+		       "{\"type\":\"text\",\"text\":\"Running the initializeCommand: "
+		       "[y] `a`\"}\n"
+		       "{\"type\":\"progress\",\"name\":\"Running initializeCommand...\","
+		       "\"status\":\"failed\",\"member\":\"y\"}\n",
+	    1);
+	ASSERT_STR_EQ(view_failed_label(out), "Running the initializeCommand: [y] `a`\n");
+	free(out);
+}
+
+/* A "failed" event that names no member (an older agent): the group's
+ * line names them all, never a guess. */
+TEST(a_failed_group_without_a_member_is_named_whole)
+{
+	char *out = view_run(PV_RUN("[a] `true`")
+				 PV_RUN("[b] `false`") "{\"type\":\"progress\",\"name\":"
+						       "\"Running postCreateCommand...\","
+						       "\"status\":\"failed\"}\n",
+	    1);
+
+	ASSERT_STR_EQ(view_failed_label(out),
+	    "Running the postCreateCommand: [a] `true`, [b] `false`\n");
+	free(out);
+}
