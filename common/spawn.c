@@ -27,22 +27,30 @@ extern char **environ;
 /* ... and how long, once it has, to read what is left in them at most. */
 #define SPAWN_DRAIN_MS 1000
 
+/* In a child: wire up in, out and err as stdin, stdout and stderr and
+ * exec. Returns, errno set, only when that fails. */
+static void
+spawn_child_exec(
+    const char *const argv[], const struct spawn_opts *opts, int in, int out, int err)
+{
+	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
+		return;
+	signal(SIGPIPE, SIG_DFL);
+	if (opts->cwd != NULL && chdir(opts->cwd) < 0)
+		return;
+	if (opts->env != NULL)
+		execvpe(argv[0], (char *const *)argv, (char *const *)opts->env);
+	else
+		execvp(argv[0], (char *const *)argv);
+}
+
 /* In the child: wire up the pipes and exec. Reports errno on errfd on failure. */
 static void __attribute__((noreturn)) spawn_child(const char *const argv[],
     const struct spawn_opts *opts, int in, int out, int err, int errfd)
 {
 	int e;
 
-	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
-		goto fail;
-	signal(SIGPIPE, SIG_DFL);
-	if (opts->cwd != NULL && chdir(opts->cwd) < 0)
-		goto fail;
-	if (opts->env != NULL)
-		execvpe(argv[0], (char *const *)argv, (char *const *)opts->env);
-	else
-		execvp(argv[0], (char *const *)argv);
-fail:
+	spawn_child_exec(argv, opts, in, out, err);
 	e = errno;
 	if (write(errfd, &e, sizeof e) < 0) {
 		/* nothing more we can do */
@@ -81,76 +89,34 @@ spawn_close_all_but(int a, int b)
 			close(fd);
 }
 
-/* In the drainer, holding only *out and *err (either may be -1; not both):
- * become `cat` (one per pipe, writing to /dev/null), so that what may live
- * as long as a background server is a small program, not a copy of the
- * caller (the agent: a long-lived daemon, its whole memory with what
- * secrets it holds). Returns only when that cannot be, with *out and *err
- * the descriptors to drain (moved, perhaps). Async-signal-safe calls only. */
-static void
-spawn_drain_exec(int *out, int *err)
-{
-	static char *const env[] = { "PATH=/usr/local/bin:/usr/bin:/bin", NULL };
-	char *argv[] = { "sh", "-c", "exec cat", NULL };
-	int a = *out != -1 ? *out : *err, b = *out != -1 ? *err : -1;
-	int a2, b2 = -1, nul;
-
-	/* Out of the way of 0 to 3 first: stdin (a), stdout and stderr
-	 * (/dev/null), 3 (b). */
-	if ((a2 = fcntl(a, F_DUPFD, 10)) < 0)
-		return;
-	if (b != -1 && (b2 = fcntl(b, F_DUPFD, 10)) < 0) {
-		close(a2);
-		return;
-	}
-	close(a);
-	if (b != -1)
-		close(b);
-	*out = a2;
-	*err = b2;
-	if ((nul = open("/dev/null", O_RDWR)) < 0)
-		return;
-	if (dup2(nul, 1) < 0 || dup2(nul, 2) < 0 || dup2(a2, 0) < 0 ||
-	    (b2 != -1 && dup2(b2, 3) < 0)) {
-		/* (what is open is what we drain: the pipes, /dev/null) */
-		if (nul != 0 && nul != 1 && nul != 2)
-			close(nul);
-		return;
-	}
-	if (nul > 3)
-		close(nul);
-	close(a2);
-	if (b2 != -1)
-		close(b2);
-	*out = 0;
-	*err = b2 != -1 ? 3 : -1;
-	if (b2 != -1)
-		argv[2] = "cat <&3 & exec cat";
-	execve("/bin/sh", argv, env);
-}
-
 /* stop_at_exit, once the program has exited: what it left in the background
- * still holds the pipes as its stdout and stderr, and would die of SIGPIPE
- * at its next write if we closed their read ends. Hand them (either may be
- * -1) to a drainer that reads and discards until both reach end of file,
- * i.e. until every process that holds them has closed them or ended. It is
- * forked twice (nobody's zombie here; nothing to wait for) and in a session
- * of its own (the terminal's ^C or hangup, meant for us, does not end it,
- * and our ending does not either), and holds nothing of ours but the two
- * pipes. The caller still closes its own copies. */
+ * still holds the pipe as its stdout or stderr, and would die of SIGPIPE
+ * at its next write if we closed its read end. Hand fd (the read end; -1:
+ * none) to a detached `cat` that reads it into /dev/null until end of file,
+ * i.e. until every process that holds the pipe has closed it or ended.
+ * Detached: forked twice (nobody's zombie here; nothing to wait for), in a
+ * session of its own (the terminal's ^C or hangup, meant for us, does not
+ * end it, and our ending does not either), holding nothing of ours but the
+ * pipe; and a small program, not a copy of the caller (the agent: a
+ * long-lived daemon, its whole memory with what secrets it holds), unless
+ * cat cannot be run: then this copy drains it itself. The caller still
+ * closes its own copy. Async-signal-safe calls only in the children. */
 static void
-spawn_drain_detached(int out, int err)
+spawn_drain_detached(int fd)
 {
+	static const char *const env[] = { "PATH=/usr/local/bin:/usr/bin:/bin", NULL };
+	static const char *const argv[] = { "cat", NULL };
+	const struct spawn_opts o = { .env = env };
 	struct sigaction sa;
-	struct pollfd pfd[2];
 	char tmp[4096];
+	ssize_t n;
 	pid_t pid;
-	int status, i;
+	int status, i, nul;
 
-	if (out == -1 && err == -1)
+	if (fd == -1)
 		return;
 	if ((pid = fork()) < 0)
-		return; /* the pipes are closed: the old behaviour */
+		return; /* the pipe is closed: the old behaviour */
 	if (pid == 0) {
 		if (fork() != 0)
 			_exit(0);
@@ -164,30 +130,23 @@ spawn_drain_detached(int out, int err)
 			sigaction(i, &sa, NULL);
 		sigemptyset(&sa.sa_mask);
 		sigprocmask(SIG_SETMASK, &sa.sa_mask, NULL);
-		spawn_close_all_but(out, err);
-		spawn_drain_exec(&out, &err);
-		/* (no sh or cat: this copy of us drains them itself) */
-		pfd[0] = (struct pollfd){ .fd = out, .events = POLLIN };
-		pfd[1] = (struct pollfd){ .fd = err, .events = POLLIN };
-		while (pfd[0].fd != -1 || pfd[1].fd != -1) {
-			if (poll(pfd, 2, -1) < 0) {
-				if (errno == EINTR)
-					continue;
-				_exit(1);
-			}
-			for (i = 0; i < 2; i++) {
-				ssize_t n;
-
-				if (pfd[i].fd == -1 || pfd[i].revents == 0)
-					continue;
-				n = read(pfd[i].fd, tmp, sizeof tmp);
-				if (n == 0 ||
-				    (n < 0 && errno != EINTR && errno != EAGAIN)) {
-					close(pfd[i].fd);
-					pfd[i].fd = -1;
-				}
-			}
+		/* (both out of the way of 0 to 2, closed at the exec: cat holds
+		 * the pipe as its stdin only) */
+		if ((nul = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0 && nul < 3) {
+			i = fcntl(nul, F_DUPFD_CLOEXEC, 3);
+			close(nul);
+			nul = i;
 		}
+		if (fd < 3 && (i = fcntl(fd, F_DUPFD_CLOEXEC, 3)) >= 0) {
+			close(fd);
+			fd = i;
+		}
+		spawn_close_all_but(fd, nul);
+		if (nul >= 0 && fd >= 3)
+			spawn_child_exec(argv, &o, fd, nul, nul);
+		/* (no cat) */
+		while ((n = read(fd, tmp, sizeof tmp)) > 0 || (n < 0 && errno == EINTR))
+			;
 		_exit(0);
 	}
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
@@ -327,8 +286,10 @@ spawn_run(const char *const argv[], const struct spawn_opts *optsp,
 			errp[0] = -1;
 		}
 	}
-	if (reaped)
-		spawn_drain_detached(outp[0], errp[0]);
+	if (reaped) {
+		spawn_drain_detached(outp[0]);
+		spawn_drain_detached(errp[0]);
+	}
 	while (!reaped && waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR) {
 			error_set_errno(cause, errno, "%s: waitpid", argv[0]);
