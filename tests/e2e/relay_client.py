@@ -347,9 +347,11 @@ def takeport(port, pids, ready, answer, answered="-", go=None):
                 c.sendall(b"4242 127.0.0.1\n4343\n")
             except OSError:
                 pass
-        c.close()
         if answer == "close":
+            # (noted before the close: a client that met the close may look
+            # at once)
             note("close")
+        c.close()
 
 
 def run_op(ws, service, argv):
