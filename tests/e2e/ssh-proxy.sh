@@ -214,19 +214,27 @@ head -c 300000000 /dev/zero |
 	{ i=0; until [ -e "$TEST_TMP/measured" ] || [ $i -ge 300 ]; do sleep 0.1; i=$((i + 1)); done
 	cat >/dev/null; } &
 slow=$!
-sleep 3.5
 # (no fork per process: -ef and read are builtins; the reader starts once
 # both are measured, or after 30 s)
 rdev_exe=$(readlink -f "$RDEV_BIN_DIR/rdev")
-proxy_pids= rss=
-for p in /proc/[0-9]*; do
-	[ "$p/exe" -ef "$rdev_exe" ] 2>/dev/null || continue
-	grep -qzxF "RDEV_TEST_PROXY=$TEST_TMP/slow" "$p/environ" 2>/dev/null || continue
-	proxy_pids="$proxy_pids ${p#/proc/}"
-	while read -r k v _; do
-		[ "$k" != VmRSS: ] || rss=$v
-	done <"$p/status" 2>/dev/null || true
-done
+proxy_measure() {
+	local p k v
+	proxy_pids= rss=
+	for p in /proc/[0-9]*; do
+		[ "$p/exe" -ef "$rdev_exe" ] 2>/dev/null || continue
+		grep -qzxF "RDEV_TEST_PROXY=$TEST_TMP/slow" "$p/environ" 2>/dev/null || continue
+		proxy_pids="$proxy_pids ${p#/proc/}"
+		while read -r k v _; do
+			[ "$k" != VmRSS: ] || rss=$v
+		done <"$p/status" 2>/dev/null || true
+	done
+	[ -n "$proxy_pids" ]
+}
+# (the proxy's start, ssh's and the agent's, waited for; then 3.5 s for
+# the stdin to pile up where it would: the measure, no wait for a state)
+EVENTUALLY_SECONDS=25 eventually "the proxy of that ssh command runs" proxy_measure
+sleep 3.5
+proxy_measure || true
 agent_rss=$(ps -e -o rss=,args= | awk -v h="/hosts/$name/" 'index($0, h) && /rdev-agent/ && $1 > m { m = $1 } END { print m + 0 }')
 : >"$TEST_TMP/measured"
 wait "$slow"
