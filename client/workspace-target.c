@@ -18,8 +18,10 @@
  * argument that is neither an option nor an option's value, before any
  * "--". -1 if none; -2 if both are given (an argument before
  * --workspace-folder, or after it for a command that takes no COMMAND:
- * exec's `--workspace-folder PATH make` runs make), which the agent would
- * refuse only after the first was taken for a host. */
+ * exec's `--workspace-folder PATH make` runs make, but not a remote
+ * TARGET's form, `--workspace-folder PATH HOST: -- make`, which no one
+ * means as the command), which the agent would refuse only after the
+ * first was taken for a host. */
 static int
 client_target_index(int argc, char **argv, int command)
 {
@@ -41,7 +43,7 @@ client_target_index(int argc, char **argv, int command)
 			continue;
 		}
 		if (argv[i][0] != '-' && first < 0) {
-			if (wf >= 0 && !command)
+			if (wf >= 0 && (!command || target_is_remote(argv[i])))
 				return -2;
 			if (wf >= 0)
 				break;

@@ -127,6 +127,10 @@ for c in "up|--json (no progress) and --log-format json|up nosuch.invalid: ./app
 	"exec|--remote-env must be NAME=VALUE|exec nosuch.invalid: ./app --remote-env x -- true" \
 	"exec|no command given|exec @nopool ./app" \
 	"exec|give a TARGET or --workspace-folder, not both|exec nosuch.invalid: ./app --workspace-folder /w -- true" \
+	"exec|give a TARGET or --workspace-folder, not both|exec --workspace-folder /w nosuch.invalid: -- true" \
+	"exec|give a TARGET or --workspace-folder, not both|exec --workspace-folder=/w nosuch.invalid:/src true" \
+	"exec|give a TARGET or --workspace-folder, not both|exec --workspace-folder /w @nopool ./app -- true" \
+	"shell|give a TARGET or --workspace-folder, not both|shell --workspace-folder /w nosuch.invalid:/src" \
 	"up|give a TARGET or --workspace-folder, not both|up nosuch.invalid: ./app --workspace-folder=/w" \
 	"status|give a TARGET or --workspace-folder, not both|status nosuch.invalid:/src --workspace-folder /w" \
 	"status|give a TARGET or --workspace-folder, not both|status --workspace-folder /w nosuch.invalid:/src" \
