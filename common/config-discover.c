@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "error.h"
+#include "shell-quote.h"
 #include "xmalloc.h"
 
 char *
@@ -126,12 +127,13 @@ config_discover_free_names(char **names, size_t n)
 
 /* The error for several .devcontainer/<folder>/devcontainer.json files. Its
  * example --config is absolute: a relative one is read from the current
- * folder (the home folder on a remote host), not from ws. */
+ * folder (the home folder on a remote host), not from ws. It is quoted for
+ * a POSIX shell, so that it can be pasted whatever the path holds. */
 static int
 config_discover_several(const char *ws, char **names, size_t n, char **cause)
 {
 	struct buf *b = buf_new();
-	char *list;
+	char *list, *example, *quoted;
 	size_t i;
 
 	for (i = 0; i < n; i++)
@@ -139,11 +141,16 @@ config_discover_several(const char *ws, char **names, size_t n, char **cause)
 		    names[i]);
 	list = buf_take_string(b, NULL);
 	buf_free(b);
+	example = xasprintf("%s/.devcontainer/%s/devcontainer.json",
+	    strcmp(ws, "/") == 0 ? "" : ws, names[0]);
+	quoted =
+	    shell_quote_argv((const char *const[]){ example, NULL }, SHELL_QUOTE_NEEDED);
 	error_set(cause,
 	    "several dev container configurations in %s: %s; "
-	    "choose one with --config PATH, e.g. --config "
-	    "%s/.devcontainer/%s/devcontainer.json",
-	    ws, list, strcmp(ws, "/") == 0 ? "" : ws, names[0]);
+	    "choose one with --config PATH, e.g. --config %s",
+	    ws, list, quoted);
+	free(quoted);
+	free(example);
 	free(list);
 	return -1;
 }

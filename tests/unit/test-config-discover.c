@@ -131,6 +131,26 @@ TEST(several_subfolders_listed_in_order)
 	rm_rf(dir);
 }
 
+/* The example --config can be pasted into a POSIX shell whatever the path
+ * holds: a space, a quote. */
+TEST(several_subfolders_example_is_shell_quoted)
+{
+	char *dir = make_tmpdir(), *got, *want;
+	int rc;
+
+	touch(dir, ".devcontainer/it's my app/devcontainer.json");
+	touch(dir, ".devcontainer/node/devcontainer.json");
+	got = discover(dir, &rc);
+	ASSERT_INT_EQ(rc, -1);
+	want = xasprintf("e.g. --config '%s/.devcontainer/it'\\''s my "
+			 "app/devcontainer.json'",
+	    dir);
+	ASSERT_STR_CONTAINS(got, want);
+	free(want);
+	free(got);
+	rm_rf(dir);
+}
+
 TEST(none_found_names_the_folder)
 {
 	char *dir = make_tmpdir(), *got, *notfile;
