@@ -120,7 +120,12 @@ lifecycle_group_parse(
 			    step, e->string);
 		}
 		if (rc > 0)
-			continue;
+			/* (the reference CLI runs it, and fails: exec of
+			 * "undefined", status 126) */
+			return error_set(cause,
+			    "%s: entry \"%s\" is an empty array: no command to run "
+			    "(give one, or remove the entry)",
+			    step, e->string);
 		c.name = xstrdup(e->string);
 		*lifecycle_group_add(g) = c;
 	}

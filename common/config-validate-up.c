@@ -130,6 +130,37 @@ config_validate_up_workspace_folder(struct config_validate_ctx *v, const cJSON *
 	    wf->valuestring);
 }
 
+/* An object-form lifecycle command's entry that is an empty array has
+ * nothing to run: the reference CLI runs it anyway, and fails (it execs
+ * "undefined", status 126) once the container is made. Refused here, at
+ * its place, before anything is. */
+static int
+config_validate_up_commands(struct config_validate_ctx *v, const cJSON *root)
+{
+	static const char *const steps[] = { "initializeCommand", "onCreateCommand",
+		"updateContentCommand", "postCreateCommand", "postStartCommand",
+		"postAttachCommand", NULL };
+	const cJSON *item;
+	char *path;
+	int rc;
+
+	for (int i = 0; steps[i] != NULL; i++) {
+		cJSON_ArrayForEach(
+		    item, cJSON_GetObjectItemCaseSensitive(root, steps[i])) {
+			if (item->string == NULL || !cJSON_IsArray(item) ||
+			    item->child != NULL)
+				continue;
+			path = xasprintf("\"%s\".\"%s\"", steps[i], item->string);
+			rc = config_validate_report_error(v, item, path,
+			    "an empty array: no command to run (give one, or "
+			    "remove the entry)");
+			free(path);
+			return rc;
+		}
+	}
+	return 0;
+}
+
 /* Warn of each ${containerEnv:NAME} in node (at path), a string or what
  * holds strings, of a property applied when the container is created. */
 static void
@@ -249,6 +280,7 @@ config_validate_up(const struct jsonc_doc *doc, int forwards,
 	if (config_validate_vars_up(&v, root) != 0 ||
 	    config_validate_up_image(&v, root) != 0 ||
 	    config_validate_up_workspace_folder(&v, root) != 0 ||
+	    config_validate_up_commands(&v, root) != 0 ||
 	    config_validate_up_host_requirements(
 		&v, cJSON_GetObjectItemCaseSensitive(root, "hostRequirements")) != 0)
 		return -1;

@@ -62,7 +62,9 @@ int config_validate(const struct jsonc_doc *doc, enum config_kind *kind,
  * "What up does with each property"). What would make the container differ
  * from the one asked for is an error: -1 with *cause (caller frees), e.g.
  * "NAME:3:3: \"hostRequirements\".\"gpu\": GPU access is not supported
- * yet ..." ("hostRequirements"."gpu" other than false or "optional").
+ * yet ..." ("hostRequirements"."gpu" other than false or "optional"); an
+ * object-form lifecycle command's entry that is an empty array is one too
+ * (nothing to run: the reference fails on it).
  * What is harmless to ignore is a warning appended to *warnings (if not
  * NULL), naming the place and what rdev does instead: hostRequirements,
  * secrets, shutdownAction other than "none", forwardPorts when the caller

@@ -709,6 +709,29 @@ TEST(up_container_env_without_a_name_is_an_error)
 	    "{\"image\": \"x\", \"remoteEnv\": {\"A\": \"${containerEnv:P}\"}}", NULL);
 }
 
+/* An object-form lifecycle command's entry with nothing to run is up's
+ * error at its place (the reference fails on it once the container is
+ * made), not skipped in silence. */
+TEST(up_empty_command_entry_is_an_error)
+{
+	struct result r;
+
+	validate_up("{\"image\": \"x\",\n  \"postCreateCommand\": {\"a\": \"true\", "
+		    "\"b\": []}}",
+	    1, &r);
+	ASSERT_INT_EQ(r.rc, -1);
+	ASSERT_STR_EQ(r.cause,
+	    "devcontainer.json:2:43: \"postCreateCommand\".\"b\": an empty array: "
+	    "no command to run (give one, or remove the entry)");
+	result_free(&r);
+	/* (a whole command that is empty runs nothing, as the reference's) */
+	validate_up("{\"image\": \"x\", \"postCreateCommand\": [], \"onCreateCommand\": "
+		    "{}, \"postStartCommand\": {\"a\": \"\"}}",
+	    1, &r);
+	ASSERT_INT_EQ(r.rc, 0);
+	result_free(&r);
+}
+
 /* "image": "" is up's error at its place, not docker's "empty image name". */
 TEST(up_empty_image_is_an_error)
 {

@@ -182,12 +182,12 @@ TEST(object_form_is_parallel_named_entries)
 
 	ASSERT_INT_EQ(
 	    group("{\"server\": \"npm start\", \"db\": [\"mysql\", \"-u\", \"root\"],"
-		  " \"empty\": [], \"blank\": \"\"}",
+		  " \"blank\": \"\"}",
 		&g, NULL),
 	    0);
 	ASSERT_INT_EQ(g.parallel, 1);
-	/* An empty array entry has nothing to run; an empty string is run by
-	 * the reference (sh -c ""), harmlessly, and kept. */
+	/* An empty string is run by the reference (sh -c ""), harmlessly, and
+	 * kept. */
 	ASSERT_INT_EQ(g.ncmds, 3);
 	ASSERT_STR_EQ(g.cmds[0].name, "server");
 	ASSERT_STR_EQ(g.cmds[0].argv[2], "npm start");
@@ -226,6 +226,15 @@ TEST(ill_typed_commands_are_errors)
 	ASSERT_STR_EQ(cause,
 	    "postCreateCommand: entry \"bad\" is neither a string nor an array "
 	    "of strings");
+	lifecycle_group_clear(&g);
+	free(cause);
+	/* an entry with nothing to run is not skipped in silence: the
+	 * reference fails on it (it execs "undefined") */
+	cause = NULL;
+	ASSERT_INT_EQ(group("{\"ok\": \"true\", \"empty\": []}", &g, &cause), -1);
+	ASSERT_STR_EQ(cause,
+	    "postCreateCommand: entry \"empty\" is an empty array: no command to "
+	    "run (give one, or remove the entry)");
 	lifecycle_group_clear(&g);
 	free(cause);
 }
