@@ -307,7 +307,10 @@ int agent_cmd_option(int argc, char **argv, int *i, const char *name, const char
  * stdout. Frees cause; returns CMD_EXIT_FAILURE. */
 int agent_cmd_failed(
     const struct cmd_program *prog, const char *op, int log_json, char *cause);
-/* A struct progress sink that writes to stderr (arg unused). */
+/* A struct progress sink that writes to stderr (arg unused): without
+ * terminal escape sequences (a build's colours) unless stderr is a
+ * terminal that shows them (TERM set, not "dumb"). JSON log lines carry
+ * none raw: their escapes are kept, as JSON escapes. */
 void agent_cmd_progress_stderr(void *arg, const char *data, size_t len);
 /* Append item (consumed) to the array *list, created when NULL: a
  * repeatable option's values. */

@@ -5,10 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agent-ops.h"
 #include "jsonc.h"
 #include "progress.h"
+#include "quote.h"
 #include "xmalloc.h"
 
 /* The options that take a value, as the reference CLI's: "--name VALUE" or
@@ -311,11 +313,45 @@ agent_cmd_args_request(
 	return req;
 }
 
+/* Whether stderr shows escape sequences as a terminal does: else (a file,
+ * a pipe, a CI log, TERM=dumb) the progress written there goes without
+ * them. Asked once. */
+static int
+agent_cmd_stderr_renders_escapes(void)
+{
+	static int renders = -1;
+	const char *term;
+
+	if (renders < 0) {
+		term = getenv("TERM");
+		renders = isatty(STDERR_FILENO) && term != NULL && *term != '\0' &&
+		    strcmp(term, "dumb") != 0;
+	}
+	return renders;
+}
+
 void
 agent_cmd_progress_stderr(void *arg, const char *data, size_t len)
 {
-	if (fwrite(data, 1, len, stderr) != len) {
-		/* progress is best effort */
+	/* (one stream per process: a build's colour escape cut between two
+	 * chunks is still taken out whole) */
+	static struct quote_ansi ansi;
+	char buf[4096];
+	size_t n, k;
+
+	(void)arg;
+	if (agent_cmd_stderr_renders_escapes()) {
+		if (fwrite(data, 1, len, stderr) != len) {
+			/* progress is best effort */
+		}
+		return;
+	}
+	for (; len > 0; data += n, len -= n) {
+		n = len < sizeof buf ? len : sizeof buf;
+		k = quote_ansi_strip(&ansi, data, n, buf);
+		if (fwrite(buf, 1, k, stderr) != k) {
+			/* progress is best effort */
+		}
 	}
 }
 

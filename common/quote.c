@@ -94,3 +94,69 @@ quote_kept_free(struct quote_kept *keep)
 	keep->v = NULL;
 	keep->n = 0;
 }
+
+enum {
+	QUOTE_ANSI_TEXT,
+	QUOTE_ANSI_ESC,	    /* after ESC */
+	QUOTE_ANSI_CSI,	    /* after ESC [, before the final byte */
+	QUOTE_ANSI_STRING,  /* after ESC ] (or P X ^ _), before its end */
+	QUOTE_ANSI_STR_ESC, /* an ESC in a string: ESC \ ends it */
+};
+
+size_t
+quote_ansi_strip(struct quote_ansi *st, const char *in, size_t len, char *out)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)in[i];
+
+		switch (st->state) {
+		case QUOTE_ANSI_TEXT:
+			if (c == 0x1b)
+				st->state = QUOTE_ANSI_ESC;
+			else
+				out[n++] = (char)c;
+			break;
+		case QUOTE_ANSI_ESC:
+			if (c == '[')
+				st->state = QUOTE_ANSI_CSI;
+			else if (c == ']' || c == 'P' || c == 'X' || c == '^' || c == '_')
+				st->state = QUOTE_ANSI_STRING;
+			else if (c < 0x20 && c != 0x1b) {
+				/* (a control byte cuts it short, as a
+				 * terminal does: a line break stays) */
+				out[n++] = (char)c;
+				st->state = QUOTE_ANSI_TEXT;
+			} else if (c > 0x2f)
+				/* (a final byte; 0x20-0x2f are intermediates,
+				 * as in ESC ( B) */
+				st->state = QUOTE_ANSI_TEXT;
+			break;
+		case QUOTE_ANSI_CSI:
+			/* (parameters and intermediates are 0x20-0x3f; a
+			 * control byte inside is still obeyed by a terminal,
+			 * and any other byte ends a malformed one) */
+			if (c == 0x1b)
+				st->state = QUOTE_ANSI_ESC;
+			else if (c < 0x20)
+				out[n++] = (char)c;
+			else if (c >= 0x40) {
+				if (c > 0x7e)
+					out[n++] = (char)c;
+				st->state = QUOTE_ANSI_TEXT;
+			}
+			break;
+		case QUOTE_ANSI_STRING:
+			if (c == 0x07)
+				st->state = QUOTE_ANSI_TEXT;
+			else if (c == 0x1b)
+				st->state = QUOTE_ANSI_STR_ESC;
+			break;
+		default: /* QUOTE_ANSI_STR_ESC */
+			st->state = c == '\\' ? QUOTE_ANSI_TEXT : QUOTE_ANSI_STRING;
+			break;
+		}
+	}
+	return n;
+}

@@ -29,4 +29,17 @@ const char *quote_shown(struct quote_kept *keep, const char *s);
 /* Free what keep holds; it can be used again. */
 void quote_kept_free(struct quote_kept *keep);
 
+/* A terminal's escape sequences taken out of a byte stream that comes in
+ * chunks (a sequence may be cut between two): CSI (ESC [ parameters,
+ * intermediates, final byte: colours, cursor moves), OSC and the other
+ * strings (ESC ] P X ^ _ ... ended by BEL or ESC \), and ESC with
+ * intermediates and a final byte (ESC ( B). Other bytes pass unchanged.
+ * Zero it before the first chunk. */
+struct quote_ansi {
+	int state;
+};
+/* The len bytes at in without escape sequences, written to out (room for
+ * len bytes; it may be in itself): the number written. */
+size_t quote_ansi_strip(struct quote_ansi *st, const char *in, size_t len, char *out);
+
 #endif

@@ -10,7 +10,8 @@
 #     then the error; exit 1;
 #   - warnings are printed as they come;
 #   - plain lines as before when stderr is not a terminal, with -v, with
-#     RDEV_PROGRESS=plain, with TERM=dumb;
+#     RDEV_PROGRESS=plain, with TERM=dumb; without terminal escapes (a
+#     build's colours) unless stderr is a terminal that shows them;
 #   - the same for a remote target (events through the broker).
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
@@ -39,6 +40,8 @@ for d in pari:initializeCommand parc:postCreateCommand; do
 EOF
 done
 printf 'FROM %s\nRUN echo built-$RANDOM-in-step\n' "$RDEV_RIG_IMAGE_BUSYBOX" >"$W/img/.devcontainer/Dockerfile"
+# (a step whose output is coloured, as npm's or cargo's)
+echo "RUN printf '\\033[31mred-in-build\\033[0m\\n'" >>"$W/img/.devcontainer/Dockerfile"
 echo '{"build": {"dockerfile": "Dockerfile"}}' >"$W/img/.devcontainer/devcontainer.json"
 trap 'rc=$?; set +e; for d in ok bad img pari parc; do docker ps -aq --filter "label=devcontainer.local_folder=$W/$d" | xargs -r docker rm -f >/dev/null; done; (exit $rc); rig_test_cleanup' EXIT
 
@@ -101,6 +104,23 @@ docker ps -aq --filter "label=devcontainer.local_folder=$W/ok" | xargs -r docker
 rdev up "$W/ok" >/dev/null 2>"$TEST_TMP/plain.err" || fail "up (stderr a file) failed"
 check "stderr not a terminal: the output on its own lines" grep -qx step-2 "$TEST_TMP/plain.err"
 check "... and no updating line" hasnt "$TEST_TMP/plain.err" '^\[ *[0-9.]+s\]'
+# a build's colour escapes go to a terminal that shows them, not to a file
+# (nor to TERM=dumb); --log-format json keeps them, JSON-escaped, as the
+# reference's raw lines do
+esc=$(printf '\033')
+rdev build "$W/img" --no-cache >/dev/null 2>"$TEST_TMP/build.err" || fail "build (stderr a file) failed"
+check "stderr not a terminal: a build's output without its escapes" \
+	sh -c 'grep -q "^.*red-in-build" "$1" && ! grep -qF "$2" "$1"' _ "$TEST_TMP/build.err" "$esc"
+rdev build "$W/img" --no-cache --log-format json >/dev/null 2>"$TEST_TMP/build.json" ||
+	fail "build --log-format json failed"
+check "... --log-format json keeps them, as JSON escapes" \
+	grep -qF '\u001b[31mred-in-build' "$TEST_TMP/build.json"
+on_pty "$TEST_TMP/bv" -v build "$W/img" --no-cache >/dev/null
+check "... -v on a terminal keeps them" grep -qF "${esc}[31mred-in-build" "$TEST_TMP/bv"
+env TERM=dumb python3 "$drive" --cols 200 --timeout 120 --term dumb --log "$TEST_TMP/bd" \
+	--step expect-eof -- "$RDEV_BIN_DIR/rdev" build "$W/img" --no-cache >/dev/null 2>&1 || true
+check "... TERM=dumb on a terminal does not" \
+	sh -c 'grep -q "red-in-build" "$1" && ! grep -qF "$2" "$1"' _ "$TEST_TMP/bd" "$esc"
 for how in "-v" "RDEV_PROGRESS=plain" "TERM=dumb"; do
 	docker ps -aq --filter "label=devcontainer.local_folder=$W/ok" | xargs -r docker rm -f >/dev/null
 	case $how in

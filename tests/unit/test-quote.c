@@ -3,6 +3,7 @@
 #include "test.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "quote.h"
 
@@ -50,4 +51,44 @@ TEST(shown_leaves_clean_strings_alone)
 	ASSERT_INT_EQ((long)keep.n, 0);
 	ASSERT_TRUE(!quote_needed("plain \xc3\xa9"));
 	ASSERT_TRUE(quote_needed("tab\there"));
+}
+
+/* The stripped text of s fed in chunks of n bytes (a sequence cut between
+ * two is still taken out whole). New string. */
+static char *
+ansi_stripped(const char *s, size_t n)
+{
+	struct quote_ansi st = { 0 };
+	size_t len = strlen(s), got = 0;
+	char *out = malloc(len + 1);
+
+	for (size_t i = 0; i < len; i += n)
+		got += quote_ansi_strip(&st, s + i, len - i < n ? len - i : n, out + got);
+	out[got] = '\0';
+	return out;
+}
+
+TEST(ansi_strip_takes_out_colours_in_any_chunks)
+{
+	/* Docker's colours, a cursor move, an OSC hyperlink (BEL and ESC \
+	 * ended), a charset switch; line breaks, tabs and UTF-8 kept */
+	static const char in[] =
+	    "\x1b[1m\x1b[31m#5 ERROR\x1b[0m: x\n\x1b[2K\rstep\t\xc3\xa9\n"
+	    "\x1b]8;;http://x\x07link\x1b]8;;\x1b\\ ok\x1b(B.\n";
+	static const char want[] = "#5 ERROR: x\n\rstep\t\xc3\xa9\nlink ok.\n";
+
+	for (size_t n = 1; n <= sizeof in; n++) {
+		char *got = ansi_stripped(in, n);
+
+		ASSERT_STR_EQ(got, want);
+		free(got);
+	}
+}
+
+TEST(ansi_strip_keeps_a_line_break_inside_a_broken_sequence)
+{
+	char *got = ansi_stripped("a\x1b\nb\x1b[3\n;4mc\n", 64);
+
+	ASSERT_STR_EQ(got, "a\nb\nc\n");
+	free(got);
 }
