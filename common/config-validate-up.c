@@ -162,10 +162,11 @@ config_validate_up_commands(struct config_validate_ctx *v, const cJSON *root)
 }
 
 /* Warn of each ${containerEnv:NAME} in node (at path), a string or what
- * holds strings, of a property applied when the container is created. */
+ * holds strings, of a property up leaves it in as written; why says why
+ * and what to write instead. */
 static void
 config_validate_up_container_env_refs(
-    struct config_validate_ctx *v, const cJSON *node, const char *path)
+    struct config_validate_ctx *v, const cJSON *node, const char *path, const char *why)
 {
 	const char *p, *end;
 	const cJSON *item;
@@ -180,9 +181,8 @@ config_validate_up_container_env_refs(
 				break; /* unclosed: warned of as such */
 			config_validate_report_warn(v, node,
 			    "%s: %.*s is left as written, as by the reference "
-			    "CLI: the container's environment is not known before "
-			    "it is created (\"remoteEnv\" can use it)",
-			    path, (int)(end + 1 - p), p);
+			    "CLI: %s",
+			    path, (int)(end + 1 - p), p, why);
 		}
 		return;
 	}
@@ -190,26 +190,41 @@ config_validate_up_container_env_refs(
 		sub = cJSON_IsObject(node)
 		    ? config_validate_report_member_path(path, item->string)
 		    : xasprintf("%s[%d]", path, i);
-		config_validate_up_container_env_refs(v, item, sub);
+		config_validate_up_container_env_refs(v, item, sub, why);
 		free(sub);
 		i++;
 	}
 }
 
-/* ${containerEnv:NAME} where up cannot substitute it: in what the
- * container is created with. ("containerEnv": {"PATH":
- * "${containerEnv:PATH}:/opt/bin"} gives it a PATH that finds nothing.) */
+/* ${containerEnv:NAME} where up does not substitute it: in what the
+ * container is created with ("containerEnv": {"PATH":
+ * "${containerEnv:PATH}:/opt/bin"} gives it a PATH that finds nothing), and
+ * in the lifecycle commands, which the reference's up runs as written
+ * (read-configuration shows them substituted, once a container exists:
+ * the shell then fails on "${containerEnv:HOME}", "Bad substitution"). */
 static void
 config_validate_up_create_env_refs(struct config_validate_ctx *v, const cJSON *root)
 {
 	static const char *const at_create[] = { "containerEnv", "mounts",
 		"workspaceMount", "runArgs", NULL };
+	static const char *const commands[] = { "onCreateCommand", "updateContentCommand",
+		"postCreateCommand", "postStartCommand", "postAttachCommand", NULL };
 	char *path;
 
 	for (int i = 0; at_create[i] != NULL; i++) {
 		path = config_validate_report_member_path("", at_create[i]);
-		config_validate_up_container_env_refs(
-		    v, cJSON_GetObjectItemCaseSensitive(root, at_create[i]), path);
+		config_validate_up_container_env_refs(v,
+		    cJSON_GetObjectItemCaseSensitive(root, at_create[i]), path,
+		    "the container's environment is not known before it is "
+		    "created (\"remoteEnv\" can use it)");
+		free(path);
+	}
+	for (int i = 0; commands[i] != NULL; i++) {
+		path = config_validate_report_member_path("", commands[i]);
+		config_validate_up_container_env_refs(v,
+		    cJSON_GetObjectItemCaseSensitive(root, commands[i]), path,
+		    "lifecycle commands run as written (in a shell, $NAME reads "
+		    "the container's environment)");
 		free(path);
 	}
 }

@@ -778,6 +778,30 @@ TEST(up_container_env_at_create_is_warned)
 	result_free(&r);
 }
 
+/* The reference's up runs the lifecycle commands with ${containerEnv:...}
+ * as written (checked against 0.89.0: `echo ${containerEnv:HOME}` fails
+ * with "Bad substitution"): so does up, with a warning at its place. */
+TEST(up_container_env_in_lifecycle_commands_is_warned)
+{
+	struct result r;
+
+	validate_up("{\"image\": \"x\",\n  \"postCreateCommand\": \"echo "
+		    "${containerEnv:HOME}\",\n  \"postStartCommand\": {\"a\": [\"echo\", "
+		    "\"${containerEnv:CE}\"]},\n  \"initializeCommand\": \"echo "
+		    "${containerEnv:X}\"}",
+	    1, &r);
+	ASSERT_INT_EQ(r.rc, 0);
+	ASSERT_INT_EQ(r.warnings.count, 2);
+	ASSERT_STR_EQ(r.warnings.items[0],
+	    "devcontainer.json:2:3: \"postCreateCommand\": ${containerEnv:HOME} "
+	    "is left as written, as by the reference CLI: lifecycle commands run "
+	    "as written (in a shell, $NAME reads the container's environment)");
+	ASSERT_STR_CONTAINS(r.warnings.items[1],
+	    "devcontainer.json:3:38: \"postStartCommand\".\"a\"[1]: "
+	    "${containerEnv:CE} is left as written");
+	result_free(&r);
+}
+
 TEST(up_required_gpu_is_an_error)
 {
 	struct result r;
