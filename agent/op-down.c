@@ -19,6 +19,7 @@
 #include "atomic-file.h"
 #include "buf.h"
 #include "compose.h"
+#include "config-subst.h"
 #include "config.h"
 #include "docker.h"
 #include "owner.h"
@@ -234,11 +235,13 @@ op_down_volumes(struct docker *d, const cJSON *names, cJSON *removed, cJSON *kep
 	}
 }
 
-/* STATE/compose-down/PROJECT: the workspace folder whose plain down left
- * the Compose project's volumes (a project name is [a-z0-9_-]). New string,
- * or NULL when the state directory cannot be had. */
+/* STATE/KIND/NAME: compose-down/PROJECT, the workspace folder whose plain
+ * down left the Compose project's volumes (a project name is [a-z0-9_-]);
+ * down-left/DEVCONTAINERID, the folder whose plain down left volumes only
+ * its container knew (op_down_left_unknown). New string, or NULL when the
+ * state directory cannot be had. */
 static char *
-op_down_record_path(const char *project)
+op_down_record_path(const char *kind, const char *name)
 {
 	char *cause = NULL, *dir = agent_state_dir(&cause), *path = NULL;
 
@@ -247,7 +250,7 @@ op_down_record_path(const char *project)
 		free(cause);
 		return NULL;
 	}
-	path = xasprintf("%s/compose-down", dir);
+	path = xasprintf("%s/%s", dir, kind);
 	if (agent_state_mkdir_parents(path, 0700, &cause) != 0) {
 		log_warn("down: %s", cause);
 		free(cause);
@@ -255,18 +258,20 @@ op_down_record_path(const char *project)
 		path = NULL;
 	} else {
 		free(path);
-		path = xasprintf("%s/compose-down/%s", dir, project);
+		path = xasprintf("%s/%s/%s", dir, kind, name);
 	}
 	free(dir);
 	return path;
 }
 
-/* A plain down of folder's Compose project: record that its volumes are
- * folder's, for a later down --volumes without the container. */
+/* A plain down of folder's Compose project (kind "compose-down", name the
+ * project) or of a container that had volumes only it knew ("down-left",
+ * its devcontainerId): record that they are folder's, for a later down
+ * --volumes without the container. */
 static void
-op_down_record(const char *project, const char *folder)
+op_down_record(const char *kind, const char *name, const char *folder)
 {
-	char *path = op_down_record_path(project), *cause = NULL;
+	char *path = op_down_record_path(kind, name), *cause = NULL;
 
 	if (path != NULL &&
 	    atomic_file_write(path, folder, strlen(folder), 0600, &cause) != 0) {
@@ -276,13 +281,14 @@ op_down_record(const char *project, const char *folder)
 	free(path);
 }
 
-/* Did a plain down of folder leave project's volumes (op_down_record)?
- * The record is removed when it did (they go now). Without it the project
- * may be another workspace's of the same name: its volumes stay. */
+/* Did a plain down of folder leave the volumes of KIND/NAME
+ * (op_down_record)? The record is removed when it did (they go now, or are
+ * warned of). Without it the project may be another workspace's of the
+ * same name: its volumes stay. */
 static int
-op_down_recorded(const char *project, const char *folder)
+op_down_recorded(const char *kind, const char *name, const char *folder)
 {
-	char *path = op_down_record_path(project), text[4097];
+	char *path = op_down_record_path(kind, name), text[4097];
 	size_t n = 0;
 	FILE *f;
 	int same = 0;
@@ -316,6 +322,50 @@ op_down_warning(cJSON *result, const char *fmt, ...)
 	free(text);
 }
 
+/* The devcontainerId of ws's configuration (the key of its down-left
+ * record), or NULL when it does not load. New string. */
+static char *
+op_down_left_key(const struct workspace *ws)
+{
+	if (ws->cfg == NULL)
+		return NULL;
+	return config_devcontainer_id(
+	    config_get_local_folder(ws->cfg), config_get_source_file(ws->cfg));
+}
+
+/* Does ws's container mount a volume that a down --volumes without it
+ * could not find: not named by devcontainer.json's mounts, nor its Compose
+ * project's (PROJECT_...)? An anonymous one, or one of Features' or the
+ * image's mounts. */
+static int
+op_down_left_unknown(const struct workspace *ws)
+{
+	cJSON *names = cJSON_CreateArray();
+	const cJSON *m, *n;
+	const char *type, *name;
+	size_t plen = ws->compose_project != NULL ? strlen(ws->compose_project) : 0;
+	int unknown = 0, seen;
+
+	op_down_mount_volumes(
+	    cJSON_GetObjectItemCaseSensitive(config_get_object(ws->cfg), "mounts"),
+	    names);
+	cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(ws->container, "Mounts")) {
+		type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "Type"));
+		name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "Name"));
+		if (type == NULL || strcmp(type, "volume") != 0 || name == NULL)
+			continue;
+		if (plen > 0 && strncmp(name, ws->compose_project, plen) == 0 &&
+		    name[plen] == '_')
+			continue;
+		seen = 0;
+		cJSON_ArrayForEach(n, names)
+			seen |= strcmp(n->valuestring, name) == 0;
+		unknown |= !seen;
+	}
+	cJSON_Delete(names);
+	return unknown;
+}
+
 /* down --volumes with no container: the volumes only it named (those of
  * Features' and the image's mounts, from its metadata label, and its
  * anonymous ones) cannot be found: a warning in result says so. */
@@ -334,7 +384,8 @@ op_down_run(const struct agent_op_req *r, cJSON **result, char **cause)
 {
 	struct workspace ws;
 	struct docker *d = docker_new(NULL);
-	char **ids = NULL, *config_error = NULL, *why = NULL, *project = NULL;
+	char **ids = NULL, *config_error = NULL, *why = NULL, *project = NULL,
+	     *key = NULL;
 	const char *folder;
 	char *path;
 	cJSON *names = NULL, *removed, *kept, *out = NULL;
@@ -349,6 +400,16 @@ op_down_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	/* Read before the container goes: it knows the mounts it was made with. */
 	if (volumes)
 		names = op_down_volume_names(&ws);
+	/* (a plain down that leaves volumes a later down --volumes cannot
+	 * find says so to it; one with the container needs no record) */
+	key = op_down_left_key(&ws);
+	if (key != NULL && ws.container != NULL && !volumes && op_down_left_unknown(&ws))
+		op_down_record("down-left", key, config_get_local_folder(ws.cfg));
+	else if (key != NULL && ws.container != NULL && volumes &&
+	    (path = op_down_record_path("down-left", key)) != NULL) {
+		unlink(path);
+		free(path);
+	}
 	for (char **id = ids; *id != NULL; id++, n++) {
 		if (docker_container_remove(d, *id, 1, volumes, cause) != 0)
 			goto out;
@@ -368,7 +429,8 @@ op_down_run(const struct agent_op_req *r, cJSON **result, char **cause)
 			op_down_warning(out,
 			    "the Compose project's volumes were not looked for: %s", why);
 			free(why);
-		} else if (!op_down_recorded(project, config_get_local_folder(ws.cfg)))
+		} else if (!op_down_recorded(
+			       "compose-down", project, config_get_local_folder(ws.cfg)))
 			op_down_warning(out,
 			    "the volumes of Compose project %s were kept: no plain "
 			    "down of this workspace left them (the project may be "
@@ -391,19 +453,23 @@ op_down_run(const struct agent_op_req *r, cJSON **result, char **cause)
 		 cJSON_GetObjectItemCaseSensitive(
 		     cJSON_GetObjectItemCaseSensitive(ws.container, "Config"), "Labels"),
 		 "devcontainer.local_folder"))) != NULL)
-		op_down_record(ws.compose_project, folder);
+		op_down_record("compose-down", ws.compose_project, folder);
 	/* (and down --volumes with its containers: its volumes go now, a
 	 * record left by an earlier plain down with them) */
 	else if (volumes && ws.compose_project != NULL && ws.container != NULL &&
-	    (path = op_down_record_path(ws.compose_project)) != NULL) {
+	    (path = op_down_record_path("compose-down", ws.compose_project)) != NULL) {
 		unlink(path);
 		free(path);
 	}
 	if (volumes)
 		op_down_volumes(d, names, removed, kept);
 	/* Without the container its metadata is gone: what it alone knew
-	 * stays, said so (docker volume ls still lists them). */
-	if (volumes && ws.container == NULL)
+	 * stays, said so (docker volume ls still lists them), when a plain
+	 * down left such volumes (or the configuration does not load, and
+	 * so cannot say) */
+	if (volumes && ws.container == NULL &&
+	    (key == NULL ||
+		op_down_recorded("down-left", key, config_get_local_folder(ws.cfg))))
 		op_down_unknown_warning(out);
 	*result = out;
 	out = NULL;
@@ -414,6 +480,7 @@ op_down_run(const struct agent_op_req *r, cJSON **result, char **cause)
 out:
 	cJSON_Delete(out);
 	free(project);
+	free(key);
 	free(config_error);
 	cJSON_Delete(names);
 	workspace_ids_free(ids);

@@ -41,7 +41,8 @@ const struct cmd_entry cmd_down_entry = { "down",
 	"  --volumes       remove the named volumes of the configuration's mounts\n"
 	"                  (unless another container uses one) and a Compose\n"
 	"                  project's; after a plain down, those that can be found\n"
-	"                  without the container (a warning says what cannot)\n"
+	"                  without the container (a warning says what cannot,\n"
+	"                  when the container had volumes only it knew)\n"
 	"  --json          one line on stdout: {\"outcome\":\"success\",\"removed\":N\n"
 	"                  "
 	"[,\"removedVolumes\",\"keptVolumes\"]}\n" AGENT_CMD_ID_LABEL_HELP

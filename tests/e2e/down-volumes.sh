@@ -3,7 +3,8 @@
 # container, which knew its volumes, already gone) still removes the
 # workspace's volumes that can be found without it: those devcontainer.json's
 # mounts name and, for Docker Compose, the project's (by the project name up
-# gives it); and it says what it could not look for.
+# gives it); and it says what it could not look for, when a plain down left
+# volumes only the container knew.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 export RDEV_STATE_DIR=$TEST_TMP/state
@@ -71,9 +72,8 @@ check_eq "down --volumes after it: no container removed" "$(jq -r .removed "$TES
 check_eq "... but the project's volume, found by its name" \
 	"$(jq -c .removedVolumes "$TEST_TMP/down.json")" "[\"${project}_data\"]"
 check_eq "... which is gone" "$(vols)" ""
-check "... and it says what only the container knew" \
-	grep -q "^rdev: down: warning: no dev container: only the named volumes of devcontainer.json's mounts" \
-	"$TEST_TMP/down.err"
+check "... and no warning of volumes only the container knew (it had none)" \
+	sh -c '! grep -q "warning: no dev container" "$1"' _ "$TEST_TMP/down.err"
 rdev down "$ws" --volumes >/dev/null 2>"$TEST_TMP/down2.err"
 check "down --volumes again: nothing to remove" \
 	grep -qx "rdev: no dev container for $ws; nothing to remove" "$TEST_TMP/down2.err"
@@ -89,4 +89,30 @@ rdev up "$ws" --json >/dev/null 2>"$TEST_TMP/up4.err" ||
 rdev down "$ws" --volumes >/dev/null 2>&1
 check "down --volumes with the container forgets it" \
 	test ! -e "$RDEV_STATE_DIR/compose-down/$project"
+
+# A container with a volume only it knew (an anonymous one): a plain down
+# leaves it, and the down --volumes after it says so, once; a workspace
+# that never had a container has nothing to say.
+anon=$TEST_TMP/anon-$$
+mkdir -p "$anon/.devcontainer"
+cat >"$anon/.devcontainer/devcontainer.json" <<JSON
+{"image": "$RDEV_RIG_IMAGE_BUSYBOX", "updateRemoteUserUID": false,
+ "mounts": ["type=volume,target=/anon"]}
+JSON
+trap 'cleanup; docker ps -aq --filter "label=devcontainer.local_folder=$anon" | xargs -r docker rm -f >/dev/null; [ -z "${anon_vol:-}" ] || docker volume rm "$anon_vol" >/dev/null 2>&1 || true' EXIT
+rdev down "$anon" --volumes >/dev/null 2>"$TEST_TMP/never.err"
+check "down --volumes of a workspace that never had a container: no warning" \
+	sh -c '! grep -q "warning" "$1"' _ "$TEST_TMP/never.err"
+rdev up "$anon" --json >/dev/null 2>"$TEST_TMP/anon-up.err" ||
+	{ tail -20 "$TEST_TMP/anon-up.err" >&2; fail "rdev up failed"; }
+anon_vol=$(docker inspect -f '{{range .Mounts}}{{if eq .Destination "/anon"}}{{.Name}}{{end}}{{end}}' \
+	"$(docker ps -aq --filter "label=devcontainer.local_folder=$anon")")
+rdev down "$anon" >/dev/null 2>&1
+rdev down "$anon" --volumes >/dev/null 2>"$TEST_TMP/anon.err"
+check "down --volumes after a plain down that left an anonymous volume warns" \
+	grep -q "^rdev: down: warning: no dev container: only the named volumes of devcontainer.json's mounts" \
+	"$TEST_TMP/anon.err"
+check "... (which is still there)" docker volume inspect "$anon_vol"
+rdev down "$anon" --volumes >/dev/null 2>"$TEST_TMP/anon2.err"
+check "... once" sh -c '! grep -q "warning" "$1"' _ "$TEST_TMP/anon2.err"
 finish
