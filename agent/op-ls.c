@@ -1,6 +1,7 @@
 /* op-ls.c - the "ls" operation: the caller's dev containers on this host
  * ("all": true, everyone's), an array of {"containerId","state","image",
- * "workspace","configFile","owner","composeProject","created"}. The caller
+ * "workspace","configFile","owner","composeProject" (null when none, as
+ * status'),"created" (seconds since the epoch, as Docker lists it)}. The caller
  * is this agent's user: a container is theirs when its dev.rdev.owner_uid
  * label says so, or, without the label (another tool made it), when they
  * own its workspace folder. */
@@ -62,8 +63,12 @@ op_ls_run(const struct agent_op_req *r, cJSON **result, char **cause)
 		    o, "configFile", op_ls_label(c, "devcontainer.config_file"));
 		cJSON_AddStringToObject(
 		    o, "owner", op_ls_label(c, "dev.rdev.owner_name"));
-		cJSON_AddStringToObject(
-		    o, "composeProject", op_ls_label(c, "com.docker.compose.project"));
+		/* (null without one, as status says it: one field, one shape) */
+		if (*op_ls_label(c, "com.docker.compose.project") != '\0')
+			cJSON_AddStringToObject(o, "composeProject",
+			    op_ls_label(c, "com.docker.compose.project"));
+		else
+			cJSON_AddNullToObject(o, "composeProject");
 		cJSON_AddNumberToObject(
 		    o, "created", cJSON_IsNumber(created) ? created->valuedouble : 0);
 		cJSON_AddItemToArray(out, o);

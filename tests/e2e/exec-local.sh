@@ -194,6 +194,7 @@ exec 3<&-
 check_eq "exec: ... dead of it" "$rc" 143
 
 check "ls lists the container" sh -c "'$RDEV_BIN_DIR/rdev' ls --json | jq -e --arg ws '$ws' 'map(select(.workspace == \$ws)) | length == 1' >/dev/null"
+check "... its composeProject null (none), as status has it" sh -c "'$RDEV_BIN_DIR/rdev' ls --json | jq -e --arg ws '$ws' 'map(select(.workspace == \$ws))[0] | has(\"composeProject\") and .composeProject == null' >/dev/null"
 
 # Other users' dev containers (labels are the truth), and ones another tool
 # made (no owner label: whoever owns the workspace folder).
