@@ -657,6 +657,55 @@ config_validate_top_find(const char *name)
 	return NULL;
 }
 
+/* The edit distance of a and b (insertions, deletions, substitutions; case
+ * not counted), at most 3: a typo's, not a rewrite's. */
+static size_t
+config_validate_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[64], prev, cur, i, j;
+
+	if (la >= sizeof row || lb >= sizeof row || (la > lb ? la - lb : lb - la) > 3)
+		return 3;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			cur = row[j];
+			row[j] = prev +
+			    (tolower((unsigned char)a[i - 1]) !=
+				tolower((unsigned char)b[j - 1]));
+			if (cur + 1 < row[j])
+				row[j] = cur + 1;
+			if (row[j - 1] + 1 < row[j])
+				row[j] = row[j - 1] + 1;
+			prev = cur;
+		}
+	}
+	return row[lb] < 3 ? row[lb] : 3;
+}
+
+/* The known top-level property an unknown name is a typo of ("imagee",
+ * "postCreatCommand", "forwardports"), or NULL. */
+static const char *
+config_validate_top_nearest(const char *name)
+{
+	const char *best = NULL;
+	size_t d, best_d = 3;
+
+	for (size_t i = 0; i < sizeof config_validate_top / sizeof config_validate_top[0];
+	     i++) {
+		d = config_validate_distance(name, config_validate_top[i].name);
+		/* (two edits in a short name make any other short name) */
+		if (d < best_d && d * 3 <= strlen(config_validate_top[i].name)) {
+			best = config_validate_top[i].name;
+			best_d = d;
+		}
+	}
+	return best;
+}
+
 int
 config_validate_property(
     struct config_validate_ctx *v, const cJSON *item, const char *path, int *known)
@@ -675,7 +724,11 @@ config_validate_top_member(struct config_validate_ctx *v, const cJSON *item)
 	char *path = config_validate_report_member_path("", item->string);
 	int rc = 0;
 
-	if (prop == NULL)
+	if (prop == NULL && config_validate_top_nearest(item->string) != NULL)
+		config_validate_report_warn(v, item,
+		    "unknown property %s (did you mean \"%s\"?)", path,
+		    config_validate_top_nearest(item->string));
+	else if (prop == NULL)
 		config_validate_report_warn(v, item, "unknown property %s", path);
 	else if ((rc = prop->check(v, item, path)) == 0 && v->have_kind &&
 	    (prop->kinds & (1u << v->kind)) == 0)
@@ -854,9 +907,25 @@ config_validate_vars_up(struct config_validate_ctx *v, const cJSON *root)
 static int
 config_validate_required(struct config_validate_ctx *v, const cJSON *root)
 {
-	const cJSON *build = cJSON_GetObjectItemCaseSensitive(root, "build");
+	static const char *const kinds[] = { "image", "build", "dockerFile",
+		"dockerComposeFile", NULL };
+	const cJSON *build = cJSON_GetObjectItemCaseSensitive(root, "build"), *item;
+	const char *near;
 
 	if (!v->have_kind) {
+		/* ("imagee": its warning would not be seen) */
+		cJSON_ArrayForEach(item, root) {
+			if (config_validate_top_find(item->string) != NULL ||
+			    (near = config_validate_top_nearest(item->string)) == NULL)
+				continue;
+			for (int i = 0; kinds[i] != NULL; i++)
+				if (strcmp(near, kinds[i]) == 0)
+					return config_validate_report_error_key(v, item,
+					    "configuration",
+					    "no container to run: unknown property "
+					    "\"%s\" (did you mean \"%s\"?)",
+					    item->string, near);
+		}
 		if (cJSON_IsObject(build))
 			return config_validate_report_error(v, build, "\"build\"",
 			    "\"dockerfile\" is "

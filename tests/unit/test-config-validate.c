@@ -318,6 +318,40 @@ TEST(unknown_property_is_a_warning)
 	result_free(&r);
 }
 
+/* A typo of a known property says which one it likely is; one of the
+ * orchestration's is the error, at its place (its warning would not be
+ * seen). */
+TEST(unknown_property_typo_names_the_likely_one)
+{
+	struct result r;
+	char *w;
+
+	validate("{\"image\": \"x\", \"postCreatCommand\": \"a\", \"forwardports\": [1], "
+		 "\"nmae\": \"n\", \"foo\": 1}",
+	    &r);
+	ASSERT_INT_EQ(r.rc, 0);
+	w = warnings_text(&r.warnings);
+	ASSERT_STR_EQ(w,
+	    "devcontainer.json:1:16: unknown property \"postCreatCommand\" (did you "
+	    "mean \"postCreateCommand\"?)\n"
+	    "devcontainer.json:1:41: unknown property \"forwardports\" (did you "
+	    "mean \"forwardPorts\"?)\n"
+	    "devcontainer.json:1:62: unknown property \"nmae\"\n"
+	    "devcontainer.json:1:75: unknown property \"foo\"\n");
+	free(w);
+	result_free(&r);
+	validate("{\n  \"imagee\": \"x\"}", &r);
+	ASSERT_INT_EQ(r.rc, -1);
+	ASSERT_STR_EQ(r.cause,
+	    "devcontainer.json:2:3: configuration: no container to run: unknown "
+	    "property \"imagee\" (did you mean \"image\"?)");
+	result_free(&r);
+	validate("{\"dockerComposeFiles\": \"c.yml\", \"service\": \"s\"}", &r);
+	ASSERT_INT_EQ(r.rc, -1);
+	ASSERT_STR_CONTAINS(r.cause, "(did you mean \"dockerComposeFile\"?)");
+	result_free(&r);
+}
+
 TEST(kind_specific_properties_warned)
 {
 	struct result r;
