@@ -229,7 +229,9 @@ client_target_check(const struct client_target_hook *hook, int argc, char **argv
 	return rc;
 }
 
-/* up's answer through a pool gets the pool entry's name as "host". */
+/* up's answer through a pool gets the pool entry's name as "host"; an
+ * error about a HOST: SOURCE whose folder is not on the host (never sent:
+ * the agent names a folder the user never saw) says so. */
 static int
 client_target_pool_call(
     void *ctx, cJSON *req, const struct progress *p, cJSON **result, char **cause)
@@ -238,9 +240,17 @@ client_target_pool_call(
 	const char *op =
 	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(req, "op"));
 	int up = op != NULL && strcmp(op, "up") == 0, rc;
+	char *more;
 
 	rc = ct->inner.call(ct->inner.ctx, req, p, result, cause);
-	if (rc == 0 && up && cJSON_IsObject(*result)) {
+	if (rc != 0 && ct->folder_missing && cause != NULL && *cause != NULL) {
+		more = xasprintf("%s (%s is not on that host yet: `rdev up %s` "
+				 "puts it there)",
+		    *cause, ct->src.text, ct->typed);
+		free(*cause);
+		*cause = more;
+	}
+	if (rc == 0 && ct->pool_host != NULL && up && cJSON_IsObject(*result)) {
 		cJSON_DeleteItemFromObjectCaseSensitive(*result, "host");
 		cJSON_AddStringToObject(*result, "host", ct->pool_host);
 	}
@@ -336,7 +346,7 @@ client_target_source(const char *name, struct client_target *ct, int i,
     struct remote_opts *ro, unsigned flags)
 {
 	char *cause = NULL, *folder = NULL;
-	int j = client_next_positional(ct->argc, ct->argv, i), exists, n, send;
+	int j = client_next_positional(ct->argc, ct->argv, i), exists = 1, n, send;
 	struct source_send_opts so = { .quiet = ro->quiet, .json_log = ro->json_log };
 
 	if (j < 0) {
@@ -409,6 +419,12 @@ client_target_source(const char *name, struct client_target *ct, int i,
 		return CMD_EXIT_FAILURE;
 	}
 	ct->t.path = folder;
+	if ((ct->folder_missing = !send && !exists) && ct->pool_host == NULL) {
+		ct->inner = ct->be;
+		ct->be.call = client_target_pool_call;
+		ct->be.exec = client_target_pool_exec;
+		ct->be.ctx = ct;
+	}
 	client_target_map_config(ct, folder);
 	for (int k = n = 0; k < ct->argc; k++) {
 		if (k == i)

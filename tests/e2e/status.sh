@@ -245,4 +245,17 @@ rdev stop "$name:~/rws" >/dev/null 2>"$TEST_TMP/rstop.err"
 check_eq "remote: stop names the target as typed" "$(cat "$TEST_TMP/rstop.err")" \
 	"rdev: no dev container for $name:~/rws; nothing to stop"
 check_eq "remote: absent after down" "$(st "$name:~/rws" | jq -r .state)" absent
+# HOST: SOURCE whose folder no up has sent: the agent's error names a
+# folder on the host the user never saw; it says what is missing.
+mkdir -p "$TEST_TMP/never"
+echo '{"image": "x"}' >"$TEST_TMP/never/.devcontainer.json"
+for c in status down; do
+	set +e
+	(cd "$TEST_TMP" && "$RDEV_BIN_DIR/rdev" $c "$name:" ./never) >/dev/null 2>"$TEST_TMP/never.err"
+	rc=$?
+	set -e
+	check_eq "remote: $c of a HOST: SOURCE never sent exits 1" "$rc" 1
+	check "... and says it is not on the host yet ($(cat "$TEST_TMP/never.err"))" grep -qF \
+		"(./never is not on that host yet: \`rdev up $name: ./never\` puts it there)" "$TEST_TMP/never.err"
+done
 finish
