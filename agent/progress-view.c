@@ -184,10 +184,13 @@ view_finish_phase(struct progress_view *v, int failed)
 	if (v->label == NULL)
 		return;
 	failed = failed || v->held_ms != 0;
-	for (i = 0; failed && v->failed != NULL && v->nmember > 1 && i < v->nmember; i++)
-		if (strcmp(v->failed, v->member[i].name) == 0) {
+	/* (from the last: the groups of a step run one after the other, each
+	 * joining the phase, and the one that failed is the last to start;
+	 * an earlier group may have a command of the same NAME) */
+	for (i = v->nmember; failed && v->failed != NULL && v->nmember > 1 && i > 0; i--)
+		if (strcmp(v->failed, v->member[i - 1].name) == 0) {
 			one = xasprintf(
-			    "%.*s%s", (int)v->prefix, v->label, v->member[i].text);
+			    "%.*s%s", (int)v->prefix, v->label, v->member[i - 1].text);
 			label = one;
 			break;
 		}

@@ -92,3 +92,20 @@ TEST(a_failed_group_without_a_member_is_named_whole)
 	    "Running the postCreateCommand: [a] `true`, [b] `false`\n");
 	free(out);
 }
+
+/* A step's groups (a Feature's object, then the configuration's) run one
+ * after the other and join one phase: the failed command is the last of
+ * that NAME (its group ran last), not an earlier group's of the same key. */
+TEST(a_failed_member_is_the_last_of_its_name)
+{
+	char *out = view_run(
+	    PV_RUN("[setup] `true`") PV_RUN("[setup] `exit 3`")
+		PV_RUN("[other] `true`") "{\"type\":\"progress\",\"name\":"
+					 "\"Running postCreateCommand...\","
+					 "\"status\":\"failed\",\"member\":\"setup\"}\n",
+	    1);
+
+	ASSERT_STR_EQ(
+	    view_failed_label(out), "Running the postCreateCommand: [setup] `exit 3`\n");
+	free(out);
+}
