@@ -307,7 +307,7 @@ lifecycle_group_run(const struct lifecycle_ctx *ctx, const char *step,
 				failed = i;
 	}
 	/* (by its key: its text may be masked, or like another's) */
-	if (err != NULL && g->ncmds > 1 && g->cmds[failed].name != NULL)
+	if (err != NULL && g->cmds[failed].name != NULL)
 		lifecycle_event(
 		    ctx, step, LIFECYCLE_EVENT_MEMBER_FAILED, g->cmds[failed].name);
 	if (err != NULL) {

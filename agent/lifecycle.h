@@ -134,9 +134,11 @@ enum lifecycle_event {
 	LIFECYCLE_EVENT_SKIP,	/* detail: why ("already ran in this container") */
 	LIFECYCLE_EVENT_DONE,	/* detail: NULL */
 	LIFECYCLE_EVENT_FAILED, /* detail: the error message */
-	/* detail: the name (the object's key) of the command of a group of
-	 * two or more that failed, the one the group's error is about: before
-	 * the step's FAILED (initializeCommand: before its error) */
+	/* detail: the name (the object's key) of the command of a group (an
+	 * object, of one command or more) that failed, the one the group's
+	 * error is about: before the step's FAILED (initializeCommand: before
+	 * its error). Even for one command: the view joins a step's groups
+	 * into one phase, and an object of one may follow one of two. */
 	LIFECYCLE_EVENT_MEMBER_FAILED
 };
 /* Progress of the steps, for the caller's display or log; may be NULL.

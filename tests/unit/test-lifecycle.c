@@ -803,6 +803,15 @@ TEST(initialize_group_failure_names_its_member)
 	free(out);
 	free(events);
 	free(cause);
+	cause = NULL;
+	/* an object of one command names it too: a step's groups are one
+	 * phase in the view, and it may follow an object of two */
+	out = run_initialize_events("{\"only\": \"exit 3\"}", NULL, &rc, &cause, &events);
+	ASSERT_INT_EQ(rc, -1);
+	ASSERT_STR_CONTAINS(events, "member-failed only\n");
+	free(out);
+	free(events);
+	free(cause);
 }
 
 /* A server started with `&` holds the command's stdout: the step is done
