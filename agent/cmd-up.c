@@ -48,16 +48,25 @@ cmd_up_args_clear(struct cmd_up_args *a)
 
 /* --json: the warnings only. up sends each as one "warning: ..." line of
  * its own (progress_line(), one event when remote), or as the text of one
- * JSON log line with --log-format json. */
+ * JSON log line with --log-format json; a lifecycle command's output comes
+ * many lines at a time (progress.h), so each line is looked at alone. */
 static void
 cmd_up_warnings(void *arg, const char *data, size_t len)
 {
 	static const char json_warning[] = "\"text\":\"warning: ";
+	const char *nl;
+	size_t n;
 
-	if ((len > 9 && strncmp(data, "warning: ", 9) == 0) ||
-	    (len > 0 && data[0] == '{' &&
-		memmem(data, len, json_warning, sizeof json_warning - 1) != NULL))
-		agent_cmd_progress_stderr(arg, data, len);
+	while (len > 0) {
+		nl = memchr(data, '\n', len);
+		n = nl != NULL ? (size_t)(nl - data) + 1 : len;
+		if ((n > 9 && strncmp(data, "warning: ", 9) == 0) ||
+		    (data[0] == '{' &&
+			memmem(data, n, json_warning, sizeof json_warning - 1) != NULL))
+			agent_cmd_progress_stderr(arg, data, n);
+		data += n;
+		len -= n;
+	}
 }
 
 /* s as the reference's --mount takes it:

@@ -330,6 +330,7 @@ lifecycle_bg_run(struct lifecycle_bg *bg, const struct lifecycle_ctx *ctx,
 
 	bg->log->mask = ctx->mask;
 	c.out = lifecycle_bg_output;
+	c.out_flush = NULL; /* (ctx's is for its out_arg, not bg) */
 	c.out_arg = bg;
 	c.event = lifecycle_bg_event;
 	c.event_arg = bg;

@@ -1,8 +1,8 @@
 /* lifecycle-exec.c - run one element of a lifecycle step: in the container
  * each command under a watchdog, on this host (initializeCommand, a context
  * without a container) through common/spawn.c; an object's entries in
- * parallel threads, their output passed on line by line
- * (lifecycle-internal.h). */
+ * parallel threads, their output passed on line by line and flushed after
+ * each piece read (lifecycle-internal.h). */
 #include "lifecycle-internal.h"
 
 #include <errno.h>
@@ -77,6 +77,22 @@ lifecycle_job_err_line(void *arg, const char *line)
 	lifecycle_job_pass(arg, line);
 }
 
+/* The lines passed on so far go now (ctx->out_flush): the piece of output
+ * that held them has been read, and the command may pause after it (a line,
+ * then `sleep 5`: the line must show at once). */
+static void
+lifecycle_job_flush(struct lifecycle_job *job)
+{
+	if (job->ctx->out == NULL || job->ctx->out_flush == NULL)
+		return;
+	pthread_mutex_lock(job->lock);
+	job->ctx->out_flush(job->ctx->out_arg);
+	pthread_mutex_unlock(job->lock);
+}
+
+/* A piece of output, as read: its whole lines are passed on, then flushed
+ * (one piece holds many lines when the command prints fast, so they travel
+ * together). */
 static void
 lifecycle_job_output(void *arg, int stream, const void *data, size_t len)
 {
@@ -87,6 +103,7 @@ lifecycle_job_output(void *arg, int stream, const void *data, size_t len)
 		    &job->lines[1], data, len, lifecycle_job_err_line, job);
 	else
 		lifecycle_lines_feed(&job->lines[0], data, len, lifecycle_job_line, job);
+	lifecycle_job_flush(job);
 }
 
 /* Runs each lifecycle command in the container: the command (its stdin
@@ -207,6 +224,7 @@ lifecycle_job_run(void *arg)
 out:
 	lifecycle_lines_finish(&job->lines[0], lifecycle_job_line, job);
 	lifecycle_lines_finish(&job->lines[1], lifecycle_job_err_line, job);
+	lifecycle_job_flush(job);
 	return NULL;
 }
 

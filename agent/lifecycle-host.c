@@ -8,7 +8,8 @@
 
 int
 lifecycle_run_initialize(const cJSON *command, const char *workspace_folder,
-    lifecycle_output_fn out, lifecycle_event_fn event, void *arg, char **cause)
+    lifecycle_output_fn out, lifecycle_flush_fn flush, lifecycle_event_fn event,
+    void *arg, char **cause)
 {
 	struct lifecycle_ctx ctx;
 	struct lifecycle_group g;
@@ -23,6 +24,7 @@ lifecycle_run_initialize(const cJSON *command, const char *workspace_folder,
 	memset(&ctx, 0, sizeof ctx);
 	ctx.workdir = workspace_folder;
 	ctx.out = out;
+	ctx.out_flush = flush;
 	ctx.out_arg = arg;
 	ctx.event = event;
 	ctx.event_arg = arg;

@@ -128,6 +128,12 @@ enum lifecycle_step {
  * "postCreateCommand", "initializeCommand"); both borrowed for the call.
  * Never called from two threads at once. */
 typedef void (*lifecycle_output_fn)(void *arg, const char *step, const char *line);
+/* A command's output so far has been passed on line by line (a piece of it
+ * came, or the command ended): what the output function holds back to send
+ * many lines at once must go now, the command may pause (arg: the output
+ * function's). Never called from two threads at once, nor at once with the
+ * output function. */
+typedef void (*lifecycle_flush_fn)(void *arg);
 
 enum lifecycle_event {
 	LIFECYCLE_EVENT_RUN,	/* detail: the command, "`npm install`" or "[db] `...`" */
@@ -164,7 +170,8 @@ struct lifecycle_ctx {
 	/* The dotfiles step: {"repository","targetPath","installCommand"}
 	 * (lifecycle_dotfiles_spec()), or NULL: no such step. */
 	const cJSON *dotfiles;
-	lifecycle_output_fn out; /* may be NULL: output discarded */
+	lifecycle_output_fn out;      /* may be NULL: output discarded */
+	lifecycle_flush_fn out_flush; /* may be NULL: out holds nothing back */
 	void *out_arg;
 	lifecycle_event_fn event; /* may be NULL */
 	void *event_arg;
@@ -209,11 +216,12 @@ const char *lifecycle_user(const cJSON *merged);
 
 /* Run initializeCommand (string, array or object form; NULL or empty: no-op)
  * on this host in workspace_folder with our environment, streaming its
- * output to out and its commands' events (as the in-container steps') to
- * event (may be NULL), both with arg. 0, or -1 with *cause
- * ("initializeCommand failed: ..."). */
+ * output to out (and flush, may be NULL, as a ctx's out_flush) and its
+ * commands' events (as the in-container steps') to event (may be NULL), all
+ * with arg. 0, or -1 with *cause ("initializeCommand failed: ..."). */
 int lifecycle_run_initialize(const cJSON *command, const char *workspace_folder,
-    lifecycle_output_fn out, lifecycle_event_fn event, void *arg, char **cause);
+    lifecycle_output_fn out, lifecycle_flush_fn flush, lifecycle_event_fn event,
+    void *arg, char **cause);
 
 /* Run the in-container steps flags (LIFECYCLE_SKIP_*) ask for: all of them,
  * or with LIFECYCLE_SKIP_NON_BLOCKING those up to and including merged's

@@ -35,6 +35,7 @@ struct progress_view {
 	struct buf *kept;   /* its output, the last PROGRESS_VIEW_KEEP bytes */
 	int cut;	    /* output was dropped from kept's front */
 	int drawn;	    /* the updating line is on the screen */
+	long long drawn_ms; /* when it was last drawn */
 	/* A group's commands run together ("Running the STEP: [NAME] `CMD`"
 	 * lines in a row): one phase, its label naming them all; the one
 	 * that failed is told by the "failed" event's "member", its NAME. */
@@ -159,6 +160,7 @@ view_draw(struct progress_view *v)
 	}
 	fflush(v->f);
 	v->drawn = 1;
+	v->drawn_ms = clock_now_ms();
 }
 
 static void
@@ -285,7 +287,13 @@ view_output(struct progress_view *v, const char *text)
 		;
 	free(v->last);
 	v->last = clean_text(line, (size_t)(end - line));
-	view_draw(v);
+	/* A redraw per line would be a write to the terminal per line (a
+	 * command printing millions of them spent its time there): the ticker
+	 * shows the new last line within a tick; drawn now only when the line
+	 * is not up or is older than that. */
+	if (!v->drawn || v->stop != 0 ||
+	    clock_now_ms() - v->drawn_ms >= PROGRESS_VIEW_TICK_MS)
+		view_draw(v);
 }
 
 static void

@@ -9,6 +9,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "buf.h"
 #include "secrets.h"
 #include "xmalloc.h"
 
@@ -26,16 +27,40 @@ progress_now_ms(void)
 	return (double)ts.tv_sec * 1000 + (double)(ts.tv_nsec / 1000000);
 }
 
-/* Send o as one line and free it. */
+void
+progress_flush(const struct progress *p)
+{
+	if (p == NULL || p->fn == NULL || p->batch == NULL || buf_len(p->batch) == 0)
+		return;
+	p->fn(p->arg, (const char *)buf_data(p->batch), buf_len(p->batch));
+	buf_reset(p->batch);
+}
+
+/* Pass data to p->fn: held back in p->batch when batched and p has one,
+ * else after what the batch holds. */
 static void
-progress_send_json(const struct progress *p, cJSON *o)
+progress_put(const struct progress *p, const char *data, size_t len, int batched)
+{
+	if (batched && p->batch != NULL) {
+		buf_append(p->batch, data, len);
+		if (buf_len(p->batch) >= PROGRESS_BATCH_MAX)
+			progress_flush(p);
+		return;
+	}
+	progress_flush(p);
+	p->fn(p->arg, data, len);
+}
+
+/* Send o as one line (batched: see progress_put()) and free it. */
+static void
+progress_send_json(const struct progress *p, cJSON *o, int batched)
 {
 	char *text = cJSON_PrintUnformatted(o), *line;
 
 	if (text == NULL)
 		fatal("out of memory");
 	line = xasprintf("%s\n", text);
-	p->fn(p->arg, line, strlen(line));
+	progress_put(p, line, strlen(line), batched);
 	free(line);
 	free(text);
 	cJSON_Delete(o);
@@ -57,10 +82,10 @@ progress_event(const char *type, const char *text, const char *channel)
 }
 
 /* Send text (NUL-terminated, owned by the caller) masked, as given in text
- * mode or as a JSON line of type. */
+ * mode or as a JSON line of type (batched: see progress_put()). */
 static void
-progress_send(
-    const struct progress *p, const char *type, const char *text, const char *channel)
+progress_send(const struct progress *p, const char *type, const char *text,
+    const char *channel, int batched)
 {
 	char *masked;
 
@@ -68,9 +93,9 @@ progress_send(
 		return;
 	masked = secrets_mask(p->mask, text);
 	if (p->json)
-		progress_send_json(p, progress_event(type, masked, channel));
+		progress_send_json(p, progress_event(type, masked, channel), batched);
 	else
-		p->fn(p->arg, masked, strlen(masked));
+		progress_put(p, masked, strlen(masked), batched);
 	free(masked);
 }
 
@@ -82,11 +107,11 @@ progress_write(const struct progress *p, const char *data, size_t len)
 	if (p == NULL || p->fn == NULL || len == 0)
 		return;
 	if (!p->json && p->mask == NULL) {
-		p->fn(p->arg, data, len);
+		progress_put(p, data, len, 0);
 		return;
 	}
 	text = xstrndup(data, len);
-	progress_send(p, "raw", text, NULL);
+	progress_send(p, "raw", text, NULL, 0);
 	free(text);
 }
 
@@ -102,10 +127,10 @@ progress_line(const struct progress *p, const char *fmt, ...)
 	s = xvasprintf(fmt, ap);
 	va_end(ap);
 	if (p->json)
-		progress_send(p, "text", s, NULL);
+		progress_send(p, "text", s, NULL, 0);
 	else {
 		line = xasprintf("%s\n", s);
-		progress_send(p, "text", line, NULL);
+		progress_send(p, "text", line, NULL, 0);
 		free(line);
 	}
 	free(s);
@@ -119,7 +144,7 @@ progress_output(const struct progress *p, const char *line)
 	if (p == NULL || p->fn == NULL)
 		return;
 	text = xasprintf("%s\n", line);
-	progress_send(p, "raw", text, PROGRESS_LIFECYCLE_CHANNEL);
+	progress_send(p, "raw", text, PROGRESS_LIFECYCLE_CHANNEL, 1);
 	free(text);
 }
 
@@ -147,7 +172,7 @@ progress_step(const struct progress *p, const char *name, const char *status,
 		free(masked);
 	}
 	cJSON_AddStringToObject(o, "channel", PROGRESS_LIFECYCLE_CHANNEL);
-	progress_send_json(p, o);
+	progress_send_json(p, o, 0);
 }
 
 void
@@ -158,7 +183,7 @@ progress_json_text(const struct progress *p, const char *text)
 	if (p == NULL || p->fn == NULL)
 		return;
 	masked = secrets_mask(p->mask, text);
-	progress_send_json(p, progress_event("text", masked, NULL));
+	progress_send_json(p, progress_event("text", masked, NULL), 0);
 	free(masked);
 }
 

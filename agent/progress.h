@@ -18,19 +18,33 @@
  *   has that line alone)
  *   (MS: milliseconds since the epoch). Text-mode sinks get none of the
  *   "progress" lines (progress_step() is then a no-op).
+ *
+ * A lifecycle command may print millions of lines: one call of fn per line
+ * made `up` send one protocol event per line, and its client write (and
+ * redraw) once per line. With batch set, progress_output() appends its
+ * line (masked, formatted: masking always sees whole lines) to batch, and
+ * fn gets what batch holds in one call when progress_flush() is called
+ * (the command's output so far was passed on: it may pause now), when it
+ * holds PROGRESS_BATCH_MAX bytes, and before anything else is sent, so the
+ * order is kept. fn's data then holds many lines (each still whole).
  */
 #ifndef RDEV_PROGRESS_H
 #define RDEV_PROGRESS_H
 
 #include <stddef.h>
 
+struct buf;
 struct secrets;
+
+/* The most progress_output() holds back in a batch before it sends it. */
+#define PROGRESS_BATCH_MAX (64 * 1024)
 
 struct progress {
 	void (*fn)(void *arg, const char *data, size_t len);
 	void *arg;
 	int json;		    /* --log-format json */
 	const struct secrets *mask; /* NULL: nothing to mask */
+	struct buf *batch;	    /* NULL: each line sent at once (above) */
 };
 
 /* Raw output (a build's): as it comes in text mode, a "raw" line in json. */
@@ -41,6 +55,8 @@ void progress_line(const struct progress *p, const char *fmt, ...)
 /* One line of a lifecycle command's output (without its '\n'): the line in
  * text mode, a "raw" line on channel "postCreate" in json. */
 void progress_output(const struct progress *p, const char *line);
+/* Send what p->batch holds back, if anything (a no-op without a batch). */
+void progress_flush(const struct progress *p);
 /* A lifecycle step's state in json (name: "Running STEP...", "Installing
  * Dotfiles"; status; detail may be NULL; member, a "failed" step's command
  * of a group that failed, its key, or NULL); nothing in text mode. */

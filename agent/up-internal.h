@@ -45,11 +45,8 @@ const char *up_json_string(const cJSON *obj, const char *path1, const char *path
  * (--skip-non-blocking-commands) continue in a detached process. 0, or -1
  * with *cause. */
 int up_lifecycle_run(struct up_state *s, char **cause);
-/* A lifecycle output line as progress (arg: the struct progress); for
- * initializeCommand too. */
-void up_lifecycle_output(void *arg, const char *step, const char *line);
-/* initializeCommand's events as progress lines (arg: the struct progress). */
-void up_lifecycle_host_event(
-    void *arg, const char *step, enum lifecycle_event ev, const char *detail);
+/* Run s's initializeCommand on this host, its output and its commands as
+ * progress. 0, or -1 with *cause. */
+int up_lifecycle_initialize(struct up_state *s, char **cause);
 
 #endif

@@ -1,7 +1,8 @@
 /* up-lifecycle.c - `up`'s lifecycle step (up-internal.h): the remote
  * environment and the secrets for the commands, the steps run with their
- * output and events as progress, and those left to the background handed
- * to a detached process. */
+ * output and events as progress (the output batched: progress.h), and those
+ * left to the background handed to a detached process; initializeCommand's
+ * run likewise. */
 #include "up-internal.h"
 
 #include <errno.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "agent-state.h"
+#include "buf.h"
 #include "config.h"
 #include "docker.h"
 #include "env-probe.h"
@@ -24,10 +26,18 @@
 #include "up.h"
 #include "xmalloc.h"
 
-void
+/* A lifecycle output line as progress (arg: the struct progress, with a
+ * batch); for initializeCommand too. */
+static void
 up_lifecycle_output(void *arg, const char *step, const char *line)
 {
 	progress_output(arg, line);
+}
+
+static void
+up_lifecycle_flush(void *arg)
+{
+	progress_flush(arg);
 }
 
 /* initializeCommand's commands as progress (arg: the struct progress): a
@@ -35,7 +45,7 @@ up_lifecycle_output(void *arg, const char *step, const char *line)
  * lines in json: the reference shows this step as text only; but for the
  * failed command of a group, its "failed" line with the "member" that
  * failed, which the progress view names.) */
-void
+static void
 up_lifecycle_host_event(
     void *arg, const char *step, enum lifecycle_event ev, const char *detail)
 {
@@ -48,6 +58,22 @@ up_lifecycle_host_event(
 		progress_step(arg, name, "failed", NULL, detail);
 		free(name);
 	}
+}
+
+int
+up_lifecycle_initialize(struct up_state *s, char **cause)
+{
+	struct progress p = *s->p;
+	int rc;
+
+	p.batch = buf_new();
+	rc = lifecycle_run_initialize(cJSON_GetObjectItemCaseSensitive(
+					  config_get_object(s->cfg), "initializeCommand"),
+	    config_get_local_folder(s->cfg), up_lifecycle_output, up_lifecycle_flush,
+	    up_lifecycle_host_event, &p, cause);
+	progress_flush(&p);
+	buf_free(p.batch);
+	return rc;
 }
 
 /* The command of a description, "`CMD`" or "[NAME] `CMD`"
@@ -205,7 +231,9 @@ up_lifecycle_record_failure(
 int
 up_lifecycle_run(struct up_state *s, char **cause)
 {
-	struct up_lifecycle_watch watch = { s->p, NULL, NULL };
+	/* s->p with a batch: the commands' lines travel many at a time */
+	struct progress p = *s->p;
+	struct up_lifecycle_watch watch = { &p, NULL, NULL };
 	struct lifecycle_ctx ctx = { 0 };
 	struct lifecycle_pending *pending = NULL;
 	const char *id = up_json_string(s->container, "Id", NULL);
@@ -232,8 +260,10 @@ up_lifecycle_run(struct up_state *s, char **cause)
 	ctx.created_at = up_json_string(s->container, "Created", NULL);
 	ctx.started_at = up_json_string(s->container, "State", "StartedAt");
 	ctx.dotfiles = dotfiles;
+	p.batch = buf_new();
 	ctx.out = up_lifecycle_output;
-	ctx.out_arg = (void *)s->p;
+	ctx.out_flush = up_lifecycle_flush;
+	ctx.out_arg = &p;
 	ctx.event = up_lifecycle_event;
 	ctx.event_arg = &watch;
 	/* We hold the workspace lock: no earlier background run is still going. */
@@ -241,11 +271,14 @@ up_lifecycle_run(struct up_state *s, char **cause)
 	if (lifecycle_run(
 		&ctx, s->merged, up_lifecycle_flags(s->opts), &pending, cause) != 0)
 		goto out;
+	progress_flush(&p); /* (before s->p's lines) */
 	if (pending != NULL && lifecycle_pending_count(pending) > 0 &&
 	    up_lifecycle_background(s, &ctx, pending, env, cause) != 0)
 		goto out;
 	rc = 0;
 out:
+	progress_flush(&p);
+	buf_free(p.batch);
 	if (rc != 0 && watch.failed != NULL)
 		up_lifecycle_record_failure(s, id, watch.failed,
 		    cause != NULL && *cause != NULL ? *cause : "the step failed");

@@ -827,10 +827,7 @@ up_run(const struct up_opts *opts, struct up_result *res, char **cause)
 	if (up_open(&s, opts, 0, cause) != 0 || up_check_new_container(&s, cause) != 0)
 		goto out;
 	/* initializeCommand runs on this host on every up, before anything else. */
-	if (lifecycle_run_initialize(cJSON_GetObjectItemCaseSensitive(
-					 config_get_object(s.cfg), "initializeCommand"),
-		config_get_local_folder(s.cfg), up_lifecycle_output,
-		up_lifecycle_host_event, (void *)s.p, cause) != 0)
+	if (up_lifecycle_initialize(&s, cause) != 0)
 		goto out;
 
 	if (config_get_kind(s.cfg) == CONFIG_KIND_COMPOSE) {

@@ -14,6 +14,8 @@
 #include "clock.h"
 #include "env-probe.h"
 #include "lifecycle.h"
+#include "progress.h"
+#include "secrets.h"
 #include "shell-quote.h"
 #include "xmalloc.h"
 
@@ -407,6 +409,184 @@ TEST(lines_are_prefixed_and_split_across_chunks)
 	buf_free(b);
 }
 
+/* ---- lifecycle output as `up`'s progress, many lines at a time ---- */
+
+/* What a progress sink got: each call's data, after a '|' and the time of
+ * the call (ms). */
+struct sink_calls {
+	struct buf *all;   /* every call's data, in order */
+	struct buf *calls; /* "|MS:DATA" per call */
+	size_t n;
+	int split; /* a call's data did not end a line */
+};
+
+static void
+sink_record(void *arg, const char *data, size_t len)
+{
+	struct sink_calls *c = arg;
+
+	buf_append(c->all, data, len);
+	buf_appendf(c->calls, "|%lld:", clock_now_ms());
+	buf_append(c->calls, data, len);
+	c->n++;
+	if (len == 0 || data[len - 1] != '\n')
+		c->split = 1;
+}
+
+static void
+lines_to_progress(void *arg, const char *line)
+{
+	progress_output(arg, line);
+}
+
+static struct secrets *
+test_secrets(void)
+{
+	cJSON *o = parse("{\"TOKEN\": \"s3cr3t-v4lue\"}");
+	struct secrets *sec = NULL;
+
+	ASSERT_INT_EQ(secrets_from_json(o, &sec, NULL), 0);
+	cJSON_Delete(o);
+	return sec;
+}
+
+/* Lines held in a batch go to the sink in one call at a flush; a secret
+ * split between two pieces of a command's output is masked all the same
+ * (the batch holds whole lines, each masked), in text and in json. */
+TEST(batched_output_masks_a_secret_split_across_pieces)
+{
+	struct sink_calls c = { buf_new(), buf_new(), 0, 0 };
+	struct progress p = { .fn = sink_record, .arg = &c };
+	struct lifecycle_lines l;
+	cJSON *o;
+	char *s, *line, *save = NULL;
+	int n = 0;
+
+	p.mask = test_secrets();
+	p.batch = buf_new();
+	lifecycle_lines_init(&l, NULL);
+	/* as lifecycle-exec.c passes a piece: its lines, then a flush */
+	lifecycle_lines_feed(&l, "one\ntwo\nkey s3cr3", strlen("one\ntwo\nkey s3cr3"),
+	    lines_to_progress, &p);
+	ASSERT_INT_EQ(c.n, 0);
+	progress_flush(&p);
+	ASSERT_INT_EQ(c.n, 1);
+	lifecycle_lines_feed(&l, "t-v4lue end\nthree\n", strlen("t-v4lue end\nthree\n"),
+	    lines_to_progress, &p);
+	progress_flush(&p);
+	progress_flush(&p); /* (nothing held: no call) */
+	lifecycle_lines_finish(&l, lines_to_progress, &p);
+	ASSERT_INT_EQ(c.n, 2);
+	s = buf_take_string(c.all, NULL);
+	ASSERT_STR_EQ(s, "one\ntwo\nkey ******** end\nthree\n");
+	free(s);
+
+	/* json: one JSON log line per output line, several per call */
+	p.json = 1;
+	c.n = 0;
+	lifecycle_lines_init(&l, "[db] ");
+	lifecycle_lines_feed(&l, "a s3cr3t-", strlen("a s3cr3t-"), lines_to_progress, &p);
+	progress_flush(&p);
+	ASSERT_INT_EQ(c.n, 0);
+	lifecycle_lines_feed(
+	    &l, "v4lue\nb\n", strlen("v4lue\nb\n"), lines_to_progress, &p);
+	progress_line(&p, "Running the next step"); /* flushes first: in order */
+	lifecycle_lines_finish(&l, lines_to_progress, &p);
+	ASSERT_INT_EQ(c.n, 2);
+	ASSERT_FALSE(c.split);
+	s = buf_take_string(c.all, NULL);
+	ASSERT_TRUE(strstr(s, "s3cr3t") == NULL);
+	for (line = strtok_r(s, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save), n++) {
+		o = parse(line);
+		ASSERT_STR_EQ(
+		    cJSON_GetObjectItem(o, "type")->valuestring, n < 2 ? "raw" : "text");
+		ASSERT_STR_EQ(cJSON_GetObjectItem(o, "text")->valuestring,
+		    n == 0	 ? "[db] a ********\n"
+			: n == 1 ? "[db] b\n"
+				 : "Running the next step");
+		cJSON_Delete(o);
+	}
+	ASSERT_INT_EQ(n, 3);
+	free(s);
+	secrets_free((struct secrets *)p.mask);
+	buf_free(p.batch);
+	buf_free(c.all);
+	buf_free(c.calls);
+}
+
+static void
+progress_out(void *arg, const char *step, const char *line)
+{
+	(void)step;
+	progress_output(arg, line);
+}
+
+static void
+progress_flush_fn(void *arg)
+{
+	progress_flush(arg);
+}
+
+/* The ms of the sink call whose data holds what, or -1. */
+static long long
+sink_call_ms(struct sink_calls *c, const char *what)
+{
+	const char *calls = (const char *)buf_data(c->calls), *at, *bar;
+	size_t n = buf_len(c->calls);
+
+	if ((at = memmem(calls, n, what, strlen(what))) == NULL)
+		return -1;
+	for (bar = at; bar > calls && *bar != '|'; bar--)
+		;
+	return atoll(bar + 1);
+}
+
+/* A command's output through the runner (initializeCommand's, on this
+ * host, as `up` runs it): many lines per sink call, none split, all in
+ * order; a line printed before a pause reaches the sink before the pause
+ * ends; a secret printed in two pieces around that pause is masked. */
+TEST(initialize_output_travels_in_batches_flushed_at_a_pause)
+{
+	struct sink_calls c = { buf_new(), buf_new(), 0, 0 };
+	struct progress p = { .fn = sink_record, .arg = &c };
+	struct buf *want = buf_new();
+	cJSON *v = parse("\"echo first; printf 'key s3cr3'; sleep 1; "
+			 "printf 't-v4lue end\\\\n'; seq 1 20000\"");
+	long long first, after;
+	char *cause = NULL, *s, *w;
+
+	p.mask = test_secrets();
+	p.batch = buf_new();
+	ASSERT_INT_EQ(lifecycle_run_initialize(
+			  v, NULL, progress_out, progress_flush_fn, NULL, &p, &cause),
+	    0);
+	buf_appendf(want, "first\nkey ******** end\n");
+	for (int i = 1; i <= 20000; i++)
+		buf_appendf(want, "%d\n", i);
+	s = buf_take_string(c.all, NULL);
+	w = buf_take_string(want, NULL);
+	ASSERT_STR_EQ(s, w);
+	ASSERT_FALSE(c.split);
+	/* 20,002 lines, one call each before batching */
+	if (c.n > 200)
+		TEST_FAIL("%zu calls of the sink for 20,002 lines", c.n);
+	first = sink_call_ms(&c, "first\n");
+	after = sink_call_ms(&c, " end\n");
+	ASSERT_TRUE(first >= 0 && after >= 0);
+	if (after - first < 500)
+		TEST_FAIL("the line before the 1 s pause came %lld ms before the next",
+		    after - first);
+	free(s);
+	free(w);
+	cJSON_Delete(v);
+	secrets_free((struct secrets *)p.mask);
+	buf_free(p.batch);
+	buf_free(want);
+	buf_free(c.all);
+	buf_free(c.calls);
+}
+
 /* ---- env-probe ---- */
 
 static char *
@@ -682,7 +862,8 @@ run_initialize_events(
 	cJSON *v = parse(json);
 	char *s;
 
-	*rc = lifecycle_run_initialize(v, cwd, collect_output, collect_event, &c, cause);
+	*rc = lifecycle_run_initialize(
+	    v, cwd, collect_output, NULL, collect_event, &c, cause);
 	cJSON_Delete(v);
 	s = buf_take_string(c.b, NULL);
 	buf_free(c.b);
