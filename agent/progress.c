@@ -136,15 +136,69 @@ progress_line(const struct progress *p, const char *fmt, ...)
 	free(s);
 }
 
+/* s as a JSON string's contents, escaped as cJSON_Print escapes it (the
+ * two short escapes of quote and backslash, \b \f \n \r \t, "\u00XX" in
+ * lower case for the other bytes below 0x20, every other byte as it is). */
+static void
+progress_json_escape(struct buf *b, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s, *run = p;
+	char esc[6];
+
+	for (;; p++) {
+		if (*p >= 0x20 && *p != '"' && *p != '\\')
+			continue;
+		buf_append(b, run, (size_t)(p - run));
+		if (*p == '\0')
+			return;
+		run = p + 1;
+		esc[0] = '\\';
+		switch (*p) {
+		case '"':
+		case '\\': esc[1] = (char)*p; break;
+		case '\b': esc[1] = 'b'; break;
+		case '\f': esc[1] = 'f'; break;
+		case '\n': esc[1] = 'n'; break;
+		case '\r': esc[1] = 'r'; break;
+		case '\t': esc[1] = 't'; break;
+		default:
+			memcpy(esc + 1, "u00", 3);
+			esc[4] = hex[*p >> 4];
+			esc[5] = hex[*p & 0xf];
+			buf_append(b, esc, 6);
+			continue;
+		}
+		buf_append(b, esc, 2);
+	}
+}
+
 void
 progress_output(const struct progress *p, const char *line)
 {
-	char *text;
+	struct buf *b;
+	char *text, *masked;
 
 	if (p == NULL || p->fn == NULL)
 		return;
 	text = xasprintf("%s\n", line);
-	progress_send(p, "raw", text, PROGRESS_LIFECYCLE_CHANNEL, 1);
+	if (!p->json) {
+		progress_send(p, "raw", text, PROGRESS_LIFECYCLE_CHANNEL, 1);
+		free(text);
+		return;
+	}
+	/* progress_event()'s line, written here: cJSON's objects and its
+	 * printing of the timestamp cost more than everything else a line
+	 * costs (the same bytes: tests/unit/test-lifecycle.c) */
+	masked = secrets_mask(p->mask, text);
+	b = buf_new();
+	buf_appendf(b, "{\"type\":\"raw\",\"level\":%d,\"timestamp\":%.0f,\"text\":\"",
+	    PROGRESS_LEVEL_INFO, progress_now_ms());
+	progress_json_escape(b, masked);
+	buf_appendf(b, "\",\"channel\":\"%s\"}\n", PROGRESS_LIFECYCLE_CHANNEL);
+	progress_put(p, (const char *)buf_data(b), buf_len(b), 1);
+	buf_free(b);
+	free(masked);
 	free(text);
 }
 

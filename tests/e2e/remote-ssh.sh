@@ -5,7 +5,9 @@
 #   100 MB binary stdin round trip, repeated execs on one SSH connection (no
 #   new handshake: sshd logs one login), `shell` through a real terminal
 #   (type, read, resize, exit status), a SIGINT/SIGQUIT sent to rdev with a
-#   TTY reaching the command, ls/logs/read-configuration/stop/down (also of
+#   TTY reaching the command, a lifecycle command's 200,000 lines through up
+#   (plain and --log-format json; a line before a pause shown at once),
+#   ls/logs/read-configuration/stop/down (also of
 #   a workspace folder deleted on the host),
 #   two clients at once, a client killed mid-exec (nothing left running on
 #   the host), `rdev up localhost:PATH` through this machine's sshd, the
@@ -23,7 +25,7 @@ on_host "mkdir -p ~/ws && printf '%s' '{\"image\": \"$RDEV_RIG_IMAGE_BOOKWORM_DE
 	\"remoteUser\": \"dev\", \"updateRemoteUserUID\": false,
 	\"postStartCommand\": \"echo started-in-background\", \"waitFor\": \"postCreateCommand\"}' \
 	> ~/ws/.devcontainer.json"
-trap 'rig_remote_cleanup ws gone' EXIT
+trap 'rig_remote_cleanup ws gone lines' EXIT
 logins() { grep -c 'Accepted publickey' "$hdir/sshd.log" || true; }
 
 # --- up, with the agent installed from scratch --------------------------------
@@ -158,6 +160,44 @@ check_eq "read-configuration over SSH names the remote file" \
 	"$(rdev read-configuration "$name:~/ws" | jq -r '.configuration.configFilePath.fsPath')" \
 	"$home/ws/.devcontainer.json"
 
+# --- a lifecycle command's many lines through up ---------------------------------
+# Its output travels many lines per event (agent/progress.h): all 200,000
+# lines arrive, in order, in the plain log and as --log-format json's "raw"
+# lines (one per line); a line printed before a pause shows before the pause
+# ends (the runner flushes what it read). (One line per event took 3 s for
+# 200,000 lines here, 28 s for 2,000,000: bench/README.md.)
+on_host "mkdir -p ~/lines && printf '%s' '{\"image\": \"$RDEV_RIG_IMAGE_BOOKWORM_DEV\",
+	\"remoteUser\": \"dev\", \"updateRemoteUserUID\": false,
+	\"postCreateCommand\": \"echo before-pause; sleep 4; echo after-pause\",
+	\"postAttachCommand\": \"seq -f line-%06g 200000\"}' >~/lines/.devcontainer.json"
+seq -f line-%06g 200000 >"$TEST_TMP/lines.want"
+RDEV_PROGRESS=plain "$RDEV_BIN_DIR/rdev" up "$name:~/lines" >"$TEST_TMP/lines.out" \
+	2>"$TEST_TMP/lines.err" &
+pl=$!
+for _ in $(seq 1 600); do
+	grep -q '^before-pause$' "$TEST_TMP/lines.err" && break
+	kill -0 $pl 2>/dev/null || break
+	sleep 0.1
+done
+check "up: a line before a pause shows before the pause ends" \
+	sh -c "grep -q '^before-pause\$' '$TEST_TMP/lines.err' && ! grep -q '^after-pause\$' '$TEST_TMP/lines.err'"
+wait $pl || { tail -5 "$TEST_TMP/lines.err" >&2; fail "rdev up $name:~/lines failed"; }
+grep '^line-' "$TEST_TMP/lines.err" >"$TEST_TMP/lines.got" || true
+check "up: 200,000 lines of postAttachCommand, all of them in order" \
+	cmp -s "$TEST_TMP/lines.got" "$TEST_TMP/lines.want"
+check_eq "up: ... the first and the last" \
+	"$(head -n 1 "$TEST_TMP/lines.got") $(tail -n 1 "$TEST_TMP/lines.got")" "line-000001 line-200000"
+rdev up "$name:~/lines" --log-format json >/dev/null 2>"$TEST_TMP/lines.json" ||
+	{ tail -5 "$TEST_TMP/lines.json" >&2; fail "rdev up $name:~/lines --log-format json failed"; }
+jq -j 'select(.type == "raw" and .channel == "postCreate") | .text' "$TEST_TMP/lines.json" |
+	grep '^line-' >"$TEST_TMP/lines.jgot" || true
+check "up --log-format json: the 200,000 lines, in order" \
+	cmp -s "$TEST_TMP/lines.jgot" "$TEST_TMP/lines.want"
+check_eq "up --log-format json: one JSON line per output line" \
+	"$(grep -c '"text":"line-[0-9]*\\n"' "$TEST_TMP/lines.json")" 200000
+check "up --log-format json: every line of stderr is a JSON object" \
+	sh -c "jq -e 'type == \"object\"' '$TEST_TMP/lines.json' >/dev/null"
+
 # --- two clients at once --------------------------------------------------------
 rdev exec "$name:~/ws" -- sh -c 'sleep 1; echo first' >"$TEST_TMP/c1" &
 p1=$!
@@ -257,7 +297,7 @@ for _ in $(seq 1 300); do grep -q started "$TEST_TMP/hung.out" && break; sleep 0
 grep -q started "$TEST_TMP/hung.out" || fail "the exec under which the connection is to hang did not start"
 sshd_pids=$(pgrep -u "rdev-$name" -f "sshd(-session)?: rdev-$name@notty") ||
 	fail "no sshd process of the broker's connection to stop"
-trap 'rc=$?; set +e; kill -CONT $sshd_pids 2>/dev/null; kill $epid 2>/dev/null; (exit $rc); rig_remote_cleanup ws gone' EXIT
+trap 'rc=$?; set +e; kill -CONT $sshd_pids 2>/dev/null; kill $epid 2>/dev/null; (exit $rc); rig_remote_cleanup ws gone lines' EXIT
 kill -STOP $sshd_pids
 for _ in $(seq 1 600); do kill -0 "$epid" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$epid" 2>/dev/null && fail "the exec under the hung connection still runs after 60 s"
@@ -266,7 +306,7 @@ wait "$epid"
 rc=$?
 set -e
 kill -CONT $sshd_pids
-trap 'rig_remote_cleanup ws gone' EXIT
+trap 'rig_remote_cleanup ws gone lines' EXIT
 check_eq "the SSH connection hung under an exec: 125" "$rc" 125
 check "and the message names the host and the unanswered keepalive" \
 	grep -q "^rdev: exec: lost the SSH connection to [^ ]*@$name:[0-9]*: .*keepalive" "$TEST_TMP/hung.err"

@@ -515,6 +515,50 @@ TEST(batched_output_masks_a_secret_split_across_pieces)
 	buf_free(c.calls);
 }
 
+/* progress_output()'s JSON log line is the one cJSON would print for the
+ * same object (it is written without cJSON), for every byte a line holds. */
+TEST(json_output_lines_are_what_cjson_prints)
+{
+	struct sink_calls c = { buf_new(), buf_new(), 0, 0 };
+	struct progress p = { .fn = sink_record, .arg = &c, .json = 1 };
+	char line[256], *got, *want;
+	cJSON *g, *o;
+	int i;
+
+	for (i = 1; i < 256; i++)
+		line[i - 1] = (char)i;
+	line[255] = '\0';
+	for (i = 0; i < 3; i++) {
+		progress_output(&p,
+		    i == 0	 ? line
+			: i == 1 ? "plain \"quoted\" \\ line"
+				 : "");
+		got = buf_take_string(c.all, NULL);
+		ASSERT_TRUE(strlen(got) > 0 && got[strlen(got) - 1] == '\n');
+		got[strlen(got) - 1] = '\0';
+		g = parse(got);
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "type", "raw");
+		cJSON_AddNumberToObject(o, "level", 3);
+		cJSON_AddNumberToObject(
+		    o, "timestamp", cJSON_GetObjectItem(g, "timestamp")->valuedouble);
+		cJSON_AddStringToObject(
+		    o, "text", cJSON_GetObjectItem(g, "text")->valuestring);
+		cJSON_AddStringToObject(o, "channel", "postCreate");
+		want = cJSON_PrintUnformatted(o);
+		ASSERT_STR_EQ(got, want);
+		if (i == 0)
+			ASSERT_INT_EQ(
+			    strlen(cJSON_GetObjectItem(g, "text")->valuestring), 256);
+		free(want);
+		free(got);
+		cJSON_Delete(o);
+		cJSON_Delete(g);
+	}
+	buf_free(c.all);
+	buf_free(c.calls);
+}
+
 static void
 progress_out(void *arg, const char *step, const char *line)
 {
