@@ -17,6 +17,8 @@
 #define PROGRESS_LIFECYCLE_CHANNEL "postCreate"
 /* Its level for what it shows by default (LogLevel.Info). */
 #define PROGRESS_LEVEL_INFO 3
+#define PROGRESS_STR(x) PROGRESS_STR_(x)
+#define PROGRESS_STR_(x) #x
 
 static double
 progress_now_ms(void)
@@ -173,33 +175,63 @@ progress_json_escape(struct buf *b, const char *s)
 	}
 }
 
+/* Append ms in decimal (printf's conversion of a double cost more than
+ * the rest of a line). */
+static void
+progress_append_ms(struct buf *b, double ms)
+{
+	char digits[32], *d = digits + sizeof digits;
+	long long v = ms > 0 ? (long long)ms : 0;
+
+	do
+		*--d = (char)('0' + v % 10);
+	while ((v /= 10) > 0);
+	buf_append(b, d, (size_t)(digits + sizeof digits - d));
+}
+
 void
 progress_output(const struct progress *p, const char *line)
 {
+	static const char head[] = "{\"type\":\"raw\",\"level\":" PROGRESS_STR(
+	    PROGRESS_LEVEL_INFO) ",\"timestamp\":";
+	static const char tail[] = "\",\"channel\":\"" PROGRESS_LIFECYCLE_CHANNEL "\"}\n";
 	struct buf *b;
-	char *text, *masked;
+	char *with_nl = NULL, *masked = NULL;
+	const char *text = line;
 
 	if (p == NULL || p->fn == NULL)
 		return;
-	text = xasprintf("%s\n", line);
-	if (!p->json) {
-		progress_send(p, "raw", text, PROGRESS_LIFECYCLE_CHANNEL, 1);
-		free(text);
-		return;
+	/* masked with its newline, as the reference masks its whole log */
+	if (p->mask != NULL) {
+		with_nl = xasprintf("%s\n", line);
+		text = masked = secrets_mask(p->mask, with_nl);
 	}
-	/* progress_event()'s line, written here: cJSON's objects and its
-	 * printing of the timestamp cost more than everything else a line
-	 * costs (the same bytes: tests/unit/test-lifecycle.c) */
-	masked = secrets_mask(p->mask, text);
-	b = buf_new();
-	buf_appendf(b, "{\"type\":\"raw\",\"level\":%d,\"timestamp\":%.0f,\"text\":\"",
-	    PROGRESS_LEVEL_INFO, progress_now_ms());
-	progress_json_escape(b, masked);
-	buf_appendf(b, "\",\"channel\":\"%s\"}\n", PROGRESS_LIFECYCLE_CHANNEL);
-	progress_put(p, (const char *)buf_data(b), buf_len(b), 1);
-	buf_free(b);
+	/* straight into the batch: a line's other allocations cost more than
+	 * the line */
+	b = p->batch != NULL ? p->batch : buf_new();
+	if (p->json) {
+		/* progress_event()'s line as cJSON prints it (the same bytes:
+		 * tests/unit/test-lifecycle.c), written here: cJSON's objects
+		 * and its printing of the timestamp were most of the cost */
+		buf_append(b, head, sizeof head - 1);
+		progress_append_ms(b, progress_now_ms());
+		buf_append(b, ",\"text\":\"", 9);
+		progress_json_escape(b, text);
+		if (masked == NULL)
+			buf_append(b, "\\n", 2);
+		buf_append(b, tail, sizeof tail - 1);
+	} else {
+		buf_append(b, text, strlen(text));
+		if (masked == NULL)
+			buf_append(b, "\n", 1);
+	}
+	if (b != p->batch) {
+		p->fn(p->arg, (const char *)buf_data(b), buf_len(b));
+		buf_free(b);
+	} else if (buf_len(b) >= PROGRESS_BATCH_MAX)
+		progress_flush(p);
 	free(masked);
-	free(text);
+	free(with_nl);
 }
 
 void
