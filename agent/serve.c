@@ -372,6 +372,24 @@ serve_worker_answered(struct serve_worker *w, const cJSON *m)
 	}
 }
 
+/* Is f one of the events a worker sends while it works, as serve_job_send
+ * prints them: {"id":N,"event":...}? Such a frame is no answer and need not
+ * be parsed (an `up` printing millions of lines sends hundreds of MB of
+ * them); anything else is. */
+static int
+serve_frame_is_event(const struct proto_frame *f)
+{
+	static const char id[] = "{\"id\":", ev[] = ",\"event\":";
+	size_t i = sizeof id - 1;
+
+	if (f->len < i || memcmp(f->payload, id, i) != 0)
+		return 0;
+	while (i < f->len && f->payload[i] >= '0' && f->payload[i] <= '9')
+		i++;
+	return i > sizeof id - 1 && f->len - i >= sizeof ev - 1 &&
+	    memcmp(f->payload + i, ev, sizeof ev - 1) == 0;
+}
+
 /* Forward the whole frames that came from w, noting its final answer. */
 static void
 serve_worker_frames(struct serve *s, struct serve_worker *w)
@@ -385,7 +403,7 @@ serve_worker_frames(struct serve *s, struct serve_worker *w)
 	while (
 	    (r = proto_decode(buf_data(w->in), buf_len(w->in), &f, &used, &cause)) == 1) {
 		if (f.type == PROTO_CONTROL && f.channel == 0 &&
-		    (!w->answered || w->nsignals > 0) &&
+		    (!w->answered || w->nsignals > 0) && !serve_frame_is_event(&f) &&
 		    (m = proto_frame_json(&f, NULL)) != NULL) {
 			if (cJSON_GetObjectItemCaseSensitive(m, "ok") != NULL)
 				serve_worker_answered(w, m);
