@@ -38,31 +38,24 @@ progress_flush(const struct progress *p)
 	buf_reset(p->batch);
 }
 
-/* Pass data to p->fn: held back in p->batch when batched and p has one,
- * else after what the batch holds. */
+/* Pass data to p->fn, after what p's batch holds back. */
 static void
-progress_put(const struct progress *p, const char *data, size_t len, int batched)
+progress_put(const struct progress *p, const char *data, size_t len)
 {
-	if (batched && p->batch != NULL) {
-		buf_append(p->batch, data, len);
-		if (buf_len(p->batch) >= PROGRESS_BATCH_MAX)
-			progress_flush(p);
-		return;
-	}
 	progress_flush(p);
 	p->fn(p->arg, data, len);
 }
 
-/* Send o as one line (batched: see progress_put()) and free it. */
+/* Send o as one line and free it. */
 static void
-progress_send_json(const struct progress *p, cJSON *o, int batched)
+progress_send_json(const struct progress *p, cJSON *o)
 {
 	char *text = cJSON_PrintUnformatted(o), *line;
 
 	if (text == NULL)
 		fatal("out of memory");
 	line = xasprintf("%s\n", text);
-	progress_put(p, line, strlen(line), batched);
+	progress_put(p, line, strlen(line));
 	free(line);
 	free(text);
 	cJSON_Delete(o);
@@ -84,10 +77,10 @@ progress_event(const char *type, const char *text, const char *channel)
 }
 
 /* Send text (NUL-terminated, owned by the caller) masked, as given in text
- * mode or as a JSON line of type (batched: see progress_put()). */
+ * mode or as a JSON line of type. */
 static void
-progress_send(const struct progress *p, const char *type, const char *text,
-    const char *channel, int batched)
+progress_send(
+    const struct progress *p, const char *type, const char *text, const char *channel)
 {
 	char *masked;
 
@@ -95,9 +88,9 @@ progress_send(const struct progress *p, const char *type, const char *text,
 		return;
 	masked = secrets_mask(p->mask, text);
 	if (p->json)
-		progress_send_json(p, progress_event(type, masked, channel), batched);
+		progress_send_json(p, progress_event(type, masked, channel));
 	else
-		progress_put(p, masked, strlen(masked), batched);
+		progress_put(p, masked, strlen(masked));
 	free(masked);
 }
 
@@ -109,11 +102,11 @@ progress_write(const struct progress *p, const char *data, size_t len)
 	if (p == NULL || p->fn == NULL || len == 0)
 		return;
 	if (!p->json && p->mask == NULL) {
-		progress_put(p, data, len, 0);
+		progress_put(p, data, len);
 		return;
 	}
 	text = xstrndup(data, len);
-	progress_send(p, "raw", text, NULL, 0);
+	progress_send(p, "raw", text, NULL);
 	free(text);
 }
 
@@ -129,10 +122,10 @@ progress_line(const struct progress *p, const char *fmt, ...)
 	s = xvasprintf(fmt, ap);
 	va_end(ap);
 	if (p->json)
-		progress_send(p, "text", s, NULL, 0);
+		progress_send(p, "text", s, NULL);
 	else {
 		line = xasprintf("%s\n", s);
-		progress_send(p, "text", line, NULL, 0);
+		progress_send(p, "text", line, NULL);
 		free(line);
 	}
 	free(s);
@@ -258,7 +251,7 @@ progress_step(const struct progress *p, const char *name, const char *status,
 		free(masked);
 	}
 	cJSON_AddStringToObject(o, "channel", PROGRESS_LIFECYCLE_CHANNEL);
-	progress_send_json(p, o, 0);
+	progress_send_json(p, o);
 }
 
 void
@@ -269,7 +262,7 @@ progress_json_text(const struct progress *p, const char *text)
 	if (p == NULL || p->fn == NULL)
 		return;
 	masked = secrets_mask(p->mask, text);
-	progress_send_json(p, progress_event("text", masked, NULL), 0);
+	progress_send_json(p, progress_event("text", masked, NULL));
 	free(masked);
 }
 
