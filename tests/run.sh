@@ -45,14 +45,22 @@ rig_up=$!
 
 build_dir() { case $1 in normal) echo build ;; asan) echo build-asan ;; esac; }
 
+# only_args KIND: the ctest arguments that select KIND's tests (those labelled
+# any-build run in the first build only), into the array only.
+only_args() {
+	only=()
+	[ "$1" = "${kinds[0]}" ] || only=(-LE any-build)
+}
+
 # build KIND: configure and build it (the libFuzzer runs only in the normal one).
 # The normal one's libFuzzer programs are made beside it (un-niced, before the
 # suite: fuzz/libfuzzer-build then finds them up to date); at nice 10 in the
 # suite, beside the rig's tests, their compile took 169 s at the head of the
 # libFuzzer chain, the normal phase's longest path. A failed prebuild leaves
-# that test to build them and say why.
+# that test to build them and say why. Not made when CTEST_ARGS selects none of
+# the libFuzzer tests (`ctest -N`, after the configure).
 build() {
-	local kind=$1 dir flags fuzz= rc=0
+	local kind=$1 dir flags fuzz= rc=0 only selected=
 	dir=$(build_dir "$kind")
 	case $kind in
 	normal) flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DRDEV_SANITIZE=OFF
@@ -60,7 +68,15 @@ build() {
 	asan) flags=(-DCMAKE_BUILD_TYPE=Debug -DRDEV_SANITIZE=ON) ;;
 	*) echo "unknown build kind $kind" >&2; return 2 ;;
 	esac
-	if [ "$kind" = normal ]; then
+	cmake -S "$src" -B "$dir" "${flags[@]}" >/dev/null || return
+	only_args "$kind"
+	# (the list first, then grep: grep -q's early exit would end ctest by
+	# SIGPIPE, which pipefail counts as a failure)
+	[ "$kind" != normal ] || selected=$(cd "$dir" && ctest -N "${only[@]}" ${CTEST_ARGS:-}) ||
+		selected=': fuzz/libfuzzer-build' # (unsure: made)
+	if [ "$kind" = normal ] && ! grep -qE ': fuzz/libfuzzer(-build$|/)' <<<"$selected"; then
+		echo "(no libFuzzer test selected: their programs are not made)"
+	elif [ "$kind" = normal ]; then
 		mkdir -p "$dir/libfuzzer"
 		(
 			t0=$(date +%s)
@@ -69,8 +85,7 @@ build() {
 		) >"$dir/libfuzzer-prebuild.log" 2>&1 &
 		fuzz=$!
 	fi
-	cmake -S "$src" -B "$dir" "${flags[@]}" >/dev/null &&
-		cmake --build "$dir" -j"$(nproc)" || rc=$?
+	cmake --build "$dir" -j"$(nproc)" || rc=$?
 	if [ -n "$fuzz" ]; then
 		if wait "$fuzz"; then
 			echo "(the libFuzzer programs, beside it: $(tail -1 "$dir/libfuzzer-prebuild.log"))"
@@ -89,9 +104,9 @@ build() {
 # The tests labelled any-build (their outcome does not depend on the build:
 # tests/CMakeLists.txt) run in the first build only.
 run_tests() {
-	local kind=$1 dir rc=0 only=()
+	local kind=$1 dir rc=0 only
 	dir=$(build_dir "$kind")
-	[ "$kind" = "${kinds[0]}" ] || only=(-LE any-build)
+	only_args "$kind"
 	echo "=== $kind tests ==="
 	(cd "$dir" &&
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \

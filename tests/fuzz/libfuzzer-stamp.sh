@@ -28,6 +28,10 @@ while [ \$# -gt 0 ]; do
 	shift
 done
 [ -n "\$out" ] || exit 0
+if [ \$compile = 0 ] && [ "\$(basename "\$out")" = fuzz-bad ] && [ -e "$t/badlink" ]; then
+	echo "ld: undefined reference to 'nowhere'" >&2
+	exit 1
+fi
 if [ \$compile = 0 ] && [ -e "$t/hold" ]; then
 	while [ ! -e "$t/go" ]; do sleep 0.05; done
 fi
@@ -81,4 +85,26 @@ echo 'stand-in clang version 2' >"$t/version"
 out=$(build) || fail "the --build after a compiler upgrade failed"
 case $out in *"up to date"*) fail "another clang version: the next --build called it up to date" ;; esac
 echo "ok another compiler version makes the next --build compile again"
-echo "4 passed, 0 failed"
+
+# A target that does not link (its program from an earlier build gone too):
+# --build passes and names it, the other target is linked, and that target's
+# own --run fails with the linker's error.
+echo 'int y;' >"$t/src/tests/fuzz/fuzz-bad.c"
+build >/dev/null || fail "a --build with fuzz-bad failed"
+[ -e "$t/work/fuzz-bad" ] || fail "fuzz-bad was not linked"
+touch "$t/badlink"
+echo 'int z;' >>"$t/src/tests/fuzz/fuzz-bad.c"
+rm "$t/work/fuzz-one"
+out=$(build 2>&1) || fail "one target that does not link failed the whole --build: $out"
+case $out in *"fuzz-bad did not link"*) ;; *) fail "--build did not name the target that did not link: $out" ;; esac
+case $out in *"undefined reference to 'nowhere'"*) ;; *) fail "--build did not show the link error: $out" ;; esac
+[ -e "$t/work/fuzz-one" ] || fail "a target that does not link kept another from being linked"
+[ ! -e "$t/work/fuzz-bad" ] || fail "the target that did not link kept its older program"
+set +e
+out=$(bash "$t/src/tests/fuzz/run-libfuzzer.sh" --run "$t/work" fuzz-bad 1 2>&1)
+rc=$?
+set -e
+[ $rc -ne 0 ] || fail "--run of a target that does not link passed: $out"
+case $out in *"undefined reference to 'nowhere'"*"did not link"*) ;; *) fail "--run did not show the link error: $out" ;; esac
+echo "ok a target that does not link fails its own run only, with the error"
+echo "5 passed, 0 failed"

@@ -12,6 +12,8 @@
 # when WORK/.built is newer than every source it compiles and was made with the
 # same flags: tests/run.sh makes it beside the normal build, before the suite
 # (the compile at nice 10 beside the rig's tests took 169 s of the chain).
+# A target that does not link leaves --build passing (the others' runs need
+# it) and fails its own --run, with the linker's error.
 # Needs clang and libclang-rt (tests/run.sh installs them). New inputs found are
 # written to a scratch directory, not to the checked-in corpus.
 set -euo pipefail
@@ -44,13 +46,18 @@ for dir in "${dirs[@]}"; do
 	[ ! -e "$work/lib$dir.a" ] || archives+=("$work/lib$dir.a")
 done
 
-# link NAME: the target's program, WORK/NAME.
+# link NAME: the target's program, WORK/NAME (none when it fails: an older
+# program left there would pass for this one).
 link() {
-	"$clang" "${cflags[@]}" -fsanitize=fuzzer "$src/tests/fuzz/$1.c" "${archives[@]}" $libs -o "$work/$1"
+	rm -f "$work/$1"
+	"$clang" "${cflags[@]}" -fsanitize=fuzzer "$src/tests/fuzz/$1.c" "${archives[@]}" $libs -o "$work/$1" ||
+		{ rm -f "$work/$1"; return 1; }
 }
 if [ $mode = link ]; then
-	link "$only"
-	exit
+	# (--build's: a target that does not link is named and left to its own
+	# --run, which links it again and fails with the error; the others run)
+	link "$only" || echo "run-libfuzzer: $only did not link (above); its run will fail" >&2
+	exit 0
 fi
 
 # What the archives and programs were made from: the compiler (its version
@@ -96,6 +103,8 @@ if [ $mode != run ]; then
 fi
 if [ $mode = build ]; then
 	# every target linked here, on every core, not one at a time in the chain
+	# (one that does not link fails its own run only, not this build: the
+	# others' runs need this build to pass)
 	for target in "$src"/tests/fuzz/fuzz-*.c; do
 		printf '%s\0' "$(basename "$target" .c)"
 	done | xargs -0 -n 1 -P "$(nproc)" bash "$0" --link "$work"
@@ -118,7 +127,11 @@ for target in "$src"/tests/fuzz/fuzz-*.c; do
 	for f in "$target" "$src/tests/fuzz/fuzz.h" "${archives[@]}"; do
 		[ "$bin" -nt "$f" ] || fresh=
 	done
-	[ -n "$fresh" ] || link "$name"
+	if [ -z "$fresh" ] && ! link "$name"; then
+		echo "FAIL libFuzzer $name: did not link (the error above)" >&2
+		failed=1
+		continue
+	fi
 	mkdir -p "$work/corpus-$name"
 	seeds=$src/tests/fuzz/corpus/$name
 	[ -d "$seeds" ] || seeds=
