@@ -18,23 +18,27 @@ missing=
 for c in up build upgrade exec shell status logs stop down read-configuration ls ssh-config; do
 	help=$("$RDEV_BIN_DIR/rdev" "$c" --help)
 	for o in $opts -f; do
+		# (grep -E's patterns, one line each; here on the whole text, so
+		# a line's start or end is also a newline)
+		unknown_re="unknown option $o(=| |$|"$'\n'")|(^|"$'\n'")rdev: ls: 'x' is not a remote target"
+		named_re="(^|[^a-z-])$o([^a-z-]|$)"
 		for form in "$o" "$o=x"; do
 			args=("$c")
 			[ "$c" = ls ] || args+=("$TEST_TMP/nowhere")
 			args+=("$form")
 			[ "$c" = exec ] && args+=(-- true)
+			# (no fork but timeout's and rdev's: the subshell becomes
+			# timeout, the matches are bash's own)
 			set +e
-			err=$(cd "$TEST_TMP" && RDEV_RUNTIME_DIR=$TEST_TMP/rt timeout 20 \
+			err=$(cd "$TEST_TMP" && RDEV_RUNTIME_DIR=$TEST_TMP/rt exec timeout 20 \
 				"$RDEV_BIN_DIR/rdev" "${args[@]}" 2>&1 >/dev/null </dev/null)
 			rc=$?
 			set -e
 			# not taken: "unknown option" (ls: --workspace-folder's x
 			# taken for a TARGET ls refuses, "'x' is not a remote
 			# target")
-			[ "$rc" -eq 2 ] &&
-				grep -qE "unknown option $o(=| |$)|^rdev: ls: 'x' is not a remote target" <<<"$err" &&
-				continue
-			grep -qE -- "(^|[^a-z-])$o([^a-z-]|$)" <<<"$help" ||
+			[ "$rc" -eq 2 ] && [[ $err =~ $unknown_re ]] && continue
+			[[ $help =~ $named_re ]] ||
 				missing+="$c $o ($form: exit $rc: ${err%%$'\n'*})"$'\n'
 			break
 		done
