@@ -35,10 +35,16 @@ ssh_proxy_net_cleanup() {
 	docker network rm "$net" >/dev/null 2>&1 || true
 }
 project=
-fwd= agent_pid= decoy=
+fwd= agent_pid= decoy= lup=
 ssh_proxy_cleanup() {
 	local rc=$?
 	[ -z "$fwd" ] || kill "$fwd" 2>/dev/null || true
+	# (the local target's up, made in the background: its project too)
+	if [ -n "$lup" ]; then
+		wait "$lup" 2>/dev/null || true
+		[ -n "$project" ] || project=$(docker inspect -f '{{index .Config.Labels "com.docker.compose.project"}}' \
+			"$(jq -r '.containerId // empty' "$TEST_TMP/lup.json" 2>/dev/null)" 2>/dev/null) || true
+	fi
 	[ -z "$decoy" ] || docker rm -f "$decoy" >/dev/null 2>&1 || true
 	[ -z "$agent_pid" ] || kill "$agent_pid" 2>/dev/null || true
 	if [ -n "$project" ]; then
@@ -332,7 +338,11 @@ eventually "a serial client's next connection finds the connect's entry kept" mo
 exec 6>&-
 connects() { broker status --json | jq '[.sessions[].connects[]?] | length'; }
 no_connects() { [ "$(connects)" = 0 ]; }
-# (kept HOST_CONNECT_IDLE_MS, 10 s, for the next channel of a serial client)
+# (kept HOST_CONNECT_IDLE_MS, 10 s, for the next channel of a serial client;
+# meanwhile the local target's up, below, which makes no connect: 3.4 s of
+# the 10 here, more under ASan)
+rdev up "$lws" >"$TEST_TMP/lup.json" 2>"$TEST_TMP/lup.err" &
+lup=$!
 EVENTUALLY_SECONDS=40 eventually "a connect's entry is freed after its last connection" no_connects
 # A relay that closes without its status byte (a stand-in that lists
 # nothing and ends each connect at once, put in the agent's relay record):
@@ -398,7 +408,8 @@ check "sftp: starts in the workspace folder" sh -c \
 	"echo pwd | sftp -F '$HOME/.ssh/rdev.config' -b - rdev-ws | grep -qx 'Remote working directory: /workspaces/ws'"
 
 # --- a local target: a Compose workspace ------------------------------------------
-rdev up "$lws" >"$TEST_TMP/lup.json" 2>"$TEST_TMP/lup.err" || { cat "$TEST_TMP/lup.err" >&2; fail "rdev up $lws"; }
+wait "$lup" || { cat "$TEST_TMP/lup.err" >&2; fail "rdev up $lws"; }
+lup=
 lcid=$(jq -r .containerId "$TEST_TMP/lup.json")
 project=$(docker inspect -f '{{index .Config.Labels "com.docker.compose.project"}}' "$lcid")
 rdev ssh-config "$lws" --host-alias lws >"$TEST_TMP/lcfg"
