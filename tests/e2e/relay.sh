@@ -30,9 +30,16 @@ echo_pid=
 rst_pid=
 silent_pid=
 digits_pid=
+scratch_pid=
 
 cleanup() {
 	local ws
+	# (the scratch scenario in the background first: its container may
+	# not be made yet)
+	if [ -n "$scratch_pid" ]; then
+		wait "$scratch_pid" 2>/dev/null || true
+		cat "$TEST_TMP/scratch.out" 2>/dev/null || true
+	fi
 	[ -z "$echo_pid" ] || kill "$echo_pid" 2>/dev/null || true
 	[ -z "$rst_pid" ] || kill "$rst_pid" 2>/dev/null || true
 	[ -z "$silent_pid" ] || kill "$silent_pid" 2>/dev/null || true
@@ -69,9 +76,11 @@ result() {
 	printf '%s' "$1" | jq -e '.ok' >/dev/null || fail "relay op failed: $1"
 	printf '%s' "$1" | jq -c .result
 }
-client_checks() {
-	python3 "$client" checks "$@" | tee "$TEST_TMP/client.out" || fail "relay_client.py checks failed"
-	CHECKS_PASSED=$((CHECKS_PASSED + $(grep -c '^ok ' "$TEST_TMP/client.out")))
+client_checks() { # LABEL ARGS...
+	local out=$TEST_TMP/client-$1.out
+	shift
+	python3 "$client" checks "$@" | tee "$out" || fail "relay_client.py checks failed"
+	CHECKS_PASSED=$((CHECKS_PASSED + $(grep -c '^ok ' "$out")))
 }
 
 # wait_port CID PORT: until something listens on PORT in the container.
@@ -87,7 +96,7 @@ one() {
 	wss+=("$ws")
 	mkdir -p "$ws"
 	printf '{"image": "%s", "updateRemoteUserUID": false}\n' "$image" >"$ws/.devcontainer.json"
-	rdev up "$ws" >"$TEST_TMP/up.out" 2>&1 || { cat "$TEST_TMP/up.out"; fail "$label: up failed"; }
+	rdev up "$ws" >"$TEST_TMP/up-$label.out" 2>&1 || { cat "$TEST_TMP/up-$label.out"; fail "$label: up failed"; }
 	cid=$(docker ps -q --no-trunc --filter "label=devcontainer.local_folder=$ws")
 	check "$label: the dev container runs" test -n "$cid"
 
@@ -124,11 +133,12 @@ one() {
 		"$(docker exec "$cid" "$bb" cat /.rdev-relay.port)" "$(printf '%s' "$r" | jq -r .port)"
 	check "$label: the state dir keeps it, 0600" \
 		sh -c "[ \$(stat -c %a '$RDEV_STATE_DIR/relay/$cid.json') = 600 ]"
-	client_checks "$r" 7000 7001 7002 "$hash" $((50 << 20))
+	client_checks "$label" "$r" 7000 7001 7002 "$hash" $((50 << 20))
 	check_eq "$label: an answer the server ends with a reset arrives whole (200 kB)" \
 		"$(python3 "$client" rstreply "$r" 7003 200000)" 200000
 	kill "$rst_pid"
 	wait "$rst_pid" 2>/dev/null || true
+	rst_pid=
 	kill "$echo_pid"
 	wait "$echo_pid" 2>/dev/null || true
 	echo_pid=
@@ -140,8 +150,8 @@ one() {
 	# A different binary on the agent's side (its hash no longer matches):
 	# the op puts the new one in and starts it; the old relay sees its port
 	# file taken over and exits.
-	jq -c '.hash = "0000"' "$RDEV_STATE_DIR/relay/$cid.json" >"$TEST_TMP/st" &&
-		cat "$TEST_TMP/st" >"$RDEV_STATE_DIR/relay/$cid.json"
+	jq -c '.hash = "0000"' "$RDEV_STATE_DIR/relay/$cid.json" >"$TEST_TMP/st-$label" &&
+		cat "$TEST_TMP/st-$label" >"$RDEV_STATE_DIR/relay/$cid.json"
 	r3=$(result "$(op "$ws")")
 	check "$label: a changed binary gets a new relay" test "$(printf '%s' "$r3" | jq -r .token)" != "$(printf '%s' "$r" | jq -r .token)"
 	check "$label: the new relay answers" python3 "$client" probe "$r3"
@@ -164,8 +174,26 @@ one() {
 		sh -c "python3 '$client' listing '$r4' | grep -qx '7000 127.0.0.1'"
 }
 
+# The scratch image's scenario runs beside the Debian one's (each mostly
+# waits: its up, the silent client's 10 s, docker restart; one after the
+# other they took 26 + 16 s of the test's 64 here), in a subshell with servers
+# of its own; its output is shown after the Debian one's, its checks counted.
+# (Each has its own container, relay and files: the label in their names.)
+wss+=("$TEST_TMP/ws-scratch") # (its container removed by this shell's cleanup)
+(
+	trap 'rc=$?; kill ${echo_pid:-} ${rst_pid:-} 2>/dev/null || true; exit $rc' EXIT
+	CHECKS_PASSED=0
+	one "$RDEV_RIG_IMAGE_BUSYBOX" scratch
+	echo "$CHECKS_PASSED" >"$TEST_TMP/scratch.passed"
+) >"$TEST_TMP/scratch.out" 2>&1 &
+scratch_pid=$!
 one "$RDEV_RIG_IMAGE_BOOKWORM" debian
-one "$RDEV_RIG_IMAGE_BUSYBOX" scratch
+rc=0
+wait "$scratch_pid" || rc=$?
+scratch_pid=
+cat "$TEST_TMP/scratch.out"
+[ "$rc" = 0 ] || fail "the scratch image's scenario failed (exit $rc; its output above)"
+CHECKS_PASSED=$((CHECKS_PASSED + $(cat "$TEST_TMP/scratch.passed")))
 
 # A forward (the broker's, this machine's engine) to the 127.0.0.1 server of
 # the Debian container, and its relay killed in the container: the next
