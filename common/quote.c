@@ -148,13 +148,20 @@ quote_ansi_strip(struct quote_ansi *st, const char *in, size_t len, char *out)
 			}
 			break;
 		case QUOTE_ANSI_STRING:
-			if (c == 0x07)
+		default: /* QUOTE_ANSI_STR_ESC */
+			/* (a line break ends one never ended: a stray ESC ] or
+			 * ESC P, or one cut short, would take every later
+			 * line of the stream with it) */
+			if (c == '\n') {
+				out[n++] = (char)c;
+				st->state = QUOTE_ANSI_TEXT;
+			} else if (st->state == QUOTE_ANSI_STR_ESC)
+				st->state =
+				    c == '\\' ? QUOTE_ANSI_TEXT : QUOTE_ANSI_STRING;
+			else if (c == 0x07)
 				st->state = QUOTE_ANSI_TEXT;
 			else if (c == 0x1b)
 				st->state = QUOTE_ANSI_STR_ESC;
-			break;
-		default: /* QUOTE_ANSI_STR_ESC */
-			st->state = c == '\\' ? QUOTE_ANSI_TEXT : QUOTE_ANSI_STRING;
 			break;
 		}
 	}

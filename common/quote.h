@@ -32,7 +32,8 @@ void quote_kept_free(struct quote_kept *keep);
 /* A terminal's escape sequences taken out of a byte stream that comes in
  * chunks (a sequence may be cut between two): CSI (ESC [ parameters,
  * intermediates, final byte: colours, cursor moves), OSC and the other
- * strings (ESC ] P X ^ _ ... ended by BEL or ESC \), and ESC with
+ * strings (ESC ] P X ^ _ ... ended by BEL or ESC \, or by a line break,
+ * which is kept: one never ended takes no later line), and ESC with
  * intermediates and a final byte (ESC ( B). Other bytes pass unchanged.
  * Zero it before the first chunk. */
 struct quote_ansi {

@@ -92,3 +92,16 @@ TEST(ansi_strip_keeps_a_line_break_inside_a_broken_sequence)
 	ASSERT_STR_EQ(got, "a\nb\nc\n");
 	free(got);
 }
+
+/* An escape string never ended (a stray ESC ] or ESC P in a build's
+ * output, or one cut short) ends at its line: the later lines are kept. */
+TEST(ansi_strip_ends_an_unended_string_at_its_line)
+{
+	for (size_t n = 1; n <= 8; n++) {
+		char *got = ansi_stripped(
+		    "a\x1b]0;title\nstep 2\n\x1bPassword\x1b\nerror: x\n", n);
+
+		ASSERT_STR_EQ(got, "a\nstep 2\n\nerror: x\n");
+		free(got);
+	}
+}
