@@ -104,9 +104,9 @@ config_validate_up_image(struct config_validate_ctx *v, const cJSON *root)
 	const cJSON *image = cJSON_GetObjectItemCaseSensitive(root, "image");
 
 	if (!cJSON_IsString(image) || image->valuestring[0] != '\0' ||
-	    cJSON_HasObjectItem(root, "build") ||
-	    cJSON_HasObjectItem(root, "dockerFile") ||
-	    cJSON_HasObjectItem(root, "dockerComposeFile"))
+	    cJSON_GetObjectItemCaseSensitive(root, "build") != NULL ||
+	    cJSON_GetObjectItemCaseSensitive(root, "dockerFile") != NULL ||
+	    cJSON_GetObjectItemCaseSensitive(root, "dockerComposeFile") != NULL)
 		return 0;
 	return config_validate_report_error(
 	    v, image, "\"image\"", "empty: name the image to run");

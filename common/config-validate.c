@@ -46,17 +46,26 @@ config_kind_name(enum config_kind kind)
 	return "unknown";
 }
 
+/* Does object have a member of that exact name? */
+static int
+config_validate_has(const cJSON *object, const char *name)
+{
+	return cJSON_GetObjectItemCaseSensitive(object, name) != NULL;
+}
+
 int
 config_validate_kind(const cJSON *config, enum config_kind *kind)
 {
 	const cJSON *build = cJSON_GetObjectItemCaseSensitive(config, "build");
 
-	if (cJSON_HasObjectItem(config, "dockerFile") ||
-	    (cJSON_IsObject(build) && cJSON_HasObjectItem(build, "dockerfile")))
+	/* (names are case-sensitive: cJSON_HasObjectItem is not, and
+	 * "Image" would make an image configuration without an image) */
+	if (config_validate_has(config, "dockerFile") ||
+	    (cJSON_IsObject(build) && config_validate_has(build, "dockerfile")))
 		*kind = CONFIG_KIND_DOCKERFILE;
-	else if (cJSON_HasObjectItem(config, "image"))
+	else if (config_validate_has(config, "image"))
 		*kind = CONFIG_KIND_IMAGE;
-	else if (cJSON_HasObjectItem(config, "dockerComposeFile"))
+	else if (config_validate_has(config, "dockerComposeFile"))
 		*kind = CONFIG_KIND_COMPOSE;
 	else
 		return -1;
@@ -372,7 +381,7 @@ config_validate_members(struct config_validate_ctx *v, const cJSON *node,
 			return rc;
 	}
 	for (i = 0; required != NULL && required[i] != NULL; i++)
-		if (!cJSON_HasObjectItem(node, required[i]))
+		if (!config_validate_has(node, required[i]))
 			return config_validate_report_error(
 			    v, node, path, "\"%s\" is missing", required[i]);
 	return 0;
@@ -936,7 +945,7 @@ config_validate_required(struct config_validate_ctx *v, const cJSON *root)
 		    "set \"image\", \"build\".\"dockerfile\" (or the legacy "
 		    "\"dockerFile\") or \"dockerComposeFile\" with \"service\"");
 	}
-	if (v->kind == CONFIG_KIND_COMPOSE && !cJSON_HasObjectItem(root, "service"))
+	if (v->kind == CONFIG_KIND_COMPOSE && !config_validate_has(root, "service"))
 		return config_validate_report_error(v,
 		    cJSON_GetObjectItemCaseSensitive(root, "dockerComposeFile"),
 		    "\"dockerComposeFile\"",

@@ -360,7 +360,7 @@ config_workspace_defaults(struct config *cfg, int no_git_root)
 	cfg->container_folder_raw = wsf != NULL
 	    ? xstrdup(wsf)
 	    : config_default_workspace_folder(mount_folder, cfg->local_folder);
-	if (!cJSON_HasObjectItem(cfg->raw, "workspaceMount"))
+	if (cJSON_GetObjectItemCaseSensitive(cfg->raw, "workspaceMount") == NULL)
 		cfg->workspace_mount = config_default_workspace_mount(mount_folder);
 	free(mount_folder);
 }

@@ -352,6 +352,29 @@ TEST(unknown_property_typo_names_the_likely_one)
 	result_free(&r);
 }
 
+/* Names are case-sensitive (as the reference's JSON): "Image" is no image,
+ * whose up then crashed (an image configuration without one), but the
+ * typo's error at its place; so is a "Service" of Compose's. */
+TEST(orchestration_names_are_case_sensitive)
+{
+	struct result r;
+
+	validate("{\n  \"Image\": \"x\"}", &r);
+	ASSERT_INT_EQ(r.rc, -1);
+	ASSERT_STR_EQ(r.cause,
+	    "devcontainer.json:2:3: configuration: no container to run: unknown "
+	    "property \"Image\" (did you mean \"image\"?)");
+	result_free(&r);
+	validate("{\"dockerfile\": \"D\"}", &r);
+	ASSERT_INT_EQ(r.rc, -1);
+	ASSERT_STR_CONTAINS(r.cause, "(did you mean \"dockerFile\"?)");
+	result_free(&r);
+	validate("{\"dockerComposeFile\": \"c.yml\", \"Service\": \"s\"}", &r);
+	ASSERT_INT_EQ(r.rc, -1);
+	ASSERT_STR_CONTAINS(r.cause, "\"service\" is missing");
+	result_free(&r);
+}
+
 TEST(kind_specific_properties_warned)
 {
 	struct result r;
