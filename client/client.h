@@ -110,9 +110,11 @@ struct client_target {
 	} lock_sent;
 	const struct client_target_hook *hook; /* borrowed, or NULL */
 	char *shown; /* HOST: SOURCE: client_source_shown's; owned, or NULL */
-	/* HOST: SOURCE not sent by this command: its folder is not on the
-	 * host (no up put it there); be's errors then say so */
-	int folder_missing;
+	/* HOST: SOURCE not sent by this command whose folder is not on the
+	 * host (no up put it there): what be's errors (and an exec's) then
+	 * end with, " (SOURCE is not on that host yet: `rdev up ...` puts it
+	 * there)"; owned, or NULL */
+	char *missing;
 };
 /* HOST: SOURCE as forward listings show it: host_arg ("buildbox:") and a
  * local SOURCE's absolute folder, or a git SOURCE as typed. New string. */

@@ -373,6 +373,18 @@ remote_shown(const struct remote *r)
 	return r->o.shown;
 }
 
+void
+remote_set_exec_error_more(struct remote *r, const char *more)
+{
+	r->o.exec_error_more = more;
+}
+
+const char *
+remote_exec_error_more(const struct remote *r)
+{
+	return r->o.exec_error_more != NULL ? r->o.exec_error_more : "";
+}
+
 /* --- the backend -------------------------------------------------------- */
 
 char *

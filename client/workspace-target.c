@@ -243,10 +243,8 @@ client_target_pool_call(
 	char *more;
 
 	rc = ct->inner.call(ct->inner.ctx, req, p, result, cause);
-	if (rc != 0 && ct->folder_missing && cause != NULL && *cause != NULL) {
-		more = xasprintf("%s (%s is not on that host yet: `rdev up %s` "
-				 "puts it there)",
-		    *cause, ct->src.text, ct->typed);
+	if (rc != 0 && ct->missing != NULL && cause != NULL && *cause != NULL) {
+		more = xasprintf("%s%s", *cause, ct->missing);
 		free(*cause);
 		*cause = more;
 	}
@@ -419,7 +417,14 @@ client_target_source(const char *name, struct client_target *ct, int i,
 		return CMD_EXIT_FAILURE;
 	}
 	ct->t.path = folder;
-	if ((ct->folder_missing = !send && !exists) && ct->pool_host == NULL) {
+	if (!send && !exists) {
+		ct->missing = xasprintf(" (%s is not on that host yet: `rdev up "
+					"%s` puts it there)",
+		    ct->src.text, ct->typed);
+		/* (an exec's error comes from the agent while it runs) */
+		remote_set_exec_error_more(ct->remote, ct->missing);
+	}
+	if (ct->missing != NULL && ct->pool_host == NULL) {
 		ct->inner = ct->be;
 		ct->be.call = client_target_pool_call;
 		ct->be.exec = client_target_pool_exec;
@@ -585,6 +590,7 @@ client_target_close(struct client_target *ct)
 	free(ct->pool_host);
 	source_clear(&ct->src);
 	free(ct->typed);
+	free(ct->missing);
 	free(ct->local_folder);
 	free(ct->argv);
 	free(ct->config_on_host);

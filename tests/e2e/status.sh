@@ -258,4 +258,14 @@ for c in status down; do
 	check "... and says it is not on the host yet ($(cat "$TEST_TMP/never.err"))" grep -qF \
 		"(./never is not on that host yet: \`rdev up $name: ./never\` puts it there)" "$TEST_TMP/never.err"
 done
+# (exec and shell too: their error is the agent's, as the command starts)
+for c in "exec $name: ./never -- true" "shell $name: ./never"; do
+	set +e
+	(cd "$TEST_TMP" && "$RDEV_BIN_DIR/rdev" $c) </dev/null >/dev/null 2>"$TEST_TMP/never.err"
+	rc=$?
+	set -e
+	check_eq "remote: ${c%% *} of a HOST: SOURCE never sent exits 125" "$rc" 125
+	check "... and says it is not on the host yet ($(cat "$TEST_TMP/never.err"))" grep -qF \
+		"(./never is not on that host yet: \`rdev up $name: ./never\` puts it there)" "$TEST_TMP/never.err"
+done
 finish
