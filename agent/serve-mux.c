@@ -30,7 +30,7 @@
 /* Bytes for the broker waiting in out before no socket is read. */
 #define SERVE_MUX_OUT_MAX (1u << 20)
 /* The most one DATA frame carries. */
-#define SERVE_MUX_CHUNK 65536u
+#define SERVE_MUX_CHUNK (256u << 10)
 #define SERVE_MUX_PIPE_SIZE (1 << 20)
 /* The most one read of the broker's frames takes: what the pipe holds, so
  * that a full pipe is emptied in one call. */
@@ -86,6 +86,8 @@ struct serve_mux {
 	uint32_t data_left; /* and its bytes still to come */
 	struct pollfd *pfds;
 	size_t npfds;
+	/* out_fd took less than was offered: full until poll says POLLOUT */
+	int out_full;
 };
 
 static int serve_mux_connect(const char *address, int port, int *err);
@@ -680,11 +682,34 @@ serve_mux_sock_write(struct serve_mux *m, struct serve_mux_stream *s)
 	return 0;
 }
 
-/* out to the broker, as far as the pipe takes it. 0, or -1 when it broke. */
+/* out to the broker, as far as the pipe takes it. 0, or -1 when it broke.
+ * One write per pass: a short one means the pipe is full (its reader,
+ * sshd, has not caught up), so no write is tried again, here or in the next
+ * passes that sockets wake, until poll says the pipe has room (a download
+ * found it full a third of the time: each a write failing with EAGAIN). */
 static int
 serve_mux_flush(struct serve_mux *m)
 {
-	return buf_io_flush(m->out, m->out_fd, 0, NULL);
+	ssize_t n;
+
+	while (buf_len(m->out) > 0 && !m->out_full) {
+		n = write(m->out_fd, buf_data(m->out), buf_len(m->out));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			m->out_full = 1;
+			break;
+		}
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO; /* (no progress, no error: would spin) */
+			return -1;
+		}
+		if ((size_t)n < buf_len(m->out))
+			m->out_full = 1;
+		buf_consume(m->out, (size_t)n);
+	}
+	return 0;
 }
 
 /* Serve one stream after the poll. */
@@ -752,6 +777,8 @@ serve_mux_poll(struct serve_mux *m, struct pollfd *extra, size_t nextra, int tim
 	for (i = 0; i < nextra; i++)
 		extra[i].revents = m->pfds[n - nextra + i].revents;
 	now = clock_now_ms();
+	if (m->pfds[1].revents != 0)
+		m->out_full = 0; /* (room, or an error the next write reports) */
 	if (m->pfds[0].revents != 0 && serve_mux_read_input(m) != 0) {
 		m->ended = 1;
 		return 0;
