@@ -2,8 +2,10 @@
  * stdin/stdout (serve-mux.h). */
 #include "serve-mux.h"
 
+#include <sys/ioctl.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 
 #include <errno.h>
@@ -41,6 +43,10 @@
  * frames, or several full reads joined (serve_mux_read_input), may need
  * more: what does not fit is copied to the stream's buffer. */
 #define SERVE_MUX_IOV 32
+/* A tcp stream whose last read took at least this much is a bulk one: its
+ * next bytes are spliced into the pipe (serve_mux_sock_splice); below, the
+ * usual read (a small message: no FIONREAD first). */
+#define SERVE_MUX_SPLICE_MIN (32u << 10)
 
 /* (the broker counts on these windows in the DATA it sends behind an open) */
 _Static_assert(
@@ -65,6 +71,8 @@ struct serve_mux_stream {
 	int in_eof;	    /* the broker's EOF came */
 	int wr_shut;	    /* and the socket's write side is shut */
 	int rd_eof;	    /* the socket ended: EOF sent */
+	int tcp;	    /* a "tcp" stream */
+	int bulk;	    /* its last read was large: splice the next */
 	long long deadline; /* of the connect */
 	struct pollfd *pfd; /* its entry in this poll, or NULL */
 	LIST_ENTRY(serve_mux_stream) entry;
@@ -88,6 +96,10 @@ struct serve_mux {
 	size_t npfds;
 	/* out_fd took less than was offered: full until poll says POLLOUT */
 	int out_full;
+	int out_pipe;	  /* out_fd is a pipe: splice(2) into it */
+	int broken;	  /* a spliced frame could not be completed */
+	int priv[2];	  /* a private pipe: a frame gathered before it goes */
+	size_t priv_left; /* bytes of frames in priv, ahead of out */
 };
 
 static int serve_mux_connect(const char *address, int port, int *err);
@@ -96,6 +108,7 @@ struct serve_mux *
 serve_mux_new(int in_fd, int out_fd, serve_mux_agent_fn agent, void *arg)
 {
 	struct serve_mux *m = xcalloc(1, sizeof *m);
+	struct stat st;
 
 	m->in_fd = in_fd;
 	m->out_fd = out_fd;
@@ -111,6 +124,13 @@ serve_mux_new(int in_fd, int out_fd, serve_mux_agent_fn agent, void *arg)
 	 * ask for), fewer wake-ups for both; a socket or a refusal: as is. */
 	fcntl(in_fd, F_SETPIPE_SZ, SERVE_MUX_PIPE_SIZE);
 	fcntl(out_fd, F_SETPIPE_SZ, SERVE_MUX_PIPE_SIZE);
+	m->out_pipe = fstat(out_fd, &st) == 0 && S_ISFIFO(st.st_mode) &&
+	    getenv("RDEV_AGENT_NO_SPLICE") == NULL &&
+	    pipe2(m->priv, O_NONBLOCK | O_CLOEXEC) == 0;
+	if (m->out_pipe)
+		fcntl(m->priv[1], F_SETPIPE_SZ, SERVE_MUX_PIPE_SIZE);
+	else
+		m->priv[0] = m->priv[1] = -1;
 	return m;
 }
 
@@ -155,6 +175,10 @@ serve_mux_free(struct serve_mux *m)
 		serve_mux_stream_free(LIST_FIRST(&m->streams));
 	buf_free(m->in);
 	buf_free(m->out);
+	if (m->out_pipe) {
+		close(m->priv[0]);
+		close(m->priv[1]);
+	}
 	free(m->pfds);
 	free(m);
 }
@@ -167,6 +191,10 @@ serve_mux_close_in_child(struct serve_mux *m)
 	LIST_FOREACH(s, &m->streams, entry) {
 		if (s->fd >= 0)
 			close(s->fd);
+	}
+	if (m->out_pipe) {
+		close(m->priv[0]);
+		close(m->priv[1]);
 	}
 }
 
@@ -341,6 +369,7 @@ serve_mux_open(struct serve_mux *m, const cJSON *req)
 		serve_mux_answer(m, id, s->window, NULL, 0);
 	} else {
 		s->window = SERVE_MUX_TCP_WINDOW;
+		s->tcp = 1;
 		s->where = xasprintf("%s:%d", addr->valuestring, port->valueint);
 		s->state = SERVE_MUX_CONNECTING;
 		s->deadline = clock_now_ms() + SERVE_MUX_CONNECT_MS;
@@ -614,6 +643,101 @@ serve_mux_connected(struct serve_mux *m, struct serve_mux_stream *s, int timed_o
 	serve_mux_stream_free(s);
 }
 
+/* The private pipe's frames into sshd's pipe, as far as it takes them. 0,
+ * or -1 when it broke (m->broken). */
+static int
+serve_mux_priv_flush(struct serve_mux *m)
+{
+	ssize_t n;
+
+	while (m->priv_left > 0 && !m->out_full) {
+		n = splice(m->priv[0], NULL, m->out_fd, NULL, m->priv_left,
+		    SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			m->out_full = 1;
+			break;
+		}
+		if (n <= 0) {
+			m->broken = 1;
+			return -1;
+		}
+		m->priv_left -= (size_t)n;
+		if (m->priv_left > 0)
+			m->out_full = 1;
+	}
+	return 0;
+}
+
+/* A bulk tcp stream's bytes spliced from its socket into the pipe, behind
+ * their frame's header: no copy through the agent. Only with nothing of
+ * ours waiting in out (the frames keep their order) and the pipe not known
+ * full; the length is what the socket holds (FIONREAD), and what a short
+ * splice left is read into out as usual (the socket still holds it). 1
+ * when a frame went, 2 when the socket is empty, 0 when nothing was tried
+ * (read as usual). */
+static int
+serve_mux_sock_splice(struct serve_mux *m, struct serve_mux_stream *s)
+{
+	unsigned char hdr[PROTO_HEADER_SIZE], *p;
+	size_t want, done = 0;
+	int avail = 0;
+	ssize_t n;
+
+	if (!m->out_pipe || !s->tcp || !s->bulk || m->out_full || m->priv_left > 0 ||
+	    buf_len(m->out) > 0)
+		return 0;
+	if (ioctl(s->fd, FIONREAD, &avail) != 0)
+		return 0;
+	/* (none: the read says whether it ended) */
+	if ((size_t)avail < SERVE_MUX_SPLICE_MIN) {
+		s->bulk = 0;
+		return 0;
+	}
+	want = (size_t)avail < SERVE_MUX_CHUNK ? (size_t)avail : SERVE_MUX_CHUNK;
+	if (want > s->credit)
+		want = s->credit;
+	/* header and payload gathered in the private pipe (empty), then moved
+	 * into sshd's in one splice: one wake-up of sshd per frame */
+	proto_put_header(hdr, PROTO_DATA, s->id, (uint32_t)want);
+	if (write(m->priv[1], hdr, sizeof hdr) != (ssize_t)sizeof hdr)
+		return 0;
+	while (done < want) {
+		n = splice(s->fd, NULL, m->priv[1], NULL, want - done,
+		    SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	s->credit -= (uint32_t)want;
+	m->priv_left = sizeof hdr + want;
+	if (done < want) {
+		/* the private pipe took no more: the rest (the socket still
+		 * holds it) waits in out, behind the private pipe */
+		p = buf_reserve(m->out, want - done);
+		while (done < want) {
+			n = read(s->fd, p, want - done);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				log_warn(
+				    "listen: stream %u (%s): spliced frame cut short",
+				    s->id, s->where);
+				m->broken = 1;
+				return 2;
+			}
+			buf_commit(m->out, (size_t)n);
+			p += n;
+			done += (size_t)n;
+		}
+		m->priv_left -= buf_len(m->out);
+	}
+	return serve_mux_priv_flush(m) == 0 && !m->out_full ? 1 : 2;
+}
+
 /* The socket's bytes to the broker, as far as its credit and out's room
  * go. 0, or -1 when s ended (freed). */
 static int
@@ -622,8 +746,13 @@ serve_mux_sock_read(struct serve_mux *m, struct serve_mux_stream *s)
 	unsigned char *p;
 	size_t want;
 	ssize_t n;
+	int r;
 
 	while (!s->rd_eof && s->credit > 0 && buf_len(m->out) < SERVE_MUX_OUT_MAX) {
+		if ((r = serve_mux_sock_splice(m, s)) == 2)
+			return 0;
+		if (r == 1)
+			continue;
 		want = s->credit < SERVE_MUX_CHUNK ? s->credit : SERVE_MUX_CHUNK;
 		/* read straight behind a header made afterwards */
 		p = buf_reserve(m->out, PROTO_HEADER_SIZE + want);
@@ -644,6 +773,7 @@ serve_mux_sock_read(struct serve_mux *m, struct serve_mux_stream *s)
 		proto_put_header(p, PROTO_DATA, s->id, (uint32_t)n);
 		buf_commit(m->out, PROTO_HEADER_SIZE + (size_t)n);
 		s->credit -= (uint32_t)n;
+		s->bulk = (size_t)n >= SERVE_MUX_SPLICE_MIN;
 		if ((size_t)n < want)
 			return 0;
 	}
@@ -692,7 +822,9 @@ serve_mux_flush(struct serve_mux *m)
 {
 	ssize_t n;
 
-	while (buf_len(m->out) > 0 && !m->out_full) {
+	if (serve_mux_priv_flush(m) != 0)
+		return -1;
+	while (m->priv_left == 0 && buf_len(m->out) > 0 && !m->out_full) {
 		n = write(m->out_fd, buf_data(m->out), buf_len(m->out));
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -746,8 +878,10 @@ serve_mux_poll(struct serve_mux *m, struct pollfd *extra, size_t nextra, int tim
 		m->npfds = cap;
 	}
 	m->pfds[n++] = (struct pollfd){ .fd = m->in_fd, .events = POLLIN };
-	m->pfds[n++] = (struct pollfd){ .fd = buf_len(m->out) > 0 ? m->out_fd : -1,
-		.events = POLLOUT };
+	m->pfds[n++] =
+	    (struct pollfd){ .fd =
+				 buf_len(m->out) > 0 || m->priv_left > 0 ? m->out_fd : -1,
+		    .events = POLLOUT };
 	LIST_FOREACH(s, &m->streams, entry) {
 		short ev = 0;
 
@@ -791,7 +925,7 @@ serve_mux_poll(struct serve_mux *m, struct pollfd *extra, size_t nextra, int tim
 	}
 	LIST_FOREACH(s, &m->streams, entry)
 		s->pfd = NULL;
-	if (serve_mux_flush(m) != 0) {
+	if (m->broken || serve_mux_flush(m) != 0) {
 		m->ended = 1;
 		return 0;
 	}

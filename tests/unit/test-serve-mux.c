@@ -976,6 +976,71 @@ TEST(a_full_pipe_to_the_broker_is_written_again_once_it_has_room)
 	rig_free(&r);
 }
 
+/* A bulk download from a tcp stream (spliced from its socket into the pipe
+ * to the broker, through the agent's private pipe) arrives to the last
+ * byte, in order, framed, with the pipe to the broker a page (every splice
+ * into it short) or the default, and the end after it. */
+static void
+bulk_download(int small_pipe)
+{
+	static unsigned char sent[1500000];
+	struct rig r;
+	struct buf *data = buf_new();
+	struct proto_frame f;
+	struct buf *p;
+	char ctl[256] = "";
+	size_t off = 0;
+	ssize_t n;
+	int port, lfd = listener(&port), conn, eof = 0;
+
+	for (size_t i = 0; i < sizeof sent; i++)
+		sent[i] = (unsigned char)(i * 13 + i / 4093);
+	rig_init(&r);
+	rig_open_tcp(&r, 3, port, 4u << 20, ctl, sizeof ctl);
+	ASSERT_STR_CONTAINS(ctl, "\"ok\":true");
+	conn = accept(lfd, NULL, NULL);
+	ASSERT_TRUE(conn >= 0);
+	fcntl(conn, F_SETFL, O_NONBLOCK);
+	if (small_pipe)
+		ASSERT_TRUE(fcntl(r.from[1], F_SETPIPE_SZ, 4096) > 0);
+	for (int i = 0; i < 20000 && buf_len(data) < sizeof sent; i++) {
+		if (off < sizeof sent &&
+		    (n = write(conn, sent + off, sizeof sent - off)) > 0)
+			off += (size_t)n;
+		if (off == sizeof sent && conn >= 0) {
+			close(conn);
+			conn = -1;
+		}
+		rig_run(&r, 1);
+		while (rig_frame(&r, &f, &p)) {
+			if (f.type == PROTO_DATA && f.channel == 3)
+				buf_append(data, buf_data(p), buf_len(p));
+			else if ((f.type == PROTO_EOF || f.type == PROTO_CLOSE) &&
+			    f.channel == 3)
+				eof++;
+			buf_free(p);
+		}
+	}
+	ASSERT_INT_EQ(buf_len(data), sizeof sent);
+	ASSERT_TRUE(memcmp(buf_data(data), sent, sizeof sent) == 0);
+	rig_run(&r, 2);
+	rig_take_data(&r, 3, data, &eof, NULL, 0);
+	ASSERT_TRUE(eof >= 1);
+	buf_free(data);
+	close(lfd);
+	rig_free(&r);
+}
+
+TEST(a_bulk_download_is_spliced_in_order)
+{
+	bulk_download(0);
+}
+
+TEST(a_bulk_download_through_a_full_pipe_is_in_order)
+{
+	bulk_download(1);
+}
+
 TEST(not_hello_first_ends_it)
 {
 	struct rig r;
