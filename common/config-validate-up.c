@@ -201,7 +201,9 @@ config_validate_up_container_env_refs(
  * "${containerEnv:PATH}:/opt/bin"} gives it a PATH that finds nothing), and
  * in the lifecycle commands, which the reference's up runs as written
  * (read-configuration shows them substituted, once a container exists:
- * the shell then fails on "${containerEnv:HOME}", "Bad substitution"). */
+ * the shell then fails on "${containerEnv:HOME}", "Bad substitution");
+ * and in initializeCommand, which runs on this machine, where there is no
+ * container's environment to substitute either. */
 static void
 config_validate_up_create_env_refs(struct config_validate_ctx *v, const cJSON *root)
 {
@@ -227,6 +229,13 @@ config_validate_up_create_env_refs(struct config_validate_ctx *v, const cJSON *r
 		    "the container's environment)");
 		free(path);
 	}
+	path = config_validate_report_member_path("", "initializeCommand");
+	config_validate_up_container_env_refs(v,
+	    cJSON_GetObjectItemCaseSensitive(root, "initializeCommand"), path,
+	    "initializeCommand runs on this machine, before the container "
+	    "exists (sh says \"Bad substitution\"; $NAME reads this machine's "
+	    "environment)");
+	free(path);
 }
 
 /* The attributes of one port (or of the other ports) that rdev's forwards

@@ -848,7 +848,7 @@ TEST(up_container_env_in_lifecycle_commands_is_warned)
 		    "${containerEnv:X}\"}",
 	    1, &r);
 	ASSERT_INT_EQ(r.rc, 0);
-	ASSERT_INT_EQ(r.warnings.count, 2);
+	ASSERT_INT_EQ(r.warnings.count, 3);
 	ASSERT_STR_EQ(r.warnings.items[0],
 	    "devcontainer.json:2:3: \"postCreateCommand\": ${containerEnv:HOME} "
 	    "is left as written, as by the reference CLI: lifecycle commands run "
@@ -856,6 +856,12 @@ TEST(up_container_env_in_lifecycle_commands_is_warned)
 	ASSERT_STR_CONTAINS(r.warnings.items[1],
 	    "devcontainer.json:3:38: \"postStartCommand\".\"a\"[1]: "
 	    "${containerEnv:CE} is left as written");
+	/* (initializeCommand runs on this machine: no container there) */
+	ASSERT_STR_EQ(r.warnings.items[2],
+	    "devcontainer.json:4:3: \"initializeCommand\": ${containerEnv:X} is "
+	    "left as written, as by the reference CLI: initializeCommand runs on "
+	    "this machine, before the container exists (sh says \"Bad "
+	    "substitution\"; $NAME reads this machine's environment)");
 	result_free(&r);
 }
 
