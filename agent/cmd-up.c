@@ -393,7 +393,7 @@ agent_cmd_up(const struct agent_backend *be, const struct cmd_program *prog,
 	if (lockfile != NULL)
 		cJSON_AddTrueToObject(req, "includeLockfile");
 	rc = be->call(be->ctx, req, &progress, &json, &cause);
-	progress_view_end(view, rc != 0);
+	progress_view_end(view, rc != 0, rc != 0 ? cause : NULL);
 	if (rc != 0) {
 		rc = cmd_up_failed(prog, &a, secrets, cause);
 		goto out;

@@ -175,9 +175,10 @@ view_clear(struct progress_view *v)
 /* The current phase ends: a line that stays, after its output when it
  * failed; a failed group's names the command its "failed" event named (by
  * its NAME, not by text: a masked secret or two alike commands would not
- * tell them apart). */
+ * tell them apart); when that event named none (an agent before "member"),
+ * the one whose "[NAME] `CMD`" error (the operation's, or NULL) holds. */
 static void
-view_finish_phase(struct progress_view *v, int failed)
+view_finish_phase(struct progress_view *v, int failed, const char *error)
 {
 	const char *label = v->label;
 	char *one = NULL;
@@ -191,6 +192,14 @@ view_finish_phase(struct progress_view *v, int failed)
 	 * an earlier group may have a command of the same NAME) */
 	for (i = v->nmember; failed && v->failed != NULL && v->nmember > 1 && i > 0; i--)
 		if (strcmp(v->failed, v->member[i - 1].name) == 0) {
+			one = xasprintf(
+			    "%.*s%s", (int)v->prefix, v->label, v->member[i - 1].text);
+			label = one;
+			break;
+		}
+	for (i = v->nmember;
+	     failed && v->failed == NULL && error != NULL && v->nmember > 1 && i > 0; i--)
+		if (strstr(error, v->member[i - 1].text) != NULL) {
 			one = xasprintf(
 			    "%.*s%s", (int)v->prefix, v->label, v->member[i - 1].text);
 			label = one;
@@ -238,7 +247,7 @@ view_start_phase(struct progress_view *v, const char *label)
 		free(v->label);
 		v->label = joined;
 	} else {
-		view_finish_phase(v, 0);
+		view_finish_phase(v, 0, NULL);
 		v->label = xstrdup(clean);
 		v->prefix = n;
 		v->start_ms = clock_now_ms();
@@ -342,7 +351,7 @@ view_event(struct progress_view *v, const char *line, size_t len)
 			if (member != NULL && v->failed == NULL)
 				v->failed = clean_text(member, strlen(member));
 		} else
-			view_finish_phase(v, strcmp(status, "failed") == 0);
+			view_finish_phase(v, strcmp(status, "failed") == 0, NULL);
 	}
 	cJSON_Delete(e);
 }
@@ -411,14 +420,14 @@ progress_view_new(FILE *f)
 }
 
 void
-progress_view_end(struct progress_view *v, int failed)
+progress_view_end(struct progress_view *v, int failed, const char *error)
 {
 	if (v == NULL)
 		return;
 	pthread_mutex_lock(&v->mu);
 	if (buf_len(v->input) > 0)
 		view_event(v, (const char *)buf_data(v->input), buf_len(v->input));
-	view_finish_phase(v, failed);
+	view_finish_phase(v, failed, error);
 	if (v->stop == 0) {
 		v->stop = 1;
 		pthread_cond_signal(&v->cv);

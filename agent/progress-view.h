@@ -40,10 +40,12 @@ struct progress_view *progress_view_new(FILE *f);
 /* The sink of struct progress (fn, with the view as arg): JSON event
  * lines, in chunks of any size. */
 void progress_view_sink(void *view, const char *data, size_t len);
-/* The operation ended (failed: its error follows): the current step's line
- * is finished (with its kept output when failed; for a group of commands
- * run together, naming the one its "failed" event's "member" names), the
- * thread stopped and the view freed. NULL is a no-op. */
-void progress_view_end(struct progress_view *v, int failed);
+/* The operation ended (failed: its error follows, error its text or
+ * NULL): the current step's line is finished (with its kept output when
+ * failed; for a group of commands run together, naming the one its
+ * "failed" event's "member" names, else, from an agent that sends no
+ * "member", the one whose "[NAME] `CMD`" error holds), the thread stopped
+ * and the view freed. NULL is a no-op. */
+void progress_view_end(struct progress_view *v, int failed, const char *error);
 
 #endif

@@ -181,7 +181,7 @@ cmd_build_exec(int argc, char **argv)
 		cJSON_AddItemToObject(req, "additionalFeatures", a.additional_features);
 	a.image_names = a.cache_from = a.additional_features = NULL;
 	rc = ct.be.call(ct.be.ctx, req, &progress, &res, &cause);
-	progress_view_end(view, rc != 0);
+	progress_view_end(view, rc != 0, rc != 0 ? cause : NULL);
 	if (rc != 0) {
 		rc = agent_cmd_failed(&client_program, "build", a.log_json, cause);
 		goto out;

@@ -9,9 +9,10 @@
 #include "progress-view.h"
 
 /* The events (one JSON object a line) through a view on a file, ended
- * (failed or not): what it printed. New string. */
+ * (failed or not, with error: the operation's or NULL): what it printed.
+ * New string. */
 static char *
-view_run(const char *events, int failed)
+view_run_error(const char *events, int failed, const char *error)
 {
 	FILE *f = tmpfile();
 	struct progress_view *v;
@@ -21,7 +22,7 @@ view_run(const char *events, int failed)
 	ASSERT_NOT_NULL(f);
 	v = progress_view_new(f);
 	progress_view_sink(v, events, strlen(events));
-	progress_view_end(v, failed);
+	progress_view_end(v, failed, error);
 	ASSERT_INT_EQ(fseek(f, 0, SEEK_END), 0);
 	n = ftell(f);
 	rewind(f);
@@ -30,6 +31,12 @@ view_run(const char *events, int failed)
 	ASSERT_INT_EQ(fread(out, 1, (size_t)n, f), n);
 	fclose(f);
 	return out;
+}
+
+static char *
+view_run(const char *events, int failed)
+{
+	return view_run_error(events, failed, NULL);
 }
 
 /* The label of out's "[FAILED N.Ns] LABEL" line, to its end. */
@@ -78,19 +85,38 @@ TEST(a_failed_group_names_the_member_its_event_names)
 	free(out);
 }
 
-/* A "failed" event that names no member (an older agent): the group's
- * line names them all, never a guess. */
-TEST(a_failed_group_without_a_member_is_named_whole)
+/* A "failed" event that names no member (an older agent): the command
+ * the operation's error names ("STEP failed: [NAME] `CMD` exited ..."), as
+ * before "member"; with no such error, the group's line names them all. */
+TEST(a_failed_group_without_a_member_is_named_by_the_error)
 {
-	char *out = view_run(PV_RUN("[a] `true`")
-				 PV_RUN("[b] `false`") "{\"type\":\"progress\",\"name\":"
-						       "\"Running postCreateCommand...\","
-						       "\"status\":\"failed\"}\n",
-	    1);
+#define PV_NO_MEMBER \
+	PV_RUN("[a] `true`") \
+	PV_RUN("[b] `false`") \
+	"{\"type\":\"progress\",\"name\":" \
+	"\"Running postCreateCommand...\"," \
+	"\"status\":\"failed\"}\n"
+	char *out = view_run_error(PV_NO_MEMBER, 1,
+	    "postCreateCommand failed: [b] `false` exited with status 1");
 
+	ASSERT_STR_EQ(
+	    view_failed_label(out), "Running the postCreateCommand: [b] `false`\n");
+	free(out);
+	out = view_run(PV_NO_MEMBER, 1);
 	ASSERT_STR_EQ(view_failed_label(out),
 	    "Running the postCreateCommand: [a] `true`, [b] `false`\n");
 	free(out);
+	/* (a "member" wins over the error's text) */
+	out = view_run_error(
+	    PV_RUN("[a] `true`")
+		PV_RUN("[b] `false`") "{\"type\":\"progress\",\"name\":"
+				      "\"Running postCreateCommand...\","
+				      "\"status\":\"failed\",\"member\":\"a\"}\n",
+	    1, "postCreateCommand failed: [b] `false` exited with status 1");
+	ASSERT_STR_EQ(
+	    view_failed_label(out), "Running the postCreateCommand: [a] `true`\n");
+	free(out);
+#undef PV_NO_MEMBER
 }
 
 /* A step's groups (a Feature's object, then the configuration's) run one
