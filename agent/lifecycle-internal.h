@@ -35,6 +35,25 @@ struct lifecycle_state {
 	char *markers[LIFECYCLE_NSTEPS]; /* contents; NULL when absent */
 };
 
+/* lifecycle.c */
+/* Parse a step's array (or a single value) into groups (*groups and
+ * *ngroups set either way, freed by the caller); *ncmds gets the number of
+ * commands in all. metadata, nmetadata: as lifecycle_ctx's (NULL, 0: not
+ * known): the error of an element from one of them names it
+ * (lifecycle_origin()). 0, or -1 with *cause. */
+int lifecycle_groups_parse(const cJSON *array, const char *step, const cJSON *metadata,
+    int nmetadata, struct lifecycle_group **groups, size_t *ngroups, size_t *ncmds,
+    char **cause);
+
+/* lifecycle-parse.c */
+/* Where element n of step's merged array came from, as step's errors name
+ * it: "STEP (from the Feature ID)" or "STEP (from the image's
+ * devcontainer.metadata)" when it is that of one of metadata's first
+ * nmetadata entries (which the merged arrays take their elements from in
+ * order, one of each entry whose step is set); NULL when not known (no
+ * metadata, or the configuration's own). New string. */
+char *lifecycle_origin(const cJSON *metadata, int nmetadata, const char *step, size_t n);
+
 /* lifecycle-exec.c */
 /* Pass an event to ctx->event, if any. */
 void lifecycle_event(const struct lifecycle_ctx *ctx, const char *step,

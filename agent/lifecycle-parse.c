@@ -132,6 +132,42 @@ lifecycle_group_parse(
 	return 0;
 }
 
+/* Does JavaScript take v as true (config_merge_collect() keeps only such
+ * values)? */
+static int
+lifecycle_truthy(const cJSON *v)
+{
+	if (v == NULL || cJSON_IsNull(v) || cJSON_IsFalse(v))
+		return 0;
+	if (cJSON_IsString(v))
+		return v->valuestring[0] != '\0';
+	if (cJSON_IsNumber(v))
+		return v->valuedouble != 0 && v->valuedouble == v->valuedouble;
+	return 1;
+}
+
+char *
+lifecycle_origin(const cJSON *metadata, int nmetadata, const char *step, size_t n)
+{
+	const cJSON *entry, *id;
+	int i = 0;
+
+	cJSON_ArrayForEach(entry, metadata) {
+		if (i++ >= nmetadata)
+			break;
+		if (!lifecycle_truthy(cJSON_GetObjectItemCaseSensitive(entry, step)))
+			continue;
+		if (n-- > 0)
+			continue;
+		id = cJSON_GetObjectItemCaseSensitive(entry, "id");
+		if (cJSON_IsString(id) && id->valuestring[0] != '\0')
+			return xasprintf(
+			    "%s (from the Feature %s)", step, id->valuestring);
+		return xasprintf("%s (from the image's devcontainer.metadata)", step);
+	}
+	return NULL;
+}
+
 char *
 lifecycle_cmd_describe(const struct lifecycle_cmd *cmd)
 {

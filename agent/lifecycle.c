@@ -60,12 +60,13 @@ lifecycle_groups_free(struct lifecycle_group *groups, size_t n)
 	free(groups);
 }
 
-/* Parse a step's array (or a single value) into groups; *ncmds gets the
- * number of commands in all. */
-static int
-lifecycle_groups_parse(const cJSON *array, const char *step,
-    struct lifecycle_group **groups, size_t *ngroups, size_t *ncmds, char **cause)
+int
+lifecycle_groups_parse(const cJSON *array, const char *step, const cJSON *metadata,
+    int nmetadata, struct lifecycle_group **groups, size_t *ngroups, size_t *ncmds,
+    char **cause)
 {
+	char *from;
+
 	const cJSON *e;
 	size_t n = 0;
 
@@ -84,8 +85,20 @@ lifecycle_groups_parse(const cJSON *array, const char *step,
 	*groups = xcalloc((size_t)cJSON_GetArraySize(array) + 1, sizeof **groups);
 	cJSON_ArrayForEach(e, array) {
 		(*ngroups)++;
-		if (lifecycle_group_parse(e, step, &(*groups)[n], cause) != 0)
+		if (lifecycle_group_parse(e, step, &(*groups)[n], cause) != 0) {
+			/* (an entry of the image's metadata or a Feature's: the
+			 * configuration's own were refused before up began) */
+			from = lifecycle_origin(metadata, nmetadata, step, n);
+			if (from != NULL && cause != NULL) {
+				free(*cause);
+				*cause = NULL;
+				lifecycle_group_clear(&(*groups)[n]);
+				(void)lifecycle_group_parse(
+				    e, from, &(*groups)[n], cause);
+			}
+			free(from);
 			return -1;
+		}
 		*ncmds += (*groups)[n].ncmds;
 		n++;
 	}
@@ -105,12 +118,14 @@ lifecycle_step_commands(
 /* Parse what step runs (lifecycle_step_commands()) into groups. The
  * dotfiles step's spec is one command of its own (no groups). */
 static int
-lifecycle_step_parse(enum lifecycle_step step, const cJSON *commands,
-    struct lifecycle_group **groups, size_t *ngroups, size_t *ncmds, char **cause)
+lifecycle_step_parse(const struct lifecycle_ctx *ctx, enum lifecycle_step step,
+    const cJSON *commands, struct lifecycle_group **groups, size_t *ngroups,
+    size_t *ncmds, char **cause)
 {
 	if (step != LIFECYCLE_DOTFILES)
-		return lifecycle_groups_parse(
-		    commands, lifecycle_steps[step].name, groups, ngroups, ncmds, cause);
+		return lifecycle_groups_parse(commands, lifecycle_steps[step].name,
+		    ctx != NULL ? ctx->metadata : NULL, ctx != NULL ? ctx->nmetadata : 0,
+		    groups, ngroups, ncmds, cause);
 	*groups = NULL;
 	*ngroups = 0;
 	*ncmds = commands != NULL;
@@ -127,7 +142,8 @@ lifecycle_step_run(const struct lifecycle_ctx *ctx, struct lifecycle_state *st,
 	char *wcause = NULL;
 	int rc = -1;
 
-	if (lifecycle_step_parse(step, array, &groups, &ngroups, &ncmds, cause) != 0) {
+	if (lifecycle_step_parse(ctx, step, array, &groups, &ngroups, &ncmds, cause) !=
+	    0) {
 		lifecycle_event(
 		    ctx, name, LIFECYCLE_EVENT_FAILED, cause != NULL ? *cause : NULL);
 		goto out;
@@ -189,7 +205,7 @@ lifecycle_has_commands(const cJSON *array, enum lifecycle_step step)
 	char *c = NULL;
 	int rc;
 
-	rc = lifecycle_step_parse(step, array, &groups, &ngroups, &ncmds, &c);
+	rc = lifecycle_step_parse(NULL, step, array, &groups, &ngroups, &ncmds, &c);
 	lifecycle_groups_free(groups, ngroups);
 	free(c);
 	return rc != 0 || ncmds > 0;

@@ -178,6 +178,13 @@ struct lifecycle_ctx {
 	/* Values (--secrets-file's, which env may hold) that the background
 	 * run masks in the log and record it writes; NULL: none. */
 	const struct secrets *mask;
+	/* The metadata entries the merged configuration was made of, in
+	 * order (a Feature's with its "id"): the first nmetadata are the
+	 * image's and the Features', the rest the configuration's own. A
+	 * step's error of an element of the first names where it came from.
+	 * NULL: not known. */
+	const cJSON *metadata;
+	int nmetadata;
 };
 
 /* The steps not run yet (opaque). */

@@ -32,9 +32,19 @@ struct up_state {
 	char *remote_user;	      /* NULL: the container's user */
 	char *lock_text;	      /* opts->include_lockfile: the lockfile written */
 	int lock_unreported;	      /* ... and its "Wrote" line left to the answer */
+	/* the entries merged was made of, the first nmetadata the image's
+	 * and the Features' (lifecycle_ctx's) */
+	cJSON *metadata;
+	int nmetadata;
 };
 
 /* up.c */
+/* up_merged_for_container(), and into *metadata (when not NULL; new) the
+ * entries it merged, the first *nmetadata of them the image's and the
+ * Features' (the label's last is the configuration's own, as
+ * config_metadata_label() wrote it), for the lifecycle steps' errors. */
+int up_merged_for_container_meta(const struct config *cfg, const cJSON *container,
+    cJSON **merged, cJSON **metadata, int *nmetadata, char **cause);
 /* obj's string at path1 (and path2 under it, when not NULL), or NULL. */
 const char *up_json_string(const cJSON *obj, const char *path1, const char *path2);
 

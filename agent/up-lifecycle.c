@@ -260,6 +260,8 @@ up_lifecycle_run(struct up_state *s, char **cause)
 	ctx.created_at = up_json_string(s->container, "Created", NULL);
 	ctx.started_at = up_json_string(s->container, "State", "StartedAt");
 	ctx.dotfiles = dotfiles;
+	ctx.metadata = s->metadata;
+	ctx.nmetadata = s->nmetadata;
 	p.batch = buf_new();
 	ctx.out = up_lifecycle_output;
 	ctx.out_flush = up_lifecycle_flush;

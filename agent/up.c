@@ -326,6 +326,8 @@ up_create(struct up_state *s, const char *replace_id, char **cause)
 		goto out;
 	subst = up_subst_metadata(s, img.entries);
 	s->merged = config_merge(subst, obj);
+	s->metadata = cJSON_Duplicate(subst, 1);
+	s->nmetadata = cJSON_GetArraySize(subst);
 	/* The ports up_ports() takes once the container runs, checked before
 	 * it is made: a bad variable in the image's would otherwise leave a
 	 * container whose frozen labels fail every later up. */
@@ -462,7 +464,8 @@ up_reuse(struct up_state *s, int *started, char **cause)
 
 	labels_note_changed(s->container, s->config_hash, s->p);
 	up_note_mounts_missing(s);
-	if (up_merged_for_container(s->cfg, s->container, &s->merged, cause) != 0)
+	if (up_merged_for_container_meta(s->cfg, s->container, &s->merged, &s->metadata,
+		&s->nmetadata, cause) != 0)
 		goto out;
 	*started = 0;
 	if (up_container_running(s->container)) {
@@ -533,8 +536,8 @@ out:
 }
 
 int
-up_merged_for_container(
-    const struct config *cfg, const cJSON *container, cJSON **merged, char **cause)
+up_merged_for_container_meta(const struct config *cfg, const cJSON *container,
+    cJSON **merged, cJSON **metadata, int *nmetadata, char **cause)
 {
 	cJSON *entries, *subst;
 
@@ -549,9 +552,21 @@ up_merged_for_container(
 	cJSON_AddItemToArray(
 	    subst, config_metadata_updateable_from_config(config_get_object(cfg)));
 	*merged = config_merge_entries(subst, config_get_object(cfg));
+	if (metadata != NULL) {
+		*nmetadata = cJSON_GetArraySize(entries) - 1;
+		*metadata = subst;
+		subst = NULL;
+	}
 	cJSON_Delete(entries);
 	cJSON_Delete(subst);
 	return 0;
+}
+
+int
+up_merged_for_container(
+    const struct config *cfg, const cJSON *container, cJSON **merged, char **cause)
+{
+	return up_merged_for_container_meta(cfg, container, merged, NULL, NULL, cause);
 }
 
 char *
@@ -574,6 +589,7 @@ up_state_clear(struct up_state *s)
 	agent_lock_release(s->lock_fd);
 	cJSON_Delete(s->container);
 	cJSON_Delete(s->merged);
+	cJSON_Delete(s->metadata);
 	free(s->remote_user);
 	free(s->lock_text);
 	feature_set_free(s->features);

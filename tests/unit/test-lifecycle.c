@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "env-probe.h"
+#include "lifecycle-internal.h"
 #include "lifecycle.h"
 #include "progress.h"
 #include "secrets.h"
@@ -239,6 +240,60 @@ TEST(ill_typed_commands_are_errors)
 	    "run (give one, or remove the entry)");
 	lifecycle_group_clear(&g);
 	free(cause);
+}
+
+/* An empty-array entry from the image's metadata or a Feature (the
+ * configuration's own are refused before up): its error names where it
+ * came from, as the merged array's element it is. */
+TEST(empty_array_entry_names_its_origin)
+{
+	cJSON *meta = parse("[{\"postCreateCommand\": \"echo image\"}, "
+			    "{\"id\": \"ghcr.io/x/other:1\"}, "
+			    "{\"id\": \"ghcr.io/x/f:1\", \"postCreateCommand\": "
+			    "{\"a\": []}}, {\"postCreateCommand\": {\"b\": []}}, "
+			    "{\"postCreateCommand\": {\"c\": []}}]");
+	cJSON *merged = parse("[\"echo image\", {\"a\": []}, {\"b\": []}, "
+			      "{\"c\": []}]");
+	struct lifecycle_group *groups;
+	size_t ngroups, ncmds;
+	char *cause = NULL;
+	cJSON *one;
+
+	ASSERT_INT_EQ(lifecycle_groups_parse(merged, "postCreateCommand", meta, 4,
+			  &groups, &ngroups, &ncmds, &cause),
+	    -1);
+	ASSERT_STR_EQ(cause,
+	    "postCreateCommand (from the Feature ghcr.io/x/f:1): entry \"a\" is "
+	    "an empty array: no command to run (give one, or remove the entry)");
+	for (size_t i = 0; i < ngroups; i++)
+		lifecycle_group_clear(&groups[i]);
+	free(groups);
+	free(cause);
+	/* the image's own entry (no "id"), then the configuration's (past
+	 * the metadata's 3: as before) */
+	cJSON_DeleteItemFromArray(meta, 2);
+	for (int k = 0; k < 2; k++) {
+		cause = NULL;
+		one = parse(k == 0 ? "[\"echo image\", {\"b\": []}]"
+				   : "[\"echo image\", \"echo b\", {\"c\": []}]");
+		ASSERT_INT_EQ(lifecycle_groups_parse(one, "postCreateCommand", meta, 3,
+				  &groups, &ngroups, &ncmds, &cause),
+		    -1);
+		ASSERT_STR_EQ(cause,
+		    k == 0
+			? "postCreateCommand (from the image's devcontainer.metadata): "
+			  "entry \"b\" is an empty array: no command to run (give "
+			  "one, or remove the entry)"
+			: "postCreateCommand: entry \"c\" is an empty array: no "
+			  "command to run (give one, or remove the entry)");
+		for (size_t i = 0; i < ngroups; i++)
+			lifecycle_group_clear(&groups[i]);
+		free(groups);
+		free(cause);
+		cJSON_Delete(one);
+	}
+	cJSON_Delete(meta);
+	cJSON_Delete(merged);
 }
 
 TEST(failure_message_shapes)
