@@ -21,11 +21,15 @@
  * exec's `--workspace-folder PATH make` runs make, but not a remote
  * TARGET's form, `--workspace-folder PATH HOST: -- make`, which no one
  * means as the command), which the agent would refuse only after the
- * first was taken for a host. */
+ * first was taken for a host. *after_wf: that last case's argument when
+ * no "--" follows (a command that looks like a TARGET: `--workspace-folder
+ * /w git:foo`), else NULL. */
 static int
-client_target_index(int argc, char **argv, int command)
+client_target_index(int argc, char **argv, int command, const char **after_wf)
 {
 	int first = -1, wf = -1;
+
+	*after_wf = NULL;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--") == 0)
@@ -43,8 +47,15 @@ client_target_index(int argc, char **argv, int command)
 			continue;
 		}
 		if (argv[i][0] != '-' && first < 0) {
-			if (wf >= 0 && (!command || target_is_remote(argv[i])))
+			if (wf >= 0 && (!command || target_is_remote(argv[i]))) {
+				if (command)
+					*after_wf = argv[i];
+				for (int k = i + 1; k < argc; k++) {
+					if (strcmp(argv[k], "--") == 0)
+						*after_wf = NULL;
+				}
 				return -2;
+			}
 			if (wf >= 0)
 				break;
 			first = i;
@@ -454,7 +465,7 @@ client_target_open_hook(const char *name, int argc, char **argv, unsigned flags,
     const struct client_target_hook *hook, struct client_target *ct)
 {
 	struct remote_opts ro = { 0 };
-	const char *host;
+	const char *host, *after_wf;
 	int i, n, rc, source_i;
 
 	memset(ct, 0, sizeof *ct);
@@ -465,13 +476,21 @@ client_target_open_hook(const char *name, int argc, char **argv, unsigned flags,
 	host = client_take_host(&ct->argc, ct->argv);
 	argc = ct->argc;
 	argv = ct->argv;
-	if ((i = client_target_index(argc, argv, (flags & CLIENT_TARGET_COMMAND) != 0)) ==
-	    -2) {
-		/* (worded as the usage errors of cmd_usage_error) */
-		fprintf(stderr,
-		    "rdev %s: give a TARGET or --workspace-folder, not both (see "
-		    "`rdev %s --help`)\n",
-		    name, name);
+	if ((i = client_target_index(
+		 argc, argv, (flags & CLIENT_TARGET_COMMAND) != 0, &after_wf)) == -2) {
+		/* (worded as the usage errors of cmd_usage_error; exec's
+		 * `--workspace-folder /w git:foo` meant git:foo as the command) */
+		if (after_wf != NULL)
+			fprintf(stderr,
+			    "rdev %s: give a TARGET or --workspace-folder, not both: "
+			    "'%s' is a remote TARGET's form (a command of that form "
+			    "goes after --) (see `rdev %s --help`)\n",
+			    name, after_wf, name);
+		else
+			fprintf(stderr,
+			    "rdev %s: give a TARGET or --workspace-folder, not "
+			    "both (see `rdev %s --help`)\n",
+			    name, name);
 		client_target_close(ct);
 		return CMD_EXIT_USAGE;
 	}

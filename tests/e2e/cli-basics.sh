@@ -130,6 +130,7 @@ for c in "up|--json (no progress) and --log-format json|up nosuch.invalid: ./app
 	"exec|give a TARGET or --workspace-folder, not both|exec --workspace-folder /w nosuch.invalid: -- true" \
 	"exec|give a TARGET or --workspace-folder, not both|exec --workspace-folder=/w nosuch.invalid:/src true" \
 	"exec|give a TARGET or --workspace-folder, not both|exec --workspace-folder /w @nopool ./app -- true" \
+	"exec|give a TARGET or --workspace-folder, not both: 'git:foo' is a remote TARGET's form (a command of that form goes after --)|exec --workspace-folder /w git:foo" \
 	"shell|give a TARGET or --workspace-folder, not both|shell --workspace-folder /w nosuch.invalid:/src" \
 	"up|give a TARGET or --workspace-folder, not both|up nosuch.invalid: ./app --workspace-folder=/w" \
 	"status|give a TARGET or --workspace-folder, not both|status nosuch.invalid:/src --workspace-folder /w" \
