@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "shell-quote.h"
 #include "xmalloc.h"
 
 const struct agent_op *const agent_ops[] = {
@@ -201,11 +202,29 @@ agent_op_error_code(int rc)
 }
 
 char *
+agent_up_command_words(
+    const char *prog_name, const char *const *target, const char *config_file)
+{
+	const char *argv[16];
+	size_t n = 0;
+
+	argv[n++] = prog_name;
+	argv[n++] = "up";
+	while (*target != NULL && n < 12)
+		argv[n++] = *target++;
+	if (config_file != NULL) {
+		argv[n++] = "--config";
+		argv[n++] = config_file;
+	}
+	argv[n] = NULL;
+	return shell_quote_argv(argv, SHELL_QUOTE_NEEDED);
+}
+
+char *
 agent_up_command(const char *prog_name, const char *folder, const char *config_file)
 {
-	return xasprintf("%s up %s%s%s", prog_name, folder,
-	    config_file != NULL ? " --config " : "",
-	    config_file != NULL ? config_file : "");
+	return agent_up_command_words(
+	    prog_name, (const char *const[]){ folder, NULL }, config_file);
 }
 
 char *

@@ -137,9 +137,14 @@ void op_info_cache_clear(struct op_info_cache *c);
 
 /* Helpers the rows share. */
 
-/* "PROG up FOLDER [--config FILE]"; the caller frees. */
+/* "PROG up FOLDER [--config FILE]", each word quoted for a POSIX shell
+ * when it needs it (a hint to paste); the caller frees. */
 char *agent_up_command(
     const char *prog_name, const char *folder, const char *config_file);
+/* The same with a target of several words (NULL-terminated: `HOST: SOURCE`
+ * as typed). */
+char *agent_up_command_words(
+    const char *prog_name, const char *const *target, const char *config_file);
 /* The command that follows the background steps, from up_cmd: "PROG up
  * REST" gives "PROG logs -f REST". New string. */
 char *agent_logs_follow_command(const char *up_cmd);

@@ -91,6 +91,11 @@ struct client_target {
 	 * backend that be wraps. NULL/unused otherwise. */
 	char *pool_host;
 	char *typed;
+	/* HOST: SOURCE: its two words (ro's target_words), and typed as a
+	 * hint to paste shows it (each word shell-quoted when it needs it);
+	 * typed_q owned, else NULL */
+	const char *typed_words[3];
+	char *typed_q;
 	struct agent_backend inner;
 	/* HOST: SOURCE (a local folder): a --config inside that folder, as
 	 * the host's copy names it (argv holds it); owned, else NULL */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent-ops.h"
 #include "broker-client.h"
 #include "config-discover.h"
 #include "forward-spec.h"
@@ -182,10 +183,13 @@ cmd_forward_add(struct remote *r, const char *workspace, const char *config,
 	/* what the agent's "no dev container" message tells to run: the
 	 * target as typed (`buildbox: ./app`, not the host's copy of it) */
 	hint = r != NULL ? remote_up_hint(r, config) : NULL;
-	if (hint == NULL)
-		hint = xasprintf("rdev up %s%s%s%s%s", r != NULL ? remote_host(r) : "",
-		    r != NULL ? ":" : "", workspace, config != NULL ? " --config " : "",
-		    config != NULL ? config : "");
+	if (hint == NULL) {
+		char *t = xasprintf("%s%s%s", r != NULL ? remote_host(r) : "",
+		    r != NULL ? ":" : "", workspace);
+
+		hint = agent_up_command("rdev", t, config);
+		free(t);
+	}
 	cJSON_AddStringToObject(fields, "hint", hint);
 	free(hint);
 	/* (`HOST: ./app`: listings name it so, not by the host's copy) */
@@ -197,7 +201,8 @@ cmd_forward_add(struct remote *r, const char *workspace, const char *config,
 	if (auto_attrs != NULL)
 		cJSON_AddItemToObject(fields, "auto", auto_attrs);
 	if (remote_broker_call(r, "forward", fields, &res, &cause) != 0) {
-		fprintf(stderr, "rdev: forward: %s\n", cause);
+		fprintf(stderr, "rdev: forward: %s%s\n", cause,
+		    r != NULL ? remote_exec_error_more(r) : "");
 		free(cause);
 		return 1;
 	}
@@ -221,7 +226,10 @@ cmd_forward_add(struct remote *r, const char *workspace, const char *config,
 	cJSON_Delete(working);
 	errors = cJSON_GetObjectItemCaseSensitive(res, "errors");
 	cJSON_ArrayForEach(e, errors) {
-		fprintf(stderr, "rdev: forward: %s\n", e->valuestring);
+		/* (HOST: SOURCE never sent: " (./app is not on that host
+		 * yet: ...)") */
+		fprintf(stderr, "rdev: forward: %s%s\n", e->valuestring,
+		    r != NULL ? remote_exec_error_more(r) : "");
 		cmd_forward_holder_hint(e->valuestring);
 		rc = 1;
 	}
@@ -259,7 +267,8 @@ client_forward_ports(const struct agent_backend *be, struct remote *r,
 			cJSON_AddItemToObject(
 			    req, "idLabels", cJSON_Duplicate(id_labels, 1));
 		if (be->call(be->ctx, req, NULL, &res, &cause) != 0) {
-			fprintf(stderr, "rdev: up: forwardPorts: %s\n", cause);
+			fprintf(stderr, "rdev: up: forwardPorts: %s%s\n", cause,
+			    r != NULL ? remote_exec_error_more(r) : "");
 			free(cause);
 			return 1;
 		}
@@ -554,11 +563,16 @@ cmd_forward_host_only(const char *target)
 
 /* HOST: SOURCE: the host folder of source_text on r's host (source.h) into
  * *folder (new), and how listings show it (client_source_shown) into *shown
- * (new; r's shown from now on). 0, or an exit code after printing why not. */
+ * (new; r's shown from now on); a folder no up has sent puts " (SOURCE is
+ * not on that host yet: `rdev up HOST: SOURCE` puts it there)" in *missing
+ * (new; what r's errors end with), as client_target_source does. 0, or an
+ * exit code after printing why not. */
 static int
 cmd_forward_source(struct remote *r, const char *host_arg, const char *source_text,
-    char **folder, char **shown)
+    char **folder, char **shown, char **missing)
 {
+	char *up;
+
 	struct source src;
 	char *cause = NULL;
 	int exists, rc = CMD_EXIT_OK;
@@ -581,6 +595,14 @@ cmd_forward_source(struct remote *r, const char *host_arg, const char *source_te
 	} else {
 		*shown = client_source_shown(host_arg, &src);
 		remote_set_shown(r, *shown);
+		if (!exists) {
+			up = remote_up_hint(r, NULL);
+			*missing =
+			    xasprintf(" (%s is not on that host yet: `%s` puts it there)",
+				source_text, up);
+			free(up);
+			remote_set_exec_error_more(r, *missing);
+		}
 	}
 	source_clear(&src);
 	return rc;
@@ -649,7 +671,8 @@ cmd_forward_exec(int argc, char **argv)
 	const char *target = NULL, *config = NULL, *stop = NULL, *workspace;
 	const char *source = NULL; /* @POOL SOURCE's, HOST: SOURCE's */
 	char *local_ws = NULL, *local_config = NULL, *pool_host = NULL;
-	char *source_ws = NULL, *shown = NULL;
+	char *source_ws = NULL, *shown = NULL, *missing = NULL, *typed = NULL;
+	const char *typed_words[3] = { NULL, NULL, NULL };
 	struct agent_backend be;
 	struct forward_spec s;
 	struct target t;
@@ -783,12 +806,20 @@ cmd_forward_exec(int argc, char **argv)
 			cJSON_Delete(id_labels);
 			return rc;
 		}
+		if (t.kind == TARGET_HOST && source != NULL) {
+			/* (hints name it as typed: `rdev up buildbox: ./app`) */
+			typed_words[0] = target;
+			typed_words[1] = source;
+			typed = xasprintf("%s %s", target, source);
+			ro.target = typed;
+			ro.target_words = typed_words;
+		}
 		r = remote_new(&t, &ro);
 		remote_backend(r, &be);
 		workspace = t.path;
 		if (t.kind == TARGET_HOST &&
-		    (rc = cmd_forward_source(r, target, source, &source_ws, &shown)) !=
-			CMD_EXIT_OK) {
+		    (rc = cmd_forward_source(r, target, source, &source_ws, &shown,
+			 &missing)) != CMD_EXIT_OK) {
 			cJSON_Delete(list);
 			goto out;
 		}
@@ -857,6 +888,8 @@ out:
 	free(local_config);
 	free(source_ws);
 	free(shown);
+	free(missing);
+	free(typed);
 	return rc;
 }
 

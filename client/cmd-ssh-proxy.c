@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "agent-ops.h"
 #include "error.h"
 #include "proto-conn.h"
 #include "remote.h"
@@ -105,7 +106,7 @@ cmd_ssh_proxy_exec(int argc, char **argv)
 		if ((c = local = cmd_ssh_proxy_local_agent(&cause)) == NULL)
 			goto out;
 		o.folder = ct.local_folder;
-		hint = xasprintf("rdev up %s", ct.local_folder);
+		hint = agent_up_command("rdev", ct.local_folder, NULL);
 	}
 	o.hint = hint;
 	if ((key = ssh_proxy_key_load(&cause)) == NULL)

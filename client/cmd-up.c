@@ -97,7 +97,7 @@ cmd_up_exec(int argc, char **argv)
 		progress_stderr_line(client_log_json(ct.argc, ct.argv),
 		    "rdev: up: the broker keeps %s in step with %s:%s until `rdev "
 		    "down` or `rdev sync --stop %s`",
-		    ct.src.path, remote_host(ct.remote), ct.t.path, ct.typed);
+		    ct.src.path, remote_host(ct.remote), ct.t.path, ct.typed_q);
 out:
 	free(cause);
 	free(local_config);

@@ -110,7 +110,7 @@ cmd_upgrade_retarget_local(struct client_target *ct, int argc, char **argv, void
 		cause = xasprintf("--feature: %s is a symlink: change the Feature's "
 				  "version in what it points at by hand, then run "
 				  "`rdev upgrade %s`",
-		    shown, ct->typed);
+		    shown, ct->typed_q);
 		goto out;
 	}
 	if ((text = config_read_text(file, &cause)) == NULL ||

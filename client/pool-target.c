@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent-ops.h"
 #include "agent-state.h"
 #include "atomic-file.h"
 #include "cmd.h"
@@ -227,10 +228,15 @@ pool_target_resolve_key(
 	} else if (!req->place) {
 		host = pool_target_remembered(req->pool, req->source);
 		if (host == NULL) {
+			char *pool = xasprintf("@%s", req->pool);
+			char *up = agent_up_command_words("rdev",
+			    (const char *const[]){ pool, req->source, NULL }, NULL);
+
 			fprintf(stderr,
-			    "rdev: %s: @%s %s has no host yet (run `rdev up @%s %s` "
-			    "first)\n",
-			    req->cmd, req->pool, req->source, req->pool, req->source);
+			    "rdev: %s: @%s %s has no host yet (run `%s` first)\n",
+			    req->cmd, req->pool, req->source, up);
+			free(up);
+			free(pool);
 			goto out;
 		}
 		if (pool_entry_find(members, host, req->pool) == NULL) {

@@ -392,6 +392,8 @@ remote_up_hint(const struct remote *r, const char *config_file)
 {
 	if (r->o.target == NULL)
 		return NULL;
+	if (r->o.target_words != NULL)
+		return agent_up_command_words("rdev", r->o.target_words, config_file);
 	return agent_up_command("rdev", r->o.target, config_file);
 }
 

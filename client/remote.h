@@ -32,6 +32,10 @@ struct remote_opts {
 				    (passphrase, password) are cancelled */
 	const char *target;	 /* the target as the user typed it (for hints;
 				    borrowed, outlives the remote), or NULL */
+	/* the target's words as typed when it is several ("buildbox:",
+	 * "./app": hints quote each; NULL-terminated, borrowed, outlives the
+	 * remote), or NULL: target is one word */
+	const char *const *target_words;
 	/* HOST: SOURCE: the workspace as forward listings show it ("HOST:
 	 * /home/me/app", client_source_shown; borrowed, outlives the
 	 * remote), or NULL: the host's folder names it */

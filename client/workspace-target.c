@@ -11,6 +11,7 @@
 #include "config-discover.h"
 #include "pool-target.h"
 #include "remote.h"
+#include "shell-quote.h"
 #include "sync-scan.h"
 #include "xmalloc.h"
 
@@ -379,6 +380,11 @@ client_target_source(const char *name, struct client_target *ct, int i,
 	}
 	ct->typed = xasprintf("%s %s", ct->argv[i], ct->argv[j]);
 	ro->target = ct->typed;
+	ct->typed_words[0] = ct->argv[i];
+	ct->typed_words[1] = ct->argv[j];
+	ct->typed_words[2] = NULL;
+	ro->target_words = ct->typed_words;
+	ct->typed_q = shell_quote_argv(ct->typed_words, SHELL_QUOTE_NEEDED);
 	ct->shown = client_source_shown(ct->argv[i], &ct->src);
 	ro->shown = ct->shown;
 	ct->remote = remote_new(&ct->t, ro);
@@ -431,7 +437,7 @@ client_target_source(const char *name, struct client_target *ct, int i,
 	if (!send && !exists) {
 		ct->missing = xasprintf(" (%s is not on that host yet: `rdev up "
 					"%s` puts it there)",
-		    ct->src.text, ct->typed);
+		    ct->src.text, ct->typed_q);
 		/* (an exec's error comes from the agent while it runs) */
 		remote_set_exec_error_more(ct->remote, ct->missing);
 	}
@@ -609,6 +615,7 @@ client_target_close(struct client_target *ct)
 	free(ct->pool_host);
 	source_clear(&ct->src);
 	free(ct->typed);
+	free(ct->typed_q);
 	free(ct->missing);
 	free(ct->local_folder);
 	free(ct->argv);

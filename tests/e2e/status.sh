@@ -268,4 +268,20 @@ for c in "exec $name: ./never -- true" "shell $name: ./never"; do
 	check "... and says it is not on the host yet ($(cat "$TEST_TMP/never.err"))" grep -qF \
 		"(./never is not on that host yet: \`rdev up $name: ./never\` puts it there)" "$TEST_TMP/never.err"
 done
+# (forward too: the broker's refusal of the folder)
+set +e
+(cd "$TEST_TMP" && "$RDEV_BIN_DIR/rdev" forward "$name:" ./never 8080) </dev/null >/dev/null 2>"$TEST_TMP/never.err"
+rc=$?
+set -e
+check_eq "remote: forward of a HOST: SOURCE never sent exits 1" "$rc" 1
+check "... and says it is not on the host yet ($(cat "$TEST_TMP/never.err"))" grep -qF \
+	"(./never is not on that host yet: \`rdev up $name: ./never\` puts it there)" "$TEST_TMP/never.err"
+# The command to paste quotes what a shell would split: './my never'.
+mkdir -p "$TEST_TMP/my never"
+echo '{"image": "x"}' >"$TEST_TMP/my never/.devcontainer.json"
+set +e
+(cd "$TEST_TMP" && "$RDEV_BIN_DIR/rdev" status "$name:" "./my never") >/dev/null 2>"$TEST_TMP/never.err"
+set -e
+check "... a SOURCE with a space is quoted in the hint ($(cat "$TEST_TMP/never.err"))" grep -qF \
+	"(./my never is not on that host yet: \`rdev up $name: './my never'\` puts it there)" "$TEST_TMP/never.err"
 finish
