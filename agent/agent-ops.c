@@ -217,7 +217,7 @@ agent_up_command_words(
 		argv[n++] = config_file;
 	}
 	argv[n] = NULL;
-	return shell_quote_argv(argv, SHELL_QUOTE_NEEDED);
+	return shell_quote_argv(argv, SHELL_QUOTE_HINT);
 }
 
 char *

@@ -384,7 +384,7 @@ client_target_source(const char *name, struct client_target *ct, int i,
 	ct->typed_words[1] = ct->argv[j];
 	ct->typed_words[2] = NULL;
 	ro->target_words = ct->typed_words;
-	ct->typed_q = shell_quote_argv(ct->typed_words, SHELL_QUOTE_NEEDED);
+	ct->typed_q = shell_quote_argv(ct->typed_words, SHELL_QUOTE_HINT);
 	ct->shown = client_source_shown(ct->argv[i], &ct->src);
 	ro->shown = ct->shown;
 	ct->remote = remote_new(&ct->t, ro);

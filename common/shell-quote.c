@@ -6,14 +6,16 @@
 #include "buf.h"
 
 /* Does word need quotes to reach a POSIX shell as one word, unchanged? The
- * characters that are safe bare are Python's shlex.quote() set. */
+ * characters that are safe bare are Python's shlex.quote() set (and with
+ * tilde, '~' but as the first). */
 static int
-shell_word_needs_quotes(const char *word)
+shell_word_needs_quotes(const char *word, int tilde)
 {
 	if (*word == '\0')
 		return 1;
 	for (const char *p = word; *p != '\0'; p++)
-		if (strchr("@%+=:,./_-", *p) == NULL && !(*p >= 'a' && *p <= 'z') &&
+		if (!(tilde && *p == '~' && p > word) &&
+		    strchr("@%+=:,./_-", *p) == NULL && !(*p >= 'a' && *p <= 'z') &&
 		    !(*p >= 'A' && *p <= 'Z') && !(*p >= '0' && *p <= '9'))
 			return 1;
 	return 0;
@@ -28,7 +30,8 @@ shell_quote_argv(const char *const *argv, enum shell_quote_mode mode)
 	for (size_t i = 0; argv[i] != NULL; i++) {
 		if (i > 0)
 			buf_append(b, " ", 1);
-		if (mode == SHELL_QUOTE_NEEDED && !shell_word_needs_quotes(argv[i])) {
+		if (mode != SHELL_QUOTE_ALWAYS &&
+		    !shell_word_needs_quotes(argv[i], mode == SHELL_QUOTE_HINT)) {
 			buf_append(b, argv[i], strlen(argv[i]));
 			continue;
 		}

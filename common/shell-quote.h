@@ -9,6 +9,10 @@ enum shell_quote_mode {
 	SHELL_QUOTE_NEEDED, /* only words with characters outside shlex.quote()'s safe set
 			     */
 	SHELL_QUOTE_ALWAYS, /* every word (any login shell: sh, bash, csh, fish) */
+	/* as SHELL_QUOTE_NEEDED, but a '~' past a word's first character stays
+	 * bare (no shell expands it there): a command to paste from a hint,
+	 * `rdev up host:~/app` as typed */
+	SHELL_QUOTE_HINT,
 };
 
 /* The words joined by spaces, quoted in single quotes (' as '\''). New

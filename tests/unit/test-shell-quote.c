@@ -26,6 +26,20 @@ TEST(needed_leaves_safe_words_bare)
 	free(s);
 }
 
+/* A hint's command: a '~' past a word's start is not expanded by a shell
+ * (`rdev up box:~/app` as typed); at its start it is, and needs quotes. */
+TEST(hint_leaves_a_tilde_bare_past_the_start)
+{
+	const char *argv[] = { "rdev", "up", "box:~/app", "~/x", "./my app", NULL };
+	char *s = shell_quote_argv(argv, SHELL_QUOTE_HINT);
+
+	ASSERT_STR_EQ(s, "rdev up box:~/app '~/x' './my app'");
+	free(s);
+	s = shell_quote_argv(argv, SHELL_QUOTE_NEEDED);
+	ASSERT_STR_EQ(s, "rdev up 'box:~/app' '~/x' './my app'");
+	free(s);
+}
+
 TEST(empty_argv_is_empty_string)
 {
 	const char *argv[] = { NULL };
