@@ -11,6 +11,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -1039,6 +1041,215 @@ TEST(a_bulk_download_is_spliced_in_order)
 TEST(a_bulk_download_through_a_full_pipe_is_in_order)
 {
 	bulk_download(1);
+}
+
+/* Several downloads at once, bulk ones in bursts and one in small pieces,
+ * through a pipe to the broker of pipe_size (0: the agent's own), its
+ * reader pausing some passes or taking a few bytes at random: the whole
+ * output parses as frames, each stream's bytes arrive exactly, its end
+ * after its last byte. (A splice is tried only with nothing of the
+ * agent's waiting: through the usual pipe some frames are spliced; through
+ * a smaller one, always behind, none is, and the copies are checked.) A
+ * frame out of its place or written into the middle of another fails the
+ * parse or the bytes. */
+#define MANY_STREAMS 4
+#define MANY_BYTES 3000000
+static void
+several_bulk_downloads(int pipe_size)
+{
+	static unsigned char sent[MANY_STREAMS][MANY_BYTES];
+	unsigned char tmp[65536];
+	struct rig r;
+	struct buf *data[MANY_STREAMS];
+	struct proto_frame f;
+	struct buf *p;
+	char ctl[256];
+	size_t off[MANY_STREAMS] = { 0 }, chunk;
+	ssize_t n;
+	int port, lfd = listener(&port), conn[MANY_STREAMS], eof[MANY_STREAMS] = { 0 };
+	int one = 1, done = 0, pause = 0;
+	unsigned seed = 19;
+
+	rig_init(&r);
+	for (int k = 0; k < MANY_STREAMS; k++) {
+		for (size_t i = 0; i < MANY_BYTES; i++)
+			sent[k][i] = (unsigned char)(i * (11 + 2 * k) + i / 4093 + k);
+		data[k] = buf_new();
+		ctl[0] = '\0';
+		rig_open_tcp(&r, 10 + (uint32_t)k, port, 4u << 20, ctl, sizeof ctl);
+		ASSERT_STR_CONTAINS(ctl, "\"ok\":true");
+		conn[k] = accept(lfd, NULL, NULL);
+		ASSERT_TRUE(conn[k] >= 0);
+		fcntl(conn[k], F_SETFL, O_NONBLOCK);
+		setsockopt(conn[k], IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	}
+	if (pipe_size > 0)
+		ASSERT_TRUE(fcntl(r.from[1], F_SETPIPE_SZ, pipe_size) > 0);
+	for (int pass = 0; pass < 200000 && done < MANY_STREAMS; pass++) {
+		for (int k = 0; k < MANY_STREAMS; k++) {
+			/* stream 0 in pieces of 300 bytes, the others in bursts
+			 * now and then, each once most of its last has come (the
+			 * pipe empties between: spliced) */
+			if ((k > 0 && rand_r(&seed) % 3 != 0) ||
+			    buf_len(data[k]) + (2u << 20) < off[k])
+				continue;
+			for (int w = 0; w < (k == 0 ? 64 : 1) && off[k] < MANY_BYTES;
+			     w++) {
+				chunk = k == 0 ? 300 : 1 + rand_r(&seed) % 1000000;
+				if (chunk > MANY_BYTES - off[k])
+					chunk = MANY_BYTES - off[k];
+				if ((n = write(conn[k], sent[k] + off[k], chunk)) <= 0)
+					break;
+				off[k] += (size_t)n;
+			}
+			if (off[k] == MANY_BYTES && conn[k] >= 0) {
+				close(conn[k]);
+				conn[k] = -1;
+			}
+		}
+		ASSERT_INT_EQ(serve_mux_poll(r.m, NULL, 0, 5), 1);
+		/* the reader: paused a few passes, a few bytes, or all there is */
+		if (pause > 0) {
+			pause--;
+			continue;
+		}
+		switch (rand_r(&seed) % 4) {
+		case 0: pause = rand_r(&seed) % 8; break;
+		case 1:
+			if ((n = read(r.from[0], tmp, 1 + rand_r(&seed) % sizeof tmp)) >
+			    0)
+				buf_append(r.in, tmp, (size_t)n);
+			break;
+		default:
+			while ((n = read(r.from[0], tmp, sizeof tmp)) > 0)
+				buf_append(r.in, tmp, (size_t)n);
+		}
+		while (rig_frame(&r, &f, &p)) {
+			int k = (int)f.channel - 10;
+
+			if (f.type == PROTO_DATA) {
+				ASSERT_TRUE(k >= 0 && k < MANY_STREAMS);
+				ASSERT_INT_EQ(eof[k], 0);
+				buf_append(data[k], buf_data(p), buf_len(p));
+			} else if (f.type == PROTO_EOF) {
+				ASSERT_TRUE(k >= 0 && k < MANY_STREAMS);
+				ASSERT_INT_EQ(buf_len(data[k]), MANY_BYTES);
+				eof[k]++;
+				done++;
+			} else
+				ASSERT_TRUE(f.type == PROTO_WINDOW ||
+				    f.type == PROTO_CONTROL || f.type == PROTO_CLOSE);
+			buf_free(p);
+		}
+	}
+	for (int k = 0; k < MANY_STREAMS; k++) {
+		ASSERT_INT_EQ(buf_len(data[k]), MANY_BYTES);
+		ASSERT_TRUE(memcmp(buf_data(data[k]), sent[k], MANY_BYTES) == 0);
+		ASSERT_INT_EQ(eof[k], 1);
+		buf_free(data[k]);
+	}
+	ASSERT_INT_EQ(buf_len(r.in), 0);
+	close(lfd);
+	rig_free(&r);
+}
+
+TEST(several_bulk_downloads_through_a_page_of_pipe_keep_their_frames_whole)
+{
+	several_bulk_downloads(4096);
+}
+
+TEST(several_bulk_downloads_through_64k_of_pipe_keep_their_frames_whole)
+{
+	several_bulk_downloads(65536);
+}
+
+TEST(several_bulk_downloads_through_the_usual_pipe_keep_their_frames_whole)
+{
+	several_bulk_downloads(0);
+}
+
+/* Every frame in what the agent sent so far, DATA of streams first..first+2
+ * appended to data[], anything else but WINDOW/CONTROL failing. */
+static void
+rig_take_all(struct rig *r, uint32_t first, struct buf **data)
+{
+	struct proto_frame f;
+	struct buf *p;
+
+	while (rig_frame(r, &f, &p)) {
+		if (f.type == PROTO_DATA) {
+			ASSERT_TRUE(f.channel >= first && f.channel < first + 2);
+			buf_append(data[f.channel - first], buf_data(p), buf_len(p));
+		} else
+			ASSERT_TRUE(f.type == PROTO_WINDOW || f.type == PROTO_CONTROL);
+		buf_free(p);
+	}
+}
+
+/* A spliced frame that the pipe to the broker took only part of (the pipe
+ * all but full: filled here behind the agent's back) is finished before any
+ * other stream's frame goes: the other's bytes, read meanwhile, wait. */
+TEST(a_frame_spliced_in_part_is_finished_before_another_goes)
+{
+	static unsigned char sent[2][300000];
+	unsigned char tmp[65536];
+	struct rig r;
+	struct buf *data[2] = { buf_new(), buf_new() };
+	char ctl[256];
+	size_t junk, left;
+	ssize_t n;
+	int port, lfd = listener(&port), conn[2], cap;
+
+	rig_init(&r);
+	for (int k = 0; k < 2; k++) {
+		for (size_t i = 0; i < sizeof sent[k]; i++)
+			sent[k][i] = (unsigned char)(i * (5 + 2 * k) + i / 1021 + k);
+		ctl[0] = '\0';
+		rig_open_tcp(&r, 20 + (uint32_t)k, port, 4u << 20, ctl, sizeof ctl);
+		ASSERT_STR_CONTAINS(ctl, "\"ok\":true");
+		conn[k] = accept(lfd, NULL, NULL);
+		ASSERT_TRUE(conn[k] >= 0);
+	}
+	/* a large read first: the streams are bulk ones */
+	for (int k = 0; k < 2; k++)
+		ASSERT_INT_EQ(write(conn[k], sent[k], 100000), 100000);
+	usleep(20000);
+	for (int i = 0; i < 5; i++) {
+		rig_run(&r, 1);
+		rig_take_all(&r, 20, data);
+	}
+	ASSERT_INT_EQ(buf_len(data[0]), 100000);
+	ASSERT_INT_EQ(buf_len(data[1]), 100000);
+	/* the pipe all but full (two pages of room), then 200000 more bytes on
+	 * each: the first spliced, cut short, the second read meanwhile */
+	cap = fcntl(r.from[1], F_GETPIPE_SZ);
+	ASSERT_TRUE(cap >= (1 << 20));
+	memset(tmp, 'J', sizeof tmp);
+	for (junk = 0; junk < (size_t)cap - 8192; junk += (size_t)n)
+		ASSERT_TRUE((n = write(r.from[1], tmp, 4096)) == 4096);
+	for (int k = 0; k < 2; k++)
+		ASSERT_INT_EQ(write(conn[k], sent[k] + 100000, 200000), 200000);
+	usleep(20000);
+	ASSERT_INT_EQ(serve_mux_poll(r.m, NULL, 0, 20), 1);
+	ASSERT_INT_EQ(serve_mux_poll(r.m, NULL, 0, 20), 1);
+	for (left = junk; left > 0; left -= (size_t)n) {
+		n = read(r.from[0], tmp, left < sizeof tmp ? left : sizeof tmp);
+		ASSERT_TRUE(n > 0);
+		for (ssize_t i = 0; i < n; i++)
+			ASSERT_INT_EQ(tmp[i], 'J');
+	}
+	for (int i = 0; i < 50 && buf_len(data[0]) + buf_len(data[1]) < 600000; i++) {
+		rig_run(&r, 1);
+		rig_take_all(&r, 20, data);
+	}
+	for (int k = 0; k < 2; k++) {
+		ASSERT_INT_EQ(buf_len(data[k]), sizeof sent[k]);
+		ASSERT_TRUE(memcmp(buf_data(data[k]), sent[k], sizeof sent[k]) == 0);
+		close(conn[k]);
+		buf_free(data[k]);
+	}
+	close(lfd);
+	rig_free(&r);
 }
 
 TEST(not_hello_first_ends_it)
