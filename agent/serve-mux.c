@@ -127,9 +127,18 @@ serve_mux_new(int in_fd, int out_fd, serve_mux_agent_fn agent, void *arg)
 	m->out_pipe = fstat(out_fd, &st) == 0 && S_ISFIFO(st.st_mode) &&
 	    getenv("RDEV_AGENT_NO_SPLICE") == NULL &&
 	    pipe2(m->priv, O_NONBLOCK | O_CLOEXEC) == 0;
-	if (m->out_pipe)
-		fcntl(m->priv[1], F_SETPIPE_SZ, SERVE_MUX_PIPE_SIZE);
-	else
+	/* (a private pipe too small for a whole frame, the user over
+	 * pipe-user-pages-soft: no splice, the frames copied as before) */
+	if (m->out_pipe &&
+	    fcntl(m->priv[1], F_SETPIPE_SZ, SERVE_MUX_PIPE_SIZE) <
+		(int)(PROTO_HEADER_SIZE + SERVE_MUX_CHUNK)) {
+		log_debug("listen: no splice: the private pipe is not %d bytes: %s",
+		    SERVE_MUX_PIPE_SIZE, strerror(errno));
+		close(m->priv[0]);
+		close(m->priv[1]);
+		m->out_pipe = 0;
+	}
+	if (!m->out_pipe)
 		m->priv[0] = m->priv[1] = -1;
 	return m;
 }
