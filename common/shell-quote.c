@@ -7,14 +7,16 @@
 
 /* Does word need quotes to reach a POSIX shell as one word, unchanged? The
  * characters that are safe bare are Python's shlex.quote() set (and with
- * tilde, '~' but as the first). */
+ * tilde, '~' but as the first or after an '=': bash, outside POSIX mode,
+ * expands `a=~/x` and `a=b:~/x` as it would in an assignment). */
 static int
 shell_word_needs_quotes(const char *word, int tilde)
 {
 	if (*word == '\0')
 		return 1;
 	for (const char *p = word; *p != '\0'; p++)
-		if (!(tilde && *p == '~' && p > word) &&
+		if (!(tilde && *p == '~' && p > word &&
+			memchr(word, '=', (size_t)(p - word)) == NULL) &&
 		    strchr("@%+=:,./_-", *p) == NULL && !(*p >= 'a' && *p <= 'z') &&
 		    !(*p >= 'A' && *p <= 'Z') && !(*p >= '0' && *p <= '9'))
 			return 1;

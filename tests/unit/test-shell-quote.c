@@ -40,6 +40,17 @@ TEST(hint_leaves_a_tilde_bare_past_the_start)
 	free(s);
 }
 
+/* bash (not in POSIX mode) expands a '~' after an assignment-like word's
+ * '=' or a ':' past it: `echo a=~/x` prints a=/home/me/x. */
+TEST(hint_quotes_a_tilde_after_an_equals_sign)
+{
+	const char *argv[] = { "rdev", "up", "a=~/x", "a=b:~/x", "a~b=c", NULL };
+	char *s = shell_quote_argv(argv, SHELL_QUOTE_HINT);
+
+	ASSERT_STR_EQ(s, "rdev up 'a=~/x' 'a=b:~/x' a~b=c");
+	free(s);
+}
+
 TEST(empty_argv_is_empty_string)
 {
 	const char *argv[] = { NULL };
