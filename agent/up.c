@@ -553,7 +553,14 @@ up_merged_for_container_meta(const struct config *cfg, const cJSON *container,
 	    subst, config_metadata_updateable_from_config(config_get_object(cfg)));
 	*merged = config_merge_entries(subst, config_get_object(cfg));
 	if (metadata != NULL) {
-		*nmetadata = cJSON_GetArraySize(entries) - 1;
+		/* (no entry of the configuration's own when it had none of
+		 * the properties it takes, config_metadata_label(): a last
+		 * entry with an "id" is a Feature's) */
+		*nmetadata = cJSON_GetArraySize(entries);
+		if (*nmetadata > 0 &&
+		    !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetArrayItem(entries, *nmetadata - 1), "id")))
+			(*nmetadata)--;
 		*metadata = subst;
 		subst = NULL;
 	}

@@ -10,6 +10,7 @@
 #include "test.h"
 
 #include "atomic-file.h"
+#include "config.h"
 #include "buf.h"
 #include "clock.h"
 #include "env-probe.h"
@@ -18,6 +19,7 @@
 #include "progress.h"
 #include "secrets.h"
 #include "shell-quote.h"
+#include "up-internal.h"
 #include "xmalloc.h"
 
 static cJSON *
@@ -294,6 +296,48 @@ TEST(empty_array_entry_names_its_origin)
 	}
 	cJSON_Delete(meta);
 	cJSON_Delete(merged);
+}
+
+/* A reused container's label: its last entry is the configuration's own
+ * only when the configuration had something to put there
+ * (config_metadata_label()); a configuration of only "image" leaves the
+ * Features' last, which still names its Feature. */
+TEST(reused_label_without_the_configurations_entry_names_the_feature)
+{
+	char dir[] = "/tmp/rdev-test-origin-XXXXXX";
+	char *file, *cause = NULL, *from;
+	struct config_load_opts opts;
+	struct config *cfg;
+	cJSON *container, *merged = NULL, *meta = NULL;
+	int nmeta = -5;
+
+	ASSERT_NOT_NULL(mkdtemp(dir));
+	file = xasprintf("%s/.devcontainer.json", dir);
+	ASSERT_INT_EQ(atomic_file_write(file, "{\"image\": \"x\"}\n", 15, 0644, NULL), 0);
+	memset(&opts, 0, sizeof opts);
+	opts.workspace_folder = dir;
+	opts.no_git_root = 1;
+	cfg = config_load(&opts, &cause);
+	ASSERT_NOT_NULL(cfg);
+	container = parse("{\"Id\": \"0123456789abcdef\", \"Config\": {\"Labels\": "
+			  "{\"devcontainer.metadata\": \"[{\\\"postStartCommand\\\": "
+			  "\\\"echo img\\\"}, {\\\"id\\\": \\\"ghcr.io/x/f:1\\\", "
+			  "\\\"postStartCommand\\\": {\\\"a\\\": []}}]\"}}}");
+	ASSERT_INT_EQ(
+	    up_merged_for_container_meta(cfg, container, &merged, &meta, &nmeta, &cause),
+	    0);
+	ASSERT_INT_EQ(nmeta, 2);
+	from = lifecycle_origin(meta, nmeta, "postStartCommand", 1);
+	ASSERT_NOT_NULL(from);
+	ASSERT_STR_EQ(from, "postStartCommand (from the Feature ghcr.io/x/f:1)");
+	free(from);
+	cJSON_Delete(merged);
+	cJSON_Delete(meta);
+	cJSON_Delete(container);
+	config_free(cfg);
+	unlink(file);
+	rmdir(dir);
+	free(file);
 }
 
 TEST(failure_message_shapes)
