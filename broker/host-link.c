@@ -616,7 +616,7 @@ host_link_pump(struct host_session *h, struct host_link *l)
 {
 	unsigned char tmp[65536];
 	uint32_t win;
-	size_t len, room, used;
+	size_t len, used, drain = 0;
 	int n;
 
 	if (host_link_opening(l) || (l->ch == NULL && l->mx == NULL))
@@ -654,12 +654,26 @@ host_link_pump(struct host_session *h, struct host_link *l)
 			break;
 		buf_consume(l->to_ch, (size_t)n);
 	}
-	/* what libssh kept for want of room, now that there may be room */
+	/* What libssh kept for want of room, now that there may be room: ALL
+	 * it holds, whatever room is left. libssh 0.10 tops the channel's
+	 * window up to 1.28 MB after every read that finds it below half
+	 * (ssh_channel_read_timeout), however much it holds unread: reading
+	 * only the room a slow client made, each read let the agent send up to
+	 * 1.28 MB more, its buffer grew by that much, and past 256 MiB
+	 * (BUFFER_SIZE_MAX) libssh threw the whole buffer away with the packet
+	 * that did not fit (channel_default_bufferize): hundreds of MB cut out
+	 * of the middle of a stream, a frame's header then read in the middle
+	 * of another. Emptied at each read, libssh holds at most the window
+	 * it gave since, and to_cli at most that over its bound. */
 	while (!host_link_dead(l) && l->ch != NULL && l->backlog &&
-	    (len = buf_len(l->to_cli)) < l->cap) {
-		room = l->cap - len;
+	    (drain > 0 || buf_len(l->to_cli) < l->cap)) {
+		if (drain == 0) {
+			/* (may read the socket: the callback then takes room) */
+			n = ssh_channel_poll(l->ch, 0);
+			drain = n > 0 ? (size_t)n : 1;
+		}
 		n = ssh_channel_read_nonblocking(
-		    l->ch, tmp, (uint32_t)(room < sizeof tmp ? room : sizeof tmp), 0);
+		    l->ch, tmp, (uint32_t)(drain < sizeof tmp ? drain : sizeof tmp), 0);
 		if (n <= 0) {
 			l->backlog = 0;
 			if (n == SSH_EOF)
@@ -683,6 +697,7 @@ host_link_pump(struct host_session *h, struct host_link *l)
 			host_link_track_frames(l, tmp + used, (size_t)n - used);
 		}
 		l->backlog = 1;
+		drain = (size_t)n < drain ? drain - (size_t)n : 0;
 	}
 	if (l->down == HOST_LINK_DOWN_EOF && !l->backlog) {
 		host_link_set_down(l, HOST_LINK_DOWN_DRAIN);
