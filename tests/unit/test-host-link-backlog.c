@@ -28,10 +28,10 @@
  * byte i of its stream being (i % 251). */
 static struct {
 	struct ssh_channel_callbacks_struct *cb;
-	struct buf *held;    /* libssh's stdout buffer for the channel */
-	uint64_t window;     /* the window the agent may still fill */
-	uint64_t sent;	     /* the agent's bytes sent so far */
-	size_t most_held;    /* the largest held seen */
+	struct buf *held; /* libssh's stdout buffer for the channel */
+	uint64_t window;  /* the window the agent may still fill */
+	uint64_t sent;	  /* the agent's bytes sent so far */
+	size_t most_held; /* the largest held seen */
 	unsigned char *pkt;
 } fake;
 
