@@ -33,8 +33,9 @@
  * peer sent half a window, waited for the adjust a round trip, and about
  * half the window was in flight (docs/SSH-WINDOWS.md, "Where the rest of
  * the window went"). Bytes that wait for a slow client are not delivered, so
- * they earn no new window: what the broker holds for a channel stays below
- * its window plus the link's buffer.
+ * they earn no new window from here: what the broker holds for a channel
+ * stays below its window plus the link's buffer, plus the 1.28 MB libssh
+ * 0.10 grants itself at a read (host_link_pump).
  *
  * Ownership: a plain struct inside its link. */
 #ifndef RDEV_CHAN_WINDOW_H

@@ -690,7 +690,7 @@ host_link_pump(struct host_session *h, struct host_link *l)
 		}
 		/* libssh may have read the socket inside this call, and the data
 		 * callback then took room first: keep the rest anyway (to_cli
-		 * then holds at most one read more than its bound). */
+		 * then holds at most the drain more than its bound). */
 		used = host_link_take(l, tmp, (size_t)n);
 		if (used < (size_t)n && !host_link_dead(l)) {
 			buf_append(l->to_cli, tmp + used, (size_t)n - used);
