@@ -241,11 +241,12 @@ client_target_check(const struct client_target_hook *hook, int argc, char **argv
 	return rc;
 }
 
-/* up's answer through a pool gets the pool entry's name as "host"; an
+/* The backend wrapped (ct->inner) when a target needs its answers
+ * amended: up's answer through a pool gets the pool entry's name as "host"; an
  * error about a HOST: SOURCE whose folder is not on the host (never sent:
  * the agent names a folder the user never saw) says so. */
 static int
-client_target_pool_call(
+client_target_wrapped_call(
     void *ctx, cJSON *req, const struct progress *p, cJSON **result, char **cause)
 {
 	struct client_target *ct = ctx;
@@ -268,7 +269,7 @@ client_target_pool_call(
 }
 
 static int
-client_target_pool_exec(
+client_target_wrapped_exec(
     void *ctx, const char *prog_name, const struct agent_exec_req *req)
 {
 	struct client_target *ct = ctx;
@@ -391,8 +392,8 @@ client_target_source(const char *name, struct client_target *ct, int i,
 	remote_backend(ct->remote, &ct->be);
 	if (ct->pool_host != NULL) {
 		ct->inner = ct->be;
-		ct->be.call = client_target_pool_call;
-		ct->be.exec = client_target_pool_exec;
+		ct->be.call = client_target_wrapped_call;
+		ct->be.exec = client_target_wrapped_exec;
 		ct->be.ctx = ct;
 	}
 	ct->be.shown = ro->target;
@@ -443,8 +444,8 @@ client_target_source(const char *name, struct client_target *ct, int i,
 	}
 	if (ct->missing != NULL && ct->pool_host == NULL) {
 		ct->inner = ct->be;
-		ct->be.call = client_target_pool_call;
-		ct->be.exec = client_target_pool_exec;
+		ct->be.call = client_target_wrapped_call;
+		ct->be.exec = client_target_wrapped_exec;
 		ct->be.ctx = ct;
 	}
 	client_target_map_config(ct, folder);
@@ -578,8 +579,8 @@ client_target_open_hook(const char *name, int argc, char **argv, unsigned flags,
 	remote_backend(ct->remote, &ct->be);
 	if (ct->pool_host != NULL) {
 		ct->inner = ct->be;
-		ct->be.call = client_target_pool_call;
-		ct->be.exec = client_target_pool_exec;
+		ct->be.call = client_target_wrapped_call;
+		ct->be.exec = client_target_wrapped_exec;
 		ct->be.ctx = ct;
 	}
 	ct->be.shown = ro.target;
