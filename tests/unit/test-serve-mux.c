@@ -980,8 +980,10 @@ TEST(a_full_pipe_to_the_broker_is_written_again_once_it_has_room)
 
 /* A bulk download from a tcp stream (spliced from its socket into the pipe
  * to the broker, through the agent's private pipe) arrives to the last
- * byte, in order, framed, with the pipe to the broker a page (every splice
- * into it short) or the default, and the end after it. */
+ * byte, in order, framed, with the pipe to the broker a page (then the
+ * frames mostly go copied: the buffer is rarely empty; the partly spliced
+ * frame is a_frame_spliced_in_part_is_finished_before_another_goes's) or
+ * the default, and the end after it. */
 static void
 bulk_download(int small_pipe)
 {
