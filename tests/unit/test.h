@@ -6,6 +6,15 @@
  * to list them. Assertions print both values and the source line, then end the
  * current test (the others still run). The program exits non-zero if any test
  * failed and prints "N passed, N failed" as its last line.
+ *
+ * Cases that differ only in their data are a table, each row a test of its
+ * own (run, listed and failed by the row's name), checked by one function:
+ *
+ *   static const struct quote_case { const char *name, *in, *want; } quotes[] =
+ *	{ { "quote_empty", "", "''" }, ... };
+ *   static void quote_check(const void *arg) { const struct quote_case *c = arg;
+ *	... ASSERT_STR_EQ(got, c->want); }
+ *   TEST_CASES(quote_check, quotes)
  */
 #ifndef RDEV_TEST_H
 #define RDEV_TEST_H
@@ -17,9 +26,12 @@
 #include <string.h>
 
 typedef void (*test_fn)(void);
+typedef void (*test_case_fn)(const void *);
 struct test_entry {
 	const char *name;
-	test_fn fn;
+	test_fn fn;	      /* a TEST(), or NULL for a table's row: */
+	test_case_fn case_fn; /* called with that row */
+	const void *arg;
 };
 
 static struct test_entry test_entries[512];
@@ -39,6 +51,15 @@ test_register(const char *name, test_fn fn)
 	test_count++;
 }
 
+/* Register row arg of a table, named name, as a test run by fn(arg). */
+__attribute__((unused)) static void
+test_register_case(const char *name, test_case_fn fn, const void *arg)
+{
+	test_register(name, NULL);
+	test_entries[test_count - 1].case_fn = fn;
+	test_entries[test_count - 1].arg = arg;
+}
+
 #define TEST(name) \
 	static void test_##name(void); \
 	__attribute__((constructor)) static void test_register_##name(void) \
@@ -46,6 +67,15 @@ test_register(const char *name, test_fn fn)
 		test_register(#name, test_##name); \
 	} \
 	static void test_##name(void)
+
+/* Each row of table (an array of structs whose first member is const char
+ * *name) as a test of that name, run by fn(const void *row). */
+#define TEST_CASES(fn, table) \
+	__attribute__((constructor)) static void test_register_##table(void) \
+	{ \
+		for (size_t i_ = 0; i_ < sizeof(table) / sizeof((table)[0]); i_++) \
+			test_register_case((table)[i_].name, fn, &(table)[i_]); \
+	}
 
 #define TEST_FAIL(...) \
 	do { \
@@ -115,8 +145,12 @@ static int
 test_run_one(int i)
 {
 	test_failed_flag = 0;
-	if (setjmp(test_jmp) == 0)
-		test_entries[i].fn();
+	if (setjmp(test_jmp) == 0) {
+		if (test_entries[i].fn != NULL)
+			test_entries[i].fn();
+		else
+			test_entries[i].case_fn(test_entries[i].arg);
+	}
 	return test_failed_flag;
 }
 
