@@ -64,92 +64,72 @@ discover(const char *dir, int *rc)
 	return rel;
 }
 
-TEST(devcontainer_folder_first)
-{
-	char *dir = make_tmpdir(), *got;
+/* A workspace holding files (each "{}"), and what discovery finds in it:
+ * the path relative to it, or the error ("%s": the workspace). */
+struct discover_case {
+	const char *name;
+	const char *files[5]; /* NULL-terminated */
 	int rc;
+	const char *want;
+	int want_within; /* the error holds want, rather than being it */
+};
 
-	touch(dir, ".devcontainer/devcontainer.json");
-	touch(dir, ".devcontainer.json");
-	touch(dir, ".devcontainer/a/devcontainer.json");
-	touch(dir, ".devcontainer/b/devcontainer.json");
-	got = discover(dir, &rc);
-	ASSERT_INT_EQ(rc, 0);
-	ASSERT_STR_EQ(got, ".devcontainer/devcontainer.json");
-	free(got);
-	rm_rf(dir);
-}
-
-TEST(top_level_file_second)
-{
-	char *dir = make_tmpdir(), *got;
-	int rc;
-
-	touch(dir, ".devcontainer.json");
-	touch(dir, ".devcontainer/a/devcontainer.json");
-	touch(dir, ".devcontainer/b/devcontainer.json");
-	got = discover(dir, &rc);
-	ASSERT_INT_EQ(rc, 0);
-	ASSERT_STR_EQ(got, ".devcontainer.json");
-	free(got);
-	rm_rf(dir);
-}
-
-TEST(single_subfolder_third)
-{
-	char *dir = make_tmpdir(), *got;
-	int rc;
-
-	touch(dir, ".devcontainer/python/devcontainer.json");
-	touch(dir, ".devcontainer/other/notes.json");
-	touch(dir, ".devcontainer/deep/er/devcontainer.json");
-	got = discover(dir, &rc);
-	ASSERT_INT_EQ(rc, 0);
-	ASSERT_STR_EQ(got, ".devcontainer/python/devcontainer.json");
-	free(got);
-	rm_rf(dir);
-}
-
-TEST(several_subfolders_listed_in_order)
-{
-	char *dir = make_tmpdir(), *got, *want;
-	int rc;
-
-	touch(dir, ".devcontainer/node/devcontainer.json");
-	touch(dir, ".devcontainer/go/devcontainer.json");
-	got = discover(dir, &rc);
-	ASSERT_INT_EQ(rc, -1);
-	want = xasprintf(
+static const struct discover_case discover_cases[] = {
+	{ "devcontainer_folder_first",
+	    { ".devcontainer/devcontainer.json", ".devcontainer.json",
+		".devcontainer/a/devcontainer.json",
+		".devcontainer/b/devcontainer.json" },
+	    0, ".devcontainer/devcontainer.json", 0 },
+	{ "top_level_file_second",
+	    { ".devcontainer.json", ".devcontainer/a/devcontainer.json",
+		".devcontainer/b/devcontainer.json" },
+	    0, ".devcontainer.json", 0 },
+	{ "single_subfolder_third",
+	    { ".devcontainer/python/devcontainer.json", ".devcontainer/other/notes.json",
+		".devcontainer/deep/er/devcontainer.json" },
+	    0, ".devcontainer/python/devcontainer.json", 0 },
+	{ "several_subfolders_listed_in_order",
+	    { ".devcontainer/node/devcontainer.json",
+		".devcontainer/go/devcontainer.json" },
+	    -1,
 	    "several dev container configurations in %s: "
 	    ".devcontainer/go/devcontainer.json, "
 	    ".devcontainer/node/devcontainer.json; choose one with --config PATH, "
 	    "e.g. --config %s/.devcontainer/go/devcontainer.json",
-	    dir, dir);
-	ASSERT_STR_EQ(got, want);
-	free(want);
-	free(got);
-	rm_rf(dir);
-}
+	    0 },
+	/* The example --config can be pasted into a POSIX shell whatever the
+	 * path holds: a space, a quote. */
+	{ "several_subfolders_example_is_shell_quoted",
+	    { ".devcontainer/it's my app/devcontainer.json",
+		".devcontainer/node/devcontainer.json" },
+	    -1,
+	    "e.g. --config '%s/.devcontainer/it'\\''s my "
+	    "app/devcontainer.json'",
+	    1 },
+};
 
-/* The example --config can be pasted into a POSIX shell whatever the path
- * holds: a space, a quote. */
-TEST(several_subfolders_example_is_shell_quoted)
+/* Make one discover_cases row's workspace and discover in it. */
+static void
+discover_check(const void *arg)
 {
+	const struct discover_case *c = arg;
 	char *dir = make_tmpdir(), *got, *want;
 	int rc;
 
-	touch(dir, ".devcontainer/it's my app/devcontainer.json");
-	touch(dir, ".devcontainer/node/devcontainer.json");
+	for (size_t i = 0; c->files[i] != NULL; i++)
+		touch(dir, c->files[i]);
 	got = discover(dir, &rc);
-	ASSERT_INT_EQ(rc, -1);
-	want = xasprintf("e.g. --config '%s/.devcontainer/it'\\''s my "
-			 "app/devcontainer.json'",
-	    dir);
-	ASSERT_STR_CONTAINS(got, want);
+	ASSERT_INT_EQ(rc, c->rc);
+	want = xasprintf(c->want, dir, dir);
+	if (c->want_within)
+		ASSERT_STR_CONTAINS(got, want);
+	else
+		ASSERT_STR_EQ(got, want);
 	free(want);
 	free(got);
 	rm_rf(dir);
 }
+TEST_CASES(discover_check, discover_cases)
 
 TEST(none_found_names_the_folder)
 {

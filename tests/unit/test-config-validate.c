@@ -55,179 +55,230 @@ warnings_text(const struct config_warnings *w)
 	return s;
 }
 
-TEST(kind_image)
+/* config_validate_up() on a document that config_validate() accepts. */
+static void
+validate_up(const char *text, int forwards, struct result *r)
+{
+	struct jsonc_doc *doc;
+	char *cause = NULL;
+
+	memset(r, 0, sizeof *r);
+	doc = jsonc_parse("devcontainer.json", text, strlen(text), &cause);
+	if (doc == NULL || config_validate(doc, &r->kind, NULL, &cause) != 0) {
+		fprintf(stderr, "  bad test config: %s\n", cause);
+		free(cause);
+		jsonc_doc_free(doc);
+		r->rc = -2;
+		return;
+	}
+	r->rc = config_validate_up(doc, forwards, &r->warnings, &r->cause);
+	jsonc_doc_free(doc);
+}
+
+/* validate_up(text) with forwards: want NULL, it passes; else it fails
+ * with the cause want. */
+static void
+up_want(const char *text, const char *want)
 {
 	struct result r;
 
-	validate("{\"image\": \"debian\"}", &r);
-	ASSERT_INT_EQ(r.rc, 0);
-	ASSERT_INT_EQ(r.kind, CONFIG_KIND_IMAGE);
-	ASSERT_INT_EQ(r.warnings.count, 0);
-	ASSERT_STR_EQ(config_kind_name(r.kind), "image");
+	validate_up(text, 1, &r);
+	ASSERT_INT_EQ(r.rc, want != NULL ? -1 : 0);
+	if (want != NULL)
+		ASSERT_STR_EQ(r.cause, want);
 	result_free(&r);
 }
 
-TEST(kind_dockerfile_build)
+/* A configuration read (or checked for up) once, and what comes of it. */
+struct validate_case {
+	const char *name;
+	enum { VALIDATE_READ, VALIDATE_UP, VALIDATE_UP_UNFORWARDED } step;
+	const char *text;
+	int rc;
+	const char *kind;     /* config_kind_name() of the kind, or NULL */
+	const char *cause;    /* the error, or NULL */
+	const char *warnings; /* warnings_text(), or NULL: not checked */
+};
+
+static const struct validate_case validate_cases[] = {
+	{ .name = "kind_image",
+	    .text = "{\"image\": \"debian\"}",
+	    .kind = "image",
+	    .warnings = "" },
+	{ .name = "kind_dockerfile_build",
+	    .text = "{\"build\": {\"dockerfile\": \"Dockerfile\", \"context\": \"..\"}}",
+	    .kind = "dockerfile" },
+	{ .name = "kind_dockerfile_legacy",
+	    .text = "{\"dockerFile\": \"Dockerfile\", \"context\": \".\"}",
+	    .kind = "dockerfile",
+	    .warnings = "" },
+	{ .name = "kind_compose",
+	    .text = "{\"dockerComposeFile\": [\"a.yml\", \"b.yml\"], "
+		    "\"service\": \"app\", \"runServices\": [\"app\", \"db\"]}",
+	    .kind = "compose" },
+	{ .name = "kind_dockerfile_wins_over_image_like_reference",
+	    .text = "{\"image\": \"x\",\n \"build\": {\"dockerfile\": \"D\"}}",
+	    .kind = "dockerfile",
+	    .warnings = "devcontainer.json:1:2: \"image\" is ignored in a "
+			"configuration of kind dockerfile\n" },
+	{ .name = "compose_without_service",
+	    .text = "{\n  \"dockerComposeFile\": \"docker-compose.yml\"\n}",
+	    .rc = -1,
+	    .cause = "devcontainer.json:2:24: \"dockerComposeFile\": "
+		     "\"service\" is missing (it names the container to work in)" },
+	{ .name = "no_container_source",
+	    .text = "{\"name\": \"x\"}",
+	    .rc = -1,
+	    .cause = "devcontainer.json:1:1: configuration: no "
+		     "container to run: set \"image\", \"build\".\"dockerfile\" (or "
+		     "the legacy \"dockerFile\") or \"dockerComposeFile\" with "
+		     "\"service\"" },
+	{ .name = "build_without_dockerfile",
+	    .text = "{\"build\": {\"context\": \"..\"}}",
+	    .rc = -1,
+	    .cause = "devcontainer.json:1:11: \"build\": \"dockerfile\" "
+		     "is missing (and there is no \"image\" or \"dockerComposeFile\")" },
+	{ .name = "root_must_be_object",
+	    .text = "[1]",
+	    .rc = -1,
+	    .cause = "devcontainer.json:1:1: configuration: expected "
+		     "an object, got array" },
+	{ .name = "error_names_path_and_location",
+	    .text = "{\n"
+		    "  \"image\": \"debian\",\n"
+		    "  \"forwardPorts\": [3000, \"db:5432\", {\"port\": 1}]\n"
+		    "}",
+	    .rc = -1,
+	    .cause = "devcontainer.json:3:37: \"forwardPorts\"[2]: "
+		     "expected a number or \"host:port\" string, got object" },
+	{ .name = "nested_error_path",
+	    .text = "{\"build\": {\"dockerfile\": \"D\", \"args\": {\"A\": 1}}}",
+	    .rc = -1,
+	    .cause = "devcontainer.json:1:45: \"build\".\"args\".\"A\": "
+		     "expected a string, got number" },
+	{ .name = "a_variable_left_as_written_is_a_warning",
+	    .text = "{\n  \"image\": \"x\",\n"
+		    "  \"containerEnv\": {\"A\": \"${nope:X}\", \"B\": "
+		    "\"${localenv:H}\",\n"
+		    "    \"C\": \"${localEnv:NOPE} ${containerEnv:P} ${devcontainerId} "
+		    "${localEnv:} ${env::d}\"},\n"
+		    "  \"runArgs\": [\"${containerEnv}\", "
+		    "\"${containerEnv:P\"],\n"
+		    "  \"mounts\": [\"${a${b}\"],\n"
+		    "  \"customizations\": {\"vscode\": {\"x\": "
+		    "\"${workspaceFolder}\"}},\n"
+		    "  \"postCreateCommand\": \"echo ${HOME}\",\n"
+		    "  \"features\": {\"f\": {\"o\": \"${HOME}\"}}\n}",
+	    .warnings =
+		"devcontainer.json:3:20: \"containerEnv\".\"A\": unknown variable "
+		"${nope:X} left as written\n"
+		"devcontainer.json:3:38: \"containerEnv\".\"B\": unknown variable "
+		"${localenv:H} left as written\n"
+		"devcontainer.json:5:15: \"runArgs\"[0]: variable ${containerEnv} "
+		"names no variable: left as written\n"
+		"devcontainer.json:5:34: \"runArgs\"[1]: unclosed variable "
+		"${containerEnv:P left as written\n"
+		"devcontainer.json:6:14: \"mounts\"[0]: unknown variable ${a${b} left "
+		"as written\n" },
+	/* A property given twice: the first is dropped (as JSON.parse does),
+	 * with a warning naming both places. */
+	{ .name = "duplicate_property_is_a_warning",
+	    .text = "{\n  \"image\": \"x\",\n  \"containerEnv\": {\"A\": \"1\", \"A\": "
+		    "\"2\"},\n"
+		    "  \"image\": \"y\"\n}",
+	    .warnings = "devcontainer.json:3:20: duplicate property \"A\": dropped "
+			"for the one at 3:30\n"
+			"devcontainer.json:2:3: duplicate property \"image\": "
+			"dropped for the one at 4:3\n" },
+	{ .name = "unknown_property_is_a_warning",
+	    .text = "{\n  \"image\": \"x\",\n  \"foo\": 1,\n"
+		    "  \"build\": {\"bar\": true},\n"
+		    "  \"portsAttributes\": {\"80\": {\"colour\": \"red\"}}\n}",
+	    .warnings = "devcontainer.json:3:3: unknown property \"foo\"\n"
+			"devcontainer.json:4:13: unknown property \"build\".\"bar\"\n"
+			"devcontainer.json:4:3: \"build\" is ignored in a "
+			"configuration of kind image\n"
+			"devcontainer.json:5:30: unknown property "
+			"\"portsAttributes\".\"80\".\"colour\"\n" },
+	{ .name = "up_empty_features_and_plain_config_pass",
+	    .step = VALIDATE_UP,
+	    .text = "{\"image\": \"x\", \"features\": {}, \"forwardPorts\": [3000], "
+		    "\"hostRequirements\": {\"gpu\": false}, \"secrets\": {}, "
+		    "\"shutdownAction\": \"none\", \"overrideFeatureInstallOrder\": "
+		    "[], \"portsAttributes\": {\"3000\": {\"label\": \"web\", "
+		    "\"protocol\": \"http\", \"elevateIfNeeded\": false}, "
+		    "\"9000-9100\": {}}, \"customizations\": {\"vscode\": {}}}",
+	    .warnings = "" },
+	{ .name = "up_host_requirements_warned",
+	    .step = VALIDATE_UP,
+	    .text = "{\"image\": \"x\",\n  \"hostRequirements\": {\"cpus\": 2, "
+		    "\"memory\": \"4gb\", \"gpu\": \"optional\"}}",
+	    .warnings = "devcontainer.json:2:3: \"hostRequirements\": \"gpu\": "
+			"\"optional\": the container gets no GPU (rdev gives none "
+			"yet)\n" },
+	{ .name = "up_harmless_properties_warned_once_each",
+	    .step = VALIDATE_UP_UNFORWARDED,
+	    .text = "{\"image\": \"x\",\n"
+		    "\"secrets\": {\"A\": {}, \"B\": {\"description\": \"b\"}},\n"
+		    "\"shutdownAction\": \"stopContainer\",\n"
+		    "\"overrideFeatureInstallOrder\": [\"f\"],\n"
+		    "\"forwardPorts\": [3000]}",
+	    .warnings =
+		"devcontainer.json:2:1: \"secrets\": not supplied: rdev has no "
+		"secrets store; A, B are set only when --secrets-file gives them\n"
+		"devcontainer.json:3:1: \"shutdownAction\": \"stopContainer\" is not "
+		"acted on: the container keeps running after `up`, exec and shell "
+		"until `rdev stop` or `rdev down`\n"
+		"devcontainer.json:5:1: \"forwardPorts\": not forwarded: rdev-agent "
+		"does not forward ports (`rdev up` does); from this machine, reach "
+		"them at the container's address\n" },
+	/* elevateIfNeeded is about ports below 1024: on 3000 (a range from 1024
+	 * too) it needs nothing, and is not warned of; a range reaching below
+	 * 1024 is. */
+	{ .name = "up_elevate_if_needed_only_below_1024",
+	    .step = VALIDATE_UP,
+	    .text = "{\"image\": \"x\", \"forwardPorts\": [3000],\n"
+		    "\"portsAttributes\": {\"3000\": {\"elevateIfNeeded\": true},\n"
+		    "\"1024-2000\": {\"elevateIfNeeded\": true},\n"
+		    "\"1000-2000\": {\"elevateIfNeeded\": true}}}",
+	    .warnings = "devcontainer.json:4:15: "
+			"\"portsAttributes\".\"1000-2000\".\"elevateIfNeeded\": "
+			"rdev does not elevate: a port below 1024 that this user may "
+			"not bind is forwarded from the port plus 10000 (80 from "
+			"10080), or the next free one (with requireLocalPort: not "
+			"forwarded, an error)\n" },
+	{ .name = "up_forward_ports_fine_when_forwarded",
+	    .step = VALIDATE_UP,
+	    .text = "{\"image\": \"x\", \"forwardPorts\": [3000, \"db:5432\"]}",
+	    .warnings = "" },
+};
+
+/* Run one validate_cases row: its step on its text, then each outcome it
+ * names. */
+static void
+validate_check(const void *arg)
 {
-	struct result r;
-
-	validate(
-	    "{\"build\": {\"dockerfile\": \"Dockerfile\", \"context\": \"..\"}}", &r);
-	ASSERT_INT_EQ(r.rc, 0);
-	ASSERT_INT_EQ(r.kind, CONFIG_KIND_DOCKERFILE);
-	ASSERT_STR_EQ(config_kind_name(r.kind), "dockerfile");
-	result_free(&r);
-}
-
-TEST(kind_dockerfile_legacy)
-{
-	struct result r;
-
-	validate("{\"dockerFile\": \"Dockerfile\", \"context\": \".\"}", &r);
-	ASSERT_INT_EQ(r.rc, 0);
-	ASSERT_INT_EQ(r.kind, CONFIG_KIND_DOCKERFILE);
-	ASSERT_INT_EQ(r.warnings.count, 0);
-	result_free(&r);
-}
-
-TEST(kind_compose)
-{
-	struct result r;
-
-	validate("{\"dockerComposeFile\": [\"a.yml\", \"b.yml\"], "
-		 "\"service\": \"app\", \"runServices\": [\"app\", \"db\"]}",
-	    &r);
-	ASSERT_INT_EQ(r.rc, 0);
-	ASSERT_INT_EQ(r.kind, CONFIG_KIND_COMPOSE);
-	ASSERT_STR_EQ(config_kind_name(r.kind), "compose");
-	result_free(&r);
-}
-
-TEST(kind_dockerfile_wins_over_image_like_reference)
-{
+	const struct validate_case *c = arg;
 	struct result r;
 	char *w;
 
-	validate("{\"image\": \"x\",\n \"build\": {\"dockerfile\": \"D\"}}", &r);
-	ASSERT_INT_EQ(r.rc, 0);
-	ASSERT_INT_EQ(r.kind, CONFIG_KIND_DOCKERFILE);
-	w = warnings_text(&r.warnings);
-	ASSERT_STR_EQ(w,
-	    "devcontainer.json:1:2: \"image\" is ignored in a "
-	    "configuration of kind dockerfile\n");
-	free(w);
+	if (c->step == VALIDATE_READ)
+		validate(c->text, &r);
+	else
+		validate_up(c->text, c->step == VALIDATE_UP, &r);
+	ASSERT_INT_EQ(r.rc, c->rc);
+	if (c->kind != NULL)
+		ASSERT_STR_EQ(config_kind_name(r.kind), c->kind);
+	if (c->cause != NULL)
+		ASSERT_STR_EQ(r.cause, c->cause);
+	if (c->warnings != NULL) {
+		w = warnings_text(&r.warnings);
+		ASSERT_STR_EQ(w, c->warnings);
+		free(w);
+	}
 	result_free(&r);
 }
-
-TEST(compose_without_service)
-{
-	struct result r;
-
-	validate("{\n  \"dockerComposeFile\": \"docker-compose.yml\"\n}", &r);
-	ASSERT_INT_EQ(r.rc, -1);
-	ASSERT_STR_EQ(r.cause,
-	    "devcontainer.json:2:24: \"dockerComposeFile\": "
-	    "\"service\" is missing (it names the container to work in)");
-	result_free(&r);
-}
-
-TEST(no_container_source)
-{
-	struct result r;
-
-	validate("{\"name\": \"x\"}", &r);
-	ASSERT_INT_EQ(r.rc, -1);
-	ASSERT_STR_EQ(r.cause,
-	    "devcontainer.json:1:1: configuration: no "
-	    "container to run: set \"image\", \"build\".\"dockerfile\" (or the "
-	    "legacy \"dockerFile\") or \"dockerComposeFile\" with \"service\"");
-	result_free(&r);
-}
-
-TEST(build_without_dockerfile)
-{
-	struct result r;
-
-	validate("{\"build\": {\"context\": \"..\"}}", &r);
-	ASSERT_INT_EQ(r.rc, -1);
-	ASSERT_STR_EQ(r.cause,
-	    "devcontainer.json:1:11: \"build\": \"dockerfile\" "
-	    "is missing (and there is no \"image\" or \"dockerComposeFile\")");
-	result_free(&r);
-}
-
-TEST(root_must_be_object)
-{
-	struct result r;
-
-	validate("[1]", &r);
-	ASSERT_INT_EQ(r.rc, -1);
-	ASSERT_STR_EQ(r.cause,
-	    "devcontainer.json:1:1: configuration: expected "
-	    "an object, got array");
-	result_free(&r);
-}
-
-TEST(error_names_path_and_location)
-{
-	struct result r;
-
-	validate("{\n"
-		 "  \"image\": \"debian\",\n"
-		 "  \"forwardPorts\": [3000, \"db:5432\", {\"port\": 1}]\n"
-		 "}",
-	    &r);
-	ASSERT_INT_EQ(r.rc, -1);
-	ASSERT_STR_EQ(r.cause,
-	    "devcontainer.json:3:37: \"forwardPorts\"[2]: "
-	    "expected a number or \"host:port\" string, got object");
-	result_free(&r);
-}
-
-TEST(nested_error_path)
-{
-	struct result r;
-
-	validate("{\"build\": {\"dockerfile\": \"D\", \"args\": {\"A\": 1}}}", &r);
-	ASSERT_INT_EQ(r.rc, -1);
-	ASSERT_STR_EQ(r.cause,
-	    "devcontainer.json:1:45: \"build\".\"args\".\"A\": "
-	    "expected a string, got number");
-	result_free(&r);
-}
-
-TEST(a_variable_left_as_written_is_a_warning)
-{
-	struct result r;
-	char *w;
-
-	validate("{\n  \"image\": \"x\",\n"
-		 "  \"containerEnv\": {\"A\": \"${nope:X}\", \"B\": \"${localenv:H}\",\n"
-		 "    \"C\": \"${localEnv:NOPE} ${containerEnv:P} ${devcontainerId} "
-		 "${localEnv:} ${env::d}\"},\n"
-		 "  \"runArgs\": [\"${containerEnv}\", "
-		 "\"${containerEnv:P\"],\n"
-		 "  \"mounts\": [\"${a${b}\"],\n"
-		 "  \"customizations\": {\"vscode\": {\"x\": \"${workspaceFolder}\"}},\n"
-		 "  \"postCreateCommand\": \"echo ${HOME}\",\n"
-		 "  \"features\": {\"f\": {\"o\": \"${HOME}\"}}\n}",
-	    &r);
-	ASSERT_INT_EQ(r.rc, 0);
-	w = warnings_text(&r.warnings);
-	ASSERT_STR_EQ(w,
-	    "devcontainer.json:3:20: \"containerEnv\".\"A\": unknown variable "
-	    "${nope:X} left as written\n"
-	    "devcontainer.json:3:38: \"containerEnv\".\"B\": unknown variable "
-	    "${localenv:H} left as written\n"
-	    "devcontainer.json:5:15: \"runArgs\"[0]: variable ${containerEnv} "
-	    "names no variable: left as written\n"
-	    "devcontainer.json:5:34: \"runArgs\"[1]: unclosed variable "
-	    "${containerEnv:P left as written\n"
-	    "devcontainer.json:6:14: \"mounts\"[0]: unknown variable ${a${b} left as "
-	    "written\n");
-	free(w);
-	result_free(&r);
-}
+TEST_CASES(validate_check, validate_cases)
 
 /* ${env} and ${localEnv} without a name fail the substitution wherever they
  * are (the reference's error, which says neither line nor property), and
@@ -271,50 +322,6 @@ TEST(a_variable_without_a_name_is_an_error)
 	    &r);
 	ASSERT_INT_EQ(r.rc, 0);
 	ASSERT_INT_EQ((int)r.warnings.count, 1);
-	result_free(&r);
-}
-
-/* A property given twice: the first is dropped (as JSON.parse does), with a
- * warning naming both places. */
-TEST(duplicate_property_is_a_warning)
-{
-	struct result r;
-	char *w;
-
-	validate(
-	    "{\n  \"image\": \"x\",\n  \"containerEnv\": {\"A\": \"1\", \"A\": \"2\"},\n"
-	    "  \"image\": \"y\"\n}",
-	    &r);
-	ASSERT_INT_EQ(r.rc, 0);
-	w = warnings_text(&r.warnings);
-	ASSERT_STR_EQ(w,
-	    "devcontainer.json:3:20: duplicate property \"A\": dropped for the one at "
-	    "3:30\n"
-	    "devcontainer.json:2:3: duplicate property \"image\": dropped for the one "
-	    "at 4:3\n");
-	free(w);
-	result_free(&r);
-}
-
-TEST(unknown_property_is_a_warning)
-{
-	struct result r;
-	char *w;
-
-	validate("{\n  \"image\": \"x\",\n  \"foo\": 1,\n"
-		 "  \"build\": {\"bar\": true},\n"
-		 "  \"portsAttributes\": {\"80\": {\"colour\": \"red\"}}\n}",
-	    &r);
-	ASSERT_INT_EQ(r.rc, 0);
-	w = warnings_text(&r.warnings);
-	ASSERT_STR_EQ(w,
-	    "devcontainer.json:3:3: unknown property \"foo\"\n"
-	    "devcontainer.json:4:13: unknown property \"build\".\"bar\"\n"
-	    "devcontainer.json:4:3: \"build\" is ignored in a configuration of "
-	    "kind image\n"
-	    "devcontainer.json:5:30: unknown property "
-	    "\"portsAttributes\".\"80\".\"colour\"\n");
-	free(w);
 	result_free(&r);
 }
 
@@ -692,56 +699,6 @@ TEST(warnings_null_is_allowed)
 	jsonc_doc_free(doc);
 }
 
-/* config_validate_up() on a document that config_validate() accepts. */
-static void
-validate_up(const char *text, int forwards, struct result *r)
-{
-	struct jsonc_doc *doc;
-	char *cause = NULL;
-
-	memset(r, 0, sizeof *r);
-	doc = jsonc_parse("devcontainer.json", text, strlen(text), &cause);
-	if (doc == NULL || config_validate(doc, &r->kind, NULL, &cause) != 0) {
-		fprintf(stderr, "  bad test config: %s\n", cause);
-		free(cause);
-		jsonc_doc_free(doc);
-		r->rc = -2;
-		return;
-	}
-	r->rc = config_validate_up(doc, forwards, &r->warnings, &r->cause);
-	jsonc_doc_free(doc);
-}
-
-/* validate_up(text) with forwards: want NULL, it passes; else it fails
- * with the cause want. */
-static void
-up_want(const char *text, const char *want)
-{
-	struct result r;
-
-	validate_up(text, 1, &r);
-	ASSERT_INT_EQ(r.rc, want != NULL ? -1 : 0);
-	if (want != NULL)
-		ASSERT_STR_EQ(r.cause, want);
-	result_free(&r);
-}
-
-TEST(up_empty_features_and_plain_config_pass)
-{
-	struct result r;
-
-	validate_up("{\"image\": \"x\", \"features\": {}, \"forwardPorts\": [3000], "
-		    "\"hostRequirements\": {\"gpu\": false}, \"secrets\": {}, "
-		    "\"shutdownAction\": \"none\", \"overrideFeatureInstallOrder\": [], "
-		    "\"portsAttributes\": {\"3000\": {\"label\": \"web\", \"protocol\": "
-		    "\"http\", \"elevateIfNeeded\": false}, \"9000-9100\": {}}, "
-		    "\"customizations\": {\"vscode\": {}}}",
-	    1, &r);
-	ASSERT_INT_EQ(r.rc, 0);
-	ASSERT_INT_EQ(r.warnings.count, 0);
-	result_free(&r);
-}
-
 /* Where up substitutes in the container (remoteEnv, the ports),
  * ${containerEnv} without a name cannot be resolved: up's error, at its
  * place, before anything is made. */
@@ -881,49 +838,6 @@ TEST(up_required_gpu_is_an_error)
 	result_free(&r);
 }
 
-TEST(up_host_requirements_warned)
-{
-	struct result r;
-	char *w;
-
-	validate_up("{\"image\": \"x\",\n  \"hostRequirements\": {\"cpus\": 2, "
-		    "\"memory\": \"4gb\", \"gpu\": \"optional\"}}",
-	    1, &r);
-	ASSERT_INT_EQ(r.rc, 0);
-	w = warnings_text(&r.warnings);
-	ASSERT_STR_EQ(w,
-	    "devcontainer.json:2:3: \"hostRequirements\": \"gpu\": \"optional\": "
-	    "the container gets no GPU (rdev gives none yet)\n");
-	free(w);
-	result_free(&r);
-}
-
-TEST(up_harmless_properties_warned_once_each)
-{
-	struct result r;
-	char *w;
-
-	validate_up("{\"image\": \"x\",\n"
-		    "\"secrets\": {\"A\": {}, \"B\": {\"description\": \"b\"}},\n"
-		    "\"shutdownAction\": \"stopContainer\",\n"
-		    "\"overrideFeatureInstallOrder\": [\"f\"],\n"
-		    "\"forwardPorts\": [3000]}",
-	    0, &r);
-	ASSERT_INT_EQ(r.rc, 0);
-	w = warnings_text(&r.warnings);
-	ASSERT_STR_EQ(w,
-	    "devcontainer.json:2:1: \"secrets\": not supplied: rdev has no secrets "
-	    "store; A, B are set only when --secrets-file gives them\n"
-	    "devcontainer.json:3:1: \"shutdownAction\": \"stopContainer\" is not "
-	    "acted on: the container keeps running after `up`, exec and shell until "
-	    "`rdev stop` or `rdev down`\n"
-	    "devcontainer.json:5:1: \"forwardPorts\": not forwarded: rdev-agent does "
-	    "not forward ports (`rdev up` does); from this machine, reach them at the "
-	    "container's address\n");
-	free(w);
-	result_free(&r);
-}
-
 /* config_validate_up_metadata(): what only the merged configuration has. */
 static char *
 validate_up_metadata(const char *text, const char *merged_text, int forwards)
@@ -982,41 +896,6 @@ TEST(up_metadata_only_properties_warned)
 	    merged, 0);
 	ASSERT_STR_EQ(w, "");
 	free(w);
-}
-
-/* elevateIfNeeded is about ports below 1024: on 3000 (a range from 1024
- * too) it needs nothing, and is not warned of; a range reaching below
- * 1024 is. */
-TEST(up_elevate_if_needed_only_below_1024)
-{
-	struct result r;
-	char *w;
-
-	validate_up("{\"image\": \"x\", \"forwardPorts\": [3000],\n"
-		    "\"portsAttributes\": {\"3000\": {\"elevateIfNeeded\": true},\n"
-		    "\"1024-2000\": {\"elevateIfNeeded\": true},\n"
-		    "\"1000-2000\": {\"elevateIfNeeded\": true}}}",
-	    1, &r);
-	ASSERT_INT_EQ(r.rc, 0);
-	w = warnings_text(&r.warnings);
-	ASSERT_STR_EQ(w,
-	    "devcontainer.json:4:15: "
-	    "\"portsAttributes\".\"1000-2000\".\"elevateIfNeeded\": "
-	    "rdev does not elevate: a port below 1024 that this user may not bind is "
-	    "forwarded from the port plus 10000 (80 from 10080), or the next free one "
-	    "(with requireLocalPort: not forwarded, an error)\n");
-	free(w);
-	result_free(&r);
-}
-
-TEST(up_forward_ports_fine_when_forwarded)
-{
-	struct result r;
-
-	validate_up("{\"image\": \"x\", \"forwardPorts\": [3000, \"db:5432\"]}", 1, &r);
-	ASSERT_INT_EQ(r.rc, 0);
-	ASSERT_INT_EQ(r.warnings.count, 0);
-	result_free(&r);
 }
 
 TEST(up_port_attributes_warned_when_forwarded)
