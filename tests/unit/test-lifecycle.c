@@ -219,29 +219,31 @@ TEST(empty_and_other_values_run_nothing)
 
 TEST(ill_typed_commands_are_errors)
 {
+	static const struct {
+		const char *json, *want;
+	} cases[] = {
+		{ "[\"echo\", 3]",
+		    "postCreateCommand: the command array holds a non-string" },
+		{ "{\"ok\": \"true\", \"bad\": {\"x\": 1}}",
+		    "postCreateCommand: entry \"bad\" is neither a string nor an array "
+		    "of strings" },
+		/* an entry with nothing to run is not skipped in silence: the
+		 * reference fails on it (it execs "undefined") */
+		{ "{\"ok\": \"true\", \"empty\": []}",
+		    "postCreateCommand: entry \"empty\" is an empty array: no command "
+		    "to run (give one, or remove the entry)" },
+	};
 	struct lifecycle_group g;
-	char *cause = NULL;
+	char *cause;
 
-	ASSERT_INT_EQ(group("[\"echo\", 3]", &g, &cause), -1);
-	ASSERT_STR_EQ(cause, "postCreateCommand: the command array holds a non-string");
-	lifecycle_group_clear(&g);
-	free(cause);
-	cause = NULL;
-	ASSERT_INT_EQ(group("{\"ok\": \"true\", \"bad\": {\"x\": 1}}", &g, &cause), -1);
-	ASSERT_STR_EQ(cause,
-	    "postCreateCommand: entry \"bad\" is neither a string nor an array "
-	    "of strings");
-	lifecycle_group_clear(&g);
-	free(cause);
-	/* an entry with nothing to run is not skipped in silence: the
-	 * reference fails on it (it execs "undefined") */
-	cause = NULL;
-	ASSERT_INT_EQ(group("{\"ok\": \"true\", \"empty\": []}", &g, &cause), -1);
-	ASSERT_STR_EQ(cause,
-	    "postCreateCommand: entry \"empty\" is an empty array: no command to "
-	    "run (give one, or remove the entry)");
-	lifecycle_group_clear(&g);
-	free(cause);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		TEST_CASE_NAME("%s", cases[i].json);
+		cause = NULL;
+		ASSERT_INT_EQ(group(cases[i].json, &g, &cause), -1);
+		ASSERT_STR_EQ(cause, cases[i].want);
+		lifecycle_group_clear(&g);
+		free(cause);
+	}
 }
 
 /* An empty-array entry from the image's metadata or a Feature (the
@@ -342,31 +344,38 @@ TEST(reused_label_without_the_configurations_entry_names_the_feature)
 
 TEST(failure_message_shapes)
 {
+	/* the message of a step's first command that exited (or was killed)
+	 * with status */
+	static const struct {
+		const char *json, *step;
+		int exited, status;
+		const char *want;
+	} cases[] = {
+		{ "\"npm install\"", "postCreateCommand", 1, 3,
+		    "postCreateCommand failed: `npm install` exited with status 3" },
+		{ "[\"make\", \"-j\", \"4\"]", "onCreateCommand", 1, 2,
+		    "onCreateCommand failed: `make -j 4` exited with status 2" },
+		{ "{\"db\": [\"mysql\", \"-u\", \"root\"]}", "postStartCommand", 1, 1,
+		    "postStartCommand failed: [db] `mysql -u root` exited with status "
+		    "1" },
+		{ "{\"db\": [\"mysql\", \"-u\", \"root\"]}", "initializeCommand", 0, 9,
+		    "initializeCommand failed: [db] `mysql -u root` killed by signal 9 "
+		    "(Killed)" },
+	};
 	struct lifecycle_group g;
 	char *m;
 
-	ASSERT_INT_EQ(group("\"npm install\"", &g, NULL), 0);
-	m = lifecycle_failure_message("postCreateCommand", &g.cmds[0], 1, 3);
-	ASSERT_STR_EQ(m, "postCreateCommand failed: `npm install` exited with status 3");
-	free(m);
-	lifecycle_group_clear(&g);
-
-	ASSERT_INT_EQ(group("[\"make\", \"-j\", \"4\"]", &g, NULL), 0);
-	m = lifecycle_failure_message("onCreateCommand", &g.cmds[0], 1, 2);
-	ASSERT_STR_EQ(m, "onCreateCommand failed: `make -j 4` exited with status 2");
-	free(m);
-	lifecycle_group_clear(&g);
-
-	ASSERT_INT_EQ(group("{\"db\": [\"mysql\", \"-u\", \"root\"]}", &g, NULL), 0);
-	m = lifecycle_failure_message("postStartCommand", &g.cmds[0], 1, 1);
-	ASSERT_STR_EQ(
-	    m, "postStartCommand failed: [db] `mysql -u root` exited with status 1");
-	free(m);
-	m = lifecycle_failure_message("initializeCommand", &g.cmds[0], 0, 9);
-	ASSERT_STR_EQ(m,
-	    "initializeCommand failed: [db] `mysql -u root` killed by signal 9 "
-	    "(Killed)");
-	free(m);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		TEST_CASE_NAME("%s of %s", cases[i].step, cases[i].json);
+		ASSERT_INT_EQ(group(cases[i].json, &g, NULL), 0);
+		m = lifecycle_failure_message(
+		    cases[i].step, &g.cmds[0], cases[i].exited, cases[i].status);
+		ASSERT_STR_EQ(m, cases[i].want);
+		free(m);
+		lifecycle_group_clear(&g);
+	}
+	TEST_CASE_NAME("lifecycle_cmd_describe");
+	ASSERT_INT_EQ(group(cases[3].json, &g, NULL), 0);
 	m = lifecycle_cmd_describe(&g.cmds[0]);
 	ASSERT_STR_EQ(m, "[db] `mysql -u root`");
 	free(m);
@@ -1157,37 +1166,41 @@ TEST(initialize_does_not_wait_for_its_background_process)
 
 TEST(initialize_failure_names_the_command)
 {
-	char *out, *cause = NULL;
+	static const struct {
+		const char *json;
+		int rc;
+		const char *cause; /* NULL: no error */
+		const char *out;   /* what the output holds, or NULL */
+		int out_exact;	   /* ... or is */
+	} cases[] = {
+		{ "{\"ok\": \"true\", \"bad\": \"echo before; exit 3\"}", -1,
+		    "initializeCommand failed: [bad] `echo before; exit 3` exited "
+		    "with status 3: before",
+		    "[bad] before\n", 0 },
+		{ "\"kill -9 $$\"", -1,
+		    "initializeCommand failed: `kill -9 $$` killed by signal 9 (Killed)",
+		    NULL, 0 },
+		{ "[\"/nonexistent/prog\"]", -1,
+		    "initializeCommand failed: `/nonexistent/prog` exited with status "
+		    "127: cannot run /nonexistent/prog: No such file or directory",
+		    "cannot run /nonexistent/prog", 0 },
+		{ "\"   \"", 0, NULL, "", 1 },
+	};
+	char *out, *cause;
 	int rc;
 
-	out = run_initialize(
-	    "{\"ok\": \"true\", \"bad\": \"echo before; exit 3\"}", NULL, &rc, &cause);
-	ASSERT_INT_EQ(rc, -1);
-	ASSERT_STR_EQ(cause,
-	    "initializeCommand failed: [bad] `echo before; exit 3` exited "
-	    "with status 3: before");
-	ASSERT_STR_CONTAINS(out, "[bad] before\n");
-	free(out);
-	free(cause);
-	cause = NULL;
-	out = run_initialize("\"kill -9 $$\"", NULL, &rc, &cause);
-	ASSERT_INT_EQ(rc, -1);
-	ASSERT_STR_EQ(
-	    cause, "initializeCommand failed: `kill -9 $$` killed by signal 9 (Killed)");
-	free(out);
-	free(cause);
-	cause = NULL;
-	out = run_initialize("[\"/nonexistent/prog\"]", NULL, &rc, &cause);
-	ASSERT_INT_EQ(rc, -1);
-	ASSERT_STR_EQ(cause,
-	    "initializeCommand failed: `/nonexistent/prog` exited with status 127: "
-	    "cannot run /nonexistent/prog: No such file or directory");
-	ASSERT_STR_CONTAINS(out, "cannot run /nonexistent/prog");
-	free(out);
-	free(cause);
-	cause = NULL;
-	out = run_initialize("\"   \"", NULL, &rc, &cause);
-	ASSERT_INT_EQ(rc, 0);
-	ASSERT_STR_EQ(out, "");
-	free(out);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		TEST_CASE_NAME("%s", cases[i].json);
+		cause = NULL;
+		out = run_initialize(cases[i].json, NULL, &rc, &cause);
+		ASSERT_INT_EQ(rc, cases[i].rc);
+		if (cases[i].cause != NULL)
+			ASSERT_STR_EQ(cause, cases[i].cause);
+		if (cases[i].out != NULL && cases[i].out_exact)
+			ASSERT_STR_EQ(out, cases[i].out);
+		else if (cases[i].out != NULL)
+			ASSERT_STR_CONTAINS(out, cases[i].out);
+		free(out);
+		free(cause);
+	}
 }

@@ -15,6 +15,9 @@
  *   static void quote_check(const void *arg) { const struct quote_case *c = arg;
  *	... ASSERT_STR_EQ(got, c->want); }
  *   TEST_CASES(quote_check, quotes)
+ *
+ * A loop over cases inside one test names the one it is at with
+ * TEST_CASE_NAME("%s", c->name): a failure says it first.
  */
 #ifndef RDEV_TEST_H
 #define RDEV_TEST_H
@@ -38,6 +41,7 @@ static struct test_entry test_entries[512];
 static int test_count;
 static jmp_buf test_jmp;
 static int test_failed_flag;
+static char test_case_name[256];
 
 static void
 test_register(const char *name, test_fn fn)
@@ -77,9 +81,14 @@ test_register_case(const char *name, test_case_fn fn, const void *arg)
 			test_register_case((table)[i_].name, fn, &(table)[i_]); \
 	}
 
+/* Name the case a loop in a test is at: a failure then says it first
+ * (printf-style; kept until the next TEST_CASE_NAME or the test's end). */
+#define TEST_CASE_NAME(...) snprintf(test_case_name, sizeof test_case_name, __VA_ARGS__)
+
 #define TEST_FAIL(...) \
 	do { \
-		fprintf(stderr, "  %s:%d: ", __FILE__, __LINE__); \
+		fprintf(stderr, "  %s:%d: %s%s", __FILE__, __LINE__, test_case_name, \
+		    test_case_name[0] != '\0' ? ": " : ""); \
 		fprintf(stderr, __VA_ARGS__); \
 		fputc('\n', stderr); \
 		test_failed_flag = 1; \
@@ -145,6 +154,7 @@ static int
 test_run_one(int i)
 {
 	test_failed_flag = 0;
+	test_case_name[0] = '\0';
 	if (setjmp(test_jmp) == 0) {
 		if (test_entries[i].fn != NULL)
 			test_entries[i].fn();
