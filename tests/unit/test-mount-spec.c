@@ -5,12 +5,11 @@
 #include "mount-spec.h"
 #include "test.h"
 
-/* The Mount object for a --mount string (compact JSON), or "ERROR: cause". */
+/* Mount m as compact JSON, or "ERROR: cause" when it is NULL; frees both. */
 static char *
-mount_str(const char *s)
+mount_text(cJSON *m, char *cause)
 {
-	char *cause = NULL, *out;
-	cJSON *m = mount_spec_parse(s, &cause);
+	char *out;
 
 	if (m == NULL) {
 		out = malloc(strlen(cause) + 8);
@@ -22,6 +21,16 @@ mount_str(const char *s)
 	out = cJSON_PrintUnformatted(m);
 	cJSON_Delete(m);
 	return out;
+}
+
+/* The Mount object for a --mount string (compact JSON), or "ERROR: cause". */
+static char *
+mount_str(const char *s)
+{
+	char *cause = NULL;
+	cJSON *m = mount_spec_parse(s, &cause);
+
+	return mount_text(m, cause);
 }
 
 /* The same through mount_spec_to_api for a JSON value (string or object). */
@@ -29,27 +38,19 @@ static char *
 mount_json(const char *json)
 {
 	cJSON *v = cJSON_Parse(json), *m;
-	char *cause = NULL, *out;
+	char *cause = NULL;
 
 	if (v == NULL)
 		return strdup("BAD TEST JSON");
 	m = mount_spec_to_api(v, &cause);
 	cJSON_Delete(v);
-	if (m == NULL) {
-		out = malloc(strlen(cause) + 8);
-		strcpy(out, "ERROR: ");
-		strcat(out, cause);
-		free(cause);
-		return out;
-	}
-	out = cJSON_PrintUnformatted(m);
-	cJSON_Delete(m);
-	return out;
+	return mount_text(m, cause);
 }
 
-#define CHECK_MOUNT(s, want) \
+/* fn(s) (mount_str or mount_json) is want. */
+#define CHECK_MOUNT_BY(fn, s, want) \
 	do { \
-		char *got_ = mount_str(s); \
+		char *got_ = fn(s); \
 		int ok_ = strcmp(got_, (want)) == 0; \
 		if (!ok_) { \
 			fprintf(stderr, "  %s:%d: mount %s\n    got  %s\n    want %s\n", \
@@ -59,19 +60,8 @@ mount_json(const char *json)
 		} \
 		free(got_); \
 	} while (0)
-
-#define CHECK_JSON(j, want) \
-	do { \
-		char *got_ = mount_json(j); \
-		int ok_ = strcmp(got_, (want)) == 0; \
-		if (!ok_) { \
-			fprintf(stderr, "  %s:%d: mount %s\n    got  %s\n    want %s\n", \
-			    __FILE__, __LINE__, j, got_, want); \
-			free(got_); \
-			TEST_FAIL("mount differs"); \
-		} \
-		free(got_); \
-	} while (0)
+#define CHECK_MOUNT(s, want) CHECK_MOUNT_BY(mount_str, s, want)
+#define CHECK_JSON(j, want) CHECK_MOUNT_BY(mount_json, j, want)
 
 TEST(bind_basic)
 {

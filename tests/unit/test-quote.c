@@ -21,20 +21,22 @@ TEST(string_escapes_controls_quotes_and_backslashes)
 
 TEST(string_cuts_between_characters)
 {
-	char *q = quote_string("abcdef", 4);
+	/* quoted in 4 bytes at the most: an escape is never cut in two, nor a
+	 * character */
+	static const char *const cases[][2] = {
+		{ "abcdef", "\"abcd...\"" },
+		{ "ab\ncd", "\"ab...\"" },
+		{ "a\xc3\xa9\xc3\xa9", "\"a\xc3\xa9...\"" },
+		{ "abcd", "\"abcd\"" },
+	};
+	char *q;
 
-	ASSERT_STR_EQ(q, "\"abcd...\"");
-	free(q);
-	/* an escape is never cut in two, nor a character */
-	q = quote_string("ab\ncd", 4);
-	ASSERT_STR_EQ(q, "\"ab...\"");
-	free(q);
-	q = quote_string("a\xc3\xa9\xc3\xa9", 4);
-	ASSERT_STR_EQ(q, "\"a\xc3\xa9...\"");
-	free(q);
-	q = quote_string("abcd", 4);
-	ASSERT_STR_EQ(q, "\"abcd\"");
-	free(q);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		TEST_CASE_NAME("case %zu", i);
+		q = quote_string(cases[i][0], 4);
+		ASSERT_STR_EQ(q, cases[i][1]);
+		free(q);
+	}
 }
 
 TEST(shown_leaves_clean_strings_alone)
