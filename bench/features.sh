@@ -26,28 +26,18 @@
 # Exits 0 even when the goal is missed (a benchmark reports, it does not
 # gate); non-zero only when something could not be built or run.
 set -euo pipefail
-export LC_ALL=C # $EPOCHREALTIME with a decimal point
-[ "${BASH_VERSINFO[0]}" -ge 5 ] || { echo "needs bash 5 (\$EPOCHREALTIME)" >&2; exit 1; }
-cd "$(dirname "$0")/.."
-src=$(pwd)
-build=${RDEV_BENCH_BUILD:-$src/build-bench}
+. "$(dirname "$0")/lib.sh"
+bench_init
 runs=${RDEV_BENCH_RUNS:-7}
-image=${RDEV_BENCH_IMAGE:-rdev-test/bookworm-dev:r1}
-ref=${RDEV_DEVCONTAINER_CLI:-/var/tmp/rdev-rig/cache/npm/node_modules/.bin/devcontainer}
 goal=0.5 # rdev up / reference up, new container, warm build cache
 # The reference builds every workspace's Features through one image of a
 # fixed name: one of its builds at a time on the engine (tests/rig/lib.sh).
 ref_lock=${RDEV_RIG_DIR:-/var/tmp/rdev-rig}/run/reference-features.lock
 
-. "$src/bench/lib.sh"
 bench_import "$src/bench/up-exec.sh" run_cmd stats row report median ratio verdict
 
-bench_build "$src" "$build" rdev
-rdev=$build/rdev
-[ -x "$rdev" ] || { echo "no rdev at $rdev" >&2; exit 1; }
-[ -x "$ref" ] || { echo "reference CLI not found at $ref (set RDEV_DEVCONTAINER_CLI)" >&2; exit 1; }
-docker image inspect "$image" >/dev/null 2>&1 ||
-	{ echo "image $image not found (tests/rig/rig.sh images builds it)" >&2; exit 1; }
+bench_rdev rdev
+bench_ref
 mkdir -p "$(dirname "$ref_lock")"
 
 tmp=$(mktemp -d /tmp/rdev-bench-features.XXXXXX)
@@ -55,13 +45,8 @@ name=rdevbenchfeat$$
 ws_rdev=$tmp/$name-rdev
 ws_ref=$tmp/$name-ref
 export RDEV_STATE_DIR=$tmp/state
-remove_container() {
-	docker ps -aq --filter "label=devcontainer.local_folder=$1" |
-		xargs -r docker rm -f >/dev/null 2>&1 || true
-}
 cleanup() {
-	remove_container "$ws_rdev"
-	remove_container "$ws_ref"
+	bench_remove_containers "$ws_rdev" "$ws_ref"
 	docker images --format '{{.Repository}}:{{.Tag}}' |
 		grep -E "^(rdev-|vsc-|rdev-uid/rdev-)$name-" |
 		xargs -r docker rmi -f >/dev/null 2>&1 || true
@@ -122,8 +107,7 @@ echo "=== new container, warm build cache ($runs rounds, interleaved) ==="
 : >"$tmp/times.c_up_rdev"
 : >"$tmp/times.c_up_ref"
 for ((r = 0; r < runs; r++)); do
-	remove_container "$ws_rdev"
-	remove_container "$ws_ref"
+	bench_remove_containers "$ws_rdev" "$ws_ref"
 	if ((r % 2 == 0)); then order=(c_up_rdev c_up_ref); else order=(c_up_ref c_up_rdev); fi
 	for f in "${order[@]}"; do
 		t0=$EPOCHREALTIME

@@ -1,8 +1,68 @@
-# lib.sh - sourced by the benchmarks that reuse bench/up-exec.sh's timing and
-# statistics helpers.
+# lib.sh - sourced by the benchmarks: their common start (bench_init,
+# bench_rdev, bench_ref), their private client (bench_private_client) and
+# clean-up (bench_remove_containers, bench_broker_stop), and bench/up-exec.sh's
+# timing and statistics helpers.
 #
-#   . "$src/bench/lib.sh"
+#   set -euo pipefail
+#   . "$(dirname "$0")/lib.sh"
+#   bench_init
 #   bench_import "$src/bench/up-exec.sh" run_cmd stats row ...
+#   bench_rdev rdev    # build; $rdev, the image checked
+#   bench_ref          # the reference CLI checked
+
+# What every benchmark timed with $EPOCHREALTIME starts with: the C locale
+# (its decimal point), bash 5, the source tree as the working directory, and
+# the globals src, build (RDEV_BENCH_BUILD), image (RDEV_BENCH_IMAGE) and ref
+# (RDEV_DEVCONTAINER_CLI, the reference CLI).
+bench_init() {
+	export LC_ALL=C
+	[ "${BASH_VERSINFO[0]}" -ge 5 ] || { echo "needs bash 5 (\$EPOCHREALTIME)" >&2; exit 1; }
+	src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+	cd "$src"
+	build=${RDEV_BENCH_BUILD:-$src/build-bench}
+	image=${RDEV_BENCH_IMAGE:-rdev-test/bookworm-dev:r1}
+	ref=${RDEV_DEVCONTAINER_CLI:-/var/tmp/rdev-rig/cache/npm/node_modules/.bin/devcontainer}
+}
+
+# Build the targets ("$@") as bench_build does, set rdev to the client built,
+# and check it and $image are there.
+bench_rdev() {
+	bench_build "$src" "$build" "$@"
+	rdev=$build/rdev
+	[ -x "$rdev" ] || { echo "no rdev at $rdev" >&2; exit 1; }
+	docker image inspect "$image" >/dev/null 2>&1 ||
+		{ echo "image $image not found (tests/rig/rig.sh images builds it)" >&2; exit 1; }
+}
+
+# Check the reference CLI ($ref) is there.
+bench_ref() {
+	[ -x "$ref" ] || { echo "reference CLI not found at $ref (set RDEV_DEVCONTAINER_CLI)" >&2; exit 1; }
+}
+
+# A client private to this run, under the temporary directory $1: its broker
+# (XDG_RUNTIME_DIR) and its known_hosts. Run the client as
+# "${rdev_env[@]}" "$rdev" ...
+bench_private_client() {
+	rdev_env=(env -u RDEV_RUNTIME_DIR XDG_RUNTIME_DIR="$1/xdg" RDEV_KNOWN_HOSTS="$1/known_hosts")
+	mkdir -m 700 "$1/xdg"
+	: >"$1/known_hosts"
+}
+
+# Stop the private client's broker, if it was built and runs.
+bench_broker_stop() {
+	[ -x "$build/rdev-broker" ] || return 0
+	"${rdev_env[@]}" "$build/rdev-broker" stop >/dev/null 2>&1 || true
+}
+
+# Remove the containers of the workspace folders "$@" (empty ones skipped).
+bench_remove_containers() {
+	local ws
+	for ws in "$@"; do
+		[ -n "$ws" ] || continue
+		docker ps -aq --filter "label=devcontainer.local_folder=$ws" |
+			xargs -r docker rm -f >/dev/null 2>&1 || true
+	done
+}
 
 # Define the functions named in "$@" by reading each "NAME() {" ... "}"
 # definition out of FILE ($1) and evaluating it here: one copy to maintain.

@@ -45,14 +45,9 @@
 # benchmark reports, it does not gate); non-zero only when something else
 # could not be built or run.
 set -euo pipefail
-export LC_ALL=C # $EPOCHREALTIME with a decimal point
-[ "${BASH_VERSINFO[0]}" -ge 5 ] || { echo "needs bash 5 (\$EPOCHREALTIME)" >&2; exit 1; }
-cd "$(dirname "$0")/.."
-src=$(pwd)
-build=${RDEV_BENCH_BUILD:-$src/build-bench}
+. "$(dirname "$0")/lib.sh"
+bench_init
 runs=${RDEV_BENCH_RUNS:-20}
-image=${RDEV_BENCH_IMAGE:-rdev-test/bookworm-dev:r1}
-ref=${RDEV_DEVCONTAINER_CLI:-/var/tmp/rdev-rig/cache/npm/node_modules/.bin/devcontainer}
 host=${RDEV_BENCH_HOST:-bench$(($$ % 10000))}
 slow=slow$(($$ % 10000))
 rig=$src/tests/rig/rig.sh
@@ -62,15 +57,10 @@ goal_bundle_bytes=2000000 goal_rss_kb=3906 # 2 MB, 4 MB (MB = 10^6 bytes; RSS in
 
 # The timing and statistics helpers of bench/up-exec.sh, taken from it by
 # name (bench/lib.sh).
-. "$src/bench/lib.sh"
 bench_import "$src/bench/up-exec.sh" run_cmd time_rounds stats row report median ratio verdict
 
-bench_build "$src" "$build" rdev rdev-agent rdev-broker agent-bundle
-rdev=$build/rdev
-[ -x "$rdev" ] || { echo "no rdev at $rdev" >&2; exit 1; }
-[ -x "$ref" ] || { echo "reference CLI not found at $ref (set RDEV_DEVCONTAINER_CLI)" >&2; exit 1; }
-docker image inspect "$image" >/dev/null 2>&1 ||
-	{ echo "image $image not found (tests/rig/rig.sh images builds it)" >&2; exit 1; }
+bench_rdev rdev rdev-agent rdev-broker agent-bundle
+bench_ref
 # The build dir's own bundle (CMake target agent-bundle), the one its
 # rdev-broker uploads.
 bundle=$(find "$build/agent-bundle" -mindepth 1 -maxdepth 1 -type d -name 'rdev-agent-*' 2>/dev/null | sort | tail -n 1)
@@ -81,19 +71,10 @@ ws_rss=$tmp/ws-rss
 host_started=0 slow_started=0
 export RDEV_STATE_DIR=$tmp/state
 # The client's broker, known_hosts and ssh config: all private to this run.
-rdev_env=(env -u RDEV_RUNTIME_DIR XDG_RUNTIME_DIR="$tmp/xdg" RDEV_KNOWN_HOSTS="$tmp/known_hosts")
-mkdir -m 700 "$tmp/xdg"
-: >"$tmp/known_hosts"
+bench_private_client "$tmp"
 cleanup() {
-	local ws
-	for ws in "${ws_host:-}" "${ws_slow:-}" "$ws_ref" "$ws_rss"; do
-		[ -n "$ws" ] || continue
-		docker ps -aq --filter "label=devcontainer.local_folder=$ws" |
-			xargs -r docker rm -f >/dev/null 2>&1 || true
-	done
-	if [ -x "$build/rdev-broker" ]; then
-		"${rdev_env[@]}" "$build/rdev-broker" stop >/dev/null 2>&1 || true
-	fi
+	bench_remove_containers "${ws_host:-}" "${ws_slow:-}" "$ws_ref" "$ws_rss"
+	bench_broker_stop
 	[ $host_started -eq 1 ] && bash "$rig" host-stop "$host" || true
 	[ $slow_started -eq 1 ] && bash "$rig" host-stop "$slow" || true
 	rm -rf "$tmp"

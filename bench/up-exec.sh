@@ -26,25 +26,15 @@
 # Exits 0 even when a goal is missed (a benchmark reports, it does not gate);
 # exits non-zero only when something could not be built or run.
 set -euo pipefail
-export LC_ALL=C # $EPOCHREALTIME with a decimal point
-[ "${BASH_VERSINFO[0]}" -ge 5 ] || { echo "needs bash 5 (\$EPOCHREALTIME)" >&2; exit 1; }
-cd "$(dirname "$0")/.."
-src=$(pwd)
-build=${RDEV_BENCH_BUILD:-$src/build-bench}
+. "$(dirname "$0")/lib.sh"
+bench_init
 up_runs=${RDEV_BENCH_UP_RUNS:-10}
 exec_runs=${RDEV_BENCH_EXEC_RUNS:-30}
-image=${RDEV_BENCH_IMAGE:-rdev-test/bookworm-dev:r1}
-ref=${RDEV_DEVCONTAINER_CLI:-/var/tmp/rdev-rig/cache/npm/node_modules/.bin/devcontainer}
 up_goal=0.1   # rdev up / reference up
 exec_goal=1.0 # rdev exec / docker exec
 
-. "$src/bench/lib.sh"
-bench_build "$src" "$build" rdev
-rdev=$build/rdev
-[ -x "$rdev" ] || { echo "no rdev at $rdev" >&2; exit 1; }
-[ -x "$ref" ] || { echo "reference CLI not found at $ref (set RDEV_DEVCONTAINER_CLI)" >&2; exit 1; }
-docker image inspect "$image" >/dev/null 2>&1 ||
-	{ echo "image $image not found (tests/rig/rig.sh images builds it)" >&2; exit 1; }
+bench_rdev rdev
+bench_ref
 
 tmp=$(mktemp -d /tmp/rdev-bench-up-exec.XXXXXX)
 ws_rdev=$tmp/ws-rdev
@@ -52,11 +42,7 @@ ws_ref=$tmp/ws-ref
 # rdev's state (environment probe cache, locks) stays in the temporary directory.
 export RDEV_STATE_DIR=$tmp/state
 cleanup() {
-	local ws
-	for ws in "$ws_rdev" "$ws_ref"; do
-		docker ps -aq --filter "label=devcontainer.local_folder=$ws" |
-			xargs -r docker rm -f >/dev/null 2>&1 || true
-	done
+	bench_remove_containers "$ws_rdev" "$ws_ref"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT

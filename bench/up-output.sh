@@ -27,39 +27,27 @@
 #   RDEV_BENCH_BUILD=dir RDEV_BENCH_NO_BUILD=1   use an existing build (and bundle)
 #   RDEV_BENCH_IMAGE=image  RDEV_BENCH_MODES="plain json view"  RDEV_BENCH_SIZES="0 200000 2000000"
 set -euo pipefail
-export LC_ALL=C # $EPOCHREALTIME with a decimal point
-[ "${BASH_VERSINFO[0]}" -ge 5 ] || { echo "needs bash 5 (\$EPOCHREALTIME)" >&2; exit 1; }
-cd "$(dirname "$0")/.."
-src=$(pwd)
-build=${RDEV_BENCH_BUILD:-$src/build-bench}
+. "$(dirname "$0")/lib.sh"
+bench_init
 runs=${RDEV_BENCH_RUNS:-3}
-image=${RDEV_BENCH_IMAGE:-rdev-test/bookworm-dev:r1}
 modes=${RDEV_BENCH_MODES:-plain json view}
 sizes=${RDEV_BENCH_SIZES:-0 200000 2000000}
 host=out$(($$ % 10000))
 rig=$src/tests/rig/rig.sh
 
-. "$src/bench/lib.sh"
-bench_build "$src" "$build" rdev rdev-agent rdev-broker agent-bundle
-rdev=$build/rdev
-[ -x "$rdev" ] || { echo "no rdev at $rdev" >&2; exit 1; }
-docker image inspect "$image" >/dev/null 2>&1 ||
-	{ echo "image $image not found (tests/rig/rig.sh images builds it)" >&2; exit 1; }
+bench_rdev rdev rdev-agent rdev-broker agent-bundle
 
 tmp=$(mktemp -d /tmp/rdev-bench-up-output.XXXXXX)
 host_started=0
 export RDEV_STATE_DIR=$tmp/state
-rdev_env=(env -u RDEV_RUNTIME_DIR XDG_RUNTIME_DIR="$tmp/xdg" RDEV_KNOWN_HOSTS="$tmp/known_hosts")
-mkdir -m 700 "$tmp/xdg"
-: >"$tmp/known_hosts"
+bench_private_client "$tmp"
 cleanup() {
 	local n
 	for n in $sizes; do
 		[ -n "${hdir:-}" ] || break
-		docker ps -aq --filter "label=devcontainer.local_folder=$hdir/home/ws$n" |
-			xargs -r docker rm -f >/dev/null 2>&1 || true
+		bench_remove_containers "$hdir/home/ws$n"
 	done
-	"${rdev_env[@]}" "$build/rdev-broker" stop >/dev/null 2>&1 || true
+	bench_broker_stop
 	[ $host_started -eq 1 ] && bash "$rig" host-stop "$host" || true
 	rm -rf "$tmp"
 }
