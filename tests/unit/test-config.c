@@ -33,6 +33,18 @@ load(const char *folder, const char *config_file, char **cause)
 	return config_load(&opts, cause);
 }
 
+/* load() that must succeed: else the test fails with the cause. */
+static struct config *
+load_ok(const char *folder, const char *config_file)
+{
+	struct config *cfg;
+	char *cause;
+
+	if ((cfg = load(folder, config_file, &cause)) == NULL)
+		TEST_FAIL("%s", cause);
+	return cfg;
+}
+
 static const char *
 get_string(const cJSON *obj, const char *path)
 {
@@ -62,11 +74,9 @@ ends_with(const char *s, const char *suffix)
 TEST(image_fixture)
 {
 	struct config *cfg;
-	char *cause, *want;
+	char *want;
 
-	cfg = load(FIXTURE("image"), NULL, &cause);
-	if (cfg == NULL)
-		TEST_FAIL("%s", cause);
+	cfg = load_ok(FIXTURE("image"), NULL);
 	ASSERT_INT_EQ(config_get_kind(cfg), CONFIG_KIND_IMAGE);
 	ASSERT_TRUE(config_get_local_folder(cfg)[0] == '/');
 	ASSERT_TRUE(ends_with(config_get_local_folder(cfg), "/config/image"));
@@ -94,11 +104,9 @@ TEST(variables_fixture)
 	struct config *cfg;
 	const cJSON *obj;
 	const char *local;
-	char *cause, *want;
+	char *want;
 
-	cfg = load(FIXTURE("variables"), NULL, &cause);
-	if (cfg == NULL)
-		TEST_FAIL("%s", cause);
+	cfg = load_ok(FIXTURE("variables"), NULL);
 	obj = config_get_object(cfg);
 	local = config_get_local_folder(cfg);
 	ASSERT_TRUE(ends_with(config_get_file(cfg), "/variables/.devcontainer.json"));
@@ -151,11 +159,9 @@ TEST(compose_fixture_and_defaults)
 {
 	struct config *cfg;
 	cJSON *ws;
-	char *cause, *text;
+	char *text;
 
-	cfg = load(FIXTURE("compose"), NULL, &cause);
-	if (cfg == NULL)
-		TEST_FAIL("%s", cause);
+	cfg = load_ok(FIXTURE("compose"), NULL);
 	ASSERT_INT_EQ(config_get_kind(cfg), CONFIG_KIND_COMPOSE);
 	ASSERT_STR_EQ(config_get_workspace_folder(cfg), "/src/compose");
 	ASSERT_NULL(config_get_workspace_mount(cfg));
@@ -174,11 +180,8 @@ TEST(compose_fixture_and_defaults)
 TEST(compose_workspace_folder_defaults_to_root)
 {
 	struct config *cfg;
-	char *cause;
 
-	cfg = load(FIXTURE("compose"), FIXTURE("compose/no-folder.json"), &cause);
-	if (cfg == NULL)
-		TEST_FAIL("%s", cause);
+	cfg = load_ok(FIXTURE("compose"), FIXTURE("compose/no-folder.json"));
 	ASSERT_STR_EQ(config_get_workspace_folder(cfg), "/");
 	ASSERT_NULL(config_get_workspace_mount(cfg));
 	config_free(cfg);
@@ -187,11 +190,8 @@ TEST(compose_workspace_folder_defaults_to_root)
 TEST(dockerfile_fixture)
 {
 	struct config *cfg;
-	char *cause;
 
-	cfg = load(FIXTURE("dockerfile"), NULL, &cause);
-	if (cfg == NULL)
-		TEST_FAIL("%s", cause);
+	cfg = load_ok(FIXTURE("dockerfile"), NULL);
 	ASSERT_INT_EQ(config_get_kind(cfg), CONFIG_KIND_DOCKERFILE);
 	ASSERT_STR_EQ(
 	    get_string(config_get_object(cfg), "build.args.VARIANT"), "bookworm");
@@ -209,11 +209,9 @@ TEST(dockerfile_fixture)
 TEST(legacy_fixture_moves_vscode_properties)
 {
 	struct config *cfg;
-	char *cause, *text;
+	char *text;
 
-	cfg = load(FIXTURE("legacy"), NULL, &cause);
-	if (cfg == NULL)
-		TEST_FAIL("%s", cause);
+	cfg = load_ok(FIXTURE("legacy"), NULL);
 	ASSERT_INT_EQ(config_get_kind(cfg), CONFIG_KIND_DOCKERFILE);
 	text = cJSON_PrintUnformatted(config_get_object(cfg));
 	ASSERT_STR_EQ(text,
@@ -230,11 +228,8 @@ TEST(legacy_fixture_moves_vscode_properties)
 TEST(comments_fixture)
 {
 	struct config *cfg;
-	char *cause;
 
-	cfg = load(FIXTURE("comments"), NULL, &cause);
-	if (cfg == NULL)
-		TEST_FAIL("%s", cause);
+	cfg = load_ok(FIXTURE("comments"), NULL);
 	ASSERT_STR_EQ(
 	    get_string(config_get_object(cfg), "containerEnv.B"), "//not a comment");
 	ASSERT_INT_EQ(cJSON_GetArraySize(
@@ -246,11 +241,8 @@ TEST(comments_fixture)
 TEST(both_fixture_takes_devcontainer_folder)
 {
 	struct config *cfg;
-	char *cause;
 
-	cfg = load(FIXTURE("both"), NULL, &cause);
-	if (cfg == NULL)
-		TEST_FAIL("%s", cause);
+	cfg = load_ok(FIXTURE("both"), NULL);
 	ASSERT_STR_EQ(get_string(config_get_object(cfg), "name"), "inside .devcontainer");
 	config_free(cfg);
 }
@@ -260,9 +252,7 @@ TEST(subfolder_and_multiple_fixtures)
 	struct config *cfg;
 	char *cause;
 
-	cfg = load(FIXTURE("subfolder"), NULL, &cause);
-	if (cfg == NULL)
-		TEST_FAIL("%s", cause);
+	cfg = load_ok(FIXTURE("subfolder"), NULL);
 	ASSERT_TRUE(ends_with(
 	    config_get_file(cfg), "/subfolder/.devcontainer/python/devcontainer.json"));
 	config_free(cfg);
@@ -285,11 +275,8 @@ TEST(workspace_fixture_warns_unknown_property)
 {
 	struct config *cfg;
 	const struct config_warnings *w;
-	char *cause;
 
-	cfg = load(FIXTURE("workspace"), NULL, &cause);
-	if (cfg == NULL)
-		TEST_FAIL("%s", cause);
+	cfg = load_ok(FIXTURE("workspace"), NULL);
 	w = config_get_warnings(cfg);
 	ASSERT_INT_EQ(w->count, 1);
 	ASSERT_TRUE(ends_with(w->items[0],
