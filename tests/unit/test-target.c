@@ -36,6 +36,33 @@ parse_ok(const char *text, struct target *t)
 		TEST_FAIL("target_parse(\"%s\") failed: %s", text, cause);
 }
 
+/* Parse text, expecting success with these fields (NULL: none). */
+static void
+parse_is(const char *text, enum target_kind kind, const char *user, const char *host,
+    int port, const char *path)
+{
+	struct target t;
+
+	TEST_CASE_NAME("%s", text);
+	parse_ok(text, &t);
+	ASSERT_INT_EQ(t.kind, kind);
+	if (user != NULL)
+		ASSERT_STR_EQ(t.user, user);
+	else
+		ASSERT_NULL(t.user);
+	if (host != NULL)
+		ASSERT_STR_EQ(t.host, host);
+	else
+		ASSERT_NULL(t.host);
+	ASSERT_INT_EQ(t.port, port);
+	if (path != NULL)
+		ASSERT_STR_EQ(t.path, path);
+	else
+		ASSERT_NULL(t.path);
+	target_clear(&t);
+	TEST_CASE_NAME("%s", "");
+}
+
 /* Parse text, expecting failure with a message containing want. */
 static void
 parse_fails(const char *text, const char *want)
@@ -55,74 +82,25 @@ parse_fails(const char *text, const char *want)
 
 TEST(parse_scp_forms)
 {
-	struct target t;
-
-	parse_ok("buildbox:~/src/app", &t);
-	ASSERT_INT_EQ(t.kind, TARGET_SSH);
-	ASSERT_NULL(t.user);
-	ASSERT_STR_EQ(t.host, "buildbox");
-	ASSERT_INT_EQ(t.port, 0);
-	ASSERT_STR_EQ(t.path, "~/src/app");
-	target_clear(&t);
-
-	parse_ok("me@build-box.example.com:2222:/srv/app", &t);
-	ASSERT_STR_EQ(t.user, "me");
-	ASSERT_STR_EQ(t.host, "build-box.example.com");
-	ASSERT_INT_EQ(t.port, 2222);
-	ASSERT_STR_EQ(t.path, "/srv/app");
-	target_clear(&t);
-
-	parse_ok("box:~", &t);
-	ASSERT_STR_EQ(t.path, "~");
-	target_clear(&t);
-
+	parse_is("buildbox:~/src/app", TARGET_SSH, NULL, "buildbox", 0, "~/src/app");
+	parse_is("me@build-box.example.com:2222:/srv/app", TARGET_SSH, "me",
+	    "build-box.example.com", 2222, "/srv/app");
+	parse_is("box:~", TARGET_SSH, NULL, "box", 0, "~");
 	/* a colon further on belongs to the path */
-	parse_ok("box:src/a:b", &t);
-	ASSERT_INT_EQ(t.port, 0);
-	ASSERT_STR_EQ(t.path, "src/a:b");
-	target_clear(&t);
-
+	parse_is("box:src/a:b", TARGET_SSH, NULL, "box", 0, "src/a:b");
 	/* digits not followed by ':' are a path, not a port */
-	parse_ok("box:2222", &t);
-	ASSERT_INT_EQ(t.port, 0);
-	ASSERT_STR_EQ(t.path, "2222");
-	target_clear(&t);
-
-	parse_ok("box:~/12:x", &t);
-	ASSERT_INT_EQ(t.port, 0);
-	ASSERT_STR_EQ(t.path, "~/12:x");
-	target_clear(&t);
-
+	parse_is("box:2222", TARGET_SSH, NULL, "box", 0, "2222");
+	parse_is("box:~/12:x", TARGET_SSH, NULL, "box", 0, "~/12:x");
 	/* '@' in the path is the path's */
-	parse_ok("me@box:a@b", &t);
-	ASSERT_STR_EQ(t.user, "me");
-	ASSERT_STR_EQ(t.host, "box");
-	ASSERT_STR_EQ(t.path, "a@b");
-	target_clear(&t);
+	parse_is("me@box:a@b", TARGET_SSH, "me", "box", 0, "a@b");
 }
 
 TEST(parse_ipv6)
 {
-	struct target t;
-
-	parse_ok("[::1]:2222:/src", &t);
-	ASSERT_STR_EQ(t.host, "::1");
-	ASSERT_INT_EQ(t.port, 2222);
-	ASSERT_STR_EQ(t.path, "/src");
-	target_clear(&t);
-
-	parse_ok("me@[fe80::1%eth0]:src", &t);
-	ASSERT_STR_EQ(t.user, "me");
-	ASSERT_STR_EQ(t.host, "fe80::1%eth0");
-	ASSERT_INT_EQ(t.port, 0);
-	ASSERT_STR_EQ(t.path, "src");
-	target_clear(&t);
-
-	parse_ok("ssh://me@[2001:db8::2]:22/~/x", &t);
-	ASSERT_STR_EQ(t.host, "2001:db8::2");
-	ASSERT_INT_EQ(t.port, 22);
-	ASSERT_STR_EQ(t.path, "~/x");
-	target_clear(&t);
+	parse_is("[::1]:2222:/src", TARGET_SSH, NULL, "::1", 2222, "/src");
+	parse_is("me@[fe80::1%eth0]:src", TARGET_SSH, "me", "fe80::1%eth0", 0, "src");
+	parse_is(
+	    "ssh://me@[2001:db8::2]:22/~/x", TARGET_SSH, "me", "2001:db8::2", 22, "~/x");
 
 	parse_fails("[::1:/src", "missing ']'");
 	parse_fails("[::1]x:/src", "unexpected text after");
@@ -134,25 +112,10 @@ TEST(parse_ipv6)
 
 TEST(parse_url_forms)
 {
-	struct target t;
-
-	parse_ok("ssh://me@buildbox:2200/src/app", &t);
-	ASSERT_INT_EQ(t.kind, TARGET_SSH);
-	ASSERT_STR_EQ(t.user, "me");
-	ASSERT_STR_EQ(t.host, "buildbox");
-	ASSERT_INT_EQ(t.port, 2200);
-	ASSERT_STR_EQ(t.path, "/src/app");
-	target_clear(&t);
-
-	parse_ok("ssh://buildbox/~", &t);
-	ASSERT_NULL(t.user);
-	ASSERT_INT_EQ(t.port, 0);
-	ASSERT_STR_EQ(t.path, "~");
-	target_clear(&t);
-
-	parse_ok("ssh://buildbox/my%20app", &t);
-	ASSERT_STR_EQ(t.path, "/my app");
-	target_clear(&t);
+	parse_is("ssh://me@buildbox:2200/src/app", TARGET_SSH, "me", "buildbox", 2200,
+	    "/src/app");
+	parse_is("ssh://buildbox/~", TARGET_SSH, NULL, "buildbox", 0, "~");
+	parse_is("ssh://buildbox/my%20app", TARGET_SSH, NULL, "buildbox", 0, "/my app");
 
 	parse_fails("ssh://buildbox", "no path");
 	parse_fails("ssh:///src", "empty host");
@@ -174,15 +137,9 @@ TEST(parse_local_and_pool)
 {
 	struct target t;
 
-	parse_ok("./app", &t);
-	ASSERT_INT_EQ(t.kind, TARGET_LOCAL);
-	ASSERT_STR_EQ(t.path, "./app");
-	ASSERT_NULL(t.host);
-	target_clear(&t);
-
-	parse_ok("/abs/path:with-colon", &t);
-	ASSERT_INT_EQ(t.kind, TARGET_LOCAL);
-	target_clear(&t);
+	parse_is("./app", TARGET_LOCAL, NULL, NULL, 0, "./app");
+	parse_is(
+	    "/abs/path:with-colon", TARGET_LOCAL, NULL, NULL, 0, "/abs/path:with-colon");
 
 	parse_ok("@team", &t);
 	ASSERT_INT_EQ(t.kind, TARGET_POOL);
@@ -226,19 +183,8 @@ TEST(clear_is_idempotent)
 
 TEST(host_alone_takes_a_source)
 {
-	struct target t;
-
-	parse_ok("box:", &t);
-	ASSERT_INT_EQ(t.kind, TARGET_HOST);
-	ASSERT_STR_EQ(t.host, "box");
-	ASSERT_NULL(t.path);
-	target_clear(&t);
-
-	parse_ok("me@box:2222:", &t);
-	ASSERT_INT_EQ(t.kind, TARGET_HOST);
-	ASSERT_STR_EQ(t.user, "me");
-	ASSERT_INT_EQ(t.port, 2222);
-	target_clear(&t);
+	parse_is("box:", TARGET_HOST, NULL, "box", 0, NULL);
+	parse_is("me@box:2222:", TARGET_HOST, "me", "box", 2222, NULL);
 	parse_fails("-x:", "may not start with '-'");
 }
 
