@@ -119,6 +119,19 @@ parse_whole(
 	parse_cuts(method, data, strlen(data), NULL, 0, max_body, eof, r);
 }
 
+/* parse_whole() that must fail with a cause containing want. */
+static void
+parse_fails(
+    const char *method, const char *data, size_t max_body, int eof, const char *want)
+{
+	struct result r;
+
+	parse_whole(method, data, max_body, eof, &r);
+	ASSERT_INT_EQ(r.rc, -1);
+	ASSERT_STR_CONTAINS(r.cause, want);
+	result_clear(&r);
+}
+
 /* Parse data cut in two at every offset and one byte at a time; each way
  * must give want_body and want_status (and, if want_cause, an error). */
 static void
@@ -325,12 +338,7 @@ TEST(truncated_header_is_an_error)
 
 TEST(eof_before_anything)
 {
-	struct result r;
-
-	parse_whole("GET", "", DOCKER_HTTP_MAX_BODY, 1, &r);
-	ASSERT_INT_EQ(r.rc, -1);
-	ASSERT_STR_CONTAINS(r.cause, "closed before an HTTP response");
-	result_clear(&r);
+	parse_fails("GET", "", DOCKER_HTTP_MAX_BODY, 1, "closed before an HTTP response");
 }
 
 TEST(no_body_statuses)
@@ -582,10 +590,7 @@ TEST(oversize_header)
 		buf_append(b, "a", 1);
 	buf_appendf(b, "\r\n\r\n");
 	s = buf_take_string(b, NULL);
-	parse_whole("GET", s, 0, 1, &r);
-	ASSERT_INT_EQ(r.rc, -1);
-	ASSERT_STR_CONTAINS(r.cause, "header too large");
-	result_clear(&r);
+	parse_fails("GET", s, 0, 1, "header too large");
 	free(s);
 
 	/* Many lines over the limit together, and without any newline. */
@@ -593,18 +598,12 @@ TEST(oversize_header)
 	for (i = 0; buf_len(b) < DOCKER_HTTP_MAX_HEADER + 100; i++)
 		buf_appendf(b, "X-Header-%05zu: %0100d\r\n", i, 0);
 	s = buf_take_string(b, NULL);
-	parse_whole("GET", s, 0, 1, &r);
-	ASSERT_INT_EQ(r.rc, -1);
-	ASSERT_STR_CONTAINS(r.cause, "header too large");
-	result_clear(&r);
+	parse_fails("GET", s, 0, 1, "header too large");
 	free(s);
 	for (i = 0; i < DOCKER_HTTP_MAX_HEADER + 1; i++)
 		buf_append(b, "H", 1);
 	s = buf_take_string(b, NULL);
-	parse_whole("GET", s, 0, 1, &r);
-	ASSERT_INT_EQ(r.rc, -1);
-	ASSERT_STR_CONTAINS(r.cause, "header too large");
-	result_clear(&r);
+	parse_fails("GET", s, 0, 1, "header too large");
 	free(s);
 	buf_free(b);
 }
@@ -612,7 +611,6 @@ TEST(oversize_header)
 TEST(oversize_trailer_and_chunk_line)
 {
 	struct buf *b = buf_new();
-	struct result r;
 	size_t i;
 	char *s;
 
@@ -621,20 +619,14 @@ TEST(oversize_trailer_and_chunk_line)
 		buf_appendf(b, "X-Trailer-%05zu: %0100d\r\n", i, 0);
 	buf_appendf(b, "\r\n");
 	s = buf_take_string(b, NULL);
-	parse_whole("GET", s, 0, 1, &r);
-	ASSERT_INT_EQ(r.rc, -1);
-	ASSERT_STR_CONTAINS(r.cause, "trailer section too large");
-	result_clear(&r);
+	parse_fails("GET", s, 0, 1, "trailer section too large");
 	free(s);
 
 	buf_appendf(b, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;");
 	for (i = 0; i < 5000; i++)
 		buf_append(b, "e", 1);
 	s = buf_take_string(b, NULL);
-	parse_whole("GET", s, 0, 1, &r);
-	ASSERT_INT_EQ(r.rc, -1);
-	ASSERT_STR_CONTAINS(r.cause, "chunk-size line too long");
-	result_clear(&r);
+	parse_fails("GET", s, 0, 1, "chunk-size line too long");
 	free(s);
 	buf_free(b);
 }
@@ -643,11 +635,8 @@ TEST(body_limit)
 {
 	struct result r;
 
-	parse_whole(
-	    "GET", "HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nhello world", 10, 0, &r);
-	ASSERT_INT_EQ(r.rc, -1);
-	ASSERT_STR_CONTAINS(r.cause, "exceeds the limit");
-	result_clear(&r);
+	parse_fails("GET", "HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nhello world", 10,
+	    0, "exceeds the limit");
 
 	parse_whole(
 	    "GET", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhelloworld", 10, 0, &r);
@@ -663,17 +652,12 @@ TEST(body_limit)
 	ASSERT_STR_EQ(r.body, "hello");
 	result_clear(&r);
 
-	parse_whole("GET", "HTTP/1.1 200 OK\r\n\r\nhello world", 10, 1, &r);
-	ASSERT_INT_EQ(r.rc, -1);
-	ASSERT_STR_CONTAINS(r.cause, "exceeds the limit");
-	result_clear(&r);
+	parse_fails(
+	    "GET", "HTTP/1.1 200 OK\r\n\r\nhello world", 10, 1, "exceeds the limit");
 
 	/* A huge Content-Length fails at once, before any body arrives. */
-	parse_whole("GET", "HTTP/1.1 200 OK\r\nContent-Length: 1000000000000\r\n\r\n",
-	    DOCKER_HTTP_MAX_BODY, 0, &r);
-	ASSERT_INT_EQ(r.rc, -1);
-	ASSERT_STR_CONTAINS(r.cause, "exceeds the limit");
-	result_clear(&r);
+	parse_fails("GET", "HTTP/1.1 200 OK\r\nContent-Length: 1000000000000\r\n\r\n",
+	    DOCKER_HTTP_MAX_BODY, 0, "exceeds the limit");
 }
 
 TEST(used_after_error)
