@@ -64,20 +64,16 @@
 # Exits 0 even when a goal is missed (a benchmark reports, it does not gate);
 # non-zero only when something could not be built or run.
 set -euo pipefail
-export LC_ALL=C
-cd "$(dirname "$0")/.."
-src=$(pwd)
-build=${RDEV_BENCH_BUILD:-$src/build-bench}
+. "$(dirname "$0")/lib.sh"
+bench_init
 runs=${RDEV_BENCH_RUNS:-3}
 bytes=${RDEV_BENCH_FWD_BYTES:-1000000000}
 rt_rounds=${RDEV_BENCH_RT_ROUNDS:-10000}
 n_idle=${RDEV_BENCH_IDLE_CONNS:-1000}
-image=${RDEV_BENCH_IMAGE:-rdev-test/bookworm-dev:r1}
 host=${RDEV_BENCH_HOST:-fwd$(($$ % 10000))}
 rig=$src/tests/rig/rig.sh
 client=$src/bench/forward_client.py
 goal_tp=1.0 goal_rt=1.1 goal_rss_kb=15625 # 16 MB = 16 * 10^6 bytes, in KiB
-. "$src/bench/lib.sh"
 
 bench_build "$src" "$build" rdev rdev-agent rdev-broker rdev-relay agent-bundle
 for f in rdev rdev-broker rdev-agent; do

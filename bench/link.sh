@@ -46,24 +46,19 @@
 # Exits 0 even when a goal is missed (a benchmark reports, it does not gate);
 # non-zero only when something could not be built or run.
 set -euo pipefail
-export LC_ALL=C
-[ "${BASH_VERSINFO[0]}" -ge 5 ] || { echo "needs bash 5 (\$EPOCHREALTIME)" >&2; exit 1; }
-cd "$(dirname "$0")/.."
-src=$(pwd)
-build=${RDEV_BENCH_BUILD:-$src/build-bench}
+. "$(dirname "$0")/lib.sh"
+bench_init
 runs=${RDEV_BENCH_RUNS:-3}
 exec_runs=${RDEV_BENCH_EXEC_RUNS:-10}
 bytes=${RDEV_BENCH_LINK_BYTES:-100000000}
 keys=${RDEV_BENCH_KEYS:-100}
 read -r -a rtts <<<"${RDEV_BENCH_RTTS:-0 20 40 80}"
-image=${RDEV_BENCH_IMAGE:-rdev-test/bookworm-dev:r1}
 host=${RDEV_BENCH_HOST:-lnk$(($$ % 10000))}
 rig=$src/tests/rig/rig.sh
 client=$src/bench/forward_client.py
 goal_fwd_down=1.5 goal_fwd_up=1.0 goal_stream=1.5 goal_key_ms=5
 
 # Helpers of the other benchmarks, taken by name (bench/lib.sh).
-. "$src/bench/lib.sh"
 bench_import "$src/bench/up-exec.sh" run_cmd time_rounds stats median
 bench_import "$src/bench/forward.sh" wait_tcp tp_stats ratio cleanup load
 

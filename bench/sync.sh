@@ -33,17 +33,13 @@
 #
 # Exits 0 when a goal is missed (a benchmark reports, it does not gate).
 set -euo pipefail
-export LC_ALL=C
-[ "${BASH_VERSINFO[0]}" -ge 5 ] || { echo "needs bash 5 (\$EPOCHREALTIME)" >&2; exit 1; }
-cd "$(dirname "$0")/.."
-src=$(pwd)
-build=${RDEV_BENCH_BUILD:-$src/build-bench}
+. "$(dirname "$0")/lib.sh"
+bench_init
 runs=${RDEV_BENCH_RUNS:-5}
 host=${RDEV_BENCH_HOST:-bsync$(($$ % 10000))}
 rig=$src/tests/rig/rig.sh
 goal_ratio=0.8 goal_change_ms=300
 
-. "$src/bench/lib.sh"
 bench_import "$src/bench/up-exec.sh" stats row report median ratio verdict
 
 bench_build "$src" "$build" rdev rdev-agent rdev-broker agent-bundle
