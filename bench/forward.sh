@@ -75,12 +75,7 @@ rig=$src/tests/rig/rig.sh
 client=$src/bench/forward_client.py
 goal_tp=1.0 goal_rt=1.1 goal_rss_kb=15625 # 16 MB = 16 * 10^6 bytes, in KiB
 
-bench_build "$src" "$build" rdev rdev-agent rdev-broker rdev-relay agent-bundle
-for f in rdev rdev-broker rdev-agent; do
-	[ -x "$build/$f" ] || { echo "no $f in $build" >&2; exit 1; }
-done
-docker image inspect "$image" >/dev/null 2>&1 ||
-	{ echo "image $image not found (tests/rig/rig.sh images builds it)" >&2; exit 1; }
+bench_rdev rdev rdev-agent rdev-broker rdev-relay agent-bundle
 rdev() { "$build/rdev" "$@"; }
 broker() { "$build/rdev-broker" "$@"; }
 

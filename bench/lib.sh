@@ -25,11 +25,17 @@ bench_init() {
 }
 
 # Build the targets ("$@") as bench_build does, set rdev to the client built,
-# and check it and $image are there.
+# and check it, the other programs named (rdev-broker, rdev-agent) and $image
+# are there.
 bench_rdev() {
+	local t
 	bench_build "$src" "$build" "$@"
 	rdev=$build/rdev
-	[ -x "$rdev" ] || { echo "no rdev at $rdev" >&2; exit 1; }
+	for t in rdev "$@"; do
+		case $t in rdev | rdev-broker | rdev-agent)
+			[ -x "$build/$t" ] || { echo "no $t at $build/$t" >&2; exit 1; } ;;
+		esac
+	done
 	docker image inspect "$image" >/dev/null 2>&1 ||
 		{ echo "image $image not found (tests/rig/rig.sh images builds it)" >&2; exit 1; }
 }

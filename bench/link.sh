@@ -62,12 +62,7 @@ goal_fwd_down=1.5 goal_fwd_up=1.0 goal_stream=1.5 goal_key_ms=5
 bench_import "$src/bench/up-exec.sh" run_cmd time_rounds stats median
 bench_import "$src/bench/forward.sh" wait_tcp tp_stats ratio cleanup load
 
-bench_build "$src" "$build" rdev rdev-agent rdev-broker agent-bundle
-for f in rdev rdev-broker rdev-agent; do
-	[ -x "$build/$f" ] || { echo "no $f in $build" >&2; exit 1; }
-done
-docker image inspect "$image" >/dev/null 2>&1 ||
-	{ echo "image $image not found (tests/rig/rig.sh images builds it)" >&2; exit 1; }
+bench_rdev rdev rdev-agent rdev-broker agent-bundle
 rdev() { "$build/rdev" "$@"; }
 
 tmp=$(mktemp -d /tmp/rdev-bench-link.XXXXXX)
