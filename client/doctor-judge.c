@@ -35,12 +35,12 @@ doctor_judge_connect(
 	const char *hn = doctor_str(probe, "hostname", host);
 	const char *kind = doctor_str(probe, "errorKind", "other");
 	int port = (int)doctor_num(probe, "port");
-	char *fix;
+	char *fix, *qhn = doctor_quote(hn), *qhost = doctor_quote(host);
 
 	if (strcmp(kind, "dns") == 0) {
 		fix = xasprintf("check the name %s (HostName in your ssh config, or "
 				"DNS: getent hosts %s)",
-		    hn, hn);
+		    hn, qhn);
 		doctor_add(
 		    r, "ssh", DOCTOR_FAIL, fix, "DNS: cannot resolve %s (%s)", hn, err);
 	} else if (strcmp(kind, "refused") == 0) {
@@ -53,22 +53,24 @@ doctor_judge_connect(
 	} else if (strcmp(kind, "unreachable") == 0) {
 		fix = xasprintf("is %s up, and is there a route to it from here? "
 				"(try: ip route get %s)",
-		    hn, hn);
+		    hn, qhn);
 		doctor_add(
 		    r, "ssh", DOCTOR_FAIL, fix, "TCP: %s is unreachable (%s)", hn, err);
 	} else if (strcmp(kind, "timeout") == 0) {
 		fix = xasprintf("is %s up and reachable from here? a firewall may "
 				"drop packets to port %d (try: nc -vz %s %d)",
-		    hn, port, hn, port);
+		    hn, port, qhn, port);
 		doctor_add(r, "ssh", DOCTOR_FAIL, fix,
 		    "TCP: no answer from %s port %d (%s)", hn, port, err);
 	} else {
 		fix = xasprintf("is it an SSH server at %s port %d? (try: ssh -v %s)", hn,
-		    port, host);
+		    port, qhost);
 		doctor_add(r, "ssh", DOCTOR_FAIL, fix,
 		    "SSH handshake with %s port %d failed: %s", hn, port, err);
 	}
 	free(fix);
+	free(qhn);
+	free(qhost);
 }
 
 /* The host key check's outcome. */
@@ -81,11 +83,14 @@ doctor_judge_hostkey(
 	const char *fp = doctor_str(probe, "fingerprint", "?");
 	const char *hn = doctor_str(probe, "hostname", host);
 	int port = (int)doctor_num(probe, "port");
-	char *path = xstrdup(file), *colon, *pat, *fix;
+	char *path = xstrdup(file), *colon, *pat, *fix, *qhost = doctor_quote(host);
+	char *qpath, *qpat;
 
 	if ((colon = strrchr(path, ':')) != NULL)
 		*colon = '\0';
 	pat = port == 22 ? xstrdup(hn) : xasprintf("[%s]:%d", hn, port);
+	qpath = doctor_quote(path);
+	qpat = doctor_quote(pat);
 	if (strcmp(hk, "known") == 0)
 		doctor_add(r, "host key", DOCTOR_OK, NULL, "%s matches %s", fp, file);
 	else if (strcmp(hk, "recorded") == 0)
@@ -94,16 +99,16 @@ doctor_judge_hostkey(
 	else if (strcmp(hk, "unknown") == 0) {
 		fix = xasprintf("check the fingerprint with the host's admin, then "
 				"rdev doctor %s --accept-new-host-key (records it in %s)",
-		    host, file);
+		    qhost, file);
 		doctor_add(r, "host key", DOCTOR_WARN, fix,
 		    "%s is not known yet (rdev refuses it until it is recorded)", fp);
 		free(fix);
 	} else if (strcmp(hk, "changed") == 0 || strcmp(hk, "revoked") == 0) {
 		fix = xasprintf("if the host was reinstalled and you trust the new key: "
-				"ssh-keygen -f '%s' -R '%s', then rdev doctor %s "
+				"ssh-keygen -f %s -R %s, then rdev doctor %s "
 				"--accept-new-host-key; otherwise do not connect (ask "
 				"the host's admin)",
-		    path, pat, host);
+		    qpath, qpat, qhost);
 		doctor_add(r, "host key", DOCTOR_FAIL, fix,
 		    strcmp(hk, "changed") == 0
 			? "CHANGED: the host sent %s, %s records another key for %s"
@@ -114,6 +119,9 @@ doctor_judge_hostkey(
 		doctor_add(r, "host key", DOCTOR_FAIL, NULL, "not checked: %s", err);
 	free(pat);
 	free(path);
+	free(qpat);
+	free(qpath);
+	free(qhost);
 }
 
 int
@@ -125,7 +133,7 @@ doctor_judge_probe(struct doctor_report *r, const char *host, const cJSON *probe
 	const char *tcp = doctor_str(probe, "tcpForwarding", NULL);
 	const char *user = doctor_str(probe, "user", "?");
 	double shell_ms = doctor_num(probe, "shellMs");
-	char *fix;
+	char *fix, *q;
 
 	if (strcmp(reached, "config") == 0) {
 		doctor_add(r, "ssh", DOCTOR_FAIL,
@@ -147,12 +155,14 @@ doctor_judge_probe(struct doctor_report *r, const char *host, const cJSON *probe
 	if (strcmp(reached, "hostkey") == 0)
 		return 0;
 	if (strcmp(reached, "auth") == 0) {
+		q = doctor_quote(host);
 		fix = xasprintf("put your public key in %s's ~/.ssh/authorized_keys "
 				"(ssh-copy-id %s), or load the key into ssh-agent "
 				"(ssh-add)",
-		    user, host);
+		    user, q);
 		doctor_add(r, "auth", DOCTOR_FAIL, fix, "%s", err);
 		free(fix);
+		free(q);
 		return 0;
 	}
 	doctor_add(r, "auth", DOCTOR_OK, NULL, "as %s, %s (%.0f ms)", user,
@@ -256,18 +266,20 @@ doctor_judge_info(struct doctor_report *r, const char *host, const cJSON *info,
 	const char *v =
 	    strncmp(software, "rdev-agent ", 11) == 0 ? software + 11 : software;
 	double skew = doctor_num(info, "time") - mid_ms;
-	char *fix;
+	char *fix, *q;
 
 	if (derr == NULL)
 		doctor_add(r, "docker", DOCTOR_OK, NULL, "Docker %s, reachable as %s",
 		    doctor_str(info, "dockerVersion", "?"), user);
 	else {
-		if (strcmp(problem, "permission") == 0)
+		if (strcmp(problem, "permission") == 0) {
+			q = doctor_quote(user);
 			fix = xasprintf("add %s to the docker group on %s (sudo usermod "
 					"-aG docker %s), then rdev-broker stop (its "
 					"SSH session still has the old groups)",
-			    user, host, user);
-		else if (strcmp(problem, "down") == 0)
+			    user, host, q);
+			free(q);
+		} else if (strcmp(problem, "down") == 0)
 			fix = xasprintf("start Docker on %s (sudo systemctl start "
 					"docker; not installed: sudo apt install "
 					"docker.io)",

@@ -177,7 +177,7 @@ doctor_local_pool(struct doctor_report *r)
 {
 	cJSON *entries, *res;
 	const cJSON *e;
-	char *cause = NULL, *name, *fix;
+	char *cause = NULL, *name, *fix, *q;
 
 	if ((entries = pool_load(&cause)) == NULL) {
 		doctor_add(r, "pool", DOCTOR_FAIL, "correct the file (rdev hosts add/rm)",
@@ -203,8 +203,9 @@ doctor_local_pool(struct doctor_report *r)
 			doctor_add(r, name, DOCTOR_OK, NULL, "up (pool %s)",
 			    cJSON_IsString(p) ? p->valuestring : "?");
 		else {
-			fix = xasprintf("rdev doctor %s says why",
-			    cJSON_IsString(n) ? n->valuestring : "HOST");
+			q = doctor_quote(cJSON_IsString(n) ? n->valuestring : "HOST");
+			fix = xasprintf("rdev doctor %s says why", q);
+			free(q);
 			doctor_add(r, name, DOCTOR_WARN, fix, "down (pool %s): %s",
 			    cJSON_IsString(p) ? p->valuestring : "?",
 			    cJSON_IsString(err) ? err->valuestring : "no answer");

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "shell-quote.h"
 #include "xmalloc.h"
 
 void
@@ -127,4 +128,12 @@ doctor_report_json(const struct doctor_report *r, const char *subject)
 		cJSON_AddItemToArray(arr, e);
 	}
 	return o;
+}
+
+char *
+doctor_quote(const char *word)
+{
+	const char *argv[2] = { word, NULL };
+
+	return shell_quote_argv(argv, SHELL_QUOTE_HINT);
 }

@@ -55,6 +55,10 @@ void doctor_report_print(const struct doctor_report *r, FILE *out);
  * (fix null when none). New. */
 cJSON *doctor_report_json(const struct doctor_report *r, const char *subject);
 const char *doctor_status_name(enum doctor_status st);
+/* word as a fix's command shows it, quoted for a shell where it needs to be
+ * (SHELL_QUOTE_HINT, as `rdev up`'s hints): a fix is pasted as typed. New
+ * string (caller frees). */
+char *doctor_quote(const char *word);
 
 /* doctor-judge.c: facts into checks (docs/CLI.md, "rdev doctor"). */
 /* The broker's "probe" of host (as typed); returns 1 when it got in (the

@@ -101,7 +101,43 @@ TEST(changed_host_key_names_file_and_removal)
 	ASSERT_STR_CONTAINS(find(&r, "host key")->detail, "CHANGED");
 	ASSERT_STR_CONTAINS(find(&r, "host key")->detail, "/home/u/.ssh/known_hosts:7");
 	ASSERT_STR_CONTAINS(find(&r, "host key")->fix,
-	    "ssh-keygen -f '/home/u/.ssh/known_hosts' -R '[127.0.0.1]:2022'");
+	    "ssh-keygen -f /home/u/.ssh/known_hosts -R '[127.0.0.1]:2022'");
+	doctor_report_clear(&r);
+	cJSON_Delete(p);
+}
+
+/* A fix is a command to paste: words with a space or a quote come quoted
+ * for a shell, as `rdev up`'s hints do (SHELL_QUOTE_HINT). */
+TEST(fix_commands_quote_paths_and_names)
+{
+	struct doctor_report r;
+	cJSON *p =
+	    parse("{\"reached\":\"hostkey\",\"hostname\":\"h\",\"port\":22,"
+		  "\"banner\":\"SSH-2.0-x\",\"connectMs\":3,\"hostKey\":\"changed\","
+		  "\"hostKeyFile\":\"/home/u v/it's known:7\","
+		  "\"fingerprint\":\"f\",\"error\":\"x\"}");
+
+	doctor_report_init(&r);
+	ASSERT_INT_EQ(doctor_judge_probe(&r, "my box", p), 0);
+	ASSERT_STR_CONTAINS(find(&r, "host key")->fix,
+	    "ssh-keygen -f '/home/u v/it'\\''s known' -R h, then rdev doctor "
+	    "'my box' --accept-new-host-key");
+	doctor_report_clear(&r);
+	cJSON_Delete(p);
+	p = parse("{\"reached\":\"hostkey\",\"hostname\":\"h\",\"port\":22,"
+		  "\"banner\":\"SSH-2.0-x\",\"connectMs\":3,\"hostKey\":\"unknown\","
+		  "\"hostKeyFile\":\"/k:1\",\"fingerprint\":\"f\",\"error\":\"x\"}");
+	doctor_report_init(&r);
+	doctor_judge_probe(&r, "~me/x y", p);
+	ASSERT_STR_CONTAINS(
+	    find(&r, "host key")->fix, "rdev doctor '~me/x y' --accept-new-host-key");
+	doctor_report_clear(&r);
+	cJSON_Delete(p);
+	p = parse("{\"reached\":\"connect\",\"hostname\":\"a b\",\"port\":22,"
+		  "\"errorKind\":\"timeout\",\"error\":\"x\"}");
+	doctor_report_init(&r);
+	doctor_judge_probe(&r, "c d", p);
+	ASSERT_STR_CONTAINS(find(&r, "ssh")->fix, "nc -vz 'a b' 22");
 	doctor_report_clear(&r);
 	cJSON_Delete(p);
 }
