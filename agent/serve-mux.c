@@ -96,9 +96,11 @@ struct serve_mux {
 	size_t npfds;
 	/* out_fd took less than was offered: full until poll says POLLOUT */
 	int out_full;
-	int out_pipe;	  /* out_fd is a pipe: splice(2) into it */
-	int broken;	  /* a spliced frame could not be completed */
-	int priv[2];	  /* a private pipe: a frame gathered before it goes */
+	int out_pipe; /* out_fd is a pipe: splice(2) into it */
+	int broken;   /* a spliced frame could not be completed */
+	/* a private pipe: a frame gathered before it goes; -1 until the first
+	 * bulk stream needs it (serve_mux_priv_open) */
+	int priv[2];
 	size_t priv_left; /* bytes of frames in priv, ahead of out */
 };
 
@@ -125,22 +127,39 @@ serve_mux_new(int in_fd, int out_fd, serve_mux_agent_fn agent, void *arg)
 	fcntl(in_fd, F_SETPIPE_SZ, SERVE_MUX_PIPE_SIZE);
 	fcntl(out_fd, F_SETPIPE_SZ, SERVE_MUX_PIPE_SIZE);
 	m->out_pipe = fstat(out_fd, &st) == 0 && S_ISFIFO(st.st_mode) &&
-	    getenv("RDEV_AGENT_NO_SPLICE") == NULL &&
-	    pipe2(m->priv, O_NONBLOCK | O_CLOEXEC) == 0;
+	    getenv("RDEV_AGENT_NO_SPLICE") == NULL;
+	m->priv[0] = m->priv[1] = -1;
+	return m;
+}
+
+/* The private pipe, made when the first bulk stream is spliced: an agent
+ * that carries no download keeps its 1 MiB of pipe pages (counted against
+ * the user's pipe-user-pages-soft) to itself. 0, or -1 when there is none
+ * (then splice is off for good: the frames copied as before). */
+static int
+serve_mux_priv_open(struct serve_mux *m)
+{
+	if (m->priv[0] >= 0)
+		return 0;
+	if (pipe2(m->priv, O_NONBLOCK | O_CLOEXEC) != 0) {
+		log_debug("listen: no splice: no private pipe: %s", strerror(errno));
+		m->priv[0] = m->priv[1] = -1;
+		m->out_pipe = 0;
+		return -1;
+	}
 	/* (a private pipe too small for a whole frame, the user over
 	 * pipe-user-pages-soft: no splice, the frames copied as before) */
-	if (m->out_pipe &&
-	    fcntl(m->priv[1], F_SETPIPE_SZ, SERVE_MUX_PIPE_SIZE) <
-		(int)(PROTO_HEADER_SIZE + SERVE_MUX_CHUNK)) {
+	if (fcntl(m->priv[1], F_SETPIPE_SZ, SERVE_MUX_PIPE_SIZE) <
+	    (int)(PROTO_HEADER_SIZE + SERVE_MUX_CHUNK)) {
 		log_debug("listen: no splice: the private pipe is not %d bytes: %s",
 		    SERVE_MUX_PIPE_SIZE, strerror(errno));
 		close(m->priv[0]);
 		close(m->priv[1]);
-		m->out_pipe = 0;
-	}
-	if (!m->out_pipe)
 		m->priv[0] = m->priv[1] = -1;
-	return m;
+		m->out_pipe = 0;
+		return -1;
+	}
+	return 0;
 }
 
 void
@@ -184,7 +203,7 @@ serve_mux_free(struct serve_mux *m)
 		serve_mux_stream_free(LIST_FIRST(&m->streams));
 	buf_free(m->in);
 	buf_free(m->out);
-	if (m->out_pipe) {
+	if (m->priv[0] >= 0) {
 		close(m->priv[0]);
 		close(m->priv[1]);
 	}
@@ -201,7 +220,7 @@ serve_mux_close_in_child(struct serve_mux *m)
 		if (s->fd >= 0)
 			close(s->fd);
 	}
-	if (m->out_pipe) {
+	if (m->priv[0] >= 0) {
 		close(m->priv[0]);
 		close(m->priv[1]);
 	}
@@ -704,6 +723,8 @@ serve_mux_sock_splice(struct serve_mux *m, struct serve_mux_stream *s)
 		s->bulk = 0;
 		return 0;
 	}
+	if (serve_mux_priv_open(m) != 0)
+		return 0;
 	want = (size_t)avail < SERVE_MUX_CHUNK ? (size_t)avail : SERVE_MUX_CHUNK;
 	if (want > s->credit)
 		want = s->credit;

@@ -978,6 +978,23 @@ TEST(a_full_pipe_to_the_broker_is_written_again_once_it_has_room)
 	rig_free(&r);
 }
 
+/* Pipes this process holds open (both ends counted). */
+static int
+pipe_fds(void)
+{
+	char path[64], link[64];
+	int n = 0;
+	ssize_t len;
+
+	for (int fd = 0; fd < 1024; fd++) {
+		snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+		len = readlink(path, link, sizeof link - 1);
+		if (len > 0 && (link[len] = '\0', strncmp(link, "pipe:", 5) == 0))
+			n++;
+	}
+	return n;
+}
+
 /* A bulk download from a tcp stream (spliced from its socket into the pipe
  * to the broker, through the agent's private pipe) arrives to the last
  * byte, in order, framed, with the pipe to the broker a page (then the
@@ -995,13 +1012,16 @@ bulk_download(int small_pipe)
 	char ctl[256] = "";
 	size_t off = 0;
 	ssize_t n;
-	int port, lfd = listener(&port), conn, eof = 0;
+	int port, lfd = listener(&port), conn, eof = 0, pipes = pipe_fds();
 
 	for (size_t i = 0; i < sizeof sent; i++)
 		sent[i] = (unsigned char)(i * 13 + i / 4093);
 	rig_init(&r);
 	rig_open_tcp(&r, 3, port, 4u << 20, ctl, sizeof ctl);
 	ASSERT_STR_CONTAINS(ctl, "\"ok\":true");
+	/* the rig's two pipes, not yet the agent's private one: no bulk stream
+	 * needed it so far */
+	ASSERT_INT_EQ(pipe_fds(), pipes + 4);
 	conn = accept(lfd, NULL, NULL);
 	ASSERT_TRUE(conn >= 0);
 	fcntl(conn, F_SETFL, O_NONBLOCK);
@@ -1027,12 +1047,17 @@ bulk_download(int small_pipe)
 	}
 	ASSERT_INT_EQ(buf_len(data), sizeof sent);
 	ASSERT_TRUE(memcmp(buf_data(data), sent, sizeof sent) == 0);
+	/* the bulk stream made it (a usual pipe to the broker: some frames
+	 * spliced) */
+	if (!small_pipe)
+		ASSERT_INT_EQ(pipe_fds(), pipes + 6);
 	rig_run(&r, 2);
 	rig_take_data(&r, 3, data, &eof, NULL, 0);
 	ASSERT_TRUE(eof >= 1);
 	buf_free(data);
 	close(lfd);
 	rig_free(&r);
+	ASSERT_INT_EQ(pipe_fds(), pipes);
 }
 
 TEST(a_bulk_download_is_spliced_in_order)
