@@ -181,8 +181,9 @@ cmd_forward_add(struct remote *r, const char *workspace, const char *config,
 	if (config != NULL)
 		cJSON_AddStringToObject(fields, "config", config);
 	/* what the agent's "no dev container" message tells to run: the
-	 * target as typed (`buildbox: ./app`, not the host's copy of it) */
-	hint = r != NULL ? remote_up_hint(r, config) : NULL;
+	 * target as typed (`buildbox: ./app`, not the host's copy of it), its
+	 * folder absolute (the broker shows it later, from any folder) */
+	hint = r != NULL ? remote_up_hint_kept(r, config) : NULL;
 	if (hint == NULL) {
 		char *t = xasprintf("%s%s%s", r != NULL ? remote_host(r) : "",
 		    r != NULL ? ":" : "", workspace);

@@ -13,6 +13,7 @@
 #include "agent-ops.h"
 #include "owner.h"
 #include "progress.h"
+#include "source.h"
 #include "broker-client.h"
 #include "error.h"
 #include "tty-prompt.h"
@@ -395,6 +396,29 @@ remote_up_hint(const struct remote *r, const char *config_file)
 	if (r->o.target_words != NULL)
 		return agent_up_command_words("rdev", r->o.target_words, config_file);
 	return agent_up_command("rdev", r->o.target, config_file);
+}
+
+char *
+remote_up_hint_kept(const struct remote *r, const char *config_file)
+{
+	const char *const *w = r->o.target_words;
+	const char *words[3];
+	struct source src;
+	char *hint;
+
+	if (w == NULL || w[0] == NULL || w[1] == NULL || w[2] != NULL ||
+	    source_parse(w[1], NULL, &src, NULL) != 0)
+		return remote_up_hint(r, config_file);
+	if (src.kind != SOURCE_LOCAL || strcmp(src.path, w[1]) == 0) {
+		source_clear(&src);
+		return remote_up_hint(r, config_file);
+	}
+	words[0] = w[0];
+	words[1] = src.path;
+	words[2] = NULL;
+	hint = agent_up_command_words("rdev", words, config_file);
+	source_clear(&src);
+	return hint;
 }
 
 /* The backend's call: the request as the commands made it, with the hint

@@ -81,6 +81,10 @@ cJSON *remote_host_json(struct remote *r);
  * as typed ("rdev up buildbox:~/app [--config F]"), for a request's "hint";
  * NULL when the target is not known. The caller frees. */
 char *remote_up_hint(const struct remote *r, const char *config_file);
+/* remote_up_hint, with a local SOURCE folder typed relative (`HOST: ./app`)
+ * made absolute: for a hint kept past this command (the broker's forwards
+ * show it later, from any folder). New string or NULL, as remote_up_hint. */
+char *remote_up_hint_kept(const struct remote *r, const char *config_file);
 /* The remote target's host as written. */
 const char *remote_host(const struct remote *r);
 

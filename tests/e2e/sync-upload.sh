@@ -166,6 +166,19 @@ check "... in the table too" sh -c "'$RDEV_BIN_DIR/rdev' forward --list | grep -
 check "... never by the host's copy" sh -c "! '$RDEV_BIN_DIR/rdev' forward --list | grep -qF -- '$folder'"
 rdev stop "$name:" ./app >/dev/null
 check_eq "stop HOST: ./app" "$(rdev status "$name:" ./app --json | jq -r .state)" stopped
+# The forward's "no dev container" error, once its container is gone, names
+# the up command the broker keeps with it: its folder absolute, right when
+# shown later from another folder (not `./app`, relative to where forward ran).
+docker rm -f $(docker ps -aq --filter "label=devcontainer.local_folder=$folder") >/dev/null
+last_error() { (cd / && "$RDEV_BIN_DIR/rdev" forward --list --json) |
+	jq -r --argjson p "$base" '.[] | select(.local == $p) | .lastError // ""'; }
+for _ in 1 2 3 4 5; do
+	sleep 1.1 # (a connection has its target checked when the last check is 1 s old)
+	(cd / && curl -s -m 20 "http://127.0.0.1:$base/" >/dev/null) || true
+	case $(last_error) in *"no dev container"*) break ;; esac
+done
+check "container removed: the forward's error names the up command, its folder absolute" \
+	grep -qF "(run \`rdev up $name: $(realpath "$app")\` first)" <<<"$(last_error)"
 # The agent's sync state of a workspace (STATE/sync/NAME.json...) stays
 # with its folder, which `down` keeps (the index must stay with the files
 # it describes); once the folder is removed on the host, the start of the
