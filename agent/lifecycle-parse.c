@@ -212,14 +212,15 @@ lifecycle_lines_init(struct lifecycle_lines *l, const char *prefix)
 	l->prefix = prefix != NULL ? xstrdup(prefix) : NULL;
 }
 
-/* Pass on one line of len bytes (its '\n' excluded). */
+/* Pass on one line of len bytes (its '\n' excluded; a piece of a longer
+ * line: piece set, its bytes as they are). */
 static void
-lifecycle_lines_emit(struct lifecycle_lines *l, const char *line, size_t len,
+lifecycle_lines_emit(struct lifecycle_lines *l, const char *line, size_t len, int piece,
     lifecycle_line_fn fn, void *arg)
 {
 	char *s;
 
-	if (len > 0 && line[len - 1] == '\r')
+	if (!piece && len > 0 && line[len - 1] == '\r')
 		len--;
 	if (l->prefix != NULL)
 		s = xasprintf("%s%.*s", l->prefix, (int)len, line);
@@ -230,20 +231,43 @@ lifecycle_lines_emit(struct lifecycle_lines *l, const char *line, size_t len,
 	free(s);
 }
 
+/* Where to cut a piece of at most max bytes off p: not before a UTF-8
+ * continuation byte (a character kept whole), unless none starts in the
+ * last 4 bytes (not UTF-8: cut at max). */
+static size_t
+lifecycle_lines_cut(const char *p, size_t max)
+{
+	size_t n = max;
+
+	while (n > max - 4 && ((unsigned char)p[n] & 0xc0) == 0x80)
+		n--;
+	return ((unsigned char)p[n] & 0xc0) == 0x80 ? max : n;
+}
+
 void
 lifecycle_lines_feed(struct lifecycle_lines *l, const void *data, size_t len,
     lifecycle_line_fn fn, void *arg)
 {
 	const char *p, *nl;
-	size_t left;
+	size_t left, n;
 
 	buf_append(l->buf, data, len);
 	p = (const char *)buf_data(l->buf);
 	left = buf_len(l->buf);
-	while ((nl = memchr(p, '\n', left)) != NULL) {
-		lifecycle_lines_emit(l, p, (size_t)(nl - p), fn, arg);
-		left -= (size_t)(nl - p) + 1;
-		p = nl + 1;
+	for (;;) {
+		nl = memchr(p, '\n',
+		    left < LIFECYCLE_LINE_MAX + 1 ? left : LIFECYCLE_LINE_MAX + 1);
+		if (nl != NULL) {
+			lifecycle_lines_emit(l, p, (size_t)(nl - p), 0, fn, arg);
+			left -= (size_t)(nl - p) + 1;
+			p = nl + 1;
+		} else if (left > LIFECYCLE_LINE_MAX) {
+			n = lifecycle_lines_cut(p, LIFECYCLE_LINE_MAX);
+			lifecycle_lines_emit(l, p, n, 1, fn, arg);
+			left -= n;
+			p += n;
+		} else
+			break;
 	}
 	buf_consume(l->buf, buf_len(l->buf) - left);
 }
@@ -255,7 +279,7 @@ lifecycle_lines_finish(struct lifecycle_lines *l, lifecycle_line_fn fn, void *ar
 		return;
 	if (buf_len(l->buf) > 0)
 		lifecycle_lines_emit(
-		    l, (const char *)buf_data(l->buf), buf_len(l->buf), fn, arg);
+		    l, (const char *)buf_data(l->buf), buf_len(l->buf), 0, fn, arg);
 	buf_free(l->buf);
 	free(l->prefix);
 	l->buf = NULL;

@@ -385,7 +385,13 @@ char *lifecycle_failure_message(
  * updateContentCommand (1). */
 int lifecycle_wait_for_last(const cJSON *wait_for);
 
-/* Splits a byte stream into lines, each prefixed with prefix (may be NULL). */
+/* Splits a byte stream into lines, each prefixed with prefix (may be NULL).
+ * A line longer than LIFECYCLE_LINE_MAX bytes is passed on in pieces of at
+ * most that (cut before a UTF-8 character's continuation bytes), each as a
+ * line: a frame to the client holds one piece whatever its escaping (up to
+ * 7 bytes a byte in --log-format json, under PROTO_MAX_PAYLOAD), so no
+ * output is dropped, and a line with no end is not held whole in memory. */
+#define LIFECYCLE_LINE_MAX (1u << 20)
 struct lifecycle_lines {
 	struct buf *buf;
 	char *prefix;

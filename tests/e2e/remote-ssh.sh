@@ -6,7 +6,8 @@
 #   new handshake: sshd logs one login), `shell` through a real terminal
 #   (type, read, resize, exit status), a SIGINT/SIGQUIT sent to rdev with a
 #   TTY reaching the command, a lifecycle command's 200,000 lines through up
-#   (plain and --log-format json; a line before a pause shown at once),
+#   (plain and --log-format json; a line before a pause shown at once; a
+#   20 MiB line and a 3 MB one of control bytes arrive whole, in pieces),
 #   ls/logs/read-configuration/stop/down (also of
 #   a workspace folder deleted on the host),
 #   two clients at once, a client killed mid-exec (nothing left running on
@@ -169,7 +170,17 @@ check_eq "read-configuration over SSH names the remote file" \
 on_host "mkdir -p ~/lines && printf '%s' '{\"image\": \"$RDEV_RIG_IMAGE_BOOKWORM_DEV\",
 	\"remoteUser\": \"dev\", \"updateRemoteUserUID\": false,
 	\"postCreateCommand\": \"echo before-pause; sleep 4; echo after-pause\",
-	\"postAttachCommand\": \"seq -f line-%06g 200000\"}' >~/lines/.devcontainer.json"
+	\"postAttachCommand\": \"seq -f line-%06g 200000; sh big.sh\"}' >~/lines/.devcontainer.json"
+# Lines too long for one frame (16 MiB; 3 MB of control bytes is 21 MB
+# escaped twice in json) went nowhere but the agent's log: they come in
+# pieces of 1 MiB, each a line, every byte kept (docs/CLI.md).
+on_host "cat >~/lines/big.sh" <<'SH'
+head -c 20971520 /dev/zero | tr '\0' x; echo
+head -c 3000000 /dev/zero | tr '\0' '\001'; echo
+echo after-big
+SH
+# big_bytes FILE BYTE: the bytes of FILE's lines made only of BYTE
+big_bytes() { LC_ALL=C grep -aE "^$2+\$" "$1" | tr -d '\n' | wc -c; }
 seq -f line-%06g 200000 >"$TEST_TMP/lines.want"
 RDEV_PROGRESS=plain "$RDEV_BIN_DIR/rdev" up "$name:~/lines" >"$TEST_TMP/lines.out" \
 	2>"$TEST_TMP/lines.err" &
@@ -187,6 +198,10 @@ check "up: 200,000 lines of postAttachCommand, all of them in order" \
 	cmp -s "$TEST_TMP/lines.got" "$TEST_TMP/lines.want"
 check_eq "up: ... the first and the last" \
 	"$(head -n 1 "$TEST_TMP/lines.got") $(tail -n 1 "$TEST_TMP/lines.got")" "line-000001 line-200000"
+check_eq "up: a 20 MiB line arrives whole, in 20 lines of 1 MiB" \
+	"$(big_bytes "$TEST_TMP/lines.err" x) $(LC_ALL=C grep -acE '^x+$' "$TEST_TMP/lines.err")" "20971520 20"
+check_eq "up: ... and 3 MB of control bytes" "$(big_bytes "$TEST_TMP/lines.err" $'\x01')" 3000000
+check "up: ... and the line after them" grep -qx after-big "$TEST_TMP/lines.err"
 rdev up "$name:~/lines" --log-format json >/dev/null 2>"$TEST_TMP/lines.json" ||
 	{ tail -5 "$TEST_TMP/lines.json" >&2; fail "rdev up $name:~/lines --log-format json failed"; }
 jq -j 'select(.type == "raw" and .channel == "postCreate") | .text' "$TEST_TMP/lines.json" |
@@ -197,6 +212,10 @@ check_eq "up --log-format json: one JSON line per output line" \
 	"$(grep -c '"text":"line-[0-9]*\\n"' "$TEST_TMP/lines.json")" 200000
 check "up --log-format json: every line of stderr is a JSON object" \
 	sh -c "jq -e 'type == \"object\"' '$TEST_TMP/lines.json' >/dev/null"
+jq -j 'select(.type == "raw" and .channel == "postCreate") | .text' "$TEST_TMP/lines.json" >"$TEST_TMP/lines.jtext"
+check_eq "up --log-format json: the 20 MiB line arrives whole, and the 3 MB of control bytes" \
+	"$(big_bytes "$TEST_TMP/lines.jtext" x) $(big_bytes "$TEST_TMP/lines.jtext" $'\x01')" "20971520 3000000"
+check "up --log-format json: ... and the line after them" grep -qx after-big "$TEST_TMP/lines.jtext"
 
 # --- two clients at once --------------------------------------------------------
 rdev exec "$name:~/ws" -- sh -c 'sleep 1; echo first' >"$TEST_TMP/c1" &

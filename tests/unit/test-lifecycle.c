@@ -517,6 +517,45 @@ TEST(lines_are_prefixed_and_split_across_chunks)
 	buf_free(b);
 }
 
+/* Collects the lengths of emitted lines, each followed by ' '. */
+static void
+collect_len(void *arg, const char *line)
+{
+	buf_appendf(arg, "%zu ", strlen(line));
+}
+
+/* A line longer than LIFECYCLE_LINE_MAX goes in pieces of at most that,
+ * each a line (a frame holds it), a UTF-8 character never cut in two; its
+ * bytes all arrive; the lines around it are as they were. */
+TEST(an_over_long_line_goes_in_pieces)
+{
+	size_t big = 2 * LIFECYCLE_LINE_MAX + 10, i;
+	char *line = xmalloc(big + 1), *s, *want;
+	struct lifecycle_lines l;
+	struct buf *b = buf_new();
+
+	memset(line, 'x', big);
+	/* "é" (c3 a9) across the first cut: it goes whole into the second */
+	line[LIFECYCLE_LINE_MAX - 1] = (char)0xc3;
+	line[LIFECYCLE_LINE_MAX] = (char)0xa9;
+	line[big] = '\n';
+	lifecycle_lines_init(&l, NULL);
+	lifecycle_lines_feed(&l, "before\n", 7, collect_len, b);
+	for (i = 0; i < big + 1; i += 65536)
+		lifecycle_lines_feed(&l, line + i,
+		    big + 1 - i < 65536 ? big + 1 - i : 65536, collect_len, b);
+	lifecycle_lines_feed(&l, "after", 5, collect_len, b);
+	lifecycle_lines_finish(&l, collect_len, b);
+	s = buf_take_string(b, NULL);
+	want =
+	    xasprintf("6 %u %u %u 5 ", LIFECYCLE_LINE_MAX - 1, LIFECYCLE_LINE_MAX, 11u);
+	ASSERT_STR_EQ(s, want);
+	free(s);
+	free(want);
+	buf_free(b);
+	free(line);
+}
+
 /* ---- lifecycle output as `up`'s progress, many lines at a time ---- */
 
 /* What a progress sink got: each call's data, after a '|' and the time of
