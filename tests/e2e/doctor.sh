@@ -128,8 +128,9 @@ sed "s|^Host $healthy\$|Host changed|; s|UserKnownHostsFile .*|UserKnownHostsFil
 	"$healthy_cfg" >>"$RDEV_SSH_CONFIG"
 doctor changed
 want_rc "changed key: exit 2" 2
+# (the fix's words quoted for a shell where they need it: the [HOST]:PORT)
 check "changed key: FAIL naming the file and the fix" \
-	grep -q "^FAIL  host key .*CHANGED.*$TEST_TMP/known_bad:1.*fix: .*ssh-keygen -f '$TEST_TMP/known_bad' -R" \
+	grep -q "^FAIL  host key .*CHANGED.*$TEST_TMP/known_bad:1.*fix: .*ssh-keygen -f $TEST_TMP/known_bad -R '\\[.*\\]:[0-9]*'" \
 	<<<"$(line 'host key')"
 
 # --- this machine, with a pool of one host up and one down --------------------------
