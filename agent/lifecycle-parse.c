@@ -210,6 +210,7 @@ lifecycle_lines_init(struct lifecycle_lines *l, const char *prefix)
 {
 	l->buf = buf_new();
 	l->prefix = prefix != NULL ? xstrdup(prefix) : NULL;
+	l->scanned = 0;
 }
 
 /* Pass on one line of len bytes (its '\n' excluded; a piece of a longer
@@ -249,14 +250,17 @@ lifecycle_lines_feed(struct lifecycle_lines *l, const void *data, size_t len,
     lifecycle_line_fn fn, void *arg)
 {
 	const char *p, *nl;
-	size_t left, n;
+	size_t left, n, lim, skip = l->scanned;
 
 	buf_append(l->buf, data, len);
 	p = (const char *)buf_data(l->buf);
 	left = buf_len(l->buf);
 	for (;;) {
-		nl = memchr(p, '\n',
-		    left < LIFECYCLE_LINE_MAX + 1 ? left : LIFECYCLE_LINE_MAX + 1);
+		/* (what an earlier feed looked through holds no '\n': a long
+		 * line fed in small reads is not searched again each time) */
+		lim = left < LIFECYCLE_LINE_MAX + 1 ? left : LIFECYCLE_LINE_MAX + 1;
+		nl = skip < lim ? memchr(p + skip, '\n', lim - skip) : NULL;
+		skip = 0;
 		if (nl != NULL) {
 			lifecycle_lines_emit(l, p, (size_t)(nl - p), 0, fn, arg);
 			left -= (size_t)(nl - p) + 1;
@@ -270,6 +274,7 @@ lifecycle_lines_feed(struct lifecycle_lines *l, const void *data, size_t len,
 			break;
 	}
 	buf_consume(l->buf, buf_len(l->buf) - left);
+	l->scanned = left;
 }
 
 void

@@ -395,6 +395,7 @@ int lifecycle_wait_for_last(const cJSON *wait_for);
 struct lifecycle_lines {
 	struct buf *buf;
 	char *prefix;
+	size_t scanned; /* buf's first bytes, known to hold no '\n' */
 };
 typedef void (*lifecycle_line_fn)(void *arg, const char *line);
 void lifecycle_lines_init(struct lifecycle_lines *l, const char *prefix);
