@@ -164,14 +164,26 @@ int
 run_args_env(
     struct run_args *st, const struct run_args_flag *f, const char *v, char **cause)
 {
+	const char *local;
+	char *kv;
+
 	if (v[0] == '=' || v[0] == '\0')
 		return error_set(cause, "invalid environment variable: %s", v);
-	if (strchr(v, '=') == NULL)
+	if (strchr(v, '=') == NULL) {
+		/* As the docker CLI (opts.ValidateEnv): the value the variable
+		 * has where the CLI runs (set but empty too), else the name
+		 * alone. "Local" is this host, as for ${localEnv:NAME}. */
+		if ((local = getenv(v)) != NULL) {
+			kv = xasprintf("%s=%s", v, local);
+			run_args_env_set(st->body, kv);
+			free(kv);
+			return 0;
+		}
 		run_args_warn(st,
-		    "runArgs[%d]: -e %s has no value; rdev does not copy "
-		    "variables from its own environment (use containerEnv with "
-		    "${localEnv:%s})",
+		    "runArgs[%d]: -e %s has no value and %s is not set on the "
+		    "Docker host: passed without one, as the docker CLI does",
 		    st->index, v, v);
+	}
 	run_args_env_set(st->body, v);
 	return 0;
 }

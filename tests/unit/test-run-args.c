@@ -132,15 +132,32 @@ TEST(env_without_value_warns)
 {
 	struct result r;
 
-	apply("{}", "[\"-e\",\"HOME\"]", &r);
-	ASSERT_STR_EQ(r.body, "{\"Env\":[\"HOME\"]}");
+	unsetenv("RDEV_TEST_RUN_ARGS_UNSET");
+	apply("{}", "[\"-e\",\"RDEV_TEST_RUN_ARGS_UNSET\"]", &r);
+	ASSERT_STR_EQ(r.body, "{\"Env\":[\"RDEV_TEST_RUN_ARGS_UNSET\"]}");
 	ASSERT_NOT_NULL(r.warnings);
 	ASSERT_STR_EQ(r.warnings[0],
-	    "runArgs[0]: -e HOME has no value; rdev does not copy "
-	    "variables from its own environment (use containerEnv with "
-	    "${localEnv:HOME})");
+	    "runArgs[0]: -e RDEV_TEST_RUN_ARGS_UNSET has no value and "
+	    "RDEV_TEST_RUN_ARGS_UNSET is not set on the Docker host: passed "
+	    "without one, as the docker CLI does");
 	ASSERT_NULL(r.warnings[1]);
 	result_free(&r);
+}
+
+/* -e NAME takes NAME's value from the environment (the host's, as
+ * ${localEnv:NAME}), as the docker CLI does; set but empty counts. */
+TEST(env_without_value_from_environment)
+{
+	setenv("RDEV_TEST_RUN_ARGS_SET", "a b=c", 1);
+	setenv("RDEV_TEST_RUN_ARGS_EMPTY", "", 1);
+	CHECK("[\"-e\",\"RDEV_TEST_RUN_ARGS_SET\",\"--env=RDEV_TEST_RUN_ARGS_EMPTY\"]",
+	    "{\"Env\":[\"RDEV_TEST_RUN_ARGS_SET=a b=c\",\"RDEV_TEST_RUN_ARGS_EMPTY=\"]}");
+	/* it replaces an earlier value in place, as -e NAME=VALUE does */
+	CHECK_BODY("{\"Env\":[\"RDEV_TEST_RUN_ARGS_SET=old\",\"L=1\"]}",
+	    "[\"-eRDEV_TEST_RUN_ARGS_SET\"]",
+	    "{\"Env\":[\"RDEV_TEST_RUN_ARGS_SET=a b=c\",\"L=1\"]}");
+	unsetenv("RDEV_TEST_RUN_ARGS_SET");
+	unsetenv("RDEV_TEST_RUN_ARGS_EMPTY");
 }
 
 TEST(network)
