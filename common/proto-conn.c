@@ -373,6 +373,45 @@ proto_conn_handshake(
 	return proto_conn_check_hello(c, &f, version, cause);
 }
 
+/* A write found c's peer gone: the FATAL it sent before it closed (the
+ * broker's "the agent on HOST ended unexpectedly ..." to a client between
+ * two requests, `rdev logs -f`'s), read now, replaces *cause ("writing to
+ * the broker: Broken pipe"), as a wait for an answer would have shown it. */
+static void
+proto_conn_left_fatal(struct proto_conn *c, char **cause)
+{
+	struct pollfd p = { .fd = c->fd, .events = POLLIN };
+	struct proto_frame f;
+	const cJSON *v;
+	char *ignored = NULL;
+	cJSON *msg;
+	int rc;
+
+	for (;;) {
+		if ((rc = proto_conn_next(c, &f, &ignored)) < 0)
+			break;
+		if (rc == 1) {
+			if (f.type != PROTO_FATAL)
+				continue;
+			if ((msg = proto_frame_json(&f, &ignored)) == NULL)
+				break;
+			v = cJSON_GetObjectItemCaseSensitive(msg, "error");
+			if (cJSON_IsString(v) && cause != NULL) {
+				free(*cause);
+				error_set(cause, "%s", v->valuestring);
+				c->fatal_named = cJSON_IsString(
+				    cJSON_GetObjectItemCaseSensitive(msg, "host"));
+			}
+			cJSON_Delete(msg);
+			break;
+		}
+		/* (what came before the peer's end is there now: no wait) */
+		if (poll(&p, 1, 0) <= 0 || proto_conn_read_some(c, &ignored) <= 0)
+			break;
+	}
+	free(ignored);
+}
+
 int
 proto_conn_send_request(struct proto_conn *c, cJSON *request, char **cause)
 {
@@ -380,8 +419,14 @@ proto_conn_send_request(struct proto_conn *c, cJSON *request, char **cause)
 
 	secrets_request_wipe(request);
 	cJSON_Delete(request);
-	if (rc != 0 || proto_conn_flush(c, cause) != 0)
+	c->fatal_named = 0;
+	if (rc != 0)
 		return -1;
+	if (proto_conn_flush(c, cause) != 0) {
+		if (c->peer_gone)
+			proto_conn_left_fatal(c, cause);
+		return -1;
+	}
 	return 0;
 }
 

@@ -174,6 +174,48 @@ TEST(fatal_is_the_cause_and_says_if_it_names_the_host)
 	}
 }
 
+/* A FATAL the peer sent and closed after, between two requests (the broker
+ * to `rdev logs -f` when the agent ended while it slept): the next request's
+ * write finds the peer gone, and its error is the FATAL's, not "writing to
+ * ...: Broken pipe". Something else before it is passed over; with no FATAL
+ * the write's error stays. */
+TEST(fatal_left_before_the_peer_closed_is_the_cause_of_a_failed_send)
+{
+	struct proto_conn *a, *b;
+	cJSON *req, *res = NULL, *o;
+	char *cause = NULL;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		pair(&a, &b);
+		send_json(b, "{\"id\":1,\"event\":\"progress\",\"text\":\"x\"}");
+		if (i == 0) {
+			o = cJSON_Parse("{\"error\":\"the agent on u@h:22 ended "
+					"unexpectedly\",\"host\":\"u@h:22\"}");
+			ASSERT_INT_EQ(
+			    proto_conn_queue_json(b, PROTO_FATAL, 0, o, &cause), 0);
+			cJSON_Delete(o);
+			ASSERT_INT_EQ(proto_conn_flush(b, &cause), 0);
+		}
+		proto_conn_free(b);
+		req = cJSON_Parse("{\"id\":3,\"op\":\"logs\"}");
+		ASSERT_INT_EQ(
+		    proto_conn_request(a, req, NULL, NULL, &res, NULL, &cause), -1);
+		ASSERT_TRUE(proto_conn_peer_gone(a));
+		if (i == 0) {
+			ASSERT_STR_EQ(cause, "the agent on u@h:22 ended unexpectedly");
+			ASSERT_INT_EQ(proto_conn_fatal_named(a), 1);
+		} else {
+			ASSERT_STR_CONTAINS(cause, "writing to peer a");
+			ASSERT_INT_EQ(proto_conn_fatal_named(a), 0);
+		}
+		ASSERT_NULL(res);
+		free(cause);
+		cause = NULL;
+		proto_conn_free(a);
+	}
+}
+
 /* A FATAL in answer to our HELLO (a version the peer refuses) is the peer's
  * text after the connection's name, once: the broker refuses before it sends
  * its HELLO, in its own words, so the name says who refused. */
