@@ -95,6 +95,31 @@ broker_cmd_request(const char *op, cJSON *fields, cJSON **result, char **cause)
 	return rc;
 }
 
+/* Under a session's row, what sshd refused of forwarding (a locked-down
+ * host), as --json's "forwarding" says it: nothing when it refused
+ * nothing. */
+static void
+broker_cmd_status_denied(const cJSON *s)
+{
+	const cJSON *fwd = cJSON_GetObjectItemCaseSensitive(s, "forwarding");
+	const char *tcp =
+	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(fwd, "tcp"));
+	const char *sl =
+	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(fwd, "streamlocal"));
+	int tcp_denied = tcp != NULL && strcmp(tcp, "denied") == 0;
+	int sl_denied = sl != NULL && strcmp(sl, "denied") == 0;
+
+	if (tcp_denied && sl_denied)
+		printf("  sshd refuses TCP and stream-local forwarding: commands and "
+		       "forwarded connections go over the agent's session\n");
+	else if (tcp_denied)
+		printf("  sshd refuses TCP forwarding: forwarded connections go over "
+		       "the agent's session\n");
+	else if (sl_denied)
+		printf("  sshd refuses stream-local forwarding: commands reach the "
+		       "agent over its session\n");
+}
+
 int
 broker_cmd_status(int argc, char **argv)
 {
@@ -161,6 +186,7 @@ broker_cmd_status(int argc, char **argv)
 		    cJSON_GetObjectItemCaseSensitive(s, "clients")->valueint,
 		    cJSON_GetObjectItemCaseSensitive(s, "idleSeconds")->valueint, agent,
 		    cJSON_IsString(err) ? err->valuestring : "-");
+		broker_cmd_status_denied(s);
 	}
 	printf("forwards: %d\n",
 	    cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(r, "forwards")));
