@@ -5,6 +5,7 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -261,11 +262,18 @@ host_forward_check_now(struct host_session *h, struct host_forward *f)
 int
 host_forward_check_denied(struct host_session *h, int local_port)
 {
+	char what[32];
+
 	if (h->tcp_denied || !host_open_prohibited(h))
 		return 0;
-	log_warn("%s: forward %d: sshd refuses TCP forwarding (%s; AllowTcpForwarding "
+	/* (0: an --auto watch's listing of the container's ports) */
+	if (local_port > 0)
+		snprintf(what, sizeof what, "forward %d", local_port);
+	else
+		snprintf(what, sizeof what, "auto-forward");
+	log_warn("%s: %s: sshd refuses TCP forwarding (%s; AllowTcpForwarding "
 		 "no?): forwarded connections go through the agent's session",
-	    h->label, local_port, ssh_get_error(rdev_ssh_session(h->ssh)));
+	    h->label, what, ssh_get_error(rdev_ssh_session(h->ssh)));
 	h->tcp_denied = 1;
 	host_set_forwarding(h, &h->tcp_forwarding, "denied");
 	return 1;

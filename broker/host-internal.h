@@ -760,10 +760,10 @@ int host_mux_step(struct host_session *h);
 void host_forward_resolve_start(struct host_session *h, struct host_forward *f);
 /* Answer the parked forward requests whose resolves have all ended. */
 void host_forward_parked_check(struct host_session *h);
-/* sshd refused a direct-tcpip open (for local_port, 0: none): if as
- * administratively prohibited, TCP forwarding is off there (logged once),
- * and forwarded connections go over streams of the agent session from now
- * on. Returns 1 then. */
+/* sshd refused a direct-tcpip open (for local_port, 0: an --auto watch's
+ * listing, logged as "auto-forward"): if as administratively prohibited,
+ * TCP forwarding is off there (logged once), and forwarded connections go
+ * over streams of the agent session from now on. Returns 1 then. */
 int host_forward_check_denied(struct host_session *h, int local_port);
 /* The direct-tcpip open of ch to address:port (from 127.0.0.1:from_port),
  * sent or (again) asked about without waiting: SSH_OK open, SSH_AGAIN not

@@ -9,7 +9,9 @@
 # 100 MB pass a forward byte-exact, 64 MB go up one byte-exact (alone, then
 # while 100 MB come down another: each stream's flow control both ways), a
 # reader that does not read keeps the broker's memory bounded while another
-# connection goes on, and status says which forwarding sshd refused.
+# connection goes on, and status (--json and the table) says which
+# forwarding sshd refused: the first to find TCP forwarding refused is `up
+# --auto-forward`'s watch, and the broker's log names it.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 
@@ -30,7 +32,7 @@ on_host "mkdir -p ~/ws && cat > ~/ws/.devcontainer.json" <<JSON
 }
 JSON
 
-rdev up "$name:~/ws" --accept-new-host-key >"$TEST_TMP/up.out" 2>"$TEST_TMP/up.err" ||
+rdev up "$name:~/ws" --accept-new-host-key --auto-forward >"$TEST_TMP/up.out" 2>"$TEST_TMP/up.err" ||
 	{ cat "$TEST_TMP/up.err" >&2; fail "rdev up on the locked-down host failed"; }
 cid=$(jq -r .containerId "$TEST_TMP/up.out")
 check "the agent was installed (no SFTP there)" \
@@ -39,6 +41,13 @@ st() { broker status --json | jq -r ".sessions[0].$1"; }
 check_eq "status: sshd refuses stream-local forwarding" "$(st forwarding.streamlocal)" denied
 check_eq "status: clients reach the agent over its session" "$(st agent.transport)" session
 check_eq "one agent for everything" "$(st agent.starts)" 1
+# No connection to a forward was made yet: the --auto watch's first listing
+# of the container's ports finds TCP forwarding refused, and the broker's
+# log says so of the watch (it said "forward 0").
+tcp_denied() { [ "$(st forwarding.tcp)" = denied ]; }
+eventually "the --auto watch finds sshd refusing TCP forwarding" tcp_denied
+check "the broker's log names the watch" \
+	grep -q ": auto-forward: sshd refuses TCP forwarding" "$RDEV_RUNTIME_DIR/broker.log"
 
 # --- execs: ten at once over the one session channel -----------------------------
 for i in $(seq 1 10); do
