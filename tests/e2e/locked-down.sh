@@ -11,13 +11,16 @@
 # reader that does not read keeps the broker's memory bounded while another
 # connection goes on, and status (--json and the table) says which
 # forwarding sshd refused: the first to find TCP forwarding refused is `up
-# --auto-forward`'s watch, and the broker's log names it.
+# --auto-forward`'s watch, and the broker's log names it. Then kill -9 of
+# the agent, whose one process carries every client there: a forwarded
+# download is cut, `rdev logs -f` says the agent ended, and the next command
+# and the forward work on a new agent.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 
 rig_remote_host ld --locked-down
 client=$RDEV_SOURCE_DIR/tests/e2e/forward_client.py
-trap 'rig_remote_cleanup ws' EXIT
+trap 'rig_remote_cleanup ws ws2' EXIT
 check_eq "the account has never seen rdev" "$(on_host 'ls -A ~/.rdev 2>/dev/null | wc -l')" 0
 
 base=$(rig_ports 6)
@@ -180,5 +183,46 @@ check "and the forward stopped taking ($sent bytes in all, < 64 MB; $last in the
 	test "${sent:-0}" -gt 0 -a "${sent:-0}" -lt 64000000 -a "${last:-1}" -eq 0
 
 check_eq "still one agent" "$(st agent.starts)" 1
+
+# --- kill -9 of the agent: its one process carries every client ----------------
+# A download through a forward (100 MB at 2 MB/s) and `rdev logs -f` of
+# background steps are cut; logs -f says that the agent ended (not "writing to the broker:
+# Broken pipe": it was between two polls); the next command and the forward
+# work on a new agent.
+on_host "mkdir -p ~/ws2 && cat > ~/ws2/.devcontainer.json" <<JSON
+{ "image": "$RDEV_RIG_IMAGE_BOOKWORM", "updateRemoteUserUID": false,
+  "postCreateCommand": "for i in \$(seq 1 30); do echo tick-\$i; sleep 0.5; done" }
+JSON
+rdev up "$name:~/ws2" --skip-non-blocking-commands >/dev/null 2>"$TEST_TMP/up2.err" ||
+	{ cat "$TEST_TMP/up2.err" >&2; fail "rdev up ~/ws2"; }
+"$RDEV_BIN_DIR/rdev" logs -f "$name:~/ws2" >"$TEST_TMP/logs.out" 2>"$TEST_TMP/logs.err" &
+logs=$!
+docker exec "$cid" sh -c 'head -c 100000000 /dev/urandom > /www/big'
+curl -sf --limit-rate 2m -o /dev/null "http://127.0.0.1:$p_lo/big" &
+dl=$!
+ticked() { grep -q tick-2 "$TEST_TMP/logs.out"; }
+eventually "logs -f follows the background steps" ticked
+active() { [ "$(fwd_count "$p_lo" active)" = 1 ]; }
+eventually "a connection through the forward is open" active
+# (logs -f stopped meanwhile: it sleeps between its polls most of the time,
+# and goes on once the broker has seen the agent end and closed its link)
+kill -STOP $logs
+kill -KILL "$(agent_pid)"
+new_agent() { [ "$(st agent.starts)" = 2 ]; }
+eventually "a new agent starts" new_agent
+kill -CONT $logs
+rc=0
+wait $logs || rc=$?
+check_eq "logs -f fails (exit 1) when the agent is killed" "$rc" 1
+check "and says the agent ended ($(cat "$TEST_TMP/logs.err"))" \
+	grep -q "^rdev: logs: the agent on .* ended unexpectedly" "$TEST_TMP/logs.err"
+rc=0
+wait $dl || rc=$?
+check "the download it carried is cut, not hung nor whole (curl exit $rc)" test "$rc" -ne 0
+check_eq "the next exec works" "$(rdev exec "$name:~/ws" -- echo again)" again
+check_eq "on the new agent" "$(st agent.starts)" 2
+check_eq "and the forward answers" \
+	"$(curl -sf "http://127.0.0.1:$p_lo/blob" | sha256sum | cut -d' ' -f1)" "$want"
+rdev down "$name:~/ws2" >/dev/null || fail "rdev down ~/ws2"
 rdev down "$name:~/ws" >/dev/null || fail "rdev down"
 finish
