@@ -671,29 +671,47 @@ serve_mux_connected(struct serve_mux *m, struct serve_mux_stream *s, int timed_o
 	serve_mux_stream_free(s);
 }
 
+/* What one write or splice of want bytes into out_fd did, told its result
+ * n: 1 when n bytes went (a short one marks the pipe full: sshd has not
+ * caught up), 0 when none went but the loop may go on (EINTR, or the pipe
+ * full and so marked), -1 when out_fd broke (errno says why: EIO for no
+ * progress and no error, which would spin). */
+static int
+serve_mux_out_step(struct serve_mux *m, ssize_t n, size_t want)
+{
+	if (n < 0 && errno == EINTR)
+		return 0;
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+		m->out_full = 1;
+		return 0;
+	}
+	if (n <= 0) {
+		if (n == 0)
+			errno = EIO;
+		return -1;
+	}
+	if ((size_t)n < want)
+		m->out_full = 1;
+	return 1;
+}
+
 /* The private pipe's frames into sshd's pipe, as far as it takes them. 0,
  * or -1 when it broke (m->broken). */
 static int
 serve_mux_priv_flush(struct serve_mux *m)
 {
 	ssize_t n;
+	int r;
 
 	while (m->priv_left > 0 && !m->out_full) {
 		n = splice(m->priv[0], NULL, m->out_fd, NULL, m->priv_left,
 		    SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			m->out_full = 1;
-			break;
-		}
-		if (n <= 0) {
+		if ((r = serve_mux_out_step(m, n, m->priv_left)) < 0) {
 			m->broken = 1;
 			return -1;
 		}
-		m->priv_left -= (size_t)n;
-		if (m->priv_left > 0)
-			m->out_full = 1;
+		if (r > 0)
+			m->priv_left -= (size_t)n;
 	}
 	return 0;
 }
@@ -851,25 +869,16 @@ static int
 serve_mux_flush(struct serve_mux *m)
 {
 	ssize_t n;
+	int r;
 
 	if (serve_mux_priv_flush(m) != 0)
 		return -1;
 	while (m->priv_left == 0 && buf_len(m->out) > 0 && !m->out_full) {
 		n = write(m->out_fd, buf_data(m->out), buf_len(m->out));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			m->out_full = 1;
-			break;
-		}
-		if (n <= 0) {
-			if (n == 0)
-				errno = EIO; /* (no progress, no error: would spin) */
+		if ((r = serve_mux_out_step(m, n, buf_len(m->out))) < 0)
 			return -1;
-		}
-		if ((size_t)n < buf_len(m->out))
-			m->out_full = 1;
-		buf_consume(m->out, (size_t)n);
+		if (r > 0)
+			buf_consume(m->out, (size_t)n);
 	}
 	return 0;
 }
