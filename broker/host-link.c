@@ -609,6 +609,24 @@ host_link_top_up(struct host_session *h, struct host_link *l)
 		host_log_agent_stderr(h, err, err_len);
 }
 
+/* libssh holds none of the link's data now: n, what its poll or read of
+ * the channel said, is 0 (nothing), SSH_EOF or an error. */
+static void
+host_link_backlog_gone(struct host_session *h, struct host_link *l, int n)
+{
+	l->backlog = 0;
+	if (n == SSH_EOF)
+		host_link_remote_eof(l);
+	else if (n < 0) {
+		log_warn("%s: channel read: %s", h->label,
+		    ssh_get_error(rdev_ssh_session(h->ssh)));
+		/* (libssh also says so of a channel the peer closed: that is
+		 * the peer's end) */
+		l->eof_failed = !ssh_channel_is_closed(l->ch);
+		host_link_remote_eof(l);
+	}
+}
+
 /* Move bytes between the client, the link's buffers and the channel. Calls
  * into libssh only when there is something to move. */
 void
@@ -668,24 +686,19 @@ host_link_pump(struct host_session *h, struct host_link *l)
 	while (!host_link_dead(l) && l->ch != NULL && l->backlog &&
 	    (drain > 0 || buf_len(l->to_cli) < l->cap)) {
 		if (drain == 0) {
-			/* (may read the socket: the callback then takes room) */
-			n = ssh_channel_poll(l->ch, 0);
-			drain = n > 0 ? (size_t)n : 1;
+			/* (may read the socket: the callback then takes room;
+			 * nothing held, an EOF or an error is the read's answer
+			 * too, which would only poll the socket again) */
+			if ((n = ssh_channel_poll(l->ch, 0)) <= 0) {
+				host_link_backlog_gone(h, l, n);
+				break;
+			}
+			drain = (size_t)n;
 		}
 		n = ssh_channel_read_nonblocking(
 		    l->ch, tmp, (uint32_t)(drain < sizeof tmp ? drain : sizeof tmp), 0);
 		if (n <= 0) {
-			l->backlog = 0;
-			if (n == SSH_EOF)
-				host_link_remote_eof(l);
-			else if (n < 0) {
-				log_warn("%s: channel read: %s", h->label,
-				    ssh_get_error(rdev_ssh_session(h->ssh)));
-				/* (libssh also says so of a channel the peer
-				 * closed: that is the peer's end) */
-				l->eof_failed = !ssh_channel_is_closed(l->ch);
-				host_link_remote_eof(l);
-			}
+			host_link_backlog_gone(h, l, n);
 			break;
 		}
 		/* libssh may have read the socket inside this call, and the data
