@@ -203,7 +203,7 @@ cmd_forward_add(struct remote *r, const char *workspace, const char *config,
 		cJSON_AddItemToObject(fields, "auto", auto_attrs);
 	if (remote_broker_call(r, "forward", fields, &res, &cause) != 0) {
 		fprintf(stderr, "rdev: forward: %s%s\n", cause,
-		    r != NULL ? remote_exec_error_more(r) : "");
+		    r != NULL ? remote_error_note(r) : "");
 		free(cause);
 		return 1;
 	}
@@ -230,7 +230,7 @@ cmd_forward_add(struct remote *r, const char *workspace, const char *config,
 		/* (HOST: SOURCE never sent: " (./app is not on that host
 		 * yet: ...)") */
 		fprintf(stderr, "rdev: forward: %s%s\n", e->valuestring,
-		    r != NULL ? remote_exec_error_more(r) : "");
+		    r != NULL ? remote_error_note(r) : "");
 		cmd_forward_holder_hint(e->valuestring);
 		rc = 1;
 	}
@@ -268,8 +268,7 @@ client_forward_ports(const struct agent_backend *be, struct remote *r,
 			cJSON_AddItemToObject(
 			    req, "idLabels", cJSON_Duplicate(id_labels, 1));
 		if (be->call(be->ctx, req, NULL, &res, &cause) != 0) {
-			fprintf(stderr, "rdev: up: forwardPorts: %s%s\n", cause,
-			    r != NULL ? remote_exec_error_more(r) : "");
+			fprintf(stderr, "rdev: up: forwardPorts: %s\n", cause);
 			free(cause);
 			return 1;
 		}
@@ -602,7 +601,7 @@ cmd_forward_source(struct remote *r, const char *host_arg, const char *source_te
 			    xasprintf(" (%s is not on that host yet: `%s` puts it there)",
 				source_text, up);
 			free(up);
-			remote_set_exec_error_more(r, *missing);
+			remote_set_error_note(r, *missing);
 		}
 	}
 	source_clear(&src);

@@ -439,7 +439,7 @@ remote_exec(struct remote *r, const char *prog_name, const struct agent_exec_req
 		fprintf(stderr, "%s: %s: %s\n", prog_name, AGENT_EXEC_VERB(er), x.error);
 	else if (x.error != NULL) /* (the agent's: named by host, as calls are) */
 		fprintf(stderr, "%s: %s: %s: %s%s\n", prog_name, AGENT_EXEC_VERB(er),
-		    remote_host(r), x.error, remote_exec_error_more(r));
+		    remote_host(r), x.error, remote_error_note(r));
 	free(x.error);
 	return x.status;
 }

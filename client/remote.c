@@ -375,15 +375,15 @@ remote_shown(const struct remote *r)
 }
 
 void
-remote_set_exec_error_more(struct remote *r, const char *more)
+remote_set_error_note(struct remote *r, const char *note)
 {
-	r->o.exec_error_more = more;
+	r->o.error_note = note;
 }
 
 const char *
-remote_exec_error_more(const struct remote *r)
+remote_error_note(const struct remote *r)
 {
-	return r->o.exec_error_more != NULL ? r->o.exec_error_more : "";
+	return r->o.error_note != NULL ? r->o.error_note : "";
 }
 
 /* --- the backend -------------------------------------------------------- */
@@ -422,7 +422,8 @@ remote_up_hint_kept(const struct remote *r, const char *config_file)
 }
 
 /* The backend's call: the request as the commands made it, with the hint
- * naming the target as the user typed it. */
+ * naming the target as the user typed it; an error ends with the remote's
+ * note (remote_opts' error_note). */
 static int
 remote_be_call(
     void *ctx, cJSON *req, const struct progress *p, cJSON **result, char **cause)
@@ -433,7 +434,7 @@ remote_be_call(
 
 	const char *op =
 	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(req, "op"));
-	char *client;
+	char *client, *noted;
 
 	if (hint != NULL && cJSON_GetObjectItemCaseSensitive(req, "workspace") != NULL) {
 		cJSON_DeleteItemFromObjectCaseSensitive(req, "hint");
@@ -447,7 +448,14 @@ remote_be_call(
 		cJSON_AddStringToObject(req, "client", client);
 		free(client);
 	}
-	return remote_request(ctx, req, p, result, NULL, cause);
+	if (remote_request(ctx, req, p, result, NULL, cause) == 0)
+		return 0;
+	if (cause != NULL && *cause != NULL && *remote_error_note(ctx) != '\0') {
+		noted = xasprintf("%s%s", *cause, remote_error_note(ctx));
+		free(*cause);
+		*cause = noted;
+	}
+	return -1;
 }
 
 static int

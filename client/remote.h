@@ -40,9 +40,10 @@ struct remote_opts {
 	 * /home/me/app", client_source_shown; borrowed, outlives the
 	 * remote), or NULL: the host's folder names it */
 	const char *shown;
-	/* appended to the agent's error of an exec (" (./app is not on
+	/* HOST: SOURCE never sent: what the remote's errors end with, its
+	 * backend's calls' and execs' and forward's (" (./app is not on
 	 * that host yet: ...)"; borrowed, outlives the remote), or NULL */
-	const char *exec_error_more;
+	const char *error_note;
 };
 
 struct remote *remote_new(const struct target *t, const struct remote_opts *o);
@@ -50,10 +51,10 @@ void remote_free(struct remote *r);
 /* r's remote_opts' shown: set (borrowed, outlives r) and read. */
 void remote_set_shown(struct remote *r, const char *shown);
 const char *remote_shown(const struct remote *r);
-/* r's remote_opts' exec_error_more: set (borrowed, outlives r) and read
- * ("" when none). */
-void remote_set_exec_error_more(struct remote *r, const char *more);
-const char *remote_exec_error_more(const struct remote *r);
+/* r's remote_opts' error_note: set (borrowed, outlives r) and read ("" when
+ * none). */
+void remote_set_error_note(struct remote *r, const char *note);
+const char *remote_error_note(const struct remote *r);
 /* Connect (once; later calls return 0 at once). -1 with *cause. */
 int remote_connect(struct remote *r, char **cause);
 /* Drop the connection (broken): the next remote_connect makes a new one. */

@@ -242,9 +242,9 @@ client_target_check(const struct client_target_hook *hook, int argc, char **argv
 }
 
 /* The backend wrapped (ct->inner) when a target needs its answers
- * amended: up's answer through a pool gets the pool entry's name as "host"; an
- * error about a HOST: SOURCE whose folder is not on the host (never sent:
- * the agent names a folder the user never saw) says so. */
+ * amended: up's answer through a pool gets the pool entry's name as "host".
+ * (An error about a HOST: SOURCE whose folder is not on the host says so
+ * in the remote's backend: remote_set_error_note.) */
 static int
 client_target_wrapped_call(
     void *ctx, cJSON *req, const struct progress *p, cJSON **result, char **cause)
@@ -253,14 +253,8 @@ client_target_wrapped_call(
 	const char *op =
 	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(req, "op"));
 	int up = op != NULL && strcmp(op, "up") == 0, rc;
-	char *more;
 
 	rc = ct->inner.call(ct->inner.ctx, req, p, result, cause);
-	if (rc != 0 && ct->missing != NULL && cause != NULL && *cause != NULL) {
-		more = xasprintf("%s%s", *cause, ct->missing);
-		free(*cause);
-		*cause = more;
-	}
 	if (rc == 0 && ct->pool_host != NULL && up && cJSON_IsObject(*result)) {
 		cJSON_DeleteItemFromObjectCaseSensitive(*result, "host");
 		cJSON_AddStringToObject(*result, "host", ct->pool_host);
@@ -439,14 +433,8 @@ client_target_source(const char *name, struct client_target *ct, int i,
 		ct->missing = xasprintf(" (%s is not on that host yet: `rdev up "
 					"%s` puts it there)",
 		    ct->src.text, ct->typed_q);
-		/* (an exec's error comes from the agent while it runs) */
-		remote_set_exec_error_more(ct->remote, ct->missing);
-	}
-	if (ct->missing != NULL && ct->pool_host == NULL) {
-		ct->inner = ct->be;
-		ct->be.call = client_target_wrapped_call;
-		ct->be.exec = client_target_wrapped_exec;
-		ct->be.ctx = ct;
+		/* (the remote's calls and execs end their errors with it) */
+		remote_set_error_note(ct->remote, ct->missing);
 	}
 	client_target_map_config(ct, folder);
 	for (int k = n = 0; k < ct->argc; k++) {

@@ -248,6 +248,11 @@ check_eq "remote: absent after down" "$(st "$name:~/rws" | jq -r .state)" absent
 # HOST: SOURCE whose folder no up has sent: the agent's error names a
 # folder on the host the user never saw; it says what is missing.
 mkdir -p "$TEST_TMP/never"
+# How many times never.err says ./never is not on the host yet.
+never_notes() {
+	grep -oF "(./never is not on that host yet: \`rdev up $name: ./never\` puts it there)" \
+		"$TEST_TMP/never.err" | wc -l
+}
 echo '{"image": "x"}' >"$TEST_TMP/never/.devcontainer.json"
 for c in status down; do
 	set +e
@@ -255,8 +260,8 @@ for c in status down; do
 	rc=$?
 	set -e
 	check_eq "remote: $c of a HOST: SOURCE never sent exits 1" "$rc" 1
-	check "... and says it is not on the host yet ($(cat "$TEST_TMP/never.err"))" grep -qF \
-		"(./never is not on that host yet: \`rdev up $name: ./never\` puts it there)" "$TEST_TMP/never.err"
+	check_eq "... and says once it is not on the host yet ($(cat "$TEST_TMP/never.err"))" \
+		"$(never_notes)" 1
 done
 # (exec and shell too: their error is the agent's, as the command starts)
 for c in "exec $name: ./never -- true" "shell $name: ./never"; do
@@ -265,8 +270,8 @@ for c in "exec $name: ./never -- true" "shell $name: ./never"; do
 	rc=$?
 	set -e
 	check_eq "remote: ${c%% *} of a HOST: SOURCE never sent exits 125" "$rc" 125
-	check "... and says it is not on the host yet ($(cat "$TEST_TMP/never.err"))" grep -qF \
-		"(./never is not on that host yet: \`rdev up $name: ./never\` puts it there)" "$TEST_TMP/never.err"
+	check_eq "... and says once it is not on the host yet ($(cat "$TEST_TMP/never.err"))" \
+		"$(never_notes)" 1
 done
 # (forward too: the broker's refusal of the folder)
 set +e
@@ -274,8 +279,16 @@ set +e
 rc=$?
 set -e
 check_eq "remote: forward of a HOST: SOURCE never sent exits 1" "$rc" 1
-check "... and says it is not on the host yet ($(cat "$TEST_TMP/never.err"))" grep -qF \
-	"(./never is not on that host yet: \`rdev up $name: ./never\` puts it there)" "$TEST_TMP/never.err"
+check_eq "... and says once it is not on the host yet ($(cat "$TEST_TMP/never.err"))" \
+	"$(never_notes)" 1
+# (forward --auto asks the agent for the ports first: that call's error)
+set +e
+(cd "$TEST_TMP" && "$RDEV_BIN_DIR/rdev" forward --auto "$name:" ./never) </dev/null >/dev/null 2>"$TEST_TMP/never.err"
+rc=$?
+set -e
+check_eq "remote: forward --auto of a HOST: SOURCE never sent exits 1" "$rc" 1
+check_eq "... and says once it is not on the host yet ($(cat "$TEST_TMP/never.err"))" \
+	"$(never_notes)" 1
 # The command to paste quotes what a shell would split: './my never'.
 mkdir -p "$TEST_TMP/my never"
 echo '{"image": "x"}' >"$TEST_TMP/my never/.devcontainer.json"
