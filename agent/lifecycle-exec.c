@@ -295,6 +295,9 @@ lifecycle_group_run(const struct lifecycle_ctx *ctx, const char *step,
 		jobs[i].cmd = &g->cmds[i];
 		jobs[i].lock = &lock;
 		desc = lifecycle_cmd_describe(&g->cmds[i]);
+		if (g->cmds[i].name != NULL)
+			lifecycle_event(
+			    ctx, step, LIFECYCLE_EVENT_MEMBER_RUN, g->cmds[i].name);
 		lifecycle_event(ctx, step, LIFECYCLE_EVENT_RUN, desc);
 		free(desc);
 	}

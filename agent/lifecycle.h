@@ -145,7 +145,11 @@ enum lifecycle_event {
 	 * error is about: before the step's FAILED (initializeCommand: before
 	 * its error). Even for one command: the view joins a step's groups
 	 * into one phase, and an object of one may follow one of two. */
-	LIFECYCLE_EVENT_MEMBER_FAILED
+	LIFECYCLE_EVENT_MEMBER_FAILED,
+	/* detail: the name (the object's key) of a group's command about to
+	 * run, just before its RUN: what a display keeps beside that RUN's
+	 * text rather than parsing it back out (a key may hold "] `") */
+	LIFECYCLE_EVENT_MEMBER_RUN
 };
 /* Progress of the steps, for the caller's display or log; may be NULL.
  * Called from the calling thread only. */

@@ -38,10 +38,12 @@ struct progress_view {
 	long long drawn_ms; /* when it was last drawn */
 	/* A group's commands run together ("Running the STEP: [NAME] `CMD`"
 	 * lines in a row): one phase, its label naming them all; the one
-	 * that failed is told by the "failed" event's "member", its NAME. */
+	 * that failed is told by the "failed" event's "member", its key,
+	 * which the line that showed it carried too (never parsed back out of
+	 * the text: a key may hold "] `"). */
 	struct progress_view_member {
 		char *text; /* "[NAME] `CMD`" */
-		char *name; /* NAME */
+		char *key;  /* its line's "member", or NULL (an older agent) */
 	} * member;
 	size_t nmember;	   /* 2 or more: a group */
 	size_t prefix;	   /* the length of label's "Running the STEP: " */
@@ -174,9 +176,10 @@ view_clear(struct progress_view *v)
 
 /* The current phase ends: a line that stays, after its output when it
  * failed; a failed group's names the command its "failed" event named (by
- * its NAME, not by text: a masked secret or two alike commands would not
- * tell them apart); when that event named none (an agent before "member"),
- * the one whose "[NAME] `CMD`" error (the operation's, or NULL) holds. */
+ * its key, not by text: a masked secret or two alike commands would not
+ * tell them apart); when none shown has that key (an agent before
+ * "member"), the one whose "[NAME] `CMD`" error (the operation's, or NULL)
+ * holds. */
 static void
 view_finish_phase(struct progress_view *v, int failed, const char *error)
 {
@@ -191,14 +194,15 @@ view_finish_phase(struct progress_view *v, int failed, const char *error)
 	 * joining the phase, and the one that failed is the last to start;
 	 * an earlier group may have a command of the same NAME) */
 	for (i = v->nmember; failed && v->failed != NULL && v->nmember > 1 && i > 0; i--)
-		if (strcmp(v->failed, v->member[i - 1].name) == 0) {
+		if (v->member[i - 1].key != NULL &&
+		    strcmp(v->failed, v->member[i - 1].key) == 0) {
 			one = xasprintf(
 			    "%.*s%s", (int)v->prefix, v->label, v->member[i - 1].text);
 			label = one;
 			break;
 		}
 	for (i = v->nmember;
-	     failed && v->failed == NULL && error != NULL && v->nmember > 1 && i > 0; i--)
+	     failed && one == NULL && error != NULL && v->nmember > 1 && i > 0; i--)
 		if (strstr(error, v->member[i - 1].text) != NULL) {
 			one = xasprintf(
 			    "%.*s%s", (int)v->prefix, v->label, v->member[i - 1].text);
@@ -224,7 +228,7 @@ view_finish_phase(struct progress_view *v, int failed, const char *error)
 	v->cut = 0;
 	for (i = 0; i < v->nmember; i++) {
 		free(v->member[i].text);
-		free(v->member[i].name);
+		free(v->member[i].key);
 	}
 	free(v->member);
 	v->member = NULL;
@@ -234,8 +238,10 @@ view_finish_phase(struct progress_view *v, int failed, const char *error)
 	v->failed = NULL;
 }
 
+/* A phase starts with label, or joins the current group's (member: the
+ * key its event gave the command it shows, or NULL). */
 static void
-view_start_phase(struct progress_view *v, const char *label)
+view_start_phase(struct progress_view *v, const char *label, const char *member)
 {
 	char *clean = clean_text(label, strlen(label)), *joined;
 	size_t n = group_prefix(clean);
@@ -253,11 +259,10 @@ view_start_phase(struct progress_view *v, const char *label)
 		v->start_ms = clock_now_ms();
 	}
 	if (n > 0) {
-		/* (group_prefix found the "] `" after NAME) */
 		v->member = xreallocarray(v->member, v->nmember + 1, sizeof *v->member);
 		v->member[v->nmember].text = xstrdup(clean + n);
-		v->member[v->nmember++].name = xstrndup(
-		    clean + n + 1, (size_t)(strstr(clean + n, "] `") - clean - n - 1));
+		v->member[v->nmember++].key =
+		    member != NULL ? clean_text(member, strlen(member)) : NULL;
 	}
 	free(clean);
 	view_draw(v);
@@ -337,13 +342,13 @@ view_event(struct progress_view *v, const char *line, size_t len)
 		    strstr(text, ": warning: ") != NULL)
 			view_print(v, text, strlen(text));
 		else
-			view_start_phase(v, text);
+			view_start_phase(v, text, member);
 	} else if (strcmp(type, "progress") == 0 && status != NULL) {
 		/* A step's start follows the message naming it ("Running the
 		 * postCreateCommand: ..."): a phase already. */
 		if (strcmp(status, "running") == 0) {
 			if (v->label == NULL && name != NULL)
-				view_start_phase(v, name);
+				view_start_phase(v, name, NULL);
 		} else if (strcmp(status, "failed") == 0 && v->nmember > 1) {
 			/* (the group's line waits for its end: the operation's) */
 			if (v->held_ms == 0)

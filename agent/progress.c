@@ -110,24 +110,58 @@ progress_write(const struct progress *p, const char *data, size_t len)
 	free(text);
 }
 
+/* progress_line()'s line s (owned by the caller), in json with "member"
+ * when member is not NULL. */
+static void
+progress_send_line(const struct progress *p, const char *member, const char *s)
+{
+	char *line, *masked;
+	cJSON *o;
+
+	if (!p->json) {
+		line = xasprintf("%s\n", s);
+		progress_send(p, "text", line, NULL);
+		free(line);
+	} else if (member == NULL)
+		progress_send(p, "text", s, NULL);
+	else {
+		masked = secrets_mask(p->mask, s);
+		o = progress_event("text", masked, NULL);
+		free(masked);
+		masked = secrets_mask(p->mask, member);
+		cJSON_AddStringToObject(o, "member", masked);
+		free(masked);
+		progress_send_json(p, o);
+	}
+}
+
 void
 progress_line(const struct progress *p, const char *fmt, ...)
 {
 	va_list ap;
-	char *s, *line;
+	char *s;
 
 	if (p == NULL || p->fn == NULL)
 		return;
 	va_start(ap, fmt);
 	s = xvasprintf(fmt, ap);
 	va_end(ap);
-	if (p->json)
-		progress_send(p, "text", s, NULL);
-	else {
-		line = xasprintf("%s\n", s);
-		progress_send(p, "text", line, NULL);
-		free(line);
-	}
+	progress_send_line(p, NULL, s);
+	free(s);
+}
+
+void
+progress_member_line(const struct progress *p, const char *member, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	if (p == NULL || p->fn == NULL)
+		return;
+	va_start(ap, fmt);
+	s = xvasprintf(fmt, ap);
+	va_end(ap);
+	progress_send_line(p, member, s);
 	free(s);
 }
 

@@ -13,9 +13,10 @@
  *     {"type":"progress","name":"Running postCreateCommand...",
  *      "status":"running"|"succeeded"|"failed","stepDetail":"...",
  *      "channel":"postCreate"}                                    lifecycle steps
- *   (rdev's own addition: a "failed" one of an object's commands run
+ *   (rdev's own additions: a "failed" one of an object's commands run
  *   together has "member":KEY, the command that failed; initializeCommand
- *   has that line alone)
+ *   has that line alone; the "text" line announcing such a command,
+ *   "Running the STEP: [KEY] `CMD`", has "member":KEY too)
  *   (MS: milliseconds since the epoch). Text-mode sinks get none of the
  *   "progress" lines (progress_step() is then a no-op).
  *
@@ -52,6 +53,10 @@ void progress_write(const struct progress *p, const char *data, size_t len);
 /* One formatted line; a '\n' is added ("text" in json). */
 void progress_line(const struct progress *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* progress_line() announcing a group's command (member: its key, or NULL:
+ * none): in json the "text" line has "member":KEY too. */
+void progress_member_line(const struct progress *p, const char *member, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
 /* One line of a lifecycle command's output (without its '\n'): the line in
  * text mode, a "raw" line on channel "postCreate" in json. */
 void progress_output(const struct progress *p, const char *line);

@@ -26,8 +26,28 @@
 #include "up.h"
 #include "xmalloc.h"
 
+/* What the event functions need: where progress goes, the step that failed
+ * in this process (to record it; owned), the command of a group that
+ * failed (its key, for the step's "failed" line; owned, or NULL), and the
+ * command of a group about to run (its key, for its "Running" line: owned,
+ * or NULL). */
+struct up_lifecycle_watch {
+	const struct progress *p;
+	char *failed;
+	char *member;
+	char *running;
+};
+
+/* The next RUN's group key, from a MEMBER_RUN's detail (NULL: none). */
+static void
+up_lifecycle_set_running(struct up_lifecycle_watch *w, const char *key)
+{
+	free(w->running);
+	w->running = key != NULL ? xstrdup(key) : NULL;
+}
+
 /* A lifecycle output line as progress (arg: the struct progress, with a
- * batch); for initializeCommand too. */
+ * batch). */
 static void
 up_lifecycle_output(void *arg, const char *step, const char *line)
 {
@@ -40,39 +60,64 @@ up_lifecycle_flush(void *arg)
 	progress_flush(arg);
 }
 
-/* initializeCommand's commands as progress (arg: the struct progress): a
+/* initializeCommand's commands as progress (arg: its watch): a
  * line as each starts, as for the steps in the container. (No "progress"
  * lines in json: the reference shows this step as text only; but for the
  * failed command of a group, its "failed" line with the "member" that
  * failed, which the progress view names.) */
 static void
 up_lifecycle_host_event(
-    void *arg, const char *step, enum lifecycle_event ev, const char *detail)
+    void *warg, const char *step, enum lifecycle_event ev, const char *detail)
 {
+	struct up_lifecycle_watch *w = warg;
 	char *name;
 
-	if (ev == LIFECYCLE_EVENT_RUN)
-		progress_line(arg, "Running the %s: %s", step, detail);
-	else if (ev == LIFECYCLE_EVENT_MEMBER_FAILED) {
+	if (ev == LIFECYCLE_EVENT_MEMBER_RUN)
+		up_lifecycle_set_running(w, detail);
+	else if (ev == LIFECYCLE_EVENT_RUN) {
+		progress_member_line(
+		    w->p, w->running, "Running the %s: %s", step, detail);
+		up_lifecycle_set_running(w, NULL);
+	} else if (ev == LIFECYCLE_EVENT_MEMBER_FAILED) {
 		name = xasprintf("Running %s...", step);
-		progress_step(arg, name, "failed", NULL, detail);
+		progress_step(w->p, name, "failed", NULL, detail);
 		free(name);
 	}
+}
+
+/* initializeCommand's output as progress (arg: its watch). */
+static void
+up_lifecycle_host_output(void *warg, const char *step, const char *line)
+{
+	struct up_lifecycle_watch *w = warg;
+
+	(void)step;
+	progress_output(w->p, line);
+}
+
+static void
+up_lifecycle_host_flush(void *warg)
+{
+	struct up_lifecycle_watch *w = warg;
+
+	progress_flush(w->p);
 }
 
 int
 up_lifecycle_initialize(struct up_state *s, char **cause)
 {
 	struct progress p = *s->p;
+	struct up_lifecycle_watch watch = { &p, NULL, NULL, NULL };
 	int rc;
 
 	p.batch = buf_new();
 	rc = lifecycle_run_initialize(cJSON_GetObjectItemCaseSensitive(
 					  config_get_object(s->cfg), "initializeCommand"),
-	    config_get_local_folder(s->cfg), up_lifecycle_output, up_lifecycle_flush,
-	    up_lifecycle_host_event, &p, cause);
+	    config_get_local_folder(s->cfg), up_lifecycle_host_output,
+	    up_lifecycle_host_flush, up_lifecycle_host_event, &watch, cause);
 	progress_flush(&p);
 	buf_free(p.batch);
+	free(watch.running);
 	return rc;
 }
 
@@ -89,15 +134,6 @@ up_lifecycle_step_detail(const char *detail)
 	return xstrndup(open + 1, (size_t)(close - open - 1));
 }
 
-/* What up_lifecycle_event() needs: where progress goes, the step that
- * failed in this process (to record it; owned), and the command of a group
- * that failed (its key, for the step's "failed" line; owned, or NULL). */
-struct up_lifecycle_watch {
-	const struct progress *p;
-	char *failed;
-	char *member;
-};
-
 /* The steps as progress: a line as each command starts and, for
  * --log-format json, the reference's "progress" lines (its dotfiles step's
  * are "Installing Dotfiles", without a stepDetail). */
@@ -113,11 +149,14 @@ up_lifecycle_event(
 	char *cmd;
 
 	switch (ev) {
+	case LIFECYCLE_EVENT_MEMBER_RUN: up_lifecycle_set_running(w, detail); break;
 	case LIFECYCLE_EVENT_RUN:
 		if (dotfiles)
 			progress_line(arg, "Installing the dotfiles: %s", detail);
 		else
-			progress_line(arg, "Running the %s: %s", step, detail);
+			progress_member_line(
+			    arg, w->running, "Running the %s: %s", step, detail);
+		up_lifecycle_set_running(w, NULL);
 		cmd = dotfiles ? NULL : up_lifecycle_step_detail(detail);
 		progress_step(arg, name, "running", cmd, NULL);
 		free(cmd);
@@ -233,7 +272,7 @@ up_lifecycle_run(struct up_state *s, char **cause)
 {
 	/* s->p with a batch: the commands' lines travel many at a time */
 	struct progress p = *s->p;
-	struct up_lifecycle_watch watch = { &p, NULL, NULL };
+	struct up_lifecycle_watch watch = { &p, NULL, NULL, NULL };
 	struct lifecycle_ctx ctx = { 0 };
 	struct lifecycle_pending *pending = NULL;
 	const char *id = up_json_string(s->container, "Id", NULL);
@@ -286,6 +325,7 @@ out:
 		    cause != NULL && *cause != NULL ? *cause : "the step failed");
 	free(watch.failed);
 	free(watch.member);
+	free(watch.running);
 	lifecycle_pending_free(pending);
 	secrets_env_free(env);
 	env_free(unset);

@@ -96,6 +96,8 @@ collect_event(void *arg, const char *step, enum lifecycle_event ev, const char *
 		"member-failed" };
 	struct collect *c = arg;
 
+	if (ev == LIFECYCLE_EVENT_MEMBER_RUN)
+		return; /* (a group's key, before its RUN) */
 	buf_appendf(c->events, "%s %s\n", step, names[ev]);
 }
 

@@ -597,6 +597,39 @@ test_secrets(void)
 	return sec;
 }
 
+/* A group's command announced: in json the "text" line carries its key as
+ * "member" (masked like the text), for the view to keep beside it; text
+ * mode shows the line alone. */
+TEST(member_line_carries_the_key_in_json)
+{
+	struct sink_calls c = { buf_new(), buf_new(), 0, 0 };
+	struct progress p = { .fn = sink_record, .arg = &c, .json = 1 };
+	cJSON *o;
+	char *s;
+
+	p.mask = test_secrets();
+	progress_member_line(&p, "k s3cr3t-v4lue", "Running the %s: [%s] `a`",
+	    "postCreateCommand", "k s3cr3t-v4lue");
+	s = buf_take_string(c.all, NULL);
+	o = parse(s);
+	ASSERT_STR_EQ(
+	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "type")), "text");
+	ASSERT_STR_EQ(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "text")),
+	    "Running the postCreateCommand: [k ********] `a`");
+	ASSERT_STR_EQ(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "member")),
+	    "k ********");
+	cJSON_Delete(o);
+	free(s);
+	p.json = 0;
+	progress_member_line(&p, "k", "Running the x: [k] `a`");
+	s = buf_take_string(c.all, NULL);
+	ASSERT_STR_EQ(s, "Running the x: [k] `a`\n");
+	free(s);
+	secrets_free((struct secrets *)p.mask);
+	buf_free(c.all);
+	buf_free(c.calls);
+}
+
 /* Lines held in a batch go to the sink in one call at a flush; a secret
  * split between two pieces of a command's output is masked all the same
  * (the batch holds whole lines, each masked), in text and in json. */
@@ -1040,11 +1073,13 @@ collect_event(void *arg, const char *step, enum lifecycle_event ev, const char *
 		buf_appendf(c->events, "run %s\n", detail);
 	else if (ev == LIFECYCLE_EVENT_MEMBER_FAILED)
 		buf_appendf(c->events, "member-failed %s\n", detail);
+	else if (ev == LIFECYCLE_EVENT_MEMBER_RUN)
+		buf_appendf(c->events, "member-run %s\n", detail);
 }
 
 /* The output of initializeCommand json run in cwd; *events (when not
- * NULL) gets the "run DETAIL" and "member-failed NAME" lines of its
- * events. */
+ * NULL) gets the "run DETAIL", "member-run NAME" and "member-failed NAME"
+ * lines of its events. */
 static char *
 run_initialize_events(
     const char *json, const char *cwd, int *rc, char **cause, char **events)
@@ -1144,7 +1179,11 @@ TEST(initialize_events_name_each_command)
 	out = run_initialize_events(
 	    "{\"a\": \"true\", \"b\": [\"echo\", \"x y\"]}", NULL, &rc, &cause, &events);
 	ASSERT_INT_EQ(rc, 0);
-	ASSERT_STR_EQ(events, "run [a] `true`\nrun [b] `echo 'x y'`\n");
+	/* (a group's command's key comes before its RUN, for the view to keep
+	 * beside the text: not read back out of "[NAME] `CMD`") */
+	ASSERT_STR_EQ(events,
+	    "member-run a\nrun [a] `true`\nmember-run b\nrun [b] "
+	    "`echo 'x y'`\n");
 	free(out);
 	free(events);
 }

@@ -49,8 +49,11 @@ view_failed_label(const char *out)
 	return strstr(at, "] ") + 2;
 }
 
-#define PV_RUN(cmd) \
-	"{\"type\":\"text\",\"text\":\"Running the postCreateCommand: " cmd "\"}\n" \
+/* A group's command KEY shown ("[KEY] CMD", its key beside it), then its
+ * step's "running" line. */
+#define PV_RUN(key, cmd) \
+	"{\"type\":\"text\",\"text\":\"Running the postCreateCommand: [" key "] " cmd \
+	"\",\"member\":\"" key "\"}\n" \
 	"{\"type\":\"progress\",\"name\":\"Running postCreateCommand...\"," \
 	"\"status\":\"running\"}\n"
 
@@ -60,13 +63,13 @@ view_failed_label(const char *out)
 TEST(a_failed_group_names_the_member_its_event_names)
 {
 	char *out = view_run(
-	    PV_RUN("[a] `true`")
-		PV_RUN("[b] `echo [a] true; exit 3`") "{\"type\":\"raw\",\"text\":\"[a] "
-						      "`true`\\n\"}\n"
-						      "{\"type\":\"progress\",\"name\":"
-						      "\"Running postCreateCommand...\","
-						      "\"status\":\"failed\",\"member\":"
-						      "\"b\"}\n",
+	    PV_RUN("a", "`true`")
+		PV_RUN("b", "`echo [a] true; exit 3`") "{\"type\":\"raw\",\"text\":\"[a] "
+						       "`true`\\n\"}\n"
+						       "{\"type\":\"progress\",\"name\":"
+						       "\"Running postCreateCommand...\","
+						       "\"status\":\"failed\",\"member\":"
+						       "\"b\"}\n",
 	    1);
 
 	ASSERT_STR_EQ(view_failed_label(out),
@@ -75,9 +78,9 @@ TEST(a_failed_group_names_the_member_its_event_names)
 
 	/* initializeCommand's: text lines, then only its "failed" line */
 	out = view_run("{\"type\":\"text\",\"text\":\"Running the initializeCommand: "
-		       "[x] `a`\"}\n"
+		       "[x] `a`\",\"member\":\"x\"}\n"
 		       "{\"type\":\"text\",\"text\":\"Running the initializeCommand: "
-		       "[y] `a`\"}\n"
+		       "[y] `a`\",\"member\":\"y\"}\n"
 		       "{\"type\":\"progress\",\"name\":\"Running initializeCommand...\","
 		       "\"status\":\"failed\",\"member\":\"y\"}\n",
 	    1);
@@ -91,8 +94,8 @@ TEST(a_failed_group_names_the_member_its_event_names)
 TEST(a_failed_group_without_a_member_is_named_by_the_error)
 {
 #define PV_NO_MEMBER \
-	PV_RUN("[a] `true`") \
-	PV_RUN("[b] `false`") \
+	PV_RUN("a", "`true`") \
+	PV_RUN("b", "`false`") \
 	"{\"type\":\"progress\",\"name\":" \
 	"\"Running postCreateCommand...\"," \
 	"\"status\":\"failed\"}\n"
@@ -107,16 +110,38 @@ TEST(a_failed_group_without_a_member_is_named_by_the_error)
 	    "Running the postCreateCommand: [a] `true`, [b] `false`\n");
 	free(out);
 	/* (a "member" wins over the error's text) */
-	out = view_run_error(
-	    PV_RUN("[a] `true`")
-		PV_RUN("[b] `false`") "{\"type\":\"progress\",\"name\":"
-				      "\"Running postCreateCommand...\","
-				      "\"status\":\"failed\",\"member\":\"a\"}\n",
+	out = view_run_error(PV_RUN("a", "`true`") PV_RUN("b",
+				 "`false`") "{\"type\":\"progress\",\"name\":"
+					    "\"Running postCreateCommand...\","
+					    "\"status\":\"failed\",\"member\":\"a\"}\n",
 	    1, "postCreateCommand failed: [b] `false` exited with status 1");
 	ASSERT_STR_EQ(
 	    view_failed_label(out), "Running the postCreateCommand: [a] `true`\n");
 	free(out);
 #undef PV_NO_MEMBER
+}
+
+/* The failed command is found by the key its line carried, not by a NAME
+ * read back out of the text: a key holding "] `" read so was "a" here, and
+ * the second command was named for the first. */
+TEST(a_failed_member_is_found_by_its_key_not_its_text)
+{
+	char *out = view_run(
+	    PV_RUN("a", "`x`") PV_RUN("a] `b",
+		"`y`") "{\"type\":\"progress\",\"name\":\"Running postCreateCommand...\","
+		       "\"status\":\"failed\",\"member\":\"a\"}\n",
+	    1);
+
+	ASSERT_STR_EQ(view_failed_label(out), "Running the postCreateCommand: [a] `x`\n");
+	free(out);
+	out = view_run(
+	    PV_RUN("a", "`x`") PV_RUN("a] `b",
+		"`y`") "{\"type\":\"progress\",\"name\":\"Running postCreateCommand...\","
+		       "\"status\":\"failed\",\"member\":\"a] `b\"}\n",
+	    1);
+	ASSERT_STR_EQ(
+	    view_failed_label(out), "Running the postCreateCommand: [a] `b] `y`\n");
+	free(out);
 }
 
 /* A step's groups (a Feature's object, then the configuration's) run one
@@ -125,10 +150,10 @@ TEST(a_failed_group_without_a_member_is_named_by_the_error)
 TEST(a_failed_member_is_the_last_of_its_name)
 {
 	char *out = view_run(
-	    PV_RUN("[setup] `true`") PV_RUN("[setup] `exit 3`")
-		PV_RUN("[other] `true`") "{\"type\":\"progress\",\"name\":"
-					 "\"Running postCreateCommand...\","
-					 "\"status\":\"failed\",\"member\":\"setup\"}\n",
+	    PV_RUN("setup", "`true`") PV_RUN("setup", "`exit 3`")
+		PV_RUN("other", "`true`") "{\"type\":\"progress\",\"name\":"
+					  "\"Running postCreateCommand...\","
+					  "\"status\":\"failed\",\"member\":\"setup\"}\n",
 	    1);
 
 	ASSERT_STR_EQ(
