@@ -110,12 +110,12 @@ progress_write(const struct progress *p, const char *data, size_t len)
 	free(text);
 }
 
-/* progress_line()'s line s (owned by the caller), in json with "member"
- * when member is not NULL. */
+/* progress_line()'s line, made of fmt and ap, in json with "member" when
+ * member is not NULL. */
 static void
-progress_send_line(const struct progress *p, const char *member, const char *s)
+progress_vline(const struct progress *p, const char *member, const char *fmt, va_list ap)
 {
-	char *line, *masked;
+	char *s = xvasprintf(fmt, ap), *line, *masked;
 	cJSON *o;
 
 	if (!p->json) {
@@ -133,36 +133,31 @@ progress_send_line(const struct progress *p, const char *member, const char *s)
 		free(masked);
 		progress_send_json(p, o);
 	}
+	free(s);
 }
 
 void
 progress_line(const struct progress *p, const char *fmt, ...)
 {
 	va_list ap;
-	char *s;
 
 	if (p == NULL || p->fn == NULL)
 		return;
 	va_start(ap, fmt);
-	s = xvasprintf(fmt, ap);
+	progress_vline(p, NULL, fmt, ap);
 	va_end(ap);
-	progress_send_line(p, NULL, s);
-	free(s);
 }
 
 void
 progress_member_line(const struct progress *p, const char *member, const char *fmt, ...)
 {
 	va_list ap;
-	char *s;
 
 	if (p == NULL || p->fn == NULL)
 		return;
 	va_start(ap, fmt);
-	s = xvasprintf(fmt, ap);
+	progress_vline(p, member, fmt, ap);
 	va_end(ap);
-	progress_send_line(p, member, s);
-	free(s);
 }
 
 /* s as a JSON string's contents, escaped as cJSON_Print escapes it (the
