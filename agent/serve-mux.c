@@ -13,6 +13,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +48,12 @@
  * next bytes are spliced into the pipe (serve_mux_sock_splice); below, the
  * usual read (a small message: no FIONREAD first). */
 #define SERVE_MUX_SPLICE_MIN (32u << 10)
+/* The busy poll (serve_mux_spin_wanted): after a pass that sent at most
+ * SERVE_MUX_SPIN_SMALL bytes to streams' sockets (a request: its answer
+ * usually follows within tens of microseconds), the next poll is tried
+ * with no timeout for up to SERVE_MUX_SPIN_US before the loop sleeps. */
+#define SERVE_MUX_SPIN_US 50
+#define SERVE_MUX_SPIN_SMALL 4096
 
 /* (the broker counts on these windows in the DATA it sends behind an open) */
 _Static_assert(
@@ -102,9 +109,67 @@ struct serve_mux {
 	 * bulk stream needs it (serve_mux_priv_open) */
 	int priv[2];
 	size_t priv_left; /* bytes of frames in priv, ahead of out */
+	struct serve_mux_spin spin;
+	size_t pass_sent; /* bytes this pass sent to streams' sockets */
+	int spin_armed;	  /* the last pass sent a request: spin first */
 };
 
 static int serve_mux_connect(const char *address, int port, int *err);
+
+/* The CPUs this process may run on (its affinity, within those online). */
+static int
+serve_mux_cpus(void)
+{
+	cpu_set_t set;
+	long online = sysconf(_SC_NPROCESSORS_ONLN);
+	int n = online > 0 ? (int)online : 1;
+
+	if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) < n)
+		n = CPU_COUNT(&set);
+	return n;
+}
+
+void
+serve_mux_spin_init(struct serve_mux_spin *sp, int cpus)
+{
+	memset(sp, 0, sizeof *sp);
+	/* (with one CPU the answer cannot come while we spin: it waits for it) */
+	sp->on = cpus > 1;
+	sp->score = SERVE_MUX_SPIN_START;
+}
+
+int
+serve_mux_spin_wanted(struct serve_mux_spin *sp)
+{
+	if (!sp->on)
+		return 0;
+	if (sp->score >= SERVE_MUX_SPIN_MIN)
+		return 1;
+	if (++sp->skipped < SERVE_MUX_SPIN_RETRY)
+		return 0;
+	sp->skipped = 0;
+	return 1;
+}
+
+void
+serve_mux_spin_result(struct serve_mux_spin *sp, int hit)
+{
+	sp->spins++;
+	if (hit) {
+		sp->hits++;
+		/* (a retry that caught its answer: back on) */
+		sp->score = sp->score < SERVE_MUX_SPIN_MIN ? SERVE_MUX_SPIN_START
+		    : sp->score < SERVE_MUX_SPIN_MAX	   ? sp->score + 1
+							   : sp->score;
+	} else
+		sp->score = sp->score > 2 ? sp->score - 2 : 0;
+}
+
+const struct serve_mux_spin *
+serve_mux_spin_policy(const struct serve_mux *m)
+{
+	return &m->spin;
+}
 
 struct serve_mux *
 serve_mux_new(int in_fd, int out_fd, serve_mux_agent_fn agent, void *arg)
@@ -129,6 +194,9 @@ serve_mux_new(int in_fd, int out_fd, serve_mux_agent_fn agent, void *arg)
 	m->out_pipe = fstat(out_fd, &st) == 0 && S_ISFIFO(st.st_mode) &&
 	    getenv("RDEV_AGENT_NO_SPLICE") == NULL;
 	m->priv[0] = m->priv[1] = -1;
+	/* (RDEV_AGENT_NO_SPIN: for measurements, as RDEV_AGENT_NO_SPLICE) */
+	serve_mux_spin_init(
+	    &m->spin, getenv("RDEV_AGENT_NO_SPIN") != NULL ? 1 : serve_mux_cpus());
 	return m;
 }
 
@@ -199,6 +267,8 @@ serve_mux_free(struct serve_mux *m)
 {
 	if (m == NULL)
 		return;
+	log_debug("listen: %lu spins after a request, %lu caught something",
+	    m->spin.spins, m->spin.hits);
 	while (!LIST_EMPTY(&m->streams))
 		serve_mux_stream_free(LIST_FIRST(&m->streams));
 	buf_free(m->in);
@@ -450,6 +520,7 @@ serve_mux_settle(struct serve_mux *m, int send_now)
 			}
 			n = n < 0 ? 0 : n;
 			s->written += (uint32_t)n;
+			m->pass_sent += (size_t)n;
 		}
 		/* (the common case, all sent: no buffer touched) */
 		rest = (size_t)n == s->pending || buf_len(s->to_sock) == 0 ? s->to_sock
@@ -838,6 +909,7 @@ serve_mux_sock_write(struct serve_mux *m, struct serve_mux_stream *s)
 	int rc = buf_io_flush(s->to_sock, s->fd, 1, &n);
 
 	s->written += (uint32_t)n;
+	m->pass_sent += n;
 	if (rc != 0) {
 		serve_mux_stream_end(m, s, strerror(errno));
 		return -1;
@@ -881,6 +953,30 @@ serve_mux_flush(struct serve_mux *m)
 			buf_consume(m->out, (size_t)n);
 	}
 	return 0;
+}
+
+/* poll(2) of m->pfds[0..n): after a request went out (m->spin_armed), and
+ * while the policy wants it, first without a timeout for up to
+ * SERVE_MUX_SPIN_US, so that an answer that comes that soon is served
+ * without this process sleeping and being woken (on a guest whose idle CPU
+ * halts, a wake-up of tens of microseconds). */
+static int
+serve_mux_wait(struct serve_mux *m, nfds_t n, int timeout_ms)
+{
+	long long start;
+	int r;
+
+	if (m->spin_armed && timeout_ms != 0 && serve_mux_spin_wanted(&m->spin)) {
+		start = clock_now_us();
+		do {
+			if ((r = poll(m->pfds, n, 0)) != 0)
+				break;
+		} while (clock_now_us() - start < SERVE_MUX_SPIN_US);
+		serve_mux_spin_result(&m->spin, r > 0);
+		if (r != 0)
+			return r;
+	}
+	return poll(m->pfds, n, timeout_ms);
 }
 
 /* Serve one stream after the poll. */
@@ -942,7 +1038,7 @@ serve_mux_poll(struct serve_mux *m, struct pollfd *extra, size_t nextra, int tim
 	}
 	for (i = 0; i < nextra; i++)
 		m->pfds[n++] = extra[i];
-	if (poll(m->pfds, (nfds_t)n, timeout_ms) < 0) {
+	if (serve_mux_wait(m, (nfds_t)n, timeout_ms) < 0) {
 		if (errno == EINTR)
 			return 1;
 		fatal("listen: poll: %s", strerror(errno));
@@ -968,5 +1064,7 @@ serve_mux_poll(struct serve_mux *m, struct pollfd *extra, size_t nextra, int tim
 		m->ended = 1;
 		return 0;
 	}
+	m->spin_armed = m->pass_sent > 0 && m->pass_sent <= SERVE_MUX_SPIN_SMALL;
+	m->pass_sent = 0;
 	return 1;
 }

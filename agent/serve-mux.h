@@ -46,6 +46,31 @@
 struct buf;
 struct serve_mux;
 
+/* Whether the agent's loop busy-polls after a request went to a socket
+ * (serve-mux.c, serve_mux_wait): off with one CPU; each spin that caught
+ * something scores +1, each that did not -2 (within 0..SERVE_MUX_SPIN_MAX),
+ * and below SERVE_MUX_SPIN_MIN (fewer than 2 hits in 3) only one request in
+ * SERVE_MUX_SPIN_RETRY spins, to see whether answers come fast again (one
+ * that catches its answer turns spinning back on). */
+#define SERVE_MUX_SPIN_MAX 16
+#define SERVE_MUX_SPIN_MIN 8
+#define SERVE_MUX_SPIN_START 12
+#define SERVE_MUX_SPIN_RETRY 64
+struct serve_mux_spin {
+	int on;
+	int score;
+	unsigned skipped;	   /* requests not spun after, since the last spin */
+	unsigned long spins, hits; /* (counted for tests and the log) */
+};
+/* A policy for cpus CPUs. */
+void serve_mux_spin_init(struct serve_mux_spin *sp, int cpus);
+/* Whether to spin after this request (1) or sleep at once (0). */
+int serve_mux_spin_wanted(struct serve_mux_spin *sp);
+/* What the spin caught: something (hit) or nothing in its time. */
+void serve_mux_spin_result(struct serve_mux_spin *sp, int hit);
+/* m's policy (borrowed: valid while m is). */
+const struct serve_mux_spin *serve_mux_spin_policy(const struct serve_mux *m);
+
 /* A new connection served by an agent process: our end's fd, or -1 with
  * *cause. */
 typedef int (*serve_mux_agent_fn)(void *arg, char **cause);

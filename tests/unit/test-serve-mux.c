@@ -1307,3 +1307,114 @@ TEST(end_of_input_ends_it)
 	ASSERT_INT_EQ(serve_mux_poll(r.m, NULL, 0, 100), 0);
 	rig_free(&r);
 }
+
+TEST(spin_policy_is_off_with_one_cpu)
+{
+	struct serve_mux_spin sp;
+
+	serve_mux_spin_init(&sp, 1);
+	for (int i = 0; i < 1000; i++)
+		ASSERT_INT_EQ(serve_mux_spin_wanted(&sp), 0);
+}
+
+/* Answers that stop coming fast turn spinning off after a few misses; then
+ * one request in SERVE_MUX_SPIN_RETRY spins, and one that catches its answer
+ * turns it back on. */
+TEST(spin_policy_stops_after_misses_and_tries_again_now_and_then)
+{
+	struct serve_mux_spin sp;
+	int spun = 0, i;
+
+	serve_mux_spin_init(&sp, 2);
+	/* answers that come: spinning stays on */
+	for (i = 0; i < 100; i++) {
+		ASSERT_INT_EQ(serve_mux_spin_wanted(&sp), 1);
+		serve_mux_spin_result(&sp, 1);
+	}
+	/* a miss in three keeps it on (2 hits in 3: the break-even) */
+	for (i = 0; i < 99; i++) {
+		ASSERT_INT_EQ(serve_mux_spin_wanted(&sp), 1);
+		serve_mux_spin_result(&sp, i % 3 != 2);
+	}
+	/* misses in a row: off within a few */
+	for (i = 0; i < 8 && serve_mux_spin_wanted(&sp); i++)
+		serve_mux_spin_result(&sp, 0);
+	ASSERT_TRUE(i < 8);
+	/* then at most one request in SERVE_MUX_SPIN_RETRY spins */
+	for (i = 0; i < 100 * SERVE_MUX_SPIN_RETRY; i++) {
+		if (serve_mux_spin_wanted(&sp)) {
+			spun++;
+			serve_mux_spin_result(&sp, 0);
+		}
+	}
+	ASSERT_INT_EQ(spun, 100);
+	/* a retry that catches its answer: on again */
+	while (!serve_mux_spin_wanted(&sp))
+		;
+	serve_mux_spin_result(&sp, 1);
+	ASSERT_INT_EQ(serve_mux_spin_wanted(&sp), 1);
+	ASSERT_INT_EQ(sp.hits, 100 + 66 + 1);
+}
+
+/* The spins of m so far (0 where the policy is off: one CPU). */
+static unsigned long
+rig_spins(struct rig *r, unsigned long *hits)
+{
+	const struct serve_mux_spin *sp = serve_mux_spin_policy(r->m);
+
+	*hits = sp->hits;
+	return sp->spins;
+}
+
+/* After a small request went to a stream's socket, the next wait polls
+ * without sleeping first: an answer already there is caught by the spin; a
+ * request with no answer is a miss, and the loop then waits as usual; a
+ * large write (a transfer, not a request) is not followed by a spin. */
+TEST(a_request_is_followed_by_a_spin_that_catches_its_answer)
+{
+	struct rig r;
+	struct buf *data = buf_new(), *big = buf_new();
+	char ctl[256] = "", got[16] = "";
+	unsigned char *p;
+	unsigned long spins, hits, spins0, hits0;
+	int port, lfd = listener(&port), conn, eof = 0, on;
+
+	rig_init(&r);
+	on = serve_mux_spin_policy(r.m)->on;
+	rig_open_tcp(&r, 3, port, 65536, ctl, sizeof ctl);
+	ASSERT_STR_CONTAINS(ctl, "\"ok\":true");
+	conn = accept(lfd, NULL, NULL);
+	ASSERT_TRUE(conn >= 0);
+	spins0 = rig_spins(&r, &hits0);
+	rig_send(&r, PROTO_DATA, 3, "ping", 4);
+	rig_run(&r, 1); /* the request goes to the server */
+	ASSERT_INT_EQ(read(conn, got, sizeof got), 4);
+	ASSERT_INT_EQ(write(conn, "pong", 4), 4);
+	rig_run(&r, 1); /* its answer, caught by the spin */
+	rig_take_data(&r, 3, data, &eof, NULL, 0);
+	ASSERT_INT_EQ(buf_len(data), 4);
+	ASSERT_INT_EQ(memcmp(buf_data(data), "pong", 4), 0);
+	spins = rig_spins(&r, &hits);
+	ASSERT_INT_EQ(spins - spins0, on ? 1 : 0);
+	ASSERT_INT_EQ(hits - hits0, on ? 1 : 0);
+	/* a request with no answer: a miss, then the usual wait */
+	rig_send(&r, PROTO_DATA, 3, "ping", 4);
+	rig_run(&r, 2);
+	ASSERT_INT_EQ(read(conn, got, sizeof got), 4);
+	spins = rig_spins(&r, &hits);
+	ASSERT_INT_EQ(spins - spins0, on ? 2 : 0);
+	ASSERT_INT_EQ(hits - hits0, on ? 1 : 0);
+	/* 64 KiB to the server: no spin after it */
+	p = buf_reserve(big, 65536);
+	memset(p, 'x', 65536);
+	buf_commit(big, 65536);
+	rig_send(&r, PROTO_DATA, 3, buf_data(big), buf_len(big));
+	rig_run(&r, 3);
+	spins = rig_spins(&r, &hits);
+	ASSERT_INT_EQ(spins - spins0, on ? 2 : 0);
+	buf_free(big);
+	buf_free(data);
+	close(conn);
+	close(lfd);
+	rig_free(&r);
+}
