@@ -28,6 +28,10 @@
 #                (issue 19): a second broker with RDEV_FORWARD_VIA=session,
 #                whose agent connects on the host; goal >= 0.8x rdev's
 #                throughput, p50 <= 1.2x rdev's
+#   rdev-session-b the same through a third broker whose agent is
+#                $RDEV_BENCH_AGENT_B, run in place (another build's
+#                rdev-agent): two agents compared in the same run, under the
+#                same load (only when named in RDEV_BENCH_PATHS)
 #
 # (each rdev variant has its own ssh config file, so its own SSH session in
 # the one broker) and measures, in interleaved rounds:
@@ -54,12 +58,19 @@
 #   RDEV_BENCH_RUNS=3 RDEV_BENCH_FWD_BYTES=1000000000 RDEV_BENCH_RT_ROUNDS=10000
 #   RDEV_BENCH_IDLE_CONNS=1000 RDEV_BENCH_IMAGE=image RDEV_BENCH_HOST=name
 #   RDEV_BENCH_PATHS="rdev rdev-session"   only these paths (0 idle conns: no memory step)
+#   RDEV_BENCH_AGENT_B=dir/rdev-agent      the agent of path rdev-session-b
 #   RDEV_BENCH_SYSCALLS=1   also count the broker's system calls per transfer (strace -c)
 #   RDEV_BENCH_PERF=dir     also profile one transfer each way (perf record)
 #   RDEV_BENCH_CPU=1        also the CPU time (utime+stime, /proc) of each rdev
 #                           path's broker + the host's sshd processes and what
 #                           they run (the agent) per transfer: less disturbed
 #                           by a loaded machine than MB/s
+#   RDEV_BENCH_RUNS=0       no throughput step (latency only: a quick look)
+#   RDEV_BENCH_AGENT_CPU=1  also the CPU time of the rdev-session paths' agents
+#                           (/proc/PID/task/*/schedstat and utime+stime) during
+#                           the latency rounds, and during keystrokes: 100
+#                           1-byte round trips 0.1 s apart (an interactive
+#                           session: what the agent burns while idle)
 #
 # Exits 0 even when a goal is missed (a benchmark reports, it does not gate);
 # non-zero only when something could not be built or run.
@@ -95,10 +106,15 @@ host_started=0 home= ssh_pids=() idle_pid=
 # the second broker, for rdev-session (its own runtime dir)
 session_env=(RDEV_RUNTIME_DIR=$tmp/rt2 RDEV_STATE_DIR=$tmp/state2 RDEV_FORWARD_VIA=session)
 mkdir -m 700 "$tmp/rt2"
+# and a third, for rdev-session-b
+session_env_b=(RDEV_RUNTIME_DIR=$tmp/rt3 RDEV_STATE_DIR=$tmp/state3 RDEV_FORWARD_VIA=session
+	"RDEV_BROKER_AGENT_PATH=${RDEV_BENCH_AGENT_B:-}")
+mkdir -m 700 "$tmp/rt3"
 cleanup() {
 	local p
 	for p in "${ssh_pids[@]}" $idle_pid; do kill "$p" 2>/dev/null || true; done
 	env "${session_env[@]}" "$build/rdev-broker" stop >/dev/null 2>&1 || true
+	env "${session_env_b[@]}" "$build/rdev-broker" stop >/dev/null 2>&1 || true
 	broker stop >/dev/null 2>&1 || true
 	if [ -n "$home" ]; then
 		docker ps -aq --filter "label=devcontainer.local_folder=$home/ws" |
@@ -154,8 +170,8 @@ wait_tcp "$cip:$p_xfer"
 wait_tcp "$cip:$p_echo"
 
 # --- the paths ------------------------------------------------------------
-all_paths=(raw ssh ssh-gcm rdev rdev-gcm rdev-chacha rdev-relay rdev-session)
-read -r -a paths <<<"${RDEV_BENCH_PATHS:-${all_paths[*]}}"
+all_paths=(raw ssh ssh-gcm rdev rdev-gcm rdev-chacha rdev-relay rdev-session rdev-session-b)
+read -r -a paths <<<"${RDEV_BENCH_PATHS:-${all_paths[*]:0:8}}"
 # Is path $1 measured in this run?
 want() { [[ " ${paths[*]} " == *" $1 "* ]]; }
 declare -A ax ae # path -> address of the transfer server, of the echo server
@@ -182,7 +198,11 @@ for p in ssh ssh-gcm; do
 	wait_tcp "${ax[$p]}"
 	wait_tcp "${ae[$p]}"
 done
-for p in rdev rdev-gcm rdev-chacha rdev-relay rdev-session; do
+if want rdev-session-b && [ ! -x "${RDEV_BENCH_AGENT_B:-}" ]; then
+	echo "path rdev-session-b: RDEV_BENCH_AGENT_B is not an executable rdev-agent" >&2
+	exit 1
+fi
+for p in rdev rdev-gcm rdev-chacha rdev-relay rdev-session rdev-session-b; do
 	want $p || continue
 	next_port lx
 	next_port le
@@ -194,6 +214,7 @@ for p in rdev rdev-gcm rdev-chacha rdev-relay rdev-session; do
 	rdev-gcm) c=$tmp/ssh_config.gcm; { cat "$cfg"; echo "  Ciphers aes128-gcm@openssh.com"; } >"$c" ;;
 	rdev-chacha) c=$tmp/ssh_config.chacha; { cat "$cfg"; echo "  Ciphers chacha20-poly1305@openssh.com"; } >"$c" ;;
 	rdev-session) envs=("${session_env[@]}") ;;
+	rdev-session-b) envs=("${session_env_b[@]}") ;;
 	esac
 	env "${envs[@]}" RDEV_SSH_CONFIG="$c" "$build/rdev" forward "$host:~/ws" "$lx:$px" "$le:$pe" \
 		</dev/null >/dev/null 2>"$tmp/fwd.$p.err" ||
@@ -209,6 +230,8 @@ bpid=$(broker status --json | jq -r .pid)
 echo "paths:     $(for p in "${paths[@]}"; do printf '%s=%s ' "$p" "${ax[$p]}"; done)"
 sbpid=
 want rdev-session && sbpid=$(env "${session_env[@]}" "$build/rdev-broker" status --json | jq -r .pid)
+sbpid_b=
+want rdev-session-b && sbpid_b=$(env "${session_env_b[@]}" "$build/rdev-broker" status --json | jq -r .pid)
 # The host's sshd (the one listening on its port): its descendants are the
 # sessions' sshd processes and the agents.
 sshd_pid=$(ss -Htlnp "sport = :$(ssh -G -F "$cfg" "$host" | sed -n 's/^port //p')" |
@@ -275,6 +298,9 @@ fi
 echo
 echo "=== throughput: $bytes bytes per transfer, $runs rounds, interleaved (load $(load)) ==="
 for d in get put; do for p in "${paths[@]}"; do : >"$tmp/tp.$d.$p"; done; done
+declare -A tp
+for p in "${all_paths[@]}"; do tp[get.$p]=0 tp[put.$p]=0; done # (paths not measured)
+if [ "$runs" -gt 0 ]; then
 n=${#paths[@]}
 for ((r = 0; r < runs; r++)); do
 	for ((i = 0; i < n; i++)); do
@@ -282,6 +308,7 @@ for ((r = 0; r < runs; r++)); do
 		for d in get put; do
 			cb=$bpid
 			[ $p = rdev-session ] && cb=$sbpid
+			[ $p = rdev-session-b ] && cb=$sbpid_b
 			[ -n "${RDEV_BENCH_CPU:-}" ] && c0=$(cpu_ticks "$cb" "$sshd_pid")
 			python3 "$client" "$d" "${ax[$p]}" "$bytes" >>"$tmp/tp.$d.$p" ||
 				{ echo "transfer $d via $p failed" >&2; exit 1; }
@@ -295,15 +322,13 @@ tp_stats() {
 	awk '{ print $1 / $2 / 1e6 }' "$1" | sort -g | awk '{ a[NR] = $1 }
 		END { printf "%.1f %.1f %.1f\n", a[int((NR + 1) / 2)], a[1], a[NR] }'
 }
-declare -A tp
-for p in "${all_paths[@]}"; do tp[get.$p]=0 tp[put.$p]=0; done # (paths not measured)
 printf '%-12s %-38s %10s %8s %8s %10s %8s %8s\n' path cipher "down MB/s" min max "up MB/s" min max
 for p in "${paths[@]}"; do
 	case $p in
 	raw) ciph="-" ;;
 	ssh) ciph="default: $(ssh -G -F "$cfg" "$host" | sed -n 's/^ciphers \([^,]*\).*/\1/p')" ;;
 	ssh-gcm | rdev-gcm) ciph=aes128-gcm@openssh.com ;;
-	rdev | rdev-relay | rdev-session) ciph="default: aes128-gcm@openssh.com" ;;
+	rdev | rdev-relay | rdev-session | rdev-session-b) ciph="default: aes128-gcm@openssh.com" ;;
 	rdev-chacha) ciph=chacha20-poly1305@openssh.com ;;
 	esac
 	read -r gm gmin gmax <<<"$(tp_stats "$tmp/tp.get.$p")"
@@ -314,7 +339,7 @@ done
 if [ -n "${RDEV_BENCH_CPU:-}" ]; then
 	echo "CPU ms per transfer, broker + sshd + agent (sshd pid $sshd_pid; each run in order):"
 	for p in "${paths[@]}"; do
-		case $p in rdev | rdev-session) ;; *) continue ;; esac
+		case $p in rdev | rdev-session | rdev-session-b) ;; *) continue ;; esac
 		echo "  $p: down $(paste -sd' ' "$tmp/cpu.get.$p"); up $(paste -sd' ' "$tmp/cpu.put.$p")"
 	done
 fi
@@ -327,13 +352,41 @@ for d in get put; do
 		"rdev/raw $(ratio "${tp[$d.rdev]}" "${tp[$d.raw]}"), ssh/raw $(ratio "${tp[$d.ssh]}" "${tp[$d.raw]}")," \
 		"rdev-relay/ssh $(ratio "${tp[$d.rdev-relay]}" "${tp[$d.ssh]}")"
 done
+else
+	echo "(skipped: RDEV_BENCH_RUNS=0)"
+fi
 
 # --- 2. latency -------------------------------------------------------------
 echo
 echo "=== latency: 1-byte ping-pong, $rt_rounds round trips per path, blocks of 500 rotating (load $(load)) ==="
 targets=()
 for p in "${paths[@]}"; do targets+=("$p=${ae[$p]}"); done
+declare -A apid a_ns0 a_t0 a_ns1 a_t1
+agent_paths=()
+for p in rdev-session rdev-session-b; do
+	[ -n "${RDEV_BENCH_AGENT_CPU:-}" ] && want $p || continue
+	# the path's agent: the rdev-agent with a connection to the echo server
+	# while one is held open through that path (and no other)
+	python3 "$client" hold "${ae[$p]}" 2 >"$tmp/hold.out" &
+	hpid=$!
+	for i in $(seq 1 50); do grep -q ready "$tmp/hold.out" 2>/dev/null && break; sleep 0.1; done
+	apid[$p]=$(ss -Htnp "dst $cip:$p_echo" | sed -n 's/.*"rdev-agent",pid=\([0-9]*\).*/\1/p' | head -n 1)
+	wait "$hpid" || true
+	if [ -n "${apid[$p]}" ]; then
+		agent_paths+=("$p")
+	else
+		echo "(path $p: no rdev-agent found with a connection to $cip:$p_echo: no agent CPU)"
+	fi
+done
+# The CPU so far of agent pid $1: "NS TICKS" (schedstat of its threads,
+# utime+stime).
+agent_cpu() {
+	echo "$(cat /proc/"$1"/task/*/schedstat | awk '{ s += $1 } END { print s + 0 }')" \
+		"$(sed 's/^.*) //' /proc/"$1"/stat | awk '{ print $12 + $13 }')"
+}
+for p in "${agent_paths[@]}"; do read -r "a_ns0[$p]" "a_t0[$p]" <<<"$(agent_cpu "${apid[$p]}")"; done
 python3 "$client" pingpong "$rt_rounds" 500 500 "${targets[@]}" >"$tmp/rt.out"
+for p in "${agent_paths[@]}"; do read -r "a_ns1[$p]" "a_t1[$p]" <<<"$(agent_cpu "${apid[$p]}")"; done
 declare -A p50 p99
 for p in "${all_paths[@]}"; do p50[$p]=0 p99[$p]=0; done
 printf '%-14s %9s %9s %9s %9s\n' path "p50 us" "p99 us" "mean us" "max us"
@@ -341,6 +394,18 @@ while read -r p a b c m _; do
 	p50[$p]=$a p99[$p]=$b
 	printf '%-14s %9s %9s %9s %9s\n' "$p" "$a" "$b" "$c" "$m"
 done <"$tmp/rt.out"
+for p in "${agent_paths[@]}"; do
+	a=$((a_ns1[$p] - a_ns0[$p]))
+	echo "$p: agent (pid ${apid[$p]}) CPU during the rounds: $((a / 1000000)) ms" \
+		"($((a / (rt_rounds + 500))) ns per round trip; utime+stime $((a_t1[$p] - a_t0[$p])) ticks)"
+done
+for p in "${agent_paths[@]}"; do
+	read -r "a_ns0[$p]" "a_t0[$p]" <<<"$(agent_cpu "${apid[$p]}")"
+	read -r k50 kmax kn <<<"$(python3 "$client" keys "${ae[$p]}" 100 0.1)"
+	read -r "a_ns1[$p]" "a_t1[$p]" <<<"$(agent_cpu "${apid[$p]}")"
+	echo "$p: agent CPU during $kn keystrokes 0.1 s apart: $(((a_ns1[$p] - a_ns0[$p]) / 1000)) us" \
+		"(utime+stime $((a_t1[$p] - a_t0[$p])) ticks); their round trip p50 $k50 us, max $kmax us"
+done
 
 # --- optional: the broker's system calls per transfer (RDEV_BENCH_SYSCALLS=1) --
 if [ -n "${RDEV_BENCH_SYSCALLS:-}" ]; then
@@ -410,6 +475,12 @@ r=$(ratio "${tp[put.rdev-session]}" "${tp[put.rdev]}")
 echo "through the agent's session (issue 19), up,   / rdev direct-tcpip >= 0.8: $(ge "$r" 0.8)  ($r: ${tp[put.rdev-session]} / ${tp[put.rdev]} MB/s)"
 r=$(ratio "${p50[rdev-session]}" "${p50[rdev]}")
 echo "through the agent's session (issue 19), p50 / rdev direct-tcpip <= 1.2: $(le "$r" 1.2)  ($r: ${p50[rdev-session]} / ${p50[rdev]} us; p99 $(ratio "${p99[rdev-session]}" "${p99[rdev]}"))"
+if want rdev-session-b; then
+	echo "  session path b ($RDEV_BENCH_AGENT_B) / session path: p50 $(ratio "${p50[rdev-session-b]}" "${p50[rdev-session]}")" \
+		"(${p50[rdev-session-b]} / ${p50[rdev-session]} us), p99 $(ratio "${p99[rdev-session-b]}" "${p99[rdev-session]}")," \
+		"down $(ratio "${tp[get.rdev-session-b]}" "${tp[get.rdev-session]}"), up $(ratio "${tp[put.rdev-session-b]}" "${tp[put.rdev-session]}");" \
+		"b / direct p50 $(ratio "${p50[rdev-session-b]}" "${p50[rdev]}")"
+fi
 echo "  the session broker's host: $(env "${session_env[@]}" "$build/rdev-broker" status --json | jq -c '.sessions[0] | {forwarding, transport: .agent.transport}')"
 echo "  routes (rdev forward --list): $(rdev forward --list --json | jq -r 'map("\(.port): \(.direct) direct, \(.relayed) relayed") | unique | join("; ")')"
 if [ "$n_idle" -gt 0 ]; then

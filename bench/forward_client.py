@@ -20,6 +20,12 @@ a transfer server that answers "GET N\\n" with N zero bytes then EOF, and
         "GET 1\n" to the transfer server and wait for its byte: print "NAME
         MS" per connection (from before connect to the first byte: what a
         new connection costs after a pause, its setup's round trips)
+    forward_client.py keys HOST:PORT N PAUSE
+        one connection to an echo server, N 1-byte round trips PAUSE seconds
+        apart (keystrokes in an interactive session); print "P50_US MAX_US N"
+    forward_client.py hold HOST:PORT SECONDS
+        one connection to an echo server, one byte echoed, then held open
+        and idle for SECONDS (so that its path's processes can be found)
     forward_client.py idle HOST:PORT N
         open N connections to an echo server, then one message each way on
         every one, all at once (so each is connected end to end); print
@@ -136,6 +142,27 @@ def pingpong(rounds, block, warmup, targets):
     return 0
 
 
+def keys(a, n, pause):
+    s = connect(a)
+    v = []
+    for _ in range(n):
+        time.sleep(pause)
+        roundtrips(s, 1, v)
+    s.close()
+    v.sort()
+    print("%.1f %.1f %d" % (pct(v, 50) / 1e3, v[-1] / 1e3, len(v)))
+    return 0
+
+
+def hold(a, seconds):
+    s = connect(a)
+    roundtrips(s, 1, None)
+    print("ready", flush=True)
+    time.sleep(seconds)
+    s.close()
+    return 0
+
+
 def idle(a, n):
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < n + 64:
@@ -203,6 +230,10 @@ def main(argv):
         return pingpong(int(argv[1]), int(argv[2]), int(argv[3]), argv[4:])
     if len(argv) >= 4 and argv[0] == "first":
         return first(int(argv[1]), float(argv[2]), argv[3:])
+    if len(argv) == 4 and argv[0] == "keys":
+        return keys(argv[1], int(argv[2]), float(argv[3]))
+    if len(argv) == 3 and argv[0] == "hold":
+        return hold(argv[1], float(argv[2]))
     if len(argv) == 3 and argv[0] == "idle":
         return idle(argv[1], int(argv[2]))
     print(__doc__, file=sys.stderr)
