@@ -121,10 +121,18 @@ echo
 echo "=== first up of each workspace (not timed for the goals) ==="
 # The host shares this machine's dockerd, so the host workspace's container is
 # created here with the local rdev; `rdev up HOST:~/ws` finds it by its
-# labels (the same folder) and is warm from its first call.
-"$rdev" up "$ws_host" --json >"$tmp/up-host.json" 2>"$tmp/up-host.err" ||
+# labels (the same folder) and is warm from its first call. It is made as the
+# host's account, whose it must be: the agent refuses a container of another
+# uid ("... belongs to root (uid 0), not to you"), and the rdev rows would not
+# be measured. (That account's own state folder: $tmp is not its to write.)
+as_host_user() { # USER ARGS...: run ARGS as USER, from /
+	local u=$1
+	shift
+	(cd / && runuser -u "$u" -- env -u RDEV_STATE_DIR "$@")
+}
+as_host_user "$host_user" "$rdev" up "$ws_host" --json >"$tmp/up-host.json" 2>"$tmp/up-host.err" ||
 	{ cat "$tmp/up-host.err" >&2; exit 1; }
-"$rdev" up "$ws_slow" --json >"$tmp/up-slow.json" 2>"$tmp/up-slow.err" ||
+as_host_user "$(cat "$sdir/user")" "$rdev" up "$ws_slow" --json >"$tmp/up-slow.json" 2>"$tmp/up-slow.err" ||
 	{ cat "$tmp/up-slow.err" >&2; exit 1; }
 "$ref" up --workspace-folder "$ws_ref" >"$tmp/up-ref.json" 2>"$tmp/up-ref.err" ||
 	{ tail -20 "$tmp/up-ref.err" >&2; exit 1; }
@@ -140,13 +148,14 @@ rdev_note=
 set +e
 "${rdev_env[@]}" RDEV_SSH_CONFIG="$tmp/ssh_config" "$rdev" up --accept-new-host-key "$host:~/ws" \
 	</dev/null >"$tmp/up-rdev.out" 2>"$tmp/up-rdev.err"
-rc=$?
+rc=$? failed=$host
 "${rdev_env[@]}" RDEV_SSH_CONFIG="$tmp/ssh_config" "$rdev" up --accept-new-host-key "$slow:~/ws" \
-	</dev/null >/dev/null 2>>"$tmp/up-rdev.err" || rc=$?
+	</dev/null >/dev/null 2>>"$tmp/up-rdev.err" || { rc=$? failed=$slow; }
 set -e
 if [ $rc -ne 0 ]; then
 	have_rdev=0
-	rdev_note="rdev up $host:~/ws exited $rc: $(tail -n 1 "$tmp/up-rdev.err")"
+	# (the up that failed last: the error's last line is its)
+	rdev_note="rdev up $failed:~/ws exited $rc: $(tail -n 1 "$tmp/up-rdev.err")"
 	[ $rc -eq 69 ] && rdev_note="remote targets are not available in this rdev (exit 69: $(tail -n 1 "$tmp/up-rdev.err"))"
 	echo "rdev:      NOT MEASURED: $rdev_note"
 elif [ "$(tail -n 1 "$tmp/up-rdev.out" | jq -r .containerId 2>/dev/null)" != "$cid" ]; then
