@@ -17,7 +17,8 @@
 bench_init() {
 	export LC_ALL=C
 	[ "${BASH_VERSINFO[0]}" -ge 5 ] || { echo "needs bash 5 (\$EPOCHREALTIME)" >&2; exit 1; }
-	src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+	# (cd's output, which an exported CDPATH makes the path, is not src's)
+	src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." >/dev/null && pwd)
 	cd "$src"
 	build=${RDEV_BENCH_BUILD:-$src/build-bench}
 	image=${RDEV_BENCH_IMAGE:-rdev-test/bookworm-dev:r1}
