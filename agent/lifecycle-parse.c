@@ -258,14 +258,21 @@ lifecycle_lines_feed(struct lifecycle_lines *l, const void *data, size_t len,
 	for (;;) {
 		/* (what an earlier feed looked through holds no '\n': a long
 		 * line fed in small reads is not searched again each time) */
-		lim = left < LIFECYCLE_LINE_MAX + 1 ? left : LIFECYCLE_LINE_MAX + 1;
+		/* (a line of LIFECYCLE_LINE_MAX bytes ended by "\r\n" is whole,
+		 * as one ended by "\n": its '\r' is not cut off into a line of
+		 * its own, an empty one) */
+		lim = left < LIFECYCLE_LINE_MAX + 2 ? left : LIFECYCLE_LINE_MAX + 2;
 		nl = skip < lim ? memchr(p + skip, '\n', lim - skip) : NULL;
 		skip = 0;
+		if (nl != NULL && (size_t)(nl - p) == LIFECYCLE_LINE_MAX + 1 &&
+		    p[LIFECYCLE_LINE_MAX] != '\r')
+			nl = NULL;
 		if (nl != NULL) {
 			lifecycle_lines_emit(l, p, (size_t)(nl - p), 0, fn, arg);
 			left -= (size_t)(nl - p) + 1;
 			p = nl + 1;
-		} else if (left > LIFECYCLE_LINE_MAX) {
+		} else if (left > LIFECYCLE_LINE_MAX + 1 ||
+		    (left == LIFECYCLE_LINE_MAX + 1 && p[LIFECYCLE_LINE_MAX] != '\r')) {
 			n = lifecycle_lines_cut(p, LIFECYCLE_LINE_MAX);
 			lifecycle_lines_emit(l, p, n, 1, fn, arg);
 			left -= n;

@@ -556,6 +556,40 @@ TEST(an_over_long_line_goes_in_pieces)
 	free(line);
 }
 
+/* A line of exactly LIFECYCLE_LINE_MAX bytes is one line whether "\n" or
+ * "\r\n" ends it (fed whole, with its '\r' and '\n' in two reads, or
+ * ended by the end of output): no empty line made of its '\r'. */
+TEST(a_line_of_the_most_bytes_ended_by_crlf_is_one_line)
+{
+	size_t max = LIFECYCLE_LINE_MAX;
+	char *line = xmalloc(max + 3), *s, *want;
+	struct lifecycle_lines l;
+	struct buf *b = buf_new();
+
+	memset(line, 'x', max);
+	memcpy(line + max, "\r\n", 3);
+	lifecycle_lines_init(&l, NULL);
+	lifecycle_lines_feed(&l, line, max + 2, collect_len, b);
+	lifecycle_lines_feed(&l, "y\n", 2, collect_len, b);
+	lifecycle_lines_feed(&l, line, max + 1, collect_len, b);
+	lifecycle_lines_feed(&l, "\n", 1, collect_len, b);
+	lifecycle_lines_feed(&l, "y\n", 2, collect_len, b);
+	/* a '\n' one byte further, not behind a '\r': cut at the most */
+	line[max] = 'z';
+	lifecycle_lines_feed(&l, line, max + 2, collect_len, b);
+	lifecycle_lines_feed(&l, "y\n", 2, collect_len, b);
+	line[max] = '\r';
+	lifecycle_lines_feed(&l, line, max + 1, collect_len, b);
+	lifecycle_lines_finish(&l, collect_len, b);
+	s = buf_take_string(b, NULL);
+	want = xasprintf("%zu 1 %zu 1 %zu 1 1 %zu ", max, max, max, max);
+	ASSERT_STR_EQ(s, want);
+	free(s);
+	free(want);
+	buf_free(b);
+	free(line);
+}
+
 /* ---- lifecycle output as `up`'s progress, many lines at a time ---- */
 
 /* What a progress sink got: each call's data, after a '|' and the time of
