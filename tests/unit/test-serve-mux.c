@@ -5,6 +5,7 @@
 #include "test.h"
 
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
@@ -1013,6 +1014,7 @@ bulk_download(int small_pipe)
 	size_t off = 0;
 	ssize_t n;
 	int port, lfd = listener(&port), conn, eof = 0, pipes = pipe_fds();
+	struct rlimit rl, old_rl;
 
 	for (size_t i = 0; i < sizeof sent; i++)
 		sent[i] = (unsigned char)(i * 13 + i / 4093);
@@ -1025,8 +1027,17 @@ bulk_download(int small_pipe)
 	conn = accept(lfd, NULL, NULL);
 	ASSERT_TRUE(conn >= 0);
 	fcntl(conn, F_SETFL, O_NONBLOCK);
-	if (small_pipe)
+	if (small_pipe == 1)
 		ASSERT_TRUE(fcntl(r.from[1], F_SETPIPE_SZ, 4096) > 0);
+	if (small_pipe == 2) {
+		int lo = dup(0);
+		ASSERT_TRUE(lo >= 0);
+		close(lo);
+		getrlimit(RLIMIT_NOFILE, &old_rl);
+		rl = old_rl;
+		rl.rlim_cur = (rlim_t)lo;
+		ASSERT_INT_EQ(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	}
 	for (int i = 0; i < 20000 && buf_len(data) < sizeof sent; i++) {
 		if (off < sizeof sent &&
 		    (n = write(conn, sent + off, sizeof sent - off)) > 0)
@@ -1045,11 +1056,15 @@ bulk_download(int small_pipe)
 			buf_free(p);
 		}
 	}
+	if (small_pipe == 2) {
+		setrlimit(RLIMIT_NOFILE, &old_rl);
+		ASSERT_INT_EQ(pipe_fds(), pipes + 4);
+	}
 	ASSERT_INT_EQ(buf_len(data), sizeof sent);
 	ASSERT_TRUE(memcmp(buf_data(data), sent, sizeof sent) == 0);
 	/* the bulk stream made it (a usual pipe to the broker: some frames
 	 * spliced) */
-	if (!small_pipe)
+	if (small_pipe == 0)
 		ASSERT_INT_EQ(pipe_fds(), pipes + 6);
 	rig_run(&r, 2);
 	rig_take_data(&r, 3, data, &eof, NULL, 0);
@@ -1068,6 +1083,13 @@ TEST(a_bulk_download_is_spliced_in_order)
 TEST(a_bulk_download_through_a_full_pipe_is_in_order)
 {
 	bulk_download(1);
+}
+
+/* No private pipe to be had at the first bulk stream (no file descriptor
+ * left): the frames go copied, every byte in order. */
+TEST(a_bulk_download_with_no_private_pipe_is_copied_in_order)
+{
+	bulk_download(2);
 }
 
 /* Several downloads at once, bulk ones in bursts and one in small pieces,
