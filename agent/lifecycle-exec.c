@@ -206,6 +206,7 @@ lifecycle_job_run(void *arg)
 		prefix = pfx = xasprintf("[%s] ", job->cmd->name);
 	lifecycle_lines_init(&job->lines[0], prefix);
 	lifecycle_lines_init(&job->lines[1], prefix);
+	job->lines[0].mask = job->lines[1].mask = ctx->mask;
 	free(pfx);
 	if (ctx->container_id == NULL) {
 		lifecycle_job_spawn(job);

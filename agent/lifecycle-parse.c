@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "error.h"
+#include "secrets.h"
 #include "shell-quote.h"
 #include "xmalloc.h"
 
@@ -211,6 +212,7 @@ lifecycle_lines_init(struct lifecycle_lines *l, const char *prefix)
 	l->buf = buf_new();
 	l->prefix = prefix != NULL ? xstrdup(prefix) : NULL;
 	l->scanned = 0;
+	l->mask = NULL;
 }
 
 /* Pass on one line of len bytes (its '\n' excluded; a piece of a longer
@@ -273,7 +275,8 @@ lifecycle_lines_feed(struct lifecycle_lines *l, const void *data, size_t len,
 			p = nl + 1;
 		} else if (left > LIFECYCLE_LINE_MAX + 1 ||
 		    (left == LIFECYCLE_LINE_MAX + 1 && p[LIFECYCLE_LINE_MAX] != '\r')) {
-			n = lifecycle_lines_cut(p, LIFECYCLE_LINE_MAX);
+			n = secrets_cut(
+			    l->mask, p, left, lifecycle_lines_cut(p, LIFECYCLE_LINE_MAX));
 			lifecycle_lines_emit(l, p, n, 1, fn, arg);
 			left -= n;
 			p += n;

@@ -394,12 +394,17 @@ int lifecycle_wait_for_last(const cJSON *wait_for);
  * most that (cut before a UTF-8 character's continuation bytes), each as a
  * line: a frame to the client holds one piece whatever its escaping (up to
  * 7 bytes a byte in --log-format json, under PROTO_MAX_PAYLOAD), so no
- * output is dropped, and a line with no end is not held whole in memory. */
+ * output is dropped, and a line with no end is not held whole in memory.
+ * Nor is a value of mask cut in two (the cut is moved before it), so that
+ * each piece, masked, shows none of it. */
 #define LIFECYCLE_LINE_MAX (1u << 20)
+struct secrets;
 struct lifecycle_lines {
 	struct buf *buf;
 	char *prefix;
 	size_t scanned; /* buf's first bytes, known to hold no '\n' */
+	/* values a cut must not split (NULL: none; set after init) */
+	const struct secrets *mask;
 };
 typedef void (*lifecycle_line_fn)(void *arg, const char *line);
 void lifecycle_lines_init(struct lifecycle_lines *l, const char *prefix);

@@ -279,6 +279,31 @@ secrets_mask(const struct secrets *s, const char *text)
 	return out;
 }
 
+size_t
+secrets_cut(const struct secrets *s, const char *text, size_t len, size_t cut)
+{
+	size_t k, j, have;
+	int moved = 1;
+
+	while (s != NULL && moved) {
+		moved = 0;
+		for (size_t i = 0; i < s->n && !moved; i++) {
+			k = strlen(s->values[i]);
+			if (k < 2)
+				continue;
+			for (j = cut > k - 1 ? cut - (k - 1) : 0; j < cut && !moved;
+			     j++) {
+				have = len - j < k ? len - j : k;
+				if (j > 0 && memcmp(text + j, s->values[i], have) == 0) {
+					cut = j;
+					moved = 1;
+				}
+			}
+		}
+	}
+	return cut;
+}
+
 void
 secrets_mask_inplace(const struct secrets *s, char **text)
 {

@@ -44,6 +44,12 @@ size_t secrets_count(const struct secrets *s);
 /* text with every secret value replaced by SECRETS_MASK, longest first, as
  * the reference masks its log. New string (a copy when s is NULL). */
 char *secrets_mask(const struct secrets *s, const char *text);
+/* Where to cut text (len bytes, more may follow) at or before cut so that
+ * no secret value is cut in two: the start of a value that a cut there would
+ * split, or that text's last bytes begin (the rest may follow); cut when none
+ * is, or when the value starts text (it cannot be kept whole). Each piece
+ * masked by secrets_mask() then shows no byte of a secret. */
+size_t secrets_cut(const struct secrets *s, const char *text, size_t len, size_t cut);
 /* Mask *text in place (replacing the string: free()d and reallocated). No-op
  * when s or *text is NULL. */
 void secrets_mask_inplace(const struct secrets *s, char **text);

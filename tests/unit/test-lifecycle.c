@@ -590,6 +590,57 @@ TEST(a_line_of_the_most_bytes_ended_by_crlf_is_one_line)
 	free(line);
 }
 
+/* Collects the lines, masked (as up's progress masks them), each followed
+ * by '|'. */
+static const struct secrets *collect_mask;
+static void
+collect_masked(void *arg, const char *line)
+{
+	char *m = secrets_mask(collect_mask, line);
+
+	buf_appendf(arg, "%s|", m);
+	free(m);
+}
+
+/* A line cut in pieces is not cut inside a secret's value (--secrets-file):
+ * the cut goes before it, so each piece, masked, shows none of it; also
+ * when the bytes after the cut have not come yet. */
+TEST(an_over_long_line_is_not_cut_inside_a_secret)
+{
+	size_t max = LIFECYCLE_LINE_MAX;
+	char *line = xmalloc(max + 64), *s;
+	cJSON *o = cJSON_Parse("{\"A\":\"SECRETVALUE123\",\"B\":\"x\"}");
+	struct secrets *sec = NULL;
+	struct lifecycle_lines l;
+	struct buf *b = buf_new();
+
+	ASSERT_INT_EQ(secrets_from_json(o, &sec, NULL), 0);
+	collect_mask = sec;
+	memset(line, 'b', max + 64);
+	/* "SE" before the most bytes, "CRETVALUE123" after */
+	memcpy(line + max - 2, "SECRETVALUE123\n", 15);
+	for (int split = 0; split < 2; split++) {
+		lifecycle_lines_init(&l, NULL);
+		l.mask = sec;
+		/* whole, or with only a byte past the most at first */
+		lifecycle_lines_feed(
+		    &l, line, split ? max + 1 : max + 13, collect_masked, b);
+		if (split)
+			lifecycle_lines_feed(&l, line + max + 1, 12, collect_masked, b);
+		lifecycle_lines_finish(&l, collect_masked, b);
+		s = buf_take_string(b, NULL);
+		ASSERT_TRUE(strstr(s, "SE|") == NULL);
+		ASSERT_TRUE(strstr(s, "CRET") == NULL);
+		ASSERT_TRUE(
+		    strlen(s) > 9 && strcmp(s + strlen(s) - 10, "|********|") == 0);
+		free(s);
+	}
+	secrets_free(sec);
+	cJSON_Delete(o);
+	buf_free(b);
+	free(line);
+}
+
 /* ---- lifecycle output as `up`'s progress, many lines at a time ---- */
 
 /* What a progress sink got: each call's data, after a '|' and the time of
