@@ -43,6 +43,8 @@ rig_log=$(mktemp /tmp/rdev-rig-up.XXXXXX)
 bash tests/rig/rig.sh up >"$rig_log" 2>&1 &
 rig_up=$!
 
+# libFuzzer runs at once in the normal build (the ctest resource "fuzz")
+fuzz_slots=2
 build_dir() { case $1 in normal) echo build ;; asan) echo build-asan ;; esac; }
 
 # only_args KIND: the ctest arguments that select KIND's tests (those labelled
@@ -64,7 +66,8 @@ build() {
 	dir=$(build_dir "$kind")
 	case $kind in
 	normal) flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DRDEV_SANITIZE=OFF
-		-DRDEV_LIBFUZZER=ON -DRDEV_FUZZ_SECONDS="${RDEV_FUZZ_SECONDS:-34}") ;;
+		-DRDEV_LIBFUZZER=ON -DRDEV_FUZZ_SECONDS="${RDEV_FUZZ_SECONDS:-44}"
+		-DRDEV_FUZZ_SLOTS="$fuzz_slots") ;;
 	asan) flags=(-DCMAKE_BUILD_TYPE=Debug -DRDEV_SANITIZE=ON) ;;
 	*) echo "unknown build kind $kind" >&2; return 2 ;;
 	esac
@@ -98,19 +101,22 @@ build() {
 
 # run_tests KIND: its ctest, then its ten slowest tests. Tests that use the rig
 # take one of its slots (the ctest resource "rig", rig-resources.json in the
-# build dir: two at a time); the others (unit, fuzz replays, one libFuzzer run
-# at a time at a lower priority) run beside them, in one more ctest job: the
-# rig's tests mostly wait for Docker.
+# build dir: two at a time); the others (unit, fuzz replays) run beside them, in
+# one more ctest job: the rig's tests mostly wait for Docker. In the normal
+# build, a job more for each libFuzzer run past the first that may run at once
+# (fuzz_slots, the resource "fuzz": at a lower priority, two at a time; one at a
+# time they were the normal phase's longest path).
 # The tests labelled any-build (their outcome does not depend on the build:
 # tests/CMakeLists.txt) run in the first build only.
 run_tests() {
-	local kind=$1 dir rc=0 only
+	local kind=$1 dir rc=0 only jobs=$(($(nproc) + 1))
 	dir=$(build_dir "$kind")
 	only_args "$kind"
+	[ "$kind" != normal ] || jobs=$((jobs + fuzz_slots - 1))
 	echo "=== $kind tests ==="
 	(cd "$dir" &&
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-		ctest --output-on-failure --timeout 900 -j"$(($(nproc) + 1))" \
+		ctest --output-on-failure --timeout 900 -j"$jobs" \
 			--resource-spec-file rig-resources.json "${only[@]}" ${CTEST_ARGS:-}) |
 		tee "$dir/ctest.out" || rc=$?
 	echo "=== $kind: the ten slowest tests ==="
