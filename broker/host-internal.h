@@ -325,6 +325,11 @@ struct host_link {
 	/* its end came from a failure (the agent gone, a read error), not
 	 * from the peer */
 	int eof_failed;
+	/* a forwarded connection whose far side was lost (eof_failed): its
+	 * client gets what to_cli holds until then (clock_now_ms), then a
+	 * TCP reset, never the EOF of a whole stream (host_link_reset); 0:
+	 * not cut */
+	long long cut_ms;
 	/* relay: its status byte is due by then (clock_now_ms) */
 	long long relay_deadline;
 	/* agent link: its channel being opened (NULL once open) and the id of
@@ -603,7 +608,8 @@ void host_drop_dead_links(struct host_session *h);
 #define HOST_LOST_CLOSED "the connection was closed (sshd ended, or the host went away)"
 /* The SSH session is lost (why: the reason, for the user): each client of
  * the agent is told with a FATAL frame naming the host, sent before
- * host_close_all_links closes it. */
+ * host_close_all_links closes it; each forwarded connection gets what the
+ * broker holds for it, then a TCP reset at that close (host_link_reset). */
 void host_links_lost(struct host_session *h, const char *why);
 /* Close and free every link. */
 void host_close_all_links(struct host_session *h);

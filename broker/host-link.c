@@ -20,6 +20,10 @@
 /* How long a lost session waits for its clients to take their FATAL frame
  * (all of them together). */
 #define HOST_LINK_LOST_FLUSH_MS 1000
+/* How long a forwarded connection whose far side was lost (the agent
+ * carrying it died) has to read what the broker holds for it before its
+ * reset (host_link_cut): a client that stopped reading does not keep it. */
+#define HOST_LINK_CUT_FLUSH_MS 2000
 
 static const char *
 host_link_state_name(enum host_link_state s)
@@ -146,6 +150,40 @@ host_link_remote_eof(struct host_link *l)
 		host_link_set_down(l, HOST_LINK_DOWN_EOF);
 }
 
+/* l's far side was lost, not ended by the server (the agent carrying it
+ * died, its channel's read failed): a forwarded connection's client gets
+ * what to_cli holds for HOST_LINK_CUT_FLUSH_MS at most, then a reset. */
+static void
+host_link_cut(struct host_link *l)
+{
+	l->eof_failed = 1;
+	if (l->fwd != NULL && l->cut_ms == 0) {
+		log_debug("%s: link %u: its far side was lost: a reset after what "
+			  "is held (%zu bytes)",
+		    l->h->label, l->id, buf_len(l->to_cli));
+		l->cut_ms = clock_now_ms() + HOST_LINK_CUT_FLUSH_MS;
+	}
+	host_link_remote_eof(l);
+}
+
+/* End a forwarded connection with a TCP reset rather than a FIN: its
+ * client must not take a cut stream for a whole one (curl of a body
+ * without Content-Length, a raw TCP reader). The reset goes at the close
+ * (SO_LINGER 0), which throws away what the socket did not send yet. */
+static void
+host_link_reset(struct host_link *l)
+{
+	struct linger lg = { 1, 0 };
+
+	/* (a "connect" not answered yet is answered at the free, on this
+	 * socket: its client reads the error, which a reset would drop) */
+	if (l->fd >= 0 && !l->connect &&
+	    setsockopt(l->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg) != 0)
+		log_debug(
+		    "%s: link %u: SO_LINGER: %s", l->h->label, l->id, strerror(errno));
+	host_link_kill(l);
+}
+
 void
 host_link_detach(struct host_link *l)
 {
@@ -173,6 +211,7 @@ host_link_replace_channel(struct host_link *l)
 	l->down = HOST_LINK_DOWN_OPEN; /* (a new channel: nothing ended yet) */
 	l->backlog = 0;
 	l->eof_failed = 0;
+	l->cut_ms = 0;
 	chan_window_init(&l->win, clock_now_us());
 }
 
@@ -334,9 +373,14 @@ host_links_lost(struct host_session *h, const char *why)
 	char *text = xasprintf("lost the SSH connection to %s: %s", h->label, why);
 
 	LIST_FOREACH(l, &h->links, entry) {
-		if (l->fwd != NULL || l->fd < 0)
-			continue; /* (a forwarded connection is closed: its own way) */
-		if (l->state == HOST_LINK_OPENING)
+		if (l->fd < 0)
+			continue;
+		if (l->fwd != NULL) {
+			/* (its bytes, then the reset of host_close_all_links's
+			 * close) */
+			host_link_flush_client(l, deadline);
+			host_link_reset(l);
+		} else if (l->state == HOST_LINK_OPENING)
 			host_send_error(l->fd, l->request_id, text);
 		else if (l->state == HOST_LINK_OPEN) {
 			/* A link in DRAIN has its end queued already (its read
@@ -441,8 +485,9 @@ host_link_mux_eof(void *arg)
 	struct host_link *l = arg;
 
 	if (l->mx != NULL && l->mx->state == HOST_MUX_FAILED)
-		l->eof_failed = 1; /* (the agent ended, not the stream) */
-	host_link_remote_eof(l);
+		host_link_cut(l); /* (the agent ended, not the stream) */
+	else
+		host_link_remote_eof(l);
 	l->h->kicked = 1;
 }
 
@@ -621,9 +666,12 @@ host_link_backlog_gone(struct host_session *h, struct host_link *l, int n)
 		log_warn("%s: channel read: %s", h->label,
 		    ssh_get_error(rdev_ssh_session(h->ssh)));
 		/* (libssh also says so of a channel the peer closed: that is
-		 * the peer's end) */
-		l->eof_failed = !ssh_channel_is_closed(l->ch);
-		host_link_remote_eof(l);
+		 * the peer's end, unless the session itself is gone) */
+		if (!ssh_channel_is_closed(l->ch) ||
+		    !ssh_is_connected(rdev_ssh_session(h->ssh)))
+			host_link_cut(l);
+		else
+			host_link_remote_eof(l);
 	}
 }
 
@@ -737,6 +785,16 @@ host_link_pump(struct host_session *h, struct host_link *l)
 		chan_window_delivered(&l->win, (size_t)w, clock_now_us());
 	}
 	host_link_top_up(h, l);
+	if (l->cut_ms != 0 && !host_link_dead(l) &&
+	    ((l->down >= HOST_LINK_DOWN_DRAIN && buf_len(l->to_cli) == 0) ||
+		clock_now_ms() >= l->cut_ms)) {
+		if (buf_len(l->to_cli) > 0)
+			log_debug("%s: link %u: the client did not take %zu bytes "
+				  "in time: reset",
+			    h->label, l->id, buf_len(l->to_cli));
+		host_link_reset(l);
+		return;
+	}
 	if (l->down >= HOST_LINK_DOWN_DRAIN && buf_len(l->to_cli) == 0) {
 		if (l->fwd == NULL)
 			host_link_kill(l);
@@ -896,6 +954,13 @@ host_close_all_links(struct host_session *h)
 	LIST_FOREACH(l, &h->links, entry)
 		host_link_set_state(l, HOST_LINK_DEAD);
 	host_drop_dead_links(h);
+	/* The count status shows is made by each pass of the session's loop,
+	 * which a lost session leaves for its reconnect: it would show the
+	 * clients of the session before it, gone now, until it is back. */
+	pthread_mutex_lock(&h->lock);
+	h->nclients = 0;
+	h->buffered = 0;
+	pthread_mutex_unlock(&h->lock);
 }
 
 /* What libssh read inside a later link's call, with no callback for it: a

@@ -352,6 +352,12 @@ check_eq "a forward stopped while its opens hang: the broker carries on" \
 # --- sshd killed and back --------------------------------------------------------
 # The listener, and the per-connection sshd (and everything else) of the
 # host's user: the broker's connection breaks as if the host went down.
+# A raw reader (no Content-Length to check) mid-transfer when the host
+# goes: the cut must show as an error, not as a clean end.
+docker exec "$cid" sh -c 'head -c 50000000 /dev/zero > /www/cut'
+python3 "$client" rawcut "$p_any" /cut >"$TEST_TMP/rawcut.out" &
+raw=$!
+eventually "a raw reader reads through the forward" grep -q started "$TEST_TMP/rawcut.out"
 spid=$(cat "$hdir/sshd.pid")
 kill "$spid"
 pkill -KILL -u "rdev-$name" || true
@@ -366,6 +372,11 @@ check_eq "while the host is away a connection is closed, not hung" \
 check "and quickly" test $(($(date +%s) - start)) -le 10
 eventually "broker status shows the session reconnecting" sh -c \
 	"'$RDEV_BIN_DIR/rdev-broker' status --json | jq -e '.sessions[] | select(.state == \"reconnecting\" or .state == \"lost\")' >/dev/null"
+wait $raw
+check "the raw reader the lost session carried sees a reset, not a clean end ($(tr '\n' ' ' <"$TEST_TMP/rawcut.out"))" \
+	grep -q "^reset " "$TEST_TMP/rawcut.out"
+check_eq "status: no clients while the session reconnects (its links are gone)" \
+	"$("$RDEV_BIN_DIR/rdev-broker" status --json | jq -c '[.sessions[] | select(.state == "reconnecting" or .state == "lost") | .clients]')" "[0]"
 check "forward --list says under each of its forwards that the host is away" sh -c \
 	"'$RDEV_BIN_DIR/rdev' forward --list | grep -A1 '^  localhost:$p_any ' | grep -q 'its host is away (\\(lost\\|reconnecting\\)'"
 # While the host is away the watch is sent back to the first container (the

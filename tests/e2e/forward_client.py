@@ -16,6 +16,13 @@
                                              of the reply as fast as they
                                              come, print "stopped N", then
                                              read nothing for SECS seconds
+    forward_client.py rawcut PORT PATH     send a GET of PATH and read the
+                                             raw reply slowly (about 3 MB/s),
+                                             print "started" at its first
+                                             bytes, then how it ended:
+                                             "eof N" (a clean end), "reset N"
+                                             (an error) or "hang N" (nothing
+                                             for 30 s), N the bytes read
     forward_client.py closed PORT            connect and read: print "closed"
                                              if the connection ends (EOF or
                                              reset) within 10 s, else "hang"
@@ -121,6 +128,29 @@ def readstop(port, path, n, secs):
     return 0
 
 
+def rawcut(port, path):
+    s = socket.create_connection(("127.0.0.1", port), timeout=30)
+    s.sendall(http_get(port, path))
+    got = 0
+    how = "eof"
+    try:
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            if got == 0:
+                print("started", flush=True)
+            got += len(b)
+            time.sleep(0.02)
+    except socket.timeout:
+        how = "hang"
+    except OSError:
+        how = "reset"
+    print("%s %d" % (how, got), flush=True)
+    s.close()
+    return 0
+
+
 def upstall(port, secs, most):
     """Send to a server that does not read until the forward stops taking
     (nothing for 2 s), secs pass or it took most bytes: prints the bytes it
@@ -191,6 +221,8 @@ def main():
         return stall(int(sys.argv[2]), sys.argv[3], float(sys.argv[4]))
     if mode == "readstop":
         return readstop(int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), float(sys.argv[5]))
+    if mode == "rawcut":
+        return rawcut(int(sys.argv[2]), sys.argv[3])
     if mode == "upstall":
         return upstall(int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]))
     if mode == "closed":

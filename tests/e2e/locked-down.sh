@@ -202,8 +202,17 @@ curl -sf --limit-rate 2m -o /dev/null "http://127.0.0.1:$p_lo/big" &
 dl=$!
 ticked() { grep -q tick-2 "$TEST_TMP/logs.out"; }
 eventually "logs -f follows the background steps" ticked
-active() { [ "$(fwd_count "$p_lo" active)" = 1 ]; }
-eventually "a connection through the forward is open" active
+# A raw reader of the same file (no Content-Length to check) and one that
+# stopped reading: the first must see an error, not a clean end; the
+# second must not keep its connection open.
+python3 "$client" rawcut "$p_lo" /big >"$TEST_TMP/rawcut.out" &
+raw=$!
+python3 "$client" readstop "$p_lo" /big 1000000 60 >"$TEST_TMP/readstop.out" &
+stopped=$!
+active() { [ "$(fwd_count "$p_lo" active)" = 3 ]; }
+eventually "three connections through the forward are open" active
+raw_started() { grep -q started "$TEST_TMP/rawcut.out" && grep -q stopped "$TEST_TMP/readstop.out"; }
+eventually "the raw reader reads, the other stopped" raw_started
 # (logs -f stopped meanwhile: it sleeps between its polls most of the time,
 # and goes on once the broker has seen the agent end and closed its link)
 kill -STOP $logs
@@ -219,6 +228,14 @@ check "and says the agent ended ($(cat "$TEST_TMP/logs.err"))" \
 rc=0
 wait $dl || rc=$?
 check "the download it carried is cut, not hung nor whole (curl exit $rc)" test "$rc" -ne 0
+wait $raw
+check "the raw reader sees a reset, not a clean end ($(cat "$TEST_TMP/rawcut.out" | tr '\n' ' '))" \
+	grep -q "^reset " "$TEST_TMP/rawcut.out"
+# (within the broker's 2 s for a client to take what it holds, and the
+# eventually's 15: it stayed open for ever)
+none_active() { [ "$(fwd_count "$p_lo" active)" = 0 ]; }
+eventually "the connection of the reader that stopped is not kept open" none_active
+kill $stopped 2>/dev/null; wait $stopped 2>/dev/null || true
 check_eq "the next exec works" "$(rdev exec "$name:~/ws" -- echo again)" again
 check_eq "on the new agent" "$(st agent.starts)" 2
 check_eq "and the forward answers" \
