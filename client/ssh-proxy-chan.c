@@ -320,7 +320,7 @@ void
 ssh_proxy_chan_failed(struct ssh_proxy_chan *pc, const char *why, int status)
 {
 	if (pc->forward_port > 0)
-		log_warn("ssh-proxy: port %d: %s", pc->forward_port, why);
+		ssh_proxy_port_failed(pc, why);
 	else
 		buf_appendf(pc->err, "rdev: exec: %s%s", why, pc->tty ? "\r\n" : "\n");
 	pc->status = status;
@@ -386,10 +386,21 @@ ssh_proxy_chan_exited(struct ssh_proxy_chan *pc, const struct proto_frame *f)
 			    cJSON_GetObjectItemCaseSensitive(msg, "coreDumped"));
 		}
 		v = cJSON_GetObjectItemCaseSensitive(msg, "error");
-		if (cJSON_IsString(v) && !pc->client_closed)
+		if (cJSON_IsString(v) && pc->forward_port > 0)
+			ssh_proxy_port_failed(pc, v->valuestring);
+		else if (cJSON_IsString(v) && !pc->client_closed)
 			buf_appendf(pc->err, "rdev: exec: %s%s", v->valuestring,
 			    pc->tty ? "\r\n" : "\n");
 		cJSON_Delete(msg);
+	}
+	/* (a direct-tcpip channel's relay: its failure, unless said already) */
+	if (pc->forward_port > 0 && pc->status != 0 && !pc->client_closed) {
+		char *why = xasprintf("the relay in the container failed (exit status "
+				      "%d)",
+		    pc->status);
+
+		ssh_proxy_port_failed(pc, why);
+		free(why);
 	}
 	if (pc->state < SSH_PROXY_CHAN_EXITED)
 		ssh_proxy_chan_set_state(pc, SSH_PROXY_CHAN_EXITED);

@@ -19,6 +19,7 @@
  */
 #include "ssh-proxy-internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -249,6 +250,14 @@ ssh_proxy_flow_flush(struct ssh_proxy_chan *pc)
 
 	for (stream = 1; stream <= 2; stream++) {
 		b = stream == 1 ? pc->out : pc->err;
+		if (stream == 2 && pc->forward_port > 0) {
+			/* A direct-tcpip channel's stderr (the relay's, the
+			 * exec's warnings): ssh drops a channel's extended data
+			 * but shows a ProxyCommand's stderr. */
+			fwrite(buf_data(b), 1, buf_len(b), stderr);
+			buf_reset(b);
+			continue;
+		}
 		while ((len = buf_len(b)) > 0 && !pc->client_closed) {
 			if (pc->tcp != NULL && stream == 1) {
 				/* From the buffer itself: a direct-tcpip's out is

@@ -130,6 +130,8 @@ struct ssh_proxy_chan {
 	int tcp_open;	  /* ... answered: the server's bytes from now on */
 	short tcp_events; /* ... what its fd is watched for (0: not) */
 	int tcp_eof_sent; /* ... the client's EOF passed on (write side shut) */
+	int tcp_cut;	  /* the read met this errno (a reset): the stream is cut */
+	int port_failed;  /* direct-tcpip: its failure was said (ssh_proxy_port_failed) */
 	/* ... what its fd's callback found, done by ssh_proxy_tcp_step (libssh
 	 * still uses the fd's poll handle after the callback: not removed there) */
 	int tcp_pending;
@@ -156,6 +158,9 @@ struct ssh_proxy {
 	uint32_t next_agent_ch;
 	short agent_events; /* what the agent's fd is watched for (0: not) */
 	char *error;	    /* why the proxy must end, or NULL */
+	/* a direct-tcpip channel failed or was cut (said on stderr at once,
+	 * ssh_proxy_port_failed): the proxy exits non-zero at its end */
+	int port_failed;
 	enum ssh_proxy_relay_state relay;
 	int relay_id;	   /* the relay request's id while SSH_PROXY_RELAY_ASKING */
 	char *relay_error; /* why not, when SSH_PROXY_RELAY_FAILED */
@@ -168,6 +173,12 @@ struct ssh_proxy {
 };
 
 /* ssh-proxy.c */
+/* pc, a direct-tcpip channel (`ssh -W`, `ssh -L`), failed or was cut:
+ * why goes on the proxy's stderr now, once per channel (ssh shows a
+ * ProxyCommand's stderr, never a direct-tcpip channel's extended data;
+ * it may hang the proxy up as soon as the channel is gone), and the proxy
+ * exits non-zero at its end. */
+void ssh_proxy_port_failed(struct ssh_proxy_chan *pc, const char *why);
 /* Queue o (consumed) for the agent; a failure is logged. */
 void ssh_proxy_queue(struct ssh_proxy *p, cJSON *o);
 /* A request for op on the workspace (new), its id in *id. */
@@ -194,7 +205,8 @@ int ssh_proxy_chan_start(struct ssh_proxy_chan *pc, const char *script, const ch
 struct ssh_proxy_chan *ssh_proxy_chan_by_agent(
     struct ssh_proxy *p, uint32_t channel, int *stream);
 /* pc's exec could not be run or broke: why on its stderr, as rdev exec
- * says it on its own (a direct-tcpip channel's in the log), and status. */
+ * says it on its own (a direct-tcpip channel's on the proxy's stderr,
+ * ssh_proxy_port_failed), and status. */
 void ssh_proxy_chan_failed(struct ssh_proxy_chan *pc, const char *why, int status);
 /* The answer msg with id id to a channel's exec request: 1, else 0 (not
  * one of them). */

@@ -81,7 +81,7 @@ ssh_proxy_relay_output(struct ssh_proxy_chan *pc, const unsigned char *data, siz
 		switch (relay_chunks_feed(&pc->chunks, data, len, &used, &piece, &plen)) {
 		case RELAY_CHUNKS_STATUS:
 			if (pc->chunks.status != 0)
-				log_info("ssh-proxy: port %d: %s", pc->forward_port,
+				ssh_proxy_port_failed(pc,
 				    pc->chunks.status == 1 ? "nothing listens there"
 							   : "cannot connect");
 			break;

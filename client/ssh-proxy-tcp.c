@@ -143,6 +143,16 @@ ssh_proxy_tcp_do_pending(struct ssh_proxy_chan *pc)
 static void
 ssh_proxy_tcp_end(struct ssh_proxy_chan *pc)
 {
+	char *why;
+
+	if (pc->tcp_cut != 0) {
+		why = xasprintf("the connection was cut (%s): the host, its agent "
+				"or the server went away",
+		    strerror(pc->tcp_cut));
+		ssh_proxy_port_failed(pc, why);
+		free(why);
+		pc->tcp_cut = 0;
+	}
 	pc->out_eof = 1;
 	ssh_proxy_tcp_close(pc);
 	if (pc->state < SSH_PROXY_CHAN_EXITED)
@@ -239,7 +249,11 @@ ssh_proxy_tcp_on_fd(socket_t fd, int revents, void *arg)
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;
 		if (n < 0) {
-			ssh_proxy_tcp_defer(pc, SSH_PROXY_TCP_END, NULL); /* reset */
+			/* a reset: the broker lost the far side (the agent,
+			 * the host), or the server reset it: the stream is cut,
+			 * which ssh -W's reader must not take for its end */
+			pc->tcp_cut = errno;
+			ssh_proxy_tcp_defer(pc, SSH_PROXY_TCP_END, NULL);
 			break;
 		}
 		if (n == 0) {

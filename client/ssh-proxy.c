@@ -16,6 +16,7 @@
 #include "ssh-proxy-internal.h"
 
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +25,16 @@
 #include "proto-conn.h"
 #include "ssh-ciphers.h"
 #include "xmalloc.h"
+
+void
+ssh_proxy_port_failed(struct ssh_proxy_chan *pc, const char *why)
+{
+	pc->p->port_failed = 1;
+	if (pc->port_failed)
+		return;
+	pc->port_failed = 1;
+	fprintf(stderr, "rdev: ssh-proxy: port %d: %s\n", pc->forward_port, why);
+}
 
 void
 ssh_proxy_queue(struct ssh_proxy *p, cJSON *o)
@@ -294,7 +305,8 @@ ssh_proxy_run(int fd, ssh_key key, struct proto_conn *c, int first_id,
 		    (ssh_get_status(p.s) & (SSH_CLOSED | SSH_CLOSED_ERROR)))
 			break;
 	}
-	rc = 0;
+	/* (what failed was said on stderr already: no cause) */
+	rc = p.port_failed ? -1 : 0;
 out:
 	while ((pc = LIST_FIRST(&p.chans)) != NULL)
 		ssh_proxy_chan_free(pc);

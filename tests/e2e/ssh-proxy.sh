@@ -175,6 +175,25 @@ sshp -o ProxyUseFdpass=no -o "ProxyCommand=$RDEV_BIN_DIR/rdev ssh-proxy '$name:~
 check "ssh through stdin and stdout (no ProxyUseFdpass): 4 MB byte-exact" cmp "$TEST_TMP/big" "$TEST_TMP/big.pipes"
 check_eq "--fdpass on pipes serves stdin and stdout" \
 	"$(sshp -o ProxyUseFdpass=no rdev-ws echo pipes-ok </dev/null)" pipes-ok
+# A direct-tcpip channel that cannot be made (a name the container cannot
+# resolve, as a Compose service whose exec fails): the reason on the proxy's
+# stderr, which ssh shows (it was in the proxy's log, or in the channel's
+# extended data, which ssh drops), and the proxy exits 1, not 0 (HUP
+# ignored, inherited: ssh hangs its ProxyCommand up as it exits).
+cat >"$TEST_TMP/proxy-rc.sh" <<SH
+#!/bin/sh
+trap '' HUP
+"$RDEV_BIN_DIR/rdev" ssh-proxy "$name:~/ws"
+echo \$? >"$TEST_TMP/W.rc"
+SH
+chmod +x "$TEST_TMP/proxy-rc.sh"
+sshp -o ProxyUseFdpass=no -o "ProxyCommand=$TEST_TMP/proxy-rc.sh" -W nosuch.invalid:5432 \
+	rdev-ws </dev/null >/dev/null 2>"$TEST_TMP/Wn.err" || true
+check "ssh -W to a name the container cannot resolve: the reason reaches ssh ($(tr '\n' ' ' <"$TEST_TMP/Wn.err"))" \
+	grep -q '^rdev: ssh-proxy: port 5432: ' "$TEST_TMP/Wn.err"
+proxy_ended() { test -s "$TEST_TMP/W.rc"; }
+eventually "the proxy ends" proxy_ended
+check_eq "and exits 1" "$(cat "$TEST_TMP/W.rc")" 1
 # A client built on libssh reads the same block but ignores ProxyUseFdpass:
 # it runs the ProxyCommand on one socket as stdin and stdout, as OpenSSH's
 # ProxyUseFdpass does, and speaks SSH on it (its version at once); the
