@@ -350,14 +350,14 @@ check_eq "a forward stopped while its opens hang: the broker carries on" \
 	"$(curl -sf -m 10 "http://127.0.0.1:$p_any/blob" | sha256sum | cut -d' ' -f1)" "$want"
 
 # --- sshd killed and back --------------------------------------------------------
-# The listener, and the per-connection sshd (and everything else) of the
-# host's user: the broker's connection breaks as if the host went down.
-# A raw reader (no Content-Length to check) mid-transfer when the host
-# goes: the cut must show as an error, not as a clean end.
+# A raw reader (no Content-Length to check) is mid-transfer when the host
+# goes: the cut must show as an error (a reset), not as a clean end.
 docker exec "$cid" sh -c 'head -c 50000000 /dev/zero > /www/cut'
 python3 "$client" rawcut "$p_any" /cut >"$TEST_TMP/rawcut.out" &
 raw=$!
 eventually "a raw reader reads through the forward" grep -q started "$TEST_TMP/rawcut.out"
+# The listener, and the per-connection sshd (and everything else) of the
+# host's user: the broker's connection breaks as if the host went down.
 spid=$(cat "$hdir/sshd.pid")
 kill "$spid"
 pkill -KILL -u "rdev-$name" || true

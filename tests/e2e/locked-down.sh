@@ -13,8 +13,9 @@
 # forwarding sshd refused: the first to find TCP forwarding refused is `up
 # --auto-forward`'s watch, and the broker's log names it. Then kill -9 of
 # the agent, whose one process carries every client there: a forwarded
-# download is cut, `rdev logs -f` says the agent ended, and the next command
-# and the forward work on a new agent.
+# download is cut (a raw reader sees a reset, not a clean end; a reader
+# that stopped is not kept), `rdev logs -f` says the agent ended, and the
+# next command and the forward work on a new agent.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 
