@@ -148,8 +148,28 @@ out:
 	return fj;
 }
 
-/* Resolve local installsAfter ids to folders (others stay as written and
- * match nothing local); a missing folder is nothing to wait for. */
+/* The key (struct feature) of Feature id: a local one's folder, an OCI
+ * one's "registry/namespace/id" (the reference's featureRef.resource: its
+ * tag or digest does not matter, ghcr.io/x/y installsAfter ghcr.io/x/z waits
+ * for ghcr.io/x/z:1), a tarball's URL. New string, or NULL with *cause. */
+static char *
+feature_resolve_key(const struct feature_resolve_ctx *c, const char *id, char **cause)
+{
+	struct feature_ref ref;
+	char *key;
+
+	if (feature_resolve_is_local(id))
+		return feature_resolve_dir(c, id, NULL, cause);
+	if (feature_ref_parse(id, &ref, cause) != 0)
+		return NULL;
+	key = ref.kind == FEATURE_REF_OCI ? xasprintf("%s/%s", ref.registry, ref.path)
+					  : xstrdup(ref.url);
+	feature_ref_clear(&ref);
+	return key;
+}
+
+/* Resolve installsAfter ids to keys; a missing folder or an id that does
+ * not parse is nothing to wait for. */
 static void
 feature_resolve_after(const struct feature_resolve_ctx *c, struct feature *f)
 {
@@ -158,9 +178,9 @@ feature_resolve_after(const struct feature_resolve_ctx *c, struct feature *f)
 
 	a = cJSON_GetObjectItemCaseSensitive(feature_json_root(f->json), "installsAfter");
 	cJSON_ArrayForEach(e, a) {
-		dir = feature_resolve_is_local(e->valuestring)
-		    ? feature_resolve_dir(c, e->valuestring, NULL, &ignore)
-		    : xstrdup(e->valuestring);
+		if (!cJSON_IsString(e))
+			continue;
+		dir = feature_resolve_key(c, e->valuestring, &ignore);
 		free(ignore);
 		ignore = NULL;
 		if (dir == NULL)
@@ -219,6 +239,20 @@ feature_resolve_add(struct feature_resolve_ctx *c, const char *id, const cJSON *
 	fs->v[i].integrity = fetched.digest;
 	fetched.resolved = fetched.digest = NULL;
 	feature_fetched_clear(&fetched);
+	if (feature_resolve_is_local(id))
+		fs->v[i].key = xstrdup(fs->v[i].dir);
+	else {
+		/* fetched: it parses */
+		fs->v[i].ref = xcalloc(1, sizeof *fs->v[i].ref);
+		if (feature_ref_parse(id, fs->v[i].ref, cause) != 0)
+			fatal("Feature \"%s\" fetched but does not parse", id);
+		fs->v[i].key = feature_resolve_key(c, id, cause);
+		if (fs->v[i].ref->kind == FEATURE_REF_OCI)
+			fs->v[i].oci_ns = xasprintf("%s/%.*s", fs->v[i].ref->registry,
+			    (int)(strlen(fs->v[i].ref->path) -
+				strlen(fs->v[i].ref->name) - 1),
+			    fs->v[i].ref->path);
+	}
 	feature_resolve_after(c, &fs->v[i]);
 	deps = cJSON_GetObjectItemCaseSensitive(feature_json_root(fj), "dependsOn");
 	cJSON_ArrayForEach(d, deps) {
@@ -267,8 +301,19 @@ feature_resolve_order(struct feature_resolve_ctx *c, const cJSON *override, char
 	int rc;
 
 	for (size_t i = 0; i < fs->n; i++) {
+		const struct feature_ref *ref = fs->v[i].ref;
+
 		nodes[i].id = fs->v[i].id;
-		nodes[i].key = fs->v[i].dir;
+		nodes[i].key = fs->v[i].key;
+		nodes[i].kind = ref == NULL	   ? FEATURE_ORDER_LOCAL
+		    : ref->kind == FEATURE_REF_OCI ? FEATURE_ORDER_OCI
+						   : FEATURE_ORDER_TARBALL;
+		if (nodes[i].kind == FEATURE_ORDER_OCI) {
+			nodes[i].oci_ns = fs->v[i].oci_ns;
+			nodes[i].oci_name = ref->name;
+			nodes[i].oci_tag = ref->tag;
+			nodes[i].oci_digest = fs->v[i].integrity;
+		}
 		nodes[i].options = fs->v[i].options;
 		nodes[i].depends = fs->v[i].depends;
 		nodes[i].ndepends = fs->v[i].ndepends;
@@ -279,9 +324,7 @@ feature_resolve_order(struct feature_resolve_ctx *c, const cJSON *override, char
 	cJSON_ArrayForEach(e, override) {
 		if (!cJSON_IsString(e))
 			continue;
-		keys[nkeys] = feature_resolve_is_local(e->valuestring)
-		    ? feature_resolve_dir(c, e->valuestring, NULL, &ignore)
-		    : xstrdup(e->valuestring);
+		keys[nkeys] = feature_resolve_key(c, e->valuestring, &ignore);
 		free(ignore);
 		ignore = NULL;
 		if (keys[nkeys] != NULL)
@@ -376,6 +419,11 @@ feature_set_free(struct feature_set *fs)
 		free(fs->v[i].after);
 		free(fs->v[i].resolved);
 		free(fs->v[i].integrity);
+		free(fs->v[i].key);
+		if (fs->v[i].ref != NULL)
+			feature_ref_clear(fs->v[i].ref);
+		free(fs->v[i].ref);
+		free(fs->v[i].oci_ns);
 	}
 	free(fs->v);
 	free(fs->order);

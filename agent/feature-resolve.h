@@ -21,6 +21,7 @@
 
 struct config;
 struct feature_json;
+struct feature_ref;
 
 /* One Feature to install. */
 struct feature {
@@ -30,8 +31,14 @@ struct feature {
 	cJSON *options;		   /* the option values it is installed with */
 	size_t *depends;	   /* dependsOn: indexes into the set */
 	size_t ndepends;
-	char **after; /* installsAfter, resolved like ids (folders) */
+	char **after; /* installsAfter, as keys (below) */
 	size_t nafter;
+	/* What installsAfter and overrideFeatureInstallOrder entries match (as
+	 * the reference's): a local one's folder, an OCI one's
+	 * "registry/namespace/id" (no tag), a tarball's URL. */
+	char *key;
+	struct feature_ref *ref; /* the parsed id; NULL for a local one */
+	char *oci_ns;		 /* OCI: "registry/namespace" */
 	/* Fetched ones (NULL for a local Feature): what devcontainer-lock.json
 	 * pins, "registry/path@sha256:..." or the tarball URL, and the digest. */
 	char *resolved;

@@ -50,13 +50,34 @@ feature_order_collate(const char *a, const char *b)
 	return tie;
 }
 
+/* The reference's compareTo (containerFeaturesOrder.ts), less its
+ * legacyIds aliases. */
 static int
 feature_order_compare(
     const struct feature_order_node *a, const struct feature_order_node *b)
 {
-	int rc = feature_order_collate(a->key, b->key);
+	int rc;
 
-	return rc != 0 ? rc : feature_json_options_compare(a->options, b->options);
+	if (a->kind != b->kind)
+		return feature_order_collate(a->id, b->id);
+	if (a->kind != FEATURE_ORDER_OCI) {
+		rc = feature_order_collate(a->key, b->key);
+		return rc != 0 ? rc
+			       : feature_json_options_compare(a->options, b->options);
+	}
+	if (strcmp(a->oci_digest, b->oci_digest) == 0 &&
+	    feature_json_options_compare(a->options, b->options) == 0)
+		return 0;
+	if ((rc = feature_order_collate(a->oci_ns, b->oci_ns)) != 0)
+		return rc;
+	if ((rc = feature_order_collate(a->oci_name, b->oci_name)) != 0)
+		return rc;
+	if (a->oci_tag != NULL && b->oci_tag != NULL &&
+	    strcmp(a->oci_tag, b->oci_tag) != 0)
+		return feature_order_collate(a->oci_tag, b->oci_tag);
+	if ((rc = feature_json_options_compare(a->options, b->options)) != 0)
+		return rc;
+	return feature_order_collate(a->oci_digest, b->oci_digest);
 }
 
 /* Is the soft dependency key installed (done), or not to be installed at

@@ -4,10 +4,12 @@
  * computeDependsOnInstallationOrder): each round takes every Feature whose
  * hard dependencies (dependsOn) and soft ones (installsAfter, those that
  * are installed at all) are installed already; of those, only the ones with
- * the highest priority (overrideFeatureInstallOrder); sorted by their key
- * (the reference's resolvedFilePath.localeCompare, see
- * feature_order_collate()), then their options. A round that takes nothing
- * is a cycle.
+ * the highest priority (overrideFeatureInstallOrder); sorted as the
+ * reference's compareTo: two of one kind by their key (a local one's
+ * resolvedFilePath, a tarball's URL; see feature_order_collate()) then their
+ * options, OCI ones by registry/namespace, id, tag, options and digest; two
+ * of different kinds by the ids as written. A round that takes nothing is a
+ * cycle.
  *
  * Pure: no I/O, no globals.
  */
@@ -18,13 +20,29 @@
 
 #include <cjson/cJSON.h>
 
+enum feature_order_kind {
+	FEATURE_ORDER_LOCAL,
+	FEATURE_ORDER_OCI,
+	FEATURE_ORDER_TARBALL,
+};
+
 /* One Feature to install; everything borrowed from the caller. Two nodes
- * are the same Feature when key and options are equal: give each once. */
+ * are the same Feature when key and options are equal (for OCI ones: digest
+ * and options): give each once. */
 struct feature_order_node {
-	const char *id;	       /* as the user wrote it, for messages */
-	const char *key;       /* identity: the resolved folder */
-	const cJSON *options;  /* the option values (an object) */
-	const size_t *depends; /* dependsOn: indexes of other nodes */
+	const char *id; /* as the user wrote it, for messages */
+	enum feature_order_kind kind;
+	/* What installsAfter and overrideFeatureInstallOrder entries name: a
+	 * local one's resolved folder, an OCI one's "registry/namespace/id"
+	 * (no tag or digest: the reference's featureRef.resource), a
+	 * tarball's URL. */
+	const char *key;
+	const char *oci_ns;	/* OCI: "registry/namespace" */
+	const char *oci_name;	/* OCI: the id, last part of the key */
+	const char *oci_tag;	/* OCI: the tag, or NULL (pinned by digest) */
+	const char *oci_digest; /* OCI: the manifest's digest */
+	const cJSON *options;	/* the option values (an object) */
+	const size_t *depends;	/* dependsOn: indexes of other nodes */
 	size_t ndepends;
 	const char *const *after; /* installsAfter: keys; absent ones ignored */
 	size_t nafter;

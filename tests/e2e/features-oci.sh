@@ -12,7 +12,8 @@
 # the pinned one and `rdev upgrade` (--dry-run, --feature/--target-version)
 # moves it as the reference's upgrade does; --frozen-lockfile fails on a
 # missing or stale lockfile building nothing; --no-lockfile neither reads
-# nor writes it.
+# nor writes it. OCI Features are ordered as the reference orders them
+# (installsAfter, overrideFeatureInstallOrder by id without tag).
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 export RDEV_STATE_DIR=$TEST_TMP/state
@@ -175,6 +176,35 @@ for f in devcontainer.json devcontainer-lock.json; do
 		cmp "$TEST_TMP/ws-tv/.devcontainer/$f" "$TEST_TMP/ws-tv-ref/.devcontainer/$f"
 done
 check "which names hello:1.0" grep -qF "\"$reg/$ns/hello:1.0\"" "$TEST_TMP/ws-tv/.devcontainer/devcontainer.json"
+
+# --- install order of OCI Features ------------------------------------------------
+# As the reference orders them (verified against its up): installsAfter and
+# overrideFeatureInstallOrder name another OCI Feature without its tag (the
+# reference's featureRef.resource), and a round is sorted by
+# registry/namespace and id, not by digest: zzz (the override) first, then
+# bbb and ccc, then aaa (installsAfter bbb).
+mkdir -p "$TEST_TMP/src-order"
+for f in aaa bbb ccc zzz; do
+	mkdir -p "$TEST_TMP/src-order/$f"
+	after='[]'
+	[ "$f" = aaa ] && after="[\"$reg/$ns/bbb\"]"
+	printf '{ "id": "%s", "name": "%s", "version": "1.0.0", "installsAfter": %s }\n' "$f" "$f" "$after" \
+		>"$TEST_TMP/src-order/$f/devcontainer-feature.json"
+	printf '#!/bin/sh\nset -e\necho %s >> /etc/oci-order\n' "$f" >"$TEST_TMP/src-order/$f/install.sh"
+	chmod +x "$TEST_TMP/src-order/$f/install.sh"
+done
+bash "$RIG" registry-publish "$ns" "$TEST_TMP/src-order" || fail "publishing the order Features failed"
+mkdir -p "$TEST_TMP/ws-order/.devcontainer"
+cat >"$TEST_TMP/ws-order/.devcontainer/devcontainer.json" <<JSON
+{ "image": "$RDEV_RIG_IMAGE_BOOKWORM_DEV", "remoteUser": "root",
+  "features": { "$reg/$ns/aaa:1": {}, "$reg/$ns/ccc:1": {}, "$reg/$ns/zzz:1": {},
+                "$reg/$ns/bbb:1": {} },
+  "overrideFeatureInstallOrder": [ "$reg/$ns/zzz" ] }
+JSON
+rdev up "$TEST_TMP/ws-order" >/dev/null 2>"$TEST_TMP/up-order.err" ||
+	{ tail -5 "$TEST_TMP/up-order.err"; fail "up with the order Features failed"; }
+check_eq "OCI Features: overrideFeatureInstallOrder, installsAfter, then by id" \
+	"$(rdev exec "$TEST_TMP/ws-order" -- cat /etc/oci-order | tr '\n' ' ')" "zzz bbb ccc aaa "
 
 # --- remote (the bundle's agent, its own libcurl) --------------------------------
 on_host "mkdir -p ws-remote/.devcontainer"

@@ -162,3 +162,39 @@ TEST(collate_like_locale_compare)
 	ASSERT_TRUE(feature_order_collate("ab", "abc") < 0);
 	ASSERT_INT_EQ(feature_order_collate("/w/a", "/w/a"), 0);
 }
+
+static struct feature_order_node
+oci_node(const char *id, const char *ns, const char *name, const char *tag,
+    const char *digest, const cJSON *options)
+{
+	struct feature_order_node n = node(id, options);
+
+	n.kind = FEATURE_ORDER_OCI;
+	n.oci_ns = ns;
+	n.oci_name = name;
+	n.oci_tag = tag;
+	n.oci_digest = digest;
+	return n;
+}
+
+/* The reference's compareTo: OCI ones by registry/namespace, id, tag,
+ * options, then digest (not by digest first); different kinds by the ids
+ * as written. */
+TEST(oci_sorted_by_namespace_id_tag_not_digest)
+{
+	cJSON *o = cJSON_CreateObject(), *o1 = cJSON_Parse("{\"v\":\"1\"}");
+	struct feature_order_node v[] = {
+		oci_node("r/n/b:1", "r/n", "b", "1", "sha256:1", o),
+		oci_node("r/n/a:2", "r/n", "a", "2", "sha256:2", o),
+		oci_node("r/m/z:1", "r/m", "z", "1", "sha256:3", o),
+		oci_node("r/n/a:1", "r/n", "a", "1", "sha256:4", o),
+		oci_node("r/n/b@sha256:0", "r/n", "b", NULL, "sha256:0", o1),
+		node("./local", o),
+	};
+	char *s = order_text(v, 6);
+
+	ASSERT_STR_EQ(s, "./local, r/m/z:1, r/n/a:1, r/n/a:2, r/n/b:1, r/n/b@sha256:0");
+	free(s);
+	cJSON_Delete(o);
+	cJSON_Delete(o1);
+}
