@@ -307,6 +307,10 @@ int agent_cmd_option(int argc, char **argv, int *i, const char *name, const char
  * stdout. Frees cause; returns CMD_EXIT_FAILURE. */
 int agent_cmd_failed(
     const struct cmd_program *prog, const char *op, int log_json, char *cause);
+/* agent_cmd_failed() with details' members (borrowed; NULL: none) after
+ * "message": up's "description" and "containerId", as the reference's. */
+int agent_cmd_failed_details(const struct cmd_program *prog, const char *op, int log_json,
+    char *cause, const cJSON *details);
 /* A struct progress sink that writes to stderr (arg unused): without
  * terminal escape sequences (a build's colours) unless stderr is a
  * terminal that shows them (TERM set, not "dumb"). JSON log lines carry

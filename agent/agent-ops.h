@@ -94,7 +94,10 @@ extern const struct agent_op *const agent_ops[];
 const struct agent_op *agent_op_find(const char *name);
 /* Run request json (borrowed) by its row, in this process: the local
  * backend's way. The handler's return (0, -1 or an AGENT_OP_ERR_*); an
- * unknown op, a stream op or a missing workspace is -1 with *cause. */
+ * unknown op, a stream op or a missing workspace is -1 with *cause. On
+ * failure *result may still be set: the op's details of the error (up's
+ * containerId and description), which the error answer carries as its
+ * "result"; the caller frees it either way. */
 int agent_op_call(const cJSON *json, const char *prog_name, const struct progress *p,
     cJSON **result, char **cause);
 

@@ -367,7 +367,15 @@ int
 agent_cmd_failed(
     const struct cmd_program *prog, const char *op, int log_json, char *cause)
 {
+	return agent_cmd_failed_details(prog, op, log_json, cause, NULL);
+}
+
+int
+agent_cmd_failed_details(const struct cmd_program *prog, const char *op, int log_json,
+    char *cause, const cJSON *details)
+{
 	struct progress p = { .fn = agent_cmd_progress_stderr };
+	const cJSON *e;
 	cJSON *json;
 	char *text, *msg;
 
@@ -380,6 +388,9 @@ agent_cmd_failed(
 	json = cJSON_CreateObject();
 	cJSON_AddStringToObject(json, "outcome", "error");
 	cJSON_AddStringToObject(json, "message", cause);
+	cJSON_ArrayForEach(e, details)
+		if (e->string != NULL && !cJSON_HasObjectItem(json, e->string))
+			cJSON_AddItemToObject(json, e->string, cJSON_Duplicate(e, 1));
 	text = cJSON_PrintUnformatted(json);
 	printf("%s\n", text);
 	free(text);

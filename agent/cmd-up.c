@@ -330,13 +330,24 @@ cmd_up_request_fields(cJSON *req, struct cmd_up_args *a)
 	a->additional_features = NULL;
 }
 
-/* The failure of up: agent_cmd_failed(), its secrets masked. */
+/* The failure of up: agent_cmd_failed(), its secrets masked, with the
+ * reference's "description" and, once the container exists, its
+ * "containerId" (details: the agent's, or NULL when it said none). */
 static int
 cmd_up_failed(const struct cmd_program *prog, const struct cmd_up_args *a,
-    const struct secrets *secrets, char *cause)
+    const struct secrets *secrets, char *cause, const cJSON *details)
 {
+	cJSON *d =
+	    cJSON_IsObject(details) ? cJSON_Duplicate(details, 1) : cJSON_CreateObject();
+	int rc;
+
+	if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(d, "description")))
+		cJSON_AddStringToObject(
+		    d, "description", "An error occurred setting up the container.");
 	secrets_mask_inplace(secrets, &cause);
-	return agent_cmd_failed(prog, "up", a->log_json, cause);
+	rc = agent_cmd_failed_details(prog, "up", a->log_json, cause, d);
+	cJSON_Delete(d);
+	return rc;
 }
 
 int
@@ -359,7 +370,7 @@ agent_cmd_up(const struct agent_backend *be, const struct cmd_program *prog,
 	struct progress progress = { 0 };
 	struct progress_view *view = NULL;
 	char *cause = NULL, *text;
-	cJSON *json, *req;
+	cJSON *json = NULL, *req;
 	int rc;
 
 	if (ports != NULL)
@@ -373,7 +384,7 @@ agent_cmd_up(const struct agent_backend *be, const struct cmd_program *prog,
 	/* Read here, where the user is: the values travel in the request. */
 	if (a.secrets_file != NULL &&
 	    secrets_read_file(a.secrets_file, &secrets, &cause) != 0) {
-		rc = cmd_up_failed(prog, &a, NULL, cause);
+		rc = cmd_up_failed(prog, &a, NULL, cause, NULL);
 		cmd_up_args_clear(&a);
 		return rc;
 	}
@@ -395,7 +406,8 @@ agent_cmd_up(const struct agent_backend *be, const struct cmd_program *prog,
 	rc = be->call(be->ctx, req, &progress, &json, &cause);
 	progress_view_end(view, rc != 0, rc != 0 ? cause : NULL);
 	if (rc != 0) {
-		rc = cmd_up_failed(prog, &a, secrets, cause);
+		rc = cmd_up_failed(prog, &a, secrets, cause, json);
+		cJSON_Delete(json);
 		goto out;
 	}
 	/* Kept for the forwardPorts step, not printed with the result. */

@@ -99,8 +99,9 @@ lifecycle_log_event(
 	char *text;
 
 	switch (ev) {
-	case LIFECYCLE_EVENT_MEMBER_FAILED: return; /* (the error names it) */
-	case LIFECYCLE_EVENT_MEMBER_RUN: return;    /* (the RUN's text names it) */
+	case LIFECYCLE_EVENT_MEMBER_FAILED: /* (the error names it) */
+	case LIFECYCLE_EVENT_FEATURE_FAILED: return;
+	case LIFECYCLE_EVENT_MEMBER_RUN: return; /* (the RUN's text names it) */
 	case LIFECYCLE_EVENT_RUN:
 		text = xasprintf("running %s", detail != NULL ? detail : "");
 		break;
@@ -302,7 +303,8 @@ lifecycle_bg_event(
 	const cJSON *name, *state;
 	cJSON *e;
 
-	if (ev == LIFECYCLE_EVENT_MEMBER_FAILED || ev == LIFECYCLE_EVENT_MEMBER_RUN)
+	if (ev == LIFECYCLE_EVENT_MEMBER_FAILED || ev == LIFECYCLE_EVENT_MEMBER_RUN ||
+	    ev == LIFECYCLE_EVENT_FEATURE_FAILED)
 		return; /* (no state of its own: the step's FAILED or RUN follows) */
 	want = lifecycle_bg_step_states[ev];
 	lifecycle_bg_log_again(bg);

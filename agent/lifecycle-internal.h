@@ -53,6 +53,11 @@ int lifecycle_groups_parse(const cJSON *array, const char *step, const cJSON *me
  * order, one of each entry whose step is set); NULL when not known (no
  * metadata, or the configuration's own). New string. */
 char *lifecycle_origin(const cJSON *metadata, int nmetadata, const char *step, size_t n);
+/* The entry of metadata's first nmetadata that element n of step's merged
+ * array came from (as lifecycle_origin()), borrowed from metadata; NULL when
+ * not one of them. */
+const cJSON *lifecycle_origin_entry(
+    const cJSON *metadata, int nmetadata, const char *step, size_t n);
 
 /* lifecycle-exec.c */
 /* Pass an event to ctx->event, if any. */

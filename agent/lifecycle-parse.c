@@ -147,10 +147,10 @@ lifecycle_truthy(const cJSON *v)
 	return 1;
 }
 
-char *
-lifecycle_origin(const cJSON *metadata, int nmetadata, const char *step, size_t n)
+const cJSON *
+lifecycle_origin_entry(const cJSON *metadata, int nmetadata, const char *step, size_t n)
 {
-	const cJSON *entry, *id;
+	const cJSON *entry;
 	int i = 0;
 
 	cJSON_ArrayForEach(entry, metadata) {
@@ -158,15 +158,23 @@ lifecycle_origin(const cJSON *metadata, int nmetadata, const char *step, size_t 
 			break;
 		if (!lifecycle_truthy(cJSON_GetObjectItemCaseSensitive(entry, step)))
 			continue;
-		if (n-- > 0)
-			continue;
-		id = cJSON_GetObjectItemCaseSensitive(entry, "id");
-		if (cJSON_IsString(id) && id->valuestring[0] != '\0')
-			return xasprintf(
-			    "%s (from the Feature %s)", step, id->valuestring);
-		return xasprintf("%s (from the image's devcontainer.metadata)", step);
+		if (n-- == 0)
+			return entry;
 	}
 	return NULL;
+}
+
+char *
+lifecycle_origin(const cJSON *metadata, int nmetadata, const char *step, size_t n)
+{
+	const cJSON *entry = lifecycle_origin_entry(metadata, nmetadata, step, n), *id;
+
+	if (entry == NULL)
+		return NULL;
+	id = cJSON_GetObjectItemCaseSensitive(entry, "id");
+	if (cJSON_IsString(id) && id->valuestring[0] != '\0')
+		return xasprintf("%s (from the Feature %s)", step, id->valuestring);
+	return xasprintf("%s (from the image's devcontainer.metadata)", step);
 }
 
 char *

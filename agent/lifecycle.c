@@ -132,6 +132,23 @@ lifecycle_step_parse(const struct lifecycle_ctx *ctx, enum lifecycle_step step,
 	return 0;
 }
 
+/* Say which Feature group i of step name's commands (array) came from, if
+ * one did: the reference's error names it ("from Feature 'ID'"). */
+static void
+lifecycle_step_feature_failed(
+    const struct lifecycle_ctx *ctx, const char *name, const cJSON *array, size_t i)
+{
+	const cJSON *entry, *id;
+
+	if (ctx == NULL || !cJSON_IsArray(array))
+		return; /* (one group: the configuration's own) */
+	entry = lifecycle_origin_entry(ctx->metadata, ctx->nmetadata, name, i);
+	id = cJSON_GetObjectItemCaseSensitive(entry, "id");
+	if (cJSON_IsString(id) && id->valuestring[0] != '\0')
+		lifecycle_event(
+		    ctx, name, LIFECYCLE_EVENT_FEATURE_FAILED, id->valuestring);
+}
+
 static int
 lifecycle_step_run(const struct lifecycle_ctx *ctx, struct lifecycle_state *st,
     enum lifecycle_step step, const cJSON *array, char **cause)
@@ -177,6 +194,7 @@ lifecycle_step_run(const struct lifecycle_ctx *ctx, struct lifecycle_state *st,
 		if (groups[i].ncmds == 0)
 			continue;
 		if (lifecycle_group_run(ctx, name, &groups[i], cause) != 0) {
+			lifecycle_step_feature_failed(ctx, name, array, i);
 			lifecycle_event(ctx, name, LIFECYCLE_EVENT_FAILED,
 			    cause != NULL ? *cause : NULL);
 			goto out;

@@ -149,7 +149,12 @@ enum lifecycle_event {
 	/* detail: the name (the object's key) of a group's command about to
 	 * run, just before its RUN: what a display keeps beside that RUN's
 	 * text rather than parsing it back out (a key may hold "] `") */
-	LIFECYCLE_EVENT_MEMBER_RUN
+	LIFECYCLE_EVENT_MEMBER_RUN,
+	/* detail: the id of the Feature whose command of the step failed
+	 * (its element of the merged array came from the Feature's metadata),
+	 * before the step's FAILED; none for the configuration's own or an
+	 * image's entry without an id (the reference's "from devcontainer.json"). */
+	LIFECYCLE_EVENT_FEATURE_FAILED
 };
 /* Progress of the steps, for the caller's display or log; may be NULL.
  * Called from the calling thread only. */

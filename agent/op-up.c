@@ -1,7 +1,9 @@
 /* op-up.c - the "up" operation: create or resume the workspace's dev
  * container and run its lifecycle steps (up.h). Answers the CLI's --json
  * result, {"outcome":"success","containerId":...}, with "ports" (the merged
- * forwardPorts and portsAttributes) when "includePorts" is true. The
+ * forwardPorts and portsAttributes) when "includePorts" is true; on
+ * failure, with the error, {"description":...[,"containerId":...]}, the
+ * reference's fields of its error result besides the message. The
  * request's fields are docs/PROTOCOL.md's ("up"). */
 #include "agent-ops.h"
 
@@ -124,6 +126,8 @@ op_up_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	opts.progress.mask = opts.secrets;
 	if (up_run(&opts, &res, cause) != 0) {
 		secrets_mask_inplace(opts.secrets, cause);
+		*result = up_result_error_json(&res);
+		up_result_free(&res);
 		goto out;
 	}
 	idle = host_policy_idle_stop(&policy, op_up_idle_stop(r));

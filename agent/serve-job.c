@@ -63,14 +63,18 @@ serve_job_error(struct serve_job *j, const char *msg, int status)
 	cJSON_Delete(r);
 }
 
-/* An op's failure, with its "errorCode" (code; NULL: none). */
+/* An op's failure, with its "errorCode" (code; NULL: none) and its details
+ * as "result" (taken over; NULL: none). */
 static void
-serve_job_error_code(struct serve_job *j, const char *msg, const char *code)
+serve_job_error_code(
+    struct serve_job *j, const char *msg, const char *code, cJSON *details)
 {
 	cJSON *r = serve_error_response(j->id, msg, CMD_EXIT_FAILURE);
 
 	if (code != NULL)
 		cJSON_AddStringToObject(r, "errorCode", code);
+	if (details != NULL)
+		cJSON_AddItemToObject(r, "result", details);
 	serve_job_send(j, PROTO_CONTROL, 0, r);
 	cJSON_Delete(r);
 }
@@ -431,6 +435,6 @@ serve_job_run(struct serve_job *j, const char *op)
 	if (rc == 0)
 		serve_job_result(j, result);
 	else
-		serve_job_error_code(j, cause, agent_op_error_code(rc));
+		serve_job_error_code(j, cause, agent_op_error_code(rc), result);
 	free(cause);
 }

@@ -36,6 +36,8 @@ struct up_lifecycle_watch {
 	char *failed;
 	char *member;
 	char *running;
+	char *feature;	   /* the Feature the failed command came from */
+	char *description; /* the reference's for the failure (owned) */
 };
 
 /* The next RUN's group key, from a MEMBER_RUN's detail (NULL: none). */
@@ -107,7 +109,7 @@ int
 up_lifecycle_initialize(struct up_state *s, char **cause)
 {
 	struct progress p = *s->p;
-	struct up_lifecycle_watch watch = { &p, NULL, NULL, NULL };
+	struct up_lifecycle_watch watch = { .p = &p };
 	int rc;
 
 	p.batch = buf_new();
@@ -132,6 +134,24 @@ up_lifecycle_step_detail(const char *detail)
 	if (open == NULL || close == open)
 		return xstrdup(detail);
 	return xstrndup(open + 1, (size_t)(close - open - 1));
+}
+
+/* The reference's description of a failed step ("MEMBER of STEP from
+ * Feature 'ID' failed."): what its up result says in "description". The
+ * dotfiles step, not one of devcontainer.json's, gets the generic one. */
+static char *
+up_lifecycle_describe(const char *step, const char *member, const char *feature)
+{
+	char *origin, *text;
+
+	if (strcmp(step, lifecycle_step_name(LIFECYCLE_DOTFILES)) == 0)
+		return NULL;
+	origin = feature != NULL ? xasprintf("Feature '%s'", feature)
+				 : xstrdup("devcontainer.json");
+	text = xasprintf("%s%s%s from %s failed.", member != NULL ? member : "",
+	    member != NULL ? " of " : "", step, origin);
+	free(origin);
+	return text;
 }
 
 /* The steps as progress: a line as each command starts and, for
@@ -168,12 +188,20 @@ up_lifecycle_event(
 		free(w->member);
 		w->member = xstrdup(detail);
 		break;
+	case LIFECYCLE_EVENT_FEATURE_FAILED:
+		free(w->feature);
+		w->feature = xstrdup(detail);
+		break;
 	case LIFECYCLE_EVENT_FAILED:
 		progress_step(arg, name, "failed", NULL, w->member);
-		free(w->member);
-		w->member = NULL;
-		if (w->failed == NULL)
+		if (w->failed == NULL) {
 			w->failed = xstrdup(step);
+			w->description =
+			    up_lifecycle_describe(step, w->member, w->feature);
+		}
+		free(w->member);
+		free(w->feature);
+		w->member = w->feature = NULL;
 		break;
 	case LIFECYCLE_EVENT_SKIP: break;
 	}
@@ -272,7 +300,7 @@ up_lifecycle_run(struct up_state *s, char **cause)
 {
 	/* s->p with a batch: the commands' lines travel many at a time */
 	struct progress p = *s->p;
-	struct up_lifecycle_watch watch = { &p, NULL, NULL, NULL };
+	struct up_lifecycle_watch watch = { .p = &p };
 	struct lifecycle_ctx ctx = { 0 };
 	struct lifecycle_pending *pending = NULL;
 	const char *id = up_json_string(s->container, "Id", NULL);
@@ -323,9 +351,16 @@ out:
 	if (rc != 0 && watch.failed != NULL)
 		up_lifecycle_record_failure(s, id, watch.failed,
 		    cause != NULL && *cause != NULL ? *cause : "the step failed");
+	if (rc != 0 && watch.description != NULL) {
+		free(s->failed_description);
+		s->failed_description = watch.description;
+		watch.description = NULL;
+	}
 	free(watch.failed);
 	free(watch.member);
 	free(watch.running);
+	free(watch.feature);
+	free(watch.description);
 	lifecycle_pending_free(pending);
 	secrets_env_free(env);
 	env_free(unset);

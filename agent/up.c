@@ -599,6 +599,7 @@ up_state_clear(struct up_state *s)
 	cJSON_Delete(s->metadata);
 	free(s->remote_user);
 	free(s->lock_text);
+	free(s->failed_description);
 	feature_set_free(s->features);
 }
 
@@ -837,6 +838,22 @@ up_explain_not_running(struct up_state *s, char **cause)
 		free(why);
 }
 
+/* What the reference's up answers on failure besides the message: the
+ * container's id once there is one (left as it is, running: scripts
+ * clean up with it), and what failed. */
+static void
+up_result_failed(const struct up_state *s, struct up_result *res)
+{
+	const char *id = up_json_string(s->container, "Id", NULL);
+
+	res->outcome = xstrdup("error");
+	if (id != NULL)
+		res->container_id = xstrdup(id);
+	res->description = xstrdup(s->failed_description != NULL
+		? s->failed_description
+		: "An error occurred setting up the container.");
+}
+
 int
 up_run(const struct up_opts *opts, struct up_result *res, char **cause)
 {
@@ -918,6 +935,8 @@ out:
 	/* (failed after the lockfile was written: no answer says so) */
 	if (rc != 0 && s.lock_unreported)
 		feature_lock_unreported(s.cfg, s.p);
+	if (rc != 0)
+		up_result_failed(&s, res);
 	cJSON_Delete(ports);
 	free(ignore);
 	free(replace_id);
@@ -934,6 +953,7 @@ up_result_free(struct up_result *res)
 	free(res->remote_user);
 	free(res->remote_workspace_folder);
 	free(res->compose_project);
+	free(res->description);
 	up_strv_free(res->warnings);
 	cJSON_Delete(res->ports);
 	cJSON_Delete(res->lockfile);
@@ -951,6 +971,18 @@ up_result_json(const struct up_result *res)
 		cJSON_AddStringToObject(o, "composeProjectName", res->compose_project);
 	cJSON_AddStringToObject(o, "remoteUser", res->remote_user);
 	cJSON_AddStringToObject(o, "remoteWorkspaceFolder", res->remote_workspace_folder);
+	return o;
+}
+
+cJSON *
+up_result_error_json(const struct up_result *res)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (res->description != NULL)
+		cJSON_AddStringToObject(o, "description", res->description);
+	if (res->container_id != NULL)
+		cJSON_AddStringToObject(o, "containerId", res->container_id);
 	return o;
 }
 

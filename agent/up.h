@@ -22,8 +22,12 @@
 #include "up-opts.h"
 
 struct up_result {
-	char *outcome; /* "success" */
-	char *container_id;
+	char *outcome;	    /* "success", or "error" when up_run() failed */
+	char *container_id; /* failed: NULL when there was no container yet */
+	/* failed: the reference's "description" ("onCreateCommand from
+	 * devcontainer.json failed.", "An error occurred setting up the
+	 * container."); else NULL */
+	char *description;
 	char *remote_user;
 	char *remote_workspace_folder;
 	char *compose_project; /* Compose only, else NULL */
@@ -39,14 +43,20 @@ struct up_result {
 	cJSON *lockfile;
 };
 
-/* Bring the workspace's dev container up. 0 and *res filled (free with
- * up_result_free()), or -1 with *cause: "postCreateCommand failed: `make`
- * exited with status 2", "devcontainer.json:3:12: ...", "docker: ...". */
+/* Bring the workspace's dev container up. 0 and *res filled, or -1 with
+ * *cause: "postCreateCommand failed: `make` exited with status 2",
+ * "devcontainer.json:3:12: ...", "docker: ..." and *res the failure's
+ * outcome, description and container id (when known); either way free *res
+ * with up_result_free(). */
 int up_run(const struct up_opts *opts, struct up_result *res, char **cause);
 void up_result_free(struct up_result *res);
 /* The reference CLI's final line: {"outcome":"success","containerId":...,
  * "remoteUser":...,"remoteWorkspaceFolder":...}. New object, caller frees. */
 cJSON *up_result_json(const struct up_result *res);
+/* A failed up_run()'s details for its error answer: {"description":...,
+ * "containerId":...} (the id when there was a container). New object,
+ * caller frees. */
+cJSON *up_result_error_json(const struct up_result *res);
 
 /* `build`: the image up would create the container from, with its
  * devcontainer.metadata label, and no container, as the reference CLI's

@@ -222,6 +222,8 @@ remote_broker_call(
 		    cause);
 		if (rc == 0 || !remote_retry_broker(c, &attempts, cause))
 			break;
+		cJSON_Delete(*result);
+		*result = NULL;
 		proto_conn_free(c);
 	}
 	proto_conn_free(c);

@@ -495,6 +495,9 @@ proto_conn_response(struct proto_conn *c, double want,
 		v = cJSON_GetObjectItemCaseSensitive(msg, "exitStatus");
 		if (cJSON_IsNumber(v) && exit_status != NULL)
 			*exit_status = v->valueint;
+		/* (an op's details of its error: up's containerId) */
+		if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(msg, "result")))
+			*result = cJSON_DetachItemFromObjectCaseSensitive(msg, "result");
 		v = cJSON_GetObjectItemCaseSensitive(msg, "error");
 		error_set(cause, "%s", cJSON_IsString(v) ? v->valuestring : "failed");
 		cJSON_Delete(msg);
