@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# up-error-result.sh - the JSON result of an `rdev up` that fails, as the
+# reference CLI's (`devcontainer up`): {"outcome":"error","message",
+# "description"[,"containerId"]}. Over SSH (a rig host, through the broker)
+# and locally: a failing onCreateCommand names the container it ran in (the
+# real one, left running: `docker inspect`) and the reference's description
+# ("onCreateCommand from devcontainer.json failed."); a failing command of an
+# object names its key ("b of postCreateCommand ..."); an up that fails before
+# there is a container (an image that cannot be pulled) has no containerId
+# and the generic description. Then the reference itself on the local
+# workspaces: its results have the same keys (and descriptions).
+. "$(dirname "$0")/../rig/lib.sh"
+rig_require_docker
+command -v jq >/dev/null || fail "jq is needed"
+
+rig_remote_host r
+trap 'rig_remote_cleanup oncreate member noimage' EXIT
+img=$RDEV_RIG_IMAGE_BOOKWORM
+local_ws=$TEST_TMP/local
+ref_ws=$TEST_TMP/ref
+
+# ws NAME JSON: a workspace NAME with devcontainer.json JSON, on the host,
+# locally (under $local_ws) and for the reference (under $ref_ws).
+ws() {
+	on_host "mkdir -p ~/$1 && cat > ~/$1/.devcontainer.json" <<<"$2"
+	mkdir -p "$local_ws/$1" "$ref_ws/$1"
+	printf '%s\n' "$2" >"$local_ws/$1/.devcontainer.json"
+	printf '%s\n' "$2" >"$ref_ws/$1/.devcontainer.json"
+}
+ws oncreate '{"image": "'"$img"'", "onCreateCommand": "echo oc-ran; exit 3",
+	"postCreateCommand": "echo must-not-run"}'
+ws member '{"image": "'"$img"'",
+	"postCreateCommand": {"a": "true", "b": "exit 4"}}'
+ws noimage '{"image": "rdev-test/no-such-image:never"}'
+
+# up_fails TARGET OUT: rdev up TARGET --json fails with 1, its one stdout
+# line in OUT.
+up_fails() {
+	local rc=0
+	rdev up "$1" >"$2" 2>"$2.err" || rc=$?
+	check_eq "up $1: exit 1" "$rc" 1
+	check_eq "up $1: one line on stdout" "$(wc -l <"$2")" 1
+}
+
+for where in remote local; do
+	if [ $where = remote ]; then
+		t() { echo "$name:~/$1"; }
+		folder() { echo "$home/$1"; }
+	else
+		t() { echo "$local_ws/$1"; }
+		folder() { echo "$local_ws/$1"; }
+	fi
+	out=$TEST_TMP/$where
+	# --- a failing onCreateCommand: the container is there, running ---
+	up_fails "$(t oncreate)" "$out-oncreate.json"
+	r=$out-oncreate.json
+	check_eq "$where oncreate: outcome" "$(jq -r .outcome "$r")" error
+	check "$where oncreate: the message names the step" \
+		grep -q 'onCreateCommand failed' "$r"
+	check_eq "$where oncreate: the reference's description" \
+		"$(jq -r .description "$r")" "onCreateCommand from devcontainer.json failed."
+	cid=$(jq -r '.containerId // empty' "$r")
+	check "$where oncreate: a containerId" test -n "$cid"
+	check_eq "$where oncreate: it is the workspace's container, running" \
+		"$(docker inspect -f '{{index .Config.Labels "devcontainer.local_folder"}} {{.State.Running}}' "$cid")" \
+		"$(folder oncreate) true"
+	check_eq "$where oncreate: the one container of the workspace" \
+		"$(docker ps -aq --no-trunc --filter "label=devcontainer.local_folder=$(folder oncreate)")" "$cid"
+	check "$where oncreate: postCreateCommand did not run" \
+		sh -c "! grep -q must-not-run '$r.err'"
+	# A second up retries the step in the same container: the same id.
+	up_fails "$(t oncreate)" "$out-oncreate2.json"
+	check_eq "$where oncreate again: the same containerId" \
+		"$(jq -r .containerId "$out-oncreate2.json")" "$cid"
+	docker rm -f "$cid" >/dev/null
+
+	# --- a failing command of an object: its key ---
+	up_fails "$(t member)" "$out-member.json"
+	check_eq "$where member: description" "$(jq -r .description "$out-member.json")" \
+		"b of postCreateCommand from devcontainer.json failed."
+	cid=$(jq -r '.containerId // empty' "$out-member.json")
+	check_eq "$where member: containerId is the workspace's container" \
+		"$(docker ps -q --no-trunc --filter "label=devcontainer.local_folder=$(folder member)")" "$cid"
+	docker rm -f "$cid" >/dev/null
+
+	# --- failed before a container exists: no containerId ---
+	up_fails "$(t noimage)" "$out-noimage.json"
+	check_eq "$where noimage: keys" "$(jq -c 'keys' "$out-noimage.json")" \
+		'["description","message","outcome"]'
+	check_eq "$where noimage: the generic description" \
+		"$(jq -r .description "$out-noimage.json")" "An error occurred setting up the container."
+done
+
+# --- the reference: the same keys, the same descriptions ---
+REF=${RDEV_DEVCONTAINER_CLI:-}
+if [ -z "$REF" ] || [ ! -x "$REF" ]; then
+	bash "$RIG" devcontainer-cli >&2 || fail "cannot install the reference CLI"
+	eval "$(bash "$RIG" env)"
+	REF=$RDEV_DEVCONTAINER_CLI
+fi
+[ -x "$REF" ] || fail "the reference CLI is not available at '$REF'"
+mkdir -p "$TEST_TMP/reftmp"
+for c in oncreate member noimage; do
+	rc=0
+	TMPDIR=$TEST_TMP/reftmp "$REF" up --workspace-folder "$ref_ws/$c" \
+		>"$TEST_TMP/ref-$c.json" 2>"$TEST_TMP/ref-$c.err" || rc=$?
+	docker ps -aq --filter "label=devcontainer.local_folder=$ref_ws/$c" |
+		xargs -r docker rm -f >/dev/null
+	check_eq "reference $c: exit 1" "$rc" 1
+	check_eq "reference $c: the keys of rdev's" \
+		"$(jq -c keys "$TEST_TMP/ref-$c.json")" "$(jq -c keys "$TEST_TMP/local-$c.json")"
+	check_eq "reference $c: rdev's description" \
+		"$(jq -r .description "$TEST_TMP/ref-$c.json")" \
+		"$(jq -r .description "$TEST_TMP/local-$c.json")"
+done
+finish
