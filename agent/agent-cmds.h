@@ -89,7 +89,10 @@ cJSON *agent_cmd_request(
 	"stopped), and runs the lifecycle commands, every one before it returns\n" \
 	"(their output is progress). Progress goes to stderr; the last line on\n" \
 	"stdout is JSON: {\"outcome\":\"success\",\"containerId\":...,\n" \
-	"\"remoteUser\":...,\"remoteWorkspaceFolder\":...}.\n" \
+	"\"remoteUser\":...,\"remoteWorkspaceFolder\":...}; on failure (exit 1)\n" \
+	"{\"outcome\":\"error\",\"message\":...,\"description\":...,\n" \
+	"\"containerId\":...}, containerId once the container exists (it is\n" \
+	"left running).\n" \
 	"\n" \
 	"options (the reference CLI's, `devcontainer up`, where it has them):\n" \
 	"  --config FILE   use FILE instead of discovering devcontainer.json\n" \
