@@ -5,7 +5,8 @@
 # and locally: a failing onCreateCommand names the container it ran in (the
 # real one, left running: `docker inspect`) and the reference's description
 # ("onCreateCommand from devcontainer.json failed."); a failing command of an
-# object names its key ("b of postCreateCommand ..."); an up that fails before
+# object names its key ("b of postCreateCommand ..."), a Feature's its Feature
+# ("... from Feature './bad' failed."); an up that fails before
 # there is a container (an image that cannot be pulled) has no containerId
 # and the generic description. Then the reference itself on the local
 # workspaces: its results have the same keys (and descriptions).
@@ -14,7 +15,23 @@ rig_require_docker
 command -v jq >/dev/null || fail "jq is needed"
 
 rig_remote_host r
-trap 'rig_remote_cleanup oncreate member noimage' EXIT
+# The Features images both tools build for the feature case are removed at
+# the end (the rig's base images stay).
+images=$TEST_TMP/images
+: >"$images"
+cleanup() {
+	local rc=$?
+	{ grep -- '-features' "$images" || true; } | sort -u |
+		{ xargs -r docker rmi >/dev/null 2>&1 || true; }
+	(exit $rc)
+	rig_remote_cleanup oncreate member feature noimage
+}
+trap cleanup EXIT
+# rm_container ID...: remove the containers, their images noted for cleanup.
+rm_container() {
+	docker inspect -f '{{.Config.Image}}' "$@" >>"$images" 2>/dev/null || true
+	docker rm -f "$@" >/dev/null
+}
 img=$RDEV_RIG_IMAGE_BOOKWORM
 local_ws=$TEST_TMP/local
 ref_ws=$TEST_TMP/ref
@@ -32,6 +49,17 @@ ws oncreate '{"image": "'"$img"'", "onCreateCommand": "echo oc-ran; exit 3",
 ws member '{"image": "'"$img"'",
 	"postCreateCommand": {"a": "true", "b": "exit 4"}}'
 ws noimage '{"image": "rdev-test/no-such-image:never"}'
+# A Feature's failing postCreateCommand (a local Feature: in .devcontainer/).
+mkdir -p "$TEST_TMP/feature/.devcontainer/bad"
+printf '%s\n' '{"image": "'"$img"'", "features": {"./bad": {}}}' \
+	>"$TEST_TMP/feature/.devcontainer/devcontainer.json"
+printf '%s\n' '{"id": "bad", "version": "1.0.0", "postCreateCommand": "exit 5"}' \
+	>"$TEST_TMP/feature/.devcontainer/bad/devcontainer-feature.json"
+printf '#!/bin/sh\ntrue\n' >"$TEST_TMP/feature/.devcontainer/bad/install.sh"
+chmod +x "$TEST_TMP/feature/.devcontainer/bad/install.sh"
+tar -C "$TEST_TMP/feature" -cf - . | on_host 'mkdir -p ~/feature && tar -C ~/feature -xf -'
+cp -r "$TEST_TMP/feature" "$local_ws/feature"
+cp -r "$TEST_TMP/feature" "$ref_ws/feature"
 
 # up_fails TARGET OUT: rdev up TARGET --json fails with 1, its one stdout
 # line in OUT.
@@ -72,7 +100,7 @@ for where in remote local; do
 	up_fails "$(t oncreate)" "$out-oncreate2.json"
 	check_eq "$where oncreate again: the same containerId" \
 		"$(jq -r .containerId "$out-oncreate2.json")" "$cid"
-	docker rm -f "$cid" >/dev/null
+	rm_container "$cid"
 
 	# --- a failing command of an object: its key ---
 	up_fails "$(t member)" "$out-member.json"
@@ -81,7 +109,16 @@ for where in remote local; do
 	cid=$(jq -r '.containerId // empty' "$out-member.json")
 	check_eq "$where member: containerId is the workspace's container" \
 		"$(docker ps -q --no-trunc --filter "label=devcontainer.local_folder=$(folder member)")" "$cid"
-	docker rm -f "$cid" >/dev/null
+	rm_container "$cid"
+
+	# --- a Feature's command: the reference names the Feature ---
+	up_fails "$(t feature)" "$out-feature.json"
+	check_eq "$where feature: description" "$(jq -r .description "$out-feature.json")" \
+		"postCreateCommand from Feature './bad' failed."
+	cid=$(jq -r '.containerId // empty' "$out-feature.json")
+	check_eq "$where feature: containerId is the workspace's container" \
+		"$(docker ps -q --no-trunc --filter "label=devcontainer.local_folder=$(folder feature)")" "$cid"
+	rm_container "$cid"
 
 	# --- failed before a container exists: no containerId ---
 	up_fails "$(t noimage)" "$out-noimage.json"
@@ -100,12 +137,12 @@ if [ -z "$REF" ] || [ ! -x "$REF" ]; then
 fi
 [ -x "$REF" ] || fail "the reference CLI is not available at '$REF'"
 mkdir -p "$TEST_TMP/reftmp"
-for c in oncreate member noimage; do
+for c in oncreate member feature noimage; do
 	rc=0
 	TMPDIR=$TEST_TMP/reftmp "$REF" up --workspace-folder "$ref_ws/$c" \
 		>"$TEST_TMP/ref-$c.json" 2>"$TEST_TMP/ref-$c.err" || rc=$?
-	docker ps -aq --filter "label=devcontainer.local_folder=$ref_ws/$c" |
-		xargs -r docker rm -f >/dev/null
+	cids=$(docker ps -aq --filter "label=devcontainer.local_folder=$ref_ws/$c")
+	if [ -n "$cids" ]; then rm_container $cids; fi
 	check_eq "reference $c: exit 1" "$rc" 1
 	check_eq "reference $c: the keys of rdev's" \
 		"$(jq -c keys "$TEST_TMP/ref-$c.json")" "$(jq -c keys "$TEST_TMP/local-$c.json")"
