@@ -36,9 +36,9 @@ struct up_state {
 	 * and the Features' (lifecycle_ctx's) */
 	cJSON *metadata;
 	int nmetadata;
-	/* up_lifecycle_run() failed: the reference's description of the
-	 * failed step ("onCreateCommand from devcontainer.json failed."), or
-	 * NULL */
+	/* up_lifecycle_run() or up_lifecycle_initialize() failed: the
+	 * reference's description of the failed step ("onCreateCommand from
+	 * devcontainer.json failed."), or NULL */
 	char *failed_description;
 };
 

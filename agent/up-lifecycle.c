@@ -120,6 +120,12 @@ up_lifecycle_initialize(struct up_state *s, char **cause)
 	progress_flush(&p);
 	buf_free(p.batch);
 	free(watch.running);
+	/* (the reference's words for this step differ from the others') */
+	if (rc != 0) {
+		free(s->failed_description);
+		s->failed_description =
+		    xstrdup("The initializeCommand in the devcontainer.json failed.");
+	}
 	return rc;
 }
 

@@ -7,8 +7,9 @@
 # ("onCreateCommand from devcontainer.json failed."); a failing command of an
 # object names its key ("b of postCreateCommand ..."), a Feature's its Feature
 # ("... from Feature './bad' failed."); an up that fails before
-# there is a container (an image that cannot be pulled) has no containerId
-# and the generic description. Then the reference itself on the local
+# there is a container (an image that cannot be pulled, a failing
+# initializeCommand) has no containerId and the generic description (the
+# reference's own for initializeCommand). Then the reference itself on the local
 # workspaces: its results have the same keys (and descriptions).
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
@@ -49,6 +50,7 @@ ws oncreate '{"image": "'"$img"'", "onCreateCommand": "echo oc-ran; exit 3",
 ws member '{"image": "'"$img"'",
 	"postCreateCommand": {"a": "true", "b": "exit 4"}}'
 ws noimage '{"image": "rdev-test/no-such-image:never"}'
+ws init '{"image": "'"$img"'", "initializeCommand": "exit 2"}'
 # A Feature's failing postCreateCommand (a local Feature: in .devcontainer/).
 mkdir -p "$TEST_TMP/feature/.devcontainer/bad"
 printf '%s\n' '{"image": "'"$img"'", "features": {"./bad": {}}}' \
@@ -126,6 +128,13 @@ for where in remote local; do
 		'["description","message","outcome"]'
 	check_eq "$where noimage: the generic description" \
 		"$(jq -r .description "$out-noimage.json")" "An error occurred setting up the container."
+
+	# --- initializeCommand (on the host, before the container): its own words ---
+	up_fails "$(t init)" "$out-init.json"
+	check_eq "$where init: keys" "$(jq -c 'keys' "$out-init.json")" \
+		'["description","message","outcome"]'
+	check_eq "$where init: description" "$(jq -r .description "$out-init.json")" \
+		"The initializeCommand in the devcontainer.json failed."
 done
 
 # --- the reference: the same keys, the same descriptions ---
@@ -137,7 +146,7 @@ if [ -z "$REF" ] || [ ! -x "$REF" ]; then
 fi
 [ -x "$REF" ] || fail "the reference CLI is not available at '$REF'"
 mkdir -p "$TEST_TMP/reftmp"
-for c in oncreate member feature noimage; do
+for c in oncreate member feature noimage init; do
 	rc=0
 	TMPDIR=$TEST_TMP/reftmp "$REF" up --workspace-folder "$ref_ws/$c" \
 		>"$TEST_TMP/ref-$c.json" 2>"$TEST_TMP/ref-$c.err" || rc=$?
