@@ -108,6 +108,29 @@ TEST(error_answer_is_the_cause_and_status)
 	proto_conn_free(b);
 }
 
+/* A failure's details ("result" beside "error": up's containerId) reach the
+ * caller with the cause. */
+TEST(error_answer_hands_over_its_result)
+{
+	struct proto_conn *a, *b;
+	cJSON *req = cJSON_Parse("{\"id\":3,\"op\":\"up\"}"), *res = NULL;
+	char *cause = NULL;
+
+	pair(&a, &b);
+	send_json(b,
+	    "{\"id\":3,\"ok\":false,\"error\":\"onCreateCommand failed\","
+	    "\"exitStatus\":1,\"result\":{\"containerId\":\"c3\"}}");
+	ASSERT_INT_EQ(proto_conn_request(a, req, NULL, NULL, &res, NULL, &cause), -1);
+	ASSERT_STR_CONTAINS(cause, "onCreateCommand failed");
+	ASSERT_NOT_NULL(res);
+	ASSERT_STR_EQ(
+	    cJSON_GetObjectItemCaseSensitive(res, "containerId")->valuestring, "c3");
+	cJSON_Delete(res);
+	free(cause);
+	proto_conn_free(a);
+	proto_conn_free(b);
+}
+
 TEST(peer_gone_is_said)
 {
 	struct proto_conn *a, *b;
