@@ -245,7 +245,7 @@ cmd_forward_add(struct remote *r, const char *workspace, const char *config,
 }
 
 int
-client_forward_ports(const struct agent_backend *be, struct remote *r,
+client_forward_ports(const char *cmd, const struct agent_backend *be, struct remote *r,
     const char *workspace, const char *config, const cJSON *id_labels, int quiet,
     int auto_forward, const cJSON *ports)
 {
@@ -268,7 +268,7 @@ client_forward_ports(const struct agent_backend *be, struct remote *r,
 			cJSON_AddItemToObject(
 			    req, "idLabels", cJSON_Duplicate(id_labels, 1));
 		if (be->call(be->ctx, req, NULL, &res, &cause) != 0) {
-			fprintf(stderr, "rdev: up: forwardPorts: %s\n", cause);
+			fprintf(stderr, "rdev: %s: forwardPorts: %s\n", cmd, cause);
 			free(cause);
 			return 1;
 		}
@@ -299,9 +299,9 @@ client_forward_ports(const struct agent_backend *be, struct remote *r,
 			if (colon == NULL ||
 			    forward_spec_parse(colon + 1, &s, NULL) != 0) {
 				fprintf(stderr,
-				    "rdev: up: forwardPorts: '%s' is not PORT or "
+				    "rdev: %s: forwardPorts: '%s' is not PORT or "
 				    "\"service:PORT\"\n",
-				    e->valuestring);
+				    cmd, e->valuestring);
 				continue;
 			}
 			if (strncmp(e->valuestring, "localhost:", 10) != 0 &&
@@ -871,7 +871,7 @@ cmd_forward_exec(int argc, char **argv)
 		/* with the workspace's portsAttributes (onAutoForward, labels) */
 		cJSON_Delete(list);
 		rc = client_forward_ports(
-			 &be, r, workspace, config, id_labels, 0, 1, NULL) == 0
+			 "forward", &be, r, workspace, config, id_labels, 0, 1, NULL) == 0
 		    ? CMD_EXIT_OK
 		    : CMD_EXIT_FAILURE;
 		goto out;

@@ -79,7 +79,7 @@ cmd_up_exec(int argc, char **argv)
 	}
 	id_labels = client_id_labels_arg(ct.argc, ct.argv);
 	if (workspace != NULL &&
-	    client_forward_ports(&ct.be, ct.remote, workspace, config, id_labels,
+	    client_forward_ports("up", &ct.be, ct.remote, workspace, config, id_labels,
 		client_has_flag(ct.argc, ct.argv, "--json") ||
 		    client_log_json(ct.argc, ct.argv),
 		auto_forward, ports) != 0)

@@ -289,6 +289,7 @@ set -e
 check_eq "remote: forward --auto of a HOST: SOURCE never sent exits 1" "$rc" 1
 check_eq "... and says once it is not on the host yet ($(cat "$TEST_TMP/never.err"))" \
 	"$(never_notes)" 1
+check "... as forward's error, not up's" grep -q '^rdev: forward: ' "$TEST_TMP/never.err"
 # The command to paste quotes what a shell would split: './my never'.
 mkdir -p "$TEST_TMP/my never"
 echo '{"image": "x"}' >"$TEST_TMP/my never/.devcontainer.json"
