@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -116,16 +117,69 @@ struct serve_mux {
 
 static int serve_mux_connect(const char *address, int port, int *err);
 
-/* The CPUs this process may run on (its affinity, within those online). */
+int
+serve_mux_quota_cpus(const char *quota, const char *period)
+{
+	char *end;
+	long long q, p;
+
+	if (quota == NULL || period == NULL)
+		return 0;
+	q = strtoll(quota, &end, 10);
+	if (end == quota || q <= 0) /* ("max", or -1 in cgroup v1: none) */
+		return 0;
+	p = strtoll(period, &end, 10);
+	if (end == period || p <= 0)
+		return 0;
+	return q / p < 1 ? 1 : q / p > INT_MAX ? INT_MAX : (int)(q / p);
+}
+
+/* The whole CPUs of this process's cgroup's quota (cgroup v2 cpu.max or
+ * v1 cpu.cfs_quota_us / cpu.cfs_period_us, as a container sees its own),
+ * 0 for none. */
+static int
+serve_mux_cgroup_cpus(void)
+{
+	char line[128] = "", v1[64] = "", *sp;
+	FILE *f;
+	int n = 0;
+
+	if ((f = fopen("/sys/fs/cgroup/cpu.max", "r")) != NULL) {
+		if (fgets(line, sizeof line, f) != NULL &&
+		    (sp = strchr(line, ' ')) != NULL) {
+			*sp++ = '\0';
+			n = serve_mux_quota_cpus(line, sp);
+		}
+		fclose(f);
+		return n;
+	}
+	if ((f = fopen("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", "r")) != NULL) {
+		if (fgets(line, sizeof line, f) == NULL)
+			line[0] = '\0';
+		fclose(f);
+		if ((f = fopen("/sys/fs/cgroup/cpu/cpu.cfs_period_us", "r")) != NULL) {
+			if (fgets(v1, sizeof v1, f) != NULL)
+				n = serve_mux_quota_cpus(line, v1);
+			fclose(f);
+		}
+	}
+	return n;
+}
+
+/* The CPUs this process may run on (its affinity, within those online, and
+ * its cgroup's quota: a container held to one CPU's time on two spends
+ * that time spinning, and is throttled). */
 static int
 serve_mux_cpus(void)
 {
 	cpu_set_t set;
 	long online = sysconf(_SC_NPROCESSORS_ONLN);
-	int n = online > 0 ? (int)online : 1;
+	int n = online > 0 ? (int)online : 1, q;
 
 	if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) < n)
 		n = CPU_COUNT(&set);
+	if ((q = serve_mux_cgroup_cpus()) > 0 && q < n)
+		n = q;
 	return n;
 }
 

@@ -62,6 +62,9 @@ struct serve_mux_spin {
 	unsigned skipped;	   /* requests not spun after, since the last spin */
 	unsigned long spins, hits; /* (counted for tests and the log) */
 };
+/* The whole CPUs of a cgroup CPU quota of quota us per period us ("max"
+ * or a negative quota: none, 0; under one CPU: 1). */
+int serve_mux_quota_cpus(const char *quota, const char *period);
 /* A policy for cpus CPUs. */
 void serve_mux_spin_init(struct serve_mux_spin *sp, int cpus);
 /* Whether to spin after this request (1) or sleep at once (0). */

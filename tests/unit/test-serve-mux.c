@@ -1440,3 +1440,18 @@ TEST(a_request_is_followed_by_a_spin_that_catches_its_answer)
 	close(lfd);
 	rig_free(&r);
 }
+
+/* A cgroup's CPU quota counts as its whole CPUs (a container held to one
+ * CPU's time on two: no spin); none ("max", -1 in cgroup v1) as no limit. */
+TEST(spin_counts_a_cgroup_quota_as_its_cpus)
+{
+	ASSERT_INT_EQ(serve_mux_quota_cpus("max", "100000\n"), 0);
+	ASSERT_INT_EQ(serve_mux_quota_cpus("-1\n", "100000\n"), 0);
+	ASSERT_INT_EQ(serve_mux_quota_cpus("", "100000"), 0);
+	ASSERT_INT_EQ(serve_mux_quota_cpus("100000", "0"), 0);
+	ASSERT_INT_EQ(serve_mux_quota_cpus("50000", "100000\n"), 1);
+	ASSERT_INT_EQ(serve_mux_quota_cpus("100000", "100000\n"), 1);
+	ASSERT_INT_EQ(serve_mux_quota_cpus("150000", "100000\n"), 1);
+	ASSERT_INT_EQ(serve_mux_quota_cpus("200000\n", "100000\n"), 2);
+	ASSERT_INT_EQ(serve_mux_quota_cpus("400000", "100000"), 4);
+}
