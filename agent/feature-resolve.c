@@ -168,26 +168,57 @@ feature_resolve_key(const struct feature_resolve_ctx *c, const char *id, char **
 	return key;
 }
 
-/* Resolve installsAfter ids to keys; a missing folder or an id that does
- * not parse is nothing to wait for. */
-static void
-feature_resolve_after(const struct feature_resolve_ctx *c, struct feature *f)
+/* The key of an installsAfter or overrideFeatureInstallOrder entry: 0 with
+ * *key (NULL for a local folder that is not there: nothing to wait for), or
+ * -1 with *cause when the entry is one the reference refuses too (it fails
+ * "could not be processed"): an id that does not parse (a short "node", an
+ * absolute path) or a local folder outside .devcontainer. */
+static int
+feature_resolve_soft_key(
+    const struct feature_resolve_ctx *c, const char *id, char **key, char **cause)
+{
+	char *ignore = NULL;
+
+	*key = NULL;
+	if (id[0] == '/')
+		return error_set(cause,
+		    "'%s' is an absolute path (a local Feature is ./NAME in the "
+		    ".devcontainer folder, as the reference CLI requires)",
+		    id);
+	if (feature_resolve_is_local(id)) {
+		if (feature_resolve_inside(c, id, cause) != 0)
+			return -1;
+		*key = feature_resolve_dir(c, id, NULL, &ignore);
+		free(ignore);
+		return 0;
+	}
+	*key = feature_resolve_key(c, id, cause);
+	return *key == NULL ? -1 : 0;
+}
+
+/* Resolve installsAfter ids to keys; a missing local folder is nothing to
+ * wait for, an entry that cannot be honoured an error naming the Feature. */
+static int
+feature_resolve_after(
+    const struct feature_resolve_ctx *c, struct feature *f, char **cause)
 {
 	const cJSON *a, *e;
-	char *dir, *ignore = NULL;
+	char *dir;
 
 	a = cJSON_GetObjectItemCaseSensitive(feature_json_root(f->json), "installsAfter");
 	cJSON_ArrayForEach(e, a) {
 		if (!cJSON_IsString(e))
-			continue;
-		dir = feature_resolve_key(c, e->valuestring, &ignore);
-		free(ignore);
-		ignore = NULL;
+			continue; /* feature_json_parse refused it */
+		if (feature_resolve_soft_key(c, e->valuestring, &dir, cause) != 0)
+			return error_prefix(cause,
+			    "Feature \"%s\": \"installsAfter\" \"%s\" cannot be honoured",
+			    f->id, e->valuestring);
 		if (dir == NULL)
 			continue;
 		f->after = xreallocarray(f->after, f->nafter + 1, sizeof *f->after);
 		f->after[f->nafter++] = dir;
 	}
+	return 0;
 }
 
 /* Add Feature id with its given value (where names it in messages) and,
@@ -253,7 +284,8 @@ feature_resolve_add(struct feature_resolve_ctx *c, const char *id, const cJSON *
 				strlen(fs->v[i].ref->name) - 1),
 			    fs->v[i].ref->path);
 	}
-	feature_resolve_after(c, &fs->v[i]);
+	if (feature_resolve_after(c, &fs->v[i], cause) != 0)
+		return error_prefix(cause, "%s", where);
 	deps = cJSON_GetObjectItemCaseSensitive(feature_json_root(fj), "dependsOn");
 	cJSON_ArrayForEach(d, deps) {
 		dwhere = xasprintf("Feature \"%s\": \"dependsOn\".\"%s\"", id, d->string);
@@ -288,17 +320,36 @@ feature_resolve_where(const struct config *cfg, const char *id)
 	return xasprintf("%s: \"features\".\"%s\"", jsonc_doc_name(doc), id);
 }
 
+/* "FILE:LINE:COL" of entry index (id) of devcontainer.json's
+ * overrideFeatureInstallOrder, or "FILE" when it is not there as written
+ * (the configuration's object is not the document's tree). New string. */
+static char *
+feature_resolve_override_where(const struct config *cfg, int index, const char *id)
+{
+	const struct jsonc_doc *doc = config_get_doc(cfg);
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(
+	    jsonc_doc_root(doc), "overrideFeatureInstallOrder");
+	const cJSON *e = cJSON_GetArrayItem(a, index);
+	unsigned line, col;
+
+	if (cJSON_IsString(e) && strcmp(e->valuestring, id) == 0 &&
+	    jsonc_doc_locate(doc, e, &line, &col) == 0)
+		return xasprintf("%s:%u:%u", jsonc_doc_name(doc), line, col);
+	return xstrdup(jsonc_doc_name(doc));
+}
+
 /* Order the set (fs->order) as the reference does. */
 static int
-feature_resolve_order(struct feature_resolve_ctx *c, const cJSON *override, char **cause)
+feature_resolve_order(struct feature_resolve_ctx *c, const struct config *cfg,
+    const cJSON *override, char **cause)
 {
 	struct feature_set *fs = c->fs;
 	struct feature_order_node *nodes = xcalloc(fs->n, sizeof *nodes);
 	const char **keys = NULL;
 	const cJSON *e;
-	char *ignore = NULL;
+	char *key, *where;
 	size_t nkeys = 0;
-	int rc;
+	int rc, index;
 
 	for (size_t i = 0; i < fs->n; i++) {
 		const struct feature_ref *ref = fs->v[i].ref;
@@ -321,18 +372,31 @@ feature_resolve_order(struct feature_resolve_ctx *c, const cJSON *override, char
 		nodes[i].nafter = fs->v[i].nafter;
 	}
 	keys = xcalloc((size_t)cJSON_GetArraySize(override) + 1, sizeof *keys);
+	rc = 0;
+	index = -1;
 	cJSON_ArrayForEach(e, override) {
+		index++;
 		if (!cJSON_IsString(e))
-			continue;
-		keys[nkeys] = feature_resolve_key(c, e->valuestring, &ignore);
-		free(ignore);
-		ignore = NULL;
-		if (keys[nkeys] != NULL)
-			nkeys++;
+			continue; /* config validation refused it */
+		if (feature_resolve_soft_key(c, e->valuestring, &key, cause) != 0) {
+			where =
+			    feature_resolve_override_where(cfg, index, e->valuestring);
+			error_prefix(cause,
+			    "%s: \"overrideFeatureInstallOrder\" \"%s\" cannot be "
+			    "honoured",
+			    where, e->valuestring);
+			free(where);
+			rc = -1;
+			break;
+		}
+		if (key != NULL)
+			keys[nkeys++] = key;
 	}
-	feature_order_override(nodes, fs->n, keys, nkeys);
-	fs->order = xcalloc(fs->n + 1, sizeof *fs->order);
-	rc = feature_order_sort(nodes, fs->n, fs->order, cause);
+	if (rc == 0) {
+		feature_order_override(nodes, fs->n, keys, nkeys);
+		fs->order = xcalloc(fs->n + 1, sizeof *fs->order);
+		rc = feature_order_sort(nodes, fs->n, fs->order, cause);
+	}
 	for (size_t i = 0; i < nkeys; i++)
 		free((char *)keys[i]);
 	free(keys);
@@ -389,9 +453,13 @@ feature_resolve(
 		if (rc != 0)
 			break;
 	}
+	/* Without Features the reference reads no overrideFeatureInstallOrder
+	 * (userFeaturesToArray() gives none): not an error then. */
 	if (rc == 0)
-		rc = feature_resolve_order(&c,
-		    cJSON_GetObjectItemCaseSensitive(obj, "overrideFeatureInstallOrder"),
+		rc = feature_resolve_order(&c, cfg,
+		    c.fs->n == 0 ? NULL
+				 : cJSON_GetObjectItemCaseSensitive(
+				       obj, "overrideFeatureInstallOrder"),
 		    cause);
 	free(c.config_dir);
 	free(c.devcontainer_dir);

@@ -135,6 +135,26 @@ bad json '{ "./j": {} }' 'j/devcontainer-feature.json:2:31: "options"."a"."type"
 mkdir -p "$WS-badoutside/.devcontainer"
 cp -r "$d/base" "$WS-badoutside/outer"
 bad outside '{ "../outer": {} }' "\"features\".\"../outer\": $WS-badoutside/outer is not inside $WS-badoutside/.devcontainer"
+# An installsAfter or overrideFeatureInstallOrder entry that cannot be
+# honoured (not an id, a folder outside .devcontainer): the reference fails
+# ("could not be processed"); rdev says where (it ignored them).
+mkdir -p "$WS-badafter/.devcontainer"
+feature "$WS-badafter/.devcontainer/a" a ', "installsAfter": ["node"]' true
+bad after '{ "./a": {} }' '"features"."./a": Feature "./a": "installsAfter" "node" cannot be honoured: Feature '"'node'"' is not'
+mkdir -p "$WS-badafterout/.devcontainer"
+feature "$WS-badafterout/.devcontainer/a" a ', "installsAfter": ["../x"]' true
+bad afterout '{ "./a": {} }' 'Feature "./a": "installsAfter" "../x" cannot be honoured: '"$WS-badafterout/x is not inside"
+bad override '{ "./top": {} },
+  "overrideFeatureInstallOrder": [ "./mid", "fish" ]' \
+	'devcontainer.json:2:45: "overrideFeatureInstallOrder" "fish" cannot be honoured: Feature '"'fish'"' is not'
+# Without Features the reference reads no overrideFeatureInstallOrder.
+mkdir -p "$WS-nofeat/.devcontainer"
+echo '{ "image": "'"$RDEV_RIG_IMAGE_BOOKWORM_DEV"'", "overrideFeatureInstallOrder": [ "fish" ] }' \
+	>"$WS-nofeat/.devcontainer/devcontainer.json"
+rdev read-configuration --workspace-folder "$WS-nofeat" --include-merged-configuration \
+	>"$TEST_TMP/nofeat.out" 2>&1 || fail "read-configuration without Features failed"
+check "no Features: overrideFeatureInstallOrder is not read" \
+	sh -c "! grep -q 'cannot be honoured' '$TEST_TMP/nofeat.out'"
 # The reference's results (its container inspected and removed before
 # rdev's up of the same workspace).
 if [ -n "$ref_pid" ]; then
