@@ -198,3 +198,26 @@ TEST(oci_sorted_by_namespace_id_tag_not_digest)
 	cJSON_Delete(o);
 	cJSON_Delete(o1);
 }
+
+/* The same, with keys as feature-resolve gives them ("registry/namespace/id",
+ * equal for one Feature's tags) and digests in the other order: by key and
+ * options, or by digest, a:2 (no options, sha256:1) would come first. */
+TEST(oci_sorted_by_tag_then_options_then_digest)
+{
+	cJSON *o = cJSON_CreateObject(), *o1 = cJSON_Parse("{\"v\":\"1\"}");
+	struct feature_order_node v[] = {
+		oci_node("r/n/a:2", "r/n", "a", "2", "sha256:1", o),
+		oci_node("r/n/a:1", "r/n", "a", "1", "sha256:2", o1),
+		oci_node("r/n/b@sha256:3", "r/n", "b", NULL, "sha256:3", o),
+		oci_node("r/n/b@sha256:4", "r/n", "b", NULL, "sha256:4", o1),
+	};
+	char *s;
+
+	for (size_t i = 0; i < 4; i++)
+		v[i].key = i < 2 ? "r/n/a" : "r/n/b";
+	s = order_text(v, 4);
+	ASSERT_STR_EQ(s, "r/n/a:1, r/n/a:2, r/n/b@sha256:3, r/n/b@sha256:4");
+	free(s);
+	cJSON_Delete(o);
+	cJSON_Delete(o1);
+}
