@@ -877,9 +877,15 @@ up_run(const struct up_opts *opts, struct up_result *res, char **cause)
 			goto out;
 		started = created;
 	} else {
-		if (up_find_container(&s, &s.container, cause) != 0 ||
-		    owner_check(s.container, cause) != 0)
+		if (up_find_container(&s, &s.container, cause) != 0)
 			goto out;
+		if (owner_check(s.container, cause) != 0) {
+			/* Another user's: no containerId in the failed result
+			 * (a script cleans up with it). */
+			cJSON_Delete(s.container);
+			s.container = NULL;
+			goto out;
+		}
 		/* The container to replace is removed only once its successor's
 		 * image is ready (up_create). */
 		if (s.container != NULL && (opts->rebuild || opts->recreate)) {

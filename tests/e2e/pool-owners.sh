@@ -90,6 +90,9 @@ check "... and nothing ran there" sh -c "! docker exec $cid test -e /tmp/b-was-h
 refused "stop of A's environment" rdev stop "$hb:$shared/wa"
 refused "down of A's environment" rdev down "$hb:$shared/wa"
 refused "up of A's environment" rdev up "$hb:$shared/wa"
+# (its result names no container: not one B's up made, nor B's to clean up)
+check_eq "... and its result has no containerId of A's" \
+	"$(jq -r '.containerId // "none"' "$TEST_TMP/refused.out")" none
 check_eq "A's environment still runs" "$(docker inspect -f '{{.State.Running}}' "$cid")" true
 check_eq "ls as A: A's own" "$(rdev ls "$ha:~" --json | jq -r 'map(.containerId) | join(",")')" "$cid"
 check_eq "ls as B: none of A's" "$(rdev ls "$hb:~" --json | jq -r 'map(select(.containerId == "'"$cid"'")) | length')" 0
