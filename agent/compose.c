@@ -29,6 +29,7 @@
 #include "image.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "owner.h"
 #include "spawn.h"
 #include "uid-sync.h"
 #include "labels.h"
@@ -724,6 +725,11 @@ compose_up(const struct config *cfg, struct docker *d, const char *config_hash,
 	c.lock_text = lock_text;
 	hash = compose_config_hash(&c, config_hash);
 	if (compose_find_container(&c, &found, cause) != 0)
+		goto out;
+	/* Found by the project's name (the folder's, the same for every user
+	 * naming it): another user's is neither reused, started again nor
+	 * replaced, as up_run() refuses for the other configurations. */
+	if (owner_check(found, cause) != 0)
 		goto out;
 	/* Removed by compose_start once the new container's images are built. */
 	if (found != NULL && (opts->rebuild || opts->recreate)) {

@@ -18,6 +18,7 @@
 #include "docker.h"
 #include "error.h"
 #include "lifecycle.h"
+#include "owner.h"
 #include "workspace.h"
 #include "xmalloc.h"
 
@@ -27,7 +28,9 @@
 /* r's workspace's container and the agent's state directory, where its
  * background lifecycle log (lifecycle_log_path()) and record are: both new
  * strings; -1 with *cause "no dev container for PATH (run `UP_CMD` first)"
- * when there is none. */
+ * when there is none, or owner_check()'s when it is another user's (its log
+ * is in that user's state directory, not here: an empty answer would say
+ * "none yet"). */
 static int
 op_logs_locate(const struct agent_op_req *r, const char *up_cmd, char **state_dir,
     char **container_id, char **cause)
@@ -38,7 +41,8 @@ op_logs_locate(const struct agent_op_req *r, const char *up_cmd, char **state_di
 
 	*state_dir = *container_id = NULL;
 	if (workspace_open_existing(
-		r->workspace, r->config, r->id_labels, up_cmd, d, &ws, cause) != 0)
+		r->workspace, r->config, r->id_labels, up_cmd, d, &ws, cause) != 0 ||
+	    owner_check(ws.container, cause) != 0)
 		goto out;
 	if ((*state_dir = agent_state_dir(cause)) == NULL)
 		goto out;

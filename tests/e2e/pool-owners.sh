@@ -3,8 +3,10 @@
 # Docker engine, told apart by their policies' hostId):
 #   two host accounts A and B: A's container carries its owner labels (the
 #   host user, the local user@machine); B, naming A's workspace folder,
-#   cannot exec into, stop, remove or up it (the agent refuses, naming the
-#   owner); `ls` shows each their own, `ls --all` everyone's;
+#   cannot exec into, read the logs of, stop, remove or up it (the agent
+#   refuses, naming the owner); the same for A's Compose project, which B's
+#   up neither reuses nor starts again; `ls` shows each their own, `ls --all`
+#   everyone's;
 #   two brokers of two local users (root and nu2, in group docker) placing at
 #   once on a pool whose one host allows one environment per user
 #   (maxEnvironmentsPerUser 1, both log in as the same host user): exactly
@@ -30,12 +32,14 @@ nu2() { # run rdev as nu2, with its own broker, pools and state
 		RDEV_SSH_CONFIG="$nu2_dir/ssh_config" "$RDEV_BIN_DIR/rdev" "$@"
 }
 cw=cw$$ iw=iw$$ # a Compose workspace and an image one, uploaded to $he
+ca=ca$$ # A's Compose workspace in the shared folder
 cleanup() {
 	local rc=$?
 	set +e
 	runuser -u nu2 -- env RDEV_RUNTIME_DIR="$nu2_dir/rt" \
 		"$RDEV_BIN_DIR/rdev-broker" stop >/dev/null 2>&1
 	rdev down "$he:" "$TEST_TMP/$cw" >/dev/null 2>&1
+	rdev down "$ha:$shared/$ca" >/dev/null 2>&1
 	rig_remove_host_containers "$ha" "$hc" "$hd" "$he"
 	(exit $rc)
 	rig_test_cleanup
@@ -87,6 +91,7 @@ refused() { # WHAT CMD...: CMD fails naming A as the owner
 }
 refused "exec in A's environment" rdev exec "$hb:$shared/wa" -- touch /tmp/b-was-here
 check "... and nothing ran there" sh -c "! docker exec $cid test -e /tmp/b-was-here"
+refused "logs of A's environment" rdev logs "$hb:$shared/wa"
 refused "stop of A's environment" rdev stop "$hb:$shared/wa"
 refused "down of A's environment" rdev down "$hb:$shared/wa"
 refused "up of A's environment" rdev up "$hb:$shared/wa"
@@ -99,6 +104,34 @@ check_eq "ls as B: none of A's" "$(rdev ls "$hb:~" --json | jq -r 'map(select(.c
 check_eq "ls --all as B: A's too, with its owner" \
 	"$(rdev ls "$hb:~" --all --json | jq -r '.[] | select(.containerId == "'"$cid"'") | .owner')" "$user_a"
 check "A can still stop it" rdev stop "$ha:$shared/wa"
+
+# --- two host accounts, a Compose project --------------------------------------------
+# (the project is found by its name, the folder's: B's up must not reuse or
+# start A's service container)
+mkdir -p "$shared/$ca/.devcontainer"
+printf 'version: "2.4"\nservices:\n  app:\n    image: %s\n' "$RDEV_RIG_IMAGE_BUSYBOX" \
+	>"$shared/$ca/.devcontainer/docker-compose.yml"
+printf '{"dockerComposeFile": "docker-compose.yml", "service": "app", %s}\n' \
+	'"workspaceFolder": "/workspace", "overrideCommand": true' \
+	>"$shared/$ca/.devcontainer/devcontainer.json"
+chmod -R a+rX "$shared/$ca"
+rdev up "$ha:$shared/$ca" >"$TEST_TMP/up-ca.json" 2>"$TEST_TMP/up.err" ||
+	{ cat "$TEST_TMP/up.err" >&2; fail "Compose up as A failed"; }
+cid=$(jq -r .containerId "$TEST_TMP/up-ca.json")
+refused "exec in A's Compose environment" rdev exec "$hb:$shared/$ca" -- touch /tmp/b-was-here
+check "... and nothing ran there" sh -c "! docker exec $cid test -e /tmp/b-was-here"
+refused "logs of A's Compose environment" rdev logs "$hb:$shared/$ca"
+refused "stop of A's Compose environment" rdev stop "$hb:$shared/$ca"
+refused "down of A's Compose environment" rdev down "$hb:$shared/$ca"
+refused "up of A's Compose environment (running)" rdev up "$hb:$shared/$ca"
+check_eq "... and its result has no containerId of A's" \
+	"$(jq -r '.containerId // "none"' "$TEST_TMP/refused.out")" none
+check_eq "A's Compose environment still runs, the one container" \
+	"$(docker ps -aq --filter "label=com.docker.compose.project=$(jq -r .composeProjectName "$TEST_TMP/up-ca.json")" --no-trunc)" "$cid"
+check "A stops it" rdev stop "$ha:$shared/$ca"
+refused "up of A's Compose environment (stopped)" rdev up "$hb:$shared/$ca"
+check_eq "... and it stays stopped" "$(docker inspect -f '{{.State.Running}}' "$cid")" false
+check "A can still remove it" rdev down "$ha:$shared/$ca"
 
 # --- allowedUsers ------------------------------------------------------------------
 ws wd
