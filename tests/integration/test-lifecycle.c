@@ -92,12 +92,20 @@ collect_out(void *arg, const char *step, const char *line)
 static void
 collect_event(void *arg, const char *step, enum lifecycle_event ev, const char *detail)
 {
-	static const char *const names[] = { "run", "skip", "done", "failed",
-		"member-failed" };
+	/* Indexed by the event: those left out (MEMBER_RUN, a group's key
+	 * before its RUN; FEATURE_FAILED, a Feature's id before FAILED) and
+	 * any added later are not collected. */
+	static const char *const names[LIFECYCLE_EVENT_FEATURE_FAILED + 1] = {
+		[LIFECYCLE_EVENT_RUN] = "run",
+		[LIFECYCLE_EVENT_SKIP] = "skip",
+		[LIFECYCLE_EVENT_DONE] = "done",
+		[LIFECYCLE_EVENT_FAILED] = "failed",
+		[LIFECYCLE_EVENT_MEMBER_FAILED] = "member-failed",
+	};
 	struct collect *c = arg;
 
-	if (ev == LIFECYCLE_EVENT_MEMBER_RUN)
-		return; /* (a group's key, before its RUN) */
+	if ((size_t)ev >= sizeof names / sizeof names[0] || names[ev] == NULL)
+		return;
 	buf_appendf(c->events, "%s %s\n", step, names[ev]);
 }
 
