@@ -37,7 +37,9 @@ struct agent_exec_req {
  * same requests and print the same output from either. */
 struct agent_backend {
 	/* Run request req (consumed: {"op":NAME,...}, agent-ops.h) and return
-	 * its result; progress to p (may be NULL). 0, or -1 with *cause. */
+	 * its result; progress to p (may be NULL). 0, or -1 with *cause; either
+	 * way the caller frees *result (on failure the error's details, up's
+	 * containerId and description, or NULL). */
 	int (*call)(void *ctx, cJSON *req, const struct progress *p, cJSON **result,
 	    char **cause);
 	/* Run command in the workspace's container, streamed to and from this

@@ -138,6 +138,7 @@ agent_info_exec(int argc, char **argv)
 	if (agent_backend_local.call(NULL, req, NULL, &res, &cause) != 0) {
 		fprintf(stderr, "rdev-agent: info: %s\n", cause);
 		free(cause);
+		cJSON_Delete(res);
 		return CMD_EXIT_FAILURE;
 	}
 	text = cJSON_PrintUnformatted(res);

@@ -105,7 +105,7 @@ agent_cmd_down(const struct agent_backend *be, const struct cmd_program *prog,
     const struct cmd_entry *entry, int argc, char **argv)
 {
 	struct agent_cmd_args a;
-	cJSON *res, *req;
+	cJSON *res = NULL, *req;
 	char *cause = NULL;
 	long n;
 
@@ -117,6 +117,7 @@ agent_cmd_down(const struct agent_backend *be, const struct cmd_program *prog,
 	if (be->call(be->ctx, req, NULL, &res, &cause) != 0) {
 		fprintf(stderr, "%s: down: %s\n", prog->name, cause);
 		free(cause);
+		cJSON_Delete(res);
 		return CMD_EXIT_FAILURE;
 	}
 	if (json_get_int(res, "removed", 0, 1000000, &n) != 0) {

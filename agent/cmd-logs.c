@@ -23,7 +23,8 @@
 /* The most one answer carries (the agent's limit too). */
 #define CMD_LOGS_CHUNK (4u << 20)
 
-/* The log from offset on (offset < 0: its last CMD_LOGS_CHUNK bytes). */
+/* The log from offset on (offset < 0: its last CMD_LOGS_CHUNK bytes); on
+ * failure nothing in *result. */
 static int
 cmd_logs_ask(const struct agent_backend *be, const struct cmd_program *prog,
     const struct agent_cmd_args *a, long long offset, cJSON **result, char **cause)
@@ -33,7 +34,11 @@ cmd_logs_ask(const struct agent_backend *be, const struct cmd_program *prog,
 	cJSON_AddNumberToObject(req, "maxBytes", CMD_LOGS_CHUNK);
 	if (offset >= 0)
 		cJSON_AddNumberToObject(req, "offset", (double)offset);
-	return be->call(be->ctx, req, NULL, result, cause);
+	if (be->call(be->ctx, req, NULL, result, cause) == 0)
+		return 0;
+	cJSON_Delete(*result);
+	*result = NULL;
+	return -1;
 }
 
 /* Write text to our stdout, waiting while it is full (a non-blocking one).

@@ -80,7 +80,7 @@ agent_cmd_ls(const struct agent_backend *be, const struct cmd_program *prog,
     const struct cmd_entry *entry, int argc, char **argv)
 {
 	struct agent_cmd_args a;
-	cJSON *list, *req;
+	cJSON *list = NULL, *req;
 	char *cause = NULL, *text;
 
 	if (agent_cmd_args_parse(
@@ -93,6 +93,7 @@ agent_cmd_ls(const struct agent_backend *be, const struct cmd_program *prog,
 	if (be->call(be->ctx, req, NULL, &list, &cause) != 0) {
 		fprintf(stderr, "%s: ls: %s\n", prog->name, cause);
 		free(cause);
+		cJSON_Delete(list);
 		return CMD_EXIT_FAILURE;
 	}
 	if (a.json) {

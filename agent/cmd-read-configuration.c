@@ -147,6 +147,7 @@ agent_cmd_read_configuration(const struct agent_backend *be,
 	if (be->call(be->ctx, req, NULL, &res, &cause) != 0) {
 		fprintf(stderr, "%s: %s: %s\n", prog->name, entry->name, cause);
 		free(cause);
+		cJSON_Delete(res);
 		return CMD_EXIT_FAILURE;
 	}
 	warnings = cJSON_DetachItemFromObjectCaseSensitive(res, "warnings");

@@ -66,7 +66,7 @@ agent_cmd_stop(const struct agent_backend *be, const struct cmd_program *prog,
     const struct cmd_entry *entry, int argc, char **argv)
 {
 	struct agent_cmd_args a;
-	cJSON *res;
+	cJSON *res = NULL;
 	char *cause = NULL;
 	long n, already;
 	int rc;
@@ -79,6 +79,7 @@ agent_cmd_stop(const struct agent_backend *be, const struct cmd_program *prog,
 	if (rc != 0) {
 		fprintf(stderr, "%s: stop: %s\n", prog->name, cause);
 		free(cause);
+		cJSON_Delete(res);
 		return CMD_EXIT_FAILURE;
 	}
 	if (json_get_int(res, "stopped", 0, 1000000, &n) != 0) {

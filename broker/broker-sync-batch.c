@@ -25,8 +25,10 @@ broker_sync_connect(struct broker_sync *s, int fd, char **cause)
 	s->conn = proto_conn_new(fd, s->label);
 	s->next_id = BROKER_SYNC_AGENT_ID + 1;
 	if (proto_conn_response(s->conn, BROKER_SYNC_AGENT_ID, NULL, NULL,
-		BROKER_SYNC_CONNECT_MS, NULL, &result, NULL, cause) != 0)
+		BROKER_SYNC_CONNECT_MS, NULL, &result, NULL, cause) != 0) {
+		cJSON_Delete(result);
 		return -1;
+	}
 	cJSON_Delete(result);
 	if (proto_conn_handshake(s->conn, "rdev-broker " RDEV_VERSION, &version, cause) !=
 	    0)

@@ -74,7 +74,8 @@ broker_cmd_start(int argc, char **argv)
 }
 
 /* Send one request to the running broker (fields: more members, taken, or
- * NULL). 1 if none runs. */
+ * NULL): 0 with its result in *result (the caller frees it); 1 if none
+ * runs, -1 with *cause, both with nothing in *result. */
 static int
 broker_cmd_request(const char *op, cJSON *fields, cJSON **result, char **cause)
 {
@@ -82,6 +83,7 @@ broker_cmd_request(const char *op, cJSON *fields, cJSON **result, char **cause)
 	cJSON *req;
 	int not_running, rc;
 
+	*result = NULL;
 	if (broker_client_connect(
 		0, "rdev-broker " RDEV_VERSION, &c, &not_running, cause) != 0) {
 		cJSON_Delete(fields);
@@ -92,6 +94,10 @@ broker_cmd_request(const char *op, cJSON *fields, cJSON **result, char **cause)
 	cJSON_AddStringToObject(req, "op", op);
 	rc = proto_conn_request(c, req, NULL, NULL, result, NULL, cause);
 	proto_conn_free(c);
+	if (rc != 0) {
+		cJSON_Delete(*result); /* (an error's details: none says them) */
+		*result = NULL;
+	}
 	return rc;
 }
 

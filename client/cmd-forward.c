@@ -270,6 +270,7 @@ client_forward_ports(const char *cmd, const struct agent_backend *be, struct rem
 		if (be->call(be->ctx, req, NULL, &res, &cause) != 0) {
 			fprintf(stderr, "rdev: %s: forwardPorts: %s\n", cmd, cause);
 			free(cause);
+			cJSON_Delete(res);
 			return 1;
 		}
 		merged = cJSON_GetObjectItemCaseSensitive(res, "ports");
@@ -385,8 +386,11 @@ cmd_forward_status(int *failed, char **cause)
 	req = cJSON_CreateObject();
 	cJSON_AddNumberToObject(req, "id", 1);
 	cJSON_AddStringToObject(req, "op", "status");
-	if (proto_conn_request(c, req, NULL, NULL, &res, NULL, cause) != 0)
+	if (proto_conn_request(c, req, NULL, NULL, &res, NULL, cause) != 0) {
 		*failed = 1;
+		cJSON_Delete(res); /* (an error's details, not a status) */
+		res = NULL;
+	}
 	proto_conn_free(c);
 	return res;
 }

@@ -49,6 +49,7 @@ doctor_local_broker(struct doctor_report *r)
 		    "rdev-broker stop, then any rdev command starts a new one",
 		    "no status: %s", cause);
 		free(cause);
+		cJSON_Delete(st);
 		proto_conn_free(c);
 		return;
 	}

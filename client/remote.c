@@ -246,8 +246,10 @@ remote_connect_once(struct remote *r, struct proto_conn **c, char **cause)
 	proto_conn_set_prompt(*c, r->o.batch ? NULL : remote_prompt, NULL);
 	req = remote_host_request(r, "agent");
 	if (proto_conn_request(*c, req, remote_on_progress,
-		r->o.quiet ? NULL : &stderr_progress, &result, NULL, cause) != 0)
+		r->o.quiet ? NULL : &stderr_progress, &result, NULL, cause) != 0) {
+		cJSON_Delete(result);
 		return -1;
+	}
 	cJSON_Delete(result);
 	/* The connection now reaches the agent. */
 	return proto_conn_handshake(*c, "rdev " RDEV_VERSION, &version, cause);

@@ -666,6 +666,7 @@ sync_back(struct proto_conn *c, int id, const char *root, const char *name,
 
 	st->more = 0;
 	if (proto_conn_request(c, req, NULL, NULL, &answer, NULL, cause) != 0) {
+		cJSON_Delete(answer);
 		if (*cause == NULL || strstr(*cause, "unknown op") == NULL)
 			return -1;
 		free(*cause);
