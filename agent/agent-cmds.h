@@ -94,7 +94,7 @@ cJSON *agent_cmd_request(
 	"\"remoteUser\":...,\"remoteWorkspaceFolder\":...}; on failure (exit 1)\n" \
 	"{\"outcome\":\"error\",\"message\":...,\"description\":...,\n" \
 	"\"containerId\":...}, containerId once the container exists (it is\n" \
-	"left running).\n" \
+	"left as it is: running, or stopped if it stopped or would not start).\n" \
 	"\n" \
 	"options (the reference CLI's, `devcontainer up`, where it has them):\n" \
 	"  --config FILE   use FILE instead of discovering devcontainer.json\n" \

@@ -839,8 +839,8 @@ up_explain_not_running(struct up_state *s, char **cause)
 }
 
 /* What the reference's up answers on failure besides the message: the
- * container's id once there is one (left as it is, running: scripts
- * clean up with it), and what failed. */
+ * container's id once there is one (left as it is, running or stopped:
+ * scripts clean up with it), and what failed. */
 static void
 up_result_failed(const struct up_state *s, struct up_result *res)
 {
