@@ -379,6 +379,16 @@ host_links_lost(struct host_session *h, const char *why)
 			/* (its bytes, then the reset of host_close_all_links's
 			 * close) */
 			host_link_flush_client(l, deadline);
+			/* Unless the server's own end had come (a close, a half
+			 * close: its stream whole) and all of it is in the
+			 * socket, nothing of the client's left behind: that
+			 * close is a FIN after what the socket holds, which a
+			 * reset would throw away (a slow reader of a whole
+			 * stream lost its tail and saw an error). */
+			if (l->down >= HOST_LINK_DOWN_EOF && !l->eof_failed &&
+			    !l->backlog && buf_len(l->to_cli) == 0 &&
+			    buf_len(l->to_ch) == 0)
+				continue;
 			host_link_reset(l);
 		} else if (l->state == HOST_LINK_OPENING)
 			host_send_error(l->fd, l->request_id, text);
