@@ -52,8 +52,8 @@
 /* The busy poll (serve_mux_spin_wanted): after a pass that sent at most
  * SERVE_MUX_SPIN_SMALL bytes to streams' sockets (a request: its answer
  * usually follows within tens of microseconds), the next poll is tried
- * with no timeout for up to SERVE_MUX_SPIN_US before the loop sleeps. */
-#define SERVE_MUX_SPIN_US 50
+ * with no timeout for up to SERVE_MUX_SPIN_US (serve-mux.h) before the
+ * loop sleeps. */
 #define SERVE_MUX_SPIN_SMALL 4096
 
 /* (the broker counts on these windows in the DATA it sends behind an open) */
@@ -81,6 +81,8 @@ struct serve_mux_stream {
 	int rd_eof;	    /* the socket ended: EOF sent */
 	int tcp;	    /* a "tcp" stream */
 	int bulk;	    /* its last read was large: splice the next */
+	int sent;	    /* this pass wrote to the socket */
+	int spin_watch;	    /* the armed pass wrote to it: its answer is a hit */
 	long long deadline; /* of the connect */
 	struct pollfd *pfd; /* its entry in this poll, or NULL */
 	LIST_ENTRY(serve_mux_stream) entry;
@@ -206,6 +208,13 @@ serve_mux_spin_wanted(struct serve_mux_spin *sp)
 }
 
 void
+serve_mux_spin_cut(struct serve_mux_spin *sp)
+{
+	sp->spins++;
+	sp->cut++;
+}
+
+void
 serve_mux_spin_result(struct serve_mux_spin *sp, int hit)
 {
 	sp->spins++;
@@ -223,6 +232,12 @@ const struct serve_mux_spin *
 serve_mux_spin_policy(const struct serve_mux *m)
 {
 	return &m->spin;
+}
+
+void
+serve_mux_set_spin_cpus(struct serve_mux *m, int cpus)
+{
+	serve_mux_spin_init(&m->spin, cpus);
 }
 
 struct serve_mux *
@@ -321,8 +336,9 @@ serve_mux_free(struct serve_mux *m)
 {
 	if (m == NULL)
 		return;
-	log_debug("listen: %lu spins after a request, %lu caught something",
-	    m->spin.spins, m->spin.hits);
+	log_debug("listen: %lu spins after a request, %lu caught the answer, %lu "
+		  "ended by other work",
+	    m->spin.spins, m->spin.hits, m->spin.cut);
 	while (!LIST_EMPTY(&m->streams))
 		serve_mux_stream_free(LIST_FIRST(&m->streams));
 	buf_free(m->in);
@@ -575,6 +591,7 @@ serve_mux_settle(struct serve_mux *m, int send_now)
 			n = n < 0 ? 0 : n;
 			s->written += (uint32_t)n;
 			m->pass_sent += (size_t)n;
+			s->sent |= n > 0;
 		}
 		/* (the common case, all sent: no buffer touched) */
 		rest = (size_t)n == s->pending || buf_len(s->to_sock) == 0 ? s->to_sock
@@ -964,6 +981,7 @@ serve_mux_sock_write(struct serve_mux *m, struct serve_mux_stream *s)
 
 	s->written += (uint32_t)n;
 	m->pass_sent += n;
+	s->sent |= n > 0;
 	if (rc != 0) {
 		serve_mux_stream_end(m, s, strerror(errno));
 		return -1;
@@ -1009,24 +1027,47 @@ serve_mux_flush(struct serve_mux *m)
 	return 0;
 }
 
-/* poll(2) of m->pfds[0..n): after a request went out (m->spin_armed), and
- * while the policy wants it, first without a timeout for up to
- * SERVE_MUX_SPIN_US, so that an answer that comes that soon is served
- * without this process sleeping and being woken (on a guest whose idle CPU
- * halts, a wake-up of tens of microseconds). */
+/* Whether the poll found an answer: a socket that the armed pass wrote to
+ * (its request's) readable, ended or failed. */
 static int
-serve_mux_wait(struct serve_mux *m, nfds_t n, int timeout_ms)
+serve_mux_spin_answered(const struct serve_mux *m)
+{
+	const struct serve_mux_stream *s;
+
+	LIST_FOREACH(s, &m->streams, entry) {
+		if (s->spin_watch && s->pfd != NULL &&
+		    (s->pfd->revents & (POLLIN | POLLHUP | POLLERR)) != 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* poll(2) of m->pfds[0..n): after a request went out (armed), and while the
+ * policy wants it, first without a timeout for up to SERVE_MUX_SPIN_US, so
+ * that an answer that comes that soon is served without this process
+ * sleeping and being woken (on a guest whose idle CPU halts, a wake-up of
+ * tens of microseconds). Only an answer scores a hit: anything else ready
+ * (the broker's next frame, another stream's bytes, room in the pipe) or a
+ * signal ends the spin, to be served at once, and scores nothing, since it
+ * says nothing of how soon answers come. */
+static int
+serve_mux_wait(struct serve_mux *m, nfds_t n, int timeout_ms, int armed)
 {
 	long long start;
 	int r;
 
-	if (m->spin_armed && timeout_ms != 0 && serve_mux_spin_wanted(&m->spin)) {
+	if (armed && timeout_ms != 0 && serve_mux_spin_wanted(&m->spin)) {
 		start = clock_now_us();
 		do {
 			if ((r = poll(m->pfds, n, 0)) != 0)
 				break;
 		} while (clock_now_us() - start < SERVE_MUX_SPIN_US);
-		serve_mux_spin_result(&m->spin, r > 0);
+		if (r == 0)
+			serve_mux_spin_result(&m->spin, 0);
+		else if (r > 0 && serve_mux_spin_answered(m))
+			serve_mux_spin_result(&m->spin, 1);
+		else
+			serve_mux_spin_cut(&m->spin);
 		if (r != 0)
 			return r;
 	}
@@ -1057,9 +1098,14 @@ serve_mux_poll(struct serve_mux *m, struct pollfd *extra, size_t nextra, int tim
 	struct serve_mux_stream *s, *next;
 	size_t n = 0, cap = nextra + 2, i;
 	long long now = clock_now_ms(), wait;
+	int armed = m->spin_armed;
 
 	if (m->ended)
 		return 0;
+	/* (this pass's own, whatever ends it: an EINTR's return spins no
+	 * more and counts no byte twice) */
+	m->spin_armed = 0;
+	m->pass_sent = 0;
 	LIST_FOREACH(s, &m->streams, entry)
 		cap++;
 	if (cap > m->npfds) {
@@ -1092,7 +1138,7 @@ serve_mux_poll(struct serve_mux *m, struct pollfd *extra, size_t nextra, int tim
 	}
 	for (i = 0; i < nextra; i++)
 		m->pfds[n++] = extra[i];
-	if (serve_mux_wait(m, (nfds_t)n, timeout_ms) < 0) {
+	if (serve_mux_wait(m, (nfds_t)n, timeout_ms, armed) < 0) {
 		if (errno == EINTR)
 			return 1;
 		fatal("listen: poll: %s", strerror(errno));
@@ -1120,5 +1166,9 @@ serve_mux_poll(struct serve_mux *m, struct pollfd *extra, size_t nextra, int tim
 	}
 	m->spin_armed = m->pass_sent > 0 && m->pass_sent <= SERVE_MUX_SPIN_SMALL;
 	m->pass_sent = 0;
+	LIST_FOREACH(s, &m->streams, entry) {
+		s->spin_watch = m->spin_armed && s->sent;
+		s->sent = 0;
+	}
 	return 1;
 }

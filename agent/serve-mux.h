@@ -48,10 +48,14 @@ struct serve_mux;
 
 /* Whether the agent's loop busy-polls after a request went to a socket
  * (serve-mux.c, serve_mux_wait): off with one CPU; each spin that caught
- * something scores +1, each that did not -2 (within 0..SERVE_MUX_SPIN_MAX),
+ * the answer (a socket written to turned readable) scores +1, each that
+ * caught nothing -2 (within 0..SERVE_MUX_SPIN_MAX), one ended by other work
+ * (the broker's frames, other streams, a signal) nothing,
  * and below SERVE_MUX_SPIN_MIN (fewer than 2 hits in 3) only one request in
  * SERVE_MUX_SPIN_RETRY spins, to see whether answers come fast again (one
  * that catches its answer turns spinning back on). */
+/* (the longest spin, in microseconds) */
+#define SERVE_MUX_SPIN_US 50
 #define SERVE_MUX_SPIN_MAX 16
 #define SERVE_MUX_SPIN_MIN 8
 #define SERVE_MUX_SPIN_START 12
@@ -59,8 +63,10 @@ struct serve_mux;
 struct serve_mux_spin {
 	int on;
 	int score;
-	unsigned skipped;	   /* requests not spun after, since the last spin */
-	unsigned long spins, hits; /* (counted for tests and the log) */
+	unsigned skipped; /* requests not spun after, since the last spin */
+	/* (counted for tests and the log: spins, those that caught the
+	 * answer, those ended by other work) */
+	unsigned long spins, hits, cut;
 };
 /* The whole CPUs of a cgroup CPU quota of quota us per period us ("max"
  * or a negative quota: none, 0; under one CPU: 1). */
@@ -69,10 +75,15 @@ int serve_mux_quota_cpus(const char *quota, const char *period);
 void serve_mux_spin_init(struct serve_mux_spin *sp, int cpus);
 /* Whether to spin after this request (1) or sleep at once (0). */
 int serve_mux_spin_wanted(struct serve_mux_spin *sp);
-/* What the spin caught: something (hit) or nothing in its time. */
+/* What the spin caught: the answer (hit) or nothing in its time. */
 void serve_mux_spin_result(struct serve_mux_spin *sp, int hit);
+/* The spin was ended by other work: counted, not scored. */
+void serve_mux_spin_cut(struct serve_mux_spin *sp);
 /* m's policy (borrowed: valid while m is). */
 const struct serve_mux_spin *serve_mux_spin_policy(const struct serve_mux *m);
+/* m's policy made anew for cpus CPUs, whatever this machine has (tests:
+ * the spin tested under taskset -c 0 or RDEV_AGENT_NO_SPIN too). */
+void serve_mux_set_spin_cpus(struct serve_mux *m, int cpus);
 
 /* A new connection served by an agent process: our end's fd, or -1 with
  * *cause. */

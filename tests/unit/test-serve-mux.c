@@ -5,20 +5,28 @@
 #include "test.h"
 
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/wait.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "byte-order.h"
+#include "clock.h"
 #include "proto.h"
 #include "serve-mux.h"
 
@@ -1399,10 +1407,11 @@ TEST(a_request_is_followed_by_a_spin_that_catches_its_answer)
 	char ctl[256] = "", got[16] = "";
 	unsigned char *p;
 	unsigned long spins, hits, spins0, hits0;
-	int port, lfd = listener(&port), conn, eof = 0, on;
+	int port, lfd = listener(&port), conn, eof = 0;
 
 	rig_init(&r);
-	on = serve_mux_spin_policy(r.m)->on;
+	/* (on whatever this machine has: under taskset -c 0 too) */
+	serve_mux_set_spin_cpus(r.m, 2);
 	rig_open_tcp(&r, 3, port, 65536, ctl, sizeof ctl);
 	ASSERT_STR_CONTAINS(ctl, "\"ok\":true");
 	conn = accept(lfd, NULL, NULL);
@@ -1417,15 +1426,15 @@ TEST(a_request_is_followed_by_a_spin_that_catches_its_answer)
 	ASSERT_INT_EQ(buf_len(data), 4);
 	ASSERT_INT_EQ(memcmp(buf_data(data), "pong", 4), 0);
 	spins = rig_spins(&r, &hits);
-	ASSERT_INT_EQ(spins - spins0, on ? 1 : 0);
-	ASSERT_INT_EQ(hits - hits0, on ? 1 : 0);
+	ASSERT_INT_EQ(spins - spins0, 1);
+	ASSERT_INT_EQ(hits - hits0, 1);
 	/* a request with no answer: a miss, then the usual wait */
 	rig_send(&r, PROTO_DATA, 3, "ping", 4);
 	rig_run(&r, 2);
 	ASSERT_INT_EQ(read(conn, got, sizeof got), 4);
 	spins = rig_spins(&r, &hits);
-	ASSERT_INT_EQ(spins - spins0, on ? 2 : 0);
-	ASSERT_INT_EQ(hits - hits0, on ? 1 : 0);
+	ASSERT_INT_EQ(spins - spins0, 2);
+	ASSERT_INT_EQ(hits - hits0, 1);
 	/* 64 KiB to the server: no spin after it */
 	p = buf_reserve(big, 65536);
 	memset(p, 'x', 65536);
@@ -1433,7 +1442,7 @@ TEST(a_request_is_followed_by_a_spin_that_catches_its_answer)
 	rig_send(&r, PROTO_DATA, 3, buf_data(big), buf_len(big));
 	rig_run(&r, 3);
 	spins = rig_spins(&r, &hits);
-	ASSERT_INT_EQ(spins - spins0, on ? 2 : 0);
+	ASSERT_INT_EQ(spins - spins0, 2);
 	buf_free(big);
 	buf_free(data);
 	close(conn);
@@ -1454,4 +1463,254 @@ TEST(spin_counts_a_cgroup_quota_as_its_cpus)
 	ASSERT_INT_EQ(serve_mux_quota_cpus("150000", "100000\n"), 1);
 	ASSERT_INT_EQ(serve_mux_quota_cpus("200000\n", "100000\n"), 2);
 	ASSERT_INT_EQ(serve_mux_quota_cpus("400000", "100000"), 4);
+}
+
+/* This thread's CPU time so far, in microseconds. */
+static long long
+thread_cpu_us(void)
+{
+	struct timespec ts;
+
+	ASSERT_INT_EQ(clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts), 0);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Whether this process may run on two CPUs at least, its affinity widened
+ * to every CPU online first (taskset -c 0 would leave the answering child
+ * no CPU while the mux spins). */
+static int
+spin_two_cpus(void)
+{
+	cpu_set_t set;
+	long online = sysconf(_SC_NPROCESSORS_ONLN);
+
+	CPU_ZERO(&set);
+	for (long i = 0; i < online && i < CPU_SETSIZE; i++)
+		CPU_SET((int)i, &set);
+	(void)sched_setaffinity(0, sizeof set, &set);
+	return sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) >= 2;
+}
+
+/* A server in a child, on its own CPU: each "ping" answered "pong" delay_us
+ * after it came (busy-waiting, not sleeping: its own wake-up would take
+ * longer than the spin), its time written into *wrote_us; each "mute" not
+ * answered; it ends at EOF. */
+static pid_t
+spin_server(struct rig *r, int conn, long long delay_us, volatile long long *wrote_us)
+{
+	char got[4];
+	size_t have = 0;
+	long long t;
+	ssize_t n;
+	pid_t pid = fork();
+
+	ASSERT_TRUE(pid >= 0);
+	if (pid > 0)
+		return pid;
+	serve_mux_close_in_child(r->m); /* (else its EOF never comes) */
+	fcntl(conn, F_SETFL, fcntl(conn, F_GETFL) | O_NONBLOCK);
+	for (;;) {
+		n = read(conn, got + have, sizeof got - have);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+			_exit(0);
+		if (n < 0 || (have += (size_t)n) < sizeof got)
+			continue;
+		have = 0;
+		if (memcmp(got, "ping", 4) != 0)
+			continue;
+		t = clock_now_us();
+		while (clock_now_us() - t < delay_us)
+			;
+		*wrote_us = clock_now_us();
+		if (write(conn, "pong", 4) != 4)
+			_exit(1);
+	}
+}
+
+/* The spin catches an answer that comes while it spins, after its first
+ * polls (a spin of one poll would miss it): forced on, whatever this
+ * machine has or RDEV_AGENT_NO_SPIN says; and a request with no answer
+ * ends its spin within the bound (its CPU time a fraction of the 20 ms the
+ * poll then sleeps), scored a miss. */
+TEST(a_spin_catches_an_answer_that_comes_while_it_spins)
+{
+	struct rig r;
+	struct buf *data = buf_new();
+	const struct serve_mux_spin *sp;
+	char ctl[256] = "";
+	unsigned long spins0, hits0;
+	long long start, cpu, wall;
+	volatile long long *wrote;
+	int port, lfd = listener(&port), conn, eof = 0, caught = 0, tries, status;
+	int two = spin_two_cpus();
+	pid_t pid;
+
+	wrote = mmap(NULL, sizeof *wrote, PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_TRUE(wrote != MAP_FAILED);
+	rig_init(&r);
+	sp = serve_mux_spin_policy(r.m);
+	rig_open_tcp(&r, 3, port, 65536, ctl, sizeof ctl);
+	ASSERT_STR_CONTAINS(ctl, "\"ok\":true");
+	conn = accept(lfd, NULL, NULL);
+	ASSERT_TRUE(conn >= 0);
+	pid = spin_server(&r, conn, 15, wrote);
+	/* (tries: on a loaded machine the child or the mux may lose its CPU
+	 * for longer than the spin) */
+	for (tries = 0; two && tries < 200 && !caught; tries++) {
+		serve_mux_set_spin_cpus(r.m, 2);
+		ASSERT_INT_EQ(sp->on, 1);
+		*wrote = 0;
+		rig_send(&r, PROTO_DATA, 3, "ping", 4);
+		rig_run(&r, 1); /* the request goes to the server */
+		spins0 = sp->spins;
+		hits0 = sp->hits;
+		start = clock_now_us();
+		while (buf_len(data) < 4 * (size_t)(tries + 1))
+			rig_run(&r, 1), rig_take_data(&r, 3, data, &eof, NULL, 0);
+		ASSERT_TRUE(sp->spins - spins0 >= 1);
+		/* caught by the spin, and written after the spin began */
+		caught = sp->hits - hits0 == 1 && *wrote > start &&
+		    *wrote - start < SERVE_MUX_SPIN_US;
+	}
+	if (two)
+		ASSERT_TRUE(caught);
+	else
+		fprintf(stderr, "(one CPU: no answer can come while the mux spins)\n");
+	ASSERT_INT_EQ(memcmp(buf_data(data), "pong", 4), 0);
+	/* a request with no answer: a miss, within the bound */
+	serve_mux_set_spin_cpus(r.m, 2);
+	rig_send(&r, PROTO_DATA, 3, "mute", 4);
+	rig_run(&r, 1);
+	spins0 = sp->spins;
+	hits0 = sp->hits;
+	cpu = thread_cpu_us();
+	start = clock_now_us();
+	ASSERT_INT_EQ(serve_mux_poll(r.m, NULL, 0, 20), 1);
+	cpu = thread_cpu_us() - cpu;
+	wall = clock_now_us() - start;
+	ASSERT_INT_EQ(sp->spins - spins0, 1);
+	ASSERT_INT_EQ(sp->hits - hits0, 0);
+	ASSERT_INT_EQ(sp->score, SERVE_MUX_SPIN_START - 2);
+	ASSERT_TRUE(wall >= 19000);
+	if (cpu >= 5000)
+		TEST_FAIL("the missed spin took %lld us of CPU", cpu);
+	close(conn);
+	rig_free(&r); /* (the child's EOF) */
+	ASSERT_INT_EQ(waitpid(pid, &status, 0), pid);
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	munmap((void *)wrote, sizeof *wrote);
+	buf_free(data);
+	close(lfd);
+}
+
+/* Only the answer to the request scores: another stream's bytes or the
+ * broker's next frame ready during the spin end it (they are served at
+ * once) and score neither a hit nor a miss; the request's socket turning
+ * readable is a hit. */
+TEST(a_spin_ended_by_other_work_scores_nothing)
+{
+	struct rig r;
+	struct buf *data = buf_new();
+	const struct serve_mux_spin *sp;
+	char ctl[256] = "", got[16];
+	unsigned char w[4];
+	unsigned long spins0, hits0, cut0;
+	int port, lfd = listener(&port), c3, c5, eof = 0, score;
+
+	rig_init(&r);
+	sp = serve_mux_spin_policy(r.m);
+	serve_mux_set_spin_cpus(r.m, 2);
+	rig_open_tcp(&r, 3, port, 65536, ctl, sizeof ctl);
+	c3 = accept(lfd, NULL, NULL);
+	rig_open_tcp(&r, 5, port, 65536, ctl, sizeof ctl);
+	c5 = accept(lfd, NULL, NULL);
+	ASSERT_TRUE(c3 >= 0 && c5 >= 0);
+	/* stream 5's server talks while 3's request waits for its answer */
+	rig_send(&r, PROTO_DATA, 3, "ping", 4);
+	rig_run(&r, 1);
+	ASSERT_INT_EQ(read(c3, got, sizeof got), 4);
+	ASSERT_INT_EQ(write(c5, "news", 4), 4);
+	spins0 = sp->spins, hits0 = sp->hits, cut0 = sp->cut, score = sp->score;
+	rig_run(&r, 1);
+	ASSERT_INT_EQ(rig_take_data(&r, 5, data, &eof, NULL, 0), 4);
+	ASSERT_INT_EQ(sp->spins - spins0, 1);
+	ASSERT_INT_EQ(sp->hits - hits0, 0);
+	ASSERT_INT_EQ(sp->cut - cut0, 1);
+	ASSERT_INT_EQ(sp->score, score);
+	/* the broker's next frame (a grant: nothing for a socket) */
+	rig_send(&r, PROTO_DATA, 3, "ping", 4);
+	rig_run(&r, 1);
+	ASSERT_INT_EQ(read(c3, got, sizeof got), 4);
+	be_put_u32(w, 1024);
+	rig_send(&r, PROTO_WINDOW, 5, w, sizeof w);
+	spins0 = sp->spins, hits0 = sp->hits, cut0 = sp->cut;
+	rig_run(&r, 1);
+	ASSERT_INT_EQ(sp->spins - spins0, 1);
+	ASSERT_INT_EQ(sp->hits - hits0, 0);
+	ASSERT_INT_EQ(sp->cut - cut0, 1);
+	ASSERT_INT_EQ(sp->score, score);
+	/* the request's own answer: a hit */
+	rig_send(&r, PROTO_DATA, 3, "ping", 4);
+	rig_run(&r, 1);
+	ASSERT_INT_EQ(read(c3, got, sizeof got), 4);
+	ASSERT_INT_EQ(write(c3, "pong", 4), 4);
+	spins0 = sp->spins, hits0 = sp->hits, cut0 = sp->cut;
+	rig_run(&r, 1);
+	ASSERT_INT_EQ(rig_take_data(&r, 3, data, &eof, NULL, 0), 4);
+	ASSERT_INT_EQ(sp->spins - spins0, 1);
+	ASSERT_INT_EQ(sp->hits - hits0, 1);
+	ASSERT_INT_EQ(sp->cut - cut0, 0);
+	ASSERT_INT_EQ(sp->score, score + 1);
+	buf_free(data);
+	close(c3);
+	close(c5);
+	close(lfd);
+	rig_free(&r);
+}
+
+static void
+spin_on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/* A wait that a signal cut short (poll's EINTR) ends the pass with nothing
+ * left of it: the next wait does not spin again for the same request. */
+TEST(an_interrupted_wait_spins_no_more)
+{
+	struct rig r;
+	struct sigaction sa, old;
+	struct itimerval it = { .it_value = { .tv_usec = 5000 } };
+	const struct serve_mux_spin *sp;
+	char ctl[256] = "", got[16];
+	unsigned long spins0;
+	long long start;
+	int port, lfd = listener(&port), conn;
+
+	rig_init(&r);
+	sp = serve_mux_spin_policy(r.m);
+	serve_mux_set_spin_cpus(r.m, 2);
+	rig_open_tcp(&r, 3, port, 65536, ctl, sizeof ctl);
+	conn = accept(lfd, NULL, NULL);
+	ASSERT_TRUE(conn >= 0);
+	rig_send(&r, PROTO_DATA, 3, "ping", 4);
+	rig_run(&r, 1);
+	ASSERT_INT_EQ(read(conn, got, sizeof got), 4);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = spin_on_alarm;
+	sigemptyset(&sa.sa_mask);
+	ASSERT_INT_EQ(sigaction(SIGALRM, &sa, &old), 0);
+	spins0 = sp->spins;
+	ASSERT_INT_EQ(setitimer(ITIMER_REAL, &it, NULL), 0);
+	start = clock_now_us();
+	ASSERT_INT_EQ(serve_mux_poll(r.m, NULL, 0, 2000), 1);
+	ASSERT_TRUE(clock_now_us() - start < 1000000); /* (the signal's) */
+	ASSERT_INT_EQ(sp->spins - spins0, 1);
+	ASSERT_INT_EQ(serve_mux_poll(r.m, NULL, 0, 10), 1);
+	ASSERT_INT_EQ(sp->spins - spins0, 1);
+	ASSERT_INT_EQ(sigaction(SIGALRM, &old, NULL), 0);
+	close(conn);
+	close(lfd);
+	rig_free(&r);
 }
