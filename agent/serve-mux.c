@@ -192,6 +192,7 @@ serve_mux_spin_init(struct serve_mux_spin *sp, int cpus)
 	/* (with one CPU the answer cannot come while we spin: it waits for it) */
 	sp->on = cpus > 1;
 	sp->score = SERVE_MUX_SPIN_START;
+	sp->us = SERVE_MUX_SPIN_US;
 }
 
 int
@@ -238,6 +239,12 @@ void
 serve_mux_set_spin_cpus(struct serve_mux *m, int cpus)
 {
 	serve_mux_spin_init(&m->spin, cpus);
+}
+
+void
+serve_mux_set_spin_us(struct serve_mux *m, long long us)
+{
+	m->spin.us = us;
 }
 
 struct serve_mux *
@@ -1061,7 +1068,7 @@ serve_mux_wait(struct serve_mux *m, nfds_t n, int timeout_ms, int armed)
 		do {
 			if ((r = poll(m->pfds, n, 0)) != 0)
 				break;
-		} while (clock_now_us() - start < SERVE_MUX_SPIN_US);
+		} while (clock_now_us() - start < m->spin.us);
 		if (r == 0)
 			serve_mux_spin_result(&m->spin, 0);
 		else if (r > 0 && serve_mux_spin_answered(m))

@@ -64,6 +64,7 @@ struct serve_mux_spin {
 	int on;
 	int score;
 	unsigned skipped; /* requests not spun after, since the last spin */
+	long long us;	  /* the longest spin: SERVE_MUX_SPIN_US */
 	/* (counted for tests and the log: spins, those that caught the
 	 * answer, those ended by other work) */
 	unsigned long spins, hits, cut;
@@ -84,6 +85,10 @@ const struct serve_mux_spin *serve_mux_spin_policy(const struct serve_mux *m);
 /* m's policy made anew for cpus CPUs, whatever this machine has (tests:
  * the spin tested under taskset -c 0 or RDEV_AGENT_NO_SPIN too). */
 void serve_mux_set_spin_cpus(struct serve_mux *m, int cpus);
+/* m's longest spin set to us microseconds (tests: an answer that comes
+ * while it spins, on a loaded machine too; serve_mux_set_spin_cpus puts
+ * back SERVE_MUX_SPIN_US). */
+void serve_mux_set_spin_us(struct serve_mux *m, long long us);
 
 /* A new connection served by an agent process: our end's fd, or -1 with
  * *cause. */

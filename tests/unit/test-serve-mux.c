@@ -1491,10 +1491,10 @@ spin_two_cpus(void)
 	return sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) >= 2;
 }
 
-/* A server in a child, on its own CPU: each "ping" answered "pong" delay_us
- * after it came (busy-waiting, not sleeping: its own wake-up would take
- * longer than the spin), its time written into *wrote_us; each "mute" not
- * answered; it ends at EOF. */
+/* A server in a child: each "ping" answered "pong" delay_us after it came
+ * (busy-waiting), its time written into *wrote_us; each "mute" not
+ * answered; it ends at EOF. Its reads block: a child spinning on them took
+ * a CPU that a loaded 2-CPU machine does not have to spare. */
 static pid_t
 spin_server(struct rig *r, int conn, long long delay_us, volatile long long *wrote_us)
 {
@@ -1508,10 +1508,9 @@ spin_server(struct rig *r, int conn, long long delay_us, volatile long long *wro
 	if (pid > 0)
 		return pid;
 	serve_mux_close_in_child(r->m); /* (else its EOF never comes) */
-	fcntl(conn, F_SETFL, fcntl(conn, F_GETFL) | O_NONBLOCK);
 	for (;;) {
 		n = read(conn, got + have, sizeof got - have);
-		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+		if (n == 0 || (n < 0 && errno != EINTR))
 			_exit(0);
 		if (n < 0 || (have += (size_t)n) < sizeof got)
 			continue;
@@ -1554,11 +1553,16 @@ TEST(a_spin_catches_an_answer_that_comes_while_it_spins)
 	ASSERT_STR_CONTAINS(ctl, "\"ok\":true");
 	conn = accept(lfd, NULL, NULL);
 	ASSERT_TRUE(conn >= 0);
-	pid = spin_server(&r, conn, 15, wrote);
-	/* (tries: on a loaded machine the child or the mux may lose its CPU
-	 * for longer than the spin) */
-	for (tries = 0; two && tries < 200 && !caught; tries++) {
+	/* The answer 2 ms after the request, in a spin made 1 s long: well
+	 * after its first polls, and well within it even when a loaded machine
+	 * keeps the child from its CPU for a while (a 50 us spin caught a
+	 * child's 15 us answer in none of 200 tries at a load of 8 on 2 CPUs). */
+	pid = spin_server(&r, conn, 2000, wrote);
+	/* (tries: on a loaded machine the child or the mux may still lose its
+	 * CPU for longer than that) */
+	for (tries = 0; two && tries < 20 && !caught; tries++) {
 		serve_mux_set_spin_cpus(r.m, 2);
+		serve_mux_set_spin_us(r.m, 1000000);
 		ASSERT_INT_EQ(sp->on, 1);
 		*wrote = 0;
 		rig_send(&r, PROTO_DATA, 3, "ping", 4);
@@ -1571,7 +1575,7 @@ TEST(a_spin_catches_an_answer_that_comes_while_it_spins)
 		ASSERT_TRUE(sp->spins - spins0 >= 1);
 		/* caught by the spin, and written after the spin began */
 		caught = sp->hits - hits0 == 1 && *wrote > start &&
-		    *wrote - start < SERVE_MUX_SPIN_US;
+		    *wrote - start < sp->us;
 	}
 	if (two)
 		ASSERT_TRUE(caught);
@@ -1681,7 +1685,11 @@ TEST(an_interrupted_wait_spins_no_more)
 {
 	struct rig r;
 	struct sigaction sa, old;
-	struct itimerval it = { .it_value = { .tv_usec = 5000 } };
+	/* (again every 5 ms: one that comes before the wait's poll, on a
+	 * loaded machine, is not its EINTR) */
+	struct itimerval it = { .it_value = { .tv_usec = 5000 },
+		.it_interval = { .tv_usec = 5000 } },
+			 off = { 0 };
 	const struct serve_mux_spin *sp;
 	char ctl[256] = "", got[16];
 	unsigned long spins0;
@@ -1705,6 +1713,7 @@ TEST(an_interrupted_wait_spins_no_more)
 	ASSERT_INT_EQ(setitimer(ITIMER_REAL, &it, NULL), 0);
 	start = clock_now_us();
 	ASSERT_INT_EQ(serve_mux_poll(r.m, NULL, 0, 2000), 1);
+	ASSERT_INT_EQ(setitimer(ITIMER_REAL, &off, NULL), 0);
 	ASSERT_TRUE(clock_now_us() - start < 1000000); /* (the signal's) */
 	ASSERT_INT_EQ(sp->spins - spins0, 1);
 	ASSERT_INT_EQ(serve_mux_poll(r.m, NULL, 0, 10), 1);
