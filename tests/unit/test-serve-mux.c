@@ -1574,8 +1574,8 @@ TEST(a_spin_catches_an_answer_that_comes_while_it_spins)
 			rig_run(&r, 1), rig_take_data(&r, 3, data, &eof, NULL, 0);
 		ASSERT_TRUE(sp->spins - spins0 >= 1);
 		/* caught by the spin, and written after the spin began */
-		caught = sp->hits - hits0 == 1 && *wrote > start &&
-		    *wrote - start < sp->us;
+		caught =
+		    sp->hits - hits0 == 1 && *wrote > start && *wrote - start < sp->us;
 	}
 	if (two)
 		ASSERT_TRUE(caught);
