@@ -5,7 +5,7 @@
  * who asked for it: the local user@machine of the client (informative; the
  * host user is what is checked).
  *
- * The agent refuses exec, shell, stop, down and up on a container whose
+ * The agent refuses exec, shell, logs, stop, down and up on a container whose
  * owner is another user: several people may log in to one Docker host, and
  * Docker's socket lets each touch everything.
  */
