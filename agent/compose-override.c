@@ -9,6 +9,7 @@
 #include "config-merge.h"
 #include "container-spec.h"
 #include "error.h"
+#include "owner.h"
 #include "xmalloc.h"
 
 char *
@@ -389,6 +390,31 @@ compose_override_limit(cJSON *svc, const cJSON *merged)
 		cJSON_AddNumberToObject(svc, "mem_limit", memory);
 }
 
+/* The owner labels of in->labels on each other service of in->services. */
+static void
+compose_override_owners(cJSON *services, const struct compose_override_input *in)
+{
+	static const char *const names[] = { OWNER_UID_LABEL, OWNER_NAME_LABEL,
+		OWNER_CLIENT_LABEL, NULL };
+	const cJSON *e, *v;
+	cJSON *owner = cJSON_CreateObject();
+
+	for (const char *const *n = names; *n != NULL; n++)
+		if ((v = cJSON_GetObjectItemCaseSensitive(in->labels, *n)) != NULL &&
+		    cJSON_IsString(v))
+			cJSON_AddStringToObject(owner, *n, v->valuestring);
+	if (cJSON_GetArraySize(owner) > 0)
+		cJSON_ArrayForEach(e, in->services) {
+			if (e->string == NULL || strcmp(e->string, in->service) == 0 ||
+			    cJSON_GetObjectItemCaseSensitive(services, e->string) != NULL)
+				continue;
+			compose_override_set_list(
+			    cJSON_AddObjectToObject(services, e->string), "labels",
+			    compose_override_pairs(owner));
+		}
+	cJSON_Delete(owner);
+}
+
 char *
 compose_override_generate(const struct compose_override_input *in, char **cause)
 {
@@ -424,6 +450,7 @@ compose_override_generate(const struct compose_override_input *in, char **cause)
 		compose_override_limit(svc, merged);
 	if (compose_override_volumes(svc, in, named, cause) != 0)
 		goto out;
+	compose_override_owners(cJSON_GetObjectItemCaseSensitive(root, "services"), in);
 	if (cJSON_GetArraySize(named) > 0) {
 		cJSON_AddItemToObject(root, "volumes", named);
 		named = NULL;

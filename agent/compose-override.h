@@ -37,6 +37,10 @@ struct compose_override_input {
 	const cJSON *service_config;
 	const cJSON *image_config;
 	const cJSON *labels; /* object of string labels; may be NULL */
+	/* The project's services (`compose config`'s "services"; may be NULL):
+	 * each other than service gets the owner labels of labels (owner.h),
+	 * so that every container of the project says whose it is. */
+	const cJSON *services;
 	/* The reference's --mount: [{"type","source","target","external"}],
 	 * after the merged mounts; may be NULL. */
 	const cJSON *extra_mounts;

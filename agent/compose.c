@@ -236,6 +236,25 @@ compose_find_container(struct compose *c, cJSON **found, char **cause)
 	return rc;
 }
 
+/* Is every container of the project (any service, one-off or not) this
+ * user's (owner_check_list())? 0, or -1 with *cause. */
+static int
+compose_check_owners(struct compose *c, char **cause)
+{
+	char *labels[2];
+	cJSON *list = NULL;
+	int rc;
+
+	labels[0] = xasprintf(COMPOSE_LABEL_PROJECT "=%s", c->project);
+	labels[1] = NULL;
+	rc = docker_container_list(c->d, (const char *const *)labels, 1, &list, cause);
+	free(labels[0]);
+	if (rc == 0)
+		rc = owner_check_list(list, cause);
+	cJSON_Delete(list);
+	return rc;
+}
+
 /* Append runServices (+ the service when missing) to a, as the reference. */
 static void
 compose_argv_services(const struct compose *c, struct compose_argv *a)
@@ -486,6 +505,7 @@ compose_start(struct compose *c, const char *config_hash, int have_container,
 	in.service_config = c->service_config;
 	in.image_config = cJSON_GetObjectItemCaseSensitive(inspect, "Config");
 	in.labels = labels;
+	in.services = cJSON_GetObjectItemCaseSensitive(c->config, "services");
 	in.extra_mounts = c->opts->mounts;
 	in.limit = c->opts->limit_containers &&
 	    (c->v2 || version == NULL || strncmp(version, "3", 1) != 0);
@@ -724,12 +744,12 @@ compose_up(const struct config *cfg, struct docker *d, const char *config_hash,
 		goto out;
 	c.lock_text = lock_text;
 	hash = compose_config_hash(&c, config_hash);
-	if (compose_find_container(&c, &found, cause) != 0)
-		goto out;
-	/* Found by the project's name (the folder's, the same for every user
-	 * naming it): another user's is neither reused, started again nor
-	 * replaced, as up_run() refuses for the other configurations. */
-	if (owner_check(found, cause) != 0)
+	/* The project's name is the folder's, the same for every user naming
+	 * it: another user's containers (the service's or any other of the
+	 * project) are neither reused, started again nor replaced, as up_run()
+	 * refuses for the other configurations; checked before any change. */
+	if (compose_check_owners(&c, cause) != 0 ||
+	    compose_find_container(&c, &found, cause) != 0)
 		goto out;
 	/* Removed by compose_start once the new container's images are built. */
 	if (found != NULL && (opts->rebuild || opts->recreate)) {

@@ -33,7 +33,11 @@ owner_is(const cJSON *labels, uid_t uid)
 		snprintf(want, sizeof want, "%u", (unsigned)uid);
 		return strcmp(owner, want) == 0;
 	}
+	/* (a Compose service's container without rdev's labels, made before
+	 * they were put on every service: its project's directory) */
 	folder = owner_label(labels, "devcontainer.local_folder");
+	if (*folder == '\0')
+		folder = owner_label(labels, OWNER_COMPOSE_DIR_LABEL);
 	return *folder == '/' && stat(folder, &st) == 0 && st.st_uid == uid;
 }
 
@@ -46,15 +50,14 @@ owner_user_name(uid_t uid)
 	return pw != NULL ? xstrdup(pw->pw_name) : xasprintf("%u", (unsigned)uid);
 }
 
-int
-owner_check(const cJSON *inspect, char **cause)
+/* owner_check() of a container's labels. */
+static int
+owner_check_labels(const cJSON *labels, char **cause)
 {
-	const cJSON *labels = cJSON_GetObjectItemCaseSensitive(
-	    cJSON_GetObjectItemCaseSensitive(inspect, "Config"), "Labels");
 	const char *name, *uid, *folder;
 	char *me;
 
-	if (inspect == NULL || owner_is(labels, getuid()))
+	if (owner_is(labels, getuid()))
 		return 0;
 	name = owner_label(labels, OWNER_NAME_LABEL);
 	uid = owner_label(labels, OWNER_UID_LABEL);
@@ -74,6 +77,29 @@ owner_check(const cJSON *inspect, char **cause)
 		    *folder != '\0' ? folder : "this workspace", me);
 	free(me);
 	return -1;
+}
+
+int
+owner_check(const cJSON *inspect, char **cause)
+{
+	if (inspect == NULL)
+		return 0;
+	return owner_check_labels(
+	    cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(inspect, "Config"), "Labels"),
+	    cause);
+}
+
+int
+owner_check_list(const cJSON *list, char **cause)
+{
+	const cJSON *e;
+
+	cJSON_ArrayForEach(e, list)
+		if (owner_check_labels(
+			cJSON_GetObjectItemCaseSensitive(e, "Labels"), cause) != 0)
+			return -1;
+	return 0;
 }
 
 char *

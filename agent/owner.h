@@ -7,7 +7,12 @@
  *
  * The agent refuses exec, shell, logs, stop, down and up on a container whose
  * owner is another user: several people may log in to one Docker host, and
- * Docker's socket lets each touch everything.
+ * Docker's socket lets each touch everything. For Compose, every container of
+ * the project is checked (up, stop, down): two users' folders of the same
+ * name make the same project name. Every service of a project rdev brings up
+ * gets the owner labels; a container without them (another tool's, or a
+ * service's made by an older rdev) is its folder owner's: devcontainer.
+ * local_folder's, else its Compose project directory's.
  */
 #ifndef RDEV_OWNER_H
 #define RDEV_OWNER_H
@@ -19,6 +24,8 @@
 #define OWNER_UID_LABEL "dev.rdev.owner_uid"
 #define OWNER_NAME_LABEL "dev.rdev.owner_name"
 #define OWNER_CLIENT_LABEL "dev.rdev.owner_client"
+/* Compose's label of a service container's project directory. */
+#define OWNER_COMPOSE_DIR_LABEL "com.docker.compose.project.working_dir"
 
 /* Is the container with these labels (an object of strings; a container
  * list entry's "Labels" or an inspect's Config.Labels) uid's? */
@@ -27,6 +34,9 @@ int owner_is(const cJSON *labels, uid_t uid);
  * or -1 with *cause ("the dev container of FOLDER belongs to NAME (uid N),
  * not to you (ME): ..."). NULL inspect: 0. */
 int owner_check(const cJSON *inspect, char **cause);
+/* owner_check() of each entry of a container list (docker_container_list();
+ * its "Labels"): 0, or -1 with the first other user's *cause. */
+int owner_check_list(const cJSON *list, char **cause);
 /* Who is asking, for OWNER_CLIENT_LABEL when the request does not say:
  * this process's user@host. New string. */
 char *owner_client_default(void);

@@ -8,6 +8,7 @@
 #include "docker.h"
 #include "error.h"
 #include "image.h"
+#include "owner.h"
 #include "up.h"
 #include "xmalloc.h"
 
@@ -230,6 +231,12 @@ workspace_all_containers(
 		return -1;
 	}
 	free(label);
+	/* (the project's name is the folder's: another user's folder of the
+	 * same name makes the same one) */
+	if (owner_check_list(list, cause) != 0) {
+		cJSON_Delete(list);
+		return -1;
+	}
 	out = xreallocarray(out, (size_t)cJSON_GetArraySize(list) + 1, sizeof *out);
 	cJSON_ArrayForEach(c, list)
 		if (workspace_json_string(c, "Id") != NULL)

@@ -57,7 +57,8 @@ int workspace_open_existing(const char *folder, const char *config_file,
 const char *workspace_container_id(const struct workspace *ws);
 /* Ids of all containers of ws: the dev container and, for Compose, the rest of
  * its project. New NULL-terminated array (free each and the array); empty when
- * there is none. */
+ * there is none. -1 with owner_check()'s *cause when one of the project's is
+ * another user's (owner_check_list()). */
 int workspace_all_containers(
     const struct workspace *ws, struct docker *d, char ***ids, char **cause);
 void workspace_ids_free(char **ids);

@@ -31,6 +31,7 @@ nu2() { # run rdev as nu2, with its own broker, pools and state
 		RDEV_STATE_DIR="$nu2_dir/state" XDG_CONFIG_HOME="$nu2_dir/config" \
 		RDEV_SSH_CONFIG="$nu2_dir/ssh_config" "$RDEV_BIN_DIR/rdev" "$@"
 }
+project= # A's Compose project's name
 cw=cw$$ iw=iw$$ # a Compose workspace and an image one, uploaded to $he
 ca=ca$$ # A's Compose workspace in the shared folder
 cleanup() {
@@ -40,6 +41,12 @@ cleanup() {
 		"$RDEV_BIN_DIR/rdev-broker" stop >/dev/null 2>&1
 	rdev down "$he:" "$TEST_TMP/$cw" >/dev/null 2>&1
 	rdev down "$ha:$shared/$ca" >/dev/null 2>&1
+	# (a db left by a failure with A's dev container gone)
+	if [ -n "${project:-}" ]; then
+		docker ps -aq --filter "label=com.docker.compose.project=$project" |
+			xargs -r docker rm -f >/dev/null 2>&1
+		docker network rm "${project}_default" >/dev/null 2>&1
+	fi
 	rig_remove_host_containers "$ha" "$hc" "$hd" "$he"
 	(exit $rc)
 	rig_test_cleanup
@@ -109,7 +116,11 @@ check "A can still stop it" rdev stop "$ha:$shared/wa"
 # (the project is found by its name, the folder's: B's up must not reuse or
 # start A's service container)
 mkdir -p "$shared/$ca/.devcontainer"
-printf 'version: "2.4"\nservices:\n  app:\n    image: %s\n' "$RDEV_RIG_IMAGE_BUSYBOX" \
+# (and a second service, db: a container of A's project that is not the dev
+# container; SIGKILL: busybox's sleep as pid 1 ignores SIGTERM)
+printf 'version: "2.4"\nservices:\n  app:\n    image: %s\n  db:\n    image: %s
+    command: ["sleep", "86400"]\n    stop_signal: SIGKILL\n' \
+	"$RDEV_RIG_IMAGE_BUSYBOX" "$RDEV_RIG_IMAGE_BUSYBOX" \
 	>"$shared/$ca/.devcontainer/docker-compose.yml"
 printf '{"dockerComposeFile": "docker-compose.yml", "service": "app", %s}\n' \
 	'"workspaceFolder": "/workspace", "overrideCommand": true' \
@@ -118,6 +129,11 @@ chmod -R a+rX "$shared/$ca"
 rdev up "$ha:$shared/$ca" >"$TEST_TMP/up-ca.json" 2>"$TEST_TMP/up.err" ||
 	{ cat "$TEST_TMP/up.err" >&2; fail "Compose up as A failed"; }
 cid=$(jq -r .containerId "$TEST_TMP/up-ca.json")
+project=$(jq -r .composeProjectName "$TEST_TMP/up-ca.json")
+db=$(docker ps -aq --no-trunc --filter "label=com.docker.compose.project=$project" \
+	--filter label=com.docker.compose.service=db)
+check_eq "A's db (another service of the project) carries A's owner label too" \
+	"$(docker inspect -f '{{index .Config.Labels "dev.rdev.owner_name"}}' "$db")" "$user_a"
 refused "exec in A's Compose environment" rdev exec "$hb:$shared/$ca" -- touch /tmp/b-was-here
 check "... and nothing ran there" sh -c "! docker exec $cid test -e /tmp/b-was-here"
 refused "logs of A's Compose environment" rdev logs "$hb:$shared/$ca"
@@ -126,12 +142,20 @@ refused "down of A's Compose environment" rdev down "$hb:$shared/$ca"
 refused "up of A's Compose environment (running)" rdev up "$hb:$shared/$ca"
 check_eq "... and its result has no containerId of A's" \
 	"$(jq -r '.containerId // "none"' "$TEST_TMP/refused.out")" none
-check_eq "A's Compose environment still runs, the one container" \
-	"$(docker ps -aq --filter "label=com.docker.compose.project=$(jq -r .composeProjectName "$TEST_TMP/up-ca.json")" --no-trunc)" "$cid"
+check_eq "A's Compose environment still runs, its two containers" \
+	"$(docker ps -aq --filter "label=com.docker.compose.project=$project" --no-trunc | sort | tr '\n' ' ')" \
+	"$(printf '%s\n' "$cid" "$db" | sort | tr '\n' ' ')"
 check "A stops it" rdev stop "$ha:$shared/$ca"
 refused "up of A's Compose environment (stopped)" rdev up "$hb:$shared/$ca"
 check_eq "... and it stays stopped" "$(docker inspect -f '{{.State.Running}}' "$cid")" false
-check "A can still remove it" rdev down "$ha:$shared/$ca"
+# A's dev container gone, A's db left: the project is still A's
+docker rm -f "$cid" >/dev/null
+refused "up of A's Compose project (its dev container gone, db left)" rdev up "$hb:$shared/$ca"
+check_eq "... and A's db is untouched, the project's one container" \
+	"$(docker ps -aq --filter "label=com.docker.compose.project=$project" --no-trunc)" "$db"
+check_eq "... still stopped" "$(docker inspect -f '{{.State.Running}}' "$db")" false
+check "A can still remove it" rdev up "$ha:$shared/$ca"
+check "..." rdev down "$ha:$shared/$ca"
 
 # --- allowedUsers ------------------------------------------------------------------
 ws wd
