@@ -262,6 +262,41 @@ TEST(override_version_and_image)
 	cJSON_Delete(m);
 }
 
+/* Every other service of the project gets the owner labels (only them), so
+ * that each container of it says whose it is (agent/owner.h). */
+TEST(override_owner_labels_on_every_service)
+{
+	struct compose_override_input in = { 0 };
+	cJSON *m = json("{}"),
+	      *l = json("{\"dev.rdev.owner_uid\":\"1001\","
+			"\"dev.rdev.owner_name\":\"alice\","
+			"\"dev.rdev.owner_client\":\"a@m\","
+			"\"devcontainer.local_folder\":\"/w\"}");
+	cJSON *svcs = json("{\"app\":{},\"db\":{\"image\":\"pg\"},\"c$\":{}}");
+	char *cause = NULL, *text, *got;
+
+	in.service = "app";
+	in.merged = m;
+	in.labels = l;
+	in.services = svcs;
+	text = compose_override_generate(&in, &cause);
+	ASSERT_NOT_NULL(text);
+	got = compact(text);
+	ASSERT_STR_CONTAINS(got,
+	    "\"db\":{\"labels\":[\"dev.rdev.owner_uid=1001\","
+	    "\"dev.rdev.owner_name=alice\",\"dev.rdev.owner_client=a@m\"]},"
+	    "\"c$\":{\"labels\":[\"dev.rdev.owner_uid=1001\","
+	    "\"dev.rdev.owner_name=alice\",\"dev.rdev.owner_client=a@m\"]}}");
+	/* (the dev container's own labels once: app is not written again) */
+	ASSERT_TRUE(strstr(strstr(got, "devcontainer.local_folder=/w") + 1,
+			"devcontainer.local_folder") == NULL);
+	free(got);
+	free(text);
+	cJSON_Delete(m);
+	cJSON_Delete(l);
+	cJSON_Delete(svcs);
+}
+
 TEST(split_words)
 {
 	cJSON *w = compose_override_split_words(
