@@ -5,7 +5,8 @@
 #   host user, the local user@machine); B, naming A's workspace folder,
 #   cannot exec into, read the logs of, stop, remove or up it (the agent
 #   refuses, naming the owner); the same for A's Compose project, which B's
-#   up neither reuses nor starts again; `ls` shows each their own, `ls --all`
+#   up neither reuses nor starts again, every service of it labelled A's, and
+#   still refused once A's dev container is gone but A's db is left; `ls` shows each their own, `ls --all`
 #   everyone's;
 #   two brokers of two local users (root and nu2, in group docker) placing at
 #   once on a pool whose one host allows one environment per user
@@ -154,6 +155,8 @@ refused "up of A's Compose project (its dev container gone, db left)" rdev up "$
 check_eq "... and A's db is untouched, the project's one container" \
 	"$(docker ps -aq --filter "label=com.docker.compose.project=$project" --no-trunc)" "$db"
 check_eq "... still stopped" "$(docker inspect -f '{{.State.Running}}' "$db")" false
+rdev down "$hb:$shared/$ca" >/dev/null 2>&1 || :
+check_eq "... nor does B's down remove it" "$(docker inspect -f '{{.State.Status}}' "$db")" exited
 check "A can still remove it" rdev up "$ha:$shared/$ca"
 check "..." rdev down "$ha:$shared/$ca"
 
