@@ -157,8 +157,10 @@ check_eq "... and A's db is untouched, the project's one container" \
 check_eq "... still stopped" "$(docker inspect -f '{{.State.Running}}' "$db")" false
 rdev down "$hb:$shared/$ca" >/dev/null 2>&1 || :
 check_eq "... nor does B's down remove it" "$(docker inspect -f '{{.State.Status}}' "$db")" exited
-check "A can still remove it" rdev up "$ha:$shared/$ca"
-check "..." rdev down "$ha:$shared/$ca"
+check "A can still remove it: up brings its dev container back" rdev up "$ha:$shared/$ca"
+check "... and down removes the project" rdev down "$ha:$shared/$ca"
+check_eq "... every container of it" \
+	"$(docker ps -aq --filter "label=com.docker.compose.project=$project" | wc -l)" 0
 
 # --- allowedUsers ------------------------------------------------------------------
 ws wd
