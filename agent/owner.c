@@ -50,31 +50,47 @@ owner_user_name(uid_t uid)
 	return pw != NULL ? xstrdup(pw->pw_name) : xasprintf("%u", (unsigned)uid);
 }
 
-/* owner_check() of a container's labels. */
+/* owner_check() of a container's labels. what: how the refusal names a
+ * container that is not a dev container (no devcontainer.local_folder), such
+ * as another service of a Compose project; NULL: "the dev container of this
+ * workspace". */
 static int
-owner_check_labels(const cJSON *labels, char **cause)
+owner_check_labels(const cJSON *labels, const char *what, char **cause)
 {
-	const char *name, *uid, *folder;
-	char *me;
+	const char *name, *uid, *folder, *dir;
+	char *me, *thing;
 
 	if (owner_is(labels, getuid()))
 		return 0;
 	name = owner_label(labels, OWNER_NAME_LABEL);
 	uid = owner_label(labels, OWNER_UID_LABEL);
 	folder = owner_label(labels, "devcontainer.local_folder");
+	dir = owner_label(labels, OWNER_COMPOSE_DIR_LABEL);
 	me = owner_user_name(getuid());
+	if (*folder != '\0')
+		thing = xasprintf("the dev container of %s", folder);
+	else if (what != NULL)
+		thing = xstrdup(what);
+	else
+		thing = xstrdup("the dev container of this workspace");
 	if (*uid != '\0')
 		error_set(cause,
-		    "the dev container of %s belongs to %s (uid %s), not to you (%s): "
+		    "%s belongs to %s (uid %s), not to you (%s): "
 		    "rdev does not use or change another user's environment",
-		    *folder != '\0' ? folder : "this workspace",
-		    *name != '\0' ? name : uid, uid, me);
+		    thing, *name != '\0' ? name : uid, uid, me);
+	else if (*folder == '\0' && *dir != '\0')
+		error_set(cause,
+		    "%s has no owner labels (made by another tool or an older "
+		    "rdev), and its Compose project directory %s is not yours "
+		    "(%s) or cannot be read: rdev does not use or change another "
+		    "user's environment",
+		    thing, dir, me);
 	else
 		error_set(cause,
-		    "the dev container of %s was made by another tool, and its folder "
-		    "is not yours (%s): rdev does not use or change another user's "
-		    "environment",
-		    *folder != '\0' ? folder : "this workspace", me);
+		    "%s was made by another tool, and its folder is not yours "
+		    "(%s): rdev does not use or change another user's environment",
+		    thing, me);
+	free(thing);
 	free(me);
 	return -1;
 }
@@ -87,18 +103,40 @@ owner_check(const cJSON *inspect, char **cause)
 	return owner_check_labels(
 	    cJSON_GetObjectItemCaseSensitive(
 		cJSON_GetObjectItemCaseSensitive(inspect, "Config"), "Labels"),
-	    cause);
+	    NULL, cause);
 }
 
 int
 owner_check_list(const cJSON *list, char **cause)
 {
-	const cJSON *e;
+	const cJSON *e, *labels;
+	const char *name, *service, *project;
+	char *what;
+	int rc;
 
-	cJSON_ArrayForEach(e, list)
-		if (owner_check_labels(
-			cJSON_GetObjectItemCaseSensitive(e, "Labels"), cause) != 0)
+	cJSON_ArrayForEach(e, list) {
+		labels = cJSON_GetObjectItemCaseSensitive(e, "Labels");
+		name = cJSON_GetStringValue(
+		    cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(e, "Names"), 0));
+		if (name == NULL)
+			name = cJSON_GetStringValue(
+			    cJSON_GetObjectItemCaseSensitive(e, "Id"));
+		if (name == NULL)
+			name = "?";
+		name += *name == '/';
+		service = owner_label(labels, "com.docker.compose.service");
+		project = owner_label(labels, "com.docker.compose.project");
+		if (*service != '\0' && *project != '\0')
+			what = xasprintf("container %s (service %s of Compose "
+					 "project %s)",
+			    name, service, project);
+		else
+			what = xasprintf("container %s", name);
+		rc = owner_check_labels(labels, what, cause);
+		free(what);
+		if (rc != 0)
 			return -1;
+	}
 	return 0;
 }
 

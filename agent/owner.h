@@ -35,7 +35,11 @@ int owner_is(const cJSON *labels, uid_t uid);
  * not to you (ME): ..."). NULL inspect: 0. */
 int owner_check(const cJSON *inspect, char **cause);
 /* owner_check() of each entry of a container list (docker_container_list();
- * its "Labels"): 0, or -1 with the first other user's *cause. */
+ * its "Labels"): 0, or -1 with the first other user's *cause, which names a
+ * container that is not a dev container by its name, service and project
+ * ("container P-db-1 (service db of Compose project P) belongs to NAME ...",
+ * "... has no owner labels (...), and its Compose project directory DIR is
+ * not yours (ME) or cannot be read: ..."). */
 int owner_check_list(const cJSON *list, char **cause);
 /* Who is asking, for OWNER_CLIENT_LABEL when the request does not say:
  * this process's user@host. New string. */

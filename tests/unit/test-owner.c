@@ -1,0 +1,100 @@
+/* test-owner.c - whose a container is, and the refusal naming it
+ * (agent/owner.c). */
+#include "test.h"
+
+#include <sys/stat.h>
+
+#include <unistd.h>
+
+#include "owner.h"
+#include "xmalloc.h"
+
+static cJSON *
+json(const char *text)
+{
+	cJSON *j = cJSON_Parse(text);
+
+	if (j == NULL)
+		TEST_FAIL("bad JSON in test: %s", text);
+	return j;
+}
+
+/* A's db, another service of the project than the dev container: the refusal
+ * names that container, not "the dev container of this workspace". */
+TEST(owner_list_names_other_service)
+{
+	char *text = xasprintf("[{\"Id\":\"c1\",\"Names\":[\"/p-app-1\"],"
+			       "\"Labels\":{\"dev.rdev.owner_uid\":\"%u\","
+			       "\"devcontainer.local_folder\":\"/w\"}},"
+			       "{\"Id\":\"c2\",\"Names\":[\"/p-db-1\"],"
+			       "\"Labels\":{\"dev.rdev.owner_uid\":\"%u\","
+			       "\"dev.rdev.owner_name\":\"alice\","
+			       "\"com.docker.compose.project\":\"p\","
+			       "\"com.docker.compose.service\":\"db\"}}]",
+	    (unsigned)getuid(), (unsigned)getuid() + 1);
+	cJSON *list = json(text);
+	char *cause = NULL;
+
+	ASSERT_INT_EQ(owner_check_list(list, &cause), -1);
+	ASSERT_STR_CONTAINS(cause,
+	    "container p-db-1 (service db of Compose project p) belongs to alice "
+	    "(uid ");
+	ASSERT_STR_CONTAINS(cause, "), not to you (");
+	free(cause);
+	cJSON_Delete(list);
+	free(text);
+}
+
+/* A container without owner labels (an older rdev's db) is its Compose
+ * project directory's owner's; one that cannot be read says so and which. */
+TEST(owner_list_project_directory)
+{
+	char dir[] = "/tmp/test-owner-XXXXXX", *text, *cause = NULL;
+	cJSON *list;
+
+	ASSERT_NOT_NULL(mkdtemp(dir));
+	text = xasprintf("[{\"Id\":\"c2\",\"Names\":[\"/p-db-1\"],\"Labels\":{"
+			 "\"com.docker.compose.project\":\"p\","
+			 "\"com.docker.compose.service\":\"db\","
+			 "\"com.docker.compose.project.working_dir\":\"%s\"}}]",
+	    dir);
+	list = json(text);
+	ASSERT_INT_EQ(owner_check_list(list, &cause), 0);
+	cJSON_Delete(list);
+	free(text);
+	rmdir(dir);
+	/* (gone: a moved or removed folder of the same name) */
+	text = xasprintf("[{\"Id\":\"c2\",\"Names\":[\"/p-db-1\"],\"Labels\":{"
+			 "\"com.docker.compose.project\":\"p\","
+			 "\"com.docker.compose.service\":\"db\","
+			 "\"com.docker.compose.project.working_dir\":\"%s\"}}]",
+	    dir);
+	list = json(text);
+	ASSERT_INT_EQ(owner_check_list(list, &cause), -1);
+	ASSERT_STR_CONTAINS(cause,
+	    "container p-db-1 (service db of Compose project p) has no owner labels");
+	ASSERT_STR_CONTAINS(cause, dir);
+	free(cause);
+	cJSON_Delete(list);
+	free(text);
+}
+
+/* The dev container itself is still named by its folder. */
+TEST(owner_check_dev_container)
+{
+	char *text = xasprintf("{\"Config\":{\"Labels\":{"
+			       "\"dev.rdev.owner_uid\":\"%u\","
+			       "\"dev.rdev.owner_name\":\"alice\","
+			       "\"devcontainer.local_folder\":\"/srv/app\"}}}",
+	    (unsigned)getuid() + 1);
+	cJSON *inspect = json(text);
+	char *cause = NULL;
+
+	ASSERT_INT_EQ(owner_check(inspect, &cause), -1);
+	ASSERT_STR_CONTAINS(
+	    cause, "the dev container of /srv/app belongs to alice (uid ");
+	free(cause);
+	cJSON_Delete(inspect);
+	free(text);
+	ASSERT_INT_EQ(owner_check(NULL, &cause), 0);
+}
