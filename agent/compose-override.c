@@ -394,8 +394,10 @@ compose_override_limit(cJSON *svc, const cJSON *merged)
 static void
 compose_override_owners(cJSON *services, const struct compose_override_input *in)
 {
-	static const char *const names[] = { OWNER_UID_LABEL, OWNER_NAME_LABEL,
-		OWNER_CLIENT_LABEL, NULL };
+	/* (not the client's user@machine: a label that changes with the
+	 * machine the same user comes from would change the service's Compose
+	 * config hash, and Compose would recreate it) */
+	static const char *const names[] = { OWNER_UID_LABEL, OWNER_NAME_LABEL, NULL };
 	const cJSON *e, *v;
 	cJSON *owner = cJSON_CreateObject();
 

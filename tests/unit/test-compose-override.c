@@ -284,9 +284,9 @@ TEST(override_owner_labels_on_every_service)
 	got = compact(text);
 	ASSERT_STR_CONTAINS(got,
 	    "\"db\":{\"labels\":[\"dev.rdev.owner_uid=1001\","
-	    "\"dev.rdev.owner_name=alice\",\"dev.rdev.owner_client=a@m\"]},"
+	    "\"dev.rdev.owner_name=alice\"]},"
 	    "\"c$\":{\"labels\":[\"dev.rdev.owner_uid=1001\","
-	    "\"dev.rdev.owner_name=alice\",\"dev.rdev.owner_client=a@m\"]}}");
+	    "\"dev.rdev.owner_name=alice\"]}}");
 	/* (the dev container's own labels once: app is not written again) */
 	ASSERT_TRUE(strstr(strstr(got, "devcontainer.local_folder=/w") + 1,
 			"devcontainer.local_folder") == NULL);
