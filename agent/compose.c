@@ -535,6 +535,12 @@ compose_start(struct compose *c, const char *config_hash, int have_container,
 	if (c->opts->policy != NULL &&
 	    admission_enter(c->opts->policy, c->d, merged, &admitted, cause) != 0)
 		goto out;
+	/* Again, the build (minutes, maybe) done: another user's up of the
+	 * same project name may have made its containers meanwhile, which this
+	 * `up` would recreate as ours (with a host policy, under the host-wide
+	 * lock every agent takes here). */
+	if (compose_check_owners(c, cause) != 0)
+		goto out;
 	progress_line(
 	    c->p, "Starting Compose project %s (service %s)", c->project, c->service);
 	if (compose_run(c, &a, "up", 1, NULL, cause) != 0)
