@@ -2,7 +2,6 @@
  * stdin/stdout (serve-mux.h). */
 #include "serve-mux.h"
 
-#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
@@ -86,9 +85,6 @@ struct serve_mux_stream {
 	int spin_watch;	    /* the armed pass wrote to it: its answer is a hit */
 	long long deadline; /* of the connect */
 	struct pollfd *pfd; /* its entry in this poll, or NULL */
-	int ep_reg;	    /* fd is in the epoll set ep_set (else -1) */
-	int ep_set;
-	uint32_t ep_ev; /* with these events */
 	LIST_ENTRY(serve_mux_stream) entry;
 };
 LIST_HEAD(serve_mux_streams, serve_mux_stream);
@@ -108,17 +104,6 @@ struct serve_mux {
 	uint32_t data_left; /* and its bytes still to come */
 	struct pollfd *pfds;
 	size_t npfds;
-	/* The poll is an epoll set's (serve_mux_wait): what is in it stays
-	 * from pass to pass, changed only where the pfds changed, so that a
-	 * pass costs no walk of every fd's wait queue in the kernel. in_fd,
-	 * out_fd and the extras: slot i of the pfds; streams: their ep_reg. */
-	int epfd;
-	struct serve_mux_slot {
-		int fd;
-		uint32_t ev;
-	} * slots;
-	size_t nslots;
-	struct epoll_event *evs;
 	/* out_fd took less than was offered: full until poll says POLLOUT */
 	int out_full;
 	int out_pipe; /* out_fd is a pipe: splice(2) into it */
@@ -285,8 +270,6 @@ serve_mux_new(int in_fd, int out_fd, serve_mux_agent_fn agent, void *arg)
 	m->out_pipe = fstat(out_fd, &st) == 0 && S_ISFIFO(st.st_mode) &&
 	    getenv("RDEV_AGENT_NO_SPLICE") == NULL;
 	m->priv[0] = m->priv[1] = -1;
-	if ((m->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
-		fatal("listen: epoll_create1: %s", strerror(errno));
 	/* (RDEV_AGENT_NO_SPIN: for measurements, as RDEV_AGENT_NO_SPLICE) */
 	serve_mux_spin_init(
 	    &m->spin, getenv("RDEV_AGENT_NO_SPIN") != NULL ? 1 : serve_mux_cpus());
@@ -348,8 +331,6 @@ static void
 serve_mux_stream_free(struct serve_mux_stream *s)
 {
 	LIST_REMOVE(s, entry);
-	if (s->ep_reg >= 0)
-		epoll_ctl(s->ep_set, EPOLL_CTL_DEL, s->ep_reg, NULL);
 	if (s->fd >= 0)
 		close(s->fd);
 	buf_free(s->to_sock);
@@ -374,9 +355,6 @@ serve_mux_free(struct serve_mux *m)
 		close(m->priv[1]);
 	}
 	free(m->pfds);
-	free(m->slots);
-	free(m->evs);
-	close(m->epfd);
 	free(m);
 }
 
@@ -393,7 +371,6 @@ serve_mux_close_in_child(struct serve_mux *m)
 		close(m->priv[0]);
 		close(m->priv[1]);
 	}
-	close(m->epfd);
 }
 
 static struct serve_mux_stream *
@@ -558,7 +535,6 @@ serve_mux_open(struct serve_mux *m, const cJSON *req)
 	s = xcalloc(1, sizeof *s);
 	s->id = id;
 	s->fd = fd;
-	s->ep_reg = -1;
 	s->to_sock = buf_new();
 	s->credit = (uint32_t)win->valuedouble;
 	if (strcmp(conn->valuestring, "agent") == 0) {
@@ -1081,115 +1057,16 @@ serve_mux_spin_answered(const struct serve_mux *m)
  * (the broker's next frame, another stream's bytes, room in the pipe) or a
  * signal ends the spin, to be served at once, and scores nothing, since it
  * says nothing of how soon answers come. */
-static uint32_t
-serve_mux_ep_events(short events)
-{
-	return ((events & POLLIN) != 0 ? EPOLLIN : 0) |
-	    ((events & POLLOUT) != 0 ? EPOLLOUT : 0);
-}
-
-/* fd (-1: none) in the epoll set with events (none: out of it, since
- * epoll would still report its hang-up, where poll skips it), where it
- * was *fd with *ev; tag for its events. */
-static void
-serve_mux_ep_set(
-    struct serve_mux *m, int *fd, uint32_t *ev, int want_fd, short events, uint64_t tag)
-{
-	struct epoll_event e = { .events = serve_mux_ep_events(events) };
-
-	if (want_fd < 0)
-		e.events = 0;
-	if (*fd >= 0 && (*fd != want_fd || e.events == 0)) {
-		epoll_ctl(m->epfd, EPOLL_CTL_DEL, *fd, NULL);
-		*fd = -1;
-	}
-	if (e.events == 0 || (*fd == want_fd && *ev == e.events))
-		return;
-	e.data.u64 = tag;
-	if (epoll_ctl(m->epfd, *fd == want_fd ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, want_fd,
-		&e) != 0)
-		fatal("listen: epoll_ctl: %s", strerror(errno));
-	*fd = want_fd;
-	*ev = e.events;
-}
-
-/* The epoll set as m->pfds[0..n) (nfixed of them in slots, then the
- * streams'), their revents cleared. */
-static void
-serve_mux_ep_sync(struct serve_mux *m, size_t n, size_t nfixed)
-{
-	struct serve_mux_stream *s;
-	size_t i;
-
-	if (nfixed > m->nslots) {
-		m->slots = xreallocarray(m->slots, nfixed, sizeof *m->slots);
-		for (i = m->nslots; i < nfixed; i++)
-			m->slots[i] = (struct serve_mux_slot){ .fd = -1 };
-		m->nslots = nfixed;
-	}
-	for (i = 0; i < nfixed; i++)
-		serve_mux_ep_set(m, &m->slots[i].fd, &m->slots[i].ev, m->pfds[i].fd,
-		    m->pfds[i].events, i);
-	for (i = 0; i < n; i++)
-		m->pfds[i].revents = 0;
-	LIST_FOREACH(s, &m->streams, entry) {
-		if (s->pfd == NULL)
-			continue;
-		/* (a stream's tag: itself, an address far past the slots) */
-		serve_mux_ep_set(m, &s->ep_reg, &s->ep_ev, s->pfd->fd, s->pfd->events,
-		    (uint64_t)(uintptr_t)s);
-		s->ep_set = m->epfd;
-	}
-}
-
-/* epoll_wait into the revents of m->pfds[0..n) (nfixed slots, then the
- * streams'): as poll(2) would return. */
 static int
-serve_mux_ep_wait(struct serve_mux *m, size_t n, size_t nfixed, int timeout_ms)
-{
-	struct serve_mux_stream *s;
-	struct pollfd *pfd;
-	int r, i;
-	uint32_t e;
-
-	r = epoll_wait(m->epfd, m->evs, (int)n, timeout_ms);
-	for (i = 0; i < r; i++) {
-		e = m->evs[i].events;
-		if (m->evs[i].data.u64 < nfixed) {
-			pfd = &m->pfds[m->evs[i].data.u64];
-		} else {
-			s = (struct serve_mux_stream *)(uintptr_t)m->evs[i].data.u64;
-			if ((pfd = s->pfd) == NULL)
-				continue;
-		}
-		pfd->revents = (short)(((e & EPOLLIN) != 0 ? POLLIN : 0) |
-		    ((e & EPOLLOUT) != 0 ? POLLOUT : 0) |
-		    ((e & EPOLLERR) != 0 ? POLLERR : 0) |
-		    ((e & EPOLLHUP) != 0 ? POLLHUP : 0));
-	}
-	return r;
-}
-
-/* Wait for m->pfds[0..n) (through the epoll set): after a request went
- * out (armed), and while the
- * policy wants it, first without a timeout for up to SERVE_MUX_SPIN_US, so
- * that an answer that comes that soon is served without this process
- * sleeping and being woken (on a guest whose idle CPU halts, a wake-up of
- * tens of microseconds). Only an answer scores a hit: anything else ready
- * (the broker's next frame, another stream's bytes, room in the pipe) or a
- * signal ends the spin, to be served at once, and scores nothing, since it
- * says nothing of how soon answers come. */
-static int
-serve_mux_wait(struct serve_mux *m, size_t n, size_t nfixed, int timeout_ms, int armed)
+serve_mux_wait(struct serve_mux *m, nfds_t n, int timeout_ms, int armed)
 {
 	long long start;
 	int r;
 
-	serve_mux_ep_sync(m, n, nfixed);
 	if (armed && timeout_ms != 0 && serve_mux_spin_wanted(&m->spin)) {
 		start = clock_now_us();
 		do {
-			if ((r = serve_mux_ep_wait(m, n, nfixed, 0)) != 0)
+			if ((r = poll(m->pfds, n, 0)) != 0)
 				break;
 		} while (clock_now_us() - start < m->spin.us);
 		if (r == 0)
@@ -1201,7 +1078,7 @@ serve_mux_wait(struct serve_mux *m, size_t n, size_t nfixed, int timeout_ms, int
 		if (r != 0)
 			return r;
 	}
-	return serve_mux_ep_wait(m, n, nfixed, timeout_ms);
+	return poll(m->pfds, n, timeout_ms);
 }
 
 /* Serve one stream after the poll. */
@@ -1240,7 +1117,6 @@ serve_mux_poll(struct serve_mux *m, struct pollfd *extra, size_t nextra, int tim
 		cap++;
 	if (cap > m->npfds) {
 		m->pfds = xreallocarray(m->pfds, cap, sizeof *m->pfds);
-		m->evs = xreallocarray(m->evs, cap, sizeof *m->evs);
 		m->npfds = cap;
 	}
 	m->pfds[n++] = (struct pollfd){ .fd = m->in_fd, .events = POLLIN };
@@ -1248,9 +1124,6 @@ serve_mux_poll(struct serve_mux *m, struct pollfd *extra, size_t nextra, int tim
 	    (struct pollfd){ .fd =
 				 buf_len(m->out) > 0 || m->priv_left > 0 ? m->out_fd : -1,
 		    .events = POLLOUT };
-	/* (the extras next: in the epoll set's slots, with in_fd and out_fd) */
-	for (i = 0; i < nextra; i++)
-		m->pfds[n++] = extra[i];
 	LIST_FOREACH(s, &m->streams, entry) {
 		short ev = 0;
 
@@ -1270,13 +1143,15 @@ serve_mux_poll(struct serve_mux *m, struct pollfd *extra, size_t nextra, int tim
 		m->pfds[n++] =
 		    (struct pollfd){ .fd = ev != 0 ? s->fd : -1, .events = ev };
 	}
-	if (serve_mux_wait(m, n, 2 + nextra, timeout_ms, armed) < 0) {
+	for (i = 0; i < nextra; i++)
+		m->pfds[n++] = extra[i];
+	if (serve_mux_wait(m, (nfds_t)n, timeout_ms, armed) < 0) {
 		if (errno == EINTR)
 			return 1;
-		fatal("listen: epoll_wait: %s", strerror(errno));
+		fatal("listen: poll: %s", strerror(errno));
 	}
 	for (i = 0; i < nextra; i++)
-		extra[i].revents = m->pfds[2 + i].revents;
+		extra[i].revents = m->pfds[n - nextra + i].revents;
 	now = clock_now_ms();
 	if (m->pfds[1].revents != 0)
 		m->out_full = 0; /* (room, or an error the next write reports) */
