@@ -198,42 +198,52 @@ compose_argv_base(
 	}
 }
 
-/* The service's container (not being removed, not a one-off `run`), as an
- * inspect object in *found, or NULL. */
+/* Every container of the project (any service, one-off or not, running or
+ * not) in *list, docker_container_list()'s array, the caller's to
+ * cJSON_Delete(). 0, or -1 with *cause. */
 static int
-compose_find_container(struct compose *c, cJSON **found, char **cause)
+compose_list_project(struct compose *c, cJSON **list, char **cause)
 {
-	char *labels[3];
-	cJSON *list = NULL, *e;
-	const cJSON *state, *id, *oneoff;
-	int rc = 0;
+	char *labels[2];
+	int rc;
+
+	*list = NULL;
+	labels[0] = xasprintf(COMPOSE_LABEL_PROJECT "=%s", c->project);
+	labels[1] = NULL;
+	rc = docker_container_list(c->d, (const char *const *)labels, 1, list, cause);
+	free(labels[0]);
+	return rc;
+}
+
+/* The service's container in list (compose_list_project()'s): not being
+ * removed, not a one-off `run`; inspected into *found, or NULL when there is
+ * none. */
+static int
+compose_find_container(struct compose *c, const cJSON *list, cJSON **found, char **cause)
+{
+	const cJSON *e, *labels, *state, *id;
+	const char *service, *oneoff;
 
 	*found = NULL;
-	labels[0] = xasprintf(COMPOSE_LABEL_PROJECT "=%s", c->project);
-	labels[1] = xasprintf(COMPOSE_LABEL_SERVICE "=%s", c->service);
-	labels[2] = NULL;
-	rc = docker_container_list(c->d, (const char *const *)labels, 1, &list, cause);
-	free(labels[0]);
-	free(labels[1]);
-	if (rc != 0)
-		return -1;
 	cJSON_ArrayForEach(e, list) {
+		labels = cJSON_GetObjectItemCaseSensitive(e, "Labels");
+		service = cJSON_GetStringValue(
+		    cJSON_GetObjectItemCaseSensitive(labels, COMPOSE_LABEL_SERVICE));
+		if (service == NULL || strcmp(service, c->service) != 0)
+			continue;
 		state = cJSON_GetObjectItemCaseSensitive(e, "State");
 		if (cJSON_IsString(state) && strcmp(state->valuestring, "removing") == 0)
 			continue;
-		oneoff = cJSON_GetObjectItemCaseSensitive(
-		    cJSON_GetObjectItemCaseSensitive(e, "Labels"), COMPOSE_LABEL_ONEOFF);
-		if (cJSON_IsString(oneoff) &&
-		    strcasecmp(oneoff->valuestring, "true") == 0)
+		oneoff = cJSON_GetStringValue(
+		    cJSON_GetObjectItemCaseSensitive(labels, COMPOSE_LABEL_ONEOFF));
+		if (oneoff != NULL && strcasecmp(oneoff, "true") == 0)
 			continue;
 		id = cJSON_GetObjectItemCaseSensitive(e, "Id");
 		if (!cJSON_IsString(id))
 			continue;
-		rc = docker_container_inspect(c->d, id->valuestring, found, cause);
-		break;
+		return docker_container_inspect(c->d, id->valuestring, found, cause);
 	}
-	cJSON_Delete(list);
-	return rc;
+	return 0;
 }
 
 /* Is every container of the project (any service, one-off or not) this
@@ -241,15 +251,10 @@ compose_find_container(struct compose *c, cJSON **found, char **cause)
 static int
 compose_check_owners(struct compose *c, char **cause)
 {
-	char *labels[2];
-	cJSON *list = NULL;
+	cJSON *list;
 	int rc;
 
-	labels[0] = xasprintf(COMPOSE_LABEL_PROJECT "=%s", c->project);
-	labels[1] = NULL;
-	rc = docker_container_list(c->d, (const char *const *)labels, 1, &list, cause);
-	free(labels[0]);
-	if (rc == 0)
+	if ((rc = compose_list_project(c, &list, cause)) == 0)
 		rc = owner_check_list(list, cause);
 	cJSON_Delete(list);
 	return rc;
@@ -739,7 +744,7 @@ compose_up(const struct config *cfg, struct docker *d, const char *config_hash,
 {
 	const struct progress *p = &opts->progress;
 	struct compose c = { 0 };
-	cJSON *found = NULL, *replaced = NULL;
+	cJSON *list = NULL, *found = NULL, *replaced = NULL;
 	char *repo = feature_install_repo(cfg), *replace_id = NULL, *hash = NULL;
 	int rc = -1;
 
@@ -753,9 +758,11 @@ compose_up(const struct config *cfg, struct docker *d, const char *config_hash,
 	/* The project's name is the folder's, the same for every user naming
 	 * it: another user's containers (the service's or any other of the
 	 * project) are neither reused, started again nor replaced, as up_run()
-	 * refuses for the other configurations; checked before any change. */
-	if (compose_check_owners(&c, cause) != 0 ||
-	    compose_find_container(&c, &found, cause) != 0)
+	 * refuses for the other configurations; checked before any change, in
+	 * the one listing the service's container is then found in. */
+	if (compose_list_project(&c, &list, cause) != 0 ||
+	    owner_check_list(list, cause) != 0 ||
+	    compose_find_container(&c, list, &found, cause) != 0)
 		goto out;
 	/* Removed by compose_start once the new container's images are built. */
 	if (found != NULL && (opts->rebuild || opts->recreate)) {
@@ -773,7 +780,10 @@ compose_up(const struct config *cfg, struct docker *d, const char *config_hash,
 		image_replaced_remove(d, replaced, repo, p);
 		*created = found == NULL;
 		cJSON_Delete(found);
-		if (compose_find_container(&c, &found, cause) != 0)
+		found = NULL;
+		cJSON_Delete(list);
+		if (compose_list_project(&c, &list, cause) != 0 ||
+		    compose_find_container(&c, list, &found, cause) != 0)
 			goto out;
 		if (found == NULL) {
 			error_set(cause,
@@ -792,6 +802,7 @@ compose_up(const struct config *cfg, struct docker *d, const char *config_hash,
 	found = NULL;
 	rc = 0;
 out:
+	cJSON_Delete(list);
 	cJSON_Delete(found);
 	cJSON_Delete(replaced);
 	free(repo);

@@ -88,6 +88,12 @@ check_eq "postStartCommand ran on each start" "$(rdev exec "$ws" -- cat /tmp/sta
 # configuration as an edited devcontainer.json does: up says so.
 rdev up "$ws" >/dev/null 2>"$TEST_TMP/up3.err"
 check "an unchanged configuration is not said to have changed" sh -c "! grep -q 'configuration changed' '$TEST_TMP/up3.err'"
+# An up of a running service's container lists the project's containers
+# once: that one listing serves both the owner check and the finding of
+# the service's container (the agent's -vv log shows each Docker call).
+rdev_agent -vv up "$ws" >/dev/null 2>"$TEST_TMP/up-calls.err" || { cat "$TEST_TMP/up-calls.err"; fail "agent up of the running project failed"; }
+check_eq "an up of a running service lists the project's containers once" \
+	"$(grep -c 'docker: GET [^ ]*/containers/json[^ ]*com.docker.compose.project' "$TEST_TMP/up-calls.err")" 1
 printf '    environment:\n      EDITED: "1"\n' >>"$ws/.devcontainer/docker-compose.yml"
 rdev up "$ws" >/dev/null 2>"$TEST_TMP/up4.err"
 check "an edited compose file is said to change the configuration" \
