@@ -269,8 +269,7 @@ agent_exec_start(const char *up_cmd, const struct agent_exec_req *req, int tty,
 		x->docker, &ws, cause) != 0 ||
 	    owner_check(ws.container, cause) != 0)
 		goto out;
-	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
-		cJSON_GetObjectItemCaseSensitive(ws.container, "State"), "Running"))) {
+	if (!docker_container_running(ws.container)) {
 		error_set(cause, "the dev container of %s is not running (run `%s`)",
 		    req->folder, up_cmd);
 		goto out;
@@ -453,8 +452,7 @@ agent_exec_no_status(struct agent_exec *x, char **cause)
 			why = "the dev container was removed under the command";
 			break;
 		}
-		if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
-			cJSON_GetObjectItemCaseSensitive(info, "State"), "Running"))) {
+		if (!docker_container_running(info)) {
 			why = "the dev container stopped under the command";
 			break;
 		}

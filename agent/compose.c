@@ -34,6 +34,7 @@
 #include "uid-sync.h"
 #include "labels.h"
 #include "up-opts.h"
+#include "up.h"
 #include "xmalloc.h"
 
 #define COMPOSE_LABEL_SERVICE "com.docker.compose.service"
@@ -475,7 +476,8 @@ compose_start(struct compose *c, const char *config_hash, int have_container,
 	merged = config_merge(subst, obj);
 	if (!have_container && labels_ports_check(c->cfg, entries, merged, cause) != 0)
 		goto out;
-	/* As written: compose_merged() substitutes it again (as the reference). */
+	/* As written: up_merged_for_container() substitutes it again (as the
+	 * reference). */
 	label = config_metadata_label(entries, config_get_raw(c->cfg));
 
 	image_user = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
@@ -565,34 +567,6 @@ out:
 	free(text);
 	free(version);
 	return rc;
-}
-
-/* The merged configuration of a dev container: its metadata label (frozen
- * at creation) plus the properties that may change (remoteUser,
- * userEnvProbe, remoteEnv), as the reference's getImageMetadataFromContainer
- * does for a container with the id labels. */
-static cJSON *
-compose_merged(const struct compose *c, const cJSON *container, char **cause)
-{
-	const cJSON *obj = config_get_object(c->cfg);
-	cJSON *entries, *subst, *merged;
-
-	if ((entries = image_metadata_entries(container, cause)) == NULL)
-		return NULL;
-	subst = config_subst(entries, config_get_subst_ctx(c->cfg));
-	cJSON_AddItemToArray(subst, config_metadata_updateable_from_config(obj));
-	merged = config_merge_entries(subst, obj);
-	cJSON_Delete(entries);
-	cJSON_Delete(subst);
-	return merged;
-}
-
-static int
-compose_running(const cJSON *inspect)
-{
-	const cJSON *st = cJSON_GetObjectItemCaseSensitive(inspect, "State");
-
-	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(st, "Running"));
 }
 
 static void
@@ -774,7 +748,7 @@ compose_up(const struct config *cfg, struct docker *d, const char *config_hash,
 	}
 	if (found != NULL)
 		labels_note_changed(found, hash, p);
-	if (found == NULL || !compose_running(found)) {
+	if (found == NULL || !docker_container_running(found)) {
 		if (compose_start(&c, hash, found != NULL, replace_id, cause) != 0)
 			goto out;
 		image_replaced_remove(d, replaced, repo, p);
@@ -793,11 +767,8 @@ compose_up(const struct config *cfg, struct docker *d, const char *config_hash,
 			goto out;
 		}
 	}
-	if ((*merged = compose_merged(&c, found, cause)) == NULL) {
-		error_prefix(cause, "container %.12s",
-		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(found, "Id")));
+	if (up_merged_for_container(cfg, found, merged, cause) != 0)
 		goto out;
-	}
 	*container = found;
 	found = NULL;
 	rc = 0;

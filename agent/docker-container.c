@@ -53,6 +53,13 @@ docker_container_list(
 }
 
 int
+docker_container_running(const cJSON *inspect)
+{
+	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(inspect, "State"), "Running"));
+}
+
+int
 docker_container_inspect(
     struct docker *d, const char *id_or_name, cJSON **info, char **cause)
 {

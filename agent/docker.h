@@ -110,6 +110,9 @@ int docker_container_list_by(struct docker *d, const char *key, const char *cons
  * error: 0 with *info NULL. */
 int docker_container_inspect(
     struct docker *d, const char *id_or_name, cJSON **info, char **cause);
+/* Is the container of an inspect object (docker_container_inspect()'s)
+ * running (State.Running)? NULL: no. */
+int docker_container_running(const cJSON *inspect);
 /* GET /images/{name}/json. An image that does not exist locally is not an
  * error: 0 with *info NULL. */
 int docker_image_inspect(struct docker *d, const char *image, cJSON **info, char **cause);

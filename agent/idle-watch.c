@@ -228,8 +228,7 @@ idle_watch_loop(const char *id)
 			break;
 		c = NULL;
 		if (docker_container_inspect(d, id, &c, &cause) != 0 || c == NULL ||
-		    !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
-			cJSON_GetObjectItemCaseSensitive(c, "State"), "Running")))
+		    !docker_container_running(c))
 			break;
 		now = time(NULL);
 		if (idle_watch_in_use(d, c))

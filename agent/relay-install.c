@@ -635,7 +635,6 @@ relay_install_ensure(const char *up_cmd, const char *folder, const char *config_
 	struct relay_endpoint ep;
 	struct relay_state st;
 	struct stat sb;
-	const cJSON *running;
 	const char *cid;
 	int rc = -1;
 
@@ -665,9 +664,7 @@ relay_install_ensure(const char *up_cmd, const char *folder, const char *config_
 		goto out;
 	}
 	cid = workspace_container_id(&ws);
-	running = cJSON_GetObjectItemCaseSensitive(
-	    cJSON_GetObjectItemCaseSensitive(ws.container, "State"), "Running");
-	if (!cJSON_IsTrue(running)) {
+	if (!docker_container_running(ws.container)) {
 		error_set(cause,
 		    "the dev container %.12s of %s is not running (run `%s`)", cid,
 		    folder, up_cmd);

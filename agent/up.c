@@ -185,14 +185,6 @@ up_same_path(const char *a, const char *b)
 	return same;
 }
 
-static int
-up_container_running(const cJSON *inspect)
-{
-	const cJSON *st = cJSON_GetObjectItemCaseSensitive(inspect, "State");
-
-	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(st, "Running"));
-}
-
 /* Substitute the first-pass variables in image metadata entries. */
 static cJSON *
 up_subst_metadata(const struct up_state *s, const cJSON *entries)
@@ -468,7 +460,7 @@ up_reuse(struct up_state *s, int *started, char **cause)
 		&s->nmetadata, cause) != 0)
 		goto out;
 	*started = 0;
-	if (up_container_running(s->container)) {
+	if (docker_container_running(s->container)) {
 		rc = 0;
 		goto out;
 	}
@@ -785,7 +777,7 @@ up_check_running(struct up_state *s, char **cause)
 		error_set(cause, "container %.12s vanished as it started", id);
 		goto out;
 	}
-	if (up_container_running(s->container)) {
+	if (docker_container_running(s->container)) {
 		rc = 0;
 		goto out;
 	}
