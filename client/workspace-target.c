@@ -271,6 +271,23 @@ client_target_wrapped_exec(
 	return ct->inner.exec(ct->inner.ctx, prog_name, req);
 }
 
+/* The remote of ct->t with ro into ct->remote, its backend into ct->be,
+ * shown as ro->target; through a pool, wrapped (ct->inner) so that up's
+ * answer names the pool's host. */
+static void
+client_target_backend(struct client_target *ct, const struct remote_opts *ro)
+{
+	ct->remote = remote_new(&ct->t, ro);
+	remote_backend(ct->remote, &ct->be);
+	if (ct->pool_host != NULL) {
+		ct->inner = ct->be;
+		ct->be.call = client_target_wrapped_call;
+		ct->be.exec = client_target_wrapped_exec;
+		ct->be.ctx = ct;
+	}
+	ct->be.shown = ro->target;
+}
+
 /* A remote TARGET at argv[i]: parse it into ct->t; a pool's (@POOL SOURCE,
  * SOURCE at *source_i) resolved to its host. 0, or an exit code after
  * printing why not. */
@@ -382,15 +399,7 @@ client_target_source(const char *name, struct client_target *ct, int i,
 	ct->typed_q = shell_quote_argv(ct->typed_words, SHELL_QUOTE_HINT);
 	ct->shown = client_source_shown(ct->argv[i], &ct->src);
 	ro->shown = ct->shown;
-	ct->remote = remote_new(&ct->t, ro);
-	remote_backend(ct->remote, &ct->be);
-	if (ct->pool_host != NULL) {
-		ct->inner = ct->be;
-		ct->be.call = client_target_wrapped_call;
-		ct->be.exec = client_target_wrapped_exec;
-		ct->be.ctx = ct;
-	}
-	ct->be.shown = ro->target;
+	client_target_backend(ct, ro);
 	so.scan_flags = ((flags & CLIENT_TARGET_SEND_GIT) ? SYNC_SCAN_GIT : 0) |
 	    ((flags & CLIENT_TARGET_SEND_GITIGNORE) ? SYNC_SCAN_GITIGNORE : 0);
 	if (flags & CLIENT_TARGET_KEEP_SCAN) {
@@ -563,15 +572,7 @@ client_target_open_hook(const char *name, int argc, char **argv, unsigned flags,
 	}
 	ro.target = ct->typed != NULL ? ct->typed : argv[i];
 	ct->target_arg = argv[i];
-	ct->remote = remote_new(&ct->t, &ro);
-	remote_backend(ct->remote, &ct->be);
-	if (ct->pool_host != NULL) {
-		ct->inner = ct->be;
-		ct->be.call = client_target_wrapped_call;
-		ct->be.exec = client_target_wrapped_exec;
-		ct->be.ctx = ct;
-	}
-	ct->be.shown = ro.target;
+	client_target_backend(ct, &ro);
 	/* The command on the remote side: the target's entry is the host's
 	 * folder, or gone for a command that takes none; a pool's SOURCE
 	 * goes with it. */
