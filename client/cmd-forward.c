@@ -667,154 +667,216 @@ cmd_forward_stop_port(const char *stop)
 	return CMD_EXIT_OK;
 }
 
+/* What `rdev forward` was given. list (the SPECs as request entries) and
+ * id_labels are new: cmd_forward_args_clear(). */
+struct cmd_forward_args {
+	const char *target, *config, *stop;
+	const char *source; /* @POOL SOURCE's, HOST: SOURCE's */
+	cJSON *list, *id_labels;
+	int list_mode, json, stop_all, auto_forward;
+};
+
+static void
+cmd_forward_args_clear(struct cmd_forward_args *a)
+{
+	cJSON_Delete(a->list);
+	cJSON_Delete(a->id_labels);
+	memset(a, 0, sizeof *a);
+}
+
+/* Read argv into a (and --accept-new-host-key into ro). CMD_EXIT_OK, or the
+ * exit code after the usage error is printed. */
 static int
-cmd_forward_exec(int argc, char **argv)
+cmd_forward_parse(
+    int argc, char **argv, struct cmd_forward_args *a, struct remote_opts *ro)
 {
 	const struct cmd_entry *e = &cmd_forward_entry;
-	struct remote_opts ro = { 0 };
-	const char *target = NULL, *config = NULL, *stop = NULL, *workspace;
-	const char *source = NULL; /* @POOL SOURCE's, HOST: SOURCE's */
-	char *local_ws = NULL, *local_config = NULL, *pool_host = NULL;
-	char *source_ws = NULL, *shown = NULL, *missing = NULL, *typed = NULL;
-	const char *typed_words[3] = { NULL, NULL, NULL };
-	struct agent_backend be;
 	struct forward_spec s;
-	struct target t;
-	struct remote *r;
-	cJSON *list, *fields, *res = NULL, *id_labels = NULL;
 	char *cause = NULL;
-	long stopped;
-	int i, rc, list_mode = 0, json = 0, stop_all = 0, auto_forward = 0;
-	int host_only = 0;
+	int i, rc, host_only = 0;
 
-	list = cJSON_CreateArray();
+	memset(a, 0, sizeof *a);
+	a->list = cJSON_CreateArray();
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--list") == 0)
-			list_mode = 1;
+			a->list_mode = 1;
 		else if (strcmp(argv[i], "--json") == 0)
-			json = 1;
+			a->json = 1;
 		else if (strcmp(argv[i], "--accept-new-host-key") == 0)
-			ro.accept_new_host_key = 1;
+			ro->accept_new_host_key = 1;
 		else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc &&
-		    *argv[i + 1] == '\0') {
-			cJSON_Delete(list);
-			cJSON_Delete(id_labels);
+		    *argv[i + 1] == '\0')
 			return cmd_usage_error(
 			    &client_program, e, AGENT_CMD_EMPTY("--config", "file"));
-		} else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
-			config = argv[++i];
+		else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			a->config = argv[++i];
 		else if (strcmp(argv[i], "--stop") == 0 && i + 1 < argc)
-			stop = argv[++i];
+			a->stop = argv[++i];
 		else if (strcmp(argv[i], "--stop-all") == 0)
-			stop_all = 1;
+			a->stop_all = 1;
 		else if (strcmp(argv[i], "--id-label") == 0 && i + 1 < argc &&
 		    agent_cmd_id_label_ok(argv[i + 1]))
-			agent_cmd_list_add(&id_labels, cJSON_CreateString(argv[++i]));
+			agent_cmd_list_add(&a->id_labels, cJSON_CreateString(argv[++i]));
 		else if (strcmp(argv[i], "--auto") == 0)
-			auto_forward = 1;
-		else if (argv[i][0] == '-') {
-			cJSON_Delete(list);
-			cJSON_Delete(id_labels);
+			a->auto_forward = 1;
+		else if (argv[i][0] == '-')
 			return cmd_usage_error(
 			    &client_program, e, "unknown option %s", argv[i]);
-		} else if (target == NULL) {
-			target = argv[i];
-			host_only = cmd_forward_host_only(target);
-		} else if ((target[0] == '@' || host_only) && source == NULL)
-			source = argv[i];
+		else if (a->target == NULL) {
+			a->target = argv[i];
+			host_only = cmd_forward_host_only(a->target);
+		} else if ((a->target[0] == '@' || host_only) && a->source == NULL)
+			a->source = argv[i];
 		else if (forward_spec_parse(argv[i], &s, &cause) != 0) {
-			cJSON_Delete(list);
-			cJSON_Delete(id_labels);
 			rc = cmd_usage_error(&client_program, e, "%s", cause);
 			free(cause);
 			return rc;
-		} else if (cmd_forward_listed(list, &s)) {
-			cJSON_Delete(list);
-			cJSON_Delete(id_labels);
+		} else if (cmd_forward_listed(a->list, &s)) {
 			forward_spec_clear(&s);
 			return cmd_usage_error(&client_program, e,
 			    "forward spec '%s' is given twice", argv[i]);
 		} else {
-			cJSON_AddItemToArray(list, forward_request_entry(&s));
+			cJSON_AddItemToArray(a->list, forward_request_entry(&s));
 			forward_spec_clear(&s);
 		}
 	}
-	if (list_mode) {
-		cJSON_Delete(list);
-		cJSON_Delete(id_labels);
-		return cmd_forward_list(json);
+	return CMD_EXIT_OK;
+}
+
+/* `rdev forward TARGET --stop SPEC` or `--stop-all`: the broker stops the
+ * forwards of workspace on r's host (at SPEC's local port); shown names
+ * the target in "no such forward". */
+static int
+cmd_forward_stop(
+    struct remote *r, const char *workspace, const char *stop, const char *shown)
+{
+	const struct cmd_entry *e = &cmd_forward_entry;
+	struct forward_spec s;
+	cJSON *fields, *res = NULL;
+	char *cause = NULL;
+	long stopped;
+	int rc;
+
+	fields = cJSON_CreateObject();
+	cJSON_AddStringToObject(fields, "workspace", workspace);
+	if (stop != NULL) {
+		if (forward_spec_parse(stop, &s, &cause) != 0) {
+			rc = cmd_usage_error(&client_program, e, "%s", cause);
+			free(cause);
+			cJSON_Delete(fields);
+			return rc;
+		}
+		cJSON_AddNumberToObject(
+		    fields, "local", s.local_port != 0 ? s.local_port : s.port);
+		forward_spec_clear(&s);
 	}
-	if (target == NULL && stop != NULL && !stop_all &&
-	    cJSON_GetArraySize(list) == 0 && !auto_forward) {
-		cJSON_Delete(list);
-		if (config != NULL || id_labels != NULL || ro.accept_new_host_key) {
+	if (remote_broker_call(r, "unforward", fields, &res, &cause) != 0) {
+		fprintf(stderr, "rdev: forward: %s\n", cause);
+		free(cause);
+		return CMD_EXIT_FAILURE;
+	}
+	if (json_get_int(res, "stopped", 0, 1000000, &stopped) != 0) {
+		fprintf(stderr,
+		    "rdev: forward: the broker's answer has no \"stopped\" "
+		    "count\n");
+		cJSON_Delete(res);
+		return CMD_EXIT_FAILURE;
+	}
+	cJSON_Delete(res);
+	if (stopped == 0) {
+		fprintf(stderr, "rdev: forward: no such forward for %s\n", shown);
+		return CMD_EXIT_FAILURE;
+	}
+	fprintf(stderr, "stopped %d forward%s\n", (int)stopped, stopped == 1 ? "" : "s");
+	return CMD_EXIT_OK;
+}
+
+static int
+cmd_forward_exec(int argc, char **argv)
+{
+	const struct cmd_entry *e = &cmd_forward_entry;
+	struct cmd_forward_args a;
+	struct remote_opts ro = { 0 };
+	const char *config, *workspace;
+	char *local_ws = NULL, *local_config = NULL, *pool_host = NULL;
+	char *source_ws = NULL, *shown = NULL, *missing = NULL, *typed = NULL;
+	const char *typed_words[3] = { NULL, NULL, NULL };
+	struct agent_backend be;
+	struct target t;
+	struct remote *r = NULL;
+	char *cause = NULL;
+	int rc;
+
+	memset(&t, 0, sizeof t);
+	if ((rc = cmd_forward_parse(argc, argv, &a, &ro)) != CMD_EXIT_OK)
+		goto out;
+	config = a.config;
+	if (a.list_mode) {
+		rc = cmd_forward_list(a.json);
+		goto out;
+	}
+	if (a.target == NULL && a.stop != NULL && !a.stop_all &&
+	    cJSON_GetArraySize(a.list) == 0 && !a.auto_forward) {
+		if (config != NULL || a.id_labels != NULL || ro.accept_new_host_key)
 			/* (they choose a TARGET's container or host: with none
 			 * they would be ignored) */
-			cJSON_Delete(id_labels);
-			return cmd_usage_error(&client_program, e,
+			rc = cmd_usage_error(&client_program, e,
 			    "--stop LOCALPORT with no TARGET takes no --config, "
 			    "--id-label or --accept-new-host-key");
-		}
-		return cmd_forward_stop_port(stop);
+		else
+			rc = cmd_forward_stop_port(a.stop);
+		goto out;
 	}
-	if (target == NULL ||
-	    (cJSON_GetArraySize(list) == 0 && stop == NULL && !stop_all &&
-		!auto_forward)) {
-		cJSON_Delete(list);
-		cJSON_Delete(id_labels);
-		if (target == NULL && stop_all)
-			return cmd_usage_error(&client_program, e,
+	if (a.target == NULL ||
+	    (cJSON_GetArraySize(a.list) == 0 && a.stop == NULL && !a.stop_all &&
+		!a.auto_forward)) {
+		if (a.target == NULL && a.stop_all)
+			rc = cmd_usage_error(&client_program, e,
 			    "--stop-all needs the TARGET the forwards "
 			    "were made for (`rdev forward --list --json` names each "
 			    "one's host and workspace; `rdev down TARGET` ends "
 			    "them too)");
-		return cmd_usage_error(&client_program, e,
-		    "TARGET and at least one SPEC "
-		    "(or TARGET --stop SPEC, TARGET --stop-all, or --list)");
+		else
+			rc = cmd_usage_error(&client_program, e,
+			    "TARGET and at least one SPEC "
+			    "(or TARGET --stop SPEC, TARGET --stop-all, or --list)");
+		goto out;
 	}
-	if (*target == '\0') {
-		cJSON_Delete(list);
-		cJSON_Delete(id_labels);
-		return cmd_usage_error(&client_program, e, AGENT_CMD_EMPTY_FOLDER);
+	if (*a.target == '\0') {
+		rc = cmd_usage_error(&client_program, e, AGENT_CMD_EMPTY_FOLDER);
+		goto out;
 	}
-	memset(&t, 0, sizeof t);
-	if (!target_is_remote(target)) {
+	if (!target_is_remote(a.target)) {
 		/* this machine's engine: the broker's local host, no SSH */
-		if ((local_ws = config_discover_resolve(NULL, target, &cause)) == NULL ||
+		if ((local_ws = config_discover_resolve(NULL, a.target, &cause)) ==
+			NULL ||
 		    (config != NULL &&
 			(local_config = config_discover_resolve(NULL, config, &cause)) ==
 			    NULL)) {
-			cJSON_Delete(list);
-			cJSON_Delete(id_labels);
 			fprintf(stderr, "rdev: forward: %s\n", cause);
 			free(cause);
-			free(local_ws);
-			return CMD_EXIT_FAILURE;
+			rc = CMD_EXIT_FAILURE;
+			goto out;
 		}
 		workspace = local_ws;
 		config = local_config;
-		r = NULL;
 		be = agent_backend_local;
 	} else {
-		if (target_parse(target, &t, &cause) != 0) {
-			cJSON_Delete(list);
-			cJSON_Delete(id_labels);
+		if (target_parse(a.target, &t, &cause) != 0) {
 			fprintf(stderr, "rdev: forward: %s\n", cause);
 			free(cause);
-			return CMD_EXIT_USAGE;
+			rc = CMD_EXIT_USAGE;
+			goto out;
 		}
 		if (t.kind == TARGET_POOL &&
 		    (rc = cmd_forward_pool(
-			 target, source, config, &ro, &t, &pool_host)) != CMD_EXIT_OK) {
-			cJSON_Delete(list);
-			cJSON_Delete(id_labels);
-			return rc;
-		}
-		if (t.kind == TARGET_HOST && source != NULL) {
+			 a.target, a.source, config, &ro, &t, &pool_host)) != CMD_EXIT_OK)
+			goto out;
+		if (t.kind == TARGET_HOST && a.source != NULL) {
 			/* (hints name it as typed: `rdev up buildbox: ./app`) */
-			typed_words[0] = target;
-			typed_words[1] = source;
-			typed = xasprintf("%s %s", target, source);
+			typed_words[0] = a.target;
+			typed_words[1] = a.source;
+			typed = xasprintf("%s %s", a.target, a.source);
 			ro.target = typed;
 			ro.target_words = typed_words;
 		}
@@ -822,71 +884,32 @@ cmd_forward_exec(int argc, char **argv)
 		remote_backend(r, &be);
 		workspace = t.path;
 		if (t.kind == TARGET_HOST &&
-		    (rc = cmd_forward_source(r, target, source, &source_ws, &shown,
-			 &missing)) != CMD_EXIT_OK) {
-			cJSON_Delete(list);
+		    (rc = cmd_forward_source(r, a.target, a.source, &source_ws, &shown,
+			 &missing)) != CMD_EXIT_OK)
 			goto out;
-		}
 		if (source_ws != NULL)
 			workspace = source_ws;
 	}
-	if (stop != NULL || stop_all) {
-		cJSON_Delete(list);
-		fields = cJSON_CreateObject();
-		cJSON_AddStringToObject(fields, "workspace", workspace);
-		if (stop != NULL) {
-			if (forward_spec_parse(stop, &s, &cause) != 0) {
-				rc = cmd_usage_error(&client_program, e, "%s", cause);
-				free(cause);
-				cJSON_Delete(fields);
-				goto out;
-			}
-			cJSON_AddNumberToObject(
-			    fields, "local", s.local_port != 0 ? s.local_port : s.port);
-			forward_spec_clear(&s);
-		}
-		if (remote_broker_call(r, "unforward", fields, &res, &cause) != 0) {
-			fprintf(stderr, "rdev: forward: %s\n", cause);
-			free(cause);
-			rc = CMD_EXIT_FAILURE;
-			goto out;
-		}
-		if (json_get_int(res, "stopped", 0, 1000000, &stopped) != 0) {
-			fprintf(stderr,
-			    "rdev: forward: the broker's answer has no \"stopped\" "
-			    "count\n");
-			cJSON_Delete(res);
-			rc = CMD_EXIT_FAILURE;
-			goto out;
-		}
-		i = (int)stopped;
-		cJSON_Delete(res);
-		if (i == 0) {
-			fprintf(stderr, "rdev: forward: no such forward for %s\n",
-			    pool_host != NULL ? workspace : target);
-			rc = CMD_EXIT_FAILURE;
-		} else {
-			fprintf(stderr, "stopped %d forward%s\n", i, i == 1 ? "" : "s");
-			rc = CMD_EXIT_OK;
-		}
-		goto out;
-	}
-	if (auto_forward) {
+	if (a.stop != NULL || a.stop_all)
+		rc = cmd_forward_stop(
+		    r, workspace, a.stop, pool_host != NULL ? workspace : a.target);
+	else if (a.auto_forward)
 		/* with the workspace's portsAttributes (onAutoForward, labels) */
-		cJSON_Delete(list);
-		rc = client_forward_ports(
-			 "forward", &be, r, workspace, config, id_labels, 0, 1, NULL) == 0
+		rc = client_forward_ports("forward", &be, r, workspace, config,
+			 a.id_labels, 0, 1, NULL) == 0
 		    ? CMD_EXIT_OK
 		    : CMD_EXIT_FAILURE;
-		goto out;
+	else {
+		rc = cmd_forward_add(
+			 r, workspace, config, a.id_labels, a.list, NULL, 0) == 0
+		    ? CMD_EXIT_OK
+		    : CMD_EXIT_FAILURE;
+		a.list = NULL; /* (cmd_forward_add's now) */
 	}
-	rc = cmd_forward_add(r, workspace, config, id_labels, list, NULL, 0) == 0
-	    ? CMD_EXIT_OK
-	    : CMD_EXIT_FAILURE;
 out:
+	cmd_forward_args_clear(&a);
 	remote_free(r);
 	target_clear(&t);
-	cJSON_Delete(id_labels);
 	free(pool_host);
 	free(local_ws);
 	free(local_config);
