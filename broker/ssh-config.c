@@ -345,15 +345,138 @@ ssh_config_match(struct ssh_config_state *st, int argc, char **argv, const char 
 	return 0;
 }
 
+/* A Host line: the lines up to the next Host or Match apply when a pattern
+ * matches the host and no negated one (!pattern) does. */
+static void
+ssh_config_host_line(struct ssh_config_state *st, int argc, char **argv)
+{
+	int i;
+
+	st->active = 0;
+	for (i = 1; i < argc; i++) {
+		if (argv[i][0] == '!' &&
+		    ssh_config_wildmatch(st->ctx->host, argv[i] + 1)) {
+			st->active = 0;
+			break;
+		}
+		if (argv[i][0] != '!' && ssh_config_wildmatch(st->ctx->host, argv[i]))
+			st->active = 1;
+	}
+}
+
+/* An Include line: read each file its globs match (relative ones under
+ * ~/.ssh, as OpenSSH), depth being the including file's. 0, or -1 with
+ * *cause. */
+static int
+ssh_config_include(struct ssh_config_state *st, int argc, char **argv, const char *file,
+    unsigned int line, int depth, char **cause)
+{
+	char *path;
+	glob_t g;
+	size_t j;
+	int i;
+
+	if (!st->allow_io) {
+		ssh_config_note(st->h, file, line, "Include not followed");
+		return 0;
+	}
+	for (i = 1; i < argc; i++) {
+		if (argv[i][0] == '~' || argv[i][0] == '/')
+			path = ssh_config_expand(argv[i], st->ctx, NULL);
+		else
+			path = xasprintf("%s/.ssh/%s", st->ctx->home, argv[i]);
+		if (path == NULL)
+			return error_set(
+			    cause, "%s:%u: bad %%-token in Include", file, line);
+		if (depth >= SSH_CONFIG_MAX_DEPTH) {
+			free(path);
+			return error_set(
+			    cause, "%s:%u: Include nested too deeply", file, line);
+		}
+		memset(&g, 0, sizeof g);
+		if (glob(path, 0, NULL, &g) == 0) {
+			for (j = 0; j < g.gl_pathc; j++) {
+				if (ssh_config_file(
+					st, g.gl_pathv[j], depth + 1, cause) != 0) {
+					globfree(&g);
+					free(path);
+					return -1;
+				}
+			}
+		}
+		globfree(&g);
+		free(path);
+	}
+	return 0;
+}
+
+/* An IdentityFile line: value's path, expanded, added to h's list unless it
+ * is there already ("none": nothing). */
+static void
+ssh_config_identity_file(struct ssh_config_host *h, const char *value,
+    const struct ssh_config_ctx *ctx, const char *file, unsigned int line)
+{
+	char *path;
+	size_t k;
+
+	if (strcasecmp(value, "none") == 0)
+		return;
+	if ((path = ssh_config_expand(value, ctx, h->hostname)) == NULL) {
+		ssh_config_note(h, file, line,
+		    "IdentityFile %s: unknown "
+		    "%%-token (rdev knows %%d %%h %%r %%u %%%%); ignored",
+		    value);
+		return;
+	}
+	for (k = 0; k < h->n_identity_files; k++) {
+		if (strcmp(h->identity_files[k], path) == 0) {
+			free(path);
+			return;
+		}
+	}
+	h->identity_files = xreallocarray(
+	    h->identity_files, h->n_identity_files + 1, sizeof *h->identity_files);
+	h->identity_files[h->n_identity_files++] = path;
+}
+
+/* The first IdentityAgent line's value into h->identity_agent: a socket
+ * path, expanded, or "none"; the environment's socket is left unset. */
+static void
+ssh_config_identity_agent(struct ssh_config_host *h, const char *value,
+    const struct ssh_config_ctx *ctx, const char *file, unsigned int line)
+{
+	/* OpenSSH: "SSH_AUTH_SOCK" (or "$SSH_AUTH_SOCK") is the
+	 * environment's socket, which for rdev is the client's. */
+	if (strcmp(value, "SSH_AUTH_SOCK") == 0 || strcmp(value, "$SSH_AUTH_SOCK") == 0)
+		return;
+	if (strcasecmp(value, "none") == 0) {
+		h->identity_agent = xstrdup("none");
+		return;
+	}
+	if (value[0] == '$') {
+		ssh_config_note(h, file, line,
+		    "IdentityAgent %s: only "
+		    "$SSH_AUTH_SOCK is supported; ignored",
+		    value);
+		return;
+	}
+	h->identity_agent = ssh_config_expand(value, ctx, h->hostname);
+	if (h->identity_agent == NULL)
+		ssh_config_note(h, file, line,
+		    "IdentityAgent %s: unknown "
+		    "%%-token (rdev knows %%d %%h %%r %%u %%%%); ignored",
+		    value);
+}
+
 /* One config line. */
 static int
 ssh_config_line(struct ssh_config_state *st, char *text, const char *file,
     unsigned int line, int depth, char **cause)
 {
 	struct ssh_config_host *h = st->h;
-	char *argv[SSH_CONFIG_MAX_ARGS], *path;
+	char *argv[SSH_CONFIG_MAX_ARGS];
 	const char *kw;
-	int argc, i, v;
+	int argc, v;
 	size_t k;
 
 	argc = ssh_config_split(text, argv, SSH_CONFIG_MAX_ARGS);
@@ -366,17 +489,7 @@ ssh_config_line(struct ssh_config_state *st, char *text, const char *file,
 		return 0;
 	kw = argv[0];
 	if (strcasecmp(kw, "host") == 0) {
-		st->active = 0;
-		for (i = 1; i < argc; i++) {
-			if (argv[i][0] == '!' &&
-			    ssh_config_wildmatch(st->ctx->host, argv[i] + 1)) {
-				st->active = 0;
-				break;
-			}
-			if (argv[i][0] != '!' &&
-			    ssh_config_wildmatch(st->ctx->host, argv[i]))
-				st->active = 1;
-		}
+		ssh_config_host_line(st, argc, argv);
 		return 0;
 	}
 	if (strcasecmp(kw, "match") == 0)
@@ -386,67 +499,10 @@ ssh_config_line(struct ssh_config_state *st, char *text, const char *file,
 	if (argc < 2)
 		return error_set(cause, "%s:%u: %s needs a value", file, line, kw);
 
-	if (strcasecmp(kw, "include") == 0) {
-		if (!st->allow_io) {
-			ssh_config_note(h, file, line, "Include not followed");
-			return 0;
-		}
-		for (i = 1; i < argc; i++) {
-			glob_t g;
-			size_t j;
-
-			if (argv[i][0] == '~' || argv[i][0] == '/')
-				path = ssh_config_expand(argv[i], st->ctx, NULL);
-			else
-				path = xasprintf("%s/.ssh/%s", st->ctx->home, argv[i]);
-			if (path == NULL)
-				return error_set(cause,
-				    "%s:%u: bad %%-token in "
-				    "Include",
-				    file, line);
-			if (depth >= SSH_CONFIG_MAX_DEPTH) {
-				free(path);
-				return error_set(cause,
-				    "%s:%u: Include nested too "
-				    "deeply",
-				    file, line);
-			}
-			memset(&g, 0, sizeof g);
-			if (glob(path, 0, NULL, &g) == 0) {
-				for (j = 0; j < g.gl_pathc; j++) {
-					if (ssh_config_file(st, g.gl_pathv[j], depth + 1,
-						cause) != 0) {
-						globfree(&g);
-						free(path);
-						return -1;
-					}
-				}
-			}
-			globfree(&g);
-			free(path);
-		}
-		return 0;
-	}
+	if (strcasecmp(kw, "include") == 0)
+		return ssh_config_include(st, argc, argv, file, line, depth, cause);
 	if (strcasecmp(kw, "identityfile") == 0) {
-		if (strcasecmp(argv[1], "none") == 0)
-			return 0;
-		path = ssh_config_expand(argv[1], st->ctx, h->hostname);
-		if (path == NULL) {
-			ssh_config_note(h, file, line,
-			    "IdentityFile %s: unknown "
-			    "%%-token (rdev knows %%d %%h %%r %%u %%%%); ignored",
-			    argv[1]);
-			return 0;
-		}
-		for (k = 0; k < h->n_identity_files; k++) {
-			if (strcmp(h->identity_files[k], path) == 0) {
-				free(path);
-				return 0;
-			}
-		}
-		h->identity_files = xreallocarray(h->identity_files,
-		    h->n_identity_files + 1, sizeof *h->identity_files);
-		h->identity_files[h->n_identity_files++] = path;
+		ssh_config_identity_file(h, argv[1], st->ctx, file, line);
 		return 0;
 	}
 #define FIRST(bit) \
@@ -467,28 +523,7 @@ ssh_config_line(struct ssh_config_state *st, char *text, const char *file,
 	}
 	if (strcasecmp(kw, "identityagent") == 0) {
 		FIRST(SEEN_IDENTITY_AGENT);
-		/* OpenSSH: "SSH_AUTH_SOCK" (or "$SSH_AUTH_SOCK") is the
-		 * environment's socket, which for rdev is the client's. */
-		if (strcmp(argv[1], "SSH_AUTH_SOCK") == 0 ||
-		    strcmp(argv[1], "$SSH_AUTH_SOCK") == 0)
-			return 0;
-		if (strcasecmp(argv[1], "none") == 0) {
-			h->identity_agent = xstrdup("none");
-			return 0;
-		}
-		if (argv[1][0] == '$') {
-			ssh_config_note(h, file, line,
-			    "IdentityAgent %s: only "
-			    "$SSH_AUTH_SOCK is supported; ignored",
-			    argv[1]);
-			return 0;
-		}
-		h->identity_agent = ssh_config_expand(argv[1], st->ctx, h->hostname);
-		if (h->identity_agent == NULL)
-			ssh_config_note(h, file, line,
-			    "IdentityAgent %s: unknown "
-			    "%%-token (rdev knows %%d %%h %%r %%u %%%%); ignored",
-			    argv[1]);
+		ssh_config_identity_agent(h, argv[1], st->ctx, file, line);
 		return 0;
 	}
 	if (strcasecmp(kw, "identitiesonly") == 0 || strcasecmp(kw, "batchmode") == 0) {

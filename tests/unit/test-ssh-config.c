@@ -1,7 +1,14 @@
 /* test-ssh-config.c - unit tests for broker/ssh-config.c (pure parsing) */
 #include "test.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "ssh-config.h"
+#include "xmalloc.h"
 
 static const struct ssh_config_ctx ctx = { "buildbox", NULL, "me", "/home/me" };
 
@@ -168,4 +175,60 @@ TEST(identity_agent)
 	ASSERT_NULL(h.identity_agent);
 	ASSERT_INT_EQ(h.n_notes, 1);
 	ssh_config_host_clear(&h);
+}
+
+/* Write text to dir/name. */
+static void
+write_file(const char *dir, const char *name, const char *text)
+{
+	char *path = xasprintf("%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+
+	ASSERT_NOT_NULL(f);
+	fputs(text, f);
+	fclose(f);
+	free(path);
+}
+
+TEST(include_globs_under_dot_ssh_and_depth)
+{
+	char home[] = "/tmp/rdev-test-sshcfg-XXXXXX", *dot, *top, *cause = NULL;
+	struct ssh_config_ctx c = { "buildbox", NULL, "me", NULL };
+	struct ssh_config_host h;
+
+	ASSERT_NOT_NULL(mkdtemp(home));
+	c.home = home;
+	dot = xasprintf("%s/.ssh", home);
+	ASSERT_INT_EQ(mkdir(dot, 0700), 0);
+	/* a relative Include is under ~/.ssh; its globs are followed in order,
+	 * and the included lines come first (first value wins) */
+	write_file(dot, "inc-1.conf", "Host buildbox\n  User from-inc\n");
+	write_file(dot, "inc-2.conf", "Host buildbox\n  HostName 10.0.0.2\n");
+	write_file(dot, "config", "Include inc-*.conf\nHost *\n  User later\n");
+	top = xasprintf("%s/config", dot);
+	ssh_config_host_init(&h);
+	ASSERT_INT_EQ(ssh_config_host_read(&h, top, &c, &cause), 0);
+	ASSERT_STR_EQ(h.user, "from-inc");
+	ASSERT_STR_EQ(h.hostname, "10.0.0.2");
+	ssh_config_host_clear(&h);
+	/* a file including itself ends in an error, not a loop */
+	write_file(dot, "config", "Include config\n");
+	ssh_config_host_init(&h);
+	ASSERT_INT_EQ(ssh_config_host_read(&h, top, &c, &cause), -1);
+	ASSERT_STR_CONTAINS(cause, "Include nested too deeply");
+	free(cause);
+	ssh_config_host_clear(&h);
+	free(top);
+	top = xasprintf("%s/config", dot);
+	unlink(top);
+	free(top);
+	top = xasprintf("%s/inc-1.conf", dot);
+	unlink(top);
+	free(top);
+	top = xasprintf("%s/inc-2.conf", dot);
+	unlink(top);
+	free(top);
+	rmdir(dot);
+	rmdir(home);
+	free(dot);
 }
