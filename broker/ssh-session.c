@@ -191,18 +191,86 @@ rdev_ssh_handshake(
 	return 0;
 }
 
+/* The ssh config for o: libssh's part into s->ss, then rdev's into s->cfg
+ * from the same files (o->ssh_config_file, or ~/.ssh/config then
+ * /etc/ssh/ssh_config). 0, or -1 with *cause. */
+static int
+rdev_ssh_read_config(struct rdev_ssh *s, const struct ssh_target_opts *o,
+    const char *home, const char *local_user, char **cause)
+{
+	struct ssh_config_ctx ctx;
+	char *path;
+	int rc;
+
+	if (ssh_options_parse_config(s->ss, o->ssh_config_file) != 0)
+		return error_set(cause, "%s: ssh config %s: %s", s->prefix,
+		    o->ssh_config_file != NULL ? o->ssh_config_file : "~/.ssh/config",
+		    ssh_get_error(s->ss));
+	ctx.host = o->host;
+	ctx.remote_user = o->user;
+	ctx.local_user = local_user;
+	ctx.home = home;
+	if (o->ssh_config_file != NULL)
+		rc = ssh_config_host_read(&s->cfg, o->ssh_config_file, &ctx, cause);
+	else {
+		path = xasprintf("%s/.ssh/config", home);
+		rc = ssh_config_host_read(&s->cfg, path, &ctx, cause);
+		free(path);
+		if (rc == 0)
+			rc = ssh_config_host_read(
+			    &s->cfg, "/etc/ssh/ssh_config", &ctx, cause);
+	}
+	if (rc != 0)
+		return error_prefix(cause, "%s: ssh config", s->prefix);
+	return 0;
+}
+
+/* What rdev sets over the ssh config (read already): o's port and
+ * known_hosts file, strict host key checking, no Nagle, the keepalive and
+ * batch mode; returns the connect timeout it set (o's, else the config's
+ * ConnectTimeout, else the default), in seconds. */
+static long
+rdev_ssh_set_options(struct rdev_ssh *s, const struct ssh_target_opts *o)
+{
+	unsigned int port;
+	long timeout;
+	int strict = 1, nodelay = 1, verbosity = SSH_LOG_NOLOG;
+
+	/* A LogLevel in the config must not make library code print. */
+	ssh_options_set(s->ss, SSH_OPTIONS_LOG_VERBOSITY, &verbosity);
+	if (o->port > 0) {
+		port = (unsigned int)o->port;
+		ssh_options_set(s->ss, SSH_OPTIONS_PORT, &port);
+	}
+	if (o->known_hosts_file != NULL)
+		ssh_options_set(s->ss, SSH_OPTIONS_KNOWNHOSTS, o->known_hosts_file);
+	ssh_options_set(s->ss, SSH_OPTIONS_STRICTHOSTKEYCHECK, &strict);
+	/* Requests and keystrokes are small: never wait for Nagle. */
+	ssh_options_set(s->ss, SSH_OPTIONS_NODELAY, &nodelay);
+	timeout = o->connect_timeout_s > 0 ? o->connect_timeout_s
+	    : s->cfg.connect_timeout > 0   ? s->cfg.connect_timeout
+					   : RDEV_SSH_DEFAULT_TIMEOUT;
+	ssh_options_set(s->ss, SSH_OPTIONS_TIMEOUT, &timeout);
+	s->keepalive = o->keepalive_interval_s > 0 ? o->keepalive_interval_s
+	    : s->cfg.server_alive_interval > 0	   ? s->cfg.server_alive_interval
+						   : RDEV_SSH_DEFAULT_KEEPALIVE;
+	s->batch = o->batch || s->cfg.batch_mode;
+	s->ask = o->ask;
+	s->ask_arg = o->ask_arg;
+	return timeout;
+}
+
 struct rdev_ssh *
 rdev_ssh_connect(const struct ssh_target_opts *o, char **cause)
 {
 	struct rdev_ssh *s;
-	struct ssh_config_ctx ctx;
 	struct passwd *pw;
 	const char *home;
-	char *local_user, *user = NULL, *hostname = NULL, *proxy = NULL, *path;
+	char *local_user, *user = NULL, *hostname = NULL, *proxy = NULL;
 	unsigned int port = 22;
 	long long t0;
 	long timeout;
-	int strict = 1, nodelay = 1, verbosity = SSH_LOG_NOLOG;
+	int verbosity = SSH_LOG_NOLOG;
 
 	if (o->host == NULL || *o->host == '\0') {
 		error_set(cause, "no host given");
@@ -239,53 +307,9 @@ rdev_ssh_connect(const struct ssh_target_opts *o, char **cause)
 	ssh_options_set(s->ss, SSH_OPTIONS_CIPHERS_C_S, RDEV_SSH_CIPHERS);
 	ssh_options_set(s->ss, SSH_OPTIONS_CIPHERS_S_C, RDEV_SSH_CIPHERS);
 
-	/* The ssh config: libssh's part, then ours from the same files. */
-	if (ssh_options_parse_config(s->ss, o->ssh_config_file) != 0) {
-		error_set(cause, "%s: ssh config %s: %s", s->prefix,
-		    o->ssh_config_file != NULL ? o->ssh_config_file : "~/.ssh/config",
-		    ssh_get_error(s->ss));
+	if (rdev_ssh_read_config(s, o, home, local_user, cause) != 0)
 		goto fail;
-	}
-	ctx.host = o->host;
-	ctx.remote_user = o->user;
-	ctx.local_user = local_user;
-	ctx.home = home;
-	if (o->ssh_config_file != NULL) {
-		if (ssh_config_host_read(&s->cfg, o->ssh_config_file, &ctx, cause) != 0)
-			goto fail_prefix;
-	} else {
-		path = xasprintf("%s/.ssh/config", home);
-		if (ssh_config_host_read(&s->cfg, path, &ctx, cause) != 0) {
-			free(path);
-			goto fail_prefix;
-		}
-		free(path);
-		if (ssh_config_host_read(&s->cfg, "/etc/ssh/ssh_config", &ctx, cause) !=
-		    0)
-			goto fail_prefix;
-	}
-
-	/* A LogLevel in the config must not make library code print. */
-	ssh_options_set(s->ss, SSH_OPTIONS_LOG_VERBOSITY, &verbosity);
-	if (o->port > 0) {
-		port = (unsigned int)o->port;
-		ssh_options_set(s->ss, SSH_OPTIONS_PORT, &port);
-	}
-	if (o->known_hosts_file != NULL)
-		ssh_options_set(s->ss, SSH_OPTIONS_KNOWNHOSTS, o->known_hosts_file);
-	ssh_options_set(s->ss, SSH_OPTIONS_STRICTHOSTKEYCHECK, &strict);
-	/* Requests and keystrokes are small: never wait for Nagle. */
-	ssh_options_set(s->ss, SSH_OPTIONS_NODELAY, &nodelay);
-	timeout = o->connect_timeout_s > 0 ? o->connect_timeout_s
-	    : s->cfg.connect_timeout > 0   ? s->cfg.connect_timeout
-					   : RDEV_SSH_DEFAULT_TIMEOUT;
-	ssh_options_set(s->ss, SSH_OPTIONS_TIMEOUT, &timeout);
-	s->keepalive = o->keepalive_interval_s > 0 ? o->keepalive_interval_s
-	    : s->cfg.server_alive_interval > 0	   ? s->cfg.server_alive_interval
-						   : RDEV_SSH_DEFAULT_KEEPALIVE;
-	s->batch = o->batch || s->cfg.batch_mode;
-	s->ask = o->ask;
-	s->ask_arg = o->ask_arg;
+	timeout = rdev_ssh_set_options(s, o);
 
 	hostname = rdev_ssh_get_option(s->ss, SSH_OPTIONS_HOST);
 	if (hostname == NULL)
@@ -341,8 +365,6 @@ rdev_ssh_connect(const struct ssh_target_opts *o, char **cause)
 	free(proxy);
 	return s;
 
-fail_prefix:
-	error_prefix(cause, "%s: ssh config", s->prefix);
 fail:
 	if (s->report != NULL && s->report->fail == SSH_FAIL_NONE)
 		s->report->fail = SSH_FAIL_OTHER;
