@@ -194,6 +194,7 @@ TEST(include_globs_under_dot_ssh_and_depth)
 {
 	char home[] = "/tmp/rdev-test-sshcfg-XXXXXX", *dot, *top, *cause = NULL;
 	struct ssh_config_ctx c = { "buildbox", NULL, "me", NULL };
+	static const char *const names[] = { "config", "inc-1.conf", "inc-2.conf" };
 	struct ssh_config_host h;
 
 	ASSERT_NOT_NULL(mkdtemp(home));
@@ -219,15 +220,11 @@ TEST(include_globs_under_dot_ssh_and_depth)
 	free(cause);
 	ssh_config_host_clear(&h);
 	free(top);
-	top = xasprintf("%s/config", dot);
-	unlink(top);
-	free(top);
-	top = xasprintf("%s/inc-1.conf", dot);
-	unlink(top);
-	free(top);
-	top = xasprintf("%s/inc-2.conf", dot);
-	unlink(top);
-	free(top);
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		top = xasprintf("%s/%s", dot, names[i]);
+		unlink(top);
+		free(top);
+	}
 	rmdir(dot);
 	rmdir(home);
 	free(dot);
