@@ -109,7 +109,7 @@ compose_files_find(struct compose *c, char **cause)
 	free(dir);
 	if (c->files != NULL && c->files[0] != NULL)
 		return 0;
-	compose_strv_free(c->files);
+	xstrv_free(c->files);
 	c->files = NULL;
 	if (!cJSON_IsArray(dcf))
 		return error_set(cause,

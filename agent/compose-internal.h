@@ -47,8 +47,6 @@ struct compose {
 /* compose.c */
 void compose_argv_add(struct compose_argv *a, const char *s);
 void compose_argv_free(struct compose_argv *a);
-/* Free a NULL-terminated array of strings (NULL: nothing). */
-void compose_strv_free(char **v);
 /* "docker compose" or "docker-compose", for messages. */
 const char *compose_cmd_name(const struct compose *c);
 /* Run argv; stream: show its output as progress. *out (may be NULL) gets

@@ -60,16 +60,6 @@ compose_argv_free(struct compose_argv *a)
 	a->n = 0;
 }
 
-void
-compose_strv_free(char **v)
-{
-	if (v == NULL)
-		return;
-	for (char **p = v; *p != NULL; p++)
-		free(*p);
-	free(v);
-}
-
 static void
 compose_on_output(void *arg, int stream, const char *data, size_t len)
 {
@@ -573,7 +563,7 @@ static void
 compose_clear(struct compose *c)
 {
 	free(c->version);
-	compose_strv_free(c->files);
+	xstrv_free(c->files);
 	free(c->env_file);
 	cJSON_Delete(c->config);
 	free(c->project);

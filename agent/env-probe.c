@@ -23,11 +23,7 @@
 void
 env_free(char **env)
 {
-	if (env == NULL)
-		return;
-	for (char **p = env; *p != NULL; p++)
-		free(*p);
-	free(env);
+	xstrv_free(env);
 }
 
 char **

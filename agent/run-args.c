@@ -513,11 +513,5 @@ out:
 void
 run_args_warnings_free(char **warnings)
 {
-	size_t i;
-
-	if (warnings == NULL)
-		return;
-	for (i = 0; warnings[i] != NULL; i++)
-		free(warnings[i]);
-	free(warnings);
+	xstrv_free(warnings);
 }

@@ -41,16 +41,6 @@
 #include "uid-sync.h"
 #include "xmalloc.h"
 
-static void
-up_strv_free(char **v)
-{
-	if (v == NULL)
-		return;
-	for (char **p = v; *p != NULL; p++)
-		free(*p);
-	free(v);
-}
-
 /* Add to st what the Features are: a local one's folder (its tree, as
  * feature-install.c hashes it for its image's tag), a fetched one's digest.
  * A folder that cannot be read counts as empty: the install says why. */
@@ -952,7 +942,7 @@ up_result_free(struct up_result *res)
 	free(res->remote_workspace_folder);
 	free(res->compose_project);
 	free(res->description);
-	up_strv_free(res->warnings);
+	xstrv_free(res->warnings);
 	cJSON_Delete(res->ports);
 	cJSON_Delete(res->lockfile);
 	memset(res, 0, sizeof *res);

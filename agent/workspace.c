@@ -200,11 +200,7 @@ workspace_container_id(const struct workspace *ws)
 void
 workspace_ids_free(char **ids)
 {
-	if (ids == NULL)
-		return;
-	for (char **p = ids; *p != NULL; p++)
-		free(*p);
-	free(ids);
+	xstrv_free(ids);
 }
 
 int

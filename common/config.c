@@ -246,9 +246,7 @@ config_folder_id_labels(const struct config_load_opts *opts, char **cause)
 void
 config_id_labels_free(char **labels)
 {
-	for (size_t i = 0; labels != NULL && labels[i] != NULL; i++)
-		free(labels[i]);
-	free(labels);
+	xstrv_free(labels);
 }
 
 static int

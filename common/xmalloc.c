@@ -73,6 +73,16 @@ xstrndup(const char *s, size_t n)
 	return p;
 }
 
+void
+xstrv_free(char **v)
+{
+	if (v == NULL)
+		return;
+	for (char **p = v; *p != NULL; p++)
+		free(*p);
+	free(v);
+}
+
 char *
 xvasprintf(const char *fmt, va_list ap)
 {
