@@ -447,12 +447,17 @@ op_down_run(const struct agent_op_req *r, cJSON **result, char **cause)
 		0)
 		goto out;
 	/* (a plain down keeps the project's volumes: they are this
-	 * workspace's, for a down --volumes after it) */
-	if (!volumes && ws.compose_project != NULL && ws.container != NULL &&
-	    (folder = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-		 cJSON_GetObjectItemCaseSensitive(
-		     cJSON_GetObjectItemCaseSensitive(ws.container, "Config"), "Labels"),
-		 "devcontainer.local_folder"))) != NULL)
+	 * workspace's, for a down --volumes after it; without the dev
+	 * container, what was left of the project was found by its
+	 * configuration: its folder) */
+	if (!volumes && ws.compose_project != NULL &&
+	    (folder = ws.container != NULL
+		    ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+			  cJSON_GetObjectItemCaseSensitive(
+			      cJSON_GetObjectItemCaseSensitive(ws.container, "Config"),
+			      "Labels"),
+			  "devcontainer.local_folder"))
+		    : config_get_local_folder(ws.cfg)) != NULL)
 		op_down_record("compose-down", ws.compose_project, folder);
 	/* (and down --volumes with its containers: its volumes go now, a
 	 * record left by an earlier plain down with them) */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compose.h"
 #include "config.h"
 #include "docker.h"
 #include "error.h"
@@ -203,9 +204,42 @@ workspace_ids_free(char **ids)
 	xstrv_free(ids);
 }
 
+/* A Compose workspace without its dev container: the project its
+ * configuration names, when containers of it are left (another service, a
+ * dev container removed by hand), in ws->compose_project, so that stop and
+ * down reach them (and their owner check). A configuration that does not
+ * load or name one leaves none: nothing to find. */
+static void
+workspace_left_project(struct workspace *ws, struct docker *d)
+{
+	char *project = NULL, *why = NULL, *label;
+	const char *labels[2];
+	cJSON *list = NULL;
+
+	if (ws->container != NULL || ws->compose_project != NULL || ws->cfg == NULL ||
+	    config_get_kind(ws->cfg) != CONFIG_KIND_COMPOSE)
+		return;
+	if (compose_project_name(ws->cfg, d, &project, &why) != 0) {
+		free(why);
+		return;
+	}
+	label = xasprintf(WORKSPACE_COMPOSE_PROJECT_LABEL "=%s", project);
+	labels[0] = label;
+	labels[1] = NULL;
+	if (docker_container_list(d, labels, 1, &list, &why) == 0 &&
+	    cJSON_GetArraySize(list) > 0) {
+		ws->compose_project = project;
+		project = NULL;
+	}
+	free(why);
+	free(label);
+	free(project);
+	cJSON_Delete(list);
+}
+
 int
 workspace_all_containers(
-    const struct workspace *ws, struct docker *d, char ***ids, char **cause)
+    struct workspace *ws, struct docker *d, char ***ids, char **cause)
 {
 	char *label, **out;
 	const char *labels[2];
@@ -213,7 +247,8 @@ workspace_all_containers(
 	size_t n = 0;
 
 	*ids = out = xcalloc(2, sizeof *out);
-	if (ws->container == NULL)
+	workspace_left_project(ws, d);
+	if (ws->container == NULL && ws->compose_project == NULL)
 		return 0;
 	if (ws->compose_project == NULL) {
 		out[0] = xstrdup(workspace_container_id(ws));

@@ -56,11 +56,13 @@ int workspace_open_existing(const char *folder, const char *config_file,
 /* The container's id (borrowed), or NULL. */
 const char *workspace_container_id(const struct workspace *ws);
 /* Ids of all containers of ws: the dev container and, for Compose, the rest of
- * its project. New NULL-terminated array (free each and the array); empty when
- * there is none. -1 with owner_check()'s *cause when one of the project's is
- * another user's (owner_check_list()). */
+ * its project; a Compose workspace without its dev container, the containers
+ * left of the project its configuration names (found by the project's label;
+ * ws->compose_project is set to it then). New NULL-terminated array (free each
+ * and the array); empty when there is none. -1 with owner_check()'s *cause
+ * when one of the project's is another user's (owner_check_list()). */
 int workspace_all_containers(
-    const struct workspace *ws, struct docker *d, char ***ids, char **cause);
+    struct workspace *ws, struct docker *d, char ***ids, char **cause);
 void workspace_ids_free(char **ids);
 /* The state of a container as rdev names it everywhere (ls, status; docs/
  * CLI.md), from Docker's word (a list's "State", an inspect's

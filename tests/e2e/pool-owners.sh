@@ -6,8 +6,9 @@
 #   cannot exec into, read the logs of, stop, remove or up it (the agent
 #   refuses, naming the owner); the same for A's Compose project, which B's
 #   up neither reuses nor starts again, every service of it labelled A's, and
-#   still refused once A's dev container is gone but A's db is left; `ls` shows each their own, `ls --all`
-#   everyone's;
+#   still refused (up, stop, down) once A's dev container is gone but A's
+#   db is left, which A's own stop and down reach (found by the project's
+#   name); `ls` shows each their own, `ls --all` everyone's;
 #   two brokers of two local users (root and nu2, in group docker) placing at
 #   once on a pool whose one host allows one environment per user
 #   (maxEnvironmentsPerUser 1, both log in as the same host user): exactly
@@ -155,12 +156,17 @@ refused "up of A's Compose project (its dev container gone, db left)" rdev up "$
 check_eq "... and A's db is untouched, the project's one container" \
 	"$(docker ps -aq --filter "label=com.docker.compose.project=$project" --no-trunc)" "$db"
 check_eq "... still stopped" "$(docker inspect -f '{{.State.Running}}' "$db")" false
-rdev down "$hb:$shared/$ca" >/dev/null 2>&1 || :
+# (stop and down find what is left of the project by its name: the refusal
+# is the project-wide owner check's)
+refused "stop of A's Compose project (its dev container gone, db left)" rdev stop "$hb:$shared/$ca"
+refused "down of A's Compose project (its dev container gone, db left)" rdev down "$hb:$shared/$ca"
 check_eq "... nor does B's down remove it" "$(docker inspect -f '{{.State.Status}}' "$db")" exited
-check "A can still remove it: up brings its dev container back" rdev up "$ha:$shared/$ca"
-check "... and down removes the project" rdev down "$ha:$shared/$ca"
-check_eq "... every container of it" \
-	"$(docker ps -aq --filter "label=com.docker.compose.project=$project" | wc -l)" 0
+check_eq "A's stop reaches A's db left without the dev container" \
+	"$(rdev stop "$ha:$shared/$ca" --json | jq -c '[.stopped, .alreadyStopped]')" "[0,1]"
+check_eq "... and A's down removes it, every container of the project" \
+	"$(rdev down "$ha:$shared/$ca" --json | jq -r .removed) $(docker ps -aq \
+		--filter "label=com.docker.compose.project=$project" | wc -l)" "1 0"
+check "... and its network" sh -c "! docker network inspect ${project}_default >/dev/null 2>&1"
 
 # --- allowedUsers ------------------------------------------------------------------
 ws wd
