@@ -1,29 +1,20 @@
 /* test-compose-override.c - the Compose override file, as JSON
  * (agent/compose-override.c). */
 #include "test.h"
+#include "test-json.h"
 
 #include "compose-override.h"
 #include "compose-yaml.h"
 #include "xmalloc.h"
-
-static cJSON *
-json(const char *text)
-{
-	cJSON *j = cJSON_Parse(text);
-
-	if (j == NULL)
-		TEST_FAIL("bad JSON in test: %s", text);
-	return j;
-}
 
 static char *
 generate(const char *merged, const char *service, const char *image_config,
     const char *labels, const char *workspace_mount, int override_command)
 {
 	struct compose_override_input in = { 0 };
-	cJSON *m = json(merged), *s = service ? json(service) : NULL;
-	cJSON *ic = image_config ? json(image_config) : NULL,
-	      *l = labels ? json(labels) : NULL;
+	cJSON *m = test_json(merged), *s = service ? test_json(service) : NULL;
+	cJSON *ic = image_config ? test_json(image_config) : NULL,
+	      *l = labels ? test_json(labels) : NULL;
 	char *cause = NULL, *out;
 
 	in.service = "app";
@@ -229,7 +220,8 @@ TEST(override_volumes_and_named_volumes)
 TEST(override_mount_without_target_is_an_error)
 {
 	struct compose_override_input in = { 0 };
-	cJSON *m = json("{\"mounts\":[\"type=bind,source=/a,target=/b\",\"source=/x\"]}");
+	cJSON *m =
+	    test_json("{\"mounts\":[\"type=bind,source=/a,target=/b\",\"source=/x\"]}");
 	char *cause = NULL;
 
 	in.service = "app";
@@ -243,7 +235,7 @@ TEST(override_mount_without_target_is_an_error)
 TEST(override_version_and_image)
 {
 	struct compose_override_input in = { 0 };
-	cJSON *m = json("{}");
+	cJSON *m = test_json("{}");
 	char *cause = NULL, *text, *got;
 
 	in.service = "my app";
@@ -267,12 +259,12 @@ TEST(override_version_and_image)
 TEST(override_owner_labels_on_every_service)
 {
 	struct compose_override_input in = { 0 };
-	cJSON *m = json("{}"),
-	      *l = json("{\"dev.rdev.owner_uid\":\"1001\","
-			"\"dev.rdev.owner_name\":\"alice\","
-			"\"dev.rdev.owner_client\":\"a@m\","
-			"\"devcontainer.local_folder\":\"/w\"}");
-	cJSON *svcs = json("{\"app\":{},\"db\":{\"image\":\"pg\"},\"c$\":{}}");
+	cJSON *m = test_json("{}"),
+	      *l = test_json("{\"dev.rdev.owner_uid\":\"1001\","
+			     "\"dev.rdev.owner_name\":\"alice\","
+			     "\"dev.rdev.owner_client\":\"a@m\","
+			     "\"devcontainer.local_folder\":\"/w\"}");
+	cJSON *svcs = test_json("{\"app\":{},\"db\":{\"image\":\"pg\"},\"c$\":{}}");
 	char *cause = NULL, *text, *got;
 
 	in.service = "app";

@@ -1,6 +1,7 @@
 /* test-owner.c - whose a container is, and the refusal naming it
  * (agent/owner.c). */
 #include "test.h"
+#include "test-json.h"
 
 #include <sys/stat.h>
 
@@ -8,16 +9,6 @@
 
 #include "owner.h"
 #include "xmalloc.h"
-
-static cJSON *
-json(const char *text)
-{
-	cJSON *j = cJSON_Parse(text);
-
-	if (j == NULL)
-		TEST_FAIL("bad JSON in test: %s", text);
-	return j;
-}
 
 /* A's db, another service of the project than the dev container: the refusal
  * names that container, not "the dev container of this workspace". */
@@ -32,7 +23,7 @@ TEST(owner_list_names_other_service)
 			       "\"com.docker.compose.project\":\"p\","
 			       "\"com.docker.compose.service\":\"db\"}}]",
 	    (unsigned)getuid(), (unsigned)getuid() + 1);
-	cJSON *list = json(text);
+	cJSON *list = test_json(text);
 	char *cause = NULL;
 
 	ASSERT_INT_EQ(owner_check_list(list, &cause), -1);
@@ -58,7 +49,7 @@ TEST(owner_list_project_directory)
 			 "\"com.docker.compose.service\":\"db\","
 			 "\"com.docker.compose.project.working_dir\":\"%s\"}}]",
 	    dir);
-	list = json(text);
+	list = test_json(text);
 	ASSERT_INT_EQ(owner_check_list(list, &cause), 0);
 	cJSON_Delete(list);
 	free(text);
@@ -69,7 +60,7 @@ TEST(owner_list_project_directory)
 			 "\"com.docker.compose.service\":\"db\","
 			 "\"com.docker.compose.project.working_dir\":\"%s\"}}]",
 	    dir);
-	list = json(text);
+	list = test_json(text);
 	ASSERT_INT_EQ(owner_check_list(list, &cause), -1);
 	ASSERT_STR_CONTAINS(cause,
 	    "container p-db-1 (service db of Compose project p) has no owner labels");
@@ -87,7 +78,7 @@ TEST(owner_check_dev_container)
 			       "\"dev.rdev.owner_name\":\"alice\","
 			       "\"devcontainer.local_folder\":\"/srv/app\"}}}",
 	    (unsigned)getuid() + 1);
-	cJSON *inspect = json(text);
+	cJSON *inspect = test_json(text);
 	char *cause = NULL;
 
 	ASSERT_INT_EQ(owner_check(inspect, &cause), -1);
