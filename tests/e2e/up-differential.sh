@@ -43,13 +43,7 @@ command -v python3 >/dev/null || fail "python3 is needed to compare the containe
 command -v jq >/dev/null || fail "jq is needed"
 rig_require_docker
 
-REF=${RDEV_DEVCONTAINER_CLI:-}
-if [ -z "$REF" ] || [ ! -x "$REF" ]; then
-	bash "$RIG" devcontainer-cli >&2 || fail "cannot install the reference CLI"
-	eval "$(bash "$RIG" env)"
-	REF=$RDEV_DEVCONTAINER_CLI
-fi
-[ -x "$REF" ] || fail "the reference CLI is not available at '$REF'"
+rig_require_reference
 ref_version=$("$REF" --version 2>/dev/null) || fail "the reference CLI at $REF does not run"
 echo "reference CLI: $REF ($ref_version)"
 

@@ -138,13 +138,7 @@ for where in remote local; do
 done
 
 # --- the reference: the same keys, the same descriptions ---
-REF=${RDEV_DEVCONTAINER_CLI:-}
-if [ -z "$REF" ] || [ ! -x "$REF" ]; then
-	bash "$RIG" devcontainer-cli >&2 || fail "cannot install the reference CLI"
-	eval "$(bash "$RIG" env)"
-	REF=$RDEV_DEVCONTAINER_CLI
-fi
-[ -x "$REF" ] || fail "the reference CLI is not available at '$REF'"
+rig_require_reference
 mkdir -p "$TEST_TMP/reftmp"
 for c in oncreate member feature noimage init; do
 	rc=0
