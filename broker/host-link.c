@@ -150,6 +150,17 @@ host_link_remote_eof(struct host_link *l)
 		host_link_set_down(l, HOST_LINK_DOWN_EOF);
 }
 
+/* How l's far side ended, decided here alone: whole (the server's close or
+ * half close came through: 1) or not, also while it is open (0); cut by a
+ * loss (host_link_cut: the agent carrying it died, its channel's read
+ * failed) is never whole, whatever its down state says. (cut_ms, the reset
+ * of a cut forwarded connection, is set only with eof_failed.) */
+static int
+host_link_ended_whole(const struct host_link *l)
+{
+	return l->down >= HOST_LINK_DOWN_EOF && !l->eof_failed;
+}
+
 /* l's far side was lost, not ended by the server (the agent carrying it
  * died, its channel's read failed): a forwarded connection's client gets
  * what to_cli holds for HOST_LINK_CUT_FLUSH_MS at most, then a reset. */
@@ -385,9 +396,8 @@ host_links_lost(struct host_session *h, const char *why)
 			 * close is a FIN after what the socket holds, which a
 			 * reset would throw away (a slow reader of a whole
 			 * stream lost its tail and saw an error). */
-			if (l->down >= HOST_LINK_DOWN_EOF && !l->eof_failed &&
-			    !l->backlog && buf_len(l->to_cli) == 0 &&
-			    buf_len(l->to_ch) == 0)
+			if (host_link_ended_whole(l) && !l->backlog &&
+			    buf_len(l->to_cli) == 0 && buf_len(l->to_ch) == 0)
 				continue;
 			host_link_reset(l);
 		} else if (l->state == HOST_LINK_OPENING)
@@ -818,7 +828,8 @@ host_link_pump(struct host_session *h, struct host_link *l)
 				/* (no relay closes so: it died, or that port
 				 * is another program's now; not when the end was
 				 * the agent's or the channel's failure) */
-				if (l->state == HOST_LINK_RELAY && !l->eof_failed)
+				if (l->state == HOST_LINK_RELAY &&
+				    host_link_ended_whole(l))
 					forward_not_relay(
 					    &l->fwd->fw, l->open_address, l->open_port);
 				shutdown(l->fd, SHUT_WR);

@@ -23,6 +23,13 @@
                                              "eof N" (a clean end), "reset N"
                                              (an error) or "hang N" (nothing
                                              for 30 s), N the bytes read
+    forward_client.py paused PORT GO       connect (a 64 KiB receive buffer)
+                                             to a server that sends on its
+                                             own, print "connected",
+                                             read nothing until the file GO
+                                             exists (2 min at most), then
+                                             read to the end and print how
+                                             it ended, as rawcut does
     forward_client.py closed PORT            connect and read: print "closed"
                                              if the connection ends (EOF or
                                              reset) within 10 s, else "hang"
@@ -39,6 +46,7 @@
                                              in all and in its last 2 s
 """
 import hashlib
+import os
 import selectors
 import socket
 import sys
@@ -151,6 +159,40 @@ def rawcut(port, path):
     return 0
 
 
+def paused(port, go):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # (a small receive buffer, not grown: the rest waits in the sender's)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    s.settimeout(30)
+    s.connect(("127.0.0.1", port))
+    print("connected", flush=True)
+    for _ in range(1200):
+        if os.path.exists(go):
+            break
+        time.sleep(0.1)
+    return read_to_end(s)
+
+
+def read_to_end(s):
+    """Read s to its end: print "eof N", "reset N" or "hang N" (nothing for
+    its timeout), N the bytes read."""
+    got = 0
+    how = "eof"
+    try:
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            got += len(b)
+    except socket.timeout:
+        how = "hang"
+    except OSError:
+        how = "reset"
+    print("%s %d" % (how, got), flush=True)
+    s.close()
+    return 0
+
+
 def upstall(port, secs, most):
     """Send to a server that does not read until the forward stops taking
     (nothing for 2 s), secs pass or it took most bytes: prints the bytes it
@@ -227,6 +269,8 @@ def main():
         return upstall(int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]))
     if mode == "closed":
         return closed(int(sys.argv[2]))
+    if mode == "paused":
+        return paused(int(sys.argv[2]), sys.argv[3])
     if mode == "upload":
         return upload(int(sys.argv[2]), sys.argv[3])
     print(__doc__)

@@ -10,7 +10,9 @@
 #   20 MiB line and a 3 MB one of control bytes arrive whole, in pieces),
 #   ls/logs/read-configuration/stop/down (also of
 #   a workspace folder deleted on the host),
-#   two clients at once, a client killed mid-exec (nothing left running on
+#   two clients at once, the connection lost (sshd killed, then stopped:
+#   the keepalive gives up) under an exec and under a forwarded stream its
+#   server had ended whole (its reader gets it all, and an EOF), a client killed mid-exec (nothing left running on
 #   the host), `rdev up localhost:PATH` through this machine's sshd, the
 #   broker killed (the next command starts a new one; also with its socket
 #   left, and with a listener there that drops connections), host
@@ -310,6 +312,29 @@ check_eq "the next exec reconnects" "$(rdev exec "$name:~/ws" -- echo again)" ag
 # kernel still takes the bytes, nothing answers): the keepalive gives up
 # (3 s x 3 by default; 60 s allowed) and the exec ends the same way, 125
 # with the broker's FATAL naming the host and the unanswered keepalive.
+# Through it too, a forwarded connection whose server had sent its whole
+# stream (3 MB) and closed, to a reader that has not read it yet (most of it
+# waits in the broker's socket): the lost session must not reset it, which
+# throws that tail away (a reset came after 127,574 bytes); the reader gets
+# all of it, then the EOF.
+pw=$(rig_ports 1)
+docker exec -d "$cid" perl -MIO::Socket::INET -e '
+	my $s = IO::Socket::INET->new(LocalPort => '"$pw"', Listen => 1,
+		ReuseAddr => 1) or die;
+	my $c = $s->accept; print $c "x" x 3000000; close $c;
+	open(my $f, ">", "/tmp/sent-'"$pw"'") and close $f'
+listening() { docker exec "$cid" grep -qi ":$(printf %04X "$pw") 00000000:0000 0A " /proc/net/tcp; }
+eventually "a server in the container listens" listening
+rdev forward "$name:~/ws" "$pw" >/dev/null 2>"$TEST_TMP/fw.err" ||
+	{ cat "$TEST_TMP/fw.err" >&2; fail "rdev forward $pw failed"; }
+python3 "$RDEV_SOURCE_DIR/tests/e2e/forward_client.py" paused "$pw" "$TEST_TMP/go" >"$TEST_TMP/paused.out" &
+paused_pid=$!
+sent() { docker exec "$cid" test -e "/tmp/sent-$pw"; }
+eventually "the server sent its 3 MB and closed" sent
+# (the broker holds none of it: the reader's socket is full, and the
+# broker's holds the rest, its FIN after it)
+shut() { [ -n "$(ss -Htn state fin-wait-1 "( sport = :$pw )")" ]; }
+eventually "the broker passed all of it to the reader's socket, and the end" shut
 rdev exec "$name:~/ws" -- sh -c "echo started; sleep $lost_sleep" >"$TEST_TMP/hung.out" 2>"$TEST_TMP/hung.err" &
 epid=$!
 for _ in $(seq 1 300); do grep -q started "$TEST_TMP/hung.out" && break; sleep 0.1; done
@@ -329,6 +354,10 @@ trap 'rig_remote_cleanup ws gone lines' EXIT
 check_eq "the SSH connection hung under an exec: 125" "$rc" 125
 check "and the message names the host and the unanswered keepalive" \
 	grep -q "^rdev: exec: lost the SSH connection to [^ ]*@$name:[0-9]*: .*keepalive" "$TEST_TMP/hung.err"
+touch "$TEST_TMP/go"
+wait "$paused_pid"
+check_eq "a reader of a stream its server had ended whole gets all of it and an EOF" \
+	"$(tail -1 "$TEST_TMP/paused.out")" "eof 3000000"
 for _ in $(seq 1 200); do sleep_gone && break; sleep 0.1; done
 check "the command under the hung connection is hung up" sleep_gone
 check_eq "the next exec reconnects again" "$(rdev exec "$name:~/ws" -- echo again)" again
