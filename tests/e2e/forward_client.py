@@ -139,24 +139,7 @@ def readstop(port, path, n, secs):
 def rawcut(port, path):
     s = socket.create_connection(("127.0.0.1", port), timeout=30)
     s.sendall(http_get(port, path))
-    got = 0
-    how = "eof"
-    try:
-        while True:
-            b = s.recv(65536)
-            if not b:
-                break
-            if got == 0:
-                print("started", flush=True)
-            got += len(b)
-            time.sleep(0.02)
-    except socket.timeout:
-        how = "hang"
-    except OSError:
-        how = "reset"
-    print("%s %d" % (how, got), flush=True)
-    s.close()
-    return 0
+    return read_to_end(s, pause=0.02, started=True)
 
 
 def paused(port, go):
@@ -173,9 +156,10 @@ def paused(port, go):
     return read_to_end(s)
 
 
-def read_to_end(s):
-    """Read s to its end: print "eof N", "reset N" or "hang N" (nothing for
-    its timeout), N the bytes read."""
+def read_to_end(s, pause=0.0, started=False):
+    """Read s to its end (pause seconds after each read; started: print
+    "started" at the first bytes): print "eof N", "reset N" or "hang N"
+    (nothing for its timeout), N the bytes read."""
     got = 0
     how = "eof"
     try:
@@ -183,7 +167,11 @@ def read_to_end(s):
             b = s.recv(65536)
             if not b:
                 break
+            if got == 0 and started:
+                print("started", flush=True)
             got += len(b)
+            if pause:
+                time.sleep(pause)
     except socket.timeout:
         how = "hang"
     except OSError:
