@@ -5,6 +5,9 @@
 #include <sys/statvfs.h>
 
 #include <dirent.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -13,6 +16,72 @@
 #include "docker.h"
 #include "host-policy.h"
 #include "xmalloc.h"
+
+int
+host_usage_quota_cpus(const char *quota, const char *period)
+{
+	char *end;
+	long long q, p;
+
+	if (quota == NULL || period == NULL)
+		return 0;
+	q = strtoll(quota, &end, 10);
+	if (end == quota || q <= 0) /* ("max", or -1 in cgroup v1: none) */
+		return 0;
+	p = strtoll(period, &end, 10);
+	if (end == period || p <= 0)
+		return 0;
+	return q / p < 1 ? 1 : q / p > INT_MAX ? INT_MAX : (int)(q / p);
+}
+
+/* The whole CPUs of this process's cgroup's quota (cgroup v2 cpu.max or
+ * v1 cpu.cfs_quota_us / cpu.cfs_period_us, as a container sees its own),
+ * 0 for none. */
+static int
+host_usage_cgroup_cpus(void)
+{
+	char line[128] = "", v1[64] = "", *sp;
+	FILE *f;
+	int n = 0;
+
+	if ((f = fopen("/sys/fs/cgroup/cpu.max", "r")) != NULL) {
+		if (fgets(line, sizeof line, f) != NULL &&
+		    (sp = strchr(line, ' ')) != NULL) {
+			*sp++ = '\0';
+			n = host_usage_quota_cpus(line, sp);
+		}
+		fclose(f);
+		return n;
+	}
+	if ((f = fopen("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", "r")) != NULL) {
+		if (fgets(line, sizeof line, f) == NULL)
+			line[0] = '\0';
+		fclose(f);
+		if ((f = fopen("/sys/fs/cgroup/cpu/cpu.cfs_period_us", "r")) != NULL) {
+			if (fgets(v1, sizeof v1, f) != NULL)
+				n = host_usage_quota_cpus(line, v1);
+			fclose(f);
+		}
+	}
+	return n;
+}
+
+/* The CPUs this process may run on (its affinity, within those online, and
+ * its cgroup's quota: a container held to one CPU's time on two spends
+ * that time spinning, and is throttled). */
+int
+host_usage_cpus(void)
+{
+	cpu_set_t set;
+	long online = sysconf(_SC_NPROCESSORS_ONLN);
+	int n = online > 0 ? (int)online : 1, q;
+
+	if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) < n)
+		n = CPU_COUNT(&set);
+	if ((q = host_usage_cgroup_cpus()) > 0 && q < n)
+		n = q;
+	return n;
+}
 
 /* A label of a container list entry, or NULL. */
 static const char *

@@ -32,6 +32,13 @@ int host_usage_read(
 /* Bytes free to the user under path, or its nearest existing parent; -1
  * when unknown. */
 double host_usage_disk_free(const char *path);
+/* The CPUs this process may run on: those online, within its affinity
+ * and its cgroup's CPU quota (cgroup v2 cpu.max or v1 cpu.cfs_quota_us /
+ * cpu.cfs_period_us, as a container sees its own). At least 1. */
+int host_usage_cpus(void);
+/* The whole CPUs of a cgroup CPU quota of quota us per period us ("max"
+ * or a negative quota: none, 0; under one CPU: 1). */
+int host_usage_quota_cpus(const char *quota, const char *period);
 /* How many of them owner_uid has. */
 int host_usage_owned(const struct host_usage *u, const char *owner_uid);
 void host_usage_clear(struct host_usage *u);

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "proto.h"
 #include "runtime-dir.h"
+#include "host-usage.h"
 #include "serve-mux.h"
 #include "serve.h"
 #include "xmalloc.h"
@@ -307,7 +308,7 @@ serve_listen_run(const char *id)
 	 * with its peer. */
 	memset(&ctx, 0, sizeof ctx);
 	ctx.lfd = lfd;
-	ctx.mux = serve_mux_new(0, 1, serve_listen_agent_stream, &ctx);
+	ctx.mux = serve_mux_new(0, 1, host_usage_cpus(), serve_listen_agent_stream, &ctx);
 	serve_mux_set_info(ctx.mux, serve_listen_info, &ctx);
 	while (!serve_listen_stop) {
 		pfd[0] = (struct pollfd){ .fd = lfd, .events = POLLIN };

@@ -10,11 +10,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,8 +79,8 @@ struct serve_mux_stream {
 	int rd_eof;	    /* the socket ended: EOF sent */
 	int tcp;	    /* a "tcp" stream */
 	int bulk;	    /* its last read was large: splice the next */
-	int sent;	    /* this pass wrote to the socket */
-	int spin_watch;	    /* the armed pass wrote to it: its answer is a hit */
+	size_t sent;	    /* bytes this pass wrote to the socket */
+	int spin_watch;	    /* the last pass wrote to it: its answer is a hit */
 	long long deadline; /* of the connect */
 	struct pollfd *pfd; /* its entry in this poll, or NULL */
 	LIST_ENTRY(serve_mux_stream) entry;
@@ -113,77 +111,10 @@ struct serve_mux {
 	int priv[2];
 	size_t priv_left; /* bytes of frames in priv, ahead of out */
 	struct serve_mux_spin spin;
-	size_t pass_sent; /* bytes this pass sent to streams' sockets */
-	int spin_armed;	  /* the last pass sent a request: spin first */
+	int spin_armed; /* the last pass sent a request: spin first */
 };
 
 static int serve_mux_connect(const char *address, int port, int *err);
-
-int
-serve_mux_quota_cpus(const char *quota, const char *period)
-{
-	char *end;
-	long long q, p;
-
-	if (quota == NULL || period == NULL)
-		return 0;
-	q = strtoll(quota, &end, 10);
-	if (end == quota || q <= 0) /* ("max", or -1 in cgroup v1: none) */
-		return 0;
-	p = strtoll(period, &end, 10);
-	if (end == period || p <= 0)
-		return 0;
-	return q / p < 1 ? 1 : q / p > INT_MAX ? INT_MAX : (int)(q / p);
-}
-
-/* The whole CPUs of this process's cgroup's quota (cgroup v2 cpu.max or
- * v1 cpu.cfs_quota_us / cpu.cfs_period_us, as a container sees its own),
- * 0 for none. */
-static int
-serve_mux_cgroup_cpus(void)
-{
-	char line[128] = "", v1[64] = "", *sp;
-	FILE *f;
-	int n = 0;
-
-	if ((f = fopen("/sys/fs/cgroup/cpu.max", "r")) != NULL) {
-		if (fgets(line, sizeof line, f) != NULL &&
-		    (sp = strchr(line, ' ')) != NULL) {
-			*sp++ = '\0';
-			n = serve_mux_quota_cpus(line, sp);
-		}
-		fclose(f);
-		return n;
-	}
-	if ((f = fopen("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", "r")) != NULL) {
-		if (fgets(line, sizeof line, f) == NULL)
-			line[0] = '\0';
-		fclose(f);
-		if ((f = fopen("/sys/fs/cgroup/cpu/cpu.cfs_period_us", "r")) != NULL) {
-			if (fgets(v1, sizeof v1, f) != NULL)
-				n = serve_mux_quota_cpus(line, v1);
-			fclose(f);
-		}
-	}
-	return n;
-}
-
-/* The CPUs this process may run on (its affinity, within those online, and
- * its cgroup's quota: a container held to one CPU's time on two spends
- * that time spinning, and is throttled). */
-static int
-serve_mux_cpus(void)
-{
-	cpu_set_t set;
-	long online = sysconf(_SC_NPROCESSORS_ONLN);
-	int n = online > 0 ? (int)online : 1, q;
-
-	if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) < n)
-		n = CPU_COUNT(&set);
-	if ((q = serve_mux_cgroup_cpus()) > 0 && q < n)
-		n = q;
-	return n;
-}
 
 void
 serve_mux_spin_init(struct serve_mux_spin *sp, int cpus)
@@ -248,7 +179,7 @@ serve_mux_set_spin_us(struct serve_mux *m, long long us)
 }
 
 struct serve_mux *
-serve_mux_new(int in_fd, int out_fd, serve_mux_agent_fn agent, void *arg)
+serve_mux_new(int in_fd, int out_fd, int cpus, serve_mux_agent_fn agent, void *arg)
 {
 	struct serve_mux *m = xcalloc(1, sizeof *m);
 	struct stat st;
@@ -271,8 +202,7 @@ serve_mux_new(int in_fd, int out_fd, serve_mux_agent_fn agent, void *arg)
 	    getenv("RDEV_AGENT_NO_SPLICE") == NULL;
 	m->priv[0] = m->priv[1] = -1;
 	/* (RDEV_AGENT_NO_SPIN: for measurements, as RDEV_AGENT_NO_SPLICE) */
-	serve_mux_spin_init(
-	    &m->spin, getenv("RDEV_AGENT_NO_SPIN") != NULL ? 1 : serve_mux_cpus());
+	serve_mux_spin_init(&m->spin, getenv("RDEV_AGENT_NO_SPIN") != NULL ? 1 : cpus);
 	return m;
 }
 
@@ -597,8 +527,7 @@ serve_mux_settle(struct serve_mux *m, int send_now)
 			}
 			n = n < 0 ? 0 : n;
 			s->written += (uint32_t)n;
-			m->pass_sent += (size_t)n;
-			s->sent |= n > 0;
+			s->sent += (size_t)n;
 		}
 		/* (the common case, all sent: no buffer touched) */
 		rest = (size_t)n == s->pending || buf_len(s->to_sock) == 0 ? s->to_sock
@@ -797,8 +726,9 @@ serve_mux_read_input(struct serve_mux *m)
 	return 0;
 }
 
-/* A connect in progress finished (or timed out): answer the open. */
-static void
+/* A connect in progress finished (or timed out): answer the open. 0, or -1
+ * when it failed (s freed). */
+static int
 serve_mux_connected(struct serve_mux *m, struct serve_mux_stream *s, int timed_out)
 {
 	int err = 0;
@@ -812,12 +742,13 @@ serve_mux_connected(struct serve_mux *m, struct serve_mux_stream *s, int timed_o
 	if (err == 0) {
 		s->state = SERVE_MUX_OPEN;
 		serve_mux_answer(m, s->id, s->window, NULL, 0);
-		return;
+		return 0;
 	}
 	msg = xasprintf("connect %s: %s", s->where, strerror(err));
 	serve_mux_answer(m, s->id, 0, msg, err == ECONNREFUSED);
 	free(msg);
 	serve_mux_stream_free(s);
+	return -1;
 }
 
 /* What one write or splice of want bytes into out_fd did, told its result
@@ -987,8 +918,7 @@ serve_mux_sock_write(struct serve_mux *m, struct serve_mux_stream *s)
 	int rc = buf_io_flush(s->to_sock, s->fd, 1, &n);
 
 	s->written += (uint32_t)n;
-	m->pass_sent += n;
-	s->sent |= n > 0;
+	s->sent += n;
 	if (rc != 0) {
 		serve_mux_stream_end(m, s, strerror(errno));
 		return -1;
@@ -1081,22 +1011,22 @@ serve_mux_wait(struct serve_mux *m, nfds_t n, int timeout_ms, int armed)
 	return poll(m->pfds, n, timeout_ms);
 }
 
-/* Serve one stream after the poll. */
-static void
-serve_mux_stream_run(struct serve_mux *m, struct serve_mux_stream *s, long long now)
+/* Serve one stream after the poll (re: its events). 0, or -1 when s ended
+ * (freed). */
+static int
+serve_mux_stream_run(
+    struct serve_mux *m, struct serve_mux_stream *s, short re, long long now)
 {
-	short re = s->pfd != NULL ? s->pfd->revents : 0;
-
 	if (s->state == SERVE_MUX_CONNECTING) {
 		if (re != 0)
-			serve_mux_connected(m, s, 0);
-		else if (now >= s->deadline)
-			serve_mux_connected(m, s, 1);
-		return;
+			return serve_mux_connected(m, s, 0);
+		if (now >= s->deadline)
+			return serve_mux_connected(m, s, 1);
+		return 0;
 	}
 	if ((re & (POLLIN | POLLHUP | POLLERR)) != 0 && serve_mux_sock_read(m, s) != 0)
-		return;
-	serve_mux_sock_write(m, s);
+		return -1;
+	return serve_mux_sock_write(m, s);
 }
 
 int
@@ -1105,14 +1035,15 @@ serve_mux_poll(struct serve_mux *m, struct pollfd *extra, size_t nextra, int tim
 	struct serve_mux_stream *s, *next;
 	size_t n = 0, cap = nextra + 2, i;
 	long long now = clock_now_ms(), wait;
+	size_t sent = 0;
 	int armed = m->spin_armed;
+	short re;
 
 	if (m->ended)
 		return 0;
 	/* (this pass's own, whatever ends it: an EINTR's return spins no
-	 * more and counts no byte twice) */
+	 * more) */
 	m->spin_armed = 0;
-	m->pass_sent = 0;
 	LIST_FOREACH(s, &m->streams, entry)
 		cap++;
 	if (cap > m->npfds) {
@@ -1159,23 +1090,26 @@ serve_mux_poll(struct serve_mux *m, struct pollfd *extra, size_t nextra, int tim
 		m->ended = 1;
 		return 0;
 	}
+	/* Each stream served, and what this pass wrote to its socket (here or
+	 * as the broker's frames came) counted for the spin: a stream that
+	 * ended in it takes no answer. (Streams opened by this pass's frames
+	 * have no entry yet.) */
 	for (s = LIST_FIRST(&m->streams); s != NULL; s = next) {
 		next = LIST_NEXT(s, entry);
-		/* (streams opened by this pass's frames have no entry yet) */
-		if (s->pfd != NULL)
-			serve_mux_stream_run(m, s, now);
+		if (s->pfd != NULL) {
+			re = s->pfd->revents;
+			s->pfd = NULL;
+			if (serve_mux_stream_run(m, s, re, now) != 0)
+				continue;
+		}
+		sent += s->sent;
+		s->spin_watch = s->sent > 0;
+		s->sent = 0;
 	}
-	LIST_FOREACH(s, &m->streams, entry)
-		s->pfd = NULL;
 	if (m->broken || serve_mux_flush(m) != 0) {
 		m->ended = 1;
 		return 0;
 	}
-	m->spin_armed = m->pass_sent > 0 && m->pass_sent <= SERVE_MUX_SPIN_SMALL;
-	m->pass_sent = 0;
-	LIST_FOREACH(s, &m->streams, entry) {
-		s->spin_watch = m->spin_armed && s->sent;
-		s->sent = 0;
-	}
+	m->spin_armed = sent > 0 && sent <= SERVE_MUX_SPIN_SMALL;
 	return 1;
 }

@@ -69,9 +69,6 @@ struct serve_mux_spin {
 	 * answer, those ended by other work) */
 	unsigned long spins, hits, cut;
 };
-/* The whole CPUs of a cgroup CPU quota of quota us per period us ("max"
- * or a negative quota: none, 0; under one CPU: 1). */
-int serve_mux_quota_cpus(const char *quota, const char *period);
 /* A policy for cpus CPUs. */
 void serve_mux_spin_init(struct serve_mux_spin *sp, int cpus);
 /* Whether to spin after this request (1) or sleep at once (0). */
@@ -94,10 +91,12 @@ void serve_mux_set_spin_us(struct serve_mux *m, long long us);
  * *cause. */
 typedef int (*serve_mux_agent_fn)(void *arg, char **cause);
 
-/* A mux on in_fd/out_fd (made nonblocking here); agent makes the "agent"
- * streams' connections. Free with serve_mux_free. */
+/* A mux on in_fd/out_fd (made nonblocking here) for a process that may run
+ * on cpus CPUs (host_usage_cpus: its spin policy; RDEV_AGENT_NO_SPIN in the
+ * environment counts as one); agent makes the "agent" streams'
+ * connections. Free with serve_mux_free. */
 struct serve_mux *serve_mux_new(
-    int in_fd, int out_fd, serve_mux_agent_fn agent, void *arg);
+    int in_fd, int out_fd, int cpus, serve_mux_agent_fn agent, void *arg);
 /* How "tcp" streams connect: a nonblocking socket whose connect to
  * address:port is under way or done, or -1 with *err an errno value. */
 typedef int (*serve_mux_connect_fn)(const char *address, int port, int *err);

@@ -23,6 +23,7 @@
 #include "buf.h"
 #include "byte-order.h"
 #include "proto.h"
+#include "host-usage.h"
 #include "serve-mux.h"
 
 static int
@@ -164,7 +165,7 @@ main(int argc, char **argv)
 	}
 	close(to[1]);
 	close(from[0]);
-	m = serve_mux_new(to[0], from[1], mux_upload_agent, NULL);
+	m = serve_mux_new(to[0], from[1], host_usage_cpus(), mux_upload_agent, NULL);
 	getrusage(RUSAGE_SELF, &r0);
 	while (serve_mux_poll(m, NULL, 0, 1000) == 1)
 		;

@@ -95,7 +95,7 @@ fuzz_connect(const char *address, int port, int *err)
 static void
 fuzz_agent_side(int hello, const uint8_t *sizes, const uint8_t *data, size_t size)
 {
-	struct serve_mux *m = serve_mux_new(-1, -1, fuzz_agent_conn, NULL);
+	struct serve_mux *m = serve_mux_new(-1, -1, 1, fuzz_agent_conn, NULL);
 	struct buf *first = buf_new();
 	cJSON *hi = proto_hello_new("fuzz");
 	size_t turn = 0, n;

@@ -28,6 +28,7 @@
 #include "byte-order.h"
 #include "clock.h"
 #include "proto.h"
+#include "host-usage.h"
 #include "serve-mux.h"
 
 /* The broker's end: it writes the agent's stdin (to[1]) and reads its
@@ -85,7 +86,7 @@ rig_init(struct rig *r)
 	ASSERT_INT_EQ(pipe(r->to), 0);
 	ASSERT_INT_EQ(pipe(r->from), 0);
 	fcntl(r->from[0], F_SETFL, O_NONBLOCK);
-	r->m = serve_mux_new(r->to[0], r->from[1], rig_agent, r);
+	r->m = serve_mux_new(r->to[0], r->from[1], host_usage_cpus(), rig_agent, r);
 	r->in = buf_new();
 	proto_encode_json(b, PROTO_HELLO, 0, hello, NULL);
 	ASSERT_INT_EQ(write(r->to[1], buf_data(b), buf_len(b)), (ssize_t)buf_len(b));
@@ -1318,7 +1319,7 @@ TEST(not_hello_first_ends_it)
 	ASSERT_INT_EQ(pipe(r.from), 0);
 	r.agent_fd = -1;
 	r.in = buf_new();
-	r.m = serve_mux_new(r.to[0], r.from[1], rig_agent, &r);
+	r.m = serve_mux_new(r.to[0], r.from[1], host_usage_cpus(), rig_agent, &r);
 	rig_send_json(
 	    &r, "{\"id\":1,\"op\":\"open\",\"connect\":\"agent\",\"window\":1}");
 	ASSERT_INT_EQ(serve_mux_poll(r.m, NULL, 0, 100), 0);
@@ -1454,15 +1455,15 @@ TEST(a_request_is_followed_by_a_spin_that_catches_its_answer)
  * CPU's time on two: no spin); none ("max", -1 in cgroup v1) as no limit. */
 TEST(spin_counts_a_cgroup_quota_as_its_cpus)
 {
-	ASSERT_INT_EQ(serve_mux_quota_cpus("max", "100000\n"), 0);
-	ASSERT_INT_EQ(serve_mux_quota_cpus("-1\n", "100000\n"), 0);
-	ASSERT_INT_EQ(serve_mux_quota_cpus("", "100000"), 0);
-	ASSERT_INT_EQ(serve_mux_quota_cpus("100000", "0"), 0);
-	ASSERT_INT_EQ(serve_mux_quota_cpus("50000", "100000\n"), 1);
-	ASSERT_INT_EQ(serve_mux_quota_cpus("100000", "100000\n"), 1);
-	ASSERT_INT_EQ(serve_mux_quota_cpus("150000", "100000\n"), 1);
-	ASSERT_INT_EQ(serve_mux_quota_cpus("200000\n", "100000\n"), 2);
-	ASSERT_INT_EQ(serve_mux_quota_cpus("400000", "100000"), 4);
+	ASSERT_INT_EQ(host_usage_quota_cpus("max", "100000\n"), 0);
+	ASSERT_INT_EQ(host_usage_quota_cpus("-1\n", "100000\n"), 0);
+	ASSERT_INT_EQ(host_usage_quota_cpus("", "100000"), 0);
+	ASSERT_INT_EQ(host_usage_quota_cpus("100000", "0"), 0);
+	ASSERT_INT_EQ(host_usage_quota_cpus("50000", "100000\n"), 1);
+	ASSERT_INT_EQ(host_usage_quota_cpus("100000", "100000\n"), 1);
+	ASSERT_INT_EQ(host_usage_quota_cpus("150000", "100000\n"), 1);
+	ASSERT_INT_EQ(host_usage_quota_cpus("200000\n", "100000\n"), 2);
+	ASSERT_INT_EQ(host_usage_quota_cpus("400000", "100000"), 4);
 }
 
 /* This thread's CPU time so far, in microseconds. */
