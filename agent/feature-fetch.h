@@ -56,16 +56,36 @@ struct feature_ref {
 	char *path;	/* OCI: "devcontainers/features/node" */
 	char *tag;	/* OCI: the tag ("latest" when none), NULL with a digest */
 	char *digest;	/* OCI: "sha256:<64 hex>" or NULL */
-	char *url;	/* tarball: the URL; OCI: "<scheme>://<registry>/v2/<path>" */
+	char *url;	/* tarball: the URL as the reference's new URL().toString()
+			 * gives it (feature_ref_url_normalise()); OCI:
+			 * "<scheme>://<registry>/v2/<path>" */
+	/* OCI: "registry/path" as written (lower-cased), the reference's
+	 * featureRef.resource, which keeps a "devcontainers-contrib" that path
+	 * says as "devcontainers-extra"; tarball: = url. */
+	char *resource;
 };
 
 /* Is id a local Feature (./x, ../x or /x), which is not fetched? */
 int feature_ref_is_local(const char *id);
 /* Parse an OCI reference registry/namespace/name[:tag|@sha256:hex] or a
  * tarball URL https://.../devcontainer-feature-NAME.tgz (http:// too). 0 with
- * *ref filled (free with feature_ref_clear), or -1 with *cause naming id. */
+ * *ref filled (free with feature_ref_clear), or -1 with *cause naming id.
+ * As the reference's getRef(), an OCI path whose first part is
+ * "devcontainers-contrib" is fetched from "devcontainers-extra" (the
+ * collection moved; ref->path and url say so, ref->resource does not). */
 int feature_ref_parse(const char *id, struct feature_ref *ref, char **cause);
 void feature_ref_clear(struct feature_ref *ref);
+/* A tarball URL as WHATWG's URL serialiser (the reference's new
+ * URL(id).toString()) writes it, for the URLs feature_ref_parse() takes:
+ * scheme and host lower-cased, the scheme's default port dropped (a port
+ * with leading zeros written as a number), "." and ".." path segments
+ * (also as %2e) resolved. New string. */
+char *feature_ref_url_normalise(const char *url);
+/* Would the reference, failing to fetch id as an OCI Feature, take it for
+ * a GitHub release Feature (owner/repo/id[@version]: three non-empty
+ * parts, the last of [A-Za-z0-9_-])? It then gets no error, and such a
+ * Feature is never one a configuration installs (rdev fetches none). */
+int feature_ref_github_form(const char *id);
 /* Is s "sha256:" and 64 lower-case hex digits? */
 int feature_ref_digest_valid(const char *s);
 /* id without its version, as the reference's upgrade compares ids: less the

@@ -81,13 +81,123 @@ feature_ref_registry_valid(const char *r)
 	return memchr(r, '.', host) != NULL || strncmp(r, "localhost", 9) == 0;
 }
 
+/* Is the path segment s (n bytes) "." or ".." (dots also as %2e), as WHATWG's
+ * URL parser counts them? 0, 1 or 2. */
+static int
+feature_ref_dots(const char *s, size_t n)
+{
+	int dots = 0;
+
+	while (n > 0) {
+		if (*s == '.') {
+			s++;
+			n--;
+		} else if (n >= 3 && s[0] == '%' && s[1] == '2' &&
+		    (s[2] == 'e' || s[2] == 'E')) {
+			s += 3;
+			n -= 3;
+		} else
+			return 0;
+		if (++dots > 2)
+			return 0;
+	}
+	return dots;
+}
+
+char *
+feature_ref_url_normalise(const char *url)
+{
+	size_t scheme = strcspn(url, ":"), auth, at, hostend, nseg = 0;
+	const char *p, *path, *query, *port = NULL, **seg;
+	size_t *seglen;
+	struct buf *b = buf_new();
+	unsigned long num = 0;
+	char *out;
+
+	for (size_t i = 0; i < scheme; i++)
+		buf_appendf(b, "%c", tolower((unsigned char)url[i]));
+	buf_append(b, "://", 3);
+	p = url + scheme + (strncmp(url + scheme, "://", 3) == 0 ? 3 : 1);
+	auth = strcspn(p, "/?");
+	/* userinfo@host:port; the host's last ':' after any ']' (IPv6) */
+	for (at = auth; at > 0 && p[at - 1] != '@'; at--)
+		;
+	buf_append(b, p, at);
+	hostend = auth;
+	for (size_t i = auth; i > at; i--) {
+		if (p[i - 1] == ']')
+			break;
+		if (p[i - 1] == ':') {
+			hostend = i - 1;
+			port = p + i;
+			break;
+		}
+	}
+	for (size_t i = at; i < hostend; i++)
+		buf_appendf(b, "%c", tolower((unsigned char)p[i]));
+	if (port != NULL && port < p + auth) {
+		for (const char *d = port; d < p + auth; d++)
+			num = num * 10 + (unsigned long)(*d - '0');
+		if (!((scheme == 5 && num == 443) || (scheme == 4 && num == 80)))
+			buf_appendf(b, ":%lu", num);
+	}
+	path = p + auth;
+	query = path + strcspn(path, "?");
+	seg = xcalloc((size_t)(query - path) + 1, sizeof *seg);
+	seglen = xcalloc((size_t)(query - path) + 1, sizeof *seglen);
+	for (const char *s = path; s < query;) {
+		size_t n = strcspn(s + 1, "/?");
+		int dots = feature_ref_dots(s + 1, n), last = s + 1 + n >= query;
+
+		if (dots == 2 && nseg > 0)
+			nseg--;
+		if (dots == 0 || last) {
+			seg[nseg] = dots == 0 ? s + 1 : s + 1 + n;
+			seglen[nseg++] = dots == 0 ? n : 0;
+		}
+		s += 1 + n;
+	}
+	for (size_t i = 0; i < nseg; i++) {
+		buf_append(b, "/", 1);
+		buf_append(b, seg[i], seglen[i]);
+	}
+	if (nseg == 0)
+		buf_append(b, "/", 1);
+	buf_append(b, query, strlen(query));
+	out = buf_take_string(b, NULL);
+	buf_free(b);
+	free(seg);
+	free(seglen);
+	return out;
+}
+
+int
+feature_ref_github_form(const char *id)
+{
+	const char *at = strchr(id, '@'), *s1, *s2, *end;
+
+	if (at != NULL && strchr(at + 1, '@') != NULL)
+		return 0;
+	end = at != NULL ? at : id + strlen(id);
+	if ((s1 = memchr(id, '/', (size_t)(end - id))) == NULL || s1 == id ||
+	    (s2 = memchr(s1 + 1, '/', (size_t)(end - s1 - 1))) == NULL || s2 == s1 + 1 ||
+	    s2 + 1 == end || memchr(s2 + 1, '/', (size_t)(end - s2 - 1)) != NULL)
+		return 0;
+	for (const char *c = s2 + 1; c < end; c++)
+		if (!isalnum((unsigned char)*c) && *c != '_' && *c != '-')
+			return 0;
+	return 1;
+}
+
 /* A tarball URL: http(s)://HOST/.../devcontainer-feature-NAME.tgz, printable
- * ASCII without spaces, quotes or a fragment. */
+ * ASCII without spaces, quotes or a fragment; its name is checked in the
+ * normalised URL, whose path the reference takes it from. */
 static int
 feature_ref_parse_tarball(const char *id, struct feature_ref *ref, char **cause)
 {
 	const char *rest = id + (strncmp(id, "https://", 8) == 0 ? 8 : 7);
 	const char *base, *end, *q;
+	char *url;
 	size_t n;
 
 	for (q = id; *q != '\0'; q++) {
@@ -95,9 +205,12 @@ feature_ref_parse_tarball(const char *id, struct feature_ref *ref, char **cause)
 			return error_set(
 			    cause, "Feature '%s': invalid character in tarball URL", id);
 	}
-	if (*rest == '\0' || *rest == '/' || strchr(rest, '/') == NULL)
+	if (*rest == '\0' || *rest == '/' || strchr(rest, '/') == NULL ||
+	    strcspn(rest, "/") > strcspn(rest, "?"))
 		return error_set(
 		    cause, "Feature '%s': tarball URL has no host or path", id);
+	url = feature_ref_url_normalise(id);
+	rest = url + (strncmp(url, "https://", 8) == 0 ? 8 : 7);
 	end = strchr(rest, '?');
 	if (end == NULL)
 		end = rest + strlen(rest);
@@ -105,15 +218,18 @@ feature_ref_parse_tarball(const char *id, struct feature_ref *ref, char **cause)
 		;
 	n = (size_t)(end - base);
 	if (n <= 25 || strncmp(base, "devcontainer-feature-", 21) != 0 ||
-	    strncmp(end - 4, ".tgz", 4) != 0)
+	    strncmp(end - 4, ".tgz", 4) != 0) {
+		free(url);
 		return error_set(cause,
 		    "Feature '%s': a tarball URL must name a file "
 		    "devcontainer-feature-NAME.tgz",
 		    id);
+	}
 	ref->kind = FEATURE_REF_TARBALL;
 	ref->id = xstrdup(id);
-	ref->url = xstrdup(id);
 	ref->name = xstrndup(base + 21, n - 25);
+	ref->url = url;
+	ref->resource = xstrdup(url);
 	return 0;
 }
 
@@ -174,13 +290,18 @@ feature_ref_parse(const char *id, struct feature_ref *ref, char **cause)
 		goto fail;
 	}
 	ref->registry = xstrdup(s);
-	ref->path = xstrdup(slash + 1);
+	ref->resource = xasprintf("%s/%s", s, slash + 1);
+	/* getRef()'s redirect: its resource keeps the name as written. */
+	if (strncmp(slash + 1, "devcontainers-contrib/", 22) == 0)
+		ref->path = xasprintf("devcontainers-extra/%s", slash + 23);
+	else
+		ref->path = xstrdup(slash + 1);
 	ref->name = xstrdup(last + 1);
 	/* Plain HTTP for "localhost" only, as the reference decides. */
 	hostlen = strcspn(s, ":");
 	ref->url = xasprintf("%s://%s/v2/%s",
 	    hostlen == 9 && strncmp(s, "localhost", 9) == 0 ? "http" : "https", s,
-	    slash + 1);
+	    ref->path);
 	free(s);
 	return 0;
 fail:
@@ -199,6 +320,7 @@ feature_ref_clear(struct feature_ref *ref)
 	free(ref->tag);
 	free(ref->digest);
 	free(ref->url);
+	free(ref->resource);
 	memset(ref, 0, sizeof *ref);
 }
 

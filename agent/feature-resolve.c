@@ -18,6 +18,7 @@
 #include "feature-json.h"
 #include "feature-lock.h"
 #include "feature-order.h"
+#include "log.h"
 #include "xmalloc.h"
 
 /* Nested dependsOn deeper than this is a mistake, not a configuration. */
@@ -151,7 +152,8 @@ out:
 /* The key (struct feature) of Feature id: a local one's folder, an OCI
  * one's "registry/namespace/id" (the reference's featureRef.resource: its
  * tag or digest does not matter, ghcr.io/x/y installsAfter ghcr.io/x/z waits
- * for ghcr.io/x/z:1), a tarball's URL. New string, or NULL with *cause. */
+ * for ghcr.io/x/z:1), a tarball's URL (normalised). New string, or NULL with
+ * *cause. */
 static char *
 feature_resolve_key(const struct feature_resolve_ctx *c, const char *id, char **cause)
 {
@@ -162,24 +164,111 @@ feature_resolve_key(const struct feature_resolve_ctx *c, const char *id, char **
 		return feature_resolve_dir(c, id, NULL, cause);
 	if (feature_ref_parse(id, &ref, cause) != 0)
 		return NULL;
-	key = ref.kind == FEATURE_REF_OCI ? xasprintf("%s/%s", ref.registry, ref.path)
-					  : xstrdup(ref.url);
+	key = xstrdup(ref.resource);
 	feature_ref_clear(&ref);
 	return key;
 }
 
-/* The key of an installsAfter or overrideFeatureInstallOrder entry: 0 with
- * *key (NULL for a local folder that is not there: nothing to wait for), or
- * -1 with *cause when the entry is one the reference refuses too (it fails
- * "could not be processed"): an id that does not parse (a short "node", an
- * absolute path) or a local folder outside .devcontainer. */
+/* The ids a Feature answers to, as the reference's featureIdAliases: its
+ * currentId (its id when it has none), then its legacyIds. New array of
+ * strings borrowed from fj. */
+static const char **
+feature_resolve_ids(const struct feature_json *fj, size_t *nids)
+{
+	const cJSON *root = feature_json_root(fj), *e;
+	const cJSON *cur = cJSON_GetObjectItemCaseSensitive(root, "currentId");
+	const cJSON *legacy = cJSON_GetObjectItemCaseSensitive(root, "legacyIds");
+	const char **ids = xcalloc((size_t)cJSON_GetArraySize(legacy) + 1, sizeof *ids);
+
+	*nids = 0;
+	ids[(*nids)++] = cJSON_IsString(cur) && cur->valuestring[0] != '\0'
+	    ? cur->valuestring
+	    : feature_json_id(fj);
+	cJSON_ArrayForEach(e, legacy) {
+		if (cJSON_IsString(e))
+			ids[(*nids)++] = e->valuestring;
+	}
+	return ids;
+}
+
+static void
+feature_resolve_after_clear(struct feature_after *a)
+{
+	free(a->key);
+	for (size_t i = 0; i < a->naliases; i++)
+		free(a->aliases[i]);
+	free(a->aliases);
+	memset(a, 0, sizeof *a);
+}
+
+/* An OCI installsAfter or overrideFeatureInstallOrder entry, fetched as the
+ * reference fetches it (its processFeature(): at the digest the lockfile
+ * pins, if it does): *out gets its key and the keys of its ids. When it
+ * cannot be fetched (or does not parse), the reference falls back to
+ * taking it for a GitHub release Feature: an owner/repo/id one is then
+ * nothing to wait for (*out empty), anything else fails ("could not be
+ * processed"): 0, or -1 with *cause. */
 static int
-feature_resolve_soft_key(
-    const struct feature_resolve_ctx *c, const char *id, char **key, char **cause)
+feature_resolve_soft_oci(const struct feature_resolve_ctx *c, const char *id,
+    struct feature_after *out, char **cause)
+{
+	struct feature_ref ref;
+	struct feature_json *fj = NULL;
+	char *folder = NULL, *path, *text = NULL, *why = NULL;
+	const char **ids;
+	size_t nids;
+
+	if (feature_ref_parse(id, &ref, &why) != 0)
+		goto fallback;
+	if ((folder = feature_resolve_fetch(c, id, NULL, &why)) == NULL) {
+		feature_ref_clear(&ref);
+		goto fallback;
+	}
+	path = xasprintf("%s/devcontainer-feature.json", folder);
+	if ((text = config_read_text(path, cause)) != NULL)
+		fj = feature_json_parse(path, text, strlen(text), cause);
+	free(text);
+	free(path);
+	free(folder);
+	if (fj == NULL) {
+		feature_ref_clear(&ref);
+		return -1;
+	}
+	out->key = xstrdup(ref.resource);
+	ids = feature_resolve_ids(fj, &nids);
+	out->aliases = xcalloc(nids, sizeof *out->aliases);
+	for (size_t i = 0; i < nids; i++)
+		out->aliases[out->naliases++] = xasprintf("%s/%.*s/%s", ref.registry,
+		    (int)(strlen(ref.path) - strlen(ref.name) - 1), ref.path, ids[i]);
+	free(ids);
+	feature_json_free(fj);
+	feature_ref_clear(&ref);
+	return 0;
+fallback:
+	if (!feature_ref_github_form(id)) {
+		*cause = why;
+		return -1;
+	}
+	log_warn("Feature \"%s\": %s; nothing to wait for (the reference takes an "
+		 "owner/repo/id it cannot fetch for a GitHub release Feature)",
+	    id, why);
+	free(why);
+	return 0;
+}
+
+/* An installsAfter or overrideFeatureInstallOrder entry resolved into *out
+ * (zeroed; out->key NULL: nothing to wait for, a local folder that is not
+ * there or a GitHub release Feature), or -1 with *cause when the entry is
+ * one the reference refuses too (it fails "could not be processed"): an id
+ * that does not parse (a short "fish", an absolute path), a local folder
+ * outside .devcontainer, an OCI Feature that cannot be fetched. */
+static int
+feature_resolve_soft_key(const struct feature_resolve_ctx *c, const char *id,
+    struct feature_after *out, char **cause)
 {
 	char *ignore = NULL;
 
-	*key = NULL;
+	memset(out, 0, sizeof *out);
 	if (id[0] == '/')
 		return error_set(cause,
 		    "'%s' is an absolute path (a local Feature is ./NAME in the "
@@ -188,12 +277,18 @@ feature_resolve_soft_key(
 	if (feature_resolve_is_local(id)) {
 		if (feature_resolve_inside(c, id, cause) != 0)
 			return -1;
-		*key = feature_resolve_dir(c, id, NULL, &ignore);
+		out->key = feature_resolve_dir(c, id, NULL, &ignore);
 		free(ignore);
 		return 0;
 	}
-	*key = feature_resolve_key(c, id, cause);
-	return *key == NULL ? -1 : 0;
+	/* The reference does not fetch a tarball to wait for: its URL is
+	 * enough. */
+	if (strncmp(id, "https://", 8) == 0 || strncmp(id, "http://", 7) == 0 ||
+	    strchr(id, '/') == NULL) {
+		out->key = feature_resolve_key(c, id, cause);
+		return out->key == NULL ? -1 : 0;
+	}
+	return feature_resolve_soft_oci(c, id, out, cause);
 }
 
 /* Resolve installsAfter ids to keys; a missing local folder is nothing to
@@ -203,20 +298,20 @@ feature_resolve_after(
     const struct feature_resolve_ctx *c, struct feature *f, char **cause)
 {
 	const cJSON *a, *e;
-	char *dir;
+	struct feature_after after;
 
 	a = cJSON_GetObjectItemCaseSensitive(feature_json_root(f->json), "installsAfter");
 	cJSON_ArrayForEach(e, a) {
 		if (!cJSON_IsString(e))
 			continue; /* feature_json_parse refused it */
-		if (feature_resolve_soft_key(c, e->valuestring, &dir, cause) != 0)
+		if (feature_resolve_soft_key(c, e->valuestring, &after, cause) != 0)
 			return error_prefix(cause,
 			    "Feature \"%s\": \"installsAfter\" \"%s\" cannot be honoured",
 			    f->id, e->valuestring);
-		if (dir == NULL)
+		if (after.key == NULL)
 			continue;
 		f->after = xreallocarray(f->after, f->nafter + 1, sizeof *f->after);
-		f->after[f->nafter++] = dir;
+		f->after[f->nafter++] = after;
 	}
 	return 0;
 }
@@ -277,12 +372,14 @@ feature_resolve_add(struct feature_resolve_ctx *c, const char *id, const cJSON *
 		fs->v[i].ref = xcalloc(1, sizeof *fs->v[i].ref);
 		if (feature_ref_parse(id, fs->v[i].ref, cause) != 0)
 			fatal("Feature \"%s\" fetched but does not parse", id);
-		fs->v[i].key = feature_resolve_key(c, id, cause);
-		if (fs->v[i].ref->kind == FEATURE_REF_OCI)
+		fs->v[i].key = xstrdup(fs->v[i].ref->resource);
+		if (fs->v[i].ref->kind == FEATURE_REF_OCI) {
 			fs->v[i].oci_ns = xasprintf("%s/%.*s", fs->v[i].ref->registry,
 			    (int)(strlen(fs->v[i].ref->path) -
 				strlen(fs->v[i].ref->name) - 1),
 			    fs->v[i].ref->path);
+			fs->v[i].ids = feature_resolve_ids(fj, &fs->v[i].nids);
+		}
 	}
 	if (feature_resolve_after(c, &fs->v[i], cause) != 0)
 		return error_prefix(cause, "%s", where);
@@ -345,9 +442,11 @@ feature_resolve_order(struct feature_resolve_ctx *c, const struct config *cfg,
 {
 	struct feature_set *fs = c->fs;
 	struct feature_order_node *nodes = xcalloc(fs->n, sizeof *nodes);
+	struct feature_order_soft **soft = xcalloc(fs->n + 1, sizeof *soft);
+	struct feature_after key;
 	const char **keys = NULL;
 	const cJSON *e;
-	char *key, *where;
+	char *where;
 	size_t nkeys = 0;
 	int rc, index;
 
@@ -364,11 +463,20 @@ feature_resolve_order(struct feature_resolve_ctx *c, const struct config *cfg,
 			nodes[i].oci_name = ref->name;
 			nodes[i].oci_tag = ref->tag;
 			nodes[i].oci_digest = fs->v[i].integrity;
+			nodes[i].oci_ids = fs->v[i].ids;
+			nodes[i].noci_ids = fs->v[i].nids;
 		}
 		nodes[i].options = fs->v[i].options;
 		nodes[i].depends = fs->v[i].depends;
 		nodes[i].ndepends = fs->v[i].ndepends;
-		nodes[i].after = (const char *const *)fs->v[i].after;
+		soft[i] = xcalloc(fs->v[i].nafter + 1, sizeof *soft[i]);
+		for (size_t a = 0; a < fs->v[i].nafter; a++) {
+			soft[i][a].key = fs->v[i].after[a].key;
+			soft[i][a].aliases =
+			    (const char *const *)fs->v[i].after[a].aliases;
+			soft[i][a].naliases = fs->v[i].after[a].naliases;
+		}
+		nodes[i].after = soft[i];
 		nodes[i].nafter = fs->v[i].nafter;
 	}
 	keys = xcalloc((size_t)cJSON_GetArraySize(override) + 1, sizeof *keys);
@@ -389,8 +497,11 @@ feature_resolve_order(struct feature_resolve_ctx *c, const struct config *cfg,
 			rc = -1;
 			break;
 		}
-		if (key != NULL)
-			keys[nkeys++] = key;
+		/* By key alone: the reference gives an override no aliases. */
+		if (key.key != NULL)
+			keys[nkeys++] = key.key;
+		key.key = NULL;
+		feature_resolve_after_clear(&key);
 	}
 	if (rc == 0) {
 		feature_order_override(nodes, fs->n, keys, nkeys);
@@ -400,6 +511,9 @@ feature_resolve_order(struct feature_resolve_ctx *c, const struct config *cfg,
 	for (size_t i = 0; i < nkeys; i++)
 		free((char *)keys[i]);
 	free(keys);
+	for (size_t i = 0; i < fs->n; i++)
+		free(soft[i]);
+	free(soft);
 	free(nodes);
 	return rc;
 }
@@ -483,8 +597,9 @@ feature_set_free(struct feature_set *fs)
 		cJSON_Delete(fs->v[i].options);
 		free(fs->v[i].depends);
 		for (size_t j = 0; j < fs->v[i].nafter; j++)
-			free(fs->v[i].after[j]);
+			feature_resolve_after_clear(&fs->v[i].after[j]);
 		free(fs->v[i].after);
+		free(fs->v[i].ids);
 		free(fs->v[i].resolved);
 		free(fs->v[i].integrity);
 		free(fs->v[i].key);

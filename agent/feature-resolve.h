@@ -23,6 +23,15 @@ struct config;
 struct feature_json;
 struct feature_ref;
 
+/* An installsAfter entry resolved: its key (struct feature) and, for an
+ * OCI one, the keys of its metadata's ids (feature_order_soft); every
+ * string owned. */
+struct feature_after {
+	char *key;
+	char **aliases;
+	size_t naliases;
+};
+
 /* One Feature to install. */
 struct feature {
 	char *id;		   /* as written: "./a", or a dependsOn key */
@@ -31,11 +40,16 @@ struct feature {
 	cJSON *options;		   /* the option values it is installed with */
 	size_t *depends;	   /* dependsOn: indexes into the set */
 	size_t ndepends;
-	char **after; /* installsAfter, as keys (below) */
+	struct feature_after *after; /* installsAfter, as keys (below) */
 	size_t nafter;
+	/* OCI: its metadata's id (or currentId) then its legacyIds, the
+	 * reference's featureIdAliases; borrowed from json. */
+	const char **ids;
+	size_t nids;
 	/* What installsAfter and overrideFeatureInstallOrder entries match (as
 	 * the reference's): a local one's folder, an OCI one's
-	 * "registry/namespace/id" (no tag), a tarball's URL. */
+	 * "registry/namespace/id" (no tag; feature_ref's resource), a
+	 * tarball's URL (normalised, feature_ref's url). */
 	char *key;
 	struct feature_ref *ref; /* the parsed id; NULL for a local one */
 	char *oci_ns;		 /* OCI: "registry/namespace" */

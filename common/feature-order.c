@@ -50,8 +50,24 @@ feature_order_collate(const char *a, const char *b)
 	return tie;
 }
 
-/* The reference's compareTo (containerFeaturesOrder.ts), less its
- * legacyIds aliases. */
+/* Have two OCI nodes an id in common (ociResourceCompareTo(): each one's
+ * aliases, or its ref's id when it has none)? */
+static int
+feature_order_common_id(
+    const struct feature_order_node *a, const struct feature_order_node *b)
+{
+	size_t na = a->noci_ids > 0 ? a->noci_ids : 1,
+	       nb = b->noci_ids > 0 ? b->noci_ids : 1;
+
+	for (size_t i = 0; i < na; i++)
+		for (size_t j = 0; j < nb; j++)
+			if (strcmp(a->noci_ids > 0 ? a->oci_ids[i] : a->oci_name,
+				b->noci_ids > 0 ? b->oci_ids[j] : b->oci_name) == 0)
+				return 1;
+	return 0;
+}
+
+/* The reference's compareTo (containerFeaturesOrder.ts). */
 static int
 feature_order_compare(
     const struct feature_order_node *a, const struct feature_order_node *b)
@@ -70,7 +86,8 @@ feature_order_compare(
 		return 0;
 	if ((rc = feature_order_collate(a->oci_ns, b->oci_ns)) != 0)
 		return rc;
-	if ((rc = feature_order_collate(a->oci_name, b->oci_name)) != 0)
+	if (!feature_order_common_id(a, b) &&
+	    (rc = feature_order_collate(a->oci_name, b->oci_name)) != 0)
 		return rc;
 	if (a->oci_tag != NULL && b->oci_tag != NULL &&
 	    strcmp(a->oci_tag, b->oci_tag) != 0)
@@ -80,16 +97,29 @@ feature_order_compare(
 	return feature_order_collate(a->oci_digest, b->oci_digest);
 }
 
-/* Is the soft dependency key installed (done), or not to be installed at
- * all (no node has it)? */
+/* Does node satisfy the installsAfter entry soft? */
 static int
-feature_order_after_ok(
-    const struct feature_order_node *nodes, size_t n, const char *key, const int *done)
+feature_order_soft_match(
+    const struct feature_order_node *node, const struct feature_order_soft *soft)
+{
+	if (strcmp(node->key, soft->key) == 0)
+		return 1;
+	for (size_t i = 0; i < soft->naliases; i++)
+		if (strcmp(node->key, soft->aliases[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Is the installsAfter entry soft installed (a node it matches is done),
+ * or not to be installed at all (it matches none)? */
+static int
+feature_order_after_ok(const struct feature_order_node *nodes, size_t n,
+    const struct feature_order_soft *soft, const int *done)
 {
 	int present = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		if (strcmp(nodes[i].key, key) != 0)
+		if (!feature_order_soft_match(&nodes[i], soft))
 			continue;
 		if (done[i])
 			return 1;
@@ -106,7 +136,7 @@ feature_order_ready(
 		if (!done[nodes[i].depends[d]])
 			return 0;
 	for (size_t a = 0; a < nodes[i].nafter; a++)
-		if (!feature_order_after_ok(nodes, n, nodes[i].after[a], done))
+		if (!feature_order_after_ok(nodes, n, &nodes[i].after[a], done))
 			return 0;
 	return 1;
 }
@@ -129,7 +159,8 @@ feature_order_reaches(const struct feature_order_node *nodes, size_t n, size_t f
 	}
 	for (size_t a = 0; a < nodes[from].nafter; a++)
 		for (size_t k = 0; k < n; k++)
-			if (!done[k] && strcmp(nodes[k].key, nodes[from].after[a]) == 0 &&
+			if (!done[k] &&
+			    feature_order_soft_match(&nodes[k], &nodes[from].after[a]) &&
 			    (k == to ||
 				feature_order_reaches(nodes, n, k, to, done, seen)))
 				return 1;

@@ -7,9 +7,10 @@
  * the highest priority (overrideFeatureInstallOrder); sorted as the
  * reference's compareTo: two of one kind by their key (a local one's
  * resolvedFilePath, a tarball's URL; see feature_order_collate()) then their
- * options, OCI ones by registry/namespace, id, tag, options and digest; two
- * of different kinds by the ids as written. A round that takes nothing is a
- * cycle.
+ * options, OCI ones by registry/namespace, id (two whose ids, legacyIds
+ * included, have one in common count as one Feature), tag, options and
+ * digest; two of different kinds by the ids as written. A round that takes
+ * nothing is a cycle.
  *
  * Pure: no I/O, no globals.
  */
@@ -24,6 +25,17 @@ enum feature_order_kind {
 	FEATURE_ORDER_LOCAL,
 	FEATURE_ORDER_OCI,
 	FEATURE_ORDER_TARBALL,
+};
+
+/* One installsAfter entry: what it names (a key, below) and, for an OCI
+ * one, the other keys that are the same Feature: "registry/namespace/ID"
+ * for each id of the entry's own metadata (its id, or currentId, and its
+ * legacyIds), as the reference's satisfiesSoftDependency() takes them. The
+ * entry waits for the first node installed that has one of them. */
+struct feature_order_soft {
+	const char *key;
+	const char *const *aliases;
+	size_t naliases;
 };
 
 /* One Feature to install; everything borrowed from the caller. Two nodes
@@ -41,17 +53,22 @@ struct feature_order_node {
 	const char *oci_name;	/* OCI: the id, last part of the key */
 	const char *oci_tag;	/* OCI: the tag, or NULL (pinned by digest) */
 	const char *oci_digest; /* OCI: the manifest's digest */
-	const cJSON *options;	/* the option values (an object) */
-	const size_t *depends;	/* dependsOn: indexes of other nodes */
+	/* OCI: its metadata's id (or currentId) and legacyIds, the reference's
+	 * featureIdAliases; none: oci_name alone. */
+	const char *const *oci_ids;
+	size_t noci_ids;
+	const cJSON *options;  /* the option values (an object) */
+	const size_t *depends; /* dependsOn: indexes of other nodes */
 	size_t ndepends;
-	const char *const *after; /* installsAfter: keys; absent ones ignored */
+	const struct feature_order_soft *after; /* installsAfter; absent ones ignored */
 	size_t nafter;
 	int priority; /* 0, or set by feature_order_override() */
 };
 
 /* overrideFeatureInstallOrder, its entries resolved to keys (in its order):
  * entry i of n gives the nodes with its key priority n - i (the highest
- * wins). */
+ * wins). By key alone: the reference gives its override entries no
+ * legacyIds. */
 void feature_order_override(
     struct feature_order_node *nodes, size_t n, const char *const *keys, size_t nkeys);
 

@@ -13,7 +13,8 @@
 # moves it as the reference's upgrade does; --frozen-lockfile fails on a
 # missing or stale lockfile building nothing; --no-lockfile neither reads
 # nor writes it. OCI Features are ordered as the reference orders them
-# (installsAfter, overrideFeatureInstallOrder by id without tag).
+# (installsAfter, overrideFeatureInstallOrder by id without tag, legacyIds);
+# an entry the registry does not have is ignored or fails as there.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 export RDEV_STATE_DIR=$TEST_TMP/state
@@ -182,13 +183,21 @@ check "which names hello:1.0" grep -qF "\"$reg/$ns/hello:1.0\"" "$TEST_TMP/ws-tv
 # overrideFeatureInstallOrder name another OCI Feature without its tag (the
 # reference's featureRef.resource), and a round is sorted by
 # registry/namespace and id, not by digest: zzz (the override) first, then
-# bbb and ccc, then aaa (installsAfter bbb).
+# bbb and ccc, then aaa (installsAfter bbb). legacyIds: "renamed" (also
+# published as "legacy", its legacyIds) is installed as "$ns/legacy";
+# "waiter" installsAfter "$ns/renamed", which the reference fetches and
+# matches by its ids, legacy too: waiter waits for it; and installsAfter
+# "$ns/nothere", which the registry does not have: as the reference,
+# nothing to wait for (it takes an owner/repo/id it cannot fetch for a
+# GitHub release Feature).
 mkdir -p "$TEST_TMP/src-order"
-for f in aaa bbb ccc zzz; do
+for f in aaa bbb ccc zzz renamed waiter; do
 	mkdir -p "$TEST_TMP/src-order/$f"
-	after='[]'
+	after='[]' more=
 	[ "$f" = aaa ] && after="[\"$reg/$ns/bbb\"]"
-	printf '{ "id": "%s", "name": "%s", "version": "1.0.0", "installsAfter": %s }\n' "$f" "$f" "$after" \
+	[ "$f" = waiter ] && after="[\"$reg/$ns/renamed\", \"$reg/$ns/nothere\"]"
+	[ "$f" = renamed ] && more=', "legacyIds": ["legacy"]'
+	printf '{ "id": "%s", "name": "%s", "version": "1.0.0", "installsAfter": %s%s }\n' "$f" "$f" "$after" "$more" \
 		>"$TEST_TMP/src-order/$f/devcontainer-feature.json"
 	printf '#!/bin/sh\nset -e\necho %s >> /etc/oci-order\n' "$f" >"$TEST_TMP/src-order/$f/install.sh"
 	chmod +x "$TEST_TMP/src-order/$f/install.sh"
@@ -198,13 +207,32 @@ mkdir -p "$TEST_TMP/ws-order/.devcontainer"
 cat >"$TEST_TMP/ws-order/.devcontainer/devcontainer.json" <<JSON
 { "image": "$RDEV_RIG_IMAGE_BOOKWORM_DEV", "remoteUser": "root",
   "features": { "$reg/$ns/aaa:1": {}, "$reg/$ns/ccc:1": {}, "$reg/$ns/zzz:1": {},
-                "$reg/$ns/bbb:1": {} },
+                "$reg/$ns/bbb:1": {}, "$reg/$ns/waiter:1": {}, "$reg/$ns/legacy:1": {} },
   "overrideFeatureInstallOrder": [ "$reg/$ns/zzz" ] }
 JSON
 rdev up "$TEST_TMP/ws-order" >/dev/null 2>"$TEST_TMP/up-order.err" ||
 	{ tail -5 "$TEST_TMP/up-order.err"; fail "up with the order Features failed"; }
-check_eq "OCI Features: overrideFeatureInstallOrder, installsAfter, then by id" \
-	"$(rdev exec "$TEST_TMP/ws-order" -- cat /etc/oci-order | tr '\n' ' ')" "zzz bbb ccc aaa "
+check_eq "OCI Features: overrideFeatureInstallOrder, installsAfter (by legacyIds too), then by id" \
+	"$(rdev exec "$TEST_TMP/ws-order" -- cat /etc/oci-order | tr '\n' ' ')" "zzz bbb ccc renamed aaa waiter "
+check "an installsAfter the registry does not have, owner/repo/id: said" \
+	grep -qF "Feature \"$reg/$ns/nothere\": " "$TEST_TMP/up-order.err"
+# One the reference cannot take for a GitHub release Feature (four parts)
+# fails, as the reference's "could not be processed", before anything is
+# built.
+mkdir -p "$TEST_TMP/ws-override-gone/.devcontainer"
+cat >"$TEST_TMP/ws-override-gone/.devcontainer/devcontainer.json" <<JSON
+{ "image": "$RDEV_RIG_IMAGE_BOOKWORM_DEV",
+  "features": { "$reg/$ns/zzz:1": {} },
+  "overrideFeatureInstallOrder": [ "$reg/$ns/zzz", "$reg/$ns/features/nothere" ] }
+JSON
+set +e
+rdev up "$TEST_TMP/ws-override-gone" >/dev/null 2>"$TEST_TMP/override-gone.err"; rc=$?
+set -e
+check_eq "an overrideFeatureInstallOrder entry the registry does not have: up fails" "$rc" 1
+prefix="  \"overrideFeatureInstallOrder\": [ \"$reg/$ns/zzz\", "
+check "naming the file, line, column and entry" grep -qF \
+	"$TEST_TMP/ws-override-gone/.devcontainer/devcontainer.json:3:$((${#prefix} + 1)): \"overrideFeatureInstallOrder\" \"$reg/$ns/features/nothere\" cannot be honoured: Feature '$reg/$ns/features/nothere'" \
+	"$TEST_TMP/override-gone.err"
 
 # --- remote (the bundle's agent, its own libcurl) --------------------------------
 on_host "mkdir -p ws-remote/.devcontainer"

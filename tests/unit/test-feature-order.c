@@ -72,7 +72,8 @@ TEST(installs_after_soft_and_absent_ignored)
 {
 	cJSON *o = cJSON_CreateObject();
 	struct feature_order_node v[] = { node("a", o), node("z", o) };
-	const char *after[] = { "z", "not-there" };
+	struct feature_order_soft after[] = { { "z", NULL, 0 },
+		{ "not-there", NULL, 0 } };
 	char *s;
 
 	v[0].after = after;
@@ -126,7 +127,8 @@ TEST(soft_cycle_is_a_cycle_too)
 {
 	cJSON *o = cJSON_CreateObject();
 	struct feature_order_node v[] = { node("a", o), node("b", o) };
-	const char *aa[] = { "b" }, *ba[] = { "a" };
+	struct feature_order_soft aa[] = { { "b", NULL, 0 } },
+				  ba[] = { { "a", NULL, 0 } };
 	char *s;
 
 	v[0].after = aa;
@@ -220,4 +222,124 @@ TEST(oci_sorted_by_tag_then_options_then_digest)
 	free(s);
 	cJSON_Delete(o);
 	cJSON_Delete(o1);
+}
+
+/* legacyIds (the reference's featureIdAliases), in installsAfter: an entry
+ * naming r/n/new, whose metadata says it was r/n/old, waits for r/n/old;
+ * one whose aliases match nothing installed waits for nothing. */
+TEST(installs_after_matches_legacy_ids)
+{
+	cJSON *o = cJSON_CreateObject();
+	struct feature_order_node v[] = {
+		oci_node("r/n/a:1", "r/n", "a", "1", "sha256:1", o),
+		oci_node("r/n/old:1", "r/n", "old", "1", "sha256:2", o),
+	};
+	const char *aliases[] = { "r/n/new", "r/n/old" }, *none[] = { "r/n/gone" };
+	struct feature_order_soft after[] = { { "r/n/new", aliases, 2 },
+		{ "r/n/other", none, 1 } };
+	char *s;
+
+	v[0].key = "r/n/a";
+	v[1].key = "r/n/old";
+	v[0].after = after;
+	v[0].nafter = 2;
+	s = order_text(v, 2);
+	ASSERT_STR_EQ(s, "r/n/old:1, r/n/a:1");
+	free(s);
+	/* Without the aliases the entry names nothing installed. */
+	after[0].naliases = 0;
+	s = order_text(v, 2);
+	ASSERT_STR_EQ(s, "r/n/a:1, r/n/old:1");
+	free(s);
+	cJSON_Delete(o);
+}
+
+/* An entry matching two nodes (by key, or by an alias) waits for the first
+ * of them only, as the reference's "some installed satisfies it". */
+TEST(installs_after_waits_for_any_match)
+{
+	cJSON *o = cJSON_CreateObject();
+	struct feature_order_node v[] = {
+		oci_node("r/n/z:1", "r/n", "z", "1", "sha256:1", o),
+		oci_node("r/n/new:1", "r/n", "new", "1", "sha256:2", o),
+		oci_node("r/n/old:1", "r/n", "old", "1", "sha256:3", o),
+	};
+	const char *aliases[] = { "r/n/new", "r/n/old" };
+	struct feature_order_soft after[] = { { "r/n/new", aliases, 2 } };
+	size_t old_deps[] = { 0 };
+	char *s;
+
+	v[0].key = "r/n/z";
+	v[1].key = "r/n/new";
+	v[2].key = "r/n/old";
+	v[2].depends = old_deps; /* old after z: new is installed first */
+	v[2].ndepends = 1;
+	v[0].after = NULL;
+	v[1].after = NULL;
+	s = order_text(v, 3);
+	ASSERT_STR_EQ(s, "r/n/new:1, r/n/z:1, r/n/old:1");
+	free(s);
+	/* z installsAfter new-or-old: new (round 1) is enough. */
+	v[0].after = after;
+	v[0].nafter = 1;
+	s = order_text(v, 3);
+	ASSERT_STR_EQ(s, "r/n/new:1, r/n/z:1, r/n/old:1");
+	free(s);
+	cJSON_Delete(o);
+}
+
+/* overrideFeatureInstallOrder matches by key alone (the reference gives
+ * its override entries no aliases). */
+TEST(override_ignores_legacy_ids)
+{
+	cJSON *o = cJSON_CreateObject();
+	struct feature_order_node v[] = {
+		oci_node("r/n/a:1", "r/n", "a", "1", "sha256:1", o),
+		oci_node("r/n/old:1", "r/n", "old", "1", "sha256:2", o),
+	};
+	const char *ids[] = { "new", "old" }, *keys[] = { "r/n/new" };
+	char *s;
+
+	v[0].key = "r/n/a";
+	v[1].key = "r/n/old";
+	v[1].oci_ids = ids;
+	v[1].noci_ids = 2;
+	feature_order_override(v, 2, keys, 1);
+	ASSERT_INT_EQ(v[1].priority, 0);
+	s = order_text(v, 2);
+	ASSERT_STR_EQ(s, "r/n/a:1, r/n/old:1");
+	free(s);
+	cJSON_Delete(o);
+}
+
+/* compareTo: two OCI Features with an id in common (legacyIds) are one
+ * resource, sorted by tag then, not by their ids: old:1 (ids old) and
+ * new:2 (ids new, old) go by tag; without the common id, by id (new
+ * first). */
+TEST(oci_common_legacy_id_sorts_by_tag)
+{
+	cJSON *o = cJSON_CreateObject();
+	struct feature_order_node v[] = {
+		oci_node("r/n/new:2", "r/n", "new", "2", "sha256:1", o),
+		oci_node("r/n/old:1", "r/n", "old", "1", "sha256:2", o),
+	};
+	const char *new_ids[] = { "new", "old" }, *old_ids[] = { "old" },
+		   *new_only[] = { "new" };
+	char *s;
+
+	v[0].key = "r/n/new";
+	v[1].key = "r/n/old";
+	v[0].oci_ids = new_ids;
+	v[0].noci_ids = 2;
+	v[1].oci_ids = old_ids;
+	v[1].noci_ids = 1;
+	s = order_text(v, 2);
+	ASSERT_STR_EQ(s, "r/n/old:1, r/n/new:2");
+	free(s);
+	v[0].oci_ids = new_only;
+	v[0].noci_ids = 1;
+	s = order_text(v, 2);
+	ASSERT_STR_EQ(s, "r/n/new:2, r/n/old:1");
+	free(s);
+	cJSON_Delete(o);
 }

@@ -199,3 +199,78 @@ TEST(version_check_takes_x_xy_xyz)
 	    "Invalid version '1.x'.  Must be in the form of 'x', 'x.y', or 'x.y.z'");
 	free(cause);
 }
+
+/* The reference's getRef() fetches devcontainers-contrib from
+ * devcontainers-extra (any registry, the path's first part only) but keeps
+ * its resource as written. */
+TEST(oci_contrib_redirected_to_extra)
+{
+	struct feature_ref r;
+
+	ASSERT_INT_EQ(
+	    feature_ref_parse("ghcr.io/devcontainers-contrib/features/Bun:1", &r, NULL),
+	    0);
+	ASSERT_STR_EQ(r.path, "devcontainers-extra/features/bun");
+	ASSERT_STR_EQ(r.url, "https://ghcr.io/v2/devcontainers-extra/features/bun");
+	ASSERT_STR_EQ(r.resource, "ghcr.io/devcontainers-contrib/features/bun");
+	ASSERT_STR_EQ(r.id, "ghcr.io/devcontainers-contrib/features/bun:1");
+	feature_ref_clear(&r);
+	ASSERT_INT_EQ(
+	    feature_ref_parse("localhost:5000/devcontainers-contrib/x", &r, NULL), 0);
+	ASSERT_STR_EQ(r.path, "devcontainers-extra/x");
+	feature_ref_clear(&r);
+	ASSERT_INT_EQ(
+	    feature_ref_parse("ghcr.io/me/devcontainers-contrib/x", &r, NULL), 0);
+	ASSERT_STR_EQ(r.path, "me/devcontainers-contrib/x");
+	ASSERT_STR_EQ(r.resource, "ghcr.io/me/devcontainers-contrib/x");
+	feature_ref_clear(&r);
+}
+
+/* Tarball URLs as new URL().toString() writes them (what the reference
+ * compares, orders and pins). */
+TEST(tarball_url_normalised)
+{
+	struct feature_ref r;
+	char *u;
+
+	ASSERT_INT_EQ(feature_ref_parse("https://Example.COM:443/a/./b/../"
+					"devcontainer-feature-x.tgz?v=1",
+			  &r, NULL),
+	    0);
+	ASSERT_STR_EQ(r.url, "https://example.com/a/devcontainer-feature-x.tgz?v=1");
+	ASSERT_STR_EQ(r.resource, r.url);
+	ASSERT_STR_EQ(
+	    r.id, "https://Example.COM:443/a/./b/../devcontainer-feature-x.tgz?v=1");
+	ASSERT_STR_EQ(r.name, "x");
+	feature_ref_clear(&r);
+	u = feature_ref_url_normalise("http://h:80/x");
+	ASSERT_STR_EQ(u, "http://h/x");
+	free(u);
+	u = feature_ref_url_normalise("http://U:P@H:0443/%2E/a/%2e%2E/b/.");
+	ASSERT_STR_EQ(u, "http://U:P@h:443/b/");
+	free(u);
+	u = feature_ref_url_normalise("https://h:8443/a/..");
+	ASSERT_STR_EQ(u, "https://h:8443/");
+	free(u);
+	u = feature_ref_url_normalise("https://[::1]:443/a//b");
+	ASSERT_STR_EQ(u, "https://[::1]/a//b");
+	free(u);
+	/* The name is read from the normalised path. */
+	ASSERT_INT_EQ(
+	    feature_ref_parse("https://h/devcontainer-feature-x.tgz/..", &r, NULL), -1);
+}
+
+/* What the reference takes for a GitHub release Feature when it cannot
+ * fetch it from a registry. */
+TEST(github_release_form)
+{
+	ASSERT_INT_EQ(feature_ref_github_form("owner/repo/feat"), 1);
+	ASSERT_INT_EQ(feature_ref_github_form("localhost:5000/ns/x"), 1);
+	ASSERT_INT_EQ(feature_ref_github_form("owner/repo/feat@v1.2"), 1);
+	ASSERT_INT_EQ(feature_ref_github_form("localhost:5000/ns/x:1"), 0);
+	ASSERT_INT_EQ(feature_ref_github_form("ghcr.io/a/features/x"), 0);
+	ASSERT_INT_EQ(feature_ref_github_form("a//x"), 0);
+	ASSERT_INT_EQ(feature_ref_github_form("a/b/x@1@2"), 0);
+	ASSERT_INT_EQ(feature_ref_github_form("a/b/"), 0);
+	ASSERT_INT_EQ(feature_ref_github_form("node"), 0);
+}
