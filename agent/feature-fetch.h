@@ -86,6 +86,12 @@ char *feature_ref_url_normalise(const char *url);
  * parts, the last of [A-Za-z0-9_-])? It then gets no error, and such a
  * Feature is never one a configuration installs (rdev fetches none). */
 int feature_ref_github_form(const char *id);
+/* The reference's getBackwardCompatibleFeatureId(): a short id of a
+ * Feature that moved from microsoft/vscode-dev-containers ("node",
+ * "docker-in-docker", ...; "golang" and "common" renamed "go" and
+ * "common-utils") as "ghcr.io/devcontainers/features/ID:1" (a new string),
+ * or NULL for any other id. */
+char *feature_ref_backcompat(const char *id);
 /* Is s "sha256:" and 64 lower-case hex digits? */
 int feature_ref_digest_valid(const char *s);
 /* id without its version, as the reference's upgrade compares ids: less the

@@ -171,6 +171,26 @@ feature_ref_url_normalise(const char *url)
 	return out;
 }
 
+char *
+feature_ref_backcompat(const char *id)
+{
+	static const char *const moved[] = { "aws-cli", "azure-cli", "desktop-lite",
+		"docker-in-docker", "docker-from-docker", "dotnet", "git", "git-lfs",
+		"github-cli", "java", "kubectl-helm-minikube", "node", "powershell",
+		"python", "ruby", "rust", "sshd", "terraform" };
+	static const char *const renamed[][2] = { { "golang", "go" },
+		{ "common", "common-utils" } };
+
+	for (size_t i = 0; i < sizeof moved / sizeof moved[0]; i++)
+		if (strcmp(id, moved[i]) == 0)
+			return xasprintf("ghcr.io/devcontainers/features/%s:1", id);
+	for (size_t i = 0; i < sizeof renamed / sizeof renamed[0]; i++)
+		if (strcmp(id, renamed[i][0]) == 0)
+			return xasprintf(
+			    "ghcr.io/devcontainers/features/%s:1", renamed[i][1]);
+	return NULL;
+}
+
 int
 feature_ref_github_form(const char *id)
 {

@@ -266,9 +266,16 @@ static int
 feature_resolve_soft_key(const struct feature_resolve_ctx *c, const char *id,
     struct feature_after *out, char **cause)
 {
-	char *ignore = NULL;
+	char *ignore = NULL, *compat;
+	int rc;
 
 	memset(out, 0, sizeof *out);
+	/* The reference maps a short deprecated id here too. */
+	if ((compat = feature_ref_backcompat(id)) != NULL) {
+		rc = feature_resolve_soft_oci(c, compat, out, cause);
+		free(compat);
+		return rc;
+	}
 	if (id[0] == '/')
 		return error_set(cause,
 		    "'%s' is an absolute path (a local Feature is ./NAME in the "
@@ -316,12 +323,16 @@ feature_resolve_after(
 	return 0;
 }
 
-/* Add Feature id with its given value (where names it in messages) and,
- * recursively, what it depends on; *index gets its place in the set (an
- * equal Feature already there is that one). */
+static int feature_resolve_add(struct feature_resolve_ctx *, const char *, const cJSON *,
+    const char *, int, size_t *, char **);
+
+/* Add Feature id (fetched as fid: feature_ref_backcompat()) with its given
+ * value (where names it in messages) and, recursively, what it depends on;
+ * *index gets its place in the set (an equal Feature already there is that
+ * one). */
 static int
-feature_resolve_add(struct feature_resolve_ctx *c, const char *id, const cJSON *given,
-    const char *where, int depth, size_t *index, char **cause)
+feature_resolve_add_as(struct feature_resolve_ctx *c, const char *id, const char *fid,
+    const cJSON *given, const char *where, int depth, size_t *index, char **cause)
 {
 	struct feature_set *fs = c->fs;
 	struct feature_fetched fetched;
@@ -334,7 +345,7 @@ feature_resolve_add(struct feature_resolve_ctx *c, const char *id, const cJSON *
 	if (depth > FEATURE_RESOLVE_MAX)
 		return error_set(cause, "%s: dependsOn nested over %d deep", where,
 		    FEATURE_RESOLVE_MAX);
-	if ((dir = feature_resolve_dir(c, id, &fetched, cause)) == NULL)
+	if ((dir = feature_resolve_dir(c, fid, &fetched, cause)) == NULL)
 		return error_prefix(cause, "%s", where);
 	if ((fj = feature_resolve_read(id, dir, cause)) == NULL ||
 	    (options = feature_json_options(fj, given, where, cause)) == NULL) {
@@ -365,13 +376,13 @@ feature_resolve_add(struct feature_resolve_ctx *c, const char *id, const cJSON *
 	fs->v[i].integrity = fetched.digest;
 	fetched.resolved = fetched.digest = NULL;
 	feature_fetched_clear(&fetched);
-	if (feature_resolve_is_local(id))
+	if (feature_resolve_is_local(fid))
 		fs->v[i].key = xstrdup(fs->v[i].dir);
 	else {
 		/* fetched: it parses */
 		fs->v[i].ref = xcalloc(1, sizeof *fs->v[i].ref);
-		if (feature_ref_parse(id, fs->v[i].ref, cause) != 0)
-			fatal("Feature \"%s\" fetched but does not parse", id);
+		if (feature_ref_parse(fid, fs->v[i].ref, cause) != 0)
+			fatal("Feature \"%s\" fetched but does not parse", fid);
 		fs->v[i].key = xstrdup(fs->v[i].ref->resource);
 		if (fs->v[i].ref->kind == FEATURE_REF_OCI) {
 			fs->v[i].oci_ns = xasprintf("%s/%.*s", fs->v[i].ref->registry,
@@ -398,6 +409,27 @@ feature_resolve_add(struct feature_resolve_ctx *c, const char *id, const cJSON *
 		fs->v[i].depends[fs->v[i].ndepends++] = dep;
 	}
 	return 0;
+}
+
+/* feature_resolve_add_as() of id, or of what the reference's
+ * getBackwardCompatibleFeatureId() makes of a short deprecated id ("node":
+ * ghcr.io/devcontainers/features/node:1), said as it says it; id stays the
+ * Feature's id as written (labels, lockfile, messages). */
+static int
+feature_resolve_add(struct feature_resolve_ctx *c, const char *id, const cJSON *given,
+    const char *where, int depth, size_t *index, char **cause)
+{
+	char *compat = feature_ref_backcompat(id);
+	int rc;
+
+	if (compat != NULL)
+		log_warn("%s: the deprecated Feature '%s' is %s, as the reference CLI "
+			 "maps it",
+		    where, id, compat);
+	rc = feature_resolve_add_as(
+	    c, id, compat != NULL ? compat : id, given, where, depth, index, cause);
+	free(compat);
+	return rc;
 }
 
 /* "FILE:LINE:COL: \"features\".\"ID\"" for a Feature of devcontainer.json.

@@ -117,8 +117,10 @@ bad() { # NAME FEATURES-JSON EXPECTED-TEXT
 bad unknown '{ "./top": { "colour": "red" } }' \
 	'"features"."./top": unknown option "colour" (the Feature "top" has other options)'
 bad enum '{ "./top": { "greeting": "yo" } }' 'option "greeting": "yo" is not one of "hello", "hi"'
-bad oci '{ "ghcr.io/devcontainers/features/node:1": {} }' \
-	"Feature 'ghcr.io/devcontainers/features/node:1': https://ghcr.io/v2/devcontainers/features/node/manifests/1: "
+# A short deprecated id is the reference's ghcr.io/devcontainers/features/ID:1
+# ("golang": go), fetched as that.
+bad oci '{ "golang": {} }' \
+	"Feature 'ghcr.io/devcontainers/features/go:1': https://ghcr.io/v2/devcontainers/features/go/manifests/1: "
 mkdir -p "$WS-badcycle/.devcontainer"
 feature "$WS-badcycle/.devcontainer/x" x ', "dependsOn": { "./y": {} }' true
 feature "$WS-badcycle/.devcontainer/y" y ', "dependsOn": { "./x": {} }' true
@@ -136,11 +138,13 @@ mkdir -p "$WS-badoutside/.devcontainer"
 cp -r "$d/base" "$WS-badoutside/outer"
 bad outside '{ "../outer": {} }' "\"features\".\"../outer\": $WS-badoutside/outer is not inside $WS-badoutside/.devcontainer"
 # An installsAfter or overrideFeatureInstallOrder entry that cannot be
-# honoured (not an id, a folder outside .devcontainer): the reference fails
-# ("could not be processed"); rdev says where (it ignored them).
+# honoured (not an id, a folder outside .devcontainer, an OCI Feature that
+# cannot be fetched: "node" is ghcr.io/devcontainers/features/node:1 for the
+# reference): the reference fails ("could not be processed"); rdev says
+# where.
 mkdir -p "$WS-badafter/.devcontainer"
 feature "$WS-badafter/.devcontainer/a" a ', "installsAfter": ["node"]' true
-bad after '{ "./a": {} }' '"features"."./a": Feature "./a": "installsAfter" "node" cannot be honoured: Feature '"'node'"' is not'
+bad after '{ "./a": {} }' "\"features\".\"./a\": Feature \"./a\": \"installsAfter\" \"node\" cannot be honoured: Feature 'ghcr.io/devcontainers/features/node:1': https://ghcr.io/v2/devcontainers/features/node/manifests/1: "
 mkdir -p "$WS-badafterout/.devcontainer"
 feature "$WS-badafterout/.devcontainer/a" a ', "installsAfter": ["../x"]' true
 bad afterout '{ "./a": {} }' 'Feature "./a": "installsAfter" "../x" cannot be honoured: '"$WS-badafterout/x is not inside"

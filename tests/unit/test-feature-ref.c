@@ -274,3 +274,26 @@ TEST(github_release_form)
 	ASSERT_INT_EQ(feature_ref_github_form("a/b/"), 0);
 	ASSERT_INT_EQ(feature_ref_github_form("node"), 0);
 }
+
+/* The reference's getBackwardCompatibleFeatureId(). */
+TEST(short_deprecated_ids_mapped)
+{
+	char *s;
+
+	s = feature_ref_backcompat("node");
+	ASSERT_STR_EQ(s, "ghcr.io/devcontainers/features/node:1");
+	free(s);
+	s = feature_ref_backcompat("golang");
+	ASSERT_STR_EQ(s, "ghcr.io/devcontainers/features/go:1");
+	free(s);
+	s = feature_ref_backcompat("common");
+	ASSERT_STR_EQ(s, "ghcr.io/devcontainers/features/common-utils:1");
+	free(s);
+	s = feature_ref_backcompat("kubectl-helm-minikube");
+	ASSERT_STR_EQ(s, "ghcr.io/devcontainers/features/kubectl-helm-minikube:1");
+	free(s);
+	ASSERT_NULL(feature_ref_backcompat("fish"));
+	ASSERT_NULL(feature_ref_backcompat("maven")); /* folded into java */
+	ASSERT_NULL(feature_ref_backcompat("Node"));
+	ASSERT_NULL(feature_ref_backcompat("./node"));
+}
