@@ -14,7 +14,8 @@
 # missing or stale lockfile building nothing; --no-lockfile neither reads
 # nor writes it. OCI Features are ordered as the reference orders them
 # (installsAfter, overrideFeatureInstallOrder by id without tag, legacyIds);
-# an entry the registry does not have is ignored or fails as there.
+# an entry the registry does not have is ignored or fails as there;
+# devcontainers-contrib is fetched from devcontainers-extra.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 export RDEV_STATE_DIR=$TEST_TMP/state
@@ -177,6 +178,20 @@ for f in devcontainer.json devcontainer-lock.json; do
 		cmp "$TEST_TMP/ws-tv/.devcontainer/$f" "$TEST_TMP/ws-tv-ref/.devcontainer/$f"
 done
 check "which names hello:1.0" grep -qF "\"$reg/$ns/hello:1.0\"" "$TEST_TMP/ws-tv/.devcontainer/devcontainer.json"
+
+# devcontainers-contrib: fetched from devcontainers-extra, as the reference
+# redirects it (getRef), its lockfile's "resolved" naming the latter.
+bash "$RIG" registry-publish "devcontainers-extra/$ns" "$TEST_TMP/src" || fail "publishing to devcontainers-extra failed"
+for d in ws-contrib ws-contrib-ref; do workspace "$TEST_TMP/$d" "$reg/devcontainers-contrib/$ns/hello:1"; done
+TMPDIR=$TEST_TMP "$REF" upgrade --workspace-folder "$TEST_TMP/ws-contrib-ref" --dry-run \
+	>"$TEST_TMP/ref-contrib.dry" 2>"$TEST_TMP/ref-contrib.err" ||
+	{ tail -5 "$TEST_TMP/ref-contrib.err"; fail "the reference's upgrade --dry-run (contrib) failed"; }
+rdev upgrade "$TEST_TMP/ws-contrib" --dry-run >"$TEST_TMP/contrib.dry" 2>"$TEST_TMP/contrib.err" ||
+	{ tail -5 "$TEST_TMP/contrib.err"; fail "upgrade --dry-run of a devcontainers-contrib Feature failed"; }
+check "devcontainers-contrib: the lockfile the reference's upgrade --dry-run prints" \
+	cmp "$TEST_TMP/contrib.dry" "$TEST_TMP/ref-contrib.dry"
+check "which resolves it in devcontainers-extra" \
+	grep -qF "\"resolved\": \"$reg/devcontainers-extra/$ns/hello@sha256:" "$TEST_TMP/contrib.dry"
 
 # --- install order of OCI Features ------------------------------------------------
 # As the reference orders them (verified against its up): installsAfter and
