@@ -249,9 +249,10 @@ fallback:
 		*cause = why;
 		return -1;
 	}
-	log_warn("Feature \"%s\": %s; nothing to wait for (the reference takes an "
-		 "owner/repo/id it cannot fetch for a GitHub release Feature)",
-	    id, why);
+	/* why names the Feature */
+	log_warn("%s; nothing to wait for (the reference takes an owner/repo/id it "
+		 "cannot fetch for a GitHub release Feature)",
+	    why);
 	free(why);
 	return 0;
 }

@@ -230,7 +230,7 @@ rdev up "$TEST_TMP/ws-order" >/dev/null 2>"$TEST_TMP/up-order.err" ||
 check_eq "OCI Features: overrideFeatureInstallOrder, installsAfter (by legacyIds too), then by id" \
 	"$(rdev exec "$TEST_TMP/ws-order" -- cat /etc/oci-order | tr '\n' ' ')" "zzz bbb ccc renamed aaa waiter "
 check "an installsAfter the registry does not have, owner/repo/id: said" \
-	grep -qF "Feature \"$reg/$ns/nothere\": " "$TEST_TMP/up-order.err"
+	sh -c "grep -F \"Feature '$reg/$ns/nothere': \" '$TEST_TMP/up-order.err' | grep -qF 'nothing to wait for'"
 # One the reference cannot take for a GitHub release Feature (four parts)
 # fails, as the reference's "could not be processed", before anything is
 # built.
