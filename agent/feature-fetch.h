@@ -92,6 +92,19 @@ int feature_ref_github_form(const char *id);
  * "common-utils") as "ghcr.io/devcontainers/features/ID:1" (a new string),
  * or NULL for any other id. */
 char *feature_ref_backcompat(const char *id);
+/* The Feature a deprecated id was folded into by the reference
+ * (updateDeprecatedFeaturesIntoOptions): "gradle" and "maven" give "java",
+ * "jupyterlab" "python"; NULL for any other id. Static string. */
+const char *feature_ref_folded_into(const char *id);
+/* The reference's updateDeprecatedFeaturesIntoOptions() of the
+ * configuration's Features (an object, ids in order): each gradle, maven
+ * or jupyterlab is dropped, and its option (installGradle, installMaven,
+ * installJupyterlab: true) is added to the first Feature named java (or
+ * python), ghcr.io/devcontainers/features/java or ...java:TAG (a string
+ * value becomes its "version" option, a boolean no options), or, when
+ * there is none, to a new ghcr.io/devcontainers/features/java:1 after the
+ * others. A new object (caller frees with cJSON_Delete). */
+cJSON *feature_ref_fold_deprecated(const cJSON *features);
 /* Is s "sha256:" and 64 lower-case hex digits? */
 int feature_ref_digest_valid(const char *s);
 /* id without its version, as the reference's upgrade compares ids: less the

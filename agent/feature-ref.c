@@ -191,6 +191,84 @@ feature_ref_backcompat(const char *id)
 	return NULL;
 }
 
+/* updateDeprecatedFeaturesIntoOptions()'s table. */
+static const struct {
+	const char *id, *into, *option;
+} feature_ref_folds[] = { { "gradle", "java", "installGradle" },
+	{ "maven", "java", "installMaven" },
+	{ "jupyterlab", "python", "installJupyterlab" } };
+
+const char *
+feature_ref_folded_into(const char *id)
+{
+	for (size_t i = 0; i < sizeof feature_ref_folds / sizeof feature_ref_folds[0];
+	     i++)
+		if (strcmp(id, feature_ref_folds[i].id) == 0)
+			return feature_ref_folds[i].into;
+	return NULL;
+}
+
+cJSON *
+feature_ref_fold_deprecated(const cJSON *features)
+{
+	cJSON *out = cJSON_Duplicate(features, 1), *t, *opts, *next;
+	const cJSON *e;
+	char *q;
+	size_t i, n;
+
+	if (out == NULL)
+		fatal("cJSON_Duplicate");
+	cJSON_ArrayForEach(e, features) {
+		for (i = 0; i < sizeof feature_ref_folds / sizeof feature_ref_folds[0];
+		     i++)
+			if (strcmp(e->string, feature_ref_folds[i].id) == 0)
+				break;
+		if (i == sizeof feature_ref_folds / sizeof feature_ref_folds[0])
+			continue;
+		q = xasprintf(
+		    "ghcr.io/devcontainers/features/%s", feature_ref_folds[i].into);
+		n = strlen(q);
+		cJSON_ArrayForEach(t, out) {
+			if (strcmp(t->string, feature_ref_folds[i].into) == 0 ||
+			    strcmp(t->string, q) == 0 ||
+			    (strncmp(t->string, q, n) == 0 && t->string[n] == ':'))
+				break;
+		}
+		if (t != NULL) {
+			/* {...options, ...withOptions}: a string is its version */
+			if (cJSON_IsObject(t))
+				opts = cJSON_Duplicate(t, 1);
+			else {
+				opts = cJSON_CreateObject();
+				if (cJSON_IsString(t))
+					cJSON_AddStringToObject(
+					    opts, "version", t->valuestring);
+			}
+			if (cJSON_GetObjectItemCaseSensitive(
+				opts, feature_ref_folds[i].option) != NULL)
+				cJSON_ReplaceItemInObjectCaseSensitive(opts,
+				    feature_ref_folds[i].option, cJSON_CreateTrue());
+			else
+				cJSON_AddTrueToObject(opts, feature_ref_folds[i].option);
+			if (opts->string == NULL) /* a duplicate has it */
+				opts->string = xstrdup(t->string);
+			cJSON_ReplaceItemViaPointer(out, t, opts);
+		} else {
+			opts = cJSON_AddObjectToObject(out, "");
+			free(opts->string);
+			opts->string = xasprintf("%s:1", q);
+			cJSON_AddTrueToObject(opts, feature_ref_folds[i].option);
+		}
+		free(q);
+	}
+	for (t = out->child; t != NULL; t = next) {
+		next = t->next;
+		if (feature_ref_folded_into(t->string) != NULL)
+			cJSON_Delete(cJSON_DetachItemViaPointer(out, t));
+	}
+	return out;
+}
+
 int
 feature_ref_github_form(const char *id)
 {

@@ -556,6 +556,8 @@ feature_resolve(
     const struct config *cfg, const cJSON *additional, int no_lock, char **cause)
 {
 	const cJSON *obj = config_get_object(cfg), *f;
+	const cJSON *config_features = cJSON_GetObjectItemCaseSensitive(obj, "features");
+	cJSON *user, *folded;
 	struct feature_resolve_ctx c;
 	char *file = xstrdup(config_get_file(cfg)), *where, *lock_path;
 	size_t index;
@@ -577,29 +579,41 @@ feature_resolve(
 	    strcmp(config_get_local_folder(cfg), "/") == 0
 		? ""
 		: config_get_local_folder(cfg));
-	cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(obj, "features")) {
-		where = feature_resolve_where(cfg, f->string);
-		rc = feature_resolve_add(&c, f->string, f, where, 0, &index, cause);
-		free(where);
-		if (rc != 0)
-			break;
-	}
 	/* As the reference's userFeaturesToArray: after the configuration's,
 	 * those it does not name (the same id as written: the configuration's
-	 * value wins whole, its options are not merged). */
+	 * value wins whole, its options are not merged); then its
+	 * updateDeprecatedFeaturesIntoOptions. */
+	user = cJSON_Duplicate(config_features, 1);
+	if (user == NULL)
+		user = cJSON_CreateObject();
 	cJSON_ArrayForEach(f, additional) {
-		if (rc != 0)
-			break;
-		if (cJSON_GetObjectItemCaseSensitive(
-			cJSON_GetObjectItemCaseSensitive(obj, "features"), f->string) !=
-		    NULL)
-			continue;
-		where = xasprintf("--additional-features: \"%s\"", f->string);
+		if (cJSON_GetObjectItemCaseSensitive(config_features, f->string) == NULL)
+			cJSON_AddItemToObject(user, f->string, cJSON_Duplicate(f, 1));
+	}
+	cJSON_ArrayForEach(f, user) {
+		if (feature_ref_folded_into(f->string) != NULL)
+			log_warn("%s: the deprecated Feature '%s' is now part of '%s': "
+				 "installed as its option, as the reference CLI does",
+			    config_get_file(cfg), f->string,
+			    feature_ref_folded_into(f->string));
+	}
+	folded = feature_ref_fold_deprecated(user);
+	cJSON_ArrayForEach(f, folded) {
+		if (cJSON_GetObjectItemCaseSensitive(config_features, f->string) != NULL)
+			where = feature_resolve_where(cfg, f->string);
+		else if (cJSON_GetObjectItemCaseSensitive(additional, f->string) != NULL)
+			where = xasprintf("--additional-features: \"%s\"", f->string);
+		else
+			where = xasprintf("%s: \"features\": \"%s\" (for a deprecated "
+					  "Feature, as the reference CLI adds it)",
+			    config_get_file(cfg), f->string);
 		rc = feature_resolve_add(&c, f->string, f, where, 0, &index, cause);
 		free(where);
 		if (rc != 0)
 			break;
 	}
+	cJSON_Delete(folded);
+	cJSON_Delete(user);
 	/* Without Features the reference reads no overrideFeatureInstallOrder
 	 * (userFeaturesToArray() gives none): not an error then. */
 	if (rc == 0)

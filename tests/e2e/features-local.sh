@@ -121,6 +121,10 @@ bad enum '{ "./top": { "greeting": "yo" } }' 'option "greeting": "yo" is not one
 # ("golang": go), fetched as that.
 bad oci '{ "golang": {} }' \
 	"Feature 'ghcr.io/devcontainers/features/go:1': https://ghcr.io/v2/devcontainers/features/go/manifests/1: "
+# A deprecated "maven" is ghcr.io/devcontainers/features/java:1 with
+# installMaven, as the reference folds it.
+bad fold '{ "maven": true }' \
+	"\"features\": \"ghcr.io/devcontainers/features/java:1\" (for a deprecated Feature, as the reference CLI adds it): Feature 'ghcr.io/devcontainers/features/java:1': https://ghcr.io/v2/"
 mkdir -p "$WS-badcycle/.devcontainer"
 feature "$WS-badcycle/.devcontainer/x" x ', "dependsOn": { "./y": {} }' true
 feature "$WS-badcycle/.devcontainer/y" y ', "dependsOn": { "./x": {} }' true

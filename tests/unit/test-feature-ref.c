@@ -297,3 +297,47 @@ TEST(short_deprecated_ids_mapped)
 	ASSERT_NULL(feature_ref_backcompat("Node"));
 	ASSERT_NULL(feature_ref_backcompat("./node"));
 }
+
+/* The reference's updateDeprecatedFeaturesIntoOptions(). */
+static char *
+fold_text(const char *json)
+{
+	cJSON *in = cJSON_Parse(json), *out = feature_ref_fold_deprecated(in);
+	char *s = cJSON_PrintUnformatted(out);
+
+	cJSON_Delete(in);
+	cJSON_Delete(out);
+	return s;
+}
+
+TEST(deprecated_features_folded_into_options)
+{
+	char *s;
+
+	/* None there: a new java:1 after the others; maven then joins it. */
+	s = fold_text("{\"gradle\":true,\"./a\":{},\"maven\":{}}");
+	ASSERT_STR_EQ(s,
+	    "{\"./a\":{},\"ghcr.io/devcontainers/features/java:1\":"
+	    "{\"installGradle\":true,\"installMaven\":true}}");
+	free(s);
+	/* An existing java keeps its place; a string is its version. */
+	s = fold_text("{\"jupyterlab\":true,\"ghcr.io/devcontainers/features/python:1\":"
+		      "\"3.12\",\"ghcr.io/devcontainers/features/java\":{\"x\":\"1\"},"
+		      "\"maven\":true}");
+	ASSERT_STR_EQ(s,
+	    "{\"ghcr.io/devcontainers/features/python:1\":{\"version\":\"3.12\","
+	    "\"installJupyterlab\":true},\"ghcr.io/devcontainers/features/java\":"
+	    "{\"x\":\"1\",\"installMaven\":true}}");
+	free(s);
+	/* The short "java" counts; an option already there is replaced. */
+	s = fold_text("{\"java\":{\"installGradle\":false},\"gradle\":true}");
+	ASSERT_STR_EQ(s, "{\"java\":{\"installGradle\":true}}");
+	free(s);
+	s = fold_text("{\"ghcr.io/devcontainers/features/javax:1\":{},\"gradle\":1}");
+	ASSERT_STR_EQ(s,
+	    "{\"ghcr.io/devcontainers/features/javax:1\":{},"
+	    "\"ghcr.io/devcontainers/features/java:1\":{\"installGradle\":true}}");
+	free(s);
+	ASSERT_STR_EQ(feature_ref_folded_into("maven"), "java");
+	ASSERT_NULL(feature_ref_folded_into("java"));
+}
