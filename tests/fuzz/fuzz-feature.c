@@ -8,10 +8,13 @@
  * fine; a crash or a sanitizer report is not. A manifest's layer, when one
  * is taken, must be a "sha256:" digest of 64 hex digits; a parse error of
  * devcontainer-feature.json must read "fuzz:LINE:COL: ..." or name the file.
+ * A Feature id (agent/feature-ref.c) is parsed, normalised as a tarball URL,
+ * mapped as a deprecated id, and, as a "features" object, folded.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "feature-fetch.h"
 #include "feature-json.h"
 #include "fuzz.h"
 #include "oci.h"
@@ -66,6 +69,40 @@ fuzz_feature_json(const char *text, size_t len)
 	feature_json_free(fj);
 }
 
+/* text as a Feature id, and as a devcontainer.json "features" object. */
+static void
+fuzz_feature_ref(const char *text)
+{
+	struct feature_ref ref;
+	char *cause = NULL, *s;
+	cJSON *in, *out;
+
+	if (feature_ref_parse(text, &ref, &cause) == 0) {
+		if (ref.resource == NULL || ref.url == NULL || ref.name == NULL)
+			abort();
+		feature_ref_clear(&ref);
+	} else if (cause == NULL)
+		abort();
+	free(cause);
+	if (strncmp(text, "https://", 8) == 0 || strncmp(text, "http://", 7) == 0) {
+		s = feature_ref_url_normalise(text);
+		if (strncmp(s, "http", 4) != 0)
+			abort();
+		free(s);
+	}
+	(void)feature_ref_github_form(text);
+	free(feature_ref_backcompat(text));
+	if ((in = cJSON_Parse(text)) != NULL && cJSON_IsObject(in)) {
+		out = feature_ref_fold_deprecated(in);
+		for (const cJSON *e = out->child; e != NULL; e = e->next)
+			if (e->string == NULL ||
+			    feature_ref_folded_into(e->string) != NULL)
+				abort();
+		cJSON_Delete(out);
+	}
+	cJSON_Delete(in);
+}
+
 /* A credential helper that answers what text holds. */
 static int
 fuzz_feature_helper(
@@ -113,6 +150,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	text = xstrndup((const char *)data + 1, size - 1);
+	/* 'R' (82, which % 5 would make a manifest): a Feature id */
+	if (data[0] == 'R') {
+		fuzz_feature_ref(text);
+		free(text);
+		return 0;
+	}
 	switch (data[0] % 5) {
 	case 0:
 		if (oci_challenge_parse(text, &ch, &cause) == 0) {
