@@ -15,6 +15,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "error.h"
+#include "json-get.h"
 #include "log.h"
 #include "proto.h"
 #include "xmalloc.h"
@@ -54,8 +55,9 @@ struct host_call {
 	struct buf *out; /* a stream's: the HELLO and request it has not taken */
 	struct buf *in;	 /* the agent's bytes, not decoded yet */
 	int got_hello;
-	int eof;    /* the channel ended */
-	int resent; /* sent again after its agent ended (once) */
+	int eof;	/* the channel ended */
+	int idempotent; /* HOST_CALL_IDEMPOTENT: may be sent again */
+	int resent;	/* sent again after its agent ended (once) */
 	cJSON *result;
 	char *error;
 	/* how it failed, as far as known where it failed (host_call_end_of
@@ -67,6 +69,15 @@ struct host_call {
 	void *arg;
 	LIST_ENTRY(host_call) entry; /* on h->calls */
 };
+
+/* The op of c's request, for messages. */
+static const char *
+host_call_op(const struct host_call *c)
+{
+	const char *op = json_get_string(c->req, "op");
+
+	return op != NULL ? op : "?";
+}
 
 static const char *
 host_call_state_name(enum host_call_state s)
@@ -364,6 +375,15 @@ host_call_read(struct host_call *c)
 	if (r < 0)
 		host_call_fail(c, HOST_CALL_FAILED, why);
 	else if (c->mx != NULL && c->mx->state == HOST_MUX_FAILED && c->mx->lost &&
+	    c->mx->early && !c->resent && !c->idempotent)
+		/* the request went behind the open and its agent ended before
+		 * the answer: it may have run, and asked again it would run
+		 * twice (only HOST_CALL_IDEMPOTENT calls are) */
+		host_call_fail(c, HOST_CALL_FAILED,
+		    xasprintf("%s: call \"%s\": the agent ended before it answered; it "
+			      "may or may not have run (not sent again)",
+			h->label, host_call_op(c)));
+	else if (c->mx != NULL && c->mx->state == HOST_MUX_FAILED && c->mx->lost &&
 	    c->mx->early && !c->resent) {
 		/* its agent ended before the answer: once more, to the next.
 		 * Also once its open was answered (the stream's end then set
@@ -398,10 +418,12 @@ host_call_read(struct host_call *c)
 }
 
 struct host_call *
-host_agent_call_start(
-    struct host_session *h, const cJSON *req, host_call_done_fn done, void *arg)
+host_agent_call_start(struct host_session *h, const cJSON *req, unsigned flags,
+    host_call_done_fn done, void *arg)
 {
 	struct host_call *c = xcalloc(1, sizeof *c);
+
+	c->idempotent = (flags & HOST_CALL_IDEMPOTENT) != 0;
 
 	c->id = ++h->call_seq;
 	c->state = HOST_CALL_OPENING;

@@ -167,7 +167,8 @@ host_forward_resolve_start(struct host_session *h, struct host_forward *f)
 		return;
 	req = forward_relay_request(&f->fw);
 	cJSON_AddNumberToObject(req, "id", 1);
-	f->resolving = host_agent_call_start(h, req, host_forward_resolved, f);
+	f->resolving =
+	    host_agent_call_start(h, req, HOST_CALL_IDEMPOTENT, host_forward_resolved, f);
 	forward_asked(&f->fw, clock_now_ms());
 	cJSON_Delete(req);
 }
@@ -673,8 +674,8 @@ host_forward_request(struct host_session *h, struct host_job *j)
 	forward_order_look(&h->order, &j->order, j->req, j);
 	/* (a slow or hung agent holds the request only this long: then the
 	 * forwards are made, checked at their first connection) */
-	host_agent_call_deadline(
-	    host_agent_call_start(h, req, host_forward_resolved_first, j),
+	host_agent_call_deadline(host_agent_call_start(h, req, HOST_CALL_IDEMPOTENT,
+				     host_forward_resolved_first, j),
 	    FORWARD_PRECHECK_MS);
 	cJSON_Delete(req);
 }

@@ -681,14 +681,24 @@ enum host_call_end {
  * it ended (with an error, anything but HOST_CALL_ANSWERED). */
 typedef void (*host_call_done_fn)(struct host_session *h, void *arg, const cJSON *result,
     const char *error, enum host_call_end how);
+/* host_agent_call_start's flags. HOST_CALL_IDEMPOTENT: asked twice, the
+ * call does what it does once (a relay op makes sure of a relay; a look or
+ * a listing changes nothing). Such a call whose request went behind its
+ * stream's open, and whose agent ended before it answered, is sent again
+ * (once) to the next agent: the request may or may not have run. A call
+ * without the flag is never sent again once its request may have reached an
+ * agent: it fails, saying it may or may not have run. Every call that
+ * changes something on the host and is not safe twice must leave it out. */
+#define HOST_CALL_IDEMPOTENT 0x1u
 /* Send one request (req is copied) to the agent: with the open of a stream
  * of the agent session when the agent listens and takes early data (one
  * round trip), else on a new channel (or stream) once it is open, waiting
- * for nothing else but an agent start (when none runs). done(h, arg, ...)
- * runs later from host_agent_calls_progress (never from here), at most 60 s
- * on. The call is borrowed: valid until its done runs. */
-struct host_call *host_agent_call_start(
-    struct host_session *h, const cJSON *req, host_call_done_fn done, void *arg);
+ * for nothing else but an agent start (when none runs). flags:
+ * HOST_CALL_IDEMPOTENT or 0. done(h, arg, ...) runs later from
+ * host_agent_calls_progress (never from here), at most 60 s on. The call is
+ * borrowed: valid until its done runs. */
+struct host_call *host_agent_call_start(struct host_session *h, const cJSON *req,
+    unsigned flags, host_call_done_fn done, void *arg);
 /* Give call c (just started) timeout_ms from now in place of 60 s. */
 void host_agent_call_deadline(struct host_call *c, int timeout_ms);
 /* Its asker is going away: done will not run (the call ends by itself). */

@@ -260,7 +260,7 @@ host_run_job(struct host_session *h, struct host_job *j)
 		return;
 	}
 	if (strcmp(op, "info") == 0) {
-		host_agent_call_start(h, j->req, host_info_done, j);
+		host_agent_call_start(h, j->req, HOST_CALL_IDEMPOTENT, host_info_done, j);
 		return;
 	}
 	if (strcmp(op, "connect") == 0) {

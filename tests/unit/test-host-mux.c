@@ -481,7 +481,8 @@ TEST(early_call_answered_open_then_agent_ended_asks_again)
 	h.ev = (ssh_event)&ev_dummy;
 	cJSON_AddStringToObject(req, "op", "relay");
 	cJSON_AddStringToObject(req, "workspace", "/ws");
-	ASSERT_NOT_NULL(host_agent_call_start(&h, req, mux_call_done, &seen));
+	ASSERT_NOT_NULL(
+	    host_agent_call_start(&h, req, HOST_CALL_IDEMPOTENT, mux_call_done, &seen));
 	ASSERT_NOT_NULL(s = LIST_FIRST(&h.mux_chans));
 	ASSERT_TRUE(s->early);
 	first = s->id;
@@ -514,6 +515,49 @@ TEST(early_call_answered_open_then_agent_ended_asks_again)
 	ASSERT_INT_EQ(seen.runs, 1);
 	ASSERT_STR_EQ(seen.error, "");
 	ASSERT_INT_EQ(seen.how, HOST_CALL_ANSWERED);
+	ASSERT_TRUE(LIST_EMPTY(&h.calls));
+	cJSON_Delete(req);
+	mux_free(&h);
+}
+
+/* The same loss for a call without HOST_CALL_IDEMPOTENT: its request may
+ * have run, so it is not sent to the next agent (twice, it could run twice)
+ * but fails, naming the call and saying so. */
+TEST(early_call_not_idempotent_agent_ended_fails_not_resent)
+{
+	static int ssh_dummy, ev_dummy; /* (never used: no failure reaches them) */
+	struct host_session h;
+	struct mux_call_seen seen = { 0 };
+	struct host_mux_chan *s;
+	cJSON *req = cJSON_CreateObject();
+	char answer[128];
+	uint32_t first;
+
+	mux_init(&h, 1);
+	h.ssh = (struct rdev_ssh *)&ssh_dummy;
+	h.ev = (ssh_event)&ev_dummy;
+	cJSON_AddStringToObject(req, "op", "make-once");
+	ASSERT_NOT_NULL(host_agent_call_start(&h, req, 0, mux_call_done, &seen));
+	ASSERT_NOT_NULL(s = LIST_FIRST(&h.mux_chans));
+	ASSERT_TRUE(s->early);
+	first = s->id;
+	snprintf(
+	    answer, sizeof answer, "{\"id\":%u,\"ok\":true,\"window\":1048576}", first);
+	mux_from_agent(&h, PROTO_CONTROL, 0, answer);
+	mux_call_answer(&h, first, 0);
+	host_agent_calls_progress(&h);
+	ASSERT_INT_EQ(seen.runs, 0);
+	h.calls_ended = "the test's session ends";
+	host_mux_reset(&h, "the agent ended");
+	buf_reset(h.mux_out);
+	host_agent_calls_progress(&h);
+	host_agent_calls_progress(&h);
+	ASSERT_INT_EQ(seen.runs, 1);
+	ASSERT_STR_CONTAINS(seen.error, "call \"make-once\"");
+	ASSERT_STR_CONTAINS(seen.error, "may or may not have run");
+	/* nothing went to a next agent */
+	ASSERT_INT_EQ(buf_len(h.mux_out), 0);
+	ASSERT_TRUE(LIST_EMPTY(&h.mux_chans) || LIST_FIRST(&h.mux_chans)->id == first);
 	ASSERT_TRUE(LIST_EMPTY(&h.calls));
 	cJSON_Delete(req);
 	mux_free(&h);
