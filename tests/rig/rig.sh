@@ -48,7 +48,12 @@
 #   rig.sh registry-publish NAMESPACE SRC
 #                              publish the Features in SRC (a folder of Feature
 #                              folders) with the reference CLI's `features publish`
-#   rig.sh down                stop everything the rig started, by pid
+#   rig.sh down                stop everything the rig started, by pid, and
+#                              remove the hosts' accounts (below)
+#   rig.sh accounts            list the accounts `down` removes: rdev-NAME
+#                              whose home is this rig's run/hosts/NAME/home
+#                              (made at a host's start; a test's host names
+#                              carry its pid, so they piled up by the thousand)
 #   rig.sh env                 print shell exports describing the rig
 #
 # State: $RDEV_RIG_DIR (default /var/tmp/rdev-rig): cache/ survives runs
@@ -265,7 +270,8 @@ netns_index_next() {
 }
 netns_index() { with_rig_lock netns_index_next; }
 
-# The key, the docker group and the user of host NAME, with a new empty home
+# The key, the docker group and the user of host NAME (removed at `down`:
+# rig_accounts_remove), with a new empty home
 # (a name comes back when a pid does: nothing of an earlier host's
 # ~/.rdev or workspaces stays). Call with the lock held.
 host_user() {
@@ -548,6 +554,42 @@ rig_registry_publish() {
 		die "features publish failed (see $RUN_DIR/registry/publish.log)"
 }
 
+# The accounts host_user made for this rig's hosts that no running host
+# uses: rdev-NAME with the home run/hosts/NAME/home (an account by hand, or
+# another rig's, has another home). One a line.
+rig_accounts() {
+	local user name
+	getent passwd | awk -F: -v hosts="$RUN_DIR/hosts/" '
+		$1 ~ /^rdev-/ && $6 == hosts substr($1, 6) "/home" { print $1 }' |
+		while read -r user; do
+			name=${user#rdev-}
+			pid_alive "$(cat "$RUN_DIR/hosts/$name/sshd.pid" 2>/dev/null || echo none)" ||
+				echo "$user"
+		done
+}
+
+# Remove those accounts (their user groups go with them) and their homes:
+# what still runs as one (an agent left by a test, a session sshd left) is
+# ended first, userdel refuses an account in use. Call with the lock held.
+rig_accounts_remove() {
+	local user n=0 left=
+	for user in $(rig_accounts); do
+		pkill -KILL -u "$user" 2>/dev/null || true
+		for _ in $(seq 1 50); do
+			userdel "$user" 2>/dev/null && break
+			sleep 0.1
+		done
+		if id "$user" >/dev/null 2>&1; then
+			left+=" $user"
+		else
+			rm -rf "$RUN_DIR/hosts/${user#rdev-}/home"
+			n=$((n + 1))
+		fi
+	done
+	[ $n -eq 0 ] || say "removed $n host account(s)"
+	[ -z "$left" ] || say "could not remove account(s):$left"
+}
+
 rig_down() {
 	local h
 	if [ -d "$RUN_DIR/hosts" ]; then
@@ -555,6 +597,7 @@ rig_down() {
 			[ -d "$h" ] && rig_host_stop "$(basename "$h")"
 		done
 	fi
+	with_rig_lock rig_accounts_remove
 	if [ -s "$RUN_DIR/registry/pid" ]; then
 		kill_recorded "$RUN_DIR/registry/pid"
 	fi
@@ -599,6 +642,7 @@ host-link) rig_host_link "$@" ;;
 ports) rig_ports "$@" ;;
 ports-release) rig_ports_release "$@" ;;
 down) rig_down ;;
+accounts) rig_accounts ;;
 env) rig_env ;;
 *) sed -n '2,51p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac
