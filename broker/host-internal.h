@@ -362,6 +362,9 @@ struct host_session {
 
 	/* Copied parameters (the thread reads them without the lock). */
 	struct ssh_target_opts opts; /* auth_sock: opt_auth_sock */
+	/* opts.abort: a stop cuts a connect short wherever it blocks
+	 * (host_session_stop; its own lock) */
+	struct rdev_ssh_abort connect_abort;
 	char *opt_host, *opt_user, *opt_config, *opt_known, *opt_auth_sock;
 	const struct agent_bundle *bundle;
 	int idle_timeout_s;

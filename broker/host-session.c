@@ -800,6 +800,8 @@ host_session_new(const struct host_session_params *p)
 	h->opts.ask_arg = h;
 	h->opts.wait = host_connect_wait;
 	h->opts.wait_arg = h;
+	rdev_ssh_abort_init(&h->connect_abort);
+	h->opts.abort = &h->connect_abort;
 	h->bundle = p->bundle;
 	h->idle_timeout_s = p->idle_timeout_s;
 	h->fixed_agent = host_strdup_or_null(p->agent_path);
@@ -890,6 +892,10 @@ host_session_stop(struct host_session *h)
 	h->stop = 1;
 	pthread_mutex_unlock(&h->lock);
 	host_wake(h);
+	/* A connect that blocks (authentication) or waits on a ProxyCommand
+	 * that never answers nor ends is abandoned: its socket shut down, the
+	 * command's process group killed (a connected session is not one) */
+	rdev_ssh_abort(&h->connect_abort);
 }
 
 void
@@ -919,6 +925,7 @@ host_session_free(struct host_session *h)
 	buf_free(h->mux_out);
 	close(h->wake[0]);
 	close(h->wake[1]);
+	rdev_ssh_abort_destroy(&h->connect_abort);
 	pthread_mutex_destroy(&h->lock);
 	free(h->opt_host);
 	free(h->opt_user);

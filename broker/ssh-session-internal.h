@@ -37,6 +37,11 @@ struct rdev_ssh {
 	 * pages are never made resident */
 	char *window_scratch;
 	uint32_t window_scratch_len;
+	/* The ProxyCommand we run ourselves (rdev_ssh_proxy_start: in its own
+	 * process group, so that an abort ends it and what it started; libssh
+	 * would wait for it to end), or 0 */
+	pid_t proxy_pid;
+	struct rdev_ssh_abort *abort; /* the connect's (borrowed), or NULL */
 };
 
 /* ssh-session.c */

@@ -4,6 +4,7 @@
 #include "ssh-session-internal.h"
 
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -57,6 +58,237 @@ rdev_ssh_get_option(ssh_session ss, enum ssh_options_e what)
 	out = xstrdup(v);
 	ssh_string_free_char(v);
 	return out;
+}
+
+/* --- abort from another thread ------------------------------------------ */
+
+void
+rdev_ssh_abort_init(struct rdev_ssh_abort *a)
+{
+	memset(a, 0, sizeof *a);
+	pthread_mutex_init(&a->lock, NULL);
+	a->fd = -1;
+}
+
+void
+rdev_ssh_abort_destroy(struct rdev_ssh_abort *a)
+{
+	if (a->fd >= 0)
+		close(a->fd);
+	a->fd = -1;
+	pthread_mutex_destroy(&a->lock);
+}
+
+void
+rdev_ssh_abort(struct rdev_ssh_abort *a)
+{
+	pthread_mutex_lock(&a->lock);
+	a->aborted = 1;
+	/* (our dup: the socket is shut for libssh's fd too, and no number
+	 * is closed under the connecting thread's feet) */
+	if (a->fd >= 0)
+		shutdown(a->fd, SHUT_RDWR);
+	if (a->pgid > 0)
+		kill(-a->pgid, SIGKILL);
+	pthread_mutex_unlock(&a->lock);
+}
+
+/* Has s's connect been aborted? */
+static int
+rdev_ssh_aborted(struct rdev_ssh *s)
+{
+	int aborted;
+
+	if (s->abort == NULL)
+		return 0;
+	pthread_mutex_lock(&s->abort->lock);
+	aborted = s->abort->aborted;
+	pthread_mutex_unlock(&s->abort->lock);
+	return aborted;
+}
+
+/* Publish s's socket (and its ProxyCommand's group) for rdev_ssh_abort;
+ * an abort that came first applies at once. */
+static void
+rdev_ssh_abort_publish(struct rdev_ssh *s)
+{
+	struct rdev_ssh_abort *a = s->abort;
+	int fd = ssh_get_fd(s->ss);
+
+	if (a == NULL)
+		return;
+	pthread_mutex_lock(&a->lock);
+	if (a->fd < 0 && fd >= 0)
+		a->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	a->pgid = s->proxy_pid;
+	if (a->aborted) {
+		if (a->fd >= 0)
+			shutdown(a->fd, SHUT_RDWR);
+		if (a->pgid > 0)
+			kill(-a->pgid, SIGKILL);
+	}
+	pthread_mutex_unlock(&a->lock);
+}
+
+/* Take back what rdev_ssh_abort_publish published (the connect ends). */
+static void
+rdev_ssh_abort_unpublish(struct rdev_ssh *s)
+{
+	struct rdev_ssh_abort *a = s->abort;
+
+	if (a == NULL)
+		return;
+	pthread_mutex_lock(&a->lock);
+	if (a->fd >= 0)
+		close(a->fd);
+	a->fd = -1;
+	a->pgid = 0;
+	pthread_mutex_unlock(&a->lock);
+}
+
+/* --- ProxyCommand ------------------------------------------------------- */
+
+/* cmd with libssh's escapes expanded (options.c's ssh_path_expand_escape,
+ * which libssh does not export): %h host name, %p port, %r remote user, %u
+ * local user, %l local host name, %d the ssh folder (~/.ssh: libssh's, not
+ * OpenSSH's home), %%. The caller frees; NULL with *cause on another. */
+static char *
+rdev_ssh_proxy_expand(const char *cmd, const char *host, unsigned int port,
+    const char *user, const char *local_user, const char *home, char **cause)
+{
+	struct buf *b = buf_new();
+	char lhost[256], num[16], *out;
+	const char *v;
+
+	for (const char *p = cmd; *p != '\0'; p++) {
+		if (*p != '%') {
+			buf_append(b, p, 1);
+			continue;
+		}
+		switch (*++p) {
+		case 'h': v = host; break;
+		case 'r': v = user; break;
+		case 'u': v = local_user; break;
+		case 'p':
+			snprintf(num, sizeof num, "%u", port);
+			v = num;
+			break;
+		case 'l':
+			if (gethostname(lhost, sizeof lhost) != 0)
+				lhost[0] = '\0';
+			lhost[sizeof lhost - 1] = '\0';
+			v = lhost;
+			break;
+		case '%': v = "%"; break;
+		case 'd':
+			buf_append(b, home, strlen(home));
+			v = "/.ssh";
+			break;
+		default:
+			buf_free(b);
+			error_set(cause, "ProxyCommand %s: unknown escape %%%c", cmd,
+			    *p != '\0' ? *p : ' ');
+			return NULL;
+		}
+		buf_append(b, v, strlen(v));
+	}
+	buf_append(b, "", 1);
+	out = xstrdup((const char *)buf_data(b));
+	buf_free(b);
+	return out;
+}
+
+/* Run the ProxyCommand ourselves, as libssh would ($SHELL, else bash, -c
+ * "exec CMD", stderr to /dev/null, a socket pair for stdin and stdout), but
+ * in a process group of its own: libssh's own SIGTERMs it at the session's
+ * free and waits for it to end (a command that ignores SIGTERM held a
+ * broker's stop for ever), and what it started outlived it. The session
+ * takes our end as its socket. 0, or -1 with *cause. */
+static int
+rdev_ssh_proxy_start(struct rdev_ssh *s, const char *cmd, const char *host,
+    unsigned int port, const char *user, const char *local_user, char **cause)
+{
+	const char *shell = getenv("SHELL");
+	static const int dfl[] = { SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGCHLD,
+		SIGUSR1, SIGUSR2 };
+	sigset_t none;
+	char *expanded, *line, *argv[4];
+	int sv[2], devnull;
+	pid_t pid;
+
+	expanded =
+	    rdev_ssh_proxy_expand(cmd, host, port, user, local_user, s->home, cause);
+	if (expanded == NULL)
+		return -1;
+	line = strncmp(expanded, "exec ", 5) == 0 ? xstrdup(expanded)
+						  : xasprintf("exec %s", expanded);
+	free(expanded);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+		free(line);
+		return error_set_errno(
+		    cause, errno, "%s: ProxyCommand: socketpair", s->prefix);
+	}
+	argv[0] = (char *)(shell != NULL && *shell != '\0' ? shell : "/bin/bash");
+	argv[1] = (char *)"-c";
+	argv[2] = line;
+	argv[3] = NULL;
+	devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	sigemptyset(&none);
+	pid = fork();
+	if (pid == 0) {
+		/* (only async-signal-safe calls: other threads run) */
+		setpgid(0, 0);
+		for (size_t i = 0; i < sizeof dfl / sizeof dfl[0]; i++)
+			signal(dfl[i], SIG_DFL);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		if (dup2(sv[1], 0) < 0 || dup2(sv[1], 1) < 0 ||
+		    (devnull >= 0 && dup2(devnull, 2) < 0))
+			_exit(127);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	if (pid > 0)
+		setpgid(pid, pid); /* (also here: no kill(-pid) before the child's) */
+	if (devnull >= 0)
+		close(devnull);
+	free(line);
+	close(sv[1]);
+	if (pid < 0) {
+		close(sv[0]);
+		return error_set_errno(cause, errno, "%s: ProxyCommand: fork", s->prefix);
+	}
+	s->proxy_pid = pid;
+	ssh_options_set(s->ss, SSH_OPTIONS_FD, &sv[0]);
+	ssh_options_set(s->ss, SSH_OPTIONS_PROXYCOMMAND, "none");
+	rdev_ssh_abort_publish(s);
+	return 0;
+}
+
+/* The session's socket is closed: end its ProxyCommand. As libssh did, a
+ * SIGTERM and a wait, but bounded (1 s, then SIGKILL); after an abort,
+ * SIGKILL to its whole group at once. */
+static void
+rdev_ssh_proxy_end(struct rdev_ssh *s)
+{
+	pid_t pid = s->proxy_pid;
+	int status;
+
+	if (pid <= 0)
+		return;
+	s->proxy_pid = 0;
+	if (rdev_ssh_aborted(s))
+		kill(-pid, SIGKILL);
+	else {
+		kill(pid, SIGTERM);
+		for (int i = 0; i < 100; i++) {
+			if (waitpid(pid, &status, WNOHANG) == pid)
+				return;
+			usleep(10000);
+		}
+		kill(-pid, SIGKILL);
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
 }
 
 /* --- connect ------------------------------------------------------------ */
@@ -333,9 +565,20 @@ rdev_ssh_connect(const struct ssh_target_opts *o, char **cause)
 		s->report->proxied = proxy != NULL;
 		s->report->reached = SSH_STEP_CONNECT;
 	}
+	s->abort = o->abort;
+	if (rdev_ssh_aborted(s)) {
+		rdev_ssh_set_fail(s, SSH_FAIL_OTHER);
+		error_set(cause, "%s: connect abandoned", s->prefix);
+		goto fail;
+	}
+	if (proxy != NULL &&
+	    rdev_ssh_proxy_start(s, proxy, hostname, port, user, local_user, cause) != 0)
+		goto fail;
 	t0 = clock_now_ms();
 	if (rdev_ssh_handshake(s, o, timeout, cause) != 0)
 		goto fail;
+	/* (authentication blocks: an abort shuts the socket down under it) */
+	rdev_ssh_abort_publish(s);
 	if (s->report != NULL) {
 		s->report->connect_ms = clock_now_ms() - t0;
 		snprintf(s->report->banner, sizeof s->report->banner, "%s",
@@ -359,6 +602,7 @@ rdev_ssh_connect(const struct ssh_target_opts *o, char **cause)
 		s->report->auth_ms = clock_now_ms() - t0;
 		s->report->reached = SSH_STEP_DONE;
 	}
+	rdev_ssh_abort_unpublish(s);
 	free(local_user);
 	free(user);
 	free(hostname);
@@ -368,6 +612,7 @@ rdev_ssh_connect(const struct ssh_target_opts *o, char **cause)
 fail:
 	if (s->report != NULL && s->report->fail == SSH_FAIL_NONE)
 		s->report->fail = SSH_FAIL_OTHER;
+	rdev_ssh_abort_unpublish(s);
 	free(local_user);
 	free(user);
 	free(hostname);
@@ -386,6 +631,7 @@ rdev_ssh_free(struct rdev_ssh *s)
 			ssh_disconnect(s->ss);
 		ssh_free(s->ss);
 	}
+	rdev_ssh_proxy_end(s); /* (its socket closed with the session) */
 	ssh_config_host_clear(&s->cfg);
 	free(s->window_scratch);
 	free(s->label);

@@ -35,6 +35,9 @@
 #ifndef RDEV_SSH_SESSION_H
 #define RDEV_SSH_SESSION_H
 
+#include <sys/types.h>
+
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -123,10 +126,32 @@ struct ssh_target_opts {
 	 * (a host session: its stop, its clients), and returns 0 to go on or
 	 * -1 to abandon the connect, which then fails at once ("connect
 	 * abandoned") instead of in the timeout. (Authentication, after it,
-	 * still blocks: a host that answered the handshake answers that.) */
+	 * blocks: abort below cuts it short.) */
 	int (*wait)(void *arg, int fd, short events, int ms);
 	void *wait_arg;
+	/* NULL, or how another thread cuts the connect short wherever it
+	 * blocks (rdev_ssh_abort: authentication, a ProxyCommand that does not
+	 * answer or end) */
+	struct rdev_ssh_abort *abort;
 };
+
+/* What a connect in progress waits on, for rdev_ssh_abort from another
+ * thread: rdev_ssh_connect publishes its socket (a dup: shut down, never
+ * closed, by the aborter) and its ProxyCommand's process group while it
+ * runs, and takes them back before it returns. Init with
+ * rdev_ssh_abort_init; one connect at a time. */
+struct rdev_ssh_abort {
+	pthread_mutex_t lock;
+	int fd;	     /* a dup of the session's socket, or -1 */
+	pid_t pgid;  /* the ProxyCommand's process group, or 0 */
+	int aborted; /* rdev_ssh_abort ran: a connect starting now fails */
+};
+void rdev_ssh_abort_init(struct rdev_ssh_abort *a);
+void rdev_ssh_abort_destroy(struct rdev_ssh_abort *a);
+/* From any thread: the connect in progress fails at once (its socket shut
+ * down, its ProxyCommand's process group killed), and so does any later
+ * one with a. */
+void rdev_ssh_abort(struct rdev_ssh_abort *a);
 
 struct rdev_ssh;
 

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# remote-proxycommand.sh - a host reached through a ProxyCommand, which the
+# broker runs itself (in a process group of its own: a stop kills what it
+# started, broker-stop-proxy.sh): the command gets libssh's escapes
+# expanded (%h %p %r), the session works through it, and a stop ends it.
+. "$(dirname "$0")/../rig/lib.sh"
+rig_require_docker
+rig_remote_host pc
+trap 'rig_remote_cleanup' EXIT
+
+cat >"$TEST_TMP/pipe.py" <<'PY'
+import os, socket, sys, threading
+with open(sys.argv[4], "w") as f:
+    f.write("%d %s %s %s\n" % (os.getpid(), sys.argv[1], sys.argv[2], sys.argv[3]))
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+def up():
+    while True:
+        d = os.read(0, 65536)
+        if not d:
+            s.shutdown(socket.SHUT_WR)
+            return
+        s.sendall(d)
+threading.Thread(target=up, daemon=True).start()
+while True:
+    d = s.recv(65536)
+    if not d:
+        break
+    os.write(1, d)
+PY
+{
+	echo "Host via"
+	sed -n 's/^ *\(HostName\|Port\|User\|IdentityFile\|IdentitiesOnly\|UserKnownHostsFile\|GlobalKnownHostsFile\|StrictHostKeyChecking\|BatchMode\) /  \1 /p' "$cfg"
+	echo "  ProxyCommand python3 $TEST_TMP/pipe.py %h %p %r $TEST_TMP/pipe.args"
+} >"$TEST_TMP/ssh_config"
+export RDEV_SSH_CONFIG=$TEST_TMP/ssh_config
+port=$(sed -n 's/^ *Port //p' "$cfg")
+
+check "rdev ls through the ProxyCommand" rdev ls via:
+read -r ppid phost pport puser <"$TEST_TMP/pipe.args"
+check_eq "the command got %h %p %r expanded" "$phost $pport $puser" "127.0.0.1 $port rdev-$name"
+check "the command runs while the session does" pid_alive "$ppid"
+broker_stop_timed
+check_eq "rdev-broker stop exits 0" "$stop_st" 0
+check "promptly (< 3 s)" test "$stop_ms" -lt 3000
+gone() { ! pid_alive "$1"; }
+check "the command ended with the session" gone "$ppid"
+finish
