@@ -21,13 +21,16 @@ KbdInteractiveAuthentication no
 AuthorizedKeysFile none
 AuthorizedKeysCommand /bin/sleep 1000 $$
 AuthorizedKeysCommandUser nobody
-LoginGraceTime 0
+LoginGraceTime 120
 UsePAM no
 EOC
 mkdir -p /run/sshd
 /usr/sbin/sshd -D -e -f "$TEST_TMP/sshd_config" 2>"$TEST_TMP/sshd.log" &
 spid=$!
-trap 'rc=$?; kill "$spid" 2>/dev/null || true; (exit $rc); rig_test_cleanup' EXIT
+# (the connection's sshd, a child of ours, outlives the listener: it and
+# the command it waits for go too)
+trap 'rc=$?; pkill -P "$spid" 2>/dev/null; kill "$spid" 2>/dev/null
+	pkill -u nobody -xf "/bin/sleep 1000 $$" 2>/dev/null || true; (exit $rc); rig_test_cleanup' EXIT
 listening() { ss -Htln "sport = :$port" | grep -q .; }
 eventually "the private sshd listens" listening
 
