@@ -204,7 +204,8 @@ TEST(include_globs_under_dot_ssh_and_depth)
 	/* a relative Include is under ~/.ssh; its globs are followed in order,
 	 * and the included lines come first (first value wins) */
 	write_file(dot, "inc-1.conf", "Host buildbox\n  User from-inc\n");
-	write_file(dot, "inc-2.conf", "Host buildbox\n  HostName 10.0.0.2\n");
+	write_file(
+	    dot, "inc-2.conf", "Host buildbox\n  User from-inc-2\n  HostName 10.0.0.2\n");
 	write_file(dot, "config", "Include inc-*.conf\nHost *\n  User later\n");
 	top = xasprintf("%s/config", dot);
 	ssh_config_host_init(&h);
