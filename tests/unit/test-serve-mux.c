@@ -1454,6 +1454,42 @@ TEST(a_request_is_followed_by_a_spin_that_catches_its_answer)
 	rig_free(&r);
 }
 
+/* A small request to a stream that ends in the same pass (its server had
+ * closed its side; the broker's EOF came behind the request)
+ * arms no spin: no answer can come on a stream that is gone. */
+TEST(a_request_to_a_stream_that_ends_in_its_pass_arms_no_spin)
+{
+	struct rig r;
+	struct buf *data = buf_new();
+	char ctl[256] = "";
+	unsigned long spins, hits, spins0, hits0;
+	int port, lfd = listener(&port), conn, eof = 0;
+
+	rig_init(&r);
+	serve_mux_set_spin_cpus(r.m, 2);
+	rig_open_tcp(&r, 3, port, 65536, ctl, sizeof ctl);
+	ASSERT_STR_CONTAINS(ctl, "\"ok\":true");
+	conn = accept(lfd, NULL, NULL);
+	ASSERT_TRUE(conn >= 0);
+	ASSERT_INT_EQ(shutdown(conn, SHUT_WR), 0);
+	spins0 = rig_spins(&r, &hits0);
+	/* one pass: the request written, the answer and its end read, the
+	 * socket shut: the stream ends; the next pass spins not */
+	rig_send(&r, PROTO_DATA, 3, "ping", 4);
+	rig_send(&r, PROTO_EOF, 3, NULL, 0);
+	rig_run(&r, 1);
+	rig_take_data(&r, 3, data, &eof, NULL, 0);
+	ASSERT_INT_EQ(buf_len(data), 0);
+	ASSERT_INT_EQ(eof, 2); /* EOF and CLOSE: it ended in that pass */
+	rig_run(&r, 1);
+	spins = rig_spins(&r, &hits);
+	ASSERT_INT_EQ(spins - spins0, 0);
+	buf_free(data);
+	close(conn);
+	close(lfd);
+	rig_free(&r);
+}
+
 /* A cgroup's CPU quota counts as its whole CPUs (a container held to one
  * CPU's time on two: no spin); none ("max", -1 in cgroup v1) as no limit. */
 TEST(spin_counts_a_cgroup_quota_as_its_cpus)
