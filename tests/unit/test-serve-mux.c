@@ -1167,7 +1167,9 @@ several_bulk_downloads(int pipe_size)
 		}
 		/* (1 ms: a pass with nothing to do, the reader pausing and
 		 * the pipe full, waits the whole timeout: at 5 ms the page
-		 * of pipe took 25 s; not 0, which skips the busy poll) */
+		 * of pipe took 25 s. No pass here spins whatever the
+		 * timeout: nothing is written to the sockets, so none is
+		 * armed; the spin has its own tests below) */
 		ASSERT_INT_EQ(serve_mux_poll(r.m, NULL, 0, 1), 1);
 		/* the reader: paused a few passes, a few bytes, or all there is */
 		if (pause > 0) {
