@@ -57,7 +57,8 @@ int workspace_open_existing(const char *folder, const char *config_file,
 const char *workspace_container_id(const struct workspace *ws);
 /* Ids of all containers of ws: the dev container and, for Compose, the rest of
  * its project; a Compose workspace without its dev container, the containers
- * left of the project its configuration names (found by the project's label;
+ * left of the project its configuration names (found by the project's label,
+ * when each is this workspace's, not another folder's of the same name;
  * ws->compose_project is set to it then). New NULL-terminated array (free each
  * and the array); empty when there is none. -1 with owner_check()'s *cause
  * when one of the project's is another user's (owner_check_list()). */

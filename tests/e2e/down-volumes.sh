@@ -43,13 +43,22 @@ vols() { docker volume ls -q --filter "label=com.docker.compose.project=$project
 rdev up "$ws" --json >"$TEST_TMP/up.json" 2>"$TEST_TMP/up.err" ||
 	{ tail -20 "$TEST_TMP/up.err" >&2; fail "rdev up failed"; }
 check_eq "up made the project's volume" "$(vols)" "${project}_data"
-rdev down "$ws" >/dev/null 2>&1
-check_eq "a plain down keeps it" "$(vols)" "${project}_data"
 # Another workspace whose folder has the same name: the same project name,
-# but not its volumes (nothing recorded them as its own).
+# but neither its containers (its stop and down, finding no dev container of
+# its own, must not take this one's for what is left of its project) nor its
+# volumes (nothing recorded them as its own).
 other=$TEST_TMP/other/$(basename "$ws")
 mkdir -p "$other"
 cp -r "$ws/.devcontainer" "$other/"
+app=$(docker ps -q --no-trunc --filter "label=com.docker.compose.project=$project")
+check_eq "stop of another workspace of the same project name stops nothing" \
+	"$(rdev stop "$other" --json 2>"$TEST_TMP/other-stop.err" | jq -c '[.stopped, .alreadyStopped]')" "[0,0]"
+check_eq "... down removes nothing" \
+	"$(rdev down "$other" --json 2>"$TEST_TMP/other-down.err" | jq -r .removed)" 0
+check_eq "... and this workspace's container runs on" \
+	"$(docker inspect -f '{{.State.Running}}' "$app" 2>&1)" true
+rdev down "$ws" >/dev/null 2>&1
+check_eq "a plain down keeps it" "$(vols)" "${project}_data"
 rdev down "$other" --volumes --json >"$TEST_TMP/other.json" 2>"$TEST_TMP/other.err"
 check_eq "down --volumes of another workspace of the same project name keeps it" \
 	"$(vols)" "${project}_data"
