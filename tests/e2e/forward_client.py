@@ -27,9 +27,11 @@
                                              to a server that sends on its
                                              own, print "connected",
                                              read nothing until the file GO
-                                             exists (2 min at most), then
-                                             read to the end and print how
-                                             it ended, as rawcut does
+                                             exists, then read to the end
+                                             and print how it ended, as
+                                             rawcut does ("no GO within 2
+                                             min", exit 1, when it did not
+                                             come)
     forward_client.py closed PORT            connect and read: print "closed"
                                              if the connection ends (EOF or
                                              reset) within 10 s, else "hang"
@@ -153,6 +155,12 @@ def paused(port, go):
         if os.path.exists(go):
             break
         time.sleep(0.1)
+    else:
+        # (read now, the stream would pass whatever came before GO was
+        # meant to: say so instead)
+        print("no GO within 2 min", flush=True)
+        s.close()
+        return 1
     return read_to_end(s)
 
 

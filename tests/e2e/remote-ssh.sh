@@ -329,6 +329,8 @@ rdev forward "$name:~/ws" "$pw" >/dev/null 2>"$TEST_TMP/fw.err" ||
 	{ cat "$TEST_TMP/fw.err" >&2; fail "rdev forward $pw failed"; }
 python3 "$RDEV_SOURCE_DIR/tests/e2e/forward_client.py" paused "$pw" "$TEST_TMP/go" >"$TEST_TMP/paused.out" &
 paused_pid=$!
+# (the reader, waiting for GO for 2 min, goes with a failure before it)
+trap 'rc=$?; set +e; kill $paused_pid 2>/dev/null; (exit $rc); rig_remote_cleanup ws gone lines' EXIT
 sent() { docker exec "$cid" test -e "/tmp/sent-$pw"; }
 eventually "the server sent its 3 MB and closed" sent
 # (the broker holds none of it: the reader's socket is full, and the
@@ -341,7 +343,7 @@ for _ in $(seq 1 300); do grep -q started "$TEST_TMP/hung.out" && break; sleep 0
 grep -q started "$TEST_TMP/hung.out" || fail "the exec under which the connection is to hang did not start"
 sshd_pids=$(pgrep -u "rdev-$name" -f "sshd(-session)?: rdev-$name@notty") ||
 	fail "no sshd process of the broker's connection to stop"
-trap 'rc=$?; set +e; kill -CONT $sshd_pids 2>/dev/null; kill $epid 2>/dev/null; (exit $rc); rig_remote_cleanup ws gone lines' EXIT
+trap 'rc=$?; set +e; kill -CONT $sshd_pids 2>/dev/null; kill $epid $paused_pid 2>/dev/null; (exit $rc); rig_remote_cleanup ws gone lines' EXIT
 kill -STOP $sshd_pids
 for _ in $(seq 1 600); do kill -0 "$epid" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$epid" 2>/dev/null && fail "the exec under the hung connection still runs after 60 s"
@@ -350,12 +352,13 @@ wait "$epid"
 rc=$?
 set -e
 kill -CONT $sshd_pids
-trap 'rig_remote_cleanup ws gone lines' EXIT
+trap 'rc=$?; set +e; kill $paused_pid 2>/dev/null; (exit $rc); rig_remote_cleanup ws gone lines' EXIT
 check_eq "the SSH connection hung under an exec: 125" "$rc" 125
 check "and the message names the host and the unanswered keepalive" \
 	grep -q "^rdev: exec: lost the SSH connection to [^ ]*@$name:[0-9]*: .*keepalive" "$TEST_TMP/hung.err"
 touch "$TEST_TMP/go"
-wait "$paused_pid"
+wait "$paused_pid" || :
+trap 'rig_remote_cleanup ws gone lines' EXIT
 check_eq "a reader of a stream its server had ended whole gets all of it and an EOF" \
 	"$(tail -1 "$TEST_TMP/paused.out")" "eof 3000000"
 for _ in $(seq 1 200); do sleep_gone && break; sleep 0.1; done
