@@ -113,6 +113,18 @@ rig_reference_features() {
 }
 export -f rig_reference_features
 
+# The reference CLI (`devcontainer`): REF names it, the rig's, installed
+# when RDEV_DEVCONTAINER_CLI names none; the test fails without it.
+rig_require_reference() {
+	REF=${RDEV_DEVCONTAINER_CLI:-}
+	if [ -z "$REF" ] || [ ! -x "$REF" ]; then
+		bash "$RIG" devcontainer-cli >&2 || fail "cannot install the reference CLI"
+		eval "$(bash "$RIG" env)"
+		REF=$RDEV_DEVCONTAINER_CLI
+	fi
+	[ -x "$REF" ] || fail "the reference CLI is not available at '$REF'"
+}
+
 # The reference CLI's results, kept for the other build's run of a test
 # (tests/run.sh runs each test in the normal, then in the ASan build, on the
 # same dockerd): what it makes and prints does not depend on the build.
@@ -128,17 +140,6 @@ export -f rig_reference_features
 # did not start this dockerd or RDEV_REF_CACHE=0: named after the dockerd's
 # pid and start time too, so results live only as long as that dockerd
 # (in CI, one run of tests/run.sh).
-# The reference CLI (`devcontainer`): REF names it, the rig's, installed
-# when RDEV_DEVCONTAINER_CLI names none; the test fails without it.
-rig_require_reference() {
-	REF=${RDEV_DEVCONTAINER_CLI:-}
-	if [ -z "$REF" ] || [ ! -x "$REF" ]; then
-		bash "$RIG" devcontainer-cli >&2 || fail "cannot install the reference CLI"
-		eval "$(bash "$RIG" env)"
-		REF=$RDEV_DEVCONTAINER_CLI
-	fi
-	[ -x "$REF" ] || fail "the reference CLI is not available at '$REF'"
-}
 rig_ref_key() {
 	local cli pkg
 	# (the reference CLI's package.json names its version: `devcontainer
