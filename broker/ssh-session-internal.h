@@ -41,6 +41,12 @@ struct rdev_ssh {
 	 * process group, so that an abort ends it and what it started; libssh
 	 * would wait for it to end), or 0 */
 	pid_t proxy_pid;
+	/* Our end of its socket pair, given to libssh (SSH_OPTIONS_FD), which
+	 * does not close it at a disconnect: rdev_ssh_proxy_close does, when
+	 * still open (libssh closes it on a socket error). -1: none. */
+	int proxy_fd;
+	dev_t proxy_dev;
+	ino_t proxy_ino;
 	struct rdev_ssh_abort *abort; /* the connect's (borrowed), or NULL */
 };
 

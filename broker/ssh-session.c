@@ -3,7 +3,10 @@
  * command, keepalive (see ssh-session.h). */
 #include "ssh-session-internal.h"
 
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -198,6 +201,25 @@ rdev_ssh_proxy_expand(const char *cmd, const char *host, unsigned int port,
 	return out;
 }
 
+/* In a new child (async-signal-safe calls only): close every descriptor
+ * from lo up. */
+static void
+rdev_ssh_close_from(int lo)
+{
+	struct rlimit rl;
+	int max = 65536;
+
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, (unsigned)lo, ~0u, 0u) == 0)
+		return;
+#endif
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < (rlim_t)max)
+		max = (int)rl.rlim_cur;
+	for (int fd = lo; fd < max; fd++)
+		close(fd);
+}
+
 /* Run the ProxyCommand ourselves, as libssh would ($SHELL, else bash, -c
  * "exec CMD", stderr to /dev/null, a socket pair for stdin and stdout), but
  * in a process group of its own: libssh's own SIGTERMs it at the session's
@@ -213,6 +235,7 @@ rdev_ssh_proxy_start(struct rdev_ssh *s, const char *cmd, const char *host,
 		SIGUSR1, SIGUSR2 };
 	sigset_t none;
 	char *expanded, *line, *argv[4];
+	struct stat st;
 	int sv[2], devnull;
 	pid_t pid;
 
@@ -244,6 +267,11 @@ rdev_ssh_proxy_start(struct rdev_ssh *s, const char *cmd, const char *host,
 		if (dup2(sv[1], 0) < 0 || dup2(sv[1], 1) < 0 ||
 		    (devnull >= 0 && dup2(devnull, 2) < 0))
 			_exit(127);
+		/* Nothing else of ours: not the other sessions' TCP sockets
+		 * (libssh makes them without FD_CLOEXEC; a long-lived command
+		 * held a closed session's connection open), nor what the broker
+		 * inherited */
+		rdev_ssh_close_from(3);
 		execv(argv[0], argv);
 		_exit(127);
 	}
@@ -258,10 +286,34 @@ rdev_ssh_proxy_start(struct rdev_ssh *s, const char *cmd, const char *host,
 		return error_set_errno(cause, errno, "%s: ProxyCommand: fork", s->prefix);
 	}
 	s->proxy_pid = pid;
+	if (fstat(sv[0], &st) == 0) {
+		s->proxy_fd = sv[0];
+		s->proxy_dev = st.st_dev;
+		s->proxy_ino = st.st_ino;
+	}
 	ssh_options_set(s->ss, SSH_OPTIONS_FD, &sv[0]);
 	ssh_options_set(s->ss, SSH_OPTIONS_PROXYCOMMAND, "none");
 	rdev_ssh_abort_publish(s);
 	return 0;
+}
+
+/* libssh is done with the session (freed): close our end of the
+ * ProxyCommand's socket pair if libssh left it open. It does at a
+ * disconnect (a descriptor given with SSH_OPTIONS_FD is the caller's), and
+ * every session through a ProxyCommand leaked one at its end. It closes it
+ * on a socket error: then the number may be another's by now, hence the
+ * check that it is still the same socket. */
+static void
+rdev_ssh_proxy_close(struct rdev_ssh *s)
+{
+	struct stat st;
+
+	if (s->proxy_fd < 0)
+		return;
+	if (fstat(s->proxy_fd, &st) == 0 && st.st_dev == s->proxy_dev &&
+	    st.st_ino == s->proxy_ino)
+		close(s->proxy_fd);
+	s->proxy_fd = -1;
 }
 
 /* The session's socket is closed: end its ProxyCommand. As libssh did, a
@@ -519,6 +571,7 @@ rdev_ssh_connect(const struct ssh_target_opts *o, char **cause)
 	local_user = xstrdup(pw != NULL ? pw->pw_name : "unknown");
 
 	s = xcalloc(1, sizeof *s);
+	s->proxy_fd = -1;
 	if ((s->report = o->report) != NULL)
 		memset(s->report, 0, sizeof *s->report);
 	s->home = xstrdup(home);
@@ -631,6 +684,7 @@ rdev_ssh_free(struct rdev_ssh *s)
 			ssh_disconnect(s->ss);
 		ssh_free(s->ss);
 	}
+	rdev_ssh_proxy_close(s);
 	rdev_ssh_proxy_end(s); /* (its socket closed with the session) */
 	ssh_config_host_clear(&s->cfg);
 	free(s->window_scratch);

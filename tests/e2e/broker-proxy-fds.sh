@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# broker-proxy-fds.sh - the descriptors around a ProxyCommand the broker
+# runs itself (broker/ssh-session.c): each session through one ends with
+# the broker's end of its socket pair closed (libssh does not close a
+# descriptor given with SSH_OPTIONS_FD at a disconnect: one leaked per
+# session, per reconnect attempt that timed out), and the command gets only
+# its stdin, stdout and stderr (not the broker's other descriptors: other
+# sessions' TCP sockets, which libssh makes without FD_CLOEXEC). No Docker,
+# no rig host.
+. "$(dirname "$0")/../rig/lib.sh"
+
+cat >"$TEST_TMP/ssh_config" <<EOC
+Host slow
+  HostName slow.invalid
+  ConnectTimeout 1
+  BatchMode yes
+  ProxyCommand sleep 30
+Host fds
+  HostName fds.invalid
+  ConnectTimeout 1
+  BatchMode yes
+  ProxyCommand exec ls /proc/self/fd >"$TEST_TMP/proxy.fds"
+EOC
+export RDEV_SSH_CONFIG=$TEST_TMP/ssh_config
+trap 'rig_test_cleanup' EXIT
+
+# (the first starts the broker and whatever it opens once)
+rdev exec slow:/tmp -- true >/dev/null 2>&1 || true
+bpid=$(broker status --json | jq -r .pid)
+fds() { ls "/proc/$bpid/fd" | wc -l; }
+before=$(fds)
+for _ in 1 2 3; do
+	rdev exec slow:/tmp -- true >/dev/null 2>"$TEST_TMP/exec.err" || true
+done
+check "the connects timed out" grep -q "Timeout connecting" "$TEST_TMP/exec.err"
+check_eq "the broker is the same" "$(broker status --json | jq -r .pid)" "$bpid"
+check_eq "no descriptor left by three sessions through a ProxyCommand" "$(fds)" "$before"
+
+rdev exec fds:/tmp -- true >/dev/null 2>&1 || true
+# (ls's own: 0 1 2, and the folder it reads)
+check_eq "the ProxyCommand gets only stdin, stdout and stderr" \
+	"$(sort -n "$TEST_TMP/proxy.fds" | head -n 3 | tr '\n' ' ')$(wc -l <"$TEST_TMP/proxy.fds")" \
+	"0 1 2 4"
+finish
