@@ -32,4 +32,9 @@ check "a wrong key is refused by the rig host" \
 	sh -c "! ssh -F '$TEST_TMP/other_config' '$name' true 2>/dev/null"
 check_eq "the reference CLI is installed at the pinned version" \
 	"$("$RDEV_DEVCONTAINER_CLI" --version)" "0.89.0"
+# (its header is the usage: printed to the last command, however long)
+usage=$(bash "$RIG" no-such-command 2>&1 || true)
+for c in host-start down accounts env; do
+	check "rig.sh's usage names $c" grep -q "^  rig.sh $c " <<<"$usage"
+done
 finish

@@ -644,5 +644,5 @@ ports-release) rig_ports_release "$@" ;;
 down) rig_down ;;
 accounts) rig_accounts ;;
 env) rig_env ;;
-*) sed -n '2,51p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+*) sed -n '2,/^# State:/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2 ;;
 esac
