@@ -58,7 +58,8 @@
 #
 # State: $RDEV_RIG_DIR (default /var/tmp/rdev-rig): cache/ survives runs
 # (rootfs tarball, npm install); run/ holds what this rig started (pid files).
-# The rig only ever stops processes whose pids it recorded itself.
+# The rig only ever stops processes whose pids it recorded itself, and at
+# `down` whatever runs as the host accounts it made (rig_accounts_remove).
 #
 # Tests run two at a time (tests/CMakeLists.txt): what they share here (host
 # users, netns link numbers, port reservations in run/ports/) changes under
@@ -281,9 +282,15 @@ host_user() {
 	mkdir -p "$hdir/home"
 	getent group docker >/dev/null || groupadd docker
 	if ! id "$user" >/dev/null 2>&1; then
-		useradd -M -d "$hdir/home" -s /bin/bash -G docker "$user"
+		useradd -M -d "$hdir/home" -s /bin/bash -G docker -p '*' "$user" # '*': no password, but not "locked"
+		return
 	fi
-	usermod -d "$hdir/home" -p '*' "$user" # '*': no password, but not "locked"
+	# (an account of another rig dir is that rig's: taking it over would let
+	# this rig's `down` delete it under the other's running host)
+	local home
+	home=$(getent passwd "$user" | cut -d: -f6)
+	[ "$home" = "$hdir/home" ] ||
+		die "account $user belongs to another rig (home $home): use another host name"
 }
 
 rig_host_start() {
