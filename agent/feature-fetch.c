@@ -69,9 +69,14 @@ feature_fetch_tarball(const struct feature_ref *ref,
 	char *entry;
 	int rc = -1;
 
-	if (http_get(ref->url, NULL, 0, FEATURE_FETCH_BLOB_MAX, &resp, cause) != 0)
+	if ((rc = http_get(ref->url, NULL, 0, FEATURE_FETCH_BLOB_MAX, &resp, cause)) !=
+	    0) {
+		out->unreachable = rc == -1;
 		return -1;
+	}
+	rc = -1;
 	if (resp.status != 200) {
+		out->unreachable = resp.status >= 500;
 		error_set(cause, "download failed: HTTP %ld", resp.status);
 		goto out;
 	}
@@ -132,6 +137,7 @@ feature_fetch_oci(const struct feature_ref *ref, const struct feature_fetch_opts
 	entry = NULL;
 	rc = 0;
 out:
+	out->unreachable = rc != 0 && c.unreachable;
 	free(entry);
 	buf_free(manifest);
 	buf_free(layer);
@@ -185,8 +191,12 @@ feature_fetch(const char *id, const struct feature_fetch_opts *opts,
 		out->resolved = ref.kind == FEATURE_REF_OCI
 		    ? xasprintf("%s/%s@%s", ref.registry, ref.path, out->digest)
 		    : xstrdup(ref.url);
-	} else
+	} else {
+		int unreachable = out->unreachable;
+
 		feature_fetched_clear(out);
+		out->unreachable = unreachable;
+	}
 	feature_ref_clear(&ref);
 	return rc;
 }

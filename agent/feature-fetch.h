@@ -145,6 +145,11 @@ struct feature_fetched {
 			     * came from the cache); tarball: = digest */
 	char *resolved; /* the lockfile's "resolved": registry/path@digest, or the URL */
 	int cached;	/* 1: taken from the cache */
+	/* When feature_fetch() fails (everything else cleared): 1 when no
+	 * definite answer came (the registry or server could not be reached:
+	 * DNS, connection, TLS, timeout, or a 5xx), 0 when it answered (404,
+	 * 401/403, a bad manifest, a digest mismatch) or nothing was asked. */
+	int unreachable;
 };
 
 /* Make the non-local Feature id a folder in opts->cache_dir: parse it,

@@ -40,11 +40,12 @@ feature_resolve_is_local(const char *id)
 
 /* A Feature that is not a local folder (an OCI reference, a tarball URL),
  * fetched into the agent's cache (feature-fetch.h) at the digest the
- * lockfile pins, if it does: its folder (new string), or NULL with *cause;
- * what the lockfile would pin into *fetched when not NULL. */
+ * lockfile pins, if it does: its folder (new string), or NULL with *cause
+ * (and *unreachable, when not NULL, set as feature_fetched's); what the
+ * lockfile would pin into *fetched when not NULL. */
 static char *
 feature_resolve_fetch(const struct feature_resolve_ctx *c, const char *id,
-    struct feature_fetched *fetched, char **cause)
+    struct feature_fetched *fetched, int *unreachable, char **cause)
 {
 	struct feature_fetch_opts opts = { 0 };
 	struct feature_lock_entry lock = { 0 };
@@ -63,6 +64,8 @@ feature_resolve_fetch(const struct feature_resolve_ctx *c, const char *id,
 	opts.integrity = lock.integrity;
 	if (feature_fetch(id, &opts, &out, cause) == 0)
 		folder = xstrdup(out.folder);
+	else if (unreachable != NULL)
+		*unreachable = out.unreachable;
 	if (folder != NULL && fetched != NULL) {
 		*fetched = out;
 		memset(&out, 0, sizeof out);
@@ -108,7 +111,7 @@ feature_resolve_dir(const struct feature_resolve_ctx *c, const char *id,
 	if (fetched != NULL)
 		memset(fetched, 0, sizeof *fetched);
 	if (!feature_resolve_is_local(id))
-		return feature_resolve_fetch(c, id, fetched, cause);
+		return feature_resolve_fetch(c, id, fetched, NULL, cause);
 	if (feature_resolve_inside(c, id, cause) != 0)
 		return NULL;
 	path = xasprintf("%s/%s", c->config_dir, id);
@@ -201,27 +204,142 @@ feature_resolve_after_clear(struct feature_after *a)
 	memset(a, 0, sizeof *a);
 }
 
+/* out's aliases: ids (n of them) as "<ns>/<id>", ns "registry/namespace". */
+static void
+feature_resolve_aliases(
+    struct feature_after *out, const char *ns, const char **ids, size_t n)
+{
+	out->aliases = xcalloc(n, sizeof *out->aliases);
+	for (size_t i = 0; i < n; i++)
+		out->aliases[out->naliases++] = xasprintf("%s/%s", ns, ids[i]);
+}
+
+/* Does the OCI entry ref name Feature f as written, a match the reference
+ * could make if it could fetch the entry? 2: the same registry/path (f's
+ * key: a match whatever the entry's metadata says); 1: f's namespace and one
+ * of f's ids (its currentId, legacyIds: the entry may be an old name of it,
+ * a match that depends on the metadata); 0: no. */
+static int
+feature_resolve_names(const struct feature *f, const struct feature_ref *ref)
+{
+	size_t nslen;
+
+	if (f->ref == NULL || f->ref->kind != FEATURE_REF_OCI)
+		return 0;
+	if (strcmp(f->key, ref->resource) == 0)
+		return 2;
+	nslen = strlen(f->oci_ns);
+	if (strncmp(ref->resource, f->oci_ns, nslen) != 0 || ref->resource[nslen] != '/')
+		return 0;
+	for (size_t i = 0; i < f->nids; i++) {
+		if (strcmp(ref->resource + nslen + 1, f->ids[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* The Feature of the set that the OCI entry id (ref) is certain to be
+ * without fetching it: the same registry/path at the same tag (or at the
+ * digest the Feature was fetched at), the lockfile pinning the entry to
+ * nothing or that digest. Fetching it would get the Feature's own
+ * manifest, already fetched this run. NULL when none is. */
+static const struct feature *
+feature_resolve_same(
+    const struct feature_resolve_ctx *c, const char *id, const struct feature_ref *ref)
+{
+	struct feature_lock_entry lock = { 0 };
+	const struct feature *f, *found = NULL;
+	char *ignore = NULL;
+
+	for (size_t i = 0; i < c->fs->n && found == NULL; i++) {
+		f = &c->fs->v[i];
+		if (f->ref == NULL || f->ref->kind != FEATURE_REF_OCI ||
+		    strcmp(f->key, ref->resource) != 0 || f->integrity == NULL)
+			continue;
+		if (ref->digest != NULL
+			? strcmp(ref->digest, f->integrity) == 0
+			: f->ref->digest == NULL && strcmp(ref->tag, f->ref->tag) == 0)
+			found = f;
+	}
+	if (found == NULL)
+		return NULL;
+	if (feature_lock_get(c->lock, id, &lock, &ignore) < 0 ||
+	    (lock.integrity != NULL && strcmp(lock.integrity, found->integrity) != 0))
+		found = NULL;
+	free(ignore);
+	feature_lock_entry_clear(&lock);
+	return found;
+}
+
 /* An OCI installsAfter or overrideFeatureInstallOrder entry, fetched as the
  * reference fetches it (its processFeature(): at the digest the lockfile
- * pins, if it does): *out gets its key and the keys of its ids. When it
- * cannot be fetched (or does not parse), the reference falls back to
- * taking it for a GitHub release Feature: an owner/repo/id one is then
- * nothing to wait for (*out empty), anything else fails ("could not be
- * processed"): 0, or -1 with *cause. */
+ * pins, if it does): *out gets its key and the keys of its ids. An entry
+ * that is a Feature of the set for certain (feature_resolve_same()) is not
+ * fetched: that Feature's ids are its. When it cannot be fetched (or does
+ * not parse), the reference falls back to taking it for a GitHub release
+ * Feature: an owner/repo/id one is then nothing to wait for (*out empty),
+ * anything else fails ("could not be processed"): 0, or -1 with *cause.
+ * Unlike the reference, an entry whose registry cannot be reached (no
+ * definite answer) and that names no Feature of the set as written is
+ * nothing to wait for either: it could order nothing that is there, and
+ * official Features name ghcr.io ones in installsAfter, which would make
+ * every up need the network. One that is a Feature's key (registry/path)
+ * at another tag is that Feature's (the key match does not depend on the
+ * entry's metadata), with that Feature's ids for the entry's (they could
+ * differ at the other tag: said). One that names a Feature only by one of
+ * its ids (a legacyId) fails as in the reference: whether it matches is
+ * the entry's metadata's to say. */
 static int
 feature_resolve_soft_oci(const struct feature_resolve_ctx *c, const char *id,
     struct feature_after *out, char **cause)
 {
 	struct feature_ref ref;
 	struct feature_json *fj = NULL;
-	char *folder = NULL, *path, *text = NULL, *why = NULL;
+	const struct feature *same = NULL;
+	char *folder = NULL, *path, *text = NULL, *why = NULL, *ns;
 	const char **ids;
 	size_t nids;
+	int unreachable = 0, named = 0;
 
 	if (feature_ref_parse(id, &ref, &why) != 0)
 		goto fallback;
-	if ((folder = feature_resolve_fetch(c, id, NULL, &why)) == NULL) {
+	if (ref.kind == FEATURE_REF_OCI &&
+	    (same = feature_resolve_same(c, id, &ref)) != NULL) {
+		log_debug("installsAfter/override '%s': Feature '%s' (not fetched again)",
+		    id, same->id);
+		out->key = xstrdup(ref.resource);
+		feature_resolve_aliases(out, same->oci_ns, same->ids, same->nids);
 		feature_ref_clear(&ref);
+		return 0;
+	}
+	if ((folder = feature_resolve_fetch(c, id, NULL, &unreachable, &why)) == NULL) {
+		for (size_t i = 0; i < c->fs->n && named < 2; i++) {
+			int n = feature_resolve_names(&c->fs->v[i], &ref);
+
+			if (n > named) {
+				named = n;
+				same = &c->fs->v[i];
+			}
+		}
+		if (unreachable && named == 2) {
+			log_warn("%s; taken for Feature '%s' (the same registry/path), "
+				 "with its ids: the entry's tag could not be read",
+			    why, same->id);
+			free(why);
+			out->key = xstrdup(ref.resource);
+			feature_resolve_aliases(out, same->oci_ns, same->ids, same->nids);
+			feature_ref_clear(&ref);
+			return 0;
+		}
+		feature_ref_clear(&ref);
+		if (unreachable && !named) {
+			log_warn(
+			    "%s; ignored: it names no Feature of this configuration, "
+			    "so it orders nothing here (the reference CLI would fail)",
+			    why);
+			free(why);
+			return 0;
+		}
 		goto fallback;
 	}
 	path = xasprintf("%s/devcontainer-feature.json", folder);
@@ -236,10 +354,10 @@ feature_resolve_soft_oci(const struct feature_resolve_ctx *c, const char *id,
 	}
 	out->key = xstrdup(ref.resource);
 	ids = feature_resolve_ids(fj, &nids);
-	out->aliases = xcalloc(nids, sizeof *out->aliases);
-	for (size_t i = 0; i < nids; i++)
-		out->aliases[out->naliases++] = xasprintf("%s/%.*s/%s", ref.registry,
-		    (int)(strlen(ref.path) - strlen(ref.name) - 1), ref.path, ids[i]);
+	ns = xasprintf("%s/%.*s", ref.registry,
+	    (int)(strlen(ref.path) - strlen(ref.name) - 1), ref.path);
+	feature_resolve_aliases(out, ns, ids, nids);
+	free(ns);
 	free(ids);
 	feature_json_free(fj);
 	feature_ref_clear(&ref);
@@ -393,8 +511,7 @@ feature_resolve_add_as(struct feature_resolve_ctx *c, const char *id, const char
 			fs->v[i].ids = feature_resolve_ids(fj, &fs->v[i].nids);
 		}
 	}
-	if (feature_resolve_after(c, &fs->v[i], cause) != 0)
-		return error_prefix(cause, "%s", where);
+	fs->v[i].where = xstrdup(where);
 	deps = cJSON_GetObjectItemCaseSensitive(feature_json_root(fj), "dependsOn");
 	cJSON_ArrayForEach(d, deps) {
 		dwhere = xasprintf("Feature \"%s\": \"dependsOn\".\"%s\"", id, d->string);
@@ -614,6 +731,13 @@ feature_resolve(
 	}
 	cJSON_Delete(folded);
 	cJSON_Delete(user);
+	/* installsAfter once the set is whole: whether an entry names a
+	 * Feature of it decides what an unreachable registry costs
+	 * (feature_resolve_soft_oci()). */
+	for (size_t i = 0; rc == 0 && i < c.fs->n; i++) {
+		if ((rc = feature_resolve_after(&c, &c.fs->v[i], cause)) != 0)
+			error_prefix(cause, "%s", c.fs->v[i].where);
+	}
 	/* Without Features the reference reads no overrideFeatureInstallOrder
 	 * (userFeaturesToArray() gives none): not an error then. */
 	if (rc == 0)
@@ -649,6 +773,7 @@ feature_set_free(struct feature_set *fs)
 		free(fs->v[i].ids);
 		free(fs->v[i].resolved);
 		free(fs->v[i].integrity);
+		free(fs->v[i].where);
 		free(fs->v[i].key);
 		if (fs->v[i].ref != NULL)
 			feature_ref_clear(fs->v[i].ref);

@@ -57,6 +57,7 @@ struct feature {
 	 * pins, "registry/path@sha256:..." or the tarball URL, and the digest. */
 	char *resolved;
 	char *integrity;
+	char *where; /* where it is named, for messages */
 };
 
 /* The Features of a configuration, in install order. */

@@ -167,7 +167,8 @@ http_request(const char *url, const char *const *headers, int head, const char *
 	curl.slist_free_all(list);
 	if (ctx.too_big) {
 		http_response_clear(resp);
-		return error_set(cause, "%s: response larger than %zu bytes", url, max);
+		error_set(cause, "%s: response larger than %zu bytes", url, max);
+		return -2;
 	}
 	if (rc != CURLE_OK) {
 		http_response_clear(resp);

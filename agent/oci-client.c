@@ -147,7 +147,7 @@ oci_client_cred_said(const struct oci_client *c)
 /* Ask the token endpoint of challenge ch: with our credentials (Basic, or
  * the refresh_token grant for an identity token, a POST as the reference
  * sends it) when cred is not NULL, else anonymously. 0 with *resp (any
- * status; wipe its body), or -1. */
+ * status; wipe its body), or http_get()'s -1 or -2. */
 static int
 oci_client_token_request(const struct oci_challenge *ch, const struct oci_cred *cred,
     struct http_response *resp, char **cause)
@@ -212,8 +212,11 @@ oci_client_bearer(struct oci_client *c, const struct oci_challenge *ch, char **c
 		cred = NULL;
 	} else if (cred->kind == OCI_CRED_NONE)
 		cred = NULL;
-	if (oci_client_token_request(ch, cred, &resp, cause) != 0)
+	if ((rc = oci_client_token_request(ch, cred, &resp, cause)) != 0) {
+		c->unreachable |= rc == -1;
 		return error_prefix(cause, "registry %s: token", c->registry);
+	}
+	rc = -1;
 	if (cred != NULL && (resp.status == 401 || resp.status == 403)) {
 		free(c->refused);
 		c->refused = xasprintf("the token endpoint refused the credentials "
@@ -222,9 +225,13 @@ oci_client_bearer(struct oci_client *c, const struct oci_challenge *ch, char **c
 		log_warn("registry %s: %s; trying anonymously", c->registry, c->refused);
 		buf_wipe(resp.body);
 		http_response_clear(&resp);
-		if (oci_client_token_request(ch, NULL, &resp, cause) != 0)
+		if ((rc = oci_client_token_request(ch, NULL, &resp, cause)) != 0) {
+			c->unreachable |= rc == -1;
 			return error_prefix(cause, "registry %s: token", c->registry);
+		}
+		rc = -1;
 	}
+	c->unreachable |= resp.status >= 500;
 	if (resp.status != 200) {
 		said = oci_client_cred_said(c);
 		error_set(cause, "registry %s: token request refused (HTTP %ld)%s",
@@ -293,8 +300,13 @@ oci_client_get(struct oci_client *c, const char *url, const char *accept, size_t
 	for (int attempt = 0;; attempt++) {
 		const char *hdrs[3] = { accept, NULL, NULL };
 		hdrs[accept != NULL ? 1 : 0] = c->authorization;
-		if (http_get(url, hdrs, 0, max, resp, cause) != 0)
+		int rc = http_get(url, hdrs, 0, max, resp, cause);
+
+		if (rc != 0) {
+			c->unreachable |= rc == -1;
 			return -1;
+		}
+		c->unreachable |= resp->status >= 500;
 		if (resp->status != 401 || attempt > 0)
 			return 0;
 		if (c->authorization != NULL) {

@@ -22,9 +22,10 @@ struct http_response {
 /* GET (or HEAD when head is set) url with the extra header lines headers
  * (NULL-terminated, may be NULL), following redirects (curl drops an
  * Authorization header when a redirect leaves the host). A body over max
- * bytes fails. 0 with *resp filled (any status), or -1 with *cause for
- * transport errors ("cannot connect to localhost:5000: ..."). Free *resp with
- * http_response_clear. */
+ * bytes fails. 0 with *resp filled (any status), -1 with *cause for
+ * transport errors ("cannot connect to localhost:5000: ...": the server
+ * could not be reached or the exchange broke), or -2 with *cause for a body
+ * over max (an answer, too large). Free *resp with http_response_clear. */
 int http_get(const char *url, const char *const *headers, int head, size_t max,
     struct http_response *resp, char **cause);
 /* POST form (application/x-www-form-urlencoded, encoded by the caller; not
@@ -142,6 +143,10 @@ struct oci_client {
 	char *refused;	     /* what became of our credentials, when the token
 			      * endpoint would not take them, or NULL */
 	char *authorization; /* "Authorization: ..." header, or NULL */
+	/* A request failed without a definite answer: a transport error (DNS,
+	 * connection, TLS, timeout) or a 5xx, from the registry or its token
+	 * endpoint; a 404 or 401/403 is an answer and leaves it 0. */
+	int unreachable;
 };
 
 /* Start a session (no network yet); docker_config as for oci_cred_find. */

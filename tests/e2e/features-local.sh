@@ -142,13 +142,22 @@ mkdir -p "$WS-badoutside/.devcontainer"
 cp -r "$d/base" "$WS-badoutside/outer"
 bad outside '{ "../outer": {} }' "\"features\".\"../outer\": $WS-badoutside/outer is not inside $WS-badoutside/.devcontainer"
 # An installsAfter or overrideFeatureInstallOrder entry that cannot be
-# honoured (not an id, a folder outside .devcontainer, an OCI Feature that
-# cannot be fetched: "node" is ghcr.io/devcontainers/features/node:1 for the
-# reference): the reference fails ("could not be processed"); rdev says
-# where.
-mkdir -p "$WS-badafter/.devcontainer"
-feature "$WS-badafter/.devcontainer/a" a ', "installsAfter": ["node"]' true
-bad after '{ "./a": {} }' "\"features\".\"./a\": Feature \"./a\": \"installsAfter\" \"node\" cannot be honoured: Feature 'ghcr.io/devcontainers/features/node:1': https://ghcr.io/v2/devcontainers/features/node/manifests/1: "
+# honoured (not an id, a folder outside .devcontainer): the reference fails
+# ("could not be processed"); rdev says where. An OCI one whose registry
+# cannot be reached ("node" is ghcr.io/devcontainers/features/node:1 for the
+# reference; this rig has no network) fails the reference too, but names no
+# Feature of the configuration: rdev ignores it, saying why (the Features'
+# metadata is had: no "cannot be honoured").
+mkdir -p "$WS-after/.devcontainer"
+feature "$WS-after/.devcontainer/a" a ', "installsAfter": ["node"]' true
+echo '{ "image": "'"$RDEV_RIG_IMAGE_BOOKWORM_DEV"'", "features": { "./a": {} } }' \
+	>"$WS-after/.devcontainer/devcontainer.json"
+rdev read-configuration --workspace-folder "$WS-after" --include-merged-configuration \
+	>"$TEST_TMP/after.out" 2>&1 || fail "read-configuration with an unreachable installsAfter failed"
+check "unreachable installsAfter: the Features are ordered" \
+	sh -c "! grep -q 'cannot be honoured' '$TEST_TMP/after.out'"
+check "and the entry is said ignored, with the reason" \
+	sh -c "grep -F \"Feature 'ghcr.io/devcontainers/features/node:1': https://ghcr.io/v2/devcontainers/features/node/manifests/1: \" '$TEST_TMP/after.out' | grep -qF 'names no Feature of this configuration'"
 mkdir -p "$WS-badafterout/.devcontainer"
 feature "$WS-badafterout/.devcontainer/a" a ', "installsAfter": ["../x"]' true
 bad afterout '{ "./a": {} }' 'Feature "./a": "installsAfter" "../x" cannot be honoured: '"$WS-badafterout/x is not inside"

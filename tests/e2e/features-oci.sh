@@ -15,7 +15,10 @@
 # nor writes it. OCI Features are ordered as the reference orders them
 # (installsAfter, overrideFeatureInstallOrder by id without tag, legacyIds);
 # an entry the registry does not have is ignored or fails as there;
-# devcontainers-contrib is fetched from devcontainers-extra.
+# devcontainers-contrib is fetched from devcontainers-extra; an entry whose
+# registry cannot be reached is ignored when it names no Feature of the set
+# (taken for the Feature whose registry/path it is), and one that is a
+# Feature of the set at its tag is not fetched.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 export RDEV_STATE_DIR=$TEST_TMP/state
@@ -248,6 +251,79 @@ prefix="  \"overrideFeatureInstallOrder\": [ \"$reg/$ns/zzz\", "
 check "naming the file, line, column and entry" grep -qF \
 	"$TEST_TMP/ws-override-gone/.devcontainer/devcontainer.json:3:$((${#prefix} + 1)): \"overrideFeatureInstallOrder\" \"$reg/$ns/features/nothere\" cannot be honoured: Feature '$reg/$ns/features/nothere'" \
 	"$TEST_TMP/override-gone.err"
+
+# --- a registry that cannot be reached (offline, flaky) ----------------------------
+# Unlike the reference (it fails), an installsAfter entry whose registry
+# cannot be reached (127.0.0.1:1: connection refused) and that names no
+# Feature of the configuration is ignored, said with the reason: official
+# Features name ghcr.io ones there, which would make every up need the
+# network. Here the Features are pinned by the lockfile and cached, under a
+# registry that cannot be reached: the up makes no request. An entry that
+# is a Feature's registry/path at another tag (untagged: latest) is that
+# Feature's, said; one that names a Feature only by a legacyId keeps the
+# reference's error (whether it matches is the entry's metadata's to say).
+off=127.0.0.1:1/$ns
+offline_ws() { # DIR INSTALLS-AFTER-JSON FEATURE-ID LOCK-FILE LOCK-ID
+	mkdir -p "$1/.devcontainer/waiter"
+	printf '{ "id": "waiter", "version": "1.0.0", "installsAfter": %s }\n' "$2" \
+		>"$1/.devcontainer/waiter/devcontainer-feature.json"
+	printf '#!/bin/sh\nset -e\ntest -s /etc/hello-oci\necho waited > /etc/oci-wait\n' \
+		>"$1/.devcontainer/waiter/install.sh"
+	chmod +x "$1/.devcontainer/waiter/install.sh"
+	cat >"$1/.devcontainer/devcontainer.json" <<JSON
+{ "image": "$RDEV_RIG_IMAGE_BOOKWORM_DEV", "remoteUser": "root",
+  "features": { "./waiter": {}, "$3": {} } }
+JSON
+	jq --arg id "$5" --arg off "$3" '.features = { ($off): .features[$id] }' "$4" \
+		>"$1/.devcontainer/devcontainer-lock.json"
+}
+offline_ws "$TEST_TMP/ws-offline" "[\"$off/features/x\", \"$off/hello\"]" \
+	"$off/hello:1" "$TEST_TMP/lock-1.0.0" "$feature"
+sed -i "s|\"$off/hello:1\": {}|\"$off/hello:1\": { \"greeting\": \"offline\" }|" "$TEST_TMP/ws-offline/.devcontainer/devcontainer.json"
+rdev up "$TEST_TMP/ws-offline" >/dev/null 2>"$TEST_TMP/offline.err" ||
+	{ tail -5 "$TEST_TMP/offline.err"; fail "up with an unreachable installsAfter entry failed"; }
+check "an unreachable entry that names no Feature: ignored, said with the reason" \
+	sh -c "grep -F \"Feature '$off/features/x'\" '$TEST_TMP/offline.err' | grep -F '127.0.0.1' | grep -qF 'names no Feature of this configuration'"
+check "an unreachable entry naming a Feature's registry/path: taken for it, said" \
+	sh -c "grep -F \"Feature '$off/hello'\" '$TEST_TMP/offline.err' | grep -qF \"taken for Feature '$off/hello:1'\""
+check_eq "and it orders that Feature first" \
+	"$(rdev exec "$TEST_TMP/ws-offline" -- cat /etc/hello-oci /etc/oci-wait | tr '\n' ' ')" "offline waited "
+# "$off/features/legacy:1" is the Feature "renamed" (legacyIds: legacy),
+# published there too, fetched once and pinned; "$off/features/renamed"
+# names it by its id only (four parts: no GitHub release fallback).
+mkdir -p "$TEST_TMP/src-renamed"
+cp -r "$TEST_TMP/src-order/renamed" "$TEST_TMP/src-renamed/"
+bash "$RIG" registry-publish "$ns/features" "$TEST_TMP/src-renamed" || fail "publishing renamed failed"
+mkdir -p "$TEST_TMP/ws-legacy-seed/.devcontainer"
+echo '{ "image": "'"$RDEV_RIG_IMAGE_BOOKWORM_DEV"'", "features": { "'"$reg/$ns/features/legacy:1"'": {} } }' \
+	>"$TEST_TMP/ws-legacy-seed/.devcontainer/devcontainer.json"
+rdev upgrade "$TEST_TMP/ws-legacy-seed" --dry-run >"$TEST_TMP/legacy-seed.lock" 2>"$TEST_TMP/legacy-seed.err" ||
+	{ tail -5 "$TEST_TMP/legacy-seed.err"; fail "upgrade --dry-run of the legacy seed failed"; }
+offline_ws "$TEST_TMP/ws-offline-legacy" "[\"$off/features/renamed\"]" \
+	"$off/features/legacy:1" "$TEST_TMP/legacy-seed.lock" "$reg/$ns/features/legacy:1"
+set +e
+rdev up "$TEST_TMP/ws-offline-legacy" >/dev/null 2>"$TEST_TMP/offline-legacy.err"; rc=$?
+set -e
+check_eq "an unreachable entry naming a Feature by an id of its metadata only: up fails" "$rc" 1
+check "as the reference's error, naming the entry" grep -qF \
+	"\"installsAfter\" \"$off/features/renamed\" cannot be honoured: Feature '$off/features/renamed'" \
+	"$TEST_TMP/offline-legacy.err"
+# An entry that is a Feature of the set at its tag is not fetched again
+# (the reference fetches it): one manifest answered for both (each fetch
+# is a 401 then a 200: the rig registry wants a token).
+mkdir -p "$TEST_TMP/ws-same/.devcontainer/waiter"
+printf '{ "id": "waiter", "version": "1.0.0", "installsAfter": ["%s"] }\n' "$reg/$ns/bbb:1" \
+	>"$TEST_TMP/ws-same/.devcontainer/waiter/devcontainer-feature.json"
+printf '#!/bin/sh\ntrue\n' >"$TEST_TMP/ws-same/.devcontainer/waiter/install.sh"
+cat >"$TEST_TMP/ws-same/.devcontainer/devcontainer.json" <<JSON
+{ "image": "$RDEV_RIG_IMAGE_BOOKWORM_DEV", "features": { "./waiter": {}, "$reg/$ns/bbb:1": {} } }
+JSON
+before=$(grep -c "GET /v2/$ns/bbb/manifests/.* 200$" "$regdir/requests.log" || true)
+rdev read-configuration --workspace-folder "$TEST_TMP/ws-same" --include-merged-configuration \
+	>"$TEST_TMP/same.out" 2>&1 || { tail -5 "$TEST_TMP/same.out"; fail "read-configuration of ws-same failed"; }
+check "its Features' metadata is had" sh -c "! grep -q 'cannot be honoured' '$TEST_TMP/same.out'"
+check_eq "an entry that is a Feature of the set at its tag: not fetched again" \
+	"$(grep -c "GET /v2/$ns/bbb/manifests/.* 200$" "$regdir/requests.log")" "$((before + 1))"
 
 # --- remote (the bundle's agent, its own libcurl) --------------------------------
 on_host "mkdir -p ws-remote/.devcontainer"

@@ -147,6 +147,8 @@ TEST(oci_missing_tag)
 	ASSERT_INT_EQ(feature_fetch(id, &o, &f, &cause), -1);
 	ASSERT_STR_CONTAINS(cause, id);
 	ASSERT_STR_CONTAINS(cause, "9.9 not found in registry");
+	/* a definite answer: not an unreachable registry */
+	ASSERT_INT_EQ(f.unreachable, 0);
 	free(cause);
 	free(id);
 }
@@ -155,14 +157,60 @@ TEST(unreachable_registry)
 {
 	struct feature_fetch_opts o = { 0 };
 	struct feature_fetched f;
-	char *cause = NULL;
+	char *url, *cause = NULL;
 
 	ff_setup();
 	o.cache_dir = ff.cache;
 	ASSERT_INT_EQ(feature_fetch("localhost:1/a/b/c:1", &o, &f, &cause), -1);
 	ASSERT_STR_CONTAINS(cause, "Feature 'localhost:1/a/b/c:1'");
 	ASSERT_STR_CONTAINS(cause, "localhost");
+	ASSERT_INT_EQ(f.unreachable, 1);
 	free(cause);
+	cause = NULL;
+	/* a tarball's server likewise; a 404 from it is an answer */
+	ASSERT_INT_EQ(feature_fetch("http://127.0.0.1:1/devcontainer-feature-x.tgz", &o,
+			  &f, &cause),
+	    -1);
+	ASSERT_INT_EQ(f.unreachable, 1);
+	free(cause);
+	cause = NULL;
+	url = xasprintf("http://%s/files/devcontainer-feature-no.tgz", ff.reg);
+	ASSERT_INT_EQ(feature_fetch(url, &o, &f, &cause), -1);
+	ASSERT_STR_CONTAINS(cause, "HTTP 404");
+	ASSERT_INT_EQ(f.unreachable, 0);
+	free(cause);
+	free(url);
+}
+
+/* A registry that answers 503 (overloaded, in maintenance) gave no definite
+ * answer: unreachable, as a refused connection. */
+TEST(registry_5xx)
+{
+	struct feature_fetch_opts o = { 0 };
+	struct feature_fetched f;
+	char *port, *id, *cause = NULL;
+
+	ff_setup();
+	o.cache_dir = ff.cache;
+	rig_sh("python3 -c 'import http.server as h, sys\n"
+	       "class H(h.BaseHTTPRequestHandler):\n"
+	       "    def do_GET(self): self.send_response(503); self.end_headers()\n"
+	       "    def log_message(self, *a): pass\n"
+	       "s = h.HTTPServer((\"127.0.0.1\", 0), H)\n"
+	       "open(sys.argv[1] + \".tmp\", \"w\").write(str(s.server_port))\n"
+	       "import os; os.rename(sys.argv[1] + \".tmp\", sys.argv[1])\n"
+	       "s.handle_request()' '%s/port503' & echo $! >'%s/pid503'; "
+	       "for i in $(seq 100); do [ -s '%s/port503' ] && break; sleep 0.1; done",
+	    rig.tmp, rig.tmp, rig.tmp);
+	port = rig_sh_out("cat '%s/port503'", rig.tmp);
+	id = xasprintf("localhost:%s/a/b/c:1", port);
+	ASSERT_INT_EQ(feature_fetch(id, &o, &f, &cause), -1);
+	ASSERT_STR_CONTAINS(cause, "HTTP 503");
+	ASSERT_INT_EQ(f.unreachable, 1);
+	rig_sh("kill $(cat '%s/pid503') 2>/dev/null; true", rig.tmp);
+	free(cause);
+	free(id);
+	free(port);
 }
 
 /* A layer changed in the registry: refused, naming the Feature and digests;
