@@ -3,6 +3,7 @@
  * (feature-fetch.h). Pure. */
 #include "feature-fetch.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <regex.h>
 #include <stdlib.h>
@@ -104,6 +105,31 @@ feature_ref_dots(const char *s, size_t n)
 	return dots;
 }
 
+/* The userinfo of a URL (n bytes, its '@' excluded) into b as WHATWG's
+ * serialiser writes it: user, then ":" and the password when there is one,
+ * then "@" when either is not empty; in each, the userinfo percent-encode
+ * set's characters that a tarball URL may hold ('@' ':' ';' '=' '[' ']';
+ * the first ':' splits them) as %XX. Nothing for an empty one. */
+static void
+feature_ref_url_userinfo(struct buf *b, const char *s, size_t n)
+{
+	size_t colon = 0;
+
+	while (colon < n && s[colon] != ':')
+		colon++;
+	for (size_t i = 0; i < n; i++) {
+		if (i == colon) {
+			if (i + 1 < n)
+				buf_append(b, ":", 1);
+		} else if (strchr("@:;=[]", s[i]) != NULL)
+			buf_appendf(b, "%%%02X", (unsigned char)s[i]);
+		else
+			buf_append(b, s + i, 1);
+	}
+	if (n > 0 && (colon > 0 || colon + 1 < n))
+		buf_append(b, "@", 1);
+}
+
 char *
 feature_ref_url_normalise(const char *url)
 {
@@ -122,7 +148,8 @@ feature_ref_url_normalise(const char *url)
 	/* userinfo@host:port; the host's last ':' after any ']' (IPv6) */
 	for (at = auth; at > 0 && p[at - 1] != '@'; at--)
 		;
-	buf_append(b, p, at);
+	if (at > 0)
+		feature_ref_url_userinfo(b, p, at - 1);
 	hostend = auth;
 	for (size_t i = auth; i > at; i--) {
 		if (p[i - 1] == ']')
@@ -287,6 +314,73 @@ feature_ref_github_form(const char *id)
 	return 1;
 }
 
+/* The authority of tarball URL id (rest: after "scheme://"): refused where
+ * WHATWG's URL parser fails (an empty host, a port that is not a number up
+ * to 65535) and where the reference would write its host otherwise than
+ * feature_ref_url_normalise() does (percent-encoded, an IPv4 address not
+ * written a.b.c.d, an IPv6 one not in its shortest form): a URL the two
+ * would key differently is an error, not a quiet mismatch. 0, or -1 with
+ * *cause. */
+static int
+feature_ref_url_authority(const char *id, const char *rest, char **cause)
+{
+	size_t auth = strcspn(rest, "/?"), at, hostend, i;
+	const char *host, *last;
+	char *h = NULL, canon[INET6_ADDRSTRLEN];
+	unsigned char addr[16];
+	unsigned long port = 0;
+	int rc = 0;
+
+	for (at = auth; at > 0 && rest[at - 1] != '@'; at--)
+		;
+	host = rest + at;
+	hostend = auth;
+	for (i = auth; i > at; i--) {
+		if (rest[i - 1] == ']')
+			break;
+		if (rest[i - 1] == ':') {
+			hostend = i - 1;
+			break;
+		}
+	}
+	for (i = hostend + 1; i < auth; i++) {
+		if (!isdigit((unsigned char)rest[i]) ||
+		    (port = port * 10 + (unsigned long)(rest[i] - '0')) > 65535)
+			return error_set(
+			    cause, "Feature '%s': tarball URL has an invalid port", id);
+	}
+	h = xstrndup(host, (size_t)(rest + hostend - host));
+	for (char *c = h; *c != '\0'; c++)
+		*c = (char)tolower((unsigned char)*c);
+	last = strrchr(h, '.');
+	last = last == NULL ? h : last + 1;
+	if (*h == '\0')
+		rc = error_set(cause, "Feature '%s': tarball URL has no host", id);
+	else if (strchr(h, '%') != NULL)
+		rc = error_set(cause,
+		    "Feature '%s': a percent-encoded host in a tarball URL is not "
+		    "supported (write it decoded)",
+		    id);
+	else if (*h == '[') {
+		h[strlen(h) - 1] = '\0'; /* the ']', checked below */
+		if (rest[hostend - 1] != ']' || inet_pton(AF_INET6, h + 1, addr) != 1 ||
+		    inet_ntop(AF_INET6, addr, canon, sizeof canon) == NULL ||
+		    strchr(canon, '.') != NULL || strcmp(canon, h + 1) != 0)
+			rc = error_set(cause,
+			    "Feature '%s': tarball URL: write its IPv6 address in its "
+			    "shortest form, without an IPv4 part",
+			    id);
+	} else if (*last != '\0' &&
+	    (strspn(last, "0123456789") == strlen(last) || strncmp(last, "0x", 2) == 0) &&
+	    inet_pton(AF_INET, h, addr) != 1)
+		rc = error_set(cause,
+		    "Feature '%s': tarball URL: write its IPv4 address as a.b.c.d "
+		    "(decimal, no leading zeros)",
+		    id);
+	free(h);
+	return rc;
+}
+
 /* A tarball URL: http(s)://HOST/.../devcontainer-feature-NAME.tgz, printable
  * ASCII without spaces, quotes or a fragment; its name is checked in the
  * normalised URL, whose path the reference takes it from. */
@@ -307,6 +401,8 @@ feature_ref_parse_tarball(const char *id, struct feature_ref *ref, char **cause)
 	    strcspn(rest, "/") > strcspn(rest, "?"))
 		return error_set(
 		    cause, "Feature '%s': tarball URL has no host or path", id);
+	if (feature_ref_url_authority(id, rest, cause) != 0)
+		return -1;
 	url = feature_ref_url_normalise(id);
 	rest = url + (strncmp(url, "https://", 8) == 0 ? 8 : 7);
 	end = strchr(rest, '?');

@@ -260,6 +260,60 @@ TEST(tarball_url_normalised)
 	    feature_ref_parse("https://h/devcontainer-feature-x.tgz/..", &r, NULL), -1);
 }
 
+/* Odd authorities: what new URL() refuses is refused (a port that is not a
+ * number up to 65535 used to become another port: "h:abc" was ":5451"; an
+ * empty host); userinfo is percent-encoded as it writes it ('@' inside was
+ * kept, a URL curl reads otherwise); hosts it would write otherwise
+ * (percent-encoded, IPv4 not a.b.c.d, IPv6 not shortest) are refused, not
+ * keyed differently. Expected values are node's new URL().toString(). */
+TEST(tarball_url_odd_authorities)
+{
+	static const char *const bad[] = { "http://h:abc/devcontainer-feature-x.tgz",
+		"http://h:65536/devcontainer-feature-x.tgz",
+		"http://h:99999999999999999999999/devcontainer-feature-x.tgz",
+		"http://@/devcontainer-feature-x.tgz",
+		"http://u:p@:80/devcontainer-feature-x.tgz",
+		"http://h%41st/devcontainer-feature-x.tgz",
+		"http://0x7f.1/devcontainer-feature-x.tgz",
+		"http://127.00.0.1/devcontainer-feature-x.tgz",
+		"http://[0:0::1]/devcontainer-feature-x.tgz",
+		"http://[::ffff:1.2.3.4]/devcontainer-feature-x.tgz",
+		"http://[::1/devcontainer-feature-x.tgz" };
+	static const char *const good[][2] = {
+		{ "http://h:065535/devcontainer-feature-x.tgz",
+		    "http://h:65535/devcontainer-feature-x.tgz" },
+		{ "http://a@b@H/devcontainer-feature-x.tgz",
+		    "http://a%40b@h/devcontainer-feature-x.tgz" },
+		{ "http://a;b=c[d]:x:y@h/devcontainer-feature-x.tgz",
+		    "http://a%3Bb%3Dc%5Bd%5D:x%3Ay@h/devcontainer-feature-x.tgz" },
+		{ "http://%7e:@h/devcontainer-feature-x.tgz",
+		    "http://%7e@h/devcontainer-feature-x.tgz" },
+		{ "http://:@h/devcontainer-feature-x.tgz",
+		    "http://h/devcontainer-feature-x.tgz" },
+		{ "http://[::ABCD]:080/devcontainer-feature-x.tgz",
+		    "http://[::abcd]/devcontainer-feature-x.tgz" },
+		{ "http://127.0.0.1:8080/devcontainer-feature-x.tgz",
+		    "http://127.0.0.1:8080/devcontainer-feature-x.tgz" },
+		{ "http://h.1a/../../devcontainer-feature-x.tgz",
+		    "http://h.1a/devcontainer-feature-x.tgz" },
+	};
+	struct feature_ref r;
+	char *cause = NULL;
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		ASSERT_INT_EQ(feature_ref_parse(bad[i], &r, &cause), -1);
+		ASSERT_STR_CONTAINS(cause, bad[i]);
+		free(cause);
+		cause = NULL;
+	}
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+		if (feature_ref_parse(good[i][0], &r, &cause) != 0)
+			TEST_FAIL("%s", cause);
+		ASSERT_STR_EQ(r.url, good[i][1]);
+		feature_ref_clear(&r);
+	}
+}
+
 /* What the reference takes for a GitHub release Feature when it cannot
  * fetch it from a registry. */
 TEST(github_release_form)
