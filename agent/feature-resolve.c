@@ -222,17 +222,26 @@ feature_resolve_aliases(
 static int
 feature_resolve_names(const struct feature *f, const struct feature_ref *ref)
 {
-	size_t nslen;
+	/* The namespaces as written (the keys') and, for the entry, as
+	 * fetched (a devcontainers-contrib one is devcontainers-extra): the
+	 * reference matches the entry's ids under the latter against the
+	 * Feature's key. */
+	size_t keyns = (size_t)(strrchr(f->key, '/') - f->key);
+	size_t refns = (size_t)(strrchr(ref->resource, '/') - ref->resource);
+	size_t reglen = strlen(ref->registry);
+	size_t pathns = strlen(ref->path) - strlen(ref->name) - 1;
+	int same_ns;
 
 	if (f->ref == NULL || f->ref->kind != FEATURE_REF_OCI)
 		return 0;
 	if (strcmp(f->key, ref->resource) == 0)
 		return 2;
-	nslen = strlen(f->oci_ns);
-	if (strncmp(ref->resource, f->oci_ns, nslen) != 0 || ref->resource[nslen] != '/')
-		return 0;
-	for (size_t i = 0; i < f->nids; i++) {
-		if (strcmp(ref->resource + nslen + 1, f->ids[i]) == 0)
+	same_ns = (keyns == refns && strncmp(f->key, ref->resource, keyns) == 0) ||
+	    (keyns == reglen + 1 + pathns &&
+		strncmp(f->key, ref->registry, reglen) == 0 && f->key[reglen] == '/' &&
+		strncmp(f->key + reglen + 1, ref->path, pathns) == 0);
+	for (size_t i = 0; same_ns && i < f->nids; i++) {
+		if (strcmp(ref->name, f->ids[i]) == 0)
 			return 1;
 	}
 	return 0;
