@@ -356,6 +356,9 @@ feature_ref_url_authority(const char *id, const char *rest, char **cause)
 	last = last == NULL ? h : last + 1;
 	if (*h == '\0')
 		rc = error_set(cause, "Feature '%s': tarball URL has no host", id);
+	else if (*h != '[' && strpbrk(h, ":[]") != NULL) /* (new URL() fails) */
+		rc =
+		    error_set(cause, "Feature '%s': tarball URL has an invalid host", id);
 	else if (strchr(h, '%') != NULL)
 		rc = error_set(cause,
 		    "Feature '%s': a percent-encoded host in a tarball URL is not "

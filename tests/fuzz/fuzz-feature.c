@@ -80,6 +80,13 @@ fuzz_feature_ref(const char *text)
 	if (feature_ref_parse(text, &ref, &cause) == 0) {
 		if (ref.resource == NULL || ref.url == NULL || ref.name == NULL)
 			abort();
+		/* a normalised URL is its own normal form */
+		if (ref.kind == FEATURE_REF_TARBALL) {
+			s = feature_ref_url_normalise(ref.url);
+			if (strcmp(s, ref.url) != 0)
+				abort();
+			free(s);
+		}
 		feature_ref_clear(&ref);
 	} else if (cause == NULL)
 		abort();

@@ -278,7 +278,8 @@ TEST(tarball_url_odd_authorities)
 		"http://127.00.0.1/devcontainer-feature-x.tgz",
 		"http://[0:0::1]/devcontainer-feature-x.tgz",
 		"http://[::ffff:1.2.3.4]/devcontainer-feature-x.tgz",
-		"http://[::1/devcontainer-feature-x.tgz" };
+		"http://[::1/devcontainer-feature-x.tgz",
+		"http://q@c:d:e[::ABC.DY:0080/devcontainer-feature-x.tgz" };
 	static const char *const good[][2] = {
 		{ "http://h:065535/devcontainer-feature-x.tgz",
 		    "http://h:65535/devcontainer-feature-x.tgz" },
