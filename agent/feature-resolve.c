@@ -299,13 +299,13 @@ feature_resolve_same(
  * its ids (a legacyId) fails as in the reference: whether it matches is
  * the entry's metadata's to say. */
 static int
-feature_resolve_soft_oci(const struct feature_resolve_ctx *c, const char *id,
-    struct feature_after *out, char **cause)
+feature_resolve_soft_oci(const struct feature_resolve_ctx *c, const char *written,
+    const char *id, struct feature_after *out, char **cause)
 {
 	struct feature_ref ref;
 	struct feature_json *fj = NULL;
 	const struct feature *same = NULL;
-	char *folder = NULL, *path, *text = NULL, *why = NULL, *ns;
+	char *folder = NULL, *path, *text = NULL, *why = NULL, *ns, *said;
 	const char **ids;
 	size_t nids;
 	int unreachable = 0, named = 0;
@@ -322,6 +322,8 @@ feature_resolve_soft_oci(const struct feature_resolve_ctx *c, const char *id,
 		return 0;
 	}
 	if ((folder = feature_resolve_fetch(c, id, NULL, &unreachable, &why)) == NULL) {
+		/* (a short deprecated id: said as written too) */
+		said = written != id ? xasprintf("'%s': ", written) : xstrdup("");
 		for (size_t i = 0; i < c->fs->n && named < 2; i++) {
 			int n = feature_resolve_names(&c->fs->v[i], &ref);
 
@@ -330,22 +332,21 @@ feature_resolve_soft_oci(const struct feature_resolve_ctx *c, const char *id,
 				same = &c->fs->v[i];
 			}
 		}
-		if (unreachable && named == 2) {
-			log_warn("%s; taken for Feature '%s' (the same registry/path), "
-				 "with its ids: the entry's tag could not be read",
-			    why, same->id);
-			free(why);
-			out->key = xstrdup(ref.resource);
-			feature_resolve_aliases(out, same->oci_ns, same->ids, same->nids);
-			feature_ref_clear(&ref);
-			return 0;
-		}
 		feature_ref_clear(&ref);
-		if (unreachable && !named) {
+		if (unreachable && named == 2) {
+			log_warn("%s%s; taken for Feature '%s' (the same registry/path), "
+				 "with its ids: the entry's tag could not be read",
+			    said, why, same->id);
+			out->key = xstrdup(same->key);
+			feature_resolve_aliases(out, same->oci_ns, same->ids, same->nids);
+		} else if (unreachable && !named)
 			log_warn(
-			    "%s; ignored: it names no Feature of this configuration, "
-			    "so it orders nothing here (the reference CLI would fail)",
-			    why);
+			    "%s%s; ignored: it names no Feature of this "
+			    "configuration, so it orders nothing here (the reference "
+			    "CLI would fail)",
+			    said, why);
+		free(said);
+		if (unreachable && named != 1) {
 			free(why);
 			return 0;
 		}
@@ -400,7 +401,7 @@ feature_resolve_soft_key(const struct feature_resolve_ctx *c, const char *id,
 	memset(out, 0, sizeof *out);
 	/* The reference maps a short deprecated id here too. */
 	if ((compat = feature_ref_backcompat(id)) != NULL) {
-		rc = feature_resolve_soft_oci(c, compat, out, cause);
+		rc = feature_resolve_soft_oci(c, id, compat, out, cause);
 		free(compat);
 		return rc;
 	}
@@ -423,7 +424,7 @@ feature_resolve_soft_key(const struct feature_resolve_ctx *c, const char *id,
 		out->key = feature_resolve_key(c, id, cause);
 		return out->key == NULL ? -1 : 0;
 	}
-	return feature_resolve_soft_oci(c, id, out, cause);
+	return feature_resolve_soft_oci(c, id, id, out, cause);
 }
 
 /* Resolve installsAfter ids to keys; a missing local folder is nothing to

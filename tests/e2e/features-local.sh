@@ -157,7 +157,7 @@ rdev read-configuration --workspace-folder "$WS-after" --include-merged-configur
 check "unreachable installsAfter: the Features are ordered" \
 	sh -c "! grep -q 'cannot be honoured' '$TEST_TMP/after.out'"
 check "and the entry is said ignored, with the reason" \
-	sh -c "grep -F \"Feature 'ghcr.io/devcontainers/features/node:1': https://ghcr.io/v2/devcontainers/features/node/manifests/1: \" '$TEST_TMP/after.out' | grep -qF 'names no Feature of this configuration'"
+	sh -c "grep -F \"'node': Feature 'ghcr.io/devcontainers/features/node:1': https://ghcr.io/v2/devcontainers/features/node/manifests/1: \" '$TEST_TMP/after.out' | grep -qF 'names no Feature of this configuration'"
 mkdir -p "$WS-badafterout/.devcontainer"
 feature "$WS-badafterout/.devcontainer/a" a ', "installsAfter": ["../x"]' true
 bad afterout '{ "./a": {} }' 'Feature "./a": "installsAfter" "../x" cannot be honoured: '"$WS-badafterout/x is not inside"
