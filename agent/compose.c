@@ -251,6 +251,31 @@ compose_check_owners(struct compose *c, char **cause)
 	return rc;
 }
 
+/* Is every container of the project (list, compose_list_project()'s) this
+ * workspace's (owner_list_other_folder())? The project's name is the
+ * folder's: another folder of the same name (/x/app, /y/app) makes the same
+ * one, and its dev container is neither taken (the user would work in the
+ * other folder's environment) nor recreated. 0, or -1 with *cause. */
+static int
+compose_check_workspace(struct compose *c, const cJSON *list, char **cause)
+{
+	const char *folder = config_get_local_folder(c->cfg), *other;
+	char *dir = xstrdup(c->files[0]), *slash = strrchr(dir, '/');
+
+	if (slash != NULL)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	other = owner_list_other_folder(list, folder, dir);
+	free(dir);
+	if (other == NULL)
+		return 0;
+	return error_set(cause,
+	    "Compose project %s is another workspace's: %s (a folder of the same "
+	    "name gives the same project name); give this one another name (a "
+	    "top-level `name:` in its compose file, COMPOSE_PROJECT_NAME in the folder's "
+	    ".env, or rename the folder), or `rdev down` the other",
+	    c->project, *other != '\0' ? other : "a folder its containers do not name");
+}
+
 /* Append runServices (+ the service when missing) to a, as the reference. */
 static void
 compose_argv_services(const struct compose *c, struct compose_argv *a)
@@ -726,6 +751,7 @@ compose_up(const struct config *cfg, struct docker *d, const char *config_hash,
 	 * the one listing the service's container is then found in. */
 	if (compose_list_project(&c, &list, cause) != 0 ||
 	    owner_check_list(list, cause) != 0 ||
+	    compose_check_workspace(&c, list, cause) != 0 ||
 	    compose_find_container(&c, list, &found, cause) != 0)
 		goto out;
 	/* Removed by compose_start once the new container's images are built. */

@@ -140,6 +140,30 @@ owner_check_list(const cJSON *list, char **cause)
 	return 0;
 }
 
+const char *
+owner_list_other_folder(const cJSON *list, const char *folder, const char *project_dir)
+{
+	const cJSON *e, *labels;
+	const char *f, *dir;
+	size_t n = folder != NULL ? strlen(folder) : 0;
+
+	cJSON_ArrayForEach(e, list) {
+		labels = cJSON_GetObjectItemCaseSensitive(e, "Labels");
+		if (*(f = owner_label(labels, "devcontainer.local_folder")) != '\0') {
+			if (folder == NULL || strcmp(f, folder) != 0)
+				return f;
+			continue;
+		}
+		dir = owner_label(labels, OWNER_COMPOSE_DIR_LABEL);
+		if (project_dir != NULL && strcmp(dir, project_dir) == 0)
+			continue;
+		if (folder == NULL || strncmp(dir, folder, n) != 0 ||
+		    (dir[n] != '\0' && dir[n] != '/'))
+			return dir;
+	}
+	return NULL;
+}
+
 char *
 owner_client_default(void)
 {

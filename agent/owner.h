@@ -41,6 +41,18 @@ int owner_check(const cJSON *inspect, char **cause);
  * "... has no owner labels (...), and its Compose project directory DIR is
  * not yours (ME) or cannot be read: ..."). */
 int owner_check_list(const cJSON *list, char **cause);
+/* The folder of the first container of list (a Compose project's,
+ * docker_container_list()'s) that is not workspace folder's, or NULL when all
+ * are: a dev container by its devcontainer.local_folder, which must be
+ * folder; another service (no such label) by its Compose project directory,
+ * which must be in folder or be project_dir (the directory of the first
+ * compose file, or NULL). "" for a container that names no folder; every
+ * container is another's when folder is NULL. A project's name is its
+ * folder's name: another folder of the same name (/x/app, /y/app:
+ * app_devcontainer) makes the same one, and its containers are not this
+ * workspace's to take, stop or remove. Borrowed from list. */
+const char *owner_list_other_folder(
+    const cJSON *list, const char *folder, const char *project_dir);
 /* Who is asking, for OWNER_CLIENT_LABEL when the request does not say:
  * this process's user@host. New string. */
 char *owner_client_default(void);

@@ -204,41 +204,10 @@ workspace_ids_free(char **ids)
 	xstrv_free(ids);
 }
 
-/* Is every container of list (a project's, docker_container_list()'s) this
- * workspace's, folder's? A dev container by its devcontainer.local_folder;
- * another service (no such label) by its Compose project directory, which
- * must be in the folder. The project's name is the folder's name: another
- * folder of the same name (/x/app, /y/app: app_devcontainer) makes the same
- * one, and its containers are not ours to stop or remove. */
-static int
-workspace_list_ours(const cJSON *list, const char *folder)
-{
-	const cJSON *c, *labels;
-	const char *f, *dir;
-	size_t n = folder != NULL ? strlen(folder) : 0;
-
-	if (folder == NULL)
-		return 0;
-	cJSON_ArrayForEach(c, list) {
-		labels = cJSON_GetObjectItemCaseSensitive(c, "Labels");
-		if ((f = workspace_json_string(labels, "devcontainer.local_folder")) !=
-		    NULL) {
-			if (strcmp(f, folder) != 0)
-				return 0;
-			continue;
-		}
-		dir = workspace_json_string(labels, OWNER_COMPOSE_DIR_LABEL);
-		if (dir == NULL || strncmp(dir, folder, n) != 0 ||
-		    (dir[n] != '\0' && dir[n] != '/'))
-			return 0;
-	}
-	return 1;
-}
-
 /* A Compose workspace without its dev container: the project its
  * configuration names, when containers of it are left (another service, a
  * dev container removed by hand) and all of them are this workspace's
- * (workspace_list_ours()), in ws->compose_project, so that stop and down
+ * (owner_list_other_folder()), in ws->compose_project, so that stop and down
  * reach them (and their owner check). A configuration that does not load or
  * name one leaves none: nothing to find. */
 static void
@@ -260,7 +229,8 @@ workspace_left_project(struct workspace *ws, struct docker *d)
 	labels[1] = NULL;
 	if (docker_container_list(d, labels, 1, &list, &why) == 0 &&
 	    cJSON_GetArraySize(list) > 0 &&
-	    workspace_list_ours(list, config_get_local_folder(ws->cfg))) {
+	    owner_list_other_folder(list, config_get_local_folder(ws->cfg), NULL) ==
+		NULL) {
 		ws->compose_project = project;
 		project = NULL;
 	}

@@ -45,8 +45,9 @@ rdev up "$ws" --json >"$TEST_TMP/up.json" 2>"$TEST_TMP/up.err" ||
 check_eq "up made the project's volume" "$(vols)" "${project}_data"
 # Another workspace whose folder has the same name: the same project name,
 # but neither its containers (its stop and down, finding no dev container of
-# its own, must not take this one's for what is left of its project) nor its
-# volumes (nothing recorded them as its own).
+# its own, must not take this one's for what is left of its project; its up
+# must neither return nor recreate this one's) nor its volumes (nothing
+# recorded them as its own).
 other=$TEST_TMP/other/$(basename "$ws")
 mkdir -p "$other"
 cp -r "$ws/.devcontainer" "$other/"
@@ -55,8 +56,14 @@ check_eq "stop of another workspace of the same project name stops nothing" \
 	"$(rdev stop "$other" --json 2>"$TEST_TMP/other-stop.err" | jq -c '[.stopped, .alreadyStopped]')" "[0,0]"
 check_eq "... down removes nothing" \
 	"$(rdev down "$other" --json 2>"$TEST_TMP/other-down.err" | jq -r .removed)" 0
+check_eq "... up is refused (it would work in this one's container)" \
+	"$(rdev up "$other" --json >"$TEST_TMP/other-up.json" 2>"$TEST_TMP/other-up.err"; echo $?)" 1
+check "... naming the project and the folder it is" grep -qF \
+	"Compose project $project is another workspace's: $ws (" "$TEST_TMP/other-up.err"
 check_eq "... and this workspace's container runs on" \
 	"$(docker inspect -f '{{.State.Running}}' "$app" 2>&1)" true
+check_eq "... the project's only one" \
+	"$(docker ps -aq --no-trunc --filter "label=com.docker.compose.project=$project")" "$app"
 rdev down "$ws" >/dev/null 2>&1
 check_eq "a plain down keeps it" "$(vols)" "${project}_data"
 rdev down "$other" --volumes --json >"$TEST_TMP/other.json" 2>"$TEST_TMP/other.err"
