@@ -4,6 +4,7 @@
 
 #include "agent-cmds.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -247,6 +248,23 @@ agent_op_outcome(const char *key, int n)
 	cJSON_AddStringToObject(o, "outcome", "success");
 	cJSON_AddNumberToObject(o, key, n);
 	return o;
+}
+
+/* Add a warning (fmt, ...) to result's "warnings". */
+void
+agent_op_warning(cJSON *result, const char *fmt, ...)
+{
+	cJSON *warnings = cJSON_GetObjectItemCaseSensitive(result, "warnings");
+	va_list ap;
+	char *text;
+
+	va_start(ap, fmt);
+	text = xvasprintf(fmt, ap);
+	va_end(ap);
+	if (warnings == NULL)
+		warnings = cJSON_AddArrayToObject(result, "warnings");
+	cJSON_AddItemToArray(warnings, cJSON_CreateString(text));
+	free(text);
 }
 
 void

@@ -153,6 +153,9 @@ char *agent_up_command_words(
 char *agent_logs_follow_command(const char *up_cmd);
 /* {"outcome":"success", key: n}. */
 cJSON *agent_op_outcome(const char *key, int n);
+/* Add a warning (fmt, ...) to result's "warnings". */
+void agent_op_warning(cJSON *result, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* Add to result's "warnings" that the configuration could not be read
  * (config_error: its message) and the container was found by its labels;
  * also (may be NULL): what was left undone for that. */

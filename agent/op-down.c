@@ -9,7 +9,6 @@
  * warning says what only the container knew and so was not looked for. */
 #include "agent-ops.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -305,23 +304,6 @@ op_down_recorded(const char *kind, const char *name, const char *folder)
 	return same;
 }
 
-/* Add a warning (fmt, ...) to result's "warnings". */
-static void __attribute__((format(printf, 2, 3)))
-op_down_warning(cJSON *result, const char *fmt, ...)
-{
-	cJSON *warnings = cJSON_GetObjectItemCaseSensitive(result, "warnings");
-	va_list ap;
-	char *text;
-
-	va_start(ap, fmt);
-	text = xvasprintf(fmt, ap);
-	va_end(ap);
-	if (warnings == NULL)
-		warnings = cJSON_AddArrayToObject(result, "warnings");
-	cJSON_AddItemToArray(warnings, cJSON_CreateString(text));
-	free(text);
-}
-
 /* The devcontainerId of ws's configuration (the key of its down-left
  * record), or NULL when it does not load. New string. */
 static char *
@@ -372,7 +354,7 @@ op_down_left_unknown(const struct workspace *ws)
 static void
 op_down_unknown_warning(cJSON *result)
 {
-	op_down_warning(result, "%s",
+	agent_op_warning(result, "%s",
 	    "no dev container: only the named volumes of devcontainer.json's "
 	    "mounts (and a Compose project's volumes) were looked for; those "
 	    "of Features' or the image's mounts and anonymous volumes are "
@@ -384,8 +366,7 @@ op_down_run(const struct agent_op_req *r, cJSON **result, char **cause)
 {
 	struct workspace ws;
 	struct docker *d = docker_new(NULL);
-	char **ids = NULL, *config_error = NULL, *why = NULL, *project = NULL,
-	     *key = NULL;
+	char **ids = NULL, *config_error = NULL, *project = NULL, *key = NULL;
 	const char *folder;
 	char *path;
 	cJSON *names = NULL, *removed, *kept, *out = NULL;
@@ -416,6 +397,12 @@ op_down_run(const struct agent_op_req *r, cJSON **result, char **cause)
 		lifecycle_bg_removed(*id);
 	}
 	out = agent_op_outcome("removed", n);
+	if (ws.left_error != NULL)
+		agent_op_warning(out,
+		    "what is left of the Compose project (another service, a "
+		    "dev container removed by hand; its networks%s) was not "
+		    "looked for: %s",
+		    volumes ? ", volumes" : "", ws.left_error);
 	removed = volumes ? cJSON_AddArrayToObject(out, "removedVolumes") : NULL;
 	kept = volumes ? cJSON_AddArrayToObject(out, "keptVolumes") : NULL;
 	/* A Compose project whose containers a plain down of this workspace
@@ -423,15 +410,11 @@ op_down_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	 * gives it; only when that down recorded them as this workspace's:
 	 * another workspace's project may have the same name (two folders
 	 * named app: app_devcontainer), and its volumes are not ours. */
-	if (volumes && ws.compose_project == NULL && ws.container == NULL &&
-	    ws.cfg != NULL && config_get_kind(ws.cfg) == CONFIG_KIND_COMPOSE) {
-		if (compose_project_name(ws.cfg, d, &project, &why) != 0) {
-			op_down_warning(out,
-			    "the Compose project's volumes were not looked for: %s", why);
-			free(why);
-		} else if (!op_down_recorded(
-			       "compose-down", project, config_get_local_folder(ws.cfg)))
-			op_down_warning(out,
+	if (volumes && ws.compose_project == NULL && ws.left_project != NULL) {
+		project = xstrdup(ws.left_project);
+		if (!op_down_recorded(
+			"compose-down", project, config_get_local_folder(ws.cfg)))
+			agent_op_warning(out,
 			    "the volumes of Compose project %s were kept: no plain "
 			    "down of this workspace left them (the project may be "
 			    "another workspace's of the same name; see `docker "

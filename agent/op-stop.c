@@ -36,6 +36,11 @@ op_stop_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	cJSON_AddNumberToObject(*result, "alreadyStopped", already);
 	if (config_error != NULL)
 		agent_op_config_warning(*result, config_error, NULL);
+	if (ws.left_error != NULL)
+		agent_op_warning(*result,
+		    "what is left of the Compose project (another service, a "
+		    "dev container removed by hand) was not looked for: %s",
+		    ws.left_error);
 	rc = 0;
 out:
 	free(config_error);

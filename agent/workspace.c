@@ -189,6 +189,8 @@ workspace_clear(struct workspace *ws)
 	config_free(ws->cfg);
 	cJSON_Delete(ws->container);
 	free(ws->compose_project);
+	free(ws->left_project);
+	free(ws->left_error);
 	memset(ws, 0, sizeof *ws);
 }
 
@@ -208,8 +210,10 @@ workspace_ids_free(char **ids)
  * configuration names, when containers of it are left (another service, a
  * dev container removed by hand) and all of them are this workspace's
  * (owner_list_other_folder()), in ws->compose_project, so that stop and down
- * reach them (and their owner check). A configuration that does not load or
- * name one leaves none: nothing to find. */
+ * reach them (and their owner check). A configuration that does not load
+ * leaves none: nothing to find; one whose project name cannot be had (`docker
+ * compose config` fails) neither, with why in ws->left_error; the name, when
+ * had, is kept in ws->left_project. */
 static void
 workspace_left_project(struct workspace *ws, struct docker *d)
 {
@@ -220,10 +224,9 @@ workspace_left_project(struct workspace *ws, struct docker *d)
 	if (ws->container != NULL || ws->compose_project != NULL || ws->cfg == NULL ||
 	    config_get_kind(ws->cfg) != CONFIG_KIND_COMPOSE)
 		return;
-	if (compose_project_name(ws->cfg, d, &project, &why) != 0) {
-		free(why);
+	if (compose_project_name(ws->cfg, d, &project, &ws->left_error) != 0)
 		return;
-	}
+	ws->left_project = xstrdup(project);
 	label = xasprintf(WORKSPACE_COMPOSE_PROJECT_LABEL "=%s", project);
 	labels[0] = label;
 	labels[1] = NULL;

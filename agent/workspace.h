@@ -17,6 +17,13 @@ struct workspace {
 	struct config *cfg;    /* NULL after workspace_open_tolerant()'s fallback */
 	cJSON *container;      /* inspect of the dev container; NULL if none */
 	char *compose_project; /* its Compose project, or NULL */
+	/* Without the dev container (workspace_all_containers()), for a
+	 * Compose configuration: the project name it gives, whether what is
+	 * left of that project was taken as this workspace's or not; or why it
+	 * could not be had (`docker compose config` failed: a broken compose
+	 * file, no Compose), for a warning. NULL when not looked for. */
+	char *left_project;
+	char *left_error;
 };
 
 /* Load the configuration of folder (config_file: --config or NULL) and find
@@ -59,7 +66,8 @@ const char *workspace_container_id(const struct workspace *ws);
  * its project; a Compose workspace without its dev container, the containers
  * left of the project its configuration names (found by the project's label,
  * when each is this workspace's, not another folder's of the same name;
- * ws->compose_project is set to it then). New NULL-terminated array (free each
+ * ws->compose_project is set to it then; ws->left_project or ws->left_error
+ * are set whenever the name was looked for). New NULL-terminated array (free each
  * and the array); empty when there is none. -1 with owner_check()'s *cause
  * when one of the project's is another user's (owner_check_list()). */
 int workspace_all_containers(

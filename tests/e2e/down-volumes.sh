@@ -93,6 +93,21 @@ check "... and no warning of volumes only the container knew (it had none)" \
 rdev down "$ws" --volumes >/dev/null 2>"$TEST_TMP/down2.err"
 check "down --volumes again: nothing to remove" \
 	grep -qx "rdev: no dev container for $ws; nothing to remove" "$TEST_TMP/down2.err"
+# A compose file `docker compose config` refuses: the project's name cannot
+# be had, so what is left of it is not looked for, and stop and down say so
+# (not only "nothing to do").
+broken=$TEST_TMP/broken-$$
+mkdir -p "$broken/.devcontainer"
+cp "$ws/.devcontainer/devcontainer.json" "$broken/.devcontainer/"
+printf 'services:\n  app:\n    image: [not, a, string]\n' >"$broken/.devcontainer/docker-compose.yml"
+rdev stop "$broken" --json >/dev/null 2>"$TEST_TMP/broken-stop.err"
+check "stop with a compose file Compose refuses warns that the project was not looked for" \
+	grep -q "^rdev: stop: warning: what is left of the Compose project .* was not looked for: " \
+	"$TEST_TMP/broken-stop.err"
+rdev down "$broken" --volumes --json >/dev/null 2>"$TEST_TMP/broken-down.err"
+check "... down --volumes too, once" test "$(grep -c "was not looked for: " "$TEST_TMP/broken-down.err")" = 1
+check "... naming its volumes" grep -q "^rdev: down: warning: what is left of the Compose project .*, volumes) was not looked for: " \
+	"$TEST_TMP/broken-down.err"
 # A plain down's record of the project goes with a down --volumes that
 # finds the container (up again in between): none left to vouch later.
 rdev up "$ws" --json >/dev/null 2>"$TEST_TMP/up3.err" ||
