@@ -89,3 +89,36 @@ TEST(owner_check_dev_container)
 	free(text);
 	ASSERT_INT_EQ(owner_check(NULL, &cause), 0);
 }
+
+/* Whose workspace each container of a project is: a dev container by its
+ * devcontainer.local_folder, another service by its Compose project
+ * directory (in the folder, or the first compose file's, outside it). */
+TEST(owner_list_other_folder_of_project)
+{
+	cJSON *list = test_json(
+	    "[{\"Id\":\"c1\",\"Labels\":{\"devcontainer.local_folder\":\"/x/app\"}},"
+	    "{\"Id\":\"c2\",\"Labels\":{"
+	    "\"com.docker.compose.project.working_dir\":\"/x/app/.devcontainer\"}}]");
+	cJSON *svc = test_json("[{\"Id\":\"c2\",\"Labels\":{"
+			       "\"com.docker.compose.project.working_dir\":"
+			       "\"/x/app/.devcontainer\"}}]");
+	cJSON *outside =
+	    test_json("[{\"Id\":\"c2\",\"Labels\":{"
+		      "\"com.docker.compose.project.working_dir\":\"/x\"}}]");
+	cJSON *bare = test_json("[{\"Id\":\"c3\",\"Labels\":{}}]");
+
+	ASSERT_NULL(owner_list_other_folder(list, "/x/app", NULL));
+	ASSERT_STR_EQ(owner_list_other_folder(list, "/y/app", NULL), "/x/app");
+	ASSERT_NULL(owner_list_other_folder(svc, "/x/app", NULL));
+	/* (a folder whose name is a prefix of the directory's is not it) */
+	ASSERT_STR_EQ(
+	    owner_list_other_folder(svc, "/x/ap", NULL), "/x/app/.devcontainer");
+	ASSERT_STR_EQ(owner_list_other_folder(outside, "/x/app", NULL), "/x");
+	ASSERT_NULL(owner_list_other_folder(outside, "/x/app", "/x"));
+	ASSERT_STR_EQ(owner_list_other_folder(bare, "/x/app", "/x"), "");
+	ASSERT_STR_EQ(owner_list_other_folder(list, NULL, NULL), "/x/app");
+	cJSON_Delete(list);
+	cJSON_Delete(svc);
+	cJSON_Delete(outside);
+	cJSON_Delete(bare);
+}
