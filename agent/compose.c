@@ -237,20 +237,6 @@ compose_find_container(struct compose *c, const cJSON *list, cJSON **found, char
 	return 0;
 }
 
-/* Is every container of the project (any service, one-off or not) this
- * user's (owner_check_list())? 0, or -1 with *cause. */
-static int
-compose_check_owners(struct compose *c, char **cause)
-{
-	cJSON *list;
-	int rc;
-
-	if ((rc = compose_list_project(c, &list, cause)) == 0)
-		rc = owner_check_list(list, cause);
-	cJSON_Delete(list);
-	return rc;
-}
-
 /* Is every container of the project (list, compose_list_project()'s) this
  * workspace's (owner_list_other_folder())? The project's name is the
  * folder's: another folder of the same name (/x/app, /y/app) makes the same
@@ -274,6 +260,24 @@ compose_check_workspace(struct compose *c, const cJSON *list, char **cause)
 	    "top-level `name:` in its compose file, COMPOSE_PROJECT_NAME in the folder's "
 	    ".env, or rename the folder), or `rdev down` the other",
 	    c->project, *other != '\0' ? other : "a folder its containers do not name");
+}
+
+/* Is every container of the project (any service, one-off or not) this
+ * user's (owner_check_list()) and this workspace's
+ * (compose_check_workspace())? 0, or -1 with *cause. */
+static int
+compose_check_owners(struct compose *c, char **cause)
+{
+	cJSON *list;
+	int rc;
+
+	if ((rc = compose_list_project(c, &list, cause)) == 0)
+		rc = owner_check_list(list, cause) != 0 ||
+			compose_check_workspace(c, list, cause) != 0
+		    ? -1
+		    : 0;
+	cJSON_Delete(list);
+	return rc;
 }
 
 /* Append runServices (+ the service when missing) to a, as the reference. */
@@ -557,10 +561,10 @@ compose_start(struct compose *c, const char *config_hash, int have_container,
 	if (c->opts->policy != NULL &&
 	    admission_enter(c->opts->policy, c->d, merged, &admitted, cause) != 0)
 		goto out;
-	/* Again, the build (minutes, maybe) done: another user's up of the
-	 * same project name may have made its containers meanwhile, which this
-	 * `up` would recreate as ours (with a host policy, under the host-wide
-	 * lock every agent takes here). */
+	/* Again, the build (minutes, maybe) done: another user's (or
+	 * workspace's) up of the same project name may have made its
+	 * containers meanwhile, which this `up` would recreate as ours (with a host
+	 * policy, under the host-wide lock every agent takes here). */
 	if (compose_check_owners(c, cause) != 0)
 		goto out;
 	progress_line(
