@@ -14,6 +14,7 @@
 #include <libssh/libssh.h>
 
 #include "ssh-config.h"
+#include "ssh-proxy-command.h"
 #include "ssh-session.h"
 
 struct rdev_ssh {
@@ -37,16 +38,9 @@ struct rdev_ssh {
 	 * pages are never made resident */
 	char *window_scratch;
 	uint32_t window_scratch_len;
-	/* The ProxyCommand we run ourselves (rdev_ssh_proxy_start: in its own
-	 * process group, so that an abort ends it and what it started; libssh
-	 * would wait for it to end), or 0 */
-	pid_t proxy_pid;
-	/* Our end of its socket pair, given to libssh (SSH_OPTIONS_FD), which
-	 * does not close it at a disconnect: rdev_ssh_proxy_close does, when
-	 * still open (libssh closes it on a socket error). -1: none. */
-	int proxy_fd;
-	dev_t proxy_dev;
-	ino_t proxy_ino;
+	/* The ProxyCommand we run ourselves (ssh-proxy-command.h; its socket
+	 * is given to libssh), or none */
+	struct ssh_proxy_command proxy;
 	struct rdev_ssh_abort *abort; /* the connect's (borrowed), or NULL */
 };
 

@@ -3,11 +3,7 @@
  * command, keepalive (see ssh-session.h). */
 #include "ssh-session-internal.h"
 
-#include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -123,7 +119,7 @@ rdev_ssh_abort_publish(struct rdev_ssh *s)
 	pthread_mutex_lock(&a->lock);
 	if (a->fd < 0 && fd >= 0)
 		a->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-	a->pgid = s->proxy_pid;
+	a->pgid = s->proxy.pid;
 	if (a->aborted) {
 		if (a->fd >= 0)
 			shutdown(a->fd, SHUT_RDWR);
@@ -149,198 +145,25 @@ rdev_ssh_abort_unpublish(struct rdev_ssh *s)
 	pthread_mutex_unlock(&a->lock);
 }
 
-/* --- ProxyCommand ------------------------------------------------------- */
-
-/* cmd with libssh's escapes expanded (options.c's ssh_path_expand_escape,
- * which libssh does not export): %h host name, %p port, %r remote user, %u
- * local user, %l local host name, %d the ssh folder (~/.ssh: libssh's, not
- * OpenSSH's home), %%. The caller frees; NULL with *cause on another. */
-static char *
-rdev_ssh_proxy_expand(const char *cmd, const char *host, unsigned int port,
-    const char *user, const char *local_user, const char *home, char **cause)
-{
-	struct buf *b = buf_new();
-	char lhost[256], num[16], *out;
-	const char *v;
-
-	for (const char *p = cmd; *p != '\0'; p++) {
-		if (*p != '%') {
-			buf_append(b, p, 1);
-			continue;
-		}
-		switch (*++p) {
-		case 'h': v = host; break;
-		case 'r': v = user; break;
-		case 'u': v = local_user; break;
-		case 'p':
-			snprintf(num, sizeof num, "%u", port);
-			v = num;
-			break;
-		case 'l':
-			if (gethostname(lhost, sizeof lhost) != 0)
-				lhost[0] = '\0';
-			lhost[sizeof lhost - 1] = '\0';
-			v = lhost;
-			break;
-		case '%': v = "%"; break;
-		case 'd':
-			buf_append(b, home, strlen(home));
-			v = "/.ssh";
-			break;
-		default:
-			buf_free(b);
-			error_set(cause, "ProxyCommand %s: unknown escape %%%c", cmd,
-			    *p != '\0' ? *p : ' ');
-			return NULL;
-		}
-		buf_append(b, v, strlen(v));
-	}
-	buf_append(b, "", 1);
-	out = xstrdup((const char *)buf_data(b));
-	buf_free(b);
-	return out;
-}
-
-/* In a new child (async-signal-safe calls only): close every descriptor
- * from lo up. */
-static void
-rdev_ssh_close_from(int lo)
-{
-	struct rlimit rl;
-	int max = 65536;
-
-#ifdef SYS_close_range
-	if (syscall(SYS_close_range, (unsigned)lo, ~0u, 0u) == 0)
-		return;
-#endif
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-	    rl.rlim_cur < (rlim_t)max)
-		max = (int)rl.rlim_cur;
-	for (int fd = lo; fd < max; fd++)
-		close(fd);
-}
-
-/* Run the ProxyCommand ourselves, as libssh would ($SHELL, else bash, -c
- * "exec CMD", stderr to /dev/null, a socket pair for stdin and stdout), but
- * in a process group of its own: libssh's own SIGTERMs it at the session's
- * free and waits for it to end (a command that ignores SIGTERM held a
- * broker's stop for ever), and what it started outlived it. The session
- * takes our end as its socket. 0, or -1 with *cause. */
+/* Run s's ProxyCommand (ssh-proxy-command.h) and give libssh its socket:
+ * libssh runs none itself. 0, or -1 with *cause. */
 static int
 rdev_ssh_proxy_start(struct rdev_ssh *s, const char *cmd, const char *host,
     unsigned int port, const char *user, const char *local_user, char **cause)
 {
-	const char *shell = getenv("SHELL");
-	static const int dfl[] = { SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGCHLD,
-		SIGUSR1, SIGUSR2 };
-	sigset_t none;
-	char *expanded, *line, *argv[4];
-	struct stat st;
-	int sv[2], devnull;
-	pid_t pid;
+	struct ssh_proxy_escapes e = { .host = host,
+		.port = port,
+		.user = user,
+		.local_user = local_user,
+		.home = s->home };
+	int fd = ssh_proxy_command_start(&s->proxy, cmd, &e, cause);
 
-	expanded =
-	    rdev_ssh_proxy_expand(cmd, host, port, user, local_user, s->home, cause);
-	if (expanded == NULL)
-		return -1;
-	line = strncmp(expanded, "exec ", 5) == 0 ? xstrdup(expanded)
-						  : xasprintf("exec %s", expanded);
-	free(expanded);
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
-		free(line);
-		return error_set_errno(
-		    cause, errno, "%s: ProxyCommand: socketpair", s->prefix);
-	}
-	argv[0] = (char *)(shell != NULL && *shell != '\0' ? shell : "/bin/bash");
-	argv[1] = (char *)"-c";
-	argv[2] = line;
-	argv[3] = NULL;
-	devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	sigemptyset(&none);
-	pid = fork();
-	if (pid == 0) {
-		/* (only async-signal-safe calls: other threads run) */
-		setpgid(0, 0);
-		for (size_t i = 0; i < sizeof dfl / sizeof dfl[0]; i++)
-			signal(dfl[i], SIG_DFL);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		if (dup2(sv[1], 0) < 0 || dup2(sv[1], 1) < 0 ||
-		    (devnull >= 0 && dup2(devnull, 2) < 0))
-			_exit(127);
-		/* Nothing else of ours: not the other sessions' TCP sockets
-		 * (libssh makes them without FD_CLOEXEC; a long-lived command
-		 * held a closed session's connection open), nor what the broker
-		 * inherited */
-		rdev_ssh_close_from(3);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	if (pid > 0)
-		setpgid(pid, pid); /* (also here: no kill(-pid) before the child's) */
-	if (devnull >= 0)
-		close(devnull);
-	free(line);
-	close(sv[1]);
-	if (pid < 0) {
-		close(sv[0]);
-		return error_set_errno(cause, errno, "%s: ProxyCommand: fork", s->prefix);
-	}
-	s->proxy_pid = pid;
-	if (fstat(sv[0], &st) == 0) {
-		s->proxy_fd = sv[0];
-		s->proxy_dev = st.st_dev;
-		s->proxy_ino = st.st_ino;
-	}
-	ssh_options_set(s->ss, SSH_OPTIONS_FD, &sv[0]);
+	if (fd < 0)
+		return error_prefix(cause, "%s", s->prefix);
+	ssh_options_set(s->ss, SSH_OPTIONS_FD, &fd);
 	ssh_options_set(s->ss, SSH_OPTIONS_PROXYCOMMAND, "none");
 	rdev_ssh_abort_publish(s);
 	return 0;
-}
-
-/* libssh is done with the session (freed): close our end of the
- * ProxyCommand's socket pair if libssh left it open. It does at a
- * disconnect (a descriptor given with SSH_OPTIONS_FD is the caller's), and
- * every session through a ProxyCommand leaked one at its end. It closes it
- * on a socket error: then the number may be another's by now, hence the
- * check that it is still the same socket. */
-static void
-rdev_ssh_proxy_close(struct rdev_ssh *s)
-{
-	struct stat st;
-
-	if (s->proxy_fd < 0)
-		return;
-	if (fstat(s->proxy_fd, &st) == 0 && st.st_dev == s->proxy_dev &&
-	    st.st_ino == s->proxy_ino)
-		close(s->proxy_fd);
-	s->proxy_fd = -1;
-}
-
-/* The session's socket is closed: end its ProxyCommand. As libssh did, a
- * SIGTERM and a wait, but bounded (1 s, then SIGKILL); after an abort,
- * SIGKILL to its whole group at once. */
-static void
-rdev_ssh_proxy_end(struct rdev_ssh *s)
-{
-	pid_t pid = s->proxy_pid;
-	int status;
-
-	if (pid <= 0)
-		return;
-	s->proxy_pid = 0;
-	if (rdev_ssh_aborted(s))
-		kill(-pid, SIGKILL);
-	else {
-		kill(pid, SIGTERM);
-		for (int i = 0; i < 100; i++) {
-			if (waitpid(pid, &status, WNOHANG) == pid)
-				return;
-			usleep(10000);
-		}
-		kill(-pid, SIGKILL);
-	}
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
 }
 
 /* --- connect ------------------------------------------------------------ */
@@ -571,7 +394,7 @@ rdev_ssh_connect(const struct ssh_target_opts *o, char **cause)
 	local_user = xstrdup(pw != NULL ? pw->pw_name : "unknown");
 
 	s = xcalloc(1, sizeof *s);
-	s->proxy_fd = -1;
+	ssh_proxy_command_init(&s->proxy);
 	if ((s->report = o->report) != NULL)
 		memset(s->report, 0, sizeof *s->report);
 	s->home = xstrdup(home);
@@ -684,8 +507,9 @@ rdev_ssh_free(struct rdev_ssh *s)
 			ssh_disconnect(s->ss);
 		ssh_free(s->ss);
 	}
-	rdev_ssh_proxy_close(s);
-	rdev_ssh_proxy_end(s); /* (its socket closed with the session) */
+	ssh_proxy_command_close(&s->proxy);
+	/* (its socket closed with the session) */
+	ssh_proxy_command_end(&s->proxy, rdev_ssh_aborted(s));
 	ssh_config_host_clear(&s->cfg);
 	free(s->window_scratch);
 	free(s->label);

@@ -1,0 +1,205 @@
+/* ssh-proxy-command.c - an ssh config's ProxyCommand, run by the broker
+ * itself (see ssh-proxy-command.h). */
+#include "ssh-proxy-command.h"
+
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "error.h"
+#include "xmalloc.h"
+
+void
+ssh_proxy_command_init(struct ssh_proxy_command *p)
+{
+	memset(p, 0, sizeof *p);
+	p->fd = -1;
+}
+
+/* (libssh's options.c ssh_path_expand_escape, which it does not export) */
+char *
+ssh_proxy_command_expand(
+    const char *cmd, const struct ssh_proxy_escapes *e, char **cause)
+{
+	struct buf *b = buf_new();
+	char lhost[256], num[16], *out;
+	const char *v;
+
+	for (const char *p = cmd; *p != '\0'; p++) {
+		if (*p != '%') {
+			buf_append(b, p, 1);
+			continue;
+		}
+		switch (*++p) {
+		case 'h': v = e->host; break;
+		case 'r': v = e->user; break;
+		case 'u': v = e->local_user; break;
+		case 'p':
+			snprintf(num, sizeof num, "%u", e->port);
+			v = num;
+			break;
+		case 'l':
+			if (gethostname(lhost, sizeof lhost) != 0)
+				lhost[0] = '\0';
+			lhost[sizeof lhost - 1] = '\0';
+			v = lhost;
+			break;
+		case '%': v = "%"; break;
+		case 'd':
+			buf_append(b, e->home, strlen(e->home));
+			v = "/.ssh";
+			break;
+		default:
+			buf_free(b);
+			error_set(cause, "ProxyCommand %s: unknown escape %%%c", cmd,
+			    *p != '\0' ? *p : ' ');
+			return NULL;
+		}
+		buf_append(b, v, strlen(v));
+	}
+	buf_append(b, "", 1);
+	out = xstrdup((const char *)buf_data(b));
+	buf_free(b);
+	return out;
+}
+
+/* In a new child (async-signal-safe calls only): close every descriptor
+ * from lo up. */
+static void
+close_from(int lo)
+{
+	struct rlimit rl;
+	int max = 65536;
+
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, (unsigned)lo, ~0u, 0u) == 0)
+		return;
+#endif
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < (rlim_t)max)
+		max = (int)rl.rlim_cur;
+	for (int fd = lo; fd < max; fd++)
+		close(fd);
+}
+
+/* The child: its own process group, default signals, the socket pair's
+ * end as stdin and stdout, stderr to /dev/null (devnull, or -1), nothing
+ * else of ours; then argv. Never returns. */
+static void
+run_child(int end, int devnull, char *const argv[])
+{
+	static const int dfl[] = { SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGCHLD,
+		SIGUSR1, SIGUSR2 };
+	sigset_t none;
+
+	/* (only async-signal-safe calls: other threads run) */
+	setpgid(0, 0);
+	for (size_t i = 0; i < sizeof dfl / sizeof dfl[0]; i++)
+		signal(dfl[i], SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (dup2(end, 0) < 0 || dup2(end, 1) < 0 || (devnull >= 0 && dup2(devnull, 2) < 0))
+		_exit(127);
+	/* Nothing else of ours: not the other sessions' TCP sockets (libssh
+	 * makes them without FD_CLOEXEC; a long-lived command held a closed
+	 * session's connection open), nor what the broker inherited */
+	close_from(3);
+	execv(argv[0], argv);
+	_exit(127);
+}
+
+int
+ssh_proxy_command_start(struct ssh_proxy_command *p, const char *cmd,
+    const struct ssh_proxy_escapes *e, char **cause)
+{
+	const char *shell = getenv("SHELL");
+	char *expanded, *line, *argv[4];
+	struct stat st;
+	int sv[2], devnull;
+	pid_t pid;
+
+	expanded = ssh_proxy_command_expand(cmd, e, cause);
+	if (expanded == NULL)
+		return -1;
+	line = strncmp(expanded, "exec ", 5) == 0 ? xstrdup(expanded)
+						  : xasprintf("exec %s", expanded);
+	free(expanded);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+		free(line);
+		return error_set_errno(cause, errno, "ProxyCommand: socketpair");
+	}
+	argv[0] = (char *)(shell != NULL && *shell != '\0' ? shell : "/bin/bash");
+	argv[1] = (char *)"-c";
+	argv[2] = line;
+	argv[3] = NULL;
+	devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	pid = fork();
+	if (pid == 0)
+		run_child(sv[1], devnull, argv);
+	if (pid > 0)
+		setpgid(pid, pid); /* (also here: no kill(-pid) before the child's) */
+	if (devnull >= 0)
+		close(devnull);
+	free(line);
+	close(sv[1]);
+	if (pid < 0) {
+		close(sv[0]);
+		return error_set_errno(cause, errno, "ProxyCommand: fork");
+	}
+	p->pid = pid;
+	if (fstat(sv[0], &st) == 0) {
+		p->fd = sv[0];
+		p->dev = st.st_dev;
+		p->ino = st.st_ino;
+	}
+	return sv[0];
+}
+
+/* libssh closes the descriptor on a socket error: then the number may be
+ * another's by now, hence the check that it is still the same socket. */
+void
+ssh_proxy_command_close(struct ssh_proxy_command *p)
+{
+	struct stat st;
+
+	if (p->fd < 0)
+		return;
+	if (fstat(p->fd, &st) == 0 && st.st_dev == p->dev && st.st_ino == p->ino)
+		close(p->fd);
+	p->fd = -1;
+}
+
+void
+ssh_proxy_command_end(struct ssh_proxy_command *p, int kill_group)
+{
+	pid_t pid = p->pid;
+	int status;
+
+	if (pid <= 0)
+		return;
+	p->pid = 0;
+	if (kill_group)
+		kill(-pid, SIGKILL);
+	else {
+		kill(pid, SIGTERM);
+		for (int i = 0; i < 100; i++) {
+			if (waitpid(pid, &status, WNOHANG) == pid)
+				return;
+			usleep(10000);
+		}
+		kill(-pid, SIGKILL);
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+}

@@ -1,0 +1,60 @@
+/* ssh-proxy-command.h - an ssh config's ProxyCommand, run by the broker
+ * itself rather than by libssh.
+ *
+ * libssh SIGTERMs its ProxyCommand at the session's free and waits for it
+ * to end without limit (a command that ignores SIGTERM held a broker's stop
+ * for ever), and what the command started outlived it. Here the command
+ * runs as libssh would run it ($SHELL, else bash, -c "exec CMD", stderr to
+ * /dev/null, a socket pair for stdin and stdout) but in a process group of
+ * its own, with none of the broker's descriptors, and its end is bounded.
+ *
+ * Ownership: a struct ssh_proxy_command owns the child (until
+ * ssh_proxy_command_end reaps it) and our end of the socket pair (handed to
+ * libssh with SSH_OPTIONS_FD; libssh closes it only on a socket error, so
+ * ssh_proxy_command_close closes it after the session is freed, when it is
+ * still the same socket). */
+#ifndef RDEV_SSH_PROXY_COMMAND_H
+#define RDEV_SSH_PROXY_COMMAND_H
+
+#include <sys/types.h>
+
+/* What libssh's escapes expand to: %h host, %p port, %r remote user, %u
+ * local user, %l local host name, %d the ssh folder (home/.ssh: libssh's,
+ * not OpenSSH's home), %%. */
+struct ssh_proxy_escapes {
+	const char *host;
+	unsigned int port;
+	const char *user;
+	const char *local_user;
+	const char *home;
+};
+
+struct ssh_proxy_command {
+	pid_t pid; /* the command, or 0 */
+	int fd;	   /* our end of its socket pair, or -1 */
+	dev_t dev; /* (fd's, to tell it is still ours) */
+	ino_t ino;
+};
+
+void ssh_proxy_command_init(struct ssh_proxy_command *p);
+
+/* cmd with the escapes expanded; the caller frees. NULL with *cause on an
+ * escape libssh does not know. */
+char *ssh_proxy_command_expand(
+    const char *cmd, const struct ssh_proxy_escapes *e, char **cause);
+
+/* Start cmd (escapes expanded): our end of its socket pair, or -1 with
+ * *cause. */
+int ssh_proxy_command_start(struct ssh_proxy_command *p, const char *cmd,
+    const struct ssh_proxy_escapes *e, char **cause);
+
+/* libssh is done with the session (freed): close our end if libssh left it
+ * open. */
+void ssh_proxy_command_close(struct ssh_proxy_command *p);
+
+/* The session's socket is closed: end the command and reap it. As libssh
+ * did, a SIGTERM and a wait, but bounded (1 s, then SIGKILL to its group);
+ * kill_group: SIGKILL to its whole group at once (an abort). */
+void ssh_proxy_command_end(struct ssh_proxy_command *p, int kill_group);
+
+#endif
