@@ -29,8 +29,7 @@ ssh_proxy_command_init(struct ssh_proxy_command *p)
 
 /* (libssh's options.c ssh_path_expand_escape, which it does not export) */
 char *
-ssh_proxy_command_expand(
-    const char *cmd, const struct ssh_proxy_escapes *e, char **cause)
+ssh_proxy_command_expand(const char *cmd, const struct ssh_proxy_escapes *e, char **cause)
 {
 	struct buf *b = buf_new();
 	char lhost[256], num[16], *out;
@@ -109,7 +108,8 @@ run_child(int end, int devnull, char *const argv[])
 		signal(dfl[i], SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (dup2(end, 0) < 0 || dup2(end, 1) < 0 || (devnull >= 0 && dup2(devnull, 2) < 0))
+	if (dup2(end, 0) < 0 || dup2(end, 1) < 0 ||
+	    (devnull >= 0 && dup2(devnull, 2) < 0))
 		_exit(127);
 	/* Nothing else of ours: not the other sessions' TCP sockets (libssh
 	 * makes them without FD_CLOEXEC; a long-lived command held a closed
@@ -192,7 +192,7 @@ ssh_proxy_command_end(struct ssh_proxy_command *p, int kill_group)
 	if (kill_group)
 		kill(-pid, SIGKILL);
 	else {
-		kill(pid, SIGTERM);
+		kill(-pid, SIGTERM); /* (a pipeline's other members too) */
 		for (int i = 0; i < 100; i++) {
 			if (waitpid(pid, &status, WNOHANG) == pid)
 				return;

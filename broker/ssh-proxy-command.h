@@ -53,8 +53,9 @@ int ssh_proxy_command_start(struct ssh_proxy_command *p, const char *cmd,
 void ssh_proxy_command_close(struct ssh_proxy_command *p);
 
 /* The session's socket is closed: end the command and reap it. As libssh
- * did, a SIGTERM and a wait, but bounded (1 s, then SIGKILL to its group);
- * kill_group: SIGKILL to its whole group at once (an abort). */
+ * did, a SIGTERM (to its whole group) and a wait, but bounded (1 s, then
+ * SIGKILL); kill_group: SIGKILL to its whole group at once (an abort, a
+ * connect that failed). */
 void ssh_proxy_command_end(struct ssh_proxy_command *p, int kill_group);
 
 #endif

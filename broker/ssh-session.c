@@ -489,6 +489,8 @@ fail:
 	if (s->report != NULL && s->report->fail == SSH_FAIL_NONE)
 		s->report->fail = SSH_FAIL_OTHER;
 	rdev_ssh_abort_unpublish(s);
+	/* (nothing to wait for: the client hears of the failure at once) */
+	ssh_proxy_command_end(&s->proxy, 1);
 	free(local_user);
 	free(user);
 	free(hostname);
