@@ -237,6 +237,19 @@ compose_find_container(struct compose *c, const cJSON *list, cJSON **found, char
 	return 0;
 }
 
+/* The project's directory, as Compose labels its containers'
+ * (com.docker.compose.project.working_dir): the first compose file's.
+ * New string. */
+static char *
+compose_project_dir(const struct compose *c)
+{
+	char *dir = xstrdup(c->files[0]), *slash = strrchr(dir, '/');
+
+	if (slash != NULL)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	return dir;
+}
+
 /* Is every container of the project (list, compose_list_project()'s) this
  * workspace's (owner_list_other_folder())? The project's name is the
  * folder's: another folder of the same name (/x/app, /y/app) makes the same
@@ -246,10 +259,8 @@ static int
 compose_check_workspace(struct compose *c, const cJSON *list, char **cause)
 {
 	const char *folder = config_get_local_folder(c->cfg), *other;
-	char *dir = xstrdup(c->files[0]), *slash = strrchr(dir, '/');
+	char *dir = compose_project_dir(c);
 
-	if (slash != NULL)
-		*(slash == dir ? slash + 1 : slash) = '\0';
 	other = owner_list_other_folder(list, folder, dir);
 	free(dir);
 	if (other == NULL)
@@ -630,17 +641,21 @@ compose_open(struct compose *c, const struct config *cfg, struct docker *d,
 }
 
 int
-compose_project_name(
-    const struct config *cfg, struct docker *d, char **project, char **cause)
+compose_project_name(const struct config *cfg, struct docker *d, char **project,
+    char **project_dir, char **cause)
 {
 	static const struct up_opts quiet; /* (no progress: `config` only) */
 	struct compose c;
 	int rc = -1;
 
 	*project = NULL;
+	if (project_dir != NULL)
+		*project_dir = NULL;
 	if (compose_open(&c, cfg, d, NULL, &quiet, cause) == 0) {
 		*project = c.project;
 		c.project = NULL;
+		if (project_dir != NULL)
+			*project_dir = compose_project_dir(&c);
 		rc = 0;
 	}
 	compose_clear(&c);

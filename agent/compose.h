@@ -82,9 +82,11 @@ int compose_build_image(const struct config *cfg, struct docker *d,
     char **cause);
 
 /* The project name of cfg's Compose configuration, as compose_up() names
- * it, without a container (`compose config` only): *project (new string),
- * or -1 with *cause. For down --volumes after the container is gone. */
-int compose_project_name(
-    const struct config *cfg, struct docker *d, char **project, char **cause);
+ * it, without a container (`compose config` only): *project (new string)
+ * and, when project_dir is not NULL, its directory (the first compose
+ * file's, as Compose labels its containers; new string), or -1 with
+ * *cause. For stop and down after the container is gone. */
+int compose_project_name(const struct config *cfg, struct docker *d, char **project,
+    char **project_dir, char **cause);
 
 #endif

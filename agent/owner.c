@@ -140,25 +140,63 @@ owner_check_list(const cJSON *list, char **cause)
 	return 0;
 }
 
+/* Are a and b the same directory: the same string, or (another spelling: a
+ * symlink, a physical path vs $HOME's) the same file? */
+static int
+owner_same_dir(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	if (strcmp(a, b) == 0)
+		return 1;
+	return *a != '\0' && *b != '\0' && stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
+	    sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/* Is dir folder or in it (not a folder whose name has folder's as a
+ * prefix): as written, else with symlinks resolved (both must exist)? */
+static int
+owner_in_folder(const char *dir, const char *folder)
+{
+	char *rdir, *rfolder;
+	size_t n = strlen(folder);
+	int in;
+
+	if (strncmp(dir, folder, n) == 0 && (dir[n] == '\0' || dir[n] == '/'))
+		return 1;
+	if (*dir == '\0' || (rdir = realpath(dir, NULL)) == NULL)
+		return 0;
+	if ((rfolder = realpath(folder, NULL)) == NULL) {
+		free(rdir);
+		return 0;
+	}
+	n = strcmp(rfolder, "/") == 0 ? 0 : strlen(rfolder);
+	in = strncmp(rdir, rfolder, n) == 0 && (rdir[n] == '\0' || rdir[n] == '/');
+	free(rdir);
+	free(rfolder);
+	return in;
+}
+
 const char *
 owner_list_other_folder(const cJSON *list, const char *folder, const char *project_dir)
 {
 	const cJSON *e, *labels;
 	const char *f, *dir;
-	size_t n = folder != NULL ? strlen(folder) : 0;
 
 	cJSON_ArrayForEach(e, list) {
 		labels = cJSON_GetObjectItemCaseSensitive(e, "Labels");
-		if (*(f = owner_label(labels, "devcontainer.local_folder")) != '\0') {
-			if (folder == NULL || strcmp(f, folder) != 0)
+		f = owner_label(labels, "devcontainer.local_folder");
+		dir = owner_label(labels, OWNER_COMPOSE_DIR_LABEL);
+		/* (the same project directory: the same compose files, which
+		 * several workspaces' configurations may name on purpose) */
+		if (project_dir != NULL && owner_same_dir(dir, project_dir))
+			continue;
+		if (*f != '\0') {
+			if (folder == NULL || !owner_same_dir(f, folder))
 				return f;
 			continue;
 		}
-		dir = owner_label(labels, OWNER_COMPOSE_DIR_LABEL);
-		if (project_dir != NULL && strcmp(dir, project_dir) == 0)
-			continue;
-		if (folder == NULL || strncmp(dir, folder, n) != 0 ||
-		    (dir[n] != '\0' && dir[n] != '/'))
+		if (folder == NULL || !owner_in_folder(dir, folder))
 			return dir;
 	}
 	return NULL;

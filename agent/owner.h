@@ -43,10 +43,13 @@ int owner_check(const cJSON *inspect, char **cause);
 int owner_check_list(const cJSON *list, char **cause);
 /* The folder of the first container of list (a Compose project's,
  * docker_container_list()'s) that is not workspace folder's, or NULL when all
- * are: a dev container by its devcontainer.local_folder, which must be
- * folder; another service (no such label) by its Compose project directory,
- * which must be in folder or be project_dir (the directory of the first
- * compose file, or NULL). "" for a container that names no folder; every
+ * are: one whose Compose project directory is project_dir (the directory
+ * of the first compose file, or NULL: the same compose files, which several
+ * workspaces may name on purpose) is; else a dev container by its
+ * devcontainer.local_folder, which must be folder; another service (no such
+ * label) by its Compose project directory, which must be in folder. Paths
+ * are compared as written, then as the files they name (another spelling of
+ * the folder, a symlink, is it). "" for a container that names no folder; every
  * container is another's when folder is NULL. A project's name is its
  * folder's name: another folder of the same name (/x/app, /y/app:
  * app_devcontainer) makes the same one, and its containers are not this

@@ -217,14 +217,14 @@ workspace_ids_free(char **ids)
 static void
 workspace_left_project(struct workspace *ws, struct docker *d)
 {
-	char *project = NULL, *why = NULL, *label;
+	char *project = NULL, *dir = NULL, *why = NULL, *label;
 	const char *labels[2];
 	cJSON *list = NULL;
 
 	if (ws->container != NULL || ws->compose_project != NULL || ws->cfg == NULL ||
 	    config_get_kind(ws->cfg) != CONFIG_KIND_COMPOSE)
 		return;
-	if (compose_project_name(ws->cfg, d, &project, &ws->left_error) != 0)
+	if (compose_project_name(ws->cfg, d, &project, &dir, &ws->left_error) != 0)
 		return;
 	ws->left_project = xstrdup(project);
 	label = xasprintf(WORKSPACE_COMPOSE_PROJECT_LABEL "=%s", project);
@@ -232,7 +232,7 @@ workspace_left_project(struct workspace *ws, struct docker *d)
 	labels[1] = NULL;
 	if (docker_container_list(d, labels, 1, &list, &why) == 0 &&
 	    cJSON_GetArraySize(list) > 0 &&
-	    owner_list_other_folder(list, config_get_local_folder(ws->cfg), NULL) ==
+	    owner_list_other_folder(list, config_get_local_folder(ws->cfg), dir) ==
 		NULL) {
 		ws->compose_project = project;
 		project = NULL;
@@ -240,6 +240,7 @@ workspace_left_project(struct workspace *ws, struct docker *d)
 	free(why);
 	free(label);
 	free(project);
+	free(dir);
 	cJSON_Delete(list);
 }
 

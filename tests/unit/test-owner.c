@@ -122,3 +122,68 @@ TEST(owner_list_other_folder_of_project)
 	cJSON_Delete(outside);
 	cJSON_Delete(bare);
 }
+
+/* The same folder under another spelling (a symlink; `host:src/app`, made
+ * absolute from the agent's physical cwd, vs `host:~/src/app` from $HOME) is
+ * this workspace's: its own project is not refused as another's; and two
+ * workspaces whose configurations name the same compose file (the
+ * reference's "several dev containers, one docker-compose.yml": its project
+ * directory is ours) share its project. */
+TEST(owner_list_other_folder_same_folder)
+{
+	char dir[] = "/tmp/test-owner-XXXXXX";
+	char *real, *link, *dc, *json, *other;
+	cJSON *list;
+
+	ASSERT_NOT_NULL(mkdtemp(dir));
+	real = xasprintf("%s/x/app", dir);
+	dc = xasprintf("%s/x/app/.devcontainer", dir);
+	link = xasprintf("%s/app", dir);
+	other = xasprintf("%s/x", dir);
+	ASSERT_INT_EQ(mkdir(other, 0700), 0);
+	ASSERT_INT_EQ(mkdir(real, 0700), 0);
+	ASSERT_INT_EQ(mkdir(dc, 0700), 0);
+	ASSERT_INT_EQ(symlink(real, link), 0);
+	json =
+	    xasprintf("[{\"Id\":\"c1\",\"Labels\":{\"devcontainer.local_folder\":\"%s\","
+		      "\"com.docker.compose.project.working_dir\":\"%s\"}},"
+		      "{\"Id\":\"c2\",\"Labels\":{"
+		      "\"com.docker.compose.project.working_dir\":\"%s\"}}]",
+		real, dc, dc);
+	list = test_json(json);
+	free(json);
+	/* (up via the link: the first compose file's directory is the
+	 * link's .devcontainer; stop/down: none) */
+	json = xasprintf("%s/.devcontainer", link);
+	ASSERT_NULL(owner_list_other_folder(list, link, json));
+	ASSERT_NULL(owner_list_other_folder(list, link, NULL));
+	free(json);
+	cJSON_Delete(list);
+
+	/* /x/front and /x/back, each with ../../docker-compose.yml: project
+	 * directory /x (other here), service front or back */
+	json = xasprintf(
+	    "[{\"Id\":\"c1\",\"Labels\":{\"devcontainer.local_folder\":\"%s/front\","
+	    "\"com.docker.compose.project.working_dir\":\"%s\"}},"
+	    "{\"Id\":\"c2\",\"Labels\":{"
+	    "\"com.docker.compose.project.working_dir\":\"%s\"}}]",
+	    other, other, other);
+	list = test_json(json);
+	free(json);
+	json = xasprintf("%s/back", other);
+	ASSERT_NULL(owner_list_other_folder(list, json, other));
+	/* (a folder of the same name elsewhere is still another's) */
+	ASSERT_STR_CONTAINS(owner_list_other_folder(list, "/y/back", "/y"), "/x/front");
+	free(json);
+	cJSON_Delete(list);
+
+	ASSERT_INT_EQ(unlink(link), 0);
+	ASSERT_INT_EQ(rmdir(dc), 0);
+	ASSERT_INT_EQ(rmdir(real), 0);
+	ASSERT_INT_EQ(rmdir(other), 0);
+	ASSERT_INT_EQ(rmdir(dir), 0);
+	free(real);
+	free(dc);
+	free(link);
+	free(other);
+}
