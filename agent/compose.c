@@ -261,16 +261,30 @@ compose_check_workspace(struct compose *c, const cJSON *list, char **cause)
 	const char *folder = config_get_local_folder(c->cfg), *other;
 	char *dir = compose_project_dir(c);
 
+	struct stat st;
+
 	other = owner_list_other_folder(list, folder, dir);
 	free(dir);
 	if (other == NULL)
 		return 0;
+	/* (a folder gone, moved or deleted: no `rdev down` of it finds what
+	 * is left when that is not its dev container) */
+	if (*other == '\0' || stat(other, &st) != 0)
+		return error_set(cause,
+		    "Compose project %s is another workspace's: %s (a folder of the "
+		    "same name gives the same project name); give this one another "
+		    "name (a top-level `name:` in its compose file, COMPOSE_PROJECT_NAME "
+		    "in the folder's .env, or rename the folder), or remove what is "
+		    "left of the other (`docker compose -p %s down`)",
+		    c->project,
+		    *other != '\0' ? other : "a folder its containers do not name",
+		    c->project);
 	return error_set(cause,
 	    "Compose project %s is another workspace's: %s (a folder of the same "
 	    "name gives the same project name); give this one another name (a "
 	    "top-level `name:` in its compose file, COMPOSE_PROJECT_NAME in the folder's "
 	    ".env, or rename the folder), or `rdev down` the other",
-	    c->project, *other != '\0' ? other : "a folder its containers do not name");
+	    c->project, other);
 }
 
 /* Is every container of the project (any service, one-off or not) this
