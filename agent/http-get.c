@@ -94,7 +94,9 @@ http_curl_load(struct http_curl *c, char **cause)
 
 	if (lib == NULL)
 		return error_set(cause,
-		    "cannot load libcurl (needed to download Features): %s", dlerror());
+		    "libcurl is missing (cannot load libcurl.so.4, needed to download "
+		    "Features): %s",
+		    dlerror());
 #define HTTP_CURL_SYM(field, name) \
 	if (missing == NULL && (*(void **)&c->field = dlsym(lib, name)) == NULL) \
 		missing = name;
@@ -127,8 +129,12 @@ http_request(const char *url, const char *const *headers, int head, const char *
 	CURL *h;
 
 	memset(resp, 0, sizeof *resp);
-	if (http_curl_load(&curl, cause) != 0)
-		return error_prefix(cause, "%s", url);
+	/* -2: no transport error (the registry was not tried), so the entry
+	 * is not taken for one whose registry could not be reached. */
+	if (http_curl_load(&curl, cause) != 0) {
+		error_prefix(cause, "%s", url);
+		return -2;
+	}
 	resp->body = buf_new();
 	if ((h = curl.easy_init()) == NULL)
 		fatal("curl_easy_init failed");

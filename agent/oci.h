@@ -25,7 +25,8 @@ struct http_response {
  * bytes fails. 0 with *resp filled (any status), -1 with *cause for
  * transport errors ("cannot connect to localhost:5000: ...": the server
  * could not be reached or the exchange broke), or -2 with *cause for a body
- * over max (an answer, too large). Free *resp with http_response_clear. */
+ * over max (an answer, too large) or when libcurl cannot be loaded (the
+ * server was not tried). Free *resp with http_response_clear. */
 int http_get(const char *url, const char *const *headers, int head, size_t max,
     struct http_response *resp, char **cause);
 /* POST form (application/x-www-form-urlencoded, encoded by the caller; not
