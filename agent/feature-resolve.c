@@ -30,6 +30,18 @@ struct feature_resolve_ctx {
 	char *config_dir;
 	char *devcontainer_dir; /* <workspace>/.devcontainer: local ones' home */
 	cJSON *lock;		/* devcontainer-lock.json's tree, or NULL when none */
+	/* installsAfter/override entries resolved this run, by id as written
+	 * (each is fetched, and warned about, once per up: official
+	 * Features name the same ones), and the registries found unreachable
+	 * this run (a later entry on one is not tried: each try would cost
+	 * a full timeout). */
+	struct feature_resolve_memo {
+		char *id;
+		struct feature_after out;
+	} * memo;
+	size_t nmemo;
+	char **down;
+	size_t ndown;
 };
 
 static int
@@ -204,6 +216,28 @@ feature_resolve_after_clear(struct feature_after *a)
 	memset(a, 0, sizeof *a);
 }
 
+/* *to: a copy of *from. */
+static void
+feature_resolve_after_copy(struct feature_after *to, const struct feature_after *from)
+{
+	memset(to, 0, sizeof *to);
+	to->key = from->key != NULL ? xstrdup(from->key) : NULL;
+	to->aliases = xcalloc(from->naliases + 1, sizeof *to->aliases);
+	for (size_t i = 0; i < from->naliases; i++)
+		to->aliases[to->naliases++] = xstrdup(from->aliases[i]);
+}
+
+/* Whether registry was found unreachable this run. */
+static int
+feature_resolve_is_down(const struct feature_resolve_ctx *c, const char *registry)
+{
+	for (size_t i = 0; i < c->ndown; i++) {
+		if (strcmp(c->down[i], registry) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /* out's aliases: ids (n of them) as "<ns>/<id>", ns "registry/namespace". */
 static void
 feature_resolve_aliases(
@@ -299,7 +333,7 @@ feature_resolve_same(
  * its ids (a legacyId) fails as in the reference: whether it matches is
  * the entry's metadata's to say. */
 static int
-feature_resolve_soft_oci(const struct feature_resolve_ctx *c, const char *written,
+feature_resolve_soft_oci(struct feature_resolve_ctx *c, const char *written,
     const char *id, struct feature_after *out, char **cause)
 {
 	struct feature_ref ref;
@@ -321,7 +355,17 @@ feature_resolve_soft_oci(const struct feature_resolve_ctx *c, const char *writte
 		feature_ref_clear(&ref);
 		return 0;
 	}
-	if ((folder = feature_resolve_fetch(c, id, NULL, &unreachable, &why)) == NULL) {
+	if (ref.kind == FEATURE_REF_OCI && feature_resolve_is_down(c, ref.registry)) {
+		unreachable = 1;
+		why = xasprintf("Feature '%s': registry %s could not be reached (above)",
+		    id, ref.registry);
+	} else if ((folder = feature_resolve_fetch(c, id, NULL, &unreachable, &why)) ==
+		NULL &&
+	    unreachable && ref.kind == FEATURE_REF_OCI) {
+		c->down = xreallocarray(c->down, c->ndown + 1, sizeof *c->down);
+		c->down[c->ndown++] = xstrdup(ref.registry);
+	}
+	if (folder == NULL) {
 		/* (a short deprecated id: said as written too) */
 		said = written != id ? xasprintf("'%s': ", written) : xstrdup("");
 		for (size_t i = 0; i < c->fs->n && named < 2; i++) {
@@ -392,7 +436,7 @@ fallback:
  * that does not parse (a short "fish", an absolute path), a local folder
  * outside .devcontainer, an OCI Feature that cannot be fetched. */
 static int
-feature_resolve_soft_key(const struct feature_resolve_ctx *c, const char *id,
+feature_resolve_soft_key1(struct feature_resolve_ctx *c, const char *id,
     struct feature_after *out, char **cause)
 {
 	char *ignore = NULL, *compat;
@@ -427,11 +471,31 @@ feature_resolve_soft_key(const struct feature_resolve_ctx *c, const char *id,
 	return feature_resolve_soft_oci(c, id, id, out, cause);
 }
 
+/* feature_resolve_soft_key1(), once per id (as written) per run: a later
+ * one gets the first's result, without fetching or warning again. (An
+ * error ends the run: not remembered.) */
+static int
+feature_resolve_soft_key(struct feature_resolve_ctx *c, const char *id,
+    struct feature_after *out, char **cause)
+{
+	for (size_t i = 0; i < c->nmemo; i++) {
+		if (strcmp(c->memo[i].id, id) == 0) {
+			feature_resolve_after_copy(out, &c->memo[i].out);
+			return 0;
+		}
+	}
+	if (feature_resolve_soft_key1(c, id, out, cause) != 0)
+		return -1;
+	c->memo = xreallocarray(c->memo, c->nmemo + 1, sizeof *c->memo);
+	c->memo[c->nmemo].id = xstrdup(id);
+	feature_resolve_after_copy(&c->memo[c->nmemo++].out, out);
+	return 0;
+}
+
 /* Resolve installsAfter ids to keys; a missing local folder is nothing to
  * wait for, an entry that cannot be honoured an error naming the Feature. */
 static int
-feature_resolve_after(
-    const struct feature_resolve_ctx *c, struct feature *f, char **cause)
+feature_resolve_after(struct feature_resolve_ctx *c, struct feature *f, char **cause)
 {
 	const cJSON *a, *e;
 	struct feature_after after;
@@ -690,6 +754,7 @@ feature_resolve(
 	size_t index;
 	int rc = 0;
 
+	memset(&c, 0, sizeof c);
 	c.fs = xcalloc(1, sizeof *c.fs);
 	lock_path = feature_lock_path(config_get_file(cfg));
 	c.lock = NULL;
@@ -759,6 +824,14 @@ feature_resolve(
 	free(c.config_dir);
 	free(c.devcontainer_dir);
 	cJSON_Delete(c.lock);
+	for (size_t i = 0; i < c.nmemo; i++) {
+		free(c.memo[i].id);
+		feature_resolve_after_clear(&c.memo[i].out);
+	}
+	free(c.memo);
+	for (size_t i = 0; i < c.ndown; i++)
+		free(c.down[i]);
+	free(c.down);
 	if (rc != 0) {
 		feature_set_free(c.fs);
 		return NULL;
