@@ -1,0 +1,130 @@
+/* test-feature-resolve.c - resolving a configuration's Features: what
+ * installsAfter entries on an unreachable registry cost. */
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "feature-resolve.h"
+#include "test.h"
+
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL || fputs(text, f) < 0 || fclose(f) != 0) {
+		perror(path);
+		exit(2);
+	}
+}
+
+/* Three Features, two of them waiting for the same entry on a registry that
+ * accepts connections and closes them (a transport error, at once), and one
+ * for another entry on it: the registry is tried once (one connection), and
+ * each entry warned about once. */
+TEST(unreachable_registry_tried_once)
+{
+	char dir[] = "/tmp/rdev-test-resolve.XXXXXX", path[512], text[512], c;
+	struct sockaddr_in sa = { 0 };
+	socklen_t len = sizeof sa;
+	struct config_load_opts opts = { 0 };
+	struct feature_set *fs;
+	struct config *cfg;
+	char *cause = NULL, *err;
+	int lfd, pfd[2], efd, saved, conns = 0;
+	pid_t pid;
+	FILE *f;
+	long size;
+
+	ASSERT_NOT_NULL(mkdtemp(dir));
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ASSERT_INT_EQ(bind(lfd, (struct sockaddr *)&sa, sizeof sa), 0);
+	ASSERT_INT_EQ(listen(lfd, 16), 0);
+	ASSERT_INT_EQ(getsockname(lfd, (struct sockaddr *)&sa, &len), 0);
+	ASSERT_INT_EQ(pipe(pfd), 0);
+	if ((pid = fork()) == 0) {
+		close(pfd[0]);
+		for (;;) {
+			int fd = accept(lfd, NULL, NULL);
+
+			if (fd >= 0) {
+				(void)!write(pfd[1], "c", 1);
+				close(fd);
+			}
+		}
+	}
+	close(lfd);
+	close(pfd[1]);
+	snprintf(path, sizeof path, "%s/.devcontainer", dir);
+	ASSERT_INT_EQ(mkdir(path, 0700), 0);
+	snprintf(path, sizeof path, "%s/.devcontainer/devcontainer.json", dir);
+	write_file(path,
+	    "{\"image\":\"alpine\",\"features\":"
+	    "{\"./a\":{},\"./b\":{},\"./c\":{}}}");
+	for (const char *n = "abc"; *n != '\0'; n++) {
+		snprintf(path, sizeof path, "%s/.devcontainer/%c", dir, *n);
+		ASSERT_INT_EQ(mkdir(path, 0700), 0);
+		snprintf(path, sizeof path, "%s/.devcontainer/%c/install.sh", dir, *n);
+		write_file(path, "#!/bin/sh\n");
+		snprintf(path, sizeof path,
+		    "%s/.devcontainer/%c/devcontainer-feature.json", dir, *n);
+		snprintf(text, sizeof text,
+		    "{\"id\":\"%c\",\"version\":\"1.0.0\",\"installsAfter\":"
+		    "[\"localhost:%d/ns/features/%s\"]}",
+		    *n, ntohs(sa.sin_port), *n == 'c' ? "other" : "common");
+		write_file(path, text);
+	}
+	snprintf(path, sizeof path, "%s/state", dir);
+	setenv("RDEV_STATE_DIR", path, 1);
+	opts.workspace_folder = dir;
+	cfg = config_load(&opts, &cause);
+	ASSERT_NOT_NULL(cfg);
+	/* (its warnings into a file) */
+	snprintf(path, sizeof path, "%s/err", dir);
+	efd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	fflush(stderr);
+	saved = dup(2);
+	dup2(efd, 2);
+	fs = feature_resolve(cfg, NULL, 0, &cause);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	while (read(pfd[0], &c, 1) == 1)
+		conns++;
+	close(pfd[0]);
+	f = fdopen(efd, "r");
+	fseek(f, 0, SEEK_END);
+	size = ftell(f);
+	rewind(f);
+	err = calloc(1, (size_t)size + 1);
+	(void)!fread(err, 1, (size_t)size, f);
+	fclose(f);
+	fprintf(stderr, "%s", err);
+	ASSERT_NOT_NULL(fs);
+	ASSERT_INT_EQ(conns, 1);
+	/* one warning for each entry */
+	ASSERT_NOT_NULL(strstr(err, "features/common'"));
+	ASSERT_NULL(strstr(strstr(err, "features/common'") + 1, "features/common'"));
+	ASSERT_STR_CONTAINS(err, "registry localhost:");
+	ASSERT_STR_CONTAINS(err, "could not be reached (above)");
+	free(err);
+	feature_set_free(fs);
+	config_free(cfg);
+	if ((pid = fork()) == 0) {
+		execlp("rm", "rm", "-rf", dir, (char *)NULL);
+		_exit(127);
+	}
+	waitpid(pid, NULL, 0);
+}
