@@ -314,6 +314,46 @@ feature_resolve_same(
 	return found;
 }
 
+/* Whether the untagged (latest) OCI entry id (ref) is certain to order as
+ * a key alone, whatever its metadata: a Feature of the set is at its
+ * registry/path (at another tag), no other Feature of the set is in its
+ * registry/namespace, and the lockfile pins nothing for it. Fetching it
+ * would only add its metadata's ids as aliases ("registry/namespace/ID"),
+ * and an alias matches a Feature by key: none there could match but the
+ * one its key matches already. (The reference fetches it, and would fail
+ * if the registry has no latest tag: rdev does not ask.) */
+static int
+feature_resolve_latest_same(
+    const struct feature_resolve_ctx *c, const char *id, const struct feature_ref *ref)
+{
+	struct feature_lock_entry lock = { 0 };
+	const char *slash = strrchr(ref->resource, '/');
+	size_t nslen = slash != NULL ? (size_t)(slash - ref->resource) : 0;
+	char *ignore = NULL;
+	int found = 0, pinned;
+
+	if (ref->digest != NULL || ref->tag == NULL || strcmp(ref->tag, "latest") != 0 ||
+	    slash == NULL)
+		return 0;
+	for (size_t i = 0; i < c->fs->n; i++) {
+		const struct feature *f = &c->fs->v[i];
+
+		if (f->ref == NULL || f->ref->kind != FEATURE_REF_OCI)
+			continue;
+		if (strcmp(f->key, ref->resource) == 0)
+			found = 1;
+		else if (strncmp(f->key, ref->resource, nslen + 1) == 0)
+			return 0; /* (an alias of the entry could be its key) */
+	}
+	if (!found)
+		return 0;
+	pinned =
+	    feature_lock_get(c->lock, id, &lock, &ignore) != 0 || lock.integrity != NULL;
+	free(ignore);
+	feature_lock_entry_clear(&lock);
+	return !pinned;
+}
+
 /* An OCI installsAfter or overrideFeatureInstallOrder entry, fetched as the
  * reference fetches it (its processFeature(): at the digest the lockfile
  * pins, if it does): *out gets its key and the keys of its ids. An entry
@@ -352,6 +392,14 @@ feature_resolve_soft_oci(struct feature_resolve_ctx *c, const char *written,
 		    id, same->id);
 		out->key = xstrdup(ref.resource);
 		feature_resolve_aliases(out, same->oci_ns, same->ids, same->nids);
+		feature_ref_clear(&ref);
+		return 0;
+	}
+	if (ref.kind == FEATURE_REF_OCI && feature_resolve_latest_same(c, id, &ref)) {
+		log_debug("installsAfter/override '%s': the Feature at its registry/path "
+			  "(not fetched: its metadata could add nothing here)",
+		    id);
+		out->key = xstrdup(ref.resource);
 		feature_ref_clear(&ref);
 		return 0;
 	}

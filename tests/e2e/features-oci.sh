@@ -259,8 +259,9 @@ check "naming the file, line, column and entry" grep -qF \
 # Features name ghcr.io ones there, which would make every up need the
 # network. Here the Features are pinned by the lockfile and cached, under a
 # registry that cannot be reached: the up makes no request. An entry that
-# is a Feature's registry/path at another tag (untagged: latest) is that
-# Feature's, said; one that names a Feature only by a legacyId keeps the
+# is a Feature's registry/path at another tag is that Feature's, said (one
+# untagged, latest, is not even tried when that Feature is the only one of
+# its namespace: its metadata could match nothing else); one that names a Feature only by a legacyId keeps the
 # reference's error (whether it matches is the entry's metadata's to say).
 off=127.0.0.1:1/$ns
 offline_ws() { # DIR INSTALLS-AFTER-JSON FEATURE-ID LOCK-FILE LOCK-ID
@@ -277,7 +278,7 @@ JSON
 	jq --arg id "$5" --arg off "$3" '.features = { ($off): .features[$id] }' "$4" \
 		>"$1/.devcontainer/devcontainer-lock.json"
 }
-offline_ws "$TEST_TMP/ws-offline" "[\"$off/features/x\", \"$off/hello\"]" \
+offline_ws "$TEST_TMP/ws-offline" "[\"$off/features/x\", \"$off/hello:2\", \"$off/hello\"]" \
 	"$off/hello:1" "$TEST_TMP/lock-1.0.0" "$feature"
 sed -i "s|\"$off/hello:1\": {}|\"$off/hello:1\": { \"greeting\": \"offline\" }|" "$TEST_TMP/ws-offline/.devcontainer/devcontainer.json"
 rdev up "$TEST_TMP/ws-offline" >/dev/null 2>"$TEST_TMP/offline.err" ||
@@ -285,7 +286,9 @@ rdev up "$TEST_TMP/ws-offline" >/dev/null 2>"$TEST_TMP/offline.err" ||
 check "an unreachable entry that names no Feature: ignored, said with the reason" \
 	sh -c "grep -F \"Feature '$off/features/x'\" '$TEST_TMP/offline.err' | grep -F '127.0.0.1' | grep -qF 'names no Feature of this configuration'"
 check "an unreachable entry naming a Feature's registry/path: taken for it, said" \
-	sh -c "grep -F \"Feature '$off/hello'\" '$TEST_TMP/offline.err' | grep -qF \"taken for Feature '$off/hello:1'\""
+	sh -c "grep -F \"Feature '$off/hello:2'\" '$TEST_TMP/offline.err' | grep -qF \"taken for Feature '$off/hello:1'\""
+check "an untagged one, that Feature the only one of its namespace: not tried, not said" \
+	sh -c "! grep -qF \"Feature '$off/hello'\" '$TEST_TMP/offline.err'"
 check_eq "and it orders that Feature first" \
 	"$(rdev exec "$TEST_TMP/ws-offline" -- cat /etc/hello-oci /etc/oci-wait | tr '\n' ' ')" "offline waited "
 # "$off/features/legacy:1" is the Feature "renamed" (legacyIds: legacy),
@@ -324,6 +327,26 @@ rdev read-configuration --workspace-folder "$TEST_TMP/ws-same" --include-merged-
 check "its Features' metadata is had" sh -c "! grep -q 'cannot be honoured' '$TEST_TMP/same.out'"
 check_eq "an entry that is a Feature of the set at its tag: not fetched again" \
 	"$(grep -c "GET /v2/$ns/bbb/manifests/.* 200$" "$regdir/requests.log")" "$((before + 1))"
+# An untagged (latest) entry at the registry/path of the set's only Feature
+# of its namespace is not fetched (its metadata's ids could match no other
+# Feature), and an entry two Features name is fetched once per run.
+mkdir -p "$TEST_TMP/ws-latest/.devcontainer/wa" "$TEST_TMP/ws-latest/.devcontainer/wb"
+for w in wa wb; do
+	printf '{ "id": "%s", "version": "1.0.0", "installsAfter": ["%s", "%s"] }\n' "$w" \
+		"$reg/$ns/bbb" "$reg/$ns/ccc" >"$TEST_TMP/ws-latest/.devcontainer/$w/devcontainer-feature.json"
+	printf '#!/bin/sh\ntrue\n' >"$TEST_TMP/ws-latest/.devcontainer/$w/install.sh"
+done
+cat >"$TEST_TMP/ws-latest/.devcontainer/devcontainer.json" <<JSON
+{ "image": "$RDEV_RIG_IMAGE_BOOKWORM_DEV", "features": { "./wa": {}, "./wb": {}, "$reg/$ns/bbb:1": {} } }
+JSON
+before_bbb=$(grep -c "GET /v2/$ns/bbb/manifests/latest 200$" "$regdir/requests.log" || true)
+before_ccc=$(grep -c "GET /v2/$ns/ccc/manifests/latest 200$" "$regdir/requests.log" || true)
+rdev read-configuration --workspace-folder "$TEST_TMP/ws-latest" --include-merged-configuration \
+	>"$TEST_TMP/latest.out" 2>&1 || { tail -5 "$TEST_TMP/latest.out"; fail "read-configuration of ws-latest failed"; }
+check_eq "an untagged entry at the registry/path of the only Feature of its namespace: not fetched" \
+	"$(grep -c "GET /v2/$ns/bbb/manifests/latest 200$" "$regdir/requests.log" || true)" "$before_bbb"
+check_eq "an entry two Features name: fetched once" \
+	"$(grep -c "GET /v2/$ns/ccc/manifests/latest 200$" "$regdir/requests.log" || true)" "$((before_ccc + 1))"
 
 # --- remote (the bundle's agent, its own libcurl) --------------------------------
 on_host "mkdir -p ws-remote/.devcontainer"
