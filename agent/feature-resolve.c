@@ -222,7 +222,9 @@ feature_resolve_after_copy(struct feature_after *to, const struct feature_after 
 {
 	memset(to, 0, sizeof *to);
 	to->key = from->key != NULL ? xstrdup(from->key) : NULL;
-	to->aliases = xcalloc(from->naliases + 1, sizeof *to->aliases);
+	if (from->naliases == 0)
+		return; /* (nothing allocated: a NULL key's is not cleared) */
+	to->aliases = xcalloc(from->naliases, sizeof *to->aliases);
 	for (size_t i = 0; i < from->naliases; i++)
 		to->aliases[to->naliases++] = xstrdup(from->aliases[i]);
 }
