@@ -356,6 +356,48 @@ feature_resolve_latest_same(
 	return !pinned;
 }
 
+/* An entry that could not be fetched (*why says why; unreachable: its
+ * registry could not be reached): taken for the Feature of the set at its
+ * registry/path (into *out), or ignored when it names no Feature of the set
+ * (it orders nothing here): 1 then, *why freed. 0: the reference's
+ * fallback (*why kept). written: the entry as written (a short deprecated
+ * id is said so too). */
+static int
+feature_resolve_unfetched(const struct feature_resolve_ctx *c, const char *written,
+    const char *id, const struct feature_ref *ref, int unreachable, char **why,
+    struct feature_after *out)
+{
+	const struct feature *same = NULL;
+	char *said;
+	int named = 0;
+
+	for (size_t i = 0; i < c->fs->n && named < 2; i++) {
+		int n = feature_resolve_names(&c->fs->v[i], ref);
+
+		if (n > named) {
+			named = n;
+			same = &c->fs->v[i];
+		}
+	}
+	if (!unreachable || named == 1)
+		return 0;
+	said = written != id ? xasprintf("'%s': ", written) : xstrdup("");
+	if (named == 2) {
+		log_warn("%s%s; taken for Feature '%s' (the same registry/path), "
+			 "with its ids: the entry's tag could not be read",
+		    said, *why, same->id);
+		out->key = xstrdup(same->key);
+		feature_resolve_aliases(out, same->oci_ns, same->ids, same->nids);
+	} else
+		log_warn("%s%s; ignored: it names no Feature of this configuration, so "
+			 "it orders nothing here (the reference CLI would fail)",
+		    said, *why);
+	free(said);
+	free(*why);
+	*why = NULL;
+	return 1;
+}
+
 /* An OCI installsAfter or overrideFeatureInstallOrder entry, fetched as the
  * reference fetches it (its processFeature(): at the digest the lockfile
  * pins, if it does): *out gets its key and the keys of its ids. An entry
@@ -381,10 +423,10 @@ feature_resolve_soft_oci(struct feature_resolve_ctx *c, const char *written,
 	struct feature_ref ref;
 	struct feature_json *fj = NULL;
 	const struct feature *same = NULL;
-	char *folder = NULL, *path, *text = NULL, *why = NULL, *ns, *said;
+	char *folder = NULL, *path, *text = NULL, *why = NULL, *ns;
 	const char **ids;
 	size_t nids;
-	int unreachable = 0, named = 0;
+	int unreachable = 0, taken;
 
 	if (feature_ref_parse(id, &ref, &why) != 0)
 		goto fallback;
@@ -416,34 +458,11 @@ feature_resolve_soft_oci(struct feature_resolve_ctx *c, const char *written,
 		c->down[c->ndown++] = xstrdup(ref.registry);
 	}
 	if (folder == NULL) {
-		/* (a short deprecated id: said as written too) */
-		said = written != id ? xasprintf("'%s': ", written) : xstrdup("");
-		for (size_t i = 0; i < c->fs->n && named < 2; i++) {
-			int n = feature_resolve_names(&c->fs->v[i], &ref);
-
-			if (n > named) {
-				named = n;
-				same = &c->fs->v[i];
-			}
-		}
+		taken = feature_resolve_unfetched(
+		    c, written, id, &ref, unreachable, &why, out);
 		feature_ref_clear(&ref);
-		if (unreachable && named == 2) {
-			log_warn("%s%s; taken for Feature '%s' (the same registry/path), "
-				 "with its ids: the entry's tag could not be read",
-			    said, why, same->id);
-			out->key = xstrdup(same->key);
-			feature_resolve_aliases(out, same->oci_ns, same->ids, same->nids);
-		} else if (unreachable && !named)
-			log_warn(
-			    "%s%s; ignored: it names no Feature of this "
-			    "configuration, so it orders nothing here (the reference "
-			    "CLI would fail)",
-			    said, why);
-		free(said);
-		if (unreachable && named != 1) {
-			free(why);
+		if (taken)
 			return 0;
-		}
 		goto fallback;
 	}
 	path = xasprintf("%s/devcontainer-feature.json", folder);
