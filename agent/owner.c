@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "path.h"
 #include "xmalloc.h"
 
 /* labels[name] as a string, or "". */
@@ -159,19 +160,19 @@ static int
 owner_in_folder(const char *dir, const char *folder)
 {
 	char *rdir, *rfolder;
-	size_t n = strlen(folder);
 	int in;
 
-	if (strncmp(dir, folder, n) == 0 && (dir[n] == '\0' || dir[n] == '/'))
+	if (*dir == '\0')
+		return 0;
+	if (path_within(dir, folder))
 		return 1;
-	if (*dir == '\0' || (rdir = realpath(dir, NULL)) == NULL)
+	if ((rdir = realpath(dir, NULL)) == NULL)
 		return 0;
 	if ((rfolder = realpath(folder, NULL)) == NULL) {
 		free(rdir);
 		return 0;
 	}
-	n = strcmp(rfolder, "/") == 0 ? 0 : strlen(rfolder);
-	in = strncmp(rdir, rfolder, n) == 0 && (rdir[n] == '\0' || rdir[n] == '/');
+	in = path_within(rdir, rfolder);
 	free(rdir);
 	free(rfolder);
 	return in;

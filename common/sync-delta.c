@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "path.h"
 #include "xmalloc.h"
 
 int
@@ -84,15 +85,6 @@ sync_delta_find_change(struct sync_delta *d, enum sync_change_kind kind, const c
 	return NULL;
 }
 
-/* Is path under (or at) dir? */
-static int
-sync_delta_within(const char *path, const char *dir)
-{
-	size_t n = strlen(dir);
-
-	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
-}
-
 /* Fold a deletion of m->from and a creation of m->to into one rename (and,
  * for a folder, the changes under both into it). */
 static void
@@ -109,10 +101,8 @@ sync_delta_fold_move(struct sync_delta *d, const struct sync_move *m)
 	for (i = 0; i < d->n; i++) {
 		struct sync_change *c = &d->v[i];
 		int folded = c != cre &&
-		    ((c->kind == SYNC_CHANGE_DELETED &&
-			 sync_delta_within(c->path, m->from)) ||
-			(c->kind == SYNC_CHANGE_CREATED &&
-			    sync_delta_within(c->path, m->to)));
+		    ((c->kind == SYNC_CHANGE_DELETED && path_within(c->path, m->from)) ||
+			(c->kind == SYNC_CHANGE_CREATED && path_within(c->path, m->to)));
 
 		if (folded) {
 			free(c->path);
