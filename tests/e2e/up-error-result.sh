@@ -72,6 +72,18 @@ up_fails() {
 	check_eq "up $1: one line on stdout" "$(wc -l <"$2")" 1
 }
 
+# fails_in_container WS DESCRIPTION: up of WS (t, folder, out and where of the
+# loop below) fails with DESCRIPTION and the running container's id; removed.
+fails_in_container() {
+	local r=$out-$1.json cid
+	up_fails "$(t "$1")" "$r"
+	check_eq "$where $1: description" "$(jq -r .description "$r")" "$2"
+	cid=$(jq -r '.containerId // empty' "$r")
+	check_eq "$where $1: containerId is the workspace's container" \
+		"$(docker ps -q --no-trunc --filter "label=devcontainer.local_folder=$(folder "$1")")" "$cid"
+	rm_container "$cid"
+}
+
 for where in remote local; do
 	if [ $where = remote ]; then
 		t() { echo "$name:~/$1"; }
@@ -105,22 +117,9 @@ for where in remote local; do
 	rm_container "$cid"
 
 	# --- a failing command of an object: its key ---
-	up_fails "$(t member)" "$out-member.json"
-	check_eq "$where member: description" "$(jq -r .description "$out-member.json")" \
-		"b of postCreateCommand from devcontainer.json failed."
-	cid=$(jq -r '.containerId // empty' "$out-member.json")
-	check_eq "$where member: containerId is the workspace's container" \
-		"$(docker ps -q --no-trunc --filter "label=devcontainer.local_folder=$(folder member)")" "$cid"
-	rm_container "$cid"
-
+	fails_in_container member "b of postCreateCommand from devcontainer.json failed."
 	# --- a Feature's command: the reference names the Feature ---
-	up_fails "$(t feature)" "$out-feature.json"
-	check_eq "$where feature: description" "$(jq -r .description "$out-feature.json")" \
-		"postCreateCommand from Feature './bad' failed."
-	cid=$(jq -r '.containerId // empty' "$out-feature.json")
-	check_eq "$where feature: containerId is the workspace's container" \
-		"$(docker ps -q --no-trunc --filter "label=devcontainer.local_folder=$(folder feature)")" "$cid"
-	rm_container "$cid"
+	fails_in_container feature "postCreateCommand from Feature './bad' failed."
 
 	# --- failed before a container exists: no containerId ---
 	up_fails "$(t noimage)" "$out-noimage.json"
