@@ -53,6 +53,9 @@ struct broker {
 	char *bundle_error;
 	const char *agent_path; /* $RDEV_BROKER_AGENT_PATH (tests) */
 	LIST_HEAD(, broker_host) hosts;
+	/* ended, their threads still finishing (a ProxyCommand's end): joined
+	 * once finished, so the loop never waits on one */
+	LIST_HEAD(, broker_host) ending;
 	LIST_HEAD(, broker_conn) conns; /* freed at stop if still here */
 	struct broker_state *saved;	/* the forwards and watches, saved */
 	struct local_host *local;	/* forwards on this machine's engine */
@@ -128,7 +131,14 @@ broker_reap(struct broker *b)
 
 	for (h = LIST_FIRST(&b->hosts); h != NULL; h = next) {
 		next = LIST_NEXT(h, entry);
-		if (host_session_ended(h->session))
+		if (!host_session_ended(h->session))
+			continue;
+		LIST_REMOVE(h, entry);
+		LIST_INSERT_HEAD(&b->ending, h, entry);
+	}
+	for (h = LIST_FIRST(&b->ending); h != NULL; h = next) {
+		next = LIST_NEXT(h, entry);
+		if (host_session_finished(h->session))
 			broker_host_free(h);
 	}
 }
@@ -715,6 +725,8 @@ broker_serve(struct broker *b, int lfd)
 		host_session_stop(h->session);
 	while (!LIST_EMPTY(&b->hosts))
 		broker_host_free(LIST_FIRST(&b->hosts));
+	while (!LIST_EMPTY(&b->ending))
+		broker_host_free(LIST_FIRST(&b->ending));
 	/* (after the sessions: their ends wake the syncs' batches) */
 	if (b->forget)
 		broker_syncs_forget(b->syncs);
@@ -787,6 +799,7 @@ broker_daemon_start(const struct broker_daemon_opts *o, int *already, char **cau
 	*already = 0;
 	memset(&b, 0, sizeof b);
 	LIST_INIT(&b.hosts);
+	LIST_INIT(&b.ending);
 	LIST_INIT(&b.conns);
 	LIST_INIT(&b.probes);
 	b.opts = *o;

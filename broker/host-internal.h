@@ -466,6 +466,7 @@ struct host_session {
 	struct host_jobs jobs;
 	int stop;
 	int ended;
+	int finished; /* the thread has returned: joining it does not wait */
 	char *label;
 	enum host_state state;
 	char *error; /* what the state's last change said, or NULL */

@@ -685,6 +685,18 @@ host_reconnect(struct host_session *h, const char *first_cause)
 	}
 }
 
+/* The thread's last step: what is left (the SSH session, a ProxyCommand's
+ * end, which may take its SIGTERM grace) is done, so the broker's loop can
+ * join the thread without waiting. */
+static void *
+host_session_finish(struct host_session *h)
+{
+	pthread_mutex_lock(&h->lock);
+	h->finished = 1;
+	pthread_mutex_unlock(&h->lock);
+	return NULL;
+}
+
 /* The session cannot go on: say why (cause is taken), fail the waiting
  * jobs and end the thread. */
 static void *
@@ -698,7 +710,7 @@ host_session_failed(struct host_session *h, char *cause)
 	host_fail_jobs(h, cause, h->connect_report.fail);
 	free(cause);
 	host_watch_free(h);
-	return NULL;
+	return host_session_finish(h);
 }
 
 static void *
@@ -756,7 +768,7 @@ host_session_main(void *arg)
 	rdev_ssh_free(h->ssh);
 	h->ssh = NULL;
 	host_watch_free(h);
-	return NULL;
+	return host_session_finish(h);
 }
 
 /* --- the broker's side -------------------------------------------------- */
@@ -883,6 +895,17 @@ host_session_ended(struct host_session *h)
 	ended = h->ended;
 	pthread_mutex_unlock(&h->lock);
 	return ended;
+}
+
+int
+host_session_finished(struct host_session *h)
+{
+	int finished;
+
+	pthread_mutex_lock(&h->lock);
+	finished = h->finished;
+	pthread_mutex_unlock(&h->lock);
+	return finished;
 }
 
 void

@@ -90,6 +90,9 @@ int host_session_submit(
     struct host_session *h, int fd, int request_id, const cJSON *req, unsigned flags);
 /* Has the thread ended (idle, failed, lost)? Then host_session_free. */
 int host_session_ended(struct host_session *h);
+/* Has its thread returned (ended, and its SSH session and ProxyCommand
+ * ended too)? Then host_session_free does not wait. */
+int host_session_finished(struct host_session *h);
 /* Ask the thread to close everything and end; does not wait. */
 void host_session_stop(struct host_session *h);
 /* Stop, wait for the thread, free. */

@@ -44,4 +44,28 @@ check_eq "rdev-broker stop exits 0" "$stop_st" 0
 check "promptly (< 3 s)" test "$stop_ms" -lt 3000
 gone() { ! pid_alive "$1"; }
 check "the command ended with the session" gone "$ppid"
+
+# --- a session's end while its command ignores SIGTERM ----------------------
+# The end SIGTERMs the command's group and waits up to 1 s before SIGKILL: in
+# the session's thread, not in the broker's loop (it joined the thread and
+# answered no one meanwhile).
+{
+	echo "Host stubborn"
+	sed -n 's/^ *\(HostName\|Port\|User\|IdentityFile\|IdentitiesOnly\|UserKnownHostsFile\|GlobalKnownHostsFile\|StrictHostKeyChecking\|BatchMode\) /  \1 /p' "$cfg"
+	echo "  ProxyCommand sh -c 'trap \"\" TERM; echo \$\$ >$TEST_TMP/stubborn.pid; python3 $TEST_TMP/pipe.py %h %p %r $TEST_TMP/pipe2.args; exec sleep 1000'"
+} >>"$TEST_TMP/ssh_config"
+RDEV_BROKER_IDLE_TIMEOUT=1 broker -v start >/dev/null # (-v: its log says when the session closes)
+check "rdev ls through a command that ignores SIGTERM" rdev ls stubborn:
+stubborn=$(cat "$TEST_TMP/stubborn.pid")
+closing() { grep -q "stubborn.*idle for 1 s, closing" "$RDEV_RUNTIME_DIR/broker.log"; }
+eventually "the idle session closes" closing
+start=$(date +%s%N)
+status=$(broker status --json) || true
+status_ms=$((($(date +%s%N) - start) / 1000000))
+check_eq "the broker answers while the command's SIGTERM grace runs" "$(jq -r .running <<<"$status")" true
+echo "     (rdev-broker status took ${status_ms} ms; the command $(pid_alive "$stubborn" && echo still ran || echo had ended))"
+check "at once (< 500 ms, not after the grace)" test "$status_ms" -lt 500
+eventually "the command is killed after its grace" gone "$stubborn"
+broker_stop_timed
+check_eq "rdev-broker stop exits 0" "$stop_st" 0
 finish
