@@ -7,13 +7,24 @@ static int
 cmd_ls_exec(int argc, char **argv)
 {
 	struct client_target ct;
-	int rc;
+	int rc, listed = 0;
 
 	if ((rc = client_target_open("ls", argc, argv,
-		 CLIENT_TARGET_QUIET | CLIENT_TARGET_NO_FOLDER, &ct)) == CMD_EXIT_OK)
+		 CLIENT_TARGET_QUIET | CLIENT_TARGET_NO_FOLDER, &ct)) == CMD_EXIT_OK) {
 		rc = agent_cmd_ls(
 		    &ct.be, &client_program, &cmd_ls_entry, ct.argc, ct.argv);
-	if (rc == CMD_EXIT_OK && !client_has_flag(ct.argc, ct.argv, "--json"))
+		listed = 1;
+	}
+	/* This machine's Docker could not be listed (none here, or not the
+	 * user's): a user of remote hosts is pointed at them, and still sees
+	 * the forwards (the exit status says the listing failed). */
+	if (listed && rc == CMD_EXIT_FAILURE && ct.remote == NULL)
+		fprintf(stderr,
+		    "rdev: ls: without TARGET, ls lists this machine's Docker; "
+		    "a host's dev containers: `rdev ls HOST:` (or `rdev ls @POOL "
+		    "SOURCE`)\n");
+	if (listed && (rc == CMD_EXIT_OK || ct.remote == NULL) &&
+	    !client_has_flag(ct.argc, ct.argv, "--json"))
 		client_forward_print_all(stdout);
 	client_target_close(&ct);
 	return rc;

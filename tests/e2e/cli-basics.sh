@@ -42,6 +42,11 @@ check "rdev ls buildbox says to type buildbox:" sh -c "printf '%s' \"\$1\" | gre
 rdev_rc ls ./app
 check_eq "rdev ls ./app exits 2" "$rc" 2
 check "... and suggests no './app:' ($err)" sh -c "! printf '%s' \"\$1\" | grep -q \"app:'\"" _ "$err"
+# `rdev ls` where this machine's Docker cannot be reached (none here, or not
+# the user's): it fails, and points at a host's listing.
+DOCKER_HOST=unix://$TEST_TMP/no-docker.sock rdev_rc ls
+check_eq "rdev ls without a Docker here exits 1" "$rc" 1
+check "... and says how to list a host's ($err)" sh -c "printf '%s' \"\$1\" | grep -qF 'rdev ls HOST:'" _ "$err"
 # `rdev hosts add POOL HOST` (the pool given as a word): a usage error that
 # names the command once and says how a pool is given.
 rdev_rc hosts add default buildbox
