@@ -1765,3 +1765,168 @@ TEST(an_interrupted_wait_spins_no_more)
 	close(lfd);
 	rig_free(&r);
 }
+
+/* --- writes into the pipe to the broker (serve_mux_out_step) ------------- */
+
+static volatile sig_atomic_t out_alarms;
+
+static void
+out_on_alarm(int sig)
+{
+	(void)sig;
+	out_alarms++;
+}
+
+/* Fill the pipe to the broker (nonblocking) to its last byte: how many. */
+static size_t
+rig_fill_pipe(struct rig *r)
+{
+	static const unsigned char junk[512];
+	size_t filled = 0;
+	ssize_t n;
+
+	fcntl(r->from[1], F_SETFL, fcntl(r->from[1], F_GETFL) | O_NONBLOCK);
+	while ((n = write(r->from[1], junk, sizeof junk)) > 0)
+		filled += (size_t)n;
+	ASSERT_TRUE(n < 0 && errno == EAGAIN);
+	return filled;
+}
+
+/* A write into the pipe to the broker that a signal cut short goes on
+ * where it stopped: one that wrote nothing (EINTR, the pipe full) is tried
+ * again, one that wrote part of the frames (a short write) leaves the rest
+ * for the next, and the broker gets every byte once, in order. The pipe is
+ * made blocking for it (serve_mux_new made it nonblocking: a nonblocking
+ * write is never interrupted), and its reader is a slow child that starts
+ * late, so that the first writes block on a full pipe until the timer's
+ * signal (no SA_RESTART) cuts them. */
+TEST(a_write_cut_by_a_signal_goes_on_where_it_stopped)
+{
+	static unsigned char sent[120000];
+	struct rig r;
+	struct buf *data = buf_new();
+	struct sigaction sa, old;
+	struct itimerval it = { .it_value = { .tv_usec = 2000 },
+		.it_interval = { .tv_usec = 2000 } },
+			 off = { 0 };
+	FILE *got = tmpfile();
+	unsigned char tmp[4096];
+	size_t filler, skip;
+	int eof = 0, st, avail = 1, alarms;
+	pid_t pid;
+	ssize_t n;
+
+	ASSERT_TRUE(got != NULL);
+	rig_init_agent_sending(&r, 2, sent, sizeof sent);
+	ASSERT_TRUE(fcntl(r.from[1], F_SETPIPE_SZ, 4096) > 0);
+	filler = rig_fill_pipe(&r);
+	fcntl(r.from[1], F_SETFL, fcntl(r.from[1], F_GETFL) & ~O_NONBLOCK);
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		/* the broker, slow: late, then a little at a time */
+		close(r.from[1]);
+		close(r.to[1]);
+		fcntl(r.from[0], F_SETFL, fcntl(r.from[0], F_GETFL) & ~O_NONBLOCK);
+		usleep(30000);
+		while ((n = read(r.from[0], tmp, 1500)) > 0) {
+			if (fwrite(tmp, 1, (size_t)n, got) != (size_t)n)
+				_exit(1);
+			usleep(300);
+		}
+		_exit(fflush(got) == 0 && n == 0 ? 0 : 1);
+	}
+	ASSERT_TRUE(pid > 0);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = out_on_alarm; /* (no SA_RESTART) */
+	sigemptyset(&sa.sa_mask);
+	ASSERT_INT_EQ(sigaction(SIGALRM, &sa, &old), 0);
+	out_alarms = 0;
+	ASSERT_INT_EQ(setitimer(ITIMER_REAL, &it, NULL), 0);
+	/* until the mux read all the test wrote and wrote all it framed */
+	for (int i = 0; i < 5000 && (avail > 0 || buf_len(serve_mux_output(r.m)) > 0);
+	     i++) {
+		ASSERT_INT_EQ(serve_mux_poll(r.m, NULL, 0, 20), 1);
+		ASSERT_INT_EQ(ioctl(r.mux_fd, FIONREAD, &avail), 0);
+	}
+	ASSERT_INT_EQ(setitimer(ITIMER_REAL, &off, NULL), 0);
+	alarms = out_alarms;
+	ASSERT_INT_EQ(sigaction(SIGALRM, &old, NULL), 0);
+	ASSERT_INT_EQ(buf_len(serve_mux_output(r.m)), 0);
+	/* (signals came while the first writes blocked: 30 ms, every 2 ms) */
+	ASSERT_TRUE(alarms >= 5);
+	close(r.from[1]); /* the child's read ends */
+	r.from[1] = -1;
+	ASSERT_INT_EQ(waitpid(pid, &st, 0), pid);
+	ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	rewind(got);
+	for (skip = filler; skip > 0; skip -= (size_t)n)
+		ASSERT_TRUE((n = (ssize_t)fread(tmp, 1,
+				 skip < sizeof tmp ? skip : sizeof tmp, got)) > 0);
+	while ((n = (ssize_t)fread(tmp, 1, sizeof tmp, got)) > 0)
+		buf_append(r.in, tmp, (size_t)n);
+	rig_take_data(&r, 2, data, &eof, NULL, 0);
+	ASSERT_INT_EQ(buf_len(data), sizeof sent);
+	ASSERT_TRUE(memcmp(buf_data(data), sent, sizeof sent) == 0);
+	ASSERT_INT_EQ(buf_len(r.in), 0); /* (no frame cut, none doubled) */
+	fclose(got);
+	buf_free(data);
+	rig_free(&r);
+}
+
+/* A pipe to the broker found full by the first write (EAGAIN: nothing
+ * went) is waited for, not written to in a loop nor taken for its end:
+ * the pass returns with the frames kept, and they go, whole and in order,
+ * once the broker read what filled it. (All in a child that an alarm ends,
+ * checked by its exit status: a write tried again for ever would hang the
+ * test. The child reads the agent's socket: the parent's mux must not.) */
+static int
+full_pipe_child(struct rig *r, size_t filler, const unsigned char *sent, size_t len)
+{
+	struct buf *data = buf_new();
+	unsigned char tmp[65536];
+	size_t drained = 0;
+	int eof = 0;
+	ssize_t n;
+
+	alarm(10);
+	if (serve_mux_poll(r->m, NULL, 0, 20) != 1)
+		return 3; /* taken for the pipe's end */
+	if (buf_len(serve_mux_output(r->m)) == 0)
+		return 4; /* the frames were not read, or were lost */
+	while (drained < filler &&
+	    (n = read(r->from[0], tmp,
+		 filler - drained < sizeof tmp ? filler - drained : sizeof tmp)) > 0)
+		drained += (size_t)n;
+	if (drained != filler)
+		return 5;
+	for (int i = 0; i < 100 && buf_len(data) < len; i++) {
+		if (serve_mux_poll(r->m, NULL, 0, 20) != 1)
+			return 6;
+		while ((n = read(r->from[0], tmp, sizeof tmp)) > 0)
+			buf_append(r->in, tmp, (size_t)n);
+		rig_take_data(r, 2, data, &eof, NULL, 0);
+	}
+	if (buf_len(data) != len || memcmp(buf_data(data), sent, len) != 0)
+		return 7;
+	return 0;
+}
+
+TEST(a_pipe_full_before_the_first_write_is_waited_for)
+{
+	static unsigned char sent[20000];
+	struct rig r;
+	size_t filler;
+	int st;
+	pid_t pid;
+
+	rig_init_agent_sending(&r, 2, sent, sizeof sent);
+	filler = rig_fill_pipe(&r);
+	fflush(NULL);
+	if ((pid = fork()) == 0)
+		_exit(full_pipe_child(&r, filler, sent, sizeof sent));
+	ASSERT_TRUE(pid > 0);
+	ASSERT_INT_EQ(waitpid(pid, &st, 0), pid);
+	ASSERT_TRUE(WIFEXITED(st)); /* (not ended by its alarm) */
+	ASSERT_INT_EQ(WEXITSTATUS(st), 0);
+	rig_free(&r);
+}
