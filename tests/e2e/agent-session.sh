@@ -108,6 +108,11 @@ eventually "on a new agent" agent_starts_are 3
 on_host 'f=$(ls -d ~/.rdev/agent/*/rdev-agent) && cp "$f" "$f.t" && printf x >>"$f.t" && mv "$f.t" "$f"'
 apid=$(agent_pid)
 on_host "kill -KILL $apid"
+# (kill returns before the agent has ended: an exec that reaches its socket
+# meanwhile is queued on it, and ends with it, 125 and "the agent ... ended
+# unexpectedly", as one it served would; once its socket is closed the open
+# is refused and the broker starts a new agent)
+eventually "the agent died" pid_gone "$apid"
 check_eq "after tampering, the next exec works" "$(rdev exec "$name:~/ws" -- echo fourth)" fourth
 bundle_agent=$(ls -d "$RDEV_BIN_DIR"/agent-bundle/rdev-agent-*/rdev-agent | head -n 1)
 check_eq "the tampered agent was replaced before it ran again" \
