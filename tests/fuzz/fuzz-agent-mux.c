@@ -9,7 +9,10 @@
  *
  * Input: one byte of settings (bit 0: the broker's side, else the agent's;
  * bit 1: a valid HELLO goes first (the agent's side), so that mutations
- * reach the stream frames; bits 2-3: how much the broker's owners take), four
+ * reach the stream frames; bits 2-3: how much the broker's owners take; bit 4,
+ * the agent's side: through pipes and serve_mux_poll, as `serve --listen`
+ * runs it, instead of serve_mux_input alone: its reads, its writes into a
+ * pipe the driver empties after each pass, the streams' polls), four
  * bytes of chunk sizes (used in turn; 0 feeds an empty chunk, 255 all that is
  * left; all four 0: one chunk), then the bytes, fed in those chunks so that
  * frames are split anywhere. The broker's odd streams are opened early
@@ -120,6 +123,80 @@ fuzz_agent_side(int hello, const uint8_t *sizes, const uint8_t *data, size_t siz
 	serve_mux_free(m);
 }
 
+/* Empty the pipe from the mux into got. */
+static void
+fuzz_pipe_drain(int fd, struct buf *got)
+{
+	unsigned char tmp[65536];
+	ssize_t n;
+
+	while ((n = read(fd, tmp, sizeof tmp)) > 0)
+		buf_append(got, tmp, (size_t)n);
+}
+
+/* The agent's side as `serve --listen` runs it: the chunks written into
+ * its stdin pipe, a pass of serve_mux_poll (no wait) after each, and its
+ * stdout pipe emptied after each pass; then the end of its input. What it
+ * wrote and what it still holds are whole frames. A few passes per chunk
+ * at most: the streams' fds are /dev/null, always ready. */
+static void
+fuzz_agent_poll(int hello, const uint8_t *sizes, const uint8_t *data, size_t size)
+{
+	struct serve_mux *m;
+	struct buf *first = buf_new(), *got = buf_new();
+	cJSON *hi = proto_hello_new("fuzz");
+	int in[2], out[2], live = 1, i;
+	size_t turn = 0, n;
+	ssize_t w;
+
+	if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC | O_NONBLOCK) != 0)
+		abort();
+	fcntl(in[1], F_SETFL, O_NONBLOCK);
+	m = serve_mux_new(in[0], out[1], 1, fuzz_agent_conn, NULL);
+	serve_mux_set_connect(m, fuzz_connect);
+	fuzz_agent_calls = 0;
+	if (hello) {
+		proto_encode_json(first, PROTO_HELLO, 0, hi, NULL);
+		if (write(in[1], buf_data(first), buf_len(first)) !=
+		    (ssize_t)buf_len(first))
+			abort();
+	}
+	while (size > 0 && live) {
+		n = fuzz_chunk_len(sizes, &turn, size);
+		/* (a chunk the pipe cannot take at once goes as it takes it) */
+		for (i = 0; n > 0 && live && i < 64; i++) {
+			if ((w = write(in[1], data, n)) > 0) {
+				data += w;
+				size -= (size_t)w;
+				n -= (size_t)w;
+			}
+			live = serve_mux_poll(m, NULL, 0, 0);
+			fuzz_pipe_drain(out[0], got);
+		}
+		if (n > 0)
+			break;
+		if (live)
+			live = serve_mux_poll(m, NULL, 0, 0);
+		fuzz_pipe_drain(out[0], got);
+	}
+	close(in[1]);
+	for (i = 0; live && i < 16; i++) {
+		live = serve_mux_poll(m, NULL, 0, 0);
+		fuzz_pipe_drain(out[0], got);
+	}
+	if (live) /* (its input ended: it must have seen so) */
+		abort();
+	buf_append(got, buf_data(serve_mux_output(m)), buf_len(serve_mux_output(m)));
+	fuzz_check_frames(got);
+	serve_mux_free(m);
+	close(in[0]);
+	close(out[0]);
+	close(out[1]);
+	cJSON_Delete(hi);
+	buf_free(first);
+	buf_free(got);
+}
+
 /* --- the broker's side -------------------------------------------------- */
 
 struct fuzz_owner {
@@ -222,6 +299,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (data[0] & 1)
 		fuzz_broker_side((data[0] >> 2) & 3, data + 1, data + FUZZ_SETTINGS,
 		    size - FUZZ_SETTINGS);
+	else if (data[0] & 0x10)
+		fuzz_agent_poll(
+		    data[0] & 2, data + 1, data + FUZZ_SETTINGS, size - FUZZ_SETTINGS);
 	else
 		fuzz_agent_side(
 		    data[0] & 2, data + 1, data + FUZZ_SETTINGS, size - FUZZ_SETTINGS);
