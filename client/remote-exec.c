@@ -211,7 +211,11 @@ remote_exec_frame(struct remote_exec *x, const struct proto_frame *f)
 					    xstrdup(cJSON_IsString(v) ? v->valuestring
 								      : "exec failed");
 				}
-			}
+			} else if (cJSON_IsFalse(ok) && cJSON_IsString(v))
+				/* A signal (or resize) the agent could not
+				 * deliver: said, not lost in silence. */
+				fprintf(stderr, "rdev: warning: %s%s", v->valuestring,
+				    x->tty ? "\r\n" : "\n");
 		}
 		cJSON_Delete(msg);
 		return;
