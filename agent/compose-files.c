@@ -217,10 +217,90 @@ compose_files_key(const char *path, const char *key)
 	return out;
 }
 
+/* c->project_from and c->project_fix for a name from (dotenv: the
+ * workspace folder's .env): the file that set it when a file did (the last
+ * compose file with a top-level name:, or the .env Compose reads beside the
+ * first), else the folder whose name it is. */
+static void
+compose_files_project_source(
+    struct compose *c, enum compose_naming_source from, const char *dotenv)
+{
+	const char *folder = config_get_local_folder(c->cfg);
+	char *dir = xstrdup(c->files[0]), *slash = strrchr(dir, '/'), *file = NULL;
+	char *text, *v = NULL;
+	size_t n = 0;
+
+	if (slash != NULL)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	if (from == COMPOSE_NAMING_CONFIG) {
+		while (c->files[n] != NULL)
+			n++;
+		for (; n > 0 && file == NULL; n--)
+			if ((v = compose_files_key(c->files[n - 1], "name")) != NULL) {
+				file = xstrdup(c->files[n - 1]);
+				free(v);
+			}
+		if (file != NULL) {
+			c->project_from = xasprintf("the top-level `name:` in %s", file);
+			c->project_fix = xasprintf("change that `name:`, or set "
+						   "COMPOSE_PROJECT_NAME in %s, which "
+						   "comes first",
+			    dotenv);
+			free(file);
+			free(dir);
+			return;
+		}
+		/* (else Compose made it: from its .env, or its folder's name) */
+		file = xasprintf("%s%s.env", dir, strcmp(dir, "/") == 0 ? "" : "/");
+		text = compose_files_read_optional(file);
+		v = text != NULL ? compose_naming_dotenv(text) : NULL;
+		free(text);
+		if (v != NULL) {
+			c->project_from = xasprintf("COMPOSE_PROJECT_NAME in %s", file);
+			c->project_fix = xasprintf("change it there, or set "
+						   "COMPOSE_PROJECT_NAME in %s, which "
+						   "comes first",
+			    dotenv);
+			free(v);
+			free(file);
+			free(dir);
+			return;
+		}
+		free(file);
+		from = COMPOSE_NAMING_DIR;
+	}
+	switch (from) {
+	case COMPOSE_NAMING_ENV:
+		c->project_from = xstrdup("COMPOSE_PROJECT_NAME in the environment "
+					  "of rdev-agent on this host");
+		c->project_fix = xstrdup("unset or change it there");
+		break;
+	case COMPOSE_NAMING_DOTENV:
+		c->project_from = xasprintf("COMPOSE_PROJECT_NAME in %s", dotenv);
+		c->project_fix = xstrdup("change it there");
+		break;
+	case COMPOSE_NAMING_WORKSPACE:
+	case COMPOSE_NAMING_DIR:
+	default:
+		c->project_from = xasprintf(
+		    "the name of %s %s (another folder of that name gives the same one)",
+		    from == COMPOSE_NAMING_WORKSPACE ? "the workspace folder"
+						     : "the folder of its compose files",
+		    from == COMPOSE_NAMING_WORKSPACE ? folder : dir);
+		c->project_fix = xasprintf("a top-level `name:` in its compose file, "
+					   "COMPOSE_PROJECT_NAME in %s, or rename "
+					   "the folder",
+		    dotenv);
+		break;
+	}
+	free(dir);
+}
+
 /* The project name (compose_naming_project()). */
 int
 compose_files_project(struct compose *c, char **cause)
 {
+	enum compose_naming_source from;
 	struct compose_naming_input in = { 0 };
 	const cJSON *name = cJSON_GetObjectItemCaseSensitive(c->config, "name");
 	char *dotenv = xasprintf("%s/.env", config_get_local_folder(c->cfg));
@@ -242,7 +322,8 @@ compose_files_project(struct compose *c, char **cause)
 	in.first_file = c->files[0];
 	in.local_folder = config_get_local_folder(c->cfg);
 	in.new_style = !compose_version_before(c, 1, 21, 0);
-	c->project = compose_naming_project(&in);
+	c->project = compose_naming_project(&in, &from);
+	compose_files_project_source(c, from, dotenv);
 	free(dotenv_text);
 	free(dotenv);
 	if (*c->project == '\0')

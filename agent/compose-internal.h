@@ -39,6 +39,10 @@ struct compose {
 	const cJSON *service_config;
 	const char *service;
 	char *project;
+	/* What made project ("the top-level `name:` in FILE", ...) and how to
+	 * give the workspace another ("change that `name:` ..."), for
+	 * messages; set with it. */
+	char *project_from, *project_fix;
 	char *override;	      /* path of our override file, once written */
 	char *build_override; /* the build's (--cache-from), or NULL */
 	char **lock_text;     /* compose_up()'s (borrowed), or NULL */

@@ -24,9 +24,7 @@ compose_naming_normalize(const char *name, int new_style)
 	return out;
 }
 
-/* The value of the first COMPOSE_PROJECT_NAME= line of a .env text, trimmed;
- * new string or NULL. */
-static char *
+char *
 compose_naming_dotenv(const char *text)
 {
 	const char *line = text, *end;
@@ -72,10 +70,15 @@ compose_naming_basename(const char *p)
 }
 
 char *
-compose_naming_project(const struct compose_naming_input *in)
+compose_naming_project(
+    const struct compose_naming_input *in, enum compose_naming_source *from)
 {
+	enum compose_naming_source ignored;
 	char *n, *v, *dir, *slash, *local, *devc, *base;
 
+	if (from == NULL)
+		from = &ignored;
+	*from = COMPOSE_NAMING_ENV;
 	if (in->env_name != NULL) {
 		n = compose_naming_normalize(in->env_name, in->new_style);
 		if (*n != '\0')
@@ -86,13 +89,16 @@ compose_naming_project(const struct compose_naming_input *in)
 	    (v = compose_naming_dotenv(in->dotenv_text)) != NULL) {
 		n = compose_naming_normalize(v, in->new_style);
 		free(v);
+		*from = COMPOSE_NAMING_DOTENV;
 		if (*n != '\0')
 			return n;
 		free(n);
 	}
 	if (in->config_name != NULL && *in->config_name != '\0' &&
-	    (strcmp(in->config_name, "devcontainer") != 0 || in->name_in_files))
+	    (strcmp(in->config_name, "devcontainer") != 0 || in->name_in_files)) {
+		*from = COMPOSE_NAMING_CONFIG;
 		return compose_naming_normalize(in->config_name, in->new_style);
+	}
 
 	dir = compose_naming_path_clean(in->first_file);
 	if ((slash = strrchr(dir, '/')) != NULL)
@@ -103,8 +109,11 @@ compose_naming_project(const struct compose_naming_input *in)
 		base = xasprintf("%s_devcontainer", compose_naming_basename(local));
 		n = compose_naming_normalize(base, in->new_style);
 		free(base);
-	} else
+		*from = COMPOSE_NAMING_WORKSPACE;
+	} else {
 		n = compose_naming_normalize(compose_naming_basename(dir), in->new_style);
+		*from = COMPOSE_NAMING_DIR;
+	}
 	free(dir);
 	free(local);
 	free(devc);

@@ -23,13 +23,27 @@ struct compose_naming_input {
 	int new_style;		  /* see compose_naming_normalize */
 };
 
+/* Where a project name came from (compose_naming_project()'s *from). */
+enum compose_naming_source {
+	COMPOSE_NAMING_ENV,	  /* $COMPOSE_PROJECT_NAME */
+	COMPOSE_NAMING_DOTENV,	  /* COMPOSE_PROJECT_NAME= in the .env */
+	COMPOSE_NAMING_CONFIG,	  /* the configuration's name */
+	COMPOSE_NAMING_WORKSPACE, /* the workspace folder's name */
+	COMPOSE_NAMING_DIR,	  /* the first compose file's folder's name */
+};
+
+/* The value of the first COMPOSE_PROJECT_NAME= line of a .env text,
+ * trimmed: new string, or NULL when there is none. */
+char *compose_naming_dotenv(const char *text);
+
 /* The project name (the reference's getProjectName): $COMPOSE_PROJECT_NAME,
  * else COMPOSE_PROJECT_NAME= in .env, else the configuration's name unless
  * it is Compose's default "devcontainer" not set in a file, else
  * "<workspace basename>_devcontainer" when the first compose file is in the
  * workspace's .devcontainer folder, else the basename of the first compose
  * file's folder; each normalized. New string, caller frees; "" when nothing
- * usable is left. */
-char *compose_naming_project(const struct compose_naming_input *in);
+ * usable is left. *from (may be NULL) says which of them it is. */
+char *compose_naming_project(
+    const struct compose_naming_input *in, enum compose_naming_source *from);
 
 #endif

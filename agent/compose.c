@@ -252,39 +252,51 @@ compose_project_dir(const struct compose *c)
 
 /* Is every container of the project (list, compose_list_project()'s) this
  * workspace's (owner_list_other_folder())? The project's name is the
- * folder's: another folder of the same name (/x/app, /y/app) makes the same
+ * folder's unless a file or COMPOSE_PROJECT_NAME gives one: another folder
+ * of the same name (/x/app, /y/app), or a name given twice, makes the same
  * one, and its dev container is neither taken (the user would work in the
- * other folder's environment) nor recreated. 0, or -1 with *cause. */
+ * other folder's environment) nor recreated. The refusal says what made
+ * the name (c->project_from) and names the other workspace as `rdev down`
+ * takes it: its folder, else (its dev container gone) the directory of its
+ * compose files. 0, or -1 with *cause. */
 static int
 compose_check_workspace(struct compose *c, const cJSON *list, char **cause)
 {
 	const char *folder = config_get_local_folder(c->cfg), *other;
 	char *dir = compose_project_dir(c);
-
 	struct stat st;
+	int is_folder = 0, gone;
 
-	other = owner_list_other_folder(list, folder, dir);
+	other = owner_list_other_folder(list, folder, dir, &is_folder);
 	free(dir);
 	if (other == NULL)
 		return 0;
-	/* (a folder gone, moved or deleted: no `rdev down` of it finds what
-	 * is left when that is not its dev container) */
-	if (*other == '\0' || stat(other, &st) != 0)
+	gone = *other == '\0' || stat(other, &st) != 0;
+	if (is_folder && !gone)
 		return error_set(cause,
-		    "Compose project %s is another workspace's: %s (a folder of the "
-		    "same name gives the same project name); give this one another "
-		    "name (a top-level `name:` in its compose file, COMPOSE_PROJECT_NAME "
-		    "in the folder's .env, or rename the folder), or remove what is "
-		    "left of the other (`docker compose -p %s down`)",
-		    c->project,
-		    *other != '\0' ? other : "a folder its containers do not name",
-		    c->project);
+		    "Compose project %s is another workspace's (the workspace "
+		    "folder %s); the name comes from %s; give this one another "
+		    "name (%s), or `rdev down` the other",
+		    c->project, other, c->project_from, c->project_fix);
+	/* (a folder gone, moved or deleted, or only the compose files'
+	 * directory known: no `rdev down` of a folder rdev can name finds
+	 * what is left) */
 	return error_set(cause,
-	    "Compose project %s is another workspace's: %s (a folder of the same "
-	    "name gives the same project name); give this one another name (a "
-	    "top-level `name:` in its compose file, COMPOSE_PROJECT_NAME in the folder's "
-	    ".env, or rename the folder), or `rdev down` the other",
-	    c->project, other);
+	    "Compose project %s is another workspace's (%s%s%s); the name comes "
+	    "from %s; give this one another name (%s), or remove what is left of "
+	    "the other (`docker compose -p %s down`%s)",
+	    c->project,
+	    *other == '\0'  ? "a folder its containers do not name"
+		: is_folder ? "the workspace folder "
+			    : "the workspace whose compose files are in project "
+			      "directory ",
+	    other,
+	    *other == '\0'  ? ""
+		: is_folder ? ", which is gone"
+			    : "; its dev container is gone, and no container names "
+			      "its folder",
+	    c->project_from, c->project_fix, c->project,
+	    is_folder || gone ? "" : ", or `rdev down` of that workspace's folder");
 }
 
 /* Is every container of the project (any service, one-off or not) this
@@ -621,6 +633,8 @@ compose_clear(struct compose *c)
 	free(c->env_file);
 	cJSON_Delete(c->config);
 	free(c->project);
+	free(c->project_from);
+	free(c->project_fix);
 	free(c->override);
 	free(c->build_override);
 }
@@ -674,6 +688,20 @@ compose_project_name(const struct config *cfg, struct docker *d, char **project,
 	}
 	compose_clear(&c);
 	return rc;
+}
+
+char *
+compose_project_dir_of(const struct config *cfg)
+{
+	struct compose c = { 0 };
+	char *dir = NULL, *ignore = NULL;
+
+	c.cfg = cfg;
+	if (compose_files_find(&c, &ignore) == 0)
+		dir = compose_project_dir(&c);
+	free(ignore);
+	compose_clear(&c);
+	return dir;
 }
 
 int

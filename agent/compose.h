@@ -88,5 +88,10 @@ int compose_build_image(const struct config *cfg, struct docker *d,
  * *cause. For stop and down after the container is gone. */
 int compose_project_name(const struct config *cfg, struct docker *d, char **project,
     char **project_dir, char **cause);
+/* The project directory of cfg's Compose configuration (the first compose
+ * file's, as compose_project_name() gives it) from devcontainer.json and
+ * the files' paths alone, without running Compose: new string, or NULL
+ * when the files cannot be named. */
+char *compose_project_dir_of(const struct config *cfg);
 
 #endif

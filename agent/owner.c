@@ -178,29 +178,68 @@ owner_in_folder(const char *dir, const char *folder)
 	return in;
 }
 
-const char *
-owner_list_other_folder(const cJSON *list, const char *folder, const char *project_dir)
+/* The folder of list entry e when it is not workspace folder's
+ * (owner_list_other_folder()), or NULL when it is. */
+static const char *
+owner_entry_other_folder(const cJSON *e, const char *folder, const char *project_dir)
 {
-	const cJSON *e, *labels;
-	const char *f, *dir;
+	const cJSON *labels = cJSON_GetObjectItemCaseSensitive(e, "Labels");
+	const char *f = owner_label(labels, "devcontainer.local_folder");
+	const char *dir = owner_label(labels, OWNER_COMPOSE_DIR_LABEL);
 
+	/* (the same project directory: the same compose files, which
+	 * several workspaces' configurations may name on purpose) */
+	if (project_dir != NULL && owner_same_dir(dir, project_dir))
+		return NULL;
+	if (*f != '\0')
+		return folder == NULL || !owner_same_dir(f, folder) ? f : NULL;
+	return folder == NULL || !owner_in_folder(dir, folder) ? dir : NULL;
+}
+
+const char *
+owner_list_other_folder(
+    const cJSON *list, const char *folder, const char *project_dir, int *is_folder)
+{
+	const cJSON *e, *o, *labels;
+	const char *other, *dir, *f;
+	int ignored;
+
+	if (is_folder == NULL)
+		is_folder = &ignored;
 	cJSON_ArrayForEach(e, list) {
+		if ((other = owner_entry_other_folder(e, folder, project_dir)) == NULL)
+			continue;
 		labels = cJSON_GetObjectItemCaseSensitive(e, "Labels");
-		f = owner_label(labels, "devcontainer.local_folder");
+		*is_folder = *owner_label(labels, "devcontainer.local_folder") != '\0';
+		if (*is_folder || *other == '\0')
+			return other;
+		/* (a service: its workspace's dev container, when it is
+		 * left, names the folder, which `rdev down` takes) */
 		dir = owner_label(labels, OWNER_COMPOSE_DIR_LABEL);
-		/* (the same project directory: the same compose files, which
-		 * several workspaces' configurations may name on purpose) */
-		if (project_dir != NULL && owner_same_dir(dir, project_dir))
-			continue;
-		if (*f != '\0') {
-			if (folder == NULL || !owner_same_dir(f, folder))
+		cJSON_ArrayForEach(o, list) {
+			labels = cJSON_GetObjectItemCaseSensitive(o, "Labels");
+			f = owner_label(labels, "devcontainer.local_folder");
+			if (*f != '\0' &&
+			    owner_same_dir(
+				owner_label(labels, OWNER_COMPOSE_DIR_LABEL), dir)) {
+				*is_folder = 1;
 				return f;
-			continue;
+			}
 		}
-		if (folder == NULL || !owner_in_folder(dir, folder))
-			return dir;
+		return other;
 	}
 	return NULL;
+}
+
+int
+owner_list_any_of_folder(const cJSON *list, const char *folder, const char *project_dir)
+{
+	const cJSON *e;
+
+	cJSON_ArrayForEach(e, list)
+		if (owner_entry_other_folder(e, folder, project_dir) == NULL)
+			return 1;
+	return 0;
 }
 
 char *

@@ -43,18 +43,24 @@ int owner_check(const cJSON *inspect, char **cause);
 int owner_check_list(const cJSON *list, char **cause);
 /* The folder of the first container of list (a Compose project's,
  * docker_container_list()'s) that is not workspace folder's, or NULL when all
- * are: one whose Compose project directory is project_dir (the directory
- * of the first compose file, or NULL: the same compose files, which several
- * workspaces may name on purpose) is; else a dev container by its
- * devcontainer.local_folder, which must be folder; another service (no such
- * label) by its Compose project directory, which must be in folder. Paths
- * are compared as written, then as the files they name (another spelling of
- * the folder, a symlink, is it). "" for a container that names no folder; every
- * container is another's when folder is NULL. A project's name is its
- * folder's name: another folder of the same name (/x/app, /y/app:
- * app_devcontainer) makes the same one, and its containers are not this
- * workspace's to take, stop or remove. Borrowed from list. */
+ * are. *is_folder (may be NULL) says what it is: 1, a workspace folder (the
+ * container's devcontainer.local_folder, or, for another service, that of a
+ * dev container of list with its project directory); 0, the Compose project
+ * directory of a service whose dev container is not in list (or ""). Whose: one whose
+ * Compose project directory is project_dir (the directory of the first compose file, or
+ * NULL: the same compose files, which several workspaces may name on purpose) is; else a
+ * dev container by its devcontainer.local_folder, which must be folder; another service
+ * (no such label) by its Compose project directory, which must be in folder. Paths are
+ * compared as written, then as the files they name (another spelling of the folder, a
+ * symlink, is it). "" for a container that names no folder; every container is another's
+ * when folder is NULL. A project's name is its folder's name: another folder of the same
+ * name (/x/app, /y/app: app_devcontainer) makes the same one, and its containers are not
+ * this workspace's to take, stop or remove. Borrowed from list. */
 const char *owner_list_other_folder(
+    const cJSON *list, const char *folder, const char *project_dir, int *is_folder);
+/* Is any container of list workspace folder's, by the same tests as
+ * owner_list_other_folder()'s? 1 or 0. */
+int owner_list_any_of_folder(
     const cJSON *list, const char *folder, const char *project_dir);
 /* Who is asking, for OWNER_CLIENT_LABEL when the request does not say:
  * this process's user@host. New string. */

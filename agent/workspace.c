@@ -232,7 +232,7 @@ workspace_left_project(struct workspace *ws, struct docker *d)
 	labels[1] = NULL;
 	if (docker_container_list(d, labels, 1, &list, &why) == 0 &&
 	    cJSON_GetArraySize(list) > 0 &&
-	    owner_list_other_folder(list, config_get_local_folder(ws->cfg), dir) ==
+	    owner_list_other_folder(list, config_get_local_folder(ws->cfg), dir, NULL) ==
 		NULL) {
 		ws->compose_project = project;
 		project = NULL;

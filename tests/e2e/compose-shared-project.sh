@@ -53,10 +53,60 @@ echo '{ "dockerComposeFile": "docker-compose.yml", "service": "app", "workspaceF
 mvp=mv$$_devcontainer
 trap 'for p in $project $mvp; do docker ps -aq --filter "label=com.docker.compose.project=$p" | xargs -r docker rm -f >/dev/null; docker network ls -q --filter "label=com.docker.compose.project=$p" | xargs -r docker network rm >/dev/null 2>&1; done' EXIT
 rdev up "$ws" >/dev/null 2>"$TEST_TMP/mv.err" || { tail "$TEST_TMP/mv.err" >&2; fail "up of the folder to move"; }
+# Another folder of the same name is refused naming the other's workspace
+# folder, which `rdev down` takes, even when the first container of the
+# project listed is a service's (one made last: Docker lists the newest
+# first), not its compose files' directory.
+docker run -d --label "com.docker.compose.project=$mvp" \
+	--label "com.docker.compose.project.working_dir=$ws/.devcontainer" \
+	--label com.docker.compose.service=cache --label "dev.rdev.owner_uid=$(id -u)" \
+	"$RDEV_RIG_IMAGE_BUSYBOX" sleep 600 >/dev/null ||
+	fail "making a service of the project"
+same=$TEST_TMP/c/mv$$
+mkdir -p "$same" && cp -r "$ws/.devcontainer" "$same/"
+rc=0; rdev up "$same" >/dev/null 2>"$TEST_TMP/same-up.err" || rc=$?
+check_eq "up of another folder of the same name is refused" "$rc" 1
+check "... naming the other's workspace folder (not its project directory)" grep -qF \
+	"Compose project $mvp is another workspace's (the workspace folder $ws); the name comes from the name of the workspace folder $same (another folder of that name gives the same one)" \
+	"$TEST_TMP/same-up.err"
 docker rm -f $(docker ps -q --filter "label=com.docker.compose.project=$mvp" \
 	--filter label=com.docker.compose.service=app) >/dev/null
+# Its dev container gone, only db names it: by its compose files'
+# directory, said to be that, with both fixes.
+rc=0; rdev up "$same" >/dev/null 2>"$TEST_TMP/same-up2.err" || rc=$?
+check_eq "up with only the other's db left is refused" "$rc" 1
+check "... naming the project directory as that" grep -qF \
+	"Compose project $mvp is another workspace's (the workspace whose compose files are in project directory $ws/.devcontainer; its dev container is gone, and no container names its folder)" \
+	"$TEST_TMP/same-up2.err"
+check "... and the fixes for it" grep -qF \
+	"or remove what is left of the other (\`docker compose -p $mvp down\`, or \`rdev down\` of that workspace's folder)" \
+	"$TEST_TMP/same-up2.err"
 mv "$ws" "$TEST_TMP/b/"
 rc=0; rdev up "$TEST_TMP/b/mv$$" >/dev/null 2>"$TEST_TMP/mv-up.err" || rc=$?
 check_eq "up of a moved folder whose old project is left is refused" "$rc" 1
 check "... naming a fix that works for a folder gone" grep -qF \
 	"or remove what is left of the other (\`docker compose -p $mvp down\`)" "$TEST_TMP/mv-up.err"
+# A name given by COMPOSE_PROJECT_NAME in the folder's .env, not the
+# folder's: the refusal says so, with the fix that fits (not "rename the
+# folder"). (A compose file's `name:`, which needs Compose v2, is
+# unit/test-compose-files'.)
+nm=nm$$
+trap 'for p in $project $mvp $nm; do docker ps -aq --filter "label=com.docker.compose.project=$p" | xargs -r docker rm -f >/dev/null; docker network ls -q --filter "label=com.docker.compose.project=$p" | xargs -r docker network rm >/dev/null 2>&1; done' EXIT
+for d in n1 n2; do
+	mkdir -p "$TEST_TMP/$d/.devcontainer"
+	cat >"$TEST_TMP/$d/.devcontainer/docker-compose.yml" <<YAML
+services:
+  app:
+    image: $RDEV_RIG_IMAGE_BUSYBOX
+    command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]
+YAML
+	echo '{ "dockerComposeFile": "docker-compose.yml", "service": "app", "workspaceFolder": "/", "updateRemoteUserUID": false }' \
+		>"$TEST_TMP/$d/.devcontainer/devcontainer.json"
+	echo "COMPOSE_PROJECT_NAME=$nm" >"$TEST_TMP/$d/.env"
+done
+rdev up "$TEST_TMP/n1" >/dev/null 2>"$TEST_TMP/n1.err" || { tail "$TEST_TMP/n1.err" >&2; fail "up of n1"; }
+rc=0; rdev up "$TEST_TMP/n2" >/dev/null 2>"$TEST_TMP/n2.err" || rc=$?
+check_eq "up of a folder whose .env names another's project is refused" "$rc" 1
+check "... saying the name comes from COMPOSE_PROJECT_NAME in its .env, and the fix" grep -qF \
+	"Compose project $nm is another workspace's (the workspace folder $TEST_TMP/n1); the name comes from COMPOSE_PROJECT_NAME in $TEST_TMP/n2/.env; give this one another name (change it there), or \`rdev down\` the other" \
+	"$TEST_TMP/n2.err"

@@ -59,7 +59,10 @@ check_eq "... down removes nothing" \
 check_eq "... up is refused (it would work in this one's container)" \
 	"$(rdev up "$other" --json >"$TEST_TMP/other-up.json" 2>"$TEST_TMP/other-up.err"; echo $?)" 1
 check "... naming the project and the folder it is" grep -qF \
-	"Compose project $project is another workspace's: $ws (" "$TEST_TMP/other-up.err"
+	"Compose project $project is another workspace's (the workspace folder $ws); " "$TEST_TMP/other-up.err"
+check "... and what made the name: the folder's name" grep -qF \
+	"; the name comes from the name of the workspace folder $other (another folder of that name gives the same one); give this one another name (a top-level \`name:\` in its compose file, COMPOSE_PROJECT_NAME in $other/.env, or rename the folder), or \`rdev down\` the other" \
+	"$TEST_TMP/other-up.err"
 check_eq "... and this workspace's container runs on" \
 	"$(docker inspect -f '{{.State.Running}}' "$app" 2>&1)" true
 check_eq "... the project's only one" \

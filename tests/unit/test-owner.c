@@ -107,20 +107,49 @@ TEST(owner_list_other_folder_of_project)
 		      "\"com.docker.compose.project.working_dir\":\"/x\"}}]");
 	cJSON *bare = test_json("[{\"Id\":\"c3\",\"Labels\":{}}]");
 
-	ASSERT_NULL(owner_list_other_folder(list, "/x/app", NULL));
-	ASSERT_STR_EQ(owner_list_other_folder(list, "/y/app", NULL), "/x/app");
-	ASSERT_NULL(owner_list_other_folder(svc, "/x/app", NULL));
+	ASSERT_NULL(owner_list_other_folder(list, "/x/app", NULL, NULL));
+	ASSERT_STR_EQ(owner_list_other_folder(list, "/y/app", NULL, NULL), "/x/app");
+	ASSERT_NULL(owner_list_other_folder(svc, "/x/app", NULL, NULL));
 	/* (a folder whose name is a prefix of the directory's is not it) */
 	ASSERT_STR_EQ(
-	    owner_list_other_folder(svc, "/x/ap", NULL), "/x/app/.devcontainer");
-	ASSERT_STR_EQ(owner_list_other_folder(outside, "/x/app", NULL), "/x");
-	ASSERT_NULL(owner_list_other_folder(outside, "/x/app", "/x"));
-	ASSERT_STR_EQ(owner_list_other_folder(bare, "/x/app", "/x"), "");
-	ASSERT_STR_EQ(owner_list_other_folder(list, NULL, NULL), "/x/app");
+	    owner_list_other_folder(svc, "/x/ap", NULL, NULL), "/x/app/.devcontainer");
+	ASSERT_STR_EQ(owner_list_other_folder(outside, "/x/app", NULL, NULL), "/x");
+	ASSERT_NULL(owner_list_other_folder(outside, "/x/app", "/x", NULL));
+	ASSERT_STR_EQ(owner_list_other_folder(bare, "/x/app", "/x", NULL), "");
+	ASSERT_STR_EQ(owner_list_other_folder(list, NULL, NULL, NULL), "/x/app");
 	cJSON_Delete(list);
 	cJSON_Delete(svc);
 	cJSON_Delete(outside);
 	cJSON_Delete(bare);
+}
+
+/* The other workspace is named by its folder when a container of it says
+ * it (the dev container, or, for a service, the dev container of its
+ * project directory), else by the project directory, and *is_folder says
+ * which; owner_list_any_of_folder() is whether any is this workspace's. */
+TEST(owner_list_other_folder_names_folder)
+{
+	cJSON *svc_dev = test_json(
+	    "[{\"Id\":\"c2\",\"Labels\":{"
+	    "\"com.docker.compose.project.working_dir\":\"/x/app/.devcontainer\"}},"
+	    "{\"Id\":\"c1\",\"Labels\":{\"devcontainer.local_folder\":\"/x/app\","
+	    "\"com.docker.compose.project.working_dir\":\"/x/app/.devcontainer\"}}]");
+	cJSON *svc = test_json("[{\"Id\":\"c2\",\"Labels\":{"
+			       "\"com.docker.compose.project.working_dir\":"
+			       "\"/x/app/.devcontainer\"}}]");
+	int is_folder = -1;
+
+	ASSERT_STR_EQ(
+	    owner_list_other_folder(svc_dev, "/y/app", NULL, &is_folder), "/x/app");
+	ASSERT_INT_EQ(is_folder, 1);
+	ASSERT_STR_EQ(owner_list_other_folder(svc, "/y/app", NULL, &is_folder),
+	    "/x/app/.devcontainer");
+	ASSERT_INT_EQ(is_folder, 0);
+	ASSERT_INT_EQ(owner_list_any_of_folder(svc_dev, "/y/app", NULL), 0);
+	ASSERT_INT_EQ(owner_list_any_of_folder(svc_dev, "/x/app", NULL), 1);
+	ASSERT_INT_EQ(owner_list_any_of_folder(svc, "/y/app", "/x/app/.devcontainer"), 1);
+	cJSON_Delete(svc_dev);
+	cJSON_Delete(svc);
 }
 
 /* The same folder under another spelling (a symlink; `host:src/app`, made
@@ -155,8 +184,8 @@ TEST(owner_list_other_folder_same_folder)
 	/* (up via the link: the first compose file's directory is the
 	 * link's .devcontainer; stop/down: none) */
 	json = xasprintf("%s/.devcontainer", link);
-	ASSERT_NULL(owner_list_other_folder(list, link, json));
-	ASSERT_NULL(owner_list_other_folder(list, link, NULL));
+	ASSERT_NULL(owner_list_other_folder(list, link, json, NULL));
+	ASSERT_NULL(owner_list_other_folder(list, link, NULL, NULL));
 	free(json);
 	cJSON_Delete(list);
 
@@ -171,9 +200,10 @@ TEST(owner_list_other_folder_same_folder)
 	list = test_json(json);
 	free(json);
 	json = xasprintf("%s/back", other);
-	ASSERT_NULL(owner_list_other_folder(list, json, other));
+	ASSERT_NULL(owner_list_other_folder(list, json, other, NULL));
 	/* (a folder of the same name elsewhere is still another's) */
-	ASSERT_STR_CONTAINS(owner_list_other_folder(list, "/y/back", "/y"), "/x/front");
+	ASSERT_STR_CONTAINS(
+	    owner_list_other_folder(list, "/y/back", "/y", NULL), "/x/front");
 	free(json);
 	cJSON_Delete(list);
 
