@@ -378,6 +378,9 @@ op_down_run(const struct agent_op_req *r, cJSON **result, char **cause)
 	    owner_check(ws.container, cause) != 0 ||
 	    workspace_all_containers(&ws, d, &ids, cause) != 0)
 		goto out;
+	/* (its project's volumes outlive its containers) */
+	if (volumes)
+		workspace_left_name(&ws, d);
 	/* Read before the container goes: it knows the mounts it was made with. */
 	if (volumes)
 		names = op_down_volume_names(&ws);

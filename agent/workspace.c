@@ -9,6 +9,7 @@
 #include "docker.h"
 #include "error.h"
 #include "image.h"
+#include "log.h"
 #include "owner.h"
 #include "up.h"
 #include "xmalloc.h"
@@ -206,14 +207,42 @@ workspace_ids_free(char **ids)
 	xstrv_free(ids);
 }
 
+/* Can a Compose workspace without its dev container have nothing left of
+ * its project? 1 when no Compose container on the host is the workspace's
+ * (owner_list_any_of_folder(): by its folder, or its compose files'
+ * directory, named without running Compose), in one listing: then the
+ * project name need not be had (`docker compose config`, ~0.5 s), for no
+ * project of that name can be all this workspace's and not empty. 0 when
+ * one may be, or the listing fails (looked for as before). */
+static int
+workspace_left_none(struct workspace *ws, struct docker *d)
+{
+	const char *labels[] = { WORKSPACE_COMPOSE_PROJECT_LABEL, NULL };
+	char *dir = compose_project_dir_of(ws->cfg), *why = NULL;
+	cJSON *list = NULL;
+	int none = 0;
+
+	if (docker_container_list(d, labels, 1, &list, &why) == 0)
+		none = !owner_list_any_of_folder(
+		    list, config_get_local_folder(ws->cfg), dir);
+	else
+		log_debug("%s: %s", config_get_local_folder(ws->cfg), why);
+	free(why);
+	free(dir);
+	cJSON_Delete(list);
+	return none;
+}
+
 /* A Compose workspace without its dev container: the project its
  * configuration names, when containers of it are left (another service, a
  * dev container removed by hand) and all of them are this workspace's
  * (owner_list_other_folder()), in ws->compose_project, so that stop and down
  * reach them (and their owner check). A configuration that does not load
- * leaves none: nothing to find; one whose project name cannot be had (`docker
- * compose config` fails) neither, with why in ws->left_error; the name, when
- * had, is kept in ws->left_project. */
+ * leaves none: nothing to find; neither does a host with no Compose
+ * container of this workspace (workspace_left_none()), without the name. One
+ * whose project name cannot be had (`docker compose config` fails) neither,
+ * with why in ws->left_error; the name, when had, is kept in
+ * ws->left_project. */
 static void
 workspace_left_project(struct workspace *ws, struct docker *d)
 {
@@ -222,7 +251,7 @@ workspace_left_project(struct workspace *ws, struct docker *d)
 	cJSON *list = NULL;
 
 	if (ws->container != NULL || ws->compose_project != NULL || ws->cfg == NULL ||
-	    config_get_kind(ws->cfg) != CONFIG_KIND_COMPOSE)
+	    config_get_kind(ws->cfg) != CONFIG_KIND_COMPOSE || workspace_left_none(ws, d))
 		return;
 	if (compose_project_name(ws->cfg, d, &project, &dir, &ws->left_error) != 0)
 		return;
@@ -242,6 +271,16 @@ workspace_left_project(struct workspace *ws, struct docker *d)
 	free(project);
 	free(dir);
 	cJSON_Delete(list);
+}
+
+void
+workspace_left_name(struct workspace *ws, struct docker *d)
+{
+	if (ws->container != NULL || ws->compose_project != NULL ||
+	    ws->left_project != NULL || ws->left_error != NULL || ws->cfg == NULL ||
+	    config_get_kind(ws->cfg) != CONFIG_KIND_COMPOSE)
+		return;
+	compose_project_name(ws->cfg, d, &ws->left_project, NULL, &ws->left_error);
 }
 
 int

@@ -67,12 +67,18 @@ const char *workspace_container_id(const struct workspace *ws);
  * left of the project its configuration names (found by the project's label,
  * when each is this workspace's, not another folder's of the same name;
  * ws->compose_project is set to it then; ws->left_project or ws->left_error
- * are set whenever the name was looked for). New NULL-terminated array (free each
- * and the array); empty when there is none. -1 with owner_check()'s *cause
+ * are set whenever the name was looked for: not when no Compose container on
+ * the host is this workspace's, see workspace_left_name()). New NULL-terminated array
+ * (free each and the array); empty when there is none. -1 with owner_check()'s *cause
  * when one of the project's is another user's (owner_check_list()). */
 int workspace_all_containers(
     struct workspace *ws, struct docker *d, char ***ids, char **cause);
 void workspace_ids_free(char **ids);
+/* ws->left_project (or ws->left_error) of a Compose workspace without its
+ * dev container, when workspace_all_containers() did not look for it (no
+ * container of the workspace is left): for down --volumes, whose project's
+ * volumes outlive its containers. */
+void workspace_left_name(struct workspace *ws, struct docker *d);
 /* The state of a container as rdev names it everywhere (ls, status; docs/
  * CLI.md), from Docker's word (a list's "State", an inspect's
  * State.Status): "running", "paused", "restarting", or "stopped" for

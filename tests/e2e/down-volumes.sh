@@ -98,11 +98,23 @@ check "down --volumes again: nothing to remove" \
 	grep -qx "rdev: no dev container for $ws; nothing to remove" "$TEST_TMP/down2.err"
 # A compose file `docker compose config` refuses: the project's name cannot
 # be had, so what is left of it is not looked for, and stop and down say so
-# (not only "nothing to do").
+# (not only "nothing to do"); but only when something may be left: with no
+# Compose container on the host of the workspace (its folder's, its compose
+# files' directory's), `docker compose config` is not run at all (~0.5 s),
+# and there is nothing to warn about.
 broken=$TEST_TMP/broken-$$
 mkdir -p "$broken/.devcontainer"
 cp "$ws/.devcontainer/devcontainer.json" "$broken/.devcontainer/"
 printf 'services:\n  app:\n    image: [not, a, string]\n' >"$broken/.devcontainer/docker-compose.yml"
+rdev stop "$broken" --json >/dev/null 2>"$TEST_TMP/broken-none.err"
+check "stop with nothing of the workspace on the host runs no \`docker compose config\` (no warning)" \
+	sh -c '! grep -q "was not looked for" "$1"' _ "$TEST_TMP/broken-none.err"
+# (a service it left: a container of its compose files' directory)
+bproject=broken-${$}_devcontainer
+left=$(docker run -d --label "com.docker.compose.project=$bproject" \
+	--label "com.docker.compose.project.working_dir=$broken/.devcontainer" \
+	--label com.docker.compose.service=db "$RDEV_RIG_IMAGE_BUSYBOX" sleep 600)
+trap 'cleanup; docker rm -f "$left" >/dev/null 2>&1' EXIT
 rdev stop "$broken" --json >/dev/null 2>"$TEST_TMP/broken-stop.err"
 check "stop with a compose file Compose refuses warns that the project was not looked for" \
 	grep -q "^rdev: stop: warning: what is left of the Compose project .* was not looked for: " \
@@ -111,6 +123,10 @@ rdev down "$broken" --volumes --json >/dev/null 2>"$TEST_TMP/broken-down.err"
 check "... down --volumes too, once" test "$(grep -c "was not looked for: " "$TEST_TMP/broken-down.err")" = 1
 check "... naming its volumes" grep -q "^rdev: down: warning: what is left of the Compose project .*, volumes) was not looked for: " \
 	"$TEST_TMP/broken-down.err"
+docker rm -f "$left" >/dev/null
+rdev down "$broken" --volumes --json >/dev/null 2>"$TEST_TMP/broken-down2.err"
+check "... and down --volumes with nothing left still looks for the project's volumes (warns)" \
+	grep -q "volumes) was not looked for: " "$TEST_TMP/broken-down2.err"
 # A plain down's record of the project goes with a down --volumes that
 # finds the container (up again in between): none left to vouch later.
 rdev up "$ws" --json >/dev/null 2>"$TEST_TMP/up3.err" ||
