@@ -70,13 +70,17 @@ struct serve_mux_stream {
 	/* ... and before them, this read's DATA, still in m->in */
 	struct iovec iov[SERVE_MUX_IOV];
 	int niov;
-	size_t pending;	    /* bytes in iov */
-	uint32_t window;    /* ours: what we take at most */
-	uint32_t credit;    /* bytes the broker still takes */
-	uint32_t written;   /* written to the socket, not yet granted again */
-	int in_eof;	    /* the broker's EOF came */
-	int wr_shut;	    /* and the socket's write side is shut */
-	int rd_eof;	    /* the socket ended: EOF sent */
+	size_t pending;	  /* bytes in iov */
+	uint32_t window;  /* ours: what we take at most */
+	uint32_t credit;  /* bytes the broker still takes */
+	uint32_t written; /* written to the socket, not yet granted again */
+	int in_eof;	  /* the broker's EOF came */
+	int wr_shut;	  /* and the socket's write side is shut */
+	int rd_eof;	  /* the socket ended: EOF sent */
+	/* the server reset its connection (a read or write met ECONNRESET):
+	 * its end goes as CLOSE {"reset":true} once what came before it is
+	 * read */
+	int rst;
 	int tcp;	    /* a "tcp" stream */
 	int bulk;	    /* its last read was large: splice the next */
 	size_t sent;	    /* bytes this pass wrote to the socket */
@@ -379,7 +383,75 @@ serve_mux_stream_end(struct serve_mux *m, struct serve_mux_stream *s, const char
 		log_debug("listen: stream %u (%s): %s", s->id, s->where, why);
 		cJSON_AddStringToObject(o, "error", why);
 	}
+	/* (its DATA before this: the broker passes it on, then resets its
+	 * client's socket where an older one closed it; PROTOCOL.md) */
+	if (s->rst)
+		cJSON_AddBoolToObject(o, "reset", 1);
 	serve_mux_send_json(m, PROTO_CLOSE, s->id, o);
+	serve_mux_stream_free(s);
+}
+
+/* A write to s's socket failed with err. A reset by the server
+ * (ECONNRESET, or EPIPE once a call took that error) leaves what it sent
+ * before readable: the broker's bytes for it are dropped from now on, and
+ * the stream ends with CLOSE {"reset":true} once the socket is read to its
+ * end. Any other error ends it now. 0 while it goes on, -1 when it ended
+ * (freed). */
+static int
+serve_mux_write_failed(struct serve_mux *m, struct serve_mux_stream *s, int err)
+{
+	if (!s->tcp || (err != ECONNRESET && err != EPIPE)) {
+		serve_mux_stream_end(m, s, strerror(err));
+		return -1;
+	}
+	if (!s->rst)
+		log_debug("listen: stream %u (%s): reset by the server (a write: %s)",
+		    s->id, s->where, strerror(err));
+	s->rst = 1;
+	s->wr_shut = 1;
+	buf_reset(s->to_sock);
+	return 0;
+}
+
+/* Before s's reset: what the socket takes at once of the broker's bytes
+ * for it (those of this read, s->iov, then s->to_sock), in their order: the
+ * bytes its client sent before its reset, as far as they can go. */
+static void
+serve_mux_stream_last_bytes(struct serve_mux_stream *s)
+{
+	struct msghdr mh;
+	size_t n = 0;
+	ssize_t w;
+
+	if (s->niov > 0) {
+		memset(&mh, 0, sizeof mh);
+		mh.msg_iov = s->iov;
+		mh.msg_iovlen = (size_t)s->niov;
+		w = sendmsg(s->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+		s->niov = 0;
+		if (w < 0 || (size_t)w < s->pending)
+			return; /* (the rest is not taken at once) */
+	}
+	buf_io_flush(s->to_sock, s->fd, 1, &n);
+}
+
+/* The broker's CLOSE for s, {"reset":true} when its client reset its
+ * connection: then so is the socket (SO_LINGER 0), so that the server
+ * reads an error rather than the end of a whole stream. */
+static void
+serve_mux_stream_closed(struct serve_mux_stream *s, const struct proto_frame *f)
+{
+	struct linger lg = { 1, 0 };
+	cJSON *msg = f->len > 0 ? proto_frame_json(f, NULL) : NULL;
+
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(msg, "reset")) && s->tcp &&
+	    !s->rst) {
+		log_debug("listen: stream %u (%s): reset by the broker's client", s->id,
+		    s->where);
+		serve_mux_stream_last_bytes(s);
+		setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+	}
+	cJSON_Delete(msg);
 	serve_mux_stream_free(s);
 }
 
@@ -487,8 +559,8 @@ serve_mux_open(struct serve_mux *m, const cJSON *req)
 static void
 serve_mux_take(struct serve_mux_stream *s, const unsigned char *data, size_t len)
 {
-	if (len == 0)
-		return;
+	if (len == 0 || s->rst)
+		return; /* (none, or for a socket reset: dropped) */
 	if (s->state == SERVE_MUX_OPEN && buf_len(s->to_sock) == 0 &&
 	    s->niov < SERVE_MUX_IOV) {
 		s->iov[s->niov++] = (struct iovec){ (void *)data, len };
@@ -522,7 +594,10 @@ serve_mux_settle(struct serve_mux *m, int send_now)
 			n = sendmsg(s->fd, &mh, MSG_NOSIGNAL);
 			if (n < 0 && errno != EINTR && errno != EAGAIN &&
 			    errno != EWOULDBLOCK) {
-				serve_mux_stream_end(m, s, strerror(errno));
+				if (serve_mux_write_failed(m, s, errno) == 0) {
+					s->niov = 0; /* (dropped) */
+					s->pending = 0;
+				}
 				continue;
 			}
 			n = n < 0 ? 0 : n;
@@ -593,7 +668,7 @@ serve_mux_frame(struct serve_mux *m, const struct proto_frame *f)
 		return 0; /* a stream we ended: what was under way is dropped */
 	switch (f->type) {
 	case PROTO_EOF: s->in_eof = 1; break;
-	case PROTO_CLOSE: serve_mux_stream_free(s); break;
+	case PROTO_CLOSE: serve_mux_stream_closed(s, f); break;
 	case PROTO_WINDOW:
 		if (f->len != 4)
 			break;
@@ -890,7 +965,14 @@ serve_mux_sock_read(struct serve_mux *m, struct serve_mux_stream *s)
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return 0;
 		if (n < 0) {
+			s->rst = s->rst || (s->tcp && errno == ECONNRESET);
 			serve_mux_stream_end(m, s, strerror(errno));
+			return -1;
+		}
+		if (n == 0 && s->rst) {
+			/* (a write met the reset first, and took its error: the
+			 * read then ends as if closed) */
+			serve_mux_stream_end(m, s, strerror(ECONNRESET));
 			return -1;
 		}
 		if (n == 0) {
@@ -919,10 +1001,8 @@ serve_mux_sock_write(struct serve_mux *m, struct serve_mux_stream *s)
 
 	s->written += (uint32_t)n;
 	s->sent += n;
-	if (rc != 0) {
-		serve_mux_stream_end(m, s, strerror(errno));
+	if (rc != 0 && serve_mux_write_failed(m, s, errno) != 0)
 		return -1;
-	}
 	/* Grant in quarters of the window (as the broker does: no frame per
 	 * small message). */
 	if (s->written >= s->window / 4) {

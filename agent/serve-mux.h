@@ -9,7 +9,9 @@
  * a child process as a socket connection would be) or a TCP connection made
  * from the host; the answer is {"id":C,"ok":true,"window":W2} or
  * {"id":C,"ok":false,"error":"...","refused":BOOL}. Then DATA, EOF (half
- * close) and CLOSE (final, from either side; not answered) travel on
+ * close) and CLOSE (final, from either side; not answered; "reset":true
+ * when a "tcp" stream's connection was reset, by its server or by the
+ * broker's client: passed on as a reset) travel on
  * channel C, and WINDOW frames (u32 big-endian) grant the peer more bytes:
  * neither side sends more DATA on a stream than the other has granted (W,
  * W2 at the open, then each WINDOW), so one slow reader stalls only its

@@ -142,6 +142,11 @@ struct host_mux_chan {
 	int early;
 	uint32_t early_sent;
 	int lost; /* failed as the agent's session ended (not refused by it) */
+	/* its CLOSE came with "reset": the agent's socket was reset by its
+	 * server, after the DATA before it (docs/PROTOCOL.md) */
+	int reset_in;
+	/* our CLOSE says "reset" (the owner's client reset its connection) */
+	int reset_out;
 	host_mux_data_fn on_data;
 	host_mux_eof_fn on_eof;
 	void *arg;
@@ -330,6 +335,16 @@ struct host_link {
 	 * TCP reset, never the EOF of a whole stream (host_link_reset); 0:
 	 * not cut */
 	long long cut_ms;
+	/* the server in the container reset the connection (a stream's CLOSE
+	 * said "reset"): its client gets what is held, then a reset too
+	 * (host_link_reset_due), not the EOF of a whole stream */
+	int reset_end;
+	/* what the client's socket had not sent yet when last looked at
+	 * (SIOCOUTQ), and until when a reset still waits for it to drain
+	 * (clock_now_ms; put off while it drains): the reset would throw it
+	 * away */
+	int reset_outq;
+	long long reset_wait_ms;
 	/* relay: its status byte is due by then (clock_now_ms) */
 	long long relay_deadline;
 	/* agent link: its channel being opened (NULL once open) and the id of
@@ -758,7 +773,8 @@ ssize_t host_mux_read(struct host_mux_chan *c, int fd, size_t *asked);
 void host_mux_consumed(struct host_mux_chan *c, size_t n);
 /* Our half close. */
 void host_mux_send_eof(struct host_mux_chan *c);
-/* Close and free c (NULL: nothing). */
+/* Close and free c (NULL: nothing); its CLOSE says "reset" when
+ * c->reset_out is set. */
 void host_mux_close(struct host_mux_chan *c);
 /* Bytes of the agent's channel (after "listening"): its frames. */
 void host_mux_input(struct host_session *h, const void *data, size_t len);

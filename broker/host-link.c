@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -195,6 +197,42 @@ host_link_reset(struct host_link *l)
 	host_link_kill(l);
 }
 
+/* Is it time for l's reset (a forwarded connection whose far side was
+ * lost, host_link_cut, or reset by its server, reset_end)? Once its client
+ * has had what the broker held and its socket sent it all (SIOCOUTQ: the
+ * reset throws away what the socket holds), or a cut one's time is up, or
+ * the socket's bytes stopped draining for HOST_LINK_CUT_FLUSH_MS (a client
+ * that does not read is not kept). */
+static int
+host_link_reset_due(struct host_link *l)
+{
+	long long now;
+	int outq = 0;
+
+	if (l->cut_ms == 0 && !l->reset_end)
+		return 0;
+	now = clock_now_ms();
+	if (l->cut_ms != 0 && now >= l->cut_ms) {
+		if (buf_len(l->to_cli) > 0)
+			log_debug("%s: link %u: the client did not take %zu bytes "
+				  "in time: reset",
+			    l->h->label, l->id, buf_len(l->to_cli));
+		return 1;
+	}
+	if (l->down < HOST_LINK_DOWN_DRAIN || buf_len(l->to_cli) > 0)
+		return 0;
+	if (ioctl(l->fd, SIOCOUTQ, &outq) != 0 || outq <= 0)
+		return 1;
+	if (l->reset_wait_ms == 0 || outq < l->reset_outq)
+		l->reset_wait_ms = now + HOST_LINK_CUT_FLUSH_MS;
+	l->reset_outq = outq;
+	if (now < l->reset_wait_ms)
+		return 0; /* (host_links_check looks again soon) */
+	log_debug("%s: link %u: the client did not take %d bytes in time: reset",
+	    l->h->label, l->id, outq);
+	return 1;
+}
+
 void
 host_link_detach(struct host_link *l)
 {
@@ -223,6 +261,8 @@ host_link_replace_channel(struct host_link *l)
 	l->backlog = 0;
 	l->eof_failed = 0;
 	l->cut_ms = 0;
+	l->reset_end = 0;
+	l->reset_wait_ms = 0;
 	chan_window_init(&l->win, clock_now_us());
 }
 
@@ -506,7 +546,16 @@ host_link_mux_eof(void *arg)
 
 	if (l->mx != NULL && l->mx->state == HOST_MUX_FAILED)
 		host_link_cut(l); /* (the agent ended, not the stream) */
-	else
+	else if (l->mx != NULL && l->mx->reset_in && l->fwd != NULL) {
+		/* the server reset it: the client's end is a reset too, after
+		 * the bytes before it (host_link_reset_due); not whole */
+		log_debug("%s: link %u: the server reset it: a reset after what "
+			  "is held (%zu bytes)",
+		    l->h->label, l->id, buf_len(l->to_cli));
+		l->reset_end = 1;
+		l->eof_failed = 1;
+		host_link_remote_eof(l);
+	} else
 		host_link_remote_eof(l);
 	l->h->kicked = 1;
 }
@@ -805,17 +854,13 @@ host_link_pump(struct host_session *h, struct host_link *l)
 		chan_window_delivered(&l->win, (size_t)w, clock_now_us());
 	}
 	host_link_top_up(h, l);
-	if (l->cut_ms != 0 && !host_link_dead(l) &&
-	    ((l->down >= HOST_LINK_DOWN_DRAIN && buf_len(l->to_cli) == 0) ||
-		clock_now_ms() >= l->cut_ms)) {
-		if (buf_len(l->to_cli) > 0)
-			log_debug("%s: link %u: the client did not take %zu bytes "
-				  "in time: reset",
-			    h->label, l->id, buf_len(l->to_cli));
+	if (!host_link_dead(l) && host_link_reset_due(l)) {
 		host_link_reset(l);
 		return;
 	}
-	if (l->down >= HOST_LINK_DOWN_DRAIN && buf_len(l->to_cli) == 0) {
+	/* (one whose reset waits for its socket to drain: no FIN before it) */
+	if (l->down >= HOST_LINK_DOWN_DRAIN && buf_len(l->to_cli) == 0 &&
+	    l->cut_ms == 0 && !l->reset_end) {
 		if (l->fwd == NULL)
 			host_link_kill(l);
 		else {
@@ -862,6 +907,21 @@ host_link_client_waits(const struct host_link *l)
 	return l->mx != NULL && buf_len(l->to_ch) == 0 && host_mux_full(l->mx);
 }
 
+/* l's client reset its connection: a forwarded connection's stream says so
+ * in its CLOSE, and the agent resets the server's connection too (a
+ * direct-tcpip channel cannot say it: its close is a close). What the
+ * broker held for the server is dropped, as a reset drops what a socket
+ * did not send. */
+static void
+host_link_client_reset(struct host_link *l)
+{
+	if (l->fwd == NULL || l->mx == NULL)
+		return;
+	log_debug(
+	    "%s: link %u: the client reset it: so is its stream", l->h->label, l->id);
+	l->mx->reset_out = 1;
+}
+
 /* A stalled stream's client socket woke the watch (edge-triggered: new
  * bytes, its peer's end (closed), or an error): the bytes stay where they
  * are, but a client that is gone ends the link now rather than once the
@@ -882,6 +942,8 @@ host_link_check_client(struct host_link *l, int closed)
 	if (getsockopt(l->fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err != 0) {
 		log_debug(
 		    "%s: link %u: client socket: %s", l->h->label, l->id, strerror(err));
+		if (err == ECONNRESET)
+			host_link_client_reset(l);
 		host_link_kill(l);
 		return;
 	}
@@ -935,6 +997,8 @@ host_link_read_client_on(struct host_link *l, int closed)
 			return;
 		}
 		if (n <= 0) {
+			if (n < 0 && errno == ECONNRESET)
+				host_link_client_reset(l);
 			host_link_kill(l); /* the client ended: the channel goes too */
 			return;
 		}
@@ -1025,6 +1089,11 @@ host_links_check(struct host_session *h)
 		else if (l->ch != NULL && buf_len(l->to_ch) > 0 &&
 		    ssh_channel_window_size(l->ch) > 0)
 			h->kicked = 1;
+		else if (l->reset_wait_ms != 0 && !host_link_dead(l))
+			/* its reset waits for the client's socket to send what
+			 * it holds, which nothing announces: looked at again in
+			 * the poll of links opening */
+			opening++;
 		else if (l->ch != NULL && !host_link_dead(l) && l->backlog &&
 		    buf_len(l->to_cli) < l->cap)
 			/* libssh holds data and the client took what we had (or a

@@ -235,7 +235,14 @@ host_mux_close(struct host_mux_chan *c)
 		return;
 	/* an open in flight or open: the agent drops the stream (its answer
 	 * to an open in flight is then ignored here) */
-	if ((c->state == HOST_MUX_OPENING || c->state == HOST_MUX_OPEN) && !c->closed_in)
+	if ((c->state == HOST_MUX_OPENING || c->state == HOST_MUX_OPEN) &&
+	    !c->closed_in && c->reset_out) {
+		/* (an older agent reads no payload: it closes, as for any) */
+		static const char rst[] = "{\"reset\":true}";
+
+		proto_encode(c->h->mux_out, PROTO_CLOSE, c->id, rst, sizeof rst - 1);
+	} else if ((c->state == HOST_MUX_OPENING || c->state == HOST_MUX_OPEN) &&
+	    !c->closed_in)
 		proto_encode(c->h->mux_out, PROTO_CLOSE, c->id, NULL, 0);
 	LIST_REMOVE(c, entry);
 	buf_free(c->held);
@@ -319,6 +326,8 @@ host_mux_frame(struct host_session *h, const struct proto_frame *f)
 		v = msg != NULL ? cJSON_GetObjectItemCaseSensitive(msg, "error") : NULL;
 		if (cJSON_IsString(v))
 			log_info("%s: stream %u: %s", h->label, c->id, v->valuestring);
+		c->reset_in = msg != NULL &&
+		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(msg, "reset"));
 		cJSON_Delete(msg);
 		c->eof_in = 1;
 		if (c->on_eof != NULL)

@@ -46,9 +46,10 @@ enum proto_type {
 			     * closing the session */
 	PROTO_CONTROL = 16, /* JSON {"id":N, "op":"...", ...} request/response/event */
 	PROTO_DATA = 64,    /* raw bytes for the channel */
-	PROTO_EOF = 65, /* no more DATA from the sender on this channel (half close) */
-	PROTO_CLOSE =
-	    66, /* channel closed; optional JSON {"status":N} or {"error":"..."} */
+	PROTO_EOF = 65,	   /* no more DATA from the sender on this channel (half close) */
+	PROTO_CLOSE = 66,  /* channel closed; optional JSON {"status":N} or
+			    * {"error":"..."}, "reset":true when a stream's
+			    * connection was reset (docs/PROTOCOL.md) */
 	PROTO_WINDOW = 67, /* u32: more bytes the sender may receive on the channel */
 };
 

@@ -94,7 +94,7 @@ static struct relay_deadlines {
 static struct conn *relay_grave; /* closed, freed after the pass */
 static int relay_nconns;
 
-static int64_t
+int64_t
 relay_now_ms(void)
 {
 	struct timespec ts;
@@ -173,9 +173,7 @@ relay_deadline_unlink(struct conn *c)
 	c->deadline = 0;
 }
 
-/* Put c at the end of deadline list which (all of whose connections have
- * the same timeout, ms), to be given up ms from now. */
-static void
+void
 relay_deadline_add(struct conn *c, int which, int ms)
 {
 	struct relay_deadlines *dl = &relay_dl[which];
@@ -514,7 +512,12 @@ relay_expire(int64_t now)
 			}
 			if (c->state == CONN_CONNECTING)
 				relay_connect_expire(c);
-			else
+			else if (c->rst_wait) {
+				/* (put back at the tail, later than now: this
+				 * walk stops at it) */
+				relay_deadline_unlink(c);
+				relay_pipe_reset_check(c);
+			} else
 				relay_conn_close(c, 0);
 		}
 	}

@@ -2,6 +2,7 @@
  * ways: splice() through a pipe per direction, or recv/send through a
  * bounded buffer when out of descriptors (relay.h, struct dir). */
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <errno.h>
@@ -65,11 +66,43 @@ relay_pipe_flush(struct conn *c, int from)
 	free(d->pend);
 	d->pend = NULL;
 	d->off = 0;
-	if (d->eof && !d->done) {
+	if (d->eof && !d->done && d->rst) {
+		/* A reset passed on as one, once the socket has sent what came
+		 * before it (relay_pipe_reset_check): a reader then sees an
+		 * error, not the end of a whole stream. What the other way
+		 * holds is moot (its reader reset). */
+		d->done = 1;
+		c->rst_wait = 1;
+		c->rst_side = 1 - from;
+		c->rst_until = relay_now_ms() + RELAY_RESET_STALL_MS;
+		relay_watch(c, 0, 0);
+		relay_watch(c, 1, 0);
+		relay_pipe_reset_check(c);
+	} else if (d->eof && !d->done) {
 		shutdown(c->fd[1 - from], SHUT_WR);
 		d->done = 1;
 	}
 	return 0;
+}
+
+void
+relay_pipe_reset_check(struct conn *c)
+{
+	int outq = 0;
+	int64_t now = relay_now_ms();
+
+	if (c->dead)
+		return;
+	/* (TIOCOUTQ is SIOCOUTQ, tcp(7): musl has no linux/sockios.h) */
+	if (ioctl(c->fd[c->rst_side], TIOCOUTQ, &outq) != 0 || outq <= 0 ||
+	    now >= c->rst_until) {
+		relay_conn_close(c, 1);
+		return;
+	}
+	if (outq < c->rst_outq || c->rst_outq == 0)
+		c->rst_until = now + RELAY_RESET_STALL_MS; /* (it drains) */
+	c->rst_outq = outq;
+	relay_deadline_add(c, RELAY_DL_RESET, RELAY_RESET_POLL_MS);
 }
 
 /* Move bytes from fd[from] to fd[1-from] until the source has nothing more
@@ -103,9 +136,10 @@ relay_pipe_pump(struct conn *c, int from)
 		if (n <= 0) {
 			/* (a reset after the last bytes, as a server that
 			 * closes with unread input sends: the bytes read
-			 * before it still go on, then the end, as sshd
-			 * passes a reset on: tests/e2e/relay.sh) */
+			 * before it still go on, then the reset:
+			 * tests/e2e/relay.sh) */
 			d->eof = 1;
+			d->rst = n < 0;
 			break;
 		}
 		int drained = (size_t)n < RELAY_BUF - d->len; /* most likely */
@@ -126,6 +160,7 @@ relay_pipe_pump(struct conn *c, int from)
 			return -1;
 		if (n <= 0) { /* (a reset: as above) */
 			d->eof = 1;
+			d->rst = n < 0;
 			break;
 		}
 		w = send(c->fd[1 - from], relay_scratch, (size_t)n, MSG_NOSIGNAL);
@@ -155,6 +190,8 @@ relay_pipe_event(struct conn *c, int side, unsigned events)
 		goto reset;
 	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && relay_pipe_pump(c, side) != 0)
 		goto reset;
+	if (c->dead || c->rst_wait)
+		return; /* (closed, or its reset waits: relay_pipe_reset_check) */
 	if (c->dir[0].done && c->dir[1].done) {
 		relay_conn_close(c, 0);
 		return;

@@ -51,6 +51,7 @@ struct dir {
 	unsigned char *pend;
 	size_t off, len;
 	int eof;  /* read end-of-file from the source */
+	int rst;  /* ... which was a reset: passed on as one (relay_pipe_flush) */
 	int done; /* eof seen, everything written, write side shut */
 };
 
@@ -75,15 +76,30 @@ struct conn {
 	 * the loop pass. */
 	struct conn *next, *prev;
 	int dead;
+	/* CONN_PIPE: a side reset its connection, and all it sent before is
+	 * written to the other side (rst_side), whose reset waits for its
+	 * socket to send it (SIOCOUTQ: a reset throws away what it holds); on
+	 * RELAY_DL_RESET meanwhile, looked at each RELAY_RESET_POLL_MS, given
+	 * up at rst_until (put off while it drains) */
+	int rst_wait;
+	int rst_side;
+	int rst_outq;
+	int64_t rst_until;
 };
 
 /* The deadline lists: one per timeout (the header's, the connect's), so
  * that each stays in deadline order. */
-enum { RELAY_DL_HEADER, RELAY_DL_CONNECT, RELAY_DL_N };
+enum { RELAY_DL_HEADER, RELAY_DL_CONNECT, RELAY_DL_RESET, RELAY_DL_N };
+#define RELAY_RESET_POLL_MS 10
+#define RELAY_RESET_STALL_MS 2000
 
 /* rdev-relay.c */
 /* Take c off the deadline list (no-op when it is not on it). */
 void relay_deadline_unlink(struct conn *c);
+/* Put c at the end of deadline list which (all of whose connections have
+ * the same timeout, ms), to be given up ms from now. */
+void relay_deadline_add(struct conn *c, int which, int ms);
+int64_t relay_now_ms(void);
 /* Register c's socket on side with epoll for mask (0: take it out). */
 void relay_watch(struct conn *c, int side, unsigned mask);
 /* Close c (reset: with an RST); freed after the loop's pass. */
@@ -103,6 +119,9 @@ void relay_connect_expire(struct conn *c);
 void relay_pipe_start(struct conn *c);
 /* Events on c's socket on side while piping. */
 void relay_pipe_event(struct conn *c, int side, unsigned events);
+/* c's reset waits (rst_wait): reset both sides once rst_side's socket has
+ * sent what it holds, or its time is up; else look again later. */
+void relay_pipe_reset_check(struct conn *c);
 
 /* relay-stdio.c */
 /* --connect PORT [HOST] (NULL: the loopback): one connection over stdin and

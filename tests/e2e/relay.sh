@@ -134,8 +134,8 @@ one() {
 	check "$label: the state dir keeps it, 0600" \
 		sh -c "[ \$(stat -c %a '$RDEV_STATE_DIR/relay/$cid.json') = 600 ]"
 	client_checks "$label" "$r" 7000 7001 7002 "$hash" $((50 << 20))
-	check_eq "$label: an answer the server ends with a reset arrives whole (200 kB)" \
-		"$(python3 "$client" rstreply "$r" 7003 200000)" 200000
+	check_eq "$label: an answer the server ends with a reset arrives whole (200 kB), then the reset" \
+		"$(python3 "$client" rstreply "$r" 7003 200000)" "200000 reset"
 	kill "$rst_pid"
 	wait "$rst_pid" 2>/dev/null || true
 	rst_pid=

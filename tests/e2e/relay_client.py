@@ -195,7 +195,8 @@ def checks(r, local_port, any_port, echo_port, want_hash, size):
 
 def rstreply(r, port, size):
     """A server that answers SIZE bytes and then resets the connection (it
-    closes with our request unread): every byte must still arrive."""
+    closes with our request unread): every byte must still arrive, then
+    the reset (print "N reset", or "N eof" for a clean end)."""
     s, rep = open_c(r, port)
     if rep != 0:
         print("reply %r" % rep)
@@ -203,7 +204,7 @@ def rstreply(r, port, size):
     s.sendall(b"request\n")
     # (read late: the reset comes while the relay still holds the answer)
     time.sleep(1)
-    got = 0
+    got, how = 0, "eof"
     try:
         while True:
             d = s.recv(1 << 20)
@@ -211,8 +212,8 @@ def rstreply(r, port, size):
                 break
             got += len(d)
     except ConnectionResetError:
-        pass
-    print(got)
+        how = "reset"
+    print(got, how)
 
 
 def replaced(relay_bin, tmp):

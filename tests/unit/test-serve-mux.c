@@ -270,6 +270,84 @@ TEST(tcp_stream_both_ways_and_half_closes)
 	rig_free(&r);
 }
 
+/* Close fd with a reset (SO_LINGER 0). */
+static void
+reset_close(int fd)
+{
+	struct linger lg = { 1, 0 };
+
+	ASSERT_INT_EQ(setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg), 0);
+	close(fd);
+}
+
+/* A server that sends, then resets: its bytes go as DATA, then CLOSE with
+ * "reset" (an older broker reads only "error"), never an EOF. */
+TEST(tcp_stream_server_reset_is_a_close_with_reset)
+{
+	struct rig r;
+	struct proto_frame f;
+	struct buf *data = buf_new(), *p;
+	char ctl[256] = "", close_text[256] = "";
+	int port, lfd = listener(&port), conn, eofs = 0, closes = 0;
+
+	rig_init(&r);
+	rig_open_tcp(&r, 6, port, 65536, ctl, sizeof ctl);
+	ASSERT_STR_CONTAINS(ctl, "\"ok\":true");
+	conn = accept(lfd, NULL, NULL);
+	ASSERT_TRUE(conn >= 0);
+	ASSERT_INT_EQ(write(conn, "tail", 4), 4);
+	reset_close(conn);
+	rig_run(&r, 4);
+	while (rig_frame(&r, &f, &p)) {
+		if (f.type == PROTO_DATA && f.channel == 6)
+			buf_append(data, buf_data(p), buf_len(p));
+		else if (f.type == PROTO_EOF && f.channel == 6)
+			eofs++;
+		else if (f.type == PROTO_CLOSE && f.channel == 6) {
+			closes++;
+			snprintf(close_text, sizeof close_text, "%.*s", (int)buf_len(p),
+			    (const char *)buf_data(p));
+		}
+		buf_free(p);
+	}
+	ASSERT_INT_EQ(buf_len(data), 4);
+	ASSERT_INT_EQ(memcmp(buf_data(data), "tail", 4), 0);
+	ASSERT_INT_EQ(eofs, 0);
+	ASSERT_INT_EQ(closes, 1);
+	ASSERT_STR_CONTAINS(close_text, "\"reset\":true");
+	ASSERT_STR_CONTAINS(close_text, "\"error\":\"Connection reset by peer\"");
+	buf_free(data);
+	close(lfd);
+	rig_free(&r);
+}
+
+/* The broker's CLOSE {"reset":true} (its client reset): the bytes before
+ * it reach the server, then a reset, not an EOF. */
+TEST(tcp_stream_broker_reset_resets_the_server)
+{
+	struct rig r;
+	char ctl[256] = "", got[16] = "";
+	const char *rst = "{\"reset\":true}";
+	int port, lfd = listener(&port), conn;
+
+	rig_init(&r);
+	rig_open_tcp(&r, 7, port, 65536, ctl, sizeof ctl);
+	ASSERT_STR_CONTAINS(ctl, "\"ok\":true");
+	conn = accept(lfd, NULL, NULL);
+	ASSERT_TRUE(conn >= 0);
+	rig_send(&r, PROTO_DATA, 7, "last", 4);
+	rig_send(&r, PROTO_CLOSE, 7, rst, strlen(rst));
+	rig_run(&r, 3);
+	ASSERT_INT_EQ(read(conn, got, sizeof got), 4);
+	ASSERT_INT_EQ(memcmp(got, "last", 4), 0);
+	errno = 0;
+	ASSERT_INT_EQ(read(conn, got, sizeof got), -1);
+	ASSERT_INT_EQ(errno, ECONNRESET);
+	close(conn);
+	close(lfd);
+	rig_free(&r);
+}
+
 /* More DATA in one read than one sendmsg passes on, to a peer that does
  * not read yet: what its socket did not take waits, in order. */
 TEST(stream_keeps_the_order_of_a_full_socket)

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# forward-reset.sh - a forwarded connection that one end resets (SO_LINGER 0)
+# ends with a reset at the other end too, where rdev's own path carries it
+# (docs/CLI.md, "Port forwarding"; docs/PROTOCOL.md, a stream's CLOSE
+# "reset"), after the bytes before it:
+#   - through streams of the agent session (RDEV_FORWARD_VIA=session): a
+#     server in the container that sends 300 kB and resets, bound to 0.0.0.0
+#     (the agent connects to it) and to 127.0.0.1 (through the container's
+#     relay, which passes the reset on): the local client reads all 300 kB,
+#     then ECONNRESET (before: a clean EOF, the client could not tell it
+#     from a whole answer); a local client that sends 100 kB and resets: the
+#     server reads them, then ECONNRESET (before: EOF);
+#   - through a direct-tcpip channel (sshd forwards, the default): SSH cannot
+#     carry a reset (its channel has only EOF and close; `ssh -L` is the
+#     same), so the local client reads all 300 kB, then EOF: stated here so
+#     that a change of that is seen.
+. "$(dirname "$0")/../rig/lib.sh"
+rig_require_docker
+
+rig_remote_host fr
+base=$(rig_ports 6)
+p_any=$base p_lo=$((base + 1)) p_sink=$((base + 2))
+d_any=$((base + 3)) d_lo=$((base + 4)) d_sink=$((base + 5))
+peer=$RDEV_SOURCE_DIR/tests/e2e/reset_peer.py
+pids=()
+cleanup() {
+	local rc=$? p
+	set +e
+	for p in "${pids[@]+"${pids[@]}"}"; do kill "$p" 2>/dev/null; done
+	RDEV_RUNTIME_DIR=$TEST_TMP/rt2 RDEV_STATE_DIR=$TEST_TMP/state2 broker stop >/dev/null 2>&1
+	(exit $rc)
+	rig_remote_cleanup ws
+}
+trap cleanup EXIT
+on_host "mkdir -p ~/ws && cat > ~/ws/.devcontainer.json" <<JSON
+{ "image": "$RDEV_RIG_IMAGE_BOOKWORM", "updateRemoteUserUID": false }
+JSON
+RDEV_FORWARD_VIA=session broker -vv start >/dev/null
+rdev up "$name:~/ws" --accept-new-host-key >"$TEST_TMP/up.out" 2>"$TEST_TMP/up.err" ||
+	{ cat "$TEST_TMP/up.err" >&2; fail "rdev up failed"; }
+cid=$(jq -r .containerId "$TEST_TMP/up.out")
+pid=$(docker inspect -f '{{.State.Pid}}' "$cid")
+# The servers run in the container's network namespace with this machine's
+# python (the image has none); each port in the container is the one the
+# forward of the same number goes to.
+serve() { nsenter -t "$pid" -n python3 "$peer" "$@" & pids+=($!); }
+serve serve 0.0.0.0 "$p_any" 300000
+serve serve 127.0.0.1 "$p_lo" 300000
+serve sink 0.0.0.0 "$p_sink" "$TEST_TMP/sink.out"
+serve serve 0.0.0.0 "$d_any" 300000
+serve serve 127.0.0.1 "$d_lo" 300000
+serve sink 0.0.0.0 "$d_sink" "$TEST_TMP/dsink.out"
+listening() { nsenter -t "$pid" -n ss -Hltn | grep -q ":$1 "; }
+for p in "$p_any" "$p_lo" "$p_sink" "$d_any" "$d_lo" "$d_sink"; do
+	eventually "the server at $p listens" listening "$p"
+done
+
+# --- streams of the agent session -------------------------------------------------
+rdev forward "$name:~/ws" "$p_any" "$p_lo" "$p_sink" >/dev/null 2>"$TEST_TMP/fwd.err" ||
+	{ cat "$TEST_TMP/fwd.err" >&2; fail "rdev forward failed"; }
+check_eq "session: a server (0.0.0.0) that resets after 300 kB: the client gets them, then a reset" \
+	"$(python3 "$peer" read "$p_any")" "reset 300000"
+check_eq "session: the same through the relay (127.0.0.1): the bytes, then a reset" \
+	"$(python3 "$peer" read "$p_lo")" "reset 300000"
+python3 "$peer" reset "$p_sink" 100000
+sank() { [ -s "$TEST_TMP/sink.out" ]; }
+eventually "session: the server sees the client's connection end" sank
+check_eq "session: a client that resets after 100 kB: the server gets them, then a reset" \
+	"$(cat "$TEST_TMP/sink.out")" "reset 100000"
+check_eq "session: the forwards went through streams (status)" \
+	"$(broker status --json | jq -r '.sessions[0].forwarding.tcp')" "not used (RDEV_FORWARD_VIA=session)"
+
+# --- direct-tcpip: a reset cannot cross SSH ----------------------------------------
+# (a second broker of the test's own, which tries direct-tcpip first)
+mkdir -p -m 700 "$TEST_TMP/rt2"
+b2() { RDEV_RUNTIME_DIR=$TEST_TMP/rt2 RDEV_STATE_DIR=$TEST_TMP/state2 "$@"; }
+b2 broker -vv start >/dev/null
+b2 rdev forward "$name:~/ws" "$d_any" "$d_lo" "$d_sink" --accept-new-host-key >/dev/null 2>"$TEST_TMP/fwd2.err" ||
+	{ cat "$TEST_TMP/fwd2.err" >&2; fail "rdev forward (direct-tcpip) failed"; }
+check_eq "direct-tcpip: the server's reset reaches the client as EOF, after all 300 kB (SSH has no reset)" \
+	"$(python3 "$peer" read "$d_any")" "eof 300000"
+check_eq "direct-tcpip: through the relay too" \
+	"$(python3 "$peer" read "$d_lo")" "eof 300000"
+python3 "$peer" reset "$d_sink" 100000
+dsank() { [ -s "$TEST_TMP/dsink.out" ]; }
+eventually "direct-tcpip: the server sees the client's connection end" dsank
+check_eq "direct-tcpip: a client's reset reaches the server as EOF" \
+	"$(cat "$TEST_TMP/dsink.out")" "eof 100000"
+check_eq "direct-tcpip: the forwards went through direct-tcpip channels (status)" \
+	"$(b2 broker status --json | jq -r '.sessions[0].forwarding.tcp')" allowed
+finish

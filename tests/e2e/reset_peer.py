@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+"""reset_peer.py - both ends of a TCP connection that ends with a reset,
+for tests/e2e/forward-reset.sh (stdlib only).
+
+    reset_peer.py serve ADDR PORT SIZE   a server: each connection's first
+                                         byte is answered with SIZE bytes;
+                                         once they are all sent (its send
+                                         queue empty) it resets the
+                                         connection (SO_LINGER 0)
+    reset_peer.py sink ADDR PORT OUT     a server: reads each connection to
+                                         its end and appends how it ended to
+                                         OUT: "eof N", "reset N", N the
+                                         bytes read
+    reset_peer.py read PORT              a client of 127.0.0.1:PORT: sends
+                                         one byte, reads to the end, prints
+                                         "eof N", "reset N" or "hang N"
+                                         (nothing for 30 s)
+    reset_peer.py reset PORT SIZE        a client: sends SIZE bytes, waits
+                                         until they are sent, then resets
+                                         its connection (SO_LINGER 0)
+"""
+import fcntl
+import socket
+import struct
+import sys
+import termios
+import time
+
+
+def outq(s):
+    return struct.unpack("i", fcntl.ioctl(s, termios.TIOCOUTQ, b"\0" * 4))[0]
+
+
+def reset(s):
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+
+
+def read_end(s):
+    got, how = 0, "eof"
+    try:
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            got += len(b)
+    except socket.timeout:
+        how = "hang"
+    except ConnectionResetError:
+        how = "reset"
+    s.close()
+    return "%s %d" % (how, got)
+
+
+def listener(addr, port):
+    l = socket.socket()
+    l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    l.bind((addr, port))
+    l.listen(16)
+    return l
+
+
+def main():
+    mode = sys.argv[1]
+    if mode == "serve":
+        l = listener(sys.argv[2], int(sys.argv[3]))
+        size = int(sys.argv[4])
+        while True:
+            c, _ = l.accept()
+            c.recv(1)
+            c.sendall(b"r" * size)
+            while outq(c) > 0:
+                time.sleep(0.01)
+            reset(c)
+    if mode == "sink":
+        l = listener(sys.argv[2], int(sys.argv[3]))
+        while True:
+            c, _ = l.accept()
+            c.settimeout(30)
+            line = read_end(c)
+            with open(sys.argv[4], "a") as f:
+                f.write(line + "\n")
+    if mode == "read":
+        s = socket.create_connection(("127.0.0.1", int(sys.argv[2])), timeout=30)
+        s.sendall(b"x")
+        print(read_end(s), flush=True)
+        return 0
+    if mode == "reset":
+        s = socket.create_connection(("127.0.0.1", int(sys.argv[2])), timeout=30)
+        s.sendall(b"u" * int(sys.argv[3]))
+        while outq(s) > 0:
+            time.sleep(0.01)
+        reset(s)
+        return 0
+    print(__doc__)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
