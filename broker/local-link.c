@@ -11,6 +11,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <errno.h>
@@ -30,6 +32,10 @@
  * reset) in well under a millisecond; one that has not in this time may
  * be a stopped container's, which answers nothing. */
 #define LOCAL_LINK_PROBE_MS 200
+/* A reset waiting for its socket to send what it holds: looked at so
+ * often, given up after so long without progress (as the relay's). */
+#define LOCAL_LINK_RESET_POLL_MS 10
+#define LOCAL_LINK_RESET_STALL_MS 2000
 
 static const char *
 local_link_state_name(enum local_link_state s)
@@ -92,6 +98,8 @@ local_link_free(struct local_link *l)
 		l->f->fw.active--;
 	if (l->probe != NULL)
 		event_free(l->probe);
+	if (l->rst_timer != NULL)
+		event_free(l->rst_timer);
 	free(l->up_address);
 	bufferevent_free(l->cli);
 	if (l->up != NULL)
@@ -121,12 +129,47 @@ local_link_nodelay(struct bufferevent *bev)
 
 /* --- moving bytes --------------------------------------------------------- */
 
+/* The reset of l->rst_to waits for its socket to have sent what it holds
+ * (a reset throws that away): looked at now and each
+ * LOCAL_LINK_RESET_POLL_MS; then SO_LINGER 0, and l ends (its close is the
+ * reset). */
+static void
+local_link_reset_check(evutil_socket_t fd, short what, void *arg)
+{
+	struct local_link *l = arg;
+	struct linger lg = { 1, 0 };
+	struct timeval tv = { 0, LOCAL_LINK_RESET_POLL_MS * 1000 };
+	long long now = clock_now_ms();
+	int outq = 0, sock = bufferevent_getfd(l->rst_to);
+
+	(void)fd;
+	(void)what;
+	if (l->state == LOCAL_LINK_DEAD)
+		return;
+	if (ioctl(sock, SIOCOUTQ, &outq) == 0 && outq > 0 && now < l->rst_until) {
+		if (outq < l->rst_outq)
+			l->rst_until = now + LOCAL_LINK_RESET_STALL_MS; /* (it drains) */
+		l->rst_outq = outq;
+		if (l->rst_timer == NULL &&
+		    (l->rst_timer =
+			    evtimer_new(l->lh->base, local_link_reset_check, l)) == NULL)
+			fatal("evtimer_new failed");
+		evtimer_add(l->rst_timer, &tv);
+		return;
+	}
+	log_debug("%s: link %u: reset, as its %s did", LOCAL_HOST_LABEL, l->id,
+	    l->rst_to == l->cli ? "server" : "client");
+	setsockopt(sock, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+	local_link_kill(l);
+}
+
 /* Move what from holds into to's output, as far as to's bound allows; stop
  * reading from while to is full (its write callback reads again). When
- * from's sender has ended and all is passed on, shut to's write side. */
+ * from's sender has ended and all is passed on, shut to's write side, or
+ * with a reset (from_rst) reset it once its socket sent it all. */
 static void
 local_link_move(struct local_link *l, struct bufferevent *from, struct bufferevent *to,
-    int from_eof, int *to_shut)
+    int from_eof, int from_rst, int *to_shut)
 {
 	struct evbuffer *out = bufferevent_get_output(to);
 	size_t have = evbuffer_get_length(out);
@@ -141,8 +184,17 @@ local_link_move(struct local_link *l, struct bufferevent *from, struct buffereve
 	if (from_eof && !*to_shut &&
 	    evbuffer_get_length(bufferevent_get_input(from)) == 0 &&
 	    evbuffer_get_length(out) == 0) {
-		shutdown(bufferevent_getfd(to), SHUT_WR);
 		*to_shut = 1;
+		if (!from_rst) {
+			shutdown(bufferevent_getfd(to), SHUT_WR);
+			return;
+		}
+		/* (what the other way holds is moot: its reader reset) */
+		bufferevent_disable(l->cli, EV_READ | EV_WRITE);
+		bufferevent_disable(l->up, EV_READ | EV_WRITE);
+		l->rst_to = to;
+		l->rst_until = clock_now_ms() + LOCAL_LINK_RESET_STALL_MS;
+		local_link_reset_check(-1, 0, l);
 	}
 }
 
@@ -150,12 +202,14 @@ local_link_move(struct local_link *l, struct bufferevent *from, struct buffereve
 static void
 local_link_pump(struct local_link *l)
 {
-	if (l->state == LOCAL_LINK_DEAD || l->up == NULL)
-		return;
+	if (l->state == LOCAL_LINK_DEAD || l->up == NULL || l->rst_to != NULL)
+		return; /* (dead, or its reset waits: local_link_reset_check) */
 	if (l->state == LOCAL_LINK_OPEN || l->state == LOCAL_LINK_RELAY)
-		local_link_move(l, l->cli, l->up, l->cli_eof, &l->up_shut);
-	if (l->state == LOCAL_LINK_OPEN)
-		local_link_move(l, l->up, l->cli, l->up_eof, &l->cli_shut);
+		local_link_move(l, l->cli, l->up, l->cli_eof, l->cli_rst, &l->up_shut);
+	if (l->state == LOCAL_LINK_OPEN && l->rst_to == NULL)
+		local_link_move(l, l->up, l->cli, l->up_eof, l->up_rst, &l->cli_shut);
+	if (l->state == LOCAL_LINK_DEAD || l->rst_to != NULL)
+		return;
 	if (l->up_shut && l->cli_shut)
 		local_link_kill(l);
 }
@@ -218,10 +272,17 @@ local_link_on_cli_event(struct bufferevent *bev, short what, void *arg)
 	struct local_link *l = arg;
 
 	(void)bev;
-	if (l->state == LOCAL_LINK_DEAD)
-		return;
+	if (l->state == LOCAL_LINK_DEAD || l->up_rst)
+		return; /* (the server reset: a write to the client may fail) */
 	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR)) {
 		l->cli_eof = 1; /* half close: the reply may still come */
+		local_link_pump(l);
+		return;
+	}
+	if ((what & BEV_EVENT_READING) && EVUTIL_SOCKET_ERROR() == ECONNRESET &&
+	    (l->state == LOCAL_LINK_OPEN || l->state == LOCAL_LINK_RELAY)) {
+		/* its bytes before the reset go on, then a reset */
+		l->cli_eof = l->cli_rst = 1;
 		local_link_pump(l);
 		return;
 	}
@@ -266,9 +327,18 @@ local_link_on_up_event(struct bufferevent *bev, short what, void *arg)
 		local_link_pump(l);
 		return;
 	}
+	if (l->state == LOCAL_LINK_OPEN && (l->up_rst || l->cli_rst))
+		return; /* (a reset passed on: a write to the server may fail) */
 	if (l->state == LOCAL_LINK_OPEN && (what & BEV_EVENT_EOF) &&
 	    !(what & BEV_EVENT_ERROR)) {
 		l->up_eof = 1;
+		local_link_pump(l);
+		return;
+	}
+	if (l->state == LOCAL_LINK_OPEN && (what & BEV_EVENT_READING) &&
+	    err == ECONNRESET) {
+		/* the server reset: its bytes before it go on, then a reset */
+		l->up_eof = l->up_rst = 1;
 		local_link_pump(l);
 		return;
 	}

@@ -10,6 +10,8 @@
 #     then ECONNRESET (before: a clean EOF, the client could not tell it
 #     from a whole answer); a local client that sends 100 kB and resets: the
 #     server reads them, then ECONNRESET (before: EOF);
+#   - a local target's forward (the broker connects to the container, or
+#     its relay, itself): the same, both ways;
 #   - through a direct-tcpip channel (sshd forwards, the default): SSH cannot
 #     carry a reset (its channel has only EOF and close; `ssh -L` is the
 #     same), so the local client reads all 300 kB, then EOF: stated here so
@@ -18,9 +20,11 @@
 rig_require_docker
 
 rig_remote_host fr
-base=$(rig_ports 6)
+base=$(rig_ports 9)
 p_any=$base p_lo=$((base + 1)) p_sink=$((base + 2))
 d_any=$((base + 3)) d_lo=$((base + 4)) d_sink=$((base + 5))
+l_any=$((base + 6)) l_lo=$((base + 7)) l_sink=$((base + 8))
+lws=$TEST_TMP/lws
 peer=$RDEV_SOURCE_DIR/tests/e2e/reset_peer.py
 pids=()
 cleanup() {
@@ -28,6 +32,7 @@ cleanup() {
 	set +e
 	for p in "${pids[@]+"${pids[@]}"}"; do kill "$p" 2>/dev/null; done
 	RDEV_RUNTIME_DIR=$TEST_TMP/rt2 RDEV_STATE_DIR=$TEST_TMP/state2 broker stop >/dev/null 2>&1
+	docker ps -aq --filter "label=devcontainer.local_folder=$lws" | xargs -r docker rm -f >/dev/null
 	(exit $rc)
 	rig_remote_cleanup ws
 }
@@ -43,14 +48,14 @@ pid=$(docker inspect -f '{{.State.Pid}}' "$cid")
 # The servers run in the container's network namespace with this machine's
 # python (the image has none); each port in the container is the one the
 # forward of the same number goes to.
-serve() { nsenter -t "$pid" -n python3 "$peer" "$@" & pids+=($!); }
+serve() { nsenter -t "${in_pid:-$pid}" -n python3 "$peer" "$@" & pids+=($!); }
 serve serve 0.0.0.0 "$p_any" 300000
 serve serve 127.0.0.1 "$p_lo" 300000
 serve sink 0.0.0.0 "$p_sink" "$TEST_TMP/sink.out"
 serve serve 0.0.0.0 "$d_any" 300000
 serve serve 127.0.0.1 "$d_lo" 300000
 serve sink 0.0.0.0 "$d_sink" "$TEST_TMP/dsink.out"
-listening() { nsenter -t "$pid" -n ss -Hltn | grep -q ":$1 "; }
+listening() { nsenter -t "${in_pid:-$pid}" -n ss -Hltn | grep -q ":$1 "; }
 for p in "$p_any" "$p_lo" "$p_sink" "$d_any" "$d_lo" "$d_sink"; do
 	eventually "the server at $p listens" listening "$p"
 done
@@ -69,6 +74,31 @@ check_eq "session: a client that resets after 100 kB: the server gets them, then
 	"$(cat "$TEST_TMP/sink.out")" "reset 100000"
 check_eq "session: the forwards went through streams (status)" \
 	"$(broker status --json | jq -r '.sessions[0].forwarding.tcp')" "not used (RDEV_FORWARD_VIA=session)"
+
+# --- a local target: the broker's own TCP connection to the container ----------
+mkdir -p "$lws"
+printf '{"image": "%s", "updateRemoteUserUID": false}\n' "$RDEV_RIG_IMAGE_BOOKWORM" >"$lws/.devcontainer.json"
+rdev up "$lws" >"$TEST_TMP/lup.out" 2>"$TEST_TMP/lup.err" ||
+	{ cat "$TEST_TMP/lup.err" >&2; fail "rdev up (local) failed"; }
+in_pid=$(docker inspect -f '{{.State.Pid}}' "$(jq -r .containerId "$TEST_TMP/lup.out")")
+serve serve 0.0.0.0 "$l_any" 300000
+serve serve 127.0.0.1 "$l_lo" 300000
+serve sink 0.0.0.0 "$l_sink" "$TEST_TMP/lsink.out"
+for p in "$l_any" "$l_lo" "$l_sink"; do
+	eventually "the local container's server at $p listens" listening "$p"
+done
+unset in_pid
+rdev forward "$lws" "$l_any" "$l_lo" "$l_sink" >/dev/null 2>"$TEST_TMP/lfwd.err" ||
+	{ cat "$TEST_TMP/lfwd.err" >&2; fail "rdev forward (local) failed"; }
+check_eq "local: a server (0.0.0.0) that resets after 300 kB: the client gets them, then a reset" \
+	"$(python3 "$peer" read "$l_any")" "reset 300000"
+check_eq "local: the same through the relay (127.0.0.1)" \
+	"$(python3 "$peer" read "$l_lo")" "reset 300000"
+python3 "$peer" reset "$l_sink" 100000
+lsank() { [ -s "$TEST_TMP/lsink.out" ]; }
+eventually "local: the server sees the client's connection end" lsank
+check_eq "local: a client that resets after 100 kB: the server gets them, then a reset" \
+	"$(cat "$TEST_TMP/lsink.out")" "reset 100000"
 
 # --- direct-tcpip: a reset cannot cross SSH ----------------------------------------
 # (a second broker of the test's own, which tries direct-tcpip first)
