@@ -188,7 +188,9 @@ relay_pipe_event(struct conn *c, int side, unsigned events)
 	/* side's readability feeds dir[side]; its writability drains dir[1-side]. */
 	if ((events & EPOLLOUT) && relay_pipe_flush(c, 1 - side) != 0)
 		goto reset;
-	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && relay_pipe_pump(c, side) != 0)
+	/* (not once a reset waits: its socket is to take nothing more) */
+	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !c->rst_wait &&
+	    relay_pipe_pump(c, side) != 0)
 		goto reset;
 	if (c->dead || c->rst_wait)
 		return; /* (closed, or its reset waits: relay_pipe_reset_check) */
