@@ -562,3 +562,51 @@ TEST(early_call_not_idempotent_agent_ended_fails_not_resent)
 	cJSON_Delete(req);
 	mux_free(&h);
 }
+
+/* A stream's CLOSE with "reset" (its server reset the connection) is seen
+ * as such, one without it is not; our CLOSE says "reset" when the owner's
+ * client reset (reset_out), and nothing otherwise (an older agent reads
+ * none: it closes, as for any). */
+TEST(a_close_says_reset_both_ways)
+{
+	struct host_session h;
+	struct host_mux_chan *c, *d;
+	struct proto_frame f;
+	char answer[128];
+	size_t used;
+	char *why = NULL;
+
+	mux_init(&h, 1);
+	c = host_mux_open_early(&h, "tcp", "10.0.0.1", 80, 1000);
+	d = host_mux_open_early(&h, "tcp", "10.0.0.1", 81, 1000);
+	snprintf(answer, sizeof answer, "{\"id\":%u,\"ok\":true,\"window\":0}", c->id);
+	mux_from_agent(&h, PROTO_CONTROL, 0, answer);
+	snprintf(answer, sizeof answer, "{\"id\":%u,\"ok\":true,\"window\":0}", d->id);
+	mux_from_agent(&h, PROTO_CONTROL, 0, answer);
+	mux_from_agent(&h, PROTO_CLOSE, c->id,
+	    "{\"error\":\"Connection reset by peer\",\"reset\":true}");
+	mux_from_agent(&h, PROTO_CLOSE, d->id, "{\"error\":\"No route to host\"}");
+	ASSERT_TRUE(c->closed_in && c->reset_in);
+	ASSERT_TRUE(d->closed_in && !d->reset_in);
+	host_mux_close(c);
+	host_mux_close(d);
+
+	/* ours */
+	c = host_mux_open_early(&h, "tcp", "10.0.0.1", 82, 1000);
+	d = host_mux_open_early(&h, "tcp", "10.0.0.1", 83, 1000);
+	buf_reset(h.mux_out);
+	c->reset_out = 1;
+	host_mux_close(c);
+	ASSERT_INT_EQ(
+	    proto_decode(buf_data(h.mux_out), buf_len(h.mux_out), &f, &used, &why), 1);
+	ASSERT_INT_EQ(f.type, PROTO_CLOSE);
+	ASSERT_INT_EQ(f.len, strlen("{\"reset\":true}"));
+	ASSERT_INT_EQ(memcmp(f.payload, "{\"reset\":true}", f.len), 0);
+	buf_reset(h.mux_out);
+	host_mux_close(d);
+	ASSERT_INT_EQ(
+	    proto_decode(buf_data(h.mux_out), buf_len(h.mux_out), &f, &used, &why), 1);
+	ASSERT_INT_EQ(f.type, PROTO_CLOSE);
+	ASSERT_INT_EQ(f.len, 0);
+	mux_free(&h);
+}
