@@ -70,17 +70,14 @@ struct serve_mux_stream {
 	/* ... and before them, this read's DATA, still in m->in */
 	struct iovec iov[SERVE_MUX_IOV];
 	int niov;
-	size_t pending;	  /* bytes in iov */
-	uint32_t window;  /* ours: what we take at most */
-	uint32_t credit;  /* bytes the broker still takes */
-	uint32_t written; /* written to the socket, not yet granted again */
-	int in_eof;	  /* the broker's EOF came */
-	int wr_shut;	  /* and the socket's write side is shut */
-	int rd_eof;	  /* the socket ended: EOF sent */
-	/* the server reset its connection (a read or write met ECONNRESET):
-	 * its end goes as CLOSE {"reset":true} once what came before it is
-	 * read */
-	int rst;
+	size_t pending;	    /* bytes in iov */
+	uint32_t window;    /* ours: what we take at most */
+	uint32_t credit;    /* bytes the broker still takes */
+	uint32_t written;   /* written to the socket, not yet granted again */
+	int in_eof;	    /* the broker's EOF came */
+	int wr_shut;	    /* and the socket's write side is shut */
+	int rd_eof;	    /* the socket ended: EOF sent */
+	int rst;	    /* the server reset it: CLOSE "reset" at the end */
 	int tcp;	    /* a "tcp" stream */
 	int bulk;	    /* its last read was large: splice the next */
 	size_t sent;	    /* bytes this pass wrote to the socket */
