@@ -67,7 +67,7 @@ check_eq "session: a server (0.0.0.0) that resets after 300 kB: the client gets 
 	"$(python3 "$peer" read "$p_any")" "reset 300000"
 check_eq "session: the same through the relay (127.0.0.1): the bytes, then a reset" \
 	"$(python3 "$peer" read "$p_lo")" "reset 300000"
-python3 "$peer" reset "$p_sink" 100000
+python3 "$peer" reset "$p_sink" 100000 || fail "the client through $p_sink did not reach the server"
 sank() { [ -s "$TEST_TMP/sink.out" ]; }
 eventually "session: the server sees the client's connection end" sank
 check_eq "session: a client that resets after 100 kB: the server gets them, then a reset" \
@@ -94,7 +94,7 @@ check_eq "local: a server (0.0.0.0) that resets after 300 kB: the client gets th
 	"$(python3 "$peer" read "$l_any")" "reset 300000"
 check_eq "local: the same through the relay (127.0.0.1)" \
 	"$(python3 "$peer" read "$l_lo")" "reset 300000"
-python3 "$peer" reset "$l_sink" 100000
+python3 "$peer" reset "$l_sink" 100000 || fail "the client through $l_sink did not reach the server"
 lsank() { [ -s "$TEST_TMP/lsink.out" ]; }
 eventually "local: the server sees the client's connection end" lsank
 check_eq "local: a client that resets after 100 kB: the server gets them, then a reset" \
@@ -111,7 +111,7 @@ check_eq "direct-tcpip: the server's reset reaches the client as EOF, after all 
 	"$(python3 "$peer" read "$d_any")" "eof 300000"
 check_eq "direct-tcpip: through the relay too" \
 	"$(python3 "$peer" read "$d_lo")" "eof 300000"
-python3 "$peer" reset "$d_sink" 100000
+python3 "$peer" reset "$d_sink" 100000 || fail "the client through $d_sink did not reach the server"
 dsank() { [ -s "$TEST_TMP/dsink.out" ]; }
 eventually "direct-tcpip: the server sees the client's connection end" dsank
 check_eq "direct-tcpip: a client's reset reaches the server as EOF" \

@@ -7,17 +7,20 @@ for tests/e2e/forward-reset.sh (stdlib only).
                                          once they are all sent (its send
                                          queue empty) it resets the
                                          connection (SO_LINGER 0)
-    reset_peer.py sink ADDR PORT OUT     a server: reads each connection to
-                                         its end and appends how it ended to
-                                         OUT: "eof N", "reset N", N the
-                                         bytes read
+    reset_peer.py sink ADDR PORT OUT     a server: sends "!" on each
+                                         connection, reads it to its end and
+                                         appends how it ended to OUT: "eof
+                                         N", "reset N", N the bytes read
     reset_peer.py read PORT              a client of 127.0.0.1:PORT: sends
                                          one byte, reads to the end, prints
                                          "eof N", "reset N" or "hang N"
                                          (nothing for 30 s)
-    reset_peer.py reset PORT SIZE        a client: sends SIZE bytes, waits
-                                         until they are sent, then resets
-                                         its connection (SO_LINGER 0)
+    reset_peer.py reset PORT SIZE        a client: reads the sink's "!" (the
+                                         forward reached it: a reset before
+                                         that ends a connection the server
+                                         never sees), sends SIZE bytes,
+                                         waits until they are sent, then
+                                         resets its connection (SO_LINGER 0)
 """
 import fcntl
 import socket
@@ -77,6 +80,7 @@ def main():
         while True:
             c, _ = l.accept()
             c.settimeout(30)
+            c.sendall(b"!")
             line = read_end(c)
             with open(sys.argv[4], "a") as f:
                 f.write(line + "\n")
@@ -87,6 +91,9 @@ def main():
         return 0
     if mode == "reset":
         s = socket.create_connection(("127.0.0.1", int(sys.argv[2])), timeout=30)
+        if s.recv(1) != b"!":
+            print("no ! from the server", flush=True)
+            return 1
         s.sendall(b"u" * int(sys.argv[3]))
         while outq(s) > 0:
             time.sleep(0.01)
