@@ -218,9 +218,10 @@ compose_files_key(const char *path, const char *key)
 }
 
 /* c->project_from and c->project_fix for a name from (dotenv: the
- * workspace folder's .env): the file that set it when a file did (the last
- * compose file with a top-level name:, or the .env Compose reads beside the
- * first), else the folder whose name it is. */
+ * workspace folder's .env): the file that set it when a file did (the .env
+ * Compose reads beside the first compose file, whose COMPOSE_PROJECT_NAME
+ * comes before any `name:`, else the last compose file with a top-level
+ * name:), else the folder whose name it is. */
 static void
 compose_files_project_source(
     struct compose *c, enum compose_naming_source from, const char *dotenv)
@@ -233,6 +234,26 @@ compose_files_project_source(
 	if (slash != NULL)
 		*(slash == dir ? slash + 1 : slash) = '\0';
 	if (from == COMPOSE_NAMING_CONFIG) {
+		/* (Compose's own: COMPOSE_PROJECT_NAME in the .env it reads
+		 * beside the first compose file comes before any `name:`) */
+		file = xasprintf("%s%s.env", dir, strcmp(dir, "/") == 0 ? "" : "/");
+		text = compose_files_read_optional(file);
+		v = text != NULL ? compose_naming_dotenv(text) : NULL;
+		free(text);
+		if (v != NULL && *v != '\0') {
+			c->project_from = xasprintf("COMPOSE_PROJECT_NAME in %s", file);
+			c->project_fix = xasprintf("change it there, or set "
+						   "COMPOSE_PROJECT_NAME in %s, which "
+						   "comes first",
+			    dotenv);
+			free(v);
+			free(file);
+			free(dir);
+			return;
+		}
+		free(v);
+		free(file);
+		file = NULL;
 		while (c->files[n] != NULL)
 			n++;
 		for (; n > 0 && file == NULL; n--)
@@ -250,23 +271,7 @@ compose_files_project_source(
 			free(dir);
 			return;
 		}
-		/* (else Compose made it: from its .env, or its folder's name) */
-		file = xasprintf("%s%s.env", dir, strcmp(dir, "/") == 0 ? "" : "/");
-		text = compose_files_read_optional(file);
-		v = text != NULL ? compose_naming_dotenv(text) : NULL;
-		free(text);
-		if (v != NULL) {
-			c->project_from = xasprintf("COMPOSE_PROJECT_NAME in %s", file);
-			c->project_fix = xasprintf("change it there, or set "
-						   "COMPOSE_PROJECT_NAME in %s, which "
-						   "comes first",
-			    dotenv);
-			free(v);
-			free(file);
-			free(dir);
-			return;
-		}
-		free(file);
+		/* (else Compose made it from its folder's name) */
 		from = COMPOSE_NAMING_DIR;
 	}
 	switch (from) {

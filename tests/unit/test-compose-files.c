@@ -109,6 +109,11 @@ TEST(project_source)
 			"which comes first",
 	    dotenv);
 	check_source(dir, "besides", "besides", want, fix);
+	/* (Compose's .env comes before a `name:`: Compose's name is the
+	 * .env's, and so is what made it) */
+	put(dc, "docker-compose.yml", "name: Chosen\nservices:\n  app:\n    image: x\n");
+	check_source(dir, "besides", "besides", want, fix);
+	put(dc, "docker-compose.yml", "services:\n  app:\n    image: x\n");
 	free(want);
 	free(fix);
 
