@@ -292,9 +292,13 @@ compose_files_project_source(
 		    from == COMPOSE_NAMING_WORKSPACE ? "the workspace folder"
 						     : "the folder of its compose files",
 		    from == COMPOSE_NAMING_WORKSPACE ? folder : dir);
-		c->project_fix = xasprintf("a top-level `name:` in its compose file, "
-					   "COMPOSE_PROJECT_NAME in %s, or rename "
+		/* (Compose v1 refuses a top-level `name:`: the file would
+		 * not load) */
+		c->project_fix = xasprintf("%sCOMPOSE_PROJECT_NAME in %s, or rename "
 					   "the folder",
+		    compose_version_before(c, 2, 0, 0)
+			? ""
+			: "a top-level `name:` in its compose file, ",
 		    dotenv);
 		break;
 	}

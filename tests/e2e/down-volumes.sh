@@ -60,8 +60,12 @@ check_eq "... up is refused (it would work in this one's container)" \
 	"$(rdev up "$other" --json >"$TEST_TMP/other-up.json" 2>"$TEST_TMP/other-up.err"; echo $?)" 1
 check "... naming the project and the folder it is" grep -qF \
 	"Compose project $project is another workspace's (the workspace folder $ws); " "$TEST_TMP/other-up.err"
+# (a top-level `name:` is a fix only where Compose takes one: v2; v1
+# refuses the file)
+cv=$(docker compose version --short 2>/dev/null || docker-compose version --short)
+case $cv in v1.* | 1.*) name_fix= ;; *) name_fix="a top-level \`name:\` in its compose file, " ;; esac
 check "... and what made the name: the folder's name" grep -qF \
-	"; the name comes from the name of the workspace folder $other (another folder of that name gives the same one); give this one another name (a top-level \`name:\` in its compose file, COMPOSE_PROJECT_NAME in $other/.env, or rename the folder), or \`rdev down\` the other" \
+	"; the name comes from the name of the workspace folder $other (another folder of that name gives the same one); give this one another name (${name_fix}COMPOSE_PROJECT_NAME in $other/.env, or rename the folder), or \`rdev down\` the other" \
 	"$TEST_TMP/other-up.err"
 check_eq "... and this workspace's container runs on" \
 	"$(docker inspect -f '{{.State.Running}}' "$app" 2>&1)" true

@@ -87,6 +87,10 @@ TEST(project_source)
 	name = xasprintf("%s_devcontainer", strrchr(dir, '/') + 1);
 	project = compose_naming_normalize(name, 1);
 	check_source(dir, "devcontainer", project, want, fix);
+	/* (Compose v1 has no top-level `name:`: not a fix there) */
+	free(fix);
+	fix = xasprintf("COMPOSE_PROJECT_NAME in %s, or rename the folder", dotenv);
+	check_source(dir, NULL, project, want, fix);
 	free(name);
 	free(project);
 	free(want);
