@@ -23,7 +23,9 @@ cmd_ls_exec(int argc, char **argv)
 		    "rdev: ls: without TARGET, ls lists this machine's Docker; "
 		    "a host's dev containers: `rdev ls HOST:` (or `rdev ls @POOL "
 		    "SOURCE`)\n");
-	if (listed && (rc == CMD_EXIT_OK || ct.remote == NULL) &&
+	/* (not after a usage error: the command did not run) */
+	if (listed &&
+	    (rc == CMD_EXIT_OK || (rc == CMD_EXIT_FAILURE && ct.remote == NULL)) &&
 	    !client_has_flag(ct.argc, ct.argv, "--json"))
 		client_forward_print_all(stdout);
 	client_target_close(&ct);

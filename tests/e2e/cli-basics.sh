@@ -47,6 +47,18 @@ check "... and suggests no './app:' ($err)" sh -c "! printf '%s' \"\$1\" | grep 
 DOCKER_HOST=unix://$TEST_TMP/no-docker.sock rdev_rc ls
 check_eq "rdev ls without a Docker here exits 1" "$rc" 1
 check "... and says how to list a host's ($err)" sh -c "printf '%s' \"\$1\" | grep -qF 'rdev ls HOST:'" _ "$err"
+# A usage error of `rdev ls` (an option it does not take) lists nothing:
+# not the saved forwards either, and starts no broker for them.
+mkdir -p -m 700 "$TEST_TMP/rt-fw"
+printf '%s\n' '{"version":1,"hosts":[{"host":"nosuchhost.invalid","forwards":[{"workspace":"/w","port":8080,"local":18080}],"autos":[]}]}' >"$TEST_TMP/rt-fw/state.json"
+set +e
+out=$(RDEV_RUNTIME_DIR=$TEST_TMP/rt-fw DOCKER_HOST=unix://$TEST_TMP/no-docker.sock \
+	"$RDEV_BIN_DIR/rdev" ls --no-such-option 2>/dev/null)
+rc=$?
+set -e
+RDEV_RUNTIME_DIR=$TEST_TMP/rt-fw "$RDEV_BIN_DIR/rdev-broker" stop >/dev/null 2>&1 || true
+check_eq "rdev ls --no-such-option exits 2" "$rc" 2
+check_eq "... and prints no forwards" "$out" ""
 # `rdev hosts add POOL HOST` (the pool given as a word): a usage error that
 # names the command once and says how a pool is given.
 rdev_rc hosts add default buildbox
