@@ -181,7 +181,8 @@ ssh_proxy_command_close(struct ssh_proxy_command *p)
 }
 
 void
-ssh_proxy_command_end(struct ssh_proxy_command *p, int kill_group)
+ssh_proxy_command_end(
+    struct ssh_proxy_command *p, int kill_group, int (*killed)(void *), void *arg)
 {
 	pid_t pid = p->pid;
 	int status;
@@ -196,6 +197,8 @@ ssh_proxy_command_end(struct ssh_proxy_command *p, int kill_group)
 		for (int i = 0; i < 100; i++) {
 			if (waitpid(pid, &status, WNOHANG) == pid)
 				return;
+			if (killed != NULL && killed(arg))
+				break;
 			usleep(10000);
 		}
 		kill(-pid, SIGKILL);

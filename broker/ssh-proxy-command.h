@@ -55,7 +55,9 @@ void ssh_proxy_command_close(struct ssh_proxy_command *p);
 /* The session's socket is closed: end the command and reap it. As libssh
  * did, a SIGTERM (to its whole group) and a wait, but bounded (1 s, then
  * SIGKILL); kill_group: SIGKILL to its whole group at once (an abort, a
- * connect that failed). */
-void ssh_proxy_command_end(struct ssh_proxy_command *p, int kill_group);
+ * connect that failed). killed (NULL: none): asked during the wait; once
+ * it says so (a stop that came meanwhile), SIGKILL at once too. */
+void ssh_proxy_command_end(
+    struct ssh_proxy_command *p, int kill_group, int (*killed)(void *), void *arg);
 
 #endif

@@ -106,6 +106,12 @@ rdev_ssh_aborted(struct rdev_ssh *s)
 	return aborted;
 }
 
+static int
+rdev_ssh_aborted_fn(void *arg)
+{
+	return rdev_ssh_aborted(arg);
+}
+
 /* Publish s's socket (and its ProxyCommand's group) for rdev_ssh_abort;
  * an abort that came first applies at once. */
 static void
@@ -490,7 +496,7 @@ fail:
 		s->report->fail = SSH_FAIL_OTHER;
 	rdev_ssh_abort_unpublish(s);
 	/* (nothing to wait for: the client hears of the failure at once) */
-	ssh_proxy_command_end(&s->proxy, 1);
+	ssh_proxy_command_end(&s->proxy, 1, NULL, NULL);
 	free(local_user);
 	free(user);
 	free(hostname);
@@ -511,7 +517,8 @@ rdev_ssh_free(struct rdev_ssh *s)
 	}
 	ssh_proxy_command_close(&s->proxy);
 	/* (its socket closed with the session) */
-	ssh_proxy_command_end(&s->proxy, rdev_ssh_aborted(s));
+	/* (a stop during its SIGTERM grace kills it at once) */
+	ssh_proxy_command_end(&s->proxy, rdev_ssh_aborted(s), rdev_ssh_aborted_fn, s);
 	ssh_config_host_clear(&s->cfg);
 	free(s->window_scratch);
 	free(s->label);

@@ -68,4 +68,16 @@ check "at once (< 500 ms, not after the grace)" test "$status_ms" -lt 500
 eventually "the command is killed after its grace" gone "$stubborn"
 broker_stop_timed
 check_eq "rdev-broker stop exits 0" "$stop_st" 0
+
+# A stop during that grace: SIGKILL to the group at once, as a stop does (it
+# waited for the rest of the second).
+RDEV_BROKER_IDLE_TIMEOUT=1 broker -v start >/dev/null
+check "rdev ls through it again" rdev ls stubborn:
+stubborn=$(cat "$TEST_TMP/stubborn.pid")
+closed_again() { [ "$(grep -c "stubborn.*idle for 1 s, closing" "$RDEV_RUNTIME_DIR/broker.log")" -ge 2 ]; }
+eventually "the idle session closes again" closed_again
+broker_stop_timed
+check_eq "rdev-broker stop exits 0" "$stop_st" 0
+check "at once (< 500 ms, not after the grace)" test "$stop_ms" -lt 500
+check "the command was killed" gone "$stubborn"
 finish
