@@ -138,12 +138,12 @@ host_connect_release(struct host_forward *f)
 }
 
 int
-host_connect_expired(const struct host_forward *f, long long now)
+host_connect_expired(const struct host_forward *f, long long now, int idle_ms)
 {
 	/* (a check in flight is kept to its answer: a parked "forward"
 	 * answer may wait for it, and freeing f forgets the call) */
 	return f->fw.active == 0 && f->idle_ms != 0 && f->resolving == NULL &&
-	    now - f->idle_ms >= HOST_CONNECT_IDLE_MS;
+	    now - f->idle_ms >= idle_ms;
 }
 
 void
@@ -155,7 +155,7 @@ host_connects_sweep(struct host_session *h)
 
 	for (f = LIST_FIRST(&h->connects); f != NULL; f = next) {
 		next = LIST_NEXT(f, entry);
-		if (!host_connect_expired(f, now))
+		if (!host_connect_expired(f, now, h->connect_idle_ms))
 			continue;
 		pthread_mutex_lock(&h->lock); /* (status reads the list) */
 		LIST_REMOVE(f, entry);

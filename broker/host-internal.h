@@ -383,6 +383,7 @@ struct host_session {
 	char *opt_host, *opt_user, *opt_config, *opt_known, *opt_auth_sock;
 	const struct agent_bundle *bundle;
 	int idle_timeout_s;
+	int connect_idle_ms; /* HOST_CONNECT_IDLE_MS or its test setting */
 	char *fixed_agent;
 	struct broker_state *saved; /* borrowed; NULL: nothing is saved */
 	int restored;		    /* made from a saved entry: connect at once */
@@ -871,15 +872,17 @@ void host_connect_answer(struct host_link *l, const char *route, const char *err
 /* The connects' forwards as status shows them (new array; under lock). */
 cJSON *host_connects_json(struct host_session *h);
 /* A connect's forward is kept this long after its last link: a serial
- * client's next channel finds its target and direct_retry_ms. */
+ * client's next channel finds its target and direct_retry_ms.
+ * $RDEV_HOST_CONNECT_IDLE_MS in the broker's environment sets it (tests: an
+ * entry freed sooner), read once per session (connect_idle_ms). */
 #define HOST_CONNECT_IDLE_MS 10000
 /* Note when f, if a connect's forward, lost its last link (its last link is
  * being freed). */
 void host_connect_release(struct host_forward *f);
 /* Is connect forward f to be freed at now (clock_now_ms): no link for
- * HOST_CONNECT_IDLE_MS, and no check of its target in flight? */
-int host_connect_expired(const struct host_forward *f, long long now);
-/* Free the connects' forwards idle for HOST_CONNECT_IDLE_MS (not while a
+ * idle_ms (HOST_CONNECT_IDLE_MS), and no check of its target in flight? */
+int host_connect_expired(const struct host_forward *f, long long now, int idle_ms);
+/* Free the connects' forwards idle for h->connect_idle_ms (not while a
  * check of their target is in flight: a parked "forward" answer may wait
  * for it). */
 void host_connects_sweep(struct host_session *h);

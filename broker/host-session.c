@@ -816,6 +816,8 @@ host_session_new(const struct host_session_params *p)
 	h->opts.abort = &h->connect_abort;
 	h->bundle = p->bundle;
 	h->idle_timeout_s = p->idle_timeout_s;
+	h->connect_idle_ms =
+	    clock_env_ms("RDEV_HOST_CONNECT_IDLE_MS", HOST_CONNECT_IDLE_MS);
 	h->fixed_agent = host_strdup_or_null(p->agent_path);
 	h->saved = p->saved;
 	h->label = xasprintf("%s%s%s", p->ssh.user != NULL ? p->ssh.user : "",

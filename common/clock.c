@@ -1,6 +1,9 @@
 /* clock.c - the monotonic clock (clock.h). */
 #include "clock.h"
 
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <time.h>
 
 long long
@@ -19,4 +22,20 @@ clock_now_us(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int
+clock_env_ms(const char *name, int default_ms)
+{
+	const char *v = getenv(name);
+	char *end;
+	long n;
+
+	if (v == NULL || *v == '\0')
+		return default_ms;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno != 0 || *end != '\0' || n <= 0 || n > INT_MAX)
+		return default_ms;
+	return (int)n;
 }

@@ -21,6 +21,10 @@
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 
+# A connect's entry is freed 4 s after its last connection, not 10 s
+# (HOST_CONNECT_IDLE_MS): long enough for the serial client's next
+# connection below (1 s later) to find it, and the wait for it to go shorter.
+export RDEV_HOST_CONNECT_IDLE_MS=4000
 rig_remote_host sp
 drive=$RDEV_SOURCE_DIR/tests/e2e/pty_drive.py
 export HOME=$TEST_TMP/home
@@ -342,7 +346,7 @@ check_eq "ssh -L: a server on the container's 0.0.0.0 answers, byte-exact" \
 # relay for the 127.0.0.1 one; its counts say which way each went.
 route() { broker status --json | jq -r --argjson p "$1" \
 	'[.sessions[].connects[]? | select(.port == $p) | "\(.direct)/\(.relayed)"] | first // "none"'; }
-# (read while a connection is open: a connect's entry goes 10 s after its last one)
+# (read while a connection is open: a connect's entry goes 4 s after its last one)
 exec 5<>"/dev/tcp/127.0.0.1/$((base + 3))" 6<>"/dev/tcp/127.0.0.1/$base"
 routes() { case "$(route 8303) $(route 8301)" in [1-9]*/0\ 0/[1-9]*) ;; *) return 1 ;; esac; }
 eventually "ssh -L to a 0.0.0.0 server goes straight to the container, to a 127.0.0.1 one through the relay (direct/relayed)" routes
@@ -357,9 +361,9 @@ eventually "a serial client's next connection finds the connect's entry kept" mo
 exec 6>&-
 connects() { broker status --json | jq '[.sessions[].connects[]?] | length'; }
 no_connects() { [ "$(connects)" = 0 ]; }
-# (kept HOST_CONNECT_IDLE_MS, 10 s, for the next channel of a serial client;
-# meanwhile the local target's up, below, which makes no connect: 3.4 s of
-# the 10 here, more under ASan)
+# (kept RDEV_HOST_CONNECT_IDLE_MS, 4 s here, for the next channel of a
+# serial client; meanwhile the local target's up, below, which makes no
+# connect: 3.4 s here, more under ASan)
 rdev up "$lws" >"$TEST_TMP/lup.json" 2>"$TEST_TMP/lup.err" &
 lup=$!
 EVENTUALLY_SECONDS=40 eventually "a connect's entry is freed after its last connection" no_connects

@@ -1,6 +1,7 @@
 /* test-clock.c - unit tests for common/clock.c */
 #include "test.h"
 
+#include <stdlib.h>
 #include <time.h>
 
 #include "clock.h"
@@ -18,4 +19,25 @@ TEST(never_goes_back_and_counts_milliseconds)
 	/* 30 ms asleep: at least 30 ms on, and not seconds (not µs or s units) */
 	ASSERT_TRUE(c - b >= 30);
 	ASSERT_TRUE(c - b < 5000);
+}
+
+/* A test setting of a product wait: the value when a whole positive number
+ * of ms, the default for anything else (a typo must not make it 0). */
+TEST(env_ms_takes_a_positive_number_else_the_default)
+{
+	unsetenv("RDEV_TEST_CLOCK_MS");
+	ASSERT_INT_EQ(clock_env_ms("RDEV_TEST_CLOCK_MS", 5000), 5000);
+	setenv("RDEV_TEST_CLOCK_MS", "1500", 1);
+	ASSERT_INT_EQ(clock_env_ms("RDEV_TEST_CLOCK_MS", 5000), 1500);
+	setenv("RDEV_TEST_CLOCK_MS", "", 1);
+	ASSERT_INT_EQ(clock_env_ms("RDEV_TEST_CLOCK_MS", 5000), 5000);
+	setenv("RDEV_TEST_CLOCK_MS", "0", 1);
+	ASSERT_INT_EQ(clock_env_ms("RDEV_TEST_CLOCK_MS", 5000), 5000);
+	setenv("RDEV_TEST_CLOCK_MS", "-3", 1);
+	ASSERT_INT_EQ(clock_env_ms("RDEV_TEST_CLOCK_MS", 5000), 5000);
+	setenv("RDEV_TEST_CLOCK_MS", "2s", 1);
+	ASSERT_INT_EQ(clock_env_ms("RDEV_TEST_CLOCK_MS", 5000), 5000);
+	setenv("RDEV_TEST_CLOCK_MS", "99999999999", 1);
+	ASSERT_INT_EQ(clock_env_ms("RDEV_TEST_CLOCK_MS", 5000), 5000);
+	unsetenv("RDEV_TEST_CLOCK_MS");
 }

@@ -748,16 +748,21 @@ TEST(a_connect_with_a_check_in_flight_outlives_its_idle_time)
 	memset(&f, 0, sizeof f);
 	f.connect = 1;
 	f.idle_ms = 1000;
-	ASSERT_FALSE(host_connect_expired(&f, 1000 + HOST_CONNECT_IDLE_MS - 1));
-	ASSERT_TRUE(host_connect_expired(&f, 1000 + HOST_CONNECT_IDLE_MS));
+	ASSERT_FALSE(host_connect_expired(
+	    &f, 1000 + HOST_CONNECT_IDLE_MS - 1, HOST_CONNECT_IDLE_MS));
+	ASSERT_TRUE(
+	    host_connect_expired(&f, 1000 + HOST_CONNECT_IDLE_MS, HOST_CONNECT_IDLE_MS));
 	f.resolving = (struct host_call *)&f; /* a check in flight */
-	ASSERT_FALSE(host_connect_expired(&f, 1000 + HOST_CONNECT_IDLE_MS * 10));
+	ASSERT_FALSE(host_connect_expired(
+	    &f, 1000 + HOST_CONNECT_IDLE_MS * 10, HOST_CONNECT_IDLE_MS));
 	f.resolving = NULL;
 	f.fw.active = 1;
-	ASSERT_FALSE(host_connect_expired(&f, 1000 + HOST_CONNECT_IDLE_MS * 10));
+	ASSERT_FALSE(host_connect_expired(
+	    &f, 1000 + HOST_CONNECT_IDLE_MS * 10, HOST_CONNECT_IDLE_MS));
 	f.fw.active = 0;
 	f.idle_ms = 0; /* in use */
-	ASSERT_FALSE(host_connect_expired(&f, 1000 + HOST_CONNECT_IDLE_MS * 10));
+	ASSERT_FALSE(host_connect_expired(
+	    &f, 1000 + HOST_CONNECT_IDLE_MS * 10, HOST_CONNECT_IDLE_MS));
 }
 
 /* The forward checked (in flight) in parked_waiting: a parked answer waits
