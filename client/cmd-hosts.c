@@ -119,7 +119,7 @@ cmd_hosts_add(struct cmd_hosts_args *a)
 	one = pool_members(entries, a->pool);
 	while (cJSON_GetArraySize(one) > 1)
 		cJSON_DeleteItemFromArray(one, 0);
-	rows = pool_probe(one, POOL_PROBE_TIMEOUT_MS, a->accept_new_host_key);
+	rows = pool_probe(one, pool_probe_timeout_ms(), a->accept_new_host_key);
 	row = cJSON_GetArrayItem(rows, 0);
 	if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(row, "state")),
 		"up") != 0)
@@ -229,7 +229,7 @@ cmd_hosts_ls(struct cmd_hosts_args *a)
 		return CMD_EXIT_FAILURE;
 	}
 	members = pool_members(all, a->pool);
-	rows = pool_probe(members, POOL_PROBE_TIMEOUT_MS, a->accept_new_host_key);
+	rows = pool_probe(members, pool_probe_timeout_ms(), a->accept_new_host_key);
 	if (a->json) {
 		text = cJSON_PrintUnformatted(rows);
 		printf("%s\n", text);

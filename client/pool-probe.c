@@ -6,10 +6,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "error.h"
 #include "pool-file.h"
 #include "remote.h"
 #include "xmalloc.h"
+
+int
+pool_probe_timeout_ms(void)
+{
+	return clock_env_ms("RDEV_POOL_PROBE_TIMEOUT_MS", POOL_PROBE_TIMEOUT_MS);
+}
 
 int
 pool_probe_target(const char *name, const char *path, struct target *t, char **cause)

@@ -18,6 +18,10 @@
 /* The per-host probe deadline. */
 #define POOL_PROBE_TIMEOUT_MS 5000
 
+/* POOL_PROBE_TIMEOUT_MS, or $RDEV_POOL_PROBE_TIMEOUT_MS when a positive
+ * number of ms (tests: a hung host given up sooner). */
+int pool_probe_timeout_ms(void);
+
 /* One object per entry of entries (pool-file.h's), in their order, as
  * `rdev hosts ls --json` prints them: the entry's "name", "pool", "labels",
  * "state" ("up"/"down"), "error" when down, and the agent's facts ("cpus",

@@ -183,7 +183,7 @@ pool_target_place(const struct pool_target_req *req, int local, const cJSON *mem
 		free(cause);
 		return -1;
 	}
-	hosts = pool_probe(members, POOL_PROBE_TIMEOUT_MS, req->accept_new_host_key);
+	hosts = pool_probe(members, pool_probe_timeout_ms(), req->accept_new_host_key);
 	best = placement_choose(hosts, &pr, &reasons);
 	if (best < 0) {
 		fprintf(stderr, "rdev: %s: no host of @%s fits:\n", req->cmd, req->pool);
