@@ -196,6 +196,12 @@ forward_relay_status_ms(void)
 	return v != NULL && atoi(v) > 0 ? atoi(v) : FORWARD_RELAY_STATUS_MS;
 }
 
+int
+forward_precheck_ms(void)
+{
+	return clock_env_ms("RDEV_FORWARD_PRECHECK_MS", FORWARD_PRECHECK_MS);
+}
+
 void
 forward_relay_silent(struct forward *fw, const char *address, int port)
 {

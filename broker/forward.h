@@ -38,7 +38,8 @@
 #define FORWARD_RELAY_HEADER_MAX (8 + FORWARD_RELAY_TOKEN_LEN + 3)
 /* How long a request that adds forwards waits for the agent's look at its
  * workspace (forward_resolve_request) before it makes them unchecked: a slow
- * or hung agent must not hold `rdev forward` for the 60 s of a call. */
+ * or hung agent must not hold `rdev forward` for the 60 s of a call.
+ * forward_precheck_ms() reads its test setting. */
 #define FORWARD_PRECHECK_MS 8000
 /* A refused direct connection: the relay for this long, then direct again. */
 #define FORWARD_DIRECT_RETRY_MS 5000
@@ -183,6 +184,9 @@ void forward_not_relay(struct forward *fw, const char *address, int port);
 /* FORWARD_RELAY_STATUS_MS, or RDEV_FORWARD_RELAY_STATUS_MS from the
  * environment (tests: a silent program found sooner). */
 int forward_relay_status_ms(void);
+/* FORWARD_PRECHECK_MS, or RDEV_FORWARD_PRECHECK_MS from the environment when
+ * a positive number of ms (tests: a hung agent's look given up sooner). */
+int forward_precheck_ms(void);
 /* A connection to the relay at address (NULL: any) and port got no status
  * byte in time: say so and drop the target when it is that one, without
  * notRelay (the agent's probe decides: a slow relay is kept, a silent

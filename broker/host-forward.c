@@ -676,7 +676,7 @@ host_forward_request(struct host_session *h, struct host_job *j)
 	 * forwards are made, checked at their first connection) */
 	host_agent_call_deadline(host_agent_call_start(h, req, HOST_CALL_IDEMPOTENT,
 				     host_forward_resolved_first, j),
-	    FORWARD_PRECHECK_MS);
+	    forward_precheck_ms());
 	cJSON_Delete(req);
 }
 

@@ -472,7 +472,7 @@ local_host_run(struct local_host *lh, int fd, int id, const cJSON *req)
 	forward_order_look(&lh->order, &pc->order, pc->req, pc);
 	look = forward_resolve_request(req);
 	pc->call = local_agent_call(lh, look, local_forward_prechecked, pc);
-	local_agent_call_deadline(pc->call, FORWARD_PRECHECK_MS);
+	local_agent_call_deadline(pc->call, forward_precheck_ms());
 	cJSON_Delete(look);
 }
 

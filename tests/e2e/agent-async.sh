@@ -5,7 +5,7 @@
 # served). Then
 #   - `rdev forward HOST:~/ws B` asks the agent whether the workspace is
 #     there (its look before anything is made) and gives up after 8 s
-#     (FORWARD_PRECHECK_MS): B is made unchecked, the request answered (ok,
+#     (FORWARD_PRECHECK_MS; 4 s here, RDEV_FORWARD_PRECHECK_MS): B is made unchecked, the request answered (ok,
 #     with the warning); meanwhile A still echoes (the old broker waited
 #     for the agent on the host's thread, up to 60 s, and A with it);
 #   - a connection to B waits, with its bytes queued, for B's target;
@@ -24,6 +24,9 @@
 #     tries no channel to the socket; a client's then finds it refused).
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
+# The looks below give up after 4 s, not 8 (FORWARD_PRECHECK_MS): what
+# happens during one (the stop of E) takes about 1 s even under ASan.
+export RDEV_FORWARD_PRECHECK_MS=4000
 
 # (the second host, for the end, starts meanwhile)
 rig_host_bg "$(rig_host_name an)" --no-streamlocal
@@ -71,7 +74,7 @@ fpid=$!
 more_channels() { [ "$(channels)" -gt "$ch0" ]; }
 eventually "the broker opened a channel to the stopped agent for B's target" more_channels
 check_eq "forward A still echoes while the agent does not answer" "$(echo_once "$pa" two)" two
-# (the look gives up after 8 s: 60 s allowed for a loaded machine)
+# (the look gives up after 4 s: 60 s allowed for a loaded machine)
 EVENTUALLY_SECONDS=60 eventually "B listens once the look at its workspace gave up" \
 	sh -c "ss -Hltn 'sport = :$pb' | grep -q ."
 st=0
@@ -107,7 +110,7 @@ check "the broker did not hold F" sh -c \
 	"! grep -q ': forward request of .* waits for the look' '$RDEV_RUNTIME_DIR/broker.log'"
 rdev forward "$name:~/ws" --stop "$pe" 2>"$TEST_TMP/stop-e.err" &
 spid=$!
-# (the stop must come during E's 8 s look, not after it: the broker says
+# (the stop must come during E's 4 s look, not after it: the broker says
 # it holds it; its -v log, from the start above)
 eventually "the stop of E waits for E's look" grep -q \
 	"unforward request of .*/ws waits for the look at its workspace in flight" \
