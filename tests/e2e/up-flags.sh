@@ -94,9 +94,13 @@ on_host "cat > ~/ws/override-b.json" <"$W/override-b.json"
 make_ws "$home/ws"
 chown -R "rdev-$name:" "$home/ws"
 
+ref_bc_pid=
 cleanup() {
 	local rc=$? f img
 	set +e
+	# (the reference's B and C, when the test failed during them: what they
+	# make is removed below once they are done)
+	[ -z "$ref_bc_pid" ] || wait "$ref_bc_pid" 2>/dev/null
 	for f in "$W" "$home/ws"; do
 		rm_ws_container "$f/$tag-a"
 		rm_ws_container "$f/$tag-c"
@@ -227,33 +231,28 @@ exec_and_background() {
 	rm_ws_container "$dir/$tag-a"
 }
 
-# flags_case WHERE DIR TARGET OUT [REF_OUT]: workspace A (DIR/$tag-a,
-# rdev's TARGET) by the reference (up, exec --remote-env; its results in
-# OUT.*.ref), or its results of an earlier flags_case (REF_OUT), then by
-# rdev, compared.
+# ref_a DIR OUT: the reference's results of workspace A (DIR/$tag-a): up,
+# exec --remote-env, in OUT.*.ref (or those an earlier run kept).
+ref_a() {
+	local dir=$1 refout=$2
+	ref_kept a && return 0
+	up_a ref "$dir" "" "$refout.a.ref"
+	ref exec --workspace-folder "$dir/$tag-a" --remote-env X=ex sh -c 'echo "$X:$FOO:$BAR"' \
+	    >"$refout.x.ref" 2>/dev/null || fail "ref: exec in $dir/$tag-a failed"
+	rm_ws_container "$dir/$tag-a"
+	ref_keep a "$refout".a.ref.* "$refout.x.ref"
+}
+
+# flags_case WHERE DIR TARGET OUT REF_OUT: workspace A (DIR/$tag-a, rdev's
+# TARGET) by rdev, compared with the reference's results (ref_a's, in
+# REF_OUT.*.ref).
 flags_case() {
-	local where=$1 dir=$2 target=$3 out=$4 refout=${5:-}
-	if [ -z "$refout" ]; then
-		refout=$out
-		if ! ref_kept a; then
-			up_a ref "$dir" "" "$refout.a.ref"
-			ref exec --workspace-folder "$dir/$tag-a" --remote-env X=ex sh -c 'echo "$X:$FOO:$BAR"' \
-			    >"$refout.x.ref" 2>/dev/null || fail "ref: exec in $dir/$tag-a failed"
-			rm_ws_container "$dir/$tag-a"
-			ref_keep a "$refout".a.ref.* "$refout.x.ref"
-		fi
-	fi
+	local where=$1 dir=$2 target=$3 out=$4 refout=$5
 	up_a rdev "$dir" "$target" "$out.a.rdev"
 	compare_a "$where" "$refout.a.ref" "$out.a.rdev"
 	exec_and_background "$where" "$target" "$dir" "$out" "$refout"
 }
 
-flags_case local "$W" "$W/$tag-a" "$TEST_TMP/out/l"
-no_secret "local: the agent's state" "$RDEV_STATE_DIR"
-# Remote: rdev through SSH, compared with the reference's local results.
-flags_case remote "$home/ws" "$name:~/ws/$tag-a" "$TEST_TMP/out/r" "$TEST_TMP/out/l"
-no_secret "remote: the broker's folder (state.json, broker.log), the host's ~/.rdev and sshd folder" \
-    "$RDEV_RUNTIME_DIR" "$home/.rdev" "$hdir"
 
 # --- --override-config and --id-label -------------------------------------------
 
@@ -309,14 +308,6 @@ compare_b() {
 	check_eq "$where: stop --id-label stops it" "$(cat "$d.stopped")" false
 	check_eq "$where: down --id-label removes it" "$(cat "$d.down")" removed
 }
-if ! ref_kept b; then
-	up_b ref "$W/$tag-b" "" "$W/override-b.json" "$TEST_TMP/out/lb.ref"
-	ref_keep b "$TEST_TMP"/out/lb.ref.*
-fi
-up_b rdev "$W/$tag-b" "$W/$tag-b" "$W/override-b.json" "$TEST_TMP/out/lb.rdev"
-compare_b "local" "$TEST_TMP/out/lb.ref" "$TEST_TMP/out/lb.rdev"
-up_b rdev "$home/ws/$tag-b" "$name:~/ws/$tag-b" "$home/ws/override-b.json" "$TEST_TMP/out/rb.rdev"
-compare_b "remote (--override-config: a path on the host)" "$TEST_TMP/out/lb.ref" "$TEST_TMP/out/rb.rdev"
 
 # --- --build-no-cache and --cache-from ------------------------------------------
 
@@ -346,10 +337,41 @@ build_cases() {
 	    "$([ "$b2" != "$b1" ] && echo rebuilt || echo reused)" \
 	    "$([ "$b3" != "$b2" ] && echo rebuilt || echo reused)"
 }
-if ! ref_kept c; then
-	build_cases ref "$W" "" >"$TEST_TMP/out/c.ref.builds"
-	ref_keep c "$TEST_TMP/out/c.ref.builds"
-fi
+# --- the runs ------------------------------------------------------------------
+# The reference's A first (rdev's A finds its container by the same
+# labels), then its B and C in the background while rdev does A locally and
+# remotely: other workspaces and id labels than A's, and rdev's B and C wait
+# for them (the same workspaces: each tool finds the other's container).
+# 33 s of the reference's runs, which waited for rdev's 23 s of A before.
+ref_a "$W" "$TEST_TMP/out/l"
+ref_bc() {
+	if ! ref_kept b; then
+		up_b ref "$W/$tag-b" "" "$W/override-b.json" "$TEST_TMP/out/lb.ref"
+		ref_keep b "$TEST_TMP"/out/lb.ref.*
+	fi
+	if ! ref_kept c; then
+		build_cases ref "$W" "" >"$TEST_TMP/out/c.ref.builds"
+		ref_keep c "$TEST_TMP/out/c.ref.builds"
+	fi
+}
+ref_bc >"$TEST_TMP/out/ref-bc.log" 2>&1 &
+ref_bc_pid=$!
+flags_case local "$W" "$W/$tag-a" "$TEST_TMP/out/l" "$TEST_TMP/out/l"
+no_secret "local: the agent's state" "$RDEV_STATE_DIR"
+# Remote: rdev through SSH, compared with the reference's local results.
+flags_case remote "$home/ws" "$name:~/ws/$tag-a" "$TEST_TMP/out/r" "$TEST_TMP/out/l"
+no_secret "remote: the broker's folder (state.json, broker.log), the host's ~/.rdev and sshd folder" \
+    "$RDEV_RUNTIME_DIR" "$home/.rdev" "$hdir"
+st=0
+wait "$ref_bc_pid" || st=$?
+cat "$TEST_TMP/out/ref-bc.log"
+[ "$st" = 0 ] || fail "the reference's runs of B and C failed (exit $st)"
+
+up_b rdev "$W/$tag-b" "$W/$tag-b" "$W/override-b.json" "$TEST_TMP/out/lb.rdev"
+compare_b "local" "$TEST_TMP/out/lb.ref" "$TEST_TMP/out/lb.rdev"
+up_b rdev "$home/ws/$tag-b" "$name:~/ws/$tag-b" "$home/ws/override-b.json" "$TEST_TMP/out/rb.rdev"
+compare_b "remote (--override-config: a path on the host)" "$TEST_TMP/out/lb.ref" "$TEST_TMP/out/rb.rdev"
+
 ref_builds=$(cat "$TEST_TMP/out/c.ref.builds")
 check_eq "the reference: plain up reuses the step, --build-no-cache and --cache-from run it" \
     "$ref_builds" "reused rebuilt rebuilt"
