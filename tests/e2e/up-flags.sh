@@ -73,7 +73,11 @@ config_b() {
 	  containerEnv: {DCID: "${devcontainerId}"}}'
 }
 # Workspace C: a Dockerfile whose RUN step leaves its time.
+# (the label makes its build steps this key's: another key's run on the same
+# dockerd, with --build-no-cache, would otherwise change which cached step a
+# plain up reuses, and "plain up reuses the step" fail)
 dockerfile_c='FROM '$RDEV_RIG_IMAGE_BOOKWORM'
+LABEL rdevflags.case='$tag'
 RUN date +%s%N > /built
 '
 make_ws() { # DIR: the three workspaces under DIR (an existing folder)
