@@ -75,10 +75,10 @@ done
 # timed here too (its own work, under this machine's load and build), and
 # not as long as a second probe timeout more, which a wait for SSH's connect
 # timeout (20 s) or for ever would exceed.
-# The probe timeout is 3 s here, not 5 (POOL_PROBE_TIMEOUT_MS): each
+# The probe timeout is 4 s here, not 5 (POOL_PROBE_TIMEOUT_MS): each
 # command with the hung host in its pool waits it out; the live hosts, their
 # sessions new after the broker's stop below, answer well within it.
-export RDEV_POOL_PROBE_TIMEOUT_MS=3000
+export RDEV_POOL_PROBE_TIMEOUT_MS=4000
 probe_ms=$RDEV_POOL_PROBE_TIMEOUT_MS
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 gave_up_in_time() { # WHAT MS BASE_MS (a second probe timeout in a row would exceed it)
