@@ -272,8 +272,16 @@ local_link_on_cli_event(struct bufferevent *bev, short what, void *arg)
 	struct local_link *l = arg;
 
 	(void)bev;
-	if (l->state == LOCAL_LINK_DEAD || l->up_rst)
-		return; /* (the server reset: a write to the client may fail) */
+	if (l->state == LOCAL_LINK_DEAD)
+		return;
+	if (l->up_rst) {
+		/* The server reset: the client's half close changes nothing,
+		 * but a client gone (a write or read that failed) takes no more
+		 * of the bytes before the reset: nothing else would end l. */
+		if ((what & BEV_EVENT_ERROR) || (what & BEV_EVENT_WRITING))
+			local_link_kill(l);
+		return;
+	}
 	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR)) {
 		l->cli_eof = 1; /* half close: the reply may still come */
 		local_link_pump(l);
@@ -327,8 +335,15 @@ local_link_on_up_event(struct bufferevent *bev, short what, void *arg)
 		local_link_pump(l);
 		return;
 	}
-	if (l->state == LOCAL_LINK_OPEN && (l->up_rst || l->cli_rst))
-		return; /* (a reset passed on: a write to the server may fail) */
+	if (l->state == LOCAL_LINK_OPEN && l->up_rst)
+		return; /* (the server's reset: its socket's later errors) */
+	if (l->state == LOCAL_LINK_OPEN && l->cli_rst) {
+		/* The client reset: the server's half close changes nothing,
+		 * a server gone takes no more of its bytes (as above) */
+		if ((what & BEV_EVENT_ERROR) || (what & BEV_EVENT_WRITING))
+			local_link_kill(l);
+		return;
+	}
 	if (l->state == LOCAL_LINK_OPEN && (what & BEV_EVENT_EOF) &&
 	    !(what & BEV_EVENT_ERROR)) {
 		l->up_eof = 1;

@@ -20,10 +20,10 @@
 rig_require_docker
 
 rig_remote_host fr
-base=$(rig_ports 9)
+base=$(rig_ports 10)
 p_any=$base p_lo=$((base + 1)) p_sink=$((base + 2))
 d_any=$((base + 3)) d_lo=$((base + 4)) d_sink=$((base + 5))
-l_any=$((base + 6)) l_lo=$((base + 7)) l_sink=$((base + 8))
+l_any=$((base + 6)) l_lo=$((base + 7)) l_sink=$((base + 8)) l_gone=$((base + 9))
 lws=$TEST_TMP/lws
 peer=$RDEV_SOURCE_DIR/tests/e2e/reset_peer.py
 pids=()
@@ -84,11 +84,12 @@ in_pid=$(docker inspect -f '{{.State.Pid}}' "$(jq -r .containerId "$TEST_TMP/lup
 serve serve 0.0.0.0 "$l_any" 300000
 serve serve 127.0.0.1 "$l_lo" 300000
 serve sink 0.0.0.0 "$l_sink" "$TEST_TMP/lsink.out"
-for p in "$l_any" "$l_lo" "$l_sink"; do
+serve serve-asked 0.0.0.0 "$l_gone"
+for p in "$l_any" "$l_lo" "$l_sink" "$l_gone"; do
 	eventually "the local container's server at $p listens" listening "$p"
 done
 unset in_pid
-rdev forward "$lws" "$l_any" "$l_lo" "$l_sink" >/dev/null 2>"$TEST_TMP/lfwd.err" ||
+rdev forward "$lws" "$l_any" "$l_lo" "$l_sink" "$l_gone" >/dev/null 2>"$TEST_TMP/lfwd.err" ||
 	{ cat "$TEST_TMP/lfwd.err" >&2; fail "rdev forward (local) failed"; }
 check_eq "local: a server (0.0.0.0) that resets after 300 kB: the client gets them, then a reset" \
 	"$(python3 "$peer" read "$l_any")" "reset 300000"
@@ -99,6 +100,16 @@ lsank() { [ -s "$TEST_TMP/lsink.out" ]; }
 eventually "local: the server sees the client's connection end" lsank
 check_eq "local: a client that resets after 100 kB: the server gets them, then a reset" \
 	"$(cat "$TEST_TMP/lsink.out")" "reset 100000"
+# Clients that go (close, unread bytes: a reset) while the broker still holds
+# bytes of a server that reset: the links end. (They were kept for good once
+# the server's reset was read before the client left: its socket's errors were
+# ignored. The sizes span what the client's socket and the broker's 256 KiB
+# hold, whatever the kernel's buffers are.)
+python3 "$peer" gone "$l_gone" $(seq 1000000 100000 4200000)
+lgone_ended() {
+	[ "$(broker status --json | jq --argjson p "$l_gone" '[.. | objects | select(has("active") and .port == $p) | .active] | add')" = 0 ]
+}
+eventually "local: the links whose client went after the server's reset end" lgone_ended
 
 # --- direct-tcpip: a reset cannot cross SSH ----------------------------------------
 # (a second broker of the test's own, which tries direct-tcpip first)

@@ -21,12 +21,20 @@ for tests/e2e/forward-reset.sh (stdlib only).
                                          never sees), sends SIZE bytes,
                                          waits until they are sent, then
                                          resets its connection (SO_LINGER 0)
+    reset_peer.py serve-asked ADDR PORT  as serve, but SIZE is what each
+                                         connection's first line asks
+    reset_peer.py gone PORT SIZE...      a client per SIZE at once, of
+                                         serve-asked: asks for SIZE, reads
+                                         nothing (small receive buffer), and
+                                         closes after 3 s: gone while the
+                                         forward may still hold bytes
 """
 import fcntl
 import socket
 import struct
 import sys
 import termios
+import threading
 import time
 
 
@@ -75,6 +83,24 @@ def main():
             while outq(c) > 0:
                 time.sleep(0.01)
             reset(c)
+    if mode == "serve-asked":
+        l = listener(sys.argv[2], int(sys.argv[3]))
+
+        def answer(c):
+            line = b""
+            while not line.endswith(b"\n"):
+                line += c.recv(1)
+            try:
+                c.sendall(b"r" * int(line))
+                while outq(c) > 0:
+                    time.sleep(0.01)
+                reset(c)
+            except OSError:
+                c.close()
+
+        while True:
+            c, _ = l.accept()
+            threading.Thread(target=answer, args=(c,), daemon=True).start()
     if mode == "sink":
         l = listener(sys.argv[2], int(sys.argv[3]))
         while True:
@@ -98,6 +124,22 @@ def main():
         while outq(s) > 0:
             time.sleep(0.01)
         reset(s)
+        return 0
+    if mode == "gone":
+
+        def gone(size):
+            s = socket.socket()
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
+            s.connect(("127.0.0.1", int(sys.argv[2])))
+            s.sendall(b"%d\n" % size)
+            time.sleep(3)
+            s.close()
+
+        ts = [threading.Thread(target=gone, args=(int(n),)) for n in sys.argv[3:]]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
         return 0
     print(__doc__)
     return 2
