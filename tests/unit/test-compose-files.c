@@ -10,18 +10,6 @@
 #include "config.h"
 #include "xmalloc.h"
 
-/* Write text to dir/name. */
-static void
-put(const char *dir, const char *name, const char *text)
-{
-	char *path = xasprintf("%s/%s", dir, name);
-	FILE *f = fopen(path, "w");
-
-	ASSERT_NOT_NULL(f);
-	fputs(text, f);
-	fclose(f);
-	free(path);
-}
 
 /* compose_files_project() of folder's configuration, with `compose
  * config`'s name config_name (v2; NULL: v1, none): its project must be
@@ -72,9 +60,9 @@ TEST(project_source)
 	unsetenv("COMPOSE_PROJECT_NAME");
 	dc = xasprintf("%s/.devcontainer", dir);
 	ASSERT_INT_EQ(mkdir(dc, 0700), 0);
-	put(dc, "devcontainer.json",
+	test_write_file(dc, "devcontainer.json",
 	    "{ \"dockerComposeFile\": \"docker-compose.yml\", \"service\": \"app\" }");
-	put(dc, "docker-compose.yml", "services:\n  app:\n    image: x\n");
+	test_write_file(dc, "docker-compose.yml", "services:\n  app:\n    image: x\n");
 	dotenv = xasprintf("%s/.env", dir);
 	file = xasprintf("%s/docker-compose.yml", dc);
 
@@ -96,7 +84,7 @@ TEST(project_source)
 	free(want);
 	free(fix);
 
-	put(dc, "docker-compose.yml", "name: Chosen\nservices:\n  app:\n    image: x\n");
+	test_write_file(dc, "docker-compose.yml", "name: Chosen\nservices:\n  app:\n    image: x\n");
 	want = xasprintf("the top-level `name:` in %s", file);
 	fix = xasprintf("change that `name:`, or set COMPOSE_PROJECT_NAME in %s, "
 			"which comes first",
@@ -104,8 +92,8 @@ TEST(project_source)
 	check_source(dir, "Chosen", "chosen", want, fix);
 	free(want);
 
-	put(dc, "docker-compose.yml", "services:\n  app:\n    image: x\n");
-	put(dc, ".env", "COMPOSE_PROJECT_NAME=besides\n");
+	test_write_file(dc, "docker-compose.yml", "services:\n  app:\n    image: x\n");
+	test_write_file(dc, ".env", "COMPOSE_PROJECT_NAME=besides\n");
 	denv = xasprintf("%s/.env", dc);
 	want = xasprintf("COMPOSE_PROJECT_NAME in %s", denv);
 	free(fix);
@@ -115,13 +103,13 @@ TEST(project_source)
 	check_source(dir, "besides", "besides", want, fix);
 	/* (Compose's .env comes before a `name:`: Compose's name is the
 	 * .env's, and so is what made it) */
-	put(dc, "docker-compose.yml", "name: Chosen\nservices:\n  app:\n    image: x\n");
+	test_write_file(dc, "docker-compose.yml", "name: Chosen\nservices:\n  app:\n    image: x\n");
 	check_source(dir, "besides", "besides", want, fix);
-	put(dc, "docker-compose.yml", "services:\n  app:\n    image: x\n");
+	test_write_file(dc, "docker-compose.yml", "services:\n  app:\n    image: x\n");
 	free(want);
 	free(fix);
 
-	put(dir, ".env", "COMPOSE_PROJECT_NAME=InFolder\n");
+	test_write_file(dir, ".env", "COMPOSE_PROJECT_NAME=InFolder\n");
 	want = xasprintf("COMPOSE_PROJECT_NAME in %s", dotenv);
 	check_source(dir, NULL, "infolder", want, "change it there");
 	free(want);

@@ -15,16 +15,6 @@
 #include "feature-resolve.h"
 #include "test.h"
 
-static void
-write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	if (f == NULL || fputs(text, f) < 0 || fclose(f) != 0) {
-		perror(path);
-		exit(2);
-	}
-}
 
 /* Three Features, two of them waiting for the same entry on a registry that
  * accepts connections and closes them (a transport error, at once), and one
@@ -68,21 +58,21 @@ TEST(unreachable_registry_tried_once)
 	snprintf(path, sizeof path, "%s/.devcontainer", dir);
 	ASSERT_INT_EQ(mkdir(path, 0700), 0);
 	snprintf(path, sizeof path, "%s/.devcontainer/devcontainer.json", dir);
-	write_file(path,
+	test_write_file(NULL, path,
 	    "{\"image\":\"alpine\",\"features\":"
 	    "{\"./a\":{},\"./b\":{},\"./c\":{}}}");
 	for (const char *n = "abc"; *n != '\0'; n++) {
 		snprintf(path, sizeof path, "%s/.devcontainer/%c", dir, *n);
 		ASSERT_INT_EQ(mkdir(path, 0700), 0);
 		snprintf(path, sizeof path, "%s/.devcontainer/%c/install.sh", dir, *n);
-		write_file(path, "#!/bin/sh\n");
+		test_write_file(NULL, path, "#!/bin/sh\n");
 		snprintf(path, sizeof path,
 		    "%s/.devcontainer/%c/devcontainer-feature.json", dir, *n);
 		snprintf(text, sizeof text,
 		    "{\"id\":\"%c\",\"version\":\"1.0.0\",\"installsAfter\":"
 		    "[\"localhost:%d/ns/features/%s\"]}",
 		    *n, ntohs(sa.sin_port), *n == 'c' ? "other" : "common");
-		write_file(path, text);
+		test_write_file(NULL, path, text);
 	}
 	snprintf(path, sizeof path, "%s/state", dir);
 	setenv("RDEV_STATE_DIR", path, 1);

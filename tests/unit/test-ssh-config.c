@@ -177,18 +177,6 @@ TEST(identity_agent)
 	ssh_config_host_clear(&h);
 }
 
-/* Write text to dir/name. */
-static void
-write_file(const char *dir, const char *name, const char *text)
-{
-	char *path = xasprintf("%s/%s", dir, name);
-	FILE *f = fopen(path, "w");
-
-	ASSERT_NOT_NULL(f);
-	fputs(text, f);
-	fclose(f);
-	free(path);
-}
 
 TEST(include_globs_under_dot_ssh_and_depth)
 {
@@ -203,10 +191,10 @@ TEST(include_globs_under_dot_ssh_and_depth)
 	ASSERT_INT_EQ(mkdir(dot, 0700), 0);
 	/* a relative Include is under ~/.ssh; its globs are followed in order,
 	 * and the included lines come first (first value wins) */
-	write_file(dot, "inc-1.conf", "Host buildbox\n  User from-inc\n");
-	write_file(
+	test_write_file(dot, "inc-1.conf", "Host buildbox\n  User from-inc\n");
+	test_write_file(
 	    dot, "inc-2.conf", "Host buildbox\n  User from-inc-2\n  HostName 10.0.0.2\n");
-	write_file(dot, "config", "Include inc-*.conf\nHost *\n  User later\n");
+	test_write_file(dot, "config", "Include inc-*.conf\nHost *\n  User later\n");
 	top = xasprintf("%s/config", dot);
 	ssh_config_host_init(&h);
 	ASSERT_INT_EQ(ssh_config_host_read(&h, top, &c, &cause), 0);
@@ -214,7 +202,7 @@ TEST(include_globs_under_dot_ssh_and_depth)
 	ASSERT_STR_EQ(h.hostname, "10.0.0.2");
 	ssh_config_host_clear(&h);
 	/* a file including itself ends in an error, not a loop */
-	write_file(dot, "config", "Include config\n");
+	test_write_file(dot, "config", "Include config\n");
 	ssh_config_host_init(&h);
 	ASSERT_INT_EQ(ssh_config_host_read(&h, top, &c, &cause), -1);
 	ASSERT_STR_CONTAINS(cause, "Include nested too deeply");

@@ -148,6 +148,24 @@ test_register_case(const char *name, test_case_fn fn, const void *arg)
 			    #want, (size_t)(len)); \
 	} while (0)
 
+/* Write text to the file dir/name (dir NULL: name is the path); a failure
+ * fails the test. */
+static inline void
+test_write_file(const char *dir, const char *name, const char *text)
+{
+	char path[4096];
+	FILE *f;
+
+	if (dir != NULL)
+		snprintf(path, sizeof path, "%s/%s", dir, name);
+	else
+		snprintf(path, sizeof path, "%s", name);
+	f = fopen(path, "w");
+	ASSERT_NOT_NULL(f);
+	ASSERT_TRUE(fputs(text, f) >= 0);
+	ASSERT_INT_EQ(fclose(f), 0);
+}
+
 /* Run one test; returns 1 if it failed. Kept apart from main() so that
  * longjmp cannot clobber main's counters. */
 static int
