@@ -728,6 +728,21 @@ host_agent_opener_step(struct host_session *h, struct host_agent_opener *o,
 				return 0;
 			if (o->mx->state == HOST_MUX_OPEN)
 				goto opened;
+			if (o->mx->lost && !o->retried) {
+				/* The agent ended before it answered: nothing was
+				 * served on it; a new one, once (as for a refused
+				 * socket). */
+				log_warn("%s: the agent ended before it answered a "
+					 "stream's open: starting a new one",
+				    h->label);
+				host_mux_close(o->mx);
+				o->mx = NULL;
+				o->retried = 1;
+				o->fresh = 0;
+				o->start_seq = 0;
+				o->step = HOST_OPEN_AGENT;
+				continue;
+			}
 			error_set(cause, "%s: cannot reach the agent: %s", h->label,
 			    o->mx->error != NULL ? o->mx->error : "stream refused");
 			host_agent_opener_clear(o);

@@ -78,7 +78,9 @@ struct host_call;
  * (host_agent_opener_step): the agent started first if none runs (or waited
  * for while it starts), a direct-streamlocal open to its socket, retried
  * once with a new agent if the socket is refused; where sshd forbids
- * those, a stream of the agent session (host-mux.c). Zeroed: not begun. */
+ * those, a stream of the agent session (host-mux.c), retried once with a
+ * new agent if its agent ended before it answered the open. Zeroed: not
+ * begun. */
 enum host_open_step { HOST_OPEN_AGENT, HOST_OPEN_STREAMLOCAL, HOST_OPEN_MUX };
 struct host_agent_opener {
 	enum host_open_step step;
@@ -87,7 +89,7 @@ struct host_agent_opener {
 	char *socket;		  /* where it goes (the call is repeated) */
 	unsigned start_seq;	  /* the agent start waited for, 0: none */
 	int fresh;		  /* that start was for this open */
-	int retried;		  /* the socket was refused once */
+	int retried;		  /* the socket was refused (or the stream lost) once */
 };
 
 /* A stream of the agent session (host-mux.c): a byte stream to a new
@@ -230,7 +232,8 @@ enum host_agent_state {
  *   resolving -> opening, dead
  *   opening   -> resolving, opening (another way), relay, open, dying, dead
  *   relay     -> open, dead
- *   open      -> dead
+ *   open      -> opening (an agent link that had nothing from its agent,
+ *                opened again: host_link_reopen), dead
  *   dying     -> dead
  *
  * resolving: a forwarded connection waits for its forward's target
@@ -351,6 +354,16 @@ struct host_link {
 	 * the client's request, answered then */
 	struct host_agent_opener *agent_open;
 	int request_id;
+	/* agent link: the client's bytes that went to the agent before its
+	 * first byte, kept: every connection the agent serves sends HELLO
+	 * before it reads, so a channel that ends with no byte from the agent
+	 * was never served, and is opened again on a new agent with them
+	 * (host_link_reopen, once). NULL: the agent spoke (the request may
+	 * run: never again), or the link was opened again already, or more
+	 * than HOST_LINK_UNHEARD_MAX went (not kept: a client waits for the
+	 * agent's HELLO before it sends more than its own). */
+	struct buf *unheard;
+	int reopened; /* opened again once: the client had its answer */
 	/* a "connect" request's link (host-connect.c) not answered yet: its
 	 * answer goes once the channel is open, ahead of the server's bytes */
 	int connect;

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "atomic-file.h"
 #include "buf.h"
 #include "clock.h"
 #include "log.h"
@@ -26,6 +27,12 @@
  * carrying it died) has to read what the broker holds for it before its
  * reset (host_link_cut): a client that stopped reading does not keep it. */
 #define HOST_LINK_CUT_FLUSH_MS 2000
+/* The most of an agent link's bytes kept until the agent's first byte
+ * (host_link's unheard), to be sent again to a new agent. */
+#define HOST_LINK_UNHEARD_MAX 65536
+
+static void host_link_open_failed(struct host_link *, const char *);
+static int host_link_reopen(struct host_session *, struct host_link *);
 
 static const char *
 host_link_state_name(enum host_link_state s)
@@ -76,7 +83,7 @@ host_link_may(enum host_link_state from, enum host_link_state to)
 	case HOST_LINK_RESOLVING: return to == HOST_LINK_OPENING || to == HOST_LINK_DEAD;
 	case HOST_LINK_OPENING: return to != HOST_LINK_NEW;
 	case HOST_LINK_RELAY: return to == HOST_LINK_OPEN || to == HOST_LINK_DEAD;
-	case HOST_LINK_OPEN:
+	case HOST_LINK_OPEN: return to == HOST_LINK_DEAD || to == HOST_LINK_OPENING;
 	case HOST_LINK_DYING: return to == HOST_LINK_DEAD;
 	case HOST_LINK_DEAD: return 0;
 	}
@@ -313,6 +320,7 @@ host_link_free(struct host_link *l)
 	host_watch_link_clear(l);
 	if (l->fd >= 0)
 		close(l->fd);
+	buf_free(l->unheard);
 	buf_free(l->to_ch);
 	buf_free(l->to_cli);
 	free(l->open_address);
@@ -441,7 +449,7 @@ host_links_lost(struct host_session *h, const char *why)
 				continue;
 			host_link_reset(l);
 		} else if (l->state == HOST_LINK_OPENING)
-			host_send_error(l->fd, l->request_id, text);
+			host_link_open_failed(l, text);
 		else if (l->state == HOST_LINK_OPEN) {
 			/* A link in DRAIN has its end queued already (its read
 			 * met the loss first) but may wait on a slow client:
@@ -452,6 +460,24 @@ host_links_lost(struct host_session *h, const char *why)
 		}
 	}
 	free(text);
+}
+
+/* len bytes of l's client went to the agent: kept while it has said
+ * nothing (host_link_reopen sends them again), up to HOST_LINK_UNHEARD_MAX. */
+static void
+host_link_keep_sent(struct host_link *l, const void *data, size_t len)
+{
+	if (l->unheard == NULL)
+		return;
+	if (buf_len(l->unheard) + len > HOST_LINK_UNHEARD_MAX) {
+		log_debug("%s: link %u: more than %d bytes sent before the agent's "
+			  "first: not opened again if it ends",
+		    l->h->label, l->id, HOST_LINK_UNHEARD_MAX);
+		buf_free(l->unheard);
+		l->unheard = NULL;
+		return;
+	}
+	buf_append(l->unheard, data, len);
 }
 
 /* --- channel callbacks (run inside any libssh call of this thread: they
@@ -466,6 +492,11 @@ host_link_take(struct host_link *l, const unsigned char *data, size_t len)
 
 	if (host_link_dead(l))
 		return len; /* being dropped: discard */
+	if (l->unheard != NULL && len > 0) {
+		/* the agent serves it: its request may run from now on */
+		buf_free(l->unheard);
+		l->unheard = NULL;
+	}
 	if (l->state == HOST_LINK_RELAY && len > 0) {
 		/* The relay's answer: 0 connected, else refused. */
 		used = 1;
@@ -623,6 +654,65 @@ host_link_attach(struct host_link *l, ssh_channel ch)
 	ssh_set_channel_callbacks(ch, &l->cb);
 }
 
+/* The open of agent link l failed (why): its client is told, with the
+ * answer to its request, or, once the link was opened again (the client
+ * had its answer and speaks to the agent), with a FATAL frame after what
+ * it has not had yet. */
+static void
+host_link_open_failed(struct host_link *l, const char *why)
+{
+	char *text;
+
+	if (!l->reopened) {
+		host_send_error(l->fd, l->request_id, why);
+		return;
+	}
+	text = xasprintf("the agent on %s ended before it served this command, "
+			 "and a new one could not be reached: %s",
+	    l->h->label, why);
+	host_link_queue_fatal(l, text);
+	free(text);
+	/* (a few bytes the client waits for: its socket has room) */
+	fd_write_all_wait(l->fd, buf_data(l->to_cli), buf_len(l->to_cli));
+	buf_reset(l->to_cli);
+}
+
+/* Agent link l's channel ended (all of it read) before the agent sent it a
+ * byte: every connection the agent serves sends HELLO before it reads
+ * (agent/serve.c), so it was queued on the socket of an agent that ended
+ * (killed, or crashed) before it took it, and nothing of its client's ran.
+ * It is opened again, once, as the next command would open it (a new agent
+ * is started), and what the client had sent goes again; its client does
+ * not notice. Returns 1 when so. */
+static int
+host_link_reopen(struct host_session *h, struct host_link *l)
+{
+	struct buf *again = l->unheard;
+
+	if (l->fwd != NULL || again == NULL || l->reopened || host_link_dead(l) ||
+	    l->fd < 0 || l->up != HOST_LINK_UP_OPEN ||
+	    !ssh_is_connected(rdev_ssh_session(h->ssh)))
+		return 0;
+	log_warn("%s: link %u: the agent ended before it served this client (no "
+		 "byte from it): opened again on a new agent, with the %zu bytes "
+		 "it was sent",
+	    h->label, l->id, buf_len(again));
+	host_link_detach(l);
+	l->down = HOST_LINK_DOWN_OPEN; /* (a new channel: nothing ended yet) */
+	l->backlog = 0;
+	l->eof_failed = 0;
+	chan_window_init(&l->win, clock_now_us());
+	l->unheard = NULL;
+	buf_append(again, buf_data(l->to_ch), buf_len(l->to_ch));
+	buf_free(l->to_ch);
+	l->to_ch = again;
+	l->reopened = 1;
+	l->agent_open = xcalloc(1, sizeof *l->agent_open);
+	host_link_set_state(l, HOST_LINK_OPENING);
+	host_link_open_progress(h, l);
+	return 1;
+}
+
 /* A client of the agent: its link waits (its bytes stay in its socket)
  * while the channel to the agent opens, without waiting for it. */
 void
@@ -655,7 +745,7 @@ host_link_open_progress(struct host_session *h, struct host_link *l)
 	if (rc < 0) {
 		log_warn("%s", msg);
 		if (!dying)
-			host_send_error(l->fd, l->request_id, msg);
+			host_link_open_failed(l, msg);
 		free(msg);
 		host_link_set_state(l, HOST_LINK_DEAD);
 		return;
@@ -669,15 +759,18 @@ host_link_open_progress(struct host_session *h, struct host_link *l)
 		host_link_set_state(l, HOST_LINK_DEAD);
 		return;
 	}
-	o = cJSON_CreateObject();
-	cJSON_AddNumberToObject(o, "id", l->request_id);
-	cJSON_AddBoolToObject(o, "ok", 1);
-	res = cJSON_AddObjectToObject(o, "result");
-	cJSON_AddStringToObject(res, "host", h->label);
-	cJSON_AddStringToObject(res, "agent", h->agent_path);
-	/* ahead of anything the agent says */
-	proto_encode_json(l->to_cli, PROTO_CONTROL, 0, o, NULL);
-	cJSON_Delete(o);
+	if (!l->reopened) {
+		o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "id", l->request_id);
+		cJSON_AddBoolToObject(o, "ok", 1);
+		res = cJSON_AddObjectToObject(o, "result");
+		cJSON_AddStringToObject(res, "host", h->label);
+		cJSON_AddStringToObject(res, "agent", h->agent_path);
+		/* ahead of anything the agent says */
+		proto_encode_json(l->to_cli, PROTO_CONTROL, 0, o, NULL);
+		cJSON_Delete(o);
+		l->unheard = buf_new(); /* (until the agent's first byte) */
+	}
 	if (mx != NULL)
 		host_link_attach_mux(l, mx);
 	else
@@ -767,6 +860,7 @@ host_link_pump(struct host_session *h, struct host_link *l)
 	while (l->mx != NULL && (len = buf_len(l->to_ch)) > 0 && !host_link_dead(l)) {
 		if ((used = host_mux_write(l->mx, buf_data(l->to_ch), len)) == 0)
 			break;
+		host_link_keep_sent(l, buf_data(l->to_ch), used);
 		buf_consume(l->to_ch, used);
 	}
 	/* client -> channel, as far as the peer's window allows */
@@ -787,6 +881,7 @@ host_link_pump(struct host_session *h, struct host_link *l)
 		}
 		if (n <= 0)
 			break;
+		host_link_keep_sent(l, buf_data(l->to_ch), (size_t)n);
 		buf_consume(l->to_ch, (size_t)n);
 	}
 	/* What libssh kept for want of room, now that there may be room: ALL
@@ -830,6 +925,8 @@ host_link_pump(struct host_session *h, struct host_link *l)
 		drain = (size_t)n < drain ? drain - (size_t)n : 0;
 	}
 	if (l->down == HOST_LINK_DOWN_EOF && !l->backlog) {
+		if (host_link_reopen(h, l))
+			return;
 		host_link_set_down(l, HOST_LINK_DOWN_DRAIN);
 		if (l->fwd == NULL && !host_link_dead(l))
 			host_link_end_agent(l);
@@ -979,8 +1076,10 @@ host_link_read_client_on(struct host_link *l, int closed)
 
 	while (l->up == HOST_LINK_UP_OPEN && buf_len(l->to_ch) < l->cap) {
 		/* a stream of the agent session with credit: straight into a
-		 * frame (nothing of the client's waits before it) */
-		if (l->mx != NULL && buf_len(l->to_ch) == 0 && host_mux_writable(l->mx))
+		 * frame (nothing of the client's waits before it), unless its
+		 * bytes are kept until the agent speaks */
+		if (l->mx != NULL && buf_len(l->to_ch) == 0 && l->unheard == NULL &&
+		    host_mux_writable(l->mx))
 			n = host_mux_read(l->mx, l->fd, &want);
 		else if (host_link_client_waits(l)) {
 			host_link_check_client(l, closed);

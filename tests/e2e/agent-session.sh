@@ -7,16 +7,20 @@
 #     agent once;
 #   - 50 concurrent `rdev exec`, each with its own output and exit status;
 #   - kill -9 of every rdev-agent serve process during an exec: that exec
-#     fails with 125 and says the agent ended; the next exec works on a new
-#     agent;
+#     fails with 125 and says the agent ended (it is not run again); the
+#     next exec works on a new agent;
 #   - kill -9 of the listening agent alone during an exec: the exec goes on
 #     to its own end (nothing lost), the next exec works on a new agent;
 #   - the agent's socket is 0600 in a 0700 folder;
-#   - the installed agent binary changed, then the agent killed: the broker
-#     checks the install before it starts a new agent and installs it again;
+#   - the installed agent binary changed, then the agent stopped, an exec's
+#     channel opened to its socket (queued there), and the agent killed: the
+#     broker opens the exec again on a new agent (nothing came from the
+#     dead one: it never ran), and checks the install before it starts that
+#     agent and installs it again;
 #   - a host whose sshd forbids stream-local forwarding: every command still
 #     works, over streams of the agent's own channel (status says
-#     "session").
+#     "session"); an exec whose stream's open the agent (stopped, then
+#     killed) never answered is opened again on a new agent.
 . "$(dirname "$0")/../rig/lib.sh"
 rig_require_docker
 
@@ -77,6 +81,8 @@ st=0
 wait $kp || st=$?
 check_eq "the exec whose agent was killed exits 125" "$st" 125
 check "and says the agent ended" grep -q 'agent on .* ended unexpectedly' "$TEST_TMP/k.err"
+check_eq "and it ran once (its agent had spoken: never opened again)" \
+	"$(grep -c started "$TEST_TMP/k.out")" 1
 check_eq "the next exec works" "$(rdev exec "$name:~/ws" -- echo again)" again
 check_eq "on a new agent" "$(broker status --json | jq -r '.sessions[0].agent.starts')" 2
 
@@ -106,14 +112,29 @@ eventually "on a new agent" agent_starts_are 3
 # --- the installed agent tampered with, then the agent killed -------------------
 # (a running binary cannot be written: a changed copy is renamed over it)
 on_host 'f=$(ls -d ~/.rdev/agent/*/rdev-agent) && cp "$f" "$f.t" && printf x >>"$f.t" && mv "$f.t" "$f"'
+# An exec whose channel reaches the agent's socket in the moment before the
+# agent dies is queued there, never taken: the broker opens it again on a
+# new agent (every connection the agent serves says HELLO before it reads;
+# nothing came). Made sure of: the agent stopped while the exec's channel
+# is opened to its socket, then killed.
 apid=$(agent_pid)
+channels() { broker status --json | jq -r '.sessions[0].agent.channels'; }
+channels_at_least() { [ "$(channels)" -ge "$1" ]; }
+ch0=$(channels)
+on_host "kill -STOP $apid"
+rdev exec "$name:~/ws" -- echo fourth >"$TEST_TMP/q.out" 2>"$TEST_TMP/q.err" &
+qp=$!
+eventually "the exec's channel reached the stopped agent's socket" channels_at_least $((ch0 + 1))
+sleep 0.5 # (its HELLO on the way too)
 on_host "kill -KILL $apid"
-# (kill returns before the agent has ended: an exec that reaches its socket
-# meanwhile is queued on it, and ends with it, 125 and "the agent ... ended
-# unexpectedly", as one it served would; once its socket is closed the open
-# is refused and the broker starts a new agent)
+st=0
+wait $qp || st=$?
+check_eq "after tampering, an exec queued on the killed agent's socket works" \
+	"$(cat "$TEST_TMP/q.out")" fourth
+check_eq "and exits 0" "$st" 0
+check "the broker opened it again on a new agent" \
+	grep -q 'opened again on a new agent' "$RDEV_RUNTIME_DIR/broker.log"
 eventually "the agent died" pid_gone "$apid"
-check_eq "after tampering, the next exec works" "$(rdev exec "$name:~/ws" -- echo fourth)" fourth
 bundle_agent=$(ls -d "$RDEV_BIN_DIR"/agent-bundle/rdev-agent-*/rdev-agent | head -n 1)
 check_eq "the tampered agent was replaced before it ran again" \
 	"$(on_host 'sha256sum ~/.rdev/agent/*/rdev-agent' | cut -d' ' -f1)" \
@@ -131,6 +152,19 @@ rdev up "$name:~/ws" >"$TEST_TMP/up2.out" 2>"$TEST_TMP/up2.err" ||
 	{ cat "$TEST_TMP/up2.err" >&2; fail "rdev up on a host without stream-local forwarding failed"; }
 check_eq "no stream-local forwarding: exec works" "$(rdev exec "$name:~/ws" -- echo fine)" fine
 check_eq "over the agent's session" "$(broker status --json | jq -r '.sessions[0].agent.transport')" session
+# The agent stopped when an exec's stream is opened (its open is not
+# answered), then killed: the stream is opened again on a new agent.
+apid=$(agent_pid)
+on_host "kill -STOP $apid"
+rdev exec "$name:~/ws" -- echo queued >"$TEST_TMP/m.out" 2>"$TEST_TMP/m.err" &
+mp=$!
+sleep 1
+on_host "kill -KILL $apid"
+st=0
+wait $mp || st=$?
+check_eq "a stream whose agent died before it answered the open: opened again" \
+	"$(cat "$TEST_TMP/m.out")" queued
+check_eq "and the exec exits 0" "$st" 0
 rdev down "$name:~/ws" >/dev/null
 # The connections the agent served over its session end with it: none of
 # its processes stays on the host (a child that kept the agent's end of its
