@@ -104,7 +104,11 @@ cleanup() {
 	set +e
 	# (the reference's B and C, when the test failed during them: what they
 	# make is removed below once they are done)
-	[ -z "$ref_bc_pid" ] || wait "$ref_bc_pid" 2>/dev/null
+	if [ -n "$ref_bc_pid" ]; then
+		wait "$ref_bc_pid" 2>/dev/null
+		# (its reason, should it have failed too: printed only on success)
+		[ "$rc" -eq 0 ] || cat "$TEST_TMP/out/ref-bc.log" 2>/dev/null
+	fi
 	for f in "$W" "$home/ws"; do
 		rm_ws_container "$f/$tag-a"
 		rm_ws_container "$f/$tag-c"
@@ -368,6 +372,7 @@ no_secret "remote: the broker's folder (state.json, broker.log), the host's ~/.r
     "$RDEV_RUNTIME_DIR" "$home/.rdev" "$hdir"
 st=0
 wait "$ref_bc_pid" || st=$?
+ref_bc_pid= # (waited for, its log printed here)
 cat "$TEST_TMP/out/ref-bc.log"
 [ "$st" = 0 ] || fail "the reference's runs of B and C failed (exit $st)"
 
