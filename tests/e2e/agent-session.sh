@@ -158,13 +158,20 @@ apid=$(agent_pid)
 on_host "kill -STOP $apid"
 rdev exec "$name:~/ws" -- echo queued >"$TEST_TMP/m.out" 2>"$TEST_TMP/m.err" &
 mp=$!
-sleep 1
+# (its link is counted once the broker has it, and its stream's open goes in
+# that pass: a fixed sleep passed with the exec not yet at the broker under
+# load, the check below then proving nothing)
+clients_at_least() { [ "$(broker status --json | jq -r '.sessions[0].clients')" -ge "$1" ]; }
+eventually "the exec's stream is being opened on the stopped agent" clients_at_least 1
+sleep 0.5 # (the open on its way to the agent's channel)
 on_host "kill -KILL $apid"
 st=0
 wait $mp || st=$?
 check_eq "a stream whose agent died before it answered the open: opened again" \
 	"$(cat "$TEST_TMP/m.out")" queued
 check_eq "and the exec exits 0" "$st" 0
+check "the broker made its open again on a new agent" \
+	grep -q "the agent ended before it answered a stream's open" "$RDEV_RUNTIME_DIR/broker.log"
 rdev down "$name:~/ws" >/dev/null
 # The connections the agent served over its session end with it: none of
 # its processes stays on the host (a child that kept the agent's end of its
