@@ -343,10 +343,17 @@ proto_conn_check_hello(const struct proto_conn *c, const struct proto_frame *f,
 		return error_prefix(cause, "%s: bad HELLO", c->name);
 	if (f->type == PROTO_FATAL) {
 		/* Named: the broker refuses a client's HELLO before it sends
-		 * its own, in words of its own ("this rdev speaks ..."). */
+		 * its own, in words of its own ("this rdev speaks ..."); not
+		 * one whose "host" says it names its host (the broker's, for an
+		 * agent connection whose agent could not be reached again). */
 		err = cJSON_GetObjectItemCaseSensitive(peer, "error");
-		error_set(cause, "%s: %s", c->name,
-		    cJSON_IsString(err) ? err->valuestring : "refused the session");
+		if (cJSON_IsString(err) &&
+		    cJSON_IsString(cJSON_GetObjectItemCaseSensitive(peer, "host")))
+			error_set(cause, "%s", err->valuestring);
+		else
+			error_set(cause, "%s: %s", c->name,
+			    cJSON_IsString(err) ? err->valuestring
+						: "refused the session");
 		cJSON_Delete(peer);
 		return -1;
 	}

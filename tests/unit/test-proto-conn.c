@@ -241,13 +241,18 @@ TEST(fatal_left_before_the_peer_closed_is_the_cause_of_a_failed_send)
 
 /* A FATAL in answer to our HELLO (a version the peer refuses) is the peer's
  * text after the connection's name, once: the broker refuses before it sends
- * its HELLO, in its own words, so the name says who refused. */
+ * its HELLO, in its own words, so the name says who refused. One whose
+ * "host" says it names its host (the broker's, when an agent connection's
+ * agent ended before it spoke and a new one could not be reached) is its
+ * text alone. */
 TEST(fatal_at_hello_names_the_peer_once)
 {
 	static const char *const fatal[] = {
 		"{\"error\":\"protocol version mismatch: this rdev speaks 1..3, "
 		"rdev 9.0 speaks 9..9; install matching versions\"}",
 		"{}",
+		"{\"error\":\"the agent on u@h:22 ended before it served this "
+		"command, and a new one could not be reached: x\",\"host\":\"u@h:22\"}",
 	};
 	struct proto_conn *a, *b;
 	uint32_t version = 0;
@@ -255,7 +260,7 @@ TEST(fatal_at_hello_names_the_peer_once)
 	cJSON *o;
 	int i;
 
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 3; i++) {
 		pair(&a, &b);
 		o = cJSON_Parse(fatal[i]);
 		ASSERT_INT_EQ(proto_conn_queue_json(b, PROTO_FATAL, 0, o, &cause), 0);
@@ -263,9 +268,11 @@ TEST(fatal_at_hello_names_the_peer_once)
 		ASSERT_INT_EQ(proto_conn_flush(b, &cause), 0);
 		ASSERT_INT_EQ(proto_conn_handshake(a, "rdev 0.1", &version, &cause), -1);
 		ASSERT_STR_EQ(cause,
-		    i == 0 ? "peer a: protocol version mismatch: this rdev speaks "
-			     "1..3, rdev 9.0 speaks 9..9; install matching versions"
-			   : "peer a: refused the session");
+		    i == 0	 ? "peer a: protocol version mismatch: this rdev speaks "
+				   "1..3, rdev 9.0 speaks 9..9; install matching versions"
+			: i == 1 ? "peer a: refused the session"
+				 : "the agent on u@h:22 ended before it served this "
+				   "command, and a new one could not be reached: x");
 		free(cause);
 		cause = NULL;
 		proto_conn_free(a);
