@@ -246,7 +246,9 @@ enum host_agent_state {
  * byte is still to come (the client's bytes go meanwhile). dying: dead
  * while its open is in flight, which cannot be taken back: the client is
  * closed at once, the link goes once the answer is in. dead: dropped at the
- * end of this round. An agent link goes new -> opening -> open. */
+ * end of this round. An agent link goes new -> opening -> open, and once
+ * back to opening when its agent ended before sending it a byte
+ * (host_link_reopen; never a forwarded connection's). */
 enum host_link_state {
 	HOST_LINK_NEW,
 	HOST_LINK_RESOLVING,

@@ -16,8 +16,10 @@
 
 #include "atomic-file.h"
 #include "buf.h"
+#include "byte-order.h"
 #include "clock.h"
 #include "log.h"
+#include "proto.h"
 #include "xmalloc.h"
 
 /* How long a lost session waits for its clients to take their FATAL frame
@@ -95,7 +97,10 @@ host_link_set_state(struct host_link *l, enum host_link_state to)
 {
 	if (l->state == to)
 		return;
-	if (!host_link_may(l->state, to))
+	/* (open -> opening only for an agent link opened again, once) */
+	if (!host_link_may(l->state, to) ||
+	    (l->state == HOST_LINK_OPEN && to == HOST_LINK_OPENING &&
+		(l->fwd != NULL || !l->reopened)))
 		fatal("%s: link %u: %s -> %s is not a transition", l->h->label, l->id,
 		    host_link_state_name(l->state), host_link_state_name(to));
 	log_debug("%s: link %u: %s -> %s", l->h->label, l->id,
@@ -462,6 +467,29 @@ host_links_lost(struct host_session *h, const char *why)
 	free(text);
 }
 
+/* Are the bytes kept for a link (unheard) no more than its client's HELLO,
+ * whole or in part? Then no request went: the agent reads nothing before
+ * its own HELLO, but an agent that passes a connection on (to a child
+ * that outlives it) might have passed on more than it answered, so a
+ * client that spoke before hearing the agent's HELLO (none in this tree:
+ * docs/PROTOCOL.md forbids it) is not opened again. */
+static int
+host_link_unheard_is_hello(const struct buf *b)
+{
+	const unsigned char *p = buf_data(b);
+	size_t n = buf_len(b);
+
+	if (n >= 6 && be_get_u16(p + 4) != PROTO_MAGIC)
+		return 0;
+	if (n >= 8 && be_get_u16(p + 6) != PROTO_HELLO)
+		return 0;
+	if (n >= PROTO_HEADER_SIZE &&
+	    (be_get_u32(p + 8) != 0 ||
+		n > PROTO_HEADER_SIZE + (size_t)be_get_u32(p)))
+		return 0;
+	return 1;
+}
+
 /* len bytes of l's client went to the agent: kept while it has said
  * nothing (host_link_reopen sends them again), up to HOST_LINK_UNHEARD_MAX. */
 static void
@@ -693,6 +721,12 @@ host_link_reopen(struct host_session *h, struct host_link *l)
 	    l->fd < 0 || l->up != HOST_LINK_UP_OPEN ||
 	    !ssh_is_connected(rdev_ssh_session(h->ssh)))
 		return 0;
+	if (!host_link_unheard_is_hello(again)) {
+		log_debug("%s: link %u: its client sent more than its HELLO before "
+			  "the agent's: not opened again",
+		    h->label, l->id);
+		return 0;
+	}
 	log_warn("%s: link %u: the agent ended before it served this client (no "
 		 "byte from it): opened again on a new agent, with the %zu bytes "
 		 "it was sent",
