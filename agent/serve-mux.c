@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sockios.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -29,6 +30,11 @@
 
 /* A TCP connect that takes longer fails (as the relay's does). */
 #define SERVE_MUX_CONNECT_MS 10000
+/* A stream its broker's client reset: its bytes go to the server's socket
+ * first, which is looked at that often until it sent them, and reset anyway
+ * once they stop draining that long (a server that does not read) */
+#define SERVE_MUX_DRAIN_CHECK_MS 10
+#define SERVE_MUX_DRAIN_MS 2000
 /* Bytes for the broker waiting in out before no socket is read. */
 #define SERVE_MUX_OUT_MAX (1u << 20)
 /* The most one DATA frame carries. */
@@ -78,6 +84,9 @@ struct serve_mux_stream {
 	int wr_shut;	    /* and the socket's write side is shut */
 	int rd_eof;	    /* the socket ended: EOF sent */
 	int rst;	    /* the server reset it: CLOSE "reset" at the end */
+	int closing;	    /* the broker's client reset it: drained, then reset */
+	size_t drain_left;  /* bytes still to go at the last look */
+	long long drain_ms; /* the reset, if they do not go down before */
 	int tcp;	    /* a "tcp" stream */
 	int bulk;	    /* its last read was large: splice the next */
 	size_t sent;	    /* bytes this pass wrote to the socket */
@@ -309,8 +318,9 @@ serve_mux_find(struct serve_mux *m, uint32_t id)
 {
 	struct serve_mux_stream *s;
 
+	/* (one that drains before its reset is the broker's no more) */
 	LIST_FOREACH(s, &m->streams, entry) {
-		if (s->id == id)
+		if (s->id == id && !s->closing)
 			return s;
 	}
 	return NULL;
@@ -397,6 +407,13 @@ serve_mux_stream_end(struct serve_mux *m, struct serve_mux_stream *s, const char
 static int
 serve_mux_write_failed(struct serve_mux *m, struct serve_mux_stream *s, int err)
 {
+	if (s->closing) {
+		/* (the broker forgot it: no CLOSE; nothing more goes) */
+		log_debug("listen: stream %u (%s): before its reset: %s", s->id, s->where,
+		    strerror(err));
+		serve_mux_stream_free(s);
+		return -1;
+	}
 	if (!s->tcp || (err != ECONNRESET && err != EPIPE)) {
 		serve_mux_stream_end(m, s, strerror(err));
 		return -1;
@@ -410,46 +427,86 @@ serve_mux_write_failed(struct serve_mux *m, struct serve_mux_stream *s, int err)
 	return 0;
 }
 
-/* Before s's reset: what the socket takes at once of the broker's bytes
- * for it (those of this read, s->iov, then s->to_sock), in their order: the
- * bytes its client sent before its reset, as far as they can go. */
-static void
-serve_mux_stream_last_bytes(struct serve_mux_stream *s)
-{
-	struct msghdr mh;
-	size_t n = 0;
-	ssize_t w;
-
-	if (s->niov > 0) {
-		memset(&mh, 0, sizeof mh);
-		mh.msg_iov = s->iov;
-		mh.msg_iovlen = (size_t)s->niov;
-		w = sendmsg(s->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
-		s->niov = 0;
-		if (w < 0 || (size_t)w < s->pending)
-			return; /* (the rest is not taken at once) */
-	}
-	buf_io_flush(s->to_sock, s->fd, 1, &n);
-}
-
 /* The broker's CLOSE for s, {"reset":true} when its client reset its
  * connection: then so is the socket (SO_LINGER 0), so that the server
- * reads an error rather than the end of a whole stream. */
+ * reads an error rather than the end of a whole stream, but only once the
+ * bytes its client sent before the reset reached the server (a reset
+ * throws away what a socket did not send): s stays, the broker's no more,
+ * until they did (serve_mux_stream_drain). */
 static void
 serve_mux_stream_closed(struct serve_mux_stream *s, const struct proto_frame *f)
 {
-	struct linger lg = { 1, 0 };
 	cJSON *msg = f->len > 0 ? proto_frame_json(f, NULL) : NULL;
+	int reset = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(msg, "reset"));
 
-	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(msg, "reset")) && s->tcp &&
-	    !s->rst) {
-		log_debug("listen: stream %u (%s): reset by the broker's client", s->id,
-		    s->where);
-		serve_mux_stream_last_bytes(s);
-		setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-	}
 	cJSON_Delete(msg);
+	if (reset && s->tcp && !s->rst && s->state == SERVE_MUX_OPEN) {
+		log_debug("listen: stream %u (%s): reset by the broker's client: "
+			  "a reset once its bytes are sent",
+		    s->id, s->where);
+		s->closing = 1;
+		s->drain_left = SIZE_MAX;
+		s->drain_ms = clock_now_ms() + SERVE_MUX_DRAIN_MS;
+		return;
+	}
 	serve_mux_stream_free(s);
+}
+
+/* A stream that drains before its reset (closing), after the poll (re: its
+ * events): its bytes to the socket, then the reset once the socket sent
+ * them all (SIOCOUTQ 0), or once they stopped going down for
+ * SERVE_MUX_DRAIN_MS. What the server sends is read and dropped (no one
+ * takes it). -1 when s went (freed), 0 while it drains. */
+static int
+serve_mux_stream_drain(struct serve_mux_stream *s, short re, long long now)
+{
+	struct linger lg = { 1, 0 };
+	unsigned char tmp[16384];
+	size_t n = 0, left;
+	ssize_t r;
+	int outq = 0;
+
+	while (!s->rd_eof && (re & (POLLIN | POLLHUP | POLLERR)) != 0) {
+		r = read(s->fd, tmp, sizeof tmp);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (r < 0) {
+			/* (the server reset it too, or it broke: nothing goes) */
+			log_debug("listen: stream %u (%s): before its reset: %s", s->id,
+			    s->where, strerror(errno));
+			serve_mux_stream_free(s);
+			return -1;
+		}
+		if (r == 0)
+			s->rd_eof = 1;
+	}
+	if (buf_io_flush(s->to_sock, s->fd, 1, &n) != 0) {
+		log_debug("listen: stream %u (%s): before its reset: %s", s->id, s->where,
+		    strerror(errno));
+		serve_mux_stream_free(s);
+		return -1;
+	}
+	if (buf_len(s->to_sock) == 0 && (ioctl(s->fd, SIOCOUTQ, &outq) != 0 || outq <= 0))
+		outq = 0;
+	left = buf_len(s->to_sock) + (size_t)outq;
+	if (left < s->drain_left) {
+		s->drain_left = left;
+		s->drain_ms = now + SERVE_MUX_DRAIN_MS;
+	}
+	if (left > 0 && now < s->drain_ms)
+		return 0;
+	if (left > 0)
+		log_debug("listen: stream %u (%s): the server did not take %zu "
+			  "bytes in time: reset",
+		    s->id, s->where, left);
+	else
+		log_debug(
+		    "listen: stream %u (%s): its bytes sent: reset", s->id, s->where);
+	setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+	serve_mux_stream_free(s);
+	return -1;
 }
 
 /* Start a nonblocking TCP connect to address:port (numeric); the fd, or -1
@@ -1135,7 +1192,18 @@ serve_mux_poll(struct serve_mux *m, struct pollfd *extra, size_t nextra, int tim
 	LIST_FOREACH(s, &m->streams, entry) {
 		short ev = 0;
 
-		if (s->state == SERVE_MUX_CONNECTING) {
+		if (s->closing) {
+			ev = s->rd_eof ? 0 : POLLIN;
+			if (buf_len(s->to_sock) > 0)
+				ev |= POLLOUT;
+			else if (timeout_ms < 0 || timeout_ms > SERVE_MUX_DRAIN_CHECK_MS)
+				/* (its socket's queue: nothing says it emptied) */
+				timeout_ms = SERVE_MUX_DRAIN_CHECK_MS;
+			/* (nor past the deadline of its reset) */
+			wait = s->drain_ms - now;
+			if (timeout_ms < 0 || wait < timeout_ms)
+				timeout_ms = wait < 0 ? 0 : (int)wait;
+		} else if (s->state == SERVE_MUX_CONNECTING) {
 			ev = POLLOUT;
 			wait = s->deadline - now;
 			if (timeout_ms < 0 || wait < timeout_ms)
@@ -1176,7 +1244,8 @@ serve_mux_poll(struct serve_mux *m, struct pollfd *extra, size_t nextra, int tim
 		if (s->pfd != NULL) {
 			re = s->pfd->revents;
 			s->pfd = NULL;
-			if (serve_mux_stream_run(m, s, re, now) != 0)
+			if (s->closing ? serve_mux_stream_drain(s, re, now) != 0
+				       : serve_mux_stream_run(m, s, re, now) != 0)
 				continue;
 		}
 		sent += s->sent;

@@ -350,6 +350,13 @@ struct host_link {
 	 * away */
 	int reset_outq;
 	long long reset_wait_ms;
+	/* the client reset the connection (a stream of the agent session):
+	 * what it sent before (to_ch) still goes, then the stream's CLOSE
+	 * "reset", or once that stops going for HOST_LINK_CUT_FLUSH_MS
+	 * (cli_rst_ms, put off while it goes; cli_rst_left: to_ch then) */
+	int cli_rst;
+	long long cli_rst_ms;
+	size_t cli_rst_left;
 	/* relay: its status byte is due by then (clock_now_ms) */
 	long long relay_deadline;
 	/* agent link: its channel being opened (NULL once open) and the id of

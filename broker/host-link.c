@@ -871,6 +871,67 @@ host_link_backlog_gone(struct host_session *h, struct host_link *l, int n)
 	}
 }
 
+/* l's client reset its connection: a forwarded connection's stream says so
+ * in its CLOSE, and the agent resets the server's connection too, once the
+ * bytes the client sent before reached the server (a direct-tcpip channel
+ * cannot say it: its close is a close). Those the broker holds, and those
+ * still in the client's socket, go first (host_link_pump, cli_rst): the
+ * link stays for them (1), else it is to be killed now (0). */
+static int
+host_link_client_reset(struct host_link *l)
+{
+	unsigned char tmp[65536];
+	ssize_t n;
+
+	if (l->fwd == NULL || l->mx == NULL || host_link_dead(l))
+		return 0;
+	l->mx->reset_out = 1;
+	if (l->cli_rst)
+		return 1;
+	/* (what the socket still holds: the error was taken first) */
+	while (l->up == HOST_LINK_UP_OPEN &&
+	    ((n = read(l->fd, tmp, sizeof tmp)) > 0 || (n < 0 && errno == EINTR))) {
+		if (n > 0)
+			buf_append(l->to_ch, tmp, (size_t)n);
+	}
+	log_debug("%s: link %u: the client reset it: so is its stream, after the "
+		  "%zu bytes held",
+	    l->h->label, l->id, buf_len(l->to_ch));
+	if (l->up == HOST_LINK_UP_OPEN)
+		host_link_set_up(l, HOST_LINK_UP_EOF);
+	l->cli_rst = 1;
+	l->cli_blocked = 0;
+	l->cli_rst_left = SIZE_MAX;
+	l->cli_rst_ms = clock_now_ms() + HOST_LINK_CUT_FLUSH_MS;
+	/* (no one takes the server's bytes now) */
+	buf_reset(l->to_cli);
+	return 1;
+}
+
+/* A client's reset (cli_rst) after host_link_pump moved what it could of
+ * to_ch: the link ends (its stream's CLOSE "reset") once to_ch went, or
+ * stopped going for HOST_LINK_CUT_FLUSH_MS, or the stream ended. */
+static void
+host_link_client_reset_step(struct host_link *l)
+{
+	long long now = clock_now_ms();
+	size_t left = buf_len(l->to_ch);
+
+	buf_reset(l->to_cli);
+	if (left < l->cli_rst_left) {
+		l->cli_rst_left = left;
+		l->cli_rst_ms = now + HOST_LINK_CUT_FLUSH_MS;
+	}
+	if (left > 0 && l->mx != NULL && l->mx->state != HOST_MUX_FAILED &&
+	    !l->mx->closed_in && now < l->cli_rst_ms)
+		return;
+	if (left > 0)
+		log_debug("%s: link %u: the server did not take %zu bytes of the "
+			  "client's before its reset in time",
+		    l->h->label, l->id, left);
+	host_link_kill(l);
+}
+
 /* Move bytes between the client, the link's buffers and the channel. Calls
  * into libssh only when there is something to move. */
 void
@@ -958,6 +1019,10 @@ host_link_pump(struct host_session *h, struct host_link *l)
 		l->backlog = 1;
 		drain = (size_t)n < drain ? drain - (size_t)n : 0;
 	}
+	if (l->cli_rst && !host_link_dead(l)) {
+		host_link_client_reset_step(l);
+		return;
+	}
 	if (l->down == HOST_LINK_DOWN_EOF && !l->backlog) {
 		if (host_link_reopen(h, l))
 			return;
@@ -976,8 +1041,12 @@ host_link_pump(struct host_session *h, struct host_link *l)
 			break;
 		}
 		if (w < 0) {
-			host_link_kill(l); /* the client is gone */
-			break;
+			/* the client is gone; a reset (EPIPE: one taken
+			 * before) is passed on */
+			if ((errno != ECONNRESET && errno != EPIPE) ||
+			    !host_link_client_reset(l))
+				host_link_kill(l);
+			return; /* (a reset's bytes go at the next pump) */
 		}
 		buf_consume(l->to_cli, (size_t)w);
 		if (l->mx != NULL)
@@ -1038,21 +1107,6 @@ host_link_client_waits(const struct host_link *l)
 	return l->mx != NULL && buf_len(l->to_ch) == 0 && host_mux_full(l->mx);
 }
 
-/* l's client reset its connection: a forwarded connection's stream says so
- * in its CLOSE, and the agent resets the server's connection too (a
- * direct-tcpip channel cannot say it: its close is a close). What the
- * broker held for the server is dropped, as a reset drops what a socket
- * did not send. */
-static void
-host_link_client_reset(struct host_link *l)
-{
-	if (l->fwd == NULL || l->mx == NULL)
-		return;
-	log_debug(
-	    "%s: link %u: the client reset it: so is its stream", l->h->label, l->id);
-	l->mx->reset_out = 1;
-}
-
 /* A stalled stream's client socket woke the watch (edge-triggered: new
  * bytes, its peer's end (closed), or an error): the bytes stay where they
  * are, but a client that is gone ends the link now rather than once the
@@ -1073,9 +1127,8 @@ host_link_check_client(struct host_link *l, int closed)
 	if (getsockopt(l->fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err != 0) {
 		log_debug(
 		    "%s: link %u: client socket: %s", l->h->label, l->id, strerror(err));
-		if (err == ECONNRESET)
-			host_link_client_reset(l);
-		host_link_kill(l);
+		if (err != ECONNRESET || !host_link_client_reset(l))
+			host_link_kill(l);
 		return;
 	}
 	if (closed && l->mx_agent) {
@@ -1130,9 +1183,9 @@ host_link_read_client_on(struct host_link *l, int closed)
 			return;
 		}
 		if (n <= 0) {
-			if (n < 0 && errno == ECONNRESET)
-				host_link_client_reset(l);
-			host_link_kill(l); /* the client ended: the channel goes too */
+			/* the client ended: the channel goes too */
+			if (n == 0 || errno != ECONNRESET || !host_link_client_reset(l))
+				host_link_kill(l);
 			return;
 		}
 		/* A short read emptied the socket: no read that fails with
@@ -1222,7 +1275,7 @@ host_links_check(struct host_session *h)
 		else if (l->ch != NULL && buf_len(l->to_ch) > 0 &&
 		    ssh_channel_window_size(l->ch) > 0)
 			h->kicked = 1;
-		else if (l->reset_wait_ms != 0 && !host_link_dead(l))
+		else if ((l->reset_wait_ms != 0 || l->cli_rst) && !host_link_dead(l))
 			/* its reset waits for the client's socket to send what
 			 * it holds, which nothing announces: looked at again in
 			 * the poll of links opening */

@@ -9,7 +9,11 @@
 #     relay, which passes the reset on): the local client reads all 300 kB,
 #     then ECONNRESET (before: a clean EOF, the client could not tell it
 #     from a whole answer); a local client that sends 100 kB and resets: the
-#     server reads them, then ECONNRESET (before: EOF);
+#     server reads them, then ECONNRESET (before: EOF); the same of 8 MB to
+#     a server that starts reading 2 s after: the reset waits on the way
+#     (broker and agent) until they are sent (before: ~120 kB, then the
+#     reset, which threw away what the broker held and the agent's socket
+#     had not sent);
 #   - a local target's forward (the broker connects to the container, or
 #     its relay, itself): the same, both ways;
 #   - through a direct-tcpip channel (sshd forwards, the default): SSH cannot
@@ -20,8 +24,8 @@
 rig_require_docker
 
 rig_remote_host fr
-base=$(rig_ports 10)
-p_any=$base p_lo=$((base + 1)) p_sink=$((base + 2))
+base=$(rig_ports 11)
+p_any=$base p_lo=$((base + 1)) p_sink=$((base + 2)) p_slow=$((base + 10))
 d_any=$((base + 3)) d_lo=$((base + 4)) d_sink=$((base + 5))
 l_any=$((base + 6)) l_lo=$((base + 7)) l_sink=$((base + 8)) l_gone=$((base + 9))
 lws=$TEST_TMP/lws
@@ -52,16 +56,17 @@ serve() { nsenter -t "${in_pid:-$pid}" -n python3 "$peer" "$@" & pids+=($!); }
 serve serve 0.0.0.0 "$p_any" 300000
 serve serve 127.0.0.1 "$p_lo" 300000
 serve sink 0.0.0.0 "$p_sink" "$TEST_TMP/sink.out"
+serve sink 0.0.0.0 "$p_slow" "$TEST_TMP/slow.out" 2
 serve serve 0.0.0.0 "$d_any" 300000
 serve serve 127.0.0.1 "$d_lo" 300000
 serve sink 0.0.0.0 "$d_sink" "$TEST_TMP/dsink.out"
 listening() { nsenter -t "${in_pid:-$pid}" -n ss -Hltn | grep -q ":$1 "; }
-for p in "$p_any" "$p_lo" "$p_sink" "$d_any" "$d_lo" "$d_sink"; do
+for p in "$p_any" "$p_lo" "$p_sink" "$p_slow" "$d_any" "$d_lo" "$d_sink"; do
 	eventually "the server at $p listens" listening "$p"
 done
 
 # --- streams of the agent session -------------------------------------------------
-rdev forward "$name:~/ws" "$p_any" "$p_lo" "$p_sink" >/dev/null 2>"$TEST_TMP/fwd.err" ||
+rdev forward "$name:~/ws" "$p_any" "$p_lo" "$p_sink" "$p_slow" >/dev/null 2>"$TEST_TMP/fwd.err" ||
 	{ cat "$TEST_TMP/fwd.err" >&2; fail "rdev forward failed"; }
 check_eq "session: a server (0.0.0.0) that resets after 300 kB: the client gets them, then a reset" \
 	"$(python3 "$peer" read "$p_any")" "reset 300000"
@@ -72,6 +77,11 @@ sank() { [ -s "$TEST_TMP/sink.out" ]; }
 eventually "session: the server sees the client's connection end" sank
 check_eq "session: a client that resets after 100 kB: the server gets them, then a reset" \
 	"$(cat "$TEST_TMP/sink.out")" "reset 100000"
+python3 "$peer" reset "$p_slow" 8000000 || fail "the client through $p_slow did not reach the server"
+slow_sank() { [ -s "$TEST_TMP/slow.out" ]; }
+eventually "session: the slow server sees the client's connection end" slow_sank
+check_eq "session: a client that resets after 8 MB, read 2 s later: the server gets them all, then a reset" \
+	"$(cat "$TEST_TMP/slow.out")" "reset 8000000"
 check_eq "session: the forwards went through streams (status)" \
 	"$(broker status --json | jq -r '.sessions[0].forwarding.tcp')" "not used (RDEV_FORWARD_VIA=session)"
 

@@ -7,10 +7,15 @@ for tests/e2e/forward-reset.sh (stdlib only).
                                          once they are all sent (its send
                                          queue empty) it resets the
                                          connection (SO_LINGER 0)
-    reset_peer.py sink ADDR PORT OUT     a server: sends "!" on each
+    reset_peer.py sink ADDR PORT OUT [DELAY]
+                                         a server: sends "!" on each
                                          connection, reads it to its end and
                                          appends how it ended to OUT: "eof
-                                         N", "reset N", N the bytes read
+                                         N", "reset N", N the bytes read;
+                                         with DELAY, it starts reading DELAY
+                                         seconds after the "!" (the bytes
+                                         wait on the way, its client's reset
+                                         comes before they are read)
     reset_peer.py read PORT              a client of 127.0.0.1:PORT: sends
                                          one byte, reads to the end, prints
                                          "eof N", "reset N" or "hang N"
@@ -103,10 +108,12 @@ def main():
             threading.Thread(target=answer, args=(c,), daemon=True).start()
     if mode == "sink":
         l = listener(sys.argv[2], int(sys.argv[3]))
+        delay = float(sys.argv[5]) if len(sys.argv) > 5 else 0
         while True:
             c, _ = l.accept()
             c.settimeout(30)
             c.sendall(b"!")
+            time.sleep(delay)
             line = read_end(c)
             with open(sys.argv[4], "a") as f:
                 f.write(line + "\n")
