@@ -179,6 +179,9 @@ struct ssh_proxy {
  * it may hang the proxy up as soon as the channel is gone), and the proxy
  * exits non-zero at its end. */
 void ssh_proxy_port_failed(struct ssh_proxy_chan *pc, const char *why);
+/* The same line on the proxy's stderr, once per channel, without making the
+ * proxy's status a failure (an end that may be the server's own). */
+void ssh_proxy_port_say(struct ssh_proxy_chan *pc, const char *why);
 /* Queue o (consumed) for the agent; a failure is logged. */
 void ssh_proxy_queue(struct ssh_proxy *p, cJSON *o);
 /* A request for op on the workspace (new), its id in *id. */

@@ -145,14 +145,20 @@ ssh_proxy_tcp_end(struct ssh_proxy_chan *pc)
 {
 	char *why;
 
-	if (pc->tcp_cut != 0) {
-		why = xasprintf("the connection was cut (%s): the host, its agent "
-				"or the server went away",
-		    strerror(pc->tcp_cut));
+	if (pc->tcp_cut == ECONNRESET) {
+		/* (the broker resets it for a server's reset as for a loss of
+		 * the host or its agent, which this end cannot tell apart: not a
+		 * failure of the proxy, which a server's own reset is not; a
+		 * lost host ends ssh's session anyway) */
+		ssh_proxy_port_say(pc,
+		    "the connection was reset by the server "
+		    "(or its host/agent went away)");
+	} else if (pc->tcp_cut != 0) {
+		why = xasprintf("the connection was cut (%s)", strerror(pc->tcp_cut));
 		ssh_proxy_port_failed(pc, why);
 		free(why);
-		pc->tcp_cut = 0;
 	}
+	pc->tcp_cut = 0;
 	pc->out_eof = 1;
 	ssh_proxy_tcp_close(pc);
 	if (pc->state < SSH_PROXY_CHAN_EXITED)

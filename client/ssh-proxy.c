@@ -30,6 +30,12 @@ void
 ssh_proxy_port_failed(struct ssh_proxy_chan *pc, const char *why)
 {
 	pc->p->port_failed = 1;
+	ssh_proxy_port_say(pc, why);
+}
+
+void
+ssh_proxy_port_say(struct ssh_proxy_chan *pc, const char *why)
+{
 	if (pc->port_failed)
 		return;
 	pc->port_failed = 1;
