@@ -4,7 +4,8 @@
  * CONTROL "open", DATA, EOF, CLOSE, WINDOW from the broker) and the broker's
  * (broker/host-mux.c, host_mux_input: the agent's answers to opens, DATA
  * as it comes, EOF, CLOSE, WINDOW, FATAL). Nothing touches a network: the
- * agent's streams connect to /dev/null or are refused, the broker's streams
+ * agent's streams connect to /dev/null, a socket whose peer closed (port
+ * 11) or are refused, the broker's streams
  * are owned by callbacks here.
  *
  * Input: one byte of settings (bit 0: the broker's side, else the agent's;
@@ -23,6 +24,8 @@
  * the early credit (PROTO_EARLY_DATA; none at all unless opened early), and
  * what either side queues for the other is frames.
  */
+#include <sys/socket.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -87,7 +90,20 @@ fuzz_agent_conn(void *arg, char **cause)
 static int
 fuzz_connect(const char *address, int port, int *err)
 {
+	int sv[2];
+
 	(void)address;
+	if (port == 11) {
+		/* a socket whose server is gone (closed at once): a stream that
+		 * opens, reads its end, fails its writes (a reset's drain) */
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
+			sv) != 0) {
+			*err = EMFILE;
+			return -1;
+		}
+		close(sv[1]);
+		return sv[0];
+	}
 	switch (port % 3) {
 	case 0: *err = ECONNREFUSED; return -1;
 	case 1: *err = EHOSTUNREACH; return -1;
