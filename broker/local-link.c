@@ -270,6 +270,7 @@ static void
 local_link_on_cli_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct local_link *l = arg;
+	int err = EVUTIL_SOCKET_ERROR();
 
 	(void)bev;
 	if (l->state == LOCAL_LINK_DEAD)
@@ -287,9 +288,17 @@ local_link_on_cli_event(struct bufferevent *bev, short what, void *arg)
 		local_link_pump(l);
 		return;
 	}
-	if ((what & BEV_EVENT_READING) && EVUTIL_SOCKET_ERROR() == ECONNRESET &&
-	    (l->state == LOCAL_LINK_OPEN || l->state == LOCAL_LINK_RELAY)) {
-		/* its bytes before the reset go on, then a reset */
+	if ((what & BEV_EVENT_ERROR) &&
+	    (l->state == LOCAL_LINK_OPEN || l->state == LOCAL_LINK_RELAY) &&
+	    (err == ECONNRESET || ((what & BEV_EVENT_WRITING) && err == EPIPE))) {
+		/* its bytes before the reset go on, then a reset; a write of
+		 * the server's bytes may meet it first (EPIPE: once a call took
+		 * it), and took the error: what the socket still holds of the
+		 * client's is read now */
+		if (what & BEV_EVENT_WRITING)
+			while (evbuffer_read(bufferevent_get_input(l->cli),
+				   bufferevent_getfd(l->cli), 65536) > 0)
+				;
 		l->cli_eof = l->cli_rst = 1;
 		local_link_pump(l);
 		return;
