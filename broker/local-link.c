@@ -275,6 +275,8 @@ local_link_on_cli_event(struct bufferevent *bev, short what, void *arg)
 	(void)bev;
 	if (l->state == LOCAL_LINK_DEAD)
 		return;
+	if (l->cli_rst)
+		return; /* (the client's reset: its socket's later errors) */
 	if (l->up_rst) {
 		/* The server reset: the client's half close changes nothing,
 		 * but a client gone (a write or read that failed) takes no more
