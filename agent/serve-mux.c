@@ -464,9 +464,11 @@ serve_mux_stream_drain(struct serve_mux_stream *s, short re, long long now)
 	unsigned char tmp[16384];
 	size_t n = 0, left;
 	ssize_t r;
-	int outq = 0;
+	int outq = 0, reads = 0;
 
-	while (!s->rd_eof && (re & (POLLIN | POLLHUP | POLLERR)) != 0) {
+	/* (a bounded number of reads a pass: a server that sends as fast as
+	 * this reads would keep the loop here, the other streams waiting) */
+	while (!s->rd_eof && (re & (POLLIN | POLLHUP | POLLERR)) != 0 && reads++ < 16) {
 		r = read(s->fd, tmp, sizeof tmp);
 		if (r < 0 && errno == EINTR)
 			continue;
