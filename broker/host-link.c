@@ -484,8 +484,7 @@ host_link_unheard_is_hello(const struct buf *b)
 	if (n >= 8 && be_get_u16(p + 6) != PROTO_HELLO)
 		return 0;
 	if (n >= PROTO_HEADER_SIZE &&
-	    (be_get_u32(p + 8) != 0 ||
-		n > PROTO_HEADER_SIZE + (size_t)be_get_u32(p)))
+	    (be_get_u32(p + 8) != 0 || n > PROTO_HEADER_SIZE + (size_t)be_get_u32(p)))
 		return 0;
 	return 1;
 }

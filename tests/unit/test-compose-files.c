@@ -10,7 +10,6 @@
 #include "config.h"
 #include "xmalloc.h"
 
-
 /* compose_files_project() of folder's configuration, with `compose
  * config`'s name config_name (v2; NULL: v1, none): its project must be
  * want, made from want_from, with the fix want_fix. */
@@ -84,7 +83,8 @@ TEST(project_source)
 	free(want);
 	free(fix);
 
-	test_write_file(dc, "docker-compose.yml", "name: Chosen\nservices:\n  app:\n    image: x\n");
+	test_write_file(
+	    dc, "docker-compose.yml", "name: Chosen\nservices:\n  app:\n    image: x\n");
 	want = xasprintf("the top-level `name:` in %s", file);
 	fix = xasprintf("change that `name:`, or set COMPOSE_PROJECT_NAME in %s, "
 			"which comes first",
@@ -103,7 +103,8 @@ TEST(project_source)
 	check_source(dir, "besides", "besides", want, fix);
 	/* (Compose's .env comes before a `name:`: Compose's name is the
 	 * .env's, and so is what made it) */
-	test_write_file(dc, "docker-compose.yml", "name: Chosen\nservices:\n  app:\n    image: x\n");
+	test_write_file(
+	    dc, "docker-compose.yml", "name: Chosen\nservices:\n  app:\n    image: x\n");
 	check_source(dir, "besides", "besides", want, fix);
 	test_write_file(dc, "docker-compose.yml", "services:\n  app:\n    image: x\n");
 	free(want);

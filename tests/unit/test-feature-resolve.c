@@ -15,7 +15,6 @@
 #include "feature-resolve.h"
 #include "test.h"
 
-
 /* Three Features, two of them waiting for the same entry on a registry that
  * accepts connections and closes them (a transport error, at once), and one
  * for another entry on it: the registry is tried once (one connection), and

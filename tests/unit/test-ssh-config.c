@@ -177,7 +177,6 @@ TEST(identity_agent)
 	ssh_config_host_clear(&h);
 }
 
-
 TEST(include_globs_under_dot_ssh_and_depth)
 {
 	char home[] = "/tmp/rdev-test-sshcfg-XXXXXX", *dot, *top, *cause = NULL;
