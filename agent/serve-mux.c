@@ -286,8 +286,16 @@ serve_mux_free(struct serve_mux *m)
 	log_debug("listen: %lu spins after a request, %lu caught the answer, %lu "
 		  "ended by other work",
 	    m->spin.spins, m->spin.hits, m->spin.cut);
-	while (!LIST_EMPTY(&m->streams))
-		serve_mux_stream_free(LIST_FIRST(&m->streams));
+	while (!LIST_EMPTY(&m->streams)) {
+		struct serve_mux_stream *s = LIST_FIRST(&m->streams);
+		struct linger lg = { 1, 0 };
+
+		/* (one that drains before its reset is reset now: its server
+		 * must not take what it got for a whole stream) */
+		if (s->closing)
+			setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+		serve_mux_stream_free(s);
+	}
 	buf_free(m->in);
 	buf_free(m->out);
 	if (m->priv[0] >= 0) {

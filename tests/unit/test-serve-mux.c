@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -2014,4 +2015,146 @@ TEST(a_pipe_full_before_the_first_write_is_waited_for)
 	ASSERT_TRUE(WIFEXITED(st)); /* (not ended by its alarm) */
 	ASSERT_INT_EQ(WEXITSTATUS(st), 0);
 	rig_free(&r);
+}
+
+/* A stream the broker reset (its client's reset) with bytes its server
+ * has not read yet stays until they went; meanwhile the broker opens a new
+ * stream of the same id at once: the new one gets its own bytes, the old
+ * one's server reads all of its bytes, then the reset, and no frame of the
+ * old one reaches the broker. */
+TEST(tcp_stream_reset_while_its_id_is_used_again)
+{
+	struct rig r;
+	struct buf *data = buf_new();
+	static unsigned char big[60000], got[65536];
+	char ctl[256] = "", small[16] = "";
+	const char *rst = "{\"reset\":true}";
+	size_t total = 0;
+	ssize_t n;
+	int port, lfd = listener(&port), conn, conn2, eof = 0, bad = 0;
+
+	rig_init(&r);
+	rig_open_tcp(&r, 9, port, 65536, ctl, sizeof ctl);
+	ASSERT_STR_CONTAINS(ctl, "\"ok\":true");
+	conn = accept(lfd, NULL, NULL);
+	ASSERT_TRUE(conn >= 0);
+	/* (a small receive buffer: the bytes wait in the agent) */
+	for (int i = 0; i < 30; i++) {
+		for (size_t j = 0; j < sizeof big; j++)
+			big[j] = (unsigned char)((i * sizeof big + j) % 251);
+		rig_send(&r, PROTO_DATA, 9, big, sizeof big);
+		rig_run(&r, 1);
+	}
+	rig_send(&r, PROTO_CLOSE, 9, rst, strlen(rst));
+	rig_run(&r, 2);
+	/* the server sends meanwhile: dropped, not framed as stream 9 */
+	ASSERT_INT_EQ(write(conn, "old", 3), 3);
+	rig_open_tcp(&r, 9, port, 65536, ctl, sizeof ctl);
+	ASSERT_STR_CONTAINS(ctl, "\"ok\":true");
+	conn2 = accept(lfd, NULL, NULL);
+	ASSERT_TRUE(conn2 >= 0);
+	rig_send(&r, PROTO_DATA, 9, "new", 3);
+	rig_run(&r, 3);
+	ASSERT_INT_EQ(read(conn2, small, sizeof small), 3);
+	ASSERT_INT_EQ(memcmp(small, "new", 3), 0);
+	ASSERT_INT_EQ(write(conn2, "fresh", 5), 5);
+	rig_run(&r, 3);
+	rig_take_data(&r, 9, data, &eof, NULL, 0);
+	ASSERT_INT_EQ(buf_len(data), 5);
+	ASSERT_INT_EQ(memcmp(buf_data(data), "fresh", 5), 0);
+	ASSERT_INT_EQ(eof, 0);
+	/* the old server reads it all, then the reset */
+	fcntl(conn, F_SETFL, O_NONBLOCK);
+	for (int pass = 0; pass < 300; pass++) {
+		rig_run(&r, 1);
+		while ((n = read(conn, got, sizeof got)) > 0) {
+			for (ssize_t j = 0; j < n; j++)
+				bad |=
+				    got[j] != (unsigned char)((total + (size_t)j) % 251);
+			total += (size_t)n;
+		}
+		if (n < 0 && errno != EAGAIN)
+			break;
+	}
+	ASSERT_INT_EQ(total, 30 * sizeof big);
+	ASSERT_INT_EQ(bad, 0);
+	ASSERT_INT_EQ(n, -1);
+	ASSERT_INT_EQ(errno, ECONNRESET);
+	/* the new stream goes on */
+	rig_send(&r, PROTO_DATA, 9, "more", 4);
+	rig_run(&r, 2);
+	ASSERT_INT_EQ(read(conn2, small, sizeof small), 4);
+	close(conn);
+	close(conn2);
+	close(lfd);
+	buf_free(data);
+	rig_free(&r);
+}
+
+/* A closing stream whose server never reads is reset about 2 s later. */
+TEST(tcp_stream_reset_to_a_server_that_never_reads_is_bounded)
+{
+	struct rig r;
+	static unsigned char big[60000];
+	char ctl[256] = "", tmp[16];
+	const char *rst = "{\"reset\":true}";
+	long long start;
+	int port, lfd = listener(&port), conn, rcv = 4096, done = 0;
+
+	rig_init(&r);
+	rig_open_tcp(&r, 3, port, 65536, ctl, sizeof ctl);
+	conn = accept(lfd, NULL, NULL);
+	ASSERT_TRUE(conn >= 0);
+	setsockopt(conn, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
+	for (int i = 0; i < 30; i++) {
+		rig_send(&r, PROTO_DATA, 3, big, sizeof big);
+		rig_run(&r, 1);
+	}
+	rig_send(&r, PROTO_CLOSE, 3, rst, strlen(rst));
+	start = clock_now_ms();
+	for (int pass = 0; pass < 400 && !done; pass++) {
+		struct pollfd pf = { .fd = conn, .events = 0 };
+
+		rig_run(&r, 1);
+		/* (the reset: POLLHUP/ERR on the server's socket) */
+		done = poll(&pf, 1, 0) == 1 && (pf.revents & (POLLERR | POLLHUP));
+	}
+	ASSERT_TRUE(done);
+	ASSERT_TRUE(clock_now_ms() - start >= 1900);
+	ASSERT_TRUE(clock_now_ms() - start < 4000);
+	(void)tmp;
+	close(conn);
+	close(lfd);
+	rig_free(&r);
+}
+
+/* The broker's session ends while a stream it reset still drains: the
+ * server's connection is reset all the same, not closed as a whole
+ * stream (an EOF). */
+TEST(tcp_stream_reset_still_draining_when_the_mux_ends_is_a_reset)
+{
+	struct rig r;
+	static unsigned char big[60000], got[65536];
+	char ctl[256] = "";
+	const char *rst = "{\"reset\":true}";
+	ssize_t n;
+	int port, lfd = listener(&port), conn;
+
+	rig_init(&r);
+	rig_open_tcp(&r, 4, port, 65536, ctl, sizeof ctl);
+	conn = accept(lfd, NULL, NULL);
+	ASSERT_TRUE(conn >= 0);
+	for (int i = 0; i < 30; i++) {
+		rig_send(&r, PROTO_DATA, 4, big, sizeof big);
+		rig_run(&r, 1);
+	}
+	rig_send(&r, PROTO_CLOSE, 4, rst, strlen(rst));
+	rig_run(&r, 2);
+	rig_free(&r);
+	while ((n = read(conn, got, sizeof got)) > 0)
+		continue;
+	ASSERT_INT_EQ(n, -1);
+	ASSERT_INT_EQ(errno, ECONNRESET);
+	close(conn);
+	close(lfd);
 }
