@@ -870,6 +870,18 @@ host_link_backlog_gone(struct host_session *h, struct host_link *l, int n)
 	}
 }
 
+/* The server's bytes for a client that reset: dropped, and granted to the
+ * agent again as if the client took them, so that it keeps reading the
+ * server (one that writes as it reads would stop reading once its writes
+ * stalled, and the client's bytes before its reset would not go). */
+static void
+host_link_drop_to_cli(struct host_link *l)
+{
+	if (l->mx != NULL)
+		host_mux_consumed(l->mx, buf_len(l->to_cli));
+	buf_reset(l->to_cli);
+}
+
 /* l's client reset its connection: a forwarded connection's stream says so
  * in its CLOSE, and the agent resets the server's connection too, once the
  * bytes the client sent before reached the server (a direct-tcpip channel
@@ -903,7 +915,7 @@ host_link_client_reset(struct host_link *l)
 	l->cli_rst_left = SIZE_MAX;
 	l->cli_rst_ms = clock_now_ms() + HOST_LINK_CUT_FLUSH_MS;
 	/* (no one takes the server's bytes now) */
-	buf_reset(l->to_cli);
+	host_link_drop_to_cli(l);
 	return 1;
 }
 
@@ -916,7 +928,7 @@ host_link_client_reset_step(struct host_link *l)
 	long long now = clock_now_ms();
 	size_t left = buf_len(l->to_ch);
 
-	buf_reset(l->to_cli);
+	host_link_drop_to_cli(l);
 	if (left < l->cli_rst_left) {
 		l->cli_rst_left = left;
 		l->cli_rst_ms = now + HOST_LINK_CUT_FLUSH_MS;

@@ -390,6 +390,49 @@ TEST(a_stalled_stream_notices_its_client_gone)
 	mux_stalled_free(&h, l);
 }
 
+/* A forwarded connection's client resets while its bytes wait for credit:
+ * the link stays for them (CLOSE "reset" once they went), and what the
+ * server still sends is dropped but given back as credit, so that the
+ * agent keeps reading the server (one that writes as it reads would
+ * otherwise stop reading, and the client's bytes would not go). */
+TEST(a_client_reset_drops_the_servers_bytes_but_grants_them_again)
+{
+	static struct host_forward fwd;
+	struct host_session h;
+	struct host_link *l;
+	struct host_mux_chan *c;
+	char chunk[401];
+	int peer, types[16], n, windows = 0;
+	size_t data;
+
+	l = mux_stalled_link(&h, "tcp", &peer);
+	memset(&fwd, 0, sizeof fwd);
+	l->fwd = &fwd;
+	fwd.fw.active = 1;
+	c = LIST_FIRST(&h.mux_chans);
+	ASSERT_INT_EQ(write(l->fd, "x", 1), 1);
+	close(peer); /* (a reset: it closed with a byte of ours unread) */
+	ASSERT_INT_EQ(host_watch_pass(&h, 1000), 0);
+	ASSERT_FALSE(host_link_dead(l));
+	ASSERT_TRUE(l->cli_rst);
+	ASSERT_INT_EQ(buf_len(l->to_ch), 5000);
+	/* the server sends its window's worth (1000) and more as granted */
+	memset(chunk, 'y', sizeof chunk - 1);
+	chunk[sizeof chunk - 1] = '\0';
+	buf_reset(h.mux_out);
+	for (int i = 0; i < 2; i++) {
+		mux_from_agent(&h, PROTO_DATA, c->id, chunk);
+		host_link_pump(&h, l);
+	}
+	ASSERT_FALSE(host_link_dead(l));
+	ASSERT_INT_EQ(buf_len(l->to_cli), 0);
+	n = mux_queued(&h, c->id, types, 16, &data, NULL, 0);
+	for (int i = 0; i < n && i < 16; i++)
+		windows += types[i] == PROTO_WINDOW;
+	ASSERT_TRUE(windows >= 1); /* (one each quarter of the window) */
+	mux_stalled_free(&h, l);
+}
+
 /* No early stream from an agent that did not offer it (an older one), none
  * while no agent listens or its session broke; a stream opened the usual
  * way sends nothing before its answer. */
