@@ -35,6 +35,8 @@
  * once they stop draining that long (a server that does not read) */
 #define SERVE_MUX_DRAIN_CHECK_MS 10
 #define SERVE_MUX_DRAIN_MS 2000
+/* At most that many reads a pass of what the server sends it meanwhile. */
+#define SERVE_MUX_DRAIN_READS 16
 /* Bytes for the broker waiting in out before no socket is read. */
 #define SERVE_MUX_OUT_MAX (1u << 20)
 /* The most one DATA frame carries. */
@@ -474,9 +476,10 @@ serve_mux_stream_drain(struct serve_mux_stream *s, short re, long long now)
 	ssize_t r;
 	int outq = 0, reads = 0;
 
-	/* (a bounded number of reads a pass: a server that sends as fast as
-	 * this reads would keep the loop here, the other streams waiting) */
-	while (!s->rd_eof && (re & (POLLIN | POLLHUP | POLLERR)) != 0 && reads++ < 16) {
+	/* (a bounded number a pass: a server that writes as fast as this
+	 * reads would hold the loop, and the other streams wait) */
+	while (!s->rd_eof && (re & (POLLIN | POLLHUP | POLLERR)) != 0 &&
+	    reads++ < SERVE_MUX_DRAIN_READS) {
 		r = read(s->fd, tmp, sizeof tmp);
 		if (r < 0 && errno == EINTR)
 			continue;
