@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -198,6 +199,57 @@ local_link_move(struct local_link *l, struct bufferevent *from, struct buffereve
 	}
 }
 
+/* A client's reset waits for the server to take the client's bytes before
+ * it (local_link_pump): looked at each LOCAL_LINK_RESET_POLL_MS; a server
+ * that takes none for LOCAL_LINK_RESET_STALL_MS is reset now (it does not
+ * keep the link). Once the bytes went, local_link_reset_check's wait. */
+static void
+local_link_cli_rst_watch(evutil_socket_t fd, short what, void *arg)
+{
+	struct local_link *l = arg;
+	struct linger lg = { 1, 0 };
+	struct timeval tv = { 0, LOCAL_LINK_RESET_POLL_MS * 1000 };
+	long long now = clock_now_ms();
+	size_t left;
+
+	if (l->state == LOCAL_LINK_DEAD)
+		return;
+	if (l->rst_to != NULL) {
+		local_link_reset_check(fd, what, arg);
+		return;
+	}
+	left = evbuffer_get_length(bufferevent_get_input(l->cli)) +
+	    (l->up != NULL ? evbuffer_get_length(bufferevent_get_output(l->up)) : 0);
+	if (left < (size_t)l->rst_outq) {
+		l->rst_outq = (int)left;
+		l->rst_until = now + LOCAL_LINK_RESET_STALL_MS; /* (it goes) */
+	}
+	if (now < l->rst_until || l->up == NULL) {
+		evtimer_add(l->rst_timer, &tv);
+		return;
+	}
+	log_debug("%s: link %u: the server did not take the client's %zu bytes "
+		  "before its reset in time: reset",
+	    LOCAL_HOST_LABEL, l->id, left);
+	setsockopt(bufferevent_getfd(l->up), SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+	local_link_kill(l);
+}
+
+/* The client reset l: its bytes before the reset go on
+ * (local_link_cli_rst_watch bounds the wait), the server's are dropped. */
+static void
+local_link_client_reset(struct local_link *l)
+{
+	l->cli_eof = l->cli_rst = 1;
+	l->rst_outq = INT_MAX;
+	l->rst_until = clock_now_ms() + LOCAL_LINK_RESET_STALL_MS;
+	if (l->rst_timer == NULL &&
+	    (l->rst_timer = evtimer_new(l->lh->base, local_link_cli_rst_watch, l)) ==
+		NULL)
+		fatal("evtimer_new failed");
+	local_link_cli_rst_watch(-1, 0, l);
+}
+
 /* Move both ways; end l once both directions have ended. */
 static void
 local_link_pump(struct local_link *l)
@@ -206,7 +258,17 @@ local_link_pump(struct local_link *l)
 		return; /* (dead, or its reset waits: local_link_reset_check) */
 	if (l->state == LOCAL_LINK_OPEN || l->state == LOCAL_LINK_RELAY)
 		local_link_move(l, l->cli, l->up, l->cli_eof, l->cli_rst, &l->up_shut);
-	if (l->state == LOCAL_LINK_OPEN && l->rst_to == NULL)
+	if (l->state == LOCAL_LINK_OPEN && l->rst_to == NULL && l->cli_rst) {
+		/* (the client reset: the server's bytes have no reader, and are
+		 * dropped, so that a server that writes as it reads still reads
+		 * the client's bytes before the reset) */
+		evbuffer_drain(bufferevent_get_input(l->up),
+		    evbuffer_get_length(bufferevent_get_input(l->up)));
+		evbuffer_drain(bufferevent_get_output(l->cli),
+		    evbuffer_get_length(bufferevent_get_output(l->cli)));
+		if (!l->up_eof)
+			bufferevent_enable(l->up, EV_READ);
+	} else if (l->state == LOCAL_LINK_OPEN && l->rst_to == NULL)
 		local_link_move(l, l->up, l->cli, l->up_eof, l->up_rst, &l->cli_shut);
 	if (l->state == LOCAL_LINK_DEAD || l->rst_to != NULL)
 		return;
@@ -301,8 +363,9 @@ local_link_on_cli_event(struct bufferevent *bev, short what, void *arg)
 			while (evbuffer_read(bufferevent_get_input(l->cli),
 				   bufferevent_getfd(l->cli), 65536) > 0)
 				;
-		l->cli_eof = l->cli_rst = 1;
-		local_link_pump(l);
+		local_link_client_reset(l);
+		if (l->state != LOCAL_LINK_DEAD)
+			local_link_pump(l);
 		return;
 	}
 	local_link_kill(l);

@@ -24,10 +24,11 @@
 rig_require_docker
 
 rig_remote_host fr
-base=$(rig_ports 11)
+base=$(rig_ports 12)
 p_any=$base p_lo=$((base + 1)) p_sink=$((base + 2)) p_slow=$((base + 10))
 d_any=$((base + 3)) d_lo=$((base + 4)) d_sink=$((base + 5))
 l_any=$((base + 6)) l_lo=$((base + 7)) l_sink=$((base + 8)) l_gone=$((base + 9))
+l_echo=$((base + 11))
 lws=$TEST_TMP/lws
 peer=$RDEV_SOURCE_DIR/tests/e2e/reset_peer.py
 pids=()
@@ -95,11 +96,12 @@ serve serve 0.0.0.0 "$l_any" 300000
 serve serve 127.0.0.1 "$l_lo" 300000
 serve sink 0.0.0.0 "$l_sink" "$TEST_TMP/lsink.out"
 serve serve-asked 0.0.0.0 "$l_gone"
-for p in "$l_any" "$l_lo" "$l_sink" "$l_gone"; do
+serve echo 0.0.0.0 "$l_echo" "$TEST_TMP/lecho.out"
+for p in "$l_any" "$l_lo" "$l_sink" "$l_gone" "$l_echo"; do
 	eventually "the local container's server at $p listens" listening "$p"
 done
 unset in_pid
-rdev forward "$lws" "$l_any" "$l_lo" "$l_sink" "$l_gone" >/dev/null 2>"$TEST_TMP/lfwd.err" ||
+rdev forward "$lws" "$l_any" "$l_lo" "$l_sink" "$l_gone" "$l_echo" >/dev/null 2>"$TEST_TMP/lfwd.err" ||
 	{ cat "$TEST_TMP/lfwd.err" >&2; fail "rdev forward (local) failed"; }
 check_eq "local: a server (0.0.0.0) that resets after 300 kB: the client gets them, then a reset" \
 	"$(python3 "$peer" read "$l_any")" "reset 300000"
@@ -120,6 +122,21 @@ lgone_ended() {
 	[ "$(broker status --json | jq --argjson p "$l_gone" '[.. | objects | select(has("active") and .port == $p) | .active] | add')" = 0 ]
 }
 eventually "local: the links whose client went after the server's reset end" lgone_ended
+# A client that sends to a server that writes back as it reads, reads none of
+# it, and resets once its sends stop going: the server's connection ends and
+# so does the link. (The server's bytes, which the client will never read,
+# were held for it: the server, blocked writing them, stopped reading, and
+# the link waited for good. How much the server reads is not checked: its
+# write may meet the reset first, which ends its reads as a close would.)
+lflood=$(python3 "$peer" flood-reset "$l_echo") || fail "the client through $l_echo did not reach the server"
+echo "     (the client's bytes that left its socket: $lflood)"
+lechoed() { [ -s "$TEST_TMP/lecho.out" ]; }
+eventually "local: the echoing server sees the client's connection end" lechoed
+echo "     (the server: $(cat "$TEST_TMP/lecho.out"))"
+lecho_ended() {
+	[ "$(broker status --json | jq --argjson p "$l_echo" '[.. | objects | select(has("active") and .port == $p) | .active] | add')" = 0 ]
+}
+eventually "local: ... and its link ends" lecho_ended
 
 # --- direct-tcpip: a reset cannot cross SSH ----------------------------------------
 # (a second broker of the test's own, which tries direct-tcpip first)

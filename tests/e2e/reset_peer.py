@@ -117,6 +117,53 @@ def main():
             line = read_end(c)
             with open(sys.argv[4], "a") as f:
                 f.write(line + "\n")
+    if mode == "echo":
+        # writes back what it reads, as it reads (blocking), and records
+        # how its connection ended and how much it read
+        l = listener(sys.argv[2], int(sys.argv[3]))
+        while True:
+            c, _ = l.accept()
+            c.sendall(b"!")
+            n, end, echo = 0, "eof", True
+            try:
+                while True:
+                    d = c.recv(65536)
+                    if not d:
+                        break
+                    n += len(d)
+                    try:
+                        if echo:
+                            c.sendall(d)
+                    except OSError:
+                        # (a write may meet the reset first: what its
+                        # socket took before it is still read)
+                        echo = False
+            except ConnectionResetError:
+                end = "reset"
+            except OSError as e:
+                end = "error %s" % e
+            c.close()
+            with open(sys.argv[4], "a") as f:
+                f.write("%s %d\n" % (end, n))
+    if mode == "flood-reset":
+        # sends without reading until its sends stop going, then resets;
+        # prints what left its socket
+        s = socket.create_connection(("127.0.0.1", int(sys.argv[2])), timeout=30)
+        if s.recv(1) != b"!":
+            print("no ! from the server", flush=True)
+            return 1
+        s.setblocking(False)
+        sent, idle, chunk = 0, 0.0, b"f" * 65536
+        while idle < 1.0:
+            try:
+                sent += s.send(chunk)
+                idle = 0.0
+            except BlockingIOError:
+                time.sleep(0.05)
+                idle += 0.05
+        print(sent - outq(s), flush=True)
+        reset(s)
+        return 0
     if mode == "read":
         s = socket.create_connection(("127.0.0.1", int(sys.argv[2])), timeout=30)
         s.sendall(b"x")
