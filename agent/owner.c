@@ -74,7 +74,15 @@ owner_check_labels(const cJSON *labels, const char *what, char **cause)
 		thing = xstrdup(what);
 	else
 		thing = xstrdup("the dev container of this workspace");
-	if (*uid != '\0')
+	if (*uid != '\0' && *name != '\0' && strcmp(name, me) == 0)
+		/* (the same name, another uid: an account made again) */
+		error_set(cause,
+		    "%s belongs to uid %s, not to you (%s, uid %u): it was made "
+		    "by an account of your name with another uid (deleted and "
+		    "made again since?): rdev does not use or change another "
+		    "user's environment",
+		    thing, uid, me, (unsigned)getuid());
+	else if (*uid != '\0')
 		error_set(cause,
 		    "%s belongs to %s (uid %s), not to you (%s): "
 		    "rdev does not use or change another user's environment",

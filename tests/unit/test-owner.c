@@ -5,6 +5,8 @@
 
 #include <sys/stat.h>
 
+#include <pwd.h>
+
 #include <unistd.h>
 
 #include "owner.h"
@@ -31,6 +33,30 @@ TEST(owner_list_names_other_service)
 	    "container p-db-1 (service db of Compose project p) belongs to alice "
 	    "(uid ");
 	ASSERT_STR_CONTAINS(cause, "), not to you (");
+	free(cause);
+	cJSON_Delete(list);
+	free(text);
+}
+
+/* A container of uid N named as this user, who has another uid now (the
+ * account made again): the refusal says so, not "belongs to ME, not to
+ * you (ME)". */
+TEST(owner_check_same_name_other_uid)
+{
+	struct passwd *pw = getpwuid(getuid());
+	char *text, *cause = NULL;
+	cJSON *list;
+
+	ASSERT_NOT_NULL(pw);
+	text = xasprintf("[{\"Id\":\"c1\",\"Names\":[\"/p-app-1\"],"
+			 "\"Labels\":{\"dev.rdev.owner_uid\":\"%u\","
+			 "\"dev.rdev.owner_name\":\"%s\","
+			 "\"devcontainer.local_folder\":\"/w\"}}]",
+	    (unsigned)getuid() + 1, pw->pw_name);
+	list = test_json(text);
+	ASSERT_INT_EQ(owner_check_list(list, &cause), -1);
+	ASSERT_STR_CONTAINS(cause, "the dev container of /w belongs to uid ");
+	ASSERT_STR_CONTAINS(cause, "an account of your name with another uid");
 	free(cause);
 	cJSON_Delete(list);
 	free(text);
