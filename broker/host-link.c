@@ -16,7 +16,6 @@
 
 #include "atomic-file.h"
 #include "buf.h"
-#include "byte-order.h"
 #include "clock.h"
 #include "log.h"
 #include "proto.h"
@@ -476,17 +475,15 @@ host_links_lost(struct host_session *h, const char *why)
 static int
 host_link_unheard_is_hello(const struct buf *b)
 {
-	const unsigned char *p = buf_data(b);
-	size_t n = buf_len(b);
+	struct proto_frame f;
+	char *cause = NULL;
+	int rc = proto_decode_header(buf_data(b), buf_len(b), &f, &cause);
 
-	if (n >= 6 && be_get_u16(p + 4) != PROTO_MAGIC)
-		return 0;
-	if (n >= 8 && be_get_u16(p + 6) != PROTO_HELLO)
-		return 0;
-	if (n >= PROTO_HEADER_SIZE &&
-	    (be_get_u32(p + 8) != 0 || n > PROTO_HEADER_SIZE + (size_t)be_get_u32(p)))
-		return 0;
-	return 1;
+	free(cause);
+	if (rc <= 0)
+		return rc == 0; /* (no whole header yet: no request either) */
+	return f.type == PROTO_HELLO && f.channel == 0 &&
+	    buf_len(b) <= PROTO_HEADER_SIZE + (size_t)f.len;
 }
 
 /* len bytes of l's client went to the agent: kept while it has said
