@@ -152,11 +152,14 @@ static int
 docker_conn_timed_out(
     const struct docker_conn *c, const char *what, int timeout_ms, char **cause)
 {
+	char wait[32];
+
 	if (c->d->deadline_ms != 0 && clock_now_ms() >= c->d->deadline_ms)
 		return error_set(cause, "docker at %s: %s within the %d ms allowed",
 		    c->d->socket_path, what, c->d->budget_ms);
-	return error_set(cause, "docker at %s: %s within %d s", c->d->socket_path, what,
-	    timeout_ms / 1000);
+	clock_ms_text(timeout_ms, wait, sizeof wait);
+	return error_set(
+	    cause, "docker at %s: %s within %s", c->d->socket_path, what, wait);
 }
 
 /* Write all of data, waiting at most timeout_ms for each bit of progress. */

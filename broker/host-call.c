@@ -520,10 +520,14 @@ again:
 			host_call_open_step(c);
 		if (c->state == HOST_CALL_ASKING && (c->ch != NULL || c->mx != NULL))
 			host_call_read(c);
-		if (c->state != HOST_CALL_DONE && now >= c->deadline)
+		if (c->state != HOST_CALL_DONE && now >= c->deadline) {
+			char wait[32];
+
+			clock_ms_text(c->timeout_ms, wait, sizeof wait);
 			host_call_fail(c, HOST_CALL_TIMED_OUT,
-			    xasprintf("%s: the agent did not answer within %d s",
-				h->label, c->timeout_ms / 1000));
+			    xasprintf("%s: the agent did not answer within %s", h->label,
+				wait));
+		}
 		if (c->state == HOST_CALL_DONE) {
 			/* done may start calls of its own: from the top again */
 			host_call_finish(h, c);

@@ -18,6 +18,7 @@
 #include <event2/event.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "json-get.h"
 #include "log.h"
 #include "proto.h"
@@ -37,7 +38,7 @@ struct local_call {
 	cJSON *result;
 	char *error;
 	enum local_call_end how; /* with an error: how it failed */
-	int timeout_s;		 /* its deadline, from the start */
+	int timeout_ms;		 /* its deadline, from the start */
 	local_call_done_fn done;
 	void *arg;
 	LIST_ENTRY(local_call) entry;
@@ -104,8 +105,10 @@ local_call_on_timer(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (!c->ended) {
 		c->how = LOCAL_CALL_TIMED_OUT;
-		c->error =
-		    xasprintf("the local agent did not answer within %d s", c->timeout_s);
+		char wait[32];
+
+		clock_ms_text(c->timeout_ms, wait, sizeof wait);
+		c->error = xasprintf("the local agent did not answer within %s", wait);
 	}
 	local_call_finish(c);
 }
@@ -295,7 +298,7 @@ local_agent_call(
 	c->done = done;
 	c->arg = arg;
 	c->how = LOCAL_CALL_FAILED; /* (until it says otherwise) */
-	c->timeout_s = LOCAL_CALL_TIMEOUT_S;
+	c->timeout_ms = LOCAL_CALL_TIMEOUT_S * 1000;
 	c->timer = evtimer_new(lh->base, local_call_on_timer, c);
 	LIST_INSERT_HEAD(&a->pending, c, entry);
 	evtimer_add(c->timer, &deadline);
@@ -324,7 +327,7 @@ local_agent_call_deadline(struct local_call *c, int timeout_ms)
 
 	if (c->ended) /* (its timer makes its end due now) */
 		return;
-	c->timeout_s = timeout_ms / 1000;
+	c->timeout_ms = timeout_ms;
 	evtimer_add(c->timer, &tv);
 }
 

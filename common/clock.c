@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -38,4 +39,15 @@ clock_env_ms(const char *name, int default_ms)
 	if (errno != 0 || *end != '\0' || n <= 0 || n > INT_MAX)
 		return default_ms;
 	return (int)n;
+}
+
+void
+clock_ms_text(int ms, char *buf, size_t size)
+{
+	if (ms < 1000)
+		snprintf(buf, size, "%d ms", ms);
+	else if (ms % 1000 < 100)
+		snprintf(buf, size, "%d s", ms / 1000);
+	else
+		snprintf(buf, size, "%d.%d s", ms / 1000, ms % 1000 / 100);
 }

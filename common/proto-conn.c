@@ -273,9 +273,13 @@ proto_conn_wait_until(struct proto_conn *c, struct proto_frame *f, long long dea
 		if (stop != NULL && *stop)
 			return -2;
 		left = timeout_ms < 0 ? -1 : deadline - clock_now_ms();
-		if (timeout_ms >= 0 && left <= 0)
-			return error_set(cause, "%s did not answer within %d s", c->name,
-			    timeout_ms / 1000);
+		if (timeout_ms >= 0 && left <= 0) {
+			char wait[32];
+
+			clock_ms_text(timeout_ms, wait, sizeof wait);
+			return error_set(
+			    cause, "%s did not answer within %s", c->name, wait);
+		}
 		if (idle_at >= 0) {
 			long long idle = idle_at - clock_now_ms();
 

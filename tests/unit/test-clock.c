@@ -41,3 +41,24 @@ TEST(env_ms_takes_a_positive_number_else_the_default)
 	ASSERT_INT_EQ(clock_env_ms("RDEV_TEST_CLOCK_MS", 5000), 5000);
 	unsetenv("RDEV_TEST_CLOCK_MS");
 }
+
+/* A wait as messages say it: a test setting of 4500 ms must not read "4 s". */
+TEST(ms_text_says_tenths_and_milliseconds)
+{
+	static const struct {
+		int ms;
+		const char *text;
+	} cases[] = {
+		{ 5000, "5 s" },
+		{ 4500, "4.5 s" },
+		{ 1050, "1 s" },
+		{ 999, "999 ms" },
+		{ 60000, "60 s" },
+	};
+	char buf[32];
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		clock_ms_text(cases[i].ms, buf, sizeof buf);
+		ASSERT_STR_EQ(buf, cases[i].text);
+	}
+}
