@@ -222,19 +222,27 @@ owner_list_other_folder(
 		if (*is_folder || *other == '\0')
 			return other;
 		/* (a service: its workspace's dev container, when it is
-		 * left, names the folder, which `rdev down` takes) */
+		 * left, names the folder, which `rdev down` takes; when that
+		 * folder is this one, the service is this workspace's, made
+		 * from compose files it has since moved) */
 		dir = owner_label(labels, OWNER_COMPOSE_DIR_LABEL);
+		f = NULL;
 		cJSON_ArrayForEach(o, list) {
 			labels = cJSON_GetObjectItemCaseSensitive(o, "Labels");
 			f = owner_label(labels, "devcontainer.local_folder");
 			if (*f != '\0' &&
 			    owner_same_dir(
-				owner_label(labels, OWNER_COMPOSE_DIR_LABEL), dir)) {
-				*is_folder = 1;
-				return f;
-			}
+				owner_label(labels, OWNER_COMPOSE_DIR_LABEL), dir))
+				break;
+			f = NULL;
 		}
-		return other;
+		if (f == NULL)
+			return other;
+		if (folder == NULL || !owner_same_dir(f, folder)) {
+			*is_folder = 1;
+			return f;
+		}
+		*is_folder = 0;
 	}
 	return NULL;
 }

@@ -163,6 +163,11 @@ TEST(owner_list_other_folder_names_folder)
 	cJSON *svc = test_json("[{\"Id\":\"c2\",\"Labels\":{"
 			       "\"com.docker.compose.project.working_dir\":"
 			       "\"/x/app/.devcontainer\"}}]");
+	cJSON *moved = test_json(
+	    "[{\"Id\":\"c2\",\"Labels\":{"
+	    "\"com.docker.compose.project.working_dir\":\"/x/shared/old\"}},"
+	    "{\"Id\":\"c1\",\"Labels\":{\"devcontainer.local_folder\":\"/x/app\","
+	    "\"com.docker.compose.project.working_dir\":\"/x/shared/old\"}}]");
 	int is_folder = -1;
 
 	ASSERT_STR_EQ(
@@ -171,10 +176,19 @@ TEST(owner_list_other_folder_names_folder)
 	ASSERT_STR_EQ(owner_list_other_folder(svc, "/y/app", NULL, &is_folder),
 	    "/x/app/.devcontainer");
 	ASSERT_INT_EQ(is_folder, 0);
+	/* (this folder's own services, from compose files outside it that it
+	 * has since moved: /x/shared/old, now /x/shared/new, are its own) */
+	ASSERT_NULL(
+	    owner_list_other_folder(moved, "/x/app", "/x/shared/new", &is_folder));
+	ASSERT_STR_EQ(
+	    owner_list_other_folder(moved, "/y/app", "/x/shared/new", &is_folder),
+	    "/x/app");
+	ASSERT_INT_EQ(is_folder, 1);
 	ASSERT_INT_EQ(owner_list_any_of_folder(svc_dev, "/y/app", NULL), 0);
 	ASSERT_INT_EQ(owner_list_any_of_folder(svc_dev, "/x/app", NULL), 1);
 	ASSERT_INT_EQ(owner_list_any_of_folder(svc, "/y/app", "/x/app/.devcontainer"), 1);
 	cJSON_Delete(svc_dev);
+	cJSON_Delete(moved);
 	cJSON_Delete(svc);
 }
 
