@@ -46,6 +46,11 @@ struct compose {
 	char *override;	      /* path of our override file, once written */
 	char *build_override; /* the build's (--cache-from), or NULL */
 	char **lock_text;     /* compose_up()'s (borrowed), or NULL */
+	/* The project's containers when compose_up() began, found its own
+	 * (borrowed), or NULL: checked again after the build, they are
+	 * left out (the dev container a --rebuild has removed by then named
+	 * the services it made as this workspace's). */
+	const cJSON *checked;
 };
 
 /* compose.c */

@@ -299,20 +299,44 @@ compose_check_workspace(struct compose *c, const cJSON *list, char **cause)
 	    is_folder || gone ? "" : ", or `rdev down` of that workspace's folder");
 }
 
-/* Is every container of the project (any service, one-off or not) this
- * user's (owner_check_list()) and this workspace's
- * (compose_check_workspace())? 0, or -1 with *cause. */
+/* Is container e (a listing's entry) one of c->checked? */
+static int
+compose_was_checked(const struct compose *c, const cJSON *e)
+{
+	const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "Id"));
+	const char *seen;
+	const cJSON *o;
+
+	if (id == NULL)
+		return 0;
+	cJSON_ArrayForEach(o, c->checked) {
+		seen = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "Id"));
+		if (seen != NULL && strcmp(id, seen) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Is every container of the project (any service, one-off or not) not
+ * checked before (c->checked) this user's (owner_check_list()) and this
+ * workspace's (compose_check_workspace())? 0, or -1 with *cause. */
 static int
 compose_check_owners(struct compose *c, char **cause)
 {
-	cJSON *list;
+	cJSON *list, *e, *next;
 	int rc;
 
-	if ((rc = compose_list_project(c, &list, cause)) == 0)
-		rc = owner_check_list(list, cause) != 0 ||
-			compose_check_workspace(c, list, cause) != 0
-		    ? -1
-		    : 0;
+	if ((rc = compose_list_project(c, &list, cause)) != 0)
+		return rc;
+	for (e = list->child; e != NULL; e = next) {
+		next = e->next;
+		if (compose_was_checked(c, e))
+			cJSON_Delete(cJSON_DetachItemViaPointer(list, e));
+	}
+	rc = owner_check_list(list, cause) != 0 ||
+		compose_check_workspace(c, list, cause) != 0
+	    ? -1
+	    : 0;
 	cJSON_Delete(list);
 	return rc;
 }
@@ -815,6 +839,7 @@ compose_up(const struct config *cfg, struct docker *d, const char *config_hash,
 	    compose_check_workspace(&c, list, cause) != 0 ||
 	    compose_find_container(&c, list, &found, cause) != 0)
 		goto out;
+	c.checked = list;
 	/* Removed by compose_start once the new container's images are built. */
 	if (found != NULL && (opts->rebuild || opts->recreate)) {
 		replaced = compose_replaced_images(&c, repo);
@@ -832,6 +857,7 @@ compose_up(const struct config *cfg, struct docker *d, const char *config_hash,
 		*created = found == NULL;
 		cJSON_Delete(found);
 		found = NULL;
+		c.checked = NULL;
 		cJSON_Delete(list);
 		if (compose_list_project(&c, &list, cause) != 0 ||
 		    compose_find_container(&c, list, &found, cause) != 0)

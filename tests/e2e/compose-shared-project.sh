@@ -110,3 +110,30 @@ check_eq "up of a folder whose .env names another's project is refused" "$rc" 1
 check "... saying the name comes from COMPOSE_PROJECT_NAME in its .env, and the fix" grep -qF \
 	"Compose project $nm is another workspace's (the workspace folder $TEST_TMP/n1); the name comes from COMPOSE_PROJECT_NAME in $TEST_TMP/n2/.env; give this one another name (change it there), or \`rdev down\` the other" \
 	"$TEST_TMP/n2.err"
+# A workspace's compose files outside its folder, moved (old/dcN to new/dcN:
+# the same project name) while its containers are left: they are its own, and
+# `up --rebuild` replaces its dev container (it was refused as "another
+# workspace's (the workspace folder <this folder>)", and after the removal of
+# the dev container, by its db).
+dc=dc$$
+trap 'for p in $project $mvp $nm $dc; do docker ps -aq --filter "label=com.docker.compose.project=$p" | xargs -r docker rm -f >/dev/null; docker network ls -q --filter "label=com.docker.compose.project=$p" | xargs -r docker network rm >/dev/null 2>&1; done' EXIT
+mkdir -p "$TEST_TMP/mvf/.devcontainer" "$TEST_TMP/files/old/$dc" "$TEST_TMP/files/new"
+cat >"$TEST_TMP/files/old/$dc/docker-compose.yml" <<YAML
+services:
+  app:
+    image: $RDEV_RIG_IMAGE_BUSYBOX
+    command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]
+  db:
+    image: $RDEV_RIG_IMAGE_BUSYBOX
+    command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]
+YAML
+dcjson() { echo "{ \"dockerComposeFile\": \"../../files/$1/$dc/docker-compose.yml\", \"service\": \"app\", \"workspaceFolder\": \"/\", \"updateRemoteUserUID\": false }" >"$TEST_TMP/mvf/.devcontainer/devcontainer.json"; }
+dcjson old
+rdev up "$TEST_TMP/mvf" >/dev/null 2>"$TEST_TMP/mvf.err" || { tail "$TEST_TMP/mvf.err" >&2; fail "up of mvf"; }
+mv "$TEST_TMP/files/old/$dc" "$TEST_TMP/files/new/" && dcjson new
+rc=0; rdev up --rebuild "$TEST_TMP/mvf" >/dev/null 2>"$TEST_TMP/mvf2.err" || rc=$?
+tail -3 "$TEST_TMP/mvf2.err" >&2
+check_eq "up --rebuild of a workspace whose compose files moved succeeds" "$rc" 0
+check_eq "... its new dev container made from the moved files" \
+	"$(docker ps -q --filter "label=com.docker.compose.project=$dc" --filter label=com.docker.compose.service=app \
+		--filter "label=com.docker.compose.project.working_dir=$TEST_TMP/files/new/$dc" | wc -l)" 1
