@@ -24,6 +24,18 @@ for s in front back; do cat >"$root/$s/.devcontainer/devcontainer.json" <<JSON
 JSON
 done
 project=$(basename "$root" | tr -cd 'a-z0-9_-')
+# app_db_compose FILE: a compose file of two services, app and db.
+app_db_compose() {
+	cat >"$1" <<YAML
+services:
+  app:
+    image: $RDEV_RIG_IMAGE_BUSYBOX
+    command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]
+  db:
+    image: $RDEV_RIG_IMAGE_BUSYBOX
+    command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]
+YAML
+}
 trap 'docker ps -aq --filter "label=com.docker.compose.project=$project" | xargs -r docker rm -f >/dev/null; docker network ls -q --filter "label=com.docker.compose.project=$project" | xargs -r docker network rm >/dev/null 2>&1' EXIT
 rdev up "$root/front" --json >/dev/null 2>"$TEST_TMP/f.err" || { tail "$TEST_TMP/f.err" >&2; fail "front up"; }
 rc=0; rdev up "$root/back" --json >/dev/null 2>"$TEST_TMP/b.err" || rc=$?
@@ -39,15 +51,7 @@ check_eq "up via a symlink of front succeeds" "$rc" 0
 # nothing: the folder is gone and holds the only label).
 ws=$TEST_TMP/a/mv$$
 mkdir -p "$ws/.devcontainer" "$TEST_TMP/b"
-cat >"$ws/.devcontainer/docker-compose.yml" <<YAML
-services:
-  app:
-    image: $RDEV_RIG_IMAGE_BUSYBOX
-    command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]
-  db:
-    image: $RDEV_RIG_IMAGE_BUSYBOX
-    command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]
-YAML
+app_db_compose "$ws/.devcontainer/docker-compose.yml"
 echo '{ "dockerComposeFile": "docker-compose.yml", "service": "app", "workspaceFolder": "/", "updateRemoteUserUID": false }' \
 	>"$ws/.devcontainer/devcontainer.json"
 mvp=mv$$_devcontainer
@@ -118,15 +122,7 @@ check "... saying the name comes from COMPOSE_PROJECT_NAME in its .env, and the 
 dc=dc$$
 trap 'for p in $project $mvp $nm $dc; do docker ps -aq --filter "label=com.docker.compose.project=$p" | xargs -r docker rm -f >/dev/null; docker network ls -q --filter "label=com.docker.compose.project=$p" | xargs -r docker network rm >/dev/null 2>&1; done' EXIT
 mkdir -p "$TEST_TMP/mvf/.devcontainer" "$TEST_TMP/files/old/$dc" "$TEST_TMP/files/new"
-cat >"$TEST_TMP/files/old/$dc/docker-compose.yml" <<YAML
-services:
-  app:
-    image: $RDEV_RIG_IMAGE_BUSYBOX
-    command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]
-  db:
-    image: $RDEV_RIG_IMAGE_BUSYBOX
-    command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]
-YAML
+app_db_compose "$TEST_TMP/files/old/$dc/docker-compose.yml"
 dcjson() { echo "{ \"dockerComposeFile\": \"../../files/$1/$dc/docker-compose.yml\", \"service\": \"app\", \"workspaceFolder\": \"/\", \"updateRemoteUserUID\": false }" >"$TEST_TMP/mvf/.devcontainer/devcontainer.json"; }
 dcjson old
 rdev up "$TEST_TMP/mvf" >/dev/null 2>"$TEST_TMP/mvf.err" || { tail "$TEST_TMP/mvf.err" >&2; fail "up of mvf"; }
