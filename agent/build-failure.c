@@ -166,3 +166,45 @@ build_failure_text(const char *out, const char *err, int lines)
 	buf_free(b);
 	return s;
 }
+
+/* Does p start with "sha256:" and 64 lowercase hex digits, followed by
+ * close (a quote) when close is not '\0', else by no further hex digit? */
+static int
+build_failure_content_id(const char *p, char close)
+{
+	if (strncmp(p, "sha256:", 7) != 0)
+		return 0;
+	p += 7;
+	for (int i = 0; i < 64; i++, p++)
+		if (!isdigit((unsigned char)*p) && !(*p >= 'a' && *p <= 'f'))
+			return 0;
+	if (close != '\0')
+		return *p == close;
+	return !isxdigit((unsigned char)*p);
+}
+
+int
+build_failure_cache_lost(const char *err)
+{
+	/* (the words before the id; its quote, if the message quotes it) */
+	static const struct {
+		const char *before;
+		char quote;
+	} says[] = { { "unable to find image \"", '"' }, { "unable to find image ", 0 },
+		{ "No such image: ", 0 }, { "unknown parent image ID ", 0 } };
+	char *plain;
+	int found = 0;
+
+	if (err == NULL)
+		return 0;
+	plain = build_failure_plain(err);
+	for (size_t i = 0; !found && i < sizeof says / sizeof says[0]; i++) {
+		size_t n = strlen(says[i].before);
+
+		for (const char *p = strstr(plain, says[i].before); !found && p != NULL;
+		     p = strstr(p + 1, says[i].before))
+			found = build_failure_content_id(p + n, says[i].quote);
+	}
+	free(plain);
+	return found;
+}

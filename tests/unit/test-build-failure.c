@@ -154,6 +154,7 @@ TEST(arbitrary_output_gives_bounded_lines_of_the_input)
 			}
 		}
 		s = build_failure_text(out, err, lines);
+		(void)build_failure_cache_lost(err);
 		for (line = strtok_r(s, "\n", &save); line != NULL;
 		     line = strtok_r(NULL, "\n", &save))
 			count++;
@@ -161,3 +162,73 @@ TEST(arbitrary_output_gives_bounded_lines_of_the_input)
 		free(s);
 	}
 }
+
+/* A content id as Docker prints it: "sha256:" and 64 hex digits. */
+#define CACHE_ID "sha256:805f1f5ef84e589aefd805e182a296d76727f55439465ceed9211757d10fde7f"
+
+static const struct cache_lost_case {
+	const char *name, *err;
+	int want;
+} cache_lost_cases[] = {
+	/* The CI dry run's (image/cache/cache.go, the cache's lookup of a step),
+	 * after the legacy builder's banner. */
+	{ "cache_lost_legacy_lookup",
+	    "DEPRECATED: The legacy builder is deprecated and will be removed in a "
+	    "future release.\n            Install the buildx component to build "
+	    "images with BuildKit:\n            https://docs.docker.com/go/buildx/\n\n"
+	    "unable to find image \"" CACHE_ID "\"\n",
+	    1 },
+	/* --cache-from's ImageCache (errors.Wrapf "unable to find image %v"). */
+	{ "cache_lost_cache_from", "unable to find image " CACHE_ID ": not found\n", 1 },
+	/* The rig's dockerd (20.10) when a multi-stage build's first stage was
+	 * removed before `COPY --from=0` (tests/e2e/build.sh makes it). */
+	{ "cache_lost_copy_from",
+	    "invalid from flag value 0: No such image: " CACHE_ID "\n", 1 },
+	/* A RUN step's container from a cached image removed meanwhile (apache/tvm
+	 * issue 11195's CI log). */
+	{ "cache_lost_run_step", "No such image: " CACHE_ID, 1 },
+	{ "cache_lost_commit", "unknown parent image ID " CACHE_ID "\n", 1 },
+	/* Compose puts its words in front; colours and CRs do not hide it. */
+	{ "cache_lost_compose_v1",
+	    "ERROR: Service 'app' failed to build : unable to find image \"" CACHE_ID
+	    "\"\n",
+	    1 },
+	{ "cache_lost_coloured", "\033[31mNo such image: " CACHE_ID "\033[0m\r\n", 1 },
+	/* The second of two candidates is the id. */
+	{ "cache_lost_second_mention",
+	    "No such image: app:dev\nNo such image: " CACHE_ID "\n", 1 },
+	/* A user's own missing image is named, not a bare content id. */
+	{ "not_cache_pull_denied",
+	    "pull access denied for myimage, repository does not exist or may "
+	    "require 'docker login'\n",
+	    0 },
+	{ "not_cache_named_image", "No such image: myimage:tag\n", 0 },
+	{ "not_cache_pinned_digest", "No such image: myimage@" CACHE_ID "\n", 0 },
+	{ "not_cache_docker_run", "Unable to find image '" CACHE_ID "' locally\n", 0 },
+	/* BuildKit: a file COPY names is not in the context. */
+	{ "not_cache_buildkit_checksum",
+	    "ERROR: failed to solve: failed to compute cache key: failed to calculate "
+	    "checksum of ref 3c1b0e0f::abc: \"/missing.txt\": not found\n",
+	    0 },
+	/* Short or malformed ids: not what the builder prints. */
+	{ "not_cache_short_id", "No such image: sha256:805f1f5ef84e\n", 0 },
+	{ "not_cache_long_id", "No such image: " CACHE_ID "0\n", 0 },
+	{ "not_cache_upper_hex",
+	    "No such image: "
+	    "sha256:805F1F5EF84E589AEFD805E182A296D76727F55439465CEED9211757D10FDE7F\n",
+	    0 },
+	{ "not_cache_unclosed_quote", "unable to find image \"" CACHE_ID "\n", 0 },
+	{ "not_cache_a_step_failed",
+	    "The command '/bin/sh -c make' returned a non-zero code: 2\n", 0 },
+	{ "not_cache_empty", "", 0 },
+	{ "not_cache_null", NULL, 0 },
+};
+
+static void
+cache_lost_check(const void *arg)
+{
+	const struct cache_lost_case *c = arg;
+
+	ASSERT_INT_EQ(build_failure_cache_lost(c->err), c->want);
+}
+TEST_CASES(cache_lost_check, cache_lost_cases)
