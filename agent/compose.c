@@ -18,6 +18,7 @@
 #include "agent-state.h"
 #include "atomic-file.h"
 #include "build-failure.h"
+#include "build-run.h"
 #include "compose-override.h"
 #include "config-merge.h"
 #include "config.h"
@@ -73,36 +74,48 @@ compose_cmd_name(const struct compose *c)
 	return c->v2 ? "docker compose" : "docker-compose";
 }
 
-/* Run argv; stream: show its output as progress. *out (may be NULL) gets
- * stdout. A non-zero exit is an error with the output's tail. */
-int
-compose_run(struct compose *c, const struct compose_argv *a, const char *what, int stream,
-    char **out, char **cause)
+/* compose_run(), and for a build (build: 1) once more when Docker's build
+ * cache lost an image during it (build-run.h). */
+static int
+compose_run_spawn(struct compose *c, const struct compose_argv *a, const char *what,
+    int stream, int build, char **out, char **cause)
 {
+	const char *const *argv = (const char *const *)a->v;
 	struct spawn_opts opts = { 0 };
 	struct spawn_result res;
 	char *tail, *desc;
-	int rc = 0;
+	int rc, retried = 0;
 
 	if (stream) {
 		opts.on_output = compose_on_output;
 		opts.on_output_arg = (void *)c->p;
 	}
-	if (spawn_run((const char *const *)a->v, &opts, &res, cause) != 0)
+	rc = build ? build_run(argv, &opts, c->p, &res, &retried, cause)
+		   : spawn_run(argv, &opts, &res, cause);
+	if (rc != 0)
 		return error_prefix(cause, "%s %s", compose_cmd_name(c), what);
 	if (spawn_result_status(&res) != 0) {
 		/* (the failing build step and what it printed, else the
 		 * last lines of stderr or stdout: build-failure.h) */
 		tail = build_failure_text(res.out, res.err, 10);
 		desc = spawn_result_describe(&res);
-		rc = error_set(
-		    cause, "`%s %s` %s:\n%s", compose_cmd_name(c), what, desc, tail);
+		rc = error_set(cause, "`%s %s` %s%s:\n%s", compose_cmd_name(c), what,
+		    desc, build_run_note(retried), tail);
 		free(tail);
 		free(desc);
 	} else if (out != NULL)
 		*out = xstrdup(res.out);
 	spawn_result_free(&res);
 	return rc;
+}
+
+/* Run argv; stream: show its output as progress. *out (may be NULL) gets
+ * stdout. A non-zero exit is an error with the output's tail. */
+int
+compose_run(struct compose *c, const struct compose_argv *a, const char *what, int stream,
+    char **out, char **cause)
+{
+	return compose_run_spawn(c, a, what, stream, 0, out, cause);
 }
 
 /* Parse "v2.20.2" / "1.29.2, build x" into ver[3]; 0 or -1. */
@@ -472,7 +485,8 @@ compose_replaced_images(struct compose *c, const char *repo)
 }
 
 /* `compose build` of the services up starts (runServices and the service),
- * or of the service alone (only_service: as the reference's build). */
+ * or of the service alone (only_service: as the reference's build); once
+ * more when Docker's build cache lost an image during it (build-run.h). */
 static int
 compose_build(struct compose *c, int only_service, char **cause)
 {
@@ -495,7 +509,7 @@ compose_build(struct compose *c, int only_service, char **cause)
 	else
 		compose_argv_services(c, &a);
 	progress_line(c->p, "Building the images of Compose project %s", c->project);
-	rc = compose_run(c, &a, "build", 1, NULL, cause);
+	rc = compose_run_spawn(c, &a, "build", 1, 1, NULL, cause);
 	compose_argv_free(&a);
 	return rc;
 }
@@ -574,8 +588,8 @@ compose_start(struct compose *c, const char *config_hash, int have_container,
 	    uid_sync_wanted(user, st.st_uid, config_update_remote_user_uid(merged))) {
 		progress_line(c->p, "Updating UID/GID of %s to %u:%u", user,
 		    (unsigned)st.st_uid, (unsigned)st.st_gid);
-		if (uid_sync_build(image, user, image_user, st.st_uid, st.st_gid, NULL,
-			NULL, &uid_image, cause) != 0)
+		if (uid_sync_build(image, user, image_user, st.st_uid, st.st_gid, c->p,
+			&uid_image, cause) != 0)
 			goto out;
 		set_image = uid_image;
 	}

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "build-failure.h"
+#include "build-run.h"
 #include "config-merge.h"
 #include "config.h"
 #include "docker.h"
@@ -83,31 +84,34 @@ image_on_output(void *arg, int stream, const char *data, size_t len)
 	progress_write(arg, data, len);
 }
 
-/* Run a docker CLI command, streaming its output to p; 0, or -1 with
- * *cause ("WHAT: docker exited with status 1:" and the lines that say why:
- * build-failure.h). */
+/* Run a docker build, streaming its output to p (unless quiet), twice if
+ * Docker's build cache lost an image (build-run.h: the line saying so goes
+ * to p); 0, or -1 with *cause ("WHAT: docker exited with status 1:" and the
+ * lines that say why: build-failure.h). */
 static int
 image_run_docker(const char *const *argv, const char *stdin_data,
-    const struct progress *p, const char *what, char **cause)
+    const struct progress *p, int quiet, const char *what, char **cause)
 {
 	struct spawn_opts opts = { 0 };
 	struct spawn_result res;
-	int rc = 0;
+	int rc = 0, retried;
 
-	opts.on_output = image_on_output;
-	opts.on_output_arg = (void *)p;
+	if (!quiet) {
+		opts.on_output = image_on_output;
+		opts.on_output_arg = (void *)p;
+	}
 	if (stdin_data != NULL) {
 		opts.stdin_data = stdin_data;
 		opts.stdin_len = strlen(stdin_data);
 	}
-	if (spawn_run(argv, &opts, &res, cause) != 0)
+	if (build_run(argv, &opts, p, &res, &retried, cause) != 0)
 		return error_prefix(cause, "%s: docker", what);
 	if (spawn_result_status(&res) != 0) {
 		char *how = spawn_result_describe(&res);
 		char *text = build_failure_text(res.out, res.err, 8);
 
-		rc = error_set(cause, "%s: docker %s%s%s", what, how,
-		    *text == '\0' ? "" : ":\n", text);
+		rc = error_set(cause, "%s: docker %s%s%s%s", what, how,
+		    build_run_note(retried), *text == '\0' ? "" : ":\n", text);
 		free(how);
 		free(text);
 	}
@@ -288,7 +292,8 @@ image_build_dockerfile(const struct config *cfg, const char *tag, int no_cache,
 	progress_line(p, "Building image %s from %s", tag, dockerfile);
 	/* A failure names the Dockerfile (its step alone may not say which
 	 * file: "Step 3/4 : RUN make"). */
-	rc = image_run_docker((const char *const *)a.v, NULL, p, dockerfile_path, cause);
+	rc = image_run_docker(
+	    (const char *const *)a.v, NULL, p, 0, dockerfile_path, cause);
 	image_argv_free(&a);
 	free(dockerfile_path);
 	free(file_copy);
@@ -305,7 +310,7 @@ image_build_context(const char *dir, const char *dockerfile, const char *tag,
 		argv[6] = "--no-cache";
 		argv[7] = dir;
 	}
-	return image_run_docker(argv, dockerfile, p, what, cause);
+	return image_run_docker(argv, dockerfile, p, 0, what, cause);
 }
 
 int
@@ -332,9 +337,8 @@ image_set_metadata_label(const char *from, const char *const *tags,
 	image_argv_add(&a, "-f");
 	image_argv_add(&a, "-");
 	image_argv_add(&a, dir);
-	rc = image_run_docker((const char *const *)a.v, dockerfile, NULL,
+	rc = image_run_docker((const char *const *)a.v, dockerfile, p, 1,
 	    "writing the image's " CONFIG_METADATA_LABEL " label", cause);
-	(void)p;
 	image_argv_free(&a);
 	rmdir(dir);
 	free(dockerfile);

@@ -33,7 +33,9 @@ char *image_build_tag(const struct config *cfg, const char *config_hash);
  * build.args, build.target, build.options), tagged tag, as the reference
  * builds it without BuildKit: no_cache (--rebuild, --build-no-cache) adds
  * --no-cache; otherwise cache_from (--cache-from: an array of images, may
- * be NULL) and then build.cacheFrom give --cache-from. */
+ * be NULL) and then build.cacheFrom give --cache-from. The builds here run
+ * again once when Docker's build cache lost an image during the first
+ * (build-run.h). */
 int image_build_dockerfile(const struct config *cfg, const char *tag, int no_cache,
     const cJSON *cache_from, const struct progress *p, char **cause);
 
@@ -47,7 +49,8 @@ int image_build_context(const char *dir, const char *dockerfile, const char *tag
  * label_value, as a one-line build FROM it tagged each of tags
  * (NULL-terminated, at least one; from itself keeps its tag when it is
  * one of them). The same from and label give the same image again (the
- * build's cache). */
+ * build's cache). The build's output is not shown; p gets only the line
+ * of a build run again (build-run.h). */
 int image_set_metadata_label(const char *from, const char *const *tags,
     const char *label_value, const struct progress *p, char **cause);
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "atomic-file.h"
+#include "build-run.h"
 #include "error.h"
 #include "spawn.h"
 #include "xmalloc.h"
@@ -129,31 +130,15 @@ uid_sync_image_tag(const char *base_image, const char *user, uid_t uid, gid_t gi
 	return tag;
 }
 
-struct uid_sync_out {
-	uid_sync_output_fn fn;
-	void *arg;
-};
-
-static void
-uid_sync_on_output(void *arg, int stream, const char *data, size_t len)
-{
-	struct uid_sync_out *o = arg;
-
-	if (o->fn != NULL)
-		o->fn(o->arg, data, len);
-}
-
 int
 uid_sync_build(const char *base_image, const char *user, const char *image_user,
-    uid_t uid, gid_t gid, uid_sync_output_fn out, void *out_arg, char **image,
-    char **cause)
+    uid_t uid, gid_t gid, const struct progress *p, char **image, char **cause)
 {
 	char dir[] = "/tmp/rdev-uid-sync.XXXXXX", *script = NULL, *tag, *tail;
 	char *a_base, *a_user, *a_uid, *a_gid, *a_iuser;
-	struct uid_sync_out o = { out, out_arg };
 	struct spawn_opts opts = { 0 };
 	struct spawn_result res;
-	int rc = -1;
+	int rc = -1, retried;
 
 	if (!uid_sync_valid_user(user))
 		return error_set(cause,
@@ -180,9 +165,7 @@ uid_sync_build(const char *base_image, const char *user, const char *image_user,
 
 		opts.stdin_data = uid_sync_dockerfile;
 		opts.stdin_len = sizeof uid_sync_dockerfile - 1;
-		opts.on_output = uid_sync_on_output;
-		opts.on_output_arg = &o;
-		if (spawn_run(argv, &opts, &res, cause) == 0) {
+		if (build_run(argv, &opts, p, &res, &retried, cause) == 0) {
 			if (spawn_result_status(&res) == 0) {
 				*image = tag;
 				tag = NULL;
@@ -191,8 +174,8 @@ uid_sync_build(const char *base_image, const char *user, const char *image_user,
 				tail = spawn_result_tail(&res, 6);
 				error_set(cause,
 				    "updateRemoteUserUID: docker build of %s "
-				    "failed:\n%s",
-				    tag, tail);
+				    "failed%s:\n%s",
+				    tag, build_run_note(retried), tail);
 				free(tail);
 			}
 			spawn_result_free(&res);

@@ -13,8 +13,7 @@
 
 #include <sys/types.h>
 
-/* Called with build output as it arrives. */
-typedef void (*uid_sync_output_fn)(void *arg, const char *data, size_t len);
+struct progress;
 
 /* Whether to sync: the user is named, not root/0, the owner is not root, and
  * updateRemoteUserUID was not turned off. */
@@ -25,11 +24,12 @@ char *uid_sync_image_tag(const char *base_image, const char *user, uid_t uid, gi
 
 /* Build the derived image of base_image where user gets uid:gid; image_user
  * is the USER the final image keeps (the base image's Config.User, may be
- * NULL or ""). Returns 0 and *image (new string: the tag) or -1 with *cause
- * (including the build's last output lines). A user name that is not a plain
- * POSIX name is refused. */
+ * NULL or ""). The build's output is not shown; it runs again once when
+ * Docker's build cache lost an image during it, and p (may be NULL) gets the
+ * line saying so (build-run.h). Returns 0 and *image (new string: the tag)
+ * or -1 with *cause (including the build's last output lines). A user name
+ * that is not a plain POSIX name is refused. */
 int uid_sync_build(const char *base_image, const char *user, const char *image_user,
-    uid_t uid, gid_t gid, uid_sync_output_fn out, void *out_arg, char **image,
-    char **cause);
+    uid_t uid, gid_t gid, const struct progress *p, char **image, char **cause);
 
 #endif

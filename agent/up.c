@@ -326,7 +326,7 @@ up_create(struct up_state *s, const char *replace_id, char **cause)
 		    (unsigned)owner_uid, (unsigned)owner_gid);
 		if (uid_sync_build(img.name, user,
 			up_json_string(img.inspect, "Config", "User"), owner_uid,
-			owner_gid, NULL, NULL, &uid_image, cause) != 0)
+			owner_gid, s->p, &uid_image, cause) != 0)
 			goto out;
 	}
 

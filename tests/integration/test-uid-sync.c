@@ -71,8 +71,7 @@ TEST(user_gets_new_uid_gid_and_home_ownership)
 	unsigned u = (unsigned)own_uid();
 
 	rig_docker();
-	if (uid_sync_build(
-		RIG_DEV_IMAGE, "dev", "", u, u + 1, NULL, NULL, &image, &cause) != 0)
+	if (uid_sync_build(RIG_DEV_IMAGE, "dev", "", u, u + 1, NULL, &image, &cause) != 0)
 		TEST_FAIL("uid_sync_build: %s", cause);
 	got = run_in(image,
 	    "echo $(id -u dev):$(id -g dev):$(stat -c %u:%g /home/dev):$(getent group "
@@ -90,8 +89,7 @@ TEST(taken_uid_and_gid_are_swapped_not_given_up)
 
 	rig_docker();
 	/* UID 1 and GID 1 belong to daemon in Debian. */
-	if (uid_sync_build(
-		RIG_DEV_IMAGE, "dev", "dev", 1, 1, NULL, NULL, &image, &cause) != 0)
+	if (uid_sync_build(RIG_DEV_IMAGE, "dev", "dev", 1, 1, NULL, &image, &cause) != 0)
 		TEST_FAIL("uid_sync_build: %s", cause);
 	got = run_in(image,
 	    "echo $(id -u dev):$(id -g dev):$(id -u daemon):$(getent group daemon | cut "
@@ -108,7 +106,7 @@ TEST(works_on_busybox_and_unknown_user_is_left_alone)
 
 	rig_docker();
 	if (uid_sync_build(RIG_BUSYBOX, "nobody-here", "", own_uid(), own_uid(), NULL,
-		NULL, &image, &cause) != 0)
+		&image, &cause) != 0)
 		TEST_FAIL("uid_sync_build: %s", cause);
 	got = run_in(image, "grep -c . /etc/passwd");
 	ASSERT_STR_EQ(got, "1");
@@ -121,8 +119,8 @@ TEST(hostile_user_name_is_refused)
 {
 	char *image = NULL, *cause = NULL;
 
-	ASSERT_INT_EQ(uid_sync_build(RIG_DEV_IMAGE, "dev/;rm -rf /", "", 1, 1, NULL, NULL,
-			  &image, &cause),
+	ASSERT_INT_EQ(uid_sync_build(
+			  RIG_DEV_IMAGE, "dev/;rm -rf /", "", 1, 1, NULL, &image, &cause),
 	    -1);
 	ASSERT_STR_CONTAINS(cause, "is not a user name");
 	free(cause);
