@@ -62,10 +62,18 @@ cleanup_build() {
 	for f in "$ws" "$imgws" "$cws" "$home/rbws"; do
 		docker ps -aq --filter "label=devcontainer.local_folder=$f" | xargs -r docker rm -f >/dev/null
 	done
+	# The lost-image case's images with their untagged parents: all its
+	# steps are this run's alone (see there).
+	docker images --format '{{.Repository}}:{{.Tag}}' | grep -E "^($tag:lost|rdev-ws-blost-$$-)" |
+		xargs -r docker rmi -f >/dev/null 2>&1
+	docker images -q --filter dangling=true --filter "label=rdev.test.blost=$$" |
+		xargs -r docker rmi >/dev/null 2>&1
+	# The others without (--no-prune): their parents are the build cache's
+	# steps FROM the rig's images, which other tests' builds share.
 	docker images --format '{{.Repository}}:{{.Tag}}' |
 		grep -E "^($tag|ref$tag|rdev-ws-(build|bimg)-$$-|ws-bcmp-${$}_devcontainer_app:)" |
-		xargs -r docker rmi -f >/dev/null 2>&1
-	cat "$TEST_TMP/remote-tags" 2>/dev/null | xargs -r docker rmi -f >/dev/null 2>&1
+		xargs -r docker rmi -f --no-prune >/dev/null 2>&1
+	cat "$TEST_TMP/remote-tags" 2>/dev/null | xargs -r docker rmi -f --no-prune >/dev/null 2>&1
 	return 0
 }
 trap 'cleanup_build; rig_remote_cleanup rbws' EXIT
@@ -103,6 +111,57 @@ check_eq "the container's label is the image's" \
 	"$(docker inspect -f '{{index .Config.Labels "devcontainer.metadata"}}' "$cid" | jq -cS .)" \
 	"$(meta "$id")"
 rdev down "$ws" >/dev/null
+
+# --- an image of the build's is removed during it: built again ---------------
+# As another test's `docker rmi` (untagged parents go too) or a prune can
+# remove an image the legacy builder took from its cache: the first stage's
+# image goes while the second stage's RUN waits for this test's word (a
+# connection to a port of its own: the build runs on the host's network);
+# its COPY --from=0 then fails ("No such image: sha256:..."), and rdev
+# builds once more, which builds the first stage anew (the RUN is cached).
+# Every step is this run's own ($$): no other build shares them. Not under
+# ASan: the retry's code runs there in unit/test-build-run; this is about
+# Docker's part, the same in both runs (4-5 s).
+if [ "${RDEV_SANITIZE:-0}" != 1 ]; then
+	lws=$TEST_TMP/ws-blost-$$
+	port=$(rig_ports 1)
+	mkdir -p "$lws/.devcontainer"
+	cat >"$lws/.devcontainer/Dockerfile" <<-DOCKERFILE
+	FROM $RDEV_RIG_IMAGE_BUSYBOX
+	LABEL rdev.test.blost=$$
+	RUN echo stage0-$$ > /s0
+	FROM $RDEV_RIG_IMAGE_BUSYBOX
+	LABEL rdev.test.blost=$$
+	RUN : $$; n=0; until nc 127.0.0.1 $port </dev/null 2>/dev/null; do n=\$((n + 1)); [ \$n -lt 600 ] || exit 1; sleep 0.05; done
+	COPY --from=0 /s0 /s0
+	DOCKERFILE
+	echo '{ "build": { "dockerfile": "Dockerfile", "options": ["--network=host"] } }' \
+		>"$lws/.devcontainer/devcontainer.json"
+	rdev build "$lws" --image-name "$tag:lost" >"$TEST_TMP/bl.json" 2>"$TEST_TMP/bl.err" &
+	bpid=$!
+	blost_stage0() { docker images -q --filter dangling=true --filter "label=rdev.test.blost=$$"; }
+	blost_waits() { grep -q "^Step 6/7 : RUN" "$TEST_TMP/bl.err" && [ -n "$(blost_stage0)" ]; }
+	blost_remove() { docker rmi $(blost_stage0) >/dev/null; }
+	eventually "the second stage waits, the first stage's image made" blost_waits
+	check "the first stage's image removed" blost_remove
+	python3 -c 'import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(8)
+while True:
+    s.accept()[0].close()' "$port" &
+	lpid=$!
+	rc=0
+	wait "$bpid" || rc=$?
+	kill "$lpid"
+	check_eq "the build whose image went succeeds" "$rc" 0
+	check "Docker said the image was gone" grep -q "No such image: sha256:" "$TEST_TMP/bl.err"
+	check_eq "rdev said it builds again, once" \
+		"$(grep -c "^Docker's build cache lost an image during the build (removed by another build or a prune); building again$" "$TEST_TMP/bl.err")" 1
+	check_eq "the answer" "$(cat "$TEST_TMP/bl.json")" \
+		"{\"outcome\":\"success\",\"imageName\":[\"$tag:lost\"]}"
+fi
 
 # --- the reference's build of the same workspaces ----------------------------
 # ref_build NAME WS: the reference's build of WS as ref$tag:NAME; its
