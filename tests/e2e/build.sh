@@ -5,7 +5,9 @@
 # id: its build is all cache); the answer and the labels are the reference
 # CLI's (`devcontainer build`) for the same workspace, for a Dockerfile, an
 # image and a Compose configuration; OCI Features fail loudly (exit 1, the
-# JSON error on stdout), an unknown option is a usage error (exit 2).
+# JSON error on stdout), an unknown option is a usage error (exit 2); a
+# build whose image is removed meanwhile (the first stage's, before the
+# second stage's COPY --from) is built once more and succeeds.
 # The reference's results (its answer, the labels) are kept for the other
 # build's run of this test on the same dockerd (lib.sh, rig_ref_key): they
 # hold no name of this run's (the labels are the configurations as written,

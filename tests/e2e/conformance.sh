@@ -105,7 +105,7 @@ conformance_cleanup() {
 		xargs -r docker rm -f -v >/dev/null 2>&1
 	# (in one command, which removes them in this order and goes on past
 	# one it cannot remove: a docker command costs a second or so loaded)
-	[ ${#built_images[@]} -eq 0 ] || docker image rm -f "${built_images[@]}" >/dev/null 2>&1 || true
+	[ ${#built_images[@]} -eq 0 ] || docker image rm -f --no-prune "${built_images[@]}" >/dev/null 2>&1 || true
 	[ "${RDEV_KEEP_TMP:-}" = 1 ] || rm -rf "$ROOT"
 	(exit $rc)
 	rig_test_cleanup

@@ -39,7 +39,7 @@ cleanup_examples() {
 	docker volume ls -q --filter "label=com.docker.compose.project=$project" |
 		xargs -r docker volume rm >/dev/null 2>&1 || true
 	if [ "${RDEV_EXAMPLES_REMOVE_IMAGES:-}" = 1 ]; then
-		docker rmi "${example_images[@]}" >/dev/null 2>&1 || true
+		docker rmi --no-prune "${example_images[@]}" >/dev/null 2>&1 || true
 	fi
 }
 trap 'cleanup_examples; rig_test_cleanup' EXIT

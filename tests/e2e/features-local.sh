@@ -42,7 +42,7 @@ cleanup() {
 	docker volume rm "$VOL" >/dev/null 2>&1
 	docker images --format '{{.Repository}}:{{.Tag}}' |
 		grep -E "^(rdev-$P|vsc-$P|rdev-uid/rdev-$P)" |
-		xargs -r docker rmi -f >/dev/null 2>&1
+		xargs -r docker rmi -f --no-prune >/dev/null 2>&1
 	[ "${RDEV_KEEP_TMP:-}" = 1 ] || rm -rf "$ROOT"
 	(exit $rc)
 	rig_test_cleanup

@@ -35,7 +35,7 @@ tmp=$(mktemp -d /tmp/rdev-e2e-readconf.XXXXXX)
 cleanup() {
 	local img
 	for img in "${created_images[@]}"; do
-		docker image rm -f "$img" >/dev/null 2>&1
+		docker image rm -f --no-prune "$img" >/dev/null 2>&1
 	done
 	rm -rf "$tmp"
 }

@@ -21,7 +21,7 @@ sync_lockfile_cleanup() {
 		docker ps -aq --filter "label=devcontainer.local_folder=$folder" |
 			xargs -r docker rm -f >/dev/null
 		docker images --format '{{.Repository}}:{{.Tag}}' | grep "^$repo" |
-			xargs -r docker rmi -f >/dev/null 2>&1
+			xargs -r docker rmi -f --no-prune >/dev/null 2>&1
 	fi
 	(exit $rc)
 	rig_remote_cleanup

@@ -163,7 +163,7 @@ check "the container it would have replaced is kept, running" \
 rdev down "$ws" >/dev/null
 check_eq "down removes the project's containers" \
 	"$(docker ps -aq --filter "label=com.docker.compose.project=$project" | wc -l)" 0
-docker image rm -f "$new_image" >/dev/null 2>&1 || true
+docker image rm -f --no-prune "$new_image" >/dev/null 2>&1 || true
 # A service whose command ends while a step runs (the step's exec dies with
 # it): up says the container exited, not the step's "exited with status
 # 137" (Docker marks the container exited a moment after that exec ends;

@@ -153,7 +153,7 @@ diff_images() {
 		true
 }
 diff_cleanup() {
-	local rc=$? imgs vols
+	local rc=$? imgs vols name
 	set +e	# clean up all there is; `(exit $rc)` below must not end the trap
 	diff_cleanup_cases
 	vols=$(docker volume ls -q | grep '^rdevdiff-' || true)
@@ -161,12 +161,19 @@ diff_cleanup() {
 	# UID images first: they are children of the others. In one command
 	# (it removes them in the order given and goes on past one it cannot
 	# remove) instead of one per image: a run leaves a score of them, each
-	# docker command a second or two on a loaded machine.
+	# docker command a second or two on a loaded machine. Not their
+	# untagged parents (--no-prune): the build cache's steps FROM the rig's
+	# images, which other tests' builds share.
 	imgs=$(diff_images | sort -r)
-	[ -z "$imgs" ] || docker image rm -f $imgs >/dev/null 2>&1 || true
-	# Untagged stages of the dockerfile case (its Dockerfile labels them).
-	docker images -q --filter dangling=true --filter label=rdev.diff.fixture |
-		xargs -r docker image rm -f >/dev/null 2>&1 || true
+	[ -z "$imgs" ] || docker image rm -f --no-prune $imgs >/dev/null 2>&1 || true
+	# Untagged stages of the Dockerfile cases (their Dockerfiles label them
+	# with the case's name), with their parents: the label's steps are the
+	# case's. Only this run's cases: the other half's (feature-dockerfile,
+	# e2e/up-differential-features) may be building that moment.
+	for name in "${cases[@]}"; do
+		grep -qs "rdev.diff.fixture=$name\$" "$diffdir/cases/$name/.devcontainer/Dockerfile" &&
+			docker images -q --filter dangling=true --filter "label=rdev.diff.fixture=$name"
+	done | xargs -r docker image rm -f >/dev/null 2>&1 || true
 	[ "${RDEV_KEEP_TMP:-}" = 1 ] || rm -rf "$ROOT"
 	(exit $rc)
 	rig_test_cleanup

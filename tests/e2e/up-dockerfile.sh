@@ -52,10 +52,10 @@ kept_image=
 cleanup_ws() {
 	docker ps -aq --filter "label=devcontainer.local_folder=$ws" | xargs -r docker rm -f >/dev/null
 	docker rm -f "$keeper" >/dev/null 2>&1
-	[ -z "$kept_image" ] || docker rmi -f "$kept_image" >/dev/null 2>&1
+	[ -z "$kept_image" ] || docker rmi -f --no-prune "$kept_image" >/dev/null 2>&1
 	docker images --format '{{.Repository}}:{{.Tag}}' |
 		grep -E "^(rdev-uid/)?rdev-ws-dockerfile-$$-" |
-		xargs -r docker rmi -f >/dev/null 2>&1 || true
+		xargs -r docker rmi -f --no-prune >/dev/null 2>&1 || true
 }
 trap 'cleanup_ws; rig_test_cleanup' EXIT
 

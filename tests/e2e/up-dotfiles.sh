@@ -81,7 +81,7 @@ cleanup() {
 		docker ps -aq --filter "label=devcontainer.local_folder=$d" | xargs -r docker rm -f >/dev/null
 	done
 	docker images --format '{{.Repository}}:{{.Tag}}' | grep -E "^(rdev-uid/)?rdev-$P" |
-		xargs -r docker rmi -f >/dev/null 2>&1
+		xargs -r docker rmi -f --no-prune >/dev/null 2>&1
 	(exit $rc)
 	rig_remote_cleanup "${P}r"
 }

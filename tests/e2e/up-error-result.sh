@@ -23,7 +23,7 @@ images=$TEST_TMP/images
 cleanup() {
 	local rc=$?
 	{ grep -- '-features' "$images" || true; } | sort -u |
-		{ xargs -r docker rmi >/dev/null 2>&1 || true; }
+		{ xargs -r docker rmi --no-prune >/dev/null 2>&1 || true; }
 	(exit $rc)
 	rig_remote_cleanup oncreate member feature noimage
 }

@@ -117,7 +117,7 @@ cleanup() {
 	docker volume rm "$vol" >/dev/null 2>&1
 	# (in one command: a docker command costs a second or so loaded)
 	img=$(docker images --format '{{.Repository}}:{{.Tag}}' | grep -E "^(vsc-|rdev-)$tag-")
-	[ -z "$img" ] || docker image rm -f $img >/dev/null 2>&1
+	[ -z "$img" ] || docker image rm -f --no-prune $img >/dev/null 2>&1
 	[ "${RDEV_KEEP_TMP:-}" = 1 ] || rm -rf "$W"
 	(exit $rc)
 	rig_remote_cleanup

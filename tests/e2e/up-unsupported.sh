@@ -27,7 +27,7 @@ cleanup_containers() {
 			xargs -r docker rm -f >/dev/null
 	done
 	docker images --format '{{.Repository}}:{{.Tag}}' | grep -E "^rdev-ws-(warned|bad)-$$-" |
-		xargs -r docker rmi -f >/dev/null 2>&1 || true
+		xargs -r docker rmi -f --no-prune >/dev/null 2>&1 || true
 }
 # The exit trap: set +e, or `(exit $rc)` after a failure would end it before
 # the host and the broker are stopped.

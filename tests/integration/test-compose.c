@@ -81,7 +81,7 @@ cleanup(void)
 			free(file);
 		}
 		if (cleanup_image[i] != NULL) {
-			const char *rmi[] = { "docker", "image", "rm", "-f",
+			const char *rmi[] = { "docker", "image", "rm", "-f", "--no-prune",
 				cleanup_image[i], NULL };
 			run_quiet(rmi);
 		}

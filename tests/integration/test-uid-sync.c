@@ -32,7 +32,9 @@ run_in(const char *image, const char *cmd)
 static void
 remove_image(const char *tag)
 {
-	const char *argv[] = { "docker", "image", "rm", "-f", tag, NULL };
+	/* (--no-prune: its untagged parents are the build cache's steps,
+	 * which other tests' builds FROM the same image may be using) */
+	const char *argv[] = { "docker", "image", "rm", "-f", "--no-prune", tag, NULL };
 	struct spawn_result res;
 
 	if (spawn_run(argv, NULL, &res, NULL) == 0)

@@ -108,7 +108,7 @@ rig_reference_features() {
 		--docker-path "$RDEV_SOURCE_DIR/tests/rig/ref-docker.sh" \
 		--docker-compose-path "$RDEV_SOURCE_DIR/tests/rig/ref-docker-compose.sh"
 	rc=$?
-	docker image rm "dev_container_feature_content_temp_$tag" >/dev/null 2>&1 || true
+	docker image rm --no-prune "dev_container_feature_content_temp_$tag" >/dev/null 2>&1 || true
 	return $rc
 }
 export -f rig_reference_features

@@ -101,12 +101,24 @@ rig_deps() {
 }
 
 rig_docker() {
+	local before
 	mkdir -p "$RUN_DIR"
+	before=$(cat "$RUN_DIR/dockerd.pid" 2>/dev/null || true)
 	# A dockerd the rig starts has its pid recorded, so `down` stops it (and
 	# only it).
 	RDEV_DOCKERD_LOG=$RUN_DIR/dockerd.log \
 		bash "$RIG_SRC/deploy/ensure-docker.sh" "$RUN_DIR/dockerd.pid" ||
 		die "no Docker engine could be started"
+	# The tests remove their images with --no-prune (Docker's default also
+	# removes their untagged parents: the build cache's intermediate images,
+	# which other tests' builds FROM the same base may be using that moment),
+	# so the parents stay. A dockerd started just now serves no test yet:
+	# those an earlier run left go now (with a dockerd that was running
+	# already, nothing is pruned).
+	if [ -s "$RUN_DIR/dockerd.pid" ] && [ "$(cat "$RUN_DIR/dockerd.pid")" != "$before" ]; then
+		say "removing the untagged images earlier runs left (docker image prune)"
+		docker image prune -f >/dev/null || true
+	fi
 }
 
 image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
