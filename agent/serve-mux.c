@@ -10,7 +10,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/sockios.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -26,15 +25,11 @@
 #include "clock.h"
 #include "log.h"
 #include "proto.h"
+#include "sock-drain.h"
 #include "xmalloc.h"
 
 /* A TCP connect that takes longer fails (as the relay's does). */
 #define SERVE_MUX_CONNECT_MS 10000
-/* A stream its broker's client reset: its bytes go to the server's socket
- * first, which is looked at that often until it sent them, and reset anyway
- * once they stop draining that long (a server that does not read) */
-#define SERVE_MUX_DRAIN_CHECK_MS 10
-#define SERVE_MUX_DRAIN_MS 2000
 /* At most that many reads a pass of what the server sends it meanwhile. */
 #define SERVE_MUX_DRAIN_READS 16
 /* Bytes for the broker waiting in out before no socket is read. */
@@ -87,14 +82,15 @@ struct serve_mux_stream {
 	int rd_eof;	    /* the socket ended: EOF sent */
 	int rst;	    /* the server reset it: CLOSE "reset" at the end */
 	int closing;	    /* the broker's client reset it: drained, then reset */
-	size_t drain_left;  /* bytes still to go at the last look */
-	long long drain_ms; /* the reset, if they do not go down before */
 	int tcp;	    /* a "tcp" stream */
 	int bulk;	    /* its last read was large: splice the next */
 	size_t sent;	    /* bytes this pass wrote to the socket */
 	int spin_watch;	    /* the last pass wrote to it: its answer is a hit */
 	long long deadline; /* of the connect */
 	struct pollfd *pfd; /* its entry in this poll, or NULL */
+	/* closing: the wait for its socket to send what it holds before the
+	 * reset (serve_mux_stream_drain) */
+	struct sock_drain drain;
 	LIST_ENTRY(serve_mux_stream) entry;
 };
 LIST_HEAD(serve_mux_streams, serve_mux_stream);
@@ -290,12 +286,11 @@ serve_mux_free(struct serve_mux *m)
 	    m->spin.spins, m->spin.hits, m->spin.cut);
 	while (!LIST_EMPTY(&m->streams)) {
 		struct serve_mux_stream *s = LIST_FIRST(&m->streams);
-		struct linger lg = { 1, 0 };
 
 		/* (one that drains before its reset is reset now: its server
 		 * must not take what it got for a whole stream) */
 		if (s->closing)
-			setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+			sock_drain_reset_at_close(s->fd);
 		serve_mux_stream_free(s);
 	}
 	buf_free(m->in);
@@ -455,8 +450,7 @@ serve_mux_stream_closed(struct serve_mux_stream *s, const struct proto_frame *f)
 			  "a reset once its bytes are sent",
 		    s->id, s->where);
 		s->closing = 1;
-		s->drain_left = SIZE_MAX;
-		s->drain_ms = clock_now_ms() + SERVE_MUX_DRAIN_MS;
+		s->drain = (struct sock_drain){ 0 };
 		return;
 	}
 	serve_mux_stream_free(s);
@@ -464,17 +458,17 @@ serve_mux_stream_closed(struct serve_mux_stream *s, const struct proto_frame *f)
 
 /* A stream that drains before its reset (closing), after the poll (re: its
  * events): its bytes to the socket, then the reset once the socket sent
- * them all (SIOCOUTQ 0), or once they stopped going down for
- * SERVE_MUX_DRAIN_MS. What the server sends is read and dropped (no one
- * takes it). -1 when s went (freed), 0 while it drains. */
+ * them all, or once they stopped going down for a while (sock-drain.h).
+ * What the server sends is read and dropped (no one takes it). -1 when s
+ * went (freed), 0 while it drains. */
 static int
 serve_mux_stream_drain(struct serve_mux_stream *s, short re, long long now)
 {
-	struct linger lg = { 1, 0 };
 	unsigned char tmp[16384];
-	size_t n = 0, left;
+	size_t n = 0;
 	ssize_t r;
-	int outq = 0, reads = 0;
+	int reads = 0;
+	enum sock_drain_result step;
 
 	/* (a bounded number a pass: a server that writes as fast as this
 	 * reads would hold the loop, and the other streams wait) */
@@ -501,23 +495,17 @@ serve_mux_stream_drain(struct serve_mux_stream *s, short re, long long now)
 		serve_mux_stream_free(s);
 		return -1;
 	}
-	if (buf_len(s->to_sock) == 0 && (ioctl(s->fd, SIOCOUTQ, &outq) != 0 || outq <= 0))
-		outq = 0;
-	left = buf_len(s->to_sock) + (size_t)outq;
-	if (left < s->drain_left) {
-		s->drain_left = left;
-		s->drain_ms = now + SERVE_MUX_DRAIN_MS;
-	}
-	if (left > 0 && now < s->drain_ms)
+	step = sock_drain_step(&s->drain, s->fd, buf_len(s->to_sock), now);
+	if (step == SOCK_DRAIN_WAIT)
 		return 0;
-	if (left > 0)
+	if (step == SOCK_DRAIN_STALLED)
 		log_debug("listen: stream %u (%s): the server did not take %zu "
 			  "bytes in time: reset",
-		    s->id, s->where, left);
+		    s->id, s->where, s->drain.last_left);
 	else
 		log_debug(
 		    "listen: stream %u (%s): its bytes sent: reset", s->id, s->where);
-	setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+	sock_drain_reset_at_close(s->fd);
 	serve_mux_stream_free(s);
 	return -1;
 }
@@ -1209,11 +1197,12 @@ serve_mux_poll(struct serve_mux *m, struct pollfd *extra, size_t nextra, int tim
 			ev = s->rd_eof ? 0 : POLLIN;
 			if (buf_len(s->to_sock) > 0)
 				ev |= POLLOUT;
-			else if (timeout_ms < 0 || timeout_ms > SERVE_MUX_DRAIN_CHECK_MS)
+			else if (timeout_ms < 0 || timeout_ms > SOCK_DRAIN_POLL_MS)
 				/* (its socket's queue: nothing says it emptied) */
-				timeout_ms = SERVE_MUX_DRAIN_CHECK_MS;
-			/* (nor past the deadline of its reset) */
-			wait = s->drain_ms - now;
+				timeout_ms = SOCK_DRAIN_POLL_MS;
+			/* (nor past the deadline of its reset; a fresh wait's
+			 * first look, which starts it, at once) */
+			wait = s->drain.deadline - now;
 			if (timeout_ms < 0 || wait < timeout_ms)
 				timeout_ms = wait < 0 ? 0 : (int)wait;
 		} else if (s->state == SERVE_MUX_CONNECTING) {

@@ -66,6 +66,7 @@
 #include "json-get.h"
 #include "host-session.h"
 #include "proto.h"
+#include "sock-drain.h"
 
 struct broker_state;
 struct buf;
@@ -344,19 +345,15 @@ struct host_link {
 	 * said "reset"): its client gets what is held, then a reset too
 	 * (host_link_reset_due), not the EOF of a whole stream */
 	int reset_end;
-	/* what the client's socket had not sent yet when last looked at
-	 * (SIOCOUTQ), and until when a reset still waits for it to drain
-	 * (clock_now_ms; put off while it drains): the reset would throw it
-	 * away */
-	int reset_outq;
-	long long reset_wait_ms;
+	/* a reset's wait for the client's socket to send what it holds (the
+	 * reset would throw it away), started once to_cli is empty
+	 * (host_link_reset_due) */
+	struct sock_drain rst_drain;
 	/* the client reset the connection (a stream of the agent session):
 	 * what it sent before (to_ch) still goes, then the stream's CLOSE
-	 * "reset", or once that stops going for HOST_LINK_CUT_FLUSH_MS
-	 * (cli_rst_ms, put off while it goes; cli_rst_left: to_ch then) */
+	 * "reset", or once that stops going (cli_rst_drain) */
 	int cli_rst;
-	long long cli_rst_ms;
-	size_t cli_rst_left;
+	struct sock_drain cli_rst_drain;
 	/* relay: its status byte is due by then (clock_now_ms) */
 	long long relay_deadline;
 	/* agent link: its channel being opened (NULL once open) and the id of

@@ -9,8 +9,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/sockios.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -19,6 +17,7 @@
 #include "clock.h"
 #include "log.h"
 #include "proto.h"
+#include "sock-drain.h"
 #include "xmalloc.h"
 
 /* How long a lost session waits for its clients to take their FATAL frame
@@ -197,12 +196,9 @@ host_link_cut(struct host_link *l)
 static void
 host_link_reset(struct host_link *l)
 {
-	struct linger lg = { 1, 0 };
-
 	/* (a "connect" not answered yet is answered at the free, on this
 	 * socket: its client reads the error, which a reset would drop) */
-	if (l->fd >= 0 && !l->connect &&
-	    setsockopt(l->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg) != 0)
+	if (l->fd >= 0 && !l->connect && sock_drain_reset_at_close(l->fd) != 0)
 		log_debug(
 		    "%s: link %u: SO_LINGER: %s", l->h->label, l->id, strerror(errno));
 	host_link_kill(l);
@@ -210,15 +206,14 @@ host_link_reset(struct host_link *l)
 
 /* Is it time for l's reset (a forwarded connection whose far side was
  * lost, host_link_cut, or reset by its server, reset_end)? Once its client
- * has had what the broker held and its socket sent it all (SIOCOUTQ: the
- * reset throws away what the socket holds), or a cut one's time is up, or
- * the socket's bytes stopped draining for HOST_LINK_CUT_FLUSH_MS (a client
- * that does not read is not kept). */
+ * has had what the broker held and its socket sent it all (the reset
+ * throws away what the socket holds), or a cut one's time is up, or the
+ * socket's bytes stopped draining (sock-drain.h: a client that does not
+ * read is not kept). */
 static int
 host_link_reset_due(struct host_link *l)
 {
 	long long now;
-	int outq = 0;
 
 	if (l->cut_ms == 0 && !l->reset_end)
 		return 0;
@@ -232,15 +227,13 @@ host_link_reset_due(struct host_link *l)
 	}
 	if (l->down < HOST_LINK_DOWN_DRAIN || buf_len(l->to_cli) > 0)
 		return 0;
-	if (ioctl(l->fd, SIOCOUTQ, &outq) != 0 || outq <= 0)
-		return 1;
-	if (l->reset_wait_ms == 0 || outq < l->reset_outq)
-		l->reset_wait_ms = now + HOST_LINK_CUT_FLUSH_MS;
-	l->reset_outq = outq;
-	if (now < l->reset_wait_ms)
-		return 0; /* (host_links_check looks again soon) */
-	log_debug("%s: link %u: the client did not take %d bytes in time: reset",
-	    l->h->label, l->id, outq);
+	switch (sock_drain_step(&l->rst_drain, l->fd, 0, now)) {
+	case SOCK_DRAIN_DONE: return 1;
+	case SOCK_DRAIN_WAIT: return 0; /* (host_links_check looks again soon) */
+	case SOCK_DRAIN_STALLED: break;
+	}
+	log_debug("%s: link %u: the client did not take %zu bytes in time: reset",
+	    l->h->label, l->id, l->rst_drain.last_left);
 	return 1;
 }
 
@@ -273,7 +266,7 @@ host_link_replace_channel(struct host_link *l)
 	l->eof_failed = 0;
 	l->cut_ms = 0;
 	l->reset_end = 0;
-	l->reset_wait_ms = 0;
+	l->rst_drain = (struct sock_drain){ 0 };
 	chan_window_init(&l->win, clock_now_us());
 }
 
@@ -909,8 +902,7 @@ host_link_client_reset(struct host_link *l)
 		host_link_set_up(l, HOST_LINK_UP_EOF);
 	l->cli_rst = 1;
 	l->cli_blocked = 0;
-	l->cli_rst_left = SIZE_MAX;
-	l->cli_rst_ms = clock_now_ms() + HOST_LINK_CUT_FLUSH_MS;
+	l->cli_rst_drain = (struct sock_drain){ 0 };
 	/* (no one takes the server's bytes now) */
 	host_link_drop_to_cli(l);
 	return 1;
@@ -918,20 +910,17 @@ host_link_client_reset(struct host_link *l)
 
 /* A client's reset (cli_rst) after host_link_pump moved what it could of
  * to_ch: the link ends (its stream's CLOSE "reset") once to_ch went, or
- * stopped going for HOST_LINK_CUT_FLUSH_MS, or the stream ended. */
+ * stopped going (sock-drain.h), or the stream ended. */
 static void
 host_link_client_reset_step(struct host_link *l)
 {
-	long long now = clock_now_ms();
 	size_t left = buf_len(l->to_ch);
+	enum sock_drain_result step =
+	    sock_drain_step(&l->cli_rst_drain, -1, left, clock_now_ms());
 
 	host_link_drop_to_cli(l);
-	if (left < l->cli_rst_left) {
-		l->cli_rst_left = left;
-		l->cli_rst_ms = now + HOST_LINK_CUT_FLUSH_MS;
-	}
-	if (left > 0 && l->mx != NULL && l->mx->state != HOST_MUX_FAILED &&
-	    !l->mx->closed_in && now < l->cli_rst_ms)
+	if (step == SOCK_DRAIN_WAIT && l->mx != NULL && l->mx->state != HOST_MUX_FAILED &&
+	    !l->mx->closed_in)
 		return;
 	if (left > 0)
 		log_debug("%s: link %u: the server did not take %zu bytes of the "
@@ -1283,7 +1272,8 @@ host_links_check(struct host_session *h)
 		else if (l->ch != NULL && buf_len(l->to_ch) > 0 &&
 		    ssh_channel_window_size(l->ch) > 0)
 			h->kicked = 1;
-		else if ((l->reset_wait_ms != 0 || l->cli_rst) && !host_link_dead(l))
+		else if ((l->rst_drain.last_left != 0 || l->cli_rst) &&
+		    !host_link_dead(l))
 			/* its reset waits for the client's socket to send what
 			 * it holds, which nothing announces: looked at again in
 			 * the poll of links opening */

@@ -22,6 +22,7 @@
 #include "forward.h"
 #include "forward-order.h"
 #include "local-host.h"
+#include "sock-drain.h"
 
 struct bufferevent;
 struct event;
@@ -84,15 +85,14 @@ struct local_link {
 	int cli_eof, up_eof;	 /* that side ended its sending */
 	int cli_shut, up_shut;	 /* and its end was passed on (SHUT_WR) */
 	/* That side's end was a reset: passed on as one, once the other side
-	 * has had the bytes before it and its socket sent them (SIOCOUTQ:
-	 * rst_timer looks each LOCAL_LINK_RESET_POLL_MS until rst_until, put
-	 * off while it drains), so its reader sees an error, not the end of
-	 * a whole stream. rst_to: the bufferevent to reset, NULL until then. */
+	 * has had the bytes before it and its socket sent them (rst_drain,
+	 * looked at by rst_timer: local_link_reset_watch), so its reader sees
+	 * an error, not the end of a whole stream. rst_to: the bufferevent to
+	 * reset, NULL until then. */
 	int cli_rst, up_rst;
 	struct bufferevent *rst_to;
 	struct event *rst_timer;
-	int rst_outq;
-	long long rst_until;
+	struct sock_drain rst_drain;
 	/* A connect to a target not checked for this connection that has
 	 * not been answered in LOCAL_LINK_PROBE_MS asks the agent meanwhile
 	 * (local_link_on_probe): a stopped container's address answers

@@ -11,12 +11,9 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <linux/sockios.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <errno.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +23,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "sock-drain.h"
 #include "xmalloc.h"
 
 #define LOCAL_CONNECT_TIMEOUT_S 10
@@ -33,10 +31,6 @@
  * reset) in well under a millisecond; one that has not in this time may
  * be a stopped container's, which answers nothing. */
 #define LOCAL_LINK_PROBE_MS 200
-/* A reset waiting for its socket to send what it holds: looked at so
- * often, given up after so long without progress (as the relay's). */
-#define LOCAL_LINK_RESET_POLL_MS 10
-#define LOCAL_LINK_RESET_STALL_MS 2000
 
 static const char *
 local_link_state_name(enum local_link_state s)
@@ -130,37 +124,48 @@ local_link_nodelay(struct bufferevent *bev)
 
 /* --- moving bytes --------------------------------------------------------- */
 
-/* The reset of l->rst_to waits for its socket to have sent what it holds
- * (a reset throws that away): looked at now and each
- * LOCAL_LINK_RESET_POLL_MS; then SO_LINGER 0, and l ends (its close is the
- * reset). */
+/* A reset passed on (sock-drain.h): to l->rst_to, once its socket has sent
+ * what it holds; before that (rst_to NULL: a client's reset, whose bytes
+ * before it local_link_move has not all put in the server's socket), to the
+ * server, should those bytes stop going. Looked at now and each
+ * SOCK_DRAIN_POLL_MS; a reset's close ends l. */
 static void
-local_link_reset_check(evutil_socket_t fd, short what, void *arg)
+local_link_reset_watch(evutil_socket_t fd, short what, void *arg)
 {
 	struct local_link *l = arg;
-	struct linger lg = { 1, 0 };
-	struct timeval tv = { 0, LOCAL_LINK_RESET_POLL_MS * 1000 };
-	long long now = clock_now_ms();
-	int outq = 0, sock = bufferevent_getfd(l->rst_to);
+	struct timeval tv = { 0, SOCK_DRAIN_POLL_MS * 1000 };
+	struct bufferevent *to = l->rst_to != NULL ? l->rst_to : l->up;
+	size_t held = 0;
+	enum sock_drain_result step;
 
 	(void)fd;
 	(void)what;
 	if (l->state == LOCAL_LINK_DEAD)
 		return;
-	if (ioctl(sock, SIOCOUTQ, &outq) == 0 && outq > 0 && now < l->rst_until) {
-		if (outq < l->rst_outq)
-			l->rst_until = now + LOCAL_LINK_RESET_STALL_MS; /* (it drains) */
-		l->rst_outq = outq;
+	if (l->rst_to == NULL)
+		held = evbuffer_get_length(bufferevent_get_input(l->cli)) +
+		    (l->up != NULL ? evbuffer_get_length(bufferevent_get_output(l->up))
+				   : 0);
+	step = sock_drain_step(
+	    &l->rst_drain, to != NULL ? bufferevent_getfd(to) : -1, held, clock_now_ms());
+	/* (no server socket yet: its connect comes, and the reset after it) */
+	if (step == SOCK_DRAIN_WAIT || to == NULL) {
 		if (l->rst_timer == NULL &&
 		    (l->rst_timer =
-			    evtimer_new(l->lh->base, local_link_reset_check, l)) == NULL)
+			    evtimer_new(l->lh->base, local_link_reset_watch, l)) == NULL)
 			fatal("evtimer_new failed");
 		evtimer_add(l->rst_timer, &tv);
 		return;
 	}
-	log_debug("%s: link %u: reset, as its %s did", LOCAL_HOST_LABEL, l->id,
-	    l->rst_to == l->cli ? "server" : "client");
-	setsockopt(sock, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+	if (step == SOCK_DRAIN_STALLED)
+		log_debug("%s: link %u: the %s did not take the %zu bytes before "
+			  "its reset in time: reset",
+		    LOCAL_HOST_LABEL, l->id, to == l->cli ? "client" : "server",
+		    l->rst_drain.last_left);
+	else
+		log_debug("%s: link %u: reset, as its %s did", LOCAL_HOST_LABEL, l->id,
+		    to == l->cli ? "server" : "client");
+	sock_drain_reset_at_close(bufferevent_getfd(to));
 	local_link_kill(l);
 }
 
@@ -194,60 +199,19 @@ local_link_move(struct local_link *l, struct bufferevent *from, struct buffereve
 		bufferevent_disable(l->cli, EV_READ | EV_WRITE);
 		bufferevent_disable(l->up, EV_READ | EV_WRITE);
 		l->rst_to = to;
-		l->rst_until = clock_now_ms() + LOCAL_LINK_RESET_STALL_MS;
-		local_link_reset_check(-1, 0, l);
+		l->rst_drain = (struct sock_drain){ 0 };
+		local_link_reset_watch(-1, 0, l);
 	}
-}
-
-/* A client's reset waits for the server to take the client's bytes before
- * it (local_link_pump): looked at each LOCAL_LINK_RESET_POLL_MS; a server
- * that takes none for LOCAL_LINK_RESET_STALL_MS is reset now (it does not
- * keep the link). Once the bytes went, local_link_reset_check's wait. */
-static void
-local_link_cli_rst_watch(evutil_socket_t fd, short what, void *arg)
-{
-	struct local_link *l = arg;
-	struct linger lg = { 1, 0 };
-	struct timeval tv = { 0, LOCAL_LINK_RESET_POLL_MS * 1000 };
-	long long now = clock_now_ms();
-	size_t left;
-
-	if (l->state == LOCAL_LINK_DEAD)
-		return;
-	if (l->rst_to != NULL) {
-		local_link_reset_check(fd, what, arg);
-		return;
-	}
-	left = evbuffer_get_length(bufferevent_get_input(l->cli)) +
-	    (l->up != NULL ? evbuffer_get_length(bufferevent_get_output(l->up)) : 0);
-	if (left < (size_t)l->rst_outq) {
-		l->rst_outq = (int)left;
-		l->rst_until = now + LOCAL_LINK_RESET_STALL_MS; /* (it goes) */
-	}
-	if (now < l->rst_until || l->up == NULL) {
-		evtimer_add(l->rst_timer, &tv);
-		return;
-	}
-	log_debug("%s: link %u: the server did not take the client's %zu bytes "
-		  "before its reset in time: reset",
-	    LOCAL_HOST_LABEL, l->id, left);
-	setsockopt(bufferevent_getfd(l->up), SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-	local_link_kill(l);
 }
 
 /* The client reset l: its bytes before the reset go on
- * (local_link_cli_rst_watch bounds the wait), the server's are dropped. */
+ * (local_link_reset_watch bounds the wait), the server's are dropped. */
 static void
 local_link_client_reset(struct local_link *l)
 {
 	l->cli_eof = l->cli_rst = 1;
-	l->rst_outq = INT_MAX;
-	l->rst_until = clock_now_ms() + LOCAL_LINK_RESET_STALL_MS;
-	if (l->rst_timer == NULL &&
-	    (l->rst_timer = evtimer_new(l->lh->base, local_link_cli_rst_watch, l)) ==
-		NULL)
-		fatal("evtimer_new failed");
-	local_link_cli_rst_watch(-1, 0, l);
+	l->rst_drain = (struct sock_drain){ 0 };
+	local_link_reset_watch(-1, 0, l);
 }
 
 /* Move both ways; end l once both directions have ended. */
@@ -255,7 +219,7 @@ static void
 local_link_pump(struct local_link *l)
 {
 	if (l->state == LOCAL_LINK_DEAD || l->up == NULL || l->rst_to != NULL)
-		return; /* (dead, or its reset waits: local_link_reset_check) */
+		return; /* (dead, or its reset waits: local_link_reset_watch) */
 	if (l->state == LOCAL_LINK_OPEN || l->state == LOCAL_LINK_RELAY)
 		local_link_move(l, l->cli, l->up, l->cli_eof, l->cli_rst, &l->up_shut);
 	if (l->state == LOCAL_LINK_OPEN && l->rst_to == NULL && l->cli_rst) {

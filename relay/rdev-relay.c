@@ -50,7 +50,7 @@
  * Built with musl-gcc -static (or gcc -static): no libc beyond the kernel's
  * system calls is needed at run time, so it runs in Debian, Alpine and
  * FROM scratch images alike. It must not use anything from rdev's common/
- * (that links cJSON, libsodium).
+ * (that links cJSON, libsodium) but what relay.h names.
  */
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
@@ -191,16 +191,13 @@ relay_deadline_add(struct conn *c, int which, int ms)
 void
 relay_conn_close(struct conn *c, int reset)
 {
-	struct linger lg = { 1, 0 };
-
 	if (c->dead)
 		return;
 	for (int s = 0; s < 2; s++) {
 		relay_watch(c, s, 0);
 		if (c->fd[s] >= 0) {
 			if (reset)
-				setsockopt(
-				    c->fd[s], SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+				sock_drain_reset_at_close(c->fd[s]);
 			close(c->fd[s]);
 			c->fd[s] = -1;
 		}

@@ -2,7 +2,6 @@
  * ways: splice() through a pipe per direction, or recv/send through a
  * bounded buffer when out of descriptors (relay.h, struct dir). */
 #include <sys/epoll.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <errno.h>
@@ -11,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../common/sock-drain.h"
 #include "relay.h"
 
 static unsigned char relay_scratch[RELAY_BUF];
@@ -74,7 +74,7 @@ relay_pipe_flush(struct conn *c, int from)
 		d->done = 1;
 		c->rst_wait = 1;
 		c->rst_side = 1 - from;
-		c->rst_until = relay_now_ms() + RELAY_RESET_STALL_MS;
+		c->rst_drain = (struct sock_drain){ 0 };
 		relay_watch(c, 0, 0);
 		relay_watch(c, 1, 0);
 		relay_pipe_reset_check(c);
@@ -88,21 +88,14 @@ relay_pipe_flush(struct conn *c, int from)
 void
 relay_pipe_reset_check(struct conn *c)
 {
-	int outq = 0;
-	int64_t now = relay_now_ms();
-
 	if (c->dead)
 		return;
-	/* (TIOCOUTQ is SIOCOUTQ, tcp(7): musl has no linux/sockios.h) */
-	if (ioctl(c->fd[c->rst_side], TIOCOUTQ, &outq) != 0 || outq <= 0 ||
-	    now >= c->rst_until) {
+	if (sock_drain_step(&c->rst_drain, c->fd[c->rst_side], 0, relay_now_ms()) !=
+	    SOCK_DRAIN_WAIT) {
 		relay_conn_close(c, 1);
 		return;
 	}
-	if (outq < c->rst_outq || c->rst_outq == 0)
-		c->rst_until = now + RELAY_RESET_STALL_MS; /* (it drains) */
-	c->rst_outq = outq;
-	relay_deadline_add(c, RELAY_DL_RESET, RELAY_RESET_POLL_MS);
+	relay_deadline_add(c, RELAY_DL_RESET, SOCK_DRAIN_POLL_MS);
 }
 
 /* Move bytes from fd[from] to fd[1-from] until the source has nothing more

@@ -9,7 +9,8 @@
  * A struct conn belongs to rdev-relay.c's loop: relay_conn_close() takes it
  * off epoll and closes it, and the loop frees it after the pass of events.
  * Nothing here may use rdev's common/ (rdev-relay.c says why) but its
- * header-only byte-order.h and relay-wire.h.
+ * header-only byte-order.h and relay-wire.h, and sock-drain.c (libc only,
+ * compiled in: CMakeLists.txt).
  */
 #ifndef RDEV_RELAY_H
 #define RDEV_RELAY_H
@@ -19,6 +20,8 @@
 
 /* RELAY_CONNECT_TIMEOUT_MS: how long a 'C' connection's connect may take */
 #include "../common/relay-wire.h"
+/* struct sock_drain: a reset's wait for its socket to send what it holds */
+#include "../common/sock-drain.h"
 
 #define RELAY_MAGIC "RDEVRLY1"
 #define RELAY_MAGIC_LEN 8
@@ -78,20 +81,16 @@ struct conn {
 	int dead;
 	/* CONN_PIPE: a side reset its connection, and all it sent before is
 	 * written to the other side (rst_side), whose reset waits for its
-	 * socket to send it (SIOCOUTQ: a reset throws away what it holds); on
-	 * RELAY_DL_RESET meanwhile, looked at each RELAY_RESET_POLL_MS, given
-	 * up at rst_until (put off while it drains) */
+	 * socket to send it (a reset throws away what it holds): rst_drain,
+	 * on RELAY_DL_RESET meanwhile, looked at each SOCK_DRAIN_POLL_MS */
 	int rst_wait;
 	int rst_side;
-	int rst_outq;
-	int64_t rst_until;
+	struct sock_drain rst_drain;
 };
 
 /* The deadline lists: one per timeout (the header's, the connect's), so
  * that each stays in deadline order. */
 enum { RELAY_DL_HEADER, RELAY_DL_CONNECT, RELAY_DL_RESET, RELAY_DL_N };
-#define RELAY_RESET_POLL_MS 10
-#define RELAY_RESET_STALL_MS 2000
 
 /* rdev-relay.c */
 /* Take c off the deadline list (no-op when it is not on it). */
