@@ -572,25 +572,20 @@ broker_syncs_new(struct event_base *base, const char *state_path,
     broker_sync_submit_fn submit, void *arg)
 {
 	struct broker_syncs *ss = xcalloc(1, sizeof *ss);
-	const char *v;
 
 	ss->base = base;
 	ss->state_path = xstrdup(state_path);
 	ss->submit = submit;
 	ss->arg = arg;
-	ss->idle_ms = BROKER_SYNC_IDLE_MS;
-	if ((v = getenv("RDEV_SYNC_IDLE_MS")) != NULL && atoi(v) > 0)
-		ss->idle_ms = atoi(v);
-	ss->pull_ms = BROKER_SYNC_PULL_MS;
-	if ((v = getenv("RDEV_SYNC_PULL_MS")) != NULL && atoi(v) > 0)
-		ss->pull_ms = atoi(v);
-	ss->retry_max_ms = BROKER_SYNC_RETRY_MAX_MS;
+	ss->idle_ms = clock_env_ms("RDEV_SYNC_IDLE_MS", BROKER_SYNC_IDLE_MS);
+	ss->pull_ms = clock_env_ms("RDEV_SYNC_PULL_MS", BROKER_SYNC_PULL_MS);
 	/* (lowers the cap only: between the first backoff and the default) */
-	if ((v = getenv("RDEV_SYNC_RETRY_MAX_MS")) != NULL && atoi(v) > 0)
-		ss->retry_max_ms = atoi(v) < BROKER_SYNC_RETRY_MIN_MS
-		    ? BROKER_SYNC_RETRY_MIN_MS
-		    : atoi(v) > BROKER_SYNC_RETRY_MAX_MS ? BROKER_SYNC_RETRY_MAX_MS
-							 : atoi(v);
+	ss->retry_max_ms =
+	    clock_env_ms("RDEV_SYNC_RETRY_MAX_MS", BROKER_SYNC_RETRY_MAX_MS);
+	if (ss->retry_max_ms < BROKER_SYNC_RETRY_MIN_MS)
+		ss->retry_max_ms = BROKER_SYNC_RETRY_MIN_MS;
+	if (ss->retry_max_ms > BROKER_SYNC_RETRY_MAX_MS)
+		ss->retry_max_ms = BROKER_SYNC_RETRY_MAX_MS;
 	LIST_INIT(&ss->syncs);
 	LIST_INIT(&ss->dying);
 	return ss;

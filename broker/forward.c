@@ -191,9 +191,7 @@ forward_not_relay(struct forward *fw, const char *address, int port)
 int
 forward_relay_status_ms(void)
 {
-	const char *v = getenv("RDEV_FORWARD_RELAY_STATUS_MS");
-
-	return v != NULL && atoi(v) > 0 ? atoi(v) : FORWARD_RELAY_STATUS_MS;
+	return clock_env_ms("RDEV_FORWARD_RELAY_STATUS_MS", FORWARD_RELAY_STATUS_MS);
 }
 
 int

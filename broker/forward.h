@@ -182,7 +182,8 @@ const char *forward_relay_status_error(unsigned char status);
  * connection went: one made to an older target changes nothing. */
 void forward_not_relay(struct forward *fw, const char *address, int port);
 /* FORWARD_RELAY_STATUS_MS, or RDEV_FORWARD_RELAY_STATUS_MS from the
- * environment (tests: a silent program found sooner). */
+ * environment when a positive number of ms (tests: a silent program found
+ * sooner). */
 int forward_relay_status_ms(void);
 /* FORWARD_PRECHECK_MS, or RDEV_FORWARD_PRECHECK_MS from the environment when
  * a positive number of ms (tests: a hung agent's look given up sooner). */

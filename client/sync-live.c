@@ -412,7 +412,6 @@ sync_live_run(struct remote *r, const struct source *s, struct sync_scan *state,
 	struct sigaction sa, old_int, old_term, old_hup;
 	long long first = 0, last = 0, now, swept;
 	struct pollfd pfd;
-	const char *v;
 	int rc = -1, timeout, all, n;
 
 	memset(&sa, 0, sizeof sa);
@@ -423,11 +422,11 @@ sync_live_run(struct remote *r, const struct source *s, struct sync_scan *state,
 	sigaction(SIGHUP, &sa, &old_hup);
 	sync_live_stop = sync_live_rescan = 0;
 	/* (lowers the cap only: between the first backoff and the default) */
-	l.retry_max_ms = SYNC_LIVE_RETRY_MAX_MS;
-	if ((v = getenv("RDEV_SYNC_RETRY_MAX_MS")) != NULL && atoi(v) > 0)
-		l.retry_max_ms = atoi(v) < SYNC_LIVE_RETRY_MIN_MS ? SYNC_LIVE_RETRY_MIN_MS
-		    : atoi(v) > SYNC_LIVE_RETRY_MAX_MS		  ? SYNC_LIVE_RETRY_MAX_MS
-								  : atoi(v);
+	l.retry_max_ms = clock_env_ms("RDEV_SYNC_RETRY_MAX_MS", SYNC_LIVE_RETRY_MAX_MS);
+	if (l.retry_max_ms < SYNC_LIVE_RETRY_MIN_MS)
+		l.retry_max_ms = SYNC_LIVE_RETRY_MIN_MS;
+	if (l.retry_max_ms > SYNC_LIVE_RETRY_MAX_MS)
+		l.retry_max_ms = SYNC_LIVE_RETRY_MAX_MS;
 	if (sync_scan_ignore(s->path, o->scan_flags, &l.ig, cause) != 0)
 		goto out;
 	if ((swept = sync_back_sweep(s->path, l.ig)) > 0) /* (a killed sync's) */

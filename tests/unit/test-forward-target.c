@@ -191,6 +191,19 @@ TEST(a_silent_relay_drops_the_target_without_not_relay)
 	forward_clear(&fw);
 }
 
+/* The status byte's bound takes a test setting as clock_env_ms reads one:
+ * a whole number of ms, else the default (atoi took "2s" for 2 ms). */
+TEST(the_relay_status_bound_takes_whole_ms_only)
+{
+	unsetenv("RDEV_FORWARD_RELAY_STATUS_MS");
+	ASSERT_INT_EQ(forward_relay_status_ms(), FORWARD_RELAY_STATUS_MS);
+	setenv("RDEV_FORWARD_RELAY_STATUS_MS", "8000", 1);
+	ASSERT_INT_EQ(forward_relay_status_ms(), 8000);
+	setenv("RDEV_FORWARD_RELAY_STATUS_MS", "2s", 1);
+	ASSERT_INT_EQ(forward_relay_status_ms(), FORWARD_RELAY_STATUS_MS);
+	unsetenv("RDEV_FORWARD_RELAY_STATUS_MS");
+}
+
 TEST(a_check_is_waited_for_a_bounded_time)
 {
 	struct forward fw;
