@@ -72,18 +72,22 @@ host_link_down_name(enum host_link_down s)
 	return "?";
 }
 
-/* May a link go from one state to the other (host_link_state's table)? */
+/* May l go from its state to the other (host_link_state's table)? */
 static int
-host_link_may(enum host_link_state from, enum host_link_state to)
+host_link_may(const struct host_link *l, enum host_link_state to)
 {
-	switch (from) {
+	switch (l->state) {
 	case HOST_LINK_NEW:
 		return to == HOST_LINK_RESOLVING || to == HOST_LINK_OPENING ||
 		    to == HOST_LINK_OPEN || to == HOST_LINK_DEAD;
 	case HOST_LINK_RESOLVING: return to == HOST_LINK_OPENING || to == HOST_LINK_DEAD;
 	case HOST_LINK_OPENING: return to != HOST_LINK_NEW;
 	case HOST_LINK_RELAY: return to == HOST_LINK_OPEN || to == HOST_LINK_DEAD;
-	case HOST_LINK_OPEN: return to == HOST_LINK_DEAD || to == HOST_LINK_OPENING;
+	case HOST_LINK_OPEN:
+		/* (back to opening: an agent link opened again, once,
+		 * host_link_reopen; never a forwarded connection) */
+		return to == HOST_LINK_DEAD ||
+		    (to == HOST_LINK_OPENING && l->fwd == NULL && l->reopened);
 	case HOST_LINK_DYING: return to == HOST_LINK_DEAD;
 	case HOST_LINK_DEAD: return 0;
 	}
@@ -95,10 +99,7 @@ host_link_set_state(struct host_link *l, enum host_link_state to)
 {
 	if (l->state == to)
 		return;
-	/* (open -> opening only for an agent link opened again, once) */
-	if (!host_link_may(l->state, to) ||
-	    (l->state == HOST_LINK_OPEN && to == HOST_LINK_OPENING &&
-		(l->fwd != NULL || !l->reopened)))
+	if (!host_link_may(l, to))
 		fatal("%s: link %u: %s -> %s is not a transition", l->h->label, l->id,
 		    host_link_state_name(l->state), host_link_state_name(to));
 	log_debug("%s: link %u: %s -> %s", l->h->label, l->id,
