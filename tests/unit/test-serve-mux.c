@@ -217,6 +217,30 @@ rig_open_tcp(
 	buf_free(data);
 }
 
+/* Open tcp stream id of r to the server of lfd (port), and pass it frames
+ * DATA frames of 60,000 zero bytes, each followed by a pass of the loop:
+ * the server's end of it (rcvbuf: its receive buffer set first; 0 leaves
+ * it), which reads none of them. */
+static int
+rig_tcp_sent(struct rig *r, uint32_t id, int lfd, int port, int rcvbuf, int frames)
+{
+	static unsigned char zeros[60000];
+	char ctl[256] = "";
+	int conn;
+
+	rig_open_tcp(r, id, port, 65536, ctl, sizeof ctl);
+	ASSERT_STR_CONTAINS(ctl, "\"ok\":true");
+	conn = accept(lfd, NULL, NULL);
+	ASSERT_TRUE(conn >= 0);
+	if (rcvbuf > 0)
+		setsockopt(conn, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+	for (int i = 0; i < frames; i++) {
+		rig_send(r, PROTO_DATA, id, zeros, sizeof zeros);
+		rig_run(r, 1);
+	}
+	return conn;
+}
+
 /* A rig with "agent" stream id open (the broker's window 100), its answer
  * checked; the test's end of it made nonblocking. */
 static void
@@ -345,6 +369,42 @@ TEST(tcp_stream_broker_reset_resets_the_server)
 	errno = 0;
 	ASSERT_INT_EQ(read(conn, got, sizeof got), -1);
 	ASSERT_INT_EQ(errno, ECONNRESET);
+	close(conn);
+	close(lfd);
+	rig_free(&r);
+}
+
+/* The broker's reset of a stream whose bytes are all in the server's
+ * socket but not sent (the server does not read yet): they go first, then
+ * the reset (a reset at once would throw away what the socket holds). */
+TEST(tcp_stream_broker_reset_waits_for_the_socket_to_send_its_bytes)
+{
+	struct rig r;
+	static unsigned char got[65536];
+	const char *rst = "{\"reset\":true}";
+	size_t total = 0;
+	ssize_t n = -1;
+	int port, lfd = listener(&port), conn, err = 0, inq = 0;
+
+	rig_init(&r);
+	conn = rig_tcp_sent(&r, 6, lfd, port, 0, 5);
+	/* (what the server's socket does not hold waits in the agent's) */
+	ASSERT_INT_EQ(ioctl(conn, FIONREAD, &inq), 0);
+	ASSERT_TRUE(inq < 300000);
+	rig_send(&r, PROTO_CLOSE, 6, rst, strlen(rst));
+	rig_run(&r, 3);
+	/* the server reads now, the agent passing on meanwhile */
+	fcntl(conn, F_SETFL, O_NONBLOCK);
+	for (int pass = 0; pass < 400 && err == 0 && n != 0; pass++) {
+		while ((n = read(conn, got, sizeof got)) > 0)
+			total += (size_t)n;
+		if (n < 0 && errno != EAGAIN)
+			err = errno;
+		else if (n < 0)
+			rig_run(&r, 1);
+	}
+	ASSERT_INT_EQ((int)total, 300000);
+	ASSERT_INT_EQ(err, ECONNRESET);
 	close(conn);
 	close(lfd);
 	rig_free(&r);
@@ -2096,21 +2156,13 @@ TEST(tcp_stream_reset_while_its_id_is_used_again)
 TEST(tcp_stream_reset_to_a_server_that_never_reads_is_bounded)
 {
 	struct rig r;
-	static unsigned char big[60000];
-	char ctl[256] = "", tmp[16];
+	char tmp[16];
 	const char *rst = "{\"reset\":true}";
 	long long start;
-	int port, lfd = listener(&port), conn, rcv = 4096, done = 0;
+	int port, lfd = listener(&port), conn, done = 0;
 
 	rig_init(&r);
-	rig_open_tcp(&r, 3, port, 65536, ctl, sizeof ctl);
-	conn = accept(lfd, NULL, NULL);
-	ASSERT_TRUE(conn >= 0);
-	setsockopt(conn, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
-	for (int i = 0; i < 30; i++) {
-		rig_send(&r, PROTO_DATA, 3, big, sizeof big);
-		rig_run(&r, 1);
-	}
+	conn = rig_tcp_sent(&r, 3, lfd, port, 4096, 30);
 	rig_send(&r, PROTO_CLOSE, 3, rst, strlen(rst));
 	start = clock_now_ms();
 	for (int pass = 0; pass < 400 && !done; pass++) {
@@ -2135,20 +2187,13 @@ TEST(tcp_stream_reset_to_a_server_that_never_reads_is_bounded)
 TEST(tcp_stream_reset_still_draining_when_the_mux_ends_is_a_reset)
 {
 	struct rig r;
-	static unsigned char big[60000], got[65536];
-	char ctl[256] = "";
+	static unsigned char got[65536];
 	const char *rst = "{\"reset\":true}";
 	ssize_t n;
 	int port, lfd = listener(&port), conn;
 
 	rig_init(&r);
-	rig_open_tcp(&r, 4, port, 65536, ctl, sizeof ctl);
-	conn = accept(lfd, NULL, NULL);
-	ASSERT_TRUE(conn >= 0);
-	for (int i = 0; i < 30; i++) {
-		rig_send(&r, PROTO_DATA, 4, big, sizeof big);
-		rig_run(&r, 1);
-	}
+	conn = rig_tcp_sent(&r, 4, lfd, port, 0, 30);
 	rig_send(&r, PROTO_CLOSE, 4, rst, strlen(rst));
 	rig_run(&r, 2);
 	rig_free(&r);
@@ -2167,19 +2212,12 @@ TEST(tcp_stream_reset_still_draining_when_the_mux_ends_is_a_reset)
 TEST(tcp_stream_reset_reads_the_server_a_bounded_amount_a_pass)
 {
 	struct rig r;
-	static unsigned char big[60000], w[65536];
-	char ctl[256] = "";
+	static unsigned char w[65536];
 	const char *rst = "{\"reset\":true}";
 	int port, lfd = listener(&port), conn, before = 0, after = 0;
 
 	rig_init(&r);
-	rig_open_tcp(&r, 4, port, 65536, ctl, sizeof ctl);
-	conn = accept(lfd, NULL, NULL);
-	ASSERT_TRUE(conn >= 0);
-	for (int i = 0; i < 30; i++) {
-		rig_send(&r, PROTO_DATA, 4, big, sizeof big);
-		rig_run(&r, 1);
-	}
+	conn = rig_tcp_sent(&r, 4, lfd, port, 0, 30);
 	/* the server's bytes beyond the broker's credit wait in the sockets */
 	fcntl(conn, F_SETFL, O_NONBLOCK);
 	while (write(conn, w, sizeof w) > 0)
