@@ -16,8 +16,9 @@ for tests/e2e/forward-reset.sh (stdlib only).
                                          seconds after the "!" (the bytes
                                          wait on the way, its client's reset
                                          comes before they are read)
-    reset_peer.py read PORT              a client of 127.0.0.1:PORT: sends
-                                         one byte, reads to the end, prints
+    reset_peer.py read PORT [DELAY]      a client of 127.0.0.1:PORT: sends
+                                         one byte, reads to the end (from
+                                         DELAY seconds after), prints
                                          "eof N", "reset N" or "hang N"
                                          (nothing for 30 s)
     reset_peer.py reset PORT SIZE        a client: reads the sink's "!" (the
@@ -167,6 +168,7 @@ def main():
     if mode == "read":
         s = socket.create_connection(("127.0.0.1", int(sys.argv[2])), timeout=30)
         s.sendall(b"x")
+        time.sleep(float(sys.argv[3]) if len(sys.argv) > 3 else 0)
         print(read_end(s), flush=True)
         return 0
     if mode == "reset":
