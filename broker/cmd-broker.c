@@ -1,6 +1,7 @@
 /* cmd-broker.c - `rdev-broker start|status|stop|restart`. */
 #include "broker.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,8 @@
 #define BROKER_STOP_WAIT_MS 30000
 
 #define BROKER_DEFAULT_IDLE_S 600
+/* (a week: a longer one is taken for a typo) */
+#define BROKER_MAX_IDLE_S (7 * 24 * 3600)
 
 /* The options of start (and restart: no --foreground there) into *o; 0,
  * or the usage error's exit code. */
@@ -32,17 +35,33 @@ broker_cmd_start_opts(const char *name, int foreground_ok, int argc, char **argv
 
 	o->foreground = 0;
 	o->idle_timeout_s = BROKER_DEFAULT_IDLE_S;
-	if (env != NULL && *env != '\0')
-		o->idle_timeout_s = (int)strtol(env, NULL, 10);
+	if (env != NULL && *env != '\0') {
+		long n;
+
+		errno = 0;
+		n = strtol(env, &end, 10);
+		if (errno == 0 && *end == '\0' && n >= 1 && n <= BROKER_MAX_IDLE_S)
+			o->idle_timeout_s = (int)n;
+		else /* (not 0: a typo must not close every session at once) */
+			fprintf(stderr,
+			    "rdev-broker: warning: ignoring RDEV_BROKER_IDLE_TIMEOUT=%s "
+			    "(it wants seconds, 1 to %d); using %d\n",
+			    env, BROKER_MAX_IDLE_S, BROKER_DEFAULT_IDLE_S);
+	}
 	for (i = 1; i < argc; i++) {
 		if (foreground_ok && strcmp(argv[i], "--foreground") == 0)
 			o->foreground = 1;
 		else if (strcmp(argv[i], "--idle-timeout") == 0 && i + 1 < argc) {
-			o->idle_timeout_s = (int)strtol(argv[++i], &end, 10);
-			if (*end != '\0' || o->idle_timeout_s < 1)
+			long n;
+
+			errno = 0;
+			n = strtol(argv[++i], &end, 10);
+			if (errno != 0 || end == argv[i] || *end != '\0' || n < 1 ||
+			    n > BROKER_MAX_IDLE_S)
 				return cmd_usage_error(&broker_program, e,
-				    "--idle-timeout wants seconds (>= 1), not %s",
-				    argv[i]);
+				    "--idle-timeout wants seconds (1 to %d), not %s",
+				    BROKER_MAX_IDLE_S, argv[i]);
+			o->idle_timeout_s = (int)n;
 		} else
 			return cmd_usage_error(
 			    &broker_program, e, "unknown argument %s", argv[i]);

@@ -78,6 +78,14 @@ closed_again() { [ "$(grep -c "stubborn.*idle for 1 s, closing" "$RDEV_RUNTIME_D
 eventually "the idle session closes again" closed_again
 broker_stop_timed
 check_eq "rdev-broker stop exits 0" "$stop_st" 0
+
+# A setting that is not a number of seconds is ignored, said (it was read as
+# 0: every idle session closed at once).
+check "a junk RDEV_BROKER_IDLE_TIMEOUT: the broker starts" \
+	sh -c "RDEV_BROKER_IDLE_TIMEOUT=2s \"$RDEV_BIN_DIR/rdev-broker\" start 2>'$TEST_TMP/junk.err'"
+check "... saying it is ignored" grep -qF \
+	"warning: ignoring RDEV_BROKER_IDLE_TIMEOUT=2s (it wants seconds, 1 to 604800); using 600" "$TEST_TMP/junk.err"
+broker_stop_timed
 check "at once (< 500 ms, not after the grace)" test "$stop_ms" -lt 500
 check "the command was killed" gone "$stubborn"
 finish
