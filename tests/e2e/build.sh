@@ -61,6 +61,7 @@ on_host "cat > ~/rbws/.devcontainer/Dockerfile" <"$ws/.devcontainer/Dockerfile"
 on_host "cat > ~/rbws/.devcontainer/devcontainer.json" <"$ws/.devcontainer/devcontainer.json"
 cleanup_build() {
 	local f
+	set +e # (a grep that finds nothing must not end the trap)
 	for f in "$ws" "$imgws" "$cws" "$home/rbws"; do
 		docker ps -aq --filter "label=devcontainer.local_folder=$f" | xargs -r docker rm -f >/dev/null
 	done
