@@ -43,7 +43,10 @@ proto_conn_set_idle(struct proto_conn *c, int ms)
 static int
 proto_conn_idle_error(struct proto_conn *c, const char *what, char **cause)
 {
-	return error_set(cause, "%s %s for %d s", c->name, what, c->idle_ms / 1000);
+	char idle[32];
+
+	clock_ms_text(c->idle_ms, idle, sizeof idle);
+	return error_set(cause, "%s %s for %s", c->name, what, idle);
 }
 
 void

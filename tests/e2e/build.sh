@@ -62,6 +62,9 @@ on_host "cat > ~/rbws/.devcontainer/devcontainer.json" <"$ws/.devcontainer/devco
 cleanup_build() {
 	local f
 	set +e # (a grep that finds nothing must not end the trap)
+	# (the lost-image case's build and listener, when it failed midway)
+	[ -z "${bpid:-}" ] || kill "$bpid" 2>/dev/null
+	[ -z "${lpid:-}" ] || kill "$lpid" 2>/dev/null
 	for f in "$ws" "$imgws" "$cws" "$home/rbws"; do
 		docker ps -aq --filter "label=devcontainer.local_folder=$f" | xargs -r docker rm -f >/dev/null
 	done
@@ -121,7 +124,7 @@ rdev down "$ws" >/dev/null
 # image goes while the second stage's RUN waits for this test's word (a
 # connection to a port of its own: the build runs on the host's network);
 # its COPY --from=0 then fails ("No such image: sha256:..."), and rdev
-# builds once more, which builds the first stage anew (the RUN is cached).
+# builds once more, which builds the first stage anew.
 # Every step is this run's own ($$): no other build shares them. Not under
 # ASan: the retry's code runs there in unit/test-build-run; this is about
 # Docker's part, the same in both runs (4-5 s).
@@ -158,6 +161,7 @@ while True:
 	rc=0
 	wait "$bpid" || rc=$?
 	kill "$lpid"
+	bpid= lpid=
 	check_eq "the build whose image went succeeds" "$rc" 0
 	check "Docker said the image was gone" grep -q "No such image: sha256:" "$TEST_TMP/bl.err"
 	check_eq "rdev said it builds again, once" \

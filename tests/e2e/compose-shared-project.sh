@@ -36,7 +36,20 @@ services:
     command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]
 YAML
 }
-trap 'docker ps -aq --filter "label=com.docker.compose.project=$project" | xargs -r docker rm -f >/dev/null; docker network ls -q --filter "label=com.docker.compose.project=$project" | xargs -r docker network rm >/dev/null 2>&1' EXIT
+# The Compose projects this test made, removed at its end (then lib.sh's
+# rig_test_cleanup, which the trap replaces, with this test's exit status).
+projects=("$project")
+cleanup_projects() {
+	local rc=$? p
+	set +e
+	for p in "${projects[@]}"; do
+		docker ps -aq --filter "label=com.docker.compose.project=$p" | xargs -r docker rm -f >/dev/null
+		docker network ls -q --filter "label=com.docker.compose.project=$p" | xargs -r docker network rm >/dev/null 2>&1
+	done
+	(exit $rc)
+	rig_test_cleanup
+}
+trap cleanup_projects EXIT
 rdev up "$root/front" --json >/dev/null 2>"$TEST_TMP/f.err" || { tail "$TEST_TMP/f.err" >&2; fail "front up"; }
 rc=0; rdev up "$root/back" --json >/dev/null 2>"$TEST_TMP/b.err" || rc=$?
 cat "$TEST_TMP/b.err" | tail -3 >&2
@@ -55,7 +68,7 @@ app_db_compose "$ws/.devcontainer/docker-compose.yml"
 echo '{ "dockerComposeFile": "docker-compose.yml", "service": "app", "workspaceFolder": "/", "updateRemoteUserUID": false }' \
 	>"$ws/.devcontainer/devcontainer.json"
 mvp=mv$$_devcontainer
-trap 'for p in $project $mvp; do docker ps -aq --filter "label=com.docker.compose.project=$p" | xargs -r docker rm -f >/dev/null; docker network ls -q --filter "label=com.docker.compose.project=$p" | xargs -r docker network rm >/dev/null 2>&1; done' EXIT
+projects+=("$mvp")
 rdev up "$ws" >/dev/null 2>"$TEST_TMP/mv.err" || { tail "$TEST_TMP/mv.err" >&2; fail "up of the folder to move"; }
 # Another folder of the same name is refused naming the other's workspace
 # folder, which `rdev down` takes, even when the first container of the
@@ -95,7 +108,7 @@ check "... naming a fix that works for a folder gone" grep -qF \
 # folder"). (A compose file's `name:`, which needs Compose v2, is
 # unit/test-compose-files'.)
 nm=nm$$
-trap 'for p in $project $mvp $nm; do docker ps -aq --filter "label=com.docker.compose.project=$p" | xargs -r docker rm -f >/dev/null; docker network ls -q --filter "label=com.docker.compose.project=$p" | xargs -r docker network rm >/dev/null 2>&1; done' EXIT
+projects+=("$nm")
 for d in n1 n2; do
 	mkdir -p "$TEST_TMP/$d/.devcontainer"
 	cat >"$TEST_TMP/$d/.devcontainer/docker-compose.yml" <<YAML
@@ -120,7 +133,7 @@ check "... saying the name comes from COMPOSE_PROJECT_NAME in its .env, and the 
 # workspace's (the workspace folder <this folder>)", and after the removal of
 # the dev container, by its db).
 dc=dc$$
-trap 'for p in $project $mvp $nm $dc; do docker ps -aq --filter "label=com.docker.compose.project=$p" | xargs -r docker rm -f >/dev/null; docker network ls -q --filter "label=com.docker.compose.project=$p" | xargs -r docker network rm >/dev/null 2>&1; done' EXIT
+projects+=("$dc")
 mkdir -p "$TEST_TMP/mvf/.devcontainer" "$TEST_TMP/files/old/$dc" "$TEST_TMP/files/new"
 app_db_compose "$TEST_TMP/files/old/$dc/docker-compose.yml"
 dcjson() { echo "{ \"dockerComposeFile\": \"../../files/$1/$dc/docker-compose.yml\", \"service\": \"app\", \"workspaceFolder\": \"/\", \"updateRemoteUserUID\": false }" >"$TEST_TMP/mvf/.devcontainer/devcontainer.json"; }
