@@ -878,29 +878,26 @@ host_link_drop_to_cli(struct host_link *l)
  * bytes the client sent before reached the server (a direct-tcpip channel
  * cannot say it: its close is a close). Those the broker holds, and those
  * still in the client's socket, go first (host_link_pump, cli_rst): the
- * link stays for them (1), else it is to be killed now (0). */
+ * link stays for them (1), else it is to be killed now (0).
+ *
+ * The socket's bytes are read as the stream takes them, as before the
+ * reset (at most l->cap held): Linux keeps what came before a reset
+ * readable, then reads EOF (once its error was taken, as here by a send,
+ * or SO_ERROR; a read takes it only after the bytes). Read at once, they
+ * were up to the socket's receive buffer (tcp_rmem's max, 32 MB) held per
+ * link. */
 static int
 host_link_client_reset(struct host_link *l)
 {
-	unsigned char tmp[65536];
-	ssize_t n;
-
 	if (l->fwd == NULL || l->mx == NULL || host_link_dead(l))
 		return 0;
 	l->mx->reset_out = 1;
 	if (l->cli_rst)
 		return 1;
-	/* (what the socket still holds: the error was taken first) */
-	while (l->up == HOST_LINK_UP_OPEN &&
-	    ((n = read(l->fd, tmp, sizeof tmp)) > 0 || (n < 0 && errno == EINTR))) {
-		if (n > 0)
-			buf_append(l->to_ch, tmp, (size_t)n);
-	}
 	log_debug("%s: link %u: the client reset it: so is its stream, after the "
-		  "%zu bytes held",
-	    l->h->label, l->id, buf_len(l->to_ch));
-	if (l->up == HOST_LINK_UP_OPEN)
-		host_link_set_up(l, HOST_LINK_UP_EOF);
+		  "%zu bytes held and the %zu its socket holds",
+	    l->h->label, l->id, buf_len(l->to_ch),
+	    l->up == HOST_LINK_UP_OPEN ? sock_drain_unread(l->fd) : 0);
 	l->cli_rst = 1;
 	l->cli_blocked = 0;
 	l->cli_rst_drain = (struct sock_drain){ 0 };
@@ -910,12 +907,15 @@ host_link_client_reset(struct host_link *l)
 }
 
 /* A client's reset (cli_rst) after host_link_pump moved what it could of
- * to_ch: the link ends (its stream's CLOSE "reset") once to_ch went, or
- * stopped going (sock-drain.h), or the stream ended. */
+ * to_ch: the link ends (its stream's CLOSE "reset") once to_ch and what the
+ * client's socket still holds (read as the stream takes it, as any
+ * client's) went, or stopped going (sock-drain.h), or the stream ended.
+ * (No byte comes after a reset: a socket that holds none is done.) */
 static void
 host_link_client_reset_step(struct host_link *l)
 {
-	size_t left = buf_len(l->to_ch);
+	size_t left = buf_len(l->to_ch) +
+	    (l->up == HOST_LINK_UP_OPEN ? sock_drain_unread(l->fd) : 0);
 	enum sock_drain_result step =
 	    sock_drain_step(&l->cli_rst_drain, -1, left, clock_now_ms());
 

@@ -143,7 +143,8 @@ local_link_reset_watch(evutil_socket_t fd, short what, void *arg)
 	if (l->state == LOCAL_LINK_DEAD)
 		return;
 	if (l->rst_to == NULL)
-		held = evbuffer_get_length(bufferevent_get_input(l->cli)) +
+		held = sock_drain_unread(bufferevent_getfd(l->cli)) +
+		    evbuffer_get_length(bufferevent_get_input(l->cli)) +
 		    (l->up != NULL ? evbuffer_get_length(bufferevent_get_output(l->up))
 				   : 0);
 	step = sock_drain_step(
@@ -205,11 +206,16 @@ local_link_move(struct local_link *l, struct bufferevent *from, struct buffereve
 }
 
 /* The client reset l: its bytes before the reset go on
- * (local_link_reset_watch bounds the wait), the server's are dropped. */
+ * (local_link_reset_watch bounds the wait), the server's are dropped. A
+ * reset taken by a write (eof 0) leaves the bytes before it in the client's
+ * socket, then its EOF (local_link_on_cli_event): they are read as the
+ * server's side takes them, as before the reset (read at once, they were
+ * up to the socket's receive buffer, tcp_rmem's max, held per link). */
 static void
-local_link_client_reset(struct local_link *l)
+local_link_client_reset(struct local_link *l, int eof)
 {
-	l->cli_eof = l->cli_rst = 1;
+	l->cli_rst = 1;
+	l->cli_eof = l->cli_eof || eof; /* (a half close before: all read) */
 	l->rst_drain = (struct sock_drain){ 0 };
 	local_link_reset_watch(-1, 0, l);
 }
@@ -301,6 +307,13 @@ local_link_on_cli_event(struct bufferevent *bev, short what, void *arg)
 	(void)bev;
 	if (l->state == LOCAL_LINK_DEAD)
 		return;
+	if (l->cli_rst && !l->cli_eof && (what & BEV_EVENT_READING)) {
+		/* the end of the bytes before the reset (EOF: its error
+		 * was taken by a write) */
+		l->cli_eof = 1;
+		local_link_pump(l);
+		return;
+	}
 	if (l->cli_rst)
 		return; /* (the client's reset: its socket's later errors) */
 	if (l->up_rst) {
@@ -321,13 +334,10 @@ local_link_on_cli_event(struct bufferevent *bev, short what, void *arg)
 	    (err == ECONNRESET || ((what & BEV_EVENT_WRITING) && err == EPIPE))) {
 		/* its bytes before the reset go on, then a reset; a write of
 		 * the server's bytes may meet it first (EPIPE: once a call took
-		 * it), and took the error: what the socket still holds of the
-		 * client's is read now */
-		if (what & BEV_EVENT_WRITING)
-			while (evbuffer_read(bufferevent_get_input(l->cli),
-				   bufferevent_getfd(l->cli), 65536) > 0)
-				;
-		local_link_client_reset(l);
+		 * it), and took the error: the socket still holds the client's
+		 * bytes before it, then its EOF (a read meets the error only
+		 * after them) */
+		local_link_client_reset(l, !(what & BEV_EVENT_WRITING));
 		if (l->state != LOCAL_LINK_DEAD)
 			local_link_pump(l);
 		return;

@@ -16,6 +16,17 @@ sock_drain_unsent(int fd)
 	return (size_t)n;
 }
 
+size_t
+sock_drain_unread(int fd)
+{
+	int n = 0;
+
+	/* (FIONREAD is SIOCINQ, tcp(7)) */
+	if (fd < 0 || ioctl(fd, FIONREAD, &n) != 0 || n <= 0)
+		return 0;
+	return (size_t)n;
+}
+
 enum sock_drain_result
 sock_drain_step(struct sock_drain *d, int fd, size_t held, long long now)
 {

@@ -36,6 +36,11 @@ struct sock_drain {
  * (SIOCOUTQ); 0 for fd < 0, or when it cannot say (not a socket). */
 size_t sock_drain_unsent(int fd);
 
+/* The bytes fd's kernel receive queue holds that were not read (SIOCINQ):
+ * after a peer's reset, what it sent before, still readable; 0 for fd < 0,
+ * or when it cannot say. */
+size_t sock_drain_unread(int fd);
+
 /* One look at d, at now (ms, a monotonic clock): held (the caller's bytes
  * that still go to fd, or to whatever it waits for) plus what fd's send
  * queue holds (none for fd < 0). Bytes that went down put the stall off. */

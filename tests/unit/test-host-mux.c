@@ -391,10 +391,12 @@ TEST(a_stalled_stream_notices_its_client_gone)
 }
 
 /* A forwarded connection's client resets while its bytes wait for credit:
- * the link stays for them (CLOSE "reset" once they went), and what the
- * server still sends is dropped but given back as credit, so that the
- * agent keeps reading the server (one that writes as it reads would
- * otherwise stop reading, and the client's bytes would not go). */
+ * the link stays for them (CLOSE "reset" once they went), read from the
+ * client's socket as the stream takes them (not all at once: up to the
+ * socket's receive buffer, tens of MB, per link), and what the server
+ * still sends is dropped but given back as credit, so that the agent keeps
+ * reading the server (one that writes as it reads would otherwise stop
+ * reading, and the client's bytes would not go). */
 TEST(a_client_reset_drops_the_servers_bytes_but_grants_them_again)
 {
 	static struct host_forward fwd;
@@ -403,6 +405,7 @@ TEST(a_client_reset_drops_the_servers_bytes_but_grants_them_again)
 	struct host_mux_chan *c;
 	char chunk[401];
 	int peer, types[16], n, windows = 0;
+	uint32_t id;
 	size_t data;
 
 	l = mux_stalled_link(&h, "tcp", &peer);
@@ -415,7 +418,8 @@ TEST(a_client_reset_drops_the_servers_bytes_but_grants_them_again)
 	ASSERT_INT_EQ(host_watch_pass(&h, 1000), 0);
 	ASSERT_FALSE(host_link_dead(l));
 	ASSERT_TRUE(l->cli_rst);
-	ASSERT_INT_EQ(buf_len(l->to_ch), 5000);
+	ASSERT_INT_EQ(buf_len(l->to_ch), 0);
+	ASSERT_INT_EQ(mux_socket_holds(l->fd), 5000);
 	/* the server sends its window's worth (1000) and more as granted */
 	memset(chunk, 'y', sizeof chunk - 1);
 	chunk[sizeof chunk - 1] = '\0';
@@ -430,7 +434,29 @@ TEST(a_client_reset_drops_the_servers_bytes_but_grants_them_again)
 	for (int i = 0; i < n && i < 16; i++)
 		windows += types[i] == PROTO_WINDOW;
 	ASSERT_TRUE(windows >= 1); /* (one each quarter of the window) */
-	mux_stalled_free(&h, l);
+	/* credit for 2000: as much is read of the socket, no more */
+	mux_grant(&h, c->id, 2000);
+	ASSERT_INT_EQ(host_watch_pass(&h, 1000), 0);
+	host_link_pump(&h, l);
+	ASSERT_FALSE(host_link_dead(l));
+	ASSERT_INT_EQ(mux_socket_holds(l->fd), 3000);
+	ASSERT_INT_EQ(mux_queued(&h, c->id, types, 16, &data, NULL, 0) >= 1, 1);
+	ASSERT_INT_EQ(data, 2000);
+	ASSERT_TRUE(c->reset_out);
+	/* the rest: then the link ends with its stream's CLOSE */
+	id = c->id;
+	mux_grant(&h, c->id, 70000);
+	ASSERT_INT_EQ(host_watch_pass(&h, 1000), 0);
+	host_link_pump(&h, l);
+	ASSERT_TRUE(host_link_dead(l));
+	host_drop_dead_links(&h);
+	n = mux_queued(&h, id, types, 16, &data, NULL, 0);
+	ASSERT_INT_EQ(data, 3000);
+	ASSERT_INT_EQ(types[n - 1], PROTO_CLOSE); /* (with reset_out: "reset") */
+	host_watch_free(&h);
+	close(h.wake[0]);
+	close(h.wake[1]);
+	mux_free(&h);
 }
 
 /* No early stream from an agent that did not offer it (an older one), none

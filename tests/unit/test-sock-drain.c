@@ -146,3 +146,44 @@ TEST(reset_at_close_makes_the_close_a_reset)
 	close(rd);
 	ASSERT_INT_EQ(sock_drain_reset_at_close(-1), -1);
 }
+
+/* What a peer sent before its reset stays readable (and counted) after the
+ * reset, whoever took the error first: a send here, then the bytes, then
+ * EOF; or a read, which meets the error only after the bytes. The broker's
+ * links rely on it to read them as their far side takes them
+ * (host-link.c, local-link.c), not all at once. */
+TEST(unread_counts_the_bytes_before_a_reset)
+{
+	static unsigned char b[4000];
+	unsigned char c;
+	int wr, rd, took_by_send;
+
+	ASSERT_INT_EQ((int)sock_drain_unread(-1), 0);
+	for (took_by_send = 0; took_by_send < 2; took_by_send++) {
+		tcp_pair(&wr, &rd);
+		ASSERT_INT_EQ((int)write(wr, b, sizeof b), (int)sizeof b);
+		for (int i = 0; i < 3000 && sock_drain_unread(rd) < sizeof b; i++)
+			poll(NULL, 0, 1);
+		ASSERT_INT_EQ((int)sock_drain_unread(rd), (int)sizeof b);
+		ASSERT_INT_EQ(sock_drain_reset_at_close(wr), 0);
+		close(wr);
+		if (took_by_send) {
+			struct pollfd p = { .fd = rd, .events = 0 };
+
+			ASSERT_INT_EQ(
+			    poll(&p, 1, 3000), 1); /* (POLLHUP: the reset is in) */
+			ASSERT_INT_EQ((int)send(rd, "x", 1, MSG_NOSIGNAL), -1);
+			ASSERT_INT_EQ(errno, ECONNRESET);
+		}
+		ASSERT_INT_EQ((int)sock_drain_unread(rd), (int)sizeof b);
+		ASSERT_INT_EQ((int)read(rd, b, sizeof b), (int)sizeof b);
+		ASSERT_INT_EQ((int)sock_drain_unread(rd), 0);
+		if (took_by_send)
+			ASSERT_INT_EQ((int)read(rd, &c, 1), 0);
+		else {
+			ASSERT_INT_EQ((int)read(rd, &c, 1), -1);
+			ASSERT_INT_EQ(errno, ECONNRESET);
+		}
+		close(rd);
+	}
+}
