@@ -11,11 +11,12 @@
 #     from a whole answer), also when it reads them late (the reset waits
 #     for the bytes on the way: in the broker, the agent, the relay and
 #     their sockets); a local client that sends 100 kB and resets: the
-#     server reads them, then ECONNRESET (before: EOF); the same of 8 MB to
-#     a server that starts reading 2 s after: the reset waits on the way
+#     server reads them, then ECONNRESET (before: EOF); a client that
+#     floods a server that stops reading: the reset waits on the way
 #     (broker and agent) until they are sent (before: ~120 kB, then the
 #     reset, which threw away what the broker held and the agent's socket
-#     had not sent);
+#     had not sent), and the broker reads the client's socket as they go,
+#     not all at once (its peak RSS);
 #   - a local target's forward (the broker connects to the container, or
 #     its relay, itself): the same, both ways;
 #   - through a direct-tcpip channel (sshd forwards, the default): SSH cannot
@@ -59,7 +60,7 @@ serve() { nsenter -t "${in_pid:-$pid}" -n python3 "$peer" "$@" & pids+=($!); }
 serve serve 0.0.0.0 "$p_any" 300000
 serve serve 127.0.0.1 "$p_lo" 300000
 serve sink 0.0.0.0 "$p_sink" "$TEST_TMP/sink.out"
-serve sink 0.0.0.0 "$p_slow" "$TEST_TMP/slow.out" 2
+serve pause 0.0.0.0 "$p_slow" "$TEST_TMP/slow.out" 67108864 1.2
 serve serve 0.0.0.0 "$d_any" 300000
 serve serve 127.0.0.1 "$d_lo" 300000
 serve sink 0.0.0.0 "$d_sink" "$TEST_TMP/dsink.out"
@@ -86,11 +87,24 @@ sank() { [ -s "$TEST_TMP/sink.out" ]; }
 eventually "session: the server sees the client's connection end" sank
 check_eq "session: a client that resets after 100 kB: the server gets them, then a reset" \
 	"$(cat "$TEST_TMP/sink.out")" "reset 100000"
-python3 "$peer" reset "$p_slow" 8000000 || fail "the client through $p_slow did not reach the server"
+# A client that floods a server that stops reading after 64 MB, and resets
+# once its sends stop going: the bytes wait on the way (broker and agent,
+# and their sockets: the broker's grew with the 64 MB, up to tcp_rmem's
+# max) until the server reads again; it gets them all, then a reset
+# (before: ~120 kB, then the reset, which threw away what the broker held
+# and the agent's socket had not sent). The broker reads the client's socket
+# as the stream takes them, not all at once (before: all it held, up to
+# 32 MB, held in the broker; its peak RSS is checked).
+bpid=$(broker status --json | jq -r .pid)
+echo 5 >"/proc/$bpid/clear_refs" # (VmHWM from now)
+rss0=$(awk '/^VmRSS/ {print $2}' "/proc/$bpid/status")
+left=$(python3 "$peer" flood-reset "$p_slow" 0.3) || fail "the client through $p_slow did not reach the server"
 slow_sank() { [ -s "$TEST_TMP/slow.out" ]; }
-eventually "session: the slow server sees the client's connection end" slow_sank
-check_eq "session: a client that resets after 8 MB, read 2 s later: the server gets them all, then a reset" \
-	"$(cat "$TEST_TMP/slow.out")" "reset 8000000"
+eventually "session: the paused server sees the client's connection end" slow_sank
+check_eq "session: a client that floods a paused server and resets: the server gets all that left the client ($left), then a reset" \
+	"$(cat "$TEST_TMP/slow.out")" "reset $left"
+check_rss_growth "session: the broker's peak RSS while it passed them on" \
+	"$rss0" "$(awk '/^VmHWM/ {print $2}' "/proc/$bpid/status")" 4096
 check_eq "session: the forwards went through streams (status)" \
 	"$(broker status --json | jq -r '.sessions[0].forwarding.tcp')" "not used (RDEV_FORWARD_VIA=session)"
 

@@ -27,6 +27,18 @@ for tests/e2e/forward-reset.sh (stdlib only).
                                          never sees), sends SIZE bytes,
                                          waits until they are sent, then
                                          resets its connection (SO_LINGER 0)
+    reset_peer.py pause ADDR PORT OUT FAST DELAY
+                                         a server: sends "!", reads FAST
+                                         bytes, stops reading for DELAY
+                                         seconds (the bytes back up to the
+                                         client), sends "?" (a write to a
+                                         client that reset) and reads to
+                                         the end; appends as sink does
+    reset_peer.py flood-reset PORT [IDLE]
+                                         a client: sends until its sends
+                                         stop going for IDLE seconds (1),
+                                         prints what left its socket,
+                                         resets
     reset_peer.py serve-asked ADDR PORT  as serve, but SIZE is what each
                                          connection's first line asks
     reset_peer.py gone PORT SIZE...      a client per SIZE at once, of
@@ -118,6 +130,26 @@ def main():
             line = read_end(c)
             with open(sys.argv[4], "a") as f:
                 f.write(line + "\n")
+    if mode == "pause":
+        # reads FAST bytes, stops reading for DELAY seconds, then sends "?"
+        # (a write to the client that reset) and reads to the end
+        l = listener(sys.argv[2], int(sys.argv[3]))
+        fast, delay = int(sys.argv[5]), float(sys.argv[6])
+        while True:
+            c, _ = l.accept()
+            c.settimeout(30)
+            c.sendall(b"!")
+            n = 0
+            while n < fast:
+                b = c.recv(min(65536, fast - n))
+                if not b:
+                    break
+                n += len(b)
+            time.sleep(delay)
+            c.sendall(b"?")
+            how, got = read_end(c).split()
+            with open(sys.argv[4], "a") as f:
+                f.write("%s %d\n" % (how, n + int(got)))
     if mode == "echo":
         # writes back what it reads, as it reads (blocking), and records
         # how its connection ended and how much it read
@@ -155,7 +187,8 @@ def main():
             return 1
         s.setblocking(False)
         sent, idle, chunk = 0, 0.0, b"f" * 65536
-        while idle < 1.0:
+        limit = float(sys.argv[3]) if len(sys.argv) > 3 else 1.0
+        while idle < limit:
             try:
                 sent += s.send(chunk)
                 idle = 0.0
