@@ -94,7 +94,10 @@ check_eq "session: a client that resets after 100 kB: the server gets them, then
 # (before: ~120 kB, then the reset, which threw away what the broker held
 # and the agent's socket had not sent). The broker reads the client's socket
 # as the stream takes them, not all at once (before: all it held, up to
-# 32 MB, held in the broker; its peak RSS is checked).
+# 32 MB, held in the broker; its peak RSS is checked: 12 MB, six times the
+# most seen with the fix (2 MB) under load; the old broker grew by 2-37 MB,
+# as much as the kernel had let its socket take: test-host-mux is the exact
+# check).
 bpid=$(broker status --json | jq -r .pid)
 echo 5 >"/proc/$bpid/clear_refs" # (VmHWM from now)
 rss0=$(awk '/^VmRSS/ {print $2}' "/proc/$bpid/status")
@@ -104,7 +107,7 @@ eventually "session: the paused server sees the client's connection end" slow_sa
 check_eq "session: a client that floods a paused server and resets: the server gets all that left the client ($left), then a reset" \
 	"$(cat "$TEST_TMP/slow.out")" "reset $left"
 check_rss_growth "session: the broker's peak RSS while it passed them on" \
-	"$rss0" "$(awk '/^VmHWM/ {print $2}' "/proc/$bpid/status")" 4096
+	"$rss0" "$(awk '/^VmHWM/ {print $2}' "/proc/$bpid/status")" 12288
 check_eq "session: the forwards went through streams (status)" \
 	"$(broker status --json | jq -r '.sessions[0].forwarding.tcp')" "not used (RDEV_FORWARD_VIA=session)"
 
