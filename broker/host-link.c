@@ -1125,7 +1125,7 @@ host_link_check_client(struct host_link *l, int closed)
 	if (getsockopt(l->fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err != 0) {
 		log_debug(
 		    "%s: link %u: client socket: %s", l->h->label, l->id, strerror(err));
-		if (err != ECONNRESET || !host_link_client_reset(l))
+		if ((err != ECONNRESET && err != EPIPE) || !host_link_client_reset(l))
 			host_link_kill(l);
 		return;
 	}

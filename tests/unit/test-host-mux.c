@@ -9,7 +9,10 @@
 
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -678,4 +681,60 @@ TEST(a_close_says_reset_both_ways)
 	ASSERT_INT_EQ(f.type, PROTO_CLOSE);
 	ASSERT_INT_EQ(f.len, 0);
 	mux_free(&h);
+}
+
+/* A client that half closes, then resets, behind bytes the stalled stream
+ * has not taken: over TCP the reset in CLOSE_WAIT makes SO_ERROR EPIPE, not
+ * ECONNRESET; it is a reset all the same (the link was killed, the bytes
+ * thrown away and a plain CLOSE sent), and the bytes stay in the socket
+ * for the stream to take. */
+TEST(a_half_close_then_reset_keeps_the_bytes)
+{
+	static struct host_forward fwd;
+	static unsigned char some[5000];
+	struct host_session h;
+	struct host_link *l;
+	struct host_mux_chan *c;
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t alen = sizeof a;
+	struct linger lg = { 1, 0 };
+	char answer[128];
+	int lfd, peer, fd;
+
+	mux_init(&h, 1);
+	ASSERT_INT_EQ(pipe(h.wake), 0);
+	ASSERT_INT_EQ(host_watch_init(&h, NULL), 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	ASSERT_INT_EQ(bind(lfd, (struct sockaddr *)&a, sizeof a), 0);
+	ASSERT_INT_EQ(listen(lfd, 1), 0);
+	ASSERT_INT_EQ(getsockname(lfd, (struct sockaddr *)&a, &alen), 0);
+	peer = socket(AF_INET, SOCK_STREAM, 0);
+	ASSERT_INT_EQ(connect(peer, (struct sockaddr *)&a, sizeof a), 0);
+	fd = accept(lfd, NULL, NULL);
+	close(lfd);
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	c = host_mux_open_early(&h, "tcp", "10.0.0.1", 80, 1000);
+	l = host_link_new(&h, fd, NULL, HOST_LINK_BUFFER);
+	host_link_attach_mux(l, c);
+	host_link_set_state(l, HOST_LINK_OPENING);
+	snprintf(answer, sizeof answer, "{\"id\":%u,\"ok\":true,\"window\":0}", c->id);
+	mux_from_agent(&h, PROTO_CONTROL, 0, answer);
+	host_link_set_state(l, HOST_LINK_OPEN);
+	buf_reset(h.mux_out);
+	memset(&fwd, 0, sizeof fwd);
+	l->fwd = &fwd;
+	fwd.fw.active = 1;
+	ASSERT_INT_EQ(write(peer, some, sizeof some), sizeof some);
+	ASSERT_INT_EQ(host_watch_pass(&h, 0), 0);
+	ASSERT_INT_EQ(shutdown(peer, SHUT_WR), 0);
+	ASSERT_INT_EQ(host_watch_pass(&h, 300), 0);
+	ASSERT_FALSE(host_link_dead(l));
+	setsockopt(peer, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+	close(peer);
+	ASSERT_INT_EQ(host_watch_pass(&h, 1000), 0);
+	ASSERT_FALSE(host_link_dead(l));
+	ASSERT_TRUE(l->cli_rst);
+	ASSERT_INT_EQ(mux_socket_holds(fd), (int)sizeof some);
+	mux_stalled_free(&h, l);
 }
