@@ -33,7 +33,47 @@ relay_pipe_update(struct conn *c)
 	relay_watch(c, 1, m[1]);
 }
 
-/* Write what direction `from` holds; 0, or -1 on a write error. */
+/* Reset both sides once side's socket has sent what it holds (a reset
+ * throws that away): relay_pipe_reset_check, looked at until then. */
+static void
+relay_pipe_reset_wait(struct conn *c, int side)
+{
+	c->rst_wait = 1;
+	c->rst_side = side;
+	c->rst_drain = (struct sock_drain){ 0 };
+	relay_watch(c, 0, 0);
+	relay_watch(c, 1, 0);
+	relay_pipe_reset_check(c);
+}
+
+/* A write to side s failed with errno. EPIPE or ECONNRESET: s's peer reset
+ * the connection, as reading s would have told had nothing been on its way
+ * to s. Then it is that reset: what s sent before it still goes to the other
+ * side, read and written as the rest was, then the reset (relay_pipe_flush),
+ * while what was on its way to s is moot. (Reset at once, the other side's
+ * socket threw away what it held: bytes its sender counted as delivered.)
+ * 0, or -1 for another error (reset at once). */
+static int
+relay_pipe_write_failed(struct conn *c, int s)
+{
+	struct dir *to_s = &c->dir[1 - s], *from_s = &c->dir[s];
+
+	if (errno != EPIPE && errno != ECONNRESET)
+		return -1;
+	free(to_s->pend);
+	to_s->pend = NULL;
+	to_s->off = to_s->len = 0;
+	to_s->full = 0;
+	to_s->eof = to_s->done = 1;
+	from_s->rst = 1; /* (its end, read or still to come, is this reset) */
+	if (from_s->done && !c->rst_wait)
+		relay_pipe_reset_wait(c, 1 - s); /* (s had closed: only
+						     the socket holds bytes) */
+	return 0;
+}
+
+/* Write what direction `from` holds; 0, or -1 on a write error other than
+ * the reader's reset (relay_pipe_write_failed). */
 static int
 relay_pipe_flush(struct conn *c, int from)
 {
@@ -47,7 +87,9 @@ relay_pipe_flush(struct conn *c, int from)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return 0;
-		if (n <= 0)
+		if (n < 0)
+			return relay_pipe_write_failed(c, 1 - from);
+		if (n == 0)
 			return -1;
 		d->len -= (size_t)n;
 		d->full = 0;
@@ -59,7 +101,7 @@ relay_pipe_flush(struct conn *c, int from)
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return 0;
 		if (n < 0)
-			return -1;
+			return relay_pipe_write_failed(c, 1 - from);
 		d->off += (size_t)n;
 		d->len -= (size_t)n;
 	}
@@ -72,12 +114,7 @@ relay_pipe_flush(struct conn *c, int from)
 		 * error, not the end of a whole stream. What the other way
 		 * holds is moot (its reader reset). */
 		d->done = 1;
-		c->rst_wait = 1;
-		c->rst_side = 1 - from;
-		c->rst_drain = (struct sock_drain){ 0 };
-		relay_watch(c, 0, 0);
-		relay_watch(c, 1, 0);
-		relay_pipe_reset_check(c);
+		relay_pipe_reset_wait(c, 1 - from);
 	} else if (d->eof && !d->done) {
 		shutdown(c->fd[1 - from], SHUT_WR);
 		d->done = 1;
@@ -132,7 +169,7 @@ relay_pipe_pump(struct conn *c, int from)
 			 * before it still go on, then the reset:
 			 * tests/e2e/relay.sh) */
 			d->eof = 1;
-			d->rst = n < 0;
+			d->rst |= n < 0;
 			break;
 		}
 		int drained = (size_t)n < RELAY_BUF - d->len; /* most likely */
@@ -153,14 +190,14 @@ relay_pipe_pump(struct conn *c, int from)
 			return -1;
 		if (n <= 0) { /* (a reset: as above) */
 			d->eof = 1;
-			d->rst = n < 0;
+			d->rst |= n < 0;
 			break;
 		}
 		w = send(c->fd[1 - from], relay_scratch, (size_t)n, MSG_NOSIGNAL);
 		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 			w = 0;
 		if (w < 0)
-			return -1;
+			return relay_pipe_write_failed(c, 1 - from);
 		if (w < n) {
 			d->pend = malloc((size_t)(n - w));
 			if (d->pend == NULL)
@@ -205,10 +242,13 @@ relay_pipe_start(struct conn *c)
 
 	relay_deadline_unlink(c); /* (the connect's) */
 	relay_set_nodelay(c->fd[1]);
-	if (send(c->fd[0], &ok, 1, MSG_NOSIGNAL) != 1) {
+	c->state = CONN_PIPE;
+	/* (a client that reset while the connect went on: what it sent
+	 * before still goes to the target, then the reset) */
+	if (send(c->fd[0], &ok, 1, MSG_NOSIGNAL) != 1 &&
+	    relay_pipe_write_failed(c, 0) != 0) {
 		relay_conn_close(c, 1);
 		return;
 	}
-	c->state = CONN_PIPE;
 	relay_pipe_update(c);
 }

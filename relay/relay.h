@@ -54,7 +54,8 @@ struct dir {
 	unsigned char *pend;
 	size_t off, len;
 	int eof;  /* read end-of-file from the source */
-	int rst;  /* ... which was a reset: passed on as one (relay_pipe_flush) */
+	int rst;  /* ... which was a reset, or the source reset after all (a write
+		   * to it failed): passed on as one (relay_pipe_flush) */
 	int done; /* eof seen, everything written, write side shut */
 };
 

@@ -16,7 +16,12 @@
 #     (broker and agent) until they are sent (before: ~120 kB, then the
 #     reset, which threw away what the broker held and the agent's socket
 #     had not sent), and the broker reads the client's socket as they go,
-#     not all at once (its peak RSS);
+#     not all at once (its peak RSS); a client that uploads 200 kB,
+#     half-closes, reads some of the answer of a server that reads late and
+#     resets: the server reads them all, then EOF (the FIN came before the
+#     reset), and its writes fail (the reset) (before, through the relay:
+#     ~115 kB, the relay's write to the reset client failed and it reset
+#     the server's connection at once, throwing away what its socket held);
 #   - a local target's forward (the broker connects to the container, or
 #     its relay, itself): the same, both ways;
 #   - through a direct-tcpip channel (sshd forwards, the default): SSH cannot
@@ -27,11 +32,12 @@
 rig_require_docker
 
 rig_remote_host fr
-base=$(rig_ports 12)
+base=$(rig_ports 16)
 p_any=$base p_lo=$((base + 1)) p_sink=$((base + 2)) p_slow=$((base + 10))
 d_any=$((base + 3)) d_lo=$((base + 4)) d_sink=$((base + 5))
 l_any=$((base + 6)) l_lo=$((base + 7)) l_sink=$((base + 8)) l_gone=$((base + 9))
 l_echo=$((base + 11))
+p_up_any=$((base + 12)) p_up_lo=$((base + 13)) l_up_any=$((base + 14)) l_up_lo=$((base + 15))
 lws=$TEST_TMP/lws
 peer=$RDEV_SOURCE_DIR/tests/e2e/reset_peer.py
 pids=()
@@ -61,16 +67,18 @@ serve serve 0.0.0.0 "$p_any" 300000
 serve serve 127.0.0.1 "$p_lo" 300000
 serve sink 0.0.0.0 "$p_sink" "$TEST_TMP/sink.out"
 serve pause 0.0.0.0 "$p_slow" "$TEST_TMP/slow.out" 67108864 1.2
+serve slow-sink 0.0.0.0 "$p_up_any" "$TEST_TMP/up_any_session.out" 0.5
+serve slow-sink 127.0.0.1 "$p_up_lo" "$TEST_TMP/up_lo_session.out" 0.5
 serve serve 0.0.0.0 "$d_any" 300000
 serve serve 127.0.0.1 "$d_lo" 300000
 serve sink 0.0.0.0 "$d_sink" "$TEST_TMP/dsink.out"
 listening() { nsenter -t "${in_pid:-$pid}" -n ss -Hltn | grep -q ":$1 "; }
-for p in "$p_any" "$p_lo" "$p_sink" "$p_slow" "$d_any" "$d_lo" "$d_sink"; do
+for p in "$p_any" "$p_lo" "$p_sink" "$p_slow" "$p_up_any" "$p_up_lo" "$d_any" "$d_lo" "$d_sink"; do
 	eventually "the server at $p listens" listening "$p"
 done
 
 # --- streams of the agent session -------------------------------------------------
-rdev forward "$name:~/ws" "$p_any" "$p_lo" "$p_sink" "$p_slow" >/dev/null 2>"$TEST_TMP/fwd.err" ||
+rdev forward "$name:~/ws" "$p_any" "$p_lo" "$p_sink" "$p_slow" "$p_up_any" "$p_up_lo" >/dev/null 2>"$TEST_TMP/fwd.err" ||
 	{ cat "$TEST_TMP/fwd.err" >&2; fail "rdev forward failed"; }
 # (each client reads 0.3 s late, the two at once: the bytes wait on the way,
 # in the broker's buffers and in the sockets' queues, which a reset passed on
@@ -87,6 +95,28 @@ sank() { [ -s "$TEST_TMP/sink.out" ]; }
 eventually "session: the server sees the client's connection end" sank
 check_eq "session: a client that resets after 100 kB: the server gets them, then a reset" \
 	"$(cat "$TEST_TMP/sink.out")" "reset 100000"
+# upload PREFIX PORT_ANY PORT_LO: a client of each server (0.0.0.0, and
+# 127.0.0.1 through the relay) uploads 200 kB, half-closes, reads some of
+# the answer and resets while the server, which writes from the start,
+# reads only 0.5 s later: the bytes wait on the way when the reset comes (in
+# the relay's socket too: its write of the server's answer to the reset
+# client fails). The server reads them all, then EOF: the FIN came before
+# the reset, which finds its socket closing (CLOSE_WAIT) and fails its
+# writes (EPIPE) while its reads end at the FIN. (Before, through the relay:
+# ~115 kB; the failed write reset the server's connection at once.)
+uploaded() { [ -s "$TEST_TMP/up_any_$1.out" ] && [ -s "$TEST_TMP/up_lo_$1.out" ]; }
+upload() {
+	local what=$1 any=$2 lo=$3 up
+	python3 "$peer" upload-reset "$any" 200000 & up=$!
+	python3 "$peer" upload-reset "$lo" 200000 || fail "$what: the client through $lo did not reach the server"
+	wait "$up" || fail "$what: the client through $any did not reach the server"
+	eventually "$what: the servers see the uploads end" uploaded "$what"
+	check_eq "$what: a client that uploads 200 kB, half-closes and resets, the server (0.0.0.0) reading late: all of them, EOF, its writes fail" \
+		"$(cat "$TEST_TMP/up_any_$what.out")" "eof 200000, writes failed"
+	check_eq "$what: the same through the relay (127.0.0.1)" \
+		"$(cat "$TEST_TMP/up_lo_$what.out")" "eof 200000, writes failed"
+}
+upload session "$p_up_any" "$p_up_lo"
 # A client that floods a server that stops reading after 64 MB, and resets
 # once its sends stop going: the bytes wait on the way (broker and agent,
 # and their sockets: the broker's grew with the 64 MB, up to tcp_rmem's
@@ -122,11 +152,13 @@ serve serve 127.0.0.1 "$l_lo" 300000
 serve sink 0.0.0.0 "$l_sink" "$TEST_TMP/lsink.out"
 serve serve-asked 0.0.0.0 "$l_gone"
 serve echo 0.0.0.0 "$l_echo" "$TEST_TMP/lecho.out"
-for p in "$l_any" "$l_lo" "$l_sink" "$l_gone" "$l_echo"; do
+serve slow-sink 0.0.0.0 "$l_up_any" "$TEST_TMP/up_any_local.out" 0.5
+serve slow-sink 127.0.0.1 "$l_up_lo" "$TEST_TMP/up_lo_local.out" 0.5
+for p in "$l_any" "$l_lo" "$l_sink" "$l_gone" "$l_echo" "$l_up_any" "$l_up_lo"; do
 	eventually "the local container's server at $p listens" listening "$p"
 done
 unset in_pid
-rdev forward "$lws" "$l_any" "$l_lo" "$l_sink" "$l_gone" "$l_echo" >/dev/null 2>"$TEST_TMP/lfwd.err" ||
+rdev forward "$lws" "$l_any" "$l_lo" "$l_sink" "$l_gone" "$l_echo" "$l_up_any" "$l_up_lo" >/dev/null 2>"$TEST_TMP/lfwd.err" ||
 	{ cat "$TEST_TMP/lfwd.err" >&2; fail "rdev forward (local) failed"; }
 python3 "$peer" read "$l_any" 0.3 >"$TEST_TMP/lany.out" & reader=$! # (as above)
 llo=$(python3 "$peer" read "$l_lo" 0.3)
@@ -139,6 +171,7 @@ lsank() { [ -s "$TEST_TMP/lsink.out" ]; }
 eventually "local: the server sees the client's connection end" lsank
 check_eq "local: a client that resets after 100 kB: the server gets them, then a reset" \
 	"$(cat "$TEST_TMP/lsink.out")" "reset 100000"
+upload local "$l_up_any" "$l_up_lo" # (as above)
 # Clients that go (close, unread bytes: a reset) while the broker still holds
 # bytes of a server that reset: the links end. (They were kept for good once
 # the server's reset was read before the client left: its socket's errors were

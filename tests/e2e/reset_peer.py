@@ -39,6 +39,19 @@ for tests/e2e/forward-reset.sh (stdlib only).
                                          stop going for IDLE seconds (1),
                                          prints what left its socket,
                                          resets
+    reset_peer.py slow-sink ADDR PORT OUT DELAY
+                                         a server: writes 1 kB each 10 ms
+                                         from the start (until a write
+                                         fails), reads from DELAY seconds
+                                         after, to the end; appends how its
+                                         reads ended, as sink does, and
+                                         whether its writes failed (within
+                                         3 s of that end): "eof N, writes
+                                         failed"
+    reset_peer.py upload-reset PORT SIZE a client (of slow-sink): sends SIZE
+                                         bytes, half-closes, waits until
+                                         they and its FIN are sent, reads
+                                         some of the reply, then resets
     reset_peer.py serve-asked ADDR PORT  as serve, but SIZE is what each
                                          connection's first line asks
     reset_peer.py gone PORT SIZE...      a client per SIZE at once, of
@@ -130,6 +143,41 @@ def main():
             line = read_end(c)
             with open(sys.argv[4], "a") as f:
                 f.write(line + "\n")
+    if mode == "slow-sink":
+        l = listener(sys.argv[2], int(sys.argv[3]))
+        delay = float(sys.argv[5])
+        while True:
+            c, _ = l.accept()
+            c.settimeout(30)
+            failed = threading.Event()
+
+            def writer(c=c, failed=failed):
+                try:
+                    while True:
+                        c.send(b"w" * 1000)
+                        time.sleep(0.01)
+                except OSError:
+                    failed.set()
+
+            threading.Thread(target=writer, daemon=True).start()
+            time.sleep(delay)
+            got, how = 0, "eof"
+            try:
+                while True:
+                    b = c.recv(65536)
+                    if not b:
+                        break
+                    got += len(b)
+            except ConnectionResetError:
+                how = "reset"
+            except socket.timeout:
+                how = "hang"
+            # (not closed yet: a write to a closed socket fails too)
+            writes = "failed" if failed.wait(3) else "went on"
+            c.close()
+            line = "%s %d" % (how, got)
+            with open(sys.argv[4], "a") as f:
+                f.write("%s, writes %s\n" % (line, writes))
     if mode == "pause":
         # reads FAST bytes, stops reading for DELAY seconds, then sends "?"
         # (a write to the client that reset) and reads to the end
@@ -212,6 +260,17 @@ def main():
         s.sendall(b"u" * int(sys.argv[3]))
         while outq(s) > 0:
             time.sleep(0.01)
+        reset(s)
+        return 0
+    if mode == "upload-reset":
+        s = socket.create_connection(("127.0.0.1", int(sys.argv[2])), timeout=30)
+        s.sendall(b"u" * int(sys.argv[3]))
+        s.shutdown(socket.SHUT_WR)
+        while outq(s) > 0:
+            time.sleep(0.01)
+        if not s.recv(100):
+            print("no reply from the server", flush=True)
+            return 1
         reset(s)
         return 0
     if mode == "gone":
