@@ -511,9 +511,13 @@ relay_expire(int64_t now)
 				relay_connect_expire(c);
 			else if (c->rst_wait) {
 				/* (put back at the tail, later than now: this
-				 * walk stops at it) */
+				 * walk stops at it, also when it was the last,
+				 * whose deadline would else be missed: the next
+				 * look only at the loop's 2 s check) */
 				relay_deadline_unlink(c);
 				relay_pipe_reset_check(c);
+				if (n == NULL && !c->dead)
+					n = c;
 			} else
 				relay_conn_close(c, 0);
 		}
