@@ -509,7 +509,7 @@ relay_expire(int64_t now)
 			}
 			if (c->state == CONN_CONNECTING)
 				relay_connect_expire(c);
-			else if (c->rst_wait) {
+			else if (c->rst_wait || c->rst_pending) {
 				/* (put back at the tail, later than now: this
 				 * walk stops at it, also when it was the last,
 				 * whose deadline would else be missed: the next

@@ -38,6 +38,10 @@ relay_pipe_update(struct conn *c)
 static void
 relay_pipe_reset_wait(struct conn *c, int side)
 {
+	if (c->rst_pending) { /* (its deadline is set again below) */
+		relay_deadline_unlink(c);
+		c->rst_pending = 0;
+	}
 	c->rst_wait = 1;
 	c->rst_side = side;
 	c->rst_drain = (struct sock_drain){ 0 };
@@ -69,6 +73,13 @@ relay_pipe_write_failed(struct conn *c, int s)
 	if (from_s->done && !c->rst_wait)
 		relay_pipe_reset_wait(c, 1 - s); /* (s had closed: only
 						     the socket holds bytes) */
+	else if (!c->rst_wait && !c->rst_pending) {
+		c->rst_pending = 1;
+		c->rst_side = 1 - s;
+		c->rst_drain = (struct sock_drain){ 0 };
+		relay_deadline_unlink(c);
+		relay_deadline_add(c, RELAY_DL_RESET, SOCK_DRAIN_POLL_MS);
+	}
 	return 0;
 }
 
@@ -125,9 +136,16 @@ relay_pipe_flush(struct conn *c, int from)
 void
 relay_pipe_reset_check(struct conn *c)
 {
+	int s = 1 - c->rst_side;
+	size_t held = 0;
+
 	if (c->dead)
 		return;
-	if (sock_drain_step(&c->rst_drain, c->fd[c->rst_side], 0, relay_now_ms()) !=
+	/* (a reset still to read on s: what s sent, held here or still in its
+	 * socket, counts; all of it gone to rst_side, the reset may go) */
+	if (c->rst_pending)
+		held = c->dir[s].len + sock_drain_unread(c->fd[s]);
+	if (sock_drain_step(&c->rst_drain, c->fd[c->rst_side], held, relay_now_ms()) !=
 	    SOCK_DRAIN_WAIT) {
 		relay_conn_close(c, 1);
 		return;

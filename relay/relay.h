@@ -85,6 +85,11 @@ struct conn {
 	 * socket to send it (a reset throws away what it holds): rst_drain,
 	 * on RELAY_DL_RESET meanwhile, looked at each SOCK_DRAIN_POLL_MS */
 	int rst_wait;
+	/* A side's reset found by a failed write while what it sent is still
+	 * on its way to rst_side (relay_pipe_write_failed): rst_drain's 2 s
+	 * without progress bound runs from then (a target that stops reading
+	 * would hold the pair for good), on RELAY_DL_RESET too. */
+	int rst_pending;
 	int rst_side;
 	struct sock_drain rst_drain;
 };
@@ -120,7 +125,9 @@ void relay_pipe_start(struct conn *c);
 /* Events on c's socket on side while piping. */
 void relay_pipe_event(struct conn *c, int side, unsigned events);
 /* c's reset waits (rst_wait): reset both sides once rst_side's socket has
- * sent what it holds, or its time is up; else look again later. */
+ * sent what it holds, or its time is up (2 s without progress); else look
+ * again later. rst_pending: the same, what the reset side sent (held here
+ * or in its socket) counted too. */
 void relay_pipe_reset_check(struct conn *c);
 
 /* relay-stdio.c */
