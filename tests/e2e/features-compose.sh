@@ -69,8 +69,11 @@ workspace() {
   "containerEnv": { "GREET_ENV": "g v" }, "capAdd": ["SYS_PTRACE"],
   "postCreateCommand": "echo greet >> /tmp/order" }
 JSON
-	printf '#!/bin/sh\nset -e\necho "$WORD $_REMOTE_USER $_CONTAINER_USER $_REMOTE_USER_HOME" > /greet\n' \
-		>"$d/greet/install.sh"
+	# (the run's own, as its layers: an earlier run's images leave their
+	# build cache behind (--no-prune), which would give the changed
+	# option's layers below from the cache)
+	printf '#!/bin/sh\nset -e\necho "$WORD $_REMOTE_USER $_CONTAINER_USER $_REMOTE_USER_HOME" > /greet\n# run %s\n' \
+		"$$.$(date +%s%N)" >"$d/greet/install.sh"
 	printf 'version: "3"\nservices:\n  app:\n%s\n    volumes:\n      - ..:/workspace\n    command: ["sleep", "infinity"]\n' \
 		"$2" >"$d/docker-compose.yml"
 	cat >"$d/devcontainer.json" <<JSON

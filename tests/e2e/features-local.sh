@@ -63,6 +63,10 @@ feature "$d/mid" mid ', "dependsOn": { "./base": { "level": "high" } }, "contain
 feature "$d/top" top ', "options": { "greeting": { "type": "string", "default": "hello", "enum": ["hello", "hi"] }, "loud": { "type": "boolean", "default": false } }, "dependsOn": { "./mid": {} }, "init": true, "mounts": [{ "type": "volume", "source": "'"$VOL"'", "target": "/flvol" }], "postCreateCommand": "echo top >> /tmp/order"' \
 	'echo "top $GREETING $LOUD $_REMOTE_USER $_REMOTE_USER_HOME $_CONTAINER_USER" >> /order'
 feature "$d/late" late ', "installsAfter": ["./top"]' 'echo late >> /order'
+# (top's layers this run's own: the images of an earlier run on this dockerd
+# leave their build cache behind (--no-prune), which would give the changed
+# option's layers below from the cache)
+echo "# run $$.$(date +%s%N)" >>"$d/top/install.sh"
 cat >"$d/devcontainer.json" <<JSON
 {
   "image": "$RDEV_RIG_IMAGE_BOOKWORM_DEV",
