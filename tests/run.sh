@@ -144,6 +144,9 @@ fi
 rig_up=
 cat "$rig_log" >&2
 echo "(waited $(($(date +%s) - waited)) s for the rig after the ${kinds[0]} build)"
+# Docker Compose v1's quicker start (rig.sh compose-env) for the integration
+# tests' compose calls too: the e2e tests take it from lib.sh's rig.sh env.
+eval "$(bash tests/rig/rig.sh compose-env)"
 for i in "${!kinds[@]}"; do
 	next=${kinds[$((i + 1))]:-}
 	builder=

@@ -55,6 +55,9 @@
 #                              (made at a host's start; a test's host names
 #                              carry its pid, so they piled up by the thousand)
 #   rig.sh env                 print shell exports describing the rig
+#   rig.sh compose-env         only its export for Docker Compose v1's start
+#                              (rig_compose_env; tests/run.sh: for the
+#                              integration tests, which read no rig.sh env)
 #
 # State: $RDEV_RIG_DIR (default /var/tmp/rdev-rig): cache/ survives runs
 # (rootfs tarball, npm install); run/ holds what this rig started (pid files).
@@ -384,7 +387,11 @@ rig_host_start() {
 	LogLevel VERBOSE
 	EOF
 	[ $sftp -eq 0 ] || echo "Subsystem sftp internal-sftp" >>"$hdir/sshd_config"
-	[ -z "$policy" ] || echo "SetEnv RDEV_AGENT_POLICY=$policy" >>"$hdir/sshd_config"
+	# (one SetEnv: sshd takes the first)
+	local setenv
+	setenv=$(rig_compose_env)
+	[ -z "$policy" ] || setenv="RDEV_AGENT_POLICY=$policy${setenv:+ $setenv}"
+	[ -z "$setenv" ] || echo "SetEnv $setenv" >>"$hdir/sshd_config"
 	"${exec_prefix[@]}" /usr/sbin/sshd -D -e -f "$hdir/sshd_config" >"$hdir/sshd.log" 2>&1 &
 	echo $! >"$hdir/sshd.pid"
 	# The port stays reserved while this sshd runs (its listener shows too).
@@ -626,7 +633,28 @@ rig_down() {
 	fi
 }
 
+# Debian's docker-compose (Compose v1, a Python program) imports distutils,
+# and setuptools' shim (distutils-precedence.pth) then imports setuptools and
+# pkg_resources first: about half of each run's CPU (0.7 -> 0.3 CPU-s here),
+# and rdev runs it three or four times an up. SETUPTOOLS_USE_DISTUTILS=stdlib
+# has the interpreter's own distutils serve (Python 3.11 and older have one;
+# the output is the same): printed, for the environment of the tests and of
+# the rig hosts' sessions, when docker-compose's interpreter has it.
+rig_compose_env() {
+	local dc py
+	dc=$(command -v docker-compose 2>/dev/null) || return 0
+	py=$(head -c 200 "$dc" | sed -n '1s/^#! *\([^ ]*python3[^ ]*\).*/\1/p')
+	[ -n "$py" ] && "$py" -S -c 'import distutils.spawn' 2>/dev/null || return 0
+	echo SETUPTOOLS_USE_DISTUTILS=stdlib
+}
+rig_compose_export() {
+	local e
+	e=$(rig_compose_env)
+	[ -z "$e" ] || echo "export $e"
+}
+
 rig_env() {
+	rig_compose_export
 	cat <<-EOF
 	export RDEV_RIG_DIR=$RIG_DIR
 	export RDEV_RIG_IMAGE_BOOKWORM=$IMG_BOOKWORM
@@ -663,5 +691,6 @@ ports-release) rig_ports_release "$@" ;;
 down) rig_down ;;
 accounts) rig_accounts ;;
 env) rig_env ;;
+compose-env) rig_compose_export ;;
 *) sed -n '2,/^# State:/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2 ;;
 esac
